@@ -1,0 +1,1 @@
+"""Benchmarks of Stratigos against peer libraries, run in one process (`make bench`)."""

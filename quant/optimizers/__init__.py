@@ -1,0 +1,1 @@
+"""Portfolio optimizers: HRP, risk parity and long-only mean-variance (with bounds)."""
