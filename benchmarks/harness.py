@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
-def median_time(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, budget: float = 20.0) -> float:
+def median_time(
+    fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, budget: float = 20.0
+) -> float:
     """Median wall time of `fn()` in seconds over `repeat` runs after `warmup` runs.
 
     Stops early (with at least one timed run) once `budget` seconds have been spent timing.

@@ -67,7 +67,9 @@ def validate_prices(frame: pd.DataFrame, *, fill_gaps: bool = False) -> pd.DataF
         raise DataError(f"duplicate date in prices: {index[index.duplicated()][0].date()}")
     if not index.is_monotonic_increasing:
         position = int(np.argmax(np.diff(index.asi8) < 0)) + 1
-        raise DataError(f"dates are not sorted: {index[position].date()} follows {index[position - 1].date()}")
+        raise DataError(
+            f"dates are not sorted: {index[position].date()} follows {index[position - 1].date()}"
+        )
     try:
         prices = frame.apply(pd.to_numeric, errors="raise").astype(float)
     except (TypeError, ValueError) as exc:

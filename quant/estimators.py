@@ -45,7 +45,9 @@ def mean_returns(
     return pd.Series(result, index=frame.columns, name="expected_return")
 
 
-def sample_covariance(returns: pd.DataFrame, *, periods_per_year: int = PERIODS_PER_YEAR) -> pd.DataFrame:
+def sample_covariance(
+    returns: pd.DataFrame, *, periods_per_year: int = PERIODS_PER_YEAR
+) -> pd.DataFrame:
     """Annualised sample covariance (ddof=1)."""
     frame = as_returns_frame(returns)
     values = frame.to_numpy()
@@ -63,7 +65,9 @@ def ledoit_wolf_shrinkage(returns: pd.DataFrame) -> float:
     return _ledoit_wolf(values - values.mean(axis=0))[1]
 
 
-def ledoit_wolf_covariance(returns: pd.DataFrame, *, periods_per_year: int = PERIODS_PER_YEAR) -> pd.DataFrame:
+def ledoit_wolf_covariance(
+    returns: pd.DataFrame, *, periods_per_year: int = PERIODS_PER_YEAR
+) -> pd.DataFrame:
     """Annualised Ledoit-Wolf shrunk covariance; equals scikit-learn's `LedoitWolf().covariance_` x 252."""
     frame = as_returns_frame(returns)
     values = frame.to_numpy()
@@ -132,7 +136,9 @@ def correlation(cov: pd.DataFrame) -> pd.DataFrame:
     matrix = as_covariance(cov)
     std = np.sqrt(np.diag(matrix.to_numpy()))
     if (std == 0).any():
-        raise DataError(f"asset {matrix.columns[int(np.argmin(std))]} has zero variance: no correlation")
+        raise DataError(
+            f"asset {matrix.columns[int(np.argmin(std))]} has zero variance: no correlation"
+        )
     corr = matrix.to_numpy() / np.outer(std, std)
     np.fill_diagonal(corr, 1.0)
     return pd.DataFrame(np.clip(corr, -1.0, 1.0), index=matrix.index, columns=matrix.columns)

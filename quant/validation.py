@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,11 +13,11 @@ PSD_TOLERANCE = 1e-10
 """Smallest eigenvalue allowed, relative to the largest, before a covariance counts as non-PSD."""
 
 
-def check_asset_names(names: Sequence[object]) -> list[str]:
+def check_asset_names(names: Iterable[object]) -> list[str]:
     """Return the asset names as strings; raise `DataError` on duplicates or empty names."""
     labels = [str(name) for name in names]
-    seen: set[str] = set()
-    duplicates = sorted({label for label in labels if label in seen or seen.add(label)})
+    counts = pd.Series(labels, dtype=object).value_counts()
+    duplicates = sorted(counts.index[counts > 1])
     if duplicates:
         raise DataError(f"duplicate asset names: {', '.join(duplicates)}")
     if any(label.strip() == "" for label in labels):
@@ -25,7 +25,9 @@ def check_asset_names(names: Sequence[object]) -> list[str]:
     return labels
 
 
-def as_returns_frame(returns: pd.DataFrame | pd.Series | np.ndarray, *, min_obs: int = 2) -> pd.DataFrame:
+def as_returns_frame(
+    returns: pd.DataFrame | pd.Series | np.ndarray, *, min_obs: int = 2
+) -> pd.DataFrame:
     """Validate a returns table (rows: periods, columns: assets) and return it as a float DataFrame.
 
     Raises `DataError` for NaN or infinite values (naming the first offending asset and date) or
@@ -50,9 +52,7 @@ def as_returns_frame(returns: pd.DataFrame | pd.Series | np.ndarray, *, min_obs:
     except (TypeError, ValueError) as exc:
         raise DataError(f"returns must be numeric: {exc}") from exc
     if frame.shape[0] < min_obs:
-        raise InsufficientDataError(
-            f"need at least {min_obs} observations, got {frame.shape[0]}"
-        )
+        raise InsufficientDataError(f"need at least {min_obs} observations, got {frame.shape[0]}")
     bad = ~np.isfinite(values)
     if bad.any():
         row, col = np.argwhere(bad)[0]
@@ -85,18 +85,24 @@ def as_covariance(
         matrix = np.asarray(cov, dtype=float)
         if matrix.ndim != 2:
             raise CovarianceError(f"covariance must be a 2-dimensional matrix, got {matrix.ndim}")
-        labels = check_asset_names(names) if names is not None else [
-            f"asset_{i}" for i in range(matrix.shape[0])
-        ]
+        labels = (
+            check_asset_names(names)
+            if names is not None
+            else [f"asset_{i}" for i in range(matrix.shape[0])]
+        )
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise CovarianceError(f"covariance must be square, got shape {matrix.shape}")
     if len(labels) != matrix.shape[0]:
-        raise CovarianceError(f"{len(labels)} asset names for a {matrix.shape[0]}x{matrix.shape[0]} covariance")
+        raise CovarianceError(
+            f"{len(labels)} asset names for a {matrix.shape[0]}x{matrix.shape[0]} covariance"
+        )
     if matrix.shape[0] == 0:
         raise InsufficientDataError("covariance has no assets")
     if not np.isfinite(matrix).all():
         row = int(np.argwhere(~np.isfinite(matrix))[0][0])
-        raise CovarianceError(f"covariance has a non-finite entry in the row of asset {labels[row]}")
+        raise CovarianceError(
+            f"covariance has a non-finite entry in the row of asset {labels[row]}"
+        )
     scale = max(float(np.max(np.abs(matrix))), 1e-300)
     if not np.allclose(matrix, matrix.T, rtol=0.0, atol=1e-12 * scale):
         raise CovarianceError("covariance must be symmetric")
@@ -119,7 +125,9 @@ def as_covariance(
     return pd.DataFrame(matrix, index=labels, columns=labels)
 
 
-def check_vector(values: pd.Series | np.ndarray | Sequence[float], names: Sequence[str], what: str) -> np.ndarray:
+def check_vector(
+    values: pd.Series | np.ndarray | Sequence[float], names: Sequence[str], what: str
+) -> np.ndarray:
     """Align a per-asset vector (Series by name, or array in order) with `names`; reject NaN/inf."""
     if isinstance(values, pd.Series):
         index = [str(i) for i in values.index]

@@ -1,0 +1,1 @@
+"""Reasoning layer: the market analysis, hyperparameter optimizer, risk manager and explanation agents."""

@@ -1,0 +1,1 @@
+"""Orchestration layer: the LangGraph `optimization` and `assistant` graphs."""

@@ -1,0 +1,1 @@
+"""Deployment as code: the AWS CDK app and Dockerfiles."""

@@ -1,0 +1,1 @@
+"""Action layer: typed LangChain tools over `quant` and the compute jobs."""
