@@ -111,6 +111,8 @@ def as_covariance(
         asset = labels[int(np.argmin(diagonal))]
         raise CovarianceError(f"negative variance for asset {asset}")
     matrix = (matrix + matrix.T) / 2.0
+    if _surely_psd(matrix):
+        return pd.DataFrame(matrix, index=labels, columns=labels)
     eigenvalues, eigenvectors = np.linalg.eigh(matrix)
     floor = -PSD_TOLERANCE * max(float(eigenvalues[-1]), 0.0)
     if eigenvalues[0] < floor:
@@ -123,6 +125,21 @@ def as_covariance(
         matrix = (eigenvectors * clipped) @ eigenvectors.T
         matrix = (matrix + matrix.T) / 2.0
     return pd.DataFrame(matrix, index=labels, columns=labels)
+
+
+def _surely_psd(matrix: np.ndarray) -> bool:
+    """True when a Cholesky factorisation proves the smallest eigenvalue is within tolerance.
+
+    Shifting by tol x max(diag) <= tol x largest eigenvalue, a successful factorisation means the
+    smallest eigenvalue exceeds -tol x the largest; a failure proves nothing (the caller then
+    computes the eigenvalues).
+    """
+    shift = PSD_TOLERANCE * float(np.max(np.diag(matrix)))
+    try:
+        np.linalg.cholesky(matrix + shift * np.eye(matrix.shape[0]))
+    except np.linalg.LinAlgError:
+        return False
+    return True
 
 
 def check_vector(
