@@ -61,9 +61,10 @@ def as_returns_frame(
             f"{kind} in returns of asset {frame.columns[col]!s} at {frame.index[row]!s} "
             f"({int(bad.sum())} non-finite values in all)"
         )
-    if not np.issubdtype(frame.dtypes.iloc[0], np.floating) or len(set(frame.dtypes)) > 1:
+    if not all(dtype == np.float64 for dtype in frame.dtypes):
         frame = frame.astype(float)
-    frame.columns = [str(c) for c in frame.columns]
+    if not all(isinstance(c, str) for c in frame.columns):
+        frame = frame.set_axis([str(c) for c in frame.columns], axis=1)
     return frame
 
 

@@ -112,3 +112,14 @@ def test_unknown_return_kind_is_refused() -> None:
 def test_too_few_dates_is_an_insufficient_data_error() -> None:
     with pytest.raises(InsufficientDataError):
         load_prices(_prices().iloc[:1])
+
+
+def test_validating_returns_never_changes_the_callers_frame() -> None:
+    from quant.validation import as_returns_frame
+
+    frame = pd.DataFrame({0: [0.01, 0.02, -0.01], 1: [0.0, 0.01, 0.02]}, dtype="float32")
+    validated = as_returns_frame(frame)
+    assert list(frame.columns) == [0, 1]
+    assert frame.dtypes.iloc[0] == np.float32
+    assert list(validated.columns) == ["0", "1"]
+    assert validated.dtypes.iloc[0] == np.float64
