@@ -1,0 +1,473 @@
+"""Vectorised evaluation of allocation strategies over many configs and return paths.
+
+`evaluate(configs, risky, safe)` runs every `StrategyConfig` on every path and returns, per
+config and path, CAGR, annualised volatility, Sharpe, Sortino, maximum drawdown, 95 % historical
+VaR and CVaR, annual turnover and average risky weight. The exact day-by-day rules are written out
+in docs/engine.md; in short, on rebalance days t = L, L+k, ... the risky weight is set from the
+last L returns, costs c bps of the traded notional, and drifts with the market in between.
+
+Units: daily simple returns in, annualised rates out (252 periods); VaR, CVaR and drawdown are
+positive numbers meaning losses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from quant import engine_kernels as K
+from quant.errors import ConstraintError, DataError, InsufficientDataError
+from quant.sleeve import build_schedule
+from quant.strategy import (
+    StrategyConfig,
+    check_config,
+    get_weight_function,
+)
+
+METRICS: tuple[str, ...] = K.METRIC_NAMES
+"""Names of the metrics `evaluate` computes, in the order of `EvaluationResult.metrics`."""
+
+MEMORY_BUDGET_BYTES = 512 * 1024**2
+"""Working memory (beyond inputs and outputs) that the automatic path chunk size aims at."""
+
+_CODES = {"inverse_vol": K.CODE_INVERSE_VOL, "sigmoid": K.CODE_SIGMOID, "merton": K.CODE_MERTON}
+
+
+@dataclass
+class _Inputs:
+    """Validated inputs: risky [P, T] (single) and/or assets [P, T, N]; safe [P or 1, T]."""
+
+    risky: np.ndarray | None
+    assets: np.ndarray | None
+    asset_names: list[str]
+    safe: np.ndarray
+    n_paths: int
+    n_days: int
+
+
+@dataclass
+class EvaluationResult:
+    """Metrics of every config on every path: one float64 array [C, P] per metric.
+
+    Attributes: ``cagr``, ``volatility``, ``sharpe``, ``sortino``, ``max_drawdown``, ``var_95``,
+    ``cvar_95``, ``turnover``, ``average_weight`` (see docs/engine.md for their definitions),
+    ``configs`` (the C configs, in order), ``sleeve_fallbacks`` (int [C, P]: rebalances where a
+    max-Sharpe sleeve fell back to min-volatility).
+    """
+
+    configs: list[StrategyConfig]
+    cagr: np.ndarray
+    volatility: np.ndarray
+    sharpe: np.ndarray
+    sortino: np.ndarray
+    max_drawdown: np.ndarray
+    var_95: np.ndarray
+    cvar_95: np.ndarray
+    turnover: np.ndarray
+    average_weight: np.ndarray
+    sleeve_fallbacks: np.ndarray
+    _inputs: _Inputs = field(repr=False)
+
+    @property
+    def n_configs(self) -> int:
+        """Number of configs C."""
+        return len(self.configs)
+
+    @property
+    def n_paths(self) -> int:
+        """Number of paths P."""
+        return int(self.cagr.shape[1])
+
+    def metric(self, name: str) -> np.ndarray:
+        """The [C, P] array of metric `name` (one of `METRICS`)."""
+        if name not in METRICS:
+            raise KeyError(f"unknown metric {name!r}; metrics: {', '.join(METRICS)}")
+        return np.asarray(getattr(self, name))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long table: one row per (config, path), columns config_index, config_id, path and
+        one column per metric."""
+        C, P = self.cagr.shape
+        ids = [cfg.config_id for cfg in self.configs]
+        data: dict[str, Any] = {
+            "config_index": np.repeat(np.arange(C), P),
+            "config_id": np.repeat(np.asarray(ids, dtype=object), P),
+            "path": np.tile(np.arange(P), C),
+        }
+        for name in METRICS:
+            data[name] = self.metric(name).reshape(-1)
+        return pd.DataFrame(data)
+
+    def summary(self) -> pd.DataFrame:
+        """Mean of each metric over the paths: one row per config, indexed by config_id."""
+        return pd.DataFrame(
+            {name: self.metric(name).mean(axis=1) for name in METRICS},
+            index=pd.Index([cfg.config_id for cfg in self.configs], name="config_id"),
+        )
+
+    def series(self, config_index: int, path_index: int = 0) -> pd.DataFrame:
+        """Day-by-day record of one config on one path, recomputed on demand.
+
+        Rows are days L .. T-1 (index: day number t); columns ``weight`` (w_t), ``gross`` (g_t),
+        ``cost`` (cost_t), ``net`` (p_t), ``wealth`` (W after the day, starting from 1) and
+        ``rebalance`` (bool).
+        """
+        if not 0 <= config_index < self.n_configs:
+            raise IndexError(f"config_index {config_index} out of range 0..{self.n_configs - 1}")
+        if not 0 <= path_index < self.n_paths:
+            raise IndexError(f"path_index {path_index} out of range 0..{self.n_paths - 1}")
+        cfg = self.configs[config_index]
+        inp = self._inputs
+        T = inp.n_days
+        L, k = cfg.lookback, cfg.rebalance_every
+        safe = inp.safe[path_index] if inp.safe.shape[0] > 1 else inp.safe[0]
+        if cfg.sleeve == "single":
+            r = _single_matrix(inp)[path_index]
+            sig, mu, saf = K.stats_single(r[None, :], safe[None, :], L, k)
+            v_new = v_pre = np.zeros((1, 1))
+            multi = False
+        else:
+            assert inp.assets is not None
+            sched = build_schedule(
+                inp.assets[path_index : path_index + 1], safe[None, :], cfg.sleeve, L, k,
+                inp.asset_names,
+            )  # fmt: skip
+            r = sched.returns[0]
+            sig, mu, saf = sched.sigma, sched.mu, sched.safe
+            v_new, v_pre = sched.v_new[0], sched.v_pre[0]
+            multi = True
+        targets = _targets(cfg, sig, mu, saf)[0]
+        n = T - L
+        series = np.empty((6, n))
+        out = np.empty((K.N_METRICS, 1, 1))
+        K.simulate(
+            np.ascontiguousarray(r), np.ascontiguousarray(safe), L, k, targets,
+            cfg.cost_bps / 1e4, multi, v_new, v_pre, np.empty(T), np.empty(T), series, True,
+            out, 0, 0,
+        )  # fmt: skip
+        frame = pd.DataFrame(
+            series.T, columns=["weight", "gross", "cost", "net", "wealth", "rebalance"],
+            index=pd.RangeIndex(L, T, name="day"),
+        )  # fmt: skip
+        frame["rebalance"] = frame["rebalance"].astype(bool)
+        return frame
+
+
+def _targets(
+    cfg: StrategyConfig, sigma: np.ndarray, mu: np.ndarray, safe: np.ndarray
+) -> np.ndarray:
+    """Clipped target weights [P, J] of `cfg` from window statistics [P, J] (Python path)."""
+    fn = get_weight_function(cfg.weight_function)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        raw = np.asarray(fn(sigma, mu, safe, cfg), dtype=float)
+    raw = np.broadcast_to(raw, sigma.shape)
+    if not np.all(np.isfinite(raw)):
+        p, j = np.argwhere(~np.isfinite(raw))[0]
+        raise ConstraintError(
+            f"weight_function={cfg.weight_function!r} returned {raw[p, j]!r} on path {p}, "
+            f"rebalance {j} (sigma={sigma[p, j]!r}, mu={mu[p, j]!r}, safe_rate={safe[p, j]!r})"
+        )
+    return np.ascontiguousarray(np.clip(raw, 0.0, cfg.max_leverage))
+
+
+def _as_config(item: object, index: int) -> StrategyConfig:
+    if isinstance(item, StrategyConfig):
+        cfg = item
+    elif isinstance(item, Mapping):
+        try:
+            cfg = StrategyConfig.model_validate(dict(item))
+        except ValidationError as exc:
+            raise ConstraintError(f"config {index}: {exc}") from exc
+    else:
+        raise ConstraintError(
+            f"config {index} must be a StrategyConfig or a mapping, got {type(item).__name__}"
+        )
+    try:
+        check_config(cfg)
+    except ValueError as exc:
+        raise ConstraintError(f"config {index}: {exc}") from exc
+    return cfg
+
+
+def _check_finite(values: np.ndarray, what: str, names: Sequence[str] | None = None) -> None:
+    """Refuse NaN/inf and returns <= -1; `values` is [P, T] or [P, T, N]."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        kind = "NaN" if np.isnan(values[tuple(where)]) else "an infinite value"
+        asset = f", asset {names[where[2]]}" if names is not None and len(where) == 3 else ""
+        raise DataError(
+            f"{kind} in {what} on path {where[0]}, day {where[1]}{asset} "
+            f"({int(bad.sum())} non-finite values in all); clean the data before evaluating"
+        )
+    low = values <= -1.0
+    if low.any():
+        where = np.argwhere(low)[0]
+        asset = f", asset {names[where[2]]}" if names is not None and len(where) == 3 else ""
+        raise DataError(
+            f"{what} on path {where[0]}, day {where[1]}{asset} is {values[tuple(where)]!r}: "
+            "a daily simple return must be > -1 (-100 %)"
+        )
+
+
+def _prepare(
+    configs: list[StrategyConfig],
+    risky: np.ndarray | pd.Series | pd.DataFrame | Sequence[float],
+    safe: float | np.ndarray | pd.Series | Sequence[float],
+) -> _Inputs:
+    multi = any(cfg.sleeve != "single" for cfg in configs)
+    names: list[str] = []
+    arr: np.ndarray[Any, np.dtype[np.float64]]
+    if isinstance(risky, pd.DataFrame):
+        names = [str(c) for c in risky.columns]
+        arr = risky.to_numpy(dtype=float)
+        if not multi:
+            if arr.shape[1] != 1:
+                raise DataError(
+                    f"risky is a DataFrame of {arr.shape[1]} assets but every config has "
+                    "sleeve='single': pass one return series (a Series or a (T,) or (P, T) "
+                    "array), or choose an optimizer sleeve"
+                )
+            arr = arr[:, 0][None, :]
+        else:
+            arr = arr[None, :, :]
+    else:
+        try:
+            arr = np.asarray(risky, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"risky returns must be numeric: {exc}") from exc
+        if not multi:
+            if arr.ndim == 1:
+                arr = arr[None, :]
+            elif arr.ndim == 3 and arr.shape[2] == 1:
+                arr = arr[:, :, 0]
+            elif arr.ndim != 2:
+                raise DataError(
+                    f"risky must be (T,) or (P, T) for sleeve='single', got shape {arr.shape}"
+                )
+        else:
+            if arr.ndim == 2:
+                arr = arr[None, :, :]
+            elif arr.ndim != 3:
+                raise DataError(
+                    "risky must be asset returns (T, N), (P, T, N) or a DataFrame (T, N) when a "
+                    f"config uses an optimizer sleeve, got shape {arr.shape}"
+                )
+            names = [f"asset_{i}" for i in range(arr.shape[2])]
+    if arr.size == 0:
+        raise InsufficientDataError(f"risky returns are empty (shape {arr.shape})")
+    P, T = arr.shape[0], arr.shape[1]
+    if multi:
+        if arr.shape[2] < 1:
+            raise InsufficientDataError("risky has no assets")
+        _check_finite(arr, "risky returns", names)
+    else:
+        _check_finite(arr, "risky returns")
+
+    if isinstance(safe, int | float | np.floating | np.integer) and not isinstance(safe, bool):
+        rate = float(safe)
+        if not math.isfinite(rate):
+            raise DataError(f"safe rate must be finite, got {rate!r}")
+        safe_arr = np.full((1, T), rate / K.PERIODS)
+        if rate / K.PERIODS <= -1.0:
+            raise DataError(f"safe rate {rate!r} gives a daily return <= -1")
+    else:
+        try:
+            safe_arr = np.asarray(safe, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"safe returns must be a number or numeric array: {exc}") from exc
+        if safe_arr.ndim == 1:
+            safe_arr = safe_arr[None, :]
+        if safe_arr.ndim != 2 or safe_arr.shape[1] != T or safe_arr.shape[0] not in (1, P):
+            raise DataError(
+                f"safe must be an annual rate (float) or daily safe returns shaped (T,) or (P, T) "
+                f"= ({T},) or ({P}, {T}) to match risky, got shape {np.shape(safe)}"
+            )
+        _check_finite(safe_arr, "safe returns")
+    safe_arr = np.ascontiguousarray(safe_arr, dtype=np.float64)
+    if multi:
+        assets = np.ascontiguousarray(arr, dtype=np.float64)
+        risky_single = None
+        if any(cfg.sleeve == "single" for cfg in configs):
+            if assets.shape[2] != 1:
+                bad = next(i for i, c in enumerate(configs) if c.sleeve == "single")
+                raise DataError(
+                    f"config {bad} has sleeve='single' but risky holds {assets.shape[2]} assets: "
+                    "evaluate single-series and multi-asset configs in separate calls"
+                )
+            risky_single = np.ascontiguousarray(assets[:, :, 0])
+        return _Inputs(risky_single, assets, names, safe_arr, P, T)
+    return _Inputs(arr, None, names, safe_arr, P, T)
+
+
+def _single_matrix(inp: _Inputs) -> np.ndarray:
+    assert inp.risky is not None
+    return inp.risky
+
+
+def _check_lengths(configs: list[StrategyConfig], T: int) -> None:
+    for i, cfg in enumerate(configs):
+        if T - cfg.lookback < 2:
+            raise InsufficientDataError(
+                f"config {i} ({cfg.config_id}): lookback={cfg.lookback} needs a history longer "
+                f"than lookback + 1 days, got T={T} days (at least 2 evaluation days are needed)"
+            )
+
+
+def auto_chunk_size(n_days: int, n_custom: int, n_assets: int = 1, n_configs: int = 0) -> int:
+    """Paths per chunk so the per-chunk working arrays stay within `MEMORY_BUDGET_BYTES`.
+
+    Per path a chunk holds about 4 + 2 x (custom weight functions) + 3 x (assets) float64 rows of
+    length T (inputs, window statistics, targets, sleeve weights) and 9 metrics per config.
+    """
+    per_path = 8 * (n_days * (4 + 2 * n_custom + 3 * n_assets) + K.N_METRICS * n_configs)
+    return max(1, MEMORY_BUDGET_BYTES // per_path)
+
+
+def evaluate(
+    configs: Sequence[StrategyConfig | Mapping[str, Any]],
+    risky: np.ndarray | pd.Series | pd.DataFrame | Sequence[float],
+    safe: float | np.ndarray | pd.Series | Sequence[float],
+    *,
+    chunk_size: int | None = None,
+) -> EvaluationResult:
+    """Evaluate every config on every path of daily returns.
+
+    Parameters
+    ----------
+    configs:
+        C `StrategyConfig` objects (or mappings validated into one).
+    risky:
+        Daily simple returns of the risky sleeve: (T,) or (P, T) for ``sleeve="single"``; asset
+        returns (T, N), (P, T, N) or a DataFrame (T, N) when any config uses an optimizer sleeve.
+    safe:
+        The safe asset: an annual rate (float; daily return rate / 252 every day) or daily simple
+        returns shaped (T,) (shared by all paths) or (P, T).
+    chunk_size:
+        Paths per compiled call; ``None`` chooses it from `MEMORY_BUDGET_BYTES`. Results do not
+        depend on it.
+
+    Returns
+    -------
+    EvaluationResult with one float64 array [C, P] per metric.
+
+    Raises
+    ------
+    ConstraintError: an invalid config (field and value named), or a weight function returning
+        non-finite values.
+    DataError: NaN/inf or returns <= -1 in the inputs (path, day and asset named), bad shapes.
+    InsufficientDataError: a lookback leaving fewer than 2 evaluation days.
+    """
+    if isinstance(configs, StrategyConfig):
+        configs = [configs]
+    cfgs = [_as_config(item, i) for i, item in enumerate(configs)]
+    if not cfgs:
+        raise ConstraintError("configs is empty: pass at least one StrategyConfig")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ConstraintError(f"chunk_size must be a positive integer or None, got {chunk_size!r}")
+    inp = _prepare(cfgs, risky, safe)
+    P, T = inp.n_paths, inp.n_days
+    _check_lengths(cfgs, T)
+    C = len(cfgs)
+    out = np.empty((K.N_METRICS, C, P))
+    fallbacks = np.zeros((C, P), dtype=np.int64)
+
+    single = [i for i, cfg in enumerate(cfgs) if cfg.sleeve == "single"]
+    if single:
+        _evaluate_single(cfgs, single, inp, out, chunk_size)
+    groups: dict[tuple[str, int, int], list[int]] = {}
+    for i, cfg in enumerate(cfgs):
+        if cfg.sleeve != "single":
+            groups.setdefault((cfg.sleeve, cfg.lookback, cfg.rebalance_every), []).append(i)
+    for (sleeve, L, k), members in groups.items():
+        _evaluate_sleeve(cfgs, members, sleeve, L, k, inp, out, fallbacks, chunk_size)
+
+    metrics = {name: np.ascontiguousarray(out[m]) for m, name in enumerate(METRICS)}
+    return EvaluationResult(configs=cfgs, sleeve_fallbacks=fallbacks, _inputs=inp, **metrics)
+
+
+def _param_arrays(cfgs: list[StrategyConfig], idx: list[int]) -> dict[str, np.ndarray]:
+    sel = [cfgs[i] for i in idx]
+    return {
+        "lookback": np.array([c.lookback for c in sel], dtype=np.int64),
+        "step": np.array([c.rebalance_every for c in sel], dtype=np.int64),
+        "code": np.array(
+            [_CODES.get(c.weight_function, K.CODE_CUSTOM) for c in sel], dtype=np.int64
+        ),
+        "target_vol": np.array([c.target_vol for c in sel], dtype=np.float64),
+        "max_leverage": np.array([c.max_leverage for c in sel], dtype=np.float64),
+        "risk_aversion": np.array([c.risk_aversion for c in sel], dtype=np.float64),
+        "steepness": np.array([c.steepness for c in sel], dtype=np.float64),
+        "cost_rate": np.array([c.cost_bps / 1e4 for c in sel], dtype=np.float64),
+    }
+
+
+def _evaluate_single(
+    cfgs: list[StrategyConfig],
+    idx: list[int],
+    inp: _Inputs,
+    out: np.ndarray,
+    chunk_size: int | None,
+) -> None:
+    R_all = _single_matrix(inp)
+    P, T = R_all.shape
+    builtin = [i for i in idx if cfgs[i].weight_function in _CODES]
+    custom = [i for i in idx if cfgs[i].weight_function not in _CODES]
+    step = chunk_size or auto_chunk_size(T, 1, n_configs=len(builtin))
+    no_custom = np.zeros((1, 1))
+    for p0 in range(0, P, step):
+        p1 = min(P, p0 + step)
+        R = np.ascontiguousarray(R_all[p0:p1], dtype=np.float64)
+        S = inp.safe[p0:p1] if inp.safe.shape[0] > 1 else inp.safe
+        if builtin:
+            part = np.empty((K.N_METRICS, len(builtin), p1 - p0))
+            K.run_single(R, S, custom_targets=no_custom, out=part, **_param_arrays(cfgs, builtin))
+            out[:, builtin, p0:p1] = part
+        for i in custom:
+            cfg = cfgs[i]
+            sig, mu, saf = K.stats_single(R, S, cfg.lookback, cfg.rebalance_every)
+            targets = _targets(cfg, sig, mu, saf)
+            part = np.empty((K.N_METRICS, 1, p1 - p0))
+            K.run_single(R, S, custom_targets=targets, out=part, **_param_arrays(cfgs, [i]))
+            out[:, i, p0:p1] = part[:, 0, :]
+
+
+def _evaluate_sleeve(
+    cfgs: list[StrategyConfig],
+    idx: list[int],
+    sleeve: str,
+    L: int,
+    k: int,
+    inp: _Inputs,
+    out: np.ndarray,
+    fallbacks: np.ndarray,
+    chunk_size: int | None,
+) -> None:
+    assert inp.assets is not None
+    P, T, N = inp.assets.shape
+    step = chunk_size or auto_chunk_size(T, len(idx), N, n_configs=len(idx))
+    params = _param_arrays(cfgs, idx)
+    del params["lookback"], params["step"]
+    for p0 in range(0, P, step):
+        p1 = min(P, p0 + step)
+        S = inp.safe[p0:p1] if inp.safe.shape[0] > 1 else inp.safe
+        sched = build_schedule(inp.assets[p0:p1], S, sleeve, L, k, inp.asset_names)
+        J = sched.sigma.shape[1]
+        custom = np.zeros((len(idx), p1 - p0, J))
+        for pos, i in enumerate(idx):
+            if cfgs[i].weight_function not in _CODES:
+                custom[pos] = _targets(cfgs[i], sched.sigma, sched.mu, sched.safe)
+        part = np.empty((K.N_METRICS, len(idx), p1 - p0))
+        K.run_sleeve(
+            sched.returns, S, L, k, sched.sigma, sched.mu, sched.safe,
+            np.ascontiguousarray(sched.v_new), np.ascontiguousarray(sched.v_pre),
+            custom_targets=custom, out=part, **params,
+        )  # fmt: skip
+        out[:, idx, p0:p1] = part
+        fallbacks[idx, p0:p1] = sched.fallbacks[None, :]

@@ -1,0 +1,199 @@
+"""Strategy configurations: how much of the wealth goes into a risky sleeve, the rest into a safe asset.
+
+A `StrategyConfig` is one point of the hyperparameter space searched by the optimizer agent. It is
+a frozen, validated pydantic model: JSON-serialisable, hashable, with a stable short `config_id`.
+
+On each rebalance day the engine (`quant.engine.evaluate`) estimates, from the last `lookback`
+daily returns of the risky sleeve, its annualised volatility ``sigma`` (sample standard deviation,
+ddof=1, times sqrt(252), floored at 1e-8), its annualised mean ``mu`` (mean times 252) and the
+annualised safe rate ``safe_rate`` (mean safe return over the same window times 252), and sets the
+risky weight to ``clip(w_star, 0, max_leverage)`` where ``w_star`` comes from the weight function:
+
+- ``inverse_vol``: ``w_star = target_vol / sigma``
+- ``sigmoid``: ``w_star = max_leverage / (1 + exp(steepness * (sigma - target_vol) / target_vol))``
+- ``merton``: ``w_star = (mu - safe_rate) / (risk_aversion * sigma**2)``
+
+Further weight functions can be added with `register_weight_function`; they act on numpy arrays
+(one element per path and rebalance day) so evaluation stays vectorised.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from typing import Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SIGMA_FLOOR = 1e-8
+"""Smallest annualised volatility used by the weight functions (avoids division by zero)."""
+
+BUILTIN_WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
+"""Weight functions the engine computes inside its compiled loop (codes 0, 1, 2)."""
+
+SleeveName = Literal["single", "hrp", "risk_parity", "min_volatility", "max_sharpe"]
+
+
+class WeightFunction(Protocol):
+    """``fn(sigma, mu, safe_rate, params) -> w_star``, elementwise on float64 arrays.
+
+    ``sigma``, ``mu`` and ``safe_rate`` are annualised (sigma already floored at `SIGMA_FLOOR`);
+    ``params`` is the `StrategyConfig`. The result, before clipping to [0, max_leverage], must be
+    finite wherever the inputs are.
+    """
+
+    def __call__(
+        self, sigma: np.ndarray, mu: np.ndarray, safe_rate: np.ndarray, params: StrategyConfig
+    ) -> np.ndarray: ...
+
+
+_WEIGHT_FUNCTIONS: dict[str, WeightFunction] = {}
+
+
+def register_weight_function(
+    name: str, fn: WeightFunction | None = None
+) -> Callable[[WeightFunction], WeightFunction] | WeightFunction:
+    """Register a weight function under `name`; usable as ``@register_weight_function("name")``.
+
+    Registering an existing name replaces it, except the built-in names, which are refused (the
+    engine computes those in compiled code and would ignore a replacement).
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError(f"weight function name must be a non-empty string, got {name!r}")
+    if name in BUILTIN_WEIGHT_FUNCTIONS and name in _WEIGHT_FUNCTIONS:
+        raise ValueError(f"weight function {name!r} is built in and cannot be replaced")
+
+    def decorator(func: WeightFunction) -> WeightFunction:
+        if not callable(func):
+            raise TypeError(f"weight function {name!r} must be callable")
+        _WEIGHT_FUNCTIONS[name] = func
+        return func
+
+    if fn is None:
+        return decorator
+    return decorator(fn)
+
+
+def registered_weight_functions() -> tuple[str, ...]:
+    """Names of the registered weight functions, sorted."""
+    return tuple(sorted(_WEIGHT_FUNCTIONS))
+
+
+def get_weight_function(name: str) -> WeightFunction:
+    """The registered weight function `name`; `KeyError` listing the registered names if absent."""
+    try:
+        return _WEIGHT_FUNCTIONS[name]
+    except KeyError:
+        known = ", ".join(registered_weight_functions())
+        raise KeyError(f"unknown weight function {name!r}; registered: {known}") from None
+
+
+def _inverse_vol(
+    sigma: np.ndarray, mu: np.ndarray, safe_rate: np.ndarray, params: StrategyConfig
+) -> np.ndarray:
+    return params.target_vol / np.maximum(sigma, SIGMA_FLOOR)
+
+
+def _sigmoid(
+    sigma: np.ndarray, mu: np.ndarray, safe_rate: np.ndarray, params: StrategyConfig
+) -> np.ndarray:
+    z = params.steepness * (np.maximum(sigma, SIGMA_FLOOR) - params.target_vol) / params.target_vol
+    with np.errstate(over="ignore"):
+        return params.max_leverage / (1.0 + np.exp(z))
+
+
+def _merton(
+    sigma: np.ndarray, mu: np.ndarray, safe_rate: np.ndarray, params: StrategyConfig
+) -> np.ndarray:
+    s = np.maximum(sigma, SIGMA_FLOOR)
+    return (mu - safe_rate) / (params.risk_aversion * s * s)
+
+
+register_weight_function("inverse_vol", _inverse_vol)
+register_weight_function("sigmoid", _sigmoid)
+register_weight_function("merton", _merton)
+
+
+class StrategyConfig(BaseModel):
+    """One allocation strategy between a risky sleeve and a safe asset (all rates annualised).
+
+    Fields
+    ------
+    target_vol: annualised volatility target (> 0), e.g. 0.10 for 10 %.
+    weight_function: name of a registered weight function (see `registered_weight_functions`).
+    lookback: estimation window L in trading days (>= 2).
+    rebalance_every: days k between rebalances (>= 1); rebalance days are L, L+k, L+2k, ...
+    max_leverage: upper bound m of the risky weight (> 0); weights are clipped to [0, m].
+    risk_aversion: gamma of the Merton rule (> 0).
+    steepness: kappa of the sigmoid rule (> 0).
+    cost_bps: proportional trading cost c in basis points of the traded notional (>= 0).
+    sleeve: "single" (the risky input is one return series per path) or an optimizer that builds
+        the sleeve from several assets on each rebalance day.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    target_vol: float = Field(default=0.10, gt=0, allow_inf_nan=False)
+    weight_function: str = "inverse_vol"
+    lookback: int = Field(default=63, ge=2)
+    rebalance_every: int = Field(default=21, ge=1)
+    max_leverage: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    risk_aversion: float = Field(default=2.0, gt=0, allow_inf_nan=False)
+    steepness: float = Field(default=10.0, gt=0, allow_inf_nan=False)
+    cost_bps: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    sleeve: SleeveName = "single"
+
+    @field_validator("weight_function")
+    @classmethod
+    def _known_weight_function(cls, value: str) -> str:
+        if value not in _WEIGHT_FUNCTIONS:
+            known = ", ".join(registered_weight_functions())
+            raise ValueError(
+                f"weight_function={value!r} is not registered; registered names: {known}"
+            )
+        return value
+
+    def canonical_json(self) -> str:
+        """The configuration as JSON with sorted keys: the text `config_id` hashes."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    @property
+    def config_id(self) -> str:
+        """Stable 12-hex-digit id: the start of the SHA-256 of `canonical_json`."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:12]
+
+
+def check_config(config: StrategyConfig) -> None:
+    """Re-check a config's numeric fields (configs built with ``model_construct`` skip validation).
+
+    Raises ``ValueError`` naming the field and the value; the engine turns it into a QuantError.
+    """
+    positive = {
+        "target_vol": config.target_vol,
+        "max_leverage": config.max_leverage,
+        "risk_aversion": config.risk_aversion,
+        "steepness": config.steepness,
+    }
+    for field, value in positive.items():
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise ValueError(f"{field} must be a finite number > 0, got {value!r}")
+    if not (
+        isinstance(config.cost_bps, int | float)
+        and math.isfinite(config.cost_bps)
+        and config.cost_bps >= 0
+    ):
+        raise ValueError(f"cost_bps must be a finite number >= 0, got {config.cost_bps!r}")
+    if not isinstance(config.lookback, int) or config.lookback < 2:
+        raise ValueError(f"lookback must be an integer >= 2, got {config.lookback!r}")
+    if not isinstance(config.rebalance_every, int) or config.rebalance_every < 1:
+        raise ValueError(f"rebalance_every must be an integer >= 1, got {config.rebalance_every!r}")
+    if config.weight_function not in _WEIGHT_FUNCTIONS:
+        known = ", ".join(registered_weight_functions())
+        raise ValueError(
+            f"weight_function={config.weight_function!r} is not registered; registered: {known}"
+        )
+    if config.sleeve not in ("single", "hrp", "risk_parity", "min_volatility", "max_sharpe"):
+        raise ValueError(f"sleeve={config.sleeve!r} is not a known sleeve")
