@@ -1,0 +1,96 @@
+"""One-at-a-time sensitivity curves and parameter importance."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from quant.engine import evaluate
+from quant.errors import QuantError
+from quant.search import search
+from quant.search_objective import Constraint
+from quant.search_space import Choice, Fixed, Float, Int
+from quant.sensitivity import one_at_a_time, parameter_importance
+from quant.strategy import StrategyConfig
+
+
+@pytest.fixture(scope="module")
+def scenarios() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(31)
+    vol = 0.012 * np.exp(np.cumsum(rng.normal(0, 0.06, (30, 150)), axis=1))
+    return {
+        "up": 0.0006 + vol * rng.standard_normal((30, 150)),
+        "down": -0.0004 + 1.5 * vol * rng.standard_normal((30, 150)),
+    }
+
+
+SPACE = {
+    "target_vol": Float(0.03, 0.5),
+    "lookback": Int(20, 80, step=10),
+    "risk_aversion": Float(0.5, 10.0, log=True),  # irrelevant: the weight function is not merton
+    "weight_function": Choice(["inverse_vol", "sigmoid"]),
+    "rebalance_every": Fixed(5),
+}
+
+
+def mean_sharpe(config: StrategyConfig, scen: dict[str, np.ndarray]) -> float:
+    return float(
+        np.mean([evaluate([config], paths, 0.02).sharpe.mean() for paths in scen.values()])
+    )
+
+
+def test_curves_pass_through_best(scenarios: dict[str, np.ndarray]) -> None:
+    result = search(SPACE, scenarios, method="random", budget=20, batch_size=10, seed=1)
+    curves = one_at_a_time(result.best_config, SPACE, scenarios, points=5)
+    assert set(curves) == {"target_vol", "lookback", "risk_aversion", "weight_function"}
+    assert curves.best_value == pytest.approx(result.best_value, rel=1e-12)
+    for name, frame in curves.items():
+        at_best = frame[frame["is_best"]]
+        assert len(at_best) == 1, name
+        assert at_best["value"].iloc[0] == getattr(result.best_config, name)
+        assert at_best["objective"].iloc[0] == pytest.approx(result.best_value, rel=1e-12)
+    assert list(curves["weight_function"]["value"]) == ["inverse_vol", "sigmoid"]
+    vols = curves["target_vol"]["value"].to_numpy()
+    assert vols[0] == 0.03 and vols[-1] == 0.5 and np.all(np.diff(vols) > 0)
+    # a point on the curve against a direct evaluation
+    row = curves["lookback"].iloc[0]
+    config = result.best_config.model_copy(update={"lookback": int(row["value"])})
+    assert row["objective"] == pytest.approx(mean_sharpe(config, scenarios), rel=1e-12)
+    json.dumps(curves.to_dict())
+
+
+def test_irrelevant_parameter_is_flat_and_unimportant(scenarios: dict[str, np.ndarray]) -> None:
+    best = StrategyConfig(
+        target_vol=0.15, lookback=40, rebalance_every=5, weight_function="inverse_vol"
+    )
+    curves = one_at_a_time(best, SPACE, scenarios, points=6)
+    assert np.ptp(curves["risk_aversion"]["objective"]) == 0.0
+    spread = curves.spread()
+    assert spread["target_vol"] > spread["risk_aversion"] == 0.0
+
+    space = {k: v for k, v in SPACE.items() if k != "weight_function"}
+    result = search(space, scenarios, method="random", budget=40, batch_size=20, seed=2)
+    importance = parameter_importance(result)
+    assert importance.sum() == pytest.approx(1.0)
+    assert importance["target_vol"] > importance["risk_aversion"]
+    assert importance.index[-1] == "risk_aversion"
+    assert importance.equals(parameter_importance(result))  # seeded, deterministic
+
+
+def test_constraint_feasibility_flag(scenarios: dict[str, np.ndarray]) -> None:
+    best = StrategyConfig(target_vol=0.1, lookback=40, rebalance_every=5)
+    curves = one_at_a_time(best, {"target_vol": Float(0.03, 0.5)}, scenarios, points=7,
+                           constraints=[Constraint("average_weight", max=0.6)])  # fmt: skip
+    frame = curves["target_vol"]
+    for value, feasible in zip(frame["value"], frame["feasible"], strict=True):
+        config = best.model_copy(update={"target_vol": float(value)})
+        weights = [evaluate([config], p, 0.02).average_weight.mean() for p in scenarios.values()]
+        assert feasible == (max(weights) <= 0.6)
+    assert frame["feasible"].any() and not frame["feasible"].all()
+
+
+def test_bad_points(scenarios: dict[str, np.ndarray]) -> None:
+    with pytest.raises(QuantError, match="points"):
+        one_at_a_time(StrategyConfig(), SPACE, scenarios, points=1)
