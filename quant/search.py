@@ -603,7 +603,7 @@ def _finish(
     objective = np.where(ok, trials["objective"].to_numpy(dtype=float), -np.inf)
     best_index = int(np.argmax(objective))  # first occurrence on ties
     best_row = trials.iloc[best_index]
-    best_params = {n: _native(best_row[n]) for n in space.names}
+    best_params = {n: native_value(best_row[n]) for n in space.names}
     best_config = space.config(best_params)
     best_record = evaluator.cache[best_config]
 
@@ -615,7 +615,7 @@ def _finish(
     if different.any():
         runner_index = int(np.argmax(np.where(different, objective, -np.inf)))
         runner_row = trials.iloc[runner_index]
-        runner_up = space.config({n: _native(runner_row[n]) for n in space.names})
+        runner_up = space.config({n: native_value(runner_row[n]) for n in space.names})
         runner_record = evaluator.cache[runner_up]
         paired = {
             s: paired_interval(
@@ -671,7 +671,8 @@ def _finish(
     )
 
 
-def _native(value: Any) -> Any:
+def native_value(value: Any) -> Any:
+    """A numpy scalar as the matching Python scalar (for JSON); other values unchanged."""
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):
@@ -834,7 +835,7 @@ def walk_forward(
     )
     feasible = result.trials[result.trials["feasible"]].sort_values(["objective", "trial"])
     median_row = feasible.iloc[(len(feasible) - 1) // 2]
-    median_config = space.config({n: _native(median_row[n]) for n in space.names})
+    median_config = space.config({n: native_value(median_row[n]) for n in space.names})
     configs = [result.best_config, median_config]
     obj = result.objective
     in_sample = (

@@ -23,20 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from quant.engine import METRICS
 from quant.search_space import SearchSpaceError
-
-METRICS: tuple[str, ...] = (
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "var_95",
-    "cvar_95",
-    "turnover",
-    "average_weight",
-)
-"""Metrics of the engine's `EvaluationResult` that objectives and constraints may use."""
 
 LOSS_METRICS = frozenset({"volatility", "max_drawdown", "var_95", "cvar_95", "turnover"})
 """Metrics where lower is better; a bare metric-name objective minimises these."""

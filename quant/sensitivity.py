@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from quant.errors import InsufficientDataError
 from quant.scenarios import ScenarioSet
-from quant.search import SearchResult, as_scenarios, evaluate_path_means
+from quant.search import SearchResult, as_scenarios, evaluate_path_means, native_value
 from quant.search_objective import Constraint, Objective, as_objective
 from quant.search_space import Choice, SearchSpace, SearchSpaceError, as_search_space
 from quant.strategy import StrategyConfig
@@ -183,7 +183,7 @@ def parameter_importance(result: SearchResult, *, seed: int = 0) -> pd.Series:
     distributions = space.distributions()
     frozen = [
         optuna.trial.create_trial(
-            params={n: _native(row[n]) for n in names},
+            params={n: native_value(row[n]) for n in names},
             distributions=distributions,
             value=float(row["objective"]),
         )
@@ -212,13 +212,3 @@ def parameter_importance(result: SearchResult, *, seed: int = 0) -> pd.Series:
         else pd.Series({n: 1.0 / len(names) for n in names}, name="importance")
     )
     return series.sort_values(ascending=False, kind="stable")
-
-
-def _native(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
