@@ -1,6 +1,138 @@
-"""Stratigos numeric core: market data, estimators, risk measures, optimizers.
+"""Stratigos numeric core: market data, estimators, risk measures, optimizers, the allocation
+engine, market scenarios and hyperparameter search.
 
 Pure numerics: imports nothing else of Stratigos and does no I/O beyond loading market data.
 Conventions: daily simple returns; annualisation with 252 periods; volatility is the annualised
 standard deviation (ddof=1); VaR, CVaR and drawdown are positive numbers meaning losses.
+
+Names are imported on first use, so `import quant` stays fast for callers that need a few.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "quant.data": ("load_prices", "load_sp500_index", "load_sp500_prices", "to_returns"),
+    "quant.estimators": (
+        "PERIODS_PER_YEAR",
+        "correlation",
+        "covariance",
+        "ewma_covariance",
+        "ledoit_wolf_covariance",
+        "mean_returns",
+        "sample_covariance",
+    ),
+    "quant.risk": (
+        "RiskReport",
+        "cagr",
+        "calmar_ratio",
+        "conditional_value_at_risk",
+        "drawdown_duration",
+        "max_drawdown",
+        "risk_contributions",
+        "risk_report",
+        "sharpe_ratio",
+        "sortino_ratio",
+        "value_at_risk",
+        "volatility",
+    ),
+    "quant.optimizers.hrp": ("hrp",),
+    "quant.optimizers.risk_parity": ("risk_parity",),
+    "quant.optimizers.mean_variance": (
+        "efficient_frontier",
+        "efficient_return",
+        "efficient_risk",
+        "max_sharpe",
+        "min_volatility",
+    ),
+    "quant.strategy": ("StrategyConfig", "register_weight_function"),
+    "quant.engine": ("METRICS", "EvaluationResult", "evaluate"),
+    "quant.scenarios": ("ScenarioSet", "generate_scenarios", "identify_regimes"),
+    "quant.search_space": ("Choice", "Fixed", "Float", "Int", "SearchSpace"),
+    "quant.search_objective": ("Constraint", "Objective"),
+    "quant.search_runner": ("SearchResult", "WalkForwardResult", "search", "walk_forward"),
+    "quant.sensitivity": ("Sensitivity", "one_at_a_time", "parameter_importance"),
+    "quant.overfitting": ("deflated_sharpe_ratio", "paired_interval"),
+    "quant.synthetic": ("factor_model_returns",),
+    "quant.errors": (
+        "ConstraintError",
+        "CovarianceError",
+        "DataError",
+        "InfeasibleTargetError",
+        "InsufficientDataError",
+        "QuantError",
+        "SolverError",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'quant' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from quant.data import load_prices, load_sp500_index, load_sp500_prices, to_returns
+    from quant.engine import METRICS, EvaluationResult, evaluate
+    from quant.errors import (
+        ConstraintError,
+        CovarianceError,
+        DataError,
+        InfeasibleTargetError,
+        InsufficientDataError,
+        QuantError,
+        SolverError,
+    )
+    from quant.estimators import (
+        PERIODS_PER_YEAR,
+        correlation,
+        covariance,
+        ewma_covariance,
+        ledoit_wolf_covariance,
+        mean_returns,
+        sample_covariance,
+    )
+    from quant.optimizers.hrp import hrp
+    from quant.optimizers.mean_variance import (
+        efficient_frontier,
+        efficient_return,
+        efficient_risk,
+        max_sharpe,
+        min_volatility,
+    )
+    from quant.optimizers.risk_parity import risk_parity
+    from quant.overfitting import deflated_sharpe_ratio, paired_interval
+    from quant.risk import (
+        RiskReport,
+        cagr,
+        calmar_ratio,
+        conditional_value_at_risk,
+        drawdown_duration,
+        max_drawdown,
+        risk_contributions,
+        risk_report,
+        sharpe_ratio,
+        sortino_ratio,
+        value_at_risk,
+        volatility,
+    )
+    from quant.scenarios import ScenarioSet, generate_scenarios, identify_regimes
+    from quant.search_runner import SearchResult, WalkForwardResult, search, walk_forward
+    from quant.search_objective import Constraint, Objective
+    from quant.search_space import Choice, Fixed, Float, Int, SearchSpace
+    from quant.sensitivity import Sensitivity, one_at_a_time, parameter_importance
+    from quant.strategy import StrategyConfig, register_weight_function
+    from quant.synthetic import factor_model_returns

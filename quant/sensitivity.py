@@ -27,7 +27,7 @@ from pydantic import ValidationError
 
 from quant.errors import InsufficientDataError
 from quant.scenarios import ScenarioSet
-from quant.search import SearchResult, as_scenarios, evaluate_path_means, native_value
+from quant.search_runner import SearchResult, as_scenarios, evaluate_path_means, native_value
 from quant.search_objective import Constraint, Objective, as_objective
 from quant.search_space import Choice, SearchSpace, SearchSpaceError, as_search_space
 from quant.strategy import StrategyConfig
@@ -101,7 +101,7 @@ def one_at_a_time(
 
     `points` values per numeric range (at least 2; integer ranges are deduplicated on their step
     lattice); the best config's own value is always included and flagged `is_best`. `objective`
-    and `constraints` as in `quant.search.search`; `feasible` marks points meeting the constraints.
+    and `constraints` as in `quant.search_runner.search`; `feasible` marks points meeting the constraints.
     """
     if isinstance(points, bool) or not isinstance(points, int) or points < 2:
         raise SearchSpaceError(f"points must be an integer >= 2, got {points!r}")

@@ -1,0 +1,38 @@
+"""The `quant` package exposes its public API at the top level."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+import quant
+
+
+@pytest.mark.parametrize("name", quant.__all__)
+def test_every_exported_name_resolves_to_its_module_object(name: str) -> None:
+    value = getattr(quant, name)
+    module = importlib.import_module(quant._MODULE_OF[name])
+    assert value is getattr(module, name)
+
+
+def test_unknown_names_raise_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+        _ = quant.nonexistent  # type: ignore[attr-defined]
+
+
+def test_quant_imports_nothing_else_of_stratigos() -> None:
+    import ast
+    from pathlib import Path
+
+    ours = {"agents", "api", "graphs", "infra", "jobs", "prompts", "settings", "store", "tools"}
+    for path in Path(quant.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                roots = {node.module.split(".")[0]}
+            else:
+                continue
+            assert not roots & ours, f"{path} imports {roots & ours}"
