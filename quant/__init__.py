@@ -130,8 +130,8 @@ if TYPE_CHECKING:
         volatility,
     )
     from quant.scenarios import ScenarioSet, generate_scenarios, identify_regimes
-    from quant.search_runner import SearchResult, WalkForwardResult, search, walk_forward
     from quant.search_objective import Constraint, Objective
+    from quant.search_runner import SearchResult, WalkForwardResult, search, walk_forward
     from quant.search_space import Choice, Fixed, Float, Int, SearchSpace
     from quant.sensitivity import Sensitivity, one_at_a_time, parameter_importance
     from quant.strategy import StrategyConfig, register_weight_function

@@ -27,8 +27,8 @@ from pydantic import ValidationError
 
 from quant.errors import InsufficientDataError
 from quant.scenarios import ScenarioSet
-from quant.search_runner import SearchResult, as_scenarios, evaluate_path_means, native_value
 from quant.search_objective import Constraint, Objective, as_objective
+from quant.search_runner import SearchResult, as_scenarios, evaluate_path_means, native_value
 from quant.search_space import Choice, SearchSpace, SearchSpaceError, as_search_space
 from quant.strategy import StrategyConfig
 

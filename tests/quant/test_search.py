@@ -16,8 +16,8 @@ from scipy.stats import norm
 from quant.engine import evaluate
 from quant.errors import QuantError
 from quant.scenarios import generate_scenarios
-from quant.search_runner import NoFeasibleTrialError, search, walk_forward
 from quant.search_objective import Constraint, Objective
+from quant.search_runner import NoFeasibleTrialError, search, walk_forward
 from quant.search_space import Choice, Fixed, Float, Int, SearchSpace, SearchSpaceError
 from quant.strategy import StrategyConfig
 

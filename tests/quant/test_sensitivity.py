@@ -9,8 +9,8 @@ import pytest
 
 from quant.engine import evaluate
 from quant.errors import QuantError
-from quant.search_runner import search
 from quant.search_objective import Constraint
+from quant.search_runner import search
 from quant.search_space import Choice, Fixed, Float, Int
 from quant.sensitivity import one_at_a_time, parameter_importance
 from quant.strategy import StrategyConfig
