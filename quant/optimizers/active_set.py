@@ -1,0 +1,617 @@
+"""Exact active-set engine for the parametric long-only mean-variance QP.
+
+For a parameter t >= 0 the engine solves
+
+    P(t):  minimise ½ w'Σw - (q0 + t μ)'w   subject to  1'w = budget,  lo <= w <= hi,
+
+which is the whole mean-variance family: t = 0 (with q0 = 0) is the minimum-variance portfolio and
+every efficient portfolio is the solution of P(t) for some t (t is the multiplier of the return
+constraint). Each asset carries a label: free (between its bounds), at its lower bound, at its
+upper bound, or pinned (lo == hi). For a fixed labelling the KKT system
+
+    Σ_FF w_F + Σ_FB w_B - q0_F - t μ_F - ν 1 = 0,   1'w_F = budget - 1'w_B
+
+is solved with one Cholesky factorisation of Σ_FF (bordered LU, then least squares, when Σ_FF is
+singular); its solution is affine in t: w(t) = a + t b, ν(t) = ν0 + t ν1, and so are the gradients
+g(t) = Σw - q0 - tμ - ν of the assets held at a bound. The labelling is optimal for every t in an
+interval (a *segment*) found by ratio tests: free weights stay within their bounds, assets at the
+lower bound keep g >= 0 and assets at the upper bound keep g <= 0.
+
+`ParametricQP.solve` finds an optimal labelling at one t by block principal pivoting (a
+primal-dual active-set / semi-smooth Newton iteration with Júdice-Pires safeguards: full exchanges
+while the number of KKT violations falls, Murty's single least-index pivot otherwise) and accepts
+it only when the KKT conditions hold (bounds to 1e-11, gradient signs to 1e-11 of the problem's
+scale) on a regular KKT system. If the pivoting does not converge, or ends on a singular face (a
+singular covariance, e.g. fewer observations than assets), a primal active-set method takes over
+from a feasible point (CLARABEL's solution via cvxpy, else an interior point): it moves along
+zero-curvature directions to a bound, so it ends on a regular face, which is then verified and
+polished the same way. `ParametricQP.segment` turns a labelling into its affine solution and its
+segment of optimality. Everything here works on numpy arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
+
+from quant.errors import SolverError
+
+FREE = 0
+AT_LOWER = -1
+AT_UPPER = 1
+PINNED = 2
+
+_WEIGHT_TOL = 1e-11
+_GRADIENT_TOL = 1e-11
+_COND_LIMIT = 1e-10  # smallest allowed (min/max Cholesky diagonal)^2
+
+
+@dataclass
+class Segment:
+    """An optimal labelling, its affine solution w(t) = a + t b, and its interval of optimality."""
+
+    labels: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    nu0: float
+    nu1: float
+    t_low: float
+    t_high: float
+    alpha: float  # μ'a
+    beta: float  # μ'b
+    gamma: float  # a'Σa
+    delta: float  # a'Σb
+    epsilon: float  # b'Σb
+    g0: np.ndarray  # gradient g(t) = g0 + t g1 (zero on free assets)
+    g1: np.ndarray
+
+    def weights(self, t: float) -> np.ndarray:
+        """The weights at parameter t (valid for t in [t_low, t_high])."""
+        return self.a + t * self.b
+
+    def ret(self, t: float) -> float:
+        """μ'w(t)."""
+        return self.alpha + self.beta * t
+
+    def variance(self, t: float) -> float:
+        """w(t)'Σw(t)."""
+        return self.gamma + 2.0 * self.delta * t + self.epsilon * t * t
+
+    def contains(self, t: float) -> bool:
+        """Whether t lies in the closed segment."""
+        return self.t_low <= t <= self.t_high
+
+
+@dataclass
+class _Affine:
+    a: np.ndarray
+    b: np.ndarray
+    nu0: float
+    nu1: float
+    sigma_a: np.ndarray
+    sigma_b: np.ndarray
+    ok: bool
+
+
+class ParametricQP:
+    """The problem P(t) for one covariance, expected-return vector, bounds and budget."""
+
+    def __init__(
+        self,
+        sigma: np.ndarray,
+        mu: np.ndarray,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        *,
+        q0: np.ndarray | None = None,
+        budget: float = 1.0,
+    ) -> None:
+        self.sigma = np.ascontiguousarray(sigma, dtype=float)
+        self.mu = np.asarray(mu, dtype=float)
+        self.lo = np.asarray(lo, dtype=float)
+        self.hi = np.asarray(hi, dtype=float)
+        self.n = self.sigma.shape[0]
+        self.q0 = np.zeros(self.n) if q0 is None else np.asarray(q0, dtype=float)
+        self.budget = float(budget)
+        self.pinned = self.hi <= self.lo
+        diag_scale = float(np.max(np.abs(np.diag(self.sigma)))) if self.n else 1.0
+        self.sigma_scale = max(diag_scale, 1e-300)
+        self.mu_scale = float(np.max(np.abs(self.mu))) if self.n else 0.0
+        self.q0_scale = float(np.max(np.abs(self.q0))) if self.n else 0.0
+        self.weight_scale = max(1.0, float(np.max(np.abs(self.lo))), float(np.max(np.abs(self.hi))))
+
+    # ------------------------------------------------------------------ labels
+    def initial_labels(self) -> np.ndarray:
+        """Every asset free except the pinned ones."""
+        labels = np.zeros(self.n, dtype=np.int8)
+        labels[self.pinned] = PINNED
+        return labels
+
+    def labels_from_weights(self, w: np.ndarray, tol: float = 1e-7) -> np.ndarray:
+        """Label assets at (or within `tol` of) a bound as held there, the others free."""
+        labels = np.zeros(self.n, dtype=np.int8)
+        width = np.maximum(self.hi - self.lo, 0.0)
+        near = tol * np.maximum(width, 1e-300)
+        labels[w <= self.lo + near] = AT_LOWER
+        labels[w >= self.hi - near] = AT_UPPER
+        labels[self.pinned] = PINNED
+        return labels
+
+    def _fixed_values(self, labels: np.ndarray) -> np.ndarray:
+        values = np.where(labels == AT_UPPER, self.hi, self.lo)
+        values[labels == FREE] = 0.0
+        return values
+
+    # ------------------------------------------------------------------ KKT on a labelling
+    def _affine(self, labels: np.ndarray) -> _Affine:
+        """Solve the equality-constrained KKT system on the free set, as affine functions of t."""
+        free = np.flatnonzero(labels == FREE)
+        a = self._fixed_values(labels)
+        b = np.zeros(self.n)
+        if free.size == 0:
+            sigma_a = self.sigma @ a
+            return _Affine(a, b, math.nan, math.nan, sigma_a, np.zeros(self.n), False)
+        rows = self.sigma[free]
+        c = rows @ a
+        s = self.budget - float(a.sum())
+        s_ff = rows[:, free]
+        q_f = self.q0[free] - c
+        mu_f = self.mu[free]
+        solved = False
+        regular = True
+        try:
+            factor = cho_factor(s_ff, lower=False, check_finite=False)
+            diag = np.abs(np.diag(factor[0]))
+            if diag.min() ** 2 > _COND_LIMIT * diag.max() ** 2:
+                x = cho_solve(
+                    factor, np.column_stack([np.ones(free.size), q_f, mu_f]), check_finite=False
+                )
+                d = float(x[:, 0].sum())
+                if d > 0 and math.isfinite(d):
+                    nu0 = (s - float(x[:, 1].sum())) / d
+                    nu1 = -float(x[:, 2].sum()) / d
+                    a_f = x[:, 1] + nu0 * x[:, 0]
+                    b_f = x[:, 2] + nu1 * x[:, 0]
+                    solved = True
+        except LinAlgError:
+            solved = False
+        if not solved:
+            m = free.size
+            kkt = np.zeros((m + 1, m + 1))
+            kkt[:m, :m] = s_ff
+            kkt[:m, m] = -1.0
+            kkt[m, :m] = -1.0
+            rhs = np.zeros((m + 1, 2))
+            rhs[:m, 0] = q_f
+            rhs[m, 0] = -s
+            rhs[:m, 1] = mu_f
+            sol = None
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error")
+                    lu = lu_factor(kkt, check_finite=False)
+                    udiag = np.abs(np.diag(lu[0]))
+                    if udiag.min() > 1e-13 * max(udiag.max(), 1e-300):
+                        sol = lu_solve(lu, rhs, check_finite=False)
+            except (LinAlgError, Warning):
+                sol = None
+            if sol is None:
+                regular = False
+                sol = np.linalg.lstsq(kkt, rhs, rcond=1e-13)[0]
+            a_f, nu0 = sol[:m, 0], float(sol[m, 0])
+            b_f, nu1 = sol[:m, 1], float(sol[m, 1])
+        a[free] = a_f
+        b[free] = b_f
+        both = self.sigma @ np.column_stack([a, b])
+        return _Affine(a, b, nu0, nu1, both[:, 0], both[:, 1], regular)
+
+    # ------------------------------------------------------------------ one t
+    def solve(self, t: float, labels: np.ndarray | None = None) -> np.ndarray:
+        """An optimal labelling of P(t), verified against the KKT conditions.
+
+        Block principal pivoting from `labels` (all free when None); CLARABEL-guided restart if it
+        does not converge. Raises `SolverError` when neither reaches a verified KKT point.
+        """
+        return self._solve(t, labels)[0]
+
+    def _solve(self, t: float, labels: np.ndarray | None) -> tuple[np.ndarray, _Affine | None]:
+        start = self.initial_labels() if labels is None else labels.copy()
+        result = self._pivot(t, start)
+        if result is not None:
+            return result
+        starts = []
+        guess = self._conic_guess(t)
+        if guess is not None:
+            starts.append(guess)
+        starts.append(self._interior_point())
+        for point in starts:
+            found = self._primal(t, point)
+            if found is not None:
+                result = self._pivot(t, found)
+                if result is not None:
+                    return result
+        raise SolverError(
+            f"the active-set QP solver did not converge at t={t:.6g} ({self.n} assets)"
+        )
+
+    def _tolerances(self, t: float) -> tuple[float, float]:
+        g_scale = self.sigma_scale * self.weight_scale + self.q0_scale + abs(t) * self.mu_scale
+        return _WEIGHT_TOL * self.weight_scale, _GRADIENT_TOL * g_scale
+
+    def _violations(self, t: float, labels: np.ndarray, aff: _Affine) -> tuple[np.ndarray, ...]:
+        w_tol, g_tol = self._tolerances(t)
+        w = aff.a + t * aff.b
+        free = labels == FREE
+        below = free & (w < self.lo - w_tol)
+        above = free & (w > self.hi + w_tol)
+        g = aff.sigma_a + t * aff.sigma_b - self.q0 - t * self.mu - (aff.nu0 + t * aff.nu1)
+        lower_bad = (labels == AT_LOWER) & (g < -g_tol)
+        upper_bad = (labels == AT_UPPER) & (g > g_tol)
+        return below, above, lower_bad, upper_bad
+
+    def _empty_free_set(self, t: float, labels: np.ndarray) -> tuple[np.ndarray, bool]:
+        """Handle a labelling with no free asset: fix the budget or check the dual signs."""
+        w = self._fixed_values(labels)
+        _, g_tol = self._tolerances(t)
+        h = self.sigma @ w - self.q0 - t * self.mu
+        gap = self.budget - float(w.sum())
+        new = labels.copy()
+        if abs(gap) <= _WEIGHT_TOL * self.weight_scale * max(1, self.n):
+            lower = labels == AT_LOWER
+            upper = labels == AT_UPPER
+            nu_high = float(h[lower].min()) if lower.any() else math.inf
+            nu_low = float(h[upper].max()) if upper.any() else -math.inf
+            if nu_low <= nu_high + g_tol:
+                return labels, True
+            # Free the asset whose sign is most violated.
+            candidates = np.flatnonzero(lower | upper)
+            score = np.where(lower[candidates], nu_low - h[candidates], h[candidates] - nu_high)
+            new[candidates[int(np.argmax(score))]] = FREE
+            return new, False
+        movable = labels == (AT_LOWER if gap > 0 else AT_UPPER)
+        idx = np.flatnonzero(movable)
+        if idx.size == 0:
+            return new, False
+        pick = idx[int(np.argmin(h[idx]))] if gap > 0 else idx[int(np.argmax(h[idx]))]
+        new[pick] = FREE
+        return new, False
+
+    def _pivot(self, t: float, labels: np.ndarray) -> tuple[np.ndarray, _Affine | None] | None:
+        best = self.n + 2
+        tries = 3
+        max_iter = 50 + 3 * self.n
+        for _ in range(max_iter):
+            if not (labels == FREE).any():
+                labels, done = self._empty_free_set(t, labels)
+                if done:
+                    return labels, None
+                continue
+            aff = self._affine(labels)
+            if not (np.isfinite(aff.a).all() and np.isfinite(aff.b).all()):
+                return None
+            below, above, lower_bad, upper_bad = self._violations(t, labels, aff)
+            bad = below | above | lower_bad | upper_bad
+            count = int(bad.sum())
+            if count == 0:
+                # A singular face (least-squares iterate) is never accepted as optimal.
+                return (labels, aff) if aff.ok else None
+            if count < best:
+                best, tries = count, 3
+                full = True
+            elif tries > 0:
+                tries -= 1
+                full = True
+            else:
+                full = False
+            if not full:
+                keep = np.zeros(self.n, dtype=bool)
+                keep[int(np.flatnonzero(bad)[-1])] = True
+                below, above, lower_bad, upper_bad = (
+                    below & keep,
+                    above & keep,
+                    lower_bad & keep,
+                    upper_bad & keep,
+                )
+            labels = labels.copy()
+            labels[below] = AT_LOWER
+            labels[above] = AT_UPPER
+            labels[lower_bad | upper_bad] = FREE
+        return None
+
+    def _interior_point(self) -> np.ndarray:
+        width = np.maximum(self.hi - self.lo, 0.0)
+        total = float(width.sum())
+        if total <= 0:
+            return self.lo.copy()
+        return self.lo + (self.budget - float(self.lo.sum())) * width / total
+
+    def _feasible_start(self, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Project a guess onto the constraints (clip, then spread the budget gap) and label it."""
+        w = np.clip(np.asarray(guess, dtype=float), self.lo, self.hi)
+        for _ in range(3):
+            gap = self.budget - float(w.sum())
+            if gap == 0.0:
+                break
+            room = self.hi - w if gap > 0 else w - self.lo
+            total = float(room.sum())
+            if total <= 0:
+                break
+            w = np.clip(w + gap * room / total, self.lo, self.hi)
+        width = np.maximum(self.hi - self.lo, 0.0)
+        labels = np.zeros(self.n, dtype=np.int8)
+        near = 1e-9 * width
+        at_lo = w <= self.lo + near
+        at_hi = (w >= self.hi - near) & ~at_lo
+        labels[at_lo] = AT_LOWER
+        labels[at_hi] = AT_UPPER
+        labels[self.pinned] = PINNED
+        fixed = labels != FREE
+        w[fixed] = self._fixed_values(labels)[fixed]
+        gap = self.budget - float(w.sum())
+        free = np.flatnonzero(~fixed)
+        if gap != 0.0 and free.size:
+            room = self.hi[free] - w[free] if gap > 0 else w[free] - self.lo[free]
+            if float(room.sum()) > abs(gap):
+                w[free] += gap * room / float(room.sum())
+            else:
+                labels = np.zeros(self.n, dtype=np.int8)
+                labels[self.pinned] = PINNED
+        return w, labels
+
+    def _primal(self, t: float, guess: np.ndarray) -> np.ndarray | None:
+        """Primal active-set method from a feasible point; handles singular covariances.
+
+        Keeps w feasible; on the free set takes the Newton step of the equality-constrained
+        subproblem, or, when the reduced Hessian is singular, moves along a zero-curvature
+        direction (downhill, or either way when flat) to the nearest bound. Ends on a labelling
+        whose KKT system is regular, so the caller can verify and polish it exactly.
+        """
+        w, labels = self._feasible_start(guess)
+        q = self.q0 + t * self.mu
+        _, g_tol = self._tolerances(t)
+        step_tol = 1e-15 * self.weight_scale
+        for _ in range(20 * self.n + 100):
+            free = np.flatnonzero(labels == FREE)
+            g = self.sigma @ w - q
+            fixed = (labels == AT_LOWER) | (labels == AT_UPPER)
+            if free.size == 0:
+                idx = np.flatnonzero(fixed)
+                if idx.size == 0:
+                    return None
+                nu = _pinned_nu(g, labels == AT_LOWER, labels == AT_UPPER)
+                wrong = np.where(labels[idx] == AT_LOWER, nu - g[idx], g[idx] - nu)
+                k = int(np.argmax(wrong))
+                if wrong[k] <= g_tol:
+                    return labels
+                labels = labels.copy()
+                labels[idx[k]] = FREE
+                continue
+            m = free.size
+            kkt = np.zeros((m + 1, m + 1))
+            kkt[:m, :m] = self.sigma[np.ix_(free, free)]
+            kkt[:m, m] = -1.0
+            kkt[m, :m] = -1.0
+            values, vectors = np.linalg.eigh(kkt)
+            big = float(np.max(np.abs(values)))
+            null = np.abs(values) <= 1e-10 * big
+            rhs = np.zeros(m + 1)
+            rhs[:m] = -g[free]
+            if null.any():
+                d = vectors[:m, int(np.flatnonzero(null)[0])]
+                if float(g[free] @ d) > 0:
+                    d = -d
+                alpha, block = self._ratio(w, free, d, math.inf)
+                if block < 0:
+                    return None
+                w[free] += alpha * d
+                labels = self._block(w, labels, block)
+                continue
+            inverse = 1.0 / values
+            sol = vectors @ (inverse * (vectors.T @ rhs))
+            p, nu = sol[:m], float(sol[m])
+            if float(np.max(np.abs(p))) > step_tol:
+                alpha, block = self._ratio(w, free, p, 1.0)
+                w[free] += alpha * p
+                if block >= 0:
+                    labels = self._block(w, labels, block)
+                    continue
+                g = self.sigma @ w - q
+            idx = np.flatnonzero(fixed)
+            if idx.size == 0:
+                return labels
+            wrong = np.where(labels[idx] == AT_LOWER, nu - g[idx], g[idx] - nu)
+            k = int(np.argmax(wrong))
+            if wrong[k] <= g_tol:
+                return labels
+            labels = labels.copy()
+            labels[idx[k]] = FREE
+        return None
+
+    def _ratio(
+        self, w: np.ndarray, free: np.ndarray, d: np.ndarray, cap: float
+    ) -> tuple[float, int]:
+        """Largest step along d (on the free set) keeping bounds, and the blocking asset (-1: none)."""
+        wf = w[free]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            up = np.where(d > 0, (self.hi[free] - wf) / d, math.inf)
+            down = np.where(d < 0, (self.lo[free] - wf) / d, math.inf)
+        steps = np.maximum(np.minimum(up, down), 0.0)
+        k = int(np.argmin(steps))
+        if steps[k] < cap:
+            return float(steps[k]), int(free[k])
+        return cap, -1
+
+    def _block(self, w: np.ndarray, labels: np.ndarray, asset: int) -> np.ndarray:
+        labels = labels.copy()
+        if abs(w[asset] - self.hi[asset]) < abs(w[asset] - self.lo[asset]):
+            labels[asset] = AT_UPPER
+            w[asset] = self.hi[asset]
+        else:
+            labels[asset] = AT_LOWER
+            w[asset] = self.lo[asset]
+        return labels
+
+    def _conic_guess(self, t: float) -> np.ndarray | None:
+        """Approximate solution of P(t) from CLARABEL, used only to restart the pivoting."""
+        try:
+            import cvxpy as cp
+        except ImportError:  # pragma: no cover - cvxpy is a dependency
+            return None
+        w = cp.Variable(self.n)
+        q = self.q0 + t * self.mu
+        objective = cp.Minimize(0.5 * cp.quad_form(w, cp.psd_wrap(self.sigma)) - q @ w)
+        constraints = [cp.sum(w) == self.budget, w >= self.lo, w <= self.hi]
+        problem = cp.Problem(objective, constraints)
+        try:
+            problem.solve(solver=cp.CLARABEL)
+        except cp.error.SolverError:
+            return None
+        if w.value is None:
+            return None
+        return np.asarray(w.value, dtype=float)
+
+    # ------------------------------------------------------------------ segments
+    def segment(
+        self, labels: np.ndarray, t_ref: float | None = None, aff: _Affine | None = None
+    ) -> Segment:
+        """The affine solution of a labelling and the interval of t where it is optimal.
+
+        `t_ref`, a parameter at which the labelling is known to be optimal, is kept inside the
+        interval despite rounding.
+        """
+        if not (labels == FREE).any():
+            w = self._fixed_values(labels)
+            h = self.sigma @ w - self.q0
+            lower = labels == AT_LOWER
+            upper = labels == AT_UPPER
+            # g_i(t) = h_i - t μ_i - ν with ν free in an interval: the labelling stays optimal
+            # while max_U (h - tμ) <= min_L (h - tμ).
+            t0 = 0.0 if t_ref is None else t_ref
+            zero = np.zeros(self.n)
+            nu = _pinned_nu(h - t0 * self.mu, lower, upper)
+            low, high = _interval_no_free(h, self.mu, lower, upper)
+            if t_ref is not None:
+                low, high = min(low, t_ref), max(high, t_ref)
+            sigma_w = self.sigma @ w
+            return Segment(
+                labels, w, zero, nu, 0.0, low, high,
+                float(self.mu @ w), 0.0, float(w @ sigma_w), 0.0, 0.0,
+                sigma_w - self.q0 - nu, -self.mu.copy(),
+            )  # fmt: skip
+        if aff is None:
+            aff = self._affine(labels)
+        a, b = aff.a, aff.b
+        free = labels == FREE
+        low, high = -math.inf, math.inf
+        b_f = b[free]
+        a_f = a[free]
+        tiny = 1e-14 * self.weight_scale
+        pos = b_f > tiny
+        neg = b_f < -tiny
+        if pos.any():
+            high = min(high, float(np.min((self.hi[free][pos] - a_f[pos]) / b_f[pos])))
+            low = max(low, float(np.max((self.lo[free][pos] - a_f[pos]) / b_f[pos])))
+        if neg.any():
+            high = min(high, float(np.min((self.lo[free][neg] - a_f[neg]) / b_f[neg])))
+            low = max(low, float(np.max((self.hi[free][neg] - a_f[neg]) / b_f[neg])))
+        ga = aff.sigma_a - self.q0 - aff.nu0
+        gb = aff.sigma_b - self.mu - aff.nu1
+        g_tiny = 1e-14 * (self.sigma_scale * self.weight_scale + self.mu_scale + self.q0_scale)
+        lower = labels == AT_LOWER
+        upper = labels == AT_UPPER
+        # lower: ga + t gb >= 0; upper: ga + t gb <= 0.
+        for mask, sign in ((lower, 1.0), (upper, -1.0)):
+            if not mask.any():
+                continue
+            gam = sign * ga[mask]
+            gbm = sign * gb[mask]
+            dec = gbm < -g_tiny
+            inc = gbm > g_tiny
+            if dec.any():
+                high = min(high, float(np.min(-gam[dec] / gbm[dec])))
+            if inc.any():
+                low = max(low, float(np.max(-gam[inc] / gbm[inc])))
+        if t_ref is not None:
+            low = min(low, t_ref)
+            high = max(high, t_ref)
+        return Segment(
+            labels=labels,
+            a=a,
+            b=b,
+            nu0=aff.nu0,
+            nu1=aff.nu1,
+            t_low=low,
+            t_high=high,
+            alpha=float(self.mu @ a),
+            beta=float(self.mu @ b),
+            gamma=float(a @ aff.sigma_a),
+            delta=float(a @ aff.sigma_b),
+            epsilon=float(b @ aff.sigma_b),
+            g0=ga,
+            g1=gb,
+        )
+
+    def solve_segment(self, t: float, labels: np.ndarray | None = None) -> Segment:
+        """The segment containing t, from a verified optimal labelling at t."""
+        found, aff = self._solve(t, labels)
+        return self.segment(found, t_ref=t, aff=aff)
+
+    def segment_is_optimal(self, seg: Segment, t: float) -> bool:
+        """Whether a segment's labelling satisfies the KKT conditions of P(t) within tolerance."""
+        if not (seg.labels == FREE).any():
+            return self.is_optimal(t, seg.labels)
+        w_tol, g_tol = self._tolerances(t)
+        w = seg.a + t * seg.b
+        g = seg.g0 + t * seg.g1
+        labels = seg.labels
+        free = labels == FREE
+        return not (
+            (free & ((w < self.lo - w_tol) | (w > self.hi + w_tol))).any()
+            or ((labels == AT_LOWER) & (g < -g_tol)).any()
+            or ((labels == AT_UPPER) & (g > g_tol)).any()
+        )
+
+    def is_optimal(self, t: float, labels: np.ndarray) -> bool:
+        """Whether the labelling satisfies the KKT conditions of P(t) within tolerance."""
+        if not (labels == FREE).any():
+            _, done = self._empty_free_set(t, labels)
+            return done
+        aff = self._affine(labels)
+        return not any(v.any() for v in self._violations(t, labels, aff))
+
+
+def _pinned_nu(h: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    nu_high = float(h[lower].min()) if lower.any() else math.inf
+    nu_low = float(h[upper].max()) if upper.any() else -math.inf
+    if math.isinf(nu_high) and math.isinf(nu_low):
+        return 0.0
+    if math.isinf(nu_high):
+        return nu_low
+    if math.isinf(nu_low):
+        return nu_high
+    return 0.5 * (nu_low + nu_high)
+
+
+def _interval_no_free(
+    h: np.ndarray, mu: np.ndarray, lower: np.ndarray, upper: np.ndarray
+) -> tuple[float, float]:
+    """Interval of t where max_U(h - tμ) <= min_L(h - tμ) (labelling with no asset free)."""
+    if not lower.any() or not upper.any():
+        return -math.inf, math.inf
+    hl, ml = h[lower], mu[lower]
+    hu, mu_u = h[upper], mu[upper]
+    # Need hu_j - t mu_j <= hl_i - t ml_i for all pairs: (hl_i - hu_j) + t (mu_j - ml_i) >= 0.
+    const = hl[:, None] - hu[None, :]
+    slope = mu_u[None, :] - ml[:, None]
+    low, high = -math.inf, math.inf
+    dec = slope < 0
+    inc = slope > 0
+    if dec.any():
+        high = float(np.min(-const[dec] / slope[dec]))
+    if inc.any():
+        low = float(np.max(-const[inc] / slope[inc]))
+    return low, high
