@@ -149,15 +149,20 @@ def check_vector(
     """Align a per-asset vector (Series by name, or array in order) with `names`; reject NaN/inf."""
     if isinstance(values, pd.Series):
         index = [str(i) for i in values.index]
-        missing = [name for name in names if name not in index]
-        if missing:
-            raise DataError(f"{what} is missing assets: {', '.join(missing)}")
-        extra = [name for name in index if name not in set(names)]
-        if extra:
-            raise DataError(f"{what} has unknown assets: {', '.join(extra)}")
-        series = values.copy()
-        series.index = index
-        array = series.loc[list(names)].to_numpy(dtype=float)
+        if index == list(names):
+            array = values.to_numpy(dtype=float)
+        else:
+            known = set(names)
+            given = set(index)
+            missing = [name for name in names if name not in given]
+            if missing:
+                raise DataError(f"{what} is missing assets: {', '.join(missing)}")
+            extra = [name for name in index if name not in known]
+            if extra:
+                raise DataError(f"{what} has unknown assets: {', '.join(extra)}")
+            if len(index) != len(given):
+                raise DataError(f"{what} lists an asset twice")
+            array = values.set_axis(index).loc[list(names)].to_numpy(dtype=float)
     else:
         array = np.asarray(values, dtype=float).reshape(-1)
         if array.shape[0] != len(names):

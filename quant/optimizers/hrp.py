@@ -40,8 +40,7 @@ with zero weights).
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager, nullcontext
-from typing import Any, Literal, cast, get_args
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -49,6 +48,7 @@ from scipy.cluster.hierarchy import leaves_list
 from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import squareform
 
+from quant.blas import one_blas_thread
 from quant.errors import ConstraintError, DataError, InsufficientDataError
 from quant.validation import as_returns_frame
 
@@ -146,28 +146,6 @@ def hrp(
     return pd.Series(weights, index=list(names), name="weight")
 
 
-_blas_controller: list[Any] = []
-
-
-def _single_blas_thread() -> AbstractContextManager[object]:
-    """A context that runs BLAS on one thread (threadpoolctl), or does nothing without it.
-
-    The covariance product is small (a few ms single-threaded at 500 assets); multi-threaded
-    BLAS gains little on it and loses 10x or more when the cores are busy with other work.
-    """
-    if not _blas_controller:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl is a scikit-learn dependency
-            _blas_controller.append(None)
-        else:
-            _blas_controller.append(ThreadpoolController())
-    controller = _blas_controller[0]
-    if controller is None:  # pragma: no cover
-        return nullcontext()
-    return cast(AbstractContextManager[object], controller.limit(limits=1, user_api="blas"))
-
-
 def _sample_covariance(values: np.ndarray) -> np.ndarray:
     """Per-period sample covariance (ddof=1) from one centred matrix product.
 
@@ -175,7 +153,7 @@ def _sample_covariance(values: np.ndarray) -> np.ndarray:
     """
     centered = values - values.mean(axis=0)
     # Overflow is impossible after the caller's rescaling; the caller checks finiteness anyway.
-    with _single_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
+    with one_blas_thread(), np.errstate(over="ignore", invalid="ignore"):
         cov = centered.T @ centered
     cov /= values.shape[0] - 1
     return np.asarray(cov)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy.linalg import LinAlgError, cho_factor, cho_solve
 
+from quant.blas import single_threaded_blas
 from quant.errors import ConstraintError, CovarianceError, InsufficientDataError, SolverError
 from quant.validation import as_covariance, check_vector
 
@@ -29,6 +30,7 @@ _DAMPING_THRESHOLD = 0.15
 _MAX_ITERATIONS = 200
 
 
+@single_threaded_blas
 def risk_parity(
     cov: pd.DataFrame | np.ndarray,
     *,
