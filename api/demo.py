@@ -79,14 +79,14 @@ def run_demo(
 
 
 def _risk_row(weights: pd.Series, returns: pd.DataFrame, risk_free_rate: float) -> dict[str, float]:
-    report = risk_report(weights, returns, risk_free_rate=risk_free_rate).to_dict()
+    report = risk_report(weights, returns, risk_free_rate=risk_free_rate)
     return {
-        "return": report["annual_return"],
-        "volatility": report["volatility"],
-        "Sharpe": report["sharpe"],
-        "max drawdown": report["max_drawdown"],
-        "VaR 95% (1d)": report["var_historical"],
-        "CVaR 95% (1d)": report["cvar_historical"],
+        "CAGR": report.cagr,
+        "volatility": report.volatility,
+        "Sharpe": report.sharpe_ratio,
+        "max drawdown": report.max_drawdown,
+        "VaR 95% (1d)": report.var_historical,
+        "CVaR 95% (1d)": report.cvar_historical,
     }
 
 
@@ -95,7 +95,7 @@ def format_demo(result: DemoResult) -> str:
     weights = (result.weights * 100).round(1)
     weights = weights.loc[(weights.abs() >= 0.05).any(axis=1)]
     risk = result.risk.copy()
-    percent = ["return", "volatility", "max drawdown", "VaR 95% (1d)", "CVaR 95% (1d)"]
+    percent = ["CAGR", "volatility", "max drawdown", "VaR 95% (1d)", "CVaR 95% (1d)"]
     risk[percent] = risk[percent] * 100
     lines = [
         "Stratigos quant demo: embedded S&P 500 data (20 stocks, daily adjusted closes)",
@@ -106,7 +106,7 @@ def format_demo(result: DemoResult) -> str:
         weights.to_string(float_format=lambda v: f"{v:6.1f}"),
         "",
         f"Out-of-sample risk, held {result.test[0]} .. {result.test[1]} "
-        "(annualised; return, volatility, drawdown, VaR and CVaR in %)",
+        "(CAGR, volatility, drawdown, VaR and CVaR in %; VaR and CVaR of one day)",
         risk.to_string(float_format=lambda v: f"{v:8.2f}"),
     ]
     return "\n".join(lines)
