@@ -39,6 +39,28 @@ class Settings(BaseSettings):
         description="Directory for the local store, caches and uploaded datasets.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    model_provider: Literal["auto", "offline", "bedrock"] = Field(
+        default="auto",
+        description="Chat models: `bedrock`, the deterministic `offline` rules engine, or `auto` "
+        "(bedrock when AWS credentials are configured, else offline).",
+    )
+    bedrock_region: str = "us-east-1"
+    bedrock_endpoint_url: str | None = Field(
+        default=None, description="Override the Bedrock Runtime endpoint (e.g. a local one)."
+    )
+    bedrock_strong_model_id: str = Field(
+        default="us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        description="Model for the optimizer and explanation agents.",
+    )
+    bedrock_fast_model_id: str = Field(
+        default="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        description="Model for routing (supervisor), market analysis and the risk manager.",
+    )
+    bedrock_model_ids: dict[str, str] = Field(
+        default_factory=dict, description='Per-role overrides, e.g. {"explanation": "..."}.'
+    )
+    bedrock_max_attempts: int = Field(default=3, ge=1, le=10, description="botocore retries.")
+    bedrock_read_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."
     )
@@ -71,10 +93,41 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
+    def resolved_model_provider(self) -> Literal["offline", "bedrock"]:
+        """`model_provider` with `auto` resolved: bedrock only when AWS credentials are configured."""
+        if self.model_provider != "auto":
+            return self.model_provider
+        return "bedrock" if aws_credentials_configured() else "offline"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        """The SQLite file of the LangGraph checkpointer."""
+        return self.data_dir / "checkpoints.sqlite"
+
     def ensure_data_dir(self) -> Path:
         """Create the data directory if needed and return it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def aws_credentials_configured() -> bool:
+    """True when AWS credentials are configured in the environment or the shared files.
+
+    Looks at the environment variables and ~/.aws files only (never the instance metadata
+    service, whose lookup blocks for seconds on a machine without one).
+    """
+    env = os.environ
+    if env.get("AWS_ACCESS_KEY_ID") and env.get("AWS_SECRET_ACCESS_KEY"):
+        return True
+    if env.get("AWS_WEB_IDENTITY_TOKEN_FILE") or env.get("AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+        return True
+    if env.get("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"):
+        return True
+    credentials = Path(env.get("AWS_SHARED_CREDENTIALS_FILE", Path.home() / ".aws/credentials"))
+    if credentials.is_file():
+        return True
+    config = Path(env.get("AWS_CONFIG_FILE", Path.home() / ".aws/config"))
+    return bool(env.get("AWS_PROFILE")) and config.is_file()
 
 
 @lru_cache(maxsize=1)

@@ -60,3 +60,31 @@ def test_unknown_and_invalid_settings_are_refused(tmp_path: Path) -> None:
         get_settings()
     with pytest.raises(ValidationError, match="log_level"):
         Settings(log_level="LOUD")
+
+
+def test_model_provider_auto_resolves_to_offline_without_aws_credentials(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_PROFILE",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    assert Settings().resolved_model_provider() == "offline"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
+    assert Settings().resolved_model_provider() == "bedrock"
+    assert Settings(model_provider="offline").resolved_model_provider() == "offline"
+
+
+def test_bedrock_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRATIGOS_BEDROCK_REGION", "eu-west-1")
+    monkeypatch.setenv("STRATIGOS_BEDROCK_MODEL_IDS", '{"explanation": "amazon.nova-pro-v1:0"}')
+    settings = Settings()
+    assert settings.bedrock_region == "eu-west-1"
+    assert settings.bedrock_model_ids == {"explanation": "amazon.nova-pro-v1:0"}
+    assert settings.checkpoint_path == settings.data_dir / "checkpoints.sqlite"
