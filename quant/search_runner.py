@@ -76,6 +76,7 @@ __all__ = [
     "MIN_EVAL_DAYS",
     "NoFeasibleTrialError",
     "SearchResult",
+    "SearchRun",
     "WalkForwardResult",
     "as_scenarios",
     "evaluate_path_means",
@@ -252,7 +253,7 @@ def evaluate_path_means(
 @dataclass
 class _Record:
     means: dict[str, dict[str, float]]
-    sharpe_paths: dict[str, np.ndarray]
+    sharpe_paths: dict[str, np.ndarray] | None = None
 
 
 class _Evaluator:
@@ -288,6 +289,21 @@ class _Evaluator:
                     sharpe_paths={s: sharpe[s][i] for s in self.names},
                 )
         return configs
+
+    def store(self, config: StrategyConfig, means: Mapping[str, Mapping[str, float]]) -> None:
+        """Record path means computed elsewhere (a restored trial, a fanned-out evaluation)."""
+        if config not in self.cache:
+            self.cache[config] = _Record(
+                means={s: {m: float(means[s][m]) for m in METRICS} for s in self.names}
+            )
+
+    def sharpe_paths(self, config: StrategyConfig) -> dict[str, np.ndarray]:
+        """Per-path Sharpe ratios of `config` per scenario (evaluated again if not kept)."""
+        record = self.cache[config]
+        if record.sharpe_paths is None:
+            _, sharpe = evaluate_path_means([config], self.scenarios, safe=self.safe)
+            record.sharpe_paths = {s: sharpe[s][0] for s in self.names}
+        return record.sharpe_paths
 
     def means_of(self, configs: Sequence[StrategyConfig]) -> dict[str, dict[str, np.ndarray]]:
         return {
@@ -408,10 +424,6 @@ def _plain(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 # search
 # --------------------------------------------------------------------------------------------
-def _batches(items: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
 def search(
     space: SearchSpace | Mapping[str, Any],
     scenarios: ScenarioSet | Mapping[str, np.ndarray],
@@ -439,128 +451,252 @@ def search(
     evaluated days per path). Raises `SearchSpaceError` for bad inputs (naming the field and value)
     and `NoFeasibleTrialError` when no trial satisfies the constraints.
     """
-    space = as_search_space(space)
-    scen = as_scenarios(scenarios)
-    names = list(scen)
-    obj = as_objective(objective)
-    obj.validate(names)
-    cons = tuple(constraints)
-    for constraint in cons:
-        if not isinstance(constraint, Constraint):
-            raise SearchSpaceError(f"constraints must be Constraint objects, got {constraint!r}")
-        constraint.validate(names)
-    if method not in METHODS:
-        raise SearchSpaceError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    budget = _check_positive_int("budget", budget)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    seed = _check_seed(seed)
-    if dsr_n_obs is not None:
-        dsr_n_obs = _check_positive_int("dsr_n_obs", dsr_n_obs)
-    horizon = min(d.horizon for d in scen.values())
-    _check_lookback(space, horizon, "scenario horizon")
+    run = SearchRun(
+        space,
+        scenarios,
+        objective=objective,
+        constraints=constraints,
+        method=method,
+        budget=budget,
+        batch_size=batch_size,
+        seed=seed,
+        safe=safe,
+    )
+    while not run.done:
+        run.step()
+    return run.result(confidence=confidence, dsr_n_obs=dsr_n_obs)
 
-    evaluator = _Evaluator(space, scen, obj, cons, safe)
-    notes: list[str] = []
-    rows: list[dict[str, Any]] = []
-    convergence: list[float] = []
-    best_so_far = math.nan
 
-    def record(batch_index: int, params: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
-        nonlocal best_so_far
-        configs = evaluator.run(params)
-        values, margins = evaluator.score(configs)
+class SearchRun:
+    """A search in progress, one batch at a time, resumable from its trial rows.
+
+    `propose()` gives the next batch of searched-field values (deterministic given the trials so
+    far); `record(params, means)` scores a batch whose path means were computed (or computes them
+    when `means` is None); `step()` does both; `result()` gives the `SearchResult`. Passing the
+    `trials` rows of an earlier run (`rows`, plain JSON-friendly dicts) resumes it: the next
+    proposal is the one the uninterrupted run would have made, so a search checkpointed between
+    batches and resumed gives the same trials as one that ran straight through. Restored rows are
+    scored again with this run's objective and constraints (their metric columns are kept), so
+    tightening the constraints re-judges earlier trials without evaluating them again.
+
+    TPE: each batch rebuilds an Optuna study from the trials so far (values, and the largest
+    constraint margin as its constraint) with a `TPESampler` seeded from (seed, batch index), then
+    asks `batch_size` trials.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace | Mapping[str, Any],
+        scenarios: ScenarioSet | Mapping[str, Any],
+        *,
+        objective: Objective | str | Mapping[str, float] | None = None,
+        constraints: Sequence[Constraint] = (),
+        method: SearchMethod = "tpe",
+        budget: int = 200,
+        batch_size: int = 50,
+        seed: int = 0,
+        safe: float = 0.02,
+        trials: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.space = as_search_space(space)
+        scen = as_scenarios(scenarios)
+        self.names = list(scen)
+        obj = as_objective(objective)
+        obj.validate(self.names)
+        cons = tuple(constraints)
+        for constraint in cons:
+            if not isinstance(constraint, Constraint):
+                raise SearchSpaceError(
+                    f"constraints must be Constraint objects, got {constraint!r}"
+                )
+            constraint.validate(self.names)
+        if method not in METHODS:
+            raise SearchSpaceError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        self.method = method
+        self.budget = _check_positive_int("budget", budget)
+        self.batch_size = _check_positive_int("batch_size", batch_size)
+        self.seed = _check_seed(seed)
+        horizon = min(d.horizon for d in scen.values())
+        _check_lookback(self.space, horizon, "scenario horizon")
+        self.evaluator = _Evaluator(self.space, scen, obj, cons, safe)
+        self.notes: list[str] = []
+        self._planned: list[dict[str, Any]] | None = None
+        if method in ("grid", "random"):
+            self._planned = self._plan()
+        self.rows: list[dict[str, Any]] = []
+        for batch_index, batch in _group_by_batch(trials):
+            configs = [self.space.config({n: row[n] for n in self.space.names}) for row in batch]
+            for config, row in zip(configs, batch, strict=True):
+                self.evaluator.store(
+                    config, {s: {m: row[f"{s}.{m}"] for m in METRICS} for s in self.names}
+                )
+            self._append(batch_index, configs)
+
+    # -- progress --------------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """Trials this run will make: the budget, or the whole grid when it is smaller."""
+        return len(self._planned) if self._planned is not None else self.budget
+
+    @property
+    def done(self) -> bool:
+        """True once `total` trials have been recorded."""
+        return len(self.rows) >= self.total
+
+    @property
+    def batch_index(self) -> int:
+        """Index of the next batch."""
+        return self.rows[-1]["batch"] + 1 if self.rows else 0
+
+    @property
+    def convergence(self) -> list[float]:
+        """Best feasible objective after each batch (NaN until a feasible trial)."""
+        best, out, last = math.nan, [], None
+        for row in self.rows:
+            if last is not None and row["batch"] != last:
+                out.append(best)
+            last = row["batch"]
+            if row["feasible"] and not row["objective"] <= best:
+                best = row["objective"]
+        if last is not None:
+            out.append(best)
+        return out
+
+    # -- batches ---------------------------------------------------------------------------
+    def propose(self) -> list[dict[str, Any]]:
+        """Searched-field values of the next batch (empty when the run is done)."""
+        n = min(self.batch_size, self.total - len(self.rows))
+        if n <= 0:
+            return []
+        if self._planned is not None:
+            return self._planned[len(self.rows) : len(self.rows) + n]
+        return self._propose_tpe(n)
+
+    def configs(self, params: Sequence[Mapping[str, Any]]) -> list[StrategyConfig]:
+        """The `StrategyConfig`s of a batch of searched-field values."""
+        return [self.space.config(p) for p in params]
+
+    def record(
+        self,
+        params: Sequence[Mapping[str, Any]],
+        means: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Score and keep a batch; `means[scenario][metric][i]` are its path means, evaluated
+        here when None. Returns the batch's new trial rows."""
+        configs = self.configs(params)
+        if means is None:
+            configs = self.evaluator.run(params)
+        else:
+            for i, config in enumerate(configs):
+                self.evaluator.store(
+                    config, {s: {m: means[s][m][i] for m in METRICS} for s in self.names}
+                )
+        return self._append(self.batch_index, configs)
+
+    def step(self) -> list[dict[str, Any]]:
+        """Propose, evaluate and record one batch."""
+        return self.record(self.propose())
+
+    def result(self, *, confidence: float = 0.95, dsr_n_obs: int | None = None) -> SearchResult:
+        """The `SearchResult` of the trials so far (raises `NoFeasibleTrialError` if none is
+        feasible)."""
+        if dsr_n_obs is not None:
+            dsr_n_obs = _check_positive_int("dsr_n_obs", dsr_n_obs)
+        return _finish(
+            trials=pd.DataFrame(self.rows),
+            evaluator=self.evaluator,
+            convergence=np.asarray(self.convergence, dtype=float),
+            method=self.method,
+            seed=self.seed,
+            budget=self.budget,
+            batch_size=self.batch_size,
+            confidence=confidence,
+            dsr_n_obs=dsr_n_obs,
+            notes=list(self.notes),
+        )
+
+    # -- internals -------------------------------------------------------------------------
+    def _append(self, batch_index: int, configs: Sequence[StrategyConfig]) -> list[dict[str, Any]]:
+        values, margins = self.evaluator.score(configs)
+        new: list[dict[str, Any]] = []
         for i, config in enumerate(configs):
             value = float(values[i])
             violation = float(margins[i].max()) if margins.shape[1] else -math.inf
-            feasible = bool(violation <= 0.0) and math.isfinite(value)
-            row: dict[str, Any] = {"trial": len(rows), "batch": batch_index}
-            row.update({n: getattr(config, n) for n in space.names})
+            row: dict[str, Any] = {"trial": len(self.rows), "batch": int(batch_index)}
+            row.update({n: native_value(getattr(config, n)) for n in self.space.names})
             row.update(
                 config_id=config.config_id,
                 objective=value,
-                feasible=feasible,
+                feasible=bool(violation <= 0.0) and math.isfinite(value),
                 violation=max(violation, 0.0),
             )
-            cached = evaluator.cache[config]
-            for s in names:
+            cached = self.evaluator.cache[config]
+            for s in self.names:
                 for m in METRICS:
                     row[f"{s}.{m}"] = cached.means[s][m]
-            rows.append(row)
-            if feasible and not value <= best_so_far:
-                best_so_far = value
-        convergence.append(best_so_far)
-        return values, margins
+            self.rows.append(row)
+            new.append(row)
+        return new
 
-    if method in ("grid", "random"):
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        if method == "grid":
-            proposals = space.grid()
-            if len(proposals) > budget:
-                keep = np.sort(rng.choice(len(proposals), size=budget, replace=False))
-                notes.append(
-                    f"the grid has {len(proposals)} points, more than the budget of {budget}: "
-                    f"evaluated a seeded random subset of {budget} points"
+    def _plan(self) -> list[dict[str, Any]]:
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed))
+        if self.method == "random":
+            return self.space.sample(rng, self.budget)
+        proposals = self.space.grid()
+        if len(proposals) > self.budget:
+            keep = np.sort(rng.choice(len(proposals), size=self.budget, replace=False))
+            self.notes.append(
+                f"the grid has {len(proposals)} points, more than the budget of {self.budget}: "
+                f"evaluated a seeded random subset of {self.budget} points"
+            )
+            proposals = [proposals[int(k)] for k in keep]
+        return proposals
+
+    def _propose_tpe(self, n: int) -> list[dict[str, Any]]:
+        distributions = self.space.distributions()
+        constrained = bool(self.evaluator.constraints)
+        sampler_seed = int(
+            np.random.SeedSequence([self.seed, self.batch_index]).generate_state(1)[0]
+        )
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study = optuna.create_study(
+                    direction="maximize", sampler=optuna.samplers.TPESampler(seed=sampler_seed)
                 )
-                proposals = [proposals[int(k)] for k in keep]
-        else:
-            proposals = space.sample(rng, budget)
-        for b, batch in enumerate(_batches(proposals, batch_size)):
-            record(b, batch)
-    else:
-        _run_tpe(space, budget, batch_size, seed, bool(cons), record)
-
-    trials = pd.DataFrame(rows)
-    return _finish(
-        trials=trials,
-        evaluator=evaluator,
-        convergence=np.asarray(convergence, dtype=float),
-        method=method,
-        seed=seed,
-        budget=budget,
-        batch_size=batch_size,
-        confidence=confidence,
-        dsr_n_obs=dsr_n_obs,
-        notes=notes,
-    )
-
-
-def _run_tpe(
-    space: SearchSpace,
-    budget: int,
-    batch_size: int,
-    seed: int,
-    constrained: bool,
-    record: Any,
-) -> None:
-    distributions = space.distributions()
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            sampler = optuna.samplers.TPESampler(seed=seed)
-            study = optuna.create_study(direction="maximize", sampler=sampler)
-            remaining, batch_index = budget, 0
-            while remaining > 0:
-                n = min(batch_size, remaining)
-                asked = [study.ask(distributions) for _ in range(n)]
-                values, margins = record(batch_index, [dict(t.params) for t in asked])
-                for i, trial in enumerate(asked):
-                    if constrained:
-                        capped = np.clip(
-                            np.nan_to_num(margins[i], nan=_MARGIN_CAP), -_MARGIN_CAP, _MARGIN_CAP
+                for row in self.rows:
+                    value = row["objective"]
+                    finite = math.isfinite(value)
+                    study.add_trial(
+                        optuna.trial.create_trial(
+                            params={name: row[name] for name in self.space.names},
+                            distributions=distributions,
+                            value=value if finite else None,
+                            state=optuna.trial.TrialState.COMPLETE
+                            if finite
+                            else optuna.trial.TrialState.FAIL,
+                            constraints={"violation": min(row["violation"], _MARGIN_CAP)}
+                            if constrained
+                            else None,
                         )
-                        for k, margin in enumerate(capped):
-                            trial.set_constraint(f"constraint_{k}", float(margin))
-                    value = float(values[i])
-                    if math.isfinite(value):
-                        study.tell(trial, value)
-                    else:
-                        study.tell(trial, state=optuna.trial.TrialState.FAIL)
-                remaining -= n
-                batch_index += 1
-    finally:
-        optuna.logging.set_verbosity(verbosity)
+                    )
+                return [dict(study.ask(distributions).params) for _ in range(n)]
+        finally:
+            optuna.logging.set_verbosity(verbosity)
+
+
+def _group_by_batch(
+    rows: Sequence[Mapping[str, Any]],
+) -> list[tuple[int, list[Mapping[str, Any]]]]:
+    groups: list[tuple[int, list[Mapping[str, Any]]]] = []
+    for row in rows:
+        batch = int(row["batch"])
+        if not groups or groups[-1][0] != batch:
+            groups.append((batch, []))
+        groups[-1][1].append(row)
+    return groups
 
 
 def _per_day_sharpe(record: _Record, weights: np.ndarray, names: list[str]) -> float:
@@ -616,12 +752,10 @@ def _finish(
         runner_index = int(np.argmax(np.where(different, objective, -np.inf)))
         runner_row = trials.iloc[runner_index]
         runner_up = space.config({n: native_value(runner_row[n]) for n in space.names})
-        runner_record = evaluator.cache[runner_up]
+        best_paths = evaluator.sharpe_paths(best_config)
+        runner_paths = evaluator.sharpe_paths(runner_up)
         paired = {
-            s: paired_interval(
-                best_record.sharpe_paths[s], runner_record.sharpe_paths[s], confidence=confidence
-            )
-            for s in names
+            s: paired_interval(best_paths[s], runner_paths[s], confidence=confidence) for s in names
         }
         paired["overall"] = combine_intervals(
             {s: paired[s] for s in names}, dict(zip(names, weights, strict=True))
