@@ -298,6 +298,8 @@ def _coerce(name: str, spec: Any) -> Param:
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in spec):
             return Int(int(low), int(high))
         return Float(_finite(name, "low", low), _finite(name, "high", high))
+    if isinstance(spec, Mapping):
+        return _from_json(name, spec)
     if isinstance(spec, (list, set, frozenset)):
         return Choice(list(spec))
     if isinstance(spec, tuple):
@@ -305,6 +307,48 @@ def _coerce(name: str, spec: Any) -> Param:
             f"{name}: a tuple range must be (low, high), got {len(spec)} values; use a list for choices"
         )
     return Fixed(spec)
+
+
+_JSON_KEYS = {"low", "high", "step", "log", "grid_points", "choices", "value"}
+
+
+def _from_json(name: str, spec: Mapping[str, Any]) -> Param:
+    """A parameter from its JSON form: {"low", "high", "step"?, "log"?, "grid_points"?} (an
+    integer range when low, high and step are whole numbers), {"choices": [...]} or {"value": v}."""
+    unknown = sorted(set(spec) - _JSON_KEYS)
+    if unknown:
+        raise SearchSpaceError(
+            f"{name}: unknown key(s) {', '.join(unknown)}; use low/high (with step, log, "
+            "grid_points), choices, or value"
+        )
+    if "choices" in spec:
+        choices = spec["choices"]
+        if not isinstance(choices, (list, tuple)):
+            raise SearchSpaceError(f"{name}: choices must be a list, got {choices!r}")
+        return Choice(list(choices))
+    if "value" in spec:
+        return Fixed(spec["value"])
+    if "low" not in spec or "high" not in spec:
+        raise SearchSpaceError(f"{name}: a range needs both low and high, got {dict(spec)!r}")
+    low, high, step = spec["low"], spec["high"], spec.get("step")
+    log = bool(spec.get("log", False))
+    points = spec.get("grid_points")
+    whole = all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+        for v in (low, high, *(() if step is None else (step,)))
+    )
+    if whole and name in _INTEGER_FIELDS:
+        return Int(int(low), int(high), step=int(step or 1), log=log, grid_points=points)
+    return Float(
+        _finite(name, "low", low),
+        _finite(name, "high", high),
+        log=log,
+        step=None if step is None else _finite(name, "step", step),
+        grid_points=points,
+    )
+
+
+_INTEGER_FIELDS = frozenset({"lookback", "rebalance_every"})
 
 
 def strategy_fields() -> list[str]:
