@@ -1,0 +1,222 @@
+"""Intent and slot parsing of portfolio-manager chat messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.offline.intent import INTENTS, parse_intent
+
+KNOWN = ["AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO"]
+KNOWN += ["LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM"]
+
+# (message, expected intent, expected slots: each listed slot must equal this value)
+CASES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "build me a max sharpe portfolio of AAPL, MSFT and JNJ since 2018",
+        "optimize_portfolio",
+        {"tickers": ("AAPL", "MSFT", "JNJ"), "method": "max_sharpe", "start": "2018-01-01"},
+    ),
+    ("what's the 95% CVaR of that", "risk_report", {"confidence": 0.95, "risk_limits": {}}),
+    (
+        "find the target-vol setting that holds up in a bear market",
+        "search_strategy",
+        {"scenarios": ("bear",), "parameters": ("target_vol",), "target_vol": None},
+    ),
+    (
+        "run 300 trials with max drawdown under 20%",
+        "search_strategy",
+        {"budget": 300, "risk_limits": {"max_drawdown": 0.20}, "percentages": (0.20,)},
+    ),
+    ("approve", "approve", {}),
+    ("go ahead", "approve", {}),
+    ("Yes, please proceed.", "approve", {}),
+    ("ok sounds good", "approve", {}),
+    ("LGTM", "approve", {}),
+    ("no, cancel", "reject", {}),
+    ("Cancel.", "reject", {}),
+    ("don't run it", "reject", {}),
+    ("never mind", "reject", {}),
+    ("nope", "reject", {}),
+    ("use risk parity instead", "optimize_portfolio", {"method": "risk_parity", "revision": True}),
+    (
+        "no, switch to HRP rather than max sharpe",
+        "optimize_portfolio",
+        {"method": "hrp", "revision": True},
+    ),
+    (
+        "Optimise a minimum variance portfolio for the whole universe from 2016-01-01 to 2020-12-31",
+        "optimize_portfolio",
+        {
+            "method": "min_volatility",
+            "all_tickers": True,
+            "start": "2016-01-01",
+            "end": "2020-12-31",
+        },
+    ),
+    (
+        "show me the efficient frontier of apple, microsoft and Exxon with max weight 30%",
+        "optimize_portfolio",
+        {"method": "frontier", "tickers": ("AAPL", "MSFT", "XOM"), "percentages": (0.30,)},
+    ),
+    (
+        "hierarchical risk parity on $KO $PEP $PG between 2010 and 2015",
+        "optimize_portfolio",
+        {
+            "method": "hrp",
+            "tickers": ("KO", "PEP", "PG"),
+            "start": "2010-01-01",
+            "end": "2015-12-31",
+        },
+    ),
+    (
+        "equal risk contribution weights for JPM and BAC, 2015-2019",
+        "optimize_portfolio",
+        {"method": "risk_parity", "start": "2015-01-01", "end": "2019-12-31"},
+    ),
+    (
+        "How risky is my max sharpe portfolio? Give me VaR at 99%",
+        "risk_report",
+        {"confidence": 0.99, "method": "max_sharpe"},
+    ),
+    ("what are the risk contributions of the current portfolio", "risk_report", {}),
+    ("show the expected shortfall and drawdown of the HRP book", "risk_report", {"method": "hrp"}),
+    (
+        "what's the current market regime and the correlation between AAPL and MSFT?",
+        "market_overview",
+        {"tickers": ("AAPL", "MSFT")},
+    ),
+    ("how are markets doing over the last 3 years", "market_overview", {"lookback_years": 3.0}),
+    (
+        "stress test the portfolio in high volatility and bear scenarios with 1000 paths",
+        "scenarios",
+        {"scenarios": ("high_vol", "bear"), "numbers": (1000.0,)},
+    ),
+    (
+        "generate all scenarios",
+        "scenarios",
+        {"scenarios": ("bull", "bear", "high_vol", "low_vol", "base")},
+    ),
+    ("simulate a market crash", "scenarios", {"scenarios": ("bear",)}),
+    (
+        "backtest inverse vol with a target vol of 12% since March 2020",
+        "backtest",
+        {"weight_functions": ("inverse_vol",), "target_vol": 0.12, "start": "2020-03-01"},
+    ),
+    (
+        "how would the sigmoid rule have performed in 2008?",
+        "backtest",
+        {"weight_functions": ("sigmoid",), "start": "2008-01-01", "end": "2008-12-31"},
+    ),
+    (
+        "tune sigmoid and merton over target vol and lookback, 2,000 trials, CVaR below 3%",
+        "search_strategy",
+        {
+            "weight_functions": ("sigmoid", "merton"),
+            "parameters": ("target_vol", "lookback"),
+            "budget": 2000,
+            "risk_limits": {"cvar": 0.03},
+        },
+    ),
+    (
+        "search for the best config with a 10 percent vol target and max drawdown 15%",
+        "search_strategy",
+        {"target_vol": 0.10, "risk_limits": {"max_drawdown": 0.15}},
+    ),
+    (
+        "keep drawdown no more than 25% and sharpe above 0.8",
+        "search_strategy",
+        {"risk_limits": {"max_drawdown": 0.25, "min_sharpe": 0.8}},
+    ),
+    (
+        "why did the 63-day lookback win?",
+        "explain",
+        {"parameters": ("lookback",), "numbers": (63.0,)},
+    ),
+    ("explain the results", "explain", {}),
+    ("what can you do?", "help", {}),
+    ("help", "help", {}),
+    ("hello!", "smalltalk", {}),
+    ("thanks a lot", "smalltalk", {}),
+]
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), CASES, ids=[c[0][:40] for c in CASES])
+def test_phrasings(text: str, intent: str, slots: dict[str, Any]) -> None:
+    parsed = parse_intent(text, KNOWN)
+    assert parsed.intent == intent, parsed
+    for key, value in slots.items():
+        got = getattr(parsed, key)
+        if isinstance(value, float):
+            assert got == pytest.approx(value), key
+        elif isinstance(value, dict):
+            assert got.keys() == value.keys(), key
+            for k, v in value.items():
+                assert got[k] == pytest.approx(v), (key, k)
+        else:
+            assert got == value, key
+
+
+def test_intents_cover_the_contract() -> None:
+    assert set(INTENTS) == {
+        "optimize_portfolio",
+        "risk_report",
+        "market_overview",
+        "scenarios",
+        "backtest",
+        "search_strategy",
+        "explain",
+        "approve",
+        "reject",
+        "help",
+        "smalltalk",
+    }
+
+
+def test_tickers_only_from_the_known_universe() -> None:
+    parsed = parse_intent("max sharpe on AAPL, TSLA, nvda, msft and ge", KNOWN)
+    # TSLA and NVDA are not in the universe; lower-case "ge" is a word, "msft" is not.
+    assert parsed.tickers == ("AAPL", "MSFT")
+    assert parse_intent("the GE and HD stocks", KNOWN).tickers == ("GE", "HD")
+    assert parse_intent("risk parity on all stocks", KNOWN).universe(KNOWN) == KNOWN
+    assert parse_intent("risk parity on KO", KNOWN).universe(KNOWN) == ["KO"]
+
+
+def test_years_in_counts_are_not_dates() -> None:
+    parsed = parse_intent("run 2000 trials with 2010 paths", KNOWN)
+    assert parsed.budget == 2000 and parsed.start is None
+
+
+def test_end_only_and_month_ranges() -> None:
+    parsed = parse_intent("hrp until 2019", KNOWN)
+    assert (parsed.start, parsed.end) == (None, "2019-12-31")
+    parsed = parse_intent("min vol from Feb 2020 to Jun 2021", KNOWN)
+    assert (parsed.start, parsed.end) == ("2020-02-01", "2021-06-30")
+
+
+def test_slots_dict_lists_only_what_was_said() -> None:
+    parsed = parse_intent("max sharpe on JNJ since 2018", KNOWN)
+    assert parsed.slots() == {"tickers": ("JNJ",), "method": "max_sharpe", "start": "2018-01-01"}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    value=st.decimals(min_value=0, max_value=99, places=2).map(str),
+    unit=st.sampled_from(["%", " %", " percent", " pct"]),
+)
+def test_percentages_are_fractions(value: str, unit: str) -> None:
+    parsed = parse_intent(f"keep volatility under {value}{unit}", KNOWN)
+    assert parsed.percentages == pytest.approx((float(value) / 100,))
+    assert parsed.risk_limits == {"volatility": pytest.approx(float(value) / 100)}
+
+
+@settings(max_examples=30, deadline=None)
+@given(first=st.integers(1990, 2021), span=st.integers(0, 10), join=st.sampled_from(["-", " to "]))
+def test_year_ranges(first: int, span: int, join: str) -> None:
+    last = first + span
+    parsed = parse_intent(f"backtest {first}{join}{last}", KNOWN)
+    assert (parsed.start, parsed.end) == (f"{first}-01-01", f"{last}-12-31")
+    assert parsed.numbers == ()
