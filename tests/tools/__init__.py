@@ -1,0 +1,1 @@
+"""Tests of the typed tools (tools/)."""

@@ -1,0 +1,145 @@
+"""The tool set as a whole: names, schemas for models, and errors that come back as tool messages
+(directly, as ToolCalls and through LangGraph's ToolNode) instead of exceptions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
+
+from tools import TOOL_NAMES, ToolContext, build_tools
+
+
+def run_tool_node(tools: dict[str, Any], calls: list[dict[str, Any]]) -> list[ToolMessage]:
+    """Run the calls through a ToolNode inside a one-node graph, as the workflow graphs do."""
+    graph = StateGraph(MessagesState)
+    graph.add_node("tools", ToolNode(list(tools.values())))
+    graph.add_edge(START, "tools")
+    graph.add_edge("tools", END)
+    out = graph.compile().invoke({"messages": [AIMessage(content="", tool_calls=calls)]})
+    return [m for m in out["messages"] if isinstance(m, ToolMessage)]
+
+
+@pytest.fixture(scope="module")
+def context() -> ToolContext:
+    return ToolContext()
+
+
+@pytest.fixture(scope="module")
+def tools(context: ToolContext) -> dict[str, Any]:
+    return {t.name: t for t in build_tools(context)}
+
+
+def test_build_tools_names_and_error_handling(tools: dict[str, Any]) -> None:
+    assert tuple(tools) == TOOL_NAMES
+    for tool in tools.values():
+        assert tool.handle_tool_error is True
+        assert tool.handle_validation_error
+        assert len(tool.description) > 50
+
+
+def test_schemas_describe_every_argument_for_a_model(tools: dict[str, Any]) -> None:
+    for name, tool in tools.items():
+        spec = convert_to_openai_tool(tool)
+        json.dumps(spec)
+        assert spec["function"]["name"] == name
+        properties = spec["function"]["parameters"]["properties"]
+        assert properties, name
+        for arg, schema in properties.items():
+            assert schema.get("description"), f"{name}.{arg} has no description"
+
+
+def test_schema_bounds_and_enums_are_visible(tools: dict[str, Any]) -> None:
+    params = convert_to_openai_tool(tools["generate_market_scenarios"])["function"]["parameters"]
+    n_paths = params["properties"]["n_paths"]
+    assert (n_paths["minimum"], n_paths["maximum"], n_paths["default"]) == (1, 5000, 500)
+    horizon = params["properties"]["horizon"]
+    assert (horizon["minimum"], horizon["maximum"]) == (21, 1260)
+    assert params["properties"]["method"]["enum"] == ["block_bootstrap", "gbm"]
+    opt = convert_to_openai_tool(tools["optimize_portfolio"])["function"]["parameters"]
+    assert opt["required"] == ["method"]
+    assert {"hrp", "risk_parity", "min_volatility", "max_sharpe"} <= set(
+        opt["properties"]["method"]["enum"]
+    )
+    universe = opt["properties"]["universe"]["anyOf"][0]
+    assert universe["maxItems"] == 50
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "needle"),
+    [
+        ("market_statistics", {"universe": ["AAPL", "NOPE"]}, "unknown ticker NOPE"),
+        ("generate_market_scenarios", {"n_paths": -5}, "n_paths"),
+        ("generate_market_scenarios", {"horizon": "long"}, "horizon"),
+        ("optimize_portfolio", {"method": "max_sharpe", "max_weight": 0.001}, "infeasible"),
+        ("optimize_portfolio", {"method": "max_sharpe", "max_weight": 0}, "max_weight"),
+        ("run_strategy_search", {"scenario_set_id": "scn_zzzzzz"}, "scn_zzzzzz"),
+        ("search_status", {}, "search_id: Field required"),
+    ],
+)
+def test_tool_call_errors_become_error_tool_messages(
+    tools: dict[str, Any], name: str, args: dict[str, Any], needle: str
+) -> None:
+    call = {"name": name, "args": args, "id": "call_1", "type": "tool_call"}
+    message = tools[name].invoke(call)
+    assert isinstance(message, ToolMessage)
+    assert message.status == "error"
+    assert message.tool_call_id == "call_1"
+    assert needle in str(message.content)
+
+
+def test_tool_node_returns_error_messages_not_exceptions(tools: dict[str, Any]) -> None:
+    calls = [
+        {"name": "optimize_portfolio", "args": {"method": "magic"}, "id": "a", "type": "tool_call"},
+        {
+            "name": "market_statistics",
+            "args": {"universe": ["ZZZ"]},
+            "id": "b",
+            "type": "tool_call",
+        },
+        {"name": "search_results", "args": {"search_id": "srch_000000"}, "id": "c"},
+        {"name": "optimize_portfolio", "args": {"method": "hrp"}, "id": "d", "type": "tool_call"},
+    ]
+    messages = {m.tool_call_id: m for m in run_tool_node(tools, calls)}
+    assert set(messages) == {"a", "b", "c", "d"}
+    for key in ("a", "b", "c"):
+        assert messages[key].status == "error", messages[key]
+    assert "method: Input should be" in str(messages["a"].content)
+    assert "available tickers" in str(messages["b"].content)
+    assert "unknown search artifact id 'srch_000000'" in str(messages["c"].content)
+    assert messages["d"].status == "success"
+    content = json.loads(str(messages["d"].content))
+    assert content["method"] == "hrp"
+    assert abs(sum(content["weights"].values()) - 1.0) < 1e-3
+
+
+def test_tool_node_unknown_tool_is_an_error_message(tools: dict[str, Any]) -> None:
+    call = {"name": "launch_rocket", "args": {}, "id": "x", "type": "tool_call"}
+    (message,) = run_tool_node(tools, [call])
+    assert message.status == "error"
+    assert "launch_rocket" in str(message.content)
+
+
+def test_async_invoke_handles_errors(tools: dict[str, Any]) -> None:
+    async def run() -> tuple[Any, Any]:
+        bad = await tools["market_statistics"].ainvoke({"universe": ["ZZZ"]})
+        good = await tools["optimize_portfolio"].ainvoke({"method": "min_volatility"})
+        return bad, good
+
+    bad, good = asyncio.run(run())
+    assert isinstance(bad, str) and "unknown ticker ZZZ" in bad
+    assert isinstance(good, dict) and good["method"] == "min_volatility"
+
+
+def test_returns_are_cached_in_the_context(context: ToolContext) -> None:
+    first = context.returns(["AAPL", "MSFT"], "2019-01-01", "2019-12-31")
+    again = context.returns(["aapl", "MSFT"], "2019-01-01", "2019-12-31")
+    assert again is first  # same resolved request: the cached frame
+    other = context.returns(["AAPL", "MSFT"], "2019-01-01", "2020-12-31")
+    assert other is not first and len(other) > len(first)

@@ -1,0 +1,109 @@
+"""An in-process, thread-safe store for the large objects tools produce.
+
+Tool results stay small: scenario sets, search results, portfolios, frontiers and sensitivity
+curves are kept here and referenced in the result by an id such as ``"scn_1a2b3c"`` (a kind
+prefix and 6 hex digits). Ids are deterministic: the n-th artifact of a kind in a store with a
+given `namespace` always gets the same id, so the same run produces the same trace.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["KIND_PREFIXES", "ArtifactNotFoundError", "ArtifactStore"]
+
+KIND_PREFIXES: dict[str, str] = {
+    "scenarios": "scn",
+    "search": "srch",
+    "portfolio": "pf",
+    "frontier": "frt",
+    "sensitivity": "sens",
+}
+"""Artifact kinds and the prefix of their ids."""
+
+
+class ArtifactNotFoundError(LookupError):
+    """No artifact with this id (or not of the requested kind); the message says which."""
+
+
+@dataclass
+class _Entry:
+    kind: str
+    obj: Any
+
+
+@dataclass
+class ArtifactStore:
+    """Artifacts by id: ``put(kind, obj) -> id``, ``get(id, kind=None) -> obj``.
+
+    `namespace` (e.g. a run id) is mixed into the ids so that stores of different runs do not
+    hand out the same ids. All methods are safe to call from several threads.
+    """
+
+    namespace: str = ""
+    _items: dict[str, _Entry] = field(default_factory=dict, repr=False)
+    _counts: dict[str, int] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def put(self, kind: str, obj: Any) -> str:
+        """Store `obj` under a new id of `kind` (one of `KIND_PREFIXES`) and return the id."""
+        if kind not in KIND_PREFIXES:
+            raise ValueError(
+                f"unknown artifact kind {kind!r}; kinds: {', '.join(sorted(KIND_PREFIXES))}"
+            )
+        with self._lock:
+            while True:
+                n = self._counts.get(kind, 0)
+                self._counts[kind] = n + 1
+                digest = hashlib.sha256(f"{self.namespace}:{kind}:{n}".encode()).hexdigest()
+                artifact_id = f"{KIND_PREFIXES[kind]}_{digest[:6]}"
+                if artifact_id not in self._items:
+                    break
+            self._items[artifact_id] = _Entry(kind, obj)
+        return artifact_id
+
+    def get(self, artifact_id: str, kind: str | None = None) -> Any:
+        """The object stored under `artifact_id`.
+
+        Raises `ArtifactNotFoundError` naming the id and the kind when the id is unknown or holds
+        another kind (the message lists the ids of that kind that exist).
+        """
+        with self._lock:
+            entry = self._items.get(artifact_id)
+            if entry is not None and (kind is None or entry.kind == kind):
+                return entry.obj
+            known = sorted(k for k, e in self._items.items() if kind is None or e.kind == kind)
+        what = f"{kind} artifact" if kind else "artifact"
+        if entry is not None:
+            problem = f"id {artifact_id!r} is a {entry.kind} artifact, not a {kind} artifact"
+        else:
+            problem = f"unknown {what} id {artifact_id!r}"
+        available = ", ".join(known[-10:]) if known else "none yet"
+        hint = {
+            "scenarios": "; create one with generate_market_scenarios",
+            "search": "; create one with run_strategy_search",
+            "portfolio": "; create one with optimize_portfolio",
+        }.get(kind or "", "")
+        raise ArtifactNotFoundError(f"{problem}; available {what} ids: {available}{hint}")
+
+    def kind_of(self, artifact_id: str) -> str | None:
+        """The kind of `artifact_id`, or None if it is unknown."""
+        with self._lock:
+            entry = self._items.get(artifact_id)
+        return None if entry is None else entry.kind
+
+    def ids(self, kind: str | None = None) -> list[str]:
+        """Ids stored (of `kind` if given), in insertion order."""
+        with self._lock:
+            return [k for k, e in self._items.items() if kind is None or e.kind == kind]
+
+    def __contains__(self, artifact_id: object) -> bool:
+        with self._lock:
+            return artifact_id in self._items
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)

@@ -1,0 +1,504 @@
+"""What every tool shares: market data, the artifact store, seeds, the search runner, progress.
+
+`ToolContext` is created once per run (or chat session) and handed to `tools.build_tools`. It
+holds:
+
+- the market data source (`MarketData`; default: the embedded S&P 500 dataset of `quant.data`,
+  20 stocks and the index, 1990-01-02 to 2022-12-28), with `returns(universe, start, end)` and
+  `market(start, end)` (cached per request, so tools called repeatedly on the same range do not
+  recompute them);
+- the default date range (the last `default_years` calendar years of the data: 2018-01-01 to
+  2022-12-28 on the embedded data) and universe (every ticker);
+- the `ArtifactStore` where big objects live;
+- the default `seed` and the safe asset's annual rate `safe_rate` used by backtests and searches;
+- `run_search(**kwargs)`: runs a `quant.search_runner.search`, in process by default; a
+  `search_runner` callable with the same keyword arguments (plus `progress`) can be swapped in
+  (the jobs layer will route searches through a job runner);
+- `progress(done, total, best)`: called after every batch of a search (trials done, trials
+  planned, best feasible objective so far or NaN), for the graph to forward as progress events.
+
+It also provides `make_tool`, which turns a function and its pydantic argument schema into a
+LangChain `StructuredTool` whose errors come back to the model as readable tool errors.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import pandas as pd
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import BaseModel, Field, ValidationError
+
+from quant.errors import QuantError
+from quant.scenarios import ScenarioSet
+from quant.search_objective import Constraint, Objective
+from quant.search_runner import ScenarioData, SearchResult
+from quant.search_space import SearchSpace, as_search_space
+from tools.artifacts import ArtifactNotFoundError, ArtifactStore
+
+__all__ = [
+    "MAX_UNIVERSE",
+    "FrameMarketData",
+    "MarketData",
+    "ProgressCallback",
+    "QuantTool",
+    "ScenarioRecord",
+    "SearchRecord",
+    "SearchRunner",
+    "ToolContext",
+    "embedded_market_data",
+    "format_validation_error",
+    "in_process_search",
+    "make_tool",
+    "parse_date",
+]
+
+MAX_UNIVERSE = 50
+"""Most tickers a tool accepts in one universe."""
+
+ProgressCallback = Callable[[int, int, float], None]
+"""progress(done, total, best): trials done, trials planned, best feasible objective (NaN if none)."""
+
+SearchRunner = Callable[..., SearchResult]
+"""Runs a search: keyword arguments of `quant.search_runner.search` plus `progress`."""
+
+
+# --------------------------------------------------------------------------------------------
+# market data
+# --------------------------------------------------------------------------------------------
+class MarketData(Protocol):
+    """A source of daily simple returns (rows: dates, columns: tickers) and market returns."""
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Every ticker available."""
+        ...
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """Every date with returns, ascending."""
+        ...
+
+    def returns(
+        self, universe: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
+    ) -> pd.DataFrame:
+        """Daily simple returns of `universe` on the dates in [start, end]."""
+        ...
+
+    def market(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
+        """Daily simple returns of the market index on [start, end], or None if there is none."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class FrameMarketData:
+    """Market data held in memory: asset returns and optional market (index) returns."""
+
+    asset_returns: pd.DataFrame
+    market_returns: pd.Series | None = None
+
+    @property
+    def tickers(self) -> tuple[str, ...]:
+        """Every ticker (column) available."""
+        return tuple(str(c) for c in self.asset_returns.columns)
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """Every date with returns."""
+        return pd.DatetimeIndex(self.asset_returns.index)
+
+    def returns(
+        self, universe: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
+    ) -> pd.DataFrame:
+        """Daily simple returns of `universe` on [start, end] (a copy)."""
+        return self.asset_returns.loc[start:end, list(universe)].copy()
+
+    def market(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
+        """Daily simple returns of the market on [start, end], or None."""
+        if self.market_returns is None:
+            return None
+        return self.market_returns.loc[start:end].copy()
+
+
+_EMBEDDED: FrameMarketData | None = None
+_EMBEDDED_LOCK = threading.Lock()
+
+
+def embedded_market_data() -> FrameMarketData:
+    """The embedded S&P 500 dataset (20 stocks and the index) as returns; loaded once."""
+    global _EMBEDDED
+    with _EMBEDDED_LOCK:
+        if _EMBEDDED is None:
+            from quant.data import load_sp500_index, load_sp500_prices, to_returns
+
+            assets = to_returns(load_sp500_prices())
+            index = to_returns(load_sp500_index()).iloc[:, 0].rename("SP500")
+            _EMBEDDED = FrameMarketData(assets, index)
+        return _EMBEDDED
+
+
+# --------------------------------------------------------------------------------------------
+# records kept in the artifact store
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class ScenarioRecord:
+    """A generated scenario set and how it was made.
+
+    `weights`: the risky sleeve's weights (normalised to sum 1, asset order of the set) or None
+    for the equal-weight portfolio of the universe.
+    """
+
+    scenarios: ScenarioSet
+    weights: np.ndarray | None
+    start: str
+    end: str
+
+    def inputs(self) -> ScenarioSet | dict[str, ScenarioData]:
+        """What `quant.search_runner.search` takes: the `ScenarioSet` itself for the equal-weight
+        sleeve, else scenario name -> `ScenarioData` (the weighted sleeve's daily returns, paths x
+        days, and the asset returns for optimizer sleeves)."""
+        scen = self.scenarios
+        if self.weights is None:
+            return scen
+        return {
+            name: ScenarioData(
+                risky=scen.risky(name, self.weights),
+                assets=None if scen.n_assets == 1 else scen.paths[name],
+            )
+            for name in scen.names
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class SearchRecord:
+    """A finished search, the scenario set it ran on and its wall time in seconds."""
+
+    result: SearchResult
+    scenario_set_id: str
+    scenario_record: ScenarioRecord
+    elapsed_s: float
+    status: str = "finished"
+
+
+# --------------------------------------------------------------------------------------------
+# search runner with progress
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _ReportingObjective(Objective):
+    """An `Objective` that reports each scored batch to a callback (used only during a search).
+
+    `quant.search_runner.search` scores every batch with exactly one `Objective.values` call, so
+    this is where per-batch progress can be observed without changing the numeric core.
+    """
+
+    on_values: (
+        Callable[[Mapping[str, Mapping[str, np.ndarray]], Sequence[str], np.ndarray], None] | None
+    ) = field(default=None, compare=False, repr=False)
+
+    def values(
+        self, means: Mapping[str, Mapping[str, np.ndarray]], scenarios: Sequence[str]
+    ) -> np.ndarray:
+        result = super().values(means, scenarios)
+        if self.on_values is not None:
+            self.on_values(means, scenarios, result)
+        return result
+
+
+def _planned_trials(space: SearchSpace, method: str, budget: int) -> int:
+    if method == "grid":
+        try:
+            return min(budget, space.grid_size())
+        except (QuantError, OverflowError):
+            return budget
+    return budget
+
+
+def in_process_search(
+    *,
+    progress: ProgressCallback | None = None,
+    **kwargs: Any,
+) -> SearchResult:
+    """`quant.search_runner.search(**kwargs)` in this process, calling `progress(done, total,
+    best)` after each batch (best: the best feasible objective so far, NaN before the first)."""
+    from quant.search_objective import as_objective
+    from quant.search_runner import search
+
+    if progress is None:
+        return search(**kwargs)
+    space = as_search_space(kwargs["space"])
+    objective = as_objective(kwargs.get("objective"))
+    constraints: tuple[Constraint, ...] = tuple(kwargs.get("constraints", ()))
+    total = _planned_trials(space, str(kwargs.get("method", "tpe")), int(kwargs.get("budget", 200)))
+    state = {"done": 0, "best": math.nan}
+
+    def on_values(
+        means: Mapping[str, Mapping[str, np.ndarray]], scenarios: Sequence[str], values: np.ndarray
+    ) -> None:
+        feasible = np.isfinite(values)
+        for constraint in constraints:
+            feasible &= constraint.margins(means, scenarios) <= 0.0
+        if feasible.any():
+            best = float(values[feasible].max())
+            if math.isnan(state["best"]) or best > state["best"]:
+                state["best"] = best
+        state["done"] += len(values)
+        progress(int(state["done"]), total, float(state["best"]))
+
+    reporting = _ReportingObjective(
+        weights=dict(objective.weights),
+        scenario_weights=None
+        if objective.scenario_weights is None
+        else dict(objective.scenario_weights),
+        aggregate=objective.aggregate,
+        on_values=on_values,
+    )
+    result = search(**{**kwargs, "space": space, "objective": reporting})
+    # hand back the plain objective: the result must not keep calling the callback
+    plain = Objective(
+        weights=dict(objective.weights),
+        scenario_weights=reporting.scenario_weights,
+        aggregate=objective.aggregate,
+    )
+    object.__setattr__(result, "objective", plain)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# dates and universes
+# --------------------------------------------------------------------------------------------
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def parse_date(text: str, *, field_name: str, end: bool = False) -> pd.Timestamp:
+    """An ISO date 'YYYY-MM-DD' (also 'YYYY-MM' or 'YYYY': the first day of that period, or the
+    last day when `end`). Raises `ValueError` naming the field and the value."""
+    value = str(text).strip()
+    if not _DATE.match(value):
+        raise ValueError(
+            f"{field_name}={text!r} is not an ISO date; use YYYY-MM-DD, e.g. 2018-01-01"
+        )
+    try:
+        stamp = pd.Timestamp(value)
+    except ValueError as exc:
+        raise ValueError(f"{field_name}={text!r} is not a valid date: {exc}") from exc
+    if end and len(value) == 4:
+        return pd.Timestamp(year=stamp.year, month=12, day=31)
+    if end and len(value) == 7:
+        return stamp + pd.offsets.MonthEnd(0)
+    return stamp
+
+
+# --------------------------------------------------------------------------------------------
+# the context
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ToolContext:
+    """Shared state of the tools of one run or session (see the module docstring)."""
+
+    data: MarketData = field(default_factory=embedded_market_data)
+    artifacts: ArtifactStore = field(default_factory=ArtifactStore)
+    seed: int = 0
+    safe_rate: float = 0.02
+    default_years: int = 5
+    search_runner: SearchRunner | None = None
+    progress: ProgressCallback | None = None
+    max_scenario_values: int = 64_000_000
+    """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
+    max_search_path_days: int = 5_000_000_000
+    """Largest search (budget x paths x days x scenarios simulated days; the default search is
+    about 1.3e8 and takes a few seconds)."""
+    cache_size: int = 32
+    _cache: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # ---- ranges and universes -----------------------------------------------------------
+    def data_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """First and last date of the data."""
+        dates = self.data.dates
+        return pd.Timestamp(dates[0]), pd.Timestamp(dates[-1])
+
+    def default_range(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The last `default_years` calendar years of the data (2018-01-01 to 2022-12-28 on the
+        embedded data), cut to the data's first date."""
+        first, last = self.data_range()
+        start = pd.Timestamp(year=last.year - self.default_years + 1, month=1, day=1)
+        return max(start, first), last
+
+    def resolve_range(
+        self, start: str | None, end: str | None, *, min_days: int = 2
+    ) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The date range [start, end] to use (defaults: `default_range`). Raises `ValueError`
+        when a date is malformed, start is not before end, or the range holds fewer than
+        `min_days` trading days of data (the message gives the data's range)."""
+        default_start, default_end = self.default_range()
+        first, last = self.data_range()
+        lo = default_start if start is None else parse_date(start, field_name="start")
+        hi = default_end if end is None else parse_date(end, field_name="end", end=True)
+        available = f"data is available from {first.date()} to {last.date()}"
+        if lo >= hi:
+            raise ValueError(f"start ({lo.date()}) must be before end ({hi.date()}); {available}")
+        dates = self.data.dates
+        days = int(((dates >= lo) & (dates <= hi)).sum())
+        if days < min_days:
+            raise ValueError(
+                f"the range {lo.date()} to {hi.date()} holds {days} trading days, fewer than the "
+                f"{min_days} needed; {available}"
+            )
+        return lo, hi
+
+    def resolve_universe(self, universe: Sequence[str] | None) -> list[str]:
+        """Tickers to use: all of them for None, [] or ['ALL']; otherwise upper-cased, duplicates
+        dropped, order kept. Raises `ValueError` naming unknown tickers and listing the available
+        ones, or when more than `MAX_UNIVERSE` are asked for."""
+        available = list(self.data.tickers)
+        if not universe:
+            return available[:MAX_UNIVERSE]
+        cleaned: list[str] = []
+        for ticker in universe:
+            symbol = str(ticker).strip().upper()
+            if symbol and symbol not in cleaned:
+                cleaned.append(symbol)
+        if cleaned == ["ALL"]:
+            return available[:MAX_UNIVERSE]
+        unknown = [t for t in cleaned if t not in set(available)]
+        if unknown:
+            raise ValueError(
+                f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
+                f"available tickers: {', '.join(available)}"
+            )
+        if len(cleaned) > MAX_UNIVERSE:
+            raise ValueError(f"universe has {len(cleaned)} tickers, more than {MAX_UNIVERSE}")
+        return cleaned
+
+    # ---- data (cached) ------------------------------------------------------------------
+    def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = compute()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return value
+
+    def returns(
+        self,
+        universe: Sequence[str] | None = None,
+        start: str | None = None,
+        end: str | None = None,
+    ) -> pd.DataFrame:
+        """Daily simple returns (dates x tickers) of the resolved universe and range (cached;
+        treat the frame as read-only)."""
+        tickers = self.resolve_universe(universe)
+        lo, hi = self.resolve_range(start, end)
+        frame: pd.DataFrame = self._cached(
+            ("returns", tuple(tickers), lo, hi), lambda: self.data.returns(tickers, lo, hi)
+        )
+        return frame
+
+    def market(self, start: str | None = None, end: str | None = None) -> pd.Series | None:
+        """Daily simple returns of the market index on the resolved range, or None (cached)."""
+        lo, hi = self.resolve_range(start, end)
+        series: pd.Series | None = self._cached(
+            ("market", lo, hi), lambda: self.data.market(lo, hi)
+        )
+        return series
+
+    # ---- search -------------------------------------------------------------------------
+    def run_search(self, **kwargs: Any) -> SearchResult:
+        """Run a search with `search_runner` (default: `in_process_search`), forwarding
+        `progress`. Keyword arguments are those of `quant.search_runner.search`."""
+        runner = self.search_runner or in_process_search
+        return runner(progress=self.progress, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# tool construction and errors
+# --------------------------------------------------------------------------------------------
+ArgsT = TypeVar("ArgsT", bound=BaseModel)
+
+
+def format_validation_error(exc: ValidationError | Exception) -> str:
+    """A pydantic validation error as one line per bad argument: field, problem, value given."""
+    if not isinstance(exc, ValidationError):
+        return f"invalid arguments: {exc}"
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        given = err.get("input")
+        shown = repr(given)
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        parts.append(f"{where}: {err.get('msg')} (got {shown})")
+    return (
+        "invalid arguments: " + "; ".join(parts) + ". Fix these arguments and call the tool again."
+    )
+
+
+class QuantTool(BaseTool):
+    """A tool whose arguments are validated by `args_schema` and passed to `call` as keywords.
+
+    (`StructuredTool` cannot be used: it reserves the keyword `config` for LangChain's
+    RunnableConfig, and `backtest_strategy` takes a strategy `config`.)
+    """
+
+    call: Callable[..., dict[str, Any]] = Field(exclude=True)
+
+    def _run(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args:
+            raise ToolException(f"{self.name}: pass the arguments as a JSON object")
+        return self.call(**kwargs)
+
+
+def make_tool(
+    *,
+    name: str,
+    description: str,
+    args_schema: type[ArgsT],
+    run: Callable[[ArgsT], dict[str, Any]],
+) -> BaseTool:
+    """A LangChain tool named `name` that validates its arguments with `args_schema` (a pydantic
+    model) and calls `run(args)`.
+
+    Errors never escape to the caller: invalid arguments come back as a tool error listing each
+    bad field (`handle_validation_error`), and `QuantError`, `ValueError` (including pydantic
+    errors raised inside the tool) and unknown artifact ids as a tool error with the message
+    (`ToolException`, `handle_tool_error=True`). In a LangGraph `ToolNode` both give a
+    `ToolMessage` with status "error" that the model can read and recover from.
+    """
+
+    def call(**kwargs: Any) -> dict[str, Any]:
+        try:
+            args = args_schema.model_validate(kwargs)
+        except ValidationError as exc:
+            raise ToolException(f"{name}: {format_validation_error(exc)}") from exc
+        try:
+            return run(args)
+        except ToolException:
+            raise
+        except ValidationError as exc:
+            raise ToolException(f"{name}: {format_validation_error(exc)}") from exc
+        except (QuantError, ValueError, ArtifactNotFoundError) as exc:
+            raise ToolException(f"{name} failed: {exc}") from exc
+        except MemoryError as exc:
+            raise ToolException(
+                f"{name} failed: out of memory; ask for fewer paths, days or assets"
+            ) from exc
+
+    return QuantTool(
+        name=name,
+        description=description,
+        args_schema=args_schema,
+        call=call,
+        handle_tool_error=True,
+        handle_validation_error=lambda exc: f"{name}: {format_validation_error(exc)}",
+    )

@@ -1,0 +1,331 @@
+"""Portfolio tools: optimisation, the efficient frontier and a risk report.
+
+Estimates come from the universe's daily simple returns over the date range: expected returns
+are the arithmetic mean x 252 (`quant.estimators.mean_returns`), the covariance the sample
+covariance (ddof=1) x 252 (`sample_covariance`), as the engine's optimizer sleeves use. Weights
+are long-only and fully invested; `max_weight` caps each asset (mean-variance methods only).
+Portfolios and frontiers are stored in the artifact store and referenced by id.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from langchain_core.tools import BaseTool
+from pydantic import Field, model_validator
+
+from quant.estimators import mean_returns, sample_covariance
+from quant.optimizers.hrp import hrp
+from quant.optimizers.mean_variance import (
+    efficient_frontier as quant_efficient_frontier,
+)
+from quant.optimizers.mean_variance import (
+    efficient_return,
+    efficient_risk,
+    max_sharpe,
+    min_volatility,
+)
+from quant.optimizers.risk_parity import risk_parity
+from quant.risk import risk_report
+from tools.context import MAX_UNIVERSE, ToolContext, make_tool
+from tools.market import RangeArgs
+from tools.summaries import compact, iso_date, round_weights, sig
+
+__all__ = [
+    "FrontierArgs",
+    "OptimizeArgs",
+    "PortfolioRecord",
+    "RiskReportArgs",
+    "efficient_frontier",
+    "optimize_portfolio",
+    "portfolio_risk_report",
+    "portfolio_tools",
+]
+
+Method = Literal[
+    "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
+]
+
+RISK_FREE_DESCRIPTION = (
+    "Annual risk-free rate as a fraction (0.02 = 2% a year), used by the Sharpe ratio and by "
+    "max_sharpe. Default 0."
+)
+MAX_WEIGHT_DESCRIPTION = (
+    "Largest weight of any single asset, a fraction in (0, 1] (0.2 = 20%). Must be at least "
+    "1 / number of assets. Supported by the mean-variance methods (min_volatility, max_sharpe, "
+    "efficient_return, efficient_risk and the frontier), not by hrp or risk_parity. Default 1."
+)
+
+
+@dataclass(frozen=True, eq=False)
+class PortfolioRecord:
+    """An optimised portfolio: weights (Series by ticker) and how they were obtained."""
+
+    weights: pd.Series
+    method: str
+    start: str
+    end: str
+    expected_return: float
+    volatility: float
+
+
+class OptimizeArgs(RangeArgs):
+    """Arguments of `optimize_portfolio`."""
+
+    method: Method = Field(
+        description="hrp: hierarchical risk parity; risk_parity: equal risk contributions; "
+        "min_volatility: lowest volatility; max_sharpe: highest Sharpe ratio; efficient_return: "
+        "lowest volatility with at least target_return; efficient_risk: highest return with at "
+        "most target_volatility."
+    )
+    risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
+    max_weight: float = Field(default=1.0, gt=0.0, le=1.0, description=MAX_WEIGHT_DESCRIPTION)
+    target_return: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=10.0,
+        description="Annualised expected return to reach (fraction), for method efficient_return.",
+    )
+    target_volatility: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=5.0,
+        description="Annualised volatility not to exceed (fraction), for method efficient_risk.",
+    )
+
+    @model_validator(mode="after")
+    def _targets_match_method(self) -> OptimizeArgs:
+        if self.method == "efficient_return" and self.target_return is None:
+            raise ValueError("method efficient_return needs target_return")
+        if self.method == "efficient_risk" and self.target_volatility is None:
+            raise ValueError("method efficient_risk needs target_volatility")
+        if self.method in ("hrp", "risk_parity") and self.max_weight < 1.0:
+            raise ValueError(
+                f"max_weight is not supported by {self.method}; use min_volatility or "
+                "max_sharpe, or leave max_weight at 1"
+            )
+        return self
+
+
+class FrontierArgs(RangeArgs):
+    """Arguments of `efficient_frontier`."""
+
+    points: int = Field(
+        default=20, ge=2, le=50, description="Portfolios along the frontier (2 to 50)."
+    )
+    max_weight: float = Field(default=1.0, gt=0.0, le=1.0, description=MAX_WEIGHT_DESCRIPTION)
+    risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
+
+
+class RiskReportArgs(RangeArgs):
+    """Arguments of `portfolio_risk_report` (give portfolio_id or weights)."""
+
+    portfolio_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Id of a portfolio from optimize_portfolio (e.g. 'pf_1a2b3c'). Its date range "
+        "is the default range of the report.",
+    )
+    weights: dict[str, float] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_UNIVERSE,
+        description="Weights {ticker: fraction} held at constant weights (rebalanced daily), "
+        "used as given (a sum below 1 leaves cash earning nothing). Instead of portfolio_id.",
+    )
+    level: float = Field(
+        default=0.95,
+        ge=0.5,
+        le=0.999,
+        description="Confidence level of VaR and CVaR (0.95 = 95%: the 5% worst days).",
+    )
+    risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> RiskReportArgs:
+        if (self.portfolio_id is None) == (self.weights is None):
+            raise ValueError("give exactly one of portfolio_id or weights")
+        if self.universe is not None:
+            raise ValueError("universe is taken from the portfolio; pass weights instead")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+def _estimates(returns: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    mu = mean_returns(returns)
+    cov = sample_covariance(returns)
+    return mu, cov
+
+
+def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, Any]:
+    """Optimise a long-only portfolio of the universe; store it and return its weights."""
+    returns = context.returns(args.universe, args.start, args.end)
+    mu, cov = _estimates(returns)
+    n = returns.shape[1]
+    bounds = (0.0, float(args.max_weight))
+    if args.max_weight * n < 1.0 - 1e-12:
+        raise ValueError(
+            f"max_weight {args.max_weight} is infeasible for {n} assets: weights capped at "
+            f"{args.max_weight} sum to at most {args.max_weight * n:.4g} < 1; use max_weight >= "
+            f"{1.0 / n:.4g} or more assets"
+        )
+    if args.method == "hrp":
+        weights = hrp(returns)
+    elif args.method == "risk_parity":
+        weights = risk_parity(cov)
+    elif args.method == "min_volatility":
+        weights = min_volatility(cov, bounds=bounds)
+    elif args.method == "max_sharpe":
+        weights = max_sharpe(mu, cov, risk_free_rate=args.risk_free_rate, bounds=bounds)
+    elif args.method == "efficient_return":
+        assert args.target_return is not None
+        weights = efficient_return(mu, cov, args.target_return, bounds=bounds)
+    else:
+        assert args.target_volatility is not None
+        weights = efficient_risk(mu, cov, args.target_volatility, bounds=bounds)
+    weights = weights.reindex(returns.columns)
+    w = weights.to_numpy(dtype=float)
+    expected = float(mu.to_numpy() @ w)
+    vol = float(math.sqrt(max(float(w @ cov.to_numpy() @ w), 0.0)))
+    sharpe = (expected - args.risk_free_rate) / vol if vol > 0 else 0.0
+    start, end = iso_date(returns.index[0]), iso_date(returns.index[-1])
+    record = PortfolioRecord(weights, args.method, start, end, expected, vol)
+    portfolio_id = context.artifacts.put("portfolio", record)
+    return {
+        "portfolio_id": portfolio_id,
+        "method": args.method,
+        "weights": round_weights(weights),
+        "expected_return": sig(expected),
+        "volatility": sig(vol),
+        "sharpe": sig(sharpe),
+        "risk_free_rate": args.risk_free_rate,
+        "date_range": {"start": start, "end": end, "days": len(returns)},
+        "units": "expected_return and volatility annualised in-sample estimates (mean x 252, "
+        "sample covariance x 252); weights are fractions summing to 1",
+    }
+
+
+def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, Any]:
+    """The mean-variance efficient frontier of the universe; store it and return its points."""
+    returns = context.returns(args.universe, args.start, args.end)
+    mu, cov = _estimates(returns)
+    n = returns.shape[1]
+    if args.max_weight * n < 1.0 - 1e-12:
+        raise ValueError(
+            f"max_weight {args.max_weight} is infeasible for {n} assets; use max_weight >= "
+            f"{1.0 / n:.4g}"
+        )
+    frame = quant_efficient_frontier(
+        mu,
+        cov,
+        points=args.points,
+        bounds=(0.0, float(args.max_weight)),
+        risk_free_rate=args.risk_free_rate,
+    )
+    frontier_id = context.artifacts.put("frontier", frame)
+    sharpe = frame["sharpe"].to_numpy(dtype=float)
+    best = int(np.nanargmax(sharpe)) if np.isfinite(sharpe).any() else None
+    points = [
+        {"return": sig(r), "volatility": sig(v), "sharpe": sig(s)}
+        for r, v, s in zip(frame["return"], frame["volatility"], frame["sharpe"], strict=True)
+    ]
+    top = None
+    if best is not None:
+        row = frame.iloc[best].drop(["return", "volatility", "sharpe"])
+        top = {
+            "index": best,
+            "largest_weights": round_weights(row.sort_values(ascending=False).head(5)),
+        }
+    return {
+        "frontier_id": frontier_id,
+        "points": points,
+        "max_sharpe_point": top,
+        "date_range": {
+            "start": iso_date(returns.index[0]),
+            "end": iso_date(returns.index[-1]),
+            "days": len(returns),
+        },
+        "units": "annualised return and volatility; points go from the minimum-volatility "
+        "portfolio to the maximum-return one; the weights of every point are in the artifact",
+    }
+
+
+def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[str, Any]:
+    """VaR, CVaR, drawdown, volatility, Sharpe and risk contributions of a portfolio."""
+    start, end = args.start, args.end
+    portfolio_id = args.portfolio_id
+    if portfolio_id is not None:
+        record: PortfolioRecord = context.artifacts.get(portfolio_id, "portfolio")
+        weights = record.weights
+        if args.start is None and args.end is None:
+            start, end = record.start, record.end
+        tickers = [str(t) for t in weights.index]
+    else:
+        assert args.weights is not None
+        tickers = context.resolve_universe(list(args.weights))
+        upper = {str(k).strip().upper(): float(v) for k, v in args.weights.items()}
+        values = np.array([upper[t] for t in tickers], dtype=float)
+        if not np.isfinite(values).all():
+            raise ValueError("weights must be finite numbers")
+        weights = pd.Series(values, index=tickers)
+    returns = context.returns(tickers, start, end)
+    report = risk_report(weights, returns, level=args.level, risk_free_rate=args.risk_free_rate)
+    data = report.to_dict()
+    contributions = data.pop("risk_contributions")
+    return {
+        "portfolio_id": portfolio_id,
+        "date_range": {
+            "start": iso_date(returns.index[0]),
+            "end": iso_date(returns.index[-1]),
+            "days": len(returns),
+        },
+        "weights_sum": sig(float(weights.sum())),
+        **{k: compact(v) for k, v in data.items() if k not in ("periods_per_year",)},
+        "risk_contributions": compact(contributions),
+        "units": "VaR and CVaR: one-day losses as positive fractions at `level`; "
+        "annualised_return, cagr, volatility, sharpe, sortino annualised; max_drawdown a "
+        "positive fraction; drawdown_duration in trading days; risk_contributions sum to 1",
+    }
+
+
+def portfolio_tools(context: ToolContext) -> list[BaseTool]:
+    """The portfolio tools bound to `context`."""
+    return [
+        make_tool(
+            name="optimize_portfolio",
+            description=(
+                "Build a long-only, fully invested portfolio of the universe from its history "
+                "with one method (hrp, risk_parity, min_volatility, max_sharpe, efficient_return, "
+                "efficient_risk). Returns a portfolio_id (for portfolio_risk_report), the weights "
+                "and the in-sample annualised expected return, volatility and Sharpe ratio."
+            ),
+            args_schema=OptimizeArgs,
+            run=lambda args: optimize_portfolio(context, args),
+        ),
+        make_tool(
+            name="efficient_frontier",
+            description=(
+                "Compute the mean-variance efficient frontier of the universe (long-only, weights "
+                "capped by max_weight): annualised return, volatility and Sharpe ratio of each "
+                "point, from the minimum-volatility to the maximum-return portfolio, and the "
+                "largest weights of the highest-Sharpe point. Returns a frontier_id."
+            ),
+            args_schema=FrontierArgs,
+            run=lambda args: efficient_frontier(context, args),
+        ),
+        make_tool(
+            name="portfolio_risk_report",
+            description=(
+                "Risk report of a portfolio (a portfolio_id from optimize_portfolio, or weights) "
+                "held at constant weights over a date range: one-day VaR and CVaR (historical "
+                "and gaussian), maximum drawdown and its duration, annualised volatility, "
+                "return, Sharpe, Sortino and Calmar ratios, and each asset's share of the risk."
+            ),
+            args_schema=RiskReportArgs,
+            run=lambda args: portfolio_risk_report(context, args),
+        ),
+    ]
