@@ -1,1 +1,103 @@
-"""Versioned prompt files of the agents."""
+"""Versioned prompt files of the agents: `prompts/<role>.md`.
+
+Each file starts with a line `version: N` (a positive integer), then the system prompt text.
+`load_prompt(role)` reads one; its `sha256` (of the file's bytes) goes into every run's manifest
+through `prompt_hashes()`, so a run records exactly which prompts it used.
+
+This package imports nothing of ours (agents import it), so the role names are listed here;
+a test checks them against `agents.roles.AGENT_ROLES`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+PROMPTS_DIR = Path(__file__).resolve().parent
+"""Where the packaged prompt files live."""
+
+PROMPT_ROLES: tuple[str, ...] = (
+    "supervisor",
+    "market_analysis",
+    "optimizer",
+    "risk_manager",
+    "explanation",
+)
+"""Roles with a prompt file, in workflow order (the same names as `agents.roles.AgentRole`)."""
+
+_VERSION_LINE = re.compile(r"version:\s*([1-9][0-9]*)\s*")
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """One agent's system prompt: `text` (without the version line), `version`, and the
+    `sha256` hex digest of the whole file's bytes."""
+
+    role: str
+    text: str
+    version: int
+    sha256: str
+
+
+def prompt_path(role: str, directory: str | Path | None = None) -> Path:
+    """The file of `role`'s prompt; KeyError naming the known roles if `role` is unknown."""
+    if role not in PROMPT_ROLES:
+        raise KeyError(f"no prompt for role {role!r}; known roles: {', '.join(PROMPT_ROLES)}")
+    return Path(directory or PROMPTS_DIR) / f"{role}.md"
+
+
+def parse_prompt(role: str, raw: bytes) -> Prompt:
+    """A `Prompt` from a prompt file's bytes (UTF-8; first line `version: N`)."""
+    text = raw.decode("utf-8")
+    first, _, rest = text.partition("\n")
+    match = _VERSION_LINE.fullmatch(first.strip("\ufeff\r"))
+    if match is None:
+        raise ValueError(
+            f"prompt file of role {role!r} must start with a line 'version: N' (N a positive "
+            f"integer); got {first[:60]!r}"
+        )
+    body = rest.strip()
+    if not body:
+        raise ValueError(f"prompt file of role {role!r} has no text after its version line")
+    return Prompt(
+        role=role, text=body, version=int(match.group(1)), sha256=hashlib.sha256(raw).hexdigest()
+    )
+
+
+def load_prompt(role: str, directory: str | Path | None = None) -> Prompt:
+    """Read `role`'s prompt from `directory` (default: this package's directory).
+
+    Raises KeyError for an unknown role, FileNotFoundError if the file is missing and
+    ValueError if it lacks the version line or text.
+    """
+    return parse_prompt(role, prompt_path(role, directory).read_bytes())
+
+
+def load_prompts(directory: str | Path | None = None) -> dict[str, Prompt]:
+    """Every role's prompt."""
+    return {role: load_prompt(role, directory) for role in PROMPT_ROLES}
+
+
+def prompt_hashes(directory: str | Path | None = None) -> dict[str, str]:
+    """`{role: sha256}` of every prompt file, for the run manifest."""
+    return {role: prompt.sha256 for role, prompt in load_prompts(directory).items()}
+
+
+def prompt_versions(directory: str | Path | None = None) -> dict[str, int]:
+    """`{role: version}` of every prompt file."""
+    return {role: prompt.version for role, prompt in load_prompts(directory).items()}
+
+
+__all__ = [
+    "PROMPTS_DIR",
+    "PROMPT_ROLES",
+    "Prompt",
+    "load_prompt",
+    "load_prompts",
+    "parse_prompt",
+    "prompt_hashes",
+    "prompt_path",
+    "prompt_versions",
+]

@@ -1,0 +1,1010 @@
+"""Trace events: one versioned, sequence-numbered schema for everything a run reports.
+
+A run's trace is a list of `TraceEvent`s with `seq` 1, 2, 3, ... (gap-free, strictly increasing).
+The CLI prints them (`graphs.render`), the API streams them and the store keeps them as JSON lines.
+`docs/trace-events.md` documents the schema; this module is its reference implementation.
+
+Events come from three places:
+
+* `TraceRecorder.events_from_chunk` converts the items of
+  `graph.astream(input, config, stream_mode=["updates", "messages", "custom"], subgraphs=True)`
+  (also `stream`, without `subgraphs`, and LangGraph's `version="v2"` dict parts);
+* graph nodes (and tools running inside them) write dicts with LangGraph's stream writer —
+  `emit_node_started`, `emit_progress`, `emit_warning` and `emit_error` below do it for nodes,
+  code below `graphs/` writes the same dicts itself (see `docs/trace-events.md`);
+* the code driving the run calls `run_started`, `run_finished`, `warning` and `error`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, TextIO, get_args
+
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from agents.roles import AGENT_ROLES, AgentRole
+
+SCHEMA_VERSION: Literal["1"] = "1"
+"""Version of the event schema; bumped on any incompatible change of the fields or `data` shapes."""
+
+EventType = Literal[
+    "run_started",
+    "node_started",
+    "node_finished",
+    "message_delta",
+    "tool_call",
+    "tool_result",
+    "progress",
+    "warning",
+    "error",
+    "run_finished",
+]
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
+
+RunStatus = Literal["succeeded", "partial", "failed", "interrupted"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+
+SUMMARY_MAX_CHARS = 500
+"""Tool results are summarised to at most this many characters (the full result stays in state)."""
+
+
+# --------------------------------------------------------------------------- data shapes
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunStartedData(_Data):
+    """`run_started`: which graph runs, the request's hash, whether this continues an earlier trace."""
+
+    graph: str
+    request_hash: str | None = None
+    resumed: bool = False
+
+
+class NodeStartedData(_Data):
+    """`node_started`: `parents` are the enclosing subgraph nodes, outermost first ([] at top level)."""
+
+    parents: list[str] = Field(default_factory=list)
+
+
+class NodeFinishedData(_Data):
+    """`node_finished`: `keys` are the state keys the node's update wrote (sorted)."""
+
+    parents: list[str] = Field(default_factory=list)
+    keys: list[str] = Field(default_factory=list)
+
+
+class MessageDeltaData(_Data):
+    """`message_delta`: a piece of an agent's text; deltas with one `message_id` form one message."""
+
+    text: str
+    message_id: str | None = None
+
+
+class ToolCallData(_Data):
+    """`tool_call`: a complete tool call requested by a model (arguments parsed from JSON)."""
+
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    call_id: str | None = None
+
+
+class ToolResultData(_Data):
+    """`tool_result`: the tool's answer, truncated to `SUMMARY_MAX_CHARS` characters."""
+
+    tool: str | None = None
+    call_id: str | None = None
+    summary: str = Field(max_length=SUMMARY_MAX_CHARS)
+    is_error: bool = False
+
+
+class ProgressData(_Data):
+    """`progress`: `done` of `total` units (e.g. 150 of 200 trials); `best` objective so far.
+
+    `metric` names `best` for display (e.g. "Sharpe"); `total` is None when unknown.
+    """
+
+    done: int = Field(ge=0)
+    total: int | None = Field(default=None, ge=0)
+    unit: str = "trials"
+    best: float | None = None
+    metric: str | None = None
+
+    @field_validator("best")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        """No best yet (NaN, ±inf, e.g. before any feasible trial) is reported as null."""
+        return value if value is None or math.isfinite(value) else None
+
+
+class WarningData(_Data):
+    """`warning`: something went wrong but the run continues (e.g. a grounding-check fallback)."""
+
+    message: str
+    code: str | None = None
+
+
+class ErrorData(_Data):
+    """`error`: a failure; the run usually ends with `run_finished` status failed or partial."""
+
+    message: str
+    code: str | None = None
+
+
+class RunFinishedData(_Data):
+    """`run_finished`: final status, the stored result's id (if any) and a human-readable reason."""
+
+    status: RunStatus
+    result_id: str | None = None
+    reason: str | None = None
+
+
+DATA_MODELS: dict[EventType, type[_Data]] = {
+    "run_started": RunStartedData,
+    "node_started": NodeStartedData,
+    "node_finished": NodeFinishedData,
+    "message_delta": MessageDeltaData,
+    "tool_call": ToolCallData,
+    "tool_result": ToolResultData,
+    "progress": ProgressData,
+    "warning": WarningData,
+    "error": ErrorData,
+    "run_finished": RunFinishedData,
+}
+"""The `data` shape of each event type."""
+
+
+# --------------------------------------------------------------------------- the event
+
+
+class TraceEvent(BaseModel):
+    """One event of a run's trace (schema version "1").
+
+    `seq` is 1-based and strictly increasing without gaps within a run; `ts` is a timezone-aware
+    UTC timestamp (serialised as ISO-8601 with a `Z` suffix); `node` is the LangGraph node that
+    produced the event and `agent` the role speaking, when known; `data` follows the type's shape
+    in `DATA_MODELS` (validated, defaults filled in).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal["1"] = SCHEMA_VERSION
+    run_id: str = Field(min_length=1)
+    seq: int = Field(ge=1)
+    ts: datetime
+    type: EventType
+    node: str | None = None
+    agent: AgentRole | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("ts")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("ts must be timezone-aware (UTC)")
+        return value.astimezone(UTC)
+
+    @field_validator("data")
+    @classmethod
+    def _data_shape(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        event_type = info.data.get("type")
+        if event_type is None:  # `type` itself failed validation; that error is reported
+            return value
+        model = DATA_MODELS[event_type]
+        return model.model_validate(value).model_dump(mode="json")
+
+    def to_json(self) -> str:
+        """One line of compact JSON."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TraceEvent:
+        """Parse and validate one event (raises `pydantic.ValidationError` on a bad line)."""
+        return cls.model_validate_json(text)
+
+
+# --------------------------------------------------------------------------- JSON lines
+
+
+def to_jsonl(events: Iterable[TraceEvent]) -> str:
+    """Events as JSON lines (one event per line, each line ending in a newline)."""
+    return "".join(event.to_json() + "\n" for event in events)
+
+
+def write_jsonl(events: Iterable[TraceEvent], target: str | Path | TextIO) -> int:
+    """Append events to a file path or an open text stream as JSON lines; returns how many."""
+    n = 0
+    if isinstance(target, str | Path):
+        with Path(target).open("a", encoding="utf-8") as fh:
+            return write_jsonl(events, fh)
+    for event in events:
+        target.write(event.to_json() + "\n")
+        n += 1
+    return n
+
+
+def iter_jsonl(source: str | Path | Iterable[str]) -> Iterator[TraceEvent]:
+    """Parse JSON lines from a file path or an iterable of lines (blank lines skipped)."""
+    if isinstance(source, str | Path):
+        with Path(source).open(encoding="utf-8") as fh:
+            yield from iter_jsonl(list(fh))
+        return
+    for line in source:
+        if line.strip():
+            yield TraceEvent.from_json(line)
+
+
+def read_jsonl(source: str | Path | Iterable[str]) -> list[TraceEvent]:
+    """All events of a JSON-lines file or iterable of lines."""
+    return list(iter_jsonl(source))
+
+
+def check_sequence(events: Iterable[TraceEvent], start_seq: int = 1) -> None:
+    """Raise ValueError unless the events share one run id and number `start_seq`, +1, +2, ..."""
+    expected = start_seq
+    run_id: str | None = None
+    for event in events:
+        if run_id is None:
+            run_id = event.run_id
+        elif event.run_id != run_id:
+            raise ValueError(
+                f"event seq {event.seq} belongs to run {event.run_id!r}, not {run_id!r}"
+            )
+        if event.seq != expected:
+            raise ValueError(f"expected seq {expected}, got {event.seq} ({event.type})")
+        expected += 1
+
+
+# --------------------------------------------------------------------------- node-side helpers
+
+
+def _node_context() -> tuple[str | None, str | None, str | None]:
+    """(node, agent, task) of the LangGraph node currently running, from its config metadata;
+    task is the execution's `langgraph_checkpoint_ns` (unique per execution)."""
+    from langgraph.config import get_config
+
+    try:
+        metadata = get_config().get("metadata") or {}
+    except RuntimeError:  # outside a runnable context
+        return None, None, None
+    node = metadata.get("langgraph_node")
+    agent = metadata.get("agent")
+    task = metadata.get("langgraph_checkpoint_ns")
+    return (
+        node if isinstance(node, str) else None,
+        agent if isinstance(agent, str) else None,
+        task if isinstance(task, str) else None,
+    )
+
+
+def _write(payload: dict[str, Any]) -> None:
+    from langgraph.config import get_stream_writer
+
+    node, agent, task = _node_context()
+    if node is not None:
+        payload.setdefault("node", node)
+        payload.setdefault("task", task)
+    if agent is not None and payload.get("agent") is None:
+        payload["agent"] = agent
+    try:
+        writer = get_stream_writer()
+    except RuntimeError:  # not inside a graph: nothing listens
+        return
+    writer(payload)
+
+
+def emit_node_started(agent: AgentRole | None = None) -> None:
+    """Call first thing inside a node: announces the node (and which agent works in it).
+
+    The node name is taken from LangGraph's config; `agent` defaults to the node's metadata
+    `agent` (set with `builder.add_node(name, fn, metadata={"agent": ...})`).
+    """
+    _write({"type": "node_started", "agent": agent})
+
+
+def emit_progress(
+    done: int,
+    total: int | None,
+    *,
+    unit: str = "trials",
+    best: float | None = None,
+    metric: str | None = None,
+) -> None:
+    """Report `done` of `total` units from inside a node (e.g. trials after each batch)."""
+    _write(
+        {
+            "type": "progress",
+            "done": done,
+            "total": total,
+            "unit": unit,
+            "best": best,
+            "metric": metric,
+        }
+    )
+
+
+def emit_warning(message: str, code: str | None = None) -> None:
+    """Report a recoverable problem from inside a node."""
+    _write({"type": "warning", "message": message, "code": code})
+
+
+def emit_error(message: str, code: str | None = None) -> None:
+    """Report a failure from inside a node (the driver still decides how the run ends)."""
+    _write({"type": "error", "message": message, "code": code})
+
+
+def node_agents_from_graph(graph: Any) -> dict[str, AgentRole]:
+    """`{node: agent}` from a compiled graph's node metadata `{"agent": ...}` (top level only)."""
+    out: dict[str, AgentRole] = {}
+    for name, node in getattr(graph, "nodes", {}).items():
+        agent = (getattr(node, "metadata", None) or {}).get("agent")
+        if agent in AGENT_ROLES:
+            out[name] = agent
+    return out
+
+
+# --------------------------------------------------------------------------- recorder
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_role(value: Any) -> AgentRole | None:
+    return value if isinstance(value, str) and value in AGENT_ROLES else None
+
+
+def _parents(namespace: Iterable[str]) -> tuple[str, ...]:
+    """Subgraph namespace ("outer:<task id>", "inner:<task id>") -> ("outer", "inner")."""
+    return tuple(part.split(":", 1)[0] for part in namespace if part)
+
+
+def message_text(content: Any) -> str:
+    """The text of a message's content: a string, or the text blocks of a content-block list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts: list[str] = []
+        for block in content:
+            if isinstance(block, str):
+                parts.append(block)
+            elif isinstance(block, dict) and block.get("type") == "text":
+                text = block.get("text")
+                if isinstance(text, str):
+                    parts.append(text)
+        return "".join(parts)
+    return ""
+
+
+def summarize(content: Any, limit: int = SUMMARY_MAX_CHARS) -> str:
+    """Content as text (JSON for non-strings), cut to `limit` characters ending in "…" if cut."""
+    text = message_text(content) if isinstance(content, str | list) else ""
+    if not text and content not in ("", [], None):
+        try:
+            text = json.dumps(content, default=str, separators=(",", ":"))
+        except (TypeError, ValueError):
+            text = str(content)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass
+class _PendingCall:
+    name: str | None = None
+    call_id: str | None = None
+    args: str = ""
+
+
+@dataclass
+class _PendingMessage:
+    key: tuple[tuple[str, ...], str | None]
+    agent: AgentRole | None
+    calls: dict[Any, _PendingCall] = field(default_factory=dict)
+
+
+@dataclass
+class _OpenNode:
+    agent: AgentRole | None
+    order: int
+    running: int = 1
+    tasks: set[str] = field(default_factory=set)
+
+
+class TraceRecorder:
+    """Turns LangGraph stream items into sequence-numbered `TraceEvent`s for one run.
+
+    Feed it the items of `graph.(a)stream(..., stream_mode=["updates", "messages", "custom"],
+    subgraphs=True)` one by one (`events_from_chunk`) or wrap the whole stream (`record`,
+    `arecord`). Rules (see docs/trace-events.md):
+
+    * `node_started` is emitted once per node execution, at the first sign of it: a custom
+      `{"type": "node_started"}` dict written by the node, its first streamed message, its
+      first custom progress/warning naming it, or at the latest just before its `node_finished`.
+    * `node_finished` is emitted for each `updates` entry (one per node execution).
+    * `message_delta` for every non-empty text chunk, as it streams.
+    * `tool_call` once a call is complete: streamed `tool_call_chunks` are accumulated per
+      message and index, and emitted when the message's last chunk arrives
+      (`chunk_position="last"`), when another message starts in the same node, when the node's
+      update arrives, or on `flush()` — whichever comes first. A call whose arguments are not a
+      JSON object becomes a `warning` (code "invalid_tool_call") instead.
+    * `tool_result` for each `ToolMessage` (summary ≤ 500 characters; `is_error` from
+      `status == "error"`).
+    * `__interrupt__` updates produce no event; their values are collected in `interrupts`
+      for the driver's `run_finished(status="interrupted")`.
+
+    `seq` numbers continue from `start_seq` (use `TraceRecorder.resume` to continue a stored
+    trace). `node_agents` maps node names to agents for nodes whose stream items carry no
+    agent; a node named like a role is that agent.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        start_seq: int = 1,
+        *,
+        node_agents: Mapping[str, AgentRole] | None = None,
+        messages_from_updates: bool = False,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        if not run_id:
+            raise ValueError("run_id must be a non-empty string")
+        if start_seq < 1:
+            raise ValueError(f"start_seq must be >= 1, got {start_seq}")
+        self.run_id = run_id
+        self.start_seq = start_seq
+        self._next_seq = start_seq
+        self._node_agents = dict(node_agents or {})
+        self._messages_from_updates = messages_from_updates
+        self._clock = clock
+        self._open: dict[tuple[tuple[str, ...], str], _OpenNode] = {}
+        self._order = 0
+        self._pending: dict[str, _PendingMessage] = {}
+        self._seen_messages: set[str] = set()
+        self._emitted_calls: set[str] = set()
+        self._emitted_results: set[str] = set()
+        self._call_names: dict[str, str] = {}
+        self.interrupts: list[Any] = []
+        """Values of the interrupts seen in `updates` (LangGraph `Interrupt` objects)."""
+
+    # ---------------------------------------------------------------- construction helpers
+
+    @classmethod
+    def resume(cls, events: Iterable[TraceEvent], **kwargs: Any) -> TraceRecorder:
+        """A recorder continuing a stored trace: next seq = last seq + 1, same run id.
+
+        Messages already in the trace are not emitted again; with `messages_from_updates`, nor
+        are tool calls and results whose call ids are in it. (In `messages` mode a node that
+        runs again after the resume calls its tools again, and the trace shows it.)
+        """
+        events = list(events)
+        if not events:
+            raise ValueError("cannot resume from an empty trace; create a new TraceRecorder")
+        check_sequence(events, start_seq=events[0].seq)
+        recorder = cls(events[-1].run_id, start_seq=events[-1].seq + 1, **kwargs)
+        for event in events:
+            if event.type == "message_delta" and event.data.get("message_id"):
+                recorder._seen_messages.add(event.data["message_id"])
+            elif event.type == "tool_call" and event.data.get("call_id"):
+                recorder._emitted_calls.add(event.data["call_id"])
+                recorder._call_names[event.data["call_id"]] = event.data["tool"]
+            elif event.type == "tool_result" and event.data.get("call_id"):
+                recorder._emitted_results.add(event.data["call_id"])
+        return recorder
+
+    @property
+    def next_seq(self) -> int:
+        """The seq the next event will get."""
+        return self._next_seq
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last event emitted (start_seq - 1 before any)."""
+        return self._next_seq - 1
+
+    # ---------------------------------------------------------------- event factory
+
+    def _event(
+        self,
+        type_: EventType,
+        data: Mapping[str, Any] | None = None,
+        *,
+        node: str | None = None,
+        agent: AgentRole | None = None,
+    ) -> TraceEvent:
+        event = TraceEvent(
+            run_id=self.run_id,
+            seq=self._next_seq,
+            ts=self._clock(),
+            type=type_,
+            node=node,
+            agent=agent,
+            data=dict(data or {}),
+        )
+        self._next_seq += 1  # only after validation succeeded: no gaps
+        return event
+
+    def run_started(
+        self, graph: str, *, request_hash: str | None = None, resumed: bool | None = None
+    ) -> TraceEvent:
+        """The first event of a run (or of a resumed run: `resumed` defaults to start_seq > 1)."""
+        if resumed is None:
+            resumed = self.start_seq > 1
+        return self._event(
+            "run_started", {"graph": graph, "request_hash": request_hash, "resumed": resumed}
+        )
+
+    def run_finished(
+        self, status: RunStatus, *, result_id: str | None = None, reason: str | None = None
+    ) -> list[TraceEvent]:
+        """Flush pending tool calls, then the final `run_finished` event (last in the list)."""
+        events = self.flush()
+        events.append(
+            self._event(
+                "run_finished", {"status": status, "result_id": result_id, "reason": reason}
+            )
+        )
+        return events
+
+    def warning(
+        self,
+        message: str,
+        code: str | None = None,
+        *,
+        node: str | None = None,
+        agent: AgentRole | None = None,
+    ) -> TraceEvent:
+        """A warning raised by the driver (outside the graph's stream)."""
+        return self._event("warning", {"message": message, "code": code}, node=node, agent=agent)
+
+    def error(
+        self,
+        message: str | BaseException,
+        code: str | None = None,
+        *,
+        node: str | None = None,
+        agent: AgentRole | None = None,
+    ) -> TraceEvent:
+        """An error seen by the driver; an exception gives its message and class name as code."""
+        if isinstance(message, BaseException):
+            code = code or type(message).__name__
+            message = str(message) or type(message).__name__
+        return self._event("error", {"message": message, "code": code}, node=node, agent=agent)
+
+    # ---------------------------------------------------------------- stream conversion
+
+    def record(self, stream: Iterable[Any]) -> Iterator[TraceEvent]:
+        """Events of a whole synchronous stream, flushed at its end (no run_started/finished)."""
+        for chunk in stream:
+            yield from self.events_from_chunk(chunk)
+        yield from self.flush()
+
+    async def arecord(self, stream: AsyncIterable[Any]) -> AsyncIterator[TraceEvent]:
+        """Events of a whole asynchronous stream, flushed at its end (no run_started/finished)."""
+        async for chunk in stream:
+            for event in self.events_from_chunk(chunk):
+                yield event
+        for event in self.flush():
+            yield event
+
+    def flush(self) -> list[TraceEvent]:
+        """Emit the tool calls of messages still streaming (call at the end of a stream)."""
+        events: list[TraceEvent] = []
+        for message_id in list(self._pending):
+            events.extend(self._complete(message_id))
+        return events
+
+    def events_from_chunk(self, chunk: Any) -> list[TraceEvent]:
+        """Events for one stream item; items of unknown modes give none.
+
+        Accepted shapes: `(namespace, mode, payload)` (list of modes with subgraphs),
+        `(mode, payload)` (list of modes) and `{"type": mode, "ns": ..., "data": payload}` (v2).
+        """
+        namespace: tuple[str, ...]
+        if isinstance(chunk, dict) and "type" in chunk and "data" in chunk:
+            namespace, mode, payload = tuple(chunk.get("ns") or ()), chunk["type"], chunk["data"]
+        elif isinstance(chunk, tuple) and len(chunk) == 3:
+            namespace, mode, payload = tuple(chunk[0]), chunk[1], chunk[2]
+        elif isinstance(chunk, tuple) and len(chunk) == 2 and isinstance(chunk[0], str):
+            namespace, mode, payload = (), chunk[0], chunk[1]
+        else:
+            raise TypeError(
+                "expected a stream item (namespace, mode, payload) or (mode, payload) from "
+                'stream_mode=["updates", "messages", "custom"]; got ' + type(chunk).__name__
+            )
+        parents = _parents(namespace)
+        if mode == "messages":
+            message, metadata = payload
+            return self._on_message(parents, message, metadata or {})
+        if mode == "updates":
+            return self._on_updates(parents, payload)
+        if mode == "custom":
+            return self._on_custom(parents, payload)
+        return []
+
+    # ---------------------------------------------------------------- nodes
+
+    def _agent_for(
+        self, parents: tuple[str, ...], node: str | None, explicit: Any = None
+    ) -> AgentRole | None:
+        """Agent of a node: explicit (payload or metadata `agent`), else the agent already known
+        for the running node, else `node_agents` or a role-named node, else the same for the
+        enclosing subgraph nodes, innermost first."""
+        role = _as_role(explicit)
+        if role is not None:
+            return role
+        levels: list[tuple[tuple[str, ...], str]] = [] if node is None else [(parents, node)]
+        levels += [(parents[:i], parents[i]) for i in reversed(range(len(parents)))]
+        for where, name in levels:
+            known = self._open.get((where, name))
+            if known is not None and known.agent is not None:
+                return known.agent
+            if name in self._node_agents:
+                return self._node_agents[name]
+            role = _as_role(name)
+            if role is not None:
+                return role
+        return None
+
+    def _ensure_open(
+        self,
+        parents: tuple[str, ...],
+        node: str,
+        agent: AgentRole | None,
+        task: str | None = None,
+    ) -> list[TraceEvent]:
+        """Emit node_started for the node, and first for its enclosing subgraph nodes, unless
+        already running. Enclosing nodes without a known agent take the inner node's agent.
+
+        `task` (LangGraph's `langgraph_checkpoint_ns`, unique per node execution) tells parallel
+        executions of one node apart (`Send` fan-out): a new task id of a running node starts
+        another execution, closed by its own `updates` entry."""
+        events: list[TraceEvent] = []
+        for i in range(len(parents)):
+            outer = (parents[:i], parents[i])
+            if outer not in self._open:
+                outer_agent = self._agent_for(*outer) or agent
+                events += self._ensure_open(outer[0], outer[1], outer_agent)
+        key = (parents, node)
+        info = self._open.get(key)
+        if info is not None:
+            if info.agent is None and agent is not None:
+                info.agent = agent
+            if task is None or task in info.tasks:
+                return events
+            known = bool(info.tasks)
+            info.tasks.add(task)
+            if not known:  # the running execution's task id, learnt now
+                return events
+            info.running += 1
+            self._order += 1
+            info.order = self._order
+        else:
+            self._order += 1
+            self._open[key] = _OpenNode(
+                agent=agent, order=self._order, tasks={task} if task else set()
+            )
+        events.append(
+            self._event("node_started", {"parents": list(parents)}, node=node, agent=agent)
+        )
+        return events
+
+    def _current_node(self, parents: tuple[str, ...]) -> str | None:
+        """The most recently started node still running in this namespace."""
+        candidates = [(info.order, node) for (p, node), info in self._open.items() if p == parents]
+        return max(candidates)[1] if candidates else None
+
+    # ---------------------------------------------------------------- messages
+
+    def _on_message(
+        self, parents: tuple[str, ...], message: Any, metadata: Mapping[str, Any]
+    ) -> list[TraceEvent]:
+        if not isinstance(message, BaseMessage):
+            return []
+        node = metadata.get("langgraph_node")
+        node = node if isinstance(node, str) else None
+        agent = self._agent_for(parents, node, metadata.get("agent"))
+        task = metadata.get("langgraph_checkpoint_ns")
+        events: list[TraceEvent] = []
+        if node is not None:
+            events += self._ensure_open(
+                parents, node, agent, task if isinstance(task, str) else None
+            )
+        if isinstance(message, AIMessageChunk):
+            events += self._on_ai_chunk(parents, node, agent, message)
+        elif isinstance(message, AIMessage):
+            events += self._on_ai_message(node, agent, message)
+        elif isinstance(message, ToolMessage):
+            events += self._on_tool_message(node, agent, message)
+        return events
+
+    def _on_ai_chunk(
+        self,
+        parents: tuple[str, ...],
+        node: str | None,
+        agent: AgentRole | None,
+        chunk: AIMessageChunk,
+    ) -> list[TraceEvent]:
+        events: list[TraceEvent] = []
+        message_id = chunk.id or f"anon:{parents}:{node}"
+        if message_id not in self._pending:
+            # A new message in this node completes the node's earlier ones.
+            for other_id, other in list(self._pending.items()):
+                if other.key == (parents, node):
+                    events += self._complete(other_id)
+            self._pending[message_id] = _PendingMessage(key=(parents, node), agent=agent)
+        self._seen_messages.add(message_id)
+        text = message_text(chunk.content)
+        if text:
+            events.append(
+                self._event(
+                    "message_delta", {"text": text, "message_id": chunk.id}, node=node, agent=agent
+                )
+            )
+        pending = self._pending[message_id]
+        for piece in chunk.tool_call_chunks or []:
+            index: Any = piece.get("index")
+            if index is None:
+                index = piece.get("id") or (list(pending.calls)[-1] if pending.calls else 0)
+            call = pending.calls.setdefault(index, _PendingCall())
+            if piece.get("name") and not call.name:
+                call.name = piece["name"]
+            if piece.get("id") and not call.call_id:
+                call.call_id = piece["id"]
+            args_piece = piece.get("args")
+            if args_piece:
+                call.args += args_piece
+        if getattr(chunk, "chunk_position", None) == "last":
+            events += self._complete(message_id)
+        return events
+
+    def _complete(self, message_id: str) -> list[TraceEvent]:
+        pending = self._pending.pop(message_id, None)
+        if pending is None:
+            return []
+        _, node = pending.key
+        events: list[TraceEvent] = []
+        for call in pending.calls.values():
+            raw = call.args.strip()
+            try:
+                args = json.loads(raw) if raw else {}
+            except json.JSONDecodeError:
+                args = None
+            if not call.name or not isinstance(args, dict):
+                problem = "no tool name" if not call.name else "arguments are not a JSON object"
+                events.append(
+                    self._event(
+                        "warning",
+                        {
+                            "message": f"model produced an invalid tool call "
+                            f"{call.name or '?'}({summarize(raw, 200)}): {problem}",
+                            "code": "invalid_tool_call",
+                        },
+                        node=node,
+                        agent=pending.agent,
+                    )
+                )
+                continue
+            events += self._tool_call(node, pending.agent, call.name, args, call.call_id)
+        return events
+
+    def _tool_call(
+        self,
+        node: str | None,
+        agent: AgentRole | None,
+        tool: str,
+        args: dict[str, Any],
+        call_id: str | None,
+        dedupe: bool = False,
+    ) -> list[TraceEvent]:
+        if call_id is not None:
+            if dedupe and call_id in self._emitted_calls:
+                return []
+            self._emitted_calls.add(call_id)
+            self._call_names[call_id] = tool
+        return [
+            self._event(
+                "tool_call",
+                {"tool": tool, "args": args, "call_id": call_id},
+                node=node,
+                agent=agent,
+            )
+        ]
+
+    def _on_ai_message(
+        self, node: str | None, agent: AgentRole | None, message: AIMessage, dedupe: bool = False
+    ) -> list[TraceEvent]:
+        """A whole (not streamed) AI message: its text as one delta, then its tool calls.
+
+        A message id is emitted once. With `dedupe` (messages found in `updates`, which may
+        repeat earlier history), tool calls already in the trace are skipped too."""
+        if message.id is not None:
+            if message.id in self._seen_messages:
+                return []
+            self._seen_messages.add(message.id)
+        events: list[TraceEvent] = []
+        text = message_text(message.content)
+        if text:
+            events.append(
+                self._event(
+                    "message_delta",
+                    {"text": text, "message_id": message.id},
+                    node=node,
+                    agent=agent,
+                )
+            )
+        for call in message.tool_calls:
+            events += self._tool_call(
+                node, agent, call["name"], dict(call["args"]), call.get("id"), dedupe
+            )
+        return events
+
+    def _on_tool_message(
+        self, node: str | None, agent: AgentRole | None, message: ToolMessage, dedupe: bool = False
+    ) -> list[TraceEvent]:
+        """A tool's answer. Each message id once; with `dedupe` (from `updates`), each call id."""
+        call_id = message.tool_call_id
+        if message.id is not None:
+            if message.id in self._seen_messages:
+                return []
+            self._seen_messages.add(message.id)
+        if dedupe and call_id in self._emitted_results:
+            return []
+        self._emitted_results.add(call_id)
+        tool = message.name or self._call_names.get(call_id)
+        return [
+            self._event(
+                "tool_result",
+                {
+                    "tool": tool,
+                    "call_id": call_id,
+                    "summary": summarize(message.content),
+                    "is_error": message.status == "error",
+                },
+                node=node,
+                agent=agent,
+            )
+        ]
+
+    # ---------------------------------------------------------------- updates
+
+    def _on_updates(self, parents: tuple[str, ...], payload: Any) -> list[TraceEvent]:
+        if not isinstance(payload, Mapping):
+            return []
+        events: list[TraceEvent] = []
+        for node, update in payload.items():
+            if node == "__interrupt__":
+                self.interrupts.extend(update if isinstance(update, list | tuple) else [update])
+                continue
+            if not isinstance(node, str) or node.startswith("__"):
+                continue
+            agent = self._agent_for(parents, node)
+            for message_id, pending in list(self._pending.items()):
+                if pending.key == (parents, node):
+                    events += self._complete(message_id)
+            events += self._ensure_open(parents, node, agent)
+            agent = self._open[(parents, node)].agent
+            if self._messages_from_updates:
+                for message in _messages_in(update):
+                    if isinstance(message, AIMessage):
+                        events += self._on_ai_message(node, agent, message, dedupe=True)
+                    elif isinstance(message, ToolMessage):
+                        events += self._on_tool_message(node, agent, message, dedupe=True)
+            keys = sorted(str(k) for k in update) if isinstance(update, Mapping) else []
+            info = self._open[(parents, node)]
+            info.running -= 1
+            if info.running <= 0:
+                del self._open[(parents, node)]
+            events.append(
+                self._event(
+                    "node_finished",
+                    {"parents": list(parents), "keys": keys},
+                    node=node,
+                    agent=agent,
+                )
+            )
+        return events
+
+    # ---------------------------------------------------------------- custom
+
+    def _on_custom(self, parents: tuple[str, ...], payload: Any) -> list[TraceEvent]:
+        if not isinstance(payload, Mapping):
+            return []
+        kind = payload.get("type")
+        if kind not in ("node_started", "progress", "warning", "error"):
+            return []  # other custom data is not part of the trace
+        node = payload.get("node")
+        node = node if isinstance(node, str) and node else None
+        if node is None and kind != "node_started":
+            node = self._current_node(parents)
+        if node is None:
+            if kind == "node_started":
+                return [
+                    self._event(
+                        "warning",
+                        {"message": "node_started event without a node name", "code": "bad_event"},
+                    )
+                ]
+            agent = _as_role(payload.get("agent"))
+        else:
+            agent = self._agent_for(parents, node, payload.get("agent"))
+        task = payload.get("task")
+        events: list[TraceEvent] = []
+        if node is not None:
+            events += self._ensure_open(
+                parents, node, agent, task if isinstance(task, str) else None
+            )
+        if kind == "node_started":
+            return events
+        fields = DATA_MODELS[kind].model_fields
+        data = {k: v for k, v in payload.items() if k in fields}
+        try:
+            events.append(self._event(kind, data, node=node, agent=agent))
+        except ValidationError as exc:
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'][1:]) or 'data'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            events.append(
+                self._event(
+                    "warning",
+                    {
+                        "message": f"invalid {kind} event from node {node}: {detail}",
+                        "code": "bad_event",
+                    },
+                    node=node,
+                    agent=agent,
+                )
+            )
+        return events
+
+
+def _messages_in(update: Any) -> list[BaseMessage]:
+    if isinstance(update, BaseMessage):
+        return [update]
+    if isinstance(update, Mapping):
+        out: list[BaseMessage] = []
+        for value in update.values():
+            out.extend(_messages_in(value))
+        return out
+    if isinstance(update, list | tuple):
+        return [m for m in update if isinstance(m, BaseMessage)]
+    return []
+
+
+__all__ = [
+    "DATA_MODELS",
+    "EVENT_TYPES",
+    "RUN_STATUSES",
+    "SCHEMA_VERSION",
+    "SUMMARY_MAX_CHARS",
+    "EventType",
+    "RunStatus",
+    "TraceEvent",
+    "TraceRecorder",
+    "check_sequence",
+    "emit_error",
+    "emit_node_started",
+    "emit_progress",
+    "emit_warning",
+    "iter_jsonl",
+    "message_text",
+    "node_agents_from_graph",
+    "read_jsonl",
+    "summarize",
+    "to_jsonl",
+    "write_jsonl",
+]

@@ -1,0 +1,107 @@
+"""Prompt files: one per agent role, versioned, hashed for the run manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from agents.roles import AGENT_ROLES
+from prompts import (
+    PROMPT_ROLES,
+    PROMPTS_DIR,
+    load_prompt,
+    load_prompts,
+    prompt_hashes,
+    prompt_versions,
+)
+
+TOOL_NAMES = {
+    "market_analysis": ["market_statistics"],
+    "optimizer": ["run_strategy_search", "sensitivity_analysis", "search_results"],
+    "risk_manager": ["portfolio_risk_report", "backtest_strategy"],
+    "explanation": ["sensitivity_analysis"],
+    "supervisor": ["market_statistics", "optimize_portfolio", "run_strategy_search"],
+}
+
+
+@pytest.fixture
+def prompt_copy(tmp_path: Path) -> Path:
+    for role in PROMPT_ROLES:
+        shutil.copy(PROMPTS_DIR / f"{role}.md", tmp_path / f"{role}.md")
+    return tmp_path
+
+
+def test_every_agent_role_has_a_prompt() -> None:
+    assert set(PROMPT_ROLES) == set(AGENT_ROLES)
+    prompts = load_prompts()
+    assert set(prompts) == set(AGENT_ROLES)
+    for role, prompt in prompts.items():
+        assert prompt.role == role
+        assert prompt.version >= 1
+        assert len(prompt.text) > 500  # a real system prompt, not a stub
+        assert not prompt.text.startswith("version")
+        for tool in TOOL_NAMES[role]:
+            assert f"`{tool}`" in prompt.text, (role, tool)
+
+
+def test_prompts_state_the_unit_conventions() -> None:
+    for prompt in load_prompts().values():
+        assert "positive numbers meaning losses" in prompt.text, prompt.role
+        assert "annualised" in prompt.text, prompt.role
+
+
+def test_hash_is_sha256_of_the_file_bytes() -> None:
+    for role, digest in prompt_hashes().items():
+        assert digest == hashlib.sha256((PROMPTS_DIR / f"{role}.md").read_bytes()).hexdigest()
+    assert prompt_hashes() == prompt_hashes()  # stable
+
+
+def test_hash_changes_when_the_text_changes(prompt_copy: Path) -> None:
+    before = prompt_hashes(prompt_copy)
+    assert before == prompt_hashes()  # a byte-identical copy has the same hashes
+    path = prompt_copy / "optimizer.md"
+    path.write_bytes(path.read_bytes() + b"\nOne more sentence.\n")
+    after = prompt_hashes(prompt_copy)
+    assert after["optimizer"] != before["optimizer"]
+    assert {r: h for r, h in after.items() if r != "optimizer"} == {
+        r: h for r, h in before.items() if r != "optimizer"
+    }
+    assert load_prompt("optimizer", prompt_copy).text.endswith("One more sentence.")
+
+
+def test_version_is_parsed(prompt_copy: Path) -> None:
+    assert set(prompt_versions().values()) == {1}
+    path = prompt_copy / "risk_manager.md"
+    body = path.read_text(encoding="utf-8").split("\n", 1)[1]
+    path.write_text("version: 12\n" + body, encoding="utf-8")
+    prompt = load_prompt("risk_manager", prompt_copy)
+    assert prompt.version == 12
+    assert prompt.text == load_prompt("risk_manager").text
+    assert prompt.sha256 != load_prompt("risk_manager").sha256
+
+
+@pytest.mark.parametrize("first_line", ["", "version: 0", "version: one", "# Risk manager", "v: 1"])
+def test_bad_version_line_is_rejected(prompt_copy: Path, first_line: str) -> None:
+    path = prompt_copy / "supervisor.md"
+    path.write_text(first_line + "\nSome text.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="version"):
+        load_prompt("supervisor", prompt_copy)
+
+
+def test_empty_prompt_is_rejected(prompt_copy: Path) -> None:
+    (prompt_copy / "supervisor.md").write_text("version: 2\n\n  \n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no text"):
+        load_prompt("supervisor", prompt_copy)
+
+
+def test_unknown_role_names_the_known_roles() -> None:
+    with pytest.raises(KeyError, match="known roles: supervisor, market_analysis"):
+        load_prompt("trader")
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        load_prompt("explanation", tmp_path)
