@@ -7,6 +7,10 @@ import json
 import sys
 from collections.abc import Sequence
 from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from quant.errors import QuantError
 
@@ -39,7 +43,51 @@ def build_parser() -> argparse.ArgumentParser:
         help="annual risk-free rate, e.g. 0.02 for 2%%",
     )
     demo.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    optimize = commands.add_parser(
+        "optimize",
+        help="run the multi-agent strategy optimization (the main job)",
+        description="Find the volatility-targeting configuration that holds up best across "
+        "market scenarios: market analysis, batched hyperparameter search, a risk gate and an "
+        "explanation, with the agents' trace shown live. Writes result.json and report.md.",
+    )
+    optimize.add_argument("--request", type=Path, help="an OptimizationRequest as a JSON file")
+    optimize.add_argument("--trials", type=int, help="override the trial budget (max_trials)")
+    optimize.add_argument("--paths", type=int, help="override the paths per scenario")
+    optimize.add_argument("--run-id", help="id for the run (default: generated)")
+    _trace_options(optimize)
+
+    resume = commands.add_parser(
+        "resume", help="continue an optimization run from its last checkpoint"
+    )
+    resume.add_argument("run_id", help="the run to resume (see the data directory's runs/)")
+    _trace_options(resume)
+
+    chat = commands.add_parser(
+        "chat",
+        help="chat with the strategy assistant (interactive, or one message with --message)",
+        description="Ask about the market, portfolios and their risk, or ask for a strategy "
+        "search; a search waits for your approval before it runs.",
+    )
+    chat.add_argument("--message", "-m", help="send one message and exit")
+    chat.add_argument("--thread", help="continue this thread (default: a new one)")
+    decision = chat.add_mutually_exclusive_group()
+    decision.add_argument("--approve", action="store_true", help="approve the pending run")
+    decision.add_argument("--reject", action="store_true", help="reject the pending run")
+    decision.add_argument(
+        "--edit", metavar="JSON", help="edit the pending run, e.g. '{\"n_paths\": 100}', and run it"
+    )
+    chat.add_argument(
+        "--quiet", action="store_true", help="show the replies only, not the agents' trace"
+    )
     return parser
+
+
+def _trace_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--json", action="store_true", help="print the result as JSON")
+    command.add_argument(
+        "--quiet", action="store_true", help="show progress and warnings only, not the agents' text"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,8 +100,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args)
-    except QuantError as exc:
-        print(f"stratigos {args.command}: error: {exc}", file=sys.stderr)
+        if args.command in ("optimize", "resume"):
+            return _optimize(args)
+        if args.command == "chat":
+            return _chat(args)
+    except (QuantError, ValidationError, OSError, LookupError, ValueError) as exc:
+        print(f"stratigos {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1
     parser.error(f"unknown command {args.command}")
     return 2
@@ -80,3 +132,116 @@ def _demo(args: argparse.Namespace) -> int:
     else:
         print(format_demo(result))
     return 0
+
+
+def _message(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
+            for err in exc.errors()
+        )
+    return str(exc)
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from graphs.render import TerminalRenderer
+    from graphs.request import OptimizationRequest
+    from graphs.run import resume_optimization, run_optimization
+
+    renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
+    if args.command == "resume":
+        outcome = resume_optimization(args.run_id, on_event=renderer.handle)
+    else:
+        data: dict[str, Any] = {}
+        if args.request is not None:
+            data = json.loads(args.request.read_text())
+        if args.trials is not None:
+            data.setdefault("budget", {})["max_trials"] = args.trials
+        if args.paths is not None:
+            data["n_paths"] = args.paths
+        request = OptimizationRequest.model_validate(data)
+        outcome = run_optimization(request, run_id=args.run_id, on_event=renderer.handle)
+    renderer.close()
+    result = outcome.result or {}
+    if args.json:
+        print(json.dumps({k: v for k, v in result.items() if k != "trials"}, indent=2, default=str))
+    else:
+        print(_summary(outcome.run_id, result, outcome.directory))
+    return 0 if outcome.status in ("succeeded", "partial") else 1
+
+
+def _summary(run_id: str, result: dict[str, Any], directory: Path) -> str:
+    lines = ["", f"Run {run_id}: {result.get('status')}"]
+    if result.get("reason"):
+        lines.append(f"  reason: {result['reason']}")
+    best = result.get("best")
+    if best:
+        config = best["config"]
+        lines.append(
+            f"  best: {config['weight_function']} weights, target vol {config['target_vol']:.1%}, "
+            f"lookback {config['lookback']} d, rebalance every {config['rebalance_every']} d, "
+            f"max leverage {config['max_leverage']:.2f}; objective {best['objective']:.3f}"
+        )
+        for scenario, metrics in best["scenarios"].items():
+            lines.append(
+                f"    {scenario:9s} Sharpe {metrics['sharpe']:6.2f}  CAGR {metrics['cagr']:7.1%}  "
+                f"max drawdown {metrics['max_drawdown']:6.1%}  CVaR95 {metrics['cvar_95']:6.2%}"
+            )
+    explanation = (result.get("explanation") or {}).get("text")
+    if explanation:
+        lines += ["", explanation]
+    timings = result.get("timings") or {}
+    if timings:
+        lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    lines.append(f"Results: {directory / 'result.json'}, report: {directory / 'report.md'}")
+    return "\n".join(lines)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from graphs.chat import ChatSession, ChatTurn
+    from graphs.render import TerminalRenderer
+
+    session = ChatSession(args.thread)
+    renderer = TerminalRenderer(sys.stdout, quiet=args.quiet)
+
+    def show(turn: ChatTurn) -> None:
+        renderer.close()
+        for text in turn.replies:
+            print(f"\nassistant> {text}")
+        if turn.pending is not None:
+            print(f"\nApproval needed: {turn.pending['summary']}")
+
+    decided = args.approve or args.reject or args.edit is not None
+    if decided:
+        action = "approve" if args.approve else "reject" if args.reject else "edit"
+        changes = json.loads(args.edit) if args.edit is not None else None
+        show(session.decide(action, changes=changes, on_event=renderer.handle))
+    if args.message is not None:
+        show(session.send(args.message, on_event=renderer.handle))
+    if decided or args.message is not None:
+        if session.pending() is not None:
+            print(
+                f"Answer with: stratigos chat --thread {session.thread_id} --approve | --reject "
+                "| --edit JSON"
+            )
+        return 0
+    print(f"Stratigos assistant (thread {session.thread_id}); an empty line or Ctrl-D quits.")
+    while True:
+        try:
+            text = input("\nyou> ").strip()
+        except EOFError:
+            return 0
+        if not text:
+            return 0
+        turn = session.send(text, on_event=renderer.handle)
+        show(turn)
+        while turn.pending is not None:
+            answer = input("approve / edit / reject? ").strip().lower()
+            if answer.startswith("a") or answer in ("y", "yes"):
+                turn = session.decide("approve", on_event=renderer.handle)
+            elif answer.startswith("e"):
+                changes = json.loads(input("changes to the request as JSON: ") or "{}")
+                turn = session.decide("edit", changes=changes, on_event=renderer.handle)
+            else:
+                turn = session.decide("reject", on_event=renderer.handle)
+            show(turn)

@@ -1,0 +1,134 @@
+"""The agents in the strategy-assistant chat: routing, answering with tools, drafting a run.
+
+- `route_message`: the supervisor picks who handles the latest message (`Route`).
+- `answer`: a specialist works through its tools on the conversation and answers in text.
+- `draft_request`: the optimizer turns the conversation into a `RequestDraft` for a strategy
+  search, which the chat graph validates and puts to the user for approval.
+
+The conversation (with earlier tool calls and results) is the agents' memory: a follow-up such as
+"what's the CVaR of that?" finds the portfolio an earlier answer built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field
+
+import agents.offline.chat_policies  # noqa: F401  (registers the offline chat rules)
+from agents.decisions import ScenarioName
+from agents.models import chat_model
+from agents.roles import AgentRole
+from agents.runner import AgentOutcome, run_agent, tokens_of, tool_loop
+from prompts import load_prompt
+
+CHAT_MODE = (
+    "You are now answering the portfolio manager directly in the chat. Use your tools when the "
+    "question needs data, then answer in a few sentences, quoting only numbers from the tool "
+    "results."
+)
+HISTORY = 40
+"""Most recent messages of the conversation an agent sees."""
+
+
+class Route(BaseModel):
+    """Who handles the latest message; `run_search` marks a request for a strategy search."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent: Literal["market_analysis", "optimizer", "risk_manager", "explanation", "supervisor"]
+    run_search: bool = Field(
+        default=False, description="True when the user asks for a strategy search (a long run)."
+    )
+    reason: str = Field(default="", max_length=300)
+
+
+class RiskLimitsDraft(BaseModel):
+    """Risk limits as fractions: drawdown, and daily 95% CVaR / VaR."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_drawdown: float | None = Field(default=None, gt=0, le=1)
+    cvar_95: float | None = Field(default=None, gt=0, le=1)
+    var_95: float | None = Field(default=None, gt=0, le=1)
+    scenarios: list[ScenarioName] | None = None
+
+
+class RequestDraft(BaseModel):
+    """The optimizer's draft of an optimization request (unset fields keep the defaults)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    universe: list[str] | None = Field(default=None, max_length=50)
+    start: str | None = Field(default=None, description="ISO date")
+    end: str | None = Field(default=None, description="ISO date")
+    target_vol_range: list[float] | None = Field(
+        default=None, min_length=2, max_length=2, description="[low, high] annualised"
+    )
+    weight_functions: list[Literal["inverse_vol", "sigmoid", "merton"]] | None = None
+    scenarios: list[ScenarioName] | None = None
+    scenario_weights: dict[ScenarioName, float] | None = None
+    risk_limits: RiskLimitsDraft | None = None
+    max_trials: int | None = Field(default=None, ge=1, le=20_000)
+    summary: str = Field(default="", max_length=600)
+
+
+def _conversation(
+    role: AgentRole, messages: Sequence[BaseMessage], context: str | None = None
+) -> list[BaseMessage]:
+    recent = list(messages)[-HISTORY:]
+    while recent and not isinstance(recent[0], HumanMessage):
+        recent = recent[1:]  # never start mid tool exchange
+    system = [SystemMessage(load_prompt(role).text), SystemMessage(CHAT_MODE)]
+    if context is not None:
+        system.append(SystemMessage(context))
+    return [*system, *recent]
+
+
+def route_message(
+    messages: Sequence[BaseMessage], config: RunnableConfig | None = None
+) -> AgentOutcome[Route]:
+    """The supervisor's routing decision for the latest message."""
+    return run_agent(
+        "supervisor", None, Route, config=config, messages=_conversation("supervisor", messages)
+    )
+
+
+def answer(
+    role: AgentRole,
+    messages: Sequence[BaseMessage],
+    tools: Sequence[BaseTool],
+    config: RunnableConfig | None = None,
+    *,
+    context: str | None = None,
+) -> tuple[list[BaseMessage], int]:
+    """`role` answers the latest message, using `tools` (and `context`, extra facts such as the
+    last run's result): the new messages (tool calls, tool results and the final answer) and
+    the tokens spent."""
+    conversation = _conversation(role, messages, context)
+    model = chat_model(role)
+    if tools:
+        result = tool_loop(model, tools).invoke({"messages": conversation}, config)
+        new = list(result["messages"])[len(conversation) :]
+    else:
+        new = [model.invoke(conversation, config)]
+    if not new or not isinstance(new[-1], AIMessage) or new[-1].tool_calls:
+        new.append(AIMessage("I could not finish that within the allowed number of steps."))
+    return new, tokens_of(new)
+
+
+def draft_request(
+    messages: Sequence[BaseMessage], config: RunnableConfig | None = None
+) -> AgentOutcome[RequestDraft]:
+    """The optimizer's draft request for a strategy search from the conversation."""
+    return run_agent(
+        "optimizer",
+        None,
+        RequestDraft,
+        config=config,
+        messages=_conversation("optimizer", messages),
+    )

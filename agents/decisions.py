@@ -1,0 +1,87 @@
+"""What each workflow agent decides: the structured outputs of the four agents.
+
+Units as everywhere in Stratigos: fractions (0.2 = 20%), annualised volatility targets, daily
+VaR and CVaR as positive losses.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
+
+
+class MarketView(BaseModel):
+    """The market analysis agent's reading of the market and its scenario plan."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    return_regime: Literal["bull", "bear", "neutral"] = Field(
+        description="Current regime of market returns over the last 63 days."
+    )
+    volatility_regime: Literal["high", "low", "normal"] = Field(
+        description="Current regime of market volatility over the last 63 days."
+    )
+    scenario_weights: dict[ScenarioName, float] = Field(
+        description="Weight of each scenario in the objective (positive; normalised to sum 1)."
+    )
+    horizon: int = Field(ge=63, le=2520, description="Days simulated per scenario path.")
+    summary: str = Field(max_length=800, description="Two or three sentences for the user.")
+
+
+class SearchPlan(BaseModel):
+    """The optimizer agent's plan: the search space and method it will run."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    search_space: dict[str, Any] | None = Field(
+        default=None,
+        description="StrategyConfig field -> {low, high, step?, log?} | {choices} | value; "
+        "null keeps the request's space.",
+    )
+    method: Literal["tpe", "random", "grid"] | None = Field(default=None)
+    rationale: str = Field(max_length=800)
+
+
+class BatchDecision(BaseModel):
+    """The optimizer agent's call after a batch: keep searching or stop (converged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["continue", "stop"]
+    reason: str = Field(max_length=400)
+
+
+class ConstraintSpec(BaseModel):
+    """An upper limit on a metric's path mean, in one scenario or (scenario null) in all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal["max_drawdown", "cvar_95", "var_95", "volatility"]
+    scenario: ScenarioName | None = None
+    max: float = Field(gt=0, le=1)
+
+
+class RiskDecision(BaseModel):
+    """The risk manager's verdict on the top candidates."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool
+    candidate: int | None = Field(
+        default=None, ge=0, description="Index of the approved candidate in the list given."
+    )
+    add_constraints: list[ConstraintSpec] = Field(
+        default_factory=list, description="Constraints the optimizer must meet when rejected."
+    )
+    rationale: str = Field(max_length=800)
+
+
+class Explanation(BaseModel):
+    """The explanation agent's text, citing only numbers present in the results."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=4000)

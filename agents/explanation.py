@@ -1,0 +1,98 @@
+"""The template explanation: why the winner won, written from the results' own numbers.
+
+Used by the offline model's explanation policy and as the fallback when a model's explanation
+cites a number that is not in the results (see `agents.grounding`). Every number it writes is a
+number of `facts`, rounded as written, so it always passes the grounding check.
+
+`facts` (built by the optimization graph): `best_config`, `objective`, `objective_name`,
+`scenarios` (scenario -> metric -> path mean of the winner), `runner_up_config`,
+`paired_sharpe` (scenario or "overall" -> {"mean", "low", "high"}), `deflated_sharpe`
+({"dsr", ...}), `n_trials`, and from the sensitivity tool `importance` (parameter -> share) and
+`sensitivity` (parameter -> list of {"value", "objective"}).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(value: float, digits: int = 1) -> str:
+    return f"{value * 100:.{digits}f}%"
+
+
+def _describe(config: dict[str, Any]) -> str:
+    """The winner's parameters that matter for its weight function, in words."""
+    function = config["weight_function"]
+    rules = {
+        "inverse_vol": f"scales exposure to hit a {_pct(config['target_vol'])} volatility target",
+        "sigmoid": f"cuts exposure smoothly as volatility rises past a {_pct(config['target_vol'])} "
+        f"target (steepness {config['steepness']:.2f})",
+        "merton": f"sizes exposure by the Merton rule with risk aversion {config['risk_aversion']:.2f}",
+    }
+    rule = rules.get(function, f"uses the {function.replace('_', ' ')} weight function")
+    return (
+        f"{rule}, estimated over a {config['lookback']}-day lookback, rebalanced every "
+        f"{config['rebalance_every']} days, with leverage capped at {config['max_leverage']:.2f}"
+    )
+
+
+def template_explanation(facts: dict[str, Any]) -> str:
+    """A plain-language explanation of the winner composed only from `facts`."""
+    best = facts["best_config"]
+    parts = [f"The best configuration {_describe(best)}."]
+    scenarios: dict[str, dict[str, float]] = facts.get("scenarios", {})
+    if scenarios:
+        parts.append(
+            f"It scored {facts['objective']:.3f} on the objective ({facts.get('objective_name', 'mean Sharpe ratio')}) "
+            f"after {facts['n_trials']} trials."
+        )
+        by_sharpe = sorted(scenarios.items(), key=lambda kv: kv[1]["sharpe"])
+        worst, best_case = by_sharpe[0], by_sharpe[-1]
+        parts.append(
+            f"Its Sharpe ratio ranges from {worst[1]['sharpe']:.2f} in the {worst[0].replace('_', '-')} "
+            f"scenario to {best_case[1]['sharpe']:.2f} in the {best_case[0].replace('_', '-')} scenario."
+        )
+        stress = scenarios.get("bear") or worst[1]
+        name = "bear" if "bear" in scenarios else worst[0]
+        parts.append(
+            f"In the {name.replace('_', '-')} scenario its average maximum drawdown is "
+            f"{_pct(stress['max_drawdown'])} and its daily 95% CVaR {_pct(stress['cvar_95'], 2)}, "
+            f"holding an average risky weight of {_pct(stress['average_weight'])}."
+        )
+    importance: dict[str, float] = facts.get("importance", {})
+    if importance:
+        ranked = sorted(importance.items(), key=lambda kv: -kv[1])
+        top = ranked[0]
+        text = (
+            f"The parameter that mattered most was {top[0].replace('_', ' ')}, which explains "
+            f"{_pct(top[1])} of the variation of the objective across trials"
+        )
+        if len(ranked) > 1:
+            text += f", followed by {ranked[1][0].replace('_', ' ')} ({_pct(ranked[1][1])})"
+        parts.append(text + ".")
+        curve = facts.get("sensitivity", {}).get(top[0])
+        if curve:
+            values = [point["objective"] for point in curve if point.get("objective") is not None]
+            if values:
+                parts.append(
+                    f"Moving {top[0].replace('_', ' ')} across its range while holding the others "
+                    f"at the winner's values moves the objective between {min(values):.3f} and "
+                    f"{max(values):.3f}."
+                )
+    paired = (facts.get("paired_sharpe") or {}).get("overall")
+    if paired:
+        verdict = (
+            "a clear edge" if paired["lower"] > 0 else "an edge that is not statistically clear"
+        )
+        parts.append(
+            f"Against the runner-up on the same simulated paths its Sharpe ratio is higher by "
+            f"{paired['mean']:.3f} on average (interval {paired['lower']:.3f} to {paired['upper']:.3f}), "
+            f"{verdict}."
+        )
+    dsr = facts.get("deflated_sharpe")
+    if dsr and dsr.get("dsr") is not None:
+        parts.append(
+            f"Allowing for the number of configurations tried, the deflated Sharpe ratio (the "
+            f"probability that the winner's true Sharpe ratio is positive) is {dsr['dsr']:.2f}."
+        )
+    return " ".join(parts)

@@ -1,0 +1,217 @@
+"""The offline model's rules for the four workflow agents (a deterministic plan per agent).
+
+Each agent receives its task as JSON in the first human message (see `agents.workflow`). The
+rules read that task and the tool results, and decide what a careful analyst would: they are a
+rules engine, not a language model, and every number they write comes from the task or a tool.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from agents.explanation import template_explanation
+from agents.offline.chat_policies import (
+    draft_search,
+    explanation_chat,
+    market_chat,
+    optimizer_chat,
+    risk_chat,
+)
+from agents.offline.policies import PolicyInput, register_policy, reply, tool_call
+
+STALL_BATCHES = 3
+"""Batches without a relative improvement above `STALL_TOLERANCE` after which the search stops."""
+STALL_TOLERANCE = 0.005
+MIN_SHARE_BEFORE_STOP = 0.4
+"""Share of a round's trial budget spent before the optimizer may call a search converged."""
+
+
+def _task(inp: PolicyInput) -> dict[str, Any]:
+    """The workflow task (JSON in the first human message); {} in a chat conversation."""
+    for message in inp.messages:
+        if isinstance(message, HumanMessage):
+            try:
+                data = json.loads(message.text)
+            except json.JSONDecodeError:
+                return {}
+            return data if isinstance(data, dict) else {}
+    return {}
+
+
+def _decide(inp: PolicyInput, args: dict[str, Any]) -> AIMessage:
+    name = inp.forced_tool or inp.tool_names[0]
+    return reply("", tool_call(name, args))
+
+
+@register_policy("market_analysis")
+def market_analysis_policy(inp: PolicyInput) -> AIMessage:
+    """Read the market with `market_statistics`, then weight the scenarios towards the current
+    regime (each listed scenario weight 1, plus 0.5 for the scenario matching the current return
+    regime and 0.5 for the one matching the volatility regime) and keep the requested horizon."""
+    task = _task(inp)
+    if not task:
+        return market_chat(inp)
+    request = task.get("request", {})
+    stats = inp.last_result("market_statistics")
+    if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:
+        args = {k: request.get(k) for k in ("universe", "start", "end") if request.get(k)}
+        return reply("Reading the market first.", tool_call("market_statistics", args))
+    if not inp.must_call_tool:
+        return reply("I have what I need for the market view.")
+    regime = (
+        (stats.data or {}).get("regime", {}) if stats is not None and not stats.is_error else {}
+    )
+    returns = regime.get("return_regime", "neutral")
+    vol = regime.get("volatility_regime", "normal")
+    scenarios = list(task.get("scenarios", ["bull", "bear", "high_vol", "low_vol", "base"]))
+    weights = dict.fromkeys(scenarios, 1.0)
+    for name in (returns if returns in ("bull", "bear") else None, f"{vol}_vol"):
+        if name in weights:
+            weights[name] += 0.5
+    total = sum(weights.values())
+    weights = {k: round(v / total, 4) for k, v in weights.items()}
+    summary = (
+        f"The market is in a {returns} return regime with {vol} volatility over the last "
+        f"{regime.get('window_days', 63)} days"
+    )
+    if regime.get("market_volatility") is not None:
+        summary += f" (annualised volatility {regime['market_volatility']:.1%})"
+    summary += "; the scenarios are weighted towards the current regime."
+    return _decide(
+        inp,
+        {
+            "return_regime": returns,
+            "volatility_regime": vol,
+            "scenario_weights": weights,
+            "horizon": int(task.get("horizon", 252)),
+            "summary": summary,
+        },
+    )
+
+
+@register_policy("optimizer")
+def optimizer_policy(inp: PolicyInput) -> AIMessage:
+    """Plan: keep the requested search space and method. Review: stop once the best objective has
+    not improved by more than 0.5% for three batches and 40% of the round's budget is spent."""
+    task = _task(inp)
+    if not task:
+        return draft_search(inp) if inp.must_call_tool else optimizer_chat(inp)
+    if not inp.must_call_tool:
+        return reply("Planning the search.")
+    if task.get("kind") == "review":
+        convergence = [v for v in task.get("convergence", []) if v is not None]
+        done, budget = int(task.get("trials_done", 0)), int(task.get("round_budget", 1))
+        if done >= budget:
+            return _decide(inp, {"action": "stop", "reason": "the round's trial budget is spent"})
+        if len(convergence) > STALL_BATCHES and done >= MIN_SHARE_BEFORE_STOP * budget:
+            before, now = convergence[-1 - STALL_BATCHES], convergence[-1]
+            if math.isfinite(before) and now - before <= STALL_TOLERANCE * max(abs(before), 1e-9):
+                return _decide(
+                    inp,
+                    {
+                        "action": "stop",
+                        "reason": f"no improvement above {STALL_TOLERANCE:.1%} in the last "
+                        f"{STALL_BATCHES} batches: converged",
+                    },
+                )
+        return _decide(inp, {"action": "continue", "reason": "still improving"})
+    return _decide(
+        inp,
+        {
+            "search_space": None,
+            "method": None,
+            "rationale": "The requested search space covers every parameter of the strategy; "
+            "searching it with the requested method.",
+        },
+    )
+
+
+@register_policy("risk_manager")
+def risk_manager_policy(inp: PolicyInput) -> AIMessage:
+    """Approve the best candidate that meets every limit; otherwise reject and ask for the
+    violated limits as constraints."""
+    task = _task(inp)
+    if not task:
+        return risk_chat(inp)
+    if not inp.must_call_tool:
+        return reply("Checking the candidates against the limits.")
+    candidates = task.get("candidates", [])
+    for index, candidate in enumerate(candidates):
+        if not candidate.get("violations"):
+            return _decide(
+                inp,
+                {
+                    "approve": True,
+                    "candidate": index,
+                    "add_constraints": [],
+                    "rationale": f"Candidate {index} meets every risk limit in every scenario.",
+                },
+            )
+    wanted = {
+        (v["metric"], v["scenario"]): v["limit"]
+        for candidate in candidates
+        for v in candidate.get("violations", [])
+    }
+    return _decide(
+        inp,
+        {
+            "approve": False,
+            "candidate": None,
+            "add_constraints": [
+                {"metric": metric, "scenario": scenario, "max": limit}
+                for (metric, scenario), limit in sorted(wanted.items())
+            ],
+            "rationale": "No candidate meets the risk limits; searching again with them as "
+            "constraints.",
+        },
+    )
+
+
+@register_policy("explanation")
+def explanation_policy(inp: PolicyInput) -> AIMessage:
+    """Fetch the sensitivity analysis, then write the template explanation from the facts."""
+    task = _task(inp)
+    if not task:
+        return explanation_chat(inp)
+    facts = dict(task.get("facts", {}))
+    sensitivity = inp.last_result("sensitivity_analysis")
+    if (
+        not inp.must_call_tool
+        and sensitivity is None
+        and "sensitivity_analysis" in inp.tool_names
+        and task.get("search_id")
+    ):
+        return reply(
+            "Looking at how sensitive the objective is to each parameter.",
+            tool_call("sensitivity_analysis", {"search_id": task["search_id"], "points": 7}),
+        )
+    if not inp.must_call_tool:
+        return reply("Writing the explanation.")
+    if sensitivity is not None and isinstance(sensitivity.data, dict):
+        facts.update(sensitivity_facts(sensitivity.data))
+    return _decide(inp, {"text": template_explanation(facts)})
+
+
+def sensitivity_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """`importance` (parameter -> share) and `sensitivity` (parameter -> [{value, objective}])
+    facts from a `sensitivity_analysis` tool result."""
+    importance = {
+        str(item["parameter"]): float(item["importance"])
+        for item in data.get("importance") or []
+        if item.get("importance") is not None
+    }
+    curves = {
+        str(name): [
+            {"value": value, "objective": objective}
+            for value, objective in zip(
+                curve.get("values", []), curve.get("objective", []), strict=False
+            )
+        ]
+        for name, curve in (data.get("parameters") or {}).items()
+        if isinstance(curve, dict)
+    }
+    return {"importance": importance, "sensitivity": curves}

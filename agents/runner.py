@@ -1,0 +1,132 @@
+"""Running one agent: a tool-calling loop as a LangGraph subgraph, then a structured decision.
+
+The loop (model -> tools -> model ...) is a compiled subgraph invoked with the caller's config,
+so a parent graph streamed with `subgraphs=True` shows the agent's tokens, tool calls and tool
+results. The decision is then asked for with `with_structured_output(schema)`; a reply that does
+not validate is asked for once more with the validation error, then raises `AgentError`.
+Token use (from usage metadata) is counted over every model call.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode
+from pydantic import BaseModel, ValidationError
+
+from agents.models import chat_model
+from agents.roles import AgentRole
+from prompts import load_prompt
+
+T = TypeVar("T", bound=BaseModel)
+
+DECISION_PROMPT = "Give your decision now, as {schema}."
+"""The message that asks an agent for its structured decision."""
+RETRY_PROMPT = "That decision was not valid: {problem}. Answer again, as {schema}."
+
+MAX_TOOL_ROUNDS = 6
+"""Model turns with tool calls an agent may take before it must decide."""
+
+
+class AgentError(RuntimeError):
+    """An agent failed to produce a valid decision."""
+
+
+@dataclass(frozen=True)
+class AgentOutcome(Generic[T]):
+    """An agent's validated decision, its conversation and the tokens it used."""
+
+    decision: T
+    messages: list[BaseMessage]
+    tokens: int
+
+
+def tokens_of(messages: Sequence[BaseMessage]) -> int:
+    """Total tokens reported in the usage metadata of the AI messages."""
+    total = 0
+    for message in messages:
+        usage = getattr(message, "usage_metadata", None)
+        if isinstance(message, AIMessage) and usage:
+            total += int(usage.get("total_tokens", 0))
+    return total
+
+
+def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool]) -> Any:
+    """A compiled subgraph: the model calls tools until it answers (at most `MAX_TOOL_ROUNDS`
+    model turns)."""
+    bound = model.bind_tools(list(tools))
+
+    def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
+        turns = sum(1 for m in state["messages"] if isinstance(m, AIMessage))
+        if turns >= MAX_TOOL_ROUNDS:
+            return {"messages": []}
+        return {"messages": [bound.invoke(state["messages"], config)]}
+
+    def route(state: MessagesState) -> str:
+        last = state["messages"][-1]
+        if not isinstance(last, AIMessage) or not last.tool_calls:
+            return END
+        turns = sum(1 for m in state["messages"] if isinstance(m, AIMessage))
+        return "tools" if turns < MAX_TOOL_ROUNDS else END
+
+    graph = StateGraph(MessagesState)
+    graph.add_node("model", call_model)
+    graph.add_node("tools", ToolNode(list(tools)))
+    graph.add_edge(START, "model")
+    graph.add_conditional_edges("model", route, {"tools": "tools", END: END})
+    graph.add_edge("tools", "model")
+    return graph.compile()
+
+
+def run_agent(
+    role: AgentRole,
+    task: dict[str, Any] | None,
+    schema: type[T],
+    *,
+    tools: Sequence[BaseTool] = (),
+    config: RunnableConfig | None = None,
+    model: BaseChatModel | None = None,
+    messages: Sequence[BaseMessage] | None = None,
+) -> AgentOutcome[T]:
+    """Run agent `role` on `task` (sent as JSON after its system prompt), or on a prepared
+    conversation `messages`, and return its decision.
+
+    With `tools`, the agent first works in a tool-calling loop (at most `MAX_TOOL_ROUNDS` turns).
+    """
+    model = model or chat_model(role)
+    if messages is None:
+        messages = [
+            SystemMessage(load_prompt(role).text),
+            HumanMessage(json.dumps(task, default=str, separators=(",", ":"))),
+        ]
+    messages = list(messages)
+    if tools:
+        result = tool_loop(model, tools).invoke(
+            {"messages": messages}, config, stream_mode="values"
+        )
+        messages = list(result["messages"])
+    ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
+    structured = model.with_structured_output(schema, include_raw=True)
+    error: str | None = None
+    spent = tokens_of(messages)
+    for _ in range(2):
+        prompt = [*messages, ask] if error is None else [*messages, ask, HumanMessage(error)]
+        reply = cast(dict[str, Any], structured.invoke(prompt, config))
+        raw = reply["raw"]
+        spent += tokens_of([raw])
+        parsed = reply.get("parsed")
+        if isinstance(parsed, schema):
+            return AgentOutcome(decision=parsed, messages=[*messages, raw], tokens=spent)
+        problem = reply.get("parsing_error")
+        if isinstance(problem, ValidationError):
+            problem = problem.errors()[:3]
+        error = RETRY_PROMPT.format(problem=problem, schema=schema.__name__)
+    raise AgentError(f"the {role} agent gave no valid {schema.__name__}: {error}")

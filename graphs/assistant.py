@@ -1,0 +1,243 @@
+"""The `assistant` graph: the strategy-assistant chat.
+
+Each user message goes to the supervisor, which routes it to a specialist or answers itself:
+`market_analysis` (market statistics, scenarios), `optimizer` (portfolios, backtests, and strategy
+searches), `risk_manager` (risk reports), `explanation` (why the last run's winner won). A
+strategy search is drafted as an `OptimizationRequest` from the conversation; before it runs the
+graph pauses with `interrupt` for the user to approve it, edit it (a JSON object of request
+fields to change) or reject it. An approved run is the `optimization` workflow (`graphs.run`),
+whose progress streams into the chat; its summary and explanation become the assistant's answer.
+
+Memory is per `thread_id`: the conversation, including earlier tool calls and results, is kept
+by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.types import interrupt
+from pydantic import ValidationError
+
+from agents.chat import RequestDraft, answer, draft_request, route_message
+from agents.offline.chat_policies import LAST_RUN_MARKER
+from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
+from graphs.request import DEFAULT_SPACE, OptimizationRequest
+from settings import get_settings
+from tools import build_tools
+from tools.context import ToolContext
+
+TOOLS_OF = {
+    "market_analysis": ("market_statistics", "generate_market_scenarios"),
+    "optimizer": ("optimize_portfolio", "efficient_frontier", "backtest_strategy"),
+    "risk_manager": ("portfolio_risk_report", "optimize_portfolio"),
+}
+"""The tools each specialist may use in the chat."""
+
+_TOOLS: dict[str, list[Any]] = {}
+"""Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
+
+
+class AssistantState(TypedDict, total=False):
+    """A chat thread: the conversation, the routing decision, a pending run and the last run."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    route: str
+    run_search: bool
+    draft: dict[str, Any] | None
+    last_run: dict[str, Any] | None
+    tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
+
+
+def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequest:
+    """The `OptimizationRequest` a draft describes (defaults for what it leaves out)."""
+    d = draft if isinstance(draft, RequestDraft) else RequestDraft.model_validate(draft)
+    data: dict[str, Any] = {"search_space": dict(DEFAULT_SPACE)}
+    for key in ("universe", "start", "end", "scenarios", "scenario_weights"):
+        value = getattr(d, key)
+        if value is not None:
+            data[key] = value
+    if d.target_vol_range is not None:
+        low, high = sorted(d.target_vol_range)
+        data["search_space"]["target_vol"] = {"low": low, "high": high}
+    if d.weight_functions:
+        data["search_space"]["weight_function"] = {"choices": list(d.weight_functions)}
+    if d.risk_limits is not None:
+        data["risk_limits"] = d.risk_limits.model_dump(exclude_none=True)
+    if d.max_trials is not None:
+        data["budget"] = {"max_trials": d.max_trials}
+    return OptimizationRequest.model_validate(data)
+
+
+def _tools(role: str, config: RunnableConfig) -> list[Any]:
+    thread = str((config.get("configurable") or {}).get("thread_id", ""))
+    if thread not in _TOOLS:
+        _TOOLS[thread] = build_tools(ToolContext())
+    names = TOOLS_OF.get(role, ())
+    return [tool for tool in _TOOLS[thread] if tool.name in names]
+
+
+def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
+    """Route the latest message (or answer it directly)."""
+    emit_node_started("supervisor")
+    outcome = route_message(state["messages"], config)
+    route = outcome.decision
+    update: dict[str, Any] = {
+        "route": route.agent,
+        "run_search": route.run_search,
+        "tokens": outcome.tokens,
+    }
+    if route.agent == "supervisor":
+        new, tokens = answer("supervisor", state["messages"], (), config)
+        update["messages"] = new
+        update["tokens"] += tokens
+    return update
+
+
+def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
+    """The routed specialist answers with its tools."""
+    role = state["route"]
+    emit_node_started(role)  # type: ignore[arg-type]
+    last = state.get("last_run")
+    context = None
+    if role == "explanation" and last is not None:
+        context = LAST_RUN_MARKER + json.dumps(last, default=str)
+    new, tokens = answer(role, state["messages"], _tools(role, config), config, context=context)  # type: ignore[arg-type]
+    return {"messages": new, "tokens": tokens}
+
+
+def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
+    """The optimizer drafts the strategy search the user asked for."""
+    emit_node_started("optimizer")
+    outcome = draft_request(state["messages"], config)
+    try:
+        request = request_from_draft(outcome.decision)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return {
+            "draft": None,
+            "tokens": outcome.tokens,
+            "messages": [
+                AIMessage(f"I could not set up that search: {problems}. Please rephrase.")
+            ],
+        }
+    return {"draft": request.model_dump(mode="json"), "tokens": outcome.tokens}
+
+
+def describe(request: OptimizationRequest) -> str:
+    """A short description of a request, for the approval prompt."""
+    space = request.search_space
+    limits = request.risk_limits.limits()
+    parts = [
+        f"Strategy search on {len(request.universe) if request.universe else 20} assets, "
+        f"{request.start} to {request.end}",
+        f"scenarios {', '.join(request.scenarios)}"
+        + (
+            f" (weights {', '.join(f'{k} {v:g}' for k, v in request.scenario_weights.items())})"
+            if request.scenario_weights
+            else ""
+        ),
+        f"target vol {space['target_vol']['low']:.0%}-{space['target_vol']['high']:.0%}"
+        if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
+        else "",
+        f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}" if limits else "",
+        f"{request.budget.max_trials} trials, {request.n_paths} paths per scenario",
+    ]
+    return "; ".join(p for p in parts if p) + "."
+
+
+def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
+    """Pause for approval; run the optimization when approved (or edited), else cancel."""
+    request = OptimizationRequest.model_validate(state["draft"])
+    decision = interrupt(
+        {
+            "type": "approval",
+            "summary": describe(request),
+            "request": request.model_dump(mode="json"),
+            "actions": ["approve", "edit", "reject"],
+        }
+    )
+    action = decision.get("action") if isinstance(decision, dict) else str(decision)
+    if action == "reject":
+        return {"draft": None, "messages": [AIMessage("Cancelled: nothing was run.")]}
+    if action == "edit":
+        changes = decision.get("request") or {}
+        try:
+            request = OptimizationRequest.model_validate(
+                {**request.model_dump(mode="json"), **changes}
+            )
+        except ValidationError as exc:
+            return {"messages": [AIMessage(f"That edit is not valid: {exc.errors()[0]['msg']}")]}
+    elif action != "approve":
+        return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
+    return _run(request, config)
+
+
+def _run(request: OptimizationRequest, config: RunnableConfig) -> dict[str, Any]:
+    from graphs.run import run_optimization  # the workflow's driver (checkpoints, files)
+
+    emit_node_started("optimizer")
+
+    def forward(event: TraceEvent) -> None:
+        if event.type == "progress":
+            emit_progress(
+                event.data["done"], event.data.get("total"), unit=event.data.get("unit", "trials"),
+                best=event.data.get("best"), metric=event.data.get("metric"),
+            )  # fmt: skip
+        elif event.type == "warning":
+            emit_warning(event.data["message"], event.data.get("code"))
+
+    outcome = run_optimization(request, on_event=forward, settings=get_settings())
+    result = outcome.result or {}
+    best = result.get("best")
+    lines = [f"Run {outcome.run_id} {result.get('status', outcome.status)}."]
+    if result.get("reason"):
+        lines.append(f"Reason: {result['reason']}.")
+    explanation = (result.get("explanation") or {}).get("text")
+    if explanation:
+        lines.append(explanation)
+    elif best:
+        lines.append(f"Best configuration: {json.dumps(best['config'])}.")
+    last_run = {
+        "run_id": outcome.run_id,
+        "status": result.get("status"),
+        "best": best,
+        "explanation": result.get("explanation"),
+    }
+    return {"draft": None, "last_run": last_run, "messages": [AIMessage(" ".join(lines))]}
+
+
+def after_supervisor(state: AssistantState) -> str:
+    """To the specialist, to drafting a search, or done (the supervisor answered)."""
+    if state["route"] == "supervisor":
+        return END
+    if state["route"] == "optimizer" and state.get("run_search"):
+        return "draft"
+    return "specialist"
+
+
+def after_draft(state: AssistantState) -> str:
+    """Ask for approval when the draft is a valid request."""
+    return "approve" if state.get("draft") else END
+
+
+def build_assistant_graph(checkpointer: Any = None) -> Any:
+    """The compiled `assistant` graph (a checkpointer is needed for memory and approvals)."""
+    graph = StateGraph(AssistantState)
+    graph.add_node("supervisor", supervisor, metadata={"agent": "supervisor"})
+    graph.add_node("specialist", specialist)
+    graph.add_node("draft", draft, metadata={"agent": "optimizer"})
+    graph.add_node("approve", approve, metadata={"agent": "optimizer"})
+    graph.add_edge(START, "supervisor")
+    graph.add_conditional_edges("supervisor", after_supervisor, ["specialist", "draft", END])
+    graph.add_edge("specialist", END)
+    graph.add_conditional_edges("draft", after_draft, ["approve", END])
+    graph.add_edge("approve", END)
+    return graph.compile(checkpointer=checkpointer)

@@ -1,0 +1,647 @@
+"""The `optimization` graph: a structured request through the four agents to a stored result.
+
+validate -> market_analysis -> scenarios -> plan -> propose -> evaluate (one task per scenario,
+fanned out with `Send`) -> aggregate -> review -> (propose again | risk_gate) -> (propose again
+with new constraints | explain) -> finalize.
+
+- Budgets are enforced here, in code: trials (`budget.max_trials` over every round), wall time
+  (from the run's first start, across resumes) and model tokens (from usage metadata). A budget
+  that runs out ends the search; the run then finishes with the best result so far, marked
+  `partial`, with the reason.
+- Trial budget per round: when risk limits are set and risk rounds allowed, the first round may
+  use 70% of `max_trials` and each rejection round an equal share of the rest (otherwise the
+  first round may use all of it); a round stops earlier when
+  the optimizer agent calls the search converged.
+- The risk gate: the limits (`risk_limits`) are checked in code on the top three feasible
+  candidates (path means per scenario); the risk manager agent approves one or rejects them and
+  names constraints; an approval of a candidate that breaks a limit is overruled. A rejection
+  sends the optimizer back (at most `max_risk_rounds` times) with the constraints added; earlier
+  trials are judged again under them without being re-evaluated.
+- The explanation is checked by `agents.grounding`; one citing a number that is not in the
+  results is replaced by the template explanation, with a warning.
+- State holds plain data only (checkpointable); the scenario paths are rebuilt from the seeded
+  request when a run resumes (`graphs.resources`). Each batch's trials are in the state once it
+  is aggregated, so a resumed run never repeats a finished batch.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.messages import ToolMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Send
+
+from agents.explanation import template_explanation
+from agents.grounding import ungrounded_numbers
+from agents.offline.workflow_policies import sensitivity_facts
+from agents.runner import AgentOutcome
+from agents.workflow import analyse_market, explain, plan_search, review_batch, review_risk
+from graphs.events import emit_node_started, emit_progress, emit_warning
+from graphs.request import OptimizationRequest
+from graphs.resources import RunResources, resources
+from quant.search_objective import Constraint, Objective
+from quant.search_runner import NoFeasibleTrialError, SearchResult, SearchRun, evaluate_path_means
+from quant.search_space import SearchSpace, SearchSpaceError
+from tools.context import ScenarioRecord, SearchRecord
+
+FIRST_ROUND_SHARE = 0.7
+CANDIDATES = 3
+
+
+def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
+    return {**(left or {}), **(right or {})}
+
+
+class OptimizationState(TypedDict, total=False):
+    """The checkpointed state of one optimization run (plain JSON-friendly data only)."""
+
+    run_id: str
+    request: dict[str, Any]
+    started_at: float
+    status: str
+    reason: str | None
+    dataset: dict[str, Any]
+    market_view: dict[str, Any]
+    horizon: int
+    plan: dict[str, Any]
+    constraints: list[dict[str, Any]]
+    round: int
+    round_budget: int
+    trials: list[dict[str, Any]]
+    convergence: list[float]
+    batch: dict[str, Any] | None
+    batch_means: Annotated[dict[str, Any], _merge]
+    stop: bool
+    risk: dict[str, Any]
+    chosen: dict[str, Any] | None
+    explanation: dict[str, Any]
+    tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
+    warnings: Annotated[list[str], lambda a, b: [*(a or []), *(b or [])]]
+    result: dict[str, Any]
+
+
+# ------------------------------------------------------------------------------------------
+# helpers
+
+
+def _request(state: OptimizationState) -> OptimizationRequest:
+    return OptimizationRequest.model_validate(state["request"])
+
+
+def _res(state: OptimizationState) -> RunResources:
+    return resources(state["run_id"], state["request"])
+
+
+def _out_of_budget(state: OptimizationState, request: OptimizationRequest) -> str | None:
+    """Why the run must stop now (wall time or tokens), or None."""
+    elapsed = time.time() - state.get("started_at", time.time())
+    if elapsed >= request.budget.max_wall_seconds:
+        return f"wall-time budget of {request.budget.max_wall_seconds:g} s reached"
+    if state.get("tokens", 0) >= request.budget.max_llm_tokens:
+        return f"token budget of {request.budget.max_llm_tokens} tokens reached"
+    return None
+
+
+def _objective(state: OptimizationState) -> Objective:
+    request = _request(state)
+    chosen = request.scenario_weights or state.get("market_view", {}).get("scenario_weights")
+    weights = {str(k): float(v) for k, v in (chosen or {}).items()}
+    return Objective(weights=dict(request.objective), scenario_weights=weights or None)
+
+
+def _run(state: OptimizationState, budget: int | None = None) -> SearchRun:
+    res = _res(state)
+    res.ensure_scenarios(state["horizon"])
+    plan = state["plan"]
+    request = _request(state)
+    return SearchRun(
+        plan["search_space"],
+        res.inputs,
+        objective=_objective(state),
+        constraints=[Constraint(**c) for c in state.get("constraints", [])],
+        method=plan["method"],
+        budget=budget if budget is not None else state["round_budget"],
+        batch_size=request.budget.batch_size,
+        seed=request.seed,
+        safe=request.safe_rate,
+        trials=state.get("trials", []),
+    )
+
+
+def _warned(warnings: list[str]) -> list[str]:
+    """Emit each warning as a trace event and return them for the state."""
+    for message in warnings:
+        emit_warning(message)
+    return warnings
+
+
+def _charge(outcome: AgentOutcome[Any]) -> dict[str, Any]:
+    return {"tokens": outcome.tokens}
+
+
+# ------------------------------------------------------------------------------------------
+# nodes
+
+
+def validate(state: OptimizationState) -> dict[str, Any]:
+    """Check the request and load its data."""
+    emit_node_started()
+    request = _request(state)
+    res = _res(state)
+    returns = res.returns
+    if len(returns) < 252:
+        raise ValueError(
+            f"the date range {request.start}..{request.end} holds {len(returns)} trading days; "
+            "at least 252 are needed to identify market regimes"
+        )
+    dataset = {
+        "assets": list(returns.columns),
+        "start": str(returns.index[0].date()),
+        "end": str(returns.index[-1].date()),
+        "days": len(returns),
+    }
+    return {
+        "started_at": state.get("started_at") or time.time(),
+        "status": "running",
+        "dataset": dataset,
+        "round": 0,
+        "constraints": [],
+        "trials": [],
+    }
+
+
+def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
+    """The market analysis agent picks scenario weights and the horizon."""
+    emit_node_started("market_analysis")
+    request = _request(state)
+    request_json = request.model_dump(mode="json")
+    reason = _out_of_budget(state, request)
+    if reason is not None:
+        return {"status": "partial", "reason": reason, "stop": True}
+    outcome = analyse_market(request_json, _res(state).tools, config)
+    view = outcome.decision.model_dump(mode="json")
+    warnings: list[str] = []
+    weights = {
+        k: v for k, v in view["scenario_weights"].items() if k in request.scenarios and v > 0
+    }
+    if request.scenario_weights is not None:
+        weights = dict(request.scenario_weights)
+    if not weights:
+        weights = dict.fromkeys(request.scenarios, 1.0)
+        warnings.append("the market view gave no usable scenario weights: using equal weights")
+    total = sum(weights.values())
+    view["scenario_weights"] = {k: v / total for k, v in weights.items()}
+    horizon = int(view["horizon"])
+    longest = max(int(v) for v in request.space().values_of("lookback"))
+    if horizon < longest + 21:
+        warnings.append(
+            f"the market view's horizon of {horizon} days is too short for lookbacks up to "
+            f"{longest} days: using the requested {request.horizon}"
+        )
+        horizon = request.horizon
+    view["horizon"] = horizon
+    return {
+        "market_view": view,
+        "horizon": horizon,
+        "warnings": _warned(warnings),
+        **_charge(outcome),
+    }
+
+
+def scenarios(state: OptimizationState) -> dict[str, Any]:
+    """Simulate the scenarios (seeded; rebuilt the same way on resume)."""
+    emit_node_started()
+    res = _res(state)
+    scen = res.ensure_scenarios(state["horizon"])
+    emit_progress(scen.n_paths * len(scen.names), scen.n_paths * len(scen.names), unit="paths")
+    return {}
+
+
+def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
+    """The optimizer agent proposes the search space and method; the first round's budget."""
+    emit_node_started("optimizer")
+    request = _request(state)
+    request_json = request.model_dump(mode="json")
+    warnings: list[str] = []
+    space, method = request.search_space, request.method
+    outcome = plan_search(request_json, state["market_view"], config)
+    proposed = outcome.decision
+    if proposed.search_space is not None:
+        try:
+            SearchSpace(dict(proposed.search_space))
+            space = dict(proposed.search_space)
+        except SearchSpaceError as exc:
+            warnings.append(f"the optimizer's search space was invalid ({exc}): kept the request's")
+    method = proposed.method or method
+    max_trials = request.budget.max_trials
+    rework = request.max_risk_rounds > 0 and bool(request.risk_limits.limits())
+    first = math.ceil(FIRST_ROUND_SHARE * max_trials) if rework else max_trials
+    return {
+        "plan": {"search_space": space, "method": method, "rationale": proposed.rationale},
+        "round_budget": max(first, 1),
+        "warnings": _warned(warnings),
+        **_charge(outcome),
+    }
+
+
+def propose(state: OptimizationState) -> dict[str, Any]:
+    """Propose the next batch of configurations."""
+    emit_node_started("optimizer")
+    run = _run(state)
+    return {"batch": {"index": run.batch_index, "params": run.propose()}, "stop": False}
+
+
+def fan_out(state: OptimizationState) -> list[Send] | str:
+    """One evaluation task per scenario for the proposed batch."""
+    batch = state.get("batch")
+    if not batch or not batch["params"]:
+        return "risk_gate"
+    return [
+        Send(
+            "evaluate",
+            {
+                "run_id": state["run_id"],
+                "request": state["request"],
+                "horizon": state["horizon"],
+                "plan": state["plan"],
+                "scenario": name,
+                "batch": batch,
+            },
+        )
+        for name in _request(state).scenarios
+    ]
+
+
+def evaluate(task: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate one batch on one scenario: path means of every metric per configuration."""
+    res = resources(task["run_id"], task["request"])
+    res.ensure_scenarios(task["horizon"])
+    space = SearchSpace(dict(task["plan"]["search_space"]))
+    configs = [space.config(p) for p in task["batch"]["params"]]
+    name = task["scenario"]
+    request = res.request
+    means, _ = evaluate_path_means(configs, {name: res.inputs[name]}, safe=request.safe_rate)
+    key = f"{task['batch']['index']}:{name}"
+    return {"batch_means": {key: {m: v.tolist() for m, v in means[name].items()}}}
+
+
+def aggregate(state: OptimizationState) -> dict[str, Any]:
+    """Score the evaluated batch and keep its trials."""
+    emit_node_started("optimizer")
+    batch = state["batch"]
+    assert batch is not None
+    run = _run(state)
+    names = _request(state).scenarios
+    means: dict[str, Any] = {
+        str(name): state["batch_means"][f"{batch['index']}:{name}"] for name in names
+    }
+    run.record(batch["params"], means)
+    convergence = run.convergence
+    best = convergence[-1] if convergence else math.nan
+    emit_progress(
+        len(run.rows),
+        state["round_budget"],
+        unit="trials",
+        best=None if math.isnan(best) else best,
+        metric="objective",
+    )
+    return {"trials": run.rows, "convergence": convergence, "batch": None}
+
+
+def review(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
+    """Stop or continue: budgets in code, convergence by the optimizer agent."""
+    request = _request(state)
+    done = len(state["trials"])
+    if done >= state["round_budget"]:
+        return {"stop": True}
+    reason = _out_of_budget(state, request)
+    if reason is not None:
+        return {"stop": True, "status": "partial", "reason": reason}
+    emit_node_started("optimizer")
+    best = max(
+        (t for t in state["trials"] if t["feasible"]),
+        key=lambda t: t["objective"],
+        default=None,
+    )
+    progress = {
+        "convergence": [None if math.isnan(v) else v for v in state["convergence"]],
+        "trials_done": done,
+        "round_budget": state["round_budget"],
+        "best": None if best is None else {"objective": best["objective"], "trial": best["trial"]},
+    }
+    outcome = review_batch(progress, config)
+    return {"stop": outcome.decision.action == "stop", **_charge(outcome)}
+
+
+def after_review(state: OptimizationState) -> str:
+    """Back to `propose`, or on to the risk gate."""
+    return "risk_gate" if state.get("stop") else "propose"
+
+
+def _candidates(state: OptimizationState) -> list[dict[str, Any]]:
+    request = _request(state)
+    limits = request.risk_limits.limits()
+    where = request.risk_limits.scenarios or request.scenarios
+    feasible = [t for t in state["trials"] if t["feasible"] and math.isfinite(t["objective"])]
+    pool = feasible or sorted(state["trials"], key=lambda t: t["violation"])[:CANDIDATES]
+    ranked = sorted(pool, key=lambda t: (-t["objective"], t["trial"]))
+    seen: set[str] = set()
+    out = []
+    for trial in ranked:
+        if trial["config_id"] in seen:
+            continue
+        seen.add(trial["config_id"])
+        metrics = {
+            s: {m: trial[f"{s}.{m}"] for m in ("sharpe", "max_drawdown", "cvar_95", "var_95")}
+            for s in request.scenarios
+        }
+        violations = [
+            {"metric": m, "scenario": s, "value": trial[f"{s}.{m}"], "limit": limit}
+            for m, limit in limits.items()
+            for s in where
+            if trial[f"{s}.{m}"] > limit
+        ]
+        out.append(
+            {"trial": trial["trial"], "objective": trial["objective"], "metrics": metrics,
+             "violations": violations}
+        )  # fmt: skip
+        if len(out) == CANDIDATES:
+            break
+    return out
+
+
+def risk_gate(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
+    """The risk manager approves a candidate or sends the optimizer back with constraints."""
+    emit_node_started("risk_manager")
+    request = _request(state)
+    candidates = _candidates(state)
+    if not candidates:
+        return {
+            "chosen": None,
+            "status": "partial",
+            "reason": state.get("reason") or "no trials ran",
+        }
+    limits = request.risk_limits.model_dump(mode="json", exclude_none=True)
+    update: dict[str, Any] = {}
+    approved: int | None = None
+    constraints: list[dict[str, Any]] = []
+    if not request.risk_limits.limits():
+        approved = 0
+        verdict = {"approve": True, "candidate": 0, "rationale": "no risk limits were set"}
+    elif _out_of_budget(state, request) is not None:
+        passing = [i for i, c in enumerate(candidates) if not c["violations"]]
+        approved = passing[0] if passing else None
+        verdict = {"approve": approved is not None, "candidate": approved,
+                   "rationale": "checked in code: the token or time budget is spent"}  # fmt: skip
+    else:
+        outcome = review_risk(candidates, limits, state.get("round", 0), config)
+        update.update(_charge(outcome))
+        decision = outcome.decision
+        verdict = decision.model_dump(mode="json")
+        if (
+            decision.approve
+            and decision.candidate is not None
+            and decision.candidate < len(candidates)
+        ):
+            if candidates[decision.candidate]["violations"]:
+                update["warnings"] = _warned(
+                    [
+                        f"the risk manager approved candidate {decision.candidate}, which breaks "
+                        "a risk limit: overruled"
+                    ]
+                )
+            else:
+                approved = decision.candidate
+        constraints = [c.model_dump(mode="json") for c in decision.add_constraints]
+    update["risk"] = {"round": state.get("round", 0), "candidates": candidates, "verdict": verdict}
+    if approved is not None:
+        update["chosen"] = {"trial": candidates[approved]["trial"], "approved": True}
+        return update
+    if not constraints:
+        constraints = [
+            {"metric": v["metric"], "scenario": v["scenario"], "max": v["limit"]}
+            for c in candidates
+            for v in c["violations"]
+        ]
+    trials_left = request.budget.max_trials - len(state["trials"])
+    out_of_budget = _out_of_budget(state, request)
+    if (
+        state.get("round", 0) < request.max_risk_rounds
+        and trials_left > 0
+        and out_of_budget is None
+    ):
+        rounds_left = request.max_risk_rounds - state.get("round", 0)
+        known = {(c["metric"], c.get("scenario")) for c in state.get("constraints", [])}
+        added = [
+            {"metric": c["metric"], "scenario": c.get("scenario"), "max": c["max"]}
+            for c in constraints
+            if (c["metric"], c.get("scenario")) not in known
+        ]
+        update.update(
+            {
+                "chosen": None,
+                "round": state.get("round", 0) + 1,
+                "constraints": [*state.get("constraints", []), *added],
+                "round_budget": len(state["trials"]) + math.ceil(trials_left / rounds_left),
+            }
+        )
+        return update
+    best = min(candidates, key=lambda c: (len(c["violations"]), -c["objective"]))
+    update.update(
+        {
+            "chosen": {"trial": best["trial"], "approved": False},
+            "status": "partial",
+            "reason": out_of_budget
+            or f"no candidate met the risk limits after {state.get('round', 0) + 1} round(s)",
+        }
+    )
+    return update
+
+
+def after_risk_gate(state: OptimizationState) -> str:
+    """Search again under the new constraints, or explain the chosen configuration."""
+    if state.get("chosen") is None and state.get("status") != "partial":
+        return "propose"
+    return "explain" if state.get("chosen") else "finalize"
+
+
+def _search_result(state: OptimizationState) -> SearchResult | None:
+    run = _run(state, budget=max(len(state["trials"]), 1))
+    try:
+        return run.result(dsr_n_obs=state["dataset"]["days"])
+    except NoFeasibleTrialError:
+        return None
+
+
+def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, Any]:
+    request = _request(state)
+    chosen = state["chosen"]
+    assert chosen is not None
+    trial = state["trials"][chosen["trial"]]
+    space = SearchSpace(dict(state["plan"]["search_space"]))
+    config = space.config({n: trial[n] for n in space.names})
+    facts: dict[str, Any] = {
+        "best_config": config.model_dump(mode="json"),
+        "objective": trial["objective"],
+        "objective_name": " + ".join(f"{w:g} x {m}" for m, w in request.objective.items())
+        + " (scenario-weighted mean)",
+        "n_trials": len(state["trials"]),
+        "scenarios": {
+            s: {m.split(".", 1)[1]: v for m, v in trial.items() if m.startswith(f"{s}.")}
+            for s in request.scenarios
+        },
+        "scenario_weights": state["market_view"]["scenario_weights"],
+    }
+    if result is not None:
+        summary = result.to_dict()
+        facts["deflated_sharpe"] = summary["deflated_sharpe"]
+        if result.best_config == config:
+            facts["paired_sharpe"] = summary["paired_sharpe_difference"]
+    return facts
+
+
+def explain_node(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
+    """The explanation agent explains the chosen configuration; the grounding check guards it."""
+    emit_node_started("explanation")
+    request = _request(state)
+    res = _res(state)
+    result = _search_result(state)
+    facts = _facts(state, result)
+    search_id = None
+    if result is not None and res.scenarios is not None and res.scenario_set_id is not None:
+        record = SearchRecord(
+            result=result,
+            scenario_set_id=res.scenario_set_id,
+            scenario_record=res.context.artifacts.get(res.scenario_set_id, "scenarios"),
+            elapsed_s=time.time() - state["started_at"],
+        )
+        search_id = res.context.artifacts.put("search", record)
+    warnings: list[str] = []
+    update: dict[str, Any] = {}
+    if _out_of_budget(state, request) is not None:
+        text, source = template_explanation(facts), "template"
+        warnings.append("the token or time budget is spent: the explanation is the template")
+    else:
+        outcome = explain(facts, search_id, res.tools, config)
+        update.update(_charge(outcome))
+        grounding = dict(facts)
+        for message in outcome.messages:
+            if isinstance(message, ToolMessage) and message.name == "sensitivity_analysis":
+                parsed = _json(message.text)
+                if isinstance(parsed, dict):
+                    grounding["sensitivity_tool"] = parsed
+                    facts.update(sensitivity_facts(parsed))
+        text, source = outcome.decision.text, "agent"
+        bad = ungrounded_numbers(text, grounding)
+        if bad:
+            warnings.append(
+                "the explanation cited numbers that are not in the results "
+                f"({', '.join(bad[:5])}): replaced by the template explanation"
+            )
+            text, source = template_explanation(facts), "template"
+    update.update(
+        {
+            "explanation": {"text": text, "source": source, "facts": facts},
+            "warnings": _warned(warnings),
+        }
+    )
+    return update
+
+
+def _json(text: str) -> Any:
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return None
+
+
+def finalize(state: OptimizationState) -> dict[str, Any]:
+    """Assemble the result (the caller stores it)."""
+    emit_node_started()
+    request = _request(state)
+    chosen = state.get("chosen")
+    status = state.get("status") or "running"
+    if status == "running":
+        status = "succeeded"
+    best: dict[str, Any] | None = None
+    if chosen is not None:
+        trial = state["trials"][chosen["trial"]]
+        space = SearchSpace(dict(state["plan"]["search_space"]))
+        best = {
+            "trial": trial["trial"],
+            "config": space.config({n: trial[n] for n in space.names}).model_dump(mode="json"),
+            "objective": trial["objective"],
+            "approved_by_risk_manager": chosen["approved"],
+            "scenarios": {
+                s: {m.split(".", 1)[1]: v for m, v in trial.items() if m.startswith(f"{s}.")}
+                for s in request.scenarios
+            },
+        }
+    result = {
+        "status": status,
+        "reason": state.get("reason"),
+        "best": best,
+        "convergence": state.get("convergence", []),
+        "trials": state.get("trials", []),
+        "n_trials": len(state.get("trials", [])),
+        "rounds": state.get("round", 0) + 1,
+        "constraints": state.get("constraints", []),
+        "market_view": state.get("market_view"),
+        "plan": state.get("plan"),
+        "risk": state.get("risk"),
+        "explanation": state.get("explanation"),
+        "warnings": state.get("warnings", []),
+        "tokens": state.get("tokens", 0),
+        "dataset": state.get("dataset"),
+    }
+    return {"status": status, "result": result}
+
+
+def after_node(target: str) -> Callable[[OptimizationState], str]:
+    """Route to `target` unless the run already stopped for a budget (then finalize)."""
+
+    def route(state: OptimizationState) -> str:
+        return "finalize" if state.get("stop") and state.get("status") == "partial" else target
+
+    return route
+
+
+def build_optimization_graph(checkpointer: Any = None) -> Any:
+    """The compiled `optimization` graph (with `checkpointer` for resumable runs)."""
+    graph = StateGraph(OptimizationState)
+    graph.add_node("validate", validate)
+    graph.add_node("market_analysis", market_analysis, metadata={"agent": "market_analysis"})
+    graph.add_node("scenarios", scenarios)
+    graph.add_node("plan", plan, metadata={"agent": "optimizer"})
+    graph.add_node("propose", propose, metadata={"agent": "optimizer"})
+    graph.add_node("evaluate", evaluate)  # type: ignore[arg-type]
+    graph.add_node("aggregate", aggregate, metadata={"agent": "optimizer"})
+    graph.add_node("review", review, metadata={"agent": "optimizer"})
+    graph.add_node("risk_gate", risk_gate, metadata={"agent": "risk_manager"})
+    graph.add_node("explain", explain_node, metadata={"agent": "explanation"})
+    graph.add_node("finalize", finalize)
+    graph.add_edge(START, "validate")
+    graph.add_edge("validate", "market_analysis")
+    graph.add_conditional_edges(
+        "market_analysis", after_node("scenarios"), ["scenarios", "finalize"]
+    )
+    graph.add_edge("scenarios", "plan")
+    graph.add_edge("plan", "propose")
+    graph.add_conditional_edges("propose", fan_out, ["evaluate", "risk_gate"])
+    graph.add_edge("evaluate", "aggregate")
+    graph.add_edge("aggregate", "review")
+    graph.add_conditional_edges("review", after_review, ["propose", "risk_gate"])
+    graph.add_conditional_edges("risk_gate", after_risk_gate, ["propose", "explain", "finalize"])
+    graph.add_edge("explain", "finalize")
+    graph.add_edge("finalize", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+__all__ = ["OptimizationState", "ScenarioRecord", "build_optimization_graph"]

@@ -1,0 +1,152 @@
+"""`OptimizationRequest`: the structured request the UI submits and the chat assistant builds.
+
+Units: returns, volatilities, drawdowns, VaR and CVaR are fractions (0.2 = 20%); volatility
+targets and risk-free rates are annual; VaR and CVaR are daily losses (positive numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from quant.search_objective import METRICS
+from quant.search_space import SearchSpace, SearchSpaceError
+
+ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
+
+ALL_SCENARIOS: tuple[ScenarioName, ...] = ("bull", "bear", "high_vol", "low_vol", "base")
+
+DEFAULT_SPACE: dict[str, Any] = {
+    "target_vol": {"low": 0.05, "high": 0.25},
+    "weight_function": {"choices": ["inverse_vol", "sigmoid", "merton"]},
+    "lookback": {"low": 21, "high": 126, "step": 21},
+    "rebalance_every": {"low": 5, "high": 63, "step": 1},
+    "max_leverage": {"low": 1.0, "high": 2.0},
+    "risk_aversion": {"low": 1.0, "high": 10.0, "log": True},
+    "steepness": {"low": 2.0, "high": 20.0},
+    "cost_bps": 5.0,
+}
+"""Every StrategyConfig field: ranges {"low", "high", "step"?, "log"?}, choices, or a fixed value."""
+
+
+class RiskLimits(BaseModel):
+    """Limits the risk manager enforces on the winner, on path means per scenario.
+
+    `max_drawdown` (fraction), `cvar_95` and `var_95` (daily losses) are upper limits; `scenarios`
+    lists where they apply (default: every scenario of the request).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_drawdown: float | None = Field(default=None, gt=0, le=1)
+    cvar_95: float | None = Field(default=None, gt=0, le=1)
+    var_95: float | None = Field(default=None, gt=0, le=1)
+    scenarios: list[ScenarioName] | None = None
+
+    def limits(self) -> dict[str, float]:
+        """Metric -> upper limit, for the limits that are set."""
+        values = {"max_drawdown": self.max_drawdown, "cvar_95": self.cvar_95, "var_95": self.var_95}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+class Budget(BaseModel):
+    """Hard limits enforced in code: trials, wall time, model tokens; trials per batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_trials: int = Field(default=200, ge=1, le=20_000)
+    batch_size: int = Field(default=50, ge=1, le=1_000)
+    max_wall_seconds: float = Field(default=600.0, gt=0, le=86_400)
+    max_llm_tokens: int = Field(default=200_000, ge=0, le=10_000_000)
+
+
+class OptimizationRequest(BaseModel):
+    """Find the volatility-targeting configuration that performs best across market scenarios.
+
+    The risky sleeve is the equal-weight portfolio of `universe` (default: the 20 embedded S&P
+    500 stocks); the safe asset earns `safe_rate` (annual). Scenarios are drawn from the daily
+    returns between `start` and `end`. `search_space` maps StrategyConfig fields to ranges
+    ({"low", "high", "step", "log"}), choices ({"choices": [...]}) or fixed values. `objective`
+    weights engine metrics (maximised; default the mean Sharpe ratio over scenarios).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    universe: list[str] | None = Field(default=None, max_length=50)
+    start: date = date(2005, 1, 1)
+    end: date = date(2022, 12, 28)
+    search_space: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_SPACE))
+    scenarios: list[ScenarioName] = Field(default_factory=lambda: list(ALL_SCENARIOS))
+    scenario_method: Literal["block_bootstrap", "gbm"] = "block_bootstrap"
+    n_paths: int = Field(default=300, ge=10, le=10_000)
+    horizon: int = Field(default=252, ge=63, le=2_520)
+    objective: dict[str, float] = Field(default_factory=lambda: {"sharpe": 1.0})
+    scenario_weights: dict[ScenarioName, float] | None = None
+    risk_limits: RiskLimits = Field(default_factory=RiskLimits)
+    budget: Budget = Field(default_factory=Budget)
+    method: Literal["tpe", "random", "grid"] = "tpe"
+    safe_rate: float = Field(default=0.02, ge=-0.05, le=0.2)
+    max_risk_rounds: int = Field(default=2, ge=0, le=5)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+    @field_validator("universe")
+    @classmethod
+    def _unique_universe(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        upper = [t.strip().upper() for t in value]
+        if len(set(upper)) != len(upper):
+            raise ValueError("universe lists a ticker twice")
+        if len(upper) < 1:
+            raise ValueError("universe must list at least one ticker")
+        return upper
+
+    @field_validator("scenarios")
+    @classmethod
+    def _unique_scenarios(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("at least one scenario is needed")
+        if len(set(value)) != len(value):
+            raise ValueError("a scenario is listed twice")
+        return value
+
+    @field_validator("objective")
+    @classmethod
+    def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(METRICS))
+        if unknown:
+            raise ValueError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
+        if not value:
+            raise ValueError("the objective needs at least one metric")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OptimizationRequest:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        try:
+            space = self.space()
+        except SearchSpaceError as exc:
+            raise ValueError(f"search_space: {exc}") from exc
+        lookbacks = space.values_of("lookback")
+        if max(int(v) for v in lookbacks) >= self.horizon - 20:
+            raise ValueError(
+                f"search_space: lookback up to {max(lookbacks)} days leaves too few of the "
+                f"{self.horizon}-day horizon to evaluate; lower it or raise horizon"
+            )
+        if self.scenario_weights is not None and set(self.scenario_weights) - set(self.scenarios):
+            raise ValueError("scenario_weights names a scenario the request does not include")
+        return self
+
+    def space(self) -> SearchSpace:
+        """The search space as `quant.search_space.SearchSpace`."""
+        return SearchSpace(dict(self.search_space))
+
+    def request_hash(self) -> str:
+        """sha256 of the canonical JSON of this request."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

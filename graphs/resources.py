@@ -1,0 +1,101 @@
+"""Per-run resources that live in the process, not in checkpoints: data, scenarios, tools.
+
+A checkpoint holds only plain data (the request, trials, decisions). What is large or not
+serialisable (the returns table, the simulated scenario paths, the tools and their artifact
+store) is rebuilt from the request when a run resumes in another process: scenario generation
+is seeded, so the paths are the same.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from langchain_core.tools import BaseTool
+
+from graphs.request import OptimizationRequest
+from quant.scenarios import ScenarioSet, generate_scenarios
+from quant.search_runner import ScenarioData, as_scenarios
+from tools import build_tools
+from tools.context import ScenarioRecord, ToolContext
+
+
+@dataclass
+class RunResources:
+    """The returns, tools and (once the horizon is known) scenarios of one run."""
+
+    request: OptimizationRequest
+    context: ToolContext
+    tools: list[BaseTool]
+    returns: pd.DataFrame
+    market: pd.Series | None
+    scenarios: ScenarioSet | None = None
+    inputs: dict[str, ScenarioData] = field(default_factory=dict)
+    scenario_set_id: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def ensure_scenarios(self, horizon: int) -> ScenarioSet:
+        """Generate (once) the request's scenarios with `horizon` days per path."""
+        with self.lock:
+            if self.scenarios is None or self.scenarios.horizon != horizon:
+                request = self.request
+                self.scenarios = generate_scenarios(
+                    self.returns,
+                    names=request.scenarios,
+                    n_paths=request.n_paths,
+                    horizon=horizon,
+                    seed=request.seed,
+                    method=request.scenario_method,
+                    market=self.market,
+                )
+                self.inputs = as_scenarios(self.scenarios)
+                record = ScenarioRecord(
+                    scenarios=self.scenarios,
+                    weights=None,
+                    start=str(self.returns.index[0].date()),
+                    end=str(self.returns.index[-1].date()),
+                )
+                self.scenario_set_id = self.context.artifacts.put("scenarios", record)
+            return self.scenarios
+
+
+_RUNS: dict[str, RunResources] = {}
+_LOCK = threading.Lock()
+
+
+def resources(run_id: str, request: dict[str, Any] | OptimizationRequest) -> RunResources:
+    """The resources of run `run_id`, built from `request` on first use in this process."""
+    with _LOCK:
+        found = _RUNS.get(run_id)
+        if found is not None:
+            return found
+        parsed = (
+            request
+            if isinstance(request, OptimizationRequest)
+            else OptimizationRequest.model_validate(request)
+        )
+        context = ToolContext(seed=parsed.seed, safe_rate=parsed.safe_rate)
+        start, end = str(parsed.start), str(parsed.end)
+        returns = context.returns(parsed.universe, start, end)
+        market = context.market(start, end)
+        if market is not None:
+            market = market.reindex(returns.index)
+            if market.isna().any():
+                market = None
+        found = RunResources(
+            request=parsed,
+            context=context,
+            tools=build_tools(context),
+            returns=returns,
+            market=market,
+        )
+        _RUNS[run_id] = found
+        return found
+
+
+def release(run_id: str) -> None:
+    """Forget the resources of a finished run."""
+    with _LOCK:
+        _RUNS.pop(run_id, None)

@@ -1,0 +1,242 @@
+"""Running the `optimization` graph: checkpoints, the trace, the result files.
+
+`run_optimization(request)` runs a new optimization and `resume_optimization(run_id)` continues
+one whose process stopped (killed, or a crash) from its last checkpoint. Both stream the graph
+with `stream_mode=["updates", "messages", "custom"]`, turn what it streams into sequence-numbered
+`TraceEvent`s (`graphs.events`), hand each to `on_event` and append it to the run's
+`events.jsonl`. Checkpoints go to the SQLite file `settings.checkpoint_path`; each run's files go
+to `<data_dir>/runs/<run_id>/`: `request.json`, `events.jsonl`, `result.json` (best
+configuration, every trial, convergence, per-scenario metrics, risk review, explanation, manifest
+and timings) and `report.md`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from graphs.events import TraceEvent, TraceRecorder, read_jsonl
+from graphs.manifest import Usage, build_manifest
+from graphs.optimization import build_optimization_graph
+from graphs.report import markdown_report
+from graphs.request import OptimizationRequest
+from graphs.resources import release, resources
+from settings import Settings, get_settings
+
+EventSink = Callable[[TraceEvent], object]
+
+RECURSION_LIMIT = 100_000
+"""LangGraph steps allowed per run (about four per batch); budgets end runs long before."""
+
+CATEGORY = {
+    "validate": "data",
+    "scenarios": "scenarios",
+    "propose": "evaluation",
+    "evaluate": "evaluation",
+    "aggregate": "evaluation",
+    "market_analysis": "agents",
+    "plan": "agents",
+    "review": "agents",
+    "risk_gate": "agents",
+    "explain": "agents",
+    "finalize": "other",
+}
+"""Which part of the run each node's time counts towards in the breakdown. Inside an agent, the
+time of its tool calls (numeric work: statistics, sensitivity) counts as `tools`, the rest (the
+model, the graph) as `agents`."""
+
+
+class RunNotFoundError(LookupError):
+    """No run with that id has been started in this data directory."""
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: its id, status, result (None if it failed) and where it is stored."""
+
+    run_id: str
+    status: str
+    result: dict[str, Any] | None
+    directory: Path
+    timings: dict[str, float] = field(default_factory=dict)
+    reason: str | None = None
+
+
+def run_directory(run_id: str, settings: Settings | None = None) -> Path:
+    """`<data_dir>/runs/<run_id>` (not created)."""
+    settings = settings or get_settings()
+    return settings.data_dir / "runs" / run_id
+
+
+@contextmanager
+def checkpointer(settings: Settings | None = None) -> Iterator[SqliteSaver]:
+    """The SQLite checkpointer in the data directory (WAL mode)."""
+    settings = settings or get_settings()
+    settings.ensure_data_dir()
+    connection = sqlite3.connect(settings.checkpoint_path, check_same_thread=False)
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+        yield SqliteSaver(connection)
+    finally:
+        connection.close()
+
+
+def run_optimization(
+    request: OptimizationRequest,
+    *,
+    run_id: str | None = None,
+    on_event: EventSink | None = None,
+    settings: Settings | None = None,
+) -> RunOutcome:
+    """Run the optimization workflow for `request` to the end and store its result."""
+    settings = settings or get_settings()
+    run_id = run_id or f"run_{uuid.uuid4().hex[:12]}"
+    directory = run_directory(run_id, settings)
+    if directory.exists():
+        raise FileExistsError(f"run {run_id} already exists in {directory.parent}")
+    directory.mkdir(parents=True)
+    (directory / "request.json").write_text(request.model_dump_json(indent=2))
+    state = {"run_id": run_id, "request": request.model_dump(mode="json")}
+    return _drive(run_id, request, state, TraceRecorder(run_id), on_event, settings)
+
+
+def resume_optimization(
+    run_id: str, *, on_event: EventSink | None = None, settings: Settings | None = None
+) -> RunOutcome:
+    """Continue run `run_id` from its last checkpoint (finished batches are not repeated)."""
+    settings = settings or get_settings()
+    directory = run_directory(run_id, settings)
+    if not (directory / "request.json").is_file():
+        raise RunNotFoundError(f"no run {run_id} in {directory.parent}")
+    request = OptimizationRequest.model_validate_json((directory / "request.json").read_text())
+    events_file = directory / "events.jsonl"
+    previous = read_jsonl(events_file) if events_file.is_file() else []
+    recorder = TraceRecorder.resume(previous) if previous else TraceRecorder(run_id)
+    return _drive(run_id, request, None, recorder, on_event, settings)
+
+
+def _drive(
+    run_id: str,
+    request: OptimizationRequest,
+    state: dict[str, Any] | None,
+    recorder: TraceRecorder,
+    on_event: EventSink | None,
+    settings: Settings,
+) -> RunOutcome:
+    directory = run_directory(run_id, settings)
+    config: dict[str, Any] = {
+        "configurable": {"thread_id": run_id},
+        "recursion_limit": RECURSION_LIMIT,
+    }
+    timings = dict.fromkeys(("data", "scenarios", "evaluation", "tools", "agents", "other"), 0.0)
+    started = time.perf_counter()
+    with (directory / "events.jsonl").open("a") as log, checkpointer(settings) as saver:
+
+        def emit(events: list[TraceEvent]) -> None:
+            for event in events:
+                log.write(event.to_json() + "\n")
+                if on_event is not None:
+                    on_event(event)
+            log.flush()
+
+        graph = build_optimization_graph(saver)
+        if state is None:
+            snapshot = graph.get_state(config)
+            if not snapshot.values:
+                raise RunNotFoundError(f"run {run_id} has no checkpoint to resume from")
+            if not snapshot.next:
+                return _finished(run_id, snapshot.values, directory, timings)
+        emit([recorder.run_started("optimization", request_hash=request.request_hash())])
+        resources(run_id, request)
+        last = time.perf_counter()
+        timings["data"] += last - started
+        try:
+            for chunk in graph.stream(
+                state,
+                config,
+                stream_mode=["updates", "messages", "custom"],
+                subgraphs=True,
+                durability="sync",  # a step's checkpoint is on disk before the next step runs
+            ):
+                namespace, mode, payload = chunk
+                if mode == "updates" and isinstance(payload, dict) and payload:
+                    now = time.perf_counter()
+                    node = next(iter(payload))
+                    key = ("tools" if node == "tools" else "agents") if namespace else None
+                    timings[key or CATEGORY.get(node, "other")] += now - last
+                    last = now
+                emit(recorder.events_from_chunk(chunk))
+        except Exception as exc:
+            emit(recorder.run_finished("failed", reason=f"{type(exc).__name__}: {exc}"))
+            release(run_id)
+            _write_failure(directory, exc)
+            raise
+        values = graph.get_state(config).values
+        timings["total"] = time.perf_counter() - started
+        outcome = _store(run_id, request, values, directory, timings, settings)
+        emit(
+            recorder.run_finished(
+                "partial" if outcome.status == "partial" else "succeeded",
+                result_id=run_id,
+                reason=outcome.reason,
+            )
+        )
+    release(run_id)
+    return outcome
+
+
+def _store(
+    run_id: str,
+    request: OptimizationRequest,
+    values: dict[str, Any],
+    directory: Path,
+    timings: dict[str, float],
+    settings: Settings,
+) -> RunOutcome:
+    result = dict(values["result"])
+    res = resources(run_id, request)
+    manifest = build_manifest(run_id, request, returns=res.returns, settings=settings)
+    result["manifest"] = manifest.finish(
+        status=result["status"],
+        reason=result.get("reason"),
+        usage=Usage(
+            total_tokens=int(result.get("tokens", 0)),
+            trials=int(result.get("n_trials", 0)),
+            wall_time_s=round(timings.get("total", 0.0), 3),
+            timings={k: round(v, 3) for k, v in timings.items()},
+        ),
+    ).model_dump(mode="json")
+    result["timings"] = {k: round(v, 3) for k, v in timings.items()}
+    (directory / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    (directory / "report.md").write_text(markdown_report(run_id, request, result))
+    return RunOutcome(
+        run_id=run_id,
+        status=result["status"],
+        result=result,
+        directory=directory,
+        timings=timings,
+        reason=result.get("reason"),
+    )
+
+
+def _finished(
+    run_id: str, values: dict[str, Any], directory: Path, timings: dict[str, float]
+) -> RunOutcome:
+    stored = directory / "result.json"
+    result = json.loads(stored.read_text()) if stored.is_file() else values.get("result")
+    status = (result or {}).get("status", values.get("status", "failed"))
+    return RunOutcome(run_id, status, result, directory, timings, (result or {}).get("reason"))
+
+
+def _write_failure(directory: Path, exc: BaseException) -> None:
+    failure = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
+    (directory / "result.json").write_text(json.dumps(failure, indent=2))

@@ -1,0 +1,190 @@
+"""The optimization workflow end to end with the offline model."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from agents.grounding import ungrounded_numbers
+from agents.offline.policies import PolicyInput, get_policy, register_policy, reply, tool_call
+from graphs.events import TraceEvent, check_sequence, read_jsonl
+from graphs.request import OptimizationRequest
+from graphs.run import run_optimization
+from settings import Settings
+
+SMALL: dict[str, Any] = {
+    "universe": ["AAPL", "JNJ", "KO", "XOM", "JPM"],
+    "start": "2008-01-01",
+    "end": "2022-12-28",
+    "n_paths": 40,
+    "horizon": 189,
+    "search_space": {
+        "target_vol": {"low": 0.05, "high": 0.25},
+        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
+        "lookback": {"low": 21, "high": 105, "step": 21},
+        "rebalance_every": {"low": 5, "high": 40, "step": 5},
+        "cost_bps": 5.0,
+    },
+    "budget": {"max_trials": 30, "batch_size": 10},
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", model_provider="offline")
+
+
+def _run(data: dict[str, Any], settings: Settings, **kwargs: Any) -> tuple[Any, list[TraceEvent]]:
+    events: list[TraceEvent] = []
+    outcome = run_optimization(
+        OptimizationRequest.model_validate(data),
+        on_event=events.append,
+        settings=settings,
+        **kwargs,
+    )
+    return outcome, events
+
+
+@pytest.fixture
+def policy_override() -> Iterator[Any]:
+    """Register a temporary offline policy for a role; the original is restored afterwards."""
+    saved: dict[str, Any] = {}
+
+    def install(role: str, policy: Any) -> None:
+        saved.setdefault(role, get_policy(role))
+        register_policy(role)(policy)
+
+    yield install
+    for role, policy in saved.items():
+        register_policy(role)(policy)
+
+
+def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: Settings) -> None:
+    outcome, events = _run(SMALL, settings)
+    result = outcome.result
+    assert outcome.status == "succeeded" and result is not None
+    assert result["n_trials"] == 30
+    assert len({t["config_id"] for t in result["trials"]}) > 1
+    convergence = result["convergence"]
+    assert len(convergence) == 3 and convergence == sorted(convergence)
+    best = result["best"]
+    assert best["approved_by_risk_manager"]
+    assert best["objective"] == max(t["objective"] for t in result["trials"] if t["feasible"])
+    assert set(best["scenarios"]) == {"bull", "bear", "high_vol", "low_vol", "base"}
+    weights = result["market_view"]["scenario_weights"]
+    assert math.isclose(sum(weights.values()), 1.0)
+    explanation = result["explanation"]
+    assert explanation["source"] == "agent"
+    assert ungrounded_numbers(explanation["text"], explanation["facts"]) == []
+    assert result["manifest"]["status"] == "succeeded"
+    assert set(result["manifest"]["prompt_hashes"]) >= {"market_analysis", "optimizer"}
+    assert result["timings"]["evaluation"] > 0
+
+    # the trace: gap-free sequence, every agent at work, tool calls and results, progress
+    check_sequence(events)
+    assert events[0].type == "run_started" and events[-1].type == "run_finished"
+    agents = {e.agent for e in events if e.type == "node_started"}
+    assert {"market_analysis", "optimizer", "risk_manager", "explanation"} <= agents
+    tools = [e.data["tool"] for e in events if e.type == "tool_call"]
+    assert "market_statistics" in tools and "sensitivity_analysis" in tools
+    progress = [
+        e.data["done"] for e in events if e.type == "progress" and e.data["unit"] == "trials"
+    ]
+    assert progress == [10, 20, 30]
+    stored = read_jsonl(outcome.directory / "events.jsonl")
+    assert [e.seq for e in stored] == [e.seq for e in events]
+    on_disk = json.loads((outcome.directory / "result.json").read_text())
+    assert on_disk["best"] == best
+    assert "Why it won" in (outcome.directory / "report.md").read_text()
+
+
+def test_the_same_request_gives_the_same_result(settings: Settings) -> None:
+    first, _ = _run(SMALL, settings)
+    second, _ = _run(SMALL, settings)
+    assert first.result["trials"] == second.result["trials"]
+    assert first.result["explanation"]["text"] == second.result["explanation"]["text"]
+
+
+def test_the_risk_gate_sends_the_optimizer_back_with_constraints(settings: Settings) -> None:
+    data = {**SMALL, "budget": {"max_trials": 40, "batch_size": 10}}
+    probe, _ = _run(data, settings)
+    drawdowns = sorted(t["bear.max_drawdown"] for t in probe.result["trials"])
+    limit = drawdowns[len(drawdowns) // 4]  # most of the first round's best break it
+    data["risk_limits"] = {"max_drawdown": limit, "scenarios": ["bear"]}
+    outcome, events = _run(data, settings)
+    result = outcome.result
+    assert result["rounds"] >= 2
+    assert {"metric": "max_drawdown", "scenario": "bear", "max": limit} in result["constraints"]
+    best = result["best"]
+    if outcome.status == "succeeded":
+        assert best["approved_by_risk_manager"]
+        assert best["scenarios"]["bear"]["max_drawdown"] <= limit
+    else:
+        assert "risk limits" in result["reason"]
+    rounds = [e for e in events if e.type == "node_started" and e.node == "risk_gate"]
+    assert len(rounds) == result["rounds"]
+
+
+@pytest.mark.parametrize(
+    ("budget", "reason"),
+    [({"max_llm_tokens": 1500}, "token budget"), ({"max_wall_seconds": 0.001}, "wall-time budget")],
+)
+def test_an_exhausted_budget_ends_the_run_with_partial_results(
+    settings: Settings, budget: dict[str, Any], reason: str
+) -> None:
+    data = {**SMALL, "budget": {**SMALL["budget"], **budget}}
+    outcome, events = _run(data, settings)
+    assert outcome.status == "partial"
+    assert reason in outcome.result["reason"]
+    assert events[-1].data["status"] == "partial"
+    assert outcome.result["n_trials"] < 30
+
+
+def test_invalid_tool_arguments_come_back_to_the_agent_which_recovers(
+    settings: Settings, policy_override: Any
+) -> None:
+    original = get_policy("market_analysis")
+
+    def careless(inp: PolicyInput) -> AIMessage:
+        if not inp.tool_results() and not inp.must_call_tool:
+            return reply("", tool_call("market_statistics", {"universe": ["NOTATICKER"]}))
+        return original(inp)
+
+    policy_override("market_analysis", careless)
+    outcome, events = _run(SMALL, settings)
+    errors = [e for e in events if e.type == "tool_result" and e.data["is_error"]]
+    assert errors and "NOTATICKER" in errors[0].data["summary"]
+    assert outcome.status == "succeeded"
+
+
+def test_an_explanation_citing_numbers_not_in_the_results_is_replaced(
+    settings: Settings, policy_override: Any
+) -> None:
+    def boastful(inp: PolicyInput) -> AIMessage:
+        if inp.must_call_tool:
+            return reply(
+                "",
+                tool_call(
+                    inp.forced_tool or "Explanation",
+                    {"text": "It earns a Sharpe of 3.14 and never loses 42.5%."},
+                ),
+            )
+        return reply("Writing.")
+
+    policy_override("explanation", boastful)
+    outcome, events = _run(SMALL, settings)
+    explanation = outcome.result["explanation"]
+    assert explanation["source"] == "template"
+    assert "3.14" not in explanation["text"]
+    warnings = [w for w in outcome.result["warnings"] if "not in the results" in w]
+    assert warnings and "3.14" in warnings[0]
+    traced = [
+        e for e in events if e.type == "warning" and "not in the results" in e.data["message"]
+    ]
+    assert len(traced) == 1
