@@ -23,11 +23,10 @@ LangChain `StructuredTool` whose errors come back to the model as readable tool 
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -38,9 +37,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from quant.errors import QuantError
 from quant.scenarios import ScenarioSet
-from quant.search_objective import Constraint, Objective
 from quant.search_runner import ScenarioData, SearchResult
-from quant.search_space import SearchSpace, as_search_space
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
 
 __all__ = [
@@ -190,84 +187,25 @@ class SearchRecord:
 # --------------------------------------------------------------------------------------------
 # search runner with progress
 # --------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _ReportingObjective(Objective):
-    """An `Objective` that reports each scored batch to a callback (used only during a search).
-
-    `quant.search_runner.search` scores every batch with exactly one `Objective.values` call, so
-    this is where per-batch progress can be observed without changing the numeric core.
-    """
-
-    on_values: (
-        Callable[[Mapping[str, Mapping[str, np.ndarray]], Sequence[str], np.ndarray], None] | None
-    ) = field(default=None, compare=False, repr=False)
-
-    def values(
-        self, means: Mapping[str, Mapping[str, np.ndarray]], scenarios: Sequence[str]
-    ) -> np.ndarray:
-        result = super().values(means, scenarios)
-        if self.on_values is not None:
-            self.on_values(means, scenarios, result)
-        return result
-
-
-def _planned_trials(space: SearchSpace, method: str, budget: int) -> int:
-    if method == "grid":
-        try:
-            return min(budget, space.grid_size())
-        except (QuantError, OverflowError):
-            return budget
-    return budget
-
-
 def in_process_search(
     *,
     progress: ProgressCallback | None = None,
+    confidence: float = 0.95,
+    dsr_n_obs: int | None = None,
     **kwargs: Any,
 ) -> SearchResult:
-    """`quant.search_runner.search(**kwargs)` in this process, calling `progress(done, total,
-    best)` after each batch (best: the best feasible objective so far, NaN before the first)."""
-    from quant.search_objective import as_objective
-    from quant.search_runner import search
+    """`quant.search_runner.search(**kwargs)` in this process, one batch at a time, calling
+    `progress(done, total, best)` after each batch (best: the best feasible objective so far,
+    NaN before the first)."""
+    from quant.search_runner import SearchRun
 
-    if progress is None:
-        return search(**kwargs)
-    space = as_search_space(kwargs["space"])
-    objective = as_objective(kwargs.get("objective"))
-    constraints: tuple[Constraint, ...] = tuple(kwargs.get("constraints", ()))
-    total = _planned_trials(space, str(kwargs.get("method", "tpe")), int(kwargs.get("budget", 200)))
-    state = {"done": 0, "best": math.nan}
-
-    def on_values(
-        means: Mapping[str, Mapping[str, np.ndarray]], scenarios: Sequence[str], values: np.ndarray
-    ) -> None:
-        feasible = np.isfinite(values)
-        for constraint in constraints:
-            feasible &= constraint.margins(means, scenarios) <= 0.0
-        if feasible.any():
-            best = float(values[feasible].max())
-            if math.isnan(state["best"]) or best > state["best"]:
-                state["best"] = best
-        state["done"] += len(values)
-        progress(int(state["done"]), total, float(state["best"]))
-
-    reporting = _ReportingObjective(
-        weights=dict(objective.weights),
-        scenario_weights=None
-        if objective.scenario_weights is None
-        else dict(objective.scenario_weights),
-        aggregate=objective.aggregate,
-        on_values=on_values,
-    )
-    result = search(**{**kwargs, "space": space, "objective": reporting})
-    # hand back the plain objective: the result must not keep calling the callback
-    plain = Objective(
-        weights=dict(objective.weights),
-        scenario_weights=reporting.scenario_weights,
-        aggregate=objective.aggregate,
-    )
-    object.__setattr__(result, "objective", plain)
-    return result
+    run = SearchRun(**kwargs)
+    while not run.done:
+        run.step()
+        if progress is not None:
+            convergence = run.convergence
+            progress(len(run.rows), run.total, float(convergence[-1]))
+    return run.result(confidence=confidence, dsr_n_obs=dsr_n_obs)
 
 
 # --------------------------------------------------------------------------------------------
