@@ -9,7 +9,6 @@ conversation lives in the SQLite checkpointer, so a thread can be continued in a
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +16,9 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.types import Command
 
 from graphs.assistant import build_assistant_graph
-from graphs.events import TraceEvent, TraceRecorder, read_jsonl
 from graphs.run import RECURSION_LIMIT, checkpointer
+from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
-
-EventSink = Callable[[TraceEvent], object]
 
 
 @dataclass
@@ -89,35 +86,13 @@ class ChatSession:
         return list(snapshot.values.get("messages", []))
 
     def _stream(self, payload: Any, on_event: EventSink | None) -> ChatTurn:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        log_path = self.directory / "events.jsonl"
-        previous = read_jsonl(log_path) if log_path.is_file() else []
-        recorder = TraceRecorder.resume(previous) if previous else TraceRecorder(self.thread_id)
         turn = ChatTurn(self.thread_id)
-        with log_path.open("a") as log, checkpointer(self.settings) as saver:
-
-            def emit(events: list[TraceEvent]) -> None:
-                for event in events:
-                    log.write(event.to_json() + "\n")
-                    if on_event is not None:
-                        on_event(event)
-                log.flush()
-
+        path = self.directory / "events.jsonl"
+        with trace_log(path, self.thread_id, on_event) as log, checkpointer(self.settings) as saver:
             graph = build_assistant_graph(saver)
             before = len(graph.get_state(self.config).values.get("messages", []))
-            emit([recorder.run_started("assistant")])
-            try:
-                for chunk in graph.stream(
-                    payload,
-                    self.config,
-                    stream_mode=["updates", "messages", "custom"],
-                    subgraphs=True,
-                    durability="sync",
-                ):
-                    emit(recorder.events_from_chunk(chunk))
-            except Exception as exc:
-                emit(recorder.run_finished("failed", reason=f"{type(exc).__name__}: {exc}"))
-                raise
+            log.emit([log.recorder.run_started("assistant")])
+            log.stream(graph, payload, self.config)
             snapshot = graph.get_state(self.config)
             messages = snapshot.values.get("messages", [])[before:]
             turn.replies = [
@@ -126,5 +101,5 @@ class ChatSession:
             turn.pending = next(
                 (i.value for i in snapshot.interrupts if isinstance(i.value, dict)), None
             )
-            emit(recorder.run_finished("interrupted" if turn.pending else "succeeded"))
+            log.emit(log.recorder.run_finished("interrupted" if turn.pending else "succeeded"))
         return turn

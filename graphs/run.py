@@ -16,7 +16,7 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +24,13 @@ from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from graphs.events import TraceEvent, TraceRecorder, read_jsonl
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
 from graphs.report import markdown_report
 from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
+from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
-
-EventSink = Callable[[TraceEvent], object]
 
 RECURSION_LIMIT = 100_000
 """LangGraph steps allowed per run (about four per batch); budgets end runs long before."""
@@ -106,7 +104,7 @@ def run_optimization(
     directory.mkdir(parents=True)
     (directory / "request.json").write_text(request.model_dump_json(indent=2))
     state = {"run_id": run_id, "request": request.model_dump(mode="json")}
-    return _drive(run_id, request, state, TraceRecorder(run_id), on_event, settings)
+    return _drive(run_id, request, state, on_event, settings)
 
 
 def resume_optimization(
@@ -118,17 +116,13 @@ def resume_optimization(
     if not (directory / "request.json").is_file():
         raise RunNotFoundError(f"no run {run_id} in {directory.parent}")
     request = OptimizationRequest.model_validate_json((directory / "request.json").read_text())
-    events_file = directory / "events.jsonl"
-    previous = read_jsonl(events_file) if events_file.is_file() else []
-    recorder = TraceRecorder.resume(previous) if previous else TraceRecorder(run_id)
-    return _drive(run_id, request, None, recorder, on_event, settings)
+    return _drive(run_id, request, None, on_event, settings)
 
 
 def _drive(
     run_id: str,
     request: OptimizationRequest,
     state: dict[str, Any] | None,
-    recorder: TraceRecorder,
     on_event: EventSink | None,
     settings: Settings,
 ) -> RunOutcome:
@@ -139,15 +133,21 @@ def _drive(
     }
     timings = dict.fromkeys(("data", "scenarios", "evaluation", "tools", "agents", "other"), 0.0)
     started = time.perf_counter()
-    with (directory / "events.jsonl").open("a") as log, checkpointer(settings) as saver:
+    last = started
 
-        def emit(events: list[TraceEvent]) -> None:
-            for event in events:
-                log.write(event.to_json() + "\n")
-                if on_event is not None:
-                    on_event(event)
-            log.flush()
+    def clock(chunk: Any) -> None:
+        """Charge the time since the previous update to the part of the run that produced it."""
+        nonlocal last
+        namespace, mode, payload = chunk
+        if mode == "updates" and isinstance(payload, dict) and payload:
+            now = time.perf_counter()
+            node = next(iter(payload))
+            key = ("tools" if node == "tools" else "agents") if namespace else None
+            timings[key or CATEGORY.get(node, "other")] += now - last
+            last = now
 
+    path = directory / "events.jsonl"
+    with trace_log(path, run_id, on_event) as log, checkpointer(settings) as saver:
         graph = build_optimization_graph(saver)
         if state is None:
             snapshot = graph.get_state(config)
@@ -155,36 +155,21 @@ def _drive(
                 raise RunNotFoundError(f"run {run_id} has no checkpoint to resume from")
             if not snapshot.next:
                 return _finished(run_id, snapshot.values, directory, timings)
-        emit([recorder.run_started("optimization", request_hash=request.request_hash())])
+        log.emit([log.recorder.run_started("optimization", request_hash=request.request_hash())])
         resources(run_id, request)
         last = time.perf_counter()
         timings["data"] += last - started
         try:
-            for chunk in graph.stream(
-                state,
-                config,
-                stream_mode=["updates", "messages", "custom"],
-                subgraphs=True,
-                durability="sync",  # a step's checkpoint is on disk before the next step runs
-            ):
-                namespace, mode, payload = chunk
-                if mode == "updates" and isinstance(payload, dict) and payload:
-                    now = time.perf_counter()
-                    node = next(iter(payload))
-                    key = ("tools" if node == "tools" else "agents") if namespace else None
-                    timings[key or CATEGORY.get(node, "other")] += now - last
-                    last = now
-                emit(recorder.events_from_chunk(chunk))
+            log.stream(graph, state, config, on_chunk=clock)
         except Exception as exc:
-            emit(recorder.run_finished("failed", reason=f"{type(exc).__name__}: {exc}"))
             release(run_id)
             _write_failure(directory, exc)
             raise
         values = graph.get_state(config).values
         timings["total"] = time.perf_counter() - started
         outcome = _store(run_id, request, values, directory, timings, settings)
-        emit(
-            recorder.run_finished(
+        log.emit(
+            log.recorder.run_finished(
                 "partial" if outcome.status == "partial" else "succeeded",
                 result_id=run_id,
                 reason=outcome.reason,
