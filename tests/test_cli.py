@@ -66,3 +66,72 @@ def test_console_script_is_installed() -> None:
     )
     assert completed.returncode == 0
     assert completed.stdout.startswith("stratigos ")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    from settings import get_settings
+
+    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+SMALL_REQUEST = {
+    "universe": ["AAPL", "KO", "XOM"],
+    "start": "2010-01-01",
+    "n_paths": 20,
+    "horizon": 168,
+    "search_space": {
+        "target_vol": {"low": 0.05, "high": 0.2},
+        "weight_function": {"choices": ["inverse_vol"]},
+        "lookback": {"low": 21, "high": 84, "step": 21},
+        "rebalance_every": 21,
+    },
+    "budget": {"max_trials": 12, "batch_size": 6},
+}
+
+
+def test_optimize_writes_results_and_prints_them_as_json(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(SMALL_REQUEST))
+    assert main(["optimize", "--request", str(request), "--run-id", "cli-run", "--json"]) == 0
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    stored = json.loads((data_dir / "runs" / "cli-run" / "result.json").read_text())
+    assert printed["status"] == stored["status"] == "succeeded"
+    assert printed["best"] == stored["best"] and stored["n_trials"] == 12
+    assert "trials" not in printed  # the full trial table stays in the file
+    assert "[optimizer] trials 12/12" in captured.err  # the live trace goes to stderr with --json
+
+
+def test_optimize_with_an_invalid_request_names_the_field(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({**SMALL_REQUEST, "n_paths": 0}))
+    assert main(["optimize", "--request", str(request)]) == 1
+    err = capsys.readouterr().err
+    assert "n_paths" in err and "Traceback" not in err
+    assert main(["resume", "no-such-run"]) == 1
+    assert "no run no-such-run" in capsys.readouterr().err
+
+
+def test_chat_one_message_and_a_decision_on_the_pending_run(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["chat", "--thread", "t", "-m", "what is the 95% VaR of AAPL and XOM?", "--quiet"])
+        == 0
+    )
+    assert "one-day VaR" in capsys.readouterr().out
+    message = "search the target vol that holds up in a bear market with 10 trials for KO and XOM"
+    assert main(["chat", "--thread", "t", "-m", message, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Approval needed" in out and "--approve" in out
+    assert main(["chat", "--thread", "t", "--reject", "--quiet"]) == 0
+    assert "Cancelled: nothing was run." in capsys.readouterr().out
