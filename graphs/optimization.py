@@ -26,6 +26,7 @@ with new constraints | explain) -> finalize.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -47,7 +48,7 @@ from graphs.resources import RunResources, resources
 from quant.search_objective import Constraint, Objective
 from quant.search_runner import NoFeasibleTrialError, SearchResult, SearchRun, evaluate_path_means
 from quant.search_space import SearchSpace, SearchSpaceError
-from tools.context import ScenarioRecord, SearchRecord
+from tools.context import SearchRecord
 
 FIRST_ROUND_SHARE = 0.7
 CANDIDATES = 3
@@ -554,8 +555,6 @@ def explain_node(state: OptimizationState, config: RunnableConfig) -> dict[str, 
 
 
 def _json(text: str) -> Any:
-    import json
-
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -644,4 +643,4 @@ def build_optimization_graph(checkpointer: Any = None) -> Any:
     return graph.compile(checkpointer=checkpointer)
 
 
-__all__ = ["OptimizationState", "ScenarioRecord", "build_optimization_graph"]
+__all__ = ["OptimizationState", "build_optimization_graph"]
