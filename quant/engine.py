@@ -13,10 +13,12 @@ positive numbers meaning losses.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numba
 import numpy as np
 import pandas as pd
 from pydantic import ValidationError
@@ -35,6 +37,12 @@ METRICS: tuple[str, ...] = K.METRIC_NAMES
 
 MEMORY_BUDGET_BYTES = 512 * 1024**2
 """Working memory (beyond inputs and outputs) that the automatic path chunk size aims at."""
+
+PARALLEL_ALWAYS_CONFIG_DAYS = 20_000_000
+"""Compiled calls with at least this many config-days use all of numba's threads. Smaller calls
+use only the cores that other processes leave idle (read from /proc when available): on a busy
+machine a short parallel region ends waiting for a descheduled thread: measured up to 2.7x slower
+than one thread for a 10 ms sweep, 10x for a 1 ms one (see docs/engine.md)."""
 
 _CODES = {"inverse_vol": K.CODE_INVERSE_VOL, "sigmoid": K.CODE_SIGMOID, "merton": K.CODE_MERTON}
 
@@ -148,7 +156,7 @@ class EvaluationResult:
         out = np.empty((K.N_METRICS, 1, 1))
         K.simulate(
             np.ascontiguousarray(r), np.ascontiguousarray(safe), L, k, targets,
-            cfg.cost_bps / 1e4, multi, v_new, v_pre, np.empty(T), np.empty(T), series, True,
+            cfg.cost_bps / 1e4, multi, v_new, v_pre, np.empty(T), np.empty(3 * T), series, True,
             out, 0, 0,
         )  # fmt: skip
         frame = pd.DataFrame(
@@ -408,6 +416,107 @@ def _param_arrays(cfgs: list[StrategyConfig], idx: list[int]) -> dict[str, np.nd
     }
 
 
+@dataclass
+class _Blocks:
+    """Configs of single-series sleeves in the order of `engine_kernels.run_blocks`."""
+
+    order: np.ndarray  # config index (into the caller's list) of each sorted position
+    start: np.ndarray
+    lanes: np.ndarray
+    lookback: np.ndarray
+    step: np.ndarray
+    bounds: np.ndarray
+    params: list[np.ndarray]  # target_vol, max_leverage, risk_aversion, steepness, cost rate
+
+
+def _blocks(cfgs: list[StrategyConfig], idx: list[int]) -> _Blocks:
+    """Sort configs by schedule (L, k) and weight function; cut each schedule into blocks of at
+    most `LANES` configs (lane counts padded to a multiple of `VECTOR`)."""
+    rank_of = {"inverse_vol": 0, "sigmoid": 1, "merton": 2}  # custom functions: 3
+    table = np.array(
+        [
+            (
+                c.lookback, c.rebalance_every, rank_of.get(c.weight_function, 3), c.target_vol,
+                c.max_leverage, c.risk_aversion, c.steepness, c.cost_bps / 1e4,
+            )
+            for c in (cfgs[i] for i in idx)
+        ],
+        dtype=np.float64,
+    ).reshape(len(idx), 8)  # fmt: skip
+    L, k, rank = (table[:, j].astype(np.int64) for j in range(3))
+    perm = np.lexsort((np.arange(len(idx)), rank, k, L))
+    L, k, rank = L[perm], k[perm], rank[perm]
+    new_schedule = np.flatnonzero((np.diff(L) != 0) | (np.diff(k) != 0)) + 1
+    cuts = [0]
+    for lo, hi in zip(np.r_[0, new_schedule], np.r_[new_schedule, len(idx)], strict=True):
+        cuts.extend(range(int(lo) + K.LANES, int(hi), K.LANES))
+        cuts.append(int(hi))
+    start = np.array(cuts, dtype=np.int64)
+    size = np.diff(start)
+    counts = np.stack([np.add.reduceat((rank <= g).astype(np.int64), start[:-1]) for g in range(4)])
+    return _Blocks(
+        order=np.asarray(idx, dtype=np.int64)[perm],
+        start=start,
+        lanes=-(-size // K.VECTOR) * K.VECTOR,
+        lookback=L[start[:-1]],
+        step=k[start[:-1]],
+        bounds=np.ascontiguousarray(counts.T),
+        params=[np.ascontiguousarray(table[perm, j]) for j in range(3, 8)],
+    )
+
+
+def _busy_cores() -> int | None:
+    """Runnable tasks of other processes right now (Linux /proc), or None when unknown."""
+    try:
+        with open("/proc/loadavg") as f:
+            running = int(f.read().split()[3].split("/")[0])
+        own = 0
+        for task in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{task}/stat") as f:
+                stat = f.read()
+            own += stat[stat.rindex(")") + 2] == "R"
+    except (OSError, ValueError, IndexError):
+        return None
+    return max(0, running - own)
+
+
+def _n_threads(config_days: int) -> int:
+    """Threads for a compiled call of `config_days` (see `PARALLEL_ALWAYS_CONFIG_DAYS`)."""
+    n = numba.get_num_threads()
+    if n == 1 or config_days >= PARALLEL_ALWAYS_CONFIG_DAYS:
+        return n
+    busy = _busy_cores()
+    if busy is None:
+        return n
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(n, (cores or 1) - busy))
+
+
+def _run_blocks(
+    blocks: _Blocks,
+    R: np.ndarray,
+    S: np.ndarray,
+    custom_targets: np.ndarray,
+    out: np.ndarray,
+    out_index: np.ndarray,
+) -> None:
+    n_days = R.shape[1] - blocks.lookback
+    config_days = int(R.shape[0] * np.sum(np.diff(blocks.start) * n_days))
+    threads = numba.get_num_threads()
+    use = _n_threads(config_days)
+    target_vol, max_leverage, risk_aversion, steepness, cost_rate = blocks.params
+    try:
+        numba.set_num_threads(use)
+        with numba.parallel_chunksize(1):  # dynamic scheduling: blocks differ in cost
+            K.run_blocks(
+                R, S, blocks.start, blocks.lanes, blocks.lookback, blocks.step, blocks.bounds,
+                target_vol, max_leverage, risk_aversion, steepness, cost_rate, out_index,
+                custom_targets, out, use,
+            )  # fmt: skip
+    finally:
+        numba.set_num_threads(threads)
+
+
 def _evaluate_single(
     cfgs: list[StrategyConfig],
     idx: list[int],
@@ -421,20 +530,24 @@ def _evaluate_single(
     custom = [i for i in idx if cfgs[i].weight_function not in _CODES]
     step = chunk_size or auto_chunk_size(T, 1, n_configs=len(builtin))
     no_custom = np.zeros((1, 1))
+    blocks = _blocks(cfgs, builtin) if builtin else None
     for p0 in range(0, P, step):
         p1 = min(P, p0 + step)
         R = np.ascontiguousarray(R_all[p0:p1], dtype=np.float64)
         S = inp.safe[p0:p1] if inp.safe.shape[0] > 1 else inp.safe
-        if builtin:
-            part = np.empty((K.N_METRICS, len(builtin), p1 - p0))
-            K.run_single(R, S, custom_targets=no_custom, out=part, **_param_arrays(cfgs, builtin))
-            out[:, builtin, p0:p1] = part
+        if blocks is not None:
+            if p1 - p0 == P:  # one chunk: the kernel writes the builtin configs' rows of `out`
+                _run_blocks(blocks, R, S, no_custom, out, blocks.order)
+            else:
+                part = np.empty((K.N_METRICS, len(cfgs), p1 - p0))
+                _run_blocks(blocks, R, S, no_custom, part, blocks.order)
+                out[:, builtin, p0:p1] = part[:, builtin]
         for i in custom:
             cfg = cfgs[i]
             sig, mu, saf = K.stats_single(R, S, cfg.lookback, cfg.rebalance_every)
             targets = _targets(cfg, sig, mu, saf)
             part = np.empty((K.N_METRICS, 1, p1 - p0))
-            K.run_single(R, S, custom_targets=targets, out=part, **_param_arrays(cfgs, [i]))
+            _run_blocks(_blocks(cfgs, [i]), R, S, targets, part, np.zeros(1, dtype=np.int64))
             out[:, i, p0:p1] = part[:, 0, :]
 
 

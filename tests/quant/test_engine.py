@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import quant.engine as engine_module
+from quant import engine_kernels as K
 from quant.engine import METRICS, evaluate
 from quant.errors import ConstraintError, DataError, InsufficientDataError, QuantError
 from quant.strategy import StrategyConfig, register_weight_function
@@ -303,3 +305,106 @@ def test_custom_weight_function_returning_nan_is_refused() -> None:
     register_weight_function("nan_test", lambda sigma, mu, safe_rate, params: sigma * np.nan)
     with pytest.raises(QuantError, match="nan_test"):
         evaluate([StrategyConfig(weight_function="nan_test", lookback=5)], np.full(30, 0.001), 0.0)
+
+
+# ----------------------------------------------------------------------------- block kernel
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(2, 700),
+    kind=st.sampled_from(["normal", "heavy", "ties", "outlier", "skewed"]),
+    stride=st.sampled_from([1, 3]),
+)
+def test_tail_quantile_equals_numpy(seed: int, n: int, kind: str, stride: int) -> None:
+    # the 5 % quantile (numpy's linear interpolation) and the mean below it, from a threshold
+    # pre-selection that must fall back correctly when the normal guess keeps too few values
+    rng = np.random.default_rng(seed)
+    x: np.ndarray
+    if kind == "normal":
+        x = rng.normal(0.0003, 0.01, n)
+    elif kind == "heavy":
+        x = rng.standard_t(2, n) * 0.01
+    elif kind == "ties":
+        x = rng.integers(-3, 4, n) * 0.01
+    elif kind == "outlier":  # one huge gain: mean - z std lies below every value
+        x = np.full(n, 1e-4)
+        x[rng.integers(n)] = 50.0
+    else:
+        x = -(rng.exponential(0.01, n) ** 2)
+    values = np.full(n * stride, np.nan)
+    values[::stride] = x
+    std = float(np.std(x, ddof=1)) if n > 1 else 0.0
+    q, tail = K.tail_quantile(values, 0, stride, n, float(np.mean(x)), std, np.empty(3 * n))
+    want = np.quantile(x, 0.05)
+    assert q == want
+    assert tail == pytest.approx(np.mean(x[x <= want]), rel=1e-12, abs=1e-15)
+
+
+def test_kth_smallest_equals_sorting() -> None:
+    rng = np.random.default_rng(21)
+    for m in (1, 2, 3, 12, 13, 40, 257, 1000):
+        for k in {k for k in (0, 1, m // 2, m - 2, m - 1) if 0 <= k < m}:
+            for values in (rng.integers(0, 5, m).astype(float), rng.normal(size=m)):  # ties too
+                before = values.copy()
+                got = K.kth_smallest(values, m, k, np.empty(2 * m))
+                assert got == np.sort(values)[k]
+                np.testing.assert_array_equal(values, before)
+
+
+def test_large_blocks_of_one_schedule_match_reference() -> None:
+    # 75 configs share one schedule (three blocks of lanes, the last padded), mixed weight
+    # functions, costs and leverage, plus other schedules and a custom weight function
+    name = "scaled_inverse_vol_block_test"
+    register_weight_function(
+        name, lambda sigma, mu, safe_rate, params: 0.8 * params.target_vol / sigma
+    )
+    rng = np.random.default_rng(17)
+    T = 130
+    R = random_paths(rng, 2, T)
+    S = rng.normal(0.02 / 252, 1e-4, size=(2, T))
+    cfgs = [
+        random_config(rng, T).model_copy(update={"lookback": 25, "rebalance_every": 4})
+        for _ in range(75)
+    ]
+    cfgs += [random_config(rng, T) for _ in range(6)]
+    cfgs.insert(40, StrategyConfig(lookback=25, rebalance_every=4, weight_function=name))
+    res = evaluate(cfgs, R, S)
+    custom = cfgs[40]
+    twin = custom.model_copy(update={"weight_function": "inverse_vol", "target_vol": 0.08})
+    for metric in METRICS:  # the custom config equals inverse_vol at 0.8 x target vol
+        np.testing.assert_allclose(
+            getattr(res, metric)[40], getattr(evaluate([twin], R, S), metric)[0], rtol=1e-12
+        )
+    others = [i for i in range(len(cfgs)) if i != 40]
+    sub = evaluate([cfgs[i] for i in others], R, S)
+    for metric in METRICS:  # the custom config does not disturb the others
+        np.testing.assert_array_equal(getattr(res, metric)[others], getattr(sub, metric))
+    assert_matches_reference(sub, [cfgs[i] for i in others], R, S)
+
+
+def test_results_do_not_depend_on_config_order_or_threads() -> None:
+    rng = np.random.default_rng(23)
+    T = 180
+    R = random_paths(rng, 5, T)
+    cfgs = [random_config(rng, T) for _ in range(30)]
+    cfgs += [cfgs[0].model_copy(update={"target_vol": v}) for v in (0.05, 0.1, 0.2)]
+    full = evaluate(cfgs, R, 0.01)
+    perm = rng.permutation(len(cfgs))
+    shuffled = evaluate([cfgs[i] for i in perm], R, 0.01)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        single = evaluate(cfgs, R, 0.01)
+    finally:
+        numba.set_num_threads(threads)
+    for metric in METRICS:
+        np.testing.assert_array_equal(getattr(shuffled, metric), getattr(full, metric)[perm])
+        np.testing.assert_array_equal(getattr(single, metric), getattr(full, metric))
+
+
+def test_thread_choice_stays_within_numba_threads() -> None:
+    n = numba.get_num_threads()
+    assert engine_module._n_threads(engine_module.PARALLEL_ALWAYS_CONFIG_DAYS) == n
+    assert 1 <= engine_module._n_threads(1000) <= n
+    busy = engine_module._busy_cores()
+    assert busy is None or busy >= 0
