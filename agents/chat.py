@@ -25,6 +25,7 @@ from agents.models import chat_model
 from agents.roles import AgentRole
 from agents.runner import AgentOutcome, run_agent, tokens_of, tool_loop
 from prompts import load_prompt
+from settings import Settings
 
 CHAT_MODE = (
     "You are now answering the portfolio manager directly in the chat. Use your tools when the "
@@ -90,11 +91,14 @@ def _conversation(
 
 
 def route_message(
-    messages: Sequence[BaseMessage], config: RunnableConfig | None = None
+    messages: Sequence[BaseMessage],
+    config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[Route]:
     """The supervisor's routing decision for the latest message."""
+    conversation = _conversation("supervisor", messages)
     return run_agent(
-        "supervisor", None, Route, config=config, messages=_conversation("supervisor", messages)
+        "supervisor", None, Route, config=config, messages=conversation, settings=settings
     )
 
 
@@ -105,12 +109,13 @@ def answer(
     config: RunnableConfig | None = None,
     *,
     context: str | None = None,
+    settings: Settings | None = None,
 ) -> tuple[list[BaseMessage], int]:
     """`role` answers the latest message, using `tools` (and `context`, extra facts such as the
     last run's result): the new messages (tool calls, tool results and the final answer) and
     the tokens spent."""
     conversation = _conversation(role, messages, context)
-    model = chat_model(role)
+    model = chat_model(role, settings)
     if tools:
         result = tool_loop(model, tools).invoke({"messages": conversation}, config)
         new = list(result["messages"])[len(conversation) :]
@@ -122,13 +127,12 @@ def answer(
 
 
 def draft_request(
-    messages: Sequence[BaseMessage], config: RunnableConfig | None = None
+    messages: Sequence[BaseMessage],
+    config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[RequestDraft]:
     """The optimizer's draft request for a strategy search from the conversation."""
+    conversation = _conversation("optimizer", messages)
     return run_agent(
-        "optimizer",
-        None,
-        RequestDraft,
-        config=config,
-        messages=_conversation("optimizer", messages),
+        "optimizer", None, RequestDraft, config=config, messages=conversation, settings=settings
     )

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from agents.models import chat_model
 from agents.roles import AgentRole
 from prompts import load_prompt
+from settings import Settings
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -95,13 +96,14 @@ def run_agent(
     config: RunnableConfig | None = None,
     model: BaseChatModel | None = None,
     messages: Sequence[BaseMessage] | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[T]:
     """Run agent `role` on `task` (sent as JSON after its system prompt), or on a prepared
     conversation `messages`, and return its decision.
 
     With `tools`, the agent first works in a tool-calling loop (at most `MAX_TOOL_ROUNDS` turns).
     """
-    model = model or chat_model(role)
+    model = model or chat_model(role, settings)
     if messages is None:
         messages = [
             SystemMessage(load_prompt(role).text),

@@ -24,6 +24,7 @@ from langchain_core.tools import BaseTool
 import agents.offline.workflow_policies  # noqa: F401  (registers the offline rules)
 from agents.decisions import BatchDecision, Explanation, MarketView, RiskDecision, SearchPlan
 from agents.runner import AgentOutcome, run_agent
+from settings import Settings
 
 
 def _pick(tools: Sequence[BaseTool], *names: str) -> list[BaseTool]:
@@ -31,7 +32,10 @@ def _pick(tools: Sequence[BaseTool], *names: str) -> list[BaseTool]:
 
 
 def analyse_market(
-    request: dict[str, Any], tools: Sequence[BaseTool], config: RunnableConfig | None = None
+    request: dict[str, Any],
+    tools: Sequence[BaseTool],
+    config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[MarketView]:
     """Market analysis for an optimization request (as JSON)."""
     task = {
@@ -42,12 +46,20 @@ def analyse_market(
         "scenario_weights_requested": request.get("scenario_weights"),
     }
     return run_agent(
-        "market_analysis", task, MarketView, tools=_pick(tools, "market_statistics"), config=config
+        "market_analysis",
+        task,
+        MarketView,
+        tools=_pick(tools, "market_statistics"),
+        config=config,
+        settings=settings,
     )
 
 
 def plan_search(
-    request: dict[str, Any], market_view: dict[str, Any], config: RunnableConfig | None = None
+    request: dict[str, Any],
+    market_view: dict[str, Any],
+    config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[SearchPlan]:
     """The optimizer's plan for the request, given the market view."""
     task = {
@@ -58,15 +70,19 @@ def plan_search(
         "budget": request["budget"],
         "market_view": market_view,
     }
-    return run_agent("optimizer", task, SearchPlan, config=config)
+    return run_agent("optimizer", task, SearchPlan, config=config, settings=settings)
 
 
 def review_batch(
-    progress: dict[str, Any], config: RunnableConfig | None = None
+    progress: dict[str, Any],
+    config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[BatchDecision]:
     """The optimizer's decision after a batch: `progress` has convergence, trials_done,
     round_budget and the best trial so far."""
-    return run_agent("optimizer", {"kind": "review", **progress}, BatchDecision, config=config)
+    return run_agent(
+        "optimizer", {"kind": "review", **progress}, BatchDecision, config=config, settings=settings
+    )
 
 
 def review_risk(
@@ -74,11 +90,12 @@ def review_risk(
     limits: dict[str, Any],
     round_index: int,
     config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[RiskDecision]:
     """The risk manager's verdict: `candidates` carry per-scenario metrics and the limits each
     one violates (computed in code)."""
     task = {"kind": "risk_review", "limits": limits, "round": round_index, "candidates": candidates}
-    return run_agent("risk_manager", task, RiskDecision, config=config)
+    return run_agent("risk_manager", task, RiskDecision, config=config, settings=settings)
 
 
 def explain(
@@ -86,6 +103,7 @@ def explain(
     search_id: str | None,
     tools: Sequence[BaseTool],
     config: RunnableConfig | None = None,
+    settings: Settings | None = None,
 ) -> AgentOutcome[Explanation]:
     """The explanation of the winner, from `facts` and the sensitivity analysis tool."""
     task = {"kind": "explain", "search_id": search_id, "facts": facts}
@@ -95,4 +113,5 @@ def explain(
         Explanation,
         tools=_pick(tools, "sensitivity_analysis") if search_id else (),
         config=config,
+        settings=settings,
     )

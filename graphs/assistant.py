@@ -15,7 +15,7 @@ by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlie
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, TypedDict
+from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage
 from langchain_core.runnables import RunnableConfig
@@ -26,9 +26,10 @@ from pydantic import ValidationError
 
 from agents.chat import RequestDraft, answer, draft_request, route_message
 from agents.offline.chat_policies import LAST_RUN_MARKER
+from agents.roles import AgentRole
 from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
-from settings import get_settings
+from settings import Settings, get_settings
 from tools import build_tools
 from tools.context import ToolContext
 
@@ -41,6 +42,21 @@ TOOLS_OF = {
 
 _TOOLS: dict[str, list[Any]] = {}
 """Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
+_SETTINGS: dict[str, Settings] = {}
+"""Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
+
+
+def _thread(config: RunnableConfig) -> str:
+    return str((config.get("configurable") or {}).get("thread_id", ""))
+
+
+def bind_settings(thread_id: str, settings: Settings) -> None:
+    """Use `settings` (model provider, data directory) for the chat thread `thread_id`."""
+    _SETTINGS[thread_id] = settings
+
+
+def _settings(config: RunnableConfig) -> Settings:
+    return _SETTINGS.get(_thread(config)) or get_settings()
 
 
 class AssistantState(TypedDict, total=False):
@@ -75,7 +91,7 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
 
 
 def _tools(role: str, config: RunnableConfig) -> list[Any]:
-    thread = str((config.get("configurable") or {}).get("thread_id", ""))
+    thread = _thread(config)
     if thread not in _TOOLS:
         _TOOLS[thread] = build_tools(ToolContext())
     names = TOOLS_OF.get(role, ())
@@ -85,7 +101,7 @@ def _tools(role: str, config: RunnableConfig) -> list[Any]:
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Route the latest message (or answer it directly)."""
     emit_node_started("supervisor")
-    outcome = route_message(state["messages"], config)
+    outcome = route_message(state["messages"], config, _settings(config))
     route = outcome.decision
     update: dict[str, Any] = {
         "route": route.agent,
@@ -93,7 +109,9 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         "tokens": outcome.tokens,
     }
     if route.agent == "supervisor":
-        new, tokens = answer("supervisor", state["messages"], (), config)
+        new, tokens = answer(
+            "supervisor", state["messages"], (), config, settings=_settings(config)
+        )
         update["messages"] = new
         update["tokens"] += tokens
     return update
@@ -107,14 +125,21 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     context = None
     if role == "explanation" and last is not None:
         context = LAST_RUN_MARKER + json.dumps(last, default=str)
-    new, tokens = answer(role, state["messages"], _tools(role, config), config, context=context)  # type: ignore[arg-type]
+    new, tokens = answer(
+        cast(AgentRole, role),
+        state["messages"],
+        _tools(role, config),
+        config,
+        context=context,
+        settings=_settings(config),
+    )
     return {"messages": new, "tokens": tokens}
 
 
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     emit_node_started("optimizer")
-    outcome = draft_request(state["messages"], config)
+    outcome = draft_request(state["messages"], config, _settings(config))
     try:
         request = request_from_draft(outcome.decision)
     except ValidationError as exc:
@@ -177,10 +202,10 @@ def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             return {"messages": [AIMessage(f"That edit is not valid: {exc.errors()[0]['msg']}")]}
     elif action != "approve":
         return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
-    return _run(request, config)
+    return _run(request, _settings(config))
 
 
-def _run(request: OptimizationRequest, config: RunnableConfig) -> dict[str, Any]:
+def _run(request: OptimizationRequest, settings: Settings) -> dict[str, Any]:
     from graphs.run import run_optimization  # the workflow's driver (checkpoints, files)
 
     emit_node_started("optimizer")
@@ -194,7 +219,7 @@ def _run(request: OptimizationRequest, config: RunnableConfig) -> dict[str, Any]
         elif event.type == "warning":
             emit_warning(event.data["message"], event.data.get("code"))
 
-    outcome = run_optimization(request, on_event=forward, settings=get_settings())
+    outcome = run_optimization(request, on_event=forward, settings=settings)
     result = outcome.result or {}
     best = result.get("best")
     lines = [f"Run {outcome.run_id} {result.get('status', outcome.status)}."]

@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.types import Command
 
-from graphs.assistant import build_assistant_graph
+from graphs.assistant import bind_settings, build_assistant_graph
 from graphs.run import RECURSION_LIMIT, checkpointer
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
@@ -45,6 +45,7 @@ class ChatSession:
             "configurable": {"thread_id": f"chat:{self.thread_id}"},
             "recursion_limit": RECURSION_LIMIT,
         }
+        bind_settings(f"chat:{self.thread_id}", self.settings)
 
     def send(self, text: str, *, on_event: EventSink | None = None) -> ChatTurn:
         """Send a user message; returns the replies (and the approval request, if the assistant

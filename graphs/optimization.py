@@ -184,7 +184,8 @@ def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[st
     reason = _out_of_budget(state, request)
     if reason is not None:
         return {"status": "partial", "reason": reason, "stop": True}
-    outcome = analyse_market(request_json, _res(state).tools, config)
+    res = _res(state)
+    outcome = analyse_market(request_json, res.tools, config, res.settings)
     view = outcome.decision.model_dump(mode="json")
     warnings: list[str] = []
     weights = {
@@ -230,7 +231,7 @@ def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
     request_json = request.model_dump(mode="json")
     warnings: list[str] = []
     space, method = request.search_space, request.method
-    outcome = plan_search(request_json, state["market_view"], config)
+    outcome = plan_search(request_json, state["market_view"], config, _res(state).settings)
     proposed = outcome.decision
     if proposed.search_space is not None:
         try:
@@ -335,7 +336,7 @@ def review(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
         "round_budget": state["round_budget"],
         "best": None if best is None else {"objective": best["objective"], "trial": best["trial"]},
     }
-    outcome = review_batch(progress, config)
+    outcome = review_batch(progress, config, _res(state).settings)
     return {"stop": outcome.decision.action == "stop", **_charge(outcome)}
 
 
@@ -400,7 +401,9 @@ def risk_gate(state: OptimizationState, config: RunnableConfig) -> dict[str, Any
         verdict = {"approve": approved is not None, "candidate": approved,
                    "rationale": "checked in code: the token or time budget is spent"}  # fmt: skip
     else:
-        outcome = review_risk(candidates, limits, state.get("round", 0), config)
+        outcome = review_risk(
+            candidates, limits, state.get("round", 0), config, _res(state).settings
+        )
         update.update(_charge(outcome))
         decision = outcome.decision
         verdict = decision.model_dump(mode="json")
@@ -528,7 +531,7 @@ def explain_node(state: OptimizationState, config: RunnableConfig) -> dict[str, 
         text, source = template_explanation(facts), "template"
         warnings.append("the token or time budget is spent: the explanation is the template")
     else:
-        outcome = explain(facts, search_id, res.tools, config)
+        outcome = explain(facts, search_id, res.tools, config, res.settings)
         update.update(_charge(outcome))
         grounding = dict(facts)
         for message in outcome.messages:

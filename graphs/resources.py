@@ -18,6 +18,7 @@ from langchain_core.tools import BaseTool
 from graphs.request import OptimizationRequest
 from quant.scenarios import ScenarioSet, generate_scenarios
 from quant.search_runner import ScenarioData, as_scenarios
+from settings import Settings, get_settings
 from tools import build_tools
 from tools.context import ScenarioRecord, ToolContext
 
@@ -27,6 +28,7 @@ class RunResources:
     """The returns, tools and (once the horizon is known) scenarios of one run."""
 
     request: OptimizationRequest
+    settings: Settings
     context: ToolContext
     tools: list[BaseTool]
     returns: pd.DataFrame
@@ -65,8 +67,13 @@ _RUNS: dict[str, RunResources] = {}
 _LOCK = threading.Lock()
 
 
-def resources(run_id: str, request: dict[str, Any] | OptimizationRequest) -> RunResources:
-    """The resources of run `run_id`, built from `request` on first use in this process."""
+def resources(
+    run_id: str,
+    request: dict[str, Any] | OptimizationRequest,
+    settings: Settings | None = None,
+) -> RunResources:
+    """The resources of run `run_id`, built from `request` (and `settings`, default: the
+    process's) on first use in this process."""
     with _LOCK:
         found = _RUNS.get(run_id)
         if found is not None:
@@ -86,6 +93,7 @@ def resources(run_id: str, request: dict[str, Any] | OptimizationRequest) -> Run
                 market = None
         found = RunResources(
             request=parsed,
+            settings=settings or get_settings(),
             context=context,
             tools=build_tools(context),
             returns=returns,

@@ -156,7 +156,7 @@ def _drive(
             if not snapshot.next:
                 return _finished(run_id, snapshot.values, directory, timings)
         log.emit([log.recorder.run_started("optimization", request_hash=request.request_hash())])
-        resources(run_id, request)
+        resources(run_id, request, settings)
         last = time.perf_counter()
         timings["data"] += last - started
         try:

@@ -188,3 +188,23 @@ def test_an_explanation_citing_numbers_not_in_the_results_is_replaced(
         e for e in events if e.type == "warning" and "not in the results" in e.data["message"]
     ]
     assert len(traced) == 1
+
+
+def test_settings_passed_to_a_run_decide_the_models_of_every_agent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from settings import get_settings
+
+    # The environment asks for Bedrock at a closed port: any agent reading it would fail.
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "bedrock")
+    monkeypatch.setenv("STRATIGOS_BEDROCK_ENDPOINT_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
+    get_settings.cache_clear()
+    try:
+        explicit = Settings(data_dir=tmp_path, model_provider="offline")
+        outcome, _ = _run(SMALL, explicit)
+    finally:
+        get_settings.cache_clear()
+    assert outcome.status == "succeeded"
+    assert outcome.result["manifest"]["model_provider"] == "offline"

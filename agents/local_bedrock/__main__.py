@@ -1,0 +1,30 @@
+"""``python -m agents.local_bedrock [--host 127.0.0.1] [--port 8765]``: serve in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+
+from agents.local_bedrock.server import LocalBedrock
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, print the endpoint URL and serve until Ctrl-C."""
+    parser = argparse.ArgumentParser(
+        prog="python -m agents.local_bedrock",
+        description="A Bedrock Runtime-compatible endpoint backed by the offline model.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
+    args = parser.parse_args(argv)
+    server = LocalBedrock(args.host, args.port)
+    print(f"local Bedrock endpoint on {server.url}", flush=True)
+    print(f"  export STRATIGOS_BEDROCK_ENDPOINT_URL={server.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

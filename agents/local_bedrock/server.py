@@ -1,0 +1,227 @@
+"""A Bedrock Runtime-compatible HTTP endpoint on loopback, answered by the offline model.
+
+Routes (the model id is URL-encoded in the path, ``:`` as ``%3A``):
+
+- ``POST /model/{modelId}/converse``: JSON in, Converse response JSON out.
+- ``POST /model/{modelId}/converse-stream``: JSON in, ``application/vnd.amazon.eventstream``
+  out (HTTP/1.1 chunked, one event stream message per chunk).
+- ``GET /ping``: ``{"status": "ok"}`` (readiness).
+
+Errors are answered as Bedrock does: a status, an ``x-amzn-ErrorType`` header and a
+``{"message": ...}`` body (``ValidationException`` 400 for malformed requests,
+``UnknownOperationException`` 404 for unknown paths). Requests are not authenticated: SigV4
+headers are accepted and ignored. It is a test double; keep it on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from agents.local_bedrock.converse import (
+    BedrockError,
+    converse_response,
+    message_boundaries,
+    offline_chunks,
+    offline_reply,
+    parse_request,
+    stream_events,
+)
+from agents.local_bedrock.eventstream import encode_event
+
+logger = logging.getLogger(__name__)
+
+_ROUTE = re.compile(r"/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream)")
+MAX_BODY_BYTES = 32 * 1024 * 1024
+"""Largest request body accepted."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "stratigos-local-bedrock"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    # ---------------------------------------------------------------------------------------
+
+    def _send(self, status: int, body: bytes, content_type: str, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json", headers or {})
+
+    def _send_error(self, error: BedrockError) -> None:
+        self._send_json(
+            error.status, {"message": error.message}, {"x-amzn-ErrorType": error.error_type}
+        )
+
+    def _read_body(self) -> Any:
+        length_header = self.headers.get("Content-Length")
+        if length_header is None:
+            raise BedrockError("ValidationException", "a Content-Length header is required", 400)
+        try:
+            length = int(length_header)
+        except ValueError:
+            raise BedrockError("ValidationException", "invalid Content-Length", 400) from None
+        if not 0 <= length <= MAX_BODY_BYTES:
+            raise BedrockError(
+                "ValidationException", f"request body of {length} bytes is too large", 400
+            )
+        raw = self.rfile.read(length)
+        try:
+            return json.loads(raw or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BedrockError(
+                "ValidationException", f"request body is not valid JSON: {exc}", 400
+            ) from exc
+
+    # ---------------------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        if urlsplit(self.path).path == "/ping":
+            self._send_json(200, {"status": "ok"})
+        else:
+            self._not_found()
+
+    def do_POST(self) -> None:
+        match = _ROUTE.fullmatch(urlsplit(self.path).path)
+        if match is None:
+            self._drain()
+            self._not_found()
+            return
+        started = time.perf_counter()
+        try:
+            body = self._read_body()
+            call = parse_request(unquote(match["model"]), body)
+            if match["op"] == "converse":
+                message = offline_reply(call)
+                latency = round((time.perf_counter() - started) * 1000)
+                self._send_json(200, converse_response(message, latency))
+            else:
+                chunks = offline_chunks(call)
+                latency = round((time.perf_counter() - started) * 1000)
+                frames = [encode_event(kind, data) for kind, data in stream_events(chunks, latency)]
+                self._send_stream(frames)
+        except BedrockError as error:
+            self._send_error(error)
+        except Exception as exc:  # an unexpected failure still answers in Bedrock's shape
+            logger.exception("local Bedrock endpoint failed")
+            self._send_error(
+                BedrockError("InternalServerException", f"{type(exc).__name__}: {exc}", 500)
+            )
+
+    def _send_stream(self, frames: list[bytes]) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.amazon.eventstream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+        self.end_headers()
+        for frame in frames:
+            self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _drain(self) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if 0 < length <= MAX_BODY_BYTES:
+            self.rfile.read(length)
+
+    def _not_found(self) -> None:
+        self._send_error(
+            BedrockError("UnknownOperationException", f"no operation at {self.path}", 404)
+        )
+
+    do_PUT = do_DELETE = do_PATCH = do_POST  # unknown operations answer 404 the same way
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class LocalBedrock:
+    """A running local Bedrock Runtime endpoint (see the module docstring).
+
+    `url` is its base URL (give it to boto3 as ``endpoint_url`` or to Stratigos as
+    ``STRATIGOS_BEDROCK_ENDPOINT_URL``). Use it as a context manager or call `close`.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        message_boundaries()  # loads the prompts and agent modules now, not on the first call
+        self._server = _Server((host, port), _Handler)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT``."""
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> LocalBedrock:
+        """Serve in a daemon thread (returns self)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"local-bedrock-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted (KeyboardInterrupt) or closed."""
+        try:
+            self._server.serve_forever(poll_interval=0.2)
+        finally:
+            self._server.server_close()
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LocalBedrock:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def serve(host: str = "127.0.0.1", port: int = 0) -> LocalBedrock:
+    """Start a local Bedrock endpoint in a background thread on `host`:`port` (0: a free port).
+
+    Returns the running `LocalBedrock`; close it (or use it in a ``with`` block) when done.
+    """
+    return LocalBedrock(host, port).start()
+
+
+__all__ = ["MAX_BODY_BYTES", "LocalBedrock", "serve"]
