@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy.special import ndtr, ndtri
 
 from quant.errors import DataError, InsufficientDataError
 
@@ -105,9 +105,7 @@ def expected_max_sharpe(n_trials: int, sharpe_variance: float) -> float:
     if n == 1:
         return 0.0
     g = EULER_MASCHERONI
-    quantiles = (1.0 - g) * stats.norm.ppf(1.0 - 1.0 / n) + g * stats.norm.ppf(
-        1.0 - 1.0 / (n * math.e)
-    )
+    quantiles = (1.0 - g) * ndtri(1.0 - 1.0 / n) + g * ndtri(1.0 - 1.0 / (n * math.e))
     return float(math.sqrt(sharpe_variance) * quantiles)
 
 
@@ -136,7 +134,7 @@ def probabilistic_sharpe_ratio(
             f"(skewness {skewness:.3g}, kurtosis {kurtosis:.3g}, SR {sharpe:.3g})"
         )
     z = (sharpe - benchmark) * math.sqrt(n_obs - 1.0) / math.sqrt(denominator)
-    return float(stats.norm.cdf(z))
+    return float(ndtr(z))
 
 
 def deflated_sharpe_ratio(
@@ -210,7 +208,7 @@ def paired_interval(
     diff = diff[np.isfinite(diff)]
     if diff.size < 2:
         raise InsufficientDataError(f"need at least 2 finite paired differences, got {diff.size}")
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    z = float(ndtri(0.5 + confidence / 2.0))
     mean = float(diff.mean())
     std = float(diff.std(ddof=1))
     stderr = std / math.sqrt(diff.size)
@@ -242,7 +240,7 @@ def combine_intervals(
         raise DataError("interval weights must be >= 0 with a positive sum")
     w = raw / raw.sum()
     confidence = intervals[names[0]].confidence
-    z = float(stats.norm.ppf(0.5 + confidence / 2.0))
+    z = float(ndtri(0.5 + confidence / 2.0))
     mean = float(sum(wi * intervals[n].mean for wi, n in zip(w, names, strict=True)))
     stderr = math.sqrt(
         sum(wi**2 * intervals[n].stderr ** 2 for wi, n in zip(w, names, strict=True))
