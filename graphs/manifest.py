@@ -3,7 +3,8 @@
 A `RunManifest` records the run id and graph, when it started and ended, the request's hash and
 seed, the model provider and the model id of every agent role, the sha256 of every prompt file,
 the versions of the packages that compute results, a fingerprint of the returns data, the
-budgets and what was used of them (tokens, trials, wall time), and the final status.
+budgets and what was used of them (tokens, trials, wall time), the sha256 of the tools' argument
+schemas, the git commit of the code, and the final status.
 Two runs with equal manifests (apart from ids, times and usage) computed the same thing.
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -130,6 +133,68 @@ def package_versions(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, st
     return out
 
 
+def tool_schemas(tools: Iterable[Any] | None = None) -> dict[str, Any]:
+    """`{tool name: JSON schema of its arguments}` for `tools` (every tool of
+    `tools.build_tools()` by default). The schema of a pydantic `args_schema` is its
+    `model_json_schema()` (field names, types, defaults, descriptions, the model's docstring)."""
+    if tools is None:
+        from tools import build_tools
+
+        tools = build_tools()
+    out: dict[str, Any] = {}
+    for tool in tools:
+        schema = getattr(tool, "args_schema", None)
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            out[str(tool.name)] = schema.model_json_schema()
+        elif isinstance(schema, Mapping):
+            out[str(tool.name)] = dict(schema)
+        else:
+            out[str(tool.name)] = getattr(tool, "args", {})
+    return out
+
+
+def tool_schema_hash(tools: Iterable[Any] | None = None) -> str:
+    """sha256 hex of the canonical JSON (sorted keys, no spaces) of `tool_schemas(tools)`.
+
+    Any change of a tool's name, an argument's name, type, default or description changes it.
+    """
+    if tools is None:
+        return _default_tool_schema_hash()
+    return hashlib.sha256(canonical_json(tool_schemas(tools)).encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _default_tool_schema_hash() -> str:
+    # the tool set is fixed for the process (building it imports the numeric stack once)
+    return hashlib.sha256(canonical_json(tool_schemas()).encode("utf-8")).hexdigest()
+
+
+def git_commit(path: str | Path | None = None) -> str | None:
+    """The commit checked out at `path` (this package's directory by default), from
+    `git rev-parse HEAD`; None when it is not a git checkout, git is missing or anything fails.
+    Never raises."""
+    where = Path(path) if path is not None else Path(__file__).resolve().parent
+    try:
+        completed = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    commit = completed.stdout.strip()
+    if completed.returncode != 0 or len(commit) not in (40, 64):
+        return None
+    try:
+        int(commit, 16)
+    except ValueError:
+        return None
+    return commit
+
+
 # --------------------------------------------------------------------------- the manifest
 
 
@@ -181,6 +246,8 @@ class RunManifest(BaseModel):
     python_version: str
     platform: str
     dataset: DatasetFingerprint | None = None
+    tool_schema_hash: str | None = None
+    git_commit: str | None = None
     budgets: dict[str, float | int | None] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     status: ManifestStatus = "running"
@@ -237,12 +304,17 @@ def build_manifest(
     prompts_dir: str | Path | None = None,
     packages: Iterable[str] = DEFAULT_PACKAGES,
     created_at: datetime | None = None,
+    tools: Iterable[Any] | None = None,
+    commit: str | None | Literal["auto"] = "auto",
 ) -> RunManifest:
     """A `RunManifest` with status "running" for a run about to start.
 
     `seed` defaults to the request's `seed` field and `budgets` to its `budget` field when it
     has them. `model_provider` and `model_ids` default to what the settings resolve to
     (`agents.models.model_ids`). `returns` is the returns table the run evaluates on.
+    `tools` are the tools whose argument schemas are hashed (`tool_schema_hash`; every tool
+    of `tools.build_tools()` by default); `commit` is the git commit ("auto": `git_commit()`,
+    None when this is not a checkout).
     """
     req = request.model_dump(mode="json") if isinstance(request, BaseModel) else dict(request)
     if seed is None and isinstance(req.get("seed"), int):
@@ -276,6 +348,8 @@ def build_manifest(
         python_version=sys.version.split()[0],
         platform=platform.platform(),
         dataset=DatasetFingerprint(**dataset_fingerprint(returns)) if returns is not None else None,
+        tool_schema_hash=tool_schema_hash(tools),
+        git_commit=git_commit() if commit == "auto" else commit,
         budgets=budget_dict,
     )
 
@@ -290,6 +364,9 @@ __all__ = [
     "build_manifest",
     "canonical_json",
     "dataset_fingerprint",
+    "git_commit",
     "package_versions",
     "request_hash",
+    "tool_schema_hash",
+    "tool_schemas",
 ]
