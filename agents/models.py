@@ -43,9 +43,10 @@ def model_ids(settings: Settings | None = None) -> dict[str, str]:
 
 
 def bedrock_config(settings: Settings) -> Config:
-    """botocore client configuration: bounded retries (standard mode) and a read timeout."""
+    """botocore client configuration: at most `bedrock_max_attempts` attempts per call (the
+    first included; standard retry mode) and a read timeout."""
     return Config(
-        retries={"max_attempts": settings.bedrock_max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": settings.bedrock_max_attempts, "mode": "standard"},
         read_timeout=settings.bedrock_read_timeout,
         connect_timeout=min(10.0, settings.bedrock_read_timeout),
     )
@@ -76,5 +77,7 @@ def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
     }
     if settings.bedrock_endpoint_url:
         kwargs["endpoint_url"] = settings.bedrock_endpoint_url
+    if not settings.bedrock_streaming:
+        kwargs["disable_streaming"] = True
     model: BaseChatModel = ChatBedrockConverse(**kwargs)
     return model

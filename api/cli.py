@@ -80,6 +80,48 @@ def build_parser() -> argparse.ArgumentParser:
     chat.add_argument(
         "--quiet", action="store_true", help="show the replies only, not the agents' trace"
     )
+
+    record = commands.add_parser(
+        "record",
+        help="record a scripted session's Bedrock traffic as a vcrpy cassette",
+        description="Run a scripted session (the optimization workflow, or a chat with tool "
+        "calls and an approval) against Amazon Bedrock when AWS credentials are configured, "
+        "else against the local Bedrock endpoint, and write tests/cassettes/NAME.yaml and "
+        "NAME.snapshot.json. See docs/recording.md.",
+    )
+    record.add_argument("name", help="cassette name (also the session, unless --session)")
+    record.add_argument(
+        "--session", help="scripted session: optimization, chat or optimization-stream"
+    )
+    record.add_argument("--dir", type=Path, help="cassette directory (default: tests/cassettes)")
+    record.add_argument(
+        "--target",
+        choices=["auto", "bedrock", "local"],
+        default="auto",
+        help="auto: Bedrock when credentials are configured and no endpoint override is set, "
+        "else the local endpoint",
+    )
+
+    replay = commands.add_parser(
+        "replay",
+        help="re-execute a stored run, or replay a cassette offline, and check it reproduces",
+        description="RUN_ID: run the stored request again and compare best config, trials, "
+        "explanation and trace event types with the stored run. CASSETTE (a name in "
+        "tests/cassettes or a .yaml path): replay its scripted session offline and compare "
+        "with its snapshot. Exit code 0 when reproduced exactly, 1 otherwise.",
+    )
+    replay.add_argument("ref", metavar="RUN_ID|CASSETTE")
+    replay.add_argument("--dir", type=Path, help="cassette directory (default: tests/cassettes)")
+    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    local = commands.add_parser(
+        "bedrock-local",
+        help="run the local Bedrock Runtime endpoint (offline model) in the foreground",
+        description="A Bedrock Runtime-compatible endpoint (Converse, ConverseStream) backed by "
+        "the deterministic offline model; Ctrl-C stops it. See docs/local-bedrock.md.",
+    )
+    local.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    local.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
     return parser
 
 
@@ -104,6 +146,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _optimize(args)
         if args.command == "chat":
             return _chat(args)
+        if args.command == "record":
+            return _record(args)
+        if args.command == "replay":
+            return _replay(args)
+        if args.command == "bedrock-local":
+            from agents.local_bedrock.__main__ import main as serve_local
+
+            return serve_local(["--host", args.host, "--port", str(args.port)])
     except (QuantError, ValidationError, OSError, LookupError, ValueError) as exc:
         print(f"stratigos {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1
@@ -190,11 +240,80 @@ def _summary(run_id: str, result: dict[str, Any], directory: Path) -> str:
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:
         lines += ["", explanation]
+    manifest = result.get("manifest")
+    if isinstance(manifest, dict):
+        lines += ["", *manifest_summary(manifest)]
     timings = result.get("timings") or {}
     if timings:
         lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     lines.append(f"Results: {directory / 'result.json'}, report: {directory / 'report.md'}")
     return "\n".join(lines)
+
+
+def manifest_summary(manifest: dict[str, Any]) -> list[str]:
+    """A few lines describing a run manifest: models, hashes, seed, versions, usage."""
+
+    def short(value: Any) -> str:
+        return str(value)[:12] if value else "-"
+
+    ids = manifest.get("model_ids") or {}
+    models = ", ".join(f"{role} {model}" for role, model in ids.items()) or "-"
+    prompts = manifest.get("prompt_hashes") or {}
+    prompt_text = ", ".join(f"{role} {short(h)}" for role, h in prompts.items()) or "-"
+    dataset = manifest.get("dataset") or {}
+    versions = manifest.get("package_versions") or {}
+    usage = manifest.get("usage") or {}
+    return [
+        f"Manifest: provider {manifest.get('model_provider')}; models: {models}",
+        f"  request {short(manifest.get('request_hash'))}, seed {manifest.get('seed')}, "
+        f"data {short(dataset.get('sha256'))} ({dataset.get('n_rows', '-')} rows x "
+        f"{dataset.get('n_columns', '-')} assets), tools {short(manifest.get('tool_schema_hash'))}",
+        f"  prompts: {prompt_text}",
+        f"  code: commit {short(manifest.get('git_commit'))}, stratigos "
+        f"{versions.get('stratigos') or '-'}, python {manifest.get('python_version') or '-'}",
+        f"  used: {usage.get('trials', 0)} trials, {usage.get('total_tokens', 0)} tokens, "
+        f"{usage.get('wall_time_s', 0.0):.1f} s (budgets: "
+        + ", ".join(f"{k} {v}" for k, v in (manifest.get("budgets") or {}).items())
+        + ")",
+    ]
+
+
+def _record(args: argparse.Namespace) -> int:
+    from graphs.recording import cassette_paths, record
+
+    cassette, snapshot = cassette_paths(args.name, args.dir)
+    result = record(args.name, session=args.session, directory=args.dir, target=args.target)
+    where = "Amazon Bedrock" if result["recorded_against"] == "bedrock" else "the local endpoint"
+    outcome = result["result"]
+    print(f"Recorded session {result['session']} ({result['api']}) against {where}.")
+    print(
+        f"  {outcome.get('n_trials')} trials, {len(outcome.get('event_types', []))} trace "
+        f"events; status {outcome.get('status')}"
+    )
+    print(f"  cassette: {cassette} ({cassette.stat().st_size} bytes)")
+    print(f"  snapshot: {snapshot}")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from graphs.replay import replay_reference
+
+    report = replay_reference(args.ref, cassettes=args.dir)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "name": report.name,
+                    "reproduced": report.reproduced,
+                    "error": report.error,
+                    "diff": report.diff,
+                },
+                indent=2,
+            )
+        )
+    else:
+        print(report.summary())
+    return 0 if report.reproduced else 1
 
 
 def _chat(args: argparse.Namespace) -> int:

@@ -305,7 +305,7 @@ def build_manifest(
     packages: Iterable[str] = DEFAULT_PACKAGES,
     created_at: datetime | None = None,
     tools: Iterable[Any] | None = None,
-    commit: str | None | Literal["auto"] = "auto",
+    commit: str | None = "auto",
 ) -> RunManifest:
     """A `RunManifest` with status "running" for a run about to start.
 

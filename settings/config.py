@@ -59,7 +59,14 @@ class Settings(BaseSettings):
     bedrock_model_ids: dict[str, str] = Field(
         default_factory=dict, description='Per-role overrides, e.g. {"explanation": "..."}.'
     )
-    bedrock_max_attempts: int = Field(default=3, ge=1, le=10, description="botocore retries.")
+    bedrock_max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per Bedrock call, the first included."
+    )
+    bedrock_streaming: bool = Field(
+        default=True,
+        description="Use ConverseStream where langchain-aws streams the model family; false "
+        "sends every call as plain Converse.",
+    )
     bedrock_read_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."

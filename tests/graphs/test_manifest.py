@@ -6,6 +6,7 @@ import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,11 @@ from graphs.manifest import (
     Usage,
     build_manifest,
     dataset_fingerprint,
+    git_commit,
     package_versions,
     request_hash,
+    tool_schema_hash,
+    tool_schemas,
 )
 from prompts import PROMPTS_DIR, prompt_hashes
 from quant.errors import DataError
@@ -202,3 +206,85 @@ def test_naive_timestamps_rejected() -> None:
             packages=[],
             created_at=datetime(2026, 1, 1),
         )
+
+
+# --------------------------------------------------------------------------- tool schemas, git
+
+
+def _reference_tool_hash(tools: list[Any]) -> str:
+    schemas = {t.name: t.args_schema.model_json_schema() for t in tools}
+    text = json.dumps(schemas, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _ArgsA(BaseModel):
+    """Arguments of a."""
+
+    x: int
+
+
+class _ArgsB(BaseModel):
+    """Arguments of b."""
+
+    y: float = 0.5
+
+
+class _ArgsBRenamed(BaseModel):
+    """Arguments of b."""
+
+    z: float = 0.5
+
+
+def _tools(b_args: type[BaseModel] = _ArgsB) -> list[Any]:
+    from langchain_core.tools import StructuredTool
+
+    return [
+        StructuredTool.from_function(lambda x: x, name="a", description="a", args_schema=_ArgsA),
+        StructuredTool.from_function(lambda **k: k, name="b", description="b", args_schema=b_args),
+    ]
+
+
+def test_tool_schema_hash_is_the_canonical_json_of_every_args_schema() -> None:
+    from tools import build_tools
+
+    tools = build_tools()
+    assert tool_schema_hash() == tool_schema_hash(tools) == _reference_tool_hash(tools)
+    assert tool_schema_hash(_tools()) == _reference_tool_hash(_tools())
+    assert tool_schema_hash(_tools()[::-1]) == tool_schema_hash(_tools())  # order-free
+    assert tool_schema_hash(_tools(_ArgsBRenamed)) != tool_schema_hash(_tools())
+    assert set(tool_schemas(tools)) == {t.name for t in tools}
+
+
+def test_git_commit_is_head_in_a_checkout_and_none_elsewhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    if shutil.which("git") is not None:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=False
+        )
+        expected = head.stdout.strip() if head.returncode == 0 else None
+        assert git_commit(here) == expected
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert git_commit(tmp_path) is None  # not a checkout
+    assert git_commit(tmp_path / "missing") is None  # not even a directory
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git executable at all
+    assert git_commit(here) is None
+
+
+def test_manifest_records_tool_hash_and_commit() -> None:
+    kw: dict[str, Any] = {"model_provider": "offline", "model_ids": {}, "packages": []}
+    m = build_manifest("r", {"seed": 2}, **kw)
+    assert m.tool_schema_hash == tool_schema_hash()
+    assert m.git_commit == git_commit()
+    other = build_manifest("r", {"seed": 2}, tools=_tools(), commit=None, **kw)
+    assert other.tool_schema_hash == _reference_tool_hash(_tools())
+    assert other.git_commit is None
+    assert RunManifest.from_json(m.to_json()) == m
+    # manifests written before these fields existed still load
+    old = json.loads(m.to_json())
+    del old["tool_schema_hash"], old["git_commit"]
+    assert RunManifest.model_validate(old).tool_schema_hash is None

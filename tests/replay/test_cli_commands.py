@@ -1,0 +1,150 @@
+"""The `record`, `replay` and `bedrock-local` commands, and the manifest in `optimize`'s output."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from api.cli import main
+from graphs.manifest import git_commit, tool_schema_hash
+from graphs.recording import cassette_paths, load_snapshot, secrets_in
+
+TINY = {
+    "universe": ["AAPL", "KO", "XOM"],
+    "start": "2012-01-01",
+    "n_paths": 10,
+    "horizon": 126,
+    "search_space": {
+        "target_vol": {"low": 0.05, "high": 0.2},
+        "weight_function": {"choices": ["inverse_vol"]},
+        "lookback": {"low": 21, "high": 63, "step": 21},
+        "rebalance_every": 21,
+    },
+    "budget": {"max_trials": 6, "batch_size": 6},
+    "seed": 3,
+}
+
+
+@pytest.fixture
+def offline_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    from settings import get_settings
+
+    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+    get_settings.cache_clear()
+    yield tmp_path / "data"
+    get_settings.cache_clear()
+
+
+def test_optimize_prints_the_manifest_and_replay_reproduces_the_run(
+    offline_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(TINY))
+    assert main(["optimize", "--request", str(request), "--run-id", "r1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    result = json.loads((offline_data / "runs" / "r1" / "result.json").read_text())
+    manifest = result["manifest"]
+    assert "Manifest: provider offline" in out
+    assert f"tools {tool_schema_hash()[:12]}" in out
+    assert f"data {manifest['dataset']['sha256'][:12]}" in out
+    assert f"seed {TINY['seed']}" in out
+    commit = git_commit()
+    assert manifest["git_commit"] == commit
+    if commit is not None:
+        assert f"commit {commit[:12]}" in out
+
+    assert main(["replay", "r1"]) == 0
+    assert "r1: reproduced exactly" in capsys.readouterr().out
+
+    # a stored result that the code no longer produces is reported, with the difference
+    result["explanation"]["text"] = "A different explanation."
+    result["best"]["config"]["lookback"] = 999
+    (offline_data / "runs" / "r1" / "result.json").write_text(json.dumps(result))
+    assert main(["replay", "r1", "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["reproduced"] is False
+    diff = "\n".join(report["diff"])
+    assert "best_config.lookback: expected 999, got" in diff
+    assert 'explanation: expected "A different explanation."' in diff
+
+
+def test_replay_of_an_unknown_reference_fails_cleanly(
+    offline_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["replay", "no-such-run-or-cassette"]) == 1
+    err = capsys.readouterr().err
+    assert "no cassette no-such-run-or-cassette" in err and "Traceback" not in err
+
+
+def test_record_then_replay_a_cassette_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A developer's loop: record against the local endpoint, then replay offline (exit 0);
+    a snapshot that no longer matches makes `replay` exit 1 with a diff."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    folder = tmp_path / "cassettes"
+    args = ["record", "mine", "--session", "optimization", "--dir", str(folder)]
+    assert main([*args, "--target", "local"]) == 0
+    out = capsys.readouterr().out
+    assert "against the local endpoint" in out
+    cassette, snapshot_path = cassette_paths("mine", folder)
+    assert cassette.is_file() and snapshot_path.is_file()
+    assert secrets_in(cassette.read_text()) == []
+    assert len(yaml.safe_load(cassette.read_text())["interactions"]) > 3
+    snapshot = load_snapshot("mine", folder)
+    assert snapshot["session"] == "optimization" and snapshot["api"] == "converse"
+    assert snapshot["recorded_against"] == "local-endpoint"
+
+    assert main(["replay", str(cassette)]) == 0
+    assert "mine: reproduced exactly" in capsys.readouterr().out
+
+    snapshot["result"]["explanation"] = "Not what the agents wrote."
+    snapshot_path.write_text(json.dumps(snapshot))
+    assert main(["replay", "mine", "--dir", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert "mine: NOT reproduced" in out
+    assert 'result.explanation: expected "Not what the agents wrote."' in out
+
+
+def test_record_rejects_an_unknown_session(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["record", "whatever", "--dir", str(tmp_path)]) == 1
+    assert "unknown session 'whatever'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_bedrock_local_serves_in_the_foreground() -> None:
+    executable = Path(sys.executable).with_name("stratigos")
+    process = subprocess.Popen(
+        [str(executable), "bedrock-local", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("local Bedrock endpoint on http://127.0.0.1:")
+        url = first.split(" on ", 1)[1].strip()
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"{url}/ping", timeout=10) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
