@@ -15,6 +15,7 @@ by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlie
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage
@@ -40,7 +41,10 @@ TOOLS_OF = {
 }
 """The tools each specialist may use in the chat."""
 
-_TOOLS: dict[str, list[Any]] = {}
+MAX_THREAD_CONTEXTS = 256
+"""Chat threads whose tool contexts (and artifacts) stay in memory, least recently used dropped."""
+
+_TOOLS: OrderedDict[str, list[Any]] = OrderedDict()
 """Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
@@ -94,6 +98,9 @@ def _tools(role: str, config: RunnableConfig) -> list[Any]:
     thread = _thread(config)
     if thread not in _TOOLS:
         _TOOLS[thread] = build_tools(ToolContext())
+        while len(_TOOLS) > MAX_THREAD_CONTEXTS:
+            _TOOLS.popitem(last=False)
+    _TOOLS.move_to_end(thread)
     names = TOOLS_OF.get(role, ())
     return [tool for tool in _TOOLS[thread] if tool.name in names]
 

@@ -16,9 +16,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.types import Command
 
 from graphs.assistant import bind_settings, build_assistant_graph
-from graphs.run import RECURSION_LIMIT, checkpointer
+from graphs.run import RECURSION_LIMIT
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
+from store.checkpoints import checkpointer
 
 
 @dataclass

@@ -4,7 +4,8 @@
 one whose process stopped (killed, or a crash) from its last checkpoint. Both stream the graph
 with `stream_mode=["updates", "messages", "custom"]`, turn what it streams into sequence-numbered
 `TraceEvent`s (`graphs.events`), hand each to `on_event` and append it to the run's
-`events.jsonl`. Checkpoints go to the SQLite file `settings.checkpoint_path`; each run's files go
+`events.jsonl`. Checkpoints go to the store's checkpointer (`store.checkpoints`: the SQLite file
+`settings.checkpoint_path` by default, DynamoDB with S3 offload on AWS); each run's files go
 to `<data_dir>/runs/<run_id>/`: `request.json`, `events.jsonl`, `result.json` (best
 configuration, every trial, convergence, per-scenario metrics, risk review, explanation, manifest
 and timings) and `report.md`.
@@ -13,16 +14,11 @@ and timings) and `report.md`.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from langgraph.checkpoint.sqlite import SqliteSaver
 
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
@@ -31,6 +27,7 @@ from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
+from store.checkpoints import checkpointer
 
 RECURSION_LIMIT = 100_000
 """LangGraph steps allowed per run (about four per batch); budgets end runs long before."""
@@ -73,19 +70,6 @@ def run_directory(run_id: str, settings: Settings | None = None) -> Path:
     """`<data_dir>/runs/<run_id>` (not created)."""
     settings = settings or get_settings()
     return settings.data_dir / "runs" / run_id
-
-
-@contextmanager
-def checkpointer(settings: Settings | None = None) -> Iterator[SqliteSaver]:
-    """The SQLite checkpointer in the data directory (WAL mode)."""
-    settings = settings or get_settings()
-    settings.ensure_data_dir()
-    connection = sqlite3.connect(settings.checkpoint_path, check_same_thread=False)
-    try:
-        connection.execute("PRAGMA journal_mode=WAL")
-        yield SqliteSaver(connection)
-    finally:
-        connection.close()
 
 
 def run_optimization(

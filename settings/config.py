@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -68,6 +68,31 @@ class Settings(BaseSettings):
         "sends every call as plain Converse.",
     )
     bedrock_read_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
+    store_backend: Literal["sqlite", "aws"] = Field(
+        default="sqlite", description="Persistence: the embedded SQLite file, or DynamoDB + S3."
+    )
+    store_sqlite_path: Path | None = Field(
+        default=None, description="The SQLite store file (default <data_dir>/store.sqlite)."
+    )
+    store_aws_region: str = "us-east-1"
+    store_aws_endpoint_url: str | None = Field(
+        default=None, description="Another DynamoDB/S3 endpoint (e.g. a moto server)."
+    )
+    store_table_prefix: str = Field(
+        default="stratigos-", description="DynamoDB tables <prefix>store, <prefix>checkpoints."
+    )
+    store_s3_bucket: str = "stratigos-data"
+    store_max_attempts: int = Field(default=3, ge=1, le=10)
+    store_connect_timeout: float = Field(default=5.0, gt=0, description="Seconds.")
+    store_read_timeout: float = Field(default=30.0, gt=0, description="Seconds.")
+    store_inline_limit_bytes: int = Field(
+        default=100_000, ge=0, le=350_000, description="Larger results go to S3."
+    )
+    store_api_key_pepper: SecretStr = Field(
+        default=SecretStr("stratigos-local-pepper"),
+        description="Secret keyed into API key hashes: set it in production, never change it.",
+    )
+    store_checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."
     )

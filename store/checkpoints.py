@@ -1,0 +1,61 @@
+"""LangGraph checkpointers: the SQLite saver (default) or `DynamoDBSaver` with S3 offload (AWS)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from settings import Settings, get_settings
+from store.aws import boto_config
+from store.base import StoreUnavailableError
+from store.factory import StoreConfig
+
+
+@contextmanager
+def checkpointer(
+    settings: Settings | None = None, config: StoreConfig | None = None
+) -> Iterator[BaseCheckpointSaver[str]]:
+    """The checkpointer of the configured backend, open for the `with` block.
+
+    `sqlite`: `langgraph.checkpoint.sqlite.SqliteSaver` on `settings.checkpoint_path` (WAL mode).
+    `aws`: `langgraph_checkpoint_aws.DynamoDBSaver` on the table `config.checkpoint_table`;
+    checkpoints above 350 KB are offloaded to `s3://<s3_bucket>/checkpoints/`; items expire after
+    `checkpoint_ttl_seconds` when set.
+    """
+    settings = settings or get_settings()
+    config = config or StoreConfig.from_settings(settings)
+    if config.backend == "aws":
+        from langgraph_checkpoint_aws import DynamoDBSaver
+
+        yield DynamoDBSaver(
+            table_name=config.checkpoint_table,
+            region_name=config.aws_region,
+            endpoint_url=config.aws_endpoint_url,
+            boto_config=boto_config(
+                config.max_attempts, config.connect_timeout, config.read_timeout
+            ),
+            ttl_seconds=config.checkpoint_ttl_seconds,
+            s3_offload_config={
+                "bucket_name": config.s3_bucket,
+                "endpoint_url": config.aws_endpoint_url,
+                "key_prefix": "checkpoints",
+            },
+        )
+        return
+    from langgraph.checkpoint.sqlite import SqliteSaver
+
+    try:
+        settings.ensure_data_dir()
+        connection = sqlite3.connect(settings.checkpoint_path, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreUnavailableError(
+            f"cannot open the checkpoint file {settings.checkpoint_path}: {exc}"
+        ) from exc
+    try:
+        yield SqliteSaver(connection)
+    finally:
+        connection.close()

@@ -1,0 +1,141 @@
+"""Fixtures for the store tests: a moto server on loopback, fake AWS credentials, a fake clock
+and the `store` fixture parametrized over both backends (the contract suite runs on each)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from moto.server import ThreadedMotoServer
+
+from store.aws import AWSStore, create_tables
+from store.base import Store
+from store.sqlite import SQLiteStore
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+INLINE_LIMIT = 20_000
+"""Results above this many bytes go to S3 in the AWS store under test."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (on 127.0.0.1)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class FakeClock:
+    """A settable clock: `clock()` returns `now`; `advance(seconds)` moves it forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fake credentials for one test (moto accepts any); restored afterwards so that later
+    tests do not see AWS credentials (they switch the model provider to Bedrock)."""
+    for key, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server (DynamoDB, S3) on 127.0.0.1 at a free port, for the whole session."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
+    """Fresh table and bucket names for one test, created on the moto server (the checkpoint
+    table name is reserved but only created by the tests that need it)."""
+    suffix = uuid.uuid4().hex[:10]
+    names = {
+        "table": f"test-{suffix}-store",
+        "bucket": f"test-{suffix}-bucket",
+        "checkpoints": f"test-{suffix}-checkpoints",
+    }
+    create_tables(names["table"], names["bucket"], endpoint_url=moto_endpoint)
+    return names
+
+
+def make_aws_store(endpoint: str, names: dict[str, str], clock: FakeClock) -> AWSStore:
+    return AWSStore(
+        names["table"],
+        names["bucket"],
+        endpoint_url=endpoint,
+        max_attempts=2,
+        inline_limit_bytes=INLINE_LIMIT,
+        api_key_pepper="test-pepper",
+        clock=clock,
+    )
+
+
+@pytest.fixture(params=["sqlite", "aws"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+    """The contract suite's store: SQLite in a temp dir, or DynamoDB + S3 on moto."""
+    if request.param == "sqlite":
+        s: Store = SQLiteStore(tmp_path / "store.sqlite", api_key_pepper="test-pepper", clock=clock)
+    else:
+        endpoint = request.getfixturevalue("moto_endpoint")
+        names = request.getfixturevalue("aws_names")
+        s = make_aws_store(endpoint, names, clock)
+    yield s
+    s.close()
+
+
+def dump_everything(store: Store) -> bytes:
+    """Every byte the store persisted: the SQLite files, or every DynamoDB item and S3 object."""
+    if isinstance(store, SQLiteStore):
+        store.close()  # checkpoint nothing away: read the main file and the WAL as they are
+        parts = [
+            p.read_bytes()
+            for p in store.path.parent.iterdir()
+            if p.name.startswith(store.path.name)
+        ]
+        return b"".join(parts)
+    assert isinstance(store, AWSStore)
+    out: list[bytes] = []
+    for page in store.ddb.get_paginator("scan").paginate(TableName=store.table):
+        out.append(json.dumps(page["Items"]).encode())
+    s3 = store.s3
+    for obj in s3.list_objects_v2(Bucket=store.bucket).get("Contents", []):
+        out.append(s3.get_object(Bucket=store.bucket, Key=obj["Key"])["Body"].read())
+    return b"".join(out)
+
+
+def s3_keys(store: AWSStore) -> list[str]:
+    """Keys of the store's bucket."""
+    contents = store.s3.list_objects_v2(Bucket=store.bucket).get("Contents", [])
+    return [o["Key"] for o in contents]
+
+
+@pytest.fixture
+def store_aws(moto_endpoint: str, aws_names: dict[str, str], clock: FakeClock) -> AWSStore:
+    """The AWS store alone (for backend-specific tests)."""
+    return make_aws_store(moto_endpoint, aws_names, clock)

@@ -1,0 +1,108 @@
+"""SQLite specifics: file settings, migrations, unavailability (unwritable path, full disk),
+thread safety."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from store.base import NotFoundError, StoreUnavailableError, Trial
+from store.sqlite import SCHEMA_VERSION, SQLiteStore
+from tests.store.conftest import FakeClock
+from tests.store.test_contract import ALICE, events, running_job
+
+
+def test_file_settings_and_schema_version(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "dir" / "store.sqlite"
+    store = SQLiteStore(path)
+    job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
+    assert path.is_file()
+    assert store.schema_version() == SCHEMA_VERSION
+    conn = store._conn()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    store.close()
+    # reopening keeps the data and does not re-run migrations
+    again = SQLiteStore(path)
+    assert again.get_job(ALICE, job.id) == job
+    assert again.schema_version() == SCHEMA_VERSION
+    again.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    with pytest.raises(StoreUnavailableError, match="newer"):
+        SQLiteStore(path)
+
+
+def test_unwritable_path(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with pytest.raises(StoreUnavailableError) as info:
+        SQLiteStore(blocker / "store.sqlite")
+    assert str(blocker) in str(info.value)
+    assert not isinstance(info.value, OSError)
+
+
+def test_directory_as_database_file(tmp_path: Path) -> None:
+    (tmp_path / "store.sqlite").mkdir()
+    with pytest.raises(StoreUnavailableError, match=r"store\.sqlite"):
+        SQLiteStore(tmp_path / "store.sqlite")
+
+
+def test_full_disk_never_marks_success(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = SQLiteStore(tmp_path / "store.sqlite", max_db_bytes=256 * 1024, clock=clock)
+    job_id = running_job(store)
+    big = {"blob": "x" * (1024 * 1024)}
+    with pytest.raises(StoreUnavailableError, match="full"):
+        store.complete_job(ALICE, job_id, big, worker="w1")
+    job = store.get_job(ALICE, job_id)
+    assert job.status == "running" and job.lease_owner == "w1"
+    with pytest.raises(NotFoundError, match="no result"):
+        store.get_result(ALICE, job_id)
+    # the store keeps working for what fits: the worker records the failure
+    failed = store.transition(ALICE, job_id, ["running"], "failed", error="disk full")
+    assert failed.status == "failed"
+    store.close()
+
+
+def test_many_threads_append_and_claim(tmp_path: Path) -> None:
+    clock = FakeClock()
+    store = SQLiteStore(tmp_path / "store.sqlite", clock=clock)
+    job_id = running_job(store)
+    errors: list[BaseException] = []
+
+    def worker(i: int) -> None:
+        try:
+            run = f"run_{i}"
+            for start in range(1, 201, 20):
+                store.append_events(ALICE, run, events(run, range(start, start + 20), clock))
+            store.put_trials(ALICE, job_id, [Trial(i * 100 + n, {"i": i}) for n in range(100)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    for i in range(6):
+        assert [e.seq for e in store.events(ALICE, f"run_{i}")] == list(range(1, 201))
+    assert len(store.trials(ALICE, job_id, limit=1000).items) == 600
+    store.close()
+
+
+def test_closed_store_reports_unavailable(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.sqlite")
+    store.close()
+    with pytest.raises(StoreUnavailableError, match="closed"):
+        store.list_jobs(ALICE)
