@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -93,6 +93,55 @@ class Settings(BaseSettings):
         description="Secret keyed into API key hashes: set it in production, never change it.",
     )
     store_checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
+    compute_backend: Literal["local", "ray", "sagemaker"] = Field(
+        default="local", description="local, ray or sagemaker."
+    )
+    compute_timeout_s: float | None = Field(
+        default=None, gt=0, description="Seconds a `map` call may take (None: no limit)."
+    )
+
+    # local
+    compute_workers: int | None = Field(
+        default=None, ge=0, description="Worker processes (None: os.cpu_count(); 0: in-process)."
+    )
+    compute_threads_per_worker: int | None = Field(
+        default=None, ge=1, description="numba/BLAS threads per worker (None: cores / workers)."
+    )
+    compute_start_method: Literal["forkserver", "spawn"] = "forkserver"
+
+    # ray
+    compute_ray_address: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "STRATIGOS_COMPUTE_RAY_ADDRESS", "RAY_ADDRESS", "compute_ray_address"
+        ),
+        description="Ray cluster to connect to (e.g. ray://head:10001); None starts a local one.",
+    )
+    compute_ray_num_cpus: int | None = Field(
+        default=None, ge=1, description="CPUs of a local Ray cluster (None: all)."
+    )
+    compute_ray_max_retries: int = Field(
+        default=0, ge=0, description="Ray retries of a task whose worker died."
+    )
+
+    # sagemaker
+    compute_sagemaker_bucket: str | None = None
+    compute_sagemaker_prefix: str = "stratigos/compute"
+    compute_sagemaker_role_arn: str | None = None
+    compute_sagemaker_image_uri: str | None = None
+    compute_sagemaker_instance_type: str = "ml.m5.xlarge"
+    compute_sagemaker_instance_count: int = Field(default=1, ge=1)
+    compute_sagemaker_volume_gb: int = Field(default=30, ge=1)
+    compute_sagemaker_max_runtime_s: int = Field(default=3600, ge=1)
+    compute_sagemaker_poll_s: float = Field(default=5.0, gt=0)
+    compute_sagemaker_max_poll_s: float = Field(default=60.0, gt=0)
+    compute_sagemaker_max_attempts: int = Field(
+        default=3, ge=1, description="botocore attempts per call."
+    )
+    compute_aws_region: str | None = None
+    compute_aws_endpoint_url: str | None = Field(
+        default=None, description="Endpoint for S3 and SageMaker (e.g. a local moto server)."
+    )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."
     )

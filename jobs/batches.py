@@ -1,0 +1,626 @@
+"""Shards of a sweep batch: what a compute backend ships to a worker, and what comes back.
+
+A sweep batch is C `StrategyConfig`s evaluated on S scenarios of P paths x T days. A
+`BatchShard` is a slice of it: some configs x one scenario x all its paths, plus the safe rate
+(annual). It carries what is needed to rebuild its inputs, not the paths themselves:
+
+- `ScenarioSpec`: the seeded scenario request (history, scenario name, n_paths, horizon, seed,
+  method, block size). The worker regenerates the scenario with `quant.scenarios.
+  generate_scenarios(names=(name,))`; scenario streams are seeded per name
+  (`scenario_stream(seed, name)`), so one scenario generated alone has the same paths as in the
+  full set. The history is either `EmbeddedHistory` (tickers and a date range of the embedded
+  S&P 500 data, as `graphs.resources` loads it) or `ArrayHistory` (the daily returns table
+  itself, small: days x assets).
+- `PathInputs`: the scenario paths themselves (risky (P, T), optionally assets (P, T, N)), for
+  generic use with small shards.
+
+`evaluate_shard(shard)` is the one pure function every backend runs: it rebuilds the inputs
+(cached per process, keyed by the spec's content hash) and calls
+`quant.search_runner.evaluate_path_means`, exactly what `graphs.optimization.evaluate` does for
+one scenario. A `ShardResult` holds the path means per metric per config ([C] each, annualised
+as the engine reports them; VaR, CVaR and drawdown positive = loss) and, when the shard asks for
+them, the per-path Sharpe ratios [C, P].
+
+Serialisation: `to_json()` / `from_json()` give one self-contained JSON document per shard or
+result (float arrays stored as base64 of little-endian float64 bytes, floats as shortest
+round-trip reprs), so a shard read back is bit-for-bit the shard written, and one shard is one
+S3 object (SageMaker's `ShardedByS3Key` distributes objects, so a shard must never span two).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import socket
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from jobs.backends.base import ShardError, describe_exception
+from quant.errors import DataError
+from quant.search_runner import ScenarioData, as_scenarios, evaluate_path_means
+from quant.strategy import StrategyConfig
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ArrayHistory",
+    "BatchShard",
+    "EmbeddedHistory",
+    "PathInputs",
+    "ScenarioSpec",
+    "ShardResult",
+    "clear_input_cache",
+    "evaluate_shard",
+    "make_shards",
+    "path_means",
+    "run_shard",
+    "worker_name",
+]
+
+SCHEMA_VERSION = 1
+"""Version of the shard and result JSON documents."""
+
+INPUT_CACHE_SIZE = 8
+"""Rebuilt scenario inputs kept per process (a 300-path, 252-day, 20-asset scenario is ~12 MB)."""
+
+
+# --------------------------------------------------------------------------------------------
+# arrays in JSON
+# --------------------------------------------------------------------------------------------
+def encode_array(array: np.ndarray) -> dict[str, Any]:
+    """A float64 array as JSON: shape and base64 of its little-endian C-order bytes (exact)."""
+    values = np.ascontiguousarray(array, dtype="<f8")
+    return {
+        "dtype": "<f8",
+        "shape": list(values.shape),
+        "b64": base64.b64encode(values.tobytes()).decode("ascii"),
+    }
+
+
+def decode_array(doc: Mapping[str, Any]) -> np.ndarray:
+    """Inverse of `encode_array` (a new, writable, native-endian float64 array)."""
+    if doc.get("dtype") != "<f8":
+        raise DataError(f"array dtype must be '<f8', got {doc.get('dtype')!r}")
+    shape = tuple(int(n) for n in doc["shape"])
+    raw = base64.b64decode(doc["b64"])
+    values = np.frombuffer(raw, dtype="<f8")
+    if values.size != int(np.prod(shape)):
+        raise DataError(f"array of shape {shape} cannot hold {values.size} values")
+    return values.reshape(shape).astype(np.float64)
+
+
+def _array_digest(array: np.ndarray | None) -> str:
+    if array is None:
+        return "none"
+    values = np.ascontiguousarray(array, dtype="<f8")
+    return f"{values.shape}:{hashlib.sha256(values.tobytes()).hexdigest()}"
+
+
+# --------------------------------------------------------------------------------------------
+# histories and inputs
+# --------------------------------------------------------------------------------------------
+_EMBEDDED: tuple[pd.DataFrame, pd.Series] | None = None
+_EMBEDDED_LOCK = threading.Lock()
+
+
+def _embedded_data() -> tuple[pd.DataFrame, pd.Series]:
+    """The embedded S&P 500 daily simple returns (20 stocks) and the index's; loaded once."""
+    global _EMBEDDED
+    with _EMBEDDED_LOCK:
+        if _EMBEDDED is None:
+            from quant.data import load_sp500_index, load_sp500_prices, to_returns
+
+            assets = to_returns(load_sp500_prices())
+            index = to_returns(load_sp500_index()).iloc[:, 0].rename("SP500")
+            _EMBEDDED = (assets, index)
+        return _EMBEDDED
+
+
+@dataclass(frozen=True)
+class EmbeddedHistory:
+    """History from the embedded S&P 500 dataset: `tickers` on [start, end] (ISO timestamps).
+
+    `use_market`: identify regimes with the S&P 500 index (as `graphs.resources` does when the
+    index covers every day of the range); False uses the equal-weight portfolio of the tickers.
+    """
+
+    tickers: tuple[str, ...]
+    start: str
+    end: str
+    use_market: bool = True
+
+    @classmethod
+    def from_returns(cls, returns: pd.DataFrame, *, use_market: bool = True) -> EmbeddedHistory:
+        """The history that reloads exactly `returns` (its columns, first and last dates)."""
+        index = pd.DatetimeIndex(returns.index)
+        return cls(
+            tickers=tuple(str(c) for c in returns.columns),
+            start=index[0].isoformat(),
+            end=index[-1].isoformat(),
+            use_market=use_market,
+        )
+
+    def load(self) -> tuple[pd.DataFrame, pd.Series | None]:
+        """(daily simple returns [days x tickers], market returns aligned on them or None)."""
+        assets, index = _embedded_data()
+        lo, hi = pd.Timestamp(self.start), pd.Timestamp(self.end)
+        unknown = [t for t in self.tickers if t not in assets.columns]
+        if unknown:
+            raise DataError(f"tickers not in the embedded data: {', '.join(unknown)}")
+        returns = assets.loc[lo:hi, list(self.tickers)].copy()
+        if returns.empty:
+            raise DataError(f"the embedded data holds no day in {self.start}..{self.end}")
+        market: pd.Series | None = None
+        if self.use_market:
+            market = index.loc[lo:hi].reindex(returns.index)
+            if market.isna().any():
+                market = None
+        return returns, market
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "kind": "embedded",
+            "tickers": list(self.tickers),
+            "start": self.start,
+            "end": self.end,
+            "use_market": self.use_market,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class ArrayHistory:
+    """History given as arrays: `returns` [days, assets] daily simple returns, `assets` their
+    names, `market` [days] market returns for regime identification (None: equal weight)."""
+
+    returns: np.ndarray
+    assets: tuple[str, ...]
+    market: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.returns, dtype=np.float64)
+        if values.ndim != 2 or values.shape[1] != len(self.assets):
+            raise DataError(
+                f"ArrayHistory.returns must be [days, {len(self.assets)} assets], got shape "
+                f"{values.shape}"
+            )
+        if self.market is not None and np.shape(self.market) != (values.shape[0],):
+            raise DataError(
+                f"ArrayHistory.market must have one value per day ({values.shape[0]}), got shape "
+                f"{np.shape(self.market)}"
+            )
+
+    @classmethod
+    def from_frame(cls, returns: pd.DataFrame, market: pd.Series | None = None) -> ArrayHistory:
+        """From a returns table and an optional market series aligned on its rows."""
+        values = returns.to_numpy(dtype=np.float64)
+        aligned = None if market is None else market.reindex(returns.index).to_numpy(np.float64)
+        return cls(values, tuple(str(c) for c in returns.columns), aligned)
+
+    def load(self) -> tuple[pd.DataFrame, pd.Series | None]:
+        """(returns table on a day-number index, market series on the same index or None)."""
+        frame = pd.DataFrame(np.asarray(self.returns, dtype=np.float64), columns=list(self.assets))
+        market = None if self.market is None else pd.Series(self.market, index=frame.index)
+        return frame, market
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (arrays base64-encoded)."""
+        return {
+            "kind": "array",
+            "assets": list(self.assets),
+            "returns": encode_array(self.returns),
+            "market": None if self.market is None else encode_array(self.market),
+        }
+
+
+History = EmbeddedHistory | ArrayHistory
+
+
+def _history_from_dict(doc: Mapping[str, Any]) -> History:
+    kind = doc.get("kind")
+    if kind == "embedded":
+        return EmbeddedHistory(
+            tickers=tuple(str(t) for t in doc["tickers"]),
+            start=str(doc["start"]),
+            end=str(doc["end"]),
+            use_market=bool(doc.get("use_market", True)),
+        )
+    if kind == "array":
+        market = doc.get("market")
+        return ArrayHistory(
+            returns=decode_array(doc["returns"]),
+            assets=tuple(str(a) for a in doc["assets"]),
+            market=None if market is None else decode_array(market),
+        )
+    raise DataError(f"history kind must be 'embedded' or 'array', got {kind!r}")
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioSpec:
+    """One scenario regenerated from a seeded request (see `quant.scenarios.generate_scenarios`).
+
+    `name`: bull, bear, high_vol, low_vol or base. `n_paths` paths of `horizon` days; `seed` the
+    request's seed; `method` block_bootstrap or gbm; `block_size` in days.
+    """
+
+    name: str
+    history: History
+    n_paths: int
+    horizon: int
+    seed: int
+    method: Literal["block_bootstrap", "gbm"] = "block_bootstrap"
+    block_size: int = 20
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "kind": "scenario",
+            "name": self.name,
+            "history": self.history.to_dict(),
+            "n_paths": int(self.n_paths),
+            "horizon": int(self.horizon),
+            "seed": int(self.seed),
+            "method": self.method,
+            "block_size": int(self.block_size),
+        }
+
+    def cache_key(self) -> str:
+        """Content hash identifying the inputs this spec rebuilds."""
+        doc = self.to_dict()
+        if isinstance(self.history, ArrayHistory):
+            doc["history"] = {
+                "kind": "array",
+                "assets": list(self.history.assets),
+                "returns": _array_digest(self.history.returns),
+                "market": _array_digest(self.history.market),
+            }
+        text = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def build(self) -> ScenarioData:
+        """The scenario's `ScenarioData` (risky series and, with several assets, asset paths)."""
+        from quant.scenarios import generate_scenarios
+
+        returns, market = self.history.load()
+        scenarios = generate_scenarios(
+            returns,
+            names=(self.name,),
+            n_paths=self.n_paths,
+            horizon=self.horizon,
+            seed=self.seed,
+            method=self.method,
+            block_size=self.block_size,
+            market=market,
+        )
+        return as_scenarios(scenarios)[self.name]
+
+
+@dataclass(frozen=True, eq=False)
+class PathInputs:
+    """One scenario's paths given directly: `risky` [P, T] daily simple returns and, for
+    optimizer sleeves, `assets` [P, T, N]."""
+
+    name: str
+    risky: np.ndarray
+    assets: np.ndarray | None = None
+
+    @classmethod
+    def from_data(cls, name: str, data: ScenarioData) -> PathInputs:
+        """From a `quant.search_runner.ScenarioData`."""
+        return cls(name, data.risky, data.assets)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (arrays base64-encoded)."""
+        return {
+            "kind": "paths",
+            "name": self.name,
+            "risky": encode_array(self.risky),
+            "assets": None if self.assets is None else encode_array(self.assets),
+        }
+
+    def cache_key(self) -> str:
+        """Content hash of the paths."""
+        text = f"paths:{self.name}:{_array_digest(self.risky)}:{_array_digest(self.assets)}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def build(self) -> ScenarioData:
+        """The paths as `ScenarioData` (validated: finite, float64)."""
+        if self.assets is not None:
+            data = as_scenarios({self.name: self.assets})[self.name]
+            return ScenarioData(np.ascontiguousarray(self.risky, dtype=np.float64), data.assets)
+        return as_scenarios({self.name: self.risky})[self.name]
+
+
+Inputs = ScenarioSpec | PathInputs
+
+
+def _inputs_from_dict(doc: Mapping[str, Any]) -> Inputs:
+    kind = doc.get("kind")
+    if kind == "scenario":
+        return ScenarioSpec(
+            name=str(doc["name"]),
+            history=_history_from_dict(doc["history"]),
+            n_paths=int(doc["n_paths"]),
+            horizon=int(doc["horizon"]),
+            seed=int(doc["seed"]),
+            method=doc.get("method", "block_bootstrap"),
+            block_size=int(doc.get("block_size", 20)),
+        )
+    if kind == "paths":
+        assets = doc.get("assets")
+        return PathInputs(
+            name=str(doc["name"]),
+            risky=decode_array(doc["risky"]),
+            assets=None if assets is None else decode_array(assets),
+        )
+    raise DataError(f"inputs kind must be 'scenario' or 'paths', got {kind!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# shards and results
+# --------------------------------------------------------------------------------------------
+def _as_config(item: StrategyConfig | Mapping[str, Any]) -> StrategyConfig:
+    return item if isinstance(item, StrategyConfig) else StrategyConfig.model_validate(item)
+
+
+@dataclass(frozen=True, eq=False)
+class BatchShard:
+    """Configs x one scenario x its paths: the unit of work of a compute backend.
+
+    `shard_id`: unique within a `map` call (results are matched by it). `configs`: the
+    `StrategyConfig`s (mappings are validated into them). `inputs`: how to rebuild the scenario.
+    `safe`: the safe asset's annual rate, passed to the engine as is. `sharpe_paths`: also return
+    the per-path Sharpe ratios [C, P].
+    """
+
+    shard_id: str
+    configs: Sequence[StrategyConfig]
+    inputs: Inputs
+    safe: float = 0.02
+    sharpe_paths: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.shard_id, str) or not self.shard_id:
+            raise ValueError(f"shard_id must be a non-empty string, got {self.shard_id!r}")
+        object.__setattr__(self, "configs", tuple(_as_config(c) for c in self.configs))
+        object.__setattr__(self, "safe", float(self.safe))
+
+    @property
+    def scenario(self) -> str:
+        """Name of the shard's scenario."""
+        return self.inputs.name
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "shard_id": self.shard_id,
+            "safe": self.safe,
+            "sharpe_paths": self.sharpe_paths,
+            "configs": [c.model_dump(mode="json") for c in self.configs],
+            "inputs": self.inputs.to_dict(),
+        }
+
+    def to_json(self) -> str:
+        """One self-contained JSON document."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> BatchShard:
+        """Inverse of `to_dict`; raises `DataError` for another schema version."""
+        if doc.get("schema") != SCHEMA_VERSION:
+            raise DataError(
+                f"shard schema must be {SCHEMA_VERSION}, got {doc.get('schema')!r} (shard "
+                f"{doc.get('shard_id')!r})"
+            )
+        return cls(
+            shard_id=str(doc["shard_id"]),
+            configs=tuple(StrategyConfig.model_validate(c) for c in doc["configs"]),
+            inputs=_inputs_from_dict(doc["inputs"]),
+            safe=float(doc["safe"]),
+            sharpe_paths=bool(doc.get("sharpe_paths", False)),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> BatchShard:
+        """Inverse of `to_json`."""
+        return cls.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True, eq=False)
+class ShardResult:
+    """What a shard's evaluation gives.
+
+    `means[metric]`: [C] path means of the engine's metric per config, in the shard's config
+    order (`config_ids`). `sharpe_paths`: [C, P] per-path annualised Sharpe ratios, or None.
+    `host` and `elapsed_s` (seconds) say where and how long; they are not part of the values.
+    """
+
+    shard_id: str
+    scenario: str
+    config_ids: tuple[str, ...]
+    means: dict[str, np.ndarray]
+    sharpe_paths: np.ndarray | None = None
+    host: str = ""
+    elapsed_s: float = field(default=0.0, compare=False)
+
+    def same_values(self, other: ShardResult) -> bool:
+        """True when both hold bit-for-bit the same values for the same shard and configs."""
+        if (self.shard_id, self.scenario, self.config_ids) != (
+            other.shard_id,
+            other.scenario,
+            other.config_ids,
+        ):
+            return False
+        if list(self.means) != list(other.means):
+            return False
+        if not all(
+            np.array_equal(self.means[m], other.means[m], equal_nan=True) for m in self.means
+        ):
+            return False
+        if self.sharpe_paths is None or other.sharpe_paths is None:
+            return self.sharpe_paths is None and other.sharpe_paths is None
+        return bool(np.array_equal(self.sharpe_paths, other.sharpe_paths, equal_nan=True))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (arrays base64-encoded, so NaN and every bit survive)."""
+        return {
+            "schema": SCHEMA_VERSION,
+            "shard_id": self.shard_id,
+            "scenario": self.scenario,
+            "config_ids": list(self.config_ids),
+            "means": {m: encode_array(v) for m, v in self.means.items()},
+            "sharpe_paths": None if self.sharpe_paths is None else encode_array(self.sharpe_paths),
+            "host": self.host,
+            "elapsed_s": float(self.elapsed_s),
+        }
+
+    def to_json(self) -> str:
+        """One self-contained JSON document."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> ShardResult:
+        """Inverse of `to_dict`."""
+        if doc.get("schema") != SCHEMA_VERSION:
+            raise DataError(f"result schema must be {SCHEMA_VERSION}, got {doc.get('schema')!r}")
+        sharpe = doc.get("sharpe_paths")
+        return cls(
+            shard_id=str(doc["shard_id"]),
+            scenario=str(doc["scenario"]),
+            config_ids=tuple(str(c) for c in doc["config_ids"]),
+            means={str(m): decode_array(v) for m, v in doc["means"].items()},
+            sharpe_paths=None if sharpe is None else decode_array(sharpe),
+            host=str(doc.get("host", "")),
+            elapsed_s=float(doc.get("elapsed_s", 0.0)),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> ShardResult:
+        """Inverse of `to_json`."""
+        return cls.from_dict(json.loads(text))
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation
+# --------------------------------------------------------------------------------------------
+_CACHE: OrderedDict[str, ScenarioData] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def clear_input_cache() -> None:
+    """Forget the scenario inputs rebuilt in this process."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _scenario_data(inputs: Inputs) -> ScenarioData:
+    key = inputs.cache_key()
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    data = inputs.build()
+    with _CACHE_LOCK:
+        _CACHE[key] = data
+        while len(_CACHE) > INPUT_CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return data
+
+
+def evaluate_shard(shard: BatchShard, *, host: str = "") -> ShardResult:
+    """Evaluate `shard` in this process (pure: the same shard always gives the same values).
+
+    Raises whatever the inputs or the engine raise (`quant.errors` subclasses for bad data or
+    configs); backends call `run_shard`, which wraps them in `ShardError`.
+    """
+    started = time.perf_counter()
+    data = _scenario_data(shard.inputs)
+    name = shard.scenario
+    means, sharpe = evaluate_path_means(list(shard.configs), {name: data}, safe=shard.safe)
+    return ShardResult(
+        shard_id=shard.shard_id,
+        scenario=name,
+        config_ids=tuple(c.config_id for c in shard.configs),
+        means={m: np.ascontiguousarray(v, dtype=np.float64) for m, v in means[name].items()},
+        sharpe_paths=np.ascontiguousarray(sharpe[name]) if shard.sharpe_paths else None,
+        host=host,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def worker_name() -> str:
+    """ "<hostname>:<pid>" of this process (the `host` of the results it computes)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_shard(shard: BatchShard, host: str | None = None) -> ShardResult:
+    """`evaluate_shard`, with any exception turned into a picklable `ShardError` naming the
+    shard and the reason (what the backends run in their workers). `host` defaults to
+    `worker_name()`."""
+    try:
+        return evaluate_shard(shard, host=worker_name() if host is None else host)
+    except ShardError:
+        raise
+    except Exception as exc:
+        raise ShardError(shard.shard_id, describe_exception(exc)) from exc
+
+
+# --------------------------------------------------------------------------------------------
+# batches
+# --------------------------------------------------------------------------------------------
+def make_shards(
+    configs: Sequence[StrategyConfig | Mapping[str, Any]],
+    inputs: Sequence[Inputs],
+    *,
+    safe: float = 0.02,
+    configs_per_shard: int | None = None,
+    sharpe_paths: bool = False,
+    prefix: str = "batch",
+) -> list[BatchShard]:
+    """Cut a batch (configs x scenarios) into shards: scenario-major, then config chunks of at
+    most `configs_per_shard` (None: all configs in one shard per scenario). Shard ids are
+    "<prefix>/<scenario>/<chunk>"."""
+    cfgs = tuple(_as_config(c) for c in configs)
+    if not cfgs:
+        raise ValueError("configs is empty: a batch needs at least one StrategyConfig")
+    names = [i.name for i in inputs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must be unique within a batch, got {names}")
+    size = len(cfgs) if configs_per_shard is None else int(configs_per_shard)
+    if size < 1:
+        raise ValueError(f"configs_per_shard must be a positive integer, got {configs_per_shard!r}")
+    shards = []
+    for spec in inputs:
+        for chunk, lo in enumerate(range(0, len(cfgs), size)):
+            shards.append(
+                BatchShard(
+                    shard_id=f"{prefix}/{spec.name}/{chunk}",
+                    configs=cfgs[lo : lo + size],
+                    inputs=spec,
+                    safe=safe,
+                    sharpe_paths=sharpe_paths,
+                )
+            )
+    return shards
+
+
+def path_means(results: Sequence[ShardResult]) -> dict[str, dict[str, np.ndarray]]:
+    """scenario -> metric -> [C] path means, joining each scenario's config chunks in the order
+    given (the order of `make_shards`): the `means` argument of `SearchRun.record`."""
+    parts: dict[str, list[ShardResult]] = {}
+    for result in results:
+        parts.setdefault(result.scenario, []).append(result)
+    return {
+        name: {m: np.concatenate([r.means[m] for r in chunk]) for m in chunk[0].means}
+        for name, chunk in parts.items()
+    }
