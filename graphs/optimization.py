@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable
 from typing import Annotated, Any, TypedDict
 
+import numpy as np
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -45,6 +46,7 @@ from agents.workflow import analyse_market, explain, plan_search, review_batch, 
 from graphs.events import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
+from jobs.batches import make_shards, path_means
 from quant.search_objective import Constraint, Objective
 from quant.search_runner import NoFeasibleTrialError, SearchResult, SearchRun, evaluate_path_means
 from quant.search_space import SearchSpace, SearchSpaceError
@@ -287,9 +289,20 @@ def evaluate(task: dict[str, Any]) -> dict[str, Any]:
     configs = [space.config(p) for p in task["batch"]["params"]]
     name = task["scenario"]
     request = res.request
-    means, _ = evaluate_path_means(configs, {name: res.inputs[name]}, safe=request.safe_rate)
     key = f"{task['batch']['index']}:{name}"
-    return {"batch_means": {key: {m: v.tolist() for m, v in means[name].items()}}}
+    backend = res.backend()
+    if backend is None:
+        means, _ = evaluate_path_means(configs, {name: res.inputs[name]}, safe=request.safe_rate)
+        scenario_means = means[name]
+    else:
+        shards = make_shards(
+            configs,
+            [res.scenario_spec(name, task["horizon"])],
+            safe=request.safe_rate,
+            prefix=f"{task['run_id']}-{task['batch']['index']}",
+        )
+        scenario_means = path_means(backend.map(shards))[name]
+    return {"batch_means": {key: {m: np.asarray(v).tolist() for m, v in scenario_means.items()}}}
 
 
 def aggregate(state: OptimizationState) -> dict[str, Any]:

@@ -16,6 +16,8 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 
 from graphs.request import OptimizationRequest
+from jobs.backends import ComputeBackend, ComputeConfig, backend_from_settings
+from jobs.batches import EmbeddedHistory, ScenarioSpec
 from quant.scenarios import ScenarioSet, generate_scenarios
 from quant.search_runner import ScenarioData, as_scenarios
 from settings import Settings, get_settings
@@ -37,6 +39,40 @@ class RunResources:
     inputs: dict[str, ScenarioData] = field(default_factory=dict)
     scenario_set_id: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    _backend: ComputeBackend | None = None
+
+    def backend(self) -> ComputeBackend | None:
+        """The compute backend batches go to, or None to evaluate on the graph's own threads.
+
+        `STRATIGOS_COMPUTE_BACKEND=ray` or `sagemaker` always uses that backend; `local` uses a
+        process pool only when `STRATIGOS_COMPUTE_WORKERS` is set, since the graph's threads
+        already evaluate the scenarios of a batch in parallel (the engine releases the GIL).
+        """
+        config = ComputeConfig.from_settings(self.settings)
+        if config.backend == "local" and not config.workers:
+            return None
+        with self.lock:
+            if self._backend is None:
+                self._backend = backend_from_settings(config)
+            return self._backend
+
+    def scenario_spec(self, name: str, horizon: int) -> ScenarioSpec:
+        """How a compute backend rebuilds scenario `name`: the same paths as `ensure_scenarios`."""
+        request = self.request
+        return ScenarioSpec(
+            name=name,
+            history=EmbeddedHistory.from_returns(self.returns, use_market=self.market is not None),
+            n_paths=request.n_paths,
+            horizon=horizon,
+            seed=request.seed,
+            method=request.scenario_method,
+        )
+
+    def close(self) -> None:
+        """Shut the compute backend down, if one was started."""
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
 
     def ensure_scenarios(self, horizon: int) -> ScenarioSet:
         """Generate (once) the request's scenarios with `horizon` days per path."""
@@ -104,6 +140,8 @@ def resources(
 
 
 def release(run_id: str) -> None:
-    """Forget the resources of a finished run."""
+    """Forget the resources of a finished run (and stop its compute backend)."""
     with _LOCK:
-        _RUNS.pop(run_id, None)
+        found = _RUNS.pop(run_id, None)
+    if found is not None:
+        found.close()

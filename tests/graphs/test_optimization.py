@@ -208,3 +208,19 @@ def test_settings_passed_to_a_run_decide_the_models_of_every_agent(
         get_settings.cache_clear()
     assert outcome.status == "succeeded"
     assert outcome.result["manifest"]["model_provider"] == "offline"
+
+
+def test_batches_on_a_process_pool_give_the_trials_of_in_process_evaluation(
+    tmp_path: Path,
+) -> None:
+    data = {**SMALL, "budget": {"max_trials": 20, "batch_size": 10}}
+    threads, _ = _run(data, Settings(data_dir=tmp_path / "a", model_provider="offline"))
+    pool_settings = Settings(
+        data_dir=tmp_path / "b",
+        model_provider="offline",
+        compute_backend="local",
+        compute_workers=2,
+    )
+    pool, _ = _run(data, pool_settings)
+    assert pool.result["trials"] == threads.result["trials"]
+    assert pool.result["best"] == threads.result["best"]
