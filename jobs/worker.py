@@ -1,0 +1,470 @@
+"""Workers: claim jobs from the store, run their handlers under a heartbeat lease, record the end.
+
+`Worker.run_once()` claims one job — a `pending` one, or a `running` one whose lease expired
+because the worker holding it died — runs the handler registered for its kind while a background
+thread renews the lease, and then either stores the result and the `succeeded` status in one
+step (`Store.complete_job`) or marks the job `failed` with the reason. Transient failures
+(`TransientJobError`, `StoreUnavailableError`) are retried with backoff up to `max_attempts`
+attempts, the handler resuming from its own checkpoint (`ctx.resume=True`).
+
+Run one as a separate process with `python -m jobs.worker --handlers MODULE` (MODULE registers
+handlers with `jobs.handlers.register_handler` on import, or defines a `HANDLERS` mapping).
+See docs/jobs.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import FrameType
+from typing import Literal
+
+from jobs.handlers import (
+    Handler,
+    JobCancelledError,
+    JobContext,
+    TransientJobError,
+    registry,
+)
+from settings import Settings, get_settings
+from store.base import (
+    ConflictError,
+    Job,
+    NotFoundError,
+    Store,
+    StoreUnavailableError,
+)
+
+log = logging.getLogger("jobs.worker")
+
+DEFAULT_BACKOFF: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+"""Seconds to wait before the 2nd, 3rd, ... attempt (the last value repeats)."""
+
+Outcome = Literal["succeeded", "failed", "cancelled", "lost"]
+
+
+def new_worker_id() -> str:
+    """`<host>-<pid>-<4 hex>`: unique per worker object."""
+    return f"{socket.gethostname()}-{os.getpid()}-{os.urandom(2).hex()}"
+
+
+def describe(exc: BaseException) -> str:
+    """The failure reason stored on a job: `"<ExceptionType>: <message>"`."""
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    """How one claimed job ended for this worker.
+
+    `status` is `succeeded` / `failed` / `cancelled` (the job's final status, written by this
+    worker or, for `cancelled`, by whoever cancelled it) or `lost` (another worker took the
+    lease; the job goes on there). `attempts` is the job's attempt count at the end.
+    """
+
+    job_id: str
+    owner: str
+    status: Outcome
+    attempts: int
+    error: str | None = None
+
+
+class _Lease:
+    """The lease on one job: a heartbeat thread, progress, and the stop signal for the handler."""
+
+    def __init__(
+        self,
+        store: Store,
+        job: Job,
+        worker_id: str,
+        lease_seconds: float,
+        heartbeat_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self.store = store
+        self.owner = job.owner
+        self.job_id = job.id
+        self.worker_id = worker_id
+        self.lease_seconds = lease_seconds
+        self.heartbeat_seconds = heartbeat_seconds
+        self.poll_seconds = poll_seconds
+        self.stopped = threading.Event()  # cancelled or lease lost
+        self.reason: Literal["cancelled", "lost"] | None = None
+        self._progress: tuple[int, int | None] | None = None
+        self._last_write = 0.0
+        self._last_poll = time.monotonic()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name=f"heartbeat-{job.id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    # -- signals -------------------------------------------------------------------------
+
+    def _mark(self, current: Job | None) -> None:
+        """Record why this worker must stop, from the job as the store has it now."""
+        with self._lock:
+            if self.reason is None:
+                cancelled = current is not None and current.status == "cancelled"
+                self.reason = "cancelled" if cancelled else "lost"
+                log.info("job %s: %s", self.job_id, self.reason)
+            self.stopped.set()
+
+    def refresh(self) -> bool:
+        """Read the job now; True if this worker must stop (cancelled, or the lease is gone)."""
+        self._last_poll = time.monotonic()
+        try:
+            job = self.store.get_job(self.owner, self.job_id)
+        except NotFoundError:
+            self._mark(None)
+            return True
+        except StoreUnavailableError:
+            return self.stopped.is_set()
+        if job.status != "running" or job.lease_owner != self.worker_id:
+            self._mark(job)
+        return self.stopped.is_set()
+
+    def cancelled(self) -> bool:
+        """`ctx.cancelled()`: set by the heartbeat, or by a (rate-limited) read of the job."""
+        if self.stopped.is_set():
+            return True
+        if time.monotonic() - self._last_poll >= self.poll_seconds:
+            return self.refresh()
+        return False
+
+    def progress(self, done: int, total: int | None) -> None:
+        """`ctx.progress`: kept for the next heartbeat; written now unless written < 0.2 s ago."""
+        self._progress = (done, total)
+        if done == total or time.monotonic() - self._last_write >= 0.2:
+            self._beat()
+
+    # -- heartbeat -----------------------------------------------------------------------
+
+    def _beat(self) -> None:
+        if self.stopped.is_set():
+            return
+        try:
+            self.store.heartbeat(
+                self.owner,
+                self.job_id,
+                self.worker_id,
+                self.lease_seconds,
+                progress=self._progress,
+            )
+            self._last_write = time.monotonic()
+        except ConflictError as exc:
+            self._mark(exc.current if isinstance(exc.current, Job) else None)
+        except NotFoundError:
+            self._mark(None)
+        except StoreUnavailableError as exc:
+            log.warning("job %s: heartbeat failed, will retry: %s", self.job_id, exc)
+
+    def _loop(self) -> None:
+        while not self._done.wait(self.heartbeat_seconds):
+            self._beat()
+
+
+class Worker:
+    """Claims and runs jobs whose kind has a handler in `handlers`.
+
+    `lease_seconds` is how long a claim lasts without a heartbeat (another worker takes the job
+    over once it expires, so a dead worker's job resumes elsewhere within about that long);
+    heartbeats renew it every `heartbeat_seconds` (default a third of the lease).
+    `max_attempts` bounds the attempts of a job, counting every claim (retries after transient
+    errors and takeovers after a worker died); `backoff[i]` is the wait in seconds before
+    attempt `i + 2` (the last value repeats). `cancel_poll_seconds` bounds how often
+    `ctx.cancelled()` reads the job between heartbeats; `poll_seconds` is the idle wait of
+    `run_forever`. `settings` is handed to handlers as `ctx.settings`.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        handlers: Mapping[str, Handler] | None = None,
+        worker_id: str | None = None,
+        *,
+        lease_seconds: float = 30.0,
+        heartbeat_seconds: float | None = None,
+        max_attempts: int = 3,
+        backoff: Sequence[float] = DEFAULT_BACKOFF,
+        cancel_poll_seconds: float = 1.0,
+        poll_seconds: float = 1.0,
+        settings: Settings | None = None,
+    ) -> None:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        heartbeat = lease_seconds / 3 if heartbeat_seconds is None else heartbeat_seconds
+        if heartbeat <= 0:
+            raise ValueError(f"heartbeat_seconds must be positive, got {heartbeat}")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts must be >= 1, got {max_attempts}")
+        if not backoff or any(b < 0 for b in backoff):
+            raise ValueError(f"backoff must be non-empty non-negative seconds, got {backoff}")
+        self.store = store
+        self.handlers: Mapping[str, Handler] = registry if handlers is None else handlers
+        self.worker_id = worker_id or new_worker_id()
+        self.lease_seconds = float(lease_seconds)
+        self.heartbeat_seconds = float(heartbeat)
+        self.max_attempts = int(max_attempts)
+        self.backoff = tuple(float(b) for b in backoff)
+        self.cancel_poll_seconds = float(cancel_poll_seconds)
+        self.poll_seconds = float(poll_seconds)
+        self.settings = settings
+
+    # ----------------------------------------------------------------- claiming
+
+    def claim_next(self) -> Job | None:
+        """Claim one runnable job: the oldest pending one, else a running one whose lease
+        expired. None when there is none (or other workers won every race)."""
+        candidates = [
+            j for j in self.store.jobs_by_status("pending", limit=100) if j.kind in self.handlers
+        ]
+        now = self.store.clock()
+        candidates += [
+            j
+            for j in self.store.jobs_by_status("running", limit=100)
+            if j.kind in self.handlers and not j.lease_active(now)
+        ]
+        for job in candidates:
+            try:
+                return self.store.claim(job.owner, job.id, self.worker_id, self.lease_seconds)
+            except (ConflictError, NotFoundError):
+                continue  # another worker won, or it was cancelled meanwhile
+        return None
+
+    def run_once(self) -> WorkOutcome | None:
+        """Claim and run one job to its end for this worker; None if nothing was runnable.
+
+        Raises `StoreUnavailableError` when the store cannot be reached to claim, or to record
+        a failure (the job then stays `running` without a result until its lease expires).
+        """
+        job = self.claim_next()
+        if job is None:
+            return None
+        return self.run_claimed(job)
+
+    def run_forever(self, stop_event: threading.Event, *, max_jobs: int | None = None) -> int:
+        """Run jobs until `stop_event` is set (checked between jobs) or `max_jobs` ran.
+
+        Waits `poll_seconds` when idle or when the store is unavailable. Returns how many jobs
+        it ran.
+        """
+        ran = 0
+        while not stop_event.is_set() and (max_jobs is None or ran < max_jobs):
+            try:
+                outcome = self.run_once()
+            except StoreUnavailableError as exc:
+                log.error("worker %s: store unavailable: %s", self.worker_id, exc)
+                stop_event.wait(self.poll_seconds)
+                continue
+            if outcome is None:
+                stop_event.wait(self.poll_seconds)
+            else:
+                ran += 1
+                log.info(
+                    "job %s %s after %d attempt(s)%s",
+                    outcome.job_id,
+                    outcome.status,
+                    outcome.attempts,
+                    f": {outcome.error}" if outcome.error else "",
+                )
+        return ran
+
+    # ----------------------------------------------------------------- running
+
+    def run_claimed(self, job: Job) -> WorkOutcome:
+        """Run a job this worker has just claimed (its lease is held) to its end here."""
+        lease = _Lease(
+            self.store,
+            job,
+            self.worker_id,
+            self.lease_seconds,
+            self.heartbeat_seconds,
+            self.cancel_poll_seconds,
+        )
+        lease.start()
+        try:
+            return self._attempts(job, lease)
+        finally:
+            lease.stop()
+
+    def _attempts(self, job: Job, lease: _Lease) -> WorkOutcome:
+        last_error: str | None = None
+        while True:
+            if job.attempts > self.max_attempts:
+                why = last_error or "the worker running it stopped before finishing"
+                return self._fail(job, lease, f"gave up after {self.max_attempts} attempts: {why}")
+            handler = self.handlers.get(job.kind)
+            if handler is None:
+                return self._fail(job, lease, f"no handler registered for job kind {job.kind!r}")
+            ctx = JobContext(
+                store=self.store,
+                job=job,
+                resume=job.attempts > 1,
+                settings=self.settings,
+                cancelled=lease.cancelled,
+                progress=lease.progress,
+            )
+            try:
+                result = handler(job, ctx)
+                if lease.stopped.is_set() or lease.refresh():
+                    return self._stopped(job, lease)  # a cancelled run's result is discarded
+                if not isinstance(result, dict):
+                    raise TypeError(
+                        f"handler for {job.kind!r} returned {type(result).__name__}, expected dict"
+                    )
+                done = self.store.complete_job(job.owner, job.id, result, worker=self.worker_id)
+                return WorkOutcome(job.id, job.owner, "succeeded", done.attempts)
+            except JobCancelledError:
+                lease.refresh()
+                return self._stopped(job, lease)
+            except (TransientJobError, StoreUnavailableError) as exc:
+                last_error = describe(exc)
+                if lease.stopped.is_set():
+                    return self._stopped(job, lease)
+                if job.attempts >= self.max_attempts:
+                    reason = f"{last_error} (gave up after {job.attempts} attempts)"
+                    return self._fail(job, lease, reason)
+                delay = self.backoff[min(job.attempts - 1, len(self.backoff) - 1)]
+                log.warning(
+                    "job %s attempt %d failed (%s); retrying in %.3g s",
+                    job.id,
+                    job.attempts,
+                    last_error,
+                    delay,
+                )
+                if lease.stopped.wait(delay):
+                    return self._stopped(job, lease)
+                try:
+                    job = self.store.claim(job.owner, job.id, self.worker_id, self.lease_seconds)
+                except (ConflictError, NotFoundError):
+                    lease.refresh()
+                    return self._stopped(job, lease)
+            except Exception as exc:  # the handler's failure: the job fails with the reason
+                if lease.stopped.is_set() or lease.refresh():
+                    return self._stopped(job, lease)
+                return self._fail(job, lease, describe(exc))
+
+    def _stopped(self, job: Job, lease: _Lease) -> WorkOutcome:
+        status: Outcome = "cancelled" if lease.reason == "cancelled" else "lost"
+        return WorkOutcome(job.id, job.owner, status, job.attempts)
+
+    def _fail(self, job: Job, lease: _Lease, reason: str) -> WorkOutcome:
+        try:
+            failed = self.store.transition(
+                job.owner, job.id, ["running"], "failed", error=reason, worker=self.worker_id
+            )
+        except ConflictError as exc:
+            lease._mark(exc.current if isinstance(exc.current, Job) else None)
+            return self._stopped(job, lease)
+        except StoreUnavailableError as exc:
+            raise StoreUnavailableError(
+                f"job {job.id} failed ({reason}) but the failure could not be recorded: {exc}; "
+                "it stays running without a result until its lease expires"
+            ) from exc
+        log.warning("job %s failed: %s", job.id, reason)
+        return WorkOutcome(job.id, job.owner, "failed", failed.attempts, reason)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def load_handler_modules(modules: Sequence[str]) -> None:
+    """Import each module: it registers handlers on import (`register_handler`) and/or defines
+    a `HANDLERS` mapping of kind -> handler, which is registered here."""
+    for name in modules:
+        module = importlib.import_module(name)
+        table = getattr(module, "HANDLERS", None)
+        if table is not None:
+            if not isinstance(table, Mapping):
+                raise TypeError(f"{name}.HANDLERS must be a mapping of kind -> handler")
+            for kind, fn in table.items():
+                registry.register(kind, fn)
+
+
+def _backoff(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--backoff wants seconds like 1,2,4: {text!r}") from exc
+    if not values:
+        raise argparse.ArgumentTypeError("--backoff needs at least one value")
+    return values
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`python -m jobs.worker --handlers MODULE [...]`: run a worker on the configured store."""
+    parser = argparse.ArgumentParser(
+        prog="python -m jobs.worker",
+        description="Run a Stratigos job worker on the store configured by STRATIGOS_* settings.",
+    )
+    parser.add_argument(
+        "--handlers",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="module that registers job handlers (repeatable)",
+    )
+    parser.add_argument("--worker-id", default=None)
+    parser.add_argument("--lease-seconds", type=float, default=30.0)
+    parser.add_argument("--heartbeat-seconds", type=float, default=None)
+    parser.add_argument("--max-attempts", type=int, default=3)
+    parser.add_argument("--backoff", type=_backoff, default=DEFAULT_BACKOFF)
+    parser.add_argument("--poll-seconds", type=float, default=1.0)
+    parser.add_argument("--max-jobs", type=int, default=None, help="exit after this many jobs")
+    args = parser.parse_args(argv)
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    load_handler_modules(args.handlers)
+    if not len(registry):
+        parser.error("no job handlers registered; pass --handlers MODULE")
+
+    from store.factory import open_store
+
+    store = open_store(settings)
+    worker = Worker(
+        store,
+        registry,
+        args.worker_id,
+        lease_seconds=args.lease_seconds,
+        heartbeat_seconds=args.heartbeat_seconds,
+        max_attempts=args.max_attempts,
+        backoff=args.backoff,
+        poll_seconds=args.poll_seconds,
+        settings=settings,
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("worker %s: signal %d, stopping after the current job", worker.worker_id, signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("worker %s serving kinds %s", worker.worker_id, sorted(registry))
+    try:
+        worker.run_forever(stop, max_jobs=args.max_jobs)
+    finally:
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

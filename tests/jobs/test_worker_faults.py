@@ -1,0 +1,218 @@
+"""Fault tests: a worker process SIGKILLed mid-job, a full store, a store that goes away.
+
+The `batches` handler below (also imported by the child worker process through
+`python -m jobs.worker --handlers tests.jobs.test_worker_faults`) does `batches` units of work,
+committing each to a checkpoint file atomically (write + rename) and logging every start to
+`log.txt`; resumed (`ctx.resume`), it continues from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobs.handlers import JobCancelledError, JobContext, JobEvent
+from jobs.runner import JobNotSucceededError, JobRunner
+from jobs.worker import Worker
+from store.base import Job, NotFoundError, StoreUnavailableError
+from store.sqlite import SQLiteStore
+
+ROOT = Path(__file__).resolve().parents[2]
+ALICE = "alice"
+
+
+def batch_value(seed: int, i: int) -> int:
+    """The plain reference of one batch's output."""
+    return int(hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()[:8], 16)
+
+
+def batches(job: Job, ctx: JobContext) -> dict[str, Any]:
+    request = job.request
+    directory = Path(request["dir"])
+    n = int(request["batches"])
+    checkpoint = directory / "checkpoint.json"
+    done: dict[str, dict[str, int]] = {}
+    if ctx.resume and checkpoint.exists():
+        done = json.loads(checkpoint.read_text())
+    for i in range(n):
+        if str(i) in done:
+            continue
+        if ctx.cancelled():
+            raise JobCancelledError
+        with (directory / "log.txt").open("a") as log:
+            log.write(f"start {i} {os.getpid()}\n")
+        time.sleep(float(request["sleep"]))
+        done[str(i)] = {"value": batch_value(int(request["seed"]), i), "pid": os.getpid()}
+        tmp = directory / "checkpoint.tmp"
+        tmp.write_text(json.dumps(done))
+        os.replace(tmp, checkpoint)
+        ctx.progress(len(done), n)
+        ctx.emit([JobEvent(ctx.run_id, ctx.last_seq() + 1, "batch", {"batch": i})])
+    values = [done[str(i)]["value"] for i in range(n)]
+    return {"values": values, "total": sum(values)}
+
+
+def big(job: Job, ctx: JobContext) -> dict[str, Any]:
+    return {"blob": "x" * (1024 * 1024)}
+
+
+HANDLERS = {"batches": batches, "big": big}
+
+
+def wait_for(predicate: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def checkpoint_entries(directory: Path) -> dict[str, dict[str, int]]:
+    path = directory / "checkpoint.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None:
+    db = tmp_path / "store.sqlite"
+    store = SQLiteStore(db)
+    work = tmp_path / "killed"
+    work.mkdir()
+    request = {"dir": str(work), "batches": 6, "seed": 11, "sleep": 0.25}
+    job = JobRunner(store).submit(ALICE, "batches", request, idempotency_key="fault-1")
+
+    env = {
+        **os.environ,
+        "STRATIGOS_DATA_DIR": str(tmp_path),
+        "STRATIGOS_STORE_SQLITE_PATH": str(db),
+        "STRATIGOS_STORE_BACKEND": "sqlite",
+        "STRATIGOS_SETTINGS_FILE": "",
+        "PYTHONPATH": str(ROOT),
+    }
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jobs.worker",
+            "--handlers",
+            "tests.jobs.test_worker_faults",
+            "--worker-id",
+            "child",
+            "--lease-seconds",
+            "1.5",
+            "--heartbeat-seconds",
+            "0.2",
+            "--poll-seconds",
+            "0.05",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(lambda: len(checkpoint_entries(work)) >= 2, 60, "two committed batches")
+        running = store.get_job(ALICE, job.id)
+        assert running.status == "running" and running.lease_owner == "child"
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.returncode == -signal.SIGKILL
+    assert child.stderr is not None
+    child.stderr.close()
+    committed_by_child = checkpoint_entries(work)
+    assert 2 <= len(committed_by_child) < 6
+    assert store.get_job(ALICE, job.id).status == "running"  # nobody has finished it
+
+    # a second worker (this process) takes over once the dead worker's lease expires
+    worker = Worker(store, HANDLERS, "rescuer", lease_seconds=1.5, heartbeat_seconds=0.2)
+    deadline = time.monotonic() + 30
+    outcome = worker.run_once()
+    while outcome is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        outcome = worker.run_once()
+    assert outcome is not None and outcome.status == "succeeded"
+    final = store.get_job(ALICE, job.id)
+    assert final.status == "succeeded" and final.attempts == 2 and final.progress == (6, 6)
+
+    # no committed batch was redone; the rest were done once, by the rescuer
+    entries = checkpoint_entries(work)
+    for i, entry in entries.items():
+        expected_pid = child.pid if i in committed_by_child else os.getpid()
+        assert entry["pid"] == expected_pid, f"batch {i}"
+    starts = [line.split() for line in (work / "log.txt").read_text().splitlines()]
+    rescued = sorted(int(i) for _, i, pid in starts if int(pid) == os.getpid())
+    assert rescued == sorted(int(i) for i in range(6) if str(i) not in committed_by_child)
+    event_batches = [json.loads(e.payload)["data"]["batch"] for e in store.events(ALICE, job.id)]
+    assert len(event_batches) == len(set(event_batches))  # no batch reported twice
+    assert [e.seq for e in store.events(ALICE, job.id)] == list(range(1, len(event_batches) + 1))
+
+    # the result equals an uninterrupted run's, and the plain reference
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    reference_job = JobRunner(store).submit(ALICE, "batches", {**request, "dir": str(clean)})
+    assert Worker(store, HANDLERS, "clean", lease_seconds=5).run_once() is not None
+    uninterrupted = store.get_result(ALICE, reference_job.id).payload
+    result = store.get_result(ALICE, job.id).payload
+    assert result == uninterrupted
+    assert result["values"] == [batch_value(11, i) for i in range(6)]
+    store.close()
+
+
+def test_full_store_fails_the_job_with_the_reason_never_succeeds(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "store.sqlite", max_db_bytes=256 * 1024)
+    runner = JobRunner(store, handlers=HANDLERS, max_attempts=2, backoff=(0.01,))
+    job = runner.submit(ALICE, "big", {})
+    outcome = runner.run_once()
+    assert outcome is not None and outcome.status == "failed"
+    failed = runner.status(ALICE, job.id)
+    assert failed.status == "failed" and failed.attempts == 2
+    assert failed.error is not None
+    assert failed.error.startswith("StoreUnavailableError:") and "full" in failed.error
+    assert "gave up after 2 attempts" in failed.error
+    with pytest.raises(JobNotSucceededError, match="failed"):
+        runner.results(ALICE, job.id)
+    with pytest.raises(NotFoundError):
+        store.get_result(ALICE, job.id)
+    store.close()
+
+
+def test_store_gone_mid_job_raises_and_never_marks_success(tmp_path: Path) -> None:
+    """The store disappears while the handler runs (its connections are closed): the worker
+    cannot store the result nor record a failure, so it raises `StoreUnavailableError`; the job
+    stays running without a result, and once the lease expires another worker finishes it."""
+    path = tmp_path / "store.sqlite"
+    doomed = SQLiteStore(path)
+
+    def pull_the_plug(job: Job, ctx: JobContext) -> dict[str, Any]:
+        if ctx.attempt == 1:
+            doomed.close()
+        return {"attempt": ctx.attempt, "resume": ctx.resume}
+
+    handlers = {"plug": pull_the_plug}
+    job = JobRunner(doomed).submit(ALICE, "plug", {})
+    worker = Worker(doomed, handlers, "w1", lease_seconds=0.5, backoff=(0.01,))
+    with pytest.raises(StoreUnavailableError, match="closed"):
+        worker.run_once()
+
+    store = SQLiteStore(path)
+    stuck = store.get_job(ALICE, job.id)
+    assert stuck.status == "running" and stuck.lease_owner == "w1"
+    with pytest.raises(NotFoundError):
+        store.get_result(ALICE, job.id)
+    time.sleep(0.6)
+    outcome = Worker(store, handlers, "w2", lease_seconds=5).run_once()
+    assert outcome is not None and outcome.status == "succeeded"
+    assert store.get_result(ALICE, job.id).payload == {"attempt": 2, "resume": True}
+    store.close()
