@@ -54,7 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--request", type=Path, help="an OptimizationRequest as a JSON file")
     optimize.add_argument("--trials", type=int, help="override the trial budget (max_trials)")
     optimize.add_argument("--paths", type=int, help="override the paths per scenario")
-    optimize.add_argument("--run-id", help="id for the run (default: generated)")
+    optimize.add_argument(
+        "--key",
+        help="idempotency key: submitting the same key again shows that job instead of a new run",
+    )
     _trace_options(optimize)
 
     resume = commands.add_parser(
@@ -193,14 +196,19 @@ def _message(exc: BaseException) -> str:
     return str(exc)
 
 
+LOCAL_OWNER = "local"
+"""Owner of the jobs the command line submits (the API authenticates its users instead)."""
+
+
 def _optimize(args: argparse.Namespace) -> int:
     from graphs.render import TerminalRenderer
     from graphs.request import OptimizationRequest
-    from graphs.run import resume_optimization, run_optimization
+    from graphs.run import resume_optimization, run_directory
 
     renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
     if args.command == "resume":
         outcome = resume_optimization(args.run_id, on_event=renderer.handle)
+        run_id, result, directory = outcome.run_id, outcome.result or {}, outcome.directory
     else:
         data: dict[str, Any] = {}
         if args.request is not None:
@@ -210,14 +218,38 @@ def _optimize(args: argparse.Namespace) -> int:
         if args.paths is not None:
             data["n_paths"] = args.paths
         request = OptimizationRequest.model_validate(data)
-        outcome = run_optimization(request, run_id=args.run_id, on_event=renderer.handle)
+        run_id, result = _run_job(request, args.key, renderer.handle)
+        directory = run_directory(run_id)
     renderer.close()
-    result = outcome.result or {}
     if args.json:
         print(json.dumps({k: v for k, v in result.items() if k != "trials"}, indent=2, default=str))
     else:
-        print(_summary(outcome.run_id, result, outcome.directory))
-    return 0 if outcome.status in ("succeeded", "partial") else 1
+        print(_summary(run_id, result, directory))
+    return 0 if result.get("status") in ("succeeded", "partial") else 1
+
+
+def _run_job(request: Any, key: str | None, sink: Any) -> tuple[str, dict[str, Any]]:
+    """Submit the request as an optimization job and run it here; (job id, result)."""
+    from functools import partial
+
+    from graphs.job_handlers import KIND, optimization_handler
+    from jobs.handlers import HandlerRegistry
+    from jobs.runner import JobRunner
+    from store.factory import open_store
+
+    store = open_store()
+    handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink)})
+    runner = JobRunner(store, handlers=handlers)
+    job = runner.submit(LOCAL_OWNER, KIND, request.model_dump(mode="json"), idempotency_key=key)
+    if job.status in ("pending", "running"):
+        claimed = store.claim(
+            LOCAL_OWNER, job.id, runner.worker.worker_id, runner.worker.lease_seconds
+        )
+        runner.worker.run_claimed(claimed)
+    job = store.get_job(LOCAL_OWNER, job.id)
+    if job.status != "succeeded":
+        return job.id, {"status": job.status, "reason": job.error}
+    return job.id, dict(runner.results(LOCAL_OWNER, job.id))
 
 
 def _summary(run_id: str, result: dict[str, Any], directory: Path) -> str:

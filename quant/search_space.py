@@ -408,7 +408,10 @@ class SearchSpace:
                 f"the search space must give a range or Fixed value for {', '.join(missing)} "
                 "(StrategyConfig has no default for them)"
             )
-        object.__setattr__(self, "params", dict(coerced))
+        # StrategyConfig's field order, whatever the mapping's order: a space written or stored
+        # with its keys in another order (JSON with sorted keys) gives the same search.
+        ordered = {name: coerced[name] for name in valid if name in coerced}
+        object.__setattr__(self, "params", ordered)
         self._check_against_config()
 
     # -- views ---------------------------------------------------------------------------------

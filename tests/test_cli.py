@@ -94,19 +94,38 @@ SMALL_REQUEST = {
 }
 
 
-def test_optimize_writes_results_and_prints_them_as_json(
+def test_optimize_runs_a_job_stores_it_and_prints_the_result_as_json(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from store.factory import open_store
+
     request = tmp_path / "request.json"
     request.write_text(json.dumps(SMALL_REQUEST))
-    assert main(["optimize", "--request", str(request), "--run-id", "cli-run", "--json"]) == 0
+    assert main(["optimize", "--request", str(request), "--key", "k1", "--json"]) == 0
     captured = capsys.readouterr()
     printed = json.loads(captured.out)
-    stored = json.loads((data_dir / "runs" / "cli-run" / "result.json").read_text())
+    run_id = printed["manifest"]["run_id"]
+    stored = json.loads((data_dir / "runs" / run_id / "result.json").read_text())
     assert printed["status"] == stored["status"] == "succeeded"
     assert printed["best"] == stored["best"] and stored["n_trials"] == 12
-    assert "trials" not in printed  # the full trial table stays in the file
+    assert "trials" not in printed  # the full trial table stays in the file and the store
     assert "[optimizer] trials 12/12" in captured.err  # the live trace goes to stderr with --json
+
+    store = open_store()
+    job = store.get_job("local", run_id)
+    assert job.status == "succeeded" and job.kind == "optimization"
+    assert store.get_result("local", run_id).payload["best"] == stored["best"]
+    events = store.events("local", run_id, after_seq=0, limit=10_000)
+    on_disk = [json.loads(line) for line in (data_dir / "runs" / run_id / "events.jsonl").open()]
+    assert (
+        [e.seq for e in events] == [e["seq"] for e in on_disk] == list(range(1, len(on_disk) + 1))
+    )
+
+    # the same key again: the same job, shown, not run again
+    assert main(["optimize", "--request", str(request), "--key", "k1", "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["manifest"]["run_id"] == run_id
+    assert len(list((data_dir / "runs").iterdir())) == 1
 
 
 def test_optimize_with_an_invalid_request_names_the_field(

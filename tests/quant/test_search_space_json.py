@@ -42,3 +42,22 @@ def test_malformed_json_parameters_name_the_field(spec: dict[str, object], messa
     with pytest.raises(SearchSpaceError, match=message) as info:
         SearchSpace({"target_vol": spec})
     assert "target_vol" in str(info.value)
+
+
+def test_the_order_of_the_fields_does_not_change_the_search() -> None:
+    import numpy as np
+
+    from quant.search_runner import search
+
+    spec = {
+        "target_vol": {"low": 0.05, "high": 0.25},
+        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
+        "lookback": {"low": 21, "high": 63, "step": 21},
+        "rebalance_every": {"low": 5, "high": 20, "step": 5},
+    }
+    reordered = dict(sorted(spec.items()))
+    assert list(reordered) != list(spec)
+    paths = {"a": np.random.default_rng(1).normal(0.0003, 0.01, (20, 120))}
+    first = search(spec, paths, budget=12, batch_size=6, seed=4)
+    second = search(reordered, paths, budget=12, batch_size=6, seed=4)
+    assert first.trials["config_id"].tolist() == second.trials["config_id"].tolist()

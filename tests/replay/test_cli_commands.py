@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -49,9 +50,10 @@ def test_optimize_prints_the_manifest_and_replay_reproduces_the_run(
 ) -> None:
     request = tmp_path / "request.json"
     request.write_text(json.dumps(TINY))
-    assert main(["optimize", "--request", str(request), "--run-id", "r1", "--quiet"]) == 0
+    assert main(["optimize", "--request", str(request), "--quiet"]) == 0
     out = capsys.readouterr().out
-    result = json.loads((offline_data / "runs" / "r1" / "result.json").read_text())
+    run_id = re.search(r"^Run (\S+): succeeded", out, re.M).group(1)  # type: ignore[union-attr]
+    result = json.loads((offline_data / "runs" / run_id / "result.json").read_text())
     manifest = result["manifest"]
     assert "Manifest: provider offline" in out
     assert f"tools {tool_schema_hash()[:12]}" in out
@@ -62,14 +64,14 @@ def test_optimize_prints_the_manifest_and_replay_reproduces_the_run(
     if commit is not None:
         assert f"commit {commit[:12]}" in out
 
-    assert main(["replay", "r1"]) == 0
-    assert "r1: reproduced exactly" in capsys.readouterr().out
+    assert main(["replay", run_id]) == 0
+    assert f"{run_id}: reproduced exactly" in capsys.readouterr().out
 
     # a stored result that the code no longer produces is reported, with the difference
     result["explanation"]["text"] = "A different explanation."
     result["best"]["config"]["lookback"] = 999
-    (offline_data / "runs" / "r1" / "result.json").write_text(json.dumps(result))
-    assert main(["replay", "r1", "--json"]) == 1
+    (offline_data / "runs" / run_id / "result.json").write_text(json.dumps(result))
+    assert main(["replay", run_id, "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["reproduced"] is False
     diff = "\n".join(report["diff"])

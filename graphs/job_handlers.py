@@ -1,0 +1,73 @@
+"""The optimization workflow as a job: the handler the job workers run.
+
+`jobs/` never imports `graphs/`; workers load this module by name
+(`python -m jobs.worker --handlers graphs.job_handlers`), which registers the `optimization`
+handler. A job's run id is its job id: its checkpoints, run directory and trace belong to the job.
+
+- A fresh job runs `run_optimization`; a job another worker started (its lease expired, or a
+  transient failure was retried) continues with `resume_optimization` from the last checkpoint,
+  so finished batches are never evaluated again.
+- Every trace event goes to the store (`JobContext.emit`) as well as the run's `events.jsonl`.
+  The store is the authority: on resume, events the file holds beyond the store's last sequence
+  number (written just before a crash) are dropped, so both traces stay gap-free and identical.
+- Progress (trials done of planned) is reported to the job; cancellation is checked at every
+  event, and a cancelled job's run stops at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from graphs.events import TraceEvent, read_jsonl
+from graphs.request import OptimizationRequest
+from graphs.run import resume_optimization, run_directory, run_optimization
+from jobs.handlers import JobCancelledError, JobContext, register_handler
+from settings import get_settings
+from store.base import Job
+
+KIND = "optimization"
+
+EventSink = Callable[[TraceEvent], object]
+
+
+def _trim_trace(path: Any, last_seq: int) -> None:
+    """Drop the events of `path` (JSON lines) whose sequence number exceeds `last_seq`."""
+    if not path.is_file():
+        return
+    kept = [event for event in read_jsonl(path) if event.seq <= last_seq]
+    path.write_text("".join(event.to_json() + "\n" for event in kept))
+
+
+def optimization_handler(
+    job: Job, ctx: JobContext, *, sink: EventSink | None = None
+) -> dict[str, Any]:
+    """Run (or resume) the optimization workflow of `job`; returns its result document.
+
+    `sink` also receives every event (the CLI prints them)."""
+    request = OptimizationRequest.model_validate(job.request)
+    settings = ctx.settings or get_settings()
+
+    def on_event(event: TraceEvent) -> None:
+        if ctx.cancelled():
+            raise JobCancelledError(f"job {job.id} was cancelled")
+        ctx.emit([event])
+        if event.type == "progress" and event.data.get("unit") == "trials":
+            ctx.progress(int(event.data["done"]), event.data.get("total"))
+        if sink is not None:
+            sink(event)
+
+    directory = run_directory(job.id, settings)
+    started_before = (directory / "request.json").is_file()
+    if started_before:
+        _trim_trace(directory / "events.jsonl", ctx.last_seq())
+        outcome = resume_optimization(job.id, on_event=on_event, settings=settings)
+    else:
+        outcome = run_optimization(request, run_id=job.id, on_event=on_event, settings=settings)
+    if outcome.result is None:
+        raise RuntimeError(f"run {job.id} finished without a result")
+    return json.loads(json.dumps(outcome.result, default=str))
+
+
+register_handler(KIND, optimization_handler)

@@ -1,0 +1,108 @@
+"""The optimization workflow as a job: a worker process killed mid-run is taken over."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from graphs.events import TraceEvent, read_jsonl
+from graphs.job_handlers import KIND, optimization_handler
+from graphs.request import OptimizationRequest
+from graphs.run import run_optimization
+from jobs.worker import Worker
+from settings import Settings
+from store.factory import open_store
+
+REQUEST = {
+    "universe": ["AAPL", "JNJ", "KO", "XOM"],
+    "start": "2008-01-01",
+    "n_paths": 120,
+    "horizon": 189,
+    "search_space": {
+        "target_vol": {"low": 0.05, "high": 0.25},
+        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
+        "lookback": {"low": 21, "high": 105, "step": 21},
+        "rebalance_every": {"low": 5, "high": 40, "step": 5},
+    },
+    "budget": {"max_trials": 60, "batch_size": 10},
+}
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    from settings import get_settings
+
+    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+    get_settings.cache_clear()
+    yield Settings()
+    get_settings.cache_clear()
+
+
+def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
+    settings: Settings, tmp_path: Path
+) -> None:
+    store = open_store(settings)
+    job, _ = store.submit_job(
+        "pm", KIND, OptimizationRequest.model_validate(REQUEST).model_dump(mode="json")
+    )
+    env = {**os.environ, "STRATIGOS_DATA_DIR": str(tmp_path), "STRATIGOS_MODEL_PROVIDER": "offline"}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "jobs.worker", "--handlers", "graphs.job_handlers",
+         "--lease-seconds", "2", "--max-jobs", "1", "--poll-seconds", "0.2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            current = store.get_job("pm", job.id)
+            if current.progress is not None and 20 <= current.progress[0] <= 30:
+                break
+            assert child.poll() is None, child.stdout.read() if child.stdout else ""
+            time.sleep(0.05)
+        else:
+            pytest.fail("the worker made no progress")
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    killed_at = store.get_job("pm", job.id)
+    assert killed_at.status == "running" and killed_at.progress[0] <= 30
+
+    worker = Worker(store, {KIND: optimization_handler}, lease_seconds=2, settings=settings)
+    outcome = None
+    deadline = time.monotonic() + 30
+    while outcome is None and time.monotonic() < deadline:
+        outcome = worker.run_once()  # None until the dead worker's lease expires
+        time.sleep(0.1)
+    assert outcome is not None and outcome.status == "succeeded"
+    finished = store.get_job("pm", job.id)
+    assert finished.status == "succeeded" and finished.attempts == 2
+
+    result = store.get_result("pm", job.id).payload
+    reference = run_optimization(OptimizationRequest.model_validate(REQUEST), settings=settings)
+    assert reference.result is not None
+    # (compared as JSON text: NaN metrics are equal there, not under ==)
+    assert json.dumps(result["trials"], sort_keys=True) == json.dumps(
+        reference.result["trials"], sort_keys=True
+    )
+    assert result["best"] == reference.result["best"]
+
+    events = store.events("pm", job.id, after_seq=0, limit=10_000)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    traced = [TraceEvent.from_json(e.payload) for e in events]
+    progress = [
+        e.data["done"] for e in traced if e.type == "progress" and e.data["unit"] == "trials"
+    ]
+    assert progress == sorted(set(progress))  # no batch aggregated twice
+    assert progress[-1] == result["n_trials"] == reference.result["n_trials"]
+    on_disk = read_jsonl(tmp_path / "runs" / job.id / "events.jsonl")
+    assert [e.to_json() for e in on_disk] == [e.payload for e in events]
