@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
@@ -65,6 +66,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resume.add_argument("run_id", help="the run to resume (see the data directory's runs/)")
     _trace_options(resume)
+
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="archive finished jobs older than N days and drop expired cache entries",
+        description="Retention: jobs that finished more than --days ago are archived (their "
+        "trials and trace move to the archive; the job and its result stay readable), and "
+        "expired results-cache entries are dropped. Safe to run repeatedly (e.g. daily).",
+    )
+    cleanup.add_argument("--days", type=float, default=30.0, help="archive after this many days")
+    cleanup.add_argument("--json", action="store_true", help="print the report as JSON")
 
     chat = commands.add_parser(
         "chat",
@@ -149,6 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _optimize(args)
         if args.command == "chat":
             return _chat(args)
+        if args.command == "cleanup":
+            return _cleanup(args)
         if args.command == "record":
             return _record(args)
         if args.command == "replay":
@@ -396,3 +409,20 @@ def _chat(args: argparse.Namespace) -> int:
             else:
                 turn = session.decide("reject", on_event=renderer.handle)
             show(turn)
+
+
+def _cleanup(args: argparse.Namespace) -> int:
+    from store.factory import open_store
+
+    if args.days < 0:
+        raise ValueError(f"--days must be >= 0, got {args.days}")
+    report = open_store().cleanup(archive_after_days=args.days)
+    if args.json:
+        print(json.dumps(dataclasses.asdict(report), indent=2))
+    else:
+        print(
+            f"Archived {len(report.archived_jobs)} job(s) finished more than {args.days:g} days "
+            f"ago; dropped {report.expired_cache_entries} expired cache entr"
+            f"{'y' if report.expired_cache_entries == 1 else 'ies'}."
+        )
+    return 0

@@ -154,3 +154,23 @@ def test_chat_one_message_and_a_decision_on_the_pending_run(
     assert "Approval needed" in out and "--approve" in out
     assert main(["chat", "--thread", "t", "--reject", "--quiet"]) == 0
     assert "Cancelled: nothing was run." in capsys.readouterr().out
+
+
+def test_cleanup_archives_old_jobs_and_reports_it(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store.factory import open_store
+
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(SMALL_REQUEST))
+    assert main(["optimize", "--request", str(request), "--json", "--quiet"]) == 0
+    run_id = json.loads(capsys.readouterr().out)["manifest"]["run_id"]
+    assert main(["cleanup", "--days", "30", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["archived_jobs"] == []  # it just finished
+    assert main(["cleanup", "--days", "0"]) == 0
+    assert "Archived 1 job(s)" in capsys.readouterr().out
+    store = open_store()
+    assert store.get_job("local", run_id).archived_at is not None
+    assert store.get_result("local", run_id).payload["status"] == "succeeded"
+    assert main(["cleanup", "--days", "-1"]) == 1
+    assert "--days must be >= 0" in capsys.readouterr().err
