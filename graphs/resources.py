@@ -48,6 +48,9 @@ class RunResources:
         process pool only when `STRATIGOS_COMPUTE_WORKERS` is set, since the graph's threads
         already evaluate the scenarios of a batch in parallel (the engine releases the GIL).
         """
+        with self.lock:
+            if self._backend is not None:
+                return self._backend
         config = ComputeConfig.from_settings(self.settings)
         if config.backend == "local" and not config.workers:
             return None
@@ -55,6 +58,11 @@ class RunResources:
             if self._backend is None:
                 self._backend = backend_from_settings(config)
             return self._backend
+
+    def use_backend(self, backend: ComputeBackend) -> None:
+        """Send this run's batches to `backend` (an application or test building its own)."""
+        with self.lock:
+            self._backend = backend
 
     def scenario_spec(self, name: str, horizon: int) -> ScenarioSpec:
         """How a compute backend rebuilds scenario `name`: the same paths as `ensure_scenarios`."""

@@ -1,0 +1,60 @@
+"""The same optimization on Ray and on SageMaker (moto, container emulated) as in process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graphs.request import OptimizationRequest
+from graphs.resources import resources
+from graphs.run import run_optimization
+from jobs.backends.ray_backend import RayBackend
+from settings import Settings
+from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clients, moto_endpoint
+
+REQUEST: dict[str, Any] = {
+    "universe": ["AAPL", "KO", "XOM"],
+    "start": "2010-01-01",
+    "n_paths": 24,
+    "horizon": 168,
+    "search_space": {
+        "target_vol": {"low": 0.05, "high": 0.25},
+        "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
+        "lookback": {"low": 21, "high": 84, "step": 21},
+        "rebalance_every": {"low": 5, "high": 40, "step": 5},
+    },
+    "budget": {"max_trials": 16, "batch_size": 8},
+}
+
+__all__ = ["moto_endpoint"]  # the module-scoped moto server fixture
+
+
+def _trials(outcome: Any) -> str:
+    return json.dumps(outcome.result["trials"], sort_keys=True)
+
+
+@pytest.mark.parametrize("backend_name", ["ray", "sagemaker"])
+def test_batches_on_a_remote_backend_give_the_in_process_trials(
+    backend_name: str, moto_endpoint: str, tmp_path: Path
+) -> None:
+    request = OptimizationRequest.model_validate(REQUEST)
+    local = run_optimization(
+        request, settings=Settings(data_dir=tmp_path / "local", model_provider="offline")
+    )
+    settings = Settings(
+        data_dir=tmp_path / backend_name, model_provider="offline", compute_backend=backend_name
+    )
+    if backend_name == "ray":
+        backend: Any = RayBackend(num_cpus=2)
+    else:
+        s3, _ = _clients(moto_endpoint)
+        backend = _backend(moto_endpoint, after_submit=ContainerEmulator(s3, tmp_path / "sm"))
+    run_id = f"{backend_name}-run"
+    resources(run_id, request, settings).use_backend(backend)
+    remote = run_optimization(request, run_id=run_id, settings=settings)
+    assert remote.status == local.status == "succeeded"
+    assert _trials(remote) == _trials(local)
+    assert remote.result["best"] == local.result["best"]
