@@ -8,8 +8,8 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
   transient failure was retried) continues with `resume_optimization` from the last checkpoint,
   so finished batches are never evaluated again.
 - Every trace event goes to the store (`JobContext.emit`) as well as the run's `events.jsonl`.
-  The store is the authority: on resume, events the file holds beyond the store's last sequence
-  number (written just before a crash) are dropped, so both traces stay gap-free and identical.
+  The store is the authority: on resume the run's file is rewritten from the store's trace, so
+  both stay gap-free and identical whatever a crash interrupted.
 - Progress (trials done of planned) is reported to the job; cancellation is checked at every
   event, and a cancelled job's run stops at once.
 """
@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from graphs.events import TraceEvent, read_jsonl
+from graphs.events import TraceEvent
 from graphs.request import OptimizationRequest
 from graphs.run import resume_optimization, run_directory, run_optimization
 from jobs.handlers import JobCancelledError, JobContext, register_handler
@@ -32,12 +33,9 @@ KIND = "optimization"
 EventSink = Callable[[TraceEvent], object]
 
 
-def _trim_trace(path: Any, last_seq: int) -> None:
-    """Drop the events of `path` (JSON lines) whose sequence number exceeds `last_seq`."""
-    if not path.is_file():
-        return
-    kept = [event for event in read_jsonl(path) if event.seq <= last_seq]
-    path.write_text("".join(event.to_json() + "\n" for event in kept))
+def _trace_from_store(path: Path, ctx: JobContext) -> None:
+    """Rewrite the run's `events.jsonl` from the store's trace (the authority)."""
+    path.write_text("".join(event.payload + "\n" for event in ctx.stored_events()))
 
 
 def optimization_handler(
@@ -61,7 +59,7 @@ def optimization_handler(
     directory = run_directory(job.id, settings)
     started_before = (directory / "request.json").is_file()
     if started_before:
-        _trim_trace(directory / "events.jsonl", ctx.last_seq())
+        _trace_from_store(directory / "events.jsonl", ctx)
         outcome = resume_optimization(job.id, on_event=on_event, settings=settings)
     else:
         outcome = run_optimization(request, run_id=job.id, on_event=on_event, settings=settings)

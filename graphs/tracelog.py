@@ -31,9 +31,9 @@ class TraceLog:
         """Write `events` to the file and hand each to the sink."""
         for event in events:
             self._handle.write(event.to_json() + "\n")
+            self._handle.flush()  # on disk before anyone else sees it
             if self._on_event is not None:
                 self._on_event(event)
-        self._handle.flush()
 
     def stream(
         self,

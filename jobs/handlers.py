@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings import Settings
-from store.base import Job, SequencedEvent, Store
+from store.base import Job, SequencedEvent, Store, StoredEvent
 
 Handler = Callable[[Job, "JobContext"], dict[str, Any]]
 """A job kind's work: `fn(job, ctx) -> result dict`."""
@@ -126,6 +126,16 @@ class JobContext:
             return 0
         with self._lock:
             return self._store.append_events(self.owner, self.run_id, list(events))
+
+    def stored_events(self) -> list[StoredEvent]:
+        """Every stored trace event of this job's run, in sequence order."""
+        events: list[StoredEvent] = []
+        while True:
+            after = events[-1].seq if events else 0
+            page = self._store.events(self.owner, self.run_id, after_seq=after, limit=1000)
+            if not page:
+                return events
+            events.extend(page)
 
     def last_seq(self) -> int:
         """The highest stored sequence number of this run's trace (0 when it has none)."""

@@ -54,28 +54,15 @@ def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
         "pm", KIND, OptimizationRequest.model_validate(REQUEST).model_dump(mode="json")
     )
     env = {**os.environ, "STRATIGOS_DATA_DIR": str(tmp_path), "STRATIGOS_MODEL_PROVIDER": "offline"}
-    child = subprocess.Popen(
-        [sys.executable, "-m", "jobs.worker", "--handlers", "graphs.job_handlers",
+    child = subprocess.run(
+        [sys.executable, "-m", "jobs.worker", "--handlers", "tests.graphs.killing_handlers",
          "--lease-seconds", "2", "--max-jobs", "1", "--poll-seconds", "0.2"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
+        timeout=300,
     )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            current = store.get_job("pm", job.id)
-            if current.progress is not None and 20 <= current.progress[0] <= 30:
-                break
-            assert child.poll() is None, child.stdout.read() if child.stdout else ""
-            time.sleep(0.05)
-        else:
-            pytest.fail("the worker made no progress")
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
+    assert child.returncode == -signal.SIGKILL, child.stdout + child.stderr
     killed_at = store.get_job("pm", job.id)
-    assert killed_at.status == "running" and killed_at.progress[0] <= 30
+    assert killed_at.status == "running"  # progress reaches the store with heartbeats (lags)
 
     worker = Worker(store, {KIND: optimization_handler}, lease_seconds=2, settings=settings)
     outcome = None
