@@ -1,6 +1,9 @@
-"""Shared fixtures: seeded factor-model returns and the embedded S&P 500 data."""
+"""Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -25,3 +28,16 @@ def returns_100() -> pd.DataFrame:
 def sp500_returns() -> pd.DataFrame:
     """Daily simple returns of the 20 embedded S&P 500 stocks, 2015-2022."""
     return to_returns(load_sp500_prices().loc["2015":])
+
+
+@pytest.fixture
+def offline_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A fresh data directory and the offline model, for this test's process settings."""
+    from settings import get_settings
+
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+    get_settings.cache_clear()
+    yield data_dir
+    get_settings.cache_clear()

@@ -69,14 +69,8 @@ def test_console_script_is_installed() -> None:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    from settings import get_settings
-
-    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
-    get_settings.cache_clear()
-    yield tmp_path
-    get_settings.cache_clear()
+def data_dir(offline_data_dir: Path) -> Path:
+    return offline_data_dir
 
 
 SMALL_REQUEST = {

@@ -10,7 +10,7 @@ import pytest
 from graphs.chat import ChatSession, NothingPendingError
 from graphs.events import TraceEvent, check_sequence, read_jsonl
 from quant import load_sp500_prices, max_sharpe, mean_returns, sample_covariance, to_returns
-from settings import Settings, get_settings
+from settings import Settings
 
 SEARCH = (
     "find the target-vol setting that holds up in a bear market with 20 trials "
@@ -19,12 +19,8 @@ SEARCH = (
 
 
 @pytest.fixture
-def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ChatSession:
-    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
-    get_settings.cache_clear()
-    yield ChatSession("test-thread", settings=Settings())
-    get_settings.cache_clear()
+def session(offline_data_dir: Path) -> ChatSession:
+    return ChatSession("test-thread", settings=Settings())
 
 
 def test_a_portfolio_then_a_follow_up_about_its_risk(session: ChatSession) -> None:

@@ -36,24 +36,18 @@ REQUEST = {
 
 
 @pytest.fixture
-def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    from settings import get_settings
-
-    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
-    get_settings.cache_clear()
-    yield Settings()
-    get_settings.cache_clear()
+def settings(offline_data_dir: Path) -> Settings:
+    return Settings()
 
 
 def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
-    settings: Settings, tmp_path: Path
+    settings: Settings, offline_data_dir: Path
 ) -> None:
     store = open_store(settings)
     job, _ = store.submit_job(
         "pm", KIND, OptimizationRequest.model_validate(REQUEST).model_dump(mode="json")
     )
-    env = {**os.environ, "STRATIGOS_DATA_DIR": str(tmp_path), "STRATIGOS_MODEL_PROVIDER": "offline"}
+    env = dict(os.environ)  # the fixture set the data dir and the offline provider
     child = subprocess.run(
         [sys.executable, "-m", "jobs.worker", "--handlers", "tests.graphs.killing_handlers",
          "--lease-seconds", "2", "--max-jobs", "1", "--poll-seconds", "0.2"],
@@ -91,5 +85,5 @@ def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
     ]
     assert progress == sorted(set(progress))  # no batch aggregated twice
     assert progress[-1] == result["n_trials"] == reference.result["n_trials"]
-    on_disk = read_jsonl(tmp_path / "runs" / job.id / "events.jsonl")
+    on_disk = read_jsonl(offline_data_dir / "runs" / job.id / "events.jsonl")
     assert [e.to_json() for e in on_disk] == [e.payload for e in events]

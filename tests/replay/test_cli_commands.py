@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,14 +34,8 @@ TINY = {
 
 
 @pytest.fixture
-def offline_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    from settings import get_settings
-
-    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
-    get_settings.cache_clear()
-    yield tmp_path / "data"
-    get_settings.cache_clear()
+def offline_data(offline_data_dir: Path) -> Path:
+    return offline_data_dir
 
 
 def test_optimize_prints_the_manifest_and_replay_reproduces_the_run(
