@@ -12,6 +12,8 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
   both stay gap-free and identical whatever a crash interrupted.
 - Progress (trials done of planned) is reported to the job; cancellation is checked at every
   event, and a cancelled job's run stops at once.
+- The trials are also stored one per row (`Store.put_trials`) before the job completes, so
+  the API pages through them without loading the whole result.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from graphs.request import OptimizationRequest
 from graphs.run import resume_optimization, run_directory, run_optimization
 from jobs.handlers import JobCancelledError, JobContext, register_handler
 from settings import get_settings
-from store.base import Job
+from store.base import Job, Trial
 
 KIND = "optimization"
 
@@ -65,7 +67,10 @@ def optimization_handler(
         outcome = run_optimization(request, run_id=job.id, on_event=on_event, settings=settings)
     if outcome.result is None:
         raise RuntimeError(f"run {job.id} finished without a result")
-    return json.loads(json.dumps(outcome.result, default=str))
+    result: dict[str, Any] = json.loads(json.dumps(outcome.result, default=str))
+    trials = result.get("trials") or []
+    ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])
+    return result
 
 
 register_handler(KIND, optimization_handler)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings import Settings
-from store.base import Job, SequencedEvent, Store, StoredEvent
+from store.base import Job, SequencedEvent, Store, StoredEvent, Trial
 
 Handler = Callable[[Job, "JobContext"], dict[str, Any]]
 """A job kind's work: `fn(job, ctx) -> result dict`."""
@@ -126,6 +126,12 @@ class JobContext:
             return 0
         with self._lock:
             return self._store.append_events(self.owner, self.run_id, list(events))
+
+    def put_trials(self, trials: Sequence[Trial]) -> int:
+        """Store the job's evaluated trials (insert or replace by `number`), so they can be
+        read page by page; returns how many were written."""
+        with self._lock:
+            return self._store.put_trials(self.owner, self.job.id, list(trials))
 
     def stored_events(self) -> list[StoredEvent]:
         """Every stored trace event of this job's run, in sequence order."""

@@ -35,6 +35,7 @@ from jobs.handlers import (
     registry,
 )
 from settings import Settings, get_settings
+from settings.logs import configure_logging
 from store.base import (
     ConflictError,
     Job,
@@ -429,9 +430,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     load_handler_modules(args.handlers)
     if not len(registry):
         parser.error("no job handlers registered; pass --handlers MODULE")

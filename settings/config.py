@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         description="Directory for the local store, caches and uploaded datasets.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json` writes one JSON object per log record (CloudWatch)."
+    )
     model_provider: Literal["auto", "offline", "bedrock"] = Field(
         default="auto",
         description="Chat models: `bedrock`, the deterministic `offline` rules engine, or `auto` "
@@ -92,6 +95,11 @@ class Settings(BaseSettings):
         default=SecretStr("stratigos-local-pepper"),
         description="Secret keyed into API key hashes: set it in production, never change it.",
     )
+    store_api_key_pepper_secret_id: str | None = Field(
+        default=None,
+        description="Secrets Manager secret holding the API key pepper (overrides "
+        "store_api_key_pepper; read once at start-up).",
+    )
     store_checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
     compute_backend: Literal["local", "ray", "sagemaker"] = Field(
         default="local", description="local, ray or sagemaker."
@@ -141,6 +149,50 @@ class Settings(BaseSettings):
     compute_aws_region: str | None = None
     compute_aws_endpoint_url: str | None = Field(
         default=None, description="Endpoint for S3 and SageMaker (e.g. a local moto server)."
+    )
+    # job orchestration (jobs/)
+    jobs_queue_url: str | None = Field(
+        default=None,
+        description="SQS queue the API announces new jobs on (the AWS worker function "
+        "consumes it); unset: workers find pending jobs in the store.",
+    )
+    jobs_handlers: list[str] = Field(
+        default_factory=lambda: ["graphs.job_handlers"],
+        description="Modules registering job handlers, imported by the AWS worker function.",
+    )
+    # HTTP API (api/)
+    api_cognito_issuer: str | None = Field(
+        default=None,
+        description="Accept Cognito JWT bearer tokens from this user pool issuer, e.g. "
+        "https://cognito-idp.<region>.amazonaws.com/<pool id>; unset accepts API keys only.",
+    )
+    api_cognito_audience: str | None = Field(
+        default=None, description="The app client id tokens must be issued for (aud/client_id)."
+    )
+    api_cognito_jwks_url: str | None = Field(
+        default=None, description="JWKS address (default: <issuer>/.well-known/jwks.json)."
+    )
+    api_cognito_required_group: str | None = Field(
+        default=None, description="Accept only tokens of users in this Cognito group."
+    )
+    api_jwks_cache_seconds: float = Field(default=3600.0, gt=0, description="Seconds.")
+    api_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest JSON request body, bytes."
+    )
+    api_max_upload_bytes: int = Field(
+        default=20_971_520, ge=1024, description="Largest dataset upload, bytes."
+    )
+    api_rate_limit_per_minute: int = Field(
+        default=600, ge=1, description="Sustained requests per minute per caller."
+    )
+    api_rate_limit_burst: int = Field(
+        default=120, ge=1, description="Requests a caller may send at once before throttling."
+    )
+    api_job_workers: int = Field(
+        default=1,
+        ge=0,
+        description="Job worker threads inside the API process (0: workers run elsewhere, "
+        "e.g. `python -m jobs.worker --handlers graphs.job_handlers`).",
     )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."

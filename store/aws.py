@@ -9,6 +9,7 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | idempotency key | `OWNER#<owner>` | `IDEM#<key>` | `job_id`; written in one transaction with the job |
 | result | `OWNER#<owner>` | `RESULT#<job_id>` | `payload` inline, or `location` in S3 when large |
 | portfolio | `OWNER#<owner>` | `PF#<id>` | `version` for optimistic concurrency |
+| dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
 | API key (by owner) | `OWNER#<owner>` | `KEY#<id>` | metadata and `key_hash` |
 | API key (lookup) | `APIKEY#<hmac>` | `-` | `owner`, `id`; both items change in one transaction |
@@ -20,7 +21,9 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 Guarded writes are DynamoDB condition expressions (status transitions, leases, portfolio
 versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
 result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
-`inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention). DynamoDB's TTL deletes
+`inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
+`datasets/<owner>/<dataset_id>.parquet` (uploaded datasets: the object is written before the
+metadata item and deleted after it, so a listed dataset always has its bytes). DynamoDB's TTL deletes
 expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
 Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
 """
@@ -47,6 +50,7 @@ from store.base import (
     CleanupReport,
     Clock,
     ConflictError,
+    Dataset,
     Job,
     JobStatus,
     NotFoundError,
@@ -59,12 +63,14 @@ from store.base import (
     StoreError,
     StoreUnavailableError,
     Trial,
+    check_dataset_meta,
     check_events,
     check_limit,
     check_number,
     check_owner,
     check_progress,
     check_transition,
+    dataset_from_doc,
     decode_cursor,
     dumps,
     encode_cursor,
@@ -168,6 +174,20 @@ def _portfolio(d: Mapping[str, Any]) -> Portfolio:
         created_at=from_micros(d["created_at"]),  # type: ignore[arg-type]
         updated_at=from_micros(d["updated_at"]),  # type: ignore[arg-type]
     )
+
+
+def _dataset(d: Mapping[str, Any]) -> Dataset:
+    return dataset_from_doc(
+        d["id"],
+        d["owner"],
+        d["name"],
+        json.loads(d["meta"]),
+        from_micros(d["created_at"]),  # type: ignore[arg-type]
+    )
+
+
+def _dataset_key(owner: str, dataset_id: str) -> str:
+    return f"datasets/{owner}/{dataset_id}.parquet"
 
 
 def _thread(d: Mapping[str, Any]) -> ChatThread:
@@ -962,6 +982,66 @@ class AWSStore(Store):
     def delete_portfolio(self, owner: str, portfolio_id: str) -> None:
         if not self._delete("delete_portfolio", _owner_pk(owner), f"PF#{portfolio_id}"):
             raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")
+
+    # ----------------------------------------------------------------- datasets
+
+    def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
+        check_owner(owner)
+        doc = check_dataset_meta(name, data, meta)
+        did = new_id("ds")
+        s3_key = _dataset_key(owner, did)
+        # Upload first: a crash after this leaves an unreferenced object, never a listed
+        # dataset without its bytes.
+        self._call(
+            "put_dataset (upload)",
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key=s3_key,
+            Body=bytes(data),
+            ContentType="application/vnd.apache.parquet",
+        )
+        record = {
+            "pk": _owner_pk(owner),
+            "sk": f"DS#{did}",
+            "id": did,
+            "owner": owner,
+            "name": name,
+            "meta": dumps(doc),
+            "created_at": self._now(),
+        }
+        try:
+            self._call("put_dataset", self.ddb.put_item, TableName=self.table, Item=_item(record))
+        except StoreError:
+            self._discard(s3_key)
+            raise
+        return _dataset(record)
+
+    def get_dataset(self, owner: str, dataset_id: str) -> Dataset:
+        item = self._get("get_dataset", _owner_pk(owner), f"DS#{dataset_id}")
+        if item is None:
+            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        return _dataset(item)
+
+    def dataset_bytes(self, owner: str, dataset_id: str) -> bytes:
+        self.get_dataset(owner, dataset_id)  # NotFoundError for a missing / another owner's
+        key = _dataset_key(owner, dataset_id)
+        try:
+            out = self._call("dataset_bytes", self.s3.get_object, Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            raise StoreUnavailableError(
+                f"AWS store: dataset {dataset_id} is listed but s3://{self.bucket}/{key} is missing"
+            ) from exc
+        body: bytes = out["Body"].read()
+        return body
+
+    def list_datasets(self, owner: str) -> list[Dataset]:
+        items = self._query("list_datasets", _owner_pk(owner), sk_prefix="DS#")
+        return sorted(map(_dataset, items), key=lambda d: (d.created_at, d.id))
+
+    def delete_dataset(self, owner: str, dataset_id: str) -> None:
+        if not self._delete("delete_dataset", _owner_pk(owner), f"DS#{dataset_id}"):
+            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        self._discard(_dataset_key(owner, dataset_id))
 
     # ----------------------------------------------------------------- chat threads
 

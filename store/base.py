@@ -16,7 +16,7 @@ Conventions shared by every backend (and checked by `tests/store/test_contract.p
   idempotency key reused for a different request) and `StoreUnavailableError` (database file
   unwritable, disk full, DynamoDB/S3 unreachable). The backend's own exception is chained as
   `__cause__` for logs but never escapes uncaught.
-* **Ids.** Ids the store generates (`job_…`, `pf_…`, `th_…`, `key_…`) start with a
+* **Ids.** Ids the store generates (`job_…`, `pf_…`, `th_…`, `key_…`, `ds_…`) start with a
   millisecond timestamp in hex, so they sort by creation time.
 """
 
@@ -228,6 +228,33 @@ class Portfolio:
     updated_at: datetime
 
 
+DatasetFormat = Literal["prices", "returns"]
+DATASET_FORMATS: tuple[DatasetFormat, ...] = get_args(DatasetFormat)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """An uploaded market dataset's metadata; its bytes (Parquet) come from `dataset_bytes`.
+
+    `format` says what the table holds (`prices` or daily simple `returns`); `columns` are the
+    asset names in order; `start` / `end` the first and last date (ISO `YYYY-MM-DD`); `sha256`
+    (hex) and `size_bytes` describe the stored bytes.
+    """
+
+    id: str
+    owner: str
+    name: str
+    format: DatasetFormat
+    n_rows: int
+    n_columns: int
+    columns: list[str]
+    start: str
+    end: str
+    sha256: str
+    size_bytes: int
+    created_at: datetime
+
+
 @dataclass(frozen=True)
 class ChatThread:
     """An entry of the chat thread index (the conversation itself lives in the checkpointer)."""
@@ -306,6 +333,60 @@ def check_owner(owner: str) -> None:
         raise ValueError(f"owner must be a non-empty string without '#', got {owner!r}")
 
 
+def check_dataset_meta(name: str, data: bytes, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate `put_dataset` arguments; returns the metadata document the stores keep:
+    `format`, `n_rows`, `n_columns`, `columns`, `start`, `end` (from `meta`) and the `sha256` and
+    `size_bytes` of `data`. `ValueError` names the first bad field."""
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("dataset name must be a non-empty string")
+    if not isinstance(data, bytes | bytearray) or not data:
+        raise ValueError("dataset data must be non-empty bytes")
+    fmt = meta.get("format")
+    if fmt not in DATASET_FORMATS:
+        raise ValueError(f"dataset format must be one of {DATASET_FORMATS}, got {fmt!r}")
+    columns = meta.get("columns")
+    if not isinstance(columns, list | tuple) or not all(isinstance(c, str) for c in columns):
+        raise ValueError("dataset columns must be a list of asset names")
+    doc: dict[str, Any] = {"format": fmt, "columns": [str(c) for c in columns]}
+    for key in ("n_rows", "n_columns"):
+        value = meta.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"dataset {key} must be a non-negative integer, got {value!r}")
+        doc[key] = int(value)
+    if doc["n_columns"] != len(doc["columns"]):
+        raise ValueError(
+            f"dataset n_columns {doc['n_columns']} does not match {len(doc['columns'])} columns"
+        )
+    for key in ("start", "end"):
+        value = meta.get(key)
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"dataset {key} must be an ISO date string, got {value!r}")
+        doc[key] = value
+    doc["sha256"] = hashlib.sha256(bytes(data)).hexdigest()
+    doc["size_bytes"] = len(data)
+    return doc
+
+
+def dataset_from_doc(
+    dataset_id: str, owner: str, name: str, doc: Mapping[str, Any], created_at: datetime
+) -> Dataset:
+    """A `Dataset` from the metadata document of `check_dataset_meta`."""
+    return Dataset(
+        id=dataset_id,
+        owner=owner,
+        name=name,
+        format=doc["format"],
+        n_rows=int(doc["n_rows"]),
+        n_columns=int(doc["n_columns"]),
+        columns=list(doc["columns"]),
+        start=doc["start"],
+        end=doc["end"],
+        sha256=doc["sha256"],
+        size_bytes=int(doc["size_bytes"]),
+        created_at=created_at,
+    )
+
+
 def check_limit(limit: int, maximum: int = 1000) -> None:
     """Page sizes are 1..maximum."""
     if not 1 <= limit <= maximum:
@@ -370,7 +451,7 @@ def check_transition(to_status: JobStatus, from_statuses: Sequence[JobStatus]) -
 
 
 class Store(ABC):
-    """Persistence for jobs, trace events, results, trials, portfolios, chat threads, the
+    """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache and API keys. Backends: `store.sqlite.SQLiteStore` (embedded default) and
     `store.aws.AWSStore` (DynamoDB + S3). All methods are thread-safe.
     """
@@ -544,6 +625,30 @@ class Store(ABC):
     @abstractmethod
     def delete_portfolio(self, owner: str, portfolio_id: str) -> None:
         """Delete the portfolio (`NotFoundError` if absent)."""
+
+    # ----------------------------------------------------------------- datasets
+
+    @abstractmethod
+    def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
+        """Store an uploaded dataset: `data` (the normalised Parquet bytes) and `meta` (`format`,
+        `n_rows`, `n_columns`, `columns`, `start`, `end`; see `check_dataset_meta`). Returns the
+        new record (id `ds_…`); `sha256` and `size_bytes` are computed from `data`."""
+
+    @abstractmethod
+    def get_dataset(self, owner: str, dataset_id: str) -> Dataset:
+        """The dataset's metadata, or `NotFoundError`."""
+
+    @abstractmethod
+    def dataset_bytes(self, owner: str, dataset_id: str) -> bytes:
+        """The dataset's stored bytes exactly as put, or `NotFoundError`."""
+
+    @abstractmethod
+    def list_datasets(self, owner: str) -> list[Dataset]:
+        """The owner's datasets, oldest first."""
+
+    @abstractmethod
+    def delete_dataset(self, owner: str, dataset_id: str) -> None:
+        """Delete the dataset and its bytes (`NotFoundError` if absent)."""
 
     # ----------------------------------------------------------------- chat threads
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from settings import Settings, get_settings
-from store.base import Clock, Store, utc_now
+from store.base import Clock, Store, StoreUnavailableError, utc_now
 
 DEFAULT_PEPPER = "stratigos-local-pepper"
 
@@ -27,7 +27,8 @@ class StoreConfig(BaseModel):
     server). `max_attempts`, `connect_timeout` and `read_timeout` (seconds) bound how long an
     unreachable AWS endpoint takes to fail; results above `inline_limit_bytes` go to S3.
     `api_key_pepper` is the secret keyed into API key hashes: set it in production and never
-    change it (existing keys stop verifying). `checkpoint_ttl_seconds` expires DynamoDB
+    change it (existing keys stop verifying); `api_key_pepper_secret_id` reads it from AWS
+    Secrets Manager instead (the secret's string value). `checkpoint_ttl_seconds` expires DynamoDB
     checkpoints (None keeps them).
     """
 
@@ -44,6 +45,7 @@ class StoreConfig(BaseModel):
     read_timeout: float = Field(default=30.0, gt=0)
     inline_limit_bytes: int = Field(default=100_000, ge=0, le=350_000)
     api_key_pepper: SecretStr = SecretStr(DEFAULT_PEPPER)
+    api_key_pepper_secret_id: str | None = None
     checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
 
     @property
@@ -77,6 +79,8 @@ def open_store(
     """The configured store (`StoreUnavailableError` if it cannot be opened)."""
     config = config or StoreConfig.from_settings(settings)
     pepper = config.api_key_pepper.get_secret_value()
+    if config.api_key_pepper_secret_id:
+        pepper = read_secret(config.api_key_pepper_secret_id, config)
     if config.backend == "aws":
         from store.aws import AWSStore
 
@@ -96,3 +100,30 @@ def open_store(
 
     path = config.sqlite_path or (settings or get_settings()).data_dir / "store.sqlite"
     return SQLiteStore(path, api_key_pepper=pepper, clock=clock)
+
+
+def read_secret(secret_id: str, config: StoreConfig) -> str:
+    """The string value of a Secrets Manager secret (`StoreUnavailableError` if unreadable)."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = boto3.client(
+        "secretsmanager",
+        region_name=config.aws_region,
+        endpoint_url=config.aws_endpoint_url,
+        config=Config(
+            retries={"total_max_attempts": config.max_attempts, "mode": "standard"},
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+        ),
+    )
+    try:
+        value = client.get_secret_value(SecretId=secret_id).get("SecretString")
+    except (BotoCoreError, ClientError) as exc:
+        raise StoreUnavailableError(
+            f"cannot read the API key pepper secret {secret_id}: {exc}"
+        ) from exc
+    if not value:
+        raise StoreUnavailableError(f"the API key pepper secret {secret_id} has no string value")
+    return str(value)

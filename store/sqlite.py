@@ -27,6 +27,7 @@ from store.base import (
     CleanupReport,
     Clock,
     ConflictError,
+    Dataset,
     Job,
     JobStatus,
     NotFoundError,
@@ -38,12 +39,14 @@ from store.base import (
     StoredEvent,
     StoreUnavailableError,
     Trial,
+    check_dataset_meta,
     check_events,
     check_limit,
     check_number,
     check_owner,
     check_progress,
     check_transition,
+    dataset_from_doc,
     decode_cursor,
     dumps,
     encode_cursor,
@@ -149,6 +152,20 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        CREATE TABLE datasets (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            meta TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX datasets_by_owner ON datasets (owner, created_at);
+        """,
+    ),
 ]
 """(version, SQL script) pairs applied in order to bring a database up to the latest version."""
 
@@ -191,6 +208,19 @@ def _portfolio(row: sqlite3.Row) -> Portfolio:
         created_at=from_micros(row["created_at"]),  # type: ignore[arg-type]
         updated_at=from_micros(row["updated_at"]),  # type: ignore[arg-type]
     )
+
+
+def _dataset(row: sqlite3.Row) -> Dataset:
+    return dataset_from_doc(
+        row["id"],
+        row["owner"],
+        row["name"],
+        json.loads(row["meta"]),
+        from_micros(row["created_at"]),  # type: ignore[arg-type]
+    )
+
+
+_DATASET_COLUMNS = "id, owner, name, meta, created_at"
 
 
 def _thread(row: sqlite3.Row) -> ChatThread:
@@ -726,6 +756,56 @@ class SQLiteStore(Store):
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")
+
+    # ----------------------------------------------------------------- datasets
+
+    def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
+        check_owner(owner)
+        doc = check_dataset_meta(name, data, meta)
+        did = new_id("ds")
+        with self._tx("put_dataset") as conn:
+            conn.execute(
+                "INSERT INTO datasets (id, owner, name, meta, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (did, owner, name, dumps(doc), sqlite3.Binary(bytes(data)), self._now()),
+            )
+        return self.get_dataset(owner, did)
+
+    def get_dataset(self, owner: str, dataset_id: str) -> Dataset:
+        rows = self._read(
+            "get_dataset",
+            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE id = ? AND owner = ?",
+            (dataset_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        return _dataset(rows[0])
+
+    def dataset_bytes(self, owner: str, dataset_id: str) -> bytes:
+        rows = self._read(
+            "dataset_bytes",
+            "SELECT data FROM datasets WHERE id = ? AND owner = ?",
+            (dataset_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        return bytes(rows[0]["data"])
+
+    def list_datasets(self, owner: str) -> list[Dataset]:
+        rows = self._read(
+            "list_datasets",
+            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE owner = ? ORDER BY created_at, id",
+            (owner,),
+        )
+        return [_dataset(r) for r in rows]
+
+    def delete_dataset(self, owner: str, dataset_id: str) -> None:
+        with self._tx("delete_dataset") as conn:
+            cur = conn.execute(
+                "DELETE FROM datasets WHERE id = ? AND owner = ?", (dataset_id, owner)
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
 
     # ----------------------------------------------------------------- chat threads
 

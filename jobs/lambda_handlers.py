@@ -1,0 +1,111 @@
+"""AWS Lambda entry points of the job side: the SQS job worker and the daily cleanup.
+
+- `sqs_worker(event, context)`: SQS-triggered (batch size 1, `ReportBatchItemFailures`). Each
+  message announces a job (`jobs.queue`); the worker claims it in the store and runs it with
+  the handlers of `jobs_handlers` (default `graphs.job_handlers`, imported by name so
+  `jobs/` never imports `graphs/`). A job that is already finished is acknowledged; one whose
+  lease another worker holds, or that this invocation could not finish, is reported as a
+  failed item so SQS delivers it again after the visibility timeout (a crashed or timed-out
+  invocation resumes from the job's checkpoint then). Poison messages go to the dead-letter
+  queue after the queue's `maxReceiveCount`.
+- `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
+  finished more than `archive_after_days` (event field, default 30) ago and drops expired
+  cache entries; returns the report.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jobs.handlers import registry
+from jobs.queue import JobQueue, parse_announcement
+from jobs.worker import Worker, load_handler_modules
+from settings import get_settings
+from settings.logs import configure_logging
+from store.base import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
+
+log = logging.getLogger("jobs.lambda")
+
+STALE_PENDING_SECONDS = 300.0
+
+_store: Store | None = None
+"""Kept between invocations of a warm function."""
+
+
+def _open_store() -> Store:
+    global _store
+    if _store is None:
+        from store.factory import open_store
+
+        settings = get_settings()
+        configure_logging(settings)
+        settings.ensure_data_dir()
+        _store = open_store(settings)
+    return _store
+
+
+def run_announced_job(store: Store, body: str, worker: Worker) -> bool:
+    """Run the job a message announces; True when the message is done with (the job is
+    finished, unknown, or ran to an end here), False to have it delivered again."""
+    try:
+        owner, job_id = parse_announcement(body)
+    except ValueError as exc:
+        log.error("dropping a malformed message: %s", exc)
+        return True
+    try:
+        job = store.get_job(owner, job_id)
+    except NotFoundError:
+        log.warning("job %s of %s no longer exists", job_id, owner)
+        return True
+    if job.status in TERMINAL_STATUSES:
+        return True
+    try:
+        claimed = store.claim(owner, job_id, worker.worker_id, worker.lease_seconds)
+    except ConflictError:
+        current = store.get_job(owner, job_id)
+        return current.status in TERMINAL_STATUSES
+    outcome = worker.run_claimed(claimed)
+    log.info(
+        "job finished",
+        extra={"job_id": job_id, "status": outcome.status, "attempts": outcome.attempts},
+    )
+    return outcome.status != "lost"
+
+
+def sqs_worker(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+    """Lambda handler for SQS job announcements (partial batch responses)."""
+    store = _open_store()
+    settings = get_settings()
+    load_handler_modules(settings.jobs_handlers)
+    worker = Worker(store, registry, settings=settings)
+    failures = []
+    for record in event.get("Records", []):
+        if not run_announced_job(store, str(record.get("body", "")), worker):
+            failures.append({"itemIdentifier": record.get("messageId")})
+    return {"batchItemFailures": failures}
+
+
+def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[str, Any]:
+    """Lambda handler of the scheduled retention run; returns what it did.
+
+    Also announces again every job still pending after `STALE_PENDING_SECONDS` (its first
+    announcement was lost), so no job waits forever."""
+    days = float((event or {}).get("archive_after_days", 30))
+    store = _open_store()
+    report = store.cleanup(archive_after_days=days)
+    queue = JobQueue.from_settings(get_settings())
+    reannounced = []
+    if queue is not None:
+        now = store.clock()
+        for job in store.jobs_by_status("pending", limit=1000):
+            if (now - job.created_at).total_seconds() > STALE_PENDING_SECONDS:
+                queue.announce(job)
+                reannounced.append(job.id)
+    result = {
+        "archived_jobs": report.archived_jobs,
+        "expired_cache_entries": report.expired_cache_entries,
+        "reannounced_jobs": reannounced,
+    }
+    log.info("cleanup done", extra=result)
+    return result
