@@ -3,7 +3,9 @@
 `render_event` turns one `TraceEvent` into a line (or None for events not worth a line:
 node_finished, message deltas). `TerminalRenderer` is what the CLI uses: it buffers message
 deltas into whole lines prefixed with the speaking agent and prints everything else through
-`render_event`.
+`render_event`. On a terminal (a TTY) progress events with a known total are drawn as one
+bar that updates in place (`[optimizer] [#####-----] 120/200 trials: best objective 0.94`);
+elsewhere (pipes, files, logs) each progress event is a plain line.
 """
 
 from __future__ import annotations
@@ -74,6 +76,33 @@ def is_decision(tool: str) -> bool:
     return tool[:1].isupper()
 
 
+PROGRESS_BAR_WIDTH = 20
+
+
+def progress_bar(done: int, total: int, width: int = PROGRESS_BAR_WIDTH) -> str:
+    """`[#####-----] 120/200`: `done` of `total` as a bar of `width` cells (clamped to 0..total)."""
+    if total <= 0:
+        return f"[{'-' * width}] {done}/{total}"
+    filled = round(width * min(max(done, 0), total) / total)
+    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
+
+
+def render_progress_bar(event: TraceEvent, width: int = PROGRESS_BAR_WIDTH) -> str | None:
+    """A progress event with a known total as a bar line, or None for any other event.
+
+    Example: "[optimizer] [############--------] 120/200 trials: best objective 0.94".
+    """
+    data = event.data
+    if event.type != "progress" or data.get("total") is None:
+        return None
+    line = f"[{label(event)}] {progress_bar(int(data['done']), int(data['total']), width)}"
+    line += f" {data['unit']}"
+    if data.get("best") is not None:
+        metric = f"{data['metric']} " if data.get("metric") else ""
+        line += f": best {metric}{format_number(data['best'])}"
+    return line
+
+
 def render_event(event: TraceEvent) -> str | None:
     """One terminal line for an event, or None when the event doesn't deserve its own line.
 
@@ -136,6 +165,11 @@ class TerminalRenderer:
     arrives, another message starts, or on `close()`. With `quiet=True` only progress,
     warnings, errors and the run's start and end are printed (no agent text, tool calls or
     node lines).
+
+    `progress_bar` (default: whether `out` is a TTY) draws progress events with a known total
+    as a bar rewritten in place (carriage return, no newline) instead of one line each; the bar
+    line is ended before any other line, before another agent's or unit's bar, and on
+    `close()`.
     """
 
     QUIET_TYPES = frozenset({"run_started", "progress", "warning", "error", "run_finished"})
@@ -145,14 +179,17 @@ class TerminalRenderer:
         out: TextIO | Callable[[str], Any] | None = None,
         *,
         quiet: bool = False,
+        progress_bar: bool | None = None,
     ) -> None:
         if out is None:
             out = sys.stdout
         self._write: Callable[[str], Any]
+        self._stream: TextIO | None = None
         if callable(out):
             self._write = out
         else:
             stream = out
+            self._stream = stream
 
             def write(line: str) -> None:
                 stream.write(line + "\n")
@@ -160,12 +197,31 @@ class TerminalRenderer:
 
             self._write = write
         self.quiet = quiet
+        if progress_bar is None:
+            progress_bar = self._stream is not None and _is_tty(self._stream)
+        self.progress_bar = progress_bar and self._stream is not None
+        self._bar_open = False
+        self._bar_key: tuple[str, str] | None = None
         self._buffer = ""
         self._buffer_key: tuple[str | None, str | None] | None = None
         self._buffer_prefix = ""
 
     def _emit(self, line: str) -> None:
+        self._end_bar()
         self._write(line)
+
+    def _end_bar(self) -> None:
+        if self._bar_open and self._stream is not None:
+            self._stream.write("\n")
+            self._stream.flush()
+        self._bar_open = False
+        self._bar_key = None
+
+    def _draw_bar(self, line: str) -> None:
+        assert self._stream is not None
+        self._stream.write("\r" + line + "\x1b[K")
+        self._stream.flush()
+        self._bar_open = True
 
     def _flush_text(self) -> list[str]:
         lines: list[str] = []
@@ -191,6 +247,16 @@ class TerminalRenderer:
             lines += [self._buffer_prefix + line.strip() for line in complete if line.strip()]
         else:
             lines += self._flush_text()
+            bar = render_progress_bar(event) if self.progress_bar else None
+            if bar is not None:
+                for text in lines:
+                    self._emit(text)
+                key = (label(event), str(event.data.get("unit")))
+                if key != self._bar_key:
+                    self._end_bar()  # another agent's or unit's bar: keep the finished one
+                self._bar_key = key
+                self._draw_bar(bar)
+                return [*lines, bar]
             if not self.quiet or event.type in self.QUIET_TYPES:
                 line = render_event(event)
                 if line is not None:
@@ -208,11 +274,20 @@ class TerminalRenderer:
         return lines
 
     def close(self) -> list[str]:
-        """Print the rest of a buffered message."""
+        """Print the rest of a buffered message (and end a progress bar's line)."""
         lines = self._flush_text()
         for line in lines:
             self._emit(line)
+        self._end_bar()
         return lines
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (ValueError, OSError):  # a closed stream
+        return False
 
 
 __all__ = [
@@ -222,5 +297,7 @@ __all__ = [
     "format_value",
     "is_decision",
     "label",
+    "progress_bar",
     "render_event",
+    "render_progress_bar",
 ]

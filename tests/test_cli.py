@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 
 from api.cli import main
+from graphs.events import TraceEvent
 from quant import hrp, load_sp500_prices, risk_report, to_returns
 
 
@@ -47,7 +49,7 @@ def test_demo_text_output_names_every_method(capsys: pytest.CaptureFixture[str])
 def test_demo_with_dates_outside_the_data_says_what_to_do(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert main(["demo", "--train-start", "1980-01-01", "--split", "1985-01-01"]) == 1
+    assert main(["demo", "--train-start", "1980-01-01", "--split", "1985-01-01"]) == 2
     err = capsys.readouterr().err
     assert "training window has 0 days" in err
     assert "1990-01-03" in err and "choose dates inside it" in err
@@ -103,6 +105,9 @@ def test_optimize_runs_a_job_stores_it_and_prints_the_result_as_json(
     assert printed["status"] == stored["status"] == "succeeded"
     assert printed["best"] == stored["best"] and stored["n_trials"] == 12
     assert "trials" not in printed  # the full trial table stays in the file and the store
+    report = Path(printed["files"]["report_html"])
+    assert report == data_dir / "runs" / run_id / "report.html" and report.is_file()
+    assert report.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert "[optimizer] trials 12/12" in captured.err  # the live trace goes to stderr with --json
 
     store = open_store()
@@ -127,11 +132,13 @@ def test_optimize_with_an_invalid_request_names_the_field(
 ) -> None:
     request = tmp_path / "request.json"
     request.write_text(json.dumps({**SMALL_REQUEST, "n_paths": 0}))
-    assert main(["optimize", "--request", str(request)]) == 1
+    assert main(["optimize", "--request", str(request)]) == 2  # a usage error
     err = capsys.readouterr().err
-    assert "n_paths" in err and "Traceback" not in err
-    assert main(["resume", "no-such-run"]) == 1
-    assert "no run no-such-run" in capsys.readouterr().err
+    assert f"invalid request in {request}: n_paths:" in err and "Traceback" not in err
+    assert main(["resume", "no-such-run"]) == 2
+    err = capsys.readouterr().err
+    assert f"no run no-such-run in {data_dir / 'runs'}" in err
+    assert "list runs with `stratigos jobs list`" in err
 
 
 def test_chat_one_message_and_a_decision_on_the_pending_run(
@@ -166,5 +173,88 @@ def test_cleanup_archives_old_jobs_and_reports_it(
     store = open_store()
     assert store.get_job("local", run_id).archived_at is not None
     assert store.get_result("local", run_id).payload["status"] == "succeeded"
-    assert main(["cleanup", "--days", "-1"]) == 1
+    assert main(["cleanup", "--days", "-1"]) == 2
     assert "--days must be >= 0" in capsys.readouterr().err
+
+
+def test_optimize_text_output_names_the_html_report(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["optimize", "--trials", "6", "--paths", "20", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    (run,) = (data_dir / "runs").iterdir()
+    assert f"Report:  {run / 'report.html'}, {run / 'report.md'}" in out
+    assert (run / "report.html").is_file()
+    # --quiet on a pipe: progress as plain lines, no carriage returns
+    assert "\r" not in out and "[optimizer] trials 6/6" in out
+
+
+class FakeTerminal(io.StringIO):
+    """A text stream that says it is a TTY (what a terminal is to the renderer)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def _progress(done: int, seq: int) -> TraceEvent:
+    return TraceEvent.model_validate(
+        {
+            "run_id": "r",
+            "seq": seq,
+            "ts": "2026-01-02T00:00:00Z",
+            "type": "progress",
+            "agent": "optimizer",
+            "node": "evaluate",
+            "data": {
+                "unit": "trials",
+                "done": done,
+                "total": 200,
+                "best": 0.9123,
+                "metric": "objective",
+            },
+        }
+    )
+
+
+def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
+    from graphs.render import TerminalRenderer, progress_bar
+
+    assert progress_bar(120, 200, width=10) == "[######----] 120/200"
+    assert progress_bar(0, 200, width=4) == "[----] 0/200"
+    assert progress_bar(250, 200, width=4) == "[####] 250/200"
+
+    finished = TraceEvent.model_validate(
+        {
+            "run_id": "r",
+            "seq": 9,
+            "ts": "2026-01-02T00:00:00Z",
+            "type": "run_finished",
+            "data": {"status": "succeeded"},
+        }
+    )
+    paths = TraceEvent.model_validate(
+        {
+            "run_id": "r",
+            "seq": 8,
+            "ts": "2026-01-02T00:00:00Z",
+            "type": "progress",
+            "node": "scenarios",
+            "data": {"unit": "paths", "done": 100, "total": 100},
+        }
+    )
+    terminal = FakeTerminal()
+    TerminalRenderer(terminal).handle_all([paths, _progress(100, 1), _progress(200, 2), finished])
+    first, text = terminal.getvalue().split("\n", 1)
+    assert first == "\r[scenarios] [####################] 100/100 paths\x1b[K"  # kept
+    bar = "[optimizer] [##########----------] 100/200 trials: best objective 0.9123"
+    assert text.startswith("\r" + bar + "\x1b[K\r[optimizer] [####################] 200/200")
+    # the bar is rewritten in place, then ended before the next line
+    assert text.endswith("200/200 trials: best objective 0.9123\x1b[K\nrun r: succeeded\n")
+
+    pipe = io.StringIO()
+    TerminalRenderer(pipe).handle_all([_progress(100, 1), _progress(200, 2), finished])
+    assert pipe.getvalue().splitlines() == [
+        "[optimizer] trials 100/200: best objective 0.9123",
+        "[optimizer] trials 200/200: best objective 0.9123",
+        "run r: succeeded",
+    ]

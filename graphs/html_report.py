@@ -1,0 +1,600 @@
+"""A self-contained HTML report of an optimization result: one file, no network needed.
+
+`render_html_report(result)` turns the result document of an optimization run (what
+`graphs.run` writes to `result.json`: status, best, convergence, trials, market_view, plan,
+risk, explanation, warnings, dataset, manifest, timings) into one HTML page with:
+
+- a header (status, objective, best configuration),
+- a convergence chart (best objective after each batch),
+- a risk-return scatter of every trial in every scenario (x: annualised volatility in %,
+  y: CAGR in %, one colour per scenario),
+- a bar chart of the best configuration per scenario (Sharpe; CAGR and max drawdown in %),
+- the configuration summary and the explanation,
+- a risk report per scenario (one-day VaR 95 and CVaR 95, max drawdown: positive = loss, in %),
+- a sortable table of the trials (client-side sort; the headers are buttons),
+- the run manifest (models, prompt hashes, seed, dataset fingerprint, versions, usage).
+
+plotly.js is inlined from the installed `plotly` package (never a CDN). Chart data is embedded
+as JSON in `<script type="application/json" id="data-...">` elements (`<`, `>` and `&` written
+as `\\u003c` etc., so no string can close the element); every string from the result is
+HTML-escaped (the explanation comes from a model).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+from typing import Any
+
+SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
+"""The metrics of the scenario bar chart (Sharpe ratio; CAGR and max drawdown as fractions)."""
+
+RISK_METRICS = (
+    ("var_95", "VaR 95% (1 day)"),
+    ("cvar_95", "CVaR 95% (1 day)"),
+    ("max_drawdown", "Max drawdown"),
+    ("volatility", "Volatility (annualised)"),
+)
+"""The risk report's columns: positive numbers meaning losses (volatility: a spread), shown as %."""
+
+_NON_PARAMETER_COLUMNS = frozenset(
+    {"trial", "batch", "config_id", "objective", "feasible", "violation", "sleeve"}
+)
+_PERCENT_PARAMETERS = frozenset({"target_vol"})
+
+
+@lru_cache(maxsize=1)
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    text: str = get_plotlyjs()
+    # Defensive: nothing inside the inline script may close it.
+    return text.replace("</script", "<\\/script")
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _finite(value: Any) -> float | None:
+    """A float, or None for missing / non-numeric / NaN / infinite values (JSON has no NaN)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _json_script(element_id: str, data: Any) -> str:
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/json" id="{_esc(element_id)}">{text}</script>'
+
+
+def _pct(value: Any, digits: int = 1) -> str:
+    number = _finite(value)
+    return "–" if number is None else f"{number * 100:.{digits}f}%"
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    number = _finite(value)
+    if number is None:
+        return "–" if value is None else _esc(value)
+    if float(number).is_integer() and abs(number) < 1e9 and not isinstance(value, float):
+        return str(int(number))
+    return f"{number:.{digits}g}" if abs(number) >= 1000 else f"{number:.{digits}f}"
+
+
+def _param(key: str, value: Any) -> str:
+    if key in _PERCENT_PARAMETERS:
+        return _pct(value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return _esc(value)
+
+
+def _scenario_names(result: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]) -> list[str]:
+    best = result.get("best") or {}
+    names = list((best.get("scenarios") or {}).keys())
+    for row in trials[:1]:
+        for key in row:
+            if "." in key:
+                name = key.split(".", 1)[0]
+                if name not in names:
+                    names.append(name)
+    return names
+
+
+def _parameter_columns(result: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]) -> list[str]:
+    columns: list[str] = []
+    for row in trials[:1]:
+        columns = [k for k in row if "." not in k and k not in _NON_PARAMETER_COLUMNS]
+    if not columns:
+        config = (result.get("best") or {}).get("config") or {}
+        columns = [k for k in config if k not in _NON_PARAMETER_COLUMNS]
+    return columns
+
+
+# --------------------------------------------------------------------------- chart data
+
+
+def chart_data(
+    result: Mapping[str, Any], trials: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The data of the report's three charts (what the page embeds as JSON).
+
+    `convergence`: `{"batch": [1..n], "best_objective": [...]}`; `risk_return`:
+    `{"x": "volatility", "y": "cagr", "units": "%", "series": [{"scenario", "trial", "x", "y",
+    "feasible"}], "best": {...}}` with one point per trial in each scenario (x and y in % per
+    year; null where a metric is missing); `scenarios`: the best configuration's Sharpe, CAGR
+    (%) and max drawdown (%, positive = loss) per scenario.
+    """
+    rows = list(trials if trials is not None else result.get("trials") or [])
+    scenarios = _scenario_names(result, rows)
+    convergence = [_finite(v) for v in result.get("convergence") or []]
+
+    def pct(value: Any) -> float | None:
+        number = _finite(value)
+        return None if number is None else number * 100
+
+    series = []
+    for name in scenarios:
+        series.append(
+            {
+                "scenario": name,
+                "trial": [row.get("trial", i) for i, row in enumerate(rows)],
+                "x": [pct(row.get(f"{name}.volatility")) for row in rows],
+                "y": [pct(row.get(f"{name}.cagr")) for row in rows],
+                "feasible": [bool(row.get("feasible", True)) for row in rows],
+            }
+        )
+    best = result.get("best") or {}
+    best_metrics: Mapping[str, Mapping[str, Any]] = best.get("scenarios") or {}
+    best_names = list(best_metrics)
+    return {
+        "convergence": {
+            "batch": list(range(1, len(convergence) + 1)),
+            "best_objective": convergence,
+        },
+        "risk_return": {
+            "x": "volatility",
+            "y": "cagr",
+            "units": "% per year",
+            "series": series,
+            "best": {
+                "trial": best.get("trial"),
+                "scenario": best_names,
+                "x": [pct(best_metrics[n].get("volatility")) for n in best_names],
+                "y": [pct(best_metrics[n].get("cagr")) for n in best_names],
+            },
+        },
+        "scenarios": {
+            "scenario": best_names,
+            "sharpe": [_finite(best_metrics[n].get("sharpe")) for n in best_names],
+            "cagr": [pct(best_metrics[n].get("cagr")) for n in best_names],
+            "max_drawdown": [pct(best_metrics[n].get("max_drawdown")) for n in best_names],
+        },
+    }
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _header(result: Mapping[str, Any], title: str) -> str:
+    status = str(result.get("status") or "unknown")
+    manifest = result.get("manifest") or {}
+    run_id = manifest.get("run_id") if isinstance(manifest, Mapping) else None
+    best = result.get("best")
+    parts = [
+        f"<h1>{_esc(title)}</h1>",
+        '<p class="meta">',
+        f'<span class="badge status-{_esc(status)}">{_esc(status)}</span>',
+    ]
+    if run_id:
+        parts.append(f" run <code>{_esc(run_id)}</code>")
+    dataset = result.get("dataset") or {}
+    if dataset:
+        parts.append(
+            f" · {len(dataset.get('assets') or [])} assets, daily returns "
+            f"{_esc(dataset.get('start'))} to {_esc(dataset.get('end'))}"
+        )
+    if result.get("n_trials") is not None:
+        parts.append(f" · {_esc(result.get('n_trials'))} trials")
+    parts.append("</p>")
+    if result.get("reason"):
+        parts.append(f'<p class="reason">Reason: {_esc(result["reason"])}</p>')
+    if best:
+        config = best.get("config") or {}
+        approved = best.get("approved_by_risk_manager")
+        verdict = (
+            "approved by the risk manager"
+            if approved
+            else "not approved by the risk manager"
+            if approved is not None
+            else ""
+        )
+        chips = "".join(
+            f'<li><span class="k">{_esc(k)}</span> {_param(k, v)}</li>' for k, v in config.items()
+        )
+        parts.append(
+            '<div class="best"><p><strong>Best configuration</strong> '
+            f"(trial {_esc(best.get('trial'))}; objective "
+            f"<strong>{_num(best.get('objective'), 4)}</strong>"
+            f"{'; ' + verdict if verdict else ''})</p>"
+            f'<ul class="chips">{chips}</ul></div>'
+        )
+    else:
+        parts.append("<p>No configuration was selected.</p>")
+    return "<header>" + "".join(parts) + "</header>"
+
+
+def _charts() -> str:
+    return """
+<section class="charts" aria-label="Charts">
+  <figure class="card"><h2>Convergence</h2>
+    <div class="chart" id="chart-convergence" role="img"
+      aria-label="Best objective after each batch"></div>
+    <figcaption>Best objective found after each batch of trials.</figcaption></figure>
+  <figure class="card"><h2>Risk and return of every trial</h2>
+    <div class="chart" id="chart-risk-return" role="img"
+      aria-label="Annualised volatility against CAGR of every trial, by scenario"></div>
+    <figcaption>One point per trial and scenario: annualised volatility (x, %) against CAGR
+      (y, % per year), averaged over the scenario's simulated paths. Diamonds: the best
+      configuration.</figcaption></figure>
+  <figure class="card"><h2>Best configuration by scenario</h2>
+    <div class="chart" id="chart-scenarios" role="img"
+      aria-label="Sharpe ratio, CAGR and max drawdown of the best configuration by scenario">
+    </div>
+    <figcaption>Sharpe ratio (left axis); CAGR and max drawdown in % (right axis; drawdown
+      positive = loss).</figcaption></figure>
+</section>"""
+
+
+def _summary(result: Mapping[str, Any]) -> str:
+    parts = ['<section class="card" id="summary"><h2>Configuration and explanation</h2>']
+    best = result.get("best")
+    if best:
+        rows = "".join(
+            f"<tr><th scope='row'>{_esc(k)}</th><td>{_param(k, v)}</td></tr>"
+            for k, v in (best.get("config") or {}).items()
+        )
+        parts.append(
+            '<div class="two"><table class="kv"><caption>Best configuration</caption>'
+            f"<tbody>{rows}</tbody></table><div>"
+        )
+    else:
+        parts.append("<div><div>")
+    explanation = result.get("explanation") or {}
+    text = explanation.get("text") if isinstance(explanation, Mapping) else None
+    if text:
+        paragraphs = [p for p in str(text).split("\n\n") if p.strip()]
+        parts.append('<h3>Why it won</h3><div class="explanation">')
+        parts += [f"<p>{_esc(p).replace(chr(10), '<br>')}</p>" for p in paragraphs]
+        parts.append("</div>")
+        if explanation.get("source") == "template":
+            parts.append('<p class="note">(template explanation, composed from the results)</p>')
+    market = result.get("market_view") or {}
+    if market.get("summary"):
+        parts.append(f"<h3>Market view</h3><p>{_esc(market['summary'])}</p>")
+        weights = market.get("scenario_weights") or {}
+        if weights:
+            items = ", ".join(f"{_esc(k)} {_pct(v)}" for k, v in weights.items())
+            parts.append(f'<p class="note">Scenario weights: {items}</p>')
+    plan = result.get("plan") or {}
+    if plan.get("method") or plan.get("rationale"):
+        parts.append(
+            f"<h3>Search plan</h3><p>Method <code>{_esc(plan.get('method'))}</code>. "
+            f"{_esc(plan.get('rationale'))}</p>"
+        )
+    warnings = result.get("warnings") or []
+    if warnings:
+        items = "".join(f"<li>{_esc(w)}</li>" for w in warnings)
+        parts.append(f'<h3>Warnings</h3><ul class="warnings">{items}</ul>')
+    parts.append("</div></div></section>")
+    return "".join(parts)
+
+
+def _risk(result: Mapping[str, Any]) -> str:
+    best = result.get("best") or {}
+    metrics: Mapping[str, Mapping[str, Any]] = best.get("scenarios") or {}
+    parts = ['<section class="card" id="risk"><h2>Risk report</h2>']
+    if metrics:
+        head = "".join(f"<th scope='col' class='num'>{label}</th>" for _, label in RISK_METRICS)
+        rows = "".join(
+            f"<tr><th scope='row'>{_esc(name)}</th>"
+            + "".join(f"<td class='num'>{_pct(m.get(key), 2)}</td>" for key, _ in RISK_METRICS)
+            + "</tr>"
+            for name, m in metrics.items()
+        )
+        parts.append(
+            '<div class="scroll"><table><caption>The best configuration in each scenario '
+            "(averages over the simulated paths; VaR, CVaR and drawdown are losses)</caption>"
+            f"<thead><tr><th scope='col'>Scenario</th>{head}</tr></thead>"
+            f"<tbody>{rows}</tbody></table></div>"
+        )
+    risk = result.get("risk") or {}
+    verdict = risk.get("verdict") or {}
+    if verdict:
+        decision = "approved" if verdict.get("approve") else "not approved"
+        parts.append(
+            f"<p><strong>Risk manager:</strong> {decision}. {_esc(verdict.get('rationale'))}</p>"
+        )
+    candidates = risk.get("candidates") or []
+    if candidates:
+        items = []
+        for candidate in candidates:
+            violations = candidate.get("violations") or []
+            text = "; ".join(_esc(v) for v in violations) if violations else "no limit broken"
+            items.append(
+                f"<li>trial {_esc(candidate.get('trial'))}: objective "
+                f"{_num(candidate.get('objective'), 4)} — {text}</li>"
+            )
+        parts.append(f"<h3>Candidates reviewed</h3><ul>{''.join(items)}</ul>")
+    if len(parts) == 1:
+        parts.append("<p>No risk review.</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
+    scenarios = _scenario_names(result, rows)
+    params = _parameter_columns(result, rows)
+    columns: list[tuple[str, str, str]] = [("trial", "Trial", "num"), ("batch", "Batch", "num")]
+    columns += [(p, p, "num" if p != "weight_function" else "text") for p in params]
+    columns += [("objective", "Objective", "num"), ("feasible", "Feasible", "text")]
+    columns += [(f"{s}.sharpe", f"Sharpe {s}", "num") for s in scenarios]
+    columns += [(f"{s}.max_drawdown", f"Max DD {s}", "num") for s in scenarios]
+    head = "".join(
+        f'<th scope="col" aria-sort="none" class="{kind}"><button type="button" '
+        f'data-col="{i}" data-type="{kind}">{_esc(label)}</button></th>'
+        for i, (_, label, kind) in enumerate(columns)
+    )
+    body: list[str] = []
+    for row in rows:
+        cells = []
+        for key, _, kind in columns:
+            value = row.get(key)
+            if key.endswith(".max_drawdown") or key in _PERCENT_PARAMETERS:
+                shown = _pct(value)
+            elif key == "feasible":
+                shown = "yes" if value else "no"
+            elif kind == "num":
+                shown = _num(value, 4)
+            else:
+                shown = _esc(value)
+            number = _finite(value)
+            sort_value = repr(number) if kind == "num" and number is not None else _esc(shown)
+            cells.append(f'<td class="{kind}" data-v="{sort_value}">{shown}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<section class="card" id="trials"><h2>Trials</h2>'
+        f"<p class='note'>{len(rows)} trials; click or press Enter on a column header to sort. "
+        "Max DD: maximum drawdown (loss, %).</p>"
+        '<div class="scroll tall"><table class="sortable" id="trials-table">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
+    )
+
+
+def _kv_rows(items: Mapping[str, Any], code: bool = False) -> str:
+    def cell(value: Any) -> str:
+        text = _esc(value)
+        return f"<code>{text}</code>" if code else text
+
+    return "".join(
+        f"<tr><th scope='row'>{_esc(k)}</th><td>{cell(v)}</td></tr>" for k, v in items.items()
+    )
+
+
+def _manifest(result: Mapping[str, Any]) -> str:
+    manifest = result.get("manifest")
+    parts = ['<section class="card" id="manifest"><h2>Run manifest</h2>']
+    if not isinstance(manifest, Mapping):
+        parts.append("<p>No manifest was recorded.</p></section>")
+        return "".join(parts)
+    dataset = manifest.get("dataset") or {}
+    general = {
+        "run id": manifest.get("run_id"),
+        "graph": manifest.get("graph"),
+        "created": manifest.get("created_at"),
+        "finished": manifest.get("finished_at"),
+        "model provider": manifest.get("model_provider"),
+        "seed": manifest.get("seed"),
+        "request hash": manifest.get("request_hash"),
+        "dataset sha256": dataset.get("sha256"),
+        "dataset": f"{dataset.get('n_rows', '–')} rows × {dataset.get('n_columns', '–')} assets, "
+        f"{dataset.get('start', '–')} to {dataset.get('end', '–')}",
+        "tool schema hash": manifest.get("tool_schema_hash"),
+        "git commit": manifest.get("git_commit"),
+        "python": manifest.get("python_version"),
+        "platform": manifest.get("platform"),
+    }
+    parts.append(
+        '<div class="grid">'
+        f"<table class='kv'><caption>Run</caption><tbody>{_kv_rows(general)}</tbody></table>"
+    )
+    models = manifest.get("model_ids") or {}
+    prompts = manifest.get("prompt_hashes") or {}
+    versions = manifest.get("prompt_versions") or {}
+    roles = list(dict.fromkeys([*models, *prompts]))
+    if roles:
+        rows = "".join(
+            f"<tr><th scope='row'>{_esc(r)}</th><td>{_esc(models.get(r, '–'))}</td>"
+            f"<td>{_esc(versions.get(r, '–'))}</td>"
+            f"<td><code class='hash'>{_esc(prompts.get(r, '–'))}</code></td></tr>"
+            for r in roles
+        )
+        parts.append(
+            "<table><caption>Models and prompts</caption><thead><tr><th scope='col'>Role</th>"
+            "<th scope='col'>Model</th><th scope='col'>Prompt version</th>"
+            f"<th scope='col'>Prompt sha256</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+    usage = dict(manifest.get("usage") or {})
+    usage_timings = usage.pop("timings", None)
+    if usage:
+        parts.append(
+            f"<table class='kv'><caption>Usage</caption><tbody>{_kv_rows(usage)}</tbody></table>"
+        )
+    budgets = manifest.get("budgets") or {}
+    if budgets:
+        parts.append(
+            "<table class='kv'><caption>Budgets</caption>"
+            f"<tbody>{_kv_rows(budgets)}</tbody></table>"
+        )
+    timings = result.get("timings") or usage_timings or {}
+    if timings:
+        seconds = {k: f"{_finite(v) or 0.0:.2f} s" for k, v in timings.items()}
+        parts.append(
+            f"<table class='kv'><caption>Time</caption><tbody>{_kv_rows(seconds)}</tbody></table>"
+        )
+    packages = manifest.get("package_versions") or {}
+    if packages:
+        parts.append(
+            "<table class='kv'><caption>Package versions</caption>"
+            f"<tbody>{_kv_rows(packages)}</tbody></table>"
+        )
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+_CSS = """
+:root{--fg:#1d2330;--muted:#5b6475;--bg:#f5f6f8;--card:#fff;--line:#dde1e7;--accent:#1f5fbf}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);line-height:1.45;
+ font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+main{max-width:1280px;margin:0 auto;padding:16px}
+header{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;
+ margin-bottom:16px}
+h1{font-size:1.4rem;margin:0 0 6px}h2{font-size:1.1rem;margin:0 0 8px}h3{font-size:1rem;
+ margin:14px 0 4px}
+.meta,.note,figcaption,caption{color:var(--muted);font-size:.9rem}
+caption{text-align:left;padding:4px 0;font-weight:600}
+.badge{display:inline-block;padding:1px 8px;border-radius:10px;background:#e4e7ec;
+ font-weight:600}
+.status-succeeded{background:#d7f0dd;color:#145a26}.status-partial{background:#fff1c9;
+ color:#6b4e00}.status-failed,.status-cancelled{background:#fadbd8;color:#7d1a12}
+.chips{list-style:none;padding:0;margin:6px 0 0;display:flex;flex-wrap:wrap;gap:6px}
+.chips li{background:#eef2f8;border-radius:6px;padding:2px 8px}.k{color:var(--muted)}
+.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;
+ margin:0 0 16px}
+.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
+.charts figure{margin:0}.chart{width:100%;height:360px}
+.two{display:grid;grid-template-columns:minmax(220px,1fr) 2fr;gap:24px;align-items:start}
+.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;
+ align-items:start}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
+.num{text-align:right;font-variant-numeric:tabular-nums}
+.scroll{overflow:auto}.tall{max-height:70vh}
+thead th{position:sticky;top:0;background:var(--card)}
+th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;
+ color:var(--accent);text-align:inherit}
+th button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
+th[aria-sort=ascending] button::after{content:" \\25B2"}
+th[aria-sort=descending] button::after{content:" \\25BC"}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
+.hash{word-break:break-all}
+.explanation p{margin:0 0 8px}.reason{color:#7d1a12}
+@media (max-width:980px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
+ main{padding:8px}.chart{height:300px}}
+"""
+
+_JS = """
+(function(){
+  function data(id){var el=document.getElementById(id);return el?JSON.parse(el.textContent):null;}
+  var cfg={responsive:true,displaylogo:false};
+  var m={l:56,r:56,t:10,b:48};
+  if(window.Plotly){
+    var c=data('data-convergence');
+    if(c&&c.best_objective.length){Plotly.newPlot('chart-convergence',[{x:c.batch,
+      y:c.best_objective,mode:'lines+markers',name:'best objective'}],{margin:m,
+      xaxis:{title:{text:'batch'},dtick:1},yaxis:{title:{text:'best objective'}}},cfg);}
+    var r=data('data-risk-return');
+    if(r){var t=r.series.map(function(s){return {x:s.x,y:s.y,text:s.trial.map(function(n){
+      return 'trial '+n;}),mode:'markers',type:'scattergl',name:s.scenario,
+      marker:{size:6,opacity:0.6}};});
+      if(r.best.x.length){t.push({x:r.best.x,y:r.best.y,text:r.best.scenario,mode:'markers',
+        name:'best (trial '+r.best.trial+')',marker:{symbol:'diamond',size:12,color:'#111',
+        line:{color:'#fff',width:1}}});}
+      Plotly.newPlot('chart-risk-return',t,{margin:m,legend:{orientation:'h',y:-0.2},
+        xaxis:{title:{text:'volatility (annualised, %)'}},
+        yaxis:{title:{text:'CAGR (% per year)'}}},cfg);}
+    var s=data('data-scenarios');
+    if(s&&s.scenario.length){Plotly.newPlot('chart-scenarios',[
+      {x:s.scenario,y:s.sharpe,type:'bar',name:'Sharpe',offsetgroup:1},
+      {x:s.scenario,y:s.cagr,type:'bar',name:'CAGR %',yaxis:'y2',offsetgroup:2},
+      {x:s.scenario,y:s.max_drawdown,type:'bar',name:'max drawdown %',yaxis:'y2',
+       offsetgroup:3}],
+      {barmode:'group',margin:m,legend:{orientation:'h',y:-0.2},
+       yaxis:{title:{text:'Sharpe'}},yaxis2:{title:{text:'%'},overlaying:'y',side:'right'}},
+      cfg);}
+  }
+  document.querySelectorAll('table.sortable').forEach(function(table){
+    table.querySelectorAll('th button').forEach(function(btn){
+      btn.addEventListener('click',function(){
+        var th=btn.parentNode,col=+btn.dataset.col,num=btn.dataset.type==='num';
+        var dir=th.getAttribute('aria-sort')==='ascending'?-1:1;
+        table.querySelectorAll('th').forEach(function(h){h.setAttribute('aria-sort','none');});
+        th.setAttribute('aria-sort',dir>0?'ascending':'descending');
+        var body=table.tBodies[0],rows=Array.prototype.slice.call(body.rows);
+        rows.sort(function(a,b){var x=a.cells[col].dataset.v,y=b.cells[col].dataset.v;
+          if(num){x=x===''?NaN:+x;y=y===''?NaN:+y;if(isNaN(x))return 1;if(isNaN(y))return -1;
+            return (x-y)*dir;}return x.localeCompare(y)*dir;});
+        rows.forEach(function(row){body.appendChild(row);});
+      });
+    });
+  });
+})();
+"""
+
+
+def render_html_report(
+    result: Mapping[str, Any],
+    *,
+    title: str | None = None,
+    trials: Sequence[Mapping[str, Any]] | None = None,
+) -> str:
+    """The result of an optimization run as one self-contained HTML page.
+
+    `trials` replaces `result["trials"]` when given (e.g. trials kept apart from the result
+    document in the store). Units: volatility, CAGR, max drawdown, VaR and CVaR are shown in
+    %, drawdown, VaR and CVaR as positive losses; VaR and CVaR are one-day figures at 95%.
+    Works for failed results too (header and manifest only). No network access is needed to
+    view it: plotly.js is inlined.
+    """
+    rows = list(trials if trials is not None else result.get("trials") or [])
+    manifest = result.get("manifest")
+    run_id = manifest.get("run_id") if isinstance(manifest, Mapping) else None
+    title = title or (f"Stratigos optimization {run_id}" if run_id else "Stratigos optimization")
+    data = chart_data(result, rows)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_esc(title)}</title>",
+        f"<style>{_CSS}</style></head><body><main>",
+        _header(result, title),
+    ]
+    if result.get("best") or rows or result.get("convergence"):
+        parts.append(_charts())
+    parts += [_summary(result), _risk(result)]
+    if rows:
+        parts.append(_trials_table(result, rows))
+    parts += [
+        _manifest(result),
+        "</main>",
+        _json_script("data-convergence", data["convergence"]),
+        _json_script("data-risk-return", data["risk_return"]),
+        _json_script("data-scenarios", data["scenarios"]),
+        f'<script type="text/javascript">{_plotly_js()}</script>',
+        f"<script>{_JS}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+__all__ = ["RISK_METRICS", "SCENARIO_METRICS", "chart_data", "render_html_report"]
