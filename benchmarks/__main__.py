@@ -10,7 +10,7 @@ import time
 
 from benchmarks.harness import Table
 
-SUITES = ("hrp", "risk_parity", "mean_variance", "engine", "scenarios", "store", "jobs")
+SUITES = ("hrp", "risk_parity", "mean_variance", "engine", "scenarios", "store", "jobs", "api")
 
 
 def main() -> None:

@@ -1,0 +1,66 @@
+"""The FastAPI application: `create_app()`; `app` is the instance uvicorn and Lambda serve.
+
+Every route is under `/v1` and documented in the OpenAPI schema (`/v1/openapi.json`, browsable
+at `/v1/docs`); see docs/api.md. Errors follow `api.errors`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.context import AppContext
+from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.limits import BodySizeLimit
+from api.routes import ROUTERS
+from settings import Settings
+from store.base import Store
+
+DESCRIPTION = """\
+Stratigos: a multi-agent strategy assistant for dynamic asset allocation.
+
+Authenticate with an API key in the `x-api-key` header (`stratigos keys create`) or, when a
+Cognito user pool is configured, a bearer token. Every resource belongs to its creator; other
+callers get 404. Errors always look like
+`{"error": {"code": "VALIDATION_ERROR", "message": "...", "details": [{"field", "problem"}]}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """A new app on `settings` (default: the process settings) and `store` (default: the
+    configured store, opened on first use)."""
+    context = AppContext(settings, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        context.start()
+        try:
+            yield
+        finally:
+            context.close()
+
+    app = FastAPI(
+        title="Stratigos API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.context = context
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(
+        BodySizeLimit,
+        max_body_bytes=context.settings.api_max_body_bytes,
+        max_upload_bytes=context.settings.api_max_upload_bytes,
+    )
+    return app
+
+
+app = create_app()

@@ -1,0 +1,149 @@
+"""What every request handler shares: settings, the store, the job runner, auth and limits.
+
+One `AppContext` per app (`request.app.state.context`). The store opens on first use, so
+importing `api.app` (uvicorn, the Lambda handlers) does no I/O. With `api_job_workers > 0` (the
+embedded default) jobs run in worker threads of the API process; with 0 they run in separate
+workers (`python -m jobs.worker --handlers graphs.job_handlers`, or the SQS worker on AWS).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Authenticator, Principal
+from api.limits import RateLimiter
+from graphs.job_handlers import KIND as OPTIMIZATION_KIND
+from graphs.job_handlers import optimization_handler
+from jobs.handlers import HandlerRegistry
+from jobs.queue import JobQueue
+from jobs.runner import JobRunner
+from settings import Settings, get_settings
+from store.base import Job, Store
+from store.factory import open_store
+
+log = logging.getLogger("stratigos.api")
+T = TypeVar("T")
+
+
+class AppContext:
+    """The app's shared services (thread-safe, opened lazily)."""
+
+    def __init__(self, settings: Settings | None = None, store: Store | None = None) -> None:
+        self.settings = settings or get_settings()
+        self._store = store
+        self._owns_store = store is None
+        self._lock = threading.Lock()
+        self._runner: JobRunner | None = None
+        self._authenticator: Authenticator | None = None
+        self._queue: JobQueue | None = None
+        self.rate_limiter = RateLimiter(
+            self.settings.api_rate_limit_per_minute, self.settings.api_rate_limit_burst
+        )
+
+    @property
+    def store(self) -> Store:
+        """The configured store (opened on first use)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    self.settings.ensure_data_dir()
+                    self._store = open_store(self.settings)
+        return self._store
+
+    @property
+    def runner(self) -> JobRunner:
+        """Submits, follows and (with `api_job_workers > 0`) runs jobs."""
+        if self._runner is None:
+            store = self.store
+            with self._lock:
+                if self._runner is None:
+                    handlers = HandlerRegistry({OPTIMIZATION_KIND: optimization_handler})
+                    self._runner = JobRunner(store, handlers=handlers, settings=self.settings)
+        return self._runner
+
+    @property
+    def authenticator(self) -> Authenticator:
+        """Verifies API keys and bearer tokens."""
+        if self._authenticator is None:
+            store = self.store
+            with self._lock:
+                if self._authenticator is None:
+                    self._authenticator = Authenticator(store, self.settings)
+        return self._authenticator
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store-bound call from an async route: inline on the embedded SQLite store
+        (sub-millisecond, no thread hop), in the thread pool for network-backed stores."""
+        if self.settings.store_backend == "sqlite" and not self.settings.jobs_queue_url:
+            return fn(*args, **kwargs)
+        return await run_in_threadpool(fn, *args, **kwargs)
+
+    def notify_submitted(self, job: Job) -> None:
+        """Announce a new job on the SQS queue when one is configured (AWS); a failed
+        announcement is logged, and the scheduled cleanup announces stale pending jobs again."""
+        if not self.settings.jobs_queue_url or job.status != "pending":
+            return
+        try:
+            if self._queue is None:
+                self._queue = JobQueue.from_settings(self.settings)
+            if self._queue is not None:
+                self._queue.announce(job)
+        except Exception:  # the job is stored; a later sweep announces it
+            log.exception("could not announce job %s on the queue", job.id)
+
+    def start(self) -> None:
+        """Start the in-process job workers (if configured)."""
+        if self.settings.api_job_workers > 0:
+            self.runner.start(self.settings.api_job_workers)
+
+    def close(self) -> None:
+        """Stop the workers and close the store if this context opened it."""
+        if self._runner is not None:
+            self._runner.stop(timeout=5.0)
+        if self._owns_store and self._store is not None:
+            self._store.close()
+            self._store = None
+            # both hold the closed store: a later start (another lifespan) builds new ones
+            self._runner = None
+            self._authenticator = None
+
+
+async def get_context(request: Request) -> AppContext:
+    """The app's context (a FastAPI dependency)."""
+    context: AppContext = request.app.state.context
+    return context
+
+
+_api_key_header = APIKeyHeader(
+    name="x-api-key", auto_error=False, description="An API key from `stratigos keys create`."
+)
+_bearer = HTTPBearer(auto_error=False, description="A Cognito id or access token (JWT).")
+
+
+async def current_principal(
+    context: Annotated[AppContext, Depends(get_context)],
+    api_key: Annotated[str | None, Depends(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    request: Request,
+) -> Principal:
+    """The authenticated caller, after the rate limit (a FastAPI dependency)."""
+    authorization = request.headers.get("authorization") if bearer is None else None
+    if bearer is not None:
+        authorization = f"{bearer.scheme} {bearer.credentials}"
+    principal = await context.call(context.authenticator.authenticate, api_key, authorization)
+    context.rate_limiter.check(f"{principal.method}:{principal.credential_id}")
+    return principal
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+"""Route parameter type: the app context."""
+
+Caller = Annotated[Principal, Depends(current_principal)]
+"""Route parameter type: the authenticated caller (401/403/429 otherwise)."""

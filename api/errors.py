@@ -1,0 +1,218 @@
+"""The API's one error format and the mapping of every exception onto it.
+
+Every error response is `{"error": {"code": CODE, "message": TEXT, "details": [...]}}` where
+each detail names a `field` (a dotted path such as `body.weights.AAPL`, `query.limit`) and
+the `problem`. Codes and statuses:
+
+| code | status | when |
+| --- | --- | --- |
+| `BAD_REQUEST` | 400 | malformed JSON, a bad cursor, an unreadable upload |
+| `UNAUTHENTICATED` | 401 | no or invalid credentials |
+| `FORBIDDEN` | 403 | a valid bearer token of a user outside the required group |
+| `NOT_FOUND` | 404 | no such resource for this caller (also other owners' resources) |
+| `METHOD_NOT_ALLOWED` | 405 | wrong HTTP method |
+| `CONFLICT` | 409 | the resource is not in the required state (e.g. results of a running job) |
+| `PAYLOAD_TOO_LARGE` | 413 | body or upload above the configured limit |
+| `VALIDATION_ERROR` | 422 | the request does not match the schema, or the numbers are unusable |
+| `INFEASIBLE` | 422 | a valid request whose target cannot be met (details carry what can) |
+| `RATE_LIMITED` | 429 | too many requests (`Retry-After` header, seconds) |
+| `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
+| `UNAVAILABLE` | 503 | the store cannot be reached |
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from quant.errors import InfeasibleTargetError, QuantError
+from store.base import ConflictError, NotFoundError, StoreError, StoreUnavailableError
+
+log = logging.getLogger("stratigos.api")
+
+
+class ErrorDetail(BaseModel):
+    """One problem: the field it concerns (dotted path) and what is wrong with it."""
+
+    field: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """The body of every error."""
+
+    code: str
+    message: str
+    details: list[ErrorDetail] = []
+
+
+class ErrorResponse(BaseModel):
+    """`{"error": {...}}`: the format of every error response."""
+
+    error: ErrorBody
+
+
+class ApiError(Exception):
+    """An error the API reports as `status` with `code`, `message` and `details`."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        details: Sequence[tuple[str, str]] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = [{"field": field, "problem": problem} for field, problem in details]
+        self.headers = headers
+
+
+def not_found(kind: str, identifier: str) -> ApiError:
+    """404 for a resource the caller does not have (missing or another owner's)."""
+    return ApiError(404, "NOT_FOUND", f"{kind} {identifier!r} not found")
+
+
+def validation_error(field: str, problem: str) -> ApiError:
+    """422 naming one field and its problem."""
+    return ApiError(422, "VALIDATION_ERROR", f"{field}: {problem}", [(field, problem)])
+
+
+def error_json(
+    status: int,
+    code: str,
+    message: str,
+    details: Sequence[dict[str, str]] = (),
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """The JSON response of an error."""
+    body = {"error": {"code": code, "message": message, "details": list(details)}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def pydantic_details(errors: Sequence[Any], prefix: str = "") -> list[dict[str, str]]:
+    """Pydantic errors as details: dotted field paths and readable problems."""
+    details = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        field = ".".join(([prefix] if prefix else []) + loc) or prefix or "body"
+        details.append({"field": field, "problem": str(err.get("msg", "invalid"))})
+    return details
+
+
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    503: "UNAVAILABLE",
+}
+
+
+def _request_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    if any(err.get("type") == "json_invalid" for err in errors):
+        details = [
+            {"field": "body", "problem": f"malformed JSON: {err.get('msg', '')}"}
+            for err in errors
+            if err.get("type") == "json_invalid"
+        ]
+        return error_json(400, "BAD_REQUEST", "the request body is not valid JSON", details)
+    details = pydantic_details(errors)
+    summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
+    return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
+
+
+def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_json(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+
+def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _STATUS_CODES.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "ERROR")
+    message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
+    if exc.status_code == 404 and message == "Not Found":
+        message = f"no route {request.method} {request.url.path}"
+    return error_json(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+
+
+def _pydantic_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    details = pydantic_details(exc.errors(), "body")
+    summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
+    return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
+
+
+def _quant_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, QuantError)
+    if isinstance(exc, InfeasibleTargetError):
+        low, high = exc.achievable
+        details = [{"field": "target", "problem": f"achievable range is [{low:.6g}, {high:.6g}]"}]
+        return error_json(422, "INFEASIBLE", str(exc), details)
+    return error_json(422, "VALIDATION_ERROR", str(exc), [{"field": "data", "problem": str(exc)}])
+
+
+def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StoreError)
+    if isinstance(exc, NotFoundError):
+        return error_json(404, "NOT_FOUND", str(exc))
+    if isinstance(exc, ConflictError):
+        return error_json(409, "CONFLICT", str(exc))
+    if isinstance(exc, StoreUnavailableError):
+        log.error("store unavailable: %s", exc)
+        return error_json(503, "UNAVAILABLE", "the store is unavailable; retry later")
+    log.error("store error: %s", exc)
+    return error_json(500, "INTERNAL", "internal error")
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Starlette calls this outside the `except` block: pass the exception for its traceback
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_json(500, "INTERNAL", "internal error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every exception the app can raise to the one error format."""
+    app.add_exception_handler(RequestValidationError, _request_validation)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ValidationError, _pydantic_error)
+    app.add_exception_handler(QuantError, _quant_error)
+    app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": code.replace("_", " ").capitalize()}
+    for status, code in (
+        (400, "BAD_REQUEST"),
+        (401, "UNAUTHENTICATED"),
+        (403, "FORBIDDEN"),
+        (404, "NOT_FOUND"),
+        (409, "CONFLICT"),
+        (413, "PAYLOAD_TOO_LARGE"),
+        (422, "VALIDATION_ERROR"),
+        (429, "RATE_LIMITED"),
+        (500, "INTERNAL"),
+        (503, "UNAVAILABLE"),
+    )
+}
+"""OpenAPI `responses` entries documenting the error format on every route."""

@@ -1,0 +1,27 @@
+"""The API's routers, one module per resource; `ROUTERS` is what `api.app` mounts."""
+
+from fastapi import APIRouter
+
+from api.routes import (
+    events,
+    health,
+    market_data,
+    monte_carlo,
+    optimization,
+    optimizations,
+    portfolios,
+    threads,
+    web,
+)
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    optimizations.router,
+    events.router,
+    threads.router,
+    portfolios.router,
+    optimization.router,
+    monte_carlo.router,
+    market_data.router,
+    web.router,  # last: the UI's / and /static routes never shadow /v1
+]

@@ -1,0 +1,165 @@
+"""A job's trace events, three ways: Server-Sent Events, long poll, WebSocket.
+
+- `GET /v1/optimizations/{id}/events`: SSE (`text/event-stream`) from `after` or the
+  `Last-Event-ID` header, until the job is finished and every event was sent (then
+  `event: end`). Reconnecting with `Last-Event-ID` loses and repeats nothing.
+- the same route with `wait=SECONDS`: long poll, JSON `{"events", "last_seq", "status",
+  "done"}`; answers as soon as an event after `after` exists, or after `wait` seconds.
+- `WS /v1/optimizations/{id}/ws?after=SEQ`: JSON messages `{"type": "event", "seq", "event"}`
+  and finally `{"type": "end", "status"}`. Authenticate with the `x-api-key` header, or, where
+  a client cannot set headers (browsers), with a first message
+  `{"type": "auth", "api_key": ...}` or `{"type": "auth", "token": ...}`. Closes with 4401
+  (unauthenticated), 4404 (no such job) or 4429 (rate limited).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from api.auth import Principal
+from api.context import AppContext, Caller, Ctx
+from api.errors import ApiError
+from api.routes.optimizations import get_optimization
+from api.streaming import (
+    KEEPALIVE_SECONDS,
+    RETRY_MS,
+    SSE_HEADERS,
+    job_events,
+    resume_after,
+    sse_end,
+    sse_event,
+    wait_for_events,
+)
+from store.base import NotFoundError
+
+router = APIRouter(prefix="/v1", tags=["optimization jobs"])
+
+
+class EventsPage(BaseModel):
+    """Long-poll answer: the events after `after` (trace events, docs/trace-events.md)."""
+
+    events: list[dict[str, Any]]
+    last_seq: int = Field(description="Pass as `after` in the next poll.")
+    status: str = Field(description="The job's status now.")
+    done: bool = Field(description="True when the job is finished and no event is left.")
+
+
+@router.get(
+    "/optimizations/{job_id}/events",
+    summary="Trace events (SSE, or long poll with wait=)",
+    response_model=EventsPage,
+    responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}},
+)
+async def optimization_events(
+    job_id: str,
+    request: Request,
+    context: Ctx,
+    caller: Caller,
+    after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
+    wait: Annotated[
+        float | None,
+        Query(ge=0, le=30, description="Long poll: wait up to this many seconds (JSON)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Long poll: at most this many.")] = 500,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> Any:
+    """The job's trace: an SSE stream, or with `wait` one long-poll page of JSON."""
+    get_optimization(context, caller, job_id)
+    start = resume_after(last_event_id, after)
+    if wait is not None:
+        events, status = await wait_for_events(
+            context.store, caller.owner, job_id, start, wait, limit
+        )
+        last = events[-1].seq if events else start
+        terminal = status in ("succeeded", "failed", "cancelled")
+        return EventsPage(
+            events=[json.loads(e.payload) for e in events],
+            last_seq=last,
+            status=status,
+            done=terminal and len(events) < limit,
+        )
+
+    async def stream() -> Any:
+        yield f"retry: {RETRY_MS}\n\n".encode()
+        sent = time.monotonic()
+        async for item in job_events(
+            context.store, caller.owner, job_id, start, stop=request.is_disconnected
+        ):
+            if item is None:
+                if time.monotonic() - sent > KEEPALIVE_SECONDS:
+                    sent = time.monotonic()
+                    yield b": keep-alive\n\n"
+                continue
+            sent = time.monotonic()
+            yield sse_end(item) if isinstance(item, str) else sse_event(item)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _ws_principal(websocket: WebSocket, context: AppContext) -> Principal | None:
+    api_key = websocket.headers.get("x-api-key")
+    authorization = websocket.headers.get("authorization")
+    if not api_key and not authorization:
+        try:
+            first = json.loads(await asyncio.wait_for(websocket.receive_text(), timeout=10))
+        except (TimeoutError, ValueError, WebSocketDisconnect):
+            first = {}
+        if isinstance(first, dict) and first.get("type") == "auth":
+            api_key = first.get("api_key")
+            token = first.get("token")
+            authorization = f"Bearer {token}" if token else None
+    try:
+        principal = context.authenticator.authenticate(api_key, authorization)
+        context.rate_limiter.check(f"{principal.method}:{principal.credential_id}")
+    except ApiError as exc:
+        await websocket.send_json(
+            {"type": "error", "error": {"code": exc.code, "message": exc.message}}
+        )
+        await websocket.close(code=4429 if exc.status == 429 else 4401)
+        return None
+    return principal
+
+
+@router.websocket("/optimizations/{job_id}/ws")
+async def optimization_events_ws(
+    websocket: WebSocket, job_id: str, after: Annotated[int, Query(ge=0)] = 0
+) -> None:
+    """The job's trace over a WebSocket (see the module docstring for the protocol)."""
+    context: AppContext = websocket.app.state.context
+    await websocket.accept()
+    principal = await _ws_principal(websocket, context)
+    if principal is None:
+        return
+    try:
+        job = context.store.get_job(principal.owner, job_id)
+        if job.kind != "optimization":
+            raise NotFoundError(job_id)
+    except NotFoundError:
+        await websocket.send_json(
+            {
+                "type": "error",
+                "error": {"code": "NOT_FOUND", "message": f"optimization {job_id!r} not found"},
+            }
+        )
+        await websocket.close(code=4404)
+        return
+    try:
+        async for item in job_events(context.store, principal.owner, job_id, after):
+            if item is None:
+                continue
+            if isinstance(item, str):
+                await websocket.send_json({"type": "end", "status": item})
+                break
+            await websocket.send_json(
+                {"type": "event", "seq": item.seq, "event": json.loads(item.payload)}
+            )
+        await websocket.close()
+    except WebSocketDisconnect:
+        return

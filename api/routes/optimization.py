@@ -1,0 +1,429 @@
+"""`/v1/optimization/*`: synchronous portfolio construction on the numeric core.
+
+- `POST /v1/optimization/hrp`: Hierarchical Risk Parity (`quant.optimizers.hrp`).
+- `POST /v1/optimization/risk-parity`: equal or budgeted risk contributions
+  (`quant.optimizers.risk_parity`) on the chosen covariance estimate.
+- `POST /v1/optimization/efficient-frontier`: long-only (or bounded) mean-variance frontier
+  (`quant.optimizers.mean_variance`), plus its maximum-Sharpe portfolio.
+
+Input returns come from `api.market.resolve_returns` (inline, dataset, portfolio or the embedded
+S&P 500). Every answer carries the weights, annualised expected return (arithmetic mean x 252),
+volatility (sqrt(w'Σw) of the chosen annualised covariance), Sharpe ratio against
+`risk_free_rate` (annual), relative risk contributions and a historical risk report (daily
+VaR/CVaR at `level`, max drawdown, ...; positive numbers are losses). Results are cached per
+owner for `CACHE_TTL_SECONDS`, keyed by a hash of the resolved returns and the options
+(`cached: true` on a hit). `save_as` saves the weights as a new portfolio.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.context import Caller, Ctx
+from api.errors import validation_error
+from api.market import EMBEDDED, Resolved, ReturnsSource, resolve_returns, sp500_assets
+from quant.errors import ConstraintError
+from quant.estimators import covariance, mean_returns
+from quant.optimizers.hrp import hrp
+from quant.optimizers.mean_variance import efficient_frontier, max_sharpe
+from quant.optimizers.risk_parity import risk_parity
+from quant.risk import risk_contributions, risk_report
+from store.base import Store
+
+router = APIRouter(prefix="/v1", tags=["optimization"])
+
+CACHE_TTL_SECONDS = 3600.0
+"""How long an optimization result stays cached (per owner), seconds."""
+
+
+class CovarianceOptions(BaseModel):
+    """The covariance estimator (annualised x 252)."""
+
+    method: Literal["sample", "ledoit_wolf", "ewma"] = Field(
+        default="sample", description="Sample (ddof=1), Ledoit-Wolf shrinkage, or EWMA."
+    )
+    halflife: float = Field(
+        default=60.0, gt=0, le=10_000, description="EWMA half-life in trading days."
+    )
+
+
+class OptimizationRequest(ReturnsSource):
+    """Common options: data source, covariance estimator, risk-free rate, report level."""
+
+    covariance: CovarianceOptions = Field(default_factory=CovarianceOptions)
+    risk_free_rate: float = Field(
+        default=0.0, ge=-0.5, le=1.0, description="Annual risk-free rate (0.02 = 2%)."
+    )
+    level: float = Field(
+        default=0.95, gt=0.5, lt=1.0, description="Confidence level of the VaR/CVaR report."
+    )
+    save_as: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="Save the weights as a new portfolio with this name.",
+    )
+
+
+class HRPRequest(OptimizationRequest):
+    """Hierarchical Risk Parity options."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "assets": ["AAPL", "JNJ", "KO", "XOM", "JPM"],
+                "start": "2015-01-01",
+                "end": "2022-12-28",
+                "linkage": "single",
+            }
+        }
+    )
+
+    linkage: Literal["single", "complete", "average", "ward"] = Field(
+        default="single", description="Linkage of the cluster tree (single: the original HRP)."
+    )
+    optimal_ordering: bool = Field(
+        default=False, description="Reorder leaves so neighbours are closest (scipy)."
+    )
+
+
+class RiskParityRequest(OptimizationRequest):
+    """Risk parity options."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "assets": ["AAPL", "JNJ", "KO", "XOM"],
+                "start": "2018-01-01",
+                "budgets": {"AAPL": 0.4, "JNJ": 0.2, "KO": 0.2, "XOM": 0.2},
+                "covariance": {"method": "ledoit_wolf"},
+            }
+        }
+    )
+
+    budgets: dict[str, float] | None = Field(
+        default=None,
+        description="Risk budget per asset (positive, normalised to sum 1); null: equal.",
+    )
+
+
+class FrontierBounds(BaseModel):
+    """Weight bounds: a number for every asset, or a per-asset mapping."""
+
+    lower: float | dict[str, float] = Field(default=0.0, description="Lowest weight.")
+    upper: float | dict[str, float] = Field(default=1.0, description="Highest weight.")
+
+
+class FrontierRequest(OptimizationRequest):
+    """Efficient frontier options."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "assets": ["AAPL", "JNJ", "KO", "XOM", "MSFT"],
+                "start": "2012-01-01",
+                "n_points": 10,
+                "bounds": {"lower": 0.0, "upper": 0.5},
+            }
+        }
+    )
+
+    n_points: int = Field(default=20, ge=2, le=100, description="Frontier portfolios.")
+    bounds: FrontierBounds = Field(default_factory=FrontierBounds)
+    expected_returns: Literal["arithmetic", "geometric"] = Field(
+        default="arithmetic", description="Estimator of annual expected returns."
+    )
+
+
+class RiskReportOut(BaseModel):
+    """Historical risk of the portfolio rebalanced daily over the data (see quant.risk)."""
+
+    level: float
+    n_periods: int = Field(description="Days of returns.")
+    annualised_return: float | None = Field(description="Mean daily return x 252.")
+    cagr: float | None
+    volatility: float | None = Field(description="Annualised, ddof=1.")
+    sharpe_ratio: float | None
+    sortino_ratio: float | None
+    max_drawdown: float | None = Field(description="Fraction, positive = loss.")
+    drawdown_duration: int = Field(description="Longest drawdown, days.")
+    calmar_ratio: float | None
+    var_historical: float | None = Field(description="Daily VaR at `level`, positive = loss.")
+    cvar_historical: float | None = Field(description="Daily CVaR at `level`, positive = loss.")
+    var_gaussian: float | None
+    cvar_gaussian: float | None
+
+
+class FrontierPoint(BaseModel):
+    """One efficient portfolio."""
+
+    expected_return: float = Field(description="Annual.")
+    volatility: float = Field(description="Annual.")
+    sharpe_ratio: float | None
+    weights: dict[str, float]
+
+
+class OptimizationResult(BaseModel):
+    """Weights and their analytics."""
+
+    method: str = Field(description="hrp, risk_parity or efficient_frontier.")
+    weights: dict[str, float] = Field(description="Weight per asset (sum 1).")
+    expected_return: float = Field(description="Annual arithmetic expected return.")
+    volatility: float = Field(description="Annual volatility sqrt(w'Σw).")
+    sharpe_ratio: float | None = Field(description="(return - risk_free_rate) / volatility.")
+    risk_contributions: dict[str, float] = Field(description="Share of variance, sum 1.")
+    risk_report: RiskReportOut
+    data: dict[str, Any] = Field(description="Source, assets, first/last date, observations.")
+    options: dict[str, Any] = Field(description="The options used.")
+    cached: bool = Field(description="True when served from the results cache.")
+    cache_key: str
+    portfolio_id: str | None = Field(default=None, description="Set when `save_as` was given.")
+    frontier: list[FrontierPoint] | None = Field(
+        default=None, description="Efficient frontier only: the frontier's portfolios."
+    )
+    selected: str | None = Field(
+        default=None,
+        description="Efficient frontier only: which portfolio `weights` is (max_sharpe, or "
+        "min_volatility when no portfolio beats the risk-free rate).",
+    )
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def _analytics(
+    weights: pd.Series, resolved: Resolved, request: OptimizationRequest, cov: pd.DataFrame
+) -> dict[str, Any]:
+    returns = resolved.returns
+    mu = mean_returns(returns)
+    w = weights.reindex(returns.columns).to_numpy(dtype=float)
+    sigma = cov.loc[returns.columns, returns.columns].to_numpy()
+    expected = float(mu.to_numpy() @ w)
+    vol = math.sqrt(max(float(w @ sigma @ w), 0.0))
+    sharpe = (expected - request.risk_free_rate) / vol if vol > 0 else math.nan
+    contributions = risk_contributions(pd.Series(w, index=returns.columns), cov)
+    report = risk_report(
+        pd.Series(w, index=returns.columns),
+        returns,
+        level=request.level,
+        risk_free_rate=request.risk_free_rate,
+        cov=cov,
+    ).to_dict()
+    report.pop("risk_contributions", None)
+    report.pop("risk_free_rate", None)
+    report.pop("periods_per_year", None)
+    clean = {
+        k: (v if isinstance(v, int) else _finite(float(v)))  # type: ignore[arg-type]
+        for k, v in report.items()
+    }
+    return {
+        "weights": {str(k): float(v) for k, v in zip(returns.columns, w, strict=True)},
+        "expected_return": expected,
+        "volatility": vol,
+        "sharpe_ratio": _finite(sharpe),
+        "risk_contributions": {str(k): float(v) for k, v in contributions.items()},
+        "risk_report": clean,
+    }
+
+
+def _options(request: OptimizationRequest) -> dict[str, Any]:
+    exclude = {"returns", "dataset_id", "portfolio_id", "assets", "start", "end", "save_as"}
+    return request.model_dump(mode="json", exclude=exclude)
+
+
+def _cache_key(method: str, resolved: Resolved, options: dict[str, Any]) -> str:
+    text = json.dumps(
+        {"method": method, "data": resolved.digest(), "options": options}, sort_keys=True
+    )
+    return f"optimization:{method}:{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def _save(
+    store: Store, owner: str, name: str, resolved: Resolved, weights: dict[str, float]
+) -> str:
+    dataset_id = resolved.source.get("dataset_id")
+    if dataset_id == EMBEDDED:
+        dataset_id = None
+    if resolved.source.get("source") == "inline":
+        unknown = [a for a in weights if a not in set(sp500_assets())]
+        if unknown:
+            raise validation_error(
+                "body.save_as",
+                f"inline assets {unknown} are not in the embedded data: upload the returns as "
+                "a dataset to save a portfolio over them",
+            )
+    data = {
+        "weights": [{"asset": a, "weight": w} for a, w in weights.items()],
+        "dataset_id": dataset_id,
+        "notes": None,
+        "allow_short": any(w < 0 for w in weights.values()),
+    }
+    return store.create_portfolio(owner, name, data).id
+
+
+def _reorder(payload: dict[str, Any], names: list[str]) -> None:
+    for key in ("weights", "risk_contributions"):
+        payload[key] = {a: payload[key][a] for a in names}
+    for point in payload.get("frontier") or []:
+        point["weights"] = {a: point["weights"][a] for a in names}
+
+
+def _run(
+    method: str,
+    request: OptimizationRequest,
+    context: Ctx,
+    caller: Caller,
+    compute: Any,
+) -> OptimizationResult:
+    store = context.store
+    resolved = resolve_returns(request, store, caller.owner, min_rows=2, min_assets=2)
+    options = _options(request)
+    key = _cache_key(method, resolved, options)
+    payload = store.cache_get(caller.owner, key)
+    cached = payload is not None
+    if payload is not None:  # the store keeps JSON key-sorted: restore the assets' order
+        _reorder(payload, [str(c) for c in resolved.returns.columns])
+        payload["data"] = resolved.data_info()  # same numbers; this request's source
+    if payload is None:
+        cov = covariance(
+            resolved.returns,
+            method=request.covariance.method,
+            halflife=request.covariance.halflife,
+        )
+        payload = compute(resolved, cov)
+        payload.update(method=method, data=resolved.data_info(), options=options, cache_key=key)
+        store.cache_put(caller.owner, key, payload, CACHE_TTL_SECONDS)
+    portfolio_id = None
+    if request.save_as is not None:
+        portfolio_id = _save(store, caller.owner, request.save_as, resolved, payload["weights"])
+    return OptimizationResult(**payload, cached=cached, portfolio_id=portfolio_id)
+
+
+@router.post(
+    "/optimization/hrp", response_model=OptimizationResult, summary="Hierarchical Risk Parity"
+)
+def optimize_hrp(request: HRPRequest, context: Ctx, caller: Caller) -> OptimizationResult:
+    """HRP weights (Lopez de Prado 2016) from the returns' sample correlation tree; the
+    covariance option only affects the reported volatility and risk contributions."""
+
+    def compute(resolved: Resolved, cov: pd.DataFrame) -> dict[str, Any]:
+        weights = hrp(
+            resolved.returns, linkage=request.linkage, optimal_ordering=request.optimal_ordering
+        )
+        return _analytics(weights, resolved, request, cov)
+
+    return _run("hrp", request, context, caller, compute)
+
+
+@router.post("/optimization/risk-parity", response_model=OptimizationResult, summary="Risk parity")
+def optimize_risk_parity(
+    request: RiskParityRequest, context: Ctx, caller: Caller
+) -> OptimizationResult:
+    """Long-only weights whose risk contributions equal the budgets (equal by default)."""
+
+    def compute(resolved: Resolved, cov: pd.DataFrame) -> dict[str, Any]:
+        budgets = None
+        if request.budgets is not None:
+            names = [str(c) for c in resolved.returns.columns]
+            unknown = [a for a in request.budgets if a not in names]
+            if unknown:
+                raise validation_error(
+                    "body.budgets", f"budgets for assets not in the data: {', '.join(unknown)}"
+                )
+            missing = [a for a in names if a not in request.budgets]
+            if missing:
+                raise validation_error(
+                    "body.budgets", f"no budget for assets: {', '.join(missing)}"
+                )
+            for asset, value in request.budgets.items():
+                if not math.isfinite(value) or value <= 0:
+                    raise validation_error(
+                        f"body.budgets.{asset}", f"budget {value} must be a positive number"
+                    )
+            budgets = pd.Series(request.budgets, dtype=float).reindex(names)
+        weights = risk_parity(cov, budgets=budgets)
+        return _analytics(weights, resolved, request, cov)
+
+    return _run("risk_parity", request, context, caller, compute)
+
+
+def _bound(value: float | dict[str, float], names: list[str], field: str) -> Any:
+    if isinstance(value, dict):
+        unknown = [a for a in value if a not in names]
+        missing = [a for a in names if a not in value]
+        if unknown or missing:
+            raise validation_error(
+                field,
+                f"per-asset bounds must cover exactly the assets: unknown {unknown or 'none'}, "
+                f"missing {missing or 'none'}",
+            )
+        vector = np.array([value[a] for a in names], dtype=float)
+    else:
+        vector = np.full(len(names), float(value))
+    if not np.isfinite(vector).all():
+        raise validation_error(field, "bounds must be finite numbers")
+    return vector
+
+
+@router.post(
+    "/optimization/efficient-frontier",
+    response_model=OptimizationResult,
+    summary="Efficient frontier",
+)
+def optimize_frontier(request: FrontierRequest, context: Ctx, caller: Caller) -> OptimizationResult:
+    """`n_points` efficient portfolios with returns evenly spaced from the minimum-volatility to
+    the maximum-return portfolio within the bounds; `weights` is the maximum-Sharpe portfolio."""
+
+    def compute(resolved: Resolved, cov: pd.DataFrame) -> dict[str, Any]:
+        names = [str(c) for c in resolved.returns.columns]
+        lower = _bound(request.bounds.lower, names, "body.bounds.lower")
+        upper = _bound(request.bounds.upper, names, "body.bounds.upper")
+        mu = mean_returns(resolved.returns, method=request.expected_returns)
+        try:
+            frame = efficient_frontier(
+                mu,
+                cov,
+                points=request.n_points,
+                bounds=(lower, upper),
+                risk_free_rate=request.risk_free_rate,
+            )
+        except ConstraintError as exc:
+            raise validation_error("body.bounds", str(exc)) from None
+        points = [
+            {
+                "expected_return": float(row["return"]),
+                "volatility": float(row["volatility"]),
+                "sharpe_ratio": _finite(float(row["sharpe"])),
+                "weights": {a: float(row[a]) for a in names},
+            }
+            for _, row in frame.iterrows()
+        ]
+        try:
+            weights = max_sharpe(
+                mu, cov, risk_free_rate=request.risk_free_rate, bounds=(lower, upper)
+            )
+            selected = "max_sharpe"
+        except ConstraintError:
+            weights = pd.Series(points[0]["weights"], dtype=float)
+            selected = "min_volatility"
+        out = _analytics(weights, resolved, request, cov)
+        if request.expected_returns == "geometric":  # report the estimator the frontier used
+            out["expected_return"] = float(mu.reindex(names).to_numpy() @ weights[names])
+            vol = out["volatility"]
+            out["sharpe_ratio"] = _finite(
+                (out["expected_return"] - request.risk_free_rate) / vol if vol > 0 else math.nan
+            )
+        out["frontier"] = points
+        out["selected"] = selected
+        return out
+
+    return _run("efficient_frontier", request, context, caller, compute)

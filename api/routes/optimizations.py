@@ -1,0 +1,407 @@
+"""Optimization jobs, the UI's structured path: submit, follow, cancel, read the results.
+
+`POST /v1/optimizations` takes an `OptimizationRequest` (graphs.request) and answers 202 with the
+job and its `Location`; a worker runs the `optimization` workflow. Results are served once the
+job succeeded (409 before, naming the status): trials page by page, the best configuration,
+the explanation, the run manifest and the data of the result charts.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from api.context import Caller, Ctx
+from api.errors import ApiError, not_found
+from graphs.html_report import render_html_report
+from graphs.job_handlers import KIND
+from graphs.request import OptimizationRequest
+from jobs.runner import JobNotSucceededError
+from quant.data import load_sp500_prices
+from store.base import (
+    Job,
+    JobStatus,
+    NotFoundError,
+    Trial,
+    decode_cursor,
+    encode_cursor,
+)
+
+router = APIRouter(prefix="/v1", tags=["optimization jobs"])
+
+MAX_PAGE = 500
+
+
+class Progress(BaseModel):
+    """Trials evaluated of those planned (`fraction` in [0, 1], null while unknown)."""
+
+    done: int
+    total: int | None
+    fraction: float | None
+
+
+class JobView(BaseModel):
+    """An optimization job as the API shows it."""
+
+    id: str
+    status: JobStatus
+    progress: Progress
+    attempts: int
+    error: str | None = Field(description="Why the job failed or was cancelled, if it did.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    request: dict[str, Any]
+    links: dict[str, str]
+
+
+def job_view(job: Job) -> JobView:
+    """The API view of a stored job."""
+    done, total = job.progress
+    fraction = None if not total else min(1.0, done / total)
+    base = f"/v1/optimizations/{job.id}"
+    return JobView(
+        id=job.id,
+        status=job.status,
+        progress=Progress(done=done, total=total, fraction=fraction),
+        attempts=job.attempts,
+        error=job.error,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        request=dict(job.request),
+        links={
+            "self": base,
+            "events": f"{base}/events",
+            "results": f"{base}/results",
+            "report": f"{base}/report",
+        },
+    )
+
+
+def get_optimization(context: Ctx, caller: Caller, job_id: str) -> Job:
+    """The caller's optimization job, or 404."""
+    try:
+        job = context.store.get_job(caller.owner, job_id)
+    except NotFoundError:
+        raise not_found("optimization", job_id) from None
+    if job.kind != KIND:
+        raise not_found("optimization", job_id)
+    return job
+
+
+@functools.cache
+def _embedded_tickers() -> frozenset[str]:
+    return frozenset(load_sp500_prices().columns)
+
+
+def _check_universe(request: OptimizationRequest) -> None:
+    if request.universe is None:
+        return
+    known = _embedded_tickers()
+    unknown = [t for t in request.universe if t not in known]
+    if unknown:
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            f"unknown tickers in universe: {unknown}; known: {sorted(known)}",
+            [(f"body.universe.{t}", "unknown ticker") for t in unknown],
+        )
+
+
+@router.post(
+    "/optimizations",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=JobView,
+    summary="Submit an optimization job",
+)
+async def submit_optimization(
+    request: OptimizationRequest,
+    context: Ctx,
+    caller: Caller,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="Submitting again with the same key returns the first job instead of "
+            "a new one (a different request with a used key is 409).",
+        ),
+    ] = None,
+) -> JobView:
+    """Queue the multi-agent optimization workflow for `request`; follow it with
+    `GET /v1/optimizations/{id}` or its event stream."""
+    _check_universe(request)
+
+    def submit() -> Job:
+        job = context.runner.submit(
+            caller.owner, KIND, request.model_dump(mode="json"), idempotency_key=idempotency_key
+        )
+        context.notify_submitted(job)
+        return job
+
+    job = await context.call(submit)
+    response.headers["Location"] = f"/v1/optimizations/{job.id}"
+    return job_view(job)
+
+
+@router.get("/optimizations", response_model=list[JobView], summary="List optimization jobs")
+def list_optimizations(
+    context: Ctx,
+    caller: Caller,
+    status_filter: Annotated[
+        list[JobStatus] | None,
+        Query(alias="status", description="Only jobs in these statuses (repeatable)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[JobView]:
+    """The caller's optimization jobs, newest first."""
+    jobs = context.store.list_jobs(caller.owner, statuses=status_filter, limit=limit)
+    return [job_view(job) for job in jobs if job.kind == KIND]
+
+
+@router.get("/optimizations/{job_id}", response_model=JobView, summary="Status and progress")
+async def get_optimization_status(job_id: str, context: Ctx, caller: Caller) -> JobView:
+    """The job's status, progress (trials done of planned), attempts and timestamps."""
+    return job_view(await context.call(get_optimization, context, caller, job_id))
+
+
+@router.delete("/optimizations/{job_id}", response_model=JobView, summary="Cancel a job")
+def cancel_optimization(job_id: str, context: Ctx, caller: Caller) -> JobView:
+    """Cancel a pending or running job (idempotent); a finished job is 409."""
+    get_optimization(context, caller, job_id)
+    return job_view(context.runner.cancel(caller.owner, job_id))
+
+
+class TrialsPage(BaseModel):
+    """A page of trials: each row has the trial number, batch, configuration fields,
+    objective, feasibility and `<scenario>.<metric>` columns."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    total: int
+
+
+class Charts(BaseModel):
+    """Chart data of the results page and report."""
+
+    convergence: list[dict[str, float]] = Field(
+        description="Best objective after each batch: [{batch, trials, best_objective}]."
+    )
+    risk_return: dict[str, list[dict[str, float | None]]] = Field(
+        description="Per scenario, every trial's annualised volatility, CAGR and Sharpe ratio."
+    )
+    scenario_bars: list[dict[str, Any]] = Field(
+        description="The best configuration's mean metrics per scenario."
+    )
+    risk: list[dict[str, Any]] = Field(
+        description="Risk report of the best configuration per scenario: VaR 95 and CVaR 95 "
+        "(daily losses) and maximum drawdown, positive fractions."
+    )
+
+
+class Results(BaseModel):
+    """The results of a succeeded optimization."""
+
+    job_id: str
+    status: str = Field(description="succeeded, or partial when a budget ran out.")
+    best: dict[str, Any] | None
+    config_summary: dict[str, Any]
+    explanation: dict[str, Any] | None
+    market_view: dict[str, Any] | None
+    warnings: list[str]
+    manifest: dict[str, Any] | None
+    charts: Charts
+    trials: TrialsPage
+
+
+SortKey = Annotated[
+    str | None,
+    Query(
+        pattern=r"^[A-Za-z0-9_.]{1,64}$",
+        description="Sort the trials by this column (e.g. objective, base.sharpe).",
+    ),
+]
+
+
+@router.get("/optimizations/{job_id}/results", response_model=Results, summary="Results")
+def optimization_results(
+    job_id: str,
+    context: Ctx,
+    caller: Caller,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    sort: SortKey = None,
+    order: Annotated[Literal["asc", "desc"], Query()] = "desc",
+) -> Results:
+    """Best configuration, explanation, manifest, chart data and a page of trials (in trial
+    order, or sorted by `sort`). 409 while the job has not succeeded."""
+    get_optimization(context, caller, job_id)
+    result = _succeeded_result(context, caller.owner, job_id)
+    trials = result.get("trials") or []
+    page = _trials_page(context, caller.owner, job_id, len(trials), cursor, limit, sort, order)
+    return Results(
+        job_id=job_id,
+        status=str(result.get("status")),
+        best=result.get("best"),
+        config_summary=_config_summary(result),
+        explanation=result.get("explanation"),
+        market_view=result.get("market_view"),
+        warnings=[str(w) for w in result.get("warnings") or []],
+        manifest=result.get("manifest"),
+        charts=chart_data(result),
+        trials=page,
+    )
+
+
+@router.get(
+    "/optimizations/{job_id}/report",
+    response_class=HTMLResponse,
+    summary="Self-contained HTML report",
+    responses={200: {"content": {"text/html": {}}}},
+)
+def optimization_report(job_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
+    """The results as one HTML page with its charts (plotly.js inlined; works offline).
+    409 while the job has not succeeded."""
+    get_optimization(context, caller, job_id)
+    result = _succeeded_result(context, caller.owner, job_id)
+    page = render_html_report(
+        result, title=f"Optimization {job_id}", trials=_all_trials(context, caller.owner, job_id)
+    )
+    return HTMLResponse(page)
+
+
+def _succeeded_result(context: Ctx, owner: str, job_id: str) -> dict[str, Any]:
+    try:
+        return dict(context.runner.results(owner, job_id))
+    except JobNotSucceededError as exc:
+        raise ApiError(
+            409,
+            "CONFLICT",
+            str(exc),
+            [("status", f"the job is {exc.status}; results exist once it succeeded")],
+        ) from None
+
+
+def _trials_page(
+    context: Ctx,
+    owner: str,
+    job_id: str,
+    total: int,
+    cursor: str | None,
+    limit: int,
+    sort: str | None,
+    order: str,
+) -> TrialsPage:
+    try:
+        if sort is None:
+            stored = context.store.trials(owner, job_id, cursor=cursor, limit=limit)
+            rows = [trial.data for trial in stored.items]
+            return TrialsPage(items=rows, next_cursor=stored.next_cursor, total=total)
+        offset = 0 if cursor is None else max(0, decode_cursor(cursor))
+    except ValueError as exc:
+        raise ApiError(400, "BAD_REQUEST", str(exc), [("query.cursor", str(exc))]) from None
+    rows = _all_trials(context, owner, job_id)
+    if rows and sort not in rows[0]:
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            f"cannot sort by {sort!r}: not a trial column",
+            [("query.sort", f"unknown column; columns: {sorted(rows[0])}")],
+        )
+
+    def key(row: dict[str, Any]) -> tuple[int, Any]:
+        value = row.get(sort)
+        missing = value is None or (isinstance(value, float) and math.isnan(value))
+        # missing values sort last in either order
+        return (1 if missing else 0, 0 if missing else value)
+
+    ordered = sorted(rows, key=key, reverse=order == "desc")
+    if order == "desc":
+        ordered = [r for r in ordered if key(r)[0] == 0] + [r for r in ordered if key(r)[0] == 1]
+    items = ordered[offset : offset + limit]
+    after = offset + len(items)
+    next_cursor = encode_cursor(after) if after < len(ordered) else None
+    return TrialsPage(items=items, next_cursor=next_cursor, total=total)
+
+
+def _all_trials(context: Ctx, owner: str, job_id: str) -> list[dict[str, Any]]:
+    rows: list[Trial] = []
+    cursor: str | None = None
+    while True:
+        page = context.store.trials(owner, job_id, cursor=cursor, limit=1000)
+        rows.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return [trial.data for trial in rows]
+
+
+def _config_summary(result: dict[str, Any]) -> dict[str, Any]:
+    best = result.get("best") or {}
+    plan = result.get("plan") or {}
+    return {
+        "config": best.get("config"),
+        "objective": best.get("objective"),
+        "objective_name": ((result.get("explanation") or {}).get("facts") or {}).get(
+            "objective_name"
+        ),
+        "approved_by_risk_manager": best.get("approved_by_risk_manager"),
+        "n_trials": result.get("n_trials"),
+        "method": plan.get("method"),
+        "search_space": plan.get("search_space"),
+        "scenario_weights": (result.get("market_view") or {}).get("scenario_weights"),
+        "dataset": result.get("dataset"),
+        "timings": result.get("timings"),
+    }
+
+
+def chart_data(result: dict[str, Any]) -> Charts:
+    """The results' chart series: convergence, risk-return per scenario, scenario bars, risk."""
+    trials = result.get("trials") or []
+    batches: dict[int, int] = {}
+    for row in trials:
+        batch = int(row.get("batch", 0))
+        batches[batch] = batches.get(batch, 0) + 1
+    convergence = []
+    done = 0
+    for i, best in enumerate(result.get("convergence") or []):
+        done += batches.get(i, 0)
+        convergence.append({"batch": float(i), "trials": float(done), "best_objective": best})
+    scenarios = list(((result.get("best") or {}).get("scenarios") or {}).keys())
+    if not scenarios and trials:
+        scenarios = sorted({k.split(".")[0] for k in trials[0] if k.endswith(".sharpe")})
+    risk_return: dict[str, list[dict[str, float | None]]] = {s: [] for s in scenarios}
+    for row in trials:
+        for scenario in scenarios:
+            vol, cagr = row.get(f"{scenario}.volatility"), row.get(f"{scenario}.cagr")
+            if vol is None or cagr is None:
+                continue
+            risk_return[scenario].append(
+                {
+                    "trial": float(row.get("trial", 0)),
+                    "volatility": vol,
+                    "cagr": cagr,
+                    "sharpe": row.get(f"{scenario}.sharpe"),
+                }
+            )
+    best_scenarios = (result.get("best") or {}).get("scenarios") or {}
+    bars = [{"scenario": name, **metrics} for name, metrics in best_scenarios.items()]
+    risk = [
+        {
+            "scenario": name,
+            "var_95": metrics.get("var_95"),
+            "cvar_95": metrics.get("cvar_95"),
+            "max_drawdown": metrics.get("max_drawdown"),
+        }
+        for name, metrics in best_scenarios.items()
+    ]
+    return Charts(convergence=convergence, risk_return=risk_return, scenario_bars=bars, risk=risk)
+
+
+__all__ = ["JobView", "chart_data", "get_optimization", "job_view", "router"]

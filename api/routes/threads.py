@@ -1,0 +1,310 @@
+"""Chat with the strategy assistant: threads, messages streamed as SSE, approvals.
+
+- `POST /v1/threads` creates a thread; `GET /v1/threads` lists the caller's; `GET
+  /v1/threads/{id}` returns its history and the pending approval, if any; `DELETE` removes it
+  from the caller's list.
+- `POST /v1/threads/{id}/messages` sends a message. By default the answer is an SSE stream of
+  the turn's trace events (agents working, tool calls and results, the draft request, progress
+  of an approved run), then `event: turn` with `{"replies", "pending"}` and `event: end`. With
+  `Accept: application/json` the turn is answered as one JSON document (events included).
+- `POST /v1/threads/{id}/approve` answers a pending approval (`approve`, `edit` with changes
+  to the request, or `reject`), streamed the same way; 409 when nothing is pending.
+
+One turn at a time per thread (a second concurrent message is 409).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Response, status
+from fastapi.responses import StreamingResponse
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from pydantic import BaseModel, Field
+
+from api.context import AppContext, Caller, Ctx
+from api.errors import ApiError, not_found
+from api.streaming import SSE_HEADERS, sse
+from graphs.chat import ChatSession, ChatTurn, NothingPendingError
+from graphs.events import TraceEvent
+from store.base import ChatThread, NotFoundError
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+
+_busy: set[str] = set()
+_busy_lock = threading.Lock()
+
+
+class ThreadCreate(BaseModel):
+    """A new chat thread."""
+
+    title: str = Field(default="New conversation", min_length=1, max_length=200)
+
+
+class ThreadView(BaseModel):
+    """A chat thread of the caller."""
+
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ChatMessage(BaseModel):
+    """One message of a thread's history."""
+
+    role: Literal["user", "assistant", "tool"]
+    content: str
+    tool_calls: list[dict[str, Any]] = Field(
+        default_factory=list, description="Tool calls of an assistant message: {name, args}."
+    )
+    name: str | None = Field(default=None, description="The tool of a tool message.")
+
+
+class ThreadDetail(ThreadView):
+    """A thread with its history and the approval it waits for (null if none)."""
+
+    messages: list[ChatMessage]
+    pending: dict[str, Any] | None
+
+
+class MessageIn(BaseModel):
+    """A user message."""
+
+    content: str = Field(
+        min_length=1,
+        max_length=8000,
+        examples=["find the target-vol setting that holds up in a bear market"],
+    )
+
+
+class Decision(BaseModel):
+    """The answer to a pending approval: approve, edit (with changes to the request) or reject."""
+
+    action: Literal["approve", "edit", "reject"]
+    changes: dict[str, Any] | None = Field(
+        default=None, description="With edit: fields of the OptimizationRequest to change."
+    )
+
+
+class TurnView(BaseModel):
+    """A finished turn: the assistant's replies, the approval it asks for, its trace."""
+
+    thread_id: str
+    replies: list[str]
+    pending: dict[str, Any] | None
+    events: list[dict[str, Any]]
+
+
+def _view(thread: ChatThread) -> ThreadView:
+    return ThreadView(
+        id=thread.id, title=thread.title, created_at=thread.created_at, updated_at=thread.updated_at
+    )
+
+
+def _thread(context: AppContext, owner: str, thread_id: str) -> ChatThread:
+    try:
+        return context.store.get_thread(owner, thread_id)
+    except NotFoundError:
+        raise not_found("thread", thread_id) from None
+
+
+def _message(message: BaseMessage) -> ChatMessage | None:
+    if isinstance(message, HumanMessage):
+        return ChatMessage(role="user", content=message.text)
+    if isinstance(message, AIMessage):
+        calls = [{"name": c["name"], "args": c["args"]} for c in message.tool_calls]
+        return ChatMessage(role="assistant", content=message.text, tool_calls=calls)
+    if isinstance(message, ToolMessage):
+        return ChatMessage(role="tool", content=message.text, name=message.name)
+    return None
+
+
+@router.post(
+    "/threads", status_code=status.HTTP_201_CREATED, response_model=ThreadView, summary="New thread"
+)
+def create_thread(
+    body: ThreadCreate, context: Ctx, caller: Caller, response: Response
+) -> ThreadView:
+    """Start a conversation with the strategy assistant."""
+    thread = context.store.create_thread(caller.owner, body.title)
+    response.headers["Location"] = f"/v1/threads/{thread.id}"
+    return _view(thread)
+
+
+@router.get("/threads", response_model=list[ThreadView], summary="List threads")
+def list_threads(context: Ctx, caller: Caller) -> list[ThreadView]:
+    """The caller's threads, most recently active first."""
+    return [_view(t) for t in context.store.list_threads(caller.owner)]
+
+
+@router.get("/threads/{thread_id}", response_model=ThreadDetail, summary="History")
+def get_thread(thread_id: str, context: Ctx, caller: Caller) -> ThreadDetail:
+    """The thread's messages (user, assistant with tool calls, tool results) and pending
+    approval."""
+    thread = _thread(context, caller.owner, thread_id)
+    session = ChatSession(thread.id, settings=context.settings)
+    messages = [m for m in map(_message, session.history()) if m is not None]
+    return ThreadDetail(**_view(thread).model_dump(), messages=messages, pending=session.pending())
+
+
+@router.delete("/threads/{thread_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete")
+def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
+    """Remove the thread from the caller's threads."""
+    _thread(context, caller.owner, thread_id)
+    context.store.delete_thread(caller.owner, thread_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def _claim(thread_id: str) -> None:
+    with _busy_lock:
+        if thread_id in _busy:
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"thread {thread_id} is answering another message; wait for it to finish",
+                [("thread", "busy")],
+            )
+        _busy.add(thread_id)
+
+
+def _release(thread_id: str) -> None:
+    with _busy_lock:
+        _busy.discard(thread_id)
+
+
+Turn = Callable[[Callable[[TraceEvent], None]], ChatTurn]
+
+
+def _respond(
+    context: AppContext, owner: str, thread: ChatThread, turn: Turn, accept: str | None
+) -> Any:
+    """Run `turn` (in a worker thread) and answer as SSE or, when asked, JSON."""
+    _claim(thread.id)
+    wants_json = "application/json" in (accept or "") and "text/event-stream" not in (accept or "")
+    if wants_json:
+        return _respond_json(context, owner, thread, turn)
+    return StreamingResponse(
+        _stream(context, owner, thread, turn), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+def _respond_json(context: AppContext, owner: str, thread: ChatThread, turn: Turn) -> TurnView:
+    events: list[dict[str, Any]] = []
+    try:
+        result = turn(lambda e: events.append(json.loads(e.to_json())))
+    finally:
+        _release(thread.id)
+    context.store.touch_thread(owner, thread.id)
+    return TurnView(
+        thread_id=thread.id, replies=result.replies, pending=result.pending, events=events
+    )
+
+
+async def _stream(
+    context: AppContext, owner: str, thread: ChatThread, turn: Turn
+) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def on_event(event: TraceEvent) -> None:
+        loop.call_soon_threadsafe(queue.put_nowait, ("event", event))
+
+    def work() -> None:
+        try:
+            result = turn(on_event)
+            context.store.touch_thread(owner, thread.id)
+            loop.call_soon_threadsafe(queue.put_nowait, ("turn", result))
+        except Exception as exc:  # reported to the client as the stream's error
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+        finally:
+            _release(thread.id)
+
+    threading.Thread(target=work, name=f"chat-{thread.id}", daemon=True).start()
+    while True:
+        kind, item = await queue.get()
+        if kind == "event":
+            yield sse(item.to_json(), event=item.type, id=item.seq)
+        elif kind == "turn":
+            body = {"thread_id": thread.id, "replies": item.replies, "pending": item.pending}
+            yield sse(json.dumps(body, default=str), event="turn")
+            yield sse(
+                json.dumps({"status": "interrupted" if item.pending else "succeeded"}), event="end"
+            )
+            return
+        else:
+            body = {"error": {"code": _error_code(item), "message": str(item), "details": []}}
+            yield sse(json.dumps(body), event="error")
+            yield sse(json.dumps({"status": "failed"}), event="end")
+            return
+
+
+def _error_code(exc: BaseException) -> str:
+    return "VALIDATION_ERROR" if isinstance(exc, ValueError) else "INTERNAL"
+
+
+@router.post(
+    "/threads/{thread_id}/messages",
+    summary="Send a message (streams the agent trace)",
+    response_model=TurnView,
+    responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}},
+)
+def send_message(
+    thread_id: str,
+    body: MessageIn,
+    context: Ctx,
+    caller: Caller,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Send a message to the assistant; the turn's trace streams back as SSE (or JSON with
+    `Accept: application/json`)."""
+    thread = _thread(context, caller.owner, thread_id)
+    if not body.content.strip():
+        raise ApiError(422, "VALIDATION_ERROR", "the message is empty", [("body.content", "empty")])
+    session = ChatSession(thread.id, settings=context.settings)
+    return _respond(
+        context,
+        caller.owner,
+        thread,
+        lambda sink: session.send(body.content, on_event=sink),
+        accept,
+    )
+
+
+@router.post(
+    "/threads/{thread_id}/approve",
+    summary="Approve, edit or reject the pending run (streams the trace)",
+    response_model=TurnView,
+    responses={200: {"content": {"text/event-stream": {}, "application/json": {}}}},
+)
+def decide(
+    thread_id: str,
+    body: Decision,
+    context: Ctx,
+    caller: Caller,
+    accept: Annotated[str | None, Header()] = None,
+) -> Any:
+    """Resume the thread's interrupt: `approve` runs the drafted optimization (its progress
+    streams back), `edit` applies `changes` first, `reject` drops it."""
+    thread = _thread(context, caller.owner, thread_id)
+    session = ChatSession(thread.id, settings=context.settings)
+    if session.pending() is None:
+        raise ApiError(
+            409,
+            "CONFLICT",
+            f"thread {thread_id} has no run awaiting approval",
+            [("thread", "nothing pending")],
+        )
+
+    def turn(sink: Callable[[TraceEvent], None]) -> ChatTurn:
+        try:
+            return session.decide(body.action, changes=body.changes, on_event=sink)
+        except NothingPendingError as exc:
+            raise ValueError(str(exc)) from exc
+
+    return _respond(context, caller.owner, thread, turn, accept)

@@ -1,0 +1,119 @@
+"""The web UI: `/` serves the single page, `/static/...` its assets; no build step, no CDN.
+
+- `GET /` -> `api/web/index.html` (the page reads the API key from the `#key=` fragment that
+  `stratigos serve` prints, or asks for one).
+- `GET /static/<name>` -> a file of `api/web/` with its content type; only names of files in
+  that directory (no subdirectories, no `..`) are served, anything else is 404.
+- `GET /static/vendor/plotly.min.js` -> plotly.js read from the installed `plotly` Python
+  package (`plotly/package_data/plotly.min.js`), never a copy in the repository. The page
+  asks for it with `?v=<plotly version>`, so it is cached for a year.
+
+None of these routes needs authentication (they carry no data) and none is in the OpenAPI
+schema. This router comes last in `api.routes.ROUTERS` so every `/v1` route wins.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
+from api.errors import not_found
+
+router = APIRouter(include_in_schema=False)
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+"""The UI's static files (package data of `api`)."""
+
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+}
+"""Content type by suffix; other suffixes are not served."""
+
+ASSET_CACHE = "no-cache"
+"""The UI's own files: revalidated on every load (they change with the package)."""
+
+VENDOR_CACHE = "public, max-age=31536000, immutable"
+"""plotly.min.js: its URL carries the plotly version, so it can be cached for a year."""
+
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY"}
+
+PLOTLY_PLACEHOLDER = "__PLOTLY_VERSION__"
+
+
+def plotly_version() -> str:
+    """The installed plotly package's version ("unknown" if it has no metadata)."""
+    try:
+        return version("plotly")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@lru_cache(maxsize=1)
+def plotly_js_path() -> Path:
+    """Path of `plotly.min.js` inside the installed plotly package (FileNotFoundError when the
+    package ships none)."""
+    resource = importlib.resources.files("plotly") / "package_data" / "plotly.min.js"
+    path = Path(str(resource))
+    if not path.is_file():
+        raise FileNotFoundError(f"plotly.min.js not found in the plotly package at {path}")
+    return path
+
+
+def _index_html() -> str:
+    text = (WEB_DIR / "index.html").read_text(encoding="utf-8")
+    return text.replace(PLOTLY_PLACEHOLDER, plotly_version())
+
+
+@router.get("/", response_class=HTMLResponse)
+def index() -> HTMLResponse:
+    """The single-page UI."""
+    return HTMLResponse(_index_html(), headers={"Cache-Control": ASSET_CACHE, **SECURITY_HEADERS})
+
+
+@router.get("/static/vendor/plotly.min.js")
+def plotly_js() -> FileResponse:
+    """plotly.js from the installed plotly package."""
+    try:
+        path = plotly_js_path()
+    except FileNotFoundError:
+        raise not_found("static file", "vendor/plotly.min.js") from None
+    return FileResponse(
+        path,
+        media_type=CONTENT_TYPES[".js"],
+        headers={"Cache-Control": VENDOR_CACHE, **SECURITY_HEADERS},
+    )
+
+
+@router.get("/static/{name}")
+def static_file(name: str) -> Response:
+    """A file of `api/web/` (404 for anything else)."""
+    path = WEB_DIR / name
+    suffix = path.suffix.lower()
+    if (
+        "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or suffix not in CONTENT_TYPES
+        or path.resolve().parent != WEB_DIR
+        or not path.is_file()
+    ):
+        raise not_found("static file", name)
+    return FileResponse(
+        path,
+        media_type=CONTENT_TYPES[suffix],
+        headers={"Cache-Control": ASSET_CACHE, **SECURITY_HEADERS},
+    )
+
+
+__all__ = ["WEB_DIR", "plotly_js_path", "router"]

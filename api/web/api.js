@@ -1,0 +1,173 @@
+// Talking to the Stratigos API: the API key, JSON requests, readable errors, and
+// Server-Sent Events read with fetch() (EventSource cannot send the x-api-key header).
+
+const KEY_STORAGE = "stratigos.apiKey";
+
+let onUnauthenticated = () => {};
+
+/** Register what happens when the API answers 401 (the sign-in form comes back). */
+export function setUnauthenticatedHandler(handler) {
+  onUnauthenticated = handler;
+}
+
+export function getKey() {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+export function setKey(key) {
+  if (key) sessionStorage.setItem(KEY_STORAGE, key);
+  else sessionStorage.removeItem(KEY_STORAGE);
+}
+
+/** Take the key from a `#key=...` address fragment (as `stratigos serve` prints it), store it,
+ * and remove it from the address bar. Returns true when a key was found. */
+export function takeKeyFromFragment() {
+  const hash = window.location.hash;
+  if (!hash.startsWith("#key=") && !hash.includes("&key=")) return false;
+  const params = new URLSearchParams(hash.slice(1));
+  const key = params.get("key");
+  if (!key) return false;
+  setKey(key);
+  params.delete("key");
+  const rest = params.toString();
+  const route = rest.startsWith("/") ? `#${decodeURIComponent(rest)}` : "#/optimize";
+  history.replaceState(null, "", window.location.pathname + window.location.search + route);
+  return true;
+}
+
+/** An error answer of the API: `{"error": {"code", "message", "details"}}`. */
+export class ApiError extends Error {
+  constructor(status, code, message, details = []) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** A readable text for any error: the API's message and its field details. */
+export function errorText(err) {
+  if (err instanceof ApiError) {
+    const details = (err.details || [])
+      .filter((d) => d && (d.field || d.problem))
+      .map((d) => (d.field ? `${d.field}: ${d.problem}` : d.problem));
+    const unique = details.filter((d) => !err.message.includes(d));
+    return unique.length ? `${err.message} (${unique.join("; ")})` : err.message;
+  }
+  if (err && err.name === "AbortError") return "Cancelled.";
+  if (err instanceof TypeError) return `The server cannot be reached: ${err.message}`;
+  return String((err && err.message) || err);
+}
+
+async function toApiError(response) {
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null;
+  }
+  const error = body && body.error;
+  if (error && typeof error.message === "string") {
+    return new ApiError(response.status, error.code || "ERROR", error.message, error.details || []);
+  }
+  return new ApiError(
+    response.status,
+    "HTTP_" + response.status,
+    `The server answered ${response.status} ${response.statusText || ""}`.trim(),
+  );
+}
+
+function headers(extra = {}, json = false) {
+  const result = { ...extra };
+  const key = getKey();
+  if (key) result["x-api-key"] = key;
+  if (json) result["content-type"] = "application/json";
+  return result;
+}
+
+async function send(path, { method = "GET", body, headers: extra = {}, signal } = {}) {
+  const response = await fetch(path, {
+    method,
+    headers: headers(extra, body !== undefined),
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  });
+  if (!response.ok) {
+    const err = await toApiError(response);
+    if (response.status === 401) {
+      setKey(null);
+      onUnauthenticated(err.message);
+    }
+    throw err;
+  }
+  return response;
+}
+
+/** A JSON request to the API; resolves to the parsed body (null for 204), throws ApiError. */
+export async function api(path, options = {}) {
+  const response = await send(path, options);
+  if (response.status === 204) return null;
+  const type = response.headers.get("content-type") || "";
+  return type.includes("json") ? response.json() : response.text();
+}
+
+/** The raw response of an authenticated request (e.g. the HTML report), throws ApiError. */
+export async function apiRaw(path, options = {}) {
+  return send(path, options);
+}
+
+/** Parse one SSE message block into {event, id, data} (data parsed as JSON when it is). */
+function parseBlock(block) {
+  let event = "message";
+  let id = null;
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") event = value;
+    else if (field === "id") id = value;
+    else if (field === "data") data.push(value);
+  }
+  if (!data.length) return null;
+  const text = data.join("\n");
+  let parsed = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { event, id, data: parsed };
+}
+
+/** Stream Server-Sent Events from `path` (GET or POST with a JSON body), calling
+ * `onEvent({event, id, data})` for each message; resolves when the server closes the stream. */
+export async function streamEvents(path, { method = "GET", body, signal, onEvent }) {
+  const response = await send(path, {
+    method,
+    body,
+    signal,
+    headers: { accept: "text/event-stream" },
+  });
+  if (!response.body) throw new Error("this browser cannot read streamed responses");
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, "\n");
+    let cut = buffer.indexOf("\n\n");
+    while (cut >= 0) {
+      const message = parseBlock(buffer.slice(0, cut));
+      buffer = buffer.slice(cut + 2);
+      if (message) onEvent(message);
+      cut = buffer.indexOf("\n\n");
+    }
+  }
+  const last = parseBlock(buffer + decoder.decode());
+  if (last) onEvent(last);
+}

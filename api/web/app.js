@@ -1,0 +1,136 @@
+// The Stratigos web UI: a hash router over a few views, and the API key sign-in.
+//
+// Routes: #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
+// #/chat/<thread id>, #/portfolios. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
+// is moved from the address bar into sessionStorage on load.
+
+import { api, errorText, getKey, setKey, setUnauthenticatedHandler, takeKeyFromFragment } from "./api.js";
+import { renderChat } from "./chat.js";
+import { clear, h, showAlert } from "./dom.js";
+import { renderJob } from "./job.js";
+import { renderJobs } from "./jobs.js";
+import { renderOptimize } from "./optimize.js";
+import { renderPortfolios } from "./portfolios.js";
+
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+const signOut = document.getElementById("sign-out");
+let cleanup = null;
+let signInMessage = null;
+
+const VIEWS = {
+  optimize: renderOptimize,
+  jobs: (el, [id]) => (id ? renderJob(el, id) : renderJobs(el)),
+  chat: (el, [id]) => renderChat(el, id || null),
+  portfolios: renderPortfolios,
+};
+
+function parseRoute() {
+  const path = window.location.hash.replace(/^#\/?/, "");
+  const [name, ...rest] = path.split("/").map(decodeURIComponent);
+  return { name: VIEWS[name] ? name : "optimize", params: rest.filter(Boolean) };
+}
+
+function stop() {
+  if (cleanup) {
+    try {
+      cleanup();
+    } catch (err) {
+      console.error(err);
+    }
+  }
+  cleanup = null;
+}
+
+function route() {
+  stop();
+  clear(main);
+  if (!getKey()) {
+    renderSignIn();
+    return;
+  }
+  showAlert(null);
+  nav.hidden = false;
+  signOut.hidden = false;
+  const { name, params } = parseRoute();
+  for (const link of nav.querySelectorAll("a")) {
+    if (link.dataset.route === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  try {
+    cleanup = VIEWS[name](main, params) || null;
+  } catch (err) {
+    showAlert(errorText(err));
+  }
+}
+
+function renderSignIn() {
+  nav.hidden = true;
+  signOut.hidden = true;
+  const input = h("input", {
+    id: "api-key",
+    name: "api-key",
+    type: "password",
+    autocomplete: "off",
+    required: true,
+    spellcheck: "false",
+  });
+  const message = h("p", { id: "signin-message", className: "error-text", role: "alert" }, signInMessage || "");
+  const form = h(
+    "form",
+    { id: "signin", className: "card narrow", "aria-labelledby": "signin-title" },
+    h("h1", { id: "signin-title" }, "Sign in"),
+    message,
+    h("label", { for: "api-key" }, "API key"),
+    input,
+    h("button", { type: "submit" }, "Sign in"),
+    h(
+      "p",
+      { className: "hint" },
+      "`stratigos serve` prints a link that signs you in; or create a key with `stratigos keys create`.",
+    ),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const key = input.value.trim();
+    if (!key) return;
+    setKey(key);
+    try {
+      await api("/v1/optimizations?limit=1");
+      signInMessage = null;
+      route();
+    } catch (err) {
+      if (getKey()) {
+        // not an authentication problem: signed in, but show what went wrong
+        signInMessage = null;
+        route();
+        showAlert(errorText(err));
+      }
+    }
+  });
+  main.append(form);
+  input.focus();
+}
+
+setUnauthenticatedHandler((message) => {
+  signInMessage = `Please sign in again: ${message}`;
+  stop();
+  clear(main);
+  renderSignIn();
+});
+
+signOut.addEventListener("click", () => {
+  setKey(null);
+  signInMessage = "Signed out.";
+  route();
+});
+
+document.getElementById("alert-close").addEventListener("click", () => showAlert(null));
+document.getElementById("skip-link").addEventListener("click", () => main.focus());
+
+takeKeyFromFragment();
+window.addEventListener("hashchange", () => {
+  if (takeKeyFromFragment()) signInMessage = null;
+  route();
+});
+route();

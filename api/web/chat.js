@@ -1,0 +1,303 @@
+// Chat with the strategy assistant: threads, messages whose agent trace streams in (who is
+// working, tool calls and results as collapsible steps), and the approval prompt when the
+// assistant proposes an optimization run.
+
+import { api, errorText, streamEvents } from "./api.js";
+import { clear, fmtTime, h, showAlert } from "./dom.js";
+import { TraceView } from "./trace.js";
+
+const EXAMPLES = [
+  "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018",
+  "What's the 99% CVaR of that?",
+  "Find the target-vol setting that holds up in a bear market with 20 trials for AAPL, JNJ, KO and XOM since 2010",
+  "What can you do?",
+];
+
+export function renderChat(main, threadId) {
+  const controller = new AbortController();
+  let thread = threadId;
+  let busy = false;
+
+  const threadList = h("ul", { id: "thread-list", className: "thread-list" });
+  const newThread = h("button", { type: "button", id: "new-thread", className: "secondary" }, "New conversation");
+  const log = h("div", { id: "chat-log", className: "chat-log", role: "log", "aria-label": "Conversation" });
+  const status = h("p", { id: "chat-status", className: "hint", "aria-live": "polite" });
+  const input = h("textarea", {
+    id: "chat-input",
+    name: "message",
+    rows: 3,
+    maxlength: 8000,
+    required: true,
+    "aria-describedby": "chat-input-hint",
+  });
+  const send = h("button", { type: "submit", id: "chat-send" }, "Send");
+  const form = h(
+    "form",
+    { id: "chat-form", className: "chat-form" },
+    h("label", { for: "chat-input" }, "Message"),
+    input,
+    h("small", { id: "chat-input-hint", className: "hint" }, "Enter sends; Shift+Enter starts a new line."),
+    h("div", { className: "actions" }, send),
+  );
+  const examples = h(
+    "div",
+    { className: "examples" },
+    h("span", { className: "hint" }, "Try: "),
+    EXAMPLES.map((text) =>
+      h(
+        "button",
+        {
+          type: "button",
+          className: "link example",
+          onclick: () => {
+            input.value = text;
+            input.focus();
+          },
+        },
+        text,
+      ),
+    ),
+  );
+
+  main.append(
+    h("h1", {}, "Strategy assistant"),
+    h(
+      "div",
+      { className: "chat-layout" },
+      h("aside", { className: "card threads", "aria-label": "Conversations" }, newThread, threadList),
+      h("section", { className: "card chat", "aria-label": "Chat" }, log, status, examples, form),
+    ),
+  );
+
+  function setBusy(value) {
+    busy = value;
+    send.disabled = value;
+    input.setAttribute("aria-busy", String(value));
+    for (const b of log.querySelectorAll(".approval button")) if (value) b.disabled = true;
+    if (!value) status.textContent = "";
+  }
+
+  async function loadThreads() {
+    try {
+      const threads = await api("/v1/threads", { signal: controller.signal });
+      clear(threadList).append(
+        ...threads.map((t) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              {
+                href: `#/chat/${encodeURIComponent(t.id)}`,
+                "aria-current": t.id === thread ? "page" : false,
+                title: `last active ${fmtTime(t.updated_at)}`,
+              },
+              t.title,
+            ),
+          ),
+        ),
+      );
+      if (!threads.length) threadList.append(h("li", { className: "hint" }, "No conversations yet."));
+    } catch (err) {
+      if (!controller.signal.aborted) showAlert(errorText(err));
+    }
+  }
+
+  function bubble(role, text, extra = null) {
+    const el = h(
+      "div",
+      { className: `msg msg-${role}` },
+      h("span", { className: "who" }, role === "user" ? "You" : "Assistant"),
+      h("div", { className: "body" }, text),
+      extra,
+    );
+    log.append(el);
+    el.scrollIntoView({ block: "end" });
+    return el;
+  }
+
+  function approvalCard(pending, where) {
+    const request = pending.request || {};
+    const changes = h("textarea", { id: "approval-changes", rows: 6, spellcheck: "false" });
+    changes.value = JSON.stringify(
+      { n_paths: request.n_paths, horizon: request.horizon, budget: request.budget },
+      null,
+      2,
+    );
+    const editForm = h(
+      "form",
+      { className: "edit-form", hidden: true },
+      h("label", { for: "approval-changes" }, "Changes to the request (JSON, fields of the optimization request)"),
+      changes,
+      h("button", { type: "submit", id: "approval-run-edited" }, "Run with these changes"),
+    );
+    const approve = h("button", { type: "button", id: "approval-approve" }, "Approve and run");
+    const edit = h("button", { type: "button", id: "approval-edit", className: "secondary", "aria-expanded": "false" }, "Edit…");
+    const reject = h("button", { type: "button", id: "approval-reject", className: "danger" }, "Reject");
+    const card = h(
+      "section",
+      { className: "approval", "aria-labelledby": "approval-title" },
+      h("h3", { id: "approval-title" }, "Approval needed"),
+      h("p", {}, pending.summary || "The assistant proposes an optimization run."),
+      h("details", {}, h("summary", {}, "The drafted request"), h("pre", { className: "json" }, JSON.stringify(request, null, 2))),
+      h("div", { className: "actions" }, approve, edit, reject),
+      editForm,
+    );
+    const decide = (action, body = {}) => {
+      card.querySelectorAll("button").forEach((b) => (b.disabled = true));
+      card.querySelectorAll("[id]").forEach((el) => el.removeAttribute("id"));
+      card.removeAttribute("aria-labelledby");
+      card.classList.add("decided");
+      card.append(h("p", { className: "decision" }, `You chose: ${action}`));
+      return turn(`/v1/threads/${encodeURIComponent(thread)}/approve`, { action, ...body });
+    };
+    approve.addEventListener("click", () => decide("approve"));
+    reject.addEventListener("click", () => decide("reject"));
+    edit.addEventListener("click", () => {
+      editForm.hidden = !editForm.hidden;
+      edit.setAttribute("aria-expanded", String(!editForm.hidden));
+      if (!editForm.hidden) changes.focus();
+    });
+    editForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      let parsed;
+      try {
+        parsed = JSON.parse(changes.value);
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("not an object");
+      } catch (err) {
+        showAlert(`The changes must be a JSON object: ${err.message}`);
+        changes.focus();
+        return;
+      }
+      decide("edit", { changes: parsed });
+    });
+    where.append(card);
+    return card;
+  }
+
+  /** One turn: POST to `path`, stream its trace into a new turn block. */
+  async function turn(path, body) {
+    setBusy(true);
+    showAlert(null);
+    const steps = h("ol", { className: "trace" });
+    const summary = h("summary", {}, "Agent trace");
+    const box = h("details", { className: "trace-box", open: true }, summary, steps);
+    const block = h("div", { className: "turn" }, box);
+    log.querySelector(".intro")?.remove();
+    log.append(block);
+    const trace = new TraceView(steps, {
+      onStatus: (text) => {
+        status.textContent = text;
+      },
+    });
+    status.textContent = "Sending…";
+    try {
+      await streamEvents(path, {
+        method: "POST",
+        body,
+        signal: controller.signal,
+        onEvent: ({ event, data }) => {
+          if (event === "turn") {
+            for (const reply of data.replies || []) block.append(bubble("assistant", reply));
+            if (data.pending) approvalCard(data.pending, block);
+          } else if (event === "error") {
+            const message = (data && data.error && data.error.message) || String(data);
+            block.append(h("p", { className: "error-text", role: "alert" }, `The assistant failed: ${message}`));
+          } else if (event === "end") {
+            block.dataset.status = (data && data.status) || "";
+          } else if (data && typeof data === "object" && data.type) {
+            trace.add(data);
+            steps.lastElementChild?.scrollIntoView({ block: "nearest" });
+          }
+        },
+      });
+    } catch (err) {
+      if (controller.signal.aborted) return;
+      block.append(h("p", { className: "error-text", role: "alert" }, errorText(err)));
+    } finally {
+      if (!controller.signal.aborted) {
+        setBusy(false);
+        summary.textContent = `Agent trace (${trace.count} steps)`;
+        box.open = false; // the replies follow; the steps stay one click away
+        block.dataset.done = "true";
+        const approve = block.querySelector(".approval:not(.decided) #approval-approve");
+        (approve || input).focus();
+      }
+    }
+  }
+
+  async function ensureThread(firstMessage) {
+    if (thread) return thread;
+    const title = firstMessage.length > 60 ? firstMessage.slice(0, 59) + "…" : firstMessage;
+    const created = await api("/v1/threads", { method: "POST", body: { title }, signal: controller.signal });
+    thread = created.id;
+    history.replaceState(null, "", `#/chat/${encodeURIComponent(thread)}`);
+    loadThreads();
+    return thread;
+  }
+
+  async function submit() {
+    const text = input.value.trim();
+    if (!text || busy) return;
+    try {
+      await ensureThread(text);
+    } catch (err) {
+      showAlert(errorText(err));
+      return;
+    }
+    input.value = "";
+    bubble("user", text);
+    await turn(`/v1/threads/${encodeURIComponent(thread)}/messages`, { content: text });
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  newThread.addEventListener("click", () => {
+    window.location.hash = "#/chat";
+    if (!threadId) {
+      // already on #/chat: start afresh in place
+      thread = null;
+      clear(log);
+      input.focus();
+    }
+  });
+
+  async function loadHistory() {
+    if (!thread) {
+      log.append(h("p", { className: "hint intro" }, "Ask for a portfolio, a risk report or a strategy search."));
+      return;
+    }
+    try {
+      const detail = await api(`/v1/threads/${encodeURIComponent(thread)}`, { signal: controller.signal });
+      for (const m of detail.messages) {
+        if (m.role === "user") bubble("user", m.content);
+        else if (m.role === "assistant") {
+          const calls = (m.tool_calls || []).map((c) =>
+            h("details", { className: "tool" }, h("summary", {}, "called ", h("code", {}, c.name)), h("pre", { className: "json" }, JSON.stringify(c.args, null, 2))),
+          );
+          if (m.content || calls.length) bubble("assistant", m.content, calls.length ? h("div", {}, calls) : null);
+        } else {
+          log.append(
+            h("details", { className: "tool msg-tool" }, h("summary", {}, h("code", {}, m.name || "tool"), " answered"), h("pre", {}, m.content)),
+          );
+        }
+      }
+      if (detail.pending) approvalCard(detail.pending, log);
+    } catch (err) {
+      if (!controller.signal.aborted) showAlert(errorText(err));
+    }
+  }
+
+  loadThreads();
+  loadHistory();
+  input.focus();
+  return () => controller.abort();
+}

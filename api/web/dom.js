@@ -1,0 +1,111 @@
+// Small DOM helpers: elements are built with textContent (never HTML from the API).
+
+/** `h("button", {type: "button", onclick}, "text", child)` -> element. Attributes starting with
+ * "on" become listeners; `dataset`, `className` and boolean attributes are handled. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name.startsWith("on") && typeof value === "function") {
+      el.addEventListener(name.slice(2), value);
+    } else if (name === "className") {
+      el.className = value;
+    } else if (name === "dataset") {
+      Object.assign(el.dataset, value);
+    } else if (value === true) {
+      el.setAttribute(name, "");
+    } else {
+      el.setAttribute(name, String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === undefined || child === null || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+const pct = new Intl.NumberFormat("en", { style: "percent", maximumFractionDigits: 2 });
+const num = new Intl.NumberFormat("en", { maximumFractionDigits: 4 });
+
+/** A fraction as a percentage ("12.34%"); "–" when missing. */
+export function fmtPct(value) {
+  return value === null || value === undefined || Number.isNaN(value) ? "–" : pct.format(value);
+}
+
+/** A number with up to 4 decimals; strings and booleans as they are; "–" when missing. */
+export function fmt(value) {
+  if (value === null || value === undefined) return "–";
+  if (typeof value === "number") return Number.isFinite(value) ? num.format(value) : "–";
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+export function fmtTime(iso) {
+  if (!iso) return "–";
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
+
+/** Save `text` as a file download named `name`. */
+export function download(name, text, type) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = h("a", { href: url, download: name, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A labelled key/value table. */
+export function kvTable(rows, caption) {
+  return h(
+    "table",
+    { className: "kv" },
+    caption ? h("caption", {}, caption) : null,
+    h(
+      "tbody",
+      {},
+      rows.map(([key, value]) => h("tr", {}, h("th", { scope: "row" }, key), h("td", {}, value))),
+    ),
+  );
+}
+
+const AGENTS = {
+  supervisor: "Supervisor",
+  market_analysis: "Market analysis",
+  optimizer: "Optimizer",
+  risk_manager: "Risk manager",
+  explanation: "Explanation",
+};
+
+/** Display name of an agent role. */
+export function agentName(agent) {
+  if (!agent) return "System";
+  return AGENTS[agent] || agent.replace(/_/g, " ");
+}
+
+/** Show a message in the page's alert region (errors by default); null hides it. */
+export function showAlert(text, kind = "error") {
+  const box = document.getElementById("alert");
+  if (!box) return;
+  if (!text) {
+    box.hidden = true;
+    return;
+  }
+  box.className = `alert alert-${kind}`;
+  box.setAttribute("role", kind === "error" ? "alert" : "status");
+  document.getElementById("alert-text").textContent = text;
+  box.hidden = false;
+}

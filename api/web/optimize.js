@@ -1,0 +1,358 @@
+// The optimization form: the strategy configuration's search space, scenarios, objective, risk
+// limits and budget, submitted to POST /v1/optimizations (an OptimizationRequest).
+
+import { api, errorText } from "./api.js";
+import { h, showAlert } from "./dom.js";
+
+const SCENARIOS = [
+  ["bull", "Bull"],
+  ["bear", "Bear"],
+  ["high_vol", "High volatility"],
+  ["low_vol", "Low volatility"],
+  ["base", "Base (history as it was)"],
+];
+
+const WEIGHT_FUNCTIONS = [
+  ["inverse_vol", "Inverse volatility"],
+  ["sigmoid", "Sigmoid"],
+  ["merton", "Merton"],
+];
+
+const METRICS = [
+  ["sharpe", "Sharpe ratio", 1],
+  ["sortino", "Sortino ratio", ""],
+  ["cagr", "CAGR", ""],
+  ["volatility", "Volatility (loss: use a negative weight)", ""],
+  ["max_drawdown", "Max drawdown (loss)", ""],
+  ["var_95", "VaR 95% (loss)", ""],
+  ["cvar_95", "CVaR 95% (loss)", ""],
+  ["turnover", "Turnover (loss)", ""],
+  ["average_weight", "Average risky weight", ""],
+];
+
+function field(id, label, attrs = {}, hint = null) {
+  const input = h("input", { id, name: id, ...attrs });
+  return h(
+    "div",
+    { className: "field" },
+    h("label", { for: id }, label),
+    input,
+    hint ? h("small", { className: "hint", id: `${id}-hint` }, hint) : null,
+  );
+}
+
+function numberField(id, label, value, attrs = {}, hint = null) {
+  return field(id, label, { type: "number", value, step: "any", required: true, ...attrs }, hint);
+}
+
+function rangeFields(key, label, low, high, attrs = {}) {
+  return h(
+    "div",
+    { className: "range" },
+    numberField(`${key}-low`, `${label}: from`, low, attrs),
+    numberField(`${key}-high`, `${label}: to`, high, attrs),
+  );
+}
+
+function checkboxes(name, legend, options, checked) {
+  return h(
+    "fieldset",
+    { className: "checks" },
+    h("legend", {}, legend),
+    options.map(([value, text]) =>
+      h(
+        "label",
+        { className: "check" },
+        h("input", { type: "checkbox", name, value, checked: checked.includes(value) }),
+        ` ${text}`,
+      ),
+    ),
+  );
+}
+
+function select(id, label, options, value) {
+  return h(
+    "div",
+    { className: "field" },
+    h("label", { for: id }, label),
+    h(
+      "select",
+      { id, name: id },
+      options.map(([v, text]) => h("option", { value: v, selected: v === value }, text)),
+    ),
+  );
+}
+
+function section(title, ...children) {
+  return h("fieldset", { className: "group" }, h("legend", {}, title), ...children);
+}
+
+/** The form's fields as an element. */
+function buildForm() {
+  return h(
+    "form",
+    { id: "optimize-form", className: "form-grid", novalidate: false },
+    section(
+      "Data",
+      field(
+        "universe",
+        "Universe (tickers, comma-separated)",
+        { type: "text", placeholder: "all 20 embedded S&P 500 stocks", autocomplete: "off" },
+        "Leave empty for the equal-weight portfolio of all 20 embedded stocks.",
+      ),
+      h(
+        "div",
+        { className: "range" },
+        field("start", "First date", { type: "date", value: "2005-01-01", required: true }),
+        field("end", "Last date", { type: "date", value: "2022-12-28", required: true }),
+      ),
+    ),
+    section(
+      "Volatility target and weight function",
+      rangeFields("target-vol", "Target volatility, % per year", 5, 25, { min: 0.5, max: 200 }),
+      checkboxes("weight-function", "Weight functions", WEIGHT_FUNCTIONS, [
+        "inverse_vol",
+        "sigmoid",
+        "merton",
+      ]),
+      rangeFields("steepness", "Sigmoid steepness", 2, 20, { min: 0.01 }),
+      rangeFields("risk-aversion", "Risk aversion (Merton)", 1, 10, { min: 0.01 }),
+      h(
+        "label",
+        { className: "check" },
+        h("input", { type: "checkbox", id: "risk-aversion-log", name: "risk-aversion-log", checked: true }),
+        " Search risk aversion on a log scale",
+      ),
+    ),
+    section(
+      "Lookback, rebalancing, leverage, costs",
+      h(
+        "div",
+        { className: "range three" },
+        numberField("lookback-low", "Lookback window, days: from", 21, { min: 2, step: 1 }),
+        numberField("lookback-high", "Lookback window, days: to", 126, { min: 2, step: 1 }),
+        numberField("lookback-step", "Lookback step, days", 21, { min: 1, step: 1 }),
+      ),
+      rangeFields("rebalance", "Rebalance every, days", 5, 63, { min: 1, step: 1 }),
+      rangeFields("leverage", "Maximum leverage", 1, 2, { min: 0.1 }),
+      numberField("cost-bps", "Transaction costs, basis points per trade", 5, { min: 0 }),
+    ),
+    section(
+      "Scenarios",
+      checkboxes(
+        "scenario",
+        "Market scenarios",
+        SCENARIOS,
+        SCENARIOS.map(([v]) => v),
+      ),
+      select(
+        "scenario-method",
+        "Scenario generator",
+        [
+          ["block_bootstrap", "Block bootstrap of history"],
+          ["gbm", "Geometric Brownian motion"],
+        ],
+        "block_bootstrap",
+      ),
+      h(
+        "div",
+        { className: "range" },
+        numberField("n-paths", "Paths per scenario", 300, { min: 10, max: 10000, step: 1 }),
+        numberField("horizon", "Horizon, trading days", 252, { min: 63, max: 2520, step: 1 }),
+      ),
+    ),
+    section(
+      "Objective (maximised: weight × scenario mean of each metric)",
+      h(
+        "div",
+        { className: "metric-grid" },
+        METRICS.map(([key, label, value]) =>
+          numberField(`objective-${key}`, label, value, { required: false, placeholder: "not used" }),
+        ),
+      ),
+    ),
+    section(
+      "Risk limits (per scenario, empty: no limit)",
+      h(
+        "div",
+        { className: "range three" },
+        numberField("limit-max-drawdown", "Max drawdown, %", "", { required: false, min: 0.01, max: 100 }),
+        numberField("limit-cvar", "Daily CVaR 95%, %", "", { required: false, min: 0.01, max: 100 }),
+        numberField("limit-var", "Daily VaR 95%, %", "", { required: false, min: 0.01, max: 100 }),
+      ),
+    ),
+    section(
+      "Budget and search",
+      h(
+        "div",
+        { className: "range" },
+        numberField("max-trials", "Maximum trials", 200, { min: 1, max: 20000, step: 1 }),
+        numberField("batch-size", "Trials per batch", 50, { min: 1, max: 1000, step: 1 }),
+        numberField("max-wall-seconds", "Time limit, seconds", 600, { min: 1, max: 86400 }),
+        numberField("max-llm-tokens", "Model token budget", 200000, { min: 0, step: 1 }),
+      ),
+      h(
+        "div",
+        { className: "range" },
+        select(
+          "method",
+          "Search method",
+          [
+            ["tpe", "Bayesian (TPE)"],
+            ["random", "Random"],
+            ["grid", "Grid"],
+          ],
+          "tpe",
+        ),
+        numberField("seed", "Random seed", 0, { min: 0, step: 1 }),
+      ),
+    ),
+    h(
+      "div",
+      { className: "actions" },
+      h("button", { type: "submit", id: "submit-optimization" }, "Run optimization"),
+      h("button", { type: "reset", className: "secondary" }, "Reset to defaults"),
+    ),
+  );
+}
+
+class FormError extends Error {
+  constructor(id, message) {
+    super(message);
+    this.id = id;
+  }
+}
+
+function value(form, id) {
+  return form.querySelector(`#${id}`).value.trim();
+}
+
+function number(form, id, label) {
+  const text = value(form, id);
+  const parsed = Number(text);
+  if (text === "" || !Number.isFinite(parsed)) throw new FormError(id, `${label} must be a number`);
+  return parsed;
+}
+
+function optional(form, id, label) {
+  return value(form, id) === "" ? null : number(form, id, label);
+}
+
+function range(form, key, label, { scale = 1, extra = {} } = {}) {
+  const low = number(form, `${key}-low`, `${label} (from)`) * scale;
+  const high = number(form, `${key}-high`, `${label} (to)`) * scale;
+  if (low > high) throw new FormError(`${key}-low`, `${label}: "from" must not exceed "to"`);
+  if (low === high) return low;
+  return { low, high, ...extra };
+}
+
+function checked(form, name) {
+  return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
+}
+
+/** The OptimizationRequest the form describes (throws FormError naming the field). */
+export function requestFromForm(form) {
+  const functions = checked(form, "weight-function");
+  if (!functions.length) throw new FormError("optimize-form", "Choose at least one weight function");
+  const scenarios = checked(form, "scenario");
+  if (!scenarios.length) throw new FormError("optimize-form", "Choose at least one scenario");
+  const objective = {};
+  for (const [key, label] of METRICS) {
+    const weight = optional(form, `objective-${key}`, `Objective weight of ${label}`);
+    if (weight !== null && weight !== 0) objective[key] = weight;
+  }
+  if (!Object.keys(objective).length) {
+    throw new FormError("objective-sharpe", "Give at least one objective metric a weight");
+  }
+  const limits = {};
+  for (const [id, key] of [
+    ["limit-max-drawdown", "max_drawdown"],
+    ["limit-cvar", "cvar_95"],
+    ["limit-var", "var_95"],
+  ]) {
+    const limit = optional(form, id, "Risk limit");
+    if (limit !== null) limits[key] = limit / 100;
+  }
+  const universe = value(form, "universe")
+    .split(/[\s,;]+/)
+    .map((t) => t.trim().toUpperCase())
+    .filter(Boolean);
+  const lookback = range(form, "lookback", "Lookback window", {
+    extra: { step: number(form, "lookback-step", "Lookback step") },
+  });
+  const request = {
+    start: value(form, "start"),
+    end: value(form, "end"),
+    search_space: {
+      target_vol: range(form, "target-vol", "Target volatility", { scale: 0.01 }),
+      weight_function: functions.length === 1 ? functions[0] : { choices: functions },
+      lookback,
+      rebalance_every: range(form, "rebalance", "Rebalance every", { extra: { step: 1 } }),
+      max_leverage: range(form, "leverage", "Maximum leverage"),
+      risk_aversion: range(form, "risk-aversion", "Risk aversion", {
+        extra: { log: form.querySelector("#risk-aversion-log").checked },
+      }),
+      steepness: range(form, "steepness", "Sigmoid steepness"),
+      cost_bps: number(form, "cost-bps", "Transaction costs"),
+    },
+    scenarios,
+    scenario_method: value(form, "scenario-method"),
+    n_paths: number(form, "n-paths", "Paths per scenario"),
+    horizon: number(form, "horizon", "Horizon"),
+    objective,
+    risk_limits: limits,
+    budget: {
+      max_trials: number(form, "max-trials", "Maximum trials"),
+      batch_size: number(form, "batch-size", "Trials per batch"),
+      max_wall_seconds: number(form, "max-wall-seconds", "Time limit"),
+      max_llm_tokens: number(form, "max-llm-tokens", "Model token budget"),
+    },
+    method: value(form, "method"),
+    seed: number(form, "seed", "Random seed"),
+  };
+  if (universe.length) request.universe = universe;
+  return request;
+}
+
+export function renderOptimize(main) {
+  const form = buildForm();
+  const status = h("p", { id: "optimize-status", className: "hint", role: "status" });
+  main.append(
+    h("h1", {}, "New optimization"),
+    h(
+      "p",
+      { className: "lead" },
+      "Search volatility-targeting configurations across market scenarios. The agents pick " +
+        "scenarios, run the search in batches, check the winner against your risk limits and " +
+        "explain it.",
+    ),
+    form,
+    status,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(null);
+    let request;
+    try {
+      request = requestFromForm(form);
+    } catch (err) {
+      showAlert(err.message);
+      const target = err.id && form.querySelector(`#${err.id}`);
+      if (target && target.focus) target.focus();
+      return;
+    }
+    const button = form.querySelector("#submit-optimization");
+    button.disabled = true;
+    status.textContent = "Submitting…";
+    try {
+      const job = await api("/v1/optimizations", { method: "POST", body: request });
+      window.location.hash = `#/jobs/${encodeURIComponent(job.id)}`;
+    } catch (err) {
+      status.textContent = "";
+      showAlert(`The optimization was not accepted: ${errorText(err)}`);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return null;
+}

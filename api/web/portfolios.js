@@ -1,0 +1,303 @@
+// Portfolios: list, create, edit (versioned replace), delete, and optimise a portfolio's assets
+// with HRP, risk parity or the efficient frontier (/v1/optimization/*).
+
+import { api, errorText } from "./api.js";
+import { frontierChart, weightsChart } from "./charts.js";
+import { clear, fmt, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
+
+const METHODS = [
+  ["hrp", "Hierarchical risk parity"],
+  ["risk-parity", "Risk parity (equal risk contributions)"],
+  ["efficient-frontier", "Efficient frontier (maximum Sharpe)"],
+];
+
+/** "AAPL 0.25" / "AAPL, 25%" lines -> [{asset, weight}] (throws naming the bad line). */
+export function parseWeights(text) {
+  const items = [];
+  text.split(/\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const match = line.match(/^([A-Za-z0-9._\-^]+)[\s,;:=]+(-?[0-9]*\.?[0-9]+(?:e-?[0-9]+)?)\s*(%?)$/i);
+    if (!match) throw new Error(`line ${i + 1} ("${line}") is not "ASSET weight"`);
+    const weight = Number(match[2]) / (match[3] ? 100 : 1);
+    items.push({ asset: match[1].toUpperCase(), weight });
+  });
+  if (!items.length) throw new Error("give at least one asset and its weight");
+  return items;
+}
+
+function weightsText(weights) {
+  return weights.map((w) => `${w.asset} ${w.weight}`).join("\n");
+}
+
+export function renderPortfolios(main) {
+  let editing = null; // the portfolio being edited, or null when creating
+  let portfolios = [];
+
+  const body = h("tbody");
+  const listStatus = h("p", { id: "portfolios-status", className: "hint", "aria-live": "polite" });
+  const name = h("input", { id: "portfolio-name", name: "name", type: "text", required: true, maxlength: 200 });
+  const weights = h("textarea", {
+    id: "portfolio-weights",
+    name: "weights",
+    rows: 6,
+    required: true,
+    spellcheck: "false",
+    "aria-describedby": "portfolio-weights-hint",
+    placeholder: "JNJ 0.3\nKO 0.3\nPG 0.2\nXOM 0.2",
+  });
+  const notes = h("textarea", { id: "portfolio-notes", name: "notes", rows: 2, maxlength: 10000 });
+  const allowShort = h("input", { id: "portfolio-short", name: "allow_short", type: "checkbox" });
+  const formTitle = h("h2", { id: "portfolio-form-title" }, "New portfolio");
+  const save = h("button", { type: "submit", id: "portfolio-save" }, "Create portfolio");
+  const cancelEdit = h("button", { type: "button", id: "portfolio-cancel", className: "secondary", hidden: true }, "Cancel editing");
+  const form = h(
+    "form",
+    { id: "portfolio-form", className: "card", "aria-labelledby": "portfolio-form-title" },
+    formTitle,
+    h("label", { for: "portfolio-name" }, "Name"),
+    name,
+    h("label", { for: "portfolio-weights" }, "Weights"),
+    weights,
+    h(
+      "small",
+      { id: "portfolio-weights-hint", className: "hint" },
+      "One asset per line: ticker and weight (0.25 or 25%); weights must sum to 1. Assets of the embedded S&P 500 data.",
+    ),
+    h("label", { for: "portfolio-notes" }, "Notes"),
+    notes,
+    h("label", { className: "check" }, allowShort, " Allow short positions (negative weights)"),
+    h("div", { className: "actions" }, save, cancelEdit),
+  );
+
+  const optimiseBox = h("section", { id: "portfolio-optimise", className: "card", hidden: true, "aria-labelledby": "optimise-title" });
+
+  main.append(
+    h("h1", {}, "Portfolios"),
+    h(
+      "div",
+      { className: "portfolio-layout" },
+      h(
+        "section",
+        { className: "card", "aria-labelledby": "portfolios-title" },
+        h("h2", { id: "portfolios-title" }, "Saved portfolios"),
+        h(
+          "div",
+          { className: "table-scroll" },
+          h(
+            "table",
+            { id: "portfolios-table", className: "data" },
+            h(
+              "thead",
+              {},
+              h("tr", {}, ["Name", "Assets", "Version", "Updated", "Actions"].map((t) => h("th", { scope: "col" }, t))),
+            ),
+            body,
+          ),
+        ),
+        listStatus,
+      ),
+      form,
+    ),
+    optimiseBox,
+  );
+
+  function startEdit(portfolio) {
+    editing = portfolio;
+    formTitle.textContent = `Edit ${portfolio.name}`;
+    save.textContent = "Save changes";
+    cancelEdit.hidden = false;
+    name.value = portfolio.name;
+    weights.value = weightsText(portfolio.weights);
+    notes.value = portfolio.notes || "";
+    allowShort.checked = portfolio.allow_short;
+    name.focus();
+  }
+
+  function resetForm() {
+    editing = null;
+    form.reset();
+    formTitle.textContent = "New portfolio";
+    save.textContent = "Create portfolio";
+    cancelEdit.hidden = true;
+  }
+
+  async function remove(portfolio) {
+    if (!window.confirm(`Delete the portfolio "${portfolio.name}"?`)) return;
+    try {
+      await api(`/v1/portfolios/${encodeURIComponent(portfolio.id)}`, { method: "DELETE" });
+      if (editing && editing.id === portfolio.id) resetForm();
+      listStatus.textContent = `Deleted ${portfolio.name}.`;
+      await load(false);
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  }
+
+  async function load(announce = true) {
+    try {
+      const data = await api("/v1/portfolios");
+      portfolios = data.items;
+    } catch (err) {
+      showAlert(errorText(err));
+      return;
+    }
+    clear(body).append(
+      ...portfolios.map((p) =>
+        h(
+          "tr",
+          { dataset: { portfolio: p.id } },
+          h("th", { scope: "row" }, p.name),
+          h(
+            "td",
+            {},
+            p.weights
+              .slice(0, 6)
+              .map((w) => `${w.asset} ${fmtPct(w.weight)}`)
+              .join(", ") + (p.weights.length > 6 ? ` … (${p.weights.length})` : ""),
+          ),
+          h("td", {}, String(p.version)),
+          h("td", {}, fmtTime(p.updated_at)),
+          h(
+            "td",
+            { className: "row-actions" },
+            h("button", { type: "button", className: "secondary small", "aria-label": `Edit ${p.name}`, onclick: () => startEdit(p) }, "Edit"),
+            h("button", { type: "button", className: "small", "aria-label": `Optimise ${p.name}`, onclick: () => showOptimise(p) }, "Optimise"),
+            h("button", { type: "button", className: "danger small", "aria-label": `Delete ${p.name}`, onclick: () => remove(p) }, "Delete"),
+          ),
+        ),
+      ),
+    );
+    if (announce || !portfolios.length) {
+      listStatus.textContent = portfolios.length ? `${portfolios.length} portfolio(s)` : "No portfolios yet.";
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(null);
+    let items;
+    try {
+      items = parseWeights(weights.value);
+    } catch (err) {
+      showAlert(`Weights: ${err.message}`);
+      weights.focus();
+      return;
+    }
+    const payload = {
+      name: name.value.trim(),
+      weights: items,
+      notes: notes.value.trim() || null,
+      allow_short: allowShort.checked,
+    };
+    save.disabled = true;
+    try {
+      if (editing) {
+        await api(`/v1/portfolios/${encodeURIComponent(editing.id)}`, {
+          method: "PUT",
+          body: { ...payload, version: editing.version },
+        });
+        listStatus.textContent = `Saved ${payload.name}.`;
+      } else {
+        await api("/v1/portfolios", { method: "POST", body: payload });
+        listStatus.textContent = `Created ${payload.name}.`;
+      }
+      resetForm();
+      await load(false);
+    } catch (err) {
+      showAlert(errorText(err));
+    } finally {
+      save.disabled = false;
+    }
+  });
+  cancelEdit.addEventListener("click", resetForm);
+
+  function showOptimise(portfolio) {
+    const method = h(
+      "select",
+      { id: "optimise-method" },
+      METHODS.map(([v, t]) => h("option", { value: v }, t)),
+    );
+    const covariance = h(
+      "select",
+      { id: "optimise-covariance" },
+      h("option", { value: "sample" }, "Sample"),
+      h("option", { value: "ledoit_wolf" }, "Ledoit-Wolf shrinkage"),
+      h("option", { value: "ewma" }, "EWMA"),
+    );
+    const start = h("input", { id: "optimise-start", type: "date", value: "2015-01-01" });
+    const end = h("input", { id: "optimise-end", type: "date" });
+    const saveAs = h("input", { id: "optimise-save-as", type: "text", maxlength: 200, placeholder: "not saved" });
+    const run = h("button", { type: "submit", id: "optimise-run" }, "Optimise");
+    const output = h("div", { id: "optimise-result", "aria-live": "polite" });
+    const optimiseForm = h(
+      "form",
+      { className: "form-row" },
+      h("div", { className: "field" }, h("label", { for: "optimise-method" }, "Method"), method),
+      h("div", { className: "field" }, h("label", { for: "optimise-covariance" }, "Covariance"), covariance),
+      h("div", { className: "field" }, h("label", { for: "optimise-start" }, "From"), start),
+      h("div", { className: "field" }, h("label", { for: "optimise-end" }, "To (empty: latest)"), end),
+      h("div", { className: "field" }, h("label", { for: "optimise-save-as" }, "Save result as"), saveAs),
+      h("div", { className: "actions" }, run),
+    );
+    clear(optimiseBox).append(
+      h("h2", { id: "optimise-title" }, `Optimise ${portfolio.name}`),
+      h("p", { className: "hint" }, `Re-weights the assets ${portfolio.weights.map((w) => w.asset).join(", ")} on their daily returns.`),
+      optimiseForm,
+      output,
+    );
+    optimiseBox.hidden = false;
+    method.focus();
+    optimiseForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      showAlert(null);
+      const body = { portfolio_id: portfolio.id, covariance: { method: covariance.value } };
+      if (start.value) body.start = start.value;
+      if (end.value) body.end = end.value;
+      if (saveAs.value.trim()) body.save_as = saveAs.value.trim();
+      run.disabled = true;
+      clear(output).append(h("p", { className: "hint" }, "Optimising…"));
+      try {
+        const result = await api(`/v1/optimization/${method.value}`, { method: "POST", body });
+        renderOptimisation(output, portfolio, result);
+        if (result.portfolio_id) {
+          listStatus.textContent = `Saved the result as ${body.save_as}.`;
+          await load(false);
+        }
+      } catch (err) {
+        clear(output);
+        showAlert(errorText(err));
+      } finally {
+        run.disabled = false;
+      }
+    });
+  }
+
+  function renderOptimisation(output, portfolio, result) {
+    const current = Object.fromEntries(portfolio.weights.map((w) => [w.asset, w.weight]));
+    const report = result.risk_report || {};
+    const rows = [
+      ["Method", result.method + (result.selected ? ` (${result.selected.replace(/_/g, " ")})` : "")],
+      ["Expected return, annual", fmtPct(result.expected_return)],
+      ["Volatility, annual", fmtPct(result.volatility)],
+      ["Sharpe ratio", fmt(result.sharpe_ratio)],
+      ["Max drawdown", fmtPct(report.max_drawdown)],
+      [`Daily VaR ${fmtPct(report.level)}`, fmtPct(report.var_historical)],
+      [`Daily CVaR ${fmtPct(report.level)}`, fmtPct(report.cvar_historical)],
+      ["Data", `${(result.data && result.data.start) || ""} to ${(result.data && result.data.end) || ""}`],
+    ];
+    const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "img", "aria-label": "Current and optimised weights per asset" });
+    clear(output).append(
+      h("div", { className: "two-col" }, kvTable(rows, "Optimised portfolio"), weightsBox),
+    );
+    weightsChart(weightsBox, { current, optimised: result.weights });
+    if (result.frontier && result.frontier.length) {
+      const frontierBox = h("div", { id: "chart-frontier", className: "chart", role: "img", "aria-label": "Efficient frontier" });
+      output.append(h("h3", {}, "Efficient frontier"), frontierBox);
+      frontierChart(frontierBox, result.frontier, { volatility: result.volatility, expected_return: result.expected_return });
+    }
+  }
+
+  load();
+  return null;
+}

@@ -1,0 +1,451 @@
+// The results page of a succeeded optimization: configuration summary and explanation, charts
+// (risk-return of all trials by scenario, scenario performance, risk per scenario), the risk
+// report, a sortable paginated trials table, JSON/CSV downloads, the HTML report, the manifest.
+
+import { api, apiRaw, errorText } from "./api.js";
+import { groupedBars, riskReturnChart } from "./charts.js";
+import { clear, download, fmt, fmtPct, h, kvTable, showAlert } from "./dom.js";
+
+const CONFIG_LABELS = {
+  target_vol: ["Target volatility", fmtPct],
+  weight_function: ["Weight function", fmt],
+  lookback: ["Lookback window, days", fmt],
+  rebalance_every: ["Rebalance every, days", fmt],
+  max_leverage: ["Maximum leverage", fmt],
+  risk_aversion: ["Risk aversion", fmt],
+  steepness: ["Sigmoid steepness", fmt],
+  cost_bps: ["Costs, bps", fmt],
+  sleeve: ["Risky sleeve", fmt],
+};
+
+const PAGE_SIZES = [10, 20, 50, 100];
+const CONFIG_COLUMNS = [
+  "trial",
+  "batch",
+  "objective",
+  "feasible",
+  "target_vol",
+  "weight_function",
+  "lookback",
+  "rebalance_every",
+  "max_leverage",
+  "risk_aversion",
+  "steepness",
+];
+const PERCENT_COLUMNS = /(^target_vol$|\.(cagr|volatility|max_drawdown|var_95|cvar_95)$)/;
+
+function card(id, title, ...children) {
+  return h(
+    "section",
+    { className: "card", id, "aria-labelledby": `${id}-title` },
+    h("h2", { id: `${id}-title` }, title),
+    ...children,
+  );
+}
+
+function chartBox(id, title, description) {
+  return h(
+    "figure",
+    { className: "chart-box" },
+    h("div", { id, className: "chart", role: "img", "aria-label": `${title}: ${description}` }),
+    h("figcaption", {}, h("strong", {}, title), ` ${description}`),
+  );
+}
+
+function summaryCard(data) {
+  const summary = data.config_summary || {};
+  const config = summary.config || {};
+  const rows = [
+    ["Status", data.status],
+    ["Objective", `${fmt(summary.objective)}${summary.objective_name ? ` (${summary.objective_name})` : ""}`],
+    ["Approved by the risk manager", fmt(summary.approved_by_risk_manager)],
+    ["Trials", fmt(summary.n_trials)],
+    ["Search method", fmt(summary.method)],
+  ];
+  const configRows = Object.entries(config).map(([key, value]) => {
+    const [label, format] = CONFIG_LABELS[key] || [key, fmt];
+    return [label, format(value)];
+  });
+  const explanation = data.explanation && data.explanation.text;
+  const view = data.market_view;
+  return card(
+    "config-summary",
+    "Best configuration",
+    h(
+      "div",
+      { className: "two-col" },
+      kvTable(rows, "Run"),
+      kvTable(configRows, "Configuration"),
+    ),
+    h("h3", {}, "Explanation"),
+    h("p", { id: "explanation", className: "explanation" }, explanation || "No explanation was written."),
+    data.warnings && data.warnings.length
+      ? h(
+          "div",
+          { className: "warnings" },
+          h("h3", {}, "Warnings"),
+          h("ul", {}, data.warnings.map((w) => h("li", {}, w))),
+        )
+      : null,
+    view
+      ? h(
+          "details",
+          {},
+          h("summary", {}, "Market view of the analysis agent"),
+          view.rationale || view.summary ? h("p", {}, view.rationale || view.summary) : null,
+          h("pre", { className: "json" }, JSON.stringify(view, null, 2)),
+        )
+      : null,
+  );
+}
+
+function riskTable(rows) {
+  return h(
+    "table",
+    { id: "risk-table", className: "data" },
+    h("caption", {}, "Best configuration, mean over paths; daily VaR and CVaR at 95%, losses positive"),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["Scenario", "VaR 95%", "CVaR 95%", "Max drawdown"].map((t) => h("th", { scope: "col" }, t)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map((r) =>
+        h(
+          "tr",
+          {},
+          h("th", { scope: "row" }, r.scenario),
+          h("td", {}, fmtPct(r.var_95)),
+          h("td", {}, fmtPct(r.cvar_95)),
+          h("td", {}, fmtPct(r.max_drawdown)),
+        ),
+      ),
+    ),
+  );
+}
+
+function columnLabel(key) {
+  return key.replace(/_/g, " ");
+}
+
+function cell(key, value) {
+  if (typeof value === "number" && PERCENT_COLUMNS.test(key)) return fmtPct(value);
+  return fmt(value);
+}
+
+/** The trials table: server-side sorting (click a column header) and cursor pagination. */
+class TrialsTable {
+  constructor(jobId, first, scenarios) {
+    this.jobId = jobId;
+    this.sort = null;
+    this.order = "desc";
+    this.limit = 20;
+    this.cursors = [null]; // cursor of each page seen so far
+    this.page = 0;
+    this.total = first.total;
+    const keys = first.items.length ? Object.keys(first.items[0]) : CONFIG_COLUMNS;
+    this.columns = [
+      ...CONFIG_COLUMNS.filter((c) => keys.includes(c)),
+      ...scenarios.flatMap((s) => [`${s}.sharpe`, `${s}.max_drawdown`]).filter((c) => keys.includes(c)),
+    ];
+    this.status = h("p", { id: "trials-status", className: "hint", "aria-live": "polite" });
+    this.head = h("thead");
+    this.body = h("tbody");
+    this.prev = h("button", { type: "button", id: "trials-prev", className: "secondary" }, "Previous page");
+    this.next = h("button", { type: "button", id: "trials-next", className: "secondary" }, "Next page");
+    this.size = h(
+      "select",
+      { id: "trials-page-size" },
+      PAGE_SIZES.map((n) => h("option", { value: n, selected: n === this.limit }, String(n))),
+    );
+    this.prev.addEventListener("click", () => this.go(this.page - 1));
+    this.next.addEventListener("click", () => this.go(this.page + 1));
+    this.size.addEventListener("change", () => {
+      this.limit = Number(this.size.value);
+      this.reset();
+    });
+    this.element = h(
+      "div",
+      {},
+      h(
+        "div",
+        { className: "table-scroll" },
+        h(
+          "table",
+          { id: "trials-table", className: "data sortable" },
+          h("caption", {}, "All trials; choose a column header to sort by it"),
+          this.head,
+          this.body,
+        ),
+      ),
+      h(
+        "div",
+        { className: "pager" },
+        this.prev,
+        this.status,
+        this.next,
+        h("label", { for: "trials-page-size" }, "Rows per page"),
+        this.size,
+      ),
+    );
+    this.nextCursor = first.next_cursor;
+    this.renderHead();
+    this.renderRows(first.items);
+  }
+
+  renderHead() {
+    clear(this.head).append(
+      h(
+        "tr",
+        {},
+        this.columns.map((key) => {
+          const active = this.sort === key;
+          const sort = active ? (this.order === "asc" ? "ascending" : "descending") : "none";
+          const arrow = active ? (this.order === "asc" ? " ▲" : " ▼") : "";
+          return h(
+            "th",
+            { scope: "col", "aria-sort": sort },
+            h(
+              "button",
+              {
+                type: "button",
+                className: "sort",
+                dataset: { sort: key },
+                onclick: () => this.sortBy(key),
+              },
+              columnLabel(key),
+              h("span", { "aria-hidden": "true" }, arrow),
+            ),
+          );
+        }),
+      ),
+    );
+  }
+
+  renderRows(items) {
+    clear(this.body).append(
+      ...items.map((row) =>
+        h(
+          "tr",
+          { dataset: { trial: row.trial } },
+          this.columns.map((key) => h("td", {}, cell(key, row[key]))),
+        ),
+      ),
+    );
+    const start = this.page * this.limit;
+    this.status.textContent = items.length
+      ? `Trials ${start + 1}–${start + items.length} of ${this.total}`
+      : "No trials";
+    this.prev.disabled = this.page === 0;
+    this.next.disabled = !this.nextCursor;
+  }
+
+  sortBy(key) {
+    if (this.sort === key) this.order = this.order === "desc" ? "asc" : "desc";
+    else {
+      this.sort = key;
+      this.order = key === "trial" || key === "batch" ? "asc" : "desc";
+    }
+    this.renderHead();
+    this.reset().then(() => {
+      const button = this.head.querySelector(`button[data-sort="${CSS.escape(key)}"]`);
+      if (button) button.focus();
+    });
+  }
+
+  reset() {
+    this.cursors = [null];
+    this.page = 0;
+    return this.go(0);
+  }
+
+  async go(page) {
+    if (page < 0) return;
+    if (page > this.cursors.length - 1) this.cursors.push(this.nextCursor);
+    const params = new URLSearchParams({ limit: String(this.limit) });
+    const cursor = this.cursors[page];
+    if (cursor) params.set("cursor", cursor);
+    if (this.sort) {
+      params.set("sort", this.sort);
+      params.set("order", this.order);
+    }
+    try {
+      const data = await api(`/v1/optimizations/${encodeURIComponent(this.jobId)}/results?${params}`);
+      this.page = page;
+      this.cursors.length = page + 1;
+      this.nextCursor = data.trials.next_cursor;
+      this.total = data.trials.total;
+      this.renderRows(data.trials.items);
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  }
+}
+
+/** Every trial (all pages) of the job. */
+async function allTrials(jobId) {
+  const rows = [];
+  let cursor = null;
+  for (;;) {
+    const params = new URLSearchParams({ limit: "500" });
+    if (cursor) params.set("cursor", cursor);
+    const data = await api(`/v1/optimizations/${encodeURIComponent(jobId)}/results?${params}`);
+    rows.push(...data.trials.items);
+    cursor = data.trials.next_cursor;
+    if (!cursor) return { data, rows };
+  }
+}
+
+function csvValue(value) {
+  if (value === null || value === undefined) return "";
+  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** Trials as CSV: one row per trial, columns the union of the trials' keys (trial first). */
+export function trialsCsv(rows) {
+  const keys = [];
+  for (const row of rows) for (const key of Object.keys(row)) if (!keys.includes(key)) keys.push(key);
+  const ordered = [
+    ...CONFIG_COLUMNS.filter((k) => keys.includes(k)),
+    ...keys.filter((k) => !CONFIG_COLUMNS.includes(k)).sort(),
+  ];
+  const lines = [ordered.join(",")];
+  for (const row of rows) lines.push(ordered.map((k) => csvValue(row[k])).join(","));
+  return lines.join("\r\n") + "\r\n";
+}
+
+function downloadsCard(jobId) {
+  const status = h("p", { id: "report-status", className: "hint", role: "status" });
+  const busy = async (button, work) => {
+    button.disabled = true;
+    status.textContent = "Preparing…";
+    try {
+      await work();
+      if (status.textContent === "Preparing…") status.textContent = "";
+    } catch (err) {
+      status.textContent = errorText(err);
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const jsonButton = h("button", { type: "button", id: "download-json", className: "secondary" }, "Download JSON");
+  const csvButton = h("button", { type: "button", id: "download-csv", className: "secondary" }, "Download trials CSV");
+  const reportButton = h("button", { type: "button", id: "open-report" }, "Open HTML report");
+  jsonButton.addEventListener("click", () =>
+    busy(jsonButton, async () => {
+      const { data, rows } = await allTrials(jobId);
+      const full = { ...data, trials: { items: rows, next_cursor: null, total: rows.length } };
+      download(`${jobId}-results.json`, JSON.stringify(full, null, 2), "application/json");
+    }),
+  );
+  csvButton.addEventListener("click", () =>
+    busy(csvButton, async () => {
+      const { rows } = await allTrials(jobId);
+      download(`${jobId}-trials.csv`, trialsCsv(rows), "text/csv");
+    }),
+  );
+  reportButton.addEventListener("click", () =>
+    busy(reportButton, async () => {
+      // the report needs the API key, so it is fetched and opened from a local blob
+      const tab = window.open("", "_blank");
+      let response;
+      try {
+        response = await apiRaw(`/v1/optimizations/${encodeURIComponent(jobId)}/report`);
+      } catch (err) {
+        if (tab) tab.close();
+        if (err.status === 404) {
+          status.textContent = `The HTML report is not available on this server (404: ${err.message}).`;
+          return;
+        }
+        throw err;
+      }
+      const html = await response.text();
+      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+      if (tab) tab.location.href = url;
+      else window.location.assign(url);
+      status.textContent = "The report opened in a new tab.";
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    }),
+  );
+  return card(
+    "downloads",
+    "Downloads and report",
+    h("div", { className: "actions" }, jsonButton, csvButton, reportButton),
+    status,
+  );
+}
+
+/** Render the results of `jobId` (the first page of `GET .../results`) into `container`. */
+export function renderResults(container, jobId, data) {
+  clear(container);
+  const charts = data.charts;
+  const scenarios = Object.keys(charts.risk_return);
+  const table = new TrialsTable(jobId, data.trials, scenarios);
+  container.append(
+    summaryCard(data),
+    card(
+      "charts",
+      "Trials and scenarios",
+      h(
+        "div",
+        { className: "chart-grid" },
+        chartBox("chart-risk-return", "Risk and return of every trial", "annualised volatility against CAGR, coloured by scenario."),
+        chartBox("chart-scenarios", "Scenario performance", "the best configuration's mean Sharpe ratio, CAGR and volatility per scenario."),
+      ),
+    ),
+    card(
+      "risk",
+      "Risk report per scenario",
+      h(
+        "div",
+        { className: "chart-grid" },
+        riskTable(charts.risk),
+        chartBox("chart-risk", "Risk per scenario", "daily VaR and CVaR at 95% and the maximum drawdown (losses)."),
+      ),
+    ),
+    card("trials", "Trials", table.element),
+    downloadsCard(jobId),
+    card(
+      "manifest",
+      "Run manifest",
+      h(
+        "details",
+        {},
+        h("summary", {}, "Versions, data, prompts and budgets of this run"),
+        h("pre", { id: "manifest-json", className: "json" }, JSON.stringify(data.manifest, null, 2)),
+      ),
+    ),
+  );
+  riskReturnChart(document.getElementById("chart-risk-return"), charts.risk_return);
+  groupedBars(
+    document.getElementById("chart-scenarios"),
+    charts.scenario_bars,
+    "scenario",
+    [
+      ["sharpe", "Sharpe ratio"],
+      ["cagr", "CAGR"],
+      ["volatility", "volatility"],
+    ],
+    "value",
+    "",
+  );
+  groupedBars(
+    document.getElementById("chart-risk"),
+    charts.risk,
+    "scenario",
+    [
+      ["var_95", "VaR 95%"],
+      ["cvar_95", "CVaR 95%"],
+      ["max_drawdown", "max drawdown"],
+    ],
+    "loss",
+    ".1%",
+  );
+}

@@ -1,0 +1,88 @@
+"""API fixtures: an app on a fresh data dir (SQLite store, offline model), and two callers.
+
+`api` is module-scoped (one app and store per test module); `alice` and `bob` are header dicts
+with API keys of two different owners, for tenancy tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from settings import Settings, get_settings
+
+
+@dataclass
+class Api:
+    """A running app (TestClient), its settings and API-key headers of two owners."""
+
+    client: TestClient
+    settings: Settings
+    alice: dict[str, str]
+    bob: dict[str, str]
+
+    @property
+    def store(self) -> Any:
+        """The app's store."""
+        return self.client.app.state.context.store  # type: ignore[attr-defined]
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    """Settings of a test app: offline model, SQLite store in `data_dir`."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "model_provider": "offline",
+        "store_backend": "sqlite",
+        "compute_backend": "local",
+        "api_job_workers": 1,
+        "api_rate_limit_per_minute": 100_000,
+        "api_rate_limit_burst": 100_000,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture(scope="module")
+def api_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A fresh data dir set as this module's process settings (offline model)."""
+    data_dir = tmp_path_factory.mktemp("api") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATIGOS_DATA_DIR", str(data_dir))
+        mp.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+        get_settings.cache_clear()
+        yield data_dir
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def api(api_env: Path) -> Iterator[Api]:
+    """The app with in-process job workers and keys for `alice` and `bob`."""
+    from api.app import create_app
+
+    settings = make_settings(api_env)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        store = client.app.state.context.store  # type: ignore[attr-defined]
+        alice_key, _ = store.create_api_key("alice", "tests")
+        bob_key, _ = store.create_api_key("bob", "tests")
+        yield Api(client, settings, {"x-api-key": alice_key}, {"x-api-key": bob_key})
+
+
+def assert_error(response: Any, status: int, code: str, field: str | None = None) -> dict[str, Any]:
+    """Check the error format: status, code, a message, and (optionally) a detail on `field`."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert error["code"] == code, error
+    assert isinstance(error["message"], str) and error["message"]
+    assert isinstance(error["details"], list)
+    assert "Traceback" not in response.text
+    if field is not None:
+        fields = [d["field"] for d in error["details"]]
+        assert any(field in f for f in fields), (field, fields)
+    return dict(error)

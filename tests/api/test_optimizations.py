@@ -1,0 +1,264 @@
+"""Optimization jobs over HTTP: submit, status, list, cancel, results, tenancy."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Api, assert_error, make_settings
+
+SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
+
+
+def wait_done(api: Api, job_id: str, headers: dict[str, str], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.client.get(f"/v1/optimizations/{job_id}", headers=headers).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return dict(job)
+        time.sleep(0.2)
+    raise AssertionError(f"job {job_id} did not finish in {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def finished(api: Api) -> dict[str, Any]:
+    """One small optimization of alice's, run to the end by the app's worker."""
+    response = api.client.post("/v1/optimizations", json=SMALL, headers=api.alice)
+    assert response.status_code == 202, response.text
+    job = wait_done(api, response.json()["id"], api.alice)
+    assert job["status"] == "succeeded", job
+    return job
+
+
+@pytest.fixture(scope="module")
+def queued(tmp_path_factory: pytest.TempPathFactory, api_env: Path) -> Iterator[Api]:
+    """An app without job workers: submitted jobs stay pending."""
+    from api.app import create_app
+
+    settings = make_settings(tmp_path_factory.mktemp("queued"), api_job_workers=0)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        store = client.app.state.context.store  # type: ignore[attr-defined]
+        key, _ = store.create_api_key("alice", "tests")
+        other, _ = store.create_api_key("bob", "tests")
+        yield Api(client, settings, {"x-api-key": key}, {"x-api-key": other})
+
+
+def test_submit_answers_202_with_location_and_a_pending_job(queued: Api) -> None:
+    response = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice)
+    assert response.status_code == 202
+    job = response.json()
+    assert response.headers["location"] == f"/v1/optimizations/{job['id']}"
+    assert job["status"] == "pending"
+    assert job["request"]["budget"]["max_trials"] == 40
+    stored = queued.store.get_job("alice", job["id"])
+    assert stored.status == "pending" and stored.kind == "optimization"
+
+
+def test_idempotency_key_returns_the_first_job_and_refuses_another_request(queued: Api) -> None:
+    headers = {**queued.alice, "Idempotency-Key": "form-42"}
+    first = queued.client.post("/v1/optimizations", json=SMALL, headers=headers).json()
+    again = queued.client.post("/v1/optimizations", json=SMALL, headers=headers).json()
+    assert again["id"] == first["id"]
+    other = {**SMALL, "seed": 4}
+    assert_error(
+        queued.client.post("/v1/optimizations", json=other, headers=headers), 409, "CONFLICT"
+    )
+
+
+def test_results_of_a_pending_job_are_409_naming_the_status(queued: Api) -> None:
+    job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    error = assert_error(
+        queued.client.get(f"/v1/optimizations/{job['id']}/results", headers=queued.alice),
+        409,
+        "CONFLICT",
+        "status",
+    )
+    assert "pending" in error["message"]
+
+
+def test_cancel_a_pending_job_then_again_is_idempotent(queued: Api) -> None:
+    job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    url = f"/v1/optimizations/{job['id']}"
+    first = queued.client.delete(url, headers=queued.alice)
+    assert first.status_code == 200 and first.json()["status"] == "cancelled"
+    assert queued.client.delete(url, headers=queued.alice).json()["status"] == "cancelled"
+    assert queued.store.get_job("alice", job["id"]).status == "cancelled"
+
+
+def test_list_filters_by_status_and_only_shows_the_callers_jobs(queued: Api) -> None:
+    mine = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    queued.client.delete(f"/v1/optimizations/{mine['id']}", headers=queued.alice)
+    theirs = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.bob).json()
+    cancelled = queued.client.get("/v1/optimizations?status=cancelled", headers=queued.alice).json()
+    assert mine["id"] in [j["id"] for j in cancelled]
+    assert all(j["status"] == "cancelled" for j in cancelled)
+    everything = queued.client.get("/v1/optimizations", headers=queued.alice).json()
+    assert theirs["id"] not in [j["id"] for j in everything]
+    assert_error(
+        queued.client.get("/v1/optimizations?status=sleeping", headers=queued.alice),
+        422,
+        "VALIDATION_ERROR",
+        "status",
+    )
+
+
+def test_another_owner_gets_404_everywhere(queued: Api) -> None:
+    job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    base = f"/v1/optimizations/{job['id']}"
+    for method, path in [
+        ("GET", base),
+        ("GET", f"{base}/results"),
+        ("GET", f"{base}/events?wait=0"),
+        ("DELETE", base),
+    ]:
+        assert_error(queued.client.request(method, path, headers=queued.bob), 404, "NOT_FOUND")
+    assert queued.store.get_job("alice", job["id"]).status == "pending"
+
+
+def test_invalid_requests_name_the_field(queued: Api) -> None:
+    bad = {**SMALL, "n_paths": 1}
+    assert_error(
+        queued.client.post("/v1/optimizations", json=bad, headers=queued.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.n_paths",
+    )
+    unknown = {**SMALL, "universe": ["AAPL", "NOPE"]}
+    assert_error(
+        queued.client.post("/v1/optimizations", json=unknown, headers=queued.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.universe.NOPE",
+    )
+    extra = {**SMALL, "colour": "blue"}
+    assert_error(
+        queued.client.post("/v1/optimizations", json=extra, headers=queued.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.colour",
+    )
+    malformed = queued.client.post(
+        "/v1/optimizations",
+        content=b'{"n_paths": ',
+        headers={**queued.alice, "content-type": "application/json"},
+    )
+    assert_error(malformed, 400, "BAD_REQUEST", "body")
+
+
+def test_a_finished_job_reports_full_progress(api: Api, finished: dict[str, Any]) -> None:
+    assert finished["progress"] == {"done": 40, "total": 40, "fraction": 1.0}
+    assert finished["started_at"] and finished["finished_at"]
+    assert_error(
+        api.client.delete(f"/v1/optimizations/{finished['id']}", headers=api.alice),
+        409,
+        "CONFLICT",
+    )
+
+
+def _result(api: Api, job_id: str) -> dict[str, Any]:
+    return dict(api.store.get_result("alice", job_id).payload)
+
+
+def test_trial_pages_cover_every_trial_once_in_order(api: Api, finished: dict[str, Any]) -> None:
+    stored = _result(api, finished["id"])["trials"]
+    rows: list[dict[str, Any]] = []
+    cursor = None
+    pages = 0
+    while True:
+        query = "limit=7" + (f"&cursor={cursor}" if cursor else "")
+        body = api.client.get(
+            f"/v1/optimizations/{finished['id']}/results?{query}", headers=api.alice
+        ).json()
+        assert body["trials"]["total"] == len(stored)
+        rows += body["trials"]["items"]
+        pages += 1
+        cursor = body["trials"]["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == -(-len(stored) // 7)
+    assert rows == stored
+
+
+def test_sorted_trials_follow_the_column(api: Api, finished: dict[str, Any]) -> None:
+    url = f"/v1/optimizations/{finished['id']}/results"
+    first = api.client.get(f"{url}?sort=bear.sharpe&order=desc&limit=15", headers=api.alice)
+    body = first.json()
+    second = api.client.get(
+        f"{url}?sort=bear.sharpe&order=desc&limit=15&cursor={body['trials']['next_cursor']}",
+        headers=api.alice,
+    ).json()
+    values = [r["bear.sharpe"] for r in body["trials"]["items"] + second["trials"]["items"]]
+    expected = sorted(
+        (r["bear.sharpe"] for r in _result(api, finished["id"])["trials"]), reverse=True
+    )
+    assert values == expected[:30]
+    ascending = api.client.get(f"{url}?sort=objective&order=asc&limit=5", headers=api.alice).json()
+    objectives = [r["objective"] for r in ascending["trials"]["items"]]
+    assert objectives == sorted(r["objective"] for r in _result(api, finished["id"])["trials"])[:5]
+    assert_error(
+        api.client.get(f"{url}?sort=nonsense", headers=api.alice), 422, "VALIDATION_ERROR", "sort"
+    )
+    assert_error(
+        api.client.get(f"{url}?cursor=%21%21", headers=api.alice), 400, "BAD_REQUEST", "cursor"
+    )
+
+
+def test_chart_data_matches_the_result(api: Api, finished: dict[str, Any]) -> None:
+    body = api.client.get(f"/v1/optimizations/{finished['id']}/results", headers=api.alice).json()
+    result = _result(api, finished["id"])
+    charts = body["charts"]
+    # convergence: one point per batch, the running best of the batch objectives
+    assert [p["best_objective"] for p in charts["convergence"]] == result["convergence"]
+    assert [p["trials"] for p in charts["convergence"]] == [10, 20, 30, 40]
+    best_so_far = []
+    best = -float("inf")
+    for batch in range(4):
+        batch_rows = [r for r in result["trials"] if r["batch"] == batch]
+        best = max(best, *(r["objective"] for r in batch_rows if r["feasible"]))
+        best_so_far.append(best)
+    assert [p["best_objective"] for p in charts["convergence"]] == pytest.approx(best_so_far)
+    scenarios = list(result["best"]["scenarios"])
+    assert sorted(charts["risk_return"]) == sorted(scenarios)
+    for scenario in scenarios:
+        points = charts["risk_return"][scenario]
+        assert len(points) == len(result["trials"])
+        first = result["trials"][0]
+        assert points[0]["volatility"] == first[f"{scenario}.volatility"]
+        assert points[0]["cagr"] == first[f"{scenario}.cagr"]
+    assert [bar["scenario"] for bar in charts["scenario_bars"]] == scenarios
+    for row in charts["risk"]:
+        metrics = result["best"]["scenarios"][row["scenario"]]
+        assert row["cvar_95"] == metrics["cvar_95"] >= row["var_95"] == metrics["var_95"] > 0
+    assert body["best"]["config"] == result["best"]["config"]
+    assert body["config_summary"]["n_trials"] == 40
+    assert body["explanation"]["text"]
+    assert body["manifest"]["run_id"] == finished["id"]
+    json.dumps(body, allow_nan=False)
+
+
+def test_report_is_a_self_contained_page_of_the_callers_job(
+    api: Api, finished: dict[str, Any]
+) -> None:
+    url = f"/v1/optimizations/{finished['id']}/report"
+    response = api.client.get(url, headers=api.alice)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert finished["id"] in page
+    assert '<script src=' not in page and '<link rel="stylesheet" href="http' not in page
+    start = page.index('id="data-convergence"')
+    payload = page[page.index(">", start) + 1 : page.index("</script>", start)]
+    assert json.loads(payload)["best_objective"] == _result(api, finished["id"])["convergence"]
+    assert_error(api.client.get(url, headers=api.bob), 404, "NOT_FOUND")
+
+
+def test_report_of_a_pending_job_is_409(queued: Api) -> None:
+    job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    response = queued.client.get(f"/v1/optimizations/{job['id']}/report", headers=queued.alice)
+    assert_error(response, 409, "CONFLICT", "status")

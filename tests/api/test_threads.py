@@ -1,0 +1,140 @@
+"""Chat over HTTP: threads, a message streamed as SSE, approve / edit / reject, tenancy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.api.conftest import Api, assert_error
+from tests.api.test_events import parse_sse
+
+ASK = "find the target-vol setting that holds up in a bear market"
+JSON = {"accept": "application/json"}
+
+
+def new_thread(api: Api, headers: dict[str, str]) -> dict[str, Any]:
+    response = api.client.post("/v1/threads", json={"title": "bear market"}, headers=headers)
+    assert response.status_code == 201, response.text
+    assert response.headers["location"] == f"/v1/threads/{response.json()['id']}"
+    return dict(response.json())
+
+
+def stream(api: Api, path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    with api.client.stream("POST", path, json=body, headers=api.alice) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return parse_sse(list(response.iter_lines()))
+
+
+def test_a_message_streams_its_trace_and_pauses_for_approval(api: Api) -> None:
+    thread = new_thread(api, api.alice)
+    messages = stream(api, f"/v1/threads/{thread['id']}/messages", {"content": ASK})
+    kinds = [m["event"] for m in messages]
+    assert kinds[-2:] == ["turn", "end"]
+    trace = [json.loads(m["data"]) for m in messages[:-2]]
+    assert [int(m["id"]) for m in messages[:-2]] == [e["seq"] for e in trace]
+    assert trace[0]["type"] == "run_started"
+    assert {"node_started", "tool_call"} <= {e["type"] for e in trace}
+    turn = json.loads(messages[-2]["data"])
+    assert turn["pending"]["request"]["scenarios"]  # the drafted OptimizationRequest
+    assert json.loads(messages[-1]["data"]) == {"status": "interrupted"}
+    detail = api.client.get(f"/v1/threads/{thread['id']}", headers=api.alice).json()
+    assert detail["messages"][0] == {
+        "role": "user",
+        "content": ASK,
+        "tool_calls": [],
+        "name": None,
+    }
+    assert detail["pending"] == turn["pending"]
+
+
+def test_edit_then_approve_runs_the_edited_request(api: Api) -> None:
+    thread = new_thread(api, api.alice)
+    api.client.post(
+        f"/v1/threads/{thread['id']}/messages", json={"content": ASK}, headers={**api.alice, **JSON}
+    )
+    changes = {"budget": {"max_trials": 20, "batch_size": 10}, "n_paths": 20}
+    messages = stream(
+        api, f"/v1/threads/{thread['id']}/approve", {"action": "edit", "changes": changes}
+    )
+    trace = [json.loads(m["data"]) for m in messages if m["event"] not in ("turn", "end")]
+    progress = [e for e in trace if e["type"] == "progress" and e["data"].get("unit") == "trials"]
+    assert progress and progress[-1]["data"]["done"] == 20
+    turn = json.loads(next(m["data"] for m in messages if m["event"] == "turn"))
+    assert turn["pending"] is None and any("succeeded" in r for r in turn["replies"])
+    detail = api.client.get(f"/v1/threads/{thread['id']}", headers=api.alice).json()
+    assert detail["pending"] is None
+    assert detail["messages"][-1]["role"] == "assistant"
+    assert_error(
+        api.client.post(
+            f"/v1/threads/{thread['id']}/approve", json={"action": "approve"}, headers=api.alice
+        ),
+        409,
+        "CONFLICT",
+    )
+
+
+def test_reject_in_json_mode_drops_the_proposal(api: Api) -> None:
+    thread = new_thread(api, api.alice)
+    first = api.client.post(
+        f"/v1/threads/{thread['id']}/messages", json={"content": ASK}, headers={**api.alice, **JSON}
+    ).json()
+    assert first["pending"] is not None and first["events"]
+    rejected = api.client.post(
+        f"/v1/threads/{thread['id']}/approve",
+        json={"action": "reject"},
+        headers={**api.alice, **JSON},
+    ).json()
+    assert rejected["pending"] is None
+    assert (
+        api.client.get(f"/v1/threads/{thread['id']}", headers=api.alice).json()["pending"] is None
+    )
+
+
+def test_threads_belong_to_their_owner(api: Api) -> None:
+    thread = new_thread(api, api.alice)
+    base = f"/v1/threads/{thread['id']}"
+    assert thread["id"] in [
+        t["id"] for t in api.client.get("/v1/threads", headers=api.alice).json()
+    ]
+    assert thread["id"] not in [
+        t["id"] for t in api.client.get("/v1/threads", headers=api.bob).json()
+    ]
+    for method, path, body in [
+        ("GET", base, None),
+        ("POST", f"{base}/messages", {"content": ASK}),
+        ("POST", f"{base}/approve", {"action": "approve"}),
+        ("DELETE", base, None),
+    ]:
+        assert_error(api.client.request(method, path, json=body, headers=api.bob), 404, "NOT_FOUND")
+    assert api.client.delete(base, headers=api.alice).status_code == 204
+    assert_error(api.client.get(base, headers=api.alice), 404, "NOT_FOUND")
+
+
+def test_bad_chat_input_names_the_field(api: Api) -> None:
+    thread = new_thread(api, api.alice)
+    base = f"/v1/threads/{thread['id']}"
+    assert_error(
+        api.client.post(f"{base}/messages", json={"content": ""}, headers=api.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.content",
+    )
+    assert_error(
+        api.client.post(f"{base}/messages", json={"content": "   "}, headers=api.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.content",
+    )
+    assert_error(
+        api.client.post(f"{base}/approve", json={"action": "maybe"}, headers=api.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.action",
+    )
+    assert_error(
+        api.client.post("/v1/threads", json={"title": ""}, headers=api.alice),
+        422,
+        "VALIDATION_ERROR",
+        "body.title",
+    )
