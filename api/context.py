@@ -18,6 +18,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Authenticator, Principal
+from api.errors import ApiError
 from api.limits import RateLimiter
 from graphs.job_handlers import KIND as OPTIMIZATION_KIND
 from graphs.job_handlers import optimization_handler
@@ -43,6 +44,8 @@ class AppContext:
         self._runner: JobRunner | None = None
         self._authenticator: Authenticator | None = None
         self._queue: JobQueue | None = None
+        self.buffered = False
+        """True behind a buffering adapter (Mangum): event streams end instead of following."""
         self.rate_limiter = RateLimiter(
             self.settings.api_rate_limit_per_minute, self.settings.api_rate_limit_burst
         )
@@ -137,7 +140,12 @@ async def current_principal(
     authorization = request.headers.get("authorization") if bearer is None else None
     if bearer is not None:
         authorization = f"{bearer.scheme} {bearer.credentials}"
-    principal = await context.call(context.authenticator.authenticate, api_key, authorization)
+    try:
+        principal = await context.call(context.authenticator.authenticate, api_key, authorization)
+    except ApiError as exc:
+        if exc.status == 401:  # failed attempts count against the client address
+            context.rate_limiter.check(f"ip:{request.client.host if request.client else '-'}")
+        raise
     context.rate_limiter.check(f"{principal.method}:{principal.credential_id}")
     return principal
 

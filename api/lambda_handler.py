@@ -6,7 +6,10 @@ when the stream ends: streamed traces need the container image with the AWS Lamb
 Adapter in response-streaming mode (infra/, docs/DEPLOY.md), which runs `api.app:app` under
 uvicorn instead. The app's lifespan is off: a Lambda instance runs no job workers (set
 `STRATIGOS_API_JOB_WORKERS=0`; the SQS worker function runs jobs) and opens the store on
-first use, keeping it for later invocations of the same instance.
+first use, keeping it for later invocations of the same instance. Event streams answered here
+send the events stored so far and end (`event: end` with the job's current status and
+`"more": true` while it runs) instead of following the job: the client reconnects with
+`Last-Event-ID`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ def make_handler(app: Any = None) -> Mangum:
         settings = get_settings()
         configure_logging(settings)
         app = create_app(settings)
+    app.state.context.buffered = True
     return Mangum(app, lifespan="off", api_gateway_base_path="/")
 
 

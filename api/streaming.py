@@ -68,9 +68,11 @@ async def job_events(
     *,
     stop: Callable[[], Any] | None = None,
     poll_seconds: float = POLL_SECONDS,
+    follow: bool = True,
 ) -> AsyncIterator[StoredEvent | str | None]:
     """The job's trace events after `after`, following the job until it is terminal and
-    every event is delivered; finally the job's status (a `str`). While waiting it yields
+    every event is delivered; finally the job's status (a `str`). With `follow=False` it ends
+    after the events stored now, yielding the status even when not terminal. While waiting it yields
     None once per poll (a chance to send keep-alives). `stop()` returning truthy (awaited if
     a coroutine) ends the stream early, e.g. on client disconnect."""
     while True:
@@ -88,6 +90,9 @@ async def job_events(
                 yield job.status
                 return
             continue
+        if not follow:
+            yield job.status
+            return
         if stop is not None:
             stopped = stop()
             if asyncio.iscoroutine(stopped):

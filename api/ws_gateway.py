@@ -20,6 +20,8 @@ import json
 import os
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from api.auth import Authenticator
 from api.errors import ApiError
 from api.routes.optimizations import job_view
@@ -90,7 +92,13 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     known = store.cache_get(CONNECTIONS_OWNER, connection)
     if not known:
         return {"statusCode": 401, "body": "unknown connection; reconnect"}
-    _send(event, _answer(store, str(known["owner"]), event.get("body") or ""))
+    try:
+        _send(event, _answer(store, str(known["owner"]), event.get("body") or ""))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "GoneException":
+            raise
+        store.cache_put(CONNECTIONS_OWNER, connection, None, 1.0)  # the client has left
+        return {"statusCode": 410, "body": "the connection is gone"}
     return {"statusCode": 200}
 
 

@@ -90,7 +90,12 @@ async def optimization_events(
         yield f"retry: {RETRY_MS}\n\n".encode()
         sent = time.monotonic()
         async for item in job_events(
-            context.store, caller.owner, job_id, start, stop=request.is_disconnected
+            context.store,
+            caller.owner,
+            job_id,
+            start,
+            stop=request.is_disconnected,
+            follow=not context.buffered,
         ):
             if item is None:
                 if time.monotonic() - sent > KEEPALIVE_SECONDS:
@@ -98,7 +103,11 @@ async def optimization_events(
                     yield b": keep-alive\n\n"
                 continue
             sent = time.monotonic()
-            yield sse_end(item) if isinstance(item, str) else sse_event(item)
+            if isinstance(item, str):
+                terminal = item in ("succeeded", "failed", "cancelled")
+                yield sse_end(item) if terminal else sse_end(item, more=True)
+            else:
+                yield sse_event(item)
 
     return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
 

@@ -262,9 +262,9 @@ def optimization_results(
 
 @router.get(
     "/optimizations/{job_id}/report",
-    response_class=HTMLResponse,
     summary="Self-contained HTML report",
-    responses={200: {"content": {"text/html": {}}}},
+    response_model=None,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
 )
 def optimization_report(job_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
     """The results as one HTML page with its charts (plotly.js inlined; works offline).

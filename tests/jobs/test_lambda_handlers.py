@@ -1,0 +1,357 @@
+"""The AWS side of jobs: SQS announcements (`jobs.queue`), the SQS worker and scheduled cleanup
+Lambda handlers (`jobs.lambda_handlers`), the API key pepper from Secrets Manager
+(`store.factory`) and JSON logs (`settings.logs`).
+
+AWS services are a moto server on 127.0.0.1; the store is the real SQLite store of a temp data
+dir, which the handlers open from the process settings as a Lambda instance would. Jobs older
+than now are made by writing them through a store whose clock is set in the past.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+import jobs.lambda_handlers as lh
+from jobs.queue import JobQueue, parse_announcement
+from settings import Settings, get_settings
+from settings.logs import JsonFormatter, configure_logging
+from store.base import Job, NotFoundError, StoreUnavailableError, utc_now
+from store.factory import StoreConfig, open_store
+from store.sqlite import SQLiteStore
+from tests.jobs import lambda_sample_handlers
+from tests.store.conftest import FAKE_AWS_ENV, free_port
+
+HANDLERS_MODULE = "tests.jobs.lambda_sample_handlers"
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Fake credentials for this test; the moto endpoint."""
+    for name, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(name, value)
+    return moto_url
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """The handlers call `configure_logging`, which replaces the root handlers: put them back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def make_queue(endpoint: str, fifo: bool = False) -> str:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint)
+    name = f"jobs-{uuid.uuid4().hex[:8]}" + (".fifo" if fifo else "")
+    attributes = {"FifoQueue": "true"} if fifo else {}
+    return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+
+
+def receive_all(endpoint: str, url: str) -> list[dict[str, Any]]:
+    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint)
+    messages: list[dict[str, Any]] = []
+    while True:
+        got = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not got:
+            return messages
+        messages.extend(got)
+        for message in got:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def a_job(owner: str = "olga", job_id: str = "job_0123") -> Job:
+    now = utc_now()
+    return Job(job_id, owner, "sample", {}, "pending", (0, None), 0, now, now)
+
+
+# --------------------------------------------------------------------------- queue
+
+
+@pytest.mark.parametrize("fifo", [False, True])
+def test_announce_and_parse_round_trip(aws: str, fifo: bool) -> None:
+    url = make_queue(aws, fifo)
+    queue = JobQueue(url, region="us-east-1", endpoint_url=aws)
+    job = a_job()
+    queue.announce(job)
+    queue.announce(job)  # FIFO deduplicates by job id; a standard queue delivers both
+    messages = receive_all(aws, url)
+    assert len(messages) == (1 if fifo else 2)
+    for message in messages:
+        assert parse_announcement(message["Body"]) == ("olga", "job_0123")
+    if fifo:
+        assert messages[0]["Attributes"]["MessageGroupId"] == "job_0123"
+
+
+def test_queue_from_settings(tmp_path: Path, aws: str) -> None:
+    assert JobQueue.from_settings(Settings(data_dir=tmp_path)) is None
+    url = make_queue(aws)
+    settings = Settings(data_dir=tmp_path, jobs_queue_url=url, compute_aws_endpoint_url=aws)
+    queue = JobQueue.from_settings(settings)
+    assert queue is not None and queue.url == url
+    queue.announce(a_job("pia", "job_9"))
+    assert [parse_announcement(m["Body"]) for m in receive_all(aws, url)] == [("pia", "job_9")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "not json",
+        "[]",
+        "null",
+        "{}",
+        json.dumps({"owner": "olga"}),
+        json.dumps({"job_id": "job_1"}),
+        json.dumps({"owner": 7, "job_id": "job_1"}),
+        json.dumps({"owner": "olga", "job_id": ""}),
+        json.dumps({"owner": "olga", "job_id": None}),
+    ],
+)
+def test_malformed_announcements_are_value_errors(body: str) -> None:
+    with pytest.raises(ValueError, match="malformed job announcement"):
+        parse_announcement(body)
+
+
+# --------------------------------------------------------------------------- SQS worker
+
+
+@pytest.fixture
+def lambda_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, restore_logging: None
+) -> Iterator[Path]:
+    """A fresh data dir as the process settings, the sample handlers, no warm store."""
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+    monkeypatch.setenv("STRATIGOS_JOBS_HANDLERS", json.dumps([HANDLERS_MODULE]))
+    get_settings.cache_clear()
+    monkeypatch.setattr(lh, "_store", None)
+    yield data_dir
+    if lh._store is not None:
+        lh._store.close()
+    get_settings.cache_clear()
+
+
+def sqs_event(*bodies: str) -> dict[str, Any]:
+    """An SQS trigger event with one record per body (as Lambda delivers it)."""
+    records = []
+    for i, body in enumerate(bodies):
+        records.append(
+            {
+                "messageId": f"059f36b4-87a3-44ab-83d2-66197{i:07d}",
+                "receiptHandle": f"AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a{i}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1795253400000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1795253400001",
+                },
+                "messageAttributes": {},
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:stratigos-jobs",
+                "awsRegion": "us-east-1",
+            }
+        )
+    return {"Records": records}
+
+
+def announcement(job: Job) -> str:
+    return json.dumps({"owner": job.owner, "job_id": job.id})
+
+
+def test_sqs_worker_runs_a_pending_job_to_succeeded(lambda_env: Path) -> None:
+    store = lh._open_store()
+    job, _ = store.submit_job("olga", "sample", {"value": 42})
+    assert lh.sqs_worker(sqs_event(announcement(job))) == {"batchItemFailures": []}
+    done = store.get_job("olga", job.id)
+    assert done.status == "succeeded" and done.attempts == 1 and done.progress == (1, 1)
+    assert store.get_result("olga", job.id).payload == {"echo": 42, "attempt": 1}
+    assert [json.loads(e.payload)["type"] for e in store.events("olga", job.id)] == ["sample_done"]
+    # the same message delivered again is acknowledged without running the job again
+    runs = lambda_sample_handlers.CALLS.count(job.id)
+    assert lh.sqs_worker(sqs_event(announcement(job))) == {"batchItemFailures": []}
+    assert lambda_sample_handlers.CALLS.count(job.id) == runs == 1
+
+
+def test_sqs_worker_acknowledges_unknown_malformed_and_failed_jobs(lambda_env: Path) -> None:
+    store = lh._open_store()
+    broken, _ = store.submit_job("olga", "sample_broken", {"value": "x"})
+    event = sqs_event(
+        json.dumps({"owner": "olga", "job_id": "job_does_not_exist"}),
+        "garbage",
+        announcement(broken),
+    )
+    assert lh.sqs_worker(event) == {"batchItemFailures": []}
+    failed = store.get_job("olga", broken.id)
+    assert failed.status == "failed" and "bad input value" in (failed.error or "")
+
+
+def test_a_job_leased_by_another_worker_is_a_batch_item_failure(lambda_env: Path) -> None:
+    store = lh._open_store()
+    busy, _ = store.submit_job("olga", "sample", {"value": 1})
+    free, _ = store.submit_job("olga", "sample", {"value": 2})
+    store.claim("olga", busy.id, "other-worker", 300.0)
+    event = sqs_event(announcement(busy), announcement(free))
+    result = lh.sqs_worker(event)
+    assert result == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    assert store.get_job("olga", busy.id).status == "running"
+    assert store.get_job("olga", busy.id).lease_owner == "other-worker"
+    assert store.get_job("olga", free.id).status == "succeeded"
+
+
+def test_a_finished_job_is_acknowledged_without_running_it(lambda_env: Path) -> None:
+    store = lh._open_store()
+    job, _ = store.submit_job("olga", "sample", {"value": 3})
+    store.transition("olga", job.id, ["pending"], "cancelled")
+    assert lh.sqs_worker(sqs_event(announcement(job))) == {"batchItemFailures": []}
+    assert job.id not in lambda_sample_handlers.CALLS
+    assert store.get_job("olga", job.id).status == "cancelled"
+
+
+# --------------------------------------------------------------------------- cleanup
+
+
+def test_cleanup_archives_old_jobs_and_reannounces_stale_pending_ones(
+    lambda_env: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = make_queue(aws)
+    monkeypatch.setenv("STRATIGOS_JOBS_QUEUE_URL", url)
+    monkeypatch.setenv("STRATIGOS_COMPUTE_AWS_ENDPOINT_URL", aws)
+    get_settings.cache_clear()
+    path = lambda_env / "store.sqlite"
+    lambda_env.mkdir(parents=True)
+    # jobs written in the past through a store whose clock says so
+    long_ago = utc_now() - timedelta(days=40)
+    past = SQLiteStore(path, api_key_pepper="p", clock=lambda: long_ago)
+    old, _ = past.submit_job("olga", "sample", {"value": "old"})
+    past.claim("olga", old.id, "w", 30.0)
+    past.complete_job("olga", old.id, {"echo": "old"}, worker="w")
+    minutes_ago = utc_now() - timedelta(minutes=10)
+    past.clock = lambda: minutes_ago
+    stale, _ = past.submit_job("olga", "sample", {"value": "stale"})
+    past.close()
+    store = lh._open_store()
+    recent, _ = store.submit_job("olga", "sample", {"value": "recent"})
+    fresh_done, _ = store.submit_job("olga", "sample", {"value": "fresh"})
+    store.claim("olga", fresh_done.id, "w", 30.0)
+    store.complete_job("olga", fresh_done.id, {"echo": "fresh"}, worker="w")
+
+    report = lh.cleanup({"archive_after_days": 30})
+    assert report["archived_jobs"] == [old.id]
+    assert report["reannounced_jobs"] == [stale.id]
+    assert store.get_job("olga", old.id).archived_at is not None
+    assert store.get_archive("olga", old.id)["result"] == {"echo": "old"}
+    assert store.get_job("olga", fresh_done.id).archived_at is None
+    assert [parse_announcement(m["Body"]) for m in receive_all(aws, url)] == [("olga", stale.id)]
+    assert store.get_job("olga", recent.id).status == "pending"
+    # running it again is harmless and announces the still-pending job again
+    again = lh.cleanup(None)
+    assert again["archived_jobs"] == [] and again["reannounced_jobs"] == [stale.id]
+
+
+def test_cleanup_without_a_queue_announces_nothing(lambda_env: Path) -> None:
+    report = lh.cleanup({})
+    assert report == {"archived_jobs": [], "expired_cache_entries": 0, "reannounced_jobs": []}
+
+
+# --------------------------------------------------------------------------- pepper secret
+
+
+def test_the_api_key_pepper_is_read_from_secrets_manager(tmp_path: Path, aws: str) -> None:
+    secrets = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=aws)
+    name = f"stratigos/pepper-{uuid.uuid4().hex[:6]}"
+    secrets.create_secret(Name=name, SecretString="pepper-from-the-secret")
+    path = tmp_path / "store.sqlite"
+    config = StoreConfig(
+        sqlite_path=path, api_key_pepper_secret_id=name, aws_endpoint_url=aws, max_attempts=1
+    )
+    with open_store(config=config) as store:
+        raw, key = store.create_api_key("quinn", "k")
+        assert store.verify_api_key(raw).id == key.id
+    # the hash was keyed with the secret's value, not the configured default
+    with SQLiteStore(path, api_key_pepper="pepper-from-the-secret") as same:
+        assert same.verify_api_key(raw).owner == "quinn"
+    default_pepper = config.api_key_pepper.get_secret_value()
+    with SQLiteStore(path, api_key_pepper=default_pepper) as other, pytest.raises(NotFoundError):
+        other.verify_api_key(raw)
+
+
+def test_a_missing_pepper_secret_is_store_unavailable_naming_it(tmp_path: Path, aws: str) -> None:
+    name = "stratigos/no-such-secret"
+    config = StoreConfig(
+        sqlite_path=tmp_path / "s.sqlite",
+        api_key_pepper_secret_id=name,
+        aws_endpoint_url=aws,
+        max_attempts=1,
+    )
+    with pytest.raises(StoreUnavailableError, match=name):
+        open_store(config=config)
+    assert not (tmp_path / "s.sqlite").exists()
+
+
+# --------------------------------------------------------------------------- JSON logs
+
+
+def test_json_logs_are_one_object_per_line_with_extra_fields(
+    tmp_path: Path, restore_logging: None
+) -> None:
+    configure_logging(Settings(data_dir=tmp_path, log_format="json", log_level="INFO"))
+    root = logging.getLogger()
+    assert len(root.handlers) == 1 and isinstance(root.handlers[0].formatter, JsonFormatter)
+    stream = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(stream)
+    log = logging.getLogger("jobs.lambda.test")
+    log.info("job finished", extra={"job_id": "job_1", "status": "succeeded", "attempts": 2})
+    log.debug("not at INFO")
+    try:
+        raise RuntimeError("kaput\nsecond line")
+    except RuntimeError:
+        log.exception("it broke", extra={"job_id": "job_2"})
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["message"] == "job finished" and first["level"] == "INFO"
+    assert first["logger"] == "jobs.lambda.test"
+    assert (first["job_id"], first["status"], first["attempts"]) == ("job_1", "succeeded", 2)
+    assert first["time"].endswith("+00:00")
+    assert "exception" not in first
+    assert second["level"] == "ERROR" and second["job_id"] == "job_2"
+    assert "RuntimeError: kaput" in second["exception"] and "Traceback" in second["exception"]
+
+
+def test_text_logs_by_default(tmp_path: Path, restore_logging: None) -> None:
+    configure_logging(Settings(data_dir=tmp_path, log_level="warning"))  # type: ignore[arg-type]
+    root = logging.getLogger()
+    assert root.level == logging.WARNING
+    assert not isinstance(root.handlers[0].formatter, JsonFormatter)
