@@ -251,7 +251,7 @@ def test_report_is_a_self_contained_page_of_the_callers_job(
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
     assert finished["id"] in page
-    assert '<script src=' not in page and '<link rel="stylesheet" href="http' not in page
+    assert "<script src=" not in page and '<link rel="stylesheet" href="http' not in page
     start = page.index('id="data-convergence"')
     payload = page[page.index(">", start) + 1 : page.index("</script>", start)]
     assert json.loads(payload)["best_objective"] == _result(api, finished["id"])["convergence"]
