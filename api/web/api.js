@@ -81,13 +81,21 @@ async function toApiError(response) {
 function headers(extra = {}, json = false) {
   const result = { ...extra };
   const key = getKey();
-  if (key) result["x-api-key"] = key;
+  // a JWT (an ID token of the deployment's Cognito user pool) goes as a bearer token
+  if (key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(key)) result.authorization = `Bearer ${key}`;
+  else if (key) result["x-api-key"] = key;
   if (json) result["content-type"] = "application/json";
   return result;
 }
 
+/** The URL of an API path, relative to the page, so the UI also works under a path prefix
+ * (e.g. an API Gateway stage, `https://.../prod/`). */
+export function apiUrl(path) {
+  return new URL(path.replace(/^\//, ""), document.baseURI).toString();
+}
+
 async function send(path, { method = "GET", body, headers: extra = {}, signal } = {}) {
-  const response = await fetch(path, {
+  const response = await fetch(apiUrl(path), {
     method,
     headers: headers(extra, body !== undefined),
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -81,7 +81,7 @@ function renderSignIn() {
     { id: "signin", className: "card narrow", "aria-labelledby": "signin-title" },
     h("h1", { id: "signin-title" }, "Sign in"),
     message,
-    h("label", { for: "api-key" }, "API key"),
+    h("label", { for: "api-key" }, "API key (or Cognito ID token)"),
     input,
     h("button", { type: "submit" }, "Sign in"),
     h(

@@ -1,0 +1,86 @@
+"""The web UI's routes (no browser): the page, its assets and plotly.js from the plotly package;
+nothing loaded from other hosts; /v1 routes unaffected."""
+
+from __future__ import annotations
+
+import re
+from importlib.metadata import version
+from pathlib import Path
+
+import plotly
+
+from api.routes.web import WEB_DIR, plotly_js_path
+from tests.api.conftest import Api
+
+EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
+
+
+def test_the_page_is_served_at_the_root_without_a_key(api: Api) -> None:
+    response = api.client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["x-content-type-options"] == "nosniff"
+    html = response.text
+    assert "<title>Stratigos</title>" in html
+    # relative paths: the UI also works under a path prefix (an API Gateway stage)
+    assert f'src="static/vendor/plotly.min.js?v={version("plotly")}"' in html
+    assert '<script type="module" src="static/app.js">' in html
+
+
+def test_no_asset_comes_from_another_host(api: Api) -> None:
+    html = api.client.get("/").text
+    assert not EXTERNAL.search(html), EXTERNAL.findall(html)
+    for path in WEB_DIR.iterdir():
+        text = path.read_text(encoding="utf-8")
+        assert "cdn." not in text.lower(), path
+        assert not re.search(r"""(?:import|from)\s*\(?\s*["']https?://""", text), path
+        assert not EXTERNAL.search(text), (path, EXTERNAL.findall(text))
+
+
+def test_plotly_js_is_served_from_the_installed_package(api: Api) -> None:
+    package_file = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    assert plotly_js_path() == package_file.resolve() or plotly_js_path() == package_file
+    response = api.client.get(f"/static/vendor/plotly.min.js?v={version('plotly')}")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/javascript")
+    assert "max-age=31536000" in response.headers["cache-control"]
+    assert response.content == package_file.read_bytes()
+    assert not (WEB_DIR / "plotly.min.js").exists()  # never copied into the repository
+    assert not any(p.stat().st_size > 500_000 for p in WEB_DIR.iterdir())
+
+
+def test_assets_have_their_content_types(api: Api) -> None:
+    expected = {
+        "app.js": "text/javascript",
+        "api.js": "text/javascript",
+        "styles.css": "text/css",
+        "index.html": "text/html",
+    }
+    for name, content_type in expected.items():
+        response = api.client.get(f"/static/{name}")
+        assert response.status_code == 200, name
+        assert response.headers["content-type"].startswith(content_type), name
+        assert response.content == (WEB_DIR / name).read_bytes()
+
+
+def test_only_files_of_the_web_directory_are_served(api: Api) -> None:
+    for name in ["../app.py", "..%2Fapp.py", "%2e%2e%2fapp.py", "missing.js", ".hidden.js"]:
+        response = api.client.get(f"/static/{name}")
+        assert response.status_code == 404, name
+        assert response.json()["error"]["code"] == "NOT_FOUND"
+        assert "import" not in response.text
+
+
+def test_api_routes_still_need_their_key_and_are_not_shadowed(api: Api) -> None:
+    assert api.client.get("/v1/optimizations").status_code == 401
+    assert api.client.get("/v1/health").json()["status"] == "ok"
+    schema = api.client.get("/v1/openapi.json").json()
+    assert "/" not in schema["paths"]
+    assert not any(p.startswith("/static") for p in schema["paths"])
+
+
+def test_every_module_the_page_imports_exists(api: Api) -> None:
+    """The ES modules import each other by relative path: each must be served."""
+    for path in WEB_DIR.glob("*.js"):
+        for target in re.findall(r"""from\s+["']\./([\w.-]+)["']""", path.read_text()):
+            assert api.client.get(f"/static/{target}").status_code == 200, (path.name, target)

@@ -1,0 +1,176 @@
+"""Browser fixtures: the API app under uvicorn on loopback, Debian's Chromium driven by
+Playwright, and a directory for screenshots.
+
+- `server` (module-scoped): `create_app(settings)` (SQLite store, offline model, one job
+  worker) served by `uvicorn.Server` in a thread on a free 127.0.0.1 port, with an API key of
+  owner `local`; ready once `/v1/health` answers.
+- `browser_context` (session-scoped): one headless Chromium (`/usr/bin/chromium`, never a
+  downloaded browser) with a fresh user-data dir, a 1280x800 viewport; tests open pages in it.
+- `artifacts`: where screenshots go: `$STRATIGOS_TEST_ARTIFACTS` when set, else a directory
+  under pytest's temporary directory (printed at the end of the run).
+
+The tests skip with the reason when `/usr/bin/chromium` is missing (`make` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from settings import Settings, get_settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT: Any = {"width": 1280, "height": 800}
+TIMEOUT_MS = 90_000
+"""Upper bound for any single wait in the browser (the runs themselves take seconds)."""
+
+_artifact_dirs: list[Path] = []
+
+
+@dataclass
+class Server:
+    """A running API server: its base URL, an API key and the settings it runs on."""
+
+    url: str
+    key: str
+    settings: Settings
+
+    def client(self) -> httpx.Client:
+        """An HTTP client for the API with the key set."""
+        return httpx.Client(base_url=self.url, headers={"x-api-key": self.key}, timeout=60)
+
+
+def _skip_without_chromium() -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (the Makefile does)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The app on a fresh data dir, served on a free loopback port until the module ends."""
+    _skip_without_chromium()
+    import uvicorn
+
+    from api.app import create_app
+
+    data_dir = tmp_path_factory.mktemp("browser") / "data"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATIGOS_DATA_DIR", str(data_dir))
+        mp.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+        get_settings.cache_clear()
+        settings = Settings(
+            data_dir=data_dir,
+            model_provider="offline",
+            store_backend="sqlite",
+            compute_backend="local",
+            api_job_workers=1,
+            api_rate_limit_per_minute=100_000,
+            api_rate_limit_burst=100_000,
+        )
+        app = create_app(settings)
+        key, _ = app.state.context.store.create_api_key("local", "browser-tests")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", lifespan="on")
+        uv = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=uv.run, kwargs={"sockets": [sock]}, name="uvicorn-browser", daemon=True
+        )
+        thread.start()
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the test server did not start on {url}")
+            time.sleep(0.1)
+        try:
+            yield Server(url=url, key=key, settings=settings)
+        finally:
+            uv.should_exit = True
+            thread.join(timeout=30)
+            sock.close()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One headless Debian Chromium (fresh profile) for the whole run."""
+    _skip_without_chromium()
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+            accept_downloads=True,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context: Any, server: Server) -> Iterator[Any]:
+    """A new tab; its uncaught errors and console errors are collected in `page.problems`."""
+    tab = browser_context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+    def on_console(msg: Any) -> None:
+        # failed requests (e.g. an expected 404 or 401) are logged by Chromium too: not bugs
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            problems.append(f"console error: {msg.text}")
+
+    tab.on("console", on_console)
+    tab.problems = problems
+    try:
+        yield tab
+    finally:
+        tab.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The screenshot directory ($STRATIGOS_TEST_ARTIFACTS, or one under pytest's tmp dir)."""
+    configured = os.environ.get("STRATIGOS_TEST_ARTIFACTS")
+    path = Path(configured) if configured else tmp_path_factory.mktemp("browser-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    _artifact_dirs.append(path)
+    return path
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say where the screenshots are."""
+    for path in _artifact_dirs:
+        terminalreporter.write_line(f"browser test screenshots: {path}")

@@ -1,0 +1,69 @@
+"""Helpers of the browser tests: signing in, reading plotly charts, waiting for the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.browser.conftest import Server
+
+
+def sign_in(page: Any, server: Server, route: str = "#/optimize") -> None:
+    """Open the UI with the key in the address fragment, as `stratigos serve` prints it."""
+    page.goto(f"{server.url}/#key={server.key}")
+    page.wait_for_selector("#nav:not([hidden])")
+    if route != "#/optimize":
+        page.evaluate("route => { window.location.hash = route; }", route)
+
+
+def trace_lengths(page: Any, chart_id: str) -> dict[str, int]:
+    """Number of points of each trace of a plotly chart, by trace name."""
+    lengths: dict[str, int] = page.evaluate(
+        """id => {
+            const el = document.getElementById(id);
+            if (!el || !el.data) return null;
+            return Object.fromEntries(el.data.map((t, i) => [t.name || String(i), t.x.length]));
+        }""",
+        chart_id,
+    )
+    assert lengths is not None, f"chart {chart_id} was not drawn"
+    return lengths
+
+
+def small_request() -> dict[str, Any]:
+    """A quick optimization: 40 trials in 4 batches, 20 paths, three scenarios."""
+    return {
+        "n_paths": 20,
+        "scenarios": ["bull", "bear", "base"],
+        "budget": {"max_trials": 40, "batch_size": 10},
+    }
+
+
+def wait_for_job(client: httpx.Client, job_id: str) -> dict[str, Any]:
+    """Follow the job with the long-poll API until it is finished; its final status view."""
+    after = 0
+    for _ in range(120):
+        page = client.get(
+            f"/v1/optimizations/{job_id}/events", params={"after": after, "wait": 10}
+        ).json()
+        after = page["last_seq"]
+        if page["done"]:
+            break
+    job: dict[str, Any] = client.get(f"/v1/optimizations/{job_id}").json()
+    return job
+
+
+def succeeded_job(server: Server) -> str:
+    """The id of a succeeded optimization of the test key's owner (submitted if none)."""
+    with server.client() as client:
+        jobs = client.get("/v1/optimizations", params={"status": "succeeded"}).json()
+        if jobs:
+            return str(jobs[0]["id"])
+        job = client.post("/v1/optimizations", json=small_request()).json()
+        final = wait_for_job(client, job["id"])
+        assert final["status"] == "succeeded", final
+        return str(job["id"])
+
+
+__all__ = ["Server", "sign_in", "small_request", "succeeded_job", "trace_lengths", "wait_for_job"]

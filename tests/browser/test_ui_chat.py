@@ -1,0 +1,82 @@
+"""Chat in Chromium: a message's agent trace streams in as steps (agents working, tool calls
+with their results), an approval prompt appears when the assistant drafts a run, approving
+runs it (its progress shows), and the thread's history comes back after a reload."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.browser.support import Server, sign_in
+
+PORTFOLIO = "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018"
+SEARCH = (
+    "find the target-vol setting that holds up in a bear market with 20 trials "
+    "for AAPL, JNJ, KO and XOM since 2010"
+)
+
+
+def _turns_done(page: Any, count: int) -> None:
+    page.wait_for_function(
+        "n => document.querySelectorAll('.turn[data-done=true]').length >= n", arg=count
+    )
+
+
+def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: Path) -> None:
+    sign_in(page, server, "#/chat")
+    page.fill("#chat-input", PORTFOLIO)
+    page.press("#chat-input", "Enter")  # Enter sends
+    _turns_done(page, 1)
+    turn = page.locator(".turn").nth(0)
+    turn.locator("details.trace-box > summary").click()  # the trace folds when the turn ends
+    # which agent worked, as steps
+    agents = turn.locator(".step-agent").all_inner_texts()
+    assert any("Supervisor" in a for a in agents) and any("Optimizer" in a for a in agents)
+    # the supervisor's routing decision and the optimizer's tool call with its result
+    assert "Route" in turn.locator(".step-decision").first.inner_text()
+    call = turn.locator(".step-tool-call details", has_text="optimize_portfolio").first
+    assert call.locator(".tool-result").count() == 1
+    call.locator("summary").click()  # a collapsed step opens
+    assert call.locator(".tool-result pre").is_visible()
+    assert "AAPL" in call.locator(".tool-result pre").inner_text()
+    reply = turn.locator(".msg-assistant").inner_text()
+    assert "max sharpe portfolio" in reply and "AAPL" in reply
+    thread_id = page.evaluate("location.hash").split("/")[-1]
+    assert thread_id.startswith("th_")
+
+    page.fill("#chat-input", SEARCH)
+    page.click("#chat-send")
+    approval = page.locator(".approval")
+    approval.wait_for()
+    _turns_done(page, 2)
+    assert "Approval needed" in approval.inner_text()
+    assert "4 assets" in approval.inner_text() and "20 trials" in approval.inner_text()
+    with server.client() as client:
+        pending = client.get(f"/v1/threads/{thread_id}").json()["pending"]
+    assert pending is not None and pending["request"]["budget"]["max_trials"] == 20
+    page.screenshot(path=str(artifacts / "chat-approval.png"), full_page=True)
+
+    assert page.evaluate("document.activeElement.id") == "approval-approve"
+    page.keyboard.press("Enter")  # approve with the keyboard
+    _turns_done(page, 3)
+    run = page.locator(".turn").nth(2)
+    assert run.get_attribute("data-status") == "succeeded"
+    run.locator("details.trace-box > summary").click()
+    progress = run.locator(".step-progress", has_text="trials")
+    assert progress.count() >= 1 and "20/20 trials" in progress.last.inner_text()
+    assert "succeeded" in run.locator(".msg-assistant").inner_text()
+    assert approval.locator("button:not([disabled])").count() == 0  # decided
+    with server.client() as client:
+        assert client.get(f"/v1/threads/{thread_id}").json()["pending"] is None
+    page.screenshot(path=str(artifacts / "chat-approved.png"), full_page=True)
+
+    page.reload()
+    page.wait_for_selector(".msg-user")
+    users = page.locator(".msg-user").all_inner_texts()
+    assert [u.split("\n", 1)[-1].strip() for u in users] == [PORTFOLIO, SEARCH]
+    assert (
+        page.locator(f"#thread-list a[href='#/chat/{thread_id}']").get_attribute("aria-current")
+        == "page"
+    )
+    assert page.locator(".approval").count() == 0
+    assert page.problems == []

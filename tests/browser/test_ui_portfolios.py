@@ -1,0 +1,79 @@
+"""Portfolios in Chromium (create, edit, optimise, delete; API errors shown as messages) and
+signing in: a bad key brings the sign-in form back with the API's message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.browser.support import Server, sign_in, trace_lengths
+
+
+def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path) -> None:
+    sign_in(page, server, "#/portfolios")
+    page.wait_for_selector("#portfolios-status:has-text('No portfolios yet.')")
+
+    # weights that do not sum to 1: the API's validation message is shown, nothing is saved
+    page.fill("#portfolio-name", "Defensive four")
+    page.fill("#portfolio-weights", "JNJ 0.3\nKO 0.3\nPG 0.2\nXOM 0.1")
+    page.click("#portfolio-save")
+    alert = page.locator("#alert")
+    alert.wait_for(state="visible")
+    assert "sum to 0.9" in alert.inner_text()
+
+    page.fill("#portfolio-weights", "JNJ 30%\nKO 0.3\nPG 0.2\nXOM 0.2")
+    page.click("#portfolio-save")
+    row = page.locator("#portfolios-table tbody tr", has_text="Defensive four")
+    row.wait_for()
+    with server.client() as client:
+        (saved,) = client.get("/v1/portfolios").json()["items"]
+    assert {w["asset"]: w["weight"] for w in saved["weights"]} == {
+        "JNJ": 0.3,
+        "KO": 0.3,
+        "PG": 0.2,
+        "XOM": 0.2,
+    }
+
+    row.get_by_role("button", name="Edit Defensive four").click()
+    assert page.input_value("#portfolio-weights").startswith("JNJ 0.3")
+    page.fill("#portfolio-name", "Defensive five")
+    page.fill("#portfolio-weights", "JNJ 0.2\nKO 0.2\nPG 0.2\nXOM 0.2\nWMT 0.2")
+    page.click("#portfolio-save")
+    row = page.locator("#portfolios-table tbody tr", has_text="Defensive five")
+    row.wait_for()
+    assert row.locator("td").nth(1).inner_text() == "2"  # version
+
+    row.get_by_role("button", name="Optimise Defensive five").click()
+    page.select_option("#optimise-method", "efficient-frontier")
+    with page.expect_response(lambda r: "/v1/optimization/efficient-frontier" in r.url) as answer:
+        page.click("#optimise-run")
+    result = answer.value.json()
+    page.wait_for_selector("#chart-frontier")
+    page.wait_for_function("document.getElementById('chart-frontier').data !== undefined")
+    assert trace_lengths(page, "chart-weights") == {"current": 5, "optimised": 5}
+    frontier = trace_lengths(page, "chart-frontier")
+    assert frontier == {"efficient frontier": len(result["frontier"]), "selected": 1}
+    assert f"{result['volatility']:.2%}" in page.inner_text("#optimise-result")
+    page.screenshot(path=str(artifacts / "portfolio-optimised.png"), full_page=True)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Delete Defensive five").click()
+    row.wait_for(state="detached")
+    with server.client() as client:
+        assert client.get("/v1/portfolios").json()["items"] == []
+    assert page.problems == []
+
+
+def test_a_bad_key_brings_back_the_sign_in_form(page: Any, server: Server) -> None:
+    page.goto(f"{server.url}/#key=stg_not-a-real-key")
+    page.wait_for_selector("#optimize-form")
+    page.fill("#max-trials", "40")
+    page.click("#submit-optimization")
+    page.wait_for_selector("#signin")
+    assert "unknown or revoked API key" in page.inner_text("#signin-message")
+    assert page.evaluate("sessionStorage.getItem('stratigos.apiKey')") is None
+
+    page.fill("#api-key", server.key)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#optimize-form")
+    assert page.evaluate("sessionStorage.getItem('stratigos.apiKey')") == server.key
