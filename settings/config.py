@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         description="Secrets Manager secret holding the API key pepper (overrides "
         "store_api_key_pepper; read once at start-up).",
     )
+    store_checkpoint_s3_bucket: str | None = Field(
+        default=None,
+        description="Bucket for checkpoints above 350 KB (default: store_s3_bucket).",
+    )
     store_checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
     compute_backend: Literal["local", "ray", "sagemaker"] = Field(
         default="local", description="local, ray or sagemaker."
@@ -137,6 +141,11 @@ class Settings(BaseSettings):
     compute_sagemaker_prefix: str = "stratigos/compute"
     compute_sagemaker_role_arn: str | None = None
     compute_sagemaker_image_uri: str | None = None
+    compute_sagemaker_job_name_prefix: str = Field(
+        default="stratigos-batch",
+        pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,39}$",
+        description="Processing job names start with this (IAM policies match on it).",
+    )
     compute_sagemaker_instance_type: str = "ml.m5.xlarge"
     compute_sagemaker_instance_count: int = Field(default=1, ge=1)
     compute_sagemaker_volume_gb: int = Field(default=30, ge=1)

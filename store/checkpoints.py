@@ -22,7 +22,8 @@ def checkpointer(
 
     `sqlite`: `langgraph.checkpoint.sqlite.SqliteSaver` on `settings.checkpoint_path` (WAL mode).
     `aws`: `langgraph_checkpoint_aws.DynamoDBSaver` on the table `config.checkpoint_table`;
-    checkpoints above 350 KB are offloaded to `s3://<s3_bucket>/checkpoints/`; items expire after
+    checkpoints above 350 KB are offloaded to `s3://<checkpoint_s3_bucket or s3_bucket>/checkpoints/`;
+    items expire after
     `checkpoint_ttl_seconds` when set.
     """
     settings = settings or get_settings()
@@ -39,7 +40,7 @@ def checkpointer(
             ),
             ttl_seconds=config.checkpoint_ttl_seconds,
             s3_offload_config={
-                "bucket_name": config.s3_bucket,
+                "bucket_name": config.checkpoint_s3_bucket or config.s3_bucket,
                 "endpoint_url": config.aws_endpoint_url,
                 "key_prefix": "checkpoints",
             },

@@ -29,7 +29,8 @@ class StoreConfig(BaseModel):
     `api_key_pepper` is the secret keyed into API key hashes: set it in production and never
     change it (existing keys stop verifying); `api_key_pepper_secret_id` reads it from AWS
     Secrets Manager instead (the secret's string value). `checkpoint_ttl_seconds` expires DynamoDB
-    checkpoints (None keeps them).
+    checkpoints (None keeps them); checkpoints above 350 KB go to `checkpoint_s3_bucket` (default
+    `s3_bucket`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -47,6 +48,7 @@ class StoreConfig(BaseModel):
     api_key_pepper: SecretStr = SecretStr(DEFAULT_PEPPER)
     api_key_pepper_secret_id: str | None = None
     checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
+    checkpoint_s3_bucket: str | None = None
 
     @property
     def table_name(self) -> str:

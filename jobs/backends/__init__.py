@@ -76,6 +76,7 @@ class ComputeConfig(BaseModel):
     sagemaker_prefix: str = "stratigos/compute"
     sagemaker_role_arn: str | None = None
     sagemaker_image_uri: str | None = None
+    sagemaker_job_name_prefix: str = "stratigos-batch"
     sagemaker_instance_type: str = "ml.m5.xlarge"
     sagemaker_instance_count: int = Field(default=1, ge=1)
     sagemaker_volume_gb: int = Field(default=30, ge=1)

@@ -180,6 +180,7 @@ class SageMakerBackend(ComputeBackend):
             region=config.aws_region,
             endpoint_url=config.aws_endpoint_url,
             max_attempts=config.sagemaker_max_attempts,
+            job_name_prefix=config.sagemaker_job_name_prefix,
             **kwargs,
         )
 

@@ -223,6 +223,17 @@ def test_valid_cognito_tokens_authenticate_as_cognito_sub(
     assert jwt_client.get("/v1/optimizations", headers={"x-api-key": raw}).json() == []
 
 
+def test_a_bearer_token_wins_over_a_gateway_usage_plan_key(
+    jwt_client: TestClient, jwks: Jwks
+) -> None:
+    # behind API Gateway, x-api-key carries a usage-plan key the app does not know
+    headers = {**bearer(jwks.token("access", sub="sub-both")), "x-api-key": "usage-plan-key"}
+    submitted = jwt_client.post("/v1/optimizations", json={}, headers=headers)
+    assert submitted.status_code == 202, submitted.text
+    store = jwt_client.app.state.context.store  # type: ignore[attr-defined]
+    assert store.get_job("cognito:sub-both", submitted.json()["id"]).owner == "cognito:sub-both"
+
+
 def test_the_jwks_is_fetched_once_and_cached(jwt_client: TestClient, jwks: Jwks) -> None:
     before = jwks.requests
     for i in range(3):

@@ -1,0 +1,125 @@
+"""The CDK app: the four stacks of each stage.
+
+Run by the CDK CLI from `infra/` (`cdk synth`, `cdk deploy`; `cdk.json` runs
+`python -m infra.app` with the repository root on `PYTHONPATH`), or directly from the repository
+root: `python -m infra.app` writes the cloud assembly to `infra/cdk.out` (or `$CDK_OUTDIR`).
+
+Context: `-c stage=<dev|staging|prod>` synthesizes one stage (default: all three); any
+`StageConfig` field can be overridden (`-c alarm_email=ops@example.com`). The account and region
+come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
+
+Stacks of stage `<s>`: `stratigos-<s>-foundation`, `stratigos-<s>-compute`, `stratigos-<s>-api`,
+`stratigos-<s>-operations` (each depends on the ones before it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import App, Environment, Stack, Tags
+
+from infra.config import STAGE_NAMES, StageConfig, stage_config
+from infra.stacks.api import ApiStack
+from infra.stacks.compute import ComputeStack
+from infra.stacks.foundation import FoundationStack
+from infra.stacks.operations import OperationsStack
+
+DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
+
+
+@dataclass(frozen=True)
+class StageStacks:
+    """The stacks of one stage, in deployment order."""
+
+    config: StageConfig
+    foundation: FoundationStack
+    compute: ComputeStack
+    api: ApiStack
+    operations: OperationsStack
+
+    @property
+    def stacks(self) -> dict[str, Stack]:
+        """`{"foundation": ..., "compute": ..., "api": ..., "operations": ...}`."""
+        return {
+            "foundation": self.foundation,
+            "compute": self.compute,
+            "api": self.api,
+            "operations": self.operations,
+        }
+
+
+def add_stage(app: App, config: StageConfig) -> StageStacks:
+    """Add the four stacks of `config`'s stage to `app`, tagged `project=stratigos`, `stage`."""
+    account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = config.region or os.environ.get("CDK_DEFAULT_REGION")
+    env = Environment(account=account, region=region) if account or region else None
+    prefix = config.prefix
+    foundation = FoundationStack(
+        app,
+        f"{prefix}-foundation",
+        config=config,
+        env=env,
+        description=f"Stratigos {config.stage}: key, tables, buckets, secret",
+    )
+    compute = ComputeStack(
+        app,
+        f"{prefix}-compute",
+        config=config,
+        foundation=foundation,
+        env=env,
+        description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing",
+    )
+    api = ApiStack(
+        app,
+        f"{prefix}-api",
+        config=config,
+        foundation=foundation,
+        compute=compute,
+        env=env,
+        description=f"Stratigos {config.stage}: REST and WebSocket APIs, Cognito, WAF",
+    )
+    operations = OperationsStack(
+        app,
+        f"{prefix}-operations",
+        config=config,
+        foundation=foundation,
+        compute=compute,
+        api=api,
+        env=env,
+        description=f"Stratigos {config.stage}: cleanup schedule, alarms",
+    )
+    for stack in (foundation, compute, api, operations):
+        Tags.of(stack).add("project", "stratigos")
+        Tags.of(stack).add("stage", config.stage)
+    return StageStacks(config, foundation, compute, api, operations)
+
+
+def build_app(
+    app: App | None = None, stages: Iterable[str] | None = None
+) -> dict[str, StageStacks]:
+    """Add the stacks of `stages` (default: the `stage` context value, else every stage) to
+    `app` (default: a new `App`), with the other context values as `StageConfig` overrides."""
+    app = app or App(outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
+    if stages is None:
+        chosen = app.node.try_get_context("stage")
+        stages = [chosen] if chosen else STAGE_NAMES
+    overrides = {
+        name: app.node.try_get_context(name)
+        for name in StageConfig.__dataclass_fields__
+        if app.node.try_get_context(name) is not None
+    }
+    return {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+
+
+def main() -> None:
+    """Synthesize the app (what `cdk synth` runs)."""
+    app = App(outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
+    build_app(app)
+    app.synth()
+
+
+if __name__ == "__main__":
+    main()

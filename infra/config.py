@@ -1,0 +1,236 @@
+"""Stage configuration of the CDK app: `dev`, `staging` and `prod`.
+
+Every resource of a stage is named after its prefix `stratigos-<stage>` (stack names, DynamoDB
+tables `stratigos-<stage>-store` and `stratigos-<stage>-checkpoints`, log groups, alarms). Values
+can be overridden at synth time with CDK context, e.g.
+`cdk synth -c stage=prod -c alarm_email=ops@example.com -c strong_model_id=<id>` (see
+`StageConfig.with_overrides`). This module imports nothing of the application: the defaults
+below mirror `settings.Settings` (a test checks they agree).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+StageName = Literal["dev", "staging", "prod"]
+STAGE_NAMES: tuple[StageName, ...] = ("dev", "staging", "prod")
+
+DEFAULT_STRONG_MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+"""`Settings.bedrock_strong_model_id`: optimizer and explanation agents."""
+DEFAULT_FAST_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+"""`Settings.bedrock_fast_model_id`: supervisor, market analysis and risk manager."""
+
+INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-1", "us-east-2", "us-west-2"),
+    "eu": ("eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"),
+    "apac": (
+        "ap-northeast-1",
+        "ap-northeast-2",
+        "ap-northeast-3",
+        "ap-south-1",
+        "ap-south-2",
+        "ap-southeast-1",
+        "ap-southeast-2",
+        "ap-southeast-4",
+    ),
+    "jp": ("ap-northeast-1", "ap-northeast-3"),
+    "au": ("ap-southeast-2", "ap-southeast-4"),
+}
+"""Regions a cross-region inference profile (`<geo>.<model id>`) may route a request to.
+
+A call through the profile needs `bedrock:InvokeModel*` on the profile ARN and on the
+foundation-model ARN in every region it routes to. Check the current list in the Bedrock
+console ("Cross-region inference") and override `inference_profile_regions` when it changes.
+"""
+
+COMPUTE_PREFIX = "stratigos/compute"
+"""`Settings.compute_sagemaker_prefix`: S3 prefix of SageMaker shard inputs and outputs."""
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    """Everything that differs between stages (sizes, retention, limits, models).
+
+    Durations are in days unless the name says otherwise; rates are requests per second.
+    `account` / `region` default to the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
+    """
+
+    stage: StageName
+    account: str | None = None
+    region: str | None = None
+    # models (Amazon Bedrock)
+    bedrock_region: str | None = None
+    """Region of the Bedrock Runtime endpoint (None: the stack's region)."""
+    strong_model_id: str = DEFAULT_STRONG_MODEL_ID
+    fast_model_id: str = DEFAULT_FAST_MODEL_ID
+    extra_model_ids: tuple[str, ...] = ()
+    """Per-role overrides (`STRATIGOS_BEDROCK_MODEL_IDS`) that also need invoke permission."""
+    inference_profile_regions: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: dict(INFERENCE_PROFILE_REGIONS)
+    )
+    # compute
+    compute_backend: Literal["sagemaker", "local"] = "sagemaker"
+    """Where the worker runs sweep batches: SageMaker Processing, or inside the worker Lambda."""
+    sagemaker_instance_type: str = "ml.m5.xlarge"
+    sagemaker_instance_count: int = 1
+    compute_scratch_days: int = 14
+    """Days before SageMaker shard inputs/outputs expire from the offload bucket."""
+    worker_memory_mb: int = 4096
+    worker_max_concurrency: int = 10
+    """Most jobs running at once (the SQS event source's maximum concurrency, >= 2)."""
+    job_max_receive_count: int = 3
+    """Deliveries of a job message before it moves to the dead-letter queue."""
+    # API
+    api_memory_mb: int = 2048
+    api_throttle_rate: float = 50.0
+    api_throttle_burst: int = 100
+    usage_plan_quota_per_day: int = 50_000
+    waf_rate_limit_per_5min: int = 2000
+    """Requests per client IP in any 5-minute window before WAF blocks it."""
+    cognito_authorizer: bool = True
+    """Require a Cognito ID token (`Authorization: Bearer <token>`) at API Gateway; the app
+    verifies it again. Off: API Gateway passes every request and the app alone authenticates
+    (its API keys in `x-api-key`, or Cognito tokens)."""
+    require_usage_plan_key: bool = False
+    """Require an API Gateway key (`x-api-key`) on protected routes, metered by the usage plan.
+    The app reads `x-api-key` as its own API key, so use it with `cognito_authorizer` off and
+    register each app key (`stratigos keys create`) in API Gateway with the same value."""
+    public_paths: tuple[str, ...] = ("/", "v1/health", "static/*")
+    """GET paths open without authentication (the web page, health, the page's assets);
+    `prefix/*` opens everything below `prefix`."""
+    # storage and operations
+    retain_data: bool = False
+    """Keep tables, buckets, the key and the user pool when the stack is deleted."""
+    results_glacier_days: int = 30
+    checkpoint_ttl_days: int | None = None
+    """Days LangGraph checkpoints live (DynamoDB TTL and S3 expiry); None keeps them."""
+    log_retention_days: int = 7
+    alarm_email: str | None = None
+    api_5xx_threshold: int = 5
+    """API Gateway 5xx responses in 5 minutes that raise the alarm."""
+    cleanup_hour_utc: int = 3
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGE_NAMES:
+            raise ValueError(f"stage={self.stage!r} is not one of {', '.join(STAGE_NAMES)}")
+        if self.compute_backend not in ("sagemaker", "local"):
+            raise ValueError(
+                f"compute_backend={self.compute_backend!r} must be 'sagemaker' or 'local'"
+            )
+        if not 2 <= self.worker_max_concurrency <= 1000:
+            raise ValueError(
+                f"worker_max_concurrency={self.worker_max_concurrency} must be in 2..1000 "
+                "(the SQS event source's limits)"
+            )
+        if not 0 <= self.cleanup_hour_utc <= 23:
+            raise ValueError(f"cleanup_hour_utc={self.cleanup_hour_utc} must be in 0..23")
+        for name in ("job_max_receive_count", "results_glacier_days", "compute_scratch_days"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
+
+    @property
+    def prefix(self) -> str:
+        """The resource prefix `stratigos-<stage>`."""
+        return f"stratigos-{self.stage}"
+
+    @property
+    def job_name_prefix(self) -> str:
+        """`Settings.compute_sagemaker_job_name_prefix` of the stage: its processing jobs are
+        named `stratigos-<stage>-batch-<time>-<hex>`, so IAM and alarms tell stages apart."""
+        return f"{self.prefix}-batch"
+
+    @property
+    def table_prefix(self) -> str:
+        """`STRATIGOS_STORE_TABLE_PREFIX`: tables `<prefix>store` and `<prefix>checkpoints`."""
+        return f"{self.prefix}-"
+
+    @property
+    def store_table_name(self) -> str:
+        return f"{self.table_prefix}store"
+
+    @property
+    def checkpoint_table_name(self) -> str:
+        return f"{self.table_prefix}checkpoints"
+
+    @property
+    def model_ids(self) -> tuple[str, ...]:
+        """Every Bedrock model id the functions may invoke (configured order, no repeats)."""
+        ids = (self.strong_model_id, self.fast_model_id, *self.extra_model_ids)
+        return tuple(dict.fromkeys(ids))
+
+    def with_overrides(self, values: Mapping[str, Any]) -> StageConfig:
+        """A copy with fields replaced from `values` (CDK context: strings are converted).
+
+        Unknown keys are ignored (CDK context holds other keys too); a value that cannot be
+        converted raises `ValueError` naming the field.
+        """
+        changes: dict[str, Any] = {}
+        for item in dataclasses.fields(self):
+            if item.name in {"stage", "inference_profile_regions"} or item.name not in values:
+                continue
+            raw = values[item.name]
+            current = getattr(self, item.name)
+            try:
+                changes[item.name] = _convert(raw, current, str(item.type))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"context value {item.name}={raw!r} is invalid: {exc}") from exc
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+def _convert(raw: Any, current: Any, annotation: str) -> Any:
+    """`raw` (a context value, often a string) as the type of the field (its current value's
+    type, or the `annotation` of an optional field that is None)."""
+    if isinstance(raw, str) and current is None:
+        if raw.lower() in {"", "none", "null"}:
+            return None
+        return int(raw) if annotation.startswith("int") else raw
+    if not isinstance(raw, str):
+        return tuple(raw) if isinstance(current, tuple) else raw
+    if isinstance(current, bool):
+        if raw.lower() in {"true", "1", "yes"}:
+            return True
+        if raw.lower() in {"false", "0", "no"}:
+            return False
+        raise ValueError("expected true or false")
+    if isinstance(current, int):
+        return int(raw)
+    if isinstance(current, float):
+        return float(raw)
+    if isinstance(current, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+STAGES: dict[str, StageConfig] = {
+    "dev": StageConfig(
+        stage="dev",
+        compute_backend="local",
+        worker_max_concurrency=2,
+        checkpoint_ttl_days=14,
+        # the web UI and the CLI send app API keys: metered per key, no Cognito at the gateway
+        cognito_authorizer=False,
+        require_usage_plan_key=True,
+    ),
+    "staging": StageConfig(stage="staging", log_retention_days=30, checkpoint_ttl_days=30),
+    "prod": StageConfig(
+        stage="prod",
+        retain_data=True,
+        log_retention_days=90,
+        api_throttle_rate=200.0,
+        api_throttle_burst=400,
+        usage_plan_quota_per_day=200_000,
+        waf_rate_limit_per_5min=5000,
+        worker_max_concurrency=50,
+        sagemaker_instance_count=4,
+    ),
+}
+
+
+def stage_config(name: str, overrides: Mapping[str, Any] | None = None) -> StageConfig:
+    """The configuration of stage `name` with `overrides` applied (`ValueError` if unknown)."""
+    if name not in STAGES:
+        raise ValueError(f"unknown stage {name!r}: expected one of {', '.join(STAGE_NAMES)}")
+    return STAGES[name].with_overrides(overrides or {})

@@ -1,0 +1,1 @@
+"""The stacks of one stage: foundation -> compute -> api -> operations."""

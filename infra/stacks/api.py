@@ -1,0 +1,390 @@
+"""API: the FastAPI app on Lambda behind a streaming REST API, Cognito, WAF, usage plans, and
+the WebSocket API for job status.
+
+- Function `stratigos-<stage>-api`: container image `infra/docker/api.Dockerfile` (python:3.11-slim
+  with the AWS Lambda Web Adapter, `uvicorn api.app:app` on port 8080,
+  `AWS_LWA_INVOKE_MODE=response_stream`, readiness `/v1/health`). It does not run jobs
+  (`STRATIGOS_API_JOB_WORKERS=0`): it queues them (`STRATIGOS_JOBS_QUEUE_URL`).
+- REST API `stratigos-<stage>-api` (regional): every route is a Lambda proxy integration with
+  `responseTransferMode: STREAM` and a 15-minute timeout, so server-sent events stream. The
+  `public_paths` (GET: the web page, its assets, health) are open; everything else needs a
+  Cognito ID token (`Authorization: Bearer`) when `cognito_authorizer`, and an API Gateway key
+  (`x-api-key`, metered by the usage plan) when `require_usage_plan_key`. API Gateway's own errors use the app's error body
+  `{"error": {"code", "message", "details"}}`. X-Ray tracing, JSON access logs.
+- WAF web ACL: a per-IP rate rule (`waf_rate_limit_per_5min`), AWS common rules (large bodies
+  counted, not blocked: dataset uploads) and known bad inputs.
+- WebSocket API `stratigos-<stage>-ws`: `$connect`, `$disconnect`, `$default` on the function
+  `stratigos-<stage>-ws` (`api.ws_gateway.handler`), which may post to its connections.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.common import (
+    API_DOCKERFILE,
+    PLATFORM,
+    REPO_ROOT,
+    base_environment,
+    container_function,
+    grant_bedrock,
+    grant_store,
+    lambda_image,
+    log_group,
+)
+from infra.stacks.compute import ComputeStack
+from infra.stacks.foundation import FoundationStack
+
+API_TIMEOUT = Duration.minutes(15)
+"""The longest a streamed response may last (Lambda's limit)."""
+WS_HANDLER = "api.ws_gateway.handler"
+LWA_PORT = "8080"
+READINESS_PATH = "/v1/health"
+
+_ERROR_TEMPLATE = json.dumps(
+    {
+        "error": {
+            "code": "$context.error.responseType",
+            "message": "$context.error.messageString",
+            "details": {"request_id": "$context.requestId"},
+        }
+    }
+).replace('"$context.error.messageString"', "$context.error.messageString")
+"""API Gateway's own errors in the app's error shape (`messageString` is already quoted)."""
+
+
+class ApiStack(Stack):
+    """REST API, WebSocket API, Cognito, WAF and usage plans (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        foundation: FoundationStack,
+        compute: ComputeStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            user_pool_name=f"{config.prefix}-users",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=False,
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=config.retain_data,
+            removal_policy=removal,
+        )
+        self.user_pool_client = self.user_pool.add_client(
+            "WebClient",
+            user_pool_client_name=f"{config.prefix}-web",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
+        issuer = self.user_pool.user_pool_provider_url
+        audience = self.user_pool_client.user_pool_client_id
+
+        environment = base_environment(config, foundation) | {
+            "STRATIGOS_API_COGNITO_ISSUER": issuer,
+            "STRATIGOS_API_COGNITO_AUDIENCE": audience,
+            "STRATIGOS_API_JOB_WORKERS": "0",
+            "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
+            "AWS_LWA_INVOKE_MODE": "response_stream",
+            "AWS_LWA_PORT": LWA_PORT,
+            "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
+        }
+        self.function = container_function(
+            self,
+            "ApiFunction",
+            config=config,
+            name="api",
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(REPO_ROOT), file=API_DOCKERFILE, platform=PLATFORM
+            ),
+            environment=environment,
+            memory_mb=config.api_memory_mb,
+            timeout=API_TIMEOUT,
+            description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
+        )
+        grant_store(self.function, foundation)
+        compute.job_queue.grant_send_messages(self.function)
+        self.bedrock_resources = grant_bedrock(self.function, config, self)
+
+        self.rest_api = self._rest_api()
+        self.web_acl = self._web_acl()
+        self._usage_plan()
+        self._websocket_api(config, foundation, issuer, audience)
+
+        CfnOutput(self, "ApiUrl", value=self.rest_api.url, description="REST API base URL")
+        CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=audience)
+
+    # -- REST API ------------------------------------------------------------------------------
+    def _rest_api(self) -> apigw.RestApi:
+        config = self.config
+        access_logs = log_group(self, "AccessLogs", config, "api-access")
+        api = apigw.RestApi(
+            self,
+            "RestApi",
+            rest_api_name=f"{config.prefix}-api",
+            description=f"Stratigos API ({config.stage})",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            api_key_source_type=apigw.ApiKeySourceType.HEADER,
+            cloud_watch_role=True,
+            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.stage,
+                tracing_enabled=True,
+                metrics_enabled=True,
+                logging_level=apigw.MethodLoggingLevel.ERROR,
+                data_trace_enabled=False,
+                throttling_rate_limit=config.api_throttle_rate,
+                throttling_burst_limit=config.api_throttle_burst,
+                access_log_destination=apigw.LogGroupLogDestination(access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False,
+                    http_method=True,
+                    ip=True,
+                    protocol=True,
+                    request_time=True,
+                    resource_path=True,
+                    response_length=True,
+                    status=True,
+                    user=True,
+                ),
+            ),
+        )
+        integration = apigw.LambdaIntegration(
+            self.function,
+            proxy=True,
+            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+            timeout=API_TIMEOUT,
+            scope_permission_to_method=False,
+        )
+        if config.cognito_authorizer:
+            authorizer: apigw.IAuthorizer | None = apigw.CognitoUserPoolsAuthorizer(
+                self,
+                "Authorizer",
+                authorizer_name=f"{config.prefix}-cognito",
+                cognito_user_pools=[self.user_pool],
+                identity_source="method.request.header.Authorization",
+                results_cache_ttl=Duration.minutes(5),
+            )
+            protected: dict[str, Any] = {
+                "authorization_type": apigw.AuthorizationType.COGNITO,
+                "authorizer": authorizer,
+                "api_key_required": config.require_usage_plan_key,
+            }
+        else:
+            protected = {
+                "authorization_type": apigw.AuthorizationType.NONE,
+                "api_key_required": config.require_usage_plan_key,
+            }
+        public: dict[str, Any] = {
+            "authorization_type": apigw.AuthorizationType.NONE,
+            "api_key_required": False,
+        }
+
+        self._routes(api, integration, protected, public)
+
+        for name, response_type in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        ):
+            api.add_gateway_response(
+                name,
+                type=response_type,
+                templates={"application/json": _ERROR_TEMPLATE},
+            )
+        return api
+
+    def _routes(
+        self,
+        api: apigw.RestApi,
+        integration: apigw.Integration,
+        protected: dict[str, Any],
+        public: dict[str, Any],
+    ) -> None:
+        """`ANY` on `/` and on a greedy `{proxy+}` below every resource (protected); `GET` on
+        each public path (`prefix/*`: on `prefix/{proxy+}`), whose parents get their own
+        protected `{proxy+}` so the paths beside the public one still reach the app."""
+        api.root.add_method("ANY", integration, **protected)
+        proxies: dict[str, apigw.Resource] = {}
+
+        def proxy_under(resource: apigw.IResource) -> apigw.Resource:
+            if resource.path not in proxies:
+                proxy = resource.add_resource("{proxy+}")
+                proxy.add_method("ANY", integration, **protected)
+                proxies[resource.path] = proxy
+            return proxies[resource.path]
+
+        proxy_under(api.root)
+        for raw in self.config.public_paths:
+            greedy = raw.rstrip("/").endswith("*")
+            path = raw.strip("/").rstrip("*").strip("/")
+            resource = api.root.resource_for_path(path) if path else api.root
+            target = proxy_under(resource) if greedy else resource
+            target.add_method("GET", integration, **public)
+            parent = resource if greedy else resource.parent_resource
+            while parent is not None:
+                proxy_under(parent)
+                parent = parent.parent_resource
+
+    def _usage_plan(self) -> None:
+        """The stage's usage plan: throttle and daily quota per API Gateway key (keys are added
+        per client, see docs/DEPLOY.md)."""
+        config = self.config
+        plan = self.rest_api.add_usage_plan(
+            "UsagePlan",
+            name=f"{config.prefix}-standard",
+            description="Per API Gateway key: throttle and daily quota",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
+            ),
+            quota=apigw.QuotaSettings(
+                limit=config.usage_plan_quota_per_day, period=apigw.Period.DAY
+            ),
+            api_stages=[
+                apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)
+            ],
+        )
+        CfnOutput(self, "UsagePlanId", value=plan.usage_plan_id)
+
+    def _web_acl(self) -> wafv2.CfnWebACL:
+        """A regional web ACL on the REST API stage: rate limit per IP plus managed rules."""
+        config = self.config
+
+        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True,
+                metric_name=f"{config.prefix}-{name}",
+                sampled_requests_enabled=True,
+            )
+
+        def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> Any:
+            overrides = [
+                wafv2.CfnWebACL.RuleActionOverrideProperty(
+                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                )
+                for rule in count
+            ]
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name,
+                priority=priority,
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS",
+                        name=name,
+                        rule_action_overrides=overrides or None,
+                    )
+                ),
+                visibility_config=visibility(name),
+            )
+
+        acl = wafv2.CfnWebACL(
+            self,
+            "WebAcl",
+            name=f"{config.prefix}-api",
+            scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility("api"),
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RateLimitPerIp",
+                    priority=0,
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=config.waf_rate_limit_per_5min,
+                            evaluation_window_sec=300,
+                        )
+                    ),
+                    visibility_config=visibility("rate-limit"),
+                ),
+                managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
+                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+            ],
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "WebAclAssociation",
+            resource_arn=self.rest_api.deployment_stage.stage_arn,
+            web_acl_arn=acl.attr_arn,
+        )
+        return acl
+
+    # -- WebSocket API -------------------------------------------------------------------------
+    def _websocket_api(
+        self, config: StageConfig, foundation: FoundationStack, issuer: str, audience: str
+    ) -> None:
+        self.ws_api = apigwv2.WebSocketApi(
+            self, "WebSocketApi", api_name=f"{config.prefix}-ws", description="Job status"
+        )
+        self.ws_stage = apigwv2.WebSocketStage(
+            self,
+            "WebSocketStage",
+            web_socket_api=self.ws_api,
+            stage_name=config.stage,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(
+                rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
+            ),
+        )
+        environment = base_environment(config, foundation) | {
+            "STRATIGOS_API_COGNITO_ISSUER": issuer,
+            "STRATIGOS_API_COGNITO_AUDIENCE": audience,
+            "STRATIGOS_WS_CALLBACK_URL": self.ws_stage.callback_url,
+        }
+        self.ws_function = container_function(
+            self,
+            "WebSocketFunction",
+            config=config,
+            name="ws",
+            code=lambda_image(WS_HANDLER),
+            environment=environment,
+            memory_mb=1024,
+            timeout=Duration.seconds(29),
+            description="WebSocket routes of the job status API (api.ws_gateway.handler)",
+        )
+        grant_store(self.ws_function, foundation, graphs=False)
+        self.ws_api.grant_manage_connections(self.ws_function)
+        for route in ("$connect", "$disconnect", "$default"):
+            self.ws_api.add_route(
+                route,
+                integration=integrations.WebSocketLambdaIntegration(
+                    f"Ws{route.strip('$').title()}", self.ws_function
+                ),
+            )
+        CfnOutput(self, "WebSocketUrl", value=self.ws_stage.url)

@@ -1,0 +1,183 @@
+"""Pieces the stacks share: container images, function defaults, environment, grants."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.bedrock import BEDROCK_INVOKE_ACTIONS, model_resource_arns
+from infra.config import StageConfig
+from infra.stacks.foundation import FoundationStack
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+"""Build context of every image: the repository root (its `.dockerignore` trims it)."""
+DOCKER_DIR = "infra/docker"
+LAMBDA_DOCKERFILE = f"{DOCKER_DIR}/lambda.Dockerfile"
+API_DOCKERFILE = f"{DOCKER_DIR}/api.Dockerfile"
+PROCESSING_DOCKERFILE = f"{DOCKER_DIR}/processing.Dockerfile"
+PLATFORM = ecr_assets.Platform.LINUX_AMD64
+
+_RETENTION = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+}
+
+
+def removal_policy(config: StageConfig) -> RemovalPolicy:
+    """RETAIN for stages that keep their data, else DESTROY."""
+    return RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+
+def log_group(scope: Construct, construct_id: str, config: StageConfig, name: str) -> logs.LogGroup:
+    """The log group `/stratigos/<stage>/<name>` with the stage's retention (days)."""
+    if config.log_retention_days not in _RETENTION:
+        raise ValueError(
+            f"log_retention_days={config.log_retention_days} is not one of {sorted(_RETENTION)}"
+        )
+    return logs.LogGroup(
+        scope,
+        construct_id,
+        log_group_name=f"/stratigos/{config.stage}/{name}",
+        retention=_RETENTION[config.log_retention_days],
+        removal_policy=removal_policy(config),
+    )
+
+
+def lambda_image(handler: str) -> lambda_.DockerImageCode:
+    """The worker image (AWS Lambda Python base image) running `handler` (`module.function`)."""
+    return lambda_.DockerImageCode.from_image_asset(
+        str(REPO_ROOT), file=LAMBDA_DOCKERFILE, cmd=[handler], platform=PLATFORM
+    )
+
+
+def container_function(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: StageConfig,
+    name: str,
+    code: lambda_.DockerImageCode,
+    environment: dict[str, str],
+    memory_mb: int,
+    timeout: Duration,
+    description: str,
+    ephemeral_mb: int = 512,
+) -> lambda_.DockerImageFunction:
+    """A container-image function `<prefix>-<name>`: JSON logs in its own log group, X-Ray
+    active tracing, x86_64, `ephemeral_mb` MiB of /tmp."""
+    return lambda_.DockerImageFunction(
+        scope,
+        construct_id,
+        function_name=f"{config.prefix}-{name}",
+        description=description,
+        code=code,
+        architecture=lambda_.Architecture.X86_64,
+        memory_size=memory_mb,
+        timeout=timeout,
+        ephemeral_storage_size=Size.mebibytes(ephemeral_mb),
+        environment=environment,
+        tracing=lambda_.Tracing.ACTIVE,
+        logging_format=lambda_.LoggingFormat.JSON,
+        application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
+        system_log_level_v2=lambda_.SystemLogLevel.WARN,
+        log_group=log_group(scope, f"{construct_id}Logs", config, name),
+    )
+
+
+def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
+    """Settings (`STRATIGOS_*`) every function that opens the store and the models receives."""
+    region = Stack.of(foundation).region
+    bedrock_region = config.bedrock_region or region
+    environment = {
+        "STRATIGOS_STORE_BACKEND": "aws",
+        "STRATIGOS_STORE_TABLE_PREFIX": config.table_prefix,
+        "STRATIGOS_STORE_S3_BUCKET": foundation.results_bucket.bucket_name,
+        "STRATIGOS_STORE_CHECKPOINT_S3_BUCKET": foundation.offload_bucket.bucket_name,
+        "STRATIGOS_STORE_AWS_REGION": region,
+        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret.secret_arn,
+        "STRATIGOS_MODEL_PROVIDER": "bedrock",
+        "STRATIGOS_BEDROCK_REGION": bedrock_region,
+        "STRATIGOS_BEDROCK_STRONG_MODEL_ID": config.strong_model_id,
+        "STRATIGOS_BEDROCK_FAST_MODEL_ID": config.fast_model_id,
+        "STRATIGOS_DATA_DIR": "/tmp/stratigos",
+        "STRATIGOS_LOG_FORMAT": "json",
+        "STRATIGOS_COMPUTE_BACKEND": "local",
+        "STRATIGOS_COMPUTE_WORKERS": "0",
+        "NUMBA_CACHE_DIR": "/tmp/numba-cache",
+    }
+    if config.checkpoint_ttl_days is not None:
+        environment["STRATIGOS_STORE_CHECKPOINT_TTL_SECONDS"] = str(
+            config.checkpoint_ttl_days * 86_400
+        )
+    return environment
+
+
+def grant_store(
+    grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
+) -> None:
+    """Item-level read/write on the store table and objects of the results bucket, and read of
+    the API key pepper (no table or bucket administration). `graphs`: also the checkpoint table,
+    offloaded checkpoints (`checkpoints/` of the offload bucket) and read of the market data
+    bucket, which only functions running graphs (api, worker) need."""
+    foundation.store_table.grant_read_write_data(grantee)
+    foundation.results_bucket.grant_read_write(grantee)
+    grant_pepper_read(grantee, foundation)
+    if graphs:
+        foundation.checkpoint_table.grant_read_write_data(grantee)
+        foundation.offload_bucket.grant_read_write(grantee, "checkpoints/*")
+        foundation.market_data_bucket.grant_read(grantee)
+
+
+def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
+    """Read the API key pepper and decrypt it through Secrets Manager only.
+
+    Written out instead of `Secret.grant_read`, which would add the grantee to the key policy
+    of the foundation stack and make it depend on the grantee's stack (a cycle).
+    """
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+        resource_arns=[foundation.pepper_secret.secret_arn],
+    )
+    stack = Stack.of(foundation)
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=["kms:Decrypt"],
+            resources=[foundation.key.key_arn],
+            conditions={
+                "StringEquals": {
+                    "kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"
+                }
+            },
+        )
+    )
+
+
+def grant_bedrock(grantee: iam.IGrantable, config: StageConfig, scope: Construct) -> list[str]:
+    """`bedrock:InvokeModel*` on the configured models only; returns the resource ARNs."""
+    stack = Stack.of(scope)
+    resources = model_resource_arns(
+        config.model_ids,
+        region=config.bedrock_region or stack.region,
+        account=stack.account,
+        inference_profile_regions=config.inference_profile_regions,
+        partition=stack.partition,
+    )
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(BEDROCK_INVOKE_ACTIONS), resource_arns=resources
+    )
+    return resources

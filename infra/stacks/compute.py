@@ -1,0 +1,202 @@
+"""Compute: the job queue and its worker, and what SageMaker Processing runs as.
+
+- Queue `stratigos-<stage>-jobs` (KMS, TLS only) with the dead-letter queue
+  `stratigos-<stage>-jobs-dlq` after `job_max_receive_count` deliveries. The API sends
+  `{"owner", "job_id"}` after each submission (`STRATIGOS_COMPUTE_JOB_QUEUE_URL`).
+- Worker function `stratigos-<stage>-worker` (`jobs.lambda_handlers.sqs_worker`, batch size 1,
+  partial batch failures reported): runs the job's graph with Bedrock, stores its result, and
+  sends sweep batches to SageMaker Processing when `compute_backend` is `sagemaker`.
+- Role `stratigos-<stage>-processing`: assumed by SageMaker only; reads shard inputs and writes
+  outputs under `stratigos/compute/` of the offload bucket, pulls the processing image, writes
+  its logs and metrics. Nothing else.
+- Processing image (ECR asset): `infra/docker/processing.Dockerfile`, entry point
+  `python -m jobs.entrypoint`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import COMPUTE_PREFIX, StageConfig
+from infra.stacks.common import (
+    PLATFORM,
+    PROCESSING_DOCKERFILE,
+    REPO_ROOT,
+    base_environment,
+    container_function,
+    grant_bedrock,
+    grant_store,
+    lambda_image,
+)
+from infra.stacks.foundation import FoundationStack
+
+WORKER_TIMEOUT = Duration.minutes(15)
+WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
+
+
+class ComputeStack(Stack):
+    """Job queue, worker, SageMaker Processing role and image (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        foundation: FoundationStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "JobDeadLetterQueue",
+            queue_name=f"{config.prefix}-jobs-dlq",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=foundation.key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.job_queue = sqs.Queue(
+            self,
+            "JobQueue",
+            queue_name=f"{config.prefix}-jobs",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=foundation.key,
+            data_key_reuse=Duration.hours(1),
+            enforce_ssl=True,
+            # AWS recommends six times the function timeout for Lambda event sources.
+            visibility_timeout=Duration.minutes(6 * 15),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=config.job_max_receive_count
+            ),
+        )
+
+        self.processing_image = ecr_assets.DockerImageAsset(
+            self,
+            "ProcessingImage",
+            directory=str(REPO_ROOT),
+            file=PROCESSING_DOCKERFILE,
+            platform=PLATFORM,
+        )
+        self.processing_role = self._processing_role(foundation)
+
+        environment = base_environment(config, foundation)
+        if config.compute_backend == "sagemaker":
+            environment |= {
+                "STRATIGOS_COMPUTE_BACKEND": "sagemaker",
+                "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET": foundation.offload_bucket.bucket_name,
+                "STRATIGOS_COMPUTE_SAGEMAKER_PREFIX": COMPUTE_PREFIX,
+                "STRATIGOS_COMPUTE_SAGEMAKER_JOB_NAME_PREFIX": config.job_name_prefix,
+                "STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN": self.processing_role.role_arn,
+                "STRATIGOS_COMPUTE_SAGEMAKER_IMAGE_URI": self.processing_image.image_uri,
+                "STRATIGOS_COMPUTE_SAGEMAKER_INSTANCE_TYPE": config.sagemaker_instance_type,
+                "STRATIGOS_COMPUTE_SAGEMAKER_INSTANCE_COUNT": str(config.sagemaker_instance_count),
+                "STRATIGOS_COMPUTE_AWS_REGION": self.region,
+                "STRATIGOS_COMPUTE_TIMEOUT_S": str(int(WORKER_TIMEOUT.to_seconds()) - 60),
+            }
+        self.worker = container_function(
+            self,
+            "Worker",
+            config=config,
+            name="worker",
+            code=lambda_image(WORKER_HANDLER),
+            environment=environment,
+            memory_mb=config.worker_memory_mb,
+            timeout=WORKER_TIMEOUT,
+            ephemeral_mb=2048,
+            description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
+        )
+        self.worker.add_event_source(
+            event_sources.SqsEventSource(
+                self.job_queue,
+                batch_size=1,
+                report_batch_item_failures=True,
+                max_concurrency=config.worker_max_concurrency,
+            )
+        )
+        grant_store(self.worker, foundation)
+        self.bedrock_resources = grant_bedrock(self.worker, config, self)
+        if config.compute_backend == "sagemaker":
+            self._grant_processing_jobs(foundation)
+
+    def _processing_role(self, foundation: FoundationStack) -> iam.Role:
+        """The SageMaker Processing execution role: shard I/O, image pull, logs, metrics."""
+        role = iam.Role(
+            self,
+            "ProcessingRole",
+            role_name=f"{self.config.prefix}-processing",
+            description="SageMaker Processing jobs of Stratigos sweep batches",
+            assumed_by=iam.ServicePrincipal(
+                "sagemaker.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
+            ),
+        )
+        scratch = f"{COMPUTE_PREFIX}/*"
+        foundation.offload_bucket.grant_read(role, scratch)
+        foundation.offload_bucket.grant_put(role, scratch)
+        self.processing_image.repository.grant_pull(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ProcessingJobLogs",
+                actions=["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[
+                    self.format_arn(
+                        service="logs",
+                        resource="log-group",
+                        resource_name="/aws/sagemaker/ProcessingJobs:*",
+                        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                    )
+                ],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ProcessingJobMetrics",
+                actions=["cloudwatch:PutMetricData"],
+                resources=["*"],
+                conditions={
+                    "StringEquals": {"cloudwatch:namespace": "/aws/sagemaker/ProcessingJobs"}
+                },
+            )
+        )
+        return role
+
+    def _grant_processing_jobs(self, foundation: FoundationStack) -> None:
+        """Let the worker start, watch, stop and tag its own processing jobs, pass the
+        processing role to SageMaker only, and use the shard prefix of the offload bucket."""
+        jobs_arn = self.format_arn(
+            service="sagemaker",
+            resource="processing-job",
+            resource_name=f"{self.config.job_name_prefix}-*",
+        )
+        self.worker.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ProcessingJobs",
+                actions=[
+                    "sagemaker:CreateProcessingJob",
+                    "sagemaker:DescribeProcessingJob",
+                    "sagemaker:StopProcessingJob",
+                    "sagemaker:AddTags",
+                ],
+                resources=[jobs_arn],
+            )
+        )
+        self.worker.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="PassProcessingRole",
+                actions=["iam:PassRole"],
+                resources=[self.processing_role.role_arn],
+                conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+            )
+        )
+        foundation.offload_bucket.grant_read_write(self.worker, f"{COMPUTE_PREFIX}/*")

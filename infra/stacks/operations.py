@@ -1,0 +1,201 @@
+"""Operations: the daily cleanup, alarms to an SNS topic, SageMaker failure tracking.
+
+- Function `stratigos-<stage>-cleanup` (`jobs.lambda_handlers.cleanup`), run by the EventBridge
+  rule `stratigos-<stage>-daily-cleanup` at `cleanup_hour_utc`:00 UTC every day.
+- Topic `stratigos-<stage>-alarms` (KMS, TLS only; e-mail subscription when `alarm_email`).
+- Alarms (all notify the topic on ALARM and OK):
+  - `<prefix>-<fn>-error-rate`: errors / invocations > 1 % over 5 minutes, per function
+    (api, ws, worker, cleanup);
+  - `<prefix>-jobs-dlq-depth`: visible messages in the dead-letter queue >= 1;
+  - `<prefix>-api-5xx`: REST API 5xx responses >= `api_5xx_threshold` in 5 minutes;
+  - `<prefix>-sagemaker-job-failures`: the EventBridge rule matching failed processing jobs named `stratigos-<stage>-batch-*` triggered at least once in 5 minutes (each
+    matched event is also kept in the log group `/stratigos/<stage>/sagemaker-failures`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.api import ApiStack
+from infra.stacks.common import (
+    base_environment,
+    container_function,
+    grant_store,
+    lambda_image,
+    log_group,
+)
+from infra.stacks.compute import ComputeStack
+from infra.stacks.foundation import FoundationStack
+
+CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
+ERROR_RATE_PERCENT = 1.0
+PERIOD = Duration.minutes(5)
+
+
+class OperationsStack(Stack):
+    """Cleanup schedule, alarm topic and alarms (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        foundation: FoundationStack,
+        compute: ComputeStack,
+        api: ApiStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+
+        self.cleanup = container_function(
+            self,
+            "Cleanup",
+            config=config,
+            name="cleanup",
+            code=lambda_image(CLEANUP_HANDLER),
+            environment=base_environment(config, foundation)
+            | {"STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url},
+            memory_mb=1024,
+            timeout=Duration.minutes(15),
+            description="Daily retention: archives old jobs, drops expired cache entries, "
+            "re-announces stale pending jobs",
+        )
+        grant_store(self.cleanup, foundation, graphs=False)
+        compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
+        self.schedule = events.Rule(
+            self,
+            "DailyCleanup",
+            rule_name=f"{config.prefix}-daily-cleanup",
+            description="Runs jobs.lambda_handlers.cleanup once a day",
+            schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
+            targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
+        )
+
+        self.topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            topic_name=f"{config.prefix}-alarms",
+            display_name=f"Stratigos {config.stage} alarms",
+            master_key=foundation.key,
+            enforce_ssl=True,
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self.alarms: dict[str, cloudwatch.Alarm] = {}
+
+        functions = {
+            "api": api.function,
+            "ws": api.ws_function,
+            "worker": compute.worker,
+            "cleanup": self.cleanup,
+        }
+        for name, function in functions.items():
+            self._error_rate_alarm(name, function)
+
+        self._alarm(
+            "jobs-dlq-depth",
+            compute.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            description="Jobs failed every delivery and wait in the dead-letter queue",
+        )
+        self._alarm(
+            "api-5xx",
+            api.rest_api.metric_server_error(period=PERIOD, statistic="Sum"),
+            threshold=config.api_5xx_threshold,
+            description="The REST API answered 5xx",
+        )
+        self._sagemaker_failures()
+        CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
+
+    def _alarm(
+        self,
+        name: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        comparison: cloudwatch.ComparisonOperator = (
+            cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        ),
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            self,
+            f"Alarm-{name}",
+            alarm_name=f"{self.config.prefix}-{name}",
+            alarm_description=description,
+            metric=metric,
+            threshold=threshold,
+            comparison_operator=comparison,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
+        alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+        self.alarms[name] = alarm
+        return alarm
+
+    def _error_rate_alarm(self, name: str, function: lambda_.IFunction) -> None:
+        rate = cloudwatch.MathExpression(
+            expression="IF(invocations > 0, 100 * errors / invocations, 0)",
+            using_metrics={
+                "errors": function.metric_errors(period=PERIOD, statistic="Sum"),
+                "invocations": function.metric_invocations(period=PERIOD, statistic="Sum"),
+            },
+            label=f"{name} error rate (%)",
+            period=PERIOD,
+        )
+        self._alarm(
+            f"{name}-error-rate",
+            rate,
+            threshold=ERROR_RATE_PERCENT,
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            description=f"More than {ERROR_RATE_PERCENT:g}% of {name} invocations failed",
+        )
+
+    def _sagemaker_failures(self) -> None:
+        config = self.config
+        failures = log_group(self, "SageMakerFailureLogs", config, "sagemaker-failures")
+        rule = events.Rule(
+            self,
+            "SageMakerJobFailures",
+            rule_name=f"{config.prefix}-sagemaker-failures",
+            description="Processing jobs of Stratigos that failed",
+            event_pattern=events.EventPattern(
+                source=["aws.sagemaker"],
+                detail_type=["SageMaker Processing Job State Change"],
+                detail={
+                    "ProcessingJobStatus": ["Failed"],
+                    "ProcessingJobName": [{"prefix": config.job_name_prefix}],
+                },
+            ),
+            targets=[targets.CloudWatchLogGroup(failures)],
+        )
+        metric = cloudwatch.Metric(
+            namespace="AWS/Events",
+            metric_name="TriggeredRules",
+            dimensions_map={"RuleName": rule.rule_name},
+            period=PERIOD,
+            statistic="Sum",
+        )
+        self._alarm(
+            "sagemaker-job-failures",
+            metric,
+            threshold=1,
+            description="A SageMaker Processing job of a sweep failed",
+        )

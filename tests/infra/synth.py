@@ -1,0 +1,97 @@
+"""Synthesizing the CDK app in process (node, no CDK CLI) for the infra tests.
+
+All stages go into one `App` (account 123456789012, us-east-1, the context of
+`infra/cdk.json`), synthesized once into a temporary cloud assembly. CDK writes under `$HOME`
+and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
+is first imported (the jsii node process starts then and keeps that environment) `HOME` points
+into the session's temporary directory and the jsii cache into `JSII_CACHE` (under the system
+temporary directory, kept between sessions: unpacking costs ~10 s, deleting it as long), and the
+previous environment is restored afterwards. `aws_cdk` is imported only inside `synthesize`, so
+collecting the tests starts no node process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STAGES = ("dev", "staging", "prod")
+KINDS = ("foundation", "compute", "api", "operations")
+JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
+_ISOLATED = (
+    "HOME",
+    "JSII_RUNTIME_PACKAGE_CACHE_ROOT",
+    "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION",
+    "CDK_DEFAULT_ACCOUNT",
+    "CDK_DEFAULT_REGION",
+    "CDK_OUTDIR",
+    "CDK_CONTEXT_JSON",
+)
+
+
+@contextmanager
+def isolated_cdk_environment(root: Path, jsii_cache: Path = JSII_CACHE) -> Iterator[None]:
+    """`HOME` inside `root`, the jsii cache in `jsii_cache`, node 20's end-of-life banner
+    silenced, no ambient CDK account/region/context; the previous values come back on exit."""
+    saved = {name: os.environ.get(name) for name in _ISOLATED}
+    (root / "home").mkdir(parents=True, exist_ok=True)
+    jsii_cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for name in _ISOLATED:
+        os.environ.pop(name, None)
+    os.environ["HOME"] = str(root / "home")
+    os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = str(jsii_cache)
+    os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The synthesized cloud assembly: templates by stage and stack kind, the app's stacks."""
+
+    outdir: Path
+    templates: dict[str, dict[str, dict[str, Any]]]
+    stages: dict[str, Any]  # stage -> infra.app.StageStacks
+
+    def template(self, stage: str, kind: str) -> Any:
+        """`aws_cdk.assertions.Template` of one stack."""
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.templates[stage][kind])
+
+
+def synthesize(workdir: Path) -> Synthesized:
+    """Every stage of the app, synthesized into `workdir/cdk.out` (HOME in `workdir`)."""
+    outdir = workdir / "cdk.out"
+    with isolated_cdk_environment(workdir):
+        from aws_cdk import App
+
+        from infra.app import build_app
+
+        context = json.loads((ROOT / "infra" / "cdk.json").read_text())["context"]
+        app = App(outdir=str(outdir), context={**context, "account": ACCOUNT, "region": REGION})
+        stages = build_app(app, STAGES)
+        app.synth()
+    templates = {
+        stage: {
+            kind: json.loads((outdir / f"stratigos-{stage}-{kind}.template.json").read_text())
+            for kind in KINDS
+        }
+        for stage in STAGES
+    }
+    return Synthesized(outdir=outdir, templates=templates, stages=stages)

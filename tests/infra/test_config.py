@@ -1,0 +1,198 @@
+"""Stage configuration, Bedrock ARNs, Dockerfiles and handler wiring (no synthesis)."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+import pytest
+
+from infra.bedrock import model_resource_arns
+from infra.config import (
+    COMPUTE_PREFIX,
+    INFERENCE_PROFILE_REGIONS,
+    STAGE_NAMES,
+    stage_config,
+)
+from settings import Settings
+from tests.infra.synth import ROOT
+
+DOCKER = ROOT / "infra" / "docker"
+
+
+def test_defaults_mirror_the_application_settings() -> None:
+    from jobs.backends import ComputeConfig
+    from jobs.backends.sagemaker import SageMakerBackend
+
+    fields = Settings.model_fields
+    config = stage_config("dev")
+    assert config.strong_model_id == fields["bedrock_strong_model_id"].default
+    assert config.fast_model_id == fields["bedrock_fast_model_id"].default
+    assert fields["compute_sagemaker_prefix"].default == COMPUTE_PREFIX
+    # each stage names its processing jobs itself (IAM and the failure alarm match on it)
+    for stage in STAGE_NAMES:
+        prefix = stage_config(stage).job_name_prefix
+        settings = Settings(compute_sagemaker_job_name_prefix=prefix)
+        assert ComputeConfig.from_settings(settings).sagemaker_job_name_prefix == prefix
+        backend = SageMakerBackend(
+            bucket="b",
+            role_arn="r",
+            image_uri="i",
+            job_name_prefix=prefix,
+            s3_client=object(),
+            sagemaker_client=object(),
+        )
+        assert backend._job_name().startswith(f"{prefix}-")
+
+
+@pytest.mark.parametrize("stage", STAGE_NAMES)
+def test_stage_names_and_tables(stage: str) -> None:
+    config = stage_config(stage)
+    assert config.prefix == f"stratigos-{stage}"
+    assert config.table_prefix == f"stratigos-{stage}-"
+    # the store derives both names from the prefix the same way (store/factory.py)
+    from store.factory import StoreConfig
+
+    store = StoreConfig(table_prefix=config.table_prefix)
+    assert (store.table_name, store.checkpoint_table) == (
+        config.store_table_name,
+        config.checkpoint_table_name,
+    )
+
+
+def test_overrides_from_context_strings() -> None:
+    config = stage_config(
+        "prod",
+        {
+            "alarm_email": "ops@example.com",
+            "worker_max_concurrency": "8",
+            "api_throttle_rate": "12.5",
+            "cognito_authorizer": "false",
+            "extra_model_ids": "amazon.nova-pro-v1:0, amazon.nova-lite-v1:0",
+            "checkpoint_ttl_days": "7",
+            "unrelated": "ignored",
+        },
+    )
+    assert config.alarm_email == "ops@example.com"
+    assert config.worker_max_concurrency == 8
+    assert config.api_throttle_rate == 12.5
+    assert config.cognito_authorizer is False
+    assert config.extra_model_ids == ("amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0")
+    assert config.checkpoint_ttl_days == 7
+    assert stage_config("prod").alarm_email is None  # the stage table is unchanged
+
+
+@pytest.mark.parametrize(
+    ("values", "field"),
+    [
+        ({"worker_max_concurrency": "many"}, "worker_max_concurrency"),
+        ({"cognito_authorizer": "maybe"}, "cognito_authorizer"),
+    ],
+)
+def test_invalid_overrides_name_the_field(values: dict[str, str], field: str) -> None:
+    with pytest.raises(ValueError, match=field):
+        stage_config("dev", values)
+
+
+def test_invalid_values_are_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown stage 'qa'"):
+        stage_config("qa")
+    with pytest.raises(ValueError, match="compute_backend"):
+        stage_config("dev", {"compute_backend": "lambda"})
+    with pytest.raises(ValueError, match="worker_max_concurrency"):
+        stage_config("dev", {"worker_max_concurrency": "1"})
+
+
+def test_model_arns_of_a_cross_region_profile() -> None:
+    arns = model_resource_arns(
+        ["us.anthropic.claude-haiku-4-5-20251001-v1:0"],
+        region="us-east-1",
+        account="123456789012",
+        inference_profile_regions=INFERENCE_PROFILE_REGIONS,
+    )
+    assert arns == [
+        "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
+        "arn:aws:bedrock:us-east-2::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
+        "arn:aws:bedrock:us-west-2::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
+    ]
+
+
+def test_model_arns_of_foundation_models_global_profiles_and_arns() -> None:
+    profile_arn = "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc"
+    arns = model_resource_arns(
+        ["amazon.nova-pro-v1:0", "global.anthropic.claude-x-v1:0", profile_arn],
+        region="eu-west-1",
+        account="123456789012",
+        inference_profile_regions=INFERENCE_PROFILE_REGIONS,
+    )
+    assert arns == sorted(
+        [
+            "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-pro-v1:0",
+            "arn:aws:bedrock:eu-west-1:123456789012:inference-profile/"
+            "global.anthropic.claude-x-v1:0",
+            "arn:aws:bedrock:::foundation-model/anthropic.claude-x-v1:0",
+            profile_arn,
+        ]
+    )
+    assert not any("*" in arn for arn in arns)
+
+
+def test_unknown_inference_profile_geo_is_an_error() -> None:
+    with pytest.raises(ValueError, match="geo 'ca'"):
+        model_resource_arns(
+            ["ca.anthropic.claude-x-v1:0"],
+            region="ca-central-1",
+            account="1",
+            inference_profile_regions=INFERENCE_PROFILE_REGIONS,
+        )
+
+
+def test_api_dockerfile_runs_uvicorn_behind_the_web_adapter() -> None:
+    text = (DOCKER / "api.Dockerfile").read_text()
+    assert (
+        "COPY --from=public.ecr.aws/awsguru/aws-lambda-adapter:0.9.1 /lambda-adapter "
+        "/opt/extensions/lambda-adapter" in text
+    )
+    assert "AWS_LWA_INVOKE_MODE=response_stream" in text
+    assert 'CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8080"' in text
+    assert text.count("FROM python:3.11-slim") == 2
+
+
+def test_lambda_and_processing_dockerfiles() -> None:
+    lambda_text = (DOCKER / "lambda.Dockerfile").read_text()
+    assert "FROM public.ecr.aws/lambda/python:3.11" in lambda_text
+    assert "pip install --no-cache-dir --target /opt/stratigos /src" in lambda_text
+    processing = (DOCKER / "processing.Dockerfile").read_text()
+    assert 'ENTRYPOINT ["python", "-m", "jobs.entrypoint"]' in processing
+
+
+def test_dockerignore_trims_the_build_context() -> None:
+    patterns = {
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".venv", ".git", "tests", "infra/cdk.out", "**/__pycache__"} <= patterns
+    # the images install the project: its metadata and packages stay in the context
+    for needed in ("pyproject.toml", "README.md", "jobs", "api", "store", "prompts"):
+        assert needed not in patterns
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "jobs.lambda_handlers.sqs_worker",
+        "jobs.lambda_handlers.cleanup",
+        "api.ws_gateway.handler",
+        "api.lambda_handler.handler",
+        "api.app.app",
+    ],
+)
+def test_wired_handlers_exist(handler: str) -> None:
+    module_name, _, attribute = handler.rpartition(".")
+    if importlib.util.find_spec(module_name) is None:
+        pytest.skip(f"{module_name} is not written yet")
+    module = importlib.import_module(module_name)
+    assert hasattr(module, attribute), f"{module_name} has no {attribute}"

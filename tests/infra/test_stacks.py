@@ -1,0 +1,638 @@
+"""Assertions on the synthesized stacks of every stage (`aws_cdk.assertions.Template`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.bedrock import BEDROCK_INVOKE_ACTIONS, model_resource_arns
+from infra.config import INFERENCE_PROFILE_REGIONS, stage_config
+from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
+
+DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "sagemaker", "sns")
+ALLOWED_ON_ANY_RESOURCE = {
+    "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions
+    "xray:PutTelemetryRecords",
+    "ecr:GetAuthorizationToken",  # account-wide by design; pulls are scoped to the repository
+    "cloudwatch:PutMetricData",  # conditioned on the namespace
+    "logs:PutResourcePolicy",  # CDK's custom resource letting EventBridge write the log group
+    "logs:DeleteResourcePolicy",
+}
+
+
+PSEUDO = {
+    "AWS::Partition": "aws",
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::URLSuffix": "amazonaws.com",
+}
+
+
+def render(value: Any) -> Any:
+    """`value` with `Fn::Join` of literals and pseudo parameters written out as strings."""
+    if isinstance(value, list):
+        return [render(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in PSEUDO:
+            return PSEUDO[value["Ref"]]
+        if set(value) == {"Fn::Join"}:
+            separator, parts = value["Fn::Join"]
+            parts = [render(p) for p in parts]
+            if all(isinstance(p, str) for p in parts):
+                return separator.join(parts)
+            return {"Fn::Join": [separator, parts]}
+        return {k: render(v) for k, v in value.items()}
+    return value
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
+
+
+def one(template: dict[str, Any], kind: str, **properties: Any) -> dict[str, Any]:
+    """The single resource of `kind` whose properties include `properties`."""
+    found = [
+        v["Properties"]
+        for v in resources(template, kind).values()
+        if all(v["Properties"].get(k) == value for k, value in properties.items())
+    ]
+    assert len(found) == 1, f"{len(found)} {kind} with {properties}"
+    return found[0]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every statement of the template's identity policies (AWS::IAM::Policy, role policies)."""
+    found: list[dict[str, Any]] = []
+    for resource in template["Resources"].values():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Policy":
+            found += props["PolicyDocument"]["Statement"]
+        elif resource["Type"] == "AWS::IAM::Role":
+            for policy in props.get("Policies", []):
+                found += policy["PolicyDocument"]["Statement"]
+    return found
+
+
+def function_by_name(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return one(template, "AWS::Lambda::Function", FunctionName=name)
+
+
+def policies_of_role(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        roles = policy["Properties"].get("Roles", [])
+        if {"Ref": role_logical_id} in roles:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    return found
+
+
+def role_of(template: dict[str, Any], function_name: str) -> str:
+    return function_by_name(template, function_name)["Role"]["Fn::GetAtt"][0]
+
+
+def actions_of(stmts: list[dict[str, Any]]) -> set[str]:
+    return {action for s in stmts for action in as_list(s["Action"])}
+
+
+# -- every stack ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_stack_synthesizes_with_resources(synthesized: Synthesized, stage: str) -> None:
+    for kind in KINDS:
+        template = synthesized.template(stage, kind)
+        assert template.to_json()["Resources"], f"{stage}/{kind} is empty"
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_no_wildcard_actions_and_no_data_actions_on_any_resource(
+    synthesized: Synthesized, stage: str
+) -> None:
+    for kind in KINDS:
+        for stmt in statements(synthesized.templates[stage][kind]):
+            actions = as_list(stmt["Action"])
+            for action in actions:
+                name = action.partition(":")[2]
+                assert action != "*" and name != "*", f"{stage}/{kind}: wildcard action {action}"
+            if stmt["Effect"] == "Allow" and "*" in as_list(stmt["Resource"]):
+                assert set(actions) <= ALLOWED_ON_ANY_RESOURCE, (stage, kind, actions)
+                assert not any(a.split(":")[0] in DATA_SERVICES for a in actions)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_functions_trace_and_log_json(synthesized: Synthesized, stage: str) -> None:
+    names = set()
+    for kind in KINDS:
+        template = synthesized.templates[stage][kind]
+        for props in resources(template, "AWS::Lambda::Function").values():
+            if props["Properties"].get("PackageType") != "Image":
+                continue  # CDK's own custom resource providers
+            p = props["Properties"]
+            names.add(p["FunctionName"])
+            assert p["TracingConfig"] == {"Mode": "Active"}
+            assert p["LoggingConfig"]["LogFormat"] == "JSON"
+            assert p["Environment"]["Variables"]["STRATIGOS_LOG_FORMAT"] == "json"
+            log_group = p["LoggingConfig"]["LogGroup"]["Ref"]
+            retention = template["Resources"][log_group]["Properties"]["RetentionInDays"]
+            assert retention == stage_config(stage).log_retention_days
+    assert names == {f"stratigos-{stage}-{n}" for n in ("api", "ws", "worker", "cleanup")}
+
+
+PENDING_SETTINGS = {
+    "STRATIGOS_WS_CALLBACK_URL",  # read by api.ws_gateway itself, not a Settings field
+}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_function_settings_are_application_settings(synthesized: Synthesized, stage: str) -> None:
+    """Every STRATIGOS_* variable a function gets is a field of `settings.Settings`, and each
+    value that is a literal validates."""
+    from settings import Settings
+
+    fields = {f"STRATIGOS_{name.upper()}" for name in Settings.model_fields}
+    for kind in KINDS:
+        for fn in resources(synthesized.templates[stage][kind], "AWS::Lambda::Function").values():
+            variables = fn["Properties"].get("Environment", {}).get("Variables", {})
+            names = {n for n in variables if n.startswith("STRATIGOS_")}
+            assert names <= fields | PENDING_SETTINGS, names - fields - PENDING_SETTINGS
+            literals: dict[str, Any] = {
+                n.removeprefix("STRATIGOS_").lower(): v
+                for n, v in variables.items()
+                if n in fields and isinstance(v, str)
+            }
+            Settings.model_validate(literals)
+
+
+# -- foundation ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_foundation_tables(synthesized: Synthesized, stage: str) -> None:
+    template = synthesized.template(stage, "foundation")
+    raw = synthesized.templates[stage]["foundation"]
+    template.resource_count_is("AWS::DynamoDB::Table", 2)
+    template.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
+    key_id = next(iter(resources(raw, "AWS::KMS::Key")))
+    key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
+    common = {
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "TimeToLiveSpecification": {"AttributeName": "ttl", "Enabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key_arn},
+    }
+    store = one(raw, "AWS::DynamoDB::Table", TableName=f"stratigos-{stage}-store")
+    assert {k: store[k] for k in common} == common
+    assert store["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    (gsi,) = store["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "gsi1"
+    assert gsi["KeySchema"] == [
+        {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in store["AttributeDefinitions"]} == {
+        "pk": "S",
+        "sk": "S",
+        "gsi1pk": "S",
+        "gsi1sk": "S",
+    }
+    checkpoints = one(raw, "AWS::DynamoDB::Table", TableName=f"stratigos-{stage}-checkpoints")
+    assert {k: checkpoints[k] for k in common} == common
+    assert checkpoints["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    retain = stage_config(stage).retain_data
+    for logical_id in resources(raw, "AWS::DynamoDB::Table"):
+        resource = raw["Resources"][logical_id]
+        assert resource["DeletionPolicy"] == ("Retain" if retain else "Delete")
+        assert resource["Properties"].get("DeletionProtectionEnabled", False) is retain
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_foundation_key_and_secret(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["foundation"]
+    key_id, key = next(iter(resources(raw, "AWS::KMS::Key").items()))
+    assert key["Properties"]["EnableKeyRotation"] is True
+    one(raw, "AWS::KMS::Alias", AliasName=f"alias/stratigos-{stage}")
+    secret = one(raw, "AWS::SecretsManager::Secret", Name=f"stratigos-{stage}/api-key-pepper")
+    assert secret["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    assert secret["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_foundation_buckets_encrypted_private_tls_only(
+    synthesized: Synthesized, stage: str
+) -> None:
+    raw = synthesized.templates[stage]["foundation"]
+    key_id = next(iter(resources(raw, "AWS::KMS::Key")))
+    buckets = resources(raw, "AWS::S3::Bucket")
+    assert len(buckets) == 3
+    for props in (b["Properties"] for b in buckets.values()):
+        (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert rule["ServerSideEncryptionByDefault"] == {
+            "SSEAlgorithm": "aws:kms",
+            "KMSMasterKeyID": {"Fn::GetAtt": [key_id, "Arn"]},
+        }
+        assert props["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+    tls_denied = set()
+    for policy in resources(raw, "AWS::S3::BucketPolicy").values():
+        for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if stmt["Effect"] == "Deny" and stmt.get("Condition") == {
+                "Bool": {"aws:SecureTransport": "false"}
+            }:
+                tls_denied.add(policy["Properties"]["Bucket"]["Ref"])
+    assert tls_denied == set(buckets)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_foundation_bucket_versioning_and_lifecycle(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["foundation"]
+    buckets = {k: v["Properties"] for k, v in resources(raw, "AWS::S3::Bucket").items()}
+    by_prefix = {k.split("Bucket")[0]: v for k, v in buckets.items()}
+    assert by_prefix["MarketData"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "VersioningConfiguration" not in by_prefix["Results"]
+    rules = {r["Id"]: r for r in by_prefix["Results"]["LifecycleConfiguration"]["Rules"]}
+    days = stage_config(stage).results_glacier_days
+    assert days == 30
+    assert rules["results-to-glacier-instant-retrieval"]["Prefix"] == "results/"
+    assert rules["results-to-glacier-instant-retrieval"]["Transitions"] == [
+        {"StorageClass": "GLACIER_IR", "TransitionInDays": days}
+    ]
+    assert rules["archive-to-glacier"]["Prefix"] == "archive/"
+    assert rules["archive-to-glacier"]["Transitions"] == [
+        {"StorageClass": "GLACIER", "TransitionInDays": days}
+    ]
+    offload = {r["Id"]: r for r in by_prefix["Offload"]["LifecycleConfiguration"]["Rules"]}
+    assert offload["expire-compute-scratch"]["Prefix"] == "stratigos/compute/"
+    assert offload["expire-compute-scratch"]["ExpirationInDays"] == 14
+
+
+# -- compute -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_compute_queue_dead_letter_queue_and_worker(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    queues = resources(raw, "AWS::SQS::Queue")
+    dlq_id = next(k for k, v in queues.items() if v["Properties"]["QueueName"].endswith("-dlq"))
+    queue = one(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-jobs")
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
+        "maxReceiveCount": 3,
+    }
+    for q in queues.values():
+        assert "Fn::ImportValue" in q["Properties"]["KmsMasterKeyId"]  # the foundation key
+    mapping = one(raw, "AWS::Lambda::EventSourceMapping")
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    worker = function_by_name(raw, f"stratigos-{stage}-worker")
+    assert worker["ImageConfig"]["Command"] == ["jobs.lambda_handlers.sqs_worker"]
+    assert worker["Timeout"] == 900
+    # the queue outlives a worker's run before redelivering the message
+    assert queue["VisibilityTimeout"] >= worker["Timeout"]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_compute_worker_environment_matches_the_backend(
+    synthesized: Synthesized, stage: str
+) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    env = function_by_name(raw, f"stratigos-{stage}-worker")["Environment"]["Variables"]
+    assert env["STRATIGOS_STORE_BACKEND"] == "aws"
+    assert env["STRATIGOS_STORE_TABLE_PREFIX"] == f"stratigos-{stage}-"
+    assert env["STRATIGOS_MODEL_PROVIDER"] == "bedrock"
+    assert env["STRATIGOS_DATA_DIR"] == "/tmp/stratigos"
+    backend = stage_config(stage).compute_backend
+    assert env["STRATIGOS_COMPUTE_BACKEND"] == backend
+    statements_ = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-worker"))
+    sagemaker = [s for s in statements_ if "sagemaker:CreateProcessingJob" in as_list(s["Action"])]
+    if backend == "local":
+        assert "STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN" not in env
+        assert sagemaker == []
+        return
+    role_id = next(iter(k for k in resources(raw, "AWS::IAM::Role") if "ProcessingRole" in k))
+    assert env["STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET" in env
+    assert env["STRATIGOS_COMPUTE_SAGEMAKER_IMAGE_URI"]  # the processing image asset
+    assert env["STRATIGOS_COMPUTE_SAGEMAKER_JOB_NAME_PREFIX"] == f"stratigos-{stage}-batch"
+    (stmt,) = sagemaker
+    assert render(stmt["Resource"]) == (
+        f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:processing-job/stratigos-{stage}-batch-*"
+    )
+    (pass_role,) = [s for s in statements_ if as_list(s["Action"]) == ["iam:PassRole"]]
+    assert pass_role["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    assert pass_role["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_processing_role_is_least_privilege(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    role_id, role = next(
+        (k, v) for k, v in resources(raw, "AWS::IAM::Role").items() if "ProcessingRole" in k
+    )
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert "ManagedPolicyArns" not in role["Properties"]
+    stmts = policies_of_role(raw, role_id)
+    services = {a.split(":")[0] for a in actions_of(stmts)}
+    assert services == {"s3", "kms", "ecr", "logs", "cloudwatch"}
+    for stmt in stmts:
+        if any(a.startswith("s3:Put") for a in as_list(stmt["Action"])):
+            # writes only under the shard prefix
+            resource = json.dumps(stmt["Resource"])
+            assert resource.endswith('"/stratigos/compute/*"]]}'), resource
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_processing_image_asset(synthesized: Synthesized, stage: str) -> None:
+    assets = json.loads((synthesized.outdir / f"stratigos-{stage}-compute.assets.json").read_text())
+    files = {a["source"]["dockerFile"] for a in assets["dockerImages"].values()}
+    assert files == {"infra/docker/processing.Dockerfile", "infra/docker/lambda.Dockerfile"}
+
+
+# -- API -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_routes_stream_and_require_auth(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["api"]
+    config = stage_config(stage)
+    fn_id = next(
+        k
+        for k, v in resources(raw, "AWS::Lambda::Function").items()
+        if v["Properties"].get("FunctionName") == f"stratigos-{stage}-api"
+    )
+    paths = route_paths(raw)
+    routes: dict[tuple[str, str], dict[str, Any]] = {}
+    for method in (m["Properties"] for m in resources(raw, "AWS::ApiGateway::Method").values()):
+        integration = method["Integration"]
+        assert integration["Type"] == "AWS_PROXY"
+        assert integration["ResponseTransferMode"] == "STREAM"
+        assert integration["TimeoutInMillis"] == 900_000
+        uri = json.dumps(integration["Uri"])
+        assert fn_id in uri and uri.endswith('"/response-streaming-invocations"]]}')
+        resource = method["ResourceId"]
+        path = "/" if "Fn::GetAtt" in resource else paths[resource["Ref"]]
+        routes[(method["HttpMethod"], path)] = method
+    assert set(routes) == {
+        ("ANY", "/"),
+        ("GET", "/"),
+        ("ANY", "/{proxy+}"),
+        ("ANY", "/v1/{proxy+}"),
+        ("GET", "/v1/health"),
+        ("ANY", "/static/{proxy+}"),
+        ("GET", "/static/{proxy+}"),
+    }
+    for (verb, path), method in routes.items():
+        if verb == "GET":  # the public paths
+            assert method["AuthorizationType"] == "NONE", path
+            assert method["ApiKeyRequired"] is False, path
+            continue
+        expected = "COGNITO_USER_POOLS" if config.cognito_authorizer else "NONE"
+        assert method["AuthorizationType"] == expected, path
+        assert method["ApiKeyRequired"] is config.require_usage_plan_key, path
+    # staging and prod: Cognito at the gateway; dev: metered app keys (the web UI's mode)
+    assert config.cognito_authorizer is (stage != "dev")
+    assert config.require_usage_plan_key is (stage == "dev")
+
+
+def route_paths(template: dict[str, Any]) -> dict[str, str]:
+    """Logical id -> full path of every AWS::ApiGateway::Resource."""
+    nodes = resources(template, "AWS::ApiGateway::Resource")
+
+    def path(logical_id: str) -> str:
+        props = nodes[logical_id]["Properties"]
+        parent = props["ParentId"]
+        prefix = "" if "Fn::GetAtt" in parent else path(parent["Ref"])
+        return f"{prefix}/{props['PathPart']}"
+
+    return {logical_id: path(logical_id) for logical_id in nodes}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_function_runs_the_web_adapter_and_queues_jobs(
+    synthesized: Synthesized, stage: str
+) -> None:
+    raw = synthesized.templates[stage]["api"]
+    fn = function_by_name(raw, f"stratigos-{stage}-api")
+    assert fn["PackageType"] == "Image"
+    assert "ImageConfig" not in fn  # the Dockerfile's CMD: uvicorn behind the adapter
+    env = fn["Environment"]["Variables"]
+    assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
+    assert env["AWS_LWA_PORT"] == "8080"
+    assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/v1/health"
+    assert env["STRATIGOS_API_JOB_WORKERS"] == "0"
+    assert "ImportValue" in json.dumps(env["STRATIGOS_JOBS_QUEUE_URL"])
+    pool_id = next(iter(resources(raw, "AWS::Cognito::UserPool")))
+    client_id = next(iter(resources(raw, "AWS::Cognito::UserPoolClient")))
+    assert pool_id in json.dumps(env["STRATIGOS_API_COGNITO_ISSUER"])
+    assert env["STRATIGOS_API_COGNITO_AUDIENCE"] == {"Ref": client_id}
+    stmts = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-api"))
+    assert "sqs:SendMessage" in actions_of(stmts)
+    assert not any(a.startswith("sagemaker:") for a in actions_of(stmts))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_stage_tracing_logs_throttling(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["api"]
+    config = stage_config(stage)
+    api_stage = one(raw, "AWS::ApiGateway::Stage")
+    assert api_stage["StageName"] == stage
+    assert api_stage["TracingEnabled"] is True
+    assert "DestinationArn" in api_stage["AccessLogSetting"]
+    json.loads(api_stage["AccessLogSetting"]["Format"])  # JSON access logs
+    (settings,) = api_stage["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == config.api_throttle_rate
+    assert settings["ThrottlingBurstLimit"] == config.api_throttle_burst
+    if config.cognito_authorizer:
+        authorizer = one(raw, "AWS::ApiGateway::Authorizer")
+        assert authorizer["Type"] == "COGNITO_USER_POOLS"
+        assert authorizer["IdentitySource"] == "method.request.header.Authorization"
+        pool_id = next(iter(resources(raw, "AWS::Cognito::UserPool")))
+        assert authorizer["ProviderARNs"] == [{"Fn::GetAtt": [pool_id, "Arn"]}]
+    else:
+        assert resources(raw, "AWS::ApiGateway::Authorizer") == {}
+    pool = one(raw, "AWS::Cognito::UserPool")
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_gateway_errors_use_the_app_error_shape(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["api"]
+    responses = resources(raw, "AWS::ApiGateway::GatewayResponse")
+    types = {r["Properties"]["ResponseType"] for r in responses.values()}
+    assert types == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses.values():
+        body = response["Properties"]["ResponseTemplates"]["application/json"]
+        # API Gateway substitutes $context variables; messageString arrives quoted
+        rendered = body.replace("$context.error.messageString", '"Unauthorized"')
+        rendered = rendered.replace("$context.error.responseType", "UNAUTHORIZED")
+        rendered = rendered.replace("$context.requestId", "r-1")
+        assert json.loads(rendered) == {
+            "error": {
+                "code": "UNAUTHORIZED",
+                "message": "Unauthorized",
+                "details": {"request_id": "r-1"},
+            }
+        }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_usage_plan_and_waf(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["api"]
+    config = stage_config(stage)
+    plan = one(raw, "AWS::ApiGateway::UsagePlan")
+    assert plan["Throttle"] == {
+        "BurstLimit": config.api_throttle_burst,
+        "RateLimit": config.api_throttle_rate,
+    }
+    assert plan["Quota"] == {"Limit": config.usage_plan_quota_per_day, "Period": "DAY"}
+    stage_id = next(iter(resources(raw, "AWS::ApiGateway::Stage")))
+    assert plan["ApiStages"][0]["Stage"] == {"Ref": stage_id}
+    acl_id, acl = next(iter(resources(raw, "AWS::WAFv2::WebACL").items()))
+    assert acl["Properties"]["Scope"] == "REGIONAL"
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+    rate = rules["RateLimitPerIp"]
+    assert rate["Action"] == {"Block": {}}
+    assert rate["Statement"]["RateBasedStatement"]["Limit"] == config.waf_rate_limit_per_5min
+    assert rate["Statement"]["RateBasedStatement"]["AggregateKeyType"] == "IP"
+    assert "AWSManagedRulesCommonRuleSet" in rules
+    association = one(raw, "AWS::WAFv2::WebACLAssociation")
+    assert association["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
+    assert stage_id in json.dumps(association["ResourceArn"])
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_websocket_api(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["api"]
+    api = one(raw, "AWS::ApiGatewayV2::Api", Name=f"stratigos-{stage}-ws")
+    assert api["ProtocolType"] == "WEBSOCKET"
+    routes = {
+        r["Properties"]["RouteKey"] for r in resources(raw, "AWS::ApiGatewayV2::Route").values()
+    }
+    assert routes == {"$connect", "$disconnect", "$default"}
+    fn = function_by_name(raw, f"stratigos-{stage}-ws")
+    assert fn["ImageConfig"]["Command"] == ["api.ws_gateway.handler"]
+    stmts = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-ws"))
+    assert "execute-api:ManageConnections" in actions_of(stmts)
+    assert not any(a.startswith("bedrock:") for a in actions_of(stmts))
+
+
+# -- Bedrock -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_bedrock_invoke_limited_to_the_configured_models(
+    synthesized: Synthesized, stage: str
+) -> None:
+    config = stage_config(stage)
+    expected = model_resource_arns(
+        config.model_ids,
+        region=REGION,
+        account=ACCOUNT,
+        inference_profile_regions=INFERENCE_PROFILE_REGIONS,
+    )
+    granted = 0
+    for kind in KINDS:
+        for stmt in statements(synthesized.templates[stage][kind]):
+            actions = as_list(stmt["Action"])
+            if not any(a.startswith("bedrock:") for a in actions):
+                continue
+            granted += 1
+            assert sorted(actions) == sorted(BEDROCK_INVOKE_ACTIONS)
+            assert sorted(render(as_list(stmt["Resource"]))) == expected
+    assert granted == 2  # the API and the worker
+
+
+# -- operations ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_operations_cleanup_schedule(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["operations"]
+    fn_id = next(
+        k
+        for k, v in resources(raw, "AWS::Lambda::Function").items()
+        if v["Properties"].get("FunctionName") == f"stratigos-{stage}-cleanup"
+    )
+    assert raw["Resources"][fn_id]["Properties"]["ImageConfig"]["Command"] == [
+        "jobs.lambda_handlers.cleanup"
+    ]
+    env = raw["Resources"][fn_id]["Properties"]["Environment"]["Variables"]
+    assert "ImportValue" in json.dumps(env["STRATIGOS_JOBS_QUEUE_URL"])  # re-announces jobs
+    role = raw["Resources"][fn_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert "sqs:SendMessage" in actions_of(policies_of_role(raw, role))
+    rule = one(raw, "AWS::Events::Rule", Name=f"stratigos-{stage}-daily-cleanup")
+    assert rule["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["operations"]
+    topic_id, topic = next(iter(resources(raw, "AWS::SNS::Topic").items()))
+    assert "Fn::ImportValue" in topic["Properties"]["KmsMasterKeyId"]
+    alarms = {
+        a["Properties"]["AlarmName"]: a["Properties"]
+        for a in resources(raw, "AWS::CloudWatch::Alarm").values()
+    }
+    p = f"stratigos-{stage}-"
+    assert set(alarms) == {
+        *(f"{p}{fn}-error-rate" for fn in ("api", "ws", "worker", "cleanup")),
+        f"{p}jobs-dlq-depth",
+        f"{p}api-5xx",
+        f"{p}sagemaker-job-failures",
+    }
+    for alarm in alarms.values():
+        assert alarm["AlarmActions"] == [{"Ref": topic_id}]
+    for fn in ("api", "ws", "worker", "cleanup"):
+        alarm = alarms[f"{p}{fn}-error-rate"]
+        assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+        (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
+        assert "100 * errors / invocations" in expression["Expression"]
+        names = {
+            m["MetricStat"]["Metric"]["MetricName"] for m in alarm["Metrics"] if "MetricStat" in m
+        }
+        assert names == {"Errors", "Invocations"}
+    dlq = alarms[f"{p}jobs-dlq-depth"]
+    assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert dlq["Threshold"] == 1 and dlq["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert alarms[f"{p}api-5xx"]["MetricName"] == "5XXError"
+    failures = alarms[f"{p}sagemaker-job-failures"]
+    assert failures["Namespace"] == "AWS/Events" and failures["MetricName"] == "TriggeredRules"
+    rule = one(raw, "AWS::Events::Rule", Name=f"stratigos-{stage}-sagemaker-failures")
+    assert rule["EventPattern"]["detail"] == {
+        "ProcessingJobStatus": ["Failed"],
+        "ProcessingJobName": [{"prefix": f"stratigos-{stage}-batch"}],
+    }
+
+
+def test_image_build_context_is_trimmed(synthesized: Synthesized) -> None:
+    """The staged Docker build contexts hold the project, not the venv, git or tests."""
+    assets = json.loads((synthesized.outdir / "stratigos-prod-api.assets.json").read_text())
+    files = {a["source"]["dockerFile"]: a for a in assets["dockerImages"].values()}
+    assert set(files) == {"infra/docker/api.Dockerfile", "infra/docker/lambda.Dockerfile"}
+    image = files["infra/docker/api.Dockerfile"]
+    context = synthesized.outdir / image["source"]["directory"]
+    for needed in ("pyproject.toml", "README.md", "jobs/entrypoint.py", "api/app.py"):
+        assert (context / needed).is_file(), needed
+    assert (context / "infra/docker/api.Dockerfile").is_file()
+    for excluded in (".venv", ".git", "tests", "infra/cdk.out"):
+        assert not (context / excluded).exists(), excluded
