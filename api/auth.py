@@ -67,7 +67,10 @@ class Authenticator:
             )
 
     def authenticate(self, api_key: str | None, authorization: str | None) -> Principal:
-        """The caller, or `ApiError` 401/403."""
+        """The caller, or `ApiError` 401/403. A bearer token wins when Cognito is configured
+        (behind API Gateway, `x-api-key` may then carry a usage-plan key instead)."""
+        if authorization and self._jwks is not None and authorization.lower().startswith("bearer "):
+            return self._jwt(authorization.split(" ", 1)[1].strip())
         if api_key:
             return self._api_key(api_key)
         if authorization:
