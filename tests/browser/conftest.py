@@ -117,9 +117,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Debian Chromium (fresh profile) for the whole run."""
+    """One headless Debian Chromium (fresh profile) for the browser tests; closed after them, so
+    later tests do not run inside the sync API's event loop."""
     _skip_without_chromium()
     from playwright.sync_api import sync_playwright
 
