@@ -89,9 +89,14 @@ class AppContext:
         return await run_in_threadpool(fn, *args, **kwargs)
 
     def notify_submitted(self, job: Job) -> None:
-        """Announce a new job on the SQS queue when one is configured (AWS); a failed
-        announcement is logged, and the scheduled cleanup announces stale pending jobs again."""
-        if not self.settings.jobs_queue_url or job.status != "pending":
+        """Wake the in-process workers, and announce a new job on the SQS queue when one is
+        configured (AWS); a failed announcement is logged, and the scheduled cleanup announces
+        stale pending jobs again."""
+        if job.status != "pending":
+            return
+        if self._runner is not None:
+            self._runner.wake()  # in-process workers start it now
+        if not self.settings.jobs_queue_url:
             return
         try:
             if self._queue is None:

@@ -87,6 +87,7 @@ class JobRunner:
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._workers: list[Worker] = []
 
     # ----------------------------------------------------------------- the interface
 
@@ -185,18 +186,27 @@ class JobRunner:
         self._stop.clear()
         for i in range(threads):
             worker = self.worker if i == 0 else self._another_worker(i)
+            self._workers.append(worker)
             thread = threading.Thread(
                 target=worker.run_forever, args=(self._stop,), name=f"job-worker-{i}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
 
+    def wake(self) -> None:
+        """Have idle background workers look for pending jobs now (after a submission)."""
+        for worker in self._workers:
+            worker.wake()
+
     def stop(self, timeout: float | None = None) -> None:
         """Stop the background workers after their current job (waits up to `timeout` each)."""
         self._stop.set()
+        self.wake()
         for thread in self._threads:
             thread.join(timeout)
         self._threads = [t for t in self._threads if t.is_alive()]
+        if not self._threads:
+            self._workers = []
 
     def _another_worker(self, i: int) -> Worker:
         w = self.worker

@@ -224,6 +224,7 @@ class Worker:
         self.backoff = tuple(float(b) for b in backoff)
         self.cancel_poll_seconds = float(cancel_poll_seconds)
         self.poll_seconds = float(poll_seconds)
+        self._wake = threading.Event()
         self.settings = settings
 
     # ----------------------------------------------------------------- claiming
@@ -258,6 +259,10 @@ class Worker:
             return None
         return self.run_claimed(job)
 
+    def wake(self) -> None:
+        """Look for work now instead of at the end of the idle wait (e.g. a job was submitted)."""
+        self._wake.set()
+
     def run_forever(self, stop_event: threading.Event, *, max_jobs: int | None = None) -> int:
         """Run jobs until `stop_event` is set (checked between jobs) or `max_jobs` ran.
 
@@ -273,7 +278,8 @@ class Worker:
                 stop_event.wait(self.poll_seconds)
                 continue
             if outcome is None:
-                stop_event.wait(self.poll_seconds)
+                self._wake.wait(self.poll_seconds)  # `wake()` (a new job, a stop) cuts it short
+                self._wake.clear()
             else:
                 ran += 1
                 log.info(

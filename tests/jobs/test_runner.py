@@ -386,6 +386,21 @@ def test_in_process_workers_run_submitted_jobs(store: SQLiteStore) -> None:
     assert [runner.results(ALICE, j.id)["sum"] for j in jobs] == [0, 2, 4, 6]
 
 
+def test_wake_starts_a_submitted_job_before_the_idle_wait_ends(store: SQLiteStore) -> None:
+    runner = JobRunner(store, handlers=HandlerRegistry({"sum": summing}), poll_seconds=600)
+    runner.start(threads=1)
+    try:
+        time.sleep(0.2)  # the worker found nothing and is in its 600 s idle wait
+        job = runner.submit(ALICE, "sum", {"numbers": [1, 2]})
+        runner.wake()
+        final = runner.wait(ALICE, job.id, timeout=60)
+    finally:
+        runner.stop(timeout=10)  # stop wakes the idle worker too
+    assert final.status == "succeeded"
+    assert runner.results(ALICE, job.id)["sum"] == 3
+    assert not runner._threads
+
+
 def test_handler_registry() -> None:
     reg = HandlerRegistry()
     reg.register("a", summing)
