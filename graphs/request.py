@@ -6,6 +6,7 @@ targets and risk-free rates are annual; VaR and CVaR are daily losses (positive 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from datetime import date
@@ -143,10 +144,20 @@ class OptimizationRequest(BaseModel):
         return self
 
     def space(self) -> SearchSpace:
-        """The search space as `quant.search_space.SearchSpace`."""
-        return SearchSpace(dict(self.search_space))
+        """The search space as `quant.search_space.SearchSpace` (validated once per distinct
+        space: the API validates every submitted request)."""
+        try:
+            key = json.dumps(self.search_space, sort_keys=True)
+        except (TypeError, ValueError):
+            return SearchSpace(dict(self.search_space))
+        return _search_space(key)
 
     def request_hash(self) -> str:
         """sha256 of the canonical JSON of this request."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _search_space(canonical: str) -> SearchSpace:
+    return SearchSpace(json.loads(canonical))
