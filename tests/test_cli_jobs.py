@@ -18,20 +18,9 @@ import pytest
 
 from api.cli import main
 from graphs.run import run_directory
+from tests.test_cli import SMALL_REQUEST
 
-REQUEST = {
-    "universe": ["AAPL", "KO", "XOM"],
-    "start": "2010-01-01",
-    "n_paths": 20,
-    "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.2},
-        "weight_function": {"choices": ["inverse_vol"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": 21,
-    },
-    "budget": {"max_trials": 12, "batch_size": 6},
-}
+REQUEST = SMALL_REQUEST
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:

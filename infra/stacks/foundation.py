@@ -125,14 +125,6 @@ class FoundationStack(Stack):
                 abort_incomplete_multipart_upload_after=Duration.days(7),
             ),
         ]
-        if config.checkpoint_ttl_days is not None:
-            results_rules.append(
-                s3.LifecycleRule(
-                    id="expire-offloaded-checkpoints",
-                    prefix="checkpoints/",
-                    expiration=Duration.days(config.checkpoint_ttl_days + 1),
-                )
-            )
         self.results_bucket = self._bucket("ResultsBucket", lifecycle_rules=results_rules)
         offload_rules = [
             s3.LifecycleRule(

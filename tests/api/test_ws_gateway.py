@@ -19,24 +19,20 @@ from urllib.parse import quote
 import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.server import ThreadedMotoServer
 
 import api.ws_gateway as ws
 from jobs.handlers import JobEvent
 from settings import get_settings
 from store.base import Store
-from tests.store.conftest import FAKE_AWS_ENV, free_port
+from tests.aws import FAKE_AWS_ENV, moto_server
 
 DOMAIN = "w1x2y3z4.execute-api.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

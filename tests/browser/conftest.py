@@ -15,9 +15,6 @@ The tests skip with the reason when `/usr/bin/chromium` is missing (`make` insta
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +24,8 @@ import httpx
 import pytest
 
 from settings import Settings, get_settings
+from tests.api.conftest import make_settings
+from tests.live_server import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -67,8 +66,6 @@ def _skip_without_chromium() -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """The app on a fresh data dir, served on a free loopback port until the module ends."""
     _skip_without_chromium()
-    import uvicorn
-
     from api.app import create_app
 
     data_dir = tmp_path_factory.mktemp("browser") / "data"
@@ -76,44 +73,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         mp.setenv("STRATIGOS_DATA_DIR", str(data_dir))
         mp.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
         get_settings.cache_clear()
-        settings = Settings(
-            data_dir=data_dir,
-            model_provider="offline",
-            store_backend="sqlite",
-            compute_backend="local",
-            api_job_workers=1,
-            api_rate_limit_per_minute=100_000,
-            api_rate_limit_burst=100_000,
-        )
+        settings = make_settings(data_dir)
         app = create_app(settings)
         key, _ = app.state.context.store.create_api_key("local", "browser-tests")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", lifespan="on")
-        uv = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=uv.run, kwargs={"sockets": [sock]}, name="uvicorn-browser", daemon=True
-        )
-        thread.start()
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the test server did not start on {url}")
-            time.sleep(0.1)
-        try:
+        with running_server(app, timeout=60) as url:
             yield Server(url=url, key=key, settings=settings)
-        finally:
-            uv.should_exit = True
-            thread.join(timeout=30)
-            sock.close()
     get_settings.cache_clear()
 
 

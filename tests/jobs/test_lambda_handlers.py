@@ -20,7 +20,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 import jobs.lambda_handlers as lh
 from jobs.queue import JobQueue, parse_announcement
@@ -29,19 +28,16 @@ from settings.logs import JsonFormatter, configure_logging
 from store.base import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.factory import StoreConfig, open_store
 from store.sqlite import SQLiteStore
+from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.jobs import lambda_sample_handlers
-from tests.store.conftest import FAKE_AWS_ENV, free_port
 
 HANDLERS_MODULE = "tests.jobs.lambda_sample_handlers"
 
 
 @pytest.fixture(scope="module")
 def moto_url() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from jobs.backends.sagemaker import SageMakerBackend, SageMakerJob
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from jobs.entrypoint import RESOURCE_CONFIG, process
 from quant.strategy import StrategyConfig
+from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.jobs import sample_shards
 
 BUCKET = "stratigos-test-compute"
@@ -35,27 +36,13 @@ IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/stratigos-processing:test"
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
+    with pytest.MonkeyPatch.context() as patch, moto_server() as endpoint:
+        for name, value in FAKE_AWS_ENV.items():
             patch.setenv(name, value)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
         boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1").create_bucket(
             Bucket=BUCKET
         )
-        try:
-            yield endpoint
-        finally:
-            server.stop()
+        yield endpoint
 
 
 def _clients(endpoint: str) -> tuple[Any, Any]:

@@ -6,7 +6,8 @@ import pytest
 
 from store.aws import AWSStore, create_tables
 from store.base import ConflictError, NotFoundError, StoreUnavailableError
-from tests.store.conftest import INLINE_LIMIT, FakeClock, free_port, s3_keys
+from tests.live_server import free_port
+from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
 from tests.store.test_contract import ALICE, running_job
 
 

@@ -1,0 +1,31 @@
+"""AWS in tests: fake credentials and a moto server on a free loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from moto.server import ThreadedMotoServer
+
+from tests.live_server import free_port
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+"""Credentials moto accepts; set them only for the tests that talk to moto (others must not
+see AWS credentials: they would switch the model provider to Bedrock)."""
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL."""
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
