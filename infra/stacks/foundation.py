@@ -63,40 +63,33 @@ class FoundationStack(Stack):
         )
 
         pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
-        self.store_table = dynamodb.Table(
-            self,
-            "StoreTable",
-            table_name=config.store_table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=pitr,
-            time_to_live_attribute="ttl",
-            deletion_protection=retain,
-            removal_policy=removal,
-        )
+
+        def table(construct_id: str, name: str, partition: str, sort: str) -> dynamodb.Table:
+            return dynamodb.Table(
+                self,
+                construct_id,
+                table_name=name,
+                partition_key=dynamodb.Attribute(
+                    name=partition, type=dynamodb.AttributeType.STRING
+                ),
+                sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
+                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+                encryption_key=self.key,
+                point_in_time_recovery_specification=pitr,
+                time_to_live_attribute="ttl",
+                deletion_protection=retain,
+                removal_policy=removal,
+            )
+
+        self.store_table = table("StoreTable", config.store_table_name, "pk", "sk")
         self.store_table.add_global_secondary_index(
             index_name="gsi1",
             partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
-        self.checkpoint_table = dynamodb.Table(
-            self,
-            "CheckpointTable",
-            table_name=config.checkpoint_table_name,
-            partition_key=dynamodb.Attribute(name="PK", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="SK", type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-            encryption_key=self.key,
-            point_in_time_recovery_specification=pitr,
-            time_to_live_attribute="ttl",
-            deletion_protection=retain,
-            removal_policy=removal,
-        )
+        self.checkpoint_table = table("CheckpointTable", config.checkpoint_table_name, "PK", "SK")
 
         self.market_data_bucket = self._bucket("MarketDataBucket", versioned=True)
         results_rules = [
