@@ -97,8 +97,9 @@ export function apiUrl(path) {
 async function send(path, { method = "GET", body, headers: extra = {}, signal } = {}) {
   const response = await fetch(apiUrl(path), {
     method,
-    headers: headers(extra, body !== undefined),
-    body: body === undefined ? undefined : JSON.stringify(body),
+    // a FormData body (a file upload) sets its own multipart content type
+    headers: headers(extra, body !== undefined && !(body instanceof FormData)),
+    body: body === undefined || body instanceof FormData ? body : JSON.stringify(body),
     signal,
   });
   if (!response.ok) {

@@ -47,6 +47,8 @@ export function renderPortfolios(main) {
     placeholder: "JNJ 0.3\nKO 0.3\nPG 0.2\nXOM 0.2",
   });
   const notes = h("textarea", { id: "portfolio-notes", name: "notes", rows: 2, maxlength: 10000 });
+  const dataset = h("select", { id: "portfolio-dataset", name: "dataset_id" });
+  let datasets = [];
   const allowShort = h("input", { id: "portfolio-short", name: "allow_short", type: "checkbox" });
   const formTitle = h("h2", { id: "portfolio-form-title" }, "New portfolio");
   const save = h("button", { type: "submit", id: "portfolio-save" }, "Create portfolio");
@@ -57,12 +59,14 @@ export function renderPortfolios(main) {
     formTitle,
     h("label", { for: "portfolio-name" }, "Name"),
     name,
+    h("label", { for: "portfolio-dataset" }, "Market data"),
+    dataset,
     h("label", { for: "portfolio-weights" }, "Weights"),
     weights,
     h(
       "small",
       { id: "portfolio-weights-hint", className: "hint" },
-      "One asset per line: ticker and weight (0.25 or 25%); weights must sum to 1. Assets of the embedded S&P 500 data.",
+      "One asset per line: ticker and weight (0.25 or 25%); weights must sum to 1. Assets of the chosen market data.",
     ),
     h("label", { for: "portfolio-notes" }, "Notes"),
     notes,
@@ -71,6 +75,30 @@ export function renderPortfolios(main) {
   );
 
   const optimiseBox = h("section", { id: "portfolio-optimise", className: "card", hidden: true, "aria-labelledby": "optimise-title" });
+
+  const uploadFile = h("input", { id: "dataset-file", name: "file", type: "file", accept: ".csv,.parquet,text/csv", required: true });
+  const uploadKind = h(
+    "select",
+    { id: "dataset-kind", name: "kind" },
+    h("option", { value: "prices" }, "Prices"),
+    h("option", { value: "returns" }, "Daily returns"),
+  );
+  const uploadName = h("input", { id: "dataset-name", name: "name", type: "text", maxlength: 200, placeholder: "the file name" });
+  const uploadButton = h("button", { type: "submit", id: "dataset-upload" }, "Upload");
+  const uploadStatus = h("p", { id: "dataset-status", className: "hint", "aria-live": "polite" });
+  const uploadForm = h(
+    "form",
+    { id: "dataset-form", className: "card", "aria-labelledby": "dataset-title" },
+    h("h2", { id: "dataset-title" }, "Upload market data"),
+    h("p", { className: "hint" }, "CSV or Parquet: dates in the first column, one column per asset."),
+    h("div", { className: "form-row" },
+      h("div", { className: "field" }, h("label", { for: "dataset-file" }, "File"), uploadFile),
+      h("div", { className: "field" }, h("label", { for: "dataset-kind" }, "Contents"), uploadKind),
+      h("div", { className: "field" }, h("label", { for: "dataset-name" }, "Name"), uploadName),
+      h("div", { className: "actions" }, uploadButton),
+    ),
+    uploadStatus,
+  );
 
   main.append(
     h("h1", {}, "Portfolios"),
@@ -99,8 +127,56 @@ export function renderPortfolios(main) {
       ),
       form,
     ),
+    uploadForm,
     optimiseBox,
   );
+
+  function datasetLabel(d) {
+    return `${d.name} (${d.n_columns} assets, ${d.start} to ${d.end})`;
+  }
+
+  async function loadDatasets(select = null) {
+    try {
+      datasets = (await api("/v1/market-data/datasets")).items;
+    } catch (err) {
+      showAlert(errorText(err));
+      return;
+    }
+    const current = select ?? dataset.value;
+    clear(dataset).append(
+      h("option", { value: "" }, "Embedded S&P 500 (20 stocks)"),
+      ...datasets.map((d) => h("option", { value: d.id }, datasetLabel(d))),
+    );
+    dataset.value = datasets.some((d) => d.id === current) ? current : "";
+  }
+
+  uploadForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showAlert(null);
+    const file = uploadFile.files && uploadFile.files[0];
+    if (!file) {
+      showAlert("Choose a CSV or Parquet file to upload.");
+      uploadFile.focus();
+      return;
+    }
+    const form = new FormData();
+    form.append("file", file);
+    form.append("kind", uploadKind.value);
+    if (uploadName.value.trim()) form.append("name", uploadName.value.trim());
+    uploadButton.disabled = true;
+    uploadStatus.textContent = "Uploading…";
+    try {
+      const created = await api("/v1/market-data/datasets", { method: "POST", body: form });
+      uploadStatus.textContent = `Uploaded ${datasetLabel(created)}.`;
+      uploadForm.reset();
+      await loadDatasets(created.id);
+    } catch (err) {
+      uploadStatus.textContent = "";
+      showAlert(errorText(err));
+    } finally {
+      uploadButton.disabled = false;
+    }
+  });
 
   function startEdit(portfolio) {
     editing = portfolio;
@@ -111,6 +187,7 @@ export function renderPortfolios(main) {
     weights.value = weightsText(portfolio.weights);
     notes.value = portfolio.notes || "";
     allowShort.checked = portfolio.allow_short;
+    dataset.value = portfolio.dataset_id || "";
     name.focus();
   }
 
@@ -189,6 +266,7 @@ export function renderPortfolios(main) {
       weights: items,
       notes: notes.value.trim() || null,
       allow_short: allowShort.checked,
+      dataset_id: dataset.value || null,
     };
     save.disabled = true;
     try {
@@ -225,7 +303,8 @@ export function renderPortfolios(main) {
       h("option", { value: "ledoit_wolf" }, "Ledoit-Wolf shrinkage"),
       h("option", { value: "ewma" }, "EWMA"),
     );
-    const start = h("input", { id: "optimise-start", type: "date", value: "2015-01-01" });
+    // the embedded data goes back to 1990: default to recent years; uploaded data: all of it
+    const start = h("input", { id: "optimise-start", type: "date", value: portfolio.dataset_id ? "" : "2015-01-01" });
     const end = h("input", { id: "optimise-end", type: "date" });
     const saveAs = h("input", { id: "optimise-save-as", type: "text", maxlength: 200, placeholder: "not saved" });
     const run = h("button", { type: "submit", id: "optimise-run" }, "Optimise");
@@ -298,6 +377,7 @@ export function renderPortfolios(main) {
     }
   }
 
+  loadDatasets();
   load();
   return null;
 }

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from tests.browser.support import Server, sign_in, trace_lengths
 
 
@@ -61,6 +64,57 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     row.wait_for(state="detached")
     with server.client() as client:
         assert client.get("/v1/portfolios").json()["items"] == []
+    assert page.problems == []
+
+
+def test_upload_data_and_optimise_a_portfolio_on_it(
+    page: Any, server: Server, tmp_path: Path
+) -> None:
+    # two years of seeded prices of three made-up assets
+    rng = np.random.default_rng(7)
+    dates = pd.bdate_range("2020-01-01", periods=504)
+    daily = rng.normal(0.0004, [0.01, 0.015, 0.02], size=(len(dates), 3))
+    prices = pd.DataFrame(
+        100 * np.cumprod(1 + daily, axis=0), index=dates, columns=["AAA", "BBB", "CCC"]
+    )
+    path = tmp_path / "three.csv"
+    prices.to_csv(path, index_label="date")
+
+    sign_in(page, server, "#/portfolios")
+    page.set_input_files("#dataset-file", str(path))
+    page.fill("#dataset-name", "Three assets")
+    page.click("#dataset-upload")
+    page.wait_for_selector("#dataset-status:has-text('Uploaded Three assets')")
+    with server.client() as client:
+        (uploaded,) = [
+            d
+            for d in client.get("/v1/market-data/datasets").json()["items"]
+            if d["name"] == "Three assets"
+        ]
+    assert uploaded["columns"] == ["AAA", "BBB", "CCC"] and uploaded["n_rows"] == 504
+    assert page.input_value("#portfolio-dataset") == uploaded["id"]  # the new data is selected
+
+    page.fill("#portfolio-name", "Made-up three")
+    page.fill("#portfolio-weights", "AAA 0.5\nBBB 0.3\nCCC 0.2")
+    page.click("#portfolio-save")
+    row = page.locator("#portfolios-table tbody tr", has_text="Made-up three")
+    row.wait_for()
+    with server.client() as client:
+        saved = next(
+            p for p in client.get("/v1/portfolios").json()["items"] if p["name"] == "Made-up three"
+        )
+    assert saved["dataset_id"] == uploaded["id"]
+
+    row.get_by_role("button", name="Optimise Made-up three").click()
+    page.select_option("#optimise-method", "hrp")
+    with page.expect_response(lambda r: "/v1/optimization/hrp" in r.url) as answer:
+        page.click("#optimise-run")
+    result = answer.value.json()
+    assert answer.value.status == 200, result
+    assert sorted(result["weights"]) == ["AAA", "BBB", "CCC"]
+    assert trace_lengths(page, "chart-weights") == {"current": 3, "optimised": 3}
+    # HRP on the uploaded prices gives more weight to the calmer asset
+    assert result["weights"]["AAA"] > result["weights"]["CCC"]
     assert page.problems == []
 
 
