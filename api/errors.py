@@ -22,6 +22,7 @@ the `problem`. Codes and statuses:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -187,6 +188,29 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette calls this outside the `except` block: pass the exception for its traceback
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_json(500, "INTERNAL", "internal error; the server log has the details")
+
+
+def error_document(exc: BaseException, where: str) -> dict[str, Any]:
+    """`{"error": {...}}` for an exception raised outside a request handler (e.g. in a chat
+    turn streaming from a worker thread), mapped as the handlers map it; anything unexpected
+    is logged with its traceback (`where` says where) and reported as INTERNAL."""
+    handlers: list[tuple[type[BaseException], Any]] = [
+        (ApiError, _api_error),
+        (ValidationError, _pydantic_error),
+        (QuantError, _quant_error),
+        (StoreError, _store_error),
+    ]
+    for kind, handler in handlers:
+        if isinstance(exc, kind):
+            return dict(json.loads(handler(None, exc).body))
+    log.error("unhandled error in %s", where, exc_info=exc)
+    return {
+        "error": {
+            "code": "INTERNAL",
+            "message": "internal error; the server log has the details",
+            "details": [],
+        }
+    }
 
 
 def install_error_handlers(app: FastAPI) -> None:

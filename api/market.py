@@ -14,6 +14,7 @@ does not have.
 
 from __future__ import annotations
 
+import csv
 import functools
 import hashlib
 import io
@@ -34,6 +35,10 @@ from quant.validation import as_returns_frame, check_asset_names
 from store.base import Dataset, NotFoundError, Store
 
 EMBEDDED = "sp500"
+MAX_ASSETS = 250
+"""Most assets one optimization or simulation may use (covariance work grows with its square)."""
+MAX_UPLOAD_ASSETS = 2000
+"""Most asset columns an uploaded dataset may have."""
 """Name of the embedded dataset in responses (`source`)."""
 
 PARQUET_MAGIC = b"PAR1"
@@ -124,6 +129,13 @@ def table_to_returns(table: Table, field_name: str = "body.returns") -> pd.DataF
 
 
 def _check_dates(index: pd.DatetimeIndex, field_name: str) -> None:
+    if len(index) and (index != index.normalize()).any():
+        stamp = index[index != index.normalize()][0]
+        raise validation_error(
+            field_name, f"dates must be calendar dates without a time of day, got {stamp}"
+        )
+    if len(index) and index.min().year < 1900:
+        raise validation_error(field_name, f"dates must be calendar dates, got {index.min()}")
     if index.has_duplicates:
         dup = index[index.duplicated()][0].date()
         raise validation_error(field_name, f"duplicate date {dup}")
@@ -173,6 +185,20 @@ def _read_upload(data: bytes, filename: str | None) -> tuple[pd.DataFrame, str]:
         raise validation_error(
             "file", "not UTF-8 text: upload a CSV (UTF-8) or a Parquet file"
         ) from None
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise validation_error("file", f"not a readable CSV: {exc}") from None
+    names = [name.strip() for name in header[1:]]
+    if any(not name for name in names):
+        raise validation_error("file", "an asset column has no name in the header row")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise validation_error("file", f"asset columns named twice: {repeated}")
+    if len(names) > MAX_UPLOAD_ASSETS:
+        raise validation_error(
+            "file", f"{len(names)} asset columns; at most {MAX_UPLOAD_ASSETS} are accepted"
+        )
     try:
         frame = pd.read_csv(io.StringIO(text), index_col=0)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -225,6 +251,10 @@ def parse_upload(
     if not data:
         raise validation_error("file", "the file is empty")
     raw, _ = _read_upload(data, filename)
+    if raw.shape[1] > MAX_UPLOAD_ASSETS:
+        raise validation_error(
+            "file", f"{raw.shape[1]} asset columns; at most {MAX_UPLOAD_ASSETS} are accepted"
+        )
     try:
         if kind == "prices":
             frame = validate_prices(raw, fill_gaps=fill_gaps)
@@ -234,6 +264,7 @@ def parse_upload(
         raise validation_error("file", str(exc)) from None
     frame = frame.astype(float)
     frame.index = pd.DatetimeIndex(frame.index, name="date")
+    _check_dates(frame.index, "file")
     frame.columns = [str(c) for c in frame.columns]
     buffer = io.BytesIO()
     frame.to_parquet(buffer, engine="pyarrow")
@@ -497,6 +528,11 @@ def resolve_returns(
     if frame.shape[1] < min_assets:
         raise validation_error(
             "body.assets", f"at least {min_assets} assets are needed, got {frame.shape[1]}"
+        )
+    if frame.shape[1] > MAX_ASSETS:
+        raise validation_error(
+            "body.assets",
+            f"{frame.shape[1]} assets selected; at most {MAX_ASSETS} per request (narrow assets)",
         )
     if frame.isna().any().any():
         column = str(frame.columns[frame.isna().any()][0])

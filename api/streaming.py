@@ -110,12 +110,9 @@ async def wait_for_events(
     returns them and the job's status."""
     deadline = time.monotonic() + wait
     while True:
-        events = await run_in_threadpool(store.events, owner, job_id, after_seq=after, limit=limit)
+        # the status first: when it is terminal, every event was stored before it
         job = await run_in_threadpool(store.get_job, owner, job_id)
+        events = await run_in_threadpool(store.events, owner, job_id, after_seq=after, limit=limit)
         if events or job.status in TERMINAL_STATUSES or time.monotonic() >= deadline:
-            if not events and job.status in TERMINAL_STATUSES:
-                events = await run_in_threadpool(
-                    store.events, owner, job_id, after_seq=after, limit=limit
-                )
             return events, job.status
         await asyncio.sleep(POLL_SECONDS)

@@ -109,7 +109,7 @@ def _answer(store: Store, owner: str, body: str) -> dict[str, Any]:
             raise ValueError('send {"action": "status", "job_id": ..., "after": SEQ}')
         job_id = str(message["job_id"])
         after = int(message.get("after", 0))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         return {"type": "error", "error": {"code": "VALIDATION_ERROR", "message": str(exc)}}
     try:
         job = store.get_job(owner, job_id)

@@ -8,6 +8,7 @@ conversation lives in the SQLite checkpointer, so a thread can be continued in a
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,12 @@ class ChatSession:
         with checkpointer(self.settings) as saver:
             snapshot = build_assistant_graph(saver).get_state(self.config)
         return list(snapshot.values.get("messages", []))
+
+    def delete(self) -> None:
+        """Forget the conversation: its checkpoints and its trace file."""
+        with checkpointer(self.settings) as saver:
+            saver.delete_thread(self.config["configurable"]["thread_id"])
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def _stream(self, payload: Any, on_event: EventSink | None) -> ChatTurn:
         turn = ChatTurn(self.thread_id)

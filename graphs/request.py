@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 from datetime import date
 from typing import Any, Literal
 
@@ -32,6 +33,12 @@ DEFAULT_SPACE: dict[str, Any] = {
     "cost_bps": 5.0,
 }
 """Every StrategyConfig field: ranges {"low", "high", "step"?, "log"?}, choices, or a fixed value."""
+
+
+EMBEDDED_ASSETS = 20
+"""Assets of the default universe (the embedded S&P 500 data)."""
+MAX_SCENARIO_CELLS = 60_000_000
+"""Most simulated asset-path-days a request may ask for (about 480 MB of float64 scenarios)."""
 
 
 class RiskLimits(BaseModel):
@@ -115,6 +122,14 @@ class OptimizationRequest(BaseModel):
             raise ValueError("a scenario is listed twice")
         return value
 
+    @field_validator("objective", "scenario_weights")
+    @classmethod
+    def _finite_weights(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        for name, weight in (value or {}).items():
+            if not math.isfinite(weight):
+                raise ValueError(f"the weight of {name!r} must be a finite number, got {weight}")
+        return value
+
     @field_validator("objective")
     @classmethod
     def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
@@ -138,6 +153,13 @@ class OptimizationRequest(BaseModel):
             raise ValueError(
                 f"search_space: lookback up to {max(lookbacks)} days leaves too few of the "
                 f"{self.horizon}-day horizon to evaluate; lower it or raise horizon"
+            )
+        assets = len(self.universe) if self.universe is not None else EMBEDDED_ASSETS
+        cells = self.n_paths * self.horizon * assets * len(self.scenarios)
+        if cells > MAX_SCENARIO_CELLS:
+            raise ValueError(
+                f"n_paths x horizon x assets x scenarios = {cells:,} simulated values; at most "
+                f"{MAX_SCENARIO_CELLS:,} (lower n_paths or horizon)"
             )
         if self.scenario_weights is not None and set(self.scenario_weights) - set(self.scenarios):
             raise ValueError("scenario_weights names a scenario the request does not include")

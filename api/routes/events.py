@@ -125,7 +125,7 @@ async def _ws_principal(websocket: WebSocket, context: AppContext) -> Principal 
             token = first.get("token")
             authorization = f"Bearer {token}" if token else None
     try:
-        principal = context.authenticator.authenticate(api_key, authorization)
+        principal = await context.call(context.authenticator.authenticate, api_key, authorization)
         context.rate_limiter.check(f"{principal.method}:{principal.credential_id}")
     except ApiError as exc:
         await websocket.send_json(
@@ -159,8 +159,20 @@ async def optimization_events_ws(
         )
         await websocket.close(code=4404)
         return
+    gone = asyncio.Event()
+
+    async def watch() -> None:  # the client's messages are ignored; a disconnect ends the stream
+        try:
+            while (await websocket.receive())["type"] != "websocket.disconnect":
+                pass
+        finally:
+            gone.set()
+
+    watcher = asyncio.create_task(watch())
     try:
-        async for item in job_events(context.store, principal.owner, job_id, after):
+        async for item in job_events(
+            context.store, principal.owner, job_id, after, stop=gone.is_set
+        ):
             if item is None:
                 continue
             if isinstance(item, str):
@@ -169,6 +181,9 @@ async def optimization_events_ws(
             await websocket.send_json(
                 {"type": "event", "seq": item.seq, "event": json.loads(item.payload)}
             )
-        await websocket.close()
+        if not gone.is_set():
+            await websocket.close()
     except WebSocketDisconnect:
         return
+    finally:
+        watcher.cancel()

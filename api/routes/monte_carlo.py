@@ -26,7 +26,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
-from api.errors import validation_error
+from api.errors import ApiError, validation_error
 from api.market import Resolved, ReturnsSource, resolve_returns
 from api.routes.portfolios import WeightItem, check_weights
 from quant.estimators import PERIODS_PER_YEAR
@@ -249,8 +249,20 @@ def _portfolio_paths(
         )
         for name in scenario_set.names:
             returns = scenario_set.risky(name, weights)
+            _check_finite(returns, f"{name} ({method}) simulated returns")
             out.append((name, method, scenario_set.regime_days[name], returns))
     return out
+
+
+def _check_finite(values: np.ndarray, what: str) -> None:
+    """422 instead of an overflow reaching the answer as null/NaN."""
+    if not np.isfinite(values).all():
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            f"{what} overflow: the returns, horizon or initial value are too large to simulate",
+            [("body", f"{what} are not finite")],
+        )
 
 
 def _label(pct: float) -> str:
@@ -278,9 +290,13 @@ def simulate(request: SimulateRequest, context: Ctx, caller: Caller) -> Simulate
         wealth[:, 0] = 1.0
         np.cumprod(1.0 + returns, axis=1, out=wealth[:, 1:])
         wealth *= request.initial_value
+        _check_finite(wealth, f"{name} ({method}) wealth")
         chosen = wealth[:, days]
         bands = np.percentile(chosen, percentiles, axis=0)
         terminal = wealth[:, -1]
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
+            spread = float(terminal.std(ddof=1)) if terminal.size > 1 else 0.0
+        _check_finite(np.array([spread]), f"{name} ({method}) wealth dispersion")
         results.append(
             ScenarioPaths(
                 scenario=name,
@@ -294,7 +310,7 @@ def simulate(request: SimulateRequest, context: Ctx, caller: Caller) -> Simulate
                 mean=[float(v) for v in chosen.mean(axis=0)],
                 terminal=TerminalStats(
                     mean=float(terminal.mean()),
-                    std=float(terminal.std(ddof=1)),
+                    std=spread,
                     min=float(terminal.min()),
                     max=float(terminal.max()),
                     percentiles={

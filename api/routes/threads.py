@@ -10,7 +10,8 @@
 - `POST /v1/threads/{id}/approve` answers a pending approval (`approve`, `edit` with changes
   to the request, or `reject`), streamed the same way; 409 when nothing is pending.
 
-One turn at a time per thread (a second concurrent message is 409).
+One turn at a time per thread (a second concurrent message is 409), and at most
+`MAX_CONCURRENT_TURNS` turns per process (429 with `Retry-After` beyond).
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from pydantic import BaseModel, Field
 
 from api.context import AppContext, Caller, Ctx
-from api.errors import ApiError, not_found
+from api.errors import ApiError, error_document, not_found
 from api.streaming import SSE_HEADERS, sse
 from graphs.chat import ChatSession, ChatTurn, NothingPendingError
 from graphs.events import TraceEvent
+from graphs.request import OptimizationRequest
 from store.base import ChatThread, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
+
+MAX_CONCURRENT_TURNS = 4
+"""Chat turns this process answers at once (an approved run executes inside its turn)."""
 
 _busy: set[str] = set()
 _busy_lock = threading.Lock()
@@ -155,14 +160,27 @@ def get_thread(thread_id: str, context: Ctx, caller: Caller) -> ThreadDetail:
 
 @router.delete("/threads/{thread_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete")
 def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
-    """Remove the thread from the caller's threads."""
+    """Delete the thread: its entry, its conversation (checkpoints) and its trace."""
     _thread(context, caller.owner, thread_id)
-    context.store.delete_thread(caller.owner, thread_id)
+    _claim(thread_id)  # not while a turn is running
+    try:
+        ChatSession(thread_id, settings=context.settings).delete()
+        context.store.delete_thread(caller.owner, thread_id)
+    finally:
+        _release(thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 def _claim(thread_id: str) -> None:
     with _busy_lock:
+        if len(_busy) >= MAX_CONCURRENT_TURNS:
+            raise ApiError(
+                429,
+                "RATE_LIMITED",
+                f"{MAX_CONCURRENT_TURNS} conversations are answering already; retry shortly",
+                [("thread", "the server is busy")],
+                headers={"Retry-After": "5"},
+            )
         if thread_id in _busy:
             raise ApiError(
                 409,
@@ -238,14 +256,10 @@ async def _stream(
             )
             return
         else:
-            body = {"error": {"code": _error_code(item), "message": str(item), "details": []}}
+            body = error_document(item, f"chat thread {thread.id}")
             yield sse(json.dumps(body), event="error")
             yield sse(json.dumps({"status": "failed"}), event="end")
             return
-
-
-def _error_code(exc: BaseException) -> str:
-    return "VALIDATION_ERROR" if isinstance(exc, ValueError) else "INTERNAL"
 
 
 @router.post(
@@ -293,18 +307,22 @@ def decide(
     streams back), `edit` applies `changes` first, `reject` drops it."""
     thread = _thread(context, caller.owner, thread_id)
     session = ChatSession(thread.id, settings=context.settings)
-    if session.pending() is None:
+    pending = session.pending()
+    if pending is None:
         raise ApiError(
             409,
             "CONFLICT",
             f"thread {thread_id} has no run awaiting approval",
             [("thread", "nothing pending")],
         )
+    if body.action == "edit":
+        # an invalid edit is refused here and the proposal stays pending
+        OptimizationRequest.model_validate({**pending.get("request", {}), **(body.changes or {})})
 
     def turn(sink: Callable[[TraceEvent], None]) -> ChatTurn:
         try:
             return session.decide(body.action, changes=body.changes, on_event=sink)
         except NothingPendingError as exc:
-            raise ValueError(str(exc)) from exc
+            raise ApiError(409, "CONFLICT", str(exc), [("thread", "nothing pending")]) from exc
 
     return _respond(context, caller.owner, thread, turn, accept)

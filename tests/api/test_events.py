@@ -134,3 +134,53 @@ def test_events_need_credentials_and_valid_parameters(api: Api, job: dict[str, A
     assert_error(
         api.client.get(f"{url}?after=-1", headers=api.alice), 422, "VALIDATION_ERROR", "after"
     )
+
+
+def test_websocket_handler_ends_when_the_client_leaves(queued_app: Any) -> None:
+    """A pending job never ends here; the handler must stop once the client disconnects."""
+    import asyncio
+
+    app, key, job_id = queued_app
+    messages = [
+        {"type": "websocket.connect"},
+        {"type": "websocket.receive", "text": json.dumps({"type": "auth", "api_key": key})},
+    ]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop(0)
+        await asyncio.sleep(0.3)  # the client stays a moment, then goes away
+        return {"type": "websocket.disconnect", "code": 1001}
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "path": f"/v1/optimizations/{job_id}/ws",
+        "raw_path": b"",
+        "query_string": b"",
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+        "subprotocols": [],
+        "root_path": "",
+        "state": {},
+    }
+    asyncio.run(asyncio.wait_for(app(scope, receive, send), timeout=10))  # returns, no timeout
+    assert sent[0]["type"] == "websocket.accept"
+
+
+@pytest.fixture(scope="module")
+def queued_app(api_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from api.app import create_app
+    from tests.api.conftest import make_settings
+
+    app = create_app(make_settings(tmp_path_factory.mktemp("ws-leave"), api_job_workers=0))
+    store = app.state.context.store
+    key, _ = store.create_api_key("alice", "ws")
+    job, _ = store.submit_job("alice", "optimization", SMALL)
+    return app, key, job.id

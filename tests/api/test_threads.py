@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api, assert_error
 from tests.api.test_events import parse_sse
 
@@ -107,8 +109,15 @@ def test_threads_belong_to_their_owner(api: Api) -> None:
         ("DELETE", base, None),
     ]:
         assert_error(api.client.request(method, path, json=body, headers=api.bob), 404, "NOT_FOUND")
+    from graphs.chat import ChatSession
+
+    api.client.post(f"{base}/messages", json={"content": ASK}, headers={**api.alice, **JSON})
+    session = ChatSession(thread["id"], settings=api.settings)
+    assert session.history() and (session.directory / "events.jsonl").is_file()
     assert api.client.delete(base, headers=api.alice).status_code == 204
     assert_error(api.client.get(base, headers=api.alice), 404, "NOT_FOUND")
+    # the conversation and its trace are gone too, not only the thread's entry
+    assert session.history() == [] and not session.directory.exists()
 
 
 def test_bad_chat_input_names_the_field(api: Api) -> None:
@@ -138,3 +147,35 @@ def test_bad_chat_input_names_the_field(api: Api) -> None:
         "VALIDATION_ERROR",
         "body.title",
     )
+
+
+def test_an_invalid_edit_is_422_and_keeps_the_proposal(api: Api) -> None:
+    thread = new_thread(api, api.alice)
+    first = api.client.post(
+        f"/v1/threads/{thread['id']}/messages", json={"content": ASK}, headers={**api.alice, **JSON}
+    ).json()
+    assert first["pending"] is not None
+    response = api.client.post(
+        f"/v1/threads/{thread['id']}/approve",
+        json={"action": "edit", "changes": {"n_paths": "abc"}},
+        headers=api.alice,
+    )
+    assert_error(response, 422, "VALIDATION_ERROR", "body.n_paths")
+    detail = api.client.get(f"/v1/threads/{thread['id']}", headers=api.alice).json()
+    assert detail["pending"] == first["pending"]
+
+
+def test_busy_threads_are_409_and_a_full_server_is_429(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.routes import threads
+
+    thread = new_thread(api, api.alice)
+    url = f"/v1/threads/{thread['id']}/messages"
+    monkeypatch.setattr(threads, "_busy", {thread["id"]})  # a turn of this thread is running
+    assert_error(api.client.post(url, json={"content": ASK}, headers=api.alice), 409, "CONFLICT")
+    others = {f"th_other{i}" for i in range(threads.MAX_CONCURRENT_TURNS)}
+    monkeypatch.setattr(threads, "_busy", others)  # the process is answering its maximum
+    response = api.client.post(url, json={"content": ASK}, headers=api.alice)
+    assert_error(response, 429, "RATE_LIMITED")
+    assert response.headers["Retry-After"] == "5"
