@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
+
+# Property tests draw the same examples on every run (a test suite that lands must not fail at
+# random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples.
+hypothesis_settings.register_profile("default", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")

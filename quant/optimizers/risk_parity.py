@@ -165,19 +165,35 @@ def _spinu_newton(corr: np.ndarray, b: np.ndarray) -> np.ndarray:
             step = cho_solve(factor, gradient, check_finite=False)
         except (LinAlgError, ValueError):
             break
-        decrement = float(np.sqrt(max(float(gradient @ step), 0.0)))
+        slope = float(gradient @ step)
+        decrement = float(np.sqrt(max(slope, 0.0)))
         if not np.isfinite(decrement):
             break
-        if decrement > _DAMPING_THRESHOLD:
-            candidate = y - step / (1.0 + decrement)
+        # damped step, then backtracking: the barrier weights b_i < 1 make the objective not
+        # self-concordant, so a damped step can still leave y > 0 or fail to decrease it
+        # (sufficient decrease is only asked while damped: near the optimum the objective's
+        # changes are below its rounding error, and full Newton steps converge quadratically)
+        damped = decrement > _DAMPING_THRESHOLD
+        t = 1.0 / (1.0 + decrement) if damped else 1.0
+        value = _objective(y, cy, b) if damped else 0.0
+        candidate = y - t * step
+        while t > 1e-12:
+            inside = bool((candidate > 0.0).all() and np.isfinite(candidate).all())
+            if inside and (
+                not damped or _objective(candidate, corr @ candidate, b) <= value - 0.25 * t * slope
+            ):
+                break
+            t *= 0.5
+            candidate = y - t * step
         else:
-            candidate = y - step
-            if not (candidate > 0.0).all():
-                candidate = y - step / (1.0 + decrement)
-        if not (candidate > 0.0).all() or not np.isfinite(candidate).all():
             break
         y = candidate
     return best
+
+
+def _objective(y: np.ndarray, cy: np.ndarray, b: np.ndarray) -> float:
+    """½ y'Cy - Σ b_i log y_i (y > 0), the function `_spinu_newton` minimises."""
+    return float(0.5 * (y @ cy) - b @ np.log(y))
 
 
 _WARM_SWEEPS = 40

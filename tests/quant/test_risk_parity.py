@@ -286,3 +286,81 @@ def test_singular_without_solution_raises_solver_error() -> None:
     u /= np.linalg.norm(u)
     with pytest.raises(SolverError):
         risk_parity(np.eye(3) - np.outer(u, u))
+
+
+# A correlation matrix (volatility 20% for every asset) and budgets on which the Newton
+# iteration once stepped out of y > 0 and stopped (found by the property tests above).
+HARD_CORRELATION = [
+    [
+        1.0,
+        0.656718604565,
+        0.509782686833,
+        -0.159012908754,
+        0.723741747651,
+        0.606879383582,
+        0.128167487188,
+    ],
+    [
+        0.656718604565,
+        1.0,
+        0.682425203403,
+        -0.495970198513,
+        0.810760368285,
+        0.569223138112,
+        -0.278525503643,
+    ],
+    [
+        0.509782686833,
+        0.682425203403,
+        1.0,
+        -0.428231542689,
+        0.650428505112,
+        0.446095926367,
+        -0.263741052864,
+    ],
+    [
+        -0.159012908754,
+        -0.495970198513,
+        -0.428231542689,
+        1.0,
+        -0.39166999818,
+        -0.177068739721,
+        0.508170812155,
+    ],
+    [
+        0.723741747651,
+        0.810760368285,
+        0.650428505112,
+        -0.39166999818,
+        1.0,
+        0.612150507105,
+        -0.136615218084,
+    ],
+    [
+        0.606879383582,
+        0.569223138112,
+        0.446095926367,
+        -0.177068739721,
+        0.612150507105,
+        1.0,
+        0.051866374907,
+    ],
+    [
+        0.128167487188,
+        -0.278525503643,
+        -0.263741052864,
+        0.508170812155,
+        -0.136615218084,
+        0.051866374907,
+        1.0,
+    ],
+]
+HARD_BUDGETS = [1.0, 1.0, 8.0, 3.0, 4.0, 3.0, 0.0625]
+
+
+def test_wide_budget_ratios_on_a_well_conditioned_matrix_converge() -> None:
+    cov = 0.04 * np.array(HARD_CORRELATION)
+    budgets = np.array(HARD_BUDGETS)
+    assert np.linalg.eigvalsh(cov).min() > 1e-3  # well conditioned: a solution exists
+    weights = risk_parity(cov, budgets=budgets)
+    check_solution(cov, weights, budgets / budgets.sum())
