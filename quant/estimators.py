@@ -107,7 +107,8 @@ def ewma_covariance(
     frame = as_returns_frame(returns)
     values = frame.to_numpy()
     ages = np.arange(values.shape[0] - 1, -1, -1, dtype=float)
-    weights = 0.5 ** (ages / halflife)
+    with np.errstate(over="ignore"):  # a tiny half-life: the old weights underflow to 0
+        weights = np.exp2(-(ages / halflife))
     weights /= weights.sum()
     centered = values - weights @ values
     cov = (centered * weights[:, None]).T @ centered * periods_per_year
