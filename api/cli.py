@@ -324,7 +324,7 @@ def _is_expected(exc: BaseException) -> bool:
 
 
 def _bedrock_local(args: argparse.Namespace) -> int:
-    from agents.local_bedrock.__main__ import main as serve_local
+    from devtools.local_bedrock.__main__ import main as serve_local
 
     return serve_local(["--host", args.host, "--port", str(args.port)])
 
@@ -527,7 +527,7 @@ def manifest_summary(manifest: dict[str, Any]) -> list[str]:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from graphs.recording import cassette_paths, record
+    from devtools.recording import cassette_paths, record
 
     cassette, snapshot = cassette_paths(args.name, args.dir)
     result = record(args.name, session=args.session, directory=args.dir, target=args.target)
@@ -544,7 +544,7 @@ def _record(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from graphs.replay import replay_reference
+    from devtools.run_replay import replay_reference
 
     report = replay_reference(args.ref, cassettes=args.dir)
     if args.json:

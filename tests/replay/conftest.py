@@ -38,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session", autouse=True)
 def recorded_cassettes(request: pytest.FixtureRequest) -> list[str]:
     """The cassettes re-recorded in this session (none unless --record-cassettes)."""
-    from graphs.recording import SESSIONS, record
+    from devtools.recording import SESSIONS, record
 
     option = request.config.getoption("--record-cassettes")
     if not option:

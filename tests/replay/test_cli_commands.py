@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 from api.cli import main
+from devtools.recording import cassette_paths, load_snapshot, secrets_in
 from graphs.manifest import git_commit, tool_schema_hash
-from graphs.recording import cassette_paths, load_snapshot, secrets_in
 
 TINY = {
     "universe": ["AAPL", "KO", "XOM"],

@@ -26,7 +26,7 @@ import pytest
 import yaml
 from botocore.config import Config
 
-from graphs.recording import (
+from devtools.recording import (
     CASSETTES_DIR,
     FAKE_CREDENTIALS,
     FILTERED_HEADERS,
@@ -213,7 +213,7 @@ def test_recording_filters_credentials_and_rewrites_the_host(
 ) -> None:
     """Record one call to the local endpoint with distinctive credentials and a session token:
     none of them, and no signature, lands in the cassette; the host becomes Bedrock's."""
-    from agents.local_bedrock import serve
+    from devtools.local_bedrock import serve
 
     secret = "wJalrXUtnFEMIK7MDENGbPxRfiCYzzSECRET42"
     token = "FQoGZXIvYXdzEXAMPLESESSIONTOKENxyz123"

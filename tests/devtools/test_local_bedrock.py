@@ -27,9 +27,11 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import tool
 
 from agents.decisions import MarketView
-from agents.local_bedrock import LocalBedrock, serve
-from agents.local_bedrock.converse import identify_role, split_merged_text
-from agents.local_bedrock.eventstream import (
+from agents.offline.model import OfflineChatModel
+from agents.roles import AGENT_ROLES
+from devtools.local_bedrock import LocalBedrock, serve
+from devtools.local_bedrock.converse import identify_role, split_merged_text
+from devtools.local_bedrock.eventstream import (
     EventStreamError,
     decode_message,
     encode_event,
@@ -37,8 +39,6 @@ from agents.local_bedrock.eventstream import (
     encode_message,
     iter_messages,
 )
-from agents.offline.model import OfflineChatModel
-from agents.roles import AGENT_ROLES
 from prompts import load_prompt
 
 CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"

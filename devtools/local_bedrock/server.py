@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from agents.local_bedrock.converse import (
+from devtools.local_bedrock.converse import (
     BedrockError,
     converse_response,
     message_boundaries,
@@ -35,7 +35,7 @@ from agents.local_bedrock.converse import (
     parse_request,
     stream_events,
 )
-from agents.local_bedrock.eventstream import encode_event
+from devtools.local_bedrock.eventstream import encode_event
 
 logger = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ test double answered by the offline rules engine, not a language model. See docs
     with serve() as bedrock:            # a free port on 127.0.0.1
         client = boto3.client("bedrock-runtime", endpoint_url=bedrock.url, ...)
 
-Run it in the foreground with ``python -m agents.local_bedrock --port 8765``.
+Run it in the foreground with ``python -m devtools.local_bedrock --port 8765``.
 """
 
-from agents.local_bedrock.converse import BedrockError, identify_role, parse_request
-from agents.local_bedrock.eventstream import decode_message, encode_event, encode_message
-from agents.local_bedrock.server import LocalBedrock, serve
+from devtools.local_bedrock.converse import BedrockError, identify_role, parse_request
+from devtools.local_bedrock.eventstream import decode_message, encode_event, encode_message
+from devtools.local_bedrock.server import LocalBedrock, serve
 
 __all__ = [
     "BedrockError",

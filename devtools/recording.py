@@ -3,7 +3,7 @@
 A **scripted session** (`SESSIONS`) drives a graph the way a user would: the optimization
 workflow on a small request, or a chat with tool calls and an approval interrupt. `record(name)`
 runs one against Amazon Bedrock (when AWS credentials are configured and no endpoint override is
-set) or else against the local Bedrock-compatible endpoint (`agents.local_bedrock.serve()`, with
+set) or else against the local Bedrock-compatible endpoint (`devtools.local_bedrock.serve()`, with
 fake credentials), and writes
 
 - ``<dir>/<name>.yaml``: the vcrpy cassette, every Converse / ConverseStream request and its
@@ -455,7 +455,7 @@ def record(
             "STRATIGOS_MODEL_PROVIDER": "bedrock",
         }
         if not use_real:
-            from agents.local_bedrock import serve
+            from devtools.local_bedrock import serve
 
             bedrock = stack.enter_context(serve())
             env |= dict.fromkeys(_CLEARED_AWS)

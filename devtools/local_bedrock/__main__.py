@@ -1,4 +1,4 @@
-"""``python -m agents.local_bedrock [--host 127.0.0.1] [--port 8765]``: serve in the foreground."""
+"""``python -m devtools.local_bedrock [--host 127.0.0.1] [--port 8765]``: serve in the foreground."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import argparse
 import contextlib
 import sys
 
-from agents.local_bedrock.server import LocalBedrock
+from devtools.local_bedrock.server import LocalBedrock
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, print the endpoint URL and serve until Ctrl-C."""
     parser = argparse.ArgumentParser(
-        prog="python -m agents.local_bedrock",
+        prog="python -m devtools.local_bedrock",
         description="A Bedrock Runtime-compatible endpoint backed by the offline model.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
