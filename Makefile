@@ -6,14 +6,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UV_VERSION := 0.13.9
+# Every transitive dependency of `stratigos[test]`, pinned with hashes for every platform and
+# Python >= 3.11 (`make lock` resolves it again from pyproject.toml).
+LOCK := requirements.lock
 
-.PHONY: optimize demo test lint typecheck unit bench clean system-deps
+.PHONY: optimize demo test lint typecheck unit bench clean system-deps lock
 
-$(STAMP): pyproject.toml
+$(BIN)/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[test]'
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+
+# Installs exactly the locked versions (hashes checked), then Stratigos itself (editable).
+$(STAMP): pyproject.toml $(LOCK) | $(BIN)/uv
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
+
+lock: | $(BIN)/uv
+	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+		--generate-hashes --no-header --upgrade --quiet -o $(LOCK)
 
 optimize: $(STAMP)
 	$(BIN)/stratigos optimize

@@ -4,28 +4,38 @@ The loop (model -> tools -> model ...) is a compiled subgraph invoked with the c
 so a parent graph streamed with `subgraphs=True` shows the agent's tokens, tool calls and tool
 results. The decision is then asked for with `with_structured_output(schema)`; a reply that does
 not validate is asked for once more with the validation error, then raises `AgentError`.
-Token use (from usage metadata) is counted over every model call.
+Token use (from usage metadata) is counted over every model call. Tasks and tool results reach the
+model in canonical JSON (`tools.canonical`: sorted keys, floats to 6 significant digits).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import (
+    AIMessage,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
+from langgraph.prebuilt.tool_node import ToolCallRequest
+from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
 from agents.models import chat_model
 from agents.roles import AgentRole
 from prompts import load_prompt
 from settings import Settings
+from tools.canonical import canonical_text, model_json
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -60,6 +70,16 @@ def tokens_of(messages: Sequence[BaseMessage]) -> int:
     return total
 
 
+def _canonical_result(
+    request: ToolCallRequest, execute: Callable[[ToolCallRequest], ToolMessage | Command]
+) -> ToolMessage | Command:
+    """Run the tool call and put its result into the conversation in canonical form."""
+    result = execute(request)
+    if isinstance(result, ToolMessage) and isinstance(result.content, str):
+        result.content = canonical_text(result.content)
+    return result
+
+
 def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool]) -> Any:
     """A compiled subgraph: the model calls tools until it answers (at most `MAX_TOOL_ROUNDS`
     model turns)."""
@@ -80,7 +100,7 @@ def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool]) -> Any:
 
     graph = StateGraph(MessagesState)
     graph.add_node("model", call_model)
-    graph.add_node("tools", ToolNode(list(tools)))
+    graph.add_node("tools", ToolNode(list(tools), wrap_tool_call=_canonical_result))
     graph.add_edge(START, "model")
     graph.add_conditional_edges("model", route, {"tools": "tools", END: END})
     graph.add_edge("tools", "model")
@@ -107,7 +127,7 @@ def run_agent(
     if messages is None:
         messages = [
             SystemMessage(load_prompt(role).text),
-            HumanMessage(json.dumps(task, default=str, separators=(",", ":"))),
+            HumanMessage(model_json(task)),
         ]
     messages = list(messages)
     if tools:

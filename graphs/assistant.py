@@ -14,7 +14,6 @@ by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlie
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from typing import Annotated, Any, TypedDict, cast
 
@@ -32,6 +31,7 @@ from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_war
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
 from settings import Settings, get_settings
 from tools import build_tools
+from tools.canonical import model_json
 from tools.context import ToolContext
 
 TOOLS_OF = {
@@ -131,7 +131,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     last = state.get("last_run")
     context = None
     if role == "explanation" and last is not None:
-        context = LAST_RUN_MARKER + json.dumps(last, default=str)
+        context = LAST_RUN_MARKER + model_json(last)
     new, tokens = answer(
         cast(AgentRole, role),
         state["messages"],
@@ -236,7 +236,7 @@ def _run(request: OptimizationRequest, settings: Settings) -> dict[str, Any]:
     if explanation:
         lines.append(explanation)
     elif best:
-        lines.append(f"Best configuration: {json.dumps(best['config'])}.")
+        lines.append(f"Best configuration: {model_json(best['config'])}.")
     last_run = {
         "run_id": outcome.run_id,
         "status": result.get("status"),

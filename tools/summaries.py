@@ -10,12 +10,13 @@ and are referenced by id instead.
 from __future__ import annotations
 
 import datetime as _dt
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from tools.canonical import round_significant
 
 __all__ = [
     "MAX_ITEMS",
@@ -36,12 +37,7 @@ MAX_ITEMS = 50
 
 def sig(value: Any, digits: int = SIG_DIGITS) -> float | None:
     """`value` as a float rounded to `digits` significant digits; None if it is NaN or infinite."""
-    number = float(value)
-    if not math.isfinite(number):
-        return None
-    if number == 0.0:
-        return 0.0
-    return float(f"{number:.{digits}g}")
+    return round_significant(float(value), digits)
 
 
 def round_weights(weights: Mapping[str, float] | pd.Series, decimals: int = 4) -> dict[str, float]:
