@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="idempotency key: submitting the same key again shows that job instead of a new run",
     )
     _trace_options(optimize)
+    _record_options(optimize)
 
     resume = commands.add_parser(
         "resume", help="continue an optimization run from its last checkpoint"
@@ -112,20 +113,37 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the turn's replies and pending approval as JSON (with --message or a "
         "decision; the trace goes to stderr)",
     )
+    _record_options(chat)
 
     record = commands.add_parser(
         "record",
-        help="record a scripted session's Bedrock traffic as a vcrpy cassette",
-        description="Run a scripted session (the optimization workflow, or a chat with tool "
-        "calls and an approval) against Amazon Bedrock when AWS credentials are configured, "
-        "else against the local Bedrock endpoint, and write tests/cassettes/NAME.yaml and "
-        "NAME.snapshot.json. See docs/recording.md.",
+        help="record an agent run's Bedrock traffic as a vcrpy cassette",
+        description="Run an optimization request (--request), a chat script (--chat), a "
+        "built-in session (--session, or NAME itself) or, for an existing cassette, the script "
+        "stored in its snapshot, against Amazon Bedrock when AWS credentials are configured, "
+        "else against the local Bedrock endpoint; write DIR/NAME.yaml and "
+        "DIR/NAME.snapshot.json. See docs/recording.md.",
     )
-    record.add_argument("name", help="cassette name (also the session, unless --session)")
+    record.add_argument("name", help="cassette name")
+    script = record.add_mutually_exclusive_group()
+    script.add_argument(
+        "--session", help="built-in session: optimization, chat or optimization-stream"
+    )
+    script.add_argument("--request", type=Path, help="an OptimizationRequest as a JSON file")
+    script.add_argument(
+        "--chat",
+        type=Path,
+        help="a chat script: a text file with one message per line and /approve, /reject or "
+        "/edit {json} lines, or JSON steps",
+    )
     record.add_argument(
-        "--session", help="scripted session: optimization, chat or optimization-stream"
+        "--api",
+        choices=["converse", "converse-stream"],
+        help="Bedrock API (default: the session's, else converse)",
     )
-    record.add_argument("--dir", type=Path, help="cassette directory (default: tests/cassettes)")
+    record.add_argument(
+        "--dir", type=Path, help="cassette directory (default: tests/cassettes in a checkout)"
+    )
     record.add_argument(
         "--target",
         choices=["auto", "bedrock", "local"],
@@ -136,15 +154,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser(
         "replay",
-        help="re-execute a stored run, or replay a cassette offline, and check it reproduces",
-        description="RUN_ID: run the stored request again and compare best config, trials, "
-        "explanation and trace event types with the stored run. CASSETTE (a name in "
-        "tests/cassettes or a .yaml path): replay its scripted session offline and compare "
-        "with its snapshot. Exit code 0 when reproduced exactly, 1 otherwise.",
+        help="replay cassettes offline, or re-execute stored runs, and check they reproduce",
+        description="CASSETTE (a name in the cassette directory or a .yaml path): replay its "
+        "script offline (no model is called) and compare with its snapshot. RUN_ID: run the "
+        "stored request again and compare best config, trials, explanation and trace event "
+        "types with the stored run. Exit code 0 when every one reproduced, 1 otherwise.",
     )
-    replay.add_argument("ref", metavar="RUN_ID|CASSETTE")
-    replay.add_argument("--dir", type=Path, help="cassette directory (default: tests/cassettes)")
-    replay.add_argument("--json", action="store_true", help="print the report as JSON")
+    replay.add_argument("refs", nargs="+", metavar="RUN_ID|CASSETTE")
+    replay.add_argument(
+        "--dir", type=Path, help="cassette directory (default: tests/cassettes in a checkout)"
+    )
+    replay.add_argument("--json", action="store_true", help="print the reports as JSON")
 
     local = commands.add_parser(
         "bedrock-local",
@@ -255,6 +275,20 @@ def _trace_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print the result as JSON")
     command.add_argument(
         "--quiet", action="store_true", help="show progress and warnings only, not the agents' text"
+    )
+
+
+def _record_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--record",
+        metavar="NAME",
+        help="record this session's Bedrock traffic as cassette NAME (against Bedrock when "
+        "configured, else the local endpoint); replay it with `stratigos replay NAME`",
+    )
+    command.add_argument(
+        "--record-dir",
+        type=Path,
+        help="where --record writes (default: tests/cassettes in a checkout, else ./cassettes)",
     )
 
 
@@ -391,7 +425,10 @@ def _optimize(args: argparse.Namespace) -> int:
             request = OptimizationRequest.model_validate(data)
         except ValidationError as exc:
             raise UsageError(f"invalid request{source}: {_message(exc)}") from None
-        run_id, result = _run_job(request, args.key, renderer.handle)
+        if args.record is not None:
+            run_id, result = _run_job_recorded(request, args, renderer.handle)
+        else:
+            run_id, result = _run_job(request, args.key, renderer.handle)
         directory = run_directory(run_id)
     renderer.close()
     files = _run_files(directory)
@@ -457,6 +494,35 @@ def _run_job(request: Any, key: str | None, sink: Any) -> tuple[str, dict[str, A
     if job.status != "succeeded":
         return job.id, {"status": job.status, "reason": job.error}
     return job.id, dict(runner.results(LOCAL_OWNER, job.id))
+
+
+def _run_job_recorded(
+    request: Any, args: argparse.Namespace, sink: Any
+) -> tuple[str, dict[str, Any]]:
+    """`_run_job` with its Bedrock traffic recorded as cassette ``args.record``."""
+    from devtools.recording import recording
+    from devtools.scripts import manifest_subset, optimization_outcome, optimization_script
+
+    if args.key is not None:
+        raise UsageError("--record runs a new job: leave out --key")
+    event_types: list[str] = []
+
+    def collect(event: Any) -> None:
+        event_types.append(event.type)
+        sink(event)
+
+    with recording(args.record, directory=args.record_dir, own_data_dir=False) as current:
+        run_id, result = _run_job(request, None, collect)
+        current.script = optimization_script(request.model_dump(mode="json"))
+        current.description = "recorded with stratigos optimize --record"
+        current.produced = {
+            "result": optimization_outcome(result, str(result.get("status")))
+            | {"event_types": event_types},
+            "manifest": manifest_subset(result.get("manifest")),
+        }
+    out = sys.stderr if args.json else sys.stdout
+    print(_recorded_lines(current.snapshot, current.cassette, current.snapshot_path), file=out)
+    return run_id, result
 
 
 def best_line(best: dict[str, Any]) -> str:
@@ -527,46 +593,64 @@ def manifest_summary(manifest: dict[str, Any]) -> list[str]:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from devtools.recording import cassette_paths, record
+    from devtools.cassettes import cassette_paths
+    from devtools.recording import record
+    from devtools.scripts import optimization_script, read_chat_file
 
-    cassette, snapshot = cassette_paths(args.name, args.dir)
-    result = record(args.name, session=args.session, directory=args.dir, target=args.target)
-    where = "Amazon Bedrock" if result["recorded_against"] == "bedrock" else "the local endpoint"
-    outcome = result["result"]
-    print(f"Recorded session {result['session']} ({result['api']}) against {where}.")
-    print(
-        f"  {outcome.get('n_trials')} trials, {len(outcome.get('event_types', []))} trace "
-        f"events; status {outcome.get('status')}"
+    script = None
+    if args.request is not None:
+        request = _read_json_object(args.request, "request file")
+        script = optimization_script(request, str(args.request))
+    elif args.chat is not None:
+        script = read_chat_file(args.chat)
+    snapshot = record(
+        args.name,
+        script=script,
+        session=args.session,
+        api=args.api,
+        directory=args.dir,
+        target=args.target,
     )
-    print(f"  cassette: {cassette} ({cassette.stat().st_size} bytes)")
-    print(f"  snapshot: {snapshot}")
+    where = "Amazon Bedrock" if snapshot["recorded_against"] == "bedrock" else "the local endpoint"
+    print(f"Recorded {snapshot['script']['kind']} ({snapshot['api']}) against {where}.")
+    print(_recorded_lines(snapshot, *cassette_paths(args.name, args.dir)))
     return 0
+
+
+def _recorded_lines(snapshot: dict[str, Any], cassette: Path, snapshot_path: Path) -> str:
+    """What a recording produced, its files and the command that replays it."""
+    result = snapshot["result"]
+    if "turns" in result:
+        what = f"{len(result['turns'])} chat steps, {len(result['runs'])} runs"
+    else:
+        what = f"{result.get('n_trials')} trials, status {result.get('status')}"
+    return "\n".join(
+        [
+            f"  {what}, {len(result.get('event_types', []))} trace events",
+            f"  cassette: {cassette} ({cassette.stat().st_size} bytes)",
+            f"  snapshot: {snapshot_path}",
+            f"  replay:   stratigos replay {cassette}",
+        ]
+    )
 
 
 def _replay(args: argparse.Namespace) -> int:
     from devtools.run_replay import replay_reference
 
-    report = replay_reference(args.ref, cassettes=args.dir)
+    reports = [replay_reference(ref, cassettes=args.dir) for ref in args.refs]
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "name": report.name,
-                    "reproduced": report.reproduced,
-                    "error": report.error,
-                    "diff": report.diff,
-                },
-                indent=2,
-            )
-        )
+        documents = [
+            {"name": r.name, "reproduced": r.reproduced, "error": r.error, "diff": r.diff}
+            for r in reports
+        ]
+        print(json.dumps(documents[0] if len(documents) == 1 else documents, indent=2))
     else:
-        print(report.summary())
-    return 0 if report.reproduced else 1
+        print("\n".join(report.summary() for report in reports))
+    return 0 if all(report.reproduced for report in reports) else 1
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from graphs.chat import ChatSession, ChatTurn
-    from graphs.render import TerminalRenderer
+    from graphs.chat import ChatSession
 
     decided = args.approve or args.reject or args.edit is not None
     if args.json and not (decided or args.message is not None):
@@ -579,7 +663,31 @@ def _chat(args: argparse.Namespace) -> int:
             raise UsageError(f"--edit is not valid JSON: {exc.msg} at column {exc.colno}") from None
         if not isinstance(changes, dict):
             raise UsageError("--edit must be a JSON object, e.g. '{\"n_paths\": 100}'")
-    session = ChatSession(args.thread)
+    if args.record is None:
+        return _converse(args, ChatSession(args.thread), changes)
+    if args.thread is not None or decided:
+        raise UsageError("--record starts a new thread: leave out --thread and the decisions")
+    from devtools.recording import recording
+    from devtools.scripts import ChatRecorder
+
+    with recording(args.record, directory=args.record_dir, own_data_dir=False) as current:
+        recorder = ChatRecorder(ChatSession())
+        code = _converse(args, recorder, changes)
+        current.script = recorder.script()
+        current.description = "recorded with stratigos chat --record"
+        current.produced = recorder.outcome()
+    out = sys.stderr if args.json else sys.stdout
+    print(_recorded_lines(current.snapshot, current.cassette, current.snapshot_path), file=out)
+    return code
+
+
+def _converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | None) -> int:
+    """The chat itself: the decision and message given as options, or an interactive loop.
+    `session` is a `ChatSession` (or a recorder with the same methods)."""
+    from graphs.chat import ChatTurn
+    from graphs.render import TerminalRenderer
+
+    decided = args.approve or args.reject or args.edit is not None
     renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
     turns: list[ChatTurn] = []
 

@@ -6,11 +6,11 @@ from ``<data_dir>/runs/<run_id>/``, runs the same request again as a new run
 configuration and its objective, every trial (configuration id and objective), the trial count,
 the explanation text, the sequence of trace event types, and the run manifest's inputs
 (request, prompt, tool-schema and data hashes, seed, provider and model ids; see
-`devtools.recording.manifest_subset`). A difference in the inputs explains a difference in the
+`devtools.scripts.manifest_subset`). A difference in the inputs explains a difference in the
 outcome (e.g. a prompt changed since the run was made).
 
 `replay_reference(ref)` accepts a run id or a cassette (a name in tests/cassettes or a path
-to its ``.yaml``): cassettes are replayed offline by `devtools.recording.replay`.
+to its ``.yaml``): cassettes are replayed offline by `devtools.replaying.replay`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from devtools.recording import ReplayReport, compare, manifest_subset, replay, resolve_cassette
+from devtools.replaying import ReplayReport, compare, replay, resolve_cassette
+from devtools.scripts import manifest_subset
 from graphs.events import TraceEvent, read_jsonl
 from settings import Settings, get_settings
 

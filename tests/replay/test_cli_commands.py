@@ -14,7 +14,9 @@ import pytest
 import yaml
 
 from api.cli import main
-from devtools.recording import cassette_paths, load_snapshot, secrets_in
+from devtools.cassettes import cassette_paths, secrets_in
+from devtools.recording import SESSIONS
+from devtools.replaying import load_snapshot
 from graphs.manifest import git_commit, tool_schema_hash
 
 TINY = {
@@ -97,7 +99,8 @@ def test_record_then_replay_a_cassette_from_the_command_line(
     assert secrets_in(cassette.read_text()) == []
     assert len(yaml.safe_load(cassette.read_text())["interactions"]) > 3
     snapshot = load_snapshot("mine", folder)
-    assert snapshot["session"] == "optimization" and snapshot["api"] == "converse"
+    assert snapshot["script"] == SESSIONS["optimization"].script.canonical()
+    assert snapshot["api"] == "converse"
     assert snapshot["recorded_against"] == "local-endpoint"
 
     assert main(["replay", str(cassette)]) == 0
@@ -111,11 +114,14 @@ def test_record_then_replay_a_cassette_from_the_command_line(
     assert 'result.explanation: expected "Not what the agents wrote."' in out
 
 
-def test_record_rejects_an_unknown_session(
+def test_record_rejects_an_unknown_session_and_a_name_with_nothing_to_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["record", "whatever", "--dir", str(tmp_path)]) == 1
+    assert main(["record", "x", "--session", "whatever", "--dir", str(tmp_path)]) == 1
     assert "unknown session 'whatever'" in capsys.readouterr().err
+    assert main(["record", "whatever", "--dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "nothing to record for 'whatever': give --request FILE or --chat FILE" in err
     assert not list(tmp_path.iterdir())
 
 

@@ -17,7 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,27 +26,27 @@ import pytest
 import yaml
 from botocore.config import Config
 
-from devtools.recording import (
-    CASSETTES_DIR,
+from devtools.cassettes import (
     FAKE_CREDENTIALS,
     FILTERED_HEADERS,
-    SESSIONS,
+    REPOSITORY_CASSETTES,
     cassette_paths,
-    compare,
-    list_cassettes,
-    load_snapshot,
     regional_host,
-    replay,
     secrets_in,
     vcr_for,
 )
+from devtools.matching import RELATIVE_TOLERANCE, same
+from devtools.replaying import compare, list_cassettes, load_snapshot, replay
+from tools.canonical import perturbed
 
 CASSETTES = list_cassettes()
 REPO = Path(__file__).resolve().parents[2]
 STRATIGOS = Path(sys.executable).with_name("stratigos")
+OTHER_KERNEL = "Sandybridge"
+"""An OpenBLAS kernel every x86-64 machine with AVX runs, other than this machine's own."""
 
 
-def interactions(name: str, directory: Path = CASSETTES_DIR) -> list[dict[str, Any]]:
+def interactions(name: str, directory: Path = REPOSITORY_CASSETTES) -> list[dict[str, Any]]:
     cassette, _ = cassette_paths(name, directory)
     data = yaml.safe_load(cassette.read_text())
     result: list[dict[str, Any]] = data["interactions"]
@@ -78,24 +78,28 @@ def offline_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 
 def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_streaming() -> None:
     snapshots = {name: load_snapshot(name) for name in CASSETTES}
-    kinds = {(SESSIONS[s["session"]].kind, s["api"]) for s in snapshots.values()}
+    kinds = {(s["script"]["kind"], s["api"]) for s in snapshots.values()}
     assert ("optimization", "converse") in kinds
     assert ("chat", "converse") in kinds
     assert any(api == "converse-stream" for _, api in kinds)
-    chat = next(s for s in snapshots.values() if SESSIONS[s["session"]].kind == "chat")
+    chat = next(s for s in snapshots.values() if s["script"]["kind"] == "chat")
     turns = chat["result"]["turns"]
     assert any(t["pending"] for t in turns)  # the approval interrupt
     assert {"portfolio_risk_report", "optimize_portfolio"} <= {x for t in turns for x in t["tools"]}
     assert chat["result"]["event_types"].count("run_finished") == len(turns)
+    outcomes = [s["result"] for s in snapshots.values() if s["script"]["kind"] == "optimization"]
+    outcomes += chat["result"]["runs"]
+    assert len(outcomes) == len(snapshots)  # the chat's approved search made one run
+    for outcome in outcomes:
+        assert outcome["status"] == "succeeded"
+        assert outcome["n_trials"] == 12
+        assert outcome["explanation"]
     for snapshot in snapshots.values():
-        assert snapshot["result"]["status"] == "succeeded"
-        assert snapshot["result"]["n_trials"] == 12
-        assert snapshot["result"]["explanation"]
         assert snapshot["manifest"]["model_provider"] == "bedrock"
 
 
 def test_cassettes_are_small() -> None:
-    sizes = {p.name: p.stat().st_size for p in CASSETTES_DIR.iterdir()}
+    sizes = {p.name: p.stat().st_size for p in REPOSITORY_CASSETTES.iterdir()}
     assert sum(sizes.values()) < 3_000_000, sizes
 
 
@@ -125,9 +129,14 @@ def test_a_cassette_replays_offline_to_its_snapshot(name: str, offline_process: 
     assert report.reproduced and report.actual is not None
     snapshot = load_snapshot(name)
     # the equality checked above, spelled out
-    assert report.actual["result"]["best_config"] == snapshot["result"]["best_config"]
-    assert report.actual["result"]["explanation"] == snapshot["result"]["explanation"]
-    assert report.actual["result"]["event_types"] == snapshot["result"]["event_types"]
+    actual, expected = report.actual["result"], snapshot["result"]
+    if snapshot["script"]["kind"] == "chat":
+        assert actual["turns"] == expected["turns"]
+        actual, expected = actual["runs"][-1], expected["runs"][-1]
+    else:
+        assert actual["event_types"] == expected["event_types"]
+    assert actual["best_config"] == expected["best_config"]
+    assert actual["explanation"] == expected["explanation"]
     assert report.actual["manifest"]["prompt_hashes"] == snapshot["manifest"]["prompt_hashes"]
     assert report.actual["manifest"]["model_ids"] == snapshot["model_ids"]
     # nothing real was needed: the process had no AWS variable left behind by the replay
@@ -144,7 +153,7 @@ def _copy(name: str, tmp_path: Path, **changes: Any) -> Path:
     return tmp_path
 
 
-def test_a_changed_prompt_no_longer_replays(
+def test_a_changed_prompt_fails_naming_the_agent_the_text_and_the_command(
     offline_process: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import prompts
@@ -157,13 +166,16 @@ def test_a_changed_prompt_no_longer_replays(
     path.write_text(path.read_text() + "\nPrefer the base scenario when in doubt.\n")
     monkeypatch.setattr(prompts, "PROMPTS_DIR", altered)
     report = replay("optimization")
-    assert not report.reproduced
-    assert report.error is not None and "Can't play back" in report.error
-    assert "differ in 'system'" in report.error
+    assert not report.reproduced and report.error is not None
+    assert "matches no recorded interaction" in report.error
+    assert "agent: market_analysis" in report.error
+    assert "differs in: the system prompt" in report.error
+    assert "+Prefer the base scenario when in doubt." in report.error
+    assert "to record it again: stratigos record optimization" in report.error
 
 
-def test_a_changed_tool_result_no_longer_replays(
-    offline_process: None, monkeypatch: pytest.MonkeyPatch
+def _tamper_market_statistics(
+    monkeypatch: pytest.MonkeyPatch, change: Callable[[dict[str, Any]], None]
 ) -> None:
     import tools.market
 
@@ -171,14 +183,109 @@ def test_a_changed_tool_result_no_longer_replays(
 
     def tampered(context: Any, args: Any) -> dict[str, Any]:
         result = original(context, args)
-        result["note"] = "one more field"
+        change(result)
         return result
 
     monkeypatch.setattr(tools.market, "market_statistics", tampered)
+
+
+def test_a_changed_tool_result_fails_naming_the_message_index_and_the_difference(
+    offline_process: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tamper_market_statistics(monkeypatch, lambda result: result.update(note="one more field"))
     report = replay("optimization")
-    assert not report.reproduced
-    assert report.error is not None and "Can't play back" in report.error
-    assert "differ in 'messages'" in report.error
+    assert not report.reproduced and report.error is not None
+    assert "agent: market_analysis" in report.error
+    assert "differs in: messages[2] (user, toolResult)" in report.error
+    assert '+ "note": "one more field",' in report.error
+
+
+def _scale_market_volatility(result: dict[str, Any], factor: float) -> None:
+    result["market"]["vol"] *= factor
+
+
+def test_a_tool_result_moved_by_more_than_the_tolerance_no_longer_replays(
+    offline_process: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    factor = 1 + 20 * RELATIVE_TOLERANCE
+    _tamper_market_statistics(monkeypatch, lambda r: _scale_market_volatility(r, factor))
+    report = replay("optimization")
+    assert not report.reproduced and report.error is not None
+    assert "differs in: messages[2] (user, toolResult)" in report.error
+    assert '"vol":' in report.error
+
+
+def test_a_changed_tool_schema_fails_naming_the_tool(
+    offline_process: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pydantic import Field
+
+    import tools.market
+
+    class Tampered(tools.market.MarketStatisticsArgs):  # type: ignore[name-defined,misc]
+        extra_window: int = Field(default=5, description="one more argument")
+
+    monkeypatch.setattr(tools.market, "MarketStatisticsArgs", Tampered)
+    report = replay("optimization")
+    assert not report.reproduced and report.error is not None
+    assert "differs in: the tool schemas (market_statistics)" in report.error
+    assert "extra_window" in report.error
+
+
+@pytest.mark.parametrize("name", CASSETTES)
+def test_every_cassette_replays_with_every_float_moved_by_1e_12(
+    name: str, offline_process: None
+) -> None:
+    """As another BLAS build would move the last digits: every float that reaches a model,
+    in tasks, context and tool results, is multiplied by 1 +- 1e-12 before rounding."""
+    with perturbed(1e-12):
+        report = replay(name)
+    assert report.reproduced, report.summary()
+
+
+def test_the_cassettes_replay_under_another_blas_kernel(tmp_path: Path) -> None:
+    """OPENBLAS_CORETYPE forces another OpenBLAS kernel, which moves the last digits of
+    matrix products on this machine; every cassette still replays."""
+    probe = (
+        "import json, numpy, threadpoolctl; "
+        "print(json.dumps([i.get('architecture') for i in threadpoolctl.threadpool_info() "
+        "if i.get('internal_api') == 'openblas']))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATIGOS_"))}
+    env["HOME"] = str(tmp_path)
+    default = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    forced = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env | {"OPENBLAS_CORETYPE": OTHER_KERNEL},
+        capture_output=True,
+        text=True,
+    )
+    assert json.loads(forced.stdout) == [OTHER_KERNEL]
+    assert json.loads(default.stdout) != json.loads(forced.stdout)
+    completed = subprocess.run(
+        [str(STRATIGOS), "replay", *CASSETTES],
+        env=env | {"OPENBLAS_CORETYPE": OTHER_KERNEL},
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    for name in CASSETTES:
+        assert f"{name}: reproduced exactly" in completed.stdout
+
+
+def test_the_body_matcher_compares_numbers_within_the_stated_tolerance() -> None:
+    assert same({"a": 1.0, "b": [2.5]}, {"a": 1.0 + RELATIVE_TOLERANCE / 2, "b": [2.5]})
+    assert not same({"a": 1.0}, {"a": 1.0 + 3 * RELATIVE_TOLERANCE})
+    assert not same({"n": 63}, {"n": 64}) and not same({"n": 1_700_000_000}, {"n": 1_700_000_001})
+    # numbers inside JSON text (a tool result) and inside prose
+    assert same('{"vol": 0.254321}', '{"vol":0.2543215}')
+    assert same("volatility 25.4321% over 63 days", "volatility 25.43211% over 63 days")
+    assert not same("volatility 25.4% over 63 days", "volatility 25.4% over 64 days")
+    assert not same("volatility 25.4% over 63 days", "volatility 26.4% over 63 days")
+    assert not same("a bull market", "a bear market")
 
 
 def test_a_cassette_replays_only_in_the_api_it_was_recorded_with(
@@ -187,8 +294,9 @@ def test_a_cassette_replays_only_in_the_api_it_was_recorded_with(
     streamed = next(n for n in CASSETTES if load_snapshot(n)["api"] == "converse-stream")
     folder = _copy(streamed, tmp_path, api="converse")
     report = replay(streamed, folder)
-    assert not report.reproduced
-    assert report.error is not None and "Can't play back" in report.error
+    assert not report.reproduced and report.error is not None
+    assert "/converse matches no recorded interaction" in report.error
+    assert "replays only in the Bedrock API it was recorded with" in report.error
 
 
 def test_a_snapshot_mismatch_is_reported_as_a_readable_diff() -> None:

@@ -1,0 +1,218 @@
+"""Cassette files and the process around a recorded or replayed session.
+
+- Where cassettes live (`cassette_paths`, `default_cassettes_dir`) and what never enters one
+  (`FILTERED_HEADERS`, `check_cassette_secrets`).
+- The vcrpy configuration (`vcr_for`): every recorded URI is rewritten to the regional Bedrock
+  host, so cassettes recorded against Bedrock or the local endpoint replay the same; requests
+  match on method, host, path and the body (`devtools.matching.bedrock_body_matcher`).
+- The environment a session runs in (`session_environment`): settings for the Bedrock API of the
+  session, fake credentials, no LangSmith tracing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from devtools.matching import bedrock_body_matcher
+
+Api = Literal["converse", "converse-stream"]
+"""The Bedrock API a session goes through (a cassette replays only in the API it was recorded
+with)."""
+
+REPOSITORY_CASSETTES = Path(__file__).resolve().parents[1] / "tests" / "cassettes"
+"""The shipped cassettes of a Stratigos checkout."""
+
+FILTERED_HEADERS: tuple[str, ...] = (
+    "authorization",
+    "x-amz-date",
+    "x-amz-security-token",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "user-agent",
+    "x-amz-content-sha256",
+)
+"""Request headers never written to a cassette (signatures, tokens, per-call ids)."""
+
+MATCH_ON: tuple[str, ...] = ("method", "host", "path", "bedrock_body")
+"""How a request finds its recorded interaction."""
+
+FAKE_CREDENTIALS: dict[str, str] = {
+    "AWS_ACCESS_KEY_ID": "AKIDREPLAYFAKE000000",
+    "AWS_SECRET_ACCESS_KEY": "replay-fake-secret-not-a-credential",
+}
+"""botocore signs every request, so a replay needs some credentials: these, never real ones."""
+
+
+def default_cassettes_dir() -> Path:
+    """``tests/cassettes`` of the Stratigos checkout when running from one, else ``./cassettes``."""
+    return REPOSITORY_CASSETTES if REPOSITORY_CASSETTES.is_dir() else Path.cwd() / "cassettes"
+
+
+def cassette_paths(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
+    """``(<dir>/<name>.yaml, <dir>/<name>.snapshot.json)``."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise ValueError(f"cassette name {name!r}: use letters, digits, '.', '_' and '-'")
+    folder = Path(directory) if directory is not None else default_cassettes_dir()
+    return folder / f"{name}.yaml", folder / f"{name}.snapshot.json"
+
+
+def regional_host(region: str) -> str:
+    """``https://bedrock-runtime.{region}.amazonaws.com``."""
+    return f"https://bedrock-runtime.{region}.amazonaws.com"
+
+
+def _normalise_request(region: str) -> Callable[[Any], Any]:
+    host = regional_host(region)
+
+    def before_record_request(request: Any) -> Any:
+        path = request.uri.split("://", 1)[-1]
+        path = path[path.find("/") :] if "/" in path else "/"
+        request.uri = host + path
+        for name in list(request.headers):
+            if name.lower() in FILTERED_HEADERS:
+                del request.headers[name]
+        return request
+
+    return before_record_request
+
+
+def _normalise_response(response: dict[str, Any]) -> dict[str, Any] | None:
+    """Keep no throttling or server-error responses (botocore retried them while recording;
+    replays run without retries), and no per-call request ids or dates."""
+    status = int((response.get("status") or {}).get("code", 200))
+    if status == 429 or status >= 500:
+        return None
+    headers = response.get("headers") or {}
+    for name in list(headers):
+        if name.lower() in ("date", "x-amzn-requestid"):
+            del headers[name]
+    return response
+
+
+def vcr_for(region: str, record_mode: str) -> Any:
+    """The vcrpy `VCR` used to record (``record_mode="all"``) and replay (``"none"``)."""
+    import vcr
+
+    recorder = vcr.VCR(
+        record_mode=record_mode,
+        match_on=MATCH_ON,
+        filter_headers=list(FILTERED_HEADERS),
+        before_record_request=_normalise_request(region),
+        before_record_response=_normalise_response,
+        decode_compressed_response=True,
+        serializer="yaml",
+    )
+    recorder.register_matcher("bedrock_body", bedrock_body_matcher)
+    return recorder
+
+
+# --------------------------------------------------------------------------------------------
+# Process environment for a session
+# --------------------------------------------------------------------------------------------
+
+CLEARED_AWS = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+)
+
+
+@contextlib.contextmanager
+def environment(values: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, remove) environment variables; restore them and the settings cache."""
+    from settings.config import get_settings
+
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+TRACING_OFF = {
+    "LANGSMITH_TRACING": "false",
+    "LANGSMITH_TRACING_V2": "false",
+    "LANGCHAIN_TRACING_V2": "false",
+    "LANGCHAIN_TRACING": "false",
+}
+
+
+def api_settings(api: Api, *, retries: bool) -> dict[str, str]:
+    """Settings for the Bedrock models of a session: plain Converse for ``converse`` sessions
+    (streaming off), and a single attempt per call at replay (a retry would consume a recorded
+    interaction)."""
+    env = {"STRATIGOS_BEDROCK_STREAMING": "true" if api == "converse-stream" else "false"}
+    if not retries:
+        env["STRATIGOS_BEDROCK_MAX_ATTEMPTS"] = "1"
+    return env
+
+
+def model_settings(model_ids: Mapping[str, str]) -> dict[str, str]:
+    return {"STRATIGOS_BEDROCK_MODEL_IDS": json.dumps(dict(model_ids), sort_keys=True)}
+
+
+_SECRET_PATTERNS = (
+    re.compile(r"AKIA[0-9A-Z]{16}"),
+    re.compile(r"ASIA[0-9A-Z]{16}"),
+    re.compile(r"(?i)aws4-hmac-sha256"),
+    re.compile(r"(?i)credential="),
+    re.compile(r"(?i)signature="),
+    re.compile(r"(?i)x-amz-security-token"),
+    re.compile(r"(?i)aws_secret_access_key"),
+    re.compile(r"(?i)authorization"),
+)
+
+
+def secrets_in(text: str, extra: tuple[str, ...] = ()) -> list[str]:
+    """What in `text` looks like a credential or a signature (patterns and `extra` literals)."""
+    found = [p.pattern for p in _SECRET_PATTERNS if p.search(text)]
+    found += [f"literal #{i}" for i, value in enumerate(extra) if value and value in text]
+    return found
+
+
+def check_cassette_secrets(path: str | Path) -> None:
+    """Raise ValueError when the cassette holds a credential, a signature or the value of an
+    AWS credential variable of this process."""
+    text = Path(path).read_text(errors="replace")
+    values = tuple(
+        os.environ.get(k, "")
+        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    )
+    found = secrets_in(text, tuple(v for v in values if len(v) >= 8))
+    if found:
+        raise ValueError(f"cassette {path} contains what looks like credentials: {found}")
+
+
+def api_of_cassette(path: str | Path) -> Api:
+    """The Bedrock API a cassette's requests went to (``converse`` when it holds none)."""
+    import yaml
+
+    data = yaml.safe_load(Path(path).read_text()) or {}
+    uris = [i["request"]["uri"] for i in data.get("interactions") or []]
+    return "converse-stream" if any(u.endswith("/converse-stream") for u in uris) else "converse"
