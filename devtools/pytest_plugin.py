@@ -96,9 +96,13 @@ class AgentCassette:
         api: Api = "converse",
     ) -> dict[str, Any]:
         """Run the optimization workflow on `request` (an OptimizationRequest as JSON data)."""
-        from devtools.scripts import optimization_script
+        from devtools.scripts import ScriptError, optimization_script
 
-        return self.run(optimization_script(request), name=name, api=api)
+        try:
+            script = optimization_script(request)
+        except ScriptError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        return self.run(script, name=name, api=api)
 
     def chat(
         self,
@@ -109,13 +113,13 @@ class AgentCassette:
     ) -> dict[str, Any]:
         """Run a chat: each step a message (a string) or a step dict (``{"decision":
         "approve"}``, ``{"decision": "edit", "changes": {...}}``, ``{"decision": "reject"}``)."""
-        from devtools.scripts import chat_script
+        from devtools.scripts import ScriptError, chat_script
 
-        return self.run(
-            chat_script([{"message": s} if isinstance(s, str) else s for s in steps]),
-            name=name,
-            api=api,
-        )
+        try:
+            script = chat_script([{"message": s} if isinstance(s, str) else s for s in steps])
+        except ScriptError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        return self.run(script, name=name, api=api)
 
     def run(self, script: Any, *, name: str | None = None, api: Api = "converse") -> dict[str, Any]:
         """Record or replay `script` as cassette `name` (default: the test's name); returns
