@@ -8,12 +8,15 @@ number of `facts`, rounded as written, so it always passes the grounding check.
 `scenarios` (scenario -> metric -> path mean of the winner), `runner_up_config`,
 `paired_sharpe` (scenario or "overall" -> {"mean", "low", "high"}), `deflated_sharpe`
 ({"dsr", ...}), `n_trials`, and from the sensitivity tool `importance` (parameter -> share) and
-`sensitivity` (parameter -> list of {"value", "objective"}).
+`sensitivity` (parameter -> list of {"value", "objective"}). Parameters the winner's weight
+function does not read (e.g. the volatility target of a Merton winner) are never cited.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from quant.strategy import StrategyConfig
 
 
 def _pct(value: float, digits: int = 1) -> str:
@@ -59,7 +62,8 @@ def template_explanation(facts: dict[str, Any]) -> str:
             f"{_pct(stress['max_drawdown'])} and its daily 95% CVaR {_pct(stress['cvar_95'], 2)}, "
             f"holding an average risky weight of {_pct(stress['average_weight'])}."
         )
-    importance: dict[str, float] = facts.get("importance", {})
+    unused = StrategyConfig.model_validate(best).unused_parameters()
+    importance = {k: v for k, v in facts.get("importance", {}).items() if k not in unused}
     if importance:
         ranked = sorted(importance.items(), key=lambda kv: -kv[1])
         top = ranked[0]
@@ -73,12 +77,15 @@ def template_explanation(facts: dict[str, Any]) -> str:
         curve = facts.get("sensitivity", {}).get(top[0])
         if curve:
             values = [point["objective"] for point in curve if point.get("objective") is not None]
-            if values:
-                parts.append(
-                    f"Moving {top[0].replace('_', ' ')} across its range while holding the others "
-                    f"at the winner's values moves the objective between {min(values):.3f} and "
-                    f"{max(values):.3f}."
-                )
+            low, high = (f"{min(values):.3f}", f"{max(values):.3f}") if values else ("", "")
+            moving = (
+                f"Moving {top[0].replace('_', ' ')} across its range while holding the others "
+                "at the winner's values"
+            )
+            if values and low != high:
+                parts.append(f"{moving} moves the objective between {low} and {high}.")
+            elif values:
+                parts.append(f"{moving} leaves the objective at {low}.")
     paired = (facts.get("paired_sharpe") or {}).get("overall")
     if paired:
         verdict = (

@@ -542,14 +542,21 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     best = result.get("best")
     if best:
         lines.append(f"  best: {best_line(best)}")
+        lines.append(f"  risk check: {best.get('risk_verdict', '-')}")
+        if best.get("note"):
+            lines.append(f"  note: {best['note']}")
         for scenario, metrics in best["scenarios"].items():
             lines.append(
                 f"    {scenario:9s} Sharpe {metrics['sharpe']:6.2f}  CAGR {metrics['cagr']:7.1%}  "
                 f"max drawdown {metrics['max_drawdown']:6.1%}  CVaR95 {metrics['cvar_95']:6.2%}"
             )
+    if result.get("feasibility"):
+        lines.append(f"  {result['feasibility']}")
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:
         lines += ["", explanation]
+    for warning in result.get("warnings") or []:
+        lines.append(f"  warning: {warning}")
     manifest = result.get("manifest")
     if isinstance(manifest, dict):
         lines += ["", *manifest_summary(manifest)]

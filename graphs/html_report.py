@@ -210,14 +210,7 @@ def _header(result: Mapping[str, Any], title: str) -> str:
         parts.append(f'<p class="reason">Reason: {_esc(result["reason"])}</p>')
     if best:
         config = best.get("config") or {}
-        approved = best.get("approved_by_risk_manager")
-        verdict = (
-            "approved by the risk manager"
-            if approved
-            else "not approved by the risk manager"
-            if approved is not None
-            else ""
-        )
+        verdict = best.get("risk_verdict") or ""
         chips = "".join(
             f'<li><span class="k">{_esc(k)}</span> {_param(k, v)}</li>' for k, v in config.items()
         )
@@ -225,9 +218,12 @@ def _header(result: Mapping[str, Any], title: str) -> str:
             '<div class="best"><p><strong>Best configuration</strong> '
             f"(trial {_esc(best.get('trial'))}; objective "
             f"<strong>{_num(best.get('objective'), 4)}</strong>"
-            f"{'; ' + verdict if verdict else ''})</p>"
-            f'<ul class="chips">{chips}</ul></div>'
+            f"{'; ' + _esc(verdict) if verdict else ''})</p>"
+            + (f'<p class="note">{_esc(best["note"])}</p>' if best.get("note") else "")
+            + f'<ul class="chips">{chips}</ul></div>'
         )
+    if result.get("feasibility"):
+        parts.append(f'<p class="feasibility">{_esc(result["feasibility"].capitalize())}.</p>')
     else:
         parts.append("<p>No configuration was selected.</p>")
     return "<header>" + "".join(parts) + "</header>"

@@ -47,6 +47,7 @@ from graphs.events import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
 from jobs.batches import make_shards, path_means
+from quant.plausibility import plausibility_warnings
 from quant.search_objective import Constraint, Objective
 from quant.search_runner import NoFeasibleTrialError, SearchResult, SearchRun, evaluate_path_means
 from quant.search_space import SearchSpace, SearchSpaceError
@@ -81,6 +82,7 @@ class OptimizationState(TypedDict, total=False):
     batch_means: Annotated[dict[str, Any], _merge]
     stop: bool
     risk: dict[str, Any]
+    stop_note: str | None
     chosen: dict[str, Any] | None
     explanation: dict[str, Any]
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
@@ -117,6 +119,38 @@ def _objective(state: OptimizationState) -> Objective:
     return Objective(weights=dict(request.objective), scenario_weights=weights or None)
 
 
+def _limit_scenarios(state: OptimizationState) -> list[str]:
+    """Where the risk limits apply: the scenarios the limits name, else every scenario with a
+    positive weight in the objective."""
+    request = _request(state)
+    if request.risk_limits.scenarios:
+        return list(request.risk_limits.scenarios)
+    weights = _objective(state).scenario_weights
+    if not weights:
+        return list(request.scenarios)
+    return [s for s in request.scenarios if weights.get(s, 0.0) > 0]
+
+
+def _limit_constraints(state: OptimizationState) -> list[dict[str, Any]]:
+    """The request's risk limits as search constraints, one per metric and scenario, so that a
+    trial is feasible only when it meets every limit in every scenario they apply to."""
+    limits = _request(state).risk_limits.limits()
+    return [
+        {"metric": metric, "scenario": scenario, "max": limit}
+        for metric, limit in limits.items()
+        for scenario in _limit_scenarios(state)
+    ]
+
+
+def feasibility_definition(state: OptimizationState) -> str:
+    """What "feasible" means in this run's results, in words."""
+    constraints = [*_limit_constraints(state), *state.get("constraints", [])]
+    if not constraints:
+        return "feasible: the objective is finite (no risk limits or constraints were set)"
+    described = sorted({Constraint(**c).describe() for c in constraints})
+    return "feasible: path means meet every one of " + "; ".join(described)
+
+
 def _run(state: OptimizationState, budget: int | None = None) -> SearchRun:
     res = _res(state)
     res.ensure_scenarios(state["horizon"])
@@ -126,7 +160,9 @@ def _run(state: OptimizationState, budget: int | None = None) -> SearchRun:
         plan["search_space"],
         res.inputs,
         objective=_objective(state),
-        constraints=[Constraint(**c) for c in state.get("constraints", [])],
+        constraints=[
+            Constraint(**c) for c in [*_limit_constraints(state), *state.get("constraints", [])]
+        ],
         method=plan["method"],
         budget=budget if budget is not None else state["round_budget"],
         batch_size=request.budget.batch_size,
@@ -350,7 +386,14 @@ def review(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
         "best": None if best is None else {"objective": best["objective"], "trial": best["trial"]},
     }
     outcome = review_batch(progress, config, _res(state).settings)
-    return {"stop": outcome.decision.action == "stop", **_charge(outcome)}
+    decision = outcome.decision
+    update: dict[str, Any] = {"stop": decision.action == "stop", **_charge(outcome)}
+    if decision.action == "stop":
+        update["stop_note"] = (
+            f"the optimizer stopped the search after {done} of {state['round_budget']} trials "
+            f"of this round: {decision.reason.rstrip('.')}"
+        )
+    return update
 
 
 def after_review(state: OptimizationState) -> str:
@@ -361,7 +404,7 @@ def after_review(state: OptimizationState) -> str:
 def _candidates(state: OptimizationState) -> list[dict[str, Any]]:
     request = _request(state)
     limits = request.risk_limits.limits()
-    where = request.risk_limits.scenarios or request.scenarios
+    where = _limit_scenarios(state)
     feasible = [t for t in state["trials"] if t["feasible"] and math.isfinite(t["objective"])]
     pool = feasible or sorted(state["trials"], key=lambda t: t["violation"])[:CANDIDATES]
     ranked = sorted(pool, key=lambda t: (-t["objective"], t["trial"]))
@@ -577,6 +620,51 @@ def _json(text: str) -> Any:
         return None
 
 
+def _stop_reason(state: OptimizationState, request: OptimizationRequest) -> str | None:
+    """Why the run used fewer trials than its budget (None when it used them all)."""
+    done, budget = len(state.get("trials", [])), request.budget.max_trials
+    if state.get("reason") or done >= budget:
+        return state.get("reason")
+    note = state.get("stop_note")
+    if note:
+        return f"{done} of {budget} trials: {note}"
+    if done >= state.get("round_budget", budget):
+        return (
+            f"{done} of {budget} trials: the first round may use {FIRST_ROUND_SHARE:.0%} of the "
+            "budget (the rest is kept for risk rounds), and the risk manager approved a "
+            "candidate after it"
+        )
+    return f"{done} of {budget} trials: the search space holds no more distinct configurations"
+
+
+def _risk_verdict(approved: bool, request: OptimizationRequest) -> str:
+    """The risk check in words: approved only when there were limits to check."""
+    if not request.risk_limits.limits():
+        return "no risk limits were set, so nothing was checked"
+    if approved:
+        return "approved by the risk manager: it meets every risk limit"
+    return "NOT approved: no candidate met every risk limit"
+
+
+def _winner_note(state: OptimizationState, best: dict[str, Any]) -> str | None:
+    """Why the winner is not the best feasible trial, when it is not."""
+    feasible = [t for t in state["trials"] if t["feasible"] and math.isfinite(t["objective"])]
+    top = max(feasible, key=lambda t: (t["objective"], -t["trial"]), default=None)
+    if top is None:
+        return (
+            f"no trial met every risk limit: the winner is trial {best['trial']}, the one that "
+            "came closest"
+        )
+    if top["trial"] == best["trial"] or top["objective"] <= best["objective"]:
+        return None
+    verdict = (state.get("risk") or {}).get("verdict") or {}
+    why = verdict.get("rationale") or "the risk manager preferred it"
+    return (
+        f"the best feasible objective ({top['objective']:.4g}, trial {top['trial']}) is not the "
+        f"winner's ({best['objective']:.4g}, trial {best['trial']}): {why}"
+    )
+
+
 def finalize(state: OptimizationState) -> dict[str, Any]:
     """Assemble the result (the caller stores it)."""
     emit_node_started()
@@ -586,33 +674,53 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
     if status == "running":
         status = "succeeded"
     best: dict[str, Any] | None = None
+    warnings = list(state.get("warnings", []))
+    plausibility: list[dict[str, str]] = []
     if chosen is not None:
         trial = state["trials"][chosen["trial"]]
         space = SearchSpace(dict(state["plan"]["search_space"]))
+        config = space.config({n: trial[n] for n in space.names})
+        scenario_metrics: dict[str, dict[str, float]] = {
+            str(s): {m.split(".", 1)[1]: v for m, v in trial.items() if m.startswith(f"{s}.")}
+            for s in request.scenarios
+        }
         best = {
             "trial": trial["trial"],
-            "config": space.config({n: trial[n] for n in space.names}).model_dump(mode="json"),
+            "config": config.model_dump(mode="json"),
             "objective": trial["objective"],
-            "approved_by_risk_manager": chosen["approved"],
-            "scenarios": {
-                s: {m.split(".", 1)[1]: v for m, v in trial.items() if m.startswith(f"{s}.")}
-                for s in request.scenarios
-            },
+            "approved_by_risk_manager": chosen["approved"] and bool(request.risk_limits.limits()),
+            "risk_verdict": _risk_verdict(chosen["approved"], request),
+            "scenarios": scenario_metrics,
         }
+        best["note"] = _winner_note(state, best)
+        objective = _objective(state)
+        plausibility = plausibility_warnings(
+            config,
+            space,
+            scenario_metrics,
+            objective.scenario_weights or dict.fromkeys(request.scenarios, 1.0),
+            dict(request.objective),
+        )
+        for item in plausibility:
+            emit_warning(item["message"], item["code"])
+        warnings += [item["message"] for item in plausibility]
     result = {
         "status": status,
-        "reason": state.get("reason"),
+        "reason": _stop_reason(state, request),
         "best": best,
+        "feasibility": feasibility_definition(state) if "plan" in state else None,
         "convergence": state.get("convergence", []),
         "trials": state.get("trials", []),
         "n_trials": len(state.get("trials", [])),
+        "max_trials": request.budget.max_trials,
         "rounds": state.get("round", 0) + 1,
         "constraints": state.get("constraints", []),
         "market_view": state.get("market_view"),
         "plan": state.get("plan"),
         "risk": state.get("risk"),
         "explanation": state.get("explanation"),
-        "warnings": state.get("warnings", []),
+        "warnings": warnings,
+        "plausibility": plausibility,
         "tokens": state.get("tokens", 0),
         "dataset": state.get("dataset"),
     }

@@ -30,22 +30,20 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         "",
         f"Universe: {len(dataset.get('assets', []))} assets, daily returns "
         f"{dataset.get('start')} to {dataset.get('end')}; scenarios {', '.join(request.scenarios)} "
-        f"({request.n_paths} paths each); {result.get('n_trials', 0)} trials in "
+        f"({request.n_paths} paths each); {result.get('n_trials', 0)} of "
+        f"{result.get('max_trials', request.budget.max_trials)} trials in "
         f"{result.get('rounds', 1)} round(s).",
         "",
+        *([f"{result['feasibility'].capitalize()}.", ""] if result.get("feasibility") else []),
     ]
     best = result.get("best")
     if best is None:
         lines += ["No configuration was selected.", ""]
     else:
-        approved = (
-            "approved by the risk manager"
-            if best["approved_by_risk_manager"]
-            else ("NOT approved: it breaks a risk limit")
-        )
         lines += [
-            f"## Best configuration ({approved})",
+            f"## Best configuration ({best['risk_verdict']})",
             "",
+            *([f"_{best['note']}_", ""] if best.get("note") else []),
             "| parameter | value |",
             "| --- | --- |",
         ]

@@ -36,6 +36,14 @@ BUILTIN_WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 
 SleeveName = Literal["single", "hrp", "risk_parity", "min_volatility", "max_sharpe"]
 
+WEIGHT_FUNCTION_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "inverse_vol": ("target_vol",),
+    "sigmoid": ("target_vol", "steepness"),
+    "merton": ("risk_aversion",),
+}
+"""The `StrategyConfig` fields each built-in weight function reads (besides the fields every
+strategy uses: lookback, rebalance_every, max_leverage, cost_bps, sleeve)."""
+
 
 class WeightFunction(Protocol):
     """``fn(sigma, mu, safe_rate, params) -> w_star``, elementwise on float64 arrays.
@@ -164,6 +172,16 @@ class StrategyConfig(BaseModel):
     def config_id(self) -> str:
         """Stable 12-hex-digit id: the start of the SHA-256 of `canonical_json`."""
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:12]
+
+    def unused_parameters(self) -> frozenset[str]:
+        """Fields that do not change this configuration's weights: the parameters of the other
+        built-in weight functions (none for a weight function registered by a user, whose
+        reads are not known)."""
+        used = WEIGHT_FUNCTION_PARAMETERS.get(self.weight_function)
+        if used is None:
+            return frozenset()
+        specific = {name for names in WEIGHT_FUNCTION_PARAMETERS.values() for name in names}
+        return frozenset(specific - set(used))
 
 
 def check_config(config: StrategyConfig) -> None:

@@ -352,7 +352,12 @@ def _config_summary(result: dict[str, Any]) -> dict[str, Any]:
             "objective_name"
         ),
         "approved_by_risk_manager": best.get("approved_by_risk_manager"),
+        "risk_verdict": best.get("risk_verdict"),
+        "winner_note": best.get("note"),
         "n_trials": result.get("n_trials"),
+        "max_trials": result.get("max_trials"),
+        "stop_reason": result.get("reason"),
+        "feasibility": result.get("feasibility"),
         "method": plan.get("method"),
         "search_space": plan.get("search_space"),
         "scenario_weights": (result.get("market_view") or {}).get("scenario_weights"),

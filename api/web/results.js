@@ -58,8 +58,11 @@ function summaryCard(data) {
   const rows = [
     ["Status", data.status],
     ["Objective", `${fmt(summary.objective)}${summary.objective_name ? ` (${summary.objective_name})` : ""}`],
-    ["Approved by the risk manager", fmt(summary.approved_by_risk_manager)],
-    ["Trials", fmt(summary.n_trials)],
+    ["Risk check", summary.risk_verdict || "-"],
+    ["Trials", summary.max_trials ? `${fmt(summary.n_trials)} of ${fmt(summary.max_trials)}` : fmt(summary.n_trials)],
+    ...(summary.stop_reason ? [["Stopped because", summary.stop_reason]] : []),
+    ...(summary.feasibility ? [["Feasible means", summary.feasibility.replace(/^feasible: /, "")]] : []),
+    ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
     ["Search method", fmt(summary.method)],
   ];
   const configRows = Object.entries(config).map(([key, value]) => {

@@ -50,3 +50,22 @@ def test_numbers_present_in_the_facts_after_rounding_are_grounded(text: str) -> 
 )
 def test_numbers_absent_from_the_facts_are_reported(text: str, bad: list[str]) -> None:
     assert ungrounded_numbers(text, FACTS) == bad
+
+
+def test_the_template_explanation_cites_only_parameters_the_winner_uses() -> None:
+    from agents.explanation import template_explanation
+
+    facts = {
+        "best_config": {
+            "target_vol": 0.1, "weight_function": "merton", "lookback": 63,
+            "rebalance_every": 21, "max_leverage": 1.0, "risk_aversion": 3.0,
+            "steepness": 10.0, "cost_bps": 0.0, "sleeve": "single",
+        },
+        "importance": {"target_vol": 0.7, "lookback": 0.2, "rebalance_every": 0.1},
+        "sensitivity": {"lookback": [{"value": 21, "objective": 0.647}, {"value": 63, "objective": 0.6472}]},
+    }  # fmt: skip
+    text = template_explanation(facts)
+    assert "target vol" not in text and "volatility target" not in text
+    assert "The parameter that mattered most was lookback" in text
+    assert "leaves the objective at 0.647" in text and "between 0.647 and 0.647" not in text
+    assert ungrounded_numbers(text, facts) == []

@@ -74,8 +74,11 @@ def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: S
     convergence = result["convergence"]
     assert len(convergence) == 3 and convergence == sorted(convergence)
     best = result["best"]
-    assert best["approved_by_risk_manager"]
+    # no risk limits: nothing to approve, and the result says so
+    assert not best["approved_by_risk_manager"]
+    assert best["risk_verdict"] == "no risk limits were set, so nothing was checked"
     assert best["objective"] == max(t["objective"] for t in result["trials"] if t["feasible"])
+    assert best["note"] is None and result["reason"] is None
     assert set(best["scenarios"]) == {"bull", "bear", "high_vol", "low_vol", "base"}
     weights = result["market_view"]["scenario_weights"]
     assert math.isclose(sum(weights.values()), 1.0)
@@ -111,24 +114,89 @@ def test_the_same_request_gives_the_same_result(settings: Settings) -> None:
     assert first.result["explanation"]["text"] == second.result["explanation"]["text"]
 
 
-def test_the_risk_gate_sends_the_optimizer_back_with_constraints(settings: Settings) -> None:
+def test_feasible_means_every_risk_limit_in_every_weighted_scenario(settings: Settings) -> None:
     data = {**SMALL, "budget": {"max_trials": 40, "batch_size": 10}}
     probe, _ = _run(data, settings)
     drawdowns = sorted(t["bear.max_drawdown"] for t in probe.result["trials"])
-    limit = drawdowns[len(drawdowns) // 4]  # most of the first round's best break it
+    limit = drawdowns[len(drawdowns) // 2]
+    data["risk_limits"] = {"max_drawdown": limit}
+    outcome, _ = _run(data, settings)
+    result = outcome.result
+    weights = result["market_view"]["scenario_weights"]
+    weighted = [s for s, w in weights.items() if w > 0]
+    assert len(weighted) > 1
+    for trial in result["trials"]:
+        meets = all(trial[f"{s}.max_drawdown"] <= limit for s in weighted)
+        assert trial["feasible"] == (meets and math.isfinite(trial["objective"])), trial["trial"]
+    assert any(not t["feasible"] for t in result["trials"])  # the limit bites
+    assert f"max_drawdown <= {limit:g} in bear" in result["feasibility"]
+    best = result["best"]
+    assert outcome.status == "succeeded" and best["approved_by_risk_manager"]
+    assert best["risk_verdict"].startswith("approved by the risk manager")
+    assert all(best["scenarios"][s]["max_drawdown"] <= limit for s in weighted)
+    # the first round may use 70% of the trials; the result says why it used no more
+    assert result["n_trials"] == 28 and result["max_trials"] == 40  # ceil(0.7 x 40)
+    assert result["reason"].startswith("28 of 40 trials: the first round may use 70%")
+
+
+def test_the_risk_gate_sends_the_optimizer_back_and_says_when_no_trial_meets_the_limits(
+    settings: Settings,
+) -> None:
+    # inverse-vol weights are never zero (sigmoid ones can be): every trial loses something
+    space = {**SMALL["search_space"], "weight_function": "inverse_vol"}
+    data = {**SMALL, "search_space": space, "budget": {"max_trials": 40, "batch_size": 10}}
+    probe, _ = _run(data, settings)
+    limit = min(t["bear.max_drawdown"] for t in probe.result["trials"]) / 2  # out of reach
+    assert limit > 0
     data["risk_limits"] = {"max_drawdown": limit, "scenarios": ["bear"]}
     outcome, events = _run(data, settings)
     result = outcome.result
     assert result["rounds"] >= 2
-    assert {"metric": "max_drawdown", "scenario": "bear", "max": limit} in result["constraints"]
+    assert outcome.status == "partial"
+    assert "no candidate met the risk limits" in result["reason"]
+    assert not any(t["feasible"] for t in result["trials"])
     best = result["best"]
-    if outcome.status == "succeeded":
-        assert best["approved_by_risk_manager"]
-        assert best["scenarios"]["bear"]["max_drawdown"] <= limit
-    else:
-        assert "risk limits" in result["reason"]
+    assert best["risk_verdict"].startswith("NOT approved")
+    assert best["note"].startswith("no trial met every risk limit")
     rounds = [e for e in events if e.type == "node_started" and e.node == "risk_gate"]
     assert len(rounds) == result["rounds"]
+
+
+def test_an_optimizer_that_stops_early_is_said_to_have_stopped_and_why(
+    settings: Settings, policy_override: Any
+) -> None:
+    original = get_policy("optimizer")
+
+    def impatient(inp: PolicyInput) -> AIMessage:
+        if inp.forced_tool == "BatchDecision":
+            return reply(
+                "", tool_call("BatchDecision", {"action": "stop", "reason": "good enough"})
+            )
+        return original(inp)
+
+    policy_override("optimizer", impatient)
+    outcome, _ = _run(SMALL, settings)
+    result = outcome.result
+    assert outcome.status == "succeeded" and result["n_trials"] == 10
+    assert result["reason"] == (
+        "10 of 30 trials: the optimizer stopped the search after 10 of 30 trials of this "
+        "round: good enough"
+    )
+    assert (
+        "(10 of 30 trials: the optimizer stopped" in (outcome.directory / "report.md").read_text()
+    )
+
+
+def test_a_winner_at_the_edge_of_its_search_range_is_warned_about(settings: Settings) -> None:
+    space = {**SMALL["search_space"], "lookback": {"low": 21, "high": 42, "step": 21}}
+    outcome, events = _run({**SMALL, "search_space": space}, settings)
+    result = outcome.result
+    lookback = result["best"]["config"]["lookback"]
+    edge = [w for w in result["plausibility"] if w["code"] == "search_edge"]
+    assert any(f"lookback = {lookback}" in w["message"] for w in edge)
+    assert any(f"lookback = {lookback}" in w for w in result["warnings"])
+    warned = [e for e in events if e.type == "warning" and e.data.get("code") == "search_edge"]
+    assert warned
 
 
 @pytest.mark.parametrize(
