@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib.metadata import version
@@ -330,6 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown command {args.command}")
     try:
         return command(args)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): what it read was enough; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(f"stratigos {args.command}: interrupted", file=sys.stderr)
         return 130
@@ -739,18 +744,29 @@ def _converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | 
         turn = session.send(text, on_event=renderer.handle)
         show(turn)
         while turn.pending is not None:
-            answer = input("approve / edit / reject? ").strip().lower()
+            try:
+                answer = input("approve / edit / reject? ").strip().lower()
+                if answer.startswith("e"):
+                    edits = json.loads(input("changes to the request as JSON: ") or "{}")
+            except EOFError:
+                print(
+                    "\nNo answer (the input ended): the proposed run was not started. Answer "
+                    f"later with: stratigos chat --thread {session.thread_id} --approve | "
+                    "--reject | --edit JSON"
+                )
+                return 0
+            except json.JSONDecodeError as exc:
+                print(f"not valid JSON ({exc.msg}); answer again")
+                continue
             if answer.startswith("a") or answer in ("y", "yes"):
                 turn = session.decide("approve", on_event=renderer.handle)
             elif answer.startswith("e"):
-                try:
-                    edits = json.loads(input("changes to the request as JSON: ") or "{}")
-                except json.JSONDecodeError as exc:
-                    print(f"not valid JSON ({exc.msg}); answer again")
-                    continue
                 turn = session.decide("edit", changes=edits, on_event=renderer.handle)
-            else:
+            elif answer.startswith("r") or answer in ("n", "no"):
                 turn = session.decide("reject", on_event=renderer.handle)
+            else:
+                print("answer approve, edit or reject")
+                continue
             show(turn)
 
 

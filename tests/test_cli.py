@@ -258,3 +258,67 @@ def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
         "[optimizer] trials 200/200: best objective 0.9123",
         "run r: succeeded",
     ]
+
+
+def _cli_env(tmp_path: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATIGOS_"))}
+    return env | {
+        "HOME": str(tmp_path),
+        "STRATIGOS_DATA_DIR": str(tmp_path / "data"),
+        "STRATIGOS_MODEL_PROVIDER": "offline",
+    }
+
+
+STRATIGOS = Path(sys.executable).with_name("stratigos")
+
+
+def test_piped_input_that_ends_at_an_approval_prompt_ends_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    ask = "find the target-vol setting that holds up in a bear market for AAPL, KO and XOM\n"
+    completed = subprocess.run(
+        [str(STRATIGOS), "chat", "--quiet"],
+        input=ask,
+        capture_output=True,
+        text=True,
+        env=_cli_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "Approval needed" in completed.stdout
+    assert "No answer (the input ended): the proposed run was not started" in completed.stdout
+    assert "--approve | --reject | --edit JSON" in completed.stdout
+    assert "Traceback" not in completed.stderr and "EOFError" not in completed.stderr
+
+
+def test_an_unclear_answer_at_the_approval_prompt_is_asked_again(tmp_path: Path) -> None:
+    ask = "find the target-vol setting that holds up in a bear market for AAPL, KO and XOM\n"
+    completed = subprocess.run(
+        [str(STRATIGOS), "chat", "--quiet"],
+        input=ask + "maybe\nreject\n\n",
+        capture_output=True,
+        text=True,
+        env=_cli_env(tmp_path),
+        timeout=300,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert "answer approve, edit or reject" in completed.stdout
+    assert "Cancelled: nothing was run." in completed.stdout
+
+
+def test_a_reader_that_stops_early_leaves_no_broken_pipe_message(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [str(STRATIGOS), "demo", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_cli_env(tmp_path),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # like `| head`, gone before the command writes
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0
+    assert "Broken pipe" not in stderr and "BrokenPipeError" not in stderr, stderr

@@ -13,7 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import Server, sign_in, succeeded_job, trace_lengths
+from tests.browser.support import (
+    Server,
+    sign_in,
+    small_request,
+    succeeded_job,
+    trace_lengths,
+    wait_for_job,
+)
 
 
 def _results(server: Server, job_id: str, **params: Any) -> dict[str, Any]:
@@ -88,6 +95,47 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     assert results["config_summary"]["objective_name"] in summary
     manifest = json.loads(page.text_content("#manifest-json") or "")
     assert manifest["request_hash"] == results["manifest"]["request_hash"]
+    assert page.problems == []
+
+
+def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
+    page: Any, server: Server
+) -> None:
+    """A run with a drawdown limit (its first round may use 70% of the trials) and a lookback
+    range of two values (the winner sits at an edge): the summary panel shows the risk check,
+    "28 of 40" trials and why, what "feasible" means, and the warnings, as the API has them."""
+    request = {
+        **small_request(),
+        "risk_limits": {"max_drawdown": 0.5},
+        "search_space": {
+            "target_vol": {"low": 0.05, "high": 0.25},
+            "weight_function": "inverse_vol",
+            "lookback": {"low": 21, "high": 42, "step": 21},
+            "rebalance_every": 21,
+        },
+    }
+    with server.client() as client:
+        job = client.post("/v1/optimizations", json=request).json()
+        assert wait_for_job(client, job["id"])["status"] == "succeeded"
+    results = _results(server, job["id"])
+    summary = results["config_summary"]
+    assert summary["n_trials"] == 28 and summary["max_trials"] == 40
+    assert summary["stop_reason"].startswith("28 of 40 trials")
+    assert summary["feasibility"] == "feasible: path means meet every one of " + "; ".join(
+        f"max_drawdown <= 0.5 in {s}" for s in sorted(["base", "bear", "bull"])
+    )
+    edge = [w for w in results["warnings"] if "search range" in w]
+    assert edge
+
+    sign_in(page, server, f"#/jobs/{job['id']}")
+    page.wait_for_selector(f"body[data-results-ready='{job['id']}']")
+    panel = page.inner_text("#config-summary")
+    assert f"Risk check\t{summary['risk_verdict']}" in panel
+    assert summary["risk_verdict"].startswith("approved by the risk manager")
+    assert "Trials\t28 of 40" in panel
+    assert f"Stopped because\t{summary['stop_reason']}" in panel
+    assert "Feasible means\tpath means meet every one of max_drawdown <= 0.5 in base" in panel
+    assert edge[0] in page.inner_text("#config-summary .warnings")
     assert page.problems == []
 
 
