@@ -541,6 +541,8 @@ def best_line(best: dict[str, Any]) -> str:
 
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
+    from graphs.report import benchmark_rows
+
     lines = ["", f"Run {run_id}: {result.get('status')}"]
     if result.get("reason"):
         lines.append(f"  reason: {result['reason']}")
@@ -557,6 +559,14 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
             )
     if result.get("feasibility"):
         lines.append(f"  {result['feasibility']}")
+    rows = benchmark_rows(result)
+    if rows:
+        lines.append("  compared on the same paths (Sharpe, CAGR, max drawdown):")
+        for row in rows:
+            lines.append(
+                f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
+                f"{row['cagr']:7.1%} {row['max_drawdown']:7.1%}"
+            )
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:
         lines += ["", explanation]

@@ -29,6 +29,8 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from graphs.report import BENCHMARK_NOTE, benchmark_rows
+
 SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
 """The metrics of the scenario bar chart (Sharpe ratio; CAGR and max drawdown as fractions)."""
 
@@ -291,8 +293,27 @@ def _summary(result: Mapping[str, Any]) -> str:
     if warnings:
         items = "".join(f"<li>{_esc(w)}</li>" for w in warnings)
         parts.append(f'<h3>Warnings</h3><ul class="warnings">{items}</ul>')
+    parts.append(_benchmarks(result))
     parts.append("</div></div></section>")
     return "".join(parts)
+
+
+def _benchmarks(result: Mapping[str, Any]) -> str:
+    rows = benchmark_rows(dict(result))
+    if not rows:
+        return ""
+    body = "".join(
+        f"<tr><th scope=row>{_esc(r['scenario'])}</th><td>{_esc(r['label'])}</td>"
+        f"<td>{_num(r['sharpe'], 2)}</td><td>{_pct(r['cagr'])}</td>"
+        f"<td>{_pct(r['max_drawdown'])}</td><td>{_pct(r['cvar_95'], 2)}</td></tr>"
+        for r in rows
+    )
+    return (
+        f'<h3>Compared with unmanaged holdings</h3><p class="note">{_esc(BENCHMARK_NOTE)}</p>'
+        '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
+        "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"
+        f"<th scope=col>CVaR 95% (1d)</th></tr></thead><tbody>{body}</tbody></table>"
+    )
 
 
 def _risk(result: Mapping[str, Any]) -> str:

@@ -47,6 +47,7 @@ from graphs.events import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
 from jobs.batches import make_shards, path_means
+from quant.benchmark_strategies import benchmark_path_means
 from quant.plausibility import plausibility_warnings
 from quant.search_objective import Constraint, Objective
 from quant.search_runner import NoFeasibleTrialError, SearchResult, SearchRun, evaluate_path_means
@@ -676,6 +677,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
     best: dict[str, Any] | None = None
     warnings = list(state.get("warnings", []))
     plausibility: list[dict[str, str]] = []
+    benchmarks: dict[str, Any] | None = None
     if chosen is not None:
         trial = state["trials"][chosen["trial"]]
         space = SearchSpace(dict(state["plan"]["search_space"]))
@@ -704,6 +706,9 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         for item in plausibility:
             emit_warning(item["message"], item["code"])
         warnings += [item["message"] for item in plausibility]
+        res = _res(state)
+        res.ensure_scenarios(state["horizon"])
+        benchmarks = benchmark_path_means(config, res.inputs, safe=request.safe_rate)
     result = {
         "status": status,
         "reason": _stop_reason(state, request),
@@ -721,6 +726,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "explanation": state.get("explanation"),
         "warnings": warnings,
         "plausibility": plausibility,
+        "benchmarks": benchmarks,
         "tokens": state.get("tokens", 0),
         "dataset": state.get("dataset"),
     }

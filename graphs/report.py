@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphs.request import OptimizationRequest
+from quant.benchmark_strategies import REPORTED_METRICS
 
 _METRICS = (
     ("sharpe", "Sharpe", "{:.2f}"),
@@ -16,6 +17,36 @@ _METRICS = (
     ("average_weight", "avg risky weight", "{:.1%}"),
     ("turnover", "turnover / yr", "{:.2f}"),
 )
+
+
+BENCHMARK_LABELS: tuple[tuple[str, str], ...] = (
+    ("winner", "the winner"),
+    ("risky_sleeve", "100% in the risky sleeve"),
+    ("buy_and_hold", "equal-weight buy-and-hold"),
+)
+"""The strategies a result compares, and their names for people."""
+
+BENCHMARK_NOTE = (
+    "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, and the "
+    "equal-weight universe bought on the first day and never rebalanced."
+)
+
+
+def benchmark_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per scenario and strategy: ``scenario``, ``strategy`` (a `BENCHMARK_LABELS`
+    key), ``label`` and the metrics (path means); empty when the result has no benchmarks."""
+    benchmarks = result.get("benchmarks") or {}
+    best = result.get("best") or {}
+    if not benchmarks or not best:
+        return []
+    sources = {"winner": best.get("scenarios") or {}, **benchmarks}
+    return [
+        {"scenario": scenario, "strategy": key, "label": label}
+        | {m: sources[key][scenario][m] for m in REPORTED_METRICS}
+        for scenario in best.get("scenarios") or {}
+        for key, label in BENCHMARK_LABELS
+        if scenario in sources.get(key, {})
+    ]
 
 
 def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str, Any]) -> str:
@@ -56,6 +87,16 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
             cells = [fmt.format(metrics[key]) for key, _, fmt in _METRICS]
             lines.append(f"| {scenario} | " + " | ".join(cells) + " |")
         lines.append("")
+        rows = benchmark_rows(result)
+        if rows:
+            compared = [m for m in _METRICS if m[0] in rows[0]]
+            lines += ["## Compared with unmanaged holdings", "", BENCHMARK_NOTE, ""]
+            lines.append("| scenario | strategy | " + " | ".join(c[1] for c in compared) + " |")
+            lines.append("| --- | --- |" + " ---: |" * len(compared))
+            for row in rows:
+                cells = [fmt.format(row[key]) for key, _, fmt in compared]
+                lines.append(f"| {row['scenario']} | {row['label']} | " + " | ".join(cells) + " |")
+            lines.append("")
     explanation = result.get("explanation")
     if explanation:
         lines += ["## Why it won", "", explanation["text"], ""]

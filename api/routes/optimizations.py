@@ -21,6 +21,7 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
 from graphs.html_report import render_html_report
 from graphs.job_handlers import KIND
+from graphs.report import benchmark_rows
 from graphs.request import OptimizationRequest
 from jobs.runner import JobNotSucceededError
 from quant.data import load_sp500_prices
@@ -216,6 +217,10 @@ class Results(BaseModel):
     explanation: dict[str, Any] | None
     market_view: dict[str, Any] | None
     warnings: list[str]
+    benchmarks: list[dict[str, Any]] = Field(
+        description="The winner against its risky sleeve held at 100% and equal-weight "
+        "buy-and-hold, per scenario, on the same paths and days (path means)."
+    )
     manifest: dict[str, Any] | None
     charts: Charts
     trials: TrialsPage
@@ -254,6 +259,7 @@ def optimization_results(
         explanation=result.get("explanation"),
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
+        benchmarks=benchmark_rows(result),
         manifest=result.get("manifest"),
         charts=chart_data(result),
         trials=page,

@@ -102,6 +102,46 @@ function summaryCard(data) {
   );
 }
 
+function benchmarkTable(rows) {
+  return h(
+    "table",
+    { id: "benchmark-table", className: "data" },
+    h(
+      "caption",
+      {},
+      "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, and " +
+        "the equal-weight universe bought on the first day and never rebalanced (means over paths)",
+    ),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["Scenario", "Strategy", "Sharpe", "CAGR", "Max drawdown", "CVaR 95%"].map((t) =>
+          h("th", { scope: "col" }, t),
+        ),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map((r) =>
+        h(
+          "tr",
+          { dataset: { strategy: r.strategy } },
+          h("th", { scope: "row" }, r.scenario),
+          h("td", {}, r.label),
+          h("td", {}, fmt(r.sharpe)),
+          h("td", {}, fmtPct(r.cagr)),
+          h("td", {}, fmtPct(r.max_drawdown)),
+          h("td", {}, fmtPct(r.cvar_95)),
+        ),
+      ),
+    ),
+  );
+}
+
 function riskTable(rows) {
   return h(
     "table",
@@ -391,7 +431,7 @@ export function renderResults(container, jobId, data) {
   const charts = data.charts;
   const scenarios = Object.keys(charts.risk_return);
   const table = new TrialsTable(jobId, data.trials, scenarios);
-  container.append(
+  const cards = [
     summaryCard(data),
     card(
       "charts",
@@ -413,6 +453,9 @@ export function renderResults(container, jobId, data) {
         chartBox("chart-risk", "Risk per scenario", "daily VaR and CVaR at 95% and the maximum drawdown (losses)."),
       ),
     ),
+    data.benchmarks && data.benchmarks.length
+      ? card("benchmarks", "Compared with unmanaged holdings", benchmarkTable(data.benchmarks))
+      : null,
     card("trials", "Trials", table.element),
     downloadsCard(jobId),
     card(
@@ -425,7 +468,8 @@ export function renderResults(container, jobId, data) {
         h("pre", { id: "manifest-json", className: "json" }, JSON.stringify(data.manifest, null, 2)),
       ),
     ),
-  );
+  ];
+  container.append(...cards.filter(Boolean));
   riskReturnChart(document.getElementById("chart-risk-return"), charts.risk_return);
   groupedBars(
     document.getElementById("chart-scenarios"),

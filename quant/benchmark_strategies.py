@@ -1,0 +1,96 @@
+"""What a managed strategy is compared with, on the same simulated paths.
+
+For a winning `StrategyConfig`, `benchmark_path_means` evaluates two unmanaged alternatives in
+every scenario, with the engine's own metric definitions, over the winner's evaluation window
+(from day ``lookback`` on, so all three are measured over the same days):
+
+- ``risky_sleeve``: 100% of wealth in the winner's risky sleeve, all the time (no volatility
+  targeting and no safe asset; the sleeve itself is rebuilt as the winner's is);
+- ``buy_and_hold``: the equal-weight portfolio of the universe bought on the first evaluated day
+  and never rebalanced (weights drift with prices); with one asset, that asset.
+
+Both pay the winner's trading cost on the initial purchase. Results are path means per scenario
+of ``cagr``, ``volatility``, ``sharpe``, ``max_drawdown``, ``var_95``, ``cvar_95`` (annualised
+rates; VaR, CVaR and drawdown positive = loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from quant.engine import evaluate
+from quant.search_runner import ScenarioData
+from quant.strategy import StrategyConfig
+
+REPORTED_METRICS: tuple[str, ...] = (
+    "cagr",
+    "volatility",
+    "sharpe",
+    "max_drawdown",
+    "var_95",
+    "cvar_95",
+)
+"""The metrics a benchmark comparison reports."""
+
+FULL_EXPOSURE_TARGET = 1e6
+"""A volatility target no sleeve reaches: inverse-vol weights then always clip to exactly 1."""
+
+
+def fully_invested(config: StrategyConfig) -> StrategyConfig:
+    """`config` with its risky weight held at exactly 1 (100% of wealth in its sleeve)."""
+    return config.model_copy(
+        update={
+            "weight_function": "inverse_vol",
+            "target_vol": FULL_EXPOSURE_TARGET,
+            "max_leverage": 1.0,
+        }
+    )
+
+
+def buy_and_hold_returns(assets: np.ndarray, start: int) -> np.ndarray:
+    """Daily returns (paths, days) of equal weights bought on day `start` and never rebalanced.
+
+    `assets` holds asset returns (paths, days, assets). Before `start` the returns are those of
+    the daily-rebalanced equal-weight portfolio (only the warm-up uses them)."""
+    returns = np.asarray(assets, dtype=np.float64)
+    out = returns.mean(axis=2)
+    growth = np.cumprod(1.0 + returns[:, start:, :], axis=1)
+    values = np.concatenate([np.ones_like(growth[:, :1, :]), growth], axis=1).mean(axis=2)
+    out[:, start:] = values[:, 1:] / values[:, :-1] - 1.0
+    return out
+
+
+def benchmark_path_means(
+    config: StrategyConfig, scenarios: Mapping[str, ScenarioData], *, safe: float
+) -> dict[str, dict[str, dict[str, float]]]:
+    """``{"risky_sleeve" | "buy_and_hold": {scenario: {metric: path mean}}}`` for `config`'s
+    evaluation window (see the module docstring); `safe` is the annual safe rate."""
+    invested = fully_invested(config)
+    single = invested.model_copy(update={"sleeve": "single"})
+    out: dict[str, dict[str, dict[str, float]]] = {"risky_sleeve": {}, "buy_and_hold": {}}
+    for name, data in scenarios.items():
+        sleeve_input = (
+            data.risky if data.assets is None or config.sleeve == "single" else data.assets
+        )
+        held = (
+            buy_and_hold_returns(data.assets, config.lookback)
+            if data.assets is not None
+            else data.risky
+        )
+        for key, result in (
+            ("risky_sleeve", evaluate([invested], sleeve_input, safe)),
+            ("buy_and_hold", evaluate([single], held, safe)),
+        ):
+            out[key][name] = {m: float(np.mean(getattr(result, m)[0])) for m in REPORTED_METRICS}
+    return out
+
+
+__all__ = [
+    "FULL_EXPOSURE_TARGET",
+    "REPORTED_METRICS",
+    "benchmark_path_means",
+    "buy_and_hold_returns",
+    "fully_invested",
+]
