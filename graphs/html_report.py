@@ -542,12 +542,13 @@ _JS = """
         yaxis:{title:{text:'CAGR (% per year)'}}},cfg);}
     var s=data('data-scenarios');
     if(s&&s.scenario.length){Plotly.newPlot('chart-scenarios',[
-      {x:s.scenario,y:s.sharpe,type:'bar',name:'Sharpe',offsetgroup:1},
-      {x:s.scenario,y:s.cagr,type:'bar',name:'CAGR %',yaxis:'y2',offsetgroup:2},
-      {x:s.scenario,y:s.max_drawdown,type:'bar',name:'max drawdown %',yaxis:'y2',
-       offsetgroup:3}],
+      {x:s.scenario,y:s.sharpe,type:'bar',name:'Sharpe'},
+      {x:s.scenario,y:s.cagr,type:'bar',name:'CAGR %',xaxis:'x2',yaxis:'y2'},
+      {x:s.scenario,y:s.max_drawdown,type:'bar',name:'max drawdown %',xaxis:'x2',yaxis:'y2'}],
       {barmode:'group',margin:m,legend:{orientation:'h',y:-0.2},
-       yaxis:{title:{text:'Sharpe'}},yaxis2:{title:{text:'%'},overlaying:'y',side:'right'}},
+       xaxis:{domain:[0,0.3],anchor:'y'},xaxis2:{domain:[0.4,1],anchor:'y2'},
+       yaxis:{title:{text:'Sharpe'},rangemode:'tozero',anchor:'x'},
+       yaxis2:{title:{text:'% per year / of wealth'},rangemode:'tozero',anchor:'x2'}},
       cfg);}
   }
   document.querySelectorAll('table.sortable').forEach(function(table){

@@ -74,6 +74,38 @@ export function riskReturnChart(el, byScenario) {
   );
 }
 
+/** Bars in side-by-side panels, each with its own zero-based y axis, so that quantities of
+ * different units (a Sharpe ratio, a percentage) never share an axis. `panels` =
+ * [{title, format, metrics: [[key, label], ...]}]; one trace per metric. */
+export function panelBars(el, rows, category, panels) {
+  const gap = 0.08;
+  const width = (1 - gap * (panels.length - 1)) / panels.length;
+  const traces = [];
+  const extra = { barmode: "group" };
+  panels.forEach((panel, i) => {
+    const suffix = i === 0 ? "" : String(i + 1);
+    const start = i * (width + gap);
+    extra[`xaxis${suffix}`] = { ...axis(""), domain: [start, start + width], anchor: `y${suffix}` };
+    extra[`yaxis${suffix}`] = {
+      ...axis(panel.title, panel.format),
+      anchor: `x${suffix}`,
+      zeroline: true,
+      rangemode: "tozero",
+    };
+    for (const [key, label] of panel.metrics) {
+      traces.push({
+        type: "bar",
+        name: label,
+        x: rows.map((r) => r[category]),
+        y: rows.map((r) => r[key]),
+        xaxis: `x${suffix}`,
+        yaxis: `y${suffix}`,
+      });
+    }
+  });
+  return plotly().react(el, traces, layout(extra), CONFIG);
+}
+
 /** Grouped bars: one trace per metric, one bar per row (`rows[i][category]`). */
 export function groupedBars(el, rows, category, metrics, yTitle, format) {
   const traces = metrics.map(([key, label]) => ({

@@ -3,7 +3,7 @@
 // report, a sortable paginated trials table, JSON/CSV downloads, the HTML report, the manifest.
 
 import { api, apiRaw, errorText } from "./api.js";
-import { groupedBars, riskReturnChart } from "./charts.js";
+import { groupedBars, panelBars, riskReturnChart } from "./charts.js";
 import { clear, download, fmt, fmtPct, h, kvTable, showAlert } from "./dom.js";
 
 const CONFIG_LABELS = {
@@ -471,18 +471,17 @@ export function renderResults(container, jobId, data) {
   ];
   container.append(...cards.filter(Boolean));
   riskReturnChart(document.getElementById("chart-risk-return"), charts.risk_return);
-  groupedBars(
-    document.getElementById("chart-scenarios"),
-    charts.scenario_bars,
-    "scenario",
-    [
-      ["sharpe", "Sharpe ratio"],
-      ["cagr", "CAGR"],
-      ["volatility", "volatility"],
-    ],
-    "value",
-    "",
-  );
+  panelBars(document.getElementById("chart-scenarios"), charts.scenario_bars, "scenario", [
+    { title: "Sharpe ratio", format: "", metrics: [["sharpe", "Sharpe ratio"]] },
+    {
+      title: "per year",
+      format: ".0%",
+      metrics: [
+        ["cagr", "CAGR"],
+        ["volatility", "volatility"],
+      ],
+    },
+  ]);
   groupedBars(
     document.getElementById("chart-risk"),
     charts.risk,

@@ -81,6 +81,12 @@ def test_form_progress_results_and_charts(page: Any, server: Server, artifacts: 
     # scenario bars and risk: one bar per scenario in every metric's trace
     bars = trace_lengths(page, "chart-scenarios")
     assert set(bars) == {"Sharpe ratio", "CAGR", "volatility"}
+    # a Sharpe ratio and percentages never share an axis: separate panels, each from zero
+    axes = page.evaluate(
+        "Object.fromEntries(document.getElementById('chart-scenarios').data"
+        ".map(t => [t.name, t.yaxis]))"
+    )
+    assert axes == {"Sharpe ratio": "y", "CAGR": "y2", "volatility": "y2"}
     assert set(bars.values()) == {len(charts["scenario_bars"])}
     risk = trace_lengths(page, "chart-risk")
     assert set(risk.values()) == {len(charts["risk"])} and len(risk) == 3

@@ -151,6 +151,14 @@ def test_sections_trials_table_and_manifest(result: dict[str, Any]) -> None:
     # the risk report shows VaR/CVaR/drawdown of each scenario as percentages
     var = next(iter(result["best"]["scenarios"].values()))["var_95"]
     assert f"{var * 100:.2f}%" in page
+    # the Sharpe ratio and the percentages are drawn in separate panels, never on one axis
+    drawing = page.split("Plotly.newPlot('chart-scenarios'")[1].split("cfg);")[0]
+    assert "overlaying" not in drawing and "xaxis:'x2',yaxis:'y2'" in drawing
+    # the benchmark table: three strategies per scenario
+    table = page.split('id="benchmarks"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 1 + 3 * len(result["best"]["scenarios"])
+    assert "equal-weight buy-and-hold" in table
+    assert result["feasibility"].capitalize() in page
 
 
 def test_strings_from_the_result_are_escaped(result: dict[str, Any]) -> None:
