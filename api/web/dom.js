@@ -108,4 +108,7 @@ export function showAlert(text, kind = "error") {
   box.setAttribute("role", kind === "error" ? "alert" : "status");
   document.getElementById("alert-text").textContent = text;
   box.hidden = false;
+  // the banner sits at the top: bring it into view when the form that failed is further down
+  const top = box.getBoundingClientRect().top;
+  if (top < 0 || top > window.innerHeight) box.scrollIntoView({ block: "start" });
 }

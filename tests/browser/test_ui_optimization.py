@@ -256,10 +256,16 @@ def test_jobs_list_links_to_the_job_and_filters(page: Any, server: Server) -> No
 def test_an_invalid_request_shows_the_api_error(page: Any, server: Server) -> None:
     sign_in(page, server)
     page.fill("#universe", "AAPL, NOPE")
-    page.click("#submit-optimization")
+    page.click("#submit-optimization")  # at the bottom of the form: the page is scrolled down
     alert = page.locator("#alert")
     alert.wait_for(state="visible")
     assert "unknown tickers in universe" in alert.inner_text() and "NOPE" in alert.inner_text()
+    # the error banner is scrolled into view, not left above the visible part of the page
+    box = page.evaluate(
+        "(() => { const r = document.getElementById('alert').getBoundingClientRect();"
+        " return [r.top, r.bottom]; })()"
+    )
+    assert 0 <= box[0] and box[1] <= page.viewport_size["height"]
     assert page.url.endswith("#/optimize")  # nothing was submitted
 
 
