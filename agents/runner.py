@@ -80,13 +80,24 @@ def _canonical_result(
     return result
 
 
+def model_turns_since_request(messages: Sequence[BaseMessage]) -> int:
+    """Model replies since the latest human message: the step budget counts per request, so a
+    long conversation never runs out of steps."""
+    turns = 0
+    for message in reversed(messages):
+        if isinstance(message, HumanMessage):
+            break
+        turns += isinstance(message, AIMessage)
+    return turns
+
+
 def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool]) -> Any:
     """A compiled subgraph: the model calls tools until it answers (at most `MAX_TOOL_ROUNDS`
-    model turns)."""
+    model turns per request)."""
     bound = model.bind_tools(list(tools))
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
-        turns = sum(1 for m in state["messages"] if isinstance(m, AIMessage))
+        turns = model_turns_since_request(state["messages"])
         if turns >= MAX_TOOL_ROUNDS:
             return {"messages": []}
         return {"messages": [bound.invoke(state["messages"], config)]}
@@ -95,7 +106,7 @@ def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool]) -> Any:
         last = state["messages"][-1]
         if not isinstance(last, AIMessage) or not last.tool_calls:
             return END
-        turns = sum(1 for m in state["messages"] if isinstance(m, AIMessage))
+        turns = model_turns_since_request(state["messages"])
         return "tools" if turns < MAX_TOOL_ROUNDS else END
 
     graph = StateGraph(MessagesState)

@@ -9,6 +9,7 @@ dates, scenarios to stress, volatility target, weight functions, risk limits, tr
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -92,6 +93,12 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     intent = intent_of(inp)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
+        if intent.unknown_tickers:
+            agent = "supervisor"  # it says which tickers it does not know
+        elif (intent.methods and intent.asks_risk) or (
+            intent.equal_weight and intent.intent in ("optimize_portfolio", "risk_report")
+        ):
+            agent = "risk_manager"  # builds and measures, or compares with equal weight
         return _forced(
             inp,
             {
@@ -100,11 +107,49 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
                 "reason": f"the message reads as {intent.intent.replace('_', ' ')}",
             },
         )
+    if intent.unknown_tickers:
+        return reply(unknown_tickers_reply(intent.unknown_tickers))
     if intent.intent in ("approve", "reject"):
         return reply("There is no run waiting for your approval.")
     if intent.intent == "smalltalk":
         return reply("Hello. " + HELP)
+    if intent.intent == "unclear":
+        return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def unknown_tickers_reply(unknown: Sequence[str]) -> str:
+    """Name the tickers that are not in the data, with the closest known ones."""
+    import difflib
+
+    known = known_tickers()
+    parts = []
+    for ticker in unknown:
+        ratio = {k: difflib.SequenceMatcher(None, ticker, k).ratio() for k in known}
+        close = sorted(known, key=lambda k: (-ratio[k], k))[:3]
+        parts.append(f"{ticker} (closest known: {', '.join(close)})")
+    plural = "s" if len(unknown) > 1 else ""
+    return (
+        f"I don't have the ticker{plural} {'; '.join(parts)} in the data ({len(known)} stocks). "
+        "Which did you mean? Nothing was computed."
+    )
+
+
+def clarifying_question(intent: Intent) -> str:
+    """A question about what the message leaves open, using what it does say."""
+    tickers = intent.universe(known_tickers())
+    if tickers:
+        names = ", ".join(tickers)
+        return (
+            f"What would you like for {names}: a read of their market (regime, volatility, "
+            "correlations), a portfolio (HRP, risk parity, min-volatility or max-Sharpe), its "
+            "risk (VaR, CVaR, drawdown), or a search for a volatility-targeting strategy?"
+        )
+    return (
+        "What would you like me to do: read the market, build a portfolio, measure a "
+        "portfolio's risk, or search for a volatility-targeting strategy? Name the stocks too, "
+        "for example 'an HRP portfolio of AAPL, MSFT and JNJ since 2018'."
+    )
 
 
 def market_chat(inp: PolicyInput) -> AIMessage:
@@ -180,8 +225,21 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
             f"volatility {best['volatility']:.1%} and return {best['return']:.1%}."
         )
+    wanted = [m for m in intent.methods if m != "frontier"] or [intent.method or "hrp"]
+    built = [
+        c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
+    ]
+    if len(wanted) > 1:
+        missing = [m for m in wanted if m not in built]
+        if missing:
+            return reply(
+                "", tool_call("optimize_portfolio", {**_range(intent), "method": missing[0]})
+            )
+        return reply(
+            _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
+        )
     if "optimize_portfolio" not in done:
-        args = {**_range(intent), "method": intent.method or "hrp"}
+        args = {**_range(intent), "method": wanted[0]}
         return reply("", tool_call("optimize_portfolio", args))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
@@ -194,6 +252,31 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
         f"Sharpe ratio {data['sharpe']:.2f} (in-sample estimates)."
     )
+
+
+def _describe_portfolio(data: dict[str, Any]) -> str:
+    weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
+    shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
+    return (
+        f"{data['method'].replace('_', ' ')} portfolio ({data['portfolio_id']}): {shown}. "
+        f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
+        f"Sharpe ratio {data['sharpe']:.2f}"
+    )
+
+
+def _comparison(results: Sequence[Any]) -> str:
+    """Several portfolios side by side, with the best Sharpe ratio named."""
+    built = [r.data for r in results if not r.is_error and isinstance(r.data, dict)]
+    failed = [r.content for r in results if r.is_error]
+    if not built:
+        return f"I could not build those portfolios: {'; '.join(failed)}"
+    lines = [_describe_portfolio(d) + "." for d in built]
+    best = max(built, key=lambda d: d["sharpe"] if d["sharpe"] is not None else -1e9)
+    lines.append(
+        f"The {best['method'].replace('_', ' ')} portfolio has the highest Sharpe ratio "
+        "(in-sample estimates)."
+    )
+    return " ".join(lines + [f"Failed: {f}" for f in failed])
 
 
 def draft_search(inp: PolicyInput) -> AIMessage:
@@ -229,37 +312,77 @@ def draft_search(inp: PolicyInput) -> AIMessage:
     return _forced(inp, draft)
 
 
-def risk_chat(inp: PolicyInput) -> AIMessage:
-    """Risk report of the portfolio under discussion (the last one built, or the tickers named)."""
-    intent = intent_of(inp)
-    done = {call["name"] for call in inp.calls_this_turn()}
-    if "portfolio_risk_report" not in done:
-        level = intent.confidence or 0.95
-        portfolio = _last_portfolio(inp)
-        tickers = intent.universe(known_tickers())
-        if tickers:
-            weights = {t: round(1.0 / len(tickers), 6) for t in tickers}
-            return reply(
-                "", tool_call("portfolio_risk_report", {"weights": weights, "level": level})
-            )
-        if portfolio is None:
-            return reply(
-                "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT "
-                "and JNJ') or name the tickers."
-            )
-        return reply(
-            "", tool_call("portfolio_risk_report", {"portfolio_id": portfolio, "level": level})
-        )
-    latest = inp.latest_tool_results()
-    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"The risk report failed: {latest[-1].content if latest else ''}")
-    d = latest[-1].data
-    return reply(
+def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
+    for result in reversed(inp.tool_results()):
+        data = result.data
+        if result.name == "optimize_portfolio" and isinstance(data, dict):
+            return data if isinstance(data.get("portfolio_id"), str) else None
+    return None
+
+
+def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
+    """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
+    level = intent.confidence or 0.95
+    tickers = intent.universe(known_tickers())
+    last = _last_portfolio_data(inp)
+    built_now = any(c["name"] == "optimize_portfolio" for c in inp.calls_this_turn())
+    if last is not None and (built_now or not tickers):
+        wanted = [{"portfolio_id": last["portfolio_id"], "level": level}]
+        if intent.equal_weight:
+            names = sorted(last["weights"])
+            equal = {t: round(1.0 / len(names), 6) for t in names}
+            wanted.append({"weights": equal, "level": level})
+        return wanted
+    if tickers:
+        return [{"weights": {t: round(1.0 / len(tickers), 6) for t in tickers}, "level": level}]
+    return (
+        "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
+        "or name the tickers."
+    )
+
+
+def _risk_sentence(d: dict[str, Any]) -> str:
+    return (
         f"At {d['level']:.0%} confidence the one-day VaR is {d['var_historical']:.2%} and the CVaR "
         f"{d['cvar_historical']:.2%} (historical); the maximum drawdown was {d['max_drawdown']:.1%} "
         f"and the annualised volatility {d['volatility']:.1%}, from {d['date_range']['start']} to "
         f"{d['date_range']['end']}."
     )
+
+
+def risk_chat(inp: PolicyInput) -> AIMessage:
+    """Risk of the portfolio under discussion: one built in this message first when it names a
+    method ("an HRP portfolio of ... and its 95% CVaR"), else the last one built, else the
+    tickers named (equal weights); beside the equal-weight portfolio of the same stocks when
+    asked to compare."""
+    intent = intent_of(inp)
+    calls = inp.calls_this_turn()
+    methods = [m for m in intent.methods if m != "frontier"]
+    if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
+        return reply("", tool_call("optimize_portfolio", {**_range(intent), "method": methods[0]}))
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
+        return reply(f"I could not build that portfolio: {built[-1].content}")
+    wanted = _risk_reports_wanted(inp, intent)
+    if isinstance(wanted, str):
+        return reply(wanted)
+    done = [c for c in calls if c["name"] == "portfolio_risk_report"]
+    if len(done) < len(wanted):
+        return reply("", tool_call("portfolio_risk_report", wanted[len(done)]))
+    reports = [r for r in inp.results_this_turn() if r.name == "portfolio_risk_report"]
+    if any(r.is_error or not isinstance(r.data, dict) for r in reports):
+        failed = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
+        return reply(f"The risk report failed: {failed.content}")
+    parts = [_describe_portfolio(built[-1].data) + "."] if built else []
+    if len(reports) == 2:
+        ours, equal = reports[0].data, reports[1].data
+        parts.append(f"{ours['portfolio_id']}: " + _risk_sentence(ours))
+        parts.append("The equal-weight portfolio of the same stocks: " + _risk_sentence(equal))
+        lower = "lower" if ours["cvar_historical"] < equal["cvar_historical"] else "higher"
+        parts.append(f"Its CVaR is {lower} than equal weight's.")
+    else:
+        parts.append(_risk_sentence(reports[0].data))
+    return reply(" ".join(parts))
 
 
 def explanation_chat(inp: PolicyInput) -> AIMessage:

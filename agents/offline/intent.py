@@ -9,8 +9,13 @@ guesses beyond the text: a slot that isn't mentioned stays empty.
 The intent is chosen by scoring cue phrases per intent (a method name counts for
 ``optimize_portfolio``, "trials" for ``search_strategy``, "CVaR" for ``risk_report``, ...);
 ``approve`` / ``reject`` are short confirmations or refusals without actionable content
-("go ahead", "no, cancel"); a message that matches nothing is ``smalltalk`` if it is a greeting
-or thanks, else ``help``.
+("go ahead", "no, cancel"); a message that asks what the assistant can do is ``help``; one that
+matches nothing is ``smalltalk`` if it is a greeting or thanks, else ``unclear`` (the supervisor
+then asks a question about what is missing).
+
+Before parsing, common misspellings of the domain's key words are corrected ("buld" -> "build",
+"sharp" -> "sharpe", `correct_typos`). Upper-case words that look like tickers but are not in the
+data are kept as `unknown_tickers`, so that they are named instead of silently dropped.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ IntentName = Literal[
     "reject",
     "help",
     "smalltalk",
+    "unclear",
 ]
 INTENTS: tuple[IntentName, ...] = (
     "optimize_portfolio",
@@ -46,6 +52,7 @@ INTENTS: tuple[IntentName, ...] = (
     "reject",
     "help",
     "smalltalk",
+    "unclear",
 )
 Method = Literal["hrp", "risk_parity", "min_volatility", "max_sharpe", "frontier"]
 Scenario = Literal["bull", "bear", "high_vol", "low_vol", "base"]
@@ -66,6 +73,10 @@ class Intent:
       ``target_vol``), `target_vol` (fraction), `budget` (trials), `confidence` ("95% CVaR" ->
       0.95), `risk_limits` (``max_drawdown``, ``cvar``, ``var``, ``volatility`` as fractions,
       ``min_sharpe``), `revision` (the user changes an earlier request: "instead", "switch to").
+    - `methods`: every portfolio method named, in order ("compare HRP and risk parity");
+      `unknown_tickers`: upper-case ticker-like words not in the data; `asks_risk`: the message
+      also asks for a risk measure (VaR, CVaR, drawdown, volatility of a portfolio);
+      `equal_weight`: it mentions the equal-weight portfolio.
     """
 
     intent: IntentName
@@ -86,6 +97,10 @@ class Intent:
     confidence: float | None = None
     risk_limits: dict[str, float] = field(default_factory=dict)
     revision: bool = False
+    methods: tuple[Method, ...] = ()
+    unknown_tickers: tuple[str, ...] = ()
+    asks_risk: bool = False
+    equal_weight: bool = False
 
     def universe(self, known_tickers: Sequence[str]) -> list[str]:
         """The tickers asked for: all known ones for `all_tickers`, else those mentioned."""
@@ -102,7 +117,9 @@ class Intent:
 
 def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     """Parse `text` into an `Intent`; tickers are recognised only among `known_tickers`."""
+    text = correct_typos(text)
     scan = _Scanner(text)
+    methods = _all_methods(scan.free)
     start, end = _dates(scan)
     lookback = _lookback(scan)
     budget = _budget(scan)
@@ -131,7 +148,168 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "risk_limits": limits,
         "revision": revision,
     }
-    return Intent(intent=_classify(scan, slots), text=text, **slots)
+    extras: dict[str, Any] = {
+        "methods": methods,
+        "unknown_tickers": _unknown_tickers(text, known_tickers),
+        "asks_risk": bool(_RISK_ASK.search(scan.low)),
+        "equal_weight": bool(_EQUAL_WEIGHT.search(scan.low)),
+    }
+    return Intent(intent=_classify(scan, slots), text=text, **slots, **extras)
+
+
+_RISK_ASK = re.compile(r"\bc?var\b|value at risk|expected shortfall|\bdrawdown|\brisk report\b")
+_EQUAL_WEIGHT = re.compile(r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b")
+
+_VOCABULARY = (
+    "build",
+    "sharpe",
+    "portfolio",
+    "volatility",
+    "parity",
+    "drawdown",
+    "frontier",
+    "hierarchical",
+    "optimize",
+    "optimise",
+    "compare",
+)
+"""Words whose misspellings `correct_typos` repairs."""
+
+_NOT_TYPOS = frozenset(
+    [
+        "share",
+        "shares",
+        "shape",
+        "shapes",
+        "volatile",
+        "research",
+        "built",
+        "guild",
+        "parties",
+        "party",
+        "frontiers",
+    ]
+)
+"""Real words close to a `_VOCABULARY` word, never "corrected"."""
+
+
+def correct_typos(text: str) -> str:
+    """`text` with misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe",
+    "portfolo" -> "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
+    import difflib
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        low = word.lower()
+        if low in _VOCABULARY or low in _NOT_TYPOS or word.isupper():
+            return word
+        close = difflib.get_close_matches(low, _VOCABULARY, n=1, cutoff=0.8)
+        return close[0] if close else word
+
+    return re.sub(r"\b[A-Za-z]{4,}\b", fix, text)
+
+
+def _all_methods(free: str) -> tuple[Method, ...]:
+    """Every method named, in order of first mention (none after "instead of" / "not")."""
+    cleared = re.sub(
+        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{_ANY_METHOD})", " ", free
+    )
+    hits: dict[Method, int] = {}
+    for name, pattern in _METHODS:
+        if hit := re.search(pattern, cleared):
+            hits[name] = hit.start()
+    return tuple(sorted(hits, key=lambda name: hits[name]))
+
+
+_NOT_TICKERS = frozenset(
+    [
+        "I",
+        "A",
+        "HRP",
+        "VAR",
+        "CVAR",
+        "CAGR",
+        "ETF",
+        "ETFS",
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "OK",
+        "PM",
+        "AM",
+        "MAX",
+        "MIN",
+        "AND",
+        "OR",
+        "THE",
+        "OF",
+        "IN",
+        "ON",
+        "US",
+        "UK",
+        "EU",
+        "AI",
+        "CEO",
+        "CFO",
+        "YTD",
+        "QTD",
+        "MTD",
+        "IRR",
+        "NAV",
+        "GDP",
+        "CPI",
+        "FED",
+        "VIX",
+        "BPS",
+        "MDD",
+        "DD",
+        "TPE",
+        "GBM",
+        "VS",
+        "ALL",
+        "PDF",
+        "CSV",
+        "JSON",
+        "API",
+        "ID",
+        "ME",
+        "MY",
+        "IS",
+        "IT",
+        "TO",
+        "BE",
+        "DO",
+        "SO",
+        "NO",
+        "YES",
+        "HI",
+        "SP",
+        "S",
+        "P",
+        "N",
+        "RP",
+        "MV",
+        "ERC",
+        "IVP",
+        "ES",
+    ]
+)
+"""Upper-case words that are not tickers (finance acronyms and short English words)."""
+
+
+def _unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
+    words = re.findall(r"\b[A-Za-z][A-Za-z.]*\b", text)
+    shouted = [w for w in words if len(w) > 1 and w.isupper()]
+    if len(shouted) * 2 > len(words):
+        return ()  # all capitals: no way to tell tickers from words
+    known_set = {t.upper() for t in known}
+    found: dict[str, None] = {}
+    for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", text):
+        token = match.group(1).rstrip(".")
+        if token and token not in known_set and token not in _NOT_TICKERS:
+            found.setdefault(token, None)
+    return tuple(found)
 
 
 # --------------------------------------------------------------------------------------------
@@ -663,4 +841,4 @@ def _classify(scan: _Scanner, slots: dict[str, Any]) -> IntentName:
         return best
     if slots["tickers"] or slots["all_tickers"]:
         return "market_overview"
-    return "smalltalk" if _GREETING.match(low) else "help"
+    return "smalltalk" if _GREETING.match(low) else "unclear"

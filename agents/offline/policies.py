@@ -137,6 +137,11 @@ class PolicyInput:
         """Every tool call made by AI messages of the conversation, oldest first."""
         return [call for m in self.messages if isinstance(m, AIMessage) for call in m.tool_calls]
 
+    def results_this_turn(self) -> list[ToolResult]:
+        """The results of the tool calls made since the latest human message, oldest first."""
+        ids = {call["id"] for call in self.calls_this_turn()}
+        return [r for r in self.tool_results() if r.call_id in ids]
+
     def calls_this_turn(self) -> list[ToolCall]:
         """Tool calls made since the latest human message."""
         calls: list[ToolCall] = []

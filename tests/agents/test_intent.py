@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from agents.offline.intent import INTENTS, parse_intent
+from agents.offline.intent import INTENTS, correct_typos, parse_intent
 
 KNOWN = ["AAPL", "AMD", "BAC", "BBY", "CVX", "GE", "HD", "JNJ", "JPM", "KO"]
 KNOWN += ["LLY", "MRK", "MSFT", "PEP", "PFE", "PG", "RRC", "UNH", "WMT", "XOM"]
@@ -173,6 +173,7 @@ def test_intents_cover_the_contract() -> None:
         "reject",
         "help",
         "smalltalk",
+        "unclear",
     }
 
 
@@ -199,7 +200,12 @@ def test_end_only_and_month_ranges() -> None:
 
 def test_slots_dict_lists_only_what_was_said() -> None:
     parsed = parse_intent("max sharpe on JNJ since 2018", KNOWN)
-    assert parsed.slots() == {"tickers": ("JNJ",), "method": "max_sharpe", "start": "2018-01-01"}
+    assert parsed.slots() == {
+        "tickers": ("JNJ",),
+        "method": "max_sharpe",
+        "methods": ("max_sharpe",),
+        "start": "2018-01-01",
+    }
 
 
 @settings(max_examples=40, deadline=None)
@@ -220,3 +226,46 @@ def test_year_ranges(first: int, span: int, join: str) -> None:
     parsed = parse_intent(f"backtest {first}{join}{last}", KNOWN)
     assert (parsed.start, parsed.end) == (f"{first}-01-01", f"{last}-12-31")
     assert parsed.numbers == ()
+
+
+FEW = ("AAPL", "MSFT", "JNJ", "KO", "XOM", "PEP")
+
+
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        ("buld me a max sharp portfolio of AAPL and KO", "max_sharpe"),
+        ("bulid a risk partiy portfolio of AAPL and KO", "risk_parity"),
+        ("an hierarchical portfolo of AAPL and KO", "hrp"),
+    ],
+)
+def test_misspelled_key_words_are_understood(text: str, method: str) -> None:
+    intent = parse_intent(text, FEW)
+    assert intent.intent == "optimize_portfolio" and intent.method == method
+    assert intent.tickers == ("AAPL", "KO")
+
+
+def test_real_words_near_key_words_are_left_alone() -> None:
+    assert correct_typos("share the research on volatile markets") == (
+        "share the research on volatile markets"
+    )
+
+
+def test_unknown_upper_case_tickers_are_kept_not_dropped() -> None:
+    intent = parse_intent("an HRP portfolio of AAPL, MSFT and XYZQ with a 95% CVaR", FEW)
+    assert intent.tickers == ("AAPL", "MSFT") and intent.unknown_tickers == ("XYZQ",)
+    assert parse_intent("BUILD AN HRP PORTFOLIO OF AAPL AND MSFT", FEW).unknown_tickers == ()
+
+
+def test_every_method_named_and_the_extra_asks_are_slots() -> None:
+    compare = parse_intent("compare HRP and risk parity for AAPL, MSFT and JNJ", FEW)
+    assert compare.methods == ("hrp", "risk_parity")
+    both = parse_intent("an HRP portfolio of AAPL and KO and tell me its 95% CVaR", FEW)
+    assert both.methods == ("hrp",) and both.asks_risk and both.confidence == 0.95
+    assert parse_intent("how does it compare with equal weight?", FEW).equal_weight
+    assert parse_intent("use risk parity instead of HRP for AAPL", FEW).methods == ("risk_parity",)
+
+
+def test_a_message_that_says_nothing_actionable_is_unclear_not_help() -> None:
+    assert parse_intent("what should I do?", FEW).intent == "unclear"
+    assert parse_intent("help", FEW).intent == "help"

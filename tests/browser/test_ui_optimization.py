@@ -265,7 +265,7 @@ def test_an_invalid_request_shows_the_api_error(page: Any, server: Server) -> No
         "(() => { const r = document.getElementById('alert').getBoundingClientRect();"
         " return [r.top, r.bottom]; })()"
     )
-    assert 0 <= box[0] and box[1] <= page.viewport_size["height"]
+    assert box[0] >= 0 and box[1] <= page.viewport_size["height"]
     assert page.url.endswith("#/optimize")  # nothing was submitted
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from graphs.chat import ChatSession, NothingPendingError
@@ -108,3 +109,96 @@ def test_help_and_stray_confirmations_are_answered_by_the_supervisor(session: Ch
         session.send("   ")
     texts = [m.content for m in session.history()]
     assert texts[0] == "what can you do?" and texts[2] == "go ahead" and len(texts) == 4
+
+
+def _tools_called(events: list[TraceEvent]) -> list[str]:
+    return [e.data["tool"] for e in events if e.type == "tool_call" and e.data["tool"] != "Route"]
+
+
+def _window(session: ChatSession, tickers: list[str]) -> pd.DataFrame:
+    """The returns the thread's latest portfolio was built on (its tool result's date range)."""
+    built = [
+        json.loads(str(m.content))
+        for m in session.history()
+        if getattr(m, "name", None) == "optimize_portfolio"
+    ]
+    span = built[-1]["date_range"]
+    returns = to_returns(load_sp500_prices()[tickers])
+    return returns.loc[span["start"] : span["end"]]
+
+
+def test_a_thread_never_wears_out(session: ChatSession) -> None:
+    """Ten tool-using turns in one thread: every one answers with its tool's numbers (the step
+    budget counts per request, not per thread)."""
+    asks = [
+        "an HRP portfolio of AAPL, MSFT and JNJ",
+        "what is its 95% VaR?",
+        "max sharpe of KO and PEP",
+        "a risk parity portfolio of AAPL, MSFT and JNJ",
+    ] * 3
+    for text in asks[:10]:
+        events: list[TraceEvent] = []
+        turn = session.send(text, on_event=events.append)
+        assert _tools_called(events), text
+        assert "allowed number of steps" not in turn.replies[-1], text
+        assert "%" in turn.replies[-1], text
+
+
+def test_one_message_that_builds_a_portfolio_and_asks_its_risk_answers_both(
+    session: ChatSession,
+) -> None:
+    from quant import hrp, risk_report
+
+    events: list[TraceEvent] = []
+    turn = session.send(
+        "Build an HRP portfolio of AAPL, MSFT, JNJ and XOM and tell me its 95% CVaR",
+        on_event=events.append,
+    )
+    assert _tools_called(events) == ["optimize_portfolio", "portfolio_risk_report"]
+    returns = _window(session, ["AAPL", "MSFT", "JNJ", "XOM"])
+    weights = hrp(returns)
+    report = risk_report(weights, returns, level=0.95)
+    text = turn.replies[-1]
+    assert f"JNJ {weights['JNJ']:.1%}" in text  # the portfolio
+    assert f"CVaR {report.cvar_historical:.2%}" in text  # and its risk, of that portfolio
+
+
+def test_compare_two_methods_and_then_with_equal_weight(session: ChatSession) -> None:
+    from quant import hrp, risk_parity, risk_report
+
+    events: list[TraceEvent] = []
+    turn = session.send(
+        "compare HRP and risk parity for AAPL, MSFT and JNJ", on_event=events.append
+    )
+    assert _tools_called(events) == ["optimize_portfolio", "optimize_portfolio"]
+    returns = _window(session, ["AAPL", "MSFT", "JNJ"])
+    text = turn.replies[-1]
+    assert f"JNJ {hrp(returns)['JNJ']:.1%}" in text
+    assert f"JNJ {risk_parity(sample_covariance(returns))['JNJ']:.1%}" in text
+    assert "has the highest Sharpe ratio" in text
+
+    events = []
+    turn = session.send("how does it compare with equal weight?", on_event=events.append)
+    assert _tools_called(events) == ["portfolio_risk_report", "portfolio_risk_report"]
+    equal = risk_report(pd.Series(1 / 3, index=returns.columns), returns, level=0.95)
+    assert f"CVaR {equal.cvar_historical:.2%}" in turn.replies[-1]
+    assert "equal-weight portfolio of the same stocks" in turn.replies[-1]
+
+
+def test_unknown_tickers_are_named_with_the_closest_known_ones(session: ChatSession) -> None:
+    events: list[TraceEvent] = []
+    turn = session.send("an HRP portfolio of AAPL, MSFT and XYZQ", on_event=events.append)
+    assert _tools_called(events) == []  # nothing is computed on a guess
+    text = turn.replies[-1]
+    assert "XYZQ (closest known: " in text and "Nothing was computed" in text
+    typo = session.send("an HRP portfolio of AAPL and MSFTT")
+    assert "MSFTT (closest known: MSFT" in typo.replies[-1]
+
+
+def test_a_vague_message_gets_a_specific_question(session: ChatSession) -> None:
+    from agents.offline.chat_policies import HELP
+
+    vague = session.send("what should I do?").replies[-1]
+    assert vague != HELP and vague.endswith("since 2018'.") and "?" in vague
+    named = session.send("hmm, something with AAPL and KO maybe").replies[-1]
+    assert named != HELP
