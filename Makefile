@@ -10,8 +10,9 @@ UV_VERSION := 0.13.9
 # Every transitive dependency of `stratigos[test]`, pinned with hashes for every platform and
 # Python >= 3.11 (`make lock` resolves it again from pyproject.toml).
 LOCK := requirements.lock
+PACKAGES := quant devtools agents graphs tools api prompts infra settings store jobs
 
-.PHONY: optimize demo test lint typecheck unit bench clean system-deps lock
+.PHONY: optimize demo test lint typecheck unit bench clean system-deps lock bytecode
 
 $(BIN)/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,18 +20,23 @@ $(BIN)/uv:
 
 # Installs exactly the locked versions (hashes checked), then Stratigos itself (editable).
 $(STAMP): pyproject.toml $(LOCK) | $(BIN)/uv
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
+
+# Byte-compile Stratigos' own sources (up-to-date files are skipped): where
+# PYTHONDONTWRITEBYTECODE is set, every process would otherwise compile them again (seconds).
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q -j 0 $(PACKAGES)
 
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 		--generate-hashes --no-header --upgrade --quiet -o $(LOCK)
 
-optimize: $(STAMP)
+optimize: $(STAMP) bytecode
 	$(BIN)/stratigos optimize
 
-demo: $(STAMP)
+demo: $(STAMP) bytecode
 	$(BIN)/stratigos demo
 
 test: lint typecheck unit
@@ -42,7 +48,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) system-deps
+unit: $(STAMP) system-deps bytecode
 	$(BIN)/pytest -q
 
 # The browser tests drive Debian's Chromium; the CDK synthesis tests need Node.js. Installed with
@@ -59,7 +65,7 @@ system-deps:
 		|| echo "WARNING: could not install$$missing; the tests that need them will skip"; \
 	fi
 
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(BIN)/python -m benchmarks
 
 clean:

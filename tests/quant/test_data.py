@@ -32,6 +32,10 @@ def test_embedded_sp500_dataset_is_loaded_from_the_installed_wheel() -> None:
     index = load_sp500_index()
     assert isinstance(index, pd.Series)
     assert index.index.equals(prices.index)
+    from skfolio.datasets import load_sp500_index as reference_index
+
+    np.testing.assert_array_equal(index.to_numpy(), reference_index().iloc[:, 0].to_numpy(float))
+    assert prices.columns.tolist() == reference.columns.tolist()
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
