@@ -244,21 +244,27 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
-    data = latest[-1].data
-    weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
-    shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
-    return reply(
-        f"{data['method'].replace('_', ' ')} portfolio ({data['portfolio_id']}): {shown}. "
-        f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
-        f"Sharpe ratio {data['sharpe']:.2f} (in-sample estimates)."
-    )
+    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates).")
+
+
+METHOD_NAMES = {
+    "hrp": "HRP",
+    "risk_parity": "risk-parity",
+    "min_volatility": "min-volatility",
+    "max_sharpe": "max-Sharpe",
+}
+"""How the portfolio methods are named in replies."""
+
+
+def _method_name(method: str) -> str:
+    return METHOD_NAMES.get(method, method.replace("_", " "))
 
 
 def _describe_portfolio(data: dict[str, Any]) -> str:
     weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
     shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
     return (
-        f"{data['method'].replace('_', ' ')} portfolio ({data['portfolio_id']}): {shown}. "
+        f"{_method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. "
         f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
         f"Sharpe ratio {data['sharpe']:.2f}"
     )
@@ -273,7 +279,7 @@ def _comparison(results: Sequence[Any]) -> str:
     lines = [_describe_portfolio(d) + "." for d in built]
     best = max(built, key=lambda d: d["sharpe"] if d["sharpe"] is not None else -1e9)
     lines.append(
-        f"The {best['method'].replace('_', ' ')} portfolio has the highest Sharpe ratio "
+        f"The {_method_name(best['method'])} portfolio has the highest Sharpe ratio "
         "(in-sample estimates)."
     )
     return " ".join(lines + [f"Failed: {f}" for f in failed])

@@ -40,7 +40,7 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert call.locator(".tool-result pre").is_visible()
     assert "AAPL" in call.locator(".tool-result pre").inner_text()
     reply = turn.locator(".msg-assistant").inner_text()
-    assert "max sharpe portfolio" in reply and "AAPL" in reply
+    assert "max-Sharpe portfolio" in reply and "AAPL" in reply
     thread_id = page.evaluate("location.hash").split("/")[-1]
     assert thread_id.startswith("th_")
 
