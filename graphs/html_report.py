@@ -209,7 +209,10 @@ def _header(result: Mapping[str, Any], title: str) -> str:
         parts.append(f" · {_esc(result.get('n_trials'))} trials")
     parts.append("</p>")
     if result.get("reason"):
-        parts.append(f'<p class="reason">Reason: {_esc(result["reason"])}</p>')
+        if result.get("status") == "succeeded":
+            parts.append(f'<p class="note">Stopped early: {_esc(result["reason"])}</p>')
+        else:
+            parts.append(f'<p class="reason">Reason: {_esc(result["reason"])}</p>')
     if best:
         config = best.get("config") or {}
         verdict = best.get("risk_verdict") or ""
@@ -248,7 +251,7 @@ def _charts() -> str:
     <div class="chart" id="chart-scenarios" role="img"
       aria-label="Sharpe ratio, CAGR and max drawdown of the best configuration by scenario">
     </div>
-    <figcaption>Sharpe ratio (left axis); CAGR and max drawdown in % (right axis; drawdown
+    <figcaption>Sharpe ratio (left panel); CAGR and max drawdown in % (right panel; drawdown
       positive = loss).</figcaption></figure>
 </section>"""
 
@@ -515,6 +518,7 @@ th[aria-sort=ascending] button::after{content:" \\25B2"}
 th[aria-sort=descending] button::after{content:" \\25BC"}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
 .hash{word-break:break-all}
+.grid>*{min-width:0;overflow-x:auto}#manifest td{overflow-wrap:anywhere}
 .explanation p{margin:0 0 8px}.reason{color:#7d1a12}
 @media (max-width:980px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
  main{padding:8px}.chart{height:300px}}

@@ -49,6 +49,14 @@ def benchmark_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _for_people(key: str, value: Any) -> str:
+    """A configuration value rounded for reading: a volatility target as a percentage, other
+    reals to 4 significant digits, the rest as they are."""
+    if isinstance(value, float):
+        return f"{value:.2%}" if key == "target_vol" else f"{value:.4g}"
+    return str(value)
+
+
 def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str, Any]) -> str:
     """The result as Markdown: status, winner, per-scenario metrics, explanation, convergence."""
     lines = [f"# Stratigos optimization {run_id}", ""]
@@ -79,7 +87,7 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
             "| --- | --- |",
         ]
         for key, value in best["config"].items():
-            lines.append(f"| {key} | {value} |")
+            lines.append(f"| {key} | {_for_people(key, value)} |")
         lines += ["", f"Objective: {best['objective']:.4f}", "", "## Per-scenario results", ""]
         header = "| scenario | " + " | ".join(label for _, label, _ in _METRICS) + " |"
         lines += [header, "| --- |" + " ---: |" * len(_METRICS)]

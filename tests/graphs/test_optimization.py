@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,12 @@ def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: S
     assert [e.seq for e in stored] == [e.seq for e in events]
     on_disk = json.loads((outcome.directory / "result.json").read_text())
     assert on_disk["best"] == best
-    assert "Why it won" in (outcome.directory / "report.md").read_text()
+    report = (outcome.directory / "report.md").read_text()
+    assert "Why it won" in report
+    # numbers are rounded for people: no 17-digit floats in the report
+    assert f"| target_vol | {best['config']['target_vol']:.2%} |" in report
+    assert not re.search(r"\d\.\d{7,}", report)
+    assert "## Compared with unmanaged holdings" in report
 
 
 def test_the_same_request_gives_the_same_result(settings: Settings) -> None:
