@@ -20,7 +20,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 import agents.offline.chat_policies  # noqa: F401  (registers the offline chat rules)
-from agents.decisions import ScenarioName
+from agents.decisions import ScenarioName, SearchedParameter
 from agents.models import chat_model
 from agents.roles import AgentRole
 from agents.runner import AgentOutcome, run_agent, tokens_of, tool_loop
@@ -75,6 +75,11 @@ class RequestDraft(BaseModel):
     scenario_weights: dict[ScenarioName, float] | None = None
     risk_limits: RiskLimitsDraft | None = None
     max_trials: int | None = Field(default=None, ge=1, le=20_000)
+    focus: list[SearchedParameter] | None = Field(
+        default=None,
+        description="Strategy parameters the user asked about (e.g. 'the target-vol setting' "
+        "-> target_vol); the answer names the winner's value of each.",
+    )
     summary: str = Field(default="", max_length=600)
 
 

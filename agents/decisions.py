@@ -13,6 +13,18 @@ from pydantic import BaseModel, ConfigDict, Field
 ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
 
 
+SearchedParameter = Literal[
+    "target_vol",
+    "weight_function",
+    "lookback",
+    "rebalance_every",
+    "max_leverage",
+    "risk_aversion",
+    "steepness",
+]
+"""Strategy parameters a search varies (and a user may ask about)."""
+
+
 class MarketView(BaseModel):
     """The market analysis agent's reading of the market and its scenario plan."""
 

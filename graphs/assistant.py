@@ -29,6 +29,7 @@ from agents.offline.chat_policies import LAST_RUN_MARKER
 from agents.roles import AgentRole
 from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
+from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
 from tools import build_tools
 from tools.canonical import model_json
@@ -70,6 +71,7 @@ class AssistantState(TypedDict, total=False):
     route: str
     run_search: bool
     draft: dict[str, Any] | None
+    focus: list[str]
     last_run: dict[str, Any] | None
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
 
@@ -160,7 +162,11 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
                 AIMessage(f"I could not set up that search: {problems}. Please rephrase.")
             ],
         }
-    return {"draft": request.model_dump(mode="json"), "tokens": outcome.tokens}
+    return {
+        "draft": request.model_dump(mode="json"),
+        "focus": list(outcome.decision.focus or []),
+        "tokens": outcome.tokens,
+    }
 
 
 def describe(request: OptimizationRequest) -> str:
@@ -209,10 +215,34 @@ def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             return {"messages": [AIMessage(f"That edit is not valid: {exc.errors()[0]['msg']}")]}
     elif action != "approve":
         return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
-    return _run(request, _settings(config))
+    return _run(request, _settings(config), state.get("focus") or [])
 
 
-def _run(request: OptimizationRequest, settings: Settings) -> dict[str, Any]:
+def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
+    """The winner's value of each parameter the user asked about, in words; a parameter the
+    winner's weight function does not use is said to be unused, not given a value."""
+    winner = StrategyConfig.model_validate(config)
+    lines = []
+    for name in focus:
+        label = name.replace("_", " ")
+        if name in winner.unused_parameters():
+            lines.append(
+                f"The winner ({winner.weight_function.replace('_', ' ')} weights) does not use "
+                f"a {label}."
+            )
+        elif name == "target_vol":
+            lines.append(f"Winning {label}: {winner.target_vol:.1%}.")
+        elif name in config:
+            value = config[name]
+            lines.append(
+                f"Winning {label}: {value:.4g}."
+                if isinstance(value, float)
+                else f"Winning {label}: {value}."
+            )
+    return lines
+
+
+def _run(request: OptimizationRequest, settings: Settings, focus: list[str]) -> dict[str, Any]:
     from graphs.run import run_optimization  # the workflow's driver (checkpoints, files)
 
     emit_node_started("optimizer")
@@ -230,6 +260,8 @@ def _run(request: OptimizationRequest, settings: Settings) -> dict[str, Any]:
     result = outcome.result or {}
     best = result.get("best")
     lines = [f"Run {outcome.run_id} {result.get('status', outcome.status)}."]
+    if best:
+        lines += winning_values(best["config"], focus)
     if result.get("reason"):
         lines.append(f"Reason: {result['reason']}.")
     explanation = (result.get("explanation") or {}).get("text")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, get_args
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from agents.decisions import SearchedParameter
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import (
     PolicyInput,
@@ -313,6 +314,9 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["risk_limits"] = {**limits, "scenarios": stressed or None}
     if intent.budget is not None:
         draft["max_trials"] = intent.budget
+    focus_names = get_args(SearchedParameter)
+    if asked := [p for p in intent.parameters if p in focus_names]:
+        draft["focus"] = asked
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
     draft["summary"] = f"A volatility-targeting strategy search across market scenarios{focus}."
     return _forced(inp, draft)

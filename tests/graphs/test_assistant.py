@@ -72,6 +72,12 @@ def test_a_search_waits_for_approval_and_runs_when_approved(session: ChatSession
     assert result["status"] == "succeeded" and result["n_trials"] == 20
     assert json.loads((run_dir / "request.json").read_text())["n_paths"] == 30
     assert result["explanation"]["text"] in done.replies[-1]
+    # the search was asked about the target-vol setting: the answer names the winner's value
+    config = result["best"]["config"]
+    if config["weight_function"] == "merton":
+        assert "(merton weights) does not use a target vol." in done.replies[-1]
+    else:
+        assert f"Winning target vol: {config['target_vol']:.1%}." in done.replies[-1]
 
     why = session.send("why did it win?")
     assert result["explanation"]["text"] in why.replies[-1]
