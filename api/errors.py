@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from graphs.request import validation_problems
 from quant.errors import InfeasibleTargetError, QuantError
 from store.base import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 
@@ -103,13 +104,12 @@ def error_json(
 
 
 def pydantic_details(errors: Sequence[Any], prefix: str = "") -> list[dict[str, str]]:
-    """Pydantic errors as details: dotted field paths and readable problems."""
-    details = []
-    for err in errors:
-        loc = [str(part) for part in err.get("loc", ())]
-        field = ".".join(([prefix] if prefix else []) + loc) or prefix or "body"
-        details.append({"field": field, "problem": str(err.get("msg", "invalid"))})
-    return details
+    """Pydantic errors as details: dotted field paths and readable problems (each problem of
+    an optimization request's checks on its own field)."""
+    return [
+        {"field": ".".join(part for part in (prefix, field) if part) or "body", "problem": problem}
+        for field, problem in validation_problems(errors)
+    ]
 
 
 _STATUS_CODES = {
