@@ -18,6 +18,7 @@ from api.limits import BodySizeLimit
 from api.routes import ROUTERS
 from settings import Settings
 from store.base import Store
+from tools.context import embedded_market_data
 
 DESCRIPTION = """\
 Stratigos: a multi-agent strategy assistant for dynamic asset allocation.
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
         # garbage collections (tens of ms each) out of request latencies
+        embedded_market_data()  # request validation reads it: load it before the first request
         gc.collect()
         gc.freeze()
         context.start()

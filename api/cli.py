@@ -392,10 +392,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _message(exc: BaseException) -> str:
+    from graphs.request import validation_problems
+
     if isinstance(exc, ValidationError):
         return "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'request'}: {err['msg']}"
-            for err in exc.errors()
+            f"{field or 'request'}: {problem}"
+            for field, problem in validation_problems(exc.errors())
         )
     return str(exc)
 

@@ -32,7 +32,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
+from graphs.request import validation_problems
 from quant.errors import InfeasibleTargetError, QuantError
 from store.base import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 
@@ -102,13 +104,12 @@ def error_json(
 
 
 def pydantic_details(errors: Sequence[Any], prefix: str = "") -> list[dict[str, str]]:
-    """Pydantic errors as details: dotted field paths and readable problems."""
-    details = []
-    for err in errors:
-        loc = [str(part) for part in err.get("loc", ())]
-        field = ".".join(([prefix] if prefix else []) + loc) or prefix or "body"
-        details.append({"field": field, "problem": str(err.get("msg", "invalid"))})
-    return details
+    """Pydantic errors as details: dotted field paths and readable problems (each problem of
+    an optimization request's checks on its own field)."""
+    return [
+        {"field": ".".join(part for part in (prefix, field) if part) or "body", "problem": problem}
+        for field, problem in validation_problems(errors)
+    ]
 
 
 _STATUS_CODES = {
@@ -146,13 +147,35 @@ def _api_error(request: Request, exc: Exception) -> JSONResponse:
     return error_json(exc.status, exc.code, exc.message, exc.details, exc.headers)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at the request's path. (Starlette's own 405
+    names only the methods of the first route matching the path, and this app declares one
+    route per method.)"""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
+
+
 def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "INTERNAL" if exc.status_code >= 500 else "ERROR")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ").lower()
+    headers = getattr(exc, "headers", None)
     if exc.status_code == 404 and message == "Not Found":
         message = f"no route {request.method} {request.url.path}"
-    return error_json(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        message = f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}"
+    return error_json(exc.status_code, code, message, headers=headers)
 
 
 def _pydantic_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,33 +1,123 @@
 """`stratigos serve`: the API app under uvicorn, with a session API key for the local user.
 
-`run_server(host, port, settings)` creates the app (`api.app.create_app`), creates an API key
-for owner `local` named `serve-<UTC timestamp>`, and once the server accepts connections prints
+`run_server(host, port, settings)` creates the app (`api.app.create_app`) and a session key for
+owner `local` (`SessionKey`): it expires `SESSION_TTL` after its last renewal and the server
+renews it every `SESSION_RENEW_SECONDS` while it lives, so a key outlives a crashed server
+(`kill -9`) by at most the TTL; starting a server revokes every session key left by an earlier
+one in the same store. Once the server accepts connections it prints
 
     Stratigos API on http://HOST:PORT (docs /v1/docs); web UI: http://HOST:PORT/#key=<key>
 
-(the web UI reads the key from the address fragment, which browsers never send to the server).
-It serves until Ctrl-C (SIGINT) or SIGTERM, then shuts down gracefully and revokes the session
-key, so a key printed to a terminal stops working when its server stops. Port 0 binds a free
-port; the printed address names the real one.
+when its output is a terminal (the web UI reads the key from the address fragment, which
+browsers never send to the server). Otherwise (a pipe, a log file) the key is never written
+there: the sign-in link goes to `<data_dir>/serve-sign-in.txt` (mode 0600) and the banner says
+where it is. The server runs until Ctrl-C (SIGINT) or SIGTERM, then shuts down gracefully and
+revokes the session key. Port 0 binds a free port; the printed address names the real one.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import timedelta
+from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
 from settings import Settings, get_settings
+from store.base import ApiKey, Clock, NotFoundError, Store, utc_now
 from store.factory import open_store
 
 SESSION_OWNER = "local"
 """Owner of the session key (the command line's own jobs belong to it too)."""
+SESSION_TTL = timedelta(minutes=15)
+"""A session key stops working this long after its last renewal."""
+SESSION_RENEW_SECONDS = 300.0
+"""How often a running server renews its session key (well within `SESSION_TTL`)."""
+SESSION_PREFIX = "serve-"
+"""Session keys are the expiring keys of `SESSION_OWNER` named `serve-<UTC timestamp>`."""
+SIGN_IN_FILE = "serve-sign-in.txt"
+"""Where the sign-in link goes (in the data dir) when the output is not a terminal."""
+
+
+def is_session_key(key: ApiKey) -> bool:
+    """A key `stratigos serve` made (never one made with `stratigos keys create`, which has no
+    expiry)."""
+    return (
+        key.owner == SESSION_OWNER
+        and key.name.startswith(SESSION_PREFIX)
+        and key.expires_at is not None
+    )
+
+
+class SessionKey:
+    """The session key of one server: revokes the keys earlier servers left (a crash never
+    revokes its own), creates a new one that expires after `ttl`, renews and finally revokes
+    it. `clock` gives "now" (tests pass a fake one)."""
+
+    def __init__(
+        self, store: Store, *, ttl: timedelta = SESSION_TTL, clock: Clock = utc_now
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.clock = clock
+        self.revoked_previous = [
+            store.revoke_api_key(SESSION_OWNER, key.id).id
+            for key in store.list_api_keys(SESSION_OWNER)
+            if is_session_key(key) and key.revoked_at is None
+        ]
+        now = clock()
+        self.raw, self.key = store.create_api_key(
+            SESSION_OWNER, f"{SESSION_PREFIX}{now:%Y%m%dT%H%M%S%fZ}", expires_at=now + ttl
+        )
+        self._revoked = threading.Event()
+
+    def renew(self) -> None:
+        """Push the expiry to now + ttl (nothing once revoked)."""
+        if not self._revoked.is_set():
+            with contextlib.suppress(NotFoundError):  # revoked meanwhile (`keys revoke`)
+                self.key = self.store.renew_api_key(
+                    SESSION_OWNER, self.key.id, self.clock() + self.ttl
+                )
+
+    def revoke(self) -> None:
+        """Revoke the key (once)."""
+        if not self._revoked.is_set():
+            self._revoked.set()
+            self.store.revoke_api_key(SESSION_OWNER, self.key.id)
+
+    def keep_renewed(self, every: float = SESSION_RENEW_SECONDS) -> threading.Thread:
+        """A daemon thread renewing the key every `every` seconds until it is revoked."""
+
+        def loop() -> None:
+            while not self._revoked.wait(every):
+                self.renew()
+
+        thread = threading.Thread(target=loop, name="session-key-renewal", daemon=True)
+        thread.start()
+        return thread
+
+
+def sign_in_banner(base: str, raw_key: str, stream: TextIO, data_dir: Path) -> str:
+    """The line to print: with the key on a terminal; otherwise the link is written to
+    `data_dir / SIGN_IN_FILE` (mode 0600) and the line says where."""
+    link = f"{base}/#key={raw_key}"
+    if stream.isatty():
+        return f"Stratigos API on {base} (docs /v1/docs); web UI: {link}\n"
+    path = data_dir / SIGN_IN_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)  # also when the file existed with other permissions
+        file.write(link + "\n")
+    return (
+        f"Stratigos API on {base} (docs /v1/docs); web UI sign-in link (with the session key) "
+        f"in {path}\n"
+    )
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -72,40 +162,30 @@ def run_server(
 
     settings = settings or get_settings()
     stream: TextIO = out or sys.stdout
-    settings.ensure_data_dir()
+    data_dir = settings.ensure_data_dir()
     store = open_store(settings)
     sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])
-    raw_key, key = store.create_api_key(
-        SESSION_OWNER, f"serve-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
-    )
-    revoked = threading.Event()
-
-    def revoke() -> None:
-        if not revoked.is_set():
-            revoked.set()
-            store.revoke_api_key(SESSION_OWNER, key.id)
-
+    session = SessionKey(store)
     base = _url(host, bound_port)
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets=sockets)
             if self.started:
-                stream.write(
-                    f"Stratigos API on {base} (docs /v1/docs); web UI: {base}/#key={raw_key}\n"
-                )
+                stream.write(sign_in_banner(base, session.raw, stream, data_dir))
                 stream.flush()
 
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             try:
                 await super().shutdown(sockets=sockets)
             finally:
-                revoke()
+                session.revoke()
 
     app = create_app(settings, store=store)
     config = uvicorn.Config(app, log_level=log_level, lifespan="on")
     server = _Server(config)
+    session.keep_renewed()
     previous = _terminate_as_interrupt()
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -113,7 +193,7 @@ def run_server(
     finally:
         _restore(previous)
         try:
-            revoke()
+            session.revoke()
         finally:
             sock.close()
             store.close()
@@ -141,4 +221,4 @@ def _restore(previous: _Handler) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["SESSION_OWNER", "run_server"]
+__all__ = ["SESSION_OWNER", "SESSION_TTL", "SessionKey", "is_session_key", "run_server"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from api.errors import ApiError
 from store.base import TERMINAL_STATUSES, Store, StoredEvent
 
 SSE_HEADERS = {
@@ -52,12 +53,26 @@ def sse_end(status: str, **extra: Any) -> bytes:
     return sse(json.dumps({"status": status, **extra}), event="end")
 
 
+MAX_SEQ = 2**63 - 1
+"""The largest sequence number a store can hold (a signed 64-bit integer)."""
+
+
 def resume_after(last_event_id: str | None, after: int | None) -> int:
-    """The sequence number to continue after: the larger of `Last-Event-ID` and `after`."""
+    """The sequence number to continue after: the larger of `Last-Event-ID` and `after`.
+
+    A `Last-Event-ID` that is not a sequence number (digits, at most `MAX_SEQ`) is an
+    `ApiError` 400 on `header.last-event-id`: replaying the whole trace instead would hand the
+    client events it already has."""
     seq = after or 0
-    if last_event_id and last_event_id.strip().isdigit():
-        seq = max(seq, int(last_event_id.strip()))
-    return seq
+    if last_event_id is None or not last_event_id.strip():
+        return seq
+    text = last_event_id.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_SEQ:
+        problem = f"must be the sequence number of an event (0 to {MAX_SEQ}), got {text!r}"
+        raise ApiError(
+            400, "BAD_REQUEST", f"Last-Event-ID {problem}", [("header.last-event-id", problem)]
+        )
+    return max(seq, int(text))
 
 
 async def job_events(

@@ -10,7 +10,17 @@ import time
 
 from benchmarks.harness import Table
 
-SUITES = ("hrp", "risk_parity", "mean_variance", "engine", "scenarios", "store", "jobs", "api")
+SUITES = (
+    "hrp",
+    "risk_parity",
+    "mean_variance",
+    "engine",
+    "scenarios",
+    "store",
+    "jobs",
+    "api",
+    "load",
+)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from agents.chat import RequestDraft, answer, draft_request, route_message
 from agents.offline.chat_policies import LAST_RUN_MARKER
 from agents.roles import AgentRole
 from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
-from graphs.request import DEFAULT_SPACE, OptimizationRequest
+from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
 from tools import build_tools
@@ -153,7 +153,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         request = request_from_draft(outcome.decision)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            f"{field}: {problem}" for field, problem in validation_problems(exc.errors())
         )
         return {
             "draft": None,
@@ -212,7 +212,8 @@ def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
                 {**request.model_dump(mode="json"), **changes}
             )
         except ValidationError as exc:
-            return {"messages": [AIMessage(f"That edit is not valid: {exc.errors()[0]['msg']}")]}
+            field, problem = validation_problems(exc.errors())[0]
+            return {"messages": [AIMessage(f"That edit is not valid: {field}: {problem}")]}
     elif action != "approve":
         return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
     return _run(request, _settings(config), state.get("focus") or [])

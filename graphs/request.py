@@ -2,6 +2,15 @@
 
 Units: returns, volatilities, drawdowns, VaR and CVaR are fractions (0.2 = 20%); volatility
 targets and risk-free rates are annual; VaR and CVaR are daily losses (positive numbers).
+
+Validating a request checks everything that can be known before it runs (the one place the
+API, the command line, the chat's draft and the worker rely on): the schema, then the dates
+against the embedded data (at least `MIN_HISTORY_DAYS` trading days for the universe), the
+search space (quant's `SearchSpaceError` checks) and its lookbacks against the horizon, the
+scenario weights (finite, >= 0, naming requested scenarios, positive sum), the risk limits'
+scenarios and the simulation size. Every problem found is reported at once by
+`RequestProblems`, each on its field path (`scenario_weights.bull`, `search_space.lookback`);
+`validation_problems` turns a pydantic `ValidationError`'s errors into such pairs.
 """
 
 from __future__ import annotations
@@ -10,13 +19,16 @@ import functools
 import hashlib
 import json
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any, Literal
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from quant.search_objective import METRICS
 from quant.search_space import SearchSpace, SearchSpaceError
+from tools.context import MAX_UNIVERSE, embedded_market_data
 
 ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
 
@@ -39,6 +51,33 @@ EMBEDDED_ASSETS = 20
 """Assets of the default universe (the embedded S&P 500 data)."""
 MAX_SCENARIO_CELLS = 60_000_000
 """Most simulated asset-path-days a request may ask for (about 480 MB of float64 scenarios)."""
+MIN_HISTORY_DAYS = 252
+"""Fewest trading days between start and end: a year, to identify the market regimes."""
+
+Problem = tuple[str, str]
+"""(field path, what is wrong with it)."""
+
+
+class RequestProblems(ValueError):
+    """Every problem of a request that cannot run, each on its field path."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{field}: {problem}" for field, problem in self.problems))
+
+
+def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Pydantic errors (`ValidationError.errors()`) as (dotted field path, problem) pairs, with
+    the fields of `RequestProblems` raised by a request's checks spelled out."""
+    problems: list[Problem] = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, RequestProblems):
+            problems.extend((".".join([*loc, field]), problem) for field, problem in cause.problems)
+        else:
+            problems.append((".".join(loc), str(err.get("msg", "invalid"))))
+    return problems
 
 
 class RiskLimits(BaseModel):
@@ -142,28 +181,92 @@ class OptimizationRequest(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> OptimizationRequest:
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
-        try:
-            space = self.space()
-        except SearchSpaceError as exc:
-            raise ValueError(f"search_space: {exc}") from exc
-        lookbacks = space.values_of("lookback")
-        if max(int(v) for v in lookbacks) >= self.horizon - 20:
-            raise ValueError(
-                f"search_space: lookback up to {max(lookbacks)} days leaves too few of the "
-                f"{self.horizon}-day horizon to evaluate; lower it or raise horizon"
-            )
+        problems = [*self._date_problems(), *self._space_problems(), *self._scenario_problems()]
         assets = len(self.universe) if self.universe is not None else EMBEDDED_ASSETS
         cells = self.n_paths * self.horizon * assets * len(self.scenarios)
         if cells > MAX_SCENARIO_CELLS:
-            raise ValueError(
-                f"n_paths x horizon x assets x scenarios = {cells:,} simulated values; at most "
-                f"{MAX_SCENARIO_CELLS:,} (lower n_paths or horizon)"
+            problems.append(
+                (
+                    "n_paths",
+                    f"n_paths x horizon x assets x scenarios = {cells:,} simulated values; at "
+                    f"most {MAX_SCENARIO_CELLS:,} (lower n_paths or horizon)",
+                )
             )
-        if self.scenario_weights is not None and set(self.scenario_weights) - set(self.scenarios):
-            raise ValueError("scenario_weights names a scenario the request does not include")
+        if problems:
+            raise RequestProblems(problems)
         return self
+
+    def _date_problems(self) -> list[Problem]:
+        if self.end <= self.start:
+            return [("end", f"end ({self.end}) must be after start ({self.start})")]
+        data = embedded_market_data()
+        known = set(data.tickers)
+        unknown = [t for t in self.universe or () if t not in known]
+        if unknown:
+            return [
+                (f"universe.{t}", f"unknown ticker; known: {', '.join(data.tickers)}")
+                for t in unknown
+            ]
+        days = _trading_days(
+            tuple(self.universe or data.tickers[:MAX_UNIVERSE]), self.start, self.end
+        )
+        if days < MIN_HISTORY_DAYS:
+            first, last = data.dates[0].date(), data.dates[-1].date()
+            return [
+                (
+                    "start",
+                    f"the range {self.start} to {self.end} holds {days} trading days; at least "
+                    f"{MIN_HISTORY_DAYS} are needed to identify market regimes (data from "
+                    f"{first} to {last})",
+                )
+            ]
+        return []
+
+    def _space_problems(self) -> list[Problem]:
+        try:
+            space = self.space()
+        except SearchSpaceError as exc:
+            name = str(exc).split(":", 1)[0]
+            field = f"search_space.{name}" if name in self.search_space else "search_space"
+            return [(field, str(exc))]
+        longest = max(int(v) for v in space.values_of("lookback"))
+        if longest >= self.horizon - 20:
+            return [
+                (
+                    "search_space.lookback",
+                    f"lookback up to {longest} days leaves too few of the {self.horizon}-day "
+                    "horizon to evaluate; lower it or raise horizon",
+                )
+            ]
+        return []
+
+    def _scenario_problems(self) -> list[Problem]:
+        problems: list[Problem] = []
+        for name in self.risk_limits.scenarios or ():
+            if name not in self.scenarios:
+                problems.append(
+                    ("risk_limits.scenarios", f"{name!r} is not among the request's scenarios")
+                )
+        if self.scenario_weights is None:
+            return problems
+        for name, weight in self.scenario_weights.items():
+            if name not in self.scenarios:
+                problems.append(
+                    (
+                        f"scenario_weights.{name}",
+                        f"{name!r} is not among the request's scenarios {self.scenarios}",
+                    )
+                )
+            elif weight < 0:
+                problems.append((f"scenario_weights.{name}", f"{weight} must be >= 0"))
+        total = math.fsum(
+            w for n, w in self.scenario_weights.items() if n in self.scenarios and w > 0
+        )
+        if not problems and total <= 0:
+            problems.append(
+                ("scenario_weights", "the weights of the requested scenarios must have a sum > 0")
+            )
+        return problems
 
     def space(self) -> SearchSpace:
         """The search space as `quant.search_space.SearchSpace` (validated once per distinct
@@ -183,3 +286,10 @@ class OptimizationRequest(BaseModel):
 @functools.lru_cache(maxsize=256)
 def _search_space(canonical: str) -> SearchSpace:
     return SearchSpace(json.loads(canonical))
+
+
+@functools.lru_cache(maxsize=256)
+def _trading_days(universe: tuple[str, ...], start: date, end: date) -> int:
+    """Days in [start, end] on which every asset of `universe` has an embedded return."""
+    returns = embedded_market_data().returns(universe, pd.Timestamp(start), pd.Timestamp(end))
+    return int(returns.notna().all(axis=1).sum())

@@ -107,7 +107,24 @@ def validate_prices(frame: pd.DataFrame, *, fill_gaps: bool = False) -> pd.DataF
                 f"{column} has no price before {prices[column].first_valid_index()}: "
                 "leading gaps cannot be forward-filled"
             )
+    _check_returns_finite(prices)
     return prices
+
+
+def _check_returns_finite(prices: pd.DataFrame) -> None:
+    """Raise `DataError` naming the asset and date when two consecutive prices are so far apart
+    that their ratio overflows to inf or underflows to 0 (a return of -1 from positive prices)."""
+    values = prices.to_numpy()
+    with np.errstate(over="ignore", under="ignore"):
+        ratio = values[1:] / values[:-1]
+    bad = ~np.isfinite(ratio) | (ratio <= 0)
+    if bad.any():
+        row, col = (int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"return of {prices.columns[col]} on {prices.index[row + 1].date()} is "
+            f"{ratio[row, col] - 1.0} (price {values[row + 1, col]:g} after "
+            f"{values[row, col]:g}): prices must give finite daily returns > -1"
+        )
 
 
 def to_returns(prices: pd.DataFrame | pd.Series, kind: ReturnKind = "simple") -> pd.DataFrame:

@@ -207,6 +207,7 @@ def _api_key(d: Mapping[str, Any]) -> ApiKey:
         name=d["name"],
         created_at=from_micros(d["created_at"]),  # type: ignore[arg-type]
         revoked_at=from_micros(d.get("revoked_at")),
+        expires_at=from_micros(d.get("expires_at")),
     )
 
 
@@ -1120,12 +1121,16 @@ class AWSStore(Store):
 
     # ----------------------------------------------------------------- API keys
 
-    def create_api_key(self, owner: str, name: str) -> tuple[str, ApiKey]:
+    def create_api_key(
+        self, owner: str, name: str, *, expires_at: datetime | None = None
+    ) -> tuple[str, ApiKey]:
         check_owner(owner)
         raw = generate_api_key()
         digest = hash_api_key(raw, self._pepper)
         kid = new_id("key")
-        meta = {"id": kid, "owner": owner, "name": name, "created_at": self._now()}
+        meta: dict[str, Any] = {"id": kid, "owner": owner, "name": name, "created_at": self._now()}
+        if expires_at is not None:
+            meta["expires_at"] = to_micros(expires_at)
         actions = [
             {
                 "Put": {
@@ -1150,7 +1155,9 @@ class AWSStore(Store):
     def verify_api_key(self, raw_key: str) -> ApiKey:
         item = self._get("verify_api_key", f"APIKEY#{hash_api_key(raw_key, self._pepper)}", "-")
         if item is None or item.get("revoked_at") is not None:
-            raise NotFoundError("unknown or revoked API key")
+            raise NotFoundError("unknown, revoked or expired API key")
+        if item.get("expires_at") is not None and int(item["expires_at"]) <= self._now():
+            raise NotFoundError("unknown, revoked or expired API key")
         return _api_key(item)
 
     def list_api_keys(self, owner: str) -> list[ApiKey]:
@@ -1158,24 +1165,51 @@ class AWSStore(Store):
         return sorted(map(_api_key, items), key=lambda k: (k.created_at, k.id))
 
     def revoke_api_key(self, owner: str, key_id: str) -> ApiKey:
-        item = self._get("revoke_api_key", _owner_pk(owner), f"KEY#{key_id}")
-        if item is None:
-            raise NotFoundError(f"no API key {key_id!r} for owner {owner!r}")
         now = {":now": {"N": str(self._now())}}
-        update = "SET revoked_at = if_not_exists(revoked_at, :now)"
+        return self._update_api_key(
+            "revoke_api_key", owner, key_id, "SET revoked_at = if_not_exists(revoked_at, :now)", now
+        )
+
+    def renew_api_key(self, owner: str, key_id: str, expires_at: datetime) -> ApiKey:
+        values = {":at": {"N": str(to_micros(expires_at))}}
+        return self._update_api_key(
+            "renew_api_key",
+            owner,
+            key_id,
+            "SET expires_at = :at",
+            values,
+            condition="attribute_not_exists(revoked_at)",
+        )
+
+    def _update_api_key(
+        self,
+        op: str,
+        owner: str,
+        key_id: str,
+        update: str,
+        values: dict[str, Any],
+        condition: str | None = None,
+    ) -> ApiKey:
+        """Apply `update` to both items of the owner's key (its owner item and its hash item),
+        in one transaction; `NotFoundError` when the key is missing or `condition` fails."""
+        item = self._get(op, _owner_pk(owner), f"KEY#{key_id}")
+        if item is None or (condition is not None and item.get("revoked_at") is not None):
+            raise NotFoundError(f"no such API key {key_id!r} for owner {owner!r}")
         actions = [
             {
                 "Update": {
                     "TableName": self.table,
                     "Key": _key(pk, sk),
                     "UpdateExpression": update,
-                    "ExpressionAttributeValues": now,
+                    "ExpressionAttributeValues": values,
+                    **({"ConditionExpression": condition} if condition else {}),
                 }
             }
             for pk, sk in ((_owner_pk(owner), f"KEY#{key_id}"), (f"APIKEY#{item['key_hash']}", "-"))
         ]
-        self._transact("revoke_api_key", actions)
-        updated = self._get("revoke_api_key", _owner_pk(owner), f"KEY#{key_id}")
+        if self._transact(op, actions) is not None:
+            raise NotFoundError(f"no such API key {key_id!r} for owner {owner!r}")
+        updated = self._get(op, _owner_pk(owner), f"KEY#{key_id}")
         return _api_key(updated or item)
 
     # ----------------------------------------------------------------- retention

@@ -275,6 +275,8 @@ class ApiKey:
     name: str
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
+    """When the key stops verifying (None: never); `renew_api_key` moves it."""
 
 
 @dataclass(frozen=True)
@@ -686,14 +688,22 @@ class Store(ABC):
     # ----------------------------------------------------------------- API keys
 
     @abstractmethod
-    def create_api_key(self, owner: str, name: str) -> tuple[str, ApiKey]:
+    def create_api_key(
+        self, owner: str, name: str, *, expires_at: datetime | None = None
+    ) -> tuple[str, ApiKey]:
         """A new random API key for `owner`: returns `(raw_key, metadata)`. The raw key is shown
-        only here; the store keeps an HMAC-SHA256 of it under a secret pepper."""
+        only here; the store keeps an HMAC-SHA256 of it under a secret pepper. A key with
+        `expires_at` stops verifying at that time unless renewed."""
 
     @abstractmethod
     def verify_api_key(self, raw_key: str) -> ApiKey:
         """The key's metadata (its `owner` is the caller's identity), or `NotFoundError` for an
-        unknown or revoked key."""
+        unknown, revoked or expired key."""
+
+    @abstractmethod
+    def renew_api_key(self, owner: str, key_id: str, expires_at: datetime) -> ApiKey:
+        """Move the expiry of the owner's unrevoked key to `expires_at`; `NotFoundError` for a
+        missing or revoked key."""
 
     @abstractmethod
     def list_api_keys(self, owner: str) -> list[ApiKey]:

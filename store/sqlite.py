@@ -166,6 +166,12 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX datasets_by_owner ON datasets (owner, created_at);
         """,
     ),
+    (
+        3,
+        """
+        ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+        """,
+    ),
 ]
 """(version, SQL script) pairs applied in order to bring a database up to the latest version."""
 
@@ -240,6 +246,7 @@ def _api_key(row: sqlite3.Row) -> ApiKey:
         name=row["name"],
         created_at=from_micros(row["created_at"]),  # type: ignore[arg-type]
         revoked_at=from_micros(row["revoked_at"]),
+        expires_at=from_micros(row["expires_at"]),
     )
 
 
@@ -878,15 +885,24 @@ class SQLiteStore(Store):
 
     # ----------------------------------------------------------------- API keys
 
-    def create_api_key(self, owner: str, name: str) -> tuple[str, ApiKey]:
+    def create_api_key(
+        self, owner: str, name: str, *, expires_at: datetime | None = None
+    ) -> tuple[str, ApiKey]:
         check_owner(owner)
         raw = generate_api_key()
         kid = new_id("key")
         with self._tx("create_api_key") as conn:
             conn.execute(
-                "INSERT INTO api_keys (id, owner, name, key_hash, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (kid, owner, name, hash_api_key(raw, self._pepper), self._now()),
+                "INSERT INTO api_keys (id, owner, name, key_hash, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    kid,
+                    owner,
+                    name,
+                    hash_api_key(raw, self._pepper),
+                    self._now(),
+                    None if expires_at is None else to_micros(expires_at),
+                ),
             )
         rows = self._read("create_api_key", "SELECT * FROM api_keys WHERE id = ?", (kid,))
         return raw, _api_key(rows[0])
@@ -894,12 +910,25 @@ class SQLiteStore(Store):
     def verify_api_key(self, raw_key: str) -> ApiKey:
         rows = self._read(
             "verify_api_key",
-            "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
-            (hash_api_key(raw_key, self._pepper),),
+            "SELECT * FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL "
+            "AND (expires_at IS NULL OR expires_at > ?)",
+            (hash_api_key(raw_key, self._pepper), self._now()),
         )
         if not rows:
-            raise NotFoundError("unknown or revoked API key")
+            raise NotFoundError("unknown, revoked or expired API key")
         return _api_key(rows[0])
+
+    def renew_api_key(self, owner: str, key_id: str, expires_at: datetime) -> ApiKey:
+        with self._tx("renew_api_key") as conn:
+            cur = conn.execute(
+                "UPDATE api_keys SET expires_at = ? "
+                "WHERE id = ? AND owner = ? AND revoked_at IS NULL",
+                (to_micros(expires_at), key_id, owner),
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no unrevoked API key {key_id!r} for owner {owner!r}")
+            row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
+        return _api_key(row)
 
     def list_api_keys(self, owner: str) -> list[ApiKey]:
         rows = self._read(

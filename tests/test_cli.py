@@ -141,6 +141,28 @@ def test_optimize_with_an_invalid_request_names_the_field(
     assert "list runs with `stratigos jobs list`" in err
 
 
+def test_optimize_refuses_work_that_cannot_run_before_creating_a_job(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store.factory import open_store
+
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({**SMALL_REQUEST, "scenario_weights": {"bull": -1.0}}))
+    assert main(["optimize", "--request", str(request)]) == 2
+    err = capsys.readouterr().err
+    assert "scenario_weights.bull: " in err and ">= 0" in err and "Traceback" not in err
+    request.write_text(json.dumps({**SMALL_REQUEST, "start": "1800-01-01", "end": "1800-12-31"}))
+    assert main(["optimize", "--request", str(request)]) == 2
+    assert (
+        "start: the range 1800-01-01 to 1800-12-31 holds 0 trading days" in capsys.readouterr().err
+    )
+    store = open_store()
+    try:
+        assert store.list_jobs("local", limit=10) == []
+    finally:
+        store.close()
+
+
 def test_chat_one_message_and_a_decision_on_the_pending_run(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

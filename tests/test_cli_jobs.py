@@ -7,6 +7,7 @@ import os
 import re
 import selectors
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -216,7 +217,32 @@ def _read_line(process: subprocess.Popen[str], deadline: float) -> str:
     raise AssertionError(f"no banner from `stratigos serve` (exit code {process.poll()})")
 
 
-def test_serve_prints_an_address_with_a_session_key_and_revokes_it_on_ctrl_c(
+def _serve() -> tuple[subprocess.Popen[str], str, str]:
+    """`stratigos serve` with its output in a pipe: (process, base URL, session key), the key
+    read from the sign-in file the banner names (a pipe never receives it)."""
+    executable = Path(sys.executable).with_name("stratigos")
+    process = subprocess.Popen(
+        [str(executable), "serve", "--port", "0", "--workers-in-process", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    banner = _read_line(process, time.monotonic() + 120)
+    match = re.fullmatch(
+        r"Stratigos API on (http://127\.0\.0\.1:(\d+)) \(docs /v1/docs\); "
+        r"web UI sign-in link \(with the session key\) in (\S+)\n",
+        banner,
+    )
+    assert match is not None, banner
+    base, port, path = match.group(1), int(match.group(2)), Path(match.group(3))
+    assert port > 0 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    link = re.fullmatch(rf"{re.escape(base)}/#key=(stg_\S+)\n", path.read_text())
+    assert link is not None
+    return process, base, link.group(1)
+
+
+def test_serve_keeps_its_session_key_out_of_its_output_and_revokes_it_on_ctrl_c(
     offline_data_dir: Path,
 ) -> None:
     from store.base import NotFoundError
@@ -227,26 +253,11 @@ def test_serve_prints_an_address_with_a_session_key_and_revokes_it_on_ctrl_c(
     job, _ = store.submit_job("local", "optimization", REQUEST)
     store.submit_job("alice", "optimization", REQUEST)
 
-    executable = Path(sys.executable).with_name("stratigos")
-    process = subprocess.Popen(
-        [str(executable), "serve", "--port", "0", "--workers-in-process", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ),
-    )
+    process, base, key = _serve()
     try:
-        banner = _read_line(process, time.monotonic() + 120)
-        match = re.fullmatch(
-            r"Stratigos API on (http://127\.0\.0\.1:(\d+)) \(docs /v1/docs\); "
-            r"web UI: \1/#key=(\S+)\n",
-            banner,
-        )
-        assert match is not None, banner
-        base, port, key = match.group(1), int(match.group(2)), match.group(3)
-        assert port > 0
         assert store.verify_api_key(key).owner == "local"
-
+        (session,) = store.list_api_keys("local")
+        assert session.expires_at is not None  # renewed while the server lives
         with httpx.Client(base_url=base, timeout=30) as client:
             health = client.get("/v1/health")
             assert health.status_code == 200 and health.json()["status"] == "ok"
@@ -263,11 +274,40 @@ def test_serve_prints_an_address_with_a_session_key_and_revokes_it_on_ctrl_c(
         except subprocess.TimeoutExpired:
             process.kill()
             raise
-    stderr = process.stderr.read() if process.stderr else ""
+    stdout, stderr = process.communicate()
     assert code == 0, stderr
     assert "Traceback" not in stderr
+    assert key not in stdout + stderr  # never in the output or the logs
     keys = store.list_api_keys("local")
     assert [k.name.startswith("serve-") for k in keys] == [True]
     assert keys[0].revoked_at is not None
     with pytest.raises(NotFoundError):
         store.verify_api_key(key)
+
+
+def test_a_restart_after_kill_9_revokes_the_crashed_servers_key(offline_data_dir: Path) -> None:
+    from store.base import NotFoundError
+    from store.factory import open_store
+
+    offline_data_dir.mkdir(parents=True, exist_ok=True)
+    crashed, _, old_key = _serve()
+    crashed.kill()  # SIGKILL: no shutdown, nothing revoked
+    crashed.communicate(timeout=60)
+    store = open_store()
+    assert store.verify_api_key(old_key).owner == "local"  # until a restart (or its expiry)
+    restarted, base, new_key = _serve()
+    try:
+        with httpx.Client(base_url=base, timeout=30) as client:
+            assert (
+                client.get("/v1/optimizations", headers={"x-api-key": old_key}).status_code == 401
+            )
+            assert (
+                client.get("/v1/optimizations", headers={"x-api-key": new_key}).status_code == 200
+            )
+        with pytest.raises(NotFoundError):
+            store.verify_api_key(old_key)
+    finally:
+        restarted.send_signal(signal.SIGINT)
+        restarted.communicate(timeout=60)
+    revoked = [k.revoked_at is not None for k in store.list_api_keys("local")]
+    assert revoked == [True, True]

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Annotated, Any
@@ -113,12 +114,16 @@ async def optimization_events(
 
 
 async def _ws_principal(websocket: WebSocket, context: AppContext) -> Principal | None:
+    """The authenticated caller, or None once the socket is closed (refused, or the client
+    left before authenticating: nothing to answer, nothing to log)."""
     api_key = websocket.headers.get("x-api-key")
     authorization = websocket.headers.get("authorization")
     if not api_key and not authorization:
         try:
             first = json.loads(await asyncio.wait_for(websocket.receive_text(), timeout=10))
-        except (TimeoutError, ValueError, WebSocketDisconnect):
+        except WebSocketDisconnect:
+            return None
+        except (TimeoutError, ValueError):
             first = {}
         if isinstance(first, dict) and first.get("type") == "auth":
             api_key = first.get("api_key")
@@ -128,10 +133,11 @@ async def _ws_principal(websocket: WebSocket, context: AppContext) -> Principal 
         principal = await context.call(context.authenticator.authenticate, api_key, authorization)
         context.rate_limiter.check(f"{principal.method}:{principal.credential_id}")
     except ApiError as exc:
-        await websocket.send_json(
-            {"type": "error", "error": {"code": exc.code, "message": exc.message}}
-        )
-        await websocket.close(code=4429 if exc.status == 429 else 4401)
+        with contextlib.suppress(WebSocketDisconnect):  # the client may leave meanwhile
+            await websocket.send_json(
+                {"type": "error", "error": {"code": exc.code, "message": exc.message}}
+            )
+            await websocket.close(code=4429 if exc.status == 429 else 4401)
         return None
     return principal
 

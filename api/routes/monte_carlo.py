@@ -249,19 +249,35 @@ def _portfolio_paths(
         )
         for name in scenario_set.names:
             returns = scenario_set.risky(name, weights)
-            _check_finite(returns, f"{name} ({method}) simulated returns")
+            what = f"{name} ({method}) simulated portfolio returns"
+            _check_finite(returns, what, _weights_field(request))
+            ruin = returns <= -1.0
+            if ruin.any():
+                share = float(ruin.any(axis=1).mean())
+                raise validation_error(
+                    _weights_field(request),
+                    f"{what}: the portfolio loses more than 100% in a day on {share:.1%} of the "
+                    f"paths (gross leverage {float(weights.abs().sum()):.3g}): lower the leverage",
+                )
             out.append((name, method, scenario_set.regime_days[name], returns))
     return out
 
 
-def _check_finite(values: np.ndarray, what: str) -> None:
-    """422 instead of an overflow reaching the answer as null/NaN."""
+def _weights_field(request: MonteCarloRequest) -> str:
+    """The request field the portfolio's weights come from."""
+    if request.weights is None and request.portfolio_id is not None:
+        return "body.portfolio_id"
+    return "body.weights"
+
+
+def _check_finite(values: np.ndarray, what: str, field: str) -> None:
+    """422 on `field` instead of an overflow reaching the answer as null/NaN."""
     if not np.isfinite(values).all():
         raise ApiError(
             422,
             "VALIDATION_ERROR",
             f"{what} overflow: the returns, horizon or initial value are too large to simulate",
-            [("body", f"{what} are not finite")],
+            [(field, f"{what} are not finite")],
         )
 
 
@@ -290,13 +306,15 @@ def simulate(request: SimulateRequest, context: Ctx, caller: Caller) -> Simulate
         wealth[:, 0] = 1.0
         np.cumprod(1.0 + returns, axis=1, out=wealth[:, 1:])
         wealth *= request.initial_value
-        _check_finite(wealth, f"{name} ({method}) wealth")
+        _check_finite(wealth, f"{name} ({method}) wealth", "body.horizon_days")
         chosen = wealth[:, days]
         bands = np.percentile(chosen, percentiles, axis=0)
         terminal = wealth[:, -1]
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
             spread = float(terminal.std(ddof=1)) if terminal.size > 1 else 0.0
-        _check_finite(np.array([spread]), f"{name} ({method}) wealth dispersion")
+        _check_finite(
+            np.array([spread]), f"{name} ({method}) wealth dispersion", "body.initial_value"
+        )
         results.append(
             ScenarioPaths(
                 scenario=name,

@@ -8,7 +8,6 @@ the explanation, the run manifest and the data of the result charts.
 
 from __future__ import annotations
 
-import functools
 import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -24,7 +23,6 @@ from graphs.job_handlers import KIND
 from graphs.report import benchmark_rows
 from graphs.request import OptimizationRequest
 from jobs.runner import JobNotSucceededError
-from quant.data import load_sp500_prices
 from store.base import (
     Job,
     JobStatus,
@@ -97,25 +95,6 @@ def get_optimization(context: Ctx, caller: Caller, job_id: str) -> Job:
     return job
 
 
-@functools.cache
-def _embedded_tickers() -> frozenset[str]:
-    return frozenset(load_sp500_prices().columns)
-
-
-def _check_universe(request: OptimizationRequest) -> None:
-    if request.universe is None:
-        return
-    known = _embedded_tickers()
-    unknown = [t for t in request.universe if t not in known]
-    if unknown:
-        raise ApiError(
-            422,
-            "VALIDATION_ERROR",
-            f"unknown tickers in universe: {unknown}; known: {sorted(known)}",
-            [(f"body.universe.{t}", "unknown ticker") for t in unknown],
-        )
-
-
 @router.post(
     "/optimizations",
     status_code=status.HTTP_202_ACCEPTED,
@@ -137,8 +116,8 @@ async def submit_optimization(
     ] = None,
 ) -> JobView:
     """Queue the multi-agent optimization workflow for `request`; follow it with
-    `GET /v1/optimizations/{id}` or its event stream."""
-    _check_universe(request)
+    `GET /v1/optimizations/{id}` or its event stream. The request's validation already
+    refused what cannot run (`graphs.request`)."""
 
     def submit() -> Job:
         job = context.runner.submit(

@@ -2,7 +2,8 @@
 
 Weights are a list of `{"asset", "weight"}` objects (so a repeated asset is detectable) that
 must be finite, sum to 1 within `WEIGHT_SUM_TOLERANCE`, name only assets of the referenced
-dataset (default: the embedded S&P 500 data), and be non-negative unless `allow_short`.
+dataset (default: the embedded S&P 500 data), and be non-negative unless `allow_short`; their
+gross leverage (sum of |weight|) is at most `MAX_GROSS_LEVERAGE`.
 Updates are full replacements guarded by the portfolio's `version` (`If-Match` header or
 `version` in the body): a stale version is 409. Other owners' portfolios are 404.
 """
@@ -25,6 +26,10 @@ router = APIRouter(prefix="/v1", tags=["portfolios"])
 
 WEIGHT_SUM_TOLERANCE = 1e-6
 """|sum of weights - 1| allowed."""
+MAX_GROSS_LEVERAGE = 10.0
+"""Most gross leverage (sum of |weight|) a portfolio may have: 10 means, for example, 550% long
+and 450% short. Beyond it a day's loss of a few percent in the assets wipes the portfolio out
+many times over, and the numbers stop meaning anything."""
 
 
 class WeightItem(BaseModel):
@@ -118,7 +123,8 @@ def check_weights(
     weights: list[WeightItem], known: list[str], *, allow_short: bool, field: str = "body.weights"
 ) -> None:
     """422 naming the first bad weight: non-finite, repeated asset, unknown asset, negative
-    (unless `allow_short`), or a sum off 1 by more than `WEIGHT_SUM_TOLERANCE`."""
+    (unless `allow_short`); then on `field` a sum off 1 by more than `WEIGHT_SUM_TOLERANCE` or a
+    gross leverage above `MAX_GROSS_LEVERAGE`."""
     known_set = set(known)
     seen: dict[str, int] = {}
     for i, item in enumerate(weights):
@@ -138,6 +144,13 @@ def check_weights(
                 f"{field}.{i}.weight",
                 f"{item.weight} is negative; set allow_short to allow short positions",
             )
+    gross = math.fsum(abs(item.weight) for item in weights)
+    if gross > MAX_GROSS_LEVERAGE:
+        raise validation_error(
+            field,
+            f"gross leverage (sum of |weight|) is {gross:.6g}; at most {MAX_GROSS_LEVERAGE:g} "
+            "is accepted",
+        )
     total = math.fsum(item.weight for item in weights)
     if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
         raise validation_error(

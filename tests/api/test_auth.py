@@ -542,3 +542,17 @@ def test_the_openapi_schema_documents_the_error_format(client: TestClient) -> No
     security = schema["components"]["securitySchemes"]
     assert security["APIKeyHeader"]["name"] == "x-api-key"
     assert security["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_every_405_lists_every_method_of_its_path(client: TestClient) -> None:
+    """Paths served by several routes (one per method) once listed only the first route's."""
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    allowed = {path: {m.upper() for m in ops} for path, ops in paths.items()}
+    assert sum(len(methods) > 1 for methods in allowed.values()) >= 5
+    for path, methods in allowed.items():
+        url = path.replace("{", "").replace("}", "")  # any value fills a path parameter
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - methods):
+            response = client.request(method, url)
+            assert_error(response, 405, "METHOD_NOT_ALLOWED")
+            listed = {m.strip() for m in response.headers["allow"].split(",")}
+            assert listed == methods, (method, path, listed)

@@ -128,6 +128,10 @@ def test_websocket_refuses_bad_keys_and_other_owners(api: Api, job: dict[str, An
 def test_events_need_credentials_and_valid_parameters(api: Api, job: dict[str, Any]) -> None:
     url = f"/v1/optimizations/{job['id']}/events"
     assert_error(api.client.get(url), 401, "UNAUTHENTICATED")
+    for bad in ("abc", "-3", "1.5", "9" * 30):
+        response = api.client.get(url, headers={**api.alice, "Last-Event-ID": bad})
+        error = assert_error(response, 400, "BAD_REQUEST", "header.last-event-id")
+        assert bad in error["message"]
     assert_error(
         api.client.get(f"{url}?wait=99", headers=api.alice), 422, "VALIDATION_ERROR", "wait"
     )
@@ -184,3 +188,34 @@ def queued_app(api_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     key, _ = store.create_api_key("alice", "ws")
     job, _ = store.submit_job("alice", "optimization", SMALL)
     return app, key, job.id
+
+
+def test_websocket_closed_without_credentials_logs_no_traceback(
+    api: Api, job: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A client that connects without a key and leaves: no error is logged (on real uvicorn)."""
+    import asyncio
+    import logging
+
+    import websockets
+
+    from tests.live_server import running_server
+
+    server_log = logging.getLogger("uvicorn.error")  # uvicorn's loggers do not propagate
+    try:
+        with running_server(api.client.app) as base:
+            server_log.addHandler(caplog.handler)  # after uvicorn configured its logging
+            url = base.replace("http", "ws", 1) + f"/v1/optimizations/{job['id']}/ws"
+
+            async def connect_and_leave() -> None:
+                async with websockets.connect(url) as ws:
+                    await ws.close()
+                async with websockets.connect(url) as ws:  # then one that waits for the answer
+                    await ws.send(json.dumps({"type": "auth", "api_key": api.alice["x-api-key"]}))
+                    assert json.loads(await ws.recv())["type"] == "event"
+
+            asyncio.run(connect_and_leave())
+    finally:
+        server_log.removeHandler(caplog.handler)
+    problems = [r for r in caplog.records if r.levelno >= logging.WARNING or r.exc_info]
+    assert not problems, [r.getMessage() for r in problems]

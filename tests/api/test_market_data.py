@@ -174,6 +174,14 @@ def test_bad_files_are_422_with_the_loaders_message(
     assert fragment in err["message"], err
 
 
+def test_prices_with_non_finite_returns_are_refused_naming_the_row_and_column(api: Api) -> None:
+    content = b"date,OK,WILD\n2024-01-02,1,1e308\n2024-01-03,2,1e-308\n2024-01-04,3,1e308\n"
+    err = assert_error(upload(api, content, "wild.csv", api.alice), 422, "VALIDATION_ERROR", "file")
+    assert "return of WILD on 2024-01-03 is -1.0" in err["message"], err
+    listing = api.client.get("/v1/market-data/datasets", headers=api.alice).json()["items"]
+    assert all(item["name"] != "wild.csv" for item in listing)
+
+
 def test_missing_file_and_bad_kind(api: Api) -> None:
     no_file = api.client.post(
         "/v1/market-data/datasets", data={"kind": "prices"}, headers=api.alice

@@ -212,3 +212,28 @@ def test_errors(api: Api) -> None:
         c.post("/v1/monte-carlo/analyze", json=short, headers=api.alice), 422, "VALIDATION_ERROR"
     )
     assert "days" in err["message"]
+
+
+def test_leverage_errors_name_the_weights(api: Api) -> None:
+    """Weights beyond the gross leverage limit are refused on the field that holds them; within
+    it, paths on which the portfolio loses more than everything in a day are blamed on the
+    weights too (not on the data)."""
+    c = api.client
+    huge = request(weights={"AAPL": 1e15 + 1, "KO": -1e15})
+    for route in ("simulate", "analyze"):
+        err = assert_error(
+            c.post(f"/v1/monte-carlo/{route}", json=huge, headers=api.alice),
+            422,
+            "VALIDATION_ERROR",
+            "body.weights",
+        )
+        assert "gross leverage" in err["message"], err
+    short = {"name": "levered", "allow_short": True, "weights": [
+        {"asset": "AAPL", "weight": 5.5}, {"asset": "KO", "weight": -4.5}
+    ]}  # fmt: skip
+    pid = c.post("/v1/portfolios", json=short, headers=api.alice).json()["id"]
+    body = {"portfolio_id": pid, "start": "1995-01-01", "n_paths": 200, "horizon_days": 252}
+    for route in ("simulate", "analyze"):
+        response = c.post(f"/v1/monte-carlo/{route}", json=body, headers=api.alice)
+        err = assert_error(response, 422, "VALIDATION_ERROR", "body.portfolio_id")
+        assert "more than 100%" in err["message"], err

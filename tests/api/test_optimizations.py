@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from graphs.request import DEFAULT_SPACE
 from tests.api.conftest import Api, assert_error, make_settings
 
 SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
@@ -149,6 +150,46 @@ def test_invalid_requests_name_the_field(queued: Api) -> None:
         headers={**queued.alice, "content-type": "application/json"},
     )
     assert_error(malformed, 400, "BAD_REQUEST", "body")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "fragment"),
+    [
+        ({"start": "1800-01-01", "end": "1800-12-31"}, "body.start", "0 trading days"),
+        ({"start": "2022-06-01"}, "body.start", "at least 252"),
+        ({"scenario_weights": {"bull": -1.0}}, "body.scenario_weights.bull", ">= 0"),
+        ({"scenario_weights": {"bull": 0.0, "bear": 0.0}}, "body.scenario_weights", "sum"),
+        (
+            {"scenarios": ["bull", "bear"], "scenario_weights": {"base": 1.0}},
+            "body.scenario_weights.base",
+            "not among the request's scenarios",
+        ),
+        (
+            {"search_space": {**DEFAULT_SPACE, "target_vol": {"low": 0.3, "high": 0.1}}},
+            "body.search_space.target_vol",
+            "low",
+        ),
+        (
+            {"scenarios": ["bull"], "risk_limits": {"cvar_95": 0.05, "scenarios": ["bear"]}},
+            "body.risk_limits.scenarios",
+            "bear",
+        ),
+        ({"horizon": 100}, "body.search_space.lookback", "horizon"),
+        ({"end": "2001-01-01", "start": "2002-01-01"}, "body.end", "after start"),
+    ],
+)
+def test_work_that_cannot_run_is_refused_at_submission(
+    queued: Api, change: dict[str, Any], field: str, fragment: str
+) -> None:
+    """Everything knowable at submission is checked there: 422 naming the field, no job."""
+    before = len(queued.store.list_jobs("alice", limit=500))
+    response = queued.client.post(
+        "/v1/optimizations", json={**SMALL, **change}, headers=queued.alice
+    )
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert field in [d["field"] for d in error["details"]], error
+    assert fragment in error["message"], error
+    assert len(queued.store.list_jobs("alice", limit=500)) == before
 
 
 def test_a_finished_job_reports_full_progress(api: Api, finished: dict[str, Any]) -> None:

@@ -140,6 +140,14 @@ def test_weight_validation(api: Api) -> None:
     assert_error(post(short), 422, "VALIDATION_ERROR", "body.weights.1.weight")
     allowed = post(short, allow_short=True)
     assert allowed.status_code == 201 and allowed.json()["allow_short"] is True
+    # gross leverage (sum of |weights|) is bounded even when shorting
+    huge = [{"asset": "KO", "weight": 1e15 + 1}, {"asset": "PG", "weight": -1e15}]
+    err = assert_error(post(huge, allow_short=True), 422, "VALIDATION_ERROR", "body.weights")
+    assert "gross leverage" in err["message"] and "at most 10" in err["message"], err
+    eleven = [{"asset": "KO", "weight": 6.0}, {"asset": "PG", "weight": -5.0}]
+    assert_error(post(eleven, allow_short=True), 422, "VALIDATION_ERROR", "body.weights")
+    ten = [{"asset": "KO", "weight": 5.5}, {"asset": "PG", "weight": -4.5}]
+    assert post(ten, allow_short=True).status_code == 201
     # NaN is accepted by the JSON parser, so it must be refused by the API
     nan_body = (
         '{"name": "x", "weights": [{"asset": "KO", "weight": NaN}, {"asset": "PG", "weight": 1}]}'

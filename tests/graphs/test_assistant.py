@@ -108,6 +108,18 @@ def test_an_invalid_edit_is_refused_and_nothing_runs(session: ChatSession) -> No
     assert not (session.settings.data_dir / "runs").exists()
 
 
+def test_a_search_that_cannot_run_is_explained_instead_of_drafted(session: ChatSession) -> None:
+    turn = session.send(
+        "find the target-vol setting that holds up in a bear market with 20 trials "
+        "for AAPL and KO in 1985-1989"
+    )
+    assert turn.pending is None and session.pending() is None
+    (reply,) = turn.replies
+    assert "I could not set up that search" in reply
+    assert "start: the range 1985-01-01 to 1989-12-31 holds 0 trading days" in reply, reply
+    assert not (session.settings.data_dir / "runs").exists()
+
+
 def test_help_and_stray_confirmations_are_answered_by_the_supervisor(session: ChatSession) -> None:
     assert "search volatility-targeting strategies" in session.send("what can you do?").replies[-1]
     assert "no run waiting" in session.send("go ahead").replies[-1]

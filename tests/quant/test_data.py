@@ -79,6 +79,24 @@ def test_bad_prices_are_refused_with_a_message_naming_the_problem(mutate, messag
         load_prices(mutate(_prices()))
 
 
+@pytest.mark.parametrize(
+    ("values", "date", "kind"),
+    [
+        ([1e308, 1e-308, 1e308], "2024-01-03", "is -1.0"),  # 1e-308 / 1e308 underflows to 0
+        ([1.0, 1e-308, 1e308], "2024-01-04", "is inf"),  # 1e308 / 1e-308 overflows
+    ],
+)
+def test_prices_whose_returns_are_not_finite_are_refused(
+    values: list[float], date: str, kind: str
+) -> None:
+    prices = pd.DataFrame(
+        {"OK": [1.0, 1.1, 1.2], "WILD": values}, index=pd.bdate_range("2024-01-02", periods=3)
+    )
+    with pytest.raises(DataError, match=f"return of WILD on {date} {kind}") as raised:
+        load_prices(prices)
+    assert "prices must give finite daily returns > -1" in str(raised.value)
+
+
 def test_duplicate_asset_columns_are_refused() -> None:
     prices = _prices()
     prices.columns = ["AAA", "AAA"]
