@@ -23,8 +23,14 @@ import agents.offline.chat_policies  # noqa: F401  (registers the offline chat r
 from agents.decisions import ScenarioName, SearchedParameter
 from agents.models import chat_model
 from agents.roles import AgentRole
-from agents.runner import AgentOutcome, run_agent, tokens_of, tool_loop
-from prompts import load_prompt
+from agents.runner import (
+    AgentOutcome,
+    invoke_model,
+    run_agent,
+    system_prompt,
+    tokens_of,
+    tool_loop,
+)
 from settings import Settings
 
 CHAT_MODE = (
@@ -84,12 +90,15 @@ class RequestDraft(BaseModel):
 
 
 def _conversation(
-    role: AgentRole, messages: Sequence[BaseMessage], context: str | None = None
+    role: AgentRole,
+    messages: Sequence[BaseMessage],
+    context: str | None = None,
+    settings: Settings | None = None,
 ) -> list[BaseMessage]:
     recent = list(messages)[-HISTORY:]
     while recent and not isinstance(recent[0], HumanMessage):
         recent = recent[1:]  # never start mid tool exchange
-    system = [SystemMessage(load_prompt(role).text), SystemMessage(CHAT_MODE)]
+    system = [system_prompt(role, settings), SystemMessage(CHAT_MODE)]
     if context is not None:
         system.append(SystemMessage(context))
     return [*system, *recent]
@@ -101,7 +110,7 @@ def route_message(
     settings: Settings | None = None,
 ) -> AgentOutcome[Route]:
     """The supervisor's routing decision for the latest message."""
-    conversation = _conversation("supervisor", messages)
+    conversation = _conversation("supervisor", messages, settings=settings)
     return run_agent(
         "supervisor", None, Route, config=config, messages=conversation, settings=settings
     )
@@ -119,13 +128,13 @@ def answer(
     """`role` answers the latest message, using `tools` (and `context`, extra facts such as the
     last run's result): the new messages (tool calls, tool results and the final answer) and
     the tokens spent."""
-    conversation = _conversation(role, messages, context)
+    conversation = _conversation(role, messages, context, settings)
     model = chat_model(role, settings)
     if tools:
-        result = tool_loop(model, tools).invoke({"messages": conversation}, config)
+        result = tool_loop(model, tools, role).invoke({"messages": conversation}, config)
         new = list(result["messages"])[len(conversation) :]
     else:
-        new = [model.invoke(conversation, config)]
+        new = [invoke_model(model, conversation, config, role)]
     if not new or not isinstance(new[-1], AIMessage) or new[-1].tool_calls:
         new.append(AIMessage("I could not finish that within the allowed number of steps."))
     return new, tokens_of(new)
@@ -137,7 +146,7 @@ def draft_request(
     settings: Settings | None = None,
 ) -> AgentOutcome[RequestDraft]:
     """The optimizer's draft request for a strategy search from the conversation."""
-    conversation = _conversation("optimizer", messages)
+    conversation = _conversation("optimizer", messages, settings=settings)
     return run_agent(
         "optimizer", None, RequestDraft, config=config, messages=conversation, settings=settings
     )

@@ -79,5 +79,17 @@ def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
         kwargs["endpoint_url"] = settings.bedrock_endpoint_url
     if not settings.bedrock_streaming:
         kwargs["disable_streaming"] = True
+    kwargs["max_tokens"] = max_tokens_for(role, settings)
+    if settings.bedrock_guardrail_id:
+        kwargs["guardrail_config"] = {
+            "guardrailIdentifier": settings.bedrock_guardrail_id,
+            "guardrailVersion": settings.bedrock_guardrail_version,
+        }
     model: BaseChatModel = ChatBedrockConverse(**kwargs)
     return model
+
+
+def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:
+    """The output-token limit of `role`'s model calls (per-role override, else the default)."""
+    settings = settings or get_settings()
+    return settings.bedrock_max_tokens_by_role.get(role, settings.bedrock_max_tokens)

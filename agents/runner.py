@@ -31,10 +31,11 @@ from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
+from agents.errors import ModelCallError, ModelOutputError
 from agents.models import chat_model
 from agents.roles import AgentRole
 from prompts import load_prompt
-from settings import Settings
+from settings import Settings, get_settings
 from tools.canonical import canonical_text, model_json
 
 T = TypeVar("T", bound=BaseModel)
@@ -58,6 +59,42 @@ class AgentOutcome(Generic[T]):
     decision: T
     messages: list[BaseMessage]
     tokens: int
+    usage: dict[str, int]
+
+
+USAGE_KEYS = (
+    "llm_calls",
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+)
+"""What `usage_of` counts."""
+
+
+def usage_of(messages: Sequence[BaseMessage]) -> dict[str, int]:
+    """Model calls and tokens of the model replies in `messages` (every provider reports usage
+    metadata: Bedrock's, the OpenAI-compatible servers', the offline model's estimate); cache
+    tokens from ``input_token_details`` (``cache_read``, ``cache_creation``)."""
+    totals = dict.fromkeys(USAGE_KEYS, 0)
+    for message in messages:
+        usage = getattr(message, "usage_metadata", None)
+        if not isinstance(message, AIMessage) or not usage:
+            continue
+        details = usage.get("input_token_details") or {}
+        totals["llm_calls"] += 1
+        totals["input_tokens"] += int(usage.get("input_tokens", 0))
+        totals["output_tokens"] += int(usage.get("output_tokens", 0))
+        totals["total_tokens"] += int(usage.get("total_tokens", 0))
+        totals["cache_read_tokens"] += int(details.get("cache_read", 0) or 0)
+        totals["cache_write_tokens"] += int(details.get("cache_creation", 0) or 0)
+    return totals
+
+
+def add_usage(left: dict[str, int] | None, right: dict[str, int] | None) -> dict[str, int]:
+    """The sum of two `usage_of` counts (a graph-state reducer)."""
+    return {k: (left or {}).get(k, 0) + (right or {}).get(k, 0) for k in USAGE_KEYS}
 
 
 def tokens_of(messages: Sequence[BaseMessage]) -> int:
@@ -91,30 +128,106 @@ def model_turns_since_request(messages: Sequence[BaseMessage]) -> int:
     return turns
 
 
-def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool]) -> Any:
+BUDGET_EXHAUSTED = "not run: the agent's tool-round budget for this request is spent"
+"""The result given to tool calls made at the tool-round cap (so none is left unanswered)."""
+
+STOP_REASONS_REFUSED = ("guardrail_intervened", "content_filtered")
+"""Stop reasons whose reply is never used."""
+
+
+def system_prompt(role: AgentRole, settings: Settings | None = None) -> SystemMessage:
+    """`role`'s system prompt; with `bedrock_prompt_caching` on Bedrock, followed by a
+    cachePoint so later calls read the (long) prompt from the cache."""
+    settings = settings or get_settings()
+    text = load_prompt(role).text
+    if settings.bedrock_prompt_caching and settings.resolved_model_provider() == "bedrock":
+        return SystemMessage([{"type": "text", "text": text}, {"cachePoint": {"type": "default"}}])
+    return SystemMessage(text)
+
+
+def _model_error(role: str, exc: Exception) -> ModelCallError:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return ModelCallError(
+            role, str(error.get("Code", "ClientError")), str(error.get("Message", exc))
+        )
+    if isinstance(exc, BotoCoreError):
+        return ModelCallError(role, type(exc).__name__, str(exc))
+    raise exc
+
+
+def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, role: str) -> Any:
+    """`runnable.invoke(messages, config)`, with the service's failures raised as
+    `ModelCallError` and refused replies (guardrail, content filter) as `ModelOutputError`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        reply = runnable.invoke(list(messages), config)
+    except (ClientError, BotoCoreError) as exc:
+        raise _model_error(role, exc) from exc
+    raw = reply.get("raw") if isinstance(reply, dict) else reply
+    stop = stop_reason(raw)
+    if stop in STOP_REASONS_REFUSED:
+        raise ModelOutputError(role, stop, "the model service blocked the reply")
+    return reply
+
+
+def stop_reason(message: Any) -> str | None:
+    """Bedrock's ``stopReason`` of a reply (None for models that give none)."""
+    metadata = getattr(message, "response_metadata", None) or {}
+    reason = metadata.get("stopReason") or metadata.get("stop_reason")
+    return str(reason) if reason else None
+
+
+def _truncated_tool_calls(message: AIMessage) -> AIMessage:
+    """A reply cut at the token limit keeps its text; its (possibly partial) tool calls are not
+    run."""
+    if message.tool_calls and stop_reason(message) == "max_tokens":
+        return AIMessage(content=message.content, response_metadata=message.response_metadata,
+                         usage_metadata=message.usage_metadata, id=message.id)  # fmt: skip
+    return message
+
+
+def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool], role: str = "agent") -> Any:
     """A compiled subgraph: the model calls tools until it answers (at most `MAX_TOOL_ROUNDS`
-    model turns per request)."""
+    model turns per request). Tool calls made at the cap are answered with `BUDGET_EXHAUSTED`
+    errors, so every toolUse has its toolResult."""
     bound = model.bind_tools(list(tools))
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
         turns = model_turns_since_request(state["messages"])
         if turns >= MAX_TOOL_ROUNDS:
             return {"messages": []}
-        return {"messages": [bound.invoke(state["messages"], config)]}
+        reply = invoke_model(bound, state["messages"], config, role)
+        return {"messages": [_truncated_tool_calls(reply)]}
 
     def route(state: MessagesState) -> str:
         last = state["messages"][-1]
         if not isinstance(last, AIMessage) or not last.tool_calls:
             return END
         turns = model_turns_since_request(state["messages"])
-        return "tools" if turns < MAX_TOOL_ROUNDS else END
+        return "tools" if turns < MAX_TOOL_ROUNDS else "close"
+
+    def close(state: MessagesState) -> dict[str, list[AnyMessage]]:
+        last = state["messages"][-1]
+        assert isinstance(last, AIMessage)
+        unanswered: list[AnyMessage] = [
+            ToolMessage(BUDGET_EXHAUSTED, tool_call_id=call["id"] or "", name=call["name"],
+                        status="error")
+            for call in last.tool_calls
+        ]  # fmt: skip
+        return {"messages": unanswered}
 
     graph = StateGraph(MessagesState)
     graph.add_node("model", call_model)
     graph.add_node("tools", ToolNode(list(tools), wrap_tool_call=_canonical_result))
+    graph.add_node("close", close)
     graph.add_edge(START, "model")
-    graph.add_conditional_edges("model", route, {"tools": "tools", END: END})
+    graph.add_conditional_edges("model", route, {"tools": "tools", "close": "close", END: END})
     graph.add_edge("tools", "model")
+    graph.add_edge("close", END)
     return graph.compile()
 
 
@@ -136,29 +249,41 @@ def run_agent(
     """
     model = model or chat_model(role, settings)
     if messages is None:
-        messages = [
-            SystemMessage(load_prompt(role).text),
-            HumanMessage(model_json(task)),
-        ]
+        messages = [system_prompt(role, settings), HumanMessage(model_json(task))]
     messages = list(messages)
+    given = len(messages)
     if tools:
-        result = tool_loop(model, tools).invoke(
+        result = tool_loop(model, tools, role).invoke(
             {"messages": messages}, config, stream_mode="values"
         )
         messages = list(result["messages"])
+    replies: list[BaseMessage] = list(messages[given:])
     ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
     structured = model.with_structured_output(schema, include_raw=True)
     error: str | None = None
     spent = tokens_of(messages)
     for _ in range(2):
         prompt = [*messages, ask] if error is None else [*messages, ask, HumanMessage(error)]
-        reply = cast(dict[str, Any], structured.invoke(prompt, config))
+        reply = cast(dict[str, Any], invoke_model(structured, prompt, config, role))
         raw = reply["raw"]
         spent += tokens_of([raw])
+        replies.append(raw)
         parsed = reply.get("parsed")
-        if isinstance(parsed, schema):
-            return AgentOutcome(decision=parsed, messages=[*messages, raw], tokens=spent)
-        problem = reply.get("parsing_error")
+        truncated = stop_reason(raw) == "max_tokens"
+        if isinstance(parsed, schema) and not truncated:
+            return AgentOutcome(
+                decision=parsed,
+                messages=[*messages, raw],
+                tokens=spent,
+                usage=usage_of(replies),
+            )
+        if truncated and error is not None:
+            raise ModelOutputError(role, "max_tokens", f"no complete {schema.__name__} fits")
+        problem = (
+            "it was cut at the output-token limit: answer shorter"
+            if truncated
+            else reply.get("parsing_error")
+        )
         if isinstance(problem, ValidationError):
             problem = problem.errors()[:3]
         error = RETRY_PROMPT.format(problem=problem, schema=schema.__name__)

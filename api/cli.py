@@ -609,7 +609,9 @@ def manifest_summary(manifest: dict[str, Any]) -> list[str]:
         f"  prompts: {prompt_text}",
         f"  code: commit {short(manifest.get('git_commit'))}, stratigos "
         f"{versions.get('stratigos') or '-'}, python {manifest.get('python_version') or '-'}",
-        f"  used: {usage.get('trials', 0)} trials, {usage.get('total_tokens', 0)} tokens, "
+        f"  used: {usage.get('trials', 0)} trials, {usage.get('llm_calls', 0)} model calls, "
+        f"{usage.get('input_tokens', 0)} input + {usage.get('output_tokens', 0)} output tokens "
+        f"({usage.get('cache_read_tokens', 0)} read from the prompt cache), "
         f"{usage.get('wall_time_s', 0.0):.1f} s (budgets: "
         + ", ".join(f"{k} {v}" for k, v in (manifest.get("budgets") or {}).items())
         + ")",

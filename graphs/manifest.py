@@ -212,7 +212,8 @@ class DatasetFingerprint(BaseModel):
 
 
 class Usage(BaseModel):
-    """What a run used: LLM tokens and calls, trials evaluated, wall time in seconds, and the
+    """What a run used: LLM calls and tokens (input, output, total; prompt-cache reads and
+    writes, counted within input), trials evaluated, wall time in seconds, and the
     wall-time breakdown by phase in seconds (e.g. data, scenarios, evaluation, agents)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -220,6 +221,8 @@ class Usage(BaseModel):
     input_tokens: int = Field(default=0, ge=0)
     output_tokens: int = Field(default=0, ge=0)
     total_tokens: int = Field(default=0, ge=0)
+    cache_read_tokens: int = Field(default=0, ge=0)
+    cache_write_tokens: int = Field(default=0, ge=0)
     llm_calls: int = Field(default=0, ge=0)
     trials: int = Field(default=0, ge=0)
     wall_time_s: float = Field(default=0.0, ge=0)

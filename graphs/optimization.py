@@ -41,7 +41,7 @@ from langgraph.types import Send
 from agents.explanation import template_explanation
 from agents.grounding import ungrounded_numbers
 from agents.offline.workflow_policies import sensitivity_facts
-from agents.runner import AgentOutcome
+from agents.runner import AgentOutcome, add_usage
 from agents.workflow import analyse_market, explain, plan_search, review_batch, review_risk
 from graphs.events import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest
@@ -87,6 +87,7 @@ class OptimizationState(TypedDict, total=False):
     chosen: dict[str, Any] | None
     explanation: dict[str, Any]
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
+    usage: Annotated[dict[str, int], add_usage]
     warnings: Annotated[list[str], lambda a, b: [*(a or []), *(b or [])]]
     result: dict[str, Any]
 
@@ -181,7 +182,7 @@ def _warned(warnings: list[str]) -> list[str]:
 
 
 def _charge(outcome: AgentOutcome[Any]) -> dict[str, Any]:
-    return {"tokens": outcome.tokens}
+    return {"tokens": outcome.tokens, "usage": outcome.usage}
 
 
 # ------------------------------------------------------------------------------------------
@@ -721,6 +722,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "plausibility": plausibility,
         "benchmarks": benchmarks,
         "tokens": state.get("tokens", 0),
+        "usage": add_usage(state.get("usage"), None),
         "dataset": state.get("dataset"),
     }
     return {"status": status, "result": result}

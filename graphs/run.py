@@ -179,7 +179,7 @@ def _store(
         status=result["status"],
         reason=result.get("reason"),
         usage=Usage(
-            total_tokens=int(result.get("tokens", 0)),
+            **(result.get("usage") or {}),
             trials=int(result.get("n_trials", 0)),
             wall_time_s=round(timings.get("total", 0.0), 3),
             timings={k: round(v, 3) for k, v in timings.items()},

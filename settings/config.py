@@ -71,6 +71,24 @@ class Settings(BaseSettings):
         "sends every call as plain Converse.",
     )
     bedrock_read_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
+    bedrock_max_tokens: int = Field(
+        default=4096, ge=1, le=200_000, description="Most output tokens per model call."
+    )
+    bedrock_max_tokens_by_role: dict[str, int] = Field(
+        default_factory=dict,
+        description='Per-role output-token limits, e.g. {"explanation": 2048}.',
+    )
+    bedrock_guardrail_id: str | None = Field(
+        default=None, description="A Bedrock guardrail applied to every call (id or ARN)."
+    )
+    bedrock_guardrail_version: str = Field(
+        default="DRAFT", description="The guardrail's version (with bedrock_guardrail_id)."
+    )
+    bedrock_prompt_caching: bool = Field(
+        default=False,
+        description="Put a cachePoint after each agent's system prompt (models that support "
+        "prompt caching read it from the cache on later calls).",
+    )
     store_backend: Literal["sqlite", "aws"] = Field(
         default="sqlite", description="Persistence: the embedded SQLite file, or DynamoDB + S3."
     )

@@ -89,6 +89,8 @@ class ConverseCall:
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_choice: str | None = None
     inference_config: dict[str, Any] = field(default_factory=dict)
+    cached_prefix: str | None = None
+    """The system text before a ``cachePoint`` block, when the request has one."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -369,13 +371,98 @@ def _inference_config(config: Any) -> dict[str, Any]:
     return dict(config)
 
 
+_MODEL_ID = re.compile(
+    r"(?:(?:us|eu|apac|global|us-gov|jp|au|ca)\.)?"
+    r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer|twelvelabs)"
+    r"\.[A-Za-z0-9][A-Za-z0-9._:-]*"
+    r"|arn:aws(?:-[a-z]+)?:bedrock:[a-z0-9-]+:\d*:[a-z-]+/[A-Za-z0-9._:/-]+"
+)
+"""Bedrock model ids, inference-profile ids and ARNs (what Bedrock would recognise)."""
+
+
+def check_model_id(model_id: str) -> None:
+    """Bedrock's answer to an unknown model id: ``ValidationException``."""
+    if not (model_id.startswith(OFFLINE_MODEL_PREFIX) or _MODEL_ID.fullmatch(model_id)):
+        raise _invalid("The provided model identifier is invalid.")
+
+
+def _check_turns(raw_messages: list[Any]) -> None:
+    """Bedrock's rules for a conversation: roles alternate, no blank text, and every toolUse is
+    answered by a toolResult in the next (user) turn."""
+    for i, raw in enumerate(raw_messages):
+        for j, block in enumerate(raw.get("content") or []):
+            if isinstance(block, dict) and "text" in block and not str(block["text"]).strip():
+                raise _invalid(
+                    f"The text field in the ContentBlock object at messages.{i}.content.{j} is "
+                    "blank. Add text to the text field, and try again."
+                )
+        if i and raw.get("role") == raw_messages[i - 1].get("role"):
+            raise _invalid(
+                "A conversation must alternate between user and assistant roles. Make sure the "
+                "conversation alternates between user and assistant roles and try again."
+            )
+        uses = [
+            b["toolUse"].get("toolUseId")
+            for b in raw.get("content") or []
+            if isinstance(b, dict) and isinstance(b.get("toolUse"), dict)
+        ]
+        if raw.get("role") != "assistant" or not uses:
+            continue
+        following = raw_messages[i + 1]["content"] if i + 1 < len(raw_messages) else []
+        answered = {
+            b["toolResult"].get("toolUseId")
+            for b in following or []
+            if isinstance(b, dict) and isinstance(b.get("toolResult"), dict)
+        }
+        missing = [u for u in uses if u not in answered]
+        if missing:
+            raise _invalid(
+                f"Expected toolResult blocks at messages.{i + 1}.content for the following Ids: "
+                + ", ".join(str(m) for m in missing)
+            )
+
+
+def _cached_prefix(system: Any) -> str | None:
+    """The system text that precedes the first cachePoint block (None without one)."""
+    texts: list[str] = []
+    for block in system or []:
+        if isinstance(block, dict) and "cachePoint" in block:
+            return "".join(texts)
+        if isinstance(block, dict) and isinstance(block.get("text"), str):
+            texts.append(block["text"])
+    return None
+
+
+def cache_usage(call: ConverseCall, seen: set[str]) -> dict[str, int]:
+    """Prompt-cache usage of `call` as Bedrock reports it: the cached prefix's tokens (about 4
+    characters a token) are written the first time a prefix is seen, read afterwards."""
+    if not call.cached_prefix:
+        return {}
+    tokens = max(1, len(call.cached_prefix) // 4)
+    if call.cached_prefix in seen:
+        return {"cacheReadInputTokens": tokens, "cacheWriteInputTokens": 0}
+    seen.add(call.cached_prefix)
+    return {"cacheReadInputTokens": 0, "cacheWriteInputTokens": tokens}
+
+
+def with_cache(usage: dict[str, int], cache: dict[str, int]) -> dict[str, int]:
+    """Bedrock's usage with prompt-cache tokens: listed apart, and counted in ``totalTokens``."""
+    if not cache:
+        return usage
+    total = usage["totalTokens"] + cache["cacheReadInputTokens"] + cache["cacheWriteInputTokens"]
+    return usage | cache | {"totalTokens": total}
+
+
 def parse_request(model_id: str, body: Any) -> ConverseCall:
     """Check a Converse request body and translate it (see the module docstring).
 
-    Raises BedrockError (``ValidationException``) naming the offending field.
+    Raises BedrockError (``ValidationException``) naming the offending field, as Bedrock
+    does: unknown model ids, roles that do not alternate, blank text, a toolUse without its
+    toolResult.
     """
     if not model_id:
         raise _invalid("modelId must not be empty")
+    check_model_id(model_id)
     if not isinstance(body, dict):
         raise _invalid("the request body must be a JSON object")
     raw_messages = body.get("messages")
@@ -410,12 +497,16 @@ def parse_request(model_id: str, body: Any) -> ConverseCall:
             uses_tools = uses_tools or bool(ai.tool_calls)
             messages.append(ai)
     if raw_messages[0].get("role") != "user":
-        raise _invalid("a conversation must start with a user message")
+        raise _invalid(
+            "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+        )
+    _check_turns(raw_messages)
     if uses_tools and not tools:
         raise _invalid(
             "The toolConfig field must be defined when using toolUse and toolResult content blocks."
         )
     return ConverseCall(
+        cached_prefix=_cached_prefix(body.get("system")),
         model_id=model_id,
         role=role,
         messages=messages,
@@ -478,7 +569,29 @@ def _usage(message: AIMessage | AIMessageChunk | None) -> dict[str, int]:
     }
 
 
-def converse_response(message: AIMessage, latency_ms: int) -> dict[str, Any]:
+def within_max_tokens(message: AIMessage, max_tokens: int | None) -> tuple[AIMessage, str]:
+    """`message` cut to `max_tokens` output tokens, as Bedrock cuts a reply, and its stop
+    reason: ``max_tokens`` when cut (its text shortened, its unfinished tool calls dropped),
+    else ``tool_use`` or ``end_turn``."""
+    natural = "tool_use" if message.tool_calls else "end_turn"
+    usage = message.usage_metadata
+    if max_tokens is None or usage is None or usage["output_tokens"] <= max_tokens:
+        return message, natural
+    text = message.text[: max_tokens * 4]
+    cut = AIMessage(
+        content=text,
+        usage_metadata={
+            "input_tokens": usage["input_tokens"],
+            "output_tokens": max_tokens,
+            "total_tokens": usage["input_tokens"] + max_tokens,
+        },
+    )
+    return cut, "max_tokens"
+
+
+def converse_response(
+    message: AIMessage, latency_ms: int, stop_reason: str | None = None
+) -> dict[str, Any]:
     """The Converse response body for `message`: a text block (when there is text), a toolUse
     block per tool call, ``stopReason`` ``tool_use`` or ``end_turn``, usage and metrics."""
     blocks: list[dict[str, Any]] = []
@@ -492,14 +605,14 @@ def converse_response(message: AIMessage, latency_ms: int) -> dict[str, Any]:
         blocks.append({"text": ""})
     return {
         "output": {"message": {"role": "assistant", "content": blocks}},
-        "stopReason": "tool_use" if message.tool_calls else "end_turn",
+        "stopReason": stop_reason or ("tool_use" if message.tool_calls else "end_turn"),
         "usage": _usage(message),
         "metrics": {"latencyMs": int(latency_ms)},
     }
 
 
 def stream_events(
-    chunks: Iterable[AIMessageChunk], latency_ms: int
+    chunks: Iterable[AIMessageChunk], latency_ms: int, stop_reason: str | None = None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """ConverseStream events ``(event type, payload)`` for the offline model's chunks.
 
@@ -548,7 +661,7 @@ def stream_events(
                     },
                 )
     yield from close()
-    yield "messageStop", {"stopReason": "tool_use" if any_tool else "end_turn"}
+    yield "messageStop", {"stopReason": stop_reason or ("tool_use" if any_tool else "end_turn")}
     yield "metadata", {"usage": _usage(usage_chunk), "metrics": {"latencyMs": int(latency_ms)}}
 
 
@@ -558,6 +671,8 @@ __all__ = [
     "BedrockError",
     "ConverseCall",
     "MessageBoundaries",
+    "cache_usage",
+    "check_model_id",
     "converse_response",
     "identify_role",
     "message_boundaries",
@@ -567,4 +682,6 @@ __all__ = [
     "role_prompts",
     "split_merged_text",
     "stream_events",
+    "with_cache",
+    "within_max_tokens",
 ]

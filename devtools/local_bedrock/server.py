@@ -17,25 +17,33 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 import re
 import threading
 import time
 import uuid
+from functools import reduce
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from langchain_core.messages import AIMessage, AIMessageChunk
+
 from devtools.local_bedrock.converse import (
     BedrockError,
+    cache_usage,
     converse_response,
     message_boundaries,
     offline_chunks,
     offline_reply,
     parse_request,
     stream_events,
+    with_cache,
+    within_max_tokens,
 )
-from devtools.local_bedrock.eventstream import encode_event
+from devtools.local_bedrock.eventstream import encode_event, encode_exception
+from devtools.local_bedrock.faults import Fault, FaultPlan
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +114,51 @@ class _Handler(BaseHTTPRequestHandler):
             self._not_found()
             return
         started = time.perf_counter()
+        plan: FaultPlan = self.server.faults  # type: ignore[attr-defined]
+        number, fault = plan.next_call()
         try:
+            if plan.latency_ms:
+                time.sleep(plan.latency_ms / 1000)
             body = self._read_body()
             call = parse_request(unquote(match["model"]), body)
+            _raise_fault(fault, number, streaming=match["op"] == "converse-stream")
+            max_tokens = call.inference_config.get("maxTokens")
+            cache = cache_usage(call, self.server.cached_prefixes)  # type: ignore[attr-defined]
             if match["op"] == "converse":
-                message = offline_reply(call)
+                message, stop = within_max_tokens(offline_reply(call), max_tokens)
                 latency = round((time.perf_counter() - started) * 1000)
-                self._send_json(200, converse_response(message, latency))
+                response = converse_response(message, latency, stop)
+                response["usage"] = with_cache(response["usage"], cache)
+                self._send_json(200, response)
             else:
                 chunks = offline_chunks(call)
+                whole = reduce(operator.add, chunks) if chunks else None
+                stop = None
+                if whole is not None:
+                    cut, stop = within_max_tokens(AIMessage(content=whole.text, tool_calls=whole.tool_calls, usage_metadata=whole.usage_metadata), max_tokens)  # fmt: skip
+                    if stop == "max_tokens":
+                        chunks = [
+                            AIMessageChunk(content=cut.text, usage_metadata=cut.usage_metadata)
+                        ]
                 latency = round((time.perf_counter() - started) * 1000)
-                frames = [encode_event(kind, data) for kind, data in stream_events(chunks, latency)]
+                events = stream_events(chunks, latency, stop)
+                frames = [
+                    encode_event(
+                        kind,
+                        {**data, "usage": with_cache(data["usage"], cache)}
+                        if kind == "metadata"
+                        else data,
+                    )
+                    for kind, data in events
+                ]
+                if fault is not None and fault.kind == "stream_error":
+                    frames = [
+                        *frames[: fault.after_events],
+                        encode_exception(
+                            "modelStreamErrorException",
+                            f"the model stream failed (fault injected at call {number})",
+                        ),
+                    ]
                 self._send_stream(frames)
         except BedrockError as error:
             self._send_error(error)
@@ -153,9 +195,24 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_POST  # unknown operations answer 404 the same way
 
 
+def _raise_fault(fault: Fault | None, number: int, *, streaming: bool) -> None:
+    """Answer call `number` with its injected fault (a stream error breaks a stream later)."""
+    if fault is None or (fault.kind == "stream_error" and streaming):
+        return
+    errors = {
+        "throttle": ("ThrottlingException", "Too many requests, please wait before trying again.", 429),
+        "unavailable": ("ServiceUnavailableException", "Service unavailable. Try your request again.", 503),
+        "stream_error": ("ModelErrorException", "The model failed to process the request.", 424),
+    }  # fmt: skip
+    kind, message, status = errors[fault.kind]
+    raise BedrockError(kind, f"{message} (fault injected at call {number})", status)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    faults: FaultPlan
+    cached_prefixes: set[str]
 
 
 class LocalBedrock:
@@ -165,9 +222,14 @@ class LocalBedrock:
     ``STRATIGOS_BEDROCK_ENDPOINT_URL``). Use it as a context manager or call `close`.
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None
+    ) -> None:
         message_boundaries()  # loads the prompts and agent modules now, not on the first call
         self._server = _Server((host, port), _Handler)
+        self._server.faults = faults if faults is not None else FaultPlan.from_environment()
+        self.faults = self._server.faults
+        self._server.cached_prefixes = set()
         self.host = host
         self.port = int(self._server.server_address[1])
         self._thread: threading.Thread | None = None
@@ -216,12 +278,13 @@ class LocalBedrock:
         self.close()
 
 
-def serve(host: str = "127.0.0.1", port: int = 0) -> LocalBedrock:
-    """Start a local Bedrock endpoint in a background thread on `host`:`port` (0: a free port).
+def serve(host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None) -> LocalBedrock:
+    """Start a local Bedrock endpoint in a background thread on `host`:`port` (0: a free port),
+    injecting `faults` (default: the plan in ``STRATIGOS_LOCAL_BEDROCK_FAULTS``).
 
     Returns the running `LocalBedrock`; close it (or use it in a ``with`` block) when done.
     """
-    return LocalBedrock(host, port).start()
+    return LocalBedrock(host, port, faults).start()
 
 
 __all__ = ["MAX_BODY_BYTES", "LocalBedrock", "serve"]

@@ -259,7 +259,7 @@ def test_an_invalid_request_shows_the_api_error(page: Any, server: Server) -> No
     page.click("#submit-optimization")  # at the bottom of the form: the page is scrolled down
     alert = page.locator("#alert")
     alert.wait_for(state="visible")
-    assert "unknown tickers in universe" in alert.inner_text() and "NOPE" in alert.inner_text()
+    assert "body.universe.NOPE: unknown ticker" in alert.inner_text()
     # the error banner is scrolled into view, not left above the visible part of the page
     box = page.evaluate(
         "(() => { const r = document.getElementById('alert').getBoundingClientRect();"

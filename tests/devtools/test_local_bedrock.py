@@ -494,7 +494,9 @@ def test_the_model_id_is_url_decoded_from_the_path(bedrock: LocalBedrock) -> Non
 def test_malformed_requests_get_a_validation_exception(
     bedrock: LocalBedrock, body: bytes, fragment: str
 ) -> None:
-    status, headers, data = raw_post(bedrock, "/model/m/converse", body)
+    status, headers, data = raw_post(
+        bedrock, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse", body
+    )
     assert status == 400
     assert headers["x-amzn-ErrorType"] == "ValidationException"
     assert fragment in data["message"]
