@@ -286,3 +286,32 @@ def test_an_offline_run_counts_its_model_calls(
     replies = [e for e in events if e["type"] == "message" and e.get("agent")]
     assert usage["llm_calls"] > 0 and usage["llm_calls"] >= len(replies)
     assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"] > 0
+
+
+def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(
+    on_bedrock: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agents.errors import ModelOutputError
+    from graphs.request import OptimizationRequest
+    from graphs.run import run_optimization
+
+    monkeypatch.setenv("STRATIGOS_BEDROCK_MAX_TOKENS_BY_ROLE", '{"market_analysis": 5}')
+    on_bedrock()
+    with pytest.raises(
+        ModelOutputError, match="market_analysis agent's reply stopped with max_tokens"
+    ):
+        run_optimization(OptimizationRequest.model_validate(TINY))
+
+
+@pytest.mark.parametrize("reason", ["guardrail_intervened", "content_filtered"])
+def test_a_blocked_reply_is_a_typed_error_never_an_answer(reason: str) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    from agents.errors import ModelOutputError
+    from agents.runner import invoke_model
+
+    blocked = RunnableLambda(
+        lambda _: AIMessage("Sorry.", response_metadata={"stopReason": reason})
+    )
+    with pytest.raises(ModelOutputError, match=reason):
+        invoke_model(blocked, [HumanMessage("hi")], None, "explanation")
