@@ -296,13 +296,16 @@ def _cli_env(tmp_path: Path) -> dict[str, str]:
 STRATIGOS = Path(sys.executable).with_name("stratigos")
 
 
-def test_piped_input_that_ends_at_an_approval_prompt_ends_with_a_clear_message(
-    tmp_path: Path,
-) -> None:
-    ask = "find the target-vol setting that holds up in a bear market for AAPL, KO and XOM\n"
+ASK_FOR_A_SEARCH = (
+    "find the target-vol setting that holds up in a bear market for AAPL, KO and XOM\n"
+)
+
+
+def _chat_with_input(tmp_path: Path, typed: str) -> subprocess.CompletedProcess[str]:
+    """`stratigos chat --quiet` with `typed` on its standard input (a pipe, not a terminal)."""
     completed = subprocess.run(
         [str(STRATIGOS), "chat", "--quiet"],
-        input=ask,
+        input=typed,
         capture_output=True,
         text=True,
         env=_cli_env(tmp_path),
@@ -310,6 +313,13 @@ def test_piped_input_that_ends_at_an_approval_prompt_ends_with_a_clear_message(
         check=False,
     )
     assert completed.returncode == 0, completed.stderr
+    return completed
+
+
+def test_piped_input_that_ends_at_an_approval_prompt_ends_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    completed = _chat_with_input(tmp_path, ASK_FOR_A_SEARCH)
     assert "Approval needed" in completed.stdout
     assert "No answer (the input ended): the proposed run was not started" in completed.stdout
     assert "--approve | --reject | --edit JSON" in completed.stdout
@@ -317,17 +327,7 @@ def test_piped_input_that_ends_at_an_approval_prompt_ends_with_a_clear_message(
 
 
 def test_an_unclear_answer_at_the_approval_prompt_is_asked_again(tmp_path: Path) -> None:
-    ask = "find the target-vol setting that holds up in a bear market for AAPL, KO and XOM\n"
-    completed = subprocess.run(
-        [str(STRATIGOS), "chat", "--quiet"],
-        input=ask + "maybe\nreject\n\n",
-        capture_output=True,
-        text=True,
-        env=_cli_env(tmp_path),
-        timeout=300,
-        check=False,
-    )
-    assert completed.returncode == 0, completed.stderr
+    completed = _chat_with_input(tmp_path, ASK_FOR_A_SEARCH + "maybe\nreject\n\n")
     assert "answer approve, edit or reject" in completed.stdout
     assert "Cancelled: nothing was run." in completed.stdout
 

@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from devtools.local_bedrock import serve
 from devtools.local_bedrock.faults import FaultPlan
 from devtools.local_bedrock.server import LocalBedrock
+from tests.replay.test_cli_commands import TINY
 
 CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 REGION = "us-east-1"
@@ -139,20 +140,6 @@ def test_an_unavailable_service_and_a_broken_stream_are_errors(aws_env: None) ->
 # --------------------------------------------------------------------------------------------
 # The agents against the strict endpoint
 # --------------------------------------------------------------------------------------------
-
-TINY = {
-    "universe": ["AAPL", "KO", "XOM"],
-    "start": "2012-01-01",
-    "n_paths": 10,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.2},
-        "weight_function": {"choices": ["inverse_vol"]},
-        "lookback": {"low": 21, "high": 63, "step": 21},
-        "rebalance_every": 21,
-    },
-    "budget": {"max_trials": 6, "batch_size": 6},
-    "seed": 3,
-}
 
 
 @pytest.fixture

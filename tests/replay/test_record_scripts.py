@@ -17,21 +17,9 @@ import yaml
 from api.cli import main
 from devtools.cassettes import cassette_paths
 from devtools.replaying import load_snapshot
+from tests.replay.test_cli_commands import TINY
 
-REQUEST = {
-    "universe": ["AAPL", "KO", "XOM"],
-    "start": "2012-01-01",
-    "n_paths": 10,
-    "horizon": 126,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.2},
-        "weight_function": {"choices": ["inverse_vol"]},
-        "lookback": {"low": 21, "high": 63, "step": 21},
-        "rebalance_every": 21,
-    },
-    "budget": {"max_trials": 6, "batch_size": 6},
-    "seed": 5,
-}
+REQUEST = TINY
 
 
 @pytest.fixture
