@@ -20,6 +20,7 @@ SUITES = (
     "jobs",
     "api",
     "load",
+    "startup",
 )
 
 
