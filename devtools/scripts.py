@@ -40,6 +40,10 @@ MANIFEST_KEYS: tuple[str, ...] = (
 """The manifest fields a snapshot keeps and a replay compares (not times, versions or usage)."""
 
 
+DEFAULT_THREAD = "recorded-chat"
+"""The thread a chat script runs on unless it names one (each run gets a fresh data directory)."""
+
+
 class ScriptError(ValueError):
     """A script (request file, chat file or stored script) that cannot be run, with the reason."""
 
@@ -70,6 +74,8 @@ class Script(BaseModel):
     kind: Literal["optimization", "chat"]
     request: dict[str, Any] | None = None
     steps: list[ChatStep] = Field(default_factory=list)
+    thread: str = Field(default=DEFAULT_THREAD, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    """The chat's thread id (artifact ids such as portfolio ids derive from it)."""
 
     @model_validator(mode="after")
     def _complete(self) -> Script:
@@ -270,8 +276,8 @@ class ChatRecorder:
         return {p.parent for p in self._runs_dir.glob("*/result.json")}
 
     def script(self) -> Script:
-        """The steps taken so far, as a script."""
-        return chat_script(self.steps)
+        """The steps taken so far, as a script (on this thread)."""
+        return _validated({"kind": "chat", "steps": self.steps, "thread": self.thread_id}, "chat")
 
     def outcome(self) -> dict[str, Any]:
         """``{result, manifest}``: the turns, event types and runs (the last run's manifest)."""
@@ -289,13 +295,10 @@ class ChatRecorder:
 
 def run_chat_script(script: Script, settings: Any) -> dict[str, Any]:
     """Run a chat script on a new thread; returns ``{result, manifest}``."""
-    import uuid
-
     from graphs.chat import ChatSession
 
-    # a new thread each time: the assistant keeps each thread's tools (and their artifact
-    # counters, which name portfolios) for the life of the process
-    recorder = ChatRecorder(ChatSession(f"recorded-chat-{uuid.uuid4().hex[:8]}", settings=settings))
+    # the recorded thread id (artifact ids derive from it) in this run's own data directory
+    recorder = ChatRecorder(ChatSession(script.thread, settings=settings))
     for number, step in enumerate(script.steps, start=1):
         if step.message is not None:
             recorder.send(step.message)

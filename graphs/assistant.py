@@ -32,8 +32,10 @@ from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_proble
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
 from tools import build_tools
+from tools.artifacts import ArtifactStore
 from tools.canonical import model_json
 from tools.context import ToolContext
+from tools.portfolio import portfolio_from_json, portfolio_to_json
 
 TOOLS_OF = {
     "market_analysis": ("market_statistics", "generate_market_scenarios"),
@@ -45,7 +47,7 @@ TOOLS_OF = {
 MAX_THREAD_CONTEXTS = 256
 """Chat threads whose tool contexts (and artifacts) stay in memory, least recently used dropped."""
 
-_TOOLS: OrderedDict[str, list[Any]] = OrderedDict()
+_TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, list[Any]]] = OrderedDict()
 """Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
@@ -72,6 +74,7 @@ class AssistantState(TypedDict, total=False):
     run_search: bool
     draft: dict[str, Any] | None
     focus: list[str]
+    portfolios: Annotated[dict[str, Any], lambda a, b: {**(a or {}), **(b or {})}]
     last_run: dict[str, Any] | None
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
 
@@ -96,15 +99,36 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
     return OptimizationRequest.model_validate(data)
 
 
-def _tools(role: str, config: RunnableConfig) -> list[Any]:
+def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolContext, list[Any]]:
+    """The thread's tool context and tools: kept in memory per data directory and thread, and
+    rebuilt in a new process with the thread's portfolios from its checkpointed state (so
+    "what's the CVaR of that?" finds a portfolio built in an earlier process). Artifact ids are
+    derived from the thread id: unique per thread."""
     thread = _thread(config)
-    if thread not in _TOOLS:
-        _TOOLS[thread] = build_tools(ToolContext())
+    key = (str(_settings(config).data_dir), thread)
+    if key not in _TOOLS:
+        context = ToolContext(artifacts=ArtifactStore(namespace=thread))
+        for portfolio_id, saved in portfolios.items():
+            context.artifacts.restore(portfolio_id, "portfolio", portfolio_from_json(saved))
+        _TOOLS[key] = (context, build_tools(context))
         while len(_TOOLS) > MAX_THREAD_CONTEXTS:
             _TOOLS.popitem(last=False)
-    _TOOLS.move_to_end(thread)
+    _TOOLS.move_to_end(key)
+    return _TOOLS[key]
+
+
+def _tools(role: str, tools: list[Any]) -> list[Any]:
     names = TOOLS_OF.get(role, ())
-    return [tool for tool in _TOOLS[thread] if tool.name in names]
+    return [tool for tool in tools if tool.name in names]
+
+
+def _new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, Any]:
+    """The thread's portfolios not yet in its state, as JSON data."""
+    return {
+        pid: portfolio_to_json(context.artifacts.get(pid, "portfolio"))
+        for pid in context.artifacts.ids("portfolio")
+        if pid not in known
+    }
 
 
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
@@ -134,15 +158,21 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     context = None
     if role == "explanation" and last is not None:
         context = LAST_RUN_MARKER + model_json(last)
+    known = state.get("portfolios") or {}
+    tool_context, tools = _context(config, known)
     new, tokens = answer(
         cast(AgentRole, role),
         state["messages"],
-        _tools(role, config),
+        _tools(role, tools),
         config,
         context=context,
         settings=_settings(config),
     )
-    return {"messages": new, "tokens": tokens}
+    return {
+        "messages": new,
+        "tokens": tokens,
+        "portfolios": _new_portfolios(tool_context, known),
+    }
 
 
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:

@@ -344,3 +344,27 @@ def test_a_reader_that_stops_early_leaves_no_broken_pipe_message(tmp_path: Path)
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=300) == 0
     assert "Broken pipe" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_a_follow_up_in_a_new_process_finds_the_portfolio_of_an_earlier_one(
+    tmp_path: Path,
+) -> None:
+    def say(thread: str, text: str) -> str:
+        completed = subprocess.run(
+            [str(STRATIGOS), "chat", "--thread", thread, "-m", text, "--json"],
+            capture_output=True,
+            text=True,
+            env=_cli_env(tmp_path),
+            timeout=300,
+            check=False,
+        )
+        assert completed.returncode == 0, completed.stderr
+        return str(json.loads(completed.stdout)["replies"][-1])
+
+    built = say("t1", "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO")
+    follow_up = say("t1", "what's the 99% CVaR of that?")
+    assert "99% confidence" in follow_up and "unknown portfolio" not in follow_up
+    # ids are the thread's own: the same request in another thread names another portfolio
+    other = say("t2", "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO")
+    first_id, other_id = (text.split("(")[1].split(")")[0] for text in (built, other))
+    assert first_id.startswith("pf_") and other_id.startswith("pf_") and first_id != other_id

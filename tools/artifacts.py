@@ -65,6 +65,14 @@ class ArtifactStore:
             self._items[artifact_id] = _Entry(kind, obj)
         return artifact_id
 
+    def restore(self, artifact_id: str, kind: str, obj: Any) -> None:
+        """Put back an artifact saved elsewhere under its own id (new ids never collide with
+        it: `put` skips ids in use)."""
+        if kind not in KIND_PREFIXES or not artifact_id.startswith(KIND_PREFIXES[kind] + "_"):
+            raise ValueError(f"{artifact_id!r} is not an id of a {kind} artifact")
+        with self._lock:
+            self._items[artifact_id] = _Entry(kind, obj)
+
     def get(self, artifact_id: str, kind: str | None = None) -> Any:
         """The object stored under `artifact_id`.
 

@@ -73,6 +73,23 @@ class PortfolioRecord:
     volatility: float
 
 
+def portfolio_to_json(record: PortfolioRecord) -> dict[str, Any]:
+    """A portfolio artifact as plain JSON data (weights at full precision), to persist it."""
+    return {
+        "weights": {str(k): float(v) for k, v in record.weights.items()},
+        "method": record.method,
+        "start": record.start,
+        "end": record.end,
+        "expected_return": float(record.expected_return),
+        "volatility": float(record.volatility),
+    }
+
+
+def portfolio_from_json(data: dict[str, Any]) -> PortfolioRecord:
+    """The portfolio artifact `portfolio_to_json` saved."""
+    return PortfolioRecord(**{**data, "weights": pd.Series(data["weights"], dtype=float)})
+
+
 class OptimizeArgs(RangeArgs):
     """Arguments of `optimize_portfolio`."""
 

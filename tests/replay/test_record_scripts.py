@@ -127,7 +127,9 @@ def test_chat_record_records_the_turns_as_they_happen_and_they_replay(
     assert main(args) == 0
     assert "assistant> " in capsys.readouterr().out
     snapshot = load_snapshot("turn", folder)
-    assert snapshot["script"] == {"kind": "chat", "steps": [{"message": message}]}
+    script = snapshot["script"]
+    assert script["kind"] == "chat" and script["steps"] == [{"message": message}]
+    assert script["thread"].startswith("thread_")  # the thread it ran on: ids derive from it
     assert main(["replay", "turn", "--dir", str(folder)]) == 0
     assert "turn: reproduced exactly" in capsys.readouterr().out
 
