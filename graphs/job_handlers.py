@@ -68,9 +68,30 @@ def optimization_handler(
     if outcome.result is None:
         raise RuntimeError(f"run {job.id} finished without a result")
     result: dict[str, Any] = json.loads(json.dumps(outcome.result, default=str))
+    verify_result(job.id, result)
     trials = result.get("trials") or []
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])
     return result
+
+
+class RunFailedError(RuntimeError):
+    """The run's result document is not a success (a resumed run that had failed, or one with
+    parts missing): the job fails with this reason instead of completing."""
+
+
+def verify_result(run_id: str, result: dict[str, Any]) -> None:
+    """Check that `result` may complete its job: status succeeded (with trials and a best
+    configuration) or partial (a budget ran out: said as such), and every trial present."""
+    status = result.get("status")
+    if status not in ("succeeded", "partial"):
+        raise RunFailedError(f"run {run_id} {status}: {result.get('reason') or 'no reason given'}")
+    trials = result.get("trials") or []
+    if result.get("n_trials") != len(trials) or (status == "succeeded" and not trials):
+        raise RunFailedError(
+            f"run {run_id}: its result holds {len(trials)} trials of {result.get('n_trials')}"
+        )
+    if status == "succeeded" and not (result.get("best") or {}).get("config"):
+        raise RunFailedError(f"run {run_id} succeeded without a best configuration")
 
 
 register_handler(KIND, optimization_handler)

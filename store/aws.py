@@ -69,6 +69,7 @@ from store.base import (
     check_number,
     check_owner,
     check_progress,
+    check_result,
     check_transition,
     dataset_from_doc,
     decode_cursor,
@@ -697,6 +698,7 @@ class AWSStore(Store):
     def complete_job(
         self, owner: str, job_id: str, result: Any, *, worker: str | None = None
     ) -> Job:
+        check_result(result)
         body = dumps(result)
         size = len(body.encode())
         now = self._now()

@@ -435,6 +435,29 @@ def check_number(number: int) -> int:
     return int(number)
 
 
+SUCCESS_DOCUMENT_STATUSES = ("succeeded", "partial")
+"""The statuses a result document may state for its job to become succeeded."""
+
+
+def check_result(result: Any) -> None:
+    """Refuse (`ValueError`) a result that cannot make its job succeeded: a document stating
+    another status (failed, cancelled), or one whose trials do not add up to its trial count.
+    Called by `complete_job` on every backend before anything is written."""
+    if not isinstance(result, Mapping):
+        return
+    status = result.get("status")
+    if status is not None and status not in SUCCESS_DOCUMENT_STATUSES:
+        raise ValueError(
+            f"a result stating status {status!r} cannot complete a job as succeeded"
+            + (f" ({result['reason']})" if result.get("reason") else "")
+        )
+    trials = result.get("trials")
+    if isinstance(trials, list) and result.get("n_trials") not in (None, len(trials)):
+        raise ValueError(
+            f"the result counts {result['n_trials']} trials but holds {len(trials)}: incomplete"
+        )
+
+
 def check_transition(to_status: JobStatus, from_statuses: Sequence[JobStatus]) -> None:
     """Arguments of `Store.transition`: known statuses; `succeeded` only via `complete_job`."""
     for status in (to_status, *from_statuses):

@@ -11,6 +11,7 @@ Timestamps are stored as integer microseconds since the Unix epoch (UTC); JSON d
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import zlib
@@ -45,6 +46,7 @@ from store.base import (
     check_number,
     check_owner,
     check_progress,
+    check_result,
     check_transition,
     dataset_from_doc,
     decode_cursor,
@@ -284,8 +286,26 @@ class SQLiteStore(Store):
                 f"cannot create the directory of the SQLite store {self.path}: {exc.strerror or exc}"
             ) from exc
         self._migrate()
+        self._identity = self._file_identity()
 
     # ----------------------------------------------------------------- plumbing
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _check_file(self) -> None:
+        """The store file must still be the one opened: a deleted or replaced file would take
+        writes into an unlinked inode (lost) or a new empty database (an empty store)."""
+        identity = getattr(self, "_identity", None)
+        if identity is not None and self._file_identity() != identity:
+            raise StoreUnavailableError(
+                f"the SQLite store {self.path} was deleted or replaced while in use: nothing "
+                "more is written to it; the run cannot store its job or result"
+            )
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -329,6 +349,7 @@ class SQLiteStore(Store):
     @contextmanager
     def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
         """A `BEGIN IMMEDIATE` transaction: committed on success, rolled back on any error."""
+        self._check_file()
         conn = self._conn()
         with self._errors(action):
             conn.execute("BEGIN IMMEDIATE")
@@ -342,6 +363,7 @@ class SQLiteStore(Store):
                 raise
 
     def _read(self, action: str, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self._check_file()
         conn = self._conn()
         with self._errors(action):
             return conn.execute(sql, params).fetchall()
@@ -574,6 +596,7 @@ class SQLiteStore(Store):
     def complete_job(
         self, owner: str, job_id: str, result: Any, *, worker: str | None = None
     ) -> Job:
+        check_result(result)
         body = dumps(result)
         now = self._now()
         sql = (
