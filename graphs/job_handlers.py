@@ -8,6 +8,10 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
   transient failure was retried) continues with `resume_optimization` from the last checkpoint,
   so finished batches are never evaluated again.
 - Every trace event goes to the store (`JobContext.emit`) as well as the run's `events.jsonl`.
+  An append the store refuses for a while (unavailable, locked) keeps its events, in order, for
+  the next append, so a store outage does not stop the run; the attempt ends only once the whole
+  trace is stored (else `StoreUnavailableError`, which the worker retries, and the retry first
+  appends what the file holds beyond the store).
   The store is the authority: on resume the run's file is rewritten from the store's trace, so
   both stay gap-free and identical whatever a crash interrupted.
 - Progress (trials done of planned) is reported to the job; cancellation is checked at every
@@ -18,17 +22,19 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from graphs.events import TraceEvent
+from graphs.events import TraceEvent, read_jsonl
 from graphs.request import OptimizationRequest
-from graphs.run import resume_optimization, run_directory, run_optimization
+from graphs.run import has_checkpoint, resume_optimization, run_directory, run_optimization
 from jobs.handlers import JobCancelledError, JobContext, register_handler
 from settings import get_settings
-from store.base import Job, Trial
+from store.base import Job, StoreUnavailableError, Trial
 
 KIND = "optimization"
 
@@ -36,8 +42,18 @@ EventSink = Callable[[TraceEvent], object]
 
 
 def _trace_from_store(path: Path, ctx: JobContext) -> None:
-    """Rewrite the run's `events.jsonl` from the store's trace (the authority)."""
-    path.write_text("".join(event.payload + "\n" for event in ctx.stored_events()))
+    """Reconcile the run's `events.jsonl` with the store's trace (the authority): events the
+    file holds beyond the stored ones (a store fault kept them from it) are appended to the
+    store, in order; then the file is rewritten from the store."""
+    stored = ctx.stored_events()
+    last = stored[-1].seq if stored else 0
+    if path.is_file():
+        written = read_jsonl(path)
+        extra = [e for e in written if e.seq > last]
+        if extra and extra[0].seq == last + 1:
+            ctx.emit(extra)
+            stored = ctx.stored_events()
+    path.write_text("".join(event.payload + "\n" for event in stored))
 
 
 def optimization_handler(
@@ -49,10 +65,19 @@ def optimization_handler(
     request = OptimizationRequest.model_validate(job.request)
     settings = ctx.settings or get_settings()
 
+    pending: list[TraceEvent] = []
+
+    def flush() -> None:
+        if pending:
+            ctx.emit(list(pending))
+            pending.clear()
+
     def on_event(event: TraceEvent) -> None:
         if ctx.cancelled():
             raise JobCancelledError(f"job {job.id} was cancelled")
-        ctx.emit([event])
+        pending.append(event)
+        with contextlib.suppress(StoreUnavailableError):
+            flush()  # a store fault keeps the events, in order, for the next try
         if event.type == "progress" and event.data.get("unit") == "trials":
             ctx.progress(int(event.data["done"]), event.data.get("total"))
         if sink is not None:
@@ -60,11 +85,15 @@ def optimization_handler(
 
     directory = run_directory(job.id, settings)
     started_before = (directory / "request.json").is_file()
+    if started_before and not has_checkpoint(job.id, settings):
+        shutil.rmtree(directory)  # an attempt that failed before its first step: start afresh
+        started_before = False
     if started_before:
         _trace_from_store(directory / "events.jsonl", ctx)
         outcome = resume_optimization(job.id, on_event=on_event, settings=settings)
     else:
         outcome = run_optimization(request, run_id=job.id, on_event=on_event, settings=settings)
+    flush()  # the trace is complete in the store, or the attempt fails (and is retried)
     if outcome.result is None:
         raise RuntimeError(f"run {job.id} finished without a result")
     result: dict[str, Any] = json.loads(json.dumps(outcome.result, default=str))

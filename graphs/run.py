@@ -92,6 +92,14 @@ def run_optimization(
     return _drive(run_id, request, state, on_event, settings)
 
 
+def has_checkpoint(run_id: str, settings: Settings | None = None) -> bool:
+    """Whether run `run_id` has a checkpoint to resume from."""
+    settings = settings or get_settings()
+    config = {"configurable": {"thread_id": run_id}}
+    with checkpointer(settings) as saver:
+        return bool(build_optimization_graph(saver).get_state(config).values)
+
+
 def resume_optimization(
     run_id: str, *, on_event: EventSink | None = None, settings: Settings | None = None
 ) -> RunOutcome:
@@ -139,7 +147,7 @@ def _drive(
             if not snapshot.values:
                 raise RunNotFoundError(f"run {run_id} has no checkpoint to resume from")
             if not snapshot.next:
-                return _finished(run_id, snapshot.values, directory, timings)
+                return _finished(run_id, request, snapshot.values, directory, timings, settings)
         log.emit([log.recorder.run_started("optimization", request_hash=request.request_hash())])
         resources(run_id, request, settings)
         last = time.perf_counter()
@@ -200,10 +208,20 @@ def _store(
 
 
 def _finished(
-    run_id: str, values: dict[str, Any], directory: Path, timings: dict[str, float]
+    run_id: str,
+    request: OptimizationRequest,
+    values: dict[str, Any],
+    directory: Path,
+    timings: dict[str, float],
+    settings: Settings,
 ) -> RunOutcome:
+    """The outcome of a run whose graph has finished. The checkpointed result is the truth: a
+    failure written after the graph finished (e.g. the store failed on the last trace event)
+    is replaced by it."""
     stored = directory / "result.json"
     result = json.loads(stored.read_text()) if stored.is_file() else values.get("result")
+    if values.get("result") and (result or {}).get("status") == "failed":
+        return _store(run_id, request, values, directory, timings, settings)
     status = (result or {}).get("status", values.get("status", "failed"))
     return RunOutcome(run_id, status, result, directory, timings, (result or {}).get("reason"))
 
