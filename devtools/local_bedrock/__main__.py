@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
 
 from devtools.local_bedrock.server import LocalBedrock
@@ -18,6 +19,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     parser.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
     args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM stop it even when started with SIGINT ignored (a background job of a
+    # non-interactive shell inherits that, and Python then installs no handler of its own)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = LocalBedrock(args.host, args.port)
     print(f"local Bedrock endpoint on {server.url}", flush=True)
     print(f"  export STRATIGOS_BEDROCK_ENDPOINT_URL={server.url}", flush=True)

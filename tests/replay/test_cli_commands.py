@@ -144,7 +144,7 @@ def test_bedrock_local_serves_in_the_foreground() -> None:
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            process.wait(timeout=60)
+            process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
