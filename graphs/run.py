@@ -146,7 +146,7 @@ def _drive(
             snapshot = graph.get_state(config)
             if not snapshot.values:
                 raise RunNotFoundError(f"run {run_id} has no checkpoint to resume from")
-            if not snapshot.next:
+            if not snapshot.tasks:  # `next` omits a step whose writes are saved, not applied
                 return _finished(run_id, request, snapshot.values, directory, timings, settings)
         log.emit([log.recorder.run_started("optimization", request_hash=request.request_hash())])
         resources(run_id, request, settings)

@@ -40,14 +40,16 @@ def settings(offline_data_dir: Path) -> Settings:
     return Settings()
 
 
+@pytest.mark.parametrize("kill_at", ["review_started", "review_written"])
 def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
-    settings: Settings, offline_data_dir: Path
+    settings: Settings, offline_data_dir: Path, kill_at: str
 ) -> None:
     store = open_store(settings)
     job, _ = store.submit_job(
         "pm", KIND, OptimizationRequest.model_validate(REQUEST).model_dump(mode="json")
     )
     env = dict(os.environ)  # the fixture set the data dir and the offline provider
+    env["STRATIGOS_TEST_KILL_AT"] = kill_at  # see tests/graphs/killing_handlers.py
     child = subprocess.run(
         [sys.executable, "-m", "jobs.worker", "--handlers", "tests.graphs.killing_handlers",
          "--lease-seconds", "2", "--max-jobs", "1", "--poll-seconds", "0.2"],
