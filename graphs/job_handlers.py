@@ -22,7 +22,6 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shutil
 from collections.abc import Callable
@@ -34,9 +33,18 @@ from graphs.request import OptimizationRequest
 from graphs.run import has_checkpoint, resume_optimization, run_directory, run_optimization
 from jobs.handlers import JobCancelledError, JobContext, register_handler
 from settings import get_settings
-from store.base import Job, StoreUnavailableError, Trial
+from store.base import (
+    OPTIMIZATION_KIND,
+    SUCCESS_DOCUMENT_STATUSES,
+    InvalidResultError,
+    Job,
+    StoreGoneError,
+    StoreUnavailableError,
+    Trial,
+    check_result,
+)
 
-KIND = "optimization"
+KIND = OPTIMIZATION_KIND
 
 EventSink = Callable[[TraceEvent], object]
 
@@ -76,8 +84,12 @@ def optimization_handler(
         if ctx.cancelled():
             raise JobCancelledError(f"job {job.id} was cancelled")
         pending.append(event)
-        with contextlib.suppress(StoreUnavailableError):
-            flush()  # a store fault keeps the events, in order, for the next try
+        try:
+            flush()
+        except StoreGoneError:
+            raise  # no later try can store them: stop now
+        except StoreUnavailableError:
+            pass  # an outage keeps the events, in order, for the next try
         if event.type == "progress" and event.data.get("unit") == "trials":
             ctx.progress(int(event.data["done"]), event.data.get("total"))
         if sink is not None:
@@ -109,18 +121,16 @@ class RunFailedError(RuntimeError):
 
 
 def verify_result(run_id: str, result: dict[str, Any]) -> None:
-    """Check that `result` may complete its job: status succeeded (with trials and a best
-    configuration) or partial (a budget ran out: said as such), and every trial present."""
+    """Check that `result` may complete its job (`store.base.check_result` for an
+    optimization: status succeeded with trials and a best configuration, or partial, and every
+    trial present); `RunFailedError` with the run's reason otherwise."""
     status = result.get("status")
-    if status not in ("succeeded", "partial"):
+    if status not in SUCCESS_DOCUMENT_STATUSES:
         raise RunFailedError(f"run {run_id} {status}: {result.get('reason') or 'no reason given'}")
-    trials = result.get("trials") or []
-    if result.get("n_trials") != len(trials) or (status == "succeeded" and not trials):
-        raise RunFailedError(
-            f"run {run_id}: its result holds {len(trials)} trials of {result.get('n_trials')}"
-        )
-    if status == "succeeded" and not (result.get("best") or {}).get("config"):
-        raise RunFailedError(f"run {run_id} succeeded without a best configuration")
+    try:
+        check_result(KIND, result)
+    except InvalidResultError as exc:
+        raise RunFailedError(f"run {run_id}: {exc}") from exc
 
 
 register_handler(KIND, optimization_handler)

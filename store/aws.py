@@ -698,7 +698,8 @@ class AWSStore(Store):
     def complete_job(
         self, owner: str, job_id: str, result: Any, *, worker: str | None = None
     ) -> Job:
-        check_result(result)
+        kind = self.get_job(owner, job_id).kind
+        check_result(kind, result)
         body = dumps(result)
         size = len(body.encode())
         now = self._now()
@@ -731,8 +732,9 @@ class AWSStore(Store):
             ":succeeded": {"S": "succeeded"},
             ":now": {"N": str(now)},
             ":g": {"S": "STATUS#succeeded"},
+            ":kind": {"S": kind},
         }
-        condition = "#st = :running"
+        condition = "#st = :running AND #kind = :kind"  # the kind whose result was verified
         if worker is not None:
             condition += " AND lease_owner = :w"
             values[":w"] = {"S": worker}
@@ -744,7 +746,7 @@ class AWSStore(Store):
                     "UpdateExpression": "SET #st = :succeeded, updated_at = :now, "
                     "finished_at = :now, gsi1pk = :g REMOVE lease_owner, lease_expires_at",
                     "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#st": "status"},
+                    "ExpressionAttributeNames": {"#st": "status", "#kind": "kind"},
                     "ExpressionAttributeValues": values,
                 }
             },

@@ -115,6 +115,16 @@ class StoreUnavailableError(StoreError):
     """The storage cannot be reached or written (file unwritable, disk full, endpoint down)."""
 
 
+class StoreGoneError(StoreUnavailableError):
+    """The store's data is gone (its file was deleted or replaced while in use): unlike an
+    outage, no retry can succeed, so work that needs the store stops at once."""
+
+
+class InvalidResultError(StoreError, ValueError):
+    """`complete_job` refused a result document that is not a complete success (see
+    `check_result`); nothing was written and the job is still running."""
+
+
 # --------------------------------------------------------------------------- records
 
 
@@ -438,24 +448,47 @@ def check_number(number: int) -> int:
 SUCCESS_DOCUMENT_STATUSES = ("succeeded", "partial")
 """The statuses a result document may state for its job to become succeeded."""
 
+OPTIMIZATION_KIND = "optimization"
+"""The job kind of an optimization run (its handler lives in `graphs.job_handlers`)."""
 
-def check_result(result: Any) -> None:
-    """Refuse (`ValueError`) a result that cannot make its job succeeded: a document stating
-    another status (failed, cancelled), or one whose trials do not add up to its trial count.
-    Called by `complete_job` on every backend before anything is written."""
+
+def check_result(kind: str, result: Any) -> None:
+    """Refuse (`InvalidResultError`, naming what is missing) a result that cannot make its job
+    succeeded. Any kind: a document stating another status (failed, cancelled), or one whose
+    trials do not add up to its `n_trials`. An optimization (`OPTIMIZATION_KIND`) also needs a
+    JSON object with at least one trial, `n_trials == len(trials)`, and a best configuration
+    when its status is `succeeded` (a `partial` run may have none: no trial met the limits).
+    Called by `complete_job` on every backend before anything is written, and by the
+    optimization handler before it stores trials."""
     if not isinstance(result, Mapping):
+        if kind == OPTIMIZATION_KIND:
+            raise InvalidResultError(
+                f"an optimization result must be a JSON object, not {type(result).__name__}"
+            )
         return
     status = result.get("status")
     if status is not None and status not in SUCCESS_DOCUMENT_STATUSES:
-        raise ValueError(
+        raise InvalidResultError(
             f"a result stating status {status!r} cannot complete a job as succeeded"
             + (f" ({result['reason']})" if result.get("reason") else "")
         )
     trials = result.get("trials")
     if isinstance(trials, list) and result.get("n_trials") not in (None, len(trials)):
-        raise ValueError(
+        raise InvalidResultError(
             f"the result counts {result['n_trials']} trials but holds {len(trials)}: incomplete"
         )
+    if kind != OPTIMIZATION_KIND:
+        return
+    if status is None:
+        raise InvalidResultError("the optimization result states no status")
+    if not isinstance(trials, list) or not trials or result.get("n_trials") != len(trials):
+        count = len(trials) if isinstance(trials, list) else 0
+        raise InvalidResultError(
+            f"the optimization result holds {count} trials of {result.get('n_trials')}"
+        )
+    best = result.get("best")
+    if status == "succeeded" and not (isinstance(best, Mapping) and best.get("config")):
+        raise InvalidResultError("the succeeded optimization result has no best configuration")
 
 
 def check_transition(to_status: JobStatus, from_statuses: Sequence[JobStatus]) -> None:
@@ -576,9 +609,12 @@ class Store(ABC):
     ) -> Job:
         """Store `result` and move the job `running` -> `succeeded` as one step.
 
-        Either both happen or neither: a crash or a failure (disk full, endpoint down) leaves the
-        job `running` with no result, never `succeeded` without one. With `worker`, the worker
-        must hold the lease. `ConflictError` if the job is not running (e.g. cancelled).
+        This is the only way a job becomes `succeeded`. The result is verified first for the
+        job's kind (`check_result`; `InvalidResultError`, nothing written). Then either both
+        happen or neither: a crash or a failure (disk full, endpoint down, the database file
+        deleted) leaves the job `running` with no result, never `succeeded` without one. With
+        `worker`, the worker must hold the lease. `ConflictError` if the job is not running
+        (e.g. cancelled); `NotFoundError` if there is no such job.
         """
 
     @abstractmethod

@@ -38,6 +38,7 @@ from store.base import (
     SequencedEvent,
     Store,
     StoredEvent,
+    StoreGoneError,
     StoreUnavailableError,
     Trial,
     check_dataset_meta,
@@ -302,7 +303,7 @@ class SQLiteStore(Store):
         writes into an unlinked inode (lost) or a new empty database (an empty store)."""
         identity = getattr(self, "_identity", None)
         if identity is not None and self._file_identity() != identity:
-            raise StoreUnavailableError(
+            raise StoreGoneError(
                 f"the SQLite store {self.path} was deleted or replaced while in use: nothing "
                 "more is written to it; the run cannot store its job or result"
             )
@@ -354,6 +355,7 @@ class SQLiteStore(Store):
         with self._errors(action):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                self._check_file()  # again under the lock: deleted between check and BEGIN
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
@@ -596,7 +598,6 @@ class SQLiteStore(Store):
     def complete_job(
         self, owner: str, job_id: str, result: Any, *, worker: str | None = None
     ) -> Job:
-        check_result(result)
         body = dumps(result)
         now = self._now()
         sql = (
@@ -609,6 +610,12 @@ class SQLiteStore(Store):
             sql += " AND lease_owner = ?"
             params.append(worker)
         with self._tx("complete_job") as conn:
+            row = conn.execute(
+                "SELECT kind FROM jobs WHERE id = ? AND owner = ?", (job_id, owner)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
+            check_result(row["kind"], result)
             if conn.execute(sql, params).rowcount == 0:
                 raise self._refuse(
                     conn,

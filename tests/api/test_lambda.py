@@ -306,7 +306,13 @@ def test_sse_of_a_finished_job_is_returned_buffered(
             JobEvent(job.id, 2, "batch_done", {"trials": 20}),
         ],
     )
-    store.complete_job(OWNER, job.id, {"status": "succeeded"}, worker="worker-1")
+    result = {
+        "status": "succeeded",
+        "n_trials": 1,
+        "trials": [{"trial": 0}],
+        "best": {"config": {"target_vol": 0.1}},
+    }
+    store.complete_job(OWNER, job.id, result, worker="worker-1")
     event = http_v2_event(
         "GET",
         f"/v1/optimizations/{job.id}/events",

@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from graphs.events import TraceEvent
+from store.aws import AWSStore
 from store.base import (
+    OPTIMIZATION_KIND,
     ConflictError,
+    InvalidResultError,
     NotFoundError,
     Store,
     Trial,
@@ -20,7 +23,7 @@ from store.base import (
     hash_api_key,
 )
 from store.sqlite import SQLiteStore
-from tests.store.conftest import INLINE_LIMIT, FakeClock, dump_everything
+from tests.store.conftest import INLINE_LIMIT, FakeClock, dump_everything, s3_keys
 
 ALICE, BOB = "alice", "bob"
 
@@ -313,6 +316,73 @@ def test_no_result_for_a_job_that_is_not_running(store: Store) -> None:
     with pytest.raises(NotFoundError):
         store.get_result(ALICE, job.id)
     assert store.get_job(ALICE, job.id).status == "cancelled"
+
+
+def optimization_result(status: str | None = "succeeded", n: int = 3, **changes: Any) -> dict[str, Any]:
+    """A result document of an optimization job with `n` trials (plus `changes`)."""
+    trials = [{"trial": i, "objective": i / 10} for i in range(n)]
+    best = {"trial": n - 1, "config": {"target_vol": 0.1}, "objective": (n - 1) / 10}
+    return {"status": status, "best": best, "trials": trials, "n_trials": n} | changes
+
+
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ({"status": "failed", "reason": "database is locked"}, "stating status 'failed'"),
+        (optimization_result(status="cancelled"), "stating status 'cancelled'"),
+        (optimization_result(n=0), "holds 0 trials of 0"),
+        (optimization_result(n_trials=5), "counts 5 trials but holds 3"),
+        (optimization_result(trials=None), "holds 0 trials of 3"),
+        (optimization_result(best=None), "no best configuration"),
+        (optimization_result(best={"trial": 0}), "no best configuration"),
+        (optimization_result(status=None), "states no status"),
+        ([1, 2, 3], "must be a JSON object"),
+        # large enough to go to S3 on the AWS backend: refused before the upload
+        (optimization_result(n=2000, best=None, blob="x" * INLINE_LIMIT), "no best configuration"),
+    ],
+)
+def test_an_incomplete_optimization_result_is_refused_and_nothing_is_written(
+    store: Store, document: Any, problem: str
+) -> None:
+    """The job stays running without a result: `succeeded` only comes with a complete one."""
+    job, _ = store.submit_job(ALICE, OPTIMIZATION_KIND, {"n": 1})
+    store.claim(ALICE, job.id, "w1", 60)
+    with pytest.raises(InvalidResultError, match=problem):
+        store.complete_job(ALICE, job.id, document, worker="w1")
+    after = store.get_job(ALICE, job.id)
+    assert after.status == "running" and after.lease_owner == "w1"
+    with pytest.raises(NotFoundError):
+        store.get_result(ALICE, job.id)
+    if isinstance(store, AWSStore):
+        assert s3_keys(store) == []
+
+
+def test_any_job_s_result_stating_a_failure_or_missing_trials_is_refused(store: Store) -> None:
+    job_id = running_job(store)  # another kind: only the rules for every result apply
+    for document in ({"status": "failed"}, {"trials": [1, 2], "n_trials": 3}):
+        with pytest.raises(InvalidResultError):
+            store.complete_job(ALICE, job_id, document, worker="w1")
+    assert store.get_job(ALICE, job_id).status == "running"
+    assert store.complete_job(ALICE, job_id, [1, 2], worker="w1").status == "succeeded"
+
+
+def test_a_complete_optimization_result_succeeds_also_partial_without_a_best(
+    store: Store,
+) -> None:
+    for document in (optimization_result(), optimization_result("partial", best=None)):
+        job, _ = store.submit_job(ALICE, OPTIMIZATION_KIND, {"n": len(document)})
+        store.claim(ALICE, job.id, "w1", 60)
+        assert store.complete_job(ALICE, job.id, document, worker="w1").status == "succeeded"
+        assert store.get_result(ALICE, job.id).payload == document
+
+
+def test_no_other_write_makes_a_job_succeeded(store: Store) -> None:
+    job_id = running_job(store)
+    with pytest.raises(ValueError, match="complete_job"):
+        store.transition(ALICE, job_id, ["running"], "succeeded", worker="w1")
+    with pytest.raises(NotFoundError):
+        store.complete_job(ALICE, "job_missing", optimization_result())
+    assert store.get_job(ALICE, job_id).status == "running"
 
 
 # --------------------------------------------------------------------------- events
