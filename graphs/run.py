@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphs.events import RunStatus
 from graphs.html_report import render_html_report
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
@@ -147,7 +148,14 @@ def _drive(
             if not snapshot.values:
                 raise RunNotFoundError(f"run {run_id} has no checkpoint to resume from")
             if not snapshot.tasks:  # `next` omits a step whose writes are saved, not applied
-                return _finished(run_id, request, snapshot.values, directory, timings, settings)
+                outcome = _finished(run_id, request, snapshot.values, directory, timings, settings)
+                ended: RunStatus = "partial" if outcome.status == "partial" else "succeeded"
+                if outcome.status in ("succeeded", "partial") and not log.ended(ended):
+                    # the process stopped between the last step and the end of its trace
+                    log.emit(
+                        log.recorder.run_finished(ended, result_id=run_id, reason=outcome.reason)
+                    )
+                return outcome
         log.emit([log.recorder.run_started("optimization", request_hash=request.request_hash())])
         resources(run_id, request, settings)
         last = time.perf_counter()

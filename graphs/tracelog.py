@@ -22,14 +22,28 @@ STREAM_MODES = ["updates", "messages", "custom"]
 class TraceLog:
     """Records a graph's stream as trace events in a JSON-lines file."""
 
-    def __init__(self, handle: TextIO, recorder: TraceRecorder, on_event: EventSink | None) -> None:
+    def __init__(
+        self,
+        handle: TextIO,
+        recorder: TraceRecorder,
+        on_event: EventSink | None,
+        last: TraceEvent | None = None,
+    ) -> None:
         self.recorder = recorder
         self._handle = handle
         self._on_event = on_event
+        self.last = last
+        """The trace's last event so far (None while it is empty)."""
+
+    def ended(self, status: str) -> bool:
+        """Whether the trace already ends with a `run_finished` event of `status`."""
+        last = self.last
+        return last is not None and last.type == "run_finished" and last.data["status"] == status
 
     def emit(self, events: list[TraceEvent]) -> None:
         """Write `events` to the file and hand each to the sink."""
         for event in events:
+            self.last = event
             self._handle.write(event.to_json() + "\n")
             self._handle.flush()  # on disk before anyone else sees it
             if self._on_event is not None:
@@ -63,4 +77,4 @@ def trace_log(path: Path, run_id: str, on_event: EventSink | None = None) -> Ite
     previous = read_jsonl(path) if path.is_file() else []
     recorder = TraceRecorder.resume(previous) if previous else TraceRecorder(run_id)
     with path.open("a") as handle:
-        yield TraceLog(handle, recorder, on_event)
+        yield TraceLog(handle, recorder, on_event, previous[-1] if previous else None)

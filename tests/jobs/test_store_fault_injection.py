@@ -1,16 +1,24 @@
-"""A store fault at every write point of an optimization job, one at a time.
+"""A store fault at every write point of an optimization job, one at a time (issue 14).
 
-An uninterrupted tiny job is run once through a store wrapper that counts its write calls. Then,
-for each write point i, the same job runs again with the store failing at write i (a locked
-SQLite file: `StoreUnavailableError`, as the real store reports it), and the worker retries as it
-does in production (no backoff delay). Whatever happens, the job must end either succeeded with
-a result equal to the uninterrupted run's (status, best configuration, objective, trials) or
-failed (or left for another worker) with a stated reason: never succeeded with anything missing.
+A tiny optimization job runs once uninterrupted on a real SQLite store, which numbers the writes
+it makes. Then, for each write point, a fresh job runs with that write failing
+(`tests/jobs/store_faults.py`):
+
+- a transient fault (a lock held by another connection, an I/O error, a read-only or a full
+  database; the kind rotates with the write's number, so every point gets one and each kind a
+  quarter of them): the worker retries as in production (no backoff delay), and when the store
+  refuses the retry too, the store's clock moves past the lease so that the next worker takes the
+  job over. The job must end succeeded with a result equal to the uninterrupted run's, every
+  trial stored and a gap-free trace equal to the run's own file, or (a fault at submission)
+  be refused with nothing stored.
+- the store file deleted before the write: nothing can be stored any more, so the job must never
+  be reported succeeded, every later store call must say the file is gone, and the file must not
+  come back as an empty database.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,118 +26,134 @@ import pytest
 
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
-from jobs.handlers import HandlerRegistry
-from jobs.runner import JobRunner
+from jobs.worker import Worker, WorkOutcome
 from settings import Settings
-from store.base import StoreUnavailableError
+from store.base import TERMINAL_STATUSES, Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
+from tests.jobs.outcomes import check_complete, essence
+from tests.jobs.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore
 from tests.replay.test_cli_commands import TINY
-
-WRITES = (
-    "submit_job",
-    "transition",
-    "claim",
-    "heartbeat",
-    "release",
-    "complete_job",
-    "append_events",
-    "put_trials",
-)
-"""The store methods a job run writes with."""
+from tests.store.conftest import FakeClock
 
 OWNER = "alice"
+LEASE_SECONDS = 30.0
+WORKER_TURNS = 6
+"""Workers that take the job up in turn (each after the previous one's lease ran out)."""
 
 
-class FaultyStore:
-    """A real store whose `fail_at`-th write (1-based, None: never) raises once, as a store
-    held locked would; counts every write."""
+@dataclass
+class Run:
+    """What one job run under a fault left behind."""
 
-    def __init__(self, store: SQLiteStore, fail_at: int | None = None) -> None:
-        self._store = store
-        self.fail_at = fail_at
-        self.writes = 0
-        self.injected: str | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._store, name)
-        if name not in WRITES:
-            return attribute
-
-        def write(*args: Any, **kwargs: Any) -> Any:
-            self.writes += 1
-            if self.writes == self.fail_at:
-                self.injected = name
-                raise StoreUnavailableError(f"database is locked (injected at write {name})")
-            return attribute(*args, **kwargs)
-
-        return write
+    store: FaultyStore
+    settings: Settings
+    job: Job | None = None
+    """The job as stored at the end (None: the submission was refused)."""
+    outcomes: list[WorkOutcome] = field(default_factory=list)
+    """What the workers reported."""
+    errors: list[str] = field(default_factory=list)
+    """The store errors the workers raised (the job then stays running for the next one)."""
 
 
-def _run(tmp_path: Path, name: str, fail_at: int | None) -> tuple[FaultyStore, Any, Any]:
+def run_job(tmp_path: Path, name: str, fail_at: int | None = None, kind: str = "locked") -> Run:
+    """Submit the tiny job through a store failing at write `fail_at`, then let workers run it
+    until it ends (or the store is gone)."""
     settings = Settings(data_dir=tmp_path / name, model_provider="offline")
-    store = FaultyStore(SQLiteStore(settings.data_dir / "store.sqlite"), fail_at)
-    runner = JobRunner(
-        store,  # type: ignore[arg-type]
-        handlers=HandlerRegistry({KIND: optimization_handler}),
-        max_attempts=3,
-        backoff=(0.0,),
-        settings=settings,
-    )
+    clock = FakeClock()
+    inner = SQLiteStore(settings.data_dir / "store.sqlite", busy_timeout=BUSY_TIMEOUT, clock=clock)
+    run = Run(FaultyStore(inner, fail_at, kind), settings)
     request = OptimizationRequest.model_validate(TINY).model_dump(mode="json")
     try:
-        job = runner.submit(OWNER, KIND, request)
-    except StoreUnavailableError:
-        return store, None, None  # refused at submission: the caller is told, nothing exists
-    for _ in range(4):  # the worker, then the takeovers of a job left running
+        job, _ = run.store.submit_job(OWNER, KIND, request)
+    except StoreUnavailableError as exc:
+        run.errors.append(str(exc))
+        return run
+    worker = Worker(
+        run.store,  # type: ignore[arg-type]
+        {KIND: optimization_handler},
+        lease_seconds=LEASE_SECONDS,
+        backoff=(0.0,),
+        max_attempts=4,
+        settings=settings,
+    )
+    for _ in range(WORKER_TURNS):
         try:
-            if runner.run_once() is None:
-                break
-        except StoreUnavailableError:
+            outcome = worker.run_once()
+        except StoreUnavailableError as exc:
+            run.errors.append(str(exc))
+            clock.advance(LEASE_SECONDS + 1)  # the job stays running; its lease runs out
             continue
-    final = store._store.get_job(OWNER, job.id)
-    result = None
-    if final.status == "succeeded":
-        result = store._store.get_result(OWNER, job.id).payload
-    return store, final, result
+        if outcome is not None:
+            run.outcomes.append(outcome)
+        try:
+            run.job = inner.get_job(OWNER, job.id)
+        except StoreUnavailableError as exc:
+            run.errors.append(str(exc))
+            continue
+        if run.job.status in TERMINAL_STATUSES:
+            break
+    return run
 
 
-def _essence(result: dict[str, Any]) -> dict[str, Any]:
-    best = result["best"]
-    return {
-        "status": result["status"],
-        "best": (best["config"], best["objective"]),
-        "trials": json.dumps(result["trials"], sort_keys=True),
-        "n_trials": result["n_trials"],
-    }
+def check_recovered(run: Run, reference: dict[str, Any], what: str) -> None:
+    """The job ended as the uninterrupted run did (`check_complete`)."""
+    assert run.job is not None, f"{what}: no job"
+    inner = run.store.inner
+    try:
+        check_complete(inner, OWNER, run.job.id, run.settings.data_dir, reference)
+    except AssertionError as exc:
+        raise AssertionError(f"{what}: {exc}") from exc
 
 
-def test_a_store_fault_at_any_write_never_ends_in_a_false_success(tmp_path: Path) -> None:
-    clean_store, clean_job, clean = _run(tmp_path, "clean", None)
-    assert clean_job is not None and clean_job.status == "succeeded" and clean is not None
-    points = clean_store.writes
-    assert points > 10
+@pytest.fixture
+def reference(tmp_path: Path, offline_data_dir: Path) -> tuple[list[str], dict[str, Any]]:
+    """The uninterrupted run: its numbered writes and its result's essence."""
+    run = run_job(tmp_path, "clean")
+    assert run.job is not None and run.job.status == "succeeded" and not run.errors
+    result = run.store.inner.get_result(OWNER, run.job.id).payload
+    writes = run.store.writes
+    assert writes[0] == "submit_job" and writes[-1] == "complete_job"
+    assert len(writes) > 30, writes
+    return writes, essence(result)
+
+
+def test_a_transient_store_fault_at_any_write_is_recovered_from_exactly(
+    tmp_path: Path, reference: tuple[list[str], dict[str, Any]]
+) -> None:
+    writes, expected = reference
     outcomes: dict[str, int] = {}
-    for fail_at in range(1, points + 1):
-        store, job, result = _run(tmp_path, f"fault-{fail_at}", fail_at)
-        assert store.injected is not None, fail_at
-        if job is None:
+    for point in range(1, len(writes) + 1):
+        kind = TRANSIENT_FAULTS[point % len(TRANSIENT_FAULTS)]
+        run = run_job(tmp_path, f"fault-{point}", point, kind)
+        what = f"{kind} at write {point} ({writes[point - 1]})"
+        assert run.store.injected == writes[point - 1], f"{what}: the writes differ"
+        assert run.store.failed, f"{what}: the fault did not happen"
+        if point == 1:  # the submission itself: the caller is told, nothing exists
+            assert run.job is None and "unavailable" in run.errors[0], what
+            assert run.store.inner.list_jobs(OWNER) == [], what
             outcome = "refused at submission"
-        elif job.status == "succeeded":
-            assert result is not None, f"write {fail_at} ({store.injected}): no result"
-            assert _essence(result) == _essence(clean), f"write {fail_at} ({store.injected})"
-            outcome = "succeeded, equal"
         else:
-            assert job.status in ("failed", "running", "pending"), job.status
-            if job.status == "failed":
-                assert job.error, f"write {fail_at} ({store.injected}): failed without a reason"
-            outcome = job.status
+            check_recovered(run, expected, what)
+            outcome = "succeeded, equal to the uninterrupted run"
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
-    print(f"\n{points} injection points: {outcomes}")
-    assert sum(outcomes.values()) == points
-    # one fault at a time is recovered: only a refused submission (the caller is told) remains
-    assert outcomes.get("succeeded, equal", 0) >= points - 1, outcomes
+    print(f"\n{len(writes)} write points, {', '.join(TRANSIENT_FAULTS)} in turn: {outcomes}")
+    assert sum(outcomes.values()) == len(writes)
 
 
-@pytest.fixture(autouse=True)
-def _offline(offline_data_dir: Path) -> None:
-    """The offline model and a data directory of the test's own."""
+def test_a_store_deleted_at_any_write_never_ends_in_a_success(
+    tmp_path: Path, reference: tuple[list[str], dict[str, Any]]
+) -> None:
+    writes, _ = reference
+    for point in range(1, len(writes) + 1):
+        run = run_job(tmp_path, f"deleted-{point}", point, "deleted")
+        what = f"store deleted at write {point} ({writes[point - 1]})"
+        assert run.store.injected == writes[point - 1] and run.store.failed, what
+        assert run.job is None or run.job.status != "succeeded", what
+        assert all(o.status != "succeeded" for o in run.outcomes), f"{what}: {run.outcomes}"
+        assert run.errors, f"{what}: nobody was told"
+        assert all("deleted or replaced" in e for e in run.errors), f"{what}: {run.errors}"
+        inner = run.store.inner
+        with pytest.raises(StoreUnavailableError, match="deleted or replaced"):
+            inner.list_jobs(OWNER)
+        assert not inner.path.exists(), f"{what}: an empty store was created in its place"
+    print(f"\n{len(writes)} write points, store deleted: never succeeded, always said")
