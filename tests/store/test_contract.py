@@ -318,7 +318,9 @@ def test_no_result_for_a_job_that_is_not_running(store: Store) -> None:
     assert store.get_job(ALICE, job.id).status == "cancelled"
 
 
-def optimization_result(status: str | None = "succeeded", n: int = 3, **changes: Any) -> dict[str, Any]:
+def optimization_result(
+    status: str | None = "succeeded", n: int = 3, **changes: Any
+) -> dict[str, Any]:
     """A result document of an optimization job with `n` trials (plus `changes`)."""
     trials = [{"trial": i, "objective": i / 10} for i in range(n)]
     best = {"trial": n - 1, "config": {"target_vol": 0.1}, "objective": (n - 1) / 10}
