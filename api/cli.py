@@ -690,7 +690,7 @@ def _chat(args: argparse.Namespace) -> int:
         if not isinstance(changes, dict):
             raise UsageError("--edit must be a JSON object, e.g. '{\"n_paths\": 100}'")
     if args.record is None:
-        return _converse(args, ChatSession(args.thread), changes)
+        return _converse(args, ChatSession(args.thread, owner=LOCAL_OWNER), changes)
     if args.thread is not None or decided:
         raise UsageError("--record starts a new thread: leave out --thread and the decisions")
     from devtools.recording import recording
@@ -724,6 +724,11 @@ def _converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | 
             return
         for text in turn.replies:
             print(f"\nassistant> {text}")
+        for saved in turn.saved:
+            print(
+                f"(saved to your portfolios as {saved.portfolio_id}: {saved.name}; "
+                f"GET /v1/portfolios/{saved.portfolio_id}, or Portfolios in `stratigos serve`)"
+            )
         if turn.pending is not None:
             print(f"\nApproval needed: {turn.pending['summary']}")
 
@@ -739,6 +744,9 @@ def _converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | 
                 "thread_id": session.thread_id,
                 "replies": [text for turn in turns for text in turn.replies],
                 "pending": pending,
+                "saved_portfolios": [
+                    dataclasses.asdict(saved) for turn in turns for saved in turn.saved
+                ],
             }
             print(json.dumps(payload, indent=2, default=str))
         elif pending is not None:

@@ -4,6 +4,8 @@
 streaming each turn's trace as `TraceEvent`s to `on_event` and appending them to
 `<data_dir>/threads/<thread_id>/events.jsonl` (sequence numbers continue across turns). The
 conversation lives in the SQLite checkpointer, so a thread can be continued in a later process.
+With an `owner`, every portfolio the assistant builds is also saved to that owner's portfolios
+(the Portfolios page, `/v1/portfolios`), once, and the turn says under which id.
 """
 
 from __future__ import annotations
@@ -20,7 +22,19 @@ from graphs.assistant import bind_settings, build_assistant_graph
 from graphs.run import RECURSION_LIMIT
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
+from store.base import Store
 from store.checkpoints import checkpointer
+
+
+@dataclass(frozen=True)
+class SavedPortfolio:
+    """A portfolio the assistant built, saved to the owner's portfolios."""
+
+    chat_id: str
+    """The id the conversation uses for it (`pf_` and 6 hex digits, unique in the thread)."""
+    portfolio_id: str
+    """Its id among the owner's saved portfolios (`/v1/portfolios/{portfolio_id}`)."""
+    name: str
 
 
 @dataclass
@@ -30,6 +44,8 @@ class ChatTurn:
     thread_id: str
     replies: list[str] = field(default_factory=list)
     pending: dict[str, Any] | None = None
+    saved: list[SavedPortfolio] = field(default_factory=list)
+    """The portfolios built in this turn, as saved to the owner's portfolios."""
 
 
 class NothingPendingError(LookupError):
@@ -39,8 +55,19 @@ class NothingPendingError(LookupError):
 class ChatSession:
     """One chat thread with the strategy assistant."""
 
-    def __init__(self, thread_id: str | None = None, *, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        thread_id: str | None = None,
+        *,
+        settings: Settings | None = None,
+        owner: str | None = None,
+        store: Store | None = None,
+    ) -> None:
+        """`owner` (None: nobody) gets the thread's portfolios saved to their portfolios in
+        `store` (default: the configured store, opened when first needed)."""
         self.settings = settings or get_settings()
+        self.owner = owner
+        self._store = store
         self.thread_id = thread_id or f"thread_{uuid.uuid4().hex[:12]}"
         self.directory = self.settings.data_dir / "threads" / self.thread_id
         self.config: dict[str, Any] = {
@@ -99,10 +126,14 @@ class ChatSession:
         path = self.directory / "events.jsonl"
         with trace_log(path, self.thread_id, on_event) as log, checkpointer(self.settings) as saver:
             graph = build_assistant_graph(saver)
-            before = len(graph.get_state(self.config).values.get("messages", []))
+            state = graph.get_state(self.config).values
+            before = len(state.get("messages", []))
+            known = set(state.get("portfolios") or {})
             log.emit([log.recorder.run_started("assistant")])
             log.stream(graph, payload, self.config)
             snapshot = graph.get_state(self.config)
+            built = snapshot.values.get("portfolios") or {}
+            turn.saved = self._save({pid: data for pid, data in built.items() if pid not in known})
             messages = snapshot.values.get("messages", [])[before:]
             turn.replies = [
                 m.text for m in messages if isinstance(m, AIMessage) and not m.tool_calls and m.text
@@ -112,3 +143,49 @@ class ChatSession:
             )
             log.emit(log.recorder.run_finished("interrupted" if turn.pending else "succeeded"))
         return turn
+
+    def _save(self, portfolios: dict[str, Any]) -> list[SavedPortfolio]:
+        """Save the thread's new portfolios (chat id -> portfolio JSON) to the owner's
+        portfolios, each once (a repeated turn finds the one saved before)."""
+        if self.owner is None or not portfolios:
+            return []
+        if self._store is None:
+            from store.factory import open_store
+
+            self._store = open_store(self.settings)
+        existing = {
+            (p.data.get("source") or {}).get("chat_id"): p
+            for p in self._store.list_portfolios(self.owner)
+            if (p.data.get("source") or {}).get("thread_id") == self.thread_id
+        }
+        saved = []
+        for chat_id, data in portfolios.items():
+            portfolio = existing.get(chat_id)
+            if portfolio is None:
+                portfolio = self._store.create_portfolio(
+                    self.owner, portfolio_name(data), self._portfolio_data(chat_id, data)
+                )
+            saved.append(SavedPortfolio(chat_id, portfolio.id, portfolio.name))
+        return saved
+
+    def _portfolio_data(self, chat_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        weights = data["weights"]
+        return {
+            "weights": [{"asset": asset, "weight": weight} for asset, weight in weights.items()],
+            "dataset_id": None,
+            "notes": (
+                f"Built by the assistant in chat thread {self.thread_id} as {chat_id}: method "
+                f"{data['method']}, returns {data['start']} to {data['end']}; in-sample expected "
+                f"return {data['expected_return']:.4f}, volatility {data['volatility']:.4f} "
+                "(annualised)."
+            ),
+            "allow_short": any(weight < 0 for weight in weights.values()),
+            "source": {"thread_id": self.thread_id, "chat_id": chat_id},
+        }
+
+
+def portfolio_name(data: dict[str, Any]) -> str:
+    """A saved chat portfolio's display name: method, assets by weight, period."""
+    assets = sorted(data["weights"], key=lambda a: -abs(data["weights"][a]))
+    shown = ", ".join(assets[:5]) + (f" and {len(assets) - 5} more" if len(assets) > 5 else "")
+    return f"{data['method']} portfolio of {shown} ({data['start']} to {data['end']}), from chat"

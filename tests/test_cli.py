@@ -179,6 +179,29 @@ def test_chat_one_message_and_a_decision_on_the_pending_run(
     assert "Cancelled: nothing was run." in capsys.readouterr().out
 
 
+def test_a_chat_portfolio_is_saved_to_the_local_owner_s_portfolios(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from store.factory import open_store
+
+    ask = "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO"
+    assert main(["chat", "--thread", "t", "-m", ask, "--quiet", "--json"]) == 0
+    turn = json.loads(capsys.readouterr().out)
+    (saved,) = turn["saved_portfolios"]
+    store = open_store()
+    try:
+        portfolio = store.get_portfolio("local", saved["portfolio_id"])  # `stratigos serve`'s
+        weights = {w["asset"]: w["weight"] for w in portfolio.data["weights"]}
+        assert set(weights) == {"AAPL", "MSFT", "JNJ", "KO"}
+        assert f"({saved['chat_id']})" in turn["replies"][0]
+        assert main(["chat", "--thread", "t", "-m", "what's the 99% CVaR of that?", "--quiet"]) == 0
+        out = capsys.readouterr().out
+        assert "CVaR" in out and "saved to your portfolios" not in out
+        assert [p.id for p in store.list_portfolios("local")] == [saved["portfolio_id"]]
+    finally:
+        store.close()
+
+
 def test_cleanup_archives_old_jobs_and_reports_it(
     data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

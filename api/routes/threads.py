@@ -17,6 +17,7 @@ One turn at a time per thread (a second concurrent message is 409), and at most
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -97,12 +98,28 @@ class Decision(BaseModel):
     )
 
 
+class SavedPortfolioView(BaseModel):
+    """A portfolio the assistant built, as saved to the caller's portfolios."""
+
+    chat_id: str = Field(description="The id the conversation uses for it.")
+    portfolio_id: str = Field(description="Its id in `/v1/portfolios`.")
+    name: str
+
+
+def _saved(turn: ChatTurn) -> list[SavedPortfolioView]:
+    return [SavedPortfolioView(**dataclasses.asdict(saved)) for saved in turn.saved]
+
+
 class TurnView(BaseModel):
     """A finished turn: the assistant's replies, the approval it asks for, its trace."""
 
     thread_id: str
     replies: list[str]
     pending: dict[str, Any] | None
+    saved_portfolios: list[SavedPortfolioView] = Field(
+        default_factory=list,
+        description="Portfolios built in this turn, saved to the caller's portfolios.",
+    )
     events: list[dict[str, Any]]
 
 
@@ -220,7 +237,11 @@ def _respond_json(context: AppContext, owner: str, thread: ChatThread, turn: Tur
         _release(thread.id)
     context.store.touch_thread(owner, thread.id)
     return TurnView(
-        thread_id=thread.id, replies=result.replies, pending=result.pending, events=events
+        thread_id=thread.id,
+        replies=result.replies,
+        pending=result.pending,
+        saved_portfolios=_saved(result),
+        events=events,
     )
 
 
@@ -249,7 +270,12 @@ async def _stream(
         if kind == "event":
             yield sse(item.to_json(), event=item.type, id=item.seq)
         elif kind == "turn":
-            body = {"thread_id": thread.id, "replies": item.replies, "pending": item.pending}
+            body = {
+                "thread_id": thread.id,
+                "replies": item.replies,
+                "pending": item.pending,
+                "saved_portfolios": [v.model_dump() for v in _saved(item)],
+            }
             yield sse(json.dumps(body, default=str), event="turn")
             yield sse(
                 json.dumps({"status": "interrupted" if item.pending else "succeeded"}), event="end"
@@ -280,7 +306,9 @@ def send_message(
     thread = _thread(context, caller.owner, thread_id)
     if not body.content.strip():
         raise ApiError(422, "VALIDATION_ERROR", "the message is empty", [("body.content", "empty")])
-    session = ChatSession(thread.id, settings=context.settings)
+    session = ChatSession(
+        thread.id, settings=context.settings, owner=caller.owner, store=context.store
+    )
     return _respond(
         context,
         caller.owner,
@@ -306,7 +334,9 @@ def decide(
     """Resume the thread's interrupt: `approve` runs the drafted optimization (its progress
     streams back), `edit` applies `changes` first, `reject` drops it."""
     thread = _thread(context, caller.owner, thread_id)
-    session = ChatSession(thread.id, settings=context.settings)
+    session = ChatSession(
+        thread.id, settings=context.settings, owner=caller.owner, store=context.store
+    )
     pending = session.pending()
     if pending is None:
         raise ApiError(

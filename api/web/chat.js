@@ -103,6 +103,15 @@ export function renderChat(main, threadId) {
     }
   }
 
+  function savedNote(saved) {
+    return h(
+      "p",
+      { className: "saved-portfolio" },
+      `${saved.chat_id} is saved to your portfolios as “${saved.name}” (${saved.portfolio_id}): `,
+      h("a", { href: "#/portfolios" }, "open Portfolios"),
+    );
+  }
+
   function bubble(role, text, extra = null) {
     const el = h(
       "div",
@@ -199,6 +208,7 @@ export function renderChat(main, threadId) {
         onEvent: ({ event, data }) => {
           if (event === "turn") {
             for (const reply of data.replies || []) block.append(bubble("assistant", reply));
+            for (const saved of data.saved_portfolios || []) block.append(savedNote(saved));
             if (data.pending) approvalCard(data.pending, block);
           } else if (event === "error") {
             const message = (data && data.error && data.error.message) || String(data);

@@ -179,3 +179,36 @@ def test_busy_threads_are_409_and_a_full_server_is_429(
     response = api.client.post(url, json={"content": ASK}, headers=api.alice)
     assert_error(response, 429, "RATE_LIMITED")
     assert response.headers["Retry-After"] == "5"
+
+
+def test_a_chat_portfolio_is_saved_to_its_owner_s_portfolios(api: Api) -> None:
+    """The portfolio the assistant builds is on the Portfolios page (`/v1/portfolios`) of the
+    thread's owner, with the weights the chat reported, once; other owners never see it."""
+    thread = new_thread(api, api.alice)
+    path = f"/v1/threads/{thread['id']}/messages"
+    ask = {"content": "build me an HRP portfolio of AAPL, MSFT and JNJ since 2018"}
+    turn = api.client.post(path, json=ask, headers={**api.alice, **JSON}).json()
+    (saved,) = turn["saved_portfolios"]
+    assert saved["chat_id"] in " ".join(turn["replies"])  # the id the conversation uses
+    portfolio = api.client.get(f"/v1/portfolios/{saved['portfolio_id']}", headers=api.alice)
+    assert portfolio.status_code == 200, portfolio.text
+    body = portfolio.json()
+    weights = {w["asset"]: w["weight"] for w in body["weights"]}
+    assert set(weights) == {"AAPL", "MSFT", "JNJ"} and abs(sum(weights.values()) - 1) < 1e-9
+    for asset, weight in weights.items():  # as the reply states them, in percent
+        assert f"{asset} {100 * weight:.1f}%" in " ".join(turn["replies"])
+    assert body["name"] == saved["name"] and body["name"].startswith("hrp portfolio of")
+    assert thread["id"] in body["notes"] and saved["chat_id"] in body["notes"]
+    mine = [p["id"] for p in api.client.get("/v1/portfolios", headers=api.alice).json()["items"]]
+    assert mine.count(saved["portfolio_id"]) == 1
+    theirs = api.client.get("/v1/portfolios", headers=api.bob).json()["items"]
+    assert saved["portfolio_id"] not in [p["id"] for p in theirs]
+    assert_error(
+        api.client.get(f"/v1/portfolios/{saved['portfolio_id']}", headers=api.bob), 404, "NOT_FOUND"
+    )
+    # a follow-up that builds nothing saves nothing
+    follow = {"content": "what is its 95% VaR?"}
+    again = api.client.post(path, json=follow, headers={**api.alice, **JSON}).json()
+    assert again["saved_portfolios"] == [] and again["replies"]
+    after = api.client.get("/v1/portfolios", headers=api.alice).json()["items"]
+    assert [p["id"] for p in after].count(saved["portfolio_id"]) == 1

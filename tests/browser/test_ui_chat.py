@@ -1,5 +1,6 @@
 """Chat in Chromium: a message's agent trace streams in as steps (agents working, tool calls
-with their results), an approval prompt appears when the assistant drafts a run, approving
+with their results), the portfolio it builds is saved to the owner's portfolios (linked from
+the turn), an approval prompt appears when the assistant drafts a run, approving
 runs it (its progress shows), and the thread's history comes back after a reload."""
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     assert "max-Sharpe portfolio" in reply and "AAPL" in reply
     thread_id = page.evaluate("location.hash").split("/")[-1]
     assert thread_id.startswith("th_")
+    # the portfolio is saved to the signed-in owner's portfolios, linked from the turn
+    note = turn.locator(".saved-portfolio")
+    assert "saved to your portfolios" in note.inner_text()
+    with server.client() as client:
+        saved = client.get("/v1/portfolios").json()["items"]
+    assert [p["name"] for p in saved if p["name"] in note.inner_text()]
+    assert note.locator("a").get_attribute("href") == "#/portfolios"
 
     page.fill("#chat-input", SEARCH)
     page.click("#chat-send")
