@@ -481,26 +481,10 @@ def _run_files(directory: Path) -> dict[str, Path]:
 
 def _run_job(request: Any, key: str | None, sink: Any) -> tuple[str, dict[str, Any]]:
     """Submit the request as an optimization job and run it here; (job id, result)."""
-    from functools import partial
-
-    from graphs.job_handlers import KIND, optimization_handler
-    from jobs.handlers import HandlerRegistry
-    from jobs.runner import JobRunner
+    from graphs.job_handlers import run_job_here
     from store.factory import open_store
 
-    store = open_store()
-    handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink)})
-    runner = JobRunner(store, handlers=handlers)
-    job = runner.submit(LOCAL_OWNER, KIND, request.model_dump(mode="json"), idempotency_key=key)
-    if job.status in ("pending", "running"):
-        claimed = store.claim(
-            LOCAL_OWNER, job.id, runner.worker.worker_id, runner.worker.lease_seconds
-        )
-        runner.worker.run_claimed(claimed)
-    job = store.get_job(LOCAL_OWNER, job.id)
-    if job.status != "succeeded":
-        return job.id, {"status": job.status, "reason": job.error}
-    return job.id, dict(runner.results(LOCAL_OWNER, job.id))
+    return run_job_here(open_store(), LOCAL_OWNER, request, sink=sink, idempotency_key=key)
 
 
 def _run_job_recorded(

@@ -31,6 +31,7 @@ from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_war
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
+from store.base import Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
 from tools.canonical import model_json
@@ -51,6 +52,8 @@ _TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, list[Any]]] = OrderedDic
 """Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
+_OWNERS: dict[str, tuple[str, Store | None]] = {}
+"""The owner (and store) a thread's approved runs are submitted for, as jobs (`bind_owner`)."""
 
 
 def _thread(config: RunnableConfig) -> str:
@@ -60,6 +63,13 @@ def _thread(config: RunnableConfig) -> str:
 def bind_settings(thread_id: str, settings: Settings) -> None:
     """Use `settings` (model provider, data directory) for the chat thread `thread_id`."""
     _SETTINGS[thread_id] = settings
+
+
+def bind_owner(thread_id: str, owner: str, store: Store | None = None) -> None:
+    """Run the approved searches of chat thread `thread_id` as `owner`'s optimization jobs in
+    `store` (default: the configured one), so they appear in the owner's jobs with their
+    results; without an owner they run as bare runs."""
+    _OWNERS[thread_id] = (owner, store)
 
 
 def _settings(config: RunnableConfig) -> Settings:
@@ -246,7 +256,7 @@ def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
             return {"messages": [AIMessage(f"That edit is not valid: {field}: {problem}")]}
     elif action != "approve":
         return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
-    return _run(request, _settings(config), state.get("focus") or [])
+    return _run(request, _settings(config), state.get("focus") or [], _OWNERS.get(_thread(config)))
 
 
 def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
@@ -273,7 +283,13 @@ def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
     return lines
 
 
-def _run(request: OptimizationRequest, settings: Settings, focus: list[str]) -> dict[str, Any]:
+def _run(
+    request: OptimizationRequest,
+    settings: Settings,
+    focus: list[str],
+    owner: tuple[str, Store | None] | None,
+) -> dict[str, Any]:
+    from graphs.job_handlers import run_job_here
     from graphs.run import run_optimization  # the workflow's driver (checkpoints, files)
 
     emit_node_started("optimizer")
@@ -287,10 +303,17 @@ def _run(request: OptimizationRequest, settings: Settings, focus: list[str]) -> 
         elif event.type == "warning":
             emit_warning(event.data["message"], event.data.get("code"))
 
-    outcome = run_optimization(request, on_event=forward, settings=settings)
-    result = outcome.result or {}
+    if owner is None:
+        outcome = run_optimization(request, on_event=forward, settings=settings)
+        run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
+    else:
+        from store.factory import open_store
+
+        name, store = owner
+        store = store or open_store(settings)
+        run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
     best = result.get("best")
-    lines = [f"Run {outcome.run_id} {result.get('status', outcome.status)}."]
+    lines = [f"Run {run_id} {result.get('status')}."]
     if best:
         lines += winning_values(best["config"], focus)
     if result.get("reason"):
@@ -301,7 +324,7 @@ def _run(request: OptimizationRequest, settings: Settings, focus: list[str]) -> 
     elif best:
         lines.append(f"Best configuration: {model_json(best['config'])}.")
     last_run = {
-        "run_id": outcome.run_id,
+        "run_id": run_id,
         "status": result.get("status"),
         "best": best,
         "explanation": result.get("explanation"),

@@ -18,7 +18,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.types import Command
 
-from graphs.assistant import bind_settings, build_assistant_graph
+from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
 from graphs.run import RECURSION_LIMIT
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
@@ -63,8 +63,9 @@ class ChatSession:
         owner: str | None = None,
         store: Store | None = None,
     ) -> None:
-        """`owner` (None: nobody) gets the thread's portfolios saved to their portfolios in
-        `store` (default: the configured store, opened when first needed)."""
+        """`owner` (None: nobody) gets the thread's portfolios saved to their portfolios, and its
+        approved searches run as their optimization jobs, in `store` (default: the configured
+        store, opened when first needed)."""
         self.settings = settings or get_settings()
         self.owner = owner
         self._store = store
@@ -75,6 +76,8 @@ class ChatSession:
             "recursion_limit": RECURSION_LIMIT,
         }
         bind_settings(f"chat:{self.thread_id}", self.settings)
+        if owner is not None:
+            bind_owner(f"chat:{self.thread_id}", owner, store)
 
     def send(self, text: str, *, on_event: EventSink | None = None) -> ChatTurn:
         """Send a user message; returns the replies (and the approval request, if the assistant

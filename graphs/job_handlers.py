@@ -25,19 +25,22 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from graphs.events import TraceEvent, read_jsonl
 from graphs.request import OptimizationRequest
 from graphs.run import has_checkpoint, resume_optimization, run_directory, run_optimization
-from jobs.handlers import JobCancelledError, JobContext, register_handler
-from settings import get_settings
+from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
+from jobs.runner import JobRunner
+from settings import Settings, get_settings
 from store.base import (
     OPTIMIZATION_KIND,
     SUCCESS_DOCUMENT_STATUSES,
     InvalidResultError,
     Job,
+    Store,
     StoreGoneError,
     StoreUnavailableError,
     Trial,
@@ -131,6 +134,32 @@ def verify_result(run_id: str, result: dict[str, Any]) -> None:
         check_result(KIND, result)
     except InvalidResultError as exc:
         raise RunFailedError(f"run {run_id}: {exc}") from exc
+
+
+def run_job_here(
+    store: Store,
+    owner: str,
+    request: OptimizationRequest,
+    *,
+    sink: EventSink | None = None,
+    idempotency_key: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Submit `request` as `owner`'s optimization job and run it in this process (as a worker
+    would: leased, its trace and result stored); (job id, result document). A job that did not
+    succeed gives `{"status", "reason"}` with its stored status and error."""
+    handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink)})
+    runner = JobRunner(store, handlers=handlers, settings=settings)
+    job = runner.submit(
+        owner, KIND, request.model_dump(mode="json"), idempotency_key=idempotency_key
+    )
+    if job.status in ("pending", "running"):
+        worker = runner.worker
+        worker.run_claimed(store.claim(owner, job.id, worker.worker_id, worker.lease_seconds))
+    job = store.get_job(owner, job.id)
+    if job.status != "succeeded":
+        return job.id, {"status": job.status, "reason": job.error}
+    return job.id, dict(runner.results(owner, job.id))
 
 
 register_handler(KIND, optimization_handler)

@@ -177,6 +177,16 @@ def test_chat_one_message_and_a_decision_on_the_pending_run(
     assert "Approval needed" in out and "--approve" in out
     assert main(["chat", "--thread", "t", "--reject", "--quiet"]) == 0
     assert "Cancelled: nothing was run." in capsys.readouterr().out
+    # approved, the run is one of the local owner's jobs
+    assert main(["chat", "--thread", "t", "-m", message, "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["chat", "--thread", "t", "--approve", "--quiet", "--json"]) == 0
+    reply = " ".join(json.loads(capsys.readouterr().out)["replies"])
+    job_id = reply.split("Run ", 1)[1].split(" ", 1)[0]
+    assert f"Run {job_id} succeeded." in reply
+    assert main(["jobs", "list", "--json"]) == 0
+    jobs = json.loads(capsys.readouterr().out)
+    assert [(j["id"], j["status"]) for j in jobs] == [(job_id, "succeeded")]
 
 
 def test_a_chat_portfolio_is_saved_to_the_local_owner_s_portfolios(

@@ -212,3 +212,27 @@ def test_a_chat_portfolio_is_saved_to_its_owner_s_portfolios(api: Api) -> None:
     assert again["saved_portfolios"] == [] and again["replies"]
     after = api.client.get("/v1/portfolios", headers=api.alice).json()["items"]
     assert [p["id"] for p in after].count(saved["portfolio_id"]) == 1
+
+
+def test_an_approved_chat_run_is_one_of_the_owner_s_jobs(api: Api) -> None:
+    """The run a thread approves is an optimization job of the thread's owner: in their jobs
+    list with its stored result, named in the reply; other owners never see it."""
+    thread = new_thread(api, api.alice)
+    base = f"/v1/threads/{thread['id']}"
+    ask = {"content": "search the target vol that holds up in a bear market with 10 trials for KO"}
+    first = api.client.post(f"{base}/messages", json=ask, headers={**api.alice, **JSON}).json()
+    assert first["pending"] is not None
+    done = api.client.post(
+        f"{base}/approve", json={"action": "approve"}, headers={**api.alice, **JSON}
+    ).json()
+    reply = " ".join(done["replies"])
+    job_id = reply.split("Run ", 1)[1].split(" ", 1)[0]
+    assert job_id.startswith("job_") and f"Run {job_id} succeeded." in reply
+    job = api.client.get(f"/v1/optimizations/{job_id}", headers=api.alice).json()
+    assert job["status"] == "succeeded"
+    listed = api.client.get("/v1/optimizations", headers=api.alice).json()
+    assert job_id in [j["id"] for j in listed]
+    results = api.client.get(f"/v1/optimizations/{job_id}/results", headers=api.alice).json()
+    assert results["job_id"] == job_id and results["best"]["config"]
+    assert results["manifest"]["usage"]["trials"] == 10
+    assert_error(api.client.get(f"/v1/optimizations/{job_id}", headers=api.bob), 404, "NOT_FOUND")
