@@ -112,12 +112,19 @@ export function renderChat(main, threadId) {
     );
   }
 
+  // "Run job_... succeeded." links to the job's page (its results, report and trace)
+  function linkJobs(text) {
+    return text
+      .split(/\b(job_[0-9a-f]+)\b/)
+      .map((part, i) => (i % 2 ? h("a", { href: `#/jobs/${part}`, className: "job-link" }, part) : part));
+  }
+
   function bubble(role, text, extra = null) {
     const el = h(
       "div",
       { className: `msg msg-${role}` },
       h("span", { className: "who" }, role === "user" ? "You" : "Assistant"),
-      h("div", { className: "body" }, text),
+      h("div", { className: "body" }, ...(role === "assistant" ? linkJobs(text) : [text])),
       extra,
     );
     log.append(el);

@@ -73,6 +73,12 @@ def test_chat_trace_approval_and_history(page: Any, server: Server, artifacts: P
     progress = run.locator(".step-progress", has_text="trials")
     assert progress.count() >= 1 and "20/20 trials" in progress.last.inner_text()
     assert "succeeded" in run.locator(".msg-assistant").inner_text()
+    # the run is one of the owner's jobs, linked from the reply
+    link = run.locator(".msg-assistant a.job-link")
+    job_id = link.inner_text()
+    assert job_id.startswith("job_") and link.get_attribute("href") == f"#/jobs/{job_id}"
+    with server.client() as client:
+        assert client.get(f"/v1/optimizations/{job_id}").json()["status"] == "succeeded"
     assert approval.locator("button:not([disabled])").count() == 0  # decided
     with server.client() as client:
         assert client.get(f"/v1/threads/{thread_id}").json()["pending"] is None
