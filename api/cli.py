@@ -709,10 +709,7 @@ def _converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | 
         for text in turn.replies:
             print(f"\nassistant> {text}")
         for saved in turn.saved:
-            print(
-                f"(saved to your portfolios as {saved.portfolio_id}: {saved.name}; "
-                f"GET /v1/portfolios/{saved.portfolio_id}, or Portfolios in `stratigos serve`)"
-            )
+            print(f"(saved to your portfolios as {saved.portfolio_id}: {saved.name})")
         if turn.pending is not None:
             print(f"\nApproval needed: {turn.pending['summary']}")
 
