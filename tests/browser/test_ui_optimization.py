@@ -223,9 +223,7 @@ def test_the_html_report_opens_in_a_new_tab(
 ) -> None:
     job_id = succeeded_job(server)
     with server.client() as client:
-        status = client.get(f"/v1/optimizations/{job_id}/report").status_code
-    if status == 404:
-        pytest.skip("GET /v1/optimizations/{id}/report is not implemented yet (404)")
+        assert client.get(f"/v1/optimizations/{job_id}/report").status_code == 200
     sign_in(page, server, f"#/jobs/{job_id}")
     page.wait_for_selector(f"body[data-results-ready='{job_id}']")
     with browser_context.expect_page() as opened:

@@ -735,10 +735,34 @@ def test_every_type_has_a_data_shape() -> None:
     assert set(DATA_MODELS) == set(EVENT_TYPES)
 
 
-def test_emit_helpers_are_noops_outside_a_graph() -> None:
-    emit_node_started("optimizer")
-    emit_progress(1, 2)
-    emit_warning("x")
+def test_emit_helpers_write_inside_a_graph_and_are_noops_outside() -> None:
+    from typing import TypedDict
+
+    from langgraph.graph import END, START, StateGraph
+
+    class State(TypedDict):
+        x: int
+
+    def node(state: State) -> State:
+        emit_node_started("optimizer")
+        emit_progress(1, 2)
+        emit_warning("x")
+        return {"x": 1}
+
+    builder = StateGraph(State)
+    builder.add_node("work", node)
+    builder.add_edge(START, "work")
+    builder.add_edge("work", END)
+    written = list(builder.compile().stream({"x": 0}, stream_mode="custom"))
+    assert [(w["type"], w["node"]) for w in written] == [
+        ("node_started", "work"),
+        ("progress", "work"),
+        ("warning", "work"),
+    ]
+    assert written[1]["done"] == 1 and written[2]["message"] == "x"
+    # outside a graph nothing listens: the same calls neither fail nor write anywhere
+    assert emit_node_started("optimizer") is None
+    assert emit_progress(1, 2) is None and emit_warning("x") is None
 
 
 # --------------------------------------------------------------------------- the offline model

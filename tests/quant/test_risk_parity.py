@@ -153,7 +153,8 @@ def test_matches_cvxpy_clarabel(n_assets: int) -> None:
 
 @pytest.mark.parametrize("source", ["factor", "sp500"])
 def test_matches_riskfolio(source: str, sp500_returns: pd.DataFrame) -> None:
-    riskfolio = pytest.importorskip("riskfolio")
+    import riskfolio  # a locked test dependency: its absence fails
+
     returns = factor_model_returns(1000, 20, seed=5) if source == "factor" else sp500_returns
     port = riskfolio.Portfolio(returns=returns)
     port.assets_stats(method_mu="hist", method_cov="hist")
@@ -173,7 +174,6 @@ def test_matches_riskfolio(source: str, sp500_returns: pd.DataFrame) -> None:
 
 @pytest.mark.parametrize("source", ["factor", "sp500"])
 def test_matches_skfolio(source: str, sp500_returns: pd.DataFrame) -> None:
-    pytest.importorskip("skfolio")
     from skfolio import RiskMeasure
     from skfolio.optimization import RiskBudgeting
 
