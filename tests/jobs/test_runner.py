@@ -23,6 +23,7 @@ from jobs.runner import JobNotSucceededError, JobRunner
 from jobs.worker import Worker
 from store.base import ConflictError, Job, NotFoundError, StoreUnavailableError
 from store.sqlite import SQLiteStore
+from tests.store.conftest import FakeClock
 
 ALICE = "alice"
 
@@ -340,9 +341,11 @@ def test_two_workers_racing_run_each_job_exactly_once(tmp_path: Path) -> None:
     setup.close()
 
 
-def test_a_worker_that_lost_its_lease_never_completes(store: SQLiteStore) -> None:
-    """Worker A stalls without heartbeats, its lease expires and B takes the job over: A's
-    late result is refused and B's is the one stored."""
+def test_a_worker_that_lost_its_lease_never_completes(tmp_path: Path) -> None:
+    """Worker A stalls without heartbeats, its lease expires (the store's clock moves past it)
+    and B takes the job over: A's late result is refused and B's is the one stored."""
+    clock = FakeClock()
+    store = SQLiteStore(tmp_path / "store.sqlite", clock=clock)
     a_running = threading.Event()
     a_may_return = threading.Event()
 
@@ -362,7 +365,7 @@ def test_a_worker_that_lost_its_lease_never_completes(store: SQLiteStore) -> Non
     thread.start()
     assert a_running.wait(10)
     assert b.run_once() is None  # A's lease is still valid
-    time.sleep(1.1)
+    clock.advance(1.1)
     outcomes["b"] = b.run_once()
     a_may_return.set()
     thread.join(10)
@@ -371,6 +374,7 @@ def test_a_worker_that_lost_its_lease_never_completes(store: SQLiteStore) -> Non
     final = store.get_job(ALICE, job.id)
     assert final.status == "succeeded" and final.attempts == 2
     assert store.get_result(ALICE, job.id).payload == {"by": "B", "resumed": True}
+    store.close()
 
 
 def test_in_process_workers_run_submitted_jobs(store: SQLiteStore) -> None:

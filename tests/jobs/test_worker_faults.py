@@ -23,8 +23,9 @@ import pytest
 from jobs.handlers import JobCancelledError, JobContext, JobEvent
 from jobs.runner import JobNotSucceededError, JobRunner
 from jobs.worker import Worker
-from store.base import Job, NotFoundError, StoreUnavailableError
+from store.base import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.sqlite import SQLiteStore
+from tests.store.conftest import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 ALICE = "alice"
@@ -206,12 +207,14 @@ def test_store_gone_mid_job_raises_and_never_marks_success(tmp_path: Path) -> No
     with pytest.raises(StoreUnavailableError, match="closed"):
         worker.run_once()
 
-    store = SQLiteStore(path)
+    clock = FakeClock()
+    clock.now = utc_now()
+    store = SQLiteStore(path, clock=clock)
     stuck = store.get_job(ALICE, job.id)
     assert stuck.status == "running" and stuck.lease_owner == "w1"
     with pytest.raises(NotFoundError):
         store.get_result(ALICE, job.id)
-    time.sleep(0.6)
+    clock.advance(0.6)  # the dead worker's lease (0.5 s) runs out
     outcome = Worker(store, handlers, "w2", lease_seconds=5).run_once()
     assert outcome is not None and outcome.status == "succeeded"
     assert store.get_result(ALICE, job.id).payload == {"attempt": 2, "resume": True}
