@@ -336,8 +336,16 @@ ASK_FOR_A_SEARCH = (
 
 def _chat_with_input(tmp_path: Path, typed: str) -> subprocess.CompletedProcess[str]:
     """`stratigos chat --quiet` with `typed` on its standard input (a pipe, not a terminal)."""
+    return _chat(tmp_path, ["--quiet"], typed)
+
+
+def _chat(
+    tmp_path: Path, options: list[str], typed: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`stratigos chat OPTIONS` in a new process (with `typed` on its standard input); it must
+    exit 0."""
     completed = subprocess.run(
-        [str(STRATIGOS), "chat", "--quiet"],
+        [str(STRATIGOS), "chat", *options],
         input=typed,
         capture_output=True,
         text=True,
@@ -383,15 +391,7 @@ def test_a_follow_up_in_a_new_process_finds_the_portfolio_of_an_earlier_one(
     tmp_path: Path,
 ) -> None:
     def say(thread: str, text: str) -> str:
-        completed = subprocess.run(
-            [str(STRATIGOS), "chat", "--thread", thread, "-m", text, "--json"],
-            capture_output=True,
-            text=True,
-            env=_cli_env(tmp_path),
-            timeout=300,
-            check=False,
-        )
-        assert completed.returncode == 0, completed.stderr
+        completed = _chat(tmp_path, ["--thread", thread, "-m", text, "--json"])
         return str(json.loads(completed.stdout)["replies"][-1])
 
     built = say("t1", "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO")
