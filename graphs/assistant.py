@@ -52,7 +52,7 @@ _TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, list[Any]]] = OrderedDic
 """Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
-_OWNERS: dict[str, tuple[str, Store | None]] = {}
+_OWNERS: dict[str, tuple[str, Store]] = {}
 """The owner (and store) a thread's approved runs are submitted for, as jobs (`bind_owner`)."""
 
 
@@ -65,10 +65,10 @@ def bind_settings(thread_id: str, settings: Settings) -> None:
     _SETTINGS[thread_id] = settings
 
 
-def bind_owner(thread_id: str, owner: str, store: Store | None = None) -> None:
+def bind_owner(thread_id: str, owner: str, store: Store) -> None:
     """Run the approved searches of chat thread `thread_id` as `owner`'s optimization jobs in
-    `store` (default: the configured one), so they appear in the owner's jobs with their
-    results; without an owner they run as bare runs."""
+    `store`, so they appear in the owner's jobs with their results; without an owner they run
+    as bare runs."""
     _OWNERS[thread_id] = (owner, store)
 
 
@@ -287,7 +287,7 @@ def _run(
     request: OptimizationRequest,
     settings: Settings,
     focus: list[str],
-    owner: tuple[str, Store | None] | None,
+    owner: tuple[str, Store] | None,
 ) -> dict[str, Any]:
     from graphs.job_handlers import run_job_here
     from graphs.run import run_optimization  # the workflow's driver (checkpoints, files)
@@ -307,10 +307,7 @@ def _run(
         outcome = run_optimization(request, on_event=forward, settings=settings)
         run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
     else:
-        from store.factory import open_store
-
         name, store = owner
-        store = store or open_store(settings)
         run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
     best = result.get("best")
     lines = [f"Run {run_id} {result.get('status')}."]

@@ -65,10 +65,8 @@ class ChatSession:
     ) -> None:
         """`owner` (None: nobody) gets the thread's portfolios saved to their portfolios, and its
         approved searches run as their optimization jobs, in `store` (default: the configured
-        store, opened when first needed)."""
+        store)."""
         self.settings = settings or get_settings()
-        self.owner = owner
-        self._store = store
         self.thread_id = thread_id or f"thread_{uuid.uuid4().hex[:12]}"
         self.directory = self.settings.data_dir / "threads" / self.thread_id
         self.config: dict[str, Any] = {
@@ -76,7 +74,14 @@ class ChatSession:
             "recursion_limit": RECURSION_LIMIT,
         }
         bind_settings(f"chat:{self.thread_id}", self.settings)
+        self._owner: tuple[str, Store] | None = None
+        """Who the thread's portfolios and runs belong to, and where they are stored."""
         if owner is not None:
+            if store is None:
+                from store.factory import open_store
+
+                store = open_store(self.settings)
+            self._owner = (owner, store)
             bind_owner(f"chat:{self.thread_id}", owner, store)
 
     def send(self, text: str, *, on_event: EventSink | None = None) -> ChatTurn:
@@ -150,23 +155,20 @@ class ChatSession:
     def _save(self, portfolios: dict[str, Any]) -> list[SavedPortfolio]:
         """Save the thread's new portfolios (chat id -> portfolio JSON) to the owner's
         portfolios, each once (a repeated turn finds the one saved before)."""
-        if self.owner is None or not portfolios:
+        if self._owner is None or not portfolios:
             return []
-        if self._store is None:
-            from store.factory import open_store
-
-            self._store = open_store(self.settings)
+        owner, store = self._owner
         existing = {
             (p.data.get("source") or {}).get("chat_id"): p
-            for p in self._store.list_portfolios(self.owner)
+            for p in store.list_portfolios(owner)
             if (p.data.get("source") or {}).get("thread_id") == self.thread_id
         }
         saved = []
         for chat_id, data in portfolios.items():
             portfolio = existing.get(chat_id)
             if portfolio is None:
-                portfolio = self._store.create_portfolio(
-                    self.owner, portfolio_name(data), self._portfolio_data(chat_id, data)
+                portfolio = store.create_portfolio(
+                    owner, portfolio_name(data), self._portfolio_data(chat_id, data)
                 )
             saved.append(SavedPortfolio(chat_id, portfolio.id, portfolio.name))
         return saved
