@@ -19,7 +19,6 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-import agents.offline.chat_policies  # noqa: F401  (registers the offline chat rules)
 from agents.decisions import ScenarioName, SearchedParameter
 from agents.models import chat_model
 from agents.roles import AgentRole
@@ -32,6 +31,9 @@ from agents.runner import (
     tool_loop,
 )
 from settings import Settings
+
+LAST_RUN_MARKER = "LAST_RUN:"
+"""Prefix of the system message through which the chat hands the explanation agent the last run."""
 
 CHAT_MODE = (
     "You are now answering the portfolio manager directly in the chat. Use your tools when the "

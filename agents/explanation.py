@@ -103,3 +103,24 @@ def template_explanation(facts: dict[str, Any]) -> str:
             f"probability that the winner's true Sharpe ratio is positive) is {dsr['dsr']:.2f}."
         )
     return " ".join(parts)
+
+
+def sensitivity_facts(data: dict[str, Any]) -> dict[str, Any]:
+    """`importance` (parameter -> share) and `sensitivity` (parameter -> [{value, objective}])
+    facts from a `sensitivity_analysis` tool result."""
+    importance = {
+        str(item["parameter"]): float(item["importance"])
+        for item in data.get("importance") or []
+        if item.get("importance") is not None
+    }
+    curves = {
+        str(name): [
+            {"value": value, "objective": objective}
+            for value, objective in zip(
+                curve.get("values", []), curve.get("objective", []), strict=False
+            )
+        ]
+        for name, curve in (data.get("parameters") or {}).items()
+        if isinstance(curve, dict)
+    }
+    return {"importance": importance, "sensitivity": curves}

@@ -18,7 +18,6 @@ from typing import Any
 from botocore.config import Config
 from langchain_core.language_models import BaseChatModel
 
-from agents.offline.model import OfflineChatModel
 from agents.roles import AGENT_ROLES, AgentRole, model_tier
 from settings.config import Settings, get_settings
 
@@ -61,6 +60,8 @@ def chat_model(role: AgentRole, settings: Settings | None = None) -> BaseChatMod
         raise ValueError(f"unknown agent role {role!r}; known roles: {', '.join(AGENT_ROLES)}")
     settings = settings or get_settings()
     if settings.resolved_model_provider() == "offline":
+        from agents.offline import OfflineChatModel  # loaded only when used
+
         return OfflineChatModel(role=role)
     return _bedrock_model(role, settings)
 

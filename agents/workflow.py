@@ -21,7 +21,6 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
-import agents.offline.workflow_policies  # noqa: F401  (registers the offline rules)
 from agents.decisions import BatchDecision, Explanation, MarketView, RiskDecision, SearchPlan
 from agents.runner import AgentOutcome, run_agent
 from settings import Settings

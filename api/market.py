@@ -19,7 +19,7 @@ import functools
 import hashlib
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -457,14 +457,6 @@ class Resolved:
         }
 
 
-def portfolio_weights(data: Mapping[str, Any]) -> dict[str, float]:
-    """Weights stored in portfolio data: a list of {"asset", "weight"} or a mapping."""
-    raw = data.get("weights") or {}
-    if isinstance(raw, Mapping):
-        return {str(k): float(v) for k, v in raw.items()}
-    return {str(item["asset"]): float(item["weight"]) for item in raw}
-
-
 def resolve_returns(
     source: ReturnsSource, store: Store, owner: str, *, min_rows: int = 2, min_assets: int = 1
 ) -> Resolved:
@@ -497,7 +489,7 @@ def resolve_returns(
                 f"portfolio {source.portfolio_id!r} not found",
                 [("body.portfolio_id", f"no portfolio {source.portfolio_id!r}")],
             ) from None
-        stored = portfolio_weights(portfolio.data)
+        stored = portfolio.weights
         if not stored:
             raise validation_error("body.portfolio_id", "the portfolio has no weights")
         dataset_id = portfolio.data.get("dataset_id")

@@ -24,18 +24,23 @@ from langgraph.graph.message import add_messages
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from agents.chat import RequestDraft, answer, draft_request, route_message
-from agents.offline.chat_policies import LAST_RUN_MARKER
+from agents.chat import (
+    LAST_RUN_MARKER,
+    RequestDraft,
+    answer,
+    draft_request,
+    route_message,
+)
 from agents.roles import AgentRole
 from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
-from store.base import Store
+from store.base import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
 from tools.canonical import model_json
-from tools.context import ToolContext
+from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 
 TOOLS_OF = {
@@ -124,7 +129,35 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
         while len(_TOOLS) > MAX_THREAD_CONTEXTS:
             _TOOLS.popitem(last=False)
     _TOOLS.move_to_end(key)
+    owner = _OWNERS.get(thread)
+    _TOOLS[key][0].saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
     return _TOOLS[key]
+
+
+def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:
+    """Resolves `owner`'s saved portfolios by id for the chat's tools (None for an id they do
+    not have). A portfolio saved from a chat keeps the date range it was built on; one on an
+    uploaded dataset is refused with a message saying so (the chat reads the embedded data)."""
+
+    def lookup(portfolio_id: str) -> SavedPortfolioWeights | None:
+        try:
+            portfolio = store.get_portfolio(owner, portfolio_id)
+        except NotFoundError:
+            return None
+        if portfolio.data.get("dataset_id"):
+            raise ValueError(
+                f"saved portfolio {portfolio_id} holds assets of uploaded dataset "
+                f"{portfolio.data['dataset_id']}; the chat reads the embedded market data only"
+            )
+        built_on = portfolio.data.get("source") or {}
+        return SavedPortfolioWeights(
+            name=portfolio.name,
+            weights=portfolio.weights,
+            start=built_on.get("start"),
+            end=built_on.get("end"),
+        )
+
+    return lookup
 
 
 def _tools(role: str, tools: list[Any]) -> list[Any]:

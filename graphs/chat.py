@@ -18,8 +18,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.types import Command
 
+from graphs import RECURSION_LIMIT
 from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
-from graphs.run import RECURSION_LIMIT
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
 from store.base import Store
@@ -185,7 +185,12 @@ class ChatSession:
                 "(annualised)."
             ),
             "allow_short": any(weight < 0 for weight in weights.values()),
-            "source": {"thread_id": self.thread_id, "chat_id": chat_id},
+            "source": {
+                "thread_id": self.thread_id,
+                "chat_id": chat_id,
+                "start": data["start"],
+                "end": data["end"],
+            },
         }
 
 

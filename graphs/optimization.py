@@ -38,9 +38,8 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
-from agents.explanation import template_explanation
+from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import ungrounded_numbers
-from agents.offline.workflow_policies import sensitivity_facts
 from agents.runner import AgentOutcome, add_usage
 from agents.workflow import analyse_market, explain, plan_search, review_batch, review_risk
 from graphs.events import emit_node_started, emit_progress, emit_warning

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from graphs import RECURSION_LIMIT
 from graphs.events import RunStatus
 from graphs.html_report import render_html_report
 from graphs.manifest import Usage, build_manifest
@@ -30,9 +31,6 @@ from graphs.resources import release, resources
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
 from store.checkpoints import checkpointer
-
-RECURSION_LIMIT = 100_000
-"""LangGraph steps allowed per run (about four per batch); budgets end runs long before."""
 
 CATEGORY = {
     "validate": "data",

@@ -48,7 +48,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "min_volatility",
     ),
     "quant.strategy": ("StrategyConfig", "register_weight_function"),
-    "quant.engine": ("METRICS", "EvaluationResult", "evaluate"),
+    "quant.engine": ("EvaluationResult", "evaluate"),
+    "quant.metrics": ("METRICS",),
     "quant.scenarios": ("ScenarioSet", "generate_scenarios", "identify_regimes"),
     "quant.search_space": ("Choice", "Fixed", "Float", "Int", "SearchSpace"),
     "quant.search_objective": ("Constraint", "Objective"),
@@ -86,7 +87,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from quant.data import load_prices, load_sp500_index, load_sp500_prices, to_returns
-    from quant.engine import METRICS, EvaluationResult, evaluate
+    from quant.engine import EvaluationResult, evaluate
     from quant.errors import (
         ConstraintError,
         CovarianceError,
@@ -105,6 +106,7 @@ if TYPE_CHECKING:
         mean_returns,
         sample_covariance,
     )
+    from quant.metrics import METRICS
     from quant.optimizers.hrp import hrp
     from quant.optimizers.mean_variance import (
         efficient_frontier,

@@ -25,15 +25,13 @@ from pydantic import ValidationError
 
 from quant import engine_kernels as K
 from quant.errors import ConstraintError, DataError, InsufficientDataError
+from quant.metrics import METRICS
 from quant.sleeve import build_schedule
 from quant.strategy import (
     StrategyConfig,
     check_config,
     get_weight_function,
 )
-
-METRICS: tuple[str, ...] = K.METRIC_NAMES
-"""Names of the metrics `evaluate` computes, in the order of `EvaluationResult.metrics`."""
 
 MEMORY_BUDGET_BYTES = 512 * 1024**2
 """Working memory (beyond inputs and outputs) that the automatic path chunk size aims at."""

@@ -18,6 +18,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from quant.metrics import METRICS
+
 PERIODS = 252.0
 SQRT_PERIODS = math.sqrt(252.0)
 SIGMA_FLOOR = 1e-8
@@ -25,18 +27,7 @@ ZERO_STD = 1e-14
 """Daily standard deviations (and downside deviations) at or below this count as zero."""
 VAR_LEVEL = 0.05
 
-N_METRICS = 9
-METRIC_NAMES = (
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "var_95",
-    "cvar_95",
-    "turnover",
-    "average_weight",
-)
+N_METRICS = len(METRICS)
 LANES = 32
 """Most configs of one rebalance schedule (L, k) that `run_blocks` steps through the days together
 (one lane each; the lane loops compile to SIMD code). Also the row stride of the lane state."""

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from quant.engine import METRICS
+from quant.metrics import METRICS
 from quant.search_space import SearchSpaceError
 
 LOSS_METRICS = frozenset({"volatility", "max_drawdown", "var_95", "cvar_95", "turnover"})

@@ -24,14 +24,16 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import optuna
 from pydantic import ValidationError
 
 from quant.errors import ConstraintError
 from quant.strategy import StrategyConfig
+
+if TYPE_CHECKING:
+    import optuna
 
 DEFAULT_GRID_POINTS = 5
 """Grid points per range that has neither `grid_points` nor an explicit step."""
@@ -89,6 +91,8 @@ class Float:
 
     def distribution(self) -> optuna.distributions.BaseDistribution:
         """The equivalent Optuna distribution."""
+        import optuna
+
         return optuna.distributions.FloatDistribution(
             float(self.low), float(self.high), log=self.log, step=self.step
         )
@@ -170,6 +174,8 @@ class Int:
 
     def distribution(self) -> optuna.distributions.BaseDistribution:
         """The equivalent Optuna distribution."""
+        import optuna
+
         return optuna.distributions.IntDistribution(
             int(self.low), int(self.high), log=self.log, step=int(self.step)
         )
@@ -234,6 +240,8 @@ class Choice:
 
     def distribution(self) -> optuna.distributions.BaseDistribution:
         """The equivalent Optuna distribution."""
+        import optuna
+
         return optuna.distributions.CategoricalDistribution(list(self.choices))
 
     def sample(self, rng: np.random.Generator, n: int) -> list[Any]:

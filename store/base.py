@@ -237,6 +237,15 @@ class Portfolio:
     created_at: datetime
     updated_at: datetime
 
+    @property
+    def weights(self) -> dict[str, float]:
+        """Its weights by asset (fractions of capital): `data["weights"]` is a list of
+        {"asset", "weight"} (as the API writes it) or a mapping."""
+        raw = self.data.get("weights") or {}
+        if isinstance(raw, Mapping):
+            return {str(k): float(v) for k, v in raw.items()}
+        return {str(item["asset"]): float(item["weight"]) for item in raw}
+
 
 DatasetFormat = Literal["prices", "returns"]
 DATASET_FORMATS: tuple[DatasetFormat, ...] = get_args(DatasetFormat)

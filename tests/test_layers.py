@@ -41,15 +41,26 @@ DEVELOPER_COMMANDS = {"api/cli.py"}
 (``record``, ``replay``, ``bedrock-local`` and the ``--record`` options), never at module level."""
 
 
-def _imports(path: Path) -> set[str]:
+OFFLINE_MODEL = "agents.offline"
+OFFLINE_MODEL_IMPORTERS = {"agents/models.py"}
+"""The one production module that may import the offline model: the model factory."""
+PRODUCTION = OURS - {"devtools", "infra"}
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module `path` imports (dotted names, at module level or inside functions)."""
     tree = ast.parse(path.read_text())
-    roots: set[str] = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            roots |= {alias.name.split(".")[0] for alias in node.names}
+            names |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            roots.add(node.module.split(".")[0])
-    return roots
+            names.add(node.module)
+    return names
+
+
+def _imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _modules(path)}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -79,3 +90,18 @@ def test_developer_commands_import_devtools_lazily() -> None:
             for alias in node.names
         }
         assert "devtools" not in top_level, name
+
+
+def test_production_code_reaches_the_offline_model_only_through_the_model_factory() -> None:
+    offenders = {}
+    for package in sorted(PRODUCTION):
+        for path in (ROOT / package).rglob("*.py"):
+            name = str(path.relative_to(ROOT))
+            if name.startswith("agents/offline/") or name in OFFLINE_MODEL_IMPORTERS:
+                continue
+            found = {
+                m for m in _modules(path) if m == OFFLINE_MODEL or m.startswith(OFFLINE_MODEL + ".")
+            }
+            if found:
+                offenders[name] = sorted(found)
+    assert offenders == {}

@@ -28,7 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -37,8 +37,10 @@ from pydantic import BaseModel, Field, ValidationError
 
 from quant.errors import QuantError
 from quant.scenarios import ScenarioSet
-from quant.search_runner import ScenarioData, SearchResult
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
+
+if TYPE_CHECKING:
+    from quant.search_runner import ScenarioData, SearchResult
 
 __all__ = [
     "MAX_UNIVERSE",
@@ -46,6 +48,8 @@ __all__ = [
     "MarketData",
     "ProgressCallback",
     "QuantTool",
+    "SavedPortfolioLookup",
+    "SavedPortfolioWeights",
     "ScenarioRecord",
     "SearchRecord",
     "SearchRunner",
@@ -63,7 +67,7 @@ MAX_UNIVERSE = 50
 ProgressCallback = Callable[[int, int, float], None]
 """progress(done, total, best): trials done, trials planned, best feasible objective (NaN if none)."""
 
-SearchRunner = Callable[..., SearchResult]
+SearchRunner = Callable[..., "SearchResult"]
 """Runs a search: keyword arguments of `quant.search_runner.search` plus `progress`."""
 
 
@@ -161,6 +165,8 @@ class ScenarioRecord:
         """What `quant.search_runner.search` takes: the `ScenarioSet` itself for the equal-weight
         sleeve, else scenario name -> `ScenarioData` (the weighted sleeve's daily returns, paths x
         days, and the asset returns for optimizer sleeves)."""
+        from quant.search_runner import ScenarioData
+
         scen = self.scenarios
         if self.weights is None:
             return scen
@@ -233,6 +239,21 @@ def parse_date(text: str, *, field_name: str, end: bool = False) -> pd.Timestamp
     return stamp
 
 
+@dataclass(frozen=True)
+class SavedPortfolioWeights:
+    """A portfolio saved outside the conversation (an owner's saved portfolio): its display name,
+    weights by ticker (fractions of capital) and, when it was built on one, its date range."""
+
+    name: str
+    weights: dict[str, float]
+    start: str | None = None
+    end: str | None = None
+
+
+SavedPortfolioLookup = Callable[[str], SavedPortfolioWeights | None]
+"""lookup(portfolio_id): the owner's saved portfolio with that id, or None if they have none."""
+
+
 # --------------------------------------------------------------------------------------------
 # the context
 # --------------------------------------------------------------------------------------------
@@ -247,6 +268,9 @@ class ToolContext:
     default_years: int = 5
     search_runner: SearchRunner | None = None
     progress: ProgressCallback | None = None
+    saved_portfolios: SavedPortfolioLookup | None = None
+    """Resolves portfolio ids that are not artifacts of this run: the owner's saved portfolios
+    (None: only this run's portfolios are known)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000

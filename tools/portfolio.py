@@ -31,6 +31,7 @@ from quant.optimizers.mean_variance import (
 )
 from quant.optimizers.risk_parity import risk_parity
 from quant.risk import risk_report
+from tools.artifacts import ArtifactNotFoundError
 from tools.context import MAX_UNIVERSE, ToolContext, make_tool
 from tools.market import RangeArgs
 from tools.summaries import compact, iso_date, round_weights, sig
@@ -271,15 +272,35 @@ def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, An
     }
 
 
+def _portfolio_weights(
+    context: ToolContext, portfolio_id: str
+) -> tuple[pd.Series, tuple[str | None, str | None]]:
+    """The weights of a portfolio of this run, else of the owner's saved portfolio with that id,
+    and the date range it was built on (None where unknown)."""
+    try:
+        record: PortfolioRecord = context.artifacts.get(portfolio_id, "portfolio")
+    except ArtifactNotFoundError:
+        if context.saved_portfolios is None:
+            raise
+        saved = context.saved_portfolios(portfolio_id)
+        if saved is None:
+            raise ArtifactNotFoundError(
+                f"no portfolio {portfolio_id!r} in this conversation or among your saved "
+                f"portfolios; this conversation's: {', '.join(context.artifacts.ids('portfolio')) or 'none yet'} "
+                "(a saved portfolio's id, pf_ and 28 hex digits, works in any conversation)"
+            ) from None
+        return pd.Series(saved.weights, dtype=float), (saved.start, saved.end)
+    return record.weights, (record.start, record.end)
+
+
 def portfolio_risk_report(context: ToolContext, args: RiskReportArgs) -> dict[str, Any]:
     """VaR, CVaR, drawdown, volatility, Sharpe and risk contributions of a portfolio."""
     start, end = args.start, args.end
     portfolio_id = args.portfolio_id
     if portfolio_id is not None:
-        record: PortfolioRecord = context.artifacts.get(portfolio_id, "portfolio")
-        weights = record.weights
+        weights, built_on = _portfolio_weights(context, portfolio_id)
         if args.start is None and args.end is None:
-            start, end = record.start, record.end
+            start, end = built_on
         tickers = [str(t) for t in weights.index]
     else:
         assert args.weights is not None

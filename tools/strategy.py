@@ -17,23 +17,24 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quant.engine import METRICS, evaluate
+from quant.metrics import METRICS
 from quant.scenarios import ScenarioSet
 from quant.search_objective import LOSS_METRICS, Constraint, Objective
-from quant.search_runner import SearchResult, as_scenarios
 from quant.search_space import Choice, Fixed, Float, Int
-from quant.sensitivity import one_at_a_time, parameter_importance
 from quant.strategy import StrategyConfig
 from tools.context import ScenarioRecord, SearchRecord, ToolContext, make_tool
 from tools.market import END_DESCRIPTION, START_DESCRIPTION, UNIVERSE_DESCRIPTION
 from tools.summaries import MAX_ITEMS, compact, downsample, iso_date, sig
+
+if TYPE_CHECKING:
+    from quant.search_runner import SearchResult
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -373,6 +374,8 @@ class SearchStatusArgs(BaseModel):
 def _path_means(
     config: StrategyConfig, risky: np.ndarray | pd.DataFrame, safe: float
 ) -> dict[str, Any]:
+    from quant.engine import evaluate
+
     result = evaluate([config], risky, safe)
     out: dict[str, Any] = {m: sig(float(result.metric(m)[0].mean())) for m in METRICS}
     if result.n_paths > 1:
@@ -392,6 +395,8 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
         "safe_rate": context.safe_rate,
     }
     if args.scenario_set_id is not None:
+        from quant.search_runner import as_scenarios
+
         record: ScenarioRecord = context.artifacts.get(args.scenario_set_id, "scenarios")
         scen = as_scenarios(record.inputs())
         metrics: dict[str, Any] = {}
@@ -620,6 +625,8 @@ def run_strategy_search(context: ToolContext, args: SearchArgs) -> dict[str, Any
 
 def sensitivity_analysis(context: ToolContext, args: SensitivityArgs) -> dict[str, Any]:
     """One-at-a-time objective curves around the winner and fANOVA importance."""
+    from quant.sensitivity import one_at_a_time, parameter_importance
+
     record: SearchRecord = context.artifacts.get(args.search_id, "search")
     result = record.result
     if not result.space.searched:

@@ -15,19 +15,18 @@ from typing import Any, get_args
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from agents.chat import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import (
     PolicyInput,
+    ToolResult,
     default_policy,
     register_policy,
     reply,
     tool_call,
 )
 from agents.runner import DECISION_PROMPT, RETRY_PROMPT
-
-LAST_RUN_MARKER = "LAST_RUN:"
-"""Prefix of the system message through which the chat hands the explanation agent the last run."""
 
 ROUTES = {
     "market_overview": "market_analysis",
@@ -330,12 +329,19 @@ def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
     return None
 
 
+MAX_NAMED_PORTFOLIOS = 5
+"""Most portfolios named by id in one message that get a risk report each."""
+
+
 def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
     """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
     level = intent.confidence or 0.95
     tickers = intent.universe(known_tickers())
     last = _last_portfolio_data(inp)
     built_now = any(c["name"] == "optimize_portfolio" for c in inp.calls_this_turn())
+    if intent.portfolio_ids and not built_now:
+        named = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]
+        return [{"portfolio_id": portfolio_id, "level": level} for portfolio_id in named]
     if last is not None and (built_now or not tickers):
         wanted = [{"portfolio_id": last["portfolio_id"], "level": level}]
         if intent.equal_weight:
@@ -360,10 +366,19 @@ def _risk_sentence(d: dict[str, Any]) -> str:
     )
 
 
+def _named_risk_sentence(report: ToolResult) -> str:
+    """The risk of a portfolio the message named by id, or why there is none."""
+    portfolio_id = report.args.get("portfolio_id")
+    if report.is_error or not isinstance(report.data, dict):
+        return f"{portfolio_id}: no risk report ({report.content})."
+    return f"{portfolio_id}: " + _risk_sentence(report.data)
+
+
 def risk_chat(inp: PolicyInput) -> AIMessage:
     """Risk of the portfolio under discussion: one built in this message first when it names a
-    method ("an HRP portfolio of ... and its 95% CVaR"), else the last one built, else the
-    tickers named (equal weights); beside the equal-weight portfolio of the same stocks when
+    method ("an HRP portfolio of ... and its 95% CVaR"), else the portfolios named by id (of
+    this conversation or the owner's saved ones), else the last one built, else the tickers
+    named (equal weights); beside the equal-weight portfolio of the same stocks when
     asked to compare."""
     intent = intent_of(inp)
     calls = inp.calls_this_turn()
@@ -380,6 +395,8 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     if len(done) < len(wanted):
         return reply("", tool_call("portfolio_risk_report", wanted[len(done)]))
     reports = [r for r in inp.results_this_turn() if r.name == "portfolio_risk_report"]
+    if intent.portfolio_ids and not built:
+        return reply(" ".join(_named_risk_sentence(r) for r in reports))
     if any(r.is_error or not isinstance(r.data, dict) for r in reports):
         failed = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
         return reply(f"The risk report failed: {failed.content}")

@@ -76,7 +76,9 @@ class Intent:
     - `methods`: every portfolio method named, in order ("compare HRP and risk parity");
       `unknown_tickers`: upper-case ticker-like words not in the data; `asks_risk`: the message
       also asks for a risk measure (VaR, CVaR, drawdown, volatility of a portfolio);
-      `equal_weight`: it mentions the equal-weight portfolio.
+      `equal_weight`: it mentions the equal-weight portfolio; `portfolio_ids`: portfolio ids
+      named, in order (a conversation's ``pf_`` + 6 hex digits, or a saved portfolio's ``pf_`` +
+      28 hex digits).
     """
 
     intent: IntentName
@@ -101,6 +103,7 @@ class Intent:
     unknown_tickers: tuple[str, ...] = ()
     asks_risk: bool = False
     equal_weight: bool = False
+    portfolio_ids: tuple[str, ...] = ()
 
     def universe(self, known_tickers: Sequence[str]) -> list[str]:
         """The tickers asked for: all known ones for `all_tickers`, else those mentioned."""
@@ -117,7 +120,8 @@ class Intent:
 
 def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     """Parse `text` into an `Intent`; tickers are recognised only among `known_tickers`."""
-    text = correct_typos(text)
+    portfolio_ids = tuple(dict.fromkeys(_PORTFOLIO_ID.findall(text)))
+    text = correct_typos(_PORTFOLIO_ID.sub(" ", text))
     scan = _Scanner(text)
     methods = _all_methods(scan.free)
     start, end = _dates(scan)
@@ -153,10 +157,12 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "unknown_tickers": _unknown_tickers(text, known_tickers),
         "asks_risk": bool(_RISK_ASK.search(scan.low)),
         "equal_weight": bool(_EQUAL_WEIGHT.search(scan.low)),
+        "portfolio_ids": portfolio_ids,
     }
     return Intent(intent=_classify(scan, slots), text=text, **slots, **extras)
 
 
+_PORTFOLIO_ID = re.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
 _RISK_ASK = re.compile(r"\bc?var\b|value at risk|expected shortfall|\bdrawdown|\brisk report\b")
 _EQUAL_WEIGHT = re.compile(r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b")
 

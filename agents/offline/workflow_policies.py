@@ -13,7 +13,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
-from agents.explanation import template_explanation
+from agents.explanation import sensitivity_facts, template_explanation
 from agents.offline.chat_policies import (
     draft_search,
     explanation_chat,
@@ -194,24 +194,3 @@ def explanation_policy(inp: PolicyInput) -> AIMessage:
     if sensitivity is not None and isinstance(sensitivity.data, dict):
         facts.update(sensitivity_facts(sensitivity.data))
     return _decide(inp, {"text": template_explanation(facts)})
-
-
-def sensitivity_facts(data: dict[str, Any]) -> dict[str, Any]:
-    """`importance` (parameter -> share) and `sensitivity` (parameter -> [{value, objective}])
-    facts from a `sensitivity_analysis` tool result."""
-    importance = {
-        str(item["parameter"]): float(item["importance"])
-        for item in data.get("importance") or []
-        if item.get("importance") is not None
-    }
-    curves = {
-        str(name): [
-            {"value": value, "objective": objective}
-            for value, objective in zip(
-                curve.get("values", []), curve.get("objective", []), strict=False
-            )
-        ]
-        for name, curve in (data.get("parameters") or {}).items()
-        if isinstance(curve, dict)
-    }
-    return {"importance": importance, "sensitivity": curves}

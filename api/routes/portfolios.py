@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
-from api.market import dataset_assets, portfolio_weights
+from api.market import dataset_assets
 from store.base import NotFoundError, Portfolio, Store
 
 router = APIRouter(prefix="/v1", tags=["portfolios"])
@@ -105,7 +105,7 @@ class PortfolioList(BaseModel):
 def portfolio_out(portfolio: Portfolio) -> PortfolioOut:
     """The API view of a stored portfolio."""
     data = portfolio.data
-    weights = [WeightItem(asset=a, weight=w) for a, w in portfolio_weights(data).items()]
+    weights = [WeightItem(asset=a, weight=w) for a, w in portfolio.weights.items()]
     return PortfolioOut(
         id=portfolio.id,
         name=portfolio.name,

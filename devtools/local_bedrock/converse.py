@@ -118,8 +118,7 @@ class MessageBoundaries:
 
 def message_boundaries() -> MessageBoundaries:
     """The boundaries of the Stratigos agents' messages (read from the prompts and agents)."""
-    from agents.chat import CHAT_MODE
-    from agents.offline.chat_policies import LAST_RUN_MARKER
+    from agents.chat import CHAT_MODE, LAST_RUN_MARKER
     from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 
     whole = {*role_prompts().values(), CHAT_MODE}

@@ -22,6 +22,18 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("what's the 95% CVaR of that", "risk_report", {"confidence": 0.95, "risk_limits": {}}),
     (
+        # ids are named, in order and once; their hex digits are never numbers, dates or tickers
+        "what is the 99% VaR of pf_01a2047d29c8680dc8f152912bbd, pf_2019ab and pf_2019ab?",
+        "risk_report",
+        {
+            "portfolio_ids": ("pf_01a2047d29c8680dc8f152912bbd", "pf_2019ab"),
+            "confidence": 0.99,
+            "numbers": (),
+            "start": None,
+            "tickers": (),
+        },
+    ),
+    (
         "find the target-vol setting that holds up in a bear market",
         "search_strategy",
         {"scenarios": ("bear",), "parameters": ("target_vol",), "target_vol": None},

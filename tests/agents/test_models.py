@@ -106,3 +106,33 @@ def test_bedrock_without_endpoint_uses_the_regional_host(fake_aws: None) -> None
 def test_unknown_role_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown agent role 'trader'"):
         chat_model("trader", Settings(model_provider="offline"))  # type: ignore[arg-type]
+
+
+FRESH_PROCESS_CHECK = """
+import sys
+from agents.models import chat_model
+from settings.config import Settings
+assert 'agents.offline' not in sys.modules, 'the factory loaded the offline model on import'
+model = chat_model('optimizer', Settings(model_provider='offline'))
+from agents.offline import default_policy, get_policy
+from agents.roles import AGENT_ROLES
+print(sorted(role for role in AGENT_ROLES if get_policy(role) is not default_policy))
+"""
+
+
+def test_the_factory_alone_gives_the_offline_model_its_built_in_rules() -> None:
+    """In a new interpreter that imports nothing but the factory (as a production process
+    does), the offline model answers with its rules for every agent role, never with the
+    generic default policy; the factory loads the offline model only when asked for it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS_CHECK],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == repr(sorted(AGENT_ROLES))

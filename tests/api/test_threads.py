@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from tests.api.conftest import Api, assert_error
@@ -236,3 +237,87 @@ def test_an_approved_chat_run_is_one_of_the_owner_s_jobs(api: Api) -> None:
     assert results["job_id"] == job_id and results["best"]["config"]
     assert results["manifest"]["usage"]["trials"] == 10
     assert_error(api.client.get(f"/v1/optimizations/{job_id}", headers=api.bob), 404, "NOT_FOUND")
+
+
+def _risk_of(reply: str, portfolio_id: str, weights: dict[str, float], level: float) -> None:
+    """The reply states, for `portfolio_id`, the historical VaR and CVaR of `weights` over the
+    date range it names (computed here with `quant.risk_report`)."""
+    from quant import load_sp500_prices, risk_report, to_returns
+
+    said = reply.split(f"{portfolio_id}: ", 1)[1]
+    start, end = said.split(" from ", 1)[1].split(".", 1)[0].split(" to ")
+    returns = to_returns(load_sp500_prices()[list(weights)]).loc[start:end]
+    report = risk_report(pd.Series(weights), returns, level=level)
+    assert f"VaR is {report.var_historical:.2%} and the CVaR {report.cvar_historical:.2%}" in said
+
+
+def test_a_saved_portfolio_is_understood_by_its_id_in_any_of_its_owner_s_threads(
+    api: Api,
+) -> None:
+    """A follow-up may name a portfolio by its saved id (the Portfolios page's, or the one a chat
+    saved it under) in any thread of its owner; another owner's id is unknown to them, and a
+    portfolio on an uploaded dataset is refused with the reason."""
+    made = api.client.post(
+        "/v1/portfolios",
+        json={
+            "name": "Defensive",
+            "weights": [{"asset": "JNJ", "weight": 0.6}, {"asset": "KO", "weight": 0.4}],
+        },
+        headers=api.alice,
+    ).json()
+    first = new_thread(api, api.alice)
+    ask = {"content": "build me an HRP portfolio of AAPL, MSFT and JNJ from 2015 to 2019"}
+    built = api.client.post(
+        f"/v1/threads/{first['id']}/messages", json=ask, headers={**api.alice, **JSON}
+    ).json()
+    (saved,) = built["saved_portfolios"]
+    chat_weights = {
+        w["asset"]: w["weight"]
+        for w in api.client.get(
+            f"/v1/portfolios/{saved['portfolio_id']}", headers=api.alice
+        ).json()["weights"]
+    }
+
+    second = new_thread(api, api.alice)
+    question = f"what is the 99% VaR of {made['id']} and {saved['portfolio_id']}?"
+    turn = api.client.post(
+        f"/v1/threads/{second['id']}/messages",
+        json={"content": question},
+        headers={**api.alice, **JSON},
+    ).json()
+    reply = " ".join(turn["replies"])
+    _risk_of(reply, made["id"], {"JNJ": 0.6, "KO": 0.4}, 0.99)
+    _risk_of(reply, saved["portfolio_id"], chat_weights, 0.99)
+    assert "from 2015-01-02 to 2019-12-31" in reply.split(saved["portfolio_id"] + ": ", 1)[1]
+    assert turn["saved_portfolios"] == []  # naming a saved portfolio saves nothing new
+
+    theirs = new_thread(api, api.bob)
+    peek = api.client.post(
+        f"/v1/threads/{theirs['id']}/messages",
+        json={"content": f"what is the 95% VaR of {made['id']}?"},
+        headers={**api.bob, **JSON},
+    ).json()
+    answer = " ".join(peek["replies"])
+    assert "no portfolio" in answer and "VaR is" not in answer
+
+    csv = b"date,AAA,BBB\n2024-01-02,10,20\n2024-01-03,11,19\n2024-01-04,12.1,21\n"
+    dataset = api.client.post(
+        "/v1/market-data/datasets",
+        files={"file": ("mine.csv", csv, "application/octet-stream")},
+        headers=api.alice,
+    ).json()
+    on_upload = api.client.post(
+        "/v1/portfolios",
+        json={
+            "name": "Uploaded",
+            "weights": [{"asset": "AAA", "weight": 0.5}, {"asset": "BBB", "weight": 0.5}],
+            "dataset_id": dataset["id"],
+        },
+        headers=api.alice,
+    ).json()
+    refused = api.client.post(
+        f"/v1/threads/{second['id']}/messages",
+        json={"content": f"what is the 95% VaR of {on_upload['id']}?"},
+        headers={**api.alice, **JSON},
+    ).json()
+    assert f"uploaded dataset {dataset['id']}" in " ".join(refused["replies"])

@@ -666,8 +666,7 @@ def use_provider(
 
 
 def test_chat_agents_answer_the_same_through_the_endpoint(use_provider: Any) -> None:
-    from agents.chat import answer, route_message
-    from agents.offline.chat_policies import LAST_RUN_MARKER
+    from agents.chat import LAST_RUN_MARKER, answer, route_message
 
     question = [HumanMessage("What is the CVaR of AAPL and KO since 2019?")]
     why = [HumanMessage("why did that configuration win?")]

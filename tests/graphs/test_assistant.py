@@ -220,3 +220,31 @@ def test_a_vague_message_gets_a_specific_question(session: ChatSession) -> None:
     assert vague != HELP and vague.endswith("since 2018'.") and "?" in vague
     named = session.send("hmm, something with AAPL and KO maybe").replies[-1]
     assert named != HELP
+
+
+def test_a_follow_up_naming_an_earlier_portfolio_reports_that_one(session: ChatSession) -> None:
+    """"the VaR of pf_..." reports the portfolio named, not the latest one; an id that is not in
+    the thread is named as unknown, beside the answer for the known one."""
+    session.send("an HRP portfolio of AAPL, MSFT and JNJ")
+    session.send("a risk parity portfolio of KO and PEP")
+    built = [
+        json.loads(str(m.content))["portfolio_id"]
+        for m in session.history()
+        if getattr(m, "name", None) == "optimize_portfolio"
+    ]
+    first, latest = built
+    turn = session.send(f"what is the 99% VaR of {first} and pf_000000?")
+    calls = [
+        c["args"]
+        for m in session.history()
+        for c in getattr(m, "tool_calls", [])
+        if c["name"] == "portfolio_risk_report"
+    ]
+    assert calls[-2:] == [
+        {"portfolio_id": first, "level": 0.99},
+        {"portfolio_id": "pf_000000", "level": 0.99},
+    ]
+    reply = turn.replies[-1]
+    about_first, about_unknown = reply.split("pf_000000: ")
+    assert about_first.startswith(f"{first}: At 99% confidence") and latest not in about_first
+    assert about_unknown.startswith("no risk report") and "'pf_000000'" in about_unknown
