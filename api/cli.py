@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from quant.errors import QuantError
+from services.errors import QuantError
 from store.base import JOB_STATUSES
 
 
@@ -369,7 +369,8 @@ def _bedrock_local(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from api.demo import format_demo, run_demo
+    from api.demo import format_demo
+    from services.demo import run_demo
 
     result = run_demo(
         train_start=args.train_start,

@@ -35,7 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from graphs.request import validation_problems
-from quant.errors import InfeasibleTargetError, QuantError
+from services.errors import InfeasibleTargetError, QuantError
 from store.base import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 
 log = logging.getLogger("stratigos.api")

@@ -15,7 +15,6 @@ does not have.
 from __future__ import annotations
 
 import csv
-import functools
 import hashlib
 import io
 import math
@@ -29,9 +28,15 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.errors import ApiError, validation_error
-from quant.data import load_sp500_prices, to_returns, validate_prices
-from quant.errors import QuantError
-from quant.validation import as_returns_frame, check_asset_names
+from services.errors import QuantError
+from services.market_data import (
+    as_returns_frame,
+    check_asset_names,
+    sp500_prices,
+    sp500_returns,
+    to_returns,
+    validate_prices,
+)
 from store.base import Dataset, NotFoundError, Store
 
 EMBEDDED = "sp500"
@@ -42,18 +47,6 @@ MAX_UPLOAD_ASSETS = 2000
 """Name of the embedded dataset in responses (`source`)."""
 
 PARQUET_MAGIC = b"PAR1"
-
-
-@functools.lru_cache(maxsize=1)
-def sp500_prices() -> pd.DataFrame:
-    """The embedded S&P 500 prices (20 stocks, 1990-2022), loaded once; treat as read-only."""
-    return load_sp500_prices()
-
-
-@functools.lru_cache(maxsize=1)
-def sp500_returns() -> pd.DataFrame:
-    """Daily simple returns of the embedded prices (first date dropped); read-only."""
-    return to_returns(sp500_prices())
 
 
 def sp500_assets() -> list[str]:

@@ -1,8 +1,10 @@
 """Start-up: `stratigos --help` and a `stratigos chat -m` turn that needs no search, as a person
-runs them (a new process each time, offline model, a warm data directory).
+runs them (a new process each time, offline model, a warm data directory), and the same turn
+over the API (`POST /v1/threads/{id}/messages`, a new thread each time, on a `uvicorn` server
+in its own process): the first turn after the server starts, and the median of later ones.
 
-Targets: `--help` under 0.5 s, a chat turn under 3 s (the ratio is target / ours). Each is the
-median of 5 runs after one warm-up run.
+Targets: `--help` under 0.5 s, a chat turn under 3 s (the ratio is target / ours). Each CLI row
+is the median of 5 runs after one warm-up run.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import httpx
 
 from benchmarks.harness import Row, Table
 
@@ -31,8 +35,52 @@ def _median_seconds(command: list[str], env: dict[str, str]) -> float:
     return sorted(times)[RUNS // 2]
 
 
+def _api_turn_seconds(base: str, key: str) -> float:
+    headers = {"x-api-key": key, "accept": "application/json"}
+    started = time.perf_counter()
+    thread = httpx.post(f"{base}/v1/threads", json={}, headers=headers, timeout=60)
+    thread.raise_for_status()
+    turn = httpx.post(
+        f"{base}/v1/threads/{thread.json()['id']}/messages",
+        json={"content": TURN},
+        headers=headers,
+        timeout=60,
+    )
+    turn.raise_for_status()
+    assert turn.json()["replies"], turn.text
+    return time.perf_counter() - started
+
+
+def _api_rows(table: Table, data_dir: Path) -> None:
+    from benchmarks.bench_api import _key, _start_server
+
+    key = _key(data_dir)
+    process, base = _start_server(data_dir, workers=0)
+    try:
+        first = _api_turn_seconds(base, key)
+        later = sorted(_api_turn_seconds(base, key) for _ in range(RUNS))[RUNS // 2]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    for task, seconds, how in (
+        ("start-up: API chat turn, first after start", first, "one run"),
+        ("start-up: API chat turn, warm server", later, f"median of {RUNS} runs"),
+    ):
+        table.add(
+            Row(
+                task,
+                "new thread, offline model, uvicorn",
+                "target 3 s",
+                seconds * 1000,
+                3000.0,
+                f"{how}: {seconds:.2f} s",
+                target=1.0,
+            )
+        )
+
+
 def run(table: Table) -> None:
-    """The two rows: --help and one chat turn, against their targets."""
+    """The rows: --help and one chat turn in a new process, then the API's turns."""
     with tempfile.TemporaryDirectory() as tmp:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATIGOS_"))}
         env |= {"STRATIGOS_DATA_DIR": tmp, "STRATIGOS_MODEL_PROVIDER": "offline", "HOME": tmp}
@@ -52,3 +100,4 @@ def run(table: Table) -> None:
                     target=1.0,
                 )
             )
+        _api_rows(table, Path(tmp) / "api")

@@ -107,23 +107,6 @@ def _array_digest(array: np.ndarray | None) -> str:
 # --------------------------------------------------------------------------------------------
 # histories and inputs
 # --------------------------------------------------------------------------------------------
-_EMBEDDED: tuple[pd.DataFrame, pd.Series] | None = None
-_EMBEDDED_LOCK = threading.Lock()
-
-
-def _embedded_data() -> tuple[pd.DataFrame, pd.Series]:
-    """The embedded S&P 500 daily simple returns (20 stocks) and the index's; loaded once."""
-    global _EMBEDDED
-    with _EMBEDDED_LOCK:
-        if _EMBEDDED is None:
-            from quant.data import load_sp500_index, load_sp500_prices, to_returns
-
-            assets = to_returns(load_sp500_prices())
-            index = to_returns(load_sp500_index()).iloc[:, 0].rename("SP500")
-            _EMBEDDED = (assets, index)
-        return _EMBEDDED
-
-
 @dataclass(frozen=True)
 class EmbeddedHistory:
     """History from the embedded S&P 500 dataset: `tickers` on [start, end] (ISO timestamps).
@@ -150,7 +133,9 @@ class EmbeddedHistory:
 
     def load(self) -> tuple[pd.DataFrame, pd.Series | None]:
         """(daily simple returns [days x tickers], market returns aligned on them or None)."""
-        assets, index = _embedded_data()
+        from quant.data import sp500_index_returns, sp500_returns
+
+        assets, index = sp500_returns(), sp500_index_returns()
         lo, hi = pd.Timestamp(self.start), pd.Timestamp(self.end)
         unknown = [t for t in self.tickers if t not in assets.columns]
         if unknown:

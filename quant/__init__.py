@@ -14,7 +14,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "quant.data": ("load_prices", "load_sp500_index", "load_sp500_prices", "to_returns"),
+    "quant.data": (
+        "load_prices",
+        "load_sp500_index",
+        "load_sp500_prices",
+        "sp500_index_returns",
+        "sp500_prices",
+        "sp500_returns",
+        "to_returns",
+    ),
     "quant.estimators": (
         "PERIODS_PER_YEAR",
         "correlation",
@@ -50,6 +58,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.strategy": ("StrategyConfig", "register_weight_function"),
     "quant.engine": ("EvaluationResult", "evaluate"),
     "quant.metrics": ("METRICS",),
+    "quant.performance": ("PortfolioPerformance", "portfolio_performance"),
     "quant.scenarios": ("ScenarioSet", "generate_scenarios", "identify_regimes"),
     "quant.search_space": ("Choice", "Fixed", "Float", "Int", "SearchSpace"),
     "quant.search_objective": ("Constraint", "Objective"),
@@ -86,7 +95,15 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from quant.data import load_prices, load_sp500_index, load_sp500_prices, to_returns
+    from quant.data import (
+        load_prices,
+        load_sp500_index,
+        load_sp500_prices,
+        sp500_index_returns,
+        sp500_prices,
+        sp500_returns,
+        to_returns,
+    )
     from quant.engine import EvaluationResult, evaluate
     from quant.errors import (
         ConstraintError,
@@ -117,6 +134,7 @@ if TYPE_CHECKING:
     )
     from quant.optimizers.risk_parity import risk_parity
     from quant.overfitting import deflated_sharpe_ratio, paired_interval
+    from quant.performance import PortfolioPerformance, portfolio_performance
     from quant.risk import (
         RiskReport,
         cagr,

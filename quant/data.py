@@ -7,6 +7,7 @@ per asset. The embedded default dataset is the daily S&P 500 data shipped inside
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Literal
 
@@ -168,3 +169,24 @@ def load_sp500_index() -> pd.Series:
     """Daily S&P 500 index level over the same dates as `load_sp500_prices` (from skfolio's wheel)."""
     frame = validate_prices(_skfolio_dataset("sp500_index.csv.gz"))
     return frame.iloc[:, 0].rename("SP500")
+
+
+@functools.lru_cache(maxsize=1)
+def sp500_prices() -> pd.DataFrame:
+    """`load_sp500_prices`, loaded once per process and shared by every caller: treat it as
+    read-only (copy before changing it)."""
+    return load_sp500_prices()
+
+
+@functools.lru_cache(maxsize=1)
+def sp500_returns() -> pd.DataFrame:
+    """Daily simple returns of `sp500_prices` (first date dropped), computed once per process
+    and shared: treat it as read-only."""
+    return to_returns(sp500_prices())
+
+
+@functools.lru_cache(maxsize=1)
+def sp500_index_returns() -> pd.Series:
+    """Daily simple returns of `load_sp500_index` (first date dropped, named ``SP500``), computed
+    once per process and shared: treat it as read-only."""
+    return to_returns(load_sp500_index()).iloc[:, 0].rename("SP500")

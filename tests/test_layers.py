@@ -13,6 +13,7 @@ OURS = {
     "graphs",
     "agents",
     "tools",
+    "services",
     "quant",
     "jobs",
     "store",
@@ -25,13 +26,14 @@ OURS = {
 FORBIDDEN = {
     "quant": OURS - {"quant"},
     "tools": {"agents", "graphs", "api", "devtools"},
+    "services": {"tools", "agents", "graphs", "api", "devtools"},
     "prompts": OURS - {"prompts"},
     "agents": {"graphs", "api", "devtools"},
     "graphs": {"api", "devtools"},
-    "jobs": {"graphs", "agents", "api", "devtools"},
-    "store": {"graphs", "agents", "api", "devtools"},
+    "jobs": {"graphs", "agents", "tools", "services", "api", "devtools"},
+    "store": {"graphs", "agents", "tools", "services", "api", "devtools"},
     "settings": OURS - {"settings"},
-    "api": {"devtools"},
+    "api": {"devtools", "quant"},
     "infra": {"devtools"},
 }
 """Packages each package must not import (anything at module level or inside functions)."""

@@ -128,21 +128,11 @@ class FrameMarketData:
         return self.market_returns.loc[start:end].copy()
 
 
-_EMBEDDED: FrameMarketData | None = None
-_EMBEDDED_LOCK = threading.Lock()
-
-
 def embedded_market_data() -> FrameMarketData:
     """The embedded S&P 500 dataset (20 stocks and the index) as returns; loaded once."""
-    global _EMBEDDED
-    with _EMBEDDED_LOCK:
-        if _EMBEDDED is None:
-            from quant.data import load_sp500_index, load_sp500_prices, to_returns
+    from quant.data import sp500_index_returns, sp500_returns
 
-            assets = to_returns(load_sp500_prices())
-            index = to_returns(load_sp500_index()).iloc[:, 0].rename("SP500")
-            _EMBEDDED = FrameMarketData(assets, index)
-        return _EMBEDDED
+    return FrameMarketData(sp500_returns(), sp500_index_returns())
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ Portfolios and frontiers are stored in the artifact store and referenced by id.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -18,19 +17,10 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import Field, model_validator
 
-from quant.estimators import mean_returns, sample_covariance
-from quant.optimizers.hrp import hrp
-from quant.optimizers.mean_variance import (
-    efficient_frontier as quant_efficient_frontier,
-)
-from quant.optimizers.mean_variance import (
-    efficient_return,
-    efficient_risk,
-    max_sharpe,
-    min_volatility,
-)
-from quant.optimizers.risk_parity import risk_parity
+from quant.optimizers.mean_variance import efficient_frontier as quant_efficient_frontier
+from quant.performance import portfolio_performance
 from quant.risk import risk_report
+from services.portfolios import build_portfolio, estimates
 from tools.artifacts import ArtifactNotFoundError
 from tools.context import MAX_UNIVERSE, ToolContext, make_tool
 from tools.market import RangeArgs
@@ -173,16 +163,10 @@ class RiskReportArgs(RangeArgs):
 
 
 # --------------------------------------------------------------------------------------------
-def _estimates(returns: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
-    mu = mean_returns(returns)
-    cov = sample_covariance(returns)
-    return mu, cov
-
-
 def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, Any]:
     """Optimise a long-only portfolio of the universe; store it and return its weights."""
     returns = context.returns(args.universe, args.start, args.end)
-    mu, cov = _estimates(returns)
+    mu, cov = estimates(returns)
     n = returns.shape[1]
     bounds = (0.0, float(args.max_weight))
     if args.max_weight * n < 1.0 - 1e-12:
@@ -191,25 +175,19 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
             f"{args.max_weight} sum to at most {args.max_weight * n:.4g} < 1; use max_weight >= "
             f"{1.0 / n:.4g} or more assets"
         )
-    if args.method == "hrp":
-        weights = hrp(returns)
-    elif args.method == "risk_parity":
-        weights = risk_parity(cov)
-    elif args.method == "min_volatility":
-        weights = min_volatility(cov, bounds=bounds)
-    elif args.method == "max_sharpe":
-        weights = max_sharpe(mu, cov, risk_free_rate=args.risk_free_rate, bounds=bounds)
-    elif args.method == "efficient_return":
-        assert args.target_return is not None
-        weights = efficient_return(mu, cov, args.target_return, bounds=bounds)
-    else:
-        assert args.target_volatility is not None
-        weights = efficient_risk(mu, cov, args.target_volatility, bounds=bounds)
-    weights = weights.reindex(returns.columns)
-    w = weights.to_numpy(dtype=float)
-    expected = float(mu.to_numpy() @ w)
-    vol = float(math.sqrt(max(float(w @ cov.to_numpy() @ w), 0.0)))
-    sharpe = (expected - args.risk_free_rate) / vol if vol > 0 else 0.0
+    weights = build_portfolio(
+        args.method,
+        returns,
+        mu=mu,
+        cov=cov,
+        risk_free_rate=args.risk_free_rate,
+        bounds=bounds,
+        target_return=args.target_return,
+        target_volatility=args.target_volatility,
+    )
+    performance = portfolio_performance(weights, mu, cov, risk_free_rate=args.risk_free_rate)
+    expected, vol = performance.expected_return, performance.volatility
+    sharpe = performance.sharpe_ratio
     start, end = iso_date(returns.index[0]), iso_date(returns.index[-1])
     record = PortfolioRecord(weights, args.method, start, end, expected, vol)
     portfolio_id = context.artifacts.put("portfolio", record)
@@ -230,7 +208,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
 def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, Any]:
     """The mean-variance efficient frontier of the universe; store it and return its points."""
     returns = context.returns(args.universe, args.start, args.end)
-    mu, cov = _estimates(returns)
+    mu, cov = estimates(returns)
     n = returns.shape[1]
     if args.max_weight * n < 1.0 - 1e-12:
         raise ValueError(

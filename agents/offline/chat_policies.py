@@ -266,7 +266,11 @@ def _describe_portfolio(data: dict[str, Any]) -> str:
     return (
         f"{_method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. "
         f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
-        f"Sharpe ratio {data['sharpe']:.2f}"
+        + (
+            f"Sharpe ratio {data['sharpe']:.2f}"
+            if data.get("sharpe") is not None
+            else "Sharpe ratio undefined (zero volatility)"
+        )
     )
 
 

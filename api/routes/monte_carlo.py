@@ -18,9 +18,10 @@ The same data, options and `seed` always give the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,9 +30,9 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, validation_error
 from api.market import Resolved, ReturnsSource, resolve_returns
 from api.routes.portfolios import WeightItem, check_weights
-from quant.estimators import PERIODS_PER_YEAR
-from quant.risk import conditional_value_at_risk, value_at_risk
-from quant.scenarios import generate_scenarios, max_drawdowns
+from services.errors import InputError
+from services.monte_carlo import ScenarioPaths as SimulatedPaths
+from services.monte_carlo import horizon_risk, portfolio_paths, wealth_fan
 
 router = APIRouter(prefix="/v1", tags=["monte-carlo"])
 
@@ -234,51 +235,37 @@ def _resolve(
 
 def _portfolio_paths(
     request: MonteCarloRequest, resolved: Resolved, weights: pd.Series
-) -> list[tuple[str, str, int, np.ndarray]]:
-    """(scenario, method, regime days, daily portfolio returns (n_paths, horizon)) per pair."""
-    out: list[tuple[str, str, int, np.ndarray]] = []
-    for method in request.methods:
-        scenario_set = generate_scenarios(
+) -> list[SimulatedPaths]:
+    """The portfolio's paths per method and scenario (`services.monte_carlo`)."""
+    with _as_validation_error():
+        return portfolio_paths(
             resolved.returns,
-            names=list(dict.fromkeys(request.scenarios)),
+            weights,
+            scenarios=request.scenarios,
+            methods=request.methods,
             n_paths=request.n_paths,
-            horizon=request.horizon_days,
+            horizon_days=request.horizon_days,
             seed=request.seed,
-            method=method,
             block_size=request.block_size,
+            weights_field=_weights_field(request),
         )
-        for name in scenario_set.names:
-            returns = scenario_set.risky(name, weights)
-            what = f"{name} ({method}) simulated portfolio returns"
-            _check_finite(returns, what, _weights_field(request))
-            ruin = returns <= -1.0
-            if ruin.any():
-                share = float(ruin.any(axis=1).mean())
-                raise validation_error(
-                    _weights_field(request),
-                    f"{what}: the portfolio loses more than 100% in a day on {share:.1%} of the "
-                    f"paths (gross leverage {float(weights.abs().sum()):.3g}): lower the leverage",
-                )
-            out.append((name, method, scenario_set.regime_days[name], returns))
-    return out
 
 
 def _weights_field(request: MonteCarloRequest) -> str:
     """The request field the portfolio's weights come from."""
     if request.weights is None and request.portfolio_id is not None:
-        return "body.portfolio_id"
-    return "body.weights"
+        return "portfolio_id"
+    return "weights"
 
 
-def _check_finite(values: np.ndarray, what: str, field: str) -> None:
-    """422 on `field` instead of an overflow reaching the answer as null/NaN."""
-    if not np.isfinite(values).all():
-        raise ApiError(
-            422,
-            "VALIDATION_ERROR",
-            f"{what} overflow: the returns, horizon or initial value are too large to simulate",
-            [(field, f"{what} are not finite")],
-        )
+@contextmanager
+def _as_validation_error() -> Iterator[None]:
+    """A service's `InputError` as a 422 naming the body field."""
+    try:
+        yield
+    except InputError as exc:
+        field = f"body.{exc.field}"
+        raise ApiError(422, "VALIDATION_ERROR", exc.message, [(field, exc.problem)]) from None
 
 
 def _label(pct: float) -> str:
@@ -296,55 +283,37 @@ def simulate(request: SimulateRequest, context: Ctx, caller: Caller) -> Simulate
         if not 0.0 <= pct <= 100.0:
             raise validation_error(f"body.percentiles.{i}", f"{pct} is not within 0-100")
     resolved, weights = _resolve(request, context, caller)
-    horizon = request.horizon_days
-    days = np.unique(np.linspace(0, horizon, min(request.max_points, horizon + 1)).round())
-    days = days.astype(int)
-    percentiles = list(dict.fromkeys(request.percentiles))
     results = []
-    for name, method, regime_days, returns in _portfolio_paths(request, resolved, weights):
-        wealth = np.empty((returns.shape[0], horizon + 1))
-        wealth[:, 0] = 1.0
-        np.cumprod(1.0 + returns, axis=1, out=wealth[:, 1:])
-        wealth *= request.initial_value
-        _check_finite(wealth, f"{name} ({method}) wealth", "body.horizon_days")
-        chosen = wealth[:, days]
-        bands = np.percentile(chosen, percentiles, axis=0)
-        terminal = wealth[:, -1]
-        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below
-            spread = float(terminal.std(ddof=1)) if terminal.size > 1 else 0.0
-        _check_finite(
-            np.array([spread]), f"{name} ({method}) wealth dispersion", "body.initial_value"
-        )
+    for paths in _portfolio_paths(request, resolved, weights):
+        with _as_validation_error():
+            fan = wealth_fan(
+                paths,
+                initial_value=request.initial_value,
+                percentiles=request.percentiles,
+                max_points=request.max_points,
+            )
         results.append(
             ScenarioPaths(
-                scenario=name,
-                method=method,
-                regime_days=regime_days,
-                days=[int(d) for d in days],
-                bands={
-                    _label(p): [float(v) for v in row]
-                    for p, row in zip(percentiles, bands, strict=True)
-                },
-                mean=[float(v) for v in chosen.mean(axis=0)],
+                scenario=paths.scenario,
+                method=paths.method,
+                regime_days=paths.regime_days,
+                days=fan.days,
+                bands={_label(p): band for p, band in fan.bands.items()},
+                mean=fan.mean,
                 terminal=TerminalStats(
-                    mean=float(terminal.mean()),
-                    std=spread,
-                    min=float(terminal.min()),
-                    max=float(terminal.max()),
-                    percentiles={
-                        _label(p): float(v)
-                        for p, v in zip(
-                            percentiles, np.percentile(terminal, percentiles), strict=True
-                        )
-                    },
-                    prob_loss=float((terminal < request.initial_value).mean()),
+                    mean=fan.terminal_mean,
+                    std=fan.terminal_std,
+                    min=fan.terminal_min,
+                    max=fan.terminal_max,
+                    percentiles={_label(p): v for p, v in fan.terminal_percentiles.items()},
+                    prob_loss=fan.prob_loss,
                 ),
             )
         )
     return SimulateResult(
         weights={str(k): float(v) for k, v in weights.items()},
         n_paths=request.n_paths,
-        horizon_days=horizon,
+        horizon_days=request.horizon_days,
         seed=request.seed,
         initial_value=request.initial_value,
         data=resolved.data_info(),
@@ -358,32 +327,28 @@ def analyze(request: AnalyzeRequest, context: Ctx, caller: Caller) -> AnalyzeRes
     horizon return, maximum drawdown distribution, probability and size of large losses."""
     resolved, weights = _resolve(request, context, caller)
     results = []
-    for name, method, regime_days, returns in _portfolio_paths(request, resolved, weights):
-        total = np.expm1(np.log1p(returns).sum(axis=1))
-        drawdowns = max_drawdowns(returns)
-        breach = total < -request.loss_threshold
+    for paths in _portfolio_paths(request, resolved, weights):
+        risk = horizon_risk(paths, level=request.level, loss_threshold=request.loss_threshold)
         results.append(
             ScenarioRisk(
-                scenario=name,
-                method=method,
-                regime_days=regime_days,
-                mean_return=float(returns.mean() * PERIODS_PER_YEAR),
-                volatility=float(returns.std(ddof=1) * np.sqrt(PERIODS_PER_YEAR))
-                if returns.size > 1
-                else 0.0,
-                median_horizon_return=float(np.median(total)),
-                mean_horizon_return=float(total.mean()),
-                var=float(np.asarray(value_at_risk(total, level=request.level))),
-                cvar=float(np.asarray(conditional_value_at_risk(total, level=request.level))),
-                prob_loss=float((total < 0).mean()),
-                prob_loss_beyond_threshold=float(breach.mean()),
-                expected_loss_given_breach=float(-total[breach].mean()) if breach.any() else None,
+                scenario=paths.scenario,
+                method=paths.method,
+                regime_days=paths.regime_days,
+                mean_return=risk.mean_return,
+                volatility=risk.volatility,
+                median_horizon_return=risk.median_horizon_return,
+                mean_horizon_return=risk.mean_horizon_return,
+                var=risk.var,
+                cvar=risk.cvar,
+                prob_loss=risk.prob_loss,
+                prob_loss_beyond_threshold=risk.prob_loss_beyond_threshold,
+                expected_loss_given_breach=risk.expected_loss_given_breach,
                 max_drawdown=Distribution(
-                    mean=float(drawdowns.mean()),
-                    median=float(np.median(drawdowns)),
-                    p75=float(np.quantile(drawdowns, 0.75)),
-                    p95=float(np.quantile(drawdowns, 0.95)),
-                    worst=float(drawdowns.max()),
+                    mean=risk.drawdown_mean,
+                    median=risk.drawdown_median,
+                    p75=risk.drawdown_p75,
+                    p95=risk.drawdown_p95,
+                    worst=risk.drawdown_worst,
                 ),
             )
         )

@@ -30,12 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import Caller, Ctx
 from api.errors import validation_error
 from api.market import EMBEDDED, Resolved, ReturnsSource, resolve_returns, sp500_assets
-from quant.errors import ConstraintError
-from quant.estimators import covariance, mean_returns
-from quant.optimizers.hrp import hrp
-from quant.optimizers.mean_variance import efficient_frontier, max_sharpe
-from quant.optimizers.risk_parity import risk_parity
-from quant.risk import risk_contributions, risk_report
+from services.errors import ConstraintError
+from services.portfolios import (
+    analyse_portfolio,
+    build_portfolio,
+    estimates,
+    finite_or_none,
+    frontier,
+)
 from store.base import Store
 
 router = APIRouter(prefix="/v1", tags=["optimization"])
@@ -71,6 +73,10 @@ class OptimizationRequest(ReturnsSource):
         max_length=200,
         description="Save the weights as a new portfolio with this name.",
     )
+
+    def mean_method(self) -> Literal["arithmetic", "geometric"]:
+        """The expected-return estimator: arithmetic means unless the request chooses one."""
+        return "arithmetic"
 
 
 class HRPRequest(OptimizationRequest):
@@ -142,6 +148,10 @@ class FrontierRequest(OptimizationRequest):
         default="arithmetic", description="Estimator of annual expected returns."
     )
 
+    def mean_method(self) -> Literal["arithmetic", "geometric"]:
+        """The expected-return estimator the request chose."""
+        return self.expected_returns
+
 
 class RiskReportOut(BaseModel):
     """Historical risk of the portfolio rebalanced daily over the data (see quant.risk)."""
@@ -196,42 +206,28 @@ class OptimizationResult(BaseModel):
     )
 
 
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
-
-
 def _analytics(
-    weights: pd.Series, resolved: Resolved, request: OptimizationRequest, cov: pd.DataFrame
+    weights: pd.Series,
+    resolved: Resolved,
+    request: OptimizationRequest,
+    mu: pd.Series,
+    cov: pd.DataFrame,
 ) -> dict[str, Any]:
-    returns = resolved.returns
-    mu = mean_returns(returns)
-    w = weights.reindex(returns.columns).to_numpy(dtype=float)
-    sigma = cov.loc[returns.columns, returns.columns].to_numpy()
-    expected = float(mu.to_numpy() @ w)
-    vol = math.sqrt(max(float(w @ sigma @ w), 0.0))
-    sharpe = (expected - request.risk_free_rate) / vol if vol > 0 else math.nan
-    contributions = risk_contributions(pd.Series(w, index=returns.columns), cov)
-    report = risk_report(
-        pd.Series(w, index=returns.columns),
-        returns,
-        level=request.level,
-        risk_free_rate=request.risk_free_rate,
+    described = analyse_portfolio(
+        weights,
+        resolved.returns,
+        mu=mu,
         cov=cov,
-    ).to_dict()
-    report.pop("risk_contributions", None)
-    report.pop("risk_free_rate", None)
-    report.pop("periods_per_year", None)
-    clean = {
-        k: (v if isinstance(v, int) else _finite(float(v)))  # type: ignore[arg-type]
-        for k, v in report.items()
-    }
+        risk_free_rate=request.risk_free_rate,
+        level=request.level,
+    )
     return {
-        "weights": {str(k): float(v) for k, v in zip(returns.columns, w, strict=True)},
-        "expected_return": expected,
-        "volatility": vol,
-        "sharpe_ratio": _finite(sharpe),
-        "risk_contributions": {str(k): float(v) for k, v in contributions.items()},
-        "risk_report": clean,
+        "weights": {str(k): float(v) for k, v in described.weights.items()},
+        "expected_return": described.performance.expected_return,
+        "volatility": described.performance.volatility,
+        "sharpe_ratio": finite_or_none(described.performance.sharpe_ratio),
+        "risk_contributions": {str(k): float(v) for k, v in described.risk_contributions.items()},
+        "risk_report": described.risk_report,
     }
 
 
@@ -294,12 +290,13 @@ def _run(
         _reorder(payload, [str(c) for c in resolved.returns.columns])
         payload["data"] = resolved.data_info()  # same numbers; this request's source
     if payload is None:
-        cov = covariance(
+        mu, cov = estimates(
             resolved.returns,
-            method=request.covariance.method,
+            covariance_method=request.covariance.method,
             halflife=request.covariance.halflife,
+            expected_returns=request.mean_method(),
         )
-        payload = compute(resolved, cov)
+        payload = compute(resolved, mu, cov)
         payload.update(method=method, data=resolved.data_info(), options=options, cache_key=key)
         store.cache_put(caller.owner, key, payload, CACHE_TTL_SECONDS)
     portfolio_id = None
@@ -315,11 +312,16 @@ def optimize_hrp(request: HRPRequest, context: Ctx, caller: Caller) -> Optimizat
     """HRP weights (Lopez de Prado 2016) from the returns' sample correlation tree; the
     covariance option only affects the reported volatility and risk contributions."""
 
-    def compute(resolved: Resolved, cov: pd.DataFrame) -> dict[str, Any]:
-        weights = hrp(
-            resolved.returns, linkage=request.linkage, optimal_ordering=request.optimal_ordering
+    def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
+        weights = build_portfolio(
+            "hrp",
+            resolved.returns,
+            mu=mu,
+            cov=cov,
+            linkage=request.linkage,
+            optimal_ordering=request.optimal_ordering,
         )
-        return _analytics(weights, resolved, request, cov)
+        return _analytics(weights, resolved, request, mu, cov)
 
     return _run("hrp", request, context, caller, compute)
 
@@ -330,7 +332,7 @@ def optimize_risk_parity(
 ) -> OptimizationResult:
     """Long-only weights whose risk contributions equal the budgets (equal by default)."""
 
-    def compute(resolved: Resolved, cov: pd.DataFrame) -> dict[str, Any]:
+    def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         budgets = None
         if request.budgets is not None:
             names = [str(c) for c in resolved.returns.columns]
@@ -350,8 +352,8 @@ def optimize_risk_parity(
                         f"body.budgets.{asset}", f"budget {value} must be a positive number"
                     )
             budgets = pd.Series(request.budgets, dtype=float).reindex(names)
-        weights = risk_parity(cov, budgets=budgets)
-        return _analytics(weights, resolved, request, cov)
+        weights = build_portfolio("risk_parity", resolved.returns, mu=mu, cov=cov, budgets=budgets)
+        return _analytics(weights, resolved, request, mu, cov)
 
     return _run("risk_parity", request, context, caller, compute)
 
@@ -383,16 +385,15 @@ def optimize_frontier(request: FrontierRequest, context: Ctx, caller: Caller) ->
     """`n_points` efficient portfolios with returns evenly spaced from the minimum-volatility to
     the maximum-return portfolio within the bounds; `weights` is the maximum-Sharpe portfolio."""
 
-    def compute(resolved: Resolved, cov: pd.DataFrame) -> dict[str, Any]:
+    def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         names = [str(c) for c in resolved.returns.columns]
         lower = _bound(request.bounds.lower, names, "body.bounds.lower")
         upper = _bound(request.bounds.upper, names, "body.bounds.upper")
-        mu = mean_returns(resolved.returns, method=request.expected_returns)
         try:
-            frame = efficient_frontier(
+            found = frontier(
                 mu,
                 cov,
-                points=request.n_points,
+                n_points=request.n_points,
                 bounds=(lower, upper),
                 risk_free_rate=request.risk_free_rate,
             )
@@ -402,28 +403,14 @@ def optimize_frontier(request: FrontierRequest, context: Ctx, caller: Caller) ->
             {
                 "expected_return": float(row["return"]),
                 "volatility": float(row["volatility"]),
-                "sharpe_ratio": _finite(float(row["sharpe"])),
+                "sharpe_ratio": finite_or_none(row["sharpe"]),
                 "weights": {a: float(row[a]) for a in names},
             }
-            for _, row in frame.iterrows()
+            for _, row in found.points.iterrows()
         ]
-        try:
-            weights = max_sharpe(
-                mu, cov, risk_free_rate=request.risk_free_rate, bounds=(lower, upper)
-            )
-            selected = "max_sharpe"
-        except ConstraintError:
-            weights = pd.Series(points[0]["weights"], dtype=float)
-            selected = "min_volatility"
-        out = _analytics(weights, resolved, request, cov)
-        if request.expected_returns == "geometric":  # report the estimator the frontier used
-            out["expected_return"] = float(mu.reindex(names).to_numpy() @ weights[names])
-            vol = out["volatility"]
-            out["sharpe_ratio"] = _finite(
-                (out["expected_return"] - request.risk_free_rate) / vol if vol > 0 else math.nan
-            )
+        out = _analytics(found.weights, resolved, request, mu, cov)
         out["frontier"] = points
-        out["selected"] = selected
+        out["selected"] = found.selected
         return out
 
     return _run("efficient_frontier", request, context, caller, compute)

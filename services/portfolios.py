@@ -1,0 +1,186 @@
+"""Portfolio use cases shared by the API, the tools and the CLI: estimate, build a portfolio by
+method, trace the efficient frontier, and describe a portfolio.
+
+Conventions: returns are daily simple returns (dates x assets); expected returns and covariances
+are annualised (x 252) as `quant.estimators` gives them; weights are fractions of capital indexed
+by asset; `risk_free_rate` is annual; the Sharpe ratio is undefined (NaN) at zero volatility;
+risk measures are positive numbers meaning losses. Numeric problems raise `quant`'s typed errors
+(`QuantError` subclasses, re-exported by `services.errors`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from quant.errors import ConstraintError
+from quant.estimators import CovarianceMethod, MeanMethod, covariance, mean_returns
+from quant.optimizers.hrp import LinkageMethod, hrp
+from quant.optimizers.mean_variance import (
+    efficient_frontier,
+    efficient_return,
+    efficient_risk,
+    max_sharpe,
+    min_volatility,
+)
+from quant.optimizers.risk_parity import risk_parity
+from quant.performance import PortfolioPerformance, portfolio_performance
+from quant.risk import risk_contributions, risk_report
+
+Method = Literal[
+    "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
+]
+Bounds = tuple[float | np.ndarray, float | np.ndarray]
+
+__all__ = [
+    "Bounds",
+    "Frontier",
+    "Method",
+    "PortfolioAnalytics",
+    "analyse_portfolio",
+    "build_portfolio",
+    "estimates",
+    "finite_or_none",
+    "frontier",
+]
+
+
+def estimates(
+    returns: pd.DataFrame,
+    *,
+    covariance_method: CovarianceMethod = "sample",
+    halflife: float = 60.0,
+    expected_returns: MeanMethod = "arithmetic",
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Annualised expected returns (`expected_returns`: arithmetic or geometric mean x 252) and
+    covariance (`covariance_method`: sample, Ledoit-Wolf or EWMA with `halflife` in days)."""
+    mu = mean_returns(returns, method=expected_returns)
+    cov = covariance(returns, method=covariance_method, halflife=halflife)
+    return mu, cov
+
+
+def build_portfolio(
+    method: Method,
+    returns: pd.DataFrame,
+    *,
+    mu: pd.Series,
+    cov: pd.DataFrame,
+    risk_free_rate: float = 0.0,
+    bounds: Bounds = (0.0, 1.0),
+    target_return: float | None = None,
+    target_volatility: float | None = None,
+    budgets: pd.Series | None = None,
+    linkage: LinkageMethod = "single",
+    optimal_ordering: bool = False,
+) -> pd.Series:
+    """The weights of `method` on the assets of `returns` (in their order): `hrp` (from the
+    returns' correlation tree; `linkage`, `optimal_ordering`), `risk_parity` (risk contributions
+    equal to `budgets`, equal by default), `min_volatility`, `max_sharpe` (against
+    `risk_free_rate`), `efficient_return` (needs `target_return`) or `efficient_risk` (needs
+    `target_volatility`); the mean-variance methods keep each weight within `bounds`."""
+    if method == "hrp":
+        weights = hrp(returns, linkage=linkage, optimal_ordering=optimal_ordering)
+    elif method == "risk_parity":
+        weights = risk_parity(cov, budgets=budgets)
+    elif method == "min_volatility":
+        weights = min_volatility(cov, bounds=bounds)
+    elif method == "max_sharpe":
+        weights = max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
+    elif method == "efficient_return":
+        if target_return is None:
+            raise ConstraintError("efficient_return needs a target_return")
+        weights = efficient_return(mu, cov, target_return, bounds=bounds)
+    elif method == "efficient_risk":
+        if target_volatility is None:
+            raise ConstraintError("efficient_risk needs a target_volatility")
+        weights = efficient_risk(mu, cov, target_volatility, bounds=bounds)
+    else:
+        raise ConstraintError(f"unknown portfolio method {method!r}")
+    return weights.reindex(returns.columns)
+
+
+@dataclass(frozen=True)
+class PortfolioAnalytics:
+    """A portfolio described: its weights (in the returns' asset order), ex-ante performance
+    from the estimates, relative risk contributions (shares of variance, summing to 1) and the
+    historical risk report over the returns (`quant.risk.RiskReport` fields; None where a
+    number is not finite)."""
+
+    weights: pd.Series
+    performance: PortfolioPerformance
+    risk_contributions: pd.Series
+    risk_report: dict[str, float | int | None]
+
+
+def analyse_portfolio(
+    weights: pd.Series,
+    returns: pd.DataFrame,
+    *,
+    mu: pd.Series,
+    cov: pd.DataFrame,
+    risk_free_rate: float = 0.0,
+    level: float = 0.95,
+) -> PortfolioAnalytics:
+    """Describe `weights` (aligned to the returns' assets; missing ones hold 0) with the
+    estimates `mu`, `cov` and the historical returns (VaR and CVaR at `level`)."""
+    aligned = weights.reindex(returns.columns).fillna(0.0).astype(float)
+    performance = portfolio_performance(aligned, mu, cov, risk_free_rate=risk_free_rate)
+    report = risk_report(
+        aligned, returns, level=level, risk_free_rate=risk_free_rate, cov=cov
+    ).to_dict()
+    for key in ("risk_contributions", "risk_free_rate", "periods_per_year"):
+        report.pop(key, None)
+    clean: dict[str, float | int | None] = {
+        key: value if isinstance(value, int) else finite_or_none(value)
+        for key, value in report.items()
+    }
+    return PortfolioAnalytics(
+        weights=aligned,
+        performance=performance,
+        risk_contributions=risk_contributions(aligned, cov),
+        risk_report=clean,
+    )
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The efficient frontier: one row per portfolio (columns ``return``, ``volatility``,
+    ``sharpe``, then one weight column per asset), from minimum volatility to maximum return;
+    and the portfolio to hold, `selected` (``max_sharpe``, or ``min_volatility`` when no
+    portfolio within the bounds beats the risk-free rate) with its `weights`."""
+
+    points: pd.DataFrame
+    selected: Literal["max_sharpe", "min_volatility"]
+    weights: pd.Series
+
+
+def frontier(
+    mu: pd.Series,
+    cov: pd.DataFrame,
+    *,
+    n_points: int,
+    bounds: Bounds = (0.0, 1.0),
+    risk_free_rate: float = 0.0,
+) -> Frontier:
+    """`n_points` efficient portfolios within `bounds` and the one to hold (see `Frontier`).
+    Raises `ConstraintError` when the bounds admit no fully invested portfolio."""
+    points = efficient_frontier(
+        mu, cov, points=n_points, bounds=bounds, risk_free_rate=risk_free_rate
+    )
+    names = [str(a) for a in mu.index]
+    try:
+        weights = max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
+        return Frontier(points, "max_sharpe", weights)
+    except ConstraintError:
+        lowest = points.iloc[0][names].astype(float)
+        return Frontier(points, "min_volatility", pd.Series(lowest, index=names))
+
+
+def finite_or_none(value: Any) -> float | None:
+    """`value` as a float, or None when it is NaN or infinite (JSON has no such numbers)."""
+    number = float(value)
+    return number if math.isfinite(number) else None
