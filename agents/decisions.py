@@ -10,8 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
-
+from quant.regimes import RegimeName as ScenarioName
 
 SearchedParameter = Literal[
     "target_vol",

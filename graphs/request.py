@@ -26,13 +26,11 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
+from quant.regimes import RegimeName as ScenarioName
 from quant.search_objective import METRICS
 from quant.search_space import SearchSpace, SearchSpaceError
 from tools.context import MAX_UNIVERSE, embedded_market_data
-
-ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
-
-ALL_SCENARIOS: tuple[ScenarioName, ...] = ("bull", "bear", "high_vol", "low_vol", "base")
 
 DEFAULT_SPACE: dict[str, Any] = {
     "target_vol": {"low": 0.05, "high": 0.25},

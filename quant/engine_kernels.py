@@ -18,10 +18,11 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from quant.estimators import PERIODS_PER_YEAR
 from quant.metrics import METRICS
 
-PERIODS = 252.0
-SQRT_PERIODS = math.sqrt(252.0)
+PERIODS = float(PERIODS_PER_YEAR)
+SQRT_PERIODS = math.sqrt(PERIODS)
 SIGMA_FLOOR = 1e-8
 ZERO_STD = 1e-14
 """Daily standard deviations (and downside deviations) at or below this count as zero."""

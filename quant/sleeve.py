@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 
 from quant.errors import ConstraintError, QuantError
+from quant.estimators import PERIODS_PER_YEAR
 from quant.strategy import SIGMA_FLOOR
 
-PERIODS = 252
 OPTIMIZER_SLEEVES = ("hrp", "risk_parity", "min_volatility", "max_sharpe")
 
 
@@ -91,7 +91,7 @@ def _optimizer(
             x: np.ndarray, cov: np.ndarray, rf: float, names: list[str]
         ) -> tuple[np.ndarray, bool]:
             frame = pd.DataFrame(cov, index=names, columns=names)
-            mu = pd.Series(x.mean(axis=0) * PERIODS, index=names)
+            mu = pd.Series(x.mean(axis=0) * PERIODS_PER_YEAR, index=names)
             if not (mu.to_numpy() > rf).any():
                 return run_minvol(x, cov, rf, names)[0], True
             try:
@@ -141,8 +141,8 @@ def build_schedule(
         for t in range(L, T):
             if t == L + j * k and j < J:
                 window = r[t - L : t]
-                cov = np.cov(window, rowvar=False, ddof=1) * PERIODS
-                rf = float(np.mean(s[t - L : t]) * PERIODS)
+                cov = np.cov(window, rowvar=False, ddof=1) * PERIODS_PER_YEAR
+                rf = float(np.mean(s[t - L : t]) * PERIODS_PER_YEAR)
                 try:
                     weights, fell_back = run(window, cov, rf, labels)
                 except QuantError as exc:
@@ -158,9 +158,9 @@ def build_schedule(
                 v = weights.copy()
                 out.v_new[p, j] = v
                 candidate = window @ v
-                sigma = float(np.std(candidate, ddof=1) * np.sqrt(PERIODS))
+                sigma = float(np.std(candidate, ddof=1) * np.sqrt(PERIODS_PER_YEAR))
                 out.sigma[p, j] = max(sigma, SIGMA_FLOOR)
-                out.mu[p, j] = float(np.mean(candidate) * PERIODS)
+                out.mu[p, j] = float(np.mean(candidate) * PERIODS_PER_YEAR)
                 out.safe[p, j] = rf
                 j += 1
             rt = float(r[t] @ v)

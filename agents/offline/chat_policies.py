@@ -27,6 +27,7 @@ from agents.offline.policies import (
     tool_call,
 )
 from agents.runner import DECISION_PROMPT, RETRY_PROMPT
+from quant.regimes import REGIME_NAMES
 
 ROUTES = {
     "market_overview": "market_analysis",
@@ -296,8 +297,7 @@ def draft_search(inp: PolicyInput) -> AIMessage:
     stressed = list(intent.scenarios)
     if stressed:
         draft["scenario_weights"] = {
-            name: (2.0 if name in stressed else 1.0)
-            for name in ("bull", "bear", "high_vol", "low_vol", "base")
+            name: (2.0 if name in stressed else 1.0) for name in REGIME_NAMES
         }
     if intent.target_vol is not None:
         low = max(0.01, round(intent.target_vol * 0.5, 4))

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from quant.regimes import REGIME_NAMES, RegimeName
+
 IntentName = Literal[
     "optimize_portfolio",
     "risk_report",
@@ -55,8 +57,6 @@ INTENTS: tuple[IntentName, ...] = (
     "unclear",
 )
 Method = Literal["hrp", "risk_parity", "min_volatility", "max_sharpe", "frontier"]
-Scenario = Literal["bull", "bear", "high_vol", "low_vol", "base"]
-SCENARIOS: tuple[Scenario, ...] = ("bull", "bear", "high_vol", "low_vol", "base")
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ class Intent:
     start: str | None = None
     end: str | None = None
     lookback_years: float | None = None
-    scenarios: tuple[Scenario, ...] = ()
+    scenarios: tuple[RegimeName, ...] = ()
     weight_functions: tuple[str, ...] = ()
     parameters: tuple[str, ...] = ()
     target_vol: float | None = None
@@ -583,7 +583,7 @@ def _method(scan: _Scanner) -> Method | None:
     return best[1]
 
 
-_SCENARIO_PATTERNS: dict[Scenario, str] = {
+_SCENARIO_PATTERNS: dict[RegimeName, str] = {
     "bull": r"\bbull(?:ish|s)?\b|\brally\b|\bboom\b",
     "bear": r"\bbear(?:ish|s)?\b|\bcrash\w*|\bdownturns?\b|\brecessions?\b|sell[\s-]?off|\bcrisis\b",
     "high_vol": r"\bhigh[\s_-]*vol(?:atility)?\b|\bvolatile markets?\b|\bturbulen\w*",
@@ -592,9 +592,9 @@ _SCENARIO_PATTERNS: dict[Scenario, str] = {
 }
 
 
-def _scenarios(low: str) -> tuple[Scenario, ...]:
+def _scenarios(low: str) -> tuple[RegimeName, ...]:
     if re.search(r"\b(?:all|every|each)(?: of the)?(?: five| 5)? scenarios?\b", low):
-        return SCENARIOS
+        return REGIME_NAMES
     hits = [(m.start(), name) for name, p in _SCENARIO_PATTERNS.items() if (m := re.search(p, low))]
     return tuple(name for _, name in sorted(hits))
 

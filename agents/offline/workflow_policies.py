@@ -22,6 +22,7 @@ from agents.offline.chat_policies import (
     risk_chat,
 )
 from agents.offline.policies import PolicyInput, register_policy, reply, tool_call
+from quant.regimes import REGIME_NAMES
 
 STALL_BATCHES = 3
 """Batches without a relative improvement above `STALL_TOLERANCE` after which the search stops."""
@@ -67,7 +68,7 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     )
     returns = regime.get("return_regime", "neutral")
     vol = regime.get("volatility_regime", "normal")
-    scenarios = list(task.get("scenarios", ["bull", "bear", "high_vol", "low_vol", "base"]))
+    scenarios = list(task.get("scenarios", REGIME_NAMES))
     weights = dict.fromkeys(scenarios, 1.0)
     for name in (returns if returns in ("bull", "bear") else None, f"{vol}_vol"):
         if name in weights:

@@ -31,15 +31,14 @@ from api.errors import ApiError, validation_error
 from api.market import Resolved, ReturnsSource, resolve_returns
 from api.routes.portfolios import WeightItem, check_weights
 from services.errors import InputError
+from services.monte_carlo import ScenarioName, horizon_risk, portfolio_paths, wealth_fan
 from services.monte_carlo import ScenarioPaths as SimulatedPaths
-from services.monte_carlo import horizon_risk, portfolio_paths, wealth_fan
 
 router = APIRouter(prefix="/v1", tags=["monte-carlo"])
 
 MAX_CELLS = 60_000_000
 """Largest n_paths x horizon_days x assets x scenarios x methods simulated per request."""
 
-ScenarioName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
 MethodName = Literal["block_bootstrap", "gbm"]
 _DEFAULT_SCENARIOS: tuple[ScenarioName, ...] = ("bull", "bear", "base")
 _DEFAULT_METHODS: tuple[MethodName, ...] = ("block_bootstrap",)

@@ -223,7 +223,7 @@ def test_a_vague_message_gets_a_specific_question(session: ChatSession) -> None:
 
 
 def test_a_follow_up_naming_an_earlier_portfolio_reports_that_one(session: ChatSession) -> None:
-    """"the VaR of pf_..." reports the portfolio named, not the latest one; an id that is not in
+    """ "the VaR of pf_..." reports the portfolio named, not the latest one; an id that is not in
     the thread is named as unknown, beside the answer for the known one."""
     session.send("an HRP portfolio of AAPL, MSFT and JNJ")
     session.send("a risk parity portfolio of KO and PEP")

@@ -65,7 +65,7 @@ def test_the_sharpe_ratio_is_undefined_at_zero_volatility_in_the_service_and_the
     assert built["sharpe"] is None  # as the API reports it (null), never 0.0
 
 
-def test_the_api_and_the_tool_describe_the_same_portfolio_with_the_same_numbers() -> None:
+def test_the_tool_reports_the_service_s_numbers_for_the_same_portfolio() -> None:
     from quant import sp500_returns
 
     returns = sp500_returns()[["AAPL", "MSFT", "JNJ"]].loc["2018-01-01":"2022-12-28"]
