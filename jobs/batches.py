@@ -44,7 +44,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from jobs.backends.base import ShardError, describe_exception
+from jobs.backends.errors import ShardError, describe_exception
 from quant.errors import DataError
 from quant.search_runner import ScenarioData, as_scenarios, evaluate_path_means
 from quant.strategy import StrategyConfig

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.backends.base import ShardError, describe_exception
+from jobs.backends.errors import ShardError, describe_exception
 from jobs.batches import SCHEMA_VERSION, BatchShard, run_shard
 
 INPUT_DIR = "opt/ml/processing/input"

@@ -12,10 +12,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 from jobs.handlers import Handler, UnknownJobKindError
-from jobs.worker import DEFAULT_BACKOFF, Worker, WorkOutcome
+from jobs.worker import Worker, WorkerOptions, WorkOutcome
 from settings import Settings
 from store.base import (
     TERMINAL_STATUSES,
@@ -52,9 +52,9 @@ class JobRunner:
 
     `handlers` maps job kinds to handlers (`jobs.handlers`); when given, `submit` refuses
     unknown kinds and `run_once` / `start` can run jobs here. A runner without handlers (an
-    API process whose workers run elsewhere) accepts any kind. The worker settings
-    (`worker_id`, `lease_seconds`, `heartbeat_seconds`, `max_attempts`, `backoff`,
-    `cancel_poll_seconds`, `poll_seconds`, `settings`) are those of `jobs.worker.Worker`.
+    API process whose workers run elsewhere) accepts any kind. `worker_id`, `settings` and the
+    `options` (`jobs.worker.WorkerOptions`: lease, heartbeat, attempts, backoff, polls) are
+    handed to its workers (`jobs.worker.Worker`, whose defaults apply).
     """
 
     def __init__(
@@ -63,27 +63,13 @@ class JobRunner:
         *,
         handlers: Mapping[str, Handler] | None = None,
         worker_id: str | None = None,
-        lease_seconds: float = 30.0,
-        heartbeat_seconds: float | None = None,
-        max_attempts: int = 3,
-        backoff: Sequence[float] = DEFAULT_BACKOFF,
-        cancel_poll_seconds: float = 1.0,
-        poll_seconds: float = 0.5,
         settings: Settings | None = None,
+        **options: Unpack[WorkerOptions],
     ) -> None:
         self.store = store
         self.handlers = handlers
         self.worker = Worker(
-            store,
-            handlers if handlers is not None else {},
-            worker_id,
-            lease_seconds=lease_seconds,
-            heartbeat_seconds=heartbeat_seconds,
-            max_attempts=max_attempts,
-            backoff=backoff,
-            cancel_poll_seconds=cancel_poll_seconds,
-            poll_seconds=poll_seconds,
-            settings=settings,
+            store, handlers if handlers is not None else {}, worker_id, settings=settings, **options
         )
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -211,16 +197,7 @@ class JobRunner:
     def _another_worker(self, i: int) -> Worker:
         w = self.worker
         return Worker(
-            self.store,
-            w.handlers,
-            f"{w.worker_id}-{i}",
-            lease_seconds=w.lease_seconds,
-            heartbeat_seconds=w.heartbeat_seconds,
-            max_attempts=w.max_attempts,
-            backoff=w.backoff,
-            cancel_poll_seconds=w.cancel_poll_seconds,
-            poll_seconds=w.poll_seconds,
-            settings=w.settings,
+            self.store, w.handlers, f"{w.worker_id}-{i}", settings=w.settings, **w.options()
         )
 
 

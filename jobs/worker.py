@@ -25,7 +25,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import FrameType
-from typing import Literal
+from typing import Literal, TypedDict
 
 from jobs.handlers import (
     Handler,
@@ -179,6 +179,18 @@ class _Lease:
             self._beat()
 
 
+class WorkerOptions(TypedDict, total=False):
+    """How a worker holds and runs jobs: the keyword arguments of `Worker` (defaults there), which
+    `jobs.runner.JobRunner` passes on to its workers."""
+
+    lease_seconds: float
+    heartbeat_seconds: float | None
+    max_attempts: int
+    backoff: Sequence[float]
+    cancel_poll_seconds: float
+    poll_seconds: float
+
+
 class Worker:
     """Claims and runs jobs whose kind has a handler in `handlers`.
 
@@ -226,6 +238,17 @@ class Worker:
         self.poll_seconds = float(poll_seconds)
         self._wake = threading.Event()
         self.settings = settings
+
+    def options(self) -> WorkerOptions:
+        """This worker's options, to start another worker like it."""
+        return WorkerOptions(
+            lease_seconds=self.lease_seconds,
+            heartbeat_seconds=self.heartbeat_seconds,
+            max_attempts=self.max_attempts,
+            backoff=self.backoff,
+            cancel_poll_seconds=self.cancel_poll_seconds,
+            poll_seconds=self.poll_seconds,
+        )
 
     # ----------------------------------------------------------------- claiming
 

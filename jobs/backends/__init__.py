@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from jobs.backends.base import (
+from jobs.backends.base import ComputeBackend
+from jobs.backends.errors import (
     BackendUnavailableError,
-    ComputeBackend,
     ComputeError,
     ComputeTimeoutError,
     RemoteJobError,

@@ -24,12 +24,8 @@ from concurrent.futures import TimeoutError as FuturesTimeoutError
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
-from jobs.backends.base import (
-    ComputeBackend,
-    ComputeTimeoutError,
-    WorkerCrashedError,
-    check_unique_ids,
-)
+from jobs.backends.base import ComputeBackend, check_unique_ids
+from jobs.backends.errors import ComputeTimeoutError, WorkerCrashedError
 from jobs.batches import BatchShard, ShardResult, run_shard
 
 StartMethod = Literal["forkserver", "spawn"]

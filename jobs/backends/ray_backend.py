@@ -19,13 +19,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from jobs.backends.base import (
+from jobs.backends.base import ComputeBackend, check_unique_ids
+from jobs.backends.errors import (
     BackendUnavailableError,
-    ComputeBackend,
     ComputeTimeoutError,
     ShardError,
     WorkerCrashedError,
-    check_unique_ids,
     describe_exception,
 )
 from jobs.batches import BatchShard, ShardResult, run_shard

@@ -32,14 +32,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from jobs.backends.base import (
+from jobs.backends.base import ComputeBackend, check_unique_ids
+from jobs.backends.errors import (
     BackendUnavailableError,
-    ComputeBackend,
     ComputeError,
     ComputeTimeoutError,
     RemoteJobError,
     ShardError,
-    check_unique_ids,
 )
 from jobs.batches import BatchShard, ShardResult
 

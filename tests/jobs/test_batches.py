@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from jobs.backends.base import ShardError
+from jobs.backends.errors import ShardError
 from jobs.batches import (
     ArrayHistory,
     BatchShard,

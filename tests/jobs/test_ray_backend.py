@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jobs.backends.base import ShardError, WorkerCrashedError
+from jobs.backends.errors import ShardError, WorkerCrashedError
 from jobs.backends.local import LocalBackend
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from quant.strategy import StrategyConfig
@@ -22,7 +22,7 @@ __all__ = ["moto_endpoint"]  # the fixture, imported for the cross-backend test
 
 @pytest.fixture(scope="module")
 def ray_backend() -> Iterator[object]:
-    from jobs.backends.base import BackendUnavailableError
+    from jobs.backends.errors import BackendUnavailableError
     from jobs.backends.ray_backend import RayBackend
 
     try:

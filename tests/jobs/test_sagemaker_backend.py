@@ -21,7 +21,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from jobs.backends.base import ComputeError, ComputeTimeoutError, RemoteJobError, ShardError
+from jobs.backends.errors import ComputeError, ComputeTimeoutError, RemoteJobError, ShardError
 from jobs.backends.sagemaker import SageMakerBackend, SageMakerJob
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from jobs.entrypoint import RESOURCE_CONFIG, process
