@@ -11,16 +11,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from quant.regimes import RegimeName as ScenarioName
+from quant.strategy import RuleParameter
 
-SearchedParameter = Literal[
-    "target_vol",
-    "weight_function",
-    "lookback",
-    "rebalance_every",
-    "max_leverage",
-    "risk_aversion",
-    "steepness",
-]
+SearchedParameter = RuleParameter
 """Strategy parameters a search varies (and a user may ask about)."""
 
 

@@ -8,7 +8,9 @@ compiled code, so tool schemas and request validation can name metrics without t
 
 from __future__ import annotations
 
-METRICS: tuple[str, ...] = (
+from typing import Literal, get_args
+
+Metric = Literal[
     "cagr",
     "volatility",
     "sharpe",
@@ -18,5 +20,7 @@ METRICS: tuple[str, ...] = (
     "cvar_95",
     "turnover",
     "average_weight",
-)
+]
+"""The name of one engine metric."""
+METRICS: tuple[str, ...] = get_args(Metric)
 """Names of the metrics `evaluate` computes, in the order of `EvaluationResult.metrics`."""

@@ -34,6 +34,19 @@ SIGMA_FLOOR = 1e-8
 BUILTIN_WEIGHT_FUNCTIONS = ("inverse_vol", "sigmoid", "merton")
 """Weight functions the engine computes inside its compiled loop (codes 0, 1, 2)."""
 
+RuleParameter = Literal[
+    "target_vol",
+    "weight_function",
+    "lookback",
+    "rebalance_every",
+    "max_leverage",
+    "risk_aversion",
+    "steepness",
+]
+"""A parameter of the allocation rule (what a search is asked to tune or explain)."""
+StrategyField = Literal[RuleParameter, "cost_bps", "sleeve"]
+"""Any field of `StrategyConfig`: the rule's parameters, the trading cost and the sleeve."""
+
 SleeveName = Literal["single", "hrp", "risk_parity", "min_volatility", "max_sharpe"]
 
 WEIGHT_FUNCTION_PARAMETERS: dict[str, tuple[str, ...]] = {

@@ -24,11 +24,11 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quant.metrics import METRICS
+from quant.metrics import METRICS, Metric
 from quant.scenarios import ScenarioSet
 from quant.search_objective import LOSS_METRICS, Constraint, Objective
 from quant.search_space import Choice, Fixed, Float, Int
-from quant.strategy import StrategyConfig
+from quant.strategy import StrategyConfig, StrategyField
 from tools.context import ScenarioRecord, SearchRecord, ToolContext, make_tool
 from tools.market import END_DESCRIPTION, START_DESCRIPTION, UNIVERSE_DESCRIPTION
 from tools.summaries import MAX_ITEMS, compact, downsample, iso_date, sig
@@ -54,30 +54,6 @@ __all__ = [
     "strategy_tools",
 ]
 
-Metric = Literal[
-    "cagr",
-    "volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "var_95",
-    "cvar_95",
-    "turnover",
-    "average_weight",
-]
-assert set(Metric.__args__) == set(METRICS)  # type: ignore[attr-defined]
-
-FieldName = Literal[
-    "target_vol",
-    "weight_function",
-    "lookback",
-    "rebalance_every",
-    "max_leverage",
-    "risk_aversion",
-    "steepness",
-    "cost_bps",
-    "sleeve",
-]
 INT_FIELDS = frozenset({"lookback", "rebalance_every"})
 
 DEFAULT_SPACE: dict[str, Any] = {
@@ -287,7 +263,7 @@ class SearchArgs(BaseModel):
     scenario_set_id: str = Field(
         max_length=64, description="Id from generate_market_scenarios (the paths to test on)."
     )
-    space: dict[FieldName, RangeSpec | ChoiceSpec | str | int | float | bool] | None = Field(
+    space: dict[StrategyField, RangeSpec | ChoiceSpec | str | int | float | bool] | None = Field(
         default=None,
         max_length=9,
         description="Strategy fields to search: {'low', 'high', 'log', 'step'} for a range, "

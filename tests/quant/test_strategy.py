@@ -114,3 +114,14 @@ def test_compiled_weight_functions_equal_the_registered_numpy_ones(name: str) ->
     assert K.target_weight(code, s0, m0, r0, 0.12, 1.7, 3.0, 7.0) == pytest.approx(
         min(max(direct, 0), 1.7), rel=1e-15
     )
+
+
+def test_the_named_fields_are_the_config_s_fields() -> None:
+    """`StrategyField` names every `StrategyConfig` field, in order, and `RuleParameter` the
+    rule's parameters among them (the tools' search spaces and the agents' decisions use them)."""
+    from typing import get_args
+
+    from quant.strategy import RuleParameter, StrategyField
+
+    assert get_args(StrategyField) == tuple(StrategyConfig.model_fields)
+    assert set(get_args(RuleParameter)) == set(StrategyConfig.model_fields) - {"cost_bps", "sleeve"}
