@@ -5,7 +5,7 @@ so a parent graph streamed with `subgraphs=True` shows the agent's tokens, tool 
 results. The decision is then asked for with `with_structured_output(schema)`; a reply that does
 not validate is asked for once more with the validation error, then raises `AgentError`.
 Token use (from usage metadata) is counted over every model call. Tasks and tool results reach the
-model in canonical JSON (`tools.canonical`: sorted keys, floats to 6 significant digits).
+model in canonical JSON (`prompts.canonical`: sorted keys, floats to 6 significant digits).
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from agents.errors import ModelCallError, ModelOutputError
 from agents.models import chat_model
 from agents.roles import AgentRole
 from prompts import load_prompt
+from prompts.canonical import canonical_text, model_json
 from settings import Settings, get_settings
-from tools.canonical import canonical_text, model_json
 
 T = TypeVar("T", bound=BaseModel)
 

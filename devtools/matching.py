@@ -5,7 +5,7 @@ Requests match on method, host, path (the model id and the API) and the JSON bod
 numbers with a fraction or an exponent equal within `RELATIVE_TOLERANCE` (integers exactly),
 wherever they stand: JSON numbers, numbers inside JSON
 text (a task or a tool result), and numbers in prose. Everything sent to a model is already
-rounded to 6 significant digits (`tools.canonical`), so the tolerance is a second line of
+rounded to 6 significant digits (`prompts.canonical`), so the tolerance is a second line of
 defence: a number that rounds the other way on another machine moves by one unit in its sixth
 digit, which the tolerance absorbs; a change larger than that is a different request.
 

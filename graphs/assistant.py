@@ -34,12 +34,12 @@ from agents.chat import (
 from agents.roles import AgentRole
 from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
+from prompts.canonical import model_json
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
 from store.base import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
-from tools.canonical import model_json
 from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 

@@ -1,4 +1,6 @@
-"""Versioned prompt files of the agents: `prompts/<role>.md`.
+"""What a model reads: the agents' versioned prompt files (`prompts/<role>.md`) and, in
+`prompts.canonical`, the one canonical form of the data in its messages (tasks, tool results,
+context), which the tools and the agents both use.
 
 Each file starts with a line `version: N` (a positive integer), then the system prompt text.
 `load_prompt(role)` reads one; its `sha256` (of the file's bytes) goes into every run's manifest

@@ -28,7 +28,7 @@ FORBIDDEN = {
     "tools": {"agents", "graphs", "api", "devtools"},
     "services": {"tools", "agents", "graphs", "api", "devtools"},
     "prompts": OURS - {"prompts"},
-    "agents": {"graphs", "api", "devtools"},
+    "agents": {"tools", "graphs", "api", "devtools"},
     "graphs": {"api", "devtools"},
     "jobs": {"graphs", "agents", "tools", "services", "api", "devtools"},
     "store": {"graphs", "agents", "tools", "services", "api", "devtools"},

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tools.canonical import round_significant
+from prompts.canonical import round_significant
 
 __all__ = [
     "MAX_ITEMS",

@@ -37,7 +37,7 @@ from devtools.cassettes import (
 )
 from devtools.matching import RELATIVE_TOLERANCE, same
 from devtools.replaying import compare, list_cassettes, load_snapshot, replay
-from tools.canonical import perturbed
+from prompts.canonical import perturbed
 
 CASSETTES = list_cassettes()
 REPO = Path(__file__).resolve().parents[2]
