@@ -1,0 +1,10 @@
+"""Execution: turning target weights into orders and keeping the record of what was traded.
+
+- `execution.orders`: the order plan from an account's holdings, cash and prices to target
+  weights (whole or fractional shares, minimum trade size, cash buffer, estimated costs).
+- `execution.ledger`: fills and cash flows, FIFO tax lots, positions, realised and unrealised
+  P&L, time-weighted return.
+- `execution.errors`: the typed errors.
+
+Pure computation: no I/O, no clock; times are given.
+"""

@@ -1,0 +1,23 @@
+"""The errors of the execution layer (all `ExecutionError`).
+
+- `LedgerError`: an entry the ledger cannot take (a sell of more shares than are held, a
+  non-positive price or quantity, a negative fee) or a question it cannot answer (no price for a
+  held symbol).
+- `OrderPlanError`: targets or account state no order plan can come from (weights that are not
+  finite, negative or sum above one, a symbol without a price).
+"""
+
+from __future__ import annotations
+
+
+class ExecutionError(Exception):
+    """Base class of the execution layer's errors."""
+
+
+class LedgerError(ExecutionError, ValueError):
+    """The ledger cannot take an entry or answer a question; the message says which and why."""
+
+
+class OrderPlanError(ExecutionError, ValueError):
+    """No order plan can come from these targets or this account state; the message names the
+    symbol or input."""

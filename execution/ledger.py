@@ -1,0 +1,226 @@
+"""What a trade ledger's fills and cash flows add up to: FIFO tax lots, positions, cash, realised
+and unrealised P&L, and the time-weighted return.
+
+Conventions: quantities are shares (fractional shares allowed), always positive; a fill's `side`
+says buy or sell. Prices and amounts are in the account's currency. A buy opens a tax lot whose
+cost basis is quantity x price plus the buy's fee; a sell closes the oldest lots first (FIFO)
+and realises proceeds (quantity x price minus the sell's fee) minus the basis of the shares it
+closes. Positions are long only: a sell of more shares than are held is refused. Cash moves by
+the trades (buys cost quantity x price + fee, sells bring quantity x price - fee) and by the
+external cash flows (deposits positive, withdrawals negative).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from execution.errors import LedgerError
+
+Side = Literal["buy", "sell"]
+
+QUANTITY_TOLERANCE = 1e-9
+"""Shares below this count as none (fractional-share arithmetic leaves dust)."""
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution of an order: `quantity` shares of `symbol` bought or sold at `price`, with
+    `fee` (commission, >= 0) charged on it, at `time`."""
+
+    fill_id: str
+    order_id: str
+    symbol: str
+    side: Side
+    quantity: float
+    price: float
+    fee: float
+    time: datetime
+
+    def __post_init__(self) -> None:
+        if self.side not in ("buy", "sell"):
+            raise LedgerError(f"fill {self.fill_id}: side must be buy or sell, got {self.side!r}")
+        for name in ("quantity", "price"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise LedgerError(f"fill {self.fill_id}: {name} must be positive, got {value!r}")
+        if not (math.isfinite(self.fee) and self.fee >= 0):
+            raise LedgerError(f"fill {self.fill_id}: fee must be >= 0, got {self.fee!r}")
+
+    @property
+    def cash_change(self) -> float:
+        """What the fill does to cash: minus cost and fee for a buy, proceeds minus fee for a
+        sell."""
+        notional = self.quantity * self.price
+        return -notional - self.fee if self.side == "buy" else notional - self.fee
+
+
+@dataclass(frozen=True)
+class CashFlow:
+    """Money moved into (`amount` > 0) or out of (< 0) the account at `time`."""
+
+    flow_id: str
+    amount: float
+    time: datetime
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.amount) or self.amount == 0:
+            raise LedgerError(f"cash flow {self.flow_id}: amount must be a non-zero number")
+
+
+@dataclass(frozen=True)
+class TaxLot:
+    """Shares bought together and still held: `quantity` left, the cost basis per share (price
+    plus the buy's fee spread over its shares), when and by which fill they were bought."""
+
+    symbol: str
+    quantity: float
+    cost_per_share: float
+    opened_at: datetime
+    fill_id: str
+
+    @property
+    def cost_basis(self) -> float:
+        """The lot's remaining cost basis (quantity x cost per share)."""
+        return self.quantity * self.cost_per_share
+
+
+@dataclass(frozen=True)
+class Position:
+    """Shares held in one symbol: quantity, cost basis (of the open lots) and realised P&L."""
+
+    symbol: str
+    quantity: float
+    cost_basis: float
+    realised_pnl: float
+
+    def unrealised_pnl(self, price: float) -> float:
+        """Market value at `price` minus the cost basis of the shares held."""
+        return self.quantity * price - self.cost_basis
+
+
+@dataclass
+class Book:
+    """The state that a ledger's entries, applied in time order, leave: cash, the open tax lots
+    per symbol and realised P&L per symbol. Build one with `Book.replay(entries)`."""
+
+    cash: float = 0.0
+    lots: dict[str, deque[TaxLot]] = field(default_factory=dict)
+    realised: dict[str, float] = field(default_factory=dict)
+    fees: float = 0.0
+    contributions: float = 0.0
+
+    @classmethod
+    def replay(cls, entries: Iterable[Fill | CashFlow]) -> Book:
+        """The book after `entries` (sorted by time; entries at the same time keep their order).
+        Raises `LedgerError` for a sell of more shares than are held."""
+        book = cls()
+        for entry in sorted(entries, key=lambda e: e.time):
+            book.apply(entry)
+        return book
+
+    def apply(self, entry: Fill | CashFlow) -> None:
+        """Add one entry (the ledger is append-only: entries are never changed or removed)."""
+        if isinstance(entry, CashFlow):
+            self.cash += entry.amount
+            self.contributions += entry.amount
+            return
+        self.cash += entry.cash_change
+        self.fees += entry.fee
+        if entry.side == "buy":
+            lot = TaxLot(
+                entry.symbol,
+                entry.quantity,
+                (entry.quantity * entry.price + entry.fee) / entry.quantity,
+                entry.time,
+                entry.fill_id,
+            )
+            self.lots.setdefault(entry.symbol, deque()).append(lot)
+            return
+        self._close(entry)
+
+    def _close(self, sell: Fill) -> None:
+        lots = self.lots.get(sell.symbol, deque())
+        held = sum(lot.quantity for lot in lots)
+        if sell.quantity > held + QUANTITY_TOLERANCE:
+            raise LedgerError(
+                f"fill {sell.fill_id}: sells {sell.quantity:g} {sell.symbol} but {held:g} are "
+                "held (positions are long only)"
+            )
+        remaining = sell.quantity
+        basis = 0.0
+        while remaining > QUANTITY_TOLERANCE and lots:
+            lot = lots[0]
+            taken = min(lot.quantity, remaining)
+            basis += taken * lot.cost_per_share
+            remaining -= taken
+            left = lot.quantity - taken
+            if left <= QUANTITY_TOLERANCE:
+                lots.popleft()
+            else:
+                lots[0] = TaxLot(lot.symbol, left, lot.cost_per_share, lot.opened_at, lot.fill_id)
+        proceeds = sell.quantity * sell.price - sell.fee
+        self.realised[sell.symbol] = self.realised.get(sell.symbol, 0.0) + proceeds - basis
+
+    def positions(self) -> dict[str, Position]:
+        """Every symbol ever traded: shares held (0 once closed), open cost basis, realised P&L."""
+        symbols = sorted(set(self.lots) | set(self.realised))
+        out = {}
+        for symbol in symbols:
+            lots = self.lots.get(symbol, deque())
+            out[symbol] = Position(
+                symbol,
+                sum(lot.quantity for lot in lots),
+                sum(lot.cost_basis for lot in lots),
+                self.realised.get(symbol, 0.0),
+            )
+        return out
+
+    def holdings(self) -> dict[str, float]:
+        """Shares held per symbol (only symbols with shares)."""
+        return {
+            symbol: position.quantity
+            for symbol, position in self.positions().items()
+            if position.quantity > QUANTITY_TOLERANCE
+        }
+
+    def market_value(self, prices: Mapping[str, float]) -> float:
+        """Cash plus the holdings at `prices` (every held symbol needs a price)."""
+        missing = [s for s in self.holdings() if s not in prices]
+        if missing:
+            raise LedgerError(f"no price for held symbols: {', '.join(missing)}")
+        return self.cash + sum(q * prices[s] for s, q in self.holdings().items())
+
+    def unrealised_pnl(self, prices: Mapping[str, float]) -> float:
+        """Market value of the holdings at `prices` minus their cost basis."""
+        positions = self.positions()
+        return sum(positions[s].unrealised_pnl(prices[s]) for s in self.holdings())
+
+    def realised_pnl(self) -> float:
+        """Realised P&L over every symbol (net of the fees of the closed shares)."""
+        return sum(self.realised.values())
+
+
+def time_weighted_return(values: Sequence[float], flows: Sequence[float]) -> float:
+    """The time-weighted return of an account valued at `values[t]` at the end of each period t,
+    with external cash flows `flows[t]` arriving at the start of period t (before it trades;
+    `flows[0]` is the opening deposit). Each period's return is values[t] / (values[t-1] +
+    flows[t]) - 1 (the first: values[0] / flows[0] - 1), and they compound, so deposits and
+    withdrawals do not count as performance. Raises `LedgerError` when a period starts with
+    no money."""
+    if len(values) != len(flows) or not values:
+        raise LedgerError("values and flows must be non-empty and of the same length")
+    growth = 1.0
+    start = 0.0
+    for t, (value, flow) in enumerate(zip(values, flows, strict=True)):
+        invested = start + flow
+        if not invested > 0:
+            raise LedgerError(f"period {t} starts with {invested:g}: nothing invested to return on")
+        growth *= value / invested
+        start = value
+    return growth - 1.0
