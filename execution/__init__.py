@@ -4,7 +4,10 @@
   weights (whole or fractional shares, minimum trade size, cash buffer, estimated costs).
 - `execution.ledger`: fills and cash flows, FIFO tax lots, positions, realised and unrealised
   P&L, time-weighted return.
+- `execution.schedule` (with `execution.cron`): rebalancing schedules on an exchange's trading
+  sessions (holidays, early closes, its time zone) and the catch-up policy for missed fires.
 - `execution.errors`: the typed errors.
 
-Pure computation: no I/O, no clock; times are given.
+Pure computation: no I/O, no clock; times are given (the trading calendars come from
+`exchange_calendars`).
 """

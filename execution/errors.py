@@ -5,6 +5,7 @@
   held symbol).
 - `OrderPlanError`: targets or account state no order plan can come from (weights that are not
   finite, negative or sum above one, a symbol without a price).
+- `ScheduleError`: a schedule that cannot be read (the field and the problem).
 """
 
 from __future__ import annotations
@@ -21,3 +22,13 @@ class LedgerError(ExecutionError, ValueError):
 class OrderPlanError(ExecutionError, ValueError):
     """No order plan can come from these targets or this account state; the message names the
     symbol or input."""
+
+
+class ScheduleError(ExecutionError, ValueError):
+    """A schedule that cannot be read: `field` names the setting (cron, every, at, calendar,
+    ...) and `problem` says what is wrong with it."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
