@@ -6,8 +6,10 @@
   P&L, time-weighted return.
 - `execution.schedule` (with `execution.cron`): rebalancing schedules on an exchange's trading
   sessions (holidays, early closes, its time zone) and the catch-up policy for missed fires.
+- `execution.brokers`: the broker interface (idempotent client order ids) and the built-in
+  paper broker (fills at session bars with slippage, commission, partial fills, buying power).
 - `execution.errors`: the typed errors.
 
-Pure computation: no I/O, no clock; times are given (the trading calendars come from
+No I/O of its own and no clock: times are given (the trading calendars come from
 `exchange_calendars`).
 """

@@ -6,6 +6,8 @@
 - `OrderPlanError`: targets or account state no order plan can come from (weights that are not
   finite, negative or sum above one, a symbol without a price).
 - `ScheduleError`: a schedule that cannot be read (the field and the problem).
+- `BrokerError`: a broker call that failed: `BrokerRejectedError` (the broker's reason; trying
+  again will not help) or `BrokerUnavailableError` (unreachable or a server error; retryable).
 """
 
 from __future__ import annotations
@@ -32,3 +34,20 @@ class ScheduleError(ExecutionError, ValueError):
         super().__init__(f"{field}: {problem}")
         self.field = field
         self.problem = problem
+
+
+class BrokerError(ExecutionError):
+    """A broker call that did not do what was asked; `retryable` says whether trying again may
+    help."""
+
+    retryable = False
+
+
+class BrokerRejectedError(BrokerError, ValueError):
+    """The broker refused the request; the message is the broker's reason."""
+
+
+class BrokerUnavailableError(BrokerError):
+    """The broker could not be reached or answered with a server error."""
+
+    retryable = True

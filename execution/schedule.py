@@ -213,10 +213,17 @@ def _calendar(name: str, through: date | None = None) -> ExchangeCalendar:
         return calendar
 
 
+def trading_sessions(calendar: str, first_day: date, last_day: date) -> pd.DataFrame:
+    """The sessions of the exchange `calendar` from `first_day` to `last_day` (both included,
+    from `CALENDAR_START` at the earliest): columns `open` and `close` (UTC timestamps),
+    indexed by session date. `ScheduleError` for an unknown calendar."""
+    first = max(first_day, CALENDAR_START)
+    schedule = _calendar(calendar, through=last_day).schedule[["open", "close"]]
+    if last_day < first:
+        return schedule.iloc[0:0]
+    return schedule.loc[str(first) : str(last_day)]
+
+
 def _session_closes(name: str, first_day: date, last_day: date) -> pd.Series:
     """Each session's close (UTC) from `first_day` to `last_day`, indexed by session date."""
-    first = max(first_day, CALENDAR_START)
-    calendar = _calendar(name, through=last_day)
-    if last_day < first:
-        return calendar.schedule["close"].iloc[0:0]
-    return calendar.schedule["close"].loc[str(first) : str(last_day)]
+    return trading_sessions(name, first_day, last_day)["close"]

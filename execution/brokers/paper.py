@@ -1,0 +1,285 @@
+"""The built-in paper broker: a simulated account that fills market orders from the market
+data at the exchange's session open or close.
+
+Fills: an order fills at the first session bar after it was submitted (a bar is a session's
+open or its close, whichever the prices are: `fill_at`; daily closing prices fill at the close), at that bar's price moved against the order by `slippage_bps` (buys pay more,
+sells get less), with a commission of `commission_per_share` x shares + `commission_bps` of the
+value, at least `commission_minimum` per fill. A bar where the symbol has no price is skipped.
+At most `max_fill_fraction` of an order's shares fill per bar, so an order larger than that
+fills in parts over several sessions (orders are good till canceled). Buys fill only as far as
+the cash covers them (price and commission); the rest is rejected with that reason. Sells of
+more shares than are held, unknown symbols and non-positive quantities are refused at
+submission. Whole shares unless `fractional`. Orders fill in the order they were submitted.
+Time moves only when `advance(now)` is called: the broker never reads a clock of its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+import pandas as pd
+
+from execution.brokers.base import AccountState, BrokerOrder, OrderRequest, OrderStatus
+from execution.errors import BrokerRejectedError
+from execution.ledger import QUANTITY_TOLERANCE, Book, CashFlow, Fill
+from execution.orders import FRACTION_DIGITS
+from execution.schedule import trading_sessions
+
+FillAt = Literal["open", "close"]
+
+
+@dataclass(frozen=True)
+class PaperCosts:
+    """The simulated cost of trading: slippage in basis points of the price, and commission per
+    share, in basis points of the value, with a minimum per fill (currency)."""
+
+    slippage_bps: float = 5.0
+    commission_per_share: float = 0.0
+    commission_bps: float = 0.0
+    commission_minimum: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("slippage_bps", "commission_per_share", "commission_bps"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise BrokerRejectedError(f"{name} must be a number >= 0, got {value!r}")
+        if not (math.isfinite(self.commission_minimum) and self.commission_minimum >= 0):
+            raise BrokerRejectedError(
+                f"commission_minimum must be >= 0, got {self.commission_minimum!r}"
+            )
+
+    def fill_price(self, side: str, price: float) -> float:
+        """The price a fill gets at a bar priced `price`."""
+        move = self.slippage_bps / 10_000
+        return price * (1 + move) if side == "buy" else price * (1 - move)
+
+    def commission(self, quantity: float, price: float) -> float:
+        """The commission on `quantity` shares filled at `price`."""
+        charged = (
+            self.commission_per_share * quantity + self.commission_bps * quantity * price / 10_000
+        )
+        return max(charged, self.commission_minimum)
+
+
+class PaperBroker:
+    """A simulated account over `prices`: a price per symbol (columns) and session date (index),
+    taken at each session's open or close (`fill_at`) on the exchange `calendar`'s session
+    times. Dates that are not sessions of the calendar are ignored."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        prices: pd.DataFrame,
+        *,
+        fill_at: FillAt = "close",
+        costs: PaperCosts | None = None,
+        fractional: bool = True,
+        max_fill_fraction: float = 1.0,
+        calendar: str = "XNYS",
+    ) -> None:
+        if fill_at not in ("open", "close"):
+            raise BrokerRejectedError(f"fill_at must be open or close, got {fill_at!r}")
+        if not (math.isfinite(max_fill_fraction) and 0 < max_fill_fraction <= 1):
+            raise BrokerRejectedError(
+                f"max_fill_fraction must be in (0, 1], got {max_fill_fraction!r}"
+            )
+        if prices.empty:
+            raise BrokerRejectedError("the paper broker needs prices: the market data is empty")
+        days = pd.DatetimeIndex(prices.index)
+        sessions = trading_sessions(calendar, days[0].date(), days[-1].date())
+        on_sessions = days.normalize().isin(sessions.index)
+        self._symbols = {str(symbol): index for index, symbol in enumerate(prices.columns)}
+        self._prices = prices.loc[on_sessions].to_numpy(dtype=float)
+        self._bar_times = [
+            ts.to_pydatetime() for ts in sessions[fill_at].reindex(days[on_sessions].normalize())
+        ]
+        self.fractional = fractional
+        self.fill_at = fill_at
+        self.costs = costs or PaperCosts()
+        self.max_fill_fraction = max_fill_fraction
+        self._book = Book()
+        self._orders: dict[str, BrokerOrder] = {}
+        self._fills: list[Fill] = []
+        self._fill_counts: dict[str, int] = {}
+        self._deposits = 0
+        self._now: datetime | None = None
+
+    # -- the account -------------------------------------------------------------------------
+    def deposit(self, amount: float, time: datetime) -> None:
+        """Add (or, negative, withdraw) cash at `time`."""
+        self._deposits += 1
+        self._book.apply(CashFlow(f"deposit-{self._deposits}", amount, time))
+
+    def account(self) -> AccountState:
+        """Cash and shares held now."""
+        return AccountState(cash=self._book.cash, positions=self._book.holdings())
+
+    def fills(self, since: datetime | None = None) -> list[Fill]:
+        """The fills so far (after `since`, if given), oldest first."""
+        return [fill for fill in self._fills if since is None or fill.time > since]
+
+    # -- orders ------------------------------------------------------------------------------
+    def submit(self, request: OrderRequest, now: datetime | None = None) -> BrokerOrder:
+        """Accept the order at `now` (default: the time of the last `advance`), or return the
+        one already placed under its client order id."""
+        existing = self._orders.get(request.client_order_id)
+        if existing is not None:
+            return existing
+        submitted_at = now or self._now
+        if submitted_at is None:
+            raise BrokerRejectedError("the paper broker's time is not set: advance() it first")
+        self._check(request)
+        order = BrokerOrder(
+            client_order_id=request.client_order_id,
+            symbol=request.symbol,
+            side=request.side,
+            quantity=request.quantity,
+            status="new",
+            submitted_at=submitted_at,
+        )
+        self._orders[request.client_order_id] = order
+        return order
+
+    def order(self, client_order_id: str) -> BrokerOrder:
+        """The order placed under `client_order_id`."""
+        try:
+            return self._orders[client_order_id]
+        except KeyError:
+            raise BrokerRejectedError(
+                f"no order with client order id {client_order_id!r}"
+            ) from None
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """The orders not yet final, in the order they were submitted."""
+        return [order for order in self._orders.values() if not order.is_final]
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Cancel the unfilled rest of an order (a final order is returned as it is)."""
+        order = self.order(client_order_id)
+        if order.is_final:
+            return order
+        canceled = replace(order, status="canceled", reason="canceled on request")
+        self._orders[client_order_id] = canceled
+        return canceled
+
+    def advance(self, now: datetime) -> list[Fill]:
+        """Move the broker's time to `now`, filling open orders at every session bar up to it;
+        returns the new fills."""
+        if self._now is not None and now < self._now:
+            raise BrokerRejectedError(f"time cannot go back from {self._now} to {now}")
+        start = len(self._fills)
+        for order in self.open_orders():
+            self._fill(order, now)
+        self._now = now
+        return self._fills[start:]
+
+    def price(self, symbol: str, at: datetime) -> float | None:
+        """The last bar price of `symbol` at or before `at`, or None if it has none yet."""
+        column = self._symbols.get(symbol)
+        if column is None:
+            return None
+        for index in range(bisect.bisect_right(self._bar_times, at) - 1, -1, -1):
+            price = float(self._prices[index, column])
+            if math.isfinite(price):
+                return price
+        return None
+
+    def _check(self, request: OrderRequest) -> None:
+        if request.symbol not in self._symbols:
+            raise BrokerRejectedError(f"unknown symbol {request.symbol!r}")
+        if not (math.isfinite(request.quantity) and request.quantity > 0):
+            raise BrokerRejectedError(f"quantity must be positive, got {request.quantity!r}")
+        if not self.fractional and request.quantity != math.floor(request.quantity):
+            raise BrokerRejectedError(
+                f"{request.symbol}: fractional quantity {request.quantity} on a whole-share account"
+            )
+        if request.side == "sell":
+            held = self._book.holdings().get(request.symbol, 0.0)
+            pending = sum(
+                order.quantity - order.filled_quantity
+                for order in self.open_orders()
+                if order.symbol == request.symbol and order.side == "sell"
+            )
+            if request.quantity > held - pending + QUANTITY_TOLERANCE:
+                raise BrokerRejectedError(
+                    f"{request.symbol}: sell of {request.quantity:g} but {held - pending:g} "
+                    "are held and not already being sold (no short selling)"
+                )
+
+    def _fill(self, order: BrokerOrder, now: datetime) -> None:
+        column = self._symbols[order.symbol]
+        after = order.submitted_at if self._now is None else max(order.submitted_at, self._now)
+        first = bisect.bisect_right(self._bar_times, after)
+        last = bisect.bisect_right(self._bar_times, now)
+        for index in range(first, last):
+            if order.is_final:
+                break
+            bar_price = float(self._prices[index, column])
+            if math.isfinite(bar_price):
+                order = self._fill_at_bar(order, self._bar_times[index], bar_price)
+                self._orders[order.client_order_id] = order
+
+    def _fill_at_bar(self, order: BrokerOrder, bar_time: datetime, bar_price: float) -> BrokerOrder:
+        remaining = order.quantity - order.filled_quantity
+        quantity = min(remaining, self._round(order.quantity * self.max_fill_fraction) or remaining)
+        price = self.costs.fill_price(order.side, bar_price)
+        reason = None
+        if order.side == "buy":
+            affordable = self._affordable(price)
+            if affordable < quantity:
+                quantity, reason = affordable, "insufficient buying power"
+        if quantity <= QUANTITY_TOLERANCE:
+            return replace(order, status="rejected", reason=reason)
+        number = self._fill_counts.get(order.client_order_id, 0) + 1
+        self._fill_counts[order.client_order_id] = number
+        fill = Fill(
+            fill_id=f"{order.client_order_id}-{number}",
+            order_id=order.client_order_id,
+            symbol=order.symbol,
+            side=order.side,
+            quantity=quantity,
+            price=price,
+            fee=self.costs.commission(quantity, price),
+            time=bar_time,
+        )
+        self._book.apply(fill)
+        self._fills.append(fill)
+        filled = order.filled_quantity + quantity
+        average = (
+            (order.average_fill_price or 0.0) * order.filled_quantity + price * quantity
+        ) / filled
+        if reason is not None:
+            status: OrderStatus = "rejected"
+        elif filled >= order.quantity - QUANTITY_TOLERANCE:
+            status = "filled"
+        else:
+            status = "partially_filled"
+        return replace(
+            order, status=status, filled_quantity=filled, average_fill_price=average, reason=reason
+        )
+
+    def _affordable(self, price: float) -> float:
+        """The most shares the cash pays for at `price`, commission included."""
+        quantity = self._round(self._book.cash / price)
+        while (
+            quantity > 0
+            and quantity * price + self.costs.commission(quantity, price) > self._book.cash
+        ):
+            step = 1.0 if not self.fractional else 10.0**-FRACTION_DIGITS
+            quantity = self._round(
+                min(
+                    quantity - step,
+                    (self._book.cash - self.costs.commission(quantity, price)) / price,
+                )
+            )
+        return max(quantity, 0.0)
+
+    def _round(self, quantity: float) -> float:
+        if self.fractional:
+            return math.floor(quantity * 10**FRACTION_DIGITS) / 10**FRACTION_DIGITS
+        return float(math.floor(quantity + QUANTITY_TOLERANCE))

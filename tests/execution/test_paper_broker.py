@@ -1,0 +1,163 @@
+"""The paper broker against the embedded S&P 500 closes and the NYSE's session times (from
+exchange_calendars): fill times and prices, partial fills, buying power, idempotent client
+order ids, refusals."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import exchange_calendars
+import pandas as pd
+import pytest
+
+from execution.brokers.base import OrderRequest
+from execution.brokers.paper import PaperBroker, PaperCosts
+from execution.errors import BrokerRejectedError
+from quant.data import sp500_prices
+
+XNYS = exchange_calendars.get_calendar("XNYS", start="2022-01-01", end="2022-12-31")
+PRICES = sp500_prices().loc["2022-06-01":]
+FRIDAY_EVENING = datetime(2022, 7, 1, 21, 0, tzinfo=UTC)  # after the close; Monday is July 4th
+
+
+def _close(day: str) -> datetime:
+    return XNYS.session_close(day).to_pydatetime()
+
+
+def _price(day: str, symbol: str) -> float:
+    return float(PRICES.loc[day, symbol])
+
+
+def _broker(cash: float = 1_000_000.0, **options: object) -> PaperBroker:
+    broker = PaperBroker(PRICES, **options)  # type: ignore[arg-type]
+    broker.deposit(cash, datetime(2022, 6, 1, tzinfo=UTC))
+    broker.advance(FRIDAY_EVENING)
+    return broker
+
+
+def test_an_order_fills_at_the_next_session_close_with_slippage_and_commission() -> None:
+    costs = PaperCosts(slippage_bps=10, commission_per_share=0.01, commission_minimum=1.0)
+    broker = _broker(costs=costs)
+    broker.submit(OrderRequest("run1-AAPL", "AAPL", "buy", 50))
+    assert broker.advance(datetime(2022, 7, 4, 23, 0, tzinfo=UTC)) == []  # a holiday
+    (fill,) = broker.advance(datetime(2022, 7, 5, 23, 0, tzinfo=UTC))
+    expected_price = _price("2022-07-05", "AAPL") * 1.001
+    assert fill.time == _close("2022-07-05")
+    assert fill.price == pytest.approx(expected_price, rel=1e-12)
+    assert fill.fee == 1.0  # 50 x 0.01 = 0.50 is below the minimum
+    assert broker.account().cash == pytest.approx(1_000_000 - 50 * expected_price - 1.0)
+    assert broker.account().positions == {"AAPL": 50}
+    order = broker.order("run1-AAPL")
+    assert (order.status, order.filled_quantity) == ("filled", 50)
+
+
+def test_a_client_order_id_places_one_order_however_often_it_is_sent() -> None:
+    broker = _broker()
+    first = broker.submit(OrderRequest("run1-MSFT", "MSFT", "buy", 10))
+    again = broker.submit(OrderRequest("run1-MSFT", "MSFT", "buy", 10))
+    assert again == first
+    broker.advance(datetime(2022, 7, 8, tzinfo=UTC))
+    assert len(broker.fills()) == 1
+    assert broker.submit(OrderRequest("run1-MSFT", "MSFT", "buy", 10)).status == "filled"
+    broker.advance(datetime(2022, 7, 15, tzinfo=UTC))
+    assert len(broker.fills()) == 1
+
+
+def test_a_large_order_fills_in_parts_over_several_sessions() -> None:
+    broker = _broker(max_fill_fraction=0.4, fractional=False, costs=PaperCosts(slippage_bps=0))
+    broker.submit(OrderRequest("run1-JNJ", "JNJ", "buy", 10))
+    broker.advance(datetime(2022, 7, 5, 23, tzinfo=UTC))
+    assert broker.order("run1-JNJ").status == "partially_filled"
+    broker.advance(datetime(2022, 7, 8, 23, tzinfo=UTC))
+    fills = broker.fills()
+    assert [fill.quantity for fill in fills] == [4, 4, 2]
+    assert [fill.time for fill in fills] == [
+        _close(day) for day in ("2022-07-05", "2022-07-06", "2022-07-07")
+    ]
+    order = broker.order("run1-JNJ")
+    vwap = sum(f.quantity * f.price for f in fills) / 10
+    assert (order.status, order.average_fill_price) == ("filled", pytest.approx(vwap))
+
+
+def test_buys_fill_only_as_far_as_the_cash_covers_them() -> None:
+    costs = PaperCosts(slippage_bps=5, commission_bps=10)
+    broker = _broker(cash=1_000.0, fractional=False, costs=costs)
+    broker.submit(OrderRequest("run1-AAPL", "AAPL", "buy", 100))
+    (fill,) = broker.advance(datetime(2022, 7, 6, tzinfo=UTC))
+    price = _price("2022-07-05", "AAPL") * 1.0005
+    affordable = max(q for q in range(100) if q * price * 1.001 <= 1_000.0)
+    assert fill.quantity == affordable
+    order = broker.order("run1-AAPL")
+    assert (order.status, order.reason) == ("rejected", "insufficient buying power")
+    assert order.filled_quantity == affordable
+    assert 0 <= broker.account().cash == pytest.approx(1_000 - affordable * price * 1.001)
+
+
+def test_fills_add_up_to_the_account() -> None:
+    broker = _broker(cash=100_000.0, costs=PaperCosts(slippage_bps=3, commission_per_share=0.005))
+    broker.submit(OrderRequest("a", "AAPL", "buy", 100.5))
+    broker.submit(OrderRequest("b", "XOM", "buy", 200))
+    broker.advance(datetime(2022, 7, 6, tzinfo=UTC))
+    broker.submit(OrderRequest("c", "AAPL", "sell", 40.25))
+    broker.advance(datetime(2022, 7, 12, tzinfo=UTC))
+    cash = 100_000.0
+    held: dict[str, float] = {}
+    for fill in broker.fills():
+        sign = 1 if fill.side == "buy" else -1
+        cash -= sign * fill.quantity * fill.price + fill.fee
+        held[fill.symbol] = held.get(fill.symbol, 0.0) + sign * fill.quantity
+    account = broker.account()
+    assert account.cash == pytest.approx(cash, rel=1e-12)
+    assert account.positions == pytest.approx(held)
+    assert broker.price("AAPL", datetime(2022, 7, 12, tzinfo=UTC)) == _price("2022-07-11", "AAPL")
+
+
+@pytest.mark.parametrize(
+    ("request_", "problem"),
+    [
+        (OrderRequest("x", "AAPL", "sell", 1), "no short selling"),
+        (OrderRequest("x", "ZZZZ", "buy", 1), "unknown symbol 'ZZZZ'"),
+        (OrderRequest("x", "AAPL", "buy", 0), "quantity must be positive"),
+        (OrderRequest("x", "AAPL", "buy", math.nan), "quantity must be positive"),
+    ],
+)
+def test_orders_no_fill_can_come_from_are_refused_at_submission(
+    request_: OrderRequest, problem: str
+) -> None:
+    broker = _broker()
+    with pytest.raises(BrokerRejectedError, match=problem):
+        broker.submit(request_)
+    assert broker.open_orders() == []
+
+
+def test_whole_share_accounts_refuse_fractions_and_a_sell_counts_pending_sells() -> None:
+    broker = _broker(fractional=False)
+    with pytest.raises(BrokerRejectedError, match="fractional quantity"):
+        broker.submit(OrderRequest("x", "AAPL", "buy", 1.5))
+    broker.submit(OrderRequest("buy", "AAPL", "buy", 10))
+    broker.advance(datetime(2022, 7, 6, tzinfo=UTC))
+    broker.submit(OrderRequest("sell-1", "AAPL", "sell", 6))
+    with pytest.raises(BrokerRejectedError, match="4 are held and not already being sold"):
+        broker.submit(OrderRequest("sell-2", "AAPL", "sell", 6))
+
+
+def test_a_canceled_order_fills_no_more() -> None:
+    broker = _broker(max_fill_fraction=0.5)
+    broker.submit(OrderRequest("run1-KO", "KO", "buy", 10))
+    broker.advance(datetime(2022, 7, 6, tzinfo=UTC))
+    canceled = broker.cancel("run1-KO")
+    assert (canceled.status, canceled.filled_quantity) == ("canceled", 5)
+    broker.advance(datetime(2022, 7, 15, tzinfo=UTC))
+    assert len(broker.fills()) == 1
+    assert broker.cancel("run1-KO") == canceled
+
+
+def test_time_only_moves_forward_and_bad_settings_are_refused() -> None:
+    broker = _broker()
+    with pytest.raises(BrokerRejectedError, match="time cannot go back"):
+        broker.advance(datetime(2022, 6, 1, tzinfo=UTC))
+    with pytest.raises(BrokerRejectedError, match="max_fill_fraction"):
+        PaperBroker(PRICES, max_fill_fraction=0)
+    with pytest.raises(BrokerRejectedError, match="market data is empty"):
+        PaperBroker(pd.DataFrame())
