@@ -148,7 +148,7 @@ class EvaluationResult:
             sig, mu, saf = sched.sigma, sched.mu, sched.safe
             v_new, v_pre = sched.v_new[0], sched.v_pre[0]
             multi = True
-        targets = _targets(cfg, sig, mu, saf)[0]
+        targets = clipped_targets(cfg, sig, mu, saf)[0]
         n = T - L
         series = np.empty((6, n))
         out = np.empty((K.N_METRICS, 1, 1))
@@ -165,7 +165,7 @@ class EvaluationResult:
         return frame
 
 
-def _targets(
+def clipped_targets(
     cfg: StrategyConfig, sigma: np.ndarray, mu: np.ndarray, safe: np.ndarray
 ) -> np.ndarray:
     """Clipped target weights [P, J] of `cfg` from window statistics [P, J] (Python path)."""
@@ -543,7 +543,7 @@ def _evaluate_single(
         for i in custom:
             cfg = cfgs[i]
             sig, mu, saf = K.stats_single(R, S, cfg.lookback, cfg.rebalance_every)
-            targets = _targets(cfg, sig, mu, saf)
+            targets = clipped_targets(cfg, sig, mu, saf)
             part = np.empty((K.N_METRICS, 1, p1 - p0))
             _run_blocks(_blocks(cfgs, [i]), R, S, targets, part, np.zeros(1, dtype=np.int64))
             out[:, i, p0:p1] = part[:, 0, :]
@@ -573,7 +573,7 @@ def _evaluate_sleeve(
         custom = np.zeros((len(idx), p1 - p0, J))
         for pos, i in enumerate(idx):
             if cfgs[i].weight_function not in _CODES:
-                custom[pos] = _targets(cfgs[i], sched.sigma, sched.mu, sched.safe)
+                custom[pos] = clipped_targets(cfgs[i], sched.sigma, sched.mu, sched.safe)
         part = np.empty((K.N_METRICS, len(idx), p1 - p0))
         K.run_sleeve(
             sched.returns, S, L, k, sched.sigma, sched.mu, sched.safe,
