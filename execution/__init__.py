@@ -8,6 +8,7 @@
   sessions (holidays, early closes, its time zone) and the catch-up policy for missed fires.
 - `execution.brokers`: the broker interface (idempotent client order ids) and the built-in
   paper broker (fills at session bars with slippage, commission, partial fills, buying power).
+- `execution.deployment`: a deployment's lifecycle and limits (turnover, position, drawdown).
 - `execution.errors`: the typed errors.
 
 No I/O of its own and no clock: times are given (the trading calendars come from

@@ -6,6 +6,7 @@
 - `OrderPlanError`: targets or account state no order plan can come from (weights that are not
   finite, negative or sum above one, a symbol without a price).
 - `ScheduleError`: a schedule that cannot be read (the field and the problem).
+- `DeploymentStateError`: a lifecycle move a deployment cannot make.
 - `BrokerError`: a broker call that failed: `BrokerRejectedError` (the broker's reason; trying
   again will not help) or `BrokerUnavailableError` (unreachable or a server error; retryable).
 """
@@ -51,3 +52,7 @@ class BrokerUnavailableError(BrokerError):
     """The broker could not be reached or answered with a server error."""
 
     retryable = True
+
+
+class DeploymentStateError(ExecutionError, ValueError):
+    """A lifecycle move the deployment cannot make (e.g. a retired deployment resumed)."""
