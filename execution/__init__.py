@@ -9,6 +9,8 @@
 - `execution.brokers`: the broker interface (idempotent client order ids) and the built-in
   paper broker (fills at session bars with slippage, commission, partial fills, buying power).
 - `execution.deployment`: a deployment's lifecycle and limits (turnover, position, drawdown).
+- `execution.rebalance`: what a run decides before sending anything: a rule strategy's or fixed
+  weights' targets on the closes known at the run, the plan, the limits it breaks.
 - `execution.errors`: the typed errors.
 
 No I/O of its own and no clock: times are given (the trading calendars come from
