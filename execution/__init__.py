@@ -11,6 +11,8 @@
 - `execution.deployment`: a deployment's lifecycle and limits (turnover, position, drawdown).
 - `execution.rebalance`: what a run decides before sending anything: a rule strategy's or fixed
   weights' targets on the closes known at the run, the plan, the limits it breaks.
+- `execution.monitoring`: live against backtest (return gap, tracking error, drawdown) and the
+  drift of the account's weights from its targets.
 - `execution.errors`: the typed errors.
 
 No I/O of its own and no clock: times are given (the trading calendars come from
