@@ -17,7 +17,7 @@ from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
 from settings import Settings
-from store.base import Store
+from store import Store
 from tools.context import embedded_market_data
 
 DESCRIPTION = """\

@@ -23,7 +23,7 @@ import jwt
 
 from api.errors import ApiError
 from settings import Settings
-from store.base import NotFoundError, Store
+from store import NotFoundError, Store
 
 KEY_CACHE_SECONDS = 30.0
 

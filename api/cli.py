@@ -23,7 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from services.errors import QuantError
-from store.base import JOB_STATUSES
+from store import JOB_STATUSES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -349,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _exit_code(exc: BaseException) -> int:
     """1 for operational failures (files, disk, an unreachable store), 2 for usage errors."""
-    from store.base import StoreUnavailableError
+    from store import StoreUnavailableError
 
     return 1 if isinstance(exc, (OSError, StoreUnavailableError)) else 2
 
@@ -357,7 +357,7 @@ def _exit_code(exc: BaseException) -> int:
 def _is_expected(exc: BaseException) -> bool:
     """Errors the command line reports as one line: users' mistakes and operational failures
     (store unreachable, files). Anything else is a bug and keeps its traceback."""
-    from store.base import StoreError
+    from store import StoreError
 
     return isinstance(exc, (*_USER_ERRORS, StoreError, OSError))
 
@@ -822,7 +822,7 @@ def _progress(job: Any) -> str:
 
 def _jobs(args: argparse.Namespace) -> int:
     from jobs.runner import JobRunner
-    from store.base import NotFoundError, job_to_json
+    from store import NotFoundError, job_to_json
 
     store = _open_store()
     runner = JobRunner(store)
@@ -895,7 +895,7 @@ def _job_detail(runner: Any, job: Any) -> dict[str, Any]:
     """A job for `jobs show`: the stored job, its duration, and for a succeeded job its result's
     status, best configuration, timings and the run's files."""
     from graphs.run import run_directory
-    from store.base import NotFoundError, job_to_json
+    from store import NotFoundError, job_to_json
 
     detail = _job_row(job_to_json(job), job)
     detail["best"] = None
@@ -971,7 +971,7 @@ KEY_WARNING = (
 def _keys(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from store.base import NotFoundError
+    from store import NotFoundError
 
     store = _open_store()
     try:

@@ -27,7 +27,7 @@ from jobs.handlers import HandlerRegistry
 from jobs.queue import JobQueue
 from jobs.runner import JobRunner
 from settings import Settings, get_settings
-from store.base import Job, Store
+from store import Job, Store
 from store.factory import open_store
 
 log = logging.getLogger("stratigos.api")

@@ -36,7 +36,7 @@ from starlette.routing import Match
 
 from graphs.request import validation_problems
 from services.errors import InfeasibleTargetError, QuantError
-from store.base import ConflictError, NotFoundError, StoreError, StoreUnavailableError
+from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 
 log = logging.getLogger("stratigos.api")
 

@@ -37,7 +37,7 @@ from services.market_data import (
     to_returns,
     validate_prices,
 )
-from store.base import Dataset, NotFoundError, Store
+from store import Dataset, NotFoundError, Store
 
 EMBEDDED = "sp500"
 MAX_ASSETS = 250

@@ -30,7 +30,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from settings import Settings, get_settings
-from store.base import ApiKey, Clock, NotFoundError, Store, utc_now
+from store import ApiKey, Clock, NotFoundError, Store, utc_now
 from store.factory import open_store
 
 SESSION_OWNER = "local"

@@ -18,7 +18,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
-from store.base import TERMINAL_STATUSES, Store, StoredEvent
+from store import TERMINAL_STATUSES, Store, StoredEvent
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",

@@ -26,7 +26,7 @@ from api.auth import Authenticator
 from api.errors import ApiError
 from api.routes.optimizations import job_view
 from settings import get_settings
-from store.base import NotFoundError, Store
+from store import NotFoundError, Store
 
 CONNECTION_TTL_SECONDS = 2 * 3600.0
 CONNECTIONS_OWNER = "ws-connections"

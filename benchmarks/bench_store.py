@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks.harness import Row, Table
 from graphs.events import TraceEvent
-from store.base import Store
+from store import Store
 
 TARGET_PER_SECOND = 5_000
 TARGET_MS = 1000 / TARGET_PER_SECOND

@@ -37,7 +37,7 @@ from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_proble
 from prompts.canonical import model_json
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
-from store.base import NotFoundError, Store
+from store import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
 from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext

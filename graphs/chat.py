@@ -22,7 +22,7 @@ from graphs import RECURSION_LIMIT
 from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
 from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
-from store.base import Store
+from store import Store
 from store.checkpoints import checkpointer
 
 

@@ -35,7 +35,7 @@ from graphs.run import has_checkpoint, resume_optimization, run_directory, run_o
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.runner import JobRunner
 from settings import Settings, get_settings
-from store.base import (
+from store import (
     OPTIMIZATION_KIND,
     SUCCESS_DOCUMENT_STATUSES,
     InvalidResultError,
@@ -124,7 +124,7 @@ class RunFailedError(RuntimeError):
 
 
 def verify_result(run_id: str, result: dict[str, Any]) -> None:
-    """Check that `result` may complete its job (`store.base.check_result` for an
+    """Check that `result` may complete its job (`store.check_result` for an
     optimization: status succeeded with trials and a best configuration, or partial, and every
     trial present); `RunFailedError` with the run's reason otherwise."""
     status = result.get("status")

@@ -1,7 +1,7 @@
 """The handler contract: what a job kind runs, and what it sees while running.
 
 A *handler* is a plain callable `fn(job, ctx) -> dict` registered for a job `kind`. The worker
-calls it with the claimed `store.base.Job` and a `JobContext`, and stores the returned dict as
+calls it with the claimed `store.Job` and a `JobContext`, and stores the returned dict as
 the job's result (atomically with the `succeeded` status). `jobs/` never imports `graphs/`: the
 optimization workflow registers its handler from its own package (`register_handler("optimize",
 fn)` in a module the worker imports with `python -m jobs.worker --handlers MODULE`).
@@ -9,7 +9,7 @@ fn)` in a module the worker imports with `python -m jobs.worker --handlers MODUL
 Contract (see docs/jobs.md):
 
 * Return a JSON-serialisable dict only when the work is complete; raise on failure. A handler
-  that raises `TransientJobError` (or lets a `store.base.StoreUnavailableError` escape) is
+  that raises `TransientJobError` (or lets a `store.StoreUnavailableError` escape) is
   retried with backoff; any other exception fails the job with `"<ExceptionType>: <message>"`.
 * Check `ctx.cancelled()` between units of work and return (or raise `JobCancelledError`) once
   it is True: the job was cancelled or this worker lost its lease. Whatever is returned then
@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from settings import Settings
-from store.base import Job, SequencedEvent, Store, StoredEvent, Trial
+from store import Job, SequencedEvent, Store, StoredEvent, Trial
 
 Handler = Callable[[Job, "JobContext"], dict[str, Any]]
 """A job kind's work: `fn(job, ctx) -> result dict`."""

@@ -23,7 +23,7 @@ from jobs.queue import JobQueue, parse_announcement
 from jobs.worker import Worker, load_handler_modules
 from settings import get_settings
 from settings.logs import configure_logging
-from store.base import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
+from store import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
 
 log = logging.getLogger("jobs.lambda")
 

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from settings import Settings
-from store.base import Job
+from store import Job
 
 
 class JobQueue:

@@ -1,7 +1,7 @@
 """The job runner: submit, status, cancel, results and events of jobs, on any `Store`.
 
 A job has an id, owner, kind, request, status (`pending` -> `running` -> `succeeded` | `failed`
-| `cancelled`), progress, attempts, timestamps and error (`store.base.Job`). `JobRunner` is
+| `cancelled`), progress, attempts, timestamps and error (`store.Job`). `JobRunner` is
 what the API and the CLI use; the work itself is done by `jobs.worker.Worker`s — in this
 process (`JobRunner.start()` / `run_once()`, the embedded default) or in separate processes
 (`python -m jobs.worker --handlers MODULE`) sharing the store. See docs/jobs.md.
@@ -17,14 +17,7 @@ from typing import Any, Unpack
 from jobs.handlers import Handler, UnknownJobKindError
 from jobs.worker import Worker, WorkerOptions, WorkOutcome
 from settings import Settings
-from store.base import (
-    TERMINAL_STATUSES,
-    ConflictError,
-    Job,
-    JobStatus,
-    Store,
-    StoredEvent,
-)
+from store import TERMINAL_STATUSES, ConflictError, Job, JobStatus, Store, StoredEvent
 
 
 class JobNotSucceededError(ConflictError):

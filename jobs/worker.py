@@ -36,13 +36,7 @@ from jobs.handlers import (
 )
 from settings import Settings, get_settings
 from settings.logs import configure_logging
-from store.base import (
-    ConflictError,
-    Job,
-    NotFoundError,
-    Store,
-    StoreUnavailableError,
-)
+from store import ConflictError, Job, NotFoundError, Store, StoreUnavailableError
 
 log = logging.getLogger("jobs.worker")
 

@@ -1,41 +1,49 @@
-"""Persistence behind one interface: SQLite (embedded default) or DynamoDB + S3 (AWS).
+"""Persistence behind one interface per aggregate: SQLite (embedded default) or DynamoDB + S3
+(AWS).
 
-`open_store(settings)` returns the configured `Store`; `checkpointer(settings)` the matching
-LangGraph checkpointer. See `docs/store.md`.
+`open_store(settings)` returns the configured `Store` (every repository in one object);
+`checkpointer(settings)` the matching LangGraph checkpointer. See `docs/store.md`.
 """
 
-from store.base import (
-    JOB_STATUSES,
-    TERMINAL_STATUSES,
-    ApiKey,
-    ChatThread,
-    CleanupReport,
+from store.api_keys import ApiKey
+from store.base import Store
+from store.common import Clock, Page, utc_now
+from store.datasets import Dataset
+from store.errors import (
     ConflictError,
-    Dataset,
     InvalidResultError,
-    Job,
-    JobStatus,
     NotFoundError,
-    Page,
-    Portfolio,
-    Result,
-    SequencedEvent,
-    Store,
-    StoredEvent,
     StoreError,
     StoreGoneError,
     StoreUnavailableError,
-    Trial,
-    utc_now,
 )
 from store.factory import StoreConfig, open_store
+from store.jobs import (
+    JOB_STATUSES,
+    OPTIMIZATION_KIND,
+    SUCCESS_DOCUMENT_STATUSES,
+    TERMINAL_STATUSES,
+    Job,
+    JobStatus,
+    SequencedEvent,
+    StoredEvent,
+    check_result,
+    job_to_json,
+)
+from store.portfolios import Portfolio
+from store.results import Result, Trial
+from store.retention import CleanupReport
+from store.threads import ChatThread
 
 __all__ = [
     "JOB_STATUSES",
+    "OPTIMIZATION_KIND",
+    "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
     "ApiKey",
     "ChatThread",
     "CleanupReport",
+    "Clock",
     "ConflictError",
     "Dataset",
     "InvalidResultError",
@@ -53,6 +61,8 @@ __all__ = [
     "StoreUnavailableError",
     "StoredEvent",
     "Trial",
+    "check_result",
+    "job_to_json",
     "open_store",
     "utc_now",
 ]

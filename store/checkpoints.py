@@ -10,7 +10,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from settings import Settings, get_settings
 from store.aws import boto_config
-from store.base import StoreUnavailableError
+from store.errors import StoreUnavailableError
 from store.factory import StoreConfig
 
 

@@ -13,7 +13,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from settings import Settings, get_settings
-from store.base import Clock, Store, StoreUnavailableError, utc_now
+from store.base import Store
+from store.common import Clock, utc_now
+from store.errors import StoreUnavailableError
 
 DEFAULT_PEPPER = "stratigos-local-pepper"
 

@@ -105,7 +105,7 @@ def test_jobs_list_show_and_cancel(
 def test_keys_create_list_revoke(
     offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from store.base import NotFoundError
+    from store import NotFoundError
     from store.factory import open_store
 
     created = run_json(capsys, "keys", "create", "--owner", "alice", "--name", "laptop", "--json")
@@ -245,7 +245,7 @@ def _serve() -> tuple[subprocess.Popen[str], str, str]:
 def test_serve_keeps_its_session_key_out_of_its_output_and_revokes_it_on_ctrl_c(
     offline_data_dir: Path,
 ) -> None:
-    from store.base import NotFoundError
+    from store import NotFoundError
     from store.factory import open_store
 
     offline_data_dir.mkdir(parents=True, exist_ok=True)
@@ -286,7 +286,7 @@ def test_serve_keeps_its_session_key_out_of_its_output_and_revokes_it_on_ctrl_c(
 
 
 def test_a_restart_after_kill_9_revokes_the_crashed_servers_key(offline_data_dir: Path) -> None:
-    from store.base import NotFoundError
+    from store import NotFoundError
     from store.factory import open_store
 
     offline_data_dir.mkdir(parents=True, exist_ok=True)

@@ -38,7 +38,7 @@ from api.streaming import (
     sse_event,
     wait_for_events,
 )
-from store.base import NotFoundError
+from store import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["optimization jobs"])
 

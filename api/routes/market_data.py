@@ -31,7 +31,7 @@ from api.market import (
     parse_upload,
     select,
 )
-from store.base import Dataset, NotFoundError
+from store import Dataset, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["market-data"])
 

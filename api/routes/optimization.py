@@ -38,7 +38,7 @@ from services.portfolios import (
     finite_or_none,
     frontier,
 )
-from store.base import Store
+from store import Store
 
 router = APIRouter(prefix="/v1", tags=["optimization"])
 

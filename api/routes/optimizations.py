@@ -23,14 +23,10 @@ from graphs.job_handlers import KIND
 from graphs.report import benchmark_rows
 from graphs.request import OptimizationRequest
 from jobs.runner import JobNotSucceededError
-from store.base import (
-    Job,
-    JobStatus,
-    NotFoundError,
-    Trial,
-    decode_cursor,
-    encode_cursor,
-)
+from store.common import decode_cursor, encode_cursor
+from store.errors import NotFoundError
+from store.jobs import Job, JobStatus
+from store.results import Trial
 
 router = APIRouter(prefix="/v1", tags=["optimization jobs"])
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.market import dataset_assets
-from store.base import NotFoundError, Portfolio, Store
+from store import NotFoundError, Portfolio, Store
 
 router = APIRouter(prefix="/v1", tags=["portfolios"])
 

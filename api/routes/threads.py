@@ -35,7 +35,7 @@ from api.streaming import SSE_HEADERS, sse
 from graphs.chat import ChatSession, ChatTurn, NothingPendingError
 from graphs.events import TraceEvent
 from graphs.request import OptimizationRequest
-from store.base import ChatThread, NotFoundError
+from store import ChatThread, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 

@@ -2,7 +2,7 @@
 
 - Key `alias/stratigos-<stage>` (yearly rotation) encrypts the tables, buckets, queues, topic
   and secret.
-- Table `stratigos-<stage>-store`: the store's single table (`store/aws.py`): `pk`/`sk` strings,
+- Table `stratigos-<stage>-store`: the store's single table (`store/aws/table.py`): `pk`/`sk` strings,
   GSI `gsi1` (`gsi1pk`/`gsi1sk`), TTL `ttl`. Jobs, idempotency keys, results, portfolios, chat
   threads, API keys, run headers, trace events, trials and the results cache are item types.
 - Table `stratigos-<stage>-checkpoints`: LangGraph's `DynamoDBSaver` (`PK`/`SK`, TTL `ttl`).

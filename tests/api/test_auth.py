@@ -24,7 +24,7 @@ from api.app import create_app
 from api.errors import ApiError
 from api.limits import RateLimiter
 from settings import Settings
-from store.base import Job, StoreUnavailableError
+from store import Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.api.conftest import assert_error, make_settings
 from tests.live_server import free_port

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from api.server import SESSION_TTL, SIGN_IN_FILE, SessionKey, sign_in_banner
-from store.base import NotFoundError
+from store import NotFoundError
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 

@@ -23,7 +23,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 import api.ws_gateway as ws
 from jobs.handlers import JobEvent
 from settings import get_settings
-from store.base import Store
+from store import Store
 from tests.aws import FAKE_AWS_ENV, moto_server
 
 DOMAIN = "w1x2y3z4.execute-api.us-east-1.amazonaws.com"

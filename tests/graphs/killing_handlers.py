@@ -21,7 +21,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from graphs.events import TraceEvent
 from graphs.job_handlers import KIND, optimization_handler
 from jobs.handlers import JobContext, register_handler
-from store.base import Job
+from store import Job
 
 KILL_AT = os.environ.get("STRATIGOS_TEST_KILL_AT", "review_started")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.handlers import Handler, JobContext, JobEvent
-from store.base import Job
+from store import Job
 
 CALLS: list[str] = []
 """Ids of the jobs `sample` ran, in order."""

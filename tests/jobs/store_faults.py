@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from store.base import StoreUnavailableError
+from store import StoreUnavailableError
 from store.sqlite import SQLiteStore
 
 WRITES = frozenset(

@@ -25,7 +25,7 @@ import jobs.lambda_handlers as lh
 from jobs.queue import JobQueue, parse_announcement
 from settings import Settings, get_settings
 from settings.logs import JsonFormatter, configure_logging
-from store.base import Job, NotFoundError, StoreUnavailableError, utc_now
+from store import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.factory import StoreConfig, open_store
 from store.sqlite import SQLiteStore
 from tests.aws import FAKE_AWS_ENV, moto_server

@@ -1,7 +1,7 @@
 """Never a false success: a job becomes succeeded only with a complete, successful result.
 
 - The store refuses to complete a job with a document that states a failure or misses trials
-  (`tests/store/test_contract.py`, on SQLite and on DynamoDB + S3).
+  (`tests/store/contract/test_results.py`, on SQLite and on DynamoDB + S3).
 - The optimization handler refuses a failed or incomplete run document (as a resumed run that
   had failed returns), so the worker fails the job with the run's reason.
 - A store whose file is deleted or replaced while in use says so on the next operation, and
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from graphs.job_handlers import RunFailedError, verify_result
-from store.base import StoreUnavailableError
+from store import StoreUnavailableError
 from store.sqlite import SQLiteStore
 
 GOOD = {

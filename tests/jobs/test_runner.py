@@ -21,7 +21,7 @@ from jobs.handlers import (
 )
 from jobs.runner import JobNotSucceededError, JobRunner
 from jobs.worker import Worker
-from store.base import ConflictError, Job, NotFoundError, StoreUnavailableError
+from store import ConflictError, Job, NotFoundError, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 

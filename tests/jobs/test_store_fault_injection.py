@@ -28,7 +28,7 @@ from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker, WorkOutcome
 from settings import Settings
-from store.base import TERMINAL_STATUSES, Job, StoreUnavailableError
+from store import TERMINAL_STATUSES, Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.jobs.outcomes import check_complete, essence
 from tests.jobs.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore

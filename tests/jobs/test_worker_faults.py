@@ -23,7 +23,7 @@ import pytest
 from jobs.handlers import JobCancelledError, JobContext, JobEvent
 from jobs.runner import JobNotSucceededError, JobRunner
 from jobs.worker import Worker
-from store.base import Job, NotFoundError, StoreUnavailableError, utc_now
+from store import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 

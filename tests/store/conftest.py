@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from store import Store
 from store.aws import AWSStore, create_tables
-from store.base import Store
 from store.sqlite import SQLiteStore
 from tests.aws import FAKE_AWS_ENV, moto_server
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from store import ConflictError, NotFoundError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
-from store.base import ConflictError, NotFoundError, StoreUnavailableError
 from tests.live_server import free_port
 from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
-from tests.store.test_contract import ALICE, running_job
+from tests.store.contract.helpers import ALICE, running_job
 
 
 def test_large_result_goes_to_s3(store_aws: AWSStore) -> None:

@@ -8,14 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from store.base import (
-    decode_cursor,
-    encode_cursor,
-    from_micros,
-    hash_api_key,
-    new_id,
-    to_micros,
-)
+from store.api_keys import hash_api_key
+from store.common import decode_cursor, encode_cursor, from_micros, new_id, to_micros
 
 
 def test_ids_sort_in_creation_order() -> None:

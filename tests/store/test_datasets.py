@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from store import Dataset, NotFoundError, Store
 from store.aws import AWSStore
-from store.base import Dataset, NotFoundError, Store
 from tests.store.conftest import FakeClock
 
 ALICE, BOB = "alice", "bob"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from store.base import NotFoundError, StoreUnavailableError, Trial
+from store import NotFoundError, StoreUnavailableError, Trial
 from store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.store.test_contract import ALICE, events, running_job
+from tests.store.contract.helpers import ALICE, events, running_job
 
 
 def test_file_settings_and_schema_version(tmp_path: Path) -> None:

@@ -1,0 +1,24 @@
+"""The AWS store: one DynamoDB table (single-table design, see `store.aws.table`) and one S3
+bucket, one module per aggregate."""
+
+from __future__ import annotations
+
+from store.aws.api_keys import AwsApiKeys
+from store.aws.cache import AwsCache
+from store.aws.datasets import AwsDatasets
+from store.aws.portfolios import AwsPortfolios
+from store.aws.retention import AwsRetention
+from store.aws.table import EVENTS_PER_TRANSACTION, boto_config, create_tables
+from store.aws.threads import AwsThreads
+
+__all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]
+
+
+class AWSStore(AwsRetention, AwsPortfolios, AwsDatasets, AwsThreads, AwsCache, AwsApiKeys):
+    """The `Store` on DynamoDB (`table_name`) and S3 (`bucket`).
+
+    `region` / `endpoint_url` locate the services (an endpoint such as a moto server for tests);
+    `max_attempts`, `connect_timeout` and `read_timeout` (seconds) bound how long an unreachable
+    endpoint takes to report `StoreUnavailableError`; results larger than `inline_limit_bytes`
+    (UTF-8 JSON) go to S3; `api_key_pepper` is the secret of API key hashes; `clock` gives "now".
+    """

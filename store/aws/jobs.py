@@ -1,0 +1,425 @@
+"""Jobs in the AWS store (DynamoDB items and S3 objects: see `store.aws.table`)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable, _item, _key, _owner_pk, _plain
+from store.common import check_limit, check_owner, dumps, new_id, to_micros
+from store.errors import ConflictError, NotFoundError, StoreError
+from store.jobs import (
+    TERMINAL_STATUSES,
+    Job,
+    JobStatus,
+    SequencedEvent,
+    StoredEvent,
+    check_events,
+    check_progress,
+    check_result,
+    check_transition,
+    job_from_row,
+)
+
+
+class AwsJobs(AwsTable):
+    """The jobs repository on DynamoDB and S3."""
+
+    def _job_item(self, owner: str, job_id: str) -> dict[str, Any]:
+        item = self._get("get_job", _owner_pk(owner), f"JOB#{job_id}")
+        if item is None:
+            raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
+        return item
+
+    def _refuse(self, owner: str, job_id: str, why: str) -> ConflictError:
+        job = self.get_job(owner, job_id)
+        return ConflictError(
+            f"job {job_id}: {why} (status {job.status}, lease {job.lease_owner or 'none'})",
+            current=job,
+        )
+
+    def submit_job(
+        self,
+        owner: str,
+        kind: str,
+        request: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        check_owner(owner)
+        if not kind:
+            raise ValueError("kind must be a non-empty string")
+        body = dumps(dict(request))
+        if idempotency_key is not None:
+            existing = self._idempotent(owner, idempotency_key, kind, body)
+            if existing is not None:
+                return existing, False
+        now = self._now()
+        job_id = new_id("job")
+        job = {
+            "pk": _owner_pk(owner),
+            "sk": f"JOB#{job_id}",
+            "id": job_id,
+            "owner": owner,
+            "kind": kind,
+            "request": body,
+            "status": "pending",
+            "done": 0,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+            "idempotency_key": idempotency_key,
+            "gsi1pk": "STATUS#pending",
+            "gsi1sk": f"{now:020d}#{job_id}",
+        }
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _item(job),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if idempotency_key is not None:
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _item(
+                            {
+                                "pk": _owner_pk(owner),
+                                "sk": f"IDEM#{idempotency_key}",
+                                "job_id": job_id,
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        if self._transact("submit_job", actions) is not None:
+            if idempotency_key is not None:
+                existing = self._idempotent(owner, idempotency_key, kind, body)
+                if existing is not None:
+                    return existing, False
+            raise ConflictError(f"job id {job_id} collided; submit again")
+        return job_from_row(job), True
+
+    def _idempotent(self, owner: str, key: str, kind: str, body: str) -> Job | None:
+        item = self._get("submit_job", _owner_pk(owner), f"IDEM#{key}")
+        if item is None:
+            return None
+        existing = self.get_job(owner, item["job_id"])
+        if existing.kind != kind or dumps(existing.request) != body:
+            raise ConflictError(
+                f"idempotency key {key!r} was used for a different request (job {existing.id})",
+                current=existing,
+            )
+        return existing
+
+    def get_job(self, owner: str, job_id: str) -> Job:
+        return job_from_row(self._job_item(owner, job_id))
+
+    def list_jobs(
+        self,
+        owner: str,
+        *,
+        statuses: Sequence[JobStatus] | None = None,
+        include_archived: bool = False,
+        limit: int = 100,
+    ) -> list[Job]:
+        check_limit(limit)
+        out: list[Job] = []
+        for item in self._query("list_jobs", _owner_pk(owner), sk_prefix="JOB#", forward=False):
+            job = job_from_row(item)
+            if statuses is not None and job.status not in statuses:
+                continue
+            if job.archived_at is not None and not include_archived:
+                continue
+            out.append(job)
+            if len(out) >= limit:
+                break
+        return out
+
+    def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
+        check_limit(limit)
+        out = self._call(
+            "jobs_by_status",
+            self.ddb.query,
+            TableName=self.table,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :s",
+            ExpressionAttributeValues={":s": {"S": f"STATUS#{status}"}},
+            Limit=limit,
+        )
+        # the index is eventually consistent: re-read each job and keep those still in `status`
+        keys = [_plain(item) for item in out.get("Items", [])]
+        jobs = [
+            self.get_job(d["pk"].removeprefix("OWNER#"), d["sk"].removeprefix("JOB#")) for d in keys
+        ]
+        return [j for j in jobs if j.status == status]
+
+    def transition(
+        self,
+        owner: str,
+        job_id: str,
+        from_statuses: Sequence[JobStatus],
+        to_status: JobStatus,
+        *,
+        error: str | None = None,
+        worker: str | None = None,
+    ) -> Job:
+        check_transition(to_status, from_statuses)
+        now = self._now()
+        values: dict[str, Any] = {":to": to_status, ":now": now, ":g": f"STATUS#{to_status}"}
+        sets = ["#st = :to", "updated_at = :now", "gsi1pk = :g"]
+        removes: list[str] = []
+        if error is not None:
+            sets.append("#err = :err")
+            values[":err"] = error
+        if to_status == "running":
+            sets.append("started_at = if_not_exists(started_at, :now)")
+        if to_status in TERMINAL_STATUSES:
+            sets.append("finished_at = :now")
+            removes += ["lease_owner", "lease_expires_at"]
+        allowed = []
+        for i, status in enumerate(from_statuses):
+            values[f":f{i}"] = status
+            allowed.append(f":f{i}")
+        condition = f"#st IN ({', '.join(allowed)})"
+        if worker is not None:
+            condition += " AND lease_owner = :w"
+            values[":w"] = worker
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        names = {"#st": "status"}
+        if error is not None:
+            names["#err"] = "error"
+        item = self._update(
+            "transition", _owner_pk(owner), f"JOB#{job_id}", update, condition, values, names
+        )
+        if item is None:
+            raise self._refuse(
+                owner,
+                job_id,
+                f"cannot move to {to_status} from {list(from_statuses)}"
+                + (f" as worker {worker}" if worker else ""),
+            )
+        return job_from_row(item)
+
+    def claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
+        if not worker:
+            raise ValueError("worker must be a non-empty string")
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        now = self.clock()
+        item = self._update(
+            "claim",
+            _owner_pk(owner),
+            f"JOB#{job_id}",
+            "SET #st = :running, lease_owner = :w, lease_expires_at = :exp, "
+            "attempts = attempts + :one, started_at = if_not_exists(started_at, :now), "
+            "updated_at = :now, gsi1pk = :g",
+            "#st IN (:pending, :running) AND (attribute_not_exists(lease_owner) "
+            "OR lease_expires_at <= :now OR lease_owner = :w)",
+            {
+                ":running": "running",
+                ":pending": "pending",
+                ":w": worker,
+                ":exp": to_micros(now + timedelta(seconds=lease_seconds)),
+                ":one": 1,
+                ":now": to_micros(now),
+                ":g": "STATUS#running",
+            },
+            {"#st": "status"},
+        )
+        if item is None:
+            raise self._refuse(owner, job_id, f"worker {worker} cannot claim it")
+        return job_from_row(item)
+
+    def heartbeat(
+        self,
+        owner: str,
+        job_id: str,
+        worker: str,
+        lease_seconds: float,
+        *,
+        progress: tuple[int, int | None] | None = None,
+    ) -> Job:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        now = self.clock()
+        values: dict[str, Any] = {
+            ":exp": to_micros(now + timedelta(seconds=lease_seconds)),
+            ":now": to_micros(now),
+            ":w": worker,
+            ":running": "running",
+        }
+        sets = ["lease_expires_at = :exp", "updated_at = :now"]
+        removes: list[str] = []
+        names = {"#st": "status"}
+        if progress is not None:
+            done, total = check_progress(progress)
+            sets.append("done = :done")
+            values[":done"] = done
+            names["#total"] = "total"
+            if total is None:
+                removes.append("#total")
+            else:
+                sets.append("#total = :total")
+                values[":total"] = total
+        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        item = self._update(
+            "heartbeat",
+            _owner_pk(owner),
+            f"JOB#{job_id}",
+            update,
+            "#st = :running AND lease_owner = :w",
+            values,
+            names,
+        )
+        if item is None:
+            raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
+        return job_from_row(item)
+
+    def release(self, owner: str, job_id: str, worker: str) -> Job:
+        item = self._update(
+            "release",
+            _owner_pk(owner),
+            f"JOB#{job_id}",
+            "SET updated_at = :now REMOVE lease_owner, lease_expires_at",
+            "lease_owner = :w",
+            {":now": self._now(), ":w": worker},
+        )
+        if item is None:
+            raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
+        return job_from_row(item)
+
+    def complete_job(
+        self, owner: str, job_id: str, result: Any, *, worker: str | None = None
+    ) -> Job:
+        kind = self.get_job(owner, job_id).kind
+        check_result(kind, result)
+        body = dumps(result)
+        size = len(body.encode())
+        now = self._now()
+        record: dict[str, Any] = {
+            "pk": _owner_pk(owner),
+            "sk": f"RESULT#{job_id}",
+            "job_id": job_id,
+            "owner": owner,
+            "size_bytes": size,
+            "created_at": now,
+        }
+        s3_key = None
+        if size > self.inline_limit_bytes:
+            # Upload first: a crash after this leaves an unreferenced object, never a
+            # succeeded job without its result.
+            s3_key = f"results/{owner}/{job_id}/{uuid.uuid4().hex}.json"
+            self._call(
+                "complete_job (upload)",
+                self.s3.put_object,
+                Bucket=self.bucket,
+                Key=s3_key,
+                Body=body.encode(),
+                ContentType="application/json",
+            )
+            record["location"] = f"s3://{self.bucket}/{s3_key}"
+        else:
+            record["payload"] = body
+        values: dict[str, Any] = {
+            ":running": {"S": "running"},
+            ":succeeded": {"S": "succeeded"},
+            ":now": {"N": str(now)},
+            ":g": {"S": "STATUS#succeeded"},
+            ":kind": {"S": kind},
+        }
+        condition = "#st = :running AND #kind = :kind"  # the kind whose result was verified
+        if worker is not None:
+            condition += " AND lease_owner = :w"
+            values[":w"] = {"S": worker}
+        actions = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _key(_owner_pk(owner), f"JOB#{job_id}"),
+                    "UpdateExpression": "SET #st = :succeeded, updated_at = :now, "
+                    "finished_at = :now, gsi1pk = :g REMOVE lease_owner, lease_expires_at",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeNames": {"#st": "status", "#kind": "kind"},
+                    "ExpressionAttributeValues": values,
+                }
+            },
+            {"Put": {"TableName": self.table, "Item": _item(record)}},
+        ]
+        try:
+            refused = self._transact("complete_job", actions)
+        except StoreError:
+            self._discard(s3_key)
+            raise
+        if refused is not None:
+            self._discard(s3_key)
+            raise self._refuse(
+                owner,
+                job_id,
+                "cannot complete: not running" + (f" under worker {worker}" if worker else ""),
+            )
+        return self.get_job(owner, job_id)
+
+    def append_events(self, owner: str, run_id: str, events: Sequence[SequencedEvent]) -> int:
+        check_owner(owner)
+        batch = check_events(run_id, events)
+        for start in range(0, len(batch), EVENTS_PER_TRANSACTION):
+            chunk = batch[start : start + EVENTS_PER_TRANSACTION]
+            header = {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": _key(f"RUN#{run_id}", "#HEAD"),
+                    "UpdateExpression": "SET #o = :o, last_seq = :last",
+                    "ConditionExpression": "attribute_not_exists(pk) OR "
+                    "(#o = :o AND last_seq < :first)",
+                    "ExpressionAttributeNames": {"#o": "owner"},
+                    "ExpressionAttributeValues": {
+                        ":o": {"S": owner},
+                        ":last": {"N": str(chunk[-1][0])},
+                        ":first": {"N": str(chunk[0][0])},
+                    },
+                }
+            }
+            puts = [
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _item(
+                            {"pk": f"RUN#{run_id}", "sk": f"{seq:012d}", "payload": payload}
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+                for seq, payload in chunk
+            ]
+            if self._transact("append_events", [header, *puts]) is not None:
+                head = self._get("append_events", f"RUN#{run_id}", "#HEAD")
+                if head is not None and head["owner"] != owner:
+                    raise ConflictError(f"run {run_id} belongs to another owner")
+                last = None if head is None else head["last_seq"]
+                raise ConflictError(
+                    f"run {run_id}: seq {chunk[0][0]} is not after the last stored seq {last} "
+                    "(duplicate or out of order)"
+                )
+        return len(batch)
+
+    def events(
+        self, owner: str, run_id: str, *, after_seq: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]:
+        check_limit(limit, 10_000)
+        head = self._get("events", f"RUN#{run_id}", "#HEAD")
+        if head is None or head["owner"] != owner:
+            return []
+        return [
+            StoredEvent(run_id, int(d["sk"]), d["payload"])
+            for d in self._query(
+                "events", f"RUN#{run_id}", sk_after=f"{max(after_seq, 0):012d}", limit=limit
+            )
+        ]

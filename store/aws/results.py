@@ -1,0 +1,84 @@
+"""Results in the AWS store (DynamoDB items and S3 objects: see `store.aws.table`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from botocore.exceptions import ClientError
+
+from store.aws.jobs import AwsJobs
+from store.aws.table import _item, _owner_pk
+from store.common import Page, check_limit, decode_cursor, dumps, encode_cursor, from_micros
+from store.errors import NotFoundError, StoreUnavailableError
+from store.results import Result, Trial, check_number
+
+
+class AwsResults(AwsJobs):
+    """The results repository on DynamoDB and S3."""
+
+    def get_result(self, owner: str, job_id: str) -> Result:
+        item = self._get("get_result", _owner_pk(owner), f"RESULT#{job_id}")
+        if item is None:
+            raise NotFoundError(f"no result for job {job_id!r} of owner {owner!r}")
+        if "payload" in item:
+            payload, location = item["payload"], "inline"
+        else:
+            location = item["location"]
+            key = location.split("/", 3)[3]
+            try:
+                out = self._call("get_result", self.s3.get_object, Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                raise StoreUnavailableError(
+                    f"AWS store: the result of job {job_id} is recorded at {location} "
+                    "but the object is missing"
+                ) from exc
+            payload = out["Body"].read().decode()
+        return Result(
+            job_id=job_id,
+            owner=owner,
+            payload=json.loads(payload),
+            size_bytes=item["size_bytes"],
+            location=location,
+            created_at=from_micros(item["created_at"]),  # type: ignore[arg-type]
+        )
+
+    def put_trials(self, owner: str, job_id: str, trials: Sequence[Trial]) -> int:
+        self._job_item(owner, job_id)
+        requests = [
+            {
+                "PutRequest": {
+                    "Item": _item(
+                        {
+                            "pk": f"TRIALS#{owner}#{job_id}",
+                            "sk": f"{check_number(t.number):012d}",
+                            "data": dumps(t.data),
+                        }
+                    )
+                }
+            }
+            for t in trials
+        ]
+        # a batch may repeat a number: the last one wins, as in SQLite's INSERT OR REPLACE
+        unique = list({r["PutRequest"]["Item"]["sk"]["S"]: r for r in requests}.values())
+        for start in range(0, len(unique), 25):
+            self._batch_write("put_trials", unique[start : start + 25])
+        return len(requests)
+
+    def trials(
+        self, owner: str, job_id: str, *, cursor: str | None = None, limit: int = 100
+    ) -> Page[Trial]:
+        check_limit(limit)
+        after = decode_cursor(cursor)
+        self._job_item(owner, job_id)
+        rows = list(
+            self._query(
+                "trials",
+                f"TRIALS#{owner}#{job_id}",
+                sk_after=f"{after:012d}" if after >= 0 else None,
+                limit=limit + 1,
+            )
+        )
+        items = [Trial(int(d["sk"]), json.loads(d["data"])) for d in rows[:limit]]
+        more = len(rows) > limit
+        return Page(items, encode_cursor(items[-1].number) if more else None)

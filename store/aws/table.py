@@ -1,0 +1,409 @@
+"""The AWS store: one DynamoDB table (single-table design) and one S3 bucket.
+
+Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global secondary index
+`gsi1` (`gsi1pk`, `gsi1sk`) and the TTL attribute `ttl` (epoch seconds, cache items only).
+
+| item | pk | sk | notes |
+| --- | --- | --- | --- |
+| job | `OWNER#<owner>` | `JOB#<job_id>` | `gsi1pk=STATUS#<status>`, `gsi1sk=<created µs>#<id>` |
+| idempotency key | `OWNER#<owner>` | `IDEM#<key>` | `job_id`; written in one transaction with the job |
+| result | `OWNER#<owner>` | `RESULT#<job_id>` | `payload` inline, or `location` in S3 when large |
+| portfolio | `OWNER#<owner>` | `PF#<id>` | `version` for optimistic concurrency |
+| dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
+| chat thread | `OWNER#<owner>` | `TH#<id>` | |
+| API key (by owner) | `OWNER#<owner>` | `KEY#<id>` | metadata and `key_hash` |
+| API key (lookup) | `APIKEY#<hmac>` | `-` | `owner`, `id`; both items change in one transaction |
+| run header | `RUN#<run_id>` | `#HEAD` | `owner`, `last_seq` (guards appends) |
+| trace event | `RUN#<run_id>` | `<seq, 12 digits>` | `payload` (the event's JSON) |
+| trial | `TRIALS#<owner>#<job_id>` | `<number, 12 digits>` | `data` |
+| cache entry | `CACHE#<owner>#<key>` | `-` | `value`, `expires_at` (µs), `ttl` (s) |
+
+Guarded writes are DynamoDB condition expressions (status transitions, leases, portfolio
+versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
+result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
+`inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
+`datasets/<owner>/<dataset_id>.parquet` (uploaded datasets: the object is written before the
+metadata item and deleted after it, so a listed dataset always has its bytes). DynamoDB's TTL deletes
+expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
+Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import suppress
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from store.base import Store
+from store.common import Clock, to_micros, utc_now
+from store.errors import StoreError, StoreUnavailableError
+
+EVENTS_PER_TRANSACTION = 99
+"""Events per `TransactWriteItems` call (DynamoDB allows 100 actions; one is the run header)."""
+
+
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "NoSuchBucket",
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "SlowDown",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "AccessDeniedException",
+        "AccessDenied",
+        "ExpiredTokenException",
+    }
+)
+
+
+_PASS = frozenset({"ConditionalCheckFailedException", "TransactionCanceledException"})
+
+
+def _av(value: Any) -> dict[str, Any]:
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    raise TypeError(f"unsupported attribute value {value!r}")
+
+
+def _item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain dict as a DynamoDB item (None values are left out)."""
+    return {k: _av(v) for k, v in values.items() if v is not None}
+
+
+def _plain(item: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in item.items():
+        if "S" in value:
+            out[key] = value["S"]
+        elif "N" in value:
+            out[key] = int(value["N"])
+        elif "BOOL" in value:
+            out[key] = value["BOOL"]
+        else:
+            out[key] = None
+    return out
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _owner_pk(owner: str) -> str:
+    return f"OWNER#{owner}"
+
+
+def boto_config(
+    max_attempts: int = 3, connect_timeout: float = 5, read_timeout: float = 30
+) -> Config:
+    """botocore `Config` with bounded retries (`standard` mode) and timeouts in seconds."""
+    return Config(
+        retries={"max_attempts": max_attempts, "mode": "standard"},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+    )
+
+
+class AwsTable(Store):
+    """Clients, calls, error translation and the item helpers of the AWS store (see
+    `store.aws.AWSStore` for the constructor's arguments)."""
+
+    def __init__(
+        self,
+        table_name: str,
+        bucket: str,
+        *,
+        region: str = "us-east-1",
+        endpoint_url: str | None = None,
+        max_attempts: int = 3,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        inline_limit_bytes: int = 100_000,
+        api_key_pepper: str = "stratigos-local-pepper",
+        clock: Clock = utc_now,
+        session: boto3.session.Session | None = None,
+    ) -> None:
+        self.table = table_name
+        self.bucket = bucket
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.inline_limit_bytes = inline_limit_bytes
+        self.clock = clock
+        self._pepper = api_key_pepper
+        session = session or boto3.session.Session(region_name=region)
+        config = boto_config(max_attempts, connect_timeout, read_timeout)
+        self.ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
+        self.s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
+
+    def _call(self, action: str, fn: Callable[..., Any], /, **kwargs: Any) -> Any:
+        """Call boto3, turning failures into `StoreError`s (conditional failures pass through)."""
+        try:
+            return fn(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            message = exc.response.get("Error", {}).get("Message", "")
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if code in _PASS or code in ("NoSuchKey", "404"):
+                raise
+            if code in _UNAVAILABLE_CODES or status >= 500:
+                hint = (
+                    " (create the table and bucket with store.aws.create_tables)"
+                    if code in ("ResourceNotFoundException", "NoSuchBucket")
+                    else ""
+                )
+                raise StoreUnavailableError(
+                    f"AWS store ({self.table}, s3://{self.bucket}) unavailable during {action}: "
+                    f"{code}: {message}{hint}"
+                ) from exc
+            raise StoreError(f"AWS store refused {action}: {code}: {message}") from exc
+        except BotoCoreError as exc:
+            raise StoreUnavailableError(
+                f"AWS store ({self.table}, s3://{self.bucket}) unreachable during {action}: {exc}"
+            ) from exc
+
+    def _get(self, action: str, pk: str, sk: str) -> dict[str, Any] | None:
+        out = self._call(
+            action, self.ddb.get_item, TableName=self.table, Key=_key(pk, sk), ConsistentRead=True
+        )
+        item = out.get("Item")
+        return None if item is None else _plain(item)
+
+    def _query(
+        self,
+        action: str,
+        pk: str,
+        *,
+        sk_prefix: str | None = None,
+        sk_after: str | None = None,
+        forward: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Items of partition `pk` in sort-key order, paging through `LastEvaluatedKey`."""
+        names = {"#pk": "pk"}
+        values: dict[str, Any] = {":pk": {"S": pk}}
+        condition = "#pk = :pk"
+        if sk_prefix is not None:
+            names["#sk"] = "sk"
+            values[":pre"] = {"S": sk_prefix}
+            condition += " AND begins_with(#sk, :pre)"
+        elif sk_after is not None:
+            names["#sk"] = "sk"
+            values[":after"] = {"S": sk_after}
+            condition += " AND #sk > :after"
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": forward,
+            "ConsistentRead": True,
+        }
+        returned = 0
+        while True:
+            if limit is not None:
+                kwargs["Limit"] = limit - returned
+            out = self._call(action, self.ddb.query, **kwargs)
+            for item in out.get("Items", []):
+                yield _plain(item)
+                returned += 1
+            if "LastEvaluatedKey" not in out or (limit is not None and returned >= limit):
+                return
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def _scan(
+        self, action: str, condition: str, values: dict[str, Any], names: dict[str, str]
+    ) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "FilterExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ConsistentRead": True,
+        }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        while True:
+            out = self._call(action, self.ddb.scan, **kwargs)
+            for item in out.get("Items", []):
+                yield _plain(item)
+            if "LastEvaluatedKey" not in out:
+                return
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def _batch_delete(self, action: str, keys: list[tuple[str, str]]) -> None:
+        for start in range(0, len(keys), 25):
+            requests: list[dict[str, Any]] = [
+                {"DeleteRequest": {"Key": _key(pk, sk)}} for pk, sk in keys[start : start + 25]
+            ]
+            self._batch_write(action, requests)
+
+    def _batch_write(self, action: str, requests: list[dict[str, Any]]) -> None:
+        pending = {self.table: requests}
+        for _ in range(10):
+            out = self._call(action, self.ddb.batch_write_item, RequestItems=pending)
+            pending = out.get("UnprocessedItems") or {}
+            if not pending:
+                return
+        raise StoreUnavailableError(f"AWS store: {action} left unprocessed items after retries")
+
+    def _update(
+        self,
+        action: str,
+        pk: str,
+        sk: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any] | None:
+        """A conditional `UpdateItem`; the new item, or None if the condition failed."""
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(pk, sk),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ReturnValues": "ALL_NEW",
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = {k: _av(v) for k, v in values.items()}
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        try:
+            out = self._call(action, self.ddb.update_item, **kwargs)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _plain(out["Attributes"])
+
+    def _transact(self, action: str, items: list[dict[str, Any]]) -> list[str] | None:
+        """`TransactWriteItems`; None on success, else the cancellation reason codes."""
+        try:
+            self._call(action, self.ddb.transact_write_items, TransactItems=items)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise StoreError(f"AWS store: {action} failed: {exc}") from exc
+            reasons = exc.response.get("CancellationReasons") or []
+            codes = [str(r.get("Code", "None")) for r in reasons]
+            if not codes:  # older botocore: parse the message "[None, ConditionalCheckFailed]"
+                message = exc.response["Error"].get("Message", "")
+                inside = message[message.find("[") + 1 : message.rfind("]")]
+                codes = [c.strip() for c in inside.split(",") if c.strip()]
+            if any(c not in ("None", "ConditionalCheckFailed") for c in codes):
+                raise StoreUnavailableError(
+                    f"AWS store: transaction {action} cancelled: {codes}"
+                ) from exc
+            return codes
+        return None
+
+    def _now(self) -> int:
+        return to_micros(self.clock())
+
+    def _discard(self, s3_key: str | None) -> None:
+        if s3_key is None:
+            return
+        # an orphan object is harmless; a lifecycle rule on results/ can expire it later
+        with suppress(ClientError, BotoCoreError):
+            self.s3.delete_object(Bucket=self.bucket, Key=s3_key)
+
+    def _delete(self, action: str, pk: str, sk: str) -> bool:
+        try:
+            self._call(
+                action,
+                self.ddb.delete_item,
+                TableName=self.table,
+                Key=_key(pk, sk),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def create_tables(
+    table_name: str,
+    bucket: str,
+    *,
+    checkpoint_table: str | None = None,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+    session: boto3.session.Session | None = None,
+) -> None:
+    """Create the store's table (with `gsi1` and TTL on `ttl`), the bucket and, if named, the
+    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) — for tests and development;
+    production creates them with the CDK stack. Existing resources are left alone."""
+    session = session or boto3.session.Session(region_name=region)
+    config = boto_config(max_attempts=2)
+    ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
+    s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
+    try:
+        existing = set(ddb.list_tables().get("TableNames", []))
+        if table_name not in existing:
+            ddb.create_table(
+                TableName=table_name,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    {"AttributeName": n, "AttributeType": "S"}
+                    for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+                ],
+                KeySchema=[
+                    {"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"},
+                ],
+                GlobalSecondaryIndexes=[
+                    {
+                        "IndexName": "gsi1",
+                        "KeySchema": [
+                            {"AttributeName": "gsi1pk", "KeyType": "HASH"},
+                            {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    }
+                ],
+            )
+            ddb.get_waiter("table_exists").wait(TableName=table_name)
+            ddb.update_time_to_live(
+                TableName=table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+            )
+        if checkpoint_table and checkpoint_table not in existing:
+            ddb.create_table(
+                TableName=checkpoint_table,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[
+                    {"AttributeName": "PK", "AttributeType": "S"},
+                    {"AttributeName": "SK", "AttributeType": "S"},
+                ],
+                KeySchema=[
+                    {"AttributeName": "PK", "KeyType": "HASH"},
+                    {"AttributeName": "SK", "KeyType": "RANGE"},
+                ],
+            )
+            ddb.get_waiter("table_exists").wait(TableName=checkpoint_table)
+            ddb.update_time_to_live(
+                TableName=checkpoint_table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
+            )
+        buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+        if bucket not in buckets:
+            if region == "us-east-1":
+                s3.create_bucket(Bucket=bucket)
+            else:
+                s3.create_bucket(
+                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+                )
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreUnavailableError(f"cannot create {table_name} / s3://{bucket}: {exc}") from exc

@@ -1,0 +1,39 @@
+"""The store's typed errors: callers only ever see `StoreError` subclasses (see `store.base`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StoreError(Exception):
+    """Base class of every error a store raises."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """No such record for this owner (records of other owners are reported the same way)."""
+
+
+class ConflictError(StoreError):
+    """A guarded write was refused: the record is not in the state the caller required.
+
+    Nothing was written. `current` carries the record as it is now when the store knows it
+    (e.g. the `Job` whose status did not match).
+    """
+
+    def __init__(self, message: str, current: Any = None) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class StoreUnavailableError(StoreError):
+    """The storage cannot be reached or written (file unwritable, disk full, endpoint down)."""
+
+
+class StoreGoneError(StoreUnavailableError):
+    """The store's data is gone (its file was deleted or replaced while in use): unlike an
+    outage, no retry can succeed, so work that needs the store stops at once."""
+
+
+class InvalidResultError(StoreError, ValueError):
+    """`complete_job` refused a result document that is not a complete success (see
+    `check_result`); nothing was written and the job is still running."""

@@ -1,0 +1,26 @@
+"""The embedded store: one SQLite file (WAL mode) in the data directory, one module per
+aggregate (see `store.sqlite.connection` for connections, transactions and migrations)."""
+
+from __future__ import annotations
+
+from store.sqlite.api_keys import SqliteApiKeys
+from store.sqlite.cache import SqliteCache
+from store.sqlite.connection import MIGRATIONS, SCHEMA_VERSION
+from store.sqlite.datasets import SqliteDatasets
+from store.sqlite.portfolios import SqlitePortfolios
+from store.sqlite.retention import SqliteRetention
+from store.sqlite.threads import SqliteThreads
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
+
+
+class SQLiteStore(
+    SqliteRetention, SqlitePortfolios, SqliteDatasets, SqliteThreads, SqliteCache, SqliteApiKeys
+):
+    """The `Store` on one SQLite file.
+
+    `path` is the database file (its directory is created); `busy_timeout` is how long, in
+    seconds, a writer waits for another one; `max_db_bytes` caps the file size (SQLite then
+    answers "database or disk is full", reported as `StoreUnavailableError`); `api_key_pepper`
+    is the secret mixed into API key hashes; `clock` gives "now".
+    """

@@ -1,0 +1,290 @@
+"""The embedded store: one SQLite file (WAL mode) in the data directory.
+
+Each thread gets its own connection (`busy_timeout` so concurrent writers wait instead of
+failing, `foreign_keys=ON`, `synchronous=NORMAL`, which is durable across process crashes in WAL
+mode). Every write that reads before it writes runs in a `BEGIN IMMEDIATE` transaction, so a
+guarded change (status transition, lease claim, event append) checks and writes atomically. The
+schema is versioned in `schema_version` and upgraded by `MIGRATIONS` when the store opens.
+Timestamps are stored as integer microseconds since the Unix epoch (UTC); JSON documents as text.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from store.base import Store
+from store.common import Clock, to_micros, utc_now
+from store.errors import ConflictError, StoreGoneError, StoreUnavailableError
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE jobs (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            request TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'running', 'succeeded', 'failed', 'cancelled')),
+            done INTEGER NOT NULL DEFAULT 0,
+            total INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            started_at INTEGER,
+            finished_at INTEGER,
+            error TEXT,
+            idempotency_key TEXT,
+            lease_owner TEXT,
+            lease_expires_at INTEGER,
+            archived_at INTEGER,
+            UNIQUE (owner, idempotency_key)
+        );
+        CREATE INDEX jobs_by_owner ON jobs (owner, created_at);
+        CREATE INDEX jobs_by_status ON jobs (status, created_at);
+        CREATE TABLE results (
+            job_id TEXT PRIMARY KEY REFERENCES jobs (id) ON DELETE CASCADE,
+            owner TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE trials (
+            job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (job_id, number)
+        ) WITHOUT ROWID;
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            last_seq INTEGER NOT NULL
+        );
+        CREATE TABLE events (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            PRIMARY KEY (run_id, seq)
+        ) WITHOUT ROWID;
+        CREATE TABLE portfolios (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            data TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX portfolios_by_owner ON portfolios (owner, created_at);
+        CREATE TABLE threads (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            title TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX threads_by_owner ON threads (owner, updated_at);
+        CREATE TABLE cache (
+            owner TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            PRIMARY KEY (owner, key)
+        ) WITHOUT ROWID;
+        CREATE INDEX cache_by_expiry ON cache (expires_at);
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        );
+        CREATE TABLE archive (
+            job_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            bundle BLOB NOT NULL,
+            archived_at INTEGER NOT NULL
+        );
+        """,
+    ),
+    (
+        2,
+        """
+        CREATE TABLE datasets (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            meta TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX datasets_by_owner ON datasets (owner, created_at);
+        """,
+    ),
+    (
+        3,
+        """
+        ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+        """,
+    ),
+]
+"""(version, SQL script) pairs applied in order to bring a database up to the latest version."""
+
+
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+class SqliteConnection(Store):
+    """Per-thread connections, transactions, error translation and schema migrations of the
+    SQLite store (see `store.sqlite.SQLiteStore` for the constructor's arguments)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        busy_timeout: float = 10.0,
+        max_db_bytes: int | None = None,
+        api_key_pepper: str = "stratigos-local-pepper",
+        clock: Clock = utc_now,
+    ) -> None:
+        self.path = Path(path)
+        self.busy_timeout = busy_timeout
+        self.max_db_bytes = max_db_bytes
+        self.clock = clock
+        self._pepper = api_key_pepper
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"cannot create the directory of the SQLite store {self.path}: {exc.strerror or exc}"
+            ) from exc
+        self._migrate()
+        self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None
+        return stat.st_dev, stat.st_ino
+
+    def _check_file(self) -> None:
+        """The store file must still be the one opened: a deleted or replaced file would take
+        writes into an unlinked inode (lost) or a new empty database (an empty store)."""
+        identity = getattr(self, "_identity", None)
+        if identity is not None and self._file_identity() != identity:
+            raise StoreGoneError(
+                f"the SQLite store {self.path} was deleted or replaced while in use: nothing "
+                "more is written to it; the run cannot store its job or result"
+            )
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        if self._closed:
+            raise StoreUnavailableError(f"the SQLite store {self.path} is closed")
+        with self._errors("open"):
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            if self.max_db_bytes is not None:
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count = {max(1, self.max_db_bytes // page_size)}")
+        with self._lock:
+            self._connections.append(conn)
+        self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _errors(self, action: str) -> Iterator[None]:
+        """Report SQLite failures as `StoreUnavailableError` with the file and the reason."""
+        try:
+            yield
+        except sqlite3.IntegrityError as exc:
+            raise ConflictError(f"SQLite store {self.path}: {action} conflicts: {exc}") from exc
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(
+                f"SQLite store {self.path} unavailable during {action}: {exc}"
+            ) from exc
+        except OSError as exc:
+            raise StoreUnavailableError(
+                f"SQLite store {self.path} unavailable during {action}: {exc}"
+            ) from exc
+
+    @contextmanager
+    def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
+        """A `BEGIN IMMEDIATE` transaction: committed on success, rolled back on any error."""
+        self._check_file()
+        conn = self._conn()
+        with self._errors(action):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._check_file()  # again under the lock: deleted between check and BEGIN
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+
+    def _read(self, action: str, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        self._check_file()
+        conn = self._conn()
+        with self._errors(action):
+            return conn.execute(sql, params).fetchall()
+
+    def _migrate(self) -> None:
+        with self._tx("migration") as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT version FROM schema_version").fetchone()
+            current = 0 if row is None else int(row[0])
+            if current > SCHEMA_VERSION:
+                raise StoreUnavailableError(
+                    f"SQLite store {self.path} has schema version {current}, newer than this "
+                    f"code's {SCHEMA_VERSION}; upgrade Stratigos"
+                )
+            for version, script in MIGRATIONS:
+                if version > current:
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+            if row is None:
+                conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+            else:
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
+
+    def schema_version(self) -> int:
+        """The schema version of the open database."""
+        return int(self._read("schema check", "SELECT version FROM schema_version")[0][0])
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            self._closed = True
+            for conn in self._connections:
+                with suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    def _now(self) -> int:
+        return to_micros(self.clock())

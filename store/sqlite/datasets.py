@@ -1,0 +1,66 @@
+"""Datasets in the SQLite store (the bytes in the row, compressed)."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping
+from typing import Any
+
+from store.common import check_owner, dumps, new_id
+from store.datasets import Dataset, check_dataset_meta, dataset_from_row
+from store.errors import NotFoundError
+from store.sqlite.connection import SqliteConnection
+
+_DATASET_COLUMNS = "id, owner, name, meta, created_at"
+
+
+class SqliteDatasets(SqliteConnection):
+    """The datasets repository on SQLite."""
+
+    def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
+        check_owner(owner)
+        doc = check_dataset_meta(name, data, meta)
+        did = new_id("ds")
+        with self._tx("put_dataset") as conn:
+            conn.execute(
+                "INSERT INTO datasets (id, owner, name, meta, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (did, owner, name, dumps(doc), sqlite3.Binary(bytes(data)), self._now()),
+            )
+        return self.get_dataset(owner, did)
+
+    def get_dataset(self, owner: str, dataset_id: str) -> Dataset:
+        rows = self._read(
+            "get_dataset",
+            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE id = ? AND owner = ?",
+            (dataset_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        return dataset_from_row(dict(rows[0]))
+
+    def dataset_bytes(self, owner: str, dataset_id: str) -> bytes:
+        rows = self._read(
+            "dataset_bytes",
+            "SELECT data FROM datasets WHERE id = ? AND owner = ?",
+            (dataset_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        return bytes(rows[0]["data"])
+
+    def list_datasets(self, owner: str) -> list[Dataset]:
+        rows = self._read(
+            "list_datasets",
+            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE owner = ? ORDER BY created_at, id",
+            (owner,),
+        )
+        return [dataset_from_row(dict(r)) for r in rows]
+
+    def delete_dataset(self, owner: str, dataset_id: str) -> None:
+        with self._tx("delete_dataset") as conn:
+            cur = conn.execute(
+                "DELETE FROM datasets WHERE id = ? AND owner = ?", (dataset_id, owner)
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")

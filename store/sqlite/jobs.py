@@ -1,0 +1,297 @@
+"""Jobs and trace events in the SQLite store."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from store.common import check_limit, check_owner, dumps, new_id, to_micros
+from store.errors import ConflictError, NotFoundError
+from store.jobs import (
+    TERMINAL_STATUSES,
+    Job,
+    JobStatus,
+    SequencedEvent,
+    StoredEvent,
+    check_events,
+    check_progress,
+    check_result,
+    check_transition,
+    job_from_row,
+)
+from store.sqlite.connection import SqliteConnection
+
+_JOB_COLUMNS = (
+    "id, owner, kind, request, status, done, total, attempts, created_at, updated_at, "
+    "started_at, finished_at, error, idempotency_key, lease_owner, lease_expires_at, archived_at"
+)
+
+
+class SqliteJobs(SqliteConnection):
+    """The jobs repository on SQLite."""
+
+    def _job_row(self, conn: sqlite3.Connection, owner: str, job_id: str) -> Job:
+        row = conn.execute(
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ? AND owner = ?", (job_id, owner)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
+        return job_from_row(dict(row))
+
+    def submit_job(
+        self,
+        owner: str,
+        kind: str,
+        request: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+    ) -> tuple[Job, bool]:
+        check_owner(owner)
+        if not kind:
+            raise ValueError("kind must be a non-empty string")
+        body = dumps(dict(request))
+        with self._tx("submit_job") as conn:
+            if idempotency_key is not None:
+                row = conn.execute(
+                    f"SELECT {_JOB_COLUMNS} FROM jobs WHERE owner = ? AND idempotency_key = ?",
+                    (owner, idempotency_key),
+                ).fetchone()
+                if row is not None:
+                    existing = job_from_row(dict(row))
+                    if existing.kind != kind or dumps(existing.request) != body:
+                        raise ConflictError(
+                            f"idempotency key {idempotency_key!r} was used for a different "
+                            f"request (job {existing.id})",
+                            current=existing,
+                        )
+                    return existing, False
+            now = self._now()
+            job_id = new_id("job")
+            conn.execute(
+                "INSERT INTO jobs (id, owner, kind, request, status, created_at, updated_at, "
+                "idempotency_key) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (job_id, owner, kind, body, now, now, idempotency_key),
+            )
+            return self._job_row(conn, owner, job_id), True
+
+    def get_job(self, owner: str, job_id: str) -> Job:
+        rows = self._read(
+            "get_job",
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ? AND owner = ?",
+            (job_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
+        return job_from_row(dict(rows[0]))
+
+    def list_jobs(
+        self,
+        owner: str,
+        *,
+        statuses: Sequence[JobStatus] | None = None,
+        include_archived: bool = False,
+        limit: int = 100,
+    ) -> list[Job]:
+        check_limit(limit)
+        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE owner = ?"
+        params: list[Any] = [owner]
+        if statuses is not None:
+            if not statuses:
+                return []
+            sql += f" AND status IN ({', '.join('?' * len(statuses))})"
+            params.extend(statuses)
+        if not include_archived:
+            sql += " AND archived_at IS NULL"
+        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
+        params.append(limit)
+        return [job_from_row(dict(r)) for r in self._read("list_jobs", sql, params)]
+
+    def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
+        check_limit(limit)
+        rows = self._read(
+            "jobs_by_status",
+            f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at, id LIMIT ?",
+            (status, limit),
+        )
+        return [job_from_row(dict(r)) for r in rows]
+
+    def _refuse(self, conn: sqlite3.Connection, owner: str, job_id: str, why: str) -> ConflictError:
+        job = self._job_row(conn, owner, job_id)  # NotFoundError if absent
+        return ConflictError(
+            f"job {job_id}: {why} (status {job.status}, lease {job.lease_owner or 'none'})",
+            current=job,
+        )
+
+    def transition(
+        self,
+        owner: str,
+        job_id: str,
+        from_statuses: Sequence[JobStatus],
+        to_status: JobStatus,
+        *,
+        error: str | None = None,
+        worker: str | None = None,
+    ) -> Job:
+        check_transition(to_status, from_statuses)
+        now = self._now()
+        terminal = to_status in TERMINAL_STATUSES
+        sql = (
+            "UPDATE jobs SET status = ?, updated_at = ?, error = COALESCE(?, error), "
+            "started_at = CASE WHEN ? = 'running' THEN COALESCE(started_at, ?) ELSE started_at END"
+        )
+        params: list[Any] = [to_status, now, error, to_status, now]
+        if terminal:
+            sql += ", finished_at = ?, lease_owner = NULL, lease_expires_at = NULL"
+            params.append(now)
+        sql += f" WHERE id = ? AND owner = ? AND status IN ({', '.join('?' * len(from_statuses))})"
+        params += [job_id, owner, *from_statuses]
+        if worker is not None:
+            sql += " AND lease_owner = ?"
+            params.append(worker)
+        with self._tx("transition") as conn:
+            if conn.execute(sql, params).rowcount == 0:
+                raise self._refuse(
+                    conn,
+                    owner,
+                    job_id,
+                    f"cannot move to {to_status} from {list(from_statuses)}"
+                    + (f" as worker {worker}" if worker else ""),
+                )
+            return self._job_row(conn, owner, job_id)
+
+    def claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
+        if not worker:
+            raise ValueError("worker must be a non-empty string")
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        now = self.clock()
+        expires = to_micros(now + timedelta(seconds=lease_seconds))
+        t = to_micros(now)
+        with self._tx("claim") as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET status = 'running', lease_owner = ?, lease_expires_at = ?, "
+                "attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? "
+                "WHERE id = ? AND owner = ? AND status IN ('pending', 'running') "
+                "AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
+                (worker, expires, t, t, job_id, owner, t, worker),
+            )
+            if cur.rowcount == 0:
+                raise self._refuse(conn, owner, job_id, f"worker {worker} cannot claim it")
+            return self._job_row(conn, owner, job_id)
+
+    def heartbeat(
+        self,
+        owner: str,
+        job_id: str,
+        worker: str,
+        lease_seconds: float,
+        *,
+        progress: tuple[int, int | None] | None = None,
+    ) -> Job:
+        if lease_seconds <= 0:
+            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+        now = self.clock()
+        expires = to_micros(now + timedelta(seconds=lease_seconds))
+        sql = "UPDATE jobs SET lease_expires_at = ?, updated_at = ?"
+        params: list[Any] = [expires, to_micros(now)]
+        if progress is not None:
+            done, total = check_progress(progress)
+            sql += ", done = ?, total = ?"
+            params += [done, total]
+        sql += " WHERE id = ? AND owner = ? AND status = 'running' AND lease_owner = ?"
+        params += [job_id, owner, worker]
+        with self._tx("heartbeat") as conn:
+            if conn.execute(sql, params).rowcount == 0:
+                raise self._refuse(conn, owner, job_id, f"worker {worker} does not hold the lease")
+            return self._job_row(conn, owner, job_id)
+
+    def release(self, owner: str, job_id: str, worker: str) -> Job:
+        with self._tx("release") as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
+                "WHERE id = ? AND owner = ? AND lease_owner = ?",
+                (self._now(), job_id, owner, worker),
+            )
+            if cur.rowcount == 0:
+                raise self._refuse(conn, owner, job_id, f"worker {worker} does not hold the lease")
+            return self._job_row(conn, owner, job_id)
+
+    def complete_job(
+        self, owner: str, job_id: str, result: Any, *, worker: str | None = None
+    ) -> Job:
+        body = dumps(result)
+        now = self._now()
+        sql = (
+            "UPDATE jobs SET status = 'succeeded', updated_at = ?, finished_at = ?, "
+            "lease_owner = NULL, lease_expires_at = NULL "
+            "WHERE id = ? AND owner = ? AND status = 'running'"
+        )
+        params: list[Any] = [now, now, job_id, owner]
+        if worker is not None:
+            sql += " AND lease_owner = ?"
+            params.append(worker)
+        with self._tx("complete_job") as conn:
+            row = conn.execute(
+                "SELECT kind FROM jobs WHERE id = ? AND owner = ?", (job_id, owner)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
+            check_result(row["kind"], result)
+            if conn.execute(sql, params).rowcount == 0:
+                raise self._refuse(
+                    conn,
+                    owner,
+                    job_id,
+                    "cannot complete: not running" + (f" under worker {worker}" if worker else ""),
+                )
+            conn.execute(
+                "INSERT OR REPLACE INTO results (job_id, owner, payload, size_bytes, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (job_id, owner, body, len(body.encode()), now),
+            )
+            return self._job_row(conn, owner, job_id)
+
+    def append_events(self, owner: str, run_id: str, events: Sequence[SequencedEvent]) -> int:
+        check_owner(owner)
+        batch = check_events(run_id, events)
+        if not batch:
+            return 0
+        with self._tx("append_events") as conn:
+            row = conn.execute(
+                "SELECT owner, last_seq FROM runs WHERE run_id = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                conn.execute(
+                    "INSERT INTO runs (run_id, owner, last_seq) VALUES (?, ?, ?)",
+                    (run_id, owner, batch[-1][0]),
+                )
+            else:
+                if row["owner"] != owner:
+                    raise ConflictError(f"run {run_id} belongs to another owner")
+                if batch[0][0] <= row["last_seq"]:
+                    raise ConflictError(
+                        f"run {run_id}: seq {batch[0][0]} is not after the last stored seq "
+                        f"{row['last_seq']} (duplicate or out of order)"
+                    )
+                conn.execute(
+                    "UPDATE runs SET last_seq = ? WHERE run_id = ?", (batch[-1][0], run_id)
+                )
+            conn.executemany(
+                "INSERT INTO events (run_id, seq, payload) VALUES (?, ?, ?)",
+                [(run_id, seq, payload) for seq, payload in batch],
+            )
+        return len(batch)
+
+    def events(
+        self, owner: str, run_id: str, *, after_seq: int = 0, limit: int = 1000
+    ) -> list[StoredEvent]:
+        check_limit(limit, 10_000)
+        rows = self._read(
+            "events",
+            "SELECT e.seq, e.payload FROM events e JOIN runs r ON r.run_id = e.run_id "
+            "WHERE e.run_id = ? AND r.owner = ? AND e.seq > ? ORDER BY e.seq LIMIT ?",
+            (run_id, owner, after_seq, limit),
+        )
+        return [StoredEvent(run_id, r["seq"], r["payload"]) for r in rows]

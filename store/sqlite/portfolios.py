@@ -1,0 +1,87 @@
+"""Portfolios in the SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from store.common import check_owner, dumps, new_id
+from store.errors import ConflictError, NotFoundError
+from store.portfolios import Portfolio, portfolio_from_row
+from store.sqlite.connection import SqliteConnection
+
+
+class SqlitePortfolios(SqliteConnection):
+    """The portfolios repository on SQLite."""
+
+    def create_portfolio(self, owner: str, name: str, data: Mapping[str, Any]) -> Portfolio:
+        check_owner(owner)
+        pid = new_id("pf")
+        now = self._now()
+        with self._tx("create_portfolio") as conn:
+            conn.execute(
+                "INSERT INTO portfolios (id, owner, name, data, version, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 1, ?, ?)",
+                (pid, owner, name, dumps(dict(data)), now, now),
+            )
+        return self.get_portfolio(owner, pid)
+
+    def get_portfolio(self, owner: str, portfolio_id: str) -> Portfolio:
+        rows = self._read(
+            "get_portfolio",
+            "SELECT * FROM portfolios WHERE id = ? AND owner = ?",
+            (portfolio_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")
+        return portfolio_from_row(dict(rows[0]))
+
+    def list_portfolios(self, owner: str) -> list[Portfolio]:
+        rows = self._read(
+            "list_portfolios",
+            "SELECT * FROM portfolios WHERE owner = ? ORDER BY created_at, id",
+            (owner,),
+        )
+        return [portfolio_from_row(dict(r)) for r in rows]
+
+    def update_portfolio(
+        self,
+        owner: str,
+        portfolio_id: str,
+        *,
+        name: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> Portfolio:
+        with self._tx("update_portfolio") as conn:
+            row = conn.execute(
+                "SELECT * FROM portfolios WHERE id = ? AND owner = ?", (portfolio_id, owner)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")
+            current = portfolio_from_row(dict(row))
+            if expected_version is not None and current.version != expected_version:
+                raise ConflictError(
+                    f"portfolio {portfolio_id} is at version {current.version}, "
+                    f"not {expected_version}",
+                    current=current,
+                )
+            conn.execute(
+                "UPDATE portfolios SET name = ?, data = ?, version = version + 1, updated_at = ? "
+                "WHERE id = ?",
+                (
+                    current.name if name is None else name,
+                    dumps(current.data if data is None else dict(data)),
+                    self._now(),
+                    portfolio_id,
+                ),
+            )
+        return self.get_portfolio(owner, portfolio_id)
+
+    def delete_portfolio(self, owner: str, portfolio_id: str) -> None:
+        with self._tx("delete_portfolio") as conn:
+            cur = conn.execute(
+                "DELETE FROM portfolios WHERE id = ? AND owner = ?", (portfolio_id, owner)
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")

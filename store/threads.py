@@ -1,0 +1,59 @@
+"""The index of chat threads and its repository interface (the conversation itself lives in the
+LangGraph checkpointer)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from store.common import from_micros
+
+
+@dataclass(frozen=True)
+class ChatThread:
+    """An entry of the chat thread index (the conversation itself lives in the checkpointer)."""
+
+    id: str
+    owner: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ThreadRepository(ABC):
+    """An owner's chat threads (the index; messages live in the checkpointer)."""
+
+    @abstractmethod
+    def create_thread(self, owner: str, title: str) -> ChatThread:
+        """Add a thread to the index; its id is the LangGraph `thread_id` of the conversation."""
+
+    @abstractmethod
+    def touch_thread(self, owner: str, thread_id: str, *, title: str | None = None) -> ChatThread:
+        """Mark the thread updated now (and optionally rename it)."""
+
+    @abstractmethod
+    def get_thread(self, owner: str, thread_id: str) -> ChatThread:
+        """The thread, or `NotFoundError`."""
+
+    @abstractmethod
+    def list_threads(self, owner: str, *, limit: int = 100) -> list[ChatThread]:
+        """The owner's threads, most recently updated first."""
+
+    @abstractmethod
+    def delete_thread(self, owner: str, thread_id: str) -> None:
+        """Remove the thread from the index (`NotFoundError` if absent)."""
+
+
+def thread_from_row(d: Mapping[str, Any]) -> ChatThread:
+    """The ChatThread a stored row or item holds (`d`: column or attribute name -> value; absent
+    optional attributes read as None)."""
+    return ChatThread(
+        id=d["id"],
+        owner=d["owner"],
+        title=d["title"],
+        created_at=from_micros(d["created_at"]),  # type: ignore[arg-type]
+        updated_at=from_micros(d["updated_at"]),  # type: ignore[arg-type]
+    )

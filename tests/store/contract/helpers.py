@@ -1,0 +1,68 @@
+"""Helpers the contract modules share: owners, trace events, a running job, racing callers."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from graphs.events import TraceEvent
+from store.base import Store
+from store.sqlite import SQLiteStore
+from tests.store.conftest import FakeClock
+
+ALICE, BOB = "alice", "bob"
+
+
+def events(run_id: str, seqs: range | list[int], clock: FakeClock) -> list[TraceEvent]:
+    return [
+        TraceEvent(
+            run_id=run_id,
+            seq=s,
+            ts=clock.now + timedelta(milliseconds=s),
+            type="progress",
+            node="evaluate",
+            data={"done": s, "total": 1000, "unit": "trials", "best": s / 7, "metric": "Sharpe"},
+        )
+        for s in seqs
+    ]
+
+
+def running_job(store: Store, owner: str = ALICE, worker: str = "w1") -> str:
+    job, _ = store.submit_job(owner, "optimize", {"n": 1})
+    store.claim(owner, job.id, worker, 60)
+    return job.id
+
+
+def race(store: Store, n: int, fn: Any) -> list[Any]:
+    """Run `fn(i)` for i < n as competing callers; each result or the exception raised.
+
+    On SQLite the callers are threads released together. moto's server does not make a
+    DynamoDB conditional check-and-write atomic across its request threads (real DynamoDB
+    does), so on the AWS backend the same calls are made one after another: the conditions
+    still decide who wins, which is what the store controls.
+    """
+    out: list[Any] = [None] * n
+
+    def target(i: int) -> None:
+        try:
+            out[i] = fn(i)
+        except Exception as exc:
+            out[i] = exc
+
+    if not isinstance(store, SQLiteStore):
+        for i in range(n):
+            target(i)
+        return out
+    barrier = threading.Barrier(n)
+
+    def released(i: int) -> None:
+        barrier.wait()
+        target(i)
+
+    threads = [threading.Thread(target=released, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out

@@ -1,0 +1,247 @@
+"""The jobs contract on both backends: submission, idempotency, owners, transitions, leases, trace events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from graphs.events import TraceEvent
+from store.base import Store
+from store.errors import ConflictError, NotFoundError
+from store.results import Trial
+from tests.store.conftest import FakeClock
+from tests.store.contract.helpers import ALICE, BOB, events, race, running_job
+
+
+def test_submit_creates_pending_job(store: Store, clock: FakeClock) -> None:
+    job, created = store.submit_job(ALICE, "optimize", {"tickers": ["A", "B"], "budget": 1.5})
+    assert created
+    assert job.status == "pending"
+    assert job.owner == ALICE
+    assert job.request == {"tickers": ["A", "B"], "budget": 1.5}
+    assert job.attempts == 0
+    assert job.progress == (0, None)
+    assert job.created_at == clock.now
+    assert store.get_job(ALICE, job.id) == job
+
+
+def test_idempotent_submit(store: Store) -> None:
+    first, created = store.submit_job(ALICE, "optimize", {"n": 1}, idempotency_key="k1")
+    again, created_again = store.submit_job(ALICE, "optimize", {"n": 1}, idempotency_key="k1")
+    assert created and not created_again
+    assert again.id == first.id
+    # the same key for another request is refused
+    with pytest.raises(ConflictError):
+        store.submit_job(ALICE, "optimize", {"n": 2}, idempotency_key="k1")
+    # keys are per owner
+    other, other_created = store.submit_job(BOB, "optimize", {"n": 1}, idempotency_key="k1")
+    assert other_created and other.id != first.id
+    assert [j.id for j in store.list_jobs(ALICE)] == [first.id]
+
+
+def test_concurrent_idempotent_submit_creates_one_job(store: Store) -> None:
+    out = race(
+        store, 4, lambda i: store.submit_job(ALICE, "optimize", {"n": 7}, idempotency_key="same")
+    )
+    assert all(not isinstance(o, Exception) for o in out), out
+    assert len({job.id for job, _ in out}) == 1
+    assert sum(created for _, created in out) == 1
+    assert len(store.list_jobs(ALICE)) == 1
+
+
+def test_owner_isolation(store: Store, clock: FakeClock) -> None:
+    job_id = running_job(store, ALICE)
+    store.complete_job(ALICE, job_id, {"sharpe": 1.0})
+    store.append_events(ALICE, job_id, events(job_id, range(1, 4), clock))
+    store.put_trials(ALICE, job_id, [Trial(0, {"x": 1})])
+    pf = store.create_portfolio(ALICE, "core", {"weights": {"A": 1.0}})
+    th = store.create_thread(ALICE, "hello")
+    store.cache_put(ALICE, "k", {"v": 1}, 60)
+    bob_job, _ = store.submit_job(BOB, "optimize", {"n": 1})
+
+    with pytest.raises(NotFoundError):
+        store.get_job(BOB, job_id)
+    with pytest.raises(NotFoundError):
+        store.get_result(BOB, job_id)
+    with pytest.raises(NotFoundError):
+        store.trials(BOB, job_id)
+    with pytest.raises(NotFoundError):
+        store.transition(BOB, job_id, ["running"], "cancelled")
+    with pytest.raises(NotFoundError):
+        store.claim(BOB, job_id, "w2", 60)
+    with pytest.raises(NotFoundError):
+        store.get_portfolio(BOB, pf.id)
+    with pytest.raises(NotFoundError):
+        store.update_portfolio(BOB, pf.id, name="stolen")
+    with pytest.raises(NotFoundError):
+        store.delete_portfolio(BOB, pf.id)
+    with pytest.raises(NotFoundError):
+        store.get_thread(BOB, th.id)
+    with pytest.raises(NotFoundError):
+        store.touch_thread(BOB, th.id)
+    assert store.events(BOB, job_id) == []
+    with pytest.raises(ConflictError):
+        store.append_events(BOB, job_id, events(job_id, [10], clock))
+    assert store.cache_get(BOB, "k") is None
+    assert [j.id for j in store.list_jobs(BOB)] == [bob_job.id]
+    assert store.list_portfolios(BOB) == []
+    assert store.list_threads(BOB) == []
+    # Alice still sees everything
+    assert store.get_job(ALICE, job_id).status == "succeeded"
+    assert len(store.events(ALICE, job_id)) == 3
+    assert store.get_portfolio(ALICE, pf.id).name == "core"
+
+
+def test_list_jobs_newest_first_and_filtered(store: Store, clock: FakeClock) -> None:
+    ids = []
+    for i in range(5):
+        ids.append(store.submit_job(ALICE, "optimize", {"i": i})[0].id)
+        clock.advance(1)
+    store.transition(ALICE, ids[1], ["pending"], "cancelled")
+    assert [j.id for j in store.list_jobs(ALICE)] == ids[::-1]
+    assert [j.id for j in store.list_jobs(ALICE, limit=2)] == ids[:2:-1][:2]
+    assert [j.id for j in store.list_jobs(ALICE, statuses=["cancelled"])] == [ids[1]]
+    pending = store.jobs_by_status("pending")
+    assert [j.id for j in pending] == [ids[0], ids[2], ids[3], ids[4]]
+
+
+def test_guarded_transitions(store: Store, clock: FakeClock) -> None:
+    job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
+    with pytest.raises(ConflictError) as info:
+        store.transition(ALICE, job.id, ["running"], "failed", error="boom")
+    assert info.value.current.status == "pending"
+    assert store.get_job(ALICE, job.id) == job  # nothing written
+    with pytest.raises(ValueError, match="complete_job"):
+        store.transition(ALICE, job.id, ["pending"], "succeeded")
+    clock.advance(5)
+    running = store.transition(ALICE, job.id, ["pending"], "running")
+    assert running.status == "running" and running.started_at == clock.now
+    clock.advance(5)
+    failed = store.transition(ALICE, job.id, ["running"], "failed", error="disk full")
+    assert failed.status == "failed"
+    assert failed.error == "disk full"
+    assert failed.finished_at == clock.now
+    assert failed.started_at == running.started_at
+    with pytest.raises(ConflictError):
+        store.transition(ALICE, job.id, ["pending", "running"], "cancelled")
+    with pytest.raises(NotFoundError):
+        store.transition(ALICE, "job_missing", ["pending"], "cancelled")
+
+
+def test_concurrent_transitions_one_wins(store: Store) -> None:
+    job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
+    targets = ["cancelled", "failed", "running", "cancelled"]
+    out = race(store, 4, lambda i: store.transition(ALICE, job.id, ["pending"], targets[i]))  # type: ignore[arg-type]
+    winners = [o for o in out if not isinstance(o, Exception)]
+    assert len(winners) == 1
+    assert all(isinstance(o, ConflictError) for o in out if isinstance(o, Exception))
+    assert store.get_job(ALICE, job.id).status == winners[0].status
+
+
+def test_lease_exclusive_and_expiry(store: Store, clock: FakeClock) -> None:
+    job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
+    out = race(store, 2, lambda i: store.claim(ALICE, job.id, f"worker-{i}", 30))
+    winners = [o for o in out if not isinstance(o, Exception)]
+    losers = [o for o in out if isinstance(o, Exception)]
+    assert len(winners) == 1 and len(losers) == 1
+    assert isinstance(losers[0], ConflictError)
+    holder = winners[0].lease_owner
+    other = "worker-1" if holder == "worker-0" else "worker-0"
+    current = store.get_job(ALICE, job.id)
+    assert current.status == "running" and current.attempts == 1
+    assert current.lease_expires_at == clock.now + timedelta(seconds=30)
+
+    # the loser can neither heartbeat nor claim while the lease is live
+    with pytest.raises(ConflictError):
+        store.heartbeat(ALICE, job.id, other, 30)
+    clock.advance(29)
+    with pytest.raises(ConflictError):
+        store.claim(ALICE, job.id, other, 30)
+    # the holder extends the lease and reports progress
+    beat = store.heartbeat(ALICE, job.id, holder, 30, progress=(3, 10))
+    assert beat.progress == (3, 10)
+    assert beat.lease_expires_at == clock.now + timedelta(seconds=30)
+    clock.advance(29)
+    with pytest.raises(ConflictError):
+        store.claim(ALICE, job.id, other, 30)
+    # the holder dies: once the lease has expired another worker takes over
+    clock.advance(2)
+    taken = store.claim(ALICE, job.id, other, 30)
+    assert taken.lease_owner == other and taken.attempts == 2
+    assert taken.progress == (3, 10)
+    with pytest.raises(ConflictError):
+        store.heartbeat(ALICE, job.id, holder, 30)
+    with pytest.raises(ConflictError):
+        store.complete_job(ALICE, job.id, {"x": 1}, worker=holder)
+    # release keeps the status and frees the lease
+    released = store.release(ALICE, job.id, other)
+    assert released.status == "running" and released.lease_owner is None
+    with pytest.raises(ConflictError):
+        store.release(ALICE, job.id, other)
+    assert store.claim(ALICE, job.id, holder, 30).attempts == 3
+
+
+def test_cancel_stops_heartbeats_and_claims(store: Store) -> None:
+    job_id = running_job(store, worker="w1")
+    cancelled = store.transition(ALICE, job_id, ["pending", "running"], "cancelled")
+    assert cancelled.lease_owner is None and cancelled.finished_at is not None
+    with pytest.raises(ConflictError):
+        store.heartbeat(ALICE, job_id, "w1", 30)
+    with pytest.raises(ConflictError):
+        store.claim(ALICE, job_id, "w2", 30)
+
+
+def test_transition_as_worker_requires_the_lease(store: Store) -> None:
+    job_id = running_job(store, worker="w1")
+    with pytest.raises(ConflictError):
+        store.transition(ALICE, job_id, ["running"], "failed", error="x", worker="w2")
+    failed = store.transition(ALICE, job_id, ["running"], "failed", error="x", worker="w1")
+    assert failed.status == "failed"
+
+
+def test_events_append_order_and_pagination(store: Store, clock: FakeClock) -> None:
+    run = "run_abc"
+    original = events(run, range(1, 251), clock)
+    assert store.append_events(ALICE, run, original[:100]) == 100
+    assert store.append_events(ALICE, run, original[100:]) == 150
+    stored = store.events(ALICE, run)
+    assert [e.seq for e in stored] == list(range(1, 251))
+    assert [TraceEvent.from_json(e.payload) for e in stored] == original
+    page = store.events(ALICE, run, after_seq=240, limit=5)
+    assert [e.seq for e in page] == [241, 242, 243, 244, 245]
+    assert store.events(ALICE, run, after_seq=250) == []
+    assert store.events(ALICE, "run_unknown") == []
+    # paging by after_seq covers everything exactly once
+    seen, after = [], 0
+    while batch := store.events(ALICE, run, after_seq=after, limit=37):
+        seen += [e.seq for e in batch]
+        after = batch[-1].seq
+    assert seen == list(range(1, 251))
+
+
+def test_events_duplicate_and_out_of_order_rejected(store: Store, clock: FakeClock) -> None:
+    run = "run_dup"
+    store.append_events(ALICE, run, events(run, range(1, 6), clock))
+    with pytest.raises(ConflictError):
+        store.append_events(ALICE, run, events(run, [5], clock))
+    with pytest.raises(ConflictError):
+        store.append_events(ALICE, run, events(run, [3], clock))
+    # a batch with a duplicate in the middle writes nothing
+    with pytest.raises(ConflictError):
+        store.append_events(ALICE, run, events(run, [6, 7, 7, 8], clock))
+    with pytest.raises(ConflictError):
+        store.append_events(ALICE, run, events(run, [6, 5], clock))
+    assert [e.seq for e in store.events(ALICE, run)] == [1, 2, 3, 4, 5]
+    store.append_events(ALICE, run, events(run, [6, 7], clock))
+    assert [e.seq for e in store.events(ALICE, run)] == list(range(1, 8))
+    with pytest.raises(ValueError):
+        store.append_events(ALICE, run, events("run_other", [8], clock))
+
+
+def test_concurrent_appends_of_the_same_seq(store: Store, clock: FakeClock) -> None:
+    run = "run_race"
+    out = race(store, 4, lambda i: store.append_events(ALICE, run, events(run, [1, 2], clock)))
+    assert sum(1 for o in out if o == 2) == 1
+    assert sum(1 for o in out if isinstance(o, ConflictError)) == 3
+    assert [e.seq for e in store.events(ALICE, run)] == [1, 2]

@@ -1,0 +1,26 @@
+"""The chat thread index contract on both backends."""
+
+from __future__ import annotations
+
+import pytest
+
+from store.base import Store
+from store.errors import NotFoundError
+from tests.store.conftest import FakeClock
+from tests.store.contract.helpers import ALICE
+
+
+def test_thread_index(store: Store, clock: FakeClock) -> None:
+    t1 = store.create_thread(ALICE, "first")
+    clock.advance(1)
+    t2 = store.create_thread(ALICE, "second")
+    assert [t.id for t in store.list_threads(ALICE)] == [t2.id, t1.id]
+    clock.advance(1)
+    touched = store.touch_thread(ALICE, t1.id, title="renamed")
+    assert touched.title == "renamed" and touched.updated_at == clock.now
+    assert [t.id for t in store.list_threads(ALICE)] == [t1.id, t2.id]
+    assert [t.id for t in store.list_threads(ALICE, limit=1)] == [t1.id]
+    store.delete_thread(ALICE, t2.id)
+    assert [t.id for t in store.list_threads(ALICE)] == [t1.id]
+    with pytest.raises(NotFoundError):
+        store.delete_thread(ALICE, t2.id)
