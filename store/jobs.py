@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, get_args
 
-from store.common import from_micros
+from store.common import check_owner, dumps, from_micros
 from store.errors import ConflictError, InvalidResultError
 
 JobStatus = Literal["pending", "running", "succeeded", "failed", "cancelled"]
@@ -185,7 +185,6 @@ class JobRepository(ABC):
     """Jobs (submission, guarded transitions, leases, completion with the result) and the trace
     events of their runs."""
 
-    @abstractmethod
     def submit_job(
         self,
         owner: str,
@@ -200,6 +199,17 @@ class JobRepository(ABC):
         job and `created=False`; reusing the key for a different `kind`/`request` is a
         `ConflictError`. Concurrent submissions with one key create exactly one job.
         """
+        check_owner(owner)
+        if not kind:
+            raise ValueError("kind must be a non-empty string")
+        return self._insert_job(owner, kind, dumps(dict(request)), idempotency_key)
+
+    @abstractmethod
+    def _insert_job(
+        self, owner: str, kind: str, body: str, idempotency_key: str | None
+    ) -> tuple[Job, bool]:
+        """`submit_job` after its checks (`body`: the request as JSON): the backend's atomic insert,
+        or the job already submitted under `idempotency_key`."""
 
     @abstractmethod
     def get_job(self, owner: str, job_id: str) -> Job:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -40,18 +40,9 @@ class AwsJobs(AwsTable):
             current=job,
         )
 
-    def submit_job(
-        self,
-        owner: str,
-        kind: str,
-        request: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
+    def _insert_job(
+        self, owner: str, kind: str, body: str, idempotency_key: str | None
     ) -> tuple[Job, bool]:
-        check_owner(owner)
-        if not kind:
-            raise ValueError("kind must be a non-empty string")
-        body = dumps(dict(request))
         if idempotency_key is not None:
             existing = self._idempotent(owner, idempotency_key, kind, body)
             if existing is not None:

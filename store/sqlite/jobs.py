@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -40,18 +40,9 @@ class SqliteJobs(SqliteConnection):
             raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
         return job_from_row(dict(row))
 
-    def submit_job(
-        self,
-        owner: str,
-        kind: str,
-        request: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
+    def _insert_job(
+        self, owner: str, kind: str, body: str, idempotency_key: str | None
     ) -> tuple[Job, bool]:
-        check_owner(owner)
-        if not kind:
-            raise ValueError("kind must be a non-empty string")
-        body = dumps(dict(request))
         with self._tx("submit_job") as conn:
             if idempotency_key is not None:
                 row = conn.execute(
