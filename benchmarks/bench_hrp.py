@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.harness import Row, Table, median_time
-from quant.optimizers.hrp import hrp
+from quant.optimizers.hrp import hierarchical_risk_parity
 from quant.synthetic import factor_model_returns
 
 TASK = "HRP"
@@ -70,8 +70,8 @@ def run(table: Table, *, sizes: tuple[int, ...] = (20, 100, 500)) -> None:
     for n in sizes:
         returns = factor_model_returns(1000, n, seed=n)
         size = f"N={n}"
-        ours_default = hrp(returns)
-        ours_optimal = hrp(returns, optimal_ordering=True)
+        ours_default = hierarchical_risk_parity(returns)
+        ours_optimal = hierarchical_risk_parity(returns, optimal_ordering=True)
         peers: list[tuple[str, Callable[[pd.DataFrame], pd.Series], bool, float | None]] = [
             (
                 "PyPortfolioOpt (single)",
@@ -107,7 +107,12 @@ def run(table: Table, *, sizes: tuple[int, ...] = (20, 100, 500)) -> None:
         for name, fn, optimal, target in peers:
             peer_weights = fn(returns)
             # Ours is timed right before each peer: the machine is shared, so side by side.
-            ours_ms = median_time(partial(hrp, returns, optimal_ordering=optimal), repeat=21) * 1e3
+            ours_ms = (
+                median_time(
+                    partial(hierarchical_risk_parity, returns, optimal_ordering=optimal), repeat=21
+                )
+                * 1e3
+            )
             peer_ms = median_time(partial(fn, returns), repeat=5) * 1e3
             ours = ours_optimal if optimal else ours_default
             label = f"{name}; ours optimal_ordering={optimal}"

@@ -46,11 +46,18 @@ from graphs.events import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
 from jobs.batches import make_shards, path_means
+from quant import (
+    Constraint,
+    NoFeasibleTrialError,
+    Objective,
+    SearchResult,
+    SearchRun,
+    SearchSpace,
+    SearchSpaceError,
+    evaluate_path_means,
+)
 from quant.benchmark_strategies import benchmark_path_means
 from quant.plausibility import plausibility_warnings
-from quant.search_objective import Constraint, Objective
-from quant.search_runner import NoFeasibleTrialError, SearchResult, SearchRun, evaluate_path_means
-from quant.search_space import SearchSpace, SearchSpaceError
 from tools.context import SearchRecord
 
 FIRST_ROUND_SHARE = 0.7

@@ -26,10 +26,9 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from quant import METRICS, SearchSpace, SearchSpaceError
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
-from quant.search_objective import METRICS
-from quant.search_space import SearchSpace, SearchSpaceError
 from tools.context import MAX_UNIVERSE, embedded_market_data
 
 DEFAULT_SPACE: dict[str, Any] = {
@@ -267,7 +266,7 @@ class OptimizationRequest(BaseModel):
         return problems
 
     def space(self) -> SearchSpace:
-        """The search space as `quant.search_space.SearchSpace` (validated once per distinct
+        """The search space as `quant.SearchSpace` (validated once per distinct
         space: the API validates every submitted request)."""
         try:
             key = json.dumps(self.search_space, sort_keys=True)

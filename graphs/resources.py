@@ -18,8 +18,8 @@ from langchain_core.tools import BaseTool
 from graphs.request import OptimizationRequest
 from jobs.backends import ComputeBackend, ComputeConfig, backend_from_settings
 from jobs.batches import EmbeddedHistory, ScenarioSpec
+from quant import ScenarioData, as_scenarios
 from quant.scenarios import ScenarioSet, generate_scenarios
-from quant.search_runner import ScenarioData, as_scenarios
 from settings import Settings, get_settings
 from tools import build_tools
 from tools.context import ScenarioRecord, ToolContext

@@ -16,7 +16,7 @@ A sweep batch is C `StrategyConfig`s evaluated on S scenarios of P paths x T day
 
 `evaluate_shard(shard)` is the one pure function every backend runs: it rebuilds the inputs
 (cached per process, keyed by the spec's content hash) and calls
-`quant.search_runner.evaluate_path_means`, exactly what `graphs.optimization.evaluate` does for
+`quant.evaluate_path_means`, exactly what `graphs.optimization.evaluate` does for
 one scenario. A `ShardResult` holds the path means per metric per config ([C] each, annualised
 as the engine reports them; VaR, CVaR and drawdown positive = loss) and, when the shard asks for
 them, the per-path Sharpe ratios [C, P].
@@ -45,8 +45,8 @@ import numpy as np
 import pandas as pd
 
 from jobs.backends.errors import ShardError, describe_exception
+from quant import ScenarioData, as_scenarios, evaluate_path_means
 from quant.errors import DataError
-from quant.search_runner import ScenarioData, as_scenarios, evaluate_path_means
 from quant.strategy import StrategyConfig
 
 __all__ = [
@@ -299,7 +299,7 @@ class PathInputs:
 
     @classmethod
     def from_data(cls, name: str, data: ScenarioData) -> PathInputs:
-        """From a `quant.search_runner.ScenarioData`."""
+        """From a `quant.ScenarioData`."""
         return cls(name, data.risky, data.assets)
 
     def to_dict(self) -> dict[str, Any]:

@@ -6,6 +6,10 @@ Conventions: daily simple returns; annualisation with 252 periods; volatility is
 standard deviation (ddof=1); VaR, CVaR and drawdown are positive numbers meaning losses.
 
 Names are imported on first use, so `import quant` stays fast for callers that need a few.
+Naming: functions spell out what they compute (`value_at_risk`, `conditional_value_at_risk`,
+`hierarchical_risk_parity`); the short forms are keys that appear in requests and results
+(metric names such as `var_95` and `cvar_95`, sleeve and method names such as `hrp`). Every error
+is a `QuantError` from `quant.errors`.
 """
 
 from __future__ import annotations
@@ -46,7 +50,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "value_at_risk",
         "volatility",
     ),
-    "quant.optimizers.hrp": ("hrp",),
+    "quant.optimizers.hrp": ("hierarchical_risk_parity",),
     "quant.optimizers.risk_parity": ("risk_parity",),
     "quant.optimizers.mean_variance": (
         "efficient_frontier",
@@ -60,9 +64,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.metrics": ("METRICS",),
     "quant.performance": ("PortfolioPerformance", "portfolio_performance"),
     "quant.scenarios": ("ScenarioSet", "generate_scenarios", "identify_regimes"),
-    "quant.search_space": ("Choice", "Fixed", "Float", "Int", "SearchSpace"),
-    "quant.search_objective": ("Constraint", "Objective"),
-    "quant.search_runner": ("SearchResult", "WalkForwardResult", "search", "walk_forward"),
+    "quant.tuning.space": ("Choices", "FixedValue", "FloatRange", "IntRange", "SearchSpace"),
+    "quant.tuning.objective": ("LOSS_METRICS", "Constraint", "Objective"),
+    "quant.tuning.inputs": ("ScenarioData", "as_scenarios"),
+    "quant.tuning.evaluation": ("evaluate_path_means",),
+    "quant.tuning.driver": ("SearchRun", "search"),
+    "quant.tuning.result": ("SearchResult",),
+    "quant.tuning.walk_forward": ("WalkForwardResult", "walk_forward"),
+    "quant.targets": ("TargetWeights", "target_weights"),
     "quant.sensitivity": ("Sensitivity", "one_at_a_time", "parameter_importance"),
     "quant.overfitting": ("deflated_sharpe_ratio", "paired_interval"),
     "quant.synthetic": ("factor_model_returns",),
@@ -72,7 +81,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "DataError",
         "InfeasibleTargetError",
         "InsufficientDataError",
+        "NoFeasibleTrialError",
         "QuantError",
+        "SearchSpaceError",
         "SolverError",
     ),
 }
@@ -111,7 +122,9 @@ if TYPE_CHECKING:
         DataError,
         InfeasibleTargetError,
         InsufficientDataError,
+        NoFeasibleTrialError,
         QuantError,
+        SearchSpaceError,
         SolverError,
     )
     from quant.estimators import (
@@ -124,7 +137,7 @@ if TYPE_CHECKING:
         sample_covariance,
     )
     from quant.metrics import METRICS
-    from quant.optimizers.hrp import hrp
+    from quant.optimizers.hrp import hierarchical_risk_parity
     from quant.optimizers.mean_variance import (
         efficient_frontier,
         efficient_return,
@@ -150,9 +163,14 @@ if TYPE_CHECKING:
         volatility,
     )
     from quant.scenarios import ScenarioSet, generate_scenarios, identify_regimes
-    from quant.search_objective import Constraint, Objective
-    from quant.search_runner import SearchResult, WalkForwardResult, search, walk_forward
-    from quant.search_space import Choice, Fixed, Float, Int, SearchSpace
     from quant.sensitivity import Sensitivity, one_at_a_time, parameter_importance
     from quant.strategy import StrategyConfig, register_weight_function
     from quant.synthetic import factor_model_returns
+    from quant.targets import TargetWeights, target_weights
+    from quant.tuning.driver import SearchRun, search
+    from quant.tuning.evaluation import evaluate_path_means
+    from quant.tuning.inputs import ScenarioData, as_scenarios
+    from quant.tuning.objective import LOSS_METRICS, Constraint, Objective
+    from quant.tuning.result import SearchResult
+    from quant.tuning.space import Choices, FixedValue, FloatRange, IntRange, SearchSpace
+    from quant.tuning.walk_forward import WalkForwardResult, walk_forward

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from quant.engine import evaluate
-from quant.search_runner import ScenarioData
 from quant.strategy import StrategyConfig
+from quant.tuning.inputs import ScenarioData
 
 REPORTED_METRICS: tuple[str, ...] = (
     "cagr",

@@ -6,6 +6,11 @@ caller (an agent's tool, the API) can relay the message to a user unchanged.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 class QuantError(ValueError):
     """Base class of every error raised by `quant`."""
@@ -37,3 +42,15 @@ class InfeasibleTargetError(ConstraintError):
 
 class SolverError(QuantError):
     """A numerical routine failed to reach the required accuracy."""
+
+
+class SearchSpaceError(ConstraintError):
+    """A search space, budget or search option that cannot be used; names the field and value."""
+
+
+class NoFeasibleTrialError(ConstraintError):
+    """No trial satisfied the constraints; `trials` holds every trial and its margins."""
+
+    def __init__(self, message: str, *, trials: pd.DataFrame) -> None:
+        super().__init__(message)
+        self.trials = trials

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from quant.search_space import Float, Int, SearchSpace
 from quant.strategy import StrategyConfig
+from quant.tuning.space import FloatRange, IntRange, SearchSpace
 
 LEVERAGE_WARNING = 1.0
 """Average risky weight (fraction of wealth) above which a result is said to use leverage."""
@@ -56,7 +56,7 @@ def plausibility_warnings(
             )
     unused = config.unused_parameters()
     for name, dimension in space.searched.items():
-        if name in unused or not isinstance(dimension, Float | Int):
+        if name in unused or not isinstance(dimension, FloatRange | IntRange):
             continue
         value = float(getattr(config, name))
         width = float(dimension.high) - float(dimension.low)

@@ -25,12 +25,14 @@ import optuna
 import pandas as pd
 from pydantic import ValidationError
 
-from quant.errors import InsufficientDataError
+from quant.errors import InsufficientDataError, SearchSpaceError
 from quant.scenarios import ScenarioSet
-from quant.search_objective import Constraint, Objective, as_objective
-from quant.search_runner import SearchResult, as_scenarios, evaluate_path_means, native_value
-from quant.search_space import Choice, SearchSpace, SearchSpaceError, as_search_space
 from quant.strategy import StrategyConfig
+from quant.tuning.evaluation import evaluate_path_means
+from quant.tuning.inputs import as_scenarios
+from quant.tuning.objective import Constraint, Objective, as_objective
+from quant.tuning.result import SearchResult, native_value
+from quant.tuning.space import Choices, SearchSpace, as_search_space
 
 __all__ = ["Sensitivity", "one_at_a_time", "parameter_importance"]
 
@@ -55,19 +57,19 @@ class Sensitivity(dict[str, pd.DataFrame]):
     def to_dict(self) -> dict[str, Any]:
         """{"best_value": ..., "curves": {field: [{value, objective, delta, feasible, is_best}]}}."""
         return {
-            "best_value": _plain(self.best_value),
+            "best_value": json_value(self.best_value),
             "curves": {
                 name: [
-                    {k: _plain(v) for k, v in row.items()}
+                    {k: json_value(v) for k, v in row.items()}
                     for row in frame.to_dict(orient="records")
                 ]
                 for name, frame in self.items()
             },
-            "spread": {k: _plain(v) for k, v in self.spread().items()},
+            "spread": {k: json_value(v) for k, v in self.spread().items()},
         }
 
 
-def _plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     if isinstance(value, (np.floating, float)):
         number = float(value)
         return number if math.isfinite(number) else None
@@ -101,7 +103,7 @@ def one_at_a_time(
 
     `points` values per numeric range (at least 2; integer ranges are deduplicated on their step
     lattice); the best config's own value is always included and flagged `is_best`. `objective`
-    and `constraints` as in `quant.search_runner.search`; `feasible` marks points meeting the constraints.
+    and `constraints` as in `quant.search`; `feasible` marks points meeting the constraints.
     """
     if isinstance(points, bool) or not isinstance(points, int) or points < 2:
         raise SearchSpaceError(f"points must be an integer >= 2, got {points!r}")
@@ -113,7 +115,7 @@ def one_at_a_time(
     for constraint in constraints:
         constraint.validate(names)
     if not space.searched:
-        raise SearchSpaceError("the search space has no searched field (every field is Fixed)")
+        raise SearchSpaceError("the search space has no searched field (every field is FixedValue)")
 
     axes: dict[str, list[Any]] = {}
     for name, param in space.searched.items():
@@ -121,7 +123,7 @@ def one_at_a_time(
         values = list(param.points(points))
         if current not in values:
             values.append(current)
-        if not isinstance(param, Choice):
+        if not isinstance(param, Choices):
             values = sorted(values)
         axes[name] = values
 

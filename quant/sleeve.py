@@ -57,12 +57,14 @@ def _optimizer(
 ) -> Callable[[np.ndarray, np.ndarray, float, list[str]], tuple[np.ndarray, bool]]:
     """``fn(window, annualised covariance, risk-free rate, names) -> (weights, fell_back)``."""
     if name == "hrp":
-        from quant.optimizers.hrp import hrp
+        from quant.optimizers.hrp import hierarchical_risk_parity
 
         def run_hrp(
             x: np.ndarray, cov: np.ndarray, rf: float, names: list[str]
         ) -> tuple[np.ndarray, bool]:
-            return hrp(pd.DataFrame(x, columns=names)).to_numpy(dtype=float), False
+            return hierarchical_risk_parity(pd.DataFrame(x, columns=names)).to_numpy(
+                dtype=float
+            ), False
 
         return run_hrp
     if name == "risk_parity":

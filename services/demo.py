@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from quant import (
-    hrp,
+    hierarchical_risk_parity,
     max_sharpe,
     mean_returns,
     min_volatility,
@@ -59,7 +59,7 @@ def run_demo(
     mu = mean_returns(train)
     weights = pd.DataFrame(
         {
-            "HRP": hrp(train),
+            "HRP": hierarchical_risk_parity(train),
             "risk parity": risk_parity(cov),
             "min volatility": min_volatility(cov),
             "max Sharpe": max_sharpe(mu, cov, risk_free_rate=risk_free_rate),

@@ -19,7 +19,7 @@ import pandas as pd
 
 from quant.errors import ConstraintError
 from quant.estimators import CovarianceMethod, MeanMethod, covariance, mean_returns
-from quant.optimizers.hrp import LinkageMethod, hrp
+from quant.optimizers.hrp import LinkageMethod, hierarchical_risk_parity
 from quant.optimizers.mean_variance import (
     efficient_frontier,
     efficient_return,
@@ -83,7 +83,9 @@ def build_portfolio(
     `risk_free_rate`), `efficient_return` (needs `target_return`) or `efficient_risk` (needs
     `target_volatility`); the mean-variance methods keep each weight within `bounds`."""
     if method == "hrp":
-        weights = hrp(returns, linkage=linkage, optimal_ordering=optimal_ordering)
+        weights = hierarchical_risk_parity(
+            returns, linkage=linkage, optimal_ordering=optimal_ordering
+        )
     elif method == "risk_parity":
         weights = risk_parity(cov, budgets=budgets)
     elif method == "min_volatility":

@@ -14,7 +14,7 @@ import pytest
 
 from api.cli import main
 from graphs.events import TraceEvent
-from quant import hrp, load_sp500_prices, risk_report, to_returns
+from quant import hierarchical_risk_parity, load_sp500_prices, risk_report, to_returns
 
 
 def test_demo_json_reports_four_valid_portfolios_and_out_of_sample_risk(
@@ -31,8 +31,12 @@ def test_demo_json_reports_four_valid_portfolios_and_out_of_sample_risk(
     # The HRP column is HRP on the training window; its risk is measured on the test window.
     returns = to_returns(load_sp500_prices())
     train = returns.loc["2016-01-01":"2018-12-31"]
-    np.testing.assert_allclose(weights["HRP"].to_numpy(), hrp(train).to_numpy(), atol=1e-12)
-    report = risk_report(hrp(train), returns.loc["2019-01-01":], risk_free_rate=0.02).to_dict()
+    np.testing.assert_allclose(
+        weights["HRP"].to_numpy(), hierarchical_risk_parity(train).to_numpy(), atol=1e-12
+    )
+    report = risk_report(
+        hierarchical_risk_parity(train), returns.loc["2019-01-01":], risk_free_rate=0.02
+    ).to_dict()
     assert payload["risk"]["HRP"]["volatility"] == pytest.approx(report["volatility"], rel=1e-12)
     assert payload["risk"]["HRP"]["max drawdown"] == pytest.approx(
         report["max_drawdown"], rel=1e-12

@@ -11,7 +11,7 @@ holds:
   2022-12-28 on the embedded data) and universe (every ticker);
 - the `ArtifactStore` where big objects live;
 - the default `seed` and the safe asset's annual rate `safe_rate` used by backtests and searches;
-- `run_search(**kwargs)`: runs a `quant.search_runner.search`, in process by default; a
+- `run_search(**kwargs)`: runs a `quant.search`, in process by default; a
   `search_runner` callable with the same keyword arguments (plus `progress`) can be swapped in
   (the jobs layer will route searches through a job runner);
 - `progress(done, total, best)`: called after every batch of a search (trials done, trials
@@ -40,7 +40,7 @@ from quant.scenarios import ScenarioSet
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
 
 if TYPE_CHECKING:
-    from quant.search_runner import ScenarioData, SearchResult
+    from quant import ScenarioData, SearchResult
 
 __all__ = [
     "MAX_UNIVERSE",
@@ -68,7 +68,7 @@ ProgressCallback = Callable[[int, int, float], None]
 """progress(done, total, best): trials done, trials planned, best feasible objective (NaN if none)."""
 
 SearchRunner = Callable[..., "SearchResult"]
-"""Runs a search: keyword arguments of `quant.search_runner.search` plus `progress`."""
+"""Runs a search: keyword arguments of `quant.search` plus `progress`."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -152,10 +152,10 @@ class ScenarioRecord:
     end: str
 
     def inputs(self) -> ScenarioSet | dict[str, ScenarioData]:
-        """What `quant.search_runner.search` takes: the `ScenarioSet` itself for the equal-weight
+        """What `quant.search` takes: the `ScenarioSet` itself for the equal-weight
         sleeve, else scenario name -> `ScenarioData` (the weighted sleeve's daily returns, paths x
         days, and the asset returns for optimizer sleeves)."""
-        from quant.search_runner import ScenarioData
+        from quant import ScenarioData
 
         scen = self.scenarios
         if self.weights is None:
@@ -190,10 +190,10 @@ def in_process_search(
     dsr_n_obs: int | None = None,
     **kwargs: Any,
 ) -> SearchResult:
-    """`quant.search_runner.search(**kwargs)` in this process, one batch at a time, calling
+    """`quant.search(**kwargs)` in this process, one batch at a time, calling
     `progress(done, total, best)` after each batch (best: the best feasible objective so far,
     NaN before the first)."""
-    from quant.search_runner import SearchRun
+    from quant import SearchRun
 
     run = SearchRun(**kwargs)
     while not run.done:
@@ -368,7 +368,7 @@ class ToolContext:
     # ---- search -------------------------------------------------------------------------
     def run_search(self, **kwargs: Any) -> SearchResult:
         """Run a search with `search_runner` (default: `in_process_search`), forwarding
-        `progress`. Keyword arguments are those of `quant.search_runner.search`."""
+        `progress`. Keyword arguments are those of `quant.search`."""
         runner = self.search_runner or in_process_search
         return runner(progress=self.progress, **kwargs)
 

@@ -2,7 +2,7 @@
 
 - `backtest_strategy`: `quant.engine.evaluate` of one `StrategyConfig` on every path of a stored
   scenario set (path means per scenario) or on the universe's history (one path).
-- `run_strategy_search`: `quant.search_runner.search` through `ToolContext.run_search` (in process
+- `run_strategy_search`: `quant.search` through `ToolContext.run_search` (in process
   now, a job runner later), with per-batch progress; the result is stored under a search id.
 - `sensitivity_analysis`: `quant.sensitivity.one_at_a_time` around the winner and
   `parameter_importance` (fANOVA).
@@ -24,17 +24,16 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quant import LOSS_METRICS, Choices, Constraint, FixedValue, FloatRange, IntRange, Objective
 from quant.metrics import METRICS, Metric
 from quant.scenarios import ScenarioSet
-from quant.search_objective import LOSS_METRICS, Constraint, Objective
-from quant.search_space import Choice, Fixed, Float, Int
 from quant.strategy import StrategyConfig, StrategyField
 from tools.context import ScenarioRecord, SearchRecord, ToolContext, make_tool
 from tools.market import END_DESCRIPTION, START_DESCRIPTION, UNIVERSE_DESCRIPTION
 from tools.summaries import MAX_ITEMS, compact, downsample, iso_date, sig
 
 if TYPE_CHECKING:
-    from quant.search_runner import SearchResult
+    from quant import SearchResult
 
 __all__ = [
     "DEFAULT_SPACE",
@@ -371,7 +370,7 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
         "safe_rate": context.safe_rate,
     }
     if args.scenario_set_id is not None:
-        from quant.search_runner import as_scenarios
+        from quant import as_scenarios
 
         record: ScenarioRecord = context.artifacts.get(args.scenario_set_id, "scenarios")
         scen = as_scenarios(record.inputs())
@@ -440,12 +439,12 @@ def build_space(
     space: Mapping[Any, RangeSpec | ChoiceSpec | str | int | float | bool] | None,
     *,
     horizon: int = 252,
-) -> dict[str, Float | Int | Choice | Fixed]:
+) -> dict[str, FloatRange | IntRange | Choices | FixedValue]:
     """The `quant` search space of a tool's `space` argument (default: `default_space(horizon)`).
 
-    Ranges of integer fields (lookback, rebalance_every) become `Int` (their low, high and step
-    must be whole numbers), other ranges `Float`; `{'choices': [...]}` a `Choice`; a plain value a
-    `Fixed` field.
+    Ranges of integer fields (lookback, rebalance_every) become `IntRange` (their low, high and step
+    must be whole numbers), other ranges `FloatRange`; `{'choices': [...]}` a `Choices`; a plain value a
+    `FixedValue` field.
     """
     if space is None:
         parsed = SearchArgs.model_validate(
@@ -453,10 +452,10 @@ def build_space(
         ).space
         assert parsed is not None
         space = dict(parsed)
-    out: dict[str, Float | Int | Choice | Fixed] = {}
+    out: dict[str, FloatRange | IntRange | Choices | FixedValue] = {}
     for name, spec in space.items():
         if isinstance(spec, ChoiceSpec):
-            out[name] = Choice(list(spec.choices))
+            out[name] = Choices(list(spec.choices))
         elif isinstance(spec, RangeSpec):
             if name in INT_FIELDS:
                 numbers = {"low": spec.low, "high": spec.high, "step": spec.step or 1.0}
@@ -466,7 +465,7 @@ def build_space(
                         f"space.{name}: {', '.join(f'{k}={v}' for k, v in bad.items())} must be "
                         "whole numbers of days"
                     )
-                out[name] = Int(
+                out[name] = IntRange(
                     int(spec.low),
                     int(spec.high),
                     step=int(spec.step or 1),
@@ -474,11 +473,11 @@ def build_space(
                     grid_points=spec.grid_points,
                 )
             else:
-                out[name] = Float(
+                out[name] = FloatRange(
                     spec.low, spec.high, log=spec.log, step=spec.step, grid_points=spec.grid_points
                 )
         else:
-            out[name] = Fixed(
+            out[name] = FixedValue(
                 int(spec)
                 if name in INT_FIELDS and isinstance(spec, float) and spec.is_integer()
                 else spec

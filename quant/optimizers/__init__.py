@@ -3,7 +3,7 @@
 Each returns a pandas Series of weights indexed by asset that sums to 1 and respects its bounds.
 """
 
-from quant.optimizers.hrp import hrp
+from quant.optimizers.hrp import hierarchical_risk_parity
 from quant.optimizers.mean_variance import (
     efficient_frontier,
     efficient_return,
@@ -17,7 +17,7 @@ __all__ = [
     "efficient_frontier",
     "efficient_return",
     "efficient_risk",
-    "hrp",
+    "hierarchical_risk_parity",
     "max_sharpe",
     "min_volatility",
     "risk_parity",

@@ -57,10 +57,10 @@ _SAFE_SCALE = (1e-100, 1e100)
 
 LinkageMethod = Literal["single", "complete", "average", "ward"]
 LINKAGE_METHODS: tuple[str, ...] = get_args(LinkageMethod)
-"""Linkage methods accepted by `hrp`."""
+"""Linkage methods accepted by `hierarchical_risk_parity`."""
 
 
-def hrp(
+def hierarchical_risk_parity(
     returns: pd.DataFrame,
     *,
     linkage: LinkageMethod = "single",

@@ -165,7 +165,7 @@ def test_a_thread_never_wears_out(session: ChatSession) -> None:
 def test_one_message_that_builds_a_portfolio_and_asks_its_risk_answers_both(
     session: ChatSession,
 ) -> None:
-    from quant import hrp, risk_report
+    from quant import hierarchical_risk_parity, risk_report
 
     events: list[TraceEvent] = []
     turn = session.send(
@@ -174,7 +174,7 @@ def test_one_message_that_builds_a_portfolio_and_asks_its_risk_answers_both(
     )
     assert _tools_called(events) == ["optimize_portfolio", "portfolio_risk_report"]
     returns = _window(session, ["AAPL", "MSFT", "JNJ", "XOM"])
-    weights = hrp(returns)
+    weights = hierarchical_risk_parity(returns)
     report = risk_report(weights, returns, level=0.95)
     text = turn.replies[-1]
     assert f"JNJ {weights['JNJ']:.1%}" in text  # the portfolio
@@ -182,7 +182,7 @@ def test_one_message_that_builds_a_portfolio_and_asks_its_risk_answers_both(
 
 
 def test_compare_two_methods_and_then_with_equal_weight(session: ChatSession) -> None:
-    from quant import hrp, risk_parity, risk_report
+    from quant import hierarchical_risk_parity, risk_parity, risk_report
 
     events: list[TraceEvent] = []
     turn = session.send(
@@ -191,7 +191,7 @@ def test_compare_two_methods_and_then_with_equal_weight(session: ChatSession) ->
     assert _tools_called(events) == ["optimize_portfolio", "optimize_portfolio"]
     returns = _window(session, ["AAPL", "MSFT", "JNJ"])
     text = turn.replies[-1]
-    assert f"JNJ {hrp(returns)['JNJ']:.1%}" in text
+    assert f"JNJ {hierarchical_risk_parity(returns)['JNJ']:.1%}" in text
     assert f"JNJ {risk_parity(sample_covariance(returns))['JNJ']:.1%}" in text
     assert "has the highest Sharpe ratio" in text
 

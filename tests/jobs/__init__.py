@@ -18,7 +18,7 @@ from jobs.batches import (
     ScenarioSpec,
     make_shards,
 )
-from quant.search_runner import ScenarioData
+from quant import ScenarioData
 from quant.strategy import StrategyConfig
 
 START, END = "2016-01-04", "2022-12-28"

@@ -26,11 +26,11 @@ from jobs.batches import (
     path_means,
     run_shard,
 )
+from quant import as_scenarios, evaluate_path_means
 from quant.data import load_sp500_index, load_sp500_prices, to_returns
 from quant.engine import evaluate
 from quant.errors import DataError
 from quant.scenarios import generate_scenarios
-from quant.search_runner import as_scenarios, evaluate_path_means
 from quant.strategy import StrategyConfig
 from tests.jobs import END, START, TICKERS, sample_configs, sample_history, sample_shards
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from quant import ScenarioData
 from quant.benchmark_strategies import benchmark_path_means, buy_and_hold_returns
-from quant.search_runner import ScenarioData
 from quant.strategy import StrategyConfig
 
 SAFE = 0.02

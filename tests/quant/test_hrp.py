@@ -15,7 +15,7 @@ from scipy.cluster.hierarchy import linkage as scipy_linkage
 from scipy.spatial.distance import squareform
 
 from quant.errors import ConstraintError, DataError, InsufficientDataError, QuantError
-from quant.optimizers.hrp import LinkageMethod, _bisection_weights, hrp
+from quant.optimizers.hrp import LinkageMethod, _bisection_weights, hierarchical_risk_parity
 from quant.synthetic import factor_model_returns
 
 TOL = 1e-10
@@ -137,20 +137,26 @@ def dataset(request: pytest.FixtureRequest) -> pd.DataFrame:
 
 
 def test_defaults_match_pypfopt(dataset: pd.DataFrame) -> None:
-    ours = hrp(dataset)
+    ours = hierarchical_risk_parity(dataset)
     check_weights(ours, dataset)
     assert max_diff(ours, pypfopt_hrp(dataset)) <= TOL
 
 
 def test_optimal_ordering_matches_riskfolio(dataset: pd.DataFrame) -> None:
-    ours = hrp(dataset, optimal_ordering=True)
+    ours = hierarchical_risk_parity(dataset, optimal_ordering=True)
     check_weights(ours, dataset)
     assert max_diff(ours, riskfolio_hrp(dataset)) <= TOL
 
 
 def test_orderings_give_different_portfolios(returns_100: pd.DataFrame) -> None:
     # The option is honoured: on 100 assets the two leaf orders differ, and so do the weights.
-    assert max_diff(hrp(returns_100), hrp(returns_100, optimal_ordering=True)) > 1e-6
+    assert (
+        max_diff(
+            hierarchical_risk_parity(returns_100),
+            hierarchical_risk_parity(returns_100, optimal_ordering=True),
+        )
+        > 1e-6
+    )
 
 
 @pytest.mark.parametrize("method", LINKAGES)
@@ -159,7 +165,7 @@ def test_linkages_match_reference(
     returns_60: pd.DataFrame, sp500_returns: pd.DataFrame, method: Any, optimal_ordering: bool
 ) -> None:
     for data in (returns_60, sp500_returns):
-        ours = hrp(data, linkage=method, optimal_ordering=optimal_ordering)
+        ours = hierarchical_risk_parity(data, linkage=method, optimal_ordering=optimal_ordering)
         check_weights(ours, data)
         assert max_diff(ours, reference_hrp(data, method, optimal_ordering)) <= TOL
 
@@ -167,26 +173,31 @@ def test_linkages_match_reference(
 @pytest.mark.parametrize("method", LINKAGES)
 def test_linkages_match_skfolio(returns_60: pd.DataFrame, method: Any) -> None:
     for optimal_ordering in (False, True):
-        ours = hrp(returns_60, linkage=method, optimal_ordering=optimal_ordering)
+        ours = hierarchical_risk_parity(
+            returns_60, linkage=method, optimal_ordering=optimal_ordering
+        )
         assert max_diff(ours, skfolio_hrp(returns_60, method, optimal_ordering)) <= TOL
 
 
 def test_linkages_differ(returns_60: pd.DataFrame) -> None:
-    single = hrp(returns_60, linkage="single")
-    assert max_diff(single, hrp(returns_60, linkage="ward")) > 1e-6
+    single = hierarchical_risk_parity(returns_60, linkage="single")
+    assert max_diff(single, hierarchical_risk_parity(returns_60, linkage="ward")) > 1e-6
 
 
 @pytest.mark.parametrize("n_assets", [2, 3, 5])
 def test_tiny_universes_match_reference(n_assets: int) -> None:
     data = factor_model_returns(40, n_assets, seed=7 + n_assets)
     for method in LINKAGES:
-        assert max_diff(hrp(data, linkage=method), reference_hrp(data, method)) <= TOL
+        assert (
+            max_diff(hierarchical_risk_parity(data, linkage=method), reference_hrp(data, method))
+            <= TOL
+        )
 
 
 def test_two_assets_closed_form() -> None:
     data = factor_model_returns(200, 2, seed=3)
     var = data.var().to_numpy()
-    w = hrp(data).to_numpy()
+    w = hierarchical_risk_parity(data).to_numpy()
     # Two singletons: the weights are inverse variances, normalised.
     expected = (1.0 / var) / (1.0 / var).sum()
     assert np.abs(w - expected).max() <= 1e-14
@@ -194,14 +205,17 @@ def test_two_assets_closed_form() -> None:
 
 def test_scale_invariance(returns_20: pd.DataFrame) -> None:
     # Annualising (a constant factor on the covariance) does not change the weights.
-    assert max_diff(hrp(returns_20), hrp(returns_20 * 3.0)) <= 1e-12
+    assert (
+        max_diff(hierarchical_risk_parity(returns_20), hierarchical_risk_parity(returns_20 * 3.0))
+        <= 1e-12
+    )
 
 
 def test_numpy_input_and_labels() -> None:
     data = factor_model_returns(300, 6, seed=11)
-    w = hrp(data.to_numpy())  # type: ignore[arg-type]
+    w = hierarchical_risk_parity(data.to_numpy())  # type: ignore[arg-type]
     assert list(w.index) == [f"asset_{i}" for i in range(6)]
-    assert max_diff(w.set_axis(data.columns), hrp(data)) <= 1e-15
+    assert max_diff(w.set_axis(data.columns), hierarchical_risk_parity(data)) <= 1e-15
 
 
 # --- properties ---------------------------------------------------------------------------------
@@ -219,7 +233,7 @@ def test_weights_are_a_long_only_budget(
     n_assets: int, n_days: int, seed: int, method: Any, optimal_ordering: bool
 ) -> None:
     data = factor_model_returns(n_days, n_assets, seed=seed)
-    w = hrp(data, linkage=method, optimal_ordering=optimal_ordering)
+    w = hierarchical_risk_parity(data, linkage=method, optimal_ordering=optimal_ordering)
     check_weights(w, data)
 
 
@@ -257,8 +271,8 @@ def test_permuting_assets_permutes_weights(depth: int, seed: int, method: Any, d
     scales = np.array(data.draw(st.lists(st.floats(0.5, 3.0), min_size=n, max_size=n)))
     perm = np.array(data.draw(st.permutations(list(range(n)))))
     frame = hierarchical_returns(depth, seed, scales)
-    w = hrp(frame, linkage=method)
-    w_perm = hrp(frame.iloc[:, perm], linkage=method)
+    w = hierarchical_risk_parity(frame, linkage=method)
+    w_perm = hierarchical_risk_parity(frame.iloc[:, perm], linkage=method)
     assert np.abs(w_perm.reindex(w.index).to_numpy() - w.to_numpy()).max() <= 1e-12
 
 
@@ -271,7 +285,7 @@ def test_permutation_is_not_an_invariant_in_general() -> None:
         data = factor_model_returns(300, 12, seed=seed)
         perm = np.random.default_rng(seed).permutation(12)
         permuted = data.iloc[:, perm]
-        w, w_perm = hrp(data), hrp(permuted)
+        w, w_perm = hierarchical_risk_parity(data), hierarchical_risk_parity(permuted)
         assert max_diff(w_perm, pypfopt_hrp(permuted)) <= TOL
         if np.abs(w_perm.reindex(w.index) - w).max() > 1e-6:
             found = True
@@ -285,35 +299,35 @@ def test_permutation_is_not_an_invariant_in_general() -> None:
 def test_one_asset() -> None:
     data = factor_model_returns(100, 1, seed=1)
     with pytest.raises(InsufficientDataError, match="HRP needs at least 2 assets"):
-        hrp(data)
+        hierarchical_risk_parity(data)
 
 
 def test_one_observation() -> None:
     data = factor_model_returns(1, 5, seed=1)
     with pytest.raises(InsufficientDataError, match="observations"):
-        hrp(data)
+        hierarchical_risk_parity(data)
 
 
 def test_two_observations_still_valid() -> None:
     data = factor_model_returns(2, 5, seed=2)
-    check_weights(hrp(data), data)
+    check_weights(hierarchical_risk_parity(data), data)
 
 
 def test_nan_and_inf_name_the_asset(returns_20: pd.DataFrame) -> None:
     data = returns_20.copy()
     data.iloc[5, 3] = np.nan
     with pytest.raises(DataError, match=r"NaN.*A003"):
-        hrp(data)
+        hierarchical_risk_parity(data)
     data.iloc[5, 3] = np.inf
     with pytest.raises(DataError, match=r"infinite.*A003"):
-        hrp(data)
+        hierarchical_risk_parity(data)
 
 
 def test_duplicate_names(returns_20: pd.DataFrame) -> None:
     data = returns_20.iloc[:, :4].copy()
     data.columns = ["X", "Y", "X", "Z"]
     with pytest.raises(DataError, match=r"duplicate.*X"):
-        hrp(data)
+        hierarchical_risk_parity(data)
 
 
 @pytest.mark.parametrize("value", [0.0, 0.01])
@@ -321,14 +335,14 @@ def test_zero_variance_asset_is_named(returns_20: pd.DataFrame, value: float) ->
     data = returns_20.iloc[:, :5].copy()
     data["A002"] = value
     with pytest.raises(DataError, match=r"A002.*zero variance"):
-        hrp(data)
+        hierarchical_risk_parity(data)
 
 
 @pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e160, 1e300])
 def test_extreme_scales_give_the_same_weights(scale: float) -> None:
     # Products of such returns would overflow or underflow; the weights do not depend on scale.
     data = factor_model_returns(50, 6, seed=4)
-    w = hrp(data * scale)
+    w = hierarchical_risk_parity(data * scale)
     check_weights(w, data)
     assert max_diff(w, reference_hrp(data, "single")) <= 1e-12
 
@@ -337,7 +351,7 @@ def test_negligible_variance_is_named() -> None:
     data = factor_model_returns(50, 4, seed=5)
     data["A001"] *= 1e-200
     with pytest.raises(DataError, match=r"A001.*zero variance"):
-        hrp(data)
+        hierarchical_risk_parity(data)
 
 
 def test_perfectly_hedged_assets_give_valid_weights() -> None:
@@ -347,7 +361,7 @@ def test_perfectly_hedged_assets_give_valid_weights() -> None:
     x, y = rng.standard_normal(200) * 0.01, rng.standard_normal(200) * 0.02
     data = pd.DataFrame(np.column_stack([x, -x, y, -y]), columns=["x", "-x", "y", "-y"])
     for method in LINKAGES:
-        check_weights(hrp(data, linkage=method), data)
+        check_weights(hierarchical_risk_parity(data, linkage=method), data)
 
 
 def test_bisection_with_riskless_halves() -> None:
@@ -362,7 +376,7 @@ def test_bisection_with_riskless_halves() -> None:
 @pytest.mark.parametrize("method", ["median", "Single", "", "centroid"])
 def test_unknown_linkage_lists_allowed(returns_20: pd.DataFrame, method: str) -> None:
     with pytest.raises(QuantError) as info:
-        hrp(returns_20, linkage=method)  # type: ignore[arg-type]
+        hierarchical_risk_parity(returns_20, linkage=method)  # type: ignore[arg-type]
     assert isinstance(info.value, ConstraintError)
     for allowed in LINKAGES:
         assert allowed in str(info.value)

@@ -3,13 +3,13 @@ objective driven by one scenario, each against the level it states."""
 
 from __future__ import annotations
 
+from quant import SearchSpace
 from quant.plausibility import (
     DOMINANCE_SHARE,
     EDGE_FRACTION,
     LEVERAGE_WARNING,
     plausibility_warnings,
 )
-from quant.search_space import SearchSpace
 from quant.strategy import StrategyConfig
 
 SPACE = SearchSpace(

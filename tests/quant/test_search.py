@@ -13,12 +13,22 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from quant import (
+    Choices,
+    Constraint,
+    FixedValue,
+    FloatRange,
+    IntRange,
+    NoFeasibleTrialError,
+    Objective,
+    SearchSpace,
+    SearchSpaceError,
+    search,
+    walk_forward,
+)
 from quant.engine import evaluate
 from quant.errors import QuantError
 from quant.scenarios import generate_scenarios
-from quant.search_objective import Constraint, Objective
-from quant.search_runner import NoFeasibleTrialError, search, walk_forward
-from quant.search_space import Choice, Fixed, Float, Int, SearchSpace, SearchSpaceError
 from quant.strategy import StrategyConfig
 
 METRICS = ("cagr", "volatility", "sharpe", "sortino", "max_drawdown", "var_95", "cvar_95",
@@ -54,10 +64,10 @@ def reference_objective(configs: list[StrategyConfig], scen: dict[str, np.ndarra
 
 
 SMALL_SPACE = {
-    "target_vol": Float(0.05, 0.35, grid_points=4),
-    "lookback": Int(20, 60, step=20),
-    "weight_function": Choice(["inverse_vol", "sigmoid"]),
-    "rebalance_every": Fixed(5),
+    "target_vol": FloatRange(0.05, 0.35, grid_points=4),
+    "lookback": IntRange(20, 60, step=20),
+    "weight_function": Choices(["inverse_vol", "sigmoid"]),
+    "rebalance_every": FixedValue(5),
 }
 
 
@@ -110,9 +120,9 @@ def test_weighted_objective_and_trial_metrics(scenarios: dict[str, np.ndarray]) 
 
 
 def test_tpe_close_to_dense_grid_optimum(scenarios: dict[str, np.ndarray]) -> None:
-    space = {"target_vol": Float(0.02, 0.6), "lookback": Int(10, 100, step=10), "rebalance_every": Fixed(5),
-             "max_leverage": Fixed(2.0)}  # fmt: skip
-    dense = {**space, "target_vol": Float(0.02, 0.6, grid_points=30)}
+    space = {"target_vol": FloatRange(0.02, 0.6), "lookback": IntRange(10, 100, step=10), "rebalance_every": FixedValue(5),
+             "max_leverage": FixedValue(2.0)}  # fmt: skip
+    dense = {**space, "target_vol": FloatRange(0.02, 0.6, grid_points=30)}
     grid = search(dense, scenarios, method="grid", budget=1000, batch_size=300)
     worst = grid.trials["objective"].min()
     tpe = search(space, scenarios, method="tpe", budget=60, batch_size=10, seed=3)
@@ -167,7 +177,11 @@ def test_no_feasible_trial(scenarios: dict[str, np.ndarray]) -> None:
 
 
 def test_reproducible(scenarios: dict[str, np.ndarray]) -> None:
-    space = {**SMALL_SPACE, "target_vol": Float(0.05, 0.35), "cost_bps": Float(0.1, 50, log=True)}
+    space = {
+        **SMALL_SPACE,
+        "target_vol": FloatRange(0.05, 0.35),
+        "cost_bps": FloatRange(0.1, 50, log=True),
+    }
     runs = [
         search(space, scenarios, method="tpe", budget=20, batch_size=10, seed=7) for _ in range(2)
     ]
@@ -250,7 +264,7 @@ def test_walk_forward_no_leakage() -> None:
     late = 0.2 + rng.normal(0.0, 0.001, 300)  # wildly different: +20% a day
     history = pd.Series(np.concatenate([early, late]),
                         index=pd.bdate_range("2010-01-01", periods=1000))  # fmt: skip
-    space = {"target_vol": Float(0.05, 0.3), "lookback": Int(20, 60, step=20)}
+    space = {"target_vol": FloatRange(0.05, 0.3), "lookback": IntRange(20, 60, step=20)}
     result = walk_forward(space, history, split=0.7, n_paths=15, horizon=120, seed=3,
                           method="random", budget=8, batch_size=4,
                           scenario_names=("base", "high_vol"), block_size=10)  # fmt: skip
@@ -272,19 +286,19 @@ def test_walk_forward_no_leakage() -> None:
     ("space", "kwargs", "match"),
     [
         ({}, {}, "empty"),
-        ({"target_vool": Float(0.1, 0.2)}, {}, "target_vool.*valid fields: target_vol"),
-        ({"target_vol": Float(0.3, 0.1)}, {}, r"target_vol: low \(0.3\) must be < high \(0.1\)"),
-        ({"lookback": Int(20, 250, step=21)}, {}, "lookback: high"),
-        ({"cost_bps": Float(0.0, 10.0, log=True)}, {}, "cost_bps: a log-scale range needs low > 0"),
-        ({"weight_function": Choice(["inverse_vol", "kelly"])}, {}, "weight_function"),
-        ({"target_vol": Float(-0.1, 0.2)}, {}, "target_vol: value -0.1"),
-        ({"target_vol": Float(0.1, 0.2)}, {"budget": 0}, "budget must be a positive integer, got 0"),
-        ({"target_vol": Float(0.1, 0.2)}, {"batch_size": -1}, "batch_size.*-1"),
-        ({"target_vol": Float(0.1, 0.2)}, {"method": "anneal"}, "method.*anneal"),
-        ({"lookback": Int(20, 200)}, {}, "lookback: the largest lookback in the space \\(200\\)"),
-        ({"target_vol": Float(0.1, 0.2)}, {"constraints": [Constraint("cvar_95", scenario="crash", max=0.1)]},
+        ({"target_vool": FloatRange(0.1, 0.2)}, {}, "target_vool.*valid fields: target_vol"),
+        ({"target_vol": FloatRange(0.3, 0.1)}, {}, r"target_vol: low \(0.3\) must be < high \(0.1\)"),
+        ({"lookback": IntRange(20, 250, step=21)}, {}, "lookback: high"),
+        ({"cost_bps": FloatRange(0.0, 10.0, log=True)}, {}, "cost_bps: a log-scale range needs low > 0"),
+        ({"weight_function": Choices(["inverse_vol", "kelly"])}, {}, "weight_function"),
+        ({"target_vol": FloatRange(-0.1, 0.2)}, {}, "target_vol: value -0.1"),
+        ({"target_vol": FloatRange(0.1, 0.2)}, {"budget": 0}, "budget must be a positive integer, got 0"),
+        ({"target_vol": FloatRange(0.1, 0.2)}, {"batch_size": -1}, "batch_size.*-1"),
+        ({"target_vol": FloatRange(0.1, 0.2)}, {"method": "anneal"}, "method.*anneal"),
+        ({"lookback": IntRange(20, 200)}, {}, "lookback: the largest lookback in the space \\(200\\)"),
+        ({"target_vol": FloatRange(0.1, 0.2)}, {"constraints": [Constraint("cvar_95", scenario="crash", max=0.1)]},
          "unknown scenario 'crash'"),
-        ({"target_vol": Float(0.1, 0.2)}, {"objective": "alpha"}, "unknown metric 'alpha'"),
+        ({"target_vol": FloatRange(0.1, 0.2)}, {"objective": "alpha"}, "unknown metric 'alpha'"),
     ],
 )  # fmt: skip
 def test_bad_inputs(
@@ -295,7 +309,7 @@ def test_bad_inputs(
 
 
 def test_space_sampling_and_grid() -> None:
-    space = SearchSpace({"target_vol": Float(0.01, 1.0, log=True), "lookback": Int(21, 252, step=21),
+    space = SearchSpace({"target_vol": FloatRange(0.01, 1.0, log=True), "lookback": IntRange(21, 252, step=21),
                          "weight_function": ["inverse_vol", "merton"], "cost_bps": 5.0})  # fmt: skip
     draws = space.sample(np.random.default_rng(0), 4000)
     vols = np.array([d["target_vol"] for d in draws])
@@ -311,4 +325,4 @@ def test_space_sampling_and_grid() -> None:
 
 def test_optimizer_sleeve_needs_asset_paths(scenarios: dict[str, np.ndarray]) -> None:
     with pytest.raises(SearchSpaceError, match="sleeve: 'hrp' needs multi-asset scenarios"):
-        search({"sleeve": Choice(["single", "hrp"])}, scenarios, method="grid", budget=4)
+        search({"sleeve": Choices(["single", "hrp"])}, scenarios, method="grid", budget=4)

@@ -8,15 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from quant.search_objective import Constraint
-from quant.search_runner import SearchRun, evaluate_path_means, search
-from quant.search_space import Choice, Float, Int
+from quant import Choices, Constraint, FloatRange, IntRange, SearchRun, evaluate_path_means, search
 
 SPACE = {
-    "target_vol": Float(0.05, 0.25),
-    "lookback": Int(20, 60, step=10),
-    "rebalance_every": Int(5, 20, step=5),
-    "weight_function": Choice(["inverse_vol", "sigmoid"]),
+    "target_vol": FloatRange(0.05, 0.25),
+    "lookback": IntRange(20, 60, step=10),
+    "rebalance_every": IntRange(5, 20, step=5),
+    "weight_function": Choices(["inverse_vol", "sigmoid"]),
 }
 
 

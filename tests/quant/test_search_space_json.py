@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quant.search_space import Choice, Fixed, Float, Int, SearchSpace, SearchSpaceError
+from quant import Choices, FixedValue, FloatRange, IntRange, SearchSpace, SearchSpaceError
 
 
 def test_json_ranges_choices_and_values_become_parameters() -> None:
@@ -20,12 +20,12 @@ def test_json_ranges_choices_and_values_become_parameters() -> None:
         }
     )
     params = space.params
-    assert params["target_vol"] == Float(0.05, 0.25)
-    assert params["lookback"] == Int(21, 126, step=21)
-    assert params["risk_aversion"] == Float(1.0, 10.0, log=True)
-    assert params["max_leverage"] == Float(1.0, 2.0)
-    assert params["weight_function"] == Choice(["inverse_vol", "merton"])
-    assert params["cost_bps"] == Fixed(5.0)
+    assert params["target_vol"] == FloatRange(0.05, 0.25)
+    assert params["lookback"] == IntRange(21, 126, step=21)
+    assert params["risk_aversion"] == FloatRange(1.0, 10.0, log=True)
+    assert params["max_leverage"] == FloatRange(1.0, 2.0)
+    assert params["weight_function"] == Choices(["inverse_vol", "merton"])
+    assert params["cost_bps"] == FixedValue(5.0)
     assert space.config(space.reference()).lookback == 21
 
 
@@ -47,7 +47,7 @@ def test_malformed_json_parameters_name_the_field(spec: dict[str, object], messa
 def test_the_order_of_the_fields_does_not_change_the_search() -> None:
     import numpy as np
 
-    from quant.search_runner import search
+    from quant import search
 
     spec = {
         "target_vol": {"low": 0.05, "high": 0.25},

@@ -7,11 +7,9 @@ import json
 import numpy as np
 import pytest
 
+from quant import Choices, Constraint, FixedValue, FloatRange, IntRange, search
 from quant.engine import evaluate
 from quant.errors import QuantError
-from quant.search_objective import Constraint
-from quant.search_runner import search
-from quant.search_space import Choice, Fixed, Float, Int
 from quant.sensitivity import one_at_a_time, parameter_importance
 from quant.strategy import StrategyConfig
 
@@ -27,11 +25,13 @@ def scenarios() -> dict[str, np.ndarray]:
 
 
 SPACE = {
-    "target_vol": Float(0.03, 0.5),
-    "lookback": Int(20, 80, step=10),
-    "risk_aversion": Float(0.5, 10.0, log=True),  # irrelevant: the weight function is not merton
-    "weight_function": Choice(["inverse_vol", "sigmoid"]),
-    "rebalance_every": Fixed(5),
+    "target_vol": FloatRange(0.03, 0.5),
+    "lookback": IntRange(20, 80, step=10),
+    "risk_aversion": FloatRange(
+        0.5, 10.0, log=True
+    ),  # irrelevant: the weight function is not merton
+    "weight_function": Choices(["inverse_vol", "sigmoid"]),
+    "rebalance_every": FixedValue(5),
 }
 
 
@@ -81,7 +81,7 @@ def test_irrelevant_parameter_is_flat_and_unimportant(scenarios: dict[str, np.nd
 
 def test_constraint_feasibility_flag(scenarios: dict[str, np.ndarray]) -> None:
     best = StrategyConfig(target_vol=0.1, lookback=40, rebalance_every=5)
-    curves = one_at_a_time(best, {"target_vol": Float(0.03, 0.5)}, scenarios, points=7,
+    curves = one_at_a_time(best, {"target_vol": FloatRange(0.03, 0.5)}, scenarios, points=7,
                            constraints=[Constraint("average_weight", max=0.6)])  # fmt: skip
     frame = curves["target_vol"]
     for value, feasible in zip(frame["value"], frame["feasible"], strict=True):

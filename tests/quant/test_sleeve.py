@@ -14,7 +14,7 @@ import pytest
 
 from quant.engine import METRICS, evaluate
 from quant.errors import DataError
-from quant.optimizers.hrp import hrp
+from quant.optimizers.hrp import hierarchical_risk_parity
 from quant.optimizers.mean_variance import max_sharpe, min_volatility
 from quant.optimizers.risk_parity import risk_parity
 from quant.strategy import StrategyConfig
@@ -26,7 +26,7 @@ def reference_sleeve_weights(name: str, window: np.ndarray, rf: float) -> tuple[
     names = [f"asset_{i}" for i in range(window.shape[1])]
     cov = pd.DataFrame(np.cov(window, rowvar=False, ddof=1) * 252, index=names, columns=names)
     if name == "hrp":
-        return hrp(pd.DataFrame(window, columns=names)).to_numpy(), False
+        return hierarchical_risk_parity(pd.DataFrame(window, columns=names)).to_numpy(), False
     if name == "risk_parity":
         return risk_parity(cov).to_numpy(), False
     if name == "min_volatility":

@@ -13,7 +13,7 @@ import pytest
 from quant import (
     efficient_frontier,
     efficient_return,
-    hrp,
+    hierarchical_risk_parity,
     load_sp500_prices,
     max_sharpe,
     mean_returns,
@@ -59,7 +59,7 @@ RANGE = {"universe": UNIVERSE, "start": "2016-01-01", "end": "2020-12-31"}
 @pytest.mark.parametrize(
     ("args", "direct"),
     [
-        ({"method": "hrp"}, lambda r, mu, cov: hrp(r)),
+        ({"method": "hrp"}, lambda r, mu, cov: hierarchical_risk_parity(r)),
         ({"method": "risk_parity"}, lambda r, mu, cov: risk_parity(cov)),
         ({"method": "min_volatility"}, lambda r, mu, cov: min_volatility(cov)),
         (
@@ -125,7 +125,7 @@ def test_risk_report_by_id_and_by_weights(context: ToolContext, window: pd.DataF
     optimised = tool(context, "optimize_portfolio").invoke({**RANGE, "method": "hrp"})
     report_tool = tool(context, "portfolio_risk_report")
     by_id = small(report_tool.invoke({"portfolio_id": optimised["portfolio_id"], "level": 0.99}))
-    weights = hrp(window)
+    weights = hierarchical_risk_parity(window)
     direct = risk_report(weights, window, level=0.99)
     assert by_id["date_range"]["start"] == window.index[0].date().isoformat()
     for key in ("var_historical", "cvar_historical", "var_gaussian", "max_drawdown", "volatility"):

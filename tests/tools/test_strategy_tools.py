@@ -12,11 +12,12 @@ import pandas as pd
 import pytest
 
 from quant import (
-    Choice,
+    Choices,
     Constraint,
-    Float,
-    Int,
+    FloatRange,
+    IntRange,
     Objective,
+    SearchResult,
     StrategyConfig,
     evaluate,
     load_sp500_prices,
@@ -25,7 +26,6 @@ from quant import (
     search,
     to_returns,
 )
-from quant.search_runner import SearchResult
 from tools import ToolContext, build_tools, in_process_search
 
 UNIVERSE = ["AAPL", "JNJ", "KO", "XOM"]
@@ -42,9 +42,9 @@ SPACE = {
     "weight_function": {"choices": ["inverse_vol", "sigmoid"]},
 }
 QUANT_SPACE = {
-    "target_vol": Float(0.05, 0.3),
-    "lookback": Int(21, 63, step=21),
-    "weight_function": Choice(["inverse_vol", "sigmoid"]),
+    "target_vol": FloatRange(0.05, 0.3),
+    "lookback": IntRange(21, 63, step=21),
+    "weight_function": Choices(["inverse_vol", "sigmoid"]),
 }
 
 
@@ -225,7 +225,7 @@ def test_search_with_objective_constraints_and_grid(
     result = small(tool(context, "run_strategy_search").invoke(args))
     scenarios = context.artifacts.get(scn, "scenarios").scenarios
     direct = search(
-        {"target_vol": Float(0.05, 0.25, grid_points=5), "lookback": 42},
+        {"target_vol": FloatRange(0.05, 0.25, grid_points=5), "lookback": 42},
         scenarios,
         objective=Objective(weights={"sharpe": 1.0, "max_drawdown": -0.5}, aggregate="min"),
         constraints=[Constraint("max_drawdown", scenario="bear", max=0.12)],

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from quant.errors import SearchSpaceError
 from quant.metrics import METRICS
-from quant.search_space import SearchSpaceError
 
 LOSS_METRICS = frozenset({"volatility", "max_drawdown", "var_95", "cvar_95", "turnover"})
 """Metrics where lower is better; a bare metric-name objective minimises these."""

@@ -2,19 +2,19 @@
 
 A space maps each `StrategyConfig` field to one of
 
-- `Float(low, high, log=False, step=None, grid_points=None)`: a real range [low, high];
+- `FloatRange(low, high, log=False, step=None, grid_points=None)`: a real range [low, high];
   `log=True` samples log-uniformly (needs low > 0); `step` restricts values to low + k * step.
-- `Int(low, high, step=1, log=False, grid_points=None)`: an integer range on low + k * step.
-- `Choice([...])`: categorical values.
-- `Fixed(value)`: not searched.
+- `IntRange(low, high, step=1, log=False, grid_points=None)`: an integer range on low + k * step.
+- `Choices([...])`: categorical values.
+- `FixedValue(value)`: not searched.
 
-A plain mapping is accepted too: a `(low, high)` tuple becomes `Int` if both ends are integers and
-`Float` otherwise, a list becomes `Choice`, anything else `Fixed`. Fields that `StrategyConfig`
+A plain mapping is accepted too: a `(low, high)` tuple becomes `IntRange` if both ends are integers and
+`FloatRange` otherwise, a list becomes `Choices`, anything else `FixedValue`. Fields that `StrategyConfig`
 gives a default may be left out (the default is used); every other field must be present.
 
 Grid values: a range with `grid_points` uses that many evenly spaced points (geometrically spaced
 when `log=True`; integers rounded onto the step lattice and deduplicated); without `grid_points`,
-an `Int` or a `Float` with an explicit `step` uses every lattice value, and any other range uses
+an `IntRange` or a `FloatRange` with an explicit `step` uses every lattice value, and any other range uses
 `DEFAULT_GRID_POINTS` (5) points.
 """
 
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import ValidationError
 
-from quant.errors import ConstraintError
+from quant.errors import SearchSpaceError
 from quant.strategy import StrategyConfig
 
 if TYPE_CHECKING:
@@ -40,10 +40,6 @@ DEFAULT_GRID_POINTS = 5
 
 MAX_GRID_SIZE = 1_000_000
 """Largest Cartesian product the grid search will enumerate."""
-
-
-class SearchSpaceError(ConstraintError):
-    """A search space, budget or search option that cannot be used; names the field and value."""
 
 
 def _finite(name: str, what: str, value: Any) -> float:
@@ -57,7 +53,7 @@ def _finite(name: str, what: str, value: Any) -> float:
 
 
 @dataclass(frozen=True)
-class Float:
+class FloatRange:
     """A real range [low, high] (log-uniform with `log=True`; on low + k*step with `step`)."""
 
     low: float
@@ -72,7 +68,7 @@ class Float:
         high = _finite(name, "high", self.high)
         if low >= high:
             raise SearchSpaceError(
-                f"{name}: low ({low!r}) must be < high ({high!r}); use Fixed({low!r}) for one value"
+                f"{name}: low ({low!r}) must be < high ({high!r}); use FixedValue({low!r}) for one value"
             )
         if self.log and low <= 0:
             raise SearchSpaceError(f"{name}: a log-scale range needs low > 0, got low={low!r}")
@@ -142,7 +138,7 @@ class Float:
 
 
 @dataclass(frozen=True)
-class Int:
+class IntRange:
     """An integer range on low, low + step, ..., high (log-uniform with `log=True`, step 1)."""
 
     low: int
@@ -159,7 +155,7 @@ class Int:
         if self.low >= self.high:
             raise SearchSpaceError(
                 f"{name}: low ({self.low!r}) must be < high ({self.high!r}); "
-                f"use Fixed({self.low!r}) for one value"
+                f"use FixedValue({self.low!r}) for one value"
             )
         if self.step < 1:
             raise SearchSpaceError(f"{name}: step must be >= 1, got {self.step!r}")
@@ -220,7 +216,7 @@ class Int:
 
 
 @dataclass(frozen=True)
-class Choice:
+class Choices:
     """Categorical values (strings, numbers or booleans)."""
 
     choices: Sequence[Any]
@@ -231,7 +227,7 @@ class Choice:
     def validate(self, name: str) -> None:
         """Raise `SearchSpaceError` for no choices, duplicates or unsupported value types."""
         if len(self.choices) == 0:
-            raise SearchSpaceError(f"{name}: Choice needs at least one value")
+            raise SearchSpaceError(f"{name}: Choices needs at least one value")
         if len(set(self.choices)) != len(self.choices):
             raise SearchSpaceError(f"{name}: duplicate choices in {list(self.choices)!r}")
         for value in self.choices:
@@ -266,21 +262,21 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Fixed:
+class FixedValue:
     """A field held at one value (not searched)."""
 
     value: Any
 
     def validate(self, name: str) -> None:
-        """Fixed values are checked when the space builds its reference config."""
+        """FixedValue values are checked when the space builds its reference config."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly description."""
         return {"type": "fixed", "value": self.value}
 
 
-Range = Float | Int | Choice
-Param = Float | Int | Choice | Fixed
+Range = FloatRange | IntRange | Choices
+Param = FloatRange | IntRange | Choices | FixedValue
 
 
 def _check_grid_points(name: str, grid_points: int | None) -> None:
@@ -299,22 +295,22 @@ def _unique(values: list[Any]) -> list[Any]:
 
 
 def _coerce(name: str, spec: Any) -> Param:
-    if isinstance(spec, (Float, Int, Choice, Fixed)):
+    if isinstance(spec, (FloatRange, IntRange, Choices, FixedValue)):
         return spec
     if isinstance(spec, tuple) and len(spec) == 2:
         low, high = spec
         if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in spec):
-            return Int(int(low), int(high))
-        return Float(_finite(name, "low", low), _finite(name, "high", high))
+            return IntRange(int(low), int(high))
+        return FloatRange(_finite(name, "low", low), _finite(name, "high", high))
     if isinstance(spec, Mapping):
         return _from_json(name, spec)
     if isinstance(spec, (list, set, frozenset)):
-        return Choice(list(spec))
+        return Choices(list(spec))
     if isinstance(spec, tuple):
         raise SearchSpaceError(
             f"{name}: a tuple range must be (low, high), got {len(spec)} values; use a list for choices"
         )
-    return Fixed(spec)
+    return FixedValue(spec)
 
 
 _JSON_KEYS = {"low", "high", "step", "log", "grid_points", "choices", "value"}
@@ -333,9 +329,9 @@ def _from_json(name: str, spec: Mapping[str, Any]) -> Param:
         choices = spec["choices"]
         if not isinstance(choices, (list, tuple)):
             raise SearchSpaceError(f"{name}: choices must be a list, got {choices!r}")
-        return Choice(list(choices))
+        return Choices(list(choices))
     if "value" in spec:
-        return Fixed(spec["value"])
+        return FixedValue(spec["value"])
     if "low" not in spec or "high" not in spec:
         raise SearchSpaceError(f"{name}: a range needs both low and high, got {dict(spec)!r}")
     low, high, step = spec["low"], spec["high"], spec.get("step")
@@ -346,8 +342,8 @@ def _from_json(name: str, spec: Mapping[str, Any]) -> Param:
         for v in (low, high, *(() if step is None else (step,)))
     )
     if whole and name in _INTEGER_FIELDS:
-        return Int(int(low), int(high), step=int(step or 1), log=log, grid_points=points)
-    return Float(
+        return IntRange(int(low), int(high), step=int(step or 1), log=log, grid_points=points)
+    return FloatRange(
         _finite(name, "low", low),
         _finite(name, "high", high),
         log=log,
@@ -382,7 +378,7 @@ def _validation_message(exc: ValidationError) -> str:
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """A validated mapping from `StrategyConfig` field names to `Float`/`Int`/`Choice`/`Fixed`.
+    """A validated mapping from `StrategyConfig` field names to `FloatRange`/`IntRange`/`Choices`/`FixedValue`.
 
     Raises `SearchSpaceError` for an empty space, unknown fields (listing the valid ones),
     missing required fields, empty or malformed ranges, and bounds or choices that
@@ -413,7 +409,7 @@ class SearchSpace:
         missing = [name for name in _required_fields() if name not in coerced]
         if missing:
             raise SearchSpaceError(
-                f"the search space must give a range or Fixed value for {', '.join(missing)} "
+                f"the search space must give a range or FixedValue value for {', '.join(missing)} "
                 "(StrategyConfig has no default for them)"
             )
         # StrategyConfig's field order, whatever the mapping's order: a space written or stored
@@ -425,13 +421,13 @@ class SearchSpace:
     # -- views ---------------------------------------------------------------------------------
     @property
     def searched(self) -> dict[str, Range]:
-        """The fields that vary (everything except `Fixed`)."""
-        return {n: p for n, p in self.params.items() if not isinstance(p, Fixed)}
+        """The fields that vary (everything except `FixedValue`)."""
+        return {n: p for n, p in self.params.items() if not isinstance(p, FixedValue)}
 
     @property
     def fixed(self) -> dict[str, Any]:
         """The fields held fixed, with their values."""
-        return {n: p.value for n, p in self.params.items() if isinstance(p, Fixed)}
+        return {n: p.value for n, p in self.params.items() if isinstance(p, FixedValue)}
 
     @property
     def names(self) -> list[str]:
@@ -448,9 +444,9 @@ class SearchSpace:
         if param is None:
             default = StrategyConfig.model_fields[name].default
             return [default]
-        if isinstance(param, Fixed):
+        if isinstance(param, FixedValue):
             return [param.value]
-        if isinstance(param, Choice):
+        if isinstance(param, Choices):
             return list(param.choices)
         return [param.low, param.high]
 
@@ -459,7 +455,7 @@ class SearchSpace:
         """One point of the space: the first choice and the low end of each range."""
         point: dict[str, Any] = {}
         for name, param in self.searched.items():
-            point[name] = param.choices[0] if isinstance(param, Choice) else param.low
+            point[name] = param.choices[0] if isinstance(param, Choices) else param.low
         return point
 
     def config(self, params: Mapping[str, Any]) -> StrategyConfig:
@@ -504,7 +500,7 @@ class SearchSpace:
     def _check_against_config(self) -> None:
         self.config({})  # the fixed values, other fields at their defaults
         for name, param in self.searched.items():
-            extremes = param.choices if isinstance(param, Choice) else (param.low, param.high)
+            extremes = param.choices if isinstance(param, Choices) else (param.low, param.high)
             for value in extremes:
                 try:
                     StrategyConfig(**{**self.fixed, name: value})

@@ -1,0 +1,298 @@
+"""The search driver: `search` and the resumable `SearchRun` (grid, random or TPE proposals in
+batches, constraints, convergence)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import optuna
+import pandas as pd
+
+from quant.errors import SearchSpaceError
+from quant.metrics import METRICS
+from quant.scenarios import ScenarioSet
+from quant.strategy import StrategyConfig
+from quant.tuning.evaluation import BatchEvaluator
+from quant.tuning.inputs import (
+    METHODS,
+    SearchMethod,
+    as_scenarios,
+    check_lookback,
+    check_positive_int,
+    check_seed,
+)
+from quant.tuning.objective import Constraint, Objective, as_objective
+from quant.tuning.result import SearchResult, assemble_result, group_by_batch, native_value
+from quant.tuning.space import SearchSpace, as_search_space
+
+_MARGIN_CAP = 1e12
+
+
+# --------------------------------------------------------------------------------------------
+# search
+# --------------------------------------------------------------------------------------------
+def search(
+    space: SearchSpace | Mapping[str, Any],
+    scenarios: ScenarioSet | Mapping[str, np.ndarray],
+    *,
+    objective: Objective | str | Mapping[str, float] | None = None,
+    constraints: Sequence[Constraint] = (),
+    method: SearchMethod = "tpe",
+    budget: int = 200,
+    batch_size: int = 50,
+    seed: int = 0,
+    safe: float = 0.02,
+    confidence: float = 0.95,
+    dsr_n_obs: int | None = None,
+) -> SearchResult:
+    """Search `space` for the configuration maximising `objective` on `scenarios`.
+
+    `space`: a `SearchSpace` or a mapping field -> `FloatRange`/`IntRange`/`Choices`/`FixedValue` (or plain
+    values). `scenarios`: a `ScenarioSet` or a mapping name -> risky daily simple returns
+    (paths, days). `objective`: an `Objective`, a metric name, or None for the mean over scenarios
+    of the mean over paths of the annualised Sharpe ratio. `constraints`: `Constraint`s on path
+    means. `method`: grid, random or tpe (see the module docstring). `budget`: maximum number of
+    trials; `batch_size`: trials per batch (one `evaluate` call per scenario per batch). `safe`:
+    the safe asset's return, passed to `evaluate` as is. `confidence`: of the paired Sharpe
+    intervals. `dsr_n_obs`: sample length for the deflated Sharpe ratio (default: the winner's
+    evaluated days per path). Raises `SearchSpaceError` for bad inputs (naming the field and value)
+    and `NoFeasibleTrialError` when no trial satisfies the constraints.
+    """
+    run = SearchRun(
+        space,
+        scenarios,
+        objective=objective,
+        constraints=constraints,
+        method=method,
+        budget=budget,
+        batch_size=batch_size,
+        seed=seed,
+        safe=safe,
+    )
+    while not run.done:
+        run.step()
+    return run.result(confidence=confidence, dsr_n_obs=dsr_n_obs)
+
+
+class SearchRun:
+    """A search in progress, one batch at a time, resumable from its trial rows.
+
+    `propose()` gives the next batch of searched-field values (deterministic given the trials so
+    far); `record(params, means)` scores a batch whose path means were computed (or computes them
+    when `means` is None); `step()` does both; `result()` gives the `SearchResult`. Passing the
+    `trials` rows of an earlier run (`rows`, plain JSON-friendly dicts) resumes it: the next
+    proposal is the one the uninterrupted run would have made, so a search checkpointed between
+    batches and resumed gives the same trials as one that ran straight through. Restored rows are
+    scored again with this run's objective and constraints (their metric columns are kept), so
+    tightening the constraints re-judges earlier trials without evaluating them again.
+
+    TPE: each batch rebuilds an Optuna study from the trials so far (values, and the largest
+    constraint margin as its constraint) with a `TPESampler` seeded from (seed, batch index), then
+    asks `batch_size` trials.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace | Mapping[str, Any],
+        scenarios: ScenarioSet | Mapping[str, Any],
+        *,
+        objective: Objective | str | Mapping[str, float] | None = None,
+        constraints: Sequence[Constraint] = (),
+        method: SearchMethod = "tpe",
+        budget: int = 200,
+        batch_size: int = 50,
+        seed: int = 0,
+        safe: float = 0.02,
+        trials: Sequence[Mapping[str, Any]] = (),
+    ) -> None:
+        self.space = as_search_space(space)
+        scen = as_scenarios(scenarios)
+        self.names = list(scen)
+        obj = as_objective(objective)
+        obj.validate(self.names)
+        cons = tuple(constraints)
+        for constraint in cons:
+            if not isinstance(constraint, Constraint):
+                raise SearchSpaceError(
+                    f"constraints must be Constraint objects, got {constraint!r}"
+                )
+            constraint.validate(self.names)
+        if method not in METHODS:
+            raise SearchSpaceError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
+        self.method = method
+        self.budget = check_positive_int("budget", budget)
+        self.batch_size = check_positive_int("batch_size", batch_size)
+        self.seed = check_seed(seed)
+        horizon = min(d.horizon for d in scen.values())
+        check_lookback(self.space, horizon, "scenario horizon")
+        self.evaluator = BatchEvaluator(self.space, scen, obj, cons, safe)
+        self.notes: list[str] = []
+        self._planned: list[dict[str, Any]] | None = None
+        if method in ("grid", "random"):
+            self._planned = self._plan()
+        self.rows: list[dict[str, Any]] = []
+        for batch_index, batch in group_by_batch(trials):
+            configs = [self.space.config({n: row[n] for n in self.space.names}) for row in batch]
+            for config, row in zip(configs, batch, strict=True):
+                self.evaluator.store(
+                    config, {s: {m: row[f"{s}.{m}"] for m in METRICS} for s in self.names}
+                )
+            self._append(batch_index, configs)
+
+    # -- progress --------------------------------------------------------------------------
+    @property
+    def total(self) -> int:
+        """Trials this run will make: the budget, or the whole grid when it is smaller."""
+        return len(self._planned) if self._planned is not None else self.budget
+
+    @property
+    def done(self) -> bool:
+        """True once `total` trials have been recorded."""
+        return len(self.rows) >= self.total
+
+    @property
+    def batch_index(self) -> int:
+        """Index of the next batch."""
+        return self.rows[-1]["batch"] + 1 if self.rows else 0
+
+    @property
+    def convergence(self) -> list[float]:
+        """Best feasible objective after each batch (NaN until a feasible trial)."""
+        best, out, last = math.nan, [], None
+        for row in self.rows:
+            if last is not None and row["batch"] != last:
+                out.append(best)
+            last = row["batch"]
+            if row["feasible"] and not row["objective"] <= best:
+                best = row["objective"]
+        if last is not None:
+            out.append(best)
+        return out
+
+    # -- batches ---------------------------------------------------------------------------
+    def propose(self) -> list[dict[str, Any]]:
+        """Searched-field values of the next batch (empty when the run is done)."""
+        n = min(self.batch_size, self.total - len(self.rows))
+        if n <= 0:
+            return []
+        if self._planned is not None:
+            return self._planned[len(self.rows) : len(self.rows) + n]
+        return self._propose_tpe(n)
+
+    def configs(self, params: Sequence[Mapping[str, Any]]) -> list[StrategyConfig]:
+        """The `StrategyConfig`s of a batch of searched-field values."""
+        return [self.space.config(p) for p in params]
+
+    def record(
+        self,
+        params: Sequence[Mapping[str, Any]],
+        means: Mapping[str, Mapping[str, Sequence[float]]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Score and keep a batch; `means[scenario][metric][i]` are its path means, evaluated
+        here when None. Returns the batch's new trial rows."""
+        configs = self.configs(params)
+        if means is None:
+            configs = self.evaluator.run(params)
+        else:
+            for i, config in enumerate(configs):
+                self.evaluator.store(
+                    config, {s: {m: means[s][m][i] for m in METRICS} for s in self.names}
+                )
+        return self._append(self.batch_index, configs)
+
+    def step(self) -> list[dict[str, Any]]:
+        """Propose, evaluate and record one batch."""
+        return self.record(self.propose())
+
+    def result(self, *, confidence: float = 0.95, dsr_n_obs: int | None = None) -> SearchResult:
+        """The `SearchResult` of the trials so far (raises `NoFeasibleTrialError` if none is
+        feasible)."""
+        if dsr_n_obs is not None:
+            dsr_n_obs = check_positive_int("dsr_n_obs", dsr_n_obs)
+        return assemble_result(
+            trials=pd.DataFrame(self.rows),
+            evaluator=self.evaluator,
+            convergence=np.asarray(self.convergence, dtype=float),
+            method=self.method,
+            seed=self.seed,
+            budget=self.budget,
+            batch_size=self.batch_size,
+            confidence=confidence,
+            dsr_n_obs=dsr_n_obs,
+            notes=list(self.notes),
+        )
+
+    # -- internals -------------------------------------------------------------------------
+    def _append(self, batch_index: int, configs: Sequence[StrategyConfig]) -> list[dict[str, Any]]:
+        values, margins = self.evaluator.score(configs)
+        new: list[dict[str, Any]] = []
+        for i, config in enumerate(configs):
+            value = float(values[i])
+            violation = float(margins[i].max()) if margins.shape[1] else -math.inf
+            row: dict[str, Any] = {"trial": len(self.rows), "batch": int(batch_index)}
+            row.update({n: native_value(getattr(config, n)) for n in self.space.names})
+            row.update(
+                config_id=config.config_id,
+                objective=value,
+                feasible=bool(violation <= 0.0) and math.isfinite(value),
+                violation=max(violation, 0.0),
+            )
+            cached = self.evaluator.cache[config]
+            for s in self.names:
+                for m in METRICS:
+                    row[f"{s}.{m}"] = cached.means[s][m]
+            self.rows.append(row)
+            new.append(row)
+        return new
+
+    def _plan(self) -> list[dict[str, Any]]:
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed))
+        if self.method == "random":
+            return self.space.sample(rng, self.budget)
+        proposals = self.space.grid()
+        if len(proposals) > self.budget:
+            keep = np.sort(rng.choice(len(proposals), size=self.budget, replace=False))
+            self.notes.append(
+                f"the grid has {len(proposals)} points, more than the budget of {self.budget}: "
+                f"evaluated a seeded random subset of {self.budget} points"
+            )
+            proposals = [proposals[int(k)] for k in keep]
+        return proposals
+
+    def _propose_tpe(self, n: int) -> list[dict[str, Any]]:
+        distributions = self.space.distributions()
+        constrained = bool(self.evaluator.constraints)
+        sampler_seed = int(
+            np.random.SeedSequence([self.seed, self.batch_index]).generate_state(1)[0]
+        )
+        verbosity = optuna.logging.get_verbosity()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                study = optuna.create_study(
+                    direction="maximize", sampler=optuna.samplers.TPESampler(seed=sampler_seed)
+                )
+                for row in self.rows:
+                    value = row["objective"]
+                    finite = math.isfinite(value)
+                    study.add_trial(
+                        optuna.trial.create_trial(
+                            params={name: row[name] for name in self.space.names},
+                            distributions=distributions,
+                            value=value if finite else None,
+                            state=optuna.trial.TrialState.COMPLETE
+                            if finite
+                            else optuna.trial.TrialState.FAIL,
+                            constraints={"violation": min(row["violation"], _MARGIN_CAP)}
+                            if constrained
+                            else None,
+                        )
+                    )
+                return [dict(study.ask(distributions).params) for _ in range(n)]
+        finally:
+            optuna.logging.set_verbosity(verbosity)
