@@ -21,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.decisions import ScenarioName, SearchedParameter
 from agents.models import chat_model
-from agents.roles import AgentRole
 from agents.runner import (
     AgentOutcome,
     invoke_model,
@@ -30,6 +29,7 @@ from agents.runner import (
     tokens_of,
     tool_loop,
 )
+from prompts.roles import AgentRole
 from settings import Settings
 
 LAST_RUN_MARKER = "LAST_RUN:"

@@ -18,7 +18,8 @@ from typing import Any
 from botocore.config import Config
 from langchain_core.language_models import BaseChatModel
 
-from agents.roles import AGENT_ROLES, AgentRole, model_tier
+from agents.roles import model_tier
+from prompts.roles import AGENT_ROLES, AgentRole
 from settings.config import Settings, get_settings
 
 

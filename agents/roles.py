@@ -1,14 +1,10 @@
-"""The agent roles of the multi-agent workflow and which model tier each one uses."""
+"""Which model tier each agent role uses (the roles themselves are `prompts.roles`)."""
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
-AgentRole = Literal["supervisor", "market_analysis", "optimizer", "risk_manager", "explanation"]
-"""Who is speaking: the chat router and the four workflow agents."""
-
-AGENT_ROLES: tuple[AgentRole, ...] = get_args(AgentRole)
-"""Every role, in workflow order."""
+from prompts.roles import AGENT_ROLES, AgentRole
 
 ModelTier = Literal["strong", "fast"]
 

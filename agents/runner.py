@@ -33,9 +33,9 @@ from pydantic import BaseModel, ValidationError
 
 from agents.errors import ModelCallError, ModelOutputError
 from agents.models import chat_model
-from agents.roles import AgentRole
 from prompts import load_prompt
 from prompts.canonical import canonical_text, model_json
+from prompts.roles import AgentRole
 from settings import Settings, get_settings
 
 T = TypeVar("T", bound=BaseModel)

@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from benchmarks.harness import Row, Table
-from graphs.events import TraceEvent
 from store import Store
+from traces.schema import TraceEvent
 
 TARGET_PER_SECOND = 5_000
 TARGET_MS = 1000 / TARGET_PER_SECOND

@@ -164,8 +164,8 @@ def _common_prefix(a: str, b: str) -> int:
 def _agent(body: dict[str, Any]) -> str:
     """The role whose prompt shares the longest beginning with the request's system prompt (a
     changed prompt still names its agent)."""
-    from agents.roles import AGENT_ROLES
     from prompts import load_prompt
+    from prompts.roles import AGENT_ROLES
 
     system = str(((body.get("system") or [{}])[0]).get("text", ""))
     shared = {role: _common_prefix(system, load_prompt(role).text) for role in AGENT_ROLES}

@@ -22,8 +22,9 @@ from typing import Any
 
 from devtools.replaying import ReplayReport, compare, replay, resolve_cassette
 from devtools.scripts import manifest_subset
-from graphs.events import TraceEvent, read_jsonl
 from settings import Settings, get_settings
+from traces.jsonl import read_jsonl
+from traces.schema import TraceEvent
 
 
 def run_outcome_summary(

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from graphs.events import TraceEvent
+from traces.schema import TraceEvent
 
 _RUN_ID = re.compile(r"\brun_[0-9a-f]{12}\b")
 

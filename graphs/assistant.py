@@ -31,10 +31,10 @@ from agents.chat import (
     draft_request,
     route_message,
 )
-from agents.roles import AgentRole
-from graphs.events import TraceEvent, emit_node_started, emit_progress, emit_warning
+from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
+from prompts.roles import AgentRole
 from quant.strategy import StrategyConfig
 from settings import Settings, get_settings
 from store import NotFoundError, Store
@@ -42,6 +42,7 @@ from tools import build_tools
 from tools.artifacts import ArtifactStore
 from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
 from tools.portfolio import portfolio_from_json, portfolio_to_json
+from traces.schema import TraceEvent
 
 TOOLS_OF = {
     "market_analysis": ("market_statistics", "generate_market_scenarios"),

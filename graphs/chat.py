@@ -20,10 +20,10 @@ from langgraph.types import Command
 
 from graphs import RECURSION_LIMIT
 from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
-from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
 from store import Store
 from store.checkpoints import checkpointer
+from traces.tracelog import EventSink, trace_log
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from graphs.events import TraceEvent, read_jsonl
 from graphs.request import OptimizationRequest
 from graphs.run import has_checkpoint, resume_optimization, run_directory, run_optimization
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
@@ -46,6 +45,8 @@ from store import (
     Trial,
     check_result,
 )
+from traces.jsonl import read_jsonl
+from traces.schema import TraceEvent
 
 KIND = OPTIMIZATION_KIND
 

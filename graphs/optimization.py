@@ -42,7 +42,7 @@ from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import ungrounded_numbers
 from agents.runner import AgentOutcome, add_usage
 from agents.workflow import analyse_market, explain, plan_search, review_batch, review_risk
-from graphs.events import emit_node_started, emit_progress, emit_warning
+from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
 from jobs.batches import make_shards, path_means

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 
-from graphs.events import TraceEvent
+from traces.schema import TraceEvent
 
 ARGS_MAX_CHARS = 100
 RESULT_MAX_CHARS = 100

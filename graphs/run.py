@@ -3,7 +3,7 @@
 `run_optimization(request)` runs a new optimization and `resume_optimization(run_id)` continues
 one whose process stopped (killed, or a crash) from its last checkpoint. Both stream the graph
 with `stream_mode=["updates", "messages", "custom"]`, turn what it streams into sequence-numbered
-`TraceEvent`s (`graphs.events`), hand each to `on_event` and append it to the run's
+`TraceEvent`s (`traces`), hand each to `on_event` and append it to the run's
 `events.jsonl`. Checkpoints go to the store's checkpointer (`store.checkpoints`: the SQLite file
 `settings.checkpoint_path` by default, DynamoDB with S3 offload on AWS); each run's files go
 to `<data_dir>/runs/<run_id>/`: `request.json`, `events.jsonl`, `result.json` (best
@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 
 from graphs import RECURSION_LIMIT
-from graphs.events import RunStatus
 from graphs.html_report import render_html_report
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
 from graphs.report import markdown_report
 from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
-from graphs.tracelog import EventSink, trace_log
 from settings import Settings, get_settings
 from store.checkpoints import checkpointer
+from traces.schema import RunStatus
+from traces.tracelog import EventSink, trace_log
 
 CATEGORY = {
     "validate": "data",

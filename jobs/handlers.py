@@ -19,7 +19,7 @@ Contract (see docs/jobs.md):
   idempotent per unit of work (a unit interrupted mid-way is redone; finished ones are not).
 * `ctx.progress(done, total)` records progress (and extends the lease); `ctx.emit(events)`
   appends trace events (anything with `run_id == ctx.run_id`, `seq` and `to_json()`, e.g.
-  `graphs.events.TraceEvent` or `JobEvent`) to the store; `ctx.last_seq()` is the last stored
+  `traces.schema.TraceEvent` or `JobEvent`) to the store; `ctx.last_seq()` is the last stored
   sequence number of the run, so a resumed handler continues the trace after it.
 """
 
@@ -60,7 +60,7 @@ class UnknownJobKindError(JobError, LookupError):
 
 @dataclass(frozen=True)
 class JobEvent:
-    """A minimal trace event for handlers that do not use `graphs.events.TraceEvent`.
+    """A minimal trace event for handlers that do not use `traces.schema.TraceEvent`.
 
     `seq` is 1-based and must increase within the run; `data` is any JSON object.
     """

@@ -6,8 +6,7 @@ Each file starts with a line `version: N` (a positive integer), then the system 
 `load_prompt(role)` reads one; its `sha256` (of the file's bytes) goes into every run's manifest
 through `prompt_hashes()`, so a run records exactly which prompts it used.
 
-This package imports nothing of ours (agents import it), so the role names are listed here;
-a test checks them against `agents.roles.AGENT_ROLES`.
+This package imports nothing of ours (agents import it); the role names are `prompts.roles`.
 """
 
 from __future__ import annotations
@@ -17,17 +16,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from prompts.roles import AGENT_ROLES
+
 PROMPTS_DIR = Path(__file__).resolve().parent
 """Where the packaged prompt files live."""
 
-PROMPT_ROLES: tuple[str, ...] = (
-    "supervisor",
-    "market_analysis",
-    "optimizer",
-    "risk_manager",
-    "explanation",
-)
-"""Roles with a prompt file, in workflow order (the same names as `agents.roles.AgentRole`)."""
 
 _VERSION_LINE = re.compile(r"version:\s*([1-9][0-9]*)\s*")
 
@@ -45,8 +38,8 @@ class Prompt:
 
 def prompt_path(role: str, directory: str | Path | None = None) -> Path:
     """The file of `role`'s prompt; KeyError naming the known roles if `role` is unknown."""
-    if role not in PROMPT_ROLES:
-        raise KeyError(f"no prompt for role {role!r}; known roles: {', '.join(PROMPT_ROLES)}")
+    if role not in AGENT_ROLES:
+        raise KeyError(f"no prompt for role {role!r}; known roles: {', '.join(AGENT_ROLES)}")
     return Path(directory or PROMPTS_DIR) / f"{role}.md"
 
 
@@ -79,7 +72,7 @@ def load_prompt(role: str, directory: str | Path | None = None) -> Prompt:
 
 def load_prompts(directory: str | Path | None = None) -> dict[str, Prompt]:
     """Every role's prompt."""
-    return {role: load_prompt(role, directory) for role in PROMPT_ROLES}
+    return {role: load_prompt(role, directory) for role in AGENT_ROLES}
 
 
 def prompt_hashes(directory: str | Path | None = None) -> dict[str, str]:
@@ -93,8 +86,8 @@ def prompt_versions(directory: str | Path | None = None) -> dict[str, int]:
 
 
 __all__ = [
+    "AGENT_ROLES",
     "PROMPTS_DIR",
-    "PROMPT_ROLES",
     "Prompt",
     "load_prompt",
     "load_prompts",

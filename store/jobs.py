@@ -60,7 +60,7 @@ class Job:
 
 
 class SequencedEvent(Protocol):
-    """What `append_events` accepts: `graphs.events.TraceEvent` fits (the store never imports it)."""
+    """What `append_events` accepts: `traces.schema.TraceEvent` fits (the store never imports it)."""
 
     @property
     def run_id(self) -> str: ...
@@ -75,7 +75,7 @@ class SequencedEvent(Protocol):
 class StoredEvent:
     """One stored trace event: `payload` is the event's JSON text exactly as appended.
 
-    Turn it back into a trace event with `graphs.events.TraceEvent.from_json(stored.payload)`.
+    Turn it back into a trace event with `traces.schema.TraceEvent.from_json(stored.payload)`.
     """
 
     run_id: str

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from api.cli import main
-from graphs.events import TraceEvent
 from quant import hierarchical_risk_parity, load_sp500_prices, risk_report, to_returns
+from traces.schema import TraceEvent
 
 
 def test_demo_json_reports_four_valid_portfolios_and_out_of_sample_risk(

@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from agents.roles import AGENT_ROLES
 from prompts import (
-    PROMPT_ROLES,
     PROMPTS_DIR,
     load_prompt,
     load_prompts,
     prompt_hashes,
     prompt_versions,
 )
+from prompts.roles import AGENT_ROLES
 
 TOOL_NAMES = {
     "market_analysis": ["market_statistics"],
@@ -29,13 +28,12 @@ TOOL_NAMES = {
 
 @pytest.fixture
 def prompt_copy(tmp_path: Path) -> Path:
-    for role in PROMPT_ROLES:
+    for role in AGENT_ROLES:
         shutil.copy(PROMPTS_DIR / f"{role}.md", tmp_path / f"{role}.md")
     return tmp_path
 
 
 def test_every_agent_role_has_a_prompt() -> None:
-    assert set(PROMPT_ROLES) == set(AGENT_ROLES)
     prompts = load_prompts()
     assert set(prompts) == set(AGENT_ROLES)
     for role, prompt in prompts.items():

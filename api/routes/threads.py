@@ -33,9 +33,9 @@ from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, error_document, not_found
 from api.streaming import SSE_HEADERS, sse
 from graphs.chat import ChatSession, ChatTurn, NothingPendingError
-from graphs.events import TraceEvent
 from graphs.request import OptimizationRequest
 from store import ChatThread, NotFoundError
+from traces.schema import TraceEvent
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 

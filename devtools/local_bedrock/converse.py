@@ -48,8 +48,8 @@ from langchain_core.messages.tool import ToolCall
 
 import agents.offline.workflow_policies  # noqa: F401  (registers the workflow and chat rules)
 from agents.offline.model import OfflineChatModel
-from agents.roles import AGENT_ROLES
 from prompts import load_prompt
+from prompts.roles import AGENT_ROLES
 
 OFFLINE_MODEL_PREFIX = "stratigos-offline-"
 """A model id ``stratigos-offline-<role>`` selects the role directly."""

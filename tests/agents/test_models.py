@@ -9,7 +9,8 @@ from langchain_aws import ChatBedrockConverse
 
 from agents.models import chat_model, model_id_for, model_ids
 from agents.offline import OfflineChatModel
-from agents.roles import AGENT_ROLES, model_tier
+from agents.roles import model_tier
+from prompts.roles import AGENT_ROLES
 from settings.config import Settings
 
 STRONG = "test.strong-model-v1:0"
@@ -115,7 +116,7 @@ from settings.config import Settings
 assert 'agents.offline' not in sys.modules, 'the factory loaded the offline model on import'
 model = chat_model('optimizer', Settings(model_provider='offline'))
 from agents.offline import default_policy, get_policy
-from agents.roles import AGENT_ROLES
+from prompts.roles import AGENT_ROLES
 print(sorted(role for role in AGENT_ROLES if get_policy(role) is not default_policy))
 """
 

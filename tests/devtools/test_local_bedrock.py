@@ -28,7 +28,6 @@ from langchain_core.tools import tool
 
 from agents.decisions import MarketView
 from agents.offline.model import OfflineChatModel
-from agents.roles import AGENT_ROLES
 from devtools.local_bedrock import LocalBedrock, serve
 from devtools.local_bedrock.converse import identify_role, split_merged_text
 from devtools.local_bedrock.eventstream import (
@@ -40,6 +39,7 @@ from devtools.local_bedrock.eventstream import (
     iter_messages,
 )
 from prompts import load_prompt
+from prompts.roles import AGENT_ROLES
 
 CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 REGION = "us-east-1"

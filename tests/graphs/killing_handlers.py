@@ -18,10 +18,10 @@ from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
-from graphs.events import TraceEvent
 from graphs.job_handlers import KIND, optimization_handler
 from jobs.handlers import JobContext, register_handler
 from store import Job
+from traces.schema import TraceEvent
 
 KILL_AT = os.environ.get("STRATIGOS_TEST_KILL_AT", "review_started")
 

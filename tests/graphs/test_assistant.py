@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 
 from graphs.chat import ChatSession, NothingPendingError
-from graphs.events import TraceEvent, check_sequence, read_jsonl
 from quant import load_sp500_prices, max_sharpe, mean_returns, sample_covariance, to_returns
 from settings import Settings
+from traces.jsonl import check_sequence, read_jsonl
+from traces.schema import TraceEvent
 
 SEARCH = (
     "find the target-vol setting that holds up in a bear market with 20 trials "

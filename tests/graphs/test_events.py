@@ -33,20 +33,11 @@ from langgraph.prebuilt import ToolNode
 from langgraph.types import Command, Send, StreamMode, interrupt
 from pydantic import ValidationError
 
-from graphs.events import (
-    EVENT_TYPES,
-    SUMMARY_MAX_CHARS,
-    TraceEvent,
-    TraceRecorder,
-    check_sequence,
-    emit_node_started,
-    emit_progress,
-    emit_warning,
-    node_agents_from_graph,
-    read_jsonl,
-    to_jsonl,
-    write_jsonl,
-)
+from graphs.emit import emit_node_started, emit_progress, emit_warning, node_agents_from_graph
+from traces.jsonl import check_sequence, read_jsonl, to_jsonl, write_jsonl
+from traces.recorder import TraceRecorder
+from traces.schema import EVENT_TYPES, TraceEvent
+from traces.text import SUMMARY_MAX_CHARS
 
 MODES: list[StreamMode] = ["updates", "messages", "custom"]
 FINAL_TEXT = "The sum is five and the error was reported."
@@ -730,7 +721,7 @@ def test_trace_event_json_round_trip_and_utc() -> None:
 
 
 def test_every_type_has_a_data_shape() -> None:
-    from graphs.events import DATA_MODELS
+    from traces.schema import DATA_MODELS
 
     assert set(DATA_MODELS) == set(EVENT_TYPES)
 

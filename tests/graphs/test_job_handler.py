@@ -12,13 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from graphs.events import TraceEvent, read_jsonl
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from graphs.run import run_optimization
 from jobs.worker import Worker
 from settings import Settings
 from store.factory import open_store
+from traces.jsonl import read_jsonl
+from traces.schema import TraceEvent
 
 REQUEST = {
     "universe": ["AAPL", "JNJ", "KO", "XOM"],

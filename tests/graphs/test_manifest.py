@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from agents.roles import AGENT_ROLES
 from graphs.manifest import (
     RunManifest,
     Usage,
@@ -26,6 +25,7 @@ from graphs.manifest import (
     tool_schemas,
 )
 from prompts import PROMPTS_DIR, prompt_hashes
+from prompts.roles import AGENT_ROLES
 from quant.errors import DataError
 from quant.synthetic import factor_model_returns
 from settings.config import Settings

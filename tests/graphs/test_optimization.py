@@ -14,10 +14,11 @@ from langchain_core.messages import AIMessage
 
 from agents.grounding import ungrounded_numbers
 from agents.offline.policies import PolicyInput, get_policy, register_policy, reply, tool_call
-from graphs.events import TraceEvent, check_sequence, read_jsonl
 from graphs.request import OptimizationRequest
 from graphs.run import run_optimization
 from settings import Settings
+from traces.jsonl import check_sequence, read_jsonl
+from traces.schema import TraceEvent
 
 SMALL: dict[str, Any] = {
     "universe": ["AAPL", "JNJ", "KO", "XOM", "JPM"],

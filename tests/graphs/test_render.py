@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from graphs.events import TraceEvent, TraceRecorder
 from graphs.render import TerminalRenderer, format_args, format_number, render_event
+from traces.recorder import TraceRecorder
+from traces.schema import TraceEvent
 
 TS = datetime(2026, 1, 2, tzinfo=UTC)
 _seq = iter(range(1, 10_000))
@@ -244,7 +245,7 @@ def test_docs_example_parses_and_renders_as_documented() -> None:
     import re
     from pathlib import Path
 
-    from graphs.events import check_sequence, read_jsonl
+    from traces.jsonl import check_sequence, read_jsonl
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "trace-events.md").read_text("utf-8")
     json_block = re.search(r"```json\n(.*?)```", doc, re.S)

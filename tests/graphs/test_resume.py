@@ -8,10 +8,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-from graphs.events import check_sequence, read_jsonl
 from graphs.request import OptimizationRequest
 from graphs.run import resume_optimization, run_optimization
 from settings import Settings
+from traces.jsonl import check_sequence, read_jsonl
 
 REQUEST = {
     "universe": ["AAPL", "JNJ", "KO", "XOM"],

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from graphs.events import TraceEvent, read_jsonl
 from store.sqlite import SQLiteStore
+from traces.jsonl import read_jsonl
+from traces.schema import TraceEvent
 
 
 def essence(result: dict[str, Any]) -> dict[str, Any]:

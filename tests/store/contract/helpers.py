@@ -6,10 +6,10 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from graphs.events import TraceEvent
 from store.base import Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
+from traces.schema import TraceEvent
 
 ALICE, BOB = "alice", "bob"
 

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from graphs.events import TraceEvent
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.results import Trial
 from tests.store.conftest import FakeClock
 from tests.store.contract.helpers import ALICE, BOB, events, race, running_job
+from traces.schema import TraceEvent
 
 
 def test_submit_creates_pending_job(store: Store, clock: FakeClock) -> None:

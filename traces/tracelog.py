@@ -12,7 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from graphs.events import TraceEvent, TraceRecorder, read_jsonl
+from traces.jsonl import read_jsonl
+from traces.recorder import TraceRecorder
+from traces.schema import TraceEvent
 
 EventSink = Callable[[TraceEvent], object]
 
