@@ -408,7 +408,8 @@ LOCAL_OWNER = "local"
 
 
 def _optimize(args: argparse.Namespace) -> int:
-    from graphs.render import TerminalRenderer
+    from api.reports import write_reports
+    from api.reports.terminal import TerminalRenderer
     from graphs.request import OptimizationRequest
     from graphs.run import RunNotFoundError, resume_optimization, run_directory
 
@@ -439,6 +440,7 @@ def _optimize(args: argparse.Namespace) -> int:
             run_id, result = _run_job(request, args.key, renderer.handle)
         directory = run_directory(run_id)
     renderer.close()
+    write_reports(directory)
     files = _run_files(directory)
     if args.json:
         payload = {k: v for k, v in result.items() if k != "trials"}
@@ -528,7 +530,7 @@ def best_line(best: dict[str, Any]) -> str:
 
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
-    from graphs.report import benchmark_rows
+    from api.reports.markdown import benchmark_rows
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]
     if result.get("reason"):
@@ -695,8 +697,8 @@ def _chat(args: argparse.Namespace) -> int:
 def _converse(args: argparse.Namespace, session: Any, changes: dict[str, Any] | None) -> int:
     """The chat itself: the decision and message given as options, or an interactive loop.
     `session` is a `ChatSession` (or a recorder with the same methods)."""
+    from api.reports.terminal import TerminalRenderer
     from graphs.chat import ChatTurn
-    from graphs.render import TerminalRenderer
 
     decided = args.approve or args.reject or args.edit is not None
     renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)

@@ -8,7 +8,7 @@ with `stream_mode=["updates", "messages", "custom"]`, turn what it streams into 
 `settings.checkpoint_path` by default, DynamoDB with S3 offload on AWS); each run's files go
 to `<data_dir>/runs/<run_id>/`: `request.json`, `events.jsonl`, `result.json` (best
 configuration, every trial, convergence, per-scenario metrics, risk review, explanation, manifest
-and timings), `report.md` and `report.html` (self-contained: `graphs.html_report`).
+and timings). The reports for people are the interfaces' (`api.reports.write_reports`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from graphs import RECURSION_LIMIT
-from graphs.html_report import render_html_report
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
-from graphs.report import markdown_report
 from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
 from settings import Settings, get_settings
@@ -201,8 +199,6 @@ def _store(
     ).model_dump(mode="json")
     result["timings"] = {k: round(v, 3) for k, v in timings.items()}
     (directory / "result.json").write_text(json.dumps(result, indent=2, default=str))
-    (directory / "report.md").write_text(markdown_report(run_id, request, result))
-    (directory / "report.html").write_text(render_html_report(result), encoding="utf-8")
     return RunOutcome(
         run_id=run_id,
         status=result["status"],

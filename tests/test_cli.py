@@ -276,7 +276,7 @@ def _progress(done: int, seq: int) -> TraceEvent:
 
 
 def test_progress_is_a_bar_on_a_terminal_and_plain_lines_elsewhere() -> None:
-    from graphs.render import TerminalRenderer, progress_bar
+    from api.reports.terminal import TerminalRenderer, progress_bar
 
     assert progress_bar(120, 200, width=10) == "[######----] 120/200"
     assert progress_bar(0, 200, width=4) == "[----] 0/200"

@@ -18,9 +18,9 @@ from pydantic import BaseModel, Field
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
-from graphs.html_report import render_html_report
+from api.reports.html import render_html_report
+from api.reports.markdown import benchmark_rows
 from graphs.job_handlers import KIND
-from graphs.report import benchmark_rows
 from graphs.request import OptimizationRequest
 from jobs.runner import JobNotSucceededError
 from store.common import decode_cursor, encode_cursor

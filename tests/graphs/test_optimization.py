@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage
 
 from agents.grounding import ungrounded_numbers
 from agents.offline.policies import PolicyInput, get_policy, register_policy, reply, tool_call
+from api.reports import write_reports
 from graphs.request import OptimizationRequest
 from graphs.run import run_optimization
 from settings import Settings
@@ -106,6 +107,7 @@ def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: S
     assert [e.seq for e in stored] == [e.seq for e in events]
     on_disk = json.loads((outcome.directory / "result.json").read_text())
     assert on_disk["best"] == best
+    assert [p.name for p in write_reports(outcome.directory)] == ["report.md", "report.html"]
     report = (outcome.directory / "report.md").read_text()
     assert "Why it won" in report
     # numbers are rounded for people: no 17-digit floats in the report
@@ -189,6 +191,7 @@ def test_an_optimizer_that_stops_early_is_said_to_have_stopped_and_why(
         "10 of 30 trials: the optimizer stopped the search after 10 of 30 trials of this "
         "round: good enough"
     )
+    write_reports(outcome.directory)
     assert (
         "(10 of 30 trials: the optimizer stopped" in (outcome.directory / "report.md").read_text()
     )

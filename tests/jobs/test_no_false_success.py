@@ -64,7 +64,7 @@ def test_optimize_fails_when_its_store_is_deleted_mid_run(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from api.cli import main
-    from graphs.render import TerminalRenderer
+    from api.reports.terminal import TerminalRenderer
     from tests.replay.test_cli_commands import TINY
 
     handle = TerminalRenderer.handle

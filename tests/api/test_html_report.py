@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from graphs.html_report import render_html_report
+from api.reports import write_reports
+from api.reports.html import render_html_report
 from graphs.request import OptimizationRequest
 from graphs.run import RunOutcome, run_optimization
 
@@ -59,7 +60,9 @@ def embedded(page: str) -> dict[str, Any]:
     return {name: json.loads(text) for name, text in DATA.findall(page)}
 
 
-def test_the_run_writes_report_html_next_to_report_md(run: RunOutcome) -> None:
+def test_write_reports_puts_report_html_next_to_report_md(run: RunOutcome) -> None:
+    assert not (run.directory / "report.md").exists()  # the graph's run writes no reports
+    write_reports(run.directory)
     assert (run.directory / "report.md").is_file()
     page = (run.directory / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")

@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from graphs.report import BENCHMARK_NOTE, benchmark_rows
+from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows
 
 SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
 """The metrics of the scenario bar chart (Sharpe ratio; CAGR and max drawdown as fractions)."""

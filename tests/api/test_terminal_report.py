@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from graphs.render import TerminalRenderer, format_args, format_number, render_event
+from api.reports.terminal import TerminalRenderer, format_args, format_number, render_event
 from traces.recorder import TraceRecorder
 from traces.schema import TraceEvent
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from graphs.request import OptimizationRequest
-from quant.benchmark_strategies import REPORTED_METRICS
 
 _METRICS = (
     ("sharpe", "Sharpe", "{:.2f}"),
@@ -40,9 +39,11 @@ def benchmark_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     if not benchmarks or not best:
         return []
     sources = {"winner": best.get("scenarios") or {}, **benchmarks}
+    # The metrics the benchmarks report (the winner's entries hold every engine metric).
+    reported = next((list(m) for b in benchmarks.values() for m in b.values()), [])
     return [
         {"scenario": scenario, "strategy": key, "label": label}
-        | {m: sources[key][scenario][m] for m in REPORTED_METRICS}
+        | {m: sources[key][scenario][m] for m in reported}
         for scenario in best.get("scenarios") or {}
         for key, label in BENCHMARK_LABELS
         if scenario in sources.get(key, {})

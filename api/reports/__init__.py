@@ -1,0 +1,32 @@
+"""What people read about a run: the live terminal trace (`api.reports.terminal`), the Markdown
+report (`api.reports.markdown`) and the self-contained HTML report (`api.reports.html`).
+
+`write_reports(directory)` writes `report.md` and `report.html` next to a finished run's
+`result.json` and `request.json` (the CLI does it after `optimize` and `resume`; the API renders
+the HTML report from the stored result instead).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from api.reports.html import render_html_report
+from api.reports.markdown import markdown_report
+from graphs.request import OptimizationRequest
+
+
+def write_reports(directory: Path) -> list[Path]:
+    """Write `report.md` and `report.html` for the run in `directory` (which holds its
+    `result.json` and `request.json`); returns the files written (none when the run left no
+    result or no request)."""
+    result_file, request_file = directory / "result.json", directory / "request.json"
+    if not (result_file.is_file() and request_file.is_file()):
+        return []
+    result = json.loads(result_file.read_text())
+    request = OptimizationRequest.model_validate_json(request_file.read_text())
+    markdown = directory / "report.md"
+    markdown.write_text(markdown_report(directory.name, request, result))
+    page = directory / "report.html"
+    page.write_text(render_html_report(result), encoding="utf-8")
+    return [markdown, page]
