@@ -42,7 +42,7 @@ FORBIDDEN = {
 }
 """Packages each package must not import (anything at module level or inside functions)."""
 
-DEVELOPER_COMMANDS = {"api/cli.py"}
+DEVELOPER_COMMANDS = {"api/cli/developer.py"}
 """The one production module that may import `devtools`, inside its developer commands only
 (``record``, ``replay``, ``bedrock-local`` and the ``--record`` options), never at module level."""
 

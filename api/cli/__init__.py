@@ -1,0 +1,70 @@
+"""The `stratigos` command line (see docs/cli.md for every command with an example).
+
+Exit codes: 0 success; 1 a run that failed (or did not reproduce, for `replay`), or an
+operational error (store unreachable, disk); 2 a usage error: bad arguments, an invalid or
+missing input file, an unknown job, run or key id, a request the store refused (`replay` and
+`record` keep their documented 0/1 contract). Errors are one line naming the problem and what
+to do, never a traceback. Heavy modules (the graphs, the API app, uvicorn) are imported by the
+command that needs them, so `stratigos --help` stays fast.
+
+One module per group of commands: `parser` (the arguments), `optimize` (`optimize`, `resume`,
+`demo`), `chat`, `jobs` (`jobs`, `cleanup`), `keys`, `serve`, `developer` (`record`, `replay`,
+`bedrock-local` and the `--record` options: the only module that reaches `devtools`), `errors`
+(how failures become exit codes and one-line messages).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from api.cli.chat import chat_command
+from api.cli.developer import bedrock_local_command, record_command, replay_command
+from api.cli.errors import error_message, exit_code, is_expected
+from api.cli.jobs import cleanup_command, jobs_command
+from api.cli.keys import keys_command
+from api.cli.optimize import demo_command, optimize_command
+from api.cli.parser import build_parser
+from api.cli.serve import serve_command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code (0 ok, 1 failed, 2 usage error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    commands = {
+        "demo": demo_command,
+        "optimize": optimize_command,
+        "resume": optimize_command,
+        "chat": chat_command,
+        "cleanup": cleanup_command,
+        "record": record_command,
+        "replay": replay_command,
+        "bedrock-local": bedrock_local_command,
+        "jobs": jobs_command,
+        "keys": keys_command,
+        "serve": serve_command,
+    }
+    command = commands.get(args.command)
+    if command is None:
+        parser.error(f"unknown command {args.command}")
+    try:
+        return command(args)
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): what it read was enough; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        print(f"stratigos {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if not is_expected(exc):
+            raise
+        print(f"stratigos {args.command}: error: {error_message(exc)}", file=sys.stderr)
+        if args.command in ("replay", "record"):
+            return 1  # their documented contract: 0 reproduced / recorded, 1 otherwise
+        return exit_code(exc)

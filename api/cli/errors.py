@@ -1,0 +1,71 @@
+"""How the command line reports failures: usage errors (exit 2), operational failures (exit 1),
+one line each, and the JSON input files it reads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from services.errors import QuantError
+
+
+class UsageError(Exception):
+    """The command cannot be carried out as asked (bad input): exit code 2."""
+
+
+_USER_ERRORS: tuple[type[BaseException], ...] = (
+    UsageError,
+    ValidationError,
+    QuantError,
+    LookupError,
+    ValueError,
+)
+
+
+def exit_code(exc: BaseException) -> int:
+    """1 for operational failures (files, disk, an unreachable store), 2 for usage errors."""
+    from store import StoreUnavailableError
+
+    return 1 if isinstance(exc, (OSError, StoreUnavailableError)) else 2
+
+
+def is_expected(exc: BaseException) -> bool:
+    """Errors the command line reports as one line: users' mistakes and operational failures
+    (store unreachable, files). Anything else is a bug and keeps its traceback."""
+    from store import StoreError
+
+    return isinstance(exc, (*_USER_ERRORS, StoreError, OSError))
+
+
+def error_message(exc: BaseException) -> str:
+    from graphs.request import validation_problems
+
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{field or 'request'}: {problem}"
+            for field, problem in validation_problems(exc.errors())
+        )
+    return str(exc)
+
+
+def read_json_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in `path`; a `UsageError` naming the path and the problem otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{what} {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise UsageError(f"cannot read {what} {path}: {reason}") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(
+            f"{what} {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{what} {path} must hold a JSON object, not {type(data).__name__}")
+    return data

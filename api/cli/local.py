@@ -1,0 +1,28 @@
+"""What the command line acts as: the local owner (the one `stratigos serve` signs in), its
+store, and running an optimization job in this process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCAL_OWNER = "local"
+"""Owner of the jobs the command line submits (the API authenticates its users instead)."""
+
+
+def open_local_store() -> Any:
+    """The configured store (the data directory created for SQLite)."""
+    from settings import get_settings
+    from store.factory import open_store
+
+    settings = get_settings()
+    if settings.store_backend == "sqlite":
+        settings.ensure_data_dir()
+    return open_store(settings)
+
+
+def run_job(request: Any, key: str | None, sink: Any) -> tuple[str, dict[str, Any]]:
+    """Submit the request as an optimization job and run it here; (job id, result)."""
+    from graphs.job_handlers import run_job_here
+    from store.factory import open_store
+
+    return run_job_here(open_store(), LOCAL_OWNER, request, sink=sink, idempotency_key=key)

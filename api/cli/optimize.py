@@ -1,0 +1,180 @@
+"""`stratigos optimize`, `resume` and `demo`: run an optimization job here and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from api.cli.developer import run_job_recorded
+from api.cli.errors import UsageError, error_message, read_json_object
+from api.cli.local import run_job
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    from api.demo import format_demo
+    from services.demo import run_demo
+
+    result = run_demo(
+        train_start=args.train_start,
+        split=args.split,
+        end=args.end,
+        risk_free_rate=args.risk_free_rate,
+    )
+    if args.json:
+        payload = {
+            "train": result.train,
+            "test": result.test,
+            "risk_free_rate": result.risk_free_rate,
+            "weights": result.weights.to_dict(),
+            "risk": result.risk.T.to_dict(),
+        }
+        print(json.dumps(payload, indent=2))
+    else:
+        print(format_demo(result))
+    return 0
+
+
+def optimize_command(args: argparse.Namespace) -> int:
+    from api.reports import write_reports
+    from api.reports.terminal import TerminalRenderer
+    from graphs.request import OptimizationRequest
+    from graphs.run import RunNotFoundError, resume_optimization, run_directory
+
+    renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
+    if args.command == "resume":
+        try:
+            outcome = resume_optimization(args.run_id, on_event=renderer.handle)
+        except RunNotFoundError as exc:
+            raise UsageError(f"{exc}; list runs with `stratigos jobs list`") from None
+        run_id, result, directory = outcome.run_id, outcome.result or {}, outcome.directory
+    else:
+        data: dict[str, Any] = {}
+        source = ""
+        if args.request is not None:
+            data = read_json_object(args.request, "request file")
+            source = f" in {args.request}"
+        if args.trials is not None:
+            data.setdefault("budget", {})["max_trials"] = args.trials
+        if args.paths is not None:
+            data["n_paths"] = args.paths
+        try:
+            request = OptimizationRequest.model_validate(data)
+        except ValidationError as exc:
+            raise UsageError(f"invalid request{source}: {error_message(exc)}") from None
+        if args.record is not None:
+            run_id, result = run_job_recorded(request, args, renderer.handle)
+        else:
+            run_id, result = run_job(request, args.key, renderer.handle)
+        directory = run_directory(run_id)
+    renderer.close()
+    write_reports(directory)
+    files = run_files(directory)
+    if args.json:
+        payload = {k: v for k, v in result.items() if k != "trials"}
+        payload["files"] = {name: str(path) for name, path in files.items()}
+        print(json.dumps(payload, indent=2, default=str))
+    else:
+        print(_summary(run_id, result, files))
+    return 0 if result.get("status") in ("succeeded", "partial") else 1
+
+
+def run_files(directory: Path) -> dict[str, Path]:
+    """The run's files that exist: result (JSON), report_md, report_html, events."""
+    names = {
+        "result": "result.json",
+        "report_md": "report.md",
+        "report_html": "report.html",
+        "events": "events.jsonl",
+    }
+    return {key: directory / name for key, name in names.items() if (directory / name).is_file()}
+
+
+def best_line(best: dict[str, Any]) -> str:
+    """The best configuration in one line: weights, target vol, lookback, rebalancing, leverage."""
+    config = best["config"]
+    return (
+        f"{config['weight_function']} weights, target vol {config['target_vol']:.1%}, "
+        f"lookback {config['lookback']} d, rebalance every {config['rebalance_every']} d, "
+        f"max leverage {config['max_leverage']:.2f}; objective {best['objective']:.3f}"
+    )
+
+
+def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
+    from api.reports.markdown import benchmark_rows
+
+    lines = ["", f"Run {run_id}: {result.get('status')}"]
+    if result.get("reason"):
+        lines.append(f"  reason: {result['reason']}")
+    best = result.get("best")
+    if best:
+        lines.append(f"  best: {best_line(best)}")
+        lines.append(f"  risk check: {best.get('risk_verdict', '-')}")
+        if best.get("note"):
+            lines.append(f"  note: {best['note']}")
+        for scenario, metrics in best["scenarios"].items():
+            lines.append(
+                f"    {scenario:9s} Sharpe {metrics['sharpe']:6.2f}  CAGR {metrics['cagr']:7.1%}  "
+                f"max drawdown {metrics['max_drawdown']:6.1%}  CVaR95 {metrics['cvar_95']:6.2%}"
+            )
+    if result.get("feasibility"):
+        lines.append(f"  {result['feasibility']}")
+    rows = benchmark_rows(result)
+    if rows:
+        lines.append("  compared on the same paths (Sharpe, CAGR, max drawdown):")
+        for row in rows:
+            lines.append(
+                f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
+                f"{row['cagr']:7.1%} {row['max_drawdown']:7.1%}"
+            )
+    explanation = (result.get("explanation") or {}).get("text")
+    if explanation:
+        lines += ["", explanation]
+    for warning in result.get("warnings") or []:
+        lines.append(f"  warning: {warning}")
+    manifest = result.get("manifest")
+    if isinstance(manifest, dict):
+        lines += ["", *manifest_summary(manifest)]
+    timings = result.get("timings") or {}
+    if timings:
+        lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if "result" in files:
+        lines.append(f"Results: {files['result']}")
+    reports = [str(files[k]) for k in ("report_html", "report_md") if k in files]
+    if reports:
+        lines.append("Report:  " + ", ".join(reports))
+    return "\n".join(lines)
+
+
+def manifest_summary(manifest: dict[str, Any]) -> list[str]:
+    """A few lines describing a run manifest: models, hashes, seed, versions, usage."""
+
+    def short(value: Any) -> str:
+        return str(value)[:12] if value else "-"
+
+    ids = manifest.get("model_ids") or {}
+    models = ", ".join(f"{role} {model}" for role, model in ids.items()) or "-"
+    prompts = manifest.get("prompt_hashes") or {}
+    prompt_text = ", ".join(f"{role} {short(h)}" for role, h in prompts.items()) or "-"
+    dataset = manifest.get("dataset") or {}
+    versions = manifest.get("package_versions") or {}
+    usage = manifest.get("usage") or {}
+    return [
+        f"Manifest: provider {manifest.get('model_provider')}; models: {models}",
+        f"  request {short(manifest.get('request_hash'))}, seed {manifest.get('seed')}, "
+        f"data {short(dataset.get('sha256'))} ({dataset.get('n_rows', '-')} rows x "
+        f"{dataset.get('n_columns', '-')} assets), tools {short(manifest.get('tool_schema_hash'))}",
+        f"  prompts: {prompt_text}",
+        f"  code: commit {short(manifest.get('git_commit'))}, stratigos "
+        f"{versions.get('stratigos') or '-'}, python {manifest.get('python_version') or '-'}",
+        f"  used: {usage.get('trials', 0)} trials, {usage.get('llm_calls', 0)} model calls, "
+        f"{usage.get('input_tokens', 0)} input + {usage.get('output_tokens', 0)} output tokens "
+        f"({usage.get('cache_read_tokens', 0)} read from the prompt cache), "
+        f"{usage.get('wall_time_s', 0.0):.1f} s (budgets: "
+        + ", ".join(f"{k} {v}" for k, v in (manifest.get("budgets") or {}).items())
+        + ")",
+    ]

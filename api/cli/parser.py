@@ -1,0 +1,281 @@
+"""The command line's arguments: every command, its options and their checks."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from api.cli.local import LOCAL_OWNER
+from store import JOB_STATUSES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `stratigos` command."""
+    parser = argparse.ArgumentParser(
+        prog="stratigos",
+        description="Stratigos: a multi-agent strategy assistant for dynamic asset allocation.",
+    )
+    parser.add_argument("--version", action="version", version=f"stratigos {version('stratigos')}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo",
+        help="HRP, risk parity, min-volatility and max-Sharpe portfolios on the embedded S&P 500 data",
+        description="Estimate classic portfolios on a training window of the embedded S&P 500 data "
+        "and report their risk over the following test window.",
+    )
+    demo.add_argument(
+        "--train-start", default="2015-01-01", help="first day of the training window"
+    )
+    demo.add_argument("--split", default="2020-01-01", help="first day of the test window")
+    demo.add_argument(
+        "--end", default=None, help="last day of the test window (default: last day of data)"
+    )
+    demo.add_argument(
+        "--risk-free-rate",
+        type=float,
+        default=0.02,
+        help="annual risk-free rate, e.g. 0.02 for 2%%",
+    )
+    demo.add_argument("--json", action="store_true", help="print machine-readable JSON")
+
+    optimize = commands.add_parser(
+        "optimize",
+        help="run the multi-agent strategy optimization (the main job)",
+        description="Find the volatility-targeting configuration that holds up best across "
+        "market scenarios: market analysis, batched hyperparameter search, a risk gate and an "
+        "explanation, with the agents' trace shown live. Writes result.json, report.md and a "
+        "self-contained report.html to the run's directory.",
+    )
+    optimize.add_argument("--request", type=Path, help="an OptimizationRequest as a JSON file")
+    optimize.add_argument(
+        "--trials", type=positive_int, help="override the trial budget (max_trials)"
+    )
+    optimize.add_argument("--paths", type=positive_int, help="override the paths per scenario")
+    optimize.add_argument(
+        "--key",
+        help="idempotency key: submitting the same key again shows that job instead of a new run",
+    )
+    _trace_options(optimize)
+    _record_options(optimize)
+
+    resume = commands.add_parser(
+        "resume", help="continue an optimization run from its last checkpoint"
+    )
+    resume.add_argument("run_id", help="the run to resume (see the data directory's runs/)")
+    _trace_options(resume)
+
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="archive finished jobs older than N days and drop expired cache entries",
+        description="Retention: jobs that finished more than --days ago are archived (their "
+        "trials and trace move to the archive; the job and its result stay readable), and "
+        "expired results-cache entries are dropped. Safe to run repeatedly (e.g. daily).",
+    )
+    cleanup.add_argument("--days", type=float, default=30.0, help="archive after this many days")
+    cleanup.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    chat = commands.add_parser(
+        "chat",
+        help="chat with the strategy assistant (interactive, or one message with --message)",
+        description="Ask about the market, portfolios and their risk, or ask for a strategy "
+        "search; a search waits for your approval before it runs.",
+    )
+    chat.add_argument("--message", "-m", help="send one message and exit")
+    chat.add_argument("--thread", help="continue this thread (default: a new one)")
+    decision = chat.add_mutually_exclusive_group()
+    decision.add_argument("--approve", action="store_true", help="approve the pending run")
+    decision.add_argument("--reject", action="store_true", help="reject the pending run")
+    decision.add_argument(
+        "--edit", metavar="JSON", help="edit the pending run, e.g. '{\"n_paths\": 100}', and run it"
+    )
+    chat.add_argument(
+        "--quiet", action="store_true", help="show the replies only, not the agents' trace"
+    )
+    chat.add_argument(
+        "--json",
+        action="store_true",
+        help="print the turn's replies and pending approval as JSON (with --message or a "
+        "decision; the trace goes to stderr)",
+    )
+    _record_options(chat)
+
+    record = commands.add_parser(
+        "record",
+        help="record an agent run's Bedrock traffic as a vcrpy cassette",
+        description="Run an optimization request (--request), a chat script (--chat), a "
+        "built-in session (--session, or NAME itself) or, for an existing cassette, the script "
+        "stored in its snapshot, against Amazon Bedrock when AWS credentials are configured, "
+        "else against the local Bedrock endpoint; write DIR/NAME.yaml and "
+        "DIR/NAME.snapshot.json. See docs/recording.md.",
+    )
+    record.add_argument("name", help="cassette name")
+    script = record.add_mutually_exclusive_group()
+    script.add_argument(
+        "--session", help="built-in session: optimization, chat or optimization-stream"
+    )
+    script.add_argument("--request", type=Path, help="an OptimizationRequest as a JSON file")
+    script.add_argument(
+        "--chat",
+        type=Path,
+        help="a chat script: a text file with one message per line and /approve, /reject or "
+        "/edit {json} lines, or JSON steps",
+    )
+    record.add_argument(
+        "--api",
+        choices=["converse", "converse-stream"],
+        help="Bedrock API (default: the session's, else converse)",
+    )
+    record.add_argument(
+        "--dir", type=Path, help="cassette directory (default: tests/cassettes in a checkout)"
+    )
+    record.add_argument(
+        "--target",
+        choices=["auto", "bedrock", "local"],
+        default="auto",
+        help="auto: Bedrock when credentials are configured and no endpoint override is set, "
+        "else the local endpoint",
+    )
+
+    replay = commands.add_parser(
+        "replay",
+        help="replay cassettes offline, or re-execute stored runs, and check they reproduce",
+        description="CASSETTE (a name in the cassette directory or a .yaml path): replay its "
+        "script offline (no model is called) and compare with its snapshot. RUN_ID: run the "
+        "stored request again and compare best config, trials, explanation and trace event "
+        "types with the stored run. Exit code 0 when every one reproduced, 1 otherwise.",
+    )
+    replay.add_argument("refs", nargs="+", metavar="RUN_ID|CASSETTE")
+    replay.add_argument(
+        "--dir", type=Path, help="cassette directory (default: tests/cassettes in a checkout)"
+    )
+    replay.add_argument("--json", action="store_true", help="print the reports as JSON")
+
+    local = commands.add_parser(
+        "bedrock-local",
+        help="run the local Bedrock Runtime endpoint (offline model) in the foreground",
+        description="A Bedrock Runtime-compatible endpoint (Converse, ConverseStream) backed by "
+        "the deterministic offline model; Ctrl-C stops it. See docs/local-bedrock.md.",
+    )
+    local.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    local.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
+
+    _jobs_parser(commands)
+    _keys_parser(commands)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the Stratigos API (and web UI) with uvicorn",
+        description="Serve the FastAPI app on HOST:PORT. A session API key for owner 'local' is "
+        "created, printed in the web UI's address, and revoked when the server stops (Ctrl-C).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (0: a free one)")
+    serve.add_argument(
+        "--workers-in-process",
+        type=non_negative_int,
+        metavar="N",
+        help="job worker threads inside the server (0: jobs run in separate workers; "
+        "default: the api_job_workers setting)",
+    )
+    return parser
+
+
+def _jobs_parser(commands: Any) -> None:
+    jobs = commands.add_parser(
+        "jobs",
+        help="list, show and cancel jobs",
+        description="Jobs of an owner in the configured store (the command line's own jobs "
+        "belong to owner 'local'; --owner inspects another owner's).",
+    )
+    sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
+    listing = sub.add_parser("list", help="the owner's jobs, newest first")
+    listing.add_argument(
+        "--status",
+        action="append",
+        choices=JOB_STATUSES,
+        help="only jobs in this status (repeatable)",
+    )
+    listing.add_argument(
+        "--limit", type=positive_int, default=20, help="at most N jobs (default 20, max 1000)"
+    )
+    show = sub.add_parser(
+        "show", help="a job's status, progress, timings, error and best configuration"
+    )
+    show.add_argument("job_id")
+    cancel = sub.add_parser("cancel", help="cancel a pending or running job")
+    cancel.add_argument("job_id")
+    for command in (listing, show, cancel):
+        command.add_argument(
+            "--owner", default=LOCAL_OWNER, help=f"the jobs' owner (default {LOCAL_OWNER})"
+        )
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _keys_parser(commands: Any) -> None:
+    keys = commands.add_parser(
+        "keys",
+        help="create, list and revoke API keys",
+        description="API keys authenticate callers of the API (header x-api-key). The store "
+        "keeps only a keyed hash: a new key is shown once, when it is created.",
+    )
+    sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    create = sub.add_parser("create", help="create a key (shown only now)")
+    create.add_argument("--name", help="a label for the key (default: cli-<timestamp>)")
+    listing = sub.add_parser("list", help="the owner's keys (metadata only), oldest first")
+    revoke = sub.add_parser("revoke", help="revoke a key: it stops authenticating at once")
+    revoke.add_argument("key_id")
+    for command in (create, listing, revoke):
+        command.add_argument("--owner", required=True, help="whose keys")
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+
+def int_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number >= `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+positive_int = int_at_least(1)
+
+
+non_negative_int = int_at_least(0)
+
+
+def _port(text: str) -> int:
+    value = non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {value}")
+    return value
+
+
+def _trace_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--json", action="store_true", help="print the result as JSON")
+    command.add_argument(
+        "--quiet", action="store_true", help="show progress and warnings only, not the agents' text"
+    )
+
+
+def _record_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--record",
+        metavar="NAME",
+        help="record this session's Bedrock traffic as cassette NAME (against Bedrock when "
+        "configured, else the local endpoint); replay it with `stratigos replay NAME`",
+    )
+    command.add_argument(
+        "--record-dir",
+        type=Path,
+        help="where --record writes (default: tests/cassettes in a checkout, else ./cassettes)",
+    )

@@ -1,0 +1,16 @@
+"""`stratigos serve`: the HTTP API and web UI with a job worker."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    from api.server import run_server
+    from settings import get_settings
+
+    settings = get_settings()
+    if args.workers_in_process is not None:
+        settings = settings.model_copy(update={"api_job_workers": args.workers_in_process})
+    run_server(args.host, args.port, settings)
+    return 0
