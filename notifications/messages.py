@@ -43,6 +43,12 @@ class Notification(BaseModel):
     body: str
     time: datetime
 
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # a line break in a name would end an email's Subject header
+        return " ".join(value.split())
+
     @field_validator("time")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:

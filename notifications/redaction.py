@@ -30,8 +30,12 @@ _PATTERNS = [
     re.compile(r"\b(?:PK|AK)[A-Z0-9]{18}\b"),
     # JSON web tokens (bearer tokens).
     re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+"),
-    # Slack incoming webhooks: everything after /services/ is the token.
-    re.compile(r"(?<=hooks\.slack\.com/services/)[A-Za-z0-9/_-]+"),
+    # Webhook addresses whose path is their token: Slack (hooks.slack.com/...), Mattermost and
+    # Rocket.Chat (/hooks/...), Discord (/api/webhooks/...), Microsoft Teams (*.webhook.office.com).
+    re.compile(r"(?<=hooks\.slack\.com/)[A-Za-z0-9/_-]+"),
+    re.compile(r"(?<=/hooks/)[A-Za-z0-9/_-]+"),
+    re.compile(r"(?<=/api/webhooks/)[A-Za-z0-9/_-]+"),
+    re.compile(r"(?<=\.webhook\.office\.com/)[^\s\"']+"),
     # Passwords in URLs: scheme://user:password@host.
     re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),
     # Query parameters and assignments that name a secret: token=..., api_key: ...

@@ -197,3 +197,18 @@ def test_times_must_be_timezone_aware() -> None:
             attempts=1,
             time=datetime(2026, 11, 23, 14, 30),
         )
+
+
+def test_subjects_are_one_line() -> None:
+    n = m.limit_breach(
+        owner="a",
+        deployment_id="d",
+        deployment_name="TV\r\nBcc: victim@example.com",
+        limit="max drawdown",
+        observed=0.2,
+        threshold=0.1,
+        unit="percent",
+        paused=False,
+        time=T,
+    )
+    assert n.subject == "[Stratigos] TV Bcc: victim@example.com: max drawdown limit breached"
