@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import smtplib
+import ssl
 import urllib.error
 import urllib.request
 from email.message import EmailMessage
@@ -60,8 +61,9 @@ def email_message(notification: Notification, sender: str, recipient: str) -> Em
 
 
 class SmtpChannel:
-    """Email through an SMTP server: STARTTLS first when `starttls`, then a login when a user
-    is given. 4xx replies and lost connections are transient, 5xx replies permanent."""
+    """Email through an SMTP server: STARTTLS first when `starttls` (the server's certificate and
+    host name are checked against `tls_context`, by default the system's trusted CAs), then a login when a user is given. 4xx replies and lost connections are transient; 5xx
+    replies, a missing STARTTLS or AUTH extension and an untrusted certificate are permanent."""
 
     def __init__(
         self,
@@ -72,6 +74,7 @@ class SmtpChannel:
         user: str | None = None,
         password: str | None = None,
         starttls: bool = False,
+        tls_context: ssl.SSLContext | None = None,
         timeout: float = 10.0,
     ) -> None:
         self.host = host
@@ -80,6 +83,8 @@ class SmtpChannel:
         self.user = user
         self._password = password
         self.starttls = starttls
+        # smtplib's own default context checks no certificate: always pass one that does
+        self.tls_context = tls_context or ssl.create_default_context()
         self.timeout = timeout
 
     @classmethod
@@ -100,7 +105,7 @@ class SmtpChannel:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
                 if self.starttls:
-                    smtp.starttls()
+                    smtp.starttls(context=self.tls_context)
                 if self.user is not None:
                     smtp.login(self.user, self._password or "")
                 smtp.send_message(message)
@@ -118,6 +123,10 @@ class SmtpChannel:
             raise error(f"SMTP reply {exc.smtp_code}: {detail}") from exc
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentDeliveryError(f"SMTP server does not support it: {exc}") from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise PermanentDeliveryError(
+                f"SMTP server {self.host}:{self.port}: certificate not trusted: {exc.verify_message}"
+            ) from exc
         except (smtplib.SMTPException, OSError) as exc:
             raise TransientDeliveryError(
                 f"SMTP server {self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"

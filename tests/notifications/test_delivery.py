@@ -4,13 +4,21 @@ no secret in any message or log line."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import ssl
 import urllib.request
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import boto3
 import pytest
+from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from notifications import messages as m
@@ -24,6 +32,7 @@ from tests.live_server import free_port
 from tests.notifications.conftest import (
     SMTP_PASSWORD,
     SMTP_USER,
+    Inbox,
     SmtpServer,
     WebhookReceiver,
 )
@@ -336,3 +345,106 @@ def test_failure_reasons_are_redacted(sleeps: list[float]) -> None:
     notifier = Notifier({"email": Leaky()})
     (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
     assert delivery.reason == f"RuntimeError: failed with password={REDACTED} for {REDACTED}"
+
+
+# --- STARTTLS -------------------------------------------------------------------------------
+
+
+def self_signed_context(directory: Path) -> ssl.SSLContext:
+    """A server TLS context with a self-signed certificate for 127.0.0.1 (`cert.pem` in
+    `directory`), which no default trust store trusts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+def test_starttls_checks_the_certificate(tmp_path: Path, sleeps: list[float]) -> None:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=self_signed_context(tmp_path)
+    )
+    controller.start()
+    try:
+        channel = SmtpChannel(
+            host="127.0.0.1",
+            port=port,
+            sender=SENDER,
+            user=SMTP_USER,
+            password=SMTP_PASSWORD,
+            starttls=True,
+            timeout=5.0,
+        )
+        notifier = Notifier({"email": channel}, sleep=sleeps.append)
+        (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
+    finally:
+        controller.stop()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.reason is not None and "certificate not trusted" in delivery.reason
+    assert inbox.messages == [] and inbox.logins == []
+    assert sleeps == []
+
+
+def test_starttls_required_but_not_offered_is_permanent(smtp_server: SmtpServer) -> None:
+    settings = smtp_settings(smtp_server, notifications_smtp_starttls=True)
+    (delivery,) = Notifier.from_settings(settings).send(failed_run(), email_to("pm@example.com"))
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.reason is not None and "STARTTLS" in delivery.reason
+    assert smtp_server.inbox.logins == []
+
+
+def test_starttls_with_a_trusted_certificate_delivers(tmp_path: Path) -> None:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=self_signed_context(tmp_path),
+        require_starttls=True,
+        authenticator=inbox.authenticate,
+    )
+    controller.start()
+    try:
+        channel = SmtpChannel(
+            host="127.0.0.1",
+            port=port,
+            sender=SENDER,
+            user=SMTP_USER,
+            password=SMTP_PASSWORD,
+            starttls=True,
+            tls_context=ssl.create_default_context(cafile=tmp_path / "cert.pem"),
+            timeout=5.0,
+        )
+        (delivery,) = Notifier({"email": channel}).send(failed_run(), email_to("pm@example.com"))
+    finally:
+        controller.stop()
+    assert (delivery.status, delivery.reason) == ("sent", None)
+    assert inbox.logins == [SMTP_USER]
+    assert len(inbox.messages) == 1
