@@ -84,11 +84,18 @@ def settings_secrets(settings: Settings) -> list[str]:
     return found
 
 
+TOKEN_SEGMENT_LENGTH = 16
+"""A webhook path segment this long is taken for a token and redacted on its own too (words
+such as `services` or `webhooks` are shorter)."""
+
+
 def url_secrets(url: str) -> list[str]:
-    """The parts of a webhook address that carry its token: the path, the query and any
-    password (the scheme and host stay readable)."""
+    """The parts of a webhook address that carry its token: the path, each long path segment,
+    the query and any password (the scheme and host stay readable)."""
     parts = urlsplit(url)
-    return [p for p in (parts.path.strip("/"), parts.query, parts.password or "") if p]
+    path = parts.path.strip("/")
+    segments = [s for s in path.split("/") if len(s) >= TOKEN_SEGMENT_LENGTH]
+    return [p for p in (path, *segments, parts.query, parts.password or "") if p]
 
 
 def display_url(url: str) -> str:

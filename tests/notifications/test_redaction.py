@@ -68,3 +68,7 @@ def test_webhook_urls_keep_their_host_only() -> None:
     assert url_secrets(url) == ["hooks/abc123def456", "sig=zzz999"]
     assert display_url(url) == f"https://hooks.example.com/{REDACTED}"
     assert "abc123def456" not in Redactor(url_secrets(url))(f"posted to {url}")
+    long_token = "https://chat.example.com/services/webhooks/Zk3qP9xW2mL7vB4nR8tY"
+    redact = Redactor(url_secrets(long_token))
+    assert redact("token Zk3qP9xW2mL7vB4nR8tY alone") == f"token {REDACTED} alone"
+    assert redact("services and webhooks") == "services and webhooks"
