@@ -221,6 +221,38 @@ class Settings(BaseSettings):
         description="Job worker threads inside the API process (0: workers run elsewhere, "
         "e.g. `python -m jobs.worker --handlers graphs.job_handlers`).",
     )
+    # notifications (notifications/)
+    notifications_email_transport: Literal["smtp", "ses"] = Field(
+        default="smtp", description="How email notifications leave: an SMTP server, or Amazon SES."
+    )
+    notifications_email_from: str = Field(
+        default="stratigos@localhost", description="The From address of notification emails."
+    )
+    notifications_smtp_host: str = "localhost"
+    notifications_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notifications_smtp_user: str | None = Field(
+        default=None, description="Log in with this user (and the password) when set."
+    )
+    notifications_smtp_password: SecretStr | None = None
+    notifications_smtp_starttls: bool = Field(
+        default=False, description="Upgrade the connection with STARTTLS before logging in."
+    )
+    notifications_ses_region: str = "us-east-1"
+    notifications_ses_endpoint_url: str | None = Field(
+        default=None, description="Another SES endpoint (e.g. a moto server)."
+    )
+    notifications_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds per SMTP, SES or webhook call."
+    )
+    notifications_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="Attempts per channel on transient errors, the first included.",
+    )
+    notifications_retry_delay: float = Field(
+        default=1.0, ge=0, description="Seconds before the first retry; doubles on each retry."
+    )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."
     )

@@ -18,6 +18,7 @@ OURS = {
     "traces",
     "quant",
     "jobs",
+    "notifications",
     "store",
     "prompts",
     "settings",
@@ -27,20 +28,33 @@ OURS = {
 
 FORBIDDEN = {
     "quant": OURS - {"quant"},
-    "tools": {"agents", "graphs", "api", "devtools"},
+    "tools": {"agents", "graphs", "api", "devtools", "notifications"},
     "services": {"tools", "agents", "graphs", "api", "devtools"},
-    "execution": {"services", "tools", "agents", "graphs", "api", "devtools"},
+    "execution": {"services", "tools", "agents", "graphs", "api", "devtools", "notifications"},
     "prompts": OURS - {"prompts"},
     "traces": OURS - {"traces", "prompts"},
-    "agents": {"tools", "graphs", "api", "devtools"},
+    "agents": {"tools", "graphs", "api", "devtools", "notifications"},
     "graphs": {"api", "devtools"},
     "jobs": {"graphs", "agents", "tools", "services", "api", "devtools"},
-    "store": {"graphs", "agents", "tools", "services", "execution", "api", "devtools"},
+    "store": {
+        "graphs",
+        "agents",
+        "tools",
+        "services",
+        "execution",
+        "api",
+        "devtools",
+        "notifications",
+    },
     "settings": OURS - {"settings"},
+    "notifications": OURS - {"notifications", "settings"},
     "api": {"devtools", "quant"},
     "infra": {"devtools"},
 }
-"""Packages each package must not import (anything at module level or inside functions)."""
+"""Packages each package must not import (anything at module level or inside functions).
+
+`notifications` is infrastructure beside `jobs` and `store`: it imports `settings` only, and only
+the layers that act on events (services, graphs, jobs, api) send notifications."""
 
 DEVELOPER_COMMANDS = {"api/cli/developer.py"}
 """The one production module that may import `devtools`, inside its developer commands only

@@ -1,0 +1,238 @@
+"""Where notifications go: email (over SMTP or Amazon SES) and Slack-compatible webhooks.
+
+A channel sends one notification to one address, or raises `TransientDeliveryError` (worth
+another attempt: the server is unreachable, busy or throttling) or `PermanentDeliveryError`
+(another attempt would fail the same way: a refused address, a missing webhook, a bad
+password). Channels do not retry; the `Notifier` does.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import urllib.error
+import urllib.request
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any, Literal, Protocol
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from notifications.messages import Notification
+from settings.config import Settings
+
+ChannelName = Literal["email", "webhook"]
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a notification; the message says why."""
+
+
+class TransientDeliveryError(DeliveryError):
+    """The delivery may succeed if tried again later."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The delivery would fail again: do not retry."""
+
+
+class Channel(Protocol):
+    """Sends notifications to addresses of one kind (email addresses, webhook URLs)."""
+
+    def send(self, notification: Notification, address: str) -> None:
+        """Deliver `notification` to `address`, or raise a `DeliveryError`."""
+        ...
+
+
+def email_message(notification: Notification, sender: str, recipient: str) -> EmailMessage:
+    """The plain-text email of a notification (UTF-8; Date is the notification's time)."""
+    message = EmailMessage()
+    message["Subject"] = notification.subject
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = format_datetime(notification.time)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    message["X-Stratigos-Notification"] = notification.kind.value
+    message.set_content(notification.body)
+    return message
+
+
+class SmtpChannel:
+    """Email through an SMTP server: STARTTLS first when `starttls` (the server's certificate and
+    host name are checked against `tls_context`, by default the system's trusted CAs), then a login when a user is given. 4xx replies and lost connections are transient; 5xx
+    replies, a missing STARTTLS or AUTH extension and an untrusted certificate are permanent."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        user: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        tls_context: ssl.SSLContext | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.sender = sender
+        self.user = user
+        self._password = password
+        self.starttls = starttls
+        # smtplib's own default context checks no certificate: always pass one that does
+        self.tls_context = tls_context or ssl.create_default_context()
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmtpChannel:
+        password = settings.notifications_smtp_password
+        return cls(
+            host=settings.notifications_smtp_host,
+            port=settings.notifications_smtp_port,
+            sender=settings.notifications_email_from,
+            user=settings.notifications_smtp_user,
+            password=password.get_secret_value() if password is not None else None,
+            starttls=settings.notifications_smtp_starttls,
+            timeout=settings.notifications_timeout,
+        )
+
+    def send(self, notification: Notification, address: str) -> None:
+        message = email_message(notification, self.sender, address)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=self.tls_context)
+                if self.user is not None:
+                    smtp.login(self.user, self._password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            transient = all(400 <= c < 500 for c in codes)
+            raise (TransientDeliveryError if transient else PermanentDeliveryError)(
+                f"SMTP server refused the recipient (reply {', '.join(map(str, codes))})"
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            error = TransientDeliveryError if 400 <= exc.smtp_code < 500 else PermanentDeliveryError
+            detail = exc.smtp_error
+            if isinstance(detail, bytes):
+                detail = detail.decode(errors="replace")
+            raise error(f"SMTP reply {exc.smtp_code}: {detail}") from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentDeliveryError(f"SMTP server does not support it: {exc}") from exc
+        except ssl.SSLCertVerificationError as exc:
+            raise PermanentDeliveryError(
+                f"SMTP server {self.host}:{self.port}: certificate not trusted: {exc.verify_message}"
+            ) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransientDeliveryError(
+                f"SMTP server {self.host}:{self.port} unreachable: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+_TRANSIENT_AWS_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalServiceError",
+}
+
+
+class SesChannel:
+    """Email through Amazon SES (API v2 `SendEmail`, simple content). Throttling, 5xx replies
+    and connection errors are transient; anything else SES refuses (an unverified sender, a
+    paused account) is permanent. botocore makes one attempt per call: the `Notifier` retries."""
+
+    def __init__(
+        self,
+        *,
+        sender: str,
+        region: str,
+        endpoint_url: str | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self.sender = sender
+        config = Config(
+            retries={"total_max_attempts": 1, "mode": "standard"},
+            connect_timeout=timeout,
+            read_timeout=timeout,
+        )
+        self.client: Any = boto3.client(
+            "sesv2", region_name=region, endpoint_url=endpoint_url, config=config
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SesChannel:
+        return cls(
+            sender=settings.notifications_email_from,
+            region=settings.notifications_ses_region,
+            endpoint_url=settings.notifications_ses_endpoint_url,
+            timeout=settings.notifications_timeout,
+        )
+
+    def send(self, notification: Notification, address: str) -> None:
+        try:
+            self.client.send_email(
+                FromEmailAddress=self.sender,
+                Destination={"ToAddresses": [address]},
+                Content={
+                    "Simple": {
+                        "Subject": {"Data": notification.subject, "Charset": "UTF-8"},
+                        "Body": {"Text": {"Data": notification.body, "Charset": "UTF-8"}},
+                    }
+                },
+                EmailTags=[{"Name": "notification", "Value": notification.kind.value}],
+            )
+        except botocore.exceptions.ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+            transient = code in _TRANSIENT_AWS_CODES or status == 429 or status >= 500
+            raise (TransientDeliveryError if transient else PermanentDeliveryError)(
+                f"SES refused the email: {code}: {error.get('Message', '')}"
+            ) from exc
+        except (botocore.exceptions.ConnectionError, botocore.exceptions.HTTPClientError) as exc:
+            raise TransientDeliveryError(f"SES unreachable: {type(exc).__name__}") from exc
+
+
+_TRANSIENT_HTTP_STATUSES = {408, 425, 429}
+
+
+class WebhookChannel:
+    """Slack-compatible incoming webhooks: POST `{"text": subject, blank line, body}` as JSON.
+    Any 2xx reply is a delivery; 408, 425, 429, 5xx and connection errors are transient, other
+    replies permanent. Only http and https addresses are accepted."""
+
+    def __init__(self, *, timeout: float = 10.0) -> None:
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebhookChannel:
+        return cls(timeout=settings.notifications_timeout)
+
+    def send(self, notification: Notification, address: str) -> None:
+        if not address.startswith(("https://", "http://")):
+            raise PermanentDeliveryError("webhook address must be an http(s) URL")
+        request = urllib.request.Request(
+            address,
+            data=json.dumps({"text": notification.text}).encode(),
+            headers={"Content-Type": "application/json; charset=utf-8"},
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                response.read()
+        except urllib.error.HTTPError as exc:
+            transient = exc.code in _TRANSIENT_HTTP_STATUSES or exc.code >= 500
+            raise (TransientDeliveryError if transient else PermanentDeliveryError)(
+                f"webhook replied HTTP {exc.code} {exc.reason}"
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            raise TransientDeliveryError(f"webhook unreachable: {reason}") from exc

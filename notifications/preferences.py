@@ -1,0 +1,78 @@
+"""Per-deployment notification preferences: which kinds of notification go to which address on
+which channel.
+
+Every destination receives the alerts (failed and dead-lettered runs, reconciliation mismatches,
+limit breaches) unless its `kinds` say otherwise; fills and the daily summary are opt-in.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from notifications.channels import ChannelName
+from notifications.messages import NotificationKind
+
+ALERT_KINDS: frozenset[NotificationKind] = frozenset(
+    {
+        NotificationKind.RUN_FAILED,
+        NotificationKind.RUN_DEAD_LETTERED,
+        NotificationKind.RECONCILIATION_MISMATCH,
+        NotificationKind.LIMIT_BREACH,
+    }
+)
+"""What every destination receives by default."""
+
+OPT_IN_KINDS: frozenset[NotificationKind] = frozenset(
+    {NotificationKind.FILL, NotificationKind.DAILY_SUMMARY}
+)
+"""What a destination receives only when its `kinds` name it."""
+
+
+class Destination(BaseModel):
+    """An address on a channel (an email address, or an http(s) webhook URL) and the kinds of
+    notification it receives."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    channel: ChannelName
+    address: str = Field(min_length=3, max_length=2048)
+    kinds: frozenset[NotificationKind] = Field(default=ALERT_KINDS, min_length=1)
+
+    @field_validator("address")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _address_fits_channel(self) -> Destination:
+        if self.channel == "email":
+            local, _, domain = self.address.rpartition("@")
+            if not local or "." not in domain or any(c.isspace() for c in self.address):
+                raise ValueError("address: an email destination needs an email address")
+        elif not self.address.startswith(("https://", "http://")):
+            raise ValueError("address: a webhook destination needs an http(s) URL")
+        return self
+
+    @classmethod
+    def with_opt_ins(
+        cls, channel: ChannelName, address: str, *, fills: bool = False, daily_summary: bool = False
+    ) -> Destination:
+        """The alerts, plus fills and the daily summary if asked for."""
+        kinds = set(ALERT_KINDS)
+        if fills:
+            kinds.add(NotificationKind.FILL)
+        if daily_summary:
+            kinds.add(NotificationKind.DAILY_SUMMARY)
+        return cls(channel=channel, address=address, kinds=frozenset(kinds))
+
+
+class NotificationPreferences(BaseModel):
+    """A deployment's destinations (none: it sends nothing)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    destinations: tuple[Destination, ...] = ()
+
+    def destinations_for(self, kind: NotificationKind) -> list[Destination]:
+        """The destinations that receive `kind`, in the order given."""
+        return [d for d in self.destinations if kind in d.kinds]

@@ -1,0 +1,450 @@
+"""Delivery through real servers on loopback: SMTP (aiosmtpd), SES (moto) and a webhook
+receiver; retries of transient errors only, a result per destination, never an exception, and
+no secret in any message or log line."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import ssl
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pytest
+from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
+
+from notifications import messages as m
+from notifications.channels import SesChannel, SmtpChannel, WebhookChannel
+from notifications.messages import Notification
+from notifications.notifier import Delivery, Notifier
+from notifications.preferences import Destination, NotificationPreferences
+from notifications.redaction import REDACTED
+from settings.config import Settings
+from tests.live_server import free_port
+from tests.notifications.conftest import (
+    SMTP_PASSWORD,
+    SMTP_USER,
+    Inbox,
+    SmtpServer,
+    WebhookReceiver,
+)
+
+T = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
+SENDER = "alerts@stratigos.example.com"
+
+
+def failed_run(reason: str = "broker unavailable: HTTP 503") -> Notification:
+    return m.run_failed(
+        owner="alice",
+        deployment_id="dep_1",
+        deployment_name="Target vol 10%",
+        run_id="run_7",
+        reason=reason,
+        attempt=1,
+        max_attempts=3,
+        time=T,
+    )
+
+
+def email_to(address: str) -> NotificationPreferences:
+    return NotificationPreferences(destinations=(Destination(channel="email", address=address),))
+
+
+def webhook_to(url: str) -> NotificationPreferences:
+    return NotificationPreferences(destinations=(Destination(channel="webhook", address=url),))
+
+
+def smtp_settings(server: SmtpServer, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "notifications_email_transport": "smtp",
+        "notifications_email_from": SENDER,
+        "notifications_smtp_host": server.host,
+        "notifications_smtp_port": server.port,
+        "notifications_smtp_user": SMTP_USER,
+        "notifications_smtp_password": SecretStr(SMTP_PASSWORD),
+        "notifications_timeout": 5.0,
+    }
+    return Settings.model_validate(values | overrides)
+
+
+# --- SMTP -----------------------------------------------------------------------------------
+
+
+def test_smtp_delivers_a_plain_text_email(smtp_server: SmtpServer, sleeps: list[float]) -> None:
+    notifier = Notifier.from_settings(smtp_settings(smtp_server), sleep=sleeps.append)
+    notification = failed_run()
+    deliveries = notifier.send(notification, email_to("pm@example.com"))
+    assert deliveries == [Delivery("email", "pm@example.com", "sent", 1)]
+    assert smtp_server.inbox.logins == [SMTP_USER]
+    assert smtp_server.inbox.envelopes == [(SENDER, ["pm@example.com"])]
+    (message,) = smtp_server.inbox.messages
+    assert message["Subject"] == notification.subject
+    assert message["From"] == SENDER
+    assert message["To"] == "pm@example.com"
+    assert message["Date"] == "Mon, 23 Nov 2026 14:30:00 +0000"
+    assert message["X-Stratigos-Notification"] == "run_failed"
+    assert message["Message-ID"].endswith("@stratigos.example.com>")
+    assert message.get_content_type() == "text/plain"
+    # SMTP carries lines ending in CRLF
+    assert message.get_content().replace("\r\n", "\n").rstrip("\n") == notification.body
+    assert sleeps == []
+
+
+def test_smtp_without_login(smtp_server: SmtpServer) -> None:
+    settings = smtp_settings(
+        smtp_server, notifications_smtp_user=None, notifications_smtp_password=None
+    )
+    deliveries = Notifier.from_settings(settings).send(failed_run(), email_to("pm@example.com"))
+    assert [d.status for d in deliveries] == ["sent"]
+    assert smtp_server.inbox.logins == []
+    assert len(smtp_server.inbox.messages) == 1
+
+
+def test_smtp_4xx_is_retried_then_delivered(smtp_server: SmtpServer, sleeps: list[float]) -> None:
+    smtp_server.inbox.data_replies.extend(["451 4.3.0 try again later"] * 2)
+    notifier = Notifier.from_settings(smtp_settings(smtp_server), sleep=sleeps.append)
+    deliveries = notifier.send(failed_run(), email_to("pm@example.com"))
+    assert deliveries == [Delivery("email", "pm@example.com", "sent", 3)]
+    assert sleeps == [1.0, 2.0]
+    assert len(smtp_server.inbox.messages) == 1
+
+
+def test_smtp_refused_recipient_and_bad_password_are_not_retried(
+    smtp_server: SmtpServer, sleeps: list[float]
+) -> None:
+    smtp_server.inbox.refused.add("gone@example.com")
+    notifier = Notifier.from_settings(smtp_settings(smtp_server), sleep=sleeps.append)
+    (refused,) = notifier.send(failed_run(), email_to("gone@example.com"))
+    assert (refused.status, refused.attempts) == ("failed", 1)
+    assert refused.reason == "SMTP server refused the recipient (reply 550)"
+
+    wrong = Notifier.from_settings(
+        smtp_settings(smtp_server, notifications_smtp_password=SecretStr("wrong-password")),
+        sleep=sleeps.append,
+    )
+    (denied,) = wrong.send(failed_run(), email_to("pm@example.com"))
+    assert (denied.status, denied.attempts) == ("failed", 1)
+    assert denied.reason is not None and denied.reason.startswith("SMTP reply 535")
+    assert sleeps == []
+    assert smtp_server.inbox.messages == []
+
+
+def test_unreachable_smtp_server_fails_after_the_bounded_retries(sleeps: list[float]) -> None:
+    channel = SmtpChannel(host="127.0.0.1", port=free_port(), sender=SENDER, timeout=2.0)
+    notifier = Notifier({"email": channel}, max_attempts=3, retry_delay=0.5, sleep=sleeps.append)
+    (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+    assert delivery.reason is not None and "unreachable" in delivery.reason
+    assert sleeps == [0.5, 1.0]
+
+
+# --- SES ------------------------------------------------------------------------------------
+
+
+def ses_messages(endpoint: str) -> list[dict[str, object]]:
+    """The emails moto's SES backend recorded (its internal data API)."""
+    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:
+        data = json.load(response)
+    return list(data.get("ses", {}).get("Message", []))
+
+
+@pytest.fixture
+def ses_settings(moto_endpoint: str, aws_env: None) -> Settings:
+    boto3.client(
+        "sesv2", region_name="us-east-1", endpoint_url=moto_endpoint
+    ).create_email_identity(EmailIdentity=SENDER)
+    return Settings(
+        notifications_email_transport="ses",
+        notifications_email_from=SENDER,
+        notifications_ses_region="us-east-1",
+        notifications_ses_endpoint_url=moto_endpoint,
+    )
+
+
+def test_ses_delivers_the_email(ses_settings: Settings, moto_endpoint: str) -> None:
+    notifier = Notifier.from_settings(ses_settings)
+    assert isinstance(notifier.channels["email"], SesChannel)
+    notification = failed_run(reason="ses-test-reason-4711")
+    deliveries = notifier.send(notification, email_to("pm@example.com"))
+    assert deliveries == [Delivery("email", "pm@example.com", "sent", 1)]
+    (sent,) = [s for s in ses_messages(moto_endpoint) if "ses-test-reason-4711" in str(s["body"])]
+    assert sent["source"] == SENDER
+    assert sent["destinations"] == {"ToAddresses": ["pm@example.com"]}
+    assert sent["subject"] == notification.subject
+    assert sent["body"] == notification.body
+
+
+def test_ses_refusal_is_permanent(moto_endpoint: str, aws_env: None, sleeps: list[float]) -> None:
+    channel = SesChannel(
+        sender="unverified@example.org", region="us-east-1", endpoint_url=moto_endpoint
+    )
+    notifier = Notifier({"email": channel}, sleep=sleeps.append)
+    (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert (
+        delivery.reason
+        == "SES refused the email: MessageRejected: Email address not verified unverified@example.org"
+    )
+    assert sleeps == []
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+def test_webhook_posts_slack_compatible_json(webhook: WebhookReceiver) -> None:
+    notifier = Notifier({"webhook": WebhookChannel(timeout=5.0)})
+    notification = failed_run()
+    (delivery,) = notifier.send(notification, webhook_to(webhook.url()))
+    assert (delivery.channel, delivery.status, delivery.attempts) == ("webhook", "sent", 1)
+    assert delivery.destination == f"http://127.0.0.1/{REDACTED}"
+    (request,) = webhook.requests
+    assert request.path == "/services/T0001/B0002/abcdefghijklmnopqrstuvwx"
+    assert request.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert request.json() == {"text": f"{notification.subject}\n\n{notification.body}"}
+
+
+def test_webhook_500_is_retried(webhook: WebhookReceiver, sleeps: list[float]) -> None:
+    webhook.statuses.extend([500])
+    notifier = Notifier({"webhook": WebhookChannel(timeout=5.0)}, sleep=sleeps.append)
+    (delivery,) = notifier.send(failed_run(), webhook_to(webhook.url()))
+    assert (delivery.status, delivery.attempts, delivery.reason) == ("sent", 2, None)
+    assert len(webhook.requests) == 2
+    assert webhook.requests[0].body == webhook.requests[1].body
+    assert sleeps == [1.0]
+
+
+def test_webhook_retries_are_bounded(webhook: WebhookReceiver, sleeps: list[float]) -> None:
+    webhook.statuses.extend([503, 429, 502, 500])
+    notifier = Notifier(
+        {"webhook": WebhookChannel(timeout=5.0)}, max_attempts=3, sleep=sleeps.append
+    )
+    (delivery,) = notifier.send(failed_run(), webhook_to(webhook.url()))
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+    assert delivery.reason == "webhook replied HTTP 502 Bad Gateway"
+    assert len(webhook.requests) == 3
+    assert sleeps == [1.0, 2.0]
+
+
+def test_webhook_404_is_not_retried(webhook: WebhookReceiver, sleeps: list[float]) -> None:
+    webhook.statuses.extend([404])
+    notifier = Notifier({"webhook": WebhookChannel(timeout=5.0)}, sleep=sleeps.append)
+    (delivery,) = notifier.send(failed_run(), webhook_to(webhook.url()))
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.reason == "webhook replied HTTP 404 Not Found"
+    assert len(webhook.requests) == 1
+    assert sleeps == []
+
+
+def test_one_failed_channel_does_not_stop_the_others(
+    smtp_server: SmtpServer, webhook: WebhookReceiver
+) -> None:
+    class Broken:
+        def send(self, notification: Notification, address: str) -> None:
+            raise RuntimeError("channel bug")
+
+    notifier = Notifier({"email": Broken(), "webhook": WebhookChannel(timeout=5.0)})
+    prefs = NotificationPreferences(
+        destinations=(
+            Destination(channel="email", address="pm@example.com"),
+            Destination(channel="webhook", address=webhook.url()),
+        )
+    )
+    deliveries = notifier.send(failed_run(), prefs)
+    assert [(d.channel, d.status, d.reason) for d in deliveries] == [
+        ("email", "failed", "RuntimeError: channel bug"),
+        ("webhook", "sent", None),
+    ]
+
+
+# --- secrets --------------------------------------------------------------------------------
+
+AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+API_KEY = "stg_Q2hhbmdlTWVQbGVhc2VJdHNBVGVzdEtleTEyMzQ1Njc4OQ"
+PEPPER = "pepper-0a1b2c3d4e5f"
+WEBHOOK_PATH = "/services/T0001/B0002/abcdefghijklmnopqrstuvwx"
+
+
+def leaky_reason(webhook_url: str) -> str:
+    return (
+        f"broker said: key {AWS_KEY_ID}, login {SMTP_PASSWORD}, api key {API_KEY}, "
+        f"pepper {PEPPER}, hook {webhook_url}"
+    )
+
+
+SECRETS = (AWS_KEY_ID, SMTP_PASSWORD, API_KEY, PEPPER, "abcdefghijklmnopqrstuvwx")
+
+
+def assert_clean(text: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, secret
+    assert REDACTED in text
+
+
+def test_secrets_in_facts_reach_no_channel_and_no_log(
+    smtp_server: SmtpServer,
+    webhook: WebhookReceiver,
+    ses_settings: Settings,
+    moto_endpoint: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="notifications")
+    url = webhook.url(WEBHOOK_PATH)
+    notification = failed_run(reason=leaky_reason(url))
+    prefs = NotificationPreferences(
+        destinations=(
+            Destination(channel="email", address="pm@example.com"),
+            Destination(channel="webhook", address=url),
+        )
+    )
+    webhook.statuses.extend([500])  # a retry: its log line too must be clean
+    smtp = Notifier.from_settings(
+        smtp_settings(smtp_server, store_api_key_pepper=SecretStr(PEPPER)), sleep=lambda _: None
+    )
+    assert [d.status for d in smtp.send(notification, prefs)] == ["sent", "sent"]
+    ses_with_secrets = ses_settings.model_copy(
+        update={
+            "notifications_smtp_password": SecretStr(SMTP_PASSWORD),
+            "store_api_key_pepper": SecretStr(PEPPER),
+        }
+    )
+    ses = Notifier.from_settings(ses_with_secrets)
+    assert [d.status for d in ses.send(notification, prefs)] == ["sent", "sent"]
+
+    (email,) = smtp_server.inbox.messages
+    assert_clean(str(email["Subject"]) + email.get_content())
+    for request in webhook.requests:
+        assert_clean(request.json()["text"])
+    (ses_email,) = [
+        s
+        for s in ses_messages(moto_endpoint)
+        if AWS_KEY_ID in str(s["body"]) or REDACTED in str(s["body"])
+    ]
+    assert_clean(str(ses_email["subject"]) + str(ses_email["body"]))
+    assert "Deployment: Target vol 10% (dep_1)" in str(ses_email["body"])
+    logged = "\n".join(
+        r.getMessage() + json.dumps({k: str(v) for k, v in vars(r).items()}) for r in caplog.records
+    )
+    for secret in SECRETS:
+        assert secret not in logged
+    assert "retrying" in logged
+
+
+def test_failure_reasons_are_redacted(sleeps: list[float]) -> None:
+    class Leaky:
+        def send(self, notification: Notification, address: str) -> None:
+            raise RuntimeError(f"failed with password={SMTP_PASSWORD} for {AWS_KEY_ID}")
+
+    notifier = Notifier({"email": Leaky()})
+    (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
+    assert delivery.reason == f"RuntimeError: failed with password={REDACTED} for {REDACTED}"
+
+
+# --- STARTTLS -------------------------------------------------------------------------------
+
+
+def self_signed_context(directory: Path) -> ssl.SSLContext:
+    """A server TLS context with a self-signed certificate for 127.0.0.1 (`cert.pem` in
+    `directory`), which no default trust store trusts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context
+
+
+def test_starttls_checks_the_certificate(tmp_path: Path, sleeps: list[float]) -> None:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=port, tls_context=self_signed_context(tmp_path)
+    )
+    controller.start()
+    try:
+        channel = SmtpChannel(
+            host="127.0.0.1",
+            port=port,
+            sender=SENDER,
+            user=SMTP_USER,
+            password=SMTP_PASSWORD,
+            starttls=True,
+            timeout=5.0,
+        )
+        notifier = Notifier({"email": channel}, sleep=sleeps.append)
+        (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
+    finally:
+        controller.stop()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.reason is not None and "certificate not trusted" in delivery.reason
+    assert inbox.messages == [] and inbox.logins == []
+    assert sleeps == []
+
+
+def test_starttls_required_but_not_offered_is_permanent(smtp_server: SmtpServer) -> None:
+    settings = smtp_settings(smtp_server, notifications_smtp_starttls=True)
+    (delivery,) = Notifier.from_settings(settings).send(failed_run(), email_to("pm@example.com"))
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.reason is not None and "STARTTLS" in delivery.reason
+    assert smtp_server.inbox.logins == []
+
+
+def test_starttls_with_a_trusted_certificate_delivers(tmp_path: Path) -> None:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=self_signed_context(tmp_path),
+        require_starttls=True,
+        authenticator=inbox.authenticate,
+    )
+    controller.start()
+    try:
+        channel = SmtpChannel(
+            host="127.0.0.1",
+            port=port,
+            sender=SENDER,
+            user=SMTP_USER,
+            password=SMTP_PASSWORD,
+            starttls=True,
+            tls_context=ssl.create_default_context(cafile=tmp_path / "cert.pem"),
+            timeout=5.0,
+        )
+        (delivery,) = Notifier({"email": channel}).send(failed_run(), email_to("pm@example.com"))
+    finally:
+        controller.stop()
+    assert (delivery.status, delivery.reason) == ("sent", None)
+    assert inbox.logins == [SMTP_USER]
+    assert len(inbox.messages) == 1
