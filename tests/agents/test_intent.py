@@ -172,21 +172,25 @@ def test_phrasings(text: str, intent: str, slots: dict[str, Any]) -> None:
             assert got == value, key
 
 
-def test_intents_cover_the_contract() -> None:
-    assert set(INTENTS) == {
-        "optimize_portfolio",
-        "risk_report",
-        "market_overview",
-        "scenarios",
-        "backtest",
-        "search_strategy",
-        "explain",
-        "approve",
-        "reject",
-        "help",
-        "smalltalk",
-        "unclear",
-    }
+ONE_MESSAGE_PER_INTENT = {
+    "optimize_portfolio": "build me an HRP portfolio of AAPL and MSFT",
+    "risk_report": "what is the 95% CVaR of AAPL and MSFT",
+    "market_overview": "give me a market overview of AAPL and MSFT",
+    "scenarios": "show me the bear and crash scenarios",
+    "backtest": "backtest a target vol strategy since 2015",
+    "search_strategy": "search 100 trials for the best target volatility strategy",
+    "explain": "why did it win?",
+    "approve": "go ahead",
+    "reject": "no, cancel",
+    "help": "what can you do?",
+    "smalltalk": "hello there",
+    "unclear": "purple elephants",
+}
+
+
+@pytest.mark.parametrize("intent", INTENTS)
+def test_every_intent_is_reached_by_a_message(intent: str) -> None:
+    assert parse_intent(ONE_MESSAGE_PER_INTENT[intent], KNOWN).intent == intent
 
 
 def test_tickers_only_from_the_known_universe() -> None:

@@ -1,0 +1,193 @@
+"""Which intent a message has: cue phrases scored per intent, confirmations and refusals,
+greetings, help."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agents.offline.intent.names import IntentName
+from agents.offline.intent.scanner import Scanner
+from agents.offline.intent.words import words
+
+PORTFOLIO_ID = re.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
+
+
+RISK_ASK = re.compile(r"\bc?var\b|value at risk|expected shortfall|\bdrawdown|\brisk report\b")
+
+
+EQUAL_WEIGHT = re.compile(r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b")
+
+
+REVISION = re.compile(
+    r"\binstead\b|\brather\b|\bswitch (?:to|it|over)\b|\bchange (?:it |that |this |the \w+ )?to\b"
+    r"|\bmake it\b|\bactually\b|\buse \w+(?: \w+)? now\b"
+)
+
+
+_APPROVE_STRONG = words(
+    "yes yeah yep yup ok okay sure approve approved confirm confirmed proceed go lgtm do launch "
+    "ship run start agreed"
+)
+
+
+_APPROVE_PHRASE = re.compile(r"\b(?:sounds|looks) (?:good|great|fine)\b|\bperfect\b|fine by me")
+
+
+_APPROVE_FILLER = words(
+    "please thanks thank you now then it that this the ahead for with plan looks sounds let's "
+    "lets i and all right alright good great fine perfect by me that's it's"
+)
+
+
+_REJECT_STRONG = words(
+    "no nope nah not cancel cancelled abort stop reject rejected don't dont never forget scrap "
+    "drop decline declined"
+)
+
+
+_REJECT_FILLER = words(
+    "please thanks it that this the run plan i mind do changed my actually let's lets want to "
+    "now thank you go ahead"
+)
+
+
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks|thank you|cheers|"
+    r"how are you|nice|great|cool|bye|goodbye)\b"
+)
+
+
+_HELP = re.compile(
+    r"\bhelp\b|what can you do|what do you do|how do i\b|how does (?:this|it) work|\bcommands?\b"
+    r"|\busage\b|\bcapabilit\w*|what (?:can|should) i ask"
+)
+
+
+_CUES: dict[IntentName, list[tuple[str, float]]] = {
+    "search_strategy": [
+        (
+            r"\bhyper[\s-]?param\w*|\btun(?:e|ing)\b|\bsweep\b|grid search|random search|\btpe\b"
+            r"|\boptuna\b|\bcalibrat\w*",
+            3.0,
+        ),
+        (r"\bsearch\b", 2.0),
+        (r"\btrials?\b", 3.0),
+        (r"\bsettings?\b|\bparameters?\b|\bparams\b|\bconfig(?:uration)?s?\b", 1.5),
+        (
+            r"\b(?:find|identify|pick|choose|look for)\b.*\b(?:best|optimal|robust|right|ideal)\b",
+            1.0,
+        ),
+        (r"\bholds? up\b|\brobust\w*\b", 1.0),
+        (r"\bstrateg(?:y|ies)\b", 1.0),
+        (
+            r"\boptimi[sz]\w*\s+(?:the\s+|my\s+)?(?:strategy|parameters|settings|allocation rule)",
+            3.0,
+        ),
+    ],
+    "backtest": [
+        (r"\bback[\s-]?test\w*", 5.0),
+        (
+            r"\bhow (?:would|did|does) .*\b(?:perform\w*|do|done|fare\w*)\b|historical(?:ly)? "
+            r"performance|track record",
+            2.0,
+        ),
+    ],
+    "optimize_portfolio": [
+        (r"\bportfolios?\b", 1.0),
+        (r"\b(?:build|construct|create|make|allocate|allocation|weights?|rebalance|invest)\b", 1.0),
+        (r"\boptimi[sz]\w*", 1.0),
+    ],
+    "risk_report": [
+        (
+            r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|tail risk|risk report"
+            r"|risk contributions?|how risky|risk profile|\brisk metrics\b",
+            3.0,
+        ),
+        (r"\bdrawdowns?\b", 1.5),
+        (r"\brisk\b", 0.5),
+    ],
+    "scenarios": [
+        (r"\bscenarios?\b", 3.0),
+        (r"stress[\s-]?test\w*|monte carlo|\bsimulat\w*|\bwhat if\b", 3.0),
+        (r"\bpaths?\b", 1.0),
+    ],
+    "market_overview": [
+        (
+            r"\bregimes?\b|\btrend\w*|\bcorrelat\w*|overview|\bstatistics\b|\bstats\b"
+            r"|market (?:conditions|state)",
+            2.0,
+        ),
+        (r"\bmarkets?\b", 1.0),
+        (r"\bhow (?:is|are|'s) (?:the )?markets?\b", 3.0),
+    ],
+    "explain": [
+        (
+            r"\bexplain\w*|\bwhy\b|how come|\breason\w*|walk me through|what drove|\bjustify|"
+            r"rationale|\binterpret\w*",
+            3.0,
+        ),
+    ],
+}
+
+
+_PRIORITY: tuple[IntentName, ...] = (
+    "search_strategy",
+    "backtest",
+    "risk_report",
+    "optimize_portfolio",
+    "scenarios",
+    "market_overview",
+    "explain",
+)
+
+
+_QUESTION = re.compile(r"^(?:what|what's|whats|how|show|give|compute|calculate|tell|report)\b")
+
+
+def _actionable(slots: dict[str, Any]) -> bool:
+    keys = ("tickers", "method", "numbers", "percentages", "scenarios", "start", "budget")
+    return any(slots[k] for k in keys) or bool(slots["risk_limits"])
+
+
+def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
+    low = scan.low
+    words = re.findall(r"[a-z']+", low)
+    actionable = _actionable(slots) or slots["revision"]
+    if words and not actionable:
+        word_set = set(words)
+        if word_set & _REJECT_STRONG and word_set <= _REJECT_STRONG | _REJECT_FILLER:
+            return "reject"
+        approving = bool(word_set & _APPROVE_STRONG) or bool(_APPROVE_PHRASE.search(low))
+        if approving and word_set <= _APPROVE_STRONG | _APPROVE_FILLER:
+            return "approve"
+        if re.search(r"\b(?:cancel|abort|reject|scrap)\b", low) or re.match(
+            r"(?:no|nope|nah)\b", low
+        ):
+            return "reject"
+    scores: dict[IntentName, float] = {}
+    for intent, cues in _CUES.items():
+        text = scan.free if intent == "risk_report" else low  # limits don't ask for a report
+        scores[intent] = sum(weight for pattern, weight in cues if re.search(pattern, text))
+    if slots["method"]:
+        scores["optimize_portfolio"] += 3.0
+    if slots["budget"]:
+        scores["search_strategy"] += 3.0
+    if slots["risk_limits"]:
+        scores["search_strategy"] += 1.0
+    if slots["weight_functions"] or slots["parameters"] or slots["target_vol"] is not None:
+        scores["search_strategy"] += 1.0
+    if slots["confidence"] is not None:
+        scores["risk_report"] += 1.0
+    if scores["risk_report"] >= 1.5 and _QUESTION.match(low):
+        scores["risk_report"] += 2.0
+    if slots["scenarios"]:
+        scores["scenarios"] += 1.0
+    best = max(_PRIORITY, key=lambda name: (scores[name], -_PRIORITY.index(name)))
+    if _HELP.search(low) and scores[best] < 3.0:
+        return "help"
+    if scores[best] > 0:
+        return best
+    if slots["tickers"] or slots["all_tickers"]:
+        return "market_overview"
+    return "smalltalk" if _GREETING.match(low) else "unclear"

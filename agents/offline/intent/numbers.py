@@ -1,0 +1,132 @@
+"""Numbers with a meaning: trial budgets, confidence levels, volatility targets, risk limits."""
+
+from __future__ import annotations
+
+import re
+
+from agents.offline.intent.dates import DATE
+from agents.offline.intent.scanner import NUM, PCT, PCT_RE, Scanner, fraction
+
+_BUDGET = re.compile(
+    r"\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?|configurations?|"
+    r"candidates?|samples?)\b"
+    r"|\b(?:budget|n_trials|max trials)\s*(?:of|:|=|to)?\s*(\d[\d,]*)\b(?!\s*%)"
+)
+
+
+def read_budget(scan: Scanner) -> int | None:
+    match = _BUDGET.search(scan.free)
+    if not match:
+        return None
+    scan.consume(match)
+    return int((match.group(1) or match.group(2)).replace(",", ""))
+
+
+_TAIL_METRIC = r"(c?var|value[\s-]at[\s-]risk|expected shortfall|conditional value[\s-]at[\s-]risk)"
+
+
+_CONFIDENCE = [
+    re.compile(
+        PCT + r"\s*(?:confidence\s+)?(?:level\s+)?(?:one[\s-]day\s+|daily\s+)?" + _TAIL_METRIC
+    ),
+    re.compile(_TAIL_METRIC + r"\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?" + PCT),
+    re.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
+    re.compile(PCT + r"\s*(?:confidence|level)\b"),
+]
+
+
+def read_confidence(scan: Scanner) -> float | None:
+    for pattern in _CONFIDENCE:
+        match = pattern.search(scan.free)
+        if match:
+            group = next(i for i in range(1, 3) if (match.group(i) or "")[:1].isdigit())
+            value = float(match.group(group)) / 100.0
+            if 0.5 <= value < 1.0:
+                scan.consume(match, group)
+                return value
+    return None
+
+
+_TARGET_VOL = [
+    re.compile(
+        r"(?:target(?:ing|ed)?[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
+        r"\s*(?:of|at|to|=|:|around|about|near|level of)?\s*(?:of\s+)?(?:about\s+)?"
+        + NUM
+        + r"\s*(%|percent\b|pct\b)?"
+    ),
+    re.compile(
+        PCT
+        + r"\s*(?:annual(?:ised|ized)?\s+)?(?:target[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
+    ),
+    re.compile(r"target(?:ing)?\s+(?:an?\s+)?" + PCT + r"\s*(?:annual(?:ised|ized)?\s+)?vol"),
+]
+
+
+def read_target_vol(scan: Scanner) -> float | None:
+    for n, pattern in enumerate(_TARGET_VOL):
+        match = pattern.search(scan.free)
+        if match:
+            percent = n > 0 or bool(match.group(2))
+            scan.consume(match, 1)
+            return fraction(match.group(1), percent)
+    return None
+
+
+_LIMIT_METRICS = {
+    "max_drawdown": r"(?:max(?:imum)?\.?[\s-]+)?draw[\s-]?downs?|\bmdd\b",
+    "cvar": r"\bcvar\b|expected shortfall|conditional value[\s-]at[\s-]risk",
+    "var": r"\bvar\b|value[\s-]at[\s-]risk",
+    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b",
+}
+
+
+_COMPARATOR = (
+    r"(?:under|below|less than|lower than|at most|no more than|no greater than|not (?:above|over|"
+    r"exceeding|more than)|within|up to|capped at|limited to|limit of|cap of|<=|≤|<|of|max(?:imum)?"
+    r"(?: of)?|:|=)"
+)
+
+
+_KEEP = r"(?:(?:should|must|to|has to|needs to)\s+)?(?:(?:be|stay|remain|kept|keep it)\s+)?"
+
+
+def read_risk_limits(scan: Scanner) -> dict[str, float]:
+    limits: dict[str, float] = {}
+    for name, metric in _LIMIT_METRICS.items():
+        forward = re.compile(rf"(?:{metric})\s*{_KEEP}{_COMPARATOR}?\s*{PCT}")
+        backward = re.compile(rf"{_COMPARATOR}\s+{PCT}\s+(?:of\s+)?(?:{metric})")
+        for pattern in (forward, backward):
+            match = pattern.search(scan.free)
+            if match is None:
+                continue
+            value = fraction(match.group(1))
+            if name in ("cvar", "var") and value >= 0.5:
+                continue  # "CVaR 95%" is a confidence level, not a limit
+            limits[name] = value
+            scan.consume(match)
+            break
+    sharpe = re.search(
+        r"sharpe(?: ratio)?\s*(?:of\s+)?(?:above|over|at least|greater than|>=|>|≥)\s*" + NUM,
+        scan.free,
+    )
+    if sharpe:
+        limits["min_sharpe"] = float(sharpe.group(1))
+        scan.consume(sharpe)
+    return limits
+
+
+def read_percentages(scan: Scanner) -> tuple[float, ...]:
+    """Every percentage of the text (including those read as limits or targets)."""
+    values = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.low))
+    for match in PCT_RE.finditer(scan.free):
+        scan.consume(match)
+    return values
+
+
+def read_numbers(scan: Scanner) -> tuple[float, ...]:
+    """Plain numbers outside dates and percentages (budgets and others included)."""
+    visible = scan.low
+    for pattern in (DATE, PCT_RE):
+        visible = pattern.sub(lambda m: " " * len(m.group(0)), visible)
+    found = re.finditer(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?)(?![\w.%])", visible)
+    return tuple(float(m.group(1).replace(",", "")) for m in found)

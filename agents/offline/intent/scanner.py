@@ -1,0 +1,31 @@
+"""The text being parsed, and how a percentage becomes a fraction."""
+
+from __future__ import annotations
+
+import re
+
+
+class Scanner:
+    """The lower-cased text plus a copy in which consumed spans are blanked out."""
+
+    def __init__(self, text: str) -> None:
+        self.low = " ".join(text.lower().replace("’", "'").split())
+        self.free = self.low
+
+    def consume(self, match: re.Match[str], group: int = 0) -> None:
+        a, b = match.span(group)
+        self.free = self.free[:a] + " " * (b - a) + self.free[b:]
+
+
+NUM = r"(\d+(?:\.\d+)?)"
+
+
+PCT = NUM + r"\s*(?:%|percent\b|per cent\b|pct\b)"
+
+
+PCT_RE = re.compile(PCT)
+
+
+def fraction(number: str, percent: bool = True) -> float:
+    value = float(number)
+    return value / 100.0 if percent or value > 1.0 else value

@@ -1,0 +1,264 @@
+"""Words with a meaning: methods, scenarios, weight functions, parameters, tickers and company
+names (and upper-case words that look like tickers but are not in the data)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agents.offline.intent.names import Method
+from agents.offline.intent.scanner import Scanner
+from quant.regimes import REGIME_NAMES, RegimeName
+
+
+def read_all_methods(free: str) -> tuple[Method, ...]:
+    """Every method named, in order of first mention (none after "instead of" / "not")."""
+    cleared = re.sub(
+        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{_ANY_METHOD})", " ", free
+    )
+    hits: dict[Method, int] = {}
+    for name, pattern in _METHODS:
+        if hit := re.search(pattern, cleared):
+            hits[name] = hit.start()
+    return tuple(sorted(hits, key=lambda name: hits[name]))
+
+
+_NOT_TICKERS = frozenset(
+    [
+        "I",
+        "A",
+        "HRP",
+        "VAR",
+        "CVAR",
+        "CAGR",
+        "ETF",
+        "ETFS",
+        "USD",
+        "EUR",
+        "GBP",
+        "JPY",
+        "OK",
+        "PM",
+        "AM",
+        "MAX",
+        "MIN",
+        "AND",
+        "OR",
+        "THE",
+        "OF",
+        "IN",
+        "ON",
+        "US",
+        "UK",
+        "EU",
+        "AI",
+        "CEO",
+        "CFO",
+        "YTD",
+        "QTD",
+        "MTD",
+        "IRR",
+        "NAV",
+        "GDP",
+        "CPI",
+        "FED",
+        "VIX",
+        "BPS",
+        "MDD",
+        "DD",
+        "TPE",
+        "GBM",
+        "VS",
+        "ALL",
+        "PDF",
+        "CSV",
+        "JSON",
+        "API",
+        "ID",
+        "ME",
+        "MY",
+        "IS",
+        "IT",
+        "TO",
+        "BE",
+        "DO",
+        "SO",
+        "NO",
+        "YES",
+        "HI",
+        "SP",
+        "S",
+        "P",
+        "N",
+        "RP",
+        "MV",
+        "ERC",
+        "IVP",
+        "ES",
+    ]
+)
+"""Upper-case words that are not tickers (finance acronyms and short English words)."""
+
+
+def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
+    words = re.findall(r"\b[A-Za-z][A-Za-z.]*\b", text)
+    shouted = [w for w in words if len(w) > 1 and w.isupper()]
+    if len(shouted) * 2 > len(words):
+        return ()  # all capitals: no way to tell tickers from words
+    known_set = {t.upper() for t in known}
+    found: dict[str, None] = {}
+    for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", text):
+        token = match.group(1).rstrip(".")
+        if token and token not in known_set and token not in _NOT_TICKERS:
+            found.setdefault(token, None)
+    return tuple(found)
+
+
+_METHODS: list[tuple[Method, str]] = [
+    ("hrp", r"\bhrp\b|hierarchical(?:[\s-]+risk[\s-]+parity)?"),
+    ("risk_parity", r"risk[\s_-]*parity|equal[\s-]*risk(?:[\s-]*contributions?)?|\berc\b"),
+    (
+        "min_volatility",
+        r"\bmin(?:imum|imal|imise|imize)?[\s_-]*(?:vol(?:atility)?|variance|var|risk)\b"
+        r"|lowest[\s-]*(?:vol(?:atility)?|risk|variance)|least volatile|\bgmv\b",
+    ),
+    (
+        "max_sharpe",
+        r"\bmax(?:imum|imal|imise|imize)?[\s_-]*sharpe|tangency|(?:highest|best)\s+sharpe"
+        r"|best risk[\s-]adjusted",
+    ),
+    ("frontier", r"\bfrontier\b"),
+]
+
+
+_ANY_METHOD = "|".join(f"(?:{p})" for _, p in _METHODS)
+
+
+def read_method(scan: Scanner) -> Method | None:
+    for match in re.finditer(
+        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{_ANY_METHOD})", scan.free
+    ):
+        scan.consume(match)
+    best: tuple[int, Method] | None = None
+    for name, pattern in _METHODS:
+        hit = re.search(pattern, scan.free)
+        if hit and (best is None or hit.start() < best[0]):
+            best = (hit.start(), name)
+    if best is None:
+        return None
+    for _, pattern in _METHODS:
+        for match in re.finditer(pattern, scan.free):
+            scan.consume(match)
+    return best[1]
+
+
+_SCENARIO_PATTERNS: dict[RegimeName, str] = {
+    "bull": r"\bbull(?:ish|s)?\b|\brally\b|\bboom\b",
+    "bear": r"\bbear(?:ish|s)?\b|\bcrash\w*|\bdownturns?\b|\brecessions?\b|sell[\s-]?off|\bcrisis\b",
+    "high_vol": r"\bhigh[\s_-]*vol(?:atility)?\b|\bvolatile markets?\b|\bturbulen\w*",
+    "low_vol": r"\blow[\s_-]*vol(?:atility)?\b|\bcalm\b|\bquiet markets?\b",
+    "base": r"\bbase[\s_-]?(?:case|line|scenario)\b|\bnormal (?:market|conditions|regime)s?\b",
+}
+
+
+def read_scenarios(low: str) -> tuple[RegimeName, ...]:
+    if re.search(r"\b(?:all|every|each)(?: of the)?(?: five| 5)? scenarios?\b", low):
+        return REGIME_NAMES
+    hits = [(m.start(), name) for name, p in _SCENARIO_PATTERNS.items() if (m := re.search(p, low))]
+    return tuple(name for _, name in sorted(hits))
+
+
+WEIGHT_FUNCTIONS = {
+    "inverse_vol": r"inverse[\s_-]*vol(?:atility)?|\binv[\s_-]?vol\b",
+    "sigmoid": r"\bsigmoid\b|\blogistic\b",
+    "merton": r"\bmerton\b",
+}
+
+
+PARAMETERS = {
+    "target_vol": r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target",
+    "weight_function": r"weight(?:ing)?[\s_-]*(?:function|rule)",
+    "lookback": r"look[\s_-]*back|estimation window",
+    "rebalance_every": r"rebalanc\w*",
+    "max_leverage": r"leverage",
+    "risk_aversion": r"risk[\s_-]*aversion|\bgamma\b",
+    "steepness": r"steepness|\bkappa\b",
+    "cost_bps": r"\bcosts?\b|\bfees?\b|\bbps\b|basis points|cost_bps",
+    "sleeve": r"\bsleeve\b",
+}
+
+
+def read_mentioned(patterns: dict[str, str], low: str) -> tuple[str, ...]:
+    hits = [(m.start(), name) for name, p in patterns.items() if (m := re.search(p, low))]
+    return tuple(name for _, name in sorted(hits))
+
+
+ALL_TICKERS = re.compile(
+    r"\ball (?:the |of the |our )?(?:\d+ )?(?:assets|stocks|tickers|names|equities|securities|"
+    r"holdings|companies)\b|\b(?:whole|entire|full) (?:universe|dataset|s&p)\b|\bevery (?:stock|"
+    r"asset|ticker)\b|\bthe universe\b"
+)
+
+
+_COMPANY_NAMES = {
+    "apple": "AAPL",
+    "microsoft": "MSFT",
+    "johnson & johnson": "JNJ",
+    "johnson and johnson": "JNJ",
+    "j&j": "JNJ",
+    "jpmorgan": "JPM",
+    "jp morgan": "JPM",
+    "exxon": "XOM",
+    "chevron": "CVX",
+    "coca-cola": "KO",
+    "coca cola": "KO",
+    "pepsi": "PEP",
+    "pepsico": "PEP",
+    "pfizer": "PFE",
+    "procter": "PG",
+    "merck": "MRK",
+    "walmart": "WMT",
+    "home depot": "HD",
+    "general electric": "GE",
+    "bank of america": "BAC",
+    "best buy": "BBY",
+    "eli lilly": "LLY",
+    "unitedhealth": "UNH",
+    "range resources": "RRC",
+    "nvidia": "NVDA",
+    "amazon": "AMZN",
+    "alphabet": "GOOGL",
+    "google": "GOOGL",
+    "tesla": "TSLA",
+}
+
+
+def words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STOPWORDS = words(
+    "all and any are can for has how its not now one our out the was who why you use run set "
+    "max min var vol new top low big buy key pay per see way bear bull base"
+)
+
+
+def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
+    known_set = {t.upper(): t for t in known}
+    hits: list[tuple[int, str]] = []
+    for match in re.finditer(r"\$?\b([A-Za-z][A-Za-z0-9.\-]{0,6})\b", text):
+        token = match.group(1).rstrip(".-")
+        upper = token.upper()
+        if upper not in known_set:
+            continue
+        explicit = token.isupper() or match.group(0).startswith("$")
+        if explicit or (len(token) >= 3 and token.lower() not in _STOPWORDS):
+            hits.append((match.start(), known_set[upper]))
+    low = text.lower()
+    for name, ticker in _COMPANY_NAMES.items():
+        if ticker in known_set and (m := re.search(rf"\b{re.escape(name)}", low)):
+            hits.append((m.start(), known_set[ticker]))
+    seen: dict[str, None] = {}
+    for _, ticker in sorted(hits):
+        seen.setdefault(ticker, None)
+    return tuple(seen)
