@@ -1,0 +1,91 @@
+"""`backtest_strategy`: one `StrategyConfig` on a stored scenario set or the universe's history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from quant.metrics import METRICS
+from quant.strategy import StrategyConfig
+from tools.context import ScenarioRecord, ToolContext
+from tools.strategy.schemas import METRIC_UNITS, BacktestArgs
+from tools.summaries import iso_date, sig
+
+
+# --------------------------------------------------------------------------------------------
+# backtest
+# --------------------------------------------------------------------------------------------
+def _path_means(
+    config: StrategyConfig, risky: np.ndarray | pd.DataFrame, safe: float
+) -> dict[str, Any]:
+    from quant.engine import evaluate
+
+    result = evaluate([config], risky, safe)
+    out: dict[str, Any] = {m: sig(float(result.metric(m)[0].mean())) for m in METRICS}
+    if result.n_paths > 1:
+        out["p05_cagr"] = sig(float(np.quantile(result.metric("cagr")[0], 0.05)))
+        out["p95_max_drawdown"] = sig(float(np.quantile(result.metric("max_drawdown")[0], 0.95)))
+    if config.sleeve != "single":
+        out["sleeve_fallbacks"] = int(result.sleeve_fallbacks.sum())
+    return out
+
+
+def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any]:
+    """Metrics of one strategy per scenario (path means) or on the history."""
+    config = args.config.config()
+    base = {
+        "config": config.model_dump(mode="json"),
+        "config_id": config.config_id,
+        "safe_rate": context.safe_rate,
+    }
+    if args.scenario_set_id is not None:
+        from quant import as_scenarios
+
+        record: ScenarioRecord = context.artifacts.get(args.scenario_set_id, "scenarios")
+        scen = as_scenarios(record.inputs())
+        metrics: dict[str, Any] = {}
+        for name, data in scen.items():
+            if config.sleeve != "single" and data.assets is None:
+                raise ValueError(
+                    f"sleeve {config.sleeve!r} needs several assets; this scenario set has one"
+                )
+            inputs = data.risky if config.sleeve == "single" else data.assets
+            assert inputs is not None
+            metrics[name] = _path_means(config, inputs, context.safe_rate)
+        first = next(iter(scen.values()))
+        return {
+            **base,
+            "scenario_set_id": args.scenario_set_id,
+            "n_paths": first.n_paths,
+            "horizon": first.horizon,
+            "evaluated_days": first.horizon - config.lookback,
+            "metrics": metrics,
+            "units": METRIC_UNITS + "; p05_cagr: 5% worst path; p95_max_drawdown: 95th percentile",
+        }
+    history = context.returns(args.universe, args.start, args.end)
+    if config.lookback > len(history) - 2:
+        raise ValueError(
+            f"lookback {config.lookback} leaves fewer than 2 evaluated days in a history of "
+            f"{len(history)} days; use a longer range or a shorter lookback"
+        )
+    if config.sleeve == "single":
+        risky: np.ndarray | pd.DataFrame = history.to_numpy(dtype=float).mean(axis=1)
+    else:
+        if history.shape[1] < 2:
+            raise ValueError(f"sleeve {config.sleeve!r} needs at least 2 assets in the universe")
+        risky = history
+    return {
+        **base,
+        "history": {
+            "start": iso_date(history.index[0]),
+            "end": iso_date(history.index[-1]),
+            "days": len(history),
+            "evaluated_days": len(history) - config.lookback,
+            "universe": [str(c) for c in history.columns],
+            "risky": "equal_weight" if config.sleeve == "single" else config.sleeve,
+        },
+        "metrics": _path_means(config, risky, context.safe_rate),
+        "units": METRIC_UNITS.replace("means over paths", "on the single historical path"),
+    }
