@@ -1,0 +1,121 @@
+"""The offline model's reply in Bedrock's response shapes: a Converse body or ConverseStream
+events, with usage and the max-tokens cut."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+)
+
+import agents.offline.workflow_policies  # noqa: F401  (registers the workflow and chat rules)
+
+
+def _usage(message: AIMessage | AIMessageChunk | None) -> dict[str, int]:
+    usage = message.usage_metadata if message is not None else None
+    if not usage:
+        return {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0}
+    return {
+        "inputTokens": int(usage["input_tokens"]),
+        "outputTokens": int(usage["output_tokens"]),
+        "totalTokens": int(usage["total_tokens"]),
+    }
+
+
+def within_max_tokens(message: AIMessage, max_tokens: int | None) -> tuple[AIMessage, str]:
+    """`message` cut to `max_tokens` output tokens, as Bedrock cuts a reply, and its stop
+    reason: ``max_tokens`` when cut (its text shortened, its unfinished tool calls dropped),
+    else ``tool_use`` or ``end_turn``."""
+    natural = "tool_use" if message.tool_calls else "end_turn"
+    usage = message.usage_metadata
+    if max_tokens is None or usage is None or usage["output_tokens"] <= max_tokens:
+        return message, natural
+    text = message.text[: max_tokens * 4]
+    cut = AIMessage(
+        content=text,
+        usage_metadata={
+            "input_tokens": usage["input_tokens"],
+            "output_tokens": max_tokens,
+            "total_tokens": usage["input_tokens"] + max_tokens,
+        },
+    )
+    return cut, "max_tokens"
+
+
+def converse_response(
+    message: AIMessage, latency_ms: int, stop_reason: str | None = None
+) -> dict[str, Any]:
+    """The Converse response body for `message`: a text block (when there is text), a toolUse
+    block per tool call, ``stopReason`` ``tool_use`` or ``end_turn``, usage and metrics."""
+    blocks: list[dict[str, Any]] = []
+    if message.text:
+        blocks.append({"text": message.text})
+    for call in message.tool_calls:
+        blocks.append(
+            {"toolUse": {"toolUseId": call["id"], "name": call["name"], "input": call["args"]}}
+        )
+    if not blocks:
+        blocks.append({"text": ""})
+    return {
+        "output": {"message": {"role": "assistant", "content": blocks}},
+        "stopReason": stop_reason or ("tool_use" if message.tool_calls else "end_turn"),
+        "usage": _usage(message),
+        "metrics": {"latencyMs": int(latency_ms)},
+    }
+
+
+def stream_events(
+    chunks: Iterable[AIMessageChunk], latency_ms: int, stop_reason: str | None = None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """ConverseStream events ``(event type, payload)`` for the offline model's chunks.
+
+    messageStart; the text as contentBlockDelta ``text`` events of block 0 (when there is
+    text); per tool call a contentBlockStart with ``toolUse {toolUseId, name}`` and its JSON
+    arguments as contentBlockDelta ``toolUse.input`` strings; a contentBlockStop closing each
+    block; messageStop with the stop reason; metadata with usage and metrics.
+    """
+    yield "messageStart", {"role": "assistant"}
+    open_block: int | None = None
+    next_index = 0
+    tool_blocks: dict[Any, int] = {}
+    usage_chunk: AIMessageChunk | None = None
+    any_tool = False
+
+    def close() -> Iterator[tuple[str, dict[str, Any]]]:
+        nonlocal open_block
+        if open_block is not None:
+            yield "contentBlockStop", {"contentBlockIndex": open_block}
+            open_block = None
+
+    for chunk in chunks:
+        if chunk.usage_metadata:
+            usage_chunk = chunk
+        text = chunk.content if isinstance(chunk.content, str) else chunk.text
+        if text:
+            if open_block is None or open_block in tool_blocks.values():
+                yield from close()
+                open_block, next_index = next_index, next_index + 1
+            yield "contentBlockDelta", {"delta": {"text": text}, "contentBlockIndex": open_block}
+        for piece in chunk.tool_call_chunks:
+            key = piece.get("index")
+            if key not in tool_blocks:
+                yield from close()
+                any_tool = True
+                tool_blocks[key] = open_block = next_index
+                next_index += 1
+                start = {"toolUse": {"toolUseId": piece.get("id") or "", "name": piece["name"]}}
+                yield "contentBlockStart", {"start": start, "contentBlockIndex": open_block}
+            if piece.get("args"):
+                yield (
+                    "contentBlockDelta",
+                    {
+                        "delta": {"toolUse": {"input": piece["args"]}},
+                        "contentBlockIndex": tool_blocks[key],
+                    },
+                )
+    yield from close()
+    yield "messageStop", {"stopReason": stop_reason or ("tool_use" if any_tool else "end_turn")}
+    yield "metadata", {"usage": _usage(usage_chunk), "metrics": {"latencyMs": int(latency_ms)}}
