@@ -9,6 +9,7 @@ from store.api_keys import ApiKey
 from store.base import Store
 from store.common import Clock, Page, utc_now
 from store.datasets import Dataset
+from store.deployments import Deployment
 from store.errors import (
     ConflictError,
     InvalidResultError,
@@ -46,6 +47,7 @@ __all__ = [
     "Clock",
     "ConflictError",
     "Dataset",
+    "Deployment",
     "InvalidResultError",
     "Job",
     "JobStatus",

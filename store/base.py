@@ -27,6 +27,7 @@ from store.api_keys import ApiKeyRepository
 from store.cache import CacheRepository
 from store.common import Clock
 from store.datasets import DatasetRepository
+from store.deployments import DeploymentRepository
 from store.jobs import JobRepository
 from store.portfolios import PortfolioRepository
 from store.results import ResultRepository
@@ -43,6 +44,7 @@ class Store(
     CacheRepository,
     ApiKeyRepository,
     RetentionRepository,
+    DeploymentRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache and API keys: every repository interface in one object. Backends:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from store.aws.api_keys import AwsApiKeys
 from store.aws.cache import AwsCache
 from store.aws.datasets import AwsDatasets
+from store.aws.deployments import AwsDeployments
 from store.aws.portfolios import AwsPortfolios
 from store.aws.retention import AwsRetention
 from store.aws.table import EVENTS_PER_TRANSACTION, boto_config, create_tables
@@ -14,7 +15,9 @@ from store.aws.threads import AwsThreads
 __all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]
 
 
-class AWSStore(AwsRetention, AwsPortfolios, AwsDatasets, AwsThreads, AwsCache, AwsApiKeys):
+class AWSStore(
+    AwsRetention, AwsPortfolios, AwsDatasets, AwsThreads, AwsCache, AwsApiKeys, AwsDeployments
+):
     """The `Store` on DynamoDB (`table_name`) and S3 (`bucket`).
 
     `region` / `endpoint_url` locate the services (an endpoint such as a moto server for tests);

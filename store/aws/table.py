@@ -11,6 +11,7 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | portfolio | `OWNER#<owner>` | `PF#<id>` | `version` for optimistic concurrency |
 | dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
+| deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
 | API key (by owner) | `OWNER#<owner>` | `KEY#<id>` | metadata and `key_hash` |
 | API key (lookup) | `APIKEY#<hmac>` | `-` | `owner`, `id`; both items change in one transaction |
 | run header | `RUN#<run_id>` | `#HEAD` | `owner`, `last_seq` (guards appends) |

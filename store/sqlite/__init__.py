@@ -7,6 +7,7 @@ from store.sqlite.api_keys import SqliteApiKeys
 from store.sqlite.cache import SqliteCache
 from store.sqlite.connection import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite.datasets import SqliteDatasets
+from store.sqlite.deployments import SqliteDeployments
 from store.sqlite.portfolios import SqlitePortfolios
 from store.sqlite.retention import SqliteRetention
 from store.sqlite.threads import SqliteThreads
@@ -15,7 +16,13 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
 
 
 class SQLiteStore(
-    SqliteRetention, SqlitePortfolios, SqliteDatasets, SqliteThreads, SqliteCache, SqliteApiKeys
+    SqliteRetention,
+    SqlitePortfolios,
+    SqliteDatasets,
+    SqliteThreads,
+    SqliteCache,
+    SqliteApiKeys,
+    SqliteDeployments,
 ):
     """The `Store` on one SQLite file.
 

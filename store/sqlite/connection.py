@@ -135,6 +135,23 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE deployments (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            status TEXT NOT NULL,
+            spec TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX deployments_by_owner ON deployments (owner, created_at);
+        CREATE INDEX deployments_by_status ON deployments (status, created_at);
+        """,
+    ),
 ]
 """(version, SQL script) pairs applied in order to bring a database up to the latest version."""
 
