@@ -15,15 +15,21 @@ from api.reports.html import render_html_report
 from api.reports.markdown import markdown_report
 from graphs.request import OptimizationRequest
 
+REPORTED_STATUSES = ("succeeded", "partial")
+"""Results that carry findings (a best configuration, trials) worth a report."""
+
 
 def write_reports(directory: Path) -> list[Path]:
     """Write `report.md` and `report.html` for the run in `directory` (which holds its
-    `result.json` and `request.json`); returns the files written (none when the run left no
-    result or no request)."""
+    `result.json` and `request.json`); returns the files written: none when the run left no
+    request or no result with findings to report (a run that failed before its result wrote
+    only `{"status": "failed", "reason": ...}`: the CLI prints the reason instead)."""
     result_file, request_file = directory / "result.json", directory / "request.json"
     if not (result_file.is_file() and request_file.is_file()):
         return []
     result = json.loads(result_file.read_text())
+    if result.get("status") not in REPORTED_STATUSES:
+        return []
     request = OptimizationRequest.model_validate_json(request_file.read_text())
     markdown = directory / "report.md"
     markdown.write_text(markdown_report(directory.name, request, result))

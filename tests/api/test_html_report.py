@@ -60,6 +60,13 @@ def embedded(page: str) -> dict[str, Any]:
     return {name: json.loads(text) for name, text in DATA.findall(page)}
 
 
+def test_a_failed_run_gets_no_reports(run: RunOutcome, tmp_path: Path) -> None:
+    (tmp_path / "request.json").write_text((run.directory / "request.json").read_text())
+    (tmp_path / "result.json").write_text(json.dumps({"status": "failed", "reason": "boom"}))
+    assert write_reports(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["request.json", "result.json"]
+
+
 def test_write_reports_puts_report_html_next_to_report_md(run: RunOutcome) -> None:
     assert not (run.directory / "report.md").exists()  # the graph's run writes no reports
     write_reports(run.directory)
