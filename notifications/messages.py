@@ -113,6 +113,26 @@ def _body(facts: Sequence[tuple[str, str]], *paragraphs: str) -> str:
     return "\n".join(lines) + "".join(f"\n\n{p}" for p in paragraphs if p)
 
 
+def _about_deployment(
+    kind: NotificationKind,
+    owner: str,
+    deployment_id: str,
+    deployment_name: str,
+    subject: str,
+    body: str,
+    time: datetime,
+) -> Notification:
+    return Notification(
+        kind=kind,
+        owner=owner,
+        deployment_id=deployment_id,
+        deployment_name=deployment_name,
+        subject=subject,
+        body=body,
+        time=time,
+    )
+
+
 def _deployment(name: str, deployment_id: str) -> tuple[str, str]:
     return ("Deployment", f"{name} ({deployment_id})")
 
@@ -151,14 +171,8 @@ def fill(
         ("Fee", format_money(fee, currency)),
         ("Time", format_time(time)),
     ]
-    return Notification(
-        kind=NotificationKind.FILL,
-        owner=owner,
-        deployment_id=deployment_id,
-        deployment_name=deployment_name,
-        subject=subject,
-        body=_body(facts),
-        time=time,
+    return _about_deployment(
+        NotificationKind.FILL, owner, deployment_id, deployment_name, subject, _body(facts), time
     )
 
 
@@ -191,14 +205,14 @@ def run_failed(
         if retried
         else "That was the last attempt: the run goes to the dead-letter queue."
     )
-    return Notification(
-        kind=NotificationKind.RUN_FAILED,
-        owner=owner,
-        deployment_id=deployment_id,
-        deployment_name=deployment_name,
-        subject=subject,
-        body=_body(facts, outcome),
-        time=time,
+    return _about_deployment(
+        NotificationKind.RUN_FAILED,
+        owner,
+        deployment_id,
+        deployment_name,
+        subject,
+        _body(facts, outcome),
+        time,
     )
 
 
@@ -285,14 +299,14 @@ def reconciliation_mismatch(
         if paused
         else "The deployment was not paused."
     )
-    return Notification(
-        kind=NotificationKind.RECONCILIATION_MISMATCH,
-        owner=owner,
-        deployment_id=deployment_id,
-        deployment_name=deployment_name,
-        subject=subject,
-        body=_body(facts, action),
-        time=time,
+    return _about_deployment(
+        NotificationKind.RECONCILIATION_MISMATCH,
+        owner,
+        deployment_id,
+        deployment_name,
+        subject,
+        _body(facts, action),
+        time,
     )
 
 
@@ -320,14 +334,14 @@ def limit_breach(
         ("Time", format_time(time)),
     ]
     action = "The deployment is paused." if paused else "The deployment was not paused."
-    return Notification(
-        kind=NotificationKind.LIMIT_BREACH,
-        owner=owner,
-        deployment_id=deployment_id,
-        deployment_name=deployment_name,
-        subject=subject,
-        body=_body(facts, action),
-        time=time,
+    return _about_deployment(
+        NotificationKind.LIMIT_BREACH,
+        owner,
+        deployment_id,
+        deployment_name,
+        subject,
+        _body(facts, action),
+        time,
     )
 
 

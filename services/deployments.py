@@ -1,0 +1,138 @@
+"""Deployments: creating one from what an owner already has (a saved portfolio's weights, or the
+winner of a finished optimization) and moving it through its lifecycle.
+
+Everything knowable at creation is checked then: the source exists and is the owner's (another
+owner's behaves as missing), an optimization has finished with a winner, the strategy does not
+borrow, the capital is positive, the schedule reads and fires on a trading session. A new
+deployment is a `draft`; `change_status` applies `execution.deployment.TRANSITIONS` with the
+store's version check, so two concurrent changes cannot both win.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from execution.deployment import DeploymentLimits, DeploymentStatus, check_transition
+from execution.errors import ScheduleError
+from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
+from execution.schedule import Schedule
+from quant.data import sp500_prices
+from quant.strategy import StrategyConfig
+from services.errors import InputError
+from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
+
+SourceKind = Literal["portfolio", "optimization"]
+FINISHED_WITH_A_WINNER = ("succeeded", "partial")
+
+
+def create_deployment(
+    store: Store,
+    owner: str,
+    *,
+    name: str,
+    source: SourceKind,
+    source_id: str,
+    capital: float,
+    schedule: Mapping[str, Any],
+    limits: Mapping[str, Any] | None = None,
+    broker: Literal["paper"] = "paper",
+) -> Deployment:
+    """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
+    `job_...`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
+    and `limits` (those of `DeploymentLimits`). `InputError` names the field that cannot be used;
+    `store.NotFoundError` when the source is not the owner's."""
+    if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
+        raise InputError("capital", f"must be a positive amount, got {capital!r}")
+    strategy, described = _strategy(store, owner, source, source_id)
+    plan = _schedule(schedule)
+    try:
+        checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
+    except ValueError as exc:
+        raise InputError("limits", str(exc)) from None
+    spec = {
+        "source": {"kind": source, "id": source_id},
+        "strategy": described,
+        "universe": list(strategy.universe),
+        "capital": float(capital),
+        "schedule": {
+            "every": plan.every,
+            "on": plan.on,
+            "at": plan.at,
+            "cron": plan.cron,
+            "calendar": plan.calendar,
+            "catch_up": plan.catch_up,
+        },
+        "limits": checked_limits.model_dump(),
+        "broker": broker,
+    }
+    return store.create_deployment(owner, name, "draft", spec)
+
+
+def change_status(
+    store: Store, owner: str, deployment_id: str, status: DeploymentStatus
+) -> Deployment:
+    """Move the deployment to `status` if its lifecycle allows it (`DeploymentStateError`
+    otherwise; `ConflictError` if it changed meanwhile)."""
+    current = store.get_deployment(owner, deployment_id)
+    check_transition(current.status, status)  # type: ignore[arg-type]
+    return store.update_deployment(
+        owner, deployment_id, expected_version=current.version, status=status
+    )
+
+
+def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
+    """The strategy a deployment's spec describes."""
+    described = spec["strategy"]
+    if described["kind"] == "weights":
+        return FixedWeights(dict(described["weights"]))
+    return RuleStrategy(
+        StrategyConfig.model_validate(described["config"]),
+        tuple(spec["universe"]),
+        safe_rate=float(described["safe_rate"]),
+    )
+
+
+def _strategy(
+    store: Store, owner: str, source: str, source_id: str
+) -> tuple[DeployedStrategy, dict[str, Any]]:
+    if source == "portfolio":
+        weights = store.get_portfolio(owner, source_id).weights
+        try:
+            return FixedWeights(weights), {"kind": "weights", "weights": weights}
+        except ValueError as exc:
+            raise InputError("source_id", f"portfolio {source_id}: {exc}") from None
+    if source != "optimization":
+        raise InputError("source", f"must be portfolio or optimization, got {source!r}")
+    job = store.get_job(owner, source_id)
+    if job.kind != OPTIMIZATION_KIND or job.status != "succeeded":
+        raise InputError(
+            "source_id",
+            f"{source_id} is a {job.status} {job.kind} job, not a finished optimization",
+        )
+    result = store.get_result(owner, source_id).payload
+    best = result.get("best") if isinstance(result, dict) else None
+    if result.get("status") not in FINISHED_WITH_A_WINNER or not best:
+        raise InputError("source_id", f"optimization {source_id} has no winning configuration")
+    request = job.request
+    universe = tuple(request.get("universe") or sp500_prices().columns)
+    safe_rate = float(request.get("safe_rate", 0.02))
+    try:
+        strategy = RuleStrategy(StrategyConfig.model_validate(best["config"]), universe, safe_rate)
+    except ValueError as exc:
+        raise InputError("source_id", f"optimization {source_id}: {exc}") from None
+    described = {"kind": "rule", "config": best["config"], "safe_rate": safe_rate}
+    return strategy, described
+
+
+def _schedule(fields: Mapping[str, Any]) -> Schedule:
+    try:
+        plan = Schedule(**dict(fields))
+    except TypeError as exc:
+        raise InputError("schedule", str(exc)) from None
+    except ScheduleError as exc:
+        raise InputError(f"schedule.{exc.field}", exc.problem) from None
+    if plan.next_fire(utc_now()) is None:
+        raise InputError("schedule", f"{plan.describe()} never fires on a trading session")
+    return plan

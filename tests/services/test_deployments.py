@@ -1,0 +1,110 @@
+"""Creating deployments from a saved portfolio or a finished optimization, and their lifecycle,
+on a real SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from execution.errors import DeploymentStateError
+from execution.rebalance import FixedWeights, RuleStrategy
+from graphs.job_handlers import run_job_here
+from graphs.request import OptimizationRequest
+from services.deployments import change_status, create_deployment, deployed_strategy
+from services.errors import InputError
+from store import ConflictError, NotFoundError, Store
+from store.sqlite import SQLiteStore
+
+WEEKLY = {"every": "week", "at": "15:45"}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return SQLiteStore(tmp_path / "store.sqlite")
+
+
+def _portfolio(store: Store, owner: str = "alice") -> str:
+    weights = [{"asset": "AAPL", "weight": 0.6}, {"asset": "KO", "weight": 0.4}]
+    return store.create_portfolio(owner, "core", {"weights": weights}).id
+
+
+def test_a_portfolio_is_deployed_as_fixed_weights_in_draft(store: Store) -> None:
+    deployment = create_deployment(
+        store, "alice", name="core on paper", source="portfolio", source_id=_portfolio(store),
+        capital=100_000, schedule=WEEKLY, limits={"max_position": 0.5},
+    )  # fmt: skip
+    assert deployment.status == "draft" and deployment.spec["capital"] == 100_000.0
+    assert deployment.spec["schedule"]["every"] == "week"
+    assert deployment.spec["limits"]["max_position"] == 0.5
+    strategy = deployed_strategy(deployment.spec)
+    assert isinstance(strategy, FixedWeights) and dict(strategy.weights) == {"AAPL": 0.6, "KO": 0.4}
+
+
+def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> None:
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO", "XOM"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {"target_vol": {"low": 0.05, "high": 0.2}, "lookback": 42},
+            "budget": {"max_trials": 4, "batch_size": 4},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, result = run_job_here(store, "alice", request)
+    assert result["status"] in ("succeeded", "partial")
+    deployment = create_deployment(
+        store, "alice", name="winner", source="optimization", source_id=job_id,
+        capital=50_000, schedule={"every": "month", "on": "last", "at": "15:30"},
+    )  # fmt: skip
+    strategy = deployed_strategy(deployment.spec)
+    assert isinstance(strategy, RuleStrategy)
+    assert strategy.config.model_dump(mode="json") == result["best"]["config"]
+    assert strategy.universe == ("AAPL", "KO", "XOM") and strategy.safe_rate == 0.02
+    with pytest.raises(NotFoundError):
+        create_deployment(
+            store, "bob", name="x", source="optimization", source_id=job_id,
+            capital=1, schedule=WEEKLY,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"capital": 0}, "capital"),
+        ({"capital": float("nan")}, "capital"),
+        ({"schedule": {"every": "fortnight"}}, "schedule.every"),
+        ({"schedule": {"cron": "0 12 31 2 *"}}, "schedule"),
+        ({"schedule": {"every": "week", "colour": "red"}}, "schedule"),
+        ({"limits": {"max_turnover": -1}}, "limits"),
+        ({"source": "fund"}, "source"),
+    ],
+)
+def test_what_cannot_be_deployed_is_refused_naming_the_field(
+    store: Store, changes: dict[str, object], field: str
+) -> None:
+    arguments: dict[str, object] = {
+        "name": "x", "source": "portfolio", "source_id": _portfolio(store), "capital": 10.0,
+        "schedule": WEEKLY,
+    }  # fmt: skip
+    with pytest.raises(InputError) as raised:
+        create_deployment(store, "alice", **(arguments | changes))  # type: ignore[arg-type]
+    assert raised.value.field == field
+    assert store.list_deployments("alice") == []
+
+
+def test_the_lifecycle_is_kept_and_stale_changes_lose(store: Store) -> None:
+    deployment = create_deployment(
+        store, "alice", name="core", source="portfolio", source_id=_portfolio(store),
+        capital=1_000, schedule=WEEKLY,
+    )  # fmt: skip
+    assert change_status(store, "alice", deployment.id, "active").status == "active"
+    assert change_status(store, "alice", deployment.id, "paused").version == 3
+    with pytest.raises(DeploymentStateError, match="a paused deployment cannot become draft"):
+        change_status(store, "alice", deployment.id, "draft")  # type: ignore[arg-type]
+    change_status(store, "alice", deployment.id, "retired")
+    with pytest.raises(DeploymentStateError, match="retired is final"):
+        change_status(store, "alice", deployment.id, "active")
+    with pytest.raises(ConflictError):
+        store.update_deployment("alice", deployment.id, expected_version=3, status="active")
