@@ -21,6 +21,7 @@ SUITES = (
     "api",
     "load",
     "startup",
+    "scheduler",
 )
 
 
