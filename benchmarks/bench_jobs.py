@@ -37,7 +37,7 @@ from jobs.batches import (
     make_shards,
     run_shard,
 )
-from quant.scenarios import REGIME_NAMES
+from quant.regimes import REGIME_NAMES
 from quant.strategy import StrategyConfig
 
 N_CONFIGS = 50

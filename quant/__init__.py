@@ -63,7 +63,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.engine": ("EvaluationResult", "evaluate"),
     "quant.metrics": ("METRICS",),
     "quant.performance": ("PortfolioPerformance", "portfolio_performance"),
-    "quant.scenarios": ("ScenarioSet", "generate_scenarios", "identify_regimes"),
+    "quant.scenarios": ("ScenarioSet", "generate_scenarios"),
+    "quant.regimes": ("identify_regimes",),
     "quant.tuning.space": ("Choices", "FixedValue", "FloatRange", "IntRange", "SearchSpace"),
     "quant.tuning.objective": ("LOSS_METRICS", "Constraint", "Objective"),
     "quant.tuning.inputs": ("ScenarioData", "as_scenarios"),
@@ -148,6 +149,7 @@ if TYPE_CHECKING:
     from quant.optimizers.risk_parity import risk_parity
     from quant.overfitting import deflated_sharpe_ratio, paired_interval
     from quant.performance import PortfolioPerformance, portfolio_performance
+    from quant.regimes import identify_regimes
     from quant.risk import (
         RiskReport,
         cagr,
@@ -162,7 +164,7 @@ if TYPE_CHECKING:
         value_at_risk,
         volatility,
     )
-    from quant.scenarios import ScenarioSet, generate_scenarios, identify_regimes
+    from quant.scenarios import ScenarioSet, generate_scenarios
     from quant.sensitivity import Sensitivity, one_at_a_time, parameter_importance
     from quant.strategy import StrategyConfig, register_weight_function
     from quant.synthetic import factor_model_returns

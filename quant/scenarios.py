@@ -41,11 +41,9 @@ from quant.validation import as_returns_frame, check_vector
 
 __all__ = [
     "METHODS",
-    "REGIME_NAMES",
     "ScenarioMethod",
     "ScenarioSet",
     "generate_scenarios",
-    "identify_regimes",
     "scenario_stream",
 ]
 

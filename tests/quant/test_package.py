@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,16 @@ def test_every_exported_name_resolves_to_its_module_object(name: str) -> None:
     value = getattr(quant, name)
     module = importlib.import_module(quant._MODULE_OF[name])
     assert value is getattr(module, name)
+
+
+def test_no_exported_name_is_also_a_submodule() -> None:
+    # `quant.search` (a function) would be replaced by a subpackage of that name once imported
+    submodules = {
+        path.stem
+        for path in Path(quant.__file__).parent.iterdir()
+        if path.is_dir() or path.suffix == ".py"
+    }
+    assert not set(quant.__all__) & submodules
 
 
 def test_unknown_names_raise_attribute_error() -> None:
