@@ -168,13 +168,19 @@ class PaperBroker:
         return canceled
 
     def advance(self, now: datetime) -> list[Fill]:
-        """Move the broker's time to `now`, filling open orders at every session bar up to it;
-        returns the new fills."""
+        """Move the broker's time to `now`, filling open orders at every session bar up to it,
+        bar by bar (at each bar in the order they were submitted); returns the new fills, oldest
+        first."""
         if self._now is not None and now < self._now:
             raise BrokerRejectedError(f"time cannot go back from {self._now} to {now}")
         start = len(self._fills)
-        for order in self.open_orders():
-            self._fill(order, now)
+        orders = self.open_orders()
+        if orders:
+            earliest = min(order.submitted_at for order in orders)
+            after = earliest if self._now is None else max(earliest, self._now)
+            first = bisect.bisect_right(self._bar_times, after)
+            for index in range(first, bisect.bisect_right(self._bar_times, now)):
+                self._fill_bar(index)
         self._now = now
         return self._fills[start:]
 
@@ -211,18 +217,15 @@ class PaperBroker:
                     "are held and not already being sold (no short selling)"
                 )
 
-    def _fill(self, order: BrokerOrder, now: datetime) -> None:
-        column = self._symbols[order.symbol]
-        after = order.submitted_at if self._now is None else max(order.submitted_at, self._now)
-        first = bisect.bisect_right(self._bar_times, after)
-        last = bisect.bisect_right(self._bar_times, now)
-        for index in range(first, last):
-            if order.is_final:
-                break
-            bar_price = float(self._prices[index, column])
+    def _fill_bar(self, index: int) -> None:
+        bar_time = self._bar_times[index]
+        for order in self.open_orders():
+            if bar_time <= order.submitted_at:
+                continue
+            bar_price = float(self._prices[index, self._symbols[order.symbol]])
             if math.isfinite(bar_price):
-                order = self._fill_at_bar(order, self._bar_times[index], bar_price)
-                self._orders[order.client_order_id] = order
+                filled = self._fill_at_bar(order, bar_time, bar_price)
+                self._orders[filled.client_order_id] = filled
 
     def _fill_at_bar(self, order: BrokerOrder, bar_time: datetime, bar_price: float) -> BrokerOrder:
         remaining = order.quantity - order.filled_quantity

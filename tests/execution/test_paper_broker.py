@@ -80,6 +80,20 @@ def test_a_large_order_fills_in_parts_over_several_sessions() -> None:
     assert (order.status, order.average_fill_price) == ("filled", pytest.approx(vwap))
 
 
+def test_fills_come_bar_by_bar_across_orders_oldest_first() -> None:
+    broker = _broker(max_fill_fraction=0.5, fractional=False, costs=PaperCosts(slippage_bps=0))
+    broker.submit(OrderRequest("a", "JNJ", "buy", 10))
+    broker.submit(OrderRequest("b", "KO", "buy", 10))
+    fills = broker.advance(datetime(2022, 7, 7, tzinfo=UTC))
+    assert [(f.order_id, f.time) for f in fills] == [
+        ("a", _close("2022-07-05")),
+        ("b", _close("2022-07-05")),
+        ("a", _close("2022-07-06")),
+        ("b", _close("2022-07-06")),
+    ]
+    assert fills == broker.fills() == sorted(fills, key=lambda f: f.time)
+
+
 def test_buys_fill_only_as_far_as_the_cash_covers_them() -> None:
     costs = PaperCosts(slippage_bps=5, commission_bps=10)
     broker = _broker(cash=1_000.0, fractional=False, costs=costs)
