@@ -7,7 +7,8 @@
   finite, negative or sum above one, a symbol without a price).
 - `ScheduleError`: a schedule that cannot be read (the field and the problem).
 - `BrokerError`: a broker call that failed: `BrokerRejectedError` (the broker's reason; trying
-  again will not help) or `BrokerUnavailableError` (unreachable or a server error; retryable).
+  again will not help) or `BrokerUnavailableError` (unreachable or a server error; retryable);
+  `BrokerConfigurationError`: a broker that cannot be set up from the settings (missing keys).
 """
 
 from __future__ import annotations
@@ -51,3 +52,8 @@ class BrokerUnavailableError(BrokerError):
     """The broker could not be reached or answered with a server error."""
 
     retryable = True
+
+
+class BrokerConfigurationError(BrokerError, ValueError):
+    """A broker that cannot be set up from the settings; the message names the missing or
+    unreadable setting (never a secret's value)."""
