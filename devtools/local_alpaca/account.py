@@ -89,6 +89,8 @@ class SimulatedAccount:
             self._now = now
             for fill in fills:
                 self._record(fill)
+            # the paper broker fills order by order; Alpaca lists executions in time order
+            self._activities.sort(key=lambda activity: activity["transaction_time"])
             return fills
 
     def _record(self, fill: Fill) -> None:
