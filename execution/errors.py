@@ -8,7 +8,8 @@
 - `ScheduleError`: a schedule that cannot be read (the field and the problem).
 - `DeploymentStateError`: a lifecycle move a deployment cannot make.
 - `BrokerError`: a broker call that failed: `BrokerRejectedError` (the broker's reason; trying
-  again will not help) or `BrokerUnavailableError` (unreachable or a server error; retryable).
+  again will not help) or `BrokerUnavailableError` (unreachable or a server error; retryable);
+  `BrokerConfigurationError`: a broker that cannot be set up from the settings (missing keys).
 """
 
 from __future__ import annotations
@@ -56,3 +57,8 @@ class BrokerUnavailableError(BrokerError):
 
 class DeploymentStateError(ExecutionError, ValueError):
     """A lifecycle move the deployment cannot make (e.g. a retired deployment resumed)."""
+
+
+class BrokerConfigurationError(BrokerError, ValueError):
+    """A broker that cannot be set up from the settings; the message names the missing or
+    unreadable setting (never a secret's value)."""

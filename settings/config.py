@@ -253,6 +253,27 @@ class Settings(BaseSettings):
     notifications_retry_delay: float = Field(
         default=1.0, ge=0, description="Seconds before the first retry; doubles on each retry."
     )
+    # Alpaca broker (execution.brokers.alpaca)
+    alpaca_key_id: SecretStr | None = Field(
+        default=None, description="Alpaca API key id (APCA-API-KEY-ID)."
+    )
+    alpaca_secret_key: SecretStr | None = Field(
+        default=None, description="Alpaca API secret key (APCA-API-SECRET-KEY)."
+    )
+    alpaca_secret_arn: str | None = Field(
+        default=None,
+        description='Secrets Manager secret (ARN or name) holding {"key_id": ..., "secret_key": '
+        "...}; overrides alpaca_key_id and alpaca_secret_key (read when the broker is opened).",
+    )
+    alpaca_paper: bool = Field(
+        default=True,
+        description="Trade on Alpaca's paper endpoint; false trades real money on the live one.",
+    )
+    alpaca_base_url: str | None = Field(
+        default=None,
+        description="Another trading API base URL, without /v2 (e.g. the local stand-in "
+        "devtools.local_alpaca); overrides alpaca_paper's choice of endpoint.",
+    )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."
     )

@@ -1,0 +1,386 @@
+"""The simulated Alpaca account behind the local stand-in: the project's `PaperBroker` executes
+the orders; this module keeps Alpaca's ids and renders everything in Alpaca's JSON shapes
+(trading API v2: Order, TradeAccount, AccountConfiguration, Position, TradeActivity; numbers as
+strings, as Alpaca sends them).
+
+Requests are checked as Alpaca checks them, with Alpaca's error shape ``{"code", "message"}``:
+422 for a malformed order (only market orders by qty, day or gtc, are supported here) and for a
+client order id used before ("client_order_id must be unique"), 403 for an order the account
+cannot take (the paper broker's reason: no short selling, fractional shares on a whole-share
+account, unknown symbol), 404 for an unknown order, 422 to cancel an order that is final.
+Nothing here reads a clock: time moves when `advance(now)` is called.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from execution.brokers.base import BrokerOrder, OrderRequest
+from execution.brokers.paper import PaperBroker
+from execution.errors import BrokerRejectedError
+from execution.ledger import QUANTITY_TOLERANCE, Book, Fill
+
+MAX_CLIENT_ORDER_ID = 128
+"""Longest client order id Alpaca accepts."""
+
+_NAMESPACE = uuid.UUID("5f0c1a52-8e57-4a39-9f8e-0d1f3bde7c11")
+"""Namespace of the stand-in's deterministic ids (account and asset ids)."""
+
+
+class AlpacaError(Exception):
+    """An answer in Alpaca's error shape: HTTP `status` and body ``{"code", "message"}``."""
+
+    def __init__(self, status: int, code: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body Alpaca answers with."""
+        return {"code": self.code, "message": self.message}
+
+
+def number(value: float) -> str:
+    """A number as Alpaca writes it: a string, no trailing ``.0``, exact for a float."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+@dataclass
+class _Placed:
+    """What the stand-in knows of an order beyond the paper broker's `BrokerOrder`."""
+
+    id: uuid.UUID
+    time_in_force: str
+    updated_at: datetime
+    filled_at: datetime | None = None
+    canceled_at: datetime | None = None
+
+
+class SimulatedAccount:
+    """An Alpaca account whose orders `broker` executes (thread-safe: the server is threaded).
+
+    `advance(now)` moves time (and fills orders) as `PaperBroker.advance` does; orders are
+    submitted at the time of the last `advance`.
+    """
+
+    def __init__(self, broker: PaperBroker, account_number: str = "PA0000LOCAL") -> None:
+        self.broker = broker
+        self.account_number = account_number
+        self.account_id = uuid.uuid5(_NAMESPACE, account_number)
+        self._placed: dict[str, _Placed] = {}
+        self._by_id: dict[uuid.UUID, str] = {}
+        self._activities: list[dict[str, Any]] = []
+        self._filled: dict[str, float] = {}
+        self._now: datetime | None = None
+        self._lock = threading.RLock()
+
+    # -- time --------------------------------------------------------------------------------
+    def advance(self, now: datetime) -> list[Fill]:
+        """Move time to `now`, filling open orders on the way; returns the new fills."""
+        with self._lock:
+            fills = self.broker.advance(now)
+            self._now = now
+            for fill in fills:
+                self._record(fill)
+            # the paper broker fills order by order; Alpaca lists executions in time order
+            self._activities.sort(key=lambda activity: activity["transaction_time"])
+            return fills
+
+    def _record(self, fill: Fill) -> None:
+        order = self.broker.order(fill.order_id)
+        placed = self._placed[fill.order_id]
+        cumulative = self._filled.get(fill.order_id, 0.0) + fill.quantity
+        self._filled[fill.order_id] = cumulative
+        leaves = max(order.quantity - cumulative, 0.0)
+        whole = leaves <= QUANTITY_TOLERANCE
+        placed.updated_at = fill.time
+        placed.filled_at = fill.time if whole else placed.filled_at
+        self._activities.append(
+            {
+                "id": f"{fill.time:%Y%m%d%H%M%S}{fill.time.microsecond // 1000:03d}::{uuid.uuid4()}",
+                "account_id": str(self.account_id),
+                "activity_type": "FILL",
+                "transaction_time": fill.time.isoformat(),
+                "type": "fill" if whole else "partial_fill",
+                "price": number(fill.price),
+                "qty": number(fill.quantity),
+                "side": fill.side,
+                "symbol": fill.symbol,
+                "leaves_qty": number(leaves),
+                "order_id": str(placed.id),
+                "cum_qty": number(cumulative),
+                "order_status": "filled" if whole else "partially_filled",
+            }
+        )
+
+    # -- the account -------------------------------------------------------------------------
+    def account(self) -> dict[str, Any]:
+        """``GET /v2/account``: a TradeAccount (cash account: buying power is the cash)."""
+        with self._lock:
+            state = self.broker.account()
+            long_value = sum(q * self._mark(s) for s, q in state.positions.items())
+            cash, equity = number(state.cash), number(state.cash + long_value)
+            zero = "0"
+            return {
+                "id": str(self.account_id),
+                "account_number": self.account_number,
+                "status": "ACTIVE",
+                "crypto_status": "INACTIVE",
+                "currency": "USD",
+                "buying_power": cash,
+                "regt_buying_power": cash,
+                "daytrading_buying_power": zero,
+                "non_marginable_buying_power": cash,
+                "options_buying_power": cash,
+                "cash": cash,
+                "accrued_fees": zero,
+                "pending_transfer_in": zero,
+                "pending_transfer_out": zero,
+                "portfolio_value": equity,
+                "pattern_day_trader": False,
+                "trading_blocked": False,
+                "transfers_blocked": False,
+                "account_blocked": False,
+                "created_at": "2020-01-02T14:30:00Z",
+                "trade_suspended_by_user": False,
+                "multiplier": "1",
+                "shorting_enabled": False,
+                "equity": equity,
+                "last_equity": equity,
+                "long_market_value": number(long_value),
+                "short_market_value": zero,
+                "initial_margin": zero,
+                "maintenance_margin": zero,
+                "last_maintenance_margin": zero,
+                "sma": zero,
+                "daytrade_count": 0,
+                "options_approved_level": 0,
+                "options_trading_level": 0,
+            }
+
+    def configurations(self) -> dict[str, Any]:
+        """``GET /v2/account/configurations``: fractional trading as the paper broker's."""
+        return {
+            "dtbp_check": "entry",
+            "trade_confirm_email": "none",
+            "suspend_trade": False,
+            "no_shorting": True,
+            "fractional_trading": self.broker.fractional,
+            "max_margin_multiplier": "1",
+            "pdt_check": "entry",
+            "ptp_no_exception_entry": False,
+            "max_options_trading_level": 0,
+        }
+
+    def positions(self) -> list[dict[str, Any]]:
+        """``GET /v2/positions``: the long positions, with FIFO cost basis from the fills (the
+        stand-in does not know where a symbol is listed: ``exchange`` is empty)."""
+        with self._lock:
+            book = Book.replay(self.broker.fills())
+            pending = self._pending_sells()
+            out = []
+            for symbol, position in book.positions().items():
+                if position.quantity <= QUANTITY_TOLERANCE:
+                    continue
+                price = self._mark(symbol)
+                value = position.quantity * price
+                out.append(
+                    {
+                        "asset_id": str(uuid.uuid5(_NAMESPACE, symbol)),
+                        "symbol": symbol,
+                        "exchange": "",
+                        "asset_class": "us_equity",
+                        "asset_marginable": False,
+                        "avg_entry_price": number(position.cost_basis / position.quantity),
+                        "qty": number(position.quantity),
+                        "qty_available": number(position.quantity - pending.get(symbol, 0.0)),
+                        "side": "long",
+                        "market_value": number(value),
+                        "cost_basis": number(position.cost_basis),
+                        "unrealized_pl": number(value - position.cost_basis),
+                        "unrealized_plpc": number(value / position.cost_basis - 1),
+                        "unrealized_intraday_pl": "0",
+                        "unrealized_intraday_plpc": "0",
+                        "current_price": number(price),
+                        "lastday_price": number(price),
+                        "change_today": "0",
+                    }
+                )
+            return out
+
+    def _mark(self, symbol: str) -> float:
+        """The symbol's last price now (the paper broker's last bar)."""
+        price = self.broker.price(symbol, self._now) if self._now is not None else None
+        return price if price is not None else 0.0
+
+    def _pending_sells(self) -> dict[str, float]:
+        pending: dict[str, float] = {}
+        for order in self.broker.open_orders():
+            if order.side == "sell":
+                rest = order.quantity - order.filled_quantity
+                pending[order.symbol] = pending.get(order.symbol, 0.0) + rest
+        return pending
+
+    def activities(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /v2/account/activities/FILL``: `after` (a time), `direction` (asc or desc, the
+        default), `page_size` (at most 100) and `page_token` (the id to continue after)."""
+        with self._lock:
+            items = list(self._activities)
+        if "after" in params:
+            after = _time(params["after"], "after")
+            items = [a for a in items if datetime.fromisoformat(a["transaction_time"]) > after]
+        direction = params.get("direction", "desc")
+        if direction not in ("asc", "desc"):
+            raise AlpacaError(422, 40010001, "direction must be asc or desc")
+        if direction == "desc":
+            items.reverse()
+        if "page_token" in params:
+            ids = [a["id"] for a in items]
+            if params["page_token"] not in ids:
+                raise AlpacaError(422, 40010001, "invalid page_token")
+            items = items[ids.index(params["page_token"]) + 1 :]
+        try:
+            size = int(params.get("page_size", "100"))
+        except ValueError:
+            raise AlpacaError(422, 40010001, "page_size must be an integer") from None
+        if not 1 <= size <= 100:
+            raise AlpacaError(422, 40010001, "page_size must be between 1 and 100")
+        return items[:size]
+
+    # -- orders ------------------------------------------------------------------------------
+    def submit(self, body: Any) -> dict[str, Any]:
+        """``POST /v2/orders``: place a market order (see the module docstring for refusals)."""
+        request, time_in_force = _order_request(body)
+        with self._lock:
+            if request.client_order_id in self._placed:
+                raise AlpacaError(422, 40010001, "client_order_id must be unique")
+            try:
+                order = self.broker.submit(request)
+            except BrokerRejectedError as refused:
+                raise AlpacaError(403, 40310000, str(refused)) from None
+            placed = _Placed(uuid.uuid4(), time_in_force, order.submitted_at)
+            self._placed[request.client_order_id] = placed
+            self._by_id[placed.id] = request.client_order_id
+            return self._order_json(order)
+
+    def order_by_client_id(self, client_order_id: str) -> dict[str, Any]:
+        """``GET /v2/orders:by_client_order_id``."""
+        with self._lock:
+            if client_order_id not in self._placed:
+                raise AlpacaError(404, 40410000, "order not found")
+            return self._order_json(self.broker.order(client_order_id))
+
+    def order_by_id(self, order_id: str) -> dict[str, Any]:
+        """``GET /v2/orders/{order_id}``."""
+        with self._lock:
+            return self.order_by_client_id(self._client_order_id(order_id))
+
+    def cancel(self, order_id: str) -> None:
+        """``DELETE /v2/orders/{order_id}``: cancel at once (Alpaca may take a moment)."""
+        with self._lock:
+            client_order_id = self._client_order_id(order_id)
+            order = self.broker.order(client_order_id)
+            if order.is_final:
+                raise AlpacaError(422, 42210000, f'order is already in "{order.status}" state')
+            self.broker.cancel(client_order_id)
+            placed = self._placed[client_order_id]
+            placed.canceled_at = placed.updated_at = self._now or order.submitted_at
+
+    def _client_order_id(self, order_id: str) -> str:
+        try:
+            return self._by_id[uuid.UUID(order_id)]
+        except (ValueError, KeyError):
+            raise AlpacaError(404, 40410000, "order not found") from None
+
+    def _order_json(self, order: BrokerOrder) -> dict[str, Any]:
+        placed = self._placed[order.client_order_id]
+        submitted = order.submitted_at.isoformat()
+        return {
+            "id": str(placed.id),
+            "client_order_id": order.client_order_id,
+            "created_at": submitted,
+            "updated_at": placed.updated_at.isoformat(),
+            "submitted_at": submitted,
+            "filled_at": placed.filled_at.isoformat() if placed.filled_at else None,
+            "expired_at": None,
+            "canceled_at": placed.canceled_at.isoformat() if placed.canceled_at else None,
+            "failed_at": placed.updated_at.isoformat() if order.status == "rejected" else None,
+            "replaced_at": None,
+            "replaced_by": None,
+            "replaces": None,
+            "asset_id": str(uuid.uuid5(_NAMESPACE, order.symbol)),
+            "symbol": order.symbol,
+            "asset_class": "us_equity",
+            "notional": None,
+            "qty": number(order.quantity),
+            "filled_qty": number(order.filled_quantity),
+            "filled_avg_price": (
+                number(order.average_fill_price) if order.average_fill_price is not None else None
+            ),
+            "order_class": "",
+            "order_type": "market",
+            "type": "market",
+            "side": order.side,
+            "position_intent": "buy_to_open" if order.side == "buy" else "sell_to_close",
+            "time_in_force": placed.time_in_force,
+            "limit_price": None,
+            "stop_price": None,
+            "status": order.status,
+            "extended_hours": False,
+            "legs": None,
+            "trail_percent": None,
+            "trail_price": None,
+            "hwm": None,
+            "subtag": None,
+            "source": None,
+            "expires_at": None,
+        }
+
+
+def _order_request(body: Any) -> tuple[OrderRequest, str]:
+    """Our order request and Alpaca's time in force from an order's JSON body (422 if it is not
+    a market order by quantity the stand-in can take)."""
+    if not isinstance(body, dict):
+        raise AlpacaError(422, 40010001, "request body must be a JSON object")
+    symbol = body.get("symbol")
+    if not isinstance(symbol, str) or not symbol:
+        raise AlpacaError(422, 40010001, "symbol is required")
+    if body.get("notional") is not None:
+        raise AlpacaError(422, 40010001, "notional orders are not supported by the stand-in")
+    try:
+        quantity = float(body["qty"])
+    except (KeyError, TypeError, ValueError):
+        raise AlpacaError(422, 40010001, "qty is required") from None
+    if not (math.isfinite(quantity) and quantity > 0):
+        raise AlpacaError(422, 40010001, "qty must be > 0")
+    side = body.get("side")
+    if side not in ("buy", "sell"):
+        raise AlpacaError(422, 40010001, "side must be buy or sell")
+    if body.get("type", "market") != "market":
+        raise AlpacaError(422, 40010001, "only market orders are supported by the stand-in")
+    time_in_force = body.get("time_in_force")
+    if time_in_force not in ("day", "gtc"):
+        raise AlpacaError(422, 40010001, "time_in_force must be day or gtc")
+    client_order_id = body.get("client_order_id") or str(uuid.uuid4())
+    if not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID:
+        raise AlpacaError(
+            422, 40010001, f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters"
+        )
+    return OrderRequest(client_order_id, symbol, side, quantity), str(time_in_force)
+
+
+def _time(text: str, name: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise AlpacaError(422, 40010001, f"{name} must be an RFC 3339 time") from None
+    if value.tzinfo is None:
+        raise AlpacaError(422, 40010001, f"{name} must have a time zone")
+    return value

@@ -1,0 +1,230 @@
+"""An HTTP server on loopback that speaks the subset of Alpaca's trading API v2 that
+`execution.brokers.alpaca` uses, over a `SimulatedAccount`:
+
+- ``GET /v2/account``, ``GET /v2/account/configurations``, ``GET /v2/positions``
+- ``POST /v2/orders``, ``GET /v2/orders/{id}``, ``GET /v2/orders:by_client_order_id``,
+  ``DELETE /v2/orders/{id}`` (204)
+- ``GET /v2/account/activities/FILL``
+
+Every request must carry the ``APCA-API-KEY-ID`` and ``APCA-API-SECRET-KEY`` headers of the
+account (401 ``{"code": 40110000, "message": "request is not authorized"}`` otherwise); unknown
+routes answer 404. `fail_next(count, status)` makes the next `count` requests answer `status` in
+Alpaca's error shape (503, 500, 429 ...), before doing anything, or, with `after_handling`, after
+doing what was asked (an order placed whose answer is lost). `requests` lists the (method, path)
+of every request received. It is a test double: keep it on loopback.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import threading
+from collections import deque
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from devtools.local_alpaca.account import AlpacaError, SimulatedAccount
+from execution.brokers.paper import PaperBroker
+from execution.ledger import Fill
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Largest request body accepted."""
+
+_FAULT_MESSAGES = {
+    429: (42910000, "rate limit exceeded"),
+    500: (50010000, "internal server error"),
+    502: (50210000, "bad gateway"),
+    503: (50310000, "service unavailable"),
+    504: (50410000, "gateway timeout"),
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "stratigos-local-alpaca"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("%s %s", self.address_string(), format % args)
+
+    def _answer(self, status: int, payload: Any = None) -> None:
+        body = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _handle(self) -> None:
+        split = urlsplit(self.path)
+        body = self._read_body()
+        local = self.server.local
+        fault = local._record_request(self.command, split.path)
+        try:
+            if fault is not None and not fault[1]:
+                raise _fault_error(fault[0])
+            self._authorize()
+            status, payload = self._route(split.path, dict(parse_qsl(split.query)), body)
+            if fault is not None:
+                raise _fault_error(fault[0])
+            self._answer(status, payload)
+        except AlpacaError as error:
+            self._answer(error.status, error.body())
+        except Exception as exc:  # an unexpected failure still answers in Alpaca's shape
+            logger.exception("local Alpaca stand-in failed")
+            self._answer(500, {"code": 50010000, "message": f"{type(exc).__name__}: {exc}"})
+
+    def _authorize(self) -> None:
+        local = self.server.local
+        key_id = self.headers.get("APCA-API-KEY-ID") or ""
+        secret_key = self.headers.get("APCA-API-SECRET-KEY") or ""
+        if not (
+            hmac.compare_digest(key_id.encode(), local.key_id.encode())
+            and hmac.compare_digest(secret_key.encode(), local.secret_key.encode())
+        ):
+            raise AlpacaError(401, 40110000, "request is not authorized")
+
+    def _route(self, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
+        account = self.server.local.account
+        method = self.command
+        if method == "GET" and path == "/v2/account":
+            return 200, account.account()
+        if method == "GET" and path == "/v2/account/configurations":
+            return 200, account.configurations()
+        if method == "GET" and path == "/v2/positions":
+            return 200, account.positions()
+        if method == "GET" and path == "/v2/account/activities/FILL":
+            return 200, account.activities(query)
+        if method == "POST" and path == "/v2/orders":
+            return 200, account.submit(body)
+        if method == "GET" and path == "/v2/orders:by_client_order_id":
+            return 200, account.order_by_client_id(query.get("client_order_id", ""))
+        if path.startswith("/v2/orders/") and path.count("/") == 3:
+            order_id = path.rsplit("/", 1)[1]
+            if method == "GET":
+                return 200, account.order_by_id(order_id)
+            if method == "DELETE":
+                account.cancel(order_id)
+                return 204, None
+        raise AlpacaError(404, 40410000, f"endpoint not found: {method} {path}")
+
+    def _read_body(self) -> Any:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if not 0 <= length <= MAX_BODY_BYTES:
+            length = 0
+        raw = self.rfile.read(length) if length else b""
+        try:
+            return json.loads(raw) if raw else None
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+
+    do_GET = do_POST = do_DELETE = do_PATCH = do_PUT = _handle
+
+
+def _fault_error(status: int) -> AlpacaError:
+    code, message = _FAULT_MESSAGES.get(status, (status * 100_000, "injected failure"))
+    return AlpacaError(status, code, message)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    local: LocalAlpaca
+
+
+class LocalAlpaca:
+    """A running Alpaca trading API stand-in (see the module docstring) over `broker`.
+
+    `url` is the base URL to give `AlpacaBroker(url_override=...)` (or
+    ``STRATIGOS_ALPACA_BASE_URL``); `key_id` and `secret_key` are the keys it accepts. Nothing
+    runs until `start` (or ``with``); `advance(now)` moves the simulated account's time.
+    """
+
+    def __init__(
+        self,
+        broker: PaperBroker,
+        *,
+        key_id: str = "local-key-id",
+        secret_key: str = "local-secret-key",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        self.account = SimulatedAccount(broker)
+        self.key_id = key_id
+        self.secret_key = secret_key
+        self.requests: list[tuple[str, str]] = []
+        self._faults: deque[tuple[int, bool]] = deque()
+        self._lock = threading.Lock()
+        self._server = _Server((host, port), _Handler)
+        self._server.local = self
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        return f"LocalAlpaca(url={self.url!r})"
+
+    @property
+    def url(self) -> str:
+        """``http://HOST:PORT`` (alpaca-py adds ``/v2``)."""
+        return f"http://{self.host}:{self.port}"
+
+    def advance(self, now: datetime) -> list[Fill]:
+        """Move the account's time to `now`, filling open orders; returns the new fills."""
+        return self.account.advance(now)
+
+    def fail_next(self, count: int = 1, status: int = 503, *, after_handling: bool = False) -> None:
+        """Answer the next `count` requests with `status` (Alpaca's error shape), before
+        handling them or, with `after_handling`, after doing what they asked."""
+        with self._lock:
+            self._faults.extend([(status, after_handling)] * count)
+
+    def _record_request(self, method: str, path: str) -> tuple[int, bool] | None:
+        """Note a request; the fault it is to answer with, if any."""
+        with self._lock:
+            self.requests.append((method, path))
+            return self._faults.popleft() if self._faults else None
+
+    def start(self) -> LocalAlpaca:
+        """Serve in a daemon thread (returns self)."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"local-alpaca-{self.port}",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        """Stop serving and release the port."""
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> LocalAlpaca:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = ["MAX_BODY_BYTES", "LocalAlpaca"]

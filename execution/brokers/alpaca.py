@@ -1,0 +1,406 @@
+"""The Alpaca broker: the `Broker` interface over alpaca-py's `TradingClient` (trading API v2).
+
+Paper endpoint by default (`paper=True`); `url_override` points it elsewhere (e.g. the loopback
+stand-in `devtools.local_alpaca`). Orders are market orders by quantity, good for the day
+(`time_in_force=day`, which Alpaca requires of fractional orders), with our client order id
+passed through; fractional quantities only when the account's configuration allows them
+(`fractional_trading`, read once when the broker is created, unless given).
+
+Idempotency: Alpaca refuses a second order under a client order id it has seen (HTTP 422,
+"client_order_id must be unique"); `submit` then fetches the order already placed under that id
+(`GET /v2/orders:by_client_order_id`) and returns it, so a retried or duplicated submission never
+places a second order, even when the first one's answer was lost.
+
+Statuses: filled, partially_filled and rejected keep their names; canceled, expired and
+done_for_day become canceled (and rejected orders rejected) with Alpaca's status as the reason;
+every other status (accepted, pending_new, pending_cancel, held, ...) is new, or
+partially_filled once some shares have filled.
+
+Errors: a 4xx answer other than 429 raises `BrokerRejectedError` with Alpaca's message; 5xx, 429
+and connection failures or timeouts raise `BrokerUnavailableError`. alpaca-py would retry 429 and
+504 answers itself, sleeping 3 s between 3 attempts, and `TradingClient` takes no argument to
+change that: the adapter sets the client's retry count to 0 (its `_retry` attribute) so that the
+execution queue's retry policy is the only one. alpaca-py sends requests without a timeout; the
+adapter mounts a requests adapter with `timeout` (connect, read seconds) on the client's session.
+
+Fills come from the account activities of type FILL (`GET /v2/account/activities/FILL`, one
+activity per execution, so a partially filled order has several), which alpaca-py's
+`TradingClient` has no method for: the adapter calls that endpoint through the client's `get` and
+reads the answer with alpaca-py's `TradeActivity` model. Fees are 0: Alpaca's equity trading is
+commission-free (the regulatory pass-through fees appear as separate FEE activities, which are
+not fills).
+
+Secrets: the key id and secret key go to the client and nowhere else: not in this object's repr,
+not in any error (errors are raised outside the `except` block that caught alpaca-py's or
+requests' exception, so that none is chained: those hold the request and its headers).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar, cast
+from uuid import UUID
+
+from alpaca.common.enums import BaseURL
+from alpaca.common.exceptions import APIError
+from alpaca.trading.client import TradingClient
+from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.models import AccountConfiguration, Order, Position, TradeAccount
+from alpaca.trading.models import TradeActivity as AlpacaActivity
+from alpaca.trading.requests import MarketOrderRequest
+from pydantic import SecretStr
+from requests import PreparedRequest, Response
+from requests.adapters import HTTPAdapter
+from requests.exceptions import RequestException
+
+from execution.brokers.base import AccountState, BrokerOrder, OrderRequest, OrderStatus
+from execution.errors import (
+    BrokerConfigurationError,
+    BrokerRejectedError,
+    BrokerUnavailableError,
+)
+from execution.ledger import Fill
+from settings import Settings
+
+T = TypeVar("T")
+
+ACTIVITIES_PAGE_SIZE = 100
+"""Activities per page (Alpaca's maximum)."""
+
+MAX_MESSAGE_CHARS = 500
+"""An error answer that is not Alpaca's JSON is quoted up to this many characters."""
+
+_CANCELED = {"canceled", "expired", "done_for_day"}
+_KEPT: set[str] = {"filled", "partially_filled", "rejected"}
+
+
+def order_status(alpaca_status: str, filled_quantity: float) -> tuple[OrderStatus, str | None]:
+    """Our status and reason for an Alpaca order status (see the module docstring)."""
+    if alpaca_status in _CANCELED:
+        return "canceled", alpaca_status
+    if alpaca_status == "rejected":
+        return "rejected", alpaca_status
+    if alpaca_status in _KEPT:
+        return cast(OrderStatus, alpaca_status), None
+    return ("partially_filled" if filled_quantity > 0 else "new"), None
+
+
+class _Timeouts(HTTPAdapter):
+    """A requests adapter that gives every request without a timeout `timeout` (seconds)."""
+
+    def __init__(self, timeout: tuple[float, float]) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def send(  # type: ignore[override]
+        self, request: PreparedRequest, timeout: Any = None, **kwargs: Any
+    ) -> Response:
+        return super().send(
+            request, timeout=self._timeout if timeout is None else timeout, **kwargs
+        )
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A call that did not succeed: Alpaca's HTTP status (None: no answer) and message."""
+
+    status: int | None
+    message: str
+
+    @property
+    def duplicate_client_order_id(self) -> bool:
+        """Whether Alpaca refused an order because its client order id was used before."""
+        return self.status == 422 and "client_order_id" in self.message
+
+    def error(self, base_url: str, action: str) -> BrokerRejectedError | BrokerUnavailableError:
+        if self.status is None:
+            return BrokerUnavailableError(
+                f"Alpaca at {base_url} unreachable ({action}): {self.message}"
+            )
+        if self.status == 429 or self.status >= 500:
+            return BrokerUnavailableError(
+                f"Alpaca answered {self.status} ({action}): {self.message}"
+            )
+        return BrokerRejectedError(f"Alpaca refused ({action}, {self.status}): {self.message}")
+
+
+def _api_failure(error: APIError) -> _Failure:
+    """Alpaca's status and message from alpaca-py's `APIError` (its text is the answer's body,
+    JSON ``{"code": ..., "message": ...}`` from Alpaca)."""
+    text = str(error)
+    try:
+        message = str(json.loads(text)["message"])
+    except (ValueError, KeyError, TypeError):
+        message = text[:MAX_MESSAGE_CHARS] or "no message"
+    return _Failure(error.status_code, message)
+
+
+class AlpacaBroker:
+    """An Alpaca brokerage account (paper by default) as a `Broker` (see the module docstring).
+
+    `timeout` is (connect, read) seconds per HTTP request; `fractional` None asks the account
+    whether it may trade fractional shares.
+    """
+
+    name = "alpaca"
+
+    def __init__(
+        self,
+        key_id: str,
+        secret_key: SecretStr,
+        *,
+        paper: bool = True,
+        url_override: str | None = None,
+        fractional: bool | None = None,
+        timeout: tuple[float, float] = (5.0, 30.0),
+    ) -> None:
+        if not key_id or not secret_key.get_secret_value():
+            raise BrokerConfigurationError("Alpaca needs a key id and a secret key")
+        self.paper = paper
+        self.base_url = url_override or str(
+            (BaseURL.TRADING_PAPER if paper else BaseURL.TRADING_LIVE).value
+        )
+        self._client = TradingClient(
+            api_key=key_id,
+            secret_key=secret_key.get_secret_value(),
+            paper=paper,
+            url_override=url_override,
+        )
+        self._client._retry = 0  # no sleeping retries of 429/504 inside alpaca-py
+        for scheme in ("http://", "https://"):
+            self._client._session.mount(scheme, _Timeouts(timeout))
+        self._client_ids: dict[UUID, str] = {}
+        if fractional is None:
+            configuration = cast(
+                AccountConfiguration,
+                self._call(
+                    "read the account configuration", self._client.get_account_configurations
+                ),
+            )
+            fractional = configuration.fractional_trading
+        self.fractional = fractional
+
+    def __repr__(self) -> str:
+        return f"AlpacaBroker(base_url={self.base_url!r}, paper={self.paper})"
+
+    # -- the account -------------------------------------------------------------------------
+    def account(self) -> AccountState:
+        """Cash and shares held now (short positions, which this project never opens, would
+        show as negative quantities)."""
+        account = cast(TradeAccount, self._call("read the account", self._client.get_account))
+        positions = cast(
+            list[Position], self._call("read the positions", self._client.get_all_positions)
+        )
+        return AccountState(
+            cash=float(account.cash or 0.0),
+            positions={position.symbol: float(position.qty) for position in positions},
+        )
+
+    def fills(self, since: datetime | None = None) -> list[Fill]:
+        """The account's executions (after `since`, if given), oldest first, each with the
+        client order id of its order and fee 0 (commission-free)."""
+        params: dict[str, Any] = {"direction": "asc", "page_size": ACTIVITIES_PAGE_SIZE}
+        if since is not None:
+            params["after"] = since.isoformat()
+        activities: list[AlpacaActivity] = []
+        while True:
+            page = cast(
+                list[dict[str, Any]],
+                self._call(
+                    "read the account's fills",
+                    lambda: self._client.get("/account/activities/FILL", dict(params)),
+                ),
+            )
+            activities += [AlpacaActivity(**item) for item in page]
+            if len(page) < ACTIVITIES_PAGE_SIZE:
+                break
+            params["page_token"] = page[-1]["id"]
+        return [
+            Fill(
+                fill_id=activity.id,
+                order_id=self._client_order_id(activity.order_id),
+                symbol=activity.symbol,
+                side=activity.side.value,
+                quantity=float(activity.qty),
+                price=float(activity.price),
+                fee=0.0,
+                time=activity.transaction_time,
+            )
+            for activity in activities
+            if since is None or activity.transaction_time > since
+        ]
+
+    # -- orders ------------------------------------------------------------------------------
+    def submit(self, request: OrderRequest) -> BrokerOrder:
+        """Place a market order for the day, or return the order already placed under its
+        client order id."""
+        if not (math.isfinite(request.quantity) and request.quantity > 0):
+            raise BrokerRejectedError(f"quantity must be positive, got {request.quantity!r}")
+        if not self.fractional and request.quantity != math.floor(request.quantity):
+            raise BrokerRejectedError(
+                f"{request.symbol}: fractional quantity {request.quantity} on an account without "
+                "fractional trading"
+            )
+        order_request = MarketOrderRequest(
+            symbol=request.symbol,
+            qty=request.quantity,
+            side=OrderSide(request.side),
+            time_in_force=TimeInForce.DAY,
+            client_order_id=request.client_order_id,
+        )
+        outcome = self._attempt(lambda: self._client.submit_order(order_request))
+        if isinstance(outcome, _Failure):
+            if outcome.duplicate_client_order_id:
+                return self.order(request.client_order_id)
+            raise outcome.error(self.base_url, f"submit order {request.client_order_id}")
+        return self._order(cast(Order, outcome))
+
+    def order(self, client_order_id: str) -> BrokerOrder:
+        """The order placed under `client_order_id` (`BrokerRejectedError` if there is none)."""
+        return self._order(self._alpaca_order(client_order_id))
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Ask Alpaca to cancel what has not filled and return the order as Alpaca then reports
+        it: canceled, or still new while Alpaca's cancelation is pending (it is asynchronous);
+        a final order is returned as it is."""
+        alpaca_order = self._alpaca_order(client_order_id)
+        order = self._order(alpaca_order)
+        if order.is_final:
+            return order
+        outcome = self._attempt(lambda: self._client.cancel_order_by_id(alpaca_order.id))
+        # 422: no longer cancelable (it filled meanwhile): the order as it now is says so
+        if isinstance(outcome, _Failure) and outcome.status != 422:
+            raise outcome.error(self.base_url, f"cancel order {client_order_id}")
+        return self.order(client_order_id)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _alpaca_order(self, client_order_id: str) -> Order:
+        return cast(
+            Order,
+            self._call(
+                f"read order {client_order_id}",
+                lambda: self._client.get_order_by_client_id(client_order_id),
+            ),
+        )
+
+    def _order(self, order: Order) -> BrokerOrder:
+        self._client_ids[order.id] = order.client_order_id
+        filled = float(order.filled_qty or 0.0)
+        status, reason = order_status(order.status.value, filled)
+        return BrokerOrder(
+            client_order_id=order.client_order_id,
+            symbol=order.symbol or "",
+            side=cast(OrderSide, order.side).value,
+            quantity=float(order.qty or 0.0),
+            status=status,
+            submitted_at=order.submitted_at,
+            filled_quantity=filled,
+            average_fill_price=float(order.filled_avg_price)
+            if filled > 0 and order.filled_avg_price is not None
+            else None,
+            reason=reason,
+        )
+
+    def _client_order_id(self, order_id: UUID) -> str:
+        """The client order id of Alpaca's order `order_id` (asked once per order)."""
+        if order_id not in self._client_ids:
+            order = cast(
+                Order,
+                self._call(
+                    f"read order {order_id}", lambda: self._client.get_order_by_id(order_id)
+                ),
+            )
+            self._client_ids[order_id] = order.client_order_id
+        return self._client_ids[order_id]
+
+    def _call(self, action: str, call: Callable[[], T]) -> T:
+        """`call()`, or the broker error for its failure (`action` says what was being done)."""
+        outcome = self._attempt(call)
+        if isinstance(outcome, _Failure):
+            raise outcome.error(self.base_url, action)
+        return outcome
+
+    @staticmethod
+    def _attempt(call: Callable[[], T]) -> T | _Failure:
+        """`call()`, or what went wrong; alpaca-py's and requests' exceptions (which hold the
+        request and its key headers) go no further than here."""
+        try:
+            return call()
+        except APIError as error:
+            return _api_failure(error)
+        except RequestException as error:
+            return _Failure(None, f"{type(error).__name__}: {error}")
+
+
+def alpaca_keys(settings: Settings) -> tuple[str, SecretStr]:
+    """The Alpaca key id and secret key: from the Secrets Manager secret `alpaca_secret_arn`
+    when set (a JSON object ``{"key_id": ..., "secret_key": ...}``; the region is the ARN's,
+    the endpoint boto3's: ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` points it elsewhere), else from
+    `alpaca_key_id` and `alpaca_secret_key`. `BrokerConfigurationError` names what is missing;
+    `BrokerUnavailableError` if Secrets Manager cannot be reached."""
+    if settings.alpaca_secret_arn:
+        return _keys_from_secret(settings.alpaca_secret_arn)
+    missing = [
+        f"STRATIGOS_{name.upper()}"
+        for name in ("alpaca_key_id", "alpaca_secret_key")
+        if getattr(settings, name) is None or not getattr(settings, name).get_secret_value()
+    ]
+    if missing:
+        raise BrokerConfigurationError(
+            f"Alpaca keys are not configured: set {' and '.join(missing)}, or "
+            'STRATIGOS_ALPACA_SECRET_ARN (a Secrets Manager secret {"key_id": ..., '
+            '"secret_key": ...})'
+        )
+    key_id = cast(SecretStr, settings.alpaca_key_id).get_secret_value()
+    return key_id, cast(SecretStr, settings.alpaca_secret_key)
+
+
+def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    parts = secret_id.split(":")
+    region = parts[3] if secret_id.startswith("arn:") and len(parts) > 3 else None
+    client = boto3.client("secretsmanager", region_name=region)
+    failure: BrokerConfigurationError | BrokerUnavailableError
+    try:
+        text = client.get_secret_value(SecretId=secret_id).get("SecretString")
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "error")
+        failure = BrokerConfigurationError(
+            f"cannot read the Alpaca keys from STRATIGOS_ALPACA_SECRET_ARN={secret_id}: {code}"
+        )
+    except BotoCoreError as error:
+        failure = BrokerUnavailableError(f"Secrets Manager unreachable ({secret_id}): {error}")
+    else:
+        try:
+            values = json.loads(text or "")
+            key_id, secret_key = str(values["key_id"]), str(values["secret_key"])
+        except (ValueError, KeyError, TypeError):
+            failure = BrokerConfigurationError(
+                f"the secret {secret_id} is not a JSON object with key_id and secret_key"
+            )
+        else:
+            if key_id and secret_key:
+                return key_id, SecretStr(secret_key)
+            failure = BrokerConfigurationError(
+                f"the secret {secret_id} has an empty key_id or secret_key"
+            )
+    raise failure
+
+
+def alpaca_broker(settings: Settings, *, fractional: bool | None = None) -> AlpacaBroker:
+    """The Alpaca broker of the `alpaca_*` settings (`STRATIGOS_ALPACA_*`): keys from
+    `alpaca_keys`, the paper endpoint unless `alpaca_paper` is false, `alpaca_base_url` if set."""
+    key_id, secret_key = alpaca_keys(settings)
+    return AlpacaBroker(
+        key_id,
+        secret_key,
+        paper=settings.alpaca_paper,
+        url_override=settings.alpaca_base_url,
+        fractional=fractional,
+    )
