@@ -8,18 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable, _item, _key, _owner_pk, _plain
-from store.common import check_limit, check_owner, dumps, new_id, to_micros
+from store.common import dumps, new_id, to_micros
 from store.errors import ConflictError, NotFoundError, StoreError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
-    SequencedEvent,
     StoredEvent,
-    check_events,
-    check_progress,
-    check_result,
-    check_transition,
     job_from_row,
 )
 
@@ -113,15 +108,9 @@ class AwsJobs(AwsTable):
     def get_job(self, owner: str, job_id: str) -> Job:
         return job_from_row(self._job_item(owner, job_id))
 
-    def list_jobs(
-        self,
-        owner: str,
-        *,
-        statuses: Sequence[JobStatus] | None = None,
-        include_archived: bool = False,
-        limit: int = 100,
+    def _list_jobs(
+        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
     ) -> list[Job]:
-        check_limit(limit)
         out: list[Job] = []
         for item in self._query("list_jobs", _owner_pk(owner), sk_prefix="JOB#", forward=False):
             job = job_from_row(item)
@@ -134,8 +123,7 @@ class AwsJobs(AwsTable):
                 break
         return out
 
-    def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
-        check_limit(limit)
+    def _jobs_by_status(self, status: JobStatus, limit: int) -> list[Job]:
         out = self._call(
             "jobs_by_status",
             self.ddb.query,
@@ -152,17 +140,15 @@ class AwsJobs(AwsTable):
         ]
         return [j for j in jobs if j.status == status]
 
-    def transition(
+    def _transition(
         self,
         owner: str,
         job_id: str,
         from_statuses: Sequence[JobStatus],
         to_status: JobStatus,
-        *,
-        error: str | None = None,
-        worker: str | None = None,
+        error: str | None,
+        worker: str | None,
     ) -> Job:
-        check_transition(to_status, from_statuses)
         now = self._now()
         values: dict[str, Any] = {":to": to_status, ":now": now, ":g": f"STATUS#{to_status}"}
         sets = ["#st = :to", "updated_at = :now", "gsi1pk = :g"]
@@ -199,11 +185,7 @@ class AwsJobs(AwsTable):
             )
         return job_from_row(item)
 
-    def claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
-        if not worker:
-            raise ValueError("worker must be a non-empty string")
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+    def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         now = self.clock()
         item = self._update(
             "claim",
@@ -229,17 +211,14 @@ class AwsJobs(AwsTable):
             raise self._refuse(owner, job_id, f"worker {worker} cannot claim it")
         return job_from_row(item)
 
-    def heartbeat(
+    def _heartbeat(
         self,
         owner: str,
         job_id: str,
         worker: str,
         lease_seconds: float,
-        *,
-        progress: tuple[int, int | None] | None = None,
+        progress: tuple[int, int | None] | None,
     ) -> Job:
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
         now = self.clock()
         values: dict[str, Any] = {
             ":exp": to_micros(now + timedelta(seconds=lease_seconds)),
@@ -251,7 +230,7 @@ class AwsJobs(AwsTable):
         removes: list[str] = []
         names = {"#st": "status"}
         if progress is not None:
-            done, total = check_progress(progress)
+            done, total = progress
             sets.append("done = :done")
             values[":done"] = done
             names["#total"] = "total"
@@ -287,12 +266,9 @@ class AwsJobs(AwsTable):
             raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
         return job_from_row(item)
 
-    def complete_job(
-        self, owner: str, job_id: str, result: Any, *, worker: str | None = None
+    def _complete_job(
+        self, owner: str, job_id: str, kind: str, body: str, worker: str | None
     ) -> Job:
-        kind = self.get_job(owner, job_id).kind
-        check_result(kind, result)
-        body = dumps(result)
         size = len(body.encode())
         now = self._now()
         record: dict[str, Any] = {
@@ -358,9 +334,7 @@ class AwsJobs(AwsTable):
             )
         return self.get_job(owner, job_id)
 
-    def append_events(self, owner: str, run_id: str, events: Sequence[SequencedEvent]) -> int:
-        check_owner(owner)
-        batch = check_events(run_id, events)
+    def _append_events(self, owner: str, run_id: str, batch: list[tuple[int, str]]) -> None:
         for start in range(0, len(batch), EVENTS_PER_TRANSACTION):
             chunk = batch[start : start + EVENTS_PER_TRANSACTION]
             header = {
@@ -399,12 +373,8 @@ class AwsJobs(AwsTable):
                     f"run {run_id}: seq {chunk[0][0]} is not after the last stored seq {last} "
                     "(duplicate or out of order)"
                 )
-        return len(batch)
 
-    def events(
-        self, owner: str, run_id: str, *, after_seq: int = 0, limit: int = 1000
-    ) -> list[StoredEvent]:
-        check_limit(limit, 10_000)
+    def _events(self, owner: str, run_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
         head = self._get("events", f"RUN#{run_id}", "#HEAD")
         if head is None or head["owner"] != owner:
             return []
