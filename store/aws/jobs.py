@@ -35,6 +35,24 @@ class AwsJobs(AwsTable):
             current=job,
         )
 
+    def _guarded_update(
+        self,
+        op: str,
+        owner: str,
+        job_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None,
+        why: str,
+    ) -> Job:
+        """One conditional `UpdateItem` of the job: the job as it is afterwards, or
+        `ConflictError` (`why`, nothing written) when the condition failed."""
+        item = self._update(op, _owner_pk(owner), f"JOB#{job_id}", update, condition, values, names)
+        if item is None:
+            raise self._refuse(owner, job_id, why)
+        return job_from_row(item)
+
     def _insert_job(
         self, owner: str, kind: str, body: str, idempotency_key: str | None
     ) -> tuple[Job, bool]:
@@ -173,24 +191,24 @@ class AwsJobs(AwsTable):
         names = {"#st": "status"}
         if error is not None:
             names["#err"] = "error"
-        item = self._update(
-            "transition", _owner_pk(owner), f"JOB#{job_id}", update, condition, values, names
+        why = f"cannot move to {to_status} from {list(from_statuses)}"
+        return self._guarded_update(
+            "transition",
+            owner,
+            job_id,
+            update,
+            condition,
+            values,
+            names,
+            why + (f" as worker {worker}" if worker else ""),
         )
-        if item is None:
-            raise self._refuse(
-                owner,
-                job_id,
-                f"cannot move to {to_status} from {list(from_statuses)}"
-                + (f" as worker {worker}" if worker else ""),
-            )
-        return job_from_row(item)
 
     def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         now = self.clock()
-        item = self._update(
+        return self._guarded_update(
             "claim",
-            _owner_pk(owner),
-            f"JOB#{job_id}",
+            owner,
+            job_id,
             "SET #st = :running, lease_owner = :w, lease_expires_at = :exp, "
             "attempts = attempts + :one, started_at = if_not_exists(started_at, :now), "
             "updated_at = :now, gsi1pk = :g",
@@ -206,10 +224,8 @@ class AwsJobs(AwsTable):
                 ":g": "STATUS#running",
             },
             {"#st": "status"},
+            f"worker {worker} cannot claim it",
         )
-        if item is None:
-            raise self._refuse(owner, job_id, f"worker {worker} cannot claim it")
-        return job_from_row(item)
 
     def _heartbeat(
         self,
@@ -240,31 +256,28 @@ class AwsJobs(AwsTable):
                 sets.append("#total = :total")
                 values[":total"] = total
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        item = self._update(
+        return self._guarded_update(
             "heartbeat",
-            _owner_pk(owner),
-            f"JOB#{job_id}",
+            owner,
+            job_id,
             update,
             "#st = :running AND lease_owner = :w",
             values,
             names,
+            f"worker {worker} does not hold the lease",
         )
-        if item is None:
-            raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
-        return job_from_row(item)
 
     def release(self, owner: str, job_id: str, worker: str) -> Job:
-        item = self._update(
+        return self._guarded_update(
             "release",
-            _owner_pk(owner),
-            f"JOB#{job_id}",
+            owner,
+            job_id,
             "SET updated_at = :now REMOVE lease_owner, lease_expires_at",
             "lease_owner = :w",
             {":now": self._now(), ":w": worker},
+            None,
+            f"worker {worker} does not hold the lease",
         )
-        if item is None:
-            raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
-        return job_from_row(item)
 
     def _complete_job(
         self, owner: str, job_id: str, kind: str, body: str, worker: str | None

@@ -101,6 +101,16 @@ class SqliteJobs(SqliteConnection):
             current=job,
         )
 
+    def _guarded_update(
+        self, op: str, owner: str, job_id: str, sql: str, params: Sequence[Any], why: str
+    ) -> Job:
+        """Run one guarded `UPDATE` of the job in a transaction: the job as it is afterwards, or
+        `ConflictError` (`why`, nothing written) when the guard matched no row."""
+        with self._tx(op) as conn:
+            if conn.execute(sql, params).rowcount == 0:
+                raise self._refuse(conn, owner, job_id, why)
+            return self._job_row(conn, owner, job_id)
+
     def _transition(
         self,
         owner: str,
@@ -125,32 +135,31 @@ class SqliteJobs(SqliteConnection):
         if worker is not None:
             sql += " AND lease_owner = ?"
             params.append(worker)
-        with self._tx("transition") as conn:
-            if conn.execute(sql, params).rowcount == 0:
-                raise self._refuse(
-                    conn,
-                    owner,
-                    job_id,
-                    f"cannot move to {to_status} from {list(from_statuses)}"
-                    + (f" as worker {worker}" if worker else ""),
-                )
-            return self._job_row(conn, owner, job_id)
+        why = f"cannot move to {to_status} from {list(from_statuses)}"
+        return self._guarded_update(
+            "transition",
+            owner,
+            job_id,
+            sql,
+            params,
+            why + (f" as worker {worker}" if worker else ""),
+        )
 
     def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         now = self.clock()
         expires = to_micros(now + timedelta(seconds=lease_seconds))
         t = to_micros(now)
-        with self._tx("claim") as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'running', lease_owner = ?, lease_expires_at = ?, "
-                "attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? "
-                "WHERE id = ? AND owner = ? AND status IN ('pending', 'running') "
-                "AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
-                (worker, expires, t, t, job_id, owner, t, worker),
-            )
-            if cur.rowcount == 0:
-                raise self._refuse(conn, owner, job_id, f"worker {worker} cannot claim it")
-            return self._job_row(conn, owner, job_id)
+        return self._guarded_update(
+            "claim",
+            owner,
+            job_id,
+            "UPDATE jobs SET status = 'running', lease_owner = ?, lease_expires_at = ?, "
+            "attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? "
+            "WHERE id = ? AND owner = ? AND status IN ('pending', 'running') "
+            "AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
+            (worker, expires, t, t, job_id, owner, t, worker),
+            f"worker {worker} cannot claim it",
+        )
 
     def _heartbeat(
         self,
@@ -169,21 +178,20 @@ class SqliteJobs(SqliteConnection):
             params += list(progress)
         sql += " WHERE id = ? AND owner = ? AND status = 'running' AND lease_owner = ?"
         params += [job_id, owner, worker]
-        with self._tx("heartbeat") as conn:
-            if conn.execute(sql, params).rowcount == 0:
-                raise self._refuse(conn, owner, job_id, f"worker {worker} does not hold the lease")
-            return self._job_row(conn, owner, job_id)
+        return self._guarded_update(
+            "heartbeat", owner, job_id, sql, params, f"worker {worker} does not hold the lease"
+        )
 
     def release(self, owner: str, job_id: str, worker: str) -> Job:
-        with self._tx("release") as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
-                "WHERE id = ? AND owner = ? AND lease_owner = ?",
-                (self._now(), job_id, owner, worker),
-            )
-            if cur.rowcount == 0:
-                raise self._refuse(conn, owner, job_id, f"worker {worker} does not hold the lease")
-            return self._job_row(conn, owner, job_id)
+        return self._guarded_update(
+            "release",
+            owner,
+            job_id,
+            "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
+            "WHERE id = ? AND owner = ? AND lease_owner = ?",
+            (self._now(), job_id, owner, worker),
+            f"worker {worker} does not hold the lease",
+        )
 
     def _complete_job(
         self, owner: str, job_id: str, kind: str, body: str, worker: str | None
