@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.common import from_micros
+from store.common import check_owner, from_micros, to_micros
 
 
 @dataclass(frozen=True)
@@ -48,13 +48,23 @@ def hash_api_key(raw_key: str, pepper: str) -> str:
 class ApiKeyRepository(ABC):
     """API keys: created, verified, renewed, listed and revoked by their owner."""
 
-    @abstractmethod
     def create_api_key(
         self, owner: str, name: str, *, expires_at: datetime | None = None
     ) -> tuple[str, ApiKey]:
         """A new random API key for `owner`: returns `(raw_key, metadata)`. The raw key is shown
         only here; the store keeps an HMAC-SHA256 of it under a secret pepper. A key with
         `expires_at` stops verifying at that time unless renewed."""
+        check_owner(owner)
+        raw = generate_api_key()
+        expires = None if expires_at is None else to_micros(expires_at)
+        return raw, self._insert_api_key(owner, name, raw, expires)
+
+    @abstractmethod
+    def _insert_api_key(
+        self, owner: str, name: str, raw_key: str, expires_at: int | None
+    ) -> ApiKey:
+        """`create_api_key` after its checks: store `raw_key`'s hash under the pepper
+        (`expires_at` in µs since the epoch, or None)."""
 
     @abstractmethod
     def verify_api_key(self, raw_key: str) -> ApiKey:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, get_args
 
-from store.common import from_micros
+from store.common import check_owner, dumps, from_micros
 
 DatasetFormat = Literal["prices", "returns"]
 
@@ -99,11 +99,17 @@ def dataset_from_doc(
 class DatasetRepository(ABC):
     """An owner's uploaded market data."""
 
-    @abstractmethod
     def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
         """Store an uploaded dataset: `data` (the normalised Parquet bytes) and `meta` (`format`,
         `n_rows`, `n_columns`, `columns`, `start`, `end`; see `check_dataset_meta`). Returns the
         new record (id `ds_…`); `sha256` and `size_bytes` are computed from `data`."""
+        check_owner(owner)
+        doc = check_dataset_meta(name, data, meta)
+        return self._insert_dataset(owner, name, bytes(data), dumps(doc))
+
+    @abstractmethod
+    def _insert_dataset(self, owner: str, name: str, data: bytes, meta: str) -> Dataset:
+        """`put_dataset` after `check_dataset_meta` (`meta`: the metadata document as JSON)."""
 
     @abstractmethod
     def get_dataset(self, owner: str, dataset_id: str) -> Dataset:

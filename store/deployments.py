@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.common import check_owner, dumps, from_micros
+from store.common import check_limit, check_owner, dumps, from_micros
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,14 @@ class DeploymentRepository(ABC):
     ) -> Deployment:
         """`update_deployment` after its checks (`spec` as JSON)."""
 
-    @abstractmethod
     def deployments_by_status(self, status: str, *, limit: int = 1000) -> list[Deployment]:
         """Deployments of every owner in `status`, oldest first (for the scheduler)."""
+        check_limit(limit, 10_000)
+        return self._deployments_by_status(status, limit)
+
+    @abstractmethod
+    def _deployments_by_status(self, status: str, limit: int) -> list[Deployment]:
+        """`deployments_by_status` after its checks."""
 
 
 def deployment_from_row(d: Mapping[str, Any]) -> Deployment:

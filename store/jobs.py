@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, get_args
 
-from store.common import check_owner, dumps, from_micros
+from store.common import check_limit, check_owner, dumps, from_micros
 from store.errors import ConflictError, InvalidResultError
 
 JobStatus = Literal["pending", "running", "succeeded", "failed", "cancelled"]
@@ -134,8 +134,8 @@ def check_result(kind: str, result: Any) -> None:
     trials do not add up to its `n_trials`. An optimization (`OPTIMIZATION_KIND`) also needs a
     JSON object with at least one trial, `n_trials == len(trials)`, and a best configuration
     when its status is `succeeded` (a `partial` run may have none: no trial met the limits).
-    Called by `complete_job` on every backend before anything is written, and by the
-    optimization handler before it stores trials."""
+    Called by `JobRepository.complete_job` (above every backend) before anything is written,
+    and by the optimization handler before it stores trials."""
     if not isinstance(result, Mapping):
         if kind == OPTIMIZATION_KIND:
             raise InvalidResultError(
@@ -181,6 +181,13 @@ def check_transition(to_status: JobStatus, from_statuses: Sequence[JobStatus]) -
         raise ValueError("from_statuses must name at least one status")
 
 
+def check_lease_seconds(lease_seconds: float) -> float:
+    """A lease duration for `claim` / `heartbeat`: seconds, positive."""
+    if lease_seconds <= 0:
+        raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+    return lease_seconds
+
+
 class JobRepository(ABC):
     """Jobs (submission, guarded transitions, leases, completion with the result) and the trace
     events of their runs."""
@@ -215,7 +222,6 @@ class JobRepository(ABC):
     def get_job(self, owner: str, job_id: str) -> Job:
         """The job, or `NotFoundError`."""
 
-    @abstractmethod
     def list_jobs(
         self,
         owner: str,
@@ -225,12 +231,26 @@ class JobRepository(ABC):
         limit: int = 100,
     ) -> list[Job]:
         """The owner's jobs, newest first, optionally only those in `statuses`."""
+        check_limit(limit)
+        if statuses is not None and not statuses:
+            return []
+        return self._list_jobs(owner, statuses, include_archived, limit)
 
     @abstractmethod
+    def _list_jobs(
+        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
+    ) -> list[Job]:
+        """`list_jobs` after its checks (`statuses` None or non-empty)."""
+
     def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
         """Jobs of every owner in `status`, oldest first (for schedulers and lease sweepers)."""
+        check_limit(limit)
+        return self._jobs_by_status(status, limit)
 
     @abstractmethod
+    def _jobs_by_status(self, status: JobStatus, limit: int) -> list[Job]:
+        """`jobs_by_status` after its checks."""
+
     def transition(
         self,
         owner: str,
@@ -249,8 +269,21 @@ class JobRepository(ABC):
         `error` is recorded (use it with `failed`). `succeeded` is refused with `ValueError`:
         use `complete_job`, which writes the result in the same step.
         """
+        check_transition(to_status, from_statuses)
+        return self._transition(owner, job_id, from_statuses, to_status, error, worker)
 
     @abstractmethod
+    def _transition(
+        self,
+        owner: str,
+        job_id: str,
+        from_statuses: Sequence[JobStatus],
+        to_status: JobStatus,
+        error: str | None,
+        worker: str | None,
+    ) -> Job:
+        """`transition` after `check_transition`: the backend's guarded update."""
+
     def claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         """Take the job's lease for `worker` until now + `lease_seconds`.
 
@@ -259,8 +292,14 @@ class JobRepository(ABC):
         `running` and `attempts` increases by one. `ConflictError` otherwise; of concurrent
         claims exactly one wins.
         """
+        if not worker:
+            raise ValueError("worker must be a non-empty string")
+        return self._claim(owner, job_id, worker, check_lease_seconds(lease_seconds))
 
     @abstractmethod
+    def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
+        """`claim` after its checks: the backend's guarded update."""
+
     def heartbeat(
         self,
         owner: str,
@@ -275,12 +314,30 @@ class JobRepository(ABC):
         `ConflictError` if the worker no longer holds the lease (another worker claimed it, or
         the job was cancelled or finished): the worker must stop.
         """
+        lease_seconds = check_lease_seconds(lease_seconds)
+        return self._heartbeat(
+            owner,
+            job_id,
+            worker,
+            lease_seconds,
+            None if progress is None else check_progress(progress),
+        )
+
+    @abstractmethod
+    def _heartbeat(
+        self,
+        owner: str,
+        job_id: str,
+        worker: str,
+        lease_seconds: float,
+        progress: tuple[int, int | None] | None,
+    ) -> Job:
+        """`heartbeat` after its checks: the backend's guarded update."""
 
     @abstractmethod
     def release(self, owner: str, job_id: str, worker: str) -> Job:
         """Drop `worker`'s lease without changing the status (`ConflictError` if not held)."""
 
-    @abstractmethod
     def complete_job(
         self, owner: str, job_id: str, result: Any, *, worker: str | None = None
     ) -> Job:
@@ -293,8 +350,18 @@ class JobRepository(ABC):
         `worker`, the worker must hold the lease. `ConflictError` if the job is not running
         (e.g. cancelled); `NotFoundError` if there is no such job.
         """
+        kind = self.get_job(owner, job_id).kind
+        check_result(kind, result)
+        return self._complete_job(owner, job_id, kind, dumps(result), worker)
 
     @abstractmethod
+    def _complete_job(
+        self, owner: str, job_id: str, kind: str, body: str, worker: str | None
+    ) -> Job:
+        """`complete_job` after `check_result` (`body`: the result as JSON): in one atomic step,
+        store the result and move the job `running` -> `succeeded`, conditional on the job still
+        being of `kind` (the kind whose result was verified) and, with `worker`, on its lease."""
+
     def append_events(self, owner: str, run_id: str, events: Sequence[SequencedEvent]) -> int:
         """Append events to the run's trace, all or nothing; returns how many.
 
@@ -302,13 +369,28 @@ class JobRepository(ABC):
         a duplicate or an out-of-order `seq` is a `ConflictError` and nothing is written. A run
         belongs to the owner of its first append; other owners' appends are `ConflictError`.
         """
+        check_owner(owner)
+        batch = check_events(run_id, events)
+        if batch:
+            self._append_events(owner, run_id, batch)
+        return len(batch)
 
     @abstractmethod
+    def _append_events(self, owner: str, run_id: str, batch: list[tuple[int, str]]) -> None:
+        """`append_events` after `check_events` (`batch`: a non-empty list of `(seq, json)`,
+        strictly increasing): the backend's guarded append."""
+
     def events(
         self, owner: str, run_id: str, *, after_seq: int = 0, limit: int = 1000
     ) -> list[StoredEvent]:
         """Up to `limit` events with `seq > after_seq`, in `seq` order ([] for an unknown run or
         a run of another owner)."""
+        check_limit(limit, 10_000)
+        return self._events(owner, run_id, after_seq, limit)
+
+    @abstractmethod
+    def _events(self, owner: str, run_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
+        """`events` after its checks."""
 
 
 def job_to_json(job: Job) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.common import from_micros
+from store.common import check_owner, dumps, from_micros
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,14 @@ class Portfolio:
 class PortfolioRepository(ABC):
     """An owner's saved portfolios."""
 
-    @abstractmethod
     def create_portfolio(self, owner: str, name: str, data: Mapping[str, Any]) -> Portfolio:
         """Save a new portfolio (version 1)."""
+        check_owner(owner)
+        return self._insert_portfolio(owner, name, dumps(dict(data)))
+
+    @abstractmethod
+    def _insert_portfolio(self, owner: str, name: str, data: str) -> Portfolio:
+        """`create_portfolio` after its checks (`data` as JSON)."""
 
     @abstractmethod
     def get_portfolio(self, owner: str, portfolio_id: str) -> Portfolio:
@@ -50,7 +55,6 @@ class PortfolioRepository(ABC):
     def list_portfolios(self, owner: str) -> list[Portfolio]:
         """The owner's portfolios, oldest first."""
 
-    @abstractmethod
     def update_portfolio(
         self,
         owner: str,
@@ -62,6 +66,19 @@ class PortfolioRepository(ABC):
     ) -> Portfolio:
         """Change name and/or data; the version increases by one. With `expected_version`, a
         portfolio changed meanwhile is a `ConflictError`."""
+        body = None if data is None else dumps(dict(data))
+        return self._update_portfolio(owner, portfolio_id, name, body, expected_version)
+
+    @abstractmethod
+    def _update_portfolio(
+        self,
+        owner: str,
+        portfolio_id: str,
+        name: str | None,
+        data: str | None,
+        expected_version: int | None,
+    ) -> Portfolio:
+        """`update_portfolio` with `data` as JSON (None: keep the name / the data)."""
 
     @abstractmethod
     def delete_portfolio(self, owner: str, portfolio_id: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.common import Page
+from store.common import Page, check_limit, decode_cursor, dumps, encode_cursor
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,18 @@ class ResultRepository(ABC):
     def get_result(self, owner: str, job_id: str) -> Result:
         """The result of a succeeded job, or `NotFoundError`."""
 
-    @abstractmethod
     def put_trials(self, owner: str, job_id: str, trials: Sequence[Trial]) -> int:
         """Insert or replace trials of an existing job by `number` (re-running a batch after a
         resume overwrites, never duplicates); returns how many were written."""
+        rows = [(check_number(t.number), dumps(t.data)) for t in trials]
+        self._put_trials(owner, job_id, rows)
+        return len(rows)
 
     @abstractmethod
+    def _put_trials(self, owner: str, job_id: str, rows: list[tuple[int, str]]) -> None:
+        """`put_trials` after its checks (`rows`: `(number, data as JSON)`; of a repeated number
+        the last wins): `NotFoundError` if the owner has no such job."""
+
     def trials(
         self, owner: str, job_id: str, *, cursor: str | None = None, limit: int = 100
     ) -> Page[Trial]:
@@ -63,3 +69,13 @@ class ResultRepository(ABC):
         Paging through to `next_cursor=None` yields every trial exactly once, also when trials
         are added between pages (new ones after the cursor appear later).
         """
+        check_limit(limit)
+        after = decode_cursor(cursor)
+        found = self._trials_after(owner, job_id, after, limit + 1)
+        items = found[:limit]
+        return Page(items, encode_cursor(items[-1].number) if len(found) > limit else None)
+
+    @abstractmethod
+    def _trials_after(self, owner: str, job_id: str, after: int, limit: int) -> list[Trial]:
+        """Up to `limit` trials of the job with `number > after`, in `number` order
+        (`NotFoundError` if the owner has no such job)."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from store.common import from_micros
+from store.common import check_limit, check_owner, from_micros
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,14 @@ class ChatThread:
 class ThreadRepository(ABC):
     """An owner's chat threads (the index; messages live in the checkpointer)."""
 
-    @abstractmethod
     def create_thread(self, owner: str, title: str) -> ChatThread:
         """Add a thread to the index; its id is the LangGraph `thread_id` of the conversation."""
+        check_owner(owner)
+        return self._insert_thread(owner, title)
+
+    @abstractmethod
+    def _insert_thread(self, owner: str, title: str) -> ChatThread:
+        """`create_thread` after its checks."""
 
     @abstractmethod
     def touch_thread(self, owner: str, thread_id: str, *, title: str | None = None) -> ChatThread:
@@ -38,9 +43,14 @@ class ThreadRepository(ABC):
     def get_thread(self, owner: str, thread_id: str) -> ChatThread:
         """The thread, or `NotFoundError`."""
 
-    @abstractmethod
     def list_threads(self, owner: str, *, limit: int = 100) -> list[ChatThread]:
         """The owner's threads, most recently updated first."""
+        check_limit(limit)
+        return self._list_threads(owner, limit)
+
+    @abstractmethod
+    def _list_threads(self, owner: str, limit: int) -> list[ChatThread]:
+        """`list_threads` after its checks."""
 
     @abstractmethod
     def delete_thread(self, owner: str, thread_id: str) -> None:

@@ -5,25 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from store.api_keys import ApiKey, api_key_from_row, generate_api_key, hash_api_key
+from store.api_keys import ApiKey, api_key_from_row, hash_api_key
 from store.aws.table import AwsTable, _item, _key, _owner_pk
-from store.common import check_owner, new_id, to_micros
+from store.common import new_id, to_micros
 from store.errors import ConflictError, NotFoundError
 
 
 class AwsApiKeys(AwsTable):
     """The api keys repository on DynamoDB and S3."""
 
-    def create_api_key(
-        self, owner: str, name: str, *, expires_at: datetime | None = None
-    ) -> tuple[str, ApiKey]:
-        check_owner(owner)
-        raw = generate_api_key()
-        digest = hash_api_key(raw, self._pepper)
+    def _insert_api_key(
+        self, owner: str, name: str, raw_key: str, expires_at: int | None
+    ) -> ApiKey:
+        digest = hash_api_key(raw_key, self._pepper)
         kid = new_id("key")
         meta: dict[str, Any] = {"id": kid, "owner": owner, "name": name, "created_at": self._now()}
         if expires_at is not None:
-            meta["expires_at"] = to_micros(expires_at)
+            meta["expires_at"] = expires_at
         actions = [
             {
                 "Put": {
@@ -43,7 +41,7 @@ class AwsApiKeys(AwsTable):
         ]
         if self._transact("create_api_key", actions) is not None:
             raise ConflictError("API key collision; try again")
-        return raw, api_key_from_row(meta)
+        return api_key_from_row(meta)
 
     def verify_api_key(self, raw_key: str) -> ApiKey:
         item = self._get("verify_api_key", f"APIKEY#{hash_api_key(raw_key, self._pepper)}", "-")

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from store.aws.table import AwsTable, _item
-from store.common import check_owner, dumps, to_micros
+from store.common import to_micros
 
 
 class AwsCache(AwsTable):
@@ -20,16 +20,13 @@ class AwsCache(AwsTable):
             return None
         return json.loads(item["value"])
 
-    def cache_put(self, owner: str, key: str, value: Any, ttl_seconds: float) -> None:
-        check_owner(owner)
-        if ttl_seconds <= 0:
-            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+    def _put_cache(self, owner: str, key: str, value: str, ttl_seconds: float) -> None:
         expires = self.clock() + timedelta(seconds=ttl_seconds)
         record = {
             "pk": f"CACHE#{owner}#{key}",
             "sk": "-",
             "owner": owner,
-            "value": dumps(value),
+            "value": value,
             "expires_at": to_micros(expires),
             "ttl": math.ceil(expires.timestamp()),
         }

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from botocore.exceptions import ClientError
 
 from store.aws.table import AwsTable, _item, _owner_pk
-from store.common import check_owner, dumps, new_id
-from store.datasets import Dataset, check_dataset_meta, dataset_from_row
+from store.common import new_id
+from store.datasets import Dataset, dataset_from_row
 from store.errors import NotFoundError, StoreError, StoreUnavailableError
 
 
@@ -20,9 +17,7 @@ def _dataset_key(owner: str, dataset_id: str) -> str:
 class AwsDatasets(AwsTable):
     """The datasets repository on DynamoDB and S3."""
 
-    def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
-        check_owner(owner)
-        doc = check_dataset_meta(name, data, meta)
+    def _insert_dataset(self, owner: str, name: str, data: bytes, meta: str) -> Dataset:
         did = new_id("ds")
         s3_key = _dataset_key(owner, did)
         # Upload first: a crash after this leaves an unreferenced object, never a listed
@@ -32,7 +27,7 @@ class AwsDatasets(AwsTable):
             self.s3.put_object,
             Bucket=self.bucket,
             Key=s3_key,
-            Body=bytes(data),
+            Body=data,
             ContentType="application/vnd.apache.parquet",
         )
         record = {
@@ -41,7 +36,7 @@ class AwsDatasets(AwsTable):
             "id": did,
             "owner": owner,
             "name": name,
-            "meta": dumps(doc),
+            "meta": meta,
             "created_at": self._now(),
         }
         try:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from store.aws.table import AwsTable, _item, _owner_pk, _plain
-from store.common import check_limit, new_id
+from store.common import new_id
 from store.deployments import Deployment, deployment_from_row
 from store.errors import ConflictError, NotFoundError
 
@@ -84,8 +84,7 @@ class AwsDeployments(AwsTable):
             )
         return deployment_from_row(item)
 
-    def deployments_by_status(self, status: str, *, limit: int = 1000) -> list[Deployment]:
-        check_limit(limit, 10_000)
+    def _deployments_by_status(self, status: str, limit: int) -> list[Deployment]:
         out = self._call(
             "deployments_by_status",
             self.ddb.query,

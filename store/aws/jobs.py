@@ -8,18 +8,13 @@ from datetime import timedelta
 from typing import Any
 
 from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable, _item, _key, _owner_pk, _plain
-from store.common import check_limit, check_owner, dumps, new_id, to_micros
+from store.common import dumps, new_id, to_micros
 from store.errors import ConflictError, NotFoundError, StoreError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
-    SequencedEvent,
     StoredEvent,
-    check_events,
-    check_progress,
-    check_result,
-    check_transition,
     job_from_row,
 )
 
@@ -39,6 +34,24 @@ class AwsJobs(AwsTable):
             f"job {job_id}: {why} (status {job.status}, lease {job.lease_owner or 'none'})",
             current=job,
         )
+
+    def _guarded_update(
+        self,
+        op: str,
+        owner: str,
+        job_id: str,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None,
+        why: str,
+    ) -> Job:
+        """One conditional `UpdateItem` of the job: the job as it is afterwards, or
+        `ConflictError` (`why`, nothing written) when the condition failed."""
+        item = self._update(op, _owner_pk(owner), f"JOB#{job_id}", update, condition, values, names)
+        if item is None:
+            raise self._refuse(owner, job_id, why)
+        return job_from_row(item)
 
     def _insert_job(
         self, owner: str, kind: str, body: str, idempotency_key: str | None
@@ -113,15 +126,9 @@ class AwsJobs(AwsTable):
     def get_job(self, owner: str, job_id: str) -> Job:
         return job_from_row(self._job_item(owner, job_id))
 
-    def list_jobs(
-        self,
-        owner: str,
-        *,
-        statuses: Sequence[JobStatus] | None = None,
-        include_archived: bool = False,
-        limit: int = 100,
+    def _list_jobs(
+        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
     ) -> list[Job]:
-        check_limit(limit)
         out: list[Job] = []
         for item in self._query("list_jobs", _owner_pk(owner), sk_prefix="JOB#", forward=False):
             job = job_from_row(item)
@@ -134,8 +141,7 @@ class AwsJobs(AwsTable):
                 break
         return out
 
-    def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
-        check_limit(limit)
+    def _jobs_by_status(self, status: JobStatus, limit: int) -> list[Job]:
         out = self._call(
             "jobs_by_status",
             self.ddb.query,
@@ -152,17 +158,15 @@ class AwsJobs(AwsTable):
         ]
         return [j for j in jobs if j.status == status]
 
-    def transition(
+    def _transition(
         self,
         owner: str,
         job_id: str,
         from_statuses: Sequence[JobStatus],
         to_status: JobStatus,
-        *,
-        error: str | None = None,
-        worker: str | None = None,
+        error: str | None,
+        worker: str | None,
     ) -> Job:
-        check_transition(to_status, from_statuses)
         now = self._now()
         values: dict[str, Any] = {":to": to_status, ":now": now, ":g": f"STATUS#{to_status}"}
         sets = ["#st = :to", "updated_at = :now", "gsi1pk = :g"]
@@ -187,28 +191,24 @@ class AwsJobs(AwsTable):
         names = {"#st": "status"}
         if error is not None:
             names["#err"] = "error"
-        item = self._update(
-            "transition", _owner_pk(owner), f"JOB#{job_id}", update, condition, values, names
+        why = f"cannot move to {to_status} from {list(from_statuses)}"
+        return self._guarded_update(
+            "transition",
+            owner,
+            job_id,
+            update,
+            condition,
+            values,
+            names,
+            why + (f" as worker {worker}" if worker else ""),
         )
-        if item is None:
-            raise self._refuse(
-                owner,
-                job_id,
-                f"cannot move to {to_status} from {list(from_statuses)}"
-                + (f" as worker {worker}" if worker else ""),
-            )
-        return job_from_row(item)
 
-    def claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
-        if not worker:
-            raise ValueError("worker must be a non-empty string")
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+    def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         now = self.clock()
-        item = self._update(
+        return self._guarded_update(
             "claim",
-            _owner_pk(owner),
-            f"JOB#{job_id}",
+            owner,
+            job_id,
             "SET #st = :running, lease_owner = :w, lease_expires_at = :exp, "
             "attempts = attempts + :one, started_at = if_not_exists(started_at, :now), "
             "updated_at = :now, gsi1pk = :g",
@@ -224,22 +224,17 @@ class AwsJobs(AwsTable):
                 ":g": "STATUS#running",
             },
             {"#st": "status"},
+            f"worker {worker} cannot claim it",
         )
-        if item is None:
-            raise self._refuse(owner, job_id, f"worker {worker} cannot claim it")
-        return job_from_row(item)
 
-    def heartbeat(
+    def _heartbeat(
         self,
         owner: str,
         job_id: str,
         worker: str,
         lease_seconds: float,
-        *,
-        progress: tuple[int, int | None] | None = None,
+        progress: tuple[int, int | None] | None,
     ) -> Job:
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
         now = self.clock()
         values: dict[str, Any] = {
             ":exp": to_micros(now + timedelta(seconds=lease_seconds)),
@@ -251,7 +246,7 @@ class AwsJobs(AwsTable):
         removes: list[str] = []
         names = {"#st": "status"}
         if progress is not None:
-            done, total = check_progress(progress)
+            done, total = progress
             sets.append("done = :done")
             values[":done"] = done
             names["#total"] = "total"
@@ -261,38 +256,32 @@ class AwsJobs(AwsTable):
                 sets.append("#total = :total")
                 values[":total"] = total
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        item = self._update(
+        return self._guarded_update(
             "heartbeat",
-            _owner_pk(owner),
-            f"JOB#{job_id}",
+            owner,
+            job_id,
             update,
             "#st = :running AND lease_owner = :w",
             values,
             names,
+            f"worker {worker} does not hold the lease",
         )
-        if item is None:
-            raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
-        return job_from_row(item)
 
     def release(self, owner: str, job_id: str, worker: str) -> Job:
-        item = self._update(
+        return self._guarded_update(
             "release",
-            _owner_pk(owner),
-            f"JOB#{job_id}",
+            owner,
+            job_id,
             "SET updated_at = :now REMOVE lease_owner, lease_expires_at",
             "lease_owner = :w",
             {":now": self._now(), ":w": worker},
+            None,
+            f"worker {worker} does not hold the lease",
         )
-        if item is None:
-            raise self._refuse(owner, job_id, f"worker {worker} does not hold the lease")
-        return job_from_row(item)
 
-    def complete_job(
-        self, owner: str, job_id: str, result: Any, *, worker: str | None = None
+    def _complete_job(
+        self, owner: str, job_id: str, kind: str, body: str, worker: str | None
     ) -> Job:
-        kind = self.get_job(owner, job_id).kind
-        check_result(kind, result)
-        body = dumps(result)
         size = len(body.encode())
         now = self._now()
         record: dict[str, Any] = {
@@ -358,9 +347,7 @@ class AwsJobs(AwsTable):
             )
         return self.get_job(owner, job_id)
 
-    def append_events(self, owner: str, run_id: str, events: Sequence[SequencedEvent]) -> int:
-        check_owner(owner)
-        batch = check_events(run_id, events)
+    def _append_events(self, owner: str, run_id: str, batch: list[tuple[int, str]]) -> None:
         for start in range(0, len(batch), EVENTS_PER_TRANSACTION):
             chunk = batch[start : start + EVENTS_PER_TRANSACTION]
             header = {
@@ -399,12 +386,8 @@ class AwsJobs(AwsTable):
                     f"run {run_id}: seq {chunk[0][0]} is not after the last stored seq {last} "
                     "(duplicate or out of order)"
                 )
-        return len(batch)
 
-    def events(
-        self, owner: str, run_id: str, *, after_seq: int = 0, limit: int = 1000
-    ) -> list[StoredEvent]:
-        check_limit(limit, 10_000)
+    def _events(self, owner: str, run_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
         head = self._get("events", f"RUN#{run_id}", "#HEAD")
         if head is None or head["owner"] != owner:
             return []

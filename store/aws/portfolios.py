@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from store.aws.table import AwsTable, _item, _owner_pk
-from store.common import check_owner, dumps, new_id
+from store.common import new_id
 from store.errors import ConflictError, NotFoundError
 from store.portfolios import Portfolio, portfolio_from_row
 
@@ -14,8 +13,7 @@ from store.portfolios import Portfolio, portfolio_from_row
 class AwsPortfolios(AwsTable):
     """The portfolios repository on DynamoDB and S3."""
 
-    def create_portfolio(self, owner: str, name: str, data: Mapping[str, Any]) -> Portfolio:
-        check_owner(owner)
+    def _insert_portfolio(self, owner: str, name: str, data: str) -> Portfolio:
         pid = new_id("pf")
         now = self._now()
         record = {
@@ -24,7 +22,7 @@ class AwsPortfolios(AwsTable):
             "id": pid,
             "owner": owner,
             "name": name,
-            "data": dumps(dict(data)),
+            "data": data,
             "version": 1,
             "created_at": now,
             "updated_at": now,
@@ -42,14 +40,13 @@ class AwsPortfolios(AwsTable):
         items = self._query("list_portfolios", _owner_pk(owner), sk_prefix="PF#")
         return sorted(map(portfolio_from_row, items), key=lambda p: (p.created_at, p.id))
 
-    def update_portfolio(
+    def _update_portfolio(
         self,
         owner: str,
         portfolio_id: str,
-        *,
-        name: str | None = None,
-        data: Mapping[str, Any] | None = None,
-        expected_version: int | None = None,
+        name: str | None,
+        data: str | None,
+        expected_version: int | None,
     ) -> Portfolio:
         values: dict[str, Any] = {":now": self._now(), ":one": 1}
         sets = ["updated_at = :now", "version = version + :one"]
@@ -58,7 +55,7 @@ class AwsPortfolios(AwsTable):
             values[":name"] = name
         if data is not None:
             sets.append("#d = :data")
-            values[":data"] = dumps(dict(data))
+            values[":data"] = data
         condition = "attribute_exists(pk)"
         if expected_version is not None:
             condition += " AND version = :ev"

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 from botocore.exceptions import ClientError
 
 from store.aws.jobs import AwsJobs
 from store.aws.table import _item, _owner_pk
-from store.common import Page, check_limit, decode_cursor, dumps, encode_cursor, from_micros
+from store.common import from_micros
 from store.errors import NotFoundError, StoreUnavailableError
-from store.results import Result, Trial, check_number
+from store.results import Result, Trial
 
 
 class AwsResults(AwsJobs):
@@ -43,42 +42,31 @@ class AwsResults(AwsJobs):
             created_at=from_micros(item["created_at"]),  # type: ignore[arg-type]
         )
 
-    def put_trials(self, owner: str, job_id: str, trials: Sequence[Trial]) -> int:
+    def _put_trials(self, owner: str, job_id: str, rows: list[tuple[int, str]]) -> None:
         self._job_item(owner, job_id)
+        # a batch may repeat a number: the last one wins, as in SQLite's INSERT OR REPLACE
+        last = dict(rows)
         requests = [
             {
                 "PutRequest": {
                     "Item": _item(
-                        {
-                            "pk": f"TRIALS#{owner}#{job_id}",
-                            "sk": f"{check_number(t.number):012d}",
-                            "data": dumps(t.data),
-                        }
+                        {"pk": f"TRIALS#{owner}#{job_id}", "sk": f"{number:012d}", "data": data}
                     )
                 }
             }
-            for t in trials
+            for number, data in last.items()
         ]
-        # a batch may repeat a number: the last one wins, as in SQLite's INSERT OR REPLACE
-        unique = list({r["PutRequest"]["Item"]["sk"]["S"]: r for r in requests}.values())
-        for start in range(0, len(unique), 25):
-            self._batch_write("put_trials", unique[start : start + 25])
-        return len(requests)
+        for start in range(0, len(requests), 25):
+            self._batch_write("put_trials", requests[start : start + 25])
 
-    def trials(
-        self, owner: str, job_id: str, *, cursor: str | None = None, limit: int = 100
-    ) -> Page[Trial]:
-        check_limit(limit)
-        after = decode_cursor(cursor)
+    def _trials_after(self, owner: str, job_id: str, after: int, limit: int) -> list[Trial]:
         self._job_item(owner, job_id)
         rows = list(
             self._query(
                 "trials",
                 f"TRIALS#{owner}#{job_id}",
                 sk_after=f"{after:012d}" if after >= 0 else None,
-                limit=limit + 1,
+                limit=limit,
             )
         )
-        items = [Trial(int(d["sk"]), json.loads(d["data"])) for d in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items, encode_cursor(items[-1].number) if more else None)
+        return [Trial(int(d["sk"]), json.loads(d["data"])) for d in rows]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from store.aws.table import AwsTable, _item, _owner_pk
-from store.common import check_limit, check_owner, new_id
+from store.common import new_id
 from store.errors import NotFoundError
 from store.threads import ChatThread, thread_from_row
 
@@ -13,8 +13,7 @@ from store.threads import ChatThread, thread_from_row
 class AwsThreads(AwsTable):
     """The threads repository on DynamoDB and S3."""
 
-    def create_thread(self, owner: str, title: str) -> ChatThread:
-        check_owner(owner)
+    def _insert_thread(self, owner: str, title: str) -> ChatThread:
         tid = new_id("th")
         now = self._now()
         record = {
@@ -53,8 +52,7 @@ class AwsThreads(AwsTable):
             raise NotFoundError(f"no thread {thread_id!r} for owner {owner!r}")
         return thread_from_row(item)
 
-    def list_threads(self, owner: str, *, limit: int = 100) -> list[ChatThread]:
-        check_limit(limit)
+    def _list_threads(self, owner: str, limit: int) -> list[ChatThread]:
         items = self._query("list_threads", _owner_pk(owner), sk_prefix="TH#")
         threads = sorted(
             map(thread_from_row, items), key=lambda t: (t.updated_at, t.id), reverse=True

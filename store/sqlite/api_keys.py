@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from store.api_keys import ApiKey, api_key_from_row, generate_api_key, hash_api_key
-from store.common import check_owner, new_id, to_micros
+from store.api_keys import ApiKey, api_key_from_row, hash_api_key
+from store.common import new_id, to_micros
 from store.errors import NotFoundError
 from store.sqlite.connection import SqliteConnection
 
@@ -13,11 +13,9 @@ from store.sqlite.connection import SqliteConnection
 class SqliteApiKeys(SqliteConnection):
     """The api keys repository on SQLite."""
 
-    def create_api_key(
-        self, owner: str, name: str, *, expires_at: datetime | None = None
-    ) -> tuple[str, ApiKey]:
-        check_owner(owner)
-        raw = generate_api_key()
+    def _insert_api_key(
+        self, owner: str, name: str, raw_key: str, expires_at: int | None
+    ) -> ApiKey:
         kid = new_id("key")
         with self._tx("create_api_key") as conn:
             conn.execute(
@@ -27,13 +25,13 @@ class SqliteApiKeys(SqliteConnection):
                     kid,
                     owner,
                     name,
-                    hash_api_key(raw, self._pepper),
+                    hash_api_key(raw_key, self._pepper),
                     self._now(),
-                    None if expires_at is None else to_micros(expires_at),
+                    expires_at,
                 ),
             )
         rows = self._read("create_api_key", "SELECT * FROM api_keys WHERE id = ?", (kid,))
-        return raw, api_key_from_row(dict(rows[0]))
+        return api_key_from_row(dict(rows[0]))
 
     def verify_api_key(self, raw_key: str) -> ApiKey:
         rows = self._read(

@@ -6,7 +6,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from store.common import check_owner, dumps, to_micros
+from store.common import to_micros
 from store.sqlite.connection import SqliteConnection
 
 
@@ -21,13 +21,10 @@ class SqliteCache(SqliteConnection):
         )
         return json.loads(rows[0]["value"]) if rows else None
 
-    def cache_put(self, owner: str, key: str, value: Any, ttl_seconds: float) -> None:
-        check_owner(owner)
-        if ttl_seconds <= 0:
-            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+    def _put_cache(self, owner: str, key: str, value: str, ttl_seconds: float) -> None:
         expires = to_micros(self.clock() + timedelta(seconds=ttl_seconds))
         with self._tx("cache_put") as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO cache (owner, key, value, expires_at) VALUES (?, ?, ?, ?)",
-                (owner, key, dumps(value), expires),
+                (owner, key, value, expires),
             )

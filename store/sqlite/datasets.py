@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
-from typing import Any
 
-from store.common import check_owner, dumps, new_id
-from store.datasets import Dataset, check_dataset_meta, dataset_from_row
+from store.common import new_id
+from store.datasets import Dataset, dataset_from_row
 from store.errors import NotFoundError
 from store.sqlite.connection import SqliteConnection
 
@@ -17,15 +15,13 @@ _DATASET_COLUMNS = "id, owner, name, meta, created_at"
 class SqliteDatasets(SqliteConnection):
     """The datasets repository on SQLite."""
 
-    def put_dataset(self, owner: str, name: str, data: bytes, meta: Mapping[str, Any]) -> Dataset:
-        check_owner(owner)
-        doc = check_dataset_meta(name, data, meta)
+    def _insert_dataset(self, owner: str, name: str, data: bytes, meta: str) -> Dataset:
         did = new_id("ds")
         with self._tx("put_dataset") as conn:
             conn.execute(
                 "INSERT INTO datasets (id, owner, name, meta, data, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (did, owner, name, dumps(doc), sqlite3.Binary(bytes(data)), self._now()),
+                (did, owner, name, meta, sqlite3.Binary(data), self._now()),
             )
         return self.get_dataset(owner, did)
 

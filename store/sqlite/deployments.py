@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from store.common import check_limit, new_id
+from store.common import new_id
 from store.deployments import Deployment, deployment_from_row
 from store.errors import ConflictError, NotFoundError
 from store.sqlite.connection import SqliteConnection
@@ -69,8 +69,7 @@ class SqliteDeployments(SqliteConnection):
             )
         return current
 
-    def deployments_by_status(self, status: str, *, limit: int = 1000) -> list[Deployment]:
-        check_limit(limit, 10_000)
+    def _deployments_by_status(self, status: str, limit: int) -> list[Deployment]:
         rows = self._read(
             "deployments_by_status",
             "SELECT * FROM deployments WHERE status = ? ORDER BY created_at, id LIMIT ?",

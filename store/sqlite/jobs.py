@@ -7,18 +7,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from store.common import check_limit, check_owner, dumps, new_id, to_micros
+from store.common import dumps, new_id, to_micros
 from store.errors import ConflictError, NotFoundError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
-    SequencedEvent,
     StoredEvent,
-    check_events,
-    check_progress,
-    check_result,
-    check_transition,
     job_from_row,
 )
 from store.sqlite.connection import SqliteConnection
@@ -77,20 +72,12 @@ class SqliteJobs(SqliteConnection):
             raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
         return job_from_row(dict(rows[0]))
 
-    def list_jobs(
-        self,
-        owner: str,
-        *,
-        statuses: Sequence[JobStatus] | None = None,
-        include_archived: bool = False,
-        limit: int = 100,
+    def _list_jobs(
+        self, owner: str, statuses: Sequence[JobStatus] | None, include_archived: bool, limit: int
     ) -> list[Job]:
-        check_limit(limit)
         sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE owner = ?"
         params: list[Any] = [owner]
         if statuses is not None:
-            if not statuses:
-                return []
             sql += f" AND status IN ({', '.join('?' * len(statuses))})"
             params.extend(statuses)
         if not include_archived:
@@ -99,8 +86,7 @@ class SqliteJobs(SqliteConnection):
         params.append(limit)
         return [job_from_row(dict(r)) for r in self._read("list_jobs", sql, params)]
 
-    def jobs_by_status(self, status: JobStatus, *, limit: int = 100) -> list[Job]:
-        check_limit(limit)
+    def _jobs_by_status(self, status: JobStatus, limit: int) -> list[Job]:
         rows = self._read(
             "jobs_by_status",
             f"SELECT {_JOB_COLUMNS} FROM jobs WHERE status = ? ORDER BY created_at, id LIMIT ?",
@@ -115,17 +101,25 @@ class SqliteJobs(SqliteConnection):
             current=job,
         )
 
-    def transition(
+    def _guarded_update(
+        self, op: str, owner: str, job_id: str, sql: str, params: Sequence[Any], why: str
+    ) -> Job:
+        """Run one guarded `UPDATE` of the job in a transaction: the job as it is afterwards, or
+        `ConflictError` (`why`, nothing written) when the guard matched no row."""
+        with self._tx(op) as conn:
+            if conn.execute(sql, params).rowcount == 0:
+                raise self._refuse(conn, owner, job_id, why)
+            return self._job_row(conn, owner, job_id)
+
+    def _transition(
         self,
         owner: str,
         job_id: str,
         from_statuses: Sequence[JobStatus],
         to_status: JobStatus,
-        *,
-        error: str | None = None,
-        worker: str | None = None,
+        error: str | None,
+        worker: str | None,
     ) -> Job:
-        check_transition(to_status, from_statuses)
         now = self._now()
         terminal = to_status in TERMINAL_STATUSES
         sql = (
@@ -141,95 +135,78 @@ class SqliteJobs(SqliteConnection):
         if worker is not None:
             sql += " AND lease_owner = ?"
             params.append(worker)
-        with self._tx("transition") as conn:
-            if conn.execute(sql, params).rowcount == 0:
-                raise self._refuse(
-                    conn,
-                    owner,
-                    job_id,
-                    f"cannot move to {to_status} from {list(from_statuses)}"
-                    + (f" as worker {worker}" if worker else ""),
-                )
-            return self._job_row(conn, owner, job_id)
+        why = f"cannot move to {to_status} from {list(from_statuses)}"
+        return self._guarded_update(
+            "transition",
+            owner,
+            job_id,
+            sql,
+            params,
+            why + (f" as worker {worker}" if worker else ""),
+        )
 
-    def claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
-        if not worker:
-            raise ValueError("worker must be a non-empty string")
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
+    def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         now = self.clock()
         expires = to_micros(now + timedelta(seconds=lease_seconds))
         t = to_micros(now)
-        with self._tx("claim") as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'running', lease_owner = ?, lease_expires_at = ?, "
-                "attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? "
-                "WHERE id = ? AND owner = ? AND status IN ('pending', 'running') "
-                "AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
-                (worker, expires, t, t, job_id, owner, t, worker),
-            )
-            if cur.rowcount == 0:
-                raise self._refuse(conn, owner, job_id, f"worker {worker} cannot claim it")
-            return self._job_row(conn, owner, job_id)
+        return self._guarded_update(
+            "claim",
+            owner,
+            job_id,
+            "UPDATE jobs SET status = 'running', lease_owner = ?, lease_expires_at = ?, "
+            "attempts = attempts + 1, started_at = COALESCE(started_at, ?), updated_at = ? "
+            "WHERE id = ? AND owner = ? AND status IN ('pending', 'running') "
+            "AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
+            (worker, expires, t, t, job_id, owner, t, worker),
+            f"worker {worker} cannot claim it",
+        )
 
-    def heartbeat(
+    def _heartbeat(
         self,
         owner: str,
         job_id: str,
         worker: str,
         lease_seconds: float,
-        *,
-        progress: tuple[int, int | None] | None = None,
+        progress: tuple[int, int | None] | None,
     ) -> Job:
-        if lease_seconds <= 0:
-            raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
         now = self.clock()
         expires = to_micros(now + timedelta(seconds=lease_seconds))
         sql = "UPDATE jobs SET lease_expires_at = ?, updated_at = ?"
         params: list[Any] = [expires, to_micros(now)]
         if progress is not None:
-            done, total = check_progress(progress)
             sql += ", done = ?, total = ?"
-            params += [done, total]
+            params += list(progress)
         sql += " WHERE id = ? AND owner = ? AND status = 'running' AND lease_owner = ?"
         params += [job_id, owner, worker]
-        with self._tx("heartbeat") as conn:
-            if conn.execute(sql, params).rowcount == 0:
-                raise self._refuse(conn, owner, job_id, f"worker {worker} does not hold the lease")
-            return self._job_row(conn, owner, job_id)
+        return self._guarded_update(
+            "heartbeat", owner, job_id, sql, params, f"worker {worker} does not hold the lease"
+        )
 
     def release(self, owner: str, job_id: str, worker: str) -> Job:
-        with self._tx("release") as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
-                "WHERE id = ? AND owner = ? AND lease_owner = ?",
-                (self._now(), job_id, owner, worker),
-            )
-            if cur.rowcount == 0:
-                raise self._refuse(conn, owner, job_id, f"worker {worker} does not hold the lease")
-            return self._job_row(conn, owner, job_id)
+        return self._guarded_update(
+            "release",
+            owner,
+            job_id,
+            "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
+            "WHERE id = ? AND owner = ? AND lease_owner = ?",
+            (self._now(), job_id, owner, worker),
+            f"worker {worker} does not hold the lease",
+        )
 
-    def complete_job(
-        self, owner: str, job_id: str, result: Any, *, worker: str | None = None
+    def _complete_job(
+        self, owner: str, job_id: str, kind: str, body: str, worker: str | None
     ) -> Job:
-        body = dumps(result)
         now = self._now()
         sql = (
             "UPDATE jobs SET status = 'succeeded', updated_at = ?, finished_at = ?, "
             "lease_owner = NULL, lease_expires_at = NULL "
-            "WHERE id = ? AND owner = ? AND status = 'running'"
+            "WHERE id = ? AND owner = ? AND status = 'running' AND kind = ?"
         )
-        params: list[Any] = [now, now, job_id, owner]
+        params: list[Any] = [now, now, job_id, owner, kind]
         if worker is not None:
             sql += " AND lease_owner = ?"
             params.append(worker)
         with self._tx("complete_job") as conn:
-            row = conn.execute(
-                "SELECT kind FROM jobs WHERE id = ? AND owner = ?", (job_id, owner)
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
-            check_result(row["kind"], result)
             if conn.execute(sql, params).rowcount == 0:
                 raise self._refuse(
                     conn,
@@ -244,11 +221,7 @@ class SqliteJobs(SqliteConnection):
             )
             return self._job_row(conn, owner, job_id)
 
-    def append_events(self, owner: str, run_id: str, events: Sequence[SequencedEvent]) -> int:
-        check_owner(owner)
-        batch = check_events(run_id, events)
-        if not batch:
-            return 0
+    def _append_events(self, owner: str, run_id: str, batch: list[tuple[int, str]]) -> None:
         with self._tx("append_events") as conn:
             row = conn.execute(
                 "SELECT owner, last_seq FROM runs WHERE run_id = ?", (run_id,)
@@ -273,12 +246,8 @@ class SqliteJobs(SqliteConnection):
                 "INSERT INTO events (run_id, seq, payload) VALUES (?, ?, ?)",
                 [(run_id, seq, payload) for seq, payload in batch],
             )
-        return len(batch)
 
-    def events(
-        self, owner: str, run_id: str, *, after_seq: int = 0, limit: int = 1000
-    ) -> list[StoredEvent]:
-        check_limit(limit, 10_000)
+    def _events(self, owner: str, run_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
         rows = self._read(
             "events",
             "SELECT e.seq, e.payload FROM events e JOIN runs r ON r.run_id = e.run_id "

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from store.common import check_owner, dumps, new_id
+from store.common import new_id
 from store.errors import ConflictError, NotFoundError
 from store.portfolios import Portfolio, portfolio_from_row
 from store.sqlite.connection import SqliteConnection
@@ -14,15 +11,14 @@ from store.sqlite.connection import SqliteConnection
 class SqlitePortfolios(SqliteConnection):
     """The portfolios repository on SQLite."""
 
-    def create_portfolio(self, owner: str, name: str, data: Mapping[str, Any]) -> Portfolio:
-        check_owner(owner)
+    def _insert_portfolio(self, owner: str, name: str, data: str) -> Portfolio:
         pid = new_id("pf")
         now = self._now()
         with self._tx("create_portfolio") as conn:
             conn.execute(
                 "INSERT INTO portfolios (id, owner, name, data, version, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?, 1, ?, ?)",
-                (pid, owner, name, dumps(dict(data)), now, now),
+                (pid, owner, name, data, now, now),
             )
         return self.get_portfolio(owner, pid)
 
@@ -44,14 +40,13 @@ class SqlitePortfolios(SqliteConnection):
         )
         return [portfolio_from_row(dict(r)) for r in rows]
 
-    def update_portfolio(
+    def _update_portfolio(
         self,
         owner: str,
         portfolio_id: str,
-        *,
-        name: str | None = None,
-        data: Mapping[str, Any] | None = None,
-        expected_version: int | None = None,
+        name: str | None,
+        data: str | None,
+        expected_version: int | None,
     ) -> Portfolio:
         with self._tx("update_portfolio") as conn:
             row = conn.execute(
@@ -67,14 +62,9 @@ class SqlitePortfolios(SqliteConnection):
                     current=current,
                 )
             conn.execute(
-                "UPDATE portfolios SET name = ?, data = ?, version = version + 1, updated_at = ? "
-                "WHERE id = ?",
-                (
-                    current.name if name is None else name,
-                    dumps(current.data if data is None else dict(data)),
-                    self._now(),
-                    portfolio_id,
-                ),
+                "UPDATE portfolios SET name = COALESCE(?, name), data = COALESCE(?, data), "
+                "version = version + 1, updated_at = ? WHERE id = ?",
+                (name, data, self._now(), portfolio_id),
             )
         return self.get_portfolio(owner, portfolio_id)
 

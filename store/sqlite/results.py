@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
-from store.common import Page, check_limit, decode_cursor, dumps, encode_cursor, from_micros
+from store.common import from_micros
 from store.errors import NotFoundError
-from store.results import Result, Trial, check_number
+from store.results import Result, Trial
 from store.sqlite.jobs import SqliteJobs
 
 
@@ -32,27 +31,20 @@ class SqliteResults(SqliteJobs):
             created_at=from_micros(row["created_at"]),  # type: ignore[arg-type]
         )
 
-    def put_trials(self, owner: str, job_id: str, trials: Sequence[Trial]) -> int:
-        rows = [(job_id, check_number(t.number), dumps(t.data)) for t in trials]
+    def _put_trials(self, owner: str, job_id: str, rows: list[tuple[int, str]]) -> None:
         with self._tx("put_trials") as conn:
             self._job_row(conn, owner, job_id)
             conn.executemany(
-                "INSERT OR REPLACE INTO trials (job_id, number, data) VALUES (?, ?, ?)", rows
+                "INSERT OR REPLACE INTO trials (job_id, number, data) VALUES (?, ?, ?)",
+                [(job_id, number, data) for number, data in rows],
             )
-        return len(rows)
 
-    def trials(
-        self, owner: str, job_id: str, *, cursor: str | None = None, limit: int = 100
-    ) -> Page[Trial]:
-        check_limit(limit)
-        after = decode_cursor(cursor)
+    def _trials_after(self, owner: str, job_id: str, after: int, limit: int) -> list[Trial]:
         self.get_job(owner, job_id)
         rows = self._read(
             "trials",
             "SELECT number, data FROM trials WHERE job_id = ? AND number > ? "
             "ORDER BY number LIMIT ?",
-            (job_id, after, limit + 1),
+            (job_id, after, limit),
         )
-        items = [Trial(r["number"], json.loads(r["data"])) for r in rows[:limit]]
-        more = len(rows) > limit
-        return Page(items, encode_cursor(items[-1].number) if more else None)
+        return [Trial(r["number"], json.loads(r["data"])) for r in rows]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from store.common import check_limit, check_owner, new_id
+from store.common import new_id
 from store.errors import NotFoundError
 from store.sqlite.connection import SqliteConnection
 from store.threads import ChatThread, thread_from_row
@@ -11,8 +11,7 @@ from store.threads import ChatThread, thread_from_row
 class SqliteThreads(SqliteConnection):
     """The threads repository on SQLite."""
 
-    def create_thread(self, owner: str, title: str) -> ChatThread:
-        check_owner(owner)
+    def _insert_thread(self, owner: str, title: str) -> ChatThread:
         tid = new_id("th")
         now = self._now()
         with self._tx("create_thread") as conn:
@@ -42,8 +41,7 @@ class SqliteThreads(SqliteConnection):
             raise NotFoundError(f"no thread {thread_id!r} for owner {owner!r}")
         return thread_from_row(dict(rows[0]))
 
-    def list_threads(self, owner: str, *, limit: int = 100) -> list[ChatThread]:
-        check_limit(limit)
+    def _list_threads(self, owner: str, limit: int) -> list[ChatThread]:
         rows = self._read(
             "list_threads",
             "SELECT * FROM threads WHERE owner = ? ORDER BY updated_at DESC, id DESC LIMIT ?",
