@@ -193,14 +193,17 @@ _calendars_lock = threading.Lock()
 
 
 def _calendar(name: str, through: date | None = None) -> ExchangeCalendar:
-    """The exchange's calendar from `CALENDAR_START`, rebuilt further ahead when `through` is
-    past its last session."""
+    """The exchange's calendar from `CALENDAR_START` to a year past today at least, rebuilt
+    further ahead when `through` is past its last session (it only ever grows)."""
     import exchange_calendars
 
     with _calendars_lock:
         calendar = _calendars.get(name)
         if calendar is None or (through is not None and through > calendar.last_session.date()):
-            end = None if through is None else through + timedelta(days=366)
+            # at least a year past today (exchange_calendars' own default), never shorter
+            end = date.today() + timedelta(days=366)
+            if through is not None:
+                end = max(end, through + timedelta(days=366))
             try:
                 with warnings.catch_warnings():  # exchange_calendars reads Series.values
                     warnings.simplefilter("ignore", DeprecationWarning)

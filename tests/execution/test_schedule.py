@@ -11,7 +11,13 @@ import pytest
 
 from execution.cron import parse_cron
 from execution.errors import ScheduleError
-from execution.schedule import EARLY_CLOSE_MARGIN, MISSED_AFTER, Schedule
+from execution.schedule import (
+    EARLY_CLOSE_MARGIN,
+    MISSED_AFTER,
+    Schedule,
+    _calendars,
+    trading_sessions,
+)
 
 NEW_YORK = ZoneInfo("America/New_York")
 XNYS = exchange_calendars.get_calendar("XNYS", start="2020-01-01")
@@ -129,6 +135,15 @@ def test_a_bad_schedule_names_its_field(settings: dict[str, str], field: str) ->
     with pytest.raises(ScheduleError) as raised:
         Schedule(**settings)  # type: ignore[arg-type]
     assert raised.value.field == field
+
+
+def test_a_calendar_first_built_for_old_dates_still_knows_the_year_ahead() -> None:
+    _calendars.clear()  # as in a fresh process whose first use is the paper broker's old data
+    sessions = trading_sessions("XNYS", date(1995, 1, 1), date(1995, 2, 1))
+    assert len(sessions) == 22  # January 1995 had 21 sessions, then February 1st
+    now = datetime.now(UTC)
+    upcoming = Schedule(every="week").next_fire(now)
+    assert upcoming is not None and now < upcoming <= now + timedelta(days=10)
 
 
 def test_next_fire_and_a_schedule_that_never_fires() -> None:
