@@ -7,6 +7,7 @@
 
 from store.api_keys import ApiKey
 from store.base import Store
+from store.broker_accounts import BrokerAccount
 from store.common import Clock, Page, utc_now
 from store.datasets import Dataset
 from store.deployments import Deployment
@@ -31,6 +32,8 @@ from store.jobs import (
     check_result,
     job_to_json,
 )
+from store.ledger import LedgerEntry
+from store.orders import NewOrder, QueuedOrder
 from store.portfolios import Portfolio
 from store.results import Result, Trial
 from store.retention import CleanupReport
@@ -42,6 +45,7 @@ __all__ = [
     "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
     "ApiKey",
+    "BrokerAccount",
     "ChatThread",
     "CleanupReport",
     "Clock",
@@ -51,9 +55,12 @@ __all__ = [
     "InvalidResultError",
     "Job",
     "JobStatus",
+    "LedgerEntry",
+    "NewOrder",
     "NotFoundError",
     "Page",
     "Portfolio",
+    "QueuedOrder",
     "Result",
     "SequencedEvent",
     "Store",

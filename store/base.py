@@ -24,11 +24,14 @@ Conventions shared by every backend (and checked by the contract suite, `tests/s
 from __future__ import annotations
 
 from store.api_keys import ApiKeyRepository
+from store.broker_accounts import BrokerAccountRepository
 from store.cache import CacheRepository
 from store.common import Clock
 from store.datasets import DatasetRepository
 from store.deployments import DeploymentRepository
 from store.jobs import JobRepository
+from store.ledger import LedgerRepository
+from store.orders import OrderQueueRepository
 from store.portfolios import PortfolioRepository
 from store.results import ResultRepository
 from store.retention import RetentionRepository
@@ -45,9 +48,13 @@ class Store(
     ApiKeyRepository,
     RetentionRepository,
     DeploymentRepository,
+    OrderQueueRepository,
+    LedgerRepository,
+    BrokerAccountRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
-    results cache and API keys: every repository interface in one object. Backends:
+    results cache, API keys, deployments, execution queues, ledgers and simulated broker
+    accounts: every repository interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """

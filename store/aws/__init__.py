@@ -4,9 +4,12 @@ bucket, one module per aggregate."""
 from __future__ import annotations
 
 from store.aws.api_keys import AwsApiKeys
+from store.aws.broker_accounts import AwsBrokerAccounts
 from store.aws.cache import AwsCache
 from store.aws.datasets import AwsDatasets
 from store.aws.deployments import AwsDeployments
+from store.aws.ledger import AwsLedger
+from store.aws.orders import AwsOrders
 from store.aws.portfolios import AwsPortfolios
 from store.aws.retention import AwsRetention
 from store.aws.table import EVENTS_PER_TRANSACTION, boto_config, create_tables
@@ -16,7 +19,16 @@ __all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]
 
 
 class AWSStore(
-    AwsRetention, AwsPortfolios, AwsDatasets, AwsThreads, AwsCache, AwsApiKeys, AwsDeployments
+    AwsRetention,
+    AwsPortfolios,
+    AwsDatasets,
+    AwsThreads,
+    AwsCache,
+    AwsApiKeys,
+    AwsDeployments,
+    AwsOrders,
+    AwsLedger,
+    AwsBrokerAccounts,
 ):
     """The `Store` on DynamoDB (`table_name`) and S3 (`bucket`).
 

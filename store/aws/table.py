@@ -12,6 +12,10 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
 | deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
+| queued order | `ORDQ#<owner>#<account>` | `<sequence, 12 digits>` | the account's FIFO queue; `#HEAD` holds `last_seq` |
+| order pointer | `OWNER#<owner>` | `ORD#<client order id>` | `account`, `sequence`; written with the order |
+| ledger entry | `LEDGER#<owner>#<book>` | `E#<entry id>` | `seq` (order appended); `#HEAD` holds `last_seq` |
+| broker account | `OWNER#<owner>` | `BROKER#<id>` | the paper broker's state (JSON); `version` |
 | API key (by owner) | `OWNER#<owner>` | `KEY#<id>` | metadata and `key_hash` |
 | API key (lookup) | `APIKEY#<hmac>` | `-` | `owner`, `id`; both items change in one transaction |
 | run header | `RUN#<run_id>` | `#HEAD` | `owner`, `last_seq` (guards appends) |

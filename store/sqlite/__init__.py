@@ -4,10 +4,13 @@ aggregate (see `store.sqlite.connection` for connections, transactions and migra
 from __future__ import annotations
 
 from store.sqlite.api_keys import SqliteApiKeys
+from store.sqlite.broker_accounts import SqliteBrokerAccounts
 from store.sqlite.cache import SqliteCache
 from store.sqlite.connection import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite.datasets import SqliteDatasets
 from store.sqlite.deployments import SqliteDeployments
+from store.sqlite.ledger import SqliteLedger
+from store.sqlite.orders import SqliteOrders
 from store.sqlite.portfolios import SqlitePortfolios
 from store.sqlite.retention import SqliteRetention
 from store.sqlite.threads import SqliteThreads
@@ -23,6 +26,9 @@ class SQLiteStore(
     SqliteCache,
     SqliteApiKeys,
     SqliteDeployments,
+    SqliteOrders,
+    SqliteLedger,
+    SqliteBrokerAccounts,
 ):
     """The `Store` on one SQLite file.
 

@@ -152,6 +152,58 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX deployments_by_status ON deployments (status, created_at);
         """,
     ),
+    (
+        5,
+        """
+        CREATE TABLE queued_orders (
+            client_order_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            account TEXT NOT NULL,
+            deployment_id TEXT NOT NULL,
+            run_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            symbol TEXT NOT NULL,
+            side TEXT NOT NULL,
+            quantity REAL NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL,
+            filled_quantity REAL NOT NULL,
+            average_price REAL,
+            reason TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (owner, account, sequence)
+        );
+        CREATE INDEX queued_orders_by_deployment ON queued_orders (owner, deployment_id);
+        CREATE TABLE ledger_entries (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            owner TEXT NOT NULL,
+            book TEXT NOT NULL,
+            entry_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            symbol TEXT,
+            side TEXT,
+            quantity REAL,
+            price REAL,
+            fee REAL,
+            amount REAL,
+            order_id TEXT,
+            note TEXT NOT NULL,
+            UNIQUE (owner, book, entry_id)
+        );
+        CREATE TABLE broker_accounts (
+            owner TEXT NOT NULL,
+            id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            PRIMARY KEY (owner, id)
+        );
+        """,
+    ),
 ]
 """(version, SQL script) pairs applied in order to bring a database up to the latest version."""
 

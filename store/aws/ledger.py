@@ -1,0 +1,83 @@
+"""The trade ledger in the AWS store: a book is the partition `LEDGER#<owner>#<book>` with one
+item per entry (sort key `E#<entry id>`, so an id is stored once; `seq` keeps the order of
+appending) and `#HEAD` holding `last_seq`. An append writes its entries and the new `last_seq`
+in one transaction guarded by the old one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.aws.table import AwsTable, _item
+from store.common import to_micros
+from store.errors import ConflictError
+from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS, LedgerEntry, entry_from_row
+
+_ATTEMPTS = 5
+
+
+def _book_pk(owner: str, book: str) -> str:
+    return f"LEDGER#{owner}#{book}"
+
+
+class AwsLedger(AwsTable):
+    """The trade ledger on DynamoDB."""
+
+    def _append_ledger(self, owner: str, book: str, entries: list[LedgerEntry]) -> int:
+        pk = _book_pk(owner, book)
+        for _ in range(_ATTEMPTS):
+            new = [e for e in entries if not self._held(pk, book, e)]
+            if not new:
+                return 0
+            head = self._get("append_ledger", pk, "#HEAD")
+            last = 0 if head is None else int(head["last_seq"])
+            actions = [self._head_action(pk, head, last + len(new))]
+            for offset, entry in enumerate(new, start=1):
+                record: dict[str, Any] = {
+                    "pk": pk,
+                    "sk": f"E#{entry.entry_id}",
+                    "seq": last + offset,
+                    "time": to_micros(entry.time),
+                }
+                for column in ENTRY_COLUMNS:
+                    value = getattr(entry, column)
+                    record[column] = (
+                        repr(float(value))
+                        if column in NUMBER_FIELDS and (value is not None)
+                        else value
+                    )
+                actions.append(
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _item(record),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                )
+            if self._transact("append_ledger", actions) is None:
+                return len(new)
+        raise ConflictError(f"ledger {book} kept changing; append again")
+
+    def _held(self, pk: str, book: str, entry: LedgerEntry) -> bool:
+        item = self._get("append_ledger", pk, f"E#{entry.entry_id}")
+        if item is None:
+            return False
+        if entry_from_row(item) != entry:
+            raise ConflictError(f"ledger {book} holds entry {entry.entry_id} with other contents")
+        return True
+
+    def _head_action(self, pk: str, head: dict[str, Any] | None, last_seq: int) -> dict[str, Any]:
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": _item({"pk": pk, "sk": "#HEAD", "last_seq": last_seq}),
+        }
+        if head is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "last_seq = :last"
+            put["ExpressionAttributeValues"] = {":last": {"N": str(head["last_seq"])}}
+        return {"Put": put}
+
+    def _ledger(self, owner: str, book: str) -> list[LedgerEntry]:
+        items = self._query("ledger", _book_pk(owner, book), sk_prefix="E#")
+        return [entry_from_row(item) for item in sorted(items, key=lambda i: int(i["seq"]))]

@@ -1,0 +1,209 @@
+"""The execution queue in the AWS store: an account's queue is the partition
+`ORDQ#<owner>#<account>` (sort key: the sequence, 12 digits; `#HEAD` holds `last_seq`), and
+`OWNER#<owner>` / `ORD#<client order id>` points to an order's account and sequence. An
+enqueue writes the orders, their pointers and the new `last_seq` in one transaction guarded by
+the old one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.aws.table import AwsTable, _item, _owner_pk
+from store.errors import ConflictError, NotFoundError
+from store.orders import NewOrder, QueuedOrder, order_from_row, same_order
+
+_ATTEMPTS = 5
+
+
+def _queue_pk(owner: str, account: str) -> str:
+    return f"ORDQ#{owner}#{account}"
+
+
+def _float(value: float | None) -> str | None:
+    return None if value is None else repr(float(value))
+
+
+class AwsOrders(AwsTable):
+    """The execution queue on DynamoDB."""
+
+    def _enqueue_orders(
+        self,
+        owner: str,
+        account: str,
+        deployment_id: str,
+        run_id: str,
+        orders: list[NewOrder],
+    ) -> list[QueuedOrder]:
+        for _ in range(_ATTEMPTS):
+            stored = self._stored_or_conflict(owner, account, deployment_id, orders)
+            new = [o for o in orders if o.client_order_id not in stored]
+            if not new:
+                return sorted(stored.values(), key=lambda o: o.sequence)
+            head = self._get("enqueue_orders", _queue_pk(owner, account), "#HEAD")
+            last = 0 if head is None else int(head["last_seq"])
+            if (
+                self._transact(
+                    "enqueue_orders",
+                    self._enqueue_actions(owner, account, deployment_id, run_id, new, head, last),
+                )
+                is None
+            ):
+                return self._enqueued(owner, orders)
+        raise ConflictError(f"the queue of {account} kept changing; enqueue again")
+
+    def _stored_or_conflict(
+        self, owner: str, account: str, deployment_id: str, orders: list[NewOrder]
+    ) -> dict[str, QueuedOrder]:
+        stored: dict[str, QueuedOrder] = {}
+        for order in orders:
+            try:
+                existing = self.get_order(owner, order.client_order_id)
+            except NotFoundError:
+                continue
+            if not same_order(existing, order, account, deployment_id):
+                raise ConflictError(
+                    f"client order id {order.client_order_id} is taken by another order"
+                )
+            stored[order.client_order_id] = existing
+        return stored
+
+    def _enqueue_actions(
+        self,
+        owner: str,
+        account: str,
+        deployment_id: str,
+        run_id: str,
+        new: list[NewOrder],
+        head: dict[str, Any] | None,
+        last: int,
+    ) -> list[dict[str, Any]]:
+        now = self._now()
+        pk = _queue_pk(owner, account)
+        actions: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table,
+                    "Item": _item({"pk": pk, "sk": "#HEAD", "last_seq": last + len(new)}),
+                    "ConditionExpression": "attribute_not_exists(pk)"
+                    if head is None
+                    else "last_seq = :last",
+                    **(
+                        {}
+                        if head is None
+                        else {"ExpressionAttributeValues": {":last": {"N": str(last)}}}
+                    ),
+                }
+            }
+        ]
+        for offset, order in enumerate(new, start=1):
+            sequence = last + offset
+            record = {
+                "pk": pk,
+                "sk": f"{sequence:012d}",
+                "client_order_id": order.client_order_id,
+                "owner": owner,
+                "account": account,
+                "deployment_id": deployment_id,
+                "run_id": run_id,
+                "sequence": sequence,
+                "symbol": order.symbol,
+                "side": order.side,
+                "quantity": _float(order.quantity),
+                "status": "queued",
+                "attempts": 0,
+                "filled_quantity": _float(0.0),
+                "created_at": now,
+                "updated_at": now,
+            }
+            pointer = {
+                "pk": _owner_pk(owner),
+                "sk": f"ORD#{order.client_order_id}",
+                "account": account,
+                "sequence": sequence,
+                "deployment_id": deployment_id,
+                "run_id": run_id,
+            }
+            for item in (record, pointer):
+                actions.append(
+                    {
+                        "Put": {
+                            "TableName": self.table,
+                            "Item": _item(item),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    }
+                )
+        return actions
+
+    def _enqueued(self, owner: str, orders: list[NewOrder]) -> list[QueuedOrder]:
+        stored = [self.get_order(owner, o.client_order_id) for o in orders]
+        return sorted(stored, key=lambda o: o.sequence)
+
+    def _pointer(self, owner: str, client_order_id: str) -> dict[str, Any]:
+        pointer = self._get("get_order", _owner_pk(owner), f"ORD#{client_order_id}")
+        if pointer is None:
+            raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
+        return pointer
+
+    def get_order(self, owner: str, client_order_id: str) -> QueuedOrder:
+        pointer = self._pointer(owner, client_order_id)
+        item = self._get(
+            "get_order", _queue_pk(owner, pointer["account"]), f"{pointer['sequence']:012d}"
+        )
+        if item is None:  # pragma: no cover - written in one transaction with its pointer
+            raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
+        return order_from_row(item)
+
+    def _queue(self, owner: str, account: str) -> list[QueuedOrder]:
+        items = self._query("open_orders", _queue_pk(owner, account), sk_after="#HEAD")
+        return [order_from_row(item) for item in items]
+
+    def open_orders(self, owner: str, account: str) -> list[QueuedOrder]:
+        return [order for order in self._queue(owner, account) if order.is_open]
+
+    def list_orders(
+        self, owner: str, *, deployment_id: str | None = None, run_id: str | None = None
+    ) -> list[QueuedOrder]:
+        pointers = [
+            p
+            for p in self._query("list_orders", _owner_pk(owner), sk_prefix="ORD#")
+            if (deployment_id is None or p["deployment_id"] == deployment_id)
+            and (run_id is None or p["run_id"] == run_id)
+        ]
+        wanted = {p["sk"].removeprefix("ORD#") for p in pointers}
+        orders = [
+            order
+            for account in sorted({p["account"] for p in pointers})
+            for order in self._queue(owner, account)
+            if order.client_order_id in wanted
+        ]
+        return orders
+
+    def _update_order(
+        self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
+    ) -> QueuedOrder:
+        pointer = self._pointer(owner, client_order_id)
+        values: dict[str, Any] = {":now": self._now(), ":expected": expected_status}
+        names = {"#st": "status"}
+        sets = ["updated_at = :now"]
+        for index, (column, value) in enumerate(changes.items()):
+            name = "#st" if column == "status" else f"#c{index}"
+            names.setdefault(name, column)
+            sets.append(f"{name} = :v{index}")
+            values[f":v{index}"] = _float(value) if isinstance(value, float) else value
+        item = self._update(
+            "update_order",
+            _queue_pk(owner, pointer["account"]),
+            f"{pointer['sequence']:012d}",
+            "SET " + ", ".join(sets),
+            "#st = :expected",
+            values,
+            names,
+        )
+        if item is None:
+            current = self.get_order(owner, client_order_id)
+            raise ConflictError(
+                f"order {client_order_id} is {current.status}, not {expected_status}",
+                current=current,
+            )
+        return order_from_row(item)

@@ -1,0 +1,214 @@
+"""The execution queue: orders waiting to be sent to a broker account, first in first out per
+account, each under the caller's idempotent client order id, and what became of them.
+
+An order is enqueued `queued`, becomes `submitted` when the broker accepted it, then
+`partially_filled`, `filled`, `canceled` or `rejected` as the broker reports, or `dead` when
+sending it failed more times than the retry policy allows (the dead-letter state). Within an
+account, orders keep the `sequence` they were enqueued in: the queue hands them out in that
+order. Enqueueing an order whose client order id is already stored adds nothing (a retried or
+duplicated run enqueues the same orders again harmlessly); the same id with different contents
+is a `ConflictError`.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from store.common import check_owner, from_micros
+
+QueuedOrderStatus = Literal[
+    "queued", "submitted", "partially_filled", "filled", "canceled", "rejected", "dead"
+]
+ORDER_STATUSES: frozenset[str] = frozenset(
+    {"queued", "submitted", "partially_filled", "filled", "canceled", "rejected", "dead"}
+)
+OPEN_ORDER_STATUSES: frozenset[str] = frozenset({"queued", "submitted", "partially_filled"})
+"""Statuses of an order that still needs the queue's attention."""
+MAX_ORDERS_PER_ENQUEUE = 45
+"""Orders one `enqueue_orders` call may add (one atomic write on every backend)."""
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """An order to enqueue: `quantity` shares (> 0) of `symbol` to `side` (buy or sell)."""
+
+    client_order_id: str
+    symbol: str
+    side: Literal["buy", "sell"]
+    quantity: float
+
+
+@dataclass(frozen=True)
+class QueuedOrder:
+    """An order of the queue: where it goes (`account`), who made it (`deployment_id`, `run_id`),
+    its place in the account's queue (`sequence`, from 1), its status, send `attempts`, how much
+    filled at what average price, and the broker's or the queue's `reason` when it did not
+    fill."""
+
+    client_order_id: str
+    owner: str
+    account: str
+    deployment_id: str
+    run_id: str
+    sequence: int
+    symbol: str
+    side: Literal["buy", "sell"]
+    quantity: float
+    status: QueuedOrderStatus
+    attempts: int
+    filled_quantity: float
+    average_price: float | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the order still needs the queue (queued, submitted or partially filled)."""
+        return self.status in OPEN_ORDER_STATUSES
+
+
+def check_new_orders(orders: Sequence[NewOrder]) -> None:
+    """ValueError unless every order is well formed and client order ids are unique."""
+    if len(orders) > MAX_ORDERS_PER_ENQUEUE:
+        raise ValueError(f"at most {MAX_ORDERS_PER_ENQUEUE} orders per enqueue, got {len(orders)}")
+    seen: set[str] = set()
+    for order in orders:
+        if not order.client_order_id or order.client_order_id in seen:
+            raise ValueError(f"client order ids must be unique and non-empty: {order!r}")
+        seen.add(order.client_order_id)
+        if not order.symbol:
+            raise ValueError(f"order {order.client_order_id}: symbol must be non-empty")
+        if order.side not in ("buy", "sell"):
+            raise ValueError(f"order {order.client_order_id}: side must be buy or sell")
+        if not (math.isfinite(order.quantity) and order.quantity > 0):
+            raise ValueError(f"order {order.client_order_id}: quantity must be positive")
+
+
+def same_order(stored: QueuedOrder, new: NewOrder, account: str, deployment_id: str) -> bool:
+    """Whether `new` is the order already stored under its client order id."""
+    return (stored.account, stored.deployment_id, stored.symbol, stored.side, stored.quantity) == (
+        account,
+        deployment_id,
+        new.symbol,
+        new.side,
+        new.quantity,
+    )
+
+
+class OrderQueueRepository(ABC):
+    """The owner's execution queues (one per broker account)."""
+
+    def enqueue_orders(
+        self,
+        owner: str,
+        account: str,
+        deployment_id: str,
+        run_id: str,
+        orders: Sequence[NewOrder],
+    ) -> list[QueuedOrder]:
+        """Append `orders` to `account`'s queue in one atomic write (those already stored under
+        their client order id are not added again) and return them all as stored, in queue
+        order. `ConflictError` (nothing written) if an id is stored with other contents."""
+        check_owner(owner)
+        if not account or "#" in account or not deployment_id or not run_id:
+            raise ValueError("account (without #), deployment_id and run_id must be non-empty")
+        check_new_orders(orders)
+        if not orders:
+            return []
+        return self._enqueue_orders(owner, account, deployment_id, run_id, list(orders))
+
+    @abstractmethod
+    def _enqueue_orders(
+        self,
+        owner: str,
+        account: str,
+        deployment_id: str,
+        run_id: str,
+        orders: list[NewOrder],
+    ) -> list[QueuedOrder]:
+        """`enqueue_orders` after its checks."""
+
+    @abstractmethod
+    def get_order(self, owner: str, client_order_id: str) -> QueuedOrder:
+        """The order, or `NotFoundError`."""
+
+    @abstractmethod
+    def open_orders(self, owner: str, account: str) -> list[QueuedOrder]:
+        """The account's orders that are queued, submitted or partially filled, in queue
+        order."""
+
+    @abstractmethod
+    def list_orders(
+        self, owner: str, *, deployment_id: str | None = None, run_id: str | None = None
+    ) -> list[QueuedOrder]:
+        """The owner's orders (of a deployment and/or run, if given), by account and
+        sequence."""
+
+    def update_order(
+        self,
+        owner: str,
+        client_order_id: str,
+        *,
+        expected_status: str,
+        status: str,
+        attempts: int | None = None,
+        filled_quantity: float | None = None,
+        average_price: float | None = None,
+        reason: str | None = None,
+    ) -> QueuedOrder:
+        """Record what became of the order if it is still `expected_status`; the other fields
+        change only when given. `ConflictError` (nothing written) if its status changed
+        meanwhile, `NotFoundError` if there is no such order."""
+        if status not in ORDER_STATUSES or expected_status not in ORDER_STATUSES:
+            raise ValueError(f"order status must be one of {sorted(ORDER_STATUSES)}")
+        if attempts is not None and attempts < 0:
+            raise ValueError("attempts must be >= 0")
+        if filled_quantity is not None and not (
+            math.isfinite(filled_quantity) and filled_quantity >= 0
+        ):
+            raise ValueError("filled_quantity must be a number >= 0")
+        changes: dict[str, Any] = {"status": status}
+        for name, value in (
+            ("attempts", attempts),
+            ("filled_quantity", filled_quantity),
+            ("average_price", average_price),
+            ("reason", reason),
+        ):
+            if value is not None:
+                changes[name] = value
+        return self._update_order(owner, client_order_id, expected_status, changes)
+
+    @abstractmethod
+    def _update_order(
+        self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
+    ) -> QueuedOrder:
+        """`update_order` after its checks (`changes`: column -> new value)."""
+
+
+def order_from_row(d: Mapping[str, Any]) -> QueuedOrder:
+    """The QueuedOrder a stored row or item holds."""
+    average = d.get("average_price")
+    return QueuedOrder(
+        client_order_id=d["client_order_id"],
+        owner=d["owner"],
+        account=d["account"],
+        deployment_id=d["deployment_id"],
+        run_id=d["run_id"],
+        sequence=int(d["sequence"]),
+        symbol=d["symbol"],
+        side=d["side"],
+        quantity=float(d["quantity"]),
+        status=d["status"],
+        attempts=int(d["attempts"]),
+        filled_quantity=float(d["filled_quantity"]),
+        average_price=None if average is None else float(average),
+        reason=d.get("reason"),
+        created_at=from_micros(d["created_at"]),  # type: ignore[arg-type]
+        updated_at=from_micros(d["updated_at"]),  # type: ignore[arg-type]
+    )

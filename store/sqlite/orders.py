@@ -1,0 +1,128 @@
+"""The execution queue in the SQLite store."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from store.errors import ConflictError, NotFoundError
+from store.orders import NewOrder, QueuedOrder, order_from_row, same_order
+from store.sqlite.connection import SqliteConnection
+
+_OPEN = "('queued', 'submitted', 'partially_filled')"
+
+
+class SqliteOrders(SqliteConnection):
+    """The execution queue on SQLite."""
+
+    def _enqueue_orders(
+        self,
+        owner: str,
+        account: str,
+        deployment_id: str,
+        run_id: str,
+        orders: list[NewOrder],
+    ) -> list[QueuedOrder]:
+        now = self._now()
+        with self._tx("enqueue_orders") as conn:
+            (last,) = conn.execute(
+                "SELECT COALESCE(MAX(sequence), 0) FROM queued_orders WHERE owner = ? AND "
+                "account = ?",
+                (owner, account),
+            ).fetchone()
+            for order in orders:
+                stored = self._stored(conn, order.client_order_id)
+                if stored is not None:
+                    if stored.owner != owner or not same_order(
+                        stored, order, account, deployment_id
+                    ):
+                        raise ConflictError(
+                            f"client order id {order.client_order_id} is taken by another order"
+                        )
+                    continue
+                last += 1
+                conn.execute(
+                    "INSERT INTO queued_orders (client_order_id, owner, account, deployment_id, "
+                    "run_id, sequence, symbol, side, quantity, status, attempts, "
+                    "filled_quantity, created_at, updated_at) VALUES "
+                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, 0, ?, ?)",
+                    (
+                        order.client_order_id,
+                        owner,
+                        account,
+                        deployment_id,
+                        run_id,
+                        last,
+                        order.symbol,
+                        order.side,
+                        order.quantity,
+                        now,
+                        now,
+                    ),
+                )
+            placeholders = ", ".join("?" for _ in orders)
+            rows = conn.execute(
+                f"SELECT * FROM queued_orders WHERE client_order_id IN ({placeholders}) "
+                "ORDER BY sequence",
+                [o.client_order_id for o in orders],
+            ).fetchall()
+        return [order_from_row(dict(r)) for r in rows]
+
+    @staticmethod
+    def _stored(conn: sqlite3.Connection, client_order_id: str) -> QueuedOrder | None:
+        row = conn.execute(
+            "SELECT * FROM queued_orders WHERE client_order_id = ?", (client_order_id,)
+        ).fetchone()
+        return None if row is None else order_from_row(dict(row))
+
+    def get_order(self, owner: str, client_order_id: str) -> QueuedOrder:
+        rows = self._read(
+            "get_order",
+            "SELECT * FROM queued_orders WHERE client_order_id = ? AND owner = ?",
+            (client_order_id, owner),
+        )
+        if not rows:
+            raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
+        return order_from_row(dict(rows[0]))
+
+    def open_orders(self, owner: str, account: str) -> list[QueuedOrder]:
+        rows = self._read(
+            "open_orders",
+            f"SELECT * FROM queued_orders WHERE owner = ? AND account = ? AND status IN {_OPEN} "
+            "ORDER BY sequence",
+            (owner, account),
+        )
+        return [order_from_row(dict(r)) for r in rows]
+
+    def list_orders(
+        self, owner: str, *, deployment_id: str | None = None, run_id: str | None = None
+    ) -> list[QueuedOrder]:
+        sql = "SELECT * FROM queued_orders WHERE owner = ?"
+        params: list[Any] = [owner]
+        if deployment_id is not None:
+            sql += " AND deployment_id = ?"
+            params.append(deployment_id)
+        if run_id is not None:
+            sql += " AND run_id = ?"
+            params.append(run_id)
+        rows = self._read("list_orders", sql + " ORDER BY account, sequence", params)
+        return [order_from_row(dict(r)) for r in rows]
+
+    def _update_order(
+        self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
+    ) -> QueuedOrder:
+        sets = ", ".join(f"{column} = ?" for column in changes)
+        with self._tx("update_order") as conn:
+            cur = conn.execute(
+                f"UPDATE queued_orders SET {sets}, updated_at = ? WHERE client_order_id = ? "
+                "AND owner = ? AND status = ?",
+                [*changes.values(), self._now(), client_order_id, owner, expected_status],
+            )
+            changed = cur.rowcount == 1
+        current = self.get_order(owner, client_order_id)
+        if not changed:
+            raise ConflictError(
+                f"order {client_order_id} is {current.status}, not {expected_status}",
+                current=current,
+            )
+        return current
