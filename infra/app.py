@@ -70,7 +70,8 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         config=config,
         foundation=foundation,
         env=env,
-        description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing",
+        description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing, "
+        "schedule ticks, execution queue, broker keys, SES sender",
     )
     api = ApiStack(
         app,

@@ -112,6 +112,11 @@ class StageConfig:
     api_5xx_threshold: int = 5
     """API Gateway 5xx responses in 5 minutes that raise the alarm."""
     cleanup_hour_utc: int = 3
+    # deployed strategies (issue 17)
+    notifications_email_from: str = "notifications@example.com"
+    """Sender of notification e-mails (`STRATIGOS_NOTIFICATIONS_EMAIL_FROM`), an SES e-mail
+    identity of the stage: SES mails a verification link to it at deploy time, and only a
+    verified address can send. Override with an address you can read."""
 
     def __post_init__(self) -> None:
         if self.stage not in STAGE_NAMES:
@@ -127,6 +132,12 @@ class StageConfig:
             )
         if not 0 <= self.cleanup_hour_utc <= 23:
             raise ValueError(f"cleanup_hour_utc={self.cleanup_hour_utc} must be in 0..23")
+        local, _, domain = self.notifications_email_from.partition("@")
+        if not local or "." not in domain or " " in self.notifications_email_from:
+            raise ValueError(
+                f"notifications_email_from={self.notifications_email_from!r} is not an e-mail "
+                "address"
+            )
         for name in ("job_max_receive_count", "results_glacier_days", "compute_scratch_days"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")

@@ -143,7 +143,15 @@ def grant_store(
 
 
 def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
-    """Read the API key pepper and decrypt it through Secrets Manager only.
+    """Read the API key pepper (see `grant_secret_read`)."""
+    grant_secret_read(grantee, foundation.pepper_secret.secret_arn, foundation)
+
+
+def grant_secret_read(
+    grantee: iam.IGrantable, secret_arn: str, foundation: FoundationStack
+) -> None:
+    """Read the secret `secret_arn` (encrypted with the foundation key) and decrypt it through
+    Secrets Manager only.
 
     Written out instead of `Secret.grant_read`, which would add the grantee to the key policy
     of the foundation stack and make it depend on the grantee's stack (a cycle).
@@ -151,20 +159,23 @@ def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> N
     iam.Grant.add_to_principal(
         grantee=grantee,
         actions=["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-        resource_arns=[foundation.pepper_secret.secret_arn],
+        resource_arns=[secret_arn],
     )
-    stack = Stack.of(foundation)
     grantee.grant_principal.add_to_principal_policy(
         iam.PolicyStatement(
             actions=["kms:Decrypt"],
             resources=[foundation.key.key_arn],
             conditions={
-                "StringEquals": {
-                    "kms:ViaService": f"secretsmanager.{stack.region}.{stack.url_suffix}"
-                }
+                "StringEquals": {"kms:ViaService": via_service("secretsmanager", foundation)}
             },
         )
     )
+
+
+def via_service(service: str, scope: Construct) -> str:
+    """The `kms:ViaService` value of `service` in `scope`'s region (`sqs.<region>.<suffix>`)."""
+    stack = Stack.of(scope)
+    return f"{service}.{stack.region}.{stack.url_suffix}"
 
 
 def grant_bedrock(grantee: iam.IGrantable, config: StageConfig, scope: Construct) -> list[str]:

@@ -6,6 +6,10 @@
 - Worker function `stratigos-<stage>-worker` (`jobs.lambda_handlers.sqs_worker`, batch size 1,
   partial batch failures reported): runs the job's graph with Bedrock, stores its result, and
   sends sweep batches to SageMaker Processing when `compute_backend` is `sagemaker`.
+- For deployed strategies, the worker also consumes the schedule ticks (`infra/stacks/scheduler.py`)
+  and the FIFO execution queue, reads the Alpaca keys (`infra/stacks/execution.py`), sends
+  e-mail through SES (`infra/stacks/notifications.py`), and announces the rebalance jobs the
+  ticks submit on the job queue (`STRATIGOS_JOBS_QUEUE_URL`).
 - Role `stratigos-<stage>-processing`: assumed by SageMaker only; reads shard inputs and writes
   outputs under `stratigos/compute/` of the offload bucket, pulls the processing image, writes
   its logs and metrics. Nothing else.
@@ -35,7 +39,10 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
 )
+from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.notifications import EmailNotifications
+from infra.stacks.scheduler import ScheduleTicks
 
 WORKER_TIMEOUT = Duration.minutes(15)
 WORKER_HANDLER = "jobs.lambda_handlers.sqs_worker"
@@ -128,6 +135,29 @@ class ComputeStack(Stack):
         self.bedrock_resources = grant_bedrock(self.worker, config, self)
         if config.compute_backend == "sagemaker":
             self._grant_processing_jobs(foundation)
+
+        # deployed strategies: ticks submit rebalance jobs, announced on the job queue
+        self.worker.add_environment("STRATIGOS_JOBS_QUEUE_URL", self.job_queue.queue_url)
+        self.job_queue.grant_send_messages(self.worker)
+        self.ticks = ScheduleTicks(
+            self,
+            "ScheduleTicks",
+            config=config,
+            foundation=foundation,
+            worker=self.worker,
+            worker_timeout=WORKER_TIMEOUT,
+        )
+        self.execution = OrderExecution(
+            self,
+            "OrderExecution",
+            config=config,
+            foundation=foundation,
+            worker=self.worker,
+            worker_timeout=WORKER_TIMEOUT,
+        )
+        self.notifications = EmailNotifications(
+            self, "EmailNotifications", config=config, worker=self.worker
+        )
 
     def _processing_role(self, foundation: FoundationStack) -> iam.Role:
         """The SageMaker Processing execution role: shard I/O, image pull, logs, metrics."""

@@ -101,6 +101,18 @@ def test_invalid_values_are_rejected() -> None:
         stage_config("dev", {"compute_backend": "lambda"})
     with pytest.raises(ValueError, match="worker_max_concurrency"):
         stage_config("dev", {"worker_max_concurrency": "1"})
+    for sender in ("notifications", "ops@localhost", "a b@example.com"):
+        with pytest.raises(ValueError, match="notifications_email_from"):
+            stage_config("dev", {"notifications_email_from": sender})
+
+
+def test_notification_sender_per_stage_and_from_context() -> None:
+    for stage in STAGE_NAMES:
+        assert stage_config(stage).notifications_email_from == "notifications@example.com"
+    config = stage_config("prod", {"notifications_email_from": "alerts@desk.example.org"})
+    assert config.notifications_email_from == "alerts@desk.example.org"
+    # the worker's settings accept it as the sender
+    assert Settings(notifications_email_from=config.notifications_email_from)
 
 
 def test_model_arns_of_a_cross_region_profile() -> None:

@@ -146,6 +146,7 @@ def test_functions_trace_and_log_json(synthesized: Synthesized, stage: str) -> N
 
 PENDING_SETTINGS = {
     "STRATIGOS_WS_CALLBACK_URL",  # read by api.ws_gateway itself, not a Settings field
+    "STRATIGOS_EXECUTION_QUEUE_URL",  # the FIFO execution queue (issue 17): no field yet
 }
 
 
@@ -288,15 +289,24 @@ def test_foundation_bucket_versioning_and_lifecycle(synthesized: Synthesized, st
 def test_compute_queue_dead_letter_queue_and_worker(synthesized: Synthesized, stage: str) -> None:
     raw = synthesized.templates[stage]["compute"]
     queues = resources(raw, "AWS::SQS::Queue")
-    dlq_id = next(k for k, v in queues.items() if v["Properties"]["QueueName"].endswith("-dlq"))
-    queue = one(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-jobs")
+    dlq_id = next(
+        k
+        for k, v in queues.items()
+        if v["Properties"]["QueueName"] == f"stratigos-{stage}-jobs-dlq"
+    )
+    queue_id = next(
+        k for k, v in queues.items() if v["Properties"]["QueueName"] == f"stratigos-{stage}-jobs"
+    )
+    queue = queues[queue_id]["Properties"]
     assert queue["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]},
         "maxReceiveCount": 3,
     }
     for q in queues.values():
         assert "Fn::ImportValue" in q["Properties"]["KmsMasterKeyId"]  # the foundation key
-    mapping = one(raw, "AWS::Lambda::EventSourceMapping")
+    mapping = one(
+        raw, "AWS::Lambda::EventSourceMapping", EventSourceArn={"Fn::GetAtt": [queue_id, "Arn"]}
+    )
     assert mapping["BatchSize"] == 1
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     worker = function_by_name(raw, f"stratigos-{stage}-worker")

@@ -1,0 +1,148 @@
+"""The schedule tick: EventBridge Scheduler wakes the worker every minute to fire due schedules.
+
+- Schedule group `stratigos-<stage>` with the schedule `stratigos-<stage>-fire-due-schedules`
+  (`rate(1 minute)`, no flexible window): sends `{"kind": "fire_due_schedules"}` to the queue
+  `stratigos-<stage>-schedule-ticks`, which the worker consumes (batch size 1, at most two at
+  once). The worker turns each due fire of an active deployment into one `rebalance` job
+  (idempotent by `rebalance:<deployment id>:<fire time>`, so a repeated or late tick submits
+  nothing twice, and a lost one is caught up by the next).
+- Dead-letter queue `stratigos-<stage>-schedule-dlq`: ticks EventBridge Scheduler could not
+  deliver (after 3 retries within 5 minutes) and ticks the worker failed 3 times.
+- Role `stratigos-<stage>-scheduler`: assumed by EventBridge Scheduler for this group only; may
+  send to those two queues and use the project key through SQS. Nothing else.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.common import via_service
+from infra.stacks.foundation import FoundationStack
+
+TICK = {"kind": "fire_due_schedules"}
+"""The body of every tick message."""
+TICK_RATE = "rate(1 minute)"
+TICK_MAX_RECEIVE_COUNT = 3
+DELIVERY_RETRIES = 3
+DELIVERY_MAX_AGE_S = 300
+"""A tick older than this is not worth delivering: the next one fires the same schedules."""
+
+
+class ScheduleTicks(Construct):
+    """The tick schedule, its queue, dead-letter queue and role (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        foundation: FoundationStack,
+        worker: lambda_.IFunction,
+        worker_timeout: Duration,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+
+        self.dead_letter_queue = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            queue_name=f"{config.prefix}-schedule-dlq",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=foundation.key,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Queue",
+            queue_name=f"{config.prefix}-schedule-ticks",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=foundation.key,
+            data_key_reuse=Duration.hours(1),
+            enforce_ssl=True,
+            # Lambda requires at least the function's timeout.
+            visibility_timeout=worker_timeout,
+            retention_period=Duration.hours(1),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=self.dead_letter_queue, max_receive_count=TICK_MAX_RECEIVE_COUNT
+            ),
+        )
+        worker.add_event_source(
+            event_sources.SqsEventSource(
+                self.queue, batch_size=1, report_batch_item_failures=True, max_concurrency=2
+            )
+        )
+
+        self.group = scheduler.CfnScheduleGroup(self, "Group", name=config.prefix)
+        group_arn = stack.format_arn(
+            service="scheduler", resource="schedule-group", resource_name=config.prefix
+        )
+        self.role = iam.Role(
+            self,
+            "Role",
+            role_name=f"{config.prefix}-scheduler",
+            description="EventBridge Scheduler: sends the schedule ticks of Stratigos",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com",
+                conditions={
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                    "ArnEquals": {"aws:SourceArn": group_arn},
+                },
+            ),
+            inline_policies={
+                "SendTicks": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(
+                            sid="SendTicks",
+                            actions=["sqs:SendMessage"],
+                            resources=[self.queue.queue_arn],
+                        ),
+                        iam.PolicyStatement(
+                            sid="SendUndeliveredTicks",
+                            actions=["sqs:SendMessage"],
+                            resources=[self.dead_letter_queue.queue_arn],
+                        ),
+                        iam.PolicyStatement(
+                            sid="EncryptThroughSqs",
+                            actions=["kms:GenerateDataKey", "kms:Decrypt"],
+                            resources=[foundation.key.key_arn],
+                            conditions={
+                                "StringEquals": {"kms:ViaService": via_service("sqs", self)}
+                            },
+                        ),
+                    ]
+                )
+            },
+        )
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "FireDueSchedules",
+            name=f"{config.prefix}-fire-due-schedules",
+            description="Wakes the worker to fire the due schedules of deployed strategies",
+            group_name=self.group.ref,
+            schedule_expression=TICK_RATE,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.queue.queue_arn,
+                role_arn=self.role.role_arn,
+                input=json.dumps(TICK),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_retry_attempts=DELIVERY_RETRIES,
+                    maximum_event_age_in_seconds=DELIVERY_MAX_AGE_S,
+                ),
+            ),
+        )

@@ -1,0 +1,250 @@
+"""Deployed strategies on AWS (issue 17): the schedule tick, the FIFO execution queue, the
+Alpaca keys secret and the SES sender, asserted on the synthesized stacks of every stage."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.config import stage_config
+from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
+from tests.infra.test_stacks import (
+    actions_of,
+    as_list,
+    function_by_name,
+    one,
+    policies_of_role,
+    render,
+    resources,
+    role_of,
+)
+
+
+def logical_id(template: dict[str, Any], kind: str, **properties: Any) -> str:
+    """The logical id of the single resource of `kind` whose properties include `properties`."""
+    found = [
+        k
+        for k, v in resources(template, kind).items()
+        if all(v["Properties"].get(p) == value for p, value in properties.items())
+    ]
+    assert len(found) == 1, f"{len(found)} {kind} with {properties}"
+    return found[0]
+
+
+def arn_of(resource_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [resource_id, "Arn"]}
+
+
+def worker_env(raw: dict[str, Any], stage: str) -> dict[str, Any]:
+    variables: dict[str, Any] = function_by_name(raw, f"stratigos-{stage}-worker")["Environment"][
+        "Variables"
+    ]
+    return variables
+
+
+def mapping_of(raw: dict[str, Any], queue_id: str) -> dict[str, Any]:
+    return one(raw, "AWS::Lambda::EventSourceMapping", EventSourceArn=arn_of(queue_id))
+
+
+# -- the schedule tick ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_schedule_ticks_the_worker_queue_with_a_dead_letter_queue(
+    synthesized: Synthesized, stage: str
+) -> None:
+    from aws_cdk.assertions import Match
+
+    raw = synthesized.templates[stage]["compute"]
+    template = synthesized.template(stage, "compute")
+    queue_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-schedule-ticks")
+    dlq_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-schedule-dlq")
+    role_id = logical_id(raw, "AWS::IAM::Role", RoleName=f"stratigos-{stage}-scheduler")
+    group_id = logical_id(raw, "AWS::Scheduler::ScheduleGroup", Name=f"stratigos-{stage}")
+
+    template.resource_count_is("AWS::Scheduler::Schedule", 1)
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {
+            "Name": f"stratigos-{stage}-fire-due-schedules",
+            "GroupName": {"Ref": group_id},
+            "ScheduleExpression": "rate(1 minute)",
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED",
+            "Target": {
+                "Arn": arn_of(queue_id),
+                "RoleArn": arn_of(role_id),
+                "Input": Match.serialized_json({"kind": "fire_due_schedules"}),
+                "DeadLetterConfig": {"Arn": arn_of(dlq_id)},
+                "RetryPolicy": {"MaximumRetryAttempts": 3, "MaximumEventAgeInSeconds": 300},
+            },
+        },
+    )
+    # the tick queue: encrypted with the project key, failed ticks to the same dead letters
+    queue = raw["Resources"][queue_id]["Properties"]
+    dlq = raw["Resources"][dlq_id]["Properties"]
+    assert queue["RedrivePolicy"] == {"deadLetterTargetArn": arn_of(dlq_id), "maxReceiveCount": 3}
+    for props in (queue, dlq):
+        assert "Fn::ImportValue" in props["KmsMasterKeyId"]  # the foundation key
+        assert "FifoQueue" not in props  # Scheduler's dead-letter queue must be standard
+    worker = function_by_name(raw, f"stratigos-{stage}-worker")
+    assert queue["VisibilityTimeout"] >= worker["Timeout"]  # Lambda's condition
+    mapping = mapping_of(raw, queue_id)
+    assert mapping["BatchSize"] == 1
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["FunctionName"] == {
+        "Ref": logical_id(raw, "AWS::Lambda::Function", FunctionName=f"stratigos-{stage}-worker")
+    }
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_scheduler_role_sends_to_its_queues_only(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    queue_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-schedule-ticks")
+    dlq_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-schedule-dlq")
+    role_id = logical_id(raw, "AWS::IAM::Role", RoleName=f"stratigos-{stage}-scheduler")
+    role = raw["Resources"][role_id]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert render(trust["Condition"]["ArnEquals"]["aws:SourceArn"]) == (
+        f"arn:aws:scheduler:{REGION}:{ACCOUNT}:schedule-group/stratigos-{stage}"
+    )
+    assert "ManagedPolicyArns" not in role
+    assert policies_of_role(raw, role_id) == []  # inline only: in place before the schedule
+    (policy,) = role["Policies"]
+    stmts = policy["PolicyDocument"]["Statement"]
+    assert actions_of(stmts) == {"sqs:SendMessage", "kms:GenerateDataKey", "kms:Decrypt"}
+    sends = [s for s in stmts if as_list(s["Action"]) == ["sqs:SendMessage"]]
+    assert sorted(json.dumps(s["Resource"]) for s in sends) == sorted(
+        json.dumps(arn_of(q)) for q in (queue_id, dlq_id)
+    )
+    (kms,) = [s for s in stmts if s not in sends]
+    assert "Fn::ImportValue" in kms["Resource"]  # the foundation key, through SQS only
+    via = render(kms["Condition"]["StringEquals"]["kms:ViaService"])
+    assert via == f"sqs.{REGION}.amazonaws.com"
+
+
+# -- the execution queue -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_execution_queue_is_fifo_with_a_fifo_dead_letter_queue(
+    synthesized: Synthesized, stage: str
+) -> None:
+    from aws_cdk.assertions import Match
+
+    raw = synthesized.templates[stage]["compute"]
+    template = synthesized.template(stage, "compute")
+    queue_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-execution.fifo")
+    dlq_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-execution-dlq.fifo")
+    key = {"Fn::ImportValue": Match.string_like_regexp(f"^stratigos-{stage}-foundation:.*Key")}
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "QueueName": f"stratigos-{stage}-execution.fifo",
+            "FifoQueue": True,
+            # messages carry their deduplication id: the client order id
+            "ContentBasedDeduplication": False,
+            "KmsMasterKeyId": key,
+            "RedrivePolicy": {"deadLetterTargetArn": arn_of(dlq_id), "maxReceiveCount": 3},
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {
+            "QueueName": f"stratigos-{stage}-execution-dlq.fifo",
+            "FifoQueue": True,
+            "KmsMasterKeyId": key,
+            "MessageRetentionPeriod": 14 * 86_400,
+        },
+    )
+    worker = function_by_name(raw, f"stratigos-{stage}-worker")
+    assert raw["Resources"][queue_id]["Properties"]["VisibilityTimeout"] >= worker["Timeout"]
+    mapping = mapping_of(raw, queue_id)
+    assert mapping["BatchSize"] == 1  # one order at a time: strict order per account
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert worker_env(raw, stage)["STRATIGOS_EXECUTION_QUEUE_URL"] == {"Ref": queue_id}
+    stmts = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-worker"))
+    on_queue = [s for s in stmts if s["Resource"] == arn_of(queue_id)]
+    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions_of(on_queue)
+    # nothing reads or writes the dead letters but the operator
+    assert not [s for s in stmts if json.dumps(arn_of(dlq_id)) in json.dumps(s["Resource"])]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_worker_announces_the_jobs_it_submits(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    queue_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-jobs")
+    assert worker_env(raw, stage)["STRATIGOS_JOBS_QUEUE_URL"] == {"Ref": queue_id}
+    stmts = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-worker"))
+    assert "sqs:SendMessage" in actions_of([s for s in stmts if s["Resource"] == arn_of(queue_id)])
+
+
+# -- the Alpaca keys -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_broker_secret_is_an_empty_placeholder_readable_only_by_the_worker(
+    synthesized: Synthesized, stage: str
+) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    secret_id = logical_id(
+        raw, "AWS::SecretsManager::Secret", Name=f"stratigos-{stage}/alpaca-keys"
+    )
+    secret = raw["Resources"][secret_id]["Properties"]
+    assert "Fn::ImportValue" in secret["KmsKeyId"]  # the foundation key
+    assert "SecretString" not in secret  # no value in the template
+    generated = secret["GenerateSecretString"]
+    assert json.loads(generated["SecretStringTemplate"]) == {"key_id": "", "secret_key": ""}
+    assert generated["GenerateStringKey"] not in {"key_id", "secret_key"}
+    assert worker_env(raw, stage)["STRATIGOS_ALPACA_SECRET_ARN"] == {"Ref": secret_id}
+
+    worker_role = role_of(raw, f"stratigos-{stage}-worker")
+    readers = []
+    for kind in KINDS:
+        template = synthesized.templates[stage][kind]
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if "secretsmanager:GetSecretValue" in as_list(stmt["Action"]) and (
+                    secret_id in json.dumps(stmt["Resource"])
+                ):
+                    readers.append((kind, policy["Properties"]["Roles"]))
+        for role in resources(template, "AWS::IAM::Role").values():
+            assert secret_id not in json.dumps(role["Properties"].get("Policies", []))
+    assert readers == [("compute", [{"Ref": worker_role}])]
+    (resource_policy,) = resources(raw, "AWS::SecretsManager::ResourcePolicy").values()
+    assert resource_policy["Properties"]["SecretId"] == {"Ref": secret_id}
+    (deny,) = resource_policy["Properties"]["ResourcePolicy"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
+    assert as_list(deny["Action"]) == ["secretsmanager:GetSecretValue"]
+    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": arn_of(worker_role)}}
+
+
+# -- e-mail --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_ses_identity_and_sending_scoped_to_it(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["compute"]
+    sender = stage_config(stage).notifications_email_from
+    identity_id = logical_id(raw, "AWS::SES::EmailIdentity", EmailIdentity=sender)
+    senders = []
+    for kind in KINDS:
+        template = synthesized.templates[stage][kind]
+        for policy in resources(template, "AWS::IAM::Policy").values():
+            for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
+                if any(a.startswith("ses:") for a in as_list(stmt["Action"])):
+                    senders.append((kind, policy["Properties"]["Roles"], stmt))
+    ((kind, roles, stmt),) = senders
+    assert (kind, roles) == ("compute", [{"Ref": role_of(raw, f"stratigos-{stage}-worker")}])
+    assert sorted(as_list(stmt["Action"])) == ["ses:SendEmail", "ses:SendRawEmail"]
+    resource = render(stmt["Resource"])
+    identity_arn = ["arn:", "aws", f":ses:{REGION}:{ACCOUNT}:identity/", {"Ref": identity_id}]
+    assert resource == {"Fn::Join": ["", identity_arn]}  # the sender identity only
+    env = worker_env(raw, stage)
+    assert env["STRATIGOS_NOTIFICATIONS_EMAIL_TRANSPORT"] == "ses"
+    assert env["STRATIGOS_NOTIFICATIONS_EMAIL_FROM"] == sender
+    assert env["STRATIGOS_NOTIFICATIONS_SES_REGION"] == REGION
