@@ -9,7 +9,14 @@
   - `<prefix>-jobs-dlq-depth`: visible messages in the dead-letter queue >= 1;
   - `<prefix>-api-5xx`: REST API 5xx responses >= `api_5xx_threshold` in 5 minutes;
   - `<prefix>-sagemaker-job-failures`: the EventBridge rule matching failed processing jobs named `stratigos-<stage>-batch-*` triggered at least once in 5 minutes (each
-    matched event is also kept in the log group `/stratigos/<stage>/sagemaker-failures`).
+    matched event is also kept in the log group `/stratigos/<stage>/sagemaker-failures`);
+  - deployed strategies: `<prefix>-schedule-dlq-depth` (schedule ticks undelivered or failed)
+    and `<prefix>-execution-dlq-depth` (orders that failed every delivery) >= 1;
+    `<prefix>-execution-stuck`: the oldest order waiting in the execution queue is older than
+    15 minutes (a rebalance run is not getting its orders sent); and
+    `<prefix>-reconciliation-mismatch`: the worker logged a `reconciliation_mismatch` event
+    (ledger and broker account disagree) at least once in 5 minutes (metric filter on
+    `/stratigos/<stage>/worker`, metric `ReconciliationMismatches` in `Stratigos/<stage>`).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
@@ -41,6 +49,12 @@ from infra.stacks.foundation import FoundationStack
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
 PERIOD = Duration.minutes(5)
+STUCK_ORDER_AGE = Duration.minutes(15)
+RECONCILIATION_MISMATCH_PATTERN = (
+    '{ ($.event = "reconciliation_mismatch") || ($.message = %reconciliation_mismatch%) }'
+)
+"""A `reconciliation_mismatch` event: a field of the JSON log line, or inside its message (the
+worker logs the event as a JSON message)."""
 
 
 class OperationsStack(Stack):
@@ -120,6 +134,7 @@ class OperationsStack(Stack):
             description="The REST API answered 5xx",
         )
         self._sagemaker_failures()
+        self._deployment_alarms(compute)
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
 
     def _alarm(
@@ -198,4 +213,49 @@ class OperationsStack(Stack):
             metric,
             threshold=1,
             description="A SageMaker Processing job of a sweep failed",
+        )
+
+    def _deployment_alarms(self, compute: ComputeStack) -> None:
+        """The alarms of deployed strategies: dead letters, stuck orders, mismatches."""
+        self._alarm(
+            "schedule-dlq-depth",
+            compute.ticks.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            description="Schedule ticks were not delivered or failed: schedules may not fire",
+        )
+        self._alarm(
+            "execution-dlq-depth",
+            compute.execution.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            description="Orders failed every delivery and wait in the execution dead-letter queue",
+        )
+        self._alarm(
+            "execution-stuck",
+            compute.execution.queue.metric_approximate_age_of_oldest_message(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=STUCK_ORDER_AGE.to_seconds(),
+            comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            description="An order has waited in the execution queue for more than 15 minutes: "
+            "a rebalance run is stuck",
+        )
+        mismatches = logs.MetricFilter(
+            self,
+            "ReconciliationMismatches",
+            log_group=compute.worker.log_group,
+            filter_name=f"{self.config.prefix}-reconciliation-mismatch",
+            filter_pattern=logs.FilterPattern.literal(RECONCILIATION_MISMATCH_PATTERN),
+            metric_namespace=f"Stratigos/{self.config.stage}",
+            metric_name="ReconciliationMismatches",
+            metric_value="1",
+        )
+        self._alarm(
+            "reconciliation-mismatch",
+            mismatches.metric(period=PERIOD, statistic="Sum"),
+            threshold=1,
+            description="A deployment's ledger and its broker account disagree (it is paused)",
         )

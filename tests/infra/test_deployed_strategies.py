@@ -1,5 +1,6 @@
 """Deployed strategies on AWS (issue 17): the schedule tick, the FIFO execution queue, the
-Alpaca keys secret and the SES sender, asserted on the synthesized stacks of every stage."""
+Alpaca keys secret, the SES sender and their alarms, asserted on the synthesized stacks of every
+stage."""
 
 from __future__ import annotations
 
@@ -248,3 +249,79 @@ def test_ses_identity_and_sending_scoped_to_it(synthesized: Synthesized, stage: 
     assert env["STRATIGOS_NOTIFICATIONS_EMAIL_TRANSPORT"] == "ses"
     assert env["STRATIGOS_NOTIFICATIONS_EMAIL_FROM"] == sender
     assert env["STRATIGOS_NOTIFICATIONS_SES_REGION"] == REGION
+
+
+# -- alarms --------------------------------------------------------------------------------
+
+
+def alarm(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return one(template, "AWS::CloudWatch::Alarm", AlarmName=name)
+
+
+def imported(value: dict[str, Any], stage: str, logical_id_prefix: str) -> bool:
+    """`value` imports an output of the compute stack made from `logical_id_prefix`'s resource."""
+    name = value.get("Fn::ImportValue", "")
+    return (
+        isinstance(name, str)
+        and name.startswith(f"stratigos-{stage}-compute:ExportsOutput")
+        and logical_id_prefix in name
+    )
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_deployment_alarms_notify_the_topic(synthesized: Synthesized, stage: str) -> None:
+    raw = synthesized.templates[stage]["operations"]
+    template = synthesized.template(stage, "operations")
+    topic = {"Ref": logical_id(raw, "AWS::SNS::Topic", TopicName=f"stratigos-{stage}-alarms")}
+    p = f"stratigos-{stage}-"
+    queue_alarms = {
+        f"{p}schedule-dlq-depth": (
+            "ScheduleTicksDeadLetterQueue",
+            "ApproximateNumberOfMessagesVisible",
+            1,
+            "GreaterThanOrEqualToThreshold",
+        ),
+        f"{p}execution-dlq-depth": (
+            "OrderExecutionDeadLetterQueue",
+            "ApproximateNumberOfMessagesVisible",
+            1,
+            "GreaterThanOrEqualToThreshold",
+        ),
+        # stuck rebalance runs: an order waits more than 15 minutes
+        f"{p}execution-stuck": (
+            "OrderExecutionQueue",
+            "ApproximateAgeOfOldestMessage",
+            900,
+            "GreaterThanThreshold",
+        ),
+    }
+    for name, (queue, metric, threshold, comparison) in queue_alarms.items():
+        props = alarm(raw, name)
+        assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic], name
+        assert (props["Namespace"], props["MetricName"]) == ("AWS/SQS", metric), name
+        assert props["Statistic"] == "Maximum" and props["Period"] == 300, name
+        assert (props["Threshold"], props["ComparisonOperator"]) == (threshold, comparison)
+        (dimension,) = props["Dimensions"]
+        assert dimension["Name"] == "QueueName"
+        assert imported(dimension["Value"], stage, queue), (name, dimension)
+        assert props["TreatMissingData"] == "notBreaching"
+
+    # reconciliation mismatches: a metric filter on the worker's JSON logs
+    template.resource_count_is("AWS::Logs::MetricFilter", 1)
+    (metric_filter,) = (f["Properties"] for f in resources(raw, "AWS::Logs::MetricFilter").values())
+    assert imported(metric_filter["LogGroupName"], stage, "WorkerLogs")
+    pattern = metric_filter["FilterPattern"]
+    assert pattern.startswith("{") and pattern.endswith("}")  # a JSON pattern
+    assert '$.event = "reconciliation_mismatch"' in pattern
+    (transformation,) = metric_filter["MetricTransformations"]
+    assert transformation["MetricValue"] == "1"
+    props = alarm(raw, f"{p}reconciliation-mismatch")
+    assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic]
+    assert (props["Namespace"], props["MetricName"]) == (
+        transformation["MetricNamespace"],
+        transformation["MetricName"],
+    )
+    assert props["Namespace"] == f"Stratigos/{stage}"
+    assert props["Statistic"] == "Sum" and props["Period"] == 300
+    assert props["Threshold"] == 1
+    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

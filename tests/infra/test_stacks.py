@@ -609,6 +609,11 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
         f"{p}jobs-dlq-depth",
         f"{p}api-5xx",
         f"{p}sagemaker-job-failures",
+        # deployed strategies (tests/infra/test_deployed_strategies.py)
+        f"{p}schedule-dlq-depth",
+        f"{p}execution-dlq-depth",
+        f"{p}execution-stuck",
+        f"{p}reconciliation-mismatch",
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]
