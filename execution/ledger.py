@@ -114,6 +114,7 @@ class Book:
     realised: dict[str, float] = field(default_factory=dict)
     fees: float = 0.0
     contributions: float = 0.0
+    shares: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def replay(cls, entries: Iterable[Fill | CashFlow]) -> Book:
@@ -141,11 +142,13 @@ class Book:
                 entry.fill_id,
             )
             self.lots.setdefault(entry.symbol, deque()).append(lot)
+            self.shares[entry.symbol] = self.shares.get(entry.symbol, 0.0) + entry.quantity
             return
         self._close(entry)
+        self.shares[entry.symbol] = sum(lot.quantity for lot in self.lots[entry.symbol])
 
     def _close(self, sell: Fill) -> None:
-        lots = self.lots.get(sell.symbol, deque())
+        lots = self.lots.setdefault(sell.symbol, deque())
         held = sum(lot.quantity for lot in lots)
         if sell.quantity > held + QUANTITY_TOLERANCE:
             raise LedgerError(
@@ -184,9 +187,9 @@ class Book:
     def holdings(self) -> dict[str, float]:
         """Shares held per symbol (only symbols with shares)."""
         return {
-            symbol: position.quantity
-            for symbol, position in self.positions().items()
-            if position.quantity > QUANTITY_TOLERANCE
+            symbol: quantity
+            for symbol, quantity in sorted(self.shares.items())
+            if quantity > QUANTITY_TOLERANCE
         }
 
     def market_value(self, prices: Mapping[str, float]) -> float:

@@ -183,8 +183,11 @@ def _orders(
     out = []
     for symbol in sorted(target):
         delta = target[symbol] - holdings.get(symbol, 0.0)
-        if (side == "sell" and delta < 0) or (side == "buy" and delta > 0):
-            out.append(_order(symbol, side, abs(delta), prices[symbol], rules))
+        # Holdings built from fills carry float noise: a quantity is whole or has
+        # FRACTION_DIGITS decimals, like the fills a broker makes.
+        quantity = round(abs(delta), FRACTION_DIGITS if rules.fractional else 0)
+        if quantity > 0 and ((side == "sell" and delta < 0) or (side == "buy" and delta > 0)):
+            out.append(_order(symbol, side, quantity, prices[symbol], rules))
     return out
 
 

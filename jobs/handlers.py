@@ -108,6 +108,11 @@ class JobContext:
         self._progress = progress
         self._lock = threading.Lock()
 
+    @property
+    def store(self) -> Store:
+        """The store the job lives in (the handler reads and writes its owner's records)."""
+        return self._store
+
     def cancelled(self) -> bool:
         """True once the job was cancelled or this worker lost its lease: stop promptly."""
         return self._cancelled()

@@ -253,6 +253,17 @@ class Settings(BaseSettings):
     notifications_retry_delay: float = Field(
         default=1.0, ge=0, description="Seconds before the first retry; doubles on each retry."
     )
+    # execution queue (services.execution_queue)
+    execution_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Attempts to send an order to an unreachable broker before it is "
+        "dead-lettered.",
+    )
+    execution_retry_seconds: float = Field(
+        default=1.0, ge=0, description="Seconds before the first resend; doubles on each retry."
+    )
     # Alpaca broker (execution.brokers.alpaca)
     alpaca_key_id: SecretStr | None = Field(
         default=None, description="Alpaca API key id (APCA-API-KEY-ID)."

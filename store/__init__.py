@@ -33,7 +33,7 @@ from store.jobs import (
     job_to_json,
 )
 from store.ledger import LedgerEntry
-from store.orders import NewOrder, QueuedOrder
+from store.orders import NewOrder, OrderUpdate, QueuedOrder
 from store.portfolios import Portfolio
 from store.results import Result, Trial
 from store.retention import CleanupReport
@@ -58,6 +58,7 @@ __all__ = [
     "LedgerEntry",
     "NewOrder",
     "NotFoundError",
+    "OrderUpdate",
     "Page",
     "Portfolio",
     "QueuedOrder",

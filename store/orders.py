@@ -165,30 +165,67 @@ class OrderQueueRepository(ABC):
         """Record what became of the order if it is still `expected_status`; the other fields
         change only when given. `ConflictError` (nothing written) if its status changed
         meanwhile, `NotFoundError` if there is no such order."""
-        if status not in ORDER_STATUSES or expected_status not in ORDER_STATUSES:
-            raise ValueError(f"order status must be one of {sorted(ORDER_STATUSES)}")
-        if attempts is not None and attempts < 0:
-            raise ValueError("attempts must be >= 0")
-        if filled_quantity is not None and not (
-            math.isfinite(filled_quantity) and filled_quantity >= 0
-        ):
-            raise ValueError("filled_quantity must be a number >= 0")
-        changes: dict[str, Any] = {"status": status}
-        for name, value in (
-            ("attempts", attempts),
-            ("filled_quantity", filled_quantity),
-            ("average_price", average_price),
-            ("reason", reason),
-        ):
-            if value is not None:
-                changes[name] = value
-        return self._update_order(owner, client_order_id, expected_status, changes)
+        update = OrderUpdate(
+            client_order_id,
+            expected_status,
+            status,
+            attempts=attempts,
+            filled_quantity=filled_quantity,
+            average_price=average_price,
+            reason=reason,
+        )
+        return self._update_order(owner, client_order_id, expected_status, update.changes())
+
+    def update_orders(self, owner: str, updates: Sequence[OrderUpdate]) -> list[QueuedOrder]:
+        """Apply each update whose order is still at its expected status (in one atomic write
+        on SQLite); an order whose status changed meanwhile is returned as it is now. Returns
+        the orders in the order of `updates`; `NotFoundError` if one does not exist."""
+        check_owner(owner)
+        changes = [(u.client_order_id, u.expected_status, u.changes()) for u in updates]
+        return self._update_orders(owner, changes) if changes else []
 
     @abstractmethod
     def _update_order(
         self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
     ) -> QueuedOrder:
         """`update_order` after its checks (`changes`: column -> new value)."""
+
+    @abstractmethod
+    def _update_orders(
+        self, owner: str, updates: list[tuple[str, str, dict[str, Any]]]
+    ) -> list[QueuedOrder]:
+        """`update_orders` after its checks: (client order id, expected status, changes)."""
+
+
+@dataclass(frozen=True)
+class OrderUpdate:
+    """What became of an order still at `expected_status`: its new `status` and, when given,
+    its send attempts, filled quantity, average fill price and reason."""
+
+    client_order_id: str
+    expected_status: str
+    status: str
+    attempts: int | None = None
+    filled_quantity: float | None = None
+    average_price: float | None = None
+    reason: str | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The columns to set (ValueError for a status or number that cannot be stored)."""
+        if self.status not in ORDER_STATUSES or self.expected_status not in ORDER_STATUSES:
+            raise ValueError(f"order status must be one of {sorted(ORDER_STATUSES)}")
+        if self.attempts is not None and self.attempts < 0:
+            raise ValueError("attempts must be >= 0")
+        if self.filled_quantity is not None and not (
+            math.isfinite(self.filled_quantity) and self.filled_quantity >= 0
+        ):
+            raise ValueError("filled_quantity must be a number >= 0")
+        changes: dict[str, Any] = {"status": self.status}
+        for name in ("attempts", "filled_quantity", "average_price", "reason"):
+            value = getattr(self, name)
+            if value is not None:
+                changes[name] = value
+        return changes
 
 
 def order_from_row(d: Mapping[str, Any]) -> QueuedOrder:

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -104,16 +104,70 @@ class PaperBroker:
         self.max_fill_fraction = max_fill_fraction
         self._book = Book()
         self._orders: dict[str, BrokerOrder] = {}
+        self._open: dict[str, None] = {}
         self._fills: list[Fill] = []
         self._fill_counts: dict[str, int] = {}
-        self._deposits = 0
+        self._cash_flows: list[CashFlow] = []
+        self.calendar = calendar
         self._now: datetime | None = None
+
+    # -- saving and restoring ------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Everything the account holds (cash flows, fills, orders, its time and settings) as
+        JSON; `PaperBroker.restore(prices, state)` rebuilds it over the same market data."""
+        return {
+            "settings": {
+                "fill_at": self.fill_at,
+                "costs": asdict(self.costs),
+                "fractional": self.fractional,
+                "max_fill_fraction": self.max_fill_fraction,
+                "calendar": self.calendar,
+            },
+            "cash_flows": [
+                {"id": f.flow_id, "amount": f.amount, "time": f.time.isoformat(), "note": f.note}
+                for f in self._cash_flows
+            ],
+            "fills": [_fill_state(fill) for fill in self._fills],
+            "orders": [_order_state(order) for order in self._orders.values()],
+            "now": None if self._now is None else self._now.isoformat(),
+        }
+
+    @classmethod
+    def restore(cls, prices: pd.DataFrame, state: dict[str, Any]) -> PaperBroker:
+        """The account `state` describes (see `state`), over `prices`."""
+        settings = state["settings"]
+        broker = cls(
+            prices,
+            fill_at=settings["fill_at"],
+            costs=PaperCosts(**settings["costs"]),
+            fractional=settings["fractional"],
+            max_fill_fraction=settings["max_fill_fraction"],
+            calendar=settings["calendar"],
+        )
+        flows = [
+            CashFlow(f["id"], f["amount"], datetime.fromisoformat(f["time"]), f["note"])
+            for f in state["cash_flows"]
+        ]
+        fills = [Fill(**{**f, "time": datetime.fromisoformat(f["time"])}) for f in state["fills"]]
+        broker._cash_flows = flows
+        broker._fills = fills
+        broker._book = Book.replay([*flows, *fills])
+        for fill in fills:
+            broker._fill_counts[fill.order_id] = broker._fill_counts.get(fill.order_id, 0) + 1
+        for order in state["orders"]:
+            restored = BrokerOrder(
+                **{**order, "submitted_at": datetime.fromisoformat(order["submitted_at"])}
+            )
+            broker._put(restored)
+        broker._now = None if state["now"] is None else datetime.fromisoformat(state["now"])
+        return broker
 
     # -- the account -------------------------------------------------------------------------
     def deposit(self, amount: float, time: datetime) -> None:
         """Add (or, negative, withdraw) cash at `time`."""
-        self._deposits += 1
-        self._book.apply(CashFlow(f"deposit-{self._deposits}", amount, time))
+        flow = CashFlow(f"deposit-{len(self._cash_flows) + 1}", amount, time)
+        self._book.apply(flow)
+        self._cash_flows.append(flow)
 
     def account(self) -> AccountState:
         """Cash and shares held now."""
@@ -121,7 +175,9 @@ class PaperBroker:
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
         """The fills so far (after `since`, if given), oldest first."""
-        return [fill for fill in self._fills if since is None or fill.time > since]
+        if since is None:
+            return list(self._fills)
+        return self._fills[bisect.bisect_right(self._fills, since, key=lambda f: f.time) :]
 
     # -- orders ------------------------------------------------------------------------------
     def submit(self, request: OrderRequest, now: datetime | None = None) -> BrokerOrder:
@@ -142,7 +198,7 @@ class PaperBroker:
             status="new",
             submitted_at=submitted_at,
         )
-        self._orders[request.client_order_id] = order
+        self._put(order)
         return order
 
     def order(self, client_order_id: str) -> BrokerOrder:
@@ -156,7 +212,14 @@ class PaperBroker:
 
     def open_orders(self) -> list[BrokerOrder]:
         """The orders not yet final, in the order they were submitted."""
-        return [order for order in self._orders.values() if not order.is_final]
+        return [self._orders[client_order_id] for client_order_id in self._open]
+
+    def _put(self, order: BrokerOrder) -> None:
+        self._orders[order.client_order_id] = order
+        if order.is_final:
+            self._open.pop(order.client_order_id, None)
+        else:
+            self._open[order.client_order_id] = None
 
     def cancel(self, client_order_id: str) -> BrokerOrder:
         """Cancel the unfilled rest of an order (a final order is returned as it is)."""
@@ -164,7 +227,7 @@ class PaperBroker:
         if order.is_final:
             return order
         canceled = replace(order, status="canceled", reason="canceled on request")
-        self._orders[client_order_id] = canceled
+        self._put(canceled)
         return canceled
 
     def advance(self, now: datetime) -> list[Fill]:
@@ -225,11 +288,13 @@ class PaperBroker:
             bar_price = float(self._prices[index, self._symbols[order.symbol]])
             if math.isfinite(bar_price):
                 filled = self._fill_at_bar(order, bar_time, bar_price)
-                self._orders[filled.client_order_id] = filled
+                self._put(filled)
 
     def _fill_at_bar(self, order: BrokerOrder, bar_time: datetime, bar_price: float) -> BrokerOrder:
         remaining = order.quantity - order.filled_quantity
         quantity = min(remaining, self._round(order.quantity * self.max_fill_fraction) or remaining)
+        if remaining - quantity < 0.5 * 10.0**-FRACTION_DIGITS:  # the rest is rounding dust
+            quantity = remaining
         price = self.costs.fill_price(order.side, bar_price)
         reason = None
         if order.side == "buy":
@@ -283,6 +348,14 @@ class PaperBroker:
         return max(quantity, 0.0)
 
     def _round(self, quantity: float) -> float:
-        if self.fractional:
-            return math.floor(quantity * 10**FRACTION_DIGITS) / 10**FRACTION_DIGITS
+        if self.fractional:  # the epsilon keeps 0.064951 (64950.99999... millionths) whole
+            return math.floor(quantity * 10**FRACTION_DIGITS + 1e-6) / 10**FRACTION_DIGITS
         return float(math.floor(quantity + QUANTITY_TOLERANCE))
+
+
+def _fill_state(fill: Fill) -> dict[str, Any]:
+    return {**vars(fill), "time": fill.time.isoformat()}
+
+
+def _order_state(order: BrokerOrder) -> dict[str, Any]:
+    return {**vars(order), "submitted_at": order.submitted_at.isoformat()}

@@ -207,3 +207,14 @@ class AwsOrders(AwsTable):
                 current=current,
             )
         return order_from_row(item)
+
+    def _update_orders(
+        self, owner: str, updates: list[tuple[str, str, dict[str, Any]]]
+    ) -> list[QueuedOrder]:
+        out = []
+        for client_order_id, expected_status, changes in updates:
+            try:
+                out.append(self._update_order(owner, client_order_id, expected_status, changes))
+            except ConflictError as exc:
+                out.append(exc.current)
+        return out

@@ -174,7 +174,10 @@ MIGRATIONS: list[tuple[int, str]] = [
             updated_at INTEGER NOT NULL,
             UNIQUE (owner, account, sequence)
         );
-        CREATE INDEX queued_orders_by_deployment ON queued_orders (owner, deployment_id);
+        CREATE INDEX queued_orders_by_deployment ON queued_orders (owner, deployment_id, account, sequence);
+        CREATE INDEX queued_orders_by_run ON queued_orders (owner, run_id, account, sequence);
+        CREATE INDEX queued_orders_open ON queued_orders (owner, account, sequence)
+            WHERE status IN ('queued', 'submitted', 'partially_filled');
         CREATE TABLE ledger_entries (
             seq INTEGER PRIMARY KEY AUTOINCREMENT,
             owner TEXT NOT NULL,

@@ -12,28 +12,32 @@ class SqliteLedger(SqliteConnection):
     """The trade ledger on SQLite."""
 
     def _append_ledger(self, owner: str, book: str, entries: list[LedgerEntry]) -> int:
-        added = 0
         columns = ", ".join(ENTRY_COLUMNS)
+        ids = [e.entry_id for e in entries]
         with self._tx("append_ledger") as conn:
+            rows = conn.execute(
+                f"SELECT * FROM ledger_entries WHERE owner = ? AND book = ? AND entry_id IN "
+                f"({', '.join('?' for _ in ids)})",
+                [owner, book, *ids],
+            ).fetchall()
+            held = {row["entry_id"]: entry_from_row(dict(row)) for row in rows}
+            new = []
             for entry in entries:
-                row = conn.execute(
-                    "SELECT * FROM ledger_entries WHERE owner = ? AND book = ? AND entry_id = ?",
-                    (owner, book, entry.entry_id),
-                ).fetchone()
-                if row is not None:
-                    if entry_from_row(dict(row)) != entry:
-                        raise ConflictError(
-                            f"ledger {book} holds entry {entry.entry_id} with other contents"
-                        )
-                    continue
-                values = [getattr(entry, column) for column in ENTRY_COLUMNS]
-                conn.execute(
-                    f"INSERT INTO ledger_entries (owner, book, time, {columns}) VALUES "
-                    f"(?, ?, ?, {', '.join('?' for _ in ENTRY_COLUMNS)})",
-                    [owner, book, to_micros(entry.time), *values],
-                )
-                added += 1
-        return added
+                if entry.entry_id not in held:
+                    new.append(entry)
+                elif held[entry.entry_id] != entry:
+                    raise ConflictError(
+                        f"ledger {book} holds entry {entry.entry_id} with other contents"
+                    )
+            conn.executemany(
+                f"INSERT INTO ledger_entries (owner, book, time, {columns}) VALUES "
+                f"(?, ?, ?, {', '.join('?' for _ in ENTRY_COLUMNS)})",
+                [
+                    [owner, book, to_micros(e.time), *(getattr(e, c) for c in ENTRY_COLUMNS)]
+                    for e in new
+                ],
+            )
+        return len(new)
 
     def _ledger(self, owner: str, book: str) -> list[LedgerEntry]:
         rows = self._read(

@@ -24,28 +24,27 @@ class SqliteOrders(SqliteConnection):
         orders: list[NewOrder],
     ) -> list[QueuedOrder]:
         now = self._now()
+        ids = [o.client_order_id for o in orders]
         with self._tx("enqueue_orders") as conn:
             (last,) = conn.execute(
                 "SELECT COALESCE(MAX(sequence), 0) FROM queued_orders WHERE owner = ? AND "
                 "account = ?",
                 (owner, account),
             ).fetchone()
+            stored = {o.client_order_id: o for o in self._rows(conn, ids)}
+            rows = []
             for order in orders:
-                stored = self._stored(conn, order.client_order_id)
-                if stored is not None:
-                    if stored.owner != owner or not same_order(
-                        stored, order, account, deployment_id
+                existing = stored.get(order.client_order_id)
+                if existing is not None:
+                    if existing.owner != owner or not same_order(
+                        existing, order, account, deployment_id
                     ):
                         raise ConflictError(
                             f"client order id {order.client_order_id} is taken by another order"
                         )
                     continue
                 last += 1
-                conn.execute(
-                    "INSERT INTO queued_orders (client_order_id, owner, account, deployment_id, "
-                    "run_id, sequence, symbol, side, quantity, status, attempts, "
-                    "filled_quantity, created_at, updated_at) VALUES "
-                    "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, 0, ?, ?)",
+                rows.append(
                     (
                         order.client_order_id,
                         owner,
@@ -58,22 +57,25 @@ class SqliteOrders(SqliteConnection):
                         order.quantity,
                         now,
                         now,
-                    ),
+                    )
                 )
-            placeholders = ", ".join("?" for _ in orders)
-            rows = conn.execute(
-                f"SELECT * FROM queued_orders WHERE client_order_id IN ({placeholders}) "
-                "ORDER BY sequence",
-                [o.client_order_id for o in orders],
-            ).fetchall()
-        return [order_from_row(dict(r)) for r in rows]
+            conn.executemany(
+                "INSERT INTO queued_orders (client_order_id, owner, account, deployment_id, "
+                "run_id, sequence, symbol, side, quantity, status, attempts, "
+                "filled_quantity, created_at, updated_at) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, 0, ?, ?)",
+                rows,
+            )
+            enqueued = self._rows(conn, ids)
+        return sorted(enqueued, key=lambda o: o.sequence)
 
     @staticmethod
-    def _stored(conn: sqlite3.Connection, client_order_id: str) -> QueuedOrder | None:
-        row = conn.execute(
-            "SELECT * FROM queued_orders WHERE client_order_id = ?", (client_order_id,)
-        ).fetchone()
-        return None if row is None else order_from_row(dict(row))
+    def _rows(conn: sqlite3.Connection, ids: list[str]) -> list[QueuedOrder]:
+        rows = conn.execute(
+            f"SELECT * FROM queued_orders WHERE client_order_id IN ({', '.join('?' for _ in ids)})",
+            ids,
+        ).fetchall()
+        return [order_from_row(dict(r)) for r in rows]
 
     def get_order(self, owner: str, client_order_id: str) -> QueuedOrder:
         rows = self._read(
@@ -111,14 +113,8 @@ class SqliteOrders(SqliteConnection):
     def _update_order(
         self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
     ) -> QueuedOrder:
-        sets = ", ".join(f"{column} = ?" for column in changes)
         with self._tx("update_order") as conn:
-            cur = conn.execute(
-                f"UPDATE queued_orders SET {sets}, updated_at = ? WHERE client_order_id = ? "
-                "AND owner = ? AND status = ?",
-                [*changes.values(), self._now(), client_order_id, owner, expected_status],
-            )
-            changed = cur.rowcount == 1
+            changed = self._set(conn, owner, client_order_id, expected_status, changes)
         current = self.get_order(owner, client_order_id)
         if not changed:
             raise ConflictError(
@@ -126,3 +122,42 @@ class SqliteOrders(SqliteConnection):
                 current=current,
             )
         return current
+
+    def _update_orders(
+        self, owner: str, updates: list[tuple[str, str, dict[str, Any]]]
+    ) -> list[QueuedOrder]:
+        now = self._now()
+        groups: dict[tuple[str, ...], list[list[Any]]] = {}
+        for client_order_id, expected_status, changes in updates:
+            groups.setdefault(tuple(changes), []).append(
+                [*changes.values(), now, client_order_id, owner, expected_status]
+            )
+        with self._tx("update_orders") as conn:
+            for columns, rows in groups.items():
+                conn.executemany(
+                    f"UPDATE queued_orders SET {', '.join(f'{c} = ?' for c in columns)}, "
+                    "updated_at = ? WHERE client_order_id = ? AND owner = ? AND status = ?",
+                    rows,
+                )
+            ids = [u[0] for u in updates]
+            found = {o.client_order_id: o for o in self._rows(conn, ids) if o.owner == owner}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise NotFoundError(f"no order {missing[0]!r} for owner {owner!r}")
+        return [found[i] for i in ids]
+
+    def _set(
+        self,
+        conn: sqlite3.Connection,
+        owner: str,
+        client_order_id: str,
+        expected_status: str,
+        changes: dict[str, Any],
+    ) -> bool:
+        sets = ", ".join(f"{column} = ?" for column in changes)
+        cur = conn.execute(
+            f"UPDATE queued_orders SET {sets}, updated_at = ? WHERE client_order_id = ? "
+            "AND owner = ? AND status = ?",
+            [*changes.values(), self._now(), client_order_id, owner, expected_status],
+        )
+        return cur.rowcount == 1
