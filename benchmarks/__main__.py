@@ -22,6 +22,7 @@ SUITES = (
     "load",
     "startup",
     "scheduler",
+    "forward_test",
 )
 
 

@@ -43,6 +43,8 @@ def fire_due(store: Store, now: datetime, *, limit: int = 10_000) -> FiringRepor
     """Submit a rebalance job for every due fire of every active deployment (all owners)."""
     report = FiringReport()
     for deployment in store.deployments_by_status("active", limit=limit):
+        if deployment.spec.get("mode") == "forward_test":  # runs its own simulated time
+            continue
         _fire(store, deployment, now, report)
     return report
 

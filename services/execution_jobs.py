@@ -1,0 +1,156 @@
+"""The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
+submitted by `services.scheduling`) and `forward_test` (paper trading a deployment over past
+market data, `services.forward_test`).
+
+A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
+or the run blocked or skipped with the reason in its result. Orders still working at the broker
+make the attempt transient (the worker retries it later; the resumed run sends nothing twice).
+A failed run (an order rejected, dead-lettered or canceled) fails the job with its reason.
+
+The paper broker trades on the configured market data: a fire on a day after the data ends
+cannot be priced and fails with that reason (forward-test the deployment instead). Its account
+is kept in the store between runs (`paper-<deployment id>`), funded with the deployment's
+capital on the first run.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from execution.brokers.paper import PaperBroker, PaperCosts
+from execution.ledger import CashFlow
+from execution.schedule import trading_sessions
+from jobs.handlers import JobContext, TransientJobError, register_handler
+from notifications.notifier import Notifier
+from notifications.preferences import NotificationPreferences
+from services.execution_queue import RetryPolicy
+from services.forward_test import ForwardTestRequest, forward_test
+from services.ledger import AccountLedger
+from services.market_data import sp500_prices
+from services.rebalancing import ExecutionContext, Notify, account_of, rebalance
+from services.scheduling import REBALANCE_KIND
+from settings import Settings, get_settings
+from store import Deployment, Job, NotFoundError, Store
+
+FORWARD_TEST_KIND = "forward_test"
+
+
+class RunFailedError(RuntimeError):
+    """A rebalance run that did not trade what it decided; the message is the reason."""
+
+
+def market_closes() -> pd.DataFrame:
+    """The configured market data's closing prices (the embedded S&P 500 data)."""
+    return sp500_prices()
+
+
+def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run the rebalance `job.request` names ({"deployment_id", "fire"})."""
+    store = ctx.store
+    settings = ctx.settings or get_settings()
+    deployment = store.get_deployment(job.owner, job.request["deployment_id"])
+    fire = datetime.fromisoformat(job.request["fire"])
+    closes = market_closes().loc[:, list(deployment.spec["universe"])].dropna()
+    calendar = deployment.spec["schedule"].get("calendar") or "XNYS"
+    sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
+    sessions = sessions.loc[sessions.index.isin(closes.index)]
+    closed = sessions.loc[sessions["close"] <= pd.Timestamp(fire)]
+    if closed.empty or fire.date() > sessions.index[-1].date():
+        raise RunFailedError(
+            f"the market data ends on {sessions.index[-1].date()}: the paper broker cannot trade "
+            f"at {fire.isoformat()}; forward-test the deployment over the data instead"
+        )
+    broker, version = _paper_account(store, deployment, closes, sessions)
+    ledger = AccountLedger(store, deployment.owner, deployment.id)
+    _fund(ledger, broker, deployment)
+    later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
+    now = store.clock()
+
+    def settle() -> None:
+        if not later.empty and later.iloc[0] <= pd.Timestamp(now):
+            broker.advance(later.iloc[0].to_pydatetime())
+
+    broker.advance(max(fire, broker_time(broker) or fire))
+    context = ExecutionContext(
+        store,
+        broker,
+        retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
+        settle=settle,
+        notify=_notifier(settings),
+    )
+    outcome = rebalance(context, ledger, deployment, fire, job.id, closes.loc[: closed.index[-1]])
+    store.save_broker_account(
+        deployment.owner, account_of(deployment), broker.state(), expected_version=version
+    )
+    if outcome.status == "open":
+        raise TransientJobError(outcome.reason or "orders are still working at the broker")
+    if outcome.status == "failed":
+        raise RunFailedError(outcome.reason or "the run failed")
+    return outcome.to_json()
+
+
+def broker_time(broker: PaperBroker) -> datetime | None:
+    """The paper broker's current time (None before it was first advanced)."""
+    now = broker.state()["now"]
+    return None if now is None else datetime.fromisoformat(now)
+
+
+def _paper_account(
+    store: Store, deployment: Deployment, closes: pd.DataFrame, sessions: pd.DataFrame
+) -> tuple[PaperBroker, int]:
+    account = account_of(deployment)
+    try:
+        stored = store.get_broker_account(deployment.owner, account)
+    except NotFoundError:
+        broker = PaperBroker(closes, fill_at="close", costs=PaperCosts(), fractional=True)
+        stored = store.create_broker_account(deployment.owner, account, "paper", broker.state())
+    return PaperBroker.restore(closes, stored.state), stored.version
+
+
+def _fund(ledger: AccountLedger, broker: PaperBroker, deployment: Deployment) -> None:
+    """Deposit the capital into a new paper account and record it in the ledger, once."""
+    if "capital" in ledger.entry_ids:
+        return
+    when = deployment.updated_at
+    if broker.account().cash == 0 and not broker.account().positions:
+        broker.advance(max(when, broker_time(broker) or when))
+        broker.deposit(float(deployment.spec["capital"]), when)
+    ledger.record([CashFlow("capital", float(deployment.spec["capital"]), when, "capital")])
+
+
+def _notifier(settings: Settings) -> Notify:
+    notifier = Notifier.from_settings(settings)
+
+    def notify(notification: Any, deployment: Deployment) -> None:
+        preferences = NotificationPreferences.model_validate(
+            deployment.spec.get("notifications") or {}
+        )
+        notifier.send(notification, preferences)
+
+    return notify
+
+
+def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run the forward test `job.request` names ({"deployment_id", "start", "end"?})."""
+    request = ForwardTestRequest(
+        deployment_id=job.request["deployment_id"],
+        start=date.fromisoformat(job.request["start"]),
+        end=None if job.request.get("end") is None else date.fromisoformat(job.request["end"]),
+    )
+    return forward_test(
+        ctx.store,
+        job.owner,
+        request,
+        market_closes(),
+        run_id=job.id,
+        progress=ctx.progress,
+        cancelled=ctx.cancelled,
+    )
+
+
+HANDLERS = {REBALANCE_KIND: rebalance_handler, FORWARD_TEST_KIND: forward_test_handler}
+for _kind, _handler in HANDLERS.items():
+    register_handler(_kind, _handler)

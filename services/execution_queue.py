@@ -1,0 +1,172 @@
+"""The execution queue at work: sending an account's queued orders to its broker first in first
+out, with bounded retries and a dead-letter state, and bringing back what the broker did.
+
+Sending: each queued order is submitted under its client order id (the broker places it at most
+once, so a retried or resumed run never trades twice). A broker that cannot be reached is tried
+again after `RetryPolicy.delay` seconds, up to `max_attempts` attempts per order; then the order
+is dead-lettered (status `dead`) and the queued orders after it from the same run are canceled
+(a rebalance is sent whole or not at all). An order the broker refuses is `rejected` with the
+broker's reason. Syncing: each submitted order takes the broker's status, filled quantity and
+average price; the account's fills since the ledger's last one go to the ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from execution.brokers.base import Broker, BrokerOrder, OrderRequest
+from execution.errors import BrokerRejectedError, BrokerUnavailableError
+from services.ledger import AccountLedger
+from store import OrderUpdate, QueuedOrder, Store
+
+_STATUS_FROM_BROKER = {
+    "new": "submitted",
+    "partially_filled": "partially_filled",
+    "filled": "filled",
+    "canceled": "canceled",
+    "rejected": "rejected",
+}
+FILL_LOOKBACK = timedelta(seconds=1)
+"""How far before the ledger's last fill the broker's fills are read again (duplicates are
+recognised by fill id), so fills stamped with the same time are never missed."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per order (`max_attempts`, at least 1) and the wait before the n-th retry:
+    `backoff_seconds` x 2^(n-1)."""
+
+    max_attempts: int = 3
+    backoff_seconds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.backoff_seconds < 0:
+            raise ValueError("max_attempts must be >= 1 and backoff_seconds >= 0")
+
+    def delay(self, retry: int) -> float:
+        """Seconds to wait before retry number `retry` (1 for the first)."""
+        return self.backoff_seconds * 2 ** (retry - 1)
+
+
+def client_order_id(deployment_id: str, fire: datetime, index: int) -> str:
+    """The client order id of the `index`-th order of a deployment's run at `fire`: the same
+    for every attempt of that run, unique across runs, 23 characters (brokers allow 48)."""
+    digest = hashlib.sha256(f"{deployment_id}|{fire.isoformat()}".encode()).hexdigest()
+    return f"stg-{digest[:16]}-{index:02d}"
+
+
+@dataclass
+class DispatchReport:
+    """What a dispatch did: orders submitted, rejected by the broker, dead-lettered, and
+    canceled because an earlier order of their run was dead-lettered."""
+
+    submitted: list[QueuedOrder] = field(default_factory=list)
+    rejected: list[QueuedOrder] = field(default_factory=list)
+    dead: list[QueuedOrder] = field(default_factory=list)
+    canceled: list[QueuedOrder] = field(default_factory=list)
+
+
+def dispatch(
+    store: Store,
+    owner: str,
+    account: str,
+    broker: Broker,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DispatchReport:
+    """Send the account's queued orders in queue order (see the module docstring). What the
+    broker said is recorded after the orders are sent, in one write: a worker that dies before
+    it leaves them queued, and the next one sends them again under the same client order ids,
+    which the broker recognises."""
+    policy = retry or RetryPolicy()
+    updates: list[OrderUpdate] = []
+    dead_runs: set[str] = set()
+    for order in store.open_orders(owner, account):
+        if order.status != "queued":
+            continue
+        if order.run_id in dead_runs:
+            reason = "not sent: an earlier order of its run was dead-lettered"
+            updates.append(OrderUpdate(order.client_order_id, "queued", "canceled", reason=reason))
+            continue
+        update = _send(order, broker, policy, sleep)
+        if update.status == "dead":
+            dead_runs.add(order.run_id)
+        updates.append(update)
+    report = DispatchReport()
+    for order in store.update_orders(owner, updates):
+        {
+            "dead": report.dead,
+            "rejected": report.rejected,
+            "canceled": report.canceled,
+        }.get(order.status, report.submitted).append(order)
+    return report
+
+
+def _send(
+    order: QueuedOrder, broker: Broker, policy: RetryPolicy, sleep: Callable[[float], None]
+) -> OrderUpdate:
+    request = OrderRequest(order.client_order_id, order.symbol, order.side, order.quantity)
+    attempts = order.attempts
+    while True:
+        attempts += 1
+        try:
+            placed = broker.submit(request)
+        except BrokerRejectedError as exc:
+            return OrderUpdate(
+                order.client_order_id, "queued", "rejected", attempts=attempts, reason=str(exc)
+            )
+        except BrokerUnavailableError as exc:
+            if attempts >= policy.max_attempts:
+                reason = f"broker unavailable after {attempts} attempts: {exc}"
+                return OrderUpdate(
+                    order.client_order_id, "queued", "dead", attempts=attempts, reason=reason
+                )
+            sleep(policy.delay(attempts - order.attempts))
+            continue
+        return _from_broker(order, placed, attempts=attempts)
+
+
+def _from_broker(
+    order: QueuedOrder, placed: BrokerOrder, *, attempts: int | None = None
+) -> OrderUpdate:
+    return OrderUpdate(
+        order.client_order_id,
+        order.status,
+        _STATUS_FROM_BROKER[placed.status],
+        attempts=attempts,
+        filled_quantity=placed.filled_quantity,
+        average_price=placed.average_fill_price,
+        reason=placed.reason,
+    )
+
+
+def _changed(order: QueuedOrder, update: OrderUpdate) -> bool:
+    return (update.status, update.filled_quantity, update.average_price) != (
+        order.status,
+        order.filled_quantity,
+        order.average_price,
+    )
+
+
+def sync(
+    store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
+) -> list[QueuedOrder]:
+    """Bring the account's sent orders up to date with the broker (in one write) and record
+    the account's new fills in `ledger`; returns the account's orders still open."""
+    orders = store.open_orders(owner, account)
+    updates = [
+        update
+        for order in orders
+        if order.status != "queued"
+        for update in [_from_broker(order, broker.order(order.client_order_id))]
+        if _changed(order, update)
+    ]
+    store.update_orders(owner, updates)
+    since = None if ledger.last_fill_time is None else ledger.last_fill_time - FILL_LOOKBACK
+    ledger.record(broker.fills(since))
+    return store.open_orders(owner, account) if updates else orders

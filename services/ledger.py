@@ -1,0 +1,141 @@
+"""A book's ledger as the store keeps it and as `execution.ledger` reads it, and the
+reconciliation of a ledger against the broker's account.
+
+`AccountLedger` loads a book's entries once and then applies what it appends, so a long run
+(a forward test) never reads its whole ledger again. Reconciliation compares shares per symbol
+and cash: a difference above `POSITION_TOLERANCE` shares or `CASH_TOLERANCE` (currency) is a
+mismatch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from execution.brokers.base import AccountState
+from execution.ledger import Book, CashFlow, Fill
+from store import LedgerEntry, Store
+from store.ledger import MAX_ENTRIES_PER_APPEND
+
+POSITION_TOLERANCE = 1e-6
+CASH_TOLERANCE = 0.01
+
+
+def to_entry(item: Fill | CashFlow) -> LedgerEntry:
+    """The stored form of a fill or cash flow."""
+    if isinstance(item, CashFlow):
+        return LedgerEntry(item.flow_id, "cash_flow", item.time, amount=item.amount, note=item.note)
+    return LedgerEntry(
+        entry_id=item.fill_id,
+        kind="fill",
+        time=item.time,
+        symbol=item.symbol,
+        side=item.side,
+        quantity=item.quantity,
+        price=item.price,
+        fee=item.fee,
+        order_id=item.order_id,
+    )
+
+
+def from_entry(entry: LedgerEntry) -> Fill | CashFlow:
+    """The fill or cash flow a stored entry holds."""
+    if entry.kind == "cash_flow":
+        assert entry.amount is not None
+        return CashFlow(entry.entry_id, entry.amount, entry.time, entry.note)
+    assert entry.symbol and entry.side and entry.order_id
+    assert entry.quantity is not None and entry.price is not None and entry.fee is not None
+    return Fill(
+        entry.entry_id,
+        entry.order_id,
+        entry.symbol,
+        entry.side,
+        entry.quantity,
+        entry.price,
+        entry.fee,
+        entry.time,
+    )
+
+
+@dataclass
+class AccountLedger:
+    """The ledger of `book` (owned by `owner`): its entries in the store and the `Book` they
+    add up to."""
+
+    store: Store
+    owner: str
+    book_id: str
+    book: Book = field(init=False)
+    entry_ids: set[str] = field(init=False)
+    last_fill_time: datetime | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        entries = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
+        self.book = Book.replay(entries)
+        self.entry_ids = {_entry_id(e) for e in entries}
+        times = [e.time for e in entries if isinstance(e, Fill)]
+        self.last_fill_time = max(times, default=None)
+
+    def record(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
+        """Append the items not yet in the ledger (in chunks, each atomic and idempotent) and
+        apply them to the book; returns the new ones."""
+        new = [item for item in items if _entry_id(item) not in self.entry_ids]
+        for start in range(0, len(new), MAX_ENTRIES_PER_APPEND):
+            chunk = new[start : start + MAX_ENTRIES_PER_APPEND]
+            self.store.append_ledger(self.owner, self.book_id, [to_entry(i) for i in chunk])
+        for item in new:
+            self.book.apply(item)
+            self.entry_ids.add(_entry_id(item))
+            if isinstance(item, Fill) and (
+                self.last_fill_time is None or item.time > self.last_fill_time
+            ):
+                self.last_fill_time = item.time
+        return new
+
+
+def _entry_id(item: Fill | CashFlow) -> str:
+    return item.flow_id if isinstance(item, CashFlow) else item.fill_id
+
+
+@dataclass(frozen=True)
+class PositionDifference:
+    """Shares of `symbol` by the ledger and by the broker."""
+
+    symbol: str
+    ledger_quantity: float
+    broker_quantity: float
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """The ledger against the broker: differing positions and cash (`matches` when none)."""
+
+    positions: Sequence[PositionDifference]
+    ledger_cash: float
+    broker_cash: float
+
+    @property
+    def matches(self) -> bool:
+        """Whether the ledger and the broker agree within the tolerances."""
+        return not self.positions and abs(self.ledger_cash - self.broker_cash) <= CASH_TOLERANCE
+
+    def to_json(self) -> dict[str, object]:
+        """The reconciliation as JSON."""
+        return {
+            "matches": self.matches,
+            "ledger_cash": self.ledger_cash,
+            "broker_cash": self.broker_cash,
+            "positions": [p.__dict__ for p in self.positions],
+        }
+
+
+def reconcile(book: Book, account: AccountState) -> Reconciliation:
+    """Compare what the ledger's book holds with what the broker reports."""
+    ledger = book.holdings()
+    differences = [
+        PositionDifference(symbol, ledger.get(symbol, 0.0), account.positions.get(symbol, 0.0))
+        for symbol in sorted(set(ledger) | set(account.positions))
+        if abs(ledger.get(symbol, 0.0) - account.positions.get(symbol, 0.0)) > POSITION_TOLERANCE
+    ]
+    return Reconciliation(differences, book.cash, account.cash)

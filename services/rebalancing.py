@@ -1,0 +1,325 @@
+"""A deployment's rebalance run: decide, enqueue, send, let the orders fill, record the fills,
+reconcile, and pause the deployment when something is wrong.
+
+The run at `fire` (one per schedule fire, under the job id `run_id`):
+
+1. An inactive deployment is `skipped`.
+2. The account's earlier orders are synced first (the queue is first in first out).
+3. If none of the run's orders has been sent yet, the decision is made (again, on a resumed
+   run: the account has not changed, so the orders and their client order ids are the same)
+   on the closes known at the fire (`execution.rebalance`), and its orders are enqueued. A
+   plan that breaks a limit is `blocked`: nothing is sent, the deployment pauses.
+4. The queue is dispatched (`services.execution_queue`), `settle()` lets time pass until the
+   orders can fill (the paper broker's next bar; nothing for a live broker), and the orders and
+   fills are synced into the ledger.
+5. The ledger is reconciled with the broker; a mismatch pauses the deployment. The account's
+   value is checked against the drawdown limit; a breach pauses it too.
+
+Outcome `status`: `filled` (every order of the run filled), `no_trades` (nothing to trade),
+`open` (orders still working at the broker: the run is not finished), `failed` (an order was
+rejected, dead-lettered or canceled; `reason` says which and why), `blocked` or `skipped`.
+Every pause and failure is notified when a notifier is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import pandas as pd
+
+from execution.brokers.base import Broker
+from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
+from execution.rebalance import decide_rebalance
+from notifications import messages
+from notifications.messages import Notification
+from services.deployments import change_status, deployed_strategy
+from services.execution_queue import RetryPolicy, client_order_id, dispatch, sync
+from services.ledger import AccountLedger, Reconciliation, reconcile
+from store import ConflictError, Deployment, NewOrder, QueuedOrder, Store
+
+logger = logging.getLogger("stratigos.execution")
+
+RunStatus = Literal["filled", "no_trades", "open", "failed", "blocked", "skipped"]
+Notify = Callable[[Notification, Deployment], None]
+
+
+@dataclass
+class ExecutionContext:
+    """What a run works with: the store, the account's broker, the retry policy and `sleep`
+    between retries, `settle` (called after sending: lets the orders fill, e.g. moves the paper
+    broker to its next bar) and `notify` (None: notify nobody)."""
+
+    store: Store
+    broker: Broker
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], None] = time.sleep
+    settle: Callable[[], None] = lambda: None
+    notify: Notify | None = None
+
+
+@dataclass
+class RebalanceOutcome:
+    """What a run did (see the module docstring for `status`)."""
+
+    deployment_id: str
+    run_id: str
+    fire: datetime
+    status: RunStatus
+    reason: str | None = None
+    targets: dict[str, float] = field(default_factory=dict)
+    orders: list[QueuedOrder] = field(default_factory=list)
+    breaches: list[LimitBreach] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reconciliation: Reconciliation | None = None
+    equity: float | None = None
+    paused: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The outcome as JSON (a rebalance job's result)."""
+        return {
+            "deployment_id": self.deployment_id,
+            "run_id": self.run_id,
+            "fire": self.fire.isoformat(),
+            "status": self.status,
+            "reason": self.reason,
+            "targets": self.targets,
+            "orders": [
+                {
+                    "client_order_id": o.client_order_id,
+                    "symbol": o.symbol,
+                    "side": o.side,
+                    "quantity": o.quantity,
+                    "status": o.status,
+                    "filled_quantity": o.filled_quantity,
+                    "average_price": o.average_price,
+                    "attempts": o.attempts,
+                    "reason": o.reason,
+                }
+                for o in self.orders
+            ],
+            "breaches": [b.__dict__ for b in self.breaches],
+            "notes": self.notes,
+            "reconciliation": None
+            if self.reconciliation is None
+            else self.reconciliation.to_json(),
+            "equity": self.equity,
+            "paused": self.paused,
+        }
+
+
+def account_of(deployment: Deployment) -> str:
+    """The broker account a deployment trades (its own paper account by default)."""
+    return str(deployment.spec.get("account") or f"paper-{deployment.id}")
+
+
+def rebalance(
+    ctx: ExecutionContext,
+    ledger: AccountLedger,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    closes: pd.DataFrame,
+) -> RebalanceOutcome:
+    """Run the rebalance of `deployment` at `fire` (see the module docstring). `closes` are
+    the closing prices known at the fire (oldest first; the last row prices the plan) and
+    `ledger` the deployment's ledger."""
+    outcome = RebalanceOutcome(deployment.id, run_id, fire, "skipped")
+    if deployment.status != "active":
+        outcome.reason = f"the deployment is {deployment.status}"
+        return outcome
+    store, account = ctx.store, account_of(deployment)
+    sync(store, deployment.owner, account, ctx.broker, ledger)
+    run_orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
+    limits = DeploymentLimits.model_validate(deployment.spec["limits"])
+    if all(order.status == "queued" for order in run_orders):
+        state = ctx.broker.account()
+        decision = decide_rebalance(
+            deployed_strategy(deployment.spec),
+            closes,
+            state.positions,
+            state.cash,
+            limits,
+            fractional=ctx.broker.fractional,
+        )
+        outcome.targets, outcome.notes = decision.targets, decision.notes
+        if decision.breaches:
+            outcome.status, outcome.breaches = "blocked", decision.breaches
+            outcome.reason = "; ".join(b.message for b in decision.breaches)
+            _pause(ctx, deployment, outcome, decision.breaches[0], fire)
+            return outcome
+        new_orders = [
+            NewOrder(client_order_id(deployment.id, fire, i), o.symbol, o.side, o.quantity)
+            for i, o in enumerate(decision.plan.orders)
+        ]
+        for start in range(0, len(new_orders), 45):
+            store.enqueue_orders(
+                deployment.owner, account, deployment.id, run_id, new_orders[start : start + 45]
+            )
+    dispatch(store, deployment.owner, account, ctx.broker, retry=ctx.retry, sleep=ctx.sleep)
+    ctx.settle()
+    sync(store, deployment.owner, account, ctx.broker, ledger)
+    outcome.orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
+    outcome.status, outcome.reason = _run_status(outcome.orders)
+    _check_account(ctx, ledger, deployment, outcome, closes, limits, fire)
+    if outcome.status == "failed":
+        _notify_failure(ctx, deployment, outcome, fire)
+    return outcome
+
+
+def _run_status(orders: list[QueuedOrder]) -> tuple[RunStatus, str | None]:
+    if not orders:
+        return "no_trades", None
+    unfilled = [o for o in orders if not o.is_open and o.status != "filled"]
+    if unfilled:
+        reasons = "; ".join(f"{o.symbol} {o.side} {o.status}: {o.reason}" for o in unfilled)
+        return "failed", f"{len(unfilled)} of {len(orders)} orders did not fill: {reasons}"
+    still_open = [o for o in orders if o.is_open]
+    if still_open:
+        return "open", f"{len(still_open)} of {len(orders)} orders are still working at the broker"
+    return "filled", None
+
+
+def _check_account(
+    ctx: ExecutionContext,
+    ledger: AccountLedger,
+    deployment: Deployment,
+    outcome: RebalanceOutcome,
+    closes: pd.DataFrame,
+    limits: DeploymentLimits,
+    fire: datetime,
+) -> None:
+    state = ctx.broker.account()
+    outcome.reconciliation = reconcile(ledger.book, state)
+    last = closes.iloc[-1]
+    outcome.equity = state.cash + sum(q * float(last[s]) for s, q in state.positions.items())
+    if not outcome.reconciliation.matches:
+        logger.warning(
+            json.dumps(
+                {
+                    "event": "reconciliation_mismatch",
+                    "deployment_id": deployment.id,
+                    "run_id": outcome.run_id,
+                    **outcome.reconciliation.to_json(),
+                }
+            )
+        )
+        paused = _set_paused(ctx.store, deployment)
+        outcome.paused = outcome.paused or paused
+        if ctx.notify is not None:
+            ctx.notify(
+                messages.reconciliation_mismatch(
+                    owner=deployment.owner,
+                    deployment_id=deployment.id,
+                    deployment_name=deployment.name,
+                    positions=[
+                        messages.PositionMismatch(p.symbol, p.ledger_quantity, p.broker_quantity)
+                        for p in outcome.reconciliation.positions
+                    ],
+                    ledger_cash=outcome.reconciliation.ledger_cash,
+                    broker_cash=outcome.reconciliation.broker_cash,
+                    paused=paused,
+                    time=fire,
+                ),
+                deployment,
+            )
+    peak = _record_peak(ctx.store, deployment, outcome.equity)
+    breach = drawdown_breach([peak, outcome.equity], limits)
+    if breach is not None:
+        outcome.breaches.append(breach)
+        _pause(ctx, deployment, outcome, breach, fire)
+
+
+def _record_peak(store: Store, deployment: Deployment, equity: float) -> float:
+    """The account's highest value at a run so far (kept in the spec's `monitor`)."""
+    for _ in range(3):
+        current = store.get_deployment(deployment.owner, deployment.id)
+        monitor = dict(current.spec.get("monitor") or {})
+        peak = float(monitor.get("peak_equity", 0.0))
+        if equity <= peak:
+            return peak
+        monitor["peak_equity"] = equity
+        try:
+            store.update_deployment(
+                deployment.owner,
+                deployment.id,
+                expected_version=current.version,
+                spec={**current.spec, "monitor": monitor},
+            )
+        except ConflictError:
+            continue
+        return equity
+    return equity
+
+
+def _pause(
+    ctx: ExecutionContext,
+    deployment: Deployment,
+    outcome: RebalanceOutcome,
+    breach: LimitBreach,
+    fire: datetime,
+) -> None:
+    paused = _set_paused(ctx.store, deployment)
+    outcome.paused = outcome.paused or paused
+    if ctx.notify is not None:
+        ctx.notify(
+            messages.limit_breach(
+                owner=deployment.owner,
+                deployment_id=deployment.id,
+                deployment_name=deployment.name,
+                limit=breach.limit.replace("_", " "),
+                observed=breach.value,
+                threshold=breach.allowed,
+                unit="percent",
+                paused=paused,
+                time=fire,
+            ),
+            deployment,
+        )
+
+
+def _set_paused(store: Store, deployment: Deployment) -> bool:
+    """Pause the deployment if it is still active; whether this call paused it."""
+    try:
+        current = store.get_deployment(deployment.owner, deployment.id)
+        if current.status != "active":
+            return False
+        change_status(store, deployment.owner, deployment.id, "paused")
+    except ConflictError:
+        return False
+    return True
+
+
+def _notify_failure(
+    ctx: ExecutionContext, deployment: Deployment, outcome: RebalanceOutcome, fire: datetime
+) -> None:
+    if ctx.notify is None:
+        return
+    dead = [o for o in outcome.orders if o.status == "dead"]
+    if dead:
+        notification = messages.run_dead_lettered(
+            owner=deployment.owner,
+            deployment_id=deployment.id,
+            deployment_name=deployment.name,
+            run_id=outcome.run_id,
+            reason=outcome.reason or "",
+            attempts=max(o.attempts for o in dead),
+            time=fire,
+        )
+    else:
+        notification = messages.run_failed(
+            owner=deployment.owner,
+            deployment_id=deployment.id,
+            deployment_name=deployment.name,
+            run_id=outcome.run_id,
+            reason=outcome.reason or "",
+            attempt=1,
+            max_attempts=1,
+            time=fire,
+        )
+    ctx.notify(notification, deployment)
