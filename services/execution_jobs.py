@@ -3,14 +3,16 @@ submitted by `services.scheduling`) and `forward_test` (paper trading a deployme
 market data, `services.forward_test`).
 
 A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
-or the run blocked or skipped with the reason in its result. Orders still working at the broker
-make the attempt transient (the worker retries it later; the resumed run sends nothing twice).
-A failed run (an order rejected, dead-lettered or canceled) fails the job with its reason.
+or the run blocked or skipped with the reason in its result (`outcome`). Orders still working at
+the broker make the attempt transient: the worker retries it by its backoff (the resumed run
+sends nothing twice) and, after its last attempt, fails the job saying so; the orders stay in
+the queue and the deployment's next run syncs them first. A failed run (an order rejected,
+dead-lettered or canceled) fails the job with its reason.
 
-The paper broker trades on the configured market data: a fire on a day after the data ends
-cannot be priced and fails with that reason (forward-test the deployment instead). Its account
-is kept in the store between runs (`paper-<deployment id>`), funded with the deployment's
-capital on the first run.
+The paper broker trades on the configured market data: orders fill at the next session bar as
+soon as the data has it; a fire after the data ends cannot be priced and fails with that reason
+(forward-test the deployment instead). Its account is kept in the store between runs
+(`paper-<deployment id>`), funded with the deployment's capital on the first run.
 """
 
 from __future__ import annotations
@@ -67,10 +69,9 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     ledger = AccountLedger(store, deployment.owner, deployment.id)
     _fund(ledger, broker, deployment)
     later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
-    now = store.clock()
 
-    def settle() -> None:
-        if not later.empty and later.iloc[0] <= pd.Timestamp(now):
+    def settle() -> None:  # the next bar fills, once the market data has it
+        if not later.empty:
             broker.advance(later.iloc[0].to_pydatetime())
 
     broker.advance(max(fire, broker_time(broker) or fire))

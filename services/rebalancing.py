@@ -81,12 +81,13 @@ class RebalanceOutcome:
     paused: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        """The outcome as JSON (a rebalance job's result)."""
+        """The outcome as JSON (a rebalance job's result; `status` is stored as `outcome`: a
+        job result's `status` is the job's own)."""
         return {
             "deployment_id": self.deployment_id,
             "run_id": self.run_id,
             "fire": self.fire.isoformat(),
-            "status": self.status,
+            "outcome": self.status,
             "reason": self.reason,
             "targets": self.targets,
             "orders": [

@@ -1,0 +1,114 @@
+"""Rebalance jobs through the real job worker on SQLite: a schedule fire becomes a job, the job
+trades the deployment's paper account once, waits (retries) while its orders cannot fill yet,
+and fails with the reason when the market data cannot price the fire."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from jobs.runner import JobRunner
+from services.execution_jobs import HANDLERS
+from services.scheduling import REBALANCE_KIND, fire_due
+from settings import Settings
+from store import Deployment, Store
+from store.sqlite import SQLiteStore
+from tests.store.conftest import FakeClock
+
+SPEC = {
+    "strategy": {"kind": "weights", "weights": {"AAPL": 0.5, "KO": 0.45}},
+    "universe": ["AAPL", "KO"],
+    "capital": 50_000.0,
+    "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
+    "limits": {"cash_buffer": 0.02},
+}
+ACTIVATED = datetime(2021, 6, 1, 13, 0, tzinfo=UTC)
+FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    fake = FakeClock()
+    fake.now = ACTIVATED
+    return fake
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
+    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as opened:
+        yield opened
+
+
+def _runner(store: Store, tmp_path: Path) -> JobRunner:
+    settings = Settings(data_dir=tmp_path, notifications_smtp_host="127.0.0.1")
+    return JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,))
+
+
+def _active(store: Store) -> Deployment:
+    draft = store.create_deployment("alice", "pair", "draft", SPEC)
+    return store.update_deployment("alice", draft.id, expected_version=1, status="active")
+
+
+def test_a_fire_becomes_a_job_that_trades_the_paper_account_once(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    deployment = _active(store)
+    clock.now = FIRE + timedelta(minutes=1)
+    [job_id] = fire_due(store, clock.now).submitted
+    clock.now = FIRE + timedelta(hours=1)  # after the session's close: the orders can fill
+    runner = _runner(store, tmp_path)
+    runner.run_once()
+    job = store.get_job("alice", job_id)
+    assert (job.kind, job.status) == (REBALANCE_KIND, "succeeded")
+    result = runner.results("alice", job_id)
+    assert result["outcome"] == "filled" and len(result["orders"]) == 2
+    assert result["reconciliation"]["matches"] is True
+    ledger = store.ledger("alice", deployment.id)
+    assert ledger[0].entry_id == "capital" and ledger[0].amount == 50_000.0
+    assert sorted(e.symbol for e in ledger[1:]) == ["AAPL", "KO"]
+    account = store.get_broker_account("alice", f"paper-{deployment.id}")
+    assert {f["symbol"] for f in account.state["fills"]} == {"AAPL", "KO"}
+
+
+def test_orders_the_market_data_cannot_fill_yet_fail_the_job_after_its_retries_sent_once(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    deployment = _active(store)
+    last_session = datetime(2022, 12, 28, 21, 30, tzinfo=UTC)  # after the data's last close
+    job, _ = store.submit_job(
+        "alice",
+        REBALANCE_KIND,
+        {"deployment_id": deployment.id, "fire": last_session.isoformat()},
+    )
+    clock.now = last_session + timedelta(hours=1)
+    _runner(store, tmp_path).run_once()
+    failed = store.get_job("alice", job.id)
+    assert failed.status == "failed" and failed.attempts == 3
+    assert "2 of 2 orders are still working at the broker (gave up after 3 attempts)" in (
+        failed.error or ""
+    )
+    orders = store.list_orders("alice", deployment_id=deployment.id)
+    assert [o.status for o in orders] == ["submitted", "submitted"]
+    account = store.get_broker_account("alice", f"paper-{deployment.id}")
+    assert len(account.state["orders"]) == 2 and account.state["fills"] == []
+
+
+def test_a_fire_after_the_market_data_ends_fails_with_the_reason(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    _active(store)
+    late = datetime(2024, 7, 1, 19, 45, tzinfo=UTC)
+    job, _ = store.submit_job(
+        "alice",
+        REBALANCE_KIND,
+        {"deployment_id": store.list_deployments("alice")[0].id, "fire": late.isoformat()},
+    )
+    clock.now = late + timedelta(hours=1)
+    _runner(store, tmp_path).run_once()
+    failed = store.get_job("alice", job.id)
+    assert failed.status == "failed"
+    assert "the market data ends on 2022-12-28" in (failed.error or "")
+    assert "forward-test the deployment" in (failed.error or "")
