@@ -185,9 +185,9 @@ def parameter_importance(result: SearchResult, *, seed: int = 0) -> pd.Series:
     distributions = space.distributions()
     frozen = [
         optuna.trial.create_trial(
-            params={n: native_value(row[n]) for n in names},
+            params={n: _stable(native_value(row[n])) for n in names},
             distributions=distributions,
-            value=float(row["objective"]),
+            value=_stable(float(row["objective"])),
         )
         for _, row in trials.iterrows()
     ]
@@ -214,3 +214,17 @@ def parameter_importance(result: SearchResult, *, seed: int = 0) -> pd.Series:
         else pd.Series({n: 1.0 / len(names) for n in names}, name="importance")
     )
     return series.sort_values(ascending=False, kind="stable")
+
+
+IMPORTANCE_DIGITS = 10
+"""Significant digits of the objectives and parameter values the importance forest is fitted
+on. A forest's splits can flip on a difference in the last bit of a float, and the last bits of
+a computed objective differ between CPUs (vector instruction sets round sums differently), so
+the inputs are rounded first: the same trials then give the same importance on any machine."""
+
+
+def _stable(value: Any) -> Any:
+    """`value` rounded to `IMPORTANCE_DIGITS` significant digits if it is a float."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.{IMPORTANCE_DIGITS}g}")
+    return value
