@@ -26,6 +26,7 @@ from graphs.job_handlers import optimization_handler
 from jobs.handlers import HandlerRegistry
 from jobs.queue import JobQueue
 from jobs.runner import JobRunner
+from services.execution_jobs import HANDLERS as EXECUTION_HANDLERS
 from settings import Settings, get_settings
 from store import Job, Store
 from store.factory import open_store
@@ -72,7 +73,9 @@ class AppContext:
             store = self.store
             with self._lock:
                 if self._runner is None:
-                    handlers = HandlerRegistry({OPTIMIZATION_KIND: optimization_handler})
+                    handlers = HandlerRegistry(
+                        {OPTIMIZATION_KIND: optimization_handler, **EXECUTION_HANDLERS}
+                    )
                     self._runner = JobRunner(store, handlers=handlers, settings=self.settings)
         return self._runner
 

@@ -31,7 +31,7 @@ from notifications.preferences import NotificationPreferences
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger
-from services.market_data import sp500_prices
+from services.market_data import market_closes
 from services.rebalancing import ExecutionContext, Notify, account_of, rebalance
 from services.scheduling import REBALANCE_KIND
 from settings import Settings, get_settings
@@ -42,11 +42,6 @@ FORWARD_TEST_KIND = "forward_test"
 
 class RunFailedError(RuntimeError):
     """A rebalance run that did not trade what it decided; the message is the reason."""
-
-
-def market_closes() -> pd.DataFrame:
-    """The configured market data's closing prices (the embedded S&P 500 data)."""
-    return sp500_prices()
 
 
 def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:

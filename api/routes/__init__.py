@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.routes import (
+    deployments,
     events,
     health,
     market_data,
@@ -17,6 +18,7 @@ from api.routes import (
 ROUTERS: list[APIRouter] = [
     health.router,
     optimizations.router,
+    deployments.router,
     events.router,
     threads.router,
     portfolios.router,

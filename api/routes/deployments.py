@@ -1,0 +1,443 @@
+"""`/v1/deployments`: strategies put to work on a paper account on a schedule.
+
+Create one from a saved portfolio (its weights) or a finished optimization (its winner); it
+starts as a `draft`. Lifecycle actions: `activate`, `pause`, `resume`, `retire` (409 naming the
+allowed moves when the lifecycle forbids one). `run` submits a rebalance now; `forward-tests`
+paper-trades the deployment over past market data as its own deployment and job. Orders, the
+ledger (JSON or CSV) and positions are read from the store. Other owners' deployments are 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.context import Caller, Ctx
+from api.errors import ApiError, not_found
+from api.routes.optimizations import JobView, job_view
+from execution.deployment import DeploymentStatus
+from execution.errors import DeploymentStateError
+from services.deployment_views import (
+    check_forward_test,
+    check_run_now,
+    ledger_csv,
+    ledger_rows,
+    positions,
+)
+from services.deployments import change_status, create_deployment
+from services.errors import InputError
+from services.execution_jobs import FORWARD_TEST_KIND
+from services.forward_test import FORWARD_TEST_MODE
+from services.scheduling import REBALANCE_KIND, rebalance_key
+from store import Deployment, Job, NotFoundError, QueuedOrder, utc_now
+
+router = APIRouter(prefix="/v1", tags=["deployments"])
+
+Action = Literal["activate", "pause", "resume", "retire"]
+_TARGET_STATUS: dict[Action, DeploymentStatus] = {
+    "activate": "active",
+    "pause": "paused",
+    "resume": "active",
+    "retire": "retired",
+}
+
+
+class SourceIn(BaseModel):
+    """What to deploy: a saved portfolio (`pf_...`) or a finished optimization job (`job_...`)."""
+
+    kind: Literal["portfolio", "optimization"]
+    id: str = Field(min_length=1, max_length=100)
+
+
+class ScheduleIn(BaseModel):
+    """When to rebalance, on the exchange's trading sessions and in its time zone: `every`
+    session, week, month or quarter (on its `first` or `last` session) at `at`, or a `cron`
+    expression; `catch_up` says what happens to fires missed while nothing ran."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every: Literal["session", "week", "month", "quarter"] | None = "week"
+    on: Literal["first", "last"] = "first"
+    at: str = Field(default="15:45", description="Local time HH:MM.")
+    cron: str | None = None
+    calendar: str = "XNYS"
+    catch_up: Literal["latest", "all", "none"] = "latest"
+
+
+class LimitsIn(BaseModel):
+    """Pre-trade and account limits (fractions of equity, except `min_trade_value`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_turnover: float = Field(default=1.0, gt=0, le=2)
+    min_trade_value: float = Field(default=1.0, ge=0)
+    cash_buffer: float = Field(default=0.01, ge=0, lt=1)
+    max_position: float = Field(default=1.0, gt=0, le=1)
+    max_drawdown: float | None = Field(default=None, gt=0, lt=1)
+
+
+class DeploymentIn(BaseModel):
+    """A deployment to create (as a draft)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "Defensive four, weekly",
+                "source": {"kind": "portfolio", "id": "pf_0123456789ab"},
+                "capital": 100000,
+                "schedule": {"every": "week", "on": "first", "at": "15:45"},
+                "limits": {"cash_buffer": 0.02, "max_drawdown": 0.2},
+            }
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    source: SourceIn
+    capital: float = Field(gt=0, allow_inf_nan=False, description="Currency.")
+    schedule: ScheduleIn = Field(default_factory=ScheduleIn)
+    limits: LimitsIn = Field(default_factory=LimitsIn)
+
+
+class DeploymentOut(BaseModel):
+    """A deployment as the API shows it."""
+
+    id: str
+    name: str
+    status: str
+    mode: Literal["paper", "forward_test"]
+    version: int
+    spec: dict[str, Any] = Field(description="What is deployed, capital, schedule and limits.")
+    created_at: datetime
+    updated_at: datetime
+    links: dict[str, str]
+
+
+class DeploymentList(BaseModel):
+    """The caller's deployments, oldest first."""
+
+    items: list[DeploymentOut]
+
+
+class ForwardTestIn(BaseModel):
+    """Paper-trade the deployment from `start` to `end` (default: the end of the data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date
+    end: date | None = None
+
+
+class OrderOut(BaseModel):
+    """An order of the execution queue and what became of it."""
+
+    client_order_id: str
+    run_id: str
+    sequence: int
+    symbol: str
+    side: str
+    quantity: float
+    status: str
+    attempts: int
+    filled_quantity: float
+    average_price: float | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def deployment_out(deployment: Deployment) -> DeploymentOut:
+    """The API view of a stored deployment."""
+    base = f"/v1/deployments/{deployment.id}"
+    mode: Literal["paper", "forward_test"] = (
+        "forward_test" if deployment.spec.get("mode") == FORWARD_TEST_MODE else "paper"
+    )
+    return DeploymentOut(
+        id=deployment.id,
+        name=deployment.name,
+        status=deployment.status,
+        mode=mode,
+        version=deployment.version,
+        spec=deployment.spec,
+        created_at=deployment.created_at,
+        updated_at=deployment.updated_at,
+        links={
+            "self": base,
+            "orders": f"{base}/orders",
+            "ledger": f"{base}/ledger",
+            "positions": f"{base}/positions",
+            "forward_tests": f"{base}/forward-tests",
+        },
+    )
+
+
+def _order_out(order: QueuedOrder) -> OrderOut:
+    fields = {name: getattr(order, name) for name in OrderOut.model_fields}
+    return OrderOut(**fields)
+
+
+@contextmanager
+def _inputs() -> Iterator[None]:
+    """A service's `InputError` as a 422 naming the body field."""
+    try:
+        yield
+    except InputError as exc:
+        detail = (f"body.{exc.field}", exc.problem)
+        raise ApiError(422, "VALIDATION_ERROR", exc.message, [detail]) from None
+
+
+def _get(context: Ctx, caller: Caller, deployment_id: str) -> Deployment:
+    try:
+        return context.store.get_deployment(caller.owner, deployment_id)
+    except NotFoundError:
+        raise not_found("deployment", deployment_id) from None
+
+
+@router.post(
+    "/deployments", response_model=DeploymentOut, status_code=201, summary="Create a deployment"
+)
+def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response) -> DeploymentOut:
+    """Check the source (the caller's portfolio, or optimization with a winner), the schedule
+    (it must fire on a trading session) and the limits; store the deployment as a draft."""
+    with _inputs():
+        try:
+            deployment = create_deployment(
+                context.store,
+                caller.owner,
+                name=body.name,
+                source=body.source.kind,
+                source_id=body.source.id,
+                capital=body.capital,
+                schedule=body.schedule.model_dump(),
+                limits=body.limits.model_dump(),
+            )
+        except NotFoundError:
+            raise ApiError(
+                422,
+                "VALIDATION_ERROR",
+                f"source.id: no {body.source.kind} {body.source.id!r}",
+                [("body.source.id", f"no {body.source.kind} {body.source.id!r}")],
+            ) from None
+    response.headers["Location"] = f"/v1/deployments/{deployment.id}"
+    return deployment_out(deployment)
+
+
+@router.get("/deployments", response_model=DeploymentList, summary="List deployments")
+def list_all(
+    context: Ctx,
+    caller: Caller,
+    mode: Annotated[Literal["paper", "forward_test"] | None, Query()] = None,
+) -> DeploymentList:
+    """The caller's deployments (of one mode, if given), oldest first."""
+    items = [deployment_out(d) for d in context.store.list_deployments(caller.owner)]
+    return DeploymentList(items=[d for d in items if mode is None or d.mode == mode])
+
+
+@router.get("/deployments/{deployment_id}", response_model=DeploymentOut, summary="Get one")
+def get(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
+    """The deployment (404 if it is not the caller's)."""
+    return deployment_out(_get(context, caller, deployment_id))
+
+
+@router.post(
+    "/deployments/{deployment_id}/run",
+    response_model=JobView,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Rebalance now",
+)
+async def run_now(deployment_id: str, context: Ctx, caller: Caller, response: Response) -> JobView:
+    """Submit a rebalance of the deployment at this minute (once per minute: a second request
+    returns the same job). 422 when it cannot trade now."""
+    deployment = _get(context, caller, deployment_id)
+    now = utc_now().replace(second=0, microsecond=0)
+    with _inputs():
+        check_run_now(deployment, now)
+
+    def submit() -> Job:
+        job = context.runner.submit(
+            caller.owner,
+            REBALANCE_KIND,
+            {"deployment_id": deployment.id, "fire": now.isoformat()},
+            idempotency_key=rebalance_key(deployment.id, now),
+        )
+        context.notify_submitted(job)
+        return job
+
+    job = await context.call(submit)
+    response.headers["Location"] = f"/v1/deployments/{deployment.id}/runs/{job.id}"
+    return _job(job, deployment.id)
+
+
+@router.post(
+    "/deployments/{deployment_id}/forward-tests",
+    response_model=JobView,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Forward-test on past data",
+)
+async def submit_forward_test(
+    deployment_id: str, body: ForwardTestIn, context: Ctx, caller: Caller, response: Response
+) -> JobView:
+    """Paper-trade the deployment from `start` to `end` through the same schedule, queue,
+    broker and ledger; the job's result compares the account with the backtest."""
+    deployment = _get(context, caller, deployment_id)
+    with _inputs():
+        check_forward_test(deployment, body.start, body.end)
+    request = {
+        "deployment_id": deployment.id,
+        "start": body.start.isoformat(),
+        "end": None if body.end is None else body.end.isoformat(),
+    }
+
+    def submit() -> Job:
+        job = context.runner.submit(caller.owner, FORWARD_TEST_KIND, request)
+        context.notify_submitted(job)
+        return job
+
+    job = await context.call(submit)
+    response.headers["Location"] = f"/v1/deployments/{deployment.id}/forward-tests/{job.id}"
+    return _job(job, deployment.id)
+
+
+def _job(job: Job, deployment_id: str) -> JobView:
+    view = job_view(job)
+    kind = "forward-tests" if job.kind == FORWARD_TEST_KIND else "runs"
+    base = f"/v1/deployments/{deployment_id}/{kind}/{job.id}"
+    return view.model_copy(update={"links": {"self": base, "result": base}})
+
+
+def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str) -> list[Job]:
+    _get(context, caller, deployment_id)
+    jobs = context.store.list_jobs(caller.owner, limit=500)
+    return [j for j in jobs if j.kind == kind and j.request.get("deployment_id") == deployment_id]
+
+
+@router.get(
+    "/deployments/{deployment_id}/forward-tests",
+    response_model=list[JobView],
+    summary="Forward tests",
+)
+def list_forward_tests(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]:
+    """The deployment's forward-test jobs, newest first."""
+    jobs = _deployment_jobs(context, caller, deployment_id, FORWARD_TEST_KIND)
+    return [_job(j, deployment_id) for j in jobs]
+
+
+@router.get(
+    "/deployments/{deployment_id}/runs",
+    response_model=list[JobView],
+    summary="Rebalance runs",
+)
+def list_runs(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]:
+    """The deployment's rebalance jobs, newest first."""
+    jobs = _deployment_jobs(context, caller, deployment_id, REBALANCE_KIND)
+    return [_job(j, deployment_id) for j in jobs]
+
+
+@router.get("/deployments/{deployment_id}/{kind}/{job_id}", summary="A run or forward test")
+def get_job_result(
+    deployment_id: str,
+    kind: Literal["runs", "forward-tests"],
+    job_id: str,
+    context: Ctx,
+    caller: Caller,
+) -> dict[str, Any]:
+    """The job and, once it succeeded, its result (a forward test's: the paper and backtest
+    values, their comparison, the ledger's totals)."""
+    wanted = FORWARD_TEST_KIND if kind == "forward-tests" else REBALANCE_KIND
+    try:
+        job = context.store.get_job(caller.owner, job_id)
+    except NotFoundError:
+        raise not_found("job", job_id) from None
+    if job.kind != wanted or job.request.get("deployment_id") != deployment_id:
+        raise not_found("job", job_id)
+    result = (
+        context.store.get_result(caller.owner, job_id).payload
+        if job.status == ("succeeded")
+        else None
+    )
+    return {"job": _job(job, deployment_id).model_dump(mode="json"), "result": result}
+
+
+@router.get("/deployments/{deployment_id}/orders", response_model=list[OrderOut], summary="Orders")
+def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
+    """The deployment's orders in queue order, with their status, fills and reasons."""
+    _get(context, caller, deployment_id)
+    found = context.store.list_orders(caller.owner, deployment_id=deployment_id)
+    return [_order_out(o) for o in found]
+
+
+@router.get("/deployments/{deployment_id}/ledger", summary="The trade ledger")
+def ledger(
+    deployment_id: str,
+    context: Ctx,
+    caller: Caller,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
+    rows or CSV (`?format=csv`)."""
+    _get(context, caller, deployment_id)
+    entries = context.store.ledger(caller.owner, deployment_id)
+    if format == "csv":
+        return PlainTextResponse(
+            ledger_csv(entries),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{deployment_id}-ledger.csv"'},
+        )
+    return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
+
+
+@router.get("/deployments/{deployment_id}/positions", summary="Positions and P&L")
+def position_report(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """Cash, positions (shares, cost basis, value, realised and unrealised P&L) and totals,
+    from the ledger, valued at the market data's last close up to today."""
+    deployment = _get(context, caller, deployment_id)
+    return positions(context.store, deployment, utc_now())
+
+
+def _act(context: Ctx, caller: Caller, deployment_id: str, action: Action) -> DeploymentOut:
+    """Move the deployment through its lifecycle (draft -> active <-> paused -> retired); 409
+    when the lifecycle does not allow the move or the deployment changed meanwhile."""
+    deployment = _get(context, caller, deployment_id)
+    if deployment.spec.get("mode") == FORWARD_TEST_MODE:
+        raise ApiError(409, "CONFLICT", "a forward test runs by itself; it cannot be changed")
+    if action == "resume" and deployment.status != "paused":
+        raise ApiError(
+            409, "CONFLICT", f"only a paused deployment resumes; it is {deployment.status}"
+        )
+    try:
+        updated = change_status(context.store, caller.owner, deployment_id, _TARGET_STATUS[action])
+    except DeploymentStateError as exc:
+        raise ApiError(409, "CONFLICT", str(exc)) from None
+    return deployment_out(updated)
+
+
+@router.post(
+    "/deployments/{deployment_id}/activate", response_model=DeploymentOut, summary="Activate"
+)
+def activate(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
+    """Start firing the schedule (draft or paused -> active)."""
+    return _act(context, caller, deployment_id, "activate")
+
+
+@router.post("/deployments/{deployment_id}/pause", response_model=DeploymentOut, summary="Pause")
+def pause(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
+    """Stop firing the schedule; positions are kept (active -> paused)."""
+    return _act(context, caller, deployment_id, "pause")
+
+
+@router.post("/deployments/{deployment_id}/resume", response_model=DeploymentOut, summary="Resume")
+def resume(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
+    """Fire the schedule again (paused -> active)."""
+    return _act(context, caller, deployment_id, "resume")
+
+
+@router.post("/deployments/{deployment_id}/retire", response_model=DeploymentOut, summary="Retire")
+def retire(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
+    """End the deployment for good (any status -> retired)."""
+    return _act(context, caller, deployment_id, "retire")
