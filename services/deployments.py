@@ -38,14 +38,18 @@ def create_deployment(
     schedule: Mapping[str, Any],
     limits: Mapping[str, Any] | None = None,
     broker: Literal["paper"] = "paper",
+    cap_leverage: bool = False,
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
     `job_...`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
-    and `limits` (those of `DeploymentLimits`). `InputError` names the field that cannot be used;
-    `store.NotFoundError` when the source is not the owner's."""
+    and `limits` (those of `DeploymentLimits`). A winner whose `max_leverage` exceeds 1 would
+    borrow, which a cash account cannot: it is refused unless `cap_leverage`, which deploys it
+    with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
+    `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
+    not the owner's."""
     if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
         raise InputError("capital", f"must be a positive amount, got {capital!r}")
-    strategy, described = _strategy(store, owner, source, source_id)
+    strategy, described = _strategy(store, owner, source, source_id, cap_leverage=cap_leverage)
     plan = _schedule(schedule)
     try:
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
@@ -95,7 +99,7 @@ def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
 
 
 def _strategy(
-    store: Store, owner: str, source: str, source_id: str
+    store: Store, owner: str, source: str, source_id: str, *, cap_leverage: bool = False
 ) -> tuple[DeployedStrategy, dict[str, Any]]:
     if source == "portfolio":
         weights = store.get_portfolio(owner, source_id).weights
@@ -118,11 +122,31 @@ def _strategy(
     request = job.request
     universe = tuple(request.get("universe") or sp500_prices().columns)
     safe_rate = float(request.get("safe_rate", 0.02))
+    config = StrategyConfig.model_validate(best["config"])
+    notes = []
+    if config.max_leverage > 1:
+        if not cap_leverage:
+            raise InputError(
+                "source_id",
+                f"optimization {source_id}: its winner's max_leverage {config.max_leverage:g} "
+                "would borrow, which a cash account cannot; deploy it with its leverage capped "
+                "at 1 (cap_leverage, or --cap-leverage on the command line)",
+            )
+        notes.append(
+            f"max_leverage capped from {config.max_leverage:g} to 1 (a cash account cannot "
+            "borrow); the backtest it is compared with is the capped rule's"
+        )
+        config = config.model_copy(update={"max_leverage": 1.0})
     try:
-        strategy = RuleStrategy(StrategyConfig.model_validate(best["config"]), universe, safe_rate)
+        strategy = RuleStrategy(config, universe, safe_rate)
     except ValueError as exc:
         raise InputError("source_id", f"optimization {source_id}: {exc}") from None
-    described = {"kind": "rule", "config": best["config"], "safe_rate": safe_rate}
+    described = {
+        "kind": "rule",
+        "config": config.model_dump(mode="json"),
+        "safe_rate": safe_rate,
+        "notes": notes,
+    }
     return strategy, described
 
 

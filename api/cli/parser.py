@@ -164,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _jobs_parser(commands)
     _keys_parser(commands)
+    _deploy_parser(commands)
 
     serve = commands.add_parser(
         "serve",
@@ -211,6 +212,74 @@ def _jobs_parser(commands: Any) -> None:
         command.add_argument(
             "--owner", default=LOCAL_OWNER, help=f"the jobs' owner (default {LOCAL_OWNER})"
         )
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _deploy_parser(commands: Any) -> None:
+    deploy = commands.add_parser(
+        "deploy",
+        help="put a portfolio or an optimization's winner to work on a paper account",
+        description="Deployments of the command line's owner (local): create one (a draft, or "
+        "--activate), move it through its lifecycle, forward-test it over past market data, "
+        "read its orders, ledger and positions.",
+    )
+    sub = deploy.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
+    create = sub.add_parser("create", help="deploy a portfolio or an optimization's winner")
+    source = create.add_mutually_exclusive_group(required=True)
+    source.add_argument("--portfolio", metavar="PF_ID", help="a saved portfolio's weights")
+    source.add_argument(
+        "--optimization",
+        metavar="JOB_ID",
+        help="a succeeded optimization's winner ('last': the newest)",
+    )
+    create.add_argument("--capital", type=float, required=True, help="currency, e.g. 100000")
+    create.add_argument("--name", help="a display name (default: the source)")
+    create.add_argument(
+        "--every", choices=("session", "week", "month", "quarter"), default="week",
+        help="rebalance each session or once a week/month/quarter (default week)",
+    )  # fmt: skip
+    create.add_argument("--on", choices=("first", "last"), default="first",
+                        help="the period's first or last session (default first)")  # fmt: skip
+    create.add_argument("--at", default="15:45", help="local exchange time HH:MM (default 15:45)")
+    create.add_argument("--cron", help="a cron expression instead of --every/--on/--at")
+    create.add_argument("--calendar", default="XNYS", help="exchange calendar (default XNYS)")
+    create.add_argument("--catch-up", choices=("latest", "all", "none"), default="latest",
+                        help="what happens to fires missed while nothing ran")  # fmt: skip
+    for name, text in (
+        ("--max-turnover", "traded value / equity allowed per run (default 1)"),
+        ("--min-trade-value", "smallest trade worth making, currency (default 1)"),
+        ("--cash-buffer", "fraction of equity kept in cash (default 0.01)"),
+        ("--max-position", "largest weight of one symbol (default 1)"),
+        ("--max-drawdown", "pause when the account falls this far from its peak"),
+    ):
+        create.add_argument(name, type=float, help=text)
+    create.add_argument(
+        "--cap-leverage", action="store_true",
+        help="deploy a winner whose max_leverage exceeds 1 with it capped at 1 (cash account)",
+    )  # fmt: skip
+    create.add_argument("--activate", action="store_true", help="activate it at once")
+    listing = sub.add_parser("list", help="the deployments, oldest first")
+    commands_with_id = []
+    for action, text in (
+        ("show", "what is deployed, capital, schedule and limits"),
+        ("activate", "start firing the schedule"),
+        ("pause", "stop firing the schedule (positions are kept)"),
+        ("resume", "fire the schedule again"),
+        ("retire", "end the deployment for good"),
+        ("orders", "the execution queue's orders and what became of them"),
+        ("ledger", "every fill and cash flow"),
+        ("positions", "cash, positions and P&L at the last close"),
+        ("forward-test", "paper-trade it over past market data and compare with its backtest"),
+    ):
+        command = sub.add_parser(action, help=text)
+        command.add_argument("deployment_id")
+        commands_with_id.append(command)
+        if action == "ledger":
+            command.add_argument("--csv", action="store_true", help="print CSV")
+        if action == "forward-test":
+            command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
+            command.add_argument("--end", help="last session (default: the end of the data)")
+    for command in (create, listing, *commands_with_id):
         command.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -103,6 +103,11 @@ class DeploymentIn(BaseModel):
     capital: float = Field(gt=0, allow_inf_nan=False, description="Currency.")
     schedule: ScheduleIn = Field(default_factory=ScheduleIn)
     limits: LimitsIn = Field(default_factory=LimitsIn)
+    cap_leverage: bool = Field(
+        default=False,
+        description="Deploy a winner whose max_leverage exceeds 1 with it capped at 1 (a cash "
+        "account cannot borrow); refused otherwise.",
+    )
 
 
 class DeploymentOut(BaseModel):
@@ -216,6 +221,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 capital=body.capital,
                 schedule=body.schedule.model_dump(),
                 limits=body.limits.model_dump(),
+                cap_leverage=body.cap_leverage,
             )
         except NotFoundError:
             raise ApiError(

@@ -75,9 +75,9 @@ def test_a_portfolio_is_deployed_moved_through_its_lifecycle_and_kept_from_other
     assert "retired is final" in assert_error(final, 409, "CONFLICT")["message"]
     for path in ("", "/orders", "/ledger", "/positions", "/forward-tests"):
         assert_error(client.get(f"/v1/deployments/{did}{path}", headers=api.bob), 404, "NOT_FOUND")
-    assert did not in [d["id"] for d in client.get("/v1/deployments", headers=api.bob).json()[
-        "items"
-    ]]
+    assert did not in [
+        d["id"] for d in client.get("/v1/deployments", headers=api.bob).json()["items"]
+    ]
 
 
 def test_what_cannot_be_deployed_is_refused_naming_the_field(api: Api) -> None:
@@ -95,7 +95,10 @@ def test_what_cannot_be_deployed_is_refused_naming_the_field(api: Api) -> None:
     limits = _create(api, limits={"max_position": 1.5})
     assert_error(limits, 422, "VALIDATION_ERROR", "body.limits.max_position")
     assert_error(
-        _create(api, schedule={"every": "fortnight"}), 422, "VALIDATION_ERROR", "body.schedule.every"
+        _create(api, schedule={"every": "fortnight"}),
+        422,
+        "VALIDATION_ERROR",
+        "body.schedule.every",
     )
 
 

@@ -108,3 +108,32 @@ def test_the_lifecycle_is_kept_and_stale_changes_lose(store: Store) -> None:
         change_status(store, "alice", deployment.id, "active")
     with pytest.raises(ConflictError):
         store.update_deployment("alice", deployment.id, expected_version=3, status="active")
+
+
+def test_a_winner_that_would_borrow_is_refused_unless_its_leverage_is_capped(
+    store: Store,
+) -> None:
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {"target_vol": {"low": 0.1, "high": 0.2}, "max_leverage": 1.5},
+            "budget": {"max_trials": 2, "batch_size": 2},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, _ = run_job_here(store, "alice", request)
+    arguments = {
+        "name": "levered", "source": "optimization", "source_id": job_id, "capital": 1_000.0,
+        "schedule": WEEKLY,
+    }  # fmt: skip
+    with pytest.raises(InputError) as raised:
+        create_deployment(store, "alice", **arguments)  # type: ignore[arg-type]
+    assert raised.value.field == "source_id" and "max_leverage 1.5 would borrow" in str(
+        raised.value
+    )
+    capped = create_deployment(store, "alice", cap_leverage=True, **arguments)  # type: ignore[arg-type]
+    strategy = deployed_strategy(capped.spec)
+    assert isinstance(strategy, RuleStrategy) and strategy.config.max_leverage == 1.0
+    assert "capped from 1.5 to 1" in capped.spec["strategy"]["notes"][0]

@@ -1,0 +1,296 @@
+"""`stratigos deploy ...`: put a portfolio or an optimization's winner to work on a paper
+account, move it through its lifecycle, forward-test it over past data, and read its orders,
+ledger and positions. Deployments belong to the command line's owner (`local`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from api.cli.errors import UsageError
+from api.cli.local import LOCAL_OWNER, open_local_store
+
+LIFECYCLE = {"activate": "active", "pause": "paused", "resume": "active", "retire": "retired"}
+
+
+def deploy_command(args: argparse.Namespace) -> int:
+    """Run one `deploy` action."""
+    store = open_local_store()
+    action = args.deploy_command
+    if action == "create":
+        return _create(store, args)
+    if action == "list":
+        return _list(store, args)
+    if action in LIFECYCLE:
+        return _lifecycle(store, args)
+    if action == "forward-test":
+        return _forward_test(store, args)
+    deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
+    if action == "show":
+        _print(args, _view(deployment), _describe(deployment))
+    elif action == "orders":
+        orders = store.list_orders(LOCAL_OWNER, deployment_id=deployment.id)
+        rows = [_order_row(o) for o in orders]
+        _print(args, rows, _orders_text(rows))
+    elif action == "ledger":
+        from services.deployment_views import ledger_csv, ledger_rows
+
+        entries = store.ledger(LOCAL_OWNER, deployment.id)
+        if args.csv:
+            sys.stdout.write(ledger_csv(entries))
+        else:
+            rows = ledger_rows(entries)
+            _print(args, rows, _ledger_text(rows))
+    else:  # positions
+        from services.deployment_views import positions
+        from store import utc_now
+
+        report = positions(store, deployment, utc_now())
+        _print(args, report, _positions_text(report))
+    return 0
+
+
+def _create(store: Any, args: argparse.Namespace) -> int:
+    from services.deployments import change_status, create_deployment
+
+    source, source_id = (
+        ("portfolio", args.portfolio)
+        if args.portfolio
+        else (
+            "optimization",
+            _optimization_id(store, args.optimization),
+        )
+    )
+    schedule: dict[str, Any] = {
+        "every": None if args.cron else args.every,
+        "on": args.on,
+        "at": args.at,
+        "cron": args.cron,
+        "calendar": args.calendar,
+        "catch_up": args.catch_up,
+    }
+    limits = {
+        name: getattr(args, name)
+        for name in (
+            "max_turnover",
+            "min_trade_value",
+            "cash_buffer",
+            "max_position",
+            "max_drawdown",
+        )
+        if getattr(args, name) is not None
+    }
+    deployment = create_deployment(
+        store,
+        LOCAL_OWNER,
+        name=args.name or f"{source} {source_id}",
+        source=source,  # type: ignore[arg-type]
+        source_id=source_id,
+        capital=args.capital,
+        schedule=schedule,
+        limits=limits,
+        cap_leverage=args.cap_leverage,
+    )
+    if args.activate:
+        deployment = change_status(store, LOCAL_OWNER, deployment.id, "active")
+    _print(args, _view(deployment), _describe(deployment))
+    return 0
+
+
+def _optimization_id(store: Any, given: str) -> str:
+    """`given`, or for "last" the newest succeeded optimization of the local owner."""
+    from store import OPTIMIZATION_KIND
+
+    if given != "last":
+        return given
+    for job in store.list_jobs(LOCAL_OWNER, statuses=["succeeded"], limit=200):
+        if job.kind == OPTIMIZATION_KIND:
+            return str(job.id)
+    raise UsageError("no succeeded optimization to deploy: run `stratigos optimize` first")
+
+
+def _list(store: Any, args: argparse.Namespace) -> int:
+    deployments = store.list_deployments(LOCAL_OWNER)
+    rows = [_view(d) for d in deployments]
+    lines = [f"{'id':36} {'status':8} {'mode':12} name"] + [
+        f"{r['id']:36} {r['status']:8} {r['mode']:12} {r['name']}" for r in rows
+    ]
+    _print(args, rows, "\n".join(lines) if rows else "No deployments yet.")
+    return 0
+
+
+def _lifecycle(store: Any, args: argparse.Namespace) -> int:
+    from services.deployments import change_status
+
+    current = store.get_deployment(LOCAL_OWNER, args.deployment_id)
+    if current.spec.get("mode") == "forward_test":
+        raise UsageError(f"{current.id} is a forward test; it runs by itself")
+    if args.deploy_command == "resume" and current.status != "paused":
+        raise UsageError(f"only a paused deployment resumes; {current.id} is {current.status}")
+    updated = change_status(
+        store,
+        LOCAL_OWNER,
+        args.deployment_id,
+        LIFECYCLE[args.deploy_command],  # type: ignore[arg-type]
+    )
+    _print(args, _view(updated), f"{updated.id} is now {updated.status}.")
+    return 0
+
+
+def _forward_test(store: Any, args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from jobs.runner import JobRunner
+    from services.deployment_views import check_forward_test
+    from services.execution_jobs import FORWARD_TEST_KIND, HANDLERS
+
+    try:
+        start = date.fromisoformat(args.start)
+        end = None if args.end is None else date.fromisoformat(args.end)
+    except ValueError as exc:
+        raise UsageError(f"--start/--end: {exc} (use YYYY-MM-DD)") from None
+    deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
+    check_forward_test(deployment, start, end)
+    runner = JobRunner(store, handlers=HANDLERS)
+    request = {
+        "deployment_id": deployment.id,
+        "start": start.isoformat(),
+        "end": None if end is None else end.isoformat(),
+    }
+    job = runner.submit(LOCAL_OWNER, FORWARD_TEST_KIND, request)
+    worker = runner.worker
+    worker.run_claimed(store.claim(LOCAL_OWNER, job.id, worker.worker_id, worker.lease_seconds))
+    finished = store.get_job(LOCAL_OWNER, job.id)
+    if finished.status != "succeeded":
+        print(f"stratigos deploy: forward test {job.id} {finished.status}: {finished.error}")
+        return 1
+    result = dict(runner.results(LOCAL_OWNER, job.id))
+    _print(args, result, _forward_test_text(job.id, result))
+    return 0
+
+
+def _view(deployment: Any) -> dict[str, Any]:
+    mode = "forward_test" if deployment.spec.get("mode") == "forward_test" else "paper"
+    return {
+        "id": deployment.id,
+        "name": deployment.name,
+        "status": deployment.status,
+        "mode": mode,
+        "version": deployment.version,
+        "spec": deployment.spec,
+        "created_at": deployment.created_at.isoformat(),
+        "updated_at": deployment.updated_at.isoformat(),
+    }
+
+
+def _describe(deployment: Any) -> str:
+    from execution.schedule import Schedule
+
+    spec = deployment.spec
+    schedule = Schedule(**{k: v for k, v in spec["schedule"].items() if v is not None})
+    strategy = spec["strategy"]
+    what = (
+        "fixed weights " + ", ".join(f"{s} {w:.1%}" for s, w in strategy["weights"].items())
+        if strategy["kind"] == "weights"
+        else "rule " + ", ".join(f"{k}={_short(v)}" for k, v in strategy["config"].items())
+    )
+    limits = ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)
+    notes = [f"  note:     {note}" for note in strategy.get("notes", [])]
+    return "\n".join(
+        [
+            f"Deployment {deployment.id} ({deployment.status}): {deployment.name}",
+            f"  strategy: {what}",
+            f"  capital:  {spec['capital']:,.2f} on paper account paper-{deployment.id}",
+            f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})",
+            f"  limits:   {limits}",
+            *notes,
+        ]
+    )
+
+
+def _short(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _order_row(order: Any) -> dict[str, Any]:
+    fields = ("client_order_id", "run_id", "sequence", "symbol", "side", "quantity", "status")
+    row = {name: getattr(order, name) for name in fields}
+    row |= {
+        "filled_quantity": order.filled_quantity,
+        "average_price": order.average_price,
+        "reason": order.reason,
+    }
+    return row
+
+
+def _orders_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "No orders yet."
+    lines = [f"{'#':>6} {'symbol':6} {'side':4} {'quantity':>14} {'status':16} price"]
+    for r in rows:
+        price = "-" if r["average_price"] is None else f"{r['average_price']:.4f}"
+        lines.append(
+            f"{r['sequence']:>6} {r['symbol']:6} {r['side']:4} {r['quantity']:>14.6f} "
+            f"{r['status']:16} {price}" + (f"  ({r['reason']})" if r["reason"] else "")
+        )
+    return "\n".join(lines)
+
+
+def _ledger_text(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "The ledger is empty."
+    lines = []
+    for r in rows:
+        if r["kind"] == "cash_flow":
+            lines.append(f"{r['time'][:19]}  cash  {r['amount']:>14,.2f}  {r['note']}")
+        else:
+            lines.append(
+                f"{r['time'][:19]}  {r['side']:4}  {r['quantity']:>14.6f} {r['symbol']:6} at "
+                f"{r['price']:.4f}, fee {r['fee']:.2f}"
+            )
+    return "\n".join(lines)
+
+
+def _positions_text(report: dict[str, Any]) -> str:
+    lines = [f"Valued at the closes of {report['priced_on']}"]
+    for p in report["positions"]:
+        if p["quantity"] <= 0:
+            continue
+        lines.append(
+            f"  {p['symbol']:6} {p['quantity']:>14.6f} shares  value {p['market_value']:>14,.2f}"
+            f"  unrealised {p['unrealised_pnl']:>12,.2f}"
+        )
+    lines.append(f"  cash {report['cash']:,.2f}; equity {report['equity']:,.2f}")
+    lines.append(f"  realised P&L {report['realised_pnl']:,.2f}; fees {report['fees']:,.2f}")
+    return "\n".join(lines)
+
+
+def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
+    comparison = result["comparison"]
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(result["run_statuses"].items()))
+    paused = result["paused"]
+    lines = [
+        f"Forward test {job_id}: {result['start']} to {result['end']}, {result['sessions']} "
+        f"sessions, {result['runs']} rebalances ({statuses}), {result['fills']} fills",
+        f"  paper:    {result['capital']:,.2f} -> {result['final_value']:,.2f} "
+        f"({comparison['live_return']:+.2%} from the first close)",
+        f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions "
+        f"(gap {comparison['return_gap']:+.2%}, tracking error "
+        + ("n/a" if comparison["tracking_error"] is None else f"{comparison['tracking_error']:.2%}")
+        + " a year)",
+        f"  drawdown at the end {comparison['drawdown']:.2%}; fees {result['fees']:,.2f}; "
+        f"realised P&L {result['realised_pnl']:,.2f}",
+    ]
+    if paused:
+        lines.append(f"  paused at {paused['fire']}: {paused['reason']}")
+    test_id = result["forward_test_deployment_id"]
+    lines.append(
+        f"Ledger: stratigos deploy ledger {test_id}; positions: stratigos deploy positions {test_id}"
+    )
+    return "\n".join(lines)
+
+
+def _print(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)

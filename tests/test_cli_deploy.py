@@ -1,0 +1,76 @@
+"""`stratigos deploy`: the winner of `stratigos optimize` deployed to paper, forward-tested and
+read back (ledger, positions, orders), against a real SQLite store; errors are one line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.cli import main
+from tests.test_cli import SMALL_REQUEST
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
+    assert main([*argv, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    assert main(list(argv)) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err
+
+
+def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    space = {**SMALL_REQUEST["search_space"], "max_leverage": 1.0}  # type: ignore[dict-item]
+    request.write_text(json.dumps({**SMALL_REQUEST, "search_space": space}))
+    assert main(["optimize", "--request", str(request), "--quiet"]) == 0
+    capsys.readouterr()
+    created = run_json(
+        capsys, "deploy", "create", "--optimization", "last", "--capital", "50000",
+        "--every", "month", "--cash-buffer", "0.02", "--activate",
+    )  # fmt: skip
+    assert (created["status"], created["mode"]) == ("active", "paper")
+    assert created["spec"]["strategy"]["kind"] == "rule"
+    assert created["spec"]["universe"] == SMALL_REQUEST["universe"]
+    did = created["id"]
+    assert main(["deploy", "forward-test", did, "--start", "2022-01-03"]) == 0
+    text = capsys.readouterr().out
+    assert "12 rebalances" in text and "backtest:" in text
+    result = run_json(capsys, "deploy", "forward-test", did, "--start", "2022-01-03")
+    test_id = result["forward_test_deployment_id"]
+    assert result["runs"] == 12 and result["end"] == "2022-12-28"
+    ledger = run_json(capsys, "deploy", "ledger", test_id)
+    assert ledger[0]["entry_id"] == "capital" and len(ledger) - 1 == result["fills"]
+    assert main(["deploy", "ledger", test_id, "--csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["entry_id"] for r in rows] == [e["entry_id"] for e in ledger]
+    positions = run_json(capsys, "deploy", "positions", test_id)
+    assert positions["cash"] == pytest.approx(result["cash"])
+    orders = run_json(capsys, "deploy", "orders", test_id)
+    assert {o["status"] for o in orders} <= {"filled", "rejected"}
+    listed = run_json(capsys, "deploy", "list")
+    assert {d["mode"] for d in listed} == {"paper", "forward_test"}
+    assert run_json(capsys, "deploy", "pause", did)["status"] == "paused"
+    assert "only a paused deployment resumes" not in fails(capsys, "deploy", "resume", "nope")
+    assert "is a forward test" in fails(capsys, "deploy", "pause", test_id)
+
+
+def test_what_cannot_be_deployed_is_one_line_naming_the_problem(
+    offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = fails(capsys, "deploy", "create", "--optimization", "last", "--capital", "1")
+    assert "run `stratigos optimize` first" in err
+    err = fails(capsys, "deploy", "create", "--portfolio", "pf_none", "--capital", "1")
+    assert "no portfolio 'pf_none'" in err
+    err = fails(capsys, "deploy", "show", "dep_none")
+    assert "no deployment 'dep_none'" in err
