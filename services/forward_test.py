@@ -277,6 +277,12 @@ def _result(
         if stopped is None
         else {"fire": stopped.fire.isoformat(), "reason": stopped.reason},
         "capital": float(source.spec["capital"]),
+        "costs": {
+            "slippage_bps": request.costs.slippage_bps,
+            "commission_per_share": request.costs.commission_per_share,
+            "commission_bps": request.costs.commission_bps,
+            "commission_minimum": request.costs.commission_minimum,
+        },
         "final_value": float(values.iloc[-1]),
         "time_weighted_return": time_weighted_return(
             list(values.to_numpy()), [float(source.spec["capital"])] + [0.0] * (len(values) - 1)

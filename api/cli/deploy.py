@@ -280,7 +280,8 @@ def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"(gap {comparison['return_gap']:+.2%}, tracking error "
         + ("n/a" if comparison["tracking_error"] is None else f"{comparison['tracking_error']:.2%}")
         + " a year)",
-        f"  drawdown at the end {comparison['drawdown']:.2%}; fees {result['fees']:,.2f}; "
+        f"  drawdown at the end {comparison['drawdown']:.2%}; commissions {result['fees']:,.2f} "
+        f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
         f"realised P&L {result['realised_pnl']:,.2f}",
     ]
     if paused:
