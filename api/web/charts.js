@@ -171,3 +171,20 @@ export function frontierChart(el, points, selected) {
 export function purge(el) {
   if (window.Plotly && el && el.data) window.Plotly.purge(el);
 }
+
+/** Account values over time: one line per named series {name: values}, on shared `dates`. */
+export function equityChart(el, dates, series) {
+  const traces = Object.entries(series).map(([name, values]) => ({
+    type: "scatter",
+    mode: "lines",
+    name,
+    x: dates,
+    y: values,
+  }));
+  return plotly().react(
+    el,
+    traces,
+    layout({ xaxis: axis(""), yaxis: axis("account value", ",.0f") }),
+    CONFIG,
+  );
+}

@@ -381,6 +381,11 @@ function downloadsCard(jobId) {
   const jsonButton = h("button", { type: "button", id: "download-json", className: "secondary" }, "Download JSON");
   const csvButton = h("button", { type: "button", id: "download-csv", className: "secondary" }, "Download trials CSV");
   const reportButton = h("button", { type: "button", id: "open-report" }, "Open HTML report");
+  const deployLink = h(
+    "a",
+    { href: `#/deployments/new/${encodeURIComponent(jobId)}`, id: "deploy-to-paper", className: "button" },
+    "Deploy to paper",
+  );
   jsonButton.addEventListener("click", () =>
     busy(jsonButton, async () => {
       const { data, rows } = await allTrials(jobId);
@@ -420,7 +425,7 @@ function downloadsCard(jobId) {
   return card(
     "downloads",
     "Downloads and report",
-    h("div", { className: "actions" }, jsonButton, csvButton, reportButton),
+    h("div", { className: "actions" }, jsonButton, csvButton, reportButton, deployLink),
     status,
   );
 }

@@ -1,0 +1,372 @@
+// Deployments: strategies on a paper account on a schedule. #/deployments lists them and creates
+// one (from a saved portfolio or a succeeded optimization; #/deployments/new/<job id> starts from
+// that optimization's winner); #/deployments/<id> shows one: lifecycle buttons, forward tests
+// (paper against backtest), positions, orders and the ledger (with a CSV download).
+
+import { api, errorText } from "./api.js";
+import { equityChart, purge } from "./charts.js";
+import { clear, download, fmt, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
+
+const POLL_MS = 500;
+const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const ACTIONS = {
+  draft: ["activate", "retire"],
+  active: ["pause", "retire"],
+  paused: ["resume", "retire"],
+  retired: [],
+};
+
+function fmtMoney(value) {
+  return value === null || value === undefined ? "–" : money.format(value);
+}
+
+function table(id, caption, headers, rows) {
+  return h(
+    "div",
+    { className: "table-scroll" },
+    h(
+      "table",
+      { id, className: "data" },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
+    ),
+  );
+}
+
+export function renderDeployments(main, params) {
+  if (params[0] && params[0] !== "new") return renderDeployment(main, params[0]);
+  const fromJob = params[0] === "new" ? params[1] || null : null;
+  const listBox = h("section", { className: "card" });
+  const status = h("p", { id: "deployments-status", className: "hint", "aria-live": "polite" });
+  const sourceKind = h(
+    "select",
+    { id: "deployment-source-kind" },
+    h("option", { value: "optimization" }, "an optimization's winner"),
+    h("option", { value: "portfolio" }, "a saved portfolio"),
+  );
+  const source = h("select", { id: "deployment-source", required: true });
+  const name = h("input", { id: "deployment-name", type: "text", maxlength: 200, placeholder: "e.g. Defensive weekly" });
+  const capital = h("input", { id: "deployment-capital", type: "number", min: "1", step: "any", value: "100000", required: true });
+  const every = h(
+    "select",
+    { id: "deployment-every" },
+    ["session", "week", "month", "quarter"].map((v) => h("option", { value: v, selected: v === "week" }, v)),
+  );
+  const on = h("select", { id: "deployment-on" }, ["first", "last"].map((v) => h("option", { value: v }, v)));
+  const at = h("input", { id: "deployment-at", type: "time", value: "15:45", required: true });
+  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "0.99", step: "any", value: "0.01" });
+  const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "0.99", step: "any", placeholder: "none" });
+  const capLeverage = h("input", { id: "deployment-cap-leverage", type: "checkbox" });
+  const create = h("button", { type: "submit", id: "deployment-create" }, "Create deployment");
+  const form = h(
+    "form",
+    { id: "deployment-form", className: "card", "aria-labelledby": "deployment-form-title" },
+    h("h2", { id: "deployment-form-title" }, "Deploy to paper"),
+    h("label", { for: "deployment-source-kind" }, "Deploy"),
+    sourceKind,
+    h("label", { for: "deployment-source" }, "Source"),
+    source,
+    h("label", { for: "deployment-name" }, "Name"),
+    name,
+    h("label", { for: "deployment-capital" }, "Capital"),
+    capital,
+    h("label", { for: "deployment-every" }, "Rebalance every"),
+    every,
+    h("label", { for: "deployment-on" }, "On the period's"),
+    on,
+    h("label", { for: "deployment-at" }, "At (exchange time, New York)"),
+    at,
+    h("label", { for: "deployment-cash-buffer" }, "Cash buffer (fraction of equity)"),
+    cashBuffer,
+    h("label", { for: "deployment-max-drawdown" }, "Pause at a drawdown of (fraction, optional)"),
+    maxDrawdown,
+    h("label", { className: "check" }, capLeverage, " Cap a levered winner's leverage at 1 (a cash account cannot borrow)"),
+    h("div", { className: "actions" }, create),
+  );
+  main.append(h("h1", {}, "Deployments"), form, listBox, status);
+
+  async function loadSources() {
+    clear(source);
+    if (sourceKind.value === "portfolio") {
+      const { items } = await api("/v1/portfolios");
+      for (const p of items) source.append(h("option", { value: p.id }, `${p.name} (${p.id})`));
+    } else {
+      const jobs = await api("/v1/optimizations?status=succeeded&limit=100");
+      for (const j of jobs) source.append(h("option", { value: j.id, selected: j.id === fromJob }, `${j.id} (${fmtTime(j.finished_at)})`));
+      if (fromJob && !jobs.some((j) => j.id === fromJob)) source.append(h("option", { value: fromJob, selected: true }, fromJob));
+    }
+    if (!source.options.length) source.append(h("option", { value: "" }, `no ${sourceKind.value === "portfolio" ? "saved portfolios" : "succeeded optimizations"} yet`));
+  }
+
+  async function loadList() {
+    const { items } = await api("/v1/deployments");
+    clear(listBox);
+    listBox.append(
+      table(
+        "deployments-table",
+        "Your deployments, oldest first",
+        ["Name", "Status", "Mode", "Capital", "Schedule", ""],
+        items.map((d) => [
+          h("a", { href: `#/deployments/${encodeURIComponent(d.id)}` }, d.name),
+          d.status,
+          d.mode === "forward_test" ? "forward test" : "paper",
+          fmtMoney(d.spec.capital),
+          d.spec.schedule.cron ? `cron ${d.spec.schedule.cron}` : `${d.spec.schedule.on} session of each ${d.spec.schedule.every} at ${d.spec.schedule.at}`,
+          h("a", { href: `#/deployments/${encodeURIComponent(d.id)}`, "aria-label": `Open ${d.name}` }, "Open"),
+        ]),
+      ),
+    );
+    status.textContent = items.length ? "" : "No deployments yet.";
+  }
+
+  sourceKind.addEventListener("change", () => loadSources().catch((err) => showAlert(errorText(err))));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    create.disabled = true;
+    try {
+      const limits = { cash_buffer: Number(cashBuffer.value || 0) };
+      if (maxDrawdown.value) limits.max_drawdown = Number(maxDrawdown.value);
+      const created = await api("/v1/deployments", {
+        method: "POST",
+        body: {
+          name: name.value.trim() || `${sourceKind.value} ${source.value}`,
+          source: { kind: sourceKind.value, id: source.value },
+          capital: Number(capital.value),
+          schedule: { every: every.value, on: on.value, at: at.value },
+          limits,
+          cap_leverage: capLeverage.checked,
+        },
+      });
+      showAlert(`Created ${created.name} as a draft: activate it or forward-test it.`, "info");
+      window.location.hash = `#/deployments/${encodeURIComponent(created.id)}`;
+    } catch (err) {
+      showAlert(errorText(err));
+    } finally {
+      create.disabled = false;
+    }
+  });
+  Promise.all([loadSources(), loadList()]).catch((err) => showAlert(errorText(err)));
+  return null;
+}
+
+function renderDeployment(main, id) {
+  const base = `/v1/deployments/${encodeURIComponent(id)}`;
+  const summary = h("section", { id: "deployment-summary", className: "card" });
+  const testBox = h("section", { id: "forward-test", className: "card", "aria-labelledby": "forward-test-title" });
+  const books = h("section", { id: "deployment-books", className: "card" });
+  main.append(
+    h("p", {}, h("a", { href: "#/deployments" }, "← Deployments")),
+    h("h1", { id: "deployment-title" }, "Deployment"),
+    summary,
+    testBox,
+    books,
+  );
+  let stopped = false;
+  let timer = null;
+
+  async function act(action) {
+    try {
+      await api(`${base}/${action}`, { method: "POST" });
+      showAlert(null);
+      await load();
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  }
+
+  function renderSummary(d) {
+    document.getElementById("deployment-title").textContent = d.name;
+    const spec = d.spec;
+    const strategy =
+      spec.strategy.kind === "weights"
+        ? Object.entries(spec.strategy.weights).map(([s, w]) => `${s} ${fmtPct(w)}`).join(", ")
+        : Object.entries(spec.strategy.config).map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
+    const schedule = spec.schedule.cron
+      ? `cron ${spec.schedule.cron}`
+      : `${spec.schedule.on} ${spec.schedule.calendar} session of each ${spec.schedule.every} at ${spec.schedule.at}`;
+    clear(summary).append(
+      kvTable(
+        [
+          ["Status", h("span", { id: "deployment-status" }, d.status)],
+          ["Mode", d.mode === "forward_test" ? `forward test of ${spec.forward_test_of}` : "paper"],
+          ["Strategy", strategy],
+          ["Universe", spec.universe.join(", ")],
+          ["Capital", fmtMoney(spec.capital)],
+          ["Schedule", schedule],
+          ["Limits", Object.entries(spec.limits).filter(([, v]) => v !== null).map(([k, v]) => `${k.replace(/_/g, " ")} ${fmt(v)}`).join("; ")],
+          ...(spec.strategy.notes || []).map((n) => ["Note", n]),
+        ],
+        "What is deployed",
+      ),
+      d.mode === "forward_test"
+        ? null
+        : h(
+            "div",
+            { className: "actions" },
+            ACTIONS[d.status].map((action) =>
+              h("button", { type: "button", id: `deployment-${action}`, className: action === "retire" ? "secondary" : "", onclick: () => act(action) }, action[0].toUpperCase() + action.slice(1)),
+            ),
+          ),
+    );
+  }
+
+  function renderTestForm(d) {
+    clear(testBox);
+    if (d.mode === "forward_test") return;
+    const start = h("input", { id: "forward-test-start", type: "date", value: "2022-01-03", required: true });
+    const end = h("input", { id: "forward-test-end", type: "date" });
+    const run = h("button", { type: "submit", id: "forward-test-run" }, "Run forward test");
+    const progress = h("p", { id: "forward-test-status", className: "hint", "aria-live": "polite" });
+    const result = h("div", { id: "forward-test-result" });
+    const form = h(
+      "form",
+      {},
+      h("label", { for: "forward-test-start" }, "From"),
+      start,
+      h("label", { for: "forward-test-end" }, "To (default: the end of the market data)"),
+      end,
+      h("div", { className: "actions" }, run),
+    );
+    testBox.append(
+      h("h2", { id: "forward-test-title" }, "Forward test"),
+      h("p", { className: "hint" }, "Paper-trade this deployment over past market data through the same schedule, execution queue, paper broker and ledger, and compare it with the backtest of the same strategy."),
+      form,
+      progress,
+      result,
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      run.disabled = true;
+      try {
+        const job = await api(`${base}/forward-tests`, {
+          method: "POST",
+          body: { start: start.value, end: end.value || null },
+        });
+        progress.textContent = "Running…";
+        const done = await waitFor(job.links.self, progress);
+        if (done.job.status !== "succeeded") {
+          progress.textContent = `The forward test ${done.job.status}: ${done.job.error || ""}`;
+          return;
+        }
+        progress.textContent = "";
+        showForwardTest(result, done.result);
+      } catch (err) {
+        showAlert(errorText(err));
+      } finally {
+        run.disabled = false;
+      }
+    });
+  }
+
+  async function waitFor(path, progress) {
+    for (;;) {
+      if (stopped) throw new Error("stopped");
+      const found = await api(path);
+      if (["succeeded", "failed", "cancelled"].includes(found.job.status)) return found;
+      const { done, total } = found.job.progress;
+      progress.textContent = total ? `Running: ${done} of ${total} sessions` : "Running…";
+      await new Promise((resolve) => {
+        timer = setTimeout(resolve, POLL_MS);
+      });
+    }
+  }
+
+  async function loadBooks() {
+    const [positions, orders, ledger] = await Promise.all([
+      api(`${base}/positions`),
+      api(`${base}/orders`),
+      api(`${base}/ledger`),
+    ]);
+    if (!ledger.entries.length) {
+      clear(books).append(
+        h("h2", {}, "Positions, orders and ledger"),
+        h("p", { id: "books-empty", className: "hint" }, "Nothing traded yet: the paper account is funded with the capital at the first rebalance. A forward test shows how it would have traded."),
+      );
+      return;
+    }
+    const held = positions.positions.filter((p) => p.quantity > 0);
+    const csvButton = h("button", { type: "button", id: "ledger-csv", className: "secondary" }, "Download ledger CSV");
+    csvButton.addEventListener("click", async () => {
+      try {
+        download(`${id}-ledger.csv`, await api(`${base}/ledger?format=csv`), "text/csv");
+      } catch (err) {
+        showAlert(errorText(err));
+      }
+    });
+    clear(books).append(
+      h("h2", {}, "Positions, orders and ledger"),
+      kvTable(
+        [
+          ["Valued at the closes of", positions.priced_on || "–"],
+          ["Cash", fmtMoney(positions.cash)],
+          ["Equity", fmtMoney(positions.equity)],
+          ["Realised P&L", fmtMoney(positions.realised_pnl)],
+          ["Unrealised P&L", fmtMoney(positions.unrealised_pnl)],
+          ["Commissions", fmtMoney(positions.fees)],
+        ],
+        "Account",
+      ),
+      table(
+        "positions-table",
+        "Positions held",
+        ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L", "Realised P&L"],
+        held.map((p) => [p.symbol, fmt(p.quantity), fmtMoney(p.price), fmtMoney(p.market_value), fmtMoney(p.cost_basis), fmtMoney(p.unrealised_pnl), fmtMoney(p.realised_pnl)]),
+      ),
+      table(
+        "orders-table",
+        `Orders (${orders.length}), in queue order`,
+        ["#", "Symbol", "Side", "Quantity", "Status", "Average price", "Reason"],
+        orders.slice(-200).map((o) => [String(o.sequence), o.symbol, o.side, fmt(o.quantity), o.status, fmtMoney(o.average_price), o.reason || ""]),
+      ),
+      h("div", { className: "actions" }, csvButton),
+      table(
+        "ledger-table",
+        `Ledger (${ledger.entries.length} entries; the last 200 shown)`,
+        ["Time", "Kind", "Symbol", "Side", "Quantity", "Price", "Fee", "Amount"],
+        ledger.entries.slice(-200).map((e) => [fmtTime(e.time), e.kind.replace("_", " "), e.symbol || "", e.side || "", fmt(e.quantity), fmtMoney(e.price), fmtMoney(e.fee), fmtMoney(e.amount)]),
+      ),
+    );
+  }
+
+  async function load() {
+    const d = await api(base);
+    renderSummary(d);
+    if (!testBox.childElementCount) renderTestForm(d);
+    await loadBooks();
+  }
+
+  load().catch((err) => showAlert(errorText(err)));
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    const chart = document.getElementById("chart-forward-test");
+    if (chart) purge(chart);
+  };
+}
+
+function showForwardTest(el, result) {
+  const c = result.comparison;
+  const chart = h("div", { id: "chart-forward-test", className: "chart", role: "img", "aria-label": "Paper account against backtest" });
+  const statuses = Object.entries(result.run_statuses).map(([s, n]) => `${n} ${s}`).join(", ");
+  clear(el).append(
+    h("h3", {}, `${result.start} to ${result.end}: paper against backtest`),
+    chart,
+    kvTable(
+      [
+        ["Rebalances", `${result.runs} (${statuses})`],
+        ["Fills", String(result.fills)],
+        ["Paper", `${fmtMoney(result.capital)} → ${fmtMoney(result.final_value)} (${fmtPct(c.live_return)} from the first close)`],
+        ["Backtest", `${fmtPct(c.backtest_return)} over the same sessions`],
+        ["Gap", fmtPct(c.return_gap)],
+        ["Tracking error (a year)", fmtPct(c.tracking_error)],
+        ["Drawdown at the end", fmtPct(c.drawdown)],
+        ["Paused", result.paused ? `${fmtTime(result.paused.fire)}: ${result.paused.reason}` : "no"],
+        ["Its own deployment", h("a", { id: "forward-test-deployment", href: `#/deployments/${encodeURIComponent(result.forward_test_deployment_id)}` }, "positions, orders and ledger")],
+      ],
+      "Forward test",
+    ),
+  );
+  const n = result.values.backtest.length;
+  equityChart(chart, result.values.dates.slice(0, n), { paper: result.values.paper.slice(0, n), backtest: result.values.backtest });
+}

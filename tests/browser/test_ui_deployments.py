@@ -1,0 +1,86 @@
+"""Deployments in Chromium: deploy a saved portfolio to paper, move it through its lifecycle,
+forward-test it and read the paper-against-backtest chart, positions, orders and the ledger;
+the API's refusal is shown as a message; an optimization's results link to deploying it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.browser.support import Server, sign_in, trace_lengths
+
+WEIGHTS = [
+    {"asset": "JNJ", "weight": 0.3},
+    {"asset": "KO", "weight": 0.3},
+    {"asset": "PG", "weight": 0.4},
+]
+
+
+def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    with server.client() as client:
+        portfolio = client.post(
+            "/v1/portfolios", json={"name": "Staples", "weights": WEIGHTS}
+        ).json()
+    sign_in(page, server, "#/deployments")
+    page.wait_for_selector("#deployments-status:has-text('No deployments yet.')")
+
+    page.select_option("#deployment-source-kind", "portfolio")
+    page.wait_for_selector(
+        f"#deployment-source option[value='{portfolio['id']}']", state="attached"
+    )
+    page.fill("#deployment-name", "Staples weekly")
+    page.fill("#deployment-capital", "250000")
+    page.click("#deployment-create")
+    page.wait_for_selector("#deployment-title:has-text('Staples weekly')")
+    assert page.inner_text("#deployment-status") == "draft"
+    with server.client() as client:
+        (created,) = client.get("/v1/deployments").json()["items"]
+    assert created["spec"]["capital"] == 250_000 and created["status"] == "draft"
+
+    assert "Nothing traded yet" in page.inner_text("#books-empty")
+    page.click("#deployment-activate")
+    page.wait_for_selector("#deployment-status:has-text('active')")
+    page.click("#deployment-pause")
+    page.wait_for_selector("#deployment-status:has-text('paused')")
+    page.click("#deployment-resume")
+    page.wait_for_selector("#deployment-status:has-text('active')")
+
+    page.fill("#forward-test-start", "2022-01-03")
+    page.fill("#forward-test-end", "2022-06-30")
+    page.click("#forward-test-run")
+    page.wait_for_selector("#chart-forward-test", timeout=120_000)
+    page.wait_for_function("document.getElementById('chart-forward-test').data !== undefined")
+    with server.client() as client:
+        (job,) = client.get(f"/v1/deployments/{created['id']}/forward-tests").json()
+        result = client.get(job["links"]["self"]).json()["result"]
+    sessions = len(result["values"]["dates"])
+    assert trace_lengths(page, "chart-forward-test") == {"paper": sessions, "backtest": sessions}
+    assert f"{result['runs']} (" in page.inner_text("#forward-test-result")
+    page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
+
+    page.click("#forward-test-deployment")
+    page.wait_for_selector("#positions-table")
+    held = page.locator("#positions-table tbody tr td:first-child").all_inner_texts()
+    assert sorted(held) == ["JNJ", "KO", "PG"]
+    with server.client() as client:
+        ledger = client.get(
+            f"/v1/deployments/{result['forward_test_deployment_id']}/ledger"
+        ).json()["entries"]
+    assert page.locator("#ledger-table tbody tr").count() == min(len(ledger), 200)
+    assert page.locator("#deployment-pause").count() == 0  # a forward test runs by itself
+    assert page.problems == []
+
+
+def test_an_optimization_s_results_link_to_deploying_its_winner(page: Any, server: Server) -> None:
+    sign_in(page, server, "#/deployments/new/job_0123456789abcdef")
+    page.wait_for_selector(
+        "#deployment-source option[value='job_0123456789abcdef']", state="attached"
+    )
+    page.fill("#deployment-capital", "1000")
+    page.click("#deployment-create")
+    alert = page.locator("#alert")
+    alert.wait_for(state="visible")
+    assert "job_0123456789abcdef" in alert.inner_text()
+    assert page.problems == []
