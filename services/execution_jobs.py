@@ -60,7 +60,7 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             f"the market data ends on {sessions.index[-1].date()}: the paper broker cannot trade "
             f"at {fire.isoformat()}; forward-test the deployment over the data instead"
         )
-    broker, version = _paper_account(store, deployment, closes, sessions)
+    broker, version = paper_account(store, deployment, closes)
     ledger = AccountLedger(store, deployment.owner, deployment.id)
     _fund(ledger, broker, deployment)
     later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
@@ -94,9 +94,11 @@ def broker_time(broker: PaperBroker) -> datetime | None:
     return None if now is None else datetime.fromisoformat(now)
 
 
-def _paper_account(
-    store: Store, deployment: Deployment, closes: pd.DataFrame, sessions: pd.DataFrame
+def paper_account(
+    store: Store, deployment: Deployment, closes: pd.DataFrame
 ) -> tuple[PaperBroker, int]:
+    """The deployment's paper account over `closes` as last saved (created empty the first
+    time), and the version to save it back at."""
     account = account_of(deployment)
     try:
         stored = store.get_broker_account(deployment.owner, account)

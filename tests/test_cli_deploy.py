@@ -60,6 +60,10 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert {o["status"] for o in orders} <= {"filled", "rejected"}
     listed = run_json(capsys, "deploy", "list")
     assert {d["mode"] for d in listed} == {"paper", "forward_test"}
+    killed = run_json(capsys, "deploy", "kill")
+    assert killed["paused"] == [did] and killed["failures"] == []
+    assert run_json(capsys, "deploy", "show", did)["status"] == "paused"
+    assert run_json(capsys, "deploy", "resume", did)["status"] == "active"
     assert run_json(capsys, "deploy", "pause", did)["status"] == "paused"
     assert "only a paused deployment resumes" not in fails(capsys, "deploy", "resume", "nope")
     assert "is a forward test" in fails(capsys, "deploy", "pause", test_id)

@@ -27,6 +27,8 @@ def deploy_command(args: argparse.Namespace) -> int:
         return _lifecycle(store, args)
     if action == "forward-test":
         return _forward_test(store, args)
+    if action == "kill":
+        return _kill(store, args)
     deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     if action == "show":
         _print(args, _view(deployment), _describe(deployment))
@@ -169,6 +171,20 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
     result = dict(runner.results(LOCAL_OWNER, job.id))
     _print(args, result, _forward_test_text(job.id, result))
     return 0
+
+
+def _kill(store: Any, args: argparse.Namespace) -> int:
+    from services.kill_switch import kill_switch
+
+    report = kill_switch(store, LOCAL_OWNER, account=args.account)
+    text = (
+        f"Paused {len(report.paused)} deployment(s), cancelled {len(report.cancelled_jobs)} "
+        f"run(s) and {len(report.canceled_orders)} order(s)."
+    )
+    if report.failures:
+        text += " Not stopped (pull it again): " + "; ".join(report.failures)
+    _print(args, report.__dict__, text)
+    return 1 if report.failures else 0
 
 
 def _view(deployment: Any) -> dict[str, Any]:

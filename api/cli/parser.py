@@ -259,6 +259,10 @@ def _deploy_parser(commands: Any) -> None:
     )  # fmt: skip
     create.add_argument("--activate", action="store_true", help="activate it at once")
     listing = sub.add_parser("list", help="the deployments, oldest first")
+    kill = sub.add_parser(
+        "kill", help="pause every deployment, cancel their runs and open orders at once"
+    )
+    kill.add_argument("--account", help="only the deployments trading this broker account")
     commands_with_id = []
     for action, text in (
         ("show", "what is deployed, capital, schedule and limits"),
@@ -279,7 +283,7 @@ def _deploy_parser(commands: Any) -> None:
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
             command.add_argument("--end", help="last session (default: the end of the data)")
-    for command in (create, listing, *commands_with_id):
+    for command in (create, listing, kill, *commands_with_id):
         command.add_argument("--json", action="store_true", help="print JSON")
 
 

@@ -4,7 +4,8 @@ Create one from a saved portfolio (its weights) or a finished optimization (its 
 starts as a `draft`. Lifecycle actions: `activate`, `pause`, `resume`, `retire` (409 naming the
 allowed moves when the lifecycle forbids one). `run` submits a rebalance now; `forward-tests`
 paper-trades the deployment over past market data as its own deployment and job. Orders, the
-ledger (JSON or CSV) and positions are read from the store. Other owners' deployments are 404.
+ledger (JSON or CSV) and positions are read from the store. `POST /v1/kill-switch` stops every
+deployment of the caller (or of one account) at once. Other owners' deployments are 404.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from services.deployments import change_status, create_deployment
 from services.errors import InputError
 from services.execution_jobs import FORWARD_TEST_KIND
 from services.forward_test import FORWARD_TEST_MODE
+from services.kill_switch import kill_switch
 from services.scheduling import REBALANCE_KIND, rebalance_key
 from store import Deployment, Job, NotFoundError, QueuedOrder, utc_now
 
@@ -137,6 +139,23 @@ class ForwardTestIn(BaseModel):
 
     start: date
     end: date | None = None
+
+
+class KillSwitchIn(BaseModel):
+    """Which deployments to stop: all of the caller's, or those trading `account`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str | None = Field(default=None, max_length=200, examples=["paper-dep_0123"])
+
+
+class KillSwitchOut(BaseModel):
+    """What the kill switch stopped (`failures`: broker calls that failed; pull it again)."""
+
+    paused: list[str]
+    cancelled_jobs: list[str]
+    canceled_orders: list[str]
+    failures: list[str]
 
 
 class OrderOut(BaseModel):
@@ -368,6 +387,15 @@ def get_job_result(
         else None
     )
     return {"job": _job(job, deployment_id).model_dump(mode="json"), "result": result}
+
+
+@router.post("/kill-switch", response_model=KillSwitchOut, summary="Stop every deployment")
+def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSwitchOut:
+    """Pause the caller's active deployments (or those trading `account`), cancel their
+    unfinished rebalance jobs and their open orders (queued ones here, sent ones at the
+    broker), at once. Pulling it again stops what is left, if anything."""
+    report = kill_switch(context.store, caller.owner, account=body.account)
+    return KillSwitchOut(**report.__dict__)
 
 
 @router.get("/deployments/{deployment_id}/orders", response_model=list[OrderOut], summary="Orders")

@@ -84,7 +84,19 @@ export function renderDeployments(main, params) {
     h("label", { className: "check" }, capLeverage, " Cap a levered winner's leverage at 1 (a cash account cannot borrow)"),
     h("div", { className: "actions" }, create),
   );
-  main.append(h("h1", {}, "Deployments"), form, listBox, status);
+  const kill = h("button", { type: "button", id: "kill-switch", className: "danger" }, "Kill switch: stop everything");
+  const killStatus = h("p", { id: "kill-status", className: "hint", "aria-live": "polite" });
+  kill.addEventListener("click", async () => {
+    if (!window.confirm("Pause every deployment and cancel their runs and open orders?")) return;
+    try {
+      const report = await api("/v1/kill-switch", { method: "POST", body: {} });
+      killStatus.textContent = `Paused ${report.paused.length} deployment(s), cancelled ${report.cancelled_jobs.length} run(s) and ${report.canceled_orders.length} order(s).${report.failures.length ? " Not stopped (pull it again): " + report.failures.join("; ") : ""}`;
+      await loadList();
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  });
+  main.append(h("h1", {}, "Deployments"), h("div", { className: "toolbar" }, kill), killStatus, form, listBox, status);
 
   async function loadSources() {
     clear(source);

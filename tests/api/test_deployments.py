@@ -161,3 +161,26 @@ def test_running_a_paper_deployment_now_is_refused_when_the_data_ends_before_tod
     stale = api.client.post(f"/v1/deployments/{did}/run", headers=api.alice)
     body = assert_error(stale, 422, "VALIDATION_ERROR", "body.deployment_id")
     assert "forward-test" in body["message"]
+
+
+def test_the_kill_switch_pauses_the_caller_s_deployments_only(api: Api) -> None:
+    client = api.client
+    mine = _create(api).json()["id"]
+    client.post(f"/v1/deployments/{mine}/activate", headers=api.alice)
+    bob_portfolio = client.post(
+        "/v1/portfolios", json={"name": "Bob's", "weights": WEIGHTS}, headers=api.bob
+    ).json()["id"]
+    theirs = client.post(
+        "/v1/deployments",
+        json={"name": "b", "source": {"kind": "portfolio", "id": bob_portfolio}, "capital": 10},
+        headers=api.bob,
+    ).json()["id"]
+    client.post(f"/v1/deployments/{theirs}/activate", headers=api.bob)
+    pulled = client.post("/v1/kill-switch", json={}, headers=api.alice)
+    assert pulled.status_code == 200, pulled.text
+    assert mine in pulled.json()["paused"] and theirs not in pulled.json()["paused"]
+    assert client.get(f"/v1/deployments/{mine}", headers=api.alice).json()["status"] == "paused"
+    assert client.get(f"/v1/deployments/{theirs}", headers=api.bob).json()["status"] == "active"
+    assert client.post("/v1/kill-switch", json={}, headers=api.alice).json()["paused"] == []
+    unknown = client.post("/v1/kill-switch", json={"owner": "bob"}, headers=api.alice)
+    assert_error(unknown, 422, "VALIDATION_ERROR", "body.owner")

@@ -70,6 +70,13 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         ).json()["entries"]
     assert page.locator("#ledger-table tbody tr").count() == min(len(ledger), 200)
     assert page.locator("#deployment-pause").count() == 0  # a forward test runs by itself
+
+    page.goto(f"{server.url}/#/deployments")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#kill-switch")
+    page.wait_for_selector("#kill-status:has-text('Paused 1 deployment(s)')")
+    with server.client() as client:
+        assert client.get(f"/v1/deployments/{created['id']}").json()["status"] == "paused"
     assert page.problems == []
 
 

@@ -112,3 +112,45 @@ def test_a_fire_after_the_market_data_ends_fails_with_the_reason(
     assert failed.status == "failed"
     assert "the market data ends on 2022-12-28" in (failed.error or "")
     assert "forward-test the deployment" in (failed.error or "")
+
+
+def test_the_kill_switch_stops_runs_and_cancels_orders_of_one_owner_at_once(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    from services.kill_switch import kill_switch
+    from store import NewOrder
+
+    deployment = _active(store)
+    bystander = _active(store)
+    other_owner = store.create_deployment("bob", "bob's", "active", SPEC)
+    after_last_close = datetime(2022, 12, 28, 21, 30, tzinfo=UTC)
+    sent, _ = store.submit_job(
+        "alice",
+        REBALANCE_KIND,
+        {"deployment_id": deployment.id, "fire": after_last_close.isoformat()},
+    )
+    clock.now = after_last_close + timedelta(hours=1)
+    _runner(store, tmp_path).run_once()  # its two orders are at the broker, unfilled
+    pending, _ = store.submit_job(
+        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
+    )
+    account = f"paper-{deployment.id}"
+    store.enqueue_orders(
+        "alice", account, deployment.id, "job_x", [NewOrder("queued-1", "KO", "buy", 1.0)]
+    )
+
+    report = kill_switch(store, "alice", account=account)
+    assert report.paused == [deployment.id] and report.failures == []
+    assert report.cancelled_jobs == [pending.id]
+    assert store.get_job("alice", pending.id).status == "cancelled"
+    assert report.canceled_orders[0] == "queued-1" and len(report.canceled_orders) == 3
+    assert store.open_orders("alice", account) == []
+    broker_orders = store.get_broker_account("alice", account).state["orders"]
+    assert [o["status"] for o in broker_orders] == ["canceled", "canceled"]
+    assert store.get_deployment("alice", bystander.id).status == "active"  # another account
+    assert store.get_deployment("bob", other_owner.id).status == "active"
+    again = kill_switch(store, "alice", account=account)
+    assert (again.paused, again.cancelled_jobs, again.canceled_orders) == ([], [], [])
+    everything = kill_switch(store, "alice")
+    assert everything.paused == [bystander.id]
+    assert store.get_job("alice", sent.id).status == "failed"
