@@ -53,6 +53,11 @@ class Route(BaseModel):
     run_search: bool = Field(
         default=False, description="True when the user asks for a strategy search (a long run)."
     )
+    propose_deployment: bool = Field(
+        default=False,
+        description="True when the user asks to deploy (put to work on a paper account, on a "
+        "schedule) the last search's winner or a saved portfolio.",
+    )
     reason: str = Field(default="", max_length=300)
 
 
@@ -88,6 +93,26 @@ class RequestDraft(BaseModel):
         description="Strategy parameters the user asked about (e.g. 'the target-vol setting' "
         "-> target_vol); the answer names the winner's value of each.",
     )
+    summary: str = Field(default="", max_length=600)
+
+
+class DeploymentDraft(BaseModel):
+    """The optimizer's draft of a deployment to paper (unset fields keep the defaults: the last
+    search's winner, 100,000 of capital, the first session of each week at 15:45)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source: Literal["last_run", "portfolio"] = Field(
+        default="last_run",
+        description="Deploy the winner of the thread's last search, or a saved portfolio.",
+    )
+    portfolio_id: str | None = Field(
+        default=None, description="The portfolio to deploy (source 'portfolio')."
+    )
+    capital: float | None = Field(default=None, gt=0, description="Currency.")
+    every: Literal["session", "week", "month", "quarter"] | None = None
+    on: Literal["first", "last"] | None = None
+    at: str | None = Field(default=None, description="Exchange time HH:MM.")
     summary: str = Field(default="", max_length=600)
 
 
@@ -151,4 +176,16 @@ def draft_request(
     conversation = _conversation("optimizer", messages, settings=settings)
     return run_agent(
         "optimizer", None, RequestDraft, config=config, messages=conversation, settings=settings
+    )
+
+
+def draft_deployment(
+    messages: Sequence[BaseMessage],
+    config: RunnableConfig | None = None,
+    settings: Settings | None = None,
+) -> AgentOutcome[DeploymentDraft]:
+    """The optimizer's draft of the deployment the user asked for, from the conversation."""
+    conversation = _conversation("optimizer", messages, settings=settings)
+    return run_agent(
+        "optimizer", None, DeploymentDraft, config=config, messages=conversation, settings=settings
     )

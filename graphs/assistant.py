@@ -7,6 +7,9 @@ strategy search is drafted as an `OptimizationRequest` from the conversation; be
 graph pauses with `interrupt` for the user to approve it, edit it (a JSON object of request
 fields to change) or reject it. An approved run is the `optimization` workflow (`graphs.run`),
 whose progress streams into the chat; its summary and explanation become the assistant's answer.
+"Deploy that to paper, weekly" drafts a deployment of the last search's winner (or a named
+portfolio) that waits for approval the same way; approved, it is created and activated for the
+thread's owner (`services.deployments`).
 
 Memory is per `thread_id`: the conversation, including earlier tool calls and results, is kept
 by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
@@ -26,8 +29,10 @@ from pydantic import ValidationError
 
 from agents.chat import (
     LAST_RUN_MARKER,
+    DeploymentDraft,
     RequestDraft,
     answer,
+    draft_deployment,
     draft_request,
     route_message,
 )
@@ -88,7 +93,9 @@ class AssistantState(TypedDict, total=False):
     messages: Annotated[list[AnyMessage], add_messages]
     route: str
     run_search: bool
+    propose_deployment: bool
     draft: dict[str, Any] | None
+    deployment: dict[str, Any] | None
     focus: list[str]
     portfolios: Annotated[dict[str, Any], lambda a, b: {**(a or {}), **(b or {})}]
     last_run: dict[str, Any] | None
@@ -183,6 +190,7 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     update: dict[str, Any] = {
         "route": route.agent,
         "run_search": route.run_search,
+        "propose_deployment": route.propose_deployment,
         "tokens": outcome.tokens,
     }
     if route.agent == "supervisor":
@@ -364,12 +372,167 @@ def _run(
 
 
 def after_supervisor(state: AssistantState) -> str:
-    """To the specialist, to drafting a search, or done (the supervisor answered)."""
+    """To the specialist, to drafting a search or a deployment, or done (the supervisor
+    answered)."""
     if state["route"] == "supervisor":
         return END
+    if state["route"] == "optimizer" and state.get("propose_deployment"):
+        return "propose_deployment"
     if state["route"] == "optimizer" and state.get("run_search"):
         return "draft"
     return "specialist"
+
+
+def after_deployment_draft(state: AssistantState) -> str:
+    """Ask for approval when there is a deployment to propose."""
+    return "approve_deployment" if state.get("deployment") else END
+
+
+DEFAULT_CAPITAL = 100_000.0
+"""Capital of a deployment the chat proposes when the user names none (currency)."""
+
+
+def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
+    """The optimizer drafts the deployment the user asked for; what it would deploy is checked
+    now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""
+    emit_node_started("optimizer")
+    outcome = draft_deployment(state["messages"], config, _settings(config))
+    owner = _OWNERS.get(_thread(config))
+    refused = _deployment_refusal(state, outcome.decision, owner)
+    if refused is not None:
+        return {"deployment": None, "tokens": outcome.tokens, "messages": [AIMessage(refused)]}
+    assert owner is not None
+    proposal = _deployment_proposal(state, outcome.decision, owner)
+    if isinstance(proposal, str):
+        return {"deployment": None, "tokens": outcome.tokens, "messages": [AIMessage(proposal)]}
+    return {"deployment": proposal, "tokens": outcome.tokens}
+
+
+def _deployment_refusal(
+    state: AssistantState, draft: DeploymentDraft, owner: tuple[str, Store] | None
+) -> str | None:
+    if owner is None:
+        return (
+            "Deployments belong to a signed-in owner: ask in `stratigos chat` or the web UI, "
+            "where your deployments are kept."
+        )
+    if draft.source == "last_run" and not (state.get("last_run") or {}).get("best"):
+        return (
+            "There is no search winner in this conversation to deploy yet: run a strategy "
+            "search first (e.g. 'find the target-vol setting that holds up in a bear market'), "
+            "or name a saved portfolio to deploy."
+        )
+    if draft.source == "portfolio" and not draft.portfolio_id:
+        return "Which portfolio should I deploy? Name it by its id (pf_...)."
+    return None
+
+
+def _deployment_proposal(
+    state: AssistantState, draft: DeploymentDraft, owner: tuple[str, Store]
+) -> dict[str, Any] | str:
+    """The deployment to propose as JSON (source, capital, schedule, cap_leverage, and what
+    the approval says), or why there is none."""
+    name, store = owner
+    schedule = {
+        "every": draft.every or "week",
+        "on": draft.on or "first",
+        "at": draft.at or "15:45",
+    }
+    capital = draft.capital or DEFAULT_CAPITAL
+    if draft.source == "portfolio":
+        portfolio_id = _stored_portfolio_id(store, name, str(draft.portfolio_id))
+        if portfolio_id is None:
+            return f"I do not find portfolio {draft.portfolio_id} among your saved portfolios."
+        source = {"kind": "portfolio", "id": portfolio_id}
+        what, cap = f"portfolio {portfolio_id}", False
+    else:
+        last = state.get("last_run") or {}
+        config = StrategyConfig.model_validate(last["best"]["config"])
+        source = {"kind": "optimization", "id": last["run_id"]}
+        cap = config.max_leverage > 1
+        what = f"the winner of run {last['run_id']} ({config.weight_function.replace('_', ' ')}"
+        what += " weights"
+        if "target_vol" not in config.unused_parameters():
+            what += f", target vol {config.target_vol:.1%}"
+        what += (
+            f", its max leverage {config.max_leverage:.3g} capped at 1: a paper cash account "
+            "cannot borrow)"
+            if cap
+            else ")"
+        )
+    when = f"the {schedule['on']} session of each {schedule['every']}"
+    if schedule["every"] == "session":
+        when = "each session"
+    summary = (
+        f"Deploy {what} to a paper account with {capital:,.0f} of capital, rebalanced on "
+        f"{when} at {schedule['at']} New York time. It starts active; forward-test it to see "
+        "how it would have traded."
+    )
+    return {
+        "name": f"Chat: {what.split(' (')[0]}",
+        "source": source,
+        "capital": capital,
+        "schedule": schedule,
+        "cap_leverage": cap,
+        "summary": summary,
+    }
+
+
+def _stored_portfolio_id(store: Store, owner: str, given: str) -> str | None:
+    """A saved portfolio's store id from its store id or its chat id (pf_ + 6 hex digits)."""
+    for portfolio in store.list_portfolios(owner):
+        chat_id = (portfolio.data.get("source") or {}).get("chat_id")
+        if given in (portfolio.id, chat_id):
+            return str(portfolio.id)
+    return None
+
+
+def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
+    """Pause for approval; create and activate the deployment when approved, else cancel."""
+    from services.deployments import change_status, create_deployment
+    from services.errors import InputError
+
+    proposal = dict(state["deployment"] or {})
+    decision = interrupt(
+        {
+            "type": "approval",
+            "kind": "deployment",
+            "summary": proposal["summary"],
+            "request": {k: v for k, v in proposal.items() if k != "summary"},
+            "actions": ["approve", "edit", "reject"],
+        }
+    )
+    action = decision.get("action") if isinstance(decision, dict) else str(decision)
+    if action == "reject":
+        return {"deployment": None, "messages": [AIMessage("Cancelled: nothing was deployed.")]}
+    if action == "edit":
+        proposal = {**proposal, **(decision.get("request") or {})}
+    elif action != "approve":
+        return {"messages": [AIMessage(f"Unknown decision {action!r}: approve, edit or reject.")]}
+    owner = _OWNERS.get(_thread(config))
+    if owner is None:  # pragma: no cover - checked when proposed
+        return {"deployment": None, "messages": [AIMessage("Nothing was deployed: no owner.")]}
+    name, store = owner
+    try:
+        created = create_deployment(
+            store,
+            name,
+            name=str(proposal["name"]),
+            source=proposal["source"]["kind"],
+            source_id=proposal["source"]["id"],
+            capital=proposal["capital"],
+            schedule=proposal["schedule"],
+            cap_leverage=bool(proposal.get("cap_leverage")),
+        )
+    except (InputError, NotFoundError, KeyError, TypeError) as exc:
+        return {"deployment": None, "messages": [AIMessage(f"Nothing was deployed: {exc}.")]}
+    active = change_status(store, name, created.id, "active")
+    text = (
+        f"Deployed as {active.id} ({active.status}) on paper account paper-{active.id}. "
+        f"Forward-test it with `stratigos deploy forward-test {active.id} --start 2022-01-03` "
+        "or on its Deployments page."
+    )
+    return {"deployment": None, "messages": [AIMessage(text)]}
 
 
 def after_draft(state: AssistantState) -> str:
@@ -384,8 +547,16 @@ def build_assistant_graph(checkpointer: Any = None) -> Any:
     graph.add_node("specialist", specialist)
     graph.add_node("draft", draft, metadata={"agent": "optimizer"})
     graph.add_node("approve", approve, metadata={"agent": "optimizer"})
+    graph.add_node("propose_deployment", propose_deployment, metadata={"agent": "optimizer"})
+    graph.add_node("approve_deployment", approve_deployment, metadata={"agent": "optimizer"})
     graph.add_edge(START, "supervisor")
-    graph.add_conditional_edges("supervisor", after_supervisor, ["specialist", "draft", END])
+    graph.add_conditional_edges(
+        "supervisor", after_supervisor, ["specialist", "draft", "propose_deployment", END]
+    )
+    graph.add_conditional_edges(
+        "propose_deployment", after_deployment_draft, ["approve_deployment", END]
+    )
+    graph.add_edge("approve_deployment", END)
     graph.add_edge("specialist", END)
     graph.add_conditional_edges("draft", after_draft, ["approve", END])
     graph.add_edge("approve", END)

@@ -9,6 +9,7 @@ dates, scenarios to stress, volatility target, weight functions, risk limits, tr
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, get_args
@@ -35,6 +36,7 @@ ROUTES = {
     "optimize_portfolio": "optimizer",
     "backtest": "optimizer",
     "search_strategy": "optimizer",
+    "deploy": "optimizer",
     "risk_report": "risk_manager",
     "explain": "explanation",
 }
@@ -44,7 +46,8 @@ HELP = (
     "(HRP, risk parity, min-volatility, max-Sharpe, the efficient frontier), report their risk "
     "(VaR, CVaR, drawdown, risk contributions), and search volatility-targeting strategies "
     "across bull, bear, high- and low-volatility and base-case scenarios, then explain the "
-    "winner. Try: 'find the target-vol setting that holds up in a bear market'."
+    "winner, and deploy it to a paper account on a schedule. Try: 'find the target-vol "
+    "setting that holds up in a bear market', then 'deploy that to paper, weekly'."
 )
 
 
@@ -105,6 +108,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             {
                 "agent": agent,
                 "run_search": intent.intent == "search_strategy",
+                "propose_deployment": intent.intent == "deploy",
                 "reason": f"the message reads as {intent.intent.replace('_', ' ')}",
             },
         )
@@ -322,6 +326,49 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["focus"] = asked
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
     draft["summary"] = f"A volatility-targeting strategy search across market scenarios{focus}."
+    return _forced(inp, draft)
+
+
+_MONEY = re.compile(
+    r"(?:\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn)?\b"
+)
+_FREQUENCIES = (
+    (r"\bdaily\b|\bevery (?:day|session)\b|\beach (?:day|session)\b", "session"),
+    (r"\bweekly\b|\bevery week\b|\beach week\b|\bonce a week\b", "week"),
+    (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "month"),
+    (r"\bquarterly\b|\bevery quarter\b|\beach quarter\b", "quarter"),
+)
+
+
+def _capital(text: str) -> float | None:
+    """The largest amount of money named ("$250k", "250,000", "1.5 million"), if any >= 1,000."""
+    amounts = []
+    for number, unit in _MONEY.findall(text):
+        value = float(number.replace(",", ""))
+        value *= {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}.get(unit, 1.0)
+        amounts.append(value)
+    big = [a for a in amounts if a >= 1_000]
+    return max(big) if big else None
+
+
+def draft_deployment(inp: PolicyInput) -> AIMessage:
+    """A `DeploymentDraft` from the latest message: the portfolio it names (else the last
+    search's winner), the capital, how often and when in the period to rebalance."""
+    intent = intent_of(inp)
+    low = intent.text.lower()
+    draft: dict[str, Any] = {"source": "last_run"}
+    if intent.portfolio_ids:
+        draft = {"source": "portfolio", "portfolio_id": intent.portfolio_ids[-1]}
+    if (capital := _capital(low)) is not None:
+        draft["capital"] = capital
+    for pattern, every in _FREQUENCIES:
+        if re.search(pattern, low):
+            draft["every"] = every
+            break
+    if re.search(r"\b(?:last|end of (?:the|each)) (?:session|day|week|month|quarter)\b", low):
+        draft["on"] = "last"
+    what = f"portfolio {draft['portfolio_id']}" if "portfolio_id" in draft else "the last winner"
+    draft["summary"] = f"Deploy {what} to a paper account."
     return _forced(inp, draft)
 
 

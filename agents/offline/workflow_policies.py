@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.offline.chat_policies import (
+    draft_deployment,
     draft_search,
     explanation_chat,
     market_chat,
@@ -100,6 +101,8 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
     not improved by more than 0.5% for three batches and 40% of the round's budget is spent."""
     task = _task(inp)
     if not task:
+        if inp.must_call_tool and inp.forced_tool == "DeploymentDraft":
+            return draft_deployment(inp)
         return draft_search(inp) if inp.must_call_tool else optimizer_chat(inp)
     if not inp.must_call_tool:
         return reply("Planning the search.")

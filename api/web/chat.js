@@ -134,20 +134,29 @@ export function renderChat(main, threadId) {
 
   function approvalCard(pending, where) {
     const request = pending.request || {};
+    const deploying = pending.kind === "deployment";
     const changes = h("textarea", { id: "approval-changes", rows: 6, spellcheck: "false" });
     changes.value = JSON.stringify(
-      { n_paths: request.n_paths, horizon: request.horizon, budget: request.budget },
+      deploying
+        ? { capital: request.capital, schedule: request.schedule }
+        : { n_paths: request.n_paths, horizon: request.horizon, budget: request.budget },
       null,
       2,
     );
     const editForm = h(
       "form",
       { className: "edit-form", hidden: true },
-      h("label", { for: "approval-changes" }, "Changes to the request (JSON, fields of the optimization request)"),
+      h(
+        "label",
+        { for: "approval-changes" },
+        deploying
+          ? "Changes to the deployment (JSON: name, capital, schedule)"
+          : "Changes to the request (JSON, fields of the optimization request)",
+      ),
       changes,
-      h("button", { type: "submit", id: "approval-run-edited" }, "Run with these changes"),
+      h("button", { type: "submit", id: "approval-run-edited" }, deploying ? "Deploy with these changes" : "Run with these changes"),
     );
-    const approve = h("button", { type: "button", id: "approval-approve" }, "Approve and run");
+    const approve = h("button", { type: "button", id: "approval-approve" }, deploying ? "Approve and deploy" : "Approve and run");
     const edit = h("button", { type: "button", id: "approval-edit", className: "secondary", "aria-expanded": "false" }, "Edit…");
     const reject = h("button", { type: "button", id: "approval-reject", className: "danger" }, "Reject");
     const card = h(
@@ -155,7 +164,7 @@ export function renderChat(main, threadId) {
       { className: "approval", "aria-labelledby": "approval-title" },
       h("h3", { id: "approval-title" }, "Approval needed"),
       h("p", {}, pending.summary || "The assistant proposes an optimization run."),
-      h("details", {}, h("summary", {}, "The drafted request"), h("pre", { className: "json" }, JSON.stringify(request, null, 2))),
+      h("details", {}, h("summary", {}, deploying ? "The drafted deployment" : "The drafted request"), h("pre", { className: "json" }, JSON.stringify(request, null, 2))),
       h("div", { className: "actions" }, approve, edit, reject),
       editForm,
     );

@@ -65,6 +65,13 @@ _HELP = re.compile(
 
 
 _CUES: dict[IntentName, list[tuple[str, float]]] = {
+    "deploy": [
+        (
+            r"\bdeploy\w*|\bpaper[\s-]?trad\w*|\bpaper account\b|\bto paper\b|\bon paper\b"
+            r"|\bput (?:it|that|this|the winner) to work\b|\bgo live\b",
+            6.0,
+        ),
+    ],
     "search_strategy": [
         (
             r"\bhyper[\s-]?param\w*|\btun(?:e|ing)\b|\bsweep\b|grid search|random search|\btpe\b"
@@ -132,6 +139,7 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
 
 
 _PRIORITY: tuple[IntentName, ...] = (
+    "deploy",
     "search_strategy",
     "backtest",
     "risk_report",

@@ -11,6 +11,7 @@ IntentName = Literal[
     "scenarios",
     "backtest",
     "search_strategy",
+    "deploy",
     "explain",
     "approve",
     "reject",
