@@ -179,6 +179,7 @@ ONE_MESSAGE_PER_INTENT = {
     "scenarios": "show me the bear and crash scenarios",
     "backtest": "backtest a target vol strategy since 2015",
     "search_strategy": "search 100 trials for the best target volatility strategy",
+    "deploy": "deploy that to paper with weekly rebalancing",
     "explain": "why did it win?",
     "approve": "go ahead",
     "reject": "no, cancel",
