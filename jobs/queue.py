@@ -48,6 +48,22 @@ class JobQueue:
         self._sqs.send_message(**kwargs)
 
 
+SYSTEM_OWNER = "system"
+"""Owner of the jobs a scheduled tick starts (they act across owners, e.g. firing schedules)."""
+
+
+def parse_tick(body: str) -> str | None:
+    """The job kind a scheduled tick (`{"kind": K}`, from EventBridge Scheduler) asks to run
+    now, or None when the body is not a tick."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and set(data) == {"kind"} and isinstance(data["kind"], str):
+        return data["kind"] or None
+    return None
+
+
 def parse_announcement(body: str) -> tuple[str, str]:
     """`(owner, job_id)` of an announcement's body (`ValueError` if malformed)."""
     try:

@@ -33,11 +33,13 @@ from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger
 from services.market_data import market_closes
 from services.rebalancing import ExecutionContext, Notify, account_of, rebalance
-from services.scheduling import REBALANCE_KIND
+from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings, get_settings
 from store import Deployment, Job, NotFoundError, Store
 
 FORWARD_TEST_KIND = "forward_test"
+FIRE_DUE_KIND = "fire_due_schedules"
+"""The job a scheduled tick starts: fire every due schedule (`services.scheduling.fire_due`)."""
 
 
 class RunFailedError(RuntimeError):
@@ -149,6 +151,27 @@ def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     )
 
 
-HANDLERS = {REBALANCE_KIND: rebalance_handler, FORWARD_TEST_KIND: forward_test_handler}
+def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Submit a rebalance job for every due fire of every active deployment (all owners) and
+    announce each on the job queue when one is configured."""
+    from jobs.queue import JobQueue
+
+    report = fire_due(ctx.store, ctx.store.clock())
+    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    if queue is not None:
+        for submitted in report.jobs:
+            queue.announce(submitted)
+    return {
+        "submitted": report.submitted,
+        "already_claimed": report.already_claimed,
+        "skipped": report.skipped,
+    }
+
+
+HANDLERS = {
+    REBALANCE_KIND: rebalance_handler,
+    FORWARD_TEST_KIND: forward_test_handler,
+    FIRE_DUE_KIND: fire_due_handler,
+}
 for _kind, _handler in HANDLERS.items():
     register_handler(_kind, _handler)

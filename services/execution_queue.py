@@ -13,6 +13,7 @@ average price; the account's fills since the ledger's last one go to the ledger.
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ _STATUS_FROM_BROKER = {
     "canceled": "canceled",
     "rejected": "rejected",
 }
+logger = logging.getLogger("stratigos.execution")
 FILL_LOOKBACK = timedelta(seconds=1)
 """How far before the ledger's last fill the broker's fills are read again (duplicates are
 recognised by fill id), so fills stamped with the same time are never missed."""
@@ -96,6 +98,17 @@ def dispatch(
         update = _send(order, broker, policy, sleep)
         if update.status == "dead":
             dead_runs.add(order.run_id)
+            logger.error(
+                "order %s dead-lettered: %s",
+                order.client_order_id,
+                update.reason,
+                extra={
+                    "event": "order_dead_lettered",
+                    "client_order_id": order.client_order_id,
+                    "deployment_id": order.deployment_id,
+                    "run_id": order.run_id,
+                },
+            )
         updates.append(update)
     report = DispatchReport()
     for order in store.update_orders(owner, updates):

@@ -23,7 +23,6 @@ Every pause and failure is notified when a notifier is given.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -201,14 +200,14 @@ def _check_account(
     outcome.equity = state.cash + sum(q * float(last[s]) for s, q in state.positions.items())
     if not outcome.reconciliation.matches:
         logger.warning(
-            json.dumps(
-                {
-                    "event": "reconciliation_mismatch",
-                    "deployment_id": deployment.id,
-                    "run_id": outcome.run_id,
-                    **outcome.reconciliation.to_json(),
-                }
-            )
+            "reconciliation mismatch: deployment %s paused",
+            deployment.id,
+            extra={
+                "event": "reconciliation_mismatch",
+                "deployment_id": deployment.id,
+                "run_id": outcome.run_id,
+                **outcome.reconciliation.to_json(),
+            },
         )
         paused = _set_paused(ctx.store, deployment)
         outcome.paused = outcome.paused or paused

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from execution.schedule import Schedule
-from store import ConflictError, Deployment, Store
+from store import ConflictError, Deployment, Job, Store
 
 REBALANCE_KIND = "rebalance"
 """The job kind of a rebalance run."""
@@ -30,6 +30,8 @@ class FiringReport:
     already claimed, and fires skipped as missed."""
 
     submitted: list[str] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+    """The submitted jobs themselves (to announce them on a job queue)."""
     already_claimed: int = 0
     skipped: int = 0
 
@@ -63,6 +65,7 @@ def _fire(store: Store, deployment: Deployment, now: datetime, report: FiringRep
         )
         if created:
             report.submitted.append(job.id)
+            report.jobs.append(job)
         else:
             report.already_claimed += 1
     handled = due.run + due.skipped

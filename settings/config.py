@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         "consumes it); unset: workers find pending jobs in the store.",
     )
     jobs_handlers: list[str] = Field(
-        default_factory=lambda: ["graphs.job_handlers"],
+        default_factory=lambda: ["graphs.job_handlers", "services.execution_jobs"],
         description="Modules registering job handlers, imported by the AWS worker function.",
     )
     # HTTP API (api/)

@@ -148,12 +148,7 @@ class ComputeStack(Stack):
             worker_timeout=WORKER_TIMEOUT,
         )
         self.execution = OrderExecution(
-            self,
-            "OrderExecution",
-            config=config,
-            foundation=foundation,
-            worker=self.worker,
-            worker_timeout=WORKER_TIMEOUT,
+            self, "OrderExecution", config=config, foundation=foundation, worker=self.worker
         )
         self.notifications = EmailNotifications(
             self, "EmailNotifications", config=config, worker=self.worker

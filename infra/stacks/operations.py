@@ -11,12 +11,13 @@
   - `<prefix>-sagemaker-job-failures`: the EventBridge rule matching failed processing jobs named `stratigos-<stage>-batch-*` triggered at least once in 5 minutes (each
     matched event is also kept in the log group `/stratigos/<stage>/sagemaker-failures`);
   - deployed strategies: `<prefix>-schedule-dlq-depth` (schedule ticks undelivered or failed)
-    and `<prefix>-execution-dlq-depth` (orders that failed every delivery) >= 1;
-    `<prefix>-execution-stuck`: the oldest order waiting in the execution queue is older than
-    15 minutes (a rebalance run is not getting its orders sent); and
-    `<prefix>-reconciliation-mismatch`: the worker logged a `reconciliation_mismatch` event
-    (ledger and broker account disagree) at least once in 5 minutes (metric filter on
-    `/stratigos/<stage>/worker`, metric `ReconciliationMismatches` in `Stratigos/<stage>`).
+    >= 1; `<prefix>-schedule-stuck`: a tick has waited for the worker for more than 5 minutes
+    (due rebalances are not being fired); and, from metric filters on
+    `/stratigos/<stage>/worker` (metrics in `Stratigos/<stage>`),
+    `<prefix>-execution-dead-letters`: the worker logged an `order_dead_lettered` event (an
+    order failed every attempt to reach its broker) and `<prefix>-reconciliation-mismatch`: it
+    logged a `reconciliation_mismatch` event (ledger and broker account disagree), each at least
+    once in 5 minutes.
 """
 
 from __future__ import annotations
@@ -49,12 +50,12 @@ from infra.stacks.foundation import FoundationStack
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
 PERIOD = Duration.minutes(5)
-STUCK_ORDER_AGE = Duration.minutes(15)
-RECONCILIATION_MISMATCH_PATTERN = (
-    '{ ($.event = "reconciliation_mismatch") || ($.message = %reconciliation_mismatch%) }'
-)
-"""A `reconciliation_mismatch` event: a field of the JSON log line, or inside its message (the
-worker logs the event as a JSON message)."""
+STUCK_TICK_AGE = Duration.minutes(5)
+RECONCILIATION_MISMATCH_PATTERN = '{ $.event = "reconciliation_mismatch" }'
+"""A `reconciliation_mismatch` event: the `event` field of the worker's JSON log line
+(`services.rebalancing`)."""
+ORDER_DEAD_LETTERED_PATTERN = '{ $.event = "order_dead_lettered" }'
+"""An `order_dead_lettered` event (`services.execution_queue`)."""
 
 
 class OperationsStack(Stack):
@@ -225,23 +226,32 @@ class OperationsStack(Stack):
             threshold=1,
             description="Schedule ticks were not delivered or failed: schedules may not fire",
         )
-        self._alarm(
-            "execution-dlq-depth",
-            compute.execution.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                period=PERIOD, statistic="Maximum"
-            ),
-            threshold=1,
-            description="Orders failed every delivery and wait in the execution dead-letter queue",
+        dead_letters = logs.MetricFilter(
+            self,
+            "DeadLetteredOrders",
+            log_group=compute.worker.log_group,
+            filter_name=f"{self.config.prefix}-order-dead-lettered",
+            filter_pattern=logs.FilterPattern.literal(ORDER_DEAD_LETTERED_PATTERN),
+            metric_namespace=f"Stratigos/{self.config.stage}",
+            metric_name="DeadLetteredOrders",
+            metric_value="1",
         )
         self._alarm(
-            "execution-stuck",
-            compute.execution.queue.metric_approximate_age_of_oldest_message(
+            "execution-dead-letters",
+            dead_letters.metric(period=PERIOD, statistic="Sum"),
+            threshold=1,
+            description="An order failed every attempt to reach its broker and was "
+            "dead-lettered (its run failed and was notified)",
+        )
+        self._alarm(
+            "schedule-stuck",
+            compute.ticks.queue.metric_approximate_age_of_oldest_message(
                 period=PERIOD, statistic="Maximum"
             ),
-            threshold=STUCK_ORDER_AGE.to_seconds(),
+            threshold=STUCK_TICK_AGE.to_seconds(),
             comparison=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            description="An order has waited in the execution queue for more than 15 minutes: "
-            "a rebalance run is stuck",
+            description="A schedule tick has waited for the worker for more than 5 minutes: "
+            "due rebalances are not being fired",
         )
         mismatches = logs.MetricFilter(
             self,

@@ -1,6 +1,6 @@
-"""Deployed strategies on AWS (issue 17): the schedule tick, the FIFO execution queue, the
-Alpaca keys secret, the SES sender and their alarms, asserted on the synthesized stacks of every
-stage."""
+"""Deployed strategies on AWS (issue 17): the schedule tick, the Alpaca keys secret, the SES
+sender and their alarms, asserted on the synthesized stacks of every stage. The execution queue
+is the store's (no queue of its own): its dead letters are counted from the worker's logs."""
 
 from __future__ import annotations
 
@@ -128,51 +128,16 @@ def test_scheduler_role_sends_to_its_queues_only(synthesized: Synthesized, stage
     assert via == f"sqs.{REGION}.amazonaws.com"
 
 
-# -- the execution queue -------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("stage", STAGES)
-def test_execution_queue_is_fifo_with_a_fifo_dead_letter_queue(
+def test_the_execution_queue_is_the_store_s_no_queue_of_its_own(
     synthesized: Synthesized, stage: str
 ) -> None:
-    from aws_cdk.assertions import Match
-
     raw = synthesized.templates[stage]["compute"]
-    template = synthesized.template(stage, "compute")
-    queue_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-execution.fifo")
-    dlq_id = logical_id(raw, "AWS::SQS::Queue", QueueName=f"stratigos-{stage}-execution-dlq.fifo")
-    key = {"Fn::ImportValue": Match.string_like_regexp(f"^stratigos-{stage}-foundation:.*Key")}
-    template.has_resource_properties(
-        "AWS::SQS::Queue",
-        {
-            "QueueName": f"stratigos-{stage}-execution.fifo",
-            "FifoQueue": True,
-            # messages carry their deduplication id: the client order id
-            "ContentBasedDeduplication": False,
-            "KmsMasterKeyId": key,
-            "RedrivePolicy": {"deadLetterTargetArn": arn_of(dlq_id), "maxReceiveCount": 3},
-        },
-    )
-    template.has_resource_properties(
-        "AWS::SQS::Queue",
-        {
-            "QueueName": f"stratigos-{stage}-execution-dlq.fifo",
-            "FifoQueue": True,
-            "KmsMasterKeyId": key,
-            "MessageRetentionPeriod": 14 * 86_400,
-        },
-    )
-    worker = function_by_name(raw, f"stratigos-{stage}-worker")
-    assert raw["Resources"][queue_id]["Properties"]["VisibilityTimeout"] >= worker["Timeout"]
-    mapping = mapping_of(raw, queue_id)
-    assert mapping["BatchSize"] == 1  # one order at a time: strict order per account
-    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert worker_env(raw, stage)["STRATIGOS_EXECUTION_QUEUE_URL"] == {"Ref": queue_id}
-    stmts = policies_of_role(raw, role_of(raw, f"stratigos-{stage}-worker"))
-    on_queue = [s for s in stmts if s["Resource"] == arn_of(queue_id)]
-    assert {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage"} <= actions_of(on_queue)
-    # nothing reads or writes the dead letters but the operator
-    assert not [s for s in stmts if json.dumps(arn_of(dlq_id)) in json.dumps(s["Resource"])]
+    names = [
+        r["Properties"].get("QueueName", "") for r in resources(raw, "AWS::SQS::Queue").values()
+    ]
+    assert not [n for n in names if "execution" in n]
+    assert "STRATIGOS_EXECUTION_QUEUE_URL" not in worker_env(raw, stage)
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -281,17 +246,11 @@ def test_deployment_alarms_notify_the_topic(synthesized: Synthesized, stage: str
             1,
             "GreaterThanOrEqualToThreshold",
         ),
-        f"{p}execution-dlq-depth": (
-            "OrderExecutionDeadLetterQueue",
-            "ApproximateNumberOfMessagesVisible",
-            1,
-            "GreaterThanOrEqualToThreshold",
-        ),
-        # stuck rebalance runs: an order waits more than 15 minutes
-        f"{p}execution-stuck": (
-            "OrderExecutionQueue",
+        # stuck schedules: a tick waits more than 5 minutes for the worker
+        f"{p}schedule-stuck": (
+            "ScheduleTicksQueue",
             "ApproximateAgeOfOldestMessage",
-            900,
+            300,
             "GreaterThanThreshold",
         ),
     }
@@ -306,22 +265,29 @@ def test_deployment_alarms_notify_the_topic(synthesized: Synthesized, stage: str
         assert imported(dimension["Value"], stage, queue), (name, dimension)
         assert props["TreatMissingData"] == "notBreaching"
 
-    # reconciliation mismatches: a metric filter on the worker's JSON logs
-    template.resource_count_is("AWS::Logs::MetricFilter", 1)
-    (metric_filter,) = (f["Properties"] for f in resources(raw, "AWS::Logs::MetricFilter").values())
-    assert imported(metric_filter["LogGroupName"], stage, "WorkerLogs")
-    pattern = metric_filter["FilterPattern"]
-    assert pattern.startswith("{") and pattern.endswith("}")  # a JSON pattern
-    assert '$.event = "reconciliation_mismatch"' in pattern
-    (transformation,) = metric_filter["MetricTransformations"]
-    assert transformation["MetricValue"] == "1"
-    props = alarm(raw, f"{p}reconciliation-mismatch")
-    assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic]
-    assert (props["Namespace"], props["MetricName"]) == (
-        transformation["MetricNamespace"],
-        transformation["MetricName"],
-    )
-    assert props["Namespace"] == f"Stratigos/{stage}"
-    assert props["Statistic"] == "Sum" and props["Period"] == 300
-    assert props["Threshold"] == 1
-    assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    # dead-lettered orders and reconciliation mismatches: metric filters on the worker's logs
+    template.resource_count_is("AWS::Logs::MetricFilter", 2)
+    filters = {
+        f["Properties"]["FilterName"]: f["Properties"]
+        for f in resources(raw, "AWS::Logs::MetricFilter").values()
+    }
+    for event, alarm_name in (
+        ("order_dead_lettered", f"{p}execution-dead-letters"),
+        ("reconciliation_mismatch", f"{p}reconciliation-mismatch"),
+    ):
+        (metric_filter,) = [f for f in filters.values() if event in f["FilterPattern"]]
+        assert imported(metric_filter["LogGroupName"], stage, "WorkerLogs")
+        # the JSON formatter writes the event as a field of the line (settings.logs)
+        assert metric_filter["FilterPattern"] == f'{{ $.event = "{event}" }}'
+        (transformation,) = metric_filter["MetricTransformations"]
+        assert transformation["MetricValue"] == "1"
+        props = alarm(raw, alarm_name)
+        assert props["AlarmActions"] == [topic] and props["OKActions"] == [topic]
+        assert (props["Namespace"], props["MetricName"]) == (
+            transformation["MetricNamespace"],
+            transformation["MetricName"],
+        )
+        assert props["Namespace"] == f"Stratigos/{stage}"
+        assert props["Statistic"] == "Sum" and props["Period"] == 300
+        assert props["Threshold"] == 1
+        assert props["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"

@@ -146,7 +146,6 @@ def test_functions_trace_and_log_json(synthesized: Synthesized, stage: str) -> N
 
 PENDING_SETTINGS = {
     "STRATIGOS_WS_CALLBACK_URL",  # read by api.ws_gateway itself, not a Settings field
-    "STRATIGOS_EXECUTION_QUEUE_URL",  # the FIFO execution queue (issue 17): no field yet
 }
 
 
@@ -611,8 +610,8 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
         f"{p}sagemaker-job-failures",
         # deployed strategies (tests/infra/test_deployed_strategies.py)
         f"{p}schedule-dlq-depth",
-        f"{p}execution-dlq-depth",
-        f"{p}execution-stuck",
+        f"{p}execution-dead-letters",
+        f"{p}schedule-stuck",
         f"{p}reconciliation-mismatch",
     }
     for alarm in alarms.values():

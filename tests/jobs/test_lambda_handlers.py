@@ -351,3 +351,39 @@ def test_text_logs_by_default(tmp_path: Path, restore_logging: None) -> None:
     root = logging.getLogger()
     assert root.level == logging.WARNING
     assert not isinstance(root.handlers[0].formatter, JsonFormatter)
+
+
+def test_a_schedule_tick_fires_the_due_deployments_once_per_minute(
+    lambda_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from jobs.queue import SYSTEM_OWNER
+
+    monkeypatch.setenv(
+        "STRATIGOS_JOBS_HANDLERS", json.dumps([HANDLERS_MODULE, "services.execution_jobs"])
+    )
+    get_settings.cache_clear()
+    store = lh._open_store()
+    spec = {
+        "strategy": {"kind": "weights", "weights": {"KO": 0.5}},
+        "universe": ["KO"],
+        "capital": 1_000.0,
+        "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
+        "limits": {},
+    }
+    draft = store.create_deployment("olga", "ko", "draft", spec)
+    store.update_deployment("olga", draft.id, expected_version=1, status="active")
+    # the first session after activation at 15:45 New York has passed when the tick arrives
+    monkeypatch.setattr(store, "clock", lambda: datetime(2099, 1, 1, tzinfo=UTC))
+    tick = json.dumps({"kind": "fire_due_schedules"})
+    assert lh.sqs_worker(sqs_event(tick, tick)) == {"batchItemFailures": []}
+    (ticked,) = [j for j in store.list_jobs(SYSTEM_OWNER) if j.kind == "fire_due_schedules"]
+    assert ticked.status == "succeeded"
+    fired = store.get_result(SYSTEM_OWNER, ticked.id).payload
+    assert len(fired["submitted"]) == 1
+    (rebalance,) = [j for j in store.list_jobs("olga") if j.kind == "rebalance"]
+    assert rebalance.id == fired["submitted"][0] and rebalance.request["deployment_id"] == draft.id
+    unknown = json.dumps({"kind": "no_such_kind"})
+    assert lh.sqs_worker(sqs_event(unknown)) == {"batchItemFailures": []}
+    assert [j.kind for j in store.list_jobs(SYSTEM_OWNER)] == ["fire_due_schedules"]

@@ -164,7 +164,10 @@ class Unreachable:
 
 
 def test_an_unreachable_broker_dead_letters_the_run_after_its_retries_and_notifies(
-    store: Store, closes: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    closes: pd.DataFrame,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     harness = Harness(store, closes, _deployment(store))
     unreachable = Unreachable(harness.broker)
@@ -177,6 +180,9 @@ def test_an_unreachable_broker_dead_letters_the_run_after_its_retries_and_notifi
     assert "broker unavailable after 3 attempts: connection refused" in (outcome.reason or "")
     assert [n.kind for n in harness.sent] == [NotificationKind.RUN_DEAD_LETTERED]
     assert store.ledger("alice", harness.deployment.id)[1:] == []
+    # the event the AWS alarm counts (a metric filter on the log line's `event` field)
+    logged = [r for r in caplog.records if getattr(r, "event", None) == "order_dead_lettered"]
+    assert [r.client_order_id for r in logged] == [outcome.orders[0].client_order_id]
 
 
 def test_a_rejected_order_fails_the_run_with_the_broker_s_reason(
@@ -200,7 +206,7 @@ def test_a_rejected_order_fails_the_run_with_the_broker_s_reason(
 
 
 def test_a_ledger_that_disagrees_with_the_broker_pauses_the_deployment_and_notifies(
-    store: Store, closes: pd.DataFrame
+    store: Store, closes: pd.DataFrame, caplog: pytest.LogCaptureFixture
 ) -> None:
     harness = Harness(store, closes, _deployment(store))
     stray = Fill("stray-1", "elsewhere", "AAPL", "buy", 3.0, 120.0, 0.0, FIRE - timedelta(hours=5))
@@ -214,6 +220,8 @@ def test_a_ledger_that_disagrees_with_the_broker_pauses_the_deployment_and_notif
         "paused"
     )
     assert NotificationKind.RECONCILIATION_MISMATCH in [n.kind for n in harness.sent]
+    logged = [r for r in caplog.records if getattr(r, "event", None) == "reconciliation_mismatch"]
+    assert [r.deployment_id for r in logged] == [harness.deployment.id]
     later = harness.run("job_2")
     assert later.status == "skipped" and later.reason == "the deployment is paused"
 
