@@ -22,20 +22,10 @@ from services.forward_test import FORWARD_TEST_MODE
 from services.ledger import from_entry
 from services.market_data import market_closes
 from store import Deployment, LedgerEntry, Store
+from store.ledger import ENTRY_COLUMNS
 
-LEDGER_COLUMNS = (
-    "entry_id",
-    "kind",
-    "time",
-    "symbol",
-    "side",
-    "quantity",
-    "price",
-    "fee",
-    "amount",
-    "order_id",
-    "note",
-)
+LEDGER_COLUMNS = (*ENTRY_COLUMNS[:2], "time", *ENTRY_COLUMNS[2:])
+"""The columns of the ledger's rows and CSV: an entry's stored fields with its time third."""
 
 
 def positions(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:

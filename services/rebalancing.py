@@ -214,9 +214,7 @@ def _check_account(
         if ctx.notify is not None:
             ctx.notify(
                 messages.reconciliation_mismatch(
-                    owner=deployment.owner,
-                    deployment_id=deployment.id,
-                    deployment_name=deployment.name,
+                    **_about(deployment),
                     positions=[
                         messages.PositionMismatch(p.symbol, p.ledger_quantity, p.broker_quantity)
                         for p in outcome.reconciliation.positions
@@ -269,9 +267,7 @@ def _pause(
     if ctx.notify is not None:
         ctx.notify(
             messages.limit_breach(
-                owner=deployment.owner,
-                deployment_id=deployment.id,
-                deployment_name=deployment.name,
+                **_about(deployment),
                 limit=breach.limit.replace("_", " "),
                 observed=breach.value,
                 threshold=breach.allowed,
@@ -281,6 +277,15 @@ def _pause(
             ),
             deployment,
         )
+
+
+def _about(deployment: Deployment) -> dict[str, str]:
+    """Whom and which deployment a notification is about (its first keyword arguments)."""
+    return {
+        "owner": deployment.owner,
+        "deployment_id": deployment.id,
+        "deployment_name": deployment.name,
+    }
 
 
 def _set_paused(store: Store, deployment: Deployment) -> bool:
@@ -303,9 +308,7 @@ def _notify_failure(
     dead = [o for o in outcome.orders if o.status == "dead"]
     if dead:
         notification = messages.run_dead_lettered(
-            owner=deployment.owner,
-            deployment_id=deployment.id,
-            deployment_name=deployment.name,
+            **_about(deployment),
             run_id=outcome.run_id,
             reason=outcome.reason or "",
             attempts=max(o.attempts for o in dead),
@@ -313,9 +316,7 @@ def _notify_failure(
         )
     else:
         notification = messages.run_failed(
-            owner=deployment.owner,
-            deployment_id=deployment.id,
-            deployment_name=deployment.name,
+            **_about(deployment),
             run_id=outcome.run_id,
             reason=outcome.reason or "",
             attempt=1,

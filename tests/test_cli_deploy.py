@@ -13,18 +13,12 @@ import pytest
 
 from api.cli import main
 from tests.test_cli import SMALL_REQUEST
+from tests.test_cli_jobs import fails
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     assert main([*argv, "--json"]) == 0
     return json.loads(capsys.readouterr().out)
-
-
-def fails(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
-    assert main(list(argv)) == 2
-    captured = capsys.readouterr()
-    assert "Traceback" not in captured.err
-    return captured.err
 
 
 def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(

@@ -51,11 +51,6 @@ CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
 PERIOD = Duration.minutes(5)
 STUCK_TICK_AGE = Duration.minutes(5)
-RECONCILIATION_MISMATCH_PATTERN = '{ $.event = "reconciliation_mismatch" }'
-"""A `reconciliation_mismatch` event: the `event` field of the worker's JSON log line
-(`services.rebalancing`)."""
-ORDER_DEAD_LETTERED_PATTERN = '{ $.event = "order_dead_lettered" }'
-"""An `order_dead_lettered` event (`services.execution_queue`)."""
 
 
 class OperationsStack(Stack):
@@ -226,22 +221,13 @@ class OperationsStack(Stack):
             threshold=1,
             description="Schedule ticks were not delivered or failed: schedules may not fire",
         )
-        dead_letters = logs.MetricFilter(
-            self,
-            "DeadLetteredOrders",
-            log_group=compute.worker.log_group,
-            filter_name=f"{self.config.prefix}-order-dead-lettered",
-            filter_pattern=logs.FilterPattern.literal(ORDER_DEAD_LETTERED_PATTERN),
-            metric_namespace=f"Stratigos/{self.config.stage}",
-            metric_name="DeadLetteredOrders",
-            metric_value="1",
-        )
-        self._alarm(
+        self._log_event_alarm(
+            compute,
+            "order_dead_lettered",
             "execution-dead-letters",
-            dead_letters.metric(period=PERIOD, statistic="Sum"),
-            threshold=1,
-            description="An order failed every attempt to reach its broker and was "
-            "dead-lettered (its run failed and was notified)",
+            "DeadLetteredOrders",
+            "An order failed every attempt to reach its broker and was dead-lettered (its run "
+            "failed and was notified)",
         )
         self._alarm(
             "schedule-stuck",
@@ -253,19 +239,32 @@ class OperationsStack(Stack):
             description="A schedule tick has waited for the worker for more than 5 minutes: "
             "due rebalances are not being fired",
         )
-        mismatches = logs.MetricFilter(
-            self,
+        self._log_event_alarm(
+            compute,
+            "reconciliation_mismatch",
+            "reconciliation-mismatch",
             "ReconciliationMismatches",
+            "A deployment's ledger and its broker account disagree (it is paused)",
+        )
+
+    def _log_event_alarm(
+        self, compute: ComputeStack, event: str, name: str, metric_name: str, description: str
+    ) -> None:
+        """An alarm on the worker logging `event` (the `event` field of its JSON log lines) at
+        least once in a period, through a metric filter counting such lines."""
+        metric_filter = logs.MetricFilter(
+            self,
+            metric_name,
             log_group=compute.worker.log_group,
-            filter_name=f"{self.config.prefix}-reconciliation-mismatch",
-            filter_pattern=logs.FilterPattern.literal(RECONCILIATION_MISMATCH_PATTERN),
+            filter_name=f"{self.config.prefix}-{name}",
+            filter_pattern=logs.FilterPattern.literal(f'{{ $.event = "{event}" }}'),
             metric_namespace=f"Stratigos/{self.config.stage}",
-            metric_name="ReconciliationMismatches",
+            metric_name=metric_name,
             metric_value="1",
         )
         self._alarm(
-            "reconciliation-mismatch",
-            mismatches.metric(period=PERIOD, statistic="Sum"),
+            name,
+            metric_filter.metric(period=PERIOD, statistic="Sum"),
             threshold=1,
-            description="A deployment's ledger and its broker account disagree (it is paused)",
+            description=description,
         )
