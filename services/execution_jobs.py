@@ -22,7 +22,6 @@ from typing import Any
 
 import pandas as pd
 
-from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.ledger import CashFlow
 from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
@@ -32,10 +31,11 @@ from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger
 from services.market_data import market_closes
-from services.rebalancing import ExecutionContext, Notify, account_of, rebalance
+from services.paper_accounts import StoredPaperAccount
+from services.rebalancing import ExecutionContext, Notify, rebalance
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings, get_settings
-from store import Deployment, Job, NotFoundError, Store
+from store import Deployment, Job
 
 FORWARD_TEST_KIND = "forward_test"
 FIRE_DUE_KIND = "fire_due_schedules"
@@ -62,16 +62,16 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             f"the market data ends on {sessions.index[-1].date()}: the paper broker cannot trade "
             f"at {fire.isoformat()}; forward-test the deployment over the data instead"
         )
-    broker, version = paper_account(store, deployment, closes)
+    broker = StoredPaperAccount(store, deployment, closes)
     ledger = AccountLedger(store, deployment.owner, deployment.id)
-    _fund(ledger, broker, deployment)
+    _fund(ledger, broker, deployment, fire)
     later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
 
     def settle() -> None:  # the next bar fills, once the market data has it
         if not later.empty:
             broker.advance(later.iloc[0].to_pydatetime())
 
-    broker.advance(max(fire, broker_time(broker) or fire))
+    broker.advance(fire)
     context = ExecutionContext(
         store,
         broker,
@@ -80,9 +80,6 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         notify=_notifier(settings),
     )
     outcome = rebalance(context, ledger, deployment, fire, job.id, closes.loc[: closed.index[-1]])
-    store.save_broker_account(
-        deployment.owner, account_of(deployment), broker.state(), expected_version=version
-    )
     if outcome.status == "open":
         raise TransientJobError(outcome.reason or "orders are still working at the broker")
     if outcome.status == "failed":
@@ -90,35 +87,15 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     return outcome.to_json()
 
 
-def broker_time(broker: PaperBroker) -> datetime | None:
-    """The paper broker's current time (None before it was first advanced)."""
-    now = broker.state()["now"]
-    return None if now is None else datetime.fromisoformat(now)
-
-
-def paper_account(
-    store: Store, deployment: Deployment, closes: pd.DataFrame
-) -> tuple[PaperBroker, int]:
-    """The deployment's paper account over `closes` as last saved (created empty the first
-    time), and the version to save it back at."""
-    account = account_of(deployment)
-    try:
-        stored = store.get_broker_account(deployment.owner, account)
-    except NotFoundError:
-        broker = PaperBroker(closes, fill_at="close", costs=PaperCosts(), fractional=True)
-        stored = store.create_broker_account(deployment.owner, account, "paper", broker.state())
-    return PaperBroker.restore(closes, stored.state), stored.version
-
-
-def _fund(ledger: AccountLedger, broker: PaperBroker, deployment: Deployment) -> None:
-    """Deposit the capital into a new paper account and record it in the ledger, once."""
-    if "capital" in ledger.entry_ids:
-        return
-    when = deployment.updated_at
-    if broker.account().cash == 0 and not broker.account().positions:
-        broker.advance(max(when, broker_time(broker) or when))
-        broker.deposit(float(deployment.spec["capital"]), when)
-    ledger.record([CashFlow("capital", float(deployment.spec["capital"]), when, "capital")])
+def _fund(
+    ledger: AccountLedger, account: StoredPaperAccount, deployment: Deployment, fire: datetime
+) -> None:
+    """Deposit the capital into a new paper account at its first fire, then record that
+    deposit in the ledger (each once: a worker that died between the two finds the deposit
+    made)."""
+    capital = float(deployment.spec["capital"])
+    deposit = account.fund(capital, fire)
+    ledger.record([CashFlow("capital", deposit.amount, deposit.time, "capital")])
 
 
 def _notifier(settings: Settings) -> Notify:

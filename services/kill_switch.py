@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from execution.errors import BrokerError
 from jobs.runner import JobRunner
 from services.deployments import change_status
-from services.execution_jobs import paper_account
 from services.forward_test import FORWARD_TEST_MODE
 from services.market_data import market_closes
+from services.paper_accounts import StoredPaperAccount
 from services.rebalancing import account_of
 from services.scheduling import REBALANCE_KIND
 from store import ConflictError, Deployment, OrderUpdate, Store
@@ -78,7 +78,7 @@ def _cancel_orders(store: Store, deployment: Deployment, report: KillReport) -> 
     if not sent:
         return
     closes = market_closes().loc[:, list(deployment.spec["universe"])].dropna()
-    broker, version = paper_account(store, deployment, closes)
+    broker = StoredPaperAccount(store, deployment, closes)
     updates = []
     for order in sent:
         try:
@@ -96,6 +96,5 @@ def _cancel_orders(store: Store, deployment: Deployment, report: KillReport) -> 
                 reason=at_broker.reason or reason,
             )
         )
-    store.save_broker_account(deployment.owner, account, broker.state(), expected_version=version)
     done = store.update_orders(deployment.owner, updates)
     report.canceled_orders += [o.client_order_id for o in done if o.status == "canceled"]

@@ -162,12 +162,22 @@ class PaperBroker:
         broker._now = None if state["now"] is None else datetime.fromisoformat(state["now"])
         return broker
 
+    @property
+    def now(self) -> datetime | None:
+        """The broker's time: the last `advance` (None before the first)."""
+        return self._now
+
     # -- the account -------------------------------------------------------------------------
-    def deposit(self, amount: float, time: datetime) -> None:
-        """Add (or, negative, withdraw) cash at `time`."""
+    def deposit(self, amount: float, time: datetime) -> CashFlow:
+        """Add (or, negative, withdraw) cash at `time`; the cash flow."""
         flow = CashFlow(f"deposit-{len(self._cash_flows) + 1}", amount, time)
         self._book.apply(flow)
         self._cash_flows.append(flow)
+        return flow
+
+    def cash_flows(self) -> list[CashFlow]:
+        """The deposits and withdrawals so far, oldest first."""
+        return list(self._cash_flows)
 
     def account(self) -> AccountState:
         """Cash and shares held now."""
