@@ -100,7 +100,7 @@ def forward_test(
     values, outcomes = _run(
         context, ledger, test, fires, sessions, closes, broker, run_id, progress, cancelled
     )
-    backtest = _backtest(strategy, closes, sessions, capital, source.spec)
+    backtest = backtest_values(strategy, closes, sessions, capital, source.spec)
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
     if final.status != "retired":
@@ -217,13 +217,16 @@ def _settle(broker: PaperBroker, fire: datetime, close_times: list[datetime]) ->
     return settle
 
 
-def _backtest(
+def backtest_values(
     strategy: RuleStrategy | FixedWeights,
     closes: pd.DataFrame,
     sessions: pd.DataFrame,
     capital: float,
     spec: dict[str, Any],
 ) -> pd.Series:
+    """The backtest's value at each of `sessions` (indexed by session date), starting at
+    `capital` on the first: the engine's simulation of a rule, or fixed weights held every
+    day (see the module docstring)."""
     returns = closes.pct_change().iloc[1:]
     first = int(returns.index.searchsorted(sessions.index[0]))
     if isinstance(strategy, FixedWeights):

@@ -50,6 +50,10 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert [r["entry_id"] for r in rows] == [e["entry_id"] for e in ledger]
     positions = run_json(capsys, "deploy", "positions", test_id)
     assert positions["cash"] == pytest.approx(result["cash"])
+    performance = run_json(capsys, "deploy", "performance", test_id)
+    assert performance["values"]["paper"][-1] == pytest.approx(result["final_value"])
+    assert main(["deploy", "performance", test_id]) == 0
+    assert "tracking error" in capsys.readouterr().out
     orders = run_json(capsys, "deploy", "orders", test_id)
     assert {o["status"] for o in orders} <= {"filled", "rejected"}
     listed = run_json(capsys, "deploy", "list")

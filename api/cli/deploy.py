@@ -45,6 +45,12 @@ def deploy_command(args: argparse.Namespace) -> int:
         else:
             rows = ledger_rows(entries)
             _print(args, rows, _ledger_text(rows))
+    elif action == "performance":
+        from services.performance import performance
+        from store import utc_now
+
+        report = performance(store, deployment, utc_now())
+        _print(args, report, _performance_text(report))
     else:  # positions
         from services.deployment_views import positions
         from store import utc_now
@@ -281,6 +287,24 @@ def _positions_text(report: dict[str, Any]) -> str:
     lines.append(f"  cash {report['cash']:,.2f}; equity {report['equity']:,.2f}")
     lines.append(f"  realised P&L {report['realised_pnl']:,.2f}; fees {report['fees']:,.2f}")
     return "\n".join(lines)
+
+
+def _performance_text(report: dict[str, Any]) -> str:
+    if not report["sessions"]:
+        return "Nothing traded yet."
+    c = report["comparison"]
+    tracking = "n/a" if c["tracking_error"] is None else f"{c['tracking_error']:.2%}"
+    limit = report["max_drawdown_limit"]
+    return "\n".join(
+        [
+            f"{report['start']} to {report['end']} ({report['sessions']} sessions)",
+            f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} (gap "
+            f"{c['return_gap']:+.2%}, tracking error {tracking} a year)",
+            f"  drawdown {c['drawdown']:.2%}"
+            + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
+            f"  weights drift up to {report['weight_drift']:.2%} from the targets",
+        ]
+    )
 
 
 def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:

@@ -273,6 +273,7 @@ def _deploy_parser(commands: Any) -> None:
         ("orders", "the execution queue's orders and what became of them"),
         ("ledger", "every fill and cash flow"),
         ("positions", "cash, positions and P&L at the last close"),
+        ("performance", "the account against its backtest, drawdown, weight drift"),
         ("forward-test", "paper-trade it over past market data and compare with its backtest"),
     ):
         command = sub.add_parser(action, help=text)

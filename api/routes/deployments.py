@@ -36,6 +36,7 @@ from services.errors import InputError
 from services.execution_jobs import FORWARD_TEST_KIND
 from services.forward_test import FORWARD_TEST_MODE
 from services.kill_switch import kill_switch
+from services.performance import performance
 from services.scheduling import REBALANCE_KIND, rebalance_key
 from store import Deployment, Job, NotFoundError, QueuedOrder, utc_now
 
@@ -196,6 +197,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "orders": f"{base}/orders",
             "ledger": f"{base}/ledger",
             "positions": f"{base}/positions",
+            "performance": f"{base}/performance",
             "forward_tests": f"{base}/forward-tests",
         },
     )
@@ -424,6 +426,16 @@ def ledger(
             headers={"Content-Disposition": f'attachment; filename="{deployment_id}-ledger.csv"'},
         )
     return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
+
+
+@router.get("/deployments/{deployment_id}/performance", summary="Against the backtest")
+def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """The account's value at each session close since its first ledger entry against the
+    backtest of the same strategy over the same sessions: their comparison (returns, gap,
+    annualised tracking error, drawdown), the drawdown limit, and the drift of its weights from
+    the strategy's targets on the latest closes. `sessions` 0 before the first trade."""
+    deployment = _get(context, caller, deployment_id)
+    return performance(context.store, deployment, utc_now())
 
 
 @router.get("/deployments/{deployment_id}/positions", summary="Positions and P&L")

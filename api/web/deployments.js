@@ -285,10 +285,11 @@ function renderDeployment(main, id) {
   }
 
   async function loadBooks() {
-    const [positions, orders, ledger] = await Promise.all([
+    const [positions, orders, ledger, performance] = await Promise.all([
       api(`${base}/positions`),
       api(`${base}/orders`),
       api(`${base}/ledger`),
+      api(`${base}/performance`),
     ]);
     if (!ledger.entries.length) {
       clear(books).append(
@@ -306,7 +307,24 @@ function renderDeployment(main, id) {
         showAlert(errorText(err));
       }
     });
+    const chart = performance.sessions
+      ? h("div", { id: "chart-performance", className: "chart", role: "img", "aria-label": "The account against its backtest" })
+      : null;
+    const c = performance.comparison || {};
     clear(books).append(
+      h("h2", {}, "Against the backtest"),
+      chart || h("p", { className: "hint" }, "No session closed since the first trade yet."),
+      !chart ? null : kvTable(
+        [
+          ["Sessions", `${performance.start} to ${performance.end} (${performance.sessions})`],
+          ["Paper", fmtPct(c.live_return)],
+          ["Backtest", fmtPct(c.backtest_return)],
+          ["Tracking error (a year)", fmtPct(c.tracking_error)],
+          ["Drawdown", `${fmtPct(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${fmtPct(performance.max_drawdown_limit)})`}`],
+          ["Weight drift from the targets", fmtPct(performance.weight_drift)],
+        ],
+        "Performance",
+      ),
       h("h2", {}, "Positions, orders and ledger"),
       kvTable(
         [
@@ -339,6 +357,10 @@ function renderDeployment(main, id) {
         ledger.entries.slice(-200).map((e) => [fmtTime(e.time), e.kind.replace("_", " "), e.symbol || "", e.side || "", fmt(e.quantity), fmtMoney(e.price), fmtMoney(e.fee), fmtMoney(e.amount)]),
       ),
     );
+    if (chart) {
+      const v = performance.values;
+      equityChart(chart, v.dates, { paper: v.paper, backtest: v.backtest });
+    }
   }
 
   async function load() {
@@ -352,8 +374,10 @@ function renderDeployment(main, id) {
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
-    const chart = document.getElementById("chart-forward-test");
-    if (chart) purge(chart);
+    for (const id of ["chart-forward-test", "chart-performance"]) {
+      const chart = document.getElementById(id);
+      if (chart) purge(chart);
+    }
   };
 }
 

@@ -8,6 +8,8 @@ import io
 import time
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api, assert_error
 
 WEIGHTS = [
@@ -141,6 +143,13 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     assert report["cash"] == result["cash"]
     assert {p["symbol"] for p in report["positions"] if p["quantity"] > 0} == {"JNJ", "KO", "PG"}
     assert report["equity"] is not None and report["equity"] > 0
+    performance = client.get(f"/v1/deployments/{test_id}/performance", headers=api.alice).json()
+    assert performance["values"]["paper"] == pytest.approx(result["values"]["paper"], rel=1e-12)
+    assert performance["comparison"]["tracking_error"] == pytest.approx(
+        result["comparison"]["tracking_error"], rel=1e-9
+    )
+    untraded = client.get(f"/v1/deployments/{did}/performance", headers=api.alice).json()
+    assert untraded == {"deployment_id": did, "sessions": 0}
     changed = client.post(f"/v1/deployments/{test_id}/pause", headers=api.alice)
     assert_error(changed, 409, "CONFLICT")
     nested = client.post(

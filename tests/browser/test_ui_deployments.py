@@ -70,6 +70,8 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         ).json()["entries"]
     assert page.locator("#ledger-table tbody tr").count() == min(len(ledger), 200)
     assert page.locator("#deployment-pause").count() == 0  # a forward test runs by itself
+    page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
+    assert trace_lengths(page, "chart-performance") == {"paper": sessions, "backtest": sessions}
 
     page.goto(f"{server.url}/#/deployments")
     page.once("dialog", lambda dialog: dialog.accept())

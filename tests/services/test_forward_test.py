@@ -119,3 +119,33 @@ def test_a_start_without_enough_history_or_a_test_of_a_test_is_refused(store: St
             date(2022, 11, 1)), sp500_prices(), run_id="job_3",
         )  # fmt: skip
     assert raised.value.field == "deployment_id"
+
+
+def test_the_performance_of_a_deployment_read_from_its_ledger_is_its_forward_test(
+    store: Store,
+) -> None:
+    from datetime import UTC, datetime
+
+    from services.performance import performance
+
+    weights = {"kind": "weights", "weights": dict.fromkeys(SYMBOLS, 0.19)}
+    source = _deployment(store, weights, every="week")
+    result = forward_test(
+        store,
+        "alice",
+        ForwardTestRequest(source, date(2022, 3, 1), end=date(2022, 9, 30)),
+        sp500_prices(),
+        run_id="job_ft",
+    )
+    test = store.get_deployment("alice", result["forward_test_deployment_id"])
+    report = performance(store, test, datetime(2026, 1, 1, tzinfo=UTC))
+    assert report["values"]["dates"] == result["values"]["dates"]
+    assert report["values"]["paper"] == pytest.approx(result["values"]["paper"], rel=1e-12)
+    assert report["values"]["backtest"] == pytest.approx(result["values"]["backtest"], rel=1e-12)
+    assert report["comparison"] == pytest.approx(result["comparison"], rel=1e-9)
+    # weights drift between weekly rebalances, never beyond the buffer and a week's moves
+    assert 0 < report["weight_drift"] < 0.05
+    assert performance(store, store.get_deployment("alice", source), datetime.now(UTC)) == {
+        "deployment_id": source,
+        "sessions": 0,
+    }

@@ -1,0 +1,84 @@
+"""How a deployment is doing against its backtest, from its ledger: the account's value at each
+session close since its first entry, the backtest of the same strategy over the same sessions
+(`services.forward_test.backtest_values`), their comparison (`execution.monitoring`), the
+drawdown against the deployment's limit, and how far the account's weights have drifted from
+the strategy's targets on the latest closes.
+
+Values are cash plus shares at each session's close, with the ledger's entries up to that
+close applied; sessions are those of the deployment's calendar that the market data prices, up
+to `as_of` (and, for a forward test, the end of its window).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from execution.deployment import DeploymentLimits, capped_weights
+from execution.ledger import Book
+from execution.monitoring import compare_with_backtest, weight_drift
+from execution.schedule import trading_sessions
+from services.deployments import deployed_strategy
+from services.forward_test import backtest_values
+from services.ledger import from_entry
+from services.market_data import market_closes
+from store import Deployment, Store
+
+
+def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
+    """The deployment's performance against its backtest up to `as_of` (see the module
+    docstring); `sessions` 0 and no values before its first ledger entry."""
+    entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
+    empty: dict[str, Any] = {"deployment_id": deployment.id, "sessions": 0}
+    if not entries:
+        return empty
+    spec = deployment.spec
+    closes = market_closes().loc[:, list(spec["universe"])].dropna()
+    until = as_of.date()
+    window_end = (spec.get("forward_test_window") or {}).get("end")
+    if window_end is not None:  # a forward test's account stops trading at its window's end
+        until = min(until, datetime.fromisoformat(window_end).date())
+    closes = closes.loc[: pd.Timestamp(until)]
+    first = min(e.time for e in entries)
+    calendar = spec["schedule"].get("calendar") or "XNYS"
+    sessions = trading_sessions(calendar, first.date(), closes.index[-1].date())
+    sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
+    if sessions.empty:
+        return empty
+    ordered = sorted(entries, key=lambda e: e.time)
+    book, applied, values = Book(), 0, []
+    for day, close_time in zip(sessions.index, sessions["close"], strict=True):
+        while applied < len(ordered) and ordered[applied].time <= close_time:
+            book.apply(ordered[applied])
+            applied += 1
+        row = closes.loc[day]
+        values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
+    paper = pd.Series(values, index=sessions.index)
+    strategy = deployed_strategy(spec)
+    backtest = backtest_values(strategy, closes, sessions, float(paper.iloc[0]), spec)
+    common = paper.index.intersection(backtest.index)
+    comparison = compare_with_backtest(
+        list(paper.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
+    )
+    limits = DeploymentLimits.model_validate(spec["limits"])
+    targets, _ = capped_weights(strategy.targets(closes), limits)
+    last = closes.iloc[-1]
+    holdings = book.holdings()
+    drift = weight_drift(holdings, book.cash, {s: float(last[s]) for s in last.index}, targets)
+    return {
+        "deployment_id": deployment.id,
+        "sessions": len(paper),
+        "start": paper.index[0].date().isoformat(),
+        "end": paper.index[-1].date().isoformat(),
+        "comparison": comparison.__dict__,
+        "max_drawdown_limit": limits.max_drawdown,
+        "weight_drift": drift,
+        "targets": targets,
+        "values": {
+            "dates": [d.date().isoformat() for d in common],
+            "paper": [float(v) for v in paper.loc[common]],
+            "backtest": [float(v) for v in backtest.loc[common]],
+        },
+    }
