@@ -49,7 +49,8 @@ _PERCENT_PARAMETERS = frozenset({"target_vol"})
 
 
 @lru_cache(maxsize=1)
-def _plotly_js() -> str:
+def plotly_js() -> str:
+    """plotly.js from the installed package, safe to inline in a <script> element."""
     from plotly.offline import get_plotlyjs
 
     text: str = get_plotlyjs()
@@ -57,7 +58,8 @@ def _plotly_js() -> str:
     return text.replace("</script", "<\\/script")
 
 
-def _esc(value: Any) -> str:
+def escape(value: Any) -> str:
+    """`value` as HTML text (None: empty)."""
     return html.escape("" if value is None else str(value), quote=True)
 
 
@@ -72,13 +74,15 @@ def _finite(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _json_script(element_id: str, data: Any) -> str:
+def json_script(element_id: str, data: Any) -> str:
+    """`data` as a JSON <script> element with id `element_id`, safe to inline."""
     text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str)
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{_esc(element_id)}">{text}</script>'
+    return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
 
 
-def _pct(value: Any, digits: int = 1) -> str:
+def percent(value: Any, digits: int = 1) -> str:
+    """A fraction as a percentage ("12.3%"); "–" when missing or not finite."""
     number = _finite(value)
     return "–" if number is None else f"{number * 100:.{digits}f}%"
 
@@ -86,7 +90,7 @@ def _pct(value: Any, digits: int = 1) -> str:
 def _num(value: Any, digits: int = 3) -> str:
     number = _finite(value)
     if number is None:
-        return "–" if value is None else _esc(value)
+        return "–" if value is None else escape(value)
     if float(number).is_integer() and abs(number) < 1e9 and not isinstance(value, float):
         return str(int(number))
     return f"{number:.{digits}g}" if abs(number) >= 1000 else f"{number:.{digits}f}"
@@ -94,10 +98,10 @@ def _num(value: Any, digits: int = 3) -> str:
 
 def _param(key: str, value: Any) -> str:
     if key in _PERCENT_PARAMETERS:
-        return _pct(value)
+        return percent(value)
     if isinstance(value, float):
         return f"{value:.4g}"
-    return _esc(value)
+    return escape(value)
 
 
 def _scenario_names(result: Mapping[str, Any], trials: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -193,42 +197,42 @@ def _header(result: Mapping[str, Any], title: str) -> str:
     run_id = manifest.get("run_id") if isinstance(manifest, Mapping) else None
     best = result.get("best")
     parts = [
-        f"<h1>{_esc(title)}</h1>",
+        f"<h1>{escape(title)}</h1>",
         '<p class="meta">',
-        f'<span class="badge status-{_esc(status)}">{_esc(status)}</span>',
+        f'<span class="badge status-{escape(status)}">{escape(status)}</span>',
     ]
     if run_id:
-        parts.append(f" run <code>{_esc(run_id)}</code>")
+        parts.append(f" run <code>{escape(run_id)}</code>")
     dataset = result.get("dataset") or {}
     if dataset:
         parts.append(
             f" · {len(dataset.get('assets') or [])} assets, daily returns "
-            f"{_esc(dataset.get('start'))} to {_esc(dataset.get('end'))}"
+            f"{escape(dataset.get('start'))} to {escape(dataset.get('end'))}"
         )
     if result.get("n_trials") is not None:
-        parts.append(f" · {_esc(result.get('n_trials'))} trials")
+        parts.append(f" · {escape(result.get('n_trials'))} trials")
     parts.append("</p>")
     if result.get("reason"):
         if result.get("status") == "succeeded":
-            parts.append(f'<p class="note">Stopped early: {_esc(result["reason"])}</p>')
+            parts.append(f'<p class="note">Stopped early: {escape(result["reason"])}</p>')
         else:
-            parts.append(f'<p class="reason">Reason: {_esc(result["reason"])}</p>')
+            parts.append(f'<p class="reason">Reason: {escape(result["reason"])}</p>')
     if best:
         config = best.get("config") or {}
         verdict = best.get("risk_verdict") or ""
         chips = "".join(
-            f'<li><span class="k">{_esc(k)}</span> {_param(k, v)}</li>' for k, v in config.items()
+            f'<li><span class="k">{escape(k)}</span> {_param(k, v)}</li>' for k, v in config.items()
         )
         parts.append(
             '<div class="best"><p><strong>Best configuration</strong> '
-            f"(trial {_esc(best.get('trial'))}; objective "
+            f"(trial {escape(best.get('trial'))}; objective "
             f"<strong>{_num(best.get('objective'), 4)}</strong>"
-            f"{'; ' + _esc(verdict) if verdict else ''})</p>"
-            + (f'<p class="note">{_esc(best["note"])}</p>' if best.get("note") else "")
+            f"{'; ' + escape(verdict) if verdict else ''})</p>"
+            + (f'<p class="note">{escape(best["note"])}</p>' if best.get("note") else "")
             + f'<ul class="chips">{chips}</ul></div>'
         )
     if result.get("feasibility"):
-        parts.append(f'<p class="feasibility">{_esc(result["feasibility"].capitalize())}.</p>')
+        parts.append(f'<p class="feasibility">{escape(result["feasibility"].capitalize())}.</p>')
     else:
         parts.append("<p>No configuration was selected.</p>")
     return "<header>" + "".join(parts) + "</header>"
@@ -261,7 +265,7 @@ def _summary(result: Mapping[str, Any]) -> str:
     best = result.get("best")
     if best:
         rows = "".join(
-            f"<tr><th scope='row'>{_esc(k)}</th><td>{_param(k, v)}</td></tr>"
+            f"<tr><th scope='row'>{escape(k)}</th><td>{_param(k, v)}</td></tr>"
             for k, v in (best.get("config") or {}).items()
         )
         parts.append(
@@ -275,26 +279,26 @@ def _summary(result: Mapping[str, Any]) -> str:
     if text:
         paragraphs = [p for p in str(text).split("\n\n") if p.strip()]
         parts.append('<h3>Why it won</h3><div class="explanation">')
-        parts += [f"<p>{_esc(p).replace(chr(10), '<br>')}</p>" for p in paragraphs]
+        parts += [f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs]
         parts.append("</div>")
         if explanation.get("source") == "template":
             parts.append('<p class="note">(template explanation, composed from the results)</p>')
     market = result.get("market_view") or {}
     if market.get("summary"):
-        parts.append(f"<h3>Market view</h3><p>{_esc(market['summary'])}</p>")
+        parts.append(f"<h3>Market view</h3><p>{escape(market['summary'])}</p>")
         weights = market.get("scenario_weights") or {}
         if weights:
-            items = ", ".join(f"{_esc(k)} {_pct(v)}" for k, v in weights.items())
+            items = ", ".join(f"{escape(k)} {percent(v)}" for k, v in weights.items())
             parts.append(f'<p class="note">Scenario weights: {items}</p>')
     plan = result.get("plan") or {}
     if plan.get("method") or plan.get("rationale"):
         parts.append(
-            f"<h3>Search plan</h3><p>Method <code>{_esc(plan.get('method'))}</code>. "
-            f"{_esc(plan.get('rationale'))}</p>"
+            f"<h3>Search plan</h3><p>Method <code>{escape(plan.get('method'))}</code>. "
+            f"{escape(plan.get('rationale'))}</p>"
         )
     warnings = result.get("warnings") or []
     if warnings:
-        items = "".join(f"<li>{_esc(w)}</li>" for w in warnings)
+        items = "".join(f"<li>{escape(w)}</li>" for w in warnings)
         parts.append(f'<h3>Warnings</h3><ul class="warnings">{items}</ul>')
     parts.append(_benchmarks(result))
     parts.append("</div></div></section>")
@@ -306,13 +310,13 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
     if not rows:
         return ""
     body = "".join(
-        f"<tr><th scope=row>{_esc(r['scenario'])}</th><td>{_esc(r['label'])}</td>"
-        f"<td>{_num(r['sharpe'], 2)}</td><td>{_pct(r['cagr'])}</td>"
-        f"<td>{_pct(r['max_drawdown'])}</td><td>{_pct(r['cvar_95'], 2)}</td></tr>"
+        f"<tr><th scope=row>{escape(r['scenario'])}</th><td>{escape(r['label'])}</td>"
+        f"<td>{_num(r['sharpe'], 2)}</td><td>{percent(r['cagr'])}</td>"
+        f"<td>{percent(r['max_drawdown'])}</td><td>{percent(r['cvar_95'], 2)}</td></tr>"
         for r in rows
     )
     return (
-        f'<h3>Compared with unmanaged holdings</h3><p class="note">{_esc(BENCHMARK_NOTE)}</p>'
+        f'<h3>Compared with unmanaged holdings</h3><p class="note">{escape(BENCHMARK_NOTE)}</p>'
         '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
         "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"
         f"<th scope=col>CVaR 95% (1d)</th></tr></thead><tbody>{body}</tbody></table>"
@@ -326,8 +330,8 @@ def _risk(result: Mapping[str, Any]) -> str:
     if metrics:
         head = "".join(f"<th scope='col' class='num'>{label}</th>" for _, label in RISK_METRICS)
         rows = "".join(
-            f"<tr><th scope='row'>{_esc(name)}</th>"
-            + "".join(f"<td class='num'>{_pct(m.get(key), 2)}</td>" for key, _ in RISK_METRICS)
+            f"<tr><th scope='row'>{escape(name)}</th>"
+            + "".join(f"<td class='num'>{percent(m.get(key), 2)}</td>" for key, _ in RISK_METRICS)
             + "</tr>"
             for name, m in metrics.items()
         )
@@ -342,16 +346,16 @@ def _risk(result: Mapping[str, Any]) -> str:
     if verdict:
         decision = "approved" if verdict.get("approve") else "not approved"
         parts.append(
-            f"<p><strong>Risk manager:</strong> {decision}. {_esc(verdict.get('rationale'))}</p>"
+            f"<p><strong>Risk manager:</strong> {decision}. {escape(verdict.get('rationale'))}</p>"
         )
     candidates = risk.get("candidates") or []
     if candidates:
         items = []
         for candidate in candidates:
             violations = candidate.get("violations") or []
-            text = "; ".join(_esc(v) for v in violations) if violations else "no limit broken"
+            text = "; ".join(escape(v) for v in violations) if violations else "no limit broken"
             items.append(
-                f"<li>trial {_esc(candidate.get('trial'))}: objective "
+                f"<li>trial {escape(candidate.get('trial'))}: objective "
                 f"{_num(candidate.get('objective'), 4)} — {text}</li>"
             )
         parts.append(f"<h3>Candidates reviewed</h3><ul>{''.join(items)}</ul>")
@@ -371,7 +375,7 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
     columns += [(f"{s}.max_drawdown", f"Max DD {s}", "num") for s in scenarios]
     head = "".join(
         f'<th scope="col" aria-sort="none" class="{kind}"><button type="button" '
-        f'data-col="{i}" data-type="{kind}">{_esc(label)}</button></th>'
+        f'data-col="{i}" data-type="{kind}">{escape(label)}</button></th>'
         for i, (_, label, kind) in enumerate(columns)
     )
     body: list[str] = []
@@ -380,15 +384,15 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
         for key, _, kind in columns:
             value = row.get(key)
             if key.endswith(".max_drawdown") or key in _PERCENT_PARAMETERS:
-                shown = _pct(value)
+                shown = percent(value)
             elif key == "feasible":
                 shown = "yes" if value else "no"
             elif kind == "num":
                 shown = _num(value, 4)
             else:
-                shown = _esc(value)
+                shown = escape(value)
             number = _finite(value)
-            sort_value = repr(number) if kind == "num" and number is not None else _esc(shown)
+            sort_value = repr(number) if kind == "num" and number is not None else escape(shown)
             cells.append(f'<td class="{kind}" data-v="{sort_value}">{shown}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
@@ -402,11 +406,11 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
 
 def _kv_rows(items: Mapping[str, Any], code: bool = False) -> str:
     def cell(value: Any) -> str:
-        text = _esc(value)
+        text = escape(value)
         return f"<code>{text}</code>" if code else text
 
     return "".join(
-        f"<tr><th scope='row'>{_esc(k)}</th><td>{cell(v)}</td></tr>" for k, v in items.items()
+        f"<tr><th scope='row'>{escape(k)}</th><td>{cell(v)}</td></tr>" for k, v in items.items()
     )
 
 
@@ -443,9 +447,9 @@ def _manifest(result: Mapping[str, Any]) -> str:
     roles = list(dict.fromkeys([*models, *prompts]))
     if roles:
         rows = "".join(
-            f"<tr><th scope='row'>{_esc(r)}</th><td>{_esc(models.get(r, '–'))}</td>"
-            f"<td>{_esc(versions.get(r, '–'))}</td>"
-            f"<td><code class='hash'>{_esc(prompts.get(r, '–'))}</code></td></tr>"
+            f"<tr><th scope='row'>{escape(r)}</th><td>{escape(models.get(r, '–'))}</td>"
+            f"<td>{escape(versions.get(r, '–'))}</td>"
+            f"<td><code class='hash'>{escape(prompts.get(r, '–'))}</code></td></tr>"
             for r in roles
         )
         parts.append(
@@ -481,7 +485,7 @@ def _manifest(result: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
-_CSS = """
+PAGE_CSS = """
 :root{--fg:#1d2330;--muted:#5b6475;--bg:#f5f6f8;--card:#fff;--line:#dde1e7;--accent:#1f5fbf}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--fg);line-height:1.45;
@@ -597,8 +601,8 @@ def render_html_report(
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_esc(title)}</title>",
-        f"<style>{_CSS}</style></head><body><main>",
+        f"<title>{escape(title)}</title>",
+        f"<style>{PAGE_CSS}</style></head><body><main>",
         _header(result, title),
     ]
     if result.get("best") or rows or result.get("convergence"):
@@ -609,10 +613,10 @@ def render_html_report(
     parts += [
         _manifest(result),
         "</main>",
-        _json_script("data-convergence", data["convergence"]),
-        _json_script("data-risk-return", data["risk_return"]),
-        _json_script("data-scenarios", data["scenarios"]),
-        f'<script type="text/javascript">{_plotly_js()}</script>',
+        json_script("data-convergence", data["convergence"]),
+        json_script("data-risk-return", data["risk_return"]),
+        json_script("data-scenarios", data["scenarios"]),
+        f'<script type="text/javascript">{plotly_js()}</script>',
         f"<script>{_JS}</script>",
         "</body></html>",
     ]

@@ -16,11 +16,12 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
+from api.reports.deployment import render_deployment_report
 from api.routes.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
@@ -198,6 +199,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "ledger": f"{base}/ledger",
             "positions": f"{base}/positions",
             "performance": f"{base}/performance",
+            "report": f"{base}/report",
             "forward_tests": f"{base}/forward-tests",
         },
     )
@@ -436,6 +438,29 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
     the strategy's targets on the latest closes. `sessions` 0 before the first trade."""
     deployment = _get(context, caller, deployment_id)
     return performance(context.store, deployment, utc_now())
+
+
+@router.get(
+    "/deployments/{deployment_id}/report",
+    response_class=HTMLResponse,
+    summary="The deployment's HTML report",
+)
+def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
+    """One self-contained page: what is deployed, the account against its backtest (chart),
+    positions and P&L, orders."""
+    deployment = _get(context, caller, deployment_id)
+    now = utc_now()
+    orders = [
+        _order_out(o).model_dump(mode="json")
+        for o in context.store.list_orders(caller.owner, deployment_id=deployment_id)
+    ]
+    page = render_deployment_report(
+        deployment_out(deployment).model_dump(mode="json"),
+        performance(context.store, deployment, now),
+        positions(context.store, deployment, now),
+        orders,
+    )
+    return HTMLResponse(page)
 
 
 @router.get("/deployments/{deployment_id}/positions", summary="Positions and P&L")

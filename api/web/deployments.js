@@ -3,7 +3,7 @@
 // that optimization's winner); #/deployments/<id> shows one: lifecycle buttons, forward tests
 // (paper against backtest), positions, orders and the ledger (with a CSV download).
 
-import { api, errorText } from "./api.js";
+import { api, apiRaw, errorText } from "./api.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, download, fmt, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
 
@@ -187,6 +187,21 @@ function renderDeployment(main, id) {
     }
   }
 
+  async function openReport() {
+    // the report needs the API key, so it is fetched and opened from a local blob
+    const tab = window.open("", "_blank");
+    try {
+      const html = await (await apiRaw(`${base}/report`)).text();
+      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+      if (tab) tab.location.href = url;
+      else window.location.assign(url);
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+    } catch (err) {
+      if (tab) tab.close();
+      showAlert(errorText(err));
+    }
+  }
+
   function renderSummary(d) {
     document.getElementById("deployment-title").textContent = d.name;
     const spec = d.spec;
@@ -211,15 +226,16 @@ function renderDeployment(main, id) {
         ],
         "What is deployed",
       ),
-      d.mode === "forward_test"
-        ? null
-        : h(
-            "div",
-            { className: "actions" },
-            ACTIONS[d.status].map((action) =>
+      h(
+        "div",
+        { className: "actions" },
+        d.mode === "forward_test"
+          ? null
+          : ACTIONS[d.status].map((action) =>
               h("button", { type: "button", id: `deployment-${action}`, className: action === "retire" ? "secondary" : "", onclick: () => act(action) }, action[0].toUpperCase() + action.slice(1)),
             ),
-          ),
+        h("button", { type: "button", id: "deployment-report", className: "secondary", onclick: openReport }, "Open HTML report"),
+      ),
     );
   }
 

@@ -148,6 +148,12 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     assert performance["comparison"]["tracking_error"] == pytest.approx(
         result["comparison"]["tracking_error"], rel=1e-9
     )
+    page = client.get(f"/v1/deployments/{test_id}/report", headers=api.alice)
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Against the backtest" in page.text and "http://" not in page.text.split("<script")[0]
+    for symbol in ("JNJ", "KO", "PG"):
+        assert f"<td>{symbol}</td>" in page.text
+    assert f"{result['comparison']['tracking_error']:.2%}" in page.text
     untraded = client.get(f"/v1/deployments/{did}/performance", headers=api.alice).json()
     assert untraded == {"deployment_id": did, "sessions": 0}
     changed = client.post(f"/v1/deployments/{test_id}/pause", headers=api.alice)

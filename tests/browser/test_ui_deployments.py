@@ -70,6 +70,13 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         ).json()["entries"]
     assert page.locator("#ledger-table tbody tr").count() == min(len(ledger), 200)
     assert page.locator("#deployment-pause").count() == 0  # a forward test runs by itself
+    with page.context.expect_page() as opened:
+        page.click("#deployment-report")
+    report = opened.value
+    report.wait_for_url("blob:**")
+    report.wait_for_selector("#chart-performance .main-svg")  # plotly drew it, offline
+    assert "Against the backtest" in report.inner_text("body")
+    report.close()
     page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
     assert trace_lengths(page, "chart-performance") == {"paper": sessions, "backtest": sessions}
 

@@ -1,0 +1,166 @@
+"""The report of a deployment as one self-contained HTML page: what is deployed, its account
+against the backtest (chart and comparison), positions and P&L, and its orders.
+
+Built from the API's own views (`services.deployment_views.positions`,
+`services.performance.performance`, the store's orders); plotly.js is inlined, so the page
+needs no network. Units: returns, tracking error, drawdown and weights in %, money with two
+decimals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from api.reports.html import PAGE_CSS, escape, json_script, percent, plotly_js
+
+_CHART_JS = """
+(function () {
+  const el = document.getElementById("chart-performance");
+  const data = JSON.parse(document.getElementById("data-performance").textContent);
+  if (!el || !data.dates) return;
+  const traces = ["paper", "backtest"].map((name) => ({
+    type: "scatter", mode: "lines", name, x: data.dates, y: data[name],
+  }));
+  Plotly.newPlot(el, traces, {
+    margin: { l: 70, r: 20, t: 30, b: 40 },
+    yaxis: { title: { text: "account value" }, tickformat: ",.0f" },
+    legend: { orientation: "h" },
+  }, { displaylogo: false, responsive: true });
+})();
+"""
+
+
+def _money(value: Any) -> str:
+    return "–" if value is None else f"{float(value):,.2f}"
+
+
+def _rows(cells: Sequence[Sequence[Any]]) -> str:
+    return "".join(
+        "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in cells
+    )
+
+
+def _table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{_rows(cells)}</tbody></table>"
+
+
+def render_deployment_report(
+    deployment: Mapping[str, Any],
+    performance: Mapping[str, Any],
+    positions: Mapping[str, Any],
+    orders: Sequence[Mapping[str, Any]],
+) -> str:
+    """The page (see the module docstring); `deployment` is the API's view of it."""
+    spec = deployment["spec"]
+    strategy = spec["strategy"]
+    what = (
+        ", ".join(f"{s} {percent(w)}" for s, w in strategy["weights"].items())
+        if strategy["kind"] == "weights"
+        else ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+                       for k, v in strategy["config"].items())
+    )  # fmt: skip
+    title = f"Stratigos deployment {deployment['name']}"
+    summary = [
+        ("Deployment", f"{deployment['id']} ({deployment['status']}, {deployment['mode']})"),
+        ("Strategy", what),
+        ("Universe", ", ".join(spec["universe"])),
+        ("Capital", _money(spec["capital"])),
+        ("Schedule", ", ".join(f"{k} {v}" for k, v in spec["schedule"].items() if v)),
+        ("Limits", ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)),
+        *(("Note", note) for note in strategy.get("notes", [])),
+    ]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title>",
+        f"<style>{PAGE_CSS}</style></head><body><main>",
+        f"<h1>{escape(title)}</h1>",
+        "<section><h2>What is deployed</h2>",
+        _table(["", ""], summary),
+        "</section>",
+    ]
+    if performance.get("sessions"):
+        c = performance["comparison"]
+        limit = performance.get("max_drawdown_limit")
+        parts += [
+            "<section><h2>Against the backtest</h2>",
+            '<div id="chart-performance" style="height:360px"></div>',
+            _table(
+                ["", ""],
+                [
+                    (
+                        "Sessions",
+                        f"{performance['start']} to {performance['end']}"
+                        f" ({performance['sessions']})",
+                    ),
+                    ("Paper", percent(c["live_return"], 2)),
+                    ("Backtest", percent(c["backtest_return"], 2)),
+                    ("Gap", percent(c["return_gap"], 2)),
+                    ("Tracking error (a year)", percent(c["tracking_error"], 2)),
+                    (
+                        "Drawdown",
+                        percent(c["drawdown"], 2)
+                        + ("" if limit is None else f" (pauses beyond {percent(limit, 2)})"),
+                    ),
+                    ("Weight drift from the targets", percent(performance["weight_drift"], 2)),
+                ],
+            ),
+            "</section>",
+        ]
+    else:
+        parts.append("<section><h2>Against the backtest</h2><p>Nothing traded yet.</p></section>")
+    held = [p for p in positions["positions"] if p["quantity"] > 0]
+    parts += [
+        "<section><h2>Positions</h2>",
+        _table(
+            ["", ""],
+            [
+                ("Valued at the closes of", positions.get("priced_on") or "–"),
+                ("Cash", _money(positions["cash"])),
+                ("Equity", _money(positions["equity"])),
+                ("Realised P&L", _money(positions["realised_pnl"])),
+                ("Unrealised P&L", _money(positions["unrealised_pnl"])),
+                ("Commissions", _money(positions["fees"])),
+            ],
+        ),
+        _table(
+            ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L"],
+            [
+                (
+                    p["symbol"],
+                    f"{p['quantity']:.6f}",
+                    _money(p["price"]),
+                    _money(p["market_value"]),
+                    _money(p["cost_basis"]),
+                    _money(p["unrealised_pnl"]),
+                )
+                for p in held
+            ],
+        ),
+        "</section>",
+        f"<section><h2>Orders ({len(orders)}; the last 100)</h2>",
+        _table(
+            ["#", "Symbol", "Side", "Quantity", "Status", "Average price", "Reason"],
+            [
+                (
+                    o["sequence"],
+                    o["symbol"],
+                    o["side"],
+                    f"{o['quantity']:.6f}",
+                    o["status"],
+                    _money(o["average_price"]),
+                    o["reason"] or "",
+                )
+                for o in orders[-100:]
+            ],
+        ),
+        "</section></main>",
+        json_script("data-performance", performance.get("values") or {}),
+        f'<script type="text/javascript">{plotly_js()}</script>',
+        f"<script>{_CHART_JS}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
