@@ -9,7 +9,7 @@
   invocation resumes from the job's checkpoint then). Poison messages go to the dead-letter
   queue after the queue's `maxReceiveCount`. A scheduled tick (`{"kind": K}`, sent by
   EventBridge Scheduler every minute) starts the job of kind K for that minute, owned by
-  `jobs.queue.SYSTEM_OWNER`, once however often it is delivered (e.g. `fire_due_schedules`,
+  `jobs.worker.SYSTEM_OWNER`, once however often it is delivered (e.g. `fire_due_schedules`,
   which submits the rebalance jobs of the deployments due).
 - `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
   finished more than `archive_after_days` (event field, default 30) ago and drops expired
@@ -22,7 +22,7 @@ import logging
 from typing import Any
 
 from jobs.handlers import registry
-from jobs.queue import SYSTEM_OWNER, JobQueue, parse_announcement, parse_tick
+from jobs.queue import JobQueue, parse_announcement, parse_tick
 from jobs.worker import Worker, load_handler_modules
 from settings import get_settings
 from settings.logs import configure_logging
@@ -48,20 +48,6 @@ def _open_store() -> Store:
     return _store
 
 
-def submit_tick(store: Store, kind: str, worker: Worker) -> tuple[str, str] | None:
-    """The job a scheduled tick of `kind` starts: one per kind and minute (a tick delivered
-    twice, or by two schedulers, submits it once), owned by `SYSTEM_OWNER`; None (logged) for
-    a kind no handler is registered for."""
-    if kind not in worker.handlers:
-        log.error("dropping a tick of kind %r: no handler registered for it", kind)
-        return None
-    minute = store.clock().replace(second=0, microsecond=0)
-    job, _ = store.submit_job(
-        SYSTEM_OWNER, kind, {"tick": minute.isoformat()}, idempotency_key=f"tick:{kind}:{minute}"
-    )
-    return job.owner, job.id
-
-
 def run_announced_job(store: Store, body: str, worker: Worker) -> bool:
     """Run the job a message announces (or, for a scheduled tick, the job it starts); True
     when the message is done with (the job is finished, unknown, or ran to an end here), False
@@ -69,10 +55,11 @@ def run_announced_job(store: Store, body: str, worker: Worker) -> bool:
     kind = parse_tick(body)
     try:
         if kind is not None:
-            ticked = submit_tick(store, kind, worker)
+            ticked = worker.submit_tick(kind)
             if ticked is None:
+                log.error("dropping a tick of kind %r: no handler registered for it", kind)
                 return True
-            owner, job_id = ticked
+            owner, job_id = ticked.owner, ticked.id
         else:
             owner, job_id = parse_announcement(body)
     except ValueError as exc:

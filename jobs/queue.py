@@ -48,10 +48,6 @@ class JobQueue:
         self._sqs.send_message(**kwargs)
 
 
-SYSTEM_OWNER = "system"
-"""Owner of the jobs a scheduled tick starts (they act across owners, e.g. firing schedules)."""
-
-
 def parse_tick(body: str) -> str | None:
     """The job kind a scheduled tick (`{"kind": K}`, from EventBridge Scheduler) asks to run
     now, or None when the body is not a tick."""

@@ -24,6 +24,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from types import FrameType
 from typing import Literal, TypedDict
 
@@ -173,6 +174,10 @@ class _Lease:
             self._beat()
 
 
+SYSTEM_OWNER = "system"
+"""Owner of the jobs a tick starts (they act across owners, e.g. firing schedules)."""
+
+
 class WorkerOptions(TypedDict, total=False):
     """How a worker holds and runs jobs: the keyword arguments of `Worker` (defaults there), which
     `jobs.runner.JobRunner` passes on to its workers."""
@@ -195,7 +200,9 @@ class Worker:
     errors and takeovers after a worker died); `backoff[i]` is the wait in seconds before
     attempt `i + 2` (the last value repeats). `cancel_poll_seconds` bounds how often
     `ctx.cancelled()` reads the job between heartbeats; `poll_seconds` is the idle wait of
-    `run_forever`. `settings` is handed to handlers as `ctx.settings`.
+    `run_forever`. `settings` is handed to handlers as `ctx.settings`; its `jobs_ticks` are
+    the job kinds this worker starts once a minute (`submit_tick`; those it has handlers for),
+    as EventBridge Scheduler's ticks start them on AWS.
     """
 
     def __init__(
@@ -232,6 +239,9 @@ class Worker:
         self.poll_seconds = float(poll_seconds)
         self._wake = threading.Event()
         self.settings = settings
+        ticks = settings.jobs_ticks if settings is not None else []
+        self.ticks = tuple(kind for kind in ticks if kind in self.handlers)
+        self._ticked: datetime | None = None
 
     def options(self) -> WorkerOptions:
         """This worker's options, to start another worker like it."""
@@ -265,12 +275,37 @@ class Worker:
                 continue  # another worker won, or it was cancelled meanwhile
         return None
 
+    def submit_tick(self, kind: str) -> Job | None:
+        """Start the job `kind` for the current minute, owned by `SYSTEM_OWNER`: one per kind
+        and minute however many workers (or deliveries of a tick) ask; None without a handler
+        for `kind`."""
+        if kind not in self.handlers:
+            return None
+        minute = self.store.clock().replace(second=0, microsecond=0)
+        job, _ = self.store.submit_job(
+            SYSTEM_OWNER,
+            kind,
+            {"tick": minute.isoformat()},
+            idempotency_key=f"tick:{kind}:{minute.isoformat()}",
+        )
+        return job
+
+    def _tick(self) -> None:
+        minute = self.store.clock().replace(second=0, microsecond=0)
+        if not self.ticks or minute == self._ticked:
+            return
+        self._ticked = minute
+        for kind in self.ticks:
+            self.submit_tick(kind)
+
     def run_once(self) -> WorkOutcome | None:
-        """Claim and run one job to its end for this worker; None if nothing was runnable.
+        """Start this minute's ticks (once), then claim and run one job to its end for this
+        worker; None if nothing was runnable.
 
         Raises `StoreUnavailableError` when the store cannot be reached to claim, or to record
         a failure (the job then stays `running` without a result until its lease expires).
         """
+        self._tick()
         job = self.claim_next()
         if job is None:
             return None

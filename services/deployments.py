@@ -18,6 +18,7 @@ from execution.deployment import DeploymentLimits, DeploymentStatus, check_trans
 from execution.errors import ScheduleError
 from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import Schedule
+from notifications.preferences import NotificationPreferences
 from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
 from services.errors import InputError
@@ -39,6 +40,7 @@ def create_deployment(
     limits: Mapping[str, Any] | None = None,
     broker: Literal["paper"] = "paper",
     cap_leverage: bool = False,
+    notifications: Mapping[str, Any] | None = None,
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
     `job_...`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
@@ -46,7 +48,8 @@ def create_deployment(
     borrow, which a cash account cannot: it is refused unless `cap_leverage`, which deploys it
     with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
     `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
-    not the owner's."""
+    not the owner's. `notifications` are the deployment's `NotificationPreferences` (who hears
+    of its failures, breaches, mismatches and, if asked, fills and the daily summary)."""
     if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
         raise InputError("capital", f"must be a positive amount, got {capital!r}")
     strategy, described = _strategy(store, owner, source, source_id, cap_leverage=cap_leverage)
@@ -55,6 +58,10 @@ def create_deployment(
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
     except ValueError as exc:
         raise InputError("limits", str(exc)) from None
+    try:
+        preferences = NotificationPreferences.model_validate(dict(notifications or {}))
+    except ValueError as exc:
+        raise InputError("notifications", str(exc)) from None
     spec = {
         "source": {"kind": source, "id": source_id},
         "strategy": described,
@@ -70,6 +77,7 @@ def create_deployment(
         },
         "limits": checked_limits.model_dump(),
         "broker": broker,
+        "notifications": preferences.model_dump(mode="json"),
     }
     return store.create_deployment(owner, name, "draft", spec)
 

@@ -17,7 +17,7 @@ soon as the data has it; a fire after the data ends cannot be priced and fails w
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -27,6 +27,7 @@ from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
+from services.daily_summary import send_daily_summaries
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger
@@ -39,7 +40,10 @@ from store import Deployment, Job
 
 FORWARD_TEST_KIND = "forward_test"
 FIRE_DUE_KIND = "fire_due_schedules"
-"""The job a scheduled tick starts: fire every due schedule (`services.scheduling.fire_due`)."""
+"""The job a tick starts: fire every due schedule (`services.scheduling.fire_due`)."""
+DAILY_SUMMARY_KIND = "daily_summary_day"
+"""The job that sends one session's daily summaries (`services.daily_summary`), once a day."""
+SUMMARY_CALENDAR = "XNYS"
 
 
 class RunFailedError(RuntimeError):
@@ -130,7 +134,8 @@ def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Submit a rebalance job for every due fire of every active deployment (all owners) and
-    announce each on the job queue when one is configured."""
+    the daily-summary job of the last closed session (once per session), and announce each on
+    the job queue when one is configured."""
     from jobs.queue import JobQueue
 
     report = fire_due(ctx.store, ctx.store.clock())
@@ -142,13 +147,45 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         "submitted": report.submitted,
         "already_claimed": report.already_claimed,
         "skipped": report.skipped,
+        "daily_summary": _summary_job(ctx),
     }
+
+
+def _summary_job(ctx: JobContext) -> dict[str, Any]:
+    """Submit the daily-summary job of the last session that closed before now (one per
+    session, however many ticks ask) and announce it on the job queue when one is configured."""
+    from jobs.queue import JobQueue
+    from jobs.worker import SYSTEM_OWNER
+
+    now = ctx.store.clock()
+    sessions = trading_sessions(SUMMARY_CALENDAR, now.date() - timedelta(days=10), now.date())
+    closed = sessions.loc[sessions["close"] <= pd.Timestamp(now)]
+    if closed.empty:
+        return {"day": None}
+    day = closed.index[-1].date().isoformat()
+    summary, created = ctx.store.submit_job(
+        SYSTEM_OWNER, DAILY_SUMMARY_KIND, {"day": day}, idempotency_key=f"daily_summary:{day}"
+    )
+    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    if created and queue is not None:
+        queue.announce(summary)
+    return {"day": day, "job_id": summary.id, "created": created}
+
+
+def daily_summary_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Send each owner the summary of their deployments on the job's day."""
+    settings = ctx.settings or get_settings()
+    notifier = Notifier.from_settings(settings)
+    day = date.fromisoformat(job.request["day"])
+    owners = send_daily_summaries(ctx.store, day, notifier.send, now=ctx.store.clock())
+    return {"day": day.isoformat(), "owners": owners}
 
 
 HANDLERS = {
     REBALANCE_KIND: rebalance_handler,
     FORWARD_TEST_KIND: forward_test_handler,
     FIRE_DUE_KIND: fire_due_handler,
+    DAILY_SUMMARY_KIND: daily_summary_handler,
 }
 for _kind, _handler in HANDLERS.items():
     register_handler(_kind, _handler)

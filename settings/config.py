@@ -187,6 +187,12 @@ class Settings(BaseSettings):
         default_factory=lambda: ["graphs.job_handlers", "services.execution_jobs"],
         description="Modules registering job handlers, imported by the AWS worker function.",
     )
+    jobs_ticks: list[str] = Field(
+        default_factory=lambda: ["fire_due_schedules"],
+        description="Job kinds a local worker starts once a minute (when it has their handlers): "
+        "firing due schedules (and each session's daily summary); on AWS, EventBridge "
+        "Scheduler's ticks start them.",
+    )
     # HTTP API (api/)
     api_cognito_issuer: str | None = Field(
         default=None,

@@ -100,11 +100,24 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         schedule=schedule,
         limits=limits,
         cap_leverage=args.cap_leverage,
+        notifications=_notifications(args),
     )
     if args.activate:
         deployment = change_status(store, LOCAL_OWNER, deployment.id, "active")
     _print(args, _view(deployment), _describe(deployment))
     return 0
+
+
+def _notifications(args: argparse.Namespace) -> dict[str, Any]:
+    """The preferences the --notify-* options give (alerts to each address; fills and the
+    daily summary when asked)."""
+    from notifications.preferences import Destination
+
+    opt_ins = {"fills": args.notify_fills, "daily_summary": args.notify_daily}
+    destinations = [
+        Destination.with_opt_ins("email", a, **opt_ins) for a in args.notify_email or []
+    ] + [Destination.with_opt_ins("webhook", a, **opt_ins) for a in args.notify_webhook or []]
+    return {"destinations": [d.model_dump(mode="json") for d in destinations]}
 
 
 def _optimization_id(store: Any, given: str) -> str:

@@ -253,6 +253,12 @@ def _deploy_parser(commands: Any) -> None:
         ("--max-drawdown", "pause when the account falls this far from its peak"),
     ):
         create.add_argument(name, type=float, help=text)
+    create.add_argument("--notify-email", action="append", metavar="ADDRESS",
+                        help="send its alerts to this address (repeatable)")  # fmt: skip
+    create.add_argument("--notify-webhook", action="append", metavar="URL",
+                        help="post its alerts to this Slack-compatible webhook (repeatable)")  # fmt: skip
+    create.add_argument("--notify-fills", action="store_true", help="also notify every fill")
+    create.add_argument("--notify-daily", action="store_true", help="also the daily summary")
     create.add_argument(
         "--cap-leverage", action="store_true",
         help="deploy a winner whose max_leverage exceeds 1 with it capped at 1 (cash account)",

@@ -25,6 +25,7 @@ from api.reports.deployment import render_deployment_report
 from api.routes.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
+from notifications.preferences import NotificationPreferences
 from services.deployment_views import (
     check_forward_test,
     check_run_now,
@@ -107,6 +108,12 @@ class DeploymentIn(BaseModel):
     capital: float = Field(gt=0, allow_inf_nan=False, description="Currency.")
     schedule: ScheduleIn = Field(default_factory=ScheduleIn)
     limits: LimitsIn = Field(default_factory=LimitsIn)
+    notifications: NotificationPreferences = Field(
+        default_factory=NotificationPreferences,
+        description="Who hears of the deployment: destinations (email or a Slack-compatible "
+        "webhook) and the kinds each receives (alerts by default; fills and the daily summary "
+        "when named).",
+    )
     cap_leverage: bool = Field(
         default=False,
         description="Deploy a winner whose max_leverage exceeds 1 with it capped at 1 (a cash "
@@ -190,7 +197,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
         status=deployment.status,
         mode=mode,
         version=deployment.version,
-        spec=deployment.spec,
+        spec=_without_webhook_secrets(deployment.spec),
         created_at=deployment.created_at,
         updated_at=deployment.updated_at,
         links={
@@ -203,6 +210,22 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "forward_tests": f"{base}/forward-tests",
         },
     )
+
+
+def _without_webhook_secrets(spec: dict[str, Any]) -> dict[str, Any]:
+    """`spec` with each webhook address cut to its scheme and host: its path holds the
+    webhook's token, which is never shown back."""
+    notifications = spec.get("notifications") or {}
+    destinations = [
+        {**d, "address": _webhook_origin(d["address"])} if d.get("channel") == "webhook" else d
+        for d in notifications.get("destinations", [])
+    ]
+    return {**spec, "notifications": {**notifications, "destinations": destinations}}
+
+
+def _webhook_origin(address: str) -> str:
+    scheme, _, rest = address.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}/…"
 
 
 def _order_out(order: QueuedOrder) -> OrderOut:
@@ -245,6 +268,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 schedule=body.schedule.model_dump(),
                 limits=body.limits.model_dump(),
                 cap_leverage=body.cap_leverage,
+                notifications=body.notifications.model_dump(mode="json"),
             )
         except NotFoundError:
             raise ApiError(

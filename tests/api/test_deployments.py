@@ -199,3 +199,28 @@ def test_the_kill_switch_pauses_the_caller_s_deployments_only(api: Api) -> None:
     assert client.post("/v1/kill-switch", json={}, headers=api.alice).json()["paused"] == []
     unknown = client.post("/v1/kill-switch", json={"owner": "bob"}, headers=api.alice)
     assert_error(unknown, 422, "VALIDATION_ERROR", "body.owner")
+
+
+def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_back(
+    api: Api,
+) -> None:
+    hook = "https://hooks.slack.com/services/T0001/B0002/secret-token-value"
+    created = _create(
+        api,
+        notifications={
+            "destinations": [
+                {"channel": "webhook", "address": hook, "kinds": ["fill", "limit_breach"]},
+                {"channel": "email", "address": "pm@example.com"},
+            ]
+        },
+    )
+    assert created.status_code == 201, created.text
+    shown = created.json()["spec"]["notifications"]["destinations"]
+    assert shown[0]["address"] == "https://hooks.slack.com/…"
+    assert "secret-token-value" not in created.text
+    assert shown[1]["address"] == "pm@example.com"
+    stored = api.store.get_deployment("alice", created.json()["id"])
+    assert stored.spec["notifications"]["destinations"][0]["address"] == hook
+    bad = _create(api, notifications={"destinations": [{"channel": "email", "address": "nope"}]})
+    assert_error(bad, 422, "VALIDATION_ERROR")
+    assert "email" in bad.json()["error"]["message"]

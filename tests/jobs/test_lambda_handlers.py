@@ -358,7 +358,7 @@ def test_a_schedule_tick_fires_the_due_deployments_once_per_minute(
 ) -> None:
     from datetime import UTC, datetime
 
-    from jobs.queue import SYSTEM_OWNER
+    from jobs.worker import SYSTEM_OWNER
 
     monkeypatch.setenv(
         "STRATIGOS_JOBS_HANDLERS", json.dumps([HANDLERS_MODULE, "services.execution_jobs"])
@@ -386,4 +386,7 @@ def test_a_schedule_tick_fires_the_due_deployments_once_per_minute(
     assert rebalance.id == fired["submitted"][0] and rebalance.request["deployment_id"] == draft.id
     unknown = json.dumps({"kind": "no_such_kind"})
     assert lh.sqs_worker(sqs_event(unknown)) == {"batchItemFailures": []}
-    assert [j.kind for j in store.list_jobs(SYSTEM_OWNER)] == ["fire_due_schedules"]
+    # and the day's summary job, once
+    kinds = sorted(j.kind for j in store.list_jobs(SYSTEM_OWNER))
+    assert kinds == ["daily_summary_day", "fire_due_schedules"]
+    assert fired["daily_summary"]["created"] is True

@@ -61,7 +61,7 @@ def _clock() -> FakeClock:
 
 
 def _worker(store: SQLiteStore, data_dir: Path) -> Worker:
-    settings = Settings(data_dir=data_dir, notifications_smtp_host="127.0.0.1")
+    settings = Settings(data_dir=data_dir, notifications_smtp_host="127.0.0.1", jobs_ticks=[])
     return Worker(store, HANDLERS, lease_seconds=LEASE_SECONDS, settings=settings)
 
 

@@ -154,3 +154,25 @@ def test_the_kill_switch_stops_runs_and_cancels_orders_of_one_owner_at_once(
     everything = kill_switch(store, "alice")
     assert everything.paused == [bystander.id]
     assert store.get_job("alice", sent.id).status == "failed"
+
+
+def test_local_workers_fire_the_due_schedules_once_a_minute_between_them(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    from jobs.worker import SYSTEM_OWNER
+
+    deployment = _active(store)
+    clock.now = FIRE + timedelta(minutes=1)
+    first, second = _runner(store, tmp_path), _runner(store, tmp_path)
+    assert first.worker.ticks == ("fire_due_schedules",)
+    first.run_once()  # starts this minute's tick and runs the oldest job: the tick
+    second.run_once()  # the same minute: no second tick; runs the rebalance it submitted
+    ticks = [j for j in store.list_jobs(SYSTEM_OWNER) if j.kind == "fire_due_schedules"]
+    assert len(ticks) == 1 and ticks[0].status == "succeeded"
+    (run,) = [j for j in store.list_jobs("alice") if j.kind == REBALANCE_KIND]
+    assert run.request == {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
+    clock.advance(60)
+    first.run_once()  # a new minute: one more tick, nothing more due
+    ticks = [j for j in store.list_jobs(SYSTEM_OWNER) if j.kind == "fire_due_schedules"]
+    assert len(ticks) == 2
+    assert [j.kind for j in store.list_jobs("alice")] == [REBALANCE_KIND]
