@@ -434,7 +434,18 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     return [_order_out(o) for o in found]
 
 
-@router.get("/deployments/{deployment_id}/ledger", summary="The trade ledger")
+@router.get(
+    "/deployments/{deployment_id}/ledger",
+    summary="The trade ledger",
+    responses={
+        200: {
+            "content": {
+                "application/json": {"schema": {"type": "object"}},
+                "text/csv": {"schema": {"type": "string"}},
+            }
+        }
+    },
+)
 def ledger(
     deployment_id: str,
     context: Ctx,
@@ -466,8 +477,9 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
 
 @router.get(
     "/deployments/{deployment_id}/report",
-    response_class=HTMLResponse,
     summary="The deployment's HTML report",
+    response_model=None,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
 )
 def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
     """One self-contained page: what is deployed, the account against its backtest (chart),
