@@ -9,6 +9,7 @@ from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, model_resource_arns
@@ -192,3 +193,42 @@ def grant_bedrock(grantee: iam.IGrantable, config: StageConfig, scope: Construct
         grantee=grantee, actions=list(BEDROCK_INVOKE_ACTIONS), resource_arns=resources
     )
     return resources
+
+
+def queue_with_dead_letters(
+    scope: Construct,
+    ids: tuple[str, str],
+    names: tuple[str, str],
+    foundation: FoundationStack,
+    *,
+    visibility_timeout: Duration,
+    retention_period: Duration,
+    max_receive_count: int,
+) -> tuple[sqs.Queue, sqs.Queue]:
+    """A KMS-encrypted, TLS-only queue and its dead-letter queue (kept 14 days), which takes
+    a message after `max_receive_count` deliveries; `ids` and `names` are (queue, dead-letter
+    queue)."""
+    dead_letters = sqs.Queue(
+        scope,
+        ids[1],
+        queue_name=names[1],
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=foundation.key,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+    )
+    queue = sqs.Queue(
+        scope,
+        ids[0],
+        queue_name=names[0],
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=foundation.key,
+        data_key_reuse=Duration.hours(1),
+        enforce_ssl=True,
+        visibility_timeout=visibility_timeout,
+        retention_period=retention_period,
+        dead_letter_queue=sqs.DeadLetterQueue(
+            queue=dead_letters, max_receive_count=max_receive_count
+        ),
+    )
+    return queue, dead_letters

@@ -25,7 +25,6 @@ from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda_event_sources as event_sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
@@ -38,6 +37,7 @@ from infra.stacks.common import (
     grant_bedrock,
     grant_store,
     lambda_image,
+    queue_with_dead_letters,
 )
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
@@ -63,29 +63,15 @@ class ComputeStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
 
-        self.dead_letter_queue = sqs.Queue(
+        self.job_queue, self.dead_letter_queue = queue_with_dead_letters(
             self,
-            "JobDeadLetterQueue",
-            queue_name=f"{config.prefix}-jobs-dlq",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=foundation.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.job_queue = sqs.Queue(
-            self,
-            "JobQueue",
-            queue_name=f"{config.prefix}-jobs",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=foundation.key,
-            data_key_reuse=Duration.hours(1),
-            enforce_ssl=True,
+            ("JobQueue", "JobDeadLetterQueue"),
+            (f"{config.prefix}-jobs", f"{config.prefix}-jobs-dlq"),
+            foundation,
             # AWS recommends six times the function timeout for Lambda event sources.
             visibility_timeout=Duration.minutes(6 * 15),
             retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=config.job_max_receive_count
-            ),
+            max_receive_count=config.job_max_receive_count,
         )
 
         self.processing_image = ecr_assets.DockerImageAsset(

@@ -21,11 +21,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import via_service
+from infra.stacks.common import queue_with_dead_letters, via_service
 from infra.stacks.foundation import FoundationStack
 
 TICK = {"kind": "fire_due_schedules"}
@@ -53,29 +52,14 @@ class ScheduleTicks(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
 
-        self.dead_letter_queue = sqs.Queue(
+        self.queue, self.dead_letter_queue = queue_with_dead_letters(
             self,
-            "DeadLetterQueue",
-            queue_name=f"{config.prefix}-schedule-dlq",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=foundation.key,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        self.queue = sqs.Queue(
-            self,
-            "Queue",
-            queue_name=f"{config.prefix}-schedule-ticks",
-            encryption=sqs.QueueEncryption.KMS,
-            encryption_master_key=foundation.key,
-            data_key_reuse=Duration.hours(1),
-            enforce_ssl=True,
-            # Lambda requires at least the function's timeout.
-            visibility_timeout=worker_timeout,
+            ("Queue", "DeadLetterQueue"),
+            (f"{config.prefix}-schedule-ticks", f"{config.prefix}-schedule-dlq"),
+            foundation,
+            visibility_timeout=worker_timeout,  # Lambda requires at least the function's
             retention_period=Duration.hours(1),
-            dead_letter_queue=sqs.DeadLetterQueue(
-                queue=self.dead_letter_queue, max_receive_count=TICK_MAX_RECEIVE_COUNT
-            ),
+            max_receive_count=TICK_MAX_RECEIVE_COUNT,
         )
         worker.add_event_source(
             event_sources.SqsEventSource(

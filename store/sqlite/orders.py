@@ -113,8 +113,14 @@ class SqliteOrders(SqliteConnection):
     def _update_order(
         self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
     ) -> QueuedOrder:
+        sets = ", ".join(f"{column} = ?" for column in changes)
         with self._tx("update_order") as conn:
-            changed = self._set(conn, owner, client_order_id, expected_status, changes)
+            cur = conn.execute(
+                f"UPDATE queued_orders SET {sets}, updated_at = ? WHERE client_order_id = ? "
+                "AND owner = ? AND status = ?",
+                [*changes.values(), self._now(), client_order_id, owner, expected_status],
+            )
+            changed = cur.rowcount == 1
         current = self.get_order(owner, client_order_id)
         if not changed:
             raise ConflictError(
@@ -145,19 +151,3 @@ class SqliteOrders(SqliteConnection):
         if missing:
             raise NotFoundError(f"no order {missing[0]!r} for owner {owner!r}")
         return [found[i] for i in ids]
-
-    def _set(
-        self,
-        conn: sqlite3.Connection,
-        owner: str,
-        client_order_id: str,
-        expected_status: str,
-        changes: dict[str, Any],
-    ) -> bool:
-        sets = ", ".join(f"{column} = ?" for column in changes)
-        cur = conn.execute(
-            f"UPDATE queued_orders SET {sets}, updated_at = ? WHERE client_order_id = ? "
-            "AND owner = ? AND status = ?",
-            [*changes.values(), self._now(), client_order_id, owner, expected_status],
-        )
-        return cur.rowcount == 1
