@@ -10,31 +10,20 @@ that imported the workflow once, so each costs a fork, not an interpreter start.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.forked import forkserver_runner
 from tests.jobs import kill_steps
 
 
 @pytest.fixture(scope="module")
 def fork() -> Callable[..., int]:
     """Run a `kill_steps` function in a process forked from the forkserver; its exit code."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(kill_steps.PRELOAD)
-
-    def run(target: Callable[..., None], *args: Any) -> int:
-        process = context.Process(target=target, args=args)
-        process.start()
-        process.join(300)
-        assert process.exitcode is not None, f"{target.__name__}{args} did not end"
-        return process.exitcode
-
-    return run
+    return forkserver_runner(kill_steps.PRELOAD)
 
 
 def test_a_worker_killed_at_any_step_boundary_is_taken_over_exactly(

@@ -5,31 +5,20 @@ twice (`tests/services/kill_rebalance.py`)."""
 from __future__ import annotations
 
 import json
-import multiprocessing
 import signal
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.forked import forkserver_runner
 from tests.services import kill_rebalance
 
 
 @pytest.fixture(scope="module")
 def fork() -> Callable[..., int]:
     """Run a `kill_rebalance` function in a process forked from the forkserver; its exit code."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(kill_rebalance.PRELOAD)
-
-    def run(target: Callable[..., None], *args: Any) -> int:
-        process = context.Process(target=target, args=args)
-        process.start()
-        process.join(300)
-        assert process.exitcode is not None, f"{target.__name__}{args} did not end"
-        return process.exitcode
-
-    return run
+    return forkserver_runner(kill_rebalance.PRELOAD)
 
 
 def test_a_rebalance_killed_after_any_store_write_is_finished_exactly_once(
