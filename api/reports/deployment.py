@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.reports.html import PAGE_CSS, escape, json_script, percent, plotly_js
+from api.reports.html import escape, json_script, page_head, percent, plotly_js
 
 _CHART_JS = """
 (function () {
@@ -72,11 +72,7 @@ def render_deployment_report(
         *(("Note", note) for note in strategy.get("notes", [])),
     ]
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{PAGE_CSS}</style></head><body><main>",
+        page_head(title),
         f"<h1>{escape(title)}</h1>",
         "<section><h2>What is deployed</h2>",
         _table(["", ""], summary),

@@ -81,6 +81,19 @@ def json_script(element_id: str, data: Any) -> str:
     return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
 
 
+def page_head(title: str) -> str:
+    """A report page's start: doctype, head (title, the reports' CSS) and the opened <main>."""
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{escape(title)}</title>",
+            f"<style>{PAGE_CSS}</style></head><body><main>",
+        ]
+    )
+
+
 def percent(value: Any, digits: int = 1) -> str:
     """A fraction as a percentage ("12.3%"); "–" when missing or not finite."""
     number = _finite(value)
@@ -598,11 +611,7 @@ def render_html_report(
     title = title or (f"Stratigos optimization {run_id}" if run_id else "Stratigos optimization")
     data = chart_data(result, rows)
     parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title>",
-        f"<style>{PAGE_CSS}</style></head><body><main>",
+        page_head(title),
         _header(result, title),
     ]
     if result.get("best") or rows or result.get("convergence"):
