@@ -29,11 +29,15 @@ class FiringReport:
     """What one look at the schedules did: jobs submitted (new), fires another scheduler had
     already claimed, and fires skipped as missed."""
 
-    submitted: list[str] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
-    """The submitted jobs themselves (to announce them on a job queue)."""
+    """The jobs submitted (new ones only)."""
     already_claimed: int = 0
     skipped: int = 0
+
+    @property
+    def submitted(self) -> list[str]:
+        """The ids of the jobs submitted."""
+        return [job.id for job in self.jobs]
 
 
 def rebalance_key(deployment_id: str, fire: datetime) -> str:
@@ -64,7 +68,6 @@ def _fire(store: Store, deployment: Deployment, now: datetime, report: FiringRep
             idempotency_key=rebalance_key(deployment.id, fire),
         )
         if created:
-            report.submitted.append(job.id)
             report.jobs.append(job)
         else:
             report.already_claimed += 1
