@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from typing import Any, Protocol, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +27,8 @@ SSE_HEADERS = {
 POLL_SECONDS = 0.2
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 2000
+PAGE = 500
+"""Events read from the store at a time."""
 
 
 def sse(data: str, *, event: str | None = None, id: int | None = None) -> bytes:
@@ -75,38 +77,48 @@ def resume_after(last_event_id: str | None, after: int | None) -> int:
     return max(seq, int(text))
 
 
-async def job_events(
-    store: Store,
-    owner: str,
-    job_id: str,
+class Sequenced(Protocol):
+    """An event with its sequence number (a trace event, a deployment event)."""
+
+    @property
+    def seq(self) -> int: ...
+
+
+E = TypeVar("E", bound=Sequenced)
+
+
+async def follow_events(
+    fetch: Callable[[int, int], Sequence[E]],
+    status: Callable[[], str],
+    terminal: Collection[str],
     after: int,
     *,
     stop: Callable[[], Any] | None = None,
     poll_seconds: float = POLL_SECONDS,
     follow: bool = True,
-) -> AsyncIterator[StoredEvent | str | None]:
-    """The job's trace events after `after`, following the job until it is terminal and
-    every event is delivered; finally the job's status (a `str`). With `follow=False` it ends
-    after the events stored now, yielding the status even when not terminal. While waiting it yields
-    None once per poll (a chance to send keep-alives). `stop()` returning truthy (awaited if
-    a coroutine) ends the stream early, e.g. on client disconnect."""
+) -> AsyncIterator[E | str | None]:
+    """The events `fetch(after, limit)` reads (oldest first), followed until `status()` is in
+    `terminal` and every event is delivered; finally that status (a `str`). With
+    `follow=False` it ends after the events stored now, yielding the status even when not
+    terminal. While waiting it yields None once per poll (a chance to send keep-alives).
+    `stop()` returning truthy (awaited if a coroutine) ends the stream early, e.g. on client
+    disconnect. The blocking calls run in the thread pool."""
     while True:
-        events = await run_in_threadpool(store.events, owner, job_id, after_seq=after, limit=500)
+        events = await run_in_threadpool(fetch, after, PAGE)
         for event in events:
             after = event.seq
             yield event
-        if len(events) == 500:
+        if len(events) == PAGE:
             continue
-        job = await run_in_threadpool(store.get_job, owner, job_id)
-        if job.status in TERMINAL_STATUSES:
+        now = await run_in_threadpool(status)
+        if now in terminal:
             # events written just before the status changed are still delivered
-            tail = await run_in_threadpool(store.events, owner, job_id, after_seq=after, limit=500)
-            if not tail:
-                yield job.status
+            if not await run_in_threadpool(fetch, after, PAGE):
+                yield now
                 return
             continue
         if not follow:
-            yield job.status
+            yield now
             return
         if stop is not None:
             stopped = stop()
@@ -118,16 +130,82 @@ async def job_events(
         await asyncio.sleep(poll_seconds)
 
 
+def job_events(
+    store: Store,
+    owner: str,
+    job_id: str,
+    after: int,
+    *,
+    stop: Callable[[], Any] | None = None,
+    poll_seconds: float = POLL_SECONDS,
+    follow: bool = True,
+) -> AsyncIterator[StoredEvent | str | None]:
+    """The job's trace events after `after`, following the job until it is terminal (see
+    `follow_events`)."""
+    return follow_events(
+        lambda seq, limit: store.events(owner, job_id, after_seq=seq, limit=limit),
+        lambda: store.get_job(owner, job_id).status,
+        TERMINAL_STATUSES,
+        after,
+        stop=stop,
+        poll_seconds=poll_seconds,
+        follow=follow,
+    )
+
+
+async def sse_messages(
+    items: AsyncIterator[E | str | None],
+    render: Callable[[E], bytes],
+    terminal: Collection[str],
+) -> AsyncIterator[bytes]:
+    """The SSE stream of `follow_events`' items: the client's reconnect delay, each event as
+    `render` frames it, a keep-alive comment after `KEEPALIVE_SECONDS` of silence, and the
+    final `event: end` (with `more: true` when the stream stops before a terminal status)."""
+    yield f"retry: {RETRY_MS}\n\n".encode()
+    sent = time.monotonic()
+    async for item in items:
+        if item is None:
+            if time.monotonic() - sent > KEEPALIVE_SECONDS:
+                sent = time.monotonic()
+                yield b": keep-alive\n\n"
+            continue
+        sent = time.monotonic()
+        if isinstance(item, str):
+            yield sse_end(item) if item in terminal else sse_end(item, more=True)
+        else:
+            yield render(item)
+
+
 async def wait_for_events(
     store: Store, owner: str, job_id: str, after: int, wait: float, limit: int
 ) -> tuple[list[StoredEvent], str]:
-    """Long poll: events after `after`, waiting up to `wait` seconds for the first one;
-    returns them and the job's status."""
+    """Long poll: the job's events after `after`, waiting up to `wait` seconds for the first
+    one; returns them and the job's status."""
+    return await poll_events(
+        lambda seq, n: store.events(owner, job_id, after_seq=seq, limit=n),
+        lambda: store.get_job(owner, job_id).status,
+        TERMINAL_STATUSES,
+        after,
+        wait,
+        limit,
+    )
+
+
+async def poll_events(
+    fetch: Callable[[int, int], Sequence[E]],
+    status: Callable[[], str],
+    terminal: Collection[str],
+    after: int,
+    wait: float,
+    limit: int,
+) -> tuple[list[E], str]:
+    """Long poll: the events `fetch(after, limit)` reads, waiting up to `wait` seconds for
+    the first one (or a status in `terminal`); returns them and the status."""
     deadline = time.monotonic() + wait
     while True:
         # the status first: when it is terminal, every event was stored before it
-        job = await run_in_threadpool(store.get_job, owner, job_id)
-        events = await run_in_threadpool(store.events, owner, job_id, after_seq=after, limit=limit)
-        if events or job.status in TERMINAL_STATUSES or time.monotonic() >= deadline:
-            return events, job.status
+        now = await run_in_threadpool(status)
+        events = list(await run_in_threadpool(fetch, after, limit))
+        if events or now in terminal or time.monotonic() >= deadline:
+            return events, now
         await asyncio.sleep(POLL_SECONDS)

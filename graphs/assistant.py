@@ -523,10 +523,13 @@ def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
             capital=proposal["capital"],
             schedule=proposal["schedule"],
             cap_leverage=bool(proposal.get("cap_leverage")),
+            by="chat",
         )
     except (InputError, NotFoundError, KeyError, TypeError) as exc:
         return {"deployment": None, "messages": [AIMessage(f"Nothing was deployed: {exc}.")]}
-    active = change_status(store, name, created.id, "active")
+    active = change_status(
+        store, name, created.id, "active", by="chat", reason="approved in the chat"
+    )
     text = (
         f"Deployed as {active.id} ({active.status}) on paper account paper-{active.id}. "
         f"Forward-test it with `stratigos deploy forward-test {active.id} --start 2022-01-03` "

@@ -41,6 +41,7 @@ def create_deployment(
     broker: Literal["paper"] = "paper",
     cap_leverage: bool = False,
     notifications: Mapping[str, Any] | None = None,
+    by: str = "api",
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
     `job_...`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
@@ -49,7 +50,8 @@ def create_deployment(
     with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
     `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
     not the owner's. `notifications` are the deployment's `NotificationPreferences` (who hears
-    of its failures, breaches, mismatches and, if asked, fills and the daily summary)."""
+    of its failures, breaches, mismatches and, if asked, fills and the daily summary). `by`
+    names the interface it came through (api, cli, chat), in its `created` event."""
     if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
         raise InputError("capital", f"must be a positive amount, got {capital!r}")
     strategy, described = _strategy(store, owner, source, source_id, cap_leverage=cap_leverage)
@@ -79,18 +81,29 @@ def create_deployment(
         "broker": broker,
         "notifications": preferences.model_dump(mode="json"),
     }
-    return store.create_deployment(owner, name, "draft", spec)
+    event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
+    return store.create_deployment(owner, name, "draft", spec, event_data=event)
 
 
 def change_status(
-    store: Store, owner: str, deployment_id: str, status: DeploymentStatus
+    store: Store,
+    owner: str,
+    deployment_id: str,
+    status: DeploymentStatus,
+    *,
+    by: str = "api",
+    reason: str | None = None,
 ) -> Deployment:
     """Move the deployment to `status` if its lifecycle allows it (`DeploymentStateError`
-    otherwise; `ConflictError` if it changed meanwhile)."""
+    otherwise; `ConflictError` if it changed meanwhile). Its `status_changed` event says `by`
+    what (api, cli, chat, monitor, kill_switch) and, when given, the `reason`."""
     current = store.get_deployment(owner, deployment_id)
     check_transition(current.status, status)  # type: ignore[arg-type]
+    event: dict[str, Any] = {"by": by}
+    if reason is not None:
+        event["reason"] = reason
     return store.update_deployment(
-        owner, deployment_id, expected_version=current.version, status=status
+        owner, deployment_id, expected_version=current.version, status=status, event_data=event
     )
 
 

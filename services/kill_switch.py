@@ -46,7 +46,14 @@ def kill_switch(store: Store, owner: str, *, account: str | None = None) -> Kill
     for deployment in deployments:
         if deployment.status == "active":
             try:
-                change_status(store, owner, deployment.id, "paused")
+                change_status(
+                    store,
+                    owner,
+                    deployment.id,
+                    "paused",
+                    by="kill_switch",
+                    reason="the kill switch was pulled",
+                )
                 report.paused.append(deployment.id)
             except ConflictError:
                 report.failures.append(f"{deployment.id}: changed meanwhile; pull again")

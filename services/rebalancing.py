@@ -112,6 +112,23 @@ class RebalanceOutcome:
             "paused": self.paused,
         }
 
+    def summary(self) -> dict[str, Any]:
+        """What the run did in a few fields (its `run_finished` event): the outcome and why,
+        orders and fills, the account's value after it, the limits it broke, whether it
+        paused the deployment and whether the books reconciled."""
+        return {
+            "run_id": self.run_id,
+            "fire": self.fire.isoformat(),
+            "outcome": self.status,
+            "reason": self.reason,
+            "orders": len(self.orders),
+            "filled": sum(order.status == "filled" for order in self.orders),
+            "equity": self.equity,
+            "breaches": [breach.limit for breach in self.breaches],
+            "reconciled": None if self.reconciliation is None else self.reconciliation.matches,
+            "paused": self.paused,
+        }
+
 
 def account_of(deployment: Deployment) -> str:
     """The broker account a deployment trades (its own paper account by default)."""
@@ -128,7 +145,28 @@ def rebalance(
 ) -> RebalanceOutcome:
     """Run the rebalance of `deployment` at `fire` (see the module docstring). `closes` are
     the closing prices known at the fire (oldest first; the last row prices the plan) and
-    `ledger` the deployment's ledger."""
+    `ledger` the deployment's ledger. A finished run (any status but `open`) appends its
+    `run_finished` event to the deployment's events, once per run."""
+    outcome = _rebalance(ctx, ledger, deployment, fire, run_id, closes)
+    if outcome.status != "open":
+        ctx.store.append_deployment_event(
+            deployment.owner,
+            deployment.id,
+            "run_finished",
+            outcome.summary(),
+            key=f"run:{run_id}",
+        )
+    return outcome
+
+
+def _rebalance(
+    ctx: ExecutionContext,
+    ledger: AccountLedger,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    closes: pd.DataFrame,
+) -> RebalanceOutcome:
     outcome = RebalanceOutcome(deployment.id, run_id, fire, "skipped")
     if deployment.status != "active":
         outcome.reason = f"the deployment is {deployment.status}"
@@ -209,7 +247,9 @@ def _check_account(
                 **outcome.reconciliation.to_json(),
             },
         )
-        paused = _set_paused(ctx.store, deployment)
+        paused = _set_paused(
+            ctx.store, deployment, "the ledger does not match the broker's positions and cash"
+        )
         outcome.paused = outcome.paused or paused
         if ctx.notify is not None:
             ctx.notify(
@@ -248,6 +288,7 @@ def _record_peak(store: Store, deployment: Deployment, equity: float) -> float:
                 deployment.id,
                 expected_version=current.version,
                 spec={**current.spec, "monitor": monitor},
+                event_data={"reason": "a new peak of the account's value", "equity": equity},
             )
         except ConflictError:
             continue
@@ -262,7 +303,7 @@ def _pause(
     breach: LimitBreach,
     fire: datetime,
 ) -> None:
-    paused = _set_paused(ctx.store, deployment)
+    paused = _set_paused(ctx.store, deployment, f"{breach.limit}: {breach.message}")
     outcome.paused = outcome.paused or paused
     if ctx.notify is not None:
         ctx.notify(
@@ -288,13 +329,13 @@ def _about(deployment: Deployment) -> dict[str, str]:
     }
 
 
-def _set_paused(store: Store, deployment: Deployment) -> bool:
-    """Pause the deployment if it is still active; whether this call paused it."""
+def _set_paused(store: Store, deployment: Deployment, reason: str) -> bool:
+    """Pause the deployment if it is still active, saying why; whether this call paused it."""
     try:
         current = store.get_deployment(deployment.owner, deployment.id)
         if current.status != "active":
             return False
-        change_status(store, deployment.owner, deployment.id, "paused")
+        change_status(store, deployment.owner, deployment.id, "paused", by="monitor", reason=reason)
     except ConflictError:
         return False
     return True

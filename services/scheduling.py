@@ -60,6 +60,7 @@ def _fire(store: Store, deployment: Deployment, now: datetime, report: FiringRep
     state: dict[str, Any] = dict(deployment.spec.get("schedule_state") or {})
     last = datetime.fromisoformat(state["last_fire"]) if "last_fire" in state else None
     due = schedule.due(last or deployment.updated_at, now)
+    fired: list[dict[str, str]] = []
     for fire in due.run:
         job, created = store.submit_job(
             deployment.owner,
@@ -67,6 +68,7 @@ def _fire(store: Store, deployment: Deployment, now: datetime, report: FiringRep
             {"deployment_id": deployment.id, "fire": fire.isoformat()},
             idempotency_key=rebalance_key(deployment.id, fire),
         )
+        fired.append({"fire": fire.isoformat(), "job_id": job.id})
         if created:
             report.jobs.append(job)
         else:
@@ -84,4 +86,9 @@ def _fire(store: Store, deployment: Deployment, now: datetime, report: FiringRep
             deployment.id,
             expected_version=deployment.version,
             spec={**deployment.spec, "schedule_state": state},
+            event_data={
+                "reason": "the schedule fired",
+                "fired": fired,
+                "skipped_as_missed": [fire.isoformat() for fire in due.skipped],
+            },
         )

@@ -10,7 +10,7 @@ from store.base import Store
 from store.broker_accounts import BrokerAccount
 from store.common import Clock, Page, utc_now
 from store.datasets import Dataset
-from store.deployments import Deployment
+from store.deployments import Deployment, DeploymentEvent
 from store.errors import (
     ConflictError,
     InvalidResultError,
@@ -52,6 +52,7 @@ __all__ = [
     "ConflictError",
     "Dataset",
     "Deployment",
+    "DeploymentEvent",
     "InvalidResultError",
     "Job",
     "JobStatus",

@@ -65,6 +65,23 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert run_json(capsys, "deploy", "pause", did)["status"] == "paused"
     assert "only a paused deployment resumes" not in fails(capsys, "deploy", "resume", "nope")
     assert "is a forward test" in fails(capsys, "deploy", "pause", test_id)
+    events = run_json(capsys, "deploy", "events", did)
+    moves = [(e["data"]["to"], e["data"]["by"]) for e in events if e["type"] == "status_changed"]
+    assert moves == [
+        ("active", "cli"),
+        ("paused", "kill_switch"),
+        ("active", "cli"),
+        ("paused", "cli"),
+    ]
+    assert events[0]["type"] == "created" and events[0]["data"]["source"]["id"].startswith("job_")
+    runs = run_json(capsys, "deploy", "events", test_id, "--after", "1")
+    outcomes = [e["data"]["outcome"] for e in runs if e["type"] == "run_finished"]
+    assert len(outcomes) == 12
+    assert {o: outcomes.count(o) for o in outcomes} == result["run_statuses"]
+    assert main(["deploy", "retire", did]) == 0 and capsys.readouterr()
+    assert main(["deploy", "events", did, "--follow"]) == 0  # a retired deployment: ends at once
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(events) + 1 and "paused -> retired (by cli)" in lines[-1]
 
 
 def test_what_cannot_be_deployed_is_one_line_naming_the_problem(

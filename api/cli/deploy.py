@@ -1,12 +1,13 @@
 """`stratigos deploy ...`: put a portfolio or an optimization's winner to work on a paper
 account, move it through its lifecycle, forward-test it over past data, and read its orders,
-ledger and positions. Deployments belong to the command line's owner (`local`)."""
+ledger, positions and events. Deployments belong to the command line's owner (`local`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from api.cli.errors import UsageError
@@ -29,6 +30,8 @@ def deploy_command(args: argparse.Namespace) -> int:
         return _forward_test(store, args)
     if action == "kill":
         return _kill(store, args)
+    if action == "events":
+        return _events(store, args)
     deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     if action == "show":
         _print(args, _view(deployment), _describe(deployment))
@@ -101,9 +104,10 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         limits=limits,
         cap_leverage=args.cap_leverage,
         notifications=_notifications(args),
+        by="cli",
     )
     if args.activate:
-        deployment = change_status(store, LOCAL_OWNER, deployment.id, "active")
+        deployment = change_status(store, LOCAL_OWNER, deployment.id, "active", by="cli")
     _print(args, _view(deployment), _describe(deployment))
     return 0
 
@@ -155,6 +159,7 @@ def _lifecycle(store: Any, args: argparse.Namespace) -> int:
         LOCAL_OWNER,
         args.deployment_id,
         LIFECYCLE[args.deploy_command],  # type: ignore[arg-type]
+        by="cli",
     )
     _print(args, _view(updated), f"{updated.id} is now {updated.status}.")
     return 0
@@ -204,6 +209,40 @@ def _kill(store: Any, args: argparse.Namespace) -> int:
         text += " Not stopped (pull it again): " + "; ".join(report.failures)
     _print(args, report.__dict__, text)
     return 1 if report.failures else 0
+
+
+def _events(store: Any, args: argparse.Namespace, poll_seconds: float = 1.0) -> int:
+    """Print the deployment's events after `--after` (--json: a JSON list); with --follow,
+    keep printing new ones, one a line (--json: JSON lines), until it is retired."""
+    events = store.deployment_events(LOCAL_OWNER, args.deployment_id, after_seq=args.after)
+    if not args.follow:
+        rows = [event.to_json() for event in events]
+        _print(args, rows, "\n".join(_event_text(event) for event in events) or "(no events)")
+        return 0
+    while True:
+        for event in events:
+            print(json.dumps(event.to_json()) if args.json else _event_text(event), flush=True)
+        after = events[-1].seq if events else args.after
+        args.after = after
+        if not events:
+            if store.get_deployment(LOCAL_OWNER, args.deployment_id).status == "retired":
+                return 0
+            time.sleep(poll_seconds)
+        events = store.deployment_events(LOCAL_OWNER, args.deployment_id, after_seq=after)
+
+
+def _event_text(event: Any) -> str:
+    data = dict(event.data)
+    if event.type == "status_changed":
+        what = f"{data.pop('from')} -> {data.pop('to')}"
+    elif event.type == "run_finished":
+        what = f"run {data.pop('run_id')} at {data.pop('fire')}: {data.pop('outcome')}"
+    else:
+        what = ""
+    rest = ", ".join(f"{key} {_short(value)}" for key, value in data.items() if value is not None)
+    return f"{event.seq:>4}  {event.time:%Y-%m-%d %H:%M:%S}  {event.type:<15} {what}" + (
+        f" ({rest})" if rest else ""
+    )
 
 
 def _view(deployment: Any) -> dict[str, Any]:

@@ -280,6 +280,7 @@ def _deploy_parser(commands: Any) -> None:
         ("ledger", "every fill and cash flow"),
         ("positions", "cash, positions and P&L at the last close"),
         ("performance", "the account against its backtest, drawdown, weight drift"),
+        ("events", "what happened to it: lifecycle, who and why, fires, runs' outcomes"),
         ("forward-test", "paper-trade it over past market data and compare with its backtest"),
     ):
         command = sub.add_parser(action, help=text)
@@ -287,6 +288,11 @@ def _deploy_parser(commands: Any) -> None:
         commands_with_id.append(command)
         if action == "ledger":
             command.add_argument("--csv", action="store_true", help="print CSV")
+        if action == "events":
+            command.add_argument("--after", type=int, default=0, metavar="SEQ",
+                                 help="only the events after this one")  # fmt: skip
+            command.add_argument("--follow", action="store_true",
+                                 help="keep printing new events until it is retired")  # fmt: skip
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
             command.add_argument("--end", help="last session (default: the end of the data)")

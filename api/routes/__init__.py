@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.routes import (
+    deployment_events,
     deployments,
     events,
     health,
@@ -19,6 +20,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     optimizations.router,
     deployments.router,
+    deployment_events.router,
     events.router,
     threads.router,
     portfolios.router,

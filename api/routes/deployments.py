@@ -208,6 +208,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "performance": f"{base}/performance",
             "report": f"{base}/report",
             "forward_tests": f"{base}/forward-tests",
+            "events": f"{base}/events",
         },
     )
 
@@ -243,7 +244,8 @@ def _inputs() -> Iterator[None]:
         raise ApiError(422, "VALIDATION_ERROR", exc.message, [detail]) from None
 
 
-def _get(context: Ctx, caller: Caller, deployment_id: str) -> Deployment:
+def get_deployment(context: Ctx, caller: Caller, deployment_id: str) -> Deployment:
+    """The caller's deployment, or 404."""
     try:
         return context.store.get_deployment(caller.owner, deployment_id)
     except NotFoundError:
@@ -295,7 +297,7 @@ def list_all(
 @router.get("/deployments/{deployment_id}", response_model=DeploymentOut, summary="Get one")
 def get(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
     """The deployment (404 if it is not the caller's)."""
-    return deployment_out(_get(context, caller, deployment_id))
+    return deployment_out(get_deployment(context, caller, deployment_id))
 
 
 @router.post(
@@ -307,7 +309,7 @@ def get(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
 async def run_now(deployment_id: str, context: Ctx, caller: Caller, response: Response) -> JobView:
     """Submit a rebalance of the deployment at this minute (once per minute: a second request
     returns the same job). 422 when it cannot trade now."""
-    deployment = _get(context, caller, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
     now = utc_now().replace(second=0, microsecond=0)
     with _inputs():
         check_run_now(deployment, now)
@@ -338,7 +340,7 @@ async def submit_forward_test(
 ) -> JobView:
     """Paper-trade the deployment from `start` to `end` through the same schedule, queue,
     broker and ledger; the job's result compares the account with the backtest."""
-    deployment = _get(context, caller, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
     with _inputs():
         check_forward_test(deployment, body.start, body.end)
     request = {
@@ -365,7 +367,7 @@ def _job(job: Job, deployment_id: str) -> JobView:
 
 
 def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str) -> list[Job]:
-    _get(context, caller, deployment_id)
+    get_deployment(context, caller, deployment_id)
     jobs = context.store.list_jobs(caller.owner, limit=500)
     return [j for j in jobs if j.kind == kind and j.request.get("deployment_id") == deployment_id]
 
@@ -429,7 +431,7 @@ def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSw
 @router.get("/deployments/{deployment_id}/orders", response_model=list[OrderOut], summary="Orders")
 def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     """The deployment's orders in queue order, with their status, fills and reasons."""
-    _get(context, caller, deployment_id)
+    get_deployment(context, caller, deployment_id)
     found = context.store.list_orders(caller.owner, deployment_id=deployment_id)
     return [_order_out(o) for o in found]
 
@@ -454,7 +456,7 @@ def ledger(
 ) -> Any:
     """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
     rows or CSV (`?format=csv`)."""
-    _get(context, caller, deployment_id)
+    get_deployment(context, caller, deployment_id)
     entries = context.store.ledger(caller.owner, deployment_id)
     if format == "csv":
         return PlainTextResponse(
@@ -471,7 +473,7 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
     backtest of the same strategy over the same sessions: their comparison (returns, gap,
     annualised tracking error, drawdown), the drawdown limit, and the drift of its weights from
     the strategy's targets on the latest closes. `sessions` 0 before the first trade."""
-    deployment = _get(context, caller, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
     return performance(context.store, deployment, utc_now())
 
 
@@ -484,7 +486,7 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
 def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
     """One self-contained page: what is deployed, the account against its backtest (chart),
     positions and P&L, orders."""
-    deployment = _get(context, caller, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
     now = utc_now()
     orders = [
         _order_out(o).model_dump(mode="json")
@@ -503,14 +505,14 @@ def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLRespons
 def position_report(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Cash, positions (shares, cost basis, value, realised and unrealised P&L) and totals,
     from the ledger, valued at the market data's last close up to today."""
-    deployment = _get(context, caller, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
     return positions(context.store, deployment, utc_now())
 
 
 def _act(context: Ctx, caller: Caller, deployment_id: str, action: Action) -> DeploymentOut:
     """Move the deployment through its lifecycle (draft -> active <-> paused -> retired); 409
     when the lifecycle does not allow the move or the deployment changed meanwhile."""
-    deployment = _get(context, caller, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
     if deployment.spec.get("mode") == FORWARD_TEST_MODE:
         raise ApiError(409, "CONFLICT", "a forward test runs by itself; it cannot be changed")
     if action == "resume" and deployment.status != "paused":

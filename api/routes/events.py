@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
@@ -29,16 +28,14 @@ from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError
 from api.routes.optimizations import get_optimization
 from api.streaming import (
-    KEEPALIVE_SECONDS,
-    RETRY_MS,
     SSE_HEADERS,
     job_events,
     resume_after,
-    sse_end,
     sse_event,
+    sse_messages,
     wait_for_events,
 )
-from store import NotFoundError
+from store import TERMINAL_STATUSES, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["optimization jobs"])
 
@@ -87,30 +84,16 @@ async def optimization_events(
             done=terminal and len(events) < limit,
         )
 
-    async def stream() -> Any:
-        yield f"retry: {RETRY_MS}\n\n".encode()
-        sent = time.monotonic()
-        async for item in job_events(
-            context.store,
-            caller.owner,
-            job_id,
-            start,
-            stop=request.is_disconnected,
-            follow=not context.buffered,
-        ):
-            if item is None:
-                if time.monotonic() - sent > KEEPALIVE_SECONDS:
-                    sent = time.monotonic()
-                    yield b": keep-alive\n\n"
-                continue
-            sent = time.monotonic()
-            if isinstance(item, str):
-                terminal = item in ("succeeded", "failed", "cancelled")
-                yield sse_end(item) if terminal else sse_end(item, more=True)
-            else:
-                yield sse_event(item)
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers=SSE_HEADERS)
+    items = job_events(
+        context.store,
+        caller.owner,
+        job_id,
+        start,
+        stop=request.is_disconnected,
+        follow=not context.buffered,
+    )
+    stream = sse_messages(items, sse_event, TERMINAL_STATUSES)
+    return StreamingResponse(stream, media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 async def _ws_principal(websocket: WebSocket, context: AppContext) -> Principal | None:

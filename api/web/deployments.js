@@ -1,9 +1,10 @@
 // Deployments: strategies on a paper account on a schedule. #/deployments lists them and creates
 // one (from a saved portfolio or a succeeded optimization; #/deployments/new/<job id> starts from
 // that optimization's winner); #/deployments/<id> shows one: lifecycle buttons, forward tests
-// (paper against backtest), positions, orders and the ledger (with a CSV download).
+// (paper against backtest), positions, orders, the ledger (with a CSV download) and its events,
+// streamed live from /v1/deployments/<id>/events (SSE).
 
-import { api, apiRaw, errorText } from "./api.js";
+import { api, apiRaw, errorText, streamEvents } from "./api.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, download, fmt, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
 
@@ -167,15 +168,65 @@ function renderDeployment(main, id) {
   const summary = h("section", { id: "deployment-summary", className: "card" });
   const testBox = h("section", { id: "forward-test", className: "card", "aria-labelledby": "forward-test-title" });
   const books = h("section", { id: "deployment-books", className: "card" });
+  const eventRows = h("tbody", {});
+  const eventsBox = h(
+    "section",
+    { id: "deployment-events", className: "card", "aria-labelledby": "deployment-events-title" },
+    h("h2", { id: "deployment-events-title" }, "Events"),
+    h("p", { className: "hint" }, "Everything that happened to it, newest first, as it happens."),
+    h(
+      "table",
+      { id: "events-table" },
+      h("thead", {}, h("tr", {}, ...["#", "Time", "Event", "What"].map((t) => h("th", { scope: "col" }, t)))),
+      eventRows,
+    ),
+  );
   main.append(
     h("p", {}, h("a", { href: "#/deployments" }, "← Deployments")),
     h("h1", { id: "deployment-title" }, "Deployment"),
     summary,
     testBox,
     books,
+    eventsBox,
   );
   let stopped = false;
   let timer = null;
+  const events = new AbortController();
+  let reloading = null;
+
+  function eventWhat(event) {
+    const d = event.data || {};
+    if (event.type === "status_changed") {
+      return `${d.from} → ${d.to} (by ${d.by}${d.reason ? `: ${d.reason}` : ""})`;
+    }
+    if (event.type === "run_finished") {
+      const fills = d.orders ? `, ${d.filled} of ${d.orders} orders filled` : "";
+      return `run at ${fmtTime(d.fire)}: ${d.outcome}${fills}${d.reason ? ` (${d.reason})` : ""}${d.paused ? "; paused" : ""}`;
+    }
+    if (event.type === "created") return `${d.status}, by ${d.by}, capital ${fmtMoney(d.capital)}`;
+    const changed = (d.changed || []).join(", ");
+    return [d.reason, changed && `changed: ${changed}`].filter(Boolean).join("; ");
+  }
+
+  async function followEvents() {
+    await streamEvents(`${base}/events`, {
+      signal: events.signal,
+      onEvent: (message) => {
+        if (message.event === "end" || !message.data || !message.data.seq) return;
+        const e = message.data;
+        eventRows.prepend(
+          h("tr", { "data-type": e.type }, h("td", {}, String(e.seq)), h("td", {}, fmtTime(e.time)), h("td", {}, e.type.replace("_", " ")), h("td", {}, eventWhat(e))),
+        );
+        // a change made elsewhere (the scheduler, the kill switch, another tab) shows at once
+        if (e.type !== "created" && !reloading) {
+          reloading = setTimeout(() => {
+            reloading = null;
+            if (!stopped) load().catch((err) => showAlert(errorText(err)));
+          }, 300);
+        }
+      },
+    });
+  }
 
   async function act(action) {
     try {
@@ -387,8 +438,13 @@ function renderDeployment(main, id) {
   }
 
   load().catch((err) => showAlert(errorText(err)));
+  followEvents().catch((err) => {
+    if (!stopped) showAlert(errorText(err));
+  });
   return () => {
     stopped = true;
+    events.abort();
+    if (reloading) clearTimeout(reloading);
     if (timer) clearTimeout(timer);
     for (const id of ["chart-forward-test", "chart-performance"]) {
       const chart = document.getElementById(id);

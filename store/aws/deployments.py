@@ -1,21 +1,43 @@
 """Deployments in the AWS store: items `OWNER#<owner>` / `DEP#<id>` with `gsi1pk=DEPSTATUS#<status>`
-(the scheduler's index) and `gsi1sk=<created µs>#<id>` (see `store.aws.table`)."""
+(the scheduler's index) and `gsi1sk=<created µs>#<id>` (see `store.aws.table`).
+
+A deployment's events are the partition `DEPEV#<owner>#<id>`: one item per event (sort key the
+12-digit `seq`), `#HEAD` holding `last_seq`, and `KEY#<key>` the seq of an event appended under
+a key. A change of the deployment and its event are one `TransactWriteItems`, guarded by the
+deployment's version and the head's `last_seq`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _owner_pk, _plain
-from store.common import new_id
-from store.deployments import Deployment, deployment_from_row
+from store.aws.table import AwsTable, _item, _key, _owner_pk, _plain
+from store.common import dumps, new_id
+from store.deployments import (
+    Deployment,
+    DeploymentEvent,
+    change_event,
+    deployment_event_from_row,
+    deployment_from_row,
+)
 from store.errors import ConflictError, NotFoundError
+
+_ATTEMPTS = 8
+"""Transactions tried while only concurrent event appends (not a version change) get in the
+way."""
+SEQ_DIGITS = 12
+
+
+def _events_pk(owner: str, deployment_id: str) -> str:
+    return f"DEPEV#{owner}#{deployment_id}"
 
 
 class AwsDeployments(AwsTable):
     """The deployments repository on DynamoDB."""
 
-    def _insert_deployment(self, owner: str, name: str, status: str, spec: str) -> Deployment:
+    def _insert_deployment(
+        self, owner: str, name: str, status: str, spec: str, event: str
+    ) -> Deployment:
         deployment_id = new_id("dep")
         now = self._now()
         record = {
@@ -32,7 +54,14 @@ class AwsDeployments(AwsTable):
             "created_at": now,
             "updated_at": now,
         }
-        self._call("create_deployment", self.ddb.put_item, TableName=self.table, Item=_item(record))
+        pk = _events_pk(owner, deployment_id)
+        actions = [
+            self._put_new(record),
+            self._head_put(pk, None, 1),
+            self._put_new(self._event_record(pk, deployment_id, 1, "created", event, now)),
+        ]
+        if self._transact("create_deployment", actions) is not None:
+            raise ConflictError(f"deployment {deployment_id} exists already")
         return deployment_from_row(record)
 
     def get_deployment(self, owner: str, deployment_id: str) -> Deployment:
@@ -54,35 +83,61 @@ class AwsDeployments(AwsTable):
         deployment_id: str,
         expected_version: int,
         status: str | None,
-        spec: str | None,
+        spec: dict[str, Any] | None,
+        event_data: dict[str, Any],
     ) -> Deployment:
-        values: dict[str, Any] = {":now": self._now(), ":one": 1, ":ev": expected_version}
+        pk = _events_pk(owner, deployment_id)
+        for _ in range(_ATTEMPTS):
+            current = self.get_deployment(owner, deployment_id)  # NotFoundError if absent
+            if current.version != expected_version:
+                raise ConflictError(
+                    f"deployment {deployment_id} is at version {current.version}, "
+                    f"not {expected_version}",
+                    current=current,
+                )
+            kind, data = change_event(current, status, spec, event_data)
+            now = self._now()
+            head = self._get("update_deployment", pk, "#HEAD")
+            seq = (0 if head is None else int(head["last_seq"])) + 1
+            codes = self._transact(
+                "update_deployment",
+                [
+                    self._deployment_update(current, status, spec, now),
+                    self._head_put(pk, head, seq),
+                    self._put_new(self._event_record(pk, deployment_id, seq, kind, data, now)),
+                ],
+            )
+            if codes is None:
+                return self.get_deployment(owner, deployment_id)
+        raise ConflictError(f"deployment {deployment_id}'s events kept changing; update again")
+
+    def _deployment_update(
+        self, current: Deployment, status: str | None, spec: dict[str, Any] | None, now: int
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            ":now": {"N": str(now)},
+            ":one": {"N": "1"},
+            ":ev": {"N": str(current.version)},
+        }
         sets = ["updated_at = :now", "version = version + :one"]
         names: dict[str, str] = {}
         if status is not None:
             sets += ["#st = :st", "gsi1pk = :g"]
-            values |= {":st": status, ":g": f"DEPSTATUS#{status}"}
+            values |= {":st": {"S": status}, ":g": {"S": f"DEPSTATUS#{status}"}}
             names["#st"] = "status"
         if spec is not None:
             sets.append("spec = :spec")
-            values[":spec"] = spec
-        item = self._update(
-            "update_deployment",
-            _owner_pk(owner),
-            f"DEP#{deployment_id}",
-            "SET " + ", ".join(sets),
-            "attribute_exists(pk) AND version = :ev",
-            values,
-            names or None,
-        )
-        if item is None:
-            current = self.get_deployment(owner, deployment_id)  # NotFoundError if absent
-            raise ConflictError(
-                f"deployment {deployment_id} is at version {current.version}, "
-                f"not {expected_version}",
-                current=current,
-            )
-        return deployment_from_row(item)
+            values[":spec"] = {"S": dumps(spec)}
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(_owner_pk(current.owner), f"DEP#{current.id}"),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_exists(pk) AND version = :ev",
+            "ExpressionAttributeValues": values,
+        }
+        if names:
+            update["ExpressionAttributeNames"] = names
+        return {"Update": update}
 
     def _deployments_by_status(self, status: str, limit: int) -> list[Deployment]:
         out = self._call(
@@ -101,3 +156,72 @@ class AwsDeployments(AwsTable):
             for d in keys
         ]
         return [d for d in current if d.status == status]
+
+    def _append_deployment_event(
+        self, owner: str, deployment_id: str, type: str, data: str, key: str
+    ) -> DeploymentEvent:
+        self.get_deployment(owner, deployment_id)  # NotFoundError for another owner
+        pk = _events_pk(owner, deployment_id)
+        for _ in range(_ATTEMPTS):
+            held = self._get("append_deployment_event", pk, f"KEY#{key}")
+            if held is not None:
+                return self._event(pk, int(held["seq"]))
+            head = self._get("append_deployment_event", pk, "#HEAD")
+            seq = (0 if head is None else int(head["last_seq"])) + 1
+            record = self._event_record(pk, deployment_id, seq, type, data, self._now())
+            actions = [
+                self._head_put(pk, head, seq),
+                self._put_new(record),
+                self._put_new({"pk": pk, "sk": f"KEY#{key}", "seq": seq}),
+            ]
+            if self._transact("append_deployment_event", actions) is None:
+                return deployment_event_from_row(record)
+        raise ConflictError(f"deployment {deployment_id}'s events kept changing; append again")
+
+    def _deployment_events(
+        self, owner: str, deployment_id: str, after_seq: int, limit: int
+    ) -> list[DeploymentEvent]:
+        self.get_deployment(owner, deployment_id)  # NotFoundError for another owner
+        items = self._query(
+            "deployment_events",
+            _events_pk(owner, deployment_id),
+            sk_after=f"{after_seq:0{SEQ_DIGITS}d}",
+            limit=limit,
+        )
+        # '#HEAD' sorts before the digits and 'KEY#...' after them: stop at the first key item
+        events = []
+        for item in items:
+            if not item["sk"].isdigit():
+                break
+            events.append(deployment_event_from_row(item))
+        return events
+
+    def _event(self, pk: str, seq: int) -> DeploymentEvent:
+        item = self._get("deployment_events", pk, f"{seq:0{SEQ_DIGITS}d}")
+        if item is None:
+            raise NotFoundError(f"no event {seq} in {pk}")
+        return deployment_event_from_row(item)
+
+    @staticmethod
+    def _event_record(
+        pk: str, deployment_id: str, seq: int, type: str, data: str, time: int
+    ) -> dict[str, Any]:
+        return {
+            "pk": pk,
+            "sk": f"{seq:0{SEQ_DIGITS}d}",
+            "deployment_id": deployment_id,
+            "seq": seq,
+            "type": type,
+            "data": data,
+            "time": time,
+        }
+
+    def _put_new(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The transaction action that puts `record` where no item is yet."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": _item(record),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }

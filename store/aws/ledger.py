@@ -30,7 +30,7 @@ class AwsLedger(AwsTable):
                 return 0
             head = self._get("append_ledger", pk, "#HEAD")
             last = 0 if head is None else int(head["last_seq"])
-            actions = [self._head_action(pk, head, last + len(new))]
+            actions = [self._head_put(pk, head, last + len(new))]
             for offset, entry in enumerate(new, start=1):
                 record: dict[str, Any] = {
                     "pk": pk,
@@ -65,18 +65,6 @@ class AwsLedger(AwsTable):
         if entry_from_row(item) != entry:
             raise ConflictError(f"ledger {book} holds entry {entry.entry_id} with other contents")
         return True
-
-    def _head_action(self, pk: str, head: dict[str, Any] | None, last_seq: int) -> dict[str, Any]:
-        put: dict[str, Any] = {
-            "TableName": self.table,
-            "Item": _item({"pk": pk, "sk": "#HEAD", "last_seq": last_seq}),
-        }
-        if head is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "last_seq = :last"
-            put["ExpressionAttributeValues"] = {":last": {"N": str(head["last_seq"])}}
-        return {"Put": put}
 
     def _ledger(self, owner: str, book: str) -> list[LedgerEntry]:
         items = self._query("ledger", _book_pk(owner, book), sk_prefix="E#")

@@ -12,6 +12,7 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
 | deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
+| deployment event | `DEPEV#<owner>#<id>` | `<seq, 12 digits>` | `type`, `data`; `#HEAD` holds `last_seq`, `KEY#<key>` the seq of an appended key; written with the change |
 | queued order | `ORDQ#<owner>#<account>` | `<sequence, 12 digits>` | the account's FIFO queue; `#HEAD` holds `last_seq` |
 | order pointer | `OWNER#<owner>` | `ORD#<client order id>` | `account`, `sequence`; written with the order |
 | ledger entry | `LEDGER#<owner>#<book>` | `E#<entry id>` | `seq` (order appended); `#HEAD` holds `last_seq` |
@@ -314,6 +315,21 @@ class AwsTable(Store):
 
     def _now(self) -> int:
         return to_micros(self.clock())
+
+    def _head_put(self, pk: str, head: dict[str, Any] | None, last_seq: int) -> dict[str, Any]:
+        """The transaction action that moves partition `pk`'s `#HEAD` item (read as `head`;
+        None when absent) to `last_seq`, guarded by the value read: a concurrent append makes
+        the transaction fail instead of reusing a sequence number."""
+        put: dict[str, Any] = {
+            "TableName": self.table,
+            "Item": _item({"pk": pk, "sk": "#HEAD", "last_seq": last_seq}),
+        }
+        if head is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "last_seq = :last"
+            put["ExpressionAttributeValues"] = {":last": {"N": str(head["last_seq"])}}
+        return {"Put": put}
 
     def _discard(self, s3_key: str | None) -> None:
         if s3_key is None:

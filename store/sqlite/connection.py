@@ -207,6 +207,27 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        6,
+        """
+        CREATE TABLE deployment_events (
+            deployment_id TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            owner TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            key TEXT,
+            PRIMARY KEY (deployment_id, seq),
+            UNIQUE (deployment_id, key)
+        );
+        INSERT INTO deployment_events (deployment_id, seq, owner, type, data, time)
+            SELECT id, 1, owner, 'created',
+                json_object('name', name, 'status', status, 'note', 'recorded when events began'),
+                updated_at
+            FROM deployments;
+        """,
+    ),
 ]
 """(version, SQL script) pairs applied in order to bring a database up to the latest version."""
 

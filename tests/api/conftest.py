@@ -86,3 +86,22 @@ def assert_error(response: Any, status: int, code: str, field: str | None = None
         fields = [d["field"] for d in error["details"]]
         assert any(field in f for f in fields), (field, fields)
     return dict(error)
+
+
+def parse_sse(lines: list[str]) -> list[dict[str, Any]]:
+    """SSE messages as dicts with `id`, `event`, `data` (comments and retry lines dropped)."""
+    messages: list[dict[str, Any]] = []
+    current: dict[str, Any] = {}
+    for line in lines:
+        if not line:
+            if current:
+                messages.append(current)
+            current = {}
+        elif line.startswith(":") or line.startswith("retry:"):
+            continue
+        else:
+            field, _, value = line.partition(": ")
+            current[field] = current.get(field, "") + value if field == "data" else value
+    if current:
+        messages.append(current)
+    return messages

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, assert_error
+from tests.api.conftest import Api, assert_error, parse_sse
 
 WEIGHTS = [
     {"asset": "JNJ", "weight": 0.3},
@@ -164,6 +165,13 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     assert_error(nested, 422, "VALIDATION_ERROR", "body.deployment_id")
     tests = client.get(f"/v1/deployments/{did}/forward-tests", headers=api.alice).json()
     assert submitted.json()["id"] in [t["id"] for t in tests]
+    page = client.get(
+        f"/v1/deployments/{test_id}/events?wait=0&limit=1000", headers=api.alice
+    ).json()
+    runs = [e["data"] for e in page["events"] if e["type"] == "run_finished"]
+    assert [r["outcome"] for r in runs] == ["filled"] * 26
+    assert sum(r["filled"] for r in runs) == result["fills"]
+    assert (page["status"], page["done"]) == ("retired", True)
 
 
 def test_running_a_paper_deployment_now_is_refused_when_the_data_ends_before_today(
@@ -224,3 +232,52 @@ def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_ba
     bad = _create(api, notifications={"destinations": [{"channel": "email", "address": "nope"}]})
     assert_error(bad, 422, "VALIDATION_ERROR")
     assert "email" in bad.json()["error"]["message"]
+
+
+def test_a_deployment_s_events_stream_as_sse_and_long_poll_with_who_and_why(api: Api) -> None:
+    client = api.client
+    did = _create(api).json()["id"]
+    for action in ("activate", "pause", "resume"):
+        assert client.post(f"/v1/deployments/{did}/{action}", headers=api.alice).status_code == 200
+    api.client.post("/v1/kill-switch", json={}, headers=api.alice)
+    page = client.get(f"/v1/deployments/{did}/events?wait=0", headers=api.alice).json()
+    assert [(e["seq"], e["type"]) for e in page["events"]] == [
+        (1, "created"),
+        (2, "status_changed"),
+        (3, "status_changed"),
+        (4, "status_changed"),
+        (5, "status_changed"),
+    ]
+    assert page["events"][0]["data"]["by"] == "api" and page["events"][0]["data"]["capital"] == (
+        100_000
+    )
+    moves = [(e["data"]["from"], e["data"]["to"], e["data"]["by"]) for e in page["events"][1:]]
+    assert moves == [
+        ("draft", "active", "api"),
+        ("active", "paused", "api"),
+        ("paused", "active", "api"),
+        ("active", "paused", "kill_switch"),
+    ]
+    assert page["events"][4]["data"]["reason"] == "the kill switch was pulled"
+    assert (page["last_seq"], page["status"], page["done"]) == (5, "paused", False)
+    later = client.get(f"/v1/deployments/{did}/events?wait=0&after=5", headers=api.alice).json()
+    assert later["events"] == [] and later["last_seq"] == 5
+    assert client.post(f"/v1/deployments/{did}/retire", headers=api.alice).status_code == 200
+    with client.stream("GET", f"/v1/deployments/{did}/events", headers=api.alice) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        messages = parse_sse(list(response.iter_lines()))
+    assert [(m["id"], m["event"]) for m in messages[:-1]] == [
+        (str(e["seq"]), e["type"]) for e in page["events"]
+    ] + [("6", "status_changed")]
+    assert json.loads(messages[0]["data"]) == page["events"][0]
+    assert (messages[-1]["event"], json.loads(messages[-1]["data"])) == (
+        "end",
+        {"status": "retired"},
+    )
+    resumed_headers = {**api.alice, "Last-Event-ID": "4"}
+    with client.stream("GET", f"/v1/deployments/{did}/events", headers=resumed_headers) as again:
+        resumed = parse_sse(list(again.iter_lines()))
+    assert [m.get("id") for m in resumed] == ["5", "6", None]
+    bad = client.get(f"/v1/deployments/{did}/events", headers={**api.alice, "Last-Event-ID": "x"})
+    assert_error(bad, 400, "BAD_REQUEST", "header.last-event-id")
+    assert_error(client.get(f"/v1/deployments/{did}/events", headers=api.bob), 404, "NOT_FOUND")

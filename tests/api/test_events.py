@@ -8,27 +8,8 @@ from typing import Any
 import pytest
 from starlette.websockets import WebSocketDisconnect
 
-from tests.api.conftest import Api, assert_error
+from tests.api.conftest import Api, assert_error, parse_sse
 from tests.api.test_optimizations import SMALL, wait_done
-
-
-def parse_sse(lines: list[str]) -> list[dict[str, Any]]:
-    """SSE messages as dicts with `id`, `event`, `data` (comments and retry lines dropped)."""
-    messages: list[dict[str, Any]] = []
-    current: dict[str, Any] = {}
-    for line in lines:
-        if not line:
-            if current:
-                messages.append(current)
-            current = {}
-        elif line.startswith(":") or line.startswith("retry:"):
-            continue
-        else:
-            field, _, value = line.partition(": ")
-            current[field] = current.get(field, "") + value if field == "data" else value
-    if current:
-        messages.append(current)
-    return messages
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.conftest import make_settings
-from tests.api.test_events import parse_sse
+from tests.api.conftest import make_settings, parse_sse
 from tests.live_server import running_server
 
 

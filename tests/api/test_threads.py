@@ -8,8 +8,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tests.api.conftest import Api, assert_error
-from tests.api.test_events import parse_sse
+from tests.api.conftest import Api, assert_error, parse_sse
 
 ASK = "find the target-vol setting that holds up in a bear market"
 JSON = {"accept": "application/json"}

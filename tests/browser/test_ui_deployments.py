@@ -1,5 +1,5 @@
-"""Deployments in Chromium: deploy a saved portfolio to paper, move it through its lifecycle,
-forward-test it and read the paper-against-backtest chart, positions, orders and the ledger;
+"""Deployments in Chromium: deploy a saved portfolio to paper, move it through its lifecycle
+(its events streamed live, a change made elsewhere shown at once), forward-test it and read the paper-against-backtest chart, positions, orders and the ledger;
 the API's refusal is shown as a message; an optimization's results link to deploying it."""
 
 from __future__ import annotations
@@ -44,6 +44,18 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     page.wait_for_selector("#deployment-status:has-text('active')")
     page.click("#deployment-pause")
     page.wait_for_selector("#deployment-status:has-text('paused')")
+    page.click("#deployment-resume")
+    page.wait_for_selector("#deployment-status:has-text('active')")
+    page.wait_for_selector("#events-table tbody tr >> nth=3")  # streamed from its events (SSE)
+    events = page.locator("#events-table tbody tr td:nth-child(4)").all_inner_texts()
+    assert events[0] == "paused → active (by api)" and events[-1].startswith("draft, by api")
+    with server.client() as client:  # a change made elsewhere shows without reloading
+        client.post(f"/v1/deployments/{created['id']}/pause")
+    page.wait_for_selector("#events-table tbody tr >> nth=4")
+    page.wait_for_selector("#deployment-status:has-text('paused')")
+    assert page.locator("#events-table tbody tr td:nth-child(4)").first.inner_text() == (
+        "active → paused (by api)"
+    )
     page.click("#deployment-resume")
     page.wait_for_selector("#deployment-status:has-text('active')")
 

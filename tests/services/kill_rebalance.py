@@ -44,6 +44,7 @@ WRITES = (
     "enqueue_orders",
     "update_orders",
     "update_deployment",
+    "append_deployment_event",
     "complete_job",
 )
 """The store's writes a rebalance job makes (those the store has are counted)."""
@@ -83,8 +84,8 @@ def _count_writes(store: SQLiteStore, on_write: Callable[[int, str], None]) -> N
 
 
 def essence(store: SQLiteStore, deployment_id: str) -> dict[str, Any]:
-    """What must not depend on where a worker died: the ledger's entries (without ids) and
-    the paper account's orders and cash."""
+    """What must not depend on where a worker died: the ledger's entries (without ids), the
+    paper account's orders and cash, and the deployment's events (one `run_finished`)."""
     ledger = [
         [e.kind, e.symbol, e.side, e.quantity, e.price, e.fee, e.amount]
         for e in store.ledger(OWNER, deployment_id)
@@ -99,7 +100,16 @@ def essence(store: SQLiteStore, deployment_id: str) -> dict[str, Any]:
         fills_per_order[fill["order_id"]] = (
             fills_per_order.get(fill["order_id"], 0.0) + fill["quantity"]
         )
-    return {"ledger": ledger, "orders": orders, "filled": sorted(fills_per_order.values())}
+    events = [
+        [event.type, event.data.get("outcome"), event.data.get("filled")]
+        for event in store.deployment_events(OWNER, deployment_id)
+    ]
+    return {
+        "ledger": ledger,
+        "orders": orders,
+        "filled": sorted(fills_per_order.values()),
+        "events": events,
+    }
 
 
 def run_until_killed(data_dir: Path, kill_after: int | None, report: Path) -> None:

@@ -30,6 +30,7 @@ def test_a_rebalance_killed_after_any_store_write_is_finished_exactly_once(
     writes = recorded["writes"]
     assert {"save_broker_account", "update_orders", "append_ledger", "complete_job"} <= set(writes)
     assert len(recorded["essence"]["ledger"]) == 4  # the capital and three fills
+    assert ["run_finished", "filled", 3] in recorded["essence"]["events"]
     for k in range(1, len(writes) + 1):
         data_dir = tmp_path / f"killed-{k}"
         code = fork(kill_rebalance.run_until_killed, data_dir, k, tmp_path / "unused.json")

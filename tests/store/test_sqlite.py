@@ -106,3 +106,25 @@ def test_closed_store_reports_unavailable(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StoreUnavailableError, match="closed"):
         store.list_jobs(ALICE)
+
+
+def test_deployments_of_a_version_5_store_get_their_created_event(tmp_path: Path) -> None:
+    from store.sqlite import connection
+
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as conn:  # the store as migration 5 left it, with a deployment
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for _, script in connection.MIGRATIONS[:5]:
+            conn.executescript(script)
+        conn.execute("INSERT INTO schema_version VALUES (5)")
+        conn.execute(
+            "INSERT INTO deployments (id, owner, name, status, spec, version, created_at, "
+            "updated_at) VALUES ('dep_1', ?, 'core', 'paused', '{}', 3, 1, 2)",
+            (ALICE,),
+        )
+    store = SQLiteStore(path)
+    [event] = store.deployment_events(ALICE, "dep_1")
+    assert (event.seq, event.type, event.data["status"]) == (1, "created", "paused")
+    store.update_deployment(ALICE, "dep_1", expected_version=3, status="active")
+    assert [e.seq for e in store.deployment_events(ALICE, "dep_1")] == [1, 2]
+    store.close()

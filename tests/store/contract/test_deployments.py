@@ -3,6 +3,8 @@ updates, and the scheduler's view across owners."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from store.base import Store
@@ -95,3 +97,95 @@ def test_bad_input_is_refused_before_anything_is_written(
     with pytest.raises(ValueError, match=problem):
         call(store)  # type: ignore[operator]
     assert store.list_deployments(ALICE) == []
+
+
+def test_every_change_is_an_event_written_with_it(store: Store, clock: FakeClock) -> None:
+    deployment = store.create_deployment(ALICE, "core", "draft", SPEC, event_data={"by": "api"})
+    clock.advance(1)
+    store.update_deployment(
+        ALICE, deployment.id, expected_version=1, status="active", event_data={"reason": "go"}
+    )
+    clock.advance(1)
+    store.update_deployment(
+        ALICE, deployment.id, expected_version=2, spec={**SPEC, "capital": 2.0, "monitor": {}}
+    )
+    events = store.deployment_events(ALICE, deployment.id)
+    assert [(e.seq, e.type) for e in events] == [
+        (1, "created"),
+        (2, "status_changed"),
+        (3, "updated"),
+    ]
+    assert events[0].data == {"name": "core", "status": "draft", "by": "api"}
+    assert events[1].data == {"from": "draft", "to": "active", "reason": "go"}
+    assert events[1].time == clock.now - timedelta(seconds=1)
+    assert events[2].data == {"changed": ["capital", "monitor"]}
+    assert all(e.deployment_id == deployment.id for e in events)
+    assert [e.seq for e in store.deployment_events(ALICE, deployment.id, after_seq=1)] == [2, 3]
+    assert [e.seq for e in store.deployment_events(ALICE, deployment.id, limit=1)] == [1]
+
+
+def test_a_refused_update_writes_no_event(store: Store) -> None:
+    deployment = store.create_deployment(ALICE, "core", "active", SPEC)
+    store.update_deployment(ALICE, deployment.id, expected_version=1, status="paused")
+    with pytest.raises(ConflictError):
+        store.update_deployment(ALICE, deployment.id, expected_version=1, status="retired")
+    with pytest.raises(NotFoundError):
+        store.update_deployment(BOB, deployment.id, expected_version=2, status="retired")
+    assert [e.type for e in store.deployment_events(ALICE, deployment.id)] == [
+        "created",
+        "status_changed",
+    ]
+
+
+def test_an_appended_event_is_stored_once_per_key(store: Store) -> None:
+    deployment = store.create_deployment(ALICE, "core", "active", SPEC)
+    first = store.append_deployment_event(
+        ALICE, deployment.id, "run_finished", {"outcome": "filled"}, key="run:job_1"
+    )
+    again = store.append_deployment_event(
+        ALICE, deployment.id, "run_finished", {"outcome": "other"}, key="run:job_1"
+    )
+    assert first == again and (first.seq, first.data) == (2, {"outcome": "filled"})
+    store.update_deployment(ALICE, deployment.id, expected_version=1, status="paused")
+    later = store.append_deployment_event(
+        ALICE, deployment.id, "run_finished", {"outcome": "no_trades"}, key="run:job_2"
+    )
+    assert [(e.seq, e.type) for e in store.deployment_events(ALICE, deployment.id)] == [
+        (1, "created"),
+        (2, "run_finished"),
+        (3, "status_changed"),
+        (4, "run_finished"),
+    ]
+    assert later.seq == 4
+
+
+def test_another_owner_neither_reads_nor_appends_events(store: Store) -> None:
+    deployment = store.create_deployment(ALICE, "core", "active", SPEC)
+    with pytest.raises(NotFoundError):
+        store.deployment_events(BOB, deployment.id)
+    with pytest.raises(NotFoundError):
+        store.append_deployment_event(BOB, deployment.id, "run_finished", {}, key="k")
+    assert len(store.deployment_events(ALICE, deployment.id)) == 1
+
+
+def test_racing_changes_and_appends_number_events_without_gaps(store: Store) -> None:
+    deployment = store.create_deployment(ALICE, "core", "active", SPEC)
+
+    def act(i: int) -> object:
+        if i % 2:
+            return store.append_deployment_event(
+                ALICE, deployment.id, "run_finished", {"i": i}, key=f"run:{i}"
+            )
+        current = store.get_deployment(ALICE, deployment.id)
+        return store.update_deployment(
+            ALICE, deployment.id, expected_version=current.version, spec={"capital": float(i)}
+        )
+
+    outcomes = race(store, 6, act)
+    written = [o for o in outcomes if not isinstance(o, Exception)]
+    assert all(isinstance(o, ConflictError) for o in outcomes if o not in written)
+    events = store.deployment_events(ALICE, deployment.id)
+    assert [e.seq for e in events] == list(range(1, len(written) + 2))
+    updates = [e for e in events if e.type == "updated"]
+    assert len(updates) == store.get_deployment(ALICE, deployment.id).version - 1
+    assert sorted(e.data["i"] for e in events if e.type == "run_finished") == [1, 3, 5]
