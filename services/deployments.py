@@ -21,6 +21,7 @@ from execution.schedule import Schedule
 from notifications.preferences import NotificationPreferences
 from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
+from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 
@@ -35,6 +36,7 @@ def create_deployment(
     name: str,
     source: SourceKind,
     source_id: str,
+    trial: int | None = None,
     capital: float,
     schedule: Mapping[str, Any],
     limits: Mapping[str, Any] | None = None,
@@ -44,7 +46,7 @@ def create_deployment(
     by: str = "api",
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
-    `job_...`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
+    `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
     and `limits` (those of `DeploymentLimits`). A winner whose `max_leverage` exceeds 1 would
     borrow, which a cash account cannot: it is refused unless `cap_leverage`, which deploys it
     with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
@@ -54,7 +56,9 @@ def create_deployment(
     names the interface it came through (api, cli, chat), in its `created` event."""
     if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
         raise InputError("capital", f"must be a positive amount, got {capital!r}")
-    strategy, described = _strategy(store, owner, source, source_id, cap_leverage=cap_leverage)
+    strategy, described = _strategy(
+        store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
+    )
     plan = _schedule(schedule)
     try:
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
@@ -65,7 +69,9 @@ def create_deployment(
     except ValueError as exc:
         raise InputError("notifications", str(exc)) from None
     spec = {
-        "source": {"kind": source, "id": source_id},
+        "source": {"kind": source, "id": source_id}
+        if trial is None
+        else {"kind": source, "id": source_id, "trial": trial},
         "strategy": described,
         "universe": list(strategy.universe),
         "capital": float(capital),
@@ -120,9 +126,17 @@ def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
 
 
 def _strategy(
-    store: Store, owner: str, source: str, source_id: str, *, cap_leverage: bool = False
+    store: Store,
+    owner: str,
+    source: str,
+    source_id: str,
+    *,
+    trial: int | None = None,
+    cap_leverage: bool = False,
 ) -> tuple[DeployedStrategy, dict[str, Any]]:
     if source == "portfolio":
+        if trial is not None:
+            raise InputError("source.trial", "only an optimization has trials")
         weights = store.get_portfolio(owner, source_id).weights
         try:
             return FixedWeights(weights), {"kind": "weights", "weights": weights}
@@ -143,13 +157,18 @@ def _strategy(
     request = job.request
     universe = tuple(request.get("universe") or sp500_prices().columns)
     safe_rate = float(request.get("safe_rate", 0.02))
-    config = StrategyConfig.model_validate(best["config"])
     notes = []
+    if trial is None or trial == best.get("trial"):
+        config = StrategyConfig.model_validate(best["config"])
+    else:
+        config, note = _trial_config(result, source_id, trial)
+        notes.append(note)
     if config.max_leverage > 1:
         if not cap_leverage:
+            what = "winner" if trial is None else f"trial {trial}"
             raise InputError(
                 "source_id",
-                f"optimization {source_id}: its winner's max_leverage {config.max_leverage:g} "
+                f"optimization {source_id}: its {what}'s max_leverage {config.max_leverage:g} "
                 "would borrow, which a cash account cannot; deploy it with its leverage capped "
                 "at 1 (cap_leverage, or --cap-leverage on the command line)",
             )
@@ -169,6 +188,31 @@ def _strategy(
         "notes": notes,
     }
     return strategy, described
+
+
+def _trial_config(
+    result: Mapping[str, Any], source_id: str, trial: int
+) -> tuple[StrategyConfig, str]:
+    """The `StrategyConfig` of the optimization's trial number `trial` (not its winner) and a
+    note saying what the trial was: its objective, and whether it met the risk limits."""
+    rows = [row for row in result.get("trials") or [] if row.get("trial") == trial]
+    if not rows:
+        count = len(result.get("trials") or [])
+        raise InputError(
+            "source.trial",
+            f"optimization {source_id} has no trial {trial} (trials 0 to {count - 1})",
+        )
+    row = rows[0]
+    space = SearchSpace(dict(result["plan"]["search_space"]))
+    config = space.config({name: row[name] for name in space.names})
+    feasible = (
+        "it met the risk limits"
+        if row.get("feasible")
+        else f"it did NOT meet the risk limits (violation {row.get('violation', float('nan')):.4g})"
+    )
+    objective = row.get("objective")
+    shown = f"{objective:.4g}" if isinstance(objective, int | float) else str(objective)
+    return config, (f"trial {trial} of {source_id}, not its winner: objective {shown}; {feasible}")
 
 
 def _schedule(fields: Mapping[str, Any]) -> Schedule:

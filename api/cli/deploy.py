@@ -99,6 +99,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         name=args.name or f"{source} {source_id}",
         source=source,  # type: ignore[arg-type]
         source_id=source_id,
+        trial=args.trial,
         capital=args.capital,
         schedule=schedule,
         limits=limits,

@@ -232,6 +232,8 @@ def _deploy_parser(commands: Any) -> None:
         metavar="JOB_ID",
         help="a succeeded optimization's winner ('last': the newest)",
     )
+    create.add_argument("--trial", type=int, metavar="N",
+                        help="with --optimization: its trial N instead of its winner")  # fmt: skip
     create.add_argument("--capital", type=float, required=True, help="currency, e.g. 100000")
     create.add_argument("--name", help="a display name (default: the source)")
     create.add_argument(

@@ -54,10 +54,15 @@ _TARGET_STATUS: dict[Action, DeploymentStatus] = {
 
 
 class SourceIn(BaseModel):
-    """What to deploy: a saved portfolio (`pf_...`) or a finished optimization job (`job_...`)."""
+    """What to deploy: a saved portfolio (`pf_...`) or a finished optimization job (`job_...`):
+    its winner, or the trial numbered `trial` (any of its trials; the spec's notes say whether
+    it met the risk limits)."""
 
     kind: Literal["portfolio", "optimization"]
     id: str = Field(min_length=1, max_length=100)
+    trial: int | None = Field(
+        default=None, ge=0, description="An optimization's trial number (default: its winner)."
+    )
 
 
 class ScheduleIn(BaseModel):
@@ -266,6 +271,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 name=body.name,
                 source=body.source.kind,
                 source_id=body.source.id,
+                trial=body.source.trial,
                 capital=body.capital,
                 schedule=body.schedule.model_dump(),
                 limits=body.limits.model_dump(),

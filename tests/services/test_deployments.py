@@ -62,6 +62,32 @@ def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> 
     assert isinstance(strategy, RuleStrategy)
     assert strategy.config.model_dump(mode="json") == result["best"]["config"]
     assert strategy.universe == ("AAPL", "KO", "XOM") and strategy.safe_rate == 0.02
+    other = next(t for t in result["trials"] if t["trial"] != result["best"]["trial"])
+    of_trial = create_deployment(
+        store, "alice", name="trial", source="optimization", source_id=job_id,
+        trial=other["trial"], capital=50_000, schedule=WEEKLY,
+    )  # fmt: skip
+    config = deployed_strategy(of_trial.spec).config  # type: ignore[union-attr]
+    assert config.target_vol == other["target_vol"] != result["best"]["config"]["target_vol"]
+    assert config.lookback == 42 and of_trial.spec["source"]["trial"] == other["trial"]
+    assert (
+        f"trial {other['trial']} of {job_id}, not its winner"
+        in (of_trial.spec["strategy"]["notes"][0])
+    )
+    for arguments, field in (
+        ({"source": "optimization", "source_id": job_id, "trial": 99}, "source.trial"),
+        ({"source": "portfolio", "source_id": _portfolio(store), "trial": 0}, "source.trial"),
+    ):
+        with pytest.raises(InputError) as raised:
+            create_deployment(
+                store,
+                "alice",
+                name="x",
+                capital=1,
+                schedule=WEEKLY,
+                **arguments,  # type: ignore[arg-type]
+            )
+        assert raised.value.field == field
     with pytest.raises(NotFoundError):
         create_deployment(
             store, "bob", name="x", source="optimization", source_id=job_id,
