@@ -23,6 +23,7 @@ from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
+from services.market_data import market_closes
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 
 SourceKind = Literal["portfolio", "optimization"]
@@ -59,6 +60,12 @@ def create_deployment(
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
+    missing = sorted(set(strategy.universe) - set(market_closes().columns))
+    if missing:
+        raise InputError(
+            "source_id",
+            f"the market data deployments trade on has no prices for {', '.join(missing)}",
+        )
     plan = _schedule(schedule)
     try:
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))

@@ -56,7 +56,7 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
-    closes = market_closes().loc[:, list(deployment.spec["universe"])].dropna()
+    closes = market_closes(settings).loc[:, list(deployment.spec["universe"])].dropna()
     calendar = deployment.spec["schedule"].get("calendar") or "XNYS"
     sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index)]
@@ -125,7 +125,7 @@ def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         ctx.store,
         job.owner,
         request,
-        market_closes(),
+        market_closes(ctx.settings or get_settings()),
         run_id=job.id,
         progress=ctx.progress,
         cancelled=ctx.cancelled,

@@ -38,6 +38,15 @@ class Settings(BaseSettings):
         default_factory=lambda: Path.home() / ".stratigos",
         description="Directory for the local store, caches and uploaded datasets.",
     )
+    market_data: str | None = Field(
+        default=None,
+        description="Daily closing prices deployments trade on: a CSV or Parquet file (dates in "
+        "the first column, one column per symbol) at a local path or s3://bucket/key, read again "
+        "whenever it changes; unset: the embedded S&P 500 data (ends 2022-12-28).",
+    )
+    market_data_s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint for an s3:// market_data (e.g. a local moto server)."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json` writes one JSON object per log record (CloudWatch)."

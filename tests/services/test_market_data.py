@@ -1,0 +1,139 @@
+"""The configured market data deployments trade on: a CSV or Parquet file, local or on S3 (moto's
+server on loopback), read again when it changes, so a paper deployment whose prices are updated
+after each close trades day by day; a file that cannot be used is a clear error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import boto3
+import pandas as pd
+import pytest
+
+from jobs.runner import JobRunner
+from quant.data import sp500_prices
+from quant.errors import DataError
+from services.execution_jobs import HANDLERS
+from services.market_data import market_closes
+from services.scheduling import REBALANCE_KIND
+from settings import Settings
+from store.sqlite import SQLiteStore
+from tests.aws import FAKE_AWS_ENV, moto_server
+from tests.store.conftest import FakeClock
+
+SYMBOLS = ["AAPL", "KO"]
+SPEC = {
+    "strategy": {"kind": "weights", "weights": {"AAPL": 0.5, "KO": 0.45}},
+    "universe": SYMBOLS,
+    "capital": 50_000.0,
+    "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
+    "limits": {"cash_buffer": 0.02},
+}
+
+
+def _closes(through: str) -> pd.DataFrame:
+    return sp500_prices().loc["2021-01-04":through, SYMBOLS]
+
+
+def _write_csv(path: Path, frame: pd.DataFrame) -> None:
+    frame.rename_axis("date").to_csv(path, float_format="%.17g")
+
+
+def test_a_local_file_is_read_exactly_and_again_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "closes.csv"
+    _write_csv(path, _closes("2021-06-01"))
+    settings = Settings(data_dir=tmp_path, market_data=str(path))
+    first = market_closes(settings)
+    pd.testing.assert_frame_equal(first, _closes("2021-06-01"), check_freq=False, check_names=False)
+    assert market_closes(settings) is first  # unchanged: the same table, not read again
+    _write_csv(path, _closes("2021-06-02"))
+    assert market_closes(settings).index[-1] == pd.Timestamp("2021-06-02")
+    parquet = tmp_path / "closes.parquet"
+    _closes("2021-06-03").to_parquet(parquet)
+    from_parquet = market_closes(Settings(data_dir=tmp_path, market_data=str(parquet)))
+    assert from_parquet.index[-1] == pd.Timestamp("2021-06-03")
+    assert market_closes(Settings(data_dir=tmp_path)) is sp500_prices()  # nothing configured
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        (None, "No such file"),
+        ("date,AAPL\n2021-06-01,-3\n2021-06-02,4\n", "positive"),
+        ("date,AAPL\n", "at least 2 dates"),
+    ],
+)
+def test_a_file_that_cannot_be_used_is_an_error_naming_it(
+    tmp_path: Path, content: str | None, problem: str
+) -> None:
+    path = tmp_path / "closes.csv"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(DataError, match=problem) as raised:
+        market_closes(Settings(data_dir=tmp_path, market_data=str(path)))
+    assert str(path) in str(raised.value)
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for key, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    with moto_server() as url:
+        boto3.client("s3", endpoint_url=url).create_bucket(Bucket="prices")
+        yield url
+
+
+def test_an_s3_object_is_read_and_read_again_when_its_etag_changes(tmp_path: Path, s3: str) -> None:
+    client = boto3.client("s3", endpoint_url=s3)
+    local = tmp_path / "closes.parquet"
+    _closes("2021-06-01").to_parquet(local)
+    client.upload_file(str(local), "prices", "daily/closes.parquet")
+    settings = Settings(
+        data_dir=tmp_path,
+        market_data="s3://prices/daily/closes.parquet",
+        market_data_s3_endpoint_url=s3,
+    )
+    first = market_closes(settings)
+    pd.testing.assert_frame_equal(first, _closes("2021-06-01"), check_freq=False, check_names=False)
+    assert market_closes(settings) is first
+    _closes("2021-06-02").to_parquet(local)
+    client.upload_file(str(local), "prices", "daily/closes.parquet")
+    assert market_closes(settings).index[-1] == pd.Timestamp("2021-06-02")
+    missing = settings.model_copy(update={"market_data": "s3://prices/nothing.csv"})
+    with pytest.raises(DataError, match=r"s3://prices/nothing\.csv cannot be read"):
+        market_closes(missing)
+
+
+def test_a_paper_deployment_trades_the_day_its_prices_arrive(tmp_path: Path) -> None:
+    path = tmp_path / "closes.csv"
+    _write_csv(path, _closes("2021-06-01"))
+    fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)  # 15:45 in New York
+    clock = FakeClock()
+    clock.now = fire + timedelta(hours=1)  # after the session's close
+    settings = Settings(
+        data_dir=tmp_path,
+        notifications_smtp_host="127.0.0.1",
+        market_data=str(path),
+        jobs_ticks=[],
+    )
+    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
+        draft = store.create_deployment("alice", "pair", "draft", SPEC)
+        deployment = store.update_deployment("alice", draft.id, expected_version=1, status="active")
+        runner = JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,))
+        request = {"deployment_id": deployment.id, "fire": fire.isoformat()}
+        early, _ = store.submit_job("alice", REBALANCE_KIND, request)
+        runner.run_once()
+        assert "the market data ends on 2021-06-01" in (
+            store.get_job("alice", early.id).error or ""
+        )
+        _write_csv(path, _closes("2021-06-02"))  # the day's closes arrive
+        on_time, _ = store.submit_job("alice", REBALANCE_KIND, request)
+        runner.run_once()
+        assert store.get_job("alice", on_time.id).status == "succeeded"
+        result = runner.results("alice", on_time.id)
+        assert result["outcome"] == "filled" and len(result["orders"]) == 2
+        closes = _closes("2021-06-02")
+        for entry in store.ledger("alice", deployment.id)[1:]:  # filled at the 06-02 close
+            assert entry.price == pytest.approx(closes.loc["2021-06-02", entry.symbol], rel=1e-3)
