@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from execution.errors import BrokerError
 from jobs.runner import JobRunner
 from services.deployments import change_status
+from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
 from services.market_data import market_closes
 from services.paper_accounts import StoredPaperAccount
@@ -36,8 +37,12 @@ class KillReport:
 
 def kill_switch(store: Store, owner: str, *, account: str | None = None) -> KillReport:
     """Stop the owner's deployments (those trading `account`, if given); see the module
-    docstring."""
+    docstring. An `account` none of the owner's deployments trades is an `InputError`."""
     report = KillReport()
+    if account is not None and not any(
+        account_of(d) == account for d in store.list_deployments(owner)
+    ):
+        raise InputError("account", f"none of your deployments trades account {account!r}")
     deployments = [
         d
         for d in store.list_deployments(owner, statuses=["active", "paused"])

@@ -65,6 +65,9 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert run_json(capsys, "deploy", "pause", did)["status"] == "paused"
     assert "only a paused deployment resumes" not in fails(capsys, "deploy", "resume", "nope")
     assert "is a forward test" in fails(capsys, "deploy", "pause", test_id)
+    assert "none of your deployments trades account 'nope'" in fails(
+        capsys, "deploy", "kill", "--account", "nope"
+    )
     events = run_json(capsys, "deploy", "events", did)
     moves = [(e["data"]["to"], e["data"]["by"]) for e in events if e["type"] == "status_changed"]
     assert moves == [

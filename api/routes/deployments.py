@@ -430,7 +430,8 @@ def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSw
     """Pause the caller's active deployments (or those trading `account`), cancel their
     unfinished rebalance jobs and their open orders (queued ones here, sent ones at the
     broker), at once. Pulling it again stops what is left, if anything."""
-    report = kill_switch(context.store, caller.owner, account=body.account)
+    with _inputs():
+        report = kill_switch(context.store, caller.owner, account=body.account)
     return KillSwitchOut(**report.__dict__)
 
 

@@ -207,6 +207,18 @@ def test_the_kill_switch_pauses_the_caller_s_deployments_only(api: Api) -> None:
     assert client.post("/v1/kill-switch", json={}, headers=api.alice).json()["paused"] == []
     unknown = client.post("/v1/kill-switch", json={"owner": "bob"}, headers=api.alice)
     assert_error(unknown, 422, "VALIDATION_ERROR", "body.owner")
+    bobs_account = client.post(
+        "/v1/kill-switch", json={"account": f"paper-{theirs}"}, headers=api.alice
+    )
+    assert (
+        "none of your deployments trades"
+        in assert_error(bobs_account, 422, "VALIDATION_ERROR", "body.account")["message"]
+    )
+    assert client.get(f"/v1/deployments/{theirs}", headers=api.bob).json()["status"] == "active"
+    own_account = client.post(
+        "/v1/kill-switch", json={"account": f"paper-{mine}"}, headers=api.alice
+    )
+    assert own_account.status_code == 200 and own_account.json()["paused"] == []
 
 
 def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_back(
