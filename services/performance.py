@@ -1,8 +1,9 @@
 """How a deployment is doing against its backtest, from its ledger: the account's value at each
 session close since its first entry, the backtest of the same strategy over the same sessions
 (`services.forward_test.backtest_values`), their comparison (`execution.monitoring`), the
-drawdown against the deployment's limit, and how far the account's weights have drifted from
-the strategy's targets on the latest closes.
+drawdown against the deployment's limit, how far the account's weights have drifted from the
+strategy's targets on the latest closes, and the time-weighted return (cash flows in or out do
+not count as performance).
 
 Values are cash plus shares at each session's close, with the ledger's entries up to that
 close applied; sessions are those of the deployment's calendar that the market data prices, up
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from execution.deployment import DeploymentLimits, capped_weights
-from execution.ledger import Book
+from execution.ledger import Book, CashFlow, time_weighted_return
 from execution.monitoring import compare_with_backtest, weight_drift
 from execution.schedule import trading_sessions
 from services.deployments import deployed_strategy
@@ -48,10 +49,14 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     if sessions.empty:
         return empty
     ordered = sorted(entries, key=lambda e: e.time)
-    book, applied, values = Book(), 0, []
+    book, applied, values, flows = Book(), 0, [], []
     for day, close_time in zip(sessions.index, sessions["close"], strict=True):
+        flows.append(0.0)
         while applied < len(ordered) and ordered[applied].time <= close_time:
-            book.apply(ordered[applied])
+            entry = ordered[applied]
+            book.apply(entry)
+            if isinstance(entry, CashFlow):
+                flows[-1] += entry.amount
             applied += 1
         row = closes.loc[day]
         values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
@@ -73,6 +78,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         "start": paper.index[0].date().isoformat(),
         "end": paper.index[-1].date().isoformat(),
         "comparison": comparison.__dict__,
+        "time_weighted_return": time_weighted_return(values, flows),
         "max_drawdown_limit": limits.max_drawdown,
         "weight_drift": drift,
         "targets": targets,

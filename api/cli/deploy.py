@@ -353,6 +353,7 @@ def _performance_text(report: dict[str, Any]) -> str:
             f"{report['start']} to {report['end']} ({report['sessions']} sessions)",
             f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} (gap "
             f"{c['return_gap']:+.2%}, tracking error {tracking} a year)",
+            f"  time-weighted return {report['time_weighted_return']:+.2%}",
             f"  drawdown {c['drawdown']:.2%}"
             + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
             f"  weights drift up to {report['weight_drift']:.2%} from the targets",

@@ -387,6 +387,7 @@ function renderDeployment(main, id) {
           ["Paper", fmtPct(c.live_return)],
           ["Backtest", fmtPct(c.backtest_return)],
           ["Tracking error (a year)", fmtPct(c.tracking_error)],
+          ["Time-weighted return", fmtPct(performance.time_weighted_return)],
           ["Drawdown", `${fmtPct(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${fmtPct(performance.max_drawdown_limit)})`}`],
           ["Weight drift from the targets", fmtPct(performance.weight_drift)],
         ],

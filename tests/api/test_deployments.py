@@ -146,6 +146,9 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     assert report["equity"] is not None and report["equity"] > 0
     performance = client.get(f"/v1/deployments/{test_id}/performance", headers=api.alice).json()
     assert performance["values"]["paper"] == pytest.approx(result["values"]["paper"], rel=1e-12)
+    assert performance["time_weighted_return"] == pytest.approx(
+        result["time_weighted_return"], rel=1e-12
+    )
     assert performance["comparison"]["tracking_error"] == pytest.approx(
         result["comparison"]["tracking_error"], rel=1e-9
     )
