@@ -207,11 +207,30 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    # 6 is taken by a change on another branch; versions need not be consecutive.
+    (
+        7,
+        """
+        CREATE TABLE exports (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            deployment_id TEXT NOT NULL,
+            format TEXT NOT NULL CHECK (format IN ('csv', 'parquet')),
+            rows INTEGER NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX exports_by_deployment ON exports (owner, deployment_id, created_at);
+        """,
+    ),
 ]
-"""(version, SQL script) pairs applied in order to bring a database up to the latest version."""
+"""(version, SQL script) pairs: a database at version N gets every script of a higher version,
+in version order (gaps in the numbering are allowed)."""
 
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 
 class SqliteConnection(Store):
@@ -334,7 +353,7 @@ class SqliteConnection(Store):
                     f"SQLite store {self.path} has schema version {current}, newer than this "
                     f"code's {SCHEMA_VERSION}; upgrade Stratigos"
                 )
-            for version, script in MIGRATIONS:
+            for version, script in sorted(MIGRATIONS):
                 if version > current:
                     for statement in script.split(";"):
                         if statement.strip():

@@ -33,6 +33,20 @@ def test_file_settings_and_schema_version(tmp_path: Path) -> None:
     again.close()
 
 
+def test_migrations_apply_across_gaps_in_the_numbering(tmp_path: Path) -> None:
+    # on this branch there is no migration 6 (another change adds it): 5 goes to 7
+    path = tmp_path / "store.sqlite"
+    SQLiteStore(path).close()
+    with sqlite3.connect(path) as conn:  # the file as version 5 left it
+        conn.execute("DROP TABLE exports")
+        conn.execute("UPDATE schema_version SET version = 5")
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 7
+    store.create_export(ALICE, "dep_1", "csv", b"x", rows=1)
+    assert len(store.list_exports(ALICE, "dep_1")) == 1
+    store.close()
+
+
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
     SQLiteStore(path).close()
