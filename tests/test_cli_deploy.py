@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
+from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 from tests.test_cli import SMALL_REQUEST
 from tests.test_cli_jobs import fails
 
@@ -76,3 +77,38 @@ def test_what_cannot_be_deployed_is_one_line_naming_the_problem(
     assert "no portfolio 'pf_none'" in err
     err = fails(capsys, "deploy", "show", "dep_none")
     assert "no deployment 'dep_none'" in err
+
+
+def _deployed_ledger(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[Any]]:
+    """A deployment of the local owner's portfolio whose ledger holds `hard_entries()`."""
+    from api.cli.local import LOCAL_OWNER, open_local_store
+
+    store = open_local_store()
+    weights = {"JNJ": 0.5, "KO": 0.5}
+    portfolio = store.create_portfolio(LOCAL_OWNER, "staples", {"weights": weights})
+    created = run_json(capsys, "deploy", "create", "--portfolio", portfolio.id, "--capital", "1e5")
+    store.append_ledger(LOCAL_OWNER, created["id"], hard_entries())
+    entries = store.ledger(LOCAL_OWNER, created["id"])
+    store.close()
+    return created["id"], entries
+
+
+def test_the_ledger_is_written_as_parquet_csv_or_json_and_parquet_never_printed(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    did, entries = _deployed_ledger(capsys)
+    parquet = tmp_path / "ledger.parquet"
+    assert main(["deploy", "ledger", did, "--format", "parquet", "--output", str(parquet)]) == 0
+    assert f"({len(entries)} entries) to {parquet}" in capsys.readouterr().out
+    assert_parquet_holds(parquet.read_bytes(), entries)
+    assert main(["deploy", "ledger", did, "--format", "csv"]) == 0
+    assert_csv_holds(capsys.readouterr().out, entries)
+    assert main(["deploy", "ledger", did, "--csv", "--output", str(tmp_path / "l.csv")]) == 0
+    assert_csv_holds((tmp_path / "l.csv").read_text(), entries)
+    capsys.readouterr()
+    rows = run_json(capsys, "deploy", "ledger", did)
+    assert main(["deploy", "ledger", did, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == rows
+    assert [r["entry_id"] for r in rows] == [e.entry_id for e in entries]
+    err = fails(capsys, "deploy", "ledger", did, "--format", "parquet")
+    assert "--format parquet is binary and is not printed: give --output FILE" in err

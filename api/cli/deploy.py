@@ -37,14 +37,7 @@ def deploy_command(args: argparse.Namespace) -> int:
         rows = [_order_row(o) for o in orders]
         _print(args, rows, _orders_text(rows))
     elif action == "ledger":
-        from services.deployment_views import ledger_csv, ledger_rows
-
-        entries = store.ledger(LOCAL_OWNER, deployment.id)
-        if args.csv:
-            sys.stdout.write(ledger_csv(entries))
-        else:
-            rows = ledger_rows(entries)
-            _print(args, rows, _ledger_text(rows))
+        _ledger(store, deployment.id, args)
     elif action == "performance":
         from services.performance import performance
         from store import utc_now
@@ -204,6 +197,28 @@ def _kill(store: Any, args: argparse.Namespace) -> int:
         text += " Not stopped (pull it again): " + "; ".join(report.failures)
     _print(args, report.__dict__, text)
     return 1 if report.failures else 0
+
+
+def _ledger(store: Any, deployment_id: str, args: argparse.Namespace) -> None:
+    """Print the ledger (a listing, or JSON with --json or --format json), or write it to
+    --output as JSON, CSV or Parquet; Parquet is binary and is only written to a file."""
+    from services.ledger_exports import ledger_file, ledger_rows
+
+    if args.format == "parquet" and args.output is None:
+        raise UsageError("--format parquet is binary and is not printed: give --output FILE")
+    entries = store.ledger(LOCAL_OWNER, deployment_id)
+    if args.format in ("csv", "parquet"):
+        content = ledger_file(entries, args.format)
+    else:
+        rows = ledger_rows(entries)
+        as_json = args.format == "json" or args.json
+        text = json.dumps(rows, indent=2, default=str) if as_json else _ledger_text(rows)
+        content = f"{text}\n".encode()
+    if args.output is None:
+        sys.stdout.write(content.decode())
+        return
+    args.output.write_bytes(content)
+    print(f"Wrote the ledger of {deployment_id} ({len(entries)} entries) to {args.output}.")
 
 
 def _view(deployment: Any) -> dict[str, Any]:

@@ -286,7 +286,18 @@ def _deploy_parser(commands: Any) -> None:
         command.add_argument("deployment_id")
         commands_with_id.append(command)
         if action == "ledger":
-            command.add_argument("--csv", action="store_true", help="print CSV")
+            command.add_argument(
+                "--format", choices=("json", "csv", "parquet"),
+                help="JSON rows, CSV or Parquet (default: a readable listing)",
+            )  # fmt: skip
+            command.add_argument(
+                "--csv", dest="format", action="store_const", const="csv",
+                help="the same as --format csv",
+            )  # fmt: skip
+            command.add_argument(
+                "--output", type=Path, metavar="FILE",
+                help="write to FILE instead of printing (required for parquet)",
+            )  # fmt: skip
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
             command.add_argument("--end", help="last session (default: the end of the data)")

@@ -4,7 +4,7 @@ Create one from a saved portfolio (its weights) or a finished optimization (its 
 starts as a `draft`. Lifecycle actions: `activate`, `pause`, `resume`, `retire` (409 naming the
 allowed moves when the lifecycle forbids one). `run` submits a rebalance now; `forward-tests`
 paper-trades the deployment over past market data as its own deployment and job. Orders, the
-ledger (JSON or CSV) and positions are read from the store. `POST /v1/kill-switch` stops every
+ledger (JSON, CSV or Parquet) and positions are read from the store. `POST /v1/kill-switch` stops every
 deployment of the caller (or of one account) at once. Other owners' deployments are 404.
 """
 
@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
@@ -26,21 +26,17 @@ from api.routes.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
 from notifications.preferences import NotificationPreferences
-from services.deployment_views import (
-    check_forward_test,
-    check_run_now,
-    ledger_csv,
-    ledger_rows,
-    positions,
-)
+from services.deployment_views import check_forward_test, check_run_now, positions
 from services.deployments import change_status, create_deployment
 from services.errors import InputError
 from services.execution_jobs import FORWARD_TEST_KIND
 from services.forward_test import FORWARD_TEST_MODE
 from services.kill_switch import kill_switch
+from services.ledger_exports import ledger_file, ledger_filename, ledger_rows
 from services.performance import performance
 from services.scheduling import REBALANCE_KIND, rebalance_key
 from store import Deployment, Job, NotFoundError, QueuedOrder, utc_now
+from store.exports import EXPORT_MEDIA_TYPES, ExportFormat
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -434,35 +430,44 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     return [_order_out(o) for o in found]
 
 
+_FILE_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+}
+"""OpenAPI content of a ledger file (CSV or Parquet)."""
+
+
+def _attachment(content: bytes, format: ExportFormat, filename: str) -> Response:
+    """`content` as a download named `filename` with the media type of `format`."""
+    return Response(
+        content,
+        media_type=EXPORT_MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 @router.get(
     "/deployments/{deployment_id}/ledger",
     summary="The trade ledger",
+    response_model=None,
     responses={
-        200: {
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "text/csv": {"schema": {"type": "string"}},
-            }
-        }
+        200: {"content": {"application/json": {"schema": {"type": "object"}}, **_FILE_CONTENT}}
     },
 )
 def ledger(
     deployment_id: str,
     context: Ctx,
     caller: Caller,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> Any:
+    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
+) -> dict[str, Any] | Response:
     """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
-    rows or CSV (`?format=csv`)."""
+    rows, CSV (`?format=csv`) or Parquet (`?format=parquet`: UTC timestamps, float64 numbers,
+    string ids), the same columns in each."""
     _get(context, caller, deployment_id)
     entries = context.store.ledger(caller.owner, deployment_id)
-    if format == "csv":
-        return PlainTextResponse(
-            ledger_csv(entries),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{deployment_id}-ledger.csv"'},
-        )
-    return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
+    if format == "json":
+        return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
+    return _attachment(ledger_file(entries, format), format, ledger_filename(deployment_id, format))
 
 
 @router.get("/deployments/{deployment_id}/performance", summary="Against the backtest")

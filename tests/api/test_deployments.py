@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
+from store import LedgerEntry
 from tests.api.conftest import Api, assert_error
+from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 
 WEIGHTS = [
     {"asset": "JNJ", "weight": 0.3},
@@ -224,3 +226,36 @@ def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_ba
     bad = _create(api, notifications={"destinations": [{"channel": "email", "address": "nope"}]})
     assert_error(bad, 422, "VALIDATION_ERROR")
     assert "email" in bad.json()["error"]["message"]
+
+
+def _with_ledger(api: Api) -> tuple[str, list[LedgerEntry]]:
+    """A deployment of alice's whose ledger holds `hard_entries()`, and those entries."""
+    did = _create(api).json()["id"]
+    api.store.append_ledger("alice", did, hard_entries())
+    return did, api.store.ledger("alice", did)
+
+
+def test_the_ledger_downloads_as_parquet_and_csv_with_the_same_rows_exactly(api: Api) -> None:
+    did, entries = _with_ledger(api)
+    client = api.client
+    parquet = client.get(f"/v1/deployments/{did}/ledger?format=parquet", headers=api.alice)
+    assert parquet.status_code == 200, parquet.text
+    assert parquet.headers["content-type"] == "application/vnd.apache.parquet"
+    assert parquet.headers["content-disposition"] == (
+        f'attachment; filename="{did}-ledger.parquet"'
+    )
+    assert_parquet_holds(parquet.content, entries)
+    csv_file = client.get(f"/v1/deployments/{did}/ledger?format=csv", headers=api.alice)
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    assert_csv_holds(csv_file.text, entries)
+    rows = client.get(f"/v1/deployments/{did}/ledger", headers=api.alice).json()["entries"]
+    assert [r["entry_id"] for r in rows] == [e.entry_id for e in entries]
+    unknown = client.get(f"/v1/deployments/{did}/ledger?format=xlsx", headers=api.alice)
+    assert_error(unknown, 422, "VALIDATION_ERROR", "query.format")
+    theirs = client.get(f"/v1/deployments/{did}/ledger?format=parquet", headers=api.bob)
+    assert_error(theirs, 404, "NOT_FOUND")
+    documented = client.get("/v1/openapi.json").json()["paths"][
+        "/v1/deployments/{deployment_id}/ledger"
+    ]
+    content = documented["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv", "application/vnd.apache.parquet"}
