@@ -1,5 +1,5 @@
 """A deployment's ledger as a table: JSON rows, CSV and Parquet, with one definition of the
-columns for all three.
+columns for all three; and stored exports of it (the file kept in the store, on AWS in S3).
 
 The columns are an entry's stored fields with its time third (`LEDGER_COLUMNS`); their types
 (`LEDGER_SCHEMA`) are UTC timestamps in microseconds for `time`, float64 for `quantity`,
@@ -17,7 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from store import LedgerEntry
+from store import Deployment, Export, LedgerEntry, NotFoundError, Store
 from store.exports import ExportFormat
 from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS
 
@@ -73,3 +73,20 @@ def ledger_filename(deployment_id: str, format: ExportFormat, export_id: str | N
     """The file name a download of the ledger (or of its stored export) is given."""
     suffix = "" if export_id is None else f"-{export_id}"
     return f"{deployment_id}-ledger{suffix}.{format}"
+
+
+def create_ledger_export(store: Store, deployment: Deployment, format: ExportFormat) -> Export:
+    """Store the deployment's ledger as it is now as a `format` file (see `ledger_file`);
+    returned once the file and its metadata are both stored (a `StoreError` otherwise)."""
+    entries = store.ledger(deployment.owner, deployment.id)
+    data = ledger_file(entries, format)
+    return store.create_export(deployment.owner, deployment.id, format, data, rows=len(entries))
+
+
+def deployment_export(store: Store, owner: str, deployment_id: str, export_id: str) -> Export:
+    """The owner's export `export_id` of `deployment_id`: `NotFoundError` for a missing one, an
+    export of another deployment or another owner's."""
+    export = store.get_export(owner, export_id)
+    if export.deployment_id != deployment_id:
+        raise NotFoundError(f"no export {export_id!r} of deployment {deployment_id!r}")
+    return export

@@ -1,9 +1,11 @@
 """`stratigos deploy`: the winner of `stratigos optimize` deployed to paper, forward-tested and
-read back (ledger, positions, orders), against a real SQLite store; errors are one line."""
+read back (ledger, positions, orders), its ledger written as CSV or Parquet and stored as an
+export, against a real SQLite store; errors are one line."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -112,3 +114,29 @@ def test_the_ledger_is_written_as_parquet_csv_or_json_and_parquet_never_printed(
     assert [r["entry_id"] for r in rows] == [e.entry_id for e in entries]
     err = fails(capsys, "deploy", "ledger", did, "--format", "parquet")
     assert "--format parquet is binary and is not printed: give --output FILE" in err
+
+
+def test_deploy_export_stores_the_ledger_and_writes_the_stored_file(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli.local import LOCAL_OWNER, open_local_store
+
+    did, entries = _deployed_ledger(capsys)
+    out = tmp_path / "exported.parquet"
+    assert main(["deploy", "export", did, "--format", "parquet", "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"{len(entries)} entries" in text and f"written to {out}" in text
+    assert_parquet_holds(out.read_bytes(), entries)
+    shown = run_json(
+        capsys, "deploy", "export", did, "--format", "csv", "--output", str(tmp_path / "l.csv")
+    )
+    assert_csv_holds((tmp_path / "l.csv").read_text(), entries)
+    store = open_local_store()
+    stored = store.list_exports(LOCAL_OWNER, did)
+    assert [e.format for e in stored] == ["parquet", "csv"] and stored[1].id == shown["id"]
+    assert store.export_bytes(LOCAL_OWNER, stored[0].id) == out.read_bytes()
+    assert shown["sha256"] == hashlib.sha256((tmp_path / "l.csv").read_bytes()).hexdigest()
+    store.close()
+    assert "no deployment 'dep_none'" in fails(
+        capsys, "deploy", "export", "dep_none", "--format", "csv", "--output", str(out)
+    )

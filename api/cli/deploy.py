@@ -1,12 +1,14 @@
 """`stratigos deploy ...`: put a portfolio or an optimization's winner to work on a paper
-account, move it through its lifecycle, forward-test it over past data, and read its orders,
-ledger and positions. Deployments belong to the command line's owner (`local`)."""
+account, move it through its lifecycle, forward-test it over past data, read its orders,
+ledger and positions, and store exports of its ledger. Deployments belong to the command line's
+owner (`local`)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from typing import Any
 
 from api.cli.errors import UsageError
@@ -38,6 +40,8 @@ def deploy_command(args: argparse.Namespace) -> int:
         _print(args, rows, _orders_text(rows))
     elif action == "ledger":
         _ledger(store, deployment.id, args)
+    elif action == "export":
+        _export(store, deployment, args)
     elif action == "performance":
         from services.performance import performance
         from store import utc_now
@@ -219,6 +223,25 @@ def _ledger(store: Any, deployment_id: str, args: argparse.Namespace) -> None:
         return
     args.output.write_bytes(content)
     print(f"Wrote the ledger of {deployment_id} ({len(entries)} entries) to {args.output}.")
+
+
+def _export(store: Any, deployment: Any, args: argparse.Namespace) -> None:
+    """Store the ledger as an export (`services.ledger_exports`), then write the stored file to
+    --output: what the file holds is what the store kept."""
+    from services.ledger_exports import create_ledger_export
+
+    export = create_ledger_export(store, deployment, args.format)
+    args.output.write_bytes(store.export_bytes(LOCAL_OWNER, export.id))
+    view = {
+        **asdict(export),
+        "created_at": export.created_at.isoformat(),
+        "output": str(args.output),
+    }
+    text = (
+        f"Stored export {export.id} of {deployment.id}: {export.format}, {export.rows} entries, "
+        f"{export.size_bytes:,} bytes, sha256 {export.sha256}; written to {args.output}."
+    )
+    _print(args, view, text)
 
 
 def _view(deployment: Any) -> dict[str, Any]:

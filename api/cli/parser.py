@@ -221,7 +221,7 @@ def _deploy_parser(commands: Any) -> None:
         help="put a portfolio or an optimization's winner to work on a paper account",
         description="Deployments of the command line's owner (local): create one (a draft, or "
         "--activate), move it through its lifecycle, forward-test it over past market data, "
-        "read its orders, ledger and positions.",
+        "read its orders, ledger and positions, export its ledger.",
     )
     sub = deploy.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
     create = sub.add_parser("create", help="deploy a portfolio or an optimization's winner")
@@ -281,6 +281,7 @@ def _deploy_parser(commands: Any) -> None:
         ("positions", "cash, positions and P&L at the last close"),
         ("performance", "the account against its backtest, drawdown, weight drift"),
         ("forward-test", "paper-trade it over past market data and compare with its backtest"),
+        ("export", "store the ledger as a CSV or Parquet export and write it to a file"),
     ):
         command = sub.add_parser(action, help=text)
         command.add_argument("deployment_id")
@@ -298,6 +299,11 @@ def _deploy_parser(commands: Any) -> None:
                 "--output", type=Path, metavar="FILE",
                 help="write to FILE instead of printing (required for parquet)",
             )  # fmt: skip
+        if action == "export":
+            command.add_argument("--format", choices=("csv", "parquet"), required=True,
+                                 help="the file's format")  # fmt: skip
+            command.add_argument("--output", type=Path, metavar="FILE", required=True,
+                                 help="where to write the stored file")  # fmt: skip
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
             command.add_argument("--end", help="last session (default: the end of the data)")

@@ -4,12 +4,16 @@ Create one from a saved portfolio (its weights) or a finished optimization (its 
 starts as a `draft`. Lifecycle actions: `activate`, `pause`, `resume`, `retire` (409 naming the
 allowed moves when the lifecycle forbids one). `run` submits a rebalance now; `forward-tests`
 paper-trades the deployment over past market data as its own deployment and job. Orders, the
-ledger (JSON, CSV or Parquet) and positions are read from the store. `POST /v1/kill-switch` stops every
-deployment of the caller (or of one account) at once. Other owners' deployments are 404.
+ledger (JSON, CSV or Parquet) and positions are read from the store; stored exports of the
+ledger (`ledger/exports`) keep a CSV or Parquet file of it as it was, to download later.
+`POST /v1/kill-switch` stops every deployment of the caller (or of one account) at once. Other
+owners' deployments are 404.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -32,10 +36,16 @@ from services.errors import InputError
 from services.execution_jobs import FORWARD_TEST_KIND
 from services.forward_test import FORWARD_TEST_MODE
 from services.kill_switch import kill_switch
-from services.ledger_exports import ledger_file, ledger_filename, ledger_rows
+from services.ledger_exports import (
+    create_ledger_export,
+    deployment_export,
+    ledger_file,
+    ledger_filename,
+    ledger_rows,
+)
 from services.performance import performance
 from services.scheduling import REBALANCE_KIND, rebalance_key
-from store import Deployment, Job, NotFoundError, QueuedOrder, utc_now
+from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
 from store.exports import EXPORT_MEDIA_TYPES, ExportFormat
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
@@ -181,6 +191,33 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
+class ExportIn(BaseModel):
+    """A stored export of the ledger to create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: ExportFormat = Field(description="`csv` or `parquet`.")
+
+
+class ExportOut(BaseModel):
+    """A stored export of a deployment's ledger (`links.download`: its file)."""
+
+    id: str
+    deployment_id: str
+    format: ExportFormat
+    rows: int = Field(description="Ledger entries in the file.")
+    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the file, hex.")
+    created_at: datetime
+    links: dict[str, str]
+
+
+class ExportList(BaseModel):
+    """A deployment's stored exports, oldest first."""
+
+    items: list[ExportOut]
+
+
 def deployment_out(deployment: Deployment) -> DeploymentOut:
     """The API view of a stored deployment."""
     base = f"/v1/deployments/{deployment.id}"
@@ -200,6 +237,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "self": base,
             "orders": f"{base}/orders",
             "ledger": f"{base}/ledger",
+            "ledger_exports": f"{base}/ledger/exports",
             "positions": f"{base}/positions",
             "performance": f"{base}/performance",
             "report": f"{base}/report",
@@ -227,6 +265,12 @@ def _webhook_origin(address: str) -> str:
 def _order_out(order: QueuedOrder) -> OrderOut:
     fields = {name: getattr(order, name) for name in OrderOut.model_fields}
     return OrderOut(**fields)
+
+
+def _export_out(export: Export) -> ExportOut:
+    download = f"/v1/deployments/{export.deployment_id}/ledger/exports/{export.id}"
+    fields = {name: getattr(export, name) for name in ExportOut.model_fields if name != "links"}
+    return ExportOut(**fields, links={"download": download})
 
 
 @contextmanager
@@ -388,6 +432,109 @@ def list_runs(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]
     return [_job(j, deployment_id) for j in jobs]
 
 
+_FILE_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+}
+"""OpenAPI content of a ledger file (CSV or Parquet)."""
+
+
+def _attachment(
+    content: bytes, format: ExportFormat, filename: str, headers: dict[str, str] | None = None
+) -> Response:
+    """`content` as a download named `filename` with the media type of `format` (and
+    `headers`)."""
+    return Response(
+        content,
+        media_type=EXPORT_MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
+    )
+
+
+@router.get(
+    "/deployments/{deployment_id}/ledger",
+    summary="The trade ledger",
+    response_model=None,
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}, **_FILE_CONTENT}}
+    },
+)
+def ledger(
+    deployment_id: str,
+    context: Ctx,
+    caller: Caller,
+    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
+) -> dict[str, Any] | Response:
+    """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
+    rows, CSV (`?format=csv`) or Parquet (`?format=parquet`: UTC timestamps, float64 numbers,
+    string ids), the same columns in each."""
+    _get(context, caller, deployment_id)
+    entries = context.store.ledger(caller.owner, deployment_id)
+    if format == "json":
+        return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
+    return _attachment(ledger_file(entries, format), format, ledger_filename(deployment_id, format))
+
+
+# The exports' routes come before `/deployments/{deployment_id}/{kind}/{job_id}`, which would
+# otherwise take `ledger/exports` for a run.
+
+
+@router.post(
+    "/deployments/{deployment_id}/ledger/exports",
+    response_model=ExportOut,
+    status_code=201,
+    summary="Store an export of the ledger",
+)
+def create_export(
+    deployment_id: str, body: ExportIn, context: Ctx, caller: Caller, response: Response
+) -> ExportOut:
+    """Store the deployment's ledger as it is now as a CSV or Parquet file (the columns of
+    `GET .../ledger`); 201 with the export's metadata and its download link once the file and
+    its metadata are both stored."""
+    deployment = _get(context, caller, deployment_id)
+    export = create_ledger_export(context.store, deployment, body.format)
+    view = _export_out(export)
+    response.headers["Location"] = view.links["download"]
+    return view
+
+
+@router.get(
+    "/deployments/{deployment_id}/ledger/exports",
+    response_model=ExportList,
+    summary="Stored exports of the ledger",
+)
+def list_exports(deployment_id: str, context: Ctx, caller: Caller) -> ExportList:
+    """The deployment's stored exports, oldest first."""
+    _get(context, caller, deployment_id)
+    found = context.store.list_exports(caller.owner, deployment_id)
+    return ExportList(items=[_export_out(e) for e in found])
+
+
+@router.get(
+    "/deployments/{deployment_id}/ledger/exports/{export_id}",
+    summary="Download a stored export",
+    response_model=None,
+    response_class=Response,
+    responses={200: {"content": _FILE_CONTENT}},
+)
+def download_export(deployment_id: str, export_id: str, context: Ctx, caller: Caller) -> Response:
+    """The export's file as stored, with its media type, a file name, `ETag` (the SHA-256 of
+    the stored file, hex) and `Repr-Digest` (RFC 9530: the SHA-256 of the bytes sent)."""
+    _get(context, caller, deployment_id)
+    try:
+        export = deployment_export(context.store, caller.owner, deployment_id, export_id)
+    except NotFoundError:
+        raise not_found("export", export_id) from None
+    data = context.store.export_bytes(caller.owner, export.id)
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    return _attachment(
+        data,
+        export.format,
+        ledger_filename(deployment_id, export.format, export.id),
+        {"ETag": f'"{export.sha256}"', "Repr-Digest": f"sha-256=:{digest}:"},
+    )
+
+
 @router.get("/deployments/{deployment_id}/{kind}/{job_id}", summary="A run or forward test")
 def get_job_result(
     deployment_id: str,
@@ -428,46 +575,6 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     _get(context, caller, deployment_id)
     found = context.store.list_orders(caller.owner, deployment_id=deployment_id)
     return [_order_out(o) for o in found]
-
-
-_FILE_CONTENT = {
-    "text/csv": {"schema": {"type": "string"}},
-    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-}
-"""OpenAPI content of a ledger file (CSV or Parquet)."""
-
-
-def _attachment(content: bytes, format: ExportFormat, filename: str) -> Response:
-    """`content` as a download named `filename` with the media type of `format`."""
-    return Response(
-        content,
-        media_type=EXPORT_MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-@router.get(
-    "/deployments/{deployment_id}/ledger",
-    summary="The trade ledger",
-    response_model=None,
-    responses={
-        200: {"content": {"application/json": {"schema": {"type": "object"}}, **_FILE_CONTENT}}
-    },
-)
-def ledger(
-    deployment_id: str,
-    context: Ctx,
-    caller: Caller,
-    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
-) -> dict[str, Any] | Response:
-    """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
-    rows, CSV (`?format=csv`) or Parquet (`?format=parquet`: UTC timestamps, float64 numbers,
-    string ids), the same columns in each."""
-    _get(context, caller, deployment_id)
-    entries = context.store.ledger(caller.owner, deployment_id)
-    if format == "json":
-        return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
-    return _attachment(ledger_file(entries, format), format, ledger_filename(deployment_id, format))
 
 
 @router.get("/deployments/{deployment_id}/performance", summary="Against the backtest")
