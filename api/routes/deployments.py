@@ -475,6 +475,15 @@ def ledger(
     return _attachment(ledger_file(entries, format), format, ledger_filename(deployment_id, format))
 
 
+def _export(context: Ctx, caller: Caller, deployment_id: str, export_id: str) -> Export:
+    """The caller's export of the deployment, or 404 (for the deployment or the export)."""
+    _get(context, caller, deployment_id)
+    try:
+        return deployment_export(context.store, caller.owner, deployment_id, export_id)
+    except NotFoundError:
+        raise not_found("export", export_id) from None
+
+
 # The exports' routes come before `/deployments/{deployment_id}/{kind}/{job_id}`, which would
 # otherwise take `ledger/exports` for a run.
 
@@ -520,11 +529,7 @@ def list_exports(deployment_id: str, context: Ctx, caller: Caller) -> ExportList
 def download_export(deployment_id: str, export_id: str, context: Ctx, caller: Caller) -> Response:
     """The export's file as stored, with its media type, a file name, `ETag` (the SHA-256 of
     the stored file, hex) and `Repr-Digest` (RFC 9530: the SHA-256 of the bytes sent)."""
-    _get(context, caller, deployment_id)
-    try:
-        export = deployment_export(context.store, caller.owner, deployment_id, export_id)
-    except NotFoundError:
-        raise not_found("export", export_id) from None
+    export = _export(context, caller, deployment_id, export_id)
     data = context.store.export_bytes(caller.owner, export.id)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
     return _attachment(
@@ -533,6 +538,24 @@ def download_export(deployment_id: str, export_id: str, context: Ctx, caller: Ca
         ledger_filename(deployment_id, export.format, export.id),
         {"ETag": f'"{export.sha256}"', "Repr-Digest": f"sha-256=:{digest}:"},
     )
+
+
+@router.delete(
+    "/deployments/{deployment_id}/ledger/exports/{export_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a stored export",
+    responses={204: {"description": "Deleted."}},
+)
+def delete_export(deployment_id: str, export_id: str, context: Ctx, caller: Caller) -> Response:
+    """Delete the export's metadata and its file (404 if it is not the caller's export of the
+    deployment)."""
+    export = _export(context, caller, deployment_id, export_id)
+    try:
+        context.store.delete_export(caller.owner, export.id)
+    except NotFoundError:  # deleted meanwhile
+        raise not_found("export", export_id) from None
+    return Response(status_code=204)
 
 
 @router.get("/deployments/{deployment_id}/{kind}/{job_id}", summary="A run or forward test")

@@ -264,7 +264,7 @@ def test_the_ledger_downloads_as_parquet_and_csv_with_the_same_rows_exactly(api:
     assert set(content) == {"application/json", "text/csv", "application/vnd.apache.parquet"}
 
 
-def test_a_stored_export_is_created_listed_and_downloaded_exactly_and_kept_from_others(
+def test_a_stored_export_is_created_listed_downloaded_exactly_deleted_and_kept_from_others(
     api: Api,
 ) -> None:
     did, entries = _with_ledger(api)
@@ -317,6 +317,12 @@ def test_a_stored_export_is_created_listed_and_downloaded_exactly_and_kept_from_
     assert client.get(f"/v1/deployments/{other}/ledger/exports", headers=api.alice).json() == {
         "items": []
     }
+    assert_error(client.delete(download, headers=api.bob), 404, "NOT_FOUND")
+    assert client.delete(download, headers=api.alice).status_code == 204
+    assert_error(client.get(download, headers=api.alice), 404, "NOT_FOUND")
+    assert_error(client.delete(download, headers=api.alice), 404, "NOT_FOUND")
+    listed = client.get(base, headers=api.alice).json()["items"]
+    assert [e["id"] for e in listed] == [as_csv["id"]]
     paths = client.get("/v1/openapi.json").json()["paths"]
     content = paths["/v1/deployments/{deployment_id}/ledger/exports/{export_id}"]["get"]
     assert set(content["responses"]["200"]["content"]) == {
