@@ -3,7 +3,8 @@
 the metadata item `OWNER#<owner>` / `EXP#<export id>` in the table.
 
 `create_export` uploads the object first and writes the item second, so an item never lists a
-missing object; a failed item write leaves at worst an orphan object (deleted when possible).
+missing object; a failed item write leaves at worst an orphan object (it is deleted when a
+consistent read shows the item absent: a timed-out write may have landed).
 `delete_export` deletes the item first and the object second, for the same reason.
 """
 

@@ -330,9 +330,10 @@ class AwsTable(Store):
     ) -> None:
         """Upload `data` to `s3_key` in the store's bucket (its default encryption, the KMS key
         in the cloud), then put `record` as an item. Object first, item second: a crash in
-        between leaves an unreferenced object, never an item without its object. A failed item
-        write deletes the object again; if that delete fails too, the object stays as an orphan
-        (harmless: nothing lists it)."""
+        between leaves an unreferenced object, never an item without its object. After a failed
+        item write the object is deleted only if a consistent read shows the item absent (a
+        timed-out write may still have landed); otherwise, or if that delete fails, the object
+        stays as an orphan (harmless: nothing lists it)."""
         self._call(
             f"{action} (upload)",
             self.s3.put_object,
@@ -344,7 +345,9 @@ class AwsTable(Store):
         try:
             self._call(action, self.ddb.put_item, TableName=self.table, Item=_item(record))
         except StoreError:
-            self._discard(s3_key)
+            with suppress(StoreError):
+                if self._get(f"{action} (check)", record["pk"], record["sk"]) is None:
+                    self._discard(s3_key)
             raise
 
     def _object_bytes(self, action: str, s3_key: str, what: str) -> bytes:
