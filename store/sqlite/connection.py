@@ -20,7 +20,7 @@ from typing import Any
 
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
-from store.errors import ConflictError, StoreGoneError, StoreUnavailableError
+from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -342,6 +342,16 @@ class SqliteConnection(Store):
         conn = self._conn()
         with self._errors(action):
             return conn.execute(sql, params).fetchall()
+
+    def _owned_row(
+        self, action: str, sql: str, owner: str, record_id: str, kind: str
+    ) -> sqlite3.Row:
+        """The row `sql` selects with parameters `(record_id, owner)`, or `NotFoundError`
+        naming the `kind` of record (also for another owner's)."""
+        rows = self._read(action, sql, (record_id, owner))
+        if not rows:
+            raise NotFoundError(f"no {kind} {record_id!r} for owner {owner!r}")
+        return rows[0]
 
     def _migrate(self) -> None:
         with self._tx("migration") as conn:

@@ -23,24 +23,12 @@ class SqliteExports(SqliteConnection):
             )
 
     def get_export(self, owner: str, export_id: str) -> Export:
-        rows = self._read(
-            "get_export",
-            f"SELECT {_COLUMNS} FROM exports WHERE id = ? AND owner = ?",
-            (export_id, owner),
-        )
-        if not rows:
-            raise NotFoundError(f"no export {export_id!r} for owner {owner!r}")
-        return export_from_row(dict(rows[0]))
+        sql = f"SELECT {_COLUMNS} FROM exports WHERE id = ? AND owner = ?"
+        return export_from_row(dict(self._owned_row("get_export", sql, owner, export_id, "export")))
 
     def export_bytes(self, owner: str, export_id: str) -> bytes:
-        rows = self._read(
-            "export_bytes",
-            "SELECT data FROM exports WHERE id = ? AND owner = ?",
-            (export_id, owner),
-        )
-        if not rows:
-            raise NotFoundError(f"no export {export_id!r} for owner {owner!r}")
-        return bytes(rows[0]["data"])
+        sql = "SELECT data FROM exports WHERE id = ? AND owner = ?"
+        return bytes(self._owned_row("export_bytes", sql, owner, export_id, "export")["data"])
 
     def list_exports(self, owner: str, deployment_id: str) -> list[Export]:
         rows = self._read(
