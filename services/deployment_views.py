@@ -1,6 +1,6 @@
 """What an owner reads about a deployment and what they may ask of it: its positions and
-P&L from its ledger, its orders, its ledger as rows or CSV, and the checks made when a run or a
-forward test is asked for (everything knowable then is refused then).
+P&L from its ledger, and the checks made when a run or a forward test is asked for (everything
+knowable then is refused then). Its ledger as rows, CSV or Parquet is `services.ledger_exports`.
 
 Positions are valued at the last close of the market data on or before `as_of`; P&L follows
 `execution.ledger` (FIFO lots, fees in the basis). A deployment's ledger book is its id.
@@ -8,8 +8,6 @@ Positions are valued at the last close of the market data on or before `as_of`; 
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, datetime
 from typing import Any
 
@@ -21,11 +19,7 @@ from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
 from services.ledger import from_entry
 from services.market_data import market_closes
-from store import Deployment, LedgerEntry, Store
-from store.ledger import ENTRY_COLUMNS
-
-LEDGER_COLUMNS = (*ENTRY_COLUMNS[:2], "time", *ENTRY_COLUMNS[2:])
-"""The columns of the ledger's rows and CSV: an entry's stored fields with its time third."""
+from store import Deployment, Store
 
 
 def positions(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
@@ -71,26 +65,6 @@ def _last_price(closes: pd.DataFrame, symbol: str) -> float | None:
         return None
     column = closes[symbol].dropna()
     return None if column.empty else float(column.iloc[-1])
-
-
-def ledger_rows(entries: list[LedgerEntry]) -> list[dict[str, Any]]:
-    """The ledger's entries as rows (time as ISO 8601 UTC)."""
-    return [
-        {
-            column: e.time.isoformat() if column == "time" else getattr(e, column)
-            for column in LEDGER_COLUMNS
-        }
-        for e in entries
-    ]
-
-
-def ledger_csv(entries: list[LedgerEntry]) -> str:
-    """The ledger as CSV with a header row (empty cells for fields of the other kind)."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=LEDGER_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(ledger_rows(entries))
-    return out.getvalue()
 
 
 def check_forward_test(deployment: Deployment, start: date, end: date | None) -> None:

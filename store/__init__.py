@@ -19,6 +19,7 @@ from store.errors import (
     StoreGoneError,
     StoreUnavailableError,
 )
+from store.exports import Export
 from store.factory import StoreConfig, open_store
 from store.jobs import (
     JOB_STATUSES,
@@ -53,6 +54,7 @@ __all__ = [
     "Dataset",
     "Deployment",
     "DeploymentEvent",
+    "Export",
     "InvalidResultError",
     "Job",
     "JobStatus",

@@ -1,9 +1,11 @@
 """`stratigos deploy`: the winner of `stratigos optimize` deployed to paper, forward-tested and
-read back (ledger, positions, orders), against a real SQLite store; errors are one line."""
+read back (ledger, positions, orders), its ledger written as CSV or Parquet and stored as an
+export, against a real SQLite store; errors are one line."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
+from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 from tests.test_cli import SMALL_REQUEST
 from tests.test_cli_jobs import fails
 
@@ -96,3 +99,64 @@ def test_what_cannot_be_deployed_is_one_line_naming_the_problem(
     assert "no portfolio 'pf_none'" in err
     err = fails(capsys, "deploy", "show", "dep_none")
     assert "no deployment 'dep_none'" in err
+
+
+def _deployed_ledger(capsys: pytest.CaptureFixture[str]) -> tuple[str, list[Any]]:
+    """A deployment of the local owner's portfolio whose ledger holds `hard_entries()`."""
+    from api.cli.local import LOCAL_OWNER, open_local_store
+
+    store = open_local_store()
+    weights = {"JNJ": 0.5, "KO": 0.5}
+    portfolio = store.create_portfolio(LOCAL_OWNER, "staples", {"weights": weights})
+    created = run_json(capsys, "deploy", "create", "--portfolio", portfolio.id, "--capital", "1e5")
+    store.append_ledger(LOCAL_OWNER, created["id"], hard_entries())
+    entries = store.ledger(LOCAL_OWNER, created["id"])
+    store.close()
+    return created["id"], entries
+
+
+def test_the_ledger_is_written_as_parquet_csv_or_json_and_parquet_never_printed(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    did, entries = _deployed_ledger(capsys)
+    parquet = tmp_path / "ledger.parquet"
+    assert main(["deploy", "ledger", did, "--format", "parquet", "--output", str(parquet)]) == 0
+    assert f"({len(entries)} entries) to {parquet}" in capsys.readouterr().out
+    assert_parquet_holds(parquet.read_bytes(), entries)
+    assert main(["deploy", "ledger", did, "--format", "csv"]) == 0
+    assert_csv_holds(capsys.readouterr().out, entries)
+    assert main(["deploy", "ledger", did, "--csv", "--output", str(tmp_path / "l.csv")]) == 0
+    assert_csv_holds((tmp_path / "l.csv").read_text(), entries)
+    capsys.readouterr()
+    rows = run_json(capsys, "deploy", "ledger", did)
+    assert main(["deploy", "ledger", did, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out) == rows
+    assert [r["entry_id"] for r in rows] == [e.entry_id for e in entries]
+    err = fails(capsys, "deploy", "ledger", did, "--format", "parquet")
+    assert "--format parquet is binary and is not printed: give --output FILE" in err
+
+
+def test_deploy_export_stores_the_ledger_and_writes_the_stored_file(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli.local import LOCAL_OWNER, open_local_store
+
+    did, entries = _deployed_ledger(capsys)
+    out = tmp_path / "exported.parquet"
+    assert main(["deploy", "export", did, "--format", "parquet", "--output", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert f"{len(entries)} entries" in text and f"written to {out}" in text
+    assert_parquet_holds(out.read_bytes(), entries)
+    shown = run_json(
+        capsys, "deploy", "export", did, "--format", "csv", "--output", str(tmp_path / "l.csv")
+    )
+    assert_csv_holds((tmp_path / "l.csv").read_text(), entries)
+    store = open_local_store()
+    stored = store.list_exports(LOCAL_OWNER, did)
+    assert [e.format for e in stored] == ["parquet", "csv"] and stored[1].id == shown["id"]
+    assert store.export_bytes(LOCAL_OWNER, stored[0].id) == out.read_bytes()
+    assert shown["sha256"] == hashlib.sha256((tmp_path / "l.csv").read_bytes()).hexdigest()
+    store.close()
+    assert "no deployment 'dep_none'" in fails(
+        capsys, "deploy", "export", "dep_none", "--format", "csv", "--output", str(out)
+    )

@@ -1,6 +1,7 @@
 """`stratigos deploy ...`: put a portfolio or an optimization's winner to work on a paper
-account, move it through its lifecycle, forward-test it over past data, and read its orders,
-ledger, positions and events. Deployments belong to the command line's owner (`local`)."""
+account, move it through its lifecycle, forward-test it over past data, read its orders,
+ledger, positions and events, and store exports of its ledger. Deployments belong to the
+command line's owner (`local`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from typing import Any
 
 from api.cli.errors import UsageError
@@ -40,14 +42,9 @@ def deploy_command(args: argparse.Namespace) -> int:
         rows = [_order_row(o) for o in orders]
         _print(args, rows, _orders_text(rows))
     elif action == "ledger":
-        from services.deployment_views import ledger_csv, ledger_rows
-
-        entries = store.ledger(LOCAL_OWNER, deployment.id)
-        if args.csv:
-            sys.stdout.write(ledger_csv(entries))
-        else:
-            rows = ledger_rows(entries)
-            _print(args, rows, _ledger_text(rows))
+        _ledger(store, deployment.id, args)
+    elif action == "export":
+        _export(store, deployment, args)
     elif action == "performance":
         from services.performance import performance
         from store import utc_now
@@ -244,6 +241,47 @@ def _event_text(event: Any) -> str:
     return f"{event.seq:>4}  {event.time:%Y-%m-%d %H:%M:%S}  {event.type:<15} {what}" + (
         f" ({rest})" if rest else ""
     )
+
+
+def _ledger(store: Any, deployment_id: str, args: argparse.Namespace) -> None:
+    """Print the ledger (a listing, or JSON with --json or --format json), or write it to
+    --output as JSON, CSV or Parquet; Parquet is binary and is only written to a file."""
+    from services.ledger_exports import ledger_file, ledger_rows
+
+    if args.format == "parquet" and args.output is None:
+        raise UsageError("--format parquet is binary and is not printed: give --output FILE")
+    entries = store.ledger(LOCAL_OWNER, deployment_id)
+    if args.format in ("csv", "parquet"):
+        content = ledger_file(entries, args.format)
+    else:
+        rows = ledger_rows(entries)
+        as_json = args.format == "json" or args.json
+        text = json.dumps(rows, indent=2, default=str) if as_json else _ledger_text(rows)
+        content = f"{text}\n".encode()
+    if args.output is None:
+        sys.stdout.write(content.decode())
+        return
+    args.output.write_bytes(content)
+    print(f"Wrote the ledger of {deployment_id} ({len(entries)} entries) to {args.output}.")
+
+
+def _export(store: Any, deployment: Any, args: argparse.Namespace) -> None:
+    """Store the ledger as an export (`services.ledger_exports`), then write the stored file to
+    --output: what the file holds is what the store kept."""
+    from services.ledger_exports import create_ledger_export
+
+    export = create_ledger_export(store, deployment, args.format)
+    args.output.write_bytes(store.export_bytes(LOCAL_OWNER, export.id))
+    view = {
+        **asdict(export),
+        "created_at": export.created_at.isoformat(),
+        "output": str(args.output),
+    }
+    text = (
+        f"Stored export {export.id} of {deployment.id}: {export.format}, {export.rows} entries, "
+        f"{export.size_bytes:,} bytes, sha256 {export.sha256}; written to {args.output}."
+    )
+    _print(args, view, text)
 
 
 def _view(deployment: Any) -> dict[str, Any]:

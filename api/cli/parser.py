@@ -221,7 +221,7 @@ def _deploy_parser(commands: Any) -> None:
         help="put a portfolio or an optimization's winner to work on a paper account",
         description="Deployments of the command line's owner (local): create one (a draft, or "
         "--activate), move it through its lifecycle, forward-test it over past market data, "
-        "read its orders, ledger and positions.",
+        "read its orders, ledger and positions, export its ledger.",
     )
     sub = deploy.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
     create = sub.add_parser("create", help="deploy a portfolio or an optimization's winner")
@@ -284,17 +284,34 @@ def _deploy_parser(commands: Any) -> None:
         ("performance", "the account against its backtest, drawdown, weight drift"),
         ("events", "what happened to it: lifecycle, who and why, fires, runs' outcomes"),
         ("forward-test", "paper-trade it over past market data and compare with its backtest"),
+        ("export", "store the ledger as a CSV or Parquet export and write it to a file"),
     ):
         command = sub.add_parser(action, help=text)
         command.add_argument("deployment_id")
         commands_with_id.append(command)
-        if action == "ledger":
-            command.add_argument("--csv", action="store_true", help="print CSV")
         if action == "events":
             command.add_argument("--after", type=int, default=0, metavar="SEQ",
                                  help="only the events after this one")  # fmt: skip
             command.add_argument("--follow", action="store_true",
                                  help="keep printing new events until it is retired")  # fmt: skip
+        if action == "ledger":
+            command.add_argument(
+                "--format", choices=("json", "csv", "parquet"),
+                help="JSON rows, CSV or Parquet (default: a readable listing)",
+            )  # fmt: skip
+            command.add_argument(
+                "--csv", dest="format", action="store_const", const="csv",
+                help="the same as --format csv",
+            )  # fmt: skip
+            command.add_argument(
+                "--output", type=Path, metavar="FILE",
+                help="write to FILE instead of printing (required for parquet)",
+            )  # fmt: skip
+        if action == "export":
+            command.add_argument("--format", choices=("csv", "parquet"), required=True,
+                                 help="the file's format")  # fmt: skip
+            command.add_argument("--output", type=Path, metavar="FILE", required=True,
+                                 help="where to write the stored file")  # fmt: skip
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
             command.add_argument("--end", help="last session (default: the end of the data)")

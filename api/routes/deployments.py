@@ -4,19 +4,23 @@ Create one from a saved portfolio (its weights) or a finished optimization (its 
 starts as a `draft`. Lifecycle actions: `activate`, `pause`, `resume`, `retire` (409 naming the
 allowed moves when the lifecycle forbids one). `run` submits a rebalance now; `forward-tests`
 paper-trades the deployment over past market data as its own deployment and job. Orders, the
-ledger (JSON or CSV) and positions are read from the store. `POST /v1/kill-switch` stops every
-deployment of the caller (or of one account) at once. Other owners' deployments are 404.
+ledger (JSON, CSV or Parquet) and positions are read from the store; stored exports of the
+ledger (`ledger/exports`) keep a CSV or Parquet file of it as it was, to download later.
+`POST /v1/kill-switch` stops every deployment of the caller (or of one account) at once. Other
+owners' deployments are 404.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response, status
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
@@ -26,21 +30,23 @@ from api.routes.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
 from notifications.preferences import NotificationPreferences
-from services.deployment_views import (
-    check_forward_test,
-    check_run_now,
-    ledger_csv,
-    ledger_rows,
-    positions,
-)
+from services.deployment_views import check_forward_test, check_run_now, positions
 from services.deployments import change_status, create_deployment
 from services.errors import InputError
 from services.execution_jobs import FORWARD_TEST_KIND
 from services.forward_test import FORWARD_TEST_MODE
 from services.kill_switch import kill_switch
+from services.ledger_exports import (
+    create_ledger_export,
+    deployment_export,
+    ledger_file,
+    ledger_filename,
+    ledger_rows,
+)
 from services.performance import performance
 from services.scheduling import REBALANCE_KIND, rebalance_key
-from store import Deployment, Job, NotFoundError, QueuedOrder, utc_now
+from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
+from store.exports import EXPORT_MEDIA_TYPES, ExportFormat
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -190,6 +196,33 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
+class ExportIn(BaseModel):
+    """A stored export of the ledger to create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: ExportFormat = Field(description="`csv` or `parquet`.")
+
+
+class ExportOut(BaseModel):
+    """A stored export of a deployment's ledger (`links.download`: its file)."""
+
+    id: str
+    deployment_id: str
+    format: ExportFormat
+    rows: int = Field(description="Ledger entries in the file.")
+    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the file, hex.")
+    created_at: datetime
+    links: dict[str, str]
+
+
+class ExportList(BaseModel):
+    """A deployment's stored exports, oldest first."""
+
+    items: list[ExportOut]
+
+
 def deployment_out(deployment: Deployment) -> DeploymentOut:
     """The API view of a stored deployment."""
     base = f"/v1/deployments/{deployment.id}"
@@ -209,6 +242,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "self": base,
             "orders": f"{base}/orders",
             "ledger": f"{base}/ledger",
+            "ledger_exports": f"{base}/ledger/exports",
             "positions": f"{base}/positions",
             "performance": f"{base}/performance",
             "report": f"{base}/report",
@@ -237,6 +271,12 @@ def _webhook_origin(address: str) -> str:
 def _order_out(order: QueuedOrder) -> OrderOut:
     fields = {name: getattr(order, name) for name in OrderOut.model_fields}
     return OrderOut(**fields)
+
+
+def _export_out(export: Export) -> ExportOut:
+    download = f"/v1/deployments/{export.deployment_id}/ledger/exports/{export.id}"
+    fields = {name: getattr(export, name) for name in ExportOut.model_fields if name != "links"}
+    return ExportOut(**fields, links={"download": download})
 
 
 @contextmanager
@@ -400,6 +440,132 @@ def list_runs(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]
     return [_job(j, deployment_id) for j in jobs]
 
 
+_FILE_CONTENT = {
+    "text/csv": {"schema": {"type": "string"}},
+    "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+}
+"""OpenAPI content of a ledger file (CSV or Parquet)."""
+
+
+def _attachment(
+    content: bytes, format: ExportFormat, filename: str, headers: dict[str, str] | None = None
+) -> Response:
+    """`content` as a download named `filename` with the media type of `format` (and
+    `headers`)."""
+    return Response(
+        content,
+        media_type=EXPORT_MEDIA_TYPES[format],
+        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
+    )
+
+
+@router.get(
+    "/deployments/{deployment_id}/ledger",
+    summary="The trade ledger",
+    response_model=None,
+    responses={
+        200: {"content": {"application/json": {"schema": {"type": "object"}}, **_FILE_CONTENT}}
+    },
+)
+def ledger(
+    deployment_id: str,
+    context: Ctx,
+    caller: Caller,
+    format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
+) -> dict[str, Any] | Response:
+    """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
+    rows, CSV (`?format=csv`) or Parquet (`?format=parquet`: UTC timestamps, float64 numbers,
+    string ids), the same columns in each."""
+    get_deployment(context, caller, deployment_id)
+    entries = context.store.ledger(caller.owner, deployment_id)
+    if format == "json":
+        return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
+    return _attachment(ledger_file(entries, format), format, ledger_filename(deployment_id, format))
+
+
+def _export(context: Ctx, caller: Caller, deployment_id: str, export_id: str) -> Export:
+    """The caller's export of the deployment, or 404 (for the deployment or the export)."""
+    get_deployment(context, caller, deployment_id)
+    try:
+        return deployment_export(context.store, caller.owner, deployment_id, export_id)
+    except NotFoundError:
+        raise not_found("export", export_id) from None
+
+
+# The exports' routes come before `/deployments/{deployment_id}/{kind}/{job_id}`, which would
+# otherwise take `ledger/exports` for a run.
+
+
+@router.post(
+    "/deployments/{deployment_id}/ledger/exports",
+    response_model=ExportOut,
+    status_code=201,
+    summary="Store an export of the ledger",
+)
+def create_export(
+    deployment_id: str, body: ExportIn, context: Ctx, caller: Caller, response: Response
+) -> ExportOut:
+    """Store the deployment's ledger as it is now as a CSV or Parquet file (the columns of
+    `GET .../ledger`); 201 with the export's metadata and its download link once the file and
+    its metadata are both stored."""
+    deployment = get_deployment(context, caller, deployment_id)
+    export = create_ledger_export(context.store, deployment, body.format)
+    view = _export_out(export)
+    response.headers["Location"] = view.links["download"]
+    return view
+
+
+@router.get(
+    "/deployments/{deployment_id}/ledger/exports",
+    response_model=ExportList,
+    summary="Stored exports of the ledger",
+)
+def list_exports(deployment_id: str, context: Ctx, caller: Caller) -> ExportList:
+    """The deployment's stored exports, oldest first."""
+    get_deployment(context, caller, deployment_id)
+    found = context.store.list_exports(caller.owner, deployment_id)
+    return ExportList(items=[_export_out(e) for e in found])
+
+
+@router.get(
+    "/deployments/{deployment_id}/ledger/exports/{export_id}",
+    summary="Download a stored export",
+    response_model=None,
+    response_class=Response,
+    responses={200: {"content": _FILE_CONTENT}},
+)
+def download_export(deployment_id: str, export_id: str, context: Ctx, caller: Caller) -> Response:
+    """The export's file as stored, with its media type, a file name, `ETag` (the SHA-256 of
+    the stored file, hex) and `Repr-Digest` (RFC 9530: the SHA-256 of the bytes sent)."""
+    export = _export(context, caller, deployment_id, export_id)
+    data = context.store.export_bytes(caller.owner, export.id)
+    digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    return _attachment(
+        data,
+        export.format,
+        ledger_filename(deployment_id, export.format, export.id),
+        {"ETag": f'"{export.sha256}"', "Repr-Digest": f"sha-256=:{digest}:"},
+    )
+
+
+@router.delete(
+    "/deployments/{deployment_id}/ledger/exports/{export_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a stored export",
+    responses={204: {"description": "Deleted."}},
+)
+def delete_export(deployment_id: str, export_id: str, context: Ctx, caller: Caller) -> Response:
+    """Delete the export's metadata and its file (404 if it is not the caller's export of the
+    deployment)."""
+    export = _export(context, caller, deployment_id, export_id)
+    try:
+        context.store.delete_export(caller.owner, export.id)
+    except NotFoundError:  # deleted meanwhile
+        raise not_found("export", export_id) from None
+    return Response(status_code=204)
+
+
 @router.get("/deployments/{deployment_id}/{kind}/{job_id}", summary="A run or forward test")
 def get_job_result(
     deployment_id: str,
@@ -441,37 +607,6 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     get_deployment(context, caller, deployment_id)
     found = context.store.list_orders(caller.owner, deployment_id=deployment_id)
     return [_order_out(o) for o in found]
-
-
-@router.get(
-    "/deployments/{deployment_id}/ledger",
-    summary="The trade ledger",
-    responses={
-        200: {
-            "content": {
-                "application/json": {"schema": {"type": "object"}},
-                "text/csv": {"schema": {"type": "string"}},
-            }
-        }
-    },
-)
-def ledger(
-    deployment_id: str,
-    context: Ctx,
-    caller: Caller,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> Any:
-    """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
-    rows or CSV (`?format=csv`)."""
-    get_deployment(context, caller, deployment_id)
-    entries = context.store.ledger(caller.owner, deployment_id)
-    if format == "csv":
-        return PlainTextResponse(
-            ledger_csv(entries),
-            media_type="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{deployment_id}-ledger.csv"'},
-        )
-    return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
 
 
 @router.get("/deployments/{deployment_id}/performance", summary="Against the backtest")

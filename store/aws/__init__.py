@@ -8,6 +8,7 @@ from store.aws.broker_accounts import AwsBrokerAccounts
 from store.aws.cache import AwsCache
 from store.aws.datasets import AwsDatasets
 from store.aws.deployments import AwsDeployments
+from store.aws.exports import AwsExports
 from store.aws.ledger import AwsLedger
 from store.aws.orders import AwsOrders
 from store.aws.portfolios import AwsPortfolios
@@ -22,6 +23,7 @@ class AWSStore(
     AwsRetention,
     AwsPortfolios,
     AwsDatasets,
+    AwsExports,
     AwsThreads,
     AwsCache,
     AwsApiKeys,

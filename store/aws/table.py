@@ -10,6 +10,7 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | result | `OWNER#<owner>` | `RESULT#<job_id>` | `payload` inline, or `location` in S3 when large |
 | portfolio | `OWNER#<owner>` | `PF#<id>` | `version` for optimistic concurrency |
 | dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
+| ledger export | `OWNER#<owner>` | `EXP#<id>` | metadata; bytes in S3 `exports/<owner>/<deployment>/<id>.<format>` |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
 | deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
 | deployment event | `DEPEV#<owner>#<id>` | `<seq, 12 digits>` | `type`, `data`; `#HEAD` holds `last_seq`, `KEY#<key>` the seq of an appended key; written with the change |
@@ -28,8 +29,10 @@ Guarded writes are DynamoDB condition expressions (status transitions, leases, p
 versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
 result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
 `inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
-`datasets/<owner>/<dataset_id>.parquet` (uploaded datasets: the object is written before the
-metadata item and deleted after it, so a listed dataset always has its bytes). DynamoDB's TTL deletes
+`datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and
+`exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports): the object is written
+before the metadata item and deleted after it, so a listed dataset or export always has its
+bytes. DynamoDB's TTL deletes
 expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
 Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
 """
@@ -337,6 +340,43 @@ class AwsTable(Store):
         # an orphan object is harmless; a lifecycle rule on results/ can expire it later
         with suppress(ClientError, BotoCoreError):
             self.s3.delete_object(Bucket=self.bucket, Key=s3_key)
+
+    def _put_object_then_item(
+        self, action: str, s3_key: str, data: bytes, content_type: str, record: Mapping[str, Any]
+    ) -> None:
+        """Upload `data` to `s3_key` in the store's bucket (its default encryption, the KMS key
+        in the cloud), then put `record` as an item. Object first, item second: a crash in
+        between leaves an unreferenced object, never an item without its object. After a failed
+        item write the object is deleted only if a consistent read shows the item absent (a
+        timed-out write may still have landed); otherwise, or if that delete fails, the object
+        stays as an orphan (harmless: nothing lists it)."""
+        self._call(
+            f"{action} (upload)",
+            self.s3.put_object,
+            Bucket=self.bucket,
+            Key=s3_key,
+            Body=data,
+            ContentType=content_type,
+        )
+        try:
+            self._call(action, self.ddb.put_item, TableName=self.table, Item=_item(record))
+        except StoreError:
+            with suppress(StoreError):
+                if self._get(f"{action} (check)", record["pk"], record["sk"]) is None:
+                    self._discard(s3_key)
+            raise
+
+    def _object_bytes(self, action: str, s3_key: str, what: str) -> bytes:
+        """The bytes of `s3_key`, which the item of `what` (e.g. "dataset ds_…") lists;
+        `StoreUnavailableError` if the object is missing."""
+        try:
+            out = self._call(action, self.s3.get_object, Bucket=self.bucket, Key=s3_key)
+        except ClientError as exc:
+            raise StoreUnavailableError(
+                f"AWS store: {what} is listed but s3://{self.bucket}/{s3_key} is missing"
+            ) from exc
+        body: bytes = out["Body"].read()
+        return body
 
     def _delete(self, action: str, pk: str, sk: str) -> bool:
         try:

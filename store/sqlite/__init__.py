@@ -9,6 +9,7 @@ from store.sqlite.cache import SqliteCache
 from store.sqlite.connection import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite.datasets import SqliteDatasets
 from store.sqlite.deployments import SqliteDeployments
+from store.sqlite.exports import SqliteExports
 from store.sqlite.ledger import SqliteLedger
 from store.sqlite.orders import SqliteOrders
 from store.sqlite.portfolios import SqlitePortfolios
@@ -22,6 +23,7 @@ class SQLiteStore(
     SqliteRetention,
     SqlitePortfolios,
     SqliteDatasets,
+    SqliteExports,
     SqliteThreads,
     SqliteCache,
     SqliteApiKeys,

@@ -20,7 +20,7 @@ from typing import Any
 
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
-from store.errors import ConflictError, StoreGoneError, StoreUnavailableError
+from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -228,11 +228,29 @@ MIGRATIONS: list[tuple[int, str]] = [
             FROM deployments;
         """,
     ),
+    (
+        7,
+        """
+        CREATE TABLE exports (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            deployment_id TEXT NOT NULL,
+            format TEXT NOT NULL CHECK (format IN ('csv', 'parquet')),
+            rows INTEGER NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX exports_by_deployment ON exports (owner, deployment_id, created_at);
+        """,
+    ),
 ]
-"""(version, SQL script) pairs applied in order to bring a database up to the latest version."""
+"""(version, SQL script) pairs: a database at version N gets every script of a higher version,
+in version order (gaps in the numbering are allowed)."""
 
 
-SCHEMA_VERSION = MIGRATIONS[-1][0]
+SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
 
 
 class SqliteConnection(Store):
@@ -345,6 +363,16 @@ class SqliteConnection(Store):
         with self._errors(action):
             return conn.execute(sql, params).fetchall()
 
+    def _owned_row(
+        self, action: str, sql: str, owner: str, record_id: str, kind: str
+    ) -> sqlite3.Row:
+        """The row `sql` selects with parameters `(record_id, owner)`, or `NotFoundError`
+        naming the `kind` of record (also for another owner's)."""
+        rows = self._read(action, sql, (record_id, owner))
+        if not rows:
+            raise NotFoundError(f"no {kind} {record_id!r} for owner {owner!r}")
+        return rows[0]
+
     def _migrate(self) -> None:
         with self._tx("migration") as conn:
             conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -355,7 +383,7 @@ class SqliteConnection(Store):
                     f"SQLite store {self.path} has schema version {current}, newer than this "
                     f"code's {SCHEMA_VERSION}; upgrade Stratigos"
                 )
-            for version, script in MIGRATIONS:
+            for version, script in sorted(MIGRATIONS):
                 if version > current:
                     for statement in script.split(";"):
                         if statement.strip():

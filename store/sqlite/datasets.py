@@ -26,24 +26,13 @@ class SqliteDatasets(SqliteConnection):
         return self.get_dataset(owner, did)
 
     def get_dataset(self, owner: str, dataset_id: str) -> Dataset:
-        rows = self._read(
-            "get_dataset",
-            f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE id = ? AND owner = ?",
-            (dataset_id, owner),
-        )
-        if not rows:
-            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
-        return dataset_from_row(dict(rows[0]))
+        sql = f"SELECT {_DATASET_COLUMNS} FROM datasets WHERE id = ? AND owner = ?"
+        row = self._owned_row("get_dataset", sql, owner, dataset_id, "dataset")
+        return dataset_from_row(dict(row))
 
     def dataset_bytes(self, owner: str, dataset_id: str) -> bytes:
-        rows = self._read(
-            "dataset_bytes",
-            "SELECT data FROM datasets WHERE id = ? AND owner = ?",
-            (dataset_id, owner),
-        )
-        if not rows:
-            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
-        return bytes(rows[0]["data"])
+        sql = "SELECT data FROM datasets WHERE id = ? AND owner = ?"
+        return bytes(self._owned_row("dataset_bytes", sql, owner, dataset_id, "dataset")["data"])
 
     def list_datasets(self, owner: str) -> list[Dataset]:
         rows = self._read(

@@ -1,9 +1,12 @@
 """`/v1/deployments`: create from a portfolio, the lifecycle, forward tests run by the app's
-worker, orders, ledger (JSON and CSV), positions, errors naming the field, and tenancy."""
+worker, orders, ledger (JSON, CSV and Parquet) and its stored exports, positions, errors naming the
+field, and tenancy."""
 
 from __future__ import annotations
 
+import base64
 import csv
+import hashlib
 import io
 import json
 import time
@@ -11,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from store import LedgerEntry
 from tests.api.conftest import Api, assert_error, parse_sse
+from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 
 WEIGHTS = [
     {"asset": "JNJ", "weight": 0.3},
@@ -296,3 +301,102 @@ def test_a_deployment_s_events_stream_as_sse_and_long_poll_with_who_and_why(api:
     bad = client.get(f"/v1/deployments/{did}/events", headers={**api.alice, "Last-Event-ID": "x"})
     assert_error(bad, 400, "BAD_REQUEST", "header.last-event-id")
     assert_error(client.get(f"/v1/deployments/{did}/events", headers=api.bob), 404, "NOT_FOUND")
+
+
+def _with_ledger(api: Api) -> tuple[str, list[LedgerEntry]]:
+    """A deployment of alice's whose ledger holds `hard_entries()`, and those entries."""
+    did = _create(api).json()["id"]
+    api.store.append_ledger("alice", did, hard_entries())
+    return did, api.store.ledger("alice", did)
+
+
+def test_the_ledger_downloads_as_parquet_and_csv_with_the_same_rows_exactly(api: Api) -> None:
+    did, entries = _with_ledger(api)
+    client = api.client
+    parquet = client.get(f"/v1/deployments/{did}/ledger?format=parquet", headers=api.alice)
+    assert parquet.status_code == 200, parquet.text
+    assert parquet.headers["content-type"] == "application/vnd.apache.parquet"
+    assert parquet.headers["content-disposition"] == (
+        f'attachment; filename="{did}-ledger.parquet"'
+    )
+    assert_parquet_holds(parquet.content, entries)
+    csv_file = client.get(f"/v1/deployments/{did}/ledger?format=csv", headers=api.alice)
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    assert_csv_holds(csv_file.text, entries)
+    rows = client.get(f"/v1/deployments/{did}/ledger", headers=api.alice).json()["entries"]
+    assert [r["entry_id"] for r in rows] == [e.entry_id for e in entries]
+    unknown = client.get(f"/v1/deployments/{did}/ledger?format=xlsx", headers=api.alice)
+    assert_error(unknown, 422, "VALIDATION_ERROR", "query.format")
+    theirs = client.get(f"/v1/deployments/{did}/ledger?format=parquet", headers=api.bob)
+    assert_error(theirs, 404, "NOT_FOUND")
+    documented = client.get("/v1/openapi.json").json()["paths"][
+        "/v1/deployments/{deployment_id}/ledger"
+    ]
+    content = documented["get"]["responses"]["200"]["content"]
+    assert set(content) == {"application/json", "text/csv", "application/vnd.apache.parquet"}
+
+
+def test_a_stored_export_is_created_listed_downloaded_exactly_deleted_and_kept_from_others(
+    api: Api,
+) -> None:
+    did, entries = _with_ledger(api)
+    client = api.client
+    base = f"/v1/deployments/{did}/ledger/exports"
+    created = client.post(base, json={"format": "parquet"}, headers=api.alice)
+    assert created.status_code == 201, created.text
+    export = created.json()
+    download = f"{base}/{export['id']}"
+    assert created.headers["location"] == export["links"]["download"] == download
+    assert export["id"].startswith("exp_") and export["deployment_id"] == did
+    assert (export["format"], export["rows"]) == ("parquet", len(entries))
+    got = client.get(download, headers=api.alice)
+    assert got.status_code == 200, got.text
+    assert got.headers["content-type"] == "application/vnd.apache.parquet"
+    assert got.headers["content-disposition"] == (
+        f'attachment; filename="{did}-ledger-{export["id"]}.parquet"'
+    )
+    assert hashlib.sha256(got.content).hexdigest() == export["sha256"]
+    assert len(got.content) == export["size_bytes"]
+    assert got.headers["etag"] == f'"{export["sha256"]}"'
+    digest = base64.b64encode(hashlib.sha256(got.content).digest()).decode()
+    assert got.headers["repr-digest"] == f"sha-256=:{digest}:"
+    assert_parquet_holds(got.content, entries)
+    as_csv = client.post(base, json={"format": "csv"}, headers=api.alice).json()
+    csv_file = client.get(as_csv["links"]["download"], headers=api.alice)
+    assert csv_file.headers["content-type"].startswith("text/csv")
+    assert_csv_holds(csv_file.text, entries)
+    listed = client.get(base, headers=api.alice).json()["items"]
+    assert [e["id"] for e in listed] == [export["id"], as_csv["id"]]
+    assert listed[0] == export
+    # errors name the field; other owners and other deployments see nothing
+    unknown = client.post(base, json={"format": "xlsx"}, headers=api.alice)
+    assert_error(unknown, 422, "VALIDATION_ERROR", "body.format")
+    assert_error(
+        client.post(base, json={}, headers=api.alice), 422, "VALIDATION_ERROR", "body.format"
+    )
+    for response in (
+        client.post(base, json={"format": "csv"}, headers=api.bob),
+        client.get(base, headers=api.bob),
+        client.get(download, headers=api.bob),
+    ):
+        assert_error(response, 404, "NOT_FOUND")
+    other = _create(api).json()["id"]
+    elsewhere = client.get(
+        f"/v1/deployments/{other}/ledger/exports/{export['id']}", headers=api.alice
+    )
+    assert "export" in assert_error(elsewhere, 404, "NOT_FOUND")["message"]
+    assert_error(client.get(f"{base}/exp_none", headers=api.alice), 404, "NOT_FOUND")
+    assert client.get(f"/v1/deployments/{other}/ledger/exports", headers=api.alice).json() == {
+        "items": []
+    }
+    assert_error(client.delete(download, headers=api.bob), 404, "NOT_FOUND")
+    assert client.delete(download, headers=api.alice).status_code == 204
+    assert_error(client.get(download, headers=api.alice), 404, "NOT_FOUND")
+    assert_error(client.delete(download, headers=api.alice), 404, "NOT_FOUND")
+    listed = client.get(base, headers=api.alice).json()["items"]
+    assert [e["id"] for e in listed] == [as_csv["id"]]
+    paths = client.get("/v1/openapi.json").json()["paths"]
+    content = paths["/v1/deployments/{deployment_id}/ledger/exports/{export_id}"]["get"]
+    assert set(content["responses"]["200"]["content"]) == {
+        "text/csv", "application/vnd.apache.parquet",
+    }  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from store import ConflictError, NotFoundError, StoreUnavailableError
+from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
 from tests.live_server import free_port
 from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
@@ -30,6 +30,18 @@ def test_refused_completion_leaves_no_s3_object(store_aws: AWSStore) -> None:
     assert s3_keys(store_aws) == []
     with pytest.raises(NotFoundError):
         store_aws.get_result(ALICE, job.id)
+
+
+def test_an_item_write_refused_after_the_upload_deletes_the_object(store_aws: AWSStore) -> None:
+    # metadata above DynamoDB's 400 KB item limit: the object is uploaded, the item refused, a
+    # consistent read shows no item, so the object is deleted again (the path ledger exports
+    # share with datasets: AwsTable._put_object_then_item)
+    columns = [f"asset-{i:06d}-" + "x" * 60 for i in range(6000)]
+    meta = {"format": "prices", "n_rows": 1, "n_columns": len(columns), "columns": columns,
+            "start": "2024-01-02", "end": "2024-01-02"}  # fmt: skip
+    with pytest.raises(StoreError, match="Item size"):
+        store_aws.put_dataset(ALICE, "wide", b"PAR1", meta)
+    assert s3_keys(store_aws) == [] and store_aws.list_datasets(ALICE) == []
 
 
 def test_cache_item_carries_ttl_and_expired_items_are_filtered(
