@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import math
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -200,6 +201,12 @@ class AlpacaBroker:
             positions={position.symbol: float(position.qty) for position in positions},
         )
 
+    def account_number(self) -> str:
+        """Alpaca's number of the account (e.g. ``PA...`` on the paper endpoint): what tells
+        one account from another across keys."""
+        account = cast(TradeAccount, self._call("read the account", self._client.get_account))
+        return account.account_number
+
     def fills(self, since: datetime | None = None) -> list[Fill]:
         """The account's executions (after `since`, if given), oldest first, each with the
         client order id of its order and fee 0 (commission-free)."""
@@ -336,14 +343,42 @@ class AlpacaBroker:
             return _Failure(None, f"{type(error).__name__}: {error}")
 
 
-def alpaca_keys(settings: Settings) -> tuple[str, SecretStr]:
-    """The Alpaca key id and secret key: from the Secrets Manager secret `alpaca_secret_arn`
-    when set (a JSON object ``{"key_id": ..., "secret_key": ...}``; the region is the ARN's,
-    the endpoint boto3's: ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` points it elsewhere), else from
-    `alpaca_key_id` and `alpaca_secret_key`. `BrokerConfigurationError` names what is missing;
-    `BrokerUnavailableError` if Secrets Manager cannot be reached."""
-    if settings.alpaca_secret_arn:
-        return _keys_from_secret(settings.alpaca_secret_arn)
+OWNER_PLACEHOLDER = "{owner}"
+"""In `alpaca_secret_arn`, stands for the owner: each owner's keys are then their own secret."""
+
+_OWNER_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_+=.@-")
+"""Characters an owner put in a secret's name may hold: those of a Secrets Manager name but
+``/`` (an owner names one secret, never a path to another)."""
+
+
+def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
+    """The Alpaca key id and secret key of `owner`'s account (tenancy: an owner trades their
+    own account only).
+
+    With the placeholder ``{owner}`` in `alpaca_secret_arn`, every owner has their own Secrets
+    Manager secret: the ARN with the owner put in. Otherwise the settings configure one account,
+    which belongs to `alpaca_owner` (default the local owner) and to nobody else: its keys come
+    from the secret `alpaca_secret_arn` when set, else from `alpaca_key_id` and
+    `alpaca_secret_key`. A secret is a JSON object ``{"key_id": ..., "secret_key": ...}`` read in
+    the ARN's region from boto3's endpoint (``AWS_ENDPOINT_URL_SECRETS_MANAGER`` points it
+    elsewhere). `BrokerConfigurationError` names the settings to set when `owner` has no
+    account; `BrokerUnavailableError` if Secrets Manager cannot be reached."""
+    arn = settings.alpaca_secret_arn
+    if arn and OWNER_PLACEHOLDER in arn:
+        if not owner or not set(owner) <= _OWNER_CHARACTERS:
+            raise BrokerConfigurationError(
+                f"owner {owner!r} cannot name a Secrets Manager secret (STRATIGOS_ALPACA_SECRET_ARN "
+                f"has {OWNER_PLACEHOLDER}): letters, digits and _+=.@- only"
+            )
+        return _keys_from_secret(arn.replace(OWNER_PLACEHOLDER, owner))
+    if owner != settings.alpaca_owner:
+        raise BrokerConfigurationError(
+            f"no Alpaca account is configured for owner {owner!r}: the configured keys belong to "
+            "STRATIGOS_ALPACA_OWNER; give each owner their own secret with "
+            f"STRATIGOS_ALPACA_SECRET_ARN containing {OWNER_PLACEHOLDER}"
+        )
+    if arn:
+        return _keys_from_secret(arn)
     missing = [
         f"STRATIGOS_{name.upper()}"
         for name in ("alpaca_key_id", "alpaca_secret_key")
@@ -353,7 +388,7 @@ def alpaca_keys(settings: Settings) -> tuple[str, SecretStr]:
         raise BrokerConfigurationError(
             f"Alpaca keys are not configured: set {' and '.join(missing)}, or "
             'STRATIGOS_ALPACA_SECRET_ARN (a Secrets Manager secret {"key_id": ..., '
-            '"secret_key": ...})'
+            f'"secret_key": ...}}, per owner with {OWNER_PLACEHOLDER} in it)'
         )
     key_id = cast(SecretStr, settings.alpaca_key_id).get_secret_value()
     return key_id, cast(SecretStr, settings.alpaca_secret_key)
@@ -393,10 +428,13 @@ def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
     raise failure
 
 
-def alpaca_broker(settings: Settings, *, fractional: bool | None = None) -> AlpacaBroker:
-    """The Alpaca broker of the `alpaca_*` settings (`STRATIGOS_ALPACA_*`): keys from
-    `alpaca_keys`, the paper endpoint unless `alpaca_paper` is false, `alpaca_base_url` if set."""
-    key_id, secret_key = alpaca_keys(settings)
+def alpaca_broker(
+    settings: Settings, *, owner: str, fractional: bool | None = None
+) -> AlpacaBroker:
+    """`owner`'s Alpaca account as a broker, by the `alpaca_*` settings (`STRATIGOS_ALPACA_*`):
+    keys from `alpaca_keys`, the paper endpoint unless `alpaca_paper` is false,
+    `alpaca_base_url` if set."""
+    key_id, secret_key = alpaca_keys(settings, owner)
     return AlpacaBroker(
         key_id,
         secret_key,
