@@ -270,6 +270,23 @@ class SimulatedAccount:
             self._by_id[placed.id] = request.client_order_id
             return self._order_json(order)
 
+    def open_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /v2/orders``: the orders not yet final (``status=open``, Alpaca's default; the
+        stand-in lists no others), oldest first with ``direction=asc``, at most `limit` (500)."""
+        if params.get("status", "open") != "open":
+            raise AlpacaError(422, 40010001, "the stand-in lists open orders only")
+        try:
+            limit = int(params.get("limit", "50"))
+        except ValueError:
+            raise AlpacaError(422, 40010001, "limit must be an integer") from None
+        if not 1 <= limit <= 500:
+            raise AlpacaError(422, 40010001, "limit must be between 1 and 500")
+        with self._lock:
+            orders = [self._order_json(order) for order in self.broker.open_orders()]
+        if params.get("direction", "desc") == "desc":
+            orders.reverse()
+        return orders[:limit]
+
     def order_by_client_id(self, client_order_id: str) -> dict[str, Any]:
         """``GET /v2/orders:by_client_order_id``."""
         with self._lock:

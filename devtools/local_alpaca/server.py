@@ -2,7 +2,7 @@
 `execution.brokers.alpaca` uses, over a `SimulatedAccount`:
 
 - ``GET /v2/account``, ``GET /v2/account/configurations``, ``GET /v2/positions``
-- ``POST /v2/orders``, ``GET /v2/orders/{id}``, ``GET /v2/orders:by_client_order_id``,
+- ``GET /v2/orders`` (open orders), ``POST /v2/orders``, ``GET /v2/orders/{id}``, ``GET /v2/orders:by_client_order_id``,
   ``DELETE /v2/orders/{id}`` (204)
 - ``GET /v2/account/activities/FILL``
 
@@ -102,6 +102,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, account.positions()
         if method == "GET" and path == "/v2/account/activities/FILL":
             return 200, account.activities(query)
+        if method == "GET" and path == "/v2/orders":
+            return 200, account.open_orders(query)
         if method == "POST" and path == "/v2/orders":
             return 200, account.submit(body)
         if method == "GET" and path == "/v2/orders:by_client_order_id":

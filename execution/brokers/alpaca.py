@@ -46,13 +46,13 @@ from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from alpaca.common.enums import BaseURL
+from alpaca.common.enums import BaseURL, Sort
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
 from alpaca.trading.models import AccountConfiguration, Order, Position, TradeAccount
 from alpaca.trading.models import TradeActivity as AlpacaActivity
-from alpaca.trading.requests import MarketOrderRequest
+from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest
 from pydantic import SecretStr
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
@@ -71,6 +71,9 @@ T = TypeVar("T")
 
 ACTIVITIES_PAGE_SIZE = 100
 """Activities per page (Alpaca's maximum)."""
+
+OPEN_ORDERS_LIMIT = 500
+"""Open orders read at most (Alpaca's maximum per request)."""
 
 MAX_MESSAGE_CHARS = 500
 """An error answer that is not Alpaca's JSON is quoted up to this many characters."""
@@ -206,6 +209,18 @@ class AlpacaBroker:
         one account from another across keys."""
         account = cast(TradeAccount, self._call("read the account", self._client.get_account))
         return account.account_number
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """The account's orders not yet final (ours or not), oldest first, at most
+        `OPEN_ORDERS_LIMIT` of them."""
+        request = GetOrdersRequest(
+            status=QueryOrderStatus.OPEN, direction=Sort.ASC, limit=OPEN_ORDERS_LIMIT
+        )
+        orders = cast(
+            list[Order],
+            self._call("read the open orders", lambda: self._client.get_orders(request)),
+        )
+        return [self._order(order) for order in orders]
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
         """The account's executions (after `since`, if given), oldest first, each with the
