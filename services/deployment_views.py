@@ -16,11 +16,12 @@ from typing import Any
 import pandas as pd
 
 from execution.ledger import Book
+from services.brokers import broker_of
 from services.deployments import deployed_strategy
 from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
 from services.ledger import from_entry
-from services.market_data import market_closes
+from services.market_data import market_closes, universe_closes, unpriced
 from store import Deployment, LedgerEntry, Store
 from store.ledger import ENTRY_COLUMNS
 
@@ -114,10 +115,17 @@ def check_forward_test(deployment: Deployment, start: date, end: date | None) ->
 
 
 def check_run_now(deployment: Deployment, now: datetime) -> None:
-    """Refuse (InputError) a run now of a deployment that is not active, or on paper when the
-    market data ends before today (nothing could fill)."""
+    """Refuse (InputError) a run now of a deployment that is not active, on paper when the
+    market data ends before today (nothing could fill), on Alpaca when the market data cannot
+    price a decision now (`services.market_data.unpriced`)."""
     if deployment.status != "active":
         raise InputError("status", f"the deployment is {deployment.status}; activate it first")
+    if broker_of(deployment) == "alpaca":
+        calendar = deployment.spec["schedule"].get("calendar") or "XNYS"
+        problem = unpriced(universe_closes(deployment.spec["universe"]), calendar, now)
+        if problem is not None:
+            raise InputError("deployment_id", problem)
+        return
     last = market_closes().index[-1].date()
     if now.date() > last:
         raise InputError(

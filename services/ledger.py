@@ -109,11 +109,14 @@ class PositionDifference:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """The ledger against the broker: differing positions and cash (`matches` when none)."""
+    """The ledger against the broker: differing positions and cash (`matches` when none).
+    `ledger_cash` is the cash the ledger says the broker holds: its own plus `outside_cash`, the
+    account's cash that is not the deployment's (0 for a paper account)."""
 
     positions: Sequence[PositionDifference]
     ledger_cash: float
     broker_cash: float
+    outside_cash: float = 0.0
 
     @property
     def matches(self) -> bool:
@@ -126,16 +129,20 @@ class Reconciliation:
             "matches": self.matches,
             "ledger_cash": self.ledger_cash,
             "broker_cash": self.broker_cash,
+            "outside_cash": self.outside_cash,
             "positions": [p.__dict__ for p in self.positions],
         }
 
 
-def reconcile(book: Book, account: AccountState) -> Reconciliation:
-    """Compare what the ledger's book holds with what the broker reports."""
+def reconcile(book: Book, account: AccountState, outside_cash: float = 0.0) -> Reconciliation:
+    """Compare what the ledger's book holds, with `outside_cash` (currency the account holds
+    beside the deployment's), with what the broker reports."""
     ledger = book.holdings()
     differences = [
         PositionDifference(symbol, ledger.get(symbol, 0.0), account.positions.get(symbol, 0.0))
         for symbol in sorted(set(ledger) | set(account.positions))
         if abs(ledger.get(symbol, 0.0) - account.positions.get(symbol, 0.0)) > POSITION_TOLERANCE
     ]
-    return Reconciliation(differences, book.cash, account.cash)
+    return Reconciliation(
+        differences, book.cash + outside_cash, account.cash, outside_cash=outside_cash
+    )
