@@ -388,9 +388,10 @@ def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
         return _keys_from_secret(arn.replace(OWNER_PLACEHOLDER, owner))
     if owner != settings.alpaca_owner:
         raise BrokerConfigurationError(
-            f"no Alpaca account is configured for owner {owner!r}: the configured keys belong to "
-            "STRATIGOS_ALPACA_OWNER; give each owner their own secret with "
-            f"STRATIGOS_ALPACA_SECRET_ARN containing {OWNER_PLACEHOLDER}"
+            f"no Alpaca account is configured for owner {owner!r}: STRATIGOS_ALPACA_KEY_ID and "
+            "STRATIGOS_ALPACA_SECRET_KEY (or STRATIGOS_ALPACA_SECRET_ARN) configure the account "
+            "of STRATIGOS_ALPACA_OWNER only; give each owner their own secret with "
+            f"{OWNER_PLACEHOLDER} in STRATIGOS_ALPACA_SECRET_ARN"
         )
     if arn:
         return _keys_from_secret(arn)
