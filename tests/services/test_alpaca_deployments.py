@@ -31,13 +31,11 @@ from services.execution_jobs import HANDLERS
 from services.kill_switch import kill_switch
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings
-from store import Deployment, Store
-from store.sqlite import SQLiteStore
+from store import Deployment, Job, Store
 from tests.store.conftest import FakeClock
 
 PRICES = sp500_prices().loc["2021-01-01":]
 OPENED = datetime(2021, 5, 3, 14, 0, tzinfo=UTC)  # the Alpaca account is funded then
-ACTIVATED = datetime(2021, 6, 1, 13, 0, tzinfo=UTC)
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)  # 15:45 in New York, before the close
 AFTER_THE_CLOSE = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
 ACCOUNT_CASH = 80_000.0
@@ -47,24 +45,13 @@ ORDERS = ("POST", "/v2/orders")
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    fake = FakeClock()
-    fake.now = ACTIVATED
-    return fake
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as opened:
-        yield opened
-
-
-@pytest.fixture
-def alpaca() -> Iterator[LocalAlpaca]:
+def alpaca(clock: FakeClock) -> Iterator[LocalAlpaca]:
+    """The owner's Alpaca account, funded on `OPENED`, at the clock's time (the morning of the
+    fire's session)."""
     paper = PaperBroker(PRICES, fractional=True)
     paper.deposit(ACCOUNT_CASH, OPENED)
     stand_in = LocalAlpaca(paper, key_id="AKALICE", secret_key=SECRET).start()
-    stand_in.advance(ACTIVATED)
+    stand_in.advance(clock.now)
     yield stand_in
     stand_in.close()
 
@@ -112,6 +99,19 @@ def _posted(alpaca: LocalAlpaca) -> int:
 def _placed(alpaca: LocalAlpaca) -> list[str]:
     """The statuses of the orders placed at the stand-in (its paper broker's own record)."""
     return [order["status"] for order in alpaca.account.broker.state()["orders"]]
+
+
+def _run_at_fire(
+    store: Store, clock: FakeClock, settings: Settings, deployment: Deployment, **options: Any
+) -> Job:
+    """The rebalance job of `deployment` at `FIRE`, run a minute later by a worker with
+    `options`, as it ended."""
+    job, _ = store.submit_job(
+        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
+    )
+    clock.now = FIRE + timedelta(minutes=1)
+    _runner(store, settings, **options).run_once()
+    return store.get_job("alice", job.id)
 
 
 class _OnRetry(logging.Handler):
@@ -257,12 +257,7 @@ def test_an_account_holding_positions_at_the_first_run_fails_it_with_the_reason(
     alpaca.advance(AFTER_THE_CLOSE)
     settings = _settings(tmp_path, alpaca)
     deployment = _active(store, settings)
-    job, _ = store.submit_job(
-        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
-    )
-    clock.now = FIRE + timedelta(minutes=1)
-    _runner(store, settings).run_once()
-    failed = store.get_job("alice", job.id)
+    failed = _run_at_fire(store, clock, settings, deployment)
     assert failed.status == "failed" and failed.attempts == 1
     assert "holds positions (10 XOM)" in (failed.error or "")
     assert "nothing was traded" in (failed.error or "")
@@ -275,14 +270,9 @@ def test_an_account_with_less_cash_than_the_capital_fails_the_first_run_with_the
 ) -> None:
     settings = _settings(tmp_path, alpaca)
     deployment = _active(store, settings)
-    alpaca.account.broker.deposit(-40_000, ACTIVATED)  # a withdrawal after the creation
+    alpaca.account.broker.deposit(-40_000, clock.now)  # a withdrawal after the creation
     alpaca.advance(FIRE)
-    job, _ = store.submit_job(
-        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
-    )
-    clock.now = FIRE + timedelta(minutes=1)
-    _runner(store, settings).run_once()
-    failed = store.get_job("alice", job.id)
+    failed = _run_at_fire(store, clock, settings, deployment)
     assert failed.status == "failed"
     assert "holds 40,000.00 in cash, less than the deployment's capital 50,000.00" in (
         failed.error or ""
@@ -310,12 +300,7 @@ def test_alpaca_refusing_or_failing_the_orders_fails_the_run_with_its_reason(
     deployment = _active(store, settings)
     alpaca.advance(FIRE)
     alpaca.fail_next(4, status, request=ORDERS)  # every submission of the run's two orders
-    job, _ = store.submit_job(
-        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
-    )
-    clock.now = FIRE + timedelta(minutes=1)
-    _runner(store, settings).run_once()
-    failed = store.get_job("alice", job.id)
+    failed = _run_at_fire(store, clock, settings, deployment)
     assert failed.status == "failed" and failed.attempts == 1
     assert "RunFailedError" in (failed.error or "") and reason in (failed.error or "")
     orders = store.list_orders("alice", deployment_id=deployment.id)
@@ -329,12 +314,8 @@ def test_the_kill_switch_cancels_an_alpaca_deployment_s_orders_at_alpaca(
     settings = _settings(tmp_path, alpaca)
     deployment = _active(store, settings)
     alpaca.advance(FIRE)
-    job, _ = store.submit_job(
-        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
-    )
-    clock.now = FIRE + timedelta(minutes=1)
-    _runner(store, settings, max_attempts=1).run_once()  # sent, still working at Alpaca
-    assert store.get_job("alice", job.id).status == "failed"
+    stopped = _run_at_fire(store, clock, settings, deployment, max_attempts=1)
+    assert stopped.status == "failed"  # its orders sent, still working at Alpaca
     assert _placed(alpaca) == ["new", "new"]
 
     report = kill_switch(store, "alice", account=deployment.spec["account"], settings=settings)
