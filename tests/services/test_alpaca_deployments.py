@@ -115,14 +115,17 @@ def _run_at_fire(
 
 
 class _OnRetry(logging.Handler):
-    """Moves the stand-in's time when the worker announces that it will retry a job."""
+    """Moves the stand-in's time when the worker announces that it will retry a job whose
+    orders are still working."""
 
     def __init__(self, alpaca: LocalAlpaca, now: datetime) -> None:
         super().__init__()
         self.alpaca, self.now, self.retries = alpaca, now, 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "retrying in" in record.getMessage():
+        if "still working at the broker" in record.getMessage() and "retrying in" in (
+            record.getMessage()
+        ):
             self.retries += 1
             self.alpaca.advance(self.now)
 
@@ -323,3 +326,69 @@ def test_the_kill_switch_cancels_an_alpaca_deployment_s_orders_at_alpaca(
     assert len(report.canceled_orders) == 2
     assert _placed(alpaca) == ["canceled", "canceled"]
     assert store.open_orders("alice", deployment.spec["account"]) == []
+
+
+def test_the_account_s_history_before_the_first_run_stays_out_of_the_ledger(
+    store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca, on_retry: _OnRetry
+) -> None:
+    owners_own = AlpacaBroker(alpaca.key_id, SecretStr(SECRET), url_override=alpaca.url)
+    owners_own.submit(OrderRequest("mine-buy", "XOM", "buy", 10))
+    alpaca.advance(AFTER_THE_CLOSE)
+    owners_own.submit(OrderRequest("mine-sell", "XOM", "sell", 10))
+    alpaca.advance(AFTER_THE_CLOSE + timedelta(days=1))  # sold: cash only again
+    fire = FIRE + timedelta(days=2)
+    alpaca.advance(fire)
+    on_retry.now = AFTER_THE_CLOSE + timedelta(days=2)
+    settings = _settings(tmp_path, alpaca)
+    deployment = _active(store, settings)
+    job, _ = store.submit_job(
+        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": fire.isoformat()}
+    )
+    clock.now = fire + timedelta(minutes=1)
+    runner = _runner(store, settings)
+    runner.run_once()
+    assert store.get_job("alice", job.id).status == "succeeded"
+    result = runner.results("alice", job.id)
+    cash_at_opening = store.get_deployment("alice", deployment.id).spec["account_opening"]["cash"]
+    assert cash_at_opening != ACCOUNT_CASH  # the round trip gained or lost
+    assert result["reconciliation"]["matches"] is True
+    assert result["reconciliation"]["outside_cash"] == pytest.approx(cash_at_opening - CAPITAL)
+    ledger = store.ledger("alice", deployment.id)
+    assert ledger[0].entry_id == "capital" and {e.symbol for e in ledger[1:]} == {"AAPL", "KO"}
+
+
+def test_alpaca_unreachable_while_the_account_is_read_makes_the_attempt_transient(
+    store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca, on_retry: _OnRetry
+) -> None:
+    settings = _settings(tmp_path, alpaca)
+    deployment = _active(store, settings)
+    alpaca.advance(FIRE)
+    alpaca.fail_next(1, 503, request=("GET", "/v2/account"))
+    job = _run_at_fire(store, clock, settings, deployment)
+    # 1: the account unreachable; 2: the orders sent, working; 3: filled
+    assert (job.status, job.attempts, on_retry.retries) == ("succeeded", 3, 1)
+    assert _posted(alpaca) == 2 and _placed(alpaca) == ["filled", "filled"]
+
+
+def test_a_fire_the_market_data_cannot_price_is_refused_for_alpaca_s_reason(
+    store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca
+) -> None:
+    from services.deployment_views import check_run_now
+
+    settings = _settings(tmp_path, alpaca)
+    deployment = _active(store, settings)
+    check_run_now(deployment, FIRE)  # the data holds the last close before it: no refusal
+    late = datetime(2024, 7, 1, 19, 45, tzinfo=UTC)
+    with pytest.raises(InputError, match="has no close of the last session before") as refused:
+        check_run_now(deployment, late)
+    assert "paper broker" not in str(refused.value)
+    job, _ = store.submit_job(
+        "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": late.isoformat()}
+    )
+    clock.now = late
+    _runner(store, settings).run_once()
+    failed = store.get_job("alice", job.id)
+    assert failed.status == "failed" and "the market data ends on 2022-12-28" in (
+        failed.error or ""
+    )
+    assert _posted(alpaca) == 0
