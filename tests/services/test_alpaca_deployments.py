@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,11 @@ from execution.brokers.paper import PaperBroker
 from execution.errors import DeploymentStateError
 from jobs.runner import JobRunner
 from quant.data import sp500_prices
+from services.deployment_views import check_run_now
 from services.deployments import change_status, create_deployment
 from services.errors import InputError
 from services.execution_jobs import HANDLERS
+from services.forward_test import ForwardTestRequest, forward_test
 from services.kill_switch import kill_switch
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings
@@ -373,8 +375,6 @@ def test_alpaca_unreachable_while_the_account_is_read_makes_the_attempt_transien
 def test_a_fire_the_market_data_cannot_price_is_refused_for_alpaca_s_reason(
     store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca
 ) -> None:
-    from services.deployment_views import check_run_now
-
     settings = _settings(tmp_path, alpaca)
     deployment = _active(store, settings)
     check_run_now(deployment, FIRE)  # the data holds the last close before it: no refusal
@@ -392,3 +392,23 @@ def test_a_fire_the_market_data_cannot_price_is_refused_for_alpaca_s_reason(
         failed.error or ""
     )
     assert _posted(alpaca) == 0
+
+
+def test_a_forward_test_of_an_alpaca_deployment_trades_its_own_paper_account(
+    store: Store, tmp_path: Path, alpaca: LocalAlpaca
+) -> None:
+    deployment = _create(store, _settings(tmp_path, alpaca))
+    result = forward_test(
+        store,
+        "alice",
+        ForwardTestRequest(deployment.id, date(2022, 1, 3), end=date(2022, 3, 31)),
+        sp500_prices(),
+        run_id="job_ft",
+    )
+    test = store.get_deployment("alice", result["forward_test_deployment_id"])
+    assert not {"broker", "account", "alpaca_endpoint", "account_opening"} & set(test.spec)
+    assert store.get_broker_account("alice", f"paper-{test.id}").state["fills"]
+    assert alpaca.requests == [
+        ("GET", "/v2/account/configurations"),
+        ("GET", "/v2/account"),
+    ]  # the check at creation only
