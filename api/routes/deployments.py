@@ -134,7 +134,10 @@ class DeploymentOut(BaseModel):
     id: str
     name: str
     status: str
-    mode: Literal["paper", "forward_test"]
+    mode: Literal["paper", "forward_test"] = Field(
+        description="forward_test: a forward test over past data; paper: a deployment trading "
+        "on its schedule, through the broker its spec names (spec.broker: paper or alpaca)."
+    )
     version: int
     spec: dict[str, Any] = Field(description="What is deployed, capital, schedule and limits.")
     created_at: datetime

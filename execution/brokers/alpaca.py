@@ -385,7 +385,8 @@ def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
                 f"owner {owner!r} cannot name a Secrets Manager secret (STRATIGOS_ALPACA_SECRET_ARN "
                 f"has {OWNER_PLACEHOLDER}): letters, digits and _+=.@- only"
             )
-        return _keys_from_secret(arn.replace(OWNER_PLACEHOLDER, owner))
+        secret_id = arn.replace(OWNER_PLACEHOLDER, owner)
+        return _keys_from_secret(secret_id, name=secret_id.rpartition(":secret:")[2])
     if owner != settings.alpaca_owner:
         raise BrokerConfigurationError(
             f"no Alpaca account is configured for owner {owner!r}: STRATIGOS_ALPACA_KEY_ID and "
@@ -410,7 +411,10 @@ def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
     return key_id, cast(SecretStr, settings.alpaca_secret_key)
 
 
-def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
+def _keys_from_secret(secret_id: str, *, name: str | None = None) -> tuple[str, SecretStr]:
+    """The keys in the secret `secret_id`, which must be named `name` when given (a partial ARN
+    also matches a longer name: an owner ``bob-AbCdEf`` must never read ``bob``'s secret, whose
+    ARN ends with that random suffix)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -419,7 +423,8 @@ def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
     client = boto3.client("secretsmanager", region_name=region)
     failure: BrokerConfigurationError | BrokerUnavailableError
     try:
-        text = client.get_secret_value(SecretId=secret_id).get("SecretString")
+        answer = client.get_secret_value(SecretId=secret_id)
+        text = answer.get("SecretString") if name in (None, answer.get("Name")) else None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
         failure = BrokerConfigurationError(
@@ -428,6 +433,11 @@ def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
     except BotoCoreError as error:
         failure = BrokerUnavailableError(f"Secrets Manager unreachable ({secret_id}): {error}")
     else:
+        if text is None and name is not None:
+            raise BrokerConfigurationError(
+                f"the secret {secret_id} is named {answer.get('Name')!r}, not {name!r}: not this "
+                "owner's"
+            )
         try:
             values = json.loads(text or "")
             key_id, secret_key = str(values["key_id"]), str(values["secret_key"])

@@ -411,3 +411,8 @@ def test_a_per_owner_secret_resolves_to_that_owners_secret(alpaca: LocalAlpaca, 
         alpaca_keys(settings, "carol")  # no secret of hers
     with pytest.raises(BrokerConfigurationError, match="cannot name a Secrets Manager secret"):
         alpaca_keys(settings, "alice/../bob")
+    # an owner named like alice's secret with its random suffix: the partial ARN would match it
+    suffixed = "alice" + alice[alice.rindex("-") :]
+    with pytest.raises(BrokerConfigurationError, match="not this owner's") as refused:
+        alpaca_keys(settings, suffixed)
+    assert SECRET not in str(refused.value)
