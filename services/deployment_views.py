@@ -17,7 +17,7 @@ import pandas as pd
 
 from execution.ledger import Book
 from services.brokers import broker_of
-from services.deployments import deployed_strategy
+from services.deployments import calendar_of, deployed_strategy
 from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
 from services.ledger import from_entry
@@ -99,7 +99,7 @@ def check_forward_test(deployment: Deployment, start: date, end: date | None) ->
     market data cannot cover with the strategy's history."""
     if deployment.spec.get("mode") == FORWARD_TEST_MODE:
         raise InputError("deployment_id", f"{deployment.id} is itself a forward test")
-    closes = market_closes().loc[:, list(deployment.spec["universe"])].dropna()
+    closes = universe_closes(deployment.spec["universe"])
     last = closes.index[-1].date()
     if end is not None and end <= start:
         raise InputError("end", f"must be after start ({start})")
@@ -121,8 +121,8 @@ def check_run_now(deployment: Deployment, now: datetime) -> None:
     if deployment.status != "active":
         raise InputError("status", f"the deployment is {deployment.status}; activate it first")
     if broker_of(deployment) == "alpaca":
-        calendar = deployment.spec["schedule"].get("calendar") or "XNYS"
-        problem = unpriced(universe_closes(deployment.spec["universe"]), calendar, now)
+        closes = universe_closes(deployment.spec["universe"])
+        problem = unpriced(closes, calendar_of(deployment.spec), now)
         if problem is not None:
             raise InputError("deployment_id", problem)
         return

@@ -104,6 +104,11 @@ def create_deployment(
     return store.create_deployment(owner, name, "draft", spec)
 
 
+def calendar_of(spec: Mapping[str, Any]) -> str:
+    """The exchange calendar of a deployment spec's schedule (XNYS unless it names another)."""
+    return str(spec["schedule"].get("calendar") or "XNYS")
+
+
 def account_of(deployment: Deployment) -> str:
     """The broker account a deployment trades (its own paper account by default)."""
     return str(deployment.spec.get("account") or f"paper-{deployment.id}")

@@ -39,6 +39,7 @@ from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
 from services.brokers import broker_of
 from services.daily_summary import send_daily_summaries
+from services.deployments import calendar_of
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger
@@ -47,7 +48,7 @@ from services.paper_accounts import StoredPaperAccount
 from services.rebalancing import ExecutionContext, Notify, rebalance
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings, get_settings
-from store import ConflictError, Deployment, Job, Store
+from store import ConflictError, Deployment, Job
 
 FORWARD_TEST_KIND = "forward_test"
 FIRE_DUE_KIND = "fire_due_schedules"
@@ -69,15 +70,12 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
     closes = universe_closes(deployment.spec["universe"])
-    calendar = deployment.spec["schedule"].get("calendar") or "XNYS"
     ledger = AccountLedger(store, deployment.owner, deployment.id)
     try:
         if broker_of(deployment) == "alpaca":
-            context, known, deployment = _alpaca_run(
-                store, ledger, deployment, fire, closes, calendar, settings
-            )
+            context, known, deployment = _alpaca_run(ledger, deployment, fire, closes, settings)
         else:
-            context, known = _paper_run(store, ledger, deployment, fire, closes, calendar)
+            context, known = _paper_run(ledger, deployment, fire, closes)
         context.retry = RetryPolicy(
             settings.execution_max_attempts, settings.execution_retry_seconds
         )
@@ -93,15 +91,11 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 
 def _paper_run(
-    store: Store,
-    ledger: AccountLedger,
-    deployment: Deployment,
-    fire: datetime,
-    closes: pd.DataFrame,
-    calendar: str,
+    ledger: AccountLedger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
 ) -> tuple[ExecutionContext, pd.DataFrame]:
     """The context of a run on the deployment's paper account (funded at its first fire, moved
     to the fire, settled by the next bar) and the closes known at the fire."""
+    store, calendar = ledger.store, calendar_of(deployment.spec)
     sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index)]
     closed = sessions.loc[sessions["close"] <= pd.Timestamp(fire)]
@@ -123,33 +117,28 @@ def _paper_run(
 
 
 def _alpaca_run(
-    store: Store,
     ledger: AccountLedger,
     deployment: Deployment,
     fire: datetime,
     closes: pd.DataFrame,
-    calendar: str,
     settings: Settings,
 ) -> tuple[ExecutionContext, pd.DataFrame, Deployment]:
     """The context of a run on the owner's Alpaca account (nothing to settle: orders fill at
     Alpaca in real time), the closes known at the fire and the deployment as its account's
     opening left it."""
+    calendar = calendar_of(deployment.spec)
     problem = unpriced(closes, calendar, fire)
     if problem is not None:
         raise RunFailedError(problem)
     broker = alpaca_broker(settings, owner=deployment.owner)
-    deployment = _open_account(store, ledger, broker, deployment, fire)
+    deployment = _open_account(ledger, broker, deployment, fire)
     outside = float(deployment.spec["account_opening"]["outside_cash"])
     known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
-    return ExecutionContext(store, broker, outside_cash=outside), known, deployment
+    return ExecutionContext(ledger.store, broker, outside_cash=outside), known, deployment
 
 
 def _open_account(
-    store: Store,
-    ledger: AccountLedger,
-    broker: AlpacaBroker,
-    deployment: Deployment,
-    when: datetime,
+    ledger: AccountLedger, broker: AlpacaBroker, deployment: Deployment, when: datetime
 ) -> Deployment:
     """The deployment with its account's opening state (`spec["account_opening"]`: the
     account's cash, the part of it outside the deployment and when, in currency and ISO 8601),
@@ -178,7 +167,7 @@ def _open_account(
             )
         opening = {"cash": state.cash, "outside_cash": state.cash - capital, "at": when.isoformat()}
         try:
-            deployment = store.update_deployment(
+            deployment = ledger.store.update_deployment(
                 deployment.owner,
                 deployment.id,
                 expected_version=deployment.version,
