@@ -125,9 +125,8 @@ class _OnRetry(logging.Handler):
         self.alpaca, self.now, self.retries = alpaca, now, 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "still working at the broker" in record.getMessage() and "retrying in" in (
-            record.getMessage()
-        ):
+        message = record.getMessage()
+        if "still working at the broker" in message and "retrying in" in message:
             self.retries += 1
             self.alpaca.advance(self.now)
 
