@@ -29,11 +29,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
 
-from settings import Settings, get_settings
+from settings import LOCAL_OWNER, Settings, get_settings
 from store import ApiKey, Clock, NotFoundError, Store, utc_now
 from store.factory import open_store
 
-SESSION_OWNER = "local"
+SESSION_OWNER = LOCAL_OWNER
 """Owner of the session key (the command line's own jobs belong to it too)."""
 SESSION_TTL = timedelta(minutes=15)
 """A session key stops working this long after its last renewal."""

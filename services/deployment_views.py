@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 
 from execution.ledger import Book
-from services.deployments import deployed_strategy
+from services.brokers import broker_of
+from services.deployments import calendar_of, deployed_strategy
 from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
 from services.ledger import from_entry
-from services.market_data import market_closes
+from services.market_data import market_closes, universe_closes, unpriced
 from store import Deployment, Store
 
 
@@ -72,7 +73,7 @@ def check_forward_test(deployment: Deployment, start: date, end: date | None) ->
     market data cannot cover with the strategy's history."""
     if deployment.spec.get("mode") == FORWARD_TEST_MODE:
         raise InputError("deployment_id", f"{deployment.id} is itself a forward test")
-    closes = market_closes().loc[:, list(deployment.spec["universe"])].dropna()
+    closes = universe_closes(deployment.spec["universe"])
     last = closes.index[-1].date()
     if end is not None and end <= start:
         raise InputError("end", f"must be after start ({start})")
@@ -88,10 +89,17 @@ def check_forward_test(deployment: Deployment, start: date, end: date | None) ->
 
 
 def check_run_now(deployment: Deployment, now: datetime) -> None:
-    """Refuse (InputError) a run now of a deployment that is not active, or on paper when the
-    market data ends before today (nothing could fill)."""
+    """Refuse (InputError) a run now of a deployment that is not active, on paper when the
+    market data ends before today (nothing could fill), on Alpaca when the market data cannot
+    price a decision now (`services.market_data.unpriced`)."""
     if deployment.status != "active":
         raise InputError("status", f"the deployment is {deployment.status}; activate it first")
+    if broker_of(deployment) == "alpaca":
+        closes = universe_closes(deployment.spec["universe"])
+        problem = unpriced(closes, calendar_of(deployment.spec), now)
+        if problem is not None:
+            raise InputError("deployment_id", problem)
+        return
     last = market_closes().index[-1].date()
     if now.date() > last:
         raise InputError(

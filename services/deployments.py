@@ -6,6 +6,13 @@ owner's behaves as missing), an optimization has finished with a winner, the str
 borrow, the capital is positive, the schedule reads and fires on a trading session. A new
 deployment is a `draft`; `change_status` applies `execution.deployment.TRANSITIONS` with the
 store's version check, so two concurrent changes cannot both win.
+
+Brokers: `paper` (each deployment its own simulated account, `paper-<deployment id>`) or
+`alpaca`: the owner's Alpaca account (`execution.brokers.alpaca.alpaca_keys` says which, if
+any), opened at creation to check the keys; its account id `alpaca-<Alpaca account number>` and
+its endpoint (`paper` or `live`) go in the spec (`account`, `alpaca_endpoint`), never its keys.
+The ledger of a deployment is reconciled against its whole account, so an Alpaca account is
+traded by one deployment that is not retired: creating or activating a second is refused.
 """
 
 from __future__ import annotations
@@ -14,8 +21,9 @@ import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from execution.brokers.alpaca import alpaca_broker
 from execution.deployment import DeploymentLimits, DeploymentStatus, check_transition
-from execution.errors import ScheduleError
+from execution.errors import BrokerError, DeploymentStateError, ScheduleError
 from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import Schedule
 from notifications.preferences import NotificationPreferences
@@ -24,10 +32,17 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes
+from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 
 SourceKind = Literal["portfolio", "optimization"]
+BrokerName = Literal["paper", "alpaca"]
+BROKERS: tuple[BrokerName, ...] = ("paper", "alpaca")
 FINISHED_WITH_A_WINNER = ("succeeded", "partial")
+NOT_RETIRED = ("draft", "active", "paused")
+ACCOUNT_FIELDS = ("broker", "account", "alpaca_endpoint", "account_opening")
+"""The spec's fields about the broker account traded (not the strategy): without them, a
+deployment trades its own paper account."""
 
 
 def create_deployment(
@@ -41,26 +56,32 @@ def create_deployment(
     capital: float,
     schedule: Mapping[str, Any],
     limits: Mapping[str, Any] | None = None,
-    broker: Literal["paper"] = "paper",
+    broker: BrokerName = "paper",
     cap_leverage: bool = False,
     notifications: Mapping[str, Any] | None = None,
     by: str = "api",
+    settings: Settings | None = None,
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
-    `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule` (the fields of `execution.schedule.Schedule`)
-    and `limits` (those of `DeploymentLimits`). A winner whose `max_leverage` exceeds 1 would
+    `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule`
+    (the fields of `execution.schedule.Schedule`) and `limits` (those of `DeploymentLimits`). A winner whose `max_leverage` exceeds 1 would
     borrow, which a cash account cannot: it is refused unless `cap_leverage`, which deploys it
     with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
     `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
     not the owner's. `notifications` are the deployment's `NotificationPreferences` (who hears
     of its failures, breaches, mismatches and, if asked, fills and the daily summary). `by`
-    names the interface it came through (api, cli, chat), in its `created` event."""
+    names the interface it came through (api, cli, chat), in its `created` event. `broker` is
+    `paper` or `alpaca` (the owner's account by `settings`, default the process's: see the
+    module docstring; `InputError` naming `broker` when it cannot be traded)."""
+    if broker not in BROKERS:
+        raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
+    settings = settings or get_settings()
     if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
         raise InputError("capital", f"must be a positive amount, got {capital!r}")
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
-    missing = sorted(set(strategy.universe) - set(market_closes().columns))
+    missing = sorted(set(strategy.universe) - set(market_closes(settings).columns))
     if missing:
         raise InputError(
             "source_id",
@@ -94,8 +115,52 @@ def create_deployment(
         "broker": broker,
         "notifications": preferences.model_dump(mode="json"),
     }
+    if broker == "alpaca":
+        spec.update(_alpaca_account(store, owner, settings))
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
+
+
+def calendar_of(spec: Mapping[str, Any]) -> str:
+    """The exchange calendar of a deployment spec's schedule (XNYS unless it names another)."""
+    return str(spec["schedule"].get("calendar") or "XNYS")
+
+
+def account_of(deployment: Deployment) -> str:
+    """The broker account a deployment trades (its own paper account by default)."""
+    return str(deployment.spec.get("account") or f"paper-{deployment.id}")
+
+
+def _alpaca_account(store: Store, owner: str, settings: Settings) -> dict[str, Any]:
+    """The spec fields of the owner's Alpaca account (`account`, `alpaca_endpoint`), after
+    opening it with its keys and checking that no other deployment trades it."""
+    try:
+        broker = alpaca_broker(settings, owner=owner)
+        account = f"alpaca-{broker.account_number()}"
+    except BrokerError as exc:
+        raise InputError("broker", f"the Alpaca account cannot be used: {exc}") from None
+    holder = _trading(store, account)
+    if holder is not None:
+        raise InputError("broker", _taken(account, holder, owner))
+    return {"account": account, "alpaca_endpoint": "paper" if broker.paper else "live"}
+
+
+def _trading(store: Store, account: str, *, besides: str | None = None) -> Deployment | None:
+    """A deployment (of any owner) not retired that trades `account`, other than `besides`."""
+    for status in NOT_RETIRED:
+        for deployment in store.deployments_by_status(status, limit=10_000):
+            if deployment.id != besides and account_of(deployment) == account:
+                return deployment
+    return None
+
+
+def _taken(account: str, holder: Deployment, owner: str) -> str:
+    """Why `account` cannot be traded by another deployment (another owner's is not named)."""
+    who = f"deployment {holder.id}" if holder.owner == owner else "another owner's deployment"
+    return (
+        f"the Alpaca account {account} is already traded by {who} ({holder.status}); one "
+        "account is traded by one deployment at a time: retire that one first"
+    )
 
 
 def change_status(
@@ -107,11 +172,16 @@ def change_status(
     by: str = "api",
     reason: str | None = None,
 ) -> Deployment:
-    """Move the deployment to `status` if its lifecycle allows it (`DeploymentStateError`
-    otherwise; `ConflictError` if it changed meanwhile). Its `status_changed` event says `by`
-    what (api, cli, chat, monitor, kill_switch) and, when given, the `reason`."""
+    """Move the deployment to `status` if its lifecycle allows it and, to activate it, no other
+    deployment trades its broker account (`DeploymentStateError` otherwise; `ConflictError` if
+    it changed meanwhile). Its `status_changed` event says `by` what (api, cli, chat, monitor,
+    kill_switch) and, when given, the `reason`."""
     current = store.get_deployment(owner, deployment_id)
     check_transition(current.status, status)  # type: ignore[arg-type]
+    if status == "active" and "account" in current.spec:
+        holder = _trading(store, account_of(current), besides=current.id)
+        if holder is not None:
+            raise DeploymentStateError(_taken(account_of(current), holder, owner))
     event: dict[str, Any] = {"by": by}
     if reason is not None:
         event["reason"] = reason

@@ -13,30 +13,42 @@ The paper broker trades on the configured market data: orders fill at the next s
 soon as the data has it; a fire after the data ends cannot be priced and fails with that reason
 (forward-test the deployment instead). Its account is kept in the store between runs
 (`paper-<deployment id>`), funded with the deployment's capital on the first run.
+
+An Alpaca deployment trades its owner's Alpaca account (`execution.brokers.alpaca`): orders fill
+there in real time, nothing is settled; the decision still uses the market data's closes known
+at the fire, which must hold the last session that closed before it (`unpriced`). At its first
+run the account's opening is recorded (`_open_account`): no positions, no open orders, at least
+the capital in cash; the cash beyond the capital is outside the deployment, which the decision
+and the reconciliation leave aside (`ExecutionContext.outside_cash`). An account that cannot be
+reached makes the attempt transient.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
+from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
+from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
 from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
+from services.brokers import broker_of
 from services.daily_summary import send_daily_summaries
+from services.deployments import calendar_of
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger
-from services.market_data import market_closes
+from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
 from services.paper_accounts import StoredPaperAccount
 from services.rebalancing import ExecutionContext, Notify, rebalance
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings, get_settings
-from store import Deployment, Job
+from store import ConflictError, Deployment, Job
 
 FORWARD_TEST_KIND = "forward_test"
 FIRE_DUE_KIND = "fire_due_schedules"
@@ -51,13 +63,39 @@ class RunFailedError(RuntimeError):
 
 
 def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the rebalance `job.request` names ({"deployment_id", "fire"})."""
+    """Run the rebalance `job.request` names ({"deployment_id", "fire"}) through the
+    deployment's broker (see the module docstring)."""
     store = ctx.store
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
-    closes = market_closes(settings).loc[:, list(deployment.spec["universe"])].dropna()
-    calendar = deployment.spec["schedule"].get("calendar") or "XNYS"
+    closes = universe_closes(deployment.spec["universe"], settings)
+    ledger = AccountLedger(store, deployment.owner, deployment.id)
+    try:
+        if broker_of(deployment) == "alpaca":
+            context, known, deployment = _alpaca_run(ledger, deployment, fire, closes, settings)
+        else:
+            context, known = _paper_run(ledger, deployment, fire, closes)
+        context.retry = RetryPolicy(
+            settings.execution_max_attempts, settings.execution_retry_seconds
+        )
+        context.notify = _notifier(settings)
+        outcome = rebalance(context, ledger, deployment, fire, job.id, known)
+    except BrokerUnavailableError as exc:  # the account could not be read: try again later
+        raise TransientJobError(str(exc)) from None
+    if outcome.status == "open":
+        raise TransientJobError(outcome.reason or "orders are still working at the broker")
+    if outcome.status == "failed":
+        raise RunFailedError(outcome.reason or "the run failed")
+    return outcome.to_json()
+
+
+def _paper_run(
+    ledger: AccountLedger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
+) -> tuple[ExecutionContext, pd.DataFrame]:
+    """The context of a run on the deployment's paper account (funded at its first fire, moved
+    to the fire, settled by the next bar) and the closes known at the fire."""
+    store, calendar = ledger.store, calendar_of(deployment.spec)
     sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index)]
     closed = sessions.loc[sessions["close"] <= pd.Timestamp(fire)]
@@ -67,7 +105,6 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             f"at {fire.isoformat()}; forward-test the deployment over the data instead"
         )
     broker = StoredPaperAccount(store, deployment, closes)
-    ledger = AccountLedger(store, deployment.owner, deployment.id)
     _fund(ledger, broker, deployment, fire)
     later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
 
@@ -76,19 +113,72 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             broker.advance(later.iloc[0].to_pydatetime())
 
     broker.advance(fire)
-    context = ExecutionContext(
-        store,
-        broker,
-        retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
-        settle=settle,
-        notify=_notifier(settings),
+    return ExecutionContext(store, broker, settle=settle), closes.loc[: closed.index[-1]]
+
+
+def _alpaca_run(
+    ledger: AccountLedger,
+    deployment: Deployment,
+    fire: datetime,
+    closes: pd.DataFrame,
+    settings: Settings,
+) -> tuple[ExecutionContext, pd.DataFrame, Deployment]:
+    """The context of a run on the owner's Alpaca account (nothing to settle: orders fill at
+    Alpaca in real time), the closes known at the fire and the deployment as its account's
+    opening left it."""
+    calendar = calendar_of(deployment.spec)
+    problem = unpriced(closes, calendar, fire)
+    if problem is not None:
+        raise RunFailedError(problem)
+    broker = alpaca_broker(settings, owner=deployment.owner)
+    deployment = _open_account(ledger, broker, deployment, fire)
+    outside = float(deployment.spec["account_opening"]["outside_cash"])
+    known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
+    return ExecutionContext(ledger.store, broker, outside_cash=outside), known, deployment
+
+
+def _open_account(
+    ledger: AccountLedger, broker: AlpacaBroker, deployment: Deployment, when: datetime
+) -> Deployment:
+    """The deployment with its account's opening state (`spec["account_opening"]`: the
+    account's cash, the part of it outside the deployment and when, in currency and ISO 8601),
+    recorded at its first run, then the capital in the ledger (each once). The account must
+    then hold no position and no open order, and at least the capital in cash (`RunFailedError`
+    otherwise, nothing traded); `TransientJobError` if the deployment changed meanwhile."""
+    capital = float(deployment.spec["capital"])
+    if "account_opening" not in deployment.spec:
+        account = deployment.spec["account"]
+        state = broker.account()
+        if state.positions:
+            held = ", ".join(f"{q:g} {s}" for s, q in sorted(state.positions.items()))
+            raise RunFailedError(
+                f"the Alpaca account {account} holds positions ({held}): a deployment starts on "
+                "an account holding cash only; nothing was traded"
+            )
+        if broker.open_orders():
+            raise RunFailedError(
+                f"the Alpaca account {account} has open orders: a deployment starts on an "
+                "account without any; nothing was traded"
+            )
+        if state.cash < capital:
+            raise RunFailedError(
+                f"the Alpaca account {account} holds {state.cash:,.2f} in cash, less than the "
+                f"deployment's capital {capital:,.2f}; nothing was traded"
+            )
+        opening = {"cash": state.cash, "outside_cash": state.cash - capital, "at": when.isoformat()}
+        try:
+            deployment = ledger.store.update_deployment(
+                deployment.owner,
+                deployment.id,
+                expected_version=deployment.version,
+                spec={**deployment.spec, "account_opening": opening},
+            )
+        except ConflictError:
+            raise TransientJobError("the deployment changed while its account opened") from None
+    _record_capital(
+        ledger, capital, datetime.fromisoformat(deployment.spec["account_opening"]["at"])
     )
-    outcome = rebalance(context, ledger, deployment, fire, job.id, closes.loc[: closed.index[-1]])
-    if outcome.status == "open":
-        raise TransientJobError(outcome.reason or "orders are still working at the broker")
-    if outcome.status == "failed":
-        raise RunFailedError(outcome.reason or "the run failed")
-    return outcome.to_json()
+    return deployment
 
 
 def _fund(
@@ -99,7 +189,12 @@ def _fund(
     made)."""
     capital = float(deployment.spec["capital"])
     deposit = account.fund(capital, fire)
-    ledger.record([CashFlow("capital", deposit.amount, deposit.time, "capital")])
+    _record_capital(ledger, deposit.amount, deposit.time)
+
+
+def _record_capital(ledger: AccountLedger, amount: float, when: datetime) -> None:
+    """The deployment's capital as the first entry of its ledger (once: its id is fixed)."""
+    ledger.record([CashFlow("capital", amount, when, "capital")])
 
 
 def _notifier(settings: Settings) -> Notify:

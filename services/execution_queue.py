@@ -170,7 +170,9 @@ def sync(
     store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
 ) -> list[QueuedOrder]:
     """Bring the account's sent orders up to date with the broker (in one write) and record
-    the account's new fills in `ledger`; returns the account's orders still open."""
+    the account's new fills in `ledger` (none from before the ledger opened: an Alpaca
+    account's earlier history is not the deployment's); returns the account's orders still
+    open."""
     orders = store.open_orders(owner, account)
     updates = [
         update
@@ -180,6 +182,8 @@ def sync(
         if _changed(order, update)
     ]
     store.update_orders(owner, updates)
-    since = None if ledger.last_fill_time is None else ledger.last_fill_time - FILL_LOOKBACK
+    since = ledger.opened_at
+    if since is not None and ledger.last_fill_time is not None:
+        since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
     ledger.record(broker.fills(since))
     return store.open_orders(owner, account) if updates else orders

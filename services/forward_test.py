@@ -34,7 +34,7 @@ from execution.monitoring import compare_with_backtest
 from execution.rebalance import FixedWeights, RuleStrategy
 from execution.schedule import Schedule, trading_sessions
 from quant.engine import evaluate
-from services.deployments import deployed_strategy
+from services.deployments import ACCOUNT_FIELDS, calendar_of, deployed_strategy
 from services.errors import InputError
 from services.execution_queue import RetryPolicy
 from services.ledger import AccountLedger
@@ -111,7 +111,7 @@ def forward_test(
 def _sessions(
     source: Deployment, closes: pd.DataFrame, request: ForwardTestRequest
 ) -> pd.DataFrame:
-    calendar = source.spec["schedule"].get("calendar") or "XNYS"
+    calendar = calendar_of(source.spec)
     last_day = closes.index[-1].date()
     end = min(request.end or last_day, last_day)
     if request.start >= end:
@@ -151,7 +151,8 @@ def _test_deployment(
         },
         "monitor": {},
     }
-    spec.pop("account", None)
+    for name in ACCOUNT_FIELDS:  # the test trades its own paper account
+        spec.pop(name, None)
     name = f"{source.name} (forward test from {request.start.isoformat()})"
     return store.create_deployment(source.owner, name, "active", spec)
 

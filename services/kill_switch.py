@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 
 from execution.errors import BrokerError
 from jobs.runner import JobRunner
+from services.brokers import deployment_broker
 from services.deployments import change_status
 from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
-from services.market_data import market_closes
-from services.paper_accounts import StoredPaperAccount
 from services.rebalancing import account_of
 from services.scheduling import REBALANCE_KIND
+from settings import Settings, get_settings
 from store import ConflictError, Deployment, OrderUpdate, Store
 
 
@@ -35,9 +35,13 @@ class KillReport:
     failures: list[str] = field(default_factory=list)
 
 
-def kill_switch(store: Store, owner: str, *, account: str | None = None) -> KillReport:
+def kill_switch(
+    store: Store, owner: str, *, account: str | None = None, settings: Settings | None = None
+) -> KillReport:
     """Stop the owner's deployments (those trading `account`, if given); see the module
-    docstring. An `account` none of the owner's deployments trades is an `InputError`."""
+    docstring. Sent orders are canceled at each deployment's own broker (`settings`, default the
+    process's, say which Alpaca account is the owner's). An `account` none of the owner's
+    deployments trades is an `InputError`."""
     report = KillReport()
     if account is not None and not any(
         account_of(d) == account for d in store.list_deployments(owner)
@@ -72,11 +76,13 @@ def kill_switch(store: Store, owner: str, *, account: str | None = None) -> Kill
             except ConflictError:
                 pass  # it finished meanwhile
     for deployment in deployments:
-        _cancel_orders(store, deployment, report)
+        _cancel_orders(store, deployment, report, settings or get_settings())
     return report
 
 
-def _cancel_orders(store: Store, deployment: Deployment, report: KillReport) -> None:
+def _cancel_orders(
+    store: Store, deployment: Deployment, report: KillReport, settings: Settings
+) -> None:
     account = account_of(deployment)
     open_orders = store.open_orders(deployment.owner, account)
     queued = [o for o in open_orders if o.status == "queued"]
@@ -89,8 +95,11 @@ def _cancel_orders(store: Store, deployment: Deployment, report: KillReport) -> 
     sent = [o for o in open_orders if o.status != "queued"]
     if not sent:
         return
-    closes = market_closes().loc[:, list(deployment.spec["universe"])].dropna()
-    broker = StoredPaperAccount(store, deployment, closes)
+    try:
+        broker = deployment_broker(store, deployment, settings)
+    except BrokerError as exc:
+        report.failures += [f"{o.client_order_id}: {exc}" for o in sent]
+        return
     updates = []
     for order in sent:
         try:

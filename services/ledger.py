@@ -61,7 +61,7 @@ def from_entry(entry: LedgerEntry) -> Fill | CashFlow:
 @dataclass
 class AccountLedger:
     """The ledger of `book` (owned by `owner`): its entries in the store and the `Book` they
-    add up to."""
+    add up to; `opened_at` is the time of its first entry (the capital), None while empty."""
 
     store: Store
     owner: str
@@ -69,6 +69,7 @@ class AccountLedger:
     book: Book = field(init=False)
     entry_ids: set[str] = field(init=False)
     last_fill_time: datetime | None = field(init=False, default=None)
+    opened_at: datetime | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         entries = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
@@ -76,6 +77,7 @@ class AccountLedger:
         self.entry_ids = {_entry_id(e) for e in entries}
         times = [e.time for e in entries if isinstance(e, Fill)]
         self.last_fill_time = max(times, default=None)
+        self.opened_at = min((e.time for e in entries), default=None)
 
     def record(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
         """Append the items not yet in the ledger (in chunks, each atomic and idempotent) and
@@ -87,6 +89,8 @@ class AccountLedger:
         for item in new:
             self.book.apply(item)
             self.entry_ids.add(_entry_id(item))
+            if self.opened_at is None or item.time < self.opened_at:
+                self.opened_at = item.time
             if isinstance(item, Fill) and (
                 self.last_fill_time is None or item.time > self.last_fill_time
             ):
@@ -109,11 +113,14 @@ class PositionDifference:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """The ledger against the broker: differing positions and cash (`matches` when none)."""
+    """The ledger against the broker: differing positions and cash (`matches` when none).
+    `ledger_cash` is the cash the ledger says the broker holds: its own plus `outside_cash`, the
+    account's cash that is not the deployment's (0 for a paper account)."""
 
     positions: Sequence[PositionDifference]
     ledger_cash: float
     broker_cash: float
+    outside_cash: float = 0.0
 
     @property
     def matches(self) -> bool:
@@ -126,16 +133,20 @@ class Reconciliation:
             "matches": self.matches,
             "ledger_cash": self.ledger_cash,
             "broker_cash": self.broker_cash,
+            "outside_cash": self.outside_cash,
             "positions": [p.__dict__ for p in self.positions],
         }
 
 
-def reconcile(book: Book, account: AccountState) -> Reconciliation:
-    """Compare what the ledger's book holds with what the broker reports."""
+def reconcile(book: Book, account: AccountState, outside_cash: float = 0.0) -> Reconciliation:
+    """Compare what the ledger's book holds, with `outside_cash` (currency the account holds
+    beside the deployment's), with what the broker reports."""
     ledger = book.holdings()
     differences = [
         PositionDifference(symbol, ledger.get(symbol, 0.0), account.positions.get(symbol, 0.0))
         for symbol in sorted(set(ledger) | set(account.positions))
         if abs(ledger.get(symbol, 0.0) - account.positions.get(symbol, 0.0)) > POSITION_TOLERANCE
     ]
-    return Reconciliation(differences, book.cash, account.cash)
+    return Reconciliation(
+        differences, book.cash + outside_cash, account.cash, outside_cash=outside_cash
+    )

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
 
+from execution.schedule import trading_sessions
 from quant.data import load_prices, sp500_prices, sp500_returns, to_returns, validate_prices
 from quant.errors import DataError
 from quant.validation import as_returns_frame, check_asset_names
@@ -30,11 +32,15 @@ from settings import Settings, get_settings
 _cache: dict[str, tuple[object, pd.DataFrame]] = {}
 _lock = threading.Lock()
 
+SESSION_LOOKBACK = timedelta(days=14)
+"""How far back the last closed session is looked for (longer than any market closure)."""
+
 
 def market_closes(settings: Settings | None = None) -> pd.DataFrame:
     """The closing prices deployments trade on, one column per symbol, indexed by session
     date: the configured `market_data` (see the module docstring), else the embedded S&P 500
-    data. Shared by every caller: treat it as read-only. `DataError` says what is wrong with a configured file that cannot be used."""
+    data. Shared by every caller: treat it as read-only. `DataError` says what is wrong with a
+    configured file that cannot be used."""
     settings = settings or get_settings()
     source = settings.market_data
     if not source:
@@ -95,12 +101,41 @@ def _cached(source: str, version: object, load: Callable[[], pd.DataFrame]) -> p
         return frame
 
 
+def universe_closes(universe: Sequence[str], settings: Settings | None = None) -> pd.DataFrame:
+    """The market data's closes of `universe`, on the sessions where every symbol has one."""
+    return market_closes(settings).loc[:, list(universe)].dropna()
+
+
+def last_closed_session(calendar: str, when: datetime) -> date | None:
+    """The last session of the exchange `calendar` that closed at or before `when` (None if
+    none did within `SESSION_LOOKBACK`)."""
+    sessions = trading_sessions(calendar, (when - SESSION_LOOKBACK).date(), when.date())
+    closed = sessions.index[sessions["close"] <= pd.Timestamp(when)]
+    return closed[-1].date() if len(closed) else None
+
+
+def unpriced(closes: pd.DataFrame, calendar: str, when: datetime) -> str | None:
+    """Why `closes` cannot price a decision at `when` (None when they can): they must hold the
+    close of `last_closed_session(calendar, when)`."""
+    session = last_closed_session(calendar, when)
+    last = closes.index[-1].date()
+    if session is not None and session <= last:
+        return None
+    return (
+        f"the market data ends on {last}: it has no close of the last session before "
+        f"{when.isoformat()}, which prices the decision; configure market data that is up to date"
+    )
+
+
 __all__ = [
     "as_returns_frame",
     "check_asset_names",
+    "last_closed_session",
     "market_closes",
     "sp500_prices",
     "sp500_returns",
     "to_returns",
+    "universe_closes",
+    "unpriced",
     "validate_prices",
 ]

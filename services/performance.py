@@ -21,10 +21,10 @@ from execution.deployment import DeploymentLimits, capped_weights
 from execution.ledger import Book, CashFlow, time_weighted_return
 from execution.monitoring import compare_with_backtest, weight_drift
 from execution.schedule import trading_sessions
-from services.deployments import deployed_strategy
+from services.deployments import calendar_of, deployed_strategy
 from services.forward_test import backtest_values
 from services.ledger import from_entry
-from services.market_data import market_closes
+from services.market_data import universe_closes
 from store import Deployment, Store
 
 
@@ -36,14 +36,14 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     if not entries:
         return empty
     spec = deployment.spec
-    closes = market_closes().loc[:, list(spec["universe"])].dropna()
+    closes = universe_closes(spec["universe"])
     until = as_of.date()
     window_end = (spec.get("forward_test_window") or {}).get("end")
     if window_end is not None:  # a forward test's account stops trading at its window's end
         until = min(until, datetime.fromisoformat(window_end).date())
     closes = closes.loc[: pd.Timestamp(until)]
     first = min(e.time for e in entries)
-    calendar = spec["schedule"].get("calendar") or "XNYS"
+    calendar = calendar_of(spec)
     sessions = trading_sessions(calendar, first.date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
     if sessions.empty:

@@ -37,7 +37,7 @@ from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
-from services.deployments import change_status, deployed_strategy
+from services.deployments import account_of, change_status, deployed_strategy
 from services.execution_queue import RetryPolicy, client_order_id, dispatch, sync
 from services.ledger import AccountLedger, Reconciliation, reconcile
 from store import ConflictError, Deployment, NewOrder, QueuedOrder, Store
@@ -52,7 +52,9 @@ Notify = Callable[[Notification, Deployment], None]
 class ExecutionContext:
     """What a run works with: the store, the account's broker, the retry policy and `sleep`
     between retries, `settle` (called after sending: lets the orders fill, e.g. moves the paper
-    broker to its next bar) and `notify` (None: notify nobody)."""
+    broker to its next bar), `notify` (None: notify nobody) and `outside_cash`, the account's
+    cash that is not the deployment's (currency; 0 for a paper account): the decision uses the
+    broker's cash less it, the reconciliation expects the ledger's cash plus it."""
 
     store: Store
     broker: Broker
@@ -60,6 +62,7 @@ class ExecutionContext:
     sleep: Callable[[float], None] = time.sleep
     settle: Callable[[], None] = lambda: None
     notify: Notify | None = None
+    outside_cash: float = 0.0
 
 
 @dataclass
@@ -130,11 +133,6 @@ class RebalanceOutcome:
         }
 
 
-def account_of(deployment: Deployment) -> str:
-    """The broker account a deployment trades (its own paper account by default)."""
-    return str(deployment.spec.get("account") or f"paper-{deployment.id}")
-
-
 def rebalance(
     ctx: ExecutionContext,
     ledger: AccountLedger,
@@ -181,7 +179,7 @@ def _rebalance(
             deployed_strategy(deployment.spec),
             closes,
             state.positions,
-            state.cash,
+            state.cash - ctx.outside_cash,
             limits,
             fractional=ctx.broker.fractional,
         )
@@ -233,9 +231,11 @@ def _check_account(
     fire: datetime,
 ) -> None:
     state = ctx.broker.account()
-    outcome.reconciliation = reconcile(ledger.book, state)
+    outcome.reconciliation = reconcile(ledger.book, state, ctx.outside_cash)
     last = closes.iloc[-1]
-    outcome.equity = state.cash + sum(q * float(last[s]) for s, q in state.positions.items())
+    outcome.equity = (
+        state.cash - ctx.outside_cash + sum(q * float(last[s]) for s, q in state.positions.items())
+    )
     if not outcome.reconciliation.matches:
         logger.warning(
             "reconciliation mismatch: deployment %s paused",

@@ -1,5 +1,5 @@
 """Stratigos settings, in one place: `STRATIGOS_*` environment variables or a TOML settings file."""
 
-from settings.config import Settings, get_settings
+from settings.config import LOCAL_OWNER, Settings, get_settings
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["LOCAL_OWNER", "Settings", "get_settings"]

@@ -20,6 +20,9 @@ from pydantic_settings import (
 )
 
 DEFAULT_SETTINGS_FILE = Path("stratigos.toml")
+LOCAL_OWNER = "local"
+"""The owner the command line acts as and `stratigos serve` signs in (the API authenticates
+its other users)."""
 
 
 def _settings_file() -> Path | None:
@@ -289,7 +292,13 @@ class Settings(BaseSettings):
     alpaca_secret_arn: str | None = Field(
         default=None,
         description='Secrets Manager secret (ARN or name) holding {"key_id": ..., "secret_key": '
-        "...}; overrides alpaca_key_id and alpaca_secret_key (read when the broker is opened).",
+        "...}; overrides alpaca_key_id and alpaca_secret_key (read when the broker is opened). "
+        "With the placeholder {owner}, each owner has their own secret (alpaca_owner unused).",
+    )
+    alpaca_owner: str = Field(
+        default=LOCAL_OWNER,
+        description="The owner whose account alpaca_key_id/alpaca_secret_key (or an "
+        "alpaca_secret_arn without {owner}) configure; no other owner may trade it.",
     )
     alpaca_paper: bool = Field(
         default=True,

@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,31 @@ def test_deploy_export_stores_the_ledger_and_writes_the_stored_file(
     assert "no deployment 'dep_none'" in fails(
         capsys, "deploy", "export", "dep_none", "--format", "csv", "--output", str(out)
     )
+
+
+def test_deploy_create_broker_alpaca_trades_the_local_owner_s_alpaca_account(
+    offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli.local import LOCAL_OWNER, open_local_store
+    from devtools.local_alpaca import LocalAlpaca
+    from execution.brokers.paper import PaperBroker
+    from quant.data import sp500_prices
+    from settings import get_settings
+
+    weights = [{"asset": "AAPL", "weight": 0.6}, {"asset": "KO", "weight": 0.4}]
+    portfolio = open_local_store().create_portfolio(LOCAL_OWNER, "pair", {"weights": weights}).id
+    create = ("deploy", "create", "--portfolio", portfolio, "--capital", "50000")
+    err = fails(capsys, *create, "--broker", "alpaca")
+    assert "broker: the Alpaca account cannot be used: Alpaca keys are not configured" in err
+
+    paper = PaperBroker(sp500_prices().loc["2022-01-01":])
+    paper.deposit(100_000, datetime(2022, 1, 3, 14, tzinfo=UTC))
+    with LocalAlpaca(paper, key_id="AKLOCAL", secret_key="local-secret") as alpaca:
+        monkeypatch.setenv("STRATIGOS_ALPACA_KEY_ID", alpaca.key_id)
+        monkeypatch.setenv("STRATIGOS_ALPACA_SECRET_KEY", alpaca.secret_key)
+        monkeypatch.setenv("STRATIGOS_ALPACA_BASE_URL", alpaca.url)
+        get_settings.cache_clear()
+        created = run_json(capsys, *create, "--broker", "alpaca")
+        assert created["spec"]["account"] == "alpaca-PA0000LOCAL"
+        assert created["spec"]["alpaca_endpoint"] == "paper"
+        assert "already traded by deployment" in fails(capsys, *create, "--broker", "alpaca")

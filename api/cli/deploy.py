@@ -1,7 +1,7 @@
 """`stratigos deploy ...`: put a portfolio or an optimization's winner to work on a paper
-account, move it through its lifecycle, forward-test it over past data, read its orders,
-ledger, positions and events, and store exports of its ledger. Deployments belong to the
-command line's owner (`local`)."""
+account (or the local owner's Alpaca account, `--broker alpaca`), move it through its lifecycle,
+forward-test it over past data, read its orders, ledger, positions and events, and store exports
+of its ledger. Deployments belong to the command line's owner (`local`)."""
 
 from __future__ import annotations
 
@@ -103,6 +103,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         cap_leverage=args.cap_leverage,
         notifications=_notifications(args),
         by="cli",
+        broker=args.broker,
     )
     if args.activate:
         deployment = change_status(store, LOCAL_OWNER, deployment.id, "active", by="cli")

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-LOCAL_OWNER = "local"
-"""Owner of the jobs the command line submits (the API authenticates its users instead)."""
+from settings import LOCAL_OWNER
+
+__all__ = ["LOCAL_OWNER", "open_local_store", "run_job"]
 
 
 def open_local_store() -> Any:

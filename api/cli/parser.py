@@ -265,6 +265,11 @@ def _deploy_parser(commands: Any) -> None:
         "--cap-leverage", action="store_true",
         help="deploy a winner whose max_leverage exceeds 1 with it capped at 1 (cash account)",
     )  # fmt: skip
+    create.add_argument(
+        "--broker", choices=("paper", "alpaca"), default="paper",
+        help="paper (default): its own simulated account; alpaca: the local owner's Alpaca "
+        "account (STRATIGOS_ALPACA_* settings; see docs/brokers.md)",
+    )  # fmt: skip
     create.add_argument("--activate", action="store_true", help="activate it at once")
     listing = sub.add_parser("list", help="the deployments, oldest first")
     kill = sub.add_parser(

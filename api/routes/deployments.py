@@ -1,4 +1,5 @@
-"""`/v1/deployments`: strategies put to work on a paper account on a schedule.
+"""`/v1/deployments`: strategies put to work on a paper account (or the caller's Alpaca account)
+on a schedule.
 
 Create one from a saved portfolio (its weights) or a finished optimization (its winner); it
 starts as a `draft`. Lifecycle actions: `activate`, `pause`, `resume`, `retire` (409 naming the
@@ -31,7 +32,7 @@ from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
 from notifications.preferences import NotificationPreferences
 from services.deployment_views import check_forward_test, check_run_now, positions
-from services.deployments import change_status, create_deployment
+from services.deployments import BrokerName, change_status, create_deployment
 from services.errors import InputError
 from services.execution_jobs import FORWARD_TEST_KIND
 from services.forward_test import FORWARD_TEST_MODE
@@ -130,6 +131,12 @@ class DeploymentIn(BaseModel):
         description="Deploy a winner whose max_leverage exceeds 1 with it capped at 1 (a cash "
         "account cannot borrow); refused otherwise.",
     )
+    broker: BrokerName = Field(
+        default="paper",
+        description="paper: its own simulated account; alpaca: the caller's Alpaca account "
+        "(configured by the server's settings; refused when the caller has none, when Alpaca "
+        "refuses its keys, or when another deployment trades it).",
+    )
 
 
 class DeploymentOut(BaseModel):
@@ -138,7 +145,10 @@ class DeploymentOut(BaseModel):
     id: str
     name: str
     status: str
-    mode: Literal["paper", "forward_test"]
+    mode: Literal["paper", "forward_test"] = Field(
+        description="forward_test: a forward test over past data; paper: a deployment trading "
+        "on its schedule, through the broker its spec names (spec.broker: paper or alpaca)."
+    )
     version: int
     spec: dict[str, Any] = Field(description="What is deployed, capital, schedule and limits.")
     created_at: datetime
@@ -317,6 +327,8 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 limits=body.limits.model_dump(),
                 cap_leverage=body.cap_leverage,
                 notifications=body.notifications.model_dump(mode="json"),
+                broker=body.broker,
+                settings=context.settings,
             )
         except NotFoundError:
             raise ApiError(
@@ -597,7 +609,9 @@ def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSw
     unfinished rebalance jobs and their open orders (queued ones here, sent ones at the
     broker), at once. Pulling it again stops what is left, if anything."""
     with _inputs():
-        report = kill_switch(context.store, caller.owner, account=body.account)
+        report = kill_switch(
+            context.store, caller.owner, account=body.account, settings=context.settings
+        )
     return KillSwitchOut(**report.__dict__)
 
 

@@ -1,5 +1,5 @@
-// Deployments: strategies on a paper account on a schedule. #/deployments lists them and creates
-// one (from a saved portfolio or a succeeded optimization; #/deployments/new/<job id> starts from
+// Deployments: strategies on a paper (or Alpaca) account on a schedule. #/deployments lists them
+// and creates one (from a saved portfolio or a succeeded optimization; #/deployments/new/<job id> starts from
 // that optimization's winner); #/deployments/<id> shows one: lifecycle buttons, forward tests
 // (paper against backtest), positions, orders, the ledger (with a CSV download) and its events,
 // streamed live from /v1/deployments/<id>/events (SSE).
@@ -19,6 +19,11 @@ const ACTIONS = {
 
 function fmtMoney(value) {
   return value === null || value === undefined ? "–" : money.format(value);
+}
+
+/** The broker a deployment trades: paper, or Alpaca with its account and endpoint. */
+function brokerText(spec) {
+  return spec.broker === "alpaca" ? `Alpaca ${spec.account} (${spec.alpaca_endpoint})` : "paper";
 }
 
 function table(id, caption, headers, rows) {
@@ -59,11 +64,17 @@ export function renderDeployments(main, params) {
   const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "0.99", step: "any", value: "0.01" });
   const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "0.99", step: "any", placeholder: "none" });
   const capLeverage = h("input", { id: "deployment-cap-leverage", type: "checkbox" });
+  const broker = h(
+    "select",
+    { id: "deployment-broker" },
+    h("option", { value: "paper" }, "paper (its own simulated account)"),
+    h("option", { value: "alpaca" }, "Alpaca (your account, configured on the server)"),
+  );
   const create = h("button", { type: "submit", id: "deployment-create" }, "Create deployment");
   const form = h(
     "form",
     { id: "deployment-form", className: "card", "aria-labelledby": "deployment-form-title" },
-    h("h2", { id: "deployment-form-title" }, "Deploy to paper"),
+    h("h2", { id: "deployment-form-title" }, "Deploy"),
     h("label", { for: "deployment-source-kind" }, "Deploy"),
     sourceKind,
     h("label", { for: "deployment-source" }, "Source"),
@@ -72,6 +83,8 @@ export function renderDeployments(main, params) {
     name,
     h("label", { for: "deployment-capital" }, "Capital"),
     capital,
+    h("label", { for: "deployment-broker" }, "Broker"),
+    broker,
     h("label", { for: "deployment-every" }, "Rebalance every"),
     every,
     h("label", { for: "deployment-on" }, "On the period's"),
@@ -123,7 +136,7 @@ export function renderDeployments(main, params) {
         items.map((d) => [
           h("a", { href: `#/deployments/${encodeURIComponent(d.id)}` }, d.name),
           d.status,
-          d.mode === "forward_test" ? "forward test" : "paper",
+          d.mode === "forward_test" ? "forward test" : brokerText(d.spec),
           fmtMoney(d.spec.capital),
           d.spec.schedule.cron ? `cron ${d.spec.schedule.cron}` : `${d.spec.schedule.on} session of each ${d.spec.schedule.every} at ${d.spec.schedule.at}`,
           h("a", { href: `#/deployments/${encodeURIComponent(d.id)}`, "aria-label": `Open ${d.name}` }, "Open"),
@@ -149,6 +162,7 @@ export function renderDeployments(main, params) {
           schedule: { every: every.value, on: on.value, at: at.value },
           limits,
           cap_leverage: capLeverage.checked,
+          broker: broker.value,
         },
       });
       showAlert(`Created ${created.name} as a draft: activate it or forward-test it.`, "info");
@@ -267,7 +281,7 @@ function renderDeployment(main, id) {
       kvTable(
         [
           ["Status", h("span", { id: "deployment-status" }, d.status)],
-          ["Mode", d.mode === "forward_test" ? `forward test of ${spec.forward_test_of}` : "paper"],
+          ["Mode", d.mode === "forward_test" ? `forward test of ${spec.forward_test_of}` : brokerText(spec)],
           ["Strategy", strategy],
           ["Universe", spec.universe.join(", ")],
           ["Capital", fmtMoney(spec.capital)],

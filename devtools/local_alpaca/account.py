@@ -246,13 +246,7 @@ class SimulatedAccount:
             if params["page_token"] not in ids:
                 raise AlpacaError(422, 40010001, "invalid page_token")
             items = items[ids.index(params["page_token"]) + 1 :]
-        try:
-            size = int(params.get("page_size", "100"))
-        except ValueError:
-            raise AlpacaError(422, 40010001, "page_size must be an integer") from None
-        if not 1 <= size <= 100:
-            raise AlpacaError(422, 40010001, "page_size must be between 1 and 100")
-        return items[:size]
+        return items[: _count(params, "page_size", 100, 100)]
 
     # -- orders ------------------------------------------------------------------------------
     def submit(self, body: Any) -> dict[str, Any]:
@@ -269,6 +263,18 @@ class SimulatedAccount:
             self._placed[request.client_order_id] = placed
             self._by_id[placed.id] = request.client_order_id
             return self._order_json(order)
+
+    def open_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /v2/orders``: the orders not yet final (``status=open``, Alpaca's default; the
+        stand-in lists no others), oldest first with ``direction=asc``, at most `limit` (500)."""
+        if params.get("status", "open") != "open":
+            raise AlpacaError(422, 40010001, "the stand-in lists open orders only")
+        limit = _count(params, "limit", 50, 500)
+        with self._lock:
+            orders = [self._order_json(order) for order in self.broker.open_orders()]
+        if params.get("direction", "desc") == "desc":
+            orders.reverse()
+        return orders[:limit]
 
     def order_by_client_id(self, client_order_id: str) -> dict[str, Any]:
         """``GET /v2/orders:by_client_order_id``."""
@@ -374,6 +380,18 @@ def _order_request(body: Any) -> tuple[OrderRequest, str]:
             422, 40010001, f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters"
         )
     return OrderRequest(client_order_id, symbol, side, quantity), str(time_in_force)
+
+
+def _count(params: dict[str, str], name: str, default: int, most: int) -> int:
+    """The query parameter `name`, a count from 1 to `most` (`default` when absent; 422
+    otherwise)."""
+    try:
+        value = int(params.get(name, str(default)))
+    except ValueError:
+        raise AlpacaError(422, 40010001, f"{name} must be an integer") from None
+    if not 1 <= value <= most:
+        raise AlpacaError(422, 40010001, f"{name} must be between 1 and {most}")
+    return value
 
 
 def _time(text: str, name: str) -> datetime:

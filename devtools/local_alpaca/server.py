@@ -2,16 +2,17 @@
 `execution.brokers.alpaca` uses, over a `SimulatedAccount`:
 
 - ``GET /v2/account``, ``GET /v2/account/configurations``, ``GET /v2/positions``
-- ``POST /v2/orders``, ``GET /v2/orders/{id}``, ``GET /v2/orders:by_client_order_id``,
-  ``DELETE /v2/orders/{id}`` (204)
+- ``GET /v2/orders`` (open orders), ``POST /v2/orders``, ``GET /v2/orders/{id}``,
+  ``GET /v2/orders:by_client_order_id``, ``DELETE /v2/orders/{id}`` (204)
 - ``GET /v2/account/activities/FILL``
 
 Every request must carry the ``APCA-API-KEY-ID`` and ``APCA-API-SECRET-KEY`` headers of the
 account (401 ``{"code": 40110000, "message": "request is not authorized"}`` otherwise); unknown
-routes answer 404. `fail_next(count, status)` makes the next `count` requests answer `status` in
-Alpaca's error shape (503, 500, 429 ...), before doing anything, or, with `after_handling`, after
-doing what was asked (an order placed whose answer is lost). `requests` lists the (method, path)
-of every request received. It is a test double: keep it on loopback.
+routes answer 404. `fail_next(count, status)` makes the next `count` requests (of one method and
+path, if asked) answer `status` in Alpaca's error shape (503, 500, 429, 403 ...), before doing
+anything, or, with `after_handling`, after doing what was asked (an order placed whose answer is
+lost). `requests` lists the (method, path) of every request received. It is a test double: keep
+it on loopback.
 """
 
 from __future__ import annotations
@@ -102,6 +103,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, account.positions()
         if method == "GET" and path == "/v2/account/activities/FILL":
             return 200, account.activities(query)
+        if method == "GET" and path == "/v2/orders":
+            return 200, account.open_orders(query)
         if method == "POST" and path == "/v2/orders":
             return 200, account.submit(body)
         if method == "GET" and path == "/v2/orders:by_client_order_id":
@@ -163,7 +166,7 @@ class LocalAlpaca:
         self.key_id = key_id
         self.secret_key = secret_key
         self.requests: list[tuple[str, str]] = []
-        self._faults: deque[tuple[int, bool]] = deque()
+        self._faults: deque[tuple[int, bool, tuple[str, str] | None]] = deque()
         self._lock = threading.Lock()
         self._server = _Server((host, port), _Handler)
         self._server.local = self
@@ -183,17 +186,29 @@ class LocalAlpaca:
         """Move the account's time to `now`, filling open orders; returns the new fills."""
         return self.account.advance(now)
 
-    def fail_next(self, count: int = 1, status: int = 503, *, after_handling: bool = False) -> None:
-        """Answer the next `count` requests with `status` (Alpaca's error shape), before
+    def fail_next(
+        self,
+        count: int = 1,
+        status: int = 503,
+        *,
+        after_handling: bool = False,
+        request: tuple[str, str] | None = None,
+    ) -> None:
+        """Answer the next `count` requests (those to `request`, a (method, path) such as
+        ``("POST", "/v2/orders")``, if given) with `status` (Alpaca's error shape), before
         handling them or, with `after_handling`, after doing what they asked."""
         with self._lock:
-            self._faults.extend([(status, after_handling)] * count)
+            self._faults.extend([(status, after_handling, request)] * count)
 
     def _record_request(self, method: str, path: str) -> tuple[int, bool] | None:
-        """Note a request; the fault it is to answer with, if any."""
+        """Note a request; the fault it is to answer with, if any (the next one queued, when
+        it applies to this request)."""
         with self._lock:
             self.requests.append((method, path))
-            return self._faults.popleft() if self._faults else None
+            if not self._faults or self._faults[0][2] not in (None, (method, path)):
+                return None
+            status, after_handling, _ = self._faults.popleft()
+            return status, after_handling
 
     def start(self) -> LocalAlpaca:
         """Serve in a daemon thread (returns self)."""

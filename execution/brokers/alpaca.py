@@ -39,19 +39,20 @@ from __future__ import annotations
 
 import json
 import math
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID
 
-from alpaca.common.enums import BaseURL
+from alpaca.common.enums import BaseURL, Sort
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, TimeInForce
+from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
 from alpaca.trading.models import AccountConfiguration, Order, Position, TradeAccount
 from alpaca.trading.models import TradeActivity as AlpacaActivity
-from alpaca.trading.requests import MarketOrderRequest
+from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest
 from pydantic import SecretStr
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
@@ -70,6 +71,9 @@ T = TypeVar("T")
 
 ACTIVITIES_PAGE_SIZE = 100
 """Activities per page (Alpaca's maximum)."""
+
+OPEN_ORDERS_LIMIT = 500
+"""Open orders read at most (Alpaca's maximum per request)."""
 
 MAX_MESSAGE_CHARS = 500
 """An error answer that is not Alpaca's JSON is quoted up to this many characters."""
@@ -199,6 +203,24 @@ class AlpacaBroker:
             cash=float(account.cash or 0.0),
             positions={position.symbol: float(position.qty) for position in positions},
         )
+
+    def account_number(self) -> str:
+        """Alpaca's number of the account (e.g. ``PA...`` on the paper endpoint): what tells
+        one account from another across keys."""
+        account = cast(TradeAccount, self._call("read the account", self._client.get_account))
+        return account.account_number
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """The account's orders not yet final (ours or not), oldest first, at most
+        `OPEN_ORDERS_LIMIT` of them."""
+        request = GetOrdersRequest(
+            status=QueryOrderStatus.OPEN, direction=Sort.ASC, limit=OPEN_ORDERS_LIMIT
+        )
+        orders = cast(
+            list[Order],
+            self._call("read the open orders", lambda: self._client.get_orders(request)),
+        )
+        return [self._order(order) for order in orders]
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
         """The account's executions (after `since`, if given), oldest first, each with the
@@ -336,14 +358,44 @@ class AlpacaBroker:
             return _Failure(None, f"{type(error).__name__}: {error}")
 
 
-def alpaca_keys(settings: Settings) -> tuple[str, SecretStr]:
-    """The Alpaca key id and secret key: from the Secrets Manager secret `alpaca_secret_arn`
-    when set (a JSON object ``{"key_id": ..., "secret_key": ...}``; the region is the ARN's,
-    the endpoint boto3's: ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` points it elsewhere), else from
-    `alpaca_key_id` and `alpaca_secret_key`. `BrokerConfigurationError` names what is missing;
-    `BrokerUnavailableError` if Secrets Manager cannot be reached."""
-    if settings.alpaca_secret_arn:
-        return _keys_from_secret(settings.alpaca_secret_arn)
+OWNER_PLACEHOLDER = "{owner}"
+"""In `alpaca_secret_arn`, stands for the owner: each owner's keys are then their own secret."""
+
+_OWNER_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_+=.@-")
+"""Characters an owner put in a secret's name may hold: those of a Secrets Manager name but
+``/`` (an owner names one secret, never a path to another)."""
+
+
+def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
+    """The Alpaca key id and secret key of `owner`'s account (tenancy: an owner trades their
+    own account only).
+
+    With the placeholder ``{owner}`` in `alpaca_secret_arn`, every owner has their own Secrets
+    Manager secret: the ARN with the owner put in. Otherwise the settings configure one account,
+    which belongs to `alpaca_owner` (default the local owner) and to nobody else: its keys come
+    from the secret `alpaca_secret_arn` when set, else from `alpaca_key_id` and
+    `alpaca_secret_key`. A secret is a JSON object ``{"key_id": ..., "secret_key": ...}`` read in
+    the ARN's region from boto3's endpoint (``AWS_ENDPOINT_URL_SECRETS_MANAGER`` points it
+    elsewhere). `BrokerConfigurationError` names the settings to set when `owner` has no
+    account; `BrokerUnavailableError` if Secrets Manager cannot be reached."""
+    arn = settings.alpaca_secret_arn
+    if arn and OWNER_PLACEHOLDER in arn:
+        if not owner or not set(owner) <= _OWNER_CHARACTERS:
+            raise BrokerConfigurationError(
+                f"owner {owner!r} cannot name a Secrets Manager secret (STRATIGOS_ALPACA_SECRET_ARN "
+                f"has {OWNER_PLACEHOLDER}): letters, digits and _+=.@- only"
+            )
+        secret_id = arn.replace(OWNER_PLACEHOLDER, owner)
+        return _keys_from_secret(secret_id, name=secret_id.rpartition(":secret:")[2])
+    if owner != settings.alpaca_owner:
+        raise BrokerConfigurationError(
+            f"no Alpaca account is configured for owner {owner!r}: STRATIGOS_ALPACA_KEY_ID and "
+            "STRATIGOS_ALPACA_SECRET_KEY (or STRATIGOS_ALPACA_SECRET_ARN) configure the account "
+            "of STRATIGOS_ALPACA_OWNER only; give each owner their own secret with "
+            f"{OWNER_PLACEHOLDER} in STRATIGOS_ALPACA_SECRET_ARN"
+        )
+    if arn:
+        return _keys_from_secret(arn)
     missing = [
         f"STRATIGOS_{name.upper()}"
         for name in ("alpaca_key_id", "alpaca_secret_key")
@@ -353,13 +405,16 @@ def alpaca_keys(settings: Settings) -> tuple[str, SecretStr]:
         raise BrokerConfigurationError(
             f"Alpaca keys are not configured: set {' and '.join(missing)}, or "
             'STRATIGOS_ALPACA_SECRET_ARN (a Secrets Manager secret {"key_id": ..., '
-            '"secret_key": ...})'
+            f'"secret_key": ...}}, per owner with {OWNER_PLACEHOLDER} in it)'
         )
     key_id = cast(SecretStr, settings.alpaca_key_id).get_secret_value()
     return key_id, cast(SecretStr, settings.alpaca_secret_key)
 
 
-def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
+def _keys_from_secret(secret_id: str, *, name: str | None = None) -> tuple[str, SecretStr]:
+    """The keys in the secret `secret_id`, which must be named `name` when given (a partial ARN
+    also matches a longer name: an owner ``bob-AbCdEf`` must never read ``bob``'s secret, whose
+    ARN ends with that random suffix)."""
     import boto3
     from botocore.exceptions import BotoCoreError, ClientError
 
@@ -368,7 +423,8 @@ def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
     client = boto3.client("secretsmanager", region_name=region)
     failure: BrokerConfigurationError | BrokerUnavailableError
     try:
-        text = client.get_secret_value(SecretId=secret_id).get("SecretString")
+        answer = client.get_secret_value(SecretId=secret_id)
+        text = answer.get("SecretString") if name in (None, answer.get("Name")) else None
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "error")
         failure = BrokerConfigurationError(
@@ -377,6 +433,11 @@ def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
     except BotoCoreError as error:
         failure = BrokerUnavailableError(f"Secrets Manager unreachable ({secret_id}): {error}")
     else:
+        if text is None and name is not None:
+            raise BrokerConfigurationError(
+                f"the secret {secret_id} is named {answer.get('Name')!r}, not {name!r}: not this "
+                "owner's"
+            )
         try:
             values = json.loads(text or "")
             key_id, secret_key = str(values["key_id"]), str(values["secret_key"])
@@ -393,10 +454,13 @@ def _keys_from_secret(secret_id: str) -> tuple[str, SecretStr]:
     raise failure
 
 
-def alpaca_broker(settings: Settings, *, fractional: bool | None = None) -> AlpacaBroker:
-    """The Alpaca broker of the `alpaca_*` settings (`STRATIGOS_ALPACA_*`): keys from
-    `alpaca_keys`, the paper endpoint unless `alpaca_paper` is false, `alpaca_base_url` if set."""
-    key_id, secret_key = alpaca_keys(settings)
+def alpaca_broker(
+    settings: Settings, *, owner: str, fractional: bool | None = None
+) -> AlpacaBroker:
+    """`owner`'s Alpaca account as a broker, by the `alpaca_*` settings (`STRATIGOS_ALPACA_*`):
+    keys from `alpaca_keys`, the paper endpoint unless `alpaca_paper` is false,
+    `alpaca_base_url` if set."""
+    key_id, secret_key = alpaca_keys(settings, owner)
     return AlpacaBroker(
         key_id,
         secret_key,

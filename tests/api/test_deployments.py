@@ -10,12 +10,18 @@ import hashlib
 import io
 import json
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from devtools.local_alpaca import LocalAlpaca
+from execution.brokers.paper import PaperBroker
+from quant.data import sp500_prices
 from store import LedgerEntry
-from tests.api.conftest import Api, assert_error, parse_sse
+from tests.api.conftest import Api, assert_error, make_settings, parse_sse
 from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 
 WEIGHTS = [
@@ -400,3 +406,52 @@ def test_a_stored_export_is_created_listed_downloaded_exactly_deleted_and_kept_f
     assert set(content["responses"]["200"]["content"]) == {
         "text/csv", "application/vnd.apache.parquet",
     }  # fmt: skip
+
+
+def test_the_broker_is_paper_or_the_caller_s_own_alpaca_account(api: Api, tmp_path: Path) -> None:
+    from api.app import create_app
+
+    assert_error(_create(api, broker="ib"), 422, "VALIDATION_ERROR", "body.broker")
+    unconfigured = assert_error(
+        _create(api, broker="alpaca"), 422, "VALIDATION_ERROR", "body.broker"
+    )
+    assert "no Alpaca account is configured for owner 'alice'" in unconfigured["message"]
+
+    paper = PaperBroker(sp500_prices().loc["2021-01-01":])
+    paper.deposit(100_000, datetime(2021, 5, 3, 14, tzinfo=UTC))
+    with LocalAlpaca(paper, key_id="AKALICE", secret_key="alice-secret") as alpaca:
+        settings = make_settings(
+            tmp_path / "data",
+            alpaca_key_id=alpaca.key_id,
+            alpaca_secret_key=alpaca.secret_key,
+            alpaca_base_url=alpaca.url,
+            alpaca_owner="alice",
+        )
+        with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+            store = client.app.state.context.store  # type: ignore[attr-defined]
+            keys = {o: {"x-api-key": store.create_api_key(o, "tests")[0]} for o in ("alice", "bob")}
+            on_alpaca = Api(client, settings, keys["alice"], keys["bob"])
+            created = _create(on_alpaca, broker="alpaca")
+            assert created.status_code == 201, created.text
+            spec = created.json()["spec"]
+            assert (spec["broker"], spec["account"]) == ("alpaca", "alpaca-PA0000LOCAL")
+            assert spec["alpaca_endpoint"] == "paper" and "alice-secret" not in created.text
+            second = assert_error(
+                _create(on_alpaca, broker="alpaca"), 422, "VALIDATION_ERROR", "body.broker"
+            )
+            assert "already traded by deployment" in second["message"]
+            bob_portfolio = client.post(
+                "/v1/portfolios", json={"name": "Bob's", "weights": WEIGHTS}, headers=keys["bob"]
+            ).json()["id"]
+            bobs = client.post(
+                "/v1/deployments",
+                json={
+                    "name": "Bob on Alice's account",
+                    "source": {"kind": "portfolio", "id": bob_portfolio},
+                    "capital": 1000,
+                    "broker": "alpaca",
+                },
+                headers=keys["bob"],
+            )
+            refused = assert_error(bobs, 422, "VALIDATION_ERROR", "body.broker")
+            assert "no Alpaca account is configured for owner 'bob'" in refused["message"]

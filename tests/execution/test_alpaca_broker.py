@@ -31,7 +31,7 @@ from execution.errors import (
     BrokerUnavailableError,
 )
 from quant.data import sp500_prices
-from settings import Settings
+from settings import LOCAL_OWNER, Settings
 from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.live_server import free_port
 
@@ -297,9 +297,9 @@ def test_missing_keys_are_named() -> None:
         BrokerConfigurationError,
         match="set STRATIGOS_ALPACA_KEY_ID and STRATIGOS_ALPACA_SECRET_KEY, or STRATIGOS_ALPACA_SECRET_ARN",
     ):
-        alpaca_broker(Settings())
+        alpaca_broker(Settings(), owner=LOCAL_OWNER)
     with pytest.raises(BrokerConfigurationError, match=r"set STRATIGOS_ALPACA_SECRET_KEY, or"):
-        alpaca_keys(Settings(alpaca_key_id="AKTEST"))  # type: ignore[arg-type]
+        alpaca_keys(Settings(alpaca_key_id="AKTEST"), LOCAL_OWNER)  # type: ignore[arg-type]
 
 
 def test_the_factory_reads_the_settings(alpaca: LocalAlpaca) -> None:
@@ -309,7 +309,7 @@ def test_the_factory_reads_the_settings(alpaca: LocalAlpaca) -> None:
         alpaca_base_url=alpaca.url,
     )
     assert SECRET not in repr(settings)
-    broker = alpaca_broker(settings)
+    broker = alpaca_broker(settings, owner=LOCAL_OWNER)
     assert (broker.base_url, broker.paper) == (alpaca.url, True)
     assert broker.account().cash == 100_000
 
@@ -342,8 +342,8 @@ def test_keys_from_secrets_manager(alpaca: LocalAlpaca, aws: str) -> None:
         alpaca_secret_key="ignored",  # type: ignore[arg-type]
         alpaca_base_url=alpaca.url,
     )
-    assert alpaca_keys(settings)[0] == alpaca.key_id
-    broker = alpaca_broker(settings)
+    assert alpaca_keys(settings, LOCAL_OWNER)[0] == alpaca.key_id
+    broker = alpaca_broker(settings, owner=LOCAL_OWNER)
     broker.submit(OrderRequest("run1-AAPL", "AAPL", "buy", 1))
     assert alpaca.account.broker.order("run1-AAPL").status == "new"
 
@@ -359,11 +359,60 @@ def test_keys_from_secrets_manager(alpaca: LocalAlpaca, aws: str) -> None:
 def test_an_unusable_secret_is_named_without_its_value(aws: str, value: str, problem: str) -> None:
     arn = _secret(aws, value)
     with pytest.raises(BrokerConfigurationError, match=problem) as raised:
-        alpaca_keys(Settings(alpaca_secret_arn=arn))
+        alpaca_keys(Settings(alpaca_secret_arn=arn), LOCAL_OWNER)
     assert arn in str(raised.value) and SECRET not in str(raised.value)
 
 
 def test_a_missing_secret_is_named(aws: str) -> None:
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:stratigos/none-AbCdEf"
     with pytest.raises(BrokerConfigurationError, match="ResourceNotFoundException"):
-        alpaca_keys(Settings(alpaca_secret_arn=arn))
+        alpaca_keys(Settings(alpaca_secret_arn=arn), LOCAL_OWNER)
+
+
+# -- tenancy: which account an owner may trade -------------------------------------------------
+
+
+def test_the_configured_account_is_its_owners_only(alpaca: LocalAlpaca) -> None:
+    settings = Settings(
+        alpaca_key_id=alpaca.key_id,  # type: ignore[arg-type]
+        alpaca_secret_key=SECRET,  # type: ignore[arg-type]
+        alpaca_base_url=alpaca.url,
+        alpaca_owner="alice",
+    )
+    assert alpaca_broker(settings, owner="alice").account_number() == "PA0000LOCAL"
+    for other in ("bob", LOCAL_OWNER):
+        with pytest.raises(
+            BrokerConfigurationError, match=f"no Alpaca account is configured for owner '{other}'"
+        ) as raised:
+            alpaca_keys(settings, other)
+        assert SECRET not in str(raised.value) and "{owner}" in str(raised.value)
+
+
+def test_a_per_owner_secret_resolves_to_that_owners_secret(alpaca: LocalAlpaca, aws: str) -> None:
+    client = boto3.client("secretsmanager", region_name="us-east-1", endpoint_url=aws)
+    prefix = f"stratigos/alpaca-{uuid.uuid4().hex[:8]}"
+    alice = client.create_secret(
+        Name=f"{prefix}/alice",
+        SecretString=json.dumps({"key_id": alpaca.key_id, "secret_key": SECRET}),
+    )["ARN"]
+    client.create_secret(
+        Name=f"{prefix}/bob", SecretString=json.dumps({"key_id": "AKBOB", "secret_key": "bob-s"})
+    )
+    template = alice.rsplit(":", 1)[0] + f":{prefix}/{{owner}}"  # a partial ARN, no suffix
+    settings = Settings(
+        alpaca_secret_arn=template,
+        alpaca_owner="nobody-uses-this",
+        alpaca_base_url=alpaca.url,
+    )
+    assert alpaca_keys(settings, "alice")[0] == alpaca.key_id
+    assert alpaca_keys(settings, "bob") == ("AKBOB", SecretStr("bob-s"))
+    assert alpaca_broker(settings, owner="alice").account().cash == 100_000
+    with pytest.raises(BrokerConfigurationError, match="ResourceNotFoundException"):
+        alpaca_keys(settings, "carol")  # no secret of hers
+    with pytest.raises(BrokerConfigurationError, match="cannot name a Secrets Manager secret"):
+        alpaca_keys(settings, "alice/../bob")
+    # an owner named like alice's secret with its random suffix: the partial ARN would match it
+    suffixed = "alice" + alice[alice.rindex("-") :]
+    with pytest.raises(BrokerConfigurationError, match="not this owner's") as refused:
+        alpaca_keys(settings, suffixed)
+    assert SECRET not in str(refused.value)

@@ -15,13 +15,13 @@ from services.scheduling import REBALANCE_KIND
 from settings import Settings
 from store import Store
 from tests.notifications.conftest import WebhookReceiver, webhook  # noqa: F401 (a fixture)
-from tests.services.test_execution_jobs import FIRE, SPEC, _runner, clock, store  # noqa: F401
+from tests.services.test_execution_jobs import FIRE, SPEC, _runner
 from tests.store.conftest import FakeClock
 
 
 def test_the_owner_hears_of_the_day_of_the_deployments_that_traded(
-    store: Store,  # noqa: F811
-    clock: FakeClock,  # noqa: F811
+    store: Store,
+    clock: FakeClock,
     tmp_path: Path,
     webhook: WebhookReceiver,  # noqa: F811
 ) -> None:

@@ -4,18 +4,14 @@ and fails with the reason when the market data cannot price the fire."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import pytest
 
 from jobs.runner import JobRunner
 from services.execution_jobs import HANDLERS
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings
 from store import Deployment, Store
-from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 
 SPEC = {
@@ -25,21 +21,7 @@ SPEC = {
     "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
     "limits": {"cash_buffer": 0.02},
 }
-ACTIVATED = datetime(2021, 6, 1, 13, 0, tzinfo=UTC)
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    fake = FakeClock()
-    fake.now = ACTIVATED
-    return fake
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as opened:
-        yield opened
 
 
 def _runner(store: Store, tmp_path: Path) -> JobRunner:

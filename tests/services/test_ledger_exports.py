@@ -24,6 +24,8 @@ from store.aws import AWSStore
 from store.exports import ExportFormat
 from store.sqlite import SQLiteStore
 from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
+from tests.store.conftest import aws_env, aws_names, clock, moto_endpoint  # noqa: F401
+from tests.store.conftest import store as store_on_both_backends  # noqa: F401 (fixture `store`)
 
 
 @pytest.fixture

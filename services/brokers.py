@@ -1,0 +1,28 @@
+"""The broker a deployment trades through, by its spec's `broker`: `paper`, its own paper
+account kept in the store (`services.paper_accounts`) over the market data's closes of its
+universe; `alpaca`, its owner's Alpaca account (`execution.brokers.alpaca.alpaca_broker`: the
+owner's keys only, never another owner's)."""
+
+from __future__ import annotations
+
+from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
+from services.deployments import BrokerName
+from services.market_data import universe_closes
+from services.paper_accounts import StoredPaperAccount
+from settings import Settings
+from store import Deployment, Store
+
+
+def broker_of(deployment: Deployment) -> BrokerName:
+    """The broker the deployment trades through (`paper` unless its spec says otherwise)."""
+    return "alpaca" if deployment.spec.get("broker") == "alpaca" else "paper"
+
+
+def deployment_broker(
+    store: Store, deployment: Deployment, settings: Settings
+) -> StoredPaperAccount | AlpacaBroker:
+    """The deployment's broker account, opened (`BrokerError` when Alpaca cannot be)."""
+    if broker_of(deployment) == "alpaca":
+        return alpaca_broker(settings, owner=deployment.owner)
+    closes = universe_closes(deployment.spec["universe"], settings)
+    return StoredPaperAccount(store, deployment, closes)
