@@ -129,13 +129,15 @@ class Schedule:
             start = end
         return None
 
-    def due(self, last_fired: datetime, now: datetime) -> DueFires:
+    def due(
+        self, last_fired: datetime, now: datetime, *, missed_after: timedelta = MISSED_AFTER
+    ) -> DueFires:
         """What to run at `now` given the last fire already handled: the fires after
         `last_fired` up to `now`, split by the catch-up policy into those to run and those
-        skipped as missed."""
+        skipped as missed (older than `missed_after` at `now`)."""
         fires = self.fires_between(last_fired, now)
-        on_time = [fire for fire in fires if now - fire <= MISSED_AFTER]
-        missed = [fire for fire in fires if now - fire > MISSED_AFTER]
+        on_time = [fire for fire in fires if now - fire <= missed_after]
+        missed = [fire for fire in fires if now - fire > missed_after]
         if self.catch_up == "all":
             return DueFires(run=fires, skipped=[])
         if self.catch_up == "latest" and missed and not on_time:

@@ -233,7 +233,7 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     the job queue when one is configured."""
     from jobs.queue import JobQueue
 
-    report = fire_due(ctx.store, ctx.store.clock())
+    report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
     queue = JobQueue.from_settings(ctx.settings or get_settings())
     if queue is not None:
         for submitted in report.jobs:

@@ -8,20 +8,35 @@ job. The last fire handled is kept in the deployment's spec (`schedule_state.las
 with the deployment's version: a scheduler that lost the race leaves it to the winner). Missed
 fires follow the schedule's catch-up policy (`execution.schedule`); the skipped ones are counted
 in `schedule_state.skipped`. A deployment's first fire is the first one after it became active.
+
+A paper deployment fills at the first session close after a fire, which a market data file
+updated after each close holds only later that day: while the market data is current (it holds
+every session but possibly the last one closed), paper schedules are read at the market data's
+time, the close of its last session (`paper_time`). A fire becomes due once the data holds the
+close it fills at, and is missed only when the data moved on by more than `PAPER_MISSED_AFTER`
+before it was seen. Market data older than that (the embedded data, which ends in 2022) does not
+hold fires back: they fire on the clock and their runs fail saying where the data ends.
 """
 
 from __future__ import annotations
 
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from execution.schedule import Schedule
+import pandas as pd
+
+from execution.schedule import MISSED_AFTER, Schedule, trading_sessions
+from services.market_data import market_closes
+from settings import Settings
 from store import ConflictError, Deployment, Job, Store
 
 REBALANCE_KIND = "rebalance"
 """The job kind of a rebalance run."""
+PAPER_MISSED_AFTER = timedelta(days=1)
+"""A paper fire is missed when the market data's time passed it by more than this."""
+_BEFORE_THE_CLOSE = timedelta(microseconds=1)
 
 
 @dataclass
@@ -45,21 +60,56 @@ def rebalance_key(deployment_id: str, fire: datetime) -> str:
     return f"{REBALANCE_KIND}:{deployment_id}:{fire.isoformat()}"
 
 
-def fire_due(store: Store, now: datetime, *, limit: int = 10_000) -> FiringReport:
-    """Submit a rebalance job for every due fire of every active deployment (all owners)."""
+def fire_due(
+    store: Store, now: datetime, *, limit: int = 10_000, settings: Settings | None = None
+) -> FiringReport:
+    """Submit a rebalance job for every due fire of every active deployment (all owners);
+    paper deployments on the market data's time (see the module docstring; `settings` say
+    which market data, default the process's)."""
     report = FiringReport()
+    paper_times: dict[str, datetime | None] = {}
+    last_day: pd.Timestamp | None = None
     for deployment in store.deployments_by_status("active", limit=limit):
         if deployment.spec.get("mode") == "forward_test":  # runs its own simulated time
             continue
-        _fire(store, deployment, now, report)
+        schedule_now, missed_after = now, MISSED_AFTER
+        if deployment.spec.get("broker", "paper") == "paper":
+            calendar = str(deployment.spec["schedule"].get("calendar") or "XNYS")
+            if calendar not in paper_times:
+                if last_day is None:
+                    last_day = market_closes(settings).index[-1]
+                paper_times[calendar] = paper_time(calendar, now, last_day)
+            data_time = paper_times[calendar]
+            if data_time is not None:
+                schedule_now, missed_after = data_time, PAPER_MISSED_AFTER
+        _fire(store, deployment, schedule_now, missed_after, report)
     return report
 
 
-def _fire(store: Store, deployment: Deployment, now: datetime, report: FiringReport) -> None:
+def paper_time(calendar: str, now: datetime, last_day: pd.Timestamp) -> datetime | None:
+    """The time paper schedules of `calendar` are read at when the market data ends on
+    `last_day`: just before the close of that session, when that is earlier than `now` and the
+    data is current (it holds the session before the last one closed by `now`); None when the
+    real clock rules (the data reaches `now`, or it is stale)."""
+    sessions = trading_sessions(calendar, (now - timedelta(days=14)).date(), now.date())
+    closed = sessions.loc[sessions["close"] <= pd.Timestamp(now)]
+    if len(closed) < 2 or not closed.index[-2].date() <= last_day.date() <= closed.index[-1].date():
+        return None  # stale, or it holds a session not closed yet: the real clock rules
+    data_close = closed["close"].iloc[-1 if last_day.date() == closed.index[-1].date() else -2]
+    return data_close.to_pydatetime() - _BEFORE_THE_CLOSE
+
+
+def _fire(
+    store: Store,
+    deployment: Deployment,
+    now: datetime,
+    missed_after: timedelta,
+    report: FiringReport,
+) -> None:
     schedule = Schedule(**{k: v for k, v in deployment.spec["schedule"].items() if v is not None})
     state: dict[str, Any] = dict(deployment.spec.get("schedule_state") or {})
     last = datetime.fromisoformat(state["last_fire"]) if "last_fire" in state else None
-    due = schedule.due(last or deployment.updated_at, now)
+    due = schedule.due(last or deployment.updated_at, now, missed_after=missed_after)
     fired: list[dict[str, str]] = []
     for fire in due.run:
         job, created = store.submit_job(

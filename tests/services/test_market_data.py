@@ -1,6 +1,7 @@
 """The configured market data deployments trade on: a CSV or Parquet file, local or on S3 (moto's
 server on loopback), read again when it changes, so a paper deployment whose prices are updated
-after each close trades day by day; a file that cannot be used is a clear error."""
+after each close fires once the close it fills at arrives and trades day by day; stale data holds
+nothing back and the run says where it ends; a file that cannot be used is a clear error."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from quant.data import sp500_prices
 from quant.errors import DataError
 from services.execution_jobs import HANDLERS
 from services.market_data import market_closes
-from services.scheduling import REBALANCE_KIND
+from services.scheduling import fire_due
 from settings import Settings
 from store.sqlite import SQLiteStore
 from tests.aws import FAKE_AWS_ENV, moto_server
@@ -106,12 +107,14 @@ def test_an_s3_object_is_read_and_read_again_when_its_etag_changes(tmp_path: Pat
         market_closes(missing)
 
 
-def test_a_paper_deployment_trades_the_day_its_prices_arrive(tmp_path: Path) -> None:
+def test_a_paper_deployment_fires_once_the_day_s_close_arrives_and_trades_at_it(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "closes.csv"
     _write_csv(path, _closes("2021-06-01"))
     fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)  # 15:45 in New York
     clock = FakeClock()
-    clock.now = fire + timedelta(hours=1)  # after the session's close
+    clock.now = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)  # after the 06-01 close
     settings = Settings(
         data_dir=tmp_path,
         notifications_smtp_host="127.0.0.1",
@@ -121,19 +124,46 @@ def test_a_paper_deployment_trades_the_day_its_prices_arrive(tmp_path: Path) -> 
     with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
         draft = store.create_deployment("alice", "pair", "draft", SPEC)
         deployment = store.update_deployment("alice", draft.id, expected_version=1, status="active")
-        runner = JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,))
-        request = {"deployment_id": deployment.id, "fire": fire.isoformat()}
-        early, _ = store.submit_job("alice", REBALANCE_KIND, request)
-        runner.run_once()
-        assert "the market data ends on 2021-06-01" in (
-            store.get_job("alice", early.id).error or ""
-        )
+        clock.now = fire + timedelta(minutes=1)
+        # the fire fills at the 06-02 close, which the file does not hold yet: it waits
+        assert fire_due(store, clock.now, settings=settings).submitted == []
+        clock.now = fire + timedelta(hours=3)
+        assert fire_due(store, clock.now, settings=settings).submitted == []
         _write_csv(path, _closes("2021-06-02"))  # the day's closes arrive
-        on_time, _ = store.submit_job("alice", REBALANCE_KIND, request)
+        [job_id] = fire_due(store, clock.now, settings=settings).submitted
+        assert store.get_job("alice", job_id).request["fire"] == fire.isoformat()
+        assert fire_due(store, clock.now, settings=settings).submitted == []  # once
+        runner = JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,))
         runner.run_once()
-        assert store.get_job("alice", on_time.id).status == "succeeded"
-        result = runner.results("alice", on_time.id)
+        assert store.get_job("alice", job_id).status == "succeeded"
+        result = runner.results("alice", job_id)
         assert result["outcome"] == "filled" and len(result["orders"]) == 2
         closes = _closes("2021-06-02")
         for entry in store.ledger("alice", deployment.id)[1:]:  # filled at the 06-02 close
             assert entry.price == pytest.approx(closes.loc["2021-06-02", entry.symbol], rel=1e-3)
+
+
+def test_stale_market_data_holds_nothing_back_and_the_run_says_where_it_ends(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "closes.csv"
+    _write_csv(path, _closes("2021-05-27"))  # three sessions behind the 06-02 fire
+    fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
+    clock = FakeClock()
+    clock.now = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
+    settings = Settings(
+        data_dir=tmp_path,
+        notifications_smtp_host="127.0.0.1",
+        market_data=str(path),
+        jobs_ticks=[],
+    )
+    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
+        draft = store.create_deployment("alice", "pair", "draft", SPEC)
+        store.update_deployment("alice", draft.id, expected_version=1, status="active")
+        clock.now = fire + timedelta(minutes=1)
+        [job_id] = fire_due(store, clock.now, settings=settings).submitted
+        JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,)).run_once()
+        failed = store.get_job("alice", job_id)
+        assert failed.status == "failed" and "the market data ends on 2021-05-27" in (
+            failed.error or ""
+        )
