@@ -13,8 +13,10 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Collection, Sequence
-from typing import Any, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol, TypeVar
 
+from fastapi import Header, Query
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
@@ -57,6 +59,29 @@ def sse_end(status: str, **extra: Any) -> bytes:
 
 MAX_SEQ = 2**63 - 1
 """The largest sequence number a store can hold (a signed 64-bit integer)."""
+
+
+@dataclass(frozen=True)
+class EventsQuery:
+    """How a client reads an event stream: from after `start` (the larger of `after` and the
+    `Last-Event-ID` header), as SSE, or with `wait` one long-poll page of at most `limit`."""
+
+    start: int
+    wait: float | None
+    limit: int
+
+
+def events_query(
+    after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
+    wait: Annotated[
+        float | None,
+        Query(ge=0, le=30, description="Long poll: wait up to this many seconds (JSON)."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Long poll: at most this many.")] = 500,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> EventsQuery:
+    """The query of an events route (a FastAPI dependency); see `resume_after`."""
+    return EventsQuery(resume_after(last_event_id, after), wait, limit)
 
 
 def resume_after(last_event_id: str | None, after: int | None) -> int:

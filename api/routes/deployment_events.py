@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -24,9 +24,10 @@ from api.context import Caller, Ctx
 from api.routes.deployments import get_deployment
 from api.streaming import (
     SSE_HEADERS,
+    EventsQuery,
+    events_query,
     follow_events,
     poll_events,
-    resume_after,
     sse,
     sse_messages,
 )
@@ -64,17 +65,11 @@ async def deployment_events(
     request: Request,
     context: Ctx,
     caller: Caller,
-    after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
-    wait: Annotated[
-        float | None,
-        Query(ge=0, le=30, description="Long poll: wait up to this many seconds (JSON)."),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Long poll: at most this many.")] = 500,
-    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    query: Annotated[EventsQuery, Depends(events_query)],
 ) -> Any:
     """The deployment's events: an SSE stream, or with `wait` one long-poll page of JSON."""
     await context.call(get_deployment, context, caller, deployment_id)
-    start = resume_after(last_event_id, after)
+    start, wait, limit = query.start, query.wait, query.limit
     store, owner = context.store, caller.owner
 
     def fetch(seq: int, n: int) -> list[DeploymentEvent]:

@@ -19,7 +19,7 @@ import contextlib
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
@@ -29,8 +29,9 @@ from api.errors import ApiError
 from api.routes.optimizations import get_optimization
 from api.streaming import (
     SSE_HEADERS,
+    EventsQuery,
+    events_query,
     job_events,
-    resume_after,
     sse_event,
     sse_messages,
     wait_for_events,
@@ -60,17 +61,11 @@ async def optimization_events(
     request: Request,
     context: Ctx,
     caller: Caller,
-    after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
-    wait: Annotated[
-        float | None,
-        Query(ge=0, le=30, description="Long poll: wait up to this many seconds (JSON)."),
-    ] = None,
-    limit: Annotated[int, Query(ge=1, le=1000, description="Long poll: at most this many.")] = 500,
-    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    query: Annotated[EventsQuery, Depends(events_query)],
 ) -> Any:
     """The job's trace: an SSE stream, or with `wait` one long-poll page of JSON."""
     get_optimization(context, caller, job_id)
-    start = resume_after(last_event_id, after)
+    start, wait, limit = query.start, query.wait, query.limit
     if wait is not None:
         events, status = await wait_for_events(
             context.store, caller.owner, job_id, start, wait, limit

@@ -20,6 +20,7 @@ from services.execution_jobs import HANDLERS
 from services.market_data import market_closes
 from services.scheduling import fire_due
 from settings import Settings
+from store import Deployment
 from store.sqlite import SQLiteStore
 from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.store.conftest import FakeClock
@@ -107,23 +108,34 @@ def test_an_s3_object_is_read_and_read_again_when_its_etag_changes(tmp_path: Pat
         market_closes(missing)
 
 
+def _paper_clock_and_settings(tmp_path: Path, market_data: Path) -> tuple[FakeClock, Settings]:
+    """A clock after the 06-01 close, when the deployment is activated, and settings reading
+    `market_data`."""
+    clock = FakeClock()
+    clock.now = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
+    settings = Settings(
+        data_dir=tmp_path,
+        notifications_smtp_host="127.0.0.1",
+        market_data=str(market_data),
+        jobs_ticks=[],
+    )
+    return clock, settings
+
+
+def _activated(store: SQLiteStore) -> Deployment:
+    draft = store.create_deployment("alice", "pair", "draft", SPEC)
+    return store.update_deployment("alice", draft.id, expected_version=1, status="active")
+
+
 def test_a_paper_deployment_fires_once_the_day_s_close_arrives_and_trades_at_it(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "closes.csv"
     _write_csv(path, _closes("2021-06-01"))
     fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)  # 15:45 in New York
-    clock = FakeClock()
-    clock.now = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)  # after the 06-01 close
-    settings = Settings(
-        data_dir=tmp_path,
-        notifications_smtp_host="127.0.0.1",
-        market_data=str(path),
-        jobs_ticks=[],
-    )
+    clock, settings = _paper_clock_and_settings(tmp_path, path)
     with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
-        draft = store.create_deployment("alice", "pair", "draft", SPEC)
-        deployment = store.update_deployment("alice", draft.id, expected_version=1, status="active")
+        deployment = _activated(store)
         clock.now = fire + timedelta(minutes=1)
         # the fire fills at the 06-02 close, which the file does not hold yet: it waits
         assert fire_due(store, clock.now, settings=settings).submitted == []
@@ -149,17 +161,9 @@ def test_stale_market_data_holds_nothing_back_and_the_run_says_where_it_ends(
     path = tmp_path / "closes.csv"
     _write_csv(path, _closes("2021-05-27"))  # three sessions behind the 06-02 fire
     fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
-    clock = FakeClock()
-    clock.now = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
-    settings = Settings(
-        data_dir=tmp_path,
-        notifications_smtp_host="127.0.0.1",
-        market_data=str(path),
-        jobs_ticks=[],
-    )
+    clock, settings = _paper_clock_and_settings(tmp_path, path)
     with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
-        draft = store.create_deployment("alice", "pair", "draft", SPEC)
-        store.update_deployment("alice", draft.id, expected_version=1, status="active")
+        _activated(store)
         clock.now = fire + timedelta(minutes=1)
         [job_id] = fire_due(store, clock.now, settings=settings).submitted
         JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,)).run_once()
