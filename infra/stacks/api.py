@@ -138,6 +138,7 @@ class ApiStack(Stack):
         )
         grant_store(self.function, foundation)
         compute.job_queue.grant_send_messages(self.function)
+        compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)
 
         self.rest_api = self._rest_api()

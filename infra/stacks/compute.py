@@ -7,7 +7,7 @@
   partial batch failures reported): runs the job's graph with Bedrock, stores its result, and
   sends sweep batches to SageMaker Processing when `compute_backend` is `sagemaker`.
 - For deployed strategies, the worker also consumes the schedule ticks (`infra/stacks/scheduler.py`)
-  and the FIFO execution queue, reads the Alpaca keys (`infra/stacks/execution.py`), sends
+  (the execution queue is the store's), reads its owners' Alpaca keys (`infra/stacks/execution.py`), sends
   e-mail through SES (`infra/stacks/notifications.py`), and announces the rebalance jobs the
   ticks submit on the job queue (`STRATIGOS_JOBS_QUEUE_URL`).
 - Role `stratigos-<stage>-processing`: assumed by SageMaker only; reads shard inputs and writes

@@ -1,5 +1,5 @@
-"""Deployed strategies on AWS (issue 17): the schedule tick, the Alpaca keys secret, the SES
-sender and their alarms, asserted on the synthesized stacks of every stage. The execution queue
+"""Deployed strategies on AWS (issue 17): the schedule tick, the owners' Alpaca key secrets, the
+SES sender and their alarms, asserted on the synthesized stacks of every stage. The execution queue
 is the store's (no queue of its own): its dead letters are counted from the worker's logs."""
 
 from __future__ import annotations
@@ -153,40 +153,32 @@ def test_worker_announces_the_jobs_it_submits(synthesized: Synthesized, stage: s
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_broker_secret_is_an_empty_placeholder_readable_only_by_the_worker(
+def test_each_owner_s_alpaca_keys_are_readable_by_the_worker_and_the_api_only(
     synthesized: Synthesized, stage: str
 ) -> None:
-    raw = synthesized.templates[stage]["compute"]
-    secret_id = logical_id(
-        raw, "AWS::SecretsManager::Secret", Name=f"stratigos-{stage}/alpaca-keys"
-    )
-    secret = raw["Resources"][secret_id]["Properties"]
-    assert "Fn::ImportValue" in secret["KmsKeyId"]  # the foundation key
-    assert "SecretString" not in secret  # no value in the template
-    generated = secret["GenerateSecretString"]
-    assert json.loads(generated["SecretStringTemplate"]) == {"key_id": "", "secret_key": ""}
-    assert generated["GenerateStringKey"] not in {"key_id", "secret_key"}
-    assert worker_env(raw, stage)["STRATIGOS_ALPACA_SECRET_ARN"] == {"Ref": secret_id}
-
-    worker_role = role_of(raw, f"stratigos-{stage}-worker")
+    pattern = f"stratigos-{stage}/alpaca/{{owner}}"
+    secrets = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:stratigos-{stage}/alpaca/*"
+    functions = {"compute": f"stratigos-{stage}-worker", "api": f"stratigos-{stage}-api"}
     readers = []
     for kind in KINDS:
         template = synthesized.templates[stage][kind]
+        assert not resources(template, "AWS::SecretsManager::Secret") or kind == "foundation"
         for policy in resources(template, "AWS::IAM::Policy").values():
             for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
-                if "secretsmanager:GetSecretValue" in as_list(stmt["Action"]) and (
-                    secret_id in json.dumps(stmt["Resource"])
-                ):
+                if "alpaca" in json.dumps(stmt["Resource"]):
+                    assert render(stmt["Resource"]) == secrets  # the owners' secrets only
+                    assert set(as_list(stmt["Action"])) == {
+                        "secretsmanager:GetSecretValue",
+                        "secretsmanager:DescribeSecret",
+                    }
                     readers.append((kind, policy["Properties"]["Roles"]))
-        for role in resources(template, "AWS::IAM::Role").values():
-            assert secret_id not in json.dumps(role["Properties"].get("Policies", []))
-    assert readers == [("compute", [{"Ref": worker_role}])]
-    (resource_policy,) = resources(raw, "AWS::SecretsManager::ResourcePolicy").values()
-    assert resource_policy["Properties"]["SecretId"] == {"Ref": secret_id}
-    (deny,) = resource_policy["Properties"]["ResourcePolicy"]["Statement"]
-    assert deny["Effect"] == "Deny" and deny["Principal"] == {"AWS": "*"}
-    assert as_list(deny["Action"]) == ["secretsmanager:GetSecretValue"]
-    assert deny["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": arn_of(worker_role)}}
+        if kind in functions:
+            function = function_by_name(template, functions[kind])
+            assert function["Environment"]["Variables"]["STRATIGOS_ALPACA_SECRET_ARN"] == pattern
+    assert sorted(readers) == sorted(
+        (kind, [{"Ref": role_of(synthesized.templates[stage][kind], name)}])
+        for kind, name in functions.items()
+    )
 
 
 # -- e-mail --------------------------------------------------------------------------------
