@@ -154,7 +154,14 @@ def _test_deployment(
     for name in ACCOUNT_FIELDS:  # the test trades its own paper account
         spec.pop(name, None)
     name = f"{source.name} (forward test from {request.start.isoformat()})"
-    return store.create_deployment(source.owner, name, "active", spec)
+    event = {
+        "by": "forward_test",
+        "forward_test_of": source.id,
+        "source": source.spec["source"],
+        "capital": source.spec["capital"],
+        "broker": "paper",
+    }
+    return store.create_deployment(source.owner, name, "active", spec, event_data=event)
 
 
 def _run(

@@ -234,6 +234,21 @@ def _event_text(event: Any) -> str:
     data = dict(event.data)
     if event.type == "status_changed":
         what = f"{data.pop('from')} -> {data.pop('to')}"
+    elif event.type == "created":
+        source = data.pop("source", None) or {}
+        trial = f" trial {source['trial']}" if "trial" in source else ""
+        capital = data.pop("capital", None)
+        what = ", ".join(
+            part
+            for part in (
+                f"{source['kind']} {source['id']}{trial}" if source else "",
+                "" if capital is None else f"capital {capital:,.2f}",
+                f"on {data.pop('broker')}" if "broker" in data else "",
+                str(data.pop("status", "")),
+            )
+            if part
+        )
+        data.pop("name", None)
     elif event.type == "run_finished":
         what = f"run {data.pop('run_id')} at {data.pop('fire')}: {data.pop('outcome')}"
     else:
@@ -325,7 +340,9 @@ def _describe(deployment: Any) -> str:
 
 
 def _short(value: Any) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
 def _order_row(order: Any) -> dict[str, Any]:
