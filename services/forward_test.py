@@ -157,7 +157,7 @@ def _test_deployment(
     event = {
         "by": "forward_test",
         "forward_test_of": source.id,
-        "source": source.spec["source"],
+        "source": source.spec.get("source"),
         "capital": source.spec["capital"],
         "broker": "paper",
     }
