@@ -20,6 +20,7 @@ hold fires back: they fire on the clock and their runs fail saying where the dat
 
 from __future__ import annotations
 
+import logging
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,9 +29,12 @@ from typing import Any
 import pandas as pd
 
 from execution.schedule import MISSED_AFTER, Schedule, trading_sessions
+from quant.errors import DataError
 from services.market_data import market_closes
 from settings import Settings
 from store import ConflictError, Deployment, Job, Store
+
+logger = logging.getLogger("stratigos.execution")
 
 REBALANCE_KIND = "rebalance"
 """The job kind of a rebalance run."""
@@ -77,13 +81,25 @@ def fire_due(
             calendar = str(deployment.spec["schedule"].get("calendar") or "XNYS")
             if calendar not in paper_times:
                 if last_day is None:
-                    last_day = market_closes(settings).index[-1]
-                paper_times[calendar] = paper_time(calendar, now, last_day)
+                    last_day = _last_day(settings)
+                paper_times[calendar] = (
+                    None if last_day is None else paper_time(calendar, now, last_day)
+                )
             data_time = paper_times[calendar]
             if data_time is not None:
                 schedule_now, missed_after = data_time, PAPER_MISSED_AFTER
         _fire(store, deployment, schedule_now, missed_after, report)
     return report
+
+
+def _last_day(settings: Settings | None) -> pd.Timestamp | None:
+    """The market data's last session, or None when it cannot be read (logged: the schedules
+    then fire on the clock and each run says what is wrong with the data)."""
+    try:
+        return market_closes(settings).index[-1]
+    except DataError as exc:
+        logger.warning("market data unreadable, paper schedules fire on the clock: %s", exc)
+        return None
 
 
 def paper_time(calendar: str, now: datetime, last_day: pd.Timestamp) -> datetime | None:

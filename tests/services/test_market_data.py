@@ -171,3 +171,20 @@ def test_stale_market_data_holds_nothing_back_and_the_run_says_where_it_ends(
         assert failed.status == "failed" and "the market data ends on 2021-05-27" in (
             failed.error or ""
         )
+
+
+def test_unreadable_market_data_fires_on_the_clock_and_the_run_says_what_is_wrong(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "closes.csv"
+    path.write_text("date,AAPL,KO\n2021-06-01,-1,2\n2021-06-02,3,4\n")
+    fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
+    clock, settings = _paper_clock_and_settings(tmp_path, path)
+    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
+        _activated(store)
+        clock.now = fire + timedelta(minutes=1)
+        [job_id] = fire_due(store, clock.now, settings=settings).submitted
+        JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,)).run_once()
+        failed = store.get_job("alice", job_id)
+        assert failed.status == "failed"
+        assert f"market data {path}" in (failed.error or "") and "positive" in (failed.error or "")
