@@ -144,9 +144,7 @@ def parse_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int
     subclass: more than `max_bytes` bytes, an empty file, an unsupported, corrupt or encrypted
     one, a PDF of more than `max_pages` pages, and a file without any text."""
     if len(data) > max_bytes:
-        raise DocumentTooLargeError(
-            f"{filename!r} is {len(data)} bytes; the limit is {max_bytes} bytes"
-        )
+        raise DocumentTooLargeError(f"{filename!r} is larger than the limit of {max_bytes} bytes")
     if not data.strip():
         raise EmptyDocumentError(f"{filename!r} is empty")
     kind = detect_kind(data, filename)
