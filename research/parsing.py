@@ -152,7 +152,7 @@ def parse_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int
     if kind == "pdf":
         pages, blocks = _pdf(data, filename, max_pages)
     elif kind == "xlsx":
-        blocks = list(_xlsx(data, filename))
+        blocks = _xlsx(data, filename)
     else:
         text = _utf8(data, filename)
         parser = {"csv": _csv, "json": _json, "markdown": _markdown, "text": _text}[kind]
@@ -239,22 +239,24 @@ def _rows_as_lines(
         yield Block("; ".join(pairs), where, "rows", number, number)
 
 
-def _xlsx(data: bytes, filename: str) -> Iterator[Block]:
+def _xlsx(data: bytes, filename: str) -> list[Block]:
     from openpyxl import load_workbook
 
+    blocks: list[Block] = []
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        try:
+            for sheet in workbook.worksheets:
+                rows = (
+                    (number, [_cell(v) for v in values])
+                    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+                )
+                blocks += _rows_as_lines(rows, {"sheet": sheet.title})
+        finally:
+            workbook.close()
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook (read lazily)
         raise CorruptDocumentError(f"{filename!r} is a damaged xlsx workbook: {exc}") from exc
-    try:
-        for sheet in workbook.worksheets:
-            rows = (
-                (number, [_cell(v) for v in values])
-                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-            )
-            yield from _rows_as_lines(rows, {"sheet": sheet.title})
-    finally:
-        workbook.close()
+    return blocks
 
 
 def _csv(text: str, filename: str) -> Iterator[Block]:

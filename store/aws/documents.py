@@ -1,5 +1,5 @@
 """Documents in the AWS store: the original in S3 at `documents/<owner>/<id>/original` (the
-store's bucket, so its KMS encryption and versioning), one item per chunk
+store's bucket, so its KMS encryption; that bucket is not versioned), one item per chunk
 `DOCCHUNK#<owner>#<id>` / `<ordinal, 12 digits>`, and the metadata item `OWNER#<owner>` /
 `DOC#<id>`.
 

@@ -167,3 +167,19 @@ def test_limits_on_bytes_and_pages() -> None:
 def test_a_pdf_without_text_is_empty() -> None:
     with pytest.raises(EmptyDocumentError, match="no extractable text"):
         parse_document(pdf_bytes([[]]), "scan.pdf", **LIMITS)
+
+
+def test_a_workbook_with_a_damaged_sheet_is_corrupt() -> None:
+    import io
+    import zipfile
+
+    # the workbook opens (read-only mode reads sheets lazily); its sheet's XML is cut short
+    good = zipfile.ZipFile(io.BytesIO(xlsx_bytes({"S": [["a"], [1], [2]]})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for item in good.infolist():
+            data = good.read(item)
+            cut = item.filename == "xl/worksheets/sheet1.xml"
+            archive.writestr(item, data[:-40] if cut else data)
+    with pytest.raises(CorruptDocumentError, match="damaged xlsx"):
+        parse_document(out.getvalue(), "broken.xlsx", **LIMITS)
