@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from store import NotFoundError
 from tests.api.conftest import Api, assert_error, make_settings
 from tests.research.files import encrypted_pdf_bytes, pdf_bytes, xlsx_bytes
 
@@ -119,7 +120,7 @@ def test_delete_takes_the_chunks_and_the_original(api: Api) -> None:
             api.client.get(f"/v1/documents/{did}{path}", headers=api.alice), 404, "NOT_FOUND"
         )
     assert "gone.md" not in names(api, api.alice)
-    with pytest.raises(Exception, match="no document"):
+    with pytest.raises(NotFoundError):
         api.store.document_bytes("alice", did)
 
 
@@ -164,3 +165,13 @@ def test_limits_on_bytes_and_pages(tmp_path: Any) -> None:
         assert "3 pages; the limit is 2 pages" in error["message"]
         assert store.list_documents("carol") == []
         assert post("ok.txt", b"x" * 2048).status_code == 201
+
+
+def test_a_document_above_the_json_body_limit_is_an_upload(api: Api) -> None:
+    # the body limit of upload routes (api_max_upload_bytes) applies, not api_max_body_bytes
+    paragraph = "Rebalance quarterly within the drift bands. " * 20
+    data = "\n\n".join(f"{i}. {paragraph}" for i in range(2000)).encode()
+    assert len(data) > api.settings.api_max_body_bytes
+    response = upload(api, "big.txt", data)
+    assert response.status_code == 201, response.text
+    assert response.json()["chunk_count"] == 4000  # two chunks per ~900-character paragraph
