@@ -18,7 +18,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-UPLOAD_PATHS = ("/v1/market-data/datasets",)
+UPLOAD_PATHS = ("/v1/market-data/datasets", "/v1/documents")
 """Routes whose bodies may be as large as `api_max_upload_bytes` (file uploads)."""
 
 

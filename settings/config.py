@@ -227,6 +227,12 @@ class Settings(BaseSettings):
     api_max_upload_bytes: int = Field(
         default=20_971_520, ge=1024, description="Largest dataset upload, bytes."
     )
+    documents_max_bytes: int = Field(
+        default=20_971_520, ge=1024, description="Largest document in the library, bytes."
+    )
+    documents_max_pages: int = Field(
+        default=500, ge=1, description="Most pages of a PDF in the documents library."
+    )
     api_rate_limit_per_minute: int = Field(
         default=600, ge=1, description="Sustained requests per minute per caller."
     )

@@ -11,6 +11,7 @@ from store.broker_accounts import BrokerAccount
 from store.common import Clock, Page, utc_now
 from store.datasets import Dataset
 from store.deployments import Deployment, DeploymentEvent
+from store.documents import Document, DocumentChunk
 from store.errors import (
     ConflictError,
     InvalidResultError,
@@ -54,6 +55,8 @@ __all__ = [
     "Dataset",
     "Deployment",
     "DeploymentEvent",
+    "Document",
+    "DocumentChunk",
     "Export",
     "InvalidResultError",
     "Job",

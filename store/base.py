@@ -17,7 +17,7 @@ Conventions shared by every backend (and checked by the contract suite, `tests/s
   idempotency key reused for a different request) and `StoreUnavailableError` (database file
   unwritable, disk full, DynamoDB/S3 unreachable). The backend's own exception is chained as
   `__cause__` for logs but never escapes uncaught.
-* **Ids.** Ids the store generates (`job_…`, `pf_…`, `th_…`, `key_…`, `ds_…`, `exp_…`) start with a
+* **Ids.** Ids the store generates (`job_…`, `pf_…`, `th_…`, `key_…`, `ds_…`, `exp_…`, `doc_…`) start with a
   millisecond timestamp in hex, so they sort by creation time.
 """
 
@@ -29,6 +29,7 @@ from store.cache import CacheRepository
 from store.common import Clock
 from store.datasets import DatasetRepository
 from store.deployments import DeploymentRepository
+from store.documents import DocumentRepository
 from store.exports import ExportRepository
 from store.jobs import JobRepository
 from store.ledger import LedgerRepository
@@ -45,6 +46,7 @@ class Store(
     PortfolioRepository,
     DatasetRepository,
     ExportRepository,
+    DocumentRepository,
     ThreadRepository,
     CacheRepository,
     ApiKeyRepository,
@@ -55,8 +57,8 @@ class Store(
     BrokerAccountRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
-    results cache, API keys, deployments, execution queues, ledgers, ledger exports and
-    simulated broker accounts: every repository interface in one object. Backends:
+    results cache, API keys, deployments, execution queues, ledgers, ledger exports,
+    the documents library and simulated broker accounts: every repository interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """

@@ -19,6 +19,7 @@ OURS = {
     "quant",
     "jobs",
     "notifications",
+    "research",
     "store",
     "prompts",
     "settings",
@@ -48,13 +49,16 @@ FORBIDDEN = {
     },
     "settings": OURS - {"settings"},
     "notifications": OURS - {"notifications", "settings"},
+    "research": OURS - {"research", "settings", "quant"},
     "api": {"devtools", "quant"},
     "infra": {"devtools"},
 }
 """Packages each package must not import (anything at module level or inside functions).
 
 `notifications` is infrastructure beside `jobs` and `store`: it imports `settings` only, and only
-the layers that act on events (services, graphs, jobs, api) send notifications."""
+the layers that act on events (services, graphs, jobs, api) send notifications. `research`
+(parsing, chunking) is domain code like `quant`: it imports nothing of ours but `settings` and
+`quant`."""
 
 DEVELOPER_COMMANDS = {"api/cli/developer.py"}
 """The one production module that may import `devtools`, inside its developer commands only

@@ -165,6 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     _jobs_parser(commands)
     _keys_parser(commands)
     _deploy_parser(commands)
+    _docs_parser(commands)
 
     serve = commands.add_parser(
         "serve",
@@ -212,6 +213,26 @@ def _jobs_parser(commands: Any) -> None:
         command.add_argument(
             "--owner", default=LOCAL_OWNER, help=f"the jobs' owner (default {LOCAL_OWNER})"
         )
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _docs_parser(commands: Any) -> None:
+    docs = commands.add_parser(
+        "docs",
+        help="the documents library: add, list, show and delete documents",
+        description="Add PDF, xlsx, CSV, JSON, Markdown and text files to the local owner's "
+        "documents library (parsed and chunked; search is to come). See docs/documents.md.",
+    )
+    sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="parse, chunk and store files")
+    add.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    sub.add_parser("list", help="the documents, newest first")
+    for action, text in (
+        ("show", "a document's metadata and its first chunks' references"),
+        ("delete", "delete a document, its chunks and its original"),
+    ):
+        sub.add_parser(action, help=text).add_argument("document_id")
+    for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="print JSON")
 
 

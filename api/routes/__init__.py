@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     deployment_events,
     deployments,
+    documents,
     events,
     health,
     market_data,
@@ -27,5 +28,6 @@ ROUTERS: list[APIRouter] = [
     optimization.router,
     monte_carlo.router,
     market_data.router,
+    documents.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]

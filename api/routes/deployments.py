@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
+from api.downloads import attachment
 from api.errors import ApiError, not_found
 from api.reports.deployment import render_deployment_report
 from api.routes.optimizations import JobView, job_view
@@ -459,18 +460,6 @@ _FILE_CONTENT = {
 """OpenAPI content of a ledger file (CSV or Parquet)."""
 
 
-def _attachment(
-    content: bytes, format: ExportFormat, filename: str, headers: dict[str, str] | None = None
-) -> Response:
-    """`content` as a download named `filename` with the media type of `format` (and
-    `headers`)."""
-    return Response(
-        content,
-        media_type=EXPORT_MEDIA_TYPES[format],
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', **(headers or {})},
-    )
-
-
 @router.get(
     "/deployments/{deployment_id}/ledger",
     summary="The trade ledger",
@@ -492,7 +481,11 @@ def ledger(
     entries = context.store.ledger(caller.owner, deployment_id)
     if format == "json":
         return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
-    return _attachment(ledger_file(entries, format), format, ledger_filename(deployment_id, format))
+    return attachment(
+        ledger_file(entries, format),
+        EXPORT_MEDIA_TYPES[format],
+        ledger_filename(deployment_id, format),
+    )
 
 
 def _export(context: Ctx, caller: Caller, deployment_id: str, export_id: str) -> Export:
@@ -552,9 +545,9 @@ def download_export(deployment_id: str, export_id: str, context: Ctx, caller: Ca
     export = _export(context, caller, deployment_id, export_id)
     data = context.store.export_bytes(caller.owner, export.id)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-    return _attachment(
+    return attachment(
         data,
-        export.format,
+        EXPORT_MEDIA_TYPES[export.format],
         ledger_filename(deployment_id, export.format, export.id),
         {"ETag": f'"{export.sha256}"', "Repr-Digest": f"sha-256=:{digest}:"},
     )

@@ -9,8 +9,8 @@
 - Buckets (generated names, see the stack outputs): market data (versioned); results
   (`STRATIGOS_STORE_S3_BUCKET`): `results/` move to Glacier Instant Retrieval, which the store
   can still read, and retention bundles `archive/` to Glacier Flexible Retrieval after
-  `results_glacier_days` (uploaded datasets `datasets/` and ledger exports `exports/` stay in
-  Standard); offload (SageMaker shard inputs and outputs under
+  `results_glacier_days` (uploaded datasets `datasets/`, ledger exports `exports/` and the
+  documents library's originals `documents/` stay in Standard); offload (SageMaker shard inputs and outputs under
   `stratigos/compute/`, which expire, and LangGraph checkpoints above 350 KB under
   `checkpoints/`, `STRATIGOS_STORE_CHECKPOINT_S3_BUCKET`, which never move). All KMS-encrypted,
   public access blocked, TLS only.

@@ -8,6 +8,7 @@ from store.aws.broker_accounts import AwsBrokerAccounts
 from store.aws.cache import AwsCache
 from store.aws.datasets import AwsDatasets
 from store.aws.deployments import AwsDeployments
+from store.aws.documents import AwsDocuments
 from store.aws.exports import AwsExports
 from store.aws.ledger import AwsLedger
 from store.aws.orders import AwsOrders
@@ -24,6 +25,7 @@ class AWSStore(
     AwsPortfolios,
     AwsDatasets,
     AwsExports,
+    AwsDocuments,
     AwsThreads,
     AwsCache,
     AwsApiKeys,

@@ -11,6 +11,8 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | portfolio | `OWNER#<owner>` | `PF#<id>` | `version` for optimistic concurrency |
 | dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
 | ledger export | `OWNER#<owner>` | `EXP#<id>` | metadata; bytes in S3 `exports/<owner>/<deployment>/<id>.<format>` |
+| document | `OWNER#<owner>` | `DOC#<id>` | metadata, written last; original in S3 `documents/<owner>/<id>/original` |
+| document chunk | `DOCCHUNK#<owner>#<id>` | `<ordinal, 12 digits>` | `text`, `reference` (JSON); written before the document item |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
 | deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
 | deployment event | `DEPEV#<owner>#<id>` | `<seq, 12 digits>` | `type`, `data`; `#HEAD` holds `last_seq`, `KEY#<key>` the seq of an appended key; written with the change |
@@ -30,16 +32,17 @@ versions) or `TransactWriteItems` (submit + idempotency key; event batches + the
 result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
 `inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
 `datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and
-`exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports): the object is written
-before the metadata item and deleted after it, so a listed dataset or export always has its
-bytes. DynamoDB's TTL deletes
+`exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports) and
+`documents/<owner>/<document_id>/original` (the documents library): the object is written
+before the metadata item and deleted after it, so a listed dataset, export or document always
+has its bytes (and a document its chunk items, written between the two). DynamoDB's TTL deletes
 expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
 Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -342,14 +345,21 @@ class AwsTable(Store):
             self.s3.delete_object(Bucket=self.bucket, Key=s3_key)
 
     def _put_object_then_item(
-        self, action: str, s3_key: str, data: bytes, content_type: str, record: Mapping[str, Any]
+        self,
+        action: str,
+        s3_key: str,
+        data: bytes,
+        content_type: str,
+        record: Mapping[str, Any],
+        parts: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Upload `data` to `s3_key` in the store's bucket (its default encryption, the KMS key
-        in the cloud), then put `record` as an item. Object first, item second: a crash in
-        between leaves an unreferenced object, never an item without its object. After a failed
-        item write the object is deleted only if a consistent read shows the item absent (a
-        timed-out write may still have landed); otherwise, or if that delete fails, the object
-        stays as an orphan (harmless: nothing lists it)."""
+        in the cloud), then put the `parts` items (what the record lists, e.g. a document's
+        chunks; batched, any number), then put `record` as an item, last. A crash in between
+        leaves an unreferenced object and parts, never an item without its object or parts.
+        After a failed write the object and the parts are deleted only if a consistent read
+        shows the record absent (a timed-out write may still have landed); otherwise, or if
+        that cleanup fails, they stay as orphans (harmless: nothing lists them)."""
         self._call(
             f"{action} (upload)",
             self.s3.put_object,
@@ -359,10 +369,13 @@ class AwsTable(Store):
             ContentType=content_type,
         )
         try:
+            if parts:
+                self._batch_write(action, [{"PutRequest": {"Item": _item(p)}} for p in parts])
             self._call(action, self.ddb.put_item, TableName=self.table, Item=_item(record))
         except StoreError:
             with suppress(StoreError):
                 if self._get(f"{action} (check)", record["pk"], record["sk"]) is None:
+                    self._batch_delete(f"{action} (cleanup)", [(p["pk"], p["sk"]) for p in parts])
                     self._discard(s3_key)
             raise
 

@@ -9,6 +9,7 @@ from store.sqlite.cache import SqliteCache
 from store.sqlite.connection import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite.datasets import SqliteDatasets
 from store.sqlite.deployments import SqliteDeployments
+from store.sqlite.documents import SqliteDocuments
 from store.sqlite.exports import SqliteExports
 from store.sqlite.ledger import SqliteLedger
 from store.sqlite.orders import SqliteOrders
@@ -24,6 +25,7 @@ class SQLiteStore(
     SqlitePortfolios,
     SqliteDatasets,
     SqliteExports,
+    SqliteDocuments,
     SqliteThreads,
     SqliteCache,
     SqliteApiKeys,

@@ -245,6 +245,31 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX exports_by_deployment ON exports (owner, deployment_id, created_at);
         """,
     ),
+    (
+        8,
+        """
+        CREATE TABLE documents (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            name TEXT NOT NULL,
+            media_type TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL,
+            sha256 TEXT NOT NULL,
+            pages INTEGER,
+            chunk_count INTEGER NOT NULL CHECK (chunk_count > 0),
+            data BLOB NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX documents_by_owner ON documents (owner, created_at);
+        CREATE TABLE document_chunks (
+            document_id TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            ordinal INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            PRIMARY KEY (document_id, ordinal)
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""
