@@ -6,16 +6,11 @@ owner's keys only, never another owner's)."""
 from __future__ import annotations
 
 from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
-from services.deployments import BrokerName
+from services.deployments import broker_of
 from services.market_data import universe_closes
 from services.paper_accounts import StoredPaperAccount
 from settings import Settings
 from store import Deployment, Store
-
-
-def broker_of(deployment: Deployment) -> BrokerName:
-    """The broker the deployment trades through (`paper` unless its spec says otherwise)."""
-    return "alpaca" if deployment.spec.get("broker") == "alpaca" else "paper"
 
 
 def deployment_broker(

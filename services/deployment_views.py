@@ -14,8 +14,7 @@ from typing import Any
 import pandas as pd
 
 from execution.ledger import Book
-from services.brokers import broker_of
-from services.deployments import calendar_of, deployed_strategy
+from services.deployments import broker_of, calendar_of, deployed_strategy
 from services.errors import InputError
 from services.forward_test import FORWARD_TEST_MODE
 from services.ledger import from_entry

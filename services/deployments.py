@@ -126,6 +126,11 @@ def calendar_of(spec: Mapping[str, Any]) -> str:
     return str(spec["schedule"].get("calendar") or "XNYS")
 
 
+def broker_of(deployment: Deployment) -> BrokerName:
+    """The broker the deployment trades through (`paper` unless its spec says otherwise)."""
+    return "alpaca" if deployment.spec.get("broker") == "alpaca" else "paper"
+
+
 def account_of(deployment: Deployment) -> str:
     """The broker account a deployment trades (its own paper account by default)."""
     return str(deployment.spec.get("account") or f"paper-{deployment.id}")

@@ -37,9 +37,8 @@ from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
-from services.brokers import broker_of
 from services.daily_summary import send_daily_summaries
-from services.deployments import calendar_of
+from services.deployments import broker_of, calendar_of
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
 from services.ledger import AccountLedger

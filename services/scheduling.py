@@ -30,6 +30,7 @@ import pandas as pd
 
 from execution.schedule import MISSED_AFTER, Schedule, trading_sessions
 from quant.errors import DataError
+from services.deployments import broker_of, calendar_of
 from services.market_data import market_closes
 from settings import Settings
 from store import ConflictError, Deployment, Job, Store
@@ -77,8 +78,8 @@ def fire_due(
         if deployment.spec.get("mode") == "forward_test":  # runs its own simulated time
             continue
         schedule_now, missed_after = now, MISSED_AFTER
-        if deployment.spec.get("broker", "paper") == "paper":
-            calendar = str(deployment.spec["schedule"].get("calendar") or "XNYS")
+        if broker_of(deployment) == "paper":
+            calendar = calendar_of(deployment.spec)
             if calendar not in paper_times:
                 if last_day is None:
                     last_day = _last_day(settings)

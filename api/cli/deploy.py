@@ -218,11 +218,11 @@ def _events(store: Any, args: argparse.Namespace, poll_seconds: float = 1.0) -> 
         rows = [event.to_json() for event in events]
         _print(args, rows, "\n".join(_event_text(event) for event in events) or "(no events)")
         return 0
+    after = args.after
     while True:
         for event in events:
             print(json.dumps(event.to_json()) if args.json else _event_text(event), flush=True)
-        after = events[-1].seq if events else args.after
-        args.after = after
+            after = event.seq
         if not events:
             if store.get_deployment(LOCAL_OWNER, args.deployment_id).status == "retired":
                 return 0

@@ -155,31 +155,11 @@ def test_a_paper_deployment_fires_once_the_day_s_close_arrives_and_trades_at_it(
             assert entry.price == pytest.approx(closes.loc["2021-06-02", entry.symbol], rel=1e-3)
 
 
-def test_stale_market_data_holds_nothing_back_and_the_run_says_where_it_ends(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "closes.csv"
-    _write_csv(path, _closes("2021-05-27"))  # three sessions behind the 06-02 fire
+def _error_of_the_06_02_fire(tmp_path: Path, market_data: Path) -> str:
+    """The error of the failed job the scheduler submits (on the clock, at once) for the 15:45
+    fire of 2021-06-02 of a paper deployment reading `market_data`."""
     fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
-    clock, settings = _paper_clock_and_settings(tmp_path, path)
-    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
-        _activated(store)
-        clock.now = fire + timedelta(minutes=1)
-        [job_id] = fire_due(store, clock.now, settings=settings).submitted
-        JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,)).run_once()
-        failed = store.get_job("alice", job_id)
-        assert failed.status == "failed" and "the market data ends on 2021-05-27" in (
-            failed.error or ""
-        )
-
-
-def test_unreadable_market_data_fires_on_the_clock_and_the_run_says_what_is_wrong(
-    tmp_path: Path,
-) -> None:
-    path = tmp_path / "closes.csv"
-    path.write_text("date,AAPL,KO\n2021-06-01,-1,2\n2021-06-02,3,4\n")
-    fire = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
-    clock, settings = _paper_clock_and_settings(tmp_path, path)
+    clock, settings = _paper_clock_and_settings(tmp_path, market_data)
     with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
         _activated(store)
         clock.now = fire + timedelta(minutes=1)
@@ -187,4 +167,22 @@ def test_unreadable_market_data_fires_on_the_clock_and_the_run_says_what_is_wron
         JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,)).run_once()
         failed = store.get_job("alice", job_id)
         assert failed.status == "failed"
-        assert f"market data {path}" in (failed.error or "") and "positive" in (failed.error or "")
+        return failed.error or ""
+
+
+def test_stale_market_data_holds_nothing_back_and_the_run_says_where_it_ends(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "closes.csv"
+    _write_csv(path, _closes("2021-05-27"))  # three sessions behind the 06-02 fire
+    error = _error_of_the_06_02_fire(tmp_path, path)
+    assert "the market data ends on 2021-05-27" in error
+
+
+def test_unreadable_market_data_fires_on_the_clock_and_the_run_says_what_is_wrong(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "closes.csv"
+    path.write_text("date,AAPL,KO\n2021-06-01,-1,2\n2021-06-02,3,4\n")
+    error = _error_of_the_06_02_fire(tmp_path, path)
+    assert f"market data {path}" in error and "positive" in error
