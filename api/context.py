@@ -26,7 +26,9 @@ from graphs.job_handlers import optimization_handler
 from jobs.handlers import HandlerRegistry
 from jobs.queue import JobQueue
 from jobs.runner import JobRunner
+from research.index import ResearchIndex
 from services.execution_jobs import HANDLERS as EXECUTION_HANDLERS
+from services.research import research_index
 from settings import Settings, get_settings
 from store import Job, Store
 from store.factory import open_store
@@ -65,6 +67,11 @@ class AppContext:
                     self.settings.ensure_data_dir()
                     self._store = open_store(self.settings)
         return self._store
+
+    @property
+    def research_index(self) -> ResearchIndex:
+        """The research index of the documents library (opened on first use)."""
+        return research_index(self.settings)
 
     @property
     def runner(self) -> JobRunner:

@@ -1,19 +1,30 @@
-"""The documents library's use cases, shared by the API and the CLI: add a file (parsed and
-chunked before anything is stored, so a file that fails leaves nothing), and a document's
-summary (its metadata and the references of its first chunks). Listing, reading chunks and the
-original, and deleting are the store's `list_documents`, `document_chunks`, `document_bytes`
-and `delete_document`.
+"""The documents library's use cases, shared by the API, the CLI and the tools: add a file
+(parsed, chunked and embedded before anything is stored, so a file that fails leaves nothing),
+delete one, and a document's summary (its metadata and the references of its first chunks).
+Listing and reading chunks and the original are the store's `list_documents`,
+`document_chunks` and `document_bytes`.
+
+A document is searchable once the store and the research index (`research.index`) both hold
+it: `add_document` stores it, then indexes it, and deletes it again when indexing fails;
+`delete_document` removes the vectors first, then the document. Search (`services.research`)
+shows only documents the store holds, so index rows left by a crash between the two writes are
+never shown, and `services.research.reindex` rebuilds an owner's index from the store.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from research.chunking import chunk_blocks
+from research.chunking import Chunk, chunk_blocks
+from research.index import ResearchIndex, chunks_of
 from research.parsing import parse_document
 from settings import Settings
 from store import Document, DocumentChunk, Store
 from store.documents import MAX_NAME_CHARS
+
+log = logging.getLogger("stratigos.documents")
 
 PREVIEW_CHUNKS = 10
 """How many first chunks a document's summary shows the references of."""
@@ -26,13 +37,12 @@ def document_name(filename: str | None) -> str:
     return (base or "document")[:MAX_NAME_CHARS]
 
 
-def add_document(
-    store: Store, settings: Settings, owner: str, filename: str | None, data: bytes
-) -> Document:
-    """Parse `data` (the file `filename`) within the settings' limits
-    (`documents_max_bytes`, `documents_max_pages`), chunk it and store the original, the
-    chunks and the metadata as one document of `owner`. A `DocumentError` subclass (nothing
-    stored) says why a file is refused; a `StoreError` means nothing is listed either."""
+def chunked_document(
+    settings: Settings, filename: str | None, data: bytes
+) -> tuple[str, str, list[Chunk], int | None]:
+    """Parse and chunk `data` (the file `filename`) within the settings' limits
+    (`documents_max_bytes`, `documents_max_pages`): its stored name, media type, chunks and
+    page count (PDFs). A `DocumentError` subclass says why a file is refused."""
     name = document_name(filename)
     parsed = parse_document(
         data,
@@ -40,8 +50,52 @@ def add_document(
         max_bytes=settings.documents_max_bytes,
         max_pages=settings.documents_max_pages,
     )
-    chunks = chunk_blocks(parsed.blocks)
-    return store.add_document(owner, name, parsed.media_type, data, chunks, parsed.pages)
+    return name, parsed.media_type, chunk_blocks(parsed.blocks), parsed.pages
+
+
+def add_document(
+    store: Store,
+    index: ResearchIndex,
+    settings: Settings,
+    owner: str,
+    filename: str | None,
+    data: bytes,
+) -> Document:
+    """Parse, chunk and embed `data`, store it as `owner`'s document and index it.
+
+    A `DocumentError` subclass (nothing stored) says why a file is refused; a `StoreError` or a
+    `ResearchIndexError` means nothing is listed or searchable either."""
+    name, media_type, chunks, pages = chunked_document(settings, filename, data)
+    vectors = index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
+    document = store.add_document(owner, name, media_type, data, chunks, pages)
+    try:
+        index.add(owner, chunks_of(document.id, name, document.created_at, chunks), vectors)
+    except Exception:
+        log.exception("indexing document %s failed; removing it", document.id)
+        store.delete_document(owner, document.id)
+        raise
+    return document
+
+
+def delete_document(store: Store, index: ResearchIndex, owner: str, document_id: str) -> None:
+    """Delete `owner`'s document with its chunks, original and vectors (`NotFoundError` for a
+    missing document or another owner's). The vectors go first: a failure leaves the document
+    listed, to delete again."""
+    store.get_document(owner, document_id)
+    index.delete_document(owner, document_id)
+    store.delete_document(owner, document_id)
+
+
+def all_chunks(store: Store, owner: str, document_id: str) -> list[DocumentChunk]:
+    """Every chunk of `owner`'s document, in reading order."""
+    chunks: list[DocumentChunk] = []
+    cursor: str | None = None
+    while True:
+        page = store.document_chunks(owner, document_id, cursor=cursor, limit=1000)
+        chunks.extend(page.items)
+        if page.next_cursor is None:
+            return chunks
+        cursor = page.next_cursor
 
 
 def document_summary(

@@ -233,6 +233,12 @@ class Settings(BaseSettings):
     documents_max_pages: int = Field(
         default=500, ge=1, description="Most pages of a PDF in the documents library."
     )
+    research_index_uri: str | None = Field(
+        default=None,
+        description="Where the research index (LanceDB) lives: a directory or s3://bucket/prefix "
+        "(default <data_dir>/research-index with the SQLite store, "
+        "s3://<store_s3_bucket>/research-index with the AWS store).",
+    )
     api_rate_limit_per_minute: int = Field(
         default=600, ge=1, description="Sustained requests per minute per caller."
     )
@@ -357,6 +363,25 @@ class Settings(BaseSettings):
     def checkpoint_path(self) -> Path:
         """The SQLite file of the LangGraph checkpointer."""
         return self.data_dir / "checkpoints.sqlite"
+
+    def resolved_research_index_uri(self) -> str:
+        """`research_index_uri`, or the default for the store backend."""
+        if self.research_index_uri:
+            return self.research_index_uri
+        if self.store_backend == "aws":
+            return f"s3://{self.store_s3_bucket}/research-index"
+        return str(self.data_dir / "research-index")
+
+    def research_index_storage_options(self) -> dict[str, str]:
+        """LanceDB's object-store options for an S3 index: the store's region and endpoint
+        (credentials come from the environment or the function's role)."""
+        if not self.resolved_research_index_uri().startswith("s3://"):
+            return {}
+        options = {"region": self.store_aws_region}
+        if self.store_aws_endpoint_url:
+            options["endpoint"] = self.store_aws_endpoint_url
+            options["allow_http"] = str(self.store_aws_endpoint_url.startswith("http:")).lower()
+        return options
 
     def ensure_data_dir(self) -> Path:
         """Create the data directory if needed and return it."""

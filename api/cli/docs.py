@@ -1,5 +1,6 @@
-"""`stratigos docs add FILE... | list | show ID | delete ID`: the command line's documents
-library (the local owner's, as in `api.cli.deploy`); `--json` prints JSON instead of text."""
+"""`stratigos docs add FILE... | list | show ID | delete ID | search QUERY | reindex`: the
+command line's documents library (the local owner's, as in `api.cli.deploy`); `--json` prints
+JSON instead of text."""
 
 from __future__ import annotations
 
@@ -16,10 +17,27 @@ def docs_command(args: argparse.Namespace) -> int:
     """Run one `docs` action. `add` adds each file in turn: a refused file is reported on
     stderr (nothing of it is stored) and the others are still added; exit code 2 if any was
     refused."""
+    from services.research import research_index
+    from settings import get_settings
+
     store = open_local_store()
+    index = research_index(get_settings())
     action = args.docs_command
     if action == "add":
-        return _add(store, args)
+        return _add(store, index, args)
+    if action == "search":
+        return _search(store, index, args)
+    if action == "reindex":
+        from services.research import reindex
+
+        report = reindex(store, index, LOCAL_OWNER)
+        view = {"documents": report.documents, "chunks": report.chunks, "removed": report.removed}
+        text = (
+            f"Indexed {report.documents} documents ({report.chunks} chunks); "
+            f"removed {report.removed} deleted ones."
+        )
+        _print(args, view, text)
+        return 0
     if action == "list":
         documents = store.list_documents(LOCAL_OWNER)
         rows = [_view(d) for d in documents]
@@ -35,12 +53,60 @@ def docs_command(args: argparse.Namespace) -> int:
         )
         _print(args, {**_view(document), "first_chunks": references}, text)
     else:  # delete
-        store.delete_document(LOCAL_OWNER, args.document_id)
+        from services.documents import delete_document
+
+        delete_document(store, index, LOCAL_OWNER, args.document_id)
         _print(args, {"deleted": args.document_id}, f"Deleted {args.document_id}.")
     return 0
 
 
-def _add(store: Any, args: argparse.Namespace) -> int:
+def _search(store: Any, index: Any, args: argparse.Namespace) -> int:
+    from research.citations import cite
+    from services.research import search_documents
+
+    try:
+        results = search_documents(
+            store,
+            index,
+            LOCAL_OWNER,
+            args.query,
+            k=args.k,
+            mode=args.mode,
+            document_ids=args.document_ids,
+            uploaded_from=args.uploaded_from,
+            uploaded_to=args.uploaded_to,
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    hits = [
+        {
+            "document_id": hit.document_id,
+            "document_name": hit.document_name,
+            "ordinal": hit.ordinal,
+            "reference": hit.reference,
+            "citation": cite(hit.document_name, hit.reference),
+            "snippet": hit.snippet,
+            "score": hit.score,
+            "bm25_rank": hit.bm25_rank,
+            "vector_rank": hit.vector_rank,
+        }
+        for hit in results.hits
+    ]
+    lines = [
+        f"{rank}. {hit['citation']}  [{hit['document_id']} #{hit['ordinal']}]\n   {hit['snippet']}"
+        for rank, hit in enumerate(hits, start=1)
+    ] or [f"No passage matches {args.query!r}."]
+    lines += [
+        f"Not searchable until `stratigos docs reindex`: {d.name} ({d.id})"
+        for d in results.unindexed
+    ]
+    unindexed = [{"id": d.id, "name": d.name} for d in results.unindexed]
+    _print(args, {"query": args.query, "mode": args.mode, "hits": hits, "unindexed": unindexed},
+           "\n".join(lines))  # fmt: skip
+    return 0
+
+
+def _add(store: Any, index: Any, args: argparse.Namespace) -> int:
     from research.parsing import DocumentError
     from services.documents import add_document
     from settings import get_settings
@@ -55,7 +121,7 @@ def _add(store: Any, args: argparse.Namespace) -> int:
         except FileNotFoundError:
             raise UsageError(f"{path} does not exist") from None
         try:
-            document = add_document(store, settings, LOCAL_OWNER, path.name, data)
+            document = add_document(store, index, settings, LOCAL_OWNER, path.name, data)
         except DocumentError as exc:
             print(f"stratigos docs add: {path}: {exc}", file=sys.stderr)
             refused += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -216,22 +217,52 @@ def _jobs_parser(commands: Any) -> None:
         command.add_argument("--json", action="store_true", help="print JSON")
 
 
+def _utc_time(text: str) -> datetime:
+    """An ISO 8601 time; UTC when it names no zone."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _docs_parser(commands: Any) -> None:
     docs = commands.add_parser(
         "docs",
-        help="the documents library: add, list, show and delete documents",
+        help="the documents library: add, list, show, delete and search documents",
         description="Add PDF, xlsx, CSV, JSON, Markdown and text files to the local owner's "
-        "documents library (parsed and chunked; search is to come). See docs/documents.md.",
+        "documents library (parsed, chunked and indexed) and search them. "
+        "See docs/documents.md.",
     )
     sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
-    add = sub.add_parser("add", help="parse, chunk and store files")
+    add = sub.add_parser("add", help="parse, chunk, store and index files")
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
     sub.add_parser("list", help="the documents, newest first")
     for action, text in (
         ("show", "a document's metadata and its first chunks' references"),
-        ("delete", "delete a document, its chunks and its original"),
+        ("delete", "delete a document, its chunks, its original and its vectors"),
     ):
         sub.add_parser(action, help=text).add_argument("document_id")
+    search = sub.add_parser("search", help="the passages that best match a query")
+    search.add_argument("query", help="what to look for")
+    search.add_argument("-k", type=int, default=5, help="how many passages (1-50; default 5)")
+    search.add_argument(
+        "--mode", choices=("hybrid", "bm25", "vector"), default="hybrid",
+        help="hybrid (default: full-text and vectors, fused), bm25 or vector",
+    )  # fmt: skip
+    search.add_argument(
+        "--document", action="append", dest="document_ids", metavar="DOC_ID",
+        help="only this document (repeatable)",
+    )  # fmt: skip
+    search.add_argument(
+        "--from", dest="uploaded_from", type=_utc_time, metavar="TIME",
+        help="only documents uploaded at or after (ISO 8601; UTC if no zone)",
+    )  # fmt: skip
+    search.add_argument(
+        "--to", dest="uploaded_to", type=_utc_time, metavar="TIME",
+        help="only documents uploaded before (ISO 8601; UTC if no zone)",
+    )  # fmt: skip
+    sub.add_parser("reindex", help="rebuild the search index from the stored documents")
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="print JSON")
 

@@ -1,15 +1,18 @@
-"""`/v1/documents`: the documents library (issue 18; search and the agents reading it are to
-come).
+"""`/v1/documents`: the documents library and its search.
 
 - `POST /v1/documents`: upload a PDF, xlsx, CSV, JSON, Markdown or text file (multipart field
-  `file`); it is parsed and chunked, then stored with its chunks and original: 201 with its
-  metadata and links. 415 for an unsupported type, 413 above `documents_max_bytes`, 422 for a
+  `file`); it is parsed, chunked and embedded, then stored with its chunks and original and
+  indexed for search: 201 with its metadata and links. 415 for an unsupported type, 413 above `documents_max_bytes`, 422 for a
   corrupt, encrypted or empty file or a PDF above `documents_max_pages` (field `file`); a
   refused file leaves nothing stored.
 - `GET /v1/documents` (newest first), `GET /v1/documents/{id}` (metadata and the references of
   the first chunks), `GET /v1/documents/{id}/chunks?cursor=&limit=`, `GET
   /v1/documents/{id}/original` (the uploaded bytes), `DELETE /v1/documents/{id}` (204; the
-  chunks and the original go too). Another owner's document is 404.
+  chunks, the original and the vectors go too). Another owner's document is 404.
+- `GET /v1/documents/search?q=&k=&mode=&document_id=&uploaded_from=&uploaded_to=`: the best
+  passages of the caller's documents (hybrid BM25 + vector search by default), with snippets
+  and citations; `POST /v1/documents/reindex` rebuilds the caller's index from the store.
+  503 when the index cannot be read or written.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ from pydantic import BaseModel, Field
 from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, not_found, validation_error
+from research.citations import cite
+from research.index import MAX_K, ResearchIndexError, SearchHit, SearchMode
 from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDocumentError
+from services import documents as library
 from services.documents import add_document, document_summary
+from services.research import UnknownDocumentError, reindex, search_documents
 from store import Document, DocumentChunk, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -137,9 +144,18 @@ async def create_document(
     limit = context.settings.documents_max_bytes
     data = await file.read(limit + 1)  # one byte more than the limit is enough to refuse it
     try:
-        document = add_document(context.store, context.settings, caller.owner, file.filename, data)
+        document = add_document(
+            context.store,
+            context.research_index,
+            context.settings,
+            caller.owner,
+            file.filename,
+            data,
+        )
     except DocumentError as exc:
         raise document_error(exc) from None
+    except ResearchIndexError as exc:
+        raise index_unavailable(exc) from None
     response.headers["Location"] = f"/v1/documents/{document.id}"
     return document_out(document)
 
@@ -152,6 +168,143 @@ def list_documents(context: Ctx, caller: Caller) -> DocumentList:
 
 def _missing(document_id: str) -> ApiError:
     return not_found("document", document_id)
+
+
+class HitOut(BaseModel):
+    """A passage found by a search."""
+
+    document_id: str
+    document_name: str
+    ordinal: int = Field(description="The chunk's position in its document, from 0.")
+    reference: dict[str, str | int] = Field(description="Where it is (as a chunk's reference).")
+    citation: str = Field(description='How to cite it: "(name, p. 3)".')
+    snippet: str = Field(description="Up to 240 characters around the query's words.")
+    text: str = Field(description="The whole chunk.")
+    score: float = Field(
+        description="BM25 score (bm25), cosine similarity (vector) or reciprocal-rank-fusion "
+        "score sum(1 / (60 + rank)) (hybrid)."
+    )
+    bm25_rank: int | None = Field(description="Rank in the full-text list, from 1 (null: absent).")
+    vector_rank: int | None = Field(description="Rank in the vector list, from 1 (null: absent).")
+    matched_terms: list[str] = Field(description="The query's words (stems) in the snippet.")
+    uploaded_at: datetime
+
+
+class UnindexedOut(BaseModel):
+    """A stored document that search cannot find until the index is rebuilt."""
+
+    id: str
+    name: str
+
+
+class SearchOut(BaseModel):
+    """Search results, best first."""
+
+    query: str
+    mode: SearchMode
+    embedding_model: str = Field(description="The model whose vectors were compared.")
+    hits: list[HitOut]
+    unindexed: list[UnindexedOut] = Field(
+        description="Your documents the index does not hold (POST /v1/documents/reindex)."
+    )
+
+
+class ReindexOut(BaseModel):
+    """What a rebuild of the caller's index did."""
+
+    documents: int
+    chunks: int
+    removed: int = Field(description="Documents the index held that the store no longer does.")
+
+
+def index_unavailable(exc: ResearchIndexError) -> ApiError:
+    """503: the research index could not be read or written."""
+    return ApiError(503, "SERVICE_UNAVAILABLE", f"the research index is unavailable: {exc}")
+
+
+def hit_out(hit: SearchHit) -> HitOut:
+    """The API form of a search hit."""
+    return HitOut(
+        document_id=hit.document_id,
+        document_name=hit.document_name,
+        ordinal=hit.ordinal,
+        reference=hit.reference,
+        citation=cite(hit.document_name, hit.reference),
+        snippet=hit.snippet,
+        text=hit.text,
+        score=hit.score,
+        bm25_rank=hit.bm25_rank,
+        vector_rank=hit.vector_rank,
+        matched_terms=list(hit.matched_terms),
+        uploaded_at=hit.uploaded_at,
+    )
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise validation_error(field, "give a time zone (e.g. 2026-01-31T00:00:00Z)")
+    return value
+
+
+@router.get("/documents/search", response_model=SearchOut, summary="Search your documents")
+def search(
+    context: Ctx,
+    caller: Caller,
+    q: Annotated[str, Query(min_length=1, max_length=1000, description="What to look for.")],
+    k: Annotated[int, Query(ge=1, le=MAX_K, description="How many passages.")] = 5,
+    mode: Annotated[SearchMode, Query(description="hybrid, bm25 or vector.")] = "hybrid",
+    document_id: Annotated[
+        list[str] | None, Query(description="Only these documents (repeat the parameter).")
+    ] = None,
+    uploaded_from: Annotated[
+        datetime | None, Query(description="Only documents uploaded at or after (ISO 8601).")
+    ] = None,
+    uploaded_to: Annotated[
+        datetime | None, Query(description="Only documents uploaded before (ISO 8601).")
+    ] = None,
+) -> SearchOut:
+    """The best `k` passages of the caller's documents for `q` (422 for a bad parameter or a
+    filtered document that is not the caller's, 503 when the index is unavailable)."""
+    if not q.strip():
+        raise validation_error("query.q", "the query is empty")
+    start = _aware(uploaded_from, "query.uploaded_from")
+    end = _aware(uploaded_to, "query.uploaded_to")
+    if start and end and start >= end:
+        raise validation_error("query.uploaded_to", "must be after uploaded_from")
+    index = context.research_index
+    try:
+        results = search_documents(
+            context.store,
+            index,
+            caller.owner,
+            q,
+            k=k,
+            mode=mode,
+            document_ids=document_id,
+            uploaded_from=start,
+            uploaded_to=end,
+        )
+    except UnknownDocumentError as exc:
+        raise validation_error("query.document_id", str(exc)) from None
+    except ResearchIndexError as exc:
+        raise index_unavailable(exc) from None
+    return SearchOut(
+        query=q,
+        mode=mode,
+        embedding_model=index.embedder.model_id,
+        hits=[hit_out(hit) for hit in results.hits],
+        unindexed=[UnindexedOut(id=d.id, name=d.name) for d in results.unindexed],
+    )
+
+
+@router.post("/documents/reindex", response_model=ReindexOut, summary="Rebuild your index")
+def rebuild_index(context: Ctx, caller: Caller) -> ReindexOut:
+    """Index every stored document of the caller again and drop rows of deleted ones."""
+    try:
+        report = reindex(context.store, context.research_index, caller.owner)
+    except ResearchIndexError as exc:
+        raise index_unavailable(exc) from None
+    return ReindexOut(documents=report.documents, chunks=report.chunks, removed=report.removed)
 
 
 @router.get("/documents/{document_id}", response_model=DocumentDetail, summary="Get a document")
@@ -214,12 +367,14 @@ def download_original(document_id: str, context: Ctx, caller: Caller) -> Respons
     status_code=204,
     response_class=Response,
     summary="Delete a document",
-    responses={204: {"description": "Deleted, with its chunks and original."}},
+    responses={204: {"description": "Deleted, with its chunks, original and vectors."}},
 )
 def delete_document(document_id: str, context: Ctx, caller: Caller) -> Response:
-    """Delete the document, its chunks and its original (404 if not the caller's)."""
+    """Delete the document, its chunks, its original and its vectors (404 if not the caller's)."""
     try:
-        context.store.delete_document(caller.owner, document_id)
+        library.delete_document(context.store, context.research_index, caller.owner, document_id)
     except NotFoundError:
         raise _missing(document_id) from None
+    except ResearchIndexError as exc:
+        raise index_unavailable(exc) from None
     return Response(status_code=204)

@@ -1,0 +1,424 @@
+"""The research index: hybrid (full-text BM25 + vector) search over document chunks, with LanceDB
+on local disk or on S3.
+
+Each owner has a table of their own (named by a hash of the owner and the embedding model), so
+one owner's search never reads another's rows and vectors of different models are never
+compared. A row is one chunk: `document_id`, `document_name`, `ordinal`, `reference` (JSON),
+`text`, `uploaded_us` (the document's upload time, microseconds since the epoch, UTC) and
+`vector` (the embedder's unit-length float32 vector).
+
+Search modes:
+- ``bm25``: LanceDB's full-text index (BM25; English stemming, stop words left out, case and
+  accents folded);
+- ``vector``: exact nearest neighbours by cosine similarity (a flat scan, exact at any size);
+  chunks of similarity <= 0 (nothing in common with the query) are not results;
+- ``hybrid``: both lists, `CANDIDATES` deep each, fused by reciprocal rank fusion: a chunk's
+  score is the sum over the lists it appears in of ``1 / (RRF_K + rank)`` (rank from 1), ties
+  broken by the BM25 rank, then the vector rank, then document and ordinal.
+Filters (document ids, upload time range) are applied before ranking (pre-filtering), so a
+filtered search returns the best `k` of the chunks that pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+
+from research.embeddings import Embedder, words_of
+
+SearchMode = Literal["hybrid", "bm25", "vector"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "vector")
+
+RRF_K = 60
+"""The constant of reciprocal rank fusion (the usual 60)."""
+
+CANDIDATES = 50
+"""How deep each list of a hybrid search goes (at least `k`)."""
+
+MAX_K = 50
+"""The most results one search returns."""
+
+SNIPPET_CHARS = 240
+"""Longest snippet of a result."""
+
+_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class ResearchIndexError(RuntimeError):
+    """The index could not be read or written (storage unreachable, a corrupt table)."""
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk to index: its document, position, reference and text."""
+
+    document_id: str
+    document_name: str
+    ordinal: int
+    reference: Mapping[str, str | int]
+    text: str
+    uploaded_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """Which chunks a search may return: of these documents (all when None), uploaded at or
+    after `uploaded_from` and before `uploaded_to` (UTC; either may be None)."""
+
+    document_ids: frozenset[str] | None = None
+    uploaded_from: datetime | None = None
+    uploaded_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result: the chunk, where it is, a snippet around the query's words and its ranks.
+
+    `score` is the mode's score (BM25 for ``bm25``, cosine similarity for ``vector``, the RRF
+    sum for ``hybrid``); `bm25_rank` / `vector_rank` are its rank (from 1) in each list it was
+    found in (None otherwise).
+    """
+
+    document_id: str
+    document_name: str
+    ordinal: int
+    reference: dict[str, str | int]
+    text: str
+    snippet: str
+    uploaded_at: datetime
+    score: float
+    bm25_rank: int | None = None
+    vector_rank: int | None = None
+    matched_terms: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _micros(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("datetimes must be timezone-aware (UTC)")
+    return int(moment.timestamp() * 1_000_000)
+
+
+def _schema(dimensions: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("document_id", pa.string(), nullable=False),
+            pa.field("document_name", pa.string(), nullable=False),
+            pa.field("ordinal", pa.int32(), nullable=False),
+            pa.field("reference", pa.string(), nullable=False),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("uploaded_us", pa.int64(), nullable=False),
+            pa.field("vector", pa.list_(pa.float32(), dimensions), nullable=False),
+        ]
+    )
+
+
+def _where(filters: SearchFilters) -> str | None:
+    """The SQL filter of `filters` (ids are checked, so nothing is interpolated unchecked)."""
+    clauses: list[str] = []
+    if filters.document_ids is not None:
+        ids = sorted(filters.document_ids)
+        for document_id in ids:
+            if not _ID.match(document_id):
+                raise ValueError(f"not a document id: {document_id!r}")
+        clauses.append(
+            "document_id IN (" + ", ".join(f"'{i}'" for i in ids) + ")" if ids else "false"
+        )
+    if filters.uploaded_from is not None:
+        clauses.append(f"uploaded_us >= {_micros(filters.uploaded_from)}")
+    if filters.uploaded_to is not None:
+        clauses.append(f"uploaded_us < {_micros(filters.uploaded_to)}")
+    return " AND ".join(clauses) or None
+
+
+def snippet_of(text: str, query: str, limit: int = SNIPPET_CHARS) -> tuple[str, tuple[str, ...]]:
+    """The window of `text` (at most `limit` characters, cut at word boundaries, with ``…``
+    where cut, whitespace runs as one space) holding the most of the query's words, and the
+    query words (stems) it holds."""
+    terms = set(words_of(query))
+    tokens = [
+        (m.start(), m.end(), bool(terms & set(words_of(m.group()))))
+        for m in re.finditer(r"\S+", text)
+    ]
+    if not tokens:
+        return "", ()
+    best: tuple[int, int, int] = (-1, 0, 0)  # (query words held, start, stop) of the window
+    for first in range(len(tokens)):
+        held, stop = 0, tokens[first][0] + limit
+        last = first
+        while last < len(tokens) and tokens[last][1] <= stop:
+            held += tokens[last][2]
+            last += 1
+        end = tokens[last - 1][1] if last > first else stop  # a word longer than the limit
+        if held > best[0]:
+            best = (held, tokens[first][0], min(end, stop))
+    _, start, end = best
+    window = " ".join(text[start:end].split())
+    found = tuple(sorted(terms & set(words_of(window))))
+    return ("…" if start > 0 else "") + window + ("…" if end < len(text) else ""), found
+
+
+class ResearchIndex:
+    """The hybrid index at `uri` (a directory, or ``s3://bucket/prefix``) for vectors of
+    `embedder`. `storage_options` are LanceDB's object-store options (e.g. an S3 endpoint).
+
+    Thread-safe; a table is opened once per instance and re-read on every search (LanceDB
+    checks for a newer version), so writes of other processes are seen.
+    """
+
+    def __init__(
+        self, uri: str, embedder: Embedder, storage_options: Mapping[str, str] | None = None
+    ) -> None:
+        import lancedb  # imported lazily: a second of Arrow and Lance setup
+
+        self.uri = uri
+        self.embedder = embedder
+        self._db = lancedb.connect(uri, storage_options=dict(storage_options or {}))
+        self._lock = threading.Lock()
+        self._tables: dict[str, Any] = {}
+
+    def table_name(self, owner: str) -> str:
+        """The owner's table for this index's embedding model."""
+        digest = hashlib.sha256(f"{owner}\0{self.embedder.model_id}".encode()).hexdigest()
+        return f"chunks_{digest[:32]}"
+
+    def _table(self, owner: str, create: bool) -> Any | None:
+        name = self.table_name(owner)
+        with self._lock:
+            table = self._tables.get(name)
+            if table is not None:
+                return table
+            try:
+                table = self._open(name, create)
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
+            if table is None:
+                return None
+            self._tables[name] = table
+            return table
+
+    def _open(self, name: str, create: bool) -> Any | None:
+        try:
+            return self._db.open_table(name)
+        except ValueError as exc:
+            if "not found" not in str(exc):
+                raise
+        if not create:
+            return None
+        return self._db.create_table(name, schema=_schema(self.embedder.dimensions), exist_ok=True)
+
+    def embed(self, chunks: Sequence[IndexedChunk]) -> np.ndarray:
+        """The vectors of `chunks`' texts (the slow part of `add`, so callers may do it before
+        they store anything)."""
+        return self.embedder.embed_documents([chunk.text for chunk in chunks])
+
+    def add(
+        self, owner: str, chunks: Sequence[IndexedChunk], vectors: np.ndarray | None = None
+    ) -> None:
+        """Index `chunks` of `owner` (with their `vectors` from `embed`, else embedded here).
+
+        The rows of one call land in one commit: all or none are searchable."""
+        if not chunks:
+            return
+        if vectors is None:
+            vectors = self.embed(chunks)
+        if vectors.shape != (len(chunks), self.embedder.dimensions):
+            raise ValueError(
+                f"{len(chunks)} chunks need {len(chunks)} vectors of "
+                f"{self.embedder.dimensions} values, got shape {vectors.shape}"
+            )
+        data = pa.table(
+            {
+                "document_id": [c.document_id for c in chunks],
+                "document_name": [c.document_name for c in chunks],
+                "ordinal": pa.array([c.ordinal for c in chunks], pa.int32()),
+                "reference": [json.dumps(dict(c.reference), sort_keys=True) for c in chunks],
+                "text": [c.text for c in chunks],
+                "uploaded_us": pa.array([_micros(c.uploaded_at) for c in chunks], pa.int64()),
+                "vector": pa.FixedSizeListArray.from_arrays(
+                    pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel()),
+                    self.embedder.dimensions,
+                ),
+            },
+            schema=_schema(self.embedder.dimensions),
+        )
+        table: Any = self._table(owner, create=True)
+        try:
+            table.add(data)
+            self._ensure_text_index(table)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
+
+    def _ensure_text_index(self, table: Any) -> None:
+        """Build the full-text index on the first rows; later rows are searched before they are
+        merged into it (LanceDB scans unindexed rows), and merged by `optimize`."""
+        from lancedb.index import FTS
+
+        if not any(index.index_type == "FTS" for index in table.list_indices()):
+            table.create_index("text", config=FTS(), replace=True)
+
+    def optimize(self, owner: str) -> None:
+        """Merge recent rows into the owner's indexes and drop old versions' files."""
+        table = self._table(owner, create=False)
+        if table is not None:
+            table.optimize()
+
+    def delete_document(self, owner: str, document_id: str) -> None:
+        """Remove every chunk of `owner`'s document `document_id` (none is not an error)."""
+        where = _where(SearchFilters(document_ids=frozenset({document_id})))
+        table = self._table(owner, create=False)
+        if table is None:
+            return
+        try:
+            table.delete(where)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
+
+    def document_ids(self, owner: str) -> set[str]:
+        """The ids of `owner`'s documents that have chunks in the index."""
+        table = self._table(owner, create=False)
+        if table is None:
+            return set()
+        rows = table.search().select(["document_id"]).limit(table.count_rows() + 1).to_arrow()
+        return set(rows.column("document_id").to_pylist())
+
+    def search(
+        self,
+        owner: str,
+        query: str,
+        *,
+        k: int = 5,
+        mode: SearchMode = "hybrid",
+        filters: SearchFilters | None = None,
+    ) -> list[SearchHit]:
+        """The best `k` chunks of `owner` for `query` in `mode` (see the module docstring).
+
+        ValueError for an empty query, `k` outside 1..`MAX_K`, an unknown mode or a malformed
+        filter; `ResearchIndexError` when the index cannot be read. An owner with nothing
+        indexed gets no results."""
+        if not query.strip():
+            raise ValueError("the query is empty")
+        if not 1 <= k <= MAX_K:
+            raise ValueError(f"k must be between 1 and {MAX_K}, got {k}")
+        if mode not in SEARCH_MODES:
+            raise ValueError(f"unknown mode {mode!r}; modes: {', '.join(SEARCH_MODES)}")
+        where = _where(filters or SearchFilters())
+        table = self._table(owner, create=False)
+        if table is None:
+            return []
+        depth = k if mode != "hybrid" else max(CANDIDATES, k)
+        try:
+            table.checkout_latest()
+            bm25 = self._bm25(table, query, depth, where) if mode != "vector" else []
+            vector = self._nearest(table, query, depth, where) if mode != "bm25" else []
+        except (OSError, RuntimeError) as exc:
+            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
+        ranked: list[tuple[Mapping[str, Any], float]]
+        if mode == "bm25":
+            ranked = [(row, row["_score"]) for row in bm25]
+        elif mode == "vector":
+            ranked = [(row, _similarity(row)) for row in vector]
+        else:
+            ranked = fuse(bm25, vector)
+        return [self._hit(row, score, query, bm25, vector) for row, score in ranked[:k]]
+
+    def _bm25(self, table: Any, query: str, depth: int, where: str | None) -> list[dict[str, Any]]:
+        if not words_of(query):
+            return []  # only common words: the text index has nothing to match
+        search = table.search(query, query_type="fts", fts_columns="text")
+        if where:
+            search = search.where(where, prefilter=True)
+        rows: list[dict[str, Any]] = search.limit(depth).to_list()
+        return rows
+
+    def _nearest(
+        self, table: Any, query: str, depth: int, where: str | None
+    ) -> list[dict[str, Any]]:
+        vector = self.embedder.embed_query(query)
+        if not np.any(vector):
+            return []
+        search = table.search(vector, vector_column_name="vector").distance_type("cosine")
+        if where:
+            search = search.where(where, prefilter=True)
+        rows: list[dict[str, Any]] = search.limit(depth).to_list()
+        return [row for row in rows if _similarity(row) > 0]  # shares no feature: not a match
+
+    @staticmethod
+    def _hit(
+        row: Mapping[str, Any],
+        score: float,
+        query: str,
+        bm25: Sequence[Mapping[str, Any]],
+        vector: Sequence[Mapping[str, Any]],
+    ) -> SearchHit:
+        key = (row["document_id"], row["ordinal"])
+        snippet, terms = snippet_of(row["text"], query)
+        return SearchHit(
+            document_id=row["document_id"],
+            document_name=row["document_name"],
+            ordinal=int(row["ordinal"]),
+            reference=json.loads(row["reference"]),
+            text=row["text"],
+            snippet=snippet,
+            uploaded_at=datetime.fromtimestamp(row["uploaded_us"] / 1_000_000, tz=UTC),
+            score=float(score),
+            bm25_rank=_rank_of(key, bm25),
+            vector_rank=_rank_of(key, vector),
+            matched_terms=terms,
+        )
+
+
+def _similarity(row: Mapping[str, Any]) -> float:
+    """Cosine similarity of a vector hit (LanceDB reports the cosine distance)."""
+    return 1.0 - float(row["_distance"])
+
+
+def _key(row: Mapping[str, Any]) -> tuple[str, int]:
+    return (row["document_id"], int(row["ordinal"]))
+
+
+def _rank_of(key: tuple[str, int], rows: Sequence[Mapping[str, Any]]) -> int | None:
+    for rank, row in enumerate(rows, start=1):
+        if _key(row) == key:
+            return rank
+    return None
+
+
+def fuse(
+    *lists: Sequence[Mapping[str, Any]], k: int = RRF_K
+) -> list[tuple[Mapping[str, Any], float]]:
+    """Reciprocal rank fusion of ranked lists of rows (keyed by document and ordinal): each
+    row's score is the sum of ``1 / (k + rank)`` over the lists holding it; best first, ties
+    broken by the rank in the first list, then the next, then the key."""
+    scores: dict[tuple[str, int], float] = {}
+    rows: dict[tuple[str, int], Mapping[str, Any]] = {}
+    ranks: dict[tuple[str, int], list[int]] = {}
+    for position, ranked in enumerate(lists):
+        for rank, row in enumerate(ranked, start=1):
+            key = _key(row)
+            scores[key] = scores.get(key, 0.0) + 1.0 / (k + rank)
+            rows.setdefault(key, row)
+            ranks.setdefault(key, [10**9] * len(lists))[position] = rank
+    order = sorted(scores, key=lambda key: (-scores[key], *ranks[key], key))
+    return [(rows[key], scores[key]) for key in order]
+
+
+def chunks_of(
+    document_id: str,
+    document_name: str,
+    uploaded_at: datetime,
+    chunks: Iterable[Any],
+) -> list[IndexedChunk]:
+    """`IndexedChunk`s of a document's chunks (anything with ordinal, text and reference)."""
+    return [
+        IndexedChunk(document_id, document_name, c.ordinal, dict(c.reference), c.text, uploaded_at)
+        for c in chunks
+    ]
