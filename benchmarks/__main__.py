@@ -23,6 +23,7 @@ SUITES = (
     "startup",
     "scheduler",
     "forward_test",
+    "research",
 )
 
 

@@ -4,7 +4,7 @@ Vectors are float32 rows of unit length (L2), so a dot product is the cosine sim
 
 `HashingEmbedder` is the deterministic offline embedder (the default without Bedrock, and what
 the local Bedrock endpoint serves for Titan Text Embeddings V2). It is lexical: each word (lower
-case, a plural or ``-ing``/``-ed`` ending stripped) contributes its own feature and its
+case, a plural, ``-ing``, ``-ed`` or final ``-e`` ending stripped) contributes its own feature and its
 character 3-grams (with word boundaries), each word pair one feature, all hashed into
 `dimensions` buckets with a sign, with sublinear term frequency and common English words left
 out. Two texts are near when they share words or word stems ("semiconductor" and
@@ -139,7 +139,7 @@ _STOP_WORDS = frozenset(
         "your",
     ]
 )
-_SUFFIXES = ("ies", "ing", "ed", "es", "s")
+_SUFFIXES = ("ies", "ing", "ed", "es", "s", "e")
 
 
 def _stem(word: str) -> str:

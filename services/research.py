@@ -16,6 +16,7 @@ from datetime import datetime
 
 from research.embeddings import HashingEmbedder
 from research.index import (
+    Fusion,
     ResearchIndex,
     SearchFilters,
     SearchHit,
@@ -68,8 +69,10 @@ def search_documents(
     document_ids: list[str] | None = None,
     uploaded_from: datetime | None = None,
     uploaded_to: datetime | None = None,
+    fusion: Fusion = "scores",
 ) -> SearchResults:
-    """The best `k` passages of `owner`'s documents for `query` (see `research.index`).
+    """The best `k` passages of `owner`'s documents for `query`, hybrid ones fused by `fusion`
+    (see `research.index`).
 
     `UnknownDocumentError` names a filtered document that is not the owner's; ValueError a bad
     query, `k`, mode or time range."""
@@ -85,7 +88,7 @@ def search_documents(
         uploaded_from=uploaded_from,
         uploaded_to=uploaded_to,
     )
-    hits = index.search(owner, query, k=k, mode=mode, filters=filters)
+    hits = index.search(owner, query, k=k, mode=mode, filters=filters, fusion=fusion)
     stored = _stored(store, owner, {hit.document_id for hit in hits})
     hits = [hit for hit in hits if hit.document_id in stored]
     return SearchResults(hits, unindexed_documents(store, index, owner))

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.cli import main
-from tests.research.files import encrypted_pdf_bytes, pdf_bytes
+from devtools.document_files import encrypted_pdf_bytes, pdf_bytes
 from tests.test_cli_jobs import fails
 
 
@@ -60,3 +60,19 @@ def test_a_refused_file_is_reported_and_the_others_are_added(
     assert "Added doc_" in captured.out and "good.txt" in captured.out
     assert [d["name"] for d in run_json(capsys, "docs", "list")] == ["good.txt"]
     assert "does not exist" in fails(capsys, "docs", "add", str(tmp_path / "missing.txt"))
+
+
+def test_docs_search_cites_passages_and_reindex_reports(
+    offline_data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pdf = tmp_path / "outlook.pdf"
+    pdf.write_bytes(pdf_bytes([["Rates stay high."], ["Energy stocks lag as crude falls."]]))
+    added = run_json(capsys, "docs", "add", str(pdf))
+    found = run_json(capsys, "docs", "search", "energy crude", "-k", "3")
+    assert found["hits"][0]["citation"] == "(outlook.pdf, p. 2)"
+    assert found["hits"][0]["document_id"] == added[0]["id"] and found["unindexed"] == []
+    assert main(["docs", "search", "energy crude", "--mode", "bm25"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("1. (outlook.pdf, p. 2)") and "crude falls" in text
+    assert run_json(capsys, "docs", "reindex") == {"documents": 1, "chunks": 2, "removed": 0}
+    assert "k must be" in fails(capsys, "docs", "search", "energy", "-k", "0")

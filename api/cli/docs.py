@@ -75,6 +75,7 @@ def _search(store: Any, index: Any, args: argparse.Namespace) -> int:
             document_ids=args.document_ids,
             uploaded_from=args.uploaded_from,
             uploaded_to=args.uploaded_to,
+            fusion=args.fusion,
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from None

@@ -251,6 +251,10 @@ def _docs_parser(commands: Any) -> None:
         help="hybrid (default: full-text and vectors, fused), bm25 or vector",
     )  # fmt: skip
     search.add_argument(
+        "--fusion", choices=("scores", "rrf"), default="scores",
+        help="how hybrid fuses the lists: scores (default) or rrf (reciprocal rank fusion)",
+    )  # fmt: skip
+    search.add_argument(
         "--document", action="append", dest="document_ids", metavar="DOC_ID",
         help="only this document (repeatable)",
     )  # fmt: skip

@@ -27,7 +27,7 @@ from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, not_found, validation_error
 from research.citations import cite
-from research.index import MAX_K, ResearchIndexError, SearchHit, SearchMode
+from research.index import MAX_K, Fusion, ResearchIndexError, SearchHit, SearchMode
 from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDocumentError
 from services import documents as library
 from services.documents import add_document, document_summary
@@ -181,8 +181,8 @@ class HitOut(BaseModel):
     snippet: str = Field(description="Up to 240 characters around the query's words.")
     text: str = Field(description="The whole chunk.")
     score: float = Field(
-        description="BM25 score (bm25), cosine similarity (vector) or reciprocal-rank-fusion "
-        "score sum(1 / (60 + rank)) (hybrid)."
+        description="BM25 score (bm25), cosine similarity (vector) or the fused score (hybrid: "
+        "0.5 * bm25 / best bm25 + 0.5 * cosine, or sum(1 / (60 + rank)) with fusion=rrf)."
     )
     bm25_rank: int | None = Field(description="Rank in the full-text list, from 1 (null: absent).")
     vector_rank: int | None = Field(description="Rank in the vector list, from 1 (null: absent).")
@@ -253,6 +253,9 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=1000, description="What to look for.")],
     k: Annotated[int, Query(ge=1, le=MAX_K, description="How many passages.")] = 5,
     mode: Annotated[SearchMode, Query(description="hybrid, bm25 or vector.")] = "hybrid",
+    fusion: Annotated[
+        Fusion, Query(description="How hybrid fuses: scores (default) or rrf (rank fusion).")
+    ] = "scores",
     document_id: Annotated[
         list[str] | None, Query(description="Only these documents (repeat the parameter).")
     ] = None,
@@ -283,6 +286,7 @@ def search(
             document_ids=document_id,
             uploaded_from=start,
             uploaded_to=end,
+            fusion=fusion,
         )
     except UnknownDocumentError as exc:
         raise validation_error("query.document_id", str(exc)) from None

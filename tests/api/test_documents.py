@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from devtools.document_files import encrypted_pdf_bytes, pdf_bytes, xlsx_bytes
 from store import NotFoundError
 from tests.api.conftest import Api, assert_error, make_settings
-from tests.research.files import encrypted_pdf_bytes, pdf_bytes, xlsx_bytes
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.document_files import encrypted_pdf_bytes, pdf_bytes, xlsx_bytes
 from research.chunking import CHUNK_CHARS, Chunk, chunk_blocks
 from research.parsing import (
     CorruptDocumentError,
@@ -15,7 +16,6 @@ from research.parsing import (
     UnsupportedDocumentError,
     parse_document,
 )
-from tests.research.files import encrypted_pdf_bytes, pdf_bytes, xlsx_bytes
 
 LIMITS = {"max_bytes": 1_000_000, "max_pages": 5}
 

@@ -1,4 +1,4 @@
-"""Documents the documents tests build themselves: a PDF written in raw PDF syntax (one text
+"""Documents that tests and benchmarks build themselves: a PDF written in raw PDF syntax (one text
 line per line of each page), the same PDF encrypted with pypdf, and an xlsx written with
 openpyxl."""
 
@@ -10,9 +10,14 @@ from openpyxl import Workbook
 from pypdf import PdfReader, PdfWriter
 
 
+def _escaped(line: str) -> str:
+    """`line` as the body of a PDF literal string (backslashes and parentheses escaped)."""
+    return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
 def pdf_bytes(pages: list[list[str]]) -> bytes:
     """A valid PDF with one page per item of `pages`, each line of text drawn on its own line
-    (Helvetica; the text must not contain parentheses or backslashes)."""
+    (Helvetica, Latin-1 text)."""
     objects: list[bytes] = []
     count = len(pages)
     kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(count))
@@ -21,7 +26,7 @@ def pdf_bytes(pages: list[list[str]]) -> bytes:
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for i, lines in enumerate(pages):
         ops = ["BT /F1 12 Tf 14 TL 72 720 Td"]
-        ops += [f"({line}) Tj T*" for line in lines]
+        ops += [f"({_escaped(line)}) Tj T*" for line in lines]
         ops.append("ET")
         stream = "\n".join(ops).encode()
         objects.append(
@@ -57,7 +62,7 @@ def encrypted_pdf_bytes() -> bytes:
 def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
     """An xlsx workbook with one sheet per item (rows of cell values, the first the header)."""
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     for title, rows in sheets.items():
         sheet = workbook.create_sheet(title)
         for row in rows:
