@@ -1,8 +1,9 @@
 """The Documents page in Chromium: files dropped on the page (a DataTransfer dispatched in the
 page) and chosen with the file picker upload one by one with their progress (XMLHttpRequest
-upload events); a refused file shows the server's message on its own line and nothing is
-listed for it; the list matches the API; a document's passages show their references, the
-original downloads byte for byte; delete asks first and removes it (also by keyboard)."""
+upload events); a refused file (415 unsupported, 413 above the module server's 800 KB limit,
+422 corrupt) shows the server's message on its own line and nothing is listed for it; the list
+matches the API; a document's passages show their references, the original downloads byte for
+byte; delete asks first and removes it (also by keyboard)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from typing import Any
 from tests.browser.support import Server, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
+MAX_BYTES = 800_000
+SERVER_SETTINGS = {"documents_max_bytes": MAX_BYTES}
+"""This module's server refuses documents above 800 KB (413)."""
 
 
 def research_markdown() -> bytes:
@@ -68,9 +72,11 @@ def test_drop_pick_read_download_and_delete_documents(
     assert page.locator("#documents-search").count() == 1  # the search box's place
 
     research = research_markdown()
+    too_big = b"Too long.\n\n" * (MAX_BYTES // 10)
     files = [
         ["research.md", "text/markdown", base64.b64encode(research).decode()],
         ["chart.png", "image/png", base64.b64encode(PNG).decode()],
+        ["huge.txt", "text/plain", base64.b64encode(too_big).decode()],
     ]
     page.evaluate(DROP, [files])
     page.wait_for_selector("#upload-list li.done[data-name='research.md']")
@@ -79,6 +85,11 @@ def test_drop_pick_read_download_and_delete_documents(
     refusal = failed.locator(".upload-status").inner_text()
     assert refusal.startswith("'chart.png': unsupported type; supported are PDF")
     assert refusal.count("unsupported") == 1  # the message once, no raw JSON
+    huge = page.locator("#upload-list li.failed[data-name='huge.txt']")
+    huge.wait_for()
+    assert huge.locator(".upload-status").inner_text() == (
+        f"'huge.txt' is larger than the limit of {MAX_BYTES} bytes"
+    )
 
     # progress: at least one upload progress event, the bar only grows and ends full
     done = page.locator("#upload-list li[data-name='research.md']")
@@ -87,7 +98,7 @@ def test_drop_pick_read_download_and_delete_documents(
     assert values and values == sorted(values) and values[-1] == 100
 
     documents = listed(server)
-    assert sorted(documents) == ["research.md"]  # the refused file left nothing
+    assert sorted(documents) == ["research.md"]  # the refused files left nothing
     md = documents["research.md"]
     assert md["chunk_count"] > 50
     page.wait_for_selector("#documents-table tbody tr >> nth=0")
