@@ -423,10 +423,12 @@ def create_tables(
     region: str = "us-east-1",
     endpoint_url: str | None = None,
     session: boto3.session.Session | None = None,
+    documents_bucket: str | None = None,
 ) -> None:
-    """Create the store's table (with `gsi1` and TTL on `ttl`), the bucket and, if named, the
-    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) — for tests and development;
-    production creates them with the CDK stack. Existing resources are left alone."""
+    """Create the store's table (with `gsi1` and TTL on `ttl`), the bucket, if named the
+    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) and the documents bucket
+    (versioned, as in the cloud) — for tests and development; production creates them with the
+    CDK stack. Existing resources are left alone."""
     session = session or boto3.session.Session(region_name=region)
     config = boto_config(max_attempts=2)
     ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
@@ -480,12 +482,16 @@ def create_tables(
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
             )
         buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        if bucket not in buckets:
+        for name in dict.fromkeys(b for b in (bucket, documents_bucket) if b):
+            if name in buckets:
+                continue
             if region == "us-east-1":
-                s3.create_bucket(Bucket=bucket)
+                s3.create_bucket(Bucket=name)
             else:
                 s3.create_bucket(
-                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+                    Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
                 )
+            if name == documents_bucket and name != bucket:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     except (ClientError, BotoCoreError) as exc:
         raise StoreUnavailableError(f"cannot create {table_name} / s3://{bucket}: {exc}") from exc

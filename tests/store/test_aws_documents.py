@@ -14,7 +14,7 @@ import pytest
 
 from settings import Settings
 from store import ArchivedError, StoreConfig, StoreUnavailableError, open_store
-from store.aws import AWSStore
+from store.aws import AWSStore, create_tables
 from store.aws.documents import RESTORE_DAYS
 from store.documents import DocumentChunk
 from tests.store.conftest import FakeClock, s3_keys
@@ -28,12 +28,14 @@ def chunks(n: int) -> list[DocumentChunk]:
 
 
 @pytest.fixture
-def documents_bucket(moto_endpoint: str, aws_env: None) -> str:
-    """A fresh versioned bucket on the moto server."""
+def documents_bucket(moto_endpoint: str, aws_names: dict[str, str]) -> str:
+    """A fresh documents bucket on the moto server, made by `create_tables` (versioned)."""
     name = f"test-{uuid.uuid4().hex[:10]}-documents"
+    create_tables(
+        aws_names["table"], aws_names["bucket"], endpoint_url=moto_endpoint, documents_bucket=name
+    )
     s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_endpoint)
-    s3.create_bucket(Bucket=name)
-    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
     return name
 
 
