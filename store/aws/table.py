@@ -34,9 +34,11 @@ result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results 
 `datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and
 `exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports) and
 `documents/<owner>/<document_id>/original` (the documents library, in `documents_bucket`, which
-defaults to the store's bucket; deleting a document deletes every version of it): the object is written
-before the metadata item and deleted after it, so a listed dataset, export or document always
-has its bytes (and a document its chunk items, written between the two). DynamoDB's TTL deletes
+defaults to the store's bucket): the object is written before the metadata item, so a listed
+dataset, export or document always has its bytes (and a document its chunk items, written
+between the two). A dataset's or export's object is deleted after its item; a document's
+original (every version of it) and chunks are deleted before its item, so that a failed delete
+leaves it listed and deleting it again finishes (see `store.aws.documents`). DynamoDB's TTL deletes
 expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
 Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
 """
