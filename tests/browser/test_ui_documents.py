@@ -15,8 +15,9 @@ from tests.browser.support import Server, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 MAX_BYTES = 800_000
-SERVER_SETTINGS = {"documents_max_bytes": MAX_BYTES}
-"""This module's server refuses documents above 800 KB (413)."""
+MAX_BODY = 1_000_000
+SERVER_SETTINGS = {"documents_max_bytes": MAX_BYTES, "api_max_upload_bytes": MAX_BODY}
+"""This module's server refuses documents above 800 KB and upload bodies above 1 MB (413)."""
 
 
 def research_markdown() -> bytes:
@@ -162,4 +163,18 @@ def test_drop_pick_read_download_and_delete_documents(
     page.wait_for_selector("#documents-status:has-text('Deleted notes.txt. No documents yet.')")
     assert page.locator("#documents-table tbody tr").count() == 0
     assert listed(server) == {}
+    assert page.problems == []
+
+
+def test_a_body_above_the_upload_limit_shows_the_413_on_its_line(page: Any, server: Server) -> None:
+    # refused by the body-size middleware from Content-Length, before the route reads it
+    sign_in(page, server, "#/documents")
+    page.wait_for_selector("#documents-status")
+    giant = base64.b64encode(b"x" * (MAX_BODY + 500_000)).decode()
+    page.evaluate(DROP, [[["giant.txt", "text/plain", giant]]])
+    line = page.locator("#upload-list li.failed[data-name='giant.txt']")
+    line.wait_for()
+    text = line.locator(".upload-status").inner_text()
+    assert f"is larger than the limit of {MAX_BODY} bytes" in text, text
+    assert "giant.txt" not in listed(server)
     assert page.problems == []
