@@ -105,6 +105,10 @@ class StageConfig:
     retain_data: bool = False
     """Keep tables, buckets, the key and the user pool when the stack is deleted."""
     results_glacier_days: int = 30
+    documents_noncurrent_days: int = 30
+    """Days a noncurrent version of a document's original (left by an overwrite or a delete
+    outside the app; the app's delete removes every version at once) is kept before S3
+    expires it."""
     checkpoint_ttl_days: int | None = None
     """Days LangGraph checkpoints live (DynamoDB TTL and S3 expiry); None keeps them."""
     log_retention_days: int = 7
@@ -138,7 +142,12 @@ class StageConfig:
                 f"notifications_email_from={self.notifications_email_from!r} is not an e-mail "
                 "address"
             )
-        for name in ("job_max_receive_count", "results_glacier_days", "compute_scratch_days"):
+        for name in (
+            "job_max_receive_count",
+            "results_glacier_days",
+            "compute_scratch_days",
+            "documents_noncurrent_days",
+        ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
 

@@ -135,6 +135,10 @@ class Settings(BaseSettings):
         description="Bucket for checkpoints above 350 KB (default: store_s3_bucket).",
     )
     store_checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
+    store_documents_s3_bucket: str | None = Field(
+        default=None,
+        description="Bucket for the documents library's originals (default: store_s3_bucket).",
+    )
     compute_backend: Literal["local", "ray", "sagemaker"] = Field(
         default="local", description="local, ray or sagemaker."
     )

@@ -13,6 +13,7 @@ from store.datasets import Dataset
 from store.deployments import Deployment, DeploymentEvent
 from store.documents import Document, DocumentChunk
 from store.errors import (
+    ArchivedError,
     ConflictError,
     InvalidResultError,
     NotFoundError,
@@ -47,6 +48,7 @@ __all__ = [
     "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
     "ApiKey",
+    "ArchivedError",
     "BrokerAccount",
     "ChatThread",
     "CleanupReport",

@@ -29,6 +29,16 @@ class StoreUnavailableError(StoreError):
     """The storage cannot be reached or written (file unwritable, disk full, endpoint down)."""
 
 
+class ArchivedError(StoreUnavailableError):
+    """The bytes are in an archive storage class (S3 Glacier Flexible Retrieval) and cannot be
+    read now: a restore was requested (or is under way); they become readable after
+    `ready_in_hours` hours, for a few days."""
+
+    def __init__(self, message: str, ready_in_hours: int) -> None:
+        super().__init__(message)
+        self.ready_in_hours = ready_in_hours
+
+
 class StoreGoneError(StoreUnavailableError):
     """The store's data is gone (its file was deleted or replaced while in use): unlike an
     outage, no retry can succeed, so work that needs the store stops at once."""

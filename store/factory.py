@@ -32,7 +32,8 @@ class StoreConfig(BaseModel):
     change it (existing keys stop verifying); `api_key_pepper_secret_id` reads it from AWS
     Secrets Manager instead (the secret's string value). `checkpoint_ttl_seconds` expires DynamoDB
     checkpoints (None keeps them); checkpoints above 350 KB go to `checkpoint_s3_bucket` (default
-    `s3_bucket`).
+    `s3_bucket`). The documents library's originals go to `documents_s3_bucket` (default
+    `s3_bucket`; in the cloud a versioned bucket of their own).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -51,6 +52,7 @@ class StoreConfig(BaseModel):
     api_key_pepper_secret_id: str | None = None
     checkpoint_ttl_seconds: int | None = Field(default=None, gt=0)
     checkpoint_s3_bucket: str | None = None
+    documents_s3_bucket: str | None = None
 
     @property
     def table_name(self) -> str:
@@ -99,6 +101,7 @@ def open_store(
             inline_limit_bytes=config.inline_limit_bytes,
             api_key_pepper=pepper,
             clock=clock,
+            documents_bucket=config.documents_s3_bucket,
         )
     from store.sqlite import SQLiteStore
 

@@ -7,8 +7,10 @@
   refused file leaves nothing stored.
 - `GET /v1/documents` (newest first), `GET /v1/documents/{id}` (metadata and the references of
   the first chunks), `GET /v1/documents/{id}/chunks?cursor=&limit=`, `GET
-  /v1/documents/{id}/original` (the uploaded bytes), `DELETE /v1/documents/{id}` (204; the
-  chunks, the original and the vectors go too). Another owner's document is 404.
+  /v1/documents/{id}/original` (the uploaded bytes; 503 `ARCHIVED` with `Retry-After` while an
+  original archived to S3 Glacier is being restored), `DELETE /v1/documents/{id}` (204; the
+  chunks, the vectors and the original, every version of it, go too). Another owner's document
+  is 404.
 - `GET /v1/documents/search?q=&k=&mode=&document_id=&uploaded_from=&uploaded_to=`: the best
   passages of the caller's documents (hybrid BM25 + vector search by default), with snippets
   and citations; `POST /v1/documents/reindex` rebuilds the caller's index from the store.
@@ -32,7 +34,7 @@ from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDo
 from services import documents as library
 from services.documents import add_document, document_summary
 from services.research import UnknownDocumentError, reindex, search_documents
-from store import Document, DocumentChunk, NotFoundError
+from store import ArchivedError, Document, DocumentChunk, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -354,15 +356,22 @@ def read_chunks(
     summary="Download a document's original",
     response_model=None,
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}}},
+    responses={
+        200: {"content": {"application/octet-stream": {}}},
+        503: {"model": ErrorResponse, "description": "Archived; a restore was requested"},
+    },
 )
 def download_original(document_id: str, context: Ctx, caller: Caller) -> Response:
-    """The bytes as uploaded, with their media type, the file name and `ETag` (SHA-256)."""
+    """The bytes as uploaded, with their media type, the file name and `ETag` (SHA-256); 503
+    `ARCHIVED` (with `Retry-After`, seconds) while an archived original is being restored."""
     try:
         document = context.store.get_document(caller.owner, document_id)
         data = context.store.document_bytes(caller.owner, document_id)
     except NotFoundError:
         raise _missing(document_id) from None
+    except ArchivedError as exc:
+        retry = str(exc.ready_in_hours * 3600)
+        raise ApiError(503, "ARCHIVED", str(exc), headers={"Retry-After": retry}) from None
     return attachment(data, document.media_type, document.name, {"ETag": f'"{document.sha256}"'})
 
 

@@ -60,22 +60,30 @@ export function errorText(err) {
   return String((err && err.message) || err);
 }
 
-async function toApiError(response) {
+/** The ApiError of an error answer: its `{"error": ...}` body when it has one (`text` is the
+ * body as text), else the status. */
+function apiErrorOf(status, statusText, text) {
   let body = null;
   try {
-    body = await response.json();
+    body = JSON.parse(text);
   } catch {
     body = null;
   }
   const error = body && body.error;
   if (error && typeof error.message === "string") {
-    return new ApiError(response.status, error.code || "ERROR", error.message, error.details || []);
+    return new ApiError(status, error.code || "ERROR", error.message, error.details || []);
   }
-  return new ApiError(
-    response.status,
-    "HTTP_" + response.status,
-    `The server answered ${response.status} ${response.statusText || ""}`.trim(),
-  );
+  return new ApiError(status, "HTTP_" + status, `The server answered ${status} ${statusText || ""}`.trim());
+}
+
+async function toApiError(response) {
+  let text = "";
+  try {
+    text = await response.text();
+  } catch {
+    text = "";
+  }
+  return apiErrorOf(response.status, response.statusText, text);
 }
 
 function headers(extra = {}, json = false) {
@@ -119,6 +127,49 @@ export async function api(path, options = {}) {
   if (response.status === 204) return null;
   const type = response.headers.get("content-type") || "";
   return type.includes("json") ? response.json() : response.text();
+}
+
+/** POST a FormData body (a file upload) with XMLHttpRequest, because fetch() reports no upload
+ * progress. `onProgress(loaded, total)` gets the bytes sent so far (total: the whole body) and
+ * `onSent()` is called once the body is sent (the server is then processing it). Resolves to
+ * the parsed JSON answer; rejects with ApiError (a 401 brings back the sign-in form), or a
+ * TypeError when the server cannot be reached. `signal` (an AbortSignal) aborts the upload. */
+export function uploadWithProgress(path, form, { onProgress = () => {}, onSent = () => {}, signal } = {}) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", apiUrl(path));
+    for (const [name, value] of Object.entries(headers())) xhr.setRequestHeader(name, value);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.upload.addEventListener("load", () => onSent());
+    xhr.addEventListener("load", () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        try {
+          resolve(xhr.responseText ? JSON.parse(xhr.responseText) : null);
+        } catch (err) {
+          reject(err);
+        }
+        return;
+      }
+      const err = apiErrorOf(xhr.status, xhr.statusText, xhr.responseText);
+      if (xhr.status === 401) {
+        setKey(null);
+        onUnauthenticated(err.message);
+      }
+      reject(err);
+    });
+    xhr.addEventListener("error", () => reject(new TypeError("the upload failed (network error)")));
+    xhr.addEventListener("abort", () => reject(new DOMException("The upload was cancelled.", "AbortError")));
+    if (signal) {
+      if (signal.aborted) {
+        reject(new DOMException("The upload was cancelled.", "AbortError"));
+        return;
+      }
+      signal.addEventListener("abort", () => xhr.abort(), { once: true });
+    }
+    xhr.send(form);
+  });
 }
 
 /** The raw response of an authenticated request (e.g. the HTML report), throws ApiError. */

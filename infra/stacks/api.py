@@ -39,6 +39,7 @@ from infra.stacks.common import (
     base_environment,
     container_function,
     grant_bedrock,
+    grant_documents,
     grant_store,
     lambda_image,
     log_group,
@@ -137,6 +138,7 @@ class ApiStack(Stack):
             description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
         )
         grant_store(self.function, foundation)
+        grant_documents(self.function, foundation, write=True)  # upload, download, delete
         compute.job_queue.grant_send_messages(self.function)
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)

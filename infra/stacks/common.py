@@ -16,6 +16,8 @@ from infra.bedrock import BEDROCK_INVOKE_ACTIONS, model_resource_arns
 from infra.config import StageConfig
 from infra.stacks.foundation import FoundationStack
 
+DOCUMENTS_PREFIX = "documents/"
+"""Key prefix of the documents library's originals (`store.aws.documents`)."""
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """Build context of every image: the repository root (its `.dockerignore` trims it)."""
 DOCKER_DIR = "infra/docker"
@@ -108,6 +110,9 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         "STRATIGOS_STORE_TABLE_PREFIX": config.table_prefix,
         "STRATIGOS_STORE_S3_BUCKET": foundation.results_bucket.bucket_name,
         "STRATIGOS_STORE_CHECKPOINT_S3_BUCKET": foundation.offload_bucket.bucket_name,
+        # every function that opens the store names the documents bucket, so none can fall back
+        # to the results bucket; only those granted `grant_documents` can touch it
+        "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
         "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret.secret_arn,
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
@@ -141,6 +146,26 @@ def grant_store(
         foundation.checkpoint_table.grant_read_write_data(grantee)
         foundation.offload_bucket.grant_read_write(grantee, "checkpoints/*")
         foundation.market_data_bucket.grant_read(grantee)
+
+
+def grant_documents(
+    grantee: iam.IGrantable, foundation: FoundationStack, *, write: bool = False
+) -> None:
+    """The documents library's originals (`documents/*` of the documents bucket): read, list
+    their versions and restore an archived one (`s3:RestoreObject`, which a download of an
+    original in Glacier requests); with `write` also put and delete (every version: deleting a
+    document leaves nothing); with the KMS key's matching grants. Only for functions that
+    handle documents (today the API)."""
+    bucket = foundation.documents_bucket
+    if write:
+        bucket.grant_read_write(grantee, f"{DOCUMENTS_PREFIX}*")
+    else:
+        bucket.grant_read(grantee, f"{DOCUMENTS_PREFIX}*")
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=["s3:RestoreObject"],
+        resource_arns=[bucket.arn_for_objects(f"{DOCUMENTS_PREFIX}*")],
+    )
 
 
 def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:

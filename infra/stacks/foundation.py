@@ -9,11 +9,15 @@
 - Buckets (generated names, see the stack outputs): market data (versioned); results
   (`STRATIGOS_STORE_S3_BUCKET`): `results/` move to Glacier Instant Retrieval, which the store
   can still read, and retention bundles `archive/` to Glacier Flexible Retrieval after
-  `results_glacier_days` (uploaded datasets `datasets/`, ledger exports `exports/` and the
-  documents library's originals `documents/` stay in Standard); offload (SageMaker shard inputs and outputs under
-  `stratigos/compute/`, which expire, and LangGraph checkpoints above 350 KB under
-  `checkpoints/`, `STRATIGOS_STORE_CHECKPOINT_S3_BUCKET`, which never move). All KMS-encrypted,
-  public access blocked, TLS only.
+  `results_glacier_days` (uploaded datasets `datasets/` and ledger exports `exports/` stay in
+  Standard); documents (`STRATIGOS_STORE_DOCUMENTS_S3_BUCKET`, versioned): the documents
+  library's originals, moved to Standard-IA after `DOCUMENTS_IA_DAYS` and to Glacier Flexible
+  Retrieval after `DOCUMENTS_GLACIER_DAYS` (a download then restores them first), noncurrent
+  versions and lone delete markers expired after `documents_noncurrent_days` (deleting a
+  document in the app deletes every version at once); offload (SageMaker shard inputs and
+  outputs under `stratigos/compute/`, which expire, and LangGraph checkpoints above 350 KB under
+  `checkpoints/`, `STRATIGOS_STORE_CHECKPOINT_S3_BUCKET`, which never move). All KMS-encrypted
+  with the stage's key (bucket keys), public access blocked, TLS only.
 - Secret `stratigos-<stage>/api-key-pepper`: a generated value keyed into API key hashes.
 """
 
@@ -30,6 +34,12 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
+
+DOCUMENTS_IA_DAYS = 30
+"""Days after upload a document's original moves to S3 Standard-IA (S3's minimum is 30)."""
+DOCUMENTS_GLACIER_DAYS = 90
+"""Days after upload a document's original moves to S3 Glacier Flexible Retrieval (reading it
+then needs a restore of 3-5 hours, which `GET /v1/documents/{id}/original` requests)."""
 
 
 class FoundationStack(Stack):
@@ -140,11 +150,39 @@ class FoundationStack(Stack):
                 )
             )
         self.offload_bucket = self._bucket("OffloadBucket", lifecycle_rules=offload_rules)
+        documents_rules = [
+            s3.LifecycleRule(
+                id="documents-to-infrequent-access-then-glacier",
+                transitions=[
+                    s3.Transition(
+                        storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                        transition_after=Duration.days(DOCUMENTS_IA_DAYS),
+                    ),
+                    s3.Transition(
+                        storage_class=s3.StorageClass.GLACIER,
+                        transition_after=Duration.days(DOCUMENTS_GLACIER_DAYS),
+                    ),
+                ],
+            ),
+            s3.LifecycleRule(
+                id="expire-noncurrent-documents",
+                noncurrent_version_expiration=Duration.days(config.documents_noncurrent_days),
+                expired_object_delete_marker=True,
+            ),
+            s3.LifecycleRule(
+                id="abort-incomplete-uploads",
+                abort_incomplete_multipart_upload_after=Duration.days(7),
+            ),
+        ]
+        self.documents_bucket = self._bucket(
+            "DocumentsBucket", versioned=True, lifecycle_rules=documents_rules
+        )
 
         for name, bucket in (
             ("MarketDataBucketName", self.market_data_bucket),
             ("ResultsBucketName", self.results_bucket),
             ("OffloadBucketName", self.offload_bucket),
+            ("DocumentsBucketName", self.documents_bucket),
         ):
             CfnOutput(self, name, value=bucket.bucket_name)
 

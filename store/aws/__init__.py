@@ -39,5 +39,6 @@ class AWSStore(
     `region` / `endpoint_url` locate the services (an endpoint such as a moto server for tests);
     `max_attempts`, `connect_timeout` and `read_timeout` (seconds) bound how long an unreachable
     endpoint takes to report `StoreUnavailableError`; results larger than `inline_limit_bytes`
-    (UTF-8 JSON) go to S3; `api_key_pepper` is the secret of API key hashes; `clock` gives "now".
+    (UTF-8 JSON) go to S3; `api_key_pepper` is the secret of API key hashes; `clock` gives "now";
+    `documents_bucket` holds the documents library's originals (default: `bucket`).
     """

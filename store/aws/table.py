@@ -11,7 +11,7 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | portfolio | `OWNER#<owner>` | `PF#<id>` | `version` for optimistic concurrency |
 | dataset | `OWNER#<owner>` | `DS#<id>` | `meta` (JSON); bytes in S3 `datasets/<owner>/<id>.parquet` |
 | ledger export | `OWNER#<owner>` | `EXP#<id>` | metadata; bytes in S3 `exports/<owner>/<deployment>/<id>.<format>` |
-| document | `OWNER#<owner>` | `DOC#<id>` | metadata, written last; original in S3 `documents/<owner>/<id>/original` |
+| document | `OWNER#<owner>` | `DOC#<id>` | metadata, written last; original in the documents bucket `documents/<owner>/<id>/original` |
 | document chunk | `DOCCHUNK#<owner>#<id>` | `<ordinal, 12 digits>` | `text`, `reference` (JSON); written before the document item |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
 | deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
@@ -33,9 +33,12 @@ result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results 
 `inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
 `datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and
 `exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports) and
-`documents/<owner>/<document_id>/original` (the documents library): the object is written
-before the metadata item and deleted after it, so a listed dataset, export or document always
-has its bytes (and a document its chunk items, written between the two). DynamoDB's TTL deletes
+`documents/<owner>/<document_id>/original` (the documents library, in `documents_bucket`, which
+defaults to the store's bucket): the object is written before the metadata item, so a listed
+dataset, export or document always has its bytes (and a document its chunk items, written
+between the two). A dataset's or export's object is deleted after its item; a document's
+original (every version of it) and chunks are deleted before its item, so that a failed delete
+leaves it listed and deleting it again finishes (see `store.aws.documents`). DynamoDB's TTL deletes
 expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
 Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
 """
@@ -146,9 +149,11 @@ class AwsTable(Store):
         api_key_pepper: str = "stratigos-local-pepper",
         clock: Clock = utc_now,
         session: boto3.session.Session | None = None,
+        documents_bucket: str | None = None,
     ) -> None:
         self.table = table_name
         self.bucket = bucket
+        self.documents_bucket = documents_bucket or bucket
         self.region = region
         self.endpoint_url = endpoint_url
         self.inline_limit_bytes = inline_limit_bytes
@@ -337,12 +342,12 @@ class AwsTable(Store):
             put["ExpressionAttributeValues"] = {":last": {"N": str(head["last_seq"])}}
         return {"Put": put}
 
-    def _discard(self, s3_key: str | None) -> None:
+    def _discard(self, s3_key: str | None, bucket: str | None = None) -> None:
         if s3_key is None:
             return
         # an orphan object is harmless; a lifecycle rule on results/ can expire it later
         with suppress(ClientError, BotoCoreError):
-            self.s3.delete_object(Bucket=self.bucket, Key=s3_key)
+            self.s3.delete_object(Bucket=bucket or self.bucket, Key=s3_key)
 
     def _put_object_then_item(
         self,
@@ -352,18 +357,20 @@ class AwsTable(Store):
         content_type: str,
         record: Mapping[str, Any],
         parts: Sequence[Mapping[str, Any]] = (),
+        bucket: str | None = None,
     ) -> None:
-        """Upload `data` to `s3_key` in the store's bucket (its default encryption, the KMS key
-        in the cloud), then put the `parts` items (what the record lists, e.g. a document's
+        """Upload `data` to `s3_key` in `bucket` (default: the store's bucket; its default
+        encryption, the KMS key in the cloud), then put the `parts` items (what the record lists, e.g. a document's
         chunks; batched, any number), then put `record` as an item, last. A crash in between
         leaves an unreferenced object and parts, never an item without its object or parts.
         After a failed write the object and the parts are deleted only if a consistent read
         shows the record absent (a timed-out write may still have landed); otherwise, or if
         that cleanup fails, they stay as orphans (harmless: nothing lists them)."""
+        bucket = bucket or self.bucket
         self._call(
             f"{action} (upload)",
             self.s3.put_object,
-            Bucket=self.bucket,
+            Bucket=bucket,
             Key=s3_key,
             Body=data,
             ContentType=content_type,
@@ -376,17 +383,20 @@ class AwsTable(Store):
             with suppress(StoreError):
                 if self._get(f"{action} (check)", record["pk"], record["sk"]) is None:
                     self._batch_delete(f"{action} (cleanup)", [(p["pk"], p["sk"]) for p in parts])
-                    self._discard(s3_key)
+                    self._discard(s3_key, bucket)
             raise
 
-    def _object_bytes(self, action: str, s3_key: str, what: str) -> bytes:
-        """The bytes of `s3_key`, which the item of `what` (e.g. "dataset ds_…") lists;
-        `StoreUnavailableError` if the object is missing."""
+    def _object_bytes(
+        self, action: str, s3_key: str, what: str, bucket: str | None = None
+    ) -> bytes:
+        """The bytes of `s3_key` in `bucket` (default: the store's), which the item of `what`
+        (e.g. "dataset ds_…") lists; `StoreUnavailableError` if the object is missing."""
+        bucket = bucket or self.bucket
         try:
-            out = self._call(action, self.s3.get_object, Bucket=self.bucket, Key=s3_key)
+            out = self._call(action, self.s3.get_object, Bucket=bucket, Key=s3_key)
         except ClientError as exc:
             raise StoreUnavailableError(
-                f"AWS store: {what} is listed but s3://{self.bucket}/{s3_key} is missing"
+                f"AWS store: {what} is listed but s3://{bucket}/{s3_key} is missing"
             ) from exc
         body: bytes = out["Body"].read()
         return body
@@ -415,10 +425,12 @@ def create_tables(
     region: str = "us-east-1",
     endpoint_url: str | None = None,
     session: boto3.session.Session | None = None,
+    documents_bucket: str | None = None,
 ) -> None:
-    """Create the store's table (with `gsi1` and TTL on `ttl`), the bucket and, if named, the
-    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) — for tests and development;
-    production creates them with the CDK stack. Existing resources are left alone."""
+    """Create the store's table (with `gsi1` and TTL on `ttl`), the bucket, if named the
+    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) and the documents bucket
+    (versioned, as in the cloud) — for tests and development; production creates them with the
+    CDK stack. Existing resources are left alone."""
     session = session or boto3.session.Session(region_name=region)
     config = boto_config(max_attempts=2)
     ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
@@ -472,12 +484,16 @@ def create_tables(
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
             )
         buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        if bucket not in buckets:
+        for name in dict.fromkeys(b for b in (bucket, documents_bucket) if b):
+            if name in buckets:
+                continue
             if region == "us-east-1":
-                s3.create_bucket(Bucket=bucket)
+                s3.create_bucket(Bucket=name)
             else:
                 s3.create_bucket(
-                    Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region}
+                    Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
                 )
+            if name == documents_bucket and name != bucket:
+                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
     except (ClientError, BotoCoreError) as exc:
         raise StoreUnavailableError(f"cannot create {table_name} / s3://{bucket}: {exc}") from exc

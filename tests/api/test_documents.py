@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from devtools.document_files import encrypted_pdf_bytes, pdf_bytes, xlsx_bytes
-from store import NotFoundError
+from store import ArchivedError, NotFoundError
 from tests.api.conftest import Api, assert_error, make_settings
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -175,3 +175,19 @@ def test_a_document_above_the_json_body_limit_is_an_upload(api: Api) -> None:
     response = upload(api, "big.txt", data)
     assert response.status_code == 201, response.text
     assert response.json()["chunk_count"] == 4000  # two chunks per ~900-character paragraph
+
+
+def test_an_archived_original_answers_503_with_retry_after(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the AWS store raises ArchivedError for an original in Glacier (tests/store/
+    # test_aws_documents.py); here the route's answer to it
+    did = upload(api, "a.md", b"# A\n\nText.\n").json()["id"]
+
+    def archived(owner: str, document_id: str) -> bytes:
+        raise ArchivedError(f"the original of document {document_id} is archived", 5)
+
+    monkeypatch.setattr(api.store, "document_bytes", archived)
+    response = api.client.get(f"/v1/documents/{did}/original", headers=api.alice)
+    error = assert_error(response, 503, "ARCHIVED")
+    assert did in error["message"] and response.headers["retry-after"] == "18000"

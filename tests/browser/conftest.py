@@ -2,7 +2,7 @@
 Playwright, and a directory for screenshots.
 
 - `server` (module-scoped): `create_app(settings)` (SQLite store, offline model, one job
-  worker) served by `uvicorn.Server` in a thread on a free 127.0.0.1 port, with an API key of
+  worker; a test module's `SERVER_SETTINGS` dict overrides settings) served by `uvicorn.Server` in a thread on a free 127.0.0.1 port, with an API key of
   owner `local`; ready once `/v1/health` answers.
 - `browser_context` (session-scoped): one headless Chromium (`/usr/bin/chromium`, never a
   downloaded browser) with a fresh user-data dir, a 1280x800 viewport; tests open pages in it.
@@ -63,8 +63,11 @@ def _skip_without_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """The app on a fresh data dir, served on a free loopback port until the module ends."""
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """The app on a fresh data dir, served on a free loopback port until the module ends (with
+    the module's `SERVER_SETTINGS`, if it has any)."""
     _skip_without_chromium()
     from api.app import create_app
 
@@ -73,7 +76,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         mp.setenv("STRATIGOS_DATA_DIR", str(data_dir))
         mp.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
         get_settings.cache_clear()
-        settings = make_settings(data_dir)
+        settings = make_settings(data_dir, **getattr(request.module, "SERVER_SETTINGS", {}))
         app = create_app(settings)
         key, _ = app.state.context.store.create_api_key("local", "browser-tests")
         with running_server(app, timeout=60) as url:

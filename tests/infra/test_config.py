@@ -70,6 +70,7 @@ def test_overrides_from_context_strings() -> None:
             "cognito_authorizer": "false",
             "extra_model_ids": "amazon.nova-pro-v1:0, amazon.nova-lite-v1:0",
             "checkpoint_ttl_days": "7",
+            "documents_noncurrent_days": "90",
             "unrelated": "ignored",
         },
     )
@@ -79,6 +80,7 @@ def test_overrides_from_context_strings() -> None:
     assert config.cognito_authorizer is False
     assert config.extra_model_ids == ("amazon.nova-pro-v1:0", "amazon.nova-lite-v1:0")
     assert config.checkpoint_ttl_days == 7
+    assert config.documents_noncurrent_days == 90
     assert stage_config("prod").alarm_email is None  # the stage table is unchanged
 
 
@@ -101,6 +103,8 @@ def test_invalid_values_are_rejected() -> None:
         stage_config("dev", {"compute_backend": "lambda"})
     with pytest.raises(ValueError, match="worker_max_concurrency"):
         stage_config("dev", {"worker_max_concurrency": "1"})
+    with pytest.raises(ValueError, match="documents_noncurrent_days=0"):
+        stage_config("dev", {"documents_noncurrent_days": "0"})
     for sender in ("notifications", "ops@localhost", "a b@example.com"):
         with pytest.raises(ValueError, match="notifications_email_from"):
             stage_config("dev", {"notifications_email_from": sender})

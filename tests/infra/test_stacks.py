@@ -235,7 +235,7 @@ def test_foundation_buckets_encrypted_private_tls_only(
     raw = synthesized.templates[stage]["foundation"]
     key_id = next(iter(resources(raw, "AWS::KMS::Key")))
     buckets = resources(raw, "AWS::S3::Bucket")
-    assert len(buckets) == 3
+    assert len(buckets) == 4  # market data, results, offload, documents
     for props in (b["Properties"] for b in buckets.values()):
         (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"] == {
@@ -279,6 +279,77 @@ def test_foundation_bucket_versioning_and_lifecycle(synthesized: Synthesized, st
     offload = {r["Id"]: r for r in by_prefix["Offload"]["LifecycleConfiguration"]["Rules"]}
     assert offload["expire-compute-scratch"]["Prefix"] == "stratigos/compute/"
     assert offload["expire-compute-scratch"]["ExpirationInDays"] == 14
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_documents_bucket_versioned_with_ia_glacier_and_noncurrent_expiry(
+    synthesized: Synthesized, stage: str
+) -> None:
+    raw = synthesized.templates[stage]["foundation"]
+    (props,) = [
+        v["Properties"]
+        for k, v in resources(raw, "AWS::S3::Bucket").items()
+        if k.startswith("DocumentsBucket")
+    ]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    moves = rules["documents-to-infrequent-access-then-glacier"]
+    assert "Prefix" not in moves and moves["Status"] == "Enabled"
+    assert moves["Transitions"] == [
+        {"StorageClass": "STANDARD_IA", "TransitionInDays": 30},
+        {"StorageClass": "GLACIER", "TransitionInDays": 90},
+    ]
+    expiry = rules["expire-noncurrent-documents"]
+    days = stage_config(stage).documents_noncurrent_days
+    assert days == 30
+    assert expiry["NoncurrentVersionExpiration"] == {"NoncurrentDays": days}
+    assert expiry["ExpiredObjectDeleteMarker"] is True
+    assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 7
+    }
+    outputs = raw["Outputs"]["DocumentsBucketName"]["Value"]
+    assert outputs["Ref"].startswith("DocumentsBucket")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_function_names_the_documents_bucket_and_only_the_api_may_use_it(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """Every function that opens the store gets STRATIGOS_STORE_DOCUMENTS_S3_BUCKET (none
+    falls back to the results bucket); only the API's role has statements on that bucket:
+    read, write, delete (versions too) and restore, on `documents/*` objects."""
+    functions = 0
+    for kind in KINDS:
+        raw = synthesized.templates[stage][kind]
+        for fn in resources(raw, "AWS::Lambda::Function").values():
+            env = fn["Properties"].get("Environment", {}).get("Variables", {})
+            if env.get("STRATIGOS_STORE_BACKEND") != "aws":
+                continue
+            functions += 1
+            assert "DocumentsBucket" in json.dumps(env["STRATIGOS_STORE_DOCUMENTS_S3_BUCKET"])
+        for policy in resources(raw, "AWS::IAM::Policy").values():
+            stmts = [
+                s
+                for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                if "DocumentsBucket" in json.dumps(s["Resource"])
+            ]
+            roles = policy["Properties"].get("Roles", [])
+            api_role = kind == "api" and {"Ref": role_of(raw, f"stratigos-{stage}-api")} in roles
+            if not api_role:
+                assert stmts == [], (kind, roles)
+                continue
+            actions = actions_of(stmts)
+            assert {"s3:GetObject*", "s3:List*", "s3:PutObject", "s3:DeleteObject*"} <= actions
+            assert "s3:RestoreObject" in actions
+            for stmt in stmts:  # the bucket (listing versions) and its documents/ objects only
+                for resource in as_list(stmt["Resource"]):
+                    if "Fn::Join" in resource:
+                        bucket, pattern = resource["Fn::Join"][1]
+                        assert pattern == "/documents/*", resource
+                    else:
+                        bucket = resource
+                    assert "DocumentsBucket" in bucket["Fn::ImportValue"], resource
+    assert functions >= 4  # api, websocket, worker, cleanup (and the rest that open the store)
 
 
 # -- compute -------------------------------------------------------------------------------

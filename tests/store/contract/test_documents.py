@@ -112,7 +112,7 @@ def test_delete_removes_the_metadata_the_chunks_and_the_original(store: Store) -
     assert store.list_documents(ALICE) == [keep]
     assert store.document_chunks(ALICE, keep.id).items == chunks(3)
     if isinstance(store, AWSStore):  # the object and the chunk items went too
-        assert s3_keys(store) == [f"documents/{ALICE}/{keep.id}/original"]
+        assert s3_keys(store) == [f"documents/{ALICE}/{keep.id}/original"]  # unversioned
         assert chunk_items(store) == 3
     else:
         assert isinstance(store, SQLiteStore)
