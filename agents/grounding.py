@@ -1,4 +1,6 @@
-"""Grounding check: every number an explanation cites must appear in the results it explains.
+"""Grounding checks: every number an explanation cites must appear in the results it explains,
+and every passage an answer cites must be one the research search returned, holding the numbers
+quoted with it (`citation_problems`).
 
 Numbers are read from the text as written ("12.5%", "0.91", "1,234", "-3.2 %"); a percentage
 stands for its fraction too (12.5% matches 0.125). A cited number is grounded when some number in
@@ -11,9 +13,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from research.embeddings import words_of
 
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-+−]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
@@ -97,3 +101,53 @@ def ungrounded_numbers(text: str, facts: Any) -> list[str]:
     """The numbers cited in `text` that no number in `facts` supports (as written)."""
     values = fact_numbers(facts)
     return [n.text for n in cited_numbers(text) if not _exempt(n) and not _matches(n, values)]
+
+
+_CITATION = re.compile(
+    r"\((?P<name>[^()\n]+?\.(?:pdf|xlsx|csv|json|md|markdown|txt|text))(?:, (?P<where>[^()\n]+))?\)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def _normalised(citation: str) -> str:
+    """A citation as `research.citations.cite` writes it ("page 3" read as "p. 3")."""
+    return re.sub(r"\bpages?\s+(?=\d)", "p. ", " ".join(citation.split()))
+
+
+def citation_problems(text: str, passages: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What is wrong with the passages `text` cites, given the passages the research search
+    returned (each with its `citation` and `text`): a citation of a passage that was not
+    returned, and a number quoted before a citation (since the previous citation or sentence
+    end) that the cited passage does not hold (`ungrounded_numbers`). Empty when all is well."""
+    known = {_normalised(str(p["citation"])): str(p["text"]) for p in passages}
+    problems: list[str] = []
+    start = 0
+    for match in _CITATION.finditer(text):
+        sentence_start = max(
+            (m.end() for m in _SENTENCE_END.finditer(text, start, match.start())), default=start
+        )
+        claim = text[sentence_start : match.start()]
+        start = match.end()
+        citation = _normalised(match.group(0))
+        if citation not in known:
+            problems.append(f"{match.group(0)} is not a passage the search returned")
+            continue
+        for number in ungrounded_numbers(claim, known[citation]):
+            problems.append(f"{number} is not in {match.group(0)}")
+    return problems
+
+
+def best_sentence(text: str, question: str) -> str:
+    """The sentence of `text` sharing the most words with `question` (the first on a tie),
+    whitespace runs as one space."""
+    asked = set(words_of(question))
+    sentences = [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
+    return max(sentences, key=lambda s: len(asked & set(words_of(s))), default=text)
+
+
+def quoted_answer(passages: Sequence[Mapping[str, Any]], question: str, count: int = 3) -> str:
+    """An answer that quotes the best sentence of each of the first `count` passages with its
+    citation: grounded by construction."""
+    quotes = [f'"{best_sentence(str(p["text"]), question)}" {p["citation"]}' for p in passages]
+    return "Your research says: " + "; ".join(quotes[:count]) + "."

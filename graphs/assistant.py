@@ -17,10 +17,12 @@ by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlie
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict, cast
 
-from langchain_core.messages import AIMessage, AnyMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
@@ -36,21 +38,23 @@ from agents.chat import (
     draft_request,
     route_message,
 )
+from agents.grounding import citation_problems, quoted_answer
 from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
 from quant.strategy import StrategyConfig
+from services.research import SearchResults, research_index, search_documents
 from settings import Settings, get_settings
 from store import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
-from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
+from tools.context import ResearchSearch, SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 from traces.schema import TraceEvent
 
 TOOLS_OF = {
-    "market_analysis": ("market_statistics", "generate_market_scenarios"),
+    "market_analysis": ("market_statistics", "generate_market_scenarios", "search_research"),
     "optimizer": ("optimize_portfolio", "efficient_frontier", "backtest_strategy"),
     "risk_manager": ("portfolio_risk_report", "optimize_portfolio"),
 }
@@ -138,8 +142,20 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
             _TOOLS.popitem(last=False)
     _TOOLS.move_to_end(key)
     owner = _OWNERS.get(thread)
-    _TOOLS[key][0].saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
+    context = _TOOLS[key][0]
+    context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
+    context.research = None if owner is None else research_lookup(*owner, _settings(config))
     return _TOOLS[key]
+
+
+def research_lookup(owner: str, store: Store, settings: Settings) -> ResearchSearch:
+    """Searches `owner`'s documents library for the chat's `search_research` tool."""
+
+    def search(query: str, k: int, document_ids: list[str] | None) -> SearchResults:
+        index = research_index(settings)
+        return search_documents(store, index, owner, query, k=k, document_ids=document_ids)
+
+    return search
 
 
 def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:
@@ -220,11 +236,53 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         context=context,
         settings=_settings(config),
     )
+    new = ground_citations(state["messages"], new)
     return {
         "messages": new,
         "tokens": tokens,
         "portfolios": _new_portfolios(tool_context, known),
     }
+
+
+def research_passages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Every passage the `search_research` tool returned in `messages`, in order."""
+    passages: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, ToolMessage) and message.name == "search_research":
+            try:
+                result = json.loads(message.text)
+            except json.JSONDecodeError:
+                continue  # an error message, not a result
+            if isinstance(result, dict):
+                passages += [p for p in result.get("passages") or [] if isinstance(p, dict)]
+    return passages
+
+
+def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> list[BaseMessage]:
+    """`new` with its final answer checked by `citation_problems` against the passages the
+    research search returned in the thread: an answer citing a passage that was not returned,
+    or quoting a number its passage does not hold, is replaced by the passages' own words (and
+    a warning says why)."""
+    final = new[-1] if new else None
+    if not isinstance(final, AIMessage) or final.tool_calls:
+        return new
+    passages = research_passages([*history, *new])
+    problems = citation_problems(final.text, passages)
+    if not problems:
+        return new
+    emit_warning(
+        "the answer's citations did not hold (" + "; ".join(problems[:3]) + "): replaced by "
+        "quotes of the passages",
+        "ungrounded_citation",
+    )
+    latest = research_passages(new) or passages
+    question = next((m.text for m in reversed(history) if isinstance(m, HumanMessage)), "")
+    text = (
+        quoted_answer(latest, question)
+        if latest
+        else "I cannot cite that: no passage of your documents was found for it."
+    )
+    return [*new[:-1], AIMessage(text, id=final.id)]
 
 
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:

@@ -11,8 +11,9 @@ from collections.abc import Mapping
 
 
 def locator(reference: Mapping[str, str | int]) -> str:
-    """Where in the document: ``p. 3``, ``sheet Q1, rows 2-14``, ``rows 2-14``,
-    ``section "Risks"``, ``key limits``, ``lines 1-9`` (empty when the reference is empty)."""
+    """Where in the document: ``p. 3``, ``sheet Q1, rows 2-14``, ``rows 2-14`` (``row 2`` for
+    one), ``section "Risks"``, ``key limits``, ``lines 1-9`` (``line 4``); empty when the
+    reference is empty."""
     parts: list[str] = []
     if "page" in reference:
         parts.append(f"p. {reference['page']}")
@@ -22,10 +23,10 @@ def locator(reference: Mapping[str, str | int]) -> str:
         parts.append(f'section "{reference["section"]}"' if reference["section"] else "preamble")
     if "key" in reference:
         parts.append(f"key {reference['key']}")
-    if "rows" in reference:
-        parts.append(f"rows {reference['rows']}")
-    if "lines" in reference:
-        parts.append(f"lines {reference['lines']}")
+    for key, one in (("rows", "row"), ("lines", "line")):
+        if key in reference:
+            first, _, last = str(reference[key]).partition("-")
+            parts.append(f"{one} {first}" if last in ("", first) else f"{key} {reference[key]}")
     return ", ".join(parts)
 
 

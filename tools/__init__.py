@@ -15,6 +15,7 @@ store, seed, search runner, progress callback):
 | sensitivity_analysis | one-at-a-time curves and parameter importance of a search |
 | search_results | pages of a search's trials |
 | search_status | status and progress of a search |
+| search_research | passages of the owner's documents, with citations |
 
 Every result is a compact JSON-serialisable dict (floats to 4 significant digits, lists of at
 most about 50 items); large objects stay in the `ArtifactStore` and are referenced by id. Invalid
@@ -37,6 +38,7 @@ from tools.context import (
 )
 from tools.market import market_tools
 from tools.portfolio import portfolio_tools
+from tools.research import research_tools
 from tools.strategy import strategy_tools
 
 __all__ = [
@@ -64,6 +66,7 @@ TOOL_NAMES: tuple[str, ...] = (
     "sensitivity_analysis",
     "search_results",
     "search_status",
+    "search_research",
 )
 """Names of the tools `build_tools` returns, in that order."""
 
@@ -71,5 +74,10 @@ TOOL_NAMES: tuple[str, ...] = (
 def build_tools(context: ToolContext | None = None) -> list[BaseTool]:
     """Every tool, bound to `context` (a new `ToolContext` on the embedded data if None)."""
     ctx = context if context is not None else ToolContext()
-    tools: list[BaseTool] = [*market_tools(ctx), *portfolio_tools(ctx), *strategy_tools(ctx)]
+    tools: list[BaseTool] = [
+        *market_tools(ctx),
+        *portfolio_tools(ctx),
+        *strategy_tools(ctx),
+        *research_tools(ctx),
+    ]
     return tools

@@ -41,6 +41,7 @@ from tools.artifacts import ArtifactNotFoundError, ArtifactStore
 
 if TYPE_CHECKING:
     from quant import ScenarioData, SearchResult
+    from services.research import SearchResults
 
 __all__ = [
     "MAX_UNIVERSE",
@@ -48,6 +49,7 @@ __all__ = [
     "MarketData",
     "ProgressCallback",
     "QuantTool",
+    "ResearchSearch",
     "SavedPortfolioLookup",
     "SavedPortfolioWeights",
     "ScenarioRecord",
@@ -243,6 +245,9 @@ class SavedPortfolioWeights:
 SavedPortfolioLookup = Callable[[str], SavedPortfolioWeights | None]
 """lookup(portfolio_id): the owner's saved portfolio with that id, or None if they have none."""
 
+ResearchSearch = Callable[[str, int, list[str] | None], "SearchResults"]
+"""search(query, k, document_ids): the best `k` passages of the owner's documents library."""
+
 
 # --------------------------------------------------------------------------------------------
 # the context
@@ -261,6 +266,8 @@ class ToolContext:
     saved_portfolios: SavedPortfolioLookup | None = None
     """Resolves portfolio ids that are not artifacts of this run: the owner's saved portfolios
     (None: only this run's portfolios are known)."""
+    research: ResearchSearch | None = None
+    """Searches the owner's documents library (None: no library, e.g. a run without owner)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000

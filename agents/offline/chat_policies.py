@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agents.chat import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
+from agents.grounding import quoted_answer
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import (
     PolicyInput,
@@ -31,6 +32,7 @@ from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 from quant.regimes import REGIME_NAMES
 
 ROUTES = {
+    "research": "market_analysis",
     "market_overview": "market_analysis",
     "scenarios": "market_analysis",
     "optimize_portfolio": "optimizer",
@@ -157,9 +159,31 @@ def clarifying_question(intent: Intent) -> str:
     )
 
 
+def research_chat(inp: PolicyInput) -> AIMessage:
+    """Call `search_research` with the user's question, then quote the best sentence of each of
+    the first passages with its citation (numbers appear as the passages write them)."""
+    question = user_text(inp)
+    if "search_research" not in {call["name"] for call in inp.calls_this_turn()}:
+        return reply("", tool_call("search_research", {"query": question, "k": 5}))
+    latest = inp.latest_tool_results()
+    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
+        return reply(
+            f"I could not search your documents: {latest[-1].content if latest else 'no result'}"
+        )
+    passages = latest[-1].data.get("passages") or []
+    if not passages:
+        return reply(
+            "I found nothing about that in your documents. Upload research on it (PDF, "
+            "spreadsheet, notes) and ask again."
+        )
+    return reply(quoted_answer(passages, question))
+
+
 def market_chat(inp: PolicyInput) -> AIMessage:
     """Call `market_statistics` (or `generate_market_scenarios`), then describe the result."""
     intent = intent_of(inp)
+    if intent.intent == "research" and "search_research" in inp.tool_names:
+        return research_chat(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:

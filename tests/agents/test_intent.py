@@ -181,6 +181,7 @@ ONE_MESSAGE_PER_INTENT = {
     "search_strategy": "search 100 trials for the best target volatility strategy",
     "deploy": "deploy that to paper with weekly rebalancing",
     "explain": "why did it win?",
+    "research": "what does my research say about energy stocks?",
     "approve": "go ahead",
     "reject": "no, cancel",
     "help": "what can you do?",

@@ -157,6 +157,7 @@ def test_citations_name_the_document_and_the_place() -> None:
     assert locator({"section": "Risks"}) == 'section "Risks"'
     assert locator({"key": "limits"}) == "key limits"
     assert locator({"lines": "1-9"}) == "lines 1-9"
+    assert locator({"sheet": "Q1", "rows": "4-4"}) == "sheet Q1, row 4"
     assert cite("notes.txt", {}) == "(notes.txt)"
 
 

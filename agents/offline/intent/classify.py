@@ -65,6 +65,14 @@ _HELP = re.compile(
 
 
 _CUES: dict[IntentName, list[tuple[str, float]]] = {
+    "research": [
+        (
+            r"\b(?:my|our|the uploaded) (?:own )?(?:research|documents?|docs|notes|memos?"
+            r"|files?|reports?|uploads?|spreadsheets?|pdfs?|broker notes?|library)\b",
+            6.0,
+        ),
+        (r"\bresearch\b|\baccording to\b|\bcit(?:e|ation)s?\b", 2.0),
+    ],
     "deploy": [
         (
             r"\bdeploy\w*|\bpaper[\s-]?trad\w*|\bpaper account\b|\bto paper\b|\bon paper\b"
@@ -140,6 +148,7 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
 
 _PRIORITY: tuple[IntentName, ...] = (
     "deploy",
+    "research",
     "search_strategy",
     "backtest",
     "risk_report",

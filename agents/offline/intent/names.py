@@ -13,6 +13,7 @@ IntentName = Literal[
     "search_strategy",
     "deploy",
     "explain",
+    "research",
     "approve",
     "reject",
     "help",
