@@ -40,9 +40,11 @@ from infra.stacks.common import (
     container_function,
     grant_bedrock,
     grant_documents,
+    grant_research_index,
     grant_store,
     lambda_image,
     log_group,
+    research_index_uri,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
@@ -120,6 +122,7 @@ class ApiStack(Stack):
             "STRATIGOS_API_COGNITO_AUDIENCE": audience,
             "STRATIGOS_API_JOB_WORKERS": "0",
             "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
+            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
             "AWS_LWA_INVOKE_MODE": "response_stream",
             "AWS_LWA_PORT": LWA_PORT,
             "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
@@ -139,6 +142,7 @@ class ApiStack(Stack):
         )
         grant_store(self.function, foundation)
         grant_documents(self.function, foundation, write=True)  # upload, download, delete
+        grant_research_index(self.function, foundation)  # index, search (the chat too), delete
         compute.job_queue.grant_send_messages(self.function)
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)

@@ -16,7 +16,10 @@
   versions and lone delete markers expired after `documents_noncurrent_days` (deleting a
   document in the app deletes every version at once); offload (SageMaker shard inputs and
   outputs under `stratigos/compute/`, which expire, and LangGraph checkpoints above 350 KB under
-  `checkpoints/`, `STRATIGOS_STORE_CHECKPOINT_S3_BUCKET`, which never move). All KMS-encrypted
+  `checkpoints/`, `STRATIGOS_STORE_CHECKPOINT_S3_BUCKET`, which never move); research index
+  (`STRATIGOS_RESEARCH_INDEX_URI`, `s3://<bucket>/index`): the LanceDB tables of the documents'
+  chunks and vectors, read on every search, so never versioned nor moved out of Standard (a
+  table rewrites and deletes its own files). All KMS-encrypted
   with the stage's key (bucket keys), public access blocked, TLS only.
 - Secret `stratigos-<stage>/api-key-pepper`: a generated value keyed into API key hashes.
 """
@@ -177,12 +180,22 @@ class FoundationStack(Stack):
         self.documents_bucket = self._bucket(
             "DocumentsBucket", versioned=True, lifecycle_rules=documents_rules
         )
+        self.research_index_bucket = self._bucket(
+            "ResearchIndexBucket",
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                )
+            ],
+        )
 
         for name, bucket in (
             ("MarketDataBucketName", self.market_data_bucket),
             ("ResultsBucketName", self.results_bucket),
             ("OffloadBucketName", self.offload_bucket),
             ("DocumentsBucketName", self.documents_bucket),
+            ("ResearchIndexBucketName", self.research_index_bucket),
         ):
             CfnOutput(self, name, value=bucket.bucket_name)
 

@@ -235,7 +235,7 @@ def test_foundation_buckets_encrypted_private_tls_only(
     raw = synthesized.templates[stage]["foundation"]
     key_id = next(iter(resources(raw, "AWS::KMS::Key")))
     buckets = resources(raw, "AWS::S3::Bucket")
-    assert len(buckets) == 4  # market data, results, offload, documents
+    assert len(buckets) == 5  # market data, results, offload, documents, research index
     for props in (b["Properties"] for b in buckets.values()):
         (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"] == {
@@ -350,6 +350,51 @@ def test_every_function_names_the_documents_bucket_and_only_the_api_may_use_it(
                         bucket = resource
                     assert "DocumentsBucket" in bucket["Fn::ImportValue"], resource
     assert functions >= 4  # api, websocket, worker, cleanup (and the rest that open the store)
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_research_index_bucket_is_only_the_api_s(synthesized: Synthesized, stage: str) -> None:
+    """The index bucket is neither versioned nor moved out of Standard (searches read it and
+    LanceDB deletes its own old files); the API names it and alone may read, write and delete
+    its `index/` objects."""
+    foundation = synthesized.templates[stage]["foundation"]
+    (props,) = [
+        v["Properties"]
+        for k, v in resources(foundation, "AWS::S3::Bucket").items()
+        if k.startswith("ResearchIndexBucket")
+    ]
+    assert "VersioningConfiguration" not in props
+    assert all("Transitions" not in r for r in props["LifecycleConfiguration"]["Rules"])
+    assert (
+        props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+            "ServerSideEncryptionByDefault"
+        ]["SSEAlgorithm"]
+        == "aws:kms"
+    )
+    for kind in KINDS:
+        raw = synthesized.templates[stage][kind]
+        for fn in resources(raw, "AWS::Lambda::Function").values():
+            env = fn["Properties"].get("Environment", {}).get("Variables", {})
+            if "STRATIGOS_RESEARCH_INDEX_URI" in env:
+                assert kind == "api"
+                assert "ResearchIndexBucket" in json.dumps(env["STRATIGOS_RESEARCH_INDEX_URI"])
+        for policy in resources(raw, "AWS::IAM::Policy").values():
+            stmts = [
+                s
+                for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                if "ResearchIndexBucket" in json.dumps(s["Resource"])
+            ]
+            roles = policy["Properties"].get("Roles", [])
+            api_role = kind == "api" and {"Ref": role_of(raw, f"stratigos-{stage}-api")} in roles
+            if not api_role:
+                assert stmts == [], (kind, roles)
+                continue
+            actions = actions_of(stmts)
+            assert {"s3:GetObject*", "s3:List*", "s3:PutObject", "s3:DeleteObject*"} <= actions
+            for stmt in stmts:
+                for resource in as_list(stmt["Resource"]):
+                    if "Fn::Join" in resource:
+                        assert resource["Fn::Join"][1][1] == "/index/*", resource
 
 
 # -- compute -------------------------------------------------------------------------------
