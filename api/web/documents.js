@@ -6,6 +6,7 @@
 
 import { ApiError, api, apiRaw, errorText, uploadWithProgress } from "./api.js";
 import { clear, fmtTime, h, kvTable, showAlert } from "./dom.js";
+import { mountDocumentSearch } from "./research_search.js";
 
 const KINDS = {
   "application/pdf": "PDF",
@@ -113,12 +114,12 @@ function renderLibrary(main) {
     picker,
   );
 
+  const searchSlot = h("section", { id: "documents-search", className: "card", "aria-label": "Search documents", hidden: true });
+  mountDocumentSearch(searchSlot, { signal: controller.signal });
   main.append(
     h("h1", {}, "Documents"),
     h("p", { className: "lead" }, "Research the assistant can read: each file is split into passages that keep their page, sheet or section."),
-    // The search box of the documents library goes here (GET /v1/documents/search, built
-    // separately): mount it into this element and unhide it.
-    h("section", { id: "documents-search", className: "card search-slot", "aria-label": "Search documents", hidden: true }),
+    searchSlot,
     h(
       "section",
       { className: "card", "aria-labelledby": "documents-upload-title" },

@@ -1,6 +1,7 @@
 """The Documents page in Chromium: files dropped on the page (a DataTransfer dispatched in the
 page) and chosen with the file picker upload one by one with their progress (XMLHttpRequest
-upload events); a refused file (415 unsupported, 413 above the module server's 800 KB limit,
+upload events); the search box lists the passages the API finds with their citations; a
+refused file (415 unsupported, 413 above the module server's 800 KB limit,
 422 corrupt) shows the server's message on its own line and nothing is listed for it; the list
 matches the API; a document's passages show their references, the original downloads byte for
 byte; delete asks first and removes it (also by keyboard)."""
@@ -70,7 +71,7 @@ def test_drop_pick_read_download_and_delete_documents(
 ) -> None:
     sign_in(page, server, "#/documents")
     page.wait_for_selector("#documents-status:has-text('No documents yet.')")
-    assert page.locator("#documents-search").count() == 1  # the search box's place
+    assert page.locator("#documents-search").is_visible()
 
     research = research_markdown()
     too_big = b"Too long.\n\n" * (MAX_BYTES // 10)
@@ -123,6 +124,25 @@ def test_drop_pick_read_download_and_delete_documents(
     page.wait_for_selector("#documents-status:has-text('2 document(s)')")
     assert sorted(listed(server)) == ["notes.txt", "research.md"]
     page.screenshot(path=str(artifacts / "documents.png"), full_page=True)
+
+    # search: the passages the API finds, best first, each with its citation and snippet
+    page.fill("#documents-query", "hold energy at market weight")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#documents-results li >> nth=0")
+    with server.client() as client:
+        found = client.get(
+            "/v1/documents/search", params={"q": "hold energy at market weight", "k": 10}
+        ).json()
+    shown = page.locator("#documents-results li .citation").all_inner_texts()
+    assert shown == [hit["citation"] for hit in found["hits"]]
+    assert shown[0].startswith("(notes.txt, line")
+    first_snippet = page.locator("#documents-results li blockquote").first.inner_text()
+    assert "Hold energy at market weight" in first_snippet
+    page.select_option("#documents-mode", "bm25")
+    page.fill("#documents-query", "zebra giraffe")
+    page.click("#documents-search button[type=submit]")
+    page.wait_for_selector("#documents-search-status:has-text('No passage matches')")
+    assert page.locator("#documents-results li").count() == 0
 
     # a document's passages with their references, a page at a time
     page.click("#documents-table a:has-text('research.md')")
