@@ -27,7 +27,7 @@ from quant.risk import risk_report
 from services.errors import InputError
 from services.market_data import market_closes
 from settings import Settings, get_settings
-from store import NotFoundError, Store
+from store import ConflictError, NotFoundError, Store
 from store.common import encode_cursor
 from store.ideas import (
     ChangedBy,
@@ -50,11 +50,11 @@ EvidenceKind = Literal["document_passage", "optimization_run", "deployment"]
 EVIDENCE_KINDS: tuple[str, ...] = ("document_passage", "optimization_run", "deployment")
 
 
-class IdeaStateError(Exception):
+class IdeaStateError(ConflictError):
     """The idea is not in the status an action needs (the API answers 409)."""
 
     def __init__(self, idea: Idea, message: str) -> None:
-        super().__init__(message)
+        super().__init__(message, current=idea)
         self.idea = idea
 
 
