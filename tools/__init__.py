@@ -15,6 +15,8 @@ store, seed, search runner, progress callback):
 | sensitivity_analysis | one-at-a-time curves and parameter importance of a search |
 | search_results | pages of a search's trials |
 | search_status | status and progress of a search |
+| save_idea | save an investment idea of the owner, priced by the numeric core |
+| propose_ideas | propose and save ideas from the regime and per-asset statistics |
 
 Every result is a compact JSON-serialisable dict (floats to 4 significant digits, lists of at
 most about 50 items); large objects stay in the `ArtifactStore` and are referenced by id. Invalid
@@ -35,6 +37,7 @@ from tools.context import (
     embedded_market_data,
     in_process_search,
 )
+from tools.ideas import idea_tools
 from tools.market import market_tools
 from tools.portfolio import portfolio_tools
 from tools.strategy import strategy_tools
@@ -64,6 +67,8 @@ TOOL_NAMES: tuple[str, ...] = (
     "sensitivity_analysis",
     "search_results",
     "search_status",
+    "save_idea",
+    "propose_ideas",
 )
 """Names of the tools `build_tools` returns, in that order."""
 
@@ -71,5 +76,7 @@ TOOL_NAMES: tuple[str, ...] = (
 def build_tools(context: ToolContext | None = None) -> list[BaseTool]:
     """Every tool, bound to `context` (a new `ToolContext` on the embedded data if None)."""
     ctx = context if context is not None else ToolContext()
-    tools: list[BaseTool] = [*market_tools(ctx), *portfolio_tools(ctx), *strategy_tools(ctx)]
+    tools: list[BaseTool] = [
+        *market_tools(ctx), *portfolio_tools(ctx), *strategy_tools(ctx), *idea_tools(ctx),
+    ]  # fmt: skip
     return tools

@@ -244,6 +244,16 @@ SavedPortfolioLookup = Callable[[str], SavedPortfolioWeights | None]
 """lookup(portfolio_id): the owner's saved portfolio with that id, or None if they have none."""
 
 
+@dataclass(frozen=True)
+class OwnerRecords:
+    """Whose records the tools keep (investment ideas) and where: the chat's signed-in owner,
+    their store and the settings (whose configured market data prices the ideas)."""
+
+    owner: str
+    store: Any
+    settings: Any = None
+
+
 # --------------------------------------------------------------------------------------------
 # the context
 # --------------------------------------------------------------------------------------------
@@ -261,6 +271,9 @@ class ToolContext:
     saved_portfolios: SavedPortfolioLookup | None = None
     """Resolves portfolio ids that are not artifacts of this run: the owner's saved portfolios
     (None: only this run's portfolios are known)."""
+    records: OwnerRecords | None = None
+    """The owner whose ideas `save_idea` and `propose_ideas` keep (None: nobody, and those
+    tools say so)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000

@@ -1,0 +1,170 @@
+"""The offline model's rules for investment ideas in the chat: "save that as an idea" calls
+`save_idea` on what the conversation last built or named, "give me three defensive ideas"
+calls `propose_ideas`; both answer with the numbers the tool computed (never their own).
+
+Research passages found earlier in the conversation (results of a `search_research` tool whose
+items carry `document_id`, `chunk` and a verbatim `quote`) are passed as the ideas' evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.offline.chat_policies import _range, intent_of, known_tickers
+from agents.offline.policies import PolicyInput, reply, tool_call
+
+RESEARCH_TOOL = "search_research"
+"""The tool whose results hold research passages (see the module docstring)."""
+
+_COUNTS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "a couple of": 2, "a few": 3}
+_STYLES = (
+    ("growth", r"\bgrowth\b|\baggressive\b|\bmomentum\b|\bupside\b|\bhigh[\s-]return"),
+    ("balanced", r"\bbalanced\b|\bdiversif\w*|\ball[\s-]weather\b"),
+    ("defensive", r"\bdefensive\b|\blow[\s-]vol\w*|\bsafe\w*\b|\bconservative\b|\bcautious\b"),
+)
+MAX_PASSAGES = 5
+"""Most research passages attached as evidence to one idea."""
+
+
+def research_evidence(inp: PolicyInput) -> list[dict[str, Any]]:
+    """Document passages of the conversation's latest research search, as evidence items."""
+    for result in reversed(inp.tool_results()):
+        if result.name != RESEARCH_TOOL or result.is_error or not isinstance(result.data, dict):
+            continue
+        items = result.data.get("passages") or result.data.get("results") or []
+        evidence = []
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            chunk = item.get("chunk", item.get("ordinal"))
+            if item.get("document_id") and isinstance(chunk, int) and item.get("quote"):
+                evidence.append(
+                    {
+                        "kind": "document_passage",
+                        "document_id": item["document_id"],
+                        "chunk": chunk,
+                        "quote": item["quote"],
+                    }
+                )
+        return evidence[:MAX_PASSAGES]
+    return []
+
+
+def _numbers(idea: dict[str, Any]) -> str:
+    d = idea.get("definition") or {}
+    return (
+        f"expected return {idea['expected_return']:.1%} a year, volatility "
+        f"{idea['volatility']:.1%}, daily 95% CVaR {idea['cvar_95']:.2%}, maximum drawdown "
+        f"{idea['max_drawdown']:.1%} (historical, the last {d.get('lookback_days')} daily returns "
+        f"from {d.get('data_start')} to {d.get('data_end')})"
+    )
+
+
+def _subject(inp: PolicyInput) -> dict[str, Any] | None:
+    """What "that" is: the latest portfolio built in the conversation, else the tickers the
+    message names; as `save_idea` arguments without the evidence."""
+    intent = intent_of(inp)
+    named = intent.universe(known_tickers()) if intent.tickers else []
+    if named:
+        return {
+            "title": f"{', '.join(named)} idea",
+            "thesis": f"Saved from the chat: a basket of {', '.join(named)}, equally weighted.",
+            "tickers": named,
+        }
+    for result in reversed(inp.tool_results()):
+        data = result.data
+        if result.name == "optimize_portfolio" and isinstance(data, dict) and not result.is_error:
+            weights = {t: w for t, w in (data.get("weights") or {}).items() if w > 1e-4}
+            if not weights:
+                continue
+            method = str(data.get("method", "optimized")).replace("_", " ")
+            shown = sorted(weights, key=lambda t: -weights[t])
+            return {
+                "title": f"{method} portfolio of {', '.join(shown[:5])}"
+                + (f" and {len(shown) - 5} more" if len(shown) > 5 else ""),
+                "thesis": (
+                    f"Saved from the chat: the {method} portfolio {data.get('portfolio_id')} "
+                    f"built on returns from {data.get('start')} to {data.get('end')}."
+                ),
+                "tickers": shown,
+                "weights": weights,
+            }
+    return None
+
+
+def save_idea_chat(inp: PolicyInput) -> AIMessage:
+    """Call `save_idea` on what the conversation last built or named, then report it."""
+    done = [r for r in inp.results_this_turn() if r.name == "save_idea"]
+    if not done:
+        subject = _subject(inp)
+        if subject is None:
+            return reply(
+                "What should I save as an idea? Build a portfolio first (for example 'an HRP "
+                "portfolio of AAPL, MSFT and JNJ') or name the tickers ('save KO and PG as an "
+                "idea'). Nothing was saved."
+            )
+        evidence = research_evidence(inp)
+        if evidence:
+            subject["evidence"] = evidence
+        return reply("", tool_call("save_idea", subject))
+    result = done[-1]
+    if result.is_error or not isinstance(result.data, dict):
+        return reply(f"I could not save that idea: {result.content}. Nothing was saved.")
+    idea = result.data
+    attached = idea.get("evidence") or 0
+    return reply(
+        f'Saved idea {idea["idea_id"]} "{idea["title"]}" ({idea["direction"]}, '
+        f"{idea['horizon_days']} trading days), status {idea['status']}: {_numbers(idea)}."
+        + (f" {attached} piece(s) of evidence attached." if attached else "")
+    )
+
+
+def _count(text: str) -> int:
+    match = re.search(
+        r"\b(\d+|one|two|three|four|five|a couple of|a few)\b(?:\s+\w+){0,3}\s+ideas\b", text
+    )
+    if match is None:
+        return 3
+    word = match.group(1)
+    return max(1, min(5, int(word) if word.isdigit() else _COUNTS[word]))
+
+
+def propose_ideas_chat(inp: PolicyInput) -> AIMessage:
+    """Call `propose_ideas` with the count, style, universe and range the message asks for
+    (and the conversation's research passages as evidence), then list the ideas saved."""
+    done = [r for r in inp.results_this_turn() if r.name == "propose_ideas"]
+    evidence = research_evidence(inp)
+    if not done:
+        intent = intent_of(inp)
+        low = intent.text.lower()
+        style = next((name for name, cue in _STYLES if re.search(cue, low)), "defensive")
+        args: dict[str, Any] = {**_range(intent), "count": _count(low), "style": style}
+        universe = args.get("universe") or []
+        if universe:
+            args["basket_size"] = max(2, min(4, len(universe) - 1))
+        if evidence:
+            args["evidence"] = evidence
+        return reply("", tool_call("propose_ideas", args))
+    result = done[-1]
+    if result.is_error or not isinstance(result.data, dict):
+        return reply(f"I could not propose ideas: {result.content}. Nothing was saved.")
+    data = result.data
+    regime = data.get("regime") or {}
+    lines = [
+        f"The market is in a {regime.get('return_regime')} return regime with "
+        f"{regime.get('volatility_regime')} volatility. I saved {len(data['ideas'])} idea(s) "
+        "as proposed:"
+    ]
+    for n, idea in enumerate(data["ideas"], 1):
+        lines.append(f"{n}. {idea['title']} [{idea['idea_id']}]: {_numbers(idea)}.")
+    if data.get("note"):
+        lines.append(f"Note: {data['note']}.")
+    lines.append(
+        f"{len(evidence)} research passage(s) attached to each as evidence."
+        if evidence
+        else "No research passages were attached: none were found in this conversation."
+    )
+    return reply(" ".join(lines))
