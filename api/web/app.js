@@ -1,13 +1,14 @@
 // The Stratigos web UI: a hash router over a few views, and the API key sign-in.
 //
 // Routes: #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
-// #/chat/<thread id>, #/portfolios, #/deployments, #/deployments/<id>, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
+// #/chat/<thread id>, #/portfolios, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
 // is moved from the address bar into sessionStorage on load.
 
 import { api, errorText, getKey, setKey, setUnauthenticatedHandler, takeKeyFromFragment } from "./api.js";
 import { renderChat } from "./chat.js";
 import { renderDeployments } from "./deployments.js";
 import { clear, h, showAlert } from "./dom.js";
+import { renderIdeas } from "./ideas.js";
 import { renderJob } from "./job.js";
 import { renderJobs } from "./jobs.js";
 import { renderOptimize } from "./optimize.js";
@@ -24,6 +25,7 @@ const VIEWS = {
   jobs: (el, [id]) => (id ? renderJob(el, id) : renderJobs(el)),
   chat: (el, [id]) => renderChat(el, id || null),
   portfolios: renderPortfolios,
+  ideas: renderIdeas,
   deployments: renderDeployments,
 };
 
