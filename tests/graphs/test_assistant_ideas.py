@@ -5,6 +5,7 @@ owner."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -59,9 +60,7 @@ def test_save_that_as_an_idea_saves_the_portfolio_built(
     )
     turn = session.send("save that as an idea")
     (idea,) = store.list_ideas("alice").items
-    import json
-
-    weights = {t: w for t, w in json.loads(built.content)["weights"].items() if w > 1e-4}
+    weights = {t: w for t, w in json.loads(built.text)["weights"].items() if w > 1e-4}
     assert set(idea.tickers) == set(weights)
     total = sum(weights.values())
     assert idea.weights == pytest.approx({t: w / total for t, w in weights.items()})
