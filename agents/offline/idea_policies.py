@@ -8,12 +8,14 @@ items carry `document_id`, `chunk` and a verbatim `quote`) are passed as the ide
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline.chat_policies import _range, intent_of, known_tickers
+from agents.offline.intent import parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
 
 RESEARCH_TOOL = "search_research"
@@ -63,35 +65,65 @@ def _numbers(idea: dict[str, Any]) -> str:
     )
 
 
+MAX_THESIS = 1200
+"""Longest thesis taken from the conversation's answer (characters)."""
+
+
+def _portfolio_subject(data: dict[str, Any]) -> dict[str, Any] | None:
+    weights = {t: w for t, w in (data.get("weights") or {}).items() if w > 1e-4}
+    if not weights:
+        return None
+    method = str(data.get("method", "optimized")).replace("_", " ")
+    shown = sorted(weights, key=lambda t: -weights[t])
+    return {
+        "title": f"{method} portfolio of {', '.join(shown[:5])}"
+        + (f" and {len(shown) - 5} more" if len(shown) > 5 else ""),
+        "thesis": (
+            f"Saved from the chat: the {method} portfolio {data.get('portfolio_id')} built on "
+            f"returns from {data.get('start')} to {data.get('end')}."
+        ),
+        "tickers": shown,
+        "weights": weights,
+    }
+
+
+def _tickers_subject(tickers: list[str], answer: str) -> dict[str, Any]:
+    thesis = answer.strip() or f"A basket of {', '.join(tickers)}, equally weighted."
+    if len(thesis) > MAX_THESIS:
+        thesis = thesis[: MAX_THESIS - 1].rstrip() + "…"
+    return {
+        "title": f"{', '.join(tickers)} idea",
+        "thesis": f"Saved from the chat: {thesis}",
+        "tickers": tickers,
+    }
+
+
 def _subject(inp: PolicyInput) -> dict[str, Any] | None:
-    """What "that" is: the latest portfolio built in the conversation, else the tickers the
-    message names; as `save_idea` arguments without the evidence."""
+    """What "that" is, as `save_idea` arguments without the evidence: the tickers the message
+    names; else the latest of the portfolio built last in the conversation and the tickers an
+    earlier message named (with the answer it got as the thesis, e.g. what the research said)."""
+    known = known_tickers()
     intent = intent_of(inp)
-    named = intent.universe(known_tickers()) if intent.tickers else []
-    if named:
-        return {
-            "title": f"{', '.join(named)} idea",
-            "thesis": f"Saved from the chat: a basket of {', '.join(named)}, equally weighted.",
-            "tickers": named,
-        }
-    for result in reversed(inp.tool_results()):
-        data = result.data
-        if result.name == "optimize_portfolio" and isinstance(data, dict) and not result.is_error:
-            weights = {t: w for t, w in (data.get("weights") or {}).items() if w > 1e-4}
-            if not weights:
+    if intent.tickers:
+        return _tickers_subject(intent.universe(known), "")
+    messages = list(inp.messages)
+    while messages and not isinstance(messages[-1], HumanMessage):
+        messages.pop()  # this turn's own calls
+    answer = ""
+    for message in reversed(messages[:-1]):
+        if isinstance(message, ToolMessage) and message.name == "optimize_portfolio":
+            try:
+                data = json.loads(message.text)
+            except json.JSONDecodeError:
                 continue
-            method = str(data.get("method", "optimized")).replace("_", " ")
-            shown = sorted(weights, key=lambda t: -weights[t])
-            return {
-                "title": f"{method} portfolio of {', '.join(shown[:5])}"
-                + (f" and {len(shown) - 5} more" if len(shown) > 5 else ""),
-                "thesis": (
-                    f"Saved from the chat: the {method} portfolio {data.get('portfolio_id')} "
-                    f"built on returns from {data.get('start')} to {data.get('end')}."
-                ),
-                "tickers": shown,
-                "weights": weights,
-            }
+            if isinstance(data, dict) and (subject := _portfolio_subject(data)):
+                return subject
+        elif isinstance(message, AIMessage) and not message.tool_calls and message.text:
+            answer = message.text
+        elif isinstance(message, HumanMessage):
+            named = parse_intent(message.text, known).universe(known)
+            if parse_intent(message.text, known).tickers:
+                return _tickers_subject(named, answer)
     return None
 
 

@@ -91,3 +91,15 @@ def test_research_passages_of_the_conversation_become_evidence() -> None:
     assert research_evidence(inp) == [
         {"kind": "document_passage", "document_id": "doc_1", "chunk": 2, "quote": "margins rose"}
     ]
+
+
+def test_save_that_after_an_answer_about_named_stocks(
+    offline_data_dir: Path, store: SQLiteStore
+) -> None:
+    session = ChatSession("answer-thread", settings=Settings(), owner="alice", store=store)
+    answer = session.send("how is the market for XOM and CVX since 2019?").replies[-1]
+    turn = session.send("save that as an idea")
+    (idea,) = store.list_ideas("alice").items
+    assert idea.tickers == ["XOM", "CVX"] and idea.weights is None
+    assert idea.thesis == f"Saved from the chat: {answer}"
+    assert idea.id in turn.replies[-1]
