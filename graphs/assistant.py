@@ -1,7 +1,7 @@
 """The `assistant` graph: the strategy-assistant chat.
 
 Each user message goes to the supervisor, which routes it to a specialist or answers itself:
-`market_analysis` (market statistics, scenarios), `optimizer` (portfolios, backtests, and strategy
+`market_analysis` (market statistics, scenarios, investment ideas), `optimizer` (portfolios, backtests, and strategy
 searches), `risk_manager` (risk reports), `explanation` (why the last run's winner won). A
 strategy search is drafted as an `OptimizationRequest` from the conversation; before it runs the
 graph pauses with `interrupt` for the user to approve it, edit it (a JSON object of request
@@ -49,12 +49,24 @@ from settings import Settings, get_settings
 from store import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
-from tools.context import ResearchSearch, SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
+from tools.context import (
+    OwnerRecords,
+    ResearchSearch,
+    SavedPortfolioLookup,
+    SavedPortfolioWeights,
+    ToolContext,
+)
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 from traces.schema import TraceEvent
 
 TOOLS_OF = {
-    "market_analysis": ("market_statistics", "generate_market_scenarios", "search_research"),
+    "market_analysis": (
+        "market_statistics",
+        "generate_market_scenarios",
+        "search_research",
+        "save_idea",
+        "propose_ideas",
+    ),
     "optimizer": ("optimize_portfolio", "efficient_frontier", "backtest_strategy"),
     "risk_manager": ("portfolio_risk_report", "optimize_portfolio"),
 }
@@ -145,6 +157,7 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
     context = _TOOLS[key][0]
     context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
     context.research = None if owner is None else research_lookup(*owner, _settings(config))
+    context.records = None if owner is None else OwnerRecords(owner[0], owner[1], _settings(config))
     return _TOOLS[key]
 
 

@@ -17,7 +17,7 @@ Conventions shared by every backend (and checked by the contract suite, `tests/s
   idempotency key reused for a different request) and `StoreUnavailableError` (database file
   unwritable, disk full, DynamoDB/S3 unreachable). The backend's own exception is chained as
   `__cause__` for logs but never escapes uncaught.
-* **Ids.** Ids the store generates (`job_…`, `pf_…`, `th_…`, `key_…`, `ds_…`, `exp_…`, `doc_…`) start with a
+* **Ids.** Ids the store generates (`job_…`, `pf_…`, `th_…`, `key_…`, `ds_…`, `exp_…`, `doc_…`, `idea_…`) start with a
   millisecond timestamp in hex, so they sort by creation time.
 """
 
@@ -31,6 +31,7 @@ from store.datasets import DatasetRepository
 from store.deployments import DeploymentRepository
 from store.documents import DocumentRepository
 from store.exports import ExportRepository
+from store.ideas import IdeaRepository
 from store.jobs import JobRepository
 from store.ledger import LedgerRepository
 from store.orders import OrderQueueRepository
@@ -47,6 +48,7 @@ class Store(
     DatasetRepository,
     ExportRepository,
     DocumentRepository,
+    IdeaRepository,
     ThreadRepository,
     CacheRepository,
     ApiKeyRepository,
@@ -58,7 +60,7 @@ class Store(
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, ledger exports,
-    the documents library and simulated broker accounts: every repository interface in one object. Backends:
+    the documents library, investment ideas and simulated broker accounts: every repository interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """

@@ -16,6 +16,8 @@ store, seed, search runner, progress callback):
 | search_results | pages of a search's trials |
 | search_status | status and progress of a search |
 | search_research | passages of the owner's documents, with citations |
+| save_idea | save an investment idea of the owner, priced by the numeric core |
+| propose_ideas | propose and save ideas from the regime and per-asset statistics |
 
 Every result is a compact JSON-serialisable dict (floats to 4 significant digits, lists of at
 most about 50 items); large objects stay in the `ArtifactStore` and are referenced by id. Invalid
@@ -36,6 +38,7 @@ from tools.context import (
     embedded_market_data,
     in_process_search,
 )
+from tools.ideas import idea_tools
 from tools.market import market_tools
 from tools.portfolio import portfolio_tools
 from tools.research import research_tools
@@ -67,6 +70,8 @@ TOOL_NAMES: tuple[str, ...] = (
     "search_results",
     "search_status",
     "search_research",
+    "save_idea",
+    "propose_ideas",
 )
 """Names of the tools `build_tools` returns, in that order."""
 
@@ -79,5 +84,6 @@ def build_tools(context: ToolContext | None = None) -> list[BaseTool]:
         *portfolio_tools(ctx),
         *strategy_tools(ctx),
         *research_tools(ctx),
+        *idea_tools(ctx),
     ]
     return tools

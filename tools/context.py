@@ -249,6 +249,16 @@ ResearchSearch = Callable[[str, int, list[str] | None], "SearchResults"]
 """search(query, k, document_ids): the best `k` passages of the owner's documents library."""
 
 
+@dataclass(frozen=True)
+class OwnerRecords:
+    """Whose records the tools keep (investment ideas) and where: the chat's signed-in owner,
+    their store and the settings (whose configured market data prices the ideas)."""
+
+    owner: str
+    store: Any
+    settings: Any = None
+
+
 # --------------------------------------------------------------------------------------------
 # the context
 # --------------------------------------------------------------------------------------------
@@ -268,6 +278,9 @@ class ToolContext:
     (None: only this run's portfolios are known)."""
     research: ResearchSearch | None = None
     """Searches the owner's documents library (None: no library, e.g. a run without owner)."""
+    records: OwnerRecords | None = None
+    """The owner whose ideas `save_idea` and `propose_ideas` keep (None: nobody, and those
+    tools say so)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000

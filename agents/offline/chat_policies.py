@@ -39,6 +39,8 @@ ROUTES = {
     "backtest": "optimizer",
     "search_strategy": "optimizer",
     "deploy": "optimizer",
+    "save_idea": "market_analysis",
+    "propose_ideas": "market_analysis",
     "risk_report": "risk_manager",
     "explain": "explanation",
 }
@@ -48,7 +50,8 @@ HELP = (
     "(HRP, risk parity, min-volatility, max-Sharpe, the efficient frontier), report their risk "
     "(VaR, CVaR, drawdown, risk contributions), and search volatility-targeting strategies "
     "across bull, bear, high- and low-volatility and base-case scenarios, then explain the "
-    "winner, and deploy it to a paper account on a schedule. Try: 'find the target-vol "
+    "winner, deploy it to a paper account on a schedule, and keep investment ideas ('give me "
+    "three defensive ideas', 'save that as an idea'). Try: 'find the target-vol "
     "setting that holds up in a bear market', then 'deploy that to paper, weekly'."
 )
 
@@ -180,10 +183,15 @@ def research_chat(inp: PolicyInput) -> AIMessage:
 
 
 def market_chat(inp: PolicyInput) -> AIMessage:
-    """Call `market_statistics` (or `generate_market_scenarios`), then describe the result."""
+    """Call `market_statistics` (or `generate_market_scenarios`), then describe the result;
+    save or propose investment ideas when asked (`agents.offline.idea_policies`)."""
     intent = intent_of(inp)
     if intent.intent == "research" and "search_research" in inp.tool_names:
         return research_chat(inp)
+    if intent.intent in ("save_idea", "propose_ideas") and intent.intent in inp.tool_names:
+        from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
+
+        return save_idea_chat(inp) if intent.intent == "save_idea" else propose_ideas_chat(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -167,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_parser(commands)
     _deploy_parser(commands)
     _docs_parser(commands)
+    _ideas_parser(commands)
 
     serve = commands.add_parser(
         "serve",
@@ -267,6 +268,54 @@ def _docs_parser(commands: Any) -> None:
         help="only documents uploaded before (ISO 8601; UTC if no zone)",
     )  # fmt: skip
     sub.add_parser("reindex", help="rebuild the search index from the stored documents")
+    for command in sub.choices.values():
+        command.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _ideas_parser(commands: Any) -> None:
+    from store.ideas import IDEA_STATUSES
+
+    ideas = commands.add_parser(
+        "ideas",
+        help="investment ideas: add, list, show, change status, optimize, delete",
+        description="The local owner's investment ideas. Expected return and risk are computed "
+        "from the market data, never given. See docs/ideas.md.",
+    )
+    sub = ideas.add_subparsers(dest="ideas_command", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="add an idea (status proposed)")
+    add.add_argument("tickers", nargs="+", metavar="TICKER")
+    add.add_argument("--title", required=True)
+    add.add_argument("--thesis", required=True)
+    add.add_argument("--short", action="store_true", help="a short idea (default long)")
+    add.add_argument("--horizon-days", type=positive_int, help="trading days (default 63)")
+    add.add_argument("--horizon-until", type=date.fromisoformat, help="a date (YYYY-MM-DD)")
+    add.add_argument("--weight", action="append", metavar="TICKER=W", help="default equal")
+    add.add_argument(
+        "--lookback-days", type=positive_int, default=252, help="daily returns the numbers use"
+    )
+    add.add_argument(
+        "--passage", action="append", metavar="DOC:CHUNK:QUOTE", help="a document passage"
+    )
+    add.add_argument("--run", action="append", metavar="JOB_ID", help="an optimization run")
+    add.add_argument("--deployment", action="append", metavar="DEPLOYMENT_ID")
+    listing = sub.add_parser("list", help="the ideas, newest first")
+    listing.add_argument("--status", choices=IDEA_STATUSES)
+    listing.add_argument("--ticker")
+    listing.add_argument("--from", dest="since", type=date.fromisoformat, metavar="DATE")
+    listing.add_argument("--to", dest="until", type=date.fromisoformat, metavar="DATE")
+    listing.add_argument("--limit", type=positive_int, default=50)
+    listing.add_argument("--cursor")
+    status = sub.add_parser("status", help="move an idea to another status")
+    status.add_argument("idea_id")
+    status.add_argument("status", choices=IDEA_STATUSES)
+    status.add_argument("--reason", default="", help="why (recorded)")
+    optimize = sub.add_parser("optimize", help="submit an accepted idea as an optimization job")
+    optimize.add_argument("idea_id")
+    optimize.add_argument(
+        "--run-here", action="store_true", help="run the job in this process and wait"
+    )
+    for action, text in (("show", "an idea in full"), ("delete", "delete an idea")):
+        sub.add_parser(action, help=text).add_argument("idea_id")
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="print JSON")
 

@@ -8,6 +8,7 @@ from api.routes import (
     documents,
     events,
     health,
+    ideas,
     market_data,
     monte_carlo,
     optimization,
@@ -29,5 +30,6 @@ ROUTERS: list[APIRouter] = [
     monte_carlo.router,
     market_data.router,
     documents.router,
+    ideas.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]

@@ -1,7 +1,7 @@
 // The Stratigos web UI: a hash router over a few views, and the API key sign-in.
 //
 // Routes: #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
-// #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/deployments, #/deployments/<id>, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
+// #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
 // is moved from the address bar into sessionStorage on load.
 
 import { api, errorText, getKey, setKey, setUnauthenticatedHandler, takeKeyFromFragment } from "./api.js";
@@ -9,6 +9,7 @@ import { renderChat } from "./chat.js";
 import { renderDeployments } from "./deployments.js";
 import { renderDocuments } from "./documents.js";
 import { clear, h, showAlert } from "./dom.js";
+import { renderIdeas } from "./ideas.js";
 import { renderJob } from "./job.js";
 import { renderJobs } from "./jobs.js";
 import { renderOptimize } from "./optimize.js";
@@ -26,6 +27,7 @@ const VIEWS = {
   chat: (el, [id]) => renderChat(el, id || null),
   portfolios: renderPortfolios,
   documents: renderDocuments,
+  ideas: renderIdeas,
   deployments: renderDeployments,
 };
 

@@ -3,8 +3,10 @@
 - Key `alias/stratigos-<stage>` (yearly rotation) encrypts the tables, buckets, queues, topic
   and secret.
 - Table `stratigos-<stage>-store`: the store's single table (`store/aws/table.py`): `pk`/`sk` strings,
-  GSI `gsi1` (`gsi1pk`/`gsi1sk`), TTL `ttl`. Jobs, idempotency keys, results, portfolios, chat
-  threads, API keys, run headers, trace events, trials and the results cache are item types.
+  GSIs `gsi1` (`gsi1pk`/`gsi1sk`: jobs, deployments and ideas by status) and `gsi2`
+  (`gsi2pk`/`gsi2sk`, keys only: an owner's ideas by creation time), TTL `ttl`. Jobs, idempotency
+  keys, results, portfolios, investment ideas (and their ticker index items), chat threads,
+  API keys, run headers, trace events, trials and the results cache are item types.
 - Table `stratigos-<stage>-checkpoints`: LangGraph's `DynamoDBSaver` (`PK`/`SK`, TTL `ttl`).
 - Buckets (generated names, see the stack outputs): market data (versioned); results
   (`STRATIGOS_STORE_S3_BUCKET`): `results/` move to Glacier Instant Retrieval, which the store
@@ -102,6 +104,13 @@ class FoundationStack(Stack):
             partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
             sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
+        )
+        # an owner's records by creation time (investment ideas: `gsi2pk=IDEAS#<owner>`)
+        self.store_table.add_global_secondary_index(
+            index_name="gsi2",
+            partition_key=dynamodb.Attribute(name="gsi2pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="gsi2sk", type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
         self.checkpoint_table = table("CheckpointTable", config.checkpoint_table_name, "PK", "SK")
 

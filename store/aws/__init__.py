@@ -10,6 +10,7 @@ from store.aws.datasets import AwsDatasets
 from store.aws.deployments import AwsDeployments
 from store.aws.documents import AwsDocuments
 from store.aws.exports import AwsExports
+from store.aws.ideas import AwsIdeas
 from store.aws.ledger import AwsLedger
 from store.aws.orders import AwsOrders
 from store.aws.portfolios import AwsPortfolios
@@ -26,6 +27,7 @@ class AWSStore(
     AwsDatasets,
     AwsExports,
     AwsDocuments,
+    AwsIdeas,
     AwsThreads,
     AwsCache,
     AwsApiKeys,

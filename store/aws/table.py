@@ -1,7 +1,8 @@
 """The AWS store: one DynamoDB table (single-table design) and one S3 bucket.
 
-Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global secondary index
-`gsi1` (`gsi1pk`, `gsi1sk`) and the TTL attribute `ttl` (epoch seconds, cache items only).
+Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), global secondary indexes
+`gsi1` (`gsi1pk`, `gsi1sk`) and `gsi2` (`gsi2pk`, `gsi2sk`), and the TTL attribute `ttl` (epoch
+seconds, cache items only).
 
 | item | pk | sk | notes |
 | --- | --- | --- | --- |
@@ -14,6 +15,8 @@ Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), a global sec
 | document | `OWNER#<owner>` | `DOC#<id>` | metadata, written last; original in the documents bucket `documents/<owner>/<id>/original` |
 | document chunk | `DOCCHUNK#<owner>#<id>` | `<ordinal, 12 digits>` | `text`, `reference` (JSON); written before the document item |
 | chat thread | `OWNER#<owner>` | `TH#<id>` | |
+| idea | `OWNER#<owner>` | `IDEA#<id>` | `gsi1pk=IDEASTATUS#<owner>#<status>`, `gsi2pk=IDEAS#<owner>`, both `sk=<created µs>#<id>`; `version` |
+| idea ticker index | `IDEATICKER#<owner>#<ticker>` | `<created µs>#<id>` | `id`; written with the idea |
 | deployment | `OWNER#<owner>` | `DEP#<id>` | `gsi1pk=DEPSTATUS#<status>`, `gsi1sk=<created µs>#<id>`; `version` |
 | deployment event | `DEPEV#<owner>#<id>` | `<seq, 12 digits>` | `type`, `data`; `#HEAD` holds `last_seq`, `KEY#<key>` the seq of an appended key; written with the change |
 | queued order | `ORDQ#<owner>#<account>` | `<sequence, 12 digits>` | the account's FIFO queue; `#HEAD` holds `last_seq` |
@@ -427,7 +430,7 @@ def create_tables(
     session: boto3.session.Session | None = None,
     documents_bucket: str | None = None,
 ) -> None:
-    """Create the store's table (with `gsi1` and TTL on `ttl`), the bucket, if named the
+    """Create the store's table (with `gsi1`, `gsi2` and TTL on `ttl`), the bucket, if named the
     LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) and the documents bucket
     (versioned, as in the cloud) — for tests and development; production creates them with the
     CDK stack. Existing resources are left alone."""
@@ -443,7 +446,7 @@ def create_tables(
                 BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[
                     {"AttributeName": n, "AttributeType": "S"}
-                    for n in ("pk", "sk", "gsi1pk", "gsi1sk")
+                    for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
                 ],
                 KeySchema=[
                     {"AttributeName": "pk", "KeyType": "HASH"},
@@ -457,7 +460,15 @@ def create_tables(
                             {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
                         ],
                         "Projection": {"ProjectionType": "KEYS_ONLY"},
-                    }
+                    },
+                    {
+                        "IndexName": "gsi2",
+                        "KeySchema": [
+                            {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+                            {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+                        ],
+                        "Projection": {"ProjectionType": "KEYS_ONLY"},
+                    },
                 ],
             )
             ddb.get_waiter("table_exists").wait(TableName=table_name)

@@ -11,6 +11,7 @@ from store.sqlite.datasets import SqliteDatasets
 from store.sqlite.deployments import SqliteDeployments
 from store.sqlite.documents import SqliteDocuments
 from store.sqlite.exports import SqliteExports
+from store.sqlite.ideas import SqliteIdeas
 from store.sqlite.ledger import SqliteLedger
 from store.sqlite.orders import SqliteOrders
 from store.sqlite.portfolios import SqlitePortfolios
@@ -26,6 +27,7 @@ class SQLiteStore(
     SqliteDatasets,
     SqliteExports,
     SqliteDocuments,
+    SqliteIdeas,
     SqliteThreads,
     SqliteCache,
     SqliteApiKeys,

@@ -270,6 +270,35 @@ MIGRATIONS: list[tuple[int, str]] = [
         ) WITHOUT ROWID;
         """,
     ),
+    (
+        10,
+        """
+        CREATE TABLE ideas (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            title TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('proposed', 'under_review', 'accepted', 'deployed', 'retired')),
+            direction TEXT NOT NULL CHECK (direction IN ('long', 'short')),
+            horizon_days INTEGER NOT NULL CHECK (horizon_days > 0),
+            tickers TEXT NOT NULL,
+            data TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX ideas_by_owner ON ideas (owner, created_at, id);
+        CREATE INDEX ideas_by_status ON ideas (owner, status, created_at, id);
+        CREATE TABLE idea_tickers (
+            idea_id TEXT NOT NULL REFERENCES ideas (id) ON DELETE CASCADE,
+            owner TEXT NOT NULL,
+            ticker TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (idea_id, ticker)
+        ) WITHOUT ROWID;
+        CREATE INDEX idea_tickers_by_owner ON idea_tickers (owner, ticker, created_at);
+        """,
+    ),
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

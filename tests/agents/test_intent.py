@@ -180,6 +180,8 @@ ONE_MESSAGE_PER_INTENT = {
     "backtest": "backtest a target vol strategy since 2015",
     "search_strategy": "search 100 trials for the best target volatility strategy",
     "deploy": "deploy that to paper with weekly rebalancing",
+    "save_idea": "save that as an idea",
+    "propose_ideas": "give me three defensive ideas given my research and the current regime",
     "explain": "why did it win?",
     "research": "what does my research say about energy stocks?",
     "approve": "go ahead",
@@ -193,6 +195,25 @@ ONE_MESSAGE_PER_INTENT = {
 @pytest.mark.parametrize("intent", INTENTS)
 def test_every_intent_is_reached_by_a_message(intent: str) -> None:
     assert parse_intent(ONE_MESSAGE_PER_INTENT[intent], KNOWN).intent == intent
+
+
+def test_idea_messages() -> None:
+    saved = (
+        "save that as an idea",
+        "Save this as an investment idea please",
+        "keep it as an idea",
+        "save KO and PG as an idea",
+    )
+    for text in saved:
+        assert parse_intent(text, KNOWN).intent == "save_idea", text
+    proposed = (
+        "give me three defensive ideas given my research and the current regime",
+        "any investment ideas for AAPL and MSFT?",
+        "suggest 2 growth ideas",
+    )
+    for text in proposed:
+        assert parse_intent(text, KNOWN).intent == "propose_ideas", text
+    assert parse_intent("build me an HRP portfolio of AAPL and MSFT", KNOWN).intent != "save_idea"
 
 
 def test_tickers_only_from_the_known_universe() -> None:

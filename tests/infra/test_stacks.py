@@ -192,17 +192,26 @@ def test_foundation_tables(synthesized: Synthesized, stage: str) -> None:
         {"AttributeName": "pk", "KeyType": "HASH"},
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
-    (gsi,) = store["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "gsi1"
-    assert gsi["KeySchema"] == [
+    gsi1, gsi2 = store["GlobalSecondaryIndexes"]
+    assert gsi1["IndexName"] == "gsi1"
+    assert gsi1["KeySchema"] == [
         {"AttributeName": "gsi1pk", "KeyType": "HASH"},
         {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
     ]
+    # an owner's ideas by creation time (store.aws.ideas); the store reads each idea by key
+    assert gsi2["IndexName"] == "gsi2"
+    assert gsi2["KeySchema"] == [
+        {"AttributeName": "gsi2pk", "KeyType": "HASH"},
+        {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
+    ]
+    assert gsi2["Projection"] == {"ProjectionType": "KEYS_ONLY"}
     assert {a["AttributeName"]: a["AttributeType"] for a in store["AttributeDefinitions"]} == {
         "pk": "S",
         "sk": "S",
         "gsi1pk": "S",
         "gsi1sk": "S",
+        "gsi2pk": "S",
+        "gsi2sk": "S",
     }
     checkpoints = one(raw, "AWS::DynamoDB::Table", TableName=f"stratigos-{stage}-checkpoints")
     assert {k: checkpoints[k] for k in common} == common

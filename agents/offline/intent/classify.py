@@ -73,6 +73,17 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
         ),
         (r"\bresearch\b|\baccording to\b|\bcit(?:e|ation)s?\b", 2.0),
     ],
+    "save_idea": [
+        (
+            r"\bsave\b.*\bas (?:an? )?(?:investment )?idea\b|\bsave (?:an? |the )?(?:investment )?idea\b"
+            r"|\b(?:keep|record|store|note) (?:that|this|it) as (?:an? )?(?:investment )?idea\b",
+            9.0,
+        ),
+    ],
+    "propose_ideas": [
+        (r"\b(?:investment|trade|trading|portfolio) ideas\b|\bideas\b", 5.0),
+        (r"\b(?:give|propose|suggest|pitch|come up with|generate)\b.*\bideas?\b", 3.0),
+    ],
     "deploy": [
         (
             r"\bdeploy\w*|\bpaper[\s-]?trad\w*|\bpaper account\b|\bto paper\b|\bon paper\b"
@@ -147,6 +158,8 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
 
 
 _PRIORITY: tuple[IntentName, ...] = (
+    "save_idea",
+    "propose_ideas",
     "deploy",
     "research",
     "search_strategy",

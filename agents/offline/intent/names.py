@@ -12,6 +12,8 @@ IntentName = Literal[
     "backtest",
     "search_strategy",
     "deploy",
+    "save_idea",
+    "propose_ideas",
     "explain",
     "research",
     "approve",

@@ -1,0 +1,166 @@
+"""Investment ideas in the AWS store (see `store.aws.table`).
+
+The idea item `OWNER#<owner>` / `IDEA#<id>` carries two index keys: `gsi1pk=IDEASTATUS#<owner>#
+<status>` (by owner and status) and `gsi2pk=IDEAS#<owner>` (by owner), both sorted by
+`<created µs, 20 digits>#<id>`. A ticker index item `IDEATICKER#<owner>#<ticker>` / `<created
+µs>#<id>` per ticker (by owner and ticker) is written in the same transaction as the idea.
+Listings query the narrowest index newest first, then read each idea consistently and keep
+those that still pass the filter (the GSIs are eventually consistent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from store.aws.table import AwsTable, _item, _key, _owner_pk, _plain
+from store.common import to_micros
+from store.errors import ConflictError, NotFoundError
+from store.ideas import Idea, IdeaFilter, idea_from_row, idea_to_row, sort_key
+
+_PAGE = 100
+"""Index keys read per query page."""
+
+
+def _sk(idea_id: str) -> str:
+    return f"IDEA#{idea_id}"
+
+
+def _ticker_pk(owner: str, ticker: str) -> str:
+    return f"IDEATICKER#{owner}#{ticker}"
+
+
+class AwsIdeas(AwsTable):
+    """The ideas repository on DynamoDB."""
+
+    def _record(self, idea: Idea) -> dict[str, Any]:
+        key = sort_key(idea)
+        return {
+            "pk": _owner_pk(idea.owner),
+            "sk": _sk(idea.id),
+            **idea_to_row(idea),
+            "gsi1pk": f"IDEASTATUS#{idea.owner}#{idea.status}",
+            "gsi1sk": key,
+            "gsi2pk": f"IDEAS#{idea.owner}",
+            "gsi2sk": key,
+        }
+
+    def _ticker_put(self, idea: Idea, ticker: str) -> dict[str, Any]:
+        item = {"pk": _ticker_pk(idea.owner, ticker), "sk": sort_key(idea), "id": idea.id}
+        return {"Put": {"TableName": self.table, "Item": _item(item)}}
+
+    def _ticker_delete(self, idea: Idea, ticker: str) -> dict[str, Any]:
+        return {
+            "Delete": {
+                "TableName": self.table,
+                "Key": _key(_ticker_pk(idea.owner, ticker), sort_key(idea)),
+            }
+        }
+
+    def _insert_idea(self, idea: Idea) -> None:
+        put = {
+            "Put": {
+                "TableName": self.table,
+                "Item": _item(self._record(idea)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        actions = [put, *(self._ticker_put(idea, t) for t in idea.tickers)]
+        if self._transact("create_idea", actions) is not None:
+            raise ConflictError(f"idea {idea.id} already exists")
+
+    def get_idea(self, owner: str, idea_id: str) -> Idea:
+        item = self._get("get_idea", _owner_pk(owner), _sk(idea_id))
+        if item is None:
+            raise NotFoundError(f"no idea {idea_id!r} for owner {owner!r}")
+        return idea_from_row(item)
+
+    def _index_keys(self, owner: str, where: IdeaFilter, before: str | None) -> Iterator[str]:
+        """Sort keys of candidate ideas, newest first, below `before` and `created_before`."""
+        if where.ticker is not None:
+            index, pk_name, sk_name = None, "pk", "sk"
+            pk = _ticker_pk(owner, where.ticker)
+        elif where.status is not None:
+            index, pk_name, sk_name = "gsi1", "gsi1pk", "gsi1sk"
+            pk = f"IDEASTATUS#{owner}#{where.status}"
+        else:
+            index, pk_name, sk_name = "gsi2", "gsi2pk", "gsi2sk"
+            pk = f"IDEAS#{owner}"
+        bounds = [b for b in (before,) if b is not None]
+        if where.created_before is not None:
+            bounds.append(f"{to_micros(where.created_before):020d}")
+        kwargs: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "#p = :p" + (" AND #s < :hi" if bounds else ""),
+            "ExpressionAttributeNames": {"#p": pk_name, **({"#s": sk_name} if bounds else {})},
+            "ExpressionAttributeValues": {
+                ":p": {"S": pk},
+                **({":hi": {"S": min(bounds)}} if bounds else {}),
+            },
+            "ScanIndexForward": False,
+            "Limit": _PAGE,
+        }
+        if index is None:
+            kwargs["ConsistentRead"] = True
+        else:
+            kwargs["IndexName"] = index
+        while True:
+            out = self._call("list_ideas", self.ddb.query, **kwargs)
+            for item in out.get("Items", []):
+                yield str(_plain(item)[sk_name])
+            if "LastEvaluatedKey" not in out:
+                return
+            kwargs["ExclusiveStartKey"] = out["LastEvaluatedKey"]
+
+    def _list_ideas(
+        self, owner: str, where: IdeaFilter, before: str | None, limit: int
+    ) -> list[Idea]:
+        lowest = None if where.created_from is None else f"{to_micros(where.created_from):020d}"
+        found: list[Idea] = []
+        for key in self._index_keys(owner, where, before):
+            if lowest is not None and key < lowest:
+                break
+            try:
+                idea = self.get_idea(owner, key.split("#", 1)[1])
+            except NotFoundError:
+                continue  # deleted since the index was read
+            if where.keeps(idea):
+                found.append(idea)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def _replace_idea(self, idea: Idea, current: Idea) -> None:
+        put = {
+            "Put": {
+                "TableName": self.table,
+                "Item": _item(self._record(idea)),
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(current.version)}},
+            }
+        }
+        removed = [t for t in current.tickers if t not in idea.tickers]
+        added = [t for t in idea.tickers if t not in current.tickers]
+        actions = [
+            put,
+            *(self._ticker_delete(current, t) for t in removed),
+            *(self._ticker_put(idea, t) for t in added),
+        ]
+        if self._transact("update_idea", actions) is not None:
+            stored = self.get_idea(idea.owner, idea.id)  # NotFoundError if deleted meanwhile
+            raise ConflictError(
+                f"idea {idea.id} changed meanwhile (now version {stored.version})", current=stored
+            )
+
+    def delete_idea(self, owner: str, idea_id: str) -> None:
+        idea = self.get_idea(owner, idea_id)
+        delete = {
+            "Delete": {
+                "TableName": self.table,
+                "Key": _key(_owner_pk(owner), _sk(idea_id)),
+                "ConditionExpression": "attribute_exists(pk)",
+            }
+        }
+        actions = [delete, *(self._ticker_delete(idea, t) for t in idea.tickers)]
+        if self._transact("delete_idea", actions) is not None:
+            raise NotFoundError(f"no idea {idea_id!r} for owner {owner!r}")
