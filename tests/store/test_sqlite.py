@@ -127,7 +127,23 @@ def test_a_version_5_store_gets_deployment_events_and_exports(tmp_path: Path) ->
     assert (event.seq, event.type, event.data["status"]) == (1, "created", "paused")
     store.update_deployment(ALICE, "dep_1", expected_version=3, status="active")
     assert [e.seq for e in store.deployment_events(ALICE, "dep_1")] == [1, 2]
-    assert store.schema_version() == SCHEMA_VERSION == 8
+    assert store.schema_version() == SCHEMA_VERSION == 9
     store.create_export(ALICE, "dep_1", "csv", b"x", rows=1)
     assert len(store.list_exports(ALICE, "dep_1")) == 1
+    store.close()
+
+
+def test_a_version_8_store_gets_profiles(tmp_path: Path) -> None:
+    from store.sqlite import connection
+
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as conn:  # the store as migration 8 left it
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in connection.MIGRATIONS:
+            if version <= 8:
+                conn.executescript(script)
+        conn.execute("INSERT INTO schema_version VALUES (8)")
+    store = SQLiteStore(path)
+    assert store.schema_version() == 9
+    assert store.save_profile(ALICE, {"exclusions": ["AMD"]}).version == 1
     store.close()
