@@ -13,23 +13,32 @@ thread's owner (`services.deployments`).
 
 Memory is per `thread_id`: the conversation, including earlier tool calls and results, is kept
 by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
+Across threads, a thread with an owner has long-term memory: the graph is compiled with
+LangGraph's store (`store.memories.memory_store`); each turn's agents are told what is known
+about the owner (their memories and the profile settings they set, bounded), the supervisor
+answers memory asks with the memory tools (`tools.memory`), and the portfolio tools leave out
+the tickers the owner's profile excludes, saying why.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_store
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from agents.chat import (
     LAST_RUN_MARKER,
     DeploymentDraft,
+    Memory,
     RequestDraft,
     answer,
     draft_deployment,
@@ -45,7 +54,13 @@ from settings import Settings, get_settings
 from store import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
-from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
+from tools.context import (
+    SavedPortfolioLookup,
+    SavedPortfolioWeights,
+    ToolContext,
+    UniverseScreen,
+)
+from tools.memory import memory_tools
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 from traces.schema import TraceEvent
 
@@ -139,7 +154,45 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
     _TOOLS.move_to_end(key)
     owner = _OWNERS.get(thread)
     _TOOLS[key][0].saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
+    _TOOLS[key][0].screen = None if owner is None else profile_screen(*owner)
     return _TOOLS[key]
+
+
+def profile_screen(owner: str, store: Store) -> UniverseScreen:
+    """The owner's profile exclusions as the chat's tools apply them (read at each call, so an
+    exclusion added in this or another thread holds at once): the tickers allowed and why each
+    other one is left out (`services.profiles.screen`)."""
+    from services.profiles import get_profile, screen
+
+    def apply(tickers: Sequence[str]) -> tuple[list[str], list[str]]:
+        checked = screen(get_profile(store, owner), tickers)
+        return checked.allowed, checked.reasons
+
+    return apply
+
+
+def _memory(config: RunnableConfig) -> Memory | None:
+    """The long-term memory of the thread's owner for this turn: what is known about them (from
+    the graph's store and their profile), or None for a thread without an owner or a graph
+    compiled without a store."""
+    owner = _OWNERS.get(_thread(config))
+    if owner is None:
+        return None
+    try:
+        memories = get_store()
+    except RuntimeError:
+        return None
+    if memories is None:
+        return None
+    from services.memories import memory_context, what_is_known
+
+    return Memory(memory_context(what_is_known(memories, owner[1], owner[0])))
+
+
+def _supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:
+    """The tools the supervisor answers with: the owner's memory tools when memory is on."""
+    owner = _OWNERS.get(_thread(config))
+    return [] if owner is None or memory is None else memory_tools(*owner)
 
 
 def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:
@@ -185,7 +238,8 @@ def _new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, An
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Route the latest message (or answer it directly)."""
     emit_node_started("supervisor")
-    outcome = route_message(state["messages"], config, _settings(config))
+    memory = _memory(config)
+    outcome = route_message(state["messages"], config, _settings(config), memory)
     route = outcome.decision
     update: dict[str, Any] = {
         "route": route.agent,
@@ -195,7 +249,12 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     }
     if route.agent == "supervisor":
         new, tokens = answer(
-            "supervisor", state["messages"], (), config, settings=_settings(config)
+            "supervisor",
+            state["messages"],
+            _supervisor_tools(config, memory),
+            config,
+            settings=_settings(config),
+            memory=memory,
         )
         update["messages"] = new
         update["tokens"] += tokens
@@ -219,6 +278,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         config,
         context=context,
         settings=_settings(config),
+        memory=_memory(config),
     )
     return {
         "messages": new,
@@ -230,7 +290,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     emit_node_started("optimizer")
-    outcome = draft_request(state["messages"], config, _settings(config))
+    outcome = draft_request(state["messages"], config, _settings(config), _memory(config))
     try:
         request = request_from_draft(outcome.decision)
     except ValidationError as exc:
@@ -396,7 +456,7 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     """The optimizer drafts the deployment the user asked for; what it would deploy is checked
     now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""
     emit_node_started("optimizer")
-    outcome = draft_deployment(state["messages"], config, _settings(config))
+    outcome = draft_deployment(state["messages"], config, _settings(config), _memory(config))
     owner = _OWNERS.get(_thread(config))
     refused = _deployment_refusal(state, outcome.decision, owner)
     if refused is not None:
@@ -543,8 +603,9 @@ def after_draft(state: AssistantState) -> str:
     return "approve" if state.get("draft") else END
 
 
-def build_assistant_graph(checkpointer: Any = None) -> Any:
-    """The compiled `assistant` graph (a checkpointer is needed for memory and approvals)."""
+def build_assistant_graph(checkpointer: Any = None, store: BaseStore | None = None) -> Any:
+    """The compiled `assistant` graph (a checkpointer is needed for a thread's memory and
+    approvals; `store`, LangGraph's long-term memory store, for memory across threads)."""
     graph = StateGraph(AssistantState)
     graph.add_node("supervisor", supervisor, metadata={"agent": "supervisor"})
     graph.add_node("specialist", specialist)
@@ -563,4 +624,4 @@ def build_assistant_graph(checkpointer: Any = None) -> Any:
     graph.add_edge("specialist", END)
     graph.add_conditional_edges("draft", after_draft, ["approve", END])
     graph.add_edge("approve", END)
-    return graph.compile(checkpointer=checkpointer)
+    return graph.compile(checkpointer=checkpointer, store=store)

@@ -19,6 +19,8 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from agents.chat import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.memory import read_memory_ask
+from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
     ToolResult,
@@ -91,9 +93,15 @@ def _range(intent: Intent) -> dict[str, Any]:
 
 @register_policy("supervisor")
 def supervisor_policy(inp: PolicyInput) -> AIMessage:
-    """Route by intent; answer help, greetings and stray confirmations itself."""
+    """Route by intent; answer help, greetings, stray confirmations and memory asks itself."""
     if inp.must_call_tool and inp.forced_tool != "Route":
         return default_policy(inp)
+    memory = read_memory_ask(user_text(inp), known_tickers())
+    if memory is not None:
+        if inp.must_call_tool:
+            reason = f"a long-term memory ask ({memory.action.replace('_', ' ')})"
+            return _forced(inp, {"agent": "supervisor", "reason": reason})
+        return memory_chat(inp, memory)
     intent = intent_of(inp)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
@@ -226,7 +234,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         if best is None:
             return reply("The frontier came back empty.")
         return reply(
-            f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
+            _left_out(data)
+            + f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
             f"volatility {best['volatility']:.1%} and return {best['return']:.1%}."
         )
@@ -265,10 +274,16 @@ def _method_name(method: str) -> str:
     return METHOD_NAMES.get(method, method.replace("_", " "))
 
 
+def _left_out(data: dict[str, Any]) -> str:
+    """The tickers the owner's profile kept out of a portfolio, with the reasons."""
+    reasons = data.get("left_out") or []
+    return "".join(f"{reason}. " for reason in reasons)
+
+
 def _describe_portfolio(data: dict[str, Any]) -> str:
     weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
     shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
-    return (
+    return _left_out(data) + (
         f"{_method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. "
         f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
         + (
