@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.local import LOCAL_OWNER
+from api.cli.memory import add_memory_parser
 from store import JOB_STATUSES
 
 
@@ -167,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_parser(commands)
     _deploy_parser(commands)
     _docs_parser(commands)
+    add_memory_parser(commands)
 
     serve = commands.add_parser(
         "serve",

@@ -9,6 +9,7 @@ from api.routes import (
     events,
     health,
     market_data,
+    memories,
     monte_carlo,
     optimization,
     optimizations,
@@ -29,5 +30,6 @@ ROUTERS: list[APIRouter] = [
     monte_carlo.router,
     market_data.router,
     documents.router,
+    memories.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]
