@@ -39,6 +39,7 @@ from infra.stacks.common import (
     base_environment,
     container_function,
     grant_bedrock,
+    grant_memory,
     grant_store,
     lambda_image,
     log_group,
@@ -137,6 +138,7 @@ class ApiStack(Stack):
             description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
         )
         grant_store(self.function, foundation)
+        grant_memory(self.function, foundation)  # the chat's long-term memory, /v1/memories
         compute.job_queue.grant_send_messages(self.function)
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)
