@@ -15,15 +15,13 @@ Memory is per `thread_id`: the conversation, including earlier tool calls and re
 by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
 Across threads, a thread with an owner has long-term memory: the graph is compiled with
 LangGraph's store (`store.memories.memory_store`); each turn's agents are told what is known
-about the owner (their memories and the profile settings they set, bounded), the supervisor
-answers memory asks with the memory tools (`tools.memory`), and the portfolio tools leave out
-the tickers the owner's profile excludes, saying why.
+about the owner (their memories and the profile settings they set, bounded), and the supervisor
+answers memory asks with the memory tools (`tools.memory`).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage
@@ -54,12 +52,7 @@ from settings import Settings, get_settings
 from store import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
-from tools.context import (
-    SavedPortfolioLookup,
-    SavedPortfolioWeights,
-    ToolContext,
-    UniverseScreen,
-)
+from tools.context import SavedPortfolioLookup, SavedPortfolioWeights, ToolContext
 from tools.memory import memory_tools
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 from traces.schema import TraceEvent
@@ -154,21 +147,7 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
     _TOOLS.move_to_end(key)
     owner = _OWNERS.get(thread)
     _TOOLS[key][0].saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
-    _TOOLS[key][0].screen = None if owner is None else profile_screen(*owner)
     return _TOOLS[key]
-
-
-def profile_screen(owner: str, store: Store) -> UniverseScreen:
-    """The owner's profile exclusions as the chat's tools apply them (read at each call, so an
-    exclusion added in this or another thread holds at once): the tickers allowed and why each
-    other one is left out (`services.profiles.screen`)."""
-    from services.profiles import get_profile, screen
-
-    def apply(tickers: Sequence[str]) -> tuple[list[str], list[str]]:
-        checked = screen(get_profile(store, owner), tickers)
-        return checked.allowed, checked.reasons
-
-    return apply
 
 
 def _memory(config: RunnableConfig) -> Memory | None:

@@ -54,7 +54,6 @@ __all__ = [
     "SearchRecord",
     "SearchRunner",
     "ToolContext",
-    "UniverseScreen",
     "embedded_market_data",
     "format_validation_error",
     "in_process_search",
@@ -244,10 +243,6 @@ class SavedPortfolioWeights:
 SavedPortfolioLookup = Callable[[str], SavedPortfolioWeights | None]
 """lookup(portfolio_id): the owner's saved portfolio with that id, or None if they have none."""
 
-UniverseScreen = Callable[[Sequence[str]], tuple[list[str], list[str]]]
-"""screen(tickers): the tickers the owner's profile allows (in order) and one sentence for each
-ticker it leaves out ("AMD left out: your profile excludes AMD")."""
-
 
 # --------------------------------------------------------------------------------------------
 # the context
@@ -266,9 +261,6 @@ class ToolContext:
     saved_portfolios: SavedPortfolioLookup | None = None
     """Resolves portfolio ids that are not artifacts of this run: the owner's saved portfolios
     (None: only this run's portfolios are known)."""
-    screen: UniverseScreen | None = None
-    """The owner's exclusions, applied to the universe of every portfolio the tools build
-    (None: nothing is excluded)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000

@@ -163,24 +163,9 @@ class RiskReportArgs(RangeArgs):
 
 
 # --------------------------------------------------------------------------------------------
-def screened_universe(
-    context: ToolContext, universe: list[str] | None
-) -> tuple[list[str] | None, list[str]]:
-    """The universe a portfolio may hold after the owner's exclusions (`context.screen`), and
-    why each ticker was left out; `ValueError` with the reasons when none is left."""
-    if context.screen is None:
-        return universe, []
-    allowed, reasons = context.screen(context.resolve_universe(universe))
-    if not allowed:
-        raise ValueError("your profile's exclusions leave no ticker: " + "; ".join(reasons))
-    return allowed, reasons
-
-
 def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, Any]:
-    """Optimise a long-only portfolio of the universe (less the owner's exclusions); store it
-    and return its weights, and why any ticker was left out (`left_out`)."""
-    universe, left_out = screened_universe(context, args.universe)
-    returns = context.returns(universe, args.start, args.end)
+    """Optimise a long-only portfolio of the universe; store it and return its weights."""
+    returns = context.returns(args.universe, args.start, args.end)
     mu, cov = estimates(returns)
     n = returns.shape[1]
     bounds = (0.0, float(args.max_weight))
@@ -207,7 +192,6 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
     record = PortfolioRecord(weights, args.method, start, end, expected, vol)
     portfolio_id = context.artifacts.put("portfolio", record)
     return {
-        **({"left_out": left_out} if left_out else {}),
         "portfolio_id": portfolio_id,
         "method": args.method,
         "weights": round_weights(weights),
@@ -222,10 +206,8 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
 
 
 def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, Any]:
-    """The mean-variance efficient frontier of the universe (less the owner's exclusions);
-    store it and return its points."""
-    universe, left_out = screened_universe(context, args.universe)
-    returns = context.returns(universe, args.start, args.end)
+    """The mean-variance efficient frontier of the universe; store it and return its points."""
+    returns = context.returns(args.universe, args.start, args.end)
     mu, cov = estimates(returns)
     n = returns.shape[1]
     if args.max_weight * n < 1.0 - 1e-12:
@@ -255,7 +237,6 @@ def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, An
             "largest_weights": round_weights(row.sort_values(ascending=False).head(5)),
         }
     return {
-        **({"left_out": left_out} if left_out else {}),
         "frontier_id": frontier_id,
         "points": points,
         "max_sharpe_point": top,

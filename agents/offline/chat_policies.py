@@ -274,16 +274,10 @@ def _method_name(method: str) -> str:
     return METHOD_NAMES.get(method, method.replace("_", " "))
 
 
-def _left_out(data: dict[str, Any]) -> str:
-    """The tickers the owner's profile kept out of a portfolio, with the reasons."""
-    reasons = data.get("left_out") or []
-    return "".join(f"{reason}. " for reason in reasons)
-
-
 def _describe_portfolio(data: dict[str, Any]) -> str:
     weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
     shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
-    return _left_out(data) + (
+    return (
         f"{_method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. "
         f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
         + (
