@@ -33,6 +33,7 @@ from graphs.request import OptimizationRequest
 from graphs.run import has_checkpoint, resume_optimization, run_directory, run_optimization
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.runner import JobRunner
+from services.profiles import get_profile, screen_request
 from settings import Settings, get_settings
 from store import (
     OPTIMIZATION_KIND,
@@ -108,7 +109,16 @@ def optimization_handler(
         _trace_from_store(directory / "events.jsonl", ctx)
         outcome = resume_optimization(job.id, on_event=on_event, settings=settings)
     else:
-        outcome = run_optimization(request, run_id=job.id, on_event=on_event, settings=settings)
+        # The owner's profile as it is when the run starts: excluded tickers never enter it.
+        screened = screen_request(get_profile(ctx.store, job.owner), job.request)
+        request = OptimizationRequest.model_validate(screened.request)
+        outcome = run_optimization(
+            request,
+            run_id=job.id,
+            on_event=on_event,
+            settings=settings,
+            notes=[item.reason for item in screened.left_out],
+        )
     flush()  # the trace is complete in the store, or the attempt fails (and is retried)
     if outcome.result is None:
         raise RuntimeError(f"run {job.id} finished without a result")

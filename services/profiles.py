@@ -380,43 +380,52 @@ class Filled:
 
 
 def fill_request_defaults(
-    profile: Profile, request: Mapping[str, Any], *, min_assets: int = 1
+    profile: Profile, request: Mapping[str, Any], *, screen: bool = True, min_assets: int = 1
 ) -> Filled:
     """`request` (an optimization request as JSON) with the profile's preferred universe and
-    risk limits where it leaves them unset (absent or null), then the profile's exclusions
-    applied to its universe (the request's, the profile's or, with neither, the default
-    universe). `InputError` on ``universe`` when fewer than `min_assets` tickers are left."""
+    risk limits where it leaves them unset (absent or null); with `screen`, the profile's
+    exclusions then applied to its universe too (`screen_request`). `InputError` on
+    ``universe`` when fewer than `min_assets` tickers are left."""
     out = dict(request)
     from_profile: list[str] = []
     if out.get("universe") is None and profile.universe is not None:
         out["universe"] = list(profile.universe)
         from_profile.append("universe")
     saved_limits = profile.risk_limits.limits()
-    if saved_limits:
-        limits = out.get("risk_limits")
-        limits = dict(limits) if isinstance(limits, Mapping) else {}
-        for metric in LIMIT_METRICS:
-            if limits.get(metric) is None and metric in saved_limits:
-                limits[metric] = saved_limits[metric]
-                from_profile.append(f"risk_limits.{metric}")
-        if any(f.startswith("risk_limits.") for f in from_profile):
-            out["risk_limits"] = limits
-    left_out: list[LeftOut] = []
-    if profile.exclusions:
-        universe = out.get("universe")
-        tickers = [str(t) for t in universe] if isinstance(universe, list) else default_universe()
-        checked = screen(profile, tickers)
-        left_out = checked.left_out
-        if len(checked.allowed) < min_assets:
-            raise InputError(
-                "universe",
-                f"your profile's exclusions leave {len(checked.allowed)} of its "
-                f"{len(tickers)} tickers (at least {min_assets} needed): "
-                + "; ".join(checked.reasons),
-            )
-        if left_out:
-            out["universe"] = checked.allowed
-    return Filled(out, from_profile, left_out)
+    limits = out.get("risk_limits")
+    limits = dict(limits) if isinstance(limits, Mapping) else {}
+    for metric in LIMIT_METRICS:
+        if limits.get(metric) is None and metric in saved_limits:
+            limits[metric] = saved_limits[metric]
+            from_profile.append(f"risk_limits.{metric}")
+    if any(f.startswith("risk_limits.") for f in from_profile):
+        out["risk_limits"] = limits
+    if not screen:
+        return Filled(out, from_profile, [])
+    screened = screen_request(profile, out, min_assets=min_assets)
+    return Filled(screened.request, from_profile, screened.left_out)
+
+
+def screen_request(profile: Profile, request: Mapping[str, Any], *, min_assets: int = 1) -> Filled:
+    """`request` (an optimization request as JSON) with the profile's exclusions applied to its
+    universe (its own or, when it names none, the default universe), and the tickers left out
+    (`from_profile` is empty). `InputError` on ``universe`` naming the exclusions when fewer
+    than `min_assets` tickers are left."""
+    out = dict(request)
+    if not profile.exclusions:
+        return Filled(out, [], [])
+    universe = out.get("universe")
+    tickers = [str(t) for t in universe] if isinstance(universe, list) else default_universe()
+    checked = screen(profile, tickers)
+    if len(checked.allowed) < min_assets:
+        raise InputError(
+            "universe",
+            f"your profile's exclusions leave {len(checked.allowed)} of its {len(tickers)} "
+            f"tickers (at least {min_assets} needed): " + "; ".join(checked.reasons),
+        )
+    if checked.left_out:
+        out["universe"] = checked.allowed
+    return Filled(out, [], checked.left_out)
 
 
 __all__ = [
@@ -439,5 +448,6 @@ __all__ = [
     "remove_exclusion",
     "replace_profile",
     "screen",
+    "screen_request",
     "update_profile",
 ]

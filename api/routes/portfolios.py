@@ -174,7 +174,9 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _if_match(value: str | None) -> int | None:
+def if_match_version(value: str | None, *, lowest: int = 1) -> int | None:
+    """The version an `If-Match` header names (`"3"`, `W/"3"`), None without one; 422 on
+    `header.if-match` when it is not a version of at least `lowest`."""
     if value is None:
         return None
     text = value.strip()
@@ -185,10 +187,10 @@ def _if_match(value: str | None) -> int | None:
         version = int(text)
     except ValueError:
         raise validation_error(
-            "header.if-match", f'{value!r} is not a portfolio version (e.g. "3")'
+            "header.if-match", f'{value!r} is not a version (e.g. "3")'
         ) from None
-    if version < 1:
-        raise validation_error("header.if-match", "versions start at 1")
+    if version < lowest:
+        raise validation_error("header.if-match", f"versions start at {lowest}")
     return version
 
 
@@ -252,7 +254,7 @@ def replace_portfolio(
     portfolio changed meanwhile is 409 and nothing is written."""
     store = context.store
     _get(store, caller.owner, portfolio_id)  # 404 before validating against datasets
-    header_version = _if_match(if_match)
+    header_version = if_match_version(if_match)
     if header_version is not None and body.version is not None and header_version != body.version:
         raise ApiError(
             422,
