@@ -32,7 +32,7 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes
-from services.profiles import exclusion_of, get_profile
+from services.profiles import excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 
@@ -91,7 +91,7 @@ def create_deployment(
             f"the market data deployments trade on has no prices for {', '.join(missing)}",
         )
     profile = get_profile(store, owner)
-    excluded = [hit for t in strategy.universe if (hit := exclusion_of(profile.exclusions, t))]
+    excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
     if excluded:
         raise InputError(
             "source_id",

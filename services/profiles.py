@@ -363,6 +363,14 @@ def screen(profile: Profile, universe: Sequence[str]) -> Screened:
     return Screened(allowed, left_out)
 
 
+def excluded_holdings(profile: Profile, weights: Mapping[str, float]) -> list[LeftOut]:
+    """The tickers held (non-zero weight) in `weights` that `profile` excludes, with why: a
+    portfolio or deployment holding any of them is refused (it is never rebalanced away
+    silently)."""
+    hits = (exclusion_of(profile.exclusions, t) for t, w in weights.items() if w != 0)
+    return [hit for hit in hits if hit is not None]
+
+
 def default_universe() -> list[str]:
     """The universe of a request that names none: every embedded S&P 500 stock."""
     return [str(t) for t in sp500_prices().columns]
@@ -440,6 +448,7 @@ __all__ = [
     "add_exclusion",
     "default_universe",
     "delete_profile",
+    "excluded_holdings",
     "exclusion_of",
     "fill_request_defaults",
     "get_profile",

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.market import dataset_assets
+from services.profiles import excluded_holdings, get_profile
 from store import NotFoundError, Portfolio, Store
 
 router = APIRouter(prefix="/v1", tags=["portfolios"])
@@ -158,10 +159,27 @@ def check_weights(
         )
 
 
+def check_profile(
+    store: Store, owner: str, weights: dict[str, float], field: str = "body.weights"
+) -> None:
+    """422 on `field` naming the held tickers that the owner's profile excludes, and why."""
+    held = excluded_holdings(get_profile(store, owner), weights)
+    if held:
+        positions = [asset.strip().upper() for asset in weights]
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "a portfolio never holds what your profile excludes: "
+            + "; ".join(hit.reason for hit in held),
+            [(f"{field}.{positions.index(hit.ticker)}.asset", hit.reason) for hit in held],
+        )
+
+
 def portfolio_data(body: PortfolioIn, store: Store, owner: str) -> dict[str, Any]:
     """Validated portfolio data as stored."""
     known = dataset_assets(store, owner, body.dataset_id, "body.dataset_id")
     check_weights(body.weights, known, allow_short=body.allow_short)
+    check_profile(store, owner, {w.asset: w.weight for w in body.weights})
     return {
         "weights": [{"asset": w.asset, "weight": w.weight} for w in body.weights],
         "dataset_id": body.dataset_id,

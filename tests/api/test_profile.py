@@ -146,3 +146,30 @@ def test_the_worker_leaves_excluded_tickers_out_and_says_so(api: Api) -> None:
 
     ran = json.loads((run_directory(job["id"], api.settings) / "request.json").read_text())
     assert ran["universe"] == ["AAPL", "KO"]
+
+
+def test_saved_portfolios_and_deployments_never_hold_an_exclusion(api: Api) -> None:
+    _fresh(api, api.bob)
+    weights = [{"asset": "KO", "weight": 0.5}, {"asset": "AMD", "weight": 0.5}]
+    before = api.client.post(
+        "/v1/portfolios", json={"name": "mix", "weights": weights}, headers=api.bob
+    )
+    assert before.status_code == 201, before.text
+    api.client.patch("/v1/profile", json={"exclusions": ["semiconductors"]}, headers=api.bob)
+    refused = api.client.post(
+        "/v1/portfolios", json={"name": "mix", "weights": weights}, headers=api.bob
+    )
+    error = assert_error(refused, 422, "VALIDATION_ERROR", "body.weights.1.asset")
+    assert (
+        "AMD left out: your profile excludes semiconductors (Advanced Micro Devices, "
+        "Semiconductors)" in error["message"]
+    )
+    deploy = api.client.post(
+        "/v1/deployments",
+        json={"name": "mix", "source": {"kind": "portfolio", "id": before.json()["id"]},
+              "capital": 10_000},
+        headers=api.bob,
+    )  # fmt: skip
+    error = assert_error(deploy, 422, "VALIDATION_ERROR", "body.source_id")
+    assert "AMD left out" in error["message"]
+    assert api.client.get("/v1/deployments", headers=api.bob).json()["items"] == []
