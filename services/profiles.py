@@ -442,6 +442,7 @@ __all__ = [
     "SUPPORTED_CURRENCIES",
     "Filled",
     "LeftOut",
+    "LimitValues",
     "Profile",
     "RiskTolerance",
     "Screened",

@@ -22,9 +22,9 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.routes.portfolios import if_match_version
 from notifications.preferences import NotificationPreferences
-from quant.limits import LimitValues
 from services.errors import InputError
 from services.profiles import (
+    LimitValues,
     Profile,
     RiskTolerance,
     delete_profile,
