@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.local import LOCAL_OWNER
+from api.cli.profile import add_profile_parser
 from store import JOB_STATUSES
 
 
@@ -166,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     _keys_parser(commands)
     _deploy_parser(commands)
     _docs_parser(commands)
+    add_profile_parser(commands)
 
     serve = commands.add_parser(
         "serve",
