@@ -173,3 +173,25 @@ def test_saved_portfolios_and_deployments_never_hold_an_exclusion(api: Api) -> N
     error = assert_error(deploy, 422, "VALIDATION_ERROR", "body.source_id")
     assert "AMD left out" in error["message"]
     assert api.client.get("/v1/deployments", headers=api.bob).json()["items"] == []
+
+
+def test_synchronous_portfolios_leave_exclusions_out(api: Api) -> None:
+    _fresh(api, api.bob)
+    body = {"assets": ["AAPL", "AMD", "JNJ", "KO"], "start": "2018-01-01"}
+    before = api.client.post("/v1/optimization/hrp", json=body, headers=api.bob).json()
+    assert set(before["weights"]) == {"AAPL", "AMD", "JNJ", "KO"} and before["left_out"] == []
+    api.client.put("/v1/profile", json={"exclusions": ["AMD"]}, headers=api.bob)
+    after = api.client.post(
+        "/v1/optimization/hrp", json={**body, "save_as": "no amd"}, headers=api.bob
+    )
+    assert after.status_code == 200, after.text
+    out = after.json()
+    assert set(out["weights"]) == {"AAPL", "JNJ", "KO"} and out["cached"] is False
+    assert out["left_out"] == ["AMD left out: your profile excludes AMD"]
+    saved = api.client.get(f"/v1/portfolios/{out['portfolio_id']}", headers=api.bob).json()
+    assert {w["asset"] for w in saved["weights"]} == {"AAPL", "JNJ", "KO"}
+    two = {"assets": ["AMD", "KO"], "start": "2018-01-01"}
+    refused = api.client.post("/v1/optimization/efficient-frontier", json=two, headers=api.bob)
+    assert "AMD left out" in assert_error(refused, 422, "VALIDATION_ERROR", "body.assets")[
+        "message"
+    ]
