@@ -12,7 +12,10 @@ The stable interface the API, the CLI and the chat share:
 - `screen(profile, universe)`: the tickers of a universe the profile allows, and a sentence for
   each one left out ("AMD left out: your profile excludes AMD");
 - `fill_request_defaults(profile, request)`: an optimization request (JSON) with the profile's
-  universe and risk limits where the request leaves them unset, and which values came from it.
+  universe and risk limits where the request leaves them unset, and which values came from it;
+  `screen_request(profile, request)` applies the exclusions to a request's universe (the worker
+  does, when a run starts); `excluded_holdings(profile, weights)` the excluded tickers a
+  portfolio or deployment would hold.
 
 Exclusions are tickers ("AMD") or industry and sector terms ("tobacco"): a term that is a known
 ticker (of the market data or of the shipped S&P 500 classification, `quant.classification`)
@@ -187,11 +190,10 @@ def normalize_exclusion(term: str) -> str:
     )
 
 
-def _profile_problem(exc: ValidationError, prefix: str = "") -> InputError:
+def _profile_problem(exc: ValidationError) -> InputError:
     """The first problem of a profile's `ValidationError` as an `InputError` on its field."""
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err.get("loc", ()))
-    field = ".".join(p for p in (prefix, loc) if p) or "profile"
+    field = ".".join(str(p) for p in err.get("loc", ())) or "profile"
     message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     return InputError(field, message)
 

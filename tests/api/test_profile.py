@@ -192,6 +192,6 @@ def test_synchronous_portfolios_leave_exclusions_out(api: Api) -> None:
     assert {w["asset"] for w in saved["weights"]} == {"AAPL", "JNJ", "KO"}
     two = {"assets": ["AMD", "KO"], "start": "2018-01-01"}
     refused = api.client.post("/v1/optimization/efficient-frontier", json=two, headers=api.bob)
-    assert "AMD left out" in assert_error(refused, 422, "VALIDATION_ERROR", "body.assets")[
-        "message"
-    ]
+    assert (
+        "AMD left out" in assert_error(refused, 422, "VALIDATION_ERROR", "body.assets")["message"]
+    )

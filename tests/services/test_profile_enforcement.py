@@ -61,3 +61,17 @@ def test_excluded_holdings_ignore_zero_weights(store: Store) -> None:
     assert excluded_holdings(profile, {"AMD": 0.0, "KO": 1.0}) == []
     [hit] = excluded_holdings(get_profile(store, "alice"), {"AMD": 0.1, "KO": 0.9})
     assert (hit.ticker, hit.exclusion) == ("AMD", "AMD")
+
+
+def test_a_run_whose_universe_the_profile_empties_fails_saying_why(
+    store: Store, offline_data_dir: object
+) -> None:
+    from graphs.job_handlers import run_job_here
+    from graphs.request import OptimizationRequest
+
+    request = OptimizationRequest.model_validate({"universe": ["AMD"], "n_paths": 10})
+    add_exclusion(store, "alice", "AMD")  # e.g. added after the request was submitted
+    job_id, result = run_job_here(store, "alice", request)
+    assert result["status"] == "failed"
+    assert "AMD left out: your profile excludes AMD" in result["reason"]
+    assert store.get_job("alice", job_id).status == "failed"
