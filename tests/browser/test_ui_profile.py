@@ -50,6 +50,20 @@ def test_edit_the_profile_and_see_it_prefill_the_form(
         now = client.get("/v1/profile").json()
     assert now["version"] == 2 and now["risk_limits"]["max_drawdown"] == 0.25
 
+    # reloaded, the page edits version 2: a notification destination is added and saved
+    page.evaluate("() => { window.location.hash = '#/jobs'; }")
+    page.evaluate("() => { window.location.hash = '#/profile'; }")
+    page.wait_for_selector("#profile-status:has-text('Version 2')")
+    page.click("#profile-destination-add")
+    page.fill("#dest-address-0", "pm@example.com")
+    page.locator(".destination .dest-kind[value='daily_summary']").check()
+    page.click("#profile-save")
+    page.wait_for_selector("#profile-status:has-text('Version 3')")
+    with server.client() as client:
+        [destination] = client.get("/v1/profile").json()["notifications"]["destinations"]
+    assert destination["channel"] == "email" and destination["address"] == "pm@example.com"
+    assert "daily_summary" in destination["kinds"] and "limit_breach" in destination["kinds"]
+
     page.evaluate("() => { window.location.hash = '#/optimize'; }")
     page.wait_for_selector("#profile-note")
     assert page.input_value("#universe") == "AAPL, KO, JNJ"
