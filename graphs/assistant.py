@@ -43,11 +43,13 @@ from agents.chat import (
     draft_request,
     route_message,
 )
+from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
 from quant.strategy import StrategyConfig
+from services.errors import InputError
 from settings import Settings, get_settings
 from store import NotFoundError, Store
 from tools import build_tools
@@ -103,6 +105,7 @@ class AssistantState(TypedDict, total=False):
     run_search: bool
     propose_deployment: bool
     draft: dict[str, Any] | None
+    draft_notes: list[str]
     deployment: dict[str, Any] | None
     focus: list[str]
     portfolios: Annotated[dict[str, Any], lambda a, b: {**(a or {}), **(b or {})}]
@@ -147,6 +150,7 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
     _TOOLS.move_to_end(key)
     owner = _OWNERS.get(thread)
     _TOOLS[key][0].saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
+    _TOOLS[key][0].universe_screen = None if owner is None else profile_screen(*owner)
     return _TOOLS[key]
 
 
@@ -270,11 +274,20 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     emit_node_started("optimizer")
     outcome = draft_request(state["messages"], config, _settings(config), _memory(config))
+    owner = _OWNERS.get(_thread(config))
+    notes: list[str] = []
     try:
         request = request_from_draft(outcome.decision)
-    except ValidationError as exc:
+        if owner is not None:
+            request, notes = profile_draft(request, *owner)
+    except (ValidationError, InputError) as exc:
         problems = "; ".join(
-            f"{field}: {problem}" for field, problem in validation_problems(exc.errors())
+            f"{field}: {problem}"
+            for field, problem in (
+                validation_problems(exc.errors())
+                if isinstance(exc, ValidationError)
+                else [(exc.field, exc.problem)]
+            )
         )
         return {
             "draft": None,
@@ -285,6 +298,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         }
     return {
         "draft": request.model_dump(mode="json"),
+        "draft_notes": notes,
         "focus": list(outcome.decision.focus or []),
         "tokens": outcome.tokens,
     }
@@ -315,10 +329,11 @@ def describe(request: OptimizationRequest) -> str:
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
     request = OptimizationRequest.model_validate(state["draft"])
+    notes = state.get("draft_notes") or []  # what the owner's profile did to the draft
     decision = interrupt(
         {
             "type": "approval",
-            "summary": describe(request),
+            "summary": " ".join([describe(request), *(f"{note}." for note in notes)]),
             "request": request.model_dump(mode="json"),
             "actions": ["approve", "edit", "reject"],
         }
@@ -392,6 +407,7 @@ def _run(
         run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
     best = result.get("best")
     lines = [f"Run {run_id} {result.get('status')}."]
+    lines += [f"{reason}." for reason in result.get("left_out") or []]
     if best:
         lines += winning_values(best["config"], focus)
     if result.get("reason"):
@@ -529,7 +545,6 @@ def _stored_portfolio_id(store: Store, owner: str, given: str) -> str | None:
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
     from services.deployments import change_status, create_deployment
-    from services.errors import InputError
 
     proposal = dict(state["deployment"] or {})
     decision = interrupt(

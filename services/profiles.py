@@ -12,7 +12,10 @@ The stable interface the API, the CLI and the chat share:
 - `screen(profile, universe)`: the tickers of a universe the profile allows, and a sentence for
   each one left out ("AMD left out: your profile excludes AMD");
 - `fill_request_defaults(profile, request)`: an optimization request (JSON) with the profile's
-  universe and risk limits where the request leaves them unset, and which values came from it.
+  universe and risk limits where the request leaves them unset, and which values came from it;
+  `screen_request(profile, request)` applies the exclusions to a request's universe (the worker
+  does, when a run starts); `excluded_holdings(profile, weights)` the excluded tickers a
+  portfolio or deployment would hold.
 
 Exclusions are tickers ("AMD") or industry and sector terms ("tobacco"): a term that is a known
 ticker (of the market data or of the shipped S&P 500 classification, `quant.classification`)
@@ -187,11 +190,10 @@ def normalize_exclusion(term: str) -> str:
     )
 
 
-def _profile_problem(exc: ValidationError, prefix: str = "") -> InputError:
+def _profile_problem(exc: ValidationError) -> InputError:
     """The first problem of a profile's `ValidationError` as an `InputError` on its field."""
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err.get("loc", ()))
-    field = ".".join(p for p in (prefix, loc) if p) or "profile"
+    field = ".".join(str(p) for p in err.get("loc", ())) or "profile"
     message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     return InputError(field, message)
 
@@ -363,6 +365,14 @@ def screen(profile: Profile, universe: Sequence[str]) -> Screened:
     return Screened(allowed, left_out)
 
 
+def excluded_holdings(profile: Profile, weights: Mapping[str, float]) -> list[LeftOut]:
+    """The tickers held (non-zero weight) in `weights` that `profile` excludes, with why: a
+    portfolio or deployment holding any of them is refused (it is never rebalanced away
+    silently)."""
+    hits = (exclusion_of(profile.exclusions, t) for t, w in weights.items() if w != 0)
+    return [hit for hit in hits if hit is not None]
+
+
 def default_universe() -> list[str]:
     """The universe of a request that names none: every embedded S&P 500 stock."""
     return [str(t) for t in sp500_prices().columns]
@@ -380,43 +390,52 @@ class Filled:
 
 
 def fill_request_defaults(
-    profile: Profile, request: Mapping[str, Any], *, min_assets: int = 1
+    profile: Profile, request: Mapping[str, Any], *, screen: bool = True, min_assets: int = 1
 ) -> Filled:
     """`request` (an optimization request as JSON) with the profile's preferred universe and
-    risk limits where it leaves them unset (absent or null), then the profile's exclusions
-    applied to its universe (the request's, the profile's or, with neither, the default
-    universe). `InputError` on ``universe`` when fewer than `min_assets` tickers are left."""
+    risk limits where it leaves them unset (absent or null); with `screen`, the profile's
+    exclusions then applied to its universe too (`screen_request`). `InputError` on
+    ``universe`` when fewer than `min_assets` tickers are left."""
     out = dict(request)
     from_profile: list[str] = []
     if out.get("universe") is None and profile.universe is not None:
         out["universe"] = list(profile.universe)
         from_profile.append("universe")
     saved_limits = profile.risk_limits.limits()
-    if saved_limits:
-        limits = out.get("risk_limits")
-        limits = dict(limits) if isinstance(limits, Mapping) else {}
-        for metric in LIMIT_METRICS:
-            if limits.get(metric) is None and metric in saved_limits:
-                limits[metric] = saved_limits[metric]
-                from_profile.append(f"risk_limits.{metric}")
-        if any(f.startswith("risk_limits.") for f in from_profile):
-            out["risk_limits"] = limits
-    left_out: list[LeftOut] = []
-    if profile.exclusions:
-        universe = out.get("universe")
-        tickers = [str(t) for t in universe] if isinstance(universe, list) else default_universe()
-        checked = screen(profile, tickers)
-        left_out = checked.left_out
-        if len(checked.allowed) < min_assets:
-            raise InputError(
-                "universe",
-                f"your profile's exclusions leave {len(checked.allowed)} of its "
-                f"{len(tickers)} tickers (at least {min_assets} needed): "
-                + "; ".join(checked.reasons),
-            )
-        if left_out:
-            out["universe"] = checked.allowed
-    return Filled(out, from_profile, left_out)
+    limits = out.get("risk_limits")
+    limits = dict(limits) if isinstance(limits, Mapping) else {}
+    for metric in LIMIT_METRICS:
+        if limits.get(metric) is None and metric in saved_limits:
+            limits[metric] = saved_limits[metric]
+            from_profile.append(f"risk_limits.{metric}")
+    if any(f.startswith("risk_limits.") for f in from_profile):
+        out["risk_limits"] = limits
+    if not screen:
+        return Filled(out, from_profile, [])
+    screened = screen_request(profile, out, min_assets=min_assets)
+    return Filled(screened.request, from_profile, screened.left_out)
+
+
+def screen_request(profile: Profile, request: Mapping[str, Any], *, min_assets: int = 1) -> Filled:
+    """`request` (an optimization request as JSON) with the profile's exclusions applied to its
+    universe (its own or, when it names none, the default universe), and the tickers left out
+    (`from_profile` is empty). `InputError` on ``universe`` naming the exclusions when fewer
+    than `min_assets` tickers are left."""
+    out = dict(request)
+    if not profile.exclusions:
+        return Filled(out, [], [])
+    universe = out.get("universe")
+    tickers = [str(t) for t in universe] if isinstance(universe, list) else default_universe()
+    checked = screen(profile, tickers)
+    if len(checked.allowed) < min_assets:
+        raise InputError(
+            "universe",
+            f"your profile's exclusions leave {len(checked.allowed)} of its {len(tickers)} "
+            f"tickers (at least {min_assets} needed): " + "; ".join(checked.reasons),
+        )
+    if checked.left_out:
+        out["universe"] = checked.allowed
+    return Filled(out, [], checked.left_out)
 
 
 __all__ = [
@@ -425,12 +444,14 @@ __all__ = [
     "SUPPORTED_CURRENCIES",
     "Filled",
     "LeftOut",
+    "LimitValues",
     "Profile",
     "RiskTolerance",
     "Screened",
     "add_exclusion",
     "default_universe",
     "delete_profile",
+    "excluded_holdings",
     "exclusion_of",
     "fill_request_defaults",
     "get_profile",
@@ -439,5 +460,6 @@ __all__ = [
     "remove_exclusion",
     "replace_profile",
     "screen",
+    "screen_request",
     "update_profile",
 ]

@@ -54,6 +54,7 @@ __all__ = [
     "SearchRecord",
     "SearchRunner",
     "ToolContext",
+    "UniverseScreen",
     "embedded_market_data",
     "format_validation_error",
     "in_process_search",
@@ -243,6 +244,10 @@ class SavedPortfolioWeights:
 SavedPortfolioLookup = Callable[[str], SavedPortfolioWeights | None]
 """lookup(portfolio_id): the owner's saved portfolio with that id, or None if they have none."""
 
+UniverseScreen = Callable[[Sequence[str]], tuple[list[str], list[str]]]
+"""screen(universe): (the tickers the owner's profile allows, in order; a sentence for each one
+it leaves out, e.g. "AMD left out: your profile excludes AMD")."""
+
 
 # --------------------------------------------------------------------------------------------
 # the context
@@ -261,6 +266,9 @@ class ToolContext:
     saved_portfolios: SavedPortfolioLookup | None = None
     """Resolves portfolio ids that are not artifacts of this run: the owner's saved portfolios
     (None: only this run's portfolios are known)."""
+    universe_screen: UniverseScreen | None = None
+    """Leaves the tickers the owner's profile excludes out of the portfolios the tools build
+    (None: no owner, nothing is left out)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000
@@ -328,6 +336,20 @@ class ToolContext:
         if len(cleaned) > MAX_UNIVERSE:
             raise ValueError(f"universe has {len(cleaned)} tickers, more than {MAX_UNIVERSE}")
         return cleaned
+
+    def portfolio_universe(self, universe: Sequence[str] | None) -> tuple[list[str], list[str]]:
+        """The tickers a portfolio built on `universe` may hold (`resolve_universe`, less those
+        the owner's profile excludes: `universe_screen`) and a sentence for each one left out.
+        `ValueError` (with the reasons) when the profile leaves none."""
+        tickers = self.resolve_universe(universe)
+        if self.universe_screen is None:
+            return tickers, []
+        allowed, reasons = self.universe_screen(tickers)
+        if not allowed:
+            raise ValueError(
+                "your profile's exclusions leave no ticker of this universe: " + "; ".join(reasons)
+            )
+        return allowed, reasons
 
     # ---- data (cached) ------------------------------------------------------------------
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

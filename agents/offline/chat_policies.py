@@ -258,7 +258,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
-    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates).")
+    left_out = "".join(f" {reason}." for reason in latest[-1].data.get("left_out") or [])
+    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates)." + left_out)
 
 
 METHOD_NAMES = {

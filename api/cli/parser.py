@@ -11,6 +11,7 @@ from typing import Any
 
 from api.cli.local import LOCAL_OWNER
 from api.cli.memory import add_memory_parser
+from api.cli.profile import add_profile_parser
 from store import JOB_STATUSES
 
 
@@ -169,6 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     _deploy_parser(commands)
     _docs_parser(commands)
     add_memory_parser(commands)
+    add_profile_parser(commands)
 
     serve = commands.add_parser(
         "serve",

@@ -14,6 +14,7 @@ from api.routes import (
     optimization,
     optimizations,
     portfolios,
+    profile,
     threads,
     web,
 )
@@ -26,6 +27,7 @@ ROUTERS: list[APIRouter] = [
     events.router,
     threads.router,
     portfolios.router,
+    profile.router,
     optimization.router,
     monte_carlo.router,
     market_data.router,

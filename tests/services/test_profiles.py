@@ -14,6 +14,7 @@ from services.profiles import (
     remove_exclusion,
     replace_profile,
     screen,
+    screen_request,
     update_profile,
 )
 from store import ConflictError, NotFoundError, Store
@@ -154,3 +155,12 @@ def test_delete_forgets_the_profile(store: Store) -> None:
     assert get_profile(store, ALICE).exclusions == []
     with pytest.raises(NotFoundError):
         delete_profile(store, ALICE)
+
+
+def test_fill_without_screening_keeps_the_universe_for_the_worker(store: Store) -> None:
+    profile = replace_profile(store, ALICE, {"exclusions": ["AMD"], "universe": ["AMD", "KO"]})
+    filled = fill_request_defaults(profile, {}, screen=False)
+    assert filled.request == {"universe": ["AMD", "KO"]} and filled.left_out == []
+    screened = screen_request(profile, filled.request)
+    assert screened.request["universe"] == ["KO"] and screened.from_profile == []
+    assert screened.left_out[0].reason == "AMD left out: your profile excludes AMD"
