@@ -233,11 +233,11 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         best = max(points, key=lambda p: p["sharpe"]) if points else None
         if best is None:
             return reply("The frontier came back empty.")
+        left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
         return reply(
-            _left_out(data)
-            + f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
+            f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
-            f"volatility {best['volatility']:.1%} and return {best['return']:.1%}."
+            f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
         )
     wanted = [m for m in intent.methods if m != "frontier"] or [intent.method or "hrp"]
     built = [
