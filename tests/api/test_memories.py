@@ -66,3 +66,35 @@ def test_post_and_delete_all_and_bad_input(api: Api) -> None:
     assert everything.status_code == 200 and everything.json()["count"] == 2
     assert known(api, api.bob) == {"memories": [], "profile": {}}
     assert api.client.get("/v1/memories").status_code == 401
+
+
+def _returns_with_tobacco() -> dict[str, Any]:
+    """Inline daily returns (the API's table format) of MO, PM, KO and PEP: tobacco and drinks
+    (the embedded data holds no tobacco stock)."""
+    import numpy as np
+    import pandas as pd
+
+    dates = pd.bdate_range("2021-01-04", periods=120)
+    rng = np.random.default_rng(7)
+    data = {t: list(rng.normal(0.0004, 0.012, len(dates))) for t in ("MO", "PM", "KO", "PEP")}
+    return {"dates": [d.date().isoformat() for d in dates], "data": data}
+
+
+def test_tobacco_remembered_in_the_chat_leaves_mo_and_pm_out_until_forgotten(api: Api) -> None:
+    api.client.delete("/v1/memories", headers=api.bob)
+    said = chat(api, api.bob, "remember that I never hold tobacco")
+    assert "Your profile now excludes tobacco" in said
+    body = {"returns": _returns_with_tobacco()}
+    out = api.client.post("/v1/optimization/hrp", json=body, headers=api.bob)
+    assert out.status_code == 200, out.text
+    assert set(out.json()["weights"]) == {"KO", "PEP"}
+    assert out.json()["left_out"] == [
+        "MO left out: your profile excludes tobacco (Altria, Tobacco)",
+        "PM left out: your profile excludes tobacco (Philip Morris International, Tobacco)",
+    ]
+    assert "I never hold tobacco" in chat(api, api.bob, "what do you know about me?")
+    (memory,) = known(api, api.bob)["memories"]
+    gone = api.client.delete(f"/v1/memories/{memory['key']}", headers=api.bob)
+    assert gone.json()["profile_exclusions_removed"] == ["tobacco"]
+    again = api.client.post("/v1/optimization/hrp", json=body, headers=api.bob).json()
+    assert set(again["weights"]) == {"MO", "PM", "KO", "PEP"} and again["left_out"] == []

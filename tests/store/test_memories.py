@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from langgraph.store.base import BaseStore
@@ -61,3 +62,31 @@ def test_put_get_search_delete_round_trip_per_owner(memories: BaseStore) -> None
     memories.delete(memory_namespace("alice"), "mem_0")
     assert memories.search(memory_namespace("alice")) == []
     assert len(memories.search(memory_namespace("cognito:1234-abcd"))) == 1
+
+
+def test_remembering_and_forgetting_on_dynamodb_with_the_aws_store(
+    tmp_path: Path, moto_endpoint: str, aws_names: dict[str, str], clock: Any
+) -> None:
+    """The whole use case on AWS: memories in DynamoDBStore, the profile in the store table."""
+    from services.memories import forget, list_memories, remember
+    from services.profiles import get_profile
+    from tests.store.conftest import make_aws_store
+
+    config = StoreConfig(
+        backend="aws",
+        aws_endpoint_url=moto_endpoint,
+        table_prefix=aws_names["table"].removesuffix("store"),
+        max_attempts=1,
+    )
+    create_memory_table(config)
+    store = make_aws_store(moto_endpoint, aws_names, clock)
+    with memory_store(Settings(data_dir=tmp_path), config) as memories:
+        memory = remember(memories, store, "cognito:alice", "I never hold tobacco", ["tobacco"])
+        assert get_profile(store, "cognito:alice").exclusions == ["tobacco"]
+        assert [m.key for m in list_memories(memories, "cognito:alice")] == [memory.key]
+        assert list_memories(memories, "cognito") == []
+        done = forget(memories, store, "cognito:alice", memory.key)
+        assert done.removed == ["tobacco"]
+        assert list_memories(memories, "cognito:alice") == []
+        assert get_profile(store, "cognito:alice").exclusions == []
+    assert not (tmp_path / "memories.sqlite").exists()  # nothing local on AWS
