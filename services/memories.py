@@ -5,9 +5,10 @@ Memories live in LangGraph's store (`langgraph.store.base.BaseStore`, opened by
 so the chat's tools, the API and the CLI read and write the same records, and no owner reaches
 another's. A memory is a short text (`MAX_TEXT` characters at most, `MAX_MEMORIES` per owner)
 and, when it states an exclusion ("I never hold tobacco", "no AMD"), the exclusion terms it
-added to the owner's profile (`services.profiles`): remembering such a statement adds them to
-the profile, where they are enforced wherever portfolios are built; forgetting it removes them
-(unless another memory still states them), and says so.
+states (`services.profiles`): remembering such a statement adds them to the owner's profile,
+where they are enforced wherever portfolios are built; forgetting it removes those it added
+(unless another memory still states them; an exclusion the profile held before stays), and
+says so.
 
 - `remember(memories, store, owner, text, exclusions=())`, `list_memories`, `forget`,
   `forget_all`: the use cases;
@@ -62,6 +63,9 @@ class Memory:
     exclusions: list[str]
     created_at: datetime
     updated_at: datetime
+    added: list[str] = field(default_factory=list)
+    """The `exclusions` the profile did not hold before this memory (the ones forgetting it
+    may take out again)."""
 
     def to_json(self) -> dict[str, Any]:
         """The memory as the API and the tools show it."""
@@ -70,6 +74,7 @@ class Memory:
             "text": self.text,
             "kind": self.kind,
             "exclusions": list(self.exclusions),
+            "added_to_profile": list(self.added),
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
         }
@@ -128,6 +133,7 @@ def _memory(item: Any) -> Memory:
         exclusions=[str(e) for e in value.get("exclusions") or []],
         created_at=_utc(item.created_at),
         updated_at=_utc(item.updated_at),
+        added=[str(e) for e in value.get("added") or []],
     )
 
 
@@ -191,7 +197,12 @@ def remember(
     for term in terms:
         add_exclusion(store, owner, term)
     key = f"mem_{uuid.uuid4().hex[:12]}"
-    value = {"text": cleaned, "kind": "exclusion" if terms else "fact", "exclusions": terms}
+    value = {
+        "text": cleaned,
+        "kind": "exclusion" if terms else "fact",
+        "exclusions": terms,
+        "added": [term for term in terms if term not in before],
+    }
     try:
         _stored(lambda: memories.put(memory_namespace(owner), key, value))
     except StoreUnavailableError:
@@ -204,39 +215,59 @@ def remember(
 
 def forget(memories: BaseStore, store: Store, owner: str, key: str) -> Forgotten:
     """Delete one memory (`NotFoundError` naming `key` if the owner has none by it); the
-    exclusions it added leave the profile unless another memory still states them."""
+    exclusions it added leave the profile unless another memory still states them (those the
+    profile held before it stay)."""
     memory = get_memory(memories, owner, key)
     others = [m for m in list_memories(memories, owner) if m.key != key]
     _stored(lambda: memories.delete(memory_namespace(owner), key))
-    return _release(store, owner, memory, others)
+    return _release(memories, store, owner, memory, others)
 
 
 def forget_all(memories: BaseStore, store: Store, owner: str) -> list[Forgotten]:
     """Delete every memory of the owner, with the exclusions they added to the profile."""
-    every = list_memories(memories, owner)
     forgotten = []
-    for n, memory in enumerate(every):
+    for memory in list_memories(memories, owner):
+        # read again: forgetting one may hand its exclusions on to a later one
+        current = get_memory(memories, owner, memory.key)
         _stored(functools.partial(memories.delete, memory_namespace(owner), memory.key))
-        forgotten.append(_release(store, owner, memory, every[n + 1 :]))
+        forgotten.append(_release(memories, store, owner, current, list_memories(memories, owner)))
     return forgotten
 
 
-def _release(store: Store, owner: str, memory: Memory, others: list[Memory]) -> Forgotten:
-    """Take `memory`'s exclusions out of the profile, except those `others` still state or
-    the profile no longer holds."""
-    stated = {term for m in others for term in m.exclusions}
+def _release(
+    memories: BaseStore, store: Store, owner: str, memory: Memory, others: list[Memory]
+) -> Forgotten:
+    """Take the exclusions `memory` added out of the profile, except those the profile no
+    longer holds and those `others` still state (the latest of them then counts as having
+    added it, so forgetting it later removes it); those the profile held before it stay."""
     held = set(get_profile(store, owner).exclusions)
     removed: list[str] = []
     kept: list[str] = []
     for term in memory.exclusions:
-        if term in stated:
-            kept.append(f"{term} (another memory states it)")
+        stating = [m for m in others if term in m.exclusions]
+        if term not in memory.added:
+            kept.append(f"{term} (in the profile before this memory)")
+        elif stating:
+            heir = stating[-1]
+            if term not in heir.added:
+                _put(memories, owner, heir, added=[*heir.added, term])
+            kept.append(f"{term} (memory {heir.key} states it too)")
         elif term not in held:
             kept.append(f"{term} (no longer in the profile)")
         else:
             remove_exclusion(store, owner, term)
             removed.append(term)
     return Forgotten(memory, removed, kept)
+
+
+def _put(memories: BaseStore, owner: str, memory: Memory, *, added: list[str]) -> None:
+    value = {
+        "text": memory.text,
+        "kind": memory.kind,
+        "exclusions": memory.exclusions,
+        "added": added,
+    }
+    _stored(lambda: memories.put(memory_namespace(owner), memory.key, value))
 
 
 def what_is_known(memories: BaseStore, store: Store, owner: str) -> Known:

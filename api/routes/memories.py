@@ -40,7 +40,10 @@ class MemoryView(BaseModel):
     key: str = Field(description="mem_ and 12 hex digits.")
     text: str = Field(description="The fact, in the user's words.")
     kind: str = Field(description="exclusion (it added profile exclusions) or fact.")
-    exclusions: list[str] = Field(description="The profile exclusions it added.")
+    exclusions: list[str] = Field(description="The profile exclusions it states.")
+    added_to_profile: list[str] = Field(
+        description="Those the profile did not hold before it (forgetting it removes these)."
+    )
     created_at: str
     updated_at: str
 

@@ -73,11 +73,24 @@ def test_an_exclusion_two_memories_state_stays_until_both_are_forgotten(
     first = remember(memories, store, ALICE, "never energy", exclusions=["energy"])
     remember(memories, store, ALICE, "no energy stocks please", exclusions=["Energy"])
     done = forget(memories, store, ALICE, first.key)
-    assert done.removed == [] and done.kept == ["energy (another memory states it)"]
+    (second,) = list_memories(memories, ALICE)
+    assert done.removed == [] and done.kept == [f"energy (memory {second.key} states it too)"]
     assert get_profile(store, ALICE).exclusions == ["energy"]
     everything = forget_all(memories, store, ALICE)
     assert [f.removed for f in everything] == [["energy"]]
     assert list_memories(memories, ALICE) == [] and get_profile(store, ALICE).exclusions == []
+
+
+def test_an_exclusion_the_profile_held_before_the_memory_stays_when_it_is_forgotten(
+    memories: BaseStore, store: Store
+) -> None:
+    add_exclusion(store, ALICE, "AMD")  # set on the profile page, not said in the chat
+    memory = remember(memories, store, ALICE, "no AMD or tobacco", exclusions=["AMD", "tobacco"])
+    assert memory.exclusions == ["AMD", "tobacco"] and memory.added == ["tobacco"]
+    done = forget(memories, store, ALICE, memory.key)
+    assert done.removed == ["tobacco"]
+    assert done.kept == ["AMD (in the profile before this memory)"]
+    assert get_profile(store, ALICE).exclusions == ["AMD"]
 
 
 def test_bad_input_names_the_field_and_saves_nothing(memories: BaseStore, store: Store) -> None:
