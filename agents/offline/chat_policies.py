@@ -49,7 +49,9 @@ HELP = (
     "(VaR, CVaR, drawdown, risk contributions), and search volatility-targeting strategies "
     "across bull, bear, high- and low-volatility and base-case scenarios, then explain the "
     "winner, and deploy it to a paper account on a schedule. Try: 'find the target-vol "
-    "setting that holds up in a bear market', then 'deploy that to paper, weekly'."
+    "setting that holds up in a bear market', then 'deploy that to paper, weekly'. Signed in, I "
+    "also remember what you tell me across conversations ('remember that I never hold "
+    "tobacco', 'what do you know about me?', 'forget that')."
 )
 
 
