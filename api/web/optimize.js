@@ -326,19 +326,22 @@ const PROFILE_LIMITS = [
 async function prefill(form) {
   let profile;
   try {
-    profile = await api("/v1/profile");
+    profile = await api("/v1/profile", { signInOn401: false });
   } catch {
-    return; // the form works without a profile
+    return; // the form works without a profile (a bad key is reported when the form is sent)
   }
   const from = [];
-  if (profile.universe && profile.universe.length) {
-    form.querySelector("#universe").value = profile.universe.join(", ");
+  // only empty fields: what was typed while the profile loaded stays
+  const universe = form.querySelector("#universe");
+  if (profile.universe && profile.universe.length && !universe.value.trim()) {
+    universe.value = profile.universe.join(", ");
     from.push("universe");
   }
   for (const [key, id] of PROFILE_LIMITS) {
     const value = profile.risk_limits[key];
-    if (value === null || value === undefined) continue;
-    form.querySelector(`#${id}`).value = String(+(value * 100).toFixed(6));
+    const input = form.querySelector(`#${id}`);
+    if (value === null || value === undefined || input.value.trim()) continue;
+    input.value = String(+(value * 100).toFixed(6));
     from.push(key.replace("_", " "));
   }
   const parts = [];
