@@ -5,13 +5,15 @@
 - `draft_request`: the optimizer turns the conversation into a `RequestDraft` for a strategy
   search, which the chat graph validates and puts to the user for approval.
 
-The conversation (with earlier tool calls and results) is the agents' memory: a follow-up such as
-"what's the CVaR of that?" finds the portfolio an earlier answer built.
+The conversation (with earlier tool calls and results) is the agents' memory within a thread: a
+follow-up such as "what's the CVaR of that?" finds the portfolio an earlier answer built. Across
+threads, a signed-in user's long-term memory (`Memory`) joins the system prompts of every call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -29,6 +31,7 @@ from agents.runner import (
     tokens_of,
     tool_loop,
 )
+from prompts import load_guide
 from prompts.roles import AgentRole
 from settings import Settings
 
@@ -42,6 +45,15 @@ CHAT_MODE = (
 )
 HISTORY = 40
 """Most recent messages of the conversation an agent sees."""
+
+
+@dataclass(frozen=True)
+class Memory:
+    """The long-term memory of a signed-in user's chat turn: its presence adds the memory
+    guide (`prompts/memory.md`) to the agents' system prompts, and `known` (what is known
+    about the user, bounded; None when nothing is) follows it."""
+
+    known: str | None = None
 
 
 class Route(BaseModel):
@@ -121,11 +133,16 @@ def _conversation(
     messages: Sequence[BaseMessage],
     context: str | None = None,
     settings: Settings | None = None,
+    memory: Memory | None = None,
 ) -> list[BaseMessage]:
     recent = list(messages)[-HISTORY:]
     while recent and not isinstance(recent[0], HumanMessage):
         recent = recent[1:]  # never start mid tool exchange
     system = [system_prompt(role, settings), SystemMessage(CHAT_MODE)]
+    if memory is not None:
+        system.append(SystemMessage(load_guide("memory").text))
+        if memory.known:
+            system.append(SystemMessage(memory.known))
     if context is not None:
         system.append(SystemMessage(context))
     return [*system, *recent]
@@ -135,9 +152,10 @@ def route_message(
     messages: Sequence[BaseMessage],
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
+    memory: Memory | None = None,
 ) -> AgentOutcome[Route]:
     """The supervisor's routing decision for the latest message."""
-    conversation = _conversation("supervisor", messages, settings=settings)
+    conversation = _conversation("supervisor", messages, settings=settings, memory=memory)
     return run_agent(
         "supervisor", None, Route, config=config, messages=conversation, settings=settings
     )
@@ -151,11 +169,12 @@ def answer(
     *,
     context: str | None = None,
     settings: Settings | None = None,
+    memory: Memory | None = None,
 ) -> tuple[list[BaseMessage], int]:
     """`role` answers the latest message, using `tools` (and `context`, extra facts such as the
-    last run's result): the new messages (tool calls, tool results and the final answer) and
-    the tokens spent."""
-    conversation = _conversation(role, messages, context, settings)
+    last run's result; `memory`, the user's long-term memory): the new messages (tool calls,
+    tool results and the final answer) and the tokens spent."""
+    conversation = _conversation(role, messages, context, settings, memory)
     model = chat_model(role, settings)
     if tools:
         result = tool_loop(model, tools, role).invoke({"messages": conversation}, config)
@@ -171,9 +190,10 @@ def draft_request(
     messages: Sequence[BaseMessage],
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
+    memory: Memory | None = None,
 ) -> AgentOutcome[RequestDraft]:
     """The optimizer's draft request for a strategy search from the conversation."""
-    conversation = _conversation("optimizer", messages, settings=settings)
+    conversation = _conversation("optimizer", messages, settings=settings, memory=memory)
     return run_agent(
         "optimizer", None, RequestDraft, config=config, messages=conversation, settings=settings
     )
@@ -183,9 +203,10 @@ def draft_deployment(
     messages: Sequence[BaseMessage],
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
+    memory: Memory | None = None,
 ) -> AgentOutcome[DeploymentDraft]:
     """The optimizer's draft of the deployment the user asked for, from the conversation."""
-    conversation = _conversation("optimizer", messages, settings=settings)
+    conversation = _conversation("optimizer", messages, settings=settings, memory=memory)
     return run_agent(
         "optimizer", None, DeploymentDraft, config=config, messages=conversation, settings=settings
     )

@@ -13,6 +13,10 @@ thread's owner (`services.deployments`).
 
 Memory is per `thread_id`: the conversation, including earlier tool calls and results, is kept
 by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
+Across threads, a thread with an owner has long-term memory: the graph is compiled with
+LangGraph's store (`store.memories.memory_store`); each turn's agents are told what is known
+about the owner (their memories and the profile settings they set, bounded), and the supervisor
+answers memory asks with the memory tools (`tools.memory`).
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ from typing import Annotated, Any, TypedDict, cast
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_store
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.message import add_messages
+from langgraph.store.base import BaseStore
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from agents.chat import (
     LAST_RUN_MARKER,
     DeploymentDraft,
+    Memory,
     RequestDraft,
     answer,
     draft_deployment,
@@ -39,11 +46,13 @@ from agents.chat import (
     route_message,
 )
 from agents.grounding import citation_problems, quoted_answer
+from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
 from quant.strategy import StrategyConfig
+from services.errors import InputError
 from services.research import SearchResults, research_index, search_documents
 from settings import Settings, get_settings
 from store import NotFoundError, Store
@@ -56,6 +65,7 @@ from tools.context import (
     SavedPortfolioWeights,
     ToolContext,
 )
+from tools.memory import memory_tools
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 from traces.schema import TraceEvent
 
@@ -111,6 +121,7 @@ class AssistantState(TypedDict, total=False):
     run_search: bool
     propose_deployment: bool
     draft: dict[str, Any] | None
+    draft_notes: list[str]
     deployment: dict[str, Any] | None
     focus: list[str]
     portfolios: Annotated[dict[str, Any], lambda a, b: {**(a or {}), **(b or {})}]
@@ -158,6 +169,7 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
     context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
     context.research = None if owner is None else research_lookup(*owner, _settings(config))
     context.records = None if owner is None else OwnerRecords(owner[0], owner[1], _settings(config))
+    context.universe_screen = None if owner is None else profile_screen(*owner)
     return _TOOLS[key]
 
 
@@ -169,6 +181,30 @@ def research_lookup(owner: str, store: Store, settings: Settings) -> ResearchSea
         return search_documents(store, index, owner, query, k=k, document_ids=document_ids)
 
     return search
+
+
+def _memory(config: RunnableConfig) -> Memory | None:
+    """The long-term memory of the thread's owner for this turn: what is known about them (from
+    the graph's store and their profile), or None for a thread without an owner or a graph
+    compiled without a store."""
+    owner = _OWNERS.get(_thread(config))
+    if owner is None:
+        return None
+    try:
+        memories = get_store()
+    except RuntimeError:
+        return None
+    if memories is None:
+        return None
+    from services.memories import memory_context, what_is_known
+
+    return Memory(memory_context(what_is_known(memories, owner[1], owner[0])))
+
+
+def _supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:
+    """The tools the supervisor answers with: the owner's memory tools when memory is on."""
+    owner = _OWNERS.get(_thread(config))
+    return [] if owner is None or memory is None else memory_tools(*owner)
 
 
 def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:
@@ -214,7 +250,8 @@ def _new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, An
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Route the latest message (or answer it directly)."""
     emit_node_started("supervisor")
-    outcome = route_message(state["messages"], config, _settings(config))
+    memory = _memory(config)
+    outcome = route_message(state["messages"], config, _settings(config), memory)
     route = outcome.decision
     update: dict[str, Any] = {
         "route": route.agent,
@@ -224,7 +261,12 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     }
     if route.agent == "supervisor":
         new, tokens = answer(
-            "supervisor", state["messages"], (), config, settings=_settings(config)
+            "supervisor",
+            state["messages"],
+            _supervisor_tools(config, memory),
+            config,
+            settings=_settings(config),
+            memory=memory,
         )
         update["messages"] = new
         update["tokens"] += tokens
@@ -248,6 +290,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         config,
         context=context,
         settings=_settings(config),
+        memory=_memory(config),
     )
     new = ground_citations(state["messages"], new)
     return {
@@ -301,12 +344,21 @@ def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> 
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     emit_node_started("optimizer")
-    outcome = draft_request(state["messages"], config, _settings(config))
+    outcome = draft_request(state["messages"], config, _settings(config), _memory(config))
+    owner = _OWNERS.get(_thread(config))
+    notes: list[str] = []
     try:
         request = request_from_draft(outcome.decision)
-    except ValidationError as exc:
+        if owner is not None:
+            request, notes = profile_draft(request, *owner)
+    except (ValidationError, InputError) as exc:
         problems = "; ".join(
-            f"{field}: {problem}" for field, problem in validation_problems(exc.errors())
+            f"{field}: {problem}"
+            for field, problem in (
+                validation_problems(exc.errors())
+                if isinstance(exc, ValidationError)
+                else [(exc.field, exc.problem)]
+            )
         )
         return {
             "draft": None,
@@ -317,6 +369,7 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         }
     return {
         "draft": request.model_dump(mode="json"),
+        "draft_notes": notes,
         "focus": list(outcome.decision.focus or []),
         "tokens": outcome.tokens,
     }
@@ -347,10 +400,11 @@ def describe(request: OptimizationRequest) -> str:
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
     request = OptimizationRequest.model_validate(state["draft"])
+    notes = state.get("draft_notes") or []  # what the owner's profile did to the draft
     decision = interrupt(
         {
             "type": "approval",
-            "summary": describe(request),
+            "summary": " ".join([describe(request), *(f"{note}." for note in notes)]),
             "request": request.model_dump(mode="json"),
             "actions": ["approve", "edit", "reject"],
         }
@@ -424,6 +478,7 @@ def _run(
         run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
     best = result.get("best")
     lines = [f"Run {run_id} {result.get('status')}."]
+    lines += [f"{reason}." for reason in result.get("left_out") or []]
     if best:
         lines += winning_values(best["config"], focus)
     if result.get("reason"):
@@ -467,7 +522,7 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     """The optimizer drafts the deployment the user asked for; what it would deploy is checked
     now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""
     emit_node_started("optimizer")
-    outcome = draft_deployment(state["messages"], config, _settings(config))
+    outcome = draft_deployment(state["messages"], config, _settings(config), _memory(config))
     owner = _OWNERS.get(_thread(config))
     refused = _deployment_refusal(state, outcome.decision, owner)
     if refused is not None:
@@ -561,7 +616,6 @@ def _stored_portfolio_id(store: Store, owner: str, given: str) -> str | None:
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
     from services.deployments import change_status, create_deployment
-    from services.errors import InputError
 
     proposal = dict(state["deployment"] or {})
     decision = interrupt(
@@ -614,8 +668,9 @@ def after_draft(state: AssistantState) -> str:
     return "approve" if state.get("draft") else END
 
 
-def build_assistant_graph(checkpointer: Any = None) -> Any:
-    """The compiled `assistant` graph (a checkpointer is needed for memory and approvals)."""
+def build_assistant_graph(checkpointer: Any = None, store: BaseStore | None = None) -> Any:
+    """The compiled `assistant` graph (a checkpointer is needed for a thread's memory and
+    approvals; `store`, LangGraph's long-term memory store, for memory across threads)."""
     graph = StateGraph(AssistantState)
     graph.add_node("supervisor", supervisor, metadata={"agent": "supervisor"})
     graph.add_node("specialist", specialist)
@@ -634,4 +689,4 @@ def build_assistant_graph(checkpointer: Any = None) -> Any:
     graph.add_edge("specialist", END)
     graph.add_conditional_edges("draft", after_draft, ["approve", END])
     graph.add_edge("approve", END)
-    return graph.compile(checkpointer=checkpointer)
+    return graph.compile(checkpointer=checkpointer, store=store)

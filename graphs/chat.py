@@ -5,17 +5,22 @@ streaming each turn's trace as `TraceEvent`s to `on_event` and appending them to
 `<data_dir>/threads/<thread_id>/events.jsonl` (sequence numbers continue across turns). The
 conversation lives in the SQLite checkpointer, so a thread can be continued in a later process.
 With an `owner`, every portfolio the assistant builds is also saved to that owner's portfolios
-(the Portfolios page, `/v1/portfolios`), once, and the turn says under which id.
+(the Portfolios page, `/v1/portfolios`), once, and the turn says under which id; the graph runs
+with the owner's long-term memory (`store.memories.memory_store`, the same backend as the
+store), so what they asked to remember, and the exclusions of their profile, hold in every
+thread.
 """
 
 from __future__ import annotations
 
 import shutil
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langgraph.store.base import BaseStore
 from langgraph.types import Command
 
 from graphs import RECURSION_LIMIT
@@ -23,6 +28,7 @@ from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
 from settings import Settings, get_settings
 from store import Store
 from store.checkpoints import checkpointer
+from store.memories import memory_store
 from traces.tracelog import EventSink, trace_log
 
 
@@ -132,8 +138,12 @@ class ChatSession:
     def _stream(self, payload: Any, on_event: EventSink | None) -> ChatTurn:
         turn = ChatTurn(self.thread_id)
         path = self.directory / "events.jsonl"
-        with trace_log(path, self.thread_id, on_event) as log, checkpointer(self.settings) as saver:
-            graph = build_assistant_graph(saver)
+        with (
+            trace_log(path, self.thread_id, on_event) as log,
+            checkpointer(self.settings) as saver,
+            self._memories() as memories,
+        ):
+            graph = build_assistant_graph(saver, memories)
             state = graph.get_state(self.config).values
             before = len(state.get("messages", []))
             known = set(state.get("portfolios") or {})
@@ -151,6 +161,12 @@ class ChatSession:
             )
             log.emit(log.recorder.run_finished("interrupted" if turn.pending else "succeeded"))
         return turn
+
+    def _memories(self) -> AbstractContextManager[BaseStore | None]:
+        """The long-term memory store for a thread with an owner (nothing without one)."""
+        if self._owner is None:
+            return nullcontext(None)
+        return memory_store(self.settings)
 
     def _save(self, portfolios: dict[str, Any]) -> list[SavedPortfolio]:
         """Save the thread's new portfolios (chat id -> portfolio JSON) to the owner's

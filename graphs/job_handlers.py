@@ -30,9 +30,16 @@ from pathlib import Path
 from typing import Any
 
 from graphs.request import OptimizationRequest
-from graphs.run import has_checkpoint, resume_optimization, run_directory, run_optimization
+from graphs.run import (
+    PROFILE_NOTE_CODE,
+    has_checkpoint,
+    resume_optimization,
+    run_directory,
+    run_optimization,
+)
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.runner import JobRunner
+from services.profiles import get_profile, screen_request
 from settings import Settings, get_settings
 from store import (
     OPTIMIZATION_KIND,
@@ -107,12 +114,28 @@ def optimization_handler(
     if started_before:
         _trace_from_store(directory / "events.jsonl", ctx)
         outcome = resume_optimization(job.id, on_event=on_event, settings=settings)
+        left_out = [
+            event["data"]["message"]
+            for event in (json.loads(stored.payload) for stored in ctx.stored_events())
+            if event["type"] == "warning" and event["data"].get("code") == PROFILE_NOTE_CODE
+        ]
     else:
-        outcome = run_optimization(request, run_id=job.id, on_event=on_event, settings=settings)
+        # The owner's profile as it is when the run starts: excluded tickers never enter it.
+        screened = screen_request(get_profile(ctx.store, job.owner), job.request)
+        request = OptimizationRequest.model_validate(screened.request)
+        outcome = run_optimization(
+            request,
+            run_id=job.id,
+            on_event=on_event,
+            settings=settings,
+            notes=[item.reason for item in screened.left_out],
+        )
+        left_out = [item.reason for item in screened.left_out]
     flush()  # the trace is complete in the store, or the attempt fails (and is retried)
     if outcome.result is None:
         raise RuntimeError(f"run {job.id} finished without a result")
     result: dict[str, Any] = json.loads(json.dumps(outcome.result, default=str))
+    result["left_out"] = left_out  # what the owner's profile kept out (also in `warnings`)
     verify_result(job.id, result)
     trials = result.get("trials") or []
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])

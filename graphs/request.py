@@ -27,6 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from quant import METRICS, SearchSpace, SearchSpaceError
+from quant.limits import LimitValues
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
 from tools.context import MAX_UNIVERSE, embedded_market_data
@@ -77,24 +78,17 @@ def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
     return problems
 
 
-class RiskLimits(BaseModel):
+class RiskLimits(LimitValues):
     """Limits the risk manager enforces on the winner, on path means per scenario.
 
-    `max_drawdown` (fraction), `cvar_95` and `var_95` (daily losses) are upper limits; `scenarios`
-    lists where they apply (default: every scenario of the request).
+    `max_drawdown` (fraction), `cvar_95` and `var_95` (daily losses) are upper limits (see
+    `quant.limits.LimitValues`); `scenarios` lists where they apply (default: every scenario of
+    the request).
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    max_drawdown: float | None = Field(default=None, gt=0, le=1)
-    cvar_95: float | None = Field(default=None, gt=0, le=1)
-    var_95: float | None = Field(default=None, gt=0, le=1)
     scenarios: list[ScenarioName] | None = None
-
-    def limits(self) -> dict[str, float]:
-        """Metric -> upper limit, for the limits that are set."""
-        values = {"max_drawdown": self.max_drawdown, "cvar_95": self.cvar_95, "var_95": self.var_95}
-        return {k: v for k, v in values.items() if v is not None}
 
 
 class Budget(BaseModel):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from settings import Settings, get_settings
 from store.checkpoints import checkpointer
 from traces.schema import RunStatus
 from traces.tracelog import EventSink, trace_log
+
+PROFILE_NOTE_CODE = "profile_exclusion"
+"""The code of the warning events that say what a profile left out of a run's request."""
 
 CATEGORY = {
     "validate": "data",
@@ -76,8 +80,13 @@ def run_optimization(
     run_id: str | None = None,
     on_event: EventSink | None = None,
     settings: Settings | None = None,
+    notes: Sequence[str] = (),
 ) -> RunOutcome:
-    """Run the optimization workflow for `request` to the end and store its result."""
+    """Run the optimization workflow for `request` to the end and store its result.
+
+    `notes` are what the caller changed in the request before the run (e.g. "AMD left out: your
+    profile excludes AMD"): each becomes a `warning` trace event (code `profile_exclusion`)
+    right after `run_started`, and the result's first `warnings`."""
     settings = settings or get_settings()
     run_id = run_id or f"run_{uuid.uuid4().hex[:12]}"
     directory = run_directory(run_id, settings)
@@ -85,8 +94,10 @@ def run_optimization(
         raise FileExistsError(f"run {run_id} already exists in {directory.parent}")
     directory.mkdir(parents=True)
     (directory / "request.json").write_text(request.model_dump_json(indent=2))
-    state = {"run_id": run_id, "request": request.model_dump(mode="json")}
-    return _drive(run_id, request, state, on_event, settings)
+    state: dict[str, Any] = {"run_id": run_id, "request": request.model_dump(mode="json")}
+    if notes:
+        state["warnings"] = list(notes)
+    return _drive(run_id, request, state, on_event, settings, notes)
 
 
 def has_checkpoint(run_id: str, settings: Settings | None = None) -> bool:
@@ -115,6 +126,7 @@ def _drive(
     state: dict[str, Any] | None,
     on_event: EventSink | None,
     settings: Settings,
+    notes: Sequence[str] = (),
 ) -> RunOutcome:
     directory = run_directory(run_id, settings)
     config: dict[str, Any] = {
@@ -152,7 +164,12 @@ def _drive(
                         log.recorder.run_finished(ended, result_id=run_id, reason=outcome.reason)
                     )
                 return outcome
-        log.emit([log.recorder.run_started("optimization", request_hash=request.request_hash())])
+        log.emit(
+            [
+                log.recorder.run_started("optimization", request_hash=request.request_hash()),
+                *(log.recorder.warning(note, code=PROFILE_NOTE_CODE) for note in notes),
+            ]
+        )
         resources(run_id, request, settings)
         last = time.perf_counter()
         timings["data"] += last - started

@@ -164,7 +164,8 @@ class StageConfig:
 
     @property
     def table_prefix(self) -> str:
-        """`STRATIGOS_STORE_TABLE_PREFIX`: tables `<prefix>store` and `<prefix>checkpoints`."""
+        """`STRATIGOS_STORE_TABLE_PREFIX`: tables `<prefix>store`, `<prefix>checkpoints` and
+        `<prefix>memories`."""
         return f"{self.prefix}-"
 
     @property
@@ -174,6 +175,11 @@ class StageConfig:
     @property
     def checkpoint_table_name(self) -> str:
         return f"{self.table_prefix}checkpoints"
+
+    @property
+    def memory_table_name(self) -> str:
+        """Long-term memory (LangGraph's `DynamoDBStore`; `store.memories`)."""
+        return f"{self.table_prefix}memories"
 
     @property
     def model_ids(self) -> tuple[str, ...]:

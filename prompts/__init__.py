@@ -70,6 +70,19 @@ def load_prompt(role: str, directory: str | Path | None = None) -> Prompt:
     return parse_prompt(role, prompt_path(role, directory).read_bytes())
 
 
+GUIDES: tuple[str, ...] = ("memory",)
+"""Instructions added to the agents' system prompts in some conversations only (`memory`: for a
+signed-in user, whose long-term memory the chat keeps), in files `prompts/<name>.md` of the same
+form as the roles' prompts."""
+
+
+def load_guide(name: str, directory: str | Path | None = None) -> Prompt:
+    """Read the guide `name` (one of `GUIDES`; KeyError naming them otherwise)."""
+    if name not in GUIDES:
+        raise KeyError(f"no guide {name!r}; known guides: {', '.join(GUIDES)}")
+    return parse_prompt(name, (Path(directory or PROMPTS_DIR) / f"{name}.md").read_bytes())
+
+
 def load_prompts(directory: str | Path | None = None) -> dict[str, Prompt]:
     """Every role's prompt."""
     return {role: load_prompt(role, directory) for role in AGENT_ROLES}
@@ -87,8 +100,10 @@ def prompt_versions(directory: str | Path | None = None) -> dict[str, int]:
 
 __all__ = [
     "AGENT_ROLES",
+    "GUIDES",
     "PROMPTS_DIR",
     "Prompt",
+    "load_guide",
     "load_prompt",
     "load_prompts",
     "parse_prompt",

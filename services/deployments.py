@@ -32,6 +32,7 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes
+from services.profiles import excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 
@@ -69,7 +70,9 @@ def create_deployment(
     with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
     `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
     not the owner's. `notifications` are the deployment's `NotificationPreferences` (who hears
-    of its failures, breaches, mismatches and, if asked, fills and the daily summary). `by`
+    of its failures, breaches, mismatches and, if asked, fills and the daily summary; None: the
+    owner's profile's). A source holding a ticker the owner's profile excludes is refused
+    (`InputError` on ``source_id`` with the reasons). `by`
     names the interface it came through (api, cli, chat), in its `created` event. `broker` is
     `paper` or `alpaca` (the owner's account by `settings`, default the process's: see the
     module docstring; `InputError` naming `broker` when it cannot be traded)."""
@@ -87,13 +90,26 @@ def create_deployment(
             "source_id",
             f"the market data deployments trade on has no prices for {', '.join(missing)}",
         )
+    profile = get_profile(store, owner)
+    excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
+    if excluded:
+        raise InputError(
+            "source_id",
+            "its weights hold tickers your profile excludes ("
+            + "; ".join(hit.reason for hit in excluded)
+            + "): a deployment never holds them; choose another source or change the profile",
+        )
     plan = _schedule(schedule)
     try:
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
     except ValueError as exc:
         raise InputError("limits", str(exc)) from None
     try:
-        preferences = NotificationPreferences.model_validate(dict(notifications or {}))
+        preferences = (
+            profile.notifications
+            if notifications is None
+            else NotificationPreferences.model_validate(dict(notifications))
+        )
     except ValueError as exc:
         raise InputError("notifications", str(exc)) from None
     spec = {

@@ -38,6 +38,7 @@ from store.jobs import (
 from store.ledger import LedgerEntry
 from store.orders import NewOrder, OrderUpdate, QueuedOrder
 from store.portfolios import Portfolio
+from store.profiles import StoredProfile
 from store.results import Result, Trial
 from store.retention import CleanupReport
 from store.threads import ChatThread
@@ -78,6 +79,7 @@ __all__ = [
     "StoreGoneError",
     "StoreUnavailableError",
     "StoredEvent",
+    "StoredProfile",
     "Trial",
     "check_result",
     "job_to_json",

@@ -36,6 +36,7 @@ from store.jobs import JobRepository
 from store.ledger import LedgerRepository
 from store.orders import OrderQueueRepository
 from store.portfolios import PortfolioRepository
+from store.profiles import ProfileRepository
 from store.results import ResultRepository
 from store.retention import RetentionRepository
 from store.threads import ThreadRepository
@@ -57,10 +58,11 @@ class Store(
     OrderQueueRepository,
     LedgerRepository,
     BrokerAccountRepository,
+    ProfileRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, ledger exports,
-    the documents library, investment ideas and simulated broker accounts: every repository interface in one object. Backends:
+    the documents library, investment ideas, simulated broker accounts and user profiles: every repository interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """

@@ -24,7 +24,8 @@ class StoreConfig(BaseModel):
     """Where and how the store keeps its data.
 
     `backend` picks `sqlite` (the embedded default: one file, `sqlite_path`) or `aws` (the
-    DynamoDB table `<table_prefix>store`, the checkpoint table `<table_prefix>checkpoints` and
+    DynamoDB table `<table_prefix>store`, the checkpoint table `<table_prefix>checkpoints`, the
+    long-term memory table `<table_prefix>memories` and
     the S3 bucket `s3_bucket`, in `aws_region`, optionally at `aws_endpoint_url`, e.g. a moto
     server). `max_attempts`, `connect_timeout` and `read_timeout` (seconds) bound how long an
     unreachable AWS endpoint takes to fail; results above `inline_limit_bytes` go to S3.
@@ -63,6 +64,11 @@ class StoreConfig(BaseModel):
     def checkpoint_table(self) -> str:
         """The DynamoDB table of LangGraph checkpoints."""
         return f"{self.table_prefix}checkpoints"
+
+    @property
+    def memory_table(self) -> str:
+        """The DynamoDB table of long-term memory (LangGraph's `DynamoDBStore`)."""
+        return f"{self.table_prefix}memories"
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> StoreConfig:

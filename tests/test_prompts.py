@@ -103,3 +103,15 @@ def test_unknown_role_names_the_known_roles() -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         load_prompt("explanation", tmp_path)
+
+
+def test_the_memory_guide_names_its_tools_and_the_conventions() -> None:
+    from prompts import GUIDES, load_guide
+
+    guide = load_guide("memory")
+    assert GUIDES == ("memory",) and guide.version >= 1
+    for tool in ("remember_fact", "recall_memories", "forget_memory"):
+        assert f"`{tool}`" in guide.text
+    assert "positive numbers meaning losses" in guide.text and "annualised" in guide.text
+    with pytest.raises(KeyError, match="memory"):
+        load_guide("supervisor")

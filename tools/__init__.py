@@ -19,6 +19,9 @@ store, seed, search runner, progress callback):
 | save_idea | save an investment idea of the owner, priced by the numeric core |
 | propose_ideas | propose and save ideas from the regime and per-asset statistics |
 
+The chat's memory tools (`remember_fact`, `recall_memories`, `forget_memory`) are bound to an
+owner instead: `tools.memory.memory_tools(owner, store)`.
+
 Every result is a compact JSON-serialisable dict (floats to 4 significant digits, lists of at
 most about 50 items); large objects stay in the `ArtifactStore` and are referenced by id. Invalid
 arguments and numeric errors come back to the model as tool errors (see docs/tools.md).

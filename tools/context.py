@@ -56,6 +56,7 @@ __all__ = [
     "SearchRecord",
     "SearchRunner",
     "ToolContext",
+    "UniverseScreen",
     "embedded_market_data",
     "format_validation_error",
     "in_process_search",
@@ -259,6 +260,11 @@ class OwnerRecords:
     settings: Any = None
 
 
+UniverseScreen = Callable[[Sequence[str]], tuple[list[str], list[str]]]
+"""screen(universe): (the tickers the owner's profile allows, in order; a sentence for each one
+it leaves out, e.g. "AMD left out: your profile excludes AMD")."""
+
+
 # --------------------------------------------------------------------------------------------
 # the context
 # --------------------------------------------------------------------------------------------
@@ -281,6 +287,9 @@ class ToolContext:
     records: OwnerRecords | None = None
     """The owner whose ideas `save_idea` and `propose_ideas` keep (None: nobody, and those
     tools say so)."""
+    universe_screen: UniverseScreen | None = None
+    """Leaves the tickers the owner's profile excludes out of the portfolios the tools build
+    (None: no owner, nothing is left out)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000
@@ -348,6 +357,20 @@ class ToolContext:
         if len(cleaned) > MAX_UNIVERSE:
             raise ValueError(f"universe has {len(cleaned)} tickers, more than {MAX_UNIVERSE}")
         return cleaned
+
+    def portfolio_universe(self, universe: Sequence[str] | None) -> tuple[list[str], list[str]]:
+        """The tickers a portfolio built on `universe` may hold (`resolve_universe`, less those
+        the owner's profile excludes: `universe_screen`) and a sentence for each one left out.
+        `ValueError` (with the reasons) when the profile leaves none."""
+        tickers = self.resolve_universe(universe)
+        if self.universe_screen is None:
+            return tickers, []
+        allowed, reasons = self.universe_screen(tickers)
+        if not allowed:
+            raise ValueError(
+                "your profile's exclusions leave no ticker of this universe: " + "; ".join(reasons)
+            )
+        return allowed, reasons
 
     # ---- data (cached) ------------------------------------------------------------------
     def _cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:

@@ -164,8 +164,10 @@ class RiskReportArgs(RangeArgs):
 
 # --------------------------------------------------------------------------------------------
 def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, Any]:
-    """Optimise a long-only portfolio of the universe; store it and return its weights."""
-    returns = context.returns(args.universe, args.start, args.end)
+    """Optimise a long-only portfolio of the universe (less what the owner's profile excludes:
+    `left_out` says why); store it and return its weights."""
+    tickers, left_out = context.portfolio_universe(args.universe)
+    returns = context.returns(tickers, args.start, args.end)
     mu, cov = estimates(returns)
     n = returns.shape[1]
     bounds = (0.0, float(args.max_weight))
@@ -202,12 +204,15 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         "date_range": {"start": start, "end": end, "days": len(returns)},
         "units": "expected_return and volatility annualised in-sample estimates (mean x 252, "
         "sample covariance x 252); weights are fractions summing to 1",
+        **({"left_out": left_out} if left_out else {}),
     }
 
 
 def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, Any]:
-    """The mean-variance efficient frontier of the universe; store it and return its points."""
-    returns = context.returns(args.universe, args.start, args.end)
+    """The mean-variance efficient frontier of the universe (less what the owner's profile
+    excludes: `left_out` says why); store it and return its points."""
+    tickers, left_out = context.portfolio_universe(args.universe)
+    returns = context.returns(tickers, args.start, args.end)
     mu, cov = estimates(returns)
     n = returns.shape[1]
     if args.max_weight * n < 1.0 - 1e-12:
@@ -247,6 +252,7 @@ def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, An
         },
         "units": "annualised return and volatility; points go from the minimum-volatility "
         "portfolio to the maximum-return one; the weights of every point are in the artifact",
+        **({"left_out": left_out} if left_out else {}),
     }
 
 

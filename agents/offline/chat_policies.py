@@ -20,6 +20,8 @@ from agents.chat import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
 from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.memory import read_memory_ask
+from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
     ToolResult,
@@ -50,9 +52,12 @@ HELP = (
     "(HRP, risk parity, min-volatility, max-Sharpe, the efficient frontier), report their risk "
     "(VaR, CVaR, drawdown, risk contributions), and search volatility-targeting strategies "
     "across bull, bear, high- and low-volatility and base-case scenarios, then explain the "
-    "winner, deploy it to a paper account on a schedule, and keep investment ideas ('give me "
-    "three defensive ideas', 'save that as an idea'). Try: 'find the target-vol "
-    "setting that holds up in a bear market', then 'deploy that to paper, weekly'."
+    "winner, deploy it to a paper account on a schedule, keep investment ideas ('give me "
+    "three defensive ideas', 'save that as an idea') and answer from your research ('what does "
+    "my research say about energy stocks?'). Try: 'find the target-vol setting that holds up "
+    "in a bear market', then 'deploy that to paper, weekly'. Signed in, I also remember what "
+    "you tell me across conversations ('remember that I never hold tobacco', 'what do you know "
+    "about me?', 'forget that')."
 )
 
 
@@ -96,9 +101,15 @@ def _range(intent: Intent) -> dict[str, Any]:
 
 @register_policy("supervisor")
 def supervisor_policy(inp: PolicyInput) -> AIMessage:
-    """Route by intent; answer help, greetings and stray confirmations itself."""
+    """Route by intent; answer help, greetings, stray confirmations and memory asks itself."""
     if inp.must_call_tool and inp.forced_tool != "Route":
         return default_policy(inp)
+    memory = read_memory_ask(user_text(inp), known_tickers())
+    if memory is not None:
+        if inp.must_call_tool:
+            reason = f"a long-term memory ask ({memory.action.replace('_', ' ')})"
+            return _forced(inp, {"agent": "supervisor", "reason": reason})
+        return memory_chat(inp, memory)
     intent = intent_of(inp)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
@@ -257,10 +268,11 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         best = max(points, key=lambda p: p["sharpe"]) if points else None
         if best is None:
             return reply("The frontier came back empty.")
+        left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
         return reply(
             f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
-            f"volatility {best['volatility']:.1%} and return {best['return']:.1%}."
+            f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
         )
     wanted = [m for m in intent.methods if m != "frontier"] or [intent.method or "hrp"]
     built = [
@@ -281,7 +293,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
-    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates).")
+    left_out = "".join(f" {reason}." for reason in latest[-1].data.get("left_out") or [])
+    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates)." + left_out)
 
 
 METHOD_NAMES = {

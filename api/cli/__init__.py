@@ -8,7 +8,7 @@ to do, never a traceback. Heavy modules (the graphs, the API app, uvicorn) are i
 command that needs them, so `stratigos --help` stays fast.
 
 One module per group of commands: `parser` (the arguments), `optimize` (`optimize`, `resume`,
-`demo`), `chat`, `jobs` (`jobs`, `cleanup`), `keys`, `deploy`, `docs` (the documents library), `ideas` (investment ideas), `serve`, `developer` (`record`, `replay`,
+`demo`), `chat`, `jobs` (`jobs`, `cleanup`), `keys`, `deploy`, `docs` (the documents library), `ideas` (investment ideas), `memory` (what the assistant remembers), `profile`, `serve`, `developer` (`record`, `replay`,
 `bedrock-local` and the `--record` options: the only module that reaches `devtools`), `errors`
 (how failures become exit codes and one-line messages).
 """
@@ -27,8 +27,10 @@ from api.cli.errors import error_message, exit_code, is_expected
 from api.cli.ideas import ideas_command
 from api.cli.jobs import cleanup_command, jobs_command
 from api.cli.keys import keys_command
+from api.cli.memory import memory_command
 from api.cli.optimize import demo_command, optimize_command
 from api.cli.parser import build_parser
+from api.cli.profile import profile_command
 from api.cli.serve import serve_command
 
 
@@ -53,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "deploy": deploy_command,
         "docs": docs_command,
         "ideas": ideas_command,
+        "memory": memory_command,
+        "profile": profile_command,
         "serve": serve_command,
     }
     command = commands.get(args.command)

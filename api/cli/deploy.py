@@ -111,15 +111,17 @@ def _create(store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
-def _notifications(args: argparse.Namespace) -> dict[str, Any]:
+def _notifications(args: argparse.Namespace) -> dict[str, Any] | None:
     """The preferences the --notify-* options give (alerts to each address; fills and the
-    daily summary when asked)."""
+    daily summary when asked); None without any (the profile's preferences apply)."""
     from notifications.preferences import Destination
 
     opt_ins = {"fills": args.notify_fills, "daily_summary": args.notify_daily}
     destinations = [
         Destination.with_opt_ins("email", a, **opt_ins) for a in args.notify_email or []
     ] + [Destination.with_opt_ins("webhook", a, **opt_ins) for a in args.notify_webhook or []]
+    if not destinations:
+        return None
     return {"destinations": [d.model_dump(mode="json") for d in destinations]}
 
 

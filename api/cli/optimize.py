@@ -66,6 +66,8 @@ def optimize_command(args: argparse.Namespace) -> int:
             request = OptimizationRequest.model_validate(data)
         except ValidationError as exc:
             raise UsageError(f"invalid request{source}: {error_message(exc)}") from None
+        if args.record is None:  # a recorded run is the request as given, for its replay
+            request = _with_profile(request)
         if args.record is not None:
             run_id, result = run_job_recorded(request, args, renderer.handle)
         else:
@@ -81,6 +83,26 @@ def optimize_command(args: argparse.Namespace) -> int:
     else:
         print(_summary(run_id, result, files))
     return 0 if result.get("status") in ("succeeded", "partial") else 1
+
+
+def _with_profile(request: Any) -> Any:
+    """`request` with the local owner's profile defaults (universe, risk limits) where it leaves
+    them unset, saying on stderr which; a universe the profile's exclusions empty is refused
+    here (the run leaves excluded tickers out and its trace says so)."""
+    from api.cli.local import LOCAL_OWNER, open_local_store
+    from graphs.request import OptimizationRequest
+    from services.profiles import fill_request_defaults, get_profile, screen_request
+
+    profile = get_profile(open_local_store(), LOCAL_OWNER)
+    filled = fill_request_defaults(profile, request.model_dump(mode="json"), screen=False)
+    try:
+        screened = screen_request(profile, filled.request)
+        OptimizationRequest.model_validate(screened.request)
+    except (ValueError, ValidationError) as exc:
+        raise UsageError(f"invalid request with your profile: {error_message(exc)}") from None
+    if filled.from_profile:
+        print(f"From your profile: {', '.join(filled.from_profile)}", file=sys.stderr)
+    return OptimizationRequest.model_validate(filled.request)
 
 
 def run_files(directory: Path) -> dict[str, Path]:

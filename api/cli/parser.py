@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from api.cli.local import LOCAL_OWNER
+from api.cli.memory import add_memory_parser
+from api.cli.profile import add_profile_parser
 from store import JOB_STATUSES
 
 
@@ -168,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     _deploy_parser(commands)
     _docs_parser(commands)
     _ideas_parser(commands)
+    add_memory_parser(commands)
+    add_profile_parser(commands)
 
     serve = commands.add_parser(
         "serve",

@@ -10,10 +10,12 @@ from api.routes import (
     health,
     ideas,
     market_data,
+    memories,
     monte_carlo,
     optimization,
     optimizations,
     portfolios,
+    profile,
     threads,
     web,
 )
@@ -26,10 +28,12 @@ ROUTERS: list[APIRouter] = [
     events.router,
     threads.router,
     portfolios.router,
+    profile.router,
     optimization.router,
     monte_carlo.router,
     market_data.router,
     documents.router,
     ideas.router,
+    memories.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]

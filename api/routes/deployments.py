@@ -327,7 +327,9 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 schedule=body.schedule.model_dump(),
                 limits=body.limits.model_dump(),
                 cap_leverage=body.cap_leverage,
-                notifications=body.notifications.model_dump(mode="json"),
+                notifications=body.notifications.model_dump(mode="json")
+                if "notifications" in body.model_fields_set
+                else None,
                 broker=body.broker,
                 settings=context.settings,
             )

@@ -12,7 +12,9 @@ volatility (sqrt(w'Σw) of the chosen annualised covariance), Sharpe ratio again
 `risk_free_rate` (annual), relative risk contributions and a historical risk report (daily
 VaR/CVaR at `level`, max drawdown, ...; positive numbers are losses). Results are cached per
 owner for `CACHE_TTL_SECONDS`, keyed by a hash of the resolved returns and the options
-(`cached: true` on a hit). `save_as` saves the weights as a new portfolio.
+(`cached: true` on a hit). `save_as` saves the weights as a new portfolio. Assets the caller's
+profile excludes are left out before anything is estimated (`left_out` says why; 422 on
+`body.assets` when fewer than two are left).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -38,6 +41,7 @@ from services.portfolios import (
     finite_or_none,
     frontier,
 )
+from services.profiles import get_profile, screen
 from store import Store
 
 router = APIRouter(prefix="/v1", tags=["optimization"])
@@ -204,6 +208,11 @@ class OptimizationResult(BaseModel):
         description="Efficient frontier only: which portfolio `weights` is (max_sharpe, or "
         "min_volatility when no portfolio beats the risk-free rate).",
     )
+    left_out: list[str] = Field(
+        default_factory=list,
+        description="Assets of the data your profile excludes, left out of the portfolio, each "
+        'with why ("AMD left out: your profile excludes AMD").',
+    )
 
 
 def _analytics(
@@ -282,6 +291,7 @@ def _run(
 ) -> OptimizationResult:
     store = context.store
     resolved = resolve_returns(request, store, caller.owner, min_rows=2, min_assets=2)
+    resolved, left_out = _screened(resolved, store, caller.owner)
     options = _options(request)
     key = _cache_key(method, resolved, options)
     payload = store.cache_get(caller.owner, key)
@@ -302,7 +312,26 @@ def _run(
     portfolio_id = None
     if request.save_as is not None:
         portfolio_id = _save(store, caller.owner, request.save_as, resolved, payload["weights"])
-    return OptimizationResult(**payload, cached=cached, portfolio_id=portfolio_id)
+    return OptimizationResult(
+        **payload, cached=cached, portfolio_id=portfolio_id, left_out=left_out
+    )
+
+
+def _screened(resolved: Resolved, store: Store, owner: str) -> tuple[Resolved, list[str]]:
+    """`resolved` without the assets the owner's profile excludes, and why each is left out;
+    422 on `body.assets` when fewer than two assets are left."""
+    names = [str(c) for c in resolved.returns.columns]
+    checked = screen(get_profile(store, owner), names)
+    if not checked.left_out:
+        return resolved, []
+    if len(checked.allowed) < 2:
+        raise validation_error(
+            "body.assets",
+            f"your profile's exclusions leave {len(checked.allowed)} of the {len(names)} assets "
+            "(at least 2 needed): " + "; ".join(checked.reasons),
+        )
+    kept = [n for n in names if n.strip().upper() in set(checked.allowed)]
+    return replace(resolved, returns=resolved.returns[kept]), checked.reasons
 
 
 @router.post(

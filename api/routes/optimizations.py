@@ -14,15 +14,18 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from api.context import Caller, Ctx
-from api.errors import ApiError, not_found
+from api.errors import ApiError, not_found, validation_error
 from api.reports.html import render_html_report
 from api.reports.markdown import benchmark_rows
 from graphs.job_handlers import KIND
-from graphs.request import OptimizationRequest
+from graphs.request import OptimizationRequest, validation_problems
 from jobs.runner import JobNotSucceededError
+from services.errors import InputError
+from services.profiles import fill_request_defaults, get_profile, screen_request
+from store import Store
 from store.common import decode_cursor, encode_cursor
 from store.errors import NotFoundError
 from store.jobs import Job, JobStatus
@@ -41,6 +44,19 @@ class Progress(BaseModel):
     fraction: float | None
 
 
+class ProfileApplied(BaseModel):
+    """What the caller's profile did to a submitted request (`services.profiles`)."""
+
+    from_profile: list[str] = Field(
+        description="Request fields whose values came from the profile (e.g. `universe`, "
+        "`risk_limits.cvar_95`): the request left them unset."
+    )
+    left_out: list[str] = Field(
+        description="Tickers the profile's exclusions keep out of the run, each with why "
+        '("AMD left out: your profile excludes AMD"); the run\'s trace repeats them.'
+    )
+
+
 class JobView(BaseModel):
     """An optimization job as the API shows it."""
 
@@ -54,6 +70,10 @@ class JobView(BaseModel):
     finished_at: datetime | None
     request: dict[str, Any]
     links: dict[str, str]
+    profile: ProfileApplied | None = Field(
+        default=None,
+        description="On submission: what the caller's profile filled in and left out.",
+    )
 
 
 def job_view(job: Job) -> JobView:
@@ -113,18 +133,47 @@ async def submit_optimization(
 ) -> JobView:
     """Queue the multi-agent optimization workflow for `request`; follow it with
     `GET /v1/optimizations/{id}` or its event stream. The request's validation already
-    refused what cannot run (`graphs.request`)."""
+    refused what cannot run (`graphs.request`). The caller's profile fills the universe and
+    risk limits the request leaves unset, and its exclusions are left out of the run (422 on
+    `body.universe` when too few tickers would be left); `profile` says which."""
 
-    def submit() -> Job:
-        job = context.runner.submit(
-            caller.owner, KIND, request.model_dump(mode="json"), idempotency_key=idempotency_key
-        )
+    def submit() -> tuple[Job, ProfileApplied]:
+        filled, left_out = profile_request(context.store, caller.owner, request)
+        job = context.runner.submit(caller.owner, KIND, filled, idempotency_key=idempotency_key)
         context.notify_submitted(job)
-        return job
+        return job, left_out
 
-    job = await context.call(submit)
+    job, applied = await context.call(submit)
     response.headers["Location"] = f"/v1/optimizations/{job.id}"
-    return job_view(job)
+    return job_view(job).model_copy(update={"profile": applied})
+
+
+def profile_request(
+    store: Store, owner: str, request: OptimizationRequest
+) -> tuple[dict[str, Any], ProfileApplied]:
+    """`request` (JSON) with the defaults of `owner`'s profile filled in, and what the profile
+    did; 422 when the profile's exclusions leave too few tickers or the filled request cannot
+    run. The stored request keeps its universe: the worker leaves the excluded tickers out when
+    the run starts (`graphs.job_handlers`), and says so in the run's trace."""
+    profile = get_profile(store, owner)
+    filled = fill_request_defaults(profile, request.model_dump(mode="json"), screen=False)
+    try:
+        screened = screen_request(profile, filled.request)
+        for candidate in (filled.request, screened.request):
+            OptimizationRequest.model_validate(candidate)
+    except InputError as exc:
+        raise validation_error(f"body.{exc.field}", exc.problem) from None
+    except ValidationError as exc:
+        problems = validation_problems(exc.errors())
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "the request with your profile's defaults and exclusions cannot run: "
+            + "; ".join(f"{f}: {p}" for f, p in problems),
+            [(f"body.{f}", p) for f, p in problems],
+        ) from None
+    left_out = [item.reason for item in screened.left_out]
+    return filled.request, ProfileApplied(from_profile=filled.from_profile, left_out=left_out)
 
 
 @router.get("/optimizations", response_model=list[JobView], summary="List optimization jobs")

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.market import dataset_assets
+from services.profiles import excluded_holdings, get_profile
 from store import NotFoundError, Portfolio, Store
 
 router = APIRouter(prefix="/v1", tags=["portfolios"])
@@ -158,10 +159,27 @@ def check_weights(
         )
 
 
+def check_profile(
+    store: Store, owner: str, weights: dict[str, float], field: str = "body.weights"
+) -> None:
+    """422 on `field` naming the held tickers that the owner's profile excludes, and why."""
+    held = excluded_holdings(get_profile(store, owner), weights)
+    if held:
+        positions = [asset.strip().upper() for asset in weights]
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "a portfolio never holds what your profile excludes: "
+            + "; ".join(hit.reason for hit in held),
+            [(f"{field}.{positions.index(hit.ticker)}.asset", hit.reason) for hit in held],
+        )
+
+
 def portfolio_data(body: PortfolioIn, store: Store, owner: str) -> dict[str, Any]:
     """Validated portfolio data as stored."""
     known = dataset_assets(store, owner, body.dataset_id, "body.dataset_id")
     check_weights(body.weights, known, allow_short=body.allow_short)
+    check_profile(store, owner, {w.asset: w.weight for w in body.weights})
     return {
         "weights": [{"asset": w.asset, "weight": w.weight} for w in body.weights],
         "dataset_id": body.dataset_id,
@@ -174,7 +192,9 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
-def _if_match(value: str | None) -> int | None:
+def if_match_version(value: str | None, *, lowest: int = 1) -> int | None:
+    """The version an `If-Match` header names (`"3"`, `W/"3"`), None without one; 422 on
+    `header.if-match` when it is not a version of at least `lowest`."""
     if value is None:
         return None
     text = value.strip()
@@ -185,10 +205,10 @@ def _if_match(value: str | None) -> int | None:
         version = int(text)
     except ValueError:
         raise validation_error(
-            "header.if-match", f'{value!r} is not a portfolio version (e.g. "3")'
+            "header.if-match", f'{value!r} is not a version (e.g. "3")'
         ) from None
-    if version < 1:
-        raise validation_error("header.if-match", "versions start at 1")
+    if version < lowest:
+        raise validation_error("header.if-match", f"versions start at {lowest}")
     return version
 
 
@@ -252,7 +272,7 @@ def replace_portfolio(
     portfolio changed meanwhile is 409 and nothing is written."""
     store = context.store
     _get(store, caller.owner, portfolio_id)  # 404 before validating against datasets
-    header_version = _if_match(if_match)
+    header_version = if_match_version(if_match)
     if header_version is not None and body.version is not None and header_version != body.version:
         raise ApiError(
             422,

@@ -102,7 +102,7 @@ export function apiUrl(path) {
   return new URL(path.replace(/^\//, ""), document.baseURI).toString();
 }
 
-async function send(path, { method = "GET", body, headers: extra = {}, signal } = {}) {
+async function send(path, { method = "GET", body, headers: extra = {}, signal, signInOn401 = true } = {}) {
   const response = await fetch(apiUrl(path), {
     method,
     // a FormData body (a file upload) sets its own multipart content type
@@ -112,7 +112,7 @@ async function send(path, { method = "GET", body, headers: extra = {}, signal } 
   });
   if (!response.ok) {
     const err = await toApiError(response);
-    if (response.status === 401) {
+    if (response.status === 401 && signInOn401) {
       setKey(null);
       onUnauthenticated(err.message);
     }
@@ -121,7 +121,9 @@ async function send(path, { method = "GET", body, headers: extra = {}, signal } 
   return response;
 }
 
-/** A JSON request to the API; resolves to the parsed body (null for 204), throws ApiError. */
+/** A JSON request to the API; resolves to the parsed body (null for 204), throws ApiError. A 401
+ * brings the sign-in form back, unless `signInOn401: false` (a background read whose failure
+ * the page can do without). */
 export async function api(path, options = {}) {
   const response = await send(path, options);
   if (response.status === 204) return null;

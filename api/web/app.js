@@ -1,7 +1,7 @@
 // The Stratigos web UI: a hash router over a few views, and the API key sign-in.
 //
 // Routes: #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
-// #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
+// #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/profile, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
 // is moved from the address bar into sessionStorage on load.
 
 import { api, errorText, getKey, setKey, setUnauthenticatedHandler, takeKeyFromFragment } from "./api.js";
@@ -14,6 +14,7 @@ import { renderJob } from "./job.js";
 import { renderJobs } from "./jobs.js";
 import { renderOptimize } from "./optimize.js";
 import { renderPortfolios } from "./portfolios.js";
+import { renderProfile } from "./profile.js";
 
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
@@ -29,6 +30,7 @@ const VIEWS = {
   documents: renderDocuments,
   ideas: renderIdeas,
   deployments: renderDeployments,
+  profile: renderProfile,
 };
 
 function parseRoute() {

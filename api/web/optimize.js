@@ -314,6 +314,52 @@ export function requestFromForm(form) {
   return request;
 }
 
+const PROFILE_LIMITS = [
+  ["max_drawdown", "limit-max-drawdown"],
+  ["cvar_95", "limit-cvar"],
+  ["var_95", "limit-var"],
+];
+
+/** Pre-fill the universe and risk limits from the caller's profile (GET /v1/profile), marked
+ * "from your profile" and left editable; a note names the exclusions the run will leave out.
+ * Resetting the form clears them (the request's own defaults). */
+async function prefill(form) {
+  let profile;
+  try {
+    profile = await api("/v1/profile", { signInOn401: false });
+  } catch {
+    return; // the form works without a profile (a bad key is reported when the form is sent)
+  }
+  const from = [];
+  // only empty fields: what was typed while the profile loaded stays
+  const universe = form.querySelector("#universe");
+  if (profile.universe && profile.universe.length && !universe.value.trim()) {
+    universe.value = profile.universe.join(", ");
+    from.push("universe");
+  }
+  for (const [key, id] of PROFILE_LIMITS) {
+    const value = profile.risk_limits[key];
+    const input = form.querySelector(`#${id}`);
+    if (value === null || value === undefined || input.value.trim()) continue;
+    input.value = String(+(value * 100).toFixed(6));
+    from.push(key.replace("_", " "));
+  }
+  const parts = [];
+  if (from.length) parts.push(`From your profile (editable): ${from.join(", ")}.`);
+  if (profile.exclusions.length) {
+    parts.push(`Your profile excludes ${profile.exclusions.join(", ")}: the run leaves them out and its trace says so.`);
+  }
+  if (!parts.length) return;
+  form.prepend(
+    h(
+      "p",
+      { id: "profile-note", className: "hint" },
+      `${parts.join(" ")} `,
+      h("a", { href: "#/profile" }, "Edit your profile"),
+    ),
+  );
+}
+
 export function renderOptimize(main) {
   const form = buildForm();
   const status = h("p", { id: "optimize-status", className: "hint", role: "status" });
@@ -329,6 +375,7 @@ export function renderOptimize(main) {
     form,
     status,
   );
+  prefill(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showAlert(null);

@@ -40,6 +40,7 @@ from infra.stacks.common import (
     container_function,
     grant_bedrock,
     grant_documents,
+    grant_memory,
     grant_research_index,
     grant_store,
     lambda_image,
@@ -143,6 +144,7 @@ class ApiStack(Stack):
         grant_store(self.function, foundation)
         grant_documents(self.function, foundation, write=True)  # upload, download, delete
         grant_research_index(self.function, foundation)  # index, search (the chat too), delete
+        grant_memory(self.function, foundation)  # the chat's long-term memory, /v1/memories
         compute.job_queue.grant_send_messages(self.function)
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)

@@ -183,6 +183,36 @@ def grant_documents(
     )
 
 
+MEMORY_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+"""What LangGraph's `DynamoDBStore` calls for the chat's memory: get, put (an update), delete,
+and search within one namespace (a query on its partition); never scans or table changes."""
+
+TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+"""What reading and writing a table encrypted with the foundation key needs of the key."""
+
+
+def grant_memory(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
+    """`MEMORY_ACTIONS` on the memory table, and its key through DynamoDB only: for the
+    functions that run the chat and the memory endpoints (the API function)."""
+    iam.Grant.add_to_principal(
+        grantee=grantee,
+        actions=list(MEMORY_ACTIONS),
+        resource_arns=[foundation.memory_table.table_arn],
+    )
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(TABLE_KEY_ACTIONS),
+            resources=[foundation.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": via_service("dynamodb", foundation)}},
+        )
+    )
+
+
 def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
     """Read the API key pepper (see `grant_secret_read`)."""
     grant_secret_read(grantee, foundation.pepper_secret.secret_arn, foundation)

@@ -1,4 +1,4 @@
-"""Foundation: the KMS key, the two DynamoDB tables, the S3 buckets and the API key pepper.
+"""Foundation: the KMS key, the three DynamoDB tables, the S3 buckets and the API key pepper.
 
 - Key `alias/stratigos-<stage>` (yearly rotation) encrypts the tables, buckets, queues, topic
   and secret.
@@ -8,6 +8,10 @@
   keys, results, portfolios, investment ideas (and their ticker index items), chat threads,
   API keys, run headers, trace events, trials and the results cache are item types.
 - Table `stratigos-<stage>-checkpoints`: LangGraph's `DynamoDBSaver` (`PK`/`SK`, TTL `ttl`).
+- Table `stratigos-<stage>-memories`: long-term memory, LangGraph's `DynamoDBStore` (`PK`
+  namespace / `SK` key strings, as its `setup()` creates them; no TTL: a memory lasts until
+  the user forgets it). Its own table: the store table's keys are `pk`/`sk`, and a LangGraph
+  namespace joined with ``:`` must never meet the store's or the checkpointer's items.
 - Buckets (generated names, see the stack outputs): market data (versioned); results
   (`STRATIGOS_STORE_S3_BUCKET`): `results/` move to Glacier Instant Retrieval, which the store
   can still read, and retention bundles `archive/` to Glacier Flexible Retrieval after
@@ -80,7 +84,9 @@ class FoundationStack(Stack):
 
         pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
 
-        def table(construct_id: str, name: str, partition: str, sort: str) -> dynamodb.Table:
+        def table(
+            construct_id: str, name: str, partition: str, sort: str, ttl: str | None = "ttl"
+        ) -> dynamodb.Table:
             return dynamodb.Table(
                 self,
                 construct_id,
@@ -93,7 +99,7 @@ class FoundationStack(Stack):
                 encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
                 encryption_key=self.key,
                 point_in_time_recovery_specification=pitr,
-                time_to_live_attribute="ttl",
+                time_to_live_attribute=ttl,
                 deletion_protection=retain,
                 removal_policy=removal,
             )
@@ -113,6 +119,7 @@ class FoundationStack(Stack):
             projection_type=dynamodb.ProjectionType.KEYS_ONLY,
         )
         self.checkpoint_table = table("CheckpointTable", config.checkpoint_table_name, "PK", "SK")
+        self.memory_table = table("MemoryTable", config.memory_table_name, "PK", "SK", ttl=None)
 
         self.market_data_bucket = self._bucket("MarketDataBucket", versioned=True)
         results_rules = [

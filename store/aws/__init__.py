@@ -14,6 +14,7 @@ from store.aws.ideas import AwsIdeas
 from store.aws.ledger import AwsLedger
 from store.aws.orders import AwsOrders
 from store.aws.portfolios import AwsPortfolios
+from store.aws.profiles import AwsProfiles
 from store.aws.retention import AwsRetention
 from store.aws.table import EVENTS_PER_TRANSACTION, boto_config, create_tables
 from store.aws.threads import AwsThreads
@@ -35,6 +36,7 @@ class AWSStore(
     AwsOrders,
     AwsLedger,
     AwsBrokerAccounts,
+    AwsProfiles,
 ):
     """The `Store` on DynamoDB (`table_name`) and S3 (`bucket`).
 

@@ -23,6 +23,7 @@ seconds, cache items only).
 | order pointer | `OWNER#<owner>` | `ORD#<client order id>` | `account`, `sequence`; written with the order |
 | ledger entry | `LEDGER#<owner>#<book>` | `E#<entry id>` | `seq` (order appended); `#HEAD` holds `last_seq` |
 | broker account | `OWNER#<owner>` | `BROKER#<id>` | the paper broker's state (JSON); `version` |
+| profile | `OWNER#<owner>` | `PROFILE` | `data` (JSON); `version` for optimistic concurrency |
 | API key (by owner) | `OWNER#<owner>` | `KEY#<id>` | metadata and `key_hash` |
 | API key (lookup) | `APIKEY#<hmac>` | `-` | `owner`, `id`; both items change in one transaction |
 | run header | `RUN#<run_id>` | `#HEAD` | `owner`, `last_seq` (guards appends) |
@@ -31,7 +32,7 @@ seconds, cache items only).
 | cache entry | `CACHE#<owner>#<key>` | `-` | `value`, `expires_at` (µs), `ttl` (s) |
 
 Guarded writes are DynamoDB condition expressions (status transitions, leases, portfolio
-versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
+and profile versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
 result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
 `inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
 `datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and

@@ -15,6 +15,7 @@ from store.sqlite.ideas import SqliteIdeas
 from store.sqlite.ledger import SqliteLedger
 from store.sqlite.orders import SqliteOrders
 from store.sqlite.portfolios import SqlitePortfolios
+from store.sqlite.profiles import SqliteProfiles
 from store.sqlite.retention import SqliteRetention
 from store.sqlite.threads import SqliteThreads
 
@@ -35,6 +36,7 @@ class SQLiteStore(
     SqliteOrders,
     SqliteLedger,
     SqliteBrokerAccounts,
+    SqliteProfiles,
 ):
     """The `Store` on one SQLite file.
 

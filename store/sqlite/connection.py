@@ -271,6 +271,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         """,
     ),
     (
+        9,
+        """
+        CREATE TABLE profiles (
+            owner TEXT PRIMARY KEY,
+            data TEXT NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    ),
+    (
         10,
         """
         CREATE TABLE ideas (

@@ -54,9 +54,10 @@ def test_stage_names_and_tables(stage: str) -> None:
     from store.factory import StoreConfig
 
     store = StoreConfig(table_prefix=config.table_prefix)
-    assert (store.table_name, store.checkpoint_table) == (
+    assert (store.table_name, store.checkpoint_table, store.memory_table) == (
         config.store_table_name,
         config.checkpoint_table_name,
+        config.memory_table_name,
     )
 
 

@@ -176,7 +176,7 @@ def test_function_settings_are_application_settings(synthesized: Synthesized, st
 def test_foundation_tables(synthesized: Synthesized, stage: str) -> None:
     template = synthesized.template(stage, "foundation")
     raw = synthesized.templates[stage]["foundation"]
-    template.resource_count_is("AWS::DynamoDB::Table", 2)
+    template.resource_count_is("AWS::DynamoDB::Table", 3)
     template.resource_count_is("AWS::DynamoDB::GlobalTable", 0)
     key_id = next(iter(resources(raw, "AWS::KMS::Key")))
     key_arn = {"Fn::GetAtt": [key_id, "Arn"]}
@@ -219,11 +219,53 @@ def test_foundation_tables(synthesized: Synthesized, stage: str) -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
+    memories = one(raw, "AWS::DynamoDB::Table", TableName=f"stratigos-{stage}-memories")
+    no_ttl = {k: v for k, v in common.items() if k != "TimeToLiveSpecification"}
+    assert {k: memories[k] for k in no_ttl} == no_ttl
+    assert "TimeToLiveSpecification" not in memories  # a memory lasts until it is forgotten
+    # the key schema LangGraph's DynamoDBStore.setup() creates (langgraph_checkpoint_aws)
+    assert memories["KeySchema"] == checkpoints["KeySchema"]
+    assert {a["AttributeName"]: a["AttributeType"] for a in memories["AttributeDefinitions"]} == {
+        "PK": "S",
+        "SK": "S",
+    }
     retain = stage_config(stage).retain_data
     for logical_id in resources(raw, "AWS::DynamoDB::Table"):
         resource = raw["Resources"][logical_id]
         assert resource["DeletionPolicy"] == ("Retain" if retain else "Delete")
         assert resource["Properties"].get("DeletionProtectionEnabled", False) is retain
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_api_function_reaches_the_memory_table_with_the_store_calls_it_needs(
+    synthesized: Synthesized, stage: str
+) -> None:
+    from infra.stacks.common import MEMORY_ACTIONS
+
+    foundation = synthesized.templates[stage]["foundation"]
+    table_id = next(
+        logical_id
+        for logical_id, resource in resources(foundation, "AWS::DynamoDB::Table").items()
+        if resource["Properties"]["TableName"] == f"stratigos-{stage}-memories"
+    )
+    granted: dict[str, list[dict[str, Any]]] = {}
+    for kind in KINDS:
+        for stmt in statements(synthesized.templates[stage][kind]):
+            if table_id in json.dumps(stmt["Resource"]):
+                granted.setdefault(kind, []).append(stmt)
+    assert set(granted) == {"api"}
+    api = synthesized.templates[stage]["api"]
+    role = role_of(api, f"stratigos-{stage}-api")
+    on_table = [s for s in policies_of_role(api, role) if table_id in json.dumps(s["Resource"])]
+    assert on_table == granted["api"]
+    assert actions_of(on_table) == set(MEMORY_ACTIONS)
+    key_stmts = [
+        s
+        for s in policies_of_role(api, role)
+        if "kms:GenerateDataKey*" in as_list(s["Action"])
+        and "dynamodb." in json.dumps(s.get("Condition", {}))
+    ]
+    assert key_stmts, "the API function decrypts the memory table's key through DynamoDB only"
 
 
 @pytest.mark.parametrize("stage", STAGES)

@@ -59,7 +59,7 @@ def test_directory_as_database_file(tmp_path: Path) -> None:
 
 def test_full_disk_never_marks_success(tmp_path: Path) -> None:
     clock = FakeClock()
-    store = SQLiteStore(tmp_path / "store.sqlite", max_db_bytes=256 * 1024, clock=clock)
+    store = SQLiteStore(tmp_path / "store.sqlite", max_db_bytes=512 * 1024, clock=clock)
     job_id = running_job(store)
     big = {"blob": "x" * (1024 * 1024)}
     with pytest.raises(StoreUnavailableError, match="full"):
@@ -130,4 +130,21 @@ def test_a_version_5_store_gets_deployment_events_and_exports(tmp_path: Path) ->
     assert store.schema_version() == SCHEMA_VERSION == 10
     store.create_export(ALICE, "dep_1", "csv", b"x", rows=1)
     assert len(store.list_exports(ALICE, "dep_1")) == 1
+    store.close()
+
+
+def test_a_version_8_store_gets_profiles_and_ideas(tmp_path: Path) -> None:
+    from store.sqlite import connection
+
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as conn:  # the store as migration 8 left it
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in connection.MIGRATIONS:
+            if version <= 8:
+                conn.executescript(script)
+        conn.execute("INSERT INTO schema_version VALUES (8)")
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.save_profile(ALICE, {"exclusions": ["AMD"]}).version == 1
+    assert store.list_ideas(ALICE).items == []
     store.close()

@@ -1,0 +1,44 @@
+"""The owner's profile in the chat: drafts of strategy searches take its defaults and respect its
+exclusions, and the chat's portfolio tools leave excluded tickers out (`services.profiles`).
+
+Kept apart from `graphs.assistant` so the assistant's nodes stay about the conversation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from graphs.request import OptimizationRequest
+from services.profiles import fill_request_defaults, get_profile, screen, screen_request
+from store import Store
+from tools.context import UniverseScreen
+
+
+def profile_draft(
+    request: OptimizationRequest, owner: str, store: Store
+) -> tuple[OptimizationRequest, list[str]]:
+    """`request` with `owner`'s profile defaults filled in (universe and risk limits it leaves
+    unset), and sentences saying what the profile did ("from your profile: universe", "AMD
+    left out: your profile excludes AMD"). The excluded tickers stay in the request: the run
+    leaves them out when it starts (`graphs.job_handlers`). `services.errors.InputError` when
+    the exclusions leave no ticker; `pydantic.ValidationError` when the filled request cannot
+    run."""
+    profile = get_profile(store, owner)
+    filled = fill_request_defaults(profile, request.model_dump(mode="json"), screen=False)
+    screened = screen_request(profile, filled.request)
+    OptimizationRequest.model_validate(screened.request)
+    notes = [item.reason for item in screened.left_out]
+    if filled.from_profile:
+        notes.insert(0, "from your profile: " + ", ".join(filled.from_profile))
+    return OptimizationRequest.model_validate(filled.request), notes
+
+
+def profile_screen(owner: str, store: Store) -> UniverseScreen:
+    """The chat tools' screen of a universe by `owner`'s profile as it is at each call: (the
+    tickers allowed, a sentence for each one left out)."""
+
+    def check(universe: Sequence[str]) -> tuple[list[str], list[str]]:
+        checked = screen(get_profile(store, owner), universe)
+        return checked.allowed, checked.reasons
+
+    return check
