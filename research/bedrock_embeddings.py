@@ -196,13 +196,19 @@ class TitanEmbedder:
                 self._bedrock_model_id, code, str(error.get("Message") or exc)
             ) from exc
         except BotoCoreError as exc:
-            raise EmbeddingServiceError(self._bedrock_model_id, type(exc).__name__, str(exc)) from exc
+            raise EmbeddingServiceError(
+                self._bedrock_model_id, type(exc).__name__, str(exc)
+            ) from exc
         except ValueError as exc:  # langchain-aws: an answer without an embedding
-            raise EmbeddingServiceError(self._bedrock_model_id, "InvalidResponse", str(exc)) from exc
+            raise EmbeddingServiceError(
+                self._bedrock_model_id, "InvalidResponse", str(exc)
+            ) from exc
         try:
             return unit_row(values, self._dimensions)
         except (TypeError, ValueError) as exc:
-            raise EmbeddingServiceError(self._bedrock_model_id, "InvalidResponse", str(exc)) from exc
+            raise EmbeddingServiceError(
+                self._bedrock_model_id, "InvalidResponse", str(exc)
+            ) from exc
 
 
 def _cancel(futures: list[Future[Vectors]]) -> None:
