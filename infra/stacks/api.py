@@ -39,6 +39,7 @@ from infra.stacks.common import (
     base_environment,
     container_function,
     grant_bedrock,
+    grant_embedding,
     grant_store,
     lambda_image,
     log_group,
@@ -140,6 +141,7 @@ class ApiStack(Stack):
         compute.job_queue.grant_send_messages(self.function)
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)
+        self.embedding_resources = grant_embedding(self.function, config, self)
 
         self.rest_api = self._rest_api()
         self.web_acl = self._web_acl()
