@@ -23,6 +23,7 @@ true}``; `embed_documents` sends the distinct texts of a batch from a small thre
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -118,6 +119,9 @@ class TitanEmbedder:
         if client is not None:
             kwargs["client"] = client
         self._model = BedrockEmbeddings(**kwargs)
+        # langchain-aws logs every successful call at INFO with its response metadata (a line
+        # per chunk when indexing); its errors (ERROR) still show
+        logging.getLogger("langchain_aws.embeddings.bedrock").setLevel(logging.WARNING)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TitanEmbedder:
@@ -169,6 +173,10 @@ class TitanEmbedder:
             return out
         unique = list(rows)
         workers = min(self._concurrency, len(unique))
+        if workers == 1:  # one text (a query) or one call at a time: no thread needed
+            for text in unique:
+                out[rows[text]] = self._embed_one(text)
+            return out
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="embed") as pool:
             futures = [pool.submit(self._embed_one, text) for text in unique]
             try:

@@ -152,6 +152,11 @@ def test_throttling_after_the_retries_is_one_typed_error_naming_the_model(
     np.testing.assert_allclose(  # the third call goes through
         embedder.embed_query(TEXTS[0]), HashingEmbedder().embed_query(TEXTS[0]), atol=1e-6
     )
+    # a batch from the thread pool: one throttled call fails the whole batch, typed
+    bedrock.faults.faults.update(FaultPlan.parse("throttle@5").faults)
+    once = embedder_for(_settings(bedrock, bedrock_max_attempts=1))
+    with pytest.raises(EmbeddingServiceError, match="ThrottlingException"):
+        once.embed_documents(TEXTS)
 
 
 def test_validation_and_unknown_model_errors_are_typed(bedrock: LocalBedrock) -> None:
