@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.config import Config
 from langchain_core.language_models import BaseChatModel
 
 from agents.roles import model_tier
 from prompts.roles import AGENT_ROLES, AgentRole
+from settings.bedrock import bedrock_config
 from settings.config import Settings, get_settings
 
 
@@ -40,16 +40,6 @@ def model_ids(settings: Settings | None = None) -> dict[str, str]:
     if settings.resolved_model_provider() == "offline":
         return {role: f"offline-{role}" for role in AGENT_ROLES}
     return {role: model_id_for(role, settings) for role in AGENT_ROLES}
-
-
-def bedrock_config(settings: Settings) -> Config:
-    """botocore client configuration: at most `bedrock_max_attempts` attempts per call (the
-    first included; standard retry mode) and a read timeout."""
-    return Config(
-        retries={"total_max_attempts": settings.bedrock_max_attempts, "mode": "standard"},
-        read_timeout=settings.bedrock_read_timeout,
-        connect_timeout=min(10.0, settings.bedrock_read_timeout),
-    )
 
 
 def chat_model(role: AgentRole, settings: Settings | None = None) -> BaseChatModel:

@@ -21,9 +21,10 @@ from typing import Any, Literal
 
 from devtools.matching import bedrock_body_matcher
 
-Api = Literal["converse", "converse-stream"]
+Api = Literal["converse", "converse-stream", "invoke"]
 """The Bedrock API a session goes through (a cassette replays only in the API it was recorded
-with)."""
+with): chat models through Converse or ConverseStream, embeddings through InvokeModel
+(``invoke``: a session that calls no chat model)."""
 
 REPOSITORY_CASSETTES = Path(__file__).resolve().parents[1] / "tests" / "cassettes"
 """The shipped cassettes of a Stratigos checkout."""
@@ -153,6 +154,27 @@ def environment(values: Mapping[str, str | None]) -> Iterator[None]:
         apply(saved)
 
 
+EMBEDDINGS_ON_BEDROCK = {
+    "STRATIGOS_EMBEDDING_PROVIDER": "bedrock",
+    "STRATIGOS_EMBEDDING_CONCURRENCY": "1",
+}
+"""Sessions embed through Bedrock (InvokeModel) like their chat models, so embedding calls are
+recorded and replayed too; one call at a time, because vcrpy puts the original connection
+classes back process-wide while it opens a real connection (at record and at replay), so a
+connection another thread opens meanwhile would escape the cassette."""
+
+
+def embedding_settings(embedding: Mapping[str, Any] | None) -> dict[str, str | None]:
+    """Settings of a recorded session's embedder (a snapshot's ``embedding``: model id and
+    dimensions; the defaults when the snapshot has none)."""
+    embedding = embedding or {}
+    model_id, dimensions = embedding.get("model_id"), embedding.get("dimensions")
+    return EMBEDDINGS_ON_BEDROCK | {
+        "STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID": str(model_id) if model_id else None,
+        "STRATIGOS_EMBEDDING_DIMENSIONS": str(dimensions) if dimensions else None,
+    }
+
+
 TRACING_OFF = {
     "LANGSMITH_TRACING": "false",
     "LANGSMITH_TRACING_V2": "false",
@@ -162,9 +184,9 @@ TRACING_OFF = {
 
 
 def api_settings(api: Api, *, retries: bool) -> dict[str, str]:
-    """Settings for the Bedrock models of a session: plain Converse for ``converse`` sessions
-    (streaming off), and a single attempt per call at replay (a retry would consume a recorded
-    interaction)."""
+    """Settings for the Bedrock models of a session: plain Converse for ``converse`` (and
+    ``invoke``) sessions (streaming off), and a single attempt per call at replay (a retry would
+    consume a recorded interaction)."""
     env = {"STRATIGOS_BEDROCK_STREAMING": "true" if api == "converse-stream" else "false"}
     if not retries:
         env["STRATIGOS_BEDROCK_MAX_ATTEMPTS"] = "1"
@@ -208,9 +230,15 @@ def check_cassette_secrets(path: str | Path) -> None:
 
 
 def api_of_cassette(path: str | Path) -> Api:
-    """The Bedrock API a cassette's requests went to (``converse`` when it holds none)."""
+    """The Bedrock API of a cassette's chat model calls: ``converse-stream`` or ``converse``;
+    ``invoke`` when it holds InvokeModel (embedding) calls only; ``converse`` when it holds
+    none."""
     import yaml
 
     data = yaml.safe_load(Path(path).read_text()) or {}
     uris = [i["request"]["uri"] for i in data.get("interactions") or []]
-    return "converse-stream" if any(u.endswith("/converse-stream") for u in uris) else "converse"
+    if any(u.endswith("/converse-stream") for u in uris):
+        return "converse-stream"
+    if uris and all(u.endswith("/invoke") for u in uris):
+        return "invoke"
+    return "converse"

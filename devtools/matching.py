@@ -1,7 +1,10 @@
 """How a replayed Bedrock request finds its recorded interaction, and why it does not.
 
 Requests match on method, host, path (the model id and the API) and the JSON body's ``system``,
-``messages`` and ``toolConfig`` (`bedrock_body_matcher`). The bodies are compared as data, with
+``messages`` and ``toolConfig`` (`bedrock_body_matcher`); an embedding request (InvokeModel for
+Titan Text Embeddings V2) on its whole body, ``inputText``, ``dimensions``, ``normalize`` and
+``embeddingTypes``, exactly (another text is another vector, so calls made from a thread pool
+find their own answers). The bodies are compared as data, with
 numbers with a fraction or an exponent equal within `RELATIVE_TOLERANCE` (integers exactly),
 wherever they stand: JSON numbers, numbers inside JSON
 text (a task or a tool result), and numbers in prose. Everything sent to a model is already
@@ -28,7 +31,10 @@ sixth significant digit), or by at most `ABSOLUTE_TOLERANCE`."""
 ABSOLUTE_TOLERANCE = 1e-12
 
 BODY_KEYS: tuple[str, ...] = ("system", "messages", "toolConfig")
-"""The request body fields the matcher compares."""
+"""The request body fields the matcher compares (numbers within the tolerance)."""
+
+EMBEDDING_BODY_KEYS: tuple[str, ...] = ("inputText", "dimensions", "normalize", "embeddingTypes")
+"""The fields of an embedding request body, compared exactly."""
 
 _NUMBER = re.compile(r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
@@ -113,6 +119,9 @@ def bedrock_body_matcher(r1: Any, r2: Any) -> None:
     for key in BODY_KEYS:
         if not same(a.get(key), b.get(key)):
             raise AssertionError(f"request bodies differ in {key!r}")
+    for key in EMBEDDING_BODY_KEYS:
+        if a.get(key) != b.get(key):
+            raise AssertionError(f"request bodies differ in {key!r}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,7 +184,10 @@ def _agent(body: dict[str, Any]) -> str:
 
 def describe_mismatch(replayed: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
     """Where a replayed request body first differs from a recorded one, for people: the agent,
-    the field (system prompt, tool schemas, or message index, role and block), and a short diff."""
+    the field (system prompt, tool schemas, or message index, role and block), and a short diff
+    (for an embedding request: the field, and a diff of the texts)."""
+    if "inputText" in replayed:
+        return _describe_embedding_mismatch(replayed, recorded)
     lines = [f"agent: {_agent(replayed)}"]
     if not same(replayed.get("system"), recorded.get("system")):
         old = "\n".join(str(s.get("text", "")) for s in recorded.get("system") or [])
@@ -224,11 +236,33 @@ def describe_mismatch(replayed: dict[str, Any], recorded: dict[str, Any]) -> lis
     ]
 
 
+def _describe_embedding_mismatch(replayed: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
+    lines = ["an embedding request (InvokeModel)"]
+    for key in EMBEDDING_BODY_KEYS[1:]:
+        if replayed.get(key) != recorded.get(key):
+            return [
+                *lines,
+                f"differs in: {key} ({recorded.get(key)!r} recorded, {replayed.get(key)!r} "
+                "replayed)",
+            ]
+    old, new = str(recorded.get("inputText", "")), str(replayed.get("inputText", ""))
+    return [*lines, "differs in: inputText (the text embedded)", *short_diff(old, new)]
+
+
 def closest_recorded(
     replayed: dict[str, Any], candidates: list[dict[str, Any]]
 ) -> dict[str, Any] | None:
     """The recorded body most like `replayed`: the same system prompt first, then the longest
-    run of equal leading messages."""
+    run of equal leading messages (an embedding request: the same options, then the longest
+    common beginning of the text)."""
+    if "inputText" in replayed:
+        text = str(replayed["inputText"])
+
+        def similarity(body: dict[str, Any]) -> tuple[int, int]:
+            options = all(body.get(k) == replayed.get(k) for k in EMBEDDING_BODY_KEYS[1:])
+            return int(options), _common_prefix(str(body.get("inputText", "")), text)
+
+        return max(candidates, key=similarity, default=None)
 
     def score(body: dict[str, Any]) -> tuple[int, int, int]:
         prefix = 0
@@ -250,6 +284,7 @@ def closest_recorded(
 __all__ = [
     "ABSOLUTE_TOLERANCE",
     "BODY_KEYS",
+    "EMBEDDING_BODY_KEYS",
     "RELATIVE_TOLERANCE",
     "bedrock_body_matcher",
     "body_json",

@@ -11,6 +11,10 @@ the `agent_cassette` fixture::
         outcome = agent_cassette.chat(["an HRP portfolio of AAPL, MSFT and JNJ", "its 95% VaR?"])
         assert outcome["result"]["turns"][1]["tools"] == ["portfolio_risk_report"]
 
+    def test_my_embeddings(agent_cassette):
+        outcome = agent_cassette.embedding(["energy stocks", "utilities"], dimensions=256)
+        assert len(outcome["result"]["vectors"]) == 2
+
 ``pytest --record-cassettes`` runs each script against the local Bedrock endpoint (or Amazon
 Bedrock when it is configured; ``--record-target``), writes ``cassettes/<test name>.yaml`` and
 its snapshot beside the test module, then replays it. Without the option the test replays the
@@ -120,6 +124,19 @@ class AgentCassette:
         except ScriptError as exc:
             pytest.fail(str(exc), pytrace=False)
         return self.run(script, name=name, api=api)
+
+    def embedding(
+        self, texts: list[str], *, dimensions: int | None = None, name: str | None = None
+    ) -> dict[str, Any]:
+        """Embed `texts` with the Bedrock embedder (InvokeModel; `dimensions` None: the
+        settings' embedding_dimensions); the result holds the model id and every vector."""
+        from devtools.scripts import ScriptError, embedding_script
+
+        try:
+            script = embedding_script(texts, dimensions)
+        except ScriptError as exc:
+            pytest.fail(str(exc), pytrace=False)
+        return self.run(script, name=name, api="invoke")
 
     def run(self, script: Any, *, name: str | None = None, api: Api = "converse") -> dict[str, Any]:
         """Record or replay `script` as cassette `name` (default: the test's name); returns

@@ -5,11 +5,11 @@
 override is set) or else against the local Bedrock-compatible endpoint
 (`devtools.local_bedrock.serve()`, with fake credentials), and writes
 
-- ``<dir>/<name>.yaml``: the vcrpy cassette, every Converse / ConverseStream request and its
-  response (event streams stored base64), credentials and signatures filtered out, the host
+- ``<dir>/<name>.yaml``: the vcrpy cassette, every Converse / ConverseStream request and every
+  InvokeModel (embedding) request, and its response (event streams stored base64), credentials and signatures filtered out, the host
   rewritten to the regional Bedrock host;
-- ``<dir>/<name>.snapshot.json``: how to replay it (the script, the Bedrock API, region and model
-  ids) and what it produced (`devtools.scripts.run_script`'s ``result`` and ``manifest``).
+- ``<dir>/<name>.snapshot.json``: how to replay it (the script, the Bedrock API, region, model
+  ids and the embedding model) and what it produced (`devtools.scripts.run_script`'s ``result`` and ``manifest``).
 
 `recording(name)` is the same as a context manager around any code (the command line's
 ``optimize --record`` and ``chat --record`` record a person's session as it happens).
@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 from devtools.cassettes import (
     CLEARED_AWS,
+    EMBEDDINGS_ON_BEDROCK,
     FAKE_CREDENTIALS,
     TRACING_OFF,
     Api,
@@ -40,7 +41,13 @@ from devtools.cassettes import (
     environment,
     vcr_for,
 )
-from devtools.scripts import Script, chat_script, optimization_script, run_script
+from devtools.scripts import (
+    Script,
+    chat_script,
+    embedding_script,
+    optimization_script,
+    run_script,
+)
 
 SNAPSHOT_FORMAT = 2
 """Version of the snapshot file layout (2: the script is stored in the snapshot)."""
@@ -86,6 +93,15 @@ CHAT_EDIT: dict[str, Any] = {
 }
 """The edit the chat session approves the drafted search with (small, so it runs fast)."""
 
+EMBEDDING_TEXTS: tuple[str, ...] = (
+    "Energy stocks fell 12% in March as crude oil inventories rose.",
+    "Utilities and consumer staples are defensive sectors.\nThey hold up in bear markets.",
+    "Semiconductor demand drives the technology sector's earnings.",
+    "Energy stocks fell 12% in March as crude oil inventories rose.",
+    "   ",
+)
+"""The embedding session's texts: a repeated text is embedded once, a blank one not at all."""
+
 
 @dataclass(frozen=True)
 class Session:
@@ -118,6 +134,12 @@ SESSIONS: dict[str, Session] = {
         optimization_script(SMALL_REQUEST),
         "converse-stream",
         "the optimization workflow on a small request, streamed (ConverseStream)",
+    ),
+    "embedding": Session(
+        "embedding",
+        embedding_script(list(EMBEDDING_TEXTS), dimensions=256),
+        "invoke",
+        "Titan Text Embeddings V2 embeds a few texts at 256 dimensions (InvokeModel)",
     ),
 }
 """The built-in sessions by name; `record(name)` uses the session of the same name unless told."""
@@ -160,7 +182,7 @@ def recording(
 ) -> Iterator[Recording]:
     """Record the Bedrock traffic of the block into cassette `name`.
 
-    The block runs with the Bedrock provider: real Bedrock (`target` ``bedrock``, or ``auto``
+    The block runs with the Bedrock provider (chat models and embeddings): real Bedrock (`target` ``bedrock``, or ``auto``
     when `real_bedrock_configured()`), else the local endpoint on loopback with fake
     credentials. `api` fixes the Bedrock API (None: as the settings say). With `own_data_dir`
     the block gets a temporary data directory, else it uses the configured one (a person's real
@@ -174,7 +196,11 @@ def recording(
     partial.unlink(missing_ok=True)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stratigos-rec-")))
-        env: dict[str, str | None] = {**TRACING_OFF, "STRATIGOS_MODEL_PROVIDER": "bedrock"}
+        env: dict[str, str | None] = {
+            **TRACING_OFF,
+            **EMBEDDINGS_ON_BEDROCK,
+            "STRATIGOS_MODEL_PROVIDER": "bedrock",
+        }
         if own_data_dir:
             env["STRATIGOS_DATA_DIR"] = str(scratch)
         if not use_real:
@@ -217,6 +243,10 @@ def recording(
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "region": settings.bedrock_region,
         "model_ids": ids,
+        "embedding": {
+            "model_id": settings.bedrock_embedding_model_id,
+            "dimensions": settings.embedding_dimensions,
+        },
         **current.produced,
     }
     check_cassette_secrets(partial)
@@ -246,7 +276,8 @@ def record(
 ) -> dict[str, Any]:
     """Record cassette `name` and return its snapshot.
 
-    What runs: `script` (through `api`, Converse by default); else the built-in session
+    What runs: `script` (through `api`: Converse by default, InvokeModel for an embedding
+    script); else the built-in session
     `session` (or the one called `name`); else the script already stored in `name`'s snapshot
     (recording it again). Raises ValueError when there is nothing to run.
     """
@@ -266,7 +297,8 @@ def record(
                 f"nothing to record for {name!r}: give --request FILE or --chat FILE (or a "
                 f"built-in session: {', '.join(sorted(SESSIONS))})"
             )
-    with recording(name, directory=directory, target=target, api=api or "converse") as current:
+    api = api or ("invoke" if script.kind == "embedding" else "converse")
+    with recording(name, directory=directory, target=target, api=api) as current:
         current.script = script
         current.description = description or f"a recorded {script.kind} script"
         current.produced = run_script(script, current.settings)
@@ -276,6 +308,7 @@ def record(
 __all__ = [
     "CHAT_EDIT",
     "CHAT_MESSAGES",
+    "EMBEDDING_TEXTS",
     "SESSIONS",
     "SMALL_REQUEST",
     "SNAPSHOT_FORMAT",

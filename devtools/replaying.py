@@ -26,6 +26,7 @@ from devtools.cassettes import (
     api_settings,
     cassette_paths,
     default_cassettes_dir,
+    embedding_settings,
     environment,
     model_settings,
     vcr_for,
@@ -106,8 +107,8 @@ def rerecord_command(name: str, directory: str | Path | None = None) -> str:
 
 
 def replay_environment(snapshot: Mapping[str, Any], data_dir: str | Path) -> dict[str, str | None]:
-    """The environment a replay runs in: Bedrock with no endpoint URL, the recording's region
-    and model ids, fake credentials only (every other AWS variable removed, the shared AWS
+    """The environment a replay runs in: Bedrock with no endpoint URL, the recording's region,
+    model ids and embedding model (embeddings through Bedrock too), fake credentials only (every other AWS variable removed, the shared AWS
     files pointed at paths that do not exist), no instance metadata, no LangSmith tracing, one
     attempt per call, and the snapshot's Bedrock API."""
     data_dir = Path(data_dir)
@@ -115,6 +116,7 @@ def replay_environment(snapshot: Mapping[str, Any], data_dir: str | Path) -> dic
     env |= FAKE_CREDENTIALS
     env |= TRACING_OFF
     env |= model_settings(snapshot["model_ids"])
+    env |= embedding_settings(snapshot.get("embedding"))
     env |= {
         "AWS_CONFIG_FILE": str(data_dir / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(data_dir / "no-aws-credentials"),

@@ -6,7 +6,10 @@ A `Script` is stored in every cassette's snapshot, so a replay knows what to run
   `OptimizationRequest` (JSON);
 - ``{"kind": "chat", "steps": [...]}``: a chat thread, each step a user message
   (``{"message": "..."}``) or a decision on the pending run (``{"decision": "approve"}``,
-  ``{"decision": "reject"}``, ``{"decision": "edit", "changes": {...}}``).
+  ``{"decision": "reject"}``, ``{"decision": "edit", "changes": {...}}``);
+- ``{"kind": "embedding", "texts": [...], "dimensions": 256}``: the configured embedder
+  (`research.embeddings.embedder_for`) embeds the texts (``dimensions`` optional: the
+  settings' `embedding_dimensions` otherwise).
 
 `run_script(script, settings)` runs one and returns what a snapshot keeps (``result`` and
 ``manifest``). `ChatRecorder` drives a chat session step by step (a script, or a person at the
@@ -71,14 +74,32 @@ class Script(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["optimization", "chat"]
+    kind: Literal["optimization", "chat", "embedding"]
     request: dict[str, Any] | None = None
     steps: list[ChatStep] = Field(default_factory=list)
+    texts: list[str] = Field(default_factory=list)
+    """The texts an embedding script embeds."""
+    dimensions: int | None = None
+    """The vector length of an embedding script (None: the settings' embedding_dimensions)."""
     thread: str = Field(default=DEFAULT_THREAD, pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     """The chat's thread id (artifact ids such as portfolio ids derive from it)."""
 
     @model_validator(mode="after")
     def _complete(self) -> Script:
+        if self.kind == "embedding":
+            if not self.texts or self.request is not None or self.steps:
+                raise ValueError("an embedding script has texts, and no request or steps")
+            if self.dimensions is not None:
+                from settings.config import EMBEDDING_DIMENSION_CHOICES
+
+                if self.dimensions not in EMBEDDING_DIMENSION_CHOICES:
+                    raise ValueError(
+                        f"dimensions must be one of {EMBEDDING_DIMENSION_CHOICES}, "
+                        f"got {self.dimensions}"
+                    )
+            return self
+        if self.texts or self.dimensions is not None:
+            raise ValueError("texts and dimensions belong to an embedding script")
         if self.kind == "optimization":
             if self.request is None or self.steps:
                 raise ValueError("an optimization script has a request and no steps")
@@ -114,6 +135,16 @@ def optimization_script(request: dict[str, Any], source: str = "request") -> Scr
 def chat_script(steps: list[Any], source: str = "chat script") -> Script:
     """A chat script from its steps (validated)."""
     return _validated({"kind": "chat", "steps": steps}, source)
+
+
+def embedding_script(
+    texts: list[str], dimensions: int | None = None, source: str = "embedding script"
+) -> Script:
+    """A script embedding `texts` (validated)."""
+    data: dict[str, Any] = {"kind": "embedding", "texts": texts}
+    if dimensions is not None:
+        data["dimensions"] = dimensions
+    return _validated(data, source)
 
 
 def read_chat_file(path: Path) -> Script:
@@ -309,10 +340,41 @@ def run_chat_script(script: Script, settings: Any) -> dict[str, Any]:
     return recorder.outcome()
 
 
+def float32_values(row: Any) -> list[float]:
+    """float32 values as the shortest decimals that read back as the same float32 (a snapshot
+    keeps vectors exactly, and readably)."""
+    import numpy as np
+
+    return [float(str(v)) for v in np.asarray(row, dtype=np.float32)]
+
+
+def run_embedding_script(script: Script, settings: Any) -> dict[str, Any]:
+    """Embed an embedding script's texts with the configured embedder; returns ``{result,
+    manifest}``: the model id, the dimensions and every vector (float32 values)."""
+    from research.embeddings import embedder_for
+
+    if script.dimensions is not None:
+        settings = settings.model_copy(update={"embedding_dimensions": script.dimensions})
+    embedder = embedder_for(settings)
+    vectors = embedder.embed_documents(script.texts)
+    result = {
+        "model_id": embedder.model_id,
+        "dimensions": embedder.dimensions,
+        "vectors": [float32_values(row) for row in vectors],
+    }
+    manifest = manifest_subset(None) | {
+        "model_provider": settings.resolved_embedding_provider(),
+        "model_ids": {"embedding": embedder.model_id},
+    }
+    return {"result": result, "manifest": manifest}
+
+
 def run_script(script: Script, settings: Any) -> dict[str, Any]:
     """Run `script`; returns what a snapshot keeps (``result`` and ``manifest``)."""
     if script.kind == "optimization":
         return run_optimization_script(script, settings)
+    if script.kind == "embedding":
+        return run_embedding_script(script, settings)
     return run_chat_script(script, settings)
 
 
@@ -323,6 +385,8 @@ __all__ = [
     "Script",
     "ScriptError",
     "chat_script",
+    "embedding_script",
+    "float32_values",
     "manifest_subset",
     "normalise_ids",
     "optimization_outcome",

@@ -17,6 +17,9 @@ from collections.abc import Iterable, Mapping
 BEDROCK_INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
 """What Converse and ConverseStream are authorized by."""
 
+EMBEDDING_INVOKE_ACTIONS = ("bedrock:InvokeModel",)
+"""What embedding calls (InvokeModel, never streamed) are authorized by."""
+
 
 def model_resource_arns(
     model_ids: Iterable[str],

@@ -23,6 +23,13 @@ DEFAULT_STRONG_MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
 DEFAULT_FAST_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 """`Settings.bedrock_fast_model_id`: supervisor, market analysis and risk manager."""
 
+DEFAULT_EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"
+"""`Settings.bedrock_embedding_model_id`: Titan Text Embeddings V2 (the research index)."""
+DEFAULT_EMBEDDING_DIMENSIONS = 1024
+"""`Settings.embedding_dimensions`."""
+EMBEDDING_DIMENSION_CHOICES = (256, 512, 1024)
+"""`settings.config.EMBEDDING_DIMENSION_CHOICES`: the vector lengths Titan V2 offers."""
+
 INFERENCE_PROFILE_REGIONS: dict[str, tuple[str, ...]] = {
     "us": ("us-east-1", "us-east-2", "us-west-2"),
     "eu": ("eu-central-1", "eu-north-1", "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-3"),
@@ -68,6 +75,11 @@ class StageConfig:
     fast_model_id: str = DEFAULT_FAST_MODEL_ID
     extra_model_ids: tuple[str, ...] = ()
     """Per-role overrides (`STRATIGOS_BEDROCK_MODEL_IDS`) that also need invoke permission."""
+    embedding_model_id: str = DEFAULT_EMBEDDING_MODEL_ID
+    """The research index's embedding model (`STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID`): the API
+    (uploads, search queries) and the worker may `bedrock:InvokeModel` it, and nothing more."""
+    embedding_dimensions: int = DEFAULT_EMBEDDING_DIMENSIONS
+    """`STRATIGOS_EMBEDDING_DIMENSIONS`: 256, 512 or 1024 (changing it means re-indexing)."""
     inference_profile_regions: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: dict(INFERENCE_PROFILE_REGIONS)
     )
@@ -141,6 +153,11 @@ class StageConfig:
             raise ValueError(
                 f"notifications_email_from={self.notifications_email_from!r} is not an e-mail "
                 "address"
+            )
+        if self.embedding_dimensions not in EMBEDDING_DIMENSION_CHOICES:
+            raise ValueError(
+                f"embedding_dimensions={self.embedding_dimensions} must be one of "
+                f"{', '.join(map(str, EMBEDDING_DIMENSION_CHOICES))}"
             )
         for name in (
             "job_max_receive_count",

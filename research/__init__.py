@@ -1,2 +1,4 @@
-"""Research: parsing and chunking of the documents library (embeddings and the hybrid index are
-to come). Pure domain code: bytes in, text and references out; no I/O, no store."""
+"""Research: parsing and chunking of the documents library, and text embeddings
+(`research.embeddings`: the interface, the offline embedder and `embedder_for`); the hybrid
+index is to come. Domain code: bytes in, text, references and vectors out; no store. The one
+network caller is `research.bedrock_embeddings` (Titan Text Embeddings V2 on Bedrock)."""

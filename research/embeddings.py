@@ -12,6 +12,12 @@ out. Two texts are near when they share words or word stems ("semiconductor" and
 "crude", "stocks" is not near "equities"). It is worth a fuzzy full-text search, not a semantic
 one: good for tests, offline use and recording, never a stand-in for a real embedding model's
 quality.
+
+`embedder_for(settings)` picks the configured embedder: `HashingEmbedder` offline, or
+`research.bedrock_embeddings.TitanEmbedder` (Amazon Titan Text Embeddings V2 through
+langchain-aws) with the ``bedrock`` provider (see `Settings.resolved_embedding_provider`).
+Embedding failures are `EmbeddingError`s: `EmbeddingInputError` for a text the model refuses
+before any call, `EmbeddingServiceError` for the service's refusals and failures.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from settings.config import Settings
 
 EMBEDDING_DIMENSIONS = 1024
 """Vector length of the offline embedder (Titan Text Embeddings V2's default, too)."""
@@ -36,6 +45,46 @@ OFFLINE_EMBEDDING_MODEL = "offline-hashing-v1"
 
 Vectors = NDArray[np.float32]
 """Embeddings, one unit-length row per text."""
+
+
+def model_id_with_dimensions(model_id: str, dimensions: int) -> str:
+    """`model_id`, with ``-<dimensions>`` appended when they are not `EMBEDDING_DIMENSIONS`
+    (vectors of one model at two lengths are different vectors)."""
+    return model_id if dimensions == EMBEDDING_DIMENSIONS else f"{model_id}-{dimensions}"
+
+
+class EmbeddingError(RuntimeError):
+    """Texts could not be embedded (the message names the model)."""
+
+    def __init__(self, model_id: str, message: str) -> None:
+        super().__init__(message)
+        self.model_id = model_id
+
+
+class EmbeddingInputError(EmbeddingError):
+    """A text the model would refuse, caught before any call: `index` is its position in the
+    batch, `length` its length in characters, `limit` the model's limit."""
+
+    def __init__(self, model_id: str, index: int, length: int, limit: int) -> None:
+        super().__init__(
+            model_id,
+            f"text {index} has {length:,} characters; {model_id} embeds at most {limit:,} "
+            "characters per text (split it into smaller chunks)",
+        )
+        self.index = index
+        self.length = length
+        self.limit = limit
+
+
+class EmbeddingServiceError(EmbeddingError):
+    """The embedding service refused or failed a call after the client's retries: `code` is the
+    service's error code (e.g. ``ThrottlingException``, ``AccessDeniedException``,
+    ``ValidationException``, or the client's error class for a connection failure)."""
+
+    def __init__(self, model_id: str, code: str, message: str) -> None:
+        super().__init__(model_id, f"embedding with {model_id} failed: {code}: {message}")
+        self.code = code
+        self.detail = message
 
 
 class Embedder(Protocol):
@@ -191,22 +240,26 @@ class HashingEmbedder:
     @property
     def model_id(self) -> str:
         """`OFFLINE_EMBEDDING_MODEL`, with the dimensions when they are not the default."""
-        if self._dimensions == EMBEDDING_DIMENSIONS:
-            return OFFLINE_EMBEDDING_MODEL
-        return f"{OFFLINE_EMBEDDING_MODEL}-{self._dimensions}"
+        return model_id_with_dimensions(OFFLINE_EMBEDDING_MODEL, self._dimensions)
 
     @property
     def dimensions(self) -> int:
         """Length of every vector."""
         return self._dimensions
 
-    def embed_documents(self, texts: Sequence[str]) -> Vectors:
-        """One unit-length row per text (a text without content words gives a zero row)."""
+    def term_vectors(self, texts: Sequence[str]) -> NDArray[np.float64]:
+        """The hashed feature weights of each text before normalisation, shape
+        ``(len(texts), dimensions)`` (what Titan's ``normalize: false`` stands for locally)."""
         out = np.zeros((len(texts), self._dimensions), dtype=np.float64)
         for row, text in enumerate(texts):
             indices, weights = self._features(text)
             if indices:
                 out[row] = np.bincount(indices, weights, minlength=self._dimensions)
+        return out
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """One unit-length row per text (a text without content words gives a zero row)."""
+        out = self.term_vectors(texts)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)
         return out.astype(np.float32)
@@ -230,3 +283,20 @@ class HashingEmbedder:
             indices.append(index)
             weights.append(sign * 0.5)
         return indices, weights
+
+
+def embedder_for(settings: Settings | None = None) -> Embedder:
+    """The embedder the settings choose: `HashingEmbedder` (``offline``) or Titan Text
+    Embeddings V2 on Bedrock (``bedrock``), both of `Settings.embedding_dimensions`.
+
+    Building the Bedrock embedder makes no network call. Raises ValueError for a Bedrock model
+    id that is not Titan Text Embeddings V2.
+    """
+    from settings.config import get_settings
+
+    settings = settings or get_settings()
+    if settings.resolved_embedding_provider() == "offline":
+        return HashingEmbedder(settings.embedding_dimensions)
+    from research.bedrock_embeddings import TitanEmbedder  # boto3 only when used
+
+    return TitanEmbedder.from_settings(settings)

@@ -24,6 +24,9 @@ LOCAL_OWNER = "local"
 """The owner the command line acts as and `stratigos serve` signs in (the API authenticates
 its other users)."""
 
+EMBEDDING_DIMENSION_CHOICES = (256, 512, 1024)
+"""Vector lengths `Settings.embedding_dimensions` accepts (Titan Text Embeddings V2's)."""
+
 
 def _settings_file() -> Path | None:
     explicit = os.environ.get("STRATIGOS_SETTINGS_FILE")
@@ -100,6 +103,28 @@ class Settings(BaseSettings):
         default=False,
         description="Put a cachePoint after each agent's system prompt (models that support "
         "prompt caching read it from the cache on later calls).",
+    )
+    embedding_provider: Literal["auto", "offline", "bedrock"] = Field(
+        default="auto",
+        description="Text embeddings of the research index: `bedrock` (Titan Text Embeddings V2 "
+        "through langchain-aws), the deterministic `offline` hashing embedder, or `auto` (the "
+        "chat models' provider, `resolved_model_provider()`).",
+    )
+    bedrock_embedding_model_id: str = Field(
+        default="amazon.titan-embed-text-v2:0",
+        description="The Bedrock embedding model (Titan Text Embeddings V2 or a provisioned "
+        "throughput / profile ARN of it); called in bedrock_region through bedrock_endpoint_url.",
+    )
+    embedding_dimensions: int = Field(
+        default=1024,
+        description="Length of every embedding vector: 256, 512 or 1024 (Titan Text Embeddings "
+        "V2's choices; the offline embedder takes the same).",
+    )
+    embedding_concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="Bedrock embedding calls in flight at once (Titan V2 embeds one text per call).",
     )
     store_backend: Literal["sqlite", "aws"] = Field(
         default="sqlite", description="Persistence: the embedded SQLite file, or DynamoDB + S3."
@@ -334,6 +359,14 @@ class Settings(BaseSettings):
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("embedding_dimensions", mode="after")
+    @classmethod
+    def _embedding_dimensions(cls, value: int) -> int:
+        if value not in EMBEDDING_DIMENSION_CHOICES:
+            choices = ", ".join(map(str, EMBEDDING_DIMENSION_CHOICES))
+            raise ValueError(f"embedding_dimensions must be one of {choices}, got {value}")
+        return value
+
     @field_validator("data_dir", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -362,6 +395,12 @@ class Settings(BaseSettings):
         if self.model_provider != "auto":
             return self.model_provider
         return "bedrock" if aws_credentials_configured() else "offline"
+
+    def resolved_embedding_provider(self) -> Literal["offline", "bedrock"]:
+        """`embedding_provider` with `auto` resolved: the chat models' provider."""
+        if self.embedding_provider != "auto":
+            return self.embedding_provider
+        return self.resolved_model_provider()
 
     @property
     def checkpoint_path(self) -> Path:

@@ -1,8 +1,9 @@
 """A Bedrock Runtime-compatible endpoint on loopback, backed by the deterministic offline model.
 
-It speaks Bedrock's wire format (Converse JSON and ConverseStream event streams) so the real
-client path (langchain-aws -> boto3 -> HTTP) runs with no network and no credentials. It is a
-test double answered by the offline rules engine, not a language model. See docs/local-bedrock.md.
+It speaks Bedrock's wire format (Converse JSON and ConverseStream event streams, and
+InvokeModel for Titan Text Embeddings V2, answered by the offline embedder) so the real client
+path (langchain-aws -> boto3 -> HTTP) runs with no network and no credentials. It is a test
+double answered by the offline rules engine, not a language model. See docs/local-bedrock.md.
 
     with serve() as bedrock:            # a free port on 127.0.0.1
         client = boto3.client("bedrock-runtime", endpoint_url=bedrock.url, ...)

@@ -5,6 +5,9 @@ Routes (the model id is URL-encoded in the path, ``:`` as ``%3A``):
 - ``POST /model/{modelId}/converse``: JSON in, Converse response JSON out.
 - ``POST /model/{modelId}/converse-stream``: JSON in, ``application/vnd.amazon.eventstream``
   out (HTTP/1.1 chunked, one event stream message per chunk).
+- ``POST /model/{modelId}/invoke``: InvokeModel for Amazon Titan Text Embeddings V2
+  (``amazon.titan-embed-text-v2:0``), answered by the offline embedder
+  (`devtools.local_bedrock.titan`).
 - ``GET /ping``: ``{"status": "ok"}`` (readiness).
 
 Errors are answered as Bedrock does: a status, an ``x-amzn-ErrorType`` header and a
@@ -44,10 +47,11 @@ from devtools.local_bedrock.converse import (
 )
 from devtools.local_bedrock.eventstream import encode_event, encode_exception
 from devtools.local_bedrock.faults import Fault, FaultPlan
+from devtools.local_bedrock.titan import titan_embedding
 
 logger = logging.getLogger(__name__)
 
-_ROUTE = re.compile(r"/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream)")
+_ROUTE = re.compile(r"/model/(?P<model>[^/]+)/(?P<op>converse|converse-stream|invoke)")
 MAX_BODY_BYTES = 32 * 1024 * 1024
 """Largest request body accepted."""
 
@@ -120,6 +124,12 @@ class _Handler(BaseHTTPRequestHandler):
             if plan.latency_ms:
                 time.sleep(plan.latency_ms / 1000)
             body = self._read_body()
+            if match["op"] == "invoke":
+                response = titan_embedding(unquote(match["model"]), body)
+                _raise_fault(fault, number, streaming=False)
+                tokens = str(response["inputTextTokenCount"])
+                self._send_json(200, response, {"X-Amzn-Bedrock-Input-Token-Count": tokens})
+                return
             call = parse_request(unquote(match["model"]), body)
             _raise_fault(fault, number, streaming=match["op"] == "converse-stream")
             max_tokens = call.inference_config.get("maxTokens")

@@ -40,6 +40,7 @@ from infra.stacks.common import (
     container_function,
     grant_bedrock,
     grant_documents,
+    grant_embedding,
     grant_memory,
     grant_research_index,
     grant_store,
@@ -148,6 +149,7 @@ class ApiStack(Stack):
         compute.job_queue.grant_send_messages(self.function)
         compute.execution.grant_broker_keys(self.function)  # checks an owner's Alpaca account
         self.bedrock_resources = grant_bedrock(self.function, config, self)
+        self.embedding_resources = grant_embedding(self.function, config, self)
 
         self.rest_api = self._rest_api()
         self.web_acl = self._web_acl()

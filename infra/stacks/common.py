@@ -12,7 +12,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from infra.bedrock import BEDROCK_INVOKE_ACTIONS, model_resource_arns
+from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import StageConfig
 from infra.stacks.foundation import FoundationStack
 
@@ -119,6 +119,9 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         "STRATIGOS_BEDROCK_REGION": bedrock_region,
         "STRATIGOS_BEDROCK_STRONG_MODEL_ID": config.strong_model_id,
         "STRATIGOS_BEDROCK_FAST_MODEL_ID": config.fast_model_id,
+        "STRATIGOS_EMBEDDING_PROVIDER": "bedrock",
+        "STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID": config.embedding_model_id,
+        "STRATIGOS_EMBEDDING_DIMENSIONS": str(config.embedding_dimensions),
         "STRATIGOS_DATA_DIR": "/tmp/stratigos",
         "STRATIGOS_LOG_FORMAT": "json",
         "STRATIGOS_COMPUTE_BACKEND": "local",
@@ -261,6 +264,24 @@ def grant_bedrock(grantee: iam.IGrantable, config: StageConfig, scope: Construct
     )
     iam.Grant.add_to_principal(
         grantee=grantee, actions=list(BEDROCK_INVOKE_ACTIONS), resource_arns=resources
+    )
+    return resources
+
+
+def grant_embedding(grantee: iam.IGrantable, config: StageConfig, scope: Construct) -> list[str]:
+    """`bedrock:InvokeModel` (no streaming) on the embedding model only (Titan Text Embeddings
+    V2's foundation-model ARN in the Bedrock region); for the functions that embed: the API
+    (uploads and search queries) and the job worker. Returns the resource ARNs."""
+    stack = Stack.of(scope)
+    resources = model_resource_arns(
+        [config.embedding_model_id],
+        region=config.bedrock_region or stack.region,
+        account=stack.account,
+        inference_profile_regions=config.inference_profile_regions,
+        partition=stack.partition,
+    )
+    iam.Grant.add_to_principal(
+        grantee=grantee, actions=list(EMBEDDING_INVOKE_ACTIONS), resource_arns=resources
     )
     return resources
 

@@ -35,6 +35,7 @@ from infra.stacks.common import (
     base_environment,
     container_function,
     grant_bedrock,
+    grant_embedding,
     grant_store,
     lambda_image,
     queue_with_dead_letters,
@@ -119,6 +120,7 @@ class ComputeStack(Stack):
         )
         grant_store(self.worker, foundation)
         self.bedrock_resources = grant_bedrock(self.worker, config, self)
+        self.embedding_resources = grant_embedding(self.worker, config, self)
         if config.compute_backend == "sagemaker":
             self._grant_processing_jobs(foundation)
 

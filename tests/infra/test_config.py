@@ -10,11 +10,13 @@ import pytest
 from infra.bedrock import model_resource_arns
 from infra.config import (
     COMPUTE_PREFIX,
+    EMBEDDING_DIMENSION_CHOICES,
     INFERENCE_PROFILE_REGIONS,
     STAGE_NAMES,
     stage_config,
 )
 from settings import Settings
+from settings import config as settings_config
 from tests.infra.synth import ROOT
 
 DOCKER = ROOT / "infra" / "docker"
@@ -28,6 +30,9 @@ def test_defaults_mirror_the_application_settings() -> None:
     config = stage_config("dev")
     assert config.strong_model_id == fields["bedrock_strong_model_id"].default
     assert config.fast_model_id == fields["bedrock_fast_model_id"].default
+    assert config.embedding_model_id == fields["bedrock_embedding_model_id"].default
+    assert config.embedding_dimensions == fields["embedding_dimensions"].default
+    assert EMBEDDING_DIMENSION_CHOICES == settings_config.EMBEDDING_DIMENSION_CHOICES
     assert fields["compute_sagemaker_prefix"].default == COMPUTE_PREFIX
     # each stage names its processing jobs itself (IAM and the failure alarm match on it)
     for stage in STAGE_NAMES:
@@ -212,3 +217,9 @@ def test_wired_handlers_exist(handler: str) -> None:
     assert importlib.util.find_spec(module_name) is not None, f"no module {module_name}"
     module = importlib.import_module(module_name)
     assert hasattr(module, attribute), f"{module_name} has no {attribute}"
+
+
+def test_embedding_dimensions_are_titans_choices() -> None:
+    assert stage_config("dev", {"embedding_dimensions": "512"}).embedding_dimensions == 512
+    with pytest.raises(ValueError, match="embedding_dimensions=300 must be one of 256, 512"):
+        stage_config("dev", {"embedding_dimensions": "300"})

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.bedrock import BEDROCK_INVOKE_ACTIONS, model_resource_arns
+from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import INFERENCE_PROFILE_REGIONS, stage_config
 from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
 
@@ -724,16 +724,44 @@ def test_bedrock_invoke_limited_to_the_configured_models(
         account=ACCOUNT,
         inference_profile_regions=INFERENCE_PROFILE_REGIONS,
     )
-    granted = 0
+    embedding = [f"arn:aws:bedrock:{REGION}::foundation-model/amazon.titan-embed-text-v2:0"]
+    granted: dict[str, int] = {"chat": 0, "embedding": 0}
     for kind in KINDS:
         for stmt in statements(synthesized.templates[stage][kind]):
             actions = as_list(stmt["Action"])
             if not any(a.startswith("bedrock:") for a in actions):
                 continue
-            granted += 1
+            resources = sorted(render(as_list(stmt["Resource"])))
+            if resources == embedding:  # the research index's embeddings: InvokeModel only
+                granted["embedding"] += 1
+                assert actions == list(EMBEDDING_INVOKE_ACTIONS) == ["bedrock:InvokeModel"]
+                continue
+            granted["chat"] += 1
             assert sorted(actions) == sorted(BEDROCK_INVOKE_ACTIONS)
-            assert sorted(render(as_list(stmt["Resource"]))) == expected
-    assert granted == 2  # the API and the worker
+            assert resources == expected
+    assert granted == {"chat": 2, "embedding": 2}  # the API and the worker
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_and_the_worker_may_embed_and_get_the_embedding_settings(
+    synthesized: Synthesized, stage: str
+) -> None:
+    config = stage_config(stage)
+    titan = f"arn:aws:bedrock:{REGION}::foundation-model/{config.embedding_model_id}"
+    names = {"api": f"stratigos-{stage}-api", "compute": f"stratigos-{stage}-worker"}
+    for kind, name in names.items():
+        raw = synthesized.templates[stage][kind]
+        stmts = policies_of_role(raw, role_of(raw, name))
+        invoke = [s for s in stmts if render(as_list(s["Resource"])) == [titan]]
+        assert [as_list(s["Action"]) for s in invoke] == [["bedrock:InvokeModel"]], name
+        env = function_by_name(raw, name)["Environment"]["Variables"]
+        assert env["STRATIGOS_EMBEDDING_PROVIDER"] == "bedrock"
+        assert env["STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID"] == "amazon.titan-embed-text-v2:0"
+        assert env["STRATIGOS_EMBEDDING_DIMENSIONS"] == "1024"
+        assert env["STRATIGOS_BEDROCK_REGION"] == REGION
+    ws = synthesized.templates[stage]["api"]
+    ws_stmts = policies_of_role(ws, role_of(ws, f"stratigos-{stage}-ws"))
+    assert not any(a.startswith("bedrock:") for a in actions_of(ws_stmts))
 
 
 # -- operations ----------------------------------------------------------------------------

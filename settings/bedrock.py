@@ -1,0 +1,25 @@
+"""The botocore client configuration of every Bedrock Runtime client (chat models and embeddings).
+
+One definition, so the agents' chat models (`agents.models`) and the research embedder
+(`research.bedrock_embeddings`) retry and time out the same way.
+"""
+
+from __future__ import annotations
+
+from botocore.config import Config
+
+from settings.config import Settings
+
+
+def bedrock_config(settings: Settings) -> Config:
+    """botocore client configuration: at most `bedrock_max_attempts` attempts per call (the
+    first included; standard retry mode, which retries throttling and 5xx answers with backoff),
+    a read timeout of `bedrock_read_timeout` seconds and a connect timeout of at most 10 s."""
+    return Config(
+        retries={"total_max_attempts": settings.bedrock_max_attempts, "mode": "standard"},
+        read_timeout=settings.bedrock_read_timeout,
+        connect_timeout=min(10.0, settings.bedrock_read_timeout),
+    )
+
+
+__all__ = ["bedrock_config"]
