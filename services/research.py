@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 
-from research.embeddings import HashingEmbedder
+from research.embeddings import embedder_for
 from research.index import (
     Fusion,
     ResearchIndex,
@@ -32,8 +32,9 @@ _indexes_lock = threading.Lock()
 
 
 def research_index(settings: Settings) -> ResearchIndex:
-    """The research index the settings name (one instance per location and model)."""
-    embedder = HashingEmbedder()
+    """The research index the settings name, with their embedder (`embedder_for`; one instance
+    per location and model)."""
+    embedder = embedder_for(settings)
     uri = settings.resolved_research_index_uri()
     options = settings.research_index_storage_options()
     key = (uri, embedder.model_id, tuple(sorted(options.items())))

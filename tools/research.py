@@ -14,6 +14,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from research.citations import cite
+from research.embeddings import EmbeddingError
 from research.index import ResearchIndexError
 from tools.context import ToolContext, make_tool
 
@@ -41,8 +42,8 @@ def search_research(context: ToolContext, args: ResearchArgs) -> dict[str, Any]:
         raise ValueError("no documents library here: this conversation has no owner")
     try:
         results = context.research(args.query, args.k, args.document_ids)
-    except ResearchIndexError as exc:
-        raise ValueError(f"the research index is unavailable: {exc}") from exc
+    except (ResearchIndexError, EmbeddingError) as exc:
+        raise ValueError(f"search is unavailable: {exc}") from exc
     passages = [
         {
             "citation": cite(hit.document_name, hit.reference),

@@ -27,17 +27,23 @@ _USER_ERRORS: tuple[type[BaseException], ...] = (
 
 def exit_code(exc: BaseException) -> int:
     """1 for operational failures (files, disk, an unreachable store), 2 for usage errors."""
+    from research.embeddings import EmbeddingServiceError
+    from research.index import ResearchIndexError
     from store import StoreUnavailableError
 
-    return 1 if isinstance(exc, (OSError, StoreUnavailableError)) else 2
+    operational = (OSError, StoreUnavailableError, ResearchIndexError, EmbeddingServiceError)
+    return 1 if isinstance(exc, operational) else 2
 
 
 def is_expected(exc: BaseException) -> bool:
     """Errors the command line reports as one line: users' mistakes and operational failures
-    (store unreachable, files). Anything else is a bug and keeps its traceback."""
+    (store, research index or embedding model unreachable, files). Anything else is a bug and
+    keeps its traceback."""
+    from research.embeddings import EmbeddingError
+    from research.index import ResearchIndexError
     from store import StoreError
 
-    return isinstance(exc, (*_USER_ERRORS, StoreError, OSError))
+    return isinstance(exc, (*_USER_ERRORS, StoreError, ResearchIndexError, EmbeddingError, OSError))
 
 
 def error_message(exc: BaseException) -> str:

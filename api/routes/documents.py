@@ -29,6 +29,7 @@ from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, not_found, validation_error
 from research.citations import cite
+from research.embeddings import EmbeddingInputError, EmbeddingServiceError
 from research.index import MAX_K, Fusion, ResearchIndexError, SearchHit, SearchMode
 from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDocumentError
 from services import documents as library
@@ -156,7 +157,9 @@ async def create_document(
         )
     except DocumentError as exc:
         raise document_error(exc) from None
-    except ResearchIndexError as exc:
+    except EmbeddingInputError as exc:
+        raise validation_error("file", str(exc)) from None
+    except (ResearchIndexError, EmbeddingServiceError) as exc:
         raise index_unavailable(exc) from None
     response.headers["Location"] = f"/v1/documents/{document.id}"
     return document_out(document)
@@ -219,9 +222,9 @@ class ReindexOut(BaseModel):
     removed: int = Field(description="Documents the index held that the store no longer does.")
 
 
-def index_unavailable(exc: ResearchIndexError) -> ApiError:
-    """503: the research index could not be read or written."""
-    return ApiError(503, "SERVICE_UNAVAILABLE", f"the research index is unavailable: {exc}")
+def index_unavailable(exc: Exception) -> ApiError:
+    """503: the research index could not be read or written, or the embedding model failed."""
+    return ApiError(503, "SERVICE_UNAVAILABLE", f"search is unavailable: {exc}")
 
 
 def hit_out(hit: SearchHit) -> HitOut:
@@ -292,7 +295,9 @@ def search(
         )
     except UnknownDocumentError as exc:
         raise validation_error("query.document_id", str(exc)) from None
-    except ResearchIndexError as exc:
+    except EmbeddingInputError as exc:
+        raise validation_error("query.q", str(exc)) from None
+    except (ResearchIndexError, EmbeddingServiceError) as exc:
         raise index_unavailable(exc) from None
     return SearchOut(
         query=q,
