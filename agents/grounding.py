@@ -138,16 +138,29 @@ def citation_problems(text: str, passages: Sequence[Mapping[str, Any]]) -> list[
     return problems
 
 
+MIN_QUOTED_WORDS = 4
+"""Sentences shorter than this (headings, labels) are not quoted on their own."""
+
+
 def best_sentence(text: str, question: str) -> str:
-    """The sentence of `text` sharing the most words with `question` (the first on a tie),
-    whitespace runs as one space."""
+    """The sentence of `text` (of at least `MIN_QUOTED_WORDS` words, when it has one) sharing
+    the most words with `question`, the first on a tie, with the sentence after it when that
+    one is also long enough; whitespace runs as one space."""
     asked = set(words_of(question))
     sentences = [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
-    return max(sentences, key=lambda s: len(asked & set(words_of(s))), default=text)
+    long_enough = [i for i, s in enumerate(sentences) if len(s.split()) >= MIN_QUOTED_WORDS]
+    candidates = long_enough or list(range(len(sentences)))
+    if not candidates:
+        return text
+    best = max(candidates, key=lambda i: (len(asked & set(words_of(sentences[i]))), -i))
+    quoted = [sentences[best]]
+    if best + 1 in long_enough:
+        quoted.append(sentences[best + 1])
+    return " ".join(quoted)
 
 
 def quoted_answer(passages: Sequence[Mapping[str, Any]], question: str, count: int = 3) -> str:
-    """An answer that quotes the best sentence of each of the first `count` passages with its
-    citation: grounded by construction."""
+    """An answer that quotes the best sentences (`best_sentence`) of each of the first `count`
+    passages with its citation: grounded by construction."""
     quotes = [f'"{best_sentence(str(p["text"]), question)}" {p["citation"]}' for p in passages]
     return "Your research says: " + "; ".join(quotes[:count]) + "."

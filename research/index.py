@@ -4,8 +4,10 @@ on local disk or on S3.
 Each owner has a table of their own (named by a hash of the owner and the embedding model), so
 one owner's search never reads another's rows and vectors of different models are never
 compared. A row is one chunk: `document_id`, `document_name`, `ordinal`, `reference` (JSON),
-`text`, `uploaded_us` (the document's upload time, microseconds since the epoch, UTC) and
-`vector` (the embedder's unit-length float32 vector).
+`text`, `search_text` (what is searched and embedded: the document's name and the chunk's place
+before its text, so "forecasts.xlsx, sheet Energy" is found by "energy"), `uploaded_us` (the
+document's upload time, microseconds since the epoch, UTC) and `vector` (the embedder's
+unit-length float32 vector of `search_text`).
 
 Search modes:
 - ``bm25``: LanceDB's full-text index (BM25; English stemming, stop words left out, case and
@@ -39,6 +41,7 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from research.citations import cite
 from research.embeddings import Embedder, words_of
 
 SearchMode = Literal["hybrid", "bm25", "vector"]
@@ -60,6 +63,9 @@ MAX_K = 50
 
 SNIPPET_CHARS = 240
 """Longest snippet of a result."""
+
+INDEX_FORMAT = 1
+"""The tables' layout; a new layout gets new tables (rebuilt by reindexing)."""
 
 MERGE_AFTER_ROWS = 500
 """Rows added since the full-text index was last built after which `add` merges them in (until
@@ -84,6 +90,11 @@ class IndexedChunk:
     reference: Mapping[str, str | int]
     text: str
     uploaded_at: datetime
+
+    @property
+    def search_text(self) -> str:
+        """What search reads of the chunk: its document's name and place, then its text."""
+        return f"{cite(self.document_name, self.reference)}\n{self.text}"
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,7 @@ def _schema(dimensions: int) -> pa.Schema:
             pa.field("ordinal", pa.int32(), nullable=False),
             pa.field("reference", pa.string(), nullable=False),
             pa.field("text", pa.string(), nullable=False),
+            pa.field("search_text", pa.string(), nullable=False),
             pa.field("uploaded_us", pa.int64(), nullable=False),
             pa.field("vector", pa.list_(pa.float32(), dimensions), nullable=False),
         ]
@@ -210,7 +222,8 @@ class ResearchIndex:
 
     def table_name(self, owner: str) -> str:
         """The owner's table for this index's embedding model."""
-        digest = hashlib.sha256(f"{owner}\0{self.embedder.model_id}".encode()).hexdigest()
+        identity = f"{owner}\0{self.embedder.model_id}\0{INDEX_FORMAT}"
+        digest = hashlib.sha256(identity.encode()).hexdigest()
         return f"chunks_{digest[:32]}"
 
     def _table(self, owner: str, create: bool) -> Any | None:
@@ -251,7 +264,7 @@ class ResearchIndex:
     def embed(self, chunks: Sequence[IndexedChunk]) -> np.ndarray:
         """The vectors of `chunks`' texts (the slow part of `add`, so callers may do it before
         they store anything)."""
-        return self.embedder.embed_documents([chunk.text for chunk in chunks])
+        return self.embedder.embed_documents([chunk.search_text for chunk in chunks])
 
     def add(
         self, owner: str, chunks: Sequence[IndexedChunk], vectors: np.ndarray | None = None
@@ -275,6 +288,7 @@ class ResearchIndex:
                 "ordinal": pa.array([c.ordinal for c in chunks], pa.int32()),
                 "reference": [json.dumps(dict(c.reference), sort_keys=True) for c in chunks],
                 "text": [c.text for c in chunks],
+                "search_text": [c.search_text for c in chunks],
                 "uploaded_us": pa.array([_micros(c.uploaded_at) for c in chunks], pa.int64()),
                 "vector": pa.FixedSizeListArray.from_arrays(
                     pa.array(np.ascontiguousarray(vectors, dtype=np.float32).ravel()),
@@ -298,7 +312,7 @@ class ResearchIndex:
 
         text_index = next((i for i in table.list_indices() if i.index_type == "FTS"), None)
         if text_index is None:
-            table.create_index("text", config=FTS(), replace=True)
+            table.create_index("search_text", config=FTS(), replace=True)
         elif table.index_stats(text_index.name).num_unindexed_rows > MERGE_AFTER_ROWS:
             table.optimize()
 
@@ -385,7 +399,9 @@ class ResearchIndex:
     def _bm25(self, table: Any, query: str, depth: int, where: str | None) -> list[dict[str, Any]]:
         if not words_of(query):
             return []  # only common words: the text index has nothing to match
-        search = table.search(query, query_type="fts", fts_columns="text").select(_COLUMNS)
+        search = table.search(query, query_type="fts", fts_columns="search_text").select(
+            [*_COLUMNS, "_score"]
+        )
         if where:
             search = search.where(where, prefilter=True)
         rows: list[dict[str, Any]] = search.limit(depth).to_list()
@@ -400,7 +416,7 @@ class ResearchIndex:
         search = (
             table.search(vector, vector_column_name="vector")
             .distance_type("cosine")
-            .select(_COLUMNS)
+            .select([*_COLUMNS, "_distance"])
         )
         if where:
             search = search.where(where, prefilter=True)

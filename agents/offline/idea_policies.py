@@ -105,15 +105,19 @@ def _tickers_subject(tickers: list[str], answer: str) -> dict[str, Any]:
 
 def _subject(inp: PolicyInput) -> dict[str, Any] | None:
     """What "that" is, as `save_idea` arguments without the evidence: the tickers the message
-    names; else the latest of the portfolio built last in the conversation and the tickers an
-    earlier message named (with the answer it got as the thesis, e.g. what the research said)."""
+    names (with the answer it follows as the thesis); else the latest of the portfolio built last
+    in the conversation and the tickers an earlier message named (with the answer it got as the
+    thesis, e.g. what the research said)."""
     known = known_tickers()
     intent = intent_of(inp)
-    if intent.tickers:
-        return _tickers_subject(intent.universe(known), "")
     messages = list(inp.messages)
     while messages and not isinstance(messages[-1], HumanMessage):
         messages.pop()  # this turn's own calls
+    if intent.tickers:  # the thesis is the answer the message follows, if any
+        previous = next(
+            (m.text for m in reversed(messages[:-1]) if isinstance(m, AIMessage) and m.text), ""
+        )
+        return _tickers_subject(intent.universe(known), previous)
     answer = ""
     for message in reversed(messages[:-1]):
         if isinstance(message, ToolMessage) and message.name == "optimize_portfolio":

@@ -11,9 +11,9 @@
   original archived to S3 Glacier is being restored), `DELETE /v1/documents/{id}` (204; the
   chunks, the vectors and the original, every version of it, go too). Another owner's document
   is 404.
-- `GET /v1/documents/search?q=&k=&mode=&document_id=&uploaded_from=&uploaded_to=`: the best
+- `GET /v1/research/search?q=&k=&mode=&document_id=&uploaded_from=&uploaded_to=`: the best
   passages of the caller's documents (hybrid BM25 + vector search by default), with snippets
-  and citations; `POST /v1/documents/reindex` rebuilds the caller's index from the store.
+  and citations; `POST /v1/research/reindex` rebuilds the caller's index from the store.
   503 when the index cannot be read or written.
 """
 
@@ -210,7 +210,7 @@ class SearchOut(BaseModel):
     embedding_model: str = Field(description="The model whose vectors were compared.")
     hits: list[HitOut]
     unindexed: list[UnindexedOut] = Field(
-        description="Your documents the index does not hold (POST /v1/documents/reindex)."
+        description="Your documents the index does not hold (POST /v1/research/reindex)."
     )
 
 
@@ -251,7 +251,7 @@ def _aware(value: datetime | None, field: str) -> datetime | None:
     return value
 
 
-@router.get("/documents/search", response_model=SearchOut, summary="Search your documents")
+@router.get("/research/search", response_model=SearchOut, summary="Search your documents")
 def search(
     context: Ctx,
     caller: Caller,
@@ -308,7 +308,7 @@ def search(
     )
 
 
-@router.post("/documents/reindex", response_model=ReindexOut, summary="Rebuild your index")
+@router.post("/research/reindex", response_model=ReindexOut, summary="Rebuild your index")
 def rebuild_index(context: Ctx, caller: Caller) -> ReindexOut:
     """Index every stored document of the caller again and drop rows of deleted ones."""
     try:

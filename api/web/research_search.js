@@ -1,4 +1,4 @@
-// Searching the documents library (GET /v1/documents/search): a query, the mode (hybrid, full
+// Searching the documents library (GET /v1/research/search): a query, the mode (hybrid, full
 // text or vectors), and the passages found with their citation, snippet and a link to the
 // document, plus the documents the index does not hold yet.
 
@@ -43,7 +43,7 @@ export function mountDocumentSearch(slot, { signal } = {}) {
     status.textContent = "Searching…";
     clear(results);
     try {
-      const found = await api(`/v1/documents/search?${params}`, { signal });
+      const found = await api(`/v1/research/search?${params}`, { signal });
       showResults(found, results, status);
     } catch (err) {
       if (err.name !== "AbortError") status.textContent = errorText(err);

@@ -1,4 +1,4 @@
-"""`GET /v1/documents/search` and `POST /v1/documents/reindex` end to end on the SQLite store and
+"""`GET /v1/research/search` and `POST /v1/research/reindex` end to end on the SQLite store and
 the local research index: passages with citations and snippets, each mode, filters, owners kept
 apart, deletion taking the vectors, and the refusals naming their parameter."""
 
@@ -20,7 +20,7 @@ def upload(api: Api, filename: str, data: bytes, headers: dict[str, str]) -> str
 
 
 def search(api: Api, headers: dict[str, str], **params: Any) -> Any:
-    return api.client.get("/v1/documents/search", params=params, headers=headers)
+    return api.client.get("/v1/research/search", params=params, headers=headers)
 
 
 def test_search_cites_pages_and_sheets_and_keeps_owners_apart(api: Api) -> None:
@@ -75,7 +75,7 @@ def test_deleting_a_document_takes_its_passages_out_of_search(api: Api) -> None:
 def test_reindex_rebuilds_the_caller_s_index(api: Api) -> None:
     upload(api, "energy.md", b"# Energy\n\nEnergy margins widened.\n", api.alice)
     before = search(api, api.alice, q="energy", k=10).json()["hits"]
-    response = api.client.post("/v1/documents/reindex", headers=api.alice)
+    response = api.client.post("/v1/research/reindex", headers=api.alice)
     assert response.status_code == 200, response.text
     report = response.json()
     assert report["documents"] == len(api.store.list_documents("alice")) and report["chunks"] > 0

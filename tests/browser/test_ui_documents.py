@@ -131,7 +131,7 @@ def test_drop_pick_read_download_and_delete_documents(
     page.wait_for_selector("#documents-results li >> nth=0")
     with server.client() as client:
         found = client.get(
-            "/v1/documents/search", params={"q": "hold energy at market weight", "k": 10}
+            "/v1/research/search", params={"q": "hold energy at market weight", "k": 10}
         ).json()
     shown = page.locator("#documents-results li .citation").all_inner_texts()
     assert shown == [hit["citation"] for hit in found["hits"]]
