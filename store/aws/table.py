@@ -440,7 +440,11 @@ def create_tables(
     ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
     s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
     try:
-        existing = set(ddb.list_tables().get("TableNames", []))
+        existing = {
+            name
+            for page in ddb.get_paginator("list_tables").paginate()
+            for name in page.get("TableNames", [])
+        }
         if table_name not in existing:
             ddb.create_table(
                 TableName=table_name,

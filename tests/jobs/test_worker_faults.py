@@ -172,7 +172,7 @@ def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None
 
 
 def test_full_store_fails_the_job_with_the_reason_never_succeeds(tmp_path: Path) -> None:
-    store = SQLiteStore(tmp_path / "store.sqlite", max_db_bytes=256 * 1024)
+    store = SQLiteStore(tmp_path / "store.sqlite", max_db_bytes=512 * 1024)
     runner = JobRunner(store, handlers=HANDLERS, max_attempts=2, backoff=(0.01,))
     job = runner.submit(ALICE, "big", {})
     outcome = runner.run_once()
