@@ -1,4 +1,5 @@
-"""Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir."""
+"""Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir,
+a user-supplied classification file (tobacco stocks the embedded data does not hold)."""
 
 from __future__ import annotations
 
@@ -48,4 +49,46 @@ def offline_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
     get_settings.cache_clear()
     yield data_dir
+    get_settings.cache_clear()
+
+
+TOBACCO_CLASSIFICATION = (
+    "ticker,name,sector,industry\n"
+    "MO,Altria Group,Consumer Staples,Tobacco\n"
+    "PM,Philip Morris International,Consumer Staples,Tobacco\n"
+)
+"""A classification file's text: two tobacco stocks, which the embedded data does not hold."""
+
+
+def write_classification(directory: Path, text: str = TOBACCO_CLASSIFICATION) -> Path:
+    """`text` written as `directory`/classification.csv; its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "classification.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def classification_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """`TOBACCO_CLASSIFICATION` as this test's `STRATIGOS_CLASSIFICATION_FILE`."""
+    from settings import get_settings
+
+    path = write_classification(tmp_path / "classification")
+    monkeypatch.setenv("STRATIGOS_CLASSIFICATION_FILE", str(path))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def module_classification_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`TOBACCO_CLASSIFICATION` as `STRATIGOS_CLASSIFICATION_FILE` for a whole module (whose
+    app or server lives as long)."""
+    from settings import get_settings
+
+    path = write_classification(tmp_path_factory.mktemp("classification"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATIGOS_CLASSIFICATION_FILE", str(path))
+        get_settings.cache_clear()
+        yield path
     get_settings.cache_clear()

@@ -32,6 +32,7 @@ from agents.offline.policies import (
 )
 from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 from quant.regimes import REGIME_NAMES
+from settings import get_settings
 
 ROUTES = {
     "research": "market_analysis",
@@ -104,7 +105,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     """Route by intent; answer help, greetings, stray confirmations and memory asks itself."""
     if inp.must_call_tool and inp.forced_tool != "Route":
         return default_policy(inp)
-    memory = read_memory_ask(user_text(inp), known_tickers())
+    memory = read_memory_ask(user_text(inp), known_tickers(), get_settings().classification_file)
     if memory is not None:
         if inp.must_call_tool:
             reason = f"a long-term memory ask ({memory.action.replace('_', ' ')})"

@@ -122,6 +122,7 @@ def test_forget_that_forgets_the_memory_just_made_and_no_amd_is_an_exclusion(
     assert get_profile(store, "alice").exclusions == []
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_another_owner_knows_nothing_and_no_owner_keeps_nothing(
     offline_data_dir: Path, store: Store
 ) -> None:

@@ -86,6 +86,7 @@ def test_bad_changes_name_their_field_and_save_nothing(
         store.get_profile(ALICE)
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_exclusions_resolve_tickers_and_industries(store: Store) -> None:
     profile = add_exclusion(store, ALICE, "amd")
     profile = add_exclusion(store, ALICE, " Tobacco ")
@@ -100,13 +101,14 @@ def test_exclusions_resolve_tickers_and_industries(store: Store) -> None:
         remove_exclusion(store, ALICE, "AMD")
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_screen_leaves_out_excluded_tickers_with_reasons(store: Store) -> None:
     profile = replace_profile(store, ALICE, {"exclusions": ["AMD", "tobacco", "banks"]})
     checked = screen(profile, ["aapl", "AMD", "MO", "JPM", "KO"])
     assert checked.allowed == ["AAPL", "KO"]
     assert checked.reasons == [
         "AMD left out: your profile excludes AMD",
-        "MO left out: your profile excludes tobacco (Altria, Tobacco)",
+        "MO left out: your profile excludes tobacco (Altria Group, Tobacco)",
         "JPM left out: your profile excludes banks (JPMorgan Chase, Diversified Banks)",
     ]
     energy = replace_profile(store, ALICE, {"exclusions": ["energy"]})
