@@ -13,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
+from tests.classification import write_classification
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
 # random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples.
@@ -50,22 +51,6 @@ def offline_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     get_settings.cache_clear()
     yield data_dir
     get_settings.cache_clear()
-
-
-TOBACCO_CLASSIFICATION = (
-    "ticker,name,sector,industry\n"
-    "MO,Altria Group,Consumer Staples,Tobacco\n"
-    "PM,Philip Morris International,Consumer Staples,Tobacco\n"
-)
-"""A classification file's text: two tobacco stocks, which the embedded data does not hold."""
-
-
-def write_classification(directory: Path, text: str = TOBACCO_CLASSIFICATION) -> Path:
-    """`text` written as `directory`/classification.csv; its path."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "classification.csv"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture
