@@ -57,7 +57,7 @@ HELP = (
     "three defensive ideas', 'save that as an idea') and answer from your research ('what does "
     "my research say about energy stocks?'). Try: 'find the target-vol setting that holds up "
     "in a bear market', then 'deploy that to paper, weekly'. Signed in, I also remember what "
-    "you tell me across conversations ('remember that I never hold tobacco', 'what do you know "
+    "you tell me across conversations ('remember that I never hold energy stocks', 'what do you know "
     "about me?', 'forget that')."
 )
 
