@@ -18,10 +18,10 @@ The stable interface the API, the CLI and the chat share:
   portfolio or deployment would hold.
 
 Exclusions are tickers ("AMD") or industry and sector terms ("tobacco"): a term that is a known
-ticker (of the market data or of the shipped S&P 500 classification, `quant.classification`)
-excludes that ticker; otherwise it must name a GICS sector or sub-industry of the
-classification (see `quant.classification.names_category`) and excludes every ticker classified
-there. A term that matches nothing known is refused, naming it. Tickers are stored upper case,
+ticker (of the market data or of the classification: the shipped one of the embedded tickers
+plus the configured `classification_file`, `quant.classification`) excludes that ticker;
+otherwise it must name a GICS sector or sub-industry of the classification (see
+`quant.classification.names_category`) and excludes every ticker classified there. A term that matches nothing known is refused, naming it. Tickers are stored upper case,
 industry terms lower case; both compare case-insensitively.
 
 Every change is validated before it is saved (`InputError` naming the field, e.g.
@@ -41,11 +41,18 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from notifications.preferences import NotificationPreferences
-from quant.classification import classifications, classify, matching, names_category
+from quant.classification import (
+    Classification,
+    classifications,
+    classify,
+    matching,
+    names_category,
+)
 from quant.data import sp500_prices
 from quant.limits import LIMIT_METRICS, LimitValues
 from services.errors import InputError
 from services.market_data import market_closes
+from settings import get_settings
 from store import NotFoundError, Store
 
 RiskTolerance = Literal["conservative", "moderate", "aggressive"]
@@ -169,9 +176,15 @@ def market_tickers() -> frozenset[str]:
     return _embedded_tickers() | frozenset(str(t) for t in market_closes().columns)
 
 
+def classified() -> dict[str, Classification]:
+    """The classification exclusions use: the shipped one of the embedded tickers plus the
+    configured `classification_file` (`quant.classification.classifications`)."""
+    return classifications(get_settings().classification_file)
+
+
 def _names_ticker(term: str) -> bool:
     """Whether an exclusion term is a ticker (of the classification or the market data)."""
-    return term.upper() in classifications() or term.upper() in market_tickers()
+    return term.upper() in classified() or term.upper() in market_tickers()
 
 
 def normalize_exclusion(term: str) -> str:
@@ -182,11 +195,11 @@ def normalize_exclusion(term: str) -> str:
         raise ValueError("an exclusion is a ticker or an industry, not empty text")
     if _names_ticker(text):
         return text.upper()
-    if matching(text):
+    if matching(text, get_settings().classification_file):
         return text.lower()
     raise ValueError(
         f"{text!r} matches no known ticker, sector or industry (sectors: "
-        f"{', '.join(sorted({c.sector for c in classifications().values()}))})"
+        f"{', '.join(sorted({c.sector for c in classified().values()}))})"
     )
 
 
@@ -334,7 +347,7 @@ class Screened:
 def exclusion_of(exclusions: Iterable[str], ticker: str) -> LeftOut | None:
     """The first of `exclusions` that keeps `ticker` out, with its reason, or None."""
     symbol = ticker.strip().upper()
-    info = classify(symbol)
+    info = classify(symbol, get_settings().classification_file)
     for exclusion in exclusions:
         if exclusion.upper() == symbol:
             return LeftOut(symbol, exclusion, f"{symbol} left out: your profile excludes {symbol}")
@@ -449,6 +462,7 @@ __all__ = [
     "RiskTolerance",
     "Screened",
     "add_exclusion",
+    "classified",
     "default_universe",
     "delete_profile",
     "excluded_holdings",

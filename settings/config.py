@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     market_data_s3_endpoint_url: str | None = Field(
         default=None, description="Endpoint for an s3:// market_data (e.g. a local moto server)."
     )
+    classification_file: Path | None = Field(
+        default=None,
+        description="Your tickers' industries (e.g. your data vendor's): a CSV file with the "
+        "columns ticker,name,sector,industry (GICS sector and sub-industry) whose rows add to, "
+        "and for the same ticker replace, the shipped classification of the 20 embedded tickers; "
+        "profile exclusions by sector or industry use it. Read again whenever it changes.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json` writes one JSON object per log record (CloudWatch)."

@@ -1,4 +1,5 @@
-"""Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir."""
+"""Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir,
+a user-supplied classification file (tobacco stocks the embedded data does not hold)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
+from tests.classification import write_classification
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
 # random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples.
@@ -48,4 +50,30 @@ def offline_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
     get_settings.cache_clear()
     yield data_dir
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def classification_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """`TOBACCO_CLASSIFICATION` as this test's `STRATIGOS_CLASSIFICATION_FILE`."""
+    from settings import get_settings
+
+    path = write_classification(tmp_path / "classification")
+    monkeypatch.setenv("STRATIGOS_CLASSIFICATION_FILE", str(path))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def module_classification_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """`TOBACCO_CLASSIFICATION` as `STRATIGOS_CLASSIFICATION_FILE` for a whole module (whose
+    app or server lives as long)."""
+    from settings import get_settings
+
+    path = write_classification(tmp_path_factory.mktemp("classification"))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATIGOS_CLASSIFICATION_FILE", str(path))
+        get_settings.cache_clear()
+        yield path
     get_settings.cache_clear()

@@ -18,6 +18,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_memory_list_and_forget(offline_data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["memory", "list"]) == 0
     assert capsys.readouterr().out.strip() == "Nothing is remembered."

@@ -18,6 +18,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_profile_show_set_exclude_include(
     offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

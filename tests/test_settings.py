@@ -88,3 +88,12 @@ def test_bedrock_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPa
     assert settings.bedrock_region == "eu-west-1"
     assert settings.bedrock_model_ids == {"explanation": "amazon.nova-pro-v1:0"}
     assert settings.checkpoint_path == settings.data_dir / "checkpoints.sqlite"
+
+
+def test_the_classification_file_is_unset_by_default_and_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("STRATIGOS_CLASSIFICATION_FILE", raising=False)
+    assert Settings().classification_file is None
+    monkeypatch.setenv("STRATIGOS_CLASSIFICATION_FILE", str(tmp_path / "vendor.csv"))
+    assert Settings().classification_file == tmp_path / "vendor.csv"

@@ -32,6 +32,7 @@ from agents.offline.policies import (
 )
 from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 from quant.regimes import REGIME_NAMES
+from settings import get_settings
 
 ROUTES = {
     "research": "market_analysis",
@@ -56,7 +57,7 @@ HELP = (
     "three defensive ideas', 'save that as an idea') and answer from your research ('what does "
     "my research say about energy stocks?'). Try: 'find the target-vol setting that holds up "
     "in a bear market', then 'deploy that to paper, weekly'. Signed in, I also remember what "
-    "you tell me across conversations ('remember that I never hold tobacco', 'what do you know "
+    "you tell me across conversations ('remember that I never hold energy stocks', 'what do you know "
     "about me?', 'forget that')."
 )
 
@@ -104,7 +105,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     """Route by intent; answer help, greetings, stray confirmations and memory asks itself."""
     if inp.must_call_tool and inp.forced_tool != "Route":
         return default_policy(inp)
-    memory = read_memory_ask(user_text(inp), known_tickers())
+    memory = read_memory_ask(user_text(inp), known_tickers(), get_settings().classification_file)
     if memory is not None:
         if inp.must_call_tool:
             reason = f"a long-term memory ask ({memory.action.replace('_', ' ')})"

@@ -46,7 +46,7 @@ def add_profile_parser(commands: Any) -> None:
     exclude = sub.add_parser("exclude", help="never hold these tickers or industries")
     include = sub.add_parser("include", help="remove exclusions")
     for command in (exclude, include):
-        command.add_argument("terms", nargs="+", metavar="TERM", help="e.g. AMD or tobacco")
+        command.add_argument("terms", nargs="+", metavar="TERM", help="e.g. AMD or banks")
     for command in sub.choices.values():
         command.add_argument("--json", action="store_true", help="print JSON")
         if command is not sub.choices["show"]:

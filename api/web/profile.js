@@ -272,7 +272,7 @@ export function renderProfile(main) {
           field(
             "profile-exclude",
             "Exclude a ticker or an industry",
-            h("input", { id: "profile-exclude", type: "text", placeholder: "e.g. AMD or tobacco", autocomplete: "off" }),
+            h("input", { id: "profile-exclude", type: "text", placeholder: "e.g. AMD or banks", autocomplete: "off" }),
           ),
           h("button", { type: "button", id: "profile-exclude-add", className: "secondary" }, "Add"),
         ),

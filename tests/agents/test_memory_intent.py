@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from agents.offline.chat_policies import known_tickers
@@ -40,8 +42,20 @@ from agents.offline.intent.memory import MemoryAsk, exclusion_terms, read_memory
         ("please forget all my memories", MemoryAsk("forget_all")),
     ],
 )
-def test_memory_asks_are_read(text: str, expected: MemoryAsk) -> None:
-    assert read_memory_ask(text, known_tickers()) == expected
+def test_memory_asks_are_read(text: str, expected: MemoryAsk, classification_file: Path) -> None:
+    assert read_memory_ask(text, known_tickers(), classification_file) == expected
+
+
+def test_a_bare_industry_statement_needs_the_industry_classified(classification_file: Path) -> None:
+    # The embedded classification knows banks (BAC, JPM) but no tobacco stock; the supplied
+    # file classifies MO and PM as Tobacco.
+    assert read_memory_ask("no banks", known_tickers()) == MemoryAsk(
+        "remember", fact="no banks", exclusions=("banks",)
+    )
+    assert read_memory_ask("never tobacco", known_tickers()) is None
+    assert read_memory_ask("never tobacco", known_tickers(), classification_file) == MemoryAsk(
+        "remember", fact="never tobacco", exclusions=("tobacco",)
+    )
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api, assert_error
 
 JSON = {"accept": "application/json"}
@@ -80,6 +82,7 @@ def _returns_with_tobacco() -> dict[str, Any]:
     return {"dates": [d.date().isoformat() for d in dates], "data": data}
 
 
+@pytest.mark.usefixtures("module_classification_file")
 def test_tobacco_remembered_in_the_chat_leaves_mo_and_pm_out_until_forgotten(api: Api) -> None:
     api.client.delete("/v1/memories", headers=api.bob)
     said = chat(api, api.bob, "remember that I never hold tobacco")
@@ -89,7 +92,7 @@ def test_tobacco_remembered_in_the_chat_leaves_mo_and_pm_out_until_forgotten(api
     assert out.status_code == 200, out.text
     assert set(out.json()["weights"]) == {"KO", "PEP"}
     assert out.json()["left_out"] == [
-        "MO left out: your profile excludes tobacco (Altria, Tobacco)",
+        "MO left out: your profile excludes tobacco (Altria Group, Tobacco)",
         "PM left out: your profile excludes tobacco (Philip Morris International, Tobacco)",
     ]
     assert "I never hold tobacco" in chat(api, api.bob, "what do you know about me?")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Api, assert_error
 
 SMALL = {"budget": {"max_trials": 20, "batch_size": 10}, "n_paths": 20, "seed": 3}
@@ -15,6 +17,7 @@ def _fresh(api: Api, headers: dict[str, str]) -> None:
         assert api.client.delete("/v1/profile", headers=headers).status_code == 204
 
 
+@pytest.mark.usefixtures("module_classification_file")
 def test_default_put_patch_conflict_and_delete(api: Api) -> None:
     _fresh(api, api.alice)
     default = api.client.get("/v1/profile", headers=api.alice)
@@ -113,6 +116,7 @@ def test_submission_takes_defaults_and_refuses_an_emptied_universe(api: Api) -> 
     assert "AMD left out: your profile excludes AMD" in error["message"]
 
 
+@pytest.mark.usefixtures("module_classification_file")
 def test_the_worker_leaves_excluded_tickers_out_and_says_so(api: Api) -> None:
     import json
     import time
@@ -126,7 +130,7 @@ def test_the_worker_leaves_excluded_tickers_out_and_says_so(api: Api) -> None:
     ).json()
     expected = [
         "AMD left out: your profile excludes AMD",
-        "XOM left out: your profile excludes energy (ExxonMobil, Energy)",
+        "XOM left out: your profile excludes energy (Exxon Mobil, Energy)",
     ]
     assert job["profile"]["left_out"] == expected
     deadline = time.monotonic() + 120

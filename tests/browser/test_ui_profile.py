@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.browser.support import Server, sign_in
 
 
+@pytest.mark.usefixtures("module_classification_file")  # classifies tobacco (MO, PM)
 def test_edit_the_profile_and_see_it_prefill_the_form(
     page: Any, server: Server, artifacts: Path
 ) -> None:

@@ -55,12 +55,12 @@ def test_a_drafted_search_takes_the_profile_and_its_run_leaves_exclusions_out(
     assert turn.pending["request"]["risk_limits"]["max_drawdown"] == 0.6
     summary = turn.pending["summary"]
     assert "from your profile: risk_limits.max_drawdown." in summary
-    assert "XOM left out: your profile excludes energy (ExxonMobil, Energy)." in summary
+    assert "XOM left out: your profile excludes energy (Exxon Mobil, Energy)." in summary
     done = session.decide("edit", changes={"n_paths": 20, "horizon": 189})
-    assert "XOM left out: your profile excludes energy (ExxonMobil, Energy)." in done.replies[-1]
+    assert "XOM left out: your profile excludes energy (Exxon Mobil, Energy)." in done.replies[-1]
     [job] = store.list_jobs("bob")
     assert store.get_result("bob", job.id).payload["left_out"] == [
-        "XOM left out: your profile excludes energy (ExxonMobil, Energy)"
+        "XOM left out: your profile excludes energy (Exxon Mobil, Energy)"
     ]
     (run_dir,) = list((session.settings.data_dir / "runs").iterdir())
     assert json.loads((run_dir / "request.json").read_text())["universe"] == ["AAPL", "JNJ", "KO"]

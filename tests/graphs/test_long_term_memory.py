@@ -122,6 +122,7 @@ def test_forget_that_forgets_the_memory_just_made_and_no_amd_is_an_exclusion(
     assert get_profile(store, "alice").exclusions == []
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_another_owner_knows_nothing_and_no_owner_keeps_nothing(
     offline_data_dir: Path, store: Store
 ) -> None:
@@ -146,3 +147,13 @@ def test_an_unknown_exclusion_is_refused_and_nothing_is_remembered(
     with memory_store(get_settings()) as memories:
         assert list_memories(memories, "alice") == []
     assert get_profile(store, "alice").version == 0
+
+
+@pytest.mark.usefixtures("classification_file")
+def test_a_bare_exclusion_of_an_industry_the_configured_classification_knows_is_remembered(
+    offline_data_dir: Path, store: Store
+) -> None:
+    # Only the configured file (MO, PM: Tobacco) makes "never tobacco" an exclusion statement:
+    # the shipped classification of the embedded tickers has no tobacco stock.
+    said = _session(store, "mem-g").send("never tobacco").replies[-1]
+    assert "tobacco" in said and get_profile(store, "alice").exclusions == ["tobacco"]

@@ -33,6 +33,7 @@ def memories(tmp_path: Path) -> Iterator[BaseStore]:
         yield opened
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_an_exclusion_statement_is_remembered_and_enforced_by_the_profile(
     memories: BaseStore, store: Store
 ) -> None:
@@ -81,6 +82,7 @@ def test_an_exclusion_two_memories_state_stays_until_both_are_forgotten(
     assert list_memories(memories, ALICE) == [] and get_profile(store, ALICE).exclusions == []
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_an_exclusion_the_profile_held_before_the_memory_stays_when_it_is_forgotten(
     memories: BaseStore, store: Store
 ) -> None:

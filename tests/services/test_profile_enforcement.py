@@ -27,7 +27,7 @@ def test_a_deployment_holding_an_excluded_ticker_is_refused(store: Store) -> Non
             capital=10_000, schedule=WEEKLY,
         )  # fmt: skip
     assert caught.value.field == "source_id"
-    assert "XOM left out: your profile excludes oil & gas (ExxonMobil, Integrated Oil & Gas)" in (
+    assert "XOM left out: your profile excludes oil & gas (Exxon Mobil, Integrated Oil & Gas)" in (
         caught.value.problem
     )
     assert store.list_deployments("alice") == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.errors import InputError
@@ -17,7 +19,9 @@ from services.profiles import (
     screen_request,
     update_profile,
 )
+from settings import get_settings
 from store import ConflictError, NotFoundError, Store
+from tests.classification import TOBACCO_CLASSIFICATION, write_classification
 
 ALICE, BOB = "alice", "bob"
 
@@ -86,6 +90,7 @@ def test_bad_changes_name_their_field_and_save_nothing(
         store.get_profile(ALICE)
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_exclusions_resolve_tickers_and_industries(store: Store) -> None:
     profile = add_exclusion(store, ALICE, "amd")
     profile = add_exclusion(store, ALICE, " Tobacco ")
@@ -100,13 +105,14 @@ def test_exclusions_resolve_tickers_and_industries(store: Store) -> None:
         remove_exclusion(store, ALICE, "AMD")
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_screen_leaves_out_excluded_tickers_with_reasons(store: Store) -> None:
     profile = replace_profile(store, ALICE, {"exclusions": ["AMD", "tobacco", "banks"]})
     checked = screen(profile, ["aapl", "AMD", "MO", "JPM", "KO"])
     assert checked.allowed == ["AAPL", "KO"]
     assert checked.reasons == [
         "AMD left out: your profile excludes AMD",
-        "MO left out: your profile excludes tobacco (Altria, Tobacco)",
+        "MO left out: your profile excludes tobacco (Altria Group, Tobacco)",
         "JPM left out: your profile excludes banks (JPMorgan Chase, Diversified Banks)",
     ]
     energy = replace_profile(store, ALICE, {"exclusions": ["energy"]})
@@ -164,3 +170,46 @@ def test_fill_without_screening_keeps_the_universe_for_the_worker(store: Store) 
     screened = screen_request(profile, filled.request)
     assert screened.request["universe"] == ["KO"] and screened.from_profile == []
     assert screened.left_out[0].reason == "AMD left out: your profile excludes AMD"
+
+
+def _configure_classification(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    monkeypatch.setenv("STRATIGOS_CLASSIFICATION_FILE", str(path))
+    get_settings.cache_clear()
+
+
+def test_the_configured_classification_adds_and_overrides_rows(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_classification(
+        tmp_path,
+        TOBACCO_CLASSIFICATION + "XOM,Exxon Mobil (vendor),Energy,Oil & Gas Refining & Marketing\n",
+    )
+    with pytest.raises(InputError, match="'refining' matches no known ticker"):
+        add_exclusion(store, ALICE, "refining")  # not configured yet: the shipped rows alone
+    _configure_classification(monkeypatch, path)
+    try:
+        profile = replace_profile(store, ALICE, {"exclusions": ["tobacco", "refining", "pm"]})
+        assert profile.exclusions == ["tobacco", "refining", "PM"]
+        checked = screen(profile, ["MO", "XOM", "CVX", "KO"])
+        assert checked.allowed == ["CVX", "KO"]
+        assert checked.reasons == [
+            "MO left out: your profile excludes tobacco (Altria Group, Tobacco)",
+            "XOM left out: your profile excludes refining "
+            "(Exxon Mobil (vendor), Oil & Gas Refining & Marketing)",
+        ]
+    finally:
+        get_settings.cache_clear()
+
+
+def test_a_malformed_configured_classification_is_refused_naming_the_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_classification(tmp_path, "ticker,name,sector,industry\nMO,Altria,,Tobacco\n")
+    _configure_classification(monkeypatch, path)
+    try:
+        with pytest.raises(InputError) as err:
+            add_exclusion(store, ALICE, "tobacco")
+        assert f"classification file {path}: line 2: empty sector" in str(err.value)
+        assert get_profile(store, ALICE).version == 0  # nothing saved
+    finally:
+        get_settings.cache_clear()

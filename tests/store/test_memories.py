@@ -64,6 +64,7 @@ def test_put_get_search_delete_round_trip_per_owner(memories: BaseStore) -> None
     assert len(memories.search(memory_namespace("cognito:1234-abcd"))) == 1
 
 
+@pytest.mark.usefixtures("classification_file")
 def test_remembering_and_forgetting_on_dynamodb_with_the_aws_store(
     tmp_path: Path, moto_endpoint: str, aws_names: dict[str, str], clock: Any
 ) -> None:

@@ -1,13 +1,13 @@
 """Memory asks in a chat message, by rules: remember a fact, say what is known, forget.
 
-`read_memory_ask(text, known_tickers)` returns a `MemoryAsk` or None:
+`read_memory_ask(text, known_tickers, classification_file)` returns a `MemoryAsk` or None:
 
 - ``remember``: "remember that I never hold tobacco", "note that I prefer low turnover", and
   bare exclusion statements ("no AMD", "never tobacco", "exclude energy stocks"): the fact in
   the user's words and the exclusion terms it states (tickers upper case as written, industry
   terms as written; the profile validates them). A bare statement counts only when each term
-  is a known ticker or names a GICS sector or sub-industry (`quant.classification`), so "no,
-  cancel" stays a refusal.
+  is a known ticker or names a GICS sector or sub-industry (`quant.classification`, with the
+  configured `classification_file` the caller passes), so "no, cancel" stays a refusal.
 - ``recall``: "what do you know about me?", "what do you remember?", "list my memories".
 - ``forget``: "forget that" (the memory just made), "forget that I never hold tobacco" (the
   memory those words name), "forget mem_0123456789ab"; ``forget_all``: "forget everything",
@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from quant.classification import classify, matching
@@ -96,14 +97,19 @@ def exclusion_terms(fact: str) -> list[str]:
     return terms
 
 
-def _known(term: str, known_tickers: Sequence[str]) -> bool:
+def _known(term: str, known_tickers: Sequence[str], classification_file: Path | None) -> bool:
     return (
-        term.upper() in known_tickers or classify(term) is not None or bool(matching(term))
+        term.upper() in known_tickers
+        or classify(term, classification_file) is not None
+        or bool(matching(term, classification_file))
     ) and term.lower() not in ("it", "that", "this", "thanks", "thank you")
 
 
-def read_memory_ask(text: str, known_tickers: Sequence[str]) -> MemoryAsk | None:
-    """The memory ask of `text`, or None when it makes none (see the module docstring)."""
+def read_memory_ask(
+    text: str, known_tickers: Sequence[str], classification_file: Path | None = None
+) -> MemoryAsk | None:
+    """The memory ask of `text`, or None when it makes none (see the module docstring);
+    `classification_file` is the configured classification (None: the embedded one alone)."""
     words = _clean(text)
     low = words.lower()
     if not low:
@@ -126,6 +132,6 @@ def read_memory_ask(text: str, known_tickers: Sequence[str]) -> MemoryAsk | None
         return MemoryAsk("remember", fact=fact, exclusions=tuple(exclusion_terms(fact)))
     if _BARE_EXCLUSION.match(low):
         terms = exclusion_terms(words)
-        if terms and all(_known(t, known_tickers) for t in terms):
+        if terms and all(_known(t, known_tickers, classification_file) for t in terms):
             return MemoryAsk("remember", fact=words, exclusions=tuple(terms))
     return None
