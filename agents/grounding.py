@@ -11,11 +11,14 @@ are exempt, since they are words more than measurements.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from langchain_core.messages import BaseMessage, ToolMessage
 
 from research.embeddings import words_of
 
@@ -164,3 +167,17 @@ def quoted_answer(passages: Sequence[Mapping[str, Any]], question: str, count: i
     passages with its citation: grounded by construction."""
     quotes = [f'"{best_sentence(str(p["text"]), question)}" {p["citation"]}' for p in passages]
     return "Your research says: " + "; ".join(quotes[:count]) + "."
+
+
+def research_passages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """Every passage the `search_research` tool returned in `messages`, in order."""
+    passages: list[dict[str, Any]] = []
+    for message in messages:
+        if isinstance(message, ToolMessage) and message.name == "search_research":
+            try:
+                result = json.loads(message.text)
+            except json.JSONDecodeError:
+                continue  # an error message, not a result
+            if isinstance(result, dict):
+                passages += [p for p in result.get("passages") or [] if isinstance(p, dict)]
+    return passages

@@ -35,8 +35,11 @@ def analyse_market(
     tools: Sequence[BaseTool],
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
+    *,
+    research: bool = False,
 ) -> AgentOutcome[MarketView]:
-    """Market analysis for an optimization request (as JSON)."""
+    """Market analysis for an optimization request (as JSON); with `research`, the agent may
+    also read the owner's documents (`search_research`) and cite them in its summary."""
     task = {
         "kind": "market_view",
         "request": {k: request.get(k) for k in ("universe", "start", "end")},
@@ -48,7 +51,7 @@ def analyse_market(
         "market_analysis",
         task,
         MarketView,
-        tools=_pick(tools, "market_statistics"),
+        tools=_pick(tools, "market_statistics", *(("search_research",) if research else ())),
         config=config,
         settings=settings,
     )

@@ -21,12 +21,11 @@ answers memory asks with the memory tools (`tools.memory`).
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict, cast
 
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_store
 from langgraph.graph import END, START, StateGraph
@@ -45,7 +44,7 @@ from agents.chat import (
     draft_request,
     route_message,
 )
-from agents.grounding import citation_problems, quoted_answer
+from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
@@ -53,14 +52,13 @@ from prompts.canonical import model_json
 from prompts.roles import AgentRole
 from quant.strategy import StrategyConfig
 from services.errors import InputError
-from services.research import SearchResults, research_index, search_documents
+from services.research import owner_search
 from settings import Settings, get_settings
 from store import NotFoundError, Store
 from tools import build_tools
 from tools.artifacts import ArtifactStore
 from tools.context import (
     OwnerRecords,
-    ResearchSearch,
     SavedPortfolioLookup,
     SavedPortfolioWeights,
     ToolContext,
@@ -167,20 +165,12 @@ def _context(config: RunnableConfig, portfolios: dict[str, Any]) -> tuple[ToolCo
     owner = _OWNERS.get(thread)
     context = _TOOLS[key][0]
     context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
-    context.research = None if owner is None else research_lookup(*owner, _settings(config))
+    context.research = (
+        None if owner is None else owner_search(owner[1], owner[0], _settings(config))
+    )
     context.records = None if owner is None else OwnerRecords(owner[0], owner[1], _settings(config))
     context.universe_screen = None if owner is None else profile_screen(*owner)
     return _TOOLS[key]
-
-
-def research_lookup(owner: str, store: Store, settings: Settings) -> ResearchSearch:
-    """Searches `owner`'s documents library for the chat's `search_research` tool."""
-
-    def search(query: str, k: int, document_ids: list[str] | None) -> SearchResults:
-        index = research_index(settings)
-        return search_documents(store, index, owner, query, k=k, document_ids=document_ids)
-
-    return search
 
 
 def _memory(config: RunnableConfig) -> Memory | None:
@@ -298,20 +288,6 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         "tokens": tokens,
         "portfolios": _new_portfolios(tool_context, known),
     }
-
-
-def research_passages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """Every passage the `search_research` tool returned in `messages`, in order."""
-    passages: list[dict[str, Any]] = []
-    for message in messages:
-        if isinstance(message, ToolMessage) and message.name == "search_research":
-            try:
-                result = json.loads(message.text)
-            except json.JSONDecodeError:
-                continue  # an error message, not a result
-            if isinstance(result, dict):
-                passages += [p for p in result.get("passages") or [] if isinstance(p, dict)]
-    return passages
 
 
 def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> list[BaseMessage]:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from graphs.request import OptimizationRequest
+from graphs.resources import bind_research
 from graphs.run import (
     PROFILE_NOTE_CODE,
     has_checkpoint,
@@ -40,6 +41,7 @@ from graphs.run import (
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.runner import JobRunner
 from services.profiles import get_profile, screen_request
+from services.research import owner_search
 from settings import Settings, get_settings
 from store import (
     OPTIMIZATION_KIND,
@@ -106,6 +108,10 @@ def optimization_handler(
         if sink is not None:
             sink(event)
 
+    # the market analysis reads the owner's research when they have any (else its tools and
+    # prompts are those of a run without documents)
+    has_documents = bool(ctx.store.list_documents(job.owner))
+    bind_research(job.id, owner_search(ctx.store, job.owner, settings) if has_documents else None)
     directory = run_directory(job.id, settings)
     started_before = (directory / "request.json").is_file()
     if started_before and not has_checkpoint(job.id, settings):

@@ -39,7 +39,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
 from agents.explanation import sensitivity_facts, template_explanation
-from agents.grounding import ungrounded_numbers
+from agents.grounding import citation_problems, research_passages, ungrounded_numbers
 from agents.runner import AgentOutcome, add_usage
 from agents.workflow import analyse_market, explain, plan_search, review_batch, review_risk
 from graphs.emit import emit_node_started, emit_progress, emit_warning
@@ -224,9 +224,20 @@ def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[st
     if reason is not None:
         return {"status": "partial", "reason": reason, "stop": True}
     res = _res(state)
-    outcome = analyse_market(request_json, res.tools, config, res.settings)
+    research = res.context.research is not None
+    outcome = analyse_market(request_json, res.tools, config, res.settings, research=research)
     view = outcome.decision.model_dump(mode="json")
     warnings: list[str] = []
+    problems = citation_problems(view["summary"], research_passages(outcome.messages))
+    if problems:
+        warnings.append(
+            "the market view's citations did not hold (" + "; ".join(problems[:3]) + "): "
+            "its summary is the regime only"
+        )
+        view["summary"] = (
+            f"The market is in a {view['return_regime']} return regime with "
+            f"{view['volatility_regime']} volatility."
+        )
     weights = {
         k: v for k, v in view["scenario_weights"].items() if k in request.scenarios and v > 0
     }

@@ -22,7 +22,7 @@ from quant import ScenarioData, as_scenarios
 from quant.scenarios import ScenarioSet, generate_scenarios
 from settings import Settings, get_settings
 from tools import build_tools
-from tools.context import ScenarioRecord, ToolContext
+from tools.context import ResearchSearch, ScenarioRecord, ToolContext
 
 
 @dataclass
@@ -109,6 +109,18 @@ class RunResources:
 
 _RUNS: dict[str, RunResources] = {}
 _LOCK = threading.Lock()
+_RESEARCH: dict[str, ResearchSearch] = {}
+"""The research search of a run's owner, bound by the job handler before the run starts."""
+
+
+def bind_research(run_id: str, search: ResearchSearch | None) -> None:
+    """Let run `run_id`'s market analysis read its owner's documents through `search` (None: it
+    reads none)."""
+    with _LOCK:
+        if search is None:
+            _RESEARCH.pop(run_id, None)
+        else:
+            _RESEARCH[run_id] = search
 
 
 def resources(
@@ -127,7 +139,9 @@ def resources(
             if isinstance(request, OptimizationRequest)
             else OptimizationRequest.model_validate(request)
         )
-        context = ToolContext(seed=parsed.seed, safe_rate=parsed.safe_rate)
+        context = ToolContext(
+            seed=parsed.seed, safe_rate=parsed.safe_rate, research=_RESEARCH.get(run_id)
+        )
         start, end = str(parsed.start), str(parsed.end)
         returns = context.returns(parsed.universe, start, end)
         market = context.market(start, end)
@@ -151,5 +165,6 @@ def release(run_id: str) -> None:
     """Forget the resources of a finished run (and stop its compute backend)."""
     with _LOCK:
         found = _RUNS.pop(run_id, None)
+        _RESEARCH.pop(run_id, None)
     if found is not None:
         found.close()

@@ -11,6 +11,7 @@ model).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -137,3 +138,16 @@ def reindex(store: Store, index: ResearchIndex, owner: str) -> ReindexReport:
         chunks += len(stored_chunks)
     index.optimize(owner)
     return ReindexReport(documents=len(documents), chunks=chunks, removed=len(stale))
+
+
+def owner_search(
+    store: Store, owner: str, settings: Settings
+) -> Callable[[str, int, list[str] | None], SearchResults]:
+    """search(query, k, document_ids): `owner`'s documents searched as the agents' tools do
+    (the index opened on first use)."""
+
+    def search(query: str, k: int, document_ids: list[str] | None) -> SearchResults:
+        index = research_index(settings)
+        return search_documents(store, index, owner, query, k=k, document_ids=document_ids)
+
+    return search

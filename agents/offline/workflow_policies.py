@@ -14,6 +14,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
+from agents.grounding import quoted_answer
 from agents.offline.chat_policies import (
     draft_deployment,
     draft_search,
@@ -49,6 +50,15 @@ def _decide(inp: PolicyInput, args: dict[str, Any]) -> AIMessage:
     return reply("", tool_call(name, args))
 
 
+MAX_SUMMARY = 800
+"""The longest market view summary (`MarketView.summary`)."""
+
+
+def research_query(universe: list[str]) -> str:
+    """What the market view asks of the user's research: the outlook of the request's stocks."""
+    return "outlook risks and views on " + (", ".join(universe) if universe else "the market")
+
+
 @register_policy("market_analysis")
 def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     """Read the market with `market_statistics`, then weight the scenarios towards the current
@@ -62,6 +72,10 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:
         args = {k: request.get(k) for k in ("universe", "start", "end") if request.get(k)}
         return reply("Reading the market first.", tool_call("market_statistics", args))
+    research = inp.last_result("search_research")
+    if not inp.must_call_tool and research is None and "search_research" in inp.tool_names:
+        query = research_query(request.get("universe") or [])
+        return reply("Reading the user's research.", tool_call("search_research", {"query": query}))
     if not inp.must_call_tool:
         return reply("I have what I need for the market view.")
     regime = (
@@ -83,6 +97,12 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     if regime.get("market_volatility") is not None:
         summary += f" (annualised volatility {regime['market_volatility']:.1%})"
     summary += "; the scenarios are weighted towards the current regime."
+    found = research.data if research is not None and not research.is_error else None
+    passages = found.get("passages") if isinstance(found, dict) else None
+    if passages and isinstance(found, dict):
+        query = str(found.get("query", ""))
+        cited = f"{summary} {quoted_answer(passages, query, count=1)}"
+        summary = cited if len(cited) <= MAX_SUMMARY else summary
     return _decide(
         inp,
         {

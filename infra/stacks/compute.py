@@ -36,9 +36,11 @@ from infra.stacks.common import (
     container_function,
     grant_bedrock,
     grant_embedding,
+    grant_research_index,
     grant_store,
     lambda_image,
     queue_with_dead_letters,
+    research_index_uri,
 )
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
@@ -84,7 +86,10 @@ class ComputeStack(Stack):
         )
         self.processing_role = self._processing_role(foundation)
 
-        environment = base_environment(config, foundation)
+        environment = base_environment(config, foundation) | {
+            # the workflow's market analysis reads the job owner's research
+            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+        }
         if config.compute_backend == "sagemaker":
             environment |= {
                 "STRATIGOS_COMPUTE_BACKEND": "sagemaker",
@@ -119,6 +124,7 @@ class ComputeStack(Stack):
             )
         )
         grant_store(self.worker, foundation)
+        grant_research_index(self.worker, foundation)
         self.bedrock_resources = grant_bedrock(self.worker, config, self)
         self.embedding_resources = grant_embedding(self.worker, config, self)
         if config.compute_backend == "sagemaker":

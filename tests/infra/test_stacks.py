@@ -404,10 +404,13 @@ def test_every_function_names_the_documents_bucket_and_only_the_api_may_use_it(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_the_research_index_bucket_is_only_the_api_s(synthesized: Synthesized, stage: str) -> None:
+def test_the_research_index_bucket_is_the_api_s_and_the_worker_s(
+    synthesized: Synthesized, stage: str
+) -> None:
     """The index bucket is neither versioned nor moved out of Standard (searches read it and
-    LanceDB deletes its own old files); the API names it and alone may read, write and delete
-    its `index/` objects."""
+    LanceDB deletes its own old files); the API (uploads, search, the chat) and the worker (the
+    workflow's market analysis) name it and alone may read, write and delete its `index/`
+    objects."""
     foundation = synthesized.templates[stage]["foundation"]
     (props,) = [
         v["Properties"]
@@ -422,12 +425,13 @@ def test_the_research_index_bucket_is_only_the_api_s(synthesized: Synthesized, s
         ]["SSEAlgorithm"]
         == "aws:kms"
     )
+    names: set[str] = set()
     for kind in KINDS:
         raw = synthesized.templates[stage][kind]
         for fn in resources(raw, "AWS::Lambda::Function").values():
             env = fn["Properties"].get("Environment", {}).get("Variables", {})
             if "STRATIGOS_RESEARCH_INDEX_URI" in env:
-                assert kind == "api"
+                names.add(fn["Properties"]["FunctionName"])
                 assert "ResearchIndexBucket" in json.dumps(env["STRATIGOS_RESEARCH_INDEX_URI"])
         for policy in resources(raw, "AWS::IAM::Policy").values():
             stmts = [
@@ -436,8 +440,12 @@ def test_the_research_index_bucket_is_only_the_api_s(synthesized: Synthesized, s
                 if "ResearchIndexBucket" in json.dumps(s["Resource"])
             ]
             roles = policy["Properties"].get("Roles", [])
-            api_role = kind == "api" and {"Ref": role_of(raw, f"stratigos-{stage}-api")} in roles
-            if not api_role:
+            allowed = [
+                {"Ref": role_of(raw, f"stratigos-{stage}-{name}")}
+                for name, home in (("api", "api"), ("worker", "compute"))
+                if kind == home
+            ]
+            if not any(role in roles for role in allowed):
                 assert stmts == [], (kind, roles)
                 continue
             actions = actions_of(stmts)
@@ -446,6 +454,7 @@ def test_the_research_index_bucket_is_only_the_api_s(synthesized: Synthesized, s
                 for resource in as_list(stmt["Resource"]):
                     if "Fn::Join" in resource:
                         assert resource["Fn::Join"][1][1] == "/index/*", resource
+    assert names == {f"stratigos-{stage}-api", f"stratigos-{stage}-worker"}
 
 
 # -- compute -------------------------------------------------------------------------------
