@@ -15,21 +15,9 @@ from services.documents import add_document
 from services.research import research_index
 from settings import Settings, get_settings
 from store.sqlite import SQLiteStore
+from tests.test_cli import SMALL_REQUEST
 from traces.schema import TraceEvent
 
-REQUEST = {
-    "universe": ["AAPL", "KO", "XOM"],
-    "start": "2010-01-01",
-    "n_paths": 20,
-    "horizon": 168,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.2},
-        "weight_function": {"choices": ["inverse_vol"]},
-        "lookback": {"low": 21, "high": 84, "step": 21},
-        "rebalance_every": 21,
-    },
-    "budget": {"max_trials": 6, "batch_size": 6},
-}
 OUTLOOK = [
     ["Macro outlook: rates stay restrictive."],
     ["Our view on XOM and KO: steady dividends and a 4% yield support both through 2023."],
@@ -44,7 +32,7 @@ def store(tmp_path: Path) -> SQLiteStore:
 
 def run(store: SQLiteStore, owner: str) -> tuple[dict[str, Any], list[TraceEvent]]:
     events: list[TraceEvent] = []
-    request = OptimizationRequest.model_validate(REQUEST)
+    request = OptimizationRequest.model_validate(SMALL_REQUEST)
     _, result = run_job_here(store, owner, request, sink=events.append, settings=Settings())
     return result, events
 
