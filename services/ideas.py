@@ -41,6 +41,8 @@ DEFAULT_LOOKBACK_DAYS = 252
 """Daily returns the metrics are computed over unless told otherwise (about a year)."""
 
 MIN_LOOKBACK_DAYS, MAX_LOOKBACK_DAYS = 21, 2520
+MAX_HORIZON_DAYS = 2520
+"""The longest horizon of an idea, trading days (as an optimization request's)."""
 """The lookback window's bounds (trading days)."""
 
 CVAR_LEVEL = 0.95
@@ -154,14 +156,20 @@ def basket_metrics(
 
 def horizon_from_date(until: date, today: date, calendar: str = "XNYS") -> int:
     """Trading sessions of `calendar` after `today` up to `until` (included); `InputError`
-    ("horizon_until") unless `until` is after `today`."""
+    ("horizon_until") unless `until` is after `today` and at most `MAX_HORIZON_DAYS` sessions
+    away."""
     from execution.schedule import trading_sessions
 
     if until <= today:
         raise InputError("horizon_until", f"must be after today ({today.isoformat()})")
+    too_far = f"must be at most {MAX_HORIZON_DAYS} trading days (about 10 years) after today"
+    if until > today + timedelta(days=MAX_HORIZON_DAYS * 366 // 252):
+        raise InputError("horizon_until", too_far)
     sessions = len(trading_sessions(calendar, today + timedelta(days=1), until))
     if sessions < 1:
         raise InputError("horizon_until", "holds no trading session")
+    if sessions > MAX_HORIZON_DAYS:
+        raise InputError("horizon_until", too_far)
     return sessions
 
 
@@ -310,8 +318,8 @@ def _unsigned(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 
 def _check_horizon(days: int) -> None:
-    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 2520:
-        raise InputError("horizon_days", "must be 1 to 2520 trading days")
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_HORIZON_DAYS:
+        raise InputError("horizon_days", f"must be 1 to {MAX_HORIZON_DAYS} trading days")
 
 
 def update_idea(

@@ -81,6 +81,12 @@ def test_bad_input_names_the_field_and_numbers_cannot_be_given(api: Api) -> None
     assert_error(weights, 422, "VALIDATION_ERROR", "body.weights")
     both = {**body, "horizon_days": 5, "horizon_until": "2030-01-01"}
     assert_error(client.post("/v1/ideas", json=both, headers=api.alice), 422, "VALIDATION_ERROR")
+    far = {**body, "horizon_until": "2262-02-01"}  # past pandas' timestamps: found by schemathesis
+    too_far = client.post("/v1/ideas", json=far, headers=api.alice)
+    assert (
+        "2520 trading days"
+        in assert_error(too_far, 422, "VALIDATION_ERROR", "horizon_until")["message"]
+    )
 
 
 def test_evidence_is_checked_against_the_owners_records(api: Api) -> None:
