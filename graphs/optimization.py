@@ -29,11 +29,11 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypedDict
 
 import numpy as np
-from langchain_core.messages import ToolMessage
+from langchain_core.messages import BaseMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
@@ -215,6 +215,23 @@ def validate(state: OptimizationState) -> dict[str, Any]:
     }
 
 
+def ground_market_view(view: dict[str, Any], messages: Sequence[BaseMessage]) -> list[str]:
+    """Check the citations of the market view's summary against the passages the research
+    search returned in `messages` (`citation_problems`): when one does not hold, the summary
+    becomes the regime alone (in place) and the returned warning says why."""
+    problems = citation_problems(view["summary"], research_passages(messages))
+    if not problems:
+        return []
+    view["summary"] = (
+        f"The market is in a {view['return_regime']} return regime with "
+        f"{view['volatility_regime']} volatility."
+    )
+    return [
+        "the market view's citations did not hold (" + "; ".join(problems[:3]) + "): "
+        "its summary is the regime only"
+    ]
+
+
 def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
     """The market analysis agent picks scenario weights and the horizon."""
     emit_node_started("market_analysis")
@@ -227,17 +244,7 @@ def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[st
     research = res.context.research is not None
     outcome = analyse_market(request_json, res.tools, config, res.settings, research=research)
     view = outcome.decision.model_dump(mode="json")
-    warnings: list[str] = []
-    problems = citation_problems(view["summary"], research_passages(outcome.messages))
-    if problems:
-        warnings.append(
-            "the market view's citations did not hold (" + "; ".join(problems[:3]) + "): "
-            "its summary is the regime only"
-        )
-        view["summary"] = (
-            f"The market is in a {view['return_regime']} return regime with "
-            f"{view['volatility_regime']} volatility."
-        )
+    warnings = ground_market_view(view, outcome.messages)
     weights = {
         k: v for k, v in view["scenario_weights"].items() if k in request.scenarios and v > 0
     }

@@ -57,3 +57,27 @@ def test_the_market_view_cites_the_owner_s_research(
     assert tool_calls(events)[:2] == ["market_statistics", "search_research"]
     # Without documents the agent has no research tool: the recorded runs of tests/replay
     # (owners without documents) replay with the same tools and prompts.
+
+
+def test_a_market_view_whose_citation_does_not_hold_is_reduced_to_the_regime() -> None:
+    from langchain_core.messages import AIMessage, ToolMessage
+
+    from graphs.optimization import ground_market_view
+
+    found = '{"query": "KO", "passages": [{"citation": "(views.pdf, p. 2)", "text": "a 4% yield"}]}'
+    messages = [
+        AIMessage("", tool_calls=[{"name": "search_research", "args": {}, "id": "c1"}]),
+        ToolMessage(found, name="search_research", tool_call_id="c1"),
+    ]
+    base = {"return_regime": "bull", "volatility_regime": "low"}
+    kept = {**base, "summary": "Bull. Your research sees a 4% yield (views.pdf, p. 2)."}
+    assert ground_market_view(kept, messages) == []
+    assert kept["summary"].endswith("(views.pdf, p. 2).")
+    for summary, problem in (
+        ("Bull. Your research sees a 9% yield (views.pdf, p. 2).", "9% is not in"),
+        ("Bull. Your research sees a 4% yield (views.pdf, p. 5).", "not a passage"),
+    ):
+        view = {**base, "summary": summary}
+        (warning,) = ground_market_view(view, messages)
+        assert problem in warning
+        assert view["summary"] == "The market is in a bull return regime with low volatility."
