@@ -26,7 +26,7 @@ from research.index import (
 )
 from services.documents import all_chunks
 from settings import Settings
-from store import Document, NotFoundError, Store
+from store import Document, Store
 
 _indexes: dict[tuple[str, str, tuple[tuple[str, str], ...]], ResearchIndex] = {}
 _indexes_lock = threading.Lock()
@@ -80,37 +80,22 @@ def search_documents(
     query, `k`, mode or time range."""
     if uploaded_from and uploaded_to and uploaded_from >= uploaded_to:
         raise ValueError("uploaded_from must be before uploaded_to")
+    stored = store.list_documents(owner)  # one read serves the filter, the hits and `unindexed`
+    stored_ids = {document.id for document in stored}
     for document_id in document_ids or []:
-        try:
-            store.get_document(owner, document_id)
-        except NotFoundError:
-            raise UnknownDocumentError(f"no such document: {document_id}") from None
+        if document_id not in stored_ids:
+            raise UnknownDocumentError(f"no such document: {document_id}")
     filters = SearchFilters(
         document_ids=frozenset(document_ids) if document_ids is not None else None,
         uploaded_from=uploaded_from,
         uploaded_to=uploaded_to,
     )
     hits = index.search(owner, query, k=k, mode=mode, filters=filters, fusion=fusion)
-    stored = _stored(store, owner, {hit.document_id for hit in hits})
-    hits = [hit for hit in hits if hit.document_id in stored]
-    return SearchResults(hits, unindexed_documents(store, index, owner))
-
-
-def _stored(store: Store, owner: str, document_ids: set[str]) -> set[str]:
-    found = set()
-    for document_id in document_ids:
-        try:
-            store.get_document(owner, document_id)
-        except NotFoundError:
-            continue
-        found.add(document_id)
-    return found
-
-
-def unindexed_documents(store: Store, index: ResearchIndex, owner: str) -> list[Document]:
-    """`owner`'s stored documents the index holds no chunks of."""
     indexed = index.document_ids(owner)
-    return [d for d in store.list_documents(owner) if d.id not in indexed]
+    return SearchResults(
+        hits=[hit for hit in hits if hit.document_id in stored_ids],
+        unindexed=[document for document in stored if document.id not in indexed],
+    )
 
 
 @dataclass(frozen=True)

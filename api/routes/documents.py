@@ -39,6 +39,10 @@ from store import ArchivedError, Document, DocumentChunk, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
+SEARCH_UNAVAILABLE = (ResearchIndexError, EmbeddingServiceError)
+"""Failures of the research index or the embedding model: 503 wherever documents are added,
+searched, reindexed or deleted."""
+
 
 class DocumentLinks(BaseModel):
     """Where a document's parts are."""
@@ -159,7 +163,7 @@ async def create_document(
         raise document_error(exc) from None
     except EmbeddingInputError as exc:
         raise validation_error("file", str(exc)) from None
-    except (ResearchIndexError, EmbeddingServiceError) as exc:
+    except SEARCH_UNAVAILABLE as exc:
         raise index_unavailable(exc) from None
     response.headers["Location"] = f"/v1/documents/{document.id}"
     return document_out(document)
@@ -297,7 +301,7 @@ def search(
         raise validation_error("query.document_id", str(exc)) from None
     except EmbeddingInputError as exc:
         raise validation_error("query.q", str(exc)) from None
-    except (ResearchIndexError, EmbeddingServiceError) as exc:
+    except SEARCH_UNAVAILABLE as exc:
         raise index_unavailable(exc) from None
     return SearchOut(
         query=q,
@@ -313,7 +317,7 @@ def rebuild_index(context: Ctx, caller: Caller) -> ReindexOut:
     """Index every stored document of the caller again and drop rows of deleted ones."""
     try:
         report = reindex(context.store, context.research_index, caller.owner)
-    except ResearchIndexError as exc:
+    except SEARCH_UNAVAILABLE as exc:
         raise index_unavailable(exc) from None
     return ReindexOut(documents=report.documents, chunks=report.chunks, removed=report.removed)
 
@@ -393,6 +397,6 @@ def delete_document(document_id: str, context: Ctx, caller: Caller) -> Response:
         library.delete_document(context.store, context.research_index, caller.owner, document_id)
     except NotFoundError:
         raise _missing(document_id) from None
-    except ResearchIndexError as exc:
+    except SEARCH_UNAVAILABLE as exc:
         raise index_unavailable(exc) from None
     return Response(status_code=204)
