@@ -61,9 +61,21 @@ def openai_model_for(role: AgentRole, settings: Settings | None = None) -> str:
     return settings.openai_fast_model
 
 
+def check_role_keys(settings: Settings) -> None:
+    """Raise ValueError when a per-role setting names a role that does not exist."""
+    for field in ("model_providers", "openai_models", "bedrock_model_ids"):
+        unknown = sorted(set(getattr(settings, field)) - set(AGENT_ROLES))
+        if unknown:
+            raise ValueError(
+                f"{field} names unknown agent roles {unknown}; known roles: {', '.join(AGENT_ROLES)}"
+            )
+
+
 def model_providers(settings: Settings | None = None) -> dict[AgentRole, ModelProvider]:
-    """``{role: provider}`` of every agent role (`Settings.resolved_model_provider(role)`)."""
+    """``{role: provider}`` of every agent role (`Settings.resolved_model_provider(role)`);
+    ValueError when a per-role setting names an unknown role."""
     settings = settings or get_settings()
+    check_role_keys(settings)
     return {role: settings.resolved_model_provider(role) for role in AGENT_ROLES}
 
 
@@ -94,11 +106,12 @@ def model_ids(settings: Settings | None = None) -> dict[str, str]:
 def chat_model(role: AgentRole, settings: Settings | None = None) -> BaseChatModel:
     """The chat model of `role` for its configured provider (see the module docstring).
 
-    Raises ValueError for an unknown role.
+    Raises ValueError for an unknown role, also in a per-role setting (`check_role_keys`).
     """
     if role not in AGENT_ROLES:
         raise ValueError(f"unknown agent role {role!r}; known roles: {', '.join(AGENT_ROLES)}")
     settings = settings or get_settings()
+    check_role_keys(settings)
     provider = settings.resolved_model_provider(role)
     if provider == "offline":
         from agents.offline import OfflineChatModel  # loaded only when used

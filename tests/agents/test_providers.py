@@ -171,6 +171,12 @@ def test_roles_can_mix_providers(use_provider: Any, monkeypatch: pytest.MonkeyPa
     assert "explanation=openai" in summary and "optimizer=bedrock" in summary
     # embeddings follow the chat models only when every role is on Bedrock
     assert settings.resolved_embedding_provider() == "offline"
+    monkeypatch.setenv("STRATIGOS_OPENAI_MODELS", json.dumps({"explainer": "qwen3:8b"}))
+    get_settings.cache_clear()
+    with pytest.raises(
+        ValueError, match=r"openai_models names unknown agent roles \['explainer'\]"
+    ):
+        chat_model("supervisor")
     monkeypatch.delenv("STRATIGOS_MODEL_PROVIDERS")
     assert Settings(model_provider="bedrock").resolved_embedding_provider() == "bedrock"
     assert Settings(model_provider="openai").resolved_embedding_provider() == "offline"
@@ -232,3 +238,33 @@ def _human(text: str) -> Any:
     from langchain_core.messages import HumanMessage
 
     return HumanMessage(text)
+
+
+def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(use_provider: Any) -> None:
+    from agents.errors import ModelOutputError
+    from graphs.request import OptimizationRequest
+    from graphs.run import run_optimization
+    from tests.replay.test_cli_commands import TINY
+
+    use_provider("openai", STRATIGOS_OPENAI_MAX_TOKENS="5")  # finish_reason "length"
+    with pytest.raises(ModelOutputError, match="reply stopped with max_tokens"):
+        run_optimization(OptimizationRequest.model_validate(TINY))
+
+
+@pytest.mark.parametrize(
+    ("finish", "meaning"),
+    [("length", "max_tokens"), ("content_filter", "content_filtered"), ("tool_calls", "tool_use"),
+     ("stop", "end_turn")],
+)  # fmt: skip
+def test_openai_finish_reasons_read_as_bedrock_stop_reasons(finish: str, meaning: str) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langchain_core.runnables import RunnableLambda
+
+    from agents.errors import ModelOutputError
+    from agents.runner import invoke_model, stop_reason
+
+    reply = AIMessage("Sorry.", response_metadata={"finish_reason": finish})
+    assert stop_reason(reply) == meaning
+    if meaning == "content_filtered":
+        with pytest.raises(ModelOutputError, match="content_filtered"):
+            invoke_model(RunnableLambda(lambda _: reply), [HumanMessage("hi")], None, "explanation")
