@@ -27,8 +27,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +46,7 @@ from devtools.local_openai.chat import (
     from_bedrock_error,
     parse_chat_request,
 )
+from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from prompts.roles import AGENT_ROLES
 
 logger = logging.getLogger(__name__)
@@ -212,22 +212,23 @@ class _Handler(BaseHTTPRequestHandler):
     do_PUT = do_DELETE = do_PATCH = do_POST  # unknown routes answer 404 the same way
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
     faults: FaultPlan
     api_key: str | None
     streamed_calls: int
     lock: threading.Lock
 
 
-class LocalOpenAI:
+class LocalOpenAI(LoopbackEndpoint):
     """A running local OpenAI-compatible endpoint (see the module docstring).
 
     `url` is its base URL with ``/v1`` (give it to the openai client as ``base_url`` or to
     Stratigos as ``STRATIGOS_OPENAI_BASE_URL``). With `api_key`, requests must carry
     ``Authorization: Bearer <api_key>``. Use it as a context manager or call `close`.
     """
+
+    _server: _Server
+    thread_name = "local-openai"
 
     def __init__(
         self,
@@ -237,15 +238,12 @@ class LocalOpenAI:
         api_key: str | None = None,
     ) -> None:
         message_boundaries()  # loads the prompts and agent modules now, not on the first call
-        self._server = _Server((host, port), _Handler)
+        super().__init__(host, port, _Handler, _Server)
         self._server.faults = faults if faults is not None else FaultPlan.from_environment(FAULTS_VARIABLE)  # fmt: skip
         self._server.api_key = api_key
         self._server.streamed_calls = 0
         self._server.lock = threading.Lock()
         self.faults = self._server.faults
-        self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread: threading.Thread | None = None
 
     @property
     def streamed_calls(self) -> int:
@@ -256,44 +254,6 @@ class LocalOpenAI:
     def url(self) -> str:
         """``http://HOST:PORT/v1``."""
         return f"http://{self.host}:{self.port}/v1"
-
-    def start(self) -> LocalOpenAI:
-        """Serve in a daemon thread (returns self)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"local-openai-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (KeyboardInterrupt) or closed."""
-        try:
-            self._server.serve_forever(poll_interval=0.2)
-        finally:
-            self._server.server_close()
-
-    def close(self) -> None:
-        """Stop serving and release the port."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> LocalOpenAI:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def serve(
