@@ -1,26 +1,42 @@
-"""The model factory: one LangChain chat model per agent role, offline or on Amazon Bedrock.
+"""The model factory: one LangChain chat model per agent role, offline, on Amazon Bedrock or on an
+OpenAI-compatible server.
 
-The provider comes from settings (`Settings.resolved_model_provider()`): ``offline`` (the default
-when no AWS credentials are configured) gives the deterministic `OfflineChatModel`; ``bedrock``
+The provider of each role comes from settings (`Settings.resolved_model_provider(role)`:
+``model_providers[role]``, else ``model_provider``): ``offline`` (the default when no AWS
+credentials are configured) gives the deterministic `OfflineChatModel`; ``bedrock``
 gives `langchain_aws.ChatBedrockConverse` with the role's model id (``bedrock_model_ids[role]``,
 else the strong model for the optimizer and explanation agents and the fast one for the others),
 the region, an optional endpoint URL (e.g. a local Bedrock-compatible server), temperature 0 and
-a botocore `Config` with bounded retries (standard mode) and a read timeout.
+a botocore `Config` with bounded retries (standard mode) and a read timeout; ``openai`` gives
+`langchain_openai.ChatOpenAI` on the Chat Completions API (never the Responses API) with
+``openai_base_url``, the role's model (``openai_models[role]``, else the strong or fast one),
+temperature 0, ``max_completion_tokens``, a timeout, bounded retries and ``stream_usage`` (usage
+arrives in the last streamed chunk). Nothing here counts tokens with tiktoken (which downloads
+its BPE files): token counts are the ones the server reports.
 
-Building a Bedrock model makes no network call, except for model ids naming an application
+Building a model makes no network call, except for model ids naming an application
 inference profile, which langchain-aws resolves with one ``bedrock.get_inference_profile`` call.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
+from langchain_core.runnables import Runnable
+from pydantic import BaseModel, SecretStr
 
 from agents.roles import model_tier
 from prompts.roles import AGENT_ROLES, AgentRole
 from settings.bedrock import bedrock_config
-from settings.config import Settings, get_settings
+from settings.config import (
+    OPENAI_DEFAULT_BASE_URL,
+    OPENAI_PLACEHOLDER_KEY,
+    ModelProvider,
+    Settings,
+    get_settings,
+)
 
 
 def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
@@ -34,27 +50,95 @@ def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
     return settings.bedrock_fast_model_id
 
 
-def model_ids(settings: Settings | None = None) -> dict[str, str]:
-    """The model name used by every role (``offline-<role>`` offline), for run manifests."""
+def openai_model_for(role: AgentRole, settings: Settings | None = None) -> str:
+    """The OpenAI-compatible model name of `role`: the per-role override, else strong or fast."""
     settings = settings or get_settings()
-    if settings.resolved_model_provider() == "offline":
-        return {role: f"offline-{role}" for role in AGENT_ROLES}
-    return {role: model_id_for(role, settings) for role in AGENT_ROLES}
+    override = settings.openai_models.get(role)
+    if override:
+        return override
+    if model_tier(role) == "strong":
+        return settings.openai_strong_model
+    return settings.openai_fast_model
+
+
+def check_role_keys(settings: Settings) -> None:
+    """Raise ValueError when a per-role setting names a role that does not exist."""
+    for field in ("model_providers", "openai_models", "bedrock_model_ids"):
+        unknown = sorted(set(getattr(settings, field)) - set(AGENT_ROLES))
+        if unknown:
+            raise ValueError(
+                f"{field} names unknown agent roles {unknown}; known roles: {', '.join(AGENT_ROLES)}"
+            )
+
+
+def model_providers(settings: Settings | None = None) -> dict[AgentRole, ModelProvider]:
+    """``{role: provider}`` of every agent role (`Settings.resolved_model_provider(role)`);
+    ValueError when a per-role setting names an unknown role."""
+    settings = settings or get_settings()
+    check_role_keys(settings)
+    return {role: settings.resolved_model_provider(role) for role in AGENT_ROLES}
+
+
+def provider_summary(settings: Settings | None = None) -> str:
+    """The provider of every role: one word when they agree, else ``role=provider`` pairs joined
+    by commas (for run manifests and the health route)."""
+    providers = model_providers(settings)
+    if len(set(providers.values())) == 1:
+        return next(iter(providers.values()))
+    return ",".join(f"{role}={provider}" for role, provider in providers.items())
+
+
+def model_ids(settings: Settings | None = None) -> dict[str, str]:
+    """The model each role uses, for run manifests: ``offline-<role>`` offline, the Bedrock
+    model id on Bedrock, ``openai:<model>`` on an OpenAI-compatible server."""
+    settings = settings or get_settings()
+    ids: dict[str, str] = {}
+    for role, provider in model_providers(settings).items():
+        if provider == "offline":
+            ids[role] = f"offline-{role}"
+        elif provider == "openai":
+            ids[role] = f"openai:{openai_model_for(role, settings)}"
+        else:
+            ids[role] = model_id_for(role, settings)
+    return ids
 
 
 def chat_model(role: AgentRole, settings: Settings | None = None) -> BaseChatModel:
-    """The chat model of `role` for the configured provider (see the module docstring).
+    """The chat model of `role` for its configured provider (see the module docstring).
 
-    Raises ValueError for an unknown role.
+    Raises ValueError for an unknown role, also in a per-role setting (`check_role_keys`).
     """
     if role not in AGENT_ROLES:
         raise ValueError(f"unknown agent role {role!r}; known roles: {', '.join(AGENT_ROLES)}")
     settings = settings or get_settings()
-    if settings.resolved_model_provider() == "offline":
+    check_role_keys(settings)
+    provider = settings.resolved_model_provider(role)
+    if provider == "offline":
         from agents.offline import OfflineChatModel  # loaded only when used
 
         return OfflineChatModel(role=role)
+    if provider == "openai":
+        return _openai_model(role, settings)
     return _bedrock_model(role, settings)
+
+
+def _openai_model(role: AgentRole, settings: Settings) -> BaseChatModel:
+    from langchain_openai import ChatOpenAI  # imported lazily: only the openai provider needs it
+
+    key = settings.resolved_openai_api_key() or SecretStr(OPENAI_PLACEHOLDER_KEY)
+    model: BaseChatModel = ChatOpenAI(
+        model=openai_model_for(role, settings),
+        base_url=settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
+        api_key=key,
+        temperature=0.0,
+        max_completion_tokens=max_tokens_for(role, settings),
+        timeout=settings.openai_timeout,
+        max_retries=settings.openai_max_retries,
+        disable_streaming=not settings.openai_streaming,
+        stream_usage=True,
+        use_responses_api=False,
+    )
+    return model
 
 
 def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
@@ -81,7 +165,25 @@ def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
     return model
 
 
+def structured_model(
+    model: BaseChatModel, schema: type[BaseModel], settings: Settings | None = None
+) -> Runnable[Any, Any]:
+    """`model.with_structured_output(schema, include_raw=True)`; on an OpenAI-compatible server
+    with ``openai_structured_output``'s method (a forced tool call or response_format
+    json_schema)."""
+    if "langchain_openai" in sys.modules:  # else `model` cannot be a ChatOpenAI
+        from langchain_openai import ChatOpenAI
+
+        if isinstance(model, ChatOpenAI):
+            method = (settings or get_settings()).openai_structured_output
+            return model.with_structured_output(schema, include_raw=True, method=method)
+    return model.with_structured_output(schema, include_raw=True)
+
+
 def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:
-    """The output-token limit of `role`'s model calls (per-role override, else the default)."""
+    """The output-token limit of `role`'s model calls (Bedrock: the per-role override, else
+    ``bedrock_max_tokens``; an OpenAI-compatible server: ``openai_max_tokens``)."""
     settings = settings or get_settings()
+    if settings.resolved_model_provider(role) == "openai":
+        return settings.openai_max_tokens
     return settings.bedrock_max_tokens_by_role.get(role, settings.bedrock_max_tokens)

@@ -32,7 +32,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ModelCallError, ModelOutputError
-from agents.models import chat_model
+from agents.models import chat_model, structured_model
 from prompts import load_prompt
 from prompts.canonical import canonical_text, model_json
 from prompts.roles import AgentRole
@@ -140,13 +140,14 @@ def system_prompt(role: AgentRole, settings: Settings | None = None) -> SystemMe
     cachePoint so later calls read the (long) prompt from the cache."""
     settings = settings or get_settings()
     text = load_prompt(role).text
-    if settings.bedrock_prompt_caching and settings.resolved_model_provider() == "bedrock":
+    if settings.bedrock_prompt_caching and settings.resolved_model_provider(role) == "bedrock":
         return SystemMessage([{"type": "text", "text": text}, {"cachePoint": {"type": "default"}}])
     return SystemMessage(text)
 
 
 def _model_error(role: str, exc: Exception) -> ModelCallError:
     from botocore.exceptions import BotoCoreError, ClientError
+    from openai import APIError
 
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
@@ -155,6 +156,8 @@ def _model_error(role: str, exc: Exception) -> ModelCallError:
         )
     if isinstance(exc, BotoCoreError):
         return ModelCallError(role, type(exc).__name__, str(exc))
+    if isinstance(exc, APIError):  # an OpenAI-compatible server's error (after its retries)
+        return ModelCallError(role, str(exc.code or type(exc).__name__), exc.message)
     raise exc
 
 
@@ -162,10 +165,11 @@ def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, ro
     """`runnable.invoke(messages, config)`, with the service's failures raised as
     `ModelCallError` and refused replies (guardrail, content filter) as `ModelOutputError`."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from openai import APIError
 
     try:
         reply = runnable.invoke(list(messages), config)
-    except (ClientError, BotoCoreError) as exc:
+    except (ClientError, BotoCoreError, APIError) as exc:
         raise _model_error(role, exc) from exc
     raw = reply.get("raw") if isinstance(reply, dict) else reply
     stop = stop_reason(raw)
@@ -174,10 +178,24 @@ def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, ro
     return reply
 
 
+OPENAI_FINISH_REASONS = {
+    "length": "max_tokens",
+    "content_filter": "content_filtered",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "stop": "end_turn",
+}
+"""OpenAI ``finish_reason`` values as the Bedrock ``stopReason`` they mean."""
+
+
 def stop_reason(message: Any) -> str | None:
-    """Bedrock's ``stopReason`` of a reply (None for models that give none)."""
+    """The reply's stop reason in Bedrock's words (``stopReason``; an OpenAI-compatible
+    server's ``finish_reason`` mapped by `OPENAI_FINISH_REASONS`); None for models giving none."""
     metadata = getattr(message, "response_metadata", None) or {}
     reason = metadata.get("stopReason") or metadata.get("stop_reason")
+    if not reason and metadata.get("finish_reason"):
+        finish = str(metadata["finish_reason"])
+        reason = OPENAI_FINISH_REASONS.get(finish, finish)
     return str(reason) if reason else None
 
 
@@ -259,7 +277,7 @@ def run_agent(
         messages = list(result["messages"])
     replies: list[BaseMessage] = list(messages[given:])
     ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
-    structured = model.with_structured_output(schema, include_raw=True)
+    structured = structured_model(model, schema, settings)
     error: str | None = None
     spent = tokens_of(messages)
     for _ in range(2):

@@ -3,8 +3,10 @@
 - Where cassettes live (`cassette_paths`, `default_cassettes_dir`) and what never enters one
   (`FILTERED_HEADERS`, `check_cassette_secrets`).
 - The vcrpy configuration (`vcr_for`): every recorded URI is rewritten to the regional Bedrock
-  host, so cassettes recorded against Bedrock or the local endpoint replay the same; requests
-  match on method, host, path and the body (`devtools.matching.bedrock_body_matcher`).
+  host (an OpenAI-compatible session's to `OPENAI_REPLAY_HOST`, its path kept), so cassettes
+  recorded against the real service or a local endpoint on any port replay the same; requests
+  match on method, host, path and the body (`devtools.matching.bedrock_body_matcher`). vcrpy 9.4
+  patches httpx2's transports, which the openai client (3.x) sends through.
 - The environment a session runs in (`session_environment`): settings for the Bedrock API of the
   session, fake credentials, no LangSmith tracing.
 """
@@ -21,10 +23,24 @@ from typing import Any, Literal
 
 from devtools.matching import bedrock_body_matcher
 
-Api = Literal["converse", "converse-stream", "invoke"]
-"""The Bedrock API a session goes through (a cassette replays only in the API it was recorded
-with): chat models through Converse or ConverseStream, embeddings through InvokeModel
-(``invoke``: a session that calls no chat model)."""
+Api = Literal["converse", "converse-stream", "invoke", "openai", "openai-stream"]
+"""The API a session goes through (a cassette replays only in the API it was recorded with):
+Bedrock chat models through Converse or ConverseStream, embeddings through InvokeModel
+(``invoke``: a session that calls no chat model); an OpenAI-compatible server's Chat Completions,
+plain (``openai``) or streamed (``openai-stream``)."""
+
+OPENAI_REPLAY_HOST = "http://openai-compatible.invalid"
+"""The host every recorded OpenAI-compatible request is rewritten to (the recording server's
+address and port never enter a cassette; replays send their requests here, to vcrpy)."""
+
+OPENAI_REPLAY_KEY = "replay-placeholder-key"
+"""The API key a replay sends (the recorded key never enters a cassette)."""
+
+
+def provider_of(api: Api) -> Literal["bedrock", "openai"]:
+    """The model provider a session's API belongs to."""
+    return "openai" if api.startswith("openai") else "bedrock"
+
 
 REPOSITORY_CASSETTES = Path(__file__).resolve().parents[1] / "tests" / "cassettes"
 """The shipped cassettes of a Stratigos checkout."""
@@ -37,6 +53,20 @@ FILTERED_HEADERS: tuple[str, ...] = (
     "amz-sdk-request",
     "user-agent",
     "x-amz-content-sha256",
+    "api-key",
+    "openai-organization",
+    "openai-project",
+    "x-stainless-arch",
+    "x-stainless-os",
+    "x-stainless-runtime-version",
+    "x-stainless-package-version",
+    "x-stainless-runtime",
+    "x-stainless-lang",
+    "x-stainless-async",
+    "x-stainless-retry-count",
+    "x-stainless-read-timeout",
+    "x-stainless-raw-response",
+    "host",
 )
 """Request headers never written to a cassette (signatures, tokens, per-call ids)."""
 
@@ -68,8 +98,7 @@ def regional_host(region: str) -> str:
     return f"https://bedrock-runtime.{region}.amazonaws.com"
 
 
-def _normalise_request(region: str) -> Callable[[Any], Any]:
-    host = regional_host(region)
+def _normalise_request(host: str) -> Callable[[Any], Any]:
 
     def before_record_request(request: Any) -> Any:
         path = request.uri.split("://", 1)[-1]
@@ -91,20 +120,23 @@ def _normalise_response(response: dict[str, Any]) -> dict[str, Any] | None:
         return None
     headers = response.get("headers") or {}
     for name in list(headers):
-        if name.lower() in ("date", "x-amzn-requestid"):
+        if name.lower() in ("date", "x-amzn-requestid", "x-request-id", "openai-processing-ms"):
             del headers[name]
     return response
 
 
-def vcr_for(region: str, record_mode: str) -> Any:
-    """The vcrpy `VCR` used to record (``record_mode="all"``) and replay (``"none"``)."""
+def vcr_for(region: str, record_mode: str, provider: str = "bedrock") -> Any:
+    """The vcrpy `VCR` used to record (``record_mode="all"``) and replay (``"none"``) a
+    session of `provider` (``bedrock``: URIs on the regional host; ``openai``: on
+    `OPENAI_REPLAY_HOST`)."""
     import vcr
 
+    host = OPENAI_REPLAY_HOST if provider == "openai" else regional_host(region)
     recorder = vcr.VCR(
         record_mode=record_mode,
         match_on=MATCH_ON,
         filter_headers=list(FILTERED_HEADERS),
-        before_record_request=_normalise_request(region),
+        before_record_request=_normalise_request(host),
         before_record_response=_normalise_response,
         decode_compressed_response=True,
         serializer="yaml",
@@ -164,6 +196,10 @@ classes back process-wide while it opens a real connection (at record and at rep
 connection another thread opens meanwhile would escape the cassette."""
 
 
+EMBEDDINGS_OFFLINE = {"STRATIGOS_EMBEDDING_PROVIDER": "offline"}
+"""Sessions on an OpenAI-compatible server embed offline (no Bedrock traffic to record)."""
+
+
 def embedding_settings(embedding: Mapping[str, Any] | None) -> dict[str, str | None]:
     """Settings of a recorded session's embedder (a snapshot's ``embedding``: model id and
     dimensions; the defaults when the snapshot has none)."""
@@ -184,9 +220,17 @@ TRACING_OFF = {
 
 
 def api_settings(api: Api, *, retries: bool) -> dict[str, str]:
-    """Settings for the Bedrock models of a session: plain Converse for ``converse`` (and
-    ``invoke``) sessions (streaming off), and a single attempt per call at replay (a retry would
-    consume a recorded interaction)."""
+    """Settings for the models of a session: its provider, streaming only for
+    ``converse-stream`` and ``openai-stream`` sessions, and a single attempt per call at replay
+    (a retry would consume a recorded interaction)."""
+    if provider_of(api) == "openai":
+        env = {
+            "STRATIGOS_MODEL_PROVIDER": "openai",
+            "STRATIGOS_OPENAI_STREAMING": "true" if api == "openai-stream" else "false",
+        }
+        if not retries:
+            env["STRATIGOS_OPENAI_MAX_RETRIES"] = "0"
+        return env
     env = {"STRATIGOS_BEDROCK_STREAMING": "true" if api == "converse-stream" else "false"}
     if not retries:
         env["STRATIGOS_BEDROCK_MAX_ATTEMPTS"] = "1"
@@ -194,6 +238,11 @@ def api_settings(api: Api, *, retries: bool) -> dict[str, str]:
 
 
 def model_settings(model_ids: Mapping[str, str]) -> dict[str, str]:
+    """The settings naming a recorded session's models: Bedrock model ids, or the models of an
+    OpenAI-compatible server (manifest ids ``openai:<model>``)."""
+    if any(value.startswith("openai:") for value in model_ids.values()):
+        models = {role: value.removeprefix("openai:") for role, value in model_ids.items()}
+        return {"STRATIGOS_OPENAI_MODELS": json.dumps(models, sort_keys=True)}
     return {"STRATIGOS_BEDROCK_MODEL_IDS": json.dumps(dict(model_ids), sort_keys=True)}
 
 
@@ -206,6 +255,8 @@ _SECRET_PATTERNS = (
     re.compile(r"(?i)x-amz-security-token"),
     re.compile(r"(?i)aws_secret_access_key"),
     re.compile(r"(?i)authorization"),
+    re.compile(r"(?i)bearer "),
+    re.compile(r"(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{20,}"),
 )
 
 
@@ -222,7 +273,13 @@ def check_cassette_secrets(path: str | Path) -> None:
     text = Path(path).read_text(errors="replace")
     values = tuple(
         os.environ.get(k, "")
-        for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+        for k in (
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "OPENAI_API_KEY",
+            "STRATIGOS_OPENAI_API_KEY",
+        )
     )
     found = secrets_in(text, tuple(v for v in values if len(v) >= 8))
     if found:
@@ -230,13 +287,18 @@ def check_cassette_secrets(path: str | Path) -> None:
 
 
 def api_of_cassette(path: str | Path) -> Api:
-    """The Bedrock API of a cassette's chat model calls: ``converse-stream`` or ``converse``;
+    """The API of a cassette's chat model calls: ``openai-stream`` or ``openai`` (Chat
+    Completions, streamed when any request asked to stream), ``converse-stream`` or ``converse``;
     ``invoke`` when it holds InvokeModel (embedding) calls only; ``converse`` when it holds
     none."""
     import yaml
 
     data = yaml.safe_load(Path(path).read_text()) or {}
     uris = [i["request"]["uri"] for i in data.get("interactions") or []]
+    if any(u.endswith("/chat/completions") for u in uris):
+        bodies = [str(i["request"].get("body") or "") for i in data["interactions"]]
+        streamed = any('"stream": true' in b or '"stream":true' in b for b in bodies)
+        return "openai-stream" if streamed else "openai"
     if any(u.endswith("/converse-stream") for u in uris):
         return "converse-stream"
     if uris and all(u.endswith("/invoke") for u in uris):

@@ -30,8 +30,10 @@ RELATIVE_TOLERANCE = 1e-5
 sixth significant digit), or by at most `ABSOLUTE_TOLERANCE`."""
 ABSOLUTE_TOLERANCE = 1e-12
 
-BODY_KEYS: tuple[str, ...] = ("system", "messages", "toolConfig")
-"""The request body fields the matcher compares (numbers within the tolerance)."""
+BODY_KEYS: tuple[str, ...] = ("system", "messages", "toolConfig", "tools", "response_format")
+"""The request body fields the matcher compares (numbers within the tolerance): Converse's
+``system``, ``messages`` and ``toolConfig``; Chat Completions' ``messages``, ``tools`` and
+``response_format``."""
 
 EMBEDDING_BODY_KEYS: tuple[str, ...] = ("inputText", "dimensions", "normalize", "embeddingTypes")
 """The fields of an embedding request body, compared exactly."""
@@ -107,8 +109,7 @@ def body_json(request: Any) -> dict[str, Any] | None:
 
 
 def bedrock_body_matcher(r1: Any, r2: Any) -> None:
-    """vcrpy matcher: the JSON bodies' ``system``, ``messages`` and ``toolConfig`` are the same
-    (numbers within the tolerance). Raises AssertionError naming the first field that differs.
+    """vcrpy matcher: the JSON bodies' `BODY_KEYS` are the same (numbers within the tolerance). Raises AssertionError naming the first field that differs.
     Other fields (``inferenceConfig``, ``toolChoice``, ...) and the JSON formatting are ignored.
     """
     a, b = body_json(r1), body_json(r2)

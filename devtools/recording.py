@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from devtools.cassettes import (
     CLEARED_AWS,
+    EMBEDDINGS_OFFLINE,
     EMBEDDINGS_ON_BEDROCK,
     FAKE_CREDENTIALS,
     TRACING_OFF,
@@ -39,6 +41,7 @@ from devtools.cassettes import (
     cassette_paths,
     check_cassette_secrets,
     environment,
+    provider_of,
     vcr_for,
 )
 from devtools.scripts import (
@@ -48,6 +51,7 @@ from devtools.scripts import (
     optimization_script,
     run_script,
 )
+from settings.config import OPENAI_DEFAULT_BASE_URL
 
 SNAPSHOT_FORMAT = 2
 """Version of the snapshot file layout (2: the script is stored in the snapshot)."""
@@ -135,6 +139,13 @@ SESSIONS: dict[str, Session] = {
         "converse-stream",
         "the optimization workflow on a small request, streamed (ConverseStream)",
     ),
+    "openai-chat": Session(
+        "openai-chat",
+        chat_script([{"message": m} for m in CHAT_MESSAGES[:3]]),
+        "openai-stream",
+        "a chat on an OpenAI-compatible server: a risk question, a portfolio and a follow-up on "
+        "its risk (Chat Completions, streamed: tool calls and structured output)",
+    ),
     "embedding": Session(
         "embedding",
         embedding_script(list(EMBEDDING_TEXTS), dimensions=256),
@@ -180,30 +191,42 @@ def recording(
     api: Api | None = None,
     own_data_dir: bool = True,
 ) -> Iterator[Recording]:
-    """Record the Bedrock traffic of the block into cassette `name`.
+    """Record the model traffic of the block into cassette `name`.
 
-    The block runs with the Bedrock provider (chat models and embeddings): real Bedrock (`target` ``bedrock``, or ``auto``
-    when `real_bedrock_configured()`), else the local endpoint on loopback with fake
-    credentials. `api` fixes the Bedrock API (None: as the settings say). With `own_data_dir`
+    The provider is `api`'s (None: the configured default provider's; ``openai`` for an
+    OpenAI-compatible server, else Bedrock). Bedrock (chat models and embeddings): real Bedrock
+    (`target` ``bedrock``, or ``auto`` when `real_bedrock_configured()`), else the local endpoint
+    on loopback with fake credentials. OpenAI-compatible (embeddings offline): the configured
+    server (`target` ``auto`` or ``bedrock`` when the settings resolve to openai), else the
+    local OpenAI-compatible endpoint. `api` fixes the Bedrock API (None: as the settings say). With `own_data_dir`
     the block gets a temporary data directory, else it uses the configured one (a person's real
     session). The cassette and snapshot are written only when the block finishes without error
     and has set `Recording.script` and `Recording.produced`; they overwrite earlier ones.
     """
     cassette, snapshot_path = cassette_paths(name, directory)
-    use_real = real_bedrock_configured() if target == "auto" else target == "bedrock"
+    from settings.config import get_settings
+
+    provider = provider_of(api) if api is not None else get_settings().resolved_model_provider()
+    provider = "openai" if provider == "openai" else "bedrock"
+    if provider == "openai":
+        use_real = target != "local" and get_settings().resolved_model_provider() == "openai"
+    else:
+        use_real = real_bedrock_configured() if target == "auto" else target == "bedrock"
     cassette.parent.mkdir(parents=True, exist_ok=True)
     partial = cassette.with_suffix(".yaml.partial")
     partial.unlink(missing_ok=True)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stratigos-rec-")))
-        env: dict[str, str | None] = {
-            **TRACING_OFF,
-            **EMBEDDINGS_ON_BEDROCK,
-            "STRATIGOS_MODEL_PROVIDER": "bedrock",
-        }
+        env: dict[str, str | None] = {**TRACING_OFF, "STRATIGOS_MODEL_PROVIDER": provider}
+        env |= EMBEDDINGS_ON_BEDROCK if provider == "bedrock" else EMBEDDINGS_OFFLINE
         if own_data_dir:
             env["STRATIGOS_DATA_DIR"] = str(scratch)
-        if not use_real:
+        if provider == "openai" and not use_real:
+            from devtools.local_openai import serve as serve_openai
+
+            server = stack.enter_context(serve_openai())
+            env |= {"STRATIGOS_OPENAI_BASE_URL": server.url, "STRATIGOS_OPENAI_API_KEY": None}
+        elif not use_real:
             from devtools.local_bedrock import serve
 
             bedrock = stack.enter_context(serve())
@@ -223,8 +246,9 @@ def recording(
 
         settings = Settings()
         current = Recording(name, cassette, snapshot_path, settings)
+        recorder = vcr_for(settings.bedrock_region, "all", provider)
         try:
-            with vcr_for(settings.bedrock_region, "all").use_cassette(str(partial)):
+            with recorder.use_cassette(str(partial)):
                 yield current
         except BaseException:
             partial.unlink(missing_ok=True)
@@ -233,13 +257,17 @@ def recording(
             partial.unlink(missing_ok=True)
             raise RuntimeError(f"recording {name}: the session set no script or outcome")
         ids = model_ids(settings)
+        base_path = urlsplit(settings.openai_base_url or OPENAI_DEFAULT_BASE_URL).path
     current.snapshot = {
         "format": SNAPSHOT_FORMAT,
         "name": name,
         "description": current.description,
         "script": current.script.canonical(),
         "api": api or api_of_cassette(partial),
-        "recorded_against": "bedrock" if use_real else "local-endpoint",
+        "provider": provider,
+        "recorded_against": ("openai" if provider == "openai" else "bedrock")
+        if use_real
+        else "local-endpoint",
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "region": settings.bedrock_region,
         "model_ids": ids,
@@ -249,6 +277,9 @@ def recording(
         },
         **current.produced,
     }
+    if provider == "openai":
+        current.snapshot["openai_base_path"] = base_path.rstrip("/")
+        current.snapshot["openai_structured_output"] = settings.openai_structured_output
     check_cassette_secrets(partial)
     shutil.move(partial, cassette)
     snapshot_path.write_text(json.dumps(current.snapshot, indent=2) + "\n")

@@ -21,7 +21,10 @@ from typing import Any
 
 from devtools.cassettes import (
     CLEARED_AWS,
+    EMBEDDINGS_OFFLINE,
     FAKE_CREDENTIALS,
+    OPENAI_REPLAY_HOST,
+    OPENAI_REPLAY_KEY,
     TRACING_OFF,
     api_settings,
     cassette_paths,
@@ -107,7 +110,9 @@ def rerecord_command(name: str, directory: str | Path | None = None) -> str:
 
 
 def replay_environment(snapshot: Mapping[str, Any], data_dir: str | Path) -> dict[str, str | None]:
-    """The environment a replay runs in: Bedrock with no endpoint URL, the recording's region,
+    """The environment a replay runs in (an OpenAI-compatible session: the openai provider on
+    `OPENAI_REPLAY_HOST` with a placeholder key, embeddings offline, no retries; else): Bedrock
+    with no endpoint URL, the recording's region,
     model ids and embedding model (embeddings through Bedrock too), fake credentials only (every other AWS variable removed, the shared AWS
     files pointed at paths that do not exist), no instance metadata, no LangSmith tracing, one
     attempt per call, and the snapshot's Bedrock API."""
@@ -116,7 +121,20 @@ def replay_environment(snapshot: Mapping[str, Any], data_dir: str | Path) -> dic
     env |= FAKE_CREDENTIALS
     env |= TRACING_OFF
     env |= model_settings(snapshot["model_ids"])
-    env |= embedding_settings(snapshot.get("embedding"))
+    if snapshot.get("provider") == "openai":
+        env |= EMBEDDINGS_OFFLINE
+        base_path = str(snapshot.get("openai_base_path", "/v1"))
+        env |= {
+            "STRATIGOS_OPENAI_BASE_URL": OPENAI_REPLAY_HOST + base_path,
+            "STRATIGOS_OPENAI_API_KEY": OPENAI_REPLAY_KEY,
+            "STRATIGOS_OPENAI_STRUCTURED_OUTPUT": str(
+                snapshot.get("openai_structured_output", "function_calling")
+            ),
+            "OPENAI_API_KEY": None,
+            "OPENAI_BASE_URL": None,
+        }
+    else:
+        env |= embedding_settings(snapshot.get("embedding"))
     env |= {
         "AWS_CONFIG_FILE": str(data_dir / "no-aws-config"),
         "AWS_SHARED_CREDENTIALS_FILE": str(data_dir / "no-aws-credentials"),
@@ -128,7 +146,7 @@ def replay_environment(snapshot: Mapping[str, Any], data_dir: str | Path) -> dic
         "STRATIGOS_BEDROCK_ENDPOINT_URL": None,
         "STRATIGOS_BEDROCK_REGION": str(snapshot["region"]),
     }
-    return env | api_settings(snapshot["api"], retries=False)
+    return env | api_settings(snapshot["api"], retries=False)  # openai: the provider too
 
 
 def _unmatched(exc: BaseException) -> Any:
@@ -194,7 +212,7 @@ def run_under_replay(
         from settings.config import Settings
 
         settings = Settings()
-        recorder = vcr_for(snapshot["region"], "none")
+        recorder = vcr_for(snapshot["region"], "none", snapshot.get("provider", "bedrock"))
         try:
             with recorder.use_cassette(str(cassette), allow_playback_repeats=False):
                 produced = run_script(script, settings)

@@ -49,6 +49,7 @@ DEFAULT_PACKAGES: tuple[str, ...] = (
     "langgraph",
     "langchain-core",
     "langchain-aws",
+    "langchain-openai",
     "boto3",
 )
 """Packages whose versions go into every manifest (the ones that shape results)."""
@@ -332,7 +333,9 @@ def build_manifest(
 
         settings = settings or get_settings()
         if model_provider is None:
-            model_provider = settings.resolved_model_provider()
+            from agents.models import provider_summary
+
+            model_provider = provider_summary(settings)
         if model_ids is None:
             from agents.models import model_ids as resolve_model_ids
 

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +23,15 @@ DEFAULT_SETTINGS_FILE = Path("stratigos.toml")
 LOCAL_OWNER = "local"
 """The owner the command line acts as and `stratigos serve` signs in (the API authenticates
 its other users)."""
+
+ModelProvider = Literal["offline", "bedrock", "openai"]
+"""Where an agent role's chat model runs."""
+ModelProviderSetting = Literal["auto", "offline", "bedrock", "openai"]
+"""A provider setting: a `ModelProvider`, or `auto` (bedrock with AWS credentials, else offline)."""
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+"""Where `openai` calls go when `openai_base_url` is unset."""
+OPENAI_PLACEHOLDER_KEY = "not-needed"
+"""The API key sent to a server that needs none (the openai client refuses an empty key)."""
 
 EMBEDDING_DIMENSION_CHOICES = (256, 512, 1024)
 """Vector lengths `Settings.embedding_dimensions` accepts (Titan Text Embeddings V2's)."""
@@ -64,10 +73,51 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json` writes one JSON object per log record (CloudWatch)."
     )
-    model_provider: Literal["auto", "offline", "bedrock"] = Field(
+    # model providers (agents.models): keep these fields together
+    model_provider: ModelProviderSetting = Field(
         default="auto",
-        description="Chat models: `bedrock`, the deterministic `offline` rules engine, or `auto` "
-        "(bedrock when AWS credentials are configured, else offline).",
+        description="Chat models: `bedrock`, `openai` (any OpenAI-compatible server: vLLM, "
+        "Ollama, llama.cpp, LM Studio, OpenAI), the deterministic `offline` rules engine, or "
+        "`auto` (bedrock when AWS credentials are configured, else offline; never openai).",
+    )
+    model_providers: dict[str, ModelProviderSetting] = Field(
+        default_factory=dict,
+        description='Per-role providers overriding model_provider, e.g. {"explanation": "openai"}.',
+    )
+    openai_base_url: str | None = Field(
+        default=None,
+        description="Base URL of the OpenAI-compatible server, ending in /v1 (e.g. "
+        "http://127.0.0.1:11434/v1 for Ollama); unset: OpenAI's https://api.openai.com/v1.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key sent as a bearer token (never logged); unset: the OPENAI_API_KEY "
+        "environment variable, else a placeholder (local servers need none).",
+    )
+    openai_strong_model: str = Field(
+        default="gpt-4.1", description="Model for the optimizer and explanation agents."
+    )
+    openai_fast_model: str = Field(
+        default="gpt-4.1-mini",
+        description="Model for routing (supervisor), market analysis and the risk manager.",
+    )
+    openai_models: dict[str, str] = Field(
+        default_factory=dict, description='Per-role overrides, e.g. {"explanation": "qwen3:8b"}.'
+    )
+    openai_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
+    openai_max_retries: int = Field(
+        default=2, ge=0, le=10, description="Retries of a failed call (429, 5xx, connection)."
+    )
+    openai_streaming: bool = Field(
+        default=True, description="Stream replies (SSE) when the graph streams; false never does."
+    )
+    openai_max_tokens: int = Field(
+        default=4096, ge=1, le=200_000, description="Most output tokens per model call."
+    )
+    openai_structured_output: Literal["function_calling", "json_schema"] = Field(
+        default="function_calling",
+        description="How agents ask for a decision: a forced tool call (non-strict; every server "
+        "with tool calling) or response_format json_schema (strict structured output).",
     )
     bedrock_region: str = "us-east-1"
     bedrock_endpoint_url: str | None = Field(
@@ -114,8 +164,9 @@ class Settings(BaseSettings):
     embedding_provider: Literal["auto", "offline", "bedrock"] = Field(
         default="auto",
         description="Text embeddings of the research index: `bedrock` (Titan Text Embeddings V2 "
-        "through langchain-aws), the deterministic `offline` hashing embedder, or `auto` (the "
-        "chat models' provider, `resolved_model_provider()`).",
+        "through langchain-aws), the deterministic `offline` hashing embedder, or `auto` "
+        "(bedrock when every agent role's chat model is on Bedrock, else offline: an "
+        "OpenAI-compatible chat provider does not imply Bedrock embeddings).",
     )
     bedrock_embedding_model_id: str = Field(
         default="amazon.titan-embed-text-v2:0",
@@ -397,17 +448,46 @@ class Settings(BaseSettings):
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
         return tuple(sources)
 
-    def resolved_model_provider(self) -> Literal["offline", "bedrock"]:
-        """`model_provider` with `auto` resolved: bedrock only when AWS credentials are configured."""
-        if self.model_provider != "auto":
-            return self.model_provider
-        return "bedrock" if aws_credentials_configured() else "offline"
+    @model_validator(mode="after")
+    def _openai_consistent(self) -> Settings:
+        uses_openai = self.model_provider == "openai" or "openai" in self.model_providers.values()
+        if uses_openai and not self.openai_base_url and self.resolved_openai_api_key() is None:
+            raise ValueError(
+                "model_provider openai needs STRATIGOS_OPENAI_BASE_URL (an OpenAI-compatible "
+                "server, e.g. http://127.0.0.1:11434/v1) or, for api.openai.com, an API key "
+                "(STRATIGOS_OPENAI_API_KEY or OPENAI_API_KEY)"
+            )
+        if self.openai_base_url and not self.openai_base_url.startswith(("http://", "https://")):
+            raise ValueError(
+                f"openai_base_url must start with http:// or https://, got {self.openai_base_url!r}"
+            )
+        return self
+
+    def resolved_model_provider(self, role: str | None = None) -> ModelProvider:
+        """The chat-model provider of agent `role` (its `model_providers` entry, else
+        `model_provider`; without a role: `model_provider`), with `auto` resolved: bedrock only
+        when AWS credentials are configured, else offline."""
+        setting = (
+            self.model_providers.get(role, self.model_provider) if role else self.model_provider
+        )
+        return _resolve_provider(setting)
+
+    def resolved_openai_api_key(self) -> SecretStr | None:
+        """`openai_api_key`, else the OPENAI_API_KEY environment variable, else None."""
+        if self.openai_api_key is not None and self.openai_api_key.get_secret_value():
+            return self.openai_api_key
+        key = os.environ.get("OPENAI_API_KEY")
+        return SecretStr(key) if key else None
 
     def resolved_embedding_provider(self) -> Literal["offline", "bedrock"]:
-        """`embedding_provider` with `auto` resolved: the chat models' provider."""
+        """`embedding_provider` with `auto` resolved: bedrock when every role's chat model is
+        on Bedrock, else offline (OpenAI-compatible chat servers bring no Bedrock embeddings:
+        set `embedding_provider = "bedrock"` to use Titan with them)."""
         if self.embedding_provider != "auto":
             return self.embedding_provider
-        return self.resolved_model_provider()
+        settings = {self.model_provider, *self.model_providers.values()}
+        providers = {_resolve_provider(setting) for setting in settings}
+        return "bedrock" if providers == {"bedrock"} else "offline"
 
     @property
     def checkpoint_path(self) -> Path:
@@ -437,6 +517,12 @@ class Settings(BaseSettings):
         """Create the data directory if needed and return it."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def _resolve_provider(setting: ModelProviderSetting) -> ModelProvider:
+    if setting != "auto":
+        return setting
+    return "bedrock" if aws_credentials_configured() else "offline"
 
 
 def aws_credentials_configured() -> bool:

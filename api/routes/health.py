@@ -7,6 +7,7 @@ from importlib.metadata import version
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from agents.models import provider_summary
 from api.context import Ctx
 
 router = APIRouter(prefix="/v1", tags=["health"])
@@ -20,6 +21,7 @@ class Health(BaseModel):
     store: str
     compute: str
     model_provider: str
+    """One provider for every role, or `role=provider` pairs joined by commas."""
 
 
 @router.get("/health", response_model=Health, summary="Liveness and configuration")
@@ -32,5 +34,5 @@ def health(context: Ctx) -> Health:
         version=version("stratigos"),
         store=settings.store_backend,
         compute=settings.compute_backend,
-        model_provider=settings.resolved_model_provider(),
+        model_provider=provider_summary(settings),
     )

@@ -62,9 +62,9 @@ class FaultPlan:
         return plan
 
     @classmethod
-    def from_environment(cls) -> FaultPlan:
-        """The plan in `FAULTS_VARIABLE` (empty when unset)."""
-        return cls.parse(os.environ.get(FAULTS_VARIABLE, ""))
+    def from_environment(cls, variable: str = FAULTS_VARIABLE) -> FaultPlan:
+        """The plan in the environment `variable` (default `FAULTS_VARIABLE`; empty when unset)."""
+        return cls.parse(os.environ.get(variable, ""))
 
     def next_call(self) -> tuple[int, Fault | None]:
         """Count a call; its number and its fault, if any."""

@@ -22,12 +22,10 @@ import json
 import logging
 import operator
 import re
-import threading
 import time
 import uuid
 from functools import reduce
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -48,6 +46,7 @@ from devtools.local_bedrock.converse import (
 from devtools.local_bedrock.eventstream import encode_event, encode_exception
 from devtools.local_bedrock.faults import Fault, FaultPlan
 from devtools.local_bedrock.titan import titan_embedding
+from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 
 logger = logging.getLogger(__name__)
 
@@ -218,74 +217,34 @@ def _raise_fault(fault: Fault | None, number: int, *, streaming: bool) -> None:
     raise BedrockError(kind, f"{message} (fault injected at call {number})", status)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
     faults: FaultPlan
     cached_prefixes: set[str]
 
 
-class LocalBedrock:
+class LocalBedrock(LoopbackEndpoint):
     """A running local Bedrock Runtime endpoint (see the module docstring).
 
     `url` is its base URL (give it to boto3 as ``endpoint_url`` or to Stratigos as
     ``STRATIGOS_BEDROCK_ENDPOINT_URL``). Use it as a context manager or call `close`.
     """
 
+    _server: _Server
+    thread_name = "local-bedrock"
+
     def __init__(
         self, host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None
     ) -> None:
         message_boundaries()  # loads the prompts and agent modules now, not on the first call
-        self._server = _Server((host, port), _Handler)
+        super().__init__(host, port, _Handler, _Server)
         self._server.faults = faults if faults is not None else FaultPlan.from_environment()
         self.faults = self._server.faults
         self._server.cached_prefixes = set()
-        self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         """``http://HOST:PORT``."""
         return f"http://{self.host}:{self.port}"
-
-    def start(self) -> LocalBedrock:
-        """Serve in a daemon thread (returns self)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"local-bedrock-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        """Serve in the calling thread until interrupted (KeyboardInterrupt) or closed."""
-        try:
-            self._server.serve_forever(poll_interval=0.2)
-        finally:
-            self._server.server_close()
-
-    def close(self) -> None:
-        """Stop serving and release the port."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> LocalBedrock:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def serve(host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None) -> LocalBedrock:

@@ -29,6 +29,7 @@ from botocore.config import Config
 from devtools.cassettes import (
     FAKE_CREDENTIALS,
     FILTERED_HEADERS,
+    OPENAI_REPLAY_HOST,
     REPOSITORY_CASSETTES,
     cassette_paths,
     regional_host,
@@ -83,21 +84,28 @@ def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_st
     assert ("chat", "converse") in kinds
     assert any(api == "converse-stream" for _, api in kinds)
     assert ("embedding", "invoke") in kinds  # Titan Text Embeddings V2 through InvokeModel
-    chat = next(s for s in snapshots.values() if s["script"]["kind"] == "chat")
+    assert ("chat", "openai-stream") in kinds  # an OpenAI-compatible server, streamed
+    chat = snapshots["chat"]
     turns = chat["result"]["turns"]
     assert any(t["pending"] for t in turns)  # the approval interrupt
     assert {"portfolio_risk_report", "optimize_portfolio"} <= {x for t in turns for x in t["tools"]}
     assert chat["result"]["event_types"].count("run_finished") == len(turns)
     outcomes = [s["result"] for s in snapshots.values() if s["script"]["kind"] == "optimization"]
     outcomes += chat["result"]["runs"]
-    runs = [s for s in snapshots.values() if s["script"]["kind"] != "embedding"]
+    bedrock = {n: s for n, s in snapshots.items() if s.get("provider", "bedrock") == "bedrock"}
+    runs = [s for s in bedrock.values() if s["script"]["kind"] != "embedding"]
     assert len(outcomes) == len(runs)  # the chat's approved search made one run
     for outcome in outcomes:
         assert outcome["status"] == "succeeded"
         assert outcome["n_trials"] == 12
         assert outcome["explanation"]
-    for snapshot in snapshots.values():
+    for snapshot in bedrock.values():
         assert snapshot["manifest"]["model_provider"] == "bedrock"
+    openai_chat = snapshots["openai-chat"]
+    assert openai_chat["provider"] == "openai"
+    assert set(openai_chat["model_ids"].values()) == {"openai:gpt-4.1", "openai:gpt-4.1-mini"}
+    tools = {x for t in openai_chat["result"]["turns"] for x in t["tools"]}
+    assert {"Route", "portfolio_risk_report", "optimize_portfolio"} <= tools
 
 
 def test_cassettes_are_small() -> None:
@@ -111,6 +119,17 @@ def test_cassettes_hold_no_credentials_and_use_the_regional_host(name: str) -> N
     assert secrets_in(cassette.read_text()) == []
     region = load_snapshot(name)["region"]
     api = load_snapshot(name)["api"]
+    if load_snapshot(name).get("provider") == "openai":
+        assert "127.0.0.1" not in cassette.read_text()  # nor the recording server's address
+        for interaction in interactions(name):
+            request = interaction["request"]
+            assert request["uri"] == OPENAI_REPLAY_HOST + "/v1/chat/completions"
+            assert {h.lower() for h in request["headers"]}.isdisjoint(FILTERED_HEADERS)
+            assert json.loads(request["body"])["stream"] is (api == "openai-stream")
+            assert interaction["response"]["status"]["code"] == 200
+            content_type = interaction["response"]["headers"]["content-type"][0]
+            assert content_type.startswith("text/event-stream")
+        return
     for interaction in interactions(name):
         request = interaction["request"]
         assert request["uri"].startswith(regional_host(region) + "/model/")
@@ -140,6 +159,8 @@ def test_a_cassette_replays_offline_to_its_snapshot(name: str, offline_process: 
         return
     if snapshot["script"]["kind"] == "chat":
         assert actual["turns"] == expected["turns"]
+        if not expected["runs"]:
+            return
         actual, expected = actual["runs"][-1], expected["runs"][-1]
     else:
         assert actual["event_types"] == expected["event_types"]
