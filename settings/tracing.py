@@ -44,8 +44,9 @@ _carried: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
 
 
 class SigV4Auth(requests.auth.AuthBase):
-    """Signs each request with AWS Signature Version 4 (service `xray`), credentials from
-    botocore's default chain, read again per request so rotated Lambda credentials are used."""
+    """Signs each request with AWS Signature Version 4 (service `xray`) with credentials from
+    botocore's default chain (the Lambda role's environment credentials; refreshable ones are
+    refreshed). Without credentials the export fails and nothing is sent unsigned."""
 
     def __init__(self, region: str) -> None:
         import botocore.session
