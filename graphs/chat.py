@@ -151,7 +151,7 @@ class ChatSession:
             known = set(state.get("portfolios") or {})
             log.emit([log.recorder.run_started("assistant")])
             with (
-                span("chat turn", carry={"stratigos.thread_id": self.thread_id}),
+                span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
                 traced(self.config, self.settings) as config,
             ):
                 log.stream(graph, payload, config)

@@ -48,7 +48,7 @@ def test_a_chat_message_over_http_is_one_trace_rooted_at_its_request(
     assert request.attributes["http.request.method"] == "POST"
     assert request.attributes["http.route"] == request.name.removeprefix("POST ")
     assert request.attributes["http.response.status_code"] == 200
-    [turn] = receiver.named("chat turn")
+    [turn] = receiver.named("assistant turn")
     assert receiver.parent(turn) is request
     assert turn.attributes["stratigos.thread_id"] == thread["id"]
     below = receiver.named("execute_tool ") + receiver.named("chat offline-")

@@ -107,11 +107,11 @@ def test_a_chat_turn_keeps_the_user_s_words_and_tool_results_out_of_spans(
     reply = capsys.readouterr().out
     assert "one-day VaR" in reply
     spans = receiver.spans
-    [turn] = receiver.named("chat turn")
+    [turn] = receiver.named("assistant turn")
     assert turn.attributes["stratigos.thread_id"] == "t1"
     assert receiver.parent(turn).name == "stratigos chat"  # type: ignore[union-attr]
     tools = receiver.named("execute_tool ")
-    assert tools and all("chat turn" in _chain(receiver, t) for t in tools)
+    assert tools and all("assistant turn" in _chain(receiver, t) for t in tools)
     text = _values(spans)
     assert VAR_QUESTION not in text and "VaR" not in text and "AAPL" not in text
     assert not any(CONTENT_KEYS & set(s.attributes) for s in spans)
@@ -142,3 +142,46 @@ def test_tracing_off_installs_no_provider_and_sends_nothing(
     assert "one-day VaR" in capsys.readouterr().out
     assert not tracing_installed()
     assert receiver.requests == []
+
+
+def test_bedrock_converse_calls_carry_its_provider_model_tokens_and_stop_reasons(
+    receiver: OtlpReceiver,
+    offline_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same chat turn through ChatBedrockConverse on the local Bedrock endpoint."""
+    from devtools.local_bedrock import serve
+    from settings import get_settings
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(offline_data_dir / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(offline_data_dir / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "STRATIGOS_MODEL_PROVIDER": "bedrock",
+        "STRATIGOS_BEDROCK_MAX_ATTEMPTS": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    with serve() as bedrock:
+        monkeypatch.setenv("STRATIGOS_BEDROCK_ENDPOINT_URL", bedrock.url)
+        get_settings.cache_clear()
+        assert main(["chat", "--thread", "tb", "-m", VAR_QUESTION, "--quiet"]) == 0
+    assert "one-day VaR" in capsys.readouterr().out
+    calls = receiver.named("chat ")
+    assert calls
+    models = set(get_settings().bedrock_model_ids.values()) | {
+        get_settings().bedrock_strong_model_id,
+        get_settings().bedrock_fast_model_id,
+    }
+    for call in calls:
+        a = call.attributes
+        assert a["gen_ai.provider.name"] == "aws.bedrock"
+        assert a["gen_ai.request.model"] in models
+        assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
+        assert set(a["gen_ai.response.finish_reasons"]) <= {"end_turn", "tool_use"}
+    reasons = {r for c in calls for r in c.attributes["gen_ai.response.finish_reasons"]}
+    assert reasons == {"end_turn", "tool_use"}
+    assert VAR_QUESTION not in _values(receiver.spans)
