@@ -7,14 +7,21 @@ with an empty `ExportTraceServiceResponse`.
     with OtlpReceiver() as receiver:
         ... export to receiver.url ...
         spans = receiver.spans
+
+Or on the command line, printing each trace as an indented tree when its root span arrives
+(names, token counts, finish reasons, status codes), until interrupted:
+
+    python -m devtools.otlp_receiver --port 4318
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import gzip
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -38,6 +45,8 @@ class ReceivedSpan:
     attributes: dict[str, Any]
     resource: dict[str, Any]
     status_code: int
+    start_ns: int = 0
+    end_ns: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -81,8 +90,12 @@ def _attributes(pairs: Any) -> dict[str, Any]:
 class OtlpReceiver:
     """The receiver, serving on 127.0.0.1 (a free port) while entered."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, port: int = 0, on_span: Callable[[ReceivedSpan], None] | None = None
+    ) -> None:
+        """Listen on 127.0.0.1:`port` (0: a free one); `on_span` sees each span as it arrives."""
         self.spans: list[ReceivedSpan] = []
+        self._on_span = on_span
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
         receiver = self
@@ -102,7 +115,7 @@ class OtlpReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -138,6 +151,8 @@ class OtlpReceiver:
                 attributes=_attributes(span.attributes),
                 resource=_attributes(resource_spans.resource.attributes),
                 status_code=span.status.code,
+                start_ns=span.start_time_unix_nano,
+                end_ns=span.end_time_unix_nano,
                 events=[{"name": e.name, **_attributes(e.attributes)} for e in span.events],
             )
             for resource_spans in message.resource_spans
@@ -146,6 +161,9 @@ class OtlpReceiver:
         ]
         with self._lock:
             self.spans.extend(received)
+            for span in received:
+                if self._on_span is not None:
+                    self._on_span(span)
         return 200
 
     def named(self, prefix: str) -> list[ReceivedSpan]:
@@ -155,3 +173,56 @@ class OtlpReceiver:
     def parent(self, span: ReceivedSpan) -> ReceivedSpan | None:
         """`span`'s parent among the received spans (None for a root or an unknown parent)."""
         return next((s for s in self.spans if s.span_id == span.parent_id), None)
+
+
+def _label(span: ReceivedSpan) -> str:
+    a = span.attributes
+    parts = [span.name]
+    if "gen_ai.usage.input_tokens" in a:
+        parts.append(f"tokens {a['gen_ai.usage.input_tokens']}/{a['gen_ai.usage.output_tokens']}")
+    if "gen_ai.response.finish_reasons" in a:
+        parts.append(",".join(a["gen_ai.response.finish_reasons"]))
+    if "http.response.status_code" in a:
+        parts.append(str(a["http.response.status_code"]))
+    if "stratigos.job_id" in a and span.name.startswith("job "):
+        parts.append(a["stratigos.job_id"])
+    return "  ".join(parts)
+
+
+def trace_tree(spans: list[ReceivedSpan], root: ReceivedSpan) -> str:
+    """`root` and its descendants among `spans`, one indented line each, children in the order
+    they started."""
+    lines: list[str] = []
+
+    def walk(span: ReceivedSpan, depth: int) -> None:
+        lines.append("  " * depth + _label(span))
+        children = [child for child in spans if child.parent_id == span.span_id]
+        for child in sorted(children, key=lambda child: child.start_ns):
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until interrupted, printing each span received."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=4318)
+    args = parser.parse_args(argv)
+
+    def show(span: ReceivedSpan) -> None:
+        if span.parent_id == "":  # a root ends last: its trace is complete
+            trace = [s for s in receiver.spans if s.trace_id == span.trace_id]
+            print(trace_tree(trace, span), flush=True)
+
+    receiver = OtlpReceiver(args.port, on_span=show)
+    with receiver:
+        print(f"listening on {receiver.url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
