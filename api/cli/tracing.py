@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pydantic import ValidationError
-
 from settings import get_settings
 from settings.tracing import configure_tracing, flush_tracing, span
 
@@ -21,7 +19,7 @@ def command_span(command: str) -> Iterator[None]:
     command to report (it reads them too): then nothing is traced."""
     try:
         settings = get_settings()
-    except ValidationError:
+    except (ValueError, OSError):  # invalid values (ValidationError), a bad or unreadable file
         yield
         return
     if not configure_tracing(settings) or command in UNTRACED:
