@@ -59,3 +59,21 @@ def test_a_chat_message_over_http_is_one_trace_rooted_at_its_request(
     text = json.dumps([s.attributes for s in receiver.spans])
     assert "VaR" not in text and thread["id"] not in refused.name
     assert not any(CONTENT_KEYS & set(s.attributes) for s in receiver.spans)
+
+
+def test_a_streamed_chat_message_s_turn_nests_under_its_request(
+    traced_api: tuple[TestClient, dict[str, str], OtlpReceiver],
+) -> None:
+    client, alice, receiver = traced_api
+    thread = client.post("/v1/threads", json={"title": "risk"}, headers=alice).json()
+    path = f"/v1/threads/{thread['id']}/messages"
+    with client.stream("POST", path, json={"content": VAR_QUESTION}, headers=alice) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        body = "".join(response.iter_text())
+    assert "run_finished" in body
+    flush_tracing()
+    [request] = [s for s in receiver.named("POST /v1/threads/{") if s.name.endswith("/messages")]
+    [turn] = receiver.named("assistant turn")
+    assert receiver.parent(turn) is request
+    assert VAR_QUESTION not in json.dumps([s.attributes for s in receiver.spans])
