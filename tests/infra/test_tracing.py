@@ -79,7 +79,8 @@ def test_transaction_search_lets_xray_write_the_spans_log_group(synthesized: Syn
     }
 
 
-def test_tracing_off_or_unknown(synthesized: Synthesized) -> None:
+def test_tracing_settings_from_cdk_context() -> None:
     assert stage_config("dev", {"tracing": "off"}).tracing == "off"
+    assert stage_config("prod", {"transaction_search": "true"}).transaction_search is True
     with pytest.raises(ValueError, match="tracing='jaeger' must be 'off' or 'xray'"):
         stage_config("dev", {"tracing": "jaeger"})
