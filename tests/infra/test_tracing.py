@@ -51,6 +51,21 @@ def test_every_function_sends_spans_to_xray_and_may(synthesized: Synthesized, st
     assert resources(operations, "AWS::XRay::TransactionSearchConfig") == {}
 
 
+def test_a_stage_with_transaction_search_creates_it_in_its_operations_stack(
+    synthesized: Synthesized,
+) -> None:
+    from aws_cdk import App
+    from aws_cdk.assertions import Template
+
+    from infra.app import add_stage
+
+    app = App(context={"account": "123456789012", "region": "us-east-1"})
+    stacks = add_stage(app, stage_config("dev", {"transaction_search": "true"}))
+    template = Template.from_stack(stacks.operations)
+    template.resource_count_is("AWS::XRay::TransactionSearchConfig", 1)
+    template.resource_count_is("AWS::Logs::ResourcePolicy", 1)
+
+
 def test_transaction_search_lets_xray_write_the_spans_log_group(synthesized: Synthesized) -> None:
     from aws_cdk import App, Stack
     from aws_cdk.assertions import Match, Template
