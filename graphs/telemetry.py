@@ -43,6 +43,8 @@ _PROVIDERS = {
     "OfflineChatModel": "offline",
 }
 """`gen_ai.provider.name` by LangChain chat model class (the last element of its id)."""
+_LS_PROVIDERS = {"amazon_bedrock": "aws.bedrock", "bedrock": "aws.bedrock"}
+"""... else by the model's LangSmith `ls_provider` (another class of a known provider)."""
 
 
 class GraphSpans(BaseCallbackHandler):
@@ -85,7 +87,7 @@ class GraphSpans(BaseCallbackHandler):
         with self._lock:
             self._anchor[run_id] = parent_run_id
 
-    def _end(self, run_id: UUID, error: BaseException | None = None) -> Span | None:
+    def _end(self, run_id: UUID, error: BaseException | None = None) -> None:
         with self._lock:
             self._anchor.pop(run_id, None)
             span = self._spans.pop(run_id, None)
@@ -93,7 +95,6 @@ class GraphSpans(BaseCallbackHandler):
             if error is not None:
                 set_error(span, error)
             span.end()
-        return span
 
     def _content(self, span: Span, key: str, value: Any) -> None:
         if self.content and span.is_recording():
@@ -159,11 +160,9 @@ class GraphSpans(BaseCallbackHandler):
             or params.get("model_id")
             or "unknown"
         )
-        cls = ((serialized or {}).get("id") or ["unknown"])[-1]
-        provider = metadata.get("ls_provider") or _PROVIDERS.get(cls, str(cls))
-        provider = _PROVIDERS.get(cls) or {"bedrock_converse": "aws.bedrock"}.get(
-            provider, provider
-        )
+        cls = str(((serialized or {}).get("id") or ["unknown"])[-1])
+        ls_provider = str(metadata.get("ls_provider") or cls)
+        provider = _PROVIDERS.get(cls) or _LS_PROVIDERS.get(ls_provider, ls_provider)
         span = self._start(
             run_id,
             parent_run_id,
