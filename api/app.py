@@ -7,6 +7,7 @@ at `/v1/docs`); see docs/api.md. Errors follow `api.errors`.
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +17,9 @@ from api.context import AppContext
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
+from api.tracing import RequestSpans
 from settings import Settings
+from settings.tracing import configure_tracing, flush_tracing
 from store import Store
 from tools.context import embedded_market_data
 
@@ -42,11 +45,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         embedded_market_data()  # request validation reads it: load it before the first request
         gc.collect()
         gc.freeze()
+        configure_tracing(context.settings)
         context.start()
         try:
             yield
         finally:
             context.close()
+            flush_tracing()
 
     app = FastAPI(
         title="Stratigos API",
@@ -67,6 +72,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         max_body_bytes=context.settings.api_max_body_bytes,
         max_upload_bytes=context.settings.api_max_upload_bytes,
     )
+    # outermost, so refused requests are traced too; on Lambda (the Web Adapter's uvicorn) each
+    # request's spans leave before the response ends, as a frozen instance sends nothing
+    app.add_middleware(RequestSpans, flush=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
     return app
 
 

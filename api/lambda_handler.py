@@ -21,16 +21,30 @@ from mangum import Mangum
 from api.app import create_app
 from settings import get_settings
 from settings.logs import configure_logging
+from settings.tracing import configure_tracing, flush_tracing
+
+
+class _FlushingMangum(Mangum):
+    """Mangum, then the invocation's spans exported before it returns (a frozen Lambda
+    instance sends nothing)."""
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        try:
+            return super().__call__(event, context)
+        finally:
+            flush_tracing()
 
 
 def make_handler(app: Any = None) -> Mangum:
-    """A Mangum handler for `app` (default: a new app on the process settings)."""
+    """A Mangum handler for `app` (default: a new app on the process settings, with the
+    tracing they ask for); each invocation exports its spans before it returns."""
     if app is None:
         settings = get_settings()
         configure_logging(settings)
+        configure_tracing(settings)
         app = create_app(settings)
     app.state.context.buffered = True
-    return Mangum(app, lifespan="off", api_gateway_base_path="/")
+    return _FlushingMangum(app, lifespan="off", api_gateway_base_path="/")
 
 
 handler = make_handler()

@@ -212,6 +212,7 @@ def embedding_settings(embedding: Mapping[str, Any] | None) -> dict[str, str | N
 
 
 TRACING_OFF = {
+    "STRATIGOS_TRACING": "off",  # no spans (OTLP, X-Ray or LangSmith) recorded or sent
     "LANGSMITH_TRACING": "false",
     "LANGSMITH_TRACING_V2": "false",
     "LANGCHAIN_TRACING_V2": "false",

@@ -25,7 +25,9 @@ from langgraph.types import Command
 
 from graphs import RECURSION_LIMIT
 from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
+from graphs.telemetry import traced
 from settings import Settings, get_settings
+from settings.tracing import span
 from store import Store
 from store.checkpoints import checkpointer
 from store.memories import memory_store
@@ -148,7 +150,11 @@ class ChatSession:
             before = len(state.get("messages", []))
             known = set(state.get("portfolios") or {})
             log.emit([log.recorder.run_started("assistant")])
-            log.stream(graph, payload, self.config)
+            with (
+                span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
+                traced(self.config, self.settings) as config,
+            ):
+                log.stream(graph, payload, config)
             snapshot = graph.get_state(self.config)
             built = snapshot.values.get("portfolios") or {}
             turn.saved = self._save({pid: data for pid, data in built.items() if pid not in known})

@@ -26,7 +26,9 @@ from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
 from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
+from graphs.telemetry import traced
 from settings import Settings, get_settings
+from settings.tracing import span
 from store.checkpoints import checkpointer
 from traces.schema import RunStatus
 from traces.tracelog import EventSink, trace_log
@@ -174,7 +176,11 @@ def _drive(
         last = time.perf_counter()
         timings["data"] += last - started
         try:
-            log.stream(graph, state, config, on_chunk=clock)
+            with (
+                span("run optimization", carry={"stratigos.run_id": run_id}),
+                traced(config, settings) as traced_config,
+            ):
+                log.stream(graph, state, traced_config, on_chunk=clock)
         except Exception as exc:
             release(run_id)
             _write_failure(directory, exc)

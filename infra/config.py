@@ -128,6 +128,15 @@ class StageConfig:
     api_5xx_threshold: int = 5
     """API Gateway 5xx responses in 5 minutes that raise the alarm."""
     cleanup_hour_utc: int = 3
+    tracing: Literal["off", "xray"] = "xray"
+    """OpenTelemetry spans of every function (runs, graph nodes, agent turns, model and tool
+    calls; docs/tracing.md) sent SigV4-signed to X-Ray's OTLP endpoint (`STRATIGOS_TRACING`),
+    or `off`. They become searchable once CloudWatch Transaction Search is enabled in the account
+    (`transaction_search`, or once by hand)."""
+    transaction_search: bool = False
+    """Enable CloudWatch Transaction Search from this stage's operations stack: an account- and
+    region-wide setting (spans to the `aws/spans` log group, 1% indexed), so one stage per
+    account at most, and only where it is not enabled already."""
     # deployed strategies (issue 17)
     notifications_email_from: str = "notifications@example.com"
     """Sender of notification e-mails (`STRATIGOS_NOTIFICATIONS_EMAIL_FROM`), an SES e-mail
@@ -146,6 +155,8 @@ class StageConfig:
                 f"worker_max_concurrency={self.worker_max_concurrency} must be in 2..1000 "
                 "(the SQS event source's limits)"
             )
+        if self.tracing not in ("off", "xray"):
+            raise ValueError(f"tracing={self.tracing!r} must be 'off' or 'xray'")
         if not 0 <= self.cleanup_hour_utc <= 23:
             raise ValueError(f"cleanup_hour_utc={self.cleanup_hour_utc} must be in 0..23")
         local, _, domain = self.notifications_email_from.partition("@")

@@ -26,6 +26,7 @@ from jobs.queue import JobQueue, parse_announcement, parse_tick
 from jobs.worker import Worker, load_handler_modules
 from settings import get_settings
 from settings.logs import configure_logging
+from settings.tracing import configure_tracing
 from store import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
 
 log = logging.getLogger("jobs.lambda")
@@ -43,6 +44,7 @@ def _open_store() -> Store:
 
         settings = get_settings()
         configure_logging(settings)
+        configure_tracing(settings)
         settings.ensure_data_dir()
         _store = open_store(settings)
     return _store

@@ -37,6 +37,7 @@ from jobs.handlers import (
 )
 from settings import Settings, get_settings
 from settings.logs import configure_logging
+from settings.tracing import configure_tracing, flush_tracing, span
 from store import ConflictError, Job, NotFoundError, Store, StoreUnavailableError
 
 log = logging.getLogger("jobs.worker")
@@ -360,6 +361,7 @@ class Worker:
             return self._attempts(job, lease)
         finally:
             lease.stop()
+            flush_tracing()  # a job's spans leave before the next job (or the process end)
 
     def _attempts(self, job: Job, lease: _Lease) -> WorkOutcome:
         last_error: str | None = None
@@ -379,7 +381,12 @@ class Worker:
                 progress=lease.progress,
             )
             try:
-                result = handler(job, ctx)
+                with span(
+                    f"job {job.kind}",
+                    {"stratigos.job_kind": job.kind, "stratigos.job_attempt": job.attempts},
+                    carry={"stratigos.job_id": job.id},
+                ):
+                    result = handler(job, ctx)
                 if lease.stopped.is_set() or lease.refresh():
                     return self._stopped(job, lease)  # a cancelled run's result is discarded
                 if not isinstance(result, dict):
@@ -489,6 +496,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     settings = get_settings()
     configure_logging(settings)
+    configure_tracing(settings)
     load_handler_modules(args.handlers)
     if not len(registry):
         parser.error("no job handlers registered; pass --handlers MODULE")

@@ -408,6 +408,43 @@ class Settings(BaseSettings):
         description="Another trading API base URL, without /v2 (e.g. the local stand-in "
         "devtools.local_alpaca); overrides alpaca_paper's choice of endpoint.",
     )
+    # ---- tracing (docs/tracing.md) ----
+    tracing: Literal["off", "otlp", "xray", "langsmith"] = Field(
+        default="off",
+        description="Spans for runs, graph nodes, agent turns, model and tool calls: `otlp` to "
+        "an OTLP/HTTP collector, `xray` to AWS X-Ray's OTLP endpoint (SigV4-signed), "
+        "`langsmith` runs to LangSmith, `off` nothing (no tracer provider installed).",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL including /v1/traces (e.g. "
+        "http://localhost:4318/v1/traces); unset: the OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or "
+        "OTEL_EXPORTER_OTLP_ENDPOINT environment variables the OpenTelemetry SDK reads.",
+    )
+    otel_service_name: str = Field(
+        default="stratigos", description="The `service.name` resource attribute of every span."
+    )
+    trace_content: bool = Field(
+        default=False,
+        description="Put prompts, completions, tool arguments and tool results in spans "
+        "(off: only names, models, token counts, finish reasons and ids).",
+    )
+    xray_region: str | None = Field(
+        default=None,
+        description="Region of the X-Ray OTLP endpoint for tracing=xray; unset: AWS_REGION.",
+    )
+    xray_endpoint_url: str | None = Field(
+        default=None, description="Override the X-Ray OTLP traces URL (e.g. a local receiver)."
+    )
+    langsmith_project: str = Field(
+        default="stratigos", description="LangSmith project the runs go to (tracing=langsmith)."
+    )
+    langsmith_endpoint: str = Field(
+        default="https://api.smith.langchain.com", description="LangSmith API base URL."
+    )
+    langsmith_api_key: SecretStr | None = Field(
+        default=None, description="LangSmith API key (tracing=langsmith); never logged."
+    )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."
     )

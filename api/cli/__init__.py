@@ -32,6 +32,7 @@ from api.cli.optimize import demo_command, optimize_command
 from api.cli.parser import build_parser
 from api.cli.profile import profile_command
 from api.cli.serve import serve_command
+from api.cli.tracing import command_span
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -63,7 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         parser.error(f"unknown command {args.command}")
     try:
-        return command(args)
+        with command_span(args.command):
+            return command(args)
     except BrokenPipeError:
         # the reader went away (e.g. `| head`): what it read was enough; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -17,6 +17,7 @@ One turn at a time per thread (a second concurrent message is 409), and at most
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import json
 import threading
@@ -264,7 +265,9 @@ async def _stream(
         finally:
             _release(thread.id)
 
-    threading.Thread(target=work, name=f"chat-{thread.id}", daemon=True).start()
+    # the turn runs in the request's context: its spans nest under the request's span
+    runner = contextvars.copy_context().run
+    threading.Thread(target=runner, args=(work,), name=f"chat-{thread.id}", daemon=True).start()
     while True:
         kind, item = await queue.get()
         if kind == "event":

@@ -10,6 +10,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_xray as xray
 from constructs import Construct
 
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
@@ -25,6 +26,9 @@ LAMBDA_DOCKERFILE = f"{DOCKER_DIR}/lambda.Dockerfile"
 API_DOCKERFILE = f"{DOCKER_DIR}/api.Dockerfile"
 PROCESSING_DOCKERFILE = f"{DOCKER_DIR}/processing.Dockerfile"
 PLATFORM = ecr_assets.Platform.LINUX_AMD64
+XRAY_OTLP_ACTIONS = ("xray:PutSpans", "xray:PutSpansForIndexing")
+"""What X-Ray's OTLP endpoint (`https://xray.<region>.amazonaws.com/v1/traces`) authorizes:
+storing a span, and indexing it for Transaction Search."""
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -81,8 +85,14 @@ def container_function(
     ephemeral_mb: int = 512,
 ) -> lambda_.DockerImageFunction:
     """A container-image function `<prefix>-<name>`: JSON logs in its own log group, X-Ray
-    active tracing, x86_64, `ephemeral_mb` MiB of /tmp."""
-    return lambda_.DockerImageFunction(
+    active tracing, x86_64, `ephemeral_mb` MiB of /tmp; with the stage's `tracing` on, the app's
+    OpenTelemetry spans go to X-Ray's OTLP endpoint as service `<prefix>-<name>`."""
+    if config.tracing == "xray":
+        environment = environment | {
+            "STRATIGOS_TRACING": "xray",
+            "STRATIGOS_OTEL_SERVICE_NAME": f"{config.prefix}-{name}",
+        }
+    function = lambda_.DockerImageFunction(
         scope,
         construct_id,
         function_name=f"{config.prefix}-{name}",
@@ -99,6 +109,15 @@ def container_function(
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
         log_group=log_group(scope, f"{construct_id}Logs", config, name),
     )
+    if config.tracing == "xray":
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="OtlpSpansToXRay",
+                actions=list(XRAY_OTLP_ACTIONS),
+                resources=["*"],  # X-Ray takes no resource-level permissions
+            )
+        )
+    return function
 
 
 def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
@@ -323,3 +342,37 @@ def queue_with_dead_letters(
         ),
     )
     return queue, dead_letters
+
+
+def transaction_search(scope: Construct, construct_id: str) -> xray.CfnTransactionSearchConfig:
+    """CloudWatch Transaction Search for the account and region: X-Ray may write spans to the
+    `aws/spans` (and Application Signals') log groups, and 1% of spans are indexed."""
+    stack = Stack.of(scope)
+    source = f"arn:{stack.partition}:xray:{stack.region}:{stack.account}:*"
+    groups = [
+        f"arn:{stack.partition}:logs:{stack.region}:{stack.account}:log-group:{group}:*"
+        for group in ("aws/spans", "/aws/application-signals/data")
+    ]
+    document = iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="TransactionSearchXRayAccess",
+                principals=[iam.ServicePrincipal("xray.amazonaws.com")],
+                actions=["logs:PutLogEvents"],
+                resources=groups,
+                conditions={
+                    "ArnLike": {"aws:SourceArn": source},
+                    "StringEquals": {"aws:SourceAccount": stack.account},
+                },
+            )
+        ]
+    )
+    policy = logs.CfnResourcePolicy(
+        scope,
+        f"{construct_id}LogsPolicy",
+        policy_name="TransactionSearchAccess",
+        policy_document=stack.to_json_string(document.to_json()),
+    )
+    config = xray.CfnTransactionSearchConfig(scope, construct_id, indexing_percentage=1)
+    config.node.add_dependency(policy)
+    return config

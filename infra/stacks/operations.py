@@ -43,6 +43,7 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    transaction_search,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
@@ -93,6 +94,9 @@ class OperationsStack(Stack):
             schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
             targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
         )
+
+        if config.transaction_search:
+            self.transaction_search = transaction_search(self, "TransactionSearch")
 
         self.topic = sns.Topic(
             self,

@@ -15,6 +15,8 @@ DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "s
 ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions
     "xray:PutTelemetryRecords",
+    "xray:PutSpans",  # the app's OpenTelemetry spans to X-Ray's OTLP endpoint
+    "xray:PutSpansForIndexing",
     "ecr:GetAuthorizationToken",  # account-wide by design; pulls are scoped to the repository
     "cloudwatch:PutMetricData",  # conditioned on the namespace
     "logs:PutResourcePolicy",  # CDK's custom resource letting EventBridge write the log group

@@ -1,0 +1,228 @@
+"""A loopback OTLP/HTTP trace receiver for tests: `POST /v1/traces` with an
+`ExportTraceServiceRequest` in protobuf (`application/x-protobuf`, optionally gzip) or JSON
+(`application/json`, the OTLP JSON encoding). It keeps every span it receives as a
+`ReceivedSpan` and every request's headers and raw body (to check a signature), and answers 200
+with an empty `ExportTraceServiceResponse`.
+
+    with OtlpReceiver() as receiver:
+        ... export to receiver.url ...
+        spans = receiver.spans
+
+Or on the command line, printing each trace as an indented tree when its root span arrives
+(names, token counts, finish reasons, status codes), until interrupted:
+
+    python -m devtools.otlp_receiver --port 4318
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from google.protobuf import json_format
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+
+
+@dataclass
+class ReceivedSpan:
+    """One span as received: ids in hex (`parent_id` "" for a root), attributes decoded."""
+
+    name: str
+    trace_id: str
+    span_id: str
+    parent_id: str
+    attributes: dict[str, Any]
+    resource: dict[str, Any]
+    status_code: int
+    start_ns: int = 0
+    end_ns: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ReceivedRequest:
+    """One export request: its path, headers (lower-case names) and body as sent."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+def _hex_ids_to_base64(document: Any) -> Any:
+    """OTLP/JSON writes trace and span ids in hex; protobuf's JSON mapping reads bytes as
+    base64."""
+    if isinstance(document, list):
+        return [_hex_ids_to_base64(item) for item in document]
+    if isinstance(document, dict):
+        return {
+            key: base64.b64encode(bytes.fromhex(value)).decode()
+            if key in ("traceId", "spanId", "parentSpanId") and isinstance(value, str)
+            else _hex_ids_to_base64(value)
+            for key, value in document.items()
+        }
+    return document
+
+
+def _value(value: AnyValue) -> Any:
+    kind = value.WhichOneof("value")
+    if kind == "array_value":
+        return [_value(v) for v in value.array_value.values]
+    if kind == "kvlist_value":
+        return {kv.key: _value(kv.value) for kv in value.kvlist_value.values}
+    return getattr(value, kind) if kind else None
+
+
+def _attributes(pairs: Any) -> dict[str, Any]:
+    return {kv.key: _value(kv.value) for kv in pairs}
+
+
+class OtlpReceiver:
+    """The receiver, serving on 127.0.0.1 (a free port) while entered."""
+
+    def __init__(
+        self, port: int = 0, on_span: Callable[[ReceivedSpan], None] | None = None
+    ) -> None:
+        """Listen on 127.0.0.1:`port` (0: a free one); `on_span` sees each span as it arrives."""
+        self.spans: list[ReceivedSpan] = []
+        self._on_span = on_span
+        self.requests: list[ReceivedRequest] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                status = receiver._accept(self.path, headers, body)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-protobuf")
+                payload = ExportTraceServiceResponse().SerializeToString()
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The traces URL, `http://127.0.0.1:<port>/v1/traces`."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1/traces"
+
+    def __enter__(self) -> OtlpReceiver:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _accept(self, path: str, headers: dict[str, str], body: bytes) -> int:
+        with self._lock:
+            self.requests.append(ReceivedRequest(path, headers, body))
+        if path != "/v1/traces":
+            return 404
+        raw = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+        message = ExportTraceServiceRequest()
+        if headers.get("content-type", "").startswith("application/json"):
+            json_format.ParseDict(_hex_ids_to_base64(json.loads(raw)), message)
+        else:
+            message.ParseFromString(raw)
+        received = [
+            ReceivedSpan(
+                name=span.name,
+                trace_id=span.trace_id.hex(),
+                span_id=span.span_id.hex(),
+                parent_id=span.parent_span_id.hex(),
+                attributes=_attributes(span.attributes),
+                resource=_attributes(resource_spans.resource.attributes),
+                status_code=span.status.code,
+                start_ns=span.start_time_unix_nano,
+                end_ns=span.end_time_unix_nano,
+                events=[{"name": e.name, **_attributes(e.attributes)} for e in span.events],
+            )
+            for resource_spans in message.resource_spans
+            for scope_spans in resource_spans.scope_spans
+            for span in scope_spans.spans
+        ]
+        with self._lock:
+            self.spans.extend(received)
+            for span in received:
+                if self._on_span is not None:
+                    self._on_span(span)
+        return 200
+
+    def named(self, prefix: str) -> list[ReceivedSpan]:
+        """The spans whose name starts with `prefix`."""
+        return [s for s in self.spans if s.name.startswith(prefix)]
+
+    def parent(self, span: ReceivedSpan) -> ReceivedSpan | None:
+        """`span`'s parent among the received spans (None for a root or an unknown parent)."""
+        return next((s for s in self.spans if s.span_id == span.parent_id), None)
+
+
+def _label(span: ReceivedSpan) -> str:
+    a = span.attributes
+    parts = [span.name]
+    if "gen_ai.usage.input_tokens" in a:
+        parts.append(f"tokens {a['gen_ai.usage.input_tokens']}/{a['gen_ai.usage.output_tokens']}")
+    if "gen_ai.response.finish_reasons" in a:
+        parts.append(",".join(a["gen_ai.response.finish_reasons"]))
+    if "http.response.status_code" in a:
+        parts.append(str(a["http.response.status_code"]))
+    if "stratigos.job_id" in a and span.name.startswith("job "):
+        parts.append(a["stratigos.job_id"])
+    return "  ".join(parts)
+
+
+def trace_tree(spans: list[ReceivedSpan], root: ReceivedSpan) -> str:
+    """`root` and its descendants among `spans`, one indented line each, children in the order
+    they started."""
+    lines: list[str] = []
+
+    def walk(span: ReceivedSpan, depth: int) -> None:
+        lines.append("  " * depth + _label(span))
+        children = [child for child in spans if child.parent_id == span.span_id]
+        for child in sorted(children, key=lambda child: child.start_ns):
+            walk(child, depth + 1)
+
+    walk(root, 0)
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve until interrupted, printing each span received."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--port", type=int, default=4318)
+    args = parser.parse_args(argv)
+
+    def show(span: ReceivedSpan) -> None:
+        if span.parent_id == "":  # a root ends last: its trace is complete
+            trace = [s for s in receiver.spans if s.trace_id == span.trace_id]
+            print(trace_tree(trace, span), flush=True)
+
+    receiver = OtlpReceiver(args.port, on_span=show)
+    with receiver:
+        print(f"listening on {receiver.url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

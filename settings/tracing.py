@@ -1,0 +1,168 @@
+"""Process tracing from settings: the OpenTelemetry tracer provider and its exporter.
+
+`configure_tracing(settings)` installs a tracer provider for `tracing=otlp` (OTLP/HTTP protobuf to
+`otlp_endpoint`, or the `OTEL_EXPORTER_OTLP_*` variables the SDK reads) and `tracing=xray` (the
+same protocol to X-Ray's OTLP endpoint `https://xray.<region>.amazonaws.com/v1/traces`, each
+request SigV4-signed with the process's AWS credentials); spans go through a
+`BatchSpanProcessor` and `flush_tracing()` sends what is buffered (the end of a CLI command, a job,
+a Lambda invocation). `tracing=off` and `tracing=langsmith` install nothing: `tracer()` is then
+OpenTelemetry's no-op tracer. The provider is this module's, not the process-global one, so
+settings can change it (tests) and nothing else in the process exports by accident.
+
+`span(name, attributes, carry=...)` opens a span as the current one; `carry` attributes
+(`stratigos.run_id`, `stratigos.job_id`, `stratigos.thread_id`) are also set on every span opened
+inside it (`carried_attributes()`), which is how graph spans get the job's id.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from types import MappingProxyType
+from typing import Any
+
+import requests
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+from opentelemetry.trace import Span, Status, StatusCode, Tracer
+
+from settings.config import Settings
+
+AttributeValue = str | bool | int | float | list[str]
+
+_lock = threading.Lock()
+_provider: TracerProvider | None = None
+_key: tuple[Any, ...] | None = None
+_carried: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
+    "stratigos_carried", default=MappingProxyType({})
+)
+
+
+class SigV4Auth(requests.auth.AuthBase):
+    """Signs each request with AWS Signature Version 4 (service `xray`) with credentials from
+    botocore's default chain (the Lambda role's environment credentials; refreshable ones are
+    refreshed). Without credentials the export fails and nothing is sent unsigned."""
+
+    def __init__(self, region: str) -> None:
+        import botocore.session
+
+        self.region = region
+        self._session = botocore.session.get_session()
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        from botocore.auth import SigV4Auth as BotocoreSigV4
+        from botocore.awsrequest import AWSRequest
+
+        credentials = self._session.get_credentials()
+        if credentials is None:
+            raise RuntimeError("tracing=xray needs AWS credentials; none were found")
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() in ("content-type", "content-encoding")
+        }
+        aws = AWSRequest(method=request.method, url=request.url, data=request.body, headers=headers)
+        BotocoreSigV4(credentials.get_frozen_credentials(), "xray", self.region).add_auth(aws)
+        for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+            if name in aws.headers:
+                request.headers[name] = aws.headers[name]
+        return request
+
+
+def _exporter(settings: Settings) -> SpanExporter:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    if settings.tracing == "otlp":
+        return OTLPSpanExporter(endpoint=settings.otlp_endpoint)
+    region = settings.xray_region or os.environ.get("AWS_REGION") or settings.bedrock_region
+    session = requests.Session()
+    session.auth = SigV4Auth(region)
+    endpoint = settings.xray_endpoint_url or f"https://xray.{region}.amazonaws.com/v1/traces"
+    return OTLPSpanExporter(endpoint=endpoint, session=session)
+
+
+def configure_tracing(settings: Settings) -> bool:
+    """Install (or replace, if the settings changed) the tracer provider `settings` asks for;
+    True when spans will be exported (tracing otlp or xray)."""
+    global _provider, _key
+    key = (
+        settings.tracing,
+        settings.otlp_endpoint,
+        settings.otel_service_name,
+        settings.xray_region,
+        settings.xray_endpoint_url,
+    )
+    with _lock:
+        if key == _key:
+            return _provider is not None
+        if _provider is not None:
+            _provider.shutdown()
+        _provider, _key = None, key
+        if settings.tracing in ("otlp", "xray"):
+            resource = Resource.create({"service.name": settings.otel_service_name})
+            provider = TracerProvider(resource=resource)
+            provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
+            _provider = provider
+        return _provider is not None
+
+
+def tracing_installed() -> bool:
+    """Whether a tracer provider is installed (False: spans are no-ops and cost nothing)."""
+    return _provider is not None
+
+
+def tracer() -> Tracer:
+    """Stratigos' tracer: the installed provider's, else OpenTelemetry's no-op tracer."""
+    provider = _provider
+    return provider.get_tracer("stratigos") if provider is not None else trace.NoOpTracer()
+
+
+def flush_tracing(timeout_millis: int = 10_000) -> None:
+    """Export the spans buffered so far (nothing when no provider is installed)."""
+    provider = _provider
+    if provider is not None:
+        provider.force_flush(timeout_millis)
+
+
+def carried_attributes() -> Mapping[str, AttributeValue]:
+    """The run, job and thread ids of the spans this code runs inside (see `span`)."""
+    return _carried.get()
+
+
+@contextmanager
+def span(
+    name: str,
+    attributes: Mapping[str, AttributeValue] | None = None,
+    *,
+    carry: Mapping[str, AttributeValue] | None = None,
+) -> Iterator[Span]:
+    """A span named `name`, current inside the block, with `attributes`, the carried attributes
+    and `carry` (which spans opened inside it carry too). An exception marks it as an error
+    (`error.type`, never the message: it may quote user content)."""
+    carried = {**_carried.get(), **(carry or {})}
+    token = _carried.set(carried)
+    try:
+        with tracer().start_as_current_span(
+            name,
+            attributes={**carried, **(attributes or {})},
+            record_exception=False,  # its message may quote user content
+            set_status_on_exception=False,
+        ) as current:
+            try:
+                yield current
+            except BaseException as exc:
+                set_error(current, exc)
+                raise
+    finally:
+        _carried.reset(token)
+
+
+def set_error(current: Span, exc: BaseException) -> None:
+    """Mark `current` failed with the exception's type (`error.type`), without its message."""
+    current.set_attribute("error.type", type(exc).__name__)
+    current.set_status(Status(StatusCode.ERROR))

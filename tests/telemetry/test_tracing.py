@@ -1,0 +1,187 @@
+"""Spans of `stratigos optimize` and of a chat turn, received by a loopback OTLP receiver."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from api.cli import main
+from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
+from settings import Settings
+from settings.tracing import configure_tracing, tracing_installed
+from tests.test_cli import SMALL_REQUEST
+
+CONTENT_KEYS = {
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+}
+VAR_QUESTION = "what is the 95% VaR of AAPL and XOM?"
+
+
+@pytest.fixture
+def receiver(offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiver]:
+    """A receiver, with the process settings tracing to it over OTLP/HTTP protobuf."""
+    with OtlpReceiver() as receiver:
+        monkeypatch.setenv("STRATIGOS_TRACING", "otlp")
+        monkeypatch.setenv("STRATIGOS_OTLP_ENDPOINT", receiver.url)
+        yield receiver
+    configure_tracing(Settings(data_dir=offline_data_dir))  # uninstall the provider
+
+
+def _chain(receiver: OtlpReceiver, span: ReceivedSpan) -> list[str]:
+    """`span`'s name and its ancestors' names, innermost first."""
+    names = [span.name]
+    while (parent := receiver.parent(span)) is not None:
+        names.append(parent.name)
+        span = parent
+    return names
+
+
+def _values(spans: list[ReceivedSpan]) -> str:
+    return json.dumps([[s.attributes, s.events] for s in spans])
+
+
+def test_a_trace_of_stratigos_optimize_arrives_with_its_structure_and_genai_attributes(
+    receiver: OtlpReceiver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps(SMALL_REQUEST))
+    assert main(["optimize", "--request", str(request), "--json", "--quiet"]) == 0
+    run_id = json.loads(capsys.readouterr().out)["manifest"]["run_id"]
+
+    spans = receiver.spans
+    assert len({s.trace_id for s in spans}) == 1  # one trace: the command's
+    [root] = [s for s in spans if s.parent_id == ""]
+    assert root.name == "stratigos optimize"
+    assert root.resource["service.name"] == "stratigos"
+    [job] = receiver.named("job optimization")
+    assert receiver.parent(job) is root and job.attributes["stratigos.job_id"] == run_id
+    nodes = {s.attributes["langgraph.node"] for s in receiver.named("node ")}
+    assert {"validate", "market_analysis", "plan", "evaluate", "risk_gate", "finalize"} <= nodes
+    # every span below the job carries the job's and the run's id
+    for span in spans:
+        if span not in (root, job):
+            assert span.attributes["stratigos.job_id"] == run_id
+            assert span.attributes["stratigos.run_id"] == run_id
+
+    # run -> graph node -> agent turn -> the agent's model node -> the model call
+    [agent_call, *_] = [
+        s
+        for s in receiver.named("chat ")
+        if receiver.parent(s).name == "node model"  # type: ignore[union-attr]
+    ]
+    assert _chain(receiver, agent_call)[1:] == [
+        "node model",
+        "invoke_agent market_analysis",
+        "node market_analysis",
+        "run optimization",
+        "job optimization",
+        "stratigos optimize",
+    ]
+    for call in receiver.named("chat "):
+        a = call.attributes
+        assert a["gen_ai.operation.name"] == "chat"
+        assert a["gen_ai.provider.name"] == "offline"
+        assert call.name == f"chat {a['gen_ai.request.model']}"
+        assert a["gen_ai.response.model"] == a["gen_ai.request.model"]
+        assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
+        assert set(a["gen_ai.response.finish_reasons"]) <= {"stop", "tool_calls"}
+    [tool] = receiver.named("execute_tool market_statistics")
+    assert tool.attributes["gen_ai.tool.name"] == "market_statistics"
+    assert tool.attributes["gen_ai.tool.call.id"].startswith("call_market_analysis_")
+    assert _chain(receiver, tool)[1:3] == ["node tools", "invoke_agent market_analysis"]
+    # no prompt, completion or tool content by default
+    assert not any(CONTENT_KEYS & set(s.attributes) for s in spans)
+    assert "AAPL" not in _values(spans)  # the request's universe reaches prompts and tools only
+
+
+def test_a_chat_turn_keeps_the_user_s_words_and_tool_results_out_of_spans(
+    receiver: OtlpReceiver, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["chat", "--thread", "t1", "-m", VAR_QUESTION, "--quiet"]) == 0
+    reply = capsys.readouterr().out
+    assert "one-day VaR" in reply
+    spans = receiver.spans
+    [turn] = receiver.named("assistant turn")
+    assert turn.attributes["stratigos.thread_id"] == "t1"
+    assert receiver.parent(turn).name == "stratigos chat"  # type: ignore[union-attr]
+    tools = receiver.named("execute_tool ")
+    assert tools and all("assistant turn" in _chain(receiver, t) for t in tools)
+    text = _values(spans)
+    assert VAR_QUESTION not in text and "VaR" not in text and "AAPL" not in text
+    assert not any(CONTENT_KEYS & set(s.attributes) for s in spans)
+
+
+def test_with_trace_content_on_prompts_and_tool_results_are_in_spans(
+    receiver: OtlpReceiver, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from settings import get_settings
+
+    monkeypatch.setenv("STRATIGOS_TRACE_CONTENT", "true")
+    get_settings.cache_clear()
+    assert main(["chat", "--thread", "t2", "-m", VAR_QUESTION, "--quiet"]) == 0
+    capsys.readouterr()
+    first_call = receiver.named("chat ")[0]
+    assert VAR_QUESTION in first_call.attributes["gen_ai.input.messages"]
+    tool = receiver.named("execute_tool ")[0]
+    assert "AAPL" in tool.attributes["gen_ai.tool.call.arguments"]
+    assert tool.attributes["gen_ai.tool.call.result"]
+
+
+def test_tracing_off_installs_no_provider_and_sends_nothing(
+    offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with OtlpReceiver() as receiver:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", receiver.url)  # SDK's own
+        assert main(["chat", "--thread", "t3", "-m", VAR_QUESTION, "--quiet"]) == 0
+    assert "one-day VaR" in capsys.readouterr().out
+    assert not tracing_installed()
+    assert receiver.requests == []
+
+
+def test_bedrock_converse_calls_carry_its_provider_model_tokens_and_stop_reasons(
+    receiver: OtlpReceiver,
+    offline_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same chat turn through ChatBedrockConverse on the local Bedrock endpoint."""
+    from devtools.local_bedrock import serve
+    from settings import get_settings
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(offline_data_dir / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(offline_data_dir / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "STRATIGOS_MODEL_PROVIDER": "bedrock",
+        "STRATIGOS_BEDROCK_MAX_ATTEMPTS": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    with serve() as bedrock:
+        monkeypatch.setenv("STRATIGOS_BEDROCK_ENDPOINT_URL", bedrock.url)
+        get_settings.cache_clear()
+        assert main(["chat", "--thread", "tb", "-m", VAR_QUESTION, "--quiet"]) == 0
+    assert "one-day VaR" in capsys.readouterr().out
+    calls = receiver.named("chat ")
+    assert calls
+    models = set(get_settings().bedrock_model_ids.values()) | {
+        get_settings().bedrock_strong_model_id,
+        get_settings().bedrock_fast_model_id,
+    }
+    for call in calls:
+        a = call.attributes
+        assert a["gen_ai.provider.name"] == "aws.bedrock"
+        assert a["gen_ai.request.model"] in models
+        assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
+        assert set(a["gen_ai.response.finish_reasons"]) <= {"end_turn", "tool_use"}
+    reasons = {r for c in calls for r in c.attributes["gen_ai.response.finish_reasons"]}
+    assert reasons == {"end_turn", "tool_use"}
+    assert VAR_QUESTION not in _values(receiver.spans)
