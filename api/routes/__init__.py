@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.routes import (
+    agent_protocol,
     deployment_events,
     deployments,
     documents,
@@ -35,5 +36,6 @@ ROUTERS: list[APIRouter] = [
     documents.router,
     ideas.router,
     memories.router,
+    agent_protocol.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]
