@@ -3,7 +3,8 @@
 from fastapi import APIRouter
 
 from api.routes import (
-    agent_protocol,
+    agent_runs,
+    agent_threads,
     deployment_events,
     deployments,
     documents,
@@ -36,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     documents.router,
     ideas.router,
     memories.router,
-    agent_protocol.router,
+    agent_threads.router,
+    agent_runs.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]

@@ -1,19 +1,12 @@
-"""The Agent Protocol (the LangGraph Platform API subset `langgraph-sdk` and agent-chat-ui use)
-under `/agent`: point a client at `http://host:port/agent` with an API key. See
-docs/agent-protocol.md.
+"""Agent Protocol runs of the chat assistant under `/agent` (see `api.routes.agent_threads`).
 
-- Assistants: one per graph, `assistant` (the chat) and `optimization`, with LangGraph's ids
-  (uuid5 of the graph id); `POST /assistants/search`, `GET /assistants/{id}`. Runs of
-  `optimization` are refused: it runs as a job (`POST /v1/optimizations`).
-- Threads are the caller's chat threads (`/v1/threads`): create, get, search, patch (the title
-  in metadata), delete, `GET /threads/{id}/state`, `POST /threads/{id}/history`.
-- Runs (`api.agent_runs`): background, `/wait`, `/stream` on a thread, and stateless (a
-  thread made for the run and deleted after it, unless `on_completion: "keep"`); get, list,
-  join, join stream, cancel. A run pauses on the chat's approvals (`__interrupt__`); a run with
-  `command: {"resume": {"action": "approve" | "edit" | "reject", "request": {...}}}` answers.
-
-Every route needs the caller's credentials; another owner's thread or run is 404. Errors are
-`{"error": {"code", "message", "details"}}`.
+Background (`POST /threads/{id}/runs`), `/wait` and `/stream` runs on a thread, and stateless
+ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it unless
+`on_completion: "keep"`); get, list, join, join stream, cancel. A run is one chat turn
+(`api.run_registry`); one run at a time per thread (409). A run pauses on the chat's approvals
+(`__interrupt__`); a run with `command: {"resume": {"action": "approve" | "edit" | "reject",
+"request": {...}}}` answers. Runs of the `optimization` assistant are refused: it runs as a job
+(`POST /v1/optimizations`). What the server does not do is refused naming the field (422).
 """
 
 from __future__ import annotations
@@ -21,330 +14,38 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 from langchain_core.messages import HumanMessage, convert_to_messages
-from langgraph.types import StateSnapshot
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from api.agent_runs import (
+from api.context import AppContext, Caller, Ctx
+from api.errors import ApiError, not_found, validation_error
+from api.routes.agent_threads import (
+    CHAT_GRAPH,
+    PREFIX,
+    assistant_id,
+    chat_session,
+    delete_owned_thread,
+    graph_of,
+    owned_thread,
+)
+from api.routes.threads import claim_thread, release_thread
+from api.run_registry import (
     RUNS,
     STREAM_MODES,
     AgentRun,
     execute,
-    jsonable,
     new_run_id,
 )
-from api.context import AppContext, Caller, Ctx
-from api.errors import ApiError, not_found, validation_error
-from api.routes.threads import claim_thread, release_thread
 from api.streaming import SSE_HEADERS, sse
-from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest
-from store import ChatThread, ConflictError, NotFoundError
+from store import ConflictError, NotFoundError
 
-PREFIX = "/agent"
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
-
-NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
-"""The namespace LangGraph Platform derives a graph's default assistant id from (uuid5)."""
-
-GRAPHS = {
-    "assistant": "The strategy assistant: chat, portfolios, approvals of long runs.",
-    "optimization": "The optimization workflow; it runs as a job (POST /v1/optimizations).",
-}
-CHAT_GRAPH = "assistant"
-
-
-def assistant_id(graph_id: str) -> str:
-    """The stable id of the graph's assistant (as LangGraph Platform assigns it)."""
-    return str(uuid.uuid5(NAMESPACE_GRAPH, graph_id))
-
-
-def _assistant(graph_id: str, created: str) -> dict[str, Any]:
-    return {
-        "assistant_id": assistant_id(graph_id),
-        "graph_id": graph_id,
-        "config": {},
-        "context": {},
-        "created_at": created,
-        "updated_at": created,
-        "metadata": {"created_by": "system"},
-        "version": 1,
-        "name": graph_id,
-        "description": GRAPHS[graph_id],
-    }
-
-
-_EPOCH = "2025-01-01T00:00:00+00:00"
-"""When the built-in assistants are said to be created (they never change)."""
-
-
-def _graph_of(assistant: str, field: str = "assistant_id") -> str:
-    """The graph of an assistant given by id or graph id; 404 when unknown."""
-    for graph_id in GRAPHS:
-        if assistant in (graph_id, assistant_id(graph_id)):
-            return graph_id
-    raise not_found("assistant", assistant)
-
-
-class AssistantSearch(BaseModel):
-    """`POST /assistants/search`."""
-
-    graph_id: str | None = None
-    name: str | None = None
-    metadata: dict[str, Any] | None = None
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
-
-
-@router.post("/assistants/search", summary="Search assistants")
-def search_assistants(body: AssistantSearch, caller: Caller) -> list[dict[str, Any]]:
-    """The assistants (one per graph) matching `graph_id`, `name` and `metadata`."""
-    found = [
-        _assistant(g, _EPOCH)
-        for g in GRAPHS
-        if body.graph_id in (None, g) and body.name in (None, g)
-    ]
-    wanted = body.metadata or {}
-    found = [a for a in found if all(a["metadata"].get(k) == v for k, v in wanted.items())]
-    return found[body.offset : body.offset + body.limit]
-
-
-@router.get("/assistants/{assistant}", summary="Get an assistant")
-def get_assistant(assistant: str, caller: Caller) -> dict[str, Any]:
-    """The assistant by its id or its graph id."""
-    return _assistant(_graph_of(assistant), _EPOCH)
-
-
-@router.get("/info", summary="Server info")
-def info() -> dict[str, Any]:
-    """What this server is (agent-chat-ui checks it answers)."""
-    return {"version": "stratigos", "flags": {"assistants": True, "crons": False}}
-
-
-# ------------------------------------------------------------------------------------ threads
-
-
-def _session(context: AppContext, owner: str, thread_id: str) -> ChatSession:
-    return ChatSession(thread_id, settings=context.settings, owner=owner, store=context.store)
-
-
-def _owned(context: AppContext, owner: str, thread_id: str) -> ChatThread:
-    try:
-        return context.store.get_thread(owner, thread_id)
-    except NotFoundError:
-        raise not_found("thread", thread_id) from None
-
-
-def _metadata(thread: ChatThread) -> dict[str, Any]:
-    return {"graph_id": CHAT_GRAPH, "assistant_id": assistant_id(CHAT_GRAPH), "title": thread.title}
-
-
-def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
-    return {t.id: jsonable(list(t.interrupts)) for t in snapshot.tasks if t.interrupts}
-
-
-def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
-    snapshot = _session(context, owner, thread.id).snapshot()
-    busy = RUNS.active(owner, thread.id)
-    return {
-        "thread_id": thread.id,
-        "created_at": thread.created_at.isoformat(),
-        "updated_at": thread.updated_at.isoformat(),
-        "metadata": _metadata(thread),
-        "status": "busy" if busy else "interrupted" if snapshot.interrupts else "idle",
-        "values": jsonable(dict(snapshot.values)),
-        "interrupts": _interrupts(snapshot),
-    }
-
-
-def _checkpoint(thread_id: str, config: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not config:
-        return None
-    configurable = config.get("configurable", {})
-    return {
-        "thread_id": thread_id,
-        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
-        "checkpoint_id": configurable.get("checkpoint_id"),
-        "checkpoint_map": None,
-    }
-
-
-def _state_view(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:
-    tasks = [
-        {
-            "id": t.id,
-            "name": t.name,
-            "error": t.error,
-            "interrupts": jsonable(list(t.interrupts)),
-            "checkpoint": None,
-            "state": None,
-            "result": jsonable(t.result),
-        }
-        for t in snapshot.tasks
-    ]
-    return {
-        "values": jsonable(dict(snapshot.values)),
-        "next": list(snapshot.next),
-        "checkpoint": _checkpoint(thread_id, dict(snapshot.config)),
-        "metadata": jsonable(dict(snapshot.metadata or {})),
-        "created_at": snapshot.created_at,
-        "parent_checkpoint": _checkpoint(thread_id, dict(snapshot.parent_config or {})),
-        "tasks": tasks,
-        "interrupts": jsonable(list(snapshot.interrupts)),
-    }
-
-
-KEPT_METADATA = ("title", "graph_id", "assistant_id")
-
-
-def _title(metadata: dict[str, Any] | None) -> str | None:
-    """The thread title that `metadata` sets; 422 for keys this server does not keep."""
-    metadata = metadata or {}
-    for key in metadata:
-        if key not in KEPT_METADATA:
-            raise validation_error(
-                f"body.metadata.{key}",
-                f"not kept: a thread's metadata is {', '.join(KEPT_METADATA)}",
-            )
-    if metadata.get("graph_id", CHAT_GRAPH) != CHAT_GRAPH:
-        raise validation_error("body.metadata.graph_id", f"threads are of the {CHAT_GRAPH} graph")
-    if metadata.get("assistant_id", CHAT_GRAPH) not in (CHAT_GRAPH, assistant_id(CHAT_GRAPH)):
-        raise validation_error("body.metadata.assistant_id", "threads are of the chat assistant")
-    title = metadata.get("title")
-    if title is not None and (not isinstance(title, str) or not 1 <= len(title) <= 200):
-        raise validation_error("body.metadata.title", "a string of 1 to 200 characters")
-    return title
-
-
-class ThreadCreateBody(BaseModel):
-    """`POST /threads`."""
-
-    thread_id: str | None = Field(default=None, description="Not supported: ids are assigned.")
-    metadata: dict[str, Any] | None = None
-    if_exists: Literal["raise", "do_nothing"] | None = None
-    graph_id: str | None = None
-
-
-@router.post("/threads", summary="Create a thread")
-def create_thread(body: ThreadCreateBody, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """A new chat thread of the caller (the same as `POST /v1/threads`)."""
-    if body.thread_id is not None:
-        raise validation_error("body.thread_id", "not supported: the server assigns thread ids")
-    if body.graph_id not in (None, CHAT_GRAPH):
-        raise validation_error("body.graph_id", f"threads are of the {CHAT_GRAPH} graph")
-    title = _title(body.metadata) or "New conversation"
-    thread = context.store.create_thread(caller.owner, title)
-    return _thread_view(context, caller.owner, thread)
-
-
-@router.get("/threads/{thread_id}", summary="Get a thread")
-def get_thread(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The thread with its values, status and interrupts."""
-    return _thread_view(context, caller.owner, _owned(context, caller.owner, thread_id))
-
-
-class ThreadPatch(BaseModel):
-    """`PATCH /threads/{id}`."""
-
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
-@router.patch("/threads/{thread_id}", summary="Update a thread's metadata")
-def patch_thread(thread_id: str, body: ThreadPatch, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """Rename the thread (`metadata.title`); other metadata is not kept (422)."""
-    _owned(context, caller.owner, thread_id)
-    thread = context.store.touch_thread(caller.owner, thread_id, title=_title(body.metadata))
-    return _thread_view(context, caller.owner, thread)
-
-
-class ThreadSearch(BaseModel):
-    """`POST /threads/search`."""
-
-    metadata: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
-    status: Literal["idle", "busy", "interrupted", "error"] | None = None
-    ids: list[str] | None = None
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
-
-
-@router.post("/threads/search", summary="Search threads")
-def search_threads(body: ThreadSearch, context: Ctx, caller: Caller) -> list[dict[str, Any]]:
-    """The caller's threads (most recently active first) matching `metadata`, `status` and
-    `ids`; filtering on `values` is not supported (422)."""
-    if body.values:
-        raise validation_error("body.values", "not supported: filter on metadata or status")
-    found = []
-    for thread in context.store.list_threads(caller.owner, limit=1000):
-        if body.ids is not None and thread.id not in body.ids:
-            continue
-        metadata = _metadata(thread)
-        if any(metadata.get(k) != v for k, v in (body.metadata or {}).items()):
-            continue
-        found.append(thread)
-    views = []
-    for thread in found:
-        view = _thread_view(context, caller.owner, thread)
-        if body.status in (None, view["status"]):
-            views.append(view)
-    return views[body.offset : body.offset + body.limit]
-
-
-@router.delete("/threads/{thread_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete")
-def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
-    """Delete the thread, its conversation and its runs (409 while a run is on it)."""
-    _delete(context, caller.owner, thread_id)
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def _delete(context: AppContext, owner: str, thread_id: str) -> None:
-    _owned(context, owner, thread_id)
-    claim_thread(thread_id)
-    try:
-        _session(context, owner, thread_id).delete()
-        context.store.delete_thread(owner, thread_id)
-        RUNS.forget_thread(owner, thread_id)
-    finally:
-        release_thread(thread_id)
-
-
-@router.get("/threads/{thread_id}/state", summary="Thread state")
-def get_state(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The thread's current state: values, next nodes, tasks, interrupts, checkpoint."""
-    _owned(context, caller.owner, thread_id)
-    return _state_view(thread_id, _session(context, caller.owner, thread_id).snapshot())
-
-
-class HistoryBody(BaseModel):
-    """`POST /threads/{id}/history`."""
-
-    limit: int = Field(default=10, ge=1, le=1000)
-    before: Any = None
-    metadata: dict[str, Any] | None = None
-    checkpoint: dict[str, Any] | None = None
-
-
-@router.post("/threads/{thread_id}/history", summary="Thread history")
-def get_history(
-    thread_id: str, body: HistoryBody, context: Ctx, caller: Caller
-) -> list[dict[str, Any]]:
-    """The thread's states, newest first (`limit` of them); `before`, `metadata` and
-    `checkpoint` filters are not supported (422)."""
-    for name in ("before", "metadata", "checkpoint"):
-        if getattr(body, name):
-            raise validation_error(f"body.{name}", "not supported: use limit")
-    _owned(context, caller.owner, thread_id)
-    snapshots = _session(context, caller.owner, thread_id).snapshots(body.limit)
-    return [_state_view(thread_id, s) for s in snapshots]
-
-
-# --------------------------------------------------------------------------------------- runs
 
 UNSUPPORTED = (
     "checkpoint",
@@ -429,7 +130,7 @@ def _stream_modes(body: RunBody) -> tuple[str, ...]:
 
 def _check(body: RunBody) -> None:
     """Refuse what this server does not do, naming the field."""
-    if _graph_of(body.assistant_id) != CHAT_GRAPH:
+    if graph_of(body.assistant_id) != CHAT_GRAPH:
         raise validation_error(
             "body.assistant_id",
             "the optimization graph runs as a job (POST /v1/optimizations with an "
@@ -460,7 +161,7 @@ def _start(context: AppContext, owner: str, thread_id: str, body: RunBody) -> Ag
     """Check `body`, claim the thread and start the run in a worker thread."""
     _check(body)
     modes = _stream_modes(body)
-    session = _session(context, owner, thread_id)
+    session = chat_session(context, owner, thread_id)
     if body.command is not None:
         action, changes = _decision(body.command["resume"])
         if session.pending() is None:
@@ -564,7 +265,7 @@ def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun
 async def _after_stateless(context: AppContext, owner: str, run: AgentRun, body: RunBody) -> None:
     if body.on_completion != "keep":
         await run.wait()
-        _delete(context, owner, run.thread_id)
+        delete_owned_thread(context, owner, run.thread_id)
 
 
 @router.post("/threads/{thread_id}/runs", summary="Create a background run")
@@ -572,7 +273,7 @@ def create_run(
     thread_id: str, body: RunBody, context: Ctx, caller: Caller, response: Response
 ) -> dict[str, Any]:
     """Start a run on the thread and answer at once with the `Run` (status pending/running)."""
-    _owned(context, caller.owner, thread_id)
+    owned_thread(context, caller.owner, thread_id)
     run = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return run.view()
@@ -584,16 +285,26 @@ async def wait_run(
 ) -> dict[str, Any]:
     """Run on the thread; the answer is the thread's values when the run ends (with
     `__interrupt__` when it pauses for approval, `__error__` when it failed)."""
-    _owned(context, caller.owner, thread_id)
+    owned_thread(context, caller.owner, thread_id)
     run = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return await run.wait()
 
 
-@router.post("/threads/{thread_id}/runs/stream", summary="Run and stream it (SSE)")
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "The run's frames (SSE)."}
+}
+
+
+@router.post(
+    "/threads/{thread_id}/runs/stream",
+    summary="Run and stream it (SSE)",
+    response_class=StreamingResponse,
+    responses=SSE_RESPONSE,
+)
 def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
     """Run on the thread, streaming `metadata`, the requested modes' frames and `end`."""
-    _owned(context, caller.owner, thread_id)
+    owned_thread(context, caller.owner, thread_id)
     run = _start(context, caller.owner, thread_id, body)
     return _stream_response(run, -1, body.on_disconnect)
 
@@ -607,7 +318,12 @@ async def wait_stateless(body: RunBody, context: Ctx, caller: Caller) -> dict[st
     return result
 
 
-@router.post("/runs/stream", summary="Stateless run, streamed")
+@router.post(
+    "/runs/stream",
+    summary="Stateless run, streamed",
+    response_class=StreamingResponse,
+    responses=SSE_RESPONSE,
+)
 def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
     """A streamed run on a new thread, deleted when the run ends (unless `on_completion:
     "keep"`)."""
@@ -623,7 +339,7 @@ def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingRe
 
 
 def _run(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRun:
-    _owned(context, owner, thread_id)
+    owned_thread(context, owner, thread_id)
     run = RUNS.get(owner, thread_id, run_id)
     if run is None:
         raise not_found("run", run_id)
@@ -639,7 +355,7 @@ def list_runs(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
     """The thread's runs in this process, newest first."""
-    _owned(context, caller.owner, thread_id)
+    owned_thread(context, caller.owner, thread_id)
     runs = RUNS.of_thread(caller.owner, thread_id)[offset : offset + limit]
     return [r.view() for r in runs]
 
@@ -656,7 +372,12 @@ async def join_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) ->
     return await _run(context, caller.owner, thread_id, run_id).wait()
 
 
-@router.get("/threads/{thread_id}/runs/{run_id}/stream", summary="Join a run's stream")
+@router.get(
+    "/threads/{thread_id}/runs/{run_id}/stream",
+    summary="Join a run's stream",
+    response_class=StreamingResponse,
+    responses=SSE_RESPONSE,
+)
 def join_stream(
     thread_id: str,
     run_id: str,
