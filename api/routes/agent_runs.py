@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
 from langchain_core.messages import HumanMessage, convert_to_messages
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
@@ -42,7 +42,7 @@ from api.run_registry import (
     new_run_id,
 )
 from api.streaming import SSE_HEADERS, sse
-from graphs.request import OptimizationRequest
+from graphs.request import OptimizationRequest, validation_problems
 from store import ConflictError, NotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
@@ -146,10 +146,8 @@ def _check(body: RunBody) -> None:
     if body.if_not_exists == "create":
         raise validation_error("body.if_not_exists", "not supported: create the thread first")
     for name in ("config", "context"):
-        value = getattr(body, name)
-        if value and any(
-            v for k, v in value.items() if k not in ("configurable", "recursion_limit")
-        ):
+        value = getattr(body, name) or {}
+        if any(value.values()):
             raise validation_error(f"body.{name}", "the assistant takes no configuration")
     if (body.input is None) == (body.command is None):
         raise validation_error("body.input", "give either input (a user message) or command")
@@ -173,7 +171,18 @@ def _start(context: AppContext, owner: str, thread_id: str, body: RunBody) -> Ag
             )
         if action == "edit":
             pending = session.pending() or {}
-            OptimizationRequest.model_validate({**pending.get("request", {}), **(changes or {})})
+            try:
+                OptimizationRequest.model_validate(
+                    {**pending.get("request", {}), **(changes or {})}
+                )
+            except ValidationError as exc:  # refused; the approval stays pending
+                problems = validation_problems(exc.errors())
+                raise ApiError(
+                    422,
+                    "VALIDATION_ERROR",
+                    f"invalid edit: {problems[0][0]}: {problems[0][1]}",
+                    [(f"body.command.resume.request.{f}", p) for f, p in problems],
+                ) from None
 
         def turn(on_chunk: Callable[[Any], None]) -> Any:
             return session.decide(action, changes=changes, on_chunk=on_chunk)

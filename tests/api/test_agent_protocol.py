@@ -70,7 +70,9 @@ def test_a_chat_turn_with_runs_wait(server: Server) -> None:
     assert thread["metadata"]["graph_id"] == "assistant"
     assert thread["metadata"]["title"] == "hello"
     assert thread["status"] == "idle"
-    values = client.runs.wait(thread["thread_id"], "assistant", input=human("hello"))
+    message = {"type": "human", "content": [{"type": "text", "text": "hello"}], "id": "m-1"}
+    values = client.runs.wait(thread["thread_id"], "assistant", input={"messages": [message]})
+    assert values["messages"][0]["id"] == "m-1"
     kinds = [m["type"] for m in values["messages"]]
     assert kinds[0] == "human" and kinds[-1] == "ai"
     assert values["messages"][0]["content"] == "hello"
@@ -115,8 +117,30 @@ def test_a_streamed_run_sends_values_updates_and_message_tuples(server: Server) 
     assert values[-1]["messages"][-1]["type"] == "ai"
     updates = [p.data for p in parts if p.event == "updates"]
     assert "supervisor" in {node for u in updates for node in u}
-    message, metadata = next(p.data for p in parts if p.event == "messages")
-    assert message["type"] in ("ai", "AIMessageChunk", "tool") and "langgraph_node" in metadata
+    tuples = [p.data for p in parts if p.event == "messages"]
+    assert all(len(t) == 2 for t in tuples)
+    assert {(m["type"], meta["langgraph_node"]) for m, meta in tuples} >= {
+        ("AIMessageChunk", "supervisor")
+    }
+
+
+def test_thread_metadata_and_stateless_runs(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    renamed = client.threads.update(thread_id, metadata={"title": "bear market"})
+    assert renamed["metadata"]["title"] == "bear market"
+    with pytest.raises(httpx.HTTPStatusError) as refused:  # not kept: refused, not dropped
+        client.threads.update(thread_id, metadata={"colour": "blue"})
+    assert refused.value.response.status_code == 422
+    assert refused.value.response.json()["error"]["details"][0]["field"] == "body.metadata.colour"
+    before = {t["thread_id"] for t in client.threads.search(limit=100)}
+    values = client.runs.wait(None, "assistant", input=human("hello"))
+    assert values["messages"][-1]["type"] == "ai"
+    assert {t["thread_id"] for t in client.threads.search(limit=100)} == before  # deleted
+    client.threads.delete(thread_id)
+    with pytest.raises(httpx.HTTPStatusError) as gone:
+        client.threads.get(thread_id)
+    assert gone.value.response.status_code == 404
 
 
 def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
@@ -130,6 +154,17 @@ def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
     assert thread["status"] == "interrupted"
     pending = [i["value"] for task in thread["interrupts"].values() for i in task]
     assert pending == [interrupt["value"]]
+
+    with pytest.raises(httpx.HTTPStatusError) as invalid:  # refused; still pending
+        client.runs.wait(
+            thread_id,
+            "assistant",
+            command={"resume": {"action": "edit", "request": {"n_paths": -1}}},
+        )
+    assert invalid.value.response.status_code == 422
+    fields = [d["field"] for d in invalid.value.response.json()["error"]["details"]]
+    assert fields == ["body.command.resume.request.n_paths"]
+    assert client.threads.get(thread_id)["status"] == "interrupted"
 
     changes = {"budget": {"max_trials": 20, "batch_size": 10}, "n_paths": 20}
     parts = list(
@@ -240,6 +275,15 @@ def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
             {"assistant_id": "assistant", "input": human("hi"), "interrupt_before": ["approve"]},
             "body.interrupt_before",
         ),
+        (
+            {
+                "assistant_id": "assistant",
+                "input": human("hi"),
+                "config": {"configurable": {"a": 1}},
+            },
+            "body.config",
+        ),
+        ({"assistant_id": "assistant", "command": {"goto": "approve"}}, "body.command"),
     ],
 )
 def test_bad_run_requests_are_422_naming_the_field(
