@@ -208,6 +208,10 @@ class AgentRun:
         return self.result or {}
 
 
+MAX_RUNS = 1000
+"""Runs a process remembers (with their frames); the oldest ended ones go first."""
+
+
 class RunRegistry:
     """The runs of this process, by id; at most one unfinished run per thread is the caller's
     business (the chat's per-thread claim)."""
@@ -217,9 +221,12 @@ class RunRegistry:
         self._lock = threading.Lock()
 
     def add(self, run: AgentRun) -> None:
-        """Register a new run."""
+        """Register a new run; beyond `MAX_RUNS`, the oldest ended runs are forgotten."""
         with self._lock:
             self._runs[run.run_id] = run
+            ended = [r for r in self._runs.values() if r.done]
+            for old in sorted(ended, key=lambda r: r.created_at)[: len(self._runs) - MAX_RUNS]:
+                del self._runs[old.run_id]
 
     def get(self, owner: str, thread_id: str, run_id: str) -> AgentRun | None:
         """The owner's run on the thread, or None (unknown, or another owner's)."""
@@ -264,24 +271,39 @@ def execute(
 ) -> None:
     """Run `turn(on_chunk)` (a chat turn) for `run` in this thread and end the run: `success`,
     `interrupted` when the thread pauses on an approval or the run was cancelled, `error` (with
-    an `error` frame) when the turn failed. `release()` frees the thread whatever happens."""
+    an `error` frame) when the turn failed. `release()` frees the thread whatever happens,
+    before the run's `end` frame (whoever waits for the run finds the thread free)."""
     try:
-        if run.cancelled.is_set():
-            run.finish("interrupted", state_values(snapshot()))
-            return
-        run.status = "running"
-        try:
-            turn(run.on_chunk)
-        except RunCancelled:
-            run.finish("interrupted", state_values(snapshot()))
-            return
-        except Exception as exc:  # reported as the run's error
-            error = error_document(exc, f"agent run {run.run_id}")["error"]
-            body = {"error": error["code"], "message": error["message"]}
-            run.emit("error", {**body, "details": error["details"]})
-            run.finish("error", {"__error__": body})
-            return
-        state = snapshot()
-        run.finish("interrupted" if state.interrupts else "success", state_values(state))
-    finally:
+        status, result = _outcome(run, turn, snapshot)
+    except Exception as exc:  # reading the thread's state failed: the run's error
+        status, result = _failed(run, exc)
+    try:
         release()
+    finally:
+        run.finish(status, result)
+
+
+def _outcome(
+    run: AgentRun,
+    turn: Callable[[Callable[[Any], None]], Any],
+    snapshot: Callable[[], StateSnapshot],
+) -> tuple[str, dict[str, Any]]:
+    if run.cancelled.is_set():
+        return "interrupted", state_values(snapshot())
+    run.status = "running"
+    try:
+        turn(run.on_chunk)
+    except RunCancelled:
+        return "interrupted", state_values(snapshot())
+    except Exception as exc:  # reported as the run's error
+        return _failed(run, exc)
+    state = snapshot()
+    return "interrupted" if state.interrupts else "success", state_values(state)
+
+
+def _failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:
+    """The `error` frame and the result of a run that failed with `exc`."""
+    error = error_document(exc, f"agent run {run.run_id}")["error"]
+    body = {"error": error["code"], "message": error["message"]}
+    run.emit("error", {**body, "details": error["details"]})
+    return "error", {"__error__": body}

@@ -29,7 +29,7 @@ from api.routes.agent_threads import (
     PREFIX,
     assistant_id,
     chat_session,
-    delete_owned_thread,
+    erase_thread,
     graph_of,
     owned_thread,
 )
@@ -155,8 +155,15 @@ def _check(body: RunBody) -> None:
         raise validation_error("body.command", "only resume is supported")
 
 
-def _start(context: AppContext, owner: str, thread_id: str, body: RunBody) -> AgentRun:
-    """Check `body`, claim the thread and start the run in a worker thread."""
+def _start(
+    context: AppContext,
+    owner: str,
+    thread_id: str,
+    body: RunBody,
+    on_end: Callable[[], None] | None = None,
+) -> AgentRun:
+    """Check `body`, claim the thread and start the run in a worker thread; `on_end()` runs
+    there once the thread is released, before the run's `end` frame."""
     _check(body)
     modes = _stream_modes(body)
     session = chat_session(context, owner, thread_id)
@@ -207,8 +214,13 @@ def _start(context: AppContext, owner: str, thread_id: str, body: RunBody) -> Ag
     RUNS.add(run)
 
     def release() -> None:
-        release_thread(thread_id)
-        context.store.touch_thread(owner, thread_id)
+        try:
+            with contextlib.suppress(NotFoundError):
+                context.store.touch_thread(owner, thread_id)
+        finally:
+            release_thread(thread_id)
+        if on_end is not None:
+            on_end()
 
     worker = threading.Thread(
         target=execute,
@@ -264,17 +276,18 @@ def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun
         raise validation_error("body.command", "a stateless run has nothing to resume")
     _message(body)
     thread_id = context.store.create_thread(owner, "Stateless run").id
+
+    def erase() -> None:
+        with contextlib.suppress(NotFoundError):
+            erase_thread(context, owner, thread_id)
+
     try:
-        return _start(context, owner, thread_id, body)
+        return _start(
+            context, owner, thread_id, body, None if body.on_completion == "keep" else erase
+        )
     except Exception:
         context.store.delete_thread(owner, thread_id)
         raise
-
-
-async def _after_stateless(context: AppContext, owner: str, run: AgentRun, body: RunBody) -> None:
-    if body.on_completion != "keep":
-        await run.wait()
-        delete_owned_thread(context, owner, run.thread_id)
 
 
 @router.post("/threads/{thread_id}/runs", summary="Create a background run")
@@ -321,10 +334,7 @@ def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> S
 @router.post("/runs/wait", summary="Stateless run, waited for")
 async def wait_stateless(body: RunBody, context: Ctx, caller: Caller) -> dict[str, Any]:
     """A run on a new thread, deleted when the run ends (unless `on_completion: "keep"`)."""
-    run = _start_stateless(context, caller.owner, body)
-    result = await run.wait()
-    await _after_stateless(context, caller.owner, run, body)
-    return result
+    return await _start_stateless(context, caller.owner, body).wait()
 
 
 @router.post(
@@ -336,15 +346,10 @@ async def wait_stateless(body: RunBody, context: Ctx, caller: Caller) -> dict[st
 def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
     """A streamed run on a new thread, deleted when the run ends (unless `on_completion:
     "keep"`)."""
-    owner = caller.owner
-    run = _start_stateless(context, owner, body)
-
-    async def frames() -> AsyncIterator[bytes]:
-        async for chunk in _sse(run, -1, body.on_disconnect):
-            yield chunk
-        await _after_stateless(context, owner, run, body)
-
-    return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)
+    run = _start_stateless(context, caller.owner, body)
+    return StreamingResponse(
+        _sse(run, -1, body.on_disconnect), media_type="text/event-stream", headers=SSE_HEADERS
+    )
 
 
 def _run(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRun:

@@ -288,14 +288,21 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
 
 
 def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None:
+    """Delete the owner's thread (404 if not theirs, 409 while a turn runs on it)."""
     owned_thread(context, owner, thread_id)
     claim_thread(thread_id)
     try:
-        chat_session(context, owner, thread_id).delete()
-        context.store.delete_thread(owner, thread_id)
-        RUNS.forget_thread(owner, thread_id)
+        erase_thread(context, owner, thread_id)
     finally:
         release_thread(thread_id)
+
+
+def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
+    """Delete the thread's conversation, its entry and its runs (the caller makes sure no turn
+    runs on it)."""
+    chat_session(context, owner, thread_id).delete()
+    context.store.delete_thread(owner, thread_id)
+    RUNS.forget_thread(owner, thread_id)
 
 
 @router.get("/threads/{thread_id}/state", summary="Thread state")

@@ -137,6 +137,13 @@ def test_thread_metadata_and_stateless_runs(server: Server) -> None:
     values = client.runs.wait(None, "assistant", input=human("hello"))
     assert values["messages"][-1]["type"] == "ai"
     assert {t["thread_id"] for t in client.threads.search(limit=100)} == before  # deleted
+    parts = list(client.runs.stream(None, "assistant", input=human("hello"), stream_mode="values"))
+    assert [p.event for p in parts][:: len(parts) - 1] == ["metadata", "end"]
+    assert parts[-2].data["messages"][-1]["type"] == "ai"
+    assert {t["thread_id"] for t in client.threads.search(limit=100)} == before
+    kept = client.runs.wait(None, "assistant", input=human("hello"), on_completion="keep")
+    (new,) = {t["thread_id"] for t in client.threads.search(limit=100)} - before
+    assert client.threads.get_state(new)["values"]["messages"] == kept["messages"]
     client.threads.delete(thread_id)
     with pytest.raises(httpx.HTTPStatusError) as gone:
         client.threads.get(thread_id)
