@@ -176,9 +176,12 @@ class AgentRun:
             return
         self.emit("|".join([mode, *namespace]), data)
 
-    async def frames_after(self, after: int) -> AsyncIterator[tuple[int, str, Any]]:
+    async def frames_after(
+        self, after: int, idle_seconds: float | None = None
+    ) -> AsyncIterator[tuple[int, str, Any] | None]:
         """The frames with index > `after` as `(index, event, data)`, following the run until
-        its `end` frame."""
+        its `end` frame; None after each `idle_seconds` without a frame (a chance to send a
+        keep-alive)."""
         loop = asyncio.get_running_loop()
         flag = asyncio.Event()
         with self._lock:
@@ -195,15 +198,18 @@ class AgentRun:
                     if event == "end":
                         return
                 if not new:
-                    await flag.wait()
+                    try:
+                        await asyncio.wait_for(flag.wait(), idle_seconds)
+                    except TimeoutError:
+                        yield None
         finally:
             with self._lock:
                 self._waiters.remove((loop, flag))
 
     async def wait(self) -> dict[str, Any]:
         """The run's result once it has ended."""
-        async for _index, event, _data in self.frames_after(-1):
-            if event == "end":
+        async for frame in self.frames_after(-1):
+            if frame is not None and frame[1] == "end":
                 break
         return self.result or {}
 
@@ -241,10 +247,6 @@ class RunRegistry:
         with self._lock:
             runs = [r for r in self._runs.values() if r.owner == owner and r.thread_id == thread_id]
         return sorted(runs, key=lambda r: r.created_at, reverse=True)
-
-    def active(self, owner: str, thread_id: str) -> bool:
-        """Whether the thread has an unfinished run."""
-        return any(not r.done for r in self.of_thread(owner, thread_id))
 
     def forget_thread(self, owner: str, thread_id: str) -> None:
         """Drop the runs of a deleted thread."""

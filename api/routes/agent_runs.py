@@ -41,7 +41,7 @@ from api.run_registry import (
     execute,
     new_run_id,
 )
-from api.streaming import SSE_HEADERS, sse
+from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
 from graphs.request import OptimizationRequest, validation_problems
 from store import ConflictError, NotFoundError
 
@@ -242,29 +242,46 @@ def _location(run: AgentRun) -> dict[str, str]:
     return {"Content-Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}"}
 
 
-async def _sse(run: AgentRun, after: int, on_disconnect: str | None) -> AsyncIterator[bytes]:
+async def _sse(
+    run: AgentRun, after: int, on_disconnect: str | None, modes: list[str] | None = None
+) -> AsyncIterator[bytes]:
+    """The run's frames after `after` as SSE (only the stream modes in `modes`, when given),
+    with keep-alive comments while it is quiet; `on_disconnect="cancel"` cancels the run when
+    the client goes away before its end."""
     finished = False
     try:
-        async for index, event, data in run.frames_after(after):
-            yield sse(_dumps(data), event=event, id=index)
+        async for frame in run.frames_after(after, KEEPALIVE_SECONDS):
+            if frame is None:
+                yield b": keep-alive\n\n"
+                continue
+            index, event, data = frame
+            mode = event.split("|")[0]
+            if modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes):
+                yield sse(_dumps(data), event=event, id=index)
         finished = True
     finally:
         if not finished and on_disconnect == "cancel":
             run.cancel("the client disconnected")
 
 
+def _wanted(mode: str, modes: list[str]) -> bool:
+    return mode in modes or (mode == "messages" and "messages-tuple" in modes)
+
+
 def _dumps(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
-def _stream_response(run: AgentRun, after: int, on_disconnect: str | None) -> StreamingResponse:
+def _stream_response(
+    run: AgentRun, after: int, on_disconnect: str | None, modes: list[str] | None = None
+) -> StreamingResponse:
     headers = {
         **SSE_HEADERS,
         **_location(run),
         "Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}/stream",
     }
     return StreamingResponse(
-        _sse(run, after, on_disconnect), media_type="text/event-stream", headers=headers
+        _sse(run, after, on_disconnect, modes), media_type="text/event-stream", headers=headers
     )
 
 
@@ -398,16 +415,25 @@ def join_stream(
     context: Ctx,
     caller: Caller,
     cancel_on_disconnect: bool = False,
+    stream_mode: Annotated[list[str] | None, Query()] = None,
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:
-    """The run's frames from the start (or after `Last-Event-ID`), following it to `end`."""
+    """The run's frames from the start (or after `Last-Event-ID`), following it to `end`;
+    with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`)."""
     run = _run(context, caller.owner, thread_id, run_id)
     after = -1
     if last_event_id and last_event_id.strip():
-        if not last_event_id.strip().isdigit():
-            raise validation_error("header.last-event-id", "the id of a frame (a number)")
-        after = int(last_event_id)
-    return _stream_response(run, after, "cancel" if cancel_on_disconnect else None)
+        text = last_event_id.strip()
+        if not text.isdigit() or int(text) >= len(run.frames):
+            problem = f"the id of a frame of this run (0 to {len(run.frames) - 1})"
+            raise validation_error("header.last-event-id", problem)
+        after = int(text)
+    wanted = [m for m in stream_mode or [] if m]  # the sdk sends an empty value for none
+    for mode in wanted:
+        if mode not in STREAM_MODES:
+            raise validation_error("query.stream_mode", f"{mode!r} is not a stream mode of runs")
+    modes = wanted or None
+    return _stream_response(run, after, "cancel" if cancel_on_disconnect else None, modes)
 
 
 @router.post(

@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
-from api.routes.threads import claim_thread, release_thread
+from api.routes.threads import claim_thread, release_thread, thread_busy
 from api.run_registry import (
     RUNS,
     jsonable,
@@ -135,7 +135,7 @@ def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
 
 def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
     snapshot = chat_session(context, owner, thread.id).snapshot()
-    busy = RUNS.active(owner, thread.id)
+    busy = thread_busy(thread.id)
     return {
         "thread_id": thread.id,
         "created_at": thread.created_at.isoformat(),

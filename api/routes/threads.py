@@ -210,6 +210,12 @@ def claim_thread(thread_id: str) -> None:
         _busy.add(thread_id)
 
 
+def thread_busy(thread_id: str) -> bool:
+    """Whether a turn is running on the thread."""
+    with _busy_lock:
+        return thread_id in _busy
+
+
 def release_thread(thread_id: str) -> None:
     """The thread's turn has ended."""
     with _busy_lock:

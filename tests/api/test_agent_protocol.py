@@ -198,7 +198,9 @@ def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
 def test_background_run_join_and_cancel(server: Server) -> None:
     client = server.sync()
     thread_id = client.threads.create()["thread_id"]
-    run = client.runs.create(thread_id, "assistant", input=human("hello"))
+    run = client.runs.create(
+        thread_id, "assistant", input=human("hello"), stream_mode=["values", "updates"]
+    )
     assert run["status"] in ("pending", "running") and run["thread_id"] == thread_id
     joined = client.runs.join(thread_id, run["run_id"])
     assert joined["messages"][-1]["type"] == "ai"
@@ -206,6 +208,12 @@ def test_background_run_join_and_cancel(server: Server) -> None:
     assert done["status"] == "success"
     replay = list(client.runs.join_stream(thread_id, run["run_id"]))
     assert replay[0].event == "metadata" and replay[-1].event == "end"
+    assert {p.event for p in replay} == {"metadata", "values", "updates", "end"}
+    assert [int(p.id) for p in replay] == list(range(len(replay)))
+    updates = list(client.runs.join_stream(thread_id, run["run_id"], stream_mode="updates"))
+    assert [p.event for p in updates] == [p.event for p in replay if p.event != "values"]
+    resumed = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id=replay[2].id))
+    assert [(p.event, p.data) for p in resumed] == [(p.event, p.data) for p in replay[3:]]
     assert [r["run_id"] for r in client.runs.list(thread_id)] == [run["run_id"]]
 
     # a long approved search (a job), cancelled while it runs
