@@ -124,6 +124,29 @@ def test_a_streamed_run_sends_values_updates_and_message_tuples(server: Server) 
     }
 
 
+def test_tool_calls_in_values_and_subgraph_frames(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread_id,
+            "assistant",
+            input=human("an HRP portfolio of AAPL, MSFT and JPM"),
+            stream_mode=["values", "updates"],
+            stream_subgraphs=True,
+        )
+    )
+    inner = [p for p in parts if p.event.startswith("updates|specialist:")]
+    assert {node for p in inner for node in p.data} == {"model", "tools"}  # the tool loop
+    messages = [p.data for p in parts if p.event == "values"][-1]["messages"]
+    assert [m["type"] for m in messages] == ["human", "ai", "tool", "ai"]
+    (call,) = messages[1]["tool_calls"]
+    assert call["name"] == "optimize_portfolio" and call["args"]["method"] == "hrp"
+    assert messages[2]["tool_call_id"] == call["id"]
+    assert "HRP portfolio" in messages[3]["content"]
+    assert client.threads.get_state(thread_id)["values"]["messages"] == messages
+
+
 def test_thread_metadata_and_stateless_runs(server: Server) -> None:
     client = server.sync()
     thread_id = client.threads.create()["thread_id"]
