@@ -42,6 +42,7 @@ from api.run_registry import (
     new_run_id,
 )
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
+from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest, validation_problems
 from store import ConflictError, NotFoundError
 
@@ -155,25 +156,16 @@ def _check(body: RunBody) -> None:
         raise validation_error("body.command", "only resume is supported")
 
 
-def _start(
-    context: AppContext,
-    owner: str,
-    thread_id: str,
-    body: RunBody,
-    on_end: Callable[[], None] | None = None,
-) -> AgentRun:
-    """Check `body`, claim the thread and start the run in a worker thread; `on_end()` runs
-    there once the thread is released, before the run's `end` frame."""
-    _check(body)
-    modes = _stream_modes(body)
-    session = chat_session(context, owner, thread_id)
+def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
+    """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
+    approval (`command.resume`: 409 when nothing is pending, 422 for an invalid edit)."""
     if body.command is not None:
         action, changes = _decision(body.command["resume"])
         if session.pending() is None:
             raise ApiError(
                 409,
                 "CONFLICT",
-                f"thread {thread_id} has no run awaiting approval",
+                f"thread {session.thread_id} has no run awaiting approval",
                 [("body.command.resume", "nothing pending")],
             )
         if action == "edit":
@@ -191,15 +183,37 @@ def _start(
                     [(f"body.command.resume.request.{f}", p) for f, p in problems],
                 ) from None
 
-        def turn(on_chunk: Callable[[Any], None]) -> Any:
+        def decide(on_chunk: Callable[[Any], None]) -> Any:
             return session.decide(action, changes=changes, on_chunk=on_chunk)
-    else:
-        text, message_id = _message(body)
 
-        def turn(on_chunk: Callable[[Any], None]) -> Any:
-            return session.send(text, on_chunk=on_chunk, message_id=message_id)
+        return decide
 
-    claim_thread(thread_id)
+    text, message_id = _message(body)
+
+    def send(on_chunk: Callable[[Any], None]) -> Any:
+        return session.send(text, on_chunk=on_chunk, message_id=message_id)
+
+    return send
+
+
+def _start(
+    context: AppContext,
+    owner: str,
+    thread_id: str,
+    body: RunBody,
+    on_end: Callable[[], None] | None = None,
+) -> AgentRun:
+    """Check `body`, claim the thread and start the run in a worker thread; `on_end()` runs
+    there once the thread is released, before the run's `end` frame."""
+    _check(body)
+    modes = _stream_modes(body)
+    session = chat_session(context, owner, thread_id)
+    claim_thread(thread_id)  # what is pending cannot change from here on
+    try:
+        turn = _turn(session, body)
+    except BaseException:
+        release_thread(thread_id)
+        raise
     run = AgentRun(
         run_id=new_run_id(),
         thread_id=thread_id,
