@@ -46,7 +46,7 @@ from agents.chat import (
 )
 from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_profile import profile_draft, profile_screen
-from graphs.emit import emit_node_started, emit_progress, emit_warning
+from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
@@ -438,7 +438,9 @@ def _run(
     emit_node_started("optimizer")
 
     def forward(event: TraceEvent) -> None:
-        if event.type == "progress":
+        if event.type == "run_started" and owner is not None:  # the owner's job: its id
+            emit_job(event.run_id, "optimization")
+        elif event.type == "progress":
             emit_progress(
                 event.data["done"], event.data.get("total"), unit=event.data.get("unit", "trials"),
                 best=event.data.get("best"), metric=event.data.get("metric"),

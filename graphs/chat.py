@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langgraph.store.base import BaseStore
-from langgraph.types import Command
+from langgraph.types import Command, StateSnapshot
 
 from graphs import RECURSION_LIMIT
 from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
@@ -32,6 +33,9 @@ from store import Store
 from store.checkpoints import checkpointer
 from store.memories import memory_store
 from traces.tracelog import EventSink, trace_log
+
+ChunkSink = Callable[[Any], None]
+"""Receives a turn's raw graph stream items `(namespace, mode, payload)`."""
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,24 @@ class ChatSession:
             self._owner = (owner, store)
             bind_owner(f"chat:{self.thread_id}", owner, store)
 
-    def send(self, text: str, *, on_event: EventSink | None = None) -> ChatTurn:
+    def send(
+        self,
+        text: str,
+        *,
+        on_event: EventSink | None = None,
+        on_chunk: ChunkSink | None = None,
+        message_id: str | None = None,
+    ) -> ChatTurn:
         """Send a user message; returns the replies (and the approval request, if the assistant
-        proposes a run). A message sent while a run awaits approval cancels that proposal."""
+        proposes a run). A message sent while a run awaits approval cancels that proposal.
+        `on_chunk` receives the graph's raw stream items (see `TraceLog.stream`, with "values"
+        added); `message_id` is the id the user message gets (default: a new one)."""
         if not text.strip():
             raise ValueError("the message is empty")
         if self.pending() is not None:
             self._stream(Command(resume={"action": "reject"}), None)
-        return self._stream({"messages": [HumanMessage(text)]}, on_event)
+        message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
+        return self._stream({"messages": [message]}, on_event, on_chunk)
 
     def decide(
         self,
@@ -107,19 +121,31 @@ class ChatSession:
         *,
         changes: dict[str, Any] | None = None,
         on_event: EventSink | None = None,
+        on_chunk: ChunkSink | None = None,
     ) -> ChatTurn:
         """Answer the pending approval: `approve`, `edit` (with `changes` to the request) or
-        `reject`."""
+        `reject` (`on_chunk` as in `send`)."""
         if action not in ("approve", "edit", "reject"):
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
         if self.pending() is None:
             raise NothingPendingError(f"thread {self.thread_id} has no run awaiting approval")
-        return self._stream(Command(resume={"action": action, "request": changes or {}}), on_event)
+        resume: Command[Any] = Command(resume={"action": action, "request": changes or {}})
+        return self._stream(resume, on_event, on_chunk)
+
+    def snapshot(self) -> StateSnapshot:
+        """The thread's current LangGraph state (values, next nodes, tasks, interrupts)."""
+        with checkpointer(self.settings) as saver:
+            return build_assistant_graph(saver).get_state(self.config)
+
+    def snapshots(self, limit: int) -> list[StateSnapshot]:
+        """The thread's checkpoints, newest first, at most `limit`."""
+        with checkpointer(self.settings) as saver:
+            graph = build_assistant_graph(saver)
+            return list(graph.get_state_history(self.config, limit=limit))
 
     def pending(self) -> dict[str, Any] | None:
         """The approval request the thread is paused on, or None."""
-        with checkpointer(self.settings) as saver:
-            snapshot = build_assistant_graph(saver).get_state(self.config)
+        snapshot = self.snapshot()
         for interrupt in snapshot.interrupts:
             if isinstance(interrupt.value, dict):
                 return interrupt.value
@@ -127,9 +153,7 @@ class ChatSession:
 
     def history(self) -> list[BaseMessage]:
         """The conversation so far (user messages, tool calls and results, replies)."""
-        with checkpointer(self.settings) as saver:
-            snapshot = build_assistant_graph(saver).get_state(self.config)
-        return list(snapshot.values.get("messages", []))
+        return list(self.snapshot().values.get("messages", []))
 
     def delete(self) -> None:
         """Forget the conversation: its checkpoints and its trace file."""
@@ -137,7 +161,9 @@ class ChatSession:
             saver.delete_thread(self.config["configurable"]["thread_id"])
         shutil.rmtree(self.directory, ignore_errors=True)
 
-    def _stream(self, payload: Any, on_event: EventSink | None) -> ChatTurn:
+    def _stream(
+        self, payload: Any, on_event: EventSink | None, on_chunk: ChunkSink | None = None
+    ) -> ChatTurn:
         turn = ChatTurn(self.thread_id)
         path = self.directory / "events.jsonl"
         with (
@@ -154,7 +180,7 @@ class ChatSession:
                 span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
                 traced(self.config, self.settings) as config,
             ):
-                log.stream(graph, payload, config)
+                log.stream(graph, payload, config, on_chunk, ("values",) if on_chunk else ())
             snapshot = graph.get_state(self.config)
             built = snapshot.values.get("portfolios") or {}
             turn.saved = self._save({pid: data for pid, data in built.items() if pid not in known})

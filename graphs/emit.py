@@ -52,6 +52,12 @@ def emit_node_started(agent: AgentRole | None = None) -> None:
     _write({"type": "node_started", "agent": agent})
 
 
+def emit_job(job_id: str, kind: str) -> None:
+    """Announce the job a node started (custom stream data `{"type": "job", "job_id", "kind"}`,
+    not part of the trace), so that a client following the stream can follow or cancel it."""
+    _write({"type": "job", "job_id": job_id, "kind": kind})
+
+
 def emit_progress(
     done: int,
     total: int | None,

@@ -7,7 +7,7 @@ new chat turn extends the same gap-free trace.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
@@ -57,12 +57,17 @@ class TraceLog:
         payload: Any,
         config: dict[str, Any],
         on_chunk: Callable[[Any], None] | None = None,
+        extra_modes: Sequence[str] = (),
     ) -> None:
         """Run `graph` on `payload`, recording its trace; a step's checkpoint is on disk before
-        the next step runs. On an exception the trace ends with a failed `run_finished`."""
+        the next step runs. Every stream item `(namespace, mode, payload)` goes to `on_chunk`
+        first (`extra_modes`, e.g. "values", are streamed for it only: the trace ignores them);
+        an exception `on_chunk` raises stops the run. On an exception the trace ends with a
+        failed `run_finished`."""
+        modes = STREAM_MODES + [m for m in extra_modes if m not in STREAM_MODES]
         try:
             for chunk in graph.stream(
-                payload, config, stream_mode=STREAM_MODES, subgraphs=True, durability="sync"
+                payload, config, stream_mode=modes, subgraphs=True, durability="sync"
             ):
                 if on_chunk is not None:
                     on_chunk(chunk)

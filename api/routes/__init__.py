@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from api.routes import (
+    agent_runs,
+    agent_threads,
     deployment_events,
     deployments,
     documents,
@@ -35,5 +37,7 @@ ROUTERS: list[APIRouter] = [
     documents.router,
     ideas.router,
     memories.router,
+    agent_threads.router,
+    agent_runs.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]

@@ -180,16 +180,18 @@ def get_thread(thread_id: str, context: Ctx, caller: Caller) -> ThreadDetail:
 def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
     """Delete the thread: its entry, its conversation (checkpoints) and its trace."""
     _thread(context, caller.owner, thread_id)
-    _claim(thread_id)  # not while a turn is running
+    claim_thread(thread_id)  # not while a turn is running
     try:
         ChatSession(thread_id, settings=context.settings).delete()
         context.store.delete_thread(caller.owner, thread_id)
     finally:
-        _release(thread_id)
+        release_thread(thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _claim(thread_id: str) -> None:
+def claim_thread(thread_id: str) -> None:
+    """Mark the thread answering (one turn at a time per thread, `MAX_CONCURRENT_TURNS` per
+    process): `ApiError` 409 if it is answering already, 429 if the process is busy."""
     with _busy_lock:
         if len(_busy) >= MAX_CONCURRENT_TURNS:
             raise ApiError(
@@ -209,7 +211,14 @@ def _claim(thread_id: str) -> None:
         _busy.add(thread_id)
 
 
-def _release(thread_id: str) -> None:
+def thread_busy(thread_id: str) -> bool:
+    """Whether a turn is running on the thread."""
+    with _busy_lock:
+        return thread_id in _busy
+
+
+def release_thread(thread_id: str) -> None:
+    """The thread's turn has ended."""
     with _busy_lock:
         _busy.discard(thread_id)
 
@@ -221,7 +230,7 @@ def _respond(
     context: AppContext, owner: str, thread: ChatThread, turn: Turn, accept: str | None
 ) -> Any:
     """Run `turn` (in a worker thread) and answer as SSE or, when asked, JSON."""
-    _claim(thread.id)
+    claim_thread(thread.id)
     wants_json = "application/json" in (accept or "") and "text/event-stream" not in (accept or "")
     if wants_json:
         return _respond_json(context, owner, thread, turn)
@@ -235,7 +244,7 @@ def _respond_json(context: AppContext, owner: str, thread: ChatThread, turn: Tur
     try:
         result = turn(lambda e: events.append(json.loads(e.to_json())))
     finally:
-        _release(thread.id)
+        release_thread(thread.id)
     context.store.touch_thread(owner, thread.id)
     return TurnView(
         thread_id=thread.id,
@@ -263,7 +272,7 @@ async def _stream(
         except Exception as exc:  # reported to the client as the stream's error
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
         finally:
-            _release(thread.id)
+            release_thread(thread.id)
 
     # the turn runs in the request's context: its spans nest under the request's span
     runner = contextvars.copy_context().run

@@ -1,0 +1,479 @@
+"""Agent Protocol runs of the chat assistant under `/agent` (see `api.routes.agent_threads`).
+
+Background (`POST /threads/{id}/runs`), `/wait` and `/stream` runs on a thread, and stateless
+ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it unless
+`on_completion: "keep"`); get, list, join, join stream, cancel. A run is one chat turn
+(`api.run_registry`); one run at a time per thread (409). A run pauses on the chat's approvals
+(`__interrupt__`); a run with `command: {"resume": {"action": "approve" | "edit" | "reject",
+"request": {...}}}` answers. Runs of the `optimization` assistant are refused: it runs as a job
+(`POST /v1/optimizations`). What the server does not do is refused naming the field (422).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import StreamingResponse
+from langchain_core.messages import HumanMessage, convert_to_messages
+from pydantic import BaseModel, ValidationError
+
+from api.context import AppContext, Caller, Ctx
+from api.errors import ApiError, not_found, validation_error
+from api.routes.agent_threads import (
+    CHAT_GRAPH,
+    PREFIX,
+    assistant_id,
+    chat_session,
+    erase_thread,
+    graph_of,
+    owned_thread,
+)
+from api.routes.threads import claim_thread, release_thread
+from api.run_registry import (
+    RUNS,
+    STREAM_MODES,
+    AgentRun,
+    execute,
+    new_run_id,
+)
+from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
+from graphs.chat import ChatSession
+from graphs.request import OptimizationRequest, validation_problems
+from store import ConflictError, NotFoundError
+
+router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+
+UNSUPPORTED = (
+    "checkpoint",
+    "checkpoint_id",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+    "after_seconds",
+    "feedback_keys",
+)
+
+
+class RunBody(BaseModel):
+    """A run request (`POST .../runs`, `/runs/wait`, `/runs/stream`)."""
+
+    assistant_id: str
+    input: dict[str, Any] | None = None
+    command: dict[str, Any] | None = None
+    stream_mode: str | list[str] = "values"
+    stream_subgraphs: bool = False
+    stream_resumable: bool = False
+    metadata: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    multitask_strategy: str | None = None
+    if_not_exists: Literal["create", "reject"] | None = None
+    on_disconnect: Literal["cancel", "continue"] | None = None
+    on_completion: Literal["delete", "keep"] | None = None
+    durability: str | None = None
+    checkpoint: Any = None
+    checkpoint_id: Any = None
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    webhook: Any = None
+    after_seconds: Any = None
+    feedback_keys: Any = None
+
+
+def _decision(resume: Any) -> tuple[str, dict[str, Any] | None]:
+    """The chat decision a `command.resume` value carries: `"approve"`, or `{"action",
+    "request"}` (`request`: with `edit`, the fields of the request to change)."""
+    if isinstance(resume, str):
+        resume = {"action": resume}
+    if not isinstance(resume, dict) or resume.get("action") not in ("approve", "edit", "reject"):
+        raise validation_error(
+            "body.command.resume.action",
+            "one of approve, edit, reject (e.g. {'action': 'approve'})",
+        )
+    changes = resume.get("request")
+    if changes is not None and not isinstance(changes, dict):
+        raise validation_error("body.command.resume.request", "an object of request fields")
+    return str(resume["action"]), changes
+
+
+def _message(body: RunBody) -> tuple[str, str | None]:
+    """The text and id of the one user message in `input.messages`."""
+    messages = (body.input or {}).get("messages")
+    if set(body.input or {}) - {"messages"} or not isinstance(messages, list) or len(messages) != 1:
+        raise validation_error(
+            "body.input.messages", "a list of exactly one user message, e.g. {'role': 'user', ...}"
+        )
+    try:
+        (message,) = convert_to_messages(messages)
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        raise validation_error("body.input.messages.0", f"not a message: {exc}") from None
+    if not isinstance(message, HumanMessage) or not message.text.strip():
+        raise validation_error("body.input.messages.0", "must be a non-empty user (human) message")
+    if len(message.text) > 8000:
+        raise validation_error("body.input.messages.0.content", "at most 8000 characters")
+    return message.text, message.id
+
+
+def _stream_modes(body: RunBody) -> tuple[str, ...]:
+    modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
+    for mode in modes:
+        if mode not in STREAM_MODES:
+            raise validation_error(
+                "body.stream_mode", f"{mode!r} is not supported: use {', '.join(STREAM_MODES)}"
+            )
+    return tuple(modes) or ("values",)
+
+
+def _check(body: RunBody) -> None:
+    """Refuse what this server does not do, naming the field."""
+    if graph_of(body.assistant_id) != CHAT_GRAPH:
+        raise validation_error(
+            "body.assistant_id",
+            "the optimization graph runs as a job (POST /v1/optimizations with an "
+            "OptimizationRequest), not as an Agent Protocol run; use the assistant graph",
+        )
+    for name in UNSUPPORTED:
+        if getattr(body, name) is not None:
+            raise validation_error(f"body.{name}", "not supported by this server")
+    if body.multitask_strategy not in (None, "reject"):
+        raise validation_error(
+            "body.multitask_strategy", "only reject: one run at a time per thread"
+        )
+    if body.if_not_exists == "create":
+        raise validation_error("body.if_not_exists", "not supported: create the thread first")
+    for name in ("config", "context"):
+        value = getattr(body, name) or {}
+        if any(value.values()):
+            raise validation_error(f"body.{name}", "the assistant takes no configuration")
+    if (body.input is None) == (body.command is None):
+        raise validation_error("body.input", "give either input (a user message) or command")
+    if body.command is not None and set(body.command) != {"resume"}:
+        raise validation_error("body.command", "only resume is supported")
+
+
+def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
+    """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
+    approval (`command.resume`: 409 when nothing is pending, 422 for an invalid edit)."""
+    if body.command is not None:
+        action, changes = _decision(body.command["resume"])
+        if session.pending() is None:
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"thread {session.thread_id} has no run awaiting approval",
+                [("body.command.resume", "nothing pending")],
+            )
+        if action == "edit":
+            pending = session.pending() or {}
+            try:
+                OptimizationRequest.model_validate(
+                    {**pending.get("request", {}), **(changes or {})}
+                )
+            except ValidationError as exc:  # refused; the approval stays pending
+                problems = validation_problems(exc.errors())
+                raise ApiError(
+                    422,
+                    "VALIDATION_ERROR",
+                    f"invalid edit: {problems[0][0]}: {problems[0][1]}",
+                    [(f"body.command.resume.request.{f}", p) for f, p in problems],
+                ) from None
+
+        def decide(on_chunk: Callable[[Any], None]) -> Any:
+            return session.decide(action, changes=changes, on_chunk=on_chunk)
+
+        return decide
+
+    text, message_id = _message(body)
+
+    def send(on_chunk: Callable[[Any], None]) -> Any:
+        return session.send(text, on_chunk=on_chunk, message_id=message_id)
+
+    return send
+
+
+def _start(
+    context: AppContext,
+    owner: str,
+    thread_id: str,
+    body: RunBody,
+    on_end: Callable[[], None] | None = None,
+) -> AgentRun:
+    """Check `body`, claim the thread and start the run in a worker thread; `on_end()` runs
+    there once the thread is released, before the run's `end` frame."""
+    _check(body)
+    modes = _stream_modes(body)
+    session = chat_session(context, owner, thread_id)
+    claim_thread(thread_id)  # what is pending cannot change from here on
+    try:
+        turn = _turn(session, body)
+    except BaseException:
+        release_thread(thread_id)
+        raise
+    run = AgentRun(
+        run_id=new_run_id(),
+        thread_id=thread_id,
+        assistant_id=assistant_id(CHAT_GRAPH),
+        owner=owner,
+        stream_modes=modes,
+        subgraphs=body.stream_subgraphs,
+        metadata=body.metadata or {},
+    )
+    run.cancel_job = lambda job_id: _cancel_job(context, owner, job_id)
+    run.emit("metadata", {"run_id": run.run_id, "attempt": 1})
+    RUNS.add(run)
+
+    def release() -> None:
+        try:
+            with contextlib.suppress(NotFoundError):
+                context.store.touch_thread(owner, thread_id)
+        finally:
+            release_thread(thread_id)
+        if on_end is not None:
+            on_end()
+
+    worker = threading.Thread(
+        target=execute,
+        args=(run, turn, session.snapshot, release),
+        name=f"agent-run-{run.run_id}",
+        daemon=True,
+    )
+    worker.start()
+    return run
+
+
+def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
+    """Cancel the owner's job unless it has ended already."""
+    with contextlib.suppress(ConflictError, NotFoundError):
+        context.runner.cancel(owner, job_id)
+
+
+def _location(run: AgentRun) -> dict[str, str]:
+    return {"Content-Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}"}
+
+
+async def _sse(
+    run: AgentRun, after: int, on_disconnect: str | None, modes: list[str] | None = None
+) -> AsyncIterator[bytes]:
+    """The run's frames after `after` as SSE (only the stream modes in `modes`, when given),
+    with keep-alive comments while it is quiet; `on_disconnect="cancel"` cancels the run when
+    the client goes away before its end."""
+    finished = False
+    try:
+        async for frame in run.frames_after(after, KEEPALIVE_SECONDS):
+            if frame is None:
+                yield b": keep-alive\n\n"
+                continue
+            index, event, data = frame
+            mode = event.split("|")[0]
+            if modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes):
+                yield sse(_dumps(data), event=event, id=index)
+        finished = True
+    finally:
+        if not finished and on_disconnect == "cancel":
+            run.cancel("the client disconnected")
+
+
+def _wanted(mode: str, modes: list[str]) -> bool:
+    return mode in modes or (mode == "messages" and "messages-tuple" in modes)
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, default=str)
+
+
+def _stream_response(
+    run: AgentRun, after: int, on_disconnect: str | None, modes: list[str] | None = None
+) -> StreamingResponse:
+    headers = {
+        **SSE_HEADERS,
+        **_location(run),
+        "Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}/stream",
+    }
+    return StreamingResponse(
+        _sse(run, after, on_disconnect, modes), media_type="text/event-stream", headers=headers
+    )
+
+
+def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun:
+    """Check `body` (a user message: there is nothing to resume), then start it on a new
+    thread."""
+    _check(body)
+    if body.command is not None:
+        raise validation_error("body.command", "a stateless run has nothing to resume")
+    _message(body)
+    thread_id = context.store.create_thread(owner, "Stateless run").id
+
+    def erase() -> None:
+        with contextlib.suppress(NotFoundError):
+            erase_thread(context, owner, thread_id)
+
+    try:
+        return _start(
+            context, owner, thread_id, body, None if body.on_completion == "keep" else erase
+        )
+    except Exception:
+        context.store.delete_thread(owner, thread_id)
+        raise
+
+
+@router.post("/threads/{thread_id}/runs", summary="Create a background run")
+def create_run(
+    thread_id: str, body: RunBody, context: Ctx, caller: Caller, response: Response
+) -> dict[str, Any]:
+    """Start a run on the thread and answer at once with the `Run` (status pending/running)."""
+    owned_thread(context, caller.owner, thread_id)
+    run = _start(context, caller.owner, thread_id, body)
+    response.headers.update(_location(run))
+    return run.view()
+
+
+@router.post("/threads/{thread_id}/runs/wait", summary="Run and wait for the result")
+async def wait_run(
+    thread_id: str, body: RunBody, context: Ctx, caller: Caller, response: Response
+) -> dict[str, Any]:
+    """Run on the thread; the answer is the thread's values when the run ends (with
+    `__interrupt__` when it pauses for approval, `__error__` when it failed)."""
+    owned_thread(context, caller.owner, thread_id)
+    run = _start(context, caller.owner, thread_id, body)
+    response.headers.update(_location(run))
+    return await run.wait()
+
+
+SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/event-stream": {}}, "description": "The run's frames (SSE)."}
+}
+
+
+@router.post(
+    "/threads/{thread_id}/runs/stream",
+    summary="Run and stream it (SSE)",
+    response_class=StreamingResponse,
+    responses=SSE_RESPONSE,
+)
+def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
+    """Run on the thread, streaming `metadata`, the requested modes' frames and `end`."""
+    owned_thread(context, caller.owner, thread_id)
+    run = _start(context, caller.owner, thread_id, body)
+    return _stream_response(run, -1, body.on_disconnect)
+
+
+@router.post("/runs/wait", summary="Stateless run, waited for")
+async def wait_stateless(body: RunBody, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """A run on a new thread, deleted when the run ends (unless `on_completion: "keep"`)."""
+    return await _start_stateless(context, caller.owner, body).wait()
+
+
+@router.post(
+    "/runs/stream",
+    summary="Stateless run, streamed",
+    response_class=StreamingResponse,
+    responses=SSE_RESPONSE,
+)
+def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
+    """A streamed run on a new thread, deleted when the run ends (unless `on_completion:
+    "keep"`)."""
+    run = _start_stateless(context, caller.owner, body)
+    return StreamingResponse(
+        _sse(run, -1, body.on_disconnect), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+def _run(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRun:
+    owned_thread(context, owner, thread_id)
+    run = RUNS.get(owner, thread_id, run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run
+
+
+@router.get("/threads/{thread_id}/runs", summary="List runs")
+def list_runs(
+    thread_id: str,
+    context: Ctx,
+    caller: Caller,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 10,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict[str, Any]]:
+    """The thread's runs in this process, newest first."""
+    owned_thread(context, caller.owner, thread_id)
+    runs = RUNS.of_thread(caller.owner, thread_id)[offset : offset + limit]
+    return [r.view() for r in runs]
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}", summary="Get a run")
+def get_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """The run: status pending, running, success, error or interrupted."""
+    return _run(context, caller.owner, thread_id, run_id).view()
+
+
+@router.get("/threads/{thread_id}/runs/{run_id}/join", summary="Wait for a run")
+async def join_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """The thread's values when the run has ended (as `/runs/wait` answers)."""
+    return await _run(context, caller.owner, thread_id, run_id).wait()
+
+
+@router.get(
+    "/threads/{thread_id}/runs/{run_id}/stream",
+    summary="Join a run's stream",
+    response_class=StreamingResponse,
+    responses=SSE_RESPONSE,
+)
+def join_stream(
+    thread_id: str,
+    run_id: str,
+    context: Ctx,
+    caller: Caller,
+    cancel_on_disconnect: bool = False,
+    stream_mode: Annotated[list[str] | None, Query()] = None,
+    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+) -> StreamingResponse:
+    """The run's frames from the start (or after `Last-Event-ID`), following it to `end`;
+    with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`)."""
+    run = _run(context, caller.owner, thread_id, run_id)
+    after = -1
+    if last_event_id and last_event_id.strip():
+        text = last_event_id.strip()
+        if not text.isdigit() or int(text) >= len(run.frames):
+            problem = f"the id of a frame of this run (0 to {len(run.frames) - 1})"
+            raise validation_error("header.last-event-id", problem)
+        after = int(text)
+    wanted = [m for m in stream_mode or [] if m]  # the sdk sends an empty value for none
+    for mode in wanted:
+        if mode not in STREAM_MODES:
+            raise validation_error("query.stream_mode", f"{mode!r} is not a stream mode of runs")
+    modes = wanted or None
+    return _stream_response(run, after, "cancel" if cancel_on_disconnect else None, modes)
+
+
+@router.post(
+    "/threads/{thread_id}/runs/{run_id}/cancel",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Cancel a run",
+)
+async def cancel_run(
+    thread_id: str,
+    run_id: str,
+    context: Ctx,
+    caller: Caller,
+    wait: bool = False,
+    action: Literal["interrupt", "rollback"] = "interrupt",
+) -> Response:
+    """Stop the run at its next step (status `interrupted`; what its finished steps wrote
+    stays). `rollback` is not supported (422); a finished run is 409. With `wait=1` the answer
+    comes when the run has stopped."""
+    run = _run(context, caller.owner, thread_id, run_id)
+    if action != "interrupt":
+        raise validation_error("query.action", "only interrupt is supported")
+    if run.done:
+        raise ApiError(
+            409, "CONFLICT", f"run {run_id} has ended ({run.status})", [("run", run.status)]
+        )
+    run.cancel("cancelled by the client")
+    if wait:
+        await run.wait()
+    return Response(status_code=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,335 @@
+"""The Agent Protocol (the LangGraph Platform API subset `langgraph-sdk` and agent-chat-ui use)
+under `/agent`, assistants and threads; runs are `api.routes.agent_runs`. Point a client at
+`http://host:port/agent` with an API key; see docs/agent-protocol.md.
+
+- Assistants: one per graph, `assistant` (the chat) and `optimization`, with LangGraph's ids
+  (uuid5 of the graph id); `POST /assistants/search`, `GET /assistants/{id}`.
+- Threads are the caller's chat threads (`/v1/threads`): create, get, search, patch (the title
+  in metadata), delete, `GET /threads/{id}/state`, `POST /threads/{id}/history`. A thread's
+  values are the chat graph's state, messages as LangChain message dicts.
+
+Every route needs the caller's credentials; another owner's thread is 404. Errors are
+`{"error": {"code", "message", "details"}}`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Literal
+
+from fastapi import APIRouter, Response, status
+from langgraph.types import StateSnapshot
+from pydantic import BaseModel, Field
+
+from api.context import AppContext, Caller, Ctx
+from api.errors import not_found, validation_error
+from api.routes.threads import claim_thread, release_thread, thread_busy
+from api.run_registry import (
+    RUNS,
+    jsonable,
+)
+from graphs.chat import ChatSession
+from store import ChatThread, NotFoundError
+
+PREFIX = "/agent"
+router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
+
+NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
+"""The namespace LangGraph Platform derives a graph's default assistant id from (uuid5)."""
+
+GRAPHS = {
+    "assistant": "The strategy assistant: chat, portfolios, approvals of long runs.",
+    "optimization": "The optimization workflow; it runs as a job (POST /v1/optimizations).",
+}
+CHAT_GRAPH = "assistant"
+
+
+def assistant_id(graph_id: str) -> str:
+    """The stable id of the graph's assistant (as LangGraph Platform assigns it)."""
+    return str(uuid.uuid5(NAMESPACE_GRAPH, graph_id))
+
+
+def _assistant(graph_id: str, created: str) -> dict[str, Any]:
+    return {
+        "assistant_id": assistant_id(graph_id),
+        "graph_id": graph_id,
+        "config": {},
+        "context": {},
+        "created_at": created,
+        "updated_at": created,
+        "metadata": {"created_by": "system"},
+        "version": 1,
+        "name": graph_id,
+        "description": GRAPHS[graph_id],
+    }
+
+
+_EPOCH = "2025-01-01T00:00:00+00:00"
+"""When the built-in assistants are said to be created (they never change)."""
+
+
+def graph_of(assistant: str) -> str:
+    """The graph of an assistant given by id or graph id; 404 when unknown."""
+    for graph_id in GRAPHS:
+        if assistant in (graph_id, assistant_id(graph_id)):
+            return graph_id
+    raise not_found("assistant", assistant)
+
+
+class AssistantSearch(BaseModel):
+    """`POST /assistants/search`."""
+
+    graph_id: str | None = None
+    name: str | None = None
+    metadata: dict[str, Any] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+@router.post("/assistants/search", summary="Search assistants")
+def search_assistants(body: AssistantSearch, caller: Caller) -> list[dict[str, Any]]:
+    """The assistants (one per graph) matching `graph_id`, `name` and `metadata`."""
+    found = [
+        _assistant(g, _EPOCH)
+        for g in GRAPHS
+        if body.graph_id in (None, g) and body.name in (None, g)
+    ]
+    wanted = body.metadata or {}
+    found = [a for a in found if all(a["metadata"].get(k) == v for k, v in wanted.items())]
+    return found[body.offset : body.offset + body.limit]
+
+
+@router.get("/assistants/{assistant}", summary="Get an assistant")
+def get_assistant(assistant: str, caller: Caller) -> dict[str, Any]:
+    """The assistant by its id or its graph id."""
+    return _assistant(graph_of(assistant), _EPOCH)
+
+
+@router.get("/info", summary="Server info")
+def info() -> dict[str, Any]:
+    """What this server is (agent-chat-ui checks it answers)."""
+    return {"version": "stratigos", "flags": {"assistants": True, "crons": False}}
+
+
+# ------------------------------------------------------------------------------------ threads
+
+
+def chat_session(context: AppContext, owner: str, thread_id: str) -> ChatSession:
+    return ChatSession(thread_id, settings=context.settings, owner=owner, store=context.store)
+
+
+def owned_thread(context: AppContext, owner: str, thread_id: str) -> ChatThread:
+    try:
+        return context.store.get_thread(owner, thread_id)
+    except NotFoundError:
+        raise not_found("thread", thread_id) from None
+
+
+def _metadata(thread: ChatThread) -> dict[str, Any]:
+    return {"graph_id": CHAT_GRAPH, "assistant_id": assistant_id(CHAT_GRAPH), "title": thread.title}
+
+
+def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
+    return {t.id: jsonable(list(t.interrupts)) for t in snapshot.tasks if t.interrupts}
+
+
+def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
+    snapshot = chat_session(context, owner, thread.id).snapshot()
+    busy = thread_busy(thread.id)
+    return {
+        "thread_id": thread.id,
+        "created_at": thread.created_at.isoformat(),
+        "updated_at": thread.updated_at.isoformat(),
+        "metadata": _metadata(thread),
+        "status": "busy" if busy else "interrupted" if snapshot.interrupts else "idle",
+        "values": jsonable(dict(snapshot.values)),
+        "interrupts": _interrupts(snapshot),
+    }
+
+
+def _checkpoint(thread_id: str, config: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not config:
+        return None
+    configurable = config.get("configurable", {})
+    return {
+        "thread_id": thread_id,
+        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+        "checkpoint_id": configurable.get("checkpoint_id"),
+        "checkpoint_map": None,
+    }
+
+
+def _state_view(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:
+    tasks = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "error": t.error,
+            "interrupts": jsonable(list(t.interrupts)),
+            "checkpoint": None,
+            "state": None,
+            "result": jsonable(t.result),
+        }
+        for t in snapshot.tasks
+    ]
+    return {
+        "values": jsonable(dict(snapshot.values)),
+        "next": list(snapshot.next),
+        "checkpoint": _checkpoint(thread_id, dict(snapshot.config)),
+        "metadata": jsonable(dict(snapshot.metadata or {})),
+        "created_at": snapshot.created_at,
+        "parent_checkpoint": _checkpoint(thread_id, dict(snapshot.parent_config or {})),
+        "tasks": tasks,
+        "interrupts": jsonable(list(snapshot.interrupts)),
+    }
+
+
+KEPT_METADATA = ("title", "graph_id", "assistant_id")
+
+
+def _title(metadata: dict[str, Any] | None) -> str | None:
+    """The thread title that `metadata` sets; 422 for keys this server does not keep."""
+    metadata = metadata or {}
+    for key in metadata:
+        if key not in KEPT_METADATA:
+            raise validation_error(
+                f"body.metadata.{key}",
+                f"not kept: a thread's metadata is {', '.join(KEPT_METADATA)}",
+            )
+    if metadata.get("graph_id", CHAT_GRAPH) != CHAT_GRAPH:
+        raise validation_error("body.metadata.graph_id", f"threads are of the {CHAT_GRAPH} graph")
+    if metadata.get("assistant_id", CHAT_GRAPH) not in (CHAT_GRAPH, assistant_id(CHAT_GRAPH)):
+        raise validation_error("body.metadata.assistant_id", "threads are of the chat assistant")
+    title = metadata.get("title")
+    if title is not None and (not isinstance(title, str) or not 1 <= len(title) <= 200):
+        raise validation_error("body.metadata.title", "a string of 1 to 200 characters")
+    return title
+
+
+class ThreadCreateBody(BaseModel):
+    """`POST /threads`."""
+
+    thread_id: str | None = Field(default=None, description="Not supported: ids are assigned.")
+    metadata: dict[str, Any] | None = None
+    if_exists: Literal["raise", "do_nothing"] | None = None
+    graph_id: str | None = None
+
+
+@router.post("/threads", summary="Create a thread")
+def create_thread(body: ThreadCreateBody, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """A new chat thread of the caller (the same as `POST /v1/threads`)."""
+    if body.thread_id is not None:
+        raise validation_error("body.thread_id", "not supported: the server assigns thread ids")
+    if body.graph_id not in (None, CHAT_GRAPH):
+        raise validation_error("body.graph_id", f"threads are of the {CHAT_GRAPH} graph")
+    title = _title(body.metadata) or "New conversation"
+    thread = context.store.create_thread(caller.owner, title)
+    return _thread_view(context, caller.owner, thread)
+
+
+@router.get("/threads/{thread_id}", summary="Get a thread")
+def get_thread(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """The thread with its values, status and interrupts."""
+    return _thread_view(context, caller.owner, owned_thread(context, caller.owner, thread_id))
+
+
+class ThreadPatch(BaseModel):
+    """`PATCH /threads/{id}`."""
+
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.patch("/threads/{thread_id}", summary="Update a thread's metadata")
+def patch_thread(thread_id: str, body: ThreadPatch, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """Rename the thread (`metadata.title`); other metadata is not kept (422)."""
+    owned_thread(context, caller.owner, thread_id)
+    thread = context.store.touch_thread(caller.owner, thread_id, title=_title(body.metadata))
+    return _thread_view(context, caller.owner, thread)
+
+
+class ThreadSearch(BaseModel):
+    """`POST /threads/search`."""
+
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    status: Literal["idle", "busy", "interrupted", "error"] | None = None
+    ids: list[str] | None = None
+    limit: int = Field(default=10, ge=1, le=100)
+    offset: int = Field(default=0, ge=0)
+
+
+@router.post("/threads/search", summary="Search threads")
+def search_threads(body: ThreadSearch, context: Ctx, caller: Caller) -> list[dict[str, Any]]:
+    """The caller's threads (most recently active first) matching `metadata`, `status` and
+    `ids`; filtering on `values` is not supported (422)."""
+    if body.values:
+        raise validation_error("body.values", "not supported: filter on metadata or status")
+    found = []
+    for thread in context.store.list_threads(caller.owner, limit=1000):
+        if body.ids is not None and thread.id not in body.ids:
+            continue
+        metadata = _metadata(thread)
+        if any(metadata.get(k) != v for k, v in (body.metadata or {}).items()):
+            continue
+        found.append(thread)
+    views = []
+    for thread in found:
+        view = _thread_view(context, caller.owner, thread)
+        if body.status in (None, view["status"]):
+            views.append(view)
+    return views[body.offset : body.offset + body.limit]
+
+
+@router.delete("/threads/{thread_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete")
+def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
+    """Delete the thread, its conversation and its runs (409 while a run is on it)."""
+    delete_owned_thread(context, caller.owner, thread_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None:
+    """Delete the owner's thread (404 if not theirs, 409 while a turn runs on it)."""
+    owned_thread(context, owner, thread_id)
+    claim_thread(thread_id)
+    try:
+        erase_thread(context, owner, thread_id)
+    finally:
+        release_thread(thread_id)
+
+
+def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
+    """Delete the thread's conversation, its entry and its runs (the caller makes sure no turn
+    runs on it)."""
+    chat_session(context, owner, thread_id).delete()
+    context.store.delete_thread(owner, thread_id)
+    RUNS.forget_thread(owner, thread_id)
+
+
+@router.get("/threads/{thread_id}/state", summary="Thread state")
+def get_state(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """The thread's current state: values, next nodes, tasks, interrupts, checkpoint."""
+    owned_thread(context, caller.owner, thread_id)
+    return _state_view(thread_id, chat_session(context, caller.owner, thread_id).snapshot())
+
+
+class HistoryBody(BaseModel):
+    """`POST /threads/{id}/history`."""
+
+    limit: int = Field(default=10, ge=1, le=1000)
+    before: Any = None
+    metadata: dict[str, Any] | None = None
+    checkpoint: dict[str, Any] | None = None
+
+
+@router.post("/threads/{thread_id}/history", summary="Thread history")
+def get_history(
+    thread_id: str, body: HistoryBody, context: Ctx, caller: Caller
+) -> list[dict[str, Any]]:
+    """The thread's states, newest first (`limit` of them); `before`, `metadata` and
+    `checkpoint` filters are not supported (422)."""
+    for name in ("before", "metadata", "checkpoint"):
+        if getattr(body, name):
+            raise validation_error(f"body.{name}", "not supported: use limit")
+    owned_thread(context, caller.owner, thread_id)
+    snapshots = chat_session(context, caller.owner, thread_id).snapshots(body.limit)
+    return [_state_view(thread_id, s) for s in snapshots]

@@ -1,0 +1,311 @@
+"""Agent Protocol runs of the chat assistant: the in-process run registry and its SSE frames.
+
+A run is one chat turn (`graphs.chat.ChatSession.send` or `decide`) executed in a worker thread.
+Its graph stream items become Agent Protocol frames as `langgraph-sdk` reads them: `metadata`
+(`{"run_id", "attempt"}`) first, then per requested stream mode `values` (the thread's state
+after each step), `updates` (`{node: update}`, `{"__interrupt__": [...]}`), `messages` (for
+`messages-tuple`: `[message, metadata]`) and `custom`; then `error` (`{"error", "message"}`) if
+the turn failed, and `end`. Frames are numbered (the SSE id), so a stream can be joined or
+resumed from any point while the process lives. Runs are kept in this process's memory: after
+a restart a run id is unknown (the thread's conversation itself is in the checkpointer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+from langgraph.types import Interrupt, StateSnapshot
+from pydantic import BaseModel
+
+from api.errors import error_document
+
+STREAM_MODES = ("values", "updates", "messages-tuple", "custom")
+"""The stream modes a run can stream (`messages-tuple` frames are named `messages`)."""
+
+RUN_STATUSES = ("pending", "running", "success", "error", "interrupted")
+TERMINAL = ("success", "error", "interrupted")
+
+
+class RunCancelled(Exception):
+    """Raised in a run's worker thread at the next stream item after a cancel request."""
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as JSON data: LangChain messages as their dicts (`type` human/ai/tool, `id`,
+    `tool_calls`), interrupts as `{"value", "id"}`, pydantic models and dataclasses as dicts,
+    datetimes as ISO 8601; anything else unknown as its `str`."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, BaseMessage):
+        return jsonable(value.model_dump())
+    if isinstance(value, Interrupt):
+        return {"value": jsonable(value.value), "id": value.id}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def state_values(snapshot: StateSnapshot) -> dict[str, Any]:
+    """The thread's values as a run's result: the state, with `__interrupt__` (a list of
+    `{"value", "id"}`) when it is paused on an approval."""
+    values: dict[str, Any] = jsonable(dict(snapshot.values))
+    if snapshot.interrupts:
+        values["__interrupt__"] = jsonable(list(snapshot.interrupts))
+    return values
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclasses.dataclass
+class AgentRun:
+    """One run of an assistant on a thread, as the Agent Protocol's `Run` describes it."""
+
+    run_id: str
+    thread_id: str
+    assistant_id: str
+    owner: str
+    stream_modes: tuple[str, ...]
+    subgraphs: bool = False
+    metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
+    status: str = "pending"
+    created_at: datetime = dataclasses.field(default_factory=_now)
+    updated_at: datetime = dataclasses.field(default_factory=_now)
+    result: dict[str, Any] | None = None
+    """The thread's values when the run ended (or `{"__error__": ...}` when it failed)."""
+    cancel_reason: str | None = None
+    frames: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
+    """The SSE frames so far, `(event, data)`; a frame's id is its index."""
+    cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    cancel_job: Callable[[str], None] | None = None
+    """Cancels one of the owner's jobs by id (the run's approved searches run as jobs)."""
+    jobs: list[str] = dataclasses.field(default_factory=list)
+    """The jobs the run started (announced by custom `{"type": "job"}` stream data)."""
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = dataclasses.field(
+        default_factory=list
+    )
+
+    def view(self) -> dict[str, Any]:
+        """The `Run` document."""
+        return {
+            "run_id": self.run_id,
+            "thread_id": self.thread_id,
+            "assistant_id": self.assistant_id,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "status": self.status,
+            "metadata": self.metadata,
+            "multitask_strategy": "reject",
+            "cancel_reason": self.cancel_reason,
+            "kwargs": {"stream_mode": list(self.stream_modes)},
+        }
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has ended (its `end` frame is written)."""
+        return self.status in TERMINAL
+
+    def emit(self, event: str, data: Any) -> None:
+        """Append a frame and wake the streams following the run."""
+        with self._lock:
+            self.frames.append((event, data))
+            self.updated_at = _now()
+            waiters = list(self._waiters)
+        for loop, flag in waiters:
+            loop.call_soon_threadsafe(flag.set)
+
+    def finish(self, status: str, result: dict[str, Any]) -> None:
+        """End the run with `status` and `result`, writing its `end` frame."""
+        self.result = result
+        self.status = status
+        self.emit("end", {"run_id": self.run_id, "status": status})
+
+    def cancel(self, reason: str) -> None:
+        """Ask the run to stop: its jobs are cancelled now (their node then ends early) and the
+        graph stops at its next stream item."""
+        self.cancel_reason = reason
+        self.cancelled.set()
+        with self._lock:
+            jobs = list(self.jobs)
+        for job_id in jobs:
+            self._cancel_job(job_id)
+
+    def _cancel_job(self, job_id: str) -> None:
+        if self.cancel_job is not None:
+            self.cancel_job(job_id)
+
+    def on_chunk(self, chunk: Any) -> None:
+        """Turn one graph stream item `(namespace, mode, payload)` into frames (the modes the
+        run asked for; subgraph items only with `subgraphs`, as `mode|ns...`). Raises
+        `RunCancelled` once a cancel was requested."""
+        namespace, mode, payload = chunk
+        if mode == "custom" and isinstance(payload, dict) and payload.get("type") == "job":
+            with self._lock:
+                self.jobs.append(str(payload["job_id"]))
+            if self.cancelled.is_set():  # started as the cancel arrived
+                self._cancel_job(str(payload["job_id"]))
+        if self.cancelled.is_set():
+            raise RunCancelled(self.cancel_reason or "cancelled")
+        if namespace and not self.subgraphs:
+            return
+        if mode == "messages":
+            if "messages-tuple" not in self.stream_modes:
+                return
+            message, meta = payload
+            data: Any = [jsonable(message), jsonable(meta)]
+        elif mode in self.stream_modes:
+            data = jsonable(payload)
+        else:
+            return
+        self.emit("|".join([mode, *namespace]), data)
+
+    async def frames_after(
+        self, after: int, idle_seconds: float | None = None
+    ) -> AsyncIterator[tuple[int, str, Any] | None]:
+        """The frames with index > `after` as `(index, event, data)`, following the run until
+        its `end` frame; None after each `idle_seconds` without a frame (a chance to send a
+        keep-alive)."""
+        loop = asyncio.get_running_loop()
+        flag = asyncio.Event()
+        with self._lock:
+            self._waiters.append((loop, flag))
+        try:
+            index = after + 1
+            while True:
+                flag.clear()
+                with self._lock:
+                    new = self.frames[index:]
+                for event, data in new:
+                    yield index, event, data
+                    index += 1
+                    if event == "end":
+                        return
+                if not new:
+                    try:
+                        await asyncio.wait_for(flag.wait(), idle_seconds)
+                    except TimeoutError:
+                        yield None
+        finally:
+            with self._lock:
+                self._waiters.remove((loop, flag))
+
+    async def wait(self) -> dict[str, Any]:
+        """The run's result once it has ended."""
+        async for frame in self.frames_after(-1):
+            if frame is not None and frame[1] == "end":
+                break
+        return self.result or {}
+
+
+MAX_RUNS = 1000
+"""Runs a process remembers (with their frames); the oldest ended ones go first."""
+
+
+class RunRegistry:
+    """The runs of this process, by id; at most one unfinished run per thread is the caller's
+    business (the chat's per-thread claim)."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, AgentRun] = {}
+        self._lock = threading.Lock()
+
+    def add(self, run: AgentRun) -> None:
+        """Register a new run; beyond `MAX_RUNS`, the oldest ended runs are forgotten."""
+        with self._lock:
+            self._runs[run.run_id] = run
+            ended = [r for r in self._runs.values() if r.done]
+            for old in sorted(ended, key=lambda r: r.created_at)[: len(self._runs) - MAX_RUNS]:
+                del self._runs[old.run_id]
+
+    def get(self, owner: str, thread_id: str, run_id: str) -> AgentRun | None:
+        """The owner's run on the thread, or None (unknown, or another owner's)."""
+        with self._lock:
+            run = self._runs.get(run_id)
+        if run is None or run.owner != owner or run.thread_id != thread_id:
+            return None
+        return run
+
+    def of_thread(self, owner: str, thread_id: str) -> list[AgentRun]:
+        """The owner's runs on the thread, newest first."""
+        with self._lock:
+            runs = [r for r in self._runs.values() if r.owner == owner and r.thread_id == thread_id]
+        return sorted(runs, key=lambda r: r.created_at, reverse=True)
+
+    def forget_thread(self, owner: str, thread_id: str) -> None:
+        """Drop the runs of a deleted thread."""
+        with self._lock:
+            for run in [r for r in self._runs.values() if r.owner == owner]:
+                if run.thread_id == thread_id:
+                    del self._runs[run.run_id]
+
+
+RUNS = RunRegistry()
+"""The runs of this process."""
+
+
+def new_run_id() -> str:
+    """A run id (a UUID, as the Agent Protocol uses)."""
+    return str(uuid.uuid4())
+
+
+def execute(
+    run: AgentRun,
+    turn: Callable[[Callable[[Any], None]], Any],
+    snapshot: Callable[[], StateSnapshot],
+    release: Callable[[], None],
+) -> None:
+    """Run `turn(on_chunk)` (a chat turn) for `run` in this thread and end the run: `success`,
+    `interrupted` when the thread pauses on an approval or the run was cancelled, `error` (with
+    an `error` frame) when the turn failed. `release()` frees the thread whatever happens,
+    before the run's `end` frame (whoever waits for the run finds the thread free)."""
+    try:
+        status, result = _outcome(run, turn, snapshot)
+    except Exception as exc:  # reading the thread's state failed: the run's error
+        status, result = _failed(run, exc)
+    try:
+        release()
+    finally:
+        run.finish(status, result)
+
+
+def _outcome(
+    run: AgentRun,
+    turn: Callable[[Callable[[Any], None]], Any],
+    snapshot: Callable[[], StateSnapshot],
+) -> tuple[str, dict[str, Any]]:
+    if run.cancelled.is_set():
+        return "interrupted", state_values(snapshot())
+    run.status = "running"
+    try:
+        turn(run.on_chunk)
+    except RunCancelled:
+        return "interrupted", state_values(snapshot())
+    except Exception as exc:  # reported as the run's error
+        return _failed(run, exc)
+    state = snapshot()
+    return "interrupted" if state.interrupts else "success", state_values(state)
+
+
+def _failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:
+    """The `error` frame and the result of a run that failed with `exc`."""
+    error = error_document(exc, f"agent run {run.run_id}")["error"]
+    body = {"error": error["code"], "message": error["message"]}
+    run.emit("error", {**body, "details": error["details"]})
+    return "error", {"__error__": body}

@@ -1,0 +1,337 @@
+"""The Agent Protocol under /agent, driven by the real `langgraph-sdk` clients (async and sync)
+against uvicorn on loopback: assistants, a chat turn via runs.wait, a streamed run (values,
+updates, messages-tuple), an approval through an interrupt and resume, join and cancel, and
+tenancy, auth and validation errors."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk import get_client, get_sync_client
+
+from tests.api.conftest import make_settings
+from tests.live_server import running_server
+
+ASK = "find the target-vol setting that holds up in a bear market"
+NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")  # LangGraph Platform's
+
+
+class Server:
+    """The live server's Agent Protocol URL and two owners' API keys."""
+
+    def __init__(self, url: str, alice: str, bob: str) -> None:
+        self.url = url
+        self.alice = alice
+        self.bob = bob
+
+    def client(self, key: str | None = None) -> Any:
+        return get_client(url=self.url, api_key=key or self.alice)
+
+    def sync(self, key: str | None = None) -> Any:
+        return get_sync_client(url=self.url, api_key=key or self.alice)
+
+
+@pytest.fixture(scope="module")
+def server(api_env: Path) -> Iterator[Server]:
+    from api.app import create_app
+
+    app = create_app(make_settings(api_env / "agent"))
+    store = app.state.context.store
+    alice, _ = store.create_api_key("alice", "agent protocol")
+    bob, _ = store.create_api_key("bob", "agent protocol")
+    with running_server(app) as base:
+        yield Server(f"{base}/agent", alice, bob)
+
+
+def human(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def test_assistants_have_langgraph_ids(server: Server) -> None:
+    client = server.sync()
+    found = client.assistants.search()
+    assert {a["graph_id"] for a in found} == {"assistant", "optimization"}
+    for assistant in found:
+        assert assistant["assistant_id"] == str(uuid.uuid5(NAMESPACE_GRAPH, assistant["graph_id"]))
+    chat = client.assistants.get(str(uuid.uuid5(NAMESPACE_GRAPH, "assistant")))
+    assert chat["graph_id"] == "assistant"
+    assert client.assistants.search(graph_id="optimization")[0]["name"] == "optimization"
+
+
+def test_a_chat_turn_with_runs_wait(server: Server) -> None:
+    client = server.sync()
+    thread = client.threads.create(metadata={"title": "hello"})
+    assert thread["metadata"]["graph_id"] == "assistant"
+    assert thread["metadata"]["title"] == "hello"
+    assert thread["status"] == "idle"
+    message = {"type": "human", "content": [{"type": "text", "text": "hello"}], "id": "m-1"}
+    values = client.runs.wait(thread["thread_id"], "assistant", input={"messages": [message]})
+    assert values["messages"][0]["id"] == "m-1"
+    kinds = [m["type"] for m in values["messages"]]
+    assert kinds[0] == "human" and kinds[-1] == "ai"
+    assert values["messages"][0]["content"] == "hello"
+    assert all(m["id"] for m in values["messages"])
+    assert values["messages"][-1]["content"]
+    state = client.threads.get_state(thread["thread_id"])
+    assert state["values"]["messages"] == values["messages"]
+    assert state["next"] == [] and state["checkpoint"]["thread_id"] == thread["thread_id"]
+    history = client.threads.get_history(thread["thread_id"], limit=3)
+    assert len(history) == 3 and history[0]["values"] == state["values"]
+    # the same thread over /v1
+    detail = httpx.get(
+        server.url.replace("/agent", f"/v1/threads/{thread['thread_id']}"),
+        headers={"x-api-key": server.alice},
+    ).json()
+    assert detail["messages"][0]["content"] == "hello"
+    found = client.threads.search(metadata={"graph_id": "assistant"}, limit=100)
+    assert thread["thread_id"] in [t["thread_id"] for t in found]
+
+
+def test_a_streamed_run_sends_values_updates_and_message_tuples(server: Server) -> None:
+    async def main() -> list[Any]:
+        client = server.client()
+        thread = await client.threads.create()
+        return [
+            part
+            async for part in client.runs.stream(
+                thread["thread_id"],
+                "assistant",
+                input=human("hello"),
+                stream_mode=["values", "updates", "messages-tuple"],
+            )
+        ]
+
+    parts = asyncio.run(main())
+    events = [p.event for p in parts]
+    assert events[0] == "metadata" and parts[0].data["run_id"]
+    assert events[-1] == "end"
+    assert {"values", "updates", "messages"} <= set(events)
+    values = [p.data for p in parts if p.event == "values"]
+    assert values[0]["messages"][0]["type"] == "human"
+    assert values[-1]["messages"][-1]["type"] == "ai"
+    updates = [p.data for p in parts if p.event == "updates"]
+    assert "supervisor" in {node for u in updates for node in u}
+    tuples = [p.data for p in parts if p.event == "messages"]
+    assert all(len(t) == 2 for t in tuples)
+    assert {(m["type"], meta["langgraph_node"]) for m, meta in tuples} >= {
+        ("AIMessageChunk", "supervisor")
+    }
+
+
+def test_tool_calls_in_values_and_subgraph_frames(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread_id,
+            "assistant",
+            input=human("an HRP portfolio of AAPL, MSFT and JPM"),
+            stream_mode=["values", "updates"],
+            stream_subgraphs=True,
+        )
+    )
+    inner = [p for p in parts if p.event.startswith("updates|specialist:")]
+    assert {node for p in inner for node in p.data} == {"model", "tools"}  # the tool loop
+    messages = [p.data for p in parts if p.event == "values"][-1]["messages"]
+    assert [m["type"] for m in messages] == ["human", "ai", "tool", "ai"]
+    (call,) = messages[1]["tool_calls"]
+    assert call["name"] == "optimize_portfolio" and call["args"]["method"] == "hrp"
+    assert messages[2]["tool_call_id"] == call["id"]
+    assert "HRP portfolio" in messages[3]["content"]
+    assert client.threads.get_state(thread_id)["values"]["messages"] == messages
+
+
+def test_thread_metadata_and_stateless_runs(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    renamed = client.threads.update(thread_id, metadata={"title": "bear market"})
+    assert renamed["metadata"]["title"] == "bear market"
+    with pytest.raises(httpx.HTTPStatusError) as refused:  # not kept: refused, not dropped
+        client.threads.update(thread_id, metadata={"colour": "blue"})
+    assert refused.value.response.status_code == 422
+    assert refused.value.response.json()["error"]["details"][0]["field"] == "body.metadata.colour"
+    before = {t["thread_id"] for t in client.threads.search(limit=100)}
+    values = client.runs.wait(None, "assistant", input=human("hello"))
+    assert values["messages"][-1]["type"] == "ai"
+    assert {t["thread_id"] for t in client.threads.search(limit=100)} == before  # deleted
+    parts = list(client.runs.stream(None, "assistant", input=human("hello"), stream_mode="values"))
+    assert [p.event for p in parts][:: len(parts) - 1] == ["metadata", "end"]
+    assert parts[-2].data["messages"][-1]["type"] == "ai"
+    assert {t["thread_id"] for t in client.threads.search(limit=100)} == before
+    kept = client.runs.wait(None, "assistant", input=human("hello"), on_completion="keep")
+    (new,) = {t["thread_id"] for t in client.threads.search(limit=100)} - before
+    assert client.threads.get_state(new)["values"]["messages"] == kept["messages"]
+    client.threads.delete(thread_id)
+    with pytest.raises(httpx.HTTPStatusError) as gone:
+        client.threads.get(thread_id)
+    assert gone.value.response.status_code == 404
+
+
+def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    values = client.runs.wait(thread_id, "assistant", input=human(ASK))
+    (interrupt,) = values["__interrupt__"]
+    assert interrupt["value"]["type"] == "approval"
+    assert interrupt["value"]["actions"] == ["approve", "edit", "reject"]
+    thread = client.threads.get(thread_id)
+    assert thread["status"] == "interrupted"
+    pending = [i["value"] for task in thread["interrupts"].values() for i in task]
+    assert pending == [interrupt["value"]]
+
+    with pytest.raises(httpx.HTTPStatusError) as invalid:  # refused; still pending
+        client.runs.wait(
+            thread_id,
+            "assistant",
+            command={"resume": {"action": "edit", "request": {"n_paths": -1}}},
+        )
+    assert invalid.value.response.status_code == 422
+    fields = [d["field"] for d in invalid.value.response.json()["error"]["details"]]
+    assert fields == ["body.command.resume.request.n_paths"]
+    assert client.threads.get(thread_id)["status"] == "interrupted"
+
+    changes = {"budget": {"max_trials": 20, "batch_size": 10}, "n_paths": 20}
+    parts = list(
+        client.runs.stream(
+            thread_id,
+            "assistant",
+            command={"resume": {"action": "edit", "request": changes}},
+            stream_mode=["updates", "custom"],
+        )
+    )
+    assert parts[-1].event == "end"
+    assert any(p.event == "updates" and "approve" in p.data for p in parts)
+    assert any(p.event == "custom" for p in parts)  # the run's progress
+    after = client.threads.get(thread_id)
+    assert after["status"] == "idle" and after["interrupts"] == {}
+    assert "succeeded" in after["values"]["messages"][-1]["content"]
+    # nothing is pending any more
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        client.runs.wait(thread_id, "assistant", command={"resume": {"action": "approve"}})
+    assert refused.value.response.status_code == 409
+    assert refused.value.response.json()["error"]["code"] == "CONFLICT"
+
+
+def test_background_run_join_and_cancel(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    run = client.runs.create(
+        thread_id, "assistant", input=human("hello"), stream_mode=["values", "updates"]
+    )
+    assert run["status"] in ("pending", "running") and run["thread_id"] == thread_id
+    joined = client.runs.join(thread_id, run["run_id"])
+    assert joined["messages"][-1]["type"] == "ai"
+    done = client.runs.get(thread_id, run["run_id"])
+    assert done["status"] == "success"
+    replay = list(client.runs.join_stream(thread_id, run["run_id"]))
+    assert replay[0].event == "metadata" and replay[-1].event == "end"
+    assert {p.event for p in replay} == {"metadata", "values", "updates", "end"}
+    assert [int(p.id) for p in replay] == list(range(len(replay)))
+    updates = list(client.runs.join_stream(thread_id, run["run_id"], stream_mode="updates"))
+    assert [p.event for p in updates] == [p.event for p in replay if p.event != "values"]
+    resumed = list(client.runs.join_stream(thread_id, run["run_id"], last_event_id=replay[2].id))
+    assert [(p.event, p.data) for p in resumed] == [(p.event, p.data) for p in replay[3:]]
+    assert [r["run_id"] for r in client.runs.list(thread_id)] == [run["run_id"]]
+
+    # a long approved search (a job), cancelled while it runs
+    client.runs.wait(thread_id, "assistant", input=human(ASK))
+    big = {"budget": {"max_trials": 4000, "batch_size": 10}, "n_paths": 50}
+    long = client.runs.create(
+        thread_id,
+        "assistant",
+        command={"resume": {"action": "edit", "request": big}},
+        stream_mode="custom",
+    )
+    with pytest.raises(httpx.HTTPStatusError) as busy:  # one run at a time per thread
+        client.runs.create(thread_id, "assistant", input=human("hello"))
+    assert busy.value.response.status_code == 409
+    assert busy.value.response.json()["error"]["code"] == "CONFLICT"
+    job_id = None
+    for part in client.runs.join_stream(thread_id, long["run_id"]):
+        if part.event == "custom" and part.data.get("type") == "job":
+            job_id = part.data["job_id"]
+            break
+    assert job_id is not None
+    client.runs.cancel(thread_id, long["run_id"], wait=True)
+    cancelled = client.runs.get(thread_id, long["run_id"])
+    assert cancelled["status"] == "interrupted"
+    assert cancelled["cancel_reason"] == "cancelled by the client"
+    job = httpx.get(
+        server.url.replace("/agent", f"/v1/optimizations/{job_id}"),
+        headers={"x-api-key": server.alice},
+    ).json()
+    assert job["status"] == "cancelled"
+    after = client.threads.get(thread_id)
+    assert after["status"] == "idle"
+    assert after["values"]["messages"][-1]["content"] == f"Run {job_id} cancelled."
+    with pytest.raises(httpx.HTTPStatusError) as ended:
+        client.runs.cancel(thread_id, long["run_id"])
+    assert ended.value.response.status_code == 409
+
+
+def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
+    alice = server.sync()
+    thread_id = alice.threads.create()["thread_id"]
+    bob = server.sync(server.bob)
+    for call in (
+        lambda: bob.threads.get(thread_id),
+        lambda: bob.threads.get_state(thread_id),
+        lambda: bob.runs.wait(thread_id, "assistant", input=human("hello")),
+        lambda: bob.threads.delete(thread_id),
+    ):
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            call()
+        assert refused.value.response.status_code == 404
+        assert refused.value.response.json()["error"]["code"] == "NOT_FOUND"
+    assert thread_id not in [t["thread_id"] for t in bob.threads.search(limit=100)]
+    response = httpx.post(f"{server.url}/threads/search", json={})
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"assistant_id": "assistant", "input": {"messages": []}}, "body.input.messages"),
+        (
+            {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "debug"},
+            "body.stream_mode",
+        ),
+        ({"assistant_id": "optimization", "input": human("hi")}, "body.assistant_id"),
+        ({"assistant_id": "assistant"}, "body.input"),
+        (
+            {"assistant_id": "assistant", "command": {"resume": {"action": "maybe"}}},
+            "body.command.resume.action",
+        ),
+        (
+            {"assistant_id": "assistant", "input": human("hi"), "interrupt_before": ["approve"]},
+            "body.interrupt_before",
+        ),
+        (
+            {
+                "assistant_id": "assistant",
+                "input": human("hi"),
+                "config": {"configurable": {"a": 1}},
+            },
+            "body.config",
+        ),
+        ({"assistant_id": "assistant", "command": {"goto": "approve"}}, "body.command"),
+    ],
+)
+def test_bad_run_requests_are_422_naming_the_field(
+    server: Server, body: dict[str, Any], field: str
+) -> None:
+    headers = {"x-api-key": server.alice}
+    thread_id = server.sync().threads.create()["thread_id"]
+    response = httpx.post(f"{server.url}/threads/{thread_id}/runs/wait", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "VALIDATION_ERROR"
+    assert field in [d["field"] for d in error["details"]], error
+    assert server.sync().threads.get(thread_id)["status"] == "idle"  # nothing ran
