@@ -12,7 +12,18 @@ UV_VERSION := 0.13.9
 LOCK := requirements.lock
 PACKAGES := quant devtools agents graphs tools services execution traces api prompts infra settings store jobs notifications research
 
-.PHONY: optimize demo test lint typecheck unit bench clean system-deps lock bytecode
+# The LangGraph Platform development server (`langgraph dev`) lives in a venv of its own, from a
+# lock of its own: langgraph-api's pins (protobuf < 7, jsonschema-rs < 0.45) conflict with
+# requirements.lock (docs/langgraph-platform.md). `UV` may name another uv binary (the tests pass
+# the one of the venv they run in).
+UV ?= $(BIN)/uv
+DEV_VENV := .venv-langgraph
+DEV_LOCK := requirements-langgraph-dev.lock
+DEV_STAMP := $(DEV_VENV)/.installed
+LANGGRAPH_PORT ?= 2024
+
+.PHONY: optimize demo test lint typecheck unit bench clean system-deps lock bytecode \
+	langgraph-dev langgraph-venv lock-langgraph-dev
 
 $(BIN)/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +43,25 @@ bytecode: $(STAMP)
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 		--generate-hashes --no-header --upgrade --quiet -o $(LOCK)
+
+# Exactly the locked versions (hashes checked); Stratigos itself is imported from the working tree
+# (langgraph.json's dependencies: ["."]), so edits are served without reinstalling.
+$(DEV_STAMP): pyproject.toml $(DEV_LOCK) | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(DEV_VENV)
+	$(UV) pip sync --quiet --python $(DEV_VENV)/bin/python --require-hashes $(DEV_LOCK)
+	@touch $(DEV_STAMP)
+
+langgraph-venv: $(DEV_STAMP)
+
+# Serves the optimization and assistant graphs (langgraph.json) on http://127.0.0.1:2024 for
+# LangGraph Studio and langgraph-sdk clients, with the project's long-term memory store (the
+# server keeps its own checkpoints: docs/langgraph-platform.md).
+langgraph-dev: $(DEV_STAMP)
+	$(DEV_VENV)/bin/langgraph dev --no-browser --host 127.0.0.1 --port $(LANGGRAPH_PORT)
+
+lock-langgraph-dev: | $(UV)
+	$(UV) pip compile pyproject.toml requirements-langgraph-dev.in --universal \
+		--python-version 3.11 --generate-hashes --no-header --upgrade --quiet -o $(DEV_LOCK)
 
 optimize: $(STAMP) bytecode
 	$(BIN)/stratigos optimize
@@ -69,4 +99,4 @@ bench: $(STAMP) bytecode
 	$(BIN)/python -m benchmarks
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEV_VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -107,6 +107,10 @@ class RunResources:
             return self.scenarios
 
 
+class RunIdInUseError(ValueError):
+    """A run id names a run of another request in this process."""
+
+
 _RUNS: dict[str, RunResources] = {}
 _LOCK = threading.Lock()
 _RESEARCH: dict[str, ResearchSearch] = {}
@@ -129,16 +133,22 @@ def resources(
     settings: Settings | None = None,
 ) -> RunResources:
     """The resources of run `run_id`, built from `request` (and `settings`, default: the
-    process's) on first use in this process."""
+    process's) on first use in this process (`RunIdInUseError` if they were built for another
+    request: a caller that names its runs, such as a LangGraph Platform client, reused an id)."""
+    parsed = (
+        request
+        if isinstance(request, OptimizationRequest)
+        else OptimizationRequest.model_validate(request)
+    )
     with _LOCK:
         found = _RUNS.get(run_id)
         if found is not None:
+            if found.request.model_dump(mode="json") != parsed.model_dump(mode="json"):
+                raise RunIdInUseError(
+                    f"run_id {run_id!r} is in use by a run of another request; "
+                    "give each run its own run_id"
+                )
             return found
-        parsed = (
-            request
-            if isinstance(request, OptimizationRequest)
-            else OptimizationRequest.model_validate(request)
-        )
         context = ToolContext(
             seed=parsed.seed, safe_rate=parsed.safe_rate, research=_RESEARCH.get(run_id)
         )
