@@ -447,7 +447,9 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             wanted.append({"weights": equal, "level": level})
         return wanted
     if tickers:
-        return [{"weights": {t: round(1.0 / len(tickers), 6) for t in tickers}, "level": level}]
+        window = {k: v for k, v in _range(intent).items() if k != "universe"}
+        equal = {t: round(1.0 / len(tickers), 6) for t in tickers}
+        return [{"weights": equal, "level": level, **window}]
     return (
         "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
         "or name the tickers."

@@ -182,6 +182,20 @@ def test_one_message_that_builds_a_portfolio_and_asks_its_risk_answers_both(
     assert f"CVaR {report.cvar_historical:.2%}" in text  # and its risk, of that portfolio
 
 
+def test_a_risk_question_about_tickers_uses_the_period_it_names(session: ChatSession) -> None:
+    from quant import risk_report
+
+    events: list[TraceEvent] = []
+    turn = session.send("What is the CVaR of AAPL and KO since 2019?", on_event=events.append)
+    assert _tools_called(events) == ["portfolio_risk_report"]
+    # the returns of trading days from 2019-01-01 on (the first one is 2 January's)
+    returns = to_returns(load_sp500_prices()[["AAPL", "KO"]]).loc["2019-01-01":]
+    report = risk_report(pd.Series(0.5, index=returns.columns), returns, level=0.95)
+    text = turn.replies[-1]
+    assert f"CVaR {report.cvar_historical:.2%}" in text
+    assert f"from {returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}" in text
+
+
 def test_compare_two_methods_and_then_with_equal_weight(session: ChatSession) -> None:
     from quant import hierarchical_risk_parity, risk_parity, risk_report
 
