@@ -447,7 +447,9 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             wanted.append({"weights": equal, "level": level})
         return wanted
     if tickers:
-        return [{"weights": {t: round(1.0 / len(tickers), 6) for t in tickers}, "level": level}]
+        equal = {t: round(1.0 / len(tickers), 6) for t in tickers}
+        dates = {key: value for key, value in _range(intent).items() if key != "universe"}
+        return [{"weights": equal, "level": level, **dates}]
     return (
         "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
         "or name the tickers."
