@@ -30,6 +30,12 @@ def add_eval_parser(commands: Any) -> None:
         metavar="PROVIDER",
         help="offline (default), bedrock:<model-id> or openai:<model>; repeat to compare",
     )
+    evals.add_argument(
+        "--cases",
+        type=Path,
+        metavar="DIR",
+        help="read the cases from DIR (*.toml) instead of the shipped evals/cases",
+    )
     evals.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     evals.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML comparison")
     evals.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -37,13 +43,16 @@ def add_eval_parser(commands: Any) -> None:
 
 def eval_command(args: argparse.Namespace) -> int:
     """Run the selected cases on each provider; print the table; 1 when any case failed."""
-    from evals.cases import load_cases, select
+    from evals.cases import CASES_DIR, load_cases, select
     from evals.report import table, to_html, write_json
     from evals.runner import parse_provider
     from evals.suite import evaluate
     from settings import get_settings
 
-    cases = select(load_cases(), ids=args.case, tags=args.tag)
+    directory = args.cases or CASES_DIR
+    if not directory.is_dir():
+        raise ValueError(f"--cases: {directory} is not a directory")
+    cases = select(load_cases(directory), ids=args.case, tags=args.tag)
     if args.list:
         for case in cases:
             print(f"{case.id}  [{', '.join(case.tags)}]  {case.description}")
