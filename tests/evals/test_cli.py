@@ -30,10 +30,8 @@ def test_the_table_json_and_html_of_a_passing_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_json, out_html = tmp_path / "eval.json", tmp_path / "eval.html"
-    code = main(
-        ["eval", "--case", "cvar-aapl-ko", "--tag", "clarification"]
-        + ["--json", str(out_json), "--html", str(out_html)]
-    )
+    outputs = ["--json", str(out_json), "--html", str(out_html)]
+    code = main(["eval", "--case", "cvar-aapl-ko", "--tag", "clarification", *outputs])
     printed = capsys.readouterr()
     assert code == 0, printed.out
     ids = ["cvar-aapl-ko", "missing-portfolio", "out-of-scope"]
