@@ -94,6 +94,7 @@ def to_json(report: EvalReport) -> dict[str, Any]:
                         ],
                         "answer": r.trace.answer,
                         "model_calls": r.trace.model_calls,
+                        "models": r.trace.models,
                         "tokens_in": r.trace.tokens_in,
                         "tokens_out": r.trace.tokens_out,
                         "latency_s": round(r.trace.latency_s, 3),

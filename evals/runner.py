@@ -116,6 +116,8 @@ class Trace:
     tokens_in: int = 0
     tokens_out: int = 0
     latency_s: float = 0.0
+    models: list[str] = field(default_factory=list)
+    """The model ids the providers' responses named (empty when they name none)."""
     error: str | None = None
     """Why the run stopped early (an exception's type and message), or None."""
 
@@ -127,12 +129,18 @@ class _Usage(BaseCallbackHandler):
         self.calls = 0
         self.tokens_in = 0
         self.tokens_out = 0
+        self.models: set[str] = set()
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
         self.calls += 1
         for generations in response.generations:
             for generation in generations:
-                usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
+                message = getattr(generation, "message", None)
+                metadata = getattr(message, "response_metadata", None) or {}
+                model = metadata.get("model_name") or metadata.get("model_id")
+                if model:
+                    self.models.add(str(model))
+                usage = getattr(message, "usage_metadata", None)
                 if usage:
                     self.tokens_in += int(usage.get("input_tokens", 0))
                     self.tokens_out += int(usage.get("output_tokens", 0))
@@ -209,5 +217,6 @@ def run_case(
             trace.latency_s = clock() - started
             trace.model_calls = usage.calls
             trace.tokens_in, trace.tokens_out = usage.tokens_in, usage.tokens_out
+            trace.models = sorted(usage.models)
             store.close()
     return trace
