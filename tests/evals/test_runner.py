@@ -88,3 +88,12 @@ def test_provider_settings_put_every_role_on_the_model(tmp_path: Path) -> None:
         with pytest.raises(ProviderError, match="offline, bedrock:<model-id> or openai:<model>"):
             parse_provider(bad)
     assert CASE_OWNER == "eval-owner"
+
+
+def test_tracing_keeps_the_usage_callback_of_the_run() -> None:
+    from graphs.telemetry import GraphSpans, traced
+
+    mine = object()
+    with traced({"callbacks": [mine]}, Settings(tracing="otlp")) as config:
+        assert config["callbacks"][0] is mine
+        assert isinstance(config["callbacks"][1], GraphSpans)
