@@ -197,7 +197,10 @@ def run_case(
         started = clock()
         try:
             _prepare(case, settings, store)
-            session = ChatSession(settings=settings, owner=CASE_OWNER, store=store)
+            # a fixed thread id: the ids the conversation gives its portfolios derive from it, so
+            # the same case sends the same requests on every run (recordings replay)
+            thread = f"eval-{case.id}"
+            session = ChatSession(thread, settings=settings, owner=CASE_OWNER, store=store)
             session.config["callbacks"] = [usage]
             turn = None
             for text in case.turns:
