@@ -62,8 +62,9 @@ class Expect:
     citations: tuple[str, ...] = ()
     """Document names the answer must cite."""
     constraints: dict[str, float] = field(default_factory=dict)
-    """Limits the proposed and approved search must carry and its winner honour
-    (`max_drawdown`, `cvar_95`, `var_95`: fractions)."""
+    """Limits the portfolios built must be asked for and honour (`max_weight`), and the
+    proposed and approved search must carry and its winner honour (`max_drawdown`, `cvar_95`,
+    `var_95`); fractions."""
     answer_contains: tuple[str, ...] = ()
     """Phrases the final answer must contain (case-insensitive)."""
     max_turns: int | None = None

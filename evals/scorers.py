@@ -31,8 +31,9 @@ SCORERS: dict[str, str] = {
     "is cited",
     "refusal": "the answer contains an expected refusal or clarification phrase and no tool "
     "with side effects ran and no run was proposed",
-    "constraints": "the proposed search carries each expected risk limit and the finished run's "
-    "winner honours it in every limited scenario",
+    "constraints": "each portfolio built is asked for and honours the expected max_weight; the "
+    "proposed search carries each expected risk limit and its winner honours it in every "
+    "limited scenario",
     "answer": "the final answer contains every expected phrase",
     "turns": "the case took at most its max_turns model calls",
     "completed": "the conversation ran without an error",
@@ -269,10 +270,29 @@ def score_refusal(case: Case, trace: Trace) -> Score:
     return Score(not problems, "; ".join(problems) or "refused or clarified")
 
 
-def score_constraints(case: Case, trace: Trace) -> Score:
-    limits = case.expect.constraints
-    if not limits:
-        return Score(None)
+PORTFOLIO_LIMITS = ("max_weight",)
+"""Constraints of the portfolios built in the chat (`optimize_portfolio`); the other constraint
+keys are risk limits of a strategy search (`max_drawdown`, `cvar_95`, `var_95`)."""
+
+
+def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:
+    built = [c for c in trace.tool_calls if c.name == "optimize_portfolio"]
+    if not built:
+        return ["no portfolio was built"]
+    problems = []
+    for c in built:
+        if not math.isclose(float(c.args.get(key) or -1), limit):
+            problems.append(f"optimize_portfolio called without {key} {limit}")
+        weights = (c.data or {}).get("weights") if isinstance(c.data, dict) else None
+        if c.is_error or not isinstance(weights, dict):
+            problems.append("optimize_portfolio returned no weights")
+            continue
+        over = {a: w for a, w in weights.items() if abs(float(w)) > limit + 1e-6}
+        problems += [f"{a} holds {w:.4f} > {limit}" for a, w in over.items()]
+    return problems
+
+
+def _search_problems(limits: dict[str, float], trace: Trace) -> list[str]:
     proposed = (trace.proposed or {}).get("risk_limits") or {}
     problems = [
         f"{k} {v} not in the proposed request"
@@ -289,6 +309,20 @@ def score_constraints(case: Case, trace: Trace) -> Score:
             value = (scenarios.get(name) or {}).get(key)
             if value is None or value > limit + 1e-12:
                 problems.append(f"{key} {value} in {name} exceeds {limit}")
+    return problems
+
+
+def score_constraints(case: Case, trace: Trace) -> Score:
+    limits = case.expect.constraints
+    if not limits:
+        return Score(None)
+    problems = []
+    for key in PORTFOLIO_LIMITS:
+        if key in limits:
+            problems += _portfolio_problems(key, limits[key], trace)
+    search = {k: v for k, v in limits.items() if k not in PORTFOLIO_LIMITS}
+    if search:
+        problems += _search_problems(search, trace)
     return Score(not problems, "; ".join(problems) or "limits carried and honoured")
 
 

@@ -246,6 +246,21 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     return reply(text)
 
 
+def _build(intent: Intent, method: str) -> dict[str, Any]:
+    """`optimize_portfolio` arguments for `method` with the message's range and weight cap."""
+    args: dict[str, Any] = {**_range(intent), "method": method}
+    if intent.max_weight is not None:
+        args["max_weight"] = intent.max_weight
+    return args
+
+
+def _default_method(intent: Intent) -> str:
+    """The method named, else HRP (min-volatility when a weight cap is asked, which HRP lacks)."""
+    if intent.method:
+        return intent.method
+    return "min_volatility" if intent.max_weight is not None else "hrp"
+
+
 def _last_portfolio(inp: PolicyInput) -> str | None:
     for result in reversed(inp.tool_results()):
         if result.name == "optimize_portfolio" and isinstance(result.data, dict):
@@ -275,22 +290,19 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
             f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
         )
-    wanted = [m for m in intent.methods if m != "frontier"] or [intent.method or "hrp"]
+    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [_default_method(intent)]
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
     ]
     if len(wanted) > 1:
         missing = [m for m in wanted if m not in built]
         if missing:
-            return reply(
-                "", tool_call("optimize_portfolio", {**_range(intent), "method": missing[0]})
-            )
+            return reply("", tool_call("optimize_portfolio", _build(intent, missing[0])))
         return reply(
             _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
         )
     if "optimize_portfolio" not in done:
-        args = {**_range(intent), "method": wanted[0]}
-        return reply("", tool_call("optimize_portfolio", args))
+        return reply("", tool_call("optimize_portfolio", _build(intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
@@ -483,7 +495,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply("", tool_call("optimize_portfolio", {**_range(intent), "method": methods[0]}))
+        return reply("", tool_call("optimize_portfolio", _build(intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
     if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
         return reply(f"I could not build that portfolio: {built[-1].content}")

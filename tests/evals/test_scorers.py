@@ -182,6 +182,19 @@ def test_a_winner_over_the_limit_fails_the_constraints() -> None:
     assert score_constraints(c, trace("", proposed=unlimited, last_run=run)).passed is False
 
 
+def test_a_portfolio_over_the_weight_cap_fails_the_constraints() -> None:
+    c = case(expect={"constraints": {"max_weight": 0.3}})
+    capped = {"weights": {"AAPL": 0.3, "KO": 0.3, "MSFT": 0.3, "JNJ": 0.1}}
+    args = {"method": "max_sharpe", "max_weight": 0.3}
+    assert score_constraints(c, trace("", call("optimize_portfolio", args, capped))).passed
+    over = {"weights": {"AAPL": 0.4, "KO": 0.6}}
+    result = score_constraints(c, trace("", call("optimize_portfolio", args, over)))
+    assert result.passed is False and "AAPL holds 0.4000 > 0.3" in result.detail
+    uncapped = call("optimize_portfolio", {"method": "max_sharpe"}, capped)
+    assert score_constraints(c, trace("", uncapped)).passed is False
+    assert score_constraints(c, trace("")).passed is False
+
+
 def test_every_scorer_is_defined_and_an_error_fails_completed(check: Any) -> None:
     scores = score(case(), trace("", error="RuntimeError: boom"), check, lambda n: 0.0)
     assert set(scores) == set(SCORERS)
