@@ -23,6 +23,7 @@ from langchain_core.outputs import LLMResult
 
 from evals.cases import REPO_ROOT, Case
 from settings import Settings
+from store import Store
 
 CASE_OWNER = "eval-owner"
 """The owner every case runs as (in its own empty store)."""
@@ -146,7 +147,7 @@ class _Usage(BaseCallbackHandler):
                     self.tokens_out += int(usage.get("output_tokens", 0))
 
 
-def _prepare(case: Case, settings: Settings, store: Any) -> None:
+def _prepare(case: Case, settings: Settings, store: Store) -> None:
     """The owner's profile exclusions and research documents the case needs."""
     if case.exclusions:
         from services.profiles import add_exclusion
@@ -202,10 +203,7 @@ def run_case(
             thread = f"eval-{case.id}"
             session = ChatSession(thread, settings=settings, owner=CASE_OWNER, store=store)
             session.config["callbacks"] = [usage]
-            turn = None
-            for text in case.turns:
-                turn = session.send(text)
-            assert turn is not None
+            turn = [session.send(text) for text in case.turns][-1]  # a case has >= 1 turn
             if turn.pending is not None:
                 trace.proposed = dict(turn.pending.get("request") or {})
                 if case.approve is not None:

@@ -24,7 +24,7 @@ SCORERS: dict[str, str] = {
     "tools": "every expected tool is called with arguments valid against its schema that match "
     "the expected subset; no forbidden tool is called",
     "numbers": "every number in the final answer is in a tool result or the user's messages, "
-    "at the precision shown (a number with % may be a fraction x 100)",
+    "at the precision shown (a number with % may be a fraction x 100); n/a when no tool ran",
     "core": "each expected number, computed by the core at eval time, is quoted in the answer "
     "at the precision shown",
     "grounding": "agents.grounding.citation_problems finds nothing and every expected document "
