@@ -43,6 +43,7 @@ def test_the_table_json_and_html_of_a_passing_run(
     assert all(f"{name}: {text}" in printed.out for name, text in SCORERS.items())
     data = json.loads(out_json.read_text())
     assert data["passed"] is True and data["scorers"] == SCORERS
+    assert data["prices"]["date"] and data["prices"]["source"].startswith("https://")
     offline = data["providers"]["offline"]
     assert offline["totals"]["cases"] == 3 and offline["totals"]["cost_usd"] == 0.0
     assert [c["id"] for c in offline["cases"]] == ids
