@@ -268,14 +268,16 @@ def _record_response(span: Span, response: LLMResult) -> None:
 
 @contextmanager
 def traced(config: dict[str, Any], settings: Settings) -> Iterator[dict[str, Any]]:
-    """`config` with the tracing callback handler `settings.tracing` asks for (the same `config`
-    when tracing is off). With LangSmith, its runs are sent before the block ends."""
+    """`config` with the tracing callback handler `settings.tracing` asks for added to its
+    callbacks (the same `config` when tracing is off). With LangSmith, its runs are sent before
+    the block ends."""
+    existing = list(config.get("callbacks") or [])
     if settings.tracing in ("otlp", "xray"):
-        yield {**config, "callbacks": [GraphSpans(content=settings.trace_content)]}
+        yield {**config, "callbacks": [*existing, GraphSpans(content=settings.trace_content)]}
     elif settings.tracing == "langsmith":
         handler = _langsmith(settings)
         try:
-            yield {**config, "callbacks": [handler]}
+            yield {**config, "callbacks": [*existing, handler]}
         finally:
             handler.wait_for_futures()  # the client's flush
     else:

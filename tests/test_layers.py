@@ -25,18 +25,28 @@ OURS = {
     "settings",
     "infra",
     "devtools",
+    "evals",
 }
 
 FORBIDDEN = {
     "quant": OURS - {"quant"},
-    "tools": {"agents", "graphs", "api", "devtools", "notifications"},
-    "services": {"tools", "agents", "graphs", "api", "devtools"},
-    "execution": {"services", "tools", "agents", "graphs", "api", "devtools", "notifications"},
+    "tools": {"agents", "graphs", "api", "devtools", "notifications", "evals"},
+    "services": {"tools", "agents", "graphs", "api", "devtools", "evals"},
+    "execution": {
+        "services",
+        "tools",
+        "agents",
+        "graphs",
+        "api",
+        "devtools",
+        "notifications",
+        "evals",
+    },
     "prompts": OURS - {"prompts"},
     "traces": OURS - {"traces", "prompts"},
-    "agents": {"tools", "graphs", "api", "devtools", "notifications"},
-    "graphs": {"api", "devtools"},
-    "jobs": {"graphs", "agents", "tools", "services", "api", "devtools"},
+    "agents": {"tools", "graphs", "api", "devtools", "notifications", "evals"},
+    "graphs": {"api", "devtools", "evals"},
+    "jobs": {"graphs", "agents", "tools", "services", "api", "devtools", "evals"},
     "store": {
         "graphs",
         "agents",
@@ -46,19 +56,23 @@ FORBIDDEN = {
         "api",
         "devtools",
         "notifications",
+        "evals",
     },
     "settings": OURS - {"settings"},
     "notifications": OURS - {"notifications", "settings"},
     "research": OURS - {"research", "settings", "quant"},
     "api": {"devtools", "quant"},
-    "infra": {"devtools"},
+    "evals": {"api", "devtools", "quant"},
+    "infra": {"devtools", "evals"},
 }
 """Packages each package must not import (anything at module level or inside functions).
 
 `notifications` is infrastructure beside `jobs` and `store`: it imports `settings` only, and only
 the layers that act on events (services, graphs, jobs, api) send notifications. `research`
 (parsing, chunking) is domain code like `quant`: it imports nothing of ours but `settings` and
-`quant`."""
+`quant`. `evals` (the evaluation harness) sits at the interfaces level beside `api`: it may
+import graphs, services, agents, tools, store and settings; nothing below imports it, and it does
+not import `api` (the CLI imports it)."""
 
 DEVELOPER_COMMANDS = {"api/cli/developer.py"}
 """The one production module that may import `devtools`, inside its developer commands only

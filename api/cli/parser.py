@@ -9,6 +9,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from api.cli.evals import add_eval_parser
 from api.cli.local import LOCAL_OWNER
 from api.cli.memory import add_memory_parser
 from api.cli.profile import add_profile_parser
@@ -172,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     _ideas_parser(commands)
     add_memory_parser(commands)
     add_profile_parser(commands)
+    add_eval_parser(commands)
 
     serve = commands.add_parser(
         "serve",

@@ -308,3 +308,21 @@ def test_every_method_named_and_the_extra_asks_are_slots() -> None:
 def test_a_message_that_says_nothing_actionable_is_unclear_not_help() -> None:
     assert parse_intent("what should I do?", FEW).intent == "unclear"
     assert parse_intent("help", FEW).intent == "help"
+
+
+@pytest.mark.parametrize(
+    ("text", "cap"),
+    [
+        ("max sharpe portfolio of AAPL and KO with at most 30% in any stock", 0.30),
+        ("a portfolio of AAPL, MSFT and KO with no stock above 25%", 0.25),
+        ("min volatility of AAPL, KO and PG, max weight 40%", 0.40),
+        ("min volatility portfolio of AAPL and KO with weights capped at 60 percent", 0.60),
+        ("min volatility portfolio of AAPL and KO with a max drawdown of 20%", None),
+        ("an HRP portfolio of AAPL and KO", None),
+    ],
+)
+def test_weight_caps(text: str, cap: float | None) -> None:
+    intent = parse_intent(text, KNOWN)
+    assert intent.max_weight == cap
+    if cap is not None:
+        assert intent.risk_limits == {}  # the cap is not read as a risk limit too

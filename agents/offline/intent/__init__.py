@@ -40,6 +40,7 @@ from agents.offline.intent.names import INTENTS, IntentName, Method
 from agents.offline.intent.numbers import (
     read_budget,
     read_confidence,
+    read_max_weight,
     read_numbers,
     read_percentages,
     read_risk_limits,
@@ -82,7 +83,8 @@ class Intent:
       also asks for a risk measure (VaR, CVaR, drawdown, volatility of a portfolio);
       `equal_weight`: it mentions the equal-weight portfolio; `portfolio_ids`: portfolio ids
       named, in order (a conversation's ``pf_`` + 6 hex digits, or a saved portfolio's ``pf_`` +
-      28 hex digits).
+      28 hex digits); `max_weight`: the largest weight one asset may hold, as a fraction ("at
+      most 30% in any stock").
     """
 
     intent: IntentName
@@ -108,6 +110,7 @@ class Intent:
     asks_risk: bool = False
     equal_weight: bool = False
     portfolio_ids: tuple[str, ...] = ()
+    max_weight: float | None = None
 
     def universe(self, known_tickers: Sequence[str]) -> list[str]:
         """The tickers asked for: all known ones for `all_tickers`, else those mentioned."""
@@ -133,6 +136,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     budget = read_budget(scan)
     confidence = read_confidence(scan)
     target_vol = read_target_vol(scan)
+    max_weight = read_max_weight(scan)
     limits = read_risk_limits(scan)
     percentages = read_percentages(scan)
     revision = bool(REVISION.search(scan.low))
@@ -162,5 +166,6 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "asks_risk": bool(RISK_ASK.search(scan.low)),
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
+        "max_weight": max_weight,
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)

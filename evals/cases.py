@@ -1,0 +1,182 @@
+"""Evaluation cases: what a user says and what the assistant must decide (TOML files).
+
+A case file holds one case: `id`, `description`, `tags`, `turns` (the user's messages, sent in
+order in one thread), optional `documents` (files, relative to the repository root, uploaded to the
+case owner's research first), optional `exclusions` (tickers the owner's profile excludes) and an
+`[expect]` table (see `Expect`). docs/evals.md describes the format.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CASES_DIR = Path(__file__).resolve().parent / "cases"
+"""The shipped cases."""
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+"""Where `documents` paths are resolved."""
+
+
+class CaseError(ValueError):
+    """A case file that cannot be read, naming the file and the field."""
+
+
+@dataclass(frozen=True)
+class ToolExpectation:
+    """A tool the assistant must call; `args` is a subset its arguments must match (numbers
+    within 1e-6, lists and strings equal, nested tables compared the same way)."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CoreNumber:
+    """A number the answer must quote, computed by the core at eval time: the `metric` of the
+    risk report (`services.portfolios.analyse_portfolio`) of `weights` on daily returns from
+    `start` to `end` (inclusive; None: the data's edge) at confidence `level`."""
+
+    metric: str
+    weights: dict[str, float]
+    start: str | None = None
+    end: str | None = None
+    level: float = 0.95
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What a case expects. Empty fields are not checked."""
+
+    tools: tuple[ToolExpectation, ...] = ()
+    """Tools that must be called (in any order), with argument subsets."""
+    forbidden_tools: tuple[str, ...] = ()
+    """Tools that must not be called."""
+    numbers: tuple[CoreNumber, ...] = ()
+    refusal: tuple[str, ...] = ()
+    """The request must be refused or clarified: the answer contains one of these phrases
+    (case-insensitive) and no tool with side effects runs."""
+    citations: tuple[str, ...] = ()
+    """Document names the answer must cite."""
+    constraints: dict[str, float] = field(default_factory=dict)
+    """Limits the portfolios built must be asked for and honour (`max_weight`), and the
+    proposed and approved search must carry and its winner honour (`max_drawdown`, `cvar_95`,
+    `var_95`); fractions."""
+    answer_contains: tuple[str, ...] = ()
+    """Phrases the final answer must contain (case-insensitive)."""
+    max_turns: int | None = None
+    """Most model calls the case may take."""
+
+
+@dataclass(frozen=True)
+class Case:
+    """One evaluation case."""
+
+    id: str
+    description: str
+    tags: tuple[str, ...]
+    turns: tuple[str, ...]
+    expect: Expect
+    documents: tuple[str, ...] = ()
+    exclusions: tuple[str, ...] = ()
+    approve: dict[str, Any] | None = None
+    """Approve the search the last turn proposes with these request changes (None: no)."""
+    path: Path | None = None
+
+
+def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CaseError(f"{where}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def parse_case(data: dict[str, Any], where: str) -> Case:
+    """A `Case` from a TOML table; `CaseError` names `where` and the field that is wrong."""
+    known = {"id", "description", "tags", "turns", "expect", "documents", "exclusions", "approve"}
+    if unknown := sorted(set(data) - known):
+        raise CaseError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    for key in ("id", "description"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            raise CaseError(f"{where}: {key} must be a non-empty string")
+    turns = _strings(data, "turns", where)
+    if not turns:
+        raise CaseError(f"{where}: turns must hold at least one message")
+    raw = data.get("expect", {})
+    if not isinstance(raw, dict):
+        raise CaseError(f"{where}: expect must be a table")
+    expect_known = {
+        "tools",
+        "forbidden_tools",
+        "numbers",
+        "refusal",
+        "citations",
+        "constraints",
+        "answer_contains",
+        "max_turns",
+    }
+    if unknown := sorted(set(raw) - expect_known):
+        raise CaseError(f"{where}: unknown expect field(s) {', '.join(unknown)}")
+    try:
+        tools = tuple(
+            ToolExpectation(t["name"], dict(t.get("args", {}))) for t in raw.get("tools", [])
+        )
+        numbers = tuple(CoreNumber(**n) for n in raw.get("numbers", []))
+    except (KeyError, TypeError) as exc:
+        raise CaseError(f"{where}: expect.tools or expect.numbers is malformed ({exc})") from None
+    approve = data.get("approve")
+    if approve is not None and not isinstance(approve, dict):
+        raise CaseError(f"{where}: approve must be a table of request changes")
+    max_turns = raw.get("max_turns")
+    if max_turns is not None and (not isinstance(max_turns, int) or max_turns < 1):
+        raise CaseError(f"{where}: expect.max_turns must be a positive integer")
+    return Case(
+        id=data["id"],
+        description=data["description"],
+        tags=_strings(data, "tags", where),
+        turns=turns,
+        documents=_strings(data, "documents", where),
+        exclusions=_strings(data, "exclusions", where),
+        approve=approve,
+        expect=Expect(
+            tools=tools,
+            forbidden_tools=_strings(raw, "forbidden_tools", where),
+            numbers=numbers,
+            refusal=_strings(raw, "refusal", where),
+            citations=_strings(raw, "citations", where),
+            constraints={str(k): float(v) for k, v in raw.get("constraints", {}).items()},
+            answer_contains=_strings(raw, "answer_contains", where),
+            max_turns=max_turns,
+        ),
+    )
+
+
+def load_cases(directory: Path = CASES_DIR) -> list[Case]:
+    """Every case of `directory` (`*.toml`), sorted by id; ids are unique."""
+    cases = []
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise CaseError(f"{path.name}: not valid TOML ({exc})") from None
+        cases.append(parse_case(data, path.name))
+    seen: set[str] = set()
+    for case in cases:
+        if case.id in seen:
+            raise CaseError(f"case id {case.id!r} is used twice")
+        seen.add(case.id)
+    return sorted(cases, key=lambda c: c.id)
+
+
+def select(cases: Iterable[Case], ids: Sequence[str] = (), tags: Sequence[str] = ()) -> list[Case]:
+    """The cases named in `ids` or carrying one of `tags` (all when both are empty); an id that
+    names no case is a `CaseError`."""
+    cases = list(cases)
+    if unknown := sorted(set(ids) - {c.id for c in cases}):
+        raise CaseError(f"no case {', '.join(unknown)}; known: {', '.join(c.id for c in cases)}")
+    if not ids and not tags:
+        return cases
+    return [c for c in cases if c.id in ids or set(tags) & set(c.tags)]

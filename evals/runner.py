@@ -1,0 +1,223 @@
+"""Running a case: a temporary data directory, a case owner, the product's chat graph.
+
+Each case runs in its own temporary data directory (SQLite store, checkpoints, research index),
+as the owner `CASE_OWNER`, through `graphs.chat.ChatSession` with the provider's settings
+(`provider_settings`). The `Trace` records the tool calls (name, arguments, result), the final
+answer, the approval the assistant proposed, the last search run, the model calls and their
+tokens, and the wall-clock latency (from an injectable clock).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.outputs import LLMResult
+
+from evals.cases import REPO_ROOT, Case
+from settings import Settings
+from store import Store
+
+CASE_OWNER = "eval-owner"
+"""The owner every case runs as (in its own empty store)."""
+
+Clock = Callable[[], float]
+"""Seconds from an arbitrary origin (`time.perf_counter` by default)."""
+
+
+class ProviderError(ValueError):
+    """A `--provider` value that names no provider."""
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A model provider to evaluate: `offline`, `bedrock` or `openai`, with a model id (the same
+    for every agent role; None for offline)."""
+
+    kind: str
+    model: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How reports name it: `offline`, `bedrock:<model-id>`, `openai:<model>`."""
+        return self.kind if self.model is None else f"{self.kind}:{self.model}"
+
+
+def parse_provider(text: str) -> Provider:
+    """`offline`, `bedrock:<model-id>` or `openai:<model>` as a `Provider`."""
+    kind, _, model = text.partition(":")
+    if kind == "offline" and not model:
+        return Provider("offline")
+    if kind in ("bedrock", "openai") and model:
+        return Provider(kind, model)
+    raise ProviderError(
+        f"unknown provider {text!r}: use offline, bedrock:<model-id> or openai:<model>"
+    )
+
+
+def provider_settings(base: Settings, provider: Provider, data_dir: Path) -> Settings:
+    """`base` with every agent role on `provider`'s model and all state under `data_dir`."""
+    update: dict[str, Any] = {
+        "data_dir": data_dir,
+        "store_backend": "sqlite",
+        "store_sqlite_path": None,
+        "model_provider": provider.kind,
+        "model_providers": {},
+    }
+    if provider.kind == "bedrock":
+        update |= {
+            "bedrock_strong_model_id": provider.model,
+            "bedrock_fast_model_id": provider.model,
+            "bedrock_model_ids": {},
+        }
+    elif provider.kind == "openai":
+        update |= {
+            "openai_strong_model": provider.model,
+            "openai_fast_model": provider.model,
+            "openai_models": {},
+        }
+    return base.model_copy(update=update)
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """One tool call of the conversation and its result (`data`: the parsed JSON result, None
+    when the tool failed or returned text)."""
+
+    name: str
+    args: dict[str, Any]
+    result: str
+    data: Any
+    is_error: bool
+
+
+@dataclass
+class Trace:
+    """What a case run produced."""
+
+    case_id: str
+    provider: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    answer: str = ""
+    """The replies of the last turn, joined by blank lines."""
+    user_text: str = ""
+    """Every user message of the case, joined (numbers quoted from it need no tool)."""
+    proposed: dict[str, Any] | None = None
+    """The request of the search the assistant proposed for approval, if any."""
+    last_run: dict[str, Any] | None = None
+    """The finished search run (`last_run` of the chat state), if any."""
+    model_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_s: float = 0.0
+    models: list[str] = field(default_factory=list)
+    """The model ids the providers' responses named (empty when they name none)."""
+    error: str | None = None
+    """Why the run stopped early (an exception's type and message), or None."""
+
+
+class _Usage(BaseCallbackHandler):
+    """Counts model calls and their `usage_metadata` tokens."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+        self.models: set[str] = set()
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.calls += 1
+        for generations in response.generations:
+            for generation in generations:
+                message = getattr(generation, "message", None)
+                metadata = getattr(message, "response_metadata", None) or {}
+                model = metadata.get("model_name") or metadata.get("model_id")
+                if model:
+                    self.models.add(str(model))
+                usage = getattr(message, "usage_metadata", None)
+                if usage:
+                    self.tokens_in += int(usage.get("input_tokens", 0))
+                    self.tokens_out += int(usage.get("output_tokens", 0))
+
+
+def _prepare(case: Case, settings: Settings, store: Store) -> None:
+    """The owner's profile exclusions and research documents the case needs."""
+    if case.exclusions:
+        from services.profiles import add_exclusion
+
+        for ticker in case.exclusions:
+            add_exclusion(store, CASE_OWNER, ticker)
+    if case.documents:
+        from services.documents import add_document
+        from services.research import research_index
+
+        index = research_index(settings)
+        for name in case.documents:
+            path = REPO_ROOT / name
+            add_document(store, index, settings, CASE_OWNER, path.name, path.read_bytes())
+
+
+def _tool_calls(messages: list[Any]) -> list[ToolCall]:
+    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
+    calls = []
+    for message in messages:
+        if not isinstance(message, AIMessage):
+            continue
+        for call in message.tool_calls:
+            result = results.get(call["id"] or "")
+            text = result.text if result is not None else ""
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError:
+                data = None
+            error = result is None or getattr(result, "status", "success") == "error"
+            calls.append(ToolCall(call["name"], dict(call["args"]), text, data, error))
+    return calls
+
+
+def run_case(
+    case: Case, provider: Provider, base: Settings, clock: Clock = time.perf_counter
+) -> Trace:
+    """Run `case` on `provider` in a fresh temporary data directory; the `Trace` of what the
+    assistant did (an exception during the conversation is recorded in `Trace.error`)."""
+    from graphs.chat import ChatSession
+    from store.factory import open_store
+
+    trace = Trace(case.id, provider.label, user_text="\n".join(case.turns))
+    with tempfile.TemporaryDirectory(prefix="stratigos-eval-") as directory:
+        settings = provider_settings(base, provider, Path(directory))
+        store = open_store(settings)
+        usage = _Usage()
+        started = clock()
+        try:
+            _prepare(case, settings, store)
+            # a fixed thread id: the ids the conversation gives its portfolios derive from it, so
+            # the same case sends the same requests on every run (recordings replay)
+            thread = f"eval-{case.id}"
+            session = ChatSession(thread, settings=settings, owner=CASE_OWNER, store=store)
+            session.config["callbacks"] = [usage]
+            turn = [session.send(text) for text in case.turns][-1]  # a case has >= 1 turn
+            if turn.pending is not None:
+                trace.proposed = dict(turn.pending.get("request") or {})
+                if case.approve is not None:
+                    turn = session.decide("edit", changes=case.approve)
+            trace.answer = "\n\n".join(turn.replies)
+            values = session.snapshot().values
+            trace.tool_calls = _tool_calls(list(values.get("messages", [])))
+            trace.last_run = values.get("last_run")
+        except Exception as exc:  # a provider failure is a result to report, not a crash
+            trace.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            trace.latency_s = clock() - started
+            trace.model_calls = usage.calls
+            trace.tokens_in, trace.tokens_out = usage.tokens_in, usage.tokens_out
+            trace.models = sorted(usage.models)
+            store.close()
+    return trace
