@@ -405,3 +405,22 @@ def test_a_follow_up_in_a_new_process_finds_the_portfolio_of_an_earlier_one(
     other = say("t2", "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO")
     first_id, other_id = (text.split("(")[1].split(")")[0] for text in (built, other))
     assert first_id.startswith("pf_") and other_id.startswith("pf_") and first_id != other_id
+
+
+def test_settings_that_do_not_load_are_named_as_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from settings import get_settings
+
+    monkeypatch.setenv("STRATIGOS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "openai")
+    for variable in ("STRATIGOS_OPENAI_BASE_URL", "STRATIGOS_OPENAI_API_KEY", "OPENAI_API_KEY"):
+        monkeypatch.delenv(variable, raising=False)
+    get_settings.cache_clear()
+    try:
+        assert main(["chat", "-m", "hello"]) == 2
+    finally:
+        get_settings.cache_clear()
+    err = capsys.readouterr().err
+    assert "stratigos chat: error: settings: model_provider openai needs" in err
+    assert "Value error" not in err and "request" not in err and "Traceback" not in err

@@ -50,8 +50,9 @@ def error_message(exc: BaseException) -> str:
     from graphs.request import validation_problems
 
     if isinstance(exc, ValidationError):
+        what = "settings" if exc.title == "Settings" else "request"  # whose fields are named
         return "; ".join(
-            f"{field or 'request'}: {problem}"
+            f"{field or what}: {problem.removeprefix('Value error, ')}"
             for field, problem in validation_problems(exc.errors())
         )
     return str(exc)

@@ -36,6 +36,13 @@ def add_eval_parser(commands: Any) -> None:
         metavar="DIR",
         help="read the cases from DIR (*.toml) instead of the shipped evals/cases",
     )
+    evals.add_argument(
+        "--prices",
+        type=Path,
+        metavar="FILE",
+        help="read model prices from FILE (the format of evals/prices.toml) instead of the "
+        "shipped table",
+    )
     evals.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     evals.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML comparison")
     evals.add_argument("--list", action="store_true", help="list the cases and exit")
@@ -44,6 +51,7 @@ def add_eval_parser(commands: Any) -> None:
 def eval_command(args: argparse.Namespace) -> int:
     """Run the selected cases on each provider; print the table; 1 when any case failed."""
     from evals.cases import CASES_DIR, load_cases, select
+    from evals.prices import PRICES_FILE, load_prices
     from evals.report import table, to_html, write_json
     from evals.runner import parse_provider
     from evals.suite import evaluate
@@ -65,7 +73,8 @@ def eval_command(args: argparse.Namespace) -> int:
         verdict = "pass" if result.passed else "FAIL"
         print(f"{result.trace.provider} {result.case.id}: {verdict}", file=sys.stderr)
 
-    report = evaluate(cases, providers, get_settings(), progress=progress)
+    prices = load_prices(args.prices or PRICES_FILE)
+    report = evaluate(cases, providers, get_settings(), prices=prices, progress=progress)
     print(table(report))
     if args.json is not None:
         args.json.write_text(write_json(report) + "\n")

@@ -105,3 +105,37 @@ def test_the_html_escapes_every_text() -> None:
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;" in page
     assert "openai:&lt;img src=x&gt;" in page
     assert "cost unknown" in page
+
+
+def test_prices_from_a_file_of_ones_own(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    mine = tmp_path / "prices.toml"
+    mine.write_text(
+        'date = "2026-11-01"\nsource = "our negotiated rates"\n'
+        '[models."anthropic.claude-haiku-4-5-20251001-v1:0"]\ninput = 1.0\noutput = 5.0\n'
+    )
+    out_json = tmp_path / "eval.json"
+    args = ["eval", "--case", "cvar-aapl-ko", "--prices", str(mine), "--json", str(out_json)]
+    assert main(args) == 0, capsys.readouterr().err
+    prices = json.loads(out_json.read_text())["prices"]
+    assert prices["source"] == "our negotiated rates" and prices["date"] == "2026-11-01"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('source = "x"\n', "date is missing"),
+        ('date = "2026-11-01"\nsource = "x"\n[models."m"]\ninput = -1\noutput = 2\n',
+         "models.'m'.input must be a price >= 0"),
+        ('date = "2026-11-01"\nsource = "x"\n[models."m"]\ninput = 1\n',
+         "models.'m'.output must be a price >= 0"),
+        ("date = \n", "not valid TOML"),
+    ],
+)  # fmt: skip
+def test_a_bad_price_file_is_refused_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, named: str
+) -> None:
+    bad = tmp_path / "prices.toml"
+    bad.write_text(text)
+    assert main(["eval", "--case", "cvar-aapl-ko", "--prices", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: {named}" in err and "Traceback" not in err
