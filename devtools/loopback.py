@@ -1,12 +1,39 @@
-"""A threaded HTTP test double on loopback: the lifecycle the local Bedrock and local
-OpenAI-compatible endpoints share (bind, serve in a daemon thread or in the foreground, close)."""
+"""A threaded HTTP test double on loopback: the lifecycle the local Bedrock, OpenAI-compatible
+and Alpaca endpoints share (bind, serve in a daemon thread or in the foreground, close)."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
+
+
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """Request-handler helpers the loopback endpoints share: chunked bodies, unread bodies."""
+
+    protocol_version = "HTTP/1.1"
+    max_body_bytes = 32 * 1024 * 1024
+    """Largest request body read (a larger one is left unread; the handler refuses it)."""
+
+    def write_chunked(self, frames: Iterable[bytes]) -> None:
+        """Write `frames` as an HTTP/1.1 chunked body, one chunk each, then the last chunk
+        (the headers, with ``Transfer-Encoding: chunked``, must already be sent)."""
+        for frame in frames:
+            self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def drain(self) -> None:
+        """Read and drop the request's body (up to `max_body_bytes`) so the connection can be
+        reused after an answer that did not read it."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if 0 < length <= self.max_body_bytes:
+            self.rfile.read(length)
 
 
 class LoopbackHTTPServer(ThreadingHTTPServer):
@@ -76,4 +103,4 @@ class LoopbackEndpoint:
         self.close()
 
 
-__all__ = ["LoopbackEndpoint", "LoopbackHTTPServer"]
+__all__ = ["LoopbackEndpoint", "LoopbackHTTPServer", "LoopbackHandler"]

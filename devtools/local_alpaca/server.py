@@ -23,12 +23,12 @@ import logging
 import threading
 from collections import deque
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.local_alpaca.account import AlpacaError, SimulatedAccount
+from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
 from execution.ledger import Fill
 
@@ -139,19 +139,19 @@ def _fault_error(status: int) -> AlpacaError:
     return AlpacaError(status, code, message)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
+class _Server(LoopbackHTTPServer):
     local: LocalAlpaca
 
 
-class LocalAlpaca:
+class LocalAlpaca(LoopbackEndpoint):
     """A running Alpaca trading API stand-in (see the module docstring) over `broker`.
 
     `url` is the base URL to give `AlpacaBroker(url_override=...)` (or
     ``STRATIGOS_ALPACA_BASE_URL``); `key_id` and `secret_key` are the keys it accepts. Nothing
     runs until `start` (or ``with``); `advance(now)` moves the simulated account's time.
     """
+
+    thread_name = "local-alpaca"
 
     def __init__(
         self,
@@ -168,11 +168,9 @@ class LocalAlpaca:
         self.requests: list[tuple[str, str]] = []
         self._faults: deque[tuple[int, bool, tuple[str, str] | None]] = deque()
         self._lock = threading.Lock()
-        self._server = _Server((host, port), _Handler)
+        super().__init__(host, port, _Handler, _Server)
+        assert isinstance(self._server, _Server)
         self._server.local = self
-        self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread: threading.Thread | None = None
 
     def __repr__(self) -> str:
         return f"LocalAlpaca(url={self.url!r})"
@@ -209,37 +207,6 @@ class LocalAlpaca:
                 return None
             status, after_handling, _ = self._faults.popleft()
             return status, after_handling
-
-    def start(self) -> LocalAlpaca:
-        """Serve in a daemon thread (returns self)."""
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name=f"local-alpaca-{self.port}",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        """Stop serving and release the port."""
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> LocalAlpaca:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 __all__ = ["MAX_BODY_BYTES", "LocalAlpaca"]

@@ -25,7 +25,6 @@ import re
 import time
 import uuid
 from functools import reduce
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -46,7 +45,7 @@ from devtools.local_bedrock.converse import (
 from devtools.local_bedrock.eventstream import encode_event, encode_exception
 from devtools.local_bedrock.faults import Fault, FaultPlan
 from devtools.local_bedrock.titan import titan_embedding
-from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
+from devtools.loopback import LoopbackEndpoint, LoopbackHandler, LoopbackHTTPServer
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +54,8 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 """Largest request body accepted."""
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
+    max_body_bytes = MAX_BODY_BYTES
     server_version = "stratigos-local-bedrock"
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -113,7 +112,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         match = _ROUTE.fullmatch(urlsplit(self.path).path)
         if match is None:
-            self._drain()
+            self.drain()
             self._not_found()
             return
         started = time.perf_counter()
@@ -183,18 +182,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
         self.end_headers()
-        for frame in frames:
-            self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-    def _drain(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if 0 < length <= MAX_BODY_BYTES:
-            self.rfile.read(length)
+        self.write_chunked(frames)
 
     def _not_found(self) -> None:
         self._send_error(

@@ -27,7 +27,6 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +45,7 @@ from devtools.local_openai.chat import (
     from_bedrock_error,
     parse_chat_request,
 )
-from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
+from devtools.loopback import LoopbackEndpoint, LoopbackHandler, LoopbackHTTPServer
 from prompts.roles import AGENT_ROLES
 
 logger = logging.getLogger(__name__)
@@ -75,8 +74,8 @@ def _fault_error(fault: Fault | None, number: int, *, streaming: bool) -> OpenAI
     )  # fmt: skip
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(LoopbackHandler):
+    max_body_bytes = MAX_BODY_BYTES
     server_version = "stratigos-local-openai"
     server: _Server
 
@@ -140,11 +139,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         if urlsplit(self.path).path != "/v1/chat/completions":
-            self._drain()
+            self.drain()
             self._not_found()
             return
         if not self._authorised():
-            self._drain()
+            self.drain()
             self._unauthorised()
             return
         plan = self.server.faults
@@ -189,19 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        for event in events:
-            frame = f"data: {event}\n\n".encode()
-            self.wfile.write(f"{len(frame):x}\r\n".encode() + frame + b"\r\n")
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
-
-    def _drain(self) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = 0
-        if 0 < length <= MAX_BODY_BYTES:
-            self.rfile.read(length)
+        self.write_chunked(f"data: {event}\n\n".encode() for event in events)
 
     def _not_found(self) -> None:
         self._send_error(OpenAIError(
