@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from api.context import AppContext
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -75,6 +76,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # outermost, so refused requests are traced too; on Lambda (the Web Adapter's uvicorn) each
     # request's spans leave before the response ends, as a frozen instance sends nothing
     app.add_middleware(RequestSpans, flush=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
+    if context.settings.api_cors_origins:  # outermost: refusals carry the headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=context.settings.api_cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
+            allow_headers=["authorization", "content-type", "x-api-key", "last-event-id"],
+            expose_headers=["content-location", "location", "retry-after"],
+        )
     return app
 
 

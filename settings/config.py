@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -332,6 +333,12 @@ class Settings(BaseSettings):
     api_rate_limit_burst: int = Field(
         default=120, ge=1, description="Requests a caller may send at once before throttling."
     )
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API from their pages (CORS), e.g. "
+        '["http://localhost:3000"] for agent-chat-ui, or ["*"]; empty: no CORS headers (only '
+        "same-origin pages, such as the web UI, and non-browser clients).",
+    )
     api_job_workers: int = Field(
         default=1,
         ge=0,
@@ -460,6 +467,23 @@ class Settings(BaseSettings):
         if value not in EMBEDDING_DIMENSION_CHOICES:
             choices = ", ".join(map(str, EMBEDDING_DIMENSION_CHOICES))
             raise ValueError(f"embedding_dimensions must be one of {choices}, got {value}")
+        return value
+
+    @field_validator("api_cors_origins", mode="after")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            parts = urlsplit(origin)
+            is_origin = (
+                parts.scheme in ("http", "https")
+                and parts.netloc
+                and not (parts.path or parts.query or parts.fragment)
+            )
+            if origin != "*" and not is_origin:
+                raise ValueError(
+                    f"api_cors_origins: {origin!r} is not an origin: scheme://host[:port] "
+                    "(no path, no trailing slash), or *"
+                )
         return value
 
     @field_validator("data_dir", mode="after")
