@@ -54,3 +54,15 @@ class NoFeasibleTrialError(ConstraintError):
     def __init__(self, message: str, *, trials: pd.DataFrame) -> None:
         super().__init__(message)
         self.trials = trials
+
+
+class PricingError(QuantError):
+    """Option inputs that cannot be priced (non-finite, non-positive spot or strike, ...)."""
+
+
+class NoImpliedVolatilityError(PricingError):
+    """A premium that no volatility reproduces; `index` is the element (flat order) that failed."""
+
+    def __init__(self, message: str, *, index: int) -> None:
+        super().__init__(message)
+        self.index = index
