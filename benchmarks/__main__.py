@@ -15,6 +15,7 @@ SUITES = (
     "risk_parity",
     "mean_variance",
     "engine",
+    "options",
     "scenarios",
     "store",
     "jobs",

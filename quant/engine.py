@@ -12,9 +12,10 @@ positive numbers meaning losses.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,8 @@ from pydantic import ValidationError
 from quant import engine_kernels as K
 from quant.errors import ConstraintError, DataError, InsufficientDataError
 from quant.metrics import METRICS
+from quant.options import overlay_kernels as OK
+from quant.options.vol_model import ImpliedVolModel
 from quant.sleeve import build_schedule
 from quant.strategy import (
     StrategyConfig,
@@ -64,7 +67,11 @@ class EvaluationResult:
     Attributes: ``cagr``, ``volatility``, ``sharpe``, ``sortino``, ``max_drawdown``, ``var_95``,
     ``cvar_95``, ``turnover``, ``average_weight`` (see docs/engine.md for their definitions),
     ``configs`` (the C configs, in order), ``sleeve_fallbacks`` (int [C, P]: rebalances where a
-    max-Sharpe sleeve fell back to min-volatility).
+    max-Sharpe sleeve fell back to min-volatility), ``hedge_premium`` and ``hedge_payoff`` ([C, P]:
+    the option overlay's premium paid and value received, each summed as fractions of the wealth
+    at the time and divided by the years evaluated; 0 without an overlay; the value received
+    counts settlements, sales and the options still held at the end) and ``vol_model`` (the
+    implied-volatility model that priced the overlays).
     """
 
     configs: list[StrategyConfig]
@@ -78,6 +85,9 @@ class EvaluationResult:
     turnover: np.ndarray
     average_weight: np.ndarray
     sleeve_fallbacks: np.ndarray
+    hedge_premium: np.ndarray
+    hedge_payoff: np.ndarray
+    vol_model: ImpliedVolModel
     _inputs: _Inputs = field(repr=False)
 
     @property
@@ -122,7 +132,9 @@ class EvaluationResult:
 
         Rows are days L .. T-1 (index: day number t); columns ``weight`` (w_t), ``gross`` (g_t),
         ``cost`` (cost_t), ``net`` (p_t), ``wealth`` (W after the day, starting from 1) and
-        ``rebalance`` (bool).
+        ``rebalance`` (bool); with an option overlay also ``hedge_value`` (the options' value at
+        the close), ``premium`` (paid for options bought before the day) and ``payoff`` (received
+        for options settled or sold before the day), as fractions of wealth.
         """
         if not 0 <= config_index < self.n_configs:
             raise IndexError(f"config_index {config_index} out of range 0..{self.n_configs - 1}")
@@ -150,17 +162,26 @@ class EvaluationResult:
             multi = True
         targets = clipped_targets(cfg, sig, mu, saf)[0]
         n = T - L
-        series = np.empty((6, n))
         out = np.empty((K.N_METRICS, 1, 1))
-        K.simulate(
-            np.ascontiguousarray(r), np.ascontiguousarray(safe), L, k, targets,
-            cfg.cost_bps / 1e4, multi, v_new, v_pre, np.empty(T), np.empty(3 * T), series, True,
-            out, 0, 0,
-        )  # fmt: skip
-        frame = pd.DataFrame(
-            series.T, columns=["weight", "gross", "cost", "net", "wealth", "rebalance"],
-            index=pd.RangeIndex(L, T, name="day"),
-        )  # fmt: skip
+        columns = ["weight", "gross", "cost", "net", "wealth", "rebalance"]
+        if cfg.has_overlay:
+            units = _unit_series_of(cfg, r[None, :], safe[None, :], L, self.vol_model)[0, 0]
+            series = np.empty((9, n))
+            OK.simulate_overlay(
+                np.ascontiguousarray(r), np.ascontiguousarray(safe), L, k, targets,
+                cfg.cost_bps / 1e4, multi, v_new, v_pre, units, cfg.overlay_hedge_ratio,
+                cfg.overlay_budget or 0.0, cfg.overlay_tenor_days, np.empty(T), np.empty(3 * T),
+                series, True, out, np.empty((OK.N_HEDGE, 1, 1)), 0, 0,
+            )  # fmt: skip
+            columns += ["hedge_value", "premium", "payoff"]
+        else:
+            series = np.empty((6, n))
+            K.simulate(
+                np.ascontiguousarray(r), np.ascontiguousarray(safe), L, k, targets,
+                cfg.cost_bps / 1e4, multi, v_new, v_pre, np.empty(T), np.empty(3 * T), series, True,
+                out, 0, 0,
+            )  # fmt: skip
+        frame = pd.DataFrame(series.T, columns=columns, index=pd.RangeIndex(L, T, name="day"))
         frame["rebalance"] = frame["rebalance"].astype(bool)
         return frame
 
@@ -342,6 +363,7 @@ def evaluate(
     safe: float | np.ndarray | pd.Series | Sequence[float],
     *,
     chunk_size: int | None = None,
+    vol_model: ImpliedVolModel | None = None,
 ) -> EvaluationResult:
     """Evaluate every config on every path of daily returns.
 
@@ -358,6 +380,8 @@ def evaluate(
     chunk_size:
         Paths per compiled call; ``None`` chooses it from `MEMORY_BUDGET_BYTES`. Results do not
         depend on it.
+    vol_model:
+        The implied-volatility model that prices option overlays (default `ImpliedVolModel()`).
 
     Returns
     -------
@@ -384,18 +408,36 @@ def evaluate(
     out = np.empty((K.N_METRICS, C, P))
     fallbacks = np.zeros((C, P), dtype=np.int64)
 
-    single = [i for i, cfg in enumerate(cfgs) if cfg.sleeve == "single"]
+    hedge = np.zeros((OK.N_HEDGE, C, P))
+    model = vol_model if vol_model is not None else ImpliedVolModel()
+    if not isinstance(model, ImpliedVolModel):
+        raise ConstraintError(
+            f"vol_model must be an ImpliedVolModel, got {type(vol_model).__name__}"
+        )
+
+    single = [i for i, cfg in enumerate(cfgs) if cfg.sleeve == "single" and not cfg.has_overlay]
     if single:
         _evaluate_single(cfgs, single, inp, out, chunk_size)
     groups: dict[tuple[str, int, int], list[int]] = {}
+    hedged: dict[tuple[str, int], list[int]] = {}
     for i, cfg in enumerate(cfgs):
-        if cfg.sleeve != "single":
+        if cfg.has_overlay:
+            hedged.setdefault((cfg.sleeve, cfg.lookback), []).append(i)
+        elif cfg.sleeve != "single":
             groups.setdefault((cfg.sleeve, cfg.lookback, cfg.rebalance_every), []).append(i)
     for (sleeve, L, k), members in groups.items():
         _evaluate_sleeve(cfgs, members, sleeve, L, k, inp, out, fallbacks, chunk_size)
+    for (sleeve, L), members in hedged.items():
+        steps = sorted({cfgs[i].rebalance_every for i in members})
+        _evaluate_overlay(
+            cfgs, members, sleeve, L, steps, inp, out, hedge, fallbacks, model, chunk_size
+        )
 
     metrics = {name: np.ascontiguousarray(out[m]) for m, name in enumerate(METRICS)}
-    return EvaluationResult(configs=cfgs, sleeve_fallbacks=fallbacks, _inputs=inp, **metrics)
+    return EvaluationResult(
+        configs=cfgs, sleeve_fallbacks=fallbacks, hedge_premium=hedge[0], hedge_payoff=hedge[1],
+        vol_model=model, _inputs=inp, **metrics,
+    )  # fmt: skip
 
 
 def _param_arrays(cfgs: list[StrategyConfig], idx: list[int]) -> dict[str, np.ndarray]:
@@ -490,6 +532,17 @@ def _n_threads(config_days: int) -> int:
     return max(1, min(n, (cores or 1) - busy))
 
 
+@contextlib.contextmanager
+def _threads_for(config_days: int) -> Iterator[None]:
+    """Run the compiled calls inside with `_n_threads` (config_days) threads."""
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(_n_threads(config_days))
+        yield
+    finally:
+        numba.set_num_threads(threads)
+
+
 def _run_blocks(
     blocks: _Blocks,
     R: np.ndarray,
@@ -500,19 +553,14 @@ def _run_blocks(
 ) -> None:
     n_days = R.shape[1] - blocks.lookback
     config_days = int(R.shape[0] * np.sum(np.diff(blocks.start) * n_days))
-    threads = numba.get_num_threads()
-    use = _n_threads(config_days)
     target_vol, max_leverage, risk_aversion, steepness, cost_rate = blocks.params
-    try:
-        numba.set_num_threads(use)
-        with numba.parallel_chunksize(1):  # dynamic scheduling: blocks differ in cost
-            K.run_blocks(
-                R, S, blocks.start, blocks.lanes, blocks.lookback, blocks.step, blocks.bounds,
-                target_vol, max_leverage, risk_aversion, steepness, cost_rate, out_index,
-                custom_targets, out, use,
-            )  # fmt: skip
-    finally:
-        numba.set_num_threads(threads)
+    with _threads_for(config_days), numba.parallel_chunksize(1):
+        # dynamic scheduling: blocks differ in cost
+        K.run_blocks(
+            R, S, blocks.start, blocks.lanes, blocks.lookback, blocks.step, blocks.bounds,
+            target_vol, max_leverage, risk_aversion, steepness, cost_rate, out_index,
+            custom_targets, out, numba.get_num_threads(),
+        )  # fmt: skip
 
 
 def _evaluate_single(
@@ -582,3 +630,149 @@ def _evaluate_sleeve(
         )  # fmt: skip
         out[:, idx, p0:p1] = part
         fallbacks[idx, p0:p1] = sched.fallbacks[None, :]
+
+
+_OVERLAY_KINDS = {"put": OK.KIND_PUT, "put_spread": OK.KIND_PUT_SPREAD, "collar": OK.KIND_COLLAR}
+
+
+def _overlay_key(cfg: StrategyConfig) -> tuple[int, float, float, int, float]:
+    """What a unit of `cfg`'s overlay depends on besides the path: kind, the two strikes (the
+    bought put's, then the sold put's or call's; 0 for a plain put), tenor and roll band."""
+    second = {"put": 0.0, "put_spread": cfg.overlay_lower_strike, "collar": cfg.overlay_call_strike}
+    band = cfg.overlay_roll_band if cfg.overlay_roll == "band" else 0.0
+    return (
+        _OVERLAY_KINDS[cfg.overlay], cfg.overlay_strike, second[cfg.overlay],
+        cfg.overlay_tenor_days, band,
+    )  # fmt: skip
+
+
+def _run_units(
+    keys: list[tuple[int, float, float, int, float]],
+    R: np.ndarray,
+    S: np.ndarray,
+    L: int,
+    model: ImpliedVolModel,
+) -> np.ndarray:
+    """Unit series [U, P, N_UNIT_ROWS, T] of the overlays `keys` on the paths R [P, T]."""
+    P, T = R.shape
+    units = np.zeros((len(keys), P, OK.N_UNIT_ROWS, T))
+    with _threads_for(len(keys) * P * (T - L) * 50):  # pricing a day costs ~50 config-days
+        OK.run_units(
+        np.ascontiguousarray(R), np.ascontiguousarray(S), L,
+        np.array([key[0] for key in keys], dtype=np.int64),
+        np.array([[key[1], key[2]] for key in keys], dtype=np.float64),
+        np.array([key[3] for key in keys], dtype=np.int64),
+        np.array([key[4] for key in keys], dtype=np.float64),
+        np.array(model.as_tuple(), dtype=np.float64), model.realised_window, units,
+        )  # fmt: skip
+    return units
+
+
+def _unit_series_of(
+    cfg: StrategyConfig, R: np.ndarray, S: np.ndarray, L: int, model: ImpliedVolModel
+) -> np.ndarray:
+    """Unit series [1, P, N_UNIT_ROWS, T] of `cfg`'s overlay."""
+    return _run_units([_overlay_key(cfg)], R, S, L, model)
+
+
+def _evaluate_overlay(
+    cfgs: list[StrategyConfig],
+    idx: list[int],
+    sleeve: str,
+    L: int,
+    steps: list[int],
+    inp: _Inputs,
+    out: np.ndarray,
+    hedge: np.ndarray,
+    fallbacks: np.ndarray,
+    model: ImpliedVolModel,
+    chunk_size: int | None,
+) -> None:
+    """Configs holding an option overlay that share a sleeve and a lookback L (rebalance steps
+    `steps`). On a single series the overlay units are priced once for every step."""
+    keys = sorted({_overlay_key(cfgs[i]) for i in idx})
+    P, T = inp.n_paths, inp.n_days
+    n_assets = inp.assets.shape[2] if inp.assets is not None and sleeve != "single" else 0
+    n_custom = sum(cfgs[i].weight_function not in _CODES for i in idx)
+    per_path = 8 * T * (
+        4 + OK.N_UNIT_ROWS * len(keys) + 3 * n_assets + 3 + n_custom
+    ) + 8 * len(idx) * K.N_METRICS  # fmt: skip
+    step = chunk_size or max(1, MEMORY_BUDGET_BYTES // per_path)
+    by_step = {k: [i for i in idx if cfgs[i].rebalance_every == k] for k in steps}
+    for p0 in range(0, P, step):
+        p1 = min(P, p0 + step)
+        S = inp.safe[p0:p1] if inp.safe.shape[0] > 1 else inp.safe
+        units = None
+        for k, members in by_step.items():
+            if sleeve == "single":
+                R = np.ascontiguousarray(_single_matrix(inp)[p0:p1])
+                sig, mu, saf = K.stats_single(R, S, L, k)
+                v_new = v_pre = np.zeros((1, 1, 1))
+            else:
+                assert inp.assets is not None
+                sched = build_schedule(inp.assets[p0:p1], S, sleeve, L, k, inp.asset_names)
+                R = np.ascontiguousarray(sched.returns)
+                sig, mu, saf = sched.sigma, sched.mu, sched.safe
+                v_new = np.ascontiguousarray(sched.v_new)
+                v_pre = np.ascontiguousarray(sched.v_pre)
+                fallbacks[members, p0:p1] = sched.fallbacks[None, :]
+                units = None  # a multi-asset sleeve's returns depend on its schedule
+            if units is None:
+                units = _run_units(keys, R, S, L, model)
+            _run_overlay(
+                cfgs, members, keys, R, S, L, k, (sig, mu, saf), sleeve != "single", v_new,
+                v_pre, units, out, hedge, p0, p1,
+            )  # fmt: skip
+
+
+def _run_overlay(
+    cfgs: list[StrategyConfig],
+    members: list[int],
+    keys: list[tuple[int, float, float, int, float]],
+    R: np.ndarray,
+    S: np.ndarray,
+    L: int,
+    k: int,
+    stats: tuple[np.ndarray, np.ndarray, np.ndarray],
+    multi: bool,
+    v_new: np.ndarray,
+    v_pre: np.ndarray,
+    units: np.ndarray,
+    out: np.ndarray,
+    hedge: np.ndarray,
+    p0: int,
+    p1: int,
+) -> None:
+    """Run the hedged configs `members` (one schedule L, k) on the paths p0 .. p1-1."""
+    sel = [cfgs[i] for i in members]
+    custom = [c for c in sel if c.weight_function not in _CODES]
+    custom_targets = (
+        np.ascontiguousarray(np.stack([clipped_targets(c, *stats) for c in custom]))
+        if custom
+        else np.zeros((1, 1, 1))
+    )
+    custom_of = np.full(len(sel), -1, dtype=np.int64)
+    for n, pos in enumerate(pos for pos, c in enumerate(sel) if c.weight_function not in _CODES):
+        custom_of[pos] = n
+    params = np.array(
+        [
+            (c.target_vol, c.max_leverage, c.risk_aversion, c.steepness, c.cost_bps / 1e4,
+             c.overlay_hedge_ratio, c.overlay_budget or 0.0)
+            for c in sel
+        ],
+        dtype=np.float64,
+    )  # fmt: skip
+    part = np.empty((K.N_METRICS, len(sel), p1 - p0))
+    part_hedge = np.empty((OK.N_HEDGE, len(sel), p1 - p0))
+    sig, mu, saf = (np.ascontiguousarray(x) for x in stats)
+    with _threads_for(R.shape[0] * len(sel) * (R.shape[1] - L)):
+        OK.run_overlay(
+        R, S, L, k, sig, mu, saf, multi, v_new, v_pre, units,
+        np.array([_CODES.get(c.weight_function, K.CODE_CUSTOM) for c in sel], dtype=np.int64),
+        params, custom_of, custom_targets,
+        np.array([keys.index(_overlay_key(c)) for c in sel], dtype=np.int64),
+        np.array([c.overlay_tenor_days for c in sel], dtype=np.int64),
+        part, part_hedge, np.arange(len(sel), dtype=np.int64),
+        )  # fmt: skip
+    out[:, members, p0:p1] = part
+    hedge[:, members, p0:p1] = part_hedge

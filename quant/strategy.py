@@ -26,7 +26,7 @@ from collections.abc import Callable
 from typing import Literal, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SIGMA_FLOOR = 1e-8
 """Smallest annualised volatility used by the weight functions (avoids division by zero)."""
@@ -44,8 +44,33 @@ RuleParameter = Literal[
     "steepness",
 ]
 """A parameter of the allocation rule (what a search is asked to tune or explain)."""
-StrategyField = Literal[RuleParameter, "cost_bps", "sleeve"]
-"""Any field of `StrategyConfig`: the rule's parameters, the trading cost and the sleeve."""
+OverlayParameter = Literal[
+    "overlay",
+    "overlay_strike",
+    "overlay_lower_strike",
+    "overlay_call_strike",
+    "overlay_tenor_days",
+    "overlay_roll",
+    "overlay_roll_band",
+    "overlay_hedge_ratio",
+    "overlay_budget",
+]
+"""A parameter of the option overlay (see `StrategyConfig` and docs/engine.md)."""
+StrategyField = Literal[RuleParameter, "cost_bps", "sleeve", OverlayParameter]
+"""Any field of `StrategyConfig`: the rule's parameters, the overlay's, the trading cost and the
+sleeve."""
+
+OverlayKind = Literal["none", "put", "put_spread", "collar"]
+"""Option protection on the risky sleeve: none; a protective put; a put spread (a put bought at
+`overlay_strike`, one sold at `overlay_lower_strike`); a collar (a put bought at
+`overlay_strike`, a call sold at `overlay_call_strike`)."""
+
+OVERLAY_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "put": (),
+    "put_spread": ("overlay_lower_strike",),
+    "collar": ("overlay_call_strike",),
+}
+"""The overlay fields that only some overlay kinds read (every kind reads the others)."""
 
 SleeveName = Literal["single", "hrp", "risk_parity", "min_volatility", "max_sharpe"]
 
@@ -153,6 +178,22 @@ class StrategyConfig(BaseModel):
     cost_bps: proportional trading cost c in basis points of the traded notional (>= 0).
     sleeve: "single" (the risky input is one return series per path) or an optimizer that builds
         the sleeve from several assets on each rebalance day.
+
+    Option overlay (European options on the risky sleeve, priced by the engine with
+    `quant.options`; the rules are in docs/engine.md):
+
+    overlay: "none", "put", "put_spread" or "collar" (see `OverlayKind`).
+    overlay_strike: strike of the bought put as a fraction of the sleeve's level at purchase
+        (0.95 = 5 % out of the money).
+    overlay_lower_strike: put_spread only: strike of the sold put (< overlay_strike).
+    overlay_call_strike: collar only: strike of the sold call (> overlay_strike).
+    overlay_tenor_days: trading days from purchase to expiry (252 a year).
+    overlay_roll: "expiry" (buy the next options when the held ones expire) or "band" (also roll
+        early when the bought put's strike / level leaves overlay_strike +- overlay_roll_band).
+    overlay_roll_band: half-width of that band, in moneyness.
+    overlay_hedge_ratio: options bought per unit of risky sleeve held at purchase (1 covers it).
+    overlay_budget: largest premium per year as a fraction of wealth (None: no cap); a purchase
+        that would cost more than budget x wealth x tenor_days / 252 buys fewer options.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -166,6 +207,34 @@ class StrategyConfig(BaseModel):
     steepness: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     cost_bps: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     sleeve: SleeveName = "single"
+    overlay: OverlayKind = "none"
+    overlay_strike: float = Field(default=0.95, gt=0.5, le=1.2, allow_inf_nan=False)
+    overlay_lower_strike: float = Field(default=0.80, gt=0.3, lt=1.2, allow_inf_nan=False)
+    overlay_call_strike: float = Field(default=1.10, gt=0.8, le=2.0, allow_inf_nan=False)
+    overlay_tenor_days: int = Field(default=63, ge=5, le=756)
+    overlay_roll: Literal["expiry", "band"] = "expiry"
+    overlay_roll_band: float = Field(default=0.10, gt=0, le=0.5, allow_inf_nan=False)
+    overlay_hedge_ratio: float = Field(default=1.0, gt=0, le=2.0, allow_inf_nan=False)
+    overlay_budget: float | None = Field(default=None, gt=0, le=0.5, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _overlay_strikes_ordered(self) -> StrategyConfig:
+        if self.overlay == "put_spread" and not self.overlay_lower_strike < self.overlay_strike:
+            raise ValueError(
+                f"overlay_lower_strike ({self.overlay_lower_strike}) must be below overlay_strike "
+                f"({self.overlay_strike}) for a put spread"
+            )
+        if self.overlay == "collar" and not self.overlay_call_strike > self.overlay_strike:
+            raise ValueError(
+                f"overlay_call_strike ({self.overlay_call_strike}) must be above overlay_strike "
+                f"({self.overlay_strike}) for a collar"
+            )
+        return self
+
+    @property
+    def has_overlay(self) -> bool:
+        """Whether the strategy holds options (overlay other than "none")."""
+        return self.overlay != "none"
 
     @field_validator("weight_function")
     @classmethod
@@ -178,8 +247,13 @@ class StrategyConfig(BaseModel):
         return value
 
     def canonical_json(self) -> str:
-        """The configuration as JSON with sorted keys: the text `config_id` hashes."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        """The configuration as JSON with sorted keys: the text `config_id` hashes. Without an
+        overlay the overlay fields are left out (they change nothing), so the ids of strategies
+        without options are those they had before overlays existed."""
+        data = self.model_dump(mode="json")
+        if not self.has_overlay:
+            data = {name: value for name, value in data.items() if not name.startswith("overlay")}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property
     def config_id(self) -> str:
@@ -187,14 +261,22 @@ class StrategyConfig(BaseModel):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()[:12]
 
     def unused_parameters(self) -> frozenset[str]:
-        """Fields that do not change this configuration's weights: the parameters of the other
+        """Fields that do not change this configuration's results: the parameters of the other
         built-in weight functions (none for a weight function registered by a user, whose
-        reads are not known)."""
+        reads are not known) and the overlay fields this overlay does not read."""
+        unused: set[str] = set()
+        if self.has_overlay:
+            kind_specific = {name for names in OVERLAY_PARAMETERS.values() for name in names}
+            unused |= kind_specific - set(OVERLAY_PARAMETERS[self.overlay])
+            if self.overlay_roll != "band":
+                unused.add("overlay_roll_band")
+        else:
+            unused |= {name for name in type(self).model_fields if name.startswith("overlay_")}
         used = WEIGHT_FUNCTION_PARAMETERS.get(self.weight_function)
-        if used is None:
-            return frozenset()
-        specific = {name for names in WEIGHT_FUNCTION_PARAMETERS.values() for name in names}
-        return frozenset(specific - set(used))
+        if used is not None:
+            specific = {name for names in WEIGHT_FUNCTION_PARAMETERS.values() for name in names}
+            unused |= specific - set(used)
+        return frozenset(unused)
 
 
 def check_config(config: StrategyConfig) -> None:
@@ -228,3 +310,10 @@ def check_config(config: StrategyConfig) -> None:
         )
     if config.sleeve not in ("single", "hrp", "risk_parity", "min_volatility", "max_sharpe"):
         raise ValueError(f"sleeve={config.sleeve!r} is not a known sleeve")
+    if config.overlay not in ("none", "put", "put_spread", "collar"):
+        raise ValueError(f"overlay={config.overlay!r} is not a known overlay")
+    if config.has_overlay:
+        try:
+            StrategyConfig.model_validate(config.model_dump())
+        except ValueError as exc:
+            raise ValueError(f"overlay fields: {exc}") from exc

@@ -121,7 +121,11 @@ def test_the_named_fields_are_the_config_s_fields() -> None:
     rule's parameters among them (the tools' search spaces and the agents' decisions use them)."""
     from typing import get_args
 
-    from quant.strategy import RuleParameter, StrategyField
+    from quant.strategy import OverlayParameter, RuleParameter, StrategyField
 
     assert get_args(StrategyField) == tuple(StrategyConfig.model_fields)
-    assert set(get_args(RuleParameter)) == set(StrategyConfig.model_fields) - {"cost_bps", "sleeve"}
+    overlay = set(get_args(OverlayParameter))
+    assert overlay == {name for name in StrategyConfig.model_fields if name.startswith("overlay")}
+    assert set(get_args(RuleParameter)) == (
+        set(StrategyConfig.model_fields) - {"cost_bps", "sleeve"} - overlay
+    )
