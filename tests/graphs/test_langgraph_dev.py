@@ -3,7 +3,7 @@ the real `langgraph-sdk` client: both listed, a chat turn answered with a tool c
 kept in the project's memory file, a search approved through its interrupt run as the local
 owner's job, a small optimization with the result `stratigos` computes, a reused run id
 refused; every thread's checkpoints (and the approved job's) in the project's checkpoint file,
-read back with the project's own saver.
+read back with the project's own saver, and gone from it when the thread is deleted.
 
 The server runs in its own venv, `.venv-langgraph`, which `make langgraph-venv` builds from
 `requirements-langgraph-dev.lock` when it is missing or stale (about ten seconds with uv on a
@@ -181,6 +181,17 @@ def test_a_chat_turn_answers_with_a_tool_call_and_a_memory_lands_in_the_project_
     with memory_store(Settings(data_dir=data_dir)) as stored:  # the project's memory file
         (memory,) = list_memories(stored, LOCAL_OWNER)
     assert memory.exclusions == ["energy"] and memory.key == served[0]["key"]
+
+
+def test_deleting_a_thread_deletes_its_checkpoints_from_the_project_file(
+    client: SyncLangGraphClient, data_dir: Path
+) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    said = _ask(client, thread_id, "hello")
+    assert _texts(_saved(data_dir, "assistant", thread_id)[0].values["messages"]) == _texts(said)
+    client.threads.delete(thread_id)
+    saved, namespaces = _saved(data_dir, "assistant", thread_id)
+    assert not saved.values and not namespaces
 
 
 def test_an_approved_search_runs_as_the_local_owners_job(
