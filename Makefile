@@ -54,8 +54,8 @@ $(DEV_STAMP): pyproject.toml $(DEV_LOCK) | $(UV)
 langgraph-venv: $(DEV_STAMP)
 
 # Serves the optimization and assistant graphs (langgraph.json) on http://127.0.0.1:2024 for
-# LangGraph Studio and langgraph-sdk clients, with the project's long-term memory store (the
-# server keeps its own checkpoints: docs/langgraph-platform.md).
+# LangGraph Studio and langgraph-sdk clients, with the project's checkpointer and long-term
+# memory store (docs/langgraph-platform.md).
 langgraph-dev: $(DEV_STAMP)
 	$(DEV_VENV)/bin/langgraph dev --no-browser --host 127.0.0.1 --port $(LANGGRAPH_PORT)
 

@@ -27,9 +27,9 @@ from agents.runner import (
     AgentOutcome,
     invoke_model,
     run_agent,
+    run_tool_loop,
     system_prompt,
     tokens_of,
-    tool_loop,
 )
 from prompts import load_guide
 from prompts.roles import AgentRole
@@ -177,8 +177,7 @@ def answer(
     conversation = _conversation(role, messages, context, settings, memory)
     model = chat_model(role, settings)
     if tools:
-        result = tool_loop(model, tools, role).invoke({"messages": conversation}, config)
-        new = list(result["messages"])[len(conversation) :]
+        new = run_tool_loop(model, tools, role, conversation, config)[len(conversation) :]
     else:
         new = [invoke_model(model, conversation, config, role)]
     if not new or not isinstance(new[-1], AIMessage) or new[-1].tool_calls:

@@ -2,8 +2,12 @@
 
 The loop (model -> tools -> model ...) is a compiled subgraph invoked with the caller's config,
 so a parent graph streamed with `subgraphs=True` shows the agent's tokens, tool calls and tool
-results. The decision is then asked for with `with_structured_output(schema)`; a reply that does
-not validate is asked for once more with the validation error, then raises `AgentError`.
+results. The loop keeps no checkpoints of its own (it never pauses: its state lives and dies
+within its node, whose outcome the parent graph checkpoints), so it never touches the parent's
+checkpointer: a node may run it synchronously under a server whose checkpointer is async only
+(`langgraph dev`, docs/langgraph-platform.md). The decision is then asked for with
+`with_structured_output(schema)`; a reply that does not validate is asked for once more with
+the validation error, then raises `AgentError`.
 Token use (from usage metadata) is counted over every model call. Tasks and tool results reach the
 model in canonical JSON (`prompts.canonical`: sorted keys, floats to 6 significant digits).
 """
@@ -23,8 +27,9 @@ from langchain_core.messages import (
     SystemMessage,
     ToolMessage,
 )
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import RunnableConfig, ensure_config
 from langchain_core.tools import BaseTool
+from langgraph._internal._constants import CONFIG_KEY_DURABILITY
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.prebuilt.tool_node import ToolCallRequest
@@ -209,9 +214,10 @@ def _truncated_tool_calls(message: AIMessage) -> AIMessage:
 
 
 def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool], role: str = "agent") -> Any:
-    """A compiled subgraph: the model calls tools until it answers (at most `MAX_TOOL_ROUNDS`
-    model turns per request). Tool calls made at the cap are answered with `BUDGET_EXHAUSTED`
-    errors, so every toolUse has its toolResult."""
+    """A compiled subgraph without a checkpointer (run it with `run_tool_loop`): the model calls
+    tools until it answers (at most `MAX_TOOL_ROUNDS` model turns per request). Tool calls made
+    at the cap are answered with `BUDGET_EXHAUSTED` errors, so every toolUse has its
+    toolResult."""
     bound = model.bind_tools(list(tools))
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
@@ -246,7 +252,30 @@ def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool], role: str = "agen
     graph.add_conditional_edges("model", route, {"tools": "tools", "close": "close", END: END})
     graph.add_edge("tools", "model")
     graph.add_edge("close", END)
-    return graph.compile()
+    return graph.compile(checkpointer=False)
+
+
+def run_tool_loop(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    role: str,
+    messages: Sequence[BaseMessage],
+    config: RunnableConfig | None = None,
+) -> list[BaseMessage]:
+    """Run `tool_loop` on `messages` with the caller's `config` (or the enclosing node's);
+    the whole conversation after it.
+
+    The loop saves nothing, so the durability a parent run hands its nodes is left out of its
+    config: with ``sync`` (`graphs.run` streams with it) LangGraph would wait for a checkpoint
+    save that a graph without a checkpointer never starts (`AttributeError: ..._put_checkpoint_fut`
+    in langgraph 1.2)."""
+    config = ensure_config(config)
+    configurable = config.get("configurable") or {}
+    config["configurable"] = {k: v for k, v in configurable.items() if k != CONFIG_KEY_DURABILITY}
+    result = tool_loop(model, tools, role).invoke(
+        {"messages": list(messages)}, config, stream_mode="values"
+    )
+    return list(result["messages"])
 
 
 def run_agent(
@@ -271,10 +300,7 @@ def run_agent(
     messages = list(messages)
     given = len(messages)
     if tools:
-        result = tool_loop(model, tools, role).invoke(
-            {"messages": messages}, config, stream_mode="values"
-        )
-        messages = list(result["messages"])
+        messages = run_tool_loop(model, tools, role, messages, config)
     replies: list[BaseMessage] = list(messages[given:])
     ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
     structured = structured_model(model, schema, settings)

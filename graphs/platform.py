@@ -1,10 +1,10 @@
 """The `optimization` and `assistant` graphs as LangGraph Platform serves them (`langgraph.json`,
 `langgraph dev`; docs/langgraph-platform.md).
 
-The server brings its own persistence: it refuses a graph compiled with a checkpointer or a
-store and hands every run its checkpointer and the store `langgraph.json` names
-(`store.platform.memories`: the project's long-term memory). So both graphs are compiled here
-without either, and are otherwise the graphs `stratigos` runs.
+The server supplies persistence: it refuses a graph compiled with a checkpointer or a store and
+hands every run the checkpointer and the store `langgraph.json` names (`store.platform`: the
+project's checkpoint file and long-term memory). So both graphs are compiled here without
+either, and are otherwise the graphs `stratigos` runs.
 
 `langgraph dev` has no Stratigos sign-in: every assistant thread runs as `LOCAL_OWNER` (the
 owner the command line acts as) in the configured data directory (`STRATIGOS_DATA_DIR`), so the

@@ -1,15 +1,22 @@
-"""The long-term memory store that LangGraph Platform (`langgraph dev`) serves the graphs with:
-`langgraph.json` names `memories` here.
+"""The persistence that LangGraph Platform (`langgraph dev`) serves the graphs with:
+`langgraph.json` names `memories` (the long-term memory store) and `checkpoints` (the
+checkpointer) here.
 
-The server asks for an async context manager and calls the store from its event loop (its
-`/store` routes) and from the graphs' worker threads (the assistant's memory), so this is the
-async counterpart of `store.memories.memory_store` on the same file with the same tables:
-`AsyncSqliteStore` on `<data_dir>/memories.sqlite` (WAL). What the assistant remembers under
-`langgraph dev` is therefore the owner's long-term memory in `stratigos` too (and the other way
-round). Settings are the process's (`STRATIGOS_*`).
+The server asks for async context managers and calls both from its event loop (its `/store`
+and thread-state routes, every run's checkpoints) and the store also from the graphs' worker
+threads (the assistant's memory). So these are the async counterparts of the project's own, on
+the same files with the same tables:
 
-Only the SQLite backend is served: with `STRATIGOS_STORE_BACKEND=aws` the store refuses to open
-(`PlatformBackendError`).
+- `memories`: `AsyncSqliteStore` on `<data_dir>/memories.sqlite` (WAL), as
+  `store.memories.memory_store`. What the assistant remembers under `langgraph dev` is the
+  owner's long-term memory in `stratigos` too (and the other way round).
+- `checkpoints`: `AsyncSqliteSaver` on `settings.checkpoint_path` (WAL), as
+  `store.checkpoints.checkpointer`. A thread's checkpoints (thread id = the server's thread
+  id) are in the file `stratigos` reads; the jobs an approved search starts checkpoint there
+  too, through the project's own saver, as they do under `stratigos`.
+
+Settings are the process's (`STRATIGOS_*`). Only the SQLite backend is served: with
+`STRATIGOS_STORE_BACKEND=aws` neither opens (`PlatformBackendError`).
 """
 
 from __future__ import annotations
@@ -19,6 +26,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiosqlite
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.store.base import BaseStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
@@ -64,5 +73,27 @@ async def memories() -> AsyncIterator[BaseStore]:
         raise StoreUnavailableError(f"cannot open the memory file {path}: {exc}") from exc
     try:
         yield store
+    finally:
+        await connection.close()
+
+
+@asynccontextmanager
+async def checkpoints() -> AsyncIterator[BaseCheckpointSaver[str]]:
+    """`AsyncSqliteSaver` on the project's checkpoint file (`settings.checkpoint_path`, WAL),
+    open for the `async with` block (`StoreUnavailableError` if it cannot be opened)."""
+    settings = await asyncio.to_thread(_sqlite_settings)
+    path = settings.checkpoint_path
+    try:
+        connection = await aiosqlite.connect(path)
+    except (OSError, aiosqlite.Error) as exc:
+        raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
+    try:
+        saver = AsyncSqliteSaver(connection)
+        await saver.setup()  # the tables, in WAL mode
+    except aiosqlite.Error as exc:
+        await connection.close()
+        raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
+    try:
+        yield saver
     finally:
         await connection.close()

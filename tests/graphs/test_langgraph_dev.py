@@ -1,8 +1,9 @@
 """`langgraph dev` serves the optimization and assistant graphs of `langgraph.json`, driven with
 the real `langgraph-sdk` client: both listed, a chat turn answered with a tool call, a memory
 kept in the project's memory file, a search approved through its interrupt run as the local
-owner's job, a small optimization with the result `stratigos` computes,
-a reused run id refused.
+owner's job, a small optimization with the result `stratigos` computes, a reused run id
+refused; every thread's checkpoints (and the approved job's) in the project's checkpoint file,
+read back with the project's own saver, and gone from it when the thread is deleted.
 
 The server runs in its own venv, `.venv-langgraph`, which `make langgraph-venv` builds from
 `requirements-langgraph-dev.lock` when it is missing or stale (about ten seconds with uv on a
@@ -23,14 +24,18 @@ from typing import Any
 
 import httpx
 import pytest
+from langgraph.types import StateSnapshot
 from langgraph_sdk import get_sync_client
 from langgraph_sdk.client import SyncLangGraphClient
 
 from devtools.recording import CHAT_EDIT, CHAT_MESSAGES, SMALL_REQUEST
+from graphs.assistant import build_assistant_graph
+from graphs.optimization import build_optimization_graph
 from graphs.request import OptimizationRequest
 from graphs.run import run_optimization
 from services.memories import list_memories
 from settings import LOCAL_OWNER, Settings
+from store.checkpoints import checkpointer
 from store.factory import open_store
 from store.memories import memory_store
 
@@ -126,6 +131,24 @@ def _ask(client: SyncLangGraphClient, thread_id: str, text: str) -> list[dict[st
     return list(values["messages"])
 
 
+def _saved(data_dir: Path, graph: str, thread_id: str) -> tuple[StateSnapshot, set[str]]:
+    """Thread `thread_id`'s state as the project's own saver reads it from the project's
+    checkpoint file (`store.checkpoints`, `<data_dir>/checkpoints.sqlite`), and the checkpoint
+    namespaces the thread has there."""
+    config: dict[str, Any] = {"configurable": {"thread_id": thread_id}}
+    build = {"assistant": build_assistant_graph, "optimization": build_optimization_graph}[graph]
+    with checkpointer(Settings(data_dir=data_dir)) as saver:
+        namespaces = {c.config["configurable"]["checkpoint_ns"] for c in saver.list(config)}
+        return build(saver).get_state(config), namespaces
+
+
+def _texts(messages: list[Any]) -> list[tuple[str, str]]:
+    """(id, content) of messages, as the server sends them or as LangChain objects."""
+    return [
+        (m["id"], m["content"]) if isinstance(m, dict) else (str(m.id), m.content) for m in messages
+    ]
+
+
 def test_both_graphs_are_served(client: SyncLangGraphClient) -> None:
     assert {a["graph_id"] for a in client.assistants.search()} == {"optimization", "assistant"}
 
@@ -147,11 +170,28 @@ def test_a_chat_turn_answers_with_a_tool_call_and_a_memory_lands_in_the_project_
     assert isinstance(state, dict) and state["messages"][: len(messages)] == messages
     assert state["messages"][-1]["content"] == said
 
+    # the thread's checkpoints are in the project's checkpoint file; its agents' tool loops
+    # keep none (only the graph's own namespace)
+    saved, namespaces = _saved(data_dir, "assistant", thread_id)
+    assert _texts(saved.values["messages"]) == _texts(state["messages"])
+    assert namespaces == {""}
+
     served = client.store.search_items(("memories", LOCAL_OWNER))["items"]
     assert [item["value"]["text"] for item in served] == ["I never hold energy stocks"]
     with memory_store(Settings(data_dir=data_dir)) as stored:  # the project's memory file
         (memory,) = list_memories(stored, LOCAL_OWNER)
     assert memory.exclusions == ["energy"] and memory.key == served[0]["key"]
+
+
+def test_deleting_a_thread_deletes_its_checkpoints_from_the_project_file(
+    client: SyncLangGraphClient, data_dir: Path
+) -> None:
+    thread_id = client.threads.create()["thread_id"]
+    said = _ask(client, thread_id, "hello")
+    assert _texts(_saved(data_dir, "assistant", thread_id)[0].values["messages"]) == _texts(said)
+    client.threads.delete(thread_id)
+    saved, namespaces = _saved(data_dir, "assistant", thread_id)
+    assert not saved.values and not namespaces
 
 
 def test_an_approved_search_runs_as_the_local_owners_job(
@@ -163,19 +203,29 @@ def test_an_approved_search_runs_as_the_local_owners_job(
     (pending,) = task["interrupts"]
     assert pending["value"]["type"] == "approval"
     assert pending["value"]["actions"] == ["approve", "edit", "reject"]
+    paused, _ = _saved(data_dir, "assistant", thread_id)  # the pause is in the project's file
+    assert [i.value for i in paused.interrupts] == [pending["value"]]
 
     values = client.runs.wait(
         thread_id, "assistant", command={"resume": {"action": "edit", "request": CHAT_EDIT}}
     )
     assert isinstance(values, dict)
     reply = values["messages"][-1]["content"]
-    (job,) = open_store(Settings(data_dir=data_dir)).list_jobs(LOCAL_OWNER)
+    store = open_store(Settings(data_dir=data_dir))
+    (job,) = store.list_jobs(LOCAL_OWNER)
     assert job.status == "succeeded"
     assert reply.startswith(f"Run {job.id} succeeded.")
+    result = store.get_result(LOCAL_OWNER, job.id).payload
+    assert result["status"] == "succeeded" and result["n_trials"] == 12  # CHAT_EDIT's budget
+
+    resumed, _ = _saved(data_dir, "assistant", thread_id)
+    assert not resumed.interrupts and resumed.values["messages"][-1].content == reply
+    ran, _ = _saved(data_dir, "optimization", job.id)  # the job checkpoints in the same file
+    assert not ran.next and ran.values["result"]["best"]["config"] == result["best"]["config"]
 
 
 def test_a_small_optimization_gives_the_result_stratigos_computes(
-    client: SyncLangGraphClient, tmp_path: Path
+    client: SyncLangGraphClient, data_dir: Path, tmp_path: Path
 ) -> None:
     thread_id = client.threads.create()["thread_id"]
     state = {"run_id": "run_platform_small", "request": SMALL_REQUEST}
@@ -183,6 +233,9 @@ def test_a_small_optimization_gives_the_result_stratigos_computes(
     assert isinstance(values, dict)
     served = values["result"]
     assert served["status"] == "succeeded" and served["n_trials"] == 12
+    saved, namespaces = _saved(data_dir, "optimization", thread_id)  # the project's file
+    assert not saved.next and saved.values["result"] == served
+    assert namespaces == {""}
 
     request = OptimizationRequest.model_validate(SMALL_REQUEST)
     local = run_optimization(
