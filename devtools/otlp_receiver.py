@@ -9,7 +9,9 @@ with an empty `ExportTraceServiceResponse`.
         spans = receiver.spans
 
 Or on the command line, printing each trace as an indented tree when its root span arrives
-(names, token counts, finish reasons, status codes), until interrupted:
+(names, token counts, finish reasons, status codes), and the spans that arrive after their trace
+was printed (a job that ran after the request that submitted it) as a subtree below the printed
+span they continue (`TreePrinter`), until interrupted:
 
     python -m devtools.otlp_receiver --port 4318
 """
@@ -204,20 +206,49 @@ def trace_tree(spans: list[ReceivedSpan], root: ReceivedSpan) -> str:
     return "\n".join(lines)
 
 
+class TreePrinter:
+    """`on_span` of the command line: `write`s a trace's tree when its root arrives (a root ends
+    after its children), then each span that arrives below an already written span, with its
+    descendants, indented under it (a job's spans end long after the request span that submitted
+    it). Spans whose parent has not been written yet wait for it."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+        self._spans: list[ReceivedSpan] = []
+        self._depth: dict[str, int] = {}  # written span id -> its depth in the written tree
+
+    def __call__(self, span: ReceivedSpan) -> None:
+        self._spans.append(span)
+        if span.parent_id == "":
+            depth, header = 0, None
+        elif span.parent_id in self._depth:
+            depth = self._depth[span.parent_id] + 1
+            parent = next(s for s in self._spans if s.span_id == span.parent_id)
+            header = "  " * (depth - 1) + f"{parent.name}  (trace {span.trace_id}, continued)"
+        else:
+            return
+        trace = [s for s in self._spans if s.trace_id == span.trace_id]
+        tree = trace_tree(trace, span)
+        self._mark(trace, span, depth)
+        indented = "\n".join("  " * depth + line for line in tree.splitlines())
+        self._write(indented if header is None else f"{header}\n{indented}")
+
+    def _mark(self, trace: list[ReceivedSpan], span: ReceivedSpan, depth: int) -> None:
+        self._depth[span.span_id] = depth
+        for child in trace:
+            if child.parent_id == span.span_id:
+                self._mark(trace, child, depth + 1)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Serve until interrupted, printing each span received."""
+    """Serve until interrupted, printing each trace received as a tree."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--port", type=int, default=4318)
     args = parser.parse_args(argv)
 
-    def show(span: ReceivedSpan) -> None:
-        if span.parent_id == "":  # a root ends last: its trace is complete
-            trace = [s for s in receiver.spans if s.trace_id == span.trace_id]
-            print(trace_tree(trace, span), flush=True)
-
-    receiver = OtlpReceiver(args.port, on_span=show)
+    receiver = OtlpReceiver(args.port, on_span=TreePrinter(lambda text: print(text, flush=True)))
     with receiver:
         print(f"listening on {receiver.url}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):

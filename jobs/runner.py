@@ -17,6 +17,7 @@ from typing import Any, Unpack
 from jobs.handlers import Handler, UnknownJobKindError
 from jobs.worker import Worker, WorkerOptions, WorkOutcome
 from settings import Settings
+from settings.tracing import current_trace_context
 from store import TERMINAL_STATUSES, ConflictError, Job, JobStatus, Store, StoredEvent
 
 
@@ -79,6 +80,8 @@ class JobRunner:
     ) -> Job:
         """Create a `pending` job (or return the job submitted before with the same key).
 
+        The job carries the caller's trace context (`settings.tracing.current_trace_context`):
+        its worker's spans, in whichever process or machine, continue the caller's trace.
         The same `idempotency_key` with a different kind/request is a `ConflictError`; a kind
         without a handler (when this runner has handlers) is `UnknownJobKindError`.
         """
@@ -86,7 +89,13 @@ class JobRunner:
             raise UnknownJobKindError(
                 f"no handler registered for job kind {kind!r}; registered: {sorted(self.handlers)}"
             )
-        job, _created = self.store.submit_job(owner, kind, request, idempotency_key=idempotency_key)
+        job, _created = self.store.submit_job(
+            owner,
+            kind,
+            request,
+            idempotency_key=idempotency_key,
+            trace_context=current_trace_context(),
+        )
         return job
 
     def status(self, owner: str, job_id: str) -> Job:

@@ -5,7 +5,10 @@ because the worker holding it died — runs the handler registered for its kind 
 thread renews the lease, and then either stores the result and the `succeeded` status in one
 step (`Store.complete_job`) or marks the job `failed` with the reason. Transient failures
 (`TransientJobError`, `StoreUnavailableError`) are retried with backoff up to `max_attempts`
-attempts, the handler resuming from its own checkpoint (`ctx.resume=True`).
+attempts, the handler resuming from its own checkpoint (`ctx.resume=True`). Each attempt is a
+span `job {kind}` whose parent is the span that submitted the job (`Job.trace_context`, stored
+with it so that a worker in another process or on another machine continues that trace); a job
+without one (scheduled, or submitted with tracing off) starts a trace of its own.
 
 Run one as a separate process with `python -m jobs.worker --handlers MODULE` (MODULE registers
 handlers with `jobs.handlers.register_handler` on import, or defines a `HANDLERS` mapping).
@@ -385,6 +388,7 @@ class Worker:
                     f"job {job.kind}",
                     {"stratigos.job_kind": job.kind, "stratigos.job_attempt": job.attempts},
                     carry={"stratigos.job_id": job.id},
+                    parent=job.trace_context,  # the submitter's span, wherever it ran
                 ):
                     result = handler(job, ctx)
                 if lease.stopped.is_set() or lease.refresh():

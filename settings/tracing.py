@@ -12,6 +12,10 @@ settings can change it (tests) and nothing else in the process exports by accide
 `span(name, attributes, carry=...)` opens a span as the current one; `carry` attributes
 (`stratigos.run_id`, `stratigos.job_id`, `stratigos.thread_id`) are also set on every span opened
 inside it (`carried_attributes()`), which is how graph spans get the job's id.
+
+`current_trace_context()` is the current span's W3C trace context (`traceparent`, `tracestate`)
+as a small dict to store with work another thread, process or machine will continue (a job);
+`span(..., parent=that_dict)` opens the continuing span as its child, in the same trace.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from settings.config import Settings
 
@@ -38,6 +43,8 @@ AttributeValue = str | bool | int | float | list[str]
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
 _key: tuple[Any, ...] | None = None
+_W3C = TraceContextTextMapPropagator()
+"""W3C Trace Context (`traceparent` / `tracestate`), whatever the process-global propagator is."""
 _carried: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
     "stratigos_carried", default=MappingProxyType({})
 )
@@ -134,21 +141,37 @@ def carried_attributes() -> Mapping[str, AttributeValue]:
     return _carried.get()
 
 
+def current_trace_context() -> dict[str, str] | None:
+    """The W3C trace context of the current span: `{"traceparent": ...}` plus `"tracestate"`
+    when it has one; None when no spans are exported (no provider installed) or no span is
+    current. Ids only: it never holds attributes or content."""
+    if not tracing_installed() or not trace.get_current_span().get_span_context().is_valid:
+        return None
+    carrier: dict[str, str] = {}
+    _W3C.inject(carrier)
+    return carrier or None
+
+
 @contextmanager
 def span(
     name: str,
     attributes: Mapping[str, AttributeValue] | None = None,
     *,
     carry: Mapping[str, AttributeValue] | None = None,
+    parent: Mapping[str, str] | None = None,
 ) -> Iterator[Span]:
     """A span named `name`, current inside the block, with `attributes`, the carried attributes
-    and `carry` (which spans opened inside it carry too). An exception marks it as an error
+    and `carry` (which spans opened inside it carry too). Its parent is the span `parent` (a
+    `current_trace_context()` from wherever the work was started) when given, else the current
+    span; a `parent` that does not parse starts a new trace. An exception marks it as an error
     (`error.type`, never the message: it may quote user content)."""
     carried = {**_carried.get(), **(carry or {})}
     token = _carried.set(carried)
+    context = None if parent is None else _W3C.extract(dict(parent))
     try:
         with tracer().start_as_current_span(
             name,
+            context=context,
             attributes={**carried, **(attributes or {})},
             record_exception=False,  # its message may quote user content
             set_status_on_exception=False,

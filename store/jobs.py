@@ -30,7 +30,9 @@ class Job:
     `progress` is `(done, total)` in the job's own units (`total` None while unknown);
     `attempts` counts successful `claim`s; `lease_owner` / `lease_expires_at` name the worker
     holding the job and until when (both None when no lease is held); `archived_at` is set by
-    `cleanup` once the job's events and trials moved to the archive.
+    `cleanup` once the job's events and trials moved to the archive. `trace_context` is the W3C
+    trace context (`traceparent`, optionally `tracestate`) of the span that submitted the job,
+    which the worker continues; None when the submission was not traced.
     """
 
     id: str
@@ -49,6 +51,7 @@ class Job:
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     archived_at: datetime | None = None
+    trace_context: dict[str, str] | None = None
 
     def lease_active(self, now: datetime) -> bool:
         """True when some worker holds an unexpired lease at `now`."""
@@ -167,6 +170,36 @@ def check_result(kind: str, result: Any) -> None:
         raise InvalidResultError("the succeeded optimization result has no best configuration")
 
 
+TRACE_CONTEXT_KEYS = frozenset({"traceparent", "tracestate"})
+"""The W3C Trace Context fields a job's `trace_context` may hold (`traceparent` required)."""
+
+TRACE_CONTEXT_MAX_CHARS = 1024
+"""Upper bound of each `trace_context` value, in characters (a `traceparent` is 55; W3C asks
+propagators to keep at least 512 of a `tracestate`)."""
+
+
+def check_trace_context(trace_context: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Validate a job's `trace_context` for `submit_job`: None, or string values under
+    `traceparent` (required) and `tracestate`, each at most `TRACE_CONTEXT_MAX_CHARS` long.
+    Returns it as a plain dict; `ValueError` naming what is wrong otherwise."""
+    if trace_context is None:
+        return None
+    if not isinstance(trace_context, Mapping):
+        raise ValueError(f"trace_context must be a mapping, not {type(trace_context).__name__}")
+    extra = set(trace_context) - TRACE_CONTEXT_KEYS
+    if extra or "traceparent" not in trace_context:
+        raise ValueError(
+            f"trace_context holds traceparent and optionally tracestate, got {sorted(trace_context)}"
+        )
+    for key, value in trace_context.items():
+        if not isinstance(value, str) or len(value) > TRACE_CONTEXT_MAX_CHARS:
+            raise ValueError(
+                f"trace_context[{key!r}] must be a string of at most "
+                f"{TRACE_CONTEXT_MAX_CHARS} characters"
+            )
+    return dict(trace_context)
+
+
 def check_transition(to_status: JobStatus, from_statuses: Sequence[JobStatus]) -> None:
     """Arguments of `Store.transition`: known statuses; `succeeded` only via `complete_job`."""
     for status in (to_status, *from_statuses):
@@ -199,24 +232,40 @@ class JobRepository(ABC):
         request: Mapping[str, Any],
         *,
         idempotency_key: str | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> tuple[Job, bool]:
         """Create a `pending` job; returns `(job, created)`.
 
         With an `idempotency_key` (unique per owner) a repeated submission returns the existing
         job and `created=False`; reusing the key for a different `kind`/`request` is a
         `ConflictError`. Concurrent submissions with one key create exactly one job.
+        `trace_context` (`check_trace_context`) is stored with a new job for its worker to
+        continue the submitter's trace; a repeated submission keeps the first one's.
         """
         check_owner(owner)
         if not kind:
             raise ValueError("kind must be a non-empty string")
-        return self._insert_job(owner, kind, dumps(dict(request)), idempotency_key)
+        context = check_trace_context(trace_context)
+        return self._insert_job(
+            owner,
+            kind,
+            dumps(dict(request)),
+            idempotency_key,
+            None if context is None else dumps(context),
+        )
 
     @abstractmethod
     def _insert_job(
-        self, owner: str, kind: str, body: str, idempotency_key: str | None
+        self,
+        owner: str,
+        kind: str,
+        body: str,
+        idempotency_key: str | None,
+        trace_context: str | None,
     ) -> tuple[Job, bool]:
-        """`submit_job` after its checks (`body`: the request as JSON): the backend's atomic insert,
-        or the job already submitted under `idempotency_key`."""
+        """`submit_job` after its checks (`body`: the request as JSON; `trace_context`: the
+        checked trace context as JSON, or None): the backend's atomic insert, or the job already
+        submitted under `idempotency_key`."""
 
     @abstractmethod
     def get_job(self, owner: str, job_id: str) -> Job:
@@ -414,6 +463,7 @@ def job_to_json(job: Job) -> dict[str, Any]:
         "error": job.error,
         "idempotency_key": job.idempotency_key,
         "archived_at": iso(job.archived_at),
+        "trace_context": job.trace_context,
     }
 
 
@@ -437,4 +487,5 @@ def job_from_row(d: Mapping[str, Any]) -> Job:
         lease_owner=d.get("lease_owner"),
         lease_expires_at=from_micros(d.get("lease_expires_at")),
         archived_at=from_micros(d.get("archived_at")),
+        trace_context=json.loads(d["trace_context"]) if d.get("trace_context") else None,
     )

@@ -54,7 +54,12 @@ class AwsJobs(AwsTable):
         return job_from_row(item)
 
     def _insert_job(
-        self, owner: str, kind: str, body: str, idempotency_key: str | None
+        self,
+        owner: str,
+        kind: str,
+        body: str,
+        idempotency_key: str | None,
+        trace_context: str | None,
     ) -> tuple[Job, bool]:
         if idempotency_key is not None:
             existing = self._idempotent(owner, idempotency_key, kind, body)
@@ -75,6 +80,7 @@ class AwsJobs(AwsTable):
             "created_at": now,
             "updated_at": now,
             "idempotency_key": idempotency_key,
+            "trace_context": trace_context,  # absent (None) in items written before it existed
             "gsi1pk": "STATUS#pending",
             "gsi1sk": f"{now:020d}#{job_id}",
         }

@@ -311,6 +311,12 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX idea_tickers_by_owner ON idea_tickers (owner, ticker, created_at);
         """,
     ),
+    (
+        11,
+        """
+        ALTER TABLE jobs ADD COLUMN trace_context TEXT;
+        """,
+    ),
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

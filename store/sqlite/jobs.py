@@ -20,7 +20,8 @@ from store.sqlite.connection import SqliteConnection
 
 _JOB_COLUMNS = (
     "id, owner, kind, request, status, done, total, attempts, created_at, updated_at, "
-    "started_at, finished_at, error, idempotency_key, lease_owner, lease_expires_at, archived_at"
+    "started_at, finished_at, error, idempotency_key, lease_owner, lease_expires_at, archived_at, "
+    "trace_context"
 )
 
 
@@ -36,7 +37,12 @@ class SqliteJobs(SqliteConnection):
         return job_from_row(dict(row))
 
     def _insert_job(
-        self, owner: str, kind: str, body: str, idempotency_key: str | None
+        self,
+        owner: str,
+        kind: str,
+        body: str,
+        idempotency_key: str | None,
+        trace_context: str | None,
     ) -> tuple[Job, bool]:
         with self._tx("submit_job") as conn:
             if idempotency_key is not None:
@@ -57,8 +63,8 @@ class SqliteJobs(SqliteConnection):
             job_id = new_id("job")
             conn.execute(
                 "INSERT INTO jobs (id, owner, kind, request, status, created_at, updated_at, "
-                "idempotency_key) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
-                (job_id, owner, kind, body, now, now, idempotency_key),
+                "idempotency_key, trace_context) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)",
+                (job_id, owner, kind, body, now, now, idempotency_key, trace_context),
             )
             return self._job_row(conn, owner, job_id), True
 

@@ -8,7 +8,7 @@ import requests
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from devtools.otlp_receiver import OtlpReceiver, trace_tree
+from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan, TreePrinter, trace_tree
 
 TRACE = "5b8efff798038103d269b633813fc60c"
 ROOT, CHILD = "eee19b7ec3c1b174", "eee19b7ec3c1b173"
@@ -85,3 +85,34 @@ def test_json_and_protobuf_exports_give_the_same_spans() -> None:
     assert child.attributes["gen_ai.response.finish_reasons"] == ["stop"]
     assert root.resource == {"service.name": "s"} and root.parent_id == ""
     assert trace_tree(from_json, root) == "stratigos optimize\n  chat m  tokens 7/2  stop"
+
+
+def _span(name: str, span_id: str, parent_id: str = "", start: int = 0) -> ReceivedSpan:
+    return ReceivedSpan(name, TRACE, span_id, parent_id, {}, {}, 0, start_ns=start)
+
+
+def test_spans_arriving_after_their_trace_was_printed_are_printed_below_their_parent() -> None:
+    written: list[str] = []
+    printer = TreePrinter(written.append)
+    printer(_span("GET /v1/other", "a" * 16))  # another root, its own trace
+    printer(_span("POST /v1/optimizations", ROOT))
+    assert written == ["GET /v1/other", "POST /v1/optimizations"]
+    # the job's spans end later: its children first, then the job itself
+    printer(_span("node plan", "3" * 16, "2" * 16, start=2))
+    printer(_span("run optimization", "2" * 16, "1" * 16, start=1))
+    printer(_span("waiting", "9" * 16, "8" * 16))  # its parent has not arrived: not yet
+    assert len(written) == 2
+    printer(_span("job optimization", "1" * 16, ROOT))
+    assert written[2] == "\n".join(
+        [
+            f"POST /v1/optimizations  (trace {TRACE}, continued)",
+            "  job optimization",
+            "    run optimization",
+            "      node plan",
+        ]
+    )
+    # and deeper still, below a span written in the continuation
+    printer(_span("late", "4" * 16, "2" * 16))
+    assert written[3] == "\n".join(
+        [f"    run optimization  (trace {TRACE}, continued)", "      late"]
+    )

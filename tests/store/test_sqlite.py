@@ -127,7 +127,7 @@ def test_a_version_5_store_gets_deployment_events_and_exports(tmp_path: Path) ->
     assert (event.seq, event.type, event.data["status"]) == (1, "created", "paused")
     store.update_deployment(ALICE, "dep_1", expected_version=3, status="active")
     assert [e.seq for e in store.deployment_events(ALICE, "dep_1")] == [1, 2]
-    assert store.schema_version() == SCHEMA_VERSION == 10
+    assert store.schema_version() == SCHEMA_VERSION == 11
     store.create_export(ALICE, "dep_1", "csv", b"x", rows=1)
     assert len(store.list_exports(ALICE, "dep_1")) == 1
     store.close()
@@ -147,4 +147,28 @@ def test_a_version_8_store_gets_profiles_and_ideas(tmp_path: Path) -> None:
     assert store.schema_version() == SCHEMA_VERSION
     assert store.save_profile(ALICE, {"exclusions": ["AMD"]}).version == 1
     assert store.list_ideas(ALICE).items == []
+    store.close()
+
+
+def test_a_version_10_store_s_jobs_get_an_empty_trace_context(tmp_path: Path) -> None:
+    from store.sqlite import connection
+
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as conn:  # the store as migration 10 left it, with a job
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in connection.MIGRATIONS:
+            if version <= 10:
+                conn.executescript(script)
+        conn.execute("INSERT INTO schema_version VALUES (10)")
+        conn.execute(
+            "INSERT INTO jobs (id, owner, kind, request, status, created_at, updated_at) "
+            "VALUES ('job_old', ?, 'optimization', '{}', 'pending', 1, 1)",
+            (ALICE,),
+        )
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.get_job(ALICE, "job_old").trace_context is None
+    context = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
+    new, _ = store.submit_job(ALICE, "optimization", {"n": 1}, trace_context=context)
+    assert store.get_job(ALICE, new.id).trace_context == context
     store.close()

@@ -26,7 +26,7 @@ def traced_api(offline_data_dir: Path) -> Iterator[tuple[TestClient, dict[str, s
             store = client.app.state.context.store  # type: ignore[attr-defined]
             key, _ = store.create_api_key("alice", "tests")
             yield client, {"x-api-key": key}, receiver
-    configure_tracing(Settings(data_dir=offline_data_dir))
+    configure_tracing(Settings(data_dir=offline_data_dir, tracing="off"))
 
 
 def test_a_chat_message_over_http_is_one_trace_rooted_at_its_request(

@@ -30,7 +30,7 @@ def receiver(offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         monkeypatch.setenv("STRATIGOS_TRACING", "otlp")
         monkeypatch.setenv("STRATIGOS_OTLP_ENDPOINT", receiver.url)
         yield receiver
-    configure_tracing(Settings(data_dir=offline_data_dir))  # uninstall the provider
+    configure_tracing(Settings(data_dir=offline_data_dir, tracing="off"))  # uninstall
 
 
 def _chain(receiver: OtlpReceiver, span: ReceivedSpan) -> list[str]:

@@ -1,4 +1,5 @@
-"""Helpers the contract modules share: owners, trace events, a running job, racing callers."""
+"""Helpers the contract modules share: owners, trace events, a running job, racing callers, a
+job stored as code before a field existed wrote it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+from store.aws import AWSStore
 from store.base import Store
+from store.common import to_micros
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from traces.schema import TraceEvent
@@ -66,3 +69,37 @@ def race(store: Store, n: int, fn: Any) -> list[Any]:
     for t in threads:
         t.join()
     return out
+
+
+def legacy_job(store: Store, owner: str, job_id: str) -> None:
+    """Write a pending job as the code before `trace_context` existed wrote it: an SQLite row
+    inserted without the column, or a DynamoDB item without the attribute."""
+    now = to_micros(store.clock())
+    if isinstance(store, SQLiteStore):
+        with store._tx("legacy job") as conn:
+            conn.execute(
+                "INSERT INTO jobs (id, owner, kind, request, status, created_at, updated_at) "
+                "VALUES (?, ?, 'optimize', '{}', 'pending', ?, ?)",
+                (job_id, owner, now, now),
+            )
+        return
+    assert isinstance(store, AWSStore)
+    item = {
+        "pk": f"OWNER#{owner}",
+        "sk": f"JOB#{job_id}",
+        "id": job_id,
+        "owner": owner,
+        "kind": "optimize",
+        "request": "{}",
+        "status": "pending",
+        "done": 0,
+        "attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "gsi1pk": "STATUS#pending",
+        "gsi1sk": f"{now:020d}#{job_id}",
+    }
+    store.ddb.put_item(
+        TableName=store.table,
+        Item={k: {"N": str(v)} if isinstance(v, int) else {"S": v} for k, v in item.items()},
+    )

@@ -10,7 +10,7 @@ from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.results import Trial
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB, events, race, running_job
+from tests.store.contract.helpers import ALICE, BOB, events, legacy_job, race, running_job
 from traces.schema import TraceEvent
 
 
@@ -38,6 +38,70 @@ def test_idempotent_submit(store: Store) -> None:
     other, other_created = store.submit_job(BOB, "optimize", {"n": 1}, idempotency_key="k1")
     assert other_created and other.id != first.id
     assert [j.id for j in store.list_jobs(ALICE)] == [first.id]
+
+
+TRACE = {
+    "traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    "tracestate": "vendor=opaque",
+}
+
+
+def test_a_job_keeps_its_submitter_s_trace_context(store: Store, clock: FakeClock) -> None:
+    job, _ = store.submit_job(ALICE, "optimize", {"n": 1}, trace_context=TRACE)
+    assert job.trace_context == TRACE
+    assert store.get_job(ALICE, job.id).trace_context == TRACE
+    assert [j.trace_context for j in store.list_jobs(ALICE)] == [TRACE]
+    [pending] = store.jobs_by_status("pending")
+    assert pending.trace_context == TRACE
+    # every later write keeps it: the claim, a heartbeat, the completion
+    claimed = store.claim(ALICE, job.id, "w1", 60)
+    assert claimed.trace_context == TRACE
+    clock.advance(1)
+    assert store.heartbeat(ALICE, job.id, "w1", 60, progress=(1, 2)).trace_context == TRACE
+    done = store.complete_job(ALICE, job.id, {"sharpe": 1.0}, worker="w1")
+    assert done.trace_context == TRACE == store.get_job(ALICE, job.id).trace_context
+    # a job submitted without one has none; a traceparent alone is kept as it is
+    plain, _ = store.submit_job(ALICE, "optimize", {"n": 2})
+    assert plain.trace_context is None and store.get_job(ALICE, plain.id).trace_context is None
+    only = {"traceparent": TRACE["traceparent"]}
+    bare, _ = store.submit_job(ALICE, "optimize", {"n": 3}, trace_context=only)
+    assert store.get_job(ALICE, bare.id).trace_context == only
+
+
+def test_a_repeated_submission_keeps_the_first_trace_context(store: Store) -> None:
+    first, _ = store.submit_job(
+        ALICE, "optimize", {"n": 1}, idempotency_key="k", trace_context=TRACE
+    )
+    other = {"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}
+    again, created = store.submit_job(
+        ALICE, "optimize", {"n": 1}, idempotency_key="k", trace_context=other
+    )
+    assert not created and again.id == first.id and again.trace_context == TRACE
+
+
+@pytest.mark.parametrize(
+    ("trace_context", "named"),
+    [
+        ({"tracestate": "a=b"}, "traceparent"),
+        ({"traceparent": TRACE["traceparent"], "baggage": "user=alice"}, "baggage"),
+        ({"traceparent": 7}, "traceparent"),
+        ({"traceparent": TRACE["traceparent"], "tracestate": "x" * 1025}, "tracestate"),
+        (["traceparent"], "mapping"),
+    ],
+)
+def test_a_malformed_trace_context_is_refused_and_nothing_is_written(
+    store: Store, trace_context: object, named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        store.submit_job(ALICE, "optimize", {"n": 1}, trace_context=trace_context)  # type: ignore[arg-type]
+    assert store.list_jobs(ALICE) == []
+
+
+def test_a_job_stored_before_trace_contexts_existed_reads_as_none(store: Store) -> None:
+    legacy_job(store, ALICE, "job_legacy")
+    job = store.get_job(ALICE, "job_legacy")
+    assert job.trace_context is None and job.status == "pending"
+    assert store.claim(ALICE, job.id, "w1", 60).trace_context is None
 
 
 def test_concurrent_idempotent_submit_creates_one_job(store: Store) -> None:
