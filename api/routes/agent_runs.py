@@ -11,6 +11,7 @@ ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -34,8 +35,8 @@ from api.routes.agent_threads import (
     owned_thread,
 )
 from api.routes.threads import claim_thread, release_thread
+from api.run_records import StoreJournal, ended_record, final_values, record_frames, run_view
 from api.run_registry import (
-    RUNS,
     STREAM_MODES,
     AgentRun,
     execute,
@@ -44,7 +45,7 @@ from api.run_registry import (
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
 from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest, validation_problems
-from store import ConflictError, NotFoundError
+from store import AgentRunRecord, ConflictError, NotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
 
@@ -202,30 +203,41 @@ def _start(
     thread_id: str,
     body: RunBody,
     on_end: Callable[[], None] | None = None,
-) -> AgentRun:
-    """Check `body`, claim the thread and start the run in a worker thread; `on_end()` runs
-    there once the thread is released, before the run's `end` frame."""
+) -> tuple[AgentRun, AgentRunRecord]:
+    """Check `body`, claim the thread, record the run in the store and start it in a worker
+    thread; `on_end()` runs there once the thread is released, before the run's `end`
+    frame."""
     _check(body)
     modes = _stream_modes(body)
     session = chat_session(context, owner, thread_id)
     claim_thread(thread_id)  # what is pending cannot change from here on
     try:
         turn = _turn(session, body)
+        run = AgentRun(
+            run_id=new_run_id(),
+            thread_id=thread_id,
+            assistant_id=assistant_id(CHAT_GRAPH),
+            owner=owner,
+            stream_modes=modes,
+            subgraphs=body.stream_subgraphs,
+            metadata=body.metadata or {},
+        )
+        record = context.store.create_agent_run(
+            owner,
+            run_id=run.run_id,
+            thread_id=thread_id,
+            assistant_id=run.assistant_id,
+            lease_seconds=context.run_timing.lease_seconds,
+            metadata=run.metadata,
+            multitask_strategy=body.multitask_strategy,
+            kwargs={"stream_mode": list(modes)},
+        )
     except BaseException:
         release_thread(thread_id)
         raise
-    run = AgentRun(
-        run_id=new_run_id(),
-        thread_id=thread_id,
-        assistant_id=assistant_id(CHAT_GRAPH),
-        owner=owner,
-        stream_modes=modes,
-        subgraphs=body.stream_subgraphs,
-        metadata=body.metadata or {},
-    )
     run.cancel_job = lambda job_id: _cancel_job(context, owner, job_id)
     run.emit("metadata", {"run_id": run.run_id, "attempt": 1})
-    RUNS.add(run)
+    context.runs.add(run)
 
     def release() -> None:
         try:
@@ -236,14 +248,15 @@ def _start(
         if on_end is not None:
             on_end()
 
+    journal = StoreJournal(context.store, owner, context.run_timing)
     worker = threading.Thread(
         target=execute,
-        args=(run, turn, session.snapshot, release),
+        args=(run, turn, session.snapshot, release, journal),
         name=f"agent-run-{run.run_id}",
         daemon=True,
     )
     worker.start()
-    return run
+    return run, record
 
 
 def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
@@ -252,7 +265,7 @@ def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
         context.runner.cancel(owner, job_id)
 
 
-def _location(run: AgentRun) -> dict[str, str]:
+def _location(run: AgentRun | AgentRunRecord) -> dict[str, str]:
     return {"Content-Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}"}
 
 
@@ -313,12 +326,13 @@ def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun
             erase_thread(context, owner, thread_id)
 
     try:
-        return _start(
+        run, _ = _start(
             context, owner, thread_id, body, None if body.on_completion == "keep" else erase
         )
     except Exception:
         context.store.delete_thread(owner, thread_id)
         raise
+    return run
 
 
 @router.post("/threads/{thread_id}/runs", summary="Create a background run")
@@ -327,9 +341,9 @@ def create_run(
 ) -> dict[str, Any]:
     """Start a run on the thread and answer at once with the `Run` (status pending/running)."""
     owned_thread(context, caller.owner, thread_id)
-    run = _start(context, caller.owner, thread_id, body)
+    run, record = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
-    return run.view()
+    return run_view(record)
 
 
 @router.post("/threads/{thread_id}/runs/wait", summary="Run and wait for the result")
@@ -339,7 +353,7 @@ async def wait_run(
     """Run on the thread; the answer is the thread's values when the run ends (with
     `__interrupt__` when it pauses for approval, `__error__` when it failed)."""
     owned_thread(context, caller.owner, thread_id)
-    run = _start(context, caller.owner, thread_id, body)
+    run, _ = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return await run.wait()
 
@@ -358,7 +372,7 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
     """Run on the thread, streaming `metadata`, the requested modes' frames and `end`."""
     owned_thread(context, caller.owner, thread_id)
-    run = _start(context, caller.owner, thread_id, body)
+    run, _ = _start(context, caller.owner, thread_id, body)
     return _stream_response(run, -1, body.on_disconnect)
 
 
@@ -383,12 +397,21 @@ def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingRe
     )
 
 
-def _run(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRun:
-    owned_thread(context, owner, thread_id)
-    run = RUNS.get(owner, thread_id, run_id)
-    if run is None:
-        raise not_found("run", run_id)
-    return run
+def _record(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:
+    """The owner's run on the thread as the store records it (404 when not theirs)."""
+    try:
+        return context.store.get_agent_run(owner, thread_id, run_id)
+    except NotFoundError:
+        raise not_found("run", run_id) from None
+
+
+async def _ended(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:
+    """The record of a run executing elsewhere, once it has ended (polling the store)."""
+
+    async def read() -> AgentRunRecord:
+        return await context.call(_record, context, owner, thread_id, run_id)
+
+    return await ended_record(read, context.run_timing.poll_seconds)
 
 
 @router.get("/threads/{thread_id}/runs", summary="List runs")
@@ -399,22 +422,31 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """The thread's runs in this process, newest first."""
+    """The thread's runs, newest first."""
     owned_thread(context, caller.owner, thread_id)
-    runs = RUNS.of_thread(caller.owner, thread_id)[offset : offset + limit]
-    return [r.view() for r in runs]
+    runs = context.store.list_agent_runs(caller.owner, thread_id, limit=limit, offset=offset)
+    return [run_view(r) for r in runs]
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", summary="Get a run")
 def get_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The run: status pending, running, success, error or interrupted."""
-    return _run(context, caller.owner, thread_id, run_id).view()
+    """The run: status pending, running, success, error or interrupted (a run whose server
+    stopped before it ended reads `error`, once its lease has expired)."""
+    owned_thread(context, caller.owner, thread_id)
+    return run_view(_record(context, caller.owner, thread_id, run_id))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", summary="Wait for a run")
 async def join_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The thread's values when the run has ended (as `/runs/wait` answers)."""
-    return await _run(context, caller.owner, thread_id, run_id).wait()
+    """The thread's values when the run has ended (as `/runs/wait` answers); a run executing
+    on another instance is followed through the store."""
+    owner = caller.owner
+    owned_thread(context, owner, thread_id)
+    live = context.runs.get(owner, thread_id, run_id)
+    if live is not None:
+        return await live.wait()
+    record = await _ended(context, owner, thread_id, run_id)
+    return final_values(record, chat_session(context, owner, thread_id).snapshot)
 
 
 @router.get(
@@ -433,21 +465,62 @@ def join_stream(
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:
     """The run's frames from the start (or after `Last-Event-ID`), following it to `end`;
-    with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`)."""
-    run = _run(context, caller.owner, thread_id, run_id)
-    after = -1
-    if last_event_id and last_event_id.strip():
-        text = last_event_id.strip()
-        if not text.isdigit() or int(text) >= len(run.frames):
-            problem = f"the id of a frame of this run (0 to {len(run.frames) - 1})"
-            raise validation_error("header.last-event-id", problem)
-        after = int(text)
+    with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`). A run
+    executing elsewhere (another instance, a stopped server) gets its frames from its record
+    once it has ended (`api.run_records.record_frames`)."""
+    owner = caller.owner
+    owned_thread(context, owner, thread_id)
+    record = _record(context, owner, thread_id, run_id)
     wanted = [m for m in stream_mode or [] if m]  # the sdk sends an empty value for none
     for mode in wanted:
         if mode not in STREAM_MODES:
             raise validation_error("query.stream_mode", f"{mode!r} is not a stream mode of runs")
     modes = wanted or None
-    return _stream_response(run, after, "cancel" if cancel_on_disconnect else None, modes)
+    live = context.runs.get(owner, thread_id, run_id)
+    after = -1
+    if last_event_id and last_event_id.strip():
+        text = last_event_id.strip()
+        known = len(live.frames) if live is not None else None
+        if not text.isdigit() or (known is not None and int(text) >= known):
+            problem = "the id of a frame of this run" + (
+                f" (0 to {known - 1})" if known is not None else ""
+            )
+            raise validation_error("header.last-event-id", problem)
+        after = int(text)
+    if live is not None:
+        return _stream_response(live, after, "cancel" if cancel_on_disconnect else None, modes)
+    headers = {**SSE_HEADERS, **_location(record)}
+    return StreamingResponse(
+        _record_sse(context, owner, record, after, modes),
+        media_type="text/event-stream",
+        headers=headers,
+    )
+
+
+async def _record_sse(
+    context: AppContext,
+    owner: str,
+    record: AgentRunRecord,
+    after: int,
+    modes: list[str] | None,
+) -> AsyncIterator[bytes]:
+    """The frames of a run known from its record, once it has ended, as SSE; keep-alive
+    comments while it has not."""
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while not record.ended:
+        await asyncio.sleep(context.run_timing.poll_seconds)
+        record = await context.call(_record, context, owner, record.thread_id, record.run_id)
+        if loop.time() - quiet_since >= KEEPALIVE_SECONDS:
+            quiet_since = loop.time()
+            yield b": keep-alive\n\n"
+    snapshot = chat_session(context, owner, record.thread_id).snapshot
+    for index, (event, data) in enumerate(record_frames(record, snapshot)):
+        mode = event.split("|")[0]
+        if index > after and (
+            modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes)
+        ):
+            yield sse(_dumps(data), event=event, id=index)
 
 
 @router.post(
@@ -464,16 +537,29 @@ async def cancel_run(
     action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
     """Stop the run at its next step (status `interrupted`; what its finished steps wrote
-    stays). `rollback` is not supported (422); a finished run is 409. With `wait=1` the answer
-    comes when the run has stopped."""
-    run = _run(context, caller.owner, thread_id, run_id)
+    stays). `rollback` is not supported (422); a finished run is 409. A run executing on
+    another instance stops when that instance next renews its lease (the cancel is recorded
+    in the store). With `wait=1` the answer comes when the run has stopped."""
+    owner = caller.owner
+    owned_thread(context, owner, thread_id)
     if action != "interrupt":
         raise validation_error("query.action", "only interrupt is supported")
-    if run.done:
+    reason = "cancelled by the client"
+    try:
+        context.store.update_agent_run(owner, thread_id, run_id, cancel_reason=reason)
+    except NotFoundError:
+        raise not_found("run", run_id) from None
+    except ConflictError as exc:
+        ended = exc.current.status if isinstance(exc.current, AgentRunRecord) else "ended"
         raise ApiError(
-            409, "CONFLICT", f"run {run_id} has ended ({run.status})", [("run", run.status)]
-        )
-    run.cancel("cancelled by the client")
+            409, "CONFLICT", f"run {run_id} has ended ({ended})", [("run", ended)]
+        ) from None
+    live = context.runs.get(owner, thread_id, run_id)
+    if live is not None:
+        live.cancel(reason)
     if wait:
-        await run.wait()
+        if live is not None:
+            await live.wait()
+        else:
+            await _ended(context, owner, thread_id, run_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)

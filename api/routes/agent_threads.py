@@ -24,10 +24,7 @@ from pydantic import BaseModel, Field
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
 from api.routes.threads import claim_thread, release_thread, thread_busy
-from api.run_registry import (
-    RUNS,
-    jsonable,
-)
+from api.run_registry import jsonable
 from graphs.chat import ChatSession
 from store import ChatThread, NotFoundError
 
@@ -302,7 +299,8 @@ def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
     runs on it)."""
     chat_session(context, owner, thread_id).delete()
     context.store.delete_thread(owner, thread_id)
-    RUNS.forget_thread(owner, thread_id)
+    context.store.delete_agent_runs(owner, thread_id)
+    context.runs.forget_thread(owner, thread_id)
 
 
 @router.get("/threads/{thread_id}/state", summary="Thread state")
