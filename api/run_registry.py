@@ -26,6 +26,7 @@ from langgraph.types import Interrupt, StateSnapshot
 from pydantic import BaseModel
 
 from api.errors import error_document
+from api.human_interrupt import human_interrupts, is_approval
 
 STREAM_MODES = ("values", "updates", "messages-tuple", "custom")
 """The stream modes a run can stream (`messages-tuple` frames are named `messages`)."""
@@ -40,14 +41,16 @@ class RunCancelled(Exception):
 
 def jsonable(value: Any) -> Any:
     """`value` as JSON data: LangChain messages as their dicts (`type` human/ai/tool, `id`,
-    `tool_calls`), interrupts as `{"value", "id"}`, pydantic models and dataclasses as dicts,
+    `tool_calls`), interrupts as `{"value", "id"}` (an approval's value as a list of one
+    `HumanInterrupt`, `api.human_interrupt`), pydantic models and dataclasses as dicts,
     datetimes as ISO 8601; anything else unknown as its `str`."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, BaseMessage):
         return jsonable(value.model_dump())
     if isinstance(value, Interrupt):
-        return {"value": jsonable(value.value), "id": value.id}
+        shown = human_interrupts(value.value) if is_approval(value.value) else value.value
+        return {"value": jsonable(shown), "id": value.id}
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
+from api.human_interrupt import decision
 from api.routes.agent_threads import (
     CHAT_GRAPH,
     PREFIX,
@@ -86,22 +87,6 @@ class RunBody(BaseModel):
     feedback_keys: Any = None
 
 
-def _decision(resume: Any) -> tuple[str, dict[str, Any] | None]:
-    """The chat decision a `command.resume` value carries: `"approve"`, or `{"action",
-    "request"}` (`request`: with `edit`, the fields of the request to change)."""
-    if isinstance(resume, str):
-        resume = {"action": resume}
-    if not isinstance(resume, dict) or resume.get("action") not in ("approve", "edit", "reject"):
-        raise validation_error(
-            "body.command.resume.action",
-            "one of approve, edit, reject (e.g. {'action': 'approve'})",
-        )
-    changes = resume.get("request")
-    if changes is not None and not isinstance(changes, dict):
-        raise validation_error("body.command.resume.request", "an object of request fields")
-    return str(resume["action"]), changes
-
-
 def _message(body: RunBody) -> tuple[str, str | None]:
     """The text and id of the one user message in `input.messages`."""
     messages = (body.input or {}).get("messages")
@@ -159,21 +144,29 @@ def _check(body: RunBody) -> None:
 
 def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
     """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
-    approval (`command.resume`: 409 when nothing is pending, 422 for an invalid edit)."""
+    approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
+    422 for an invalid edit; a `response` is a user message, which sets the proposal aside)."""
     if body.command is not None:
-        action, changes = _decision(body.command["resume"])
-        if session.pending() is None:
+        pending = session.pending()
+        answer = decision(body.command["resume"], pending)
+        if pending is None:
             raise ApiError(
                 409,
                 "CONFLICT",
                 f"thread {session.thread_id} has no run awaiting approval",
                 [("body.command.resume", "nothing pending")],
             )
-        if action == "edit":
-            pending = session.pending() or {}
+        if answer.action == "respond":
+            text = answer.text or ""
+
+            def respond(on_chunk: Callable[[Any], None]) -> Any:
+                return session.send(text, on_chunk=on_chunk)
+
+            return respond
+        if answer.action == "edit" and pending.get("kind") != "deployment":
             try:
                 OptimizationRequest.model_validate(
-                    {**pending.get("request", {}), **(changes or {})}
+                    {**pending.get("request", {}), **(answer.changes or {})}
                 )
             except ValidationError as exc:  # refused; the approval stays pending
                 problems = validation_problems(exc.errors())
@@ -181,11 +174,11 @@ def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None
                     422,
                     "VALIDATION_ERROR",
                     f"invalid edit: {problems[0][0]}: {problems[0][1]}",
-                    [(f"body.command.resume.request.{f}", p) for f, p in problems],
+                    [(f"{answer.field}.{f}", p) for f, p in problems],
                 ) from None
 
         def decide(on_chunk: Callable[[Any], None]) -> Any:
-            return session.decide(action, changes=changes, on_chunk=on_chunk)
+            return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)
 
         return decide
 

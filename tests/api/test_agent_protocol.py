@@ -178,8 +178,20 @@ def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
     thread_id = client.threads.create()["thread_id"]
     values = client.runs.wait(thread_id, "assistant", input=human(ASK))
     (interrupt,) = values["__interrupt__"]
-    assert interrupt["value"]["type"] == "approval"
-    assert interrupt["value"]["actions"] == ["approve", "edit", "reject"]
+    (approval,) = interrupt["value"]  # a list of one HumanInterrupt, with our fields
+    assert approval["type"] == "approval"
+    assert approval["actions"] == ["approve", "edit", "reject"]
+    assert approval["action_request"] == {
+        "action": "run_strategy_search",
+        "args": approval["request"],
+    }
+    assert approval["description"] == approval["summary"]
+    assert approval["config"] == {
+        "allow_ignore": True,
+        "allow_respond": True,
+        "allow_edit": True,
+        "allow_accept": True,
+    }
     thread = client.threads.get(thread_id)
     assert thread["status"] == "interrupted"
     pending = [i["value"] for task in thread["interrupts"].values() for i in task]
@@ -335,3 +347,80 @@ def test_bad_run_requests_are_422_naming_the_field(
     assert error["code"] == "VALIDATION_ERROR"
     assert field in [d["field"] for d in error["details"]], error
     assert server.sync().threads.get(thread_id)["status"] == "idle"  # nothing ran
+
+
+def _interrupted(client: Any) -> tuple[str, dict[str, Any]]:
+    """A new thread paused on an approval, and its HumanInterrupt."""
+    thread_id = client.threads.create()["thread_id"]
+    values = client.runs.wait(thread_id, "assistant", input=human(ASK))
+    ((approval,),) = [i["value"] for i in values["__interrupt__"]]
+    return thread_id, approval
+
+
+def test_human_responses_answer_an_approval(server: Server) -> None:
+    """agent-chat-ui's inbox: the interrupt is a HumanInterrupt list (in the stream's
+    `__interrupt__` update too), answered with a list of one HumanResponse."""
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(thread_id, "assistant", input=human(ASK), stream_mode="updates")
+    )
+    (paused,) = [p.data["__interrupt__"] for p in parts if "__interrupt__" in (p.data or {})]
+    ((streamed,),) = [i["value"] for i in paused]
+    assert set(streamed["action_request"]) == {"action", "args"}
+    assert streamed["config"]["allow_accept"] and streamed["description"]
+    state = client.threads.get_state(thread_id)
+    assert [i["value"] for i in state["interrupts"]] == [[streamed]]
+
+    ignored = client.runs.wait(thread_id, "assistant", command={"resume": [{"type": "ignore"}]})
+    assert ignored["messages"][-1]["content"] == "Cancelled: nothing was run."
+    assert client.threads.get(thread_id)["status"] == "idle"
+
+    thread_id, approval = _interrupted(client)
+    edited = {**approval["action_request"]["args"], "n_paths": "20"}  # a form sends text
+    edited["budget"] = '{"max_trials": 20, "batch_size": 10}'
+    with pytest.raises(httpx.HTTPStatusError) as invalid:  # refused; still pending
+        client.runs.wait(
+            thread_id,
+            "assistant",
+            command={
+                "resume": [{"type": "edit", "args": {"action": "x", "args": {"n_paths": -1}}}]
+            },
+        )
+    assert invalid.value.response.status_code == 422
+    fields = [d["field"] for d in invalid.value.response.json()["error"]["details"]]
+    assert fields == ["body.command.resume.0.args.args.n_paths"]
+    answer = {"type": "edit", "args": {"action": "run_strategy_search", "args": edited}}
+    done = client.runs.wait(thread_id, "assistant", command={"resume": [answer]})
+    assert "succeeded" in done["messages"][-1]["content"]
+    job_id = done["last_run"]["run_id"]
+    job = httpx.get(
+        server.url.replace("/agent", f"/v1/optimizations/{job_id}"),
+        headers={"x-api-key": server.alice},
+    ).json()
+    assert job["request"]["n_paths"] == 20 and job["request"]["budget"]["max_trials"] == 20
+
+    thread_id, _ = _interrupted(client)
+    replied = client.runs.wait(
+        thread_id, "assistant", command={"resume": [{"type": "response", "args": "hello"}]}
+    )
+    said = [(m["type"], m["content"]) for m in replied["messages"]][1:4]
+    assert said[:2] == [("ai", "Cancelled: nothing was run."), ("human", "hello")]
+    assert said[2][0] == "ai" and said[2][1].startswith("Hello.")  # the reply to the response
+    assert client.threads.get(thread_id)["status"] == "idle"  # the proposal was set aside
+
+    thread_id, _ = _interrupted(client)
+    with pytest.raises(httpx.HTTPStatusError) as two:
+        client.runs.wait(
+            thread_id, "assistant", command={"resume": [{"type": "accept"}, {"type": "accept"}]}
+        )
+    assert two.value.response.json()["error"]["details"][0]["field"] == "body.command.resume"
+    with pytest.raises(httpx.HTTPStatusError) as empty:
+        client.runs.wait(
+            thread_id, "assistant", command={"resume": [{"type": "response", "args": " "}]}
+        )
+    assert empty.value.response.json()["error"]["details"][0]["field"] == (
+        "body.command.resume.0.args"
+    )
+    accepted = client.runs.wait(thread_id, "assistant", command={"resume": [{"type": "accept"}]})
+    assert "succeeded" in accepted["messages"][-1]["content"]
