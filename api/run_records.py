@@ -20,9 +20,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from langgraph.types import StateSnapshot
-
-from api.run_registry import AgentRun, state_values
+from api.run_registry import AgentRun
 from store import AgentRunRecord, ConflictError, NotFoundError, Store, StoreError
 
 log = logging.getLogger("stratigos.api")
@@ -119,24 +117,25 @@ async def ended_record(
         await asyncio.sleep(poll_seconds)
 
 
-def final_values(record: AgentRunRecord, snapshot: Callable[[], StateSnapshot]) -> dict[str, Any]:
+def final_values(record: AgentRunRecord, values: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """What a join answers for an ended run known from its record: `{"__error__": {"error",
-    "message"}}` when it failed, else the thread's values now (`snapshot()`)."""
+    "message"}}` when it failed, else its values now (`values()`: the thread's, or an
+    optimization run's job's)."""
     if record.status == "error":
         return {"__error__": record.error or {"error": "INTERNAL", "message": "the run failed"}}
-    return state_values(snapshot())
+    return values()
 
 
 def record_frames(
-    record: AgentRunRecord, snapshot: Callable[[], StateSnapshot]
+    record: AgentRunRecord, values: Callable[[], dict[str, Any]]
 ) -> list[tuple[str, Any]]:
     """The frames a stream join of an ended run known only from its record gets: `metadata`,
-    `values` (the thread's values now, when the run streamed values) or `error`, and `end`."""
+    `values` (`values()` now, when the run streamed values) or `error`, and `end`."""
     frames: list[tuple[str, Any]] = [("metadata", {"run_id": record.run_id, "attempt": 1})]
     if record.status == "error":
         error = record.error or {"error": "INTERNAL", "message": "the run failed"}
         frames.append(("error", error))
     elif "values" in record.kwargs.get("stream_mode", []):
-        frames.append(("values", state_values(snapshot())))
+        frames.append(("values", values()))
     frames.append(("end", {"run_id": record.run_id, "status": record.status}))
     return frames

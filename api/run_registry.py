@@ -166,6 +166,11 @@ class AgentRun:
             return
         self.emit("|".join([mode, *namespace]), data)
 
+    def offer(self, mode: str, data: Any) -> None:
+        """Emit a frame of stream mode `mode` if the run streams that mode."""
+        if mode in self.stream_modes:
+            self.emit(mode, jsonable(data))
+
     async def frames_after(
         self, after: int, idle_seconds: float | None = None
     ) -> AsyncIterator[tuple[int, str, Any] | None]:
@@ -255,23 +260,22 @@ class RunJournal(Protocol):
         """The run has ended with `status` and `result` (before its `end` frame)."""
 
 
+Outcome = Callable[[AgentRun], tuple[str, dict[str, Any]]]
+"""Does a run's work in the calling thread, emitting its frames; its final status and result."""
+
+
 def execute(
-    run: AgentRun,
-    turn: Callable[[Callable[[Any], None]], Any],
-    snapshot: Callable[[], StateSnapshot],
-    release: Callable[[], None],
-    journal: RunJournal,
+    run: AgentRun, outcome: Outcome, release: Callable[[], None], journal: RunJournal
 ) -> None:
-    """Run `turn(on_chunk)` (a chat turn) for `run` in this thread and end the run: `success`,
-    `interrupted` when the thread pauses on an approval or the run was cancelled, `error` (with
-    an `error` frame) when the turn failed. The `journal` records the start and the end;
+    """Do `outcome(run)` in this thread and end the run with its status and result (`error`,
+    with an `error` frame, if it raises). The `journal` records the start and the end;
     `release()` frees the thread whatever happens; both before the run's `end` frame (whoever
     waits for the run finds it recorded and the thread free)."""
     try:
         journal.running(run)
-        status, result = _outcome(run, turn, snapshot)
-    except Exception as exc:  # reading the thread's state failed: the run's error
-        status, result = _failed(run, exc)
+        status, result = outcome(run)
+    except Exception as exc:  # e.g. reading the thread's state failed: the run's error
+        status, result = failed(run, exc)
     try:
         journal.ended(run, status, result)
     finally:
@@ -281,7 +285,16 @@ def execute(
             run.finish(status, result)
 
 
-def _outcome(
+def chat_outcome(
+    turn: Callable[[Callable[[Any], None]], Any], snapshot: Callable[[], StateSnapshot]
+) -> Outcome:
+    """The outcome of a chat turn, `turn(on_chunk)`: `success`, `interrupted` when the thread
+    pauses on an approval or the run was cancelled, `error` when the turn failed; the result is
+    the thread's values."""
+    return lambda run: _chat_outcome(run, turn, snapshot)
+
+
+def _chat_outcome(
     run: AgentRun,
     turn: Callable[[Callable[[Any], None]], Any],
     snapshot: Callable[[], StateSnapshot],
@@ -294,12 +307,12 @@ def _outcome(
     except RunCancelled:
         return "interrupted", state_values(snapshot())
     except Exception as exc:  # reported as the run's error
-        return _failed(run, exc)
+        return failed(run, exc)
     state = snapshot()
     return "interrupted" if state.interrupts else "success", state_values(state)
 
 
-def _failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:
+def failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:
     """The `error` frame and the result of a run that failed with `exc`."""
     error = error_document(exc, f"agent run {run.run_id}")["error"]
     body = {"error": error["code"], "message": error["message"]}

@@ -58,6 +58,8 @@ class AgentRunRecord:
     error: dict[str, Any] | None = None
     cancel_reason: str | None = None
     lease_expires_at: datetime | None = None
+    job_id: str | None = None
+    """The job the run follows (a run of the optimization assistant runs as a job)."""
 
     @property
     def ended(self) -> bool:
@@ -81,9 +83,10 @@ class AgentRunRepository(ABC):
         metadata: Mapping[str, Any] | None = None,
         multitask_strategy: str | None = None,
         kwargs: Mapping[str, Any] | None = None,
+        job_id: str | None = None,
     ) -> AgentRunRecord:
         """Store a new `pending` run whose lease lasts `lease_seconds` from now (`ConflictError`
-        if `run_id` exists)."""
+        if `run_id` exists); `job_id` is the job it follows, if any."""
         check_owner(owner)
         _check_lease(lease_seconds)
         now = self.clock()
@@ -99,6 +102,7 @@ class AgentRunRepository(ABC):
             multitask_strategy=multitask_strategy,
             kwargs=dict(kwargs or {}),
             lease_expires_at=now + timedelta(seconds=lease_seconds),
+            job_id=job_id,
         )
         self._insert_agent_run(agent_run_to_row(record))
         return record
@@ -239,6 +243,7 @@ def agent_run_to_row(run: AgentRunRecord) -> dict[str, Any]:
         "lease_expires_at": (
             None if run.lease_expires_at is None else to_micros(run.lease_expires_at)
         ),
+        "job_id": run.job_id,
     }
 
 
@@ -259,4 +264,5 @@ def agent_run_from_row(d: Mapping[str, Any]) -> AgentRunRecord:
         error=None if error is None else json.loads(error),
         cancel_reason=d.get("cancel_reason"),
         lease_expires_at=from_micros(d.get("lease_expires_at")),
+        job_id=d.get("job_id"),
     )

@@ -1,12 +1,14 @@
-"""Agent Protocol runs of the chat assistant under `/agent` (see `api.routes.agent_threads`).
+"""Agent Protocol runs under `/agent` (see `api.routes.agent_threads`).
 
 Background (`POST /threads/{id}/runs`), `/wait` and `/stream` runs on a thread, and stateless
 ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it unless
-`on_completion: "keep"`); get, list, join, join stream, cancel. A run is one chat turn
-(`api.run_registry`); one run at a time per thread (409). A run pauses on the chat's approvals
-(`__interrupt__`); a run with `command: {"resume": {"action": "approve" | "edit" | "reject",
-"request": {...}}}` answers. Runs of the `optimization` assistant are refused: it runs as a job
-(`POST /v1/optimizations`). What the server does not do is refused naming the field (422).
+`on_completion: "keep"`); get, list, join, join stream, cancel. A run of the chat assistant is
+one chat turn (`api.run_registry`); it pauses on the chat's approvals (`__interrupt__`, in the
+`HumanInterrupt` shape), which a run with `command: {"resume": ...}` answers
+(`api.human_interrupt`). A run of the `optimization` assistant runs its input, an
+`OptimizationRequest`, as the owner's optimization job (`api.optimization_runs`). One run at a
+time per thread (409). Runs are recorded in the store (`api.run_records`). What the server
+does not do is refused naming the field (422).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pydantic import BaseModel, ValidationError
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.human_interrupt import decision
+from api.optimization_runs import job_outcome, job_values
+from api.optimization_runs import submit as submit_optimization
 from api.routes.agent_threads import (
     CHAT_GRAPH,
     PREFIX,
@@ -40,8 +44,10 @@ from api.run_records import StoreJournal, ended_record, final_values, record_fra
 from api.run_registry import (
     STREAM_MODES,
     AgentRun,
+    chat_outcome,
     execute,
     new_run_id,
+    state_values,
 )
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
 from graphs.chat import ChatSession
@@ -115,14 +121,9 @@ def _stream_modes(body: RunBody) -> tuple[str, ...]:
     return tuple(modes) or ("values",)
 
 
-def _check(body: RunBody) -> None:
-    """Refuse what this server does not do, naming the field."""
-    if graph_of(body.assistant_id) != CHAT_GRAPH:
-        raise validation_error(
-            "body.assistant_id",
-            "the optimization graph runs as a job (POST /v1/optimizations with an "
-            "OptimizationRequest), not as an Agent Protocol run; use the assistant graph",
-        )
+def _check(body: RunBody) -> str:
+    """Refuse what this server does not do, naming the field; the graph the run is of."""
+    graph = graph_of(body.assistant_id)
     for name in UNSUPPORTED:
         if getattr(body, name) is not None:
             raise validation_error(f"body.{name}", "not supported by this server")
@@ -140,6 +141,14 @@ def _check(body: RunBody) -> None:
         raise validation_error("body.input", "give either input (a user message) or command")
     if body.command is not None and set(body.command) != {"resume"}:
         raise validation_error("body.command", "only resume is supported")
+    if graph != CHAT_GRAPH:
+        if body.command is not None:
+            raise validation_error("body.command", "an optimization run has nothing to resume")
+        if "messages-tuple" in _stream_modes(body):
+            raise validation_error(
+                "body.stream_mode", "an optimization run streams values, updates and custom"
+            )
+    return graph
 
 
 def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
@@ -200,16 +209,21 @@ def _start(
     """Check `body`, claim the thread, record the run in the store and start it in a worker
     thread; `on_end()` runs there once the thread is released, before the run's `end`
     frame."""
-    _check(body)
+    graph = _check(body)
     modes = _stream_modes(body)
     session = chat_session(context, owner, thread_id)
     claim_thread(thread_id)  # what is pending cannot change from here on
+    job = None
     try:
-        turn = _turn(session, body)
+        if graph == CHAT_GRAPH:
+            outcome = chat_outcome(_turn(session, body), session.snapshot)
+        else:
+            job = submit_optimization(context, owner, body.input)
+            outcome = job_outcome(context, owner, job.id, context.run_timing.poll_seconds)
         run = AgentRun(
             run_id=new_run_id(),
             thread_id=thread_id,
-            assistant_id=assistant_id(CHAT_GRAPH),
+            assistant_id=assistant_id(graph),
             owner=owner,
             stream_modes=modes,
             subgraphs=body.stream_subgraphs,
@@ -224,11 +238,16 @@ def _start(
             metadata=run.metadata,
             multitask_strategy=body.multitask_strategy,
             kwargs={"stream_mode": list(modes)},
+            job_id=None if job is None else job.id,
         )
     except BaseException:
         release_thread(thread_id)
+        if job is not None:  # submitted, but the run could not be recorded
+            _cancel_job(context, owner, job.id)
         raise
     run.cancel_job = lambda job_id: _cancel_job(context, owner, job_id)
+    if job is not None:
+        run.jobs.append(job.id)
     run.emit("metadata", {"run_id": run.run_id, "attempt": 1})
     context.runs.add(run)
 
@@ -244,7 +263,7 @@ def _start(
     journal = StoreJournal(context.store, owner, context.run_timing)
     worker = threading.Thread(
         target=execute,
-        args=(run, turn, session.snapshot, release, journal),
+        args=(run, outcome, release, journal),
         name=f"agent-run-{run.run_id}",
         daemon=True,
     )
@@ -306,12 +325,12 @@ def _stream_response(
 
 
 def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun:
-    """Check `body` (a user message: there is nothing to resume), then start it on a new
-    thread."""
-    _check(body)
-    if body.command is not None:
-        raise validation_error("body.command", "a stateless run has nothing to resume")
-    _message(body)
+    """Check `body` (a user message, or an optimization request: there is nothing to resume),
+    then start it on a new thread."""
+    if _check(body) == CHAT_GRAPH:
+        if body.command is not None:
+            raise validation_error("body.command", "a stateless run has nothing to resume")
+        _message(body)
     thread_id = context.store.create_thread(owner, "Stateless run").id
 
     def erase() -> None:
@@ -407,6 +426,16 @@ async def _ended(context: AppContext, owner: str, thread_id: str, run_id: str) -
     return await ended_record(read, context.run_timing.poll_seconds)
 
 
+def _values(context: AppContext, record: AgentRunRecord) -> Callable[[], dict[str, Any]]:
+    """Reads the values of an ended run known from its record: its job's (an optimization
+    run), else its thread's."""
+    owner, job_id = record.owner, record.job_id
+    if job_id is not None:
+        return lambda: job_values(context.store, owner, job_id)
+    snapshot = chat_session(context, owner, record.thread_id).snapshot
+    return lambda: state_values(snapshot())
+
+
 @router.get("/threads/{thread_id}/runs", summary="List runs")
 def list_runs(
     thread_id: str,
@@ -439,7 +468,7 @@ async def join_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) ->
     if live is not None:
         return await live.wait()
     record = await _ended(context, owner, thread_id, run_id)
-    return final_values(record, chat_session(context, owner, thread_id).snapshot)
+    return final_values(record, _values(context, record))
 
 
 @router.get(
@@ -507,8 +536,7 @@ async def _record_sse(
         if loop.time() - quiet_since >= KEEPALIVE_SECONDS:
             quiet_since = loop.time()
             yield b": keep-alive\n\n"
-    snapshot = chat_session(context, owner, record.thread_id).snapshot
-    for index, (event, data) in enumerate(record_frames(record, snapshot)):
+    for index, (event, data) in enumerate(record_frames(record, _values(context, record))):
         mode = event.split("|")[0]
         if index > after and (
             modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes)

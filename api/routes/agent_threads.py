@@ -36,7 +36,8 @@ NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 GRAPHS = {
     "assistant": "The strategy assistant: chat, portfolios, approvals of long runs.",
-    "optimization": "The optimization workflow; it runs as a job (POST /v1/optimizations).",
+    "optimization": "The optimization workflow: its input, an OptimizationRequest, runs as "
+    "your optimization job (as POST /v1/optimizations).",
 }
 CHAT_GRAPH = "assistant"
 

@@ -328,7 +328,8 @@ MIGRATIONS: list[tuple[int, str]] = [
             kwargs TEXT NOT NULL,
             error TEXT,
             cancel_reason TEXT,
-            lease_expires_at INTEGER
+            lease_expires_at INTEGER,
+            job_id TEXT
         );
         CREATE INDEX agent_runs_by_thread ON agent_runs (owner, thread_id, created_at);
         """,

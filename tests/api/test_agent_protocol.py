@@ -15,10 +15,12 @@ import httpx
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 
+from api.run_records import RunTiming
 from tests.api.conftest import make_settings
 from tests.live_server import running_server
 
 ASK = "find the target-vol setting that holds up in a bear market"
+SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")  # LangGraph Platform's
 
 
@@ -42,6 +44,7 @@ def server(api_env: Path) -> Iterator[Server]:
     from api.app import create_app
 
     app = create_app(make_settings(api_env / "agent"))
+    app.state.context.run_timing = RunTiming(poll_seconds=0.05)  # optimization runs poll jobs
     store = app.state.context.store
     alice, _ = store.create_api_key("alice", "agent protocol")
     bob, _ = store.create_api_key("bob", "agent protocol")
@@ -315,7 +318,15 @@ def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
             {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "debug"},
             "body.stream_mode",
         ),
-        ({"assistant_id": "optimization", "input": human("hi")}, "body.assistant_id"),
+        ({"assistant_id": "optimization", "input": {"n_paths": -1}}, "body.input.n_paths"),
+        (
+            {"assistant_id": "optimization", "command": {"resume": {"action": "approve"}}},
+            "body.command",
+        ),
+        (
+            {"assistant_id": "optimization", "input": {}, "stream_mode": "messages-tuple"},
+            "body.stream_mode",
+        ),
         ({"assistant_id": "assistant"}, "body.input"),
         (
             {"assistant_id": "assistant", "command": {"resume": {"action": "maybe"}}},
@@ -424,3 +435,63 @@ def test_human_responses_answer_an_approval(server: Server) -> None:
     )
     accepted = client.runs.wait(thread_id, "assistant", command={"resume": [{"type": "accept"}]})
     assert "succeeded" in accepted["messages"][-1]["content"]
+
+
+def _v1(server: Server, path: str, key: str | None = None) -> httpx.Response:
+    return httpx.get(
+        server.url.replace("/agent", f"/v1{path}"), headers={"x-api-key": key or server.alice}
+    )
+
+
+def test_an_optimization_run_is_the_owners_job(server: Server) -> None:
+    client = server.sync()
+    values = client.runs.wait(None, "optimization", input=SMALL)
+    job = values["job"]
+    assert job["status"] == "succeeded" and job["request"]["n_paths"] == 20
+    stored = _v1(server, f"/optimizations/{job['id']}").json()
+    assert stored["status"] == "succeeded"
+    results = _v1(server, f"/optimizations/{job['id']}/results").json()
+    summary = values["result"]
+    assert summary["config"] == results["best"]["config"]
+    assert summary["objective"] == results["best"]["objective"]
+    assert summary["status"] == results["status"]
+    assert summary["explanation"] == results["explanation"]["text"]
+    assert _v1(server, f"/optimizations/{job['id']}", server.bob).status_code == 404
+
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread_id, "optimization", input=SMALL, stream_mode=["values", "updates", "custom"]
+        )
+    )
+    assert parts[0].event == "metadata" and parts[-1].event == "end"
+    run_id = parts[0].data["run_id"]
+    custom = [p.data for p in parts if p.event == "custom"]
+    assert custom[0]["type"] == "run_started" and custom[-1]["type"] == "run_finished"
+    assert [e["seq"] for e in custom] == list(range(1, len(custom) + 1))  # every event, once
+    updates = [p.data for p in parts if p.event == "updates"]
+    assert [next(iter(u.values())) for u in updates] == custom
+    streamed = [p.data for p in parts if p.event == "values"]
+    assert streamed[-1]["job"]["status"] == "succeeded" and streamed[-1]["result"]["config"]
+    assert len({v["job"]["id"] for v in streamed}) == 1
+    run = client.runs.get(thread_id, run_id)
+    assert run["status"] == "success"
+    assert run["assistant_id"] == str(uuid.uuid5(NAMESPACE_GRAPH, "optimization"))
+    assert client.runs.join(thread_id, run_id) == streamed[-1]
+    assert client.threads.get_state(thread_id)["values"] == {}  # the chat is untouched
+    with pytest.raises(httpx.HTTPStatusError) as foreign:
+        server.sync(server.bob).runs.get(thread_id, run_id)
+    assert foreign.value.response.status_code == 404
+
+    big = {**SMALL, "budget": {"max_trials": 4000, "batch_size": 10}, "n_paths": 50}
+    long = client.runs.create(thread_id, "optimization", input=big, stream_mode="values")
+    for part in client.runs.join_stream(thread_id, long["run_id"]):
+        if part.event == "values" and part.data["job"]["status"] == "running":
+            job_id = part.data["job"]["id"]
+            break
+    client.runs.cancel(thread_id, long["run_id"], wait=True)
+    cancelled = client.runs.get(thread_id, long["run_id"])
+    assert cancelled["status"] == "interrupted"
+    assert cancelled["cancel_reason"] == "cancelled by the client"
+    assert _v1(server, f"/optimizations/{job_id}").json()["status"] == "cancelled"
+    assert client.runs.join(thread_id, long["run_id"])["job"]["status"] == "cancelled"

@@ -24,6 +24,7 @@ def _new(store: Store, run_id: str, thread_id: str = "th_1", owner: str = ALICE)
         metadata={"source": "test"},
         multitask_strategy="reject",
         kwargs={"stream_mode": ["values"]},
+        job_id="job_1",
     )
 
 
@@ -36,7 +37,7 @@ def test_a_run_is_stored_listed_and_ends_once(store: Store, clock: FakeClock) ->
         {"source": "test"},
         "reject",
     )
-    assert run.kwargs == {"stream_mode": ["values"]}
+    assert run.kwargs == {"stream_mode": ["values"]} and run.job_id == "job_1"
     assert run.created_at == run.updated_at == clock.now and run.error is None
     assert run.lease_expires_at == clock.now + timedelta(seconds=30)
     with pytest.raises(ConflictError):
