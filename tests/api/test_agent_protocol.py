@@ -6,6 +6,7 @@ tenancy, auth and validation errors."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -495,3 +496,23 @@ def test_an_optimization_run_is_the_owners_job(server: Server) -> None:
     assert cancelled["cancel_reason"] == "cancelled by the client"
     assert _v1(server, f"/optimizations/{job_id}").json()["status"] == "cancelled"
     assert client.runs.join(thread_id, long["run_id"])["job"]["status"] == "cancelled"
+
+
+def test_a_deployment_approval_is_a_human_interrupt_and_can_be_edited(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    built = client.runs.wait(
+        thread_id, "assistant", input=human("build me an HRP portfolio of AAPL, JNJ, KO and XOM")
+    )
+    (chat_id,) = set(re.findall(r"pf_[0-9a-f]{6}\b", built["messages"][-1]["content"]))
+    values = client.runs.wait(thread_id, "assistant", input=human(f"deploy {chat_id} to paper"))
+    ((approval,),) = [i["value"] for i in values["__interrupt__"]]
+    assert approval["kind"] == "deployment"
+    assert approval["action_request"]["action"] == "create_deployment"
+    args = {**approval["action_request"]["args"], "capital": "123456"}  # as a form sends it
+    answer = {"type": "edit", "args": {"action": "create_deployment", "args": args}}
+    done = client.runs.wait(thread_id, "assistant", command={"resume": [answer]})
+    assert done["messages"][-1]["content"].startswith("Deployed as dep_")
+    deployment_id = done["messages"][-1]["content"].split()[2]
+    deployment = _v1(server, f"/deployments/{deployment_id}").json()
+    assert deployment["spec"]["capital"] == 123456

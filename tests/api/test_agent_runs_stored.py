@@ -24,6 +24,7 @@ from tests.live_server import running_server
 from tests.store.conftest import FakeClock
 
 ASK = "find the target-vol setting that holds up in a bear market"
+SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
 QUICK = RunTiming(lease_seconds=30, heartbeat_seconds=0.05, poll_seconds=0.02)
 """Short heartbeats and polls, so a cancel or an end on one instance is seen soon on another."""
 
@@ -62,6 +63,7 @@ class Background:
 def test_a_run_outlives_its_server(api_env: Path) -> None:
     settings = make_settings(api_env / "restart")
     first = create_app(settings)
+    first.state.context.run_timing = QUICK
     alice, _ = first.state.context.store.create_api_key("alice", "agent protocol")
     bob, _ = first.state.context.store.create_api_key("bob", "agent protocol")
     with running_server(first) as base:
@@ -76,6 +78,9 @@ def test_a_run_outlives_its_server(api_env: Path) -> None:
         )
         values = client.runs.join(thread_id, run["run_id"])
         ended = client.runs.get(thread_id, run["run_id"])
+        job_thread = client.threads.create()["thread_id"]
+        optimization = client.runs.create(job_thread, "optimization", input=SMALL)
+        job_values = client.runs.join(job_thread, optimization["run_id"])
     assert ended["status"] == "success" and ended["metadata"] == {"source": "restart test"}
 
     second = create_app(settings)  # a new server on the same store: no run in its memory
@@ -87,6 +92,9 @@ def test_a_run_outlives_its_server(api_env: Path) -> None:
         parts = list(client.runs.join_stream(thread_id, run["run_id"]))
         assert [p.event for p in parts] == ["metadata", "values", "end"]
         assert parts[1].data == values and parts[2].data["status"] == "success"
+        assert job_values["job"]["status"] == "succeeded" and job_values["result"]["config"]
+        assert client.runs.join(job_thread, optimization["run_id"]) == job_values  # from the job
+        assert client.runs.get(job_thread, optimization["run_id"])["status"] == "success"
         bobs = get_sync_client(url=f"{base}/agent", api_key=bob)
         own_thread = bobs.threads.create()["thread_id"]
         for call in (
