@@ -87,6 +87,15 @@ class StoreJournal:
             return None
 
 
+def active_run(store: Store, owner: str, thread_id: str) -> AgentRunRecord | None:
+    """The thread's run that has not ended, if any, on whichever instance it runs (runs on a
+    thread are one at a time, so it is among the newest; a lost one reads ended)."""
+    for record in store.list_agent_runs(owner, thread_id, limit=10):
+        if not record.ended:
+            return record
+    return None
+
+
 def run_view(record: AgentRunRecord) -> dict[str, Any]:
     """The Agent Protocol `Run` document of a record (`error`, ours, is `{"error", "message"}`
     when it failed)."""

@@ -40,7 +40,14 @@ from api.routes.agent_threads import (
     owned_thread,
 )
 from api.routes.threads import claim_thread, release_thread
-from api.run_records import StoreJournal, ended_record, final_values, record_frames, run_view
+from api.run_records import (
+    StoreJournal,
+    active_run,
+    ended_record,
+    final_values,
+    record_frames,
+    run_view,
+)
 from api.run_registry import (
     STREAM_MODES,
     AgentRun,
@@ -215,6 +222,14 @@ def _start(
     claim_thread(thread_id)  # what is pending cannot change from here on
     job = None
     try:
+        running = active_run(context.store, owner, thread_id)
+        if running is not None:  # on another instance
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"thread {thread_id} has a run in progress ({running.run_id})",
+                [("thread", f"run {running.run_id} is {running.status}")],
+            )
         if graph == CHAT_GRAPH:
             outcome = chat_outcome(_turn(session, body), session.snapshot)
         else:

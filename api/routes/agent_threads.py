@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
 from api.routes.threads import claim_thread, release_thread, thread_busy
+from api.run_records import active_run
 from api.run_registry import jsonable
 from graphs.chat import ChatSession
 from store import ChatThread, NotFoundError
@@ -133,7 +134,7 @@ def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
 
 def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
     snapshot = chat_session(context, owner, thread.id).snapshot()
-    busy = thread_busy(thread.id)
+    busy = thread_busy(thread.id) or active_run(context.store, owner, thread.id) is not None
     return {
         "thread_id": thread.id,
         "created_at": thread.created_at.isoformat(),

@@ -177,6 +177,10 @@ def test_a_run_whose_server_stopped_reads_error_once_its_lease_expires(api_env: 
     with running_server(app) as base:
         client = get_sync_client(url=f"{base}/agent", api_key=alice)
         assert client.runs.get(thread_id, run_id)["status"] == "running"
+        assert client.threads.get(thread_id)["status"] == "busy"  # running elsewhere
+        with pytest.raises(httpx.HTTPStatusError) as busy:  # one run at a time, any instance
+            client.runs.create(thread_id, "assistant", input=human("hello"))
+        assert _status(busy) == (409, "CONFLICT")
         joined = Background(lambda: client.runs.join(thread_id, run_id))
         streamed = Background(lambda: list(client.runs.join_stream(thread_id, run_id)))
         clock.advance(59)
@@ -194,3 +198,5 @@ def test_a_run_whose_server_stopped_reads_error_once_its_lease_expires(api_env: 
             ("end", {"run_id": run_id, "status": "error"}),
         ]
         assert client.threads.get(thread_id)["status"] == "idle"
+        after = client.runs.wait(thread_id, "assistant", input=human("hello"))
+        assert after["messages"][-1]["type"] == "ai"  # the thread is free again
