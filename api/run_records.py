@@ -5,10 +5,11 @@
   instance (the record's `cancel_reason`). A process that dies stops renewing: once the lease
   (`RunTiming.lease_seconds`) has expired, the next read ends the run as `error`
   (`SERVER_STOPPED`).
-- `run_view` is the Agent Protocol `Run` of a record.
+- `run_view` is the Agent Protocol `Run` of a record; `active_run` the thread's run not ended.
 - `ended_record` waits for a run executing elsewhere (another instance, or a process that
-  stopped) by polling the store every `RunTiming.poll_seconds`; `final_values` is what a join
-  answers once it has ended: the thread's values now, or `{"__error__": ...}`.
+  stopped) by polling the store every `RunTiming.poll_seconds`; `final_values` and
+  `record_frames` are what a join and a join stream answer once it has ended: its values now
+  (the thread's, or an optimization run's job's), or its error.
 """
 
 from __future__ import annotations

@@ -377,8 +377,9 @@ def create_run(
 async def wait_run(
     thread_id: str, body: RunBody, context: Ctx, caller: Caller, response: Response
 ) -> dict[str, Any]:
-    """Run on the thread; the answer is the thread's values when the run ends (with
-    `__interrupt__` when it pauses for approval, `__error__` when it failed)."""
+    """Run on the thread; the answer is the run's values when it ends: the thread's (with
+    `__interrupt__` when it pauses for approval), an optimization run's job and result
+    summary, or `__error__` when it failed."""
     owned_thread(context, caller.owner, thread_id)
     run, _ = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
