@@ -25,11 +25,10 @@ from fastapi.responses import StreamingResponse
 from langchain_core.messages import HumanMessage, convert_to_messages
 from pydantic import BaseModel, ValidationError
 
+from api import optimization_runs  # a module: it imports api.routes (a cycle)
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.human_interrupt import decision
-from api.optimization_runs import job_outcome, job_values
-from api.optimization_runs import submit as submit_optimization
 from api.routes.agent_threads import (
     CHAT_GRAPH,
     PREFIX,
@@ -233,8 +232,10 @@ def _start(
         if graph == CHAT_GRAPH:
             outcome = chat_outcome(_turn(session, body), session.snapshot)
         else:
-            job = submit_optimization(context, owner, body.input)
-            outcome = job_outcome(context, owner, job.id, context.run_timing.poll_seconds)
+            job = optimization_runs.submit(context, owner, body.input)
+            outcome = optimization_runs.job_outcome(
+                context, owner, job.id, context.run_timing.poll_seconds
+            )
         run = AgentRun(
             run_id=new_run_id(),
             thread_id=thread_id,
@@ -447,7 +448,7 @@ def _values(context: AppContext, record: AgentRunRecord) -> Callable[[], dict[st
     run), else its thread's."""
     owner, job_id = record.owner, record.job_id
     if job_id is not None:
-        return lambda: job_values(context.store, owner, job_id)
+        return lambda: optimization_runs.job_values(context.store, owner, job_id)
     snapshot = chat_session(context, owner, record.thread_id).snapshot
     return lambda: state_values(snapshot())
 
