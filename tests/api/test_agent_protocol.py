@@ -371,14 +371,18 @@ def _interrupted(client: Any) -> tuple[str, dict[str, Any]]:
 
 def test_human_responses_answer_an_approval(server: Server) -> None:
     """agent-chat-ui's inbox: the interrupt is a HumanInterrupt list (in the stream's
-    `__interrupt__` update too), answered with a list of one HumanResponse."""
+    `__interrupt__` update and values too), answered with a list of one HumanResponse."""
     client = server.sync()
     thread_id = client.threads.create()["thread_id"]
     parts = list(
-        client.runs.stream(thread_id, "assistant", input=human(ASK), stream_mode="updates")
+        client.runs.stream(
+            thread_id, "assistant", input=human(ASK), stream_mode=["updates", "values"]
+        )
     )
-    (paused,) = [p.data["__interrupt__"] for p in parts if "__interrupt__" in (p.data or {})]
-    ((streamed,),) = [i["value"] for i in paused]
+    paused = [p.data["__interrupt__"] for p in parts if "__interrupt__" in (p.data or {})]
+    assert [p.event for p in parts if "__interrupt__" in (p.data or {})] == ["updates", "values"]
+    assert paused[0] == paused[1]
+    ((streamed,),) = [i["value"] for i in paused[0]]
     assert set(streamed["action_request"]) == {"action", "args"}
     assert streamed["config"]["allow_accept"] and streamed["description"]
     state = client.threads.get_state(thread_id)
