@@ -21,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Authenticator, Principal
 from api.errors import ApiError
 from api.limits import RateLimiter
+from api.run_records import RunTiming
+from api.run_registry import RunRegistry
 from graphs.job_handlers import KIND as OPTIMIZATION_KIND
 from graphs.job_handlers import optimization_handler
 from jobs.handlers import HandlerRegistry
@@ -52,6 +54,10 @@ class AppContext:
         self._runner: JobRunner | None = None
         self._authenticator: Authenticator | None = None
         self._queue: JobQueue | None = None
+        self.runs = RunRegistry()
+        """The Agent Protocol runs this app executes (their live frames)."""
+        self.run_timing = RunTiming()
+        """Leases, heartbeats and polling of Agent Protocol runs (tests shorten them)."""
         self.buffered = False
         """True behind a buffering adapter (Mangum): event streams end instead of following."""
         self.rate_limiter = RateLimiter(

@@ -6,8 +6,9 @@ Its graph stream items become Agent Protocol frames as `langgraph-sdk` reads the
 after each step), `updates` (`{node: update}`, `{"__interrupt__": [...]}`), `messages` (for
 `messages-tuple`: `[message, metadata]`) and `custom`; then `error` (`{"error", "message"}`) if
 the turn failed, and `end`. Frames are numbered (the SSE id), so a stream can be joined or
-resumed from any point while the process lives. Runs are kept in this process's memory: after
-a restart a run id is unknown (the thread's conversation itself is in the checkpointer).
+resumed from any point. The frames live in the memory of the process executing the run; the
+run's record (status, times, error) is in the store (`api.run_records`), so any process that
+shares the store answers for it after the end.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from langchain_core.messages import BaseMessage
 from langgraph.types import Interrupt, StateSnapshot
 from pydantic import BaseModel
 
 from api.errors import error_document
+from api.human_interrupt import human_interrupts, is_approval
 
 STREAM_MODES = ("values", "updates", "messages-tuple", "custom")
 """The stream modes a run can stream (`messages-tuple` frames are named `messages`)."""
@@ -39,14 +41,16 @@ class RunCancelled(Exception):
 
 def jsonable(value: Any) -> Any:
     """`value` as JSON data: LangChain messages as their dicts (`type` human/ai/tool, `id`,
-    `tool_calls`), interrupts as `{"value", "id"}`, pydantic models and dataclasses as dicts,
+    `tool_calls`), interrupts as `{"value", "id"}` (an approval's value as a list of one
+    `HumanInterrupt`, `api.human_interrupt`), pydantic models and dataclasses as dicts,
     datetimes as ISO 8601; anything else unknown as its `str`."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, BaseMessage):
         return jsonable(value.model_dump())
     if isinstance(value, Interrupt):
-        return {"value": jsonable(value.value), "id": value.id}
+        shown = human_interrupts(value.value) if is_approval(value.value) else value.value
+        return {"value": jsonable(shown), "id": value.id}
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -86,13 +90,14 @@ class AgentRun:
     metadata: dict[str, Any] = dataclasses.field(default_factory=dict)
     status: str = "pending"
     created_at: datetime = dataclasses.field(default_factory=_now)
-    updated_at: datetime = dataclasses.field(default_factory=_now)
     result: dict[str, Any] | None = None
     """The thread's values when the run ended (or `{"__error__": ...}` when it failed)."""
     cancel_reason: str | None = None
     frames: list[tuple[str, Any]] = dataclasses.field(default_factory=list)
     """The SSE frames so far, `(event, data)`; a frame's id is its index."""
     cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    ended: threading.Event = dataclasses.field(default_factory=threading.Event)
+    """Set with the `end` frame."""
     cancel_job: Callable[[str], None] | None = None
     """Cancels one of the owner's jobs by id (the run's approved searches run as jobs)."""
     jobs: list[str] = dataclasses.field(default_factory=list)
@@ -101,21 +106,6 @@ class AgentRun:
     _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = dataclasses.field(
         default_factory=list
     )
-
-    def view(self) -> dict[str, Any]:
-        """The `Run` document."""
-        return {
-            "run_id": self.run_id,
-            "thread_id": self.thread_id,
-            "assistant_id": self.assistant_id,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-            "status": self.status,
-            "metadata": self.metadata,
-            "multitask_strategy": "reject",
-            "cancel_reason": self.cancel_reason,
-            "kwargs": {"stream_mode": list(self.stream_modes)},
-        }
 
     @property
     def done(self) -> bool:
@@ -126,7 +116,6 @@ class AgentRun:
         """Append a frame and wake the streams following the run."""
         with self._lock:
             self.frames.append((event, data))
-            self.updated_at = _now()
             waiters = list(self._waiters)
         for loop, flag in waiters:
             loop.call_soon_threadsafe(flag.set)
@@ -136,6 +125,7 @@ class AgentRun:
         self.result = result
         self.status = status
         self.emit("end", {"run_id": self.run_id, "status": status})
+        self.ended.set()
 
     def cancel(self, reason: str) -> None:
         """Ask the run to stop: its jobs are cancelled now (their node then ends early) and the
@@ -175,6 +165,11 @@ class AgentRun:
         else:
             return
         self.emit("|".join([mode, *namespace]), data)
+
+    def offer(self, mode: str, data: Any) -> None:
+        """Emit a frame of stream mode `mode` if the run streams that mode."""
+        if mode in self.stream_modes:
+            self.emit(mode, jsonable(data))
 
     async def frames_after(
         self, after: int, idle_seconds: float | None = None
@@ -219,8 +214,8 @@ MAX_RUNS = 1000
 
 
 class RunRegistry:
-    """The runs of this process, by id; at most one unfinished run per thread is the caller's
-    business (the chat's per-thread claim)."""
+    """The runs an app executes (`AppContext.runs`), by id, with their frames; at most one
+    unfinished run per thread is the caller's business (the chat's per-thread claim)."""
 
     def __init__(self) -> None:
         self._runs: dict[str, AgentRun] = {}
@@ -242,12 +237,6 @@ class RunRegistry:
             return None
         return run
 
-    def of_thread(self, owner: str, thread_id: str) -> list[AgentRun]:
-        """The owner's runs on the thread, newest first."""
-        with self._lock:
-            runs = [r for r in self._runs.values() if r.owner == owner and r.thread_id == thread_id]
-        return sorted(runs, key=lambda r: r.created_at, reverse=True)
-
     def forget_thread(self, owner: str, thread_id: str) -> None:
         """Drop the runs of a deleted thread."""
         with self._lock:
@@ -256,36 +245,56 @@ class RunRegistry:
                     del self._runs[run.run_id]
 
 
-RUNS = RunRegistry()
-"""The runs of this process."""
-
-
 def new_run_id() -> str:
     """A run id (a UUID, as the Agent Protocol uses)."""
     return str(uuid.uuid4())
 
 
+class RunJournal(Protocol):
+    """Where a run's status is recorded as it changes (the store's record of the run)."""
+
+    def running(self, run: AgentRun) -> None:
+        """The run has started: record it and keep its lease while it runs."""
+
+    def ended(self, run: AgentRun, status: str, result: dict[str, Any]) -> None:
+        """The run has ended with `status` and `result` (before its `end` frame)."""
+
+
+Outcome = Callable[[AgentRun], tuple[str, dict[str, Any]]]
+"""Does a run's work in the calling thread, emitting its frames; its final status and result."""
+
+
 def execute(
-    run: AgentRun,
-    turn: Callable[[Callable[[Any], None]], Any],
-    snapshot: Callable[[], StateSnapshot],
-    release: Callable[[], None],
+    run: AgentRun, outcome: Outcome, release: Callable[[], None], journal: RunJournal
 ) -> None:
-    """Run `turn(on_chunk)` (a chat turn) for `run` in this thread and end the run: `success`,
-    `interrupted` when the thread pauses on an approval or the run was cancelled, `error` (with
-    an `error` frame) when the turn failed. `release()` frees the thread whatever happens,
-    before the run's `end` frame (whoever waits for the run finds the thread free)."""
+    """Do `outcome(run)` in this thread and end the run with its status and result (`error`,
+    with an `error` frame, if it raises). The `journal` records the start and the end;
+    `release()` frees the thread whatever happens; both before the run's `end` frame (whoever
+    waits for the run finds it recorded and the thread free)."""
     try:
-        status, result = _outcome(run, turn, snapshot)
-    except Exception as exc:  # reading the thread's state failed: the run's error
-        status, result = _failed(run, exc)
+        journal.running(run)
+        status, result = outcome(run)
+    except Exception as exc:  # e.g. reading the thread's state failed: the run's error
+        status, result = failed(run, exc)
     try:
-        release()
+        journal.ended(run, status, result)
     finally:
-        run.finish(status, result)
+        try:
+            release()
+        finally:
+            run.finish(status, result)
 
 
-def _outcome(
+def chat_outcome(
+    turn: Callable[[Callable[[Any], None]], Any], snapshot: Callable[[], StateSnapshot]
+) -> Outcome:
+    """The outcome of a chat turn, `turn(on_chunk)`: `success`, `interrupted` when the thread
+    pauses on an approval or the run was cancelled, `error` when the turn failed; the result is
+    the thread's values."""
+    return lambda run: _chat_outcome(run, turn, snapshot)
+
+
+def _chat_outcome(
     run: AgentRun,
     turn: Callable[[Callable[[Any], None]], Any],
     snapshot: Callable[[], StateSnapshot],
@@ -298,12 +307,12 @@ def _outcome(
     except RunCancelled:
         return "interrupted", state_values(snapshot())
     except Exception as exc:  # reported as the run's error
-        return _failed(run, exc)
+        return failed(run, exc)
     state = snapshot()
     return "interrupted" if state.interrupts else "success", state_values(state)
 
 
-def _failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:
+def failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:
     """The `error` frame and the result of a run that failed with `exc`."""
     error = error_document(exc, f"agent run {run.run_id}")["error"]
     body = {"error": error["code"], "message": error["message"]}

@@ -5,6 +5,7 @@
 `checkpointer(settings)` the matching LangGraph checkpointer. See `docs/store.md`.
 """
 
+from store.agent_runs import AgentRunRecord
 from store.api_keys import ApiKey
 from store.base import Store
 from store.broker_accounts import BrokerAccount
@@ -48,6 +49,7 @@ __all__ = [
     "OPTIMIZATION_KIND",
     "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
+    "AgentRunRecord",
     "ApiKey",
     "ArchivedError",
     "BrokerAccount",

@@ -1,16 +1,19 @@
-"""Agent Protocol runs of the chat assistant under `/agent` (see `api.routes.agent_threads`).
+"""Agent Protocol runs under `/agent` (see `api.routes.agent_threads`).
 
 Background (`POST /threads/{id}/runs`), `/wait` and `/stream` runs on a thread, and stateless
 ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it unless
-`on_completion: "keep"`); get, list, join, join stream, cancel. A run is one chat turn
-(`api.run_registry`); one run at a time per thread (409). A run pauses on the chat's approvals
-(`__interrupt__`); a run with `command: {"resume": {"action": "approve" | "edit" | "reject",
-"request": {...}}}` answers. Runs of the `optimization` assistant are refused: it runs as a job
-(`POST /v1/optimizations`). What the server does not do is refused naming the field (422).
+`on_completion: "keep"`); get, list, join, join stream, cancel. A run of the chat assistant is
+one chat turn (`api.run_registry`); it pauses on the chat's approvals (`__interrupt__`, in the
+`HumanInterrupt` shape), which a run with `command: {"resume": ...}` answers
+(`api.human_interrupt`). A run of the `optimization` assistant runs its input, an
+`OptimizationRequest`, as the owner's optimization job (`api.optimization_runs`). One run at a
+time per thread (409). Runs are recorded in the store (`api.run_records`). What the server
+does not do is refused naming the field (422).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import threading
@@ -22,8 +25,10 @@ from fastapi.responses import StreamingResponse
 from langchain_core.messages import HumanMessage, convert_to_messages
 from pydantic import BaseModel, ValidationError
 
+from api import optimization_runs  # a module: it imports api.routes (a cycle)
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
+from api.human_interrupt import decision
 from api.routes.agent_threads import (
     CHAT_GRAPH,
     PREFIX,
@@ -34,17 +39,26 @@ from api.routes.agent_threads import (
     owned_thread,
 )
 from api.routes.threads import claim_thread, release_thread
+from api.run_records import (
+    StoreJournal,
+    active_run,
+    ended_record,
+    final_values,
+    record_frames,
+    run_view,
+)
 from api.run_registry import (
-    RUNS,
     STREAM_MODES,
     AgentRun,
+    chat_outcome,
     execute,
     new_run_id,
+    state_values,
 )
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
 from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest, validation_problems
-from store import ConflictError, NotFoundError
+from store import AgentRunRecord, ConflictError, NotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
 
@@ -85,22 +99,6 @@ class RunBody(BaseModel):
     feedback_keys: Any = None
 
 
-def _decision(resume: Any) -> tuple[str, dict[str, Any] | None]:
-    """The chat decision a `command.resume` value carries: `"approve"`, or `{"action",
-    "request"}` (`request`: with `edit`, the fields of the request to change)."""
-    if isinstance(resume, str):
-        resume = {"action": resume}
-    if not isinstance(resume, dict) or resume.get("action") not in ("approve", "edit", "reject"):
-        raise validation_error(
-            "body.command.resume.action",
-            "one of approve, edit, reject (e.g. {'action': 'approve'})",
-        )
-    changes = resume.get("request")
-    if changes is not None and not isinstance(changes, dict):
-        raise validation_error("body.command.resume.request", "an object of request fields")
-    return str(resume["action"]), changes
-
-
 def _message(body: RunBody) -> tuple[str, str | None]:
     """The text and id of the one user message in `input.messages`."""
     messages = (body.input or {}).get("messages")
@@ -129,14 +127,9 @@ def _stream_modes(body: RunBody) -> tuple[str, ...]:
     return tuple(modes) or ("values",)
 
 
-def _check(body: RunBody) -> None:
-    """Refuse what this server does not do, naming the field."""
-    if graph_of(body.assistant_id) != CHAT_GRAPH:
-        raise validation_error(
-            "body.assistant_id",
-            "the optimization graph runs as a job (POST /v1/optimizations with an "
-            "OptimizationRequest), not as an Agent Protocol run; use the assistant graph",
-        )
+def _check(body: RunBody) -> str:
+    """Refuse what this server does not do, naming the field; the graph the run is of."""
+    graph = graph_of(body.assistant_id)
     for name in UNSUPPORTED:
         if getattr(body, name) is not None:
             raise validation_error(f"body.{name}", "not supported by this server")
@@ -154,25 +147,41 @@ def _check(body: RunBody) -> None:
         raise validation_error("body.input", "give either input (a user message) or command")
     if body.command is not None and set(body.command) != {"resume"}:
         raise validation_error("body.command", "only resume is supported")
+    if graph != CHAT_GRAPH:
+        if body.command is not None:
+            raise validation_error("body.command", "an optimization run has nothing to resume")
+        if "messages-tuple" in _stream_modes(body):
+            raise validation_error(
+                "body.stream_mode", "an optimization run streams values, updates and custom"
+            )
+    return graph
 
 
 def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
     """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
-    approval (`command.resume`: 409 when nothing is pending, 422 for an invalid edit)."""
+    approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
+    422 for an invalid edit; a `response` is a user message, which sets the proposal aside)."""
     if body.command is not None:
-        action, changes = _decision(body.command["resume"])
-        if session.pending() is None:
+        pending = session.pending()
+        answer = decision(body.command["resume"], pending)
+        if pending is None:
             raise ApiError(
                 409,
                 "CONFLICT",
                 f"thread {session.thread_id} has no run awaiting approval",
                 [("body.command.resume", "nothing pending")],
             )
-        if action == "edit":
-            pending = session.pending() or {}
+        if answer.action == "respond":
+            text = answer.text or ""
+
+            def respond(on_chunk: Callable[[Any], None]) -> Any:
+                return session.send(text, on_chunk=on_chunk)
+
+            return respond
+        if answer.action == "edit" and pending.get("kind") != "deployment":
             try:
                 OptimizationRequest.model_validate(
-                    {**pending.get("request", {}), **(changes or {})}
+                    {**pending.get("request", {}), **(answer.changes or {})}
                 )
             except ValidationError as exc:  # refused; the approval stays pending
                 problems = validation_problems(exc.errors())
@@ -180,11 +189,11 @@ def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None
                     422,
                     "VALIDATION_ERROR",
                     f"invalid edit: {problems[0][0]}: {problems[0][1]}",
-                    [(f"body.command.resume.request.{f}", p) for f, p in problems],
+                    [(f"{answer.field}.{f}", p) for f, p in problems],
                 ) from None
 
         def decide(on_chunk: Callable[[Any], None]) -> Any:
-            return session.decide(action, changes=changes, on_chunk=on_chunk)
+            return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)
 
         return decide
 
@@ -202,30 +211,61 @@ def _start(
     thread_id: str,
     body: RunBody,
     on_end: Callable[[], None] | None = None,
-) -> AgentRun:
-    """Check `body`, claim the thread and start the run in a worker thread; `on_end()` runs
-    there once the thread is released, before the run's `end` frame."""
-    _check(body)
+) -> tuple[AgentRun, AgentRunRecord]:
+    """Check `body`, claim the thread, record the run in the store and start it in a worker
+    thread; `on_end()` runs there once the thread is released, before the run's `end`
+    frame."""
+    graph = _check(body)
     modes = _stream_modes(body)
     session = chat_session(context, owner, thread_id)
     claim_thread(thread_id)  # what is pending cannot change from here on
+    job = None
     try:
-        turn = _turn(session, body)
+        running = active_run(context.store, owner, thread_id)
+        if running is not None:  # on another instance
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"thread {thread_id} has a run in progress ({running.run_id})",
+                [("thread", f"run {running.run_id} is {running.status}")],
+            )
+        if graph == CHAT_GRAPH:
+            outcome = chat_outcome(_turn(session, body), session.snapshot)
+        else:
+            job = optimization_runs.submit(context, owner, body.input)
+            outcome = optimization_runs.job_outcome(
+                context, owner, job.id, context.run_timing.poll_seconds
+            )
+        run = AgentRun(
+            run_id=new_run_id(),
+            thread_id=thread_id,
+            assistant_id=assistant_id(graph),
+            owner=owner,
+            stream_modes=modes,
+            subgraphs=body.stream_subgraphs,
+            metadata=body.metadata or {},
+        )
+        record = context.store.create_agent_run(
+            owner,
+            run_id=run.run_id,
+            thread_id=thread_id,
+            assistant_id=run.assistant_id,
+            lease_seconds=context.run_timing.lease_seconds,
+            metadata=run.metadata,
+            multitask_strategy=body.multitask_strategy,
+            kwargs={"stream_mode": list(modes)},
+            job_id=None if job is None else job.id,
+        )
     except BaseException:
         release_thread(thread_id)
+        if job is not None:  # submitted, but the run could not be recorded
+            _cancel_job(context, owner, job.id)
         raise
-    run = AgentRun(
-        run_id=new_run_id(),
-        thread_id=thread_id,
-        assistant_id=assistant_id(CHAT_GRAPH),
-        owner=owner,
-        stream_modes=modes,
-        subgraphs=body.stream_subgraphs,
-        metadata=body.metadata or {},
-    )
     run.cancel_job = lambda job_id: _cancel_job(context, owner, job_id)
+    if job is not None:
+        run.jobs.append(job.id)
     run.emit("metadata", {"run_id": run.run_id, "attempt": 1})
-    RUNS.add(run)
+    context.runs.add(run)
 
     def release() -> None:
         try:
@@ -236,14 +276,15 @@ def _start(
         if on_end is not None:
             on_end()
 
+    journal = StoreJournal(context.store, owner, context.run_timing)
     worker = threading.Thread(
         target=execute,
-        args=(run, turn, session.snapshot, release),
+        args=(run, outcome, release, journal),
         name=f"agent-run-{run.run_id}",
         daemon=True,
     )
     worker.start()
-    return run
+    return run, record
 
 
 def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
@@ -252,7 +293,7 @@ def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
         context.runner.cancel(owner, job_id)
 
 
-def _location(run: AgentRun) -> dict[str, str]:
+def _location(run: AgentRun | AgentRunRecord) -> dict[str, str]:
     return {"Content-Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}"}
 
 
@@ -300,12 +341,12 @@ def _stream_response(
 
 
 def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun:
-    """Check `body` (a user message: there is nothing to resume), then start it on a new
-    thread."""
-    _check(body)
-    if body.command is not None:
-        raise validation_error("body.command", "a stateless run has nothing to resume")
-    _message(body)
+    """Check `body` (a user message, or an optimization request: there is nothing to resume),
+    then start it on a new thread."""
+    if _check(body) == CHAT_GRAPH:
+        if body.command is not None:
+            raise validation_error("body.command", "a stateless run has nothing to resume")
+        _message(body)
     thread_id = context.store.create_thread(owner, "Stateless run").id
 
     def erase() -> None:
@@ -313,12 +354,13 @@ def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun
             erase_thread(context, owner, thread_id)
 
     try:
-        return _start(
+        run, _ = _start(
             context, owner, thread_id, body, None if body.on_completion == "keep" else erase
         )
     except Exception:
         context.store.delete_thread(owner, thread_id)
         raise
+    return run
 
 
 @router.post("/threads/{thread_id}/runs", summary="Create a background run")
@@ -327,19 +369,20 @@ def create_run(
 ) -> dict[str, Any]:
     """Start a run on the thread and answer at once with the `Run` (status pending/running)."""
     owned_thread(context, caller.owner, thread_id)
-    run = _start(context, caller.owner, thread_id, body)
+    run, record = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
-    return run.view()
+    return run_view(record)
 
 
 @router.post("/threads/{thread_id}/runs/wait", summary="Run and wait for the result")
 async def wait_run(
     thread_id: str, body: RunBody, context: Ctx, caller: Caller, response: Response
 ) -> dict[str, Any]:
-    """Run on the thread; the answer is the thread's values when the run ends (with
-    `__interrupt__` when it pauses for approval, `__error__` when it failed)."""
+    """Run on the thread; the answer is the run's values when it ends: the thread's (with
+    `__interrupt__` when it pauses for approval), an optimization run's job and result
+    summary, or `__error__` when it failed."""
     owned_thread(context, caller.owner, thread_id)
-    run = _start(context, caller.owner, thread_id, body)
+    run, _ = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return await run.wait()
 
@@ -358,7 +401,7 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
     """Run on the thread, streaming `metadata`, the requested modes' frames and `end`."""
     owned_thread(context, caller.owner, thread_id)
-    run = _start(context, caller.owner, thread_id, body)
+    run, _ = _start(context, caller.owner, thread_id, body)
     return _stream_response(run, -1, body.on_disconnect)
 
 
@@ -383,12 +426,31 @@ def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingRe
     )
 
 
-def _run(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRun:
-    owned_thread(context, owner, thread_id)
-    run = RUNS.get(owner, thread_id, run_id)
-    if run is None:
-        raise not_found("run", run_id)
-    return run
+def _record(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:
+    """The owner's run on the thread as the store records it (404 when not theirs)."""
+    try:
+        return context.store.get_agent_run(owner, thread_id, run_id)
+    except NotFoundError:
+        raise not_found("run", run_id) from None
+
+
+async def _ended(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:
+    """The record of a run executing elsewhere, once it has ended (polling the store)."""
+
+    async def read() -> AgentRunRecord:
+        return await context.call(_record, context, owner, thread_id, run_id)
+
+    return await ended_record(read, context.run_timing.poll_seconds)
+
+
+def _values(context: AppContext, record: AgentRunRecord) -> Callable[[], dict[str, Any]]:
+    """Reads the values of an ended run known from its record: its job's (an optimization
+    run), else its thread's."""
+    owner, job_id = record.owner, record.job_id
+    if job_id is not None:
+        return lambda: optimization_runs.job_values(context.store, owner, job_id)
+    snapshot = chat_session(context, owner, record.thread_id).snapshot
+    return lambda: state_values(snapshot())
 
 
 @router.get("/threads/{thread_id}/runs", summary="List runs")
@@ -399,22 +461,31 @@ def list_runs(
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict[str, Any]]:
-    """The thread's runs in this process, newest first."""
+    """The thread's runs, newest first."""
     owned_thread(context, caller.owner, thread_id)
-    runs = RUNS.of_thread(caller.owner, thread_id)[offset : offset + limit]
-    return [r.view() for r in runs]
+    runs = context.store.list_agent_runs(caller.owner, thread_id, limit=limit, offset=offset)
+    return [run_view(r) for r in runs]
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}", summary="Get a run")
 def get_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The run: status pending, running, success, error or interrupted."""
-    return _run(context, caller.owner, thread_id, run_id).view()
+    """The run: status pending, running, success, error or interrupted (a run whose server
+    stopped before it ended reads `error`, once its lease has expired)."""
+    owned_thread(context, caller.owner, thread_id)
+    return run_view(_record(context, caller.owner, thread_id, run_id))
 
 
 @router.get("/threads/{thread_id}/runs/{run_id}/join", summary="Wait for a run")
 async def join_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The thread's values when the run has ended (as `/runs/wait` answers)."""
-    return await _run(context, caller.owner, thread_id, run_id).wait()
+    """The thread's values when the run has ended (as `/runs/wait` answers); a run executing
+    on another instance is followed through the store."""
+    owner = caller.owner
+    owned_thread(context, owner, thread_id)
+    live = context.runs.get(owner, thread_id, run_id)
+    if live is not None:
+        return await live.wait()
+    record = await _ended(context, owner, thread_id, run_id)
+    return final_values(record, _values(context, record))
 
 
 @router.get(
@@ -433,21 +504,61 @@ def join_stream(
     last_event_id: Annotated[str | None, Header(max_length=32)] = None,
 ) -> StreamingResponse:
     """The run's frames from the start (or after `Last-Event-ID`), following it to `end`;
-    with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`)."""
-    run = _run(context, caller.owner, thread_id, run_id)
-    after = -1
-    if last_event_id and last_event_id.strip():
-        text = last_event_id.strip()
-        if not text.isdigit() or int(text) >= len(run.frames):
-            problem = f"the id of a frame of this run (0 to {len(run.frames) - 1})"
-            raise validation_error("header.last-event-id", problem)
-        after = int(text)
+    with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`). A run
+    executing elsewhere (another instance, a stopped server) gets its frames from its record
+    once it has ended (`api.run_records.record_frames`)."""
+    owner = caller.owner
+    owned_thread(context, owner, thread_id)
+    record = _record(context, owner, thread_id, run_id)
     wanted = [m for m in stream_mode or [] if m]  # the sdk sends an empty value for none
     for mode in wanted:
         if mode not in STREAM_MODES:
             raise validation_error("query.stream_mode", f"{mode!r} is not a stream mode of runs")
     modes = wanted or None
-    return _stream_response(run, after, "cancel" if cancel_on_disconnect else None, modes)
+    live = context.runs.get(owner, thread_id, run_id)
+    after = -1
+    if last_event_id and last_event_id.strip():
+        text = last_event_id.strip()
+        known = len(live.frames) if live is not None else None
+        if not text.isdigit() or (known is not None and int(text) >= known):
+            problem = "the id of a frame of this run" + (
+                f" (0 to {known - 1})" if known is not None else ""
+            )
+            raise validation_error("header.last-event-id", problem)
+        after = int(text)
+    if live is not None:
+        return _stream_response(live, after, "cancel" if cancel_on_disconnect else None, modes)
+    headers = {**SSE_HEADERS, **_location(record)}
+    return StreamingResponse(
+        _record_sse(context, owner, record, after, modes),
+        media_type="text/event-stream",
+        headers=headers,
+    )
+
+
+async def _record_sse(
+    context: AppContext,
+    owner: str,
+    record: AgentRunRecord,
+    after: int,
+    modes: list[str] | None,
+) -> AsyncIterator[bytes]:
+    """The frames of a run known from its record, once it has ended, as SSE; keep-alive
+    comments while it has not."""
+    loop = asyncio.get_running_loop()
+    quiet_since = loop.time()
+    while not record.ended:
+        await asyncio.sleep(context.run_timing.poll_seconds)
+        record = await context.call(_record, context, owner, record.thread_id, record.run_id)
+        if loop.time() - quiet_since >= KEEPALIVE_SECONDS:
+            quiet_since = loop.time()
+            yield b": keep-alive\n\n"
+    for index, (event, data) in enumerate(record_frames(record, _values(context, record))):
+        mode = event.split("|")[0]
+        if index > after and (
+            modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes)
+        ):
+            yield sse(_dumps(data), event=event, id=index)
 
 
 @router.post(
@@ -464,16 +575,29 @@ async def cancel_run(
     action: Literal["interrupt", "rollback"] = "interrupt",
 ) -> Response:
     """Stop the run at its next step (status `interrupted`; what its finished steps wrote
-    stays). `rollback` is not supported (422); a finished run is 409. With `wait=1` the answer
-    comes when the run has stopped."""
-    run = _run(context, caller.owner, thread_id, run_id)
+    stays). `rollback` is not supported (422); a finished run is 409. A run executing on
+    another instance stops when that instance next renews its lease (the cancel is recorded
+    in the store). With `wait=1` the answer comes when the run has stopped."""
+    owner = caller.owner
+    owned_thread(context, owner, thread_id)
     if action != "interrupt":
         raise validation_error("query.action", "only interrupt is supported")
-    if run.done:
+    reason = "cancelled by the client"
+    try:
+        context.store.update_agent_run(owner, thread_id, run_id, cancel_reason=reason)
+    except NotFoundError:
+        raise not_found("run", run_id) from None
+    except ConflictError as exc:
+        ended = exc.current.status if isinstance(exc.current, AgentRunRecord) else "ended"
         raise ApiError(
-            409, "CONFLICT", f"run {run_id} has ended ({run.status})", [("run", run.status)]
-        )
-    run.cancel("cancelled by the client")
+            409, "CONFLICT", f"run {run_id} has ended ({ended})", [("run", ended)]
+        ) from None
+    live = context.runs.get(owner, thread_id, run_id)
+    if live is not None:
+        live.cancel(reason)
     if wait:
-        await run.wait()
+        if live is not None:
+            await live.wait()
+        else:
+            await _ended(context, owner, thread_id, run_id)
     return Response(status_code=status.HTTP_202_ACCEPTED)

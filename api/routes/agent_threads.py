@@ -24,10 +24,8 @@ from pydantic import BaseModel, Field
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
 from api.routes.threads import claim_thread, release_thread, thread_busy
-from api.run_registry import (
-    RUNS,
-    jsonable,
-)
+from api.run_records import active_run
+from api.run_registry import jsonable
 from graphs.chat import ChatSession
 from store import ChatThread, NotFoundError
 
@@ -39,7 +37,8 @@ NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
 
 GRAPHS = {
     "assistant": "The strategy assistant: chat, portfolios, approvals of long runs.",
-    "optimization": "The optimization workflow; it runs as a job (POST /v1/optimizations).",
+    "optimization": "The optimization workflow: its input, an OptimizationRequest, runs as "
+    "your optimization job (as POST /v1/optimizations).",
 }
 CHAT_GRAPH = "assistant"
 
@@ -135,7 +134,7 @@ def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
 
 def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
     snapshot = chat_session(context, owner, thread.id).snapshot()
-    busy = thread_busy(thread.id)
+    busy = thread_busy(thread.id) or active_run(context.store, owner, thread.id) is not None
     return {
         "thread_id": thread.id,
         "created_at": thread.created_at.isoformat(),
@@ -302,7 +301,8 @@ def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
     runs on it)."""
     chat_session(context, owner, thread_id).delete()
     context.store.delete_thread(owner, thread_id)
-    RUNS.forget_thread(owner, thread_id)
+    context.store.delete_agent_runs(owner, thread_id)
+    context.runs.forget_thread(owner, thread_id)
 
 
 @router.get("/threads/{thread_id}/state", summary="Thread state")

@@ -279,7 +279,7 @@ def optimization_results(
         job_id=job_id,
         status=str(result.get("status")),
         best=result.get("best"),
-        config_summary=_config_summary(result),
+        config_summary=config_summary(result),
         explanation=result.get("explanation"),
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
@@ -372,7 +372,9 @@ def _all_trials(context: Ctx, owner: str, job_id: str) -> list[dict[str, Any]]:
             return [trial.data for trial in rows]
 
 
-def _config_summary(result: dict[str, Any]) -> dict[str, Any]:
+def config_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What an optimization result found, in brief: the best configuration and its objective,
+    the risk manager's verdict, trials run and why the search stopped, method and data."""
     best = result.get("best") or {}
     plan = result.get("plan") or {}
     return {

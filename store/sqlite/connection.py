@@ -317,6 +317,29 @@ MIGRATIONS: list[tuple[int, str]] = [
         ALTER TABLE jobs ADD COLUMN trace_context TEXT;
         """,
     ),
+    (
+        12,
+        """
+        CREATE TABLE agent_runs (
+            run_id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            assistant_id TEXT NOT NULL,
+            status TEXT NOT NULL
+                CHECK (status IN ('pending', 'running', 'success', 'error', 'interrupted')),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            metadata TEXT NOT NULL,
+            multitask_strategy TEXT,
+            kwargs TEXT NOT NULL,
+            error TEXT,
+            cancel_reason TEXT,
+            lease_expires_at INTEGER,
+            job_id TEXT
+        );
+        CREATE INDEX agent_runs_by_thread ON agent_runs (owner, thread_id, created_at);
+        """,
+    ),
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

@@ -6,6 +6,7 @@ tenancy, auth and validation errors."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,10 +16,12 @@ import httpx
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 
+from api.run_records import RunTiming
 from tests.api.conftest import make_settings
 from tests.live_server import running_server
 
 ASK = "find the target-vol setting that holds up in a bear market"
+SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
 NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")  # LangGraph Platform's
 
 
@@ -42,6 +45,7 @@ def server(api_env: Path) -> Iterator[Server]:
     from api.app import create_app
 
     app = create_app(make_settings(api_env / "agent"))
+    app.state.context.run_timing = RunTiming(poll_seconds=0.05)  # optimization runs poll jobs
     store = app.state.context.store
     alice, _ = store.create_api_key("alice", "agent protocol")
     bob, _ = store.create_api_key("bob", "agent protocol")
@@ -178,8 +182,20 @@ def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
     thread_id = client.threads.create()["thread_id"]
     values = client.runs.wait(thread_id, "assistant", input=human(ASK))
     (interrupt,) = values["__interrupt__"]
-    assert interrupt["value"]["type"] == "approval"
-    assert interrupt["value"]["actions"] == ["approve", "edit", "reject"]
+    (approval,) = interrupt["value"]  # a list of one HumanInterrupt, with our fields
+    assert approval["type"] == "approval"
+    assert approval["actions"] == ["approve", "edit", "reject"]
+    assert approval["action_request"] == {
+        "action": "run_strategy_search",
+        "args": approval["request"],
+    }
+    assert approval["description"] == approval["summary"]
+    assert approval["config"] == {
+        "allow_ignore": True,
+        "allow_respond": True,
+        "allow_edit": True,
+        "allow_accept": True,
+    }
     thread = client.threads.get(thread_id)
     assert thread["status"] == "interrupted"
     pending = [i["value"] for task in thread["interrupts"].values() for i in task]
@@ -303,7 +319,15 @@ def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
             {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "debug"},
             "body.stream_mode",
         ),
-        ({"assistant_id": "optimization", "input": human("hi")}, "body.assistant_id"),
+        ({"assistant_id": "optimization", "input": {"n_paths": -1}}, "body.input.n_paths"),
+        (
+            {"assistant_id": "optimization", "command": {"resume": {"action": "approve"}}},
+            "body.command",
+        ),
+        (
+            {"assistant_id": "optimization", "input": {}, "stream_mode": "messages-tuple"},
+            "body.stream_mode",
+        ),
         ({"assistant_id": "assistant"}, "body.input"),
         (
             {"assistant_id": "assistant", "command": {"resume": {"action": "maybe"}}},
@@ -335,3 +359,164 @@ def test_bad_run_requests_are_422_naming_the_field(
     assert error["code"] == "VALIDATION_ERROR"
     assert field in [d["field"] for d in error["details"]], error
     assert server.sync().threads.get(thread_id)["status"] == "idle"  # nothing ran
+
+
+def _interrupted(client: Any) -> tuple[str, dict[str, Any]]:
+    """A new thread paused on an approval, and its HumanInterrupt."""
+    thread_id = client.threads.create()["thread_id"]
+    values = client.runs.wait(thread_id, "assistant", input=human(ASK))
+    ((approval,),) = [i["value"] for i in values["__interrupt__"]]
+    return thread_id, approval
+
+
+def test_human_responses_answer_an_approval(server: Server) -> None:
+    """agent-chat-ui's inbox: the interrupt is a HumanInterrupt list (in the stream's
+    `__interrupt__` update and values too), answered with a list of one HumanResponse."""
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread_id, "assistant", input=human(ASK), stream_mode=["updates", "values"]
+        )
+    )
+    paused = [p.data["__interrupt__"] for p in parts if "__interrupt__" in (p.data or {})]
+    assert [p.event for p in parts if "__interrupt__" in (p.data or {})] == ["updates", "values"]
+    assert paused[0] == paused[1]
+    ((streamed,),) = [i["value"] for i in paused[0]]
+    assert set(streamed["action_request"]) == {"action", "args"}
+    assert streamed["config"]["allow_accept"] and streamed["description"]
+    state = client.threads.get_state(thread_id)
+    assert [i["value"] for i in state["interrupts"]] == [[streamed]]
+
+    ignored = client.runs.wait(thread_id, "assistant", command={"resume": [{"type": "ignore"}]})
+    assert ignored["messages"][-1]["content"] == "Cancelled: nothing was run."
+    assert client.threads.get(thread_id)["status"] == "idle"
+
+    thread_id, approval = _interrupted(client)
+    edited = {**approval["action_request"]["args"], "n_paths": "20"}  # a form sends text
+    edited["budget"] = '{"max_trials": 20, "batch_size": 10}'
+    with pytest.raises(httpx.HTTPStatusError) as invalid:  # refused; still pending
+        client.runs.wait(
+            thread_id,
+            "assistant",
+            command={
+                "resume": [{"type": "edit", "args": {"action": "x", "args": {"n_paths": -1}}}]
+            },
+        )
+    assert invalid.value.response.status_code == 422
+    fields = [d["field"] for d in invalid.value.response.json()["error"]["details"]]
+    assert fields == ["body.command.resume.0.args.args.n_paths"]
+    answer = {"type": "edit", "args": {"action": "run_strategy_search", "args": edited}}
+    done = client.runs.wait(thread_id, "assistant", command={"resume": [answer]})
+    assert "succeeded" in done["messages"][-1]["content"]
+    job_id = done["last_run"]["run_id"]
+    job = httpx.get(
+        server.url.replace("/agent", f"/v1/optimizations/{job_id}"),
+        headers={"x-api-key": server.alice},
+    ).json()
+    assert job["request"]["n_paths"] == 20 and job["request"]["budget"]["max_trials"] == 20
+
+    thread_id, _ = _interrupted(client)
+    replied = client.runs.wait(
+        thread_id, "assistant", command={"resume": [{"type": "response", "args": "hello"}]}
+    )
+    said = [(m["type"], m["content"]) for m in replied["messages"]][1:4]
+    assert said[:2] == [("ai", "Cancelled: nothing was run."), ("human", "hello")]
+    assert said[2][0] == "ai" and said[2][1].startswith("Hello.")  # the reply to the response
+    assert client.threads.get(thread_id)["status"] == "idle"  # the proposal was set aside
+
+    thread_id, _ = _interrupted(client)
+    with pytest.raises(httpx.HTTPStatusError) as two:
+        client.runs.wait(
+            thread_id, "assistant", command={"resume": [{"type": "accept"}, {"type": "accept"}]}
+        )
+    assert two.value.response.json()["error"]["details"][0]["field"] == "body.command.resume"
+    with pytest.raises(httpx.HTTPStatusError) as empty:
+        client.runs.wait(
+            thread_id, "assistant", command={"resume": [{"type": "response", "args": " "}]}
+        )
+    assert empty.value.response.json()["error"]["details"][0]["field"] == (
+        "body.command.resume.0.args"
+    )
+    accepted = client.runs.wait(thread_id, "assistant", command={"resume": [{"type": "accept"}]})
+    assert "succeeded" in accepted["messages"][-1]["content"]
+
+
+def _v1(server: Server, path: str, key: str | None = None) -> httpx.Response:
+    return httpx.get(
+        server.url.replace("/agent", f"/v1{path}"), headers={"x-api-key": key or server.alice}
+    )
+
+
+def test_an_optimization_run_is_the_owners_job(server: Server) -> None:
+    client = server.sync()
+    values = client.runs.wait(None, "optimization", input=SMALL)
+    job = values["job"]
+    assert job["status"] == "succeeded" and job["request"]["n_paths"] == 20
+    stored = _v1(server, f"/optimizations/{job['id']}").json()
+    assert stored["status"] == "succeeded"
+    results = _v1(server, f"/optimizations/{job['id']}/results").json()
+    summary = values["result"]
+    assert summary["config"] == results["best"]["config"]
+    assert summary["objective"] == results["best"]["objective"]
+    assert summary["status"] == results["status"]
+    assert summary["explanation"] == results["explanation"]["text"]
+    assert _v1(server, f"/optimizations/{job['id']}", server.bob).status_code == 404
+
+    thread_id = client.threads.create()["thread_id"]
+    parts = list(
+        client.runs.stream(
+            thread_id, "optimization", input=SMALL, stream_mode=["values", "updates", "custom"]
+        )
+    )
+    assert parts[0].event == "metadata" and parts[-1].event == "end"
+    run_id = parts[0].data["run_id"]
+    custom = [p.data for p in parts if p.event == "custom"]
+    assert custom[0]["type"] == "run_started" and custom[-1]["type"] == "run_finished"
+    assert [e["seq"] for e in custom] == list(range(1, len(custom) + 1))  # every event, once
+    updates = [p.data for p in parts if p.event == "updates"]
+    assert [next(iter(u.values())) for u in updates] == custom
+    streamed = [p.data for p in parts if p.event == "values"]
+    assert streamed[-1]["job"]["status"] == "succeeded" and streamed[-1]["result"]["config"]
+    assert len({v["job"]["id"] for v in streamed}) == 1
+    run = client.runs.get(thread_id, run_id)
+    assert run["status"] == "success"
+    assert run["assistant_id"] == str(uuid.uuid5(NAMESPACE_GRAPH, "optimization"))
+    assert client.runs.join(thread_id, run_id) == streamed[-1]
+    assert client.threads.get_state(thread_id)["values"] == {}  # the chat is untouched
+    with pytest.raises(httpx.HTTPStatusError) as foreign:
+        server.sync(server.bob).runs.get(thread_id, run_id)
+    assert foreign.value.response.status_code == 404
+
+    big = {**SMALL, "budget": {"max_trials": 4000, "batch_size": 10}, "n_paths": 50}
+    long = client.runs.create(thread_id, "optimization", input=big, stream_mode="values")
+    for part in client.runs.join_stream(thread_id, long["run_id"]):
+        if part.event == "values" and part.data["job"]["status"] == "running":
+            job_id = part.data["job"]["id"]
+            break
+    client.runs.cancel(thread_id, long["run_id"], wait=True)
+    cancelled = client.runs.get(thread_id, long["run_id"])
+    assert cancelled["status"] == "interrupted"
+    assert cancelled["cancel_reason"] == "cancelled by the client"
+    assert _v1(server, f"/optimizations/{job_id}").json()["status"] == "cancelled"
+    assert client.runs.join(thread_id, long["run_id"])["job"]["status"] == "cancelled"
+
+
+def test_a_deployment_approval_is_a_human_interrupt_and_can_be_edited(server: Server) -> None:
+    client = server.sync()
+    thread_id = client.threads.create()["thread_id"]
+    built = client.runs.wait(
+        thread_id, "assistant", input=human("build me an HRP portfolio of AAPL, JNJ, KO and XOM")
+    )
+    (chat_id,) = set(re.findall(r"pf_[0-9a-f]{6}\b", built["messages"][-1]["content"]))
+    values = client.runs.wait(thread_id, "assistant", input=human(f"deploy {chat_id} to paper"))
+    ((approval,),) = [i["value"] for i in values["__interrupt__"]]
+    assert approval["kind"] == "deployment"
+    assert approval["action_request"]["action"] == "create_deployment"
+    args = {**approval["action_request"]["args"], "capital": "123456"}  # as a form sends it
+    answer = {"type": "edit", "args": {"action": "create_deployment", "args": args}}
+    done = client.runs.wait(thread_id, "assistant", command={"resume": [answer]})
+    assert done["messages"][-1]["content"].startswith("Deployed as dep_")
+    deployment_id = done["messages"][-1]["content"].split()[2]
+    deployment = _v1(server, f"/deployments/{deployment_id}").json()
+    assert deployment["spec"]["capital"] == 123456
