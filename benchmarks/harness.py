@@ -75,7 +75,7 @@ class Table:
     def add(self, row: Row) -> None:
         """Append a row and print it at once, so long runs show progress."""
         self.rows.append(row)
-        target = f" (target >= {row.target:g}x: {row.verdict})" if row.target is not None else ""
+        target = f" (target >= {row.target:.3g}x: {row.verdict})" if row.target is not None else ""
         print(
             f"  {row.task} {row.size} vs {row.peer}: ours {row.ours_ms:.2f} ms, "
             f"peer {row.peer_ms:.2f} ms, {row.ratio:.1f}x{target}; {row.difference}",
@@ -89,7 +89,7 @@ class Table:
             "| --- | --- | --- | ---: | ---: | ---: | --- | --- |",
         ]
         for r in self.rows:
-            target = f">= {r.target:g}x {r.verdict}" if r.target is not None else ""
+            target = f">= {r.target:.3g}x {r.verdict}" if r.target is not None else ""
             lines.append(
                 f"| {r.task} | {r.size} | {r.peer} | {r.ours_ms:.2f} | {r.peer_ms:.2f} | "
                 f"{r.ratio:.1f}x | {target} | {r.difference} |"
