@@ -21,6 +21,7 @@ inference profile, which langchain-aws resolves with one ``bedrock.get_inference
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -176,8 +177,21 @@ def structured_model(
 
         if isinstance(model, ChatOpenAI):
             method = (settings or get_settings()).openai_structured_output
+            if method == "json_schema":
+                _quiet_parsed_serializer_warning()
             return model.with_structured_output(schema, include_raw=True, method=method)
     return model.with_structured_output(schema, include_raw=True)
+
+
+def _quiet_parsed_serializer_warning() -> None:
+    """Hide the pydantic warning langchain-openai's json_schema path prints on every structured
+    call (it dumps openai's `ParsedChatCompletion`, whose `parsed` field is typed None, holding our
+    schema's object): the reply is parsed correctly; the warning would only alarm the user."""
+    warnings.filterwarnings(
+        "ignore",
+        message=r"Pydantic serializer warnings:(?s:.)*field_name='parsed'",
+        category=UserWarning,
+    )
 
 
 def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:
