@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import QuantLib as ql
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from quant.engine import METRICS, evaluate
 from quant.options import ImpliedVolModel
@@ -306,3 +308,43 @@ def test_configs_without_overlay_keep_their_ids_and_results() -> None:
 def test_bad_overlays_name_the_field(update: dict[str, object], field: str) -> None:
     with pytest.raises(ValueError, match=field):
         evaluate([{"overlay_strike": 0.95, **update}], np.zeros(100) + 0.001, 0.0)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_overlays_match_reference_loop(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    T = int(rng.integers(60, 300))
+    kind = str(rng.choice(["put", "put_spread", "collar"]))
+    strike = float(rng.uniform(0.8, 1.05))
+    cfg = StrategyConfig(
+        target_vol=float(rng.uniform(0.05, 0.3)),
+        weight_function=str(rng.choice(["inverse_vol", "sigmoid", "merton"])),
+        lookback=int(rng.integers(2, 40)),
+        rebalance_every=int(rng.integers(1, 30)),
+        max_leverage=float(rng.uniform(0.5, 2.0)),
+        cost_bps=float(rng.choice([0.0, rng.uniform(0, 30)])),
+        overlay=kind,
+        overlay_strike=strike,
+        overlay_lower_strike=strike - float(rng.uniform(0.02, 0.2)),
+        overlay_call_strike=strike + float(rng.uniform(0.02, 0.3)),
+        overlay_tenor_days=int(rng.integers(5, 130)),
+        overlay_roll=str(rng.choice(["expiry", "band"])),
+        overlay_roll_band=float(rng.uniform(0.01, 0.2)),
+        overlay_hedge_ratio=float(rng.uniform(0.1, 2.0)),
+        overlay_budget=None if rng.random() < 0.5 else float(rng.uniform(0.001, 0.1)),
+    )
+    model = ImpliedVolModel(
+        variance_risk_premium=float(rng.uniform(0, 0.05)),
+        skew=float(rng.uniform(0, 4)),
+        realised_window=int(rng.integers(2, 80)),
+    )
+    R = random_paths(rng, 2, T)
+    S = rng.normal(0.02 / 252, 0.0001, size=(2, T))
+    res = evaluate([cfg], R, S, vol_model=model)
+    for p in range(2):
+        metrics, _, (premium, payoff) = reference_overlay(cfg, R[p], S[p], model)
+        for name in METRICS:
+            assert getattr(res, name)[0, p] == pytest.approx(metrics[name], rel=TOL, abs=TOL), name
+        assert res.hedge_premium[0, p] == pytest.approx(premium, rel=TOL, abs=TOL)
+        assert res.hedge_payoff[0, p] == pytest.approx(payoff, rel=TOL, abs=TOL)
