@@ -103,6 +103,16 @@ class ProtectionDraft(BaseModel):
         description="[low, high] strike of the bought put as a fraction of the price (0.9 is "
         "10% out of the money); equal ends fix it.",
     )
+    lower_strike: float | None = Field(
+        default=None,
+        description="Put spread: the sold put's strike (default 0.8), below the lowest bought "
+        "strike.",
+    )
+    call_strike: float | None = Field(
+        default=None,
+        description="Collar: the sold call's strike (default 1.1), above the highest bought "
+        "strike.",
+    )
     tenor_days: list[int] | None = Field(
         default=None, description="Tenors to compare, in trading days (21 a month, 63, 126, 252)."
     )

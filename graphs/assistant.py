@@ -155,6 +155,8 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
             overlay_space(
                 kinds=p.kinds,
                 strike=pair(p.strike_range),
+                lower_strike=p.lower_strike,
+                call_strike=p.call_strike,
                 tenor_days=p.tenor_days,
                 roll=p.roll,
                 hedge_ratio=pair(p.hedge_ratio_range),
@@ -487,6 +489,8 @@ def _run(
         overlay = describe_overlay(best["config"])
         if overlay:
             lines.append(f"The winner's protection: {overlay}.")
+        elif describe_protection(request.search_space):
+            lines.append("The winner holds no option overlay (the search also tried some).")
     if result.get("reason"):
         lines.append(f"Reason: {result['reason']}.")
     explanation = (result.get("explanation") or {}).get("text")

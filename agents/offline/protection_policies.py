@@ -16,8 +16,15 @@ from agents.offline.intent import Intent
 
 FORMS = ["none", "put", "put_spread", "collar"]
 """Kinds compared when the user asks which form to take ("none": is it worth paying at all?)."""
-STRIKE_RANGE = [0.8, 0.98]
+STRIKE_RANGE = [0.85, 0.98]
 """Bought put strikes searched when none is named (moneyness)."""
+DEFAULT_LOWER_STRIKE = 0.8
+"""The strategy's default sold put strike of a put spread (`StrategyConfig`)."""
+DEFAULT_CALL_STRIKE = 1.1
+"""The strategy's default sold call strike of a collar (`StrategyConfig`)."""
+SPREAD_WIDTH = 0.1
+"""How far below the lowest bought strike a put spread sells its put, and above the highest a
+collar sells its call, when the defaults would not be (a 75% put spread sells the 65% put)."""
 TENORS = [21, 63, 126]
 """Tenors compared when the user asks which form (one, three and six months)."""
 BUDGET_RANGE = [0.005, 0.05]
@@ -58,6 +65,11 @@ def protection_draft(intent: Intent) -> dict[str, Any] | None:
     draft: dict[str, Any] = {"kinds": kinds}
     strikes = list(protection.strikes)
     draft["strike_range"] = [strikes[0], strikes[-1]] if strikes else list(STRIKE_RANGE)
+    low, high = draft["strike_range"]
+    if "put_spread" in kinds and low <= DEFAULT_LOWER_STRIKE:
+        draft["lower_strike"] = round(low - SPREAD_WIDTH, 4)
+    if "collar" in kinds and high >= DEFAULT_CALL_STRIKE:
+        draft["call_strike"] = round(high + SPREAD_WIDTH, 4)
     if protection.tenors:
         draft["tenor_days"] = list(protection.tenors)
     elif protection.asks_form or not protection.kinds:

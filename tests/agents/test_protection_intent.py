@@ -90,6 +90,17 @@ def test_unclear_asks_get_a_question() -> None:
     assert protection_question(clear) is None
     assert protection_draft(clear) == {
         "kinds": ["none", "put", "put_spread", "collar"],
-        "strike_range": [0.8, 0.98],
+        "strike_range": [0.85, 0.98],
         "tenor_days": [21, 63, 126],
     }
+
+
+def test_a_low_put_spread_or_a_high_collar_sells_its_other_leg_beyond_the_bought_strikes() -> None:
+    spread = protection_draft(_parse("a 75% put spread with a 1% budget"))
+    assert spread is not None
+    assert spread["strike_range"] == [0.75, 0.75] and spread["lower_strike"] == 0.65
+    collar = protection_draft(_parse("collars with strikes between 90 and 110%"))
+    assert collar is not None
+    assert collar["strike_range"] == [0.9, 1.1] and collar["call_strike"] == 1.2
+    usual = protection_draft(_parse("compare collars and put spreads"))
+    assert usual is not None and "lower_strike" not in usual and "call_strike" not in usual

@@ -47,7 +47,7 @@ def test_how_much_and_in_what_form_to_keep_the_bear_drawdown_under_15_percent(
     assert limits["max_drawdown"] == 0.15 and limits["scenarios"] == ["bear"]
     # the approval prompt lists the protection and where the limit applies
     assert (
-        "protection: no overlay or protective puts or put spreads or collars; put strike 80% "
+        "protection: no overlay or protective puts or put spreads or collars; put strike 85% "
         "to 98%; tenor (days) 21 or 63 or 126; annual budget 0.5% to 5%" in summary
     )
     assert "risk limits max_drawdown 15% in bear" in summary
@@ -113,3 +113,25 @@ def test_an_approved_protection_search_answers_with_the_winner_s_overlay(
         f"The winner's protection: protective put: put strike {config['overlay_strike'] * 100:.4g}%"
         in done.replies[-1]
     )
+
+
+def test_a_low_put_spread_is_drafted_as_a_request_that_can_run(session: ChatSession) -> None:
+    request, summary = _pending(session, "search a 75% put spread with a 1% annual budget")
+    space = request["search_space"]
+    assert space["overlay"] == "put_spread" and space["overlay_strike"] == 0.75
+    assert space["overlay_lower_strike"] == 0.65
+    assert "put strike 75%; sold put strike 65%; annual budget 1%" in summary
+
+
+def test_the_answer_says_whether_the_winner_holds_protection(session: ChatSession) -> None:
+    _pending(
+        session,
+        "how much should I spend on protection, and in what form, for AAPL, KO and XOM since "
+        "2010 with 12 trials, to keep the bear-scenario drawdown under 50%?",
+    )
+    done = session.decide("edit", changes={"n_paths": 20, "horizon": 189})
+    (run_dir,) = list((session.settings.data_dir / "runs").iterdir())
+    config = json.loads((run_dir / "result.json").read_text())["best"]["config"]
+    held = config["overlay"] != "none"
+    assert ("The winner's protection:" in done.replies[-1]) == held
+    assert ("The winner holds no option overlay" in done.replies[-1]) == (not held)
