@@ -587,6 +587,7 @@ export function renderOptimize(main) {
     status,
   );
   prefill(form);
+  form.addEventListener("reset", () => clearFieldErrors(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showAlert(null);
