@@ -84,6 +84,51 @@ class RiskLimitsDraft(BaseModel):
     scenarios: list[ScenarioName] | None = None
 
 
+class ProtectionDraft(BaseModel):
+    """Option protection on the risky sleeve to search (overlays, docs/engine.md): unset fields
+    keep the strategy's defaults (strike 0.95, 63-day tenor, roll at expiry, hedge ratio 1, no
+    budget cap)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[Literal["none", "put", "put_spread", "collar"]] = Field(
+        min_length=1,
+        description="Overlay kinds to compare; include 'none' to keep unhedged strategies in "
+        "the search (e.g. when the user asks whether and how much to spend).",
+    )
+    strike_range: list[float] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="[low, high] strike of the bought put as a fraction of the price (0.9 is "
+        "10% out of the money); equal ends fix it.",
+    )
+    lower_strike: float | None = Field(
+        default=None,
+        description="Put spread: the sold put's strike (default 0.8), below the lowest bought "
+        "strike.",
+    )
+    call_strike: float | None = Field(
+        default=None,
+        description="Collar: the sold call's strike (default 1.1), above the highest bought "
+        "strike.",
+    )
+    tenor_days: list[int] | None = Field(
+        default=None, description="Tenors to compare, in trading days (21 a month, 63, 126, 252)."
+    )
+    roll: Literal["expiry", "band"] | None = None
+    hedge_ratio_range: list[float] | None = Field(
+        default=None, min_length=2, max_length=2, description="[low, high] options per unit."
+    )
+    budget_range: list[float] | None = Field(
+        default=None,
+        min_length=2,
+        max_length=2,
+        description="[low, high] annual premium cap as a fraction of wealth: [0.02, 0.02] for "
+        "'a 2% budget', a range such as [0.005, 0.05] to search how much to spend.",
+    )
+
+
 class RequestDraft(BaseModel):
     """The optimizer's draft of an optimization request (unset fields keep the defaults)."""
 
@@ -100,6 +145,9 @@ class RequestDraft(BaseModel):
     scenario_weights: dict[ScenarioName, float] | None = None
     risk_limits: RiskLimitsDraft | None = None
     max_trials: int | None = Field(default=None, ge=1, le=20_000)
+    protection: ProtectionDraft | None = Field(
+        default=None, description="Option protection to search, when the user asks for it."
+    )
     focus: list[SearchedParameter] | None = Field(
         default=None,
         description="Strategy parameters the user asked about (e.g. 'the target-vol setting' "

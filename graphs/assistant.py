@@ -47,6 +47,7 @@ from agents.chat import (
 from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
+from graphs.protection import describe_overlay, describe_protection, overlay_space
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
@@ -144,6 +145,24 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
         data["risk_limits"] = d.risk_limits.model_dump(exclude_none=True)
     if d.max_trials is not None:
         data["budget"] = {"max_trials": d.max_trials}
+    if d.protection is not None:
+        p = d.protection
+
+        def pair(ends: list[float] | None) -> tuple[float, float] | None:
+            return None if ends is None else (ends[0], ends[1])
+
+        data["search_space"].update(
+            overlay_space(
+                kinds=p.kinds,
+                strike=pair(p.strike_range),
+                lower_strike=p.lower_strike,
+                call_strike=p.call_strike,
+                tenor_days=p.tenor_days,
+                roll=p.roll,
+                hedge_ratio=pair(p.hedge_ratio_range),
+                budget=pair(p.budget_range),
+            )
+        )
     return OptimizationRequest.model_validate(data)
 
 
@@ -367,7 +386,15 @@ def describe(request: OptimizationRequest) -> str:
         f"target vol {space['target_vol']['low']:.0%}-{space['target_vol']['high']:.0%}"
         if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
         else "",
-        f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}" if limits else "",
+        describe_protection(space) or "",
+        f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}"
+        + (
+            f" in {', '.join(request.risk_limits.scenarios)}"
+            if request.risk_limits.scenarios
+            else ""
+        )
+        if limits
+        else "",
         f"{request.budget.max_trials} trials, {request.n_paths} paths per scenario",
     ]
     return "; ".join(p for p in parts if p) + "."
@@ -459,6 +486,11 @@ def _run(
     lines += [f"{reason}." for reason in result.get("left_out") or []]
     if best:
         lines += winning_values(best["config"], focus)
+        overlay = describe_overlay(best["config"])
+        if overlay:
+            lines.append(f"The winner's protection: {overlay}.")
+        elif describe_protection(request.search_space):
+            lines.append("The winner holds no option overlay (the search also tried some).")
     if result.get("reason"):
         lines.append(f"Reason: {result['reason']}.")
     explanation = (result.get("explanation") or {}).get("text")

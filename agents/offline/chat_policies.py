@@ -3,7 +3,8 @@
 Chat turns arrive as plain conversation (no JSON task): the supervisor routes the latest message
 by `parse_intent`, and each specialist calls the tool the intent asks for, then answers with the
 numbers of the tool result. A strategy search is drafted from the intent's slots (universe,
-dates, scenarios to stress, volatility target, weight functions, risk limits, trials).
+dates, scenarios to stress, volatility target, weight functions, risk limits, trials, option
+protection: `agents.offline.protection_policies`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from agents.offline.policies import (
     reply,
     tool_call,
 )
+from agents.offline.protection_policies import protection_draft, protection_question
 from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
@@ -112,10 +114,11 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return _forced(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    question = protection_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
-        if intent.unknown_tickers:
-            agent = "supervisor"  # it says which tickers it does not know
+        if intent.unknown_tickers or question is not None:
+            agent = "supervisor"  # it names unknown tickers, or asks what the protection is for
         elif (intent.methods and intent.asks_risk) or (
             intent.equal_weight and intent.intent in ("optimize_portfolio", "risk_report")
         ):
@@ -131,6 +134,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         )
     if intent.unknown_tickers:
         return reply(unknown_tickers_reply(intent.unknown_tickers))
+    if question is not None:
+        return reply(question)
     if intent.intent in ("approve", "reject"):
         return reply("There is no run waiting for your approval.")
     if intent.intent == "smalltalk":
@@ -367,11 +372,17 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["risk_limits"] = {**limits, "scenarios": stressed or None}
     if intent.budget is not None:
         draft["max_trials"] = intent.budget
+    protection = protection_draft(intent)
+    if protection is not None:
+        draft["protection"] = protection
     focus_names = get_args(SearchedParameter)
     if asked := [p for p in intent.parameters if p in focus_names]:
         draft["focus"] = asked
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
-    draft["summary"] = f"A volatility-targeting strategy search across market scenarios{focus}."
+    hedged = " with option protection" if protection is not None else ""
+    draft["summary"] = (
+        f"A volatility-targeting strategy search{hedged} across market scenarios{focus}."
+    )
     return _forced(inp, draft)
 
 

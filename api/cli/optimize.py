@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from api.cli.developer import run_job_recorded
 from api.cli.errors import UsageError, error_message, read_json_object
 from api.cli.local import run_job
+from api.cli.request_flags import apply_request_flags, flagged_problems
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -42,7 +43,7 @@ def demo_command(args: argparse.Namespace) -> int:
 def optimize_command(args: argparse.Namespace) -> int:
     from api.reports import write_reports
     from api.reports.terminal import TerminalRenderer
-    from graphs.request import OptimizationRequest
+    from graphs.request import OptimizationRequest, validation_problems
     from graphs.run import RunNotFoundError, resume_optimization, run_directory
 
     renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
@@ -62,10 +63,12 @@ def optimize_command(args: argparse.Namespace) -> int:
             data.setdefault("budget", {})["max_trials"] = args.trials
         if args.paths is not None:
             data["n_paths"] = args.paths
+        data, set_by = apply_request_flags(data, args)
         try:
             request = OptimizationRequest.model_validate(data)
         except ValidationError as exc:
-            raise UsageError(f"invalid request{source}: {error_message(exc)}") from None
+            problems = flagged_problems(validation_problems(exc.errors()), set_by)
+            raise UsageError(f"invalid request{source}: {problems}") from None
         if args.record is None:  # a recorded run is the request as given, for its replay
             request = _with_profile(request)
         if args.record is not None:
@@ -117,12 +120,18 @@ def run_files(directory: Path) -> dict[str, Path]:
 
 
 def best_line(best: dict[str, Any]) -> str:
-    """The best configuration in one line: weights, target vol, lookback, rebalancing, leverage."""
+    """The best configuration in one line: weights, target vol, lookback, rebalancing, leverage
+    and the option overlay, if any."""
+    from graphs.protection import describe_overlay
+
     config = best["config"]
+    overlay = describe_overlay(config)
     return (
         f"{config['weight_function']} weights, target vol {config['target_vol']:.1%}, "
         f"lookback {config['lookback']} d, rebalance every {config['rebalance_every']} d, "
-        f"max leverage {config['max_leverage']:.2f}; objective {best['objective']:.3f}"
+        f"max leverage {config['max_leverage']:.2f}"
+        + (f"; {overlay}" if overlay else "")
+        + f"; objective {best['objective']:.3f}"
     )
 
 

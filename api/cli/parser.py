@@ -13,6 +13,7 @@ from api.cli.evals import add_eval_parser
 from api.cli.local import LOCAL_OWNER
 from api.cli.memory import add_memory_parser
 from api.cli.profile import add_profile_parser
+from api.cli.request_flags import add_request_flags
 from store import JOB_STATUSES
 
 
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--key",
         help="idempotency key: submitting the same key again shows that job instead of a new run",
     )
+    add_request_flags(optimize)
     _trace_options(optimize)
     _record_options(optimize)
 

@@ -18,6 +18,20 @@ const WEIGHT_FUNCTIONS = [
   ["merton", "Merton"],
 ];
 
+const OVERLAYS = [
+  ["none", "None (unhedged)"],
+  ["put", "Protective put"],
+  ["put_spread", "Put spread"],
+  ["collar", "Collar"],
+];
+
+const TENORS = [
+  ["21", "1 month (21 days)"],
+  ["63", "3 months (63 days)"],
+  ["126", "6 months (126 days)"],
+  ["252", "1 year (252 days)"],
+];
+
 const METRICS = [
   ["sharpe", "Sharpe ratio", 1],
   ["sortino", "Sortino ratio", ""],
@@ -63,7 +77,7 @@ function checkboxes(name, legend, options, checked) {
       h(
         "label",
         { className: "check" },
-        h("input", { type: "checkbox", name, value, checked: checked.includes(value) }),
+        h("input", { type: "checkbox", name, value, id: `${name}-${value}`, checked: checked.includes(value) }),
         ` ${text}`,
       ),
     ),
@@ -85,6 +99,49 @@ function select(id, label, options, value) {
 
 function section(title, ...children) {
   return h("fieldset", { className: "group" }, h("legend", {}, title), ...children);
+}
+
+/** Option protection on the risky sleeve (StrategyConfig's overlay fields, docs/engine.md):
+ * searched like the other parameters. Only "None" checked sends no overlay fields at all. */
+function protectionSection() {
+  return section(
+    "Protection (option overlay on the risky sleeve)",
+    h(
+      "p",
+      { className: "hint", id: "protection-hint" },
+      "Choose several kinds to compare them; keep \"None\" to include unhedged strategies. " +
+        "Strikes are % of the sleeve's level when the options are bought.",
+    ),
+    checkboxes("overlay-kind", "Overlay kinds to search", OVERLAYS, ["none"]),
+    rangeFields("overlay-strike", "Bought put strike, %", 85, 98, { min: 50.01, max: 120 }),
+    h(
+      "div",
+      { className: "range" },
+      numberField("overlay-lower-strike", "Put spread: sold put strike, %", 80, { min: 30.01, max: 119.99 }),
+      numberField("overlay-call-strike", "Collar: sold call strike, %", 110, { min: 80.01, max: 200 }),
+    ),
+    checkboxes("overlay-tenor", "Tenors to search", TENORS, ["63"]),
+    h(
+      "div",
+      { className: "range" },
+      select(
+        "overlay-roll",
+        "Roll rule",
+        [
+          ["expiry", "At expiry"],
+          ["band", "At expiry, or early when the strike leaves a band"],
+        ],
+        "expiry",
+      ),
+      numberField("overlay-roll-band", "Roll band, ± % of moneyness", 10, { min: 0.01, max: 50 }),
+    ),
+    rangeFields("overlay-hedge-ratio", "Hedge ratio (options per unit of sleeve)", 1, 1, { min: 0.01, max: 2 }),
+    rangeFields("overlay-budget", "Annual budget cap, % of wealth (empty: no cap)", "", "", {
+      required: false,
+      min: 0.01,
+      max: 50,
+    }),
+  );
 }
 
 /** The form's fields as an element. */
@@ -137,6 +194,7 @@ function buildForm() {
       rangeFields("leverage", "Maximum leverage", 1, 2, { min: 0.1 }),
       numberField("cost-bps", "Transaction costs, basis points per trade", 5, { min: 0 }),
     ),
+    protectionSection(),
     section(
       "Scenarios",
       checkboxes(
@@ -180,6 +238,7 @@ function buildForm() {
         numberField("limit-cvar", "Daily CVaR 95%, %", "", { required: false, min: 0.01, max: 100 }),
         numberField("limit-var", "Daily VaR 95%, %", "", { required: false, min: 0.01, max: 100 }),
       ),
+      checkboxes("limit-scenario", "Scenarios the limits apply to (none checked: every scenario)", SCENARIOS, []),
     ),
     section(
       "Budget and search",
@@ -250,6 +309,70 @@ function checked(form, name) {
   return [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((i) => i.value);
 }
 
+function within(id, label, value, low, high, { lowOpen = true, highOpen = false } = {}) {
+  const aboveLow = lowOpen ? value > low : value >= low;
+  const belowHigh = highOpen ? value < high : value <= high;
+  if (!aboveLow || !belowHigh) {
+    const bounds = `${lowOpen ? "above" : "at least"} ${low} and ${highOpen ? "below" : "at most"} ${high}`;
+    throw new FormError(id, `${label} must be ${bounds}`);
+  }
+  return value;
+}
+
+/** The search-space entries of the protection section ({} when only "None" is chosen). The
+ * checks mirror StrategyConfig's (quant/strategy.py); the server checks again. */
+export function protectionSpace(form) {
+  const kinds = checked(form, "overlay-kind");
+  if (!kinds.length) throw new FormError("overlay-kind-none", "Choose at least one overlay kind (or None)");
+  if (kinds.every((k) => k === "none")) return {};
+  const pct = (id, label, low, high, options) => within(id, label, number(form, id, label), low, high, options) / 100;
+  const strikeLow = pct("overlay-strike-low", "Bought put strike (from), %", 50, 120);
+  const strikeHigh = pct("overlay-strike-high", "Bought put strike (to), %", 50, 120);
+  if (strikeLow > strikeHigh) throw new FormError("overlay-strike-low", 'Bought put strike: "from" must not exceed "to"');
+  const space = {
+    overlay: kinds.length === 1 ? kinds[0] : { choices: kinds },
+    overlay_strike: strikeLow === strikeHigh ? strikeLow : { low: strikeLow, high: strikeHigh },
+  };
+  if (kinds.includes("put_spread")) {
+    const lower = pct("overlay-lower-strike", "Sold put strike, %", 30, 120, { highOpen: true });
+    if (lower >= strikeLow) {
+      throw new FormError("overlay-lower-strike", "The put spread's sold put strike must be below the bought put's lowest strike");
+    }
+    space.overlay_lower_strike = lower;
+  }
+  if (kinds.includes("collar")) {
+    const call = pct("overlay-call-strike", "Sold call strike, %", 80, 200);
+    if (call <= strikeHigh) {
+      throw new FormError("overlay-call-strike", "The collar's sold call strike must be above the bought put's highest strike");
+    }
+    space.overlay_call_strike = call;
+  }
+  const tenors = checked(form, "overlay-tenor").map(Number);
+  if (!tenors.length) throw new FormError("overlay-tenor-63", "Choose at least one tenor");
+  space.overlay_tenor_days = tenors.length === 1 ? tenors[0] : { choices: tenors };
+  space.overlay_roll = value(form, "overlay-roll");
+  if (space.overlay_roll === "band") {
+    space.overlay_roll_band = pct("overlay-roll-band", "Roll band, %", 0, 50);
+  }
+  const ratioLow = within("overlay-hedge-ratio-low", "Hedge ratio (from)", number(form, "overlay-hedge-ratio-low", "Hedge ratio (from)"), 0, 2);
+  const ratioHigh = within("overlay-hedge-ratio-high", "Hedge ratio (to)", number(form, "overlay-hedge-ratio-high", "Hedge ratio (to)"), 0, 2);
+  if (ratioLow > ratioHigh) throw new FormError("overlay-hedge-ratio-low", 'Hedge ratio: "from" must not exceed "to"');
+  space.overlay_hedge_ratio = ratioLow === ratioHigh ? ratioLow : { low: ratioLow, high: ratioHigh };
+  const budgetLow = optional(form, "overlay-budget-low", "Annual budget cap (from)");
+  const budgetHigh = optional(form, "overlay-budget-high", "Annual budget cap (to)");
+  if ((budgetLow === null) !== (budgetHigh === null)) {
+    const missing = budgetLow === null ? "overlay-budget-low" : "overlay-budget-high";
+    throw new FormError(missing, "Annual budget cap: give both ends (the same value for a fixed cap), or neither for no cap");
+  }
+  if (budgetLow !== null) {
+    within("overlay-budget-low", "Annual budget cap (from), %", budgetLow, 0, 50);
+    within("overlay-budget-high", "Annual budget cap (to), %", budgetHigh, 0, 50);
+    if (budgetLow > budgetHigh) throw new FormError("overlay-budget-low", 'Annual budget cap: "from" must not exceed "to"');
+    space.overlay_budget = budgetLow === budgetHigh ? budgetLow / 100 : { low: budgetLow / 100, high: budgetHigh / 100 };
+  }
+  return space;
+}
+
 /** The OptimizationRequest the form describes (throws FormError naming the field). */
 export function requestFromForm(form) {
   const functions = checked(form, "weight-function");
@@ -273,6 +396,14 @@ export function requestFromForm(form) {
     const limit = optional(form, id, "Risk limit");
     if (limit !== null) limits[key] = limit / 100;
   }
+  const limitScenarios = checked(form, "limit-scenario");
+  if (limitScenarios.length) {
+    const outside = limitScenarios.filter((s) => !scenarios.includes(s));
+    if (outside.length) {
+      throw new FormError(`limit-scenario-${outside[0]}`, `Risk limits apply to ${outside.join(", ")}, which the run does not simulate: check it under Market scenarios`);
+    }
+    limits.scenarios = limitScenarios;
+  }
   const universe = value(form, "universe")
     .split(/[\s,;]+/)
     .map((t) => t.trim().toUpperCase())
@@ -294,6 +425,7 @@ export function requestFromForm(form) {
       }),
       steepness: range(form, "steepness", "Sigmoid steepness"),
       cost_bps: number(form, "cost-bps", "Transaction costs"),
+      ...protectionSpace(form),
     },
     scenarios,
     scenario_method: value(form, "scenario-method"),
@@ -360,6 +492,85 @@ async function prefill(form) {
   );
 }
 
+const SPACE_INPUTS = {
+  target_vol: "target-vol-low",
+  weight_function: "weight-function-inverse_vol",
+  lookback: "lookback-low",
+  rebalance_every: "rebalance-low",
+  max_leverage: "leverage-low",
+  risk_aversion: "risk-aversion-low",
+  steepness: "steepness-low",
+  cost_bps: "cost-bps",
+  overlay: "overlay-kind-none",
+  overlay_strike: "overlay-strike-low",
+  overlay_lower_strike: "overlay-lower-strike",
+  overlay_call_strike: "overlay-call-strike",
+  overlay_tenor_days: "overlay-tenor-63",
+  overlay_roll: "overlay-roll",
+  overlay_roll_band: "overlay-roll-band",
+  overlay_hedge_ratio: "overlay-hedge-ratio-low",
+  overlay_budget: "overlay-budget-low",
+};
+
+const REQUEST_INPUTS = {
+  universe: "universe",
+  start: "start",
+  end: "end",
+  scenarios: "scenario-bull",
+  scenario_method: "scenario-method",
+  n_paths: "n-paths",
+  horizon: "horizon",
+  objective: "objective-sharpe",
+  scenario_weights: "scenario-bull",
+  "risk_limits.max_drawdown": "limit-max-drawdown",
+  "risk_limits.cvar_95": "limit-cvar",
+  "risk_limits.var_95": "limit-var",
+  "risk_limits.scenarios": "limit-scenario-bull",
+  "budget.max_trials": "max-trials",
+  "budget.batch_size": "batch-size",
+  "budget.max_wall_seconds": "max-wall-seconds",
+  "budget.max_llm_tokens": "max-llm-tokens",
+  method: "method",
+  seed: "seed",
+};
+
+/** The id of the form control an API error detail's field names (`body.search_space.
+ * overlay_strike` -> "overlay-strike-low"), or null. */
+export function inputOfField(field) {
+  const path = String(field || "").replace(/^body\./, "");
+  if (path.startsWith("search_space.")) return SPACE_INPUTS[path.split(".")[1]] || null;
+  const parts = path.split(".");
+  for (let n = parts.length; n > 0; n -= 1) {
+    const id = REQUEST_INPUTS[parts.slice(0, n).join(".")];
+    if (id) return id;
+  }
+  return null;
+}
+
+function clearFieldErrors(form) {
+  for (const el of form.querySelectorAll(".field-error")) el.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    el.removeAttribute("aria-describedby");
+  }
+}
+
+/** Show `message` beside the control `id` (marked invalid, described by the message). */
+function markField(form, id, message) {
+  const input = form.querySelector(`#${CSS.escape(id)}`);
+  if (!input) return null;
+  const where = (input.type === "checkbox" && input.closest("fieldset")) || input.closest(".field") || input.parentElement;
+  let note = where.querySelector(":scope > .field-error");
+  if (!note) {
+    note = h("small", { className: "field-error", id: `${id}-error` });
+    where.append(note);
+  }
+  note.textContent = note.textContent ? `${note.textContent} ${message}` : message;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", note.id);
+  return input;
+}
+
 export function renderOptimize(main) {
   const form = buildForm();
   const status = h("p", { id: "optimize-status", className: "hint", role: "status" });
@@ -376,15 +587,17 @@ export function renderOptimize(main) {
     status,
   );
   prefill(form);
+  form.addEventListener("reset", () => clearFieldErrors(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     showAlert(null);
+    clearFieldErrors(form);
     let request;
     try {
       request = requestFromForm(form);
     } catch (err) {
       showAlert(err.message);
-      const target = err.id && form.querySelector(`#${err.id}`);
+      const target = err.id && (markField(form, err.id, err.message) || form.querySelector(`#${err.id}`));
       if (target && target.focus) target.focus();
       return;
     }
@@ -397,6 +610,11 @@ export function renderOptimize(main) {
     } catch (err) {
       status.textContent = "";
       showAlert(`The optimization was not accepted: ${errorText(err)}`);
+      // each problem also beside its field (the first one focused)
+      const marked = (err.details || [])
+        .map((d) => d && inputOfField(d.field) && markField(form, inputOfField(d.field), d.problem))
+        .filter(Boolean);
+      if (marked.length) marked[0].focus();
     } finally {
       button.disabled = false;
     }

@@ -16,7 +16,37 @@ const CONFIG_LABELS = {
   steepness: ["Sigmoid steepness", fmt],
   cost_bps: ["Costs, bps", fmt],
   sleeve: ["Risky sleeve", fmt],
+  overlay: ["Protection", (v) => OVERLAY_NAMES[v] || fmt(v)],
 };
+
+const OVERLAY_NAMES = {
+  none: "none",
+  put: "protective put",
+  put_spread: "put spread",
+  collar: "collar",
+};
+
+/** The overlay fields of a winner, as shown (label, format), in this order. */
+const OVERLAY_LABELS = [
+  ["overlay", "Overlay", (v) => OVERLAY_NAMES[v] || fmt(v)],
+  ["overlay_strike", "Bought put strike", fmtPct],
+  ["overlay_lower_strike", "Sold put strike", fmtPct],
+  ["overlay_call_strike", "Sold call strike", fmtPct],
+  ["overlay_tenor_days", "Tenor, trading days", fmt],
+  ["overlay_roll", "Roll", (v) => (v === "band" ? "at expiry or at the band" : "at expiry")],
+  ["overlay_roll_band", "Roll band (± moneyness)", fmtPct],
+  ["overlay_hedge_ratio", "Hedge ratio", fmt],
+  ["overlay_budget", "Annual budget cap", (v) => (v === null || v === undefined ? "no cap" : `${fmtPct(v)} of wealth`)],
+];
+
+/** Overlay fields the winner's overlay does not read (as StrategyConfig.unused_parameters). */
+function unusedOverlayFields(config) {
+  const unused = new Set();
+  if (config.overlay !== "put_spread") unused.add("overlay_lower_strike");
+  if (config.overlay !== "collar") unused.add("overlay_call_strike");
+  if (config.overlay_roll !== "band") unused.add("overlay_roll_band");
+  return unused;
+}
 
 const PAGE_SIZES = [10, 20, 50, 100];
 const CONFIG_COLUMNS = [
@@ -31,8 +61,13 @@ const CONFIG_COLUMNS = [
   "max_leverage",
   "risk_aversion",
   "steepness",
+  "overlay",
+  "overlay_strike",
+  "overlay_tenor_days",
+  "overlay_hedge_ratio",
+  "overlay_budget",
 ];
-const PERCENT_COLUMNS = /(^target_vol$|\.(cagr|volatility|max_drawdown|var_95|cvar_95)$)/;
+const PERCENT_COLUMNS = /(^target_vol$|^overlay_(strike|budget)$|\.(cagr|volatility|max_drawdown|var_95|cvar_95)$)/;
 
 function card(id, title, ...children) {
   return h(
@@ -65,7 +100,8 @@ function summaryCard(data) {
     ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
     ["Search method", fmt(summary.method)],
   ];
-  const configRows = Object.entries(config).map(([key, value]) => {
+  // the overlay's own fields are in the Protection card
+  const configRows = Object.entries(config).filter(([key]) => !key.startsWith("overlay_")).map(([key, value]) => {
     const [label, format] = CONFIG_LABELS[key] || [key, fmt];
     return [label, format(value)];
   });
@@ -99,6 +135,50 @@ function summaryCard(data) {
           h("pre", { className: "json" }, JSON.stringify(view, null, 2)),
         )
       : null,
+  );
+}
+
+/** The winner's option overlay: its parameters and, when the result's scenario metrics carry
+ * them, what it cost and paid per scenario (fractions of wealth a year). Null when the winner
+ * holds no overlay and the search tried none. */
+function protectionCard(data) {
+  const summary = data.config_summary || {};
+  const config = summary.config || {};
+  const searched = ((summary.search_space || {}).overlay || {}).choices || [];
+  if (!config.overlay || (config.overlay === "none" && !searched.some((k) => k !== "none"))) return null;
+  if (config.overlay === "none") {
+    return card(
+      "protection",
+      "Protection",
+      h("p", { id: "protection-none" }, `The winner holds no option overlay; the search also tried ${searched.filter((k) => k !== "none").map((k) => OVERLAY_NAMES[k] || k).join(", ")}.`),
+    );
+  }
+  const unused = unusedOverlayFields(config);
+  const rows = OVERLAY_LABELS.filter(([key]) => key in config && !unused.has(key)).map(([key, label, format]) => [label, format(config[key])]);
+  const scenarios = Object.entries((data.best && data.best.scenarios) || {}).filter(([, m]) => m && m.hedge_premium !== undefined);
+  return card(
+    "protection",
+    "Protection",
+    h(
+      "div",
+      { className: "two-col" },
+      h("div", { id: "protection-winner" }, kvTable(rows, "The winner's option overlay")),
+      scenarios.length
+        ? h(
+            "table",
+            { id: "hedge-cost-table", className: "data" },
+            h("caption", {}, "What the overlay cost and paid, per year as a share of wealth (mean over paths)"),
+            h("thead", {}, h("tr", {}, ["Scenario", "Premium", "Payoff"].map((t) => h("th", { scope: "col" }, t)))),
+            h(
+              "tbody",
+              {},
+              scenarios.map(([name, m]) =>
+                h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, fmtPct(m.hedge_premium)), h("td", {}, fmtPct(m.hedge_payoff))),
+              ),
+            ),
+          )
+        : null,
+    ),
   );
 }
 
@@ -438,6 +518,7 @@ export function renderResults(container, jobId, data) {
   const table = new TrialsTable(jobId, data.trials, scenarios);
   const cards = [
     summaryCard(data),
+    protectionCard(data),
     card(
       "charts",
       "Trials and scenarios",

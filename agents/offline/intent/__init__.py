@@ -46,7 +46,8 @@ from agents.offline.intent.numbers import (
     read_risk_limits,
     read_target_vol,
 )
-from agents.offline.intent.scanner import Scanner
+from agents.offline.intent.protection import Protection, read_protection
+from agents.offline.intent.scanner import PCT_RE, Scanner, fraction
 from agents.offline.intent.typos import correct_typos
 from agents.offline.intent.words import (
     ALL_TICKERS,
@@ -61,7 +62,15 @@ from agents.offline.intent.words import (
 )
 from quant.regimes import RegimeName
 
-__all__ = ["INTENTS", "Intent", "IntentName", "Method", "correct_typos", "parse_intent"]
+__all__ = [
+    "INTENTS",
+    "Intent",
+    "IntentName",
+    "Method",
+    "Protection",
+    "correct_typos",
+    "parse_intent",
+]
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,10 @@ class Intent:
       named, in order (a conversation's ``pf_`` + 6 hex digits, or a saved portfolio's ``pf_`` +
       28 hex digits); `max_weight`: the largest weight one asset may hold, as a fraction ("at
       most 30% in any stock").
+    - `protection`: the option protection asked for (kinds, strike, tenors, budget; None when
+      the message does not speak of protection, see `protection.read_protection`);
+      `unplaced`: percentages that no reader gave a meaning (not a limit, target, confidence,
+      weight, strike or budget), e.g. the 5% of "add protection at 5%".
     """
 
     intent: IntentName
@@ -111,6 +124,8 @@ class Intent:
     equal_weight: bool = False
     portfolio_ids: tuple[str, ...] = ()
     max_weight: float | None = None
+    protection: Protection | None = None
+    unplaced: tuple[float, ...] = ()
 
     def universe(self, known_tickers: Sequence[str]) -> list[str]:
         """The tickers asked for: all known ones for `all_tickers`, else those mentioned."""
@@ -133,11 +148,13 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     methods = read_all_methods(scan.free)
     start, end = read_dates(scan)
     lookback = read_lookback(scan)
+    protection = read_protection(scan)  # before limits and budgets: a strike is neither
     budget = read_budget(scan)
     confidence = read_confidence(scan)
     target_vol = read_target_vol(scan)
     max_weight = read_max_weight(scan)
     limits = read_risk_limits(scan)
+    unplaced = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.free))
     percentages = read_percentages(scan)
     revision = bool(REVISION.search(scan.low))
     method = read_method(scan)
@@ -159,6 +176,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "confidence": confidence,
         "risk_limits": limits,
         "revision": revision,
+        "protection": protection,
     }
     extras: dict[str, Any] = {
         "methods": methods,
@@ -167,5 +185,6 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
         "max_weight": max_weight,
+        "unplaced": unplaced,
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)

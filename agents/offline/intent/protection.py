@@ -1,0 +1,197 @@
+"""Option protection in a message: overlay kinds, the put's strike, tenors, the roll, the hedge
+ratio and the annual budget ("add a 90% put overlay with a 2% annual budget", "compare collars
+and put spreads", "how much should I spend on protection?").
+
+`read_protection(scan)` returns a `Protection` when the message speaks of protection at all
+(None otherwise) and blanks out what it read, so the other readers do not take a strike or a
+budget for a limit or a volatility target.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
+
+TRADING_DAYS = {"day": 1, "week": 5, "month": 21, "year": 252}
+"""Trading days per unit of a tenor ("3-month" -> 63 days)."""
+
+_NUMBER_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "six": 6, "nine": 9, "twelve": 12, "a": 1,
+}  # fmt: skip
+
+_KINDS = (
+    ("put_spread", re.compile(r"\bput[\s-]*spreads?\b")),
+    ("collar", re.compile(r"\bcollars?\b|\bzero[\s-]cost collars?\b")),
+    (
+        "put",
+        re.compile(
+            r"\bprotective puts?\b|\bputs\b|\bput\s+(?:overlay|option|protection|hedge)s?\b"
+            r"|%\s*(?:strike\s+)?puts?\b|\b(?:buy|buying|add|adding|with|long|a|an)\s+(?:\w+\s+)?"
+            r"put\b(?!\s+(?:it|that|this|them|the|my|our|money|in|into|on)\b)"
+        ),
+    ),
+)
+
+_PROTECTION = re.compile(
+    r"\bprotect\w*|\bhedg(?:e|es|ed|ing)\b(?!\s+funds?)|\binsur\w*|\boverlays?\b"
+    r"|\bdownside cover\b|\btail[\s-]*(?:risk[\s-]*)?hedg\w*"
+)
+
+_UNIT = r"(day|week|month|year)s?"
+_COUNT = r"(\d+|one|two|three|four|six|nine|twelve|a)"
+
+_STRIKE = [
+    re.compile(r"strikes?\s*(?:between|from|of|at|=|:)?\s*" + NUM + r"\s*%?\s*(?:to|and|-|–)\s*" + PCT),
+    re.compile(PCT + r"\s*(?:to|-|–)\s*" + PCT + r"\s*strikes?"),
+    re.compile(PCT + r"\s*(?:strike\s+|moneyness\s+)?(?:protective\s+)?(?:puts?\b|put[\s-]*spreads?\b)"),
+    re.compile(r"strikes?\s*(?:of|at|=|:)?\s*" + PCT),
+    re.compile(PCT + r"\s*strikes?\b"),
+]  # fmt: skip
+
+_BUDGET = [
+    re.compile(
+        PCT + r"\s*(?:(?:a|per) year\s+|annual(?:ly)?\s+|yearly\s+)?(?:premium\s+|protection\s+"
+        r"|hedg\w*\s+|option\s+)?(?:budget|cap)\b"
+    ),
+    re.compile(r"budget\s*(?:cap\s*)?(?:of|at|=|:|to|is)?\s*(?:up to\s+|at most\s+)?" + PCT),
+    re.compile(
+        r"(?:spend|spending|pay|paying|costs?|costing)\s+(?:at most\s+|up to\s+|no more than\s+"
+        r"|less than\s+|under\s+|about\s+)?" + PCT
+    ),
+]
+
+_ASKS_BUDGET = re.compile(
+    r"how much (?:should|to|can|could|would|do|must) (?:i |we )?(?:spend|pay|budget|allocate|put)"
+    r"|how much (?:protection|to spend)|what (?:budget|premium)|\bhow much\b.*\b(?:protect|hedg)"
+)
+
+_ASKS_FORM = re.compile(
+    r"\b(?:in )?what (?:form|kind|type|shape|structure)\b|\bwhich (?:form|kind|type|overlay|"
+    r"structure|protection)\b|\bhow (?:should|to|would|do) (?:i |we )?(?:protect|hedge)"
+)
+
+_TENOR = [
+    re.compile(
+        r"(?:tenors?|expir\w*|maturit\w*)\s*(?:of|=|:|at)?\s*((?:\d+\s*(?:,|and|or)?\s*)+)" + _UNIT
+    ),
+    re.compile(
+        _COUNT + r"[\s-]*" + _UNIT + r"[\s-]+(?:protective\s+)?(?:puts?|put[\s-]spreads?|collars?"
+        r"|options?|tenors?|expir\w*|maturit\w*|overlays?|protection|hedges?)\b"
+    ),
+]
+
+_ROLL_BAND = re.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before|if)\b|\bband\b")
+_ROLL_EXPIRY = re.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
+
+_HEDGE_RATIO = [
+    re.compile(r"hedge[\s_-]*ratio\s*(?:of|=|:|at)?\s*" + NUM + r"\s*(%)?"),
+    re.compile(r"\b(?:cover(?:ing)?|hedg(?:e|ing))\s+" + PCT + r"\s+of\b"),
+]
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What a message asks of option protection (empty: not said).
+
+    `kinds`: overlay kinds named, in order ("put", "put_spread", "collar"); `strikes`: the
+    bought put's strike(s) as moneyness (one, or the two ends of a range); `budget`: the annual
+    premium cap as a fraction of wealth; `asks_budget`: the user asks how much to spend;
+    `asks_form`: the user asks which form the protection should take; `tenors`: trading days
+    to expiry; `roll`: "expiry" or "band"; `hedge_ratio`: options per unit of the sleeve.
+    """
+
+    kinds: tuple[str, ...] = ()
+    strikes: tuple[float, ...] = ()
+    budget: float | None = None
+    asks_budget: bool = False
+    asks_form: bool = False
+    tenors: tuple[int, ...] = ()
+    roll: str | None = None
+    hedge_ratio: float | None = None
+
+    @property
+    def has_goal(self) -> bool:
+        """Whether anything but the wish for protection itself was said."""
+        return bool(
+            self.kinds or self.strikes or self.budget is not None or self.asks_budget
+            or self.asks_form or self.tenors or self.hedge_ratio is not None
+        )  # fmt: skip
+
+
+def _kinds(scan: Scanner) -> tuple[str, ...]:
+    hits: dict[str, int] = {}
+    text = scan.low
+    for kind, pattern in _KINDS:
+        if match := pattern.search(text):
+            hits[kind] = match.start()
+            text = pattern.sub(lambda m: " " * len(m.group(0)), text)  # "put spread" is no "put"
+    return tuple(sorted(hits, key=lambda kind: hits[kind]))
+
+
+def _strikes(scan: Scanner) -> tuple[float, ...]:
+    for pattern in _STRIKE:
+        match = pattern.search(scan.free)
+        if match:
+            values = tuple(fraction(g) for g in match.groups() if g is not None)
+            if all(0.5 < v <= 1.2 for v in values):
+                for n in range(1, len(values) + 1):
+                    scan.consume(match, n)
+                return tuple(sorted(values))
+    return ()
+
+
+def _budget(scan: Scanner) -> float | None:
+    for pattern in _BUDGET:
+        match = pattern.search(scan.free)
+        if match:
+            scan.consume(match)
+            return fraction(match.group(1))
+    return None
+
+
+def _tenors(scan: Scanner) -> tuple[int, ...]:
+    for n, pattern in enumerate(_TENOR):
+        match = pattern.search(scan.free)
+        if not match:
+            continue
+        unit = TRADING_DAYS[match.group(2)]
+        if n == 0:
+            counts = [int(c) for c in re.findall(r"\d+", match.group(1))]
+        else:
+            word = match.group(1)
+            counts = [int(word) if word.isdigit() else _NUMBER_WORDS[word]]
+        scan.consume(match)
+        return tuple(sorted({count * unit for count in counts}))
+    return ()
+
+
+def _hedge_ratio(scan: Scanner) -> float | None:
+    for n, pattern in enumerate(_HEDGE_RATIO):
+        match = pattern.search(scan.free)
+        if match:
+            percent = n == 1 or bool(match.group(2))
+            scan.consume(match)
+            return fraction(match.group(1), percent)
+    return None
+
+
+def read_protection(scan: Scanner) -> Protection | None:
+    """The protection the message asks for, or None when it asks for none."""
+    kinds = _kinds(scan)
+    if not kinds and not _PROTECTION.search(scan.low):
+        return None
+    roll = "band" if _ROLL_BAND.search(scan.low) else None
+    if roll is None and _ROLL_EXPIRY.search(scan.low):
+        roll = "expiry"
+    return Protection(
+        kinds=kinds,
+        strikes=_strikes(scan),
+        budget=_budget(scan),
+        asks_budget=bool(_ASKS_BUDGET.search(scan.low)),
+        asks_form=bool(_ASKS_FORM.search(scan.low)),
+        tenors=_tenors(scan),
+        roll=roll,
+        hedge_ratio=_hedge_ratio(scan),
+    )

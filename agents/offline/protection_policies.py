@@ -1,0 +1,85 @@
+"""The offline model's rules for option protection in the chat: the `ProtectionDraft` of a
+search ("add a 90% put overlay with a 2% annual budget", "compare collars and put spreads",
+"how much should I spend on protection, and in what form, to keep the bear-scenario drawdown
+under 15%?"), and the question it asks instead when the message leaves the protection unclear.
+
+What the message does not say is searched over these ranges when the user asks which form or
+how much (`FORMS`, `STRIKE_RANGE`, `TENORS`, `BUDGET_RANGE`), and otherwise left at the
+strategy's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.offline.intent import Intent
+
+FORMS = ["none", "put", "put_spread", "collar"]
+"""Kinds compared when the user asks which form to take ("none": is it worth paying at all?)."""
+STRIKE_RANGE = [0.85, 0.98]
+"""Bought put strikes searched when none is named (moneyness)."""
+DEFAULT_LOWER_STRIKE = 0.8
+"""The strategy's default sold put strike of a put spread (`StrategyConfig`)."""
+DEFAULT_CALL_STRIKE = 1.1
+"""The strategy's default sold call strike of a collar (`StrategyConfig`)."""
+SPREAD_WIDTH = 0.1
+"""How far below the lowest bought strike a put spread sells its put, and above the highest a
+collar sells its call, when the defaults would not be (a 75% put spread sells the 65% put)."""
+TENORS = [21, 63, 126]
+"""Tenors compared when the user asks which form (one, three and six months)."""
+BUDGET_RANGE = [0.005, 0.05]
+"""Annual budget caps searched when the user asks how much to spend (fraction of wealth)."""
+
+
+def protection_question(intent: Intent) -> str | None:
+    """A question when the message asks for protection without saying enough to search it: a
+    percentage nothing explains, or no form, strike, budget, tenor or goal at all."""
+    protection = intent.protection
+    if protection is None:
+        return None
+    if intent.unplaced:
+        shown = "%, ".join(f"{value * 100:.4g}" for value in intent.unplaced)
+        return (
+            f"What is the {shown}% for: the annual budget for the options (e.g. 'a 2% annual "
+            "budget'), the put's strike as a share of the price (e.g. 'a 90% put'), or a "
+            "drawdown limit (e.g. 'keep the bear-scenario drawdown under 15%')?"
+        )
+    if not protection.has_goal and not intent.risk_limits:
+        return (
+            "Which protection should I search: protective puts, put spreads or collars (or "
+            "compare them), and to what end: a budget (e.g. 'at most 2% a year') or a limit "
+            "to meet (e.g. 'keep the bear-scenario drawdown under 15%')?"
+        )
+    return None
+
+
+def protection_draft(intent: Intent) -> dict[str, Any] | None:
+    """The `ProtectionDraft` of the message (None when it asks for no protection)."""
+    protection = intent.protection
+    if protection is None:
+        return None
+    searching = protection.asks_form or protection.asks_budget
+    kinds = list(protection.kinds) or list(FORMS if searching or intent.risk_limits else FORMS[1:])
+    if protection.asks_budget and "none" not in kinds:
+        kinds.insert(0, "none")  # "how much" includes nothing
+    draft: dict[str, Any] = {"kinds": kinds}
+    strikes = list(protection.strikes)
+    draft["strike_range"] = [strikes[0], strikes[-1]] if strikes else list(STRIKE_RANGE)
+    low, high = draft["strike_range"]
+    if "put_spread" in kinds and low <= DEFAULT_LOWER_STRIKE:
+        draft["lower_strike"] = round(low - SPREAD_WIDTH, 4)
+    if "collar" in kinds and high >= DEFAULT_CALL_STRIKE:
+        draft["call_strike"] = round(high + SPREAD_WIDTH, 4)
+    if protection.tenors:
+        draft["tenor_days"] = list(protection.tenors)
+    elif protection.asks_form or not protection.kinds:
+        draft["tenor_days"] = list(TENORS)
+    if protection.roll is not None:
+        draft["roll"] = protection.roll
+    if protection.hedge_ratio is not None:
+        draft["hedge_ratio_range"] = [protection.hedge_ratio, protection.hedge_ratio]
+    if protection.budget is not None:
+        draft["budget_range"] = [protection.budget, protection.budget]
+    elif protection.asks_budget:
+        draft["budget_range"] = list(BUDGET_RANGE)
+    return draft

@@ -1,0 +1,191 @@
+"""Flags of `stratigos optimize` that set request fields: the option overlay's search space
+(`graphs.protection`) and the risk limits.
+
+Each flag changes the request built from `--request FILE` (or the defaults): the overlay flags
+set `search_space.overlay*` entries, the limit flags set `risk_limits`. A malformed value is an
+argparse error naming the flag (exit 2); a well-formed value the request refuses is reported
+with its field and the flag that set it (`search_space.overlay_strike (--overlay-strike): ...`).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+OVERLAY_FLAGS = {
+    "overlay": "--overlay",
+    "overlay_strike": "--overlay-strike",
+    "overlay_lower_strike": "--overlay-lower-strike",
+    "overlay_call_strike": "--overlay-call-strike",
+    "overlay_tenor_days": "--overlay-tenor",
+    "overlay_roll": "--overlay-roll",
+    "overlay_hedge_ratio": "--overlay-hedge-ratio",
+    "overlay_budget": "--overlay-budget",
+}
+"""The search-space field each overlay flag sets."""
+
+LIMIT_FLAGS = {"max_drawdown": "--max-drawdown", "cvar_95": "--cvar-95", "var_95": "--var-95"}
+_LIMIT_EXAMPLES = {"max_drawdown": "0.15", "cvar_95": "0.03", "var_95": "0.02"}
+"""The risk limit each limit flag sets."""
+
+
+def _kinds(text: str) -> list[str]:
+    from graphs.protection import OVERLAY_KINDS as known  # imported when the flag is used
+
+    kinds = [part.strip().replace("-", "_") for part in text.split(",") if part.strip()]
+    unknown = [kind for kind in kinds if kind not in known]
+    if not kinds or unknown:
+        raise argparse.ArgumentTypeError(
+            f"overlay kinds are a comma-separated list of {', '.join(known)}; got {text!r}"
+        )
+    return kinds
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _value_or_range(text: str) -> float | tuple[float, float]:
+    """ "0.9" (fixed) or "0.85:0.98" (a range to search)."""
+    if ":" not in text:
+        return _float(text)
+    low, _, high = text.partition(":")
+    return (_float(low), _float(high))
+
+
+def _tenors(text: str) -> list[int]:
+    try:
+        tenors = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"tenors are trading days, comma-separated (e.g. 21,63); got {text!r}"
+        ) from None
+    if not tenors:
+        raise argparse.ArgumentTypeError("give at least one tenor in trading days")
+    return tenors
+
+
+def add_request_flags(command: argparse.ArgumentParser) -> None:
+    """Add the overlay and risk-limit flags to `command`."""
+    protection = command.add_argument_group(
+        "option protection (search space)",
+        "Overlays on the risky sleeve, searched like every other parameter (docs/engine.md). "
+        "Numbers are one value (fixed) or LOW:HIGH (searched).",
+    )
+    protection.add_argument(
+        "--overlay",
+        type=_kinds,
+        metavar="KINDS",
+        help="overlay kinds to search, comma-separated: none, put, put_spread, collar "
+        "(include none to compare with unhedged strategies)",
+    )
+    protection.add_argument(
+        "--overlay-strike",
+        type=_value_or_range,
+        metavar="K",
+        help="bought put's strike as moneyness, e.g. 0.9 or 0.85:0.98",
+    )
+    protection.add_argument(
+        "--overlay-lower-strike",
+        type=_value_or_range,
+        metavar="K",
+        help="put spread: the sold put's strike (below --overlay-strike)",
+    )
+    protection.add_argument(
+        "--overlay-call-strike",
+        type=_value_or_range,
+        metavar="K",
+        help="collar: the sold call's strike (above --overlay-strike)",
+    )
+    protection.add_argument(
+        "--overlay-tenor",
+        type=_tenors,
+        metavar="DAYS",
+        help="trading days to expiry, comma-separated choices, e.g. 21,63,126",
+    )
+    protection.add_argument(
+        "--overlay-roll", choices=["expiry", "band"], help="roll at expiry or at a moneyness band"
+    )
+    protection.add_argument(
+        "--overlay-hedge-ratio",
+        type=_value_or_range,
+        metavar="R",
+        help="options per unit of risky sleeve, e.g. 1 or 0.5:1",
+    )
+    protection.add_argument(
+        "--overlay-budget",
+        type=_value_or_range,
+        metavar="B",
+        help="largest premium per year as a fraction of wealth, e.g. 0.02 or 0.005:0.05",
+    )
+    limits = command.add_argument_group(
+        "risk limits", "Limits on path means per scenario (fractions; VaR and CVaR daily)."
+    )
+    for name, flag in LIMIT_FLAGS.items():
+        limits.add_argument(
+            flag,
+            type=_float,
+            metavar="FRACTION",
+            help=f"risk_limits.{name}, e.g. {_LIMIT_EXAMPLES[name]}",
+        )
+    limits.add_argument(
+        "--limit-scenario",
+        action="append",
+        metavar="SCENARIO",
+        help="a scenario the limits apply to (repeatable; default: every scenario)",
+    )
+
+
+def apply_request_flags(
+    data: dict[str, Any], args: argparse.Namespace
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """`data` (a request as JSON) with the flags given applied, and the flag that set each
+    changed field ("search_space.overlay_strike" -> "--overlay-strike")."""
+    from graphs.protection import overlay_space
+    from graphs.request import DEFAULT_SPACE
+
+    overlay = overlay_space(
+        kinds=args.overlay,
+        strike=args.overlay_strike,
+        lower_strike=args.overlay_lower_strike,
+        call_strike=args.overlay_call_strike,
+        tenor_days=args.overlay_tenor,
+        roll=args.overlay_roll,
+        hedge_ratio=args.overlay_hedge_ratio,
+        budget=args.overlay_budget,
+    )
+    set_by = {f"search_space.{name}": OVERLAY_FLAGS[name] for name in overlay}
+    if overlay:
+        space = data.get("search_space")
+        base = dict(space) if isinstance(space, dict) else dict(DEFAULT_SPACE)
+        data["search_space"] = {**base, **overlay}
+    limits: dict[str, Any] = {
+        name: getattr(args, name) for name in LIMIT_FLAGS if getattr(args, name) is not None
+    }
+    if args.limit_scenario:
+        limits["scenarios"] = args.limit_scenario
+    set_by.update(
+        {f"risk_limits.{name}": LIMIT_FLAGS.get(name, "--limit-scenario") for name in limits}
+    )
+    if limits:
+        given = data.get("risk_limits")
+        data["risk_limits"] = {**(given if isinstance(given, dict) else {}), **limits}
+    return data, set_by
+
+
+def flagged_problems(problems: list[tuple[str, str]], set_by: dict[str, str]) -> str:
+    """Request problems as one line, each field followed by the flag that set it, if any."""
+
+    def flag(field: str) -> str:
+        for prefix, name in set_by.items():
+            if field == prefix or field.startswith(prefix + "."):
+                return f" ({name})"
+        return ""
+
+    return "; ".join(
+        f"{field}{flag(field)}: {problem.removeprefix('Value error, ')}"
+        for field, problem in problems
+    )

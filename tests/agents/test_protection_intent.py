@@ -1,0 +1,106 @@
+"""Reading option protection from a chat message (agents/offline/intent/protection.py) and the
+offline model's protection draft (agents/offline/protection_policies.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from agents.chat import ProtectionDraft
+from agents.offline.chat_policies import known_tickers
+from agents.offline.intent import Protection, parse_intent
+from agents.offline.protection_policies import protection_draft, protection_question
+
+
+def _parse(text: str):  # type: ignore[no-untyped-def]
+    return parse_intent(text, known_tickers())
+
+
+def test_a_put_with_a_strike_and_a_budget() -> None:
+    intent = _parse("add a 90% put overlay with a 2% annual budget")
+    assert intent.intent == "search_strategy"
+    assert intent.protection == Protection(kinds=("put",), strikes=(0.9,), budget=0.02)
+    assert intent.risk_limits == {} and intent.target_vol is None and intent.unplaced == ()
+
+
+def test_how_much_and_which_form_with_a_bear_drawdown_limit() -> None:
+    intent = _parse(
+        "how much should I spend on protection, and in what form, to keep the bear-scenario "
+        "drawdown under 15%?"
+    )
+    assert intent.intent == "search_strategy"
+    assert intent.protection is not None
+    assert intent.protection.asks_budget and intent.protection.asks_form
+    assert intent.risk_limits == {"max_drawdown": 0.15} and intent.scenarios == ("bear",)
+    draft = ProtectionDraft.model_validate(protection_draft(intent))
+    assert draft.kinds == ["none", "put", "put_spread", "collar"]
+    assert draft.budget_range == [0.005, 0.05] and draft.tenor_days == [21, 63, 126]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("compare collars and put spreads", Protection(kinds=("collar", "put_spread"))),
+        (
+            "search 3-month puts with strikes between 85 and 95% and a budget of 1.5%",
+            Protection(kinds=("put",), strikes=(0.85, 0.95), budget=0.015, tenors=(63,)),
+        ),
+        (
+            "protective puts with tenors of 1, 3 and 6 months, hedge ratio 0.5, roll at expiry",
+            Protection(kinds=("put",), tenors=(21, 63, 126), hedge_ratio=0.5, roll="expiry"),
+        ),
+        (
+            "a collar that rolls early when the price moves",
+            Protection(kinds=("collar",), roll="band"),
+        ),
+    ],
+)
+def test_kinds_strikes_tenors_rolls_ratios_and_budgets(text: str, expected: Protection) -> None:
+    assert _parse(text).protection == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "put 30% in AAPL and 70% in KO",
+        "put it to work on paper, weekly",
+        "what do hedge funds hold?",
+        "find the target-vol setting that holds up in a bear market",
+    ],
+)
+def test_other_messages_ask_for_no_protection(text: str) -> None:
+    intent = _parse(text)
+    assert intent.protection is None
+    assert protection_draft(intent) is None and protection_question(intent) is None
+
+
+def test_a_strike_or_budget_is_not_read_as_a_limit_or_a_trial_budget() -> None:
+    intent = _parse("puts with a budget of 2.5% and max drawdown 20%")
+    assert intent.protection is not None and intent.protection.budget == 0.025
+    assert intent.budget is None  # not 2 trials
+    assert intent.risk_limits == {"max_drawdown": 0.2}
+
+
+def test_unclear_asks_get_a_question() -> None:
+    vague = _parse("hedge my strategy")
+    assert (protection_question(vague) or "").startswith("Which protection should I search")
+    unplaced = _parse("add protection at 5%")
+    assert unplaced.unplaced == (0.05,)
+    assert "What is the 5% for" in (protection_question(unplaced) or "")
+    clear = _parse("hedge my strategy to keep the drawdown under 20%")
+    assert protection_question(clear) is None
+    assert protection_draft(clear) == {
+        "kinds": ["none", "put", "put_spread", "collar"],
+        "strike_range": [0.85, 0.98],
+        "tenor_days": [21, 63, 126],
+    }
+
+
+def test_a_low_put_spread_or_a_high_collar_sells_its_other_leg_beyond_the_bought_strikes() -> None:
+    spread = protection_draft(_parse("a 75% put spread with a 1% budget"))
+    assert spread is not None
+    assert spread["strike_range"] == [0.75, 0.75] and spread["lower_strike"] == 0.65
+    collar = protection_draft(_parse("collars with strikes between 90 and 110%"))
+    assert collar is not None
+    assert collar["strike_range"] == [0.9, 1.1] and collar["call_strike"] == 1.2
+    usual = protection_draft(_parse("compare collars and put spreads"))
+    assert usual is not None and "lower_strike" not in usual and "call_strike" not in usual
