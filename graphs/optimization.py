@@ -16,7 +16,13 @@ with new constraints | explain) -> finalize.
   candidates (path means per scenario); the risk manager agent approves one or rejects them and
   names constraints; an approval of a candidate that breaks a limit is overruled. A rejection
   sends the optimizer back (at most `max_risk_rounds` times) with the constraints added; earlier
-  trials are judged again under them without being re-evaluated.
+  trials are judged again under them without being re-evaluated. When the search space holds
+  hedged and unhedged strategies, the risk manager may require an option hedge: the next rounds
+  then also need `hedge_premium >= HEDGE_REQUIRED_PREMIUM` in every scenario (docs/hedging.md).
+- Hedging: when the space holds option overlays, the result's `hedging` puts the winner beside
+  the same config without its options on the same paths, and lists the unhedged trial closest to
+  the limits beside the cheapest hedged trials that meet them. Every evaluation prices overlays
+  with the request's `vol_model`.
 - The explanation is checked by `agents.grounding`; one citing a number that is not in the
   results is replaced by the template explanation, with a warning.
 - State holds plain data only (checkpointable); the scenario paths are rebuilt from the seeded

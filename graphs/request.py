@@ -6,7 +6,8 @@ targets and risk-free rates are annual; VaR and CVaR are daily losses (positive 
 Validating a request checks everything that can be known before it runs (the one place the
 API, the command line, the chat's draft and the worker rely on): the schema, then the dates
 against the embedded data (at least `MIN_HISTORY_DAYS` trading days for the universe), the
-search space (quant's `SearchSpaceError` checks) and its lookbacks against the horizon, the
+search space (quant's `SearchSpaceError` checks, option overlay fields included; a hedge cost
+in the objective needs an overlay in the space) and its lookbacks against the horizon, the
 scenario weights (finite, >= 0, naming requested scenarios, positive sum), the risk limits'
 scenarios and the simulation size. Every problem found is reported at once by
 `RequestProblems`, each on its field path (`scenario_weights.bull`, `search_space.lookback`);
