@@ -191,3 +191,14 @@ def test_a_search_space_refuses_overlay_fields_it_would_search_in_vain_or_break(
 ) -> None:
     with pytest.raises(SearchSpaceError, match=f"^{field}:"):
         SearchSpace(space)
+
+
+def test_the_benchmarks_of_a_hedged_winner_hold_no_options() -> None:
+    from quant import as_scenarios
+    from quant.benchmark_strategies import benchmark_path_means, fully_invested
+
+    assert fully_invested(PUT).overlay == "none"
+    scen = as_scenarios(SCENARIOS)
+    assert benchmark_path_means(PUT, scen, safe=0.02) == benchmark_path_means(
+        unhedged(PUT), scen, safe=0.02
+    )
