@@ -71,9 +71,9 @@ FIRST_ROUND_SHARE = 0.7
 CANDIDATES = 3
 HEDGE_REQUIRED_PREMIUM = 1e-6
 """How the risk manager's "require a hedge" becomes a constraint: a premium of at least this
-fraction of wealth a year in every scenario. A strategy without an option overlay pays exactly
-0, and one with an overlay pays more than this on any path of a year (so feasibility stays a
-statement about path means)."""
+fraction of wealth a year in every scenario (so feasibility stays a statement about path
+means). A strategy without an option overlay pays exactly 0; one with an overlay pays more,
+unless its `overlay_budget` caps its premiums below this (then it counts as unhedged)."""
 
 
 def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
