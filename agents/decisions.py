@@ -80,6 +80,11 @@ class RiskDecision(BaseModel):
     add_constraints: list[ConstraintSpec] = Field(
         default_factory=list, description="Constraints the optimizer must meet when rejected."
     )
+    require_hedge: bool = Field(
+        default=False,
+        description="When rejecting and the task says hedge_available: true restricts the next "
+        "rounds to strategies holding an option overlay (no unhedged candidate met the limits).",
+    )
     rationale: str = Field(max_length=800)
 
 

@@ -8,8 +8,12 @@ number of `facts`, rounded as written, so it always passes the grounding check.
 `scenarios` (scenario -> metric -> path mean of the winner), `runner_up_config`,
 `paired_sharpe` (scenario or "overall" -> {"mean", "low", "high"}), `deflated_sharpe`
 ({"dsr", ...}), `n_trials`, and from the sensitivity tool `importance` (parameter -> share) and
-`sensitivity` (parameter -> list of {"value", "objective"}). Parameters the winner's weight
-function does not read (e.g. the volatility target of a Merton winner) are never cited.
+`sensitivity` (parameter -> list of {"value", "objective"}), `var_confidence` (0.95, the level
+of VaR and CVaR) and `hedging` when the search could hold option overlays (built by
+`graphs.optimization`: `comparison` of the winner with and without its overlay per scenario,
+`tradeoff` rows, `required`, `limits`, `scenario`, `n_hedged_trials`, `n_hedged_feasible`). Parameters
+the winner's weight function or overlay does not read (e.g. the volatility target of a Merton
+winner) are never cited.
 """
 
 from __future__ import annotations
@@ -39,10 +43,91 @@ def _describe(config: dict[str, Any]) -> str:
     )
 
 
+_OVERLAY_WORDS = {
+    "put": "a protective put",
+    "put_spread": "a put spread",
+    "collar": "a collar",
+}
+
+
+def _describe_overlay(config: dict[str, Any]) -> str:
+    """The winner's option overlay in words ("" without one)."""
+    kind = config.get("overlay", "none")
+    if kind == "none":
+        return ""
+    text = f"It holds {_OVERLAY_WORDS.get(kind, kind)} struck at {_pct(config['overlay_strike'])}"
+    if kind == "put_spread":
+        text += f" with the lower put sold at {_pct(config['overlay_lower_strike'])}"
+    elif kind == "collar":
+        text += f" with a call sold at {_pct(config['overlay_call_strike'])}"
+    text += (
+        f" of the sleeve's level, bought for {config['overlay_tenor_days']} trading days and "
+        f"covering {_pct(config['overlay_hedge_ratio'], 0)} of the sleeve"
+    )
+    if config.get("overlay_budget") is not None:
+        text += f", with premiums capped at {_pct(config['overlay_budget'])} of wealth a year"
+    return text + "."
+
+
+def _hedge_sentences(hedging: dict[str, Any]) -> list[str]:
+    """What the protection bought and cost, from the `hedging` facts."""
+    parts: list[str] = []
+    required = hedging.get("required")
+    if required:
+        parts.append(
+            "No unhedged candidate met the risk limits, so the risk manager required an option "
+            f"hedge from round {required['round'] + 1} on."
+        )
+    tried, feasible = hedging.get("n_hedged_trials", 0), hedging.get("n_hedged_feasible", 0)
+    if tried and not feasible:
+        parts.append(
+            f"None of the {tried} hedged trials met the risk limits either, so no protection "
+            "in this search space keeps the strategy within them."
+        )
+    comparison = hedging.get("comparison") or {}
+    scenario = str(hedging.get("scenario") or "")
+    shown = [s for s in (scenario, "high_vol") if s in comparison]
+    for name in dict.fromkeys(shown):
+        hedged, bare = comparison[name]["hedged"], comparison[name]["unhedged"]
+        label = name.replace("_", "-")
+        carry = hedged["hedge_carry"]
+        net = (
+            f"a net cost (carry) of {_pct(carry, 2)} a year"
+            if carry >= 0
+            else f"a net gain of {_pct(-carry, 2)} a year (negative carry)"
+        )
+        parts.append(
+            f"In the {label} scenario the protection cost {_pct(hedged['hedge_premium'], 2)} of "
+            f"wealth a year in premiums and paid back {_pct(hedged['hedge_payoff'], 2)}, {net}; "
+            f"against the same strategy without it on the same paths, the average maximum "
+            f"drawdown went from {_pct(bare['max_drawdown'])} to {_pct(hedged['max_drawdown'])} "
+            f"and the daily 95% CVaR from {_pct(bare['cvar_95'], 2)} to "
+            f"{_pct(hedged['cvar_95'], 2)}."
+        )
+    rows = hedging.get("tradeoff") or []
+    bare_rows = [r for r in rows if not r["hedged"]]
+    limit = (hedging.get("limits") or {}).get("max_drawdown")
+    if bare_rows and hedging.get("winner_hedged") and scenario:
+        row = bare_rows[0]
+        text = (
+            f"The unhedged trial closest to the limits (trial {row['trial']}) had an average "
+            f"maximum drawdown of {_pct(row['max_drawdown'])} in the "
+            f"{scenario.replace('_', '-')} scenario"
+        )
+        if limit is not None:
+            relation = "above" if row["max_drawdown"] > limit else "within"
+            text += f", {relation} the {_pct(limit)} limit"
+        parts.append(text + ".")
+    return parts
+
+
 def template_explanation(facts: dict[str, Any]) -> str:
     """A plain-language explanation of the winner composed only from `facts`."""
     best = facts["best_config"]
     parts = [f"The best configuration {_describe(best)}."]
+    overlay = _describe_overlay(best)
+    if overlay:
+        parts.append(overlay)
     scenarios: dict[str, dict[str, float]] = facts.get("scenarios", {})
     if scenarios:
         parts.append(
@@ -86,6 +171,8 @@ def template_explanation(facts: dict[str, Any]) -> str:
                 parts.append(f"{moving} moves the objective between {low} and {high}.")
             elif values:
                 parts.append(f"{moving} leaves the objective at {low}.")
+    if facts.get("hedging"):
+        parts += _hedge_sentences(facts["hedging"])
     paired = (facts.get("paired_sharpe") or {}).get("overall")
     if paired:
         verdict = (

@@ -93,10 +93,17 @@ def review_risk(
     round_index: int,
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
+    *,
+    hedge_available: bool | None = None,
 ) -> AgentOutcome[RiskDecision]:
     """The risk manager's verdict: `candidates` carry per-scenario metrics and the limits each
-    one violates (computed in code)."""
-    task = {"kind": "risk_review", "limits": limits, "round": round_index, "candidates": candidates}
+    one violates (computed in code). `hedge_available` (None when the search space holds no
+    option overlay, and then left out of the task): whether the manager may require a hedge."""
+    task: dict[str, Any] = {
+        "kind": "risk_review", "limits": limits, "round": round_index, "candidates": candidates,
+    }  # fmt: skip
+    if hedge_available is not None:
+        task["hedge_available"] = hedge_available
     return run_agent("risk_manager", task, RiskDecision, config=config, settings=settings)
 
 

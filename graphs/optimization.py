@@ -16,7 +16,13 @@ with new constraints | explain) -> finalize.
   candidates (path means per scenario); the risk manager agent approves one or rejects them and
   names constraints; an approval of a candidate that breaks a limit is overruled. A rejection
   sends the optimizer back (at most `max_risk_rounds` times) with the constraints added; earlier
-  trials are judged again under them without being re-evaluated.
+  trials are judged again under them without being re-evaluated. When the search space holds
+  hedged and unhedged strategies, the risk manager may require an option hedge: the next rounds
+  then also need `hedge_premium >= HEDGE_REQUIRED_PREMIUM` in every scenario (docs/hedging.md).
+- Hedging: when the space holds option overlays, the result's `hedging` puts the winner beside
+  the same config without its options on the same paths, and lists the unhedged trial closest to
+  the limits beside the cheapest hedged trials that meet them. Every evaluation prices overlays
+  with the request's `vol_model`.
 - The explanation is checked by `agents.grounding`; one citing a number that is not in the
   results is replaced by the template explanation, with a warning.
 - State holds plain data only (checkpointable); the scenario paths are rebuilt from the seeded
@@ -57,11 +63,17 @@ from quant import (
     evaluate_path_means,
 )
 from quant.benchmark_strategies import benchmark_path_means
+from quant.hedging import hedge_comparison, hedge_tradeoff
 from quant.plausibility import plausibility_warnings
 from tools.context import SearchRecord
 
 FIRST_ROUND_SHARE = 0.7
 CANDIDATES = 3
+HEDGE_REQUIRED_PREMIUM = 1e-6
+"""How the risk manager's "require a hedge" becomes a constraint: a premium of at least this
+fraction of wealth a year in every scenario (so feasibility stays a statement about path
+means). A strategy without an option overlay pays exactly 0; one with an overlay pays more,
+unless its `overlay_budget` caps its premiums below this (then it counts as unhedged)."""
 
 
 def _merge(left: dict[str, Any] | None, right: dict[str, Any] | None) -> dict[str, Any]:
@@ -89,8 +101,10 @@ class OptimizationState(TypedDict, total=False):
     batch_means: Annotated[dict[str, Any], _merge]
     stop: bool
     risk: dict[str, Any]
+    hedge_required: dict[str, Any] | None
     stop_note: str | None
     chosen: dict[str, Any] | None
+    hedging: dict[str, Any] | None
     explanation: dict[str, Any]
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
     usage: Annotated[dict[str, int], add_usage]
@@ -177,6 +191,7 @@ def _run(state: OptimizationState, budget: int | None = None) -> SearchRun:
         seed=request.seed,
         safe=request.safe_rate,
         trials=state.get("trials", []),
+        vol_model=request.vol_model,
     )
 
 
@@ -347,7 +362,9 @@ def evaluate(task: dict[str, Any]) -> dict[str, Any]:
     key = f"{task['batch']['index']}:{name}"
     backend = res.backend()
     if backend is None:
-        means, _ = evaluate_path_means(configs, {name: res.inputs[name]}, safe=request.safe_rate)
+        means, _ = evaluate_path_means(
+            configs, {name: res.inputs[name]}, safe=request.safe_rate, vol_model=request.vol_model
+        )
         scenario_means = means[name]
     else:
         shards = make_shards(
@@ -355,6 +372,7 @@ def evaluate(task: dict[str, Any]) -> dict[str, Any]:
             [res.scenario_spec(name, task["horizon"])],
             safe=request.safe_rate,
             prefix=f"{task['run_id']}-{task['batch']['index']}",
+            vol_model=request.vol_model,
         )
         scenario_means = path_means(backend.map(shards))[name]
     return {"batch_means": {key: {m: np.asarray(v).tolist() for m, v in scenario_means.items()}}}
@@ -420,10 +438,34 @@ def after_review(state: OptimizationState) -> str:
     return "risk_gate" if state.get("stop") else "propose"
 
 
+def _hedge_possible(state: OptimizationState) -> bool:
+    """Whether the run's search space holds strategies with an option overlay."""
+    space = SearchSpace(dict(state["plan"]["search_space"]))
+    return bool(set(space.values_of("overlay")) - {"none"})
+
+
+def _hedge_available(state: OptimizationState) -> bool:
+    """Whether the risk manager may still require a hedge: the space holds hedged and
+    unhedged strategies and no earlier round required one."""
+    space = SearchSpace(dict(state["plan"]["search_space"]))
+    kinds = set(space.values_of("overlay"))
+    return "none" in kinds and len(kinds) > 1 and not state.get("hedge_required")
+
+
+def _config_of(state: OptimizationState, trial: dict[str, Any]) -> Any:
+    """The `StrategyConfig` of a trial row of this run."""
+    space = SearchSpace(dict(state["plan"]["search_space"]))
+    return space.config({n: trial[n] for n in space.names})
+
+
 def _candidates(state: OptimizationState) -> list[dict[str, Any]]:
     request = _request(state)
     limits = request.risk_limits.limits()
     where = _limit_scenarios(state)
+    hedging = _hedge_possible(state)
+    shown: tuple[str, ...] = ("sharpe", "max_drawdown", "cvar_95", "var_95")
+    if hedging:
+        shown += ("hedge_premium", "hedge_carry")
     feasible = [t for t in state["trials"] if t["feasible"] and math.isfinite(t["objective"])]
     pool = feasible or sorted(state["trials"], key=lambda t: t["violation"])[:CANDIDATES]
     ranked = sorted(pool, key=lambda t: (-t["objective"], t["trial"]))
@@ -433,20 +475,18 @@ def _candidates(state: OptimizationState) -> list[dict[str, Any]]:
         if trial["config_id"] in seen:
             continue
         seen.add(trial["config_id"])
-        metrics = {
-            s: {m: trial[f"{s}.{m}"] for m in ("sharpe", "max_drawdown", "cvar_95", "var_95")}
-            for s in request.scenarios
-        }
+        metrics = {s: {m: trial[f"{s}.{m}"] for m in shown} for s in request.scenarios}
         violations = [
             {"metric": m, "scenario": s, "value": trial[f"{s}.{m}"], "limit": limit}
             for m, limit in limits.items()
             for s in where
             if trial[f"{s}.{m}"] > limit
         ]
-        out.append(
-            {"trial": trial["trial"], "objective": trial["objective"], "metrics": metrics,
-             "violations": violations}
-        )  # fmt: skip
+        candidate = {"trial": trial["trial"], "objective": trial["objective"],
+                     "metrics": metrics, "violations": violations}  # fmt: skip
+        if hedging:
+            candidate["overlay"] = _config_of(state, trial).overlay
+        out.append(candidate)
         if len(out) == CANDIDATES:
             break
     return out
@@ -467,6 +507,7 @@ def risk_gate(state: OptimizationState, config: RunnableConfig) -> dict[str, Any
     update: dict[str, Any] = {}
     approved: int | None = None
     constraints: list[dict[str, Any]] = []
+    require_hedge = False
     if not request.risk_limits.limits():
         approved = 0
         verdict = {"approve": True, "candidate": 0, "rationale": "no risk limits were set"}
@@ -477,7 +518,12 @@ def risk_gate(state: OptimizationState, config: RunnableConfig) -> dict[str, Any
                    "rationale": "checked in code: the token or time budget is spent"}  # fmt: skip
     else:
         outcome = review_risk(
-            candidates, limits, state.get("round", 0), config, _res(state).settings
+            candidates,
+            limits,
+            state.get("round", 0),
+            config,
+            _res(state).settings,
+            hedge_available=_hedge_available(state) if _hedge_possible(state) else None,
         )
         update.update(_charge(outcome))
         decision = outcome.decision
@@ -497,6 +543,7 @@ def risk_gate(state: OptimizationState, config: RunnableConfig) -> dict[str, Any
             else:
                 approved = decision.candidate
         constraints = [c.model_dump(mode="json") for c in decision.add_constraints]
+        require_hedge = decision.require_hedge and _hedge_available(state)
     update["risk"] = {"round": state.get("round", 0), "candidates": candidates, "verdict": verdict}
     if approved is not None:
         update["chosen"] = {"trial": candidates[approved]["trial"], "approved": True}
@@ -521,6 +568,15 @@ def risk_gate(state: OptimizationState, config: RunnableConfig) -> dict[str, Any
             for c in constraints
             if (c["metric"], c.get("scenario")) not in known
         ]
+        if require_hedge:
+            added.append(
+                {"metric": "hedge_premium", "scenario": None, "min": HEDGE_REQUIRED_PREMIUM}
+            )
+            update["hedge_required"] = {
+                "round": state.get("round", 0) + 1,
+                "constraint": Constraint(**added[-1]).describe(),
+                "reason": verdict.get("rationale"),
+            }
         update.update(
             {
                 "chosen": None,
@@ -557,6 +613,52 @@ def _search_result(state: OptimizationState) -> SearchResult | None:
         return None
 
 
+def _hedge_scenario(state: OptimizationState) -> str:
+    """The scenario a hedge trade-off is shown in: bear when the limits apply there (or, without
+    limits, when it was simulated), else the first scenario the limits apply to."""
+    request = _request(state)
+    where = _limit_scenarios(state) if request.risk_limits.limits() else list(request.scenarios)
+    return "bear" if "bear" in where else where[0]
+
+
+def _hedging(state: OptimizationState) -> dict[str, Any] | None:
+    """What protection the winner holds and what it bought, or None when the search space holds
+    no option overlay and the winner none either.
+
+    `comparison`: the winner and the same config without its overlay on the same paths
+    (`quant.hedging.hedge_comparison`; None for an unhedged winner); `tradeoff`: the unhedged
+    trial closest to the limits beside the cheapest hedged trials that meet them, in `scenario`;
+    `required`: the risk manager's requirement of a hedge (round, constraint, reason) or None."""
+    chosen = state["chosen"]
+    assert chosen is not None
+    config = _config_of(state, state["trials"][chosen["trial"]])
+    if not (_hedge_possible(state) or config.has_overlay):
+        return None
+    request = _request(state)
+    res = _res(state)
+    res.ensure_scenarios(state["horizon"])
+    scenario = _hedge_scenario(state)
+    comparison = (
+        hedge_comparison(config, res.inputs, safe=request.safe_rate, vol_model=request.vol_model)
+        if config.has_overlay
+        else None
+    )
+    trials = [(t, _config_of(state, t)) for t in state["trials"] if math.isfinite(t["objective"])]
+    hedged = [t for t, c in trials if c.has_overlay]
+    return {
+        "winner_hedged": config.has_overlay,
+        "n_hedged_trials": len(hedged),
+        "n_hedged_feasible": sum(bool(t["feasible"]) for t in hedged),
+        "scenario": scenario,
+        "comparison": comparison,
+        "tradeoff": hedge_tradeoff(trials, scenario),
+        "required": state.get("hedge_required"),
+        "limits": request.risk_limits.limits(),
+        "units": "hedge_premium, hedge_payoff, hedge_carry (premium - payoff): fractions of "
+        "wealth per year; max_drawdown, cvar_95 (daily): positive losses; path means",
+    }
+
+
 def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, Any]:
     request = _request(state)
     chosen = state["chosen"]
@@ -575,6 +677,7 @@ def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, A
             for s in request.scenarios
         },
         "scenario_weights": state["market_view"]["scenario_weights"],
+        "var_confidence": 0.95,
     }
     if result is not None:
         summary = result.to_dict()
@@ -591,6 +694,9 @@ def explain_node(state: OptimizationState, config: RunnableConfig) -> dict[str, 
     res = _res(state)
     result = _search_result(state)
     facts = _facts(state, result)
+    hedging = _hedging(state)
+    if hedging is not None:
+        facts["hedging"] = hedging
     search_id = None
     if result is not None and res.scenarios is not None and res.scenario_set_id is not None:
         record = SearchRecord(
@@ -626,6 +732,7 @@ def explain_node(state: OptimizationState, config: RunnableConfig) -> dict[str, 
     update.update(
         {
             "explanation": {"text": text, "source": source, "facts": facts},
+            "hedging": hedging,
             "warnings": _warned(warnings),
         }
     )
@@ -741,6 +848,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "market_view": state.get("market_view"),
         "plan": state.get("plan"),
         "risk": state.get("risk"),
+        "hedging": state.get("hedging") if chosen is not None else None,
         "explanation": state.get("explanation"),
         "warnings": warnings,
         "plausibility": plausibility,

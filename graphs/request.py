@@ -6,7 +6,8 @@ targets and risk-free rates are annual; VaR and CVaR are daily losses (positive 
 Validating a request checks everything that can be known before it runs (the one place the
 API, the command line, the chat's draft and the worker rely on): the schema, then the dates
 against the embedded data (at least `MIN_HISTORY_DAYS` trading days for the universe), the
-search space (quant's `SearchSpaceError` checks) and its lookbacks against the horizon, the
+search space (quant's `SearchSpaceError` checks, option overlay fields included; a hedge cost
+in the objective needs an overlay in the space) and its lookbacks against the horizon, the
 scenario weights (finite, >= 0, naming requested scenarios, positive sum), the risk limits'
 scenarios and the simulation size. Every problem found is reported at once by
 `RequestProblems`, each on its field path (`scenario_weights.bull`, `search_space.lookback`);
@@ -26,8 +27,10 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from quant import METRICS, SearchSpace, SearchSpaceError
+from quant import SearchSpace, SearchSpaceError
 from quant.limits import LimitValues
+from quant.metrics import HEDGE_METRICS, PATH_METRICS
+from quant.options import ImpliedVolModel
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
 from tools.context import MAX_UNIVERSE, embedded_market_data
@@ -108,8 +111,12 @@ class OptimizationRequest(BaseModel):
     The risky sleeve is the equal-weight portfolio of `universe` (default: the 20 embedded S&P
     500 stocks); the safe asset earns `safe_rate` (annual). Scenarios are drawn from the daily
     returns between `start` and `end`. `search_space` maps StrategyConfig fields to ranges
-    ({"low", "high", "step", "log"}), choices ({"choices": [...]}) or fixed values. `objective`
-    weights engine metrics (maximised; default the mean Sharpe ratio over scenarios).
+    ({"low", "high", "step", "log"}), choices ({"choices": [...]}) or fixed values, the option
+    overlay's fields included. `objective` weights engine metrics and the hedge's cost measures
+    (`quant.metrics.PATH_METRICS`; maximised; default the mean Sharpe ratio over scenarios):
+    `{"hedge_premium": -1}` asks for the cheapest protection that meets the risk limits.
+    `vol_model`: the implied-volatility model that prices option overlays in every evaluation
+    of the run (None: `ImpliedVolModel()`'s documented defaults).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -130,6 +137,7 @@ class OptimizationRequest(BaseModel):
     safe_rate: float = Field(default=0.02, ge=-0.05, le=0.2)
     max_risk_rounds: int = Field(default=2, ge=0, le=5)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    vol_model: ImpliedVolModel | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("universe")
     @classmethod
@@ -163,9 +171,9 @@ class OptimizationRequest(BaseModel):
     @field_validator("objective")
     @classmethod
     def _known_metrics(cls, value: dict[str, float]) -> dict[str, float]:
-        unknown = sorted(set(value) - set(METRICS))
+        unknown = sorted(set(value) - set(PATH_METRICS))
         if unknown:
-            raise ValueError(f"unknown metric(s) {unknown}; choose from {list(METRICS)}")
+            raise ValueError(f"unknown metric(s) {unknown}; choose from {list(PATH_METRICS)}")
         if not value:
             raise ValueError("the objective needs at least one metric")
         return value
@@ -220,6 +228,16 @@ class OptimizationRequest(BaseModel):
             name = str(exc).split(":", 1)[0]
             field = f"search_space.{name}" if name in self.search_space else "search_space"
             return [(field, str(exc))]
+        hedged = set(space.values_of("overlay")) - {"none"}
+        costs = sorted(set(self.objective) & set(HEDGE_METRICS))
+        if costs and not hedged:
+            return [
+                (
+                    f"objective.{costs[0]}",
+                    f"{costs[0]} is 0 for every strategy of this search space (overlay is only "
+                    "'none'): add an overlay to search_space (e.g. {'choices': ['none', 'put']})",
+                )
+            ]
         longest = max(int(v) for v in space.values_of("lookback"))
         if longest >= self.horizon - 20:
             return [
@@ -269,7 +287,8 @@ class OptimizationRequest(BaseModel):
         return _search_space(key)
 
     def request_hash(self) -> str:
-        """sha256 of the canonical JSON of this request."""
+        """sha256 of the canonical JSON of this request (`vol_model` is left out when None, so
+        requests written before it existed keep their hash and their JSON)."""
         canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -47,6 +47,7 @@ import pandas as pd
 from jobs.backends.errors import ShardError, describe_exception
 from quant import ScenarioData, as_scenarios, evaluate_path_means
 from quant.errors import DataError
+from quant.options.vol_model import ImpliedVolModel
 from quant.strategy import StrategyConfig
 
 __all__ = [
@@ -363,7 +364,8 @@ class BatchShard:
     `shard_id`: unique within a `map` call (results are matched by it). `configs`: the
     `StrategyConfig`s (mappings are validated into them). `inputs`: how to rebuild the scenario.
     `safe`: the safe asset's annual rate, passed to the engine as is. `sharpe_paths`: also return
-    the per-path Sharpe ratios [C, P].
+    the per-path Sharpe ratios [C, P]. `vol_model`: the implied-volatility model that prices
+    option overlays (the engine's default when None).
     """
 
     shard_id: str
@@ -371,6 +373,7 @@ class BatchShard:
     inputs: Inputs
     safe: float = 0.02
     sharpe_paths: bool = False
+    vol_model: ImpliedVolModel | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.shard_id, str) or not self.shard_id:
@@ -392,6 +395,7 @@ class BatchShard:
             "sharpe_paths": self.sharpe_paths,
             "configs": [c.model_dump(mode="json") for c in self.configs],
             "inputs": self.inputs.to_dict(),
+            "vol_model": None if self.vol_model is None else self.vol_model.model_dump(),
         }
 
     def to_json(self) -> str:
@@ -412,6 +416,9 @@ class BatchShard:
             inputs=_inputs_from_dict(doc["inputs"]),
             safe=float(doc["safe"]),
             sharpe_paths=bool(doc.get("sharpe_paths", False)),
+            vol_model=None
+            if doc.get("vol_model") is None
+            else ImpliedVolModel.model_validate(doc["vol_model"]),
         )
 
     @classmethod
@@ -424,7 +431,7 @@ class BatchShard:
 class ShardResult:
     """What a shard's evaluation gives.
 
-    `means[metric]`: [C] path means of the engine's metric per config, in the shard's config
+    `means[metric]`: [C] path means of the engine's metric (and hedge measure) per config, in the shard's config
     order (`config_ids`). `sharpe_paths`: [C, P] per-path annualised Sharpe ratios, or None.
     `host` and `elapsed_s` (seconds) say where and how long; they are not part of the values.
     """
@@ -531,7 +538,9 @@ def evaluate_shard(shard: BatchShard, *, host: str = "") -> ShardResult:
     started = time.perf_counter()
     data = _scenario_data(shard.inputs)
     name = shard.scenario
-    means, sharpe = evaluate_path_means(list(shard.configs), {name: data}, safe=shard.safe)
+    means, sharpe = evaluate_path_means(
+        list(shard.configs), {name: data}, safe=shard.safe, vol_model=shard.vol_model
+    )
     return ShardResult(
         shard_id=shard.shard_id,
         scenario=name,
@@ -571,6 +580,7 @@ def make_shards(
     configs_per_shard: int | None = None,
     sharpe_paths: bool = False,
     prefix: str = "batch",
+    vol_model: ImpliedVolModel | None = None,
 ) -> list[BatchShard]:
     """Cut a batch (configs x scenarios) into shards: scenario-major, then config chunks of at
     most `configs_per_shard` (None: all configs in one shard per scenario). Shard ids are
@@ -594,6 +604,7 @@ def make_shards(
                     inputs=spec,
                     safe=safe,
                     sharpe_paths=sharpe_paths,
+                    vol_model=vol_model,
                 )
             )
     return shards

@@ -5,7 +5,7 @@ every scenario, with the engine's own metric definitions, over the winner's eval
 (from day ``lookback`` on, so all three are measured over the same days):
 
 - ``risky_sleeve``: 100% of wealth in the winner's risky sleeve, all the time (no volatility
-  targeting and no safe asset; the sleeve itself is rebuilt as the winner's is);
+  targeting, no option overlay and no safe asset; the sleeve itself is rebuilt as the winner's is);
 - ``buy_and_hold``: the equal-weight portfolio of the universe bought on the first evaluated day
   and never rebalanced (weights drift with prices); with one asset, that asset.
 
@@ -39,12 +39,14 @@ FULL_EXPOSURE_TARGET = 1e6
 
 
 def fully_invested(config: StrategyConfig) -> StrategyConfig:
-    """`config` with its risky weight held at exactly 1 (100% of wealth in its sleeve)."""
+    """`config` with its risky weight held at exactly 1 (100% of wealth in its sleeve) and no
+    option overlay (a benchmark is unmanaged)."""
     return config.model_copy(
         update={
             "weight_function": "inverse_vol",
             "target_vol": FULL_EXPOSURE_TARGET,
             "max_leverage": 1.0,
+            "overlay": "none",
         }
     )
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from quant import engine_kernels as K
 from quant.errors import ConstraintError, DataError, InsufficientDataError
-from quant.metrics import METRICS
+from quant.metrics import METRICS, PATH_METRICS
 from quant.options import overlay_kernels as OK
 from quant.options.vol_model import ImpliedVolModel
 from quant.sleeve import build_schedule
@@ -100,10 +100,16 @@ class EvaluationResult:
         """Number of paths P."""
         return int(self.cagr.shape[1])
 
+    @property
+    def hedge_carry(self) -> np.ndarray:
+        """[C, P] net cost of the overlay per year: ``hedge_premium - hedge_payoff``."""
+        return np.asarray(self.hedge_premium - self.hedge_payoff)
+
     def metric(self, name: str) -> np.ndarray:
-        """The [C, P] array of metric `name` (one of `METRICS`)."""
-        if name not in METRICS:
-            raise KeyError(f"unknown metric {name!r}; metrics: {', '.join(METRICS)}")
+        """The [C, P] array of metric `name`: one of `METRICS` or a hedge measure
+        (`quant.metrics.HEDGE_METRICS`)."""
+        if name not in PATH_METRICS:
+            raise KeyError(f"unknown metric {name!r}; metrics: {', '.join(PATH_METRICS)}")
         return np.asarray(getattr(self, name))
 
     def to_frame(self) -> pd.DataFrame:

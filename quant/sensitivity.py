@@ -26,6 +26,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from quant.errors import InsufficientDataError, SearchSpaceError
+from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet
 from quant.strategy import StrategyConfig
 from quant.tuning.evaluation import evaluate_path_means
@@ -80,13 +81,14 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def _with(best: StrategyConfig, name: str, value: Any) -> StrategyConfig:
+def _with(best: StrategyConfig, name: str, value: Any) -> StrategyConfig | None:
+    """`best` with `name` set to `value`, or None when that combination is not a strategy (an
+    overlay strike on the wrong side of the other strike: the search space allows each value,
+    not every pair)."""
     try:
         return StrategyConfig(**{**best.model_dump(), name: value})
-    except ValidationError as exc:
-        raise SearchSpaceError(
-            f"{name}: value {value!r} is not allowed by StrategyConfig: {exc}"
-        ) from exc
+    except ValidationError:
+        return None
 
 
 def one_at_a_time(
@@ -98,12 +100,16 @@ def one_at_a_time(
     constraints: Sequence[Constraint] = (),
     points: int = 9,
     safe: float = 0.02,
+    vol_model: ImpliedVolModel | None = None,
 ) -> Sensitivity:
     """Objective curves, one searched field at a time, around `best` (see the module docstring).
 
     `points` values per numeric range (at least 2; integer ranges are deduplicated on their step
     lattice); the best config's own value is always included and flagged `is_best`. `objective`
     and `constraints` as in `quant.search`; `feasible` marks points meeting the constraints.
+    `vol_model` prices option overlays (default `ImpliedVolModel()`). A value that makes no
+    strategy with the best config's other fields (a put spread's lower strike above its strike)
+    is left out of its curve.
     """
     if isinstance(points, bool) or not isinstance(points, int) or points < 2:
         raise SearchSpaceError(f"points must be an integer >= 2, got {points!r}")
@@ -132,10 +138,10 @@ def one_at_a_time(
     for name, values in axes.items():
         for value in values:
             config = _with(best, name, value)
-            if config not in index:
+            if config is not None and config not in index:
                 index[config] = len(configs)
                 configs.append(config)
-    means, _ = evaluate_path_means(configs, scen, safe=safe)
+    means, _ = evaluate_path_means(configs, scen, safe=safe, vol_model=vol_model)
     values_all = obj.values(means, names)
     feasible_all = np.isfinite(values_all)
     for constraint in constraints:
@@ -147,7 +153,10 @@ def one_at_a_time(
         rows = []
         current = getattr(best, name)
         for value in values:
-            i = index[_with(best, name, value)]
+            config = _with(best, name, value)
+            if config is None:
+                continue
+            i = index[config]
             rows.append(
                 {
                     "value": value,

@@ -157,7 +157,8 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
 @register_policy("risk_manager")
 def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     """Approve the best candidate that meets every limit; otherwise reject and ask for the
-    violated limits as constraints."""
+    violated limits as constraints, and for an option hedge when the task says one is
+    available (the search space holds hedged and unhedged strategies)."""
     task = _task(inp)
     if not task:
         return risk_chat(inp)
@@ -180,6 +181,13 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
         for candidate in candidates
         for v in candidate.get("violations", [])
     }
+    require_hedge = bool(task.get("hedge_available"))
+    rationale = "No candidate meets the risk limits; searching again with them as constraints."
+    if require_hedge:
+        rationale = (
+            "No candidate meets the risk limits, so no unhedged strategy does either; searching "
+            "again with the limits as constraints and requiring an option hedge."
+        )
     return _decide(
         inp,
         {
@@ -189,8 +197,8 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
                 {"metric": metric, "scenario": scenario, "max": limit}
                 for (metric, scenario), limit in sorted(wanted.items())
             ],
-            "rationale": "No candidate meets the risk limits; searching again with them as "
-            "constraints.",
+            "require_hedge": require_hedge,
+            "rationale": rationale,
         },
     )
 

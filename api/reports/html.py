@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
+from api.reports.hedging import HEDGING_NOTE, TRADEOFF_NOTE, comparison_rows, tradeoff
 from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows
 
 SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
@@ -378,6 +379,71 @@ def _risk(result: Mapping[str, Any]) -> str:
     return "".join(parts)
 
 
+def _hedging(result: Mapping[str, Any]) -> str:
+    """The "Hedged vs unhedged" section ("" when the result has no hedging part)."""
+    hedging = result.get("hedging")
+    if not hedging:
+        return ""
+    parts = ['<section class="card" id="hedging"><h2>Hedged vs unhedged</h2>']
+    required = hedging.get("required")
+    if required:
+        parts.append(
+            f"<p><strong>Hedge required</strong> from round {required['round'] + 1} "
+            f"(<code>{escape(required['constraint'])}</code>): {escape(required.get('reason'))}</p>"
+        )
+    compared = comparison_rows(result)
+    if compared:
+        body = "".join(
+            f"<tr><th scope=row>{escape(r['scenario'])}</th>"
+            f"<td class=num>{percent(r['premium'], 2)}</td><td class=num>{percent(r['payoff'], 2)}"
+            f"</td><td class=num>{percent(r['carry'], 2)}</td>"
+            f"<td class=num>{percent(r['unhedged_max_drawdown'])}</td>"
+            f"<td class=num>{percent(r['hedged_max_drawdown'])}</td>"
+            f"<td class=num>{percent(r['unhedged_cvar_95'], 2)}</td>"
+            f"<td class=num>{percent(r['hedged_cvar_95'], 2)}</td></tr>"
+            for r in compared
+        )
+        parts.append(
+            f'<p class="note">{escape(HEDGING_NOTE)}</p><div class="scroll">'
+            '<table id="hedge-comparison"><thead><tr><th scope=col>scenario</th>'
+            "<th scope=col class=num>premium / yr</th><th scope=col class=num>payoff / yr</th>"
+            "<th scope=col class=num>carry / yr</th>"
+            "<th scope=col class=num>max drawdown unhedged</th>"
+            "<th scope=col class=num>max drawdown hedged</th>"
+            "<th scope=col class=num>CVaR 95% (1d) unhedged</th>"
+            "<th scope=col class=num>CVaR 95% (1d) hedged</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
+    else:
+        parts.append("<p>The winner holds no option overlay.</p>")
+    scenario, rows = tradeoff(result)
+    if rows:
+        body = "".join(
+            f"<tr><th scope=row>{escape(r['trial'])}{' (winner)' if r['winner'] else ''}</th>"
+            f"<td>{escape(r['label'])}</td><td class=num>{percent(r['hedge_premium'], 2)}</td>"
+            f"<td class=num>{percent(r['hedge_carry'], 2)}</td>"
+            f"<td class=num>{percent(r['max_drawdown'])}</td>"
+            f"<td class=num>{percent(r['cvar_95'], 2)}</td>"
+            f"<td>{'yes' if r['feasible'] else 'no'}</td>"
+            f"<td class=num>{_num(r['objective'], 4)}</td></tr>"
+            for r in rows
+        )
+        parts.append(
+            f'<h3>Trade-off</h3><p class="note">{escape(TRADEOFF_NOTE.format(scenario=scenario))}'
+            '</p><div class="scroll"><table id="hedge-tradeoff"><thead><tr>'
+            "<th scope=col>trial</th><th scope=col>overlay</th>"
+            "<th scope=col class=num>premium / yr</th><th scope=col class=num>carry / yr</th>"
+            "<th scope=col class=num>max drawdown</th><th scope=col class=num>CVaR 95% (1d)</th>"
+            "<th scope=col>meets limits</th><th scope=col class=num>objective</th></tr></thead>"
+            f"<tbody>{body}</tbody></table></div>"
+        )
+    tried = hedging.get("n_hedged_trials", 0)
+    if tried and not hedging.get("n_hedged_feasible"):
+        parts.append(f"<p>None of the {tried} hedged trials met the risk limits.</p>")
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) -> str:
     scenarios = _scenario_names(result, rows)
     params = _parameter_columns(result, rows)
@@ -616,7 +682,7 @@ def render_html_report(
     ]
     if result.get("best") or rows or result.get("convergence"):
         parts.append(_charts())
-    parts += [_summary(result), _risk(result)]
+    parts += [_summary(result), _risk(result), _hedging(result)]
     if rows:
         parts.append(_trials_table(result, rows))
     parts += [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from api.reports.hedging import markdown_lines as hedging_lines
 from graphs.request import OptimizationRequest
 
 _METRICS = (
@@ -106,6 +107,7 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
                 cells = [fmt.format(row[key]) for key, _, fmt in compared]
                 lines.append(f"| {row['scenario']} | {row['label']} | " + " | ".join(cells) + " |")
             lines.append("")
+    lines += hedging_lines(result)
     explanation = result.get("explanation")
     if explanation:
         lines += ["## Why it won", "", explanation["text"], ""]

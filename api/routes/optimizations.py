@@ -245,6 +245,14 @@ class Results(BaseModel):
         description="The winner against its risky sleeve held at 100% and equal-weight "
         "buy-and-hold, per scenario, on the same paths and days (path means)."
     )
+    hedging: dict[str, Any] | None = Field(
+        default=None,
+        description="When the search space held option overlays: the winner with and without "
+        "its overlay per scenario on the same paths (`comparison`: premium, payoff and carry in "
+        "fractions of wealth a year, drawdown and CVaR), the trade-off between the unhedged "
+        "trial closest to the limits and the cheapest hedged trials meeting them (`tradeoff`), "
+        "and the risk manager's hedge requirement (`required`); null otherwise.",
+    )
     manifest: dict[str, Any] | None
     charts: Charts
     trials: TrialsPage
@@ -284,6 +292,7 @@ def optimization_results(
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
         benchmarks=benchmark_rows(result),
+        hedging=result.get("hedging"),
         manifest=result.get("manifest"),
         charts=chart_data(result),
         trials=page,

@@ -13,7 +13,8 @@ import optuna
 import pandas as pd
 
 from quant.errors import SearchSpaceError
-from quant.metrics import METRICS
+from quant.metrics import PATH_METRICS
+from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet
 from quant.strategy import StrategyConfig
 from quant.tuning.evaluation import BatchEvaluator
@@ -48,6 +49,7 @@ def search(
     safe: float = 0.02,
     confidence: float = 0.95,
     dsr_n_obs: int | None = None,
+    vol_model: ImpliedVolModel | None = None,
 ) -> SearchResult:
     """Search `space` for the configuration maximising `objective` on `scenarios`.
 
@@ -57,7 +59,8 @@ def search(
     of the mean over paths of the annualised Sharpe ratio. `constraints`: `Constraint`s on path
     means. `method`: grid, random or tpe (see the module docstring). `budget`: maximum number of
     trials; `batch_size`: trials per batch (one `evaluate` call per scenario per batch). `safe`:
-    the safe asset's return, passed to `evaluate` as is. `confidence`: of the paired Sharpe
+    the safe asset's return, passed to `evaluate` as is. `vol_model`: the implied-volatility model
+    that prices option overlays (default `ImpliedVolModel()`). `confidence`: of the paired Sharpe
     intervals. `dsr_n_obs`: sample length for the deflated Sharpe ratio (default: the winner's
     evaluated days per path). Raises `SearchSpaceError` for bad inputs (naming the field and value)
     and `NoFeasibleTrialError` when no trial satisfies the constraints.
@@ -72,6 +75,7 @@ def search(
         batch_size=batch_size,
         seed=seed,
         safe=safe,
+        vol_model=vol_model,
     )
     while not run.done:
         run.step()
@@ -108,6 +112,7 @@ class SearchRun:
         seed: int = 0,
         safe: float = 0.02,
         trials: Sequence[Mapping[str, Any]] = (),
+        vol_model: ImpliedVolModel | None = None,
     ) -> None:
         self.space = as_search_space(space)
         scen = as_scenarios(scenarios)
@@ -129,7 +134,7 @@ class SearchRun:
         self.seed = check_seed(seed)
         horizon = min(d.horizon for d in scen.values())
         check_lookback(self.space, horizon, "scenario horizon")
-        self.evaluator = BatchEvaluator(self.space, scen, obj, cons, safe)
+        self.evaluator = BatchEvaluator(self.space, scen, obj, cons, safe, vol_model)
         self.notes: list[str] = []
         self._planned: list[dict[str, Any]] | None = None
         if method in ("grid", "random"):
@@ -139,7 +144,7 @@ class SearchRun:
             configs = [self.space.config({n: row[n] for n in self.space.names}) for row in batch]
             for config, row in zip(configs, batch, strict=True):
                 self.evaluator.store(
-                    config, {s: {m: row[f"{s}.{m}"] for m in METRICS} for s in self.names}
+                    config, {s: {m: row[f"{s}.{m}"] for m in PATH_METRICS} for s in self.names}
                 )
             self._append(batch_index, configs)
 
@@ -200,7 +205,7 @@ class SearchRun:
         else:
             for i, config in enumerate(configs):
                 self.evaluator.store(
-                    config, {s: {m: means[s][m][i] for m in METRICS} for s in self.names}
+                    config, {s: {m: means[s][m][i] for m in PATH_METRICS} for s in self.names}
                 )
         return self._append(self.batch_index, configs)
 
@@ -243,7 +248,7 @@ class SearchRun:
             )
             cached = self.evaluator.cache[config]
             for s in self.names:
-                for m in METRICS:
+                for m in PATH_METRICS:
                     row[f"{s}.{m}"] = cached.means[s][m]
             self.rows.append(row)
             new.append(row)

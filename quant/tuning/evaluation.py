@@ -11,7 +11,8 @@ import numpy as np
 
 from quant.engine import evaluate
 from quant.errors import SearchSpaceError
-from quant.metrics import METRICS
+from quant.metrics import PATH_METRICS
+from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet
 from quant.strategy import StrategyConfig
 from quant.tuning.inputs import ScenarioData, as_scenarios
@@ -24,14 +25,22 @@ from quant.tuning.space import SearchSpace
 # --------------------------------------------------------------------------------------------
 def _metric_arrays(result: Any, n_configs: int) -> dict[str, np.ndarray]:
     out = {}
-    for metric in METRICS:
-        array = np.asarray(getattr(result, metric), dtype=np.float64)
+    for metric in PATH_METRICS:
+        array = np.asarray(result.metric(metric), dtype=np.float64)
         out[metric] = array.reshape(n_configs, -1)
     return out
 
 
-def evaluate_scenario(configs: Sequence[StrategyConfig], data: ScenarioData, safe: float) -> Any:
-    """`evaluate` on one scenario; single-series and sleeve configs go in separate calls."""
+def evaluate_scenario(
+    configs: Sequence[StrategyConfig],
+    data: ScenarioData,
+    safe: float,
+    vol_model: ImpliedVolModel | None = None,
+) -> dict[str, np.ndarray]:
+    """`evaluate` on one scenario: [C, P] arrays of every `PATH_METRICS` metric; single-series
+    and sleeve configs go in separate calls. `vol_model` prices option overlays (default
+    `ImpliedVolModel()`)."""
+    model = vol_model or ImpliedVolModel()
     single = [i for i, c in enumerate(configs) if c.sleeve == "single"]
     if len(single) == len(configs) or data.assets is None:
         if len(single) != len(configs):
@@ -40,14 +49,18 @@ def evaluate_scenario(configs: Sequence[StrategyConfig], data: ScenarioData, saf
                 f"sleeve: {bad.sleeve!r} needs multi-asset scenarios (paths, days, assets); these "
                 "scenarios hold one risky series"
             )
-        return _metric_arrays(evaluate(list(configs), data.risky, safe), len(configs))
+        return _metric_arrays(
+            evaluate(list(configs), data.risky, safe, vol_model=model), len(configs)
+        )
     sleeves = [i for i, c in enumerate(configs) if c.sleeve != "single"]
-    arrays = {m: np.empty((len(configs), data.n_paths)) for m in METRICS}
+    arrays = {m: np.empty((len(configs), data.n_paths)) for m in PATH_METRICS}
     for idx, inputs in ((single, data.risky), (sleeves, data.assets)):
         if not idx:
             continue
-        part = _metric_arrays(evaluate([configs[i] for i in idx], inputs, safe), len(idx))
-        for m in METRICS:
+        part = _metric_arrays(
+            evaluate([configs[i] for i in idx], inputs, safe, vol_model=model), len(idx)
+        )
+        for m in PATH_METRICS:
             arrays[m][idx] = part[m]
     return arrays
 
@@ -57,16 +70,19 @@ def evaluate_path_means(
     scenarios: ScenarioSet | Mapping[str, Any],
     *,
     safe: float = 0.02,
+    vol_model: ImpliedVolModel | None = None,
 ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, np.ndarray]]:
-    """Evaluate `configs` with one `evaluate` call per scenario (two if sleeves are mixed).
+    """Evaluate `configs` with one `evaluate` call per scenario (two if sleeves are mixed);
+    `vol_model` prices option overlays (default `ImpliedVolModel()`).
 
-    Returns (path means: scenario -> metric -> [C], per-path Sharpe: scenario -> [C, P]).
+    Returns (path means: scenario -> metric -> [C] for every `PATH_METRICS` metric, per-path
+    Sharpe: scenario -> [C, P]).
     """
     scen = as_scenarios(scenarios)
     means: dict[str, dict[str, np.ndarray]] = {}
     sharpe: dict[str, np.ndarray] = {}
     for name, data in scen.items():
-        arrays = evaluate_scenario(configs, data, safe)
+        arrays = evaluate_scenario(configs, data, safe, vol_model)
         means[name] = {m: a.mean(axis=1) for m, a in arrays.items()}
         sharpe[name] = arrays["sharpe"]
     return means, sharpe
@@ -88,8 +104,10 @@ class BatchEvaluator:
         objective: Objective,
         constraints: tuple[Constraint, ...],
         safe: float,
+        vol_model: ImpliedVolModel | None = None,
     ) -> None:
         self.space = space
+        self.vol_model = vol_model or ImpliedVolModel()
         self.scenarios = scenarios
         self.names = list(scenarios)
         self.objective = objective
@@ -104,10 +122,12 @@ class BatchEvaluator:
             if config not in self.cache and config not in missing:
                 missing.append(config)
         if missing:
-            means, sharpe = evaluate_path_means(missing, self.scenarios, safe=self.safe)
+            means, sharpe = evaluate_path_means(
+                missing, self.scenarios, safe=self.safe, vol_model=self.vol_model
+            )
             for i, config in enumerate(missing):
                 self.cache[config] = EvaluatedConfig(
-                    means={s: {m: float(means[s][m][i]) for m in METRICS} for s in self.names},
+                    means={s: {m: float(means[s][m][i]) for m in PATH_METRICS} for s in self.names},
                     sharpe_paths={s: sharpe[s][i] for s in self.names},
                 )
         return configs
@@ -116,20 +136,22 @@ class BatchEvaluator:
         """Record path means computed elsewhere (a restored trial, a fanned-out evaluation)."""
         if config not in self.cache:
             self.cache[config] = EvaluatedConfig(
-                means={s: {m: float(means[s][m]) for m in METRICS} for s in self.names}
+                means={s: {m: float(means[s][m]) for m in PATH_METRICS} for s in self.names}
             )
 
     def sharpe_paths(self, config: StrategyConfig) -> dict[str, np.ndarray]:
         """Per-path Sharpe ratios of `config` per scenario (evaluated again if not kept)."""
         record = self.cache[config]
         if record.sharpe_paths is None:
-            _, sharpe = evaluate_path_means([config], self.scenarios, safe=self.safe)
+            _, sharpe = evaluate_path_means(
+                [config], self.scenarios, safe=self.safe, vol_model=self.vol_model
+            )
             record.sharpe_paths = {s: sharpe[s][0] for s in self.names}
         return record.sharpe_paths
 
     def means_of(self, configs: Sequence[StrategyConfig]) -> dict[str, dict[str, np.ndarray]]:
         return {
-            s: {m: np.array([self.cache[c].means[s][m] for c in configs]) for m in METRICS}
+            s: {m: np.array([self.cache[c].means[s][m] for c in configs]) for m in PATH_METRICS}
             for s in self.names
         }
 

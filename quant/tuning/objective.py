@@ -4,6 +4,10 @@ Every metric of the engine's `EvaluationResult` is a [configs, paths] array. A s
 reduces each to its mean over paths, per scenario ("path mean"); objectives and constraints are
 functions of those path means:
 
+Metrics are those of `quant.metrics.PATH_METRICS`: the engine's nine and the option overlay's
+cost measures (`hedge_premium`, `hedge_payoff`, `hedge_carry`, fractions of wealth per year), so
+`{"hedge_premium": -1.0}` asks for the cheapest protection that meets the constraints.
+
 - `Objective(weights={"sharpe": 1.0, "max_drawdown": -0.5}, scenario_weights=None, aggregate="mean")`:
   per scenario, score = sum over metrics of weight * path mean; then `aggregate="mean"` takes the
   scenario-weighted mean of the scores (equal weights by default), `aggregate="min"` the worst
@@ -24,19 +28,22 @@ from typing import Any, Literal
 import numpy as np
 
 from quant.errors import SearchSpaceError
-from quant.metrics import METRICS
+from quant.metrics import METRICS, PATH_METRICS
 
-LOSS_METRICS = frozenset({"volatility", "max_drawdown", "var_95", "cvar_95", "turnover"})
-"""Metrics where lower is better; a bare metric-name objective minimises these."""
+LOSS_METRICS = frozenset(
+    {"volatility", "max_drawdown", "var_95", "cvar_95", "turnover", "hedge_premium", "hedge_carry"}
+)
+"""Metrics where lower is better; a bare metric-name objective minimises these (the hedge's
+premium and carry are costs)."""
 
 PathMeans = Mapping[str, Mapping[str, np.ndarray]]
 """scenario -> metric -> path means, one per config (shape [C])."""
 
 
 def _check_metric(metric: str, where: str) -> None:
-    if metric not in METRICS:
+    if metric not in PATH_METRICS:
         raise SearchSpaceError(
-            f"{where}: unknown metric {metric!r}; valid metrics: {', '.join(METRICS)}"
+            f"{where}: unknown metric {metric!r}; valid metrics: {', '.join(PATH_METRICS)}"
         )
 
 

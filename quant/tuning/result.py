@@ -14,6 +14,7 @@ import pandas as pd
 from quant.engine import evaluate
 from quant.errors import NoFeasibleTrialError
 from quant.estimators import PERIODS_PER_YEAR
+from quant.options.vol_model import ImpliedVolModel
 from quant.overfitting import (
     DeflatedSharpe,
     PairedInterval,
@@ -51,6 +52,7 @@ class SearchResult:
     `feasible`, `violation` (largest constraint margin, 0 when satisfied) and one column
     `"<scenario>.<metric>"` per scenario and metric (path means). `convergence[b]` is the best
     feasible objective after batch b. `best_metrics[scenario][metric]` are the winner's path means.
+    `vol_model`: the implied-volatility model that priced option overlays.
     """
 
     trials: pd.DataFrame
@@ -71,6 +73,7 @@ class SearchResult:
     runner_up_config: StrategyConfig | None
     paired_sharpe: dict[str, PairedInterval] | None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    vol_model: ImpliedVolModel = field(default_factory=ImpliedVolModel)
 
     @property
     def n_trials(self) -> int:
@@ -243,6 +246,7 @@ def assemble_result(
         runner_up_config=runner_up,
         paired_sharpe=paired,
         notes=tuple(notes),
+        vol_model=evaluator.vol_model,
     )
 
 
@@ -268,7 +272,7 @@ def _winner_moments(config: StrategyConfig, evaluator: BatchEvaluator) -> tuple[
     for data in evaluator.scenarios.values():
         count = min(data.n_paths, MOMENT_PATHS)
         inputs = data.risky if config.sleeve == "single" or data.assets is None else data.assets
-        result = evaluate([config], inputs[:count], evaluator.safe)
+        result = evaluate([config], inputs[:count], evaluator.safe, vol_model=evaluator.vol_model)
         for p in range(count):
             pooled.append(result.series(0, p)["net"].to_numpy(dtype=float))
     skew, kurt, _ = return_moments(np.concatenate(pooled))

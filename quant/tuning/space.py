@@ -510,6 +510,48 @@ class SearchSpace:
                         f"{_validation_message(exc)}"
                     ) from exc
         self.config(self.reference())
+        self._check_overlay()
+
+    def _check_overlay(self) -> None:
+        """Refuse overlay fields that the space searches in vain (no overlay kind reads them)
+        and strike ranges that would make some of its points invalid strategies."""
+        kinds = set(self.values_of("overlay")) - {"none"}
+        readers = {
+            "overlay_lower_strike": {"put_spread"},
+            "overlay_call_strike": {"collar"},
+        }
+        for name in self.searched:
+            if not name.startswith("overlay_"):
+                continue
+            needed = readers.get(name, {"put", "put_spread", "collar"})
+            if not kinds & needed:
+                raise SearchSpaceError(
+                    f"{name}: searched, but no overlay in the space reads it (overlay can be "
+                    f"{', '.join(map(repr, self.values_of('overlay')))}; {name} is read by "
+                    f"{', '.join(sorted(needed))}); give it a fixed value or add an overlay"
+                )
+            if name == "overlay_roll_band" and "band" not in self.values_of("overlay_roll"):
+                raise SearchSpaceError(
+                    f"{name}: searched, but overlay_roll is never 'band' in this space, so the "
+                    "band is never read"
+                )
+        strikes = [float(v) for v in self.values_of("overlay_strike")]
+        if "put_spread" in kinds:
+            lower = max(float(v) for v in self.values_of("overlay_lower_strike"))
+            if lower >= min(strikes):
+                raise SearchSpaceError(
+                    f"overlay_lower_strike: up to {lower:g}, not below the lowest overlay_strike "
+                    f"({min(strikes):g}); a put spread sells its lower put below the bought one, "
+                    "so every overlay_lower_strike must be < every overlay_strike"
+                )
+        if "collar" in kinds:
+            call = min(float(v) for v in self.values_of("overlay_call_strike"))
+            if call <= max(strikes):
+                raise SearchSpaceError(
+                    f"overlay_call_strike: from {call:g}, not above the highest overlay_strike "
+                    f"({max(strikes):g}); a collar sells its call above the bought put, so every "
+                    "overlay_call_strike must be > every overlay_strike"
+                )
 
 
 def as_search_space(space: SearchSpace | Mapping[str, Any]) -> SearchSpace:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from quant.errors import DataError, SearchSpaceError
+from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet, generate_scenarios
 from quant.strategy import StrategyConfig
 from quant.tuning.driver import search
@@ -90,14 +91,18 @@ def _history_series(history: pd.Series | pd.DataFrame | np.ndarray) -> pd.DataFr
 
 
 def _path_metrics(
-    configs: list[StrategyConfig], frame: pd.DataFrame, safe: float, obj: Objective
+    configs: list[StrategyConfig],
+    frame: pd.DataFrame,
+    safe: float,
+    obj: Objective,
+    vol_model: ImpliedVolModel | None,
 ) -> pd.DataFrame:
     values = frame.to_numpy(dtype=float)
     data = ScenarioData(
         risky=np.ascontiguousarray(values.mean(axis=1)[None, :]),
         assets=np.ascontiguousarray(values[None, :, :]) if values.shape[1] > 1 else None,
     )
-    arrays = evaluate_scenario(configs, data, safe)
+    arrays = evaluate_scenario(configs, data, safe, vol_model)
     table = pd.DataFrame({m: a.mean(axis=1) for m, a in arrays.items()}, index=["best", "median"])
     table["score"] = sum(float(w) * table[m] for m, w in obj.weights.items())
     return table
@@ -120,6 +125,7 @@ def walk_forward(
     scenario_method: Literal["block_bootstrap", "gbm"] = "block_bootstrap",
     block_size: int = 20,
     safe: float = 0.02,
+    vol_model: ImpliedVolModel | None = None,
 ) -> WalkForwardResult:
     """Search on scenarios simulated from the first `split` of history; test on the rest.
 
@@ -128,7 +134,8 @@ def walk_forward(
     `ScenarioSet.risky` does) feed `generate_scenarios`; the search runs on those scenarios (its
     deflated Sharpe ratio uses the in-sample length as the sample size). The winner and the median
     trial are then evaluated with `evaluate` on the in-sample and on the held-out historical paths.
-    No held-out day enters the scenarios or the search.
+    No held-out day enters the scenarios or the search. `vol_model` prices option overlays in
+    the search and both evaluations (default `ImpliedVolModel()`).
     """
     frame = _history_series(history_returns)
     if not (isinstance(split, (int, float)) and 0.0 < float(split) < 1.0):
@@ -160,6 +167,7 @@ def walk_forward(
         seed=seed,
         safe=safe,
         dsr_n_obs=split_index,
+        vol_model=vol_model,
     )
     feasible = result.trials[result.trials["feasible"]].sort_values(["objective", "trial"])
     median_row = feasible.iloc[(len(feasible) - 1) // 2]
@@ -167,11 +175,11 @@ def walk_forward(
     configs = [result.best_config, median_config]
     obj = result.objective
     in_sample = (
-        _path_metrics(configs, in_frame, safe, obj)
+        _path_metrics(configs, in_frame, safe, obj, vol_model)
         if split_index >= max_lookback(space) + MIN_EVAL_DAYS
         else pd.DataFrame(index=["best", "median"])
     )
-    out_of_sample = _path_metrics(configs, out_frame, safe, obj)
+    out_of_sample = _path_metrics(configs, out_frame, safe, obj, vol_model)
     return WalkForwardResult(
         search=result,
         in_sample=in_sample,

@@ -167,3 +167,22 @@ def test_make_shards_layout_and_validation() -> None:
         make_shards(sample_configs(2), [spec], configs_per_shard=0)
     with pytest.raises(ValueError, match="empty"):
         make_shards([], [spec])
+
+
+def test_a_shard_carries_the_vol_model_that_prices_its_overlays() -> None:
+    from quant.options import ImpliedVolModel
+
+    rng = np.random.default_rng(4)
+    risky = rng.normal(-0.0005, 0.02, size=(12, 120))
+    hedged = StrategyConfig(lookback=21, overlay="put", overlay_strike=0.9, overlay_tenor_days=21)
+    model = ImpliedVolModel(variance_risk_premium=0.03, skew=2.0)
+    shard = BatchShard("v", (hedged,), PathInputs("p", risky), vol_model=model)
+    back = BatchShard.from_json(shard.to_json())
+    assert back.vol_model == model
+    result = evaluate_shard(back)
+    reference = evaluate([hedged], risky, 0.02, vol_model=model)
+    assert result.means["hedge_premium"][0] == reference.hedge_premium[0].mean()
+    assert result.means["hedge_carry"][0] == reference.hedge_carry[0].mean()
+    default = evaluate_shard(BatchShard("d", (hedged,), PathInputs("p", risky)))
+    assert default.means["hedge_premium"][0] < result.means["hedge_premium"][0]
+    assert make_shards([hedged], [PathInputs("p", risky)], vol_model=model)[0].vol_model == model

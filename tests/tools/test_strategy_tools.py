@@ -454,3 +454,32 @@ def test_unknown_search_id_names_id_and_kind(
     out = tool(context, name).invoke({"search_id": scn})
     assert isinstance(out, str)
     assert "is a scenarios artifact, not a search artifact" in out
+
+
+def test_a_search_tool_can_ask_for_the_cheapest_hedge_under_a_limit(
+    shared: tuple[ToolContext, str, Recorder],
+) -> None:
+    context, scn, _ = shared
+    space = {
+        "target_vol": 0.25,
+        "lookback": 42,
+        "overlay": {"choices": ["none", "put"]},
+        "overlay_strike": {"low": 0.85, "high": 1.0, "grid_points": 4},
+    }
+    args = {
+        "scenario_set_id": scn,
+        "space": space,
+        "objective": {"metric": "hedge_premium"},
+        "constraints": [{"metric": "max_drawdown", "scenario": "bear", "max": 0.1}],
+        "method": "grid",
+        "budget": 8,
+    }
+    result = small(tool(context, "run_strategy_search").invoke(args))
+    record = context.artifacts.get(result["search_id"], "search")
+    trials = record.result.trials
+    feasible = trials[trials["feasible"]]
+    assert 0 < len(feasible) < len(trials)  # some puts meet the limit, the unhedged one does not
+    assert not feasible["overlay"].eq("none").any()
+    premium = feasible[[c for c in trials.columns if c.endswith(".hedge_premium")]].mean(axis=1)
+    assert close(result["best_value"], -float(premium.min()))
+    assert result["best_metrics"]["bear"]["max_drawdown"] <= 0.1

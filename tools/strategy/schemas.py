@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quant import LOSS_METRICS, Constraint, Objective
-from quant.metrics import Metric
+from quant.metrics import PathMetric
 from quant.strategy import StrategyConfig, StrategyField
 from tools.market import END_DESCRIPTION, START_DESCRIPTION, UNIVERSE_DESCRIPTION
 
@@ -156,14 +156,15 @@ class ObjectiveSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: Metric | None = Field(
+    metric: PathMetric | None = Field(
         default=None,
-        description="Optimise one metric: maximised, or minimised for losses (volatility, "
-        "max_drawdown, var_95, cvar_95, turnover).",
+        description="Optimise one metric: maximised, or minimised for losses and costs "
+        "(volatility, max_drawdown, var_95, cvar_95, turnover, and an option overlay's "
+        "hedge_premium and hedge_carry, fractions of wealth a year).",
     )
-    weights: dict[Metric, float] | None = Field(
+    weights: dict[PathMetric, float] | None = Field(
         default=None,
-        max_length=9,
+        max_length=12,
         description="Or a weighted sum per scenario, e.g. {'sharpe': 1, 'max_drawdown': -0.5} "
         "(losses take negative weights).",
     )
@@ -201,7 +202,9 @@ class ConstraintSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    metric: Metric = Field(description="Metric to limit, e.g. max_drawdown or cvar_95.")
+    metric: PathMetric = Field(
+        description="Metric to limit, e.g. max_drawdown, cvar_95 or hedge_premium."
+    )
     scenario: str | None = Field(
         default=None, max_length=20, description="Scenario it applies to (default: every one)."
     )
@@ -225,9 +228,11 @@ class SearchArgs(BaseModel):
     )
     space: dict[StrategyField, RangeSpec | ChoiceSpec | str | int | float | bool] | None = Field(
         default=None,
-        max_length=9,
+        max_length=19,
         description="Strategy fields to search: {'low', 'high', 'log', 'step'} for a range, "
-        "{'choices': [...]} for a set, or a plain value to fix the field. Lookbacks must be at "
+        "{'choices': [...]} for a set, or a plain value to fix the field; the option overlay's "
+        "fields too (e.g. overlay {'choices': ['none', 'put']}, overlay_strike 0.85-1.0, "
+        "overlay_tenor_days {'choices': [21, 63]}). Lookbacks must be at "
         "most horizon - 2. Default: target_vol 0.05-0.25, lookback 21-126 step 21, "
         "rebalance_every 5-63, weight_function inverse_vol/sigmoid/merton (lookback capped at half "
         "the scenario horizon).",

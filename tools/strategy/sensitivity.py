@@ -26,6 +26,7 @@ def sensitivity_analysis(context: ToolContext, args: SensitivityArgs) -> dict[st
         constraints=result.constraints,
         points=args.points,
         safe=context.safe_rate,
+        vol_model=result.vol_model,
     )
     importance = parameter_importance(result, seed=context.seed)
     sensitivity_id = context.artifacts.put(

@@ -1,0 +1,132 @@
+"""The hedged-vs-unhedged part of a result, for the reports: the winner with and without its
+option overlay side by side, and the trade-off between unhedged and hedged trials.
+
+Reads `result["hedging"]` (written by the optimization graph; see docs/hedging.md). Units: the
+hedge's premium, payoff and carry (premium - payoff) are fractions of wealth per year; drawdown
+and the one-day 95% CVaR are positive losses; every number is a mean over the simulated paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+HEDGING_NOTE = (
+    "The winner and the same strategy without its options, on the same simulated paths (same "
+    "seed): premium, payoff and carry (premium - payoff) in % of wealth a year; drawdown and "
+    "one-day 95% CVaR as losses."
+)
+TRADEOFF_NOTE = (
+    "The unhedged trial closest to the risk limits beside the cheapest hedged trials that meet "
+    "them, in the {scenario} scenario."
+)
+
+
+def comparison_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per scenario: ``scenario``, ``premium``, ``payoff``, ``carry`` and
+    ``max_drawdown`` / ``cvar_95`` with (``hedged_``) and without (``unhedged_``) the overlay;
+    empty when the winner holds no overlay."""
+    hedging = result.get("hedging") or {}
+    comparison: Mapping[str, Any] = hedging.get("comparison") or {}
+    return [
+        {
+            "scenario": name,
+            "premium": sides["hedged"]["hedge_premium"],
+            "payoff": sides["hedged"]["hedge_payoff"],
+            "carry": sides["hedged"]["hedge_carry"],
+            "unhedged_max_drawdown": sides["unhedged"]["max_drawdown"],
+            "hedged_max_drawdown": sides["hedged"]["max_drawdown"],
+            "unhedged_cvar_95": sides["unhedged"]["cvar_95"],
+            "hedged_cvar_95": sides["hedged"]["cvar_95"],
+        }
+        for name, sides in comparison.items()
+    ]
+
+
+def overlay_label(overlay: Mapping[str, Any]) -> str:
+    """An overlay in a few words, e.g. "put 90% 63d" or "none"."""
+    kind = str(overlay.get("overlay", "none"))
+    if kind == "none":
+        return "none"
+    text = f"{kind} {float(overlay['overlay_strike']):.0%}"
+    if "overlay_lower_strike" in overlay:
+        text += f"/{float(overlay['overlay_lower_strike']):.0%}"
+    if "overlay_call_strike" in overlay:
+        text += f"/{float(overlay['overlay_call_strike']):.0%}"
+    text += f" {overlay['overlay_tenor_days']}d"
+    if float(overlay.get("overlay_hedge_ratio", 1.0)) != 1.0:
+        text += f" x{float(overlay['overlay_hedge_ratio']):g}"
+    if overlay.get("overlay_budget") is not None:
+        text += f" cap {float(overlay['overlay_budget']):.1%}/yr"
+    return text
+
+
+def tradeoff(result: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """(scenario, rows) of the trade-off table; rows as `quant.hedging.hedge_tradeoff` wrote
+    them, with a ``label`` of the overlay and ``winner`` set on the winning trial."""
+    hedging = result.get("hedging") or {}
+    winner = (result.get("best") or {}).get("trial")
+    rows = [
+        {**row, "label": overlay_label(row["overlay"]), "winner": row["trial"] == winner}
+        for row in hedging.get("tradeoff") or []
+    ]
+    return str(hedging.get("scenario") or ""), rows
+
+
+def markdown_lines(result: Mapping[str, Any]) -> list[str]:
+    """The "Hedged vs unhedged" section of the Markdown report (empty without hedging)."""
+    hedging = result.get("hedging")
+    if not hedging:
+        return []
+    lines = ["## Hedged vs unhedged", ""]
+    required = hedging.get("required")
+    if required:
+        lines += [
+            f"The risk manager required an option hedge from round {required['round'] + 1} "
+            f"({required['constraint']}): {required.get('reason') or ''}",
+            "",
+        ]
+    compared = comparison_rows(result)
+    if compared:
+        lines += [
+            HEDGING_NOTE,
+            "",
+            "| scenario | premium / yr | payoff / yr | carry / yr | max drawdown unhedged | "
+            "max drawdown hedged | CVaR 95% (1d) unhedged | CVaR 95% (1d) hedged |",
+            "| --- |" + " ---: |" * 7,
+        ]
+        for r in compared:
+            lines.append(
+                f"| {r['scenario']} | {r['premium']:.2%} | {r['payoff']:.2%} | {r['carry']:.2%} "
+                f"| {r['unhedged_max_drawdown']:.1%} | {r['hedged_max_drawdown']:.1%} "
+                f"| {r['unhedged_cvar_95']:.2%} | {r['hedged_cvar_95']:.2%} |"
+            )
+        lines.append("")
+    else:
+        lines += ["The winner holds no option overlay.", ""]
+    scenario, rows = tradeoff(result)
+    if rows:
+        lines += [
+            "### Trade-off",
+            "",
+            TRADEOFF_NOTE.format(scenario=scenario),
+            "",
+            "| trial | overlay | premium / yr | carry / yr | max drawdown | CVaR 95% (1d) | "
+            "meets limits | objective |",
+            "| ---: | --- |" + " ---: |" * 4 + " --- | ---: |",
+        ]
+        for r in rows:
+            mark = " (winner)" if r["winner"] else ""
+            lines.append(
+                f"| {r['trial']}{mark} | {r['label']} | {r['hedge_premium']:.2%} "
+                f"| {r['hedge_carry']:.2%} | {r['max_drawdown']:.1%} | {r['cvar_95']:.2%} "
+                f"| {'yes' if r['feasible'] else 'no'} | {r['objective']:.4f} |"
+            )
+        lines.append("")
+    tried = hedging.get("n_hedged_trials", 0)
+    if tried and not hedging.get("n_hedged_feasible"):
+        lines += [f"None of the {tried} hedged trials met the risk limits.", ""]
+    return lines
+
+
+__all__ = ["comparison_rows", "markdown_lines", "overlay_label", "tradeoff"]
