@@ -29,8 +29,10 @@ def _expected_price(kind: str, strike: float, expiry: date, model: ImpliedVolMod
     returns = CLOSES.pct_change().dropna().to_numpy()[-model.realised_window :]
     rv = float(np.std(returns, ddof=1)) * math.sqrt(252)
     vol = min(
-        max(math.sqrt(rv**2 + model.variance_risk_premium) * (strike / SPOT) ** -model.skew,
-            model.min_volatility),
+        max(
+            math.sqrt(rv**2 + model.variance_risk_premium) * (strike / SPOT) ** -model.skew,
+            model.min_volatility,
+        ),
         model.max_volatility,
     )
     sessions = XNYS.sessions_in_range(TODAY, expiry)

@@ -102,7 +102,7 @@ def test_a_limit_below_the_model_price_waits_and_large_orders_fill_in_parts() ->
 
 
 def test_the_options_level_decides_what_the_account_may_trade() -> None:
-    with pytest.raises(BrokerRejectedError, match="needs options trading level 2; .* level 1"):
+    with pytest.raises(BrokerRejectedError, match=r"needs options trading level 2; .* level 1"):
         _broker(level=1).submit_option(_order("a", PUT, "buy_to_open", 1))
     with pytest.raises(BrokerRejectedError, match="sell_to_open needs options trading level 3"):
         _broker(level=2).submit_option(_order("b", CALL, "sell_to_open", 1))
@@ -111,7 +111,9 @@ def test_the_options_level_decides_what_the_account_may_trade() -> None:
     with pytest.raises(BrokerRejectedError, match="2 are held"):
         broker.submit_option(_order("d", PUT, "sell_to_close", 3))
     with pytest.raises(BrokerRejectedError, match="has expired"):
-        broker.submit_option(_order("e", OptionContract("AAPL", date(2022, 4, 1), "put", 1), "buy_to_open", 1))
+        broker.submit_option(
+            _order("e", OptionContract("AAPL", date(2022, 4, 1), "put", 1), "buy_to_open", 1)
+        )
 
 
 def test_the_state_restores_to_the_same_account() -> None:
