@@ -159,8 +159,8 @@ class PaperOptionsBroker:
         return dict(self._book.contracts)
 
     def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
-        """Trades and settlements (after `since`), oldest first."""
-        return [f for f in self._fills if since is None or f.time > since]
+        """Trades and settlements at or after `since`, oldest first."""
+        return [f for f in self._fills if since is None or f.time >= since]
 
     def open_orders(self) -> list[BrokerOrder]:
         """Orders not final, in submission order."""
