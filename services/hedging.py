@@ -292,3 +292,48 @@ def _status(orders: list[QueuedOrder]) -> tuple[HedgeStatus, str | None]:
     if still_open:
         return "open", f"{len(still_open)} of {len(orders)} hedge orders are still working"
     return "filled", None
+
+
+def hedge_report(store: Store, deployment: Deployment) -> dict[str, Any]:
+    """The deployment's hedge as its ledger and queue have it: settings, whether it is halted,
+    contracts held per OCC symbol, net cash, premiums paid and received, settlements and fees
+    (currency), its hedge orders and, among them, the dead letters. `InputError` naming
+    `deployment_id` when the deployment has no hedge."""
+    if "hedge" not in deployment.spec:
+        raise InputError("deployment_id", f"deployment {deployment.id} has no option hedge")
+    book = hedge_account(deployment)
+    ledger = HedgeLedger(store, deployment.owner, book)
+    orders = [
+        o
+        for o in store.list_orders(deployment.owner, deployment_id=deployment.id)
+        if o.account == book
+    ]
+    rows = [
+        {
+            "client_order_id": o.client_order_id,
+            "run_id": o.run_id,
+            "symbol": o.symbol,
+            "side": o.side,
+            "contracts": o.quantity,
+            "status": o.status,
+            "attempts": o.attempts,
+            "filled_contracts": o.filled_quantity,
+            "average_price": o.average_price,
+            "reason": o.reason,
+        }
+        for o in orders
+    ]
+    return {
+        "deployment_id": deployment.id,
+        "account": book,
+        "hedge": hedge_spec(deployment),
+        "halted": halted(deployment),
+        "positions": dict(sorted(ledger.book.contracts.items())),
+        "cash": ledger.book.cash,
+        "premiums_paid": ledger.book.premiums_paid,
+        "premiums_received": ledger.book.premiums_received,
+        "settlements": ledger.book.settlements,
+        "fees": ledger.book.fees,
+        "orders": rows,
+        "dead_letters": [row for row in rows if row["status"] == "dead"],
+    }

@@ -1,0 +1,109 @@
+"""Hedges through the API: a hedged deployment's positions, premiums and dead letters, its
+option entries in the ledger (JSON and CSV), the hedging kill switch closing every option and
+halting hedges (audited), errors naming the field, and tenancy."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from quant.data import sp500_prices
+from services.hedge_accounts import StoredPaperOptionsAccount
+from services.hedge_queue import dispatch_hedges
+from store import NewOrder
+from tests.api.conftest import Api, assert_error
+from tests.services.hedged import hedged_deployment
+
+
+def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> None:
+    deployment, bought = hedged_deployment(api.store, "alice")
+    api.store.enqueue_orders(
+        "alice",
+        f"hedge-{deployment.id}",
+        deployment.id,
+        "poisoned",
+        [NewOrder("hdg-0000000000000000-00-bo", "NOT-AN-OPTION", "buy", 1.0)],
+    )
+    account = StoredPaperOptionsAccount(api.store, deployment, sp500_prices()[["AAPL"]])
+    dispatch_hedges(api.store, "alice", f"hedge-{deployment.id}", account)
+    response = api.client.get(f"/v1/deployments/{deployment.id}/hedges", headers=api.alice)
+    assert response.status_code == 200, response.text
+    hedge = response.json()
+    assert hedge["positions"] == bought.positions and len(hedge["positions"]) == 2
+    assert hedge["premiums_paid"] > 0 and hedge["premiums_received"] > 0
+    [dead] = hedge["dead_letters"]
+    assert dead["symbol"] == "NOT-AN-OPTION" and "not an OCC option symbol" in dead["reason"]
+    orders = api.client.get(f"/v1/deployments/{deployment.id}/orders", headers=api.alice).json()
+    assert {o["account"] for o in orders} == {f"hedge-{deployment.id}"}
+    assert "dead" in {o["status"] for o in orders}
+    ledger = api.client.get(f"/v1/deployments/{deployment.id}/ledger", headers=api.alice).json()
+    options = [row for row in ledger["entries"] if row["note"] == "option trade"]
+    assert {row["symbol"] for row in options} == set(bought.positions)
+    text = api.client.get(
+        f"/v1/deployments/{deployment.id}/ledger?format=csv", headers=api.alice
+    ).text
+    assert {row["symbol"] for row in csv.DictReader(io.StringIO(text))} == set(bought.positions)
+    other = api.client.get(f"/v1/deployments/{deployment.id}/hedges", headers=api.bob)
+    assert other.status_code == 404
+
+
+def test_the_hedging_kill_switch_closes_every_option_of_the_caller_only(api: Api) -> None:
+    mine, _ = hedged_deployment(api.store, "alice")
+    theirs, _ = hedged_deployment(api.store, "bob")
+    pulled = api.client.post("/v1/hedge-kill-switch", json={}, headers=api.alice)
+    assert pulled.status_code == 200, pulled.text
+    report = pulled.json()
+    assert mine.id in report["halted"] and theirs.id not in report["halted"]
+    assert report["failures"] == []
+    closed = [row for row in report["closed"] if row["deployment_id"] == mine.id]
+    assert sorted((row["side"], row["status"]) for row in closed) == [
+        ("buy", "filled"),
+        ("sell", "filled"),
+    ]
+    hedge = api.client.get(f"/v1/deployments/{mine.id}/hedges", headers=api.alice).json()
+    assert hedge["positions"] == {} and hedge["halted"] is True
+    assert api.client.get(f"/v1/deployments/{theirs.id}/hedges", headers=api.bob).json()[
+        "positions"
+    ]
+    events = api.store.deployment_events("alice", mine.id)
+    assert [e.data["by"] for e in events if e.type == "hedges_closed"] == ["api"]
+    assert any(e.data.get("reason") == "the hedging kill switch was pulled" for e in events)
+    again = api.client.post("/v1/hedge-kill-switch", json={}, headers=api.alice).json()
+    assert again["closed"] == []
+    released = api.client.post("/v1/hedge-kill-switch/release", json={}, headers=api.alice)
+    assert mine.id in released.json()["released"]
+    bobs = api.client.post(
+        "/v1/hedge-kill-switch", json={"deployment_id": theirs.id}, headers=api.alice
+    )
+    assert bobs.status_code == 404
+
+
+def test_a_hedge_on_a_strategy_without_an_overlay_is_refused_naming_the_field(api: Api) -> None:
+    portfolio = api.client.post(
+        "/v1/portfolios",
+        json={"name": "p", "weights": [{"asset": "KO", "weight": 1.0}]},
+        headers=api.alice,
+    ).json()["id"]
+    created = api.client.post(
+        "/v1/deployments",
+        json={
+            "name": "x",
+            "source": {"kind": "portfolio", "id": portfolio},
+            "capital": 1000,
+            "hedge": {"underlying": "KO"},
+        },
+        headers=api.alice,
+    )
+    assert (
+        "no option overlay"
+        in assert_error(created, 422, "VALIDATION_ERROR", "body.hedge")["message"]
+    )
+    unhedged = api.client.post(
+        "/v1/deployments",
+        json={"name": "y", "source": {"kind": "portfolio", "id": portfolio}, "capital": 1000},
+        headers=api.alice,
+    ).json()["id"]
+    refused = api.client.post(
+        "/v1/hedge-kill-switch", json={"deployment_id": unhedged}, headers=api.alice
+    )
+    assert_error(refused, 422, "VALIDATION_ERROR", "body.deployment_id")
