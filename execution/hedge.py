@@ -17,7 +17,9 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
 - **Quantity.** floor(overlay_hedge_ratio x risky notional / (close x 100)) contracts per leg
   (always rounded down: never more protection than the ratio asks). With `overlay_budget`, fewer
   if the net premium (bought leg minus sold leg, x 100 per contract) would exceed
-  overlay_budget x equity x tenor / 252: the engine's cap per purchase, a budget per year.
+  overlay_budget x equity x tenor / 252 (the engine's cap per purchase), or what is left of the
+  year's budget, overlay_budget x equity minus the net premium spent opening options over the
+  last 365 days (`spent_last_year`): early band rolls cannot spend more than the budget a year.
 - **Decision.** Held contracts that expire today or earlier settle (the broker settles them), so
   a position counts only if its expiry is after today. No position: `buy`. Held: with roll
   `band`, when the bought put's strike / close leaves overlay_strike +- overlay_roll_band, `roll`
@@ -175,9 +177,11 @@ def plan_hedge(
     risky_notional: float,
     equity: float,
     vol_model: ImpliedVolModel | None = None,
+    spent_last_year: float = 0.0,
 ) -> HedgePlan:
-    """The plan at `market.today`'s close (see the module docstring). `risky_notional` and
-    `equity` are currency: the sleeve's value and the account's (options included)."""
+    """The plan at `market.today`'s close (see the module docstring). `risky_notional`,
+    `equity` and `spent_last_year` are currency: the sleeve's value, the account's (options
+    included) and the net premium paid opening options over the last 365 days."""
     vol_model = vol_model or ImpliedVolModel()
     if not (math.isfinite(risky_notional) and risky_notional >= 0):
         raise OrderPlanError(f"risky_notional must be >= 0, got {risky_notional!r}")
@@ -196,11 +200,11 @@ def plan_hedge(
             return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
         closes = _closing_orders(live, market, vol_model, rv)
         opens, notes = _opening_orders(
-            config, underlying, market, vol_model, rv, risky_notional, equity
+            config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year
         )
         return HedgePlan("roll", closes + opens, [reason, *notes])
     opens, notes = _opening_orders(
-        config, underlying, market, vol_model, rv, risky_notional, equity
+        config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year
     )
     expired = [p for p in positions if p.contracts != 0 and p.contract.expiry <= market.today]
     if expired:
@@ -280,6 +284,7 @@ def _opening_orders(
     rv: float,
     risky_notional: float,
     equity: float,
+    spent_last_year: float,
 ) -> tuple[list[HedgeOrder], list[str]]:
     spot = market.price
     expiry = expiry_after(market.calendar, market.today, config.overlay_tenor_days)
@@ -295,12 +300,14 @@ def _opening_orders(
     notes = []
     net = CONTRACT_MULTIPLIER * sum(p if s == "buy" else -p for _, s, p in legs)
     if config.overlay_budget is not None and net > 0 and contracts > 0:
-        cap = config.overlay_budget * equity * config.overlay_tenor_days / PERIODS_PER_YEAR
+        per_purchase = config.overlay_budget * equity * config.overlay_tenor_days / PERIODS_PER_YEAR
+        cap = max(min(per_purchase, config.overlay_budget * equity - spent_last_year), 0.0)
         affordable = math.floor(cap / net + 1e-9)
         if affordable < contracts:
             notes.append(
                 f"{contracts} contracts would cost {contracts * net:,.2f}, above the budget of "
-                f"{cap:,.2f} for this tenor: {affordable} bought"
+                f"{cap:,.2f} for this purchase ({spent_last_year:,.2f} spent over the last "
+                f"year): {affordable} bought"
             )
             contracts = affordable
     if contracts == 0:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -48,11 +48,12 @@ from services.execution_queue import RetryPolicy
 from services.hedge_accounts import (
     HedgeLedger,
     StoredPaperOptionsAccount,
+    from_entry,
     hedge_account,
     hedge_spec,
     vol_model_of,
 )
-from services.hedge_queue import dispatch_hedges, hedge_order_id, sync_hedges
+from services.hedge_queue import INTENT_CODES, dispatch_hedges, hedge_order_id, sync_hedges
 from store import Deployment, NewOrder, QueuedOrder, Store
 
 HedgeStatus = Literal["filled", "no_trades", "open", "failed", "skipped"]
@@ -224,7 +225,7 @@ def _run(
     sync_hedges(store, owner, book, account, ledger)
     run_orders = _run_orders(store, deployment, run_id)
     if all(o.status == "queued" for o in run_orders):
-        plan = _plan(deployment, fire, account, stock, closes)
+        plan = _plan(deployment, fire, account, stock, closes, spent_last_year(ledger, fire))
         outcome.plan = plan_json(plan)
         new = [
             NewOrder(
@@ -257,6 +258,7 @@ def _plan(
     account: StoredPaperOptionsAccount,
     stock: AccountState,
     closes: pd.DataFrame,
+    spent: float,
 ) -> HedgePlan:
     market = hedge_market(deployment, account)
     last = closes.iloc[-1]
@@ -278,7 +280,21 @@ def _plan(
         risky_notional=risky,
         equity=equity,
         vol_model=vol_model_of(deployment),
+        spent_last_year=spent,
     )
+
+
+def spent_last_year(ledger: HedgeLedger, at: datetime) -> float:
+    """The net premium the hedge paid opening options over the 365 days to `at` (buys to open
+    minus sells to open, fees left out; currency), from the hedge ledger's trades."""
+    entries = [from_entry(e) for e in ledger.store.ledger(ledger.owner, ledger.book_id)]
+    sign = {INTENT_CODES["buy_to_open"]: 1.0, INTENT_CODES["sell_to_open"]: -1.0}
+    spent = 0.0
+    for fill in entries:
+        code = fill.order_id.rsplit("-", 1)[-1]
+        if fill.event == "trade" and at - timedelta(days=365) < fill.time <= at:
+            spent += sign.get(code, 0.0) * fill.amount
+    return spent
 
 
 def _status(orders: list[QueuedOrder]) -> tuple[HedgeStatus, str | None]:

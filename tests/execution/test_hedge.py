@@ -139,3 +139,20 @@ def test_a_sleeve_below_one_contract_buys_nothing_and_says_why() -> None:
 def test_the_model_price_is_intrinsic_at_expiry() -> None:
     contract = OptionContract("AAPL", TODAY, "put", 200.0)
     assert model_price(contract, MARKET, ImpliedVolModel()) == pytest.approx(200.0 - SPOT)
+
+
+def test_the_year_s_budget_left_caps_a_purchase_below_the_per_purchase_cap() -> None:
+    config = PUT.model_copy(update={"overlay_budget": 0.02, "overlay_strike": 1.0})
+    fresh = plan_hedge(config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6)
+    spent = 0.02 * 1e6 - 3_000.0  # 3,000 left of the year's 20,000 (5,000 per purchase)
+    capped = plan_hedge(
+        config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6, spent_last_year=spent
+    )
+    [order] = capped.orders
+    assert order.contracts == math.floor(3_000.0 / (100 * order.model_price)) > 0
+    assert order.contracts < fresh.orders[0].contracts
+    assert "17,000.00 spent over the last year" in capped.notes[0]
+    spent_all = plan_hedge(
+        config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6, spent_last_year=25_000.0
+    )
+    assert spent_all.orders == [] and "budget affords none" in spent_all.notes[-1]

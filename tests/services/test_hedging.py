@@ -26,7 +26,7 @@ from services.execution_jobs import HANDLERS, HEDGE_KIND
 from services.execution_queue import RetryPolicy
 from services.hedge_accounts import HedgeLedger, StoredPaperOptionsAccount, hedge_account
 from services.hedge_kill_switch import hedge_kill_switch, release_hedges
-from services.hedging import HedgeOutcome, check_hedge, run_hedge
+from services.hedging import HedgeOutcome, check_hedge, run_hedge, spent_last_year
 from services.scheduling import REBALANCE_KIND
 from settings import Settings
 from store import Deployment, NewOrder, Store
@@ -254,3 +254,15 @@ def test_what_is_knowable_at_creation_is_refused_naming_the_field() -> None:
         "underlying": "AAPL",
         "vol_model": ImpliedVolModel().model_dump(),
     }
+
+
+def test_the_premium_spent_over_the_last_year_is_read_from_the_hedge_ledger(store: Store) -> None:
+    deployment = _active(store, COLLAR)
+    bought = _run(store, deployment, FIRE, "run-1")
+    entries = store.ledger("alice", hedge_account(deployment))
+    paid = sum(e.quantity * 100 * e.price for e in entries if e.side == "buy")  # type: ignore[operator]
+    received = sum(e.quantity * 100 * e.price for e in entries if e.side == "sell")  # type: ignore[operator]
+    ledger = HedgeLedger(store, "alice", hedge_account(deployment))
+    assert bought.status == "filled" and paid > 0 and received > 0
+    assert spent_last_year(ledger, FIRE) == pytest.approx(paid - received)
+    assert spent_last_year(ledger, FIRE + timedelta(days=366)) == 0.0
