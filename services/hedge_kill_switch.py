@@ -6,7 +6,8 @@ Pulling it, for each deployment with a hedge: its spec's `hedging` becomes halte
 `updated` event with the reason: no hedge run trades while it is, `services.hedging`), its hedge
 orders still queued are canceled and the unfilled rest of those sent is canceled at the broker,
 then every option position not yet expired is closed (sell to close a long, buy to close a
-short) through the hedge queue at the last close's model price, and a `hedges_closed` event
+short) through the hedge queue, filling at the next close's model price (on the paper account:
+past the market data's end the closing orders stay working, reported as `submitted`), and a `hedges_closed` event
 records what was closed and how it went (its orders dead-lettered, if any, stay in the hedge
 queue's dead letters: pull again). Releasing it lets hedge runs trade again (an `updated` event
 too); the next run buys the hedge afresh. Safe to pull twice: the second finds nothing to close.
@@ -33,6 +34,7 @@ from services.hedge_accounts import (
     vol_model_of,
 )
 from services.hedge_queue import dispatch_hedges, hedge_order_id, sync_hedges
+from services.hedging import settle_next_close
 from services.market_data import market_closes
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, NewOrder, NotFoundError, OrderUpdate, Store
@@ -186,6 +188,7 @@ def _close(
             ],
         )
         dispatch_hedges(store, owner, book, account, retry=retry, sleep=sleep)
+        settle_next_close(account, now)
         sync_hedges(store, owner, book, account, ledger)
     orders = [
         o

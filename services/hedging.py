@@ -20,7 +20,9 @@ The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
    sleeve's notional from the stock account's holdings at the last close, the equity being the
    stock account's plus the hedge account's cash and marks; its orders are enqueued on the
    hedge queue (`services.hedge_queue`).
-4. The queue is dispatched and synced; the run's `hedge_run` event records the plan (action,
+4. The queue is dispatched, the account moves to the next close (where the orders fill at the
+   model price: never at a price known when they were placed) once the market data has it,
+   and the orders and fills are synced; the run's `hedge_run` event records the plan (action,
    notes, each order's model and limit price) and what became of its orders.
 
 Outcome `status`: `filled`, `no_trades`, `open` (orders still working), `failed` (an order
@@ -239,11 +241,20 @@ def _run(
         if new:
             store.enqueue_orders(owner, book, deployment.id, run_id, new)
     dispatch_hedges(store, owner, book, account, retry=retry, sleep=sleep)
+    settle_next_close(account, fire)
     sync_hedges(store, owner, book, account, ledger)
     outcome.orders = _run_orders(store, deployment, run_id)
     outcome.status, outcome.reason = _status(outcome.orders)
     outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
     return outcome
+
+
+def settle_next_close(account: StoredPaperOptionsAccount, after: datetime) -> None:
+    """Let the account's orders fill: move it to the first close after `after`, once the
+    market data has it (past its end nothing fills and the orders stay working)."""
+    close = account.broker.next_close(after)
+    if close is not None:
+        account.advance(close)
 
 
 def _run_orders(store: Store, deployment: Deployment, run_id: str) -> list[QueuedOrder]:

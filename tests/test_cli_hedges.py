@@ -20,7 +20,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
-def test_the_hedge_is_shown_its_options_closed_by_the_switch_and_released(
+def test_the_hedge_is_shown_the_switch_sends_its_closing_orders_and_is_released(
     offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from api.cli.local import LOCAL_OWNER, open_local_store
@@ -37,10 +37,14 @@ def test_the_hedge_is_shown_its_options_closed_by_the_switch_and_released(
     ledger = run_json(capsys, "deploy", "ledger", deployment.id)
     assert {r["symbol"] for r in ledger if r["note"] == "option trade"} == set(bought.positions)
     assert main(["deploy", "hedge-kill", "--deployment", deployment.id]) == 0
-    out = capsys.readouterr().out
-    assert "Halted the hedges of 1 deployment(s)" in out and "closed 2 option position(s)" in out
+    out = capsys.readouterr().out  # today is after the data's last close: nothing fills
+    assert "Halted the hedges of 1 deployment(s)" in out
+    assert "sent 2 closing order(s): 0 filled." in out
+    for symbol, contracts in bought.positions.items():
+        side = "sell" if contracts > 0 else "buy"
+        assert f"{deployment.id} {side} {abs(contracts)} {symbol}: submitted" in out
     after = run_json(capsys, "deploy", "hedges", deployment.id)
-    assert after["positions"] == {} and after["halted"] is True
+    assert after["halted"] is True
     events = run_json(capsys, "deploy", "events", deployment.id)
     closed = [e for e in events if e["type"] == "hedges_closed"]
     assert [e["data"]["by"] for e in closed] == ["cli"]

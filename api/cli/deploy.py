@@ -231,8 +231,8 @@ def _hedge_kill(store: Any, args: argparse.Namespace) -> int:
         report = hedge_kill_switch(store, LOCAL_OWNER, deployment_id=args.deployment, by="cli")
         text = (
             f"Halted the hedges of {len(report.halted)} deployment(s), canceled "
-            f"{len(report.canceled_orders)} hedge order(s), closed "
-            f"{sum(row['status'] == 'filled' for row in report.closed)} option position(s)."
+            f"{len(report.canceled_orders)} hedge order(s), sent {len(report.closed)} closing "
+            f"order(s): {sum(row['status'] == 'filled' for row in report.closed)} filled."
         )
         for row in report.closed:
             text += (

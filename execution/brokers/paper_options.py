@@ -6,8 +6,8 @@ with the `ImpliedVolModel`, the underlying's realised volatility to that close, 
 safe rate), the same model the engine and the hedge plan use. Its "bars" are the underlying's
 closes on the exchange calendar's sessions.
 
-Fills: an order is priced at the last close at or before its submission and at every close
-after it until it is final. A buy fills when the model price is at or below its limit, a sell
+Fills: an order fills at the first close after its submission (never at a price known when it
+was placed), and at every later close until it is final. A buy fills when the model price is at or below its limit, a sell
 when at or above (market orders always), at the model price, at most `max_fill_contracts` per
 close (so a larger order fills in parts over several closes; None: all at once); a fee of
 `fee_per_contract` per contract filled. Submissions are refused when the account's
@@ -38,7 +38,7 @@ from execution.brokers.base import OPTIONS_LEVEL_NEEDED, BrokerOrder, OptionOrde
 from execution.errors import BrokerRejectedError, OrderPlanError
 from execution.hedge import HedgeMarket, model_price
 from execution.option_ledger import OptionBook, OptionEvent, OptionFill
-from execution.options import OptionContract, parse_occ
+from execution.options import parse_occ
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel
 
@@ -186,14 +186,14 @@ class PaperOptionsBroker:
 
     # -- orders ------------------------------------------------------------------------------
     def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
-        """Accept the order at the account's time and fill what the last close fills (see the
+        """Accept the order at the account's time (it fills from the next close on: see the
         module docstring), or return the order already placed under its id."""
         existing = self._orders.get(request.client_order_id)
         if existing is not None:
             return existing
         if self._now is None:
             raise BrokerRejectedError("the paper options account's time is not set: advance it")
-        contract = self._check(request)
+        self._check(request)
         order = BrokerOrder(
             request.client_order_id,
             request.symbol,
@@ -204,10 +204,7 @@ class PaperOptionsBroker:
         )
         self._orders[order.client_order_id] = order
         self._requests[order.client_order_id] = request
-        index = bisect.bisect_right(self._bar_times, self._now) - 1
-        if index >= 0 and self._days[index] < contract.expiry:
-            self._fill(order.client_order_id, index)
-        return self._orders[order.client_order_id]
+        return order
 
     def option_order(self, client_order_id: str) -> BrokerOrder:
         """The order placed under `client_order_id`."""
@@ -239,7 +236,12 @@ class PaperOptionsBroker:
         self._now = now
         return self._fills[start:]
 
-    def _check(self, request: OptionOrderRequest) -> OptionContract:
+    def next_close(self, after: datetime) -> datetime | None:
+        """The first close of the underlyings' data after `after` (None past the data's end)."""
+        index = bisect.bisect_right(self._bar_times, after)
+        return self._bar_times[index] if index < len(self._bar_times) else None
+
+    def _check(self, request: OptionOrderRequest) -> None:
         try:
             contract = parse_occ(request.symbol)
         except OrderPlanError as exc:
@@ -281,7 +283,6 @@ class PaperOptionsBroker:
                     f"{request.intent} of {request.contracts} {request.symbol}: {held - pending} "
                     "are held and not already being closed"
                 )
-        return contract
 
     def _fill(self, client_order_id: str, index: int) -> None:
         order = self._orders[client_order_id]

@@ -1,6 +1,6 @@
 """Hedges through the API: a hedged deployment's positions, premiums and dead letters, its
-option entries in the ledger (JSON and CSV), the hedging kill switch closing every option and
-halting hedges (audited), errors naming the field, and tenancy."""
+option entries in the ledger (JSON and CSV), the hedging kill switch sending the closing order
+of every option and halting hedges (audited), errors naming the field, and tenancy."""
 
 from __future__ import annotations
 
@@ -47,8 +47,12 @@ def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> No
     assert other.status_code == 404
 
 
-def test_the_hedging_kill_switch_closes_every_option_of_the_caller_only(api: Api) -> None:
-    mine, _ = hedged_deployment(api.store, "alice")
+def test_the_hedging_kill_switch_halts_the_caller_s_hedges_and_closes_their_options(
+    api: Api,
+) -> None:
+    """The app's clock is today's, after the embedded data's last close: the closing orders
+    are sent and stay working (nothing can fill past the data); pulling again replaces them."""
+    mine, bought = hedged_deployment(api.store, "alice")
     theirs, _ = hedged_deployment(api.store, "bob")
     pulled = api.client.post("/v1/hedge-kill-switch", json={}, headers=api.alice)
     assert pulled.status_code == 200, pulled.text
@@ -56,20 +60,25 @@ def test_the_hedging_kill_switch_closes_every_option_of_the_caller_only(api: Api
     assert mine.id in report["halted"] and theirs.id not in report["halted"]
     assert report["failures"] == []
     closed = [row for row in report["closed"] if row["deployment_id"] == mine.id]
-    assert sorted((row["side"], row["status"]) for row in closed) == [
-        ("buy", "filled"),
-        ("sell", "filled"),
-    ]
+    expected = sorted(
+        ("sell" if n > 0 else "buy", symbol, abs(n)) for symbol, n in bought.positions.items()
+    )
+    assert sorted((r["side"], r["symbol"], r["contracts"]) for r in closed) == expected
+    assert {row["status"] for row in closed} == {"submitted"}
     hedge = api.client.get(f"/v1/deployments/{mine.id}/hedges", headers=api.alice).json()
-    assert hedge["positions"] == {} and hedge["halted"] is True
-    assert api.client.get(f"/v1/deployments/{theirs.id}/hedges", headers=api.bob).json()[
-        "positions"
-    ]
+    assert hedge["halted"] is True and hedge["positions"] == bought.positions
+    closing = [o for o in hedge["orders"] if o["run_id"].startswith("hedge-kill-")]
+    assert len(closing) == 2 and {o["status"] for o in closing} == {"submitted"}
+    theirs_hedge = api.client.get(f"/v1/deployments/{theirs.id}/hedges", headers=api.bob).json()
+    assert theirs_hedge["halted"] is False
     events = api.store.deployment_events("alice", mine.id)
     assert [e.data["by"] for e in events if e.type == "hedges_closed"] == ["api"]
     assert any(e.data.get("reason") == "the hedging kill switch was pulled" for e in events)
-    again = api.client.post("/v1/hedge-kill-switch", json={}, headers=api.alice).json()
-    assert again["closed"] == []
+    again = api.client.post(
+        "/v1/hedge-kill-switch", json={"deployment_id": mine.id}, headers=api.alice
+    ).json()
+    assert sorted(again["canceled_orders"]) == sorted(o["client_order_id"] for o in closing)
+    assert len(again["closed"]) == 2
     released = api.client.post("/v1/hedge-kill-switch/release", json={}, headers=api.alice)
     assert mine.id in released.json()["released"]
     bobs = api.client.post(

@@ -23,7 +23,8 @@ from quant.data import sp500_prices
 
 PRICES = sp500_prices().loc["2022-01-03":]
 START = datetime(2022, 6, 1, tzinfo=UTC)
-FRIDAY_EVENING = datetime(2022, 7, 1, 21, 0, tzinfo=UTC)
+FRIDAY_EVENING = datetime(2022, 7, 1, 21, 0, tzinfo=UTC)  # Monday is July 4th
+TUESDAY_NIGHT = datetime(2022, 7, 5, 23, 0, tzinfo=UTC)
 PUT = OptionContract("AAPL", date(2022, 8, 19), "put", 135.0)
 CALL = OptionContract("AAPL", date(2022, 8, 19), "call", 160.0)
 SECRET = "s3cr3t-alpaca-secret-key-for-tests"
@@ -60,8 +61,11 @@ def test_a_collar_is_opened_with_occ_symbols_and_read_back_as_us_option_position
 ) -> None:
     broker = _adapter(alpaca)
     assert broker.options_level() == 3
-    bought = broker.submit_option(_request("h-put", PUT, "buy_to_open", 4))
-    sold = broker.submit_option(_request("h-call", CALL, "sell_to_open", 4))
+    placed = broker.submit_option(_request("h-put", PUT, "buy_to_open", 4))
+    broker.submit_option(_request("h-call", CALL, "sell_to_open", 4))
+    assert (placed.status, placed.filled_quantity) == ("new", 0)
+    alpaca.advance(TUESDAY_NIGHT)  # they fill at the next close
+    bought, sold = broker.option_order("h-put"), broker.option_order("h-call")
     options = alpaca.account.options
     assert options is not None
     assert (bought.status, bought.filled_quantity, bought.symbol) == ("filled", 4, PUT.symbol)
@@ -112,7 +116,7 @@ def test_the_account_s_options_level_is_checked_before_sending() -> None:
         with pytest.raises(BrokerRejectedError, match=r"needs options trading level 3.*is 2"):
             broker.submit_option(_request("c-1", CALL, "sell_to_open", 1))
         assert ("POST", "/v2/orders") not in stand_in.requests[sent:]
-        assert broker.submit_option(_request("p-1", PUT, "buy_to_open", 1)).status == "filled"
+        assert broker.submit_option(_request("p-1", PUT, "buy_to_open", 1)).status == "new"
     finally:
         stand_in.close()
     without = LocalAlpaca(PaperBroker(PRICES), key_id="AKTEST", secret_key=SECRET).start()
@@ -129,6 +133,8 @@ def test_a_server_error_is_retryable_and_a_refusal_is_not(alpaca: LocalAlpaca) -
     alpaca.fail_next(1, 503, request=("POST", "/v2/orders"))
     with pytest.raises(BrokerUnavailableError, match="503"):
         broker.submit_option(_request("f-1", PUT, "buy_to_open", 1))
-    assert broker.submit_option(_request("f-1", PUT, "buy_to_open", 1)).status == "filled"
+    assert broker.submit_option(_request("f-1", PUT, "buy_to_open", 1)).status == "new"
+    alpaca.advance(TUESDAY_NIGHT)
+    assert broker.option_order("f-1").status == "filled"
     with pytest.raises(BrokerRejectedError, match=r"403.*1 are held"):
         broker.submit_option(_request("f-2", PUT, "sell_to_close", 2))

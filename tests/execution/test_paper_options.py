@@ -1,5 +1,5 @@
 """The paper options account over the embedded AAPL closes and the NYSE's session times: fills
-at the model price, limits, partial fills, options levels, and cash settlement at expiry
+at the next close's model price, limits, partial fills, options levels, and cash settlement at expiry
 (exercise, assignment, worthless expiry), its state saved and restored."""
 
 from __future__ import annotations
@@ -50,16 +50,20 @@ def _model(contract: OptionContract, day: str) -> float:
     return model_price(contract, market, ImpliedVolModel())
 
 
-def test_a_buy_fills_at_the_model_price_of_the_last_close_with_fees() -> None:
+def test_a_buy_fills_at_the_model_price_of_the_next_close_with_fees() -> None:
     broker = _broker(fee_per_contract=0.65)
-    order = broker.submit_option(_order("h-1", PUT, "buy_to_open", 10))
-    price = _model(PUT, "2022-04-01")
+    placed = broker.submit_option(_order("h-1", PUT, "buy_to_open", 10))
+    assert (placed.status, placed.filled_quantity) == ("new", 0)  # nothing at a known price
+    broker.advance(_close("2022-04-04"))
+    order = broker.option_order("h-1")
+    price = _model(PUT, "2022-04-04")
     assert (order.status, order.filled_quantity) == ("filled", 10)
     assert order.average_fill_price == pytest.approx(price, rel=1e-12)
     assert broker.option_positions() == {PUT.symbol: 10}
     assert broker.cash == pytest.approx(-10 * 100 * price - 6.5)
     assert broker.book.premiums_paid == pytest.approx(1000 * price)
     assert broker.submit_option(_order("h-1", PUT, "buy_to_open", 10)) == order  # idempotent
+    assert broker.option_fills()[0].time == _close("2022-04-04")
     assert len(broker.option_fills()) == 1
 
 
@@ -69,6 +73,8 @@ def test_held_options_settle_in_cash_at_their_intrinsic_value_at_expiry() -> Non
     broker.submit_option(_order("call", CALL, "sell_to_open", 2))
     otm = OptionContract("AAPL", EXPIRY, "put", 100.0)
     broker.submit_option(_order("otm", otm, "buy_to_open", 1))
+    broker.advance(_close("2022-04-04"))
+    assert len(broker.option_positions()) == 3
     cash_before = broker.cash
     settled = broker.advance(_close("2022-06-21"))
     spot = float(CLOSES.loc["2022-06-17", "AAPL"])
@@ -86,17 +92,22 @@ def test_held_options_settle_in_cash_at_their_intrinsic_value_at_expiry() -> Non
 
 def test_a_limit_below_the_model_price_waits_and_large_orders_fill_in_parts() -> None:
     broker = _broker(max_fill_contracts=4)
-    price = _model(PUT, "2022-04-01")
-    waiting = broker.submit_option(_order("low", PUT, "buy_to_open", 5, limit=price / 2))
-    assert (waiting.status, waiting.filled_quantity) == ("new", 0)
-    parts = broker.submit_option(_order("big", PUT, "buy_to_open", 10))
+    price = _model(PUT, "2022-04-04")
+    broker.submit_option(_order("low", PUT, "buy_to_open", 5, limit=price / 2))
+    broker.submit_option(_order("big", PUT, "buy_to_open", 10))
+    broker.advance(_close("2022-04-04"))
+    assert (broker.option_order("low").status, broker.option_order("low").filled_quantity) == (
+        "new",
+        0,
+    )
+    parts = broker.option_order("big")
     assert (parts.status, parts.filled_quantity) == ("partially_filled", 4)
-    broker.advance(_close("2022-04-05"))  # two more closes: 4 then 2
+    broker.advance(_close("2022-04-06"))  # two more closes: 4 then 2
     done = broker.option_order("big")
     assert (done.status, done.filled_quantity) == ("filled", 10)
     fills = [f for f in broker.option_fills() if f.order_id == "big"]
     assert [f.contracts for f in fills] == [4, 4, 2]
-    assert fills[1].price == pytest.approx(_model(PUT, "2022-04-04"), rel=1e-12)
+    assert fills[1].price == pytest.approx(_model(PUT, "2022-04-05"), rel=1e-12)
     assert broker.option_order("low").status == "new"
     assert broker.cancel_option("low").status == "canceled"
 
@@ -108,6 +119,7 @@ def test_the_options_level_decides_what_the_account_may_trade() -> None:
         _broker(level=2).submit_option(_order("b", CALL, "sell_to_open", 1))
     broker = _broker()
     broker.submit_option(_order("c", PUT, "buy_to_open", 2))
+    broker.advance(_close("2022-04-04"))
     with pytest.raises(BrokerRejectedError, match="2 are held"):
         broker.submit_option(_order("d", PUT, "sell_to_close", 3))
     with pytest.raises(BrokerRejectedError, match="has expired"):
@@ -121,7 +133,7 @@ def test_the_state_restores_to_the_same_account() -> None:
     broker.submit_option(_order("x", PUT, "buy_to_open", 3))
     restored = PaperOptionsBroker.restore(CLOSES, broker.state())
     assert restored.state() == broker.state()
-    restored.advance(_close("2022-04-05"))
+    restored.advance(_close("2022-04-06"))
     assert restored.option_order("x").status == "filled"
     assert restored.option_positions() == {PUT.symbol: 3}
-    assert restored.now == _close("2022-04-05")
+    assert restored.now == _close("2022-04-06")

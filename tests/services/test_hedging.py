@@ -117,7 +117,7 @@ def test_a_rebalance_job_submits_the_hedge_job_which_buys_the_puts_at_the_model_
     [entry] = store.ledger("alice", hedge_account(deployment))
     assert (entry.symbol, entry.side, entry.note) == (order["symbol"], "buy", "option trade")
     assert entry.quantity == order["contracts"]
-    assert entry.price == pytest.approx(_model(order["symbol"], "2021-06-01"), rel=1e-12)
+    assert entry.price == pytest.approx(_model(order["symbol"], "2021-06-02"), rel=1e-12)
     events = [e.type for e in store.deployment_events("alice", deployment.id)]
     assert "hedge_run" in events and "run_finished" in events
 
@@ -172,7 +172,10 @@ def test_a_broker_failing_more_than_the_retries_dead_letters_the_hedge_order(sto
     assert outcome.status == "failed"
     assert store.ledger("alice", hedge_account(deployment)) == []
     recovered = FlakyAccount(_account(store, deployment), failures=2)
-    again = _run(store, deployment, FIRE, "run-2", account=recovered, retry=RetryPolicy(3, 0.0))
+    next_fire = FIRE + timedelta(days=1)
+    again = _run(
+        store, deployment, next_fire, "run-2", account=recovered, retry=RetryPolicy(3, 0.0)
+    )
     assert [o.status for o in again.orders] == ["filled"]
     assert recovered.calls == 3
 
@@ -218,7 +221,7 @@ def test_the_hedging_kill_switch_closes_every_option_and_halts_hedge_runs(
     assert book.contracts == {}
     closes = store.ledger("alice", hedge_account(deployment))[-2:]
     for entry in closes:
-        assert entry.price == pytest.approx(_model(entry.symbol or "", "2021-06-03"), rel=1e-12)
+        assert entry.price == pytest.approx(_model(entry.symbol or "", "2021-06-04"), rel=1e-12)
     events = store.deployment_events("alice", deployment.id)
     halted = [e for e in events if e.type == "updated" and "hedging" in e.data["changed"]]
     assert halted[-1].data["reason"] == "the hedging kill switch was pulled"
@@ -264,5 +267,7 @@ def test_the_premium_spent_over_the_last_year_is_read_from_the_hedge_ledger(stor
     received = sum(e.quantity * 100 * e.price for e in entries if e.side == "sell")  # type: ignore[operator]
     ledger = HedgeLedger(store, "alice", hedge_account(deployment))
     assert bought.status == "filled" and paid > 0 and received > 0
-    assert spent_last_year(ledger, FIRE) == pytest.approx(paid - received)
-    assert spent_last_year(ledger, FIRE + timedelta(days=366)) == 0.0
+    filled_at = entries[0].time  # the next close after the fire
+    assert filled_at > FIRE and spent_last_year(ledger, FIRE) == 0.0
+    assert spent_last_year(ledger, filled_at) == pytest.approx(paid - received)
+    assert spent_last_year(ledger, filled_at + timedelta(days=365)) == 0.0
