@@ -271,3 +271,43 @@ def test_the_premium_spent_over_the_last_year_is_read_from_the_hedge_ledger(stor
     assert filled_at > FIRE and spent_last_year(ledger, FIRE) == 0.0
     assert spent_last_year(ledger, filled_at) == pytest.approx(paid - received)
     assert spent_last_year(ledger, filled_at + timedelta(days=365)) == 0.0
+
+
+def test_the_winner_of_an_optimization_with_an_overlay_needs_its_hedge_underlying(
+    tmp_path: Path,
+) -> None:
+    from graphs.job_handlers import run_job_here
+    from graphs.request import OptimizationRequest
+    from services.deployments import create_deployment
+    from store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "winner.sqlite")
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {
+                "target_vol": {"low": 0.05, "high": 0.2},
+                "lookback": 42,
+                "overlay": "put",
+                "overlay_tenor_days": 21,
+            },
+            "budget": {"max_trials": 2, "batch_size": 2},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, result = run_job_here(store, "alice", request)
+    assert result["best"]["config"]["overlay"] == "put"
+    fields = {"name": "hedged winner", "source": "optimization", "source_id": job_id,
+              "capital": 100_000, "schedule": {"every": "week", "at": "15:45"}}  # fmt: skip
+    with pytest.raises(InputError) as missing:
+        create_deployment(store, "alice", **fields)  # type: ignore[arg-type]
+    assert missing.value.field == "hedge.underlying"
+    deployment = create_deployment(store, "alice", hedge={"underlying": "AAPL"}, **fields)  # type: ignore[arg-type]
+    assert deployment.spec["hedge"] == {
+        "underlying": "AAPL",
+        "vol_model": ImpliedVolModel().model_dump(),
+    }
+    events = store.deployment_events("alice", deployment.id)
+    assert events[0].type == "created"
