@@ -40,7 +40,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from execution.brokers.base import AccountState
-from execution.hedge import HedgeMarket, HedgePlan, OptionPosition, plan_hedge
+from execution.hedge import HedgeMarket, HedgePlan, OptionPosition, model_price, plan_hedge
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from execution.rebalance import DeployedStrategy, RuleStrategy
 from quant.options import ImpliedVolModel
@@ -321,11 +321,15 @@ def _status(orders: list[QueuedOrder]) -> tuple[HedgeStatus, str | None]:
     return "filled", None
 
 
-def hedge_report(store: Store, deployment: Deployment) -> dict[str, Any]:
+def hedge_report(
+    store: Store, deployment: Deployment, as_of: datetime, closes: pd.DataFrame
+) -> dict[str, Any]:
     """The deployment's hedge as its ledger and queue have it: settings, whether it is halted,
     contracts held per OCC symbol, net cash, premiums paid and received, settlements and fees
-    (currency), its hedge orders and, among them, the dead letters. `InputError` naming
-    `deployment_id` when the deployment has no hedge."""
+    (currency), its hedge orders and, among them, the dead letters; and each position marked at
+    the model price of the last close of `closes` (the market data) on or before `as_of`
+    (`marks`; `market_value` their sum, `pnl` the net cash plus it: what the hedge has returned
+    so far). `InputError` naming `deployment_id` when the deployment has no hedge."""
     if "hedge" not in deployment.spec:
         raise InputError("deployment_id", f"deployment {deployment.id} has no option hedge")
     book = hedge_account(deployment)
@@ -363,4 +367,44 @@ def hedge_report(store: Store, deployment: Deployment) -> dict[str, Any]:
         "fees": ledger.book.fees,
         "orders": rows,
         "dead_letters": [row for row in rows if row["status"] == "dead"],
+        **_marks(deployment, ledger.book.contracts, ledger.book.cash, as_of, closes),
+    }
+
+
+def _marks(
+    deployment: Deployment,
+    contracts: Mapping[str, int],
+    cash: float,
+    as_of: datetime,
+    closes: pd.DataFrame,
+) -> dict[str, Any]:
+    underlying = hedge_spec(deployment)["underlying"]
+    known = closes[underlying].dropna().loc[: pd.Timestamp(as_of.date())]
+    if known.empty:
+        return {"priced_on": None, "marks": [], "market_value": None, "pnl": None}
+    market = HedgeMarket(
+        known.index[-1].date(),
+        known,
+        float(deployment.spec["strategy"].get("safe_rate", 0.0)),
+        str(deployment.spec["schedule"].get("calendar") or "XNYS"),
+    )
+    vol_model = vol_model_of(deployment)
+    marks: list[dict[str, Any]] = []
+    value = 0.0
+    for symbol, n in sorted(contracts.items()):
+        price = model_price(parse_occ(symbol), market, vol_model)
+        value += n * CONTRACT_MULTIPLIER * price
+        marks.append(
+            {
+                "symbol": symbol,
+                "contracts": n,
+                "price": price,
+                "market_value": n * CONTRACT_MULTIPLIER * price,
+            }
+        )
+    return {
+        "priced_on": market.today.isoformat(),
+        "marks": marks,
+        "market_value": value,
+        "pnl": cash + value,
     }

@@ -47,8 +47,10 @@ def deploy_command(args: argparse.Namespace) -> int:
         _ledger(store, deployment, args)
     elif action == "hedges":
         from services.hedging import hedge_report
+        from services.market_data import market_closes
+        from store import utc_now
 
-        report = hedge_report(store, deployment)
+        report = hedge_report(store, deployment, utc_now(), market_closes())
         _print(args, report, _hedges_text(report))
     elif action == "export":
         _export(store, deployment, args)
@@ -253,8 +255,13 @@ def _hedges_text(report: dict[str, Any]) -> str:
         f"{report['premiums_received']:,.2f}, settlements {report['settlements']:,.2f}, "
         f"fees {report['fees']:,.2f}, net cash {report['cash']:,.2f}",
     ]
-    for symbol, contracts in report["positions"].items():
-        lines.append(f"  holds {contracts:+d} {symbol}")
+    for mark in report["marks"]:
+        lines.append(
+            f"  holds {mark['contracts']:+d} {mark['symbol']}, worth {mark['market_value']:,.2f} "
+            f"at {mark['price']:.4f} (model, {report['priced_on']})"
+        )
+    if report["pnl"] is not None:
+        lines.append(f"  hedge P&L so far {report['pnl']:,.2f} (net cash plus market value)")
     for row in report["dead_letters"]:
         lines.append(
             f"  DEAD {row['side']} {row['contracts']:g} {row['symbol']} after "

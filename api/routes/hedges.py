@@ -16,7 +16,8 @@ from api.errors import ApiError, not_found
 from services.errors import InputError
 from services.hedge_kill_switch import hedge_kill_switch, release_hedges
 from services.hedging import hedge_report
-from store import NotFoundError
+from services.market_data import market_closes
+from store import NotFoundError, utc_now
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -54,10 +55,12 @@ def _called(body: HedgeKillIn, act: Any) -> HedgeKillOut:
 @router.get("/deployments/{deployment_id}/hedges", summary="The deployment's option hedge")
 def hedges(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Contracts held per OCC symbol, net cash, premiums paid and received, settlements, fees,
-    the hedge queue's orders and its dead letters; 404 for a deployment without a hedge."""
+    the hedge queue's orders and its dead letters, and the positions marked at the model price
+    of the last close (`marks`, `market_value`, `pnl`); 404 for a deployment without a hedge."""
     try:
         deployment = context.store.get_deployment(caller.owner, deployment_id)
-        return hedge_report(context.store, deployment)
+        closes = market_closes(context.settings)
+        return hedge_report(context.store, deployment, utc_now(), closes)
     except (NotFoundError, InputError):
         raise not_found("deployment hedge", deployment_id) from None
 

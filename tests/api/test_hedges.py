@@ -7,7 +7,12 @@ from __future__ import annotations
 import csv
 import io
 
+import pytest
+
+from execution.hedge import HedgeMarket, model_price
+from execution.options import parse_occ
 from quant.data import sp500_prices
+from quant.options import ImpliedVolModel
 from services.hedge_accounts import StoredPaperOptionsAccount
 from services.hedge_queue import dispatch_hedges
 from store import NewOrder
@@ -31,6 +36,15 @@ def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> No
     hedge = response.json()
     assert hedge["positions"] == bought.positions and len(hedge["positions"]) == 2
     assert hedge["premiums_paid"] > 0 and hedge["premiums_received"] > 0
+    last = sp500_prices()["AAPL"]  # the app's today is after the data's last close
+    market = HedgeMarket(last.index[-1].date(), last)
+    assert hedge["priced_on"] == last.index[-1].date().isoformat()
+    for mark in hedge["marks"]:
+        price = model_price(parse_occ(mark["symbol"]), market, ImpliedVolModel())
+        assert mark["price"] == pytest.approx(price, rel=1e-12)
+        assert mark["market_value"] == pytest.approx(mark["contracts"] * 100 * price)
+    total = sum(m["market_value"] for m in hedge["marks"])
+    assert hedge["pnl"] == pytest.approx(hedge["cash"] + total)
     [dead] = hedge["dead_letters"]
     assert dead["symbol"] == "NOT-AN-OPTION" and "not an OCC option symbol" in dead["reason"]
     orders = api.client.get(f"/v1/deployments/{deployment.id}/orders", headers=api.alice).json()
