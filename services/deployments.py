@@ -31,6 +31,7 @@ from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
+from services.hedging import check_hedge
 from services.market_data import market_closes
 from services.profiles import excluded_holdings, get_profile
 from settings import Settings, get_settings
@@ -60,6 +61,7 @@ def create_deployment(
     broker: BrokerName = "paper",
     cap_leverage: bool = False,
     notifications: Mapping[str, Any] | None = None,
+    hedge: Mapping[str, Any] | None = None,
     by: str = "api",
     settings: Settings | None = None,
 ) -> Deployment:
@@ -75,7 +77,9 @@ def create_deployment(
     (`InputError` on ``source_id`` with the reasons). `by`
     names the interface it came through (api, cli, chat), in its `created` event. `broker` is
     `paper` or `alpaca` (the owner's account by `settings`, default the process's: see the
-    module docstring; `InputError` naming `broker` when it cannot be traded)."""
+    module docstring; `InputError` naming `broker` when it cannot be traded). `hedge` is the
+    option hedge of a strategy with an overlay (`services.hedging.check_hedge`: its
+    `underlying`, e.g. SPY, and optionally its `vol_model`; `InputError` naming `hedge.<field>`)."""
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
@@ -99,6 +103,7 @@ def create_deployment(
             + "; ".join(hit.reason for hit in excluded)
             + "): a deployment never holds them; choose another source or change the profile",
         )
+    checked_hedge = check_hedge(strategy, hedge, market_closes(settings).columns, broker)
     plan = _schedule(schedule)
     try:
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
@@ -131,6 +136,8 @@ def create_deployment(
         "broker": broker,
         "notifications": preferences.model_dump(mode="json"),
     }
+    if checked_hedge is not None:
+        spec["hedge"] = checked_hedge
     if broker == "alpaca":
         spec.update(_alpaca_account(store, owner, settings))
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}

@@ -1,6 +1,7 @@
 """The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
-submitted by `services.scheduling`) and `forward_test` (paper trading a deployment over past
-market data, `services.forward_test`).
+submitted by `services.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
+the rebalance job of a deployment with a hedge: `services.hedging`) and `forward_test` (paper
+trading a deployment over past market data, `services.forward_test`).
 
 A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
 or the run blocked or skipped with the reason in its result (`outcome`). Orders still working at
@@ -41,6 +42,8 @@ from services.daily_summary import send_daily_summaries
 from services.deployments import broker_of, calendar_of
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
+from services.hedge_accounts import StoredPaperOptionsAccount
+from services.hedging import run_hedge
 from services.ledger import AccountLedger
 from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
 from services.paper_accounts import StoredPaperAccount
@@ -50,6 +53,9 @@ from settings import Settings, get_settings
 from store import ConflictError, Deployment, Job
 
 FORWARD_TEST_KIND = "forward_test"
+HEDGE_KIND = "hedge"
+"""The job of a hedge run (`services.hedging`): one per rebalance fire of a deployment with an
+option overlay, submitted by its rebalance job once the run finished."""
 FIRE_DUE_KIND = "fire_due_schedules"
 """The job a tick starts: fire every due schedule (`services.scheduling.fire_due`)."""
 DAILY_SUMMARY_KIND = "daily_summary_day"
@@ -84,8 +90,64 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         raise TransientJobError(str(exc)) from None
     if outcome.status == "open":
         raise TransientJobError(outcome.reason or "orders are still working at the broker")
+    result = outcome.to_json()
+    if "hedge" in deployment.spec:
+        result["hedge_job"] = _submit_hedge(ctx, deployment, fire)
     if outcome.status == "failed":
         raise RunFailedError(outcome.reason or "the run failed")
+    return result
+
+
+def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> str:
+    """Submit the hedge run of the deployment's fire (once per fire) and announce it on the
+    job queue when one is configured; its job id."""
+    from jobs.queue import JobQueue
+
+    job, created = ctx.store.submit_job(
+        deployment.owner,
+        HEDGE_KIND,
+        {"deployment_id": deployment.id, "fire": fire.isoformat()},
+        idempotency_key=f"hedge:{deployment.id}:{fire.isoformat()}",
+    )
+    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    if created and queue is not None:
+        queue.announce(job)
+    return job.id
+
+
+def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's paper
+    options account (`services.hedging`), after its rebalance at that fire. Orders still
+    working make the attempt transient; a failed run (an order dead-lettered) fails the job."""
+    store = ctx.store
+    settings = ctx.settings or get_settings()
+    deployment = store.get_deployment(job.owner, job.request["deployment_id"])
+    fire = datetime.fromisoformat(job.request["fire"])
+    closes = universe_closes(deployment.spec["universe"], settings)
+    calendar = calendar_of(deployment.spec)
+    problem = unpriced(closes, calendar, fire)
+    if problem is not None:
+        raise RunFailedError(problem)
+    known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
+    underlying = deployment.spec["hedge"]["underlying"]
+    account = StoredPaperOptionsAccount(
+        store, deployment, market_closes(settings)[[underlying]].dropna()
+    )
+    stock = StoredPaperAccount(store, deployment, closes).account()
+    outcome = run_hedge(
+        store,
+        deployment,
+        fire,
+        job.id,
+        account=account,
+        stock=stock,
+        closes=known,
+        retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
+    )
+    if outcome.status == "open":
+        raise TransientJobError(outcome.reason or "hedge orders are still working")
+    if outcome.status == "failed":
+        raise RunFailedError(outcome.reason or "the hedge run failed")
     return outcome.to_json()
 
 
@@ -277,6 +339,7 @@ def daily_summary_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 HANDLERS = {
     REBALANCE_KIND: rebalance_handler,
+    HEDGE_KIND: hedge_handler,
     FORWARD_TEST_KIND: forward_test_handler,
     FIRE_DUE_KIND: fire_due_handler,
     DAILY_SUMMARY_KIND: daily_summary_handler,

@@ -24,7 +24,7 @@ from execution.errors import BrokerRejectedError, BrokerUnavailableError
 from services.ledger import AccountLedger
 from store import OrderUpdate, QueuedOrder, Store
 
-_STATUS_FROM_BROKER = {
+STATUS_FROM_BROKER = {
     "new": "submitted",
     "partially_filled": "partially_filled",
     "filled": "filled",
@@ -150,7 +150,7 @@ def _from_broker(
     return OrderUpdate(
         order.client_order_id,
         order.status,
-        _STATUS_FROM_BROKER[placed.status],
+        STATUS_FROM_BROKER[placed.status],
         attempts=attempts,
         filled_quantity=placed.filled_quantity,
         average_price=placed.average_fill_price,

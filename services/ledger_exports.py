@@ -17,6 +17,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from services.hedge_accounts import hedge_account
 from store import Deployment, Export, LedgerEntry, NotFoundError, Store
 from store.exports import ExportFormat
 from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS
@@ -75,10 +76,21 @@ def ledger_filename(deployment_id: str, format: ExportFormat, export_id: str | N
     return f"{deployment_id}-ledger{suffix}.{format}"
 
 
-def create_ledger_export(store: Store, deployment: Deployment, format: ExportFormat) -> Export:
-    """Store the deployment's ledger as it is now as a `format` file (see `ledger_file`);
-    returned once the file and its metadata are both stored (a `StoreError` otherwise)."""
+def deployment_ledger(store: Store, deployment: Deployment) -> list[LedgerEntry]:
+    """The deployment's ledger: its account's entries in the order recorded, then, for a
+    deployment with an option hedge, its hedge's (`services.hedge_accounts`: OCC symbols,
+    contracts, premiums per share, notes "option trade|exercise|assignment|expiry")."""
     entries = store.ledger(deployment.owner, deployment.id)
+    if "hedge" in deployment.spec:
+        entries += store.ledger(deployment.owner, hedge_account(deployment))
+    return entries
+
+
+def create_ledger_export(store: Store, deployment: Deployment, format: ExportFormat) -> Export:
+    """Store the deployment's ledger as it is now (`deployment_ledger`) as a `format` file
+    (see `ledger_file`); returned once the file and its metadata are both stored (a
+    `StoreError` otherwise)."""
+    entries = deployment_ledger(store, deployment)
     data = ledger_file(entries, format)
     return store.create_export(deployment.owner, deployment.id, format, data, rows=len(entries))
 

@@ -32,6 +32,8 @@ def deploy_command(args: argparse.Namespace) -> int:
         return _forward_test(store, args)
     if action == "kill":
         return _kill(store, args)
+    if action in ("hedge-kill", "hedge-release"):
+        return _hedge_kill(store, args)
     if action == "events":
         return _events(store, args)
     deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
@@ -42,7 +44,14 @@ def deploy_command(args: argparse.Namespace) -> int:
         rows = [_order_row(o) for o in orders]
         _print(args, rows, _orders_text(rows))
     elif action == "ledger":
-        _ledger(store, deployment.id, args)
+        _ledger(store, deployment, args)
+    elif action == "hedges":
+        from services.hedging import hedge_report
+        from services.market_data import market_closes
+        from store import utc_now
+
+        report = hedge_report(store, deployment, utc_now(), market_closes())
+        _print(args, report, _hedges_text(report))
     elif action == "export":
         _export(store, deployment, args)
     elif action == "performance":
@@ -104,6 +113,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         notifications=_notifications(args),
         by="cli",
         broker=args.broker,
+        hedge=None if args.hedge_underlying is None else {"underlying": args.hedge_underlying},
     )
     if args.activate:
         deployment = change_status(store, LOCAL_OWNER, deployment.id, "active", by="cli")
@@ -212,6 +222,54 @@ def _kill(store: Any, args: argparse.Namespace) -> int:
     return 1 if report.failures else 0
 
 
+def _hedge_kill(store: Any, args: argparse.Namespace) -> int:
+    """Pull (hedge-kill) or release (hedge-release) the hedging kill switch."""
+    from services.hedge_kill_switch import hedge_kill_switch, release_hedges
+
+    if args.deploy_command == "hedge-release":
+        report = release_hedges(store, LOCAL_OWNER, deployment_id=args.deployment, by="cli")
+        text = f"Released the hedges of {len(report.released)} deployment(s)."
+    else:
+        report = hedge_kill_switch(store, LOCAL_OWNER, deployment_id=args.deployment, by="cli")
+        text = (
+            f"Halted the hedges of {len(report.halted)} deployment(s), canceled "
+            f"{len(report.canceled_orders)} hedge order(s), sent {len(report.closed)} closing "
+            f"order(s): {sum(row['status'] == 'filled' for row in report.closed)} filled."
+        )
+        for row in report.closed:
+            text += (
+                f"\n  {row['deployment_id']} {row['side']} {row['contracts']:g} {row['symbol']}: "
+                f"{row['status']}"
+            )
+    if report.failures:
+        text += "\nNot done (pull it again): " + "; ".join(report.failures)
+    _print(args, report.to_json(), text)
+    return 1 if report.failures else 0
+
+
+def _hedges_text(report: dict[str, Any]) -> str:
+    halted = " (halted by the hedging kill switch)" if report["halted"] else ""
+    lines = [
+        f"Hedge of {report['deployment_id']} on {report['hedge']['underlying']}{halted}",
+        f"  premiums paid {report['premiums_paid']:,.2f}, received "
+        f"{report['premiums_received']:,.2f}, settlements {report['settlements']:,.2f}, "
+        f"fees {report['fees']:,.2f}, net cash {report['cash']:,.2f}",
+    ]
+    for mark in report["marks"]:
+        lines.append(
+            f"  holds {mark['contracts']:+d} {mark['symbol']}, worth {mark['market_value']:,.2f} "
+            f"at {mark['price']:.4f} (model, {report['priced_on']})"
+        )
+    if report["pnl"] is not None:
+        lines.append(f"  hedge P&L so far {report['pnl']:,.2f} (net cash plus market value)")
+    for row in report["dead_letters"]:
+        lines.append(
+            f"  DEAD {row['side']} {row['contracts']:g} {row['symbol']} after "
+            f"{row['attempts']} attempt(s): {row['reason']}"
+        )
+    return "\n".join(lines)
+
+
 def _events(store: Any, args: argparse.Namespace, poll_seconds: float = 1.0) -> int:
     """Print the deployment's events after `--after` (--json: a JSON list); with --follow,
     keep printing new ones, one a line (--json: JSON lines), until it is retired."""
@@ -261,14 +319,16 @@ def _event_text(event: Any) -> str:
     )
 
 
-def _ledger(store: Any, deployment_id: str, args: argparse.Namespace) -> None:
+def _ledger(store: Any, deployment: Any, args: argparse.Namespace) -> None:
     """Print the ledger (a listing, or JSON with --json or --format json), or write it to
-    --output as JSON, CSV or Parquet; Parquet is binary and is only written to a file."""
-    from services.ledger_exports import ledger_file, ledger_rows
+    --output as JSON, CSV or Parquet; Parquet is binary and is only written to a file. A
+    deployment with an option hedge lists its hedge's entries after its account's."""
+    from services.ledger_exports import deployment_ledger, ledger_file, ledger_rows
 
     if args.format == "parquet" and args.output is None:
         raise UsageError("--format parquet is binary and is not printed: give --output FILE")
-    entries = store.ledger(LOCAL_OWNER, deployment_id)
+    deployment_id = deployment.id
+    entries = deployment_ledger(store, deployment)
     if args.format in ("csv", "parquet"):
         content = ledger_file(entries, args.format)
     else:

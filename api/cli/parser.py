@@ -383,12 +383,24 @@ def _deploy_parser(commands: Any) -> None:
         help="paper (default): its own simulated account; alpaca: the local owner's Alpaca "
         "account (STRATIGOS_ALPACA_* settings; see docs/brokers.md)",
     )  # fmt: skip
+    create.add_argument(
+        "--hedge-underlying", metavar="SYMBOL",
+        help="the option hedge's underlying (e.g. SPY) of a strategy with an overlay",
+    )  # fmt: skip
     create.add_argument("--activate", action="store_true", help="activate it at once")
     listing = sub.add_parser("list", help="the deployments, oldest first")
     kill = sub.add_parser(
         "kill", help="pause every deployment, cancel their runs and open orders at once"
     )
     kill.add_argument("--account", help="only the deployments trading this broker account")
+    hedge_switches = []
+    for action, text in (
+        ("hedge-kill", "halt every option hedge and close the options they hold"),
+        ("hedge-release", "let halted option hedges trade again"),
+    ):
+        switch = sub.add_parser(action, help=text)
+        switch.add_argument("--deployment", metavar="ID", help="only this deployment's hedge")
+        hedge_switches.append(switch)
     commands_with_id = []
     for action, text in (
         ("show", "what is deployed, capital, schedule and limits"),
@@ -397,6 +409,7 @@ def _deploy_parser(commands: Any) -> None:
         ("resume", "fire the schedule again"),
         ("retire", "end the deployment for good"),
         ("orders", "the execution queue's orders and what became of them"),
+        ("hedges", "its option hedge: positions, premiums, hedge orders and dead letters"),
         ("ledger", "every fill and cash flow"),
         ("positions", "cash, positions and P&L at the last close"),
         ("performance", "the account against its backtest, drawdown, weight drift"),
@@ -433,7 +446,7 @@ def _deploy_parser(commands: Any) -> None:
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
             command.add_argument("--end", help="last session (default: the end of the data)")
-    for command in (create, listing, kill, *commands_with_id):
+    for command in (create, listing, kill, *hedge_switches, *commands_with_id):
         command.add_argument("--json", action="store_true", help="print JSON")
 
 

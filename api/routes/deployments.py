@@ -41,6 +41,7 @@ from services.kill_switch import kill_switch
 from services.ledger_exports import (
     create_ledger_export,
     deployment_export,
+    deployment_ledger,
     ledger_file,
     ledger_filename,
     ledger_rows,
@@ -100,6 +101,25 @@ class LimitsIn(BaseModel):
     max_drawdown: float | None = Field(default=None, gt=0, lt=1)
 
 
+class HedgeIn(BaseModel):
+    """The option hedge of a deployed strategy with an overlay (docs/deployments.md "Hedges")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    underlying: str = Field(
+        min_length=1,
+        max_length=6,
+        examples=["SPY"],
+        description="A symbol of the market data standing in for the risky sleeve; the hedge "
+        "is sized on the sleeve's notional with a beta of 1.",
+    )
+    vol_model: dict[str, float] | None = Field(
+        default=None,
+        description="ImpliedVolModel fields (variance_risk_premium, skew, realised_window, "
+        "min_volatility, max_volatility); the engine's defaults otherwise.",
+    )
+
+
 class DeploymentIn(BaseModel):
     """A deployment to create (as a draft)."""
 
@@ -137,6 +157,11 @@ class DeploymentIn(BaseModel):
         description="paper: its own simulated account; alpaca: the caller's Alpaca account "
         "(configured by the server's settings; refused when the caller has none, when Alpaca "
         "refuses its keys, or when another deployment trades it).",
+    )
+    hedge: HedgeIn | None = Field(
+        default=None,
+        description="The option hedge of a strategy with an overlay (required then, refused "
+        "otherwise): the underlying standing in for the risky sleeve.",
     )
 
 
@@ -193,6 +218,7 @@ class OrderOut(BaseModel):
     """An order of the execution queue and what became of it."""
 
     client_order_id: str
+    account: str = Field(description="The queue: the broker account (hedge-<id>: the hedge's).")
     run_id: str
     sequence: int
     symbol: str
@@ -331,6 +357,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 if "notifications" in body.model_fields_set
                 else None,
                 broker=body.broker,
+                hedge=None if body.hedge is None else body.hedge.model_dump(exclude_none=True),
                 settings=context.settings,
             )
         except NotFoundError:
@@ -476,11 +503,12 @@ def ledger(
     caller: Caller,
     format: Annotated[Literal["json", "csv", "parquet"], Query()] = "json",
 ) -> dict[str, Any] | Response:
-    """Every fill and cash flow of the deployment's account, in the order recorded; as JSON
+    """Every fill and cash flow of the deployment's account, in the order recorded, then its
+    option hedge's trades and settlements (OCC symbols, contracts); as JSON
     rows, CSV (`?format=csv`) or Parquet (`?format=parquet`: UTC timestamps, float64 numbers,
     string ids), the same columns in each."""
-    get_deployment(context, caller, deployment_id)
-    entries = context.store.ledger(caller.owner, deployment_id)
+    deployment = get_deployment(context, caller, deployment_id)
+    entries = deployment_ledger(context.store, deployment)
     if format == "json":
         return {"deployment_id": deployment_id, "entries": ledger_rows(entries)}
     return attachment(

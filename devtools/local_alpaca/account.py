@@ -9,6 +9,14 @@ client order id used before ("client_order_id must be unique"), 403 for an order
 cannot take (the paper broker's reason: no short selling, fractional shares on a whole-share
 account, unknown symbol), 404 for an unknown order, 422 to cancel an order that is final.
 Nothing here reads a clock: time moves when `advance(now)` is called.
+
+Options (when the account is given an `options` account, `PaperOptionsBroker`): orders whose
+symbol is an OCC option symbol go to it, market or limit, whole contracts, with a
+`position_intent`; the account's `options_approved_level` and `options_trading_level` are its
+level; option positions are listed with ``asset_class`` ``us_option`` (short ones with a
+negative ``qty`` and ``side`` short), their fills as FILL activities. An option order the level
+does not allow is refused with 403, as Alpaca does. Settlements at expiry (Alpaca's OPEXP, OPASN
+and OPEXC activities) are not rendered, nor is the option contracts endpoint.
 """
 
 from __future__ import annotations
@@ -20,10 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from execution.brokers.base import BrokerOrder, OrderRequest
+from execution.brokers.base import OPTION_INTENTS, BrokerOrder, OptionOrderRequest, OrderRequest
 from execution.brokers.paper import PaperBroker
+from execution.brokers.paper_options import PaperOptionsBroker
 from execution.errors import BrokerRejectedError
 from execution.ledger import QUANTITY_TOLERANCE, Book, Fill
+from execution.option_ledger import OptionFill
+from execution.options import CONTRACT_MULTIPLIER, is_option_symbol
 
 MAX_CLIENT_ORDER_ID = 128
 """Longest client order id Alpaca accepts."""
@@ -70,8 +81,15 @@ class SimulatedAccount:
     submitted at the time of the last `advance`.
     """
 
-    def __init__(self, broker: PaperBroker, account_number: str = "PA0000LOCAL") -> None:
+    def __init__(
+        self,
+        broker: PaperBroker,
+        account_number: str = "PA0000LOCAL",
+        options: PaperOptionsBroker | None = None,
+    ) -> None:
         self.broker = broker
+        self.options = options
+        self._option_requests: dict[str, OptionOrderRequest] = {}
         self.account_number = account_number
         self.account_id = uuid.uuid5(_NAMESPACE, account_number)
         self._placed: dict[str, _Placed] = {}
@@ -89,12 +107,38 @@ class SimulatedAccount:
             self._now = now
             for fill in fills:
                 self._record(fill)
+            if self.options is not None:
+                for option_fill in self.options.advance(now):
+                    if option_fill.event == "trade":
+                        self._record_option(option_fill)
             # the paper broker fills order by order; Alpaca lists executions in time order
             self._activities.sort(key=lambda activity: activity["transaction_time"])
             return fills
 
+    def _record_option(self, fill: OptionFill) -> None:
+        """A FILL activity of an option trade (contracts at the premium per share)."""
+        self._record(
+            Fill(
+                fill.fill_id,
+                fill.order_id,
+                fill.symbol,
+                fill.side,
+                float(fill.contracts),
+                fill.price,
+                fill.fee,
+                fill.time,
+            )
+        )
+
+    def _broker_order(self, client_order_id: str) -> BrokerOrder:
+        """The order under `client_order_id`, from the options account for an option order."""
+        if client_order_id in self._option_requests:
+            assert self.options is not None
+            return self.options.option_order(client_order_id)
+        return self.broker.order(client_order_id)
+
     def _record(self, fill: Fill) -> None:
-        order = self.broker.order(fill.order_id)
+        order = self._broker_order(fill.order_id)
         placed = self._placed[fill.order_id]
         cumulative = self._filled.get(fill.order_id, 0.0) + fill.quantity
         self._filled[fill.order_id] = cumulative
@@ -126,7 +170,9 @@ class SimulatedAccount:
         with self._lock:
             state = self.broker.account()
             long_value = sum(q * self._mark(s) for s, q in state.positions.items())
-            cash, equity = number(state.cash), number(state.cash + long_value)
+            options_cash = 0.0 if self.options is None else self.options.cash
+            cash = number(state.cash + options_cash)
+            equity = number(state.cash + options_cash + long_value)
             zero = "0"
             return {
                 "id": str(self.account_id),
@@ -161,9 +207,14 @@ class SimulatedAccount:
                 "last_maintenance_margin": zero,
                 "sma": zero,
                 "daytrade_count": 0,
-                "options_approved_level": 0,
-                "options_trading_level": 0,
+                "options_approved_level": self.options_level,
+                "options_trading_level": self.options_level,
             }
+
+    @property
+    def options_level(self) -> int:
+        """The account's options level (0 without an options account)."""
+        return 0 if self.options is None else self.options.options_level()
 
     def configurations(self) -> dict[str, Any]:
         """``GET /v2/account/configurations``: fractional trading as the paper broker's."""
@@ -176,7 +227,7 @@ class SimulatedAccount:
             "max_margin_multiplier": "1",
             "pdt_check": "entry",
             "ptp_no_exception_entry": False,
-            "max_options_trading_level": 0,
+            "max_options_trading_level": self.options_level,
         }
 
     def positions(self) -> list[dict[str, Any]]:
@@ -213,7 +264,39 @@ class SimulatedAccount:
                         "change_today": "0",
                     }
                 )
-            return out
+            return out + self._option_positions()
+
+    def _option_positions(self) -> list[dict[str, Any]]:
+        """The option positions in Alpaca's shape (per contract values x 100)."""
+        if self.options is None or self._now is None:
+            return []
+        out = []
+        for symbol, contracts in sorted(self.options.option_positions().items()):
+            price = self.options.mark(symbol, self._now)
+            value = contracts * CONTRACT_MULTIPLIER * price
+            out.append(
+                {
+                    "asset_id": str(uuid.uuid5(_NAMESPACE, symbol)),
+                    "symbol": symbol,
+                    "exchange": "",
+                    "asset_class": "us_option",
+                    "asset_marginable": False,
+                    "avg_entry_price": number(price),
+                    "qty": number(contracts),
+                    "qty_available": number(contracts),
+                    "side": "long" if contracts > 0 else "short",
+                    "market_value": number(value),
+                    "cost_basis": number(value),
+                    "unrealized_pl": "0",
+                    "unrealized_plpc": "0",
+                    "unrealized_intraday_pl": "0",
+                    "unrealized_intraday_plpc": "0",
+                    "current_price": number(price),
+                    "lastday_price": number(price),
+                    "change_today": "0",
+                }
+            )
+        return out
 
     def _mark(self, symbol: str) -> float:
         """The symbol's last price now (the paper broker's last bar)."""
@@ -251,6 +334,8 @@ class SimulatedAccount:
     # -- orders ------------------------------------------------------------------------------
     def submit(self, body: Any) -> dict[str, Any]:
         """``POST /v2/orders``: place a market order (see the module docstring for refusals)."""
+        if isinstance(body, dict) and is_option_symbol(str(body.get("symbol", ""))):
+            return self._submit_option(body)
         request, time_in_force = _order_request(body)
         with self._lock:
             if request.client_order_id in self._placed:
@@ -264,6 +349,30 @@ class SimulatedAccount:
             self._by_id[placed.id] = request.client_order_id
             return self._order_json(order)
 
+    def _submit_option(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v2/orders`` of an option: market or limit, whole contracts, an intent."""
+        if self.options is None:
+            raise AlpacaError(403, 40310000, "account is not eligible to trade options")
+        request, time_in_force = _option_request(body)
+        with self._lock:
+            if request.client_order_id in self._placed:
+                raise AlpacaError(422, 40010001, "client_order_id must be unique")
+            placed_at = self._now
+            if placed_at is None:
+                raise AlpacaError(403, 40310000, "the market is closed")
+            before = len(self.options.option_fills())
+            try:
+                order = self.options.submit_option(request)
+            except BrokerRejectedError as refused:
+                raise AlpacaError(403, 40310000, str(refused)) from None
+            placed = _Placed(uuid.uuid4(), time_in_force, order.submitted_at)
+            self._placed[request.client_order_id] = placed
+            self._by_id[placed.id] = request.client_order_id
+            self._option_requests[request.client_order_id] = request
+            for fill in self.options.option_fills()[before:]:
+                self._record_option(fill)
+            return self._order_json(order)
+
     def open_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
         """``GET /v2/orders``: the orders not yet final (``status=open``, Alpaca's default; the
         stand-in lists no others), oldest first with ``direction=asc``, at most `limit` (500)."""
@@ -272,6 +381,8 @@ class SimulatedAccount:
         limit = _count(params, "limit", 50, 500)
         with self._lock:
             orders = [self._order_json(order) for order in self.broker.open_orders()]
+            if self.options is not None:
+                orders += [self._order_json(order) for order in self.options.open_orders()]
         if params.get("direction", "desc") == "desc":
             orders.reverse()
         return orders[:limit]
@@ -281,7 +392,7 @@ class SimulatedAccount:
         with self._lock:
             if client_order_id not in self._placed:
                 raise AlpacaError(404, 40410000, "order not found")
-            return self._order_json(self.broker.order(client_order_id))
+            return self._order_json(self._broker_order(client_order_id))
 
     def order_by_id(self, order_id: str) -> dict[str, Any]:
         """``GET /v2/orders/{order_id}``."""
@@ -292,10 +403,14 @@ class SimulatedAccount:
         """``DELETE /v2/orders/{order_id}``: cancel at once (Alpaca may take a moment)."""
         with self._lock:
             client_order_id = self._client_order_id(order_id)
-            order = self.broker.order(client_order_id)
+            order = self._broker_order(client_order_id)
             if order.is_final:
                 raise AlpacaError(422, 42210000, f'order is already in "{order.status}" state')
-            self.broker.cancel(client_order_id)
+            if client_order_id in self._option_requests:
+                assert self.options is not None
+                self.options.cancel_option(client_order_id)
+            else:
+                self.broker.cancel(client_order_id)
             placed = self._placed[client_order_id]
             placed.canceled_at = placed.updated_at = self._now or order.submitted_at
 
@@ -308,6 +423,13 @@ class SimulatedAccount:
     def _order_json(self, order: BrokerOrder) -> dict[str, Any]:
         placed = self._placed[order.client_order_id]
         submitted = order.submitted_at.isoformat()
+        option = self._option_requests.get(order.client_order_id)
+        kind = "limit" if option is not None and option.limit_price is not None else "market"
+        intent = (
+            option.intent
+            if option is not None
+            else ("buy_to_open" if order.side == "buy" else "sell_to_close")
+        )
         return {
             "id": str(placed.id),
             "client_order_id": order.client_order_id,
@@ -323,7 +445,7 @@ class SimulatedAccount:
             "replaces": None,
             "asset_id": str(uuid.uuid5(_NAMESPACE, order.symbol)),
             "symbol": order.symbol,
-            "asset_class": "us_equity",
+            "asset_class": "us_equity" if option is None else "us_option",
             "notional": None,
             "qty": number(order.quantity),
             "filled_qty": number(order.filled_quantity),
@@ -331,12 +453,14 @@ class SimulatedAccount:
                 number(order.average_fill_price) if order.average_fill_price is not None else None
             ),
             "order_class": "",
-            "order_type": "market",
-            "type": "market",
+            "order_type": kind,
+            "type": kind,
             "side": order.side,
-            "position_intent": "buy_to_open" if order.side == "buy" else "sell_to_close",
+            "position_intent": intent,
             "time_in_force": placed.time_in_force,
-            "limit_price": None,
+            "limit_price": None
+            if option is None or option.limit_price is None
+            else number(option.limit_price),
             "stop_price": None,
             "status": order.status,
             "extended_hours": False,
@@ -380,6 +504,45 @@ def _order_request(body: Any) -> tuple[OrderRequest, str]:
             422, 40010001, f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters"
         )
     return OrderRequest(client_order_id, symbol, side, quantity), str(time_in_force)
+
+
+def _option_request(body: dict[str, Any]) -> tuple[OptionOrderRequest, str]:
+    """Our option order request and the time in force from an option order's body (422 for
+    what Alpaca refuses: no whole contracts, an unknown intent or type, day orders only)."""
+    try:
+        quantity = float(body["qty"])
+    except (KeyError, TypeError, ValueError):
+        raise AlpacaError(422, 40010001, "qty is required") from None
+    if not (math.isfinite(quantity) and quantity > 0 and quantity == int(quantity)):
+        raise AlpacaError(422, 40010001, "qty must be a whole number of contracts > 0")
+    side = body.get("side")
+    if side not in ("buy", "sell"):
+        raise AlpacaError(422, 40010001, "side must be buy or sell")
+    intent = body.get("position_intent")
+    if intent is None:
+        intent = "buy_to_open" if side == "buy" else "sell_to_close"
+    if intent not in OPTION_INTENTS:
+        raise AlpacaError(422, 40010001, f"invalid position_intent {intent!r}")
+    kind = body.get("type", "market")
+    limit: float | None = None
+    if kind == "limit":
+        try:
+            limit = float(body["limit_price"])
+        except (KeyError, TypeError, ValueError):
+            raise AlpacaError(422, 40010001, "limit_price is required for limit orders") from None
+    elif kind != "market":
+        raise AlpacaError(422, 40010001, "options orders are market or limit")
+    if body.get("time_in_force") != "day":
+        raise AlpacaError(422, 40010001, "options orders must be day orders")
+    client_order_id = body.get("client_order_id") or str(uuid.uuid4())
+    if not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID:
+        raise AlpacaError(
+            422, 40010001, f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters"
+        )
+    request = OptionOrderRequest(
+        client_order_id, str(body["symbol"]), side, str(intent), int(quantity), limit
+    )
+    return request, "day"
 
 
 def _count(params: dict[str, str], name: str, default: int, most: int) -> int:

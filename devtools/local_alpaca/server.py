@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 from devtools.local_alpaca.account import AlpacaError, SimulatedAccount
 from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
+from execution.brokers.paper_options import PaperOptionsBroker
 from execution.ledger import Fill
 
 logger = logging.getLogger(__name__)
@@ -157,12 +158,13 @@ class LocalAlpaca(LoopbackEndpoint):
         self,
         broker: PaperBroker,
         *,
+        options: PaperOptionsBroker | None = None,
         key_id: str = "local-key-id",
         secret_key: str = "local-secret-key",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self.account = SimulatedAccount(broker)
+        self.account = SimulatedAccount(broker, options=options)
         self.key_id = key_id
         self.secret_key = secret_key
         self.requests: list[tuple[str, str]] = []

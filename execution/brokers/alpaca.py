@@ -30,6 +30,16 @@ reads the answer with alpaca-py's `TradeActivity` model. Fees are 0: Alpaca's eq
 commission-free (the regulatory pass-through fees appear as separate FEE activities, which are
 not fills).
 
+Options (`OptionsBroker`): orders on OCC option symbols are market or limit orders of whole
+contracts, for the day, with their `position_intent`; `options_level` is the account's
+`options_trading_level` (the lesser of the approved level and the configured maximum), and an
+order the level does not allow is refused before it is sent, naming both levels
+(`OPTIONS_LEVEL_NEEDED`). Option positions (``asset_class`` us_option, short ones negative) are
+`option_positions`, never `account().positions`, and option executions are `option_fills`,
+never `fills`: the stock ledger and its reconciliation see shares only. Settlements at expiry
+(Alpaca's OPEXP, OPASN and OPEXC activities) are not read: hedges of deployments do not trade
+through Alpaca yet.
+
 Secrets: the key id and secret key go to the client and nowhere else: not in this object's repr,
 not in any error (errors are raised outside the `except` block that caught alpaca-py's or
 requests' exception, so that none is chained: those hold the request and its headers).
@@ -49,22 +59,37 @@ from uuid import UUID
 from alpaca.common.enums import BaseURL, Sort
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderSide, QueryOrderStatus, TimeInForce
+from alpaca.trading.enums import (
+    AssetClass,
+    OrderSide,
+    PositionIntent,
+    QueryOrderStatus,
+    TimeInForce,
+)
 from alpaca.trading.models import AccountConfiguration, Order, Position, TradeAccount
 from alpaca.trading.models import TradeActivity as AlpacaActivity
-from alpaca.trading.requests import GetOrdersRequest, MarketOrderRequest
+from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest, MarketOrderRequest
 from pydantic import SecretStr
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from requests.exceptions import RequestException
 
-from execution.brokers.base import AccountState, BrokerOrder, OrderRequest, OrderStatus
+from execution.brokers.base import (
+    OPTIONS_LEVEL_NEEDED,
+    AccountState,
+    BrokerOrder,
+    OptionOrderRequest,
+    OrderRequest,
+    OrderStatus,
+)
 from execution.errors import (
     BrokerConfigurationError,
     BrokerRejectedError,
     BrokerUnavailableError,
 )
 from execution.ledger import Fill
+from execution.option_ledger import OptionFill
+from execution.options import is_option_symbol
 from settings import Settings
 
 T = TypeVar("T")
@@ -196,13 +221,33 @@ class AlpacaBroker:
         """Cash and shares held now (short positions, which this project never opens, would
         show as negative quantities)."""
         account = cast(TradeAccount, self._call("read the account", self._client.get_account))
-        positions = cast(
-            list[Position], self._call("read the positions", self._client.get_all_positions)
-        )
         return AccountState(
             cash=float(account.cash or 0.0),
-            positions={position.symbol: float(position.qty) for position in positions},
+            positions={
+                position.symbol: float(position.qty)
+                for position in self._positions()
+                if position.asset_class != AssetClass.US_OPTION
+            },
         )
+
+    def _positions(self) -> list[Position]:
+        return cast(
+            list[Position], self._call("read the positions", self._client.get_all_positions)
+        )
+
+    def options_level(self) -> int:
+        """The account's effective options trading level (0: no options)."""
+        account = cast(TradeAccount, self._call("read the account", self._client.get_account))
+        return int(account.options_trading_level or 0)
+
+    def option_positions(self) -> dict[str, int]:
+        """Contracts held per OCC symbol (short positions negative)."""
+        out = {}
+        for position in self._positions():
+            if position.asset_class == AssetClass.US_OPTION:
+                contracts = round(abs(float(position.qty)))
+                out[position.symbol] = -contracts if position.side.value == "short" else contracts
+        return out
 
     def account_number(self) -> str:
         """Alpaca's number of the account (e.g. ``PA...`` on the paper endpoint): what tells
@@ -223,8 +268,23 @@ class AlpacaBroker:
         return [self._order(order) for order in orders]
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
-        """The account's executions (after `since`, if given), oldest first, each with the
-        client order id of its order and fee 0 (commission-free)."""
+        """The account's executions of shares (after `since`, if given), oldest first, each
+        with the client order id of its order and fee 0 (commission-free)."""
+        return [fill for fill in self._executions(since) if not is_option_symbol(fill.symbol)]
+
+    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+        """The account's option executions (after `since`), oldest first: `trade` entries of
+        contracts at the premium per share, fee 0."""
+        return [
+            OptionFill(
+                f.fill_id, f.order_id, f.symbol, "trade", f.side, round(f.quantity), f.price,
+                0.0, f.time,
+            )
+            for f in self._executions(since)
+            if is_option_symbol(f.symbol)
+        ]  # fmt: skip
+
+    def _executions(self, since: datetime | None) -> list[Fill]:
         params: dict[str, Any] = {"direction": "asc", "page_size": ACTIVITIES_PAGE_SIZE}
         if since is not None:
             params["after"] = since.isoformat()
@@ -280,6 +340,51 @@ class AlpacaBroker:
                 return self.order(request.client_order_id)
             raise outcome.error(self.base_url, f"submit order {request.client_order_id}")
         return self._order(cast(Order, outcome))
+
+    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+        """Place an option order for the day (market, or limit at `limit_price`), or return the
+        order already placed under its client order id; refused before sending when the
+        account's options level does not allow its intent."""
+        needed = OPTIONS_LEVEL_NEEDED.get(request.intent)
+        if needed is None:
+            raise BrokerRejectedError(f"unknown position intent {request.intent!r}")
+        if not (isinstance(request.contracts, int) and request.contracts > 0):
+            raise BrokerRejectedError(
+                f"contracts must be a whole number > 0: {request.contracts!r}"
+            )
+        level = self.options_level()
+        if level < needed:
+            raise BrokerRejectedError(
+                f"{request.intent} of {request.symbol} needs options trading level {needed}; "
+                f"the Alpaca account's options_trading_level is {level}"
+            )
+        fields: dict[str, Any] = {
+            "symbol": request.symbol,
+            "qty": request.contracts,
+            "side": OrderSide(request.side),
+            "time_in_force": TimeInForce.DAY,
+            "client_order_id": request.client_order_id,
+            "position_intent": PositionIntent(request.intent),
+        }
+        order_request = (
+            MarketOrderRequest(**fields)
+            if request.limit_price is None
+            else LimitOrderRequest(**fields, limit_price=request.limit_price)
+        )
+        outcome = self._attempt(lambda: self._client.submit_order(order_request))
+        if isinstance(outcome, _Failure):
+            if outcome.duplicate_client_order_id:
+                return self.order(request.client_order_id)
+            raise outcome.error(self.base_url, f"submit option order {request.client_order_id}")
+        return self._order(cast(Order, outcome))
+
+    def option_order(self, client_order_id: str) -> BrokerOrder:
+        """The option order placed under `client_order_id`."""
+        return self.order(client_order_id)
+
+    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+        """Cancel what has not filled of an option order (see `cancel`)."""
+        return self.cancel(client_order_id)
 
     def order(self, client_order_id: str) -> BrokerOrder:
         """The order placed under `client_order_id` (`BrokerRejectedError` if there is none)."""

@@ -86,3 +86,55 @@ class Broker(Protocol):
     def fills(self, since: datetime | None = None) -> list[Fill]:
         """The account's fills (after `since`, if given), oldest first."""
         ...
+
+
+OPTION_INTENTS = ("buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close")
+
+
+@dataclass(frozen=True)
+class OptionOrderRequest:
+    """An option order: `contracts` (whole, > 0) of the OCC `symbol`, bought or sold with its
+    `intent` (buy_to_open, sell_to_open, buy_to_close, sell_to_close), at a `limit_price` per
+    share (None: a market order), good for the day it first trades."""
+
+    client_order_id: str
+    symbol: str
+    side: Side
+    intent: str
+    contracts: int
+    limit_price: float | None = None
+
+
+OPTIONS_LEVEL_NEEDED = {"buy_to_open": 2, "sell_to_close": 1, "buy_to_close": 1, "sell_to_open": 3}
+"""The options trading level an intent needs on an account, after Alpaca's levels (0 none;
+1 covered calls and cash-secured puts, and closing; 2 buying calls and puts; 3 spreads, where
+a sold leg is covered by a bought one). A hedge's sold leg (a collar's call, a put spread's lower
+put) is opened as part of a spread with the bought put, so it needs level 3."""
+
+
+class OptionsBroker(Protocol):
+    """A brokerage account the hedge queue trades options through. Quantities are contracts,
+    prices per share; `option_positions` are signed (short negative)."""
+
+    name: str
+
+    def options_level(self) -> int:
+        """The account's approved options trading level (0: no options)."""
+        ...
+
+    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+        """Place the order or return the one already placed under its client order id; raises
+        `BrokerRejectedError` (refused) or `BrokerUnavailableError` (unreachable)."""
+        ...
+
+    def option_order(self, client_order_id: str) -> BrokerOrder:
+        """The option order placed under `client_order_id`."""
+        ...
+
+    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+        """Cancel what has not filled yet; a final order is returned as it is."""
+        ...
+
+    def option_positions(self) -> dict[str, int]:
+        """Contracts held per OCC symbol (negative: short)."""
+        ...

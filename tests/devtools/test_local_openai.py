@@ -19,9 +19,11 @@ from langchain_openai import ChatOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from agents.decisions import MarketView
+from agents.models import structured_model
 from agents.offline.model import OfflineChatModel
 from devtools.local_bedrock.faults import FaultPlan
 from devtools.local_openai import LocalOpenAI, serve
+from settings.config import Settings
 from tests.devtools.test_local_bedrock import (
     MARKET_PROMPT,
     REGIME,
@@ -135,8 +137,9 @@ def test_langchain_tool_calls_and_structured_output_match_the_offline_model(
             [*market_messages(), expected, *history[3:]]
         )
         for method in ("json_schema", "function_calling"):
-            view = llm.with_structured_output(MarketView, method=method).invoke(history)
-            assert view == reference, (streaming, method)
+            settings = Settings(openai_structured_output=method)
+            reply = structured_model(llm, MarketView, settings).invoke(history)
+            assert reply["parsed"] == reference, (streaming, method)
         assert reference.return_regime == "bear" and reference.horizon == 189
 
 

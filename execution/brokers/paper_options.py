@@ -1,0 +1,358 @@
+"""The paper options account: a simulated hedge account that fills option orders at the model
+price and settles them at expiry. It never reads a clock: time moves by `advance(now)`.
+
+Prices: an option's price at a session's close is `execution.hedge.model_price` (Black-Scholes
+with the `ImpliedVolModel`, the underlying's realised volatility to that close, the account's
+safe rate), the same model the engine and the hedge plan use. Its "bars" are the underlying's
+closes on the exchange calendar's sessions.
+
+Fills: an order fills at the first close after its submission (never at a price known when it
+was placed), and at every later close until it is final. A buy fills when the model price is at or below its limit, a sell
+when at or above (market orders always), at the model price, at most `max_fill_contracts` per
+close (so a larger order fills in parts over several closes; None: all at once); a fee of
+`fee_per_contract` per contract filled. Submissions are refused when the account's
+`level` is below what the intent needs (`OPTIONS_LEVEL_NEEDED`), when a close would close more
+contracts than are held or opened, or the contract has expired or has no underlying price.
+
+Settlement: at the close of its expiry date every position is cash-settled at its intrinsic
+value at that close (an `exercise` for a long in the money, an `assignment` for a short in the
+money, an `expiry` at 0 otherwise; `execution.option_ledger`): listed ETF options would be
+exercised into shares, which the paper account does not hold, so it settles their value in
+cash. Open orders on an expired contract are canceled.
+
+Cash starts at 0 and moves by premiums, settlements and fees: it is the hedge's net cash flow
+(the premiums are paid from the deployment's capital; the stock account holds it).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from execution.brokers.base import OPTIONS_LEVEL_NEEDED, BrokerOrder, OptionOrderRequest
+from execution.errors import BrokerRejectedError, OrderPlanError
+from execution.hedge import HedgeMarket, model_price
+from execution.option_ledger import OptionBook, OptionEvent, OptionFill
+from execution.options import parse_occ
+from execution.schedule import trading_sessions
+from quant.options import ImpliedVolModel
+
+
+@dataclass(frozen=True)
+class PaperOptionsSettings:
+    """The simulated account's terms: approved options `level` (0-3), safe rate a year (simple),
+    fee per contract (currency), the most contracts an order fills per close (None: no limit)
+    and the exchange calendar."""
+
+    level: int = 3
+    safe_rate: float = 0.0
+    fee_per_contract: float = 0.0
+    max_fill_contracts: int | None = None
+    calendar: str = "XNYS"
+
+    def __post_init__(self) -> None:
+        if self.level not in (0, 1, 2, 3):
+            raise BrokerRejectedError(f"level must be 0, 1, 2 or 3, got {self.level!r}")
+        if not (math.isfinite(self.fee_per_contract) and self.fee_per_contract >= 0):
+            raise BrokerRejectedError("fee_per_contract must be >= 0")
+        if self.max_fill_contracts is not None and self.max_fill_contracts < 1:
+            raise BrokerRejectedError("max_fill_contracts must be >= 1 or None")
+
+
+class PaperOptionsBroker:
+    """A simulated options account over `closes` (the hedge underlyings' closes: a column per
+    symbol, indexed by session date), priced with `vol_model`."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        closes: pd.DataFrame,
+        settings: PaperOptionsSettings | None = None,
+        vol_model: ImpliedVolModel | None = None,
+    ) -> None:
+        if closes.empty:
+            raise BrokerRejectedError("the paper options account needs the underlyings' closes")
+        self.settings = settings or PaperOptionsSettings()
+        self.vol_model = vol_model or ImpliedVolModel()
+        days = pd.DatetimeIndex(closes.index).normalize()
+        sessions = trading_sessions(self.settings.calendar, days[0].date(), days[-1].date())
+        keep = days.isin(sessions.index)
+        self._closes = closes.loc[keep]
+        self._days: list[date] = [d.date() for d in days[keep]]
+        self._bar_times: list[datetime] = [
+            t.to_pydatetime() for t in sessions["close"].reindex(days[keep])
+        ]
+        self._orders: dict[str, BrokerOrder] = {}
+        self._requests: dict[str, OptionOrderRequest] = {}
+        self._fills: list[OptionFill] = []
+        self._book = OptionBook()
+        self._now: datetime | None = None
+
+    # -- saving and restoring ------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """The account as JSON (`restore` rebuilds it over the same closes)."""
+        return {
+            "settings": vars(self.settings),
+            "vol_model": self.vol_model.model_dump(),
+            "orders": [
+                {
+                    **{k: v for k, v in vars(o).items() if k != "submitted_at"},
+                    "submitted_at": o.submitted_at.isoformat(),
+                    "request": vars(self._requests[o.client_order_id]),
+                }
+                for o in self._orders.values()
+            ],
+            "fills": [{**vars(f), "time": f.time.isoformat()} for f in self._fills],
+            "now": None if self._now is None else self._now.isoformat(),
+        }
+
+    @classmethod
+    def restore(cls, closes: pd.DataFrame, state: dict[str, Any]) -> PaperOptionsBroker:
+        """The account `state` describes, over `closes`."""
+        broker = cls(
+            closes,
+            PaperOptionsSettings(**state["settings"]),
+            ImpliedVolModel.model_validate(state["vol_model"]),
+        )
+        for stored in state["orders"]:
+            fields = {k: v for k, v in stored.items() if k != "request"}
+            order = BrokerOrder(
+                **{**fields, "submitted_at": datetime.fromisoformat(fields["submitted_at"])}
+            )
+            broker._orders[order.client_order_id] = order
+            broker._requests[order.client_order_id] = OptionOrderRequest(**stored["request"])
+        broker._fills = [
+            OptionFill(**{**f, "time": datetime.fromisoformat(f["time"])}) for f in state["fills"]
+        ]
+        broker._book = OptionBook.replay(broker._fills)
+        broker._now = None if state["now"] is None else datetime.fromisoformat(state["now"])
+        return broker
+
+    # -- the account -------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime | None:
+        """The account's time (None before the first `advance`)."""
+        return self._now
+
+    @property
+    def cash(self) -> float:
+        """The hedge's net cash so far (see the module docstring)."""
+        return self._book.cash
+
+    @property
+    def book(self) -> OptionBook:
+        """The account's option book."""
+        return self._book
+
+    def options_level(self) -> int:
+        """The approved options level."""
+        return self.settings.level
+
+    def option_positions(self) -> dict[str, int]:
+        """Contracts held per OCC symbol (negative: short)."""
+        return dict(self._book.contracts)
+
+    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+        """Trades and settlements at or after `since`, oldest first."""
+        return [f for f in self._fills if since is None or f.time >= since]
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """Orders not final, in submission order."""
+        return [o for o in self._orders.values() if not o.is_final]
+
+    def market(self, symbol: str, at: datetime) -> HedgeMarket:
+        """The closes of the underlying `symbol` known at `at` (`BrokerRejectedError` if none)."""
+        if symbol not in self._closes.columns:
+            raise BrokerRejectedError(f"no prices for the option underlying {symbol!r}")
+        index = bisect.bisect_right(self._bar_times, at)
+        if index == 0:
+            raise BrokerRejectedError(f"no close of {symbol} at or before {at.isoformat()}")
+        column = self._closes[symbol].iloc[:index].dropna()
+        return HedgeMarket(
+            self._days[index - 1], column, self.settings.safe_rate, self.settings.calendar
+        )
+
+    def mark(self, symbol: str, at: datetime) -> float:
+        """The model price per share of the option `symbol` at the last close at or before
+        `at`."""
+        contract = parse_occ(symbol)
+        return model_price(contract, self.market(contract.underlying, at), self.vol_model)
+
+    # -- orders ------------------------------------------------------------------------------
+    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+        """Accept the order at the account's time (it fills from the next close on: see the
+        module docstring), or return the order already placed under its id."""
+        existing = self._orders.get(request.client_order_id)
+        if existing is not None:
+            return existing
+        if self._now is None:
+            raise BrokerRejectedError("the paper options account's time is not set: advance it")
+        self._check(request)
+        order = BrokerOrder(
+            request.client_order_id,
+            request.symbol,
+            request.side,
+            float(request.contracts),
+            "new",
+            self._now,
+        )
+        self._orders[order.client_order_id] = order
+        self._requests[order.client_order_id] = request
+        return order
+
+    def option_order(self, client_order_id: str) -> BrokerOrder:
+        """The order placed under `client_order_id`."""
+        try:
+            return self._orders[client_order_id]
+        except KeyError:
+            raise BrokerRejectedError(f"no option order {client_order_id!r}") from None
+
+    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+        """Cancel the unfilled rest of an order (a final one is returned as it is)."""
+        order = self.option_order(client_order_id)
+        if order.is_final:
+            return order
+        canceled = replace(order, status="canceled", reason="canceled on request")
+        self._orders[client_order_id] = canceled
+        return canceled
+
+    def advance(self, now: datetime) -> list[OptionFill]:
+        """Move to `now`: at every close after the account's time up to `now`, settle what
+        expires that day, then fill open orders; the new fills and settlements."""
+        if self._now is not None and now < self._now:
+            raise BrokerRejectedError(f"time cannot go back from {self._now} to {now}")
+        start = len(self._fills)
+        first = 0 if self._now is None else bisect.bisect_right(self._bar_times, self._now)
+        for index in range(first, bisect.bisect_right(self._bar_times, now)):
+            self._settle(index)
+            for order in self.open_orders():
+                self._fill(order.client_order_id, index)
+        self._now = now
+        return self._fills[start:]
+
+    def next_close(self, after: datetime) -> datetime | None:
+        """The first close of the underlyings' data after `after` (None past the data's end)."""
+        index = bisect.bisect_right(self._bar_times, after)
+        return self._bar_times[index] if index < len(self._bar_times) else None
+
+    def _check(self, request: OptionOrderRequest) -> None:
+        try:
+            contract = parse_occ(request.symbol)
+        except OrderPlanError as exc:
+            raise BrokerRejectedError(str(exc)) from None
+        needed = OPTIONS_LEVEL_NEEDED.get(request.intent)
+        if needed is None:
+            raise BrokerRejectedError(f"unknown position intent {request.intent!r}")
+        if (request.side == "buy") != request.intent.startswith("buy"):
+            raise BrokerRejectedError(f"side {request.side} does not match {request.intent}")
+        if self.settings.level < needed:
+            raise BrokerRejectedError(
+                f"{request.intent} needs options trading level {needed}; the account is "
+                f"approved for level {self.settings.level}"
+            )
+        if not (isinstance(request.contracts, int) and request.contracts > 0):
+            raise BrokerRejectedError(
+                f"contracts must be a whole number > 0: {request.contracts!r}"
+            )
+        if request.limit_price is not None and not (
+            math.isfinite(request.limit_price) and request.limit_price >= 0
+        ):
+            raise BrokerRejectedError(f"limit_price must be >= 0, got {request.limit_price!r}")
+        assert self._now is not None
+        market = self.market(contract.underlying, self._now)
+        if contract.expiry <= market.today:
+            raise BrokerRejectedError(f"{request.symbol} has expired ({contract.expiry})")
+        if request.intent.endswith("to_close"):
+            held = self._book.contracts.get(request.symbol, 0) * (
+                1 if request.side == "sell" else -1
+            )
+            pending = sum(
+                int(o.quantity - o.filled_quantity)
+                for o in self.open_orders()
+                if o.symbol == request.symbol
+                and self._requests[o.client_order_id].intent == request.intent
+            )
+            if request.contracts > held - pending:
+                raise BrokerRejectedError(
+                    f"{request.intent} of {request.contracts} {request.symbol}: {held - pending} "
+                    "are held and not already being closed"
+                )
+
+    def _fill(self, client_order_id: str, index: int) -> None:
+        order = self._orders[client_order_id]
+        request = self._requests[client_order_id]
+        bar_time = self._bar_times[index]
+        if order.is_final:
+            return
+        price = self.mark(request.symbol, bar_time)
+        limit = request.limit_price
+        if limit is not None and (
+            (request.side == "buy" and price > limit + 1e-12)
+            or (request.side == "sell" and price < limit - 1e-12)
+        ):
+            return
+        if price <= 0:
+            return  # nothing trades at no price: the order waits (or is canceled at expiry)
+        remaining = request.contracts - int(order.filled_quantity)
+        cap = self.settings.max_fill_contracts
+        contracts = remaining if cap is None else min(remaining, cap)
+        number = sum(1 for f in self._fills if f.order_id == client_order_id) + 1
+        fill = OptionFill(
+            f"{client_order_id}-{number}",
+            client_order_id,
+            request.symbol,
+            "trade",
+            request.side,
+            contracts,
+            price,
+            contracts * self.settings.fee_per_contract,
+            bar_time,
+        )
+        self._book.apply(fill)
+        self._fills.append(fill)
+        filled = order.filled_quantity + contracts
+        average = (
+            (order.average_fill_price or 0.0) * order.filled_quantity + price * contracts
+        ) / (filled)
+        self._orders[client_order_id] = replace(
+            order,
+            status="filled" if filled >= request.contracts else "partially_filled",
+            filled_quantity=filled,
+            average_fill_price=average,
+        )
+
+    def _settle(self, index: int) -> None:
+        day, bar_time = self._days[index], self._bar_times[index]
+        for symbol, held in sorted(self._book.contracts.items()):
+            contract = parse_occ(symbol)
+            if contract.expiry > day:
+                continue
+            spot = float(self._closes[contract.underlying].iloc[: index + 1].dropna().iloc[-1])
+            value = contract.intrinsic(spot)
+            event: OptionEvent = (
+                "expiry" if value <= 0 else "exercise" if held > 0 else "assignment"
+            )
+            fill = OptionFill(
+                f"settle-{symbol}-{day.isoformat()}",
+                f"settle-{symbol}",
+                symbol,
+                event,
+                "sell" if held > 0 else "buy",
+                abs(held),
+                value,
+                0.0,
+                bar_time,
+            )
+            self._book.apply(fill)
+            self._fills.append(fill)
+        for order in self.open_orders():
+            if parse_occ(order.symbol).expiry <= day:
+                self._orders[order.client_order_id] = replace(
+                    order, status="canceled", reason=f"{order.symbol} expired on {day}"
+                )

@@ -1,0 +1,330 @@
+"""The hedge plan of a deployed strategy with an option overlay: what to buy, roll or close at a
+session's close, from the strategy's `StrategyConfig`, the hedge underlying's closes and the
+option positions held. Pure logic: no I/O, no clock.
+
+The underlying is the deployment's hedge underlying (`spec["hedge"]["underlying"]`, e.g. SPY),
+a listed stand-in for the risky sleeve: the hedge is sized on the sleeve's notional with a beta
+of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in calendar terms:
+
+- **Pricing.** Black-Scholes-Merton (`quant.options`, no dividend yield) at the implied
+  volatility of the same `ImpliedVolModel` the engine uses, from the underlying's realised
+  volatility (ddof = 1, the last `realised_window` daily returns to the close, x sqrt(252)), the
+  rate 252 ln(1 + safe_rate / 252), and (sessions from today to expiry) / 252 years.
+- **Expiry.** The session `overlay_tenor_days` sessions after today on the deployment's exchange
+  calendar (the one its schedule uses).
+- **Strikes.** Moneyness x the underlying's close, rounded to the nearest whole currency unit
+  (listed index-ETF strikes are a dollar apart near the money).
+- **Quantity.** floor(overlay_hedge_ratio x risky notional / (close x 100)) contracts per leg
+  (always rounded down: never more protection than the ratio asks). With `overlay_budget`, fewer
+  if the net premium (bought leg minus sold leg, x 100 per contract) would exceed
+  overlay_budget x equity x tenor / 252 (the engine's cap per purchase), or what is left of the
+  year's budget, overlay_budget x equity minus the net premium spent opening options over the
+  last 365 days (`spent_last_year`): early band rolls cannot spend more than the budget a year.
+- **Decision.** Held contracts that expire today or earlier settle (the broker settles them), so
+  a position counts only if its expiry is after today. No position: `buy`. Held: with roll
+  `band`, when the bought put's strike / close leaves overlay_strike +- overlay_roll_band, `roll`
+  (close every leg at its model price, then buy anew); otherwise `hold`. A deployment without an
+  overlay that still holds options `close`s them. Buys are never placed on the last session
+  before a leg would expire (tenor 0).
+
+Orders carry the model price as their limit price (per share, rounded to cents: up for buys,
+at least a cent, down for sells, so the model price itself always meets the limit).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from execution.errors import OrderPlanError
+from execution.ledger import Side
+from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
+from execution.schedule import trading_sessions
+from quant.options import ImpliedVolModel, option_price
+from quant.strategy import StrategyConfig
+
+HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
+PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
+PERIODS_PER_YEAR = 252
+
+
+@dataclass(frozen=True)
+class OptionPosition:
+    """Contracts of `contract` held: positive long, negative short."""
+
+    contract: OptionContract
+    contracts: int
+
+
+@dataclass(frozen=True)
+class HedgeMarket:
+    """What the plan prices with at a session's close: the hedge underlying's closes up to and
+    including `today` (oldest first, at least realised_window + 1), the safe rate a year (simple,
+    as the strategy's `safe_rate`) and the exchange `calendar`."""
+
+    today: date
+    closes: pd.Series
+    safe_rate: float = 0.0
+    calendar: str = "XNYS"
+
+    @property
+    def price(self) -> float:
+        """The underlying's close today."""
+        return float(self.closes.iloc[-1])
+
+    def realised_volatility(self, window: int) -> float:
+        """Annualised sample volatility (ddof = 1) of the last `window` daily simple returns."""
+        returns = self.closes.astype(float).pct_change().dropna().to_numpy()[-window:]
+        if len(returns) < 2:
+            raise OrderPlanError(
+                f"the hedge underlying needs at least {window + 1} closes up to {self.today}"
+            )
+        return float(np.std(returns, ddof=1) * math.sqrt(PERIODS_PER_YEAR))
+
+    @property
+    def rate(self) -> float:
+        """The continuously compounded rate a year: 252 ln(1 + safe_rate / 252)."""
+        return PERIODS_PER_YEAR * math.log1p(self.safe_rate / PERIODS_PER_YEAR)
+
+
+@dataclass(frozen=True)
+class HedgeOrder:
+    """One option order of a plan: `contracts` of `contract` to buy or sell with its intent, at
+    `limit_price` (per share), the model's price being `model_price`."""
+
+    contract: OptionContract
+    side: Side
+    intent: PositionIntent
+    contracts: int
+    model_price: float
+    limit_price: float
+
+    @property
+    def premium(self) -> float:
+        """Currency paid (positive, a buy) or received (negative, a sell) at the model price."""
+        sign = 1.0 if self.side == "buy" else -1.0
+        return sign * self.contracts * CONTRACT_MULTIPLIER * self.model_price
+
+
+@dataclass(frozen=True)
+class HedgePlan:
+    """The decision (`action`), its orders (closes first, then opens) and why."""
+
+    action: HedgeAction
+    orders: list[HedgeOrder] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def net_premium(self) -> float:
+        """Currency the plan's orders pay, net, at the model price (negative: they receive)."""
+        return sum(order.premium for order in self.orders)
+
+
+def model_price(
+    contract: OptionContract,
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
+    *,
+    realised_volatility: float | None = None,
+) -> float:
+    """The contract's model price per share at today's close (intrinsic value on or after its
+    expiry)."""
+    spot = market.price
+    days = sessions_between(market.calendar, market.today, contract.expiry)
+    if days <= 0:
+        return contract.intrinsic(spot)
+    rv = (
+        market.realised_volatility(vol_model.realised_window)
+        if realised_volatility is None
+        else realised_volatility
+    )
+    vol = float(vol_model.volatility(rv, contract.strike / spot))
+    return float(
+        option_price(
+            contract.kind, spot, contract.strike, days / PERIODS_PER_YEAR, market.rate, vol
+        )
+    )
+
+
+def sessions_between(calendar: str, start: date, end: date) -> int:
+    """Sessions after `start` up to and including `end` (0 when `end` <= `start`)."""
+    if end <= start:
+        return 0
+    days = pd.DatetimeIndex(trading_sessions(calendar, start, end).index)
+    return int((days > pd.Timestamp(start)).sum())
+
+
+def expiry_after(calendar: str, today: date, sessions: int) -> date:
+    """The session `sessions` sessions after `today` on `calendar`."""
+    horizon = today + timedelta(days=sessions * 2 + 14)
+    days = pd.DatetimeIndex(trading_sessions(calendar, today, horizon).index)
+    later = days[days > pd.Timestamp(today)]
+    return later[sessions - 1].date()
+
+
+def plan_hedge(
+    config: StrategyConfig,
+    underlying: str,
+    market: HedgeMarket,
+    positions: Sequence[OptionPosition],
+    *,
+    risky_notional: float,
+    equity: float,
+    vol_model: ImpliedVolModel | None = None,
+    spent_last_year: float = 0.0,
+) -> HedgePlan:
+    """The plan at `market.today`'s close (see the module docstring). `risky_notional`,
+    `equity` and `spent_last_year` are currency: the sleeve's value, the account's (options
+    included) and the net premium paid opening options over the last 365 days."""
+    vol_model = vol_model or ImpliedVolModel()
+    if not (math.isfinite(risky_notional) and risky_notional >= 0):
+        raise OrderPlanError(f"risky_notional must be >= 0, got {risky_notional!r}")
+    if not (math.isfinite(equity) and equity > 0):
+        raise OrderPlanError(f"equity must be positive, got {equity!r}")
+    live = [p for p in positions if p.contracts != 0 and p.contract.expiry > market.today]
+    rv = market.realised_volatility(vol_model.realised_window)
+    if not config.has_overlay:
+        if not live:
+            return HedgePlan("none", notes=["the strategy has no overlay and holds no options"])
+        closes = _closing_orders(live, market, vol_model, rv)
+        return HedgePlan("close", closes, ["the strategy has no overlay: its options are closed"])
+    if live:
+        reason = _band_breach(config, live, market)
+        if reason is None:
+            return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
+        closes = _closing_orders(live, market, vol_model, rv)
+        opens, notes = _opening_orders(
+            config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year
+        )
+        return HedgePlan("roll", closes + opens, [reason, *notes])
+    opens, notes = _opening_orders(
+        config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year
+    )
+    expired = [p for p in positions if p.contracts != 0 and p.contract.expiry <= market.today]
+    if expired:
+        notes.insert(0, f"{len(expired)} held option position(s) expire(d) and settle")
+    return HedgePlan("roll" if expired else "buy", opens, notes)
+
+
+def close_all(
+    positions: Sequence[OptionPosition], market: HedgeMarket, vol_model: ImpliedVolModel
+) -> list[HedgeOrder]:
+    """Orders closing every position not yet expired (sell to close longs, buy to close
+    shorts) at today's model price."""
+    live = [p for p in positions if p.contracts != 0 and p.contract.expiry > market.today]
+    if not live:
+        return []
+    return _closing_orders(
+        live, market, vol_model, market.realised_volatility(vol_model.realised_window)
+    )
+
+
+def _band_breach(
+    config: StrategyConfig, live: Sequence[OptionPosition], market: HedgeMarket
+) -> str | None:
+    if config.overlay_roll != "band":
+        return None
+    longs = [p for p in live if p.contract.kind == "put" and p.contracts > 0]
+    if not longs:
+        return None
+    put = max(longs, key=lambda p: p.contract.strike).contract
+    moneyness = put.strike / market.price
+    low = config.overlay_strike - config.overlay_roll_band
+    high = config.overlay_strike + config.overlay_roll_band
+    if low <= moneyness <= high:
+        return None
+    return (
+        f"the bought put's strike / close is {moneyness:.4f}, outside the band "
+        f"[{low:.4f}, {high:.4f}]: roll"
+    )
+
+
+def _limit(price: float, side: Side) -> float:
+    cents = price * 100
+    rounded = math.ceil(cents - 1e-9) if side == "buy" else math.floor(cents + 1e-9)
+    return max(rounded, 1 if side == "buy" else 0) / 100
+
+
+def _closing_orders(
+    live: Sequence[OptionPosition], market: HedgeMarket, vol_model: ImpliedVolModel, rv: float
+) -> list[HedgeOrder]:
+    orders = []
+    for position in sorted(live, key=lambda p: p.contract.symbol):
+        price = model_price(position.contract, market, vol_model, realised_volatility=rv)
+        side: Side = "sell" if position.contracts > 0 else "buy"
+        intent: PositionIntent = "sell_to_close" if side == "sell" else "buy_to_close"
+        orders.append(
+            HedgeOrder(
+                position.contract, side, intent, abs(position.contracts), price, _limit(price, side)
+            )
+        )
+    return orders
+
+
+def _legs(config: StrategyConfig) -> list[tuple[OptionKind, float, Side]]:
+    legs: list[tuple[OptionKind, float, Side]] = [("put", config.overlay_strike, "buy")]
+    if config.overlay == "put_spread":
+        legs.append(("put", config.overlay_lower_strike, "sell"))
+    elif config.overlay == "collar":
+        legs.append(("call", config.overlay_call_strike, "sell"))
+    return legs
+
+
+def _opening_orders(
+    config: StrategyConfig,
+    underlying: str,
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
+    rv: float,
+    risky_notional: float,
+    equity: float,
+    spent_last_year: float,
+) -> tuple[list[HedgeOrder], list[str]]:
+    spot = market.price
+    expiry = expiry_after(market.calendar, market.today, config.overlay_tenor_days)
+    legs = []
+    for kind, moneyness, side in _legs(config):
+        contract = OptionContract(underlying, expiry, kind, float(round(moneyness * spot)))
+        legs.append(
+            (contract, side, model_price(contract, market, vol_model, realised_volatility=rv))
+        )
+    contracts = math.floor(
+        config.overlay_hedge_ratio * risky_notional / (spot * CONTRACT_MULTIPLIER) + 1e-9
+    )
+    notes = []
+    net = CONTRACT_MULTIPLIER * sum(p if s == "buy" else -p for _, s, p in legs)
+    if config.overlay_budget is not None and net > 0 and contracts > 0:
+        per_purchase = config.overlay_budget * equity * config.overlay_tenor_days / PERIODS_PER_YEAR
+        cap = max(min(per_purchase, config.overlay_budget * equity - spent_last_year), 0.0)
+        affordable = math.floor(cap / net + 1e-9)
+        if affordable < contracts:
+            notes.append(
+                f"{contracts} contracts would cost {contracts * net:,.2f}, above the budget of "
+                f"{cap:,.2f} for this purchase ({spent_last_year:,.2f} spent over the last "
+                f"year): {affordable} bought"
+            )
+            contracts = affordable
+    if contracts == 0:
+        notes.append(
+            "no contract bought: the sleeve's notional x hedge ratio is below one contract "
+            f"({CONTRACT_MULTIPLIER} x {spot:,.2f}) or the budget affords none"
+        )
+        return [], notes
+    orders = [
+        HedgeOrder(
+            contract,
+            side,
+            "buy_to_open" if side == "buy" else "sell_to_open",
+            contracts,
+            price,
+            _limit(price, side),
+        )
+        for contract, side, price in legs
+    ]
+    return orders, notes

@@ -1,0 +1,86 @@
+"""Listed option contracts as the execution layer trades them: the contract, its OCC symbol and
+what a position in it is worth at expiry.
+
+Conventions: a contract is on `CONTRACT_MULTIPLIER` (100) shares of its underlying; strikes and
+premiums are per share in the account's currency, so one contract bought at a premium p costs
+100 x p (plus fees). Quantities of options are contracts (whole numbers). The OCC symbol is the
+root (the underlying, up to six characters), the expiry as YYMMDD, P or C, and the strike times
+1,000 on eight digits: the SPY put expiring 2025-06-20 struck at 500 is ``SPY250620P00500000``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from execution.errors import OrderPlanError
+
+OptionKind = Literal["put", "call"]
+CONTRACT_MULTIPLIER = 100
+"""Shares of the underlying per listed contract."""
+_OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})(\d{6})([PC])(\d{8})$")
+
+
+@dataclass(frozen=True, order=True)
+class OptionContract:
+    """A European option on `underlying` expiring at the close of `expiry`, a put or a call,
+    struck at `strike` (currency per share, positive, at most 99,999.999 with three decimals)."""
+
+    underlying: str
+    expiry: date
+    kind: OptionKind
+    strike: float
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[A-Z][A-Z0-9.]{0,5}", self.underlying):
+            raise OrderPlanError(
+                f"option underlying must be 1 to 6 capital letters or digits, got "
+                f"{self.underlying!r}"
+            )
+        if self.kind not in ("put", "call"):
+            raise OrderPlanError(f"option kind must be put or call, got {self.kind!r}")
+        thousandths = self.strike * 1000
+        if not (
+            math.isfinite(self.strike)
+            and 0 < self.strike < 100_000
+            and abs(thousandths - round(thousandths)) < 1e-6
+        ):
+            raise OrderPlanError(
+                f"strike must be in (0, 100000) with at most three decimals, got {self.strike!r}"
+            )
+
+    @property
+    def symbol(self) -> str:
+        """The OCC symbol (see the module docstring)."""
+        return (
+            f"{self.underlying}{self.expiry:%y%m%d}{'P' if self.kind == 'put' else 'C'}"
+            f"{round(self.strike * 1000):08d}"
+        )
+
+    def intrinsic(self, underlying_price: float) -> float:
+        """The option's value per share at expiry with the underlying at `underlying_price`."""
+        if self.kind == "put":
+            return max(self.strike - underlying_price, 0.0)
+        return max(underlying_price - self.strike, 0.0)
+
+
+def parse_occ(symbol: str) -> OptionContract:
+    """The contract an OCC symbol names (`OrderPlanError` if it is not one); expiries are
+    read in the years 2000-2099."""
+    match = _OCC.match(symbol)
+    if match is None:
+        raise OrderPlanError(f"{symbol!r} is not an OCC option symbol (e.g. SPY250620P00500000)")
+    root, day, kind, strike = match.groups()
+    try:
+        expiry = date(2000 + int(day[:2]), int(day[2:4]), int(day[4:]))
+    except ValueError:
+        raise OrderPlanError(f"{symbol!r}: {day} is not a date (YYMMDD)") from None
+    return OptionContract(root, expiry, "put" if kind == "P" else "call", int(strike) / 1000)
+
+
+def is_option_symbol(symbol: str) -> bool:
+    """Whether `symbol` is an OCC option symbol (not a share's ticker)."""
+    return _OCC.match(symbol) is not None

@@ -1,0 +1,204 @@
+"""A deployment's hedge: its options account (`hedge-<deployment id>`), kept in the store for
+the paper broker, and its option ledger (the book of the same name).
+
+The paper options account (`execution.brokers.paper_options`) is written through like the
+deployment's paper stock account: every order, fill, settlement and cancel is saved before the
+call returns, guarded by the account's version (`ConflictError` when two workers change it at
+once). Its closes are the market data's closes of the hedge underlying.
+
+The option ledger stores each trade and settlement as a ledger entry of kind `fill`: `symbol`
+the OCC symbol, `quantity` contracts, `price` per share (x 100 per contract), `fee`, `order_id`
+and `note` "option <event>" (trade, exercise, assignment, expiry). Appends are idempotent by
+entry id, as for shares.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from execution.brokers.base import BrokerOrder, OptionOrderRequest
+from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
+from execution.errors import BrokerRejectedError
+from execution.option_ledger import OPTION_EVENTS, OptionBook, OptionFill
+from quant.options import ImpliedVolModel
+from store import Deployment, LedgerEntry, NotFoundError, Store
+from store.ledger import MAX_ENTRIES_PER_APPEND
+
+NOTE_PREFIX = "option "
+PAPER_OPTIONS_KIND = "paper_options"
+
+
+def hedge_account(deployment: Deployment) -> str:
+    """The account (and ledger book) of a deployment's hedge."""
+    return f"hedge-{deployment.id}"
+
+
+def hedge_spec(deployment: Deployment) -> dict[str, Any]:
+    """The deployment's `hedge` settings (underlying, vol_model), empty without a hedge."""
+    return dict(deployment.spec.get("hedge") or {})
+
+
+def vol_model_of(deployment: Deployment) -> ImpliedVolModel:
+    """The implied-volatility model the deployment's hedge is priced with."""
+    return ImpliedVolModel.model_validate(hedge_spec(deployment).get("vol_model") or {})
+
+
+class StoredPaperOptionsAccount:
+    """The paper options account of `deployment` over `closes` (the hedge underlying's),
+    saved in `store` after each change; created with `settings` the first time."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        store: Store,
+        deployment: Deployment,
+        closes: pd.DataFrame,
+        settings: PaperOptionsSettings | None = None,
+    ) -> None:
+        self._store, self._owner = store, deployment.owner
+        self._account = hedge_account(deployment)
+        try:
+            stored = store.get_broker_account(self._owner, self._account)
+        except NotFoundError:
+            safe_rate = float(deployment.spec["strategy"].get("safe_rate", 0.0))
+            calendar = str(deployment.spec["schedule"].get("calendar") or "XNYS")
+            empty = PaperOptionsBroker(
+                closes,
+                settings or PaperOptionsSettings(safe_rate=safe_rate, calendar=calendar),
+                vol_model_of(deployment),
+            )
+            stored = store.create_broker_account(
+                self._owner, self._account, PAPER_OPTIONS_KIND, empty.state()
+            )
+        self.broker = PaperOptionsBroker.restore(closes, stored.state)
+        self._version = stored.version
+
+    def _save(self) -> None:
+        saved = self._store.save_broker_account(
+            self._owner, self._account, self.broker.state(), expected_version=self._version
+        )
+        self._version = saved.version
+
+    @property
+    def now(self) -> datetime | None:
+        """The account's time."""
+        return self.broker.now
+
+    def options_level(self) -> int:
+        """The account's approved options level."""
+        return self.broker.options_level()
+
+    def option_positions(self) -> dict[str, int]:
+        """Contracts held per OCC symbol (negative: short)."""
+        return self.broker.option_positions()
+
+    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+        """Trades and settlements at or after `since`, oldest first."""
+        return self.broker.option_fills(since)
+
+    def option_order(self, client_order_id: str) -> BrokerOrder:
+        """The order placed under `client_order_id`."""
+        return self.broker.option_order(client_order_id)
+
+    def mark(self, symbol: str, at: datetime) -> float:
+        """The model price per share of `symbol` at the last close at or before `at`."""
+        return self.broker.mark(symbol, at)
+
+    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+        """Place the order (or return the one placed under its id), saved."""
+        try:
+            return self.broker.option_order(request.client_order_id)
+        except BrokerRejectedError:
+            pass  # not placed yet
+        placed = self.broker.submit_option(request)
+        self._save()
+        return placed
+
+    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+        """Cancel the unfilled rest of an order, saved."""
+        canceled = self.broker.cancel_option(client_order_id)
+        self._save()
+        return canceled
+
+    def advance(self, now: datetime) -> list[OptionFill]:
+        """Move the account's time to `now` (never back), saved: what settles and fills."""
+        if self.now is not None and now <= self.now:
+            return []
+        fills = self.broker.advance(now)
+        self._save()
+        return fills
+
+
+def to_entry(fill: OptionFill) -> LedgerEntry:
+    """The stored form of an option trade or settlement."""
+    return LedgerEntry(
+        entry_id=fill.fill_id,
+        kind="fill",
+        time=fill.time,
+        symbol=fill.symbol,
+        side=fill.side,
+        quantity=float(fill.contracts),
+        price=fill.price,
+        fee=fill.fee,
+        order_id=fill.order_id,
+        note=f"{NOTE_PREFIX}{fill.event}",
+    )
+
+
+def from_entry(entry: LedgerEntry) -> OptionFill:
+    """The option trade or settlement a stored entry holds."""
+    event = entry.note.removeprefix(NOTE_PREFIX)
+    if event not in OPTION_EVENTS or entry.kind != "fill":
+        raise ValueError(f"ledger entry {entry.entry_id} is not an option entry")
+    assert entry.symbol and entry.side and entry.order_id
+    assert entry.quantity is not None and entry.price is not None and entry.fee is not None
+    return OptionFill(
+        entry.entry_id,
+        entry.order_id,
+        entry.symbol,
+        event,
+        entry.side,
+        round(entry.quantity),
+        entry.price,
+        entry.fee,
+        entry.time,
+    )
+
+
+@dataclass
+class HedgeLedger:
+    """The option ledger of a deployment's hedge (`book_id`: its hedge account) and the
+    `OptionBook` its entries add up to."""
+
+    store: Store
+    owner: str
+    book_id: str
+    book: OptionBook = field(init=False)
+    entry_ids: set[str] = field(init=False)
+    last_time: datetime | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        fills = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
+        self.book = OptionBook.replay(fills)
+        self.entry_ids = {f.fill_id for f in fills}
+        self.last_time = max((f.time for f in fills), default=None)
+
+    def record(self, fills: Iterable[OptionFill]) -> list[OptionFill]:
+        """Append the fills not yet in the ledger (in chunks, each atomic and idempotent) and
+        apply them to the book; the new ones."""
+        new = [f for f in fills if f.fill_id not in self.entry_ids]
+        for start in range(0, len(new), MAX_ENTRIES_PER_APPEND):
+            chunk = new[start : start + MAX_ENTRIES_PER_APPEND]
+            self.store.append_ledger(self.owner, self.book_id, [to_entry(f) for f in chunk])
+        for fill in sorted(new, key=lambda f: f.time):
+            self.book.apply(fill)
+            self.entry_ids.add(fill.fill_id)
+            if self.last_time is None or fill.time > self.last_time:
+                self.last_time = fill.time
+        return new

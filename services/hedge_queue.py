@@ -1,0 +1,177 @@
+"""The hedge queue: a deployment's option orders sent to its hedge account first in first out,
+with bounded retries and a dead-letter queue, apart from the stock orders' execution queue.
+
+The queue is the store's order queue of the account `hedge-<deployment id>` (its own FIFO):
+an order's `symbol` is the OCC symbol, `quantity` contracts, and its client order id
+`hdg-<16 hex>-<index>-<intent>` carries the position intent (bo, so, bc, sc: buy/sell to
+open/close), so a resumed run resends exactly what it planned. Orders are sent as market orders:
+the paper account fills them at the model price (the plan's model and limit prices are in the
+run's `hedge_run` event).
+
+Sending: a broker that cannot be reached is tried again after `RetryPolicy.delay` seconds, up to
+`max_attempts`; then the order is dead-lettered (`dead`). A broker's refusal dead-letters it at
+once (a poisoned message: trying again cannot help), with the broker's reason. Either way the
+queued orders after it from the same run are canceled: a roll is sent whole or not at all.
+
+Syncing: the account's new trades and settlements are recorded in the hedge ledger first, then
+each sent order takes the broker's status, so an order is `filled` in the store only once its
+fills are in the ledger (a worker dying between the two leaves it `submitted`, and the next
+sync records nothing twice: ledger entries are idempotent by id). A partial fill is stored as
+`partially_filled` with the contracts filled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from execution.brokers.base import OptionOrderRequest, OptionsBroker
+from execution.errors import BrokerRejectedError, BrokerUnavailableError
+from execution.option_ledger import OptionFill
+from services.execution_queue import STATUS_FROM_BROKER, DispatchReport, RetryPolicy
+from services.hedge_accounts import HedgeLedger
+from store import OrderUpdate, QueuedOrder, Store
+
+logger = logging.getLogger("stratigos.execution")
+INTENT_CODES = {
+    "buy_to_open": "bo",
+    "sell_to_open": "so",
+    "buy_to_close": "bc",
+    "sell_to_close": "sc",
+}
+_INTENTS = {code: intent for intent, code in INTENT_CODES.items()}
+
+
+class HedgeBroker(OptionsBroker, Protocol):
+    """An options broker whose trades and settlements can be read back (`option_fills`)."""
+
+    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+        """Trades and settlements at or after `since`, oldest first."""
+        ...
+
+
+def hedge_order_id(deployment_id: str, run_id: str, index: int, intent: str) -> str:
+    """The client order id of the `index`-th order of a hedge run (the same for every attempt
+    of the run; 26 characters)."""
+    digest = hashlib.sha256(f"{deployment_id}|hedge|{run_id}".encode()).hexdigest()
+    return f"hdg-{digest[:16]}-{index:02d}-{INTENT_CODES[intent]}"
+
+
+def intent_of(client_order_id: str) -> str:
+    """The position intent a hedge order's client order id carries."""
+    code = client_order_id.rsplit("-", 1)[-1]
+    if code not in _INTENTS:
+        raise BrokerRejectedError(f"{client_order_id!r} is not a hedge order id (no intent)")
+    return _INTENTS[code]
+
+
+def dispatch_hedges(
+    store: Store,
+    owner: str,
+    account: str,
+    broker: OptionsBroker,
+    *,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DispatchReport:
+    """Send the hedge account's queued orders (see the module docstring); what the broker said
+    is recorded in one write after they are sent."""
+    policy = retry or RetryPolicy()
+    updates: list[OrderUpdate] = []
+    dead_runs: set[str] = set()
+    for order in store.open_orders(owner, account):
+        if order.status != "queued":
+            continue
+        if order.run_id in dead_runs:
+            reason = "not sent: an earlier order of its hedge run was dead-lettered"
+            updates.append(OrderUpdate(order.client_order_id, "queued", "canceled", reason=reason))
+            continue
+        update = _send(order, broker, policy, sleep)
+        if update.status == "dead":
+            dead_runs.add(order.run_id)
+            logger.error(
+                "hedge order %s dead-lettered: %s",
+                order.client_order_id,
+                update.reason,
+                extra={
+                    "event": "hedge_order_dead_lettered",
+                    "client_order_id": order.client_order_id,
+                    "deployment_id": order.deployment_id,
+                    "run_id": order.run_id,
+                },
+            )
+        updates.append(update)
+    report = DispatchReport()
+    for stored in store.update_orders(owner, updates):
+        {"dead": report.dead, "canceled": report.canceled}.get(
+            stored.status, report.submitted
+        ).append(stored)
+    return report
+
+
+def _send(
+    order: QueuedOrder, broker: OptionsBroker, policy: RetryPolicy, sleep: Callable[[float], None]
+) -> OrderUpdate:
+    attempts = order.attempts
+    while True:
+        attempts += 1
+        try:
+            request = OptionOrderRequest(
+                order.client_order_id,
+                order.symbol,
+                order.side,
+                intent_of(order.client_order_id),
+                round(order.quantity),
+            )
+            placed = broker.submit_option(request)
+        except BrokerRejectedError as exc:
+            reason = f"refused by the broker (not retried): {exc}"
+            return OrderUpdate(
+                order.client_order_id, "queued", "dead", attempts=attempts, reason=reason
+            )
+        except BrokerUnavailableError as exc:
+            if attempts >= policy.max_attempts:
+                reason = f"broker unavailable after {attempts} attempts: {exc}"
+                return OrderUpdate(
+                    order.client_order_id, "queued", "dead", attempts=attempts, reason=reason
+                )
+            sleep(policy.delay(attempts - order.attempts))
+            continue
+        return OrderUpdate(
+            order.client_order_id,
+            "queued",
+            STATUS_FROM_BROKER[placed.status],
+            attempts=attempts,
+            filled_quantity=placed.filled_quantity,
+            average_price=placed.average_fill_price,
+            reason=placed.reason,
+        )
+
+
+def sync_hedges(
+    store: Store, owner: str, account: str, broker: HedgeBroker, ledger: HedgeLedger
+) -> list[QueuedOrder]:
+    """Record the account's new trades and settlements in `ledger`, then bring its sent orders
+    up to date with the broker (one write); the account's orders still open."""
+    ledger.record(broker.option_fills(ledger.last_time))
+    updates = []
+    for order in store.open_orders(owner, account):
+        if order.status == "queued":
+            continue
+        placed = broker.option_order(order.client_order_id)
+        update = OrderUpdate(
+            order.client_order_id,
+            order.status,
+            STATUS_FROM_BROKER[placed.status],
+            filled_quantity=placed.filled_quantity,
+            average_price=placed.average_fill_price,
+            reason=placed.reason,
+        )
+        if (update.status, update.filled_quantity) != (order.status, order.filled_quantity):
+            updates.append(update)
+    store.update_orders(owner, updates)
+    return store.open_orders(owner, account)

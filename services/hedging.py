@@ -1,0 +1,410 @@
+"""Hedge runs of deployed strategies with an option overlay: the deployment's `hedge` settings
+checked at creation, and the run at a fire that plans (`execution.hedge`), enqueues, sends and
+records the hedge's option orders.
+
+A deployment's `hedge` (spec field): `underlying`, a symbol of the market data standing in for
+the risky sleeve (e.g. SPY: a multi-asset sleeve has no listed option of its own, so the hedge
+is sized on the sleeve's notional with a beta of 1 to the underlying), and optionally
+`vol_model` (the `ImpliedVolModel` fields; the engine's defaults otherwise). A rule strategy with
+an overlay needs one; a strategy without an overlay, or fixed weights, refuses one. Hedges trade
+on the paper broker (`execution.brokers.paper_options`); an Alpaca deployment with an overlay is
+refused at creation (options through Alpaca are not implemented).
+
+The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
+
+1. `skipped` when the deployment is not active or its hedging is halted (the hedging kill
+   switch, `services.hedge_kill_switch`).
+2. The hedge account moves to the fire (what expires settles at its expiry's close; open
+   orders fill at the closes since), and its trades and settlements go to the hedge ledger.
+3. If no order of the run was sent yet, the plan is made on the closes known at the fire: the
+   sleeve's notional from the stock account's holdings at the last close, the equity being the
+   stock account's plus the hedge account's cash and marks; its orders are enqueued on the
+   hedge queue (`services.hedge_queue`).
+4. The queue is dispatched, the account moves to the next close (where the orders fill at the
+   model price: never at a price known when they were placed) once the market data has it,
+   and the orders and fills are synced; the run's `hedge_run` event records the plan (action,
+   notes, each order's model and limit price) and what became of its orders.
+
+Outcome `status`: `filled`, `no_trades`, `open` (orders still working), `failed` (an order
+dead-lettered or canceled; `reason` says why) or `skipped`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import pandas as pd
+
+from execution.brokers.base import AccountState
+from execution.hedge import HedgeMarket, HedgePlan, OptionPosition, model_price, plan_hedge
+from execution.options import CONTRACT_MULTIPLIER, parse_occ
+from execution.rebalance import DeployedStrategy, RuleStrategy
+from quant.options import ImpliedVolModel
+from quant.strategy import StrategyConfig
+from services.errors import InputError
+from services.execution_queue import RetryPolicy
+from services.hedge_accounts import (
+    HedgeLedger,
+    StoredPaperOptionsAccount,
+    from_entry,
+    hedge_account,
+    hedge_spec,
+    vol_model_of,
+)
+from services.hedge_queue import INTENT_CODES, dispatch_hedges, hedge_order_id, sync_hedges
+from store import Deployment, NewOrder, QueuedOrder, Store
+
+HedgeStatus = Literal["filled", "no_trades", "open", "failed", "skipped"]
+
+
+def check_hedge(
+    strategy: DeployedStrategy,
+    hedge: Mapping[str, Any] | None,
+    symbols: pd.Index,
+    broker: str,
+) -> dict[str, Any] | None:
+    """The spec's `hedge` for a deployment of `strategy` on `broker` whose market data has
+    `symbols` (see the module docstring); `InputError` naming the field otherwise."""
+    overlay = isinstance(strategy, RuleStrategy) and strategy.config.has_overlay
+    if not overlay:
+        if hedge is not None:
+            raise InputError(
+                "hedge", "the strategy has no option overlay (overlay is none): nothing to hedge"
+            )
+        return None
+    assert isinstance(strategy, RuleStrategy)
+    kind = strategy.config.overlay
+    if hedge is None or not hedge.get("underlying"):
+        raise InputError(
+            "hedge.underlying",
+            f"the strategy's {kind} overlay needs a hedge underlying: a symbol of the market "
+            "data standing in for the risky sleeve (e.g. SPY), hedged with a beta of 1",
+        )
+    unknown = sorted(set(hedge) - {"underlying", "vol_model"})
+    if unknown:
+        raise InputError(f"hedge.{unknown[0]}", "unknown field (underlying, vol_model)")
+    underlying = hedge["underlying"]
+    if not isinstance(underlying, str) or underlying not in symbols:
+        raise InputError(
+            "hedge.underlying", f"the market data has no prices for {underlying!r} to hedge with"
+        )
+    if broker != "paper":
+        raise InputError(
+            "broker",
+            f"the strategy's {kind} overlay trades options, which run on the paper broker only: "
+            "options through Alpaca are not implemented",
+        )
+    try:
+        vol_model = ImpliedVolModel.model_validate(hedge.get("vol_model") or {})
+    except ValueError as exc:
+        raise InputError("hedge.vol_model", str(exc)) from None
+    return {"underlying": underlying, "vol_model": vol_model.model_dump()}
+
+
+@dataclass
+class HedgeOutcome:
+    """What a hedge run did (see the module docstring for `status`)."""
+
+    deployment_id: str
+    run_id: str
+    fire: datetime
+    status: HedgeStatus
+    reason: str | None = None
+    plan: dict[str, Any] | None = None
+    orders: list[QueuedOrder] = field(default_factory=list)
+    positions: dict[str, int] = field(default_factory=dict)
+    cash: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        """The outcome as JSON (its `hedge_run` event)."""
+        return {
+            "deployment_id": self.deployment_id,
+            "run_id": self.run_id,
+            "fire": self.fire.isoformat(),
+            "outcome": self.status,
+            "reason": self.reason,
+            "plan": self.plan,
+            "orders": [
+                {
+                    "client_order_id": o.client_order_id,
+                    "symbol": o.symbol,
+                    "side": o.side,
+                    "contracts": o.quantity,
+                    "status": o.status,
+                    "filled_contracts": o.filled_quantity,
+                    "average_price": o.average_price,
+                    "attempts": o.attempts,
+                    "reason": o.reason,
+                }
+                for o in self.orders
+            ],
+            "positions": self.positions,
+            "cash": self.cash,
+        }
+
+
+def plan_json(plan: HedgePlan) -> dict[str, Any]:
+    """A hedge plan as JSON: action, notes, net premium and each order."""
+    return {
+        "action": plan.action,
+        "notes": plan.notes,
+        "net_premium": plan.net_premium,
+        "orders": [
+            {
+                "symbol": o.contract.symbol,
+                "side": o.side,
+                "intent": o.intent,
+                "contracts": o.contracts,
+                "model_price": o.model_price,
+                "limit_price": o.limit_price,
+            }
+            for o in plan.orders
+        ],
+    }
+
+
+def halted(deployment: Deployment) -> bool:
+    """Whether the deployment's hedging is halted by the hedging kill switch."""
+    return bool((deployment.spec.get("hedging") or {}).get("halted"))
+
+
+def hedge_market(deployment: Deployment, account: StoredPaperOptionsAccount) -> HedgeMarket:
+    """The hedge underlying's closes known to the account now, priced as the account prices."""
+    assert account.now is not None
+    return account.broker.market(hedge_spec(deployment)["underlying"], account.now)
+
+
+def run_hedge(
+    store: Store,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    *,
+    account: StoredPaperOptionsAccount,
+    stock: AccountState,
+    closes: pd.DataFrame,
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> HedgeOutcome:
+    """Run the hedge of `deployment` at `fire` (see the module docstring) on its hedge
+    `account`, with `stock` the stock account's state and `closes` the universe's closes known
+    at the fire (the last row prices the sleeve). A finished run appends its `hedge_run`
+    event once."""
+    outcome = _run(store, deployment, fire, run_id, account, stock, closes, retry, sleep)
+    if outcome.status != "open":
+        store.append_deployment_event(
+            deployment.owner, deployment.id, "hedge_run", outcome.to_json(), key=f"hedge:{run_id}"
+        )
+    return outcome
+
+
+def _run(
+    store: Store,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    account: StoredPaperOptionsAccount,
+    stock: AccountState,
+    closes: pd.DataFrame,
+    retry: RetryPolicy | None,
+    sleep: Callable[[float], None],
+) -> HedgeOutcome:
+    outcome = HedgeOutcome(deployment.id, run_id, fire, "skipped")
+    if deployment.status != "active" or halted(deployment):
+        outcome.reason = (
+            "hedging is halted by the hedging kill switch"
+            if halted(deployment)
+            else f"the deployment is {deployment.status}"
+        )
+        return outcome
+    owner, book = deployment.owner, hedge_account(deployment)
+    ledger = HedgeLedger(store, owner, book)
+    account.advance(fire)
+    sync_hedges(store, owner, book, account, ledger)
+    run_orders = _run_orders(store, deployment, run_id)
+    if all(o.status == "queued" for o in run_orders):
+        plan = _plan(deployment, fire, account, stock, closes, spent_last_year(ledger, fire))
+        outcome.plan = plan_json(plan)
+        new = [
+            NewOrder(
+                hedge_order_id(deployment.id, run_id, i, o.intent),
+                o.contract.symbol,
+                o.side,
+                float(o.contracts),
+            )
+            for i, o in enumerate(plan.orders)
+        ]
+        if new:
+            store.enqueue_orders(owner, book, deployment.id, run_id, new)
+    dispatch_hedges(store, owner, book, account, retry=retry, sleep=sleep)
+    settle_next_close(account, fire)
+    sync_hedges(store, owner, book, account, ledger)
+    outcome.orders = _run_orders(store, deployment, run_id)
+    outcome.status, outcome.reason = _status(outcome.orders)
+    outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
+    return outcome
+
+
+def settle_next_close(account: StoredPaperOptionsAccount, after: datetime) -> None:
+    """Let the account's orders fill: move it to the first close after `after`, once the
+    market data has it (past its end nothing fills and the orders stay working)."""
+    close = account.broker.next_close(after)
+    if close is not None:
+        account.advance(close)
+
+
+def _run_orders(store: Store, deployment: Deployment, run_id: str) -> list[QueuedOrder]:
+    book = hedge_account(deployment)
+    orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
+    return [o for o in orders if o.account == book]
+
+
+def _plan(
+    deployment: Deployment,
+    fire: datetime,
+    account: StoredPaperOptionsAccount,
+    stock: AccountState,
+    closes: pd.DataFrame,
+    spent: float,
+) -> HedgePlan:
+    market = hedge_market(deployment, account)
+    last = closes.iloc[-1]
+    risky = sum(q * float(last[s]) for s, q in stock.positions.items())
+    marks = sum(
+        n * CONTRACT_MULTIPLIER * account.mark(symbol, fire)
+        for symbol, n in account.option_positions().items()
+        if parse_occ(symbol).expiry > market.today
+    )
+    equity = stock.cash + risky + account.broker.cash + marks
+    positions = [
+        OptionPosition(parse_occ(symbol), n) for symbol, n in account.option_positions().items()
+    ]
+    return plan_hedge(
+        StrategyConfig.model_validate(deployment.spec["strategy"]["config"]),
+        hedge_spec(deployment)["underlying"],
+        market,
+        positions,
+        risky_notional=risky,
+        equity=equity,
+        vol_model=vol_model_of(deployment),
+        spent_last_year=spent,
+    )
+
+
+def spent_last_year(ledger: HedgeLedger, at: datetime) -> float:
+    """The net premium the hedge paid opening options over the 365 days to `at` (buys to open
+    minus sells to open, fees left out; currency), from the hedge ledger's trades."""
+    entries = [from_entry(e) for e in ledger.store.ledger(ledger.owner, ledger.book_id)]
+    sign = {INTENT_CODES["buy_to_open"]: 1.0, INTENT_CODES["sell_to_open"]: -1.0}
+    spent = 0.0
+    for fill in entries:
+        code = fill.order_id.rsplit("-", 1)[-1]
+        if fill.event == "trade" and at - timedelta(days=365) < fill.time <= at:
+            spent += sign.get(code, 0.0) * fill.amount
+    return spent
+
+
+def _status(orders: list[QueuedOrder]) -> tuple[HedgeStatus, str | None]:
+    if not orders:
+        return "no_trades", None
+    unfilled = [o for o in orders if not o.is_open and o.status != "filled"]
+    if unfilled:
+        reasons = "; ".join(f"{o.symbol} {o.side} {o.status}: {o.reason}" for o in unfilled)
+        return "failed", f"{len(unfilled)} of {len(orders)} hedge orders did not fill: {reasons}"
+    still_open = [o for o in orders if o.is_open]
+    if still_open:
+        return "open", f"{len(still_open)} of {len(orders)} hedge orders are still working"
+    return "filled", None
+
+
+def hedge_report(
+    store: Store, deployment: Deployment, as_of: datetime, closes: pd.DataFrame
+) -> dict[str, Any]:
+    """The deployment's hedge as its ledger and queue have it: settings, whether it is halted,
+    contracts held per OCC symbol, net cash, premiums paid and received, settlements and fees
+    (currency), its hedge orders and, among them, the dead letters; and each position marked at
+    the model price of the last close of `closes` (the market data) on or before `as_of`
+    (`marks`; `market_value` their sum, `pnl` the net cash plus it: what the hedge has returned
+    so far). `InputError` naming `deployment_id` when the deployment has no hedge."""
+    if "hedge" not in deployment.spec:
+        raise InputError("deployment_id", f"deployment {deployment.id} has no option hedge")
+    book = hedge_account(deployment)
+    ledger = HedgeLedger(store, deployment.owner, book)
+    orders = [
+        o
+        for o in store.list_orders(deployment.owner, deployment_id=deployment.id)
+        if o.account == book
+    ]
+    rows = [
+        {
+            "client_order_id": o.client_order_id,
+            "run_id": o.run_id,
+            "symbol": o.symbol,
+            "side": o.side,
+            "contracts": o.quantity,
+            "status": o.status,
+            "attempts": o.attempts,
+            "filled_contracts": o.filled_quantity,
+            "average_price": o.average_price,
+            "reason": o.reason,
+        }
+        for o in orders
+    ]
+    return {
+        "deployment_id": deployment.id,
+        "account": book,
+        "hedge": hedge_spec(deployment),
+        "halted": halted(deployment),
+        "positions": dict(sorted(ledger.book.contracts.items())),
+        "cash": ledger.book.cash,
+        "premiums_paid": ledger.book.premiums_paid,
+        "premiums_received": ledger.book.premiums_received,
+        "settlements": ledger.book.settlements,
+        "fees": ledger.book.fees,
+        "orders": rows,
+        "dead_letters": [row for row in rows if row["status"] == "dead"],
+        **_marks(deployment, ledger.book.contracts, ledger.book.cash, as_of, closes),
+    }
+
+
+def _marks(
+    deployment: Deployment,
+    contracts: Mapping[str, int],
+    cash: float,
+    as_of: datetime,
+    closes: pd.DataFrame,
+) -> dict[str, Any]:
+    underlying = hedge_spec(deployment)["underlying"]
+    known = closes[underlying].dropna().loc[: pd.Timestamp(as_of.date())]
+    if known.empty:
+        return {"priced_on": None, "marks": [], "market_value": None, "pnl": None}
+    market = HedgeMarket(
+        known.index[-1].date(),
+        known,
+        float(deployment.spec["strategy"].get("safe_rate", 0.0)),
+        str(deployment.spec["schedule"].get("calendar") or "XNYS"),
+    )
+    vol_model = vol_model_of(deployment)
+    marks: list[dict[str, Any]] = []
+    value = 0.0
+    for symbol, n in sorted(contracts.items()):
+        price = model_price(parse_occ(symbol), market, vol_model)
+        value += n * CONTRACT_MULTIPLIER * price
+        marks.append(
+            {
+                "symbol": symbol,
+                "contracts": n,
+                "price": price,
+                "market_value": n * CONTRACT_MULTIPLIER * price,
+            }
+        )
+    return {
+        "priced_on": market.today.isoformat(),
+        "marks": marks,
+        "market_value": value,
+        "pnl": cash + value,
+    }

@@ -1,0 +1,132 @@
+"""Hedges through the API: a hedged deployment's positions, premiums and dead letters, its
+option entries in the ledger (JSON and CSV), the hedging kill switch sending the closing order
+of every option and halting hedges (audited), errors naming the field, and tenancy."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from execution.hedge import HedgeMarket, model_price
+from execution.options import parse_occ
+from quant.data import sp500_prices
+from quant.options import ImpliedVolModel
+from services.hedge_accounts import StoredPaperOptionsAccount
+from services.hedge_queue import dispatch_hedges
+from store import NewOrder
+from tests.api.conftest import Api, assert_error
+from tests.services.hedged import hedged_deployment
+
+
+def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> None:
+    deployment, bought = hedged_deployment(api.store, "alice")
+    api.store.enqueue_orders(
+        "alice",
+        f"hedge-{deployment.id}",
+        deployment.id,
+        "poisoned",
+        [NewOrder("hdg-0000000000000000-00-bo", "NOT-AN-OPTION", "buy", 1.0)],
+    )
+    account = StoredPaperOptionsAccount(api.store, deployment, sp500_prices()[["AAPL"]])
+    dispatch_hedges(api.store, "alice", f"hedge-{deployment.id}", account)
+    response = api.client.get(f"/v1/deployments/{deployment.id}/hedges", headers=api.alice)
+    assert response.status_code == 200, response.text
+    hedge = response.json()
+    assert hedge["positions"] == bought.positions and len(hedge["positions"]) == 2
+    assert hedge["premiums_paid"] > 0 and hedge["premiums_received"] > 0
+    last = sp500_prices()["AAPL"]  # the app's today is after the data's last close
+    market = HedgeMarket(last.index[-1].date(), last)
+    assert hedge["priced_on"] == last.index[-1].date().isoformat()
+    for mark in hedge["marks"]:
+        price = model_price(parse_occ(mark["symbol"]), market, ImpliedVolModel())
+        assert mark["price"] == pytest.approx(price, rel=1e-12)
+        assert mark["market_value"] == pytest.approx(mark["contracts"] * 100 * price)
+    total = sum(m["market_value"] for m in hedge["marks"])
+    assert hedge["pnl"] == pytest.approx(hedge["cash"] + total)
+    [dead] = hedge["dead_letters"]
+    assert dead["symbol"] == "NOT-AN-OPTION" and "not an OCC option symbol" in dead["reason"]
+    orders = api.client.get(f"/v1/deployments/{deployment.id}/orders", headers=api.alice).json()
+    assert {o["account"] for o in orders} == {f"hedge-{deployment.id}"}
+    assert "dead" in {o["status"] for o in orders}
+    ledger = api.client.get(f"/v1/deployments/{deployment.id}/ledger", headers=api.alice).json()
+    options = [row for row in ledger["entries"] if row["note"] == "option trade"]
+    assert {row["symbol"] for row in options} == set(bought.positions)
+    text = api.client.get(
+        f"/v1/deployments/{deployment.id}/ledger?format=csv", headers=api.alice
+    ).text
+    assert {row["symbol"] for row in csv.DictReader(io.StringIO(text))} == set(bought.positions)
+    other = api.client.get(f"/v1/deployments/{deployment.id}/hedges", headers=api.bob)
+    assert other.status_code == 404
+
+
+def test_the_hedging_kill_switch_halts_the_caller_s_hedges_and_closes_their_options(
+    api: Api,
+) -> None:
+    """The app's clock is today's, after the embedded data's last close: the closing orders
+    are sent and stay working (nothing can fill past the data); pulling again replaces them."""
+    mine, bought = hedged_deployment(api.store, "alice")
+    theirs, _ = hedged_deployment(api.store, "bob")
+    pulled = api.client.post("/v1/hedge-kill-switch", json={}, headers=api.alice)
+    assert pulled.status_code == 200, pulled.text
+    report = pulled.json()
+    assert mine.id in report["halted"] and theirs.id not in report["halted"]
+    assert report["failures"] == []
+    closed = [row for row in report["closed"] if row["deployment_id"] == mine.id]
+    expected = sorted(
+        ("sell" if n > 0 else "buy", symbol, abs(n)) for symbol, n in bought.positions.items()
+    )
+    assert sorted((r["side"], r["symbol"], r["contracts"]) for r in closed) == expected
+    assert {row["status"] for row in closed} == {"submitted"}
+    hedge = api.client.get(f"/v1/deployments/{mine.id}/hedges", headers=api.alice).json()
+    assert hedge["halted"] is True and hedge["positions"] == bought.positions
+    closing = [o for o in hedge["orders"] if o["run_id"].startswith("hedge-kill-")]
+    assert len(closing) == 2 and {o["status"] for o in closing} == {"submitted"}
+    theirs_hedge = api.client.get(f"/v1/deployments/{theirs.id}/hedges", headers=api.bob).json()
+    assert theirs_hedge["halted"] is False
+    events = api.store.deployment_events("alice", mine.id)
+    assert [e.data["by"] for e in events if e.type == "hedges_closed"] == ["api"]
+    assert any(e.data.get("reason") == "the hedging kill switch was pulled" for e in events)
+    again = api.client.post(
+        "/v1/hedge-kill-switch", json={"deployment_id": mine.id}, headers=api.alice
+    ).json()
+    assert sorted(again["canceled_orders"]) == sorted(o["client_order_id"] for o in closing)
+    assert len(again["closed"]) == 2
+    released = api.client.post("/v1/hedge-kill-switch/release", json={}, headers=api.alice)
+    assert mine.id in released.json()["released"]
+    bobs = api.client.post(
+        "/v1/hedge-kill-switch", json={"deployment_id": theirs.id}, headers=api.alice
+    )
+    assert bobs.status_code == 404
+
+
+def test_a_hedge_on_a_strategy_without_an_overlay_is_refused_naming_the_field(api: Api) -> None:
+    portfolio = api.client.post(
+        "/v1/portfolios",
+        json={"name": "p", "weights": [{"asset": "KO", "weight": 1.0}]},
+        headers=api.alice,
+    ).json()["id"]
+    created = api.client.post(
+        "/v1/deployments",
+        json={
+            "name": "x",
+            "source": {"kind": "portfolio", "id": portfolio},
+            "capital": 1000,
+            "hedge": {"underlying": "KO"},
+        },
+        headers=api.alice,
+    )
+    assert (
+        "no option overlay"
+        in assert_error(created, 422, "VALIDATION_ERROR", "body.hedge")["message"]
+    )
+    unhedged = api.client.post(
+        "/v1/deployments",
+        json={"name": "y", "source": {"kind": "portfolio", "id": portfolio}, "capital": 1000},
+        headers=api.alice,
+    ).json()["id"]
+    refused = api.client.post(
+        "/v1/hedge-kill-switch", json={"deployment_id": unhedged}, headers=api.alice
+    )
+    assert_error(refused, 422, "VALIDATION_ERROR", "body.deployment_id")

@@ -1,0 +1,158 @@
+"""The hedge plan against independent arithmetic: strikes, expiries on the NYSE calendar,
+contract counts, the budget cap, band rolls, expiries and closes; OCC symbols."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import exchange_calendars
+import numpy as np
+import pytest
+
+from execution.errors import OrderPlanError
+from execution.hedge import HedgeMarket, OptionPosition, close_all, model_price, plan_hedge
+from execution.options import OptionContract, is_option_symbol, parse_occ
+from quant.data import sp500_prices
+from quant.options import ImpliedVolModel, option_price
+from quant.strategy import StrategyConfig
+
+CLOSES = sp500_prices()["AAPL"].loc[:"2022-06-01"]
+TODAY = date(2022, 6, 1)
+XNYS = exchange_calendars.get_calendar("XNYS", start="2022-01-01", end="2023-12-31")
+MARKET = HedgeMarket(TODAY, CLOSES, safe_rate=0.02)
+SPOT = float(CLOSES.iloc[-1])
+PUT = StrategyConfig(overlay="put", overlay_strike=0.9, overlay_tenor_days=63)
+
+
+def _expected_price(kind: str, strike: float, expiry: date, model: ImpliedVolModel) -> float:
+    returns = CLOSES.pct_change().dropna().to_numpy()[-model.realised_window :]
+    rv = float(np.std(returns, ddof=1)) * math.sqrt(252)
+    vol = min(
+        max(
+            math.sqrt(rv**2 + model.variance_risk_premium) * (strike / SPOT) ** -model.skew,
+            model.min_volatility,
+        ),
+        model.max_volatility,
+    )
+    sessions = XNYS.sessions_in_range(TODAY, expiry)
+    years = (len(sessions) - 1) / 252
+    rate = 252 * math.log1p(0.02 / 252)
+    return float(option_price(kind, SPOT, strike, years, rate, vol))
+
+
+def test_occ_symbols_round_trip() -> None:
+    contract = OptionContract("SPY", date(2025, 6, 20), "put", 500.0)
+    assert contract.symbol == "SPY250620P00500000"
+    assert parse_occ("SPY250620P00500000") == contract
+    assert parse_occ("AAPL230120C00152500").strike == 152.5
+    assert is_option_symbol(contract.symbol) and not is_option_symbol("SPY")
+    with pytest.raises(OrderPlanError, match="not an OCC option symbol"):
+        parse_occ("SPY")
+    with pytest.raises(OrderPlanError, match="three decimals"):
+        OptionContract("SPY", date(2025, 6, 20), "put", 500.0001)
+
+
+def test_a_first_plan_buys_puts_at_the_moneyness_strike_and_tenor_sized_by_the_ratio() -> None:
+    plan = plan_hedge(PUT, "AAPL", MARKET, [], risky_notional=600_000, equity=1_000_000)
+    assert plan.action == "buy"
+    [order] = plan.orders
+    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()  # 63 sessions later
+    assert order.contract == OptionContract("AAPL", expiry, "put", float(round(0.9 * SPOT)))
+    assert (order.side, order.intent) == ("buy", "buy_to_open")
+    assert order.contracts == math.floor(600_000 / (SPOT * 100))
+    expected = _expected_price("put", order.contract.strike, expiry, ImpliedVolModel())
+    assert order.model_price == pytest.approx(expected, rel=1e-12)
+    assert order.limit_price >= order.model_price and order.limit_price - order.model_price < 0.01
+    assert plan.net_premium == pytest.approx(order.contracts * 100 * expected)
+
+
+def test_the_budget_caps_the_premium_of_a_purchase() -> None:
+    config = PUT.model_copy(update={"overlay_budget": 0.01, "overlay_strike": 1.0})
+    plan = plan_hedge(config, "AAPL", MARKET, [], risky_notional=1_000_000, equity=1_000_000)
+    [order] = plan.orders
+    cap = 0.01 * 1_000_000 * 63 / 252
+    assert order.contracts == math.floor(cap / (100 * order.model_price))
+    assert order.contracts < math.floor(1_000_000 / (SPOT * 100))
+    assert plan.net_premium <= cap
+    assert "budget" in plan.notes[0]
+
+
+def test_a_collar_sells_the_call_and_a_put_spread_the_lower_put() -> None:
+    collar = PUT.model_copy(update={"overlay": "collar", "overlay_call_strike": 1.1})
+    plan = plan_hedge(collar, "AAPL", MARKET, [], risky_notional=500_000, equity=1_000_000)
+    put, call = plan.orders
+    assert (put.contract.kind, put.intent) == ("put", "buy_to_open")
+    assert (call.contract.kind, call.intent, call.side) == ("call", "sell_to_open", "sell")
+    assert call.contract.strike == round(1.1 * SPOT) and put.contracts == call.contracts
+    assert call.limit_price <= call.model_price
+    spread = PUT.model_copy(update={"overlay": "put_spread", "overlay_lower_strike": 0.8})
+    _, lower = plan_hedge(spread, "AAPL", MARKET, [], risky_notional=500_000, equity=1e6).orders
+    assert (lower.contract.kind, lower.contract.strike) == ("put", round(0.8 * SPOT))
+
+
+def test_band_roll_closes_the_held_legs_first_then_buys_again() -> None:
+    held = OptionContract("AAPL", date(2022, 8, 19), "put", 170.0)  # K/S well above 0.9 + 0.1
+    config = PUT.model_copy(update={"overlay_roll": "band", "overlay_roll_band": 0.1})
+    positions = [OptionPosition(held, 12)]
+    plan = plan_hedge(config, "AAPL", MARKET, positions, risky_notional=6e5, equity=1e6)
+    assert plan.action == "roll" and "outside the band" in plan.notes[0]
+    close, buy = plan.orders
+    assert (close.contract, close.intent, close.contracts) == (held, "sell_to_close", 12)
+    assert close.model_price == pytest.approx(
+        _expected_price("put", 170.0, held.expiry, ImpliedVolModel()), rel=1e-12
+    )
+    assert buy.intent == "buy_to_open"
+    # inside the band, or with the expiry rule, the puts are held
+    near = OptionPosition(OptionContract("AAPL", date(2022, 8, 19), "put", round(0.9 * SPOT)), 3)
+    assert plan_hedge(config, "AAPL", MARKET, [near], risky_notional=6e5, equity=1e6).action == (
+        "hold"
+    )
+    assert plan_hedge(PUT, "AAPL", MARKET, positions, risky_notional=6e5, equity=1e6).action == (
+        "hold"
+    )
+
+
+def test_expired_options_are_replaced_and_a_strategy_without_overlay_closes_its_options() -> None:
+    expired = OptionPosition(OptionContract("AAPL", TODAY, "put", 150.0), 4)
+    plan = plan_hedge(PUT, "AAPL", MARKET, [expired], risky_notional=6e5, equity=1e6)
+    assert plan.action == "roll" and all(o.intent == "buy_to_open" for o in plan.orders)
+    short_call = OptionPosition(OptionContract("AAPL", date(2022, 9, 16), "call", 170.0), -2)
+    long_put = OptionPosition(OptionContract("AAPL", date(2022, 9, 16), "put", 130.0), 2)
+    plan = plan_hedge(
+        StrategyConfig(), "AAPL", MARKET, [long_put, short_call], risky_notional=6e5, equity=1e6
+    )
+    assert plan.action == "close"
+    assert [(o.intent, o.contracts) for o in plan.orders] == [
+        ("buy_to_close", 2),
+        ("sell_to_close", 2),
+    ]
+    assert close_all([expired], MARKET, ImpliedVolModel()) == []
+
+
+def test_a_sleeve_below_one_contract_buys_nothing_and_says_why() -> None:
+    plan = plan_hedge(PUT, "AAPL", MARKET, [], risky_notional=SPOT * 99, equity=1e6)
+    assert plan.action == "buy" and plan.orders == []
+    assert "below one contract" in plan.notes[-1]
+
+
+def test_the_model_price_is_intrinsic_at_expiry() -> None:
+    contract = OptionContract("AAPL", TODAY, "put", 200.0)
+    assert model_price(contract, MARKET, ImpliedVolModel()) == pytest.approx(200.0 - SPOT)
+
+
+def test_the_year_s_budget_left_caps_a_purchase_below_the_per_purchase_cap() -> None:
+    config = PUT.model_copy(update={"overlay_budget": 0.02, "overlay_strike": 1.0})
+    fresh = plan_hedge(config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6)
+    spent = 0.02 * 1e6 - 3_000.0  # 3,000 left of the year's 20,000 (5,000 per purchase)
+    capped = plan_hedge(
+        config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6, spent_last_year=spent
+    )
+    [order] = capped.orders
+    assert order.contracts == math.floor(3_000.0 / (100 * order.model_price)) > 0
+    assert order.contracts < fresh.orders[0].contracts
+    assert "17,000.00 spent over the last year" in capped.notes[0]
+    spent_all = plan_hedge(
+        config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6, spent_last_year=25_000.0
+    )
+    assert spent_all.orders == [] and "budget affords none" in spent_all.notes[-1]

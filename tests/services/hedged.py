@@ -1,0 +1,52 @@
+"""A deployment with a collar overlay whose hedge bought its options near the end of the
+embedded market data (2022-12-01; they expire after the data ends, so they are still held at
+its last close), for the API and CLI tests of hedges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from execution.brokers.base import AccountState
+from quant.data import sp500_prices
+from quant.options import ImpliedVolModel
+from quant.strategy import StrategyConfig
+from services.hedge_accounts import StoredPaperOptionsAccount
+from services.hedging import HedgeOutcome, run_hedge
+from store import Deployment, Store
+
+COLLAR = StrategyConfig(
+    overlay="collar", overlay_strike=0.95, overlay_call_strike=1.05, overlay_tenor_days=21
+)
+HEDGE_FIRE = datetime(2022, 12, 1, 21, 0, tzinfo=UTC)
+
+
+def hedged_spec(config: StrategyConfig = COLLAR) -> dict[str, Any]:
+    """The spec of a rule deployment on AAPL and KO hedged with options on AAPL."""
+    return {
+        "strategy": {"kind": "rule", "config": config.model_dump(mode="json"), "safe_rate": 0.0},
+        "universe": ["AAPL", "KO"],
+        "capital": 100_000.0,
+        "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
+        "limits": {"cash_buffer": 0.02},
+        "hedge": {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()},
+    }
+
+
+def hedged_deployment(store: Store, owner: str) -> tuple[Deployment, HedgeOutcome]:
+    """An active hedged deployment of `owner` and the hedge run that bought its collar."""
+    draft = store.create_deployment(owner, "hedged", "draft", hedged_spec())
+    deployment = store.update_deployment(owner, draft.id, expected_version=1, status="active")
+    closes = sp500_prices()
+    outcome = run_hedge(
+        store,
+        deployment,
+        HEDGE_FIRE,
+        "hedge-run-1",
+        account=StoredPaperOptionsAccount(store, deployment, closes[["AAPL"]]),
+        stock=AccountState(cash=10_000.0, positions={"AAPL": 300.0, "KO": 500.0}),
+        closes=closes[["AAPL", "KO"]].loc[:"2022-12-01"],
+        sleep=lambda _: None,
+    )
+    assert outcome.status == "filled", outcome.reason
+    return deployment, outcome
