@@ -464,8 +464,10 @@ class SearchSpace:
         try:
             return StrategyConfig(**values)
         except ValidationError as exc:
+            fields = [str(err["loc"][0]) for err in exc.errors() if err.get("loc")]
+            named = f"{fields[0]}: " if len(set(fields)) == 1 else ""
             raise SearchSpaceError(
-                f"StrategyConfig rejects {values!r}: {_validation_message(exc)}"
+                f"{named}StrategyConfig rejects {values!r}: {_validation_message(exc)}"
             ) from exc
 
     def params_of(self, config: StrategyConfig) -> dict[str, Any]:

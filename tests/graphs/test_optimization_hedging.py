@@ -224,6 +224,8 @@ def test_what_is_knowable_about_overlays_is_refused_at_submission() -> None:
             "overlay_lower_strike": {"low": 0.7, "high": 0.9},
         },
         "objective.hedge_premium": {k: v for k, v in space.items() if not k.startswith("overlay")},
+        # a fixed value StrategyConfig refuses is named on its own field
+        "search_space.overlay_budget": {**space, "overlay_budget": 0.9},
     }
     for field, bad in cases.items():
         with pytest.raises(ValidationError) as caught:
