@@ -256,6 +256,60 @@ def tail_quantile(
 
 
 @njit(cache=True, nogil=True)
+def path_metrics(
+    buf: np.ndarray,
+    s: np.ndarray,
+    L: int,
+    n: int,
+    sum_p: float,
+    sum_e: float,
+    wealth: float,
+    mdd: float,
+    turn: float,
+    wsum: float,
+    scratch: np.ndarray,
+    out: np.ndarray,
+    c: int,
+    p: int,
+) -> None:
+    """Write the 9 metrics of one config on one path to ``out[:, c, p]`` from its n net returns
+    ``buf[0..n-1]`` (days L .. T-1), the safe returns ``s``, the sums of p and of e = p - s, the
+    final wealth, the max drawdown, the summed |w_t - w_pre| and the summed weights."""
+    # second pass: central moments of the net returns p and the excess returns e = p - s
+    mean_p = sum_p / n
+    mean_e = sum_e / n
+    ss_p = 0.0
+    ss_e = 0.0
+    down = 0.0
+    for i in range(n):
+        x = buf[i]
+        dp = x - mean_p
+        ss_p += dp * dp
+        e = x - s[L + i]
+        de = e - mean_e
+        ss_e += de * de
+        if e < 0.0:
+            down += e * e
+    std_p = math.sqrt(ss_p / (n - 1))
+    std_e = math.sqrt(ss_e / (n - 1))
+    down_dev = math.sqrt(down / n)
+
+    cagr = wealth ** (PERIODS / n) - 1.0 if wealth > 0.0 else -1.0
+    sharpe = mean_e / std_e * SQRT_PERIODS if std_e > ZERO_STD else 0.0
+    sortino = mean_e * SQRT_PERIODS / down_dev if down_dev > ZERO_STD else 0.0
+    qv, tail = tail_quantile(buf, 0, 1, n, mean_p, std_p, scratch)
+    out[0, c, p] = cagr
+    out[1, c, p] = std_p * SQRT_PERIODS
+    out[2, c, p] = sharpe
+    out[3, c, p] = sortino
+    out[4, c, p] = mdd
+    out[5, c, p] = -qv
+    out[6, c, p] = -tail
+    out[7, c, p] = turn / (n / PERIODS)
+    out[8, c, p] = wsum / n
+
+
+@njit(cache=True, nogil=True)
 def simulate(
     r: np.ndarray,
     s: np.ndarray,
@@ -352,38 +406,7 @@ def simulate(
         total = hold_a + hold_b
         w_pre = hold_a / total if total != 0.0 else wt
 
-    # second pass: central moments of the net returns p and the excess returns e = p - s
-    mean_p = sum_p / n
-    mean_e = sum_e / n
-    ss_p = 0.0
-    ss_e = 0.0
-    down = 0.0
-    for i in range(n):
-        x = buf[i]
-        dp = x - mean_p
-        ss_p += dp * dp
-        e = x - s[L + i]
-        de = e - mean_e
-        ss_e += de * de
-        if e < 0.0:
-            down += e * e
-    std_p = math.sqrt(ss_p / (n - 1))
-    std_e = math.sqrt(ss_e / (n - 1))
-    down_dev = math.sqrt(down / n)
-
-    cagr = wealth ** (PERIODS / n) - 1.0 if wealth > 0.0 else -1.0
-    sharpe = mean_e / std_e * SQRT_PERIODS if std_e > ZERO_STD else 0.0
-    sortino = mean_e * SQRT_PERIODS / down_dev if down_dev > ZERO_STD else 0.0
-    qv, tail = tail_quantile(buf, 0, 1, n, mean_p, std_p, scratch)
-    out[0, c, p] = cagr
-    out[1, c, p] = std_p * SQRT_PERIODS
-    out[2, c, p] = sharpe
-    out[3, c, p] = sortino
-    out[4, c, p] = mdd
-    out[5, c, p] = -qv
-    out[6, c, p] = -tail
-    out[7, c, p] = turn / (n / PERIODS)
-    out[8, c, p] = wsum / n
+    path_metrics(buf, s, L, n, sum_p, sum_e, wealth, mdd, turn, wsum, scratch, out, c, p)
 
 
 # ----------------------------------------------------------------------------- block kernel

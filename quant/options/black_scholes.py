@@ -158,42 +158,34 @@ def _as_is_call(kind: object) -> np.ndarray:
     return np.asarray(array == "call")
 
 
-def _validated(
+def checked_inputs(
     kind: object,
-    spot: object,
-    strike: object,
-    maturity: object,
-    rate: object,
-    volatility: object,
-    dividend_yield: object,
-) -> tuple[tuple[int, ...], list[np.ndarray]]:
-    arrays = [
-        _as_is_call(kind),
-        _as_float("spot", spot),
-        _as_float("strike", strike),
-        _as_float("maturity", maturity),
-        _as_float("rate", rate),
-        _as_float("dividend_yield", dividend_yield),
-        _as_float("volatility", volatility),
-    ]
-    for name, array, strict in (
-        ("spot", arrays[1], True),
-        ("strike", arrays[2], True),
-        ("maturity", arrays[3], False),
-        ("volatility", arrays[6], False),
-    ):
-        bad = array <= 0 if strict else array < 0
+    values: dict[str, object],
+    *,
+    positive: tuple[str, ...],
+    non_negative: tuple[str, ...],
+) -> tuple[tuple[int, ...], np.ndarray, list[np.ndarray]]:
+    """(broadcast shape, flat is-call flags, flat float arrays in the order of `values`) of
+    option inputs; `PricingError` naming the input that is not finite, not > 0 (`positive`) or
+    negative (`non_negative`), or when the shapes do not broadcast."""
+    is_call = _as_is_call(kind)
+    arrays = {name: _as_float(name, value) for name, value in values.items()}
+    for name in (*positive, *non_negative):
+        array = arrays[name]
+        bad = array <= 0 if name in positive else array < 0
         if np.any(bad):
-            relation = "> 0" if strict else ">= 0"
+            relation = "> 0" if name in positive else ">= 0"
             raise PricingError(f"{name} must be {relation}, got {array[bad].ravel()[0]!r}")
     try:
-        shape = np.broadcast_shapes(*(a.shape for a in arrays))
+        shape = np.broadcast_shapes(is_call.shape, *(a.shape for a in arrays.values()))
     except ValueError as exc:
-        raise PricingError(
-            f"inputs of shapes {[a.shape for a in arrays]} do not broadcast"
-        ) from exc
-    flat = [np.ascontiguousarray(np.broadcast_to(a, shape)).ravel() for a in arrays]
-    return shape, flat
+        shapes = {name: a.shape for name, a in arrays.items()}
+        raise PricingError(f"inputs of shapes {shapes} do not broadcast") from exc
+
+    def flat(array: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.broadcast_to(array, shape)).ravel()
+
+    return shape, flat(is_call), [flat(a) for a in arrays.values()]
 
 
 def black_scholes(
@@ -211,8 +203,16 @@ def black_scholes(
     `PricingError` naming the input when a value is not finite, a spot or strike is not positive,
     or a maturity or volatility is negative.
     """
-    shape, (is_call, s, k, t, r, q, sigma) = _validated(
-        kind, spot, strike, maturity, rate, volatility, dividend_yield
+    values = {
+        "spot": spot,
+        "strike": strike,
+        "maturity": maturity,
+        "rate": rate,
+        "dividend_yield": dividend_yield,
+        "volatility": volatility,
+    }
+    shape, is_call, (s, k, t, r, q, sigma) = checked_inputs(
+        kind, values, positive=("spot", "strike"), non_negative=("maturity", "volatility")
     )
     out = np.empty((5, s.shape[0]))
     _greeks_array(is_call, s, k, t, r, q, sigma, out)

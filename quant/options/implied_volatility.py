@@ -15,8 +15,8 @@ import math
 import numpy as np
 from numba import njit
 
-from quant.errors import NoImpliedVolatilityError, PricingError
-from quant.options.black_scholes import _as_float, _as_is_call, greeks_scalar, price_scalar
+from quant.errors import NoImpliedVolatilityError
+from quant.options.black_scholes import checked_inputs, greeks_scalar, price_scalar
 
 MAX_VOLATILITY = 100.0
 """Largest volatility searched (10,000 % a year); a premium that needs more is refused."""
@@ -110,29 +110,16 @@ def implied_volatility(
     (naming the element, the premium and the bound it breaks) when any premium has no implied
     volatility, and `PricingError` for invalid inputs.
     """
-    arrays = [
-        _as_is_call(kind),
-        _as_float("spot", spot),
-        _as_float("strike", strike),
-        _as_float("maturity", maturity),
-        _as_float("rate", rate),
-        _as_float("dividend_yield", dividend_yield),
-        _as_float("premium", premium),
-    ]
-    for name, index in (("spot", 1), ("strike", 2)):
-        if np.any(arrays[index] <= 0):
-            raise PricingError(f"{name} must be > 0, got {arrays[index][arrays[index] <= 0][0]!r}")
-    for name, index in (("maturity", 3), ("premium", 6)):
-        if np.any(arrays[index] < 0):
-            raise PricingError(f"{name} must be >= 0, got {arrays[index][arrays[index] < 0][0]!r}")
-    try:
-        shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    except ValueError as exc:
-        raise PricingError(
-            f"inputs of shapes {[a.shape for a in arrays]} do not broadcast"
-        ) from exc
-    is_call, s, k, t, r, q, premium_flat = (
-        np.ascontiguousarray(np.broadcast_to(a, shape)).ravel() for a in arrays
+    values = {
+        "spot": spot,
+        "strike": strike,
+        "maturity": maturity,
+        "rate": rate,
+        "dividend_yield": dividend_yield,
+        "premium": premium,
+    }
+    shape, is_call, (s, k, t, r, q, premium_flat) = checked_inputs(
+        kind, values, positive=("spot", "strike"), non_negative=("maturity", "premium")
     )
     out = np.empty(s.shape[0])
     status = np.zeros(s.shape[0], dtype=np.int64)

@@ -14,14 +14,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from quant.engine_kernels import (
-    CODE_CUSTOM,
-    PERIODS,
-    SQRT_PERIODS,
-    ZERO_STD,
-    tail_quantile,
-    target_weight,
-)
+from quant.engine_kernels import CODE_CUSTOM, PERIODS, SQRT_PERIODS, path_metrics, target_weight
 from quant.options.black_scholes import price_scalar
 from quant.options.vol_model import model_volatility
 
@@ -287,34 +280,8 @@ def simulate_overlay(
     if n_units != 0.0:
         received += n_units * units[0, T - 1] / wealth
 
-    mean_p = sum_p / n
-    mean_e = sum_e / n
-    ss_p = 0.0
-    ss_e = 0.0
-    down = 0.0
-    for i in range(n):
-        x = buf[i]
-        dp = x - mean_p
-        ss_p += dp * dp
-        e = x - s[L + i]
-        de = e - mean_e
-        ss_e += de * de
-        if e < 0.0:
-            down += e * e
-    std_p = math.sqrt(ss_p / (n - 1))
-    std_e = math.sqrt(ss_e / (n - 1))
-    down_dev = math.sqrt(down / n)
+    path_metrics(buf, s, L, n, sum_p, sum_e, wealth, mdd, turn, wsum, scratch, out, c, p)
     years = n / PERIODS
-    qv, tail = tail_quantile(buf, 0, 1, n, mean_p, std_p, scratch)
-    out[0, c, p] = wealth ** (PERIODS / n) - 1.0 if wealth > 0.0 else -1.0
-    out[1, c, p] = std_p * SQRT_PERIODS
-    out[2, c, p] = mean_e / std_e * SQRT_PERIODS if std_e > ZERO_STD else 0.0
-    out[3, c, p] = mean_e * SQRT_PERIODS / down_dev if down_dev > ZERO_STD else 0.0
-    out[4, c, p] = mdd
-    out[5, c, p] = -qv
-    out[6, c, p] = -tail
-    out[7, c, p] = turn / years
-    out[8, c, p] = wsum / n
     hedge[0, c, p] = paid / years
     hedge[1, c, p] = received / years
 
