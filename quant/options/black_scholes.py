@@ -216,8 +216,7 @@ def black_scholes(
     )
     out = np.empty((5, s.shape[0]))
     _greeks_array(is_call, s, k, t, r, q, sigma, out)
-    values = [row.reshape(shape) for row in out]
-    return OptionValues(*values)
+    return OptionValues(*(row.reshape(shape) for row in out))
 
 
 def option_price(
