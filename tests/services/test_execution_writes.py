@@ -5,17 +5,19 @@ filled before its fills are listed keeps its status until they are."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from services.execution_queue import sync
+from services.execution_queue import sync, write_executions
 from services.hedge_accounts import HedgeLedger, hedge_account
 from services.ledger import AccountLedger
 from services.market_data import sp500_prices
 from services.rebalancing import account_of
-from store import Store
+from store import LedgerEntry, NewOrder, OrderUpdate, Store
+from store.executions import MAX_WRITES_PER_EXECUTION
 from tests.services.test_hedging import FIRE as HEDGE_FIRE
 from tests.services.test_hedging import _active, _run
 from tests.services.test_rebalancing import SYMBOLS, Harness, _deployment
@@ -105,3 +107,52 @@ def test_a_hedge_run_killed_at_the_write_leaves_no_option_fill_and_no_filled_ord
     for order in outcome.orders:
         assert order.status == "filled"
         assert ledger.filled[order.client_order_id] == order.filled_quantity == order.quantity
+
+
+def _entries(order: str, n: int, start: int) -> list[LedgerEntry]:
+    t0 = datetime(2025, 3, 3, 15, 0, tzinfo=UTC)
+    return [
+        LedgerEntry(f"{order}-f{i}", "fill", t0 + timedelta(seconds=start + i), symbol="AAPL",
+                    side="buy", quantity=1.0, price=100.0 + i, fee=0.0, order_id=order)
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def test_a_sync_larger_than_one_write_puts_each_status_with_its_last_fill(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = ["a", "b", "c"]
+    store.enqueue_orders(
+        "alice", "paper-x", "dep_x", "run", [NewOrder(i, "AAPL", "buy", 1) for i in ids]
+    )
+    for i in ids:
+        store.update_order("alice", i, expected_status="queued", status="submitted")
+    # a: 60 fills, b: 60 fills, c: none new (its fills were recorded before): 123 writes
+    entries = _entries("a", 60, 0) + _entries("b", 60, 60)
+    updates = [
+        OrderUpdate(i, "submitted", "filled", filled_quantity=60.0, average_price=1.0) for i in ids
+    ]
+    writes: list[tuple[list[str], list[str]]] = []
+    real = store.record_executions
+
+    def recording(owner: str, book: str, es: Any, us: Any) -> Any:
+        writes.append(([e.entry_id for e in es], [u.client_order_id for u in us]))
+        if len(writes) == 2 and fail_second:
+            raise SystemExit("worker killed between the writes")
+        return real(owner, book, es, us)
+
+    monkeypatch.setattr(store, "record_executions", recording)
+    fail_second = True
+    with pytest.raises(SystemExit):
+        write_executions(store, "alice", "dep_x", entries, updates)
+    # the first write held a's 60 fills with a's status and 38 of b's fills, nothing else
+    assert writes[0] == ([e.entry_id for e in entries[:98]], ["a"])
+    assert len(writes[0][0]) + len(writes[0][1]) == MAX_WRITES_PER_EXECUTION
+    assert [o.status for o in store.list_orders("alice")] == ["filled", "submitted", "submitted"]
+    assert [e.entry_id for e in store.ledger("alice", "dep_x")] == writes[0][0]
+    fail_second, writes[:] = False, []
+    # the next sync writes what the ledger does not hold yet, with the statuses still due
+    stored = write_executions(store, "alice", "dep_x", entries[98:], updates[1:])
+    assert writes == [([e.entry_id for e in entries[98:]], ["b", "c"])]
+    assert [o.status for o in stored] == ["filled", "filled"]
+    assert [e.entry_id for e in store.ledger("alice", "dep_x")] == [e.entry_id for e in entries]
