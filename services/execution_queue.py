@@ -259,6 +259,30 @@ def sync(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def record_with_fills(
+    store: Store,
+    owner: str,
+    broker: Broker,
+    ledger: AccountLedger,
+    updates: Sequence[OrderUpdate],
+) -> list[OrderUpdate]:
+    """Write `updates` together with the account's new fills (those since the ledger's last
+    one, none from before it opened), leaving out the updates whose filled quantity the fills
+    do not hold yet (`covered`); the updates written."""
+    since = ledger.opened_at
+    if since is not None and ledger.last_fill_time is not None:
+        since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
+    new = ledger.new_items(broker.fills(since))
+    filled = dict(ledger.filled)
+    for item in new:
+        if not isinstance(item, CashFlow):
+            filled[item.order_id] = filled.get(item.order_id, 0.0) + item.quantity
+    kept = covered(updates, filled)
+    write_executions(store, owner, ledger.book_id, [to_entry(i) for i in new], kept)
+    ledger.applied(new)
+    return kept
+
+
 def _sync(
     store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
 ) -> list[QueuedOrder]:
@@ -270,15 +294,5 @@ def _sync(
         for update in [_from_broker(order, broker.order(order.client_order_id))]
         if _changed(order, update)
     ]
-    since = ledger.opened_at
-    if since is not None and ledger.last_fill_time is not None:
-        since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
-    new = ledger.new_items(broker.fills(since))
-    filled = dict(ledger.filled)
-    for item in new:
-        if not isinstance(item, CashFlow):
-            filled[item.order_id] = filled.get(item.order_id, 0.0) + item.quantity
-    updates = covered(updates, filled)
-    write_executions(store, owner, ledger.book_id, [to_entry(i) for i in new], updates)
-    ledger.applied(new)
+    updates = record_with_fills(store, owner, broker, ledger, updates)
     return store.open_orders(owner, account) if updates else orders

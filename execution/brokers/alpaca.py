@@ -58,6 +58,7 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -382,7 +383,7 @@ class AlpacaBroker:
                 OptionContractsResponse,
                 self._call(
                     "read the listed option contracts",
-                    lambda asked=request: self._client.get_option_contracts(asked),  # type: ignore[misc]
+                    partial(self._client.get_option_contracts, request),
                 ),
             )
             listed += [
