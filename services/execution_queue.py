@@ -6,8 +6,14 @@ once, so a retried or resumed run never trades twice). A broker that cannot be r
 again after `RetryPolicy.delay` seconds, up to `max_attempts` attempts per order; then the order
 is dead-lettered (status `dead`) and the queued orders after it from the same run are canceled
 (a rebalance is sent whole or not at all). An order the broker refuses is `rejected` with the
-broker's reason. Syncing: each submitted order takes the broker's status, filled quantity and
-average price; the account's fills since the ledger's last one go to the ledger.
+broker's reason. An order the broker reports filled (or partly) as it is submitted is recorded
+`submitted`: its fills and its status are recorded together by the sync that follows.
+
+Syncing: each submitted order takes the broker's status, filled quantity and average price, and
+the account's new fills (since the ledger's last one) go to the ledger, **in one atomic write**
+(`write_executions`, `Store.record_executions`): the store never holds an order filled without
+its fills, nor fills whose order's new status was lost. An order the broker reports filled
+beyond what its fills listed so far hold keeps its status until they are listed (the next sync).
 """
 
 from __future__ import annotations
@@ -15,14 +21,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from execution.brokers.base import Broker, BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
-from services.ledger import AccountLedger
-from store import OrderUpdate, QueuedOrder, Store
+from execution.ledger import CashFlow
+from services.ledger import AccountLedger, to_entry
+from store import ConflictError, LedgerEntry, OrderUpdate, QueuedOrder, Store
+from store.executions import MAX_WRITES_PER_EXECUTION
 
 STATUS_FROM_BROKER = {
     "new": "submitted",
@@ -32,6 +40,10 @@ STATUS_FROM_BROKER = {
     "rejected": "rejected",
 }
 logger = logging.getLogger("stratigos.execution")
+QUANTITY_TOLERANCE = 1e-9
+"""Shares (or contracts) by which an order's filled quantity may exceed its fills' sum."""
+SYNC_ATTEMPTS = 3
+"""Syncs tried when another worker changed an order's status meanwhile."""
 FILL_LOOKBACK = timedelta(seconds=1)
 """How far before the ledger's last fill the broker's fills are read again (duplicates are
 recognised by fill id), so fills stamped with the same time are never missed."""
@@ -141,7 +153,72 @@ def _send(
                 )
             sleep(policy.delay(attempts - order.attempts))
             continue
-        return _from_broker(order, placed, attempts=attempts)
+        return as_sent(_from_broker(order, placed, attempts=attempts))
+
+
+def as_sent(update: OrderUpdate) -> OrderUpdate:
+    """What a dispatch records of an order the broker took: `submitted` when the broker says it
+    already filled (wholly or partly), since its fills are recorded by the next sync together
+    with its status; the update itself otherwise."""
+    if not update.filled_quantity:
+        return update
+    return OrderUpdate(
+        update.client_order_id, update.expected_status, "submitted", attempts=update.attempts
+    )
+
+
+def covered(updates: Sequence[OrderUpdate], filled: Mapping[str, float]) -> list[OrderUpdate]:
+    """The updates whose filled quantity the ledger's fills (`filled`: quantity per order id,
+    those about to be written included) hold; the others wait for their fills."""
+    kept = []
+    for update in updates:
+        quantity = update.filled_quantity or 0.0
+        if quantity <= filled.get(update.client_order_id, 0.0) + QUANTITY_TOLERANCE:
+            kept.append(update)
+        else:
+            logger.info(
+                "order %s: the broker reports %s filled, its fills hold %s: status kept until "
+                "its fills are listed",
+                update.client_order_id,
+                quantity,
+                filled.get(update.client_order_id, 0.0),
+                extra={"event": "order_fills_pending", "client_order_id": update.client_order_id},
+            )
+    return kept
+
+
+def write_executions(
+    store: Store,
+    owner: str,
+    book: str,
+    entries: Sequence[LedgerEntry],
+    updates: Sequence[OrderUpdate],
+) -> list[QueuedOrder]:
+    """Write `entries` (in their order) and `updates` with `Store.record_executions`: all in
+    one atomic write when they fit (`MAX_WRITES_PER_EXECUTION`), else in consecutive writes,
+    each order's update in the write that holds its last entry (an update without entries in
+    the last write). A failure between two writes leaves fills without their order's new status
+    (the next sync writes it), never a status without its fills. Returns the updated orders."""
+    last: dict[str, int] = {e.order_id: i for i, e in enumerate(entries) if e.order_id}
+    with_entry: dict[int, list[OrderUpdate]] = {}
+    alone: list[OrderUpdate] = []
+    for update in updates:
+        index = last.get(update.client_order_id)
+        (alone if index is None else with_entry.setdefault(index, [])).append(update)
+    writes: list[tuple[list[LedgerEntry], list[OrderUpdate]]] = [([], [])]
+    steps = [([e], with_entry.get(i, [])) for i, e in enumerate(entries)]
+    steps += [([], [u]) for u in alone]
+    for step_entries, step_updates in steps:
+        size = len(writes[-1][0]) + len(writes[-1][1]) + len(step_entries) + len(step_updates)
+        if size > MAX_WRITES_PER_EXECUTION:
+            writes.append(([], []))
+        writes[-1][0].extend(step_entries)
+        writes[-1][1].extend(step_updates)
+    stored: list[QueuedOrder] = []
+    for write_entries, write_updates in writes:
+        if write_entries or write_updates:
+            stored += store.record_executions(owner, book, write_entries, write_updates).orders
+    return stored
 
 
 def _from_broker(
@@ -169,10 +246,46 @@ def _changed(order: QueuedOrder, update: OrderUpdate) -> bool:
 def sync(
     store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
 ) -> list[QueuedOrder]:
-    """Bring the account's sent orders up to date with the broker (in one write) and record
-    the account's new fills in `ledger` (none from before the ledger opened: an Alpaca
-    account's earlier history is not the deployment's); returns the account's orders still
-    open."""
+    """Bring the account's sent orders up to date with the broker and record the account's new
+    fills in `ledger`, together (`write_executions`; none from before the ledger opened: an
+    Alpaca account's earlier history is not the deployment's); returns the account's orders
+    still open. Retried when another worker changed an order meanwhile."""
+    for attempt in range(1, SYNC_ATTEMPTS + 1):
+        try:
+            return _sync(store, owner, account, broker, ledger)
+        except ConflictError:
+            if attempt == SYNC_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def record_with_fills(
+    store: Store,
+    owner: str,
+    broker: Broker,
+    ledger: AccountLedger,
+    updates: Sequence[OrderUpdate],
+) -> list[OrderUpdate]:
+    """Write `updates` together with the account's new fills (those since the ledger's last
+    one, none from before it opened), leaving out the updates whose filled quantity the fills
+    do not hold yet (`covered`); the updates written."""
+    since = ledger.opened_at
+    if since is not None and ledger.last_fill_time is not None:
+        since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
+    new = ledger.new_items(broker.fills(since))
+    filled = dict(ledger.filled)
+    for item in new:
+        if not isinstance(item, CashFlow):
+            filled[item.order_id] = filled.get(item.order_id, 0.0) + item.quantity
+    kept = covered(updates, filled)
+    write_executions(store, owner, ledger.book_id, [to_entry(i) for i in new], kept)
+    ledger.applied(new)
+    return kept
+
+
+def _sync(
+    store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
+) -> list[QueuedOrder]:
     orders = store.open_orders(owner, account)
     updates = [
         update
@@ -181,9 +294,5 @@ def sync(
         for update in [_from_broker(order, broker.order(order.client_order_id))]
         if _changed(order, update)
     ]
-    store.update_orders(owner, updates)
-    since = ledger.opened_at
-    if since is not None and ledger.last_fill_time is not None:
-        since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
-    ledger.record(broker.fills(since))
+    updates = record_with_fills(store, owner, broker, ledger, updates)
     return store.open_orders(owner, account) if updates else orders

@@ -173,8 +173,9 @@ def from_entry(entry: LedgerEntry) -> OptionFill:
 
 @dataclass
 class HedgeLedger:
-    """The option ledger of a deployment's hedge (`book_id`: its hedge account) and the
-    `OptionBook` its entries add up to."""
+    """The option ledger of a deployment's hedge (`book_id`: its hedge account), the
+    `OptionBook` its entries add up to and `filled`, the contracts its trades hold per order
+    id."""
 
     store: Store
     owner: str
@@ -182,23 +183,41 @@ class HedgeLedger:
     book: OptionBook = field(init=False)
     entry_ids: set[str] = field(init=False)
     last_time: datetime | None = field(init=False, default=None)
+    filled: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         fills = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
         self.book = OptionBook.replay(fills)
         self.entry_ids = {f.fill_id for f in fills}
         self.last_time = max((f.time for f in fills), default=None)
+        for fill in fills:
+            if fill.event == "trade":
+                self.filled[fill.order_id] = self.filled.get(fill.order_id, 0) + fill.contracts
 
     def record(self, fills: Iterable[OptionFill]) -> list[OptionFill]:
         """Append the fills not yet in the ledger (in chunks, each atomic and idempotent) and
         apply them to the book; the new ones."""
-        new = [f for f in fills if f.fill_id not in self.entry_ids]
+        new = self.new_fills(fills)
         for start in range(0, len(new), MAX_ENTRIES_PER_APPEND):
             chunk = new[start : start + MAX_ENTRIES_PER_APPEND]
             self.store.append_ledger(self.owner, self.book_id, [to_entry(f) for f in chunk])
+        self.applied(new)
+        return new
+
+    def new_fills(self, fills: Iterable[OptionFill]) -> list[OptionFill]:
+        """The fills the ledger does not hold yet (each once)."""
+        new: dict[str, OptionFill] = {}
+        for fill in fills:
+            if fill.fill_id not in self.entry_ids:
+                new.setdefault(fill.fill_id, fill)
+        return list(new.values())
+
+    def applied(self, new: Iterable[OptionFill]) -> None:
+        """Apply fills just written to the store (`new_fills` of them) to the book."""
         for fill in sorted(new, key=lambda f: f.time):
             self.book.apply(fill)
             self.entry_ids.add(fill.fill_id)
+            if fill.event == "trade":
+                self.filled[fill.order_id] = self.filled.get(fill.order_id, 0) + fill.contracts
             if self.last_time is None or fill.time > self.last_time:
                 self.last_time = fill.time
-        return new

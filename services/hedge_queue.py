@@ -13,10 +13,15 @@ Sending: a broker that cannot be reached is tried again after `RetryPolicy.delay
 once (a poisoned message: trying again cannot help), with the broker's reason. Either way the
 queued orders after it from the same run are canceled: a roll is sent whole or not at all.
 
-Syncing: the account's new trades and settlements are recorded in the hedge ledger first, then
-each sent order takes the broker's status, so an order is `filled` in the store only once its
-fills are in the ledger (a worker dying between the two leaves it `submitted`, and the next
-sync records nothing twice: ledger entries are idempotent by id). A partial fill is stored as
+An order the broker reports filled as it is submitted is recorded `submitted`: its fills and
+status are recorded together by the next sync.
+
+Syncing: the account's new trades and settlements and each sent order's new status are written
+in **one atomic write** (`services.execution_queue.write_executions`: one SQLite transaction, one
+DynamoDB `TransactWriteItems`), so an order is `filled` in the store exactly when its fills are
+in the ledger: a worker dying at the write leaves neither, and the next sync writes both (ledger
+entries are idempotent by id). An order the broker reports filled beyond the contracts its
+listed trades hold keeps its status until they are listed. A partial fill is stored as
 `partially_filled` with the contracts filled.
 """
 
@@ -32,9 +37,17 @@ from typing import Protocol
 from execution.brokers.base import OptionOrderRequest, OptionsBroker
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
 from execution.option_ledger import OptionFill
-from services.execution_queue import STATUS_FROM_BROKER, DispatchReport, RetryPolicy
-from services.hedge_accounts import HedgeLedger
-from store import OrderUpdate, QueuedOrder, Store
+from services.execution_queue import (
+    STATUS_FROM_BROKER,
+    SYNC_ATTEMPTS,
+    DispatchReport,
+    RetryPolicy,
+    as_sent,
+    covered,
+    write_executions,
+)
+from services.hedge_accounts import HedgeLedger, to_entry
+from store import ConflictError, OrderUpdate, QueuedOrder, Store
 
 logger = logging.getLogger("stratigos.execution")
 INTENT_CODES = {
@@ -141,23 +154,37 @@ def _send(
                 )
             sleep(policy.delay(attempts - order.attempts))
             continue
-        return OrderUpdate(
-            order.client_order_id,
-            "queued",
-            STATUS_FROM_BROKER[placed.status],
-            attempts=attempts,
-            filled_quantity=placed.filled_quantity,
-            average_price=placed.average_fill_price,
-            reason=placed.reason,
+        return as_sent(
+            OrderUpdate(
+                order.client_order_id,
+                "queued",
+                STATUS_FROM_BROKER[placed.status],
+                attempts=attempts,
+                filled_quantity=placed.filled_quantity,
+                average_price=placed.average_fill_price,
+                reason=placed.reason,
+            )
         )
 
 
 def sync_hedges(
     store: Store, owner: str, account: str, broker: HedgeBroker, ledger: HedgeLedger
 ) -> list[QueuedOrder]:
-    """Record the account's new trades and settlements in `ledger`, then bring its sent orders
-    up to date with the broker (one write); the account's orders still open."""
-    ledger.record(broker.option_fills(ledger.last_time))
+    """Bring the account's sent orders up to date with the broker and record its new trades
+    and settlements in `ledger`, together (see the module docstring); the account's orders
+    still open. Retried when another worker changed an order meanwhile."""
+    for attempt in range(1, SYNC_ATTEMPTS + 1):
+        try:
+            return _sync(store, owner, account, broker, ledger)
+        except ConflictError:
+            if attempt == SYNC_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _sync(
+    store: Store, owner: str, account: str, broker: HedgeBroker, ledger: HedgeLedger
+) -> list[QueuedOrder]:
     updates = []
     for order in store.open_orders(owner, account):
         if order.status == "queued":
@@ -173,5 +200,12 @@ def sync_hedges(
         )
         if (update.status, update.filled_quantity) != (order.status, order.filled_quantity):
             updates.append(update)
-    store.update_orders(owner, updates)
+    new = ledger.new_fills(broker.option_fills(ledger.last_time))
+    filled = dict(ledger.filled)
+    for fill in new:
+        if fill.event == "trade":
+            filled[fill.order_id] = filled.get(fill.order_id, 0) + fill.contracts
+    new.sort(key=lambda f: f.time)
+    write_executions(store, owner, account, [to_entry(f) for f in new], covered(updates, filled))
+    ledger.applied(new)
     return store.open_orders(owner, account)

@@ -3,7 +3,9 @@
 It pauses each active deployment (paused ones stay paused, retired ones are left alone), cancels
 the rebalance jobs not yet finished (a running one stops at its next check and never succeeds),
 cancels the orders still queued, and asks the broker to cancel the unfilled rest of every order
-already sent (a paper account's state is saved; what had filled stays filled and in the ledger).
+already sent (a paper account's state is saved; what had filled stays filled and in the ledger:
+an order the broker reports filled, wholly or partly, is recorded with the account's new fills
+in one write, `services.execution_queue.record_with_fills`).
 Safe to pull twice: the second pull finds nothing left to stop.
 """
 
@@ -16,7 +18,9 @@ from jobs.runner import JobRunner
 from services.brokers import deployment_broker
 from services.deployments import change_status
 from services.errors import InputError
+from services.execution_queue import record_with_fills
 from services.forward_test import FORWARD_TEST_MODE
+from services.ledger import AccountLedger
 from services.rebalancing import account_of
 from services.scheduling import REBALANCE_KIND
 from settings import Settings, get_settings
@@ -117,5 +121,11 @@ def _cancel_orders(
                 reason=at_broker.reason or reason,
             )
         )
-    done = store.update_orders(deployment.owner, updates)
+    # an order that filled (wholly or partly) is recorded with its fills, in one write
+    unfilled = [u for u in updates if not u.filled_quantity]
+    done = store.update_orders(deployment.owner, unfilled)
+    ledger = AccountLedger(store, deployment.owner, deployment.id)
+    filled = [u for u in updates if u.filled_quantity]
+    written = record_with_fills(store, deployment.owner, broker, ledger, filled) if filled else []
+    done += [store.get_order(deployment.owner, u.client_order_id) for u in written]
     report.canceled_orders += [o.client_order_id for o in done if o.status == "canceled"]

@@ -61,7 +61,8 @@ def from_entry(entry: LedgerEntry) -> Fill | CashFlow:
 @dataclass
 class AccountLedger:
     """The ledger of `book` (owned by `owner`): its entries in the store and the `Book` they
-    add up to; `opened_at` is the time of its first entry (the capital), None while empty."""
+    add up to; `opened_at` is the time of its first entry (the capital), None while empty;
+    `filled` the shares its fills hold per order id."""
 
     store: Store
     owner: str
@@ -70,6 +71,7 @@ class AccountLedger:
     entry_ids: set[str] = field(init=False)
     last_fill_time: datetime | None = field(init=False, default=None)
     opened_at: datetime | None = field(init=False, default=None)
+    filled: dict[str, float] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         entries = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
@@ -78,24 +80,39 @@ class AccountLedger:
         times = [e.time for e in entries if isinstance(e, Fill)]
         self.last_fill_time = max(times, default=None)
         self.opened_at = min((e.time for e in entries), default=None)
+        for entry in entries:
+            if isinstance(entry, Fill):
+                self.filled[entry.order_id] = self.filled.get(entry.order_id, 0.0) + entry.quantity
 
     def record(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
         """Append the items not yet in the ledger (in chunks, each atomic and idempotent) and
         apply them to the book; returns the new ones."""
-        new = [item for item in items if _entry_id(item) not in self.entry_ids]
+        new = self.new_items(items)
         for start in range(0, len(new), MAX_ENTRIES_PER_APPEND):
             chunk = new[start : start + MAX_ENTRIES_PER_APPEND]
             self.store.append_ledger(self.owner, self.book_id, [to_entry(i) for i in chunk])
+        self.applied(new)
+        return new
+
+    def new_items(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
+        """The items the ledger does not hold yet (each once)."""
+        new: dict[str, Fill | CashFlow] = {}
+        for item in items:
+            if _entry_id(item) not in self.entry_ids:
+                new.setdefault(_entry_id(item), item)
+        return list(new.values())
+
+    def applied(self, new: Iterable[Fill | CashFlow]) -> None:
+        """Apply items just written to the store (`new_items` of them) to the book."""
         for item in new:
             self.book.apply(item)
             self.entry_ids.add(_entry_id(item))
             if self.opened_at is None or item.time < self.opened_at:
                 self.opened_at = item.time
-            if isinstance(item, Fill) and (
-                self.last_fill_time is None or item.time > self.last_fill_time
-            ):
-                self.last_fill_time = item.time
-        return new
+            if isinstance(item, Fill):
+                self.filled[item.order_id] = self.filled.get(item.order_id, 0.0) + item.quantity
+                if self.last_fill_time is None or item.time > self.last_fill_time:
+                    self.last_fill_time = item.time
 
 
 def _entry_id(item: Fill | CashFlow) -> str:

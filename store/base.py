@@ -31,6 +31,7 @@ from store.common import Clock
 from store.datasets import DatasetRepository
 from store.deployments import DeploymentRepository
 from store.documents import DocumentRepository
+from store.executions import ExecutionRepository
 from store.exports import ExportRepository
 from store.ideas import IdeaRepository
 from store.jobs import JobRepository
@@ -58,12 +59,13 @@ class Store(
     DeploymentRepository,
     OrderQueueRepository,
     LedgerRepository,
+    ExecutionRepository,
     BrokerAccountRepository,
     ProfileRepository,
     AgentRunRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
-    results cache, API keys, deployments, execution queues, ledgers, ledger exports,
+    results cache, API keys, deployments, execution queues, ledgers, executions (fills and order statuses written together), ledger exports,
     the documents library, investment ideas, simulated broker accounts, user profiles and Agent Protocol runs: every repository interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.

@@ -41,10 +41,13 @@ class LedgerEntry:
     note: str = ""
 
 
-def check_entries(entries: Sequence[LedgerEntry]) -> None:
-    """ValueError unless every entry is complete for its kind and ids are unique."""
-    if len(entries) > MAX_ENTRIES_PER_APPEND:
-        raise ValueError(f"at most {MAX_ENTRIES_PER_APPEND} entries per append")
+def check_entries(
+    entries: Sequence[LedgerEntry], limit: int | None = MAX_ENTRIES_PER_APPEND
+) -> None:
+    """ValueError unless every entry is complete for its kind and ids are unique (and, with a
+    `limit`, there are at most that many)."""
+    if limit is not None and len(entries) > limit:
+        raise ValueError(f"at most {limit} entries per append")
     seen: set[str] = set()
     for entry in entries:
         if not entry.entry_id or entry.entry_id in seen:

@@ -15,8 +15,14 @@ symbol is an OCC option symbol go to it, market or limit, whole contracts, with 
 `position_intent`; the account's `options_approved_level` and `options_trading_level` are its
 level; option positions are listed with ``asset_class`` ``us_option`` (short ones with a
 negative ``qty`` and ``side`` short), their fills as FILL activities. An option order the level
-does not allow is refused with 403, as Alpaca does. Settlements at expiry (Alpaca's OPEXP, OPASN
-and OPEXC activities) are not rendered, nor is the option contracts endpoint.
+does not allow is refused with 403, as Alpaca does. What settles at expiry is rendered as
+Alpaca's non-trade activities (``GET /v2/account/activities?activity_types=OPEXP,OPASN,OPEXC``):
+``OPEXP`` (expired worthless), ``OPEXC`` (a long exercised), ``OPASN`` (a short assigned), each
+with the OCC ``symbol``, ``qty`` (contracts, negative when a long leaves), the ``date`` and
+``net_amount``. Alpaca delivers the underlying's shares on exercise and assignment (a separate
+``OPTRD`` activity, ``net_amount`` 0 on the option event); the paper options account settles in
+cash, so the stand-in's ``net_amount`` is the cash it settled and no shares move. The listed
+contracts are `devtools.local_alpaca.contracts`'.
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from execution.ledger import QUANTITY_TOLERANCE, Book, Fill
 from execution.option_ledger import OptionFill
 from execution.options import CONTRACT_MULTIPLIER, is_option_symbol
 
+SETTLEMENT_TYPES = {"expiry": "OPEXP", "exercise": "OPEXC", "assignment": "OPASN"}
+"""Alpaca's non-trade activity type of each option settlement event."""
 MAX_CLIENT_ORDER_ID = 128
 """Longest client order id Alpaca accepts."""
 
@@ -95,11 +103,17 @@ class SimulatedAccount:
         self._placed: dict[str, _Placed] = {}
         self._by_id: dict[uuid.UUID, str] = {}
         self._activities: list[dict[str, Any]] = []
+        self._settlements: list[dict[str, Any]] = []
         self._filled: dict[str, float] = {}
         self._now: datetime | None = None
         self._lock = threading.RLock()
 
     # -- time --------------------------------------------------------------------------------
+    @property
+    def now(self) -> datetime | None:
+        """The account's time (that of the last `advance`)."""
+        return self._now
+
     def advance(self, now: datetime) -> list[Fill]:
         """Move time to `now`, filling open orders on the way; returns the new fills."""
         with self._lock:
@@ -111,6 +125,8 @@ class SimulatedAccount:
                 for option_fill in self.options.advance(now):
                     if option_fill.event == "trade":
                         self._record_option(option_fill)
+                    else:
+                        self._settle(option_fill)
             # the paper broker fills order by order; Alpaca lists executions in time order
             self._activities.sort(key=lambda activity: activity["transaction_time"])
             return fills
@@ -129,6 +145,35 @@ class SimulatedAccount:
                 fill.time,
             )
         )
+
+    def _settle(self, fill: OptionFill) -> None:
+        """The non-trade activity of an option that settled at expiry."""
+        self._settlements.append(
+            {
+                "id": f"{fill.time:%Y%m%d%H%M%S}000::{uuid.uuid5(_NAMESPACE, fill.fill_id)}",
+                "account_id": str(self.account_id),
+                "activity_type": SETTLEMENT_TYPES[fill.event],
+                "date": fill.time.date().isoformat(),
+                "net_amount": number(fill.cash_change),
+                "description": f"Option {fill.event.capitalize()}",
+                "symbol": fill.symbol,
+                "qty": number(-fill.contracts if fill.side == "sell" else fill.contracts),
+                "status": "executed",
+            }
+        )
+
+    def settlements(self, params: dict[str, str]) -> list[dict[str, Any]]:
+        """``GET /v2/account/activities?activity_types=...``: the option settlements of the
+        types asked (OPEXP, OPASN, OPEXC; others answer 422), `direction`, `page_size` and
+        `page_token` as for fills."""
+        types = set(params.get("activity_types", "").split(","))
+        if not types or not types <= set(SETTLEMENT_TYPES.values()):
+            raise AlpacaError(
+                422, 40010001, "the stand-in lists activity_types OPEXP, OPASN and OPEXC only"
+            )
+        with self._lock:
+            items = [a for a in self._settlements if a["activity_type"] in types]
+        return _page(items, {k: v for k, v in params.items() if k != "activity_types"})
 
     def _broker_order(self, client_order_id: str) -> BrokerOrder:
         """The order under `client_order_id`, from the options account for an option order."""
@@ -319,17 +364,7 @@ class SimulatedAccount:
         if "after" in params:
             after = _time(params["after"], "after")
             items = [a for a in items if datetime.fromisoformat(a["transaction_time"]) > after]
-        direction = params.get("direction", "desc")
-        if direction not in ("asc", "desc"):
-            raise AlpacaError(422, 40010001, "direction must be asc or desc")
-        if direction == "desc":
-            items.reverse()
-        if "page_token" in params:
-            ids = [a["id"] for a in items]
-            if params["page_token"] not in ids:
-                raise AlpacaError(422, 40010001, "invalid page_token")
-            items = items[ids.index(params["page_token"]) + 1 :]
-        return items[: _count(params, "page_size", 100, 100)]
+        return _page(items, {k: v for k, v in params.items() if k != "after"})
 
     # -- orders ------------------------------------------------------------------------------
     def submit(self, body: Any) -> dict[str, Any]:
@@ -543,6 +578,25 @@ def _option_request(body: dict[str, Any]) -> tuple[OptionOrderRequest, str]:
         client_order_id, str(body["symbol"]), side, str(intent), int(quantity), limit
     )
     return request, "day"
+
+
+def _page(items: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
+    """Activities (oldest first) as Alpaca pages them: `direction` (asc or desc, the
+    default), `page_size` (at most 100) and `page_token` (the id to continue after)."""
+    unknown = sorted(set(params) - {"direction", "page_size", "page_token"})
+    if unknown:
+        raise AlpacaError(422, 40010001, f"unknown query parameter {unknown[0]}")
+    direction = params.get("direction", "desc")
+    if direction not in ("asc", "desc"):
+        raise AlpacaError(422, 40010001, "direction must be asc or desc")
+    if direction == "desc":
+        items = items[::-1]
+    if "page_token" in params:
+        ids = [a["id"] for a in items]
+        if params["page_token"] not in ids:
+            raise AlpacaError(422, 40010001, "invalid page_token")
+        items = items[ids.index(params["page_token"]) + 1 :]
+    return items[: _count(params, "page_size", 100, 100)]
 
 
 def _count(params: dict[str, str], name: str, default: int, most: int) -> int:

@@ -4,7 +4,9 @@
 - ``GET /v2/account``, ``GET /v2/account/configurations``, ``GET /v2/positions``
 - ``GET /v2/orders`` (open orders), ``POST /v2/orders``, ``GET /v2/orders/{id}``,
   ``GET /v2/orders:by_client_order_id``, ``DELETE /v2/orders/{id}`` (204)
-- ``GET /v2/account/activities/FILL``
+- ``GET /v2/account/activities/FILL``, ``GET /v2/account/activities?activity_types=OPEXP,...``
+  (option settlements) and ``GET /v2/options/contracts`` (the listed contracts,
+  `devtools.local_alpaca.contracts`), when the account has options
 
 Every request must carry the ``APCA-API-KEY-ID`` and ``APCA-API-SECRET-KEY`` headers of the
 account (401 ``{"code": 40110000, "message": "request is not authorized"}`` otherwise); unknown
@@ -28,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.local_alpaca.account import AlpacaError, SimulatedAccount
+from devtools.local_alpaca.contracts import OptionListing, list_contracts
 from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker
@@ -104,6 +107,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, account.positions()
         if method == "GET" and path == "/v2/account/activities/FILL":
             return 200, account.activities(query)
+        if method == "GET" and path == "/v2/account/activities":
+            return 200, account.settlements(query)
+        if method == "GET" and path == "/v2/options/contracts":
+            return 200, self.server.local.contracts(query)
         if method == "GET" and path == "/v2/orders":
             return 200, account.open_orders(query)
         if method == "POST" and path == "/v2/orders":
@@ -159,12 +166,14 @@ class LocalAlpaca(LoopbackEndpoint):
         broker: PaperBroker,
         *,
         options: PaperOptionsBroker | None = None,
+        listing: OptionListing | None = None,
         key_id: str = "local-key-id",
         secret_key: str = "local-secret-key",
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
         self.account = SimulatedAccount(broker, options=options)
+        self.listing = listing or OptionListing()
         self.key_id = key_id
         self.secret_key = secret_key
         self.requests: list[tuple[str, str]] = []
@@ -185,6 +194,14 @@ class LocalAlpaca(LoopbackEndpoint):
     def advance(self, now: datetime) -> list[Fill]:
         """Move the account's time to `now`, filling open orders; returns the new fills."""
         return self.account.advance(now)
+
+    def contracts(self, query: dict[str, str]) -> dict[str, Any]:
+        """``GET /v2/options/contracts`` on the account's day (403 without options)."""
+        options = self.account.options
+        now = self.account.now
+        if options is None or now is None:
+            raise AlpacaError(403, 40310000, "account is not eligible to trade options")
+        return list_contracts(self.listing, options.underlyings, now.date(), query)
 
     def fail_next(
         self,

@@ -36,9 +36,14 @@ contracts, for the day, with their `position_intent`; `options_level` is the acc
 order the level does not allow is refused before it is sent, naming both levels
 (`OPTIONS_LEVEL_NEEDED`). Option positions (``asset_class`` us_option, short ones negative) are
 `option_positions`, never `account().positions`, and option executions are `option_fills`,
-never `fills`: the stock ledger and its reconciliation see shares only. Settlements at expiry
-(Alpaca's OPEXP, OPASN and OPEXC activities) are not read: hedges of deployments do not trade
-through Alpaca yet.
+never `fills`: the stock ledger and its reconciliation see shares only. `option_fills` also
+reads what settled at expiry, Alpaca's non-trade activities OPEXP (expired), OPEXC (a long
+exercised) and OPASN (a short assigned) (`GET /v2/account/activities?activity_types=...`), as
+`expiry`, `exercise` and `assignment` entries closing the contracts, at the price per share the
+activity's `net_amount` makes (0 at Alpaca, which delivers the underlying's shares on exercise
+and assignment in a separate OPTRD activity), timed at 16:00 New York on the activity's date.
+`listed_contract` picks the listed contract nearest to a wanted one through
+`GET /v2/options/contracts` (see its docstring for the rule).
 
 Secrets: the key id and secret key go to the client and nowhere else: not in this object's repr,
 not in any error (errors are raised outside the `except` block that caught alpaca-py's or
@@ -52,23 +57,38 @@ import math
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from functools import partial
 from typing import Any, TypeVar, cast
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from alpaca.common.enums import BaseURL, Sort
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import (
     AssetClass,
+    ContractType,
     OrderSide,
     PositionIntent,
     QueryOrderStatus,
     TimeInForce,
 )
-from alpaca.trading.models import AccountConfiguration, Order, Position, TradeAccount
+from alpaca.trading.models import (
+    AccountConfiguration,
+    NonTradeActivity,
+    OptionContractsResponse,
+    Order,
+    Position,
+    TradeAccount,
+)
 from alpaca.trading.models import TradeActivity as AlpacaActivity
-from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest, MarketOrderRequest
+from alpaca.trading.requests import (
+    GetOptionContractsRequest,
+    GetOrdersRequest,
+    LimitOrderRequest,
+    MarketOrderRequest,
+)
 from pydantic import SecretStr
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
@@ -88,8 +108,8 @@ from execution.errors import (
     BrokerUnavailableError,
 )
 from execution.ledger import Fill
-from execution.option_ledger import OptionFill
-from execution.options import is_option_symbol
+from execution.option_ledger import OptionEvent, OptionFill
+from execution.options import CONTRACT_MULTIPLIER, OptionContract, is_option_symbol
 from settings import Settings
 
 T = TypeVar("T")
@@ -97,6 +117,20 @@ T = TypeVar("T")
 ACTIVITIES_PAGE_SIZE = 100
 """Activities per page (Alpaca's maximum)."""
 
+SETTLEMENT_EVENTS: dict[str, OptionEvent] = {
+    "OPEXP": "expiry",
+    "OPEXC": "exercise",
+    "OPASN": "assignment",
+}
+"""Alpaca's non-trade activity types of option settlements and the ledger's events."""
+SETTLEMENT_TIME = time(16, 0, tzinfo=ZoneInfo("America/New_York"))
+"""When a settlement dated by Alpaca (a day, no time) is recorded: that day's close."""
+EXPIRY_SEARCH_DAYS = 31
+"""How far after the wanted expiry `listed_contract` looks for a listed one (days)."""
+STRIKE_SEARCH_BAND = 0.10
+"""How far from the wanted strike `listed_contract` looks (fraction of the strike)."""
+CONTRACTS_PAGE_SIZE = 1000
+"""Contracts asked per page of `/v2/options/contracts`."""
 OPEN_ORDERS_LIMIT = 500
 """Open orders read at most (Alpaca's maximum per request)."""
 
@@ -273,9 +307,9 @@ class AlpacaBroker:
         return [fill for fill in self._executions(since) if not is_option_symbol(fill.symbol)]
 
     def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
-        """The account's option executions (after `since`), oldest first: `trade` entries of
-        contracts at the premium per share, fee 0."""
-        return [
+        """The account's option executions (after `since`: `trade` entries of contracts at the
+        premium per share, fee 0) and settlements (`option_settlements`), oldest first."""
+        trades = [
             OptionFill(
                 f.fill_id, f.order_id, f.symbol, "trade", f.side, round(f.quantity), f.price,
                 0.0, f.time,
@@ -283,6 +317,95 @@ class AlpacaBroker:
             for f in self._executions(since)
             if is_option_symbol(f.symbol)
         ]  # fmt: skip
+        return sorted(trades + self.option_settlements(since), key=lambda f: f.time)
+
+    def option_settlements(self, since: datetime | None = None) -> list[OptionFill]:
+        """The account's option settlements at expiry (at or after `since`), oldest first (see
+        the module docstring)."""
+        params: dict[str, Any] = {
+            "activity_types": ",".join(SETTLEMENT_EVENTS),
+            "direction": "asc",
+            "page_size": ACTIVITIES_PAGE_SIZE,
+        }
+        activities: list[NonTradeActivity] = []
+        while True:
+            page = cast(
+                list[dict[str, Any]],
+                self._call(
+                    "read the account's option settlements",
+                    lambda: self._client.get("/account/activities", dict(params)),
+                ),
+            )
+            activities += [NonTradeActivity(**item) for item in page]
+            if len(page) < ACTIVITIES_PAGE_SIZE:
+                break
+            params["page_token"] = page[-1]["id"]
+        out = []
+        for activity in activities:
+            when = datetime.combine(activity.date, SETTLEMENT_TIME).astimezone(UTC)
+            contracts = round(abs(float(activity.qty or 0.0)))
+            if (since is not None and when < since) or contracts == 0 or not activity.symbol:
+                continue
+            out.append(
+                OptionFill(
+                    activity.id,
+                    activity.id,
+                    activity.symbol,
+                    SETTLEMENT_EVENTS[activity.activity_type.value],
+                    "sell" if float(activity.qty or 0.0) < 0 else "buy",
+                    contracts,
+                    abs(float(activity.net_amount)) / (contracts * CONTRACT_MULTIPLIER),
+                    0.0,
+                    when,
+                )
+            )
+        return out
+
+    def listed_contract(self, wanted: OptionContract) -> OptionContract:
+        """The listed, tradable contract to trade for `wanted` (same underlying and kind): the
+        nearest listed expiry on or after `wanted.expiry` (up to `EXPIRY_SEARCH_DAYS` later),
+        then, among that expiry's contracts, the strike nearest `wanted.strike` (within
+        `STRIKE_SEARCH_BAND` of it; a tie goes to the lower strike). `BrokerRejectedError`
+        when none is listed there."""
+        band = wanted.strike * STRIKE_SEARCH_BAND
+        request = GetOptionContractsRequest(
+            underlying_symbols=[wanted.underlying],
+            type=ContractType(wanted.kind),
+            expiration_date_gte=wanted.expiry,
+            expiration_date_lte=wanted.expiry + timedelta(days=EXPIRY_SEARCH_DAYS),
+            strike_price_gte=f"{wanted.strike - band:.3f}",
+            strike_price_lte=f"{wanted.strike + band:.3f}",
+            limit=CONTRACTS_PAGE_SIZE,
+        )
+        listed: list[tuple[date, float]] = []
+        while True:
+            page = cast(
+                OptionContractsResponse,
+                self._call(
+                    "read the listed option contracts",
+                    partial(self._client.get_option_contracts, request),
+                ),
+            )
+            listed += [
+                (c.expiration_date, float(c.strike_price))
+                for c in page.option_contracts or []
+                if c.tradable and c.underlying_symbol == wanted.underlying
+                and c.type.value == wanted.kind and c.expiration_date >= wanted.expiry
+            ]  # fmt: skip
+            if not page.next_page_token:
+                break
+            request = request.model_copy(update={"page_token": page.next_page_token})
+        if not listed:
+            raise BrokerRejectedError(
+                f"no listed {wanted.underlying} {wanted.kind} expires from {wanted.expiry} to "
+                f"{wanted.expiry + timedelta(days=EXPIRY_SEARCH_DAYS)} with a strike within "
+                f"{STRIKE_SEARCH_BAND:.0%} of {wanted.strike:g}"
+            )
+        expiry = min(e for e, _ in listed)
+        strike = min(
+            (k for e, k in listed if e == expiry), key=lambda k: (abs(k - wanted.strike), k)
+        )
+        return OptionContract(wanted.underlying, expiry, wanted.kind, strike)
 
     def _executions(self, since: datetime | None) -> list[Fill]:
         params: dict[str, Any] = {"direction": "asc", "page_size": ACTIVITIES_PAGE_SIZE}

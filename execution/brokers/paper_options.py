@@ -150,6 +150,11 @@ class PaperOptionsBroker:
         """The account's option book."""
         return self._book
 
+    @property
+    def underlyings(self) -> list[str]:
+        """The underlyings the account has closes for (those it prices options on)."""
+        return [str(c) for c in self._closes.columns]
+
     def options_level(self) -> int:
         """The approved options level."""
         return self.settings.level

@@ -10,10 +10,9 @@ from store.aws.cache import AwsCache
 from store.aws.datasets import AwsDatasets
 from store.aws.deployments import AwsDeployments
 from store.aws.documents import AwsDocuments
+from store.aws.executions import AwsExecutions
 from store.aws.exports import AwsExports
 from store.aws.ideas import AwsIdeas
-from store.aws.ledger import AwsLedger
-from store.aws.orders import AwsOrders
 from store.aws.portfolios import AwsPortfolios
 from store.aws.profiles import AwsProfiles
 from store.aws.retention import AwsRetention
@@ -35,8 +34,7 @@ class AWSStore(
     AwsCache,
     AwsApiKeys,
     AwsDeployments,
-    AwsOrders,
-    AwsLedger,
+    AwsExecutions,
     AwsBrokerAccounts,
     AwsProfiles,
 ):

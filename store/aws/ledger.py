@@ -15,7 +15,7 @@ from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS, LedgerEntry, entry_from_r
 _ATTEMPTS = 5
 
 
-def _book_pk(owner: str, book: str) -> str:
+def book_pk(owner: str, book: str) -> str:
     return f"LEDGER#{owner}#{book}"
 
 
@@ -23,7 +23,7 @@ class AwsLedger(AwsTable):
     """The trade ledger on DynamoDB."""
 
     def _append_ledger(self, owner: str, book: str, entries: list[LedgerEntry]) -> int:
-        pk = _book_pk(owner, book)
+        pk = book_pk(owner, book)
         for _ in range(_ATTEMPTS):
             new = [e for e in entries if not self._held(pk, book, e)]
             if not new:
@@ -31,32 +31,37 @@ class AwsLedger(AwsTable):
             head = self._get("append_ledger", pk, "#HEAD")
             last = 0 if head is None else int(head["last_seq"])
             actions = [self._head_put(pk, head, last + len(new))]
-            for offset, entry in enumerate(new, start=1):
-                record: dict[str, Any] = {
-                    "pk": pk,
-                    "sk": f"E#{entry.entry_id}",
-                    "seq": last + offset,
-                    "time": to_micros(entry.time),
-                }
-                for column in ENTRY_COLUMNS:
-                    value = getattr(entry, column)
-                    record[column] = (
-                        repr(float(value))
-                        if column in NUMBER_FIELDS and (value is not None)
-                        else value
-                    )
-                actions.append(
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": _item(record),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                )
+            actions += self._entry_puts(pk, new, last)
             if self._transact("append_ledger", actions) is None:
                 return len(new)
         raise ConflictError(f"ledger {book} kept changing; append again")
+
+    def _entry_puts(self, pk: str, new: list[LedgerEntry], last: int) -> list[dict[str, Any]]:
+        """The transaction actions putting `new` entries after sequence `last` (each guarded:
+        an entry id is written once)."""
+        actions = []
+        for offset, entry in enumerate(new, start=1):
+            record: dict[str, Any] = {
+                "pk": pk,
+                "sk": f"E#{entry.entry_id}",
+                "seq": last + offset,
+                "time": to_micros(entry.time),
+            }
+            for column in ENTRY_COLUMNS:
+                value = getattr(entry, column)
+                record[column] = (
+                    repr(float(value)) if column in NUMBER_FIELDS and (value is not None) else value
+                )
+            actions.append(
+                {
+                    "Put": {
+                        "TableName": self.table,
+                        "Item": _item(record),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+        return actions
 
     def _held(self, pk: str, book: str, entry: LedgerEntry) -> bool:
         item = self._get("append_ledger", pk, f"E#{entry.entry_id}")
@@ -67,5 +72,5 @@ class AwsLedger(AwsTable):
         return True
 
     def _ledger(self, owner: str, book: str) -> list[LedgerEntry]:
-        items = self._query("ledger", _book_pk(owner, book), sk_prefix="E#")
+        items = self._query("ledger", book_pk(owner, book), sk_prefix="E#")
         return [entry_from_row(item) for item in sorted(items, key=lambda i: int(i["seq"]))]

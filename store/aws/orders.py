@@ -182,6 +182,30 @@ class AwsOrders(AwsTable):
     def _update_order(
         self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
     ) -> QueuedOrder:
+        update = self._order_update(owner, client_order_id, expected_status, changes)
+        item = self._update(
+            "update_order",
+            update["pk"],
+            update["sk"],
+            update["UpdateExpression"],
+            update["ConditionExpression"],
+            update["values"],
+            update["ExpressionAttributeNames"],
+        )
+        if item is None:
+            current = self.get_order(owner, client_order_id)
+            raise ConflictError(
+                f"order {client_order_id} is {current.status}, not {expected_status}",
+                current=current,
+            )
+        return order_from_row(item)
+
+    def _order_update(
+        self, owner: str, client_order_id: str, expected_status: str, changes: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The order's key (`pk`, `sk`), its update expression, condition (still
+        `expected_status`), values (plain) and names; `NotFoundError` if there is no such
+        order."""
         pointer = self._pointer(owner, client_order_id)
         values: dict[str, Any] = {":now": self._now(), ":expected": expected_status}
         names = {"#st": "status"}
@@ -191,22 +215,14 @@ class AwsOrders(AwsTable):
             names.setdefault(name, column)
             sets.append(f"{name} = :v{index}")
             values[f":v{index}"] = _float(value) if isinstance(value, float) else value
-        item = self._update(
-            "update_order",
-            _queue_pk(owner, pointer["account"]),
-            f"{pointer['sequence']:012d}",
-            "SET " + ", ".join(sets),
-            "#st = :expected",
-            values,
-            names,
-        )
-        if item is None:
-            current = self.get_order(owner, client_order_id)
-            raise ConflictError(
-                f"order {client_order_id} is {current.status}, not {expected_status}",
-                current=current,
-            )
-        return order_from_row(item)
+        return {
+            "pk": _queue_pk(owner, pointer["account"]),
+            "sk": f"{pointer['sequence']:012d}",
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "#st = :expected",
+            "values": values,
+            "ExpressionAttributeNames": names,
+        }
 
     def _update_orders(
         self, owner: str, updates: list[tuple[str, str, dict[str, Any]]]

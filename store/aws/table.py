@@ -34,7 +34,7 @@ seconds, cache items only).
 
 Guarded writes are DynamoDB condition expressions (status transitions, leases, portfolio
 and profile versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
-result + `succeeded`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
+result + `succeeded`; ledger entries + their orders' statuses, `store.aws.executions`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
 `inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
 `datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and
 `exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports) and

@@ -11,10 +11,9 @@ from store.sqlite.connection import MIGRATIONS, SCHEMA_VERSION
 from store.sqlite.datasets import SqliteDatasets
 from store.sqlite.deployments import SqliteDeployments
 from store.sqlite.documents import SqliteDocuments
+from store.sqlite.executions import SqliteExecutions
 from store.sqlite.exports import SqliteExports
 from store.sqlite.ideas import SqliteIdeas
-from store.sqlite.ledger import SqliteLedger
-from store.sqlite.orders import SqliteOrders
 from store.sqlite.portfolios import SqlitePortfolios
 from store.sqlite.profiles import SqliteProfiles
 from store.sqlite.retention import SqliteRetention
@@ -35,8 +34,7 @@ class SQLiteStore(
     SqliteCache,
     SqliteApiKeys,
     SqliteDeployments,
-    SqliteOrders,
-    SqliteLedger,
+    SqliteExecutions,
     SqliteBrokerAccounts,
     SqliteProfiles,
 ):

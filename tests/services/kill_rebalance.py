@@ -43,6 +43,7 @@ WRITES = (
     "append_ledger",
     "enqueue_orders",
     "update_orders",
+    "record_executions",
     "update_deployment",
     "append_deployment_event",
     "complete_job",

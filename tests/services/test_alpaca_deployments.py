@@ -411,3 +411,22 @@ def test_a_forward_test_of_an_alpaca_deployment_trades_its_own_paper_account(
         ("GET", "/v2/account/configurations"),
         ("GET", "/v2/account"),
     ]  # the check at creation only
+
+
+def test_the_kill_switch_records_an_order_filled_meanwhile_with_its_fills(
+    store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca
+) -> None:
+    settings = _settings(tmp_path, alpaca)
+    deployment = _active(store, settings)
+    alpaca.advance(FIRE)
+    stopped = _run_at_fire(store, clock, settings, deployment, max_attempts=1)
+    assert stopped.status == "failed" and _placed(alpaca) == ["new", "new"]
+    alpaca.advance(AFTER_THE_CLOSE)  # they filled at Alpaca; the store still has them sent
+    assert _placed(alpaca) == ["filled", "filled"]
+    kill_switch(store, "alice", account=deployment.spec["account"], settings=settings)
+    orders = store.list_orders("alice", deployment_id=deployment.id)
+    fills = [e for e in store.ledger("alice", deployment.id) if e.kind == "fill"]
+    assert [o.status for o in orders] == ["filled", "filled"]
+    for order in orders:
+        mine = [e.quantity or 0.0 for e in fills if e.order_id == order.client_order_id]
+        assert mine and sum(mine) == pytest.approx(order.filled_quantity)

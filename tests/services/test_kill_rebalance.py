@@ -28,7 +28,13 @@ def test_a_rebalance_killed_after_any_store_write_is_finished_exactly_once(
     assert fork(kill_rebalance.run_until_killed, tmp_path / "clean", None, reference) == 0
     recorded = json.loads(reference.read_text())
     writes = recorded["writes"]
-    assert {"save_broker_account", "update_orders", "append_ledger", "complete_job"} <= set(writes)
+    assert {
+        "save_broker_account",
+        "update_orders",
+        "append_ledger",
+        "record_executions",
+        "complete_job",
+    } <= set(writes)
     assert len(recorded["essence"]["ledger"]) == 4  # the capital and three fills
     assert ["run_finished", "filled", 3] in recorded["essence"]["events"]
     for k in range(1, len(writes) + 1):

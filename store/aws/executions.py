@@ -1,0 +1,73 @@
+"""Executions in the AWS store: ledger entries and order updates in one `TransactWriteItems`
+call (the ledger's `#HEAD`, the entries' puts, then each order's update guarded by its expected
+status; at most 100 actions, hence `MAX_WRITES_PER_EXECUTION` = 99 entries and updates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.aws.ledger import AwsLedger, book_pk
+from store.aws.orders import AwsOrders
+from store.aws.table import _av, _key
+from store.errors import ConflictError
+from store.executions import RecordedExecutions
+from store.ledger import LedgerEntry
+
+_ATTEMPTS = 5
+
+
+class AwsExecutions(AwsLedger, AwsOrders):
+    """`record_executions` on DynamoDB. A transaction cancelled on a ledger item (a concurrent
+    append moved `#HEAD` or wrote one of the entries) is read again and retried; cancelled on
+    an order's status, it is a `ConflictError`: nothing was written."""
+
+    def _record_executions(
+        self,
+        owner: str,
+        book: str,
+        entries: list[LedgerEntry],
+        updates: list[tuple[str, str, dict[str, Any]]],
+    ) -> RecordedExecutions:
+        pk = book_pk(owner, book)
+        order_updates = [self._order_update(owner, *update) for update in updates]
+        for _ in range(_ATTEMPTS):
+            new = [e for e in entries if not self._held(pk, book, e)]
+            actions: list[dict[str, Any]] = []
+            if new:
+                head = self._get("record_executions", pk, "#HEAD")
+                last = 0 if head is None else int(head["last_seq"])
+                actions = [
+                    self._head_put(pk, head, last + len(new)),
+                    *self._entry_puts(pk, new, last),
+                ]
+            ledger_actions = len(actions)
+            actions += [self._update_action(u) for u in order_updates]
+            codes = self._transact("record_executions", actions)
+            if codes is None:
+                orders = [self.get_order(owner, u[0]) for u in updates]
+                return RecordedExecutions(len(new), orders)
+            failed = [
+                updates[i - ledger_actions][0]
+                for i, code in enumerate(codes)
+                if i >= ledger_actions and code == "ConditionalCheckFailed"
+            ]
+            if failed:
+                current = self.get_order(owner, failed[0])
+                expected = next(u[1] for u in updates if u[0] == failed[0])
+                raise ConflictError(
+                    f"order {failed[0]} is {current.status}, not {expected}: nothing written",
+                    current=current,
+                )
+        raise ConflictError(f"ledger {book} kept changing; record the executions again")
+
+    def _update_action(self, update: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.table,
+                "Key": _key(update["pk"], update["sk"]),
+                "UpdateExpression": update["UpdateExpression"],
+                "ConditionExpression": update["ConditionExpression"],
+                "ExpressionAttributeNames": update["ExpressionAttributeNames"],
+                "ExpressionAttributeValues": {k: _av(v) for k, v in update["values"].items()},
+            }
+        }

@@ -1,0 +1,47 @@
+"""Executions in the SQLite store: ledger entries and order updates in one transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from store.errors import ConflictError, NotFoundError
+from store.executions import RecordedExecutions
+from store.ledger import LedgerEntry
+from store.sqlite.ledger import SqliteLedger
+from store.sqlite.orders import SqliteOrders
+
+
+class SqliteExecutions(SqliteLedger, SqliteOrders):
+    """`record_executions` on SQLite: one `BEGIN IMMEDIATE` transaction that inserts the new
+    entries, then updates each order guarded by its expected status; any failure rolls all of
+    it back."""
+
+    def _record_executions(
+        self,
+        owner: str,
+        book: str,
+        entries: list[LedgerEntry],
+        updates: list[tuple[str, str, dict[str, Any]]],
+    ) -> RecordedExecutions:
+        now = self._now()
+        ids = [u[0] for u in updates]
+        with self._tx("record_executions") as conn:
+            new = self._insert_entries(conn, owner, book, entries)
+            for client_order_id, expected_status, changes in updates:
+                cur = conn.execute(
+                    f"UPDATE queued_orders SET {', '.join(f'{c} = ?' for c in changes)}, "
+                    "updated_at = ? WHERE client_order_id = ? AND owner = ? AND status = ?",
+                    [*changes.values(), now, client_order_id, owner, expected_status],
+                )
+                if cur.rowcount == 1:
+                    continue
+                found = [o for o in self._rows(conn, [client_order_id]) if o.owner == owner]
+                if not found:
+                    raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
+                raise ConflictError(
+                    f"order {client_order_id} is {found[0].status}, not {expected_status}: "
+                    "nothing written",
+                    current=found[0],
+                )
+            stored = {o.client_order_id: o for o in self._rows(conn, ids)} if ids else {}
+        return RecordedExecutions(new, [stored[i] for i in ids])
