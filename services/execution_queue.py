@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from execution.brokers.base import Broker, BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
@@ -93,10 +94,34 @@ def dispatch(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DispatchReport:
-    """Send the account's queued orders in queue order (see the module docstring). What the
-    broker said is recorded after the orders are sent, in one write: a worker that dies before
-    it leaves them queued, and the next one sends them again under the same client order ids,
-    which the broker recognises."""
+    """Send the account's queued share orders in queue order (see `dispatch_orders`); an order
+    the broker refuses is `rejected`."""
+
+    def submit(order: QueuedOrder) -> BrokerOrder:
+        request = OrderRequest(order.client_order_id, order.symbol, order.side, order.quantity)
+        return broker.submit(request)
+
+    return dispatch_orders(
+        store, owner, account, submit, refused="rejected", retry=retry, sleep=sleep
+    )
+
+
+def dispatch_orders(
+    store: Store,
+    owner: str,
+    account: str,
+    submit: Callable[[QueuedOrder], BrokerOrder],
+    *,
+    refused: Literal["rejected", "dead"],
+    retry: RetryPolicy | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DispatchReport:
+    """Send the account's queued orders in queue order through `submit` (see the module
+    docstring); an order the broker refuses takes the status `refused` (`rejected`, or `dead`
+    for a queue whose refusals are dead letters). What the broker said is recorded after the
+    orders are sent, in one write: a worker that dies before it leaves them queued, and the next
+    one sends them again under the same client order ids, which the broker recognises. Every
+    dead letter is logged as an `order_dead_lettered` event (what the operations alarm counts)."""
     policy = retry or RetryPolicy()
     updates: list[OrderUpdate] = []
     dead_runs: set[str] = set()
@@ -107,7 +132,7 @@ def dispatch(
             reason = "not sent: an earlier order of its run was dead-lettered"
             updates.append(OrderUpdate(order.client_order_id, "queued", "canceled", reason=reason))
             continue
-        update = _send(order, broker, policy, sleep)
+        update = _send(order, submit, refused, policy, sleep)
         if update.status == "dead":
             dead_runs.add(order.run_id)
             logger.error(
@@ -118,6 +143,7 @@ def dispatch(
                     "event": "order_dead_lettered",
                     "client_order_id": order.client_order_id,
                     "deployment_id": order.deployment_id,
+                    "account": account,
                     "run_id": order.run_id,
                 },
             )
@@ -133,17 +159,21 @@ def dispatch(
 
 
 def _send(
-    order: QueuedOrder, broker: Broker, policy: RetryPolicy, sleep: Callable[[float], None]
+    order: QueuedOrder,
+    submit: Callable[[QueuedOrder], BrokerOrder],
+    refused: Literal["rejected", "dead"],
+    policy: RetryPolicy,
+    sleep: Callable[[float], None],
 ) -> OrderUpdate:
-    request = OrderRequest(order.client_order_id, order.symbol, order.side, order.quantity)
     attempts = order.attempts
     while True:
         attempts += 1
         try:
-            placed = broker.submit(request)
+            placed = submit(order)
         except BrokerRejectedError as exc:
+            reason = str(exc) if refused == "rejected" else f"refused by the broker: {exc}"
             return OrderUpdate(
-                order.client_order_id, "queued", "rejected", attempts=attempts, reason=str(exc)
+                order.client_order_id, "queued", refused, attempts=attempts, reason=reason
             )
         except BrokerUnavailableError as exc:
             if attempts >= policy.max_attempts:

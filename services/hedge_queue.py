@@ -28,28 +28,26 @@ listed trades hold keeps its status until they are listed. A partial fill is sto
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from execution.brokers.base import OptionOrderRequest, OptionsBroker
-from execution.errors import BrokerRejectedError, BrokerUnavailableError
+from execution.brokers.base import BrokerOrder, OptionOrderRequest, OptionsBroker
+from execution.errors import BrokerRejectedError
 from execution.option_ledger import OptionFill
 from services.execution_queue import (
     STATUS_FROM_BROKER,
     SYNC_ATTEMPTS,
     DispatchReport,
     RetryPolicy,
-    as_sent,
     covered,
+    dispatch_orders,
     write_executions,
 )
 from services.hedge_accounts import HedgeLedger, to_entry
 from store import ConflictError, OrderUpdate, QueuedOrder, Store
 
-logger = logging.getLogger("stratigos.execution")
 INTENT_CODES = {
     "buy_to_open": "bo",
     "sell_to_open": "so",
@@ -91,80 +89,20 @@ def dispatch_hedges(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DispatchReport:
-    """Send the hedge account's queued orders (see the module docstring); what the broker said
-    is recorded in one write after they are sent."""
-    policy = retry or RetryPolicy()
-    updates: list[OrderUpdate] = []
-    dead_runs: set[str] = set()
-    for order in store.open_orders(owner, account):
-        if order.status != "queued":
-            continue
-        if order.run_id in dead_runs:
-            reason = "not sent: an earlier order of its hedge run was dead-lettered"
-            updates.append(OrderUpdate(order.client_order_id, "queued", "canceled", reason=reason))
-            continue
-        update = _send(order, broker, policy, sleep)
-        if update.status == "dead":
-            dead_runs.add(order.run_id)
-            logger.error(
-                "hedge order %s dead-lettered: %s",
-                order.client_order_id,
-                update.reason,
-                extra={
-                    "event": "hedge_order_dead_lettered",
-                    "client_order_id": order.client_order_id,
-                    "deployment_id": order.deployment_id,
-                    "run_id": order.run_id,
-                },
-            )
-        updates.append(update)
-    report = DispatchReport()
-    for stored in store.update_orders(owner, updates):
-        {"dead": report.dead, "canceled": report.canceled}.get(
-            stored.status, report.submitted
-        ).append(stored)
-    return report
+    """Send the hedge account's queued option orders (`services.execution_queue.dispatch_orders`:
+    a refused hedge order is a dead letter, and the rest of its hedge run is canceled)."""
 
-
-def _send(
-    order: QueuedOrder, broker: OptionsBroker, policy: RetryPolicy, sleep: Callable[[float], None]
-) -> OrderUpdate:
-    attempts = order.attempts
-    while True:
-        attempts += 1
-        try:
-            request = OptionOrderRequest(
-                order.client_order_id,
-                order.symbol,
-                order.side,
-                intent_of(order.client_order_id),
-                round(order.quantity),
-            )
-            placed = broker.submit_option(request)
-        except BrokerRejectedError as exc:
-            reason = f"refused by the broker (not retried): {exc}"
-            return OrderUpdate(
-                order.client_order_id, "queued", "dead", attempts=attempts, reason=reason
-            )
-        except BrokerUnavailableError as exc:
-            if attempts >= policy.max_attempts:
-                reason = f"broker unavailable after {attempts} attempts: {exc}"
-                return OrderUpdate(
-                    order.client_order_id, "queued", "dead", attempts=attempts, reason=reason
-                )
-            sleep(policy.delay(attempts - order.attempts))
-            continue
-        return as_sent(
-            OrderUpdate(
-                order.client_order_id,
-                "queued",
-                STATUS_FROM_BROKER[placed.status],
-                attempts=attempts,
-                filled_quantity=placed.filled_quantity,
-                average_price=placed.average_fill_price,
-                reason=placed.reason,
-            )
+    def submit(order: QueuedOrder) -> BrokerOrder:
+        request = OptionOrderRequest(
+            order.client_order_id,
+            order.symbol,
+            order.side,
+            intent_of(order.client_order_id),
+            round(order.quantity),
         )
+        return broker.submit_option(request)
+
+    return dispatch_orders(store, owner, account, submit, refused="dead", retry=retry, sleep=sleep)
 
 
 def sync_hedges(

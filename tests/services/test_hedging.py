@@ -180,7 +180,9 @@ def test_a_broker_failing_more_than_the_retries_dead_letters_the_hedge_order(sto
     assert recovered.calls == 3
 
 
-def test_a_poisoned_hedge_order_goes_to_the_dead_letters_and_its_run_stops(store: Store) -> None:
+def test_a_poisoned_hedge_order_goes_to_the_dead_letters_and_its_run_stops(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
     deployment = _active(store)
     book = hedge_account(deployment)
     store.enqueue_orders(
@@ -199,6 +201,9 @@ def test_a_poisoned_hedge_order_goes_to_the_dead_letters_and_its_run_stops(store
     assert dead.status == "dead" and "not an OCC option symbol" in (dead.reason or "")
     assert dead.attempts == 1
     assert orders["hdg-0000000000000000-01-bo"].status == "canceled"
+    # logged as the event the operations alarm counts, with the hedge account named
+    [logged] = [r for r in caplog.records if getattr(r, "event", None) == "order_dead_lettered"]
+    assert (logged.client_order_id, logged.account) == (dead.client_order_id, book)
 
 
 def test_the_hedging_kill_switch_closes_every_option_and_halts_hedge_runs(
