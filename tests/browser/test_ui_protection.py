@@ -1,14 +1,58 @@
 """The optimization form's Protection section in Chromium: an overlay search submitted with a
-bear-scenario drawdown limit runs to the end and the results show the winner's overlay; bad
-protection settings are caught beside their field before anything is sent, and the API's
-errors are shown beside the field they name."""
+bear-scenario drawdown limit runs to the end and the results show the winner's overlay and the
+hedged-vs-unhedged tables with the API's numbers; an unhedged winner and a search without
+overlays say so instead of showing empty tables; bad protection settings are caught beside their
+field before anything is sent, and the API's errors are shown beside the field they name."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from tests.browser.support import Server, sign_in
+from tests.browser.support import Server, sign_in, succeeded_job, wait_for_job
+
+COMPARISON = [
+    ("hedged", "hedge_premium", 2),
+    ("hedged", "hedge_payoff", 2),
+    ("hedged", "hedge_carry", 2),
+    ("unhedged", "max_drawdown", 1),
+    ("hedged", "max_drawdown", 1),
+    ("unhedged", "cvar_95", 2),
+    ("hedged", "cvar_95", 2),
+]
+"""The comparison table's columns after the scenario: (side, metric, decimals of the percent)."""
+TRADEOFF = [("hedge_premium", 2), ("hedge_carry", 2), ("max_drawdown", 1), ("cvar_95", 2)]
+"""The trade-off table's percent columns after trial and overlay."""
+
+
+def _cells(page: Any, selector: str) -> tuple[list[str], list[str | None]]:
+    """The texts and `data-value`s of the cells matched by `selector`."""
+    cells = page.locator(selector)
+    return cells.all_inner_texts(), cells.evaluate_all("els => els.map(e => e.dataset.value)")
+
+
+def _assert_hedging_tables_match(page: Any, results: dict[str, Any]) -> None:
+    """Every number of the Protection card's tables is the API's, formatted as the reports do."""
+    hedging = results["hedging"]
+    for scenario, sides in (hedging["comparison"] or {}).items():
+        texts, values = _cells(page, f"#hedge-comparison tr[data-scenario='{scenario}'] td")
+        expected = [sides[side][metric] for side, metric, _ in COMPARISON]
+        assert [float(v) for v in values if v is not None] == expected
+        assert texts == [f"{v:.{d}%}" for v, (_, _, d) in zip(expected, COMPARISON, strict=True)]
+    rows = page.locator("#hedge-tradeoff tbody tr")
+    assert rows.count() == len(hedging["tradeoff"]) > 0
+    for i, row in enumerate(hedging["tradeoff"]):
+        texts, values = _cells(page, f"#hedge-tradeoff tbody tr:nth-child({i + 1}) td")
+        expected = [row[m] for m, _ in TRADEOFF]
+        assert [float(v) for v in values[1:5] if v is not None] == expected
+        assert texts[1:5] == [f"{v:.{d}%}" for v, (_, d) in zip(expected, TRADEOFF, strict=True)]
+        assert texts[5] == ("yes" if row["feasible"] else "no")
+        assert float(values[6] or "nan") == row["objective"]
+        head = page.inner_text(f"#hedge-tradeoff tbody tr:nth-child({i + 1}) th")
+        winner = row["trial"] == results["best"]["trial"]
+        assert head == f"{row['trial']}{' (winner)' if winner else ''}"
+    definitions = page.inner_text("#hedge-definitions")
+    assert "% of wealth per year" in definitions and "positive loss" in definitions
 
 
 def _small_run(page: Any) -> None:
@@ -68,11 +112,62 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     assert ("Sold call strike\t112%" in shown) == (config["overlay"] == "collar")
     assert "Roll band" not in shown  # the winner rolls at expiry: the band is not used
     assert "max_drawdown <= 0.5 in bear" in page.inner_text("#config-summary")
+    _assert_hedging_tables_match(page, results)
+    assert page.locator("#protection-none").count() == 0
     page.locator("#protection").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "protection-results.png"))
     # the trials table has the overlay's columns
     header = page.inner_text("#trials-table thead")
     assert "overlay" in header and "overlay strike" in header
+    assert page.problems == []
+
+
+def test_an_unhedged_winner_says_so_and_shows_the_trade_off(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    request = {
+        "universe": ["AAPL", "KO", "XOM"],
+        "start": "2010-01-01",
+        "n_paths": 20,
+        "scenarios": ["bear", "base"],
+        "search_space": {
+            "overlay": {"choices": ["none", "put"]},
+            "overlay_strike": {"low": 0.85, "high": 0.95},
+        },
+        "objective": {"hedge_premium": -1.0},
+        "budget": {"max_trials": 12, "batch_size": 6},
+        "method": "random",
+    }
+    with server.client() as client:
+        job = client.post("/v1/optimizations", json=request).json()
+        assert wait_for_job(client, job["id"])["status"] == "succeeded"
+        results = client.get(f"/v1/optimizations/{job['id']}/results").json()
+    # minimising the premium, a strategy without options (premium 0) wins
+    assert results["config_summary"]["config"]["overlay"] == "none"
+    assert results["hedging"]["comparison"] is None
+    sign_in(page, server, f"#/jobs/{job['id']}")
+    page.wait_for_selector(f"body[data-results-ready='{job['id']}']")
+    assert "The winner holds no option overlay" in page.inner_text("#protection-none")
+    assert "protective put" in page.inner_text("#protection-none")
+    assert page.locator("#hedge-comparison").count() == 0  # no empty table
+    assert page.locator("#protection-winner").count() == 0
+    _assert_hedging_tables_match(page, results)
+    first = results["hedging"]["tradeoff"][0]
+    assert first["hedged"] is False  # the unhedged trial closest to the limits comes first
+    assert page.inner_text("#hedge-tradeoff tbody tr:first-child td") == "none"
+    page.locator("#protection").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "protection-unhedged.png"))
+    assert page.problems == []
+
+
+def test_a_search_without_overlays_has_no_protection_card(page: Any, server: Server) -> None:
+    job_id = succeeded_job(server)
+    with server.client() as client:
+        assert client.get(f"/v1/optimizations/{job_id}/results").json()["hedging"] is None
+    sign_in(page, server, f"#/jobs/{job_id}")
+    page.wait_for_selector(f"body[data-results-ready='{job_id}']")
+    assert page.locator("#config-summary").count() == 1
+    assert page.locator("#protection").count() == 0
     assert page.problems == []
 
 
