@@ -71,6 +71,67 @@ def test_the_text_summary_names_the_winner_s_overlay(
     assert "annual budget 2%" in best
 
 
+@pytest.mark.parametrize(
+    ("kinds", "objective", "winner_hedged"),
+    [("put", None, True), ("none,put", {"hedge_premium": -1.0}, False)],
+    ids=["hedged-winner", "unhedged-winner"],
+)
+def test_the_text_summary_shows_hedged_vs_unhedged_and_the_trade_off(
+    kinds: str,
+    objective: dict[str, float] | None,
+    winner_hedged: bool,
+    request_file: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if objective is not None:  # minimising the premium: a strategy without options wins
+        request_file.write_text(json.dumps({**REQUEST, "objective": objective}))
+    argv = ["optimize", "--request", str(request_file), "--quiet", "--overlay", kinds,
+            "--overlay-strike", "0.85:0.98", "--overlay-tenor", "63",
+            "--max-drawdown", "0.5", "--limit-scenario", "bear"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    path = next(line for line in out.splitlines() if line.startswith("Results: "))
+    result = json.loads(Path(path.removeprefix("Results: ")).read_text())
+    hedging = result["hedging"]
+    lines = out.splitlines()
+    assert hedging["winner_hedged"] is winner_hedged
+    no_overlay = "  hedged vs unhedged: the winner holds no option overlay"
+    assert (no_overlay in lines) is not winner_hedged
+    assert (hedging["comparison"] is not None) is winner_hedged
+    head = next((i for i, line in enumerate(lines) if line.startswith("  hedged vs")), 0)
+    block = [line.split() for line in lines[head + 2 : head + 2 + len(hedging["comparison"] or {})]]
+    assert sorted(row[0] for row in block) == sorted(hedging["comparison"] or {})
+    for scenario, sides in (hedging["comparison"] or {}).items():
+        h, u = sides["hedged"], sides["unhedged"]
+        row = next(r for r in block if r[0] == scenario)
+        assert row == [
+            scenario, f"{h['hedge_premium']:.2%}", f"{h['hedge_payoff']:.2%}",
+            f"{h['hedge_carry']:.2%}", f"{u['max_drawdown']:.1%}", "->",
+            f"{h['max_drawdown']:.1%}", f"{u['cvar_95']:.2%}", "->", f"{h['cvar_95']:.2%}",
+        ]  # fmt: skip
+    start = next(i for i, line in enumerate(lines) if line.startswith("  trade-off in bear"))
+    shown = [line.split() for line in lines[start + 2 : start + 2 + len(hedging["tradeoff"])]]
+    assert len(shown) == len(hedging["tradeoff"]) > 0
+    for row, cells in zip(hedging["tradeoff"], shown, strict=True):
+        winner = row["trial"] == result["best"]["trial"]
+        assert cells[0] == f"{row['trial']}{'*' if winner else ''}"
+        assert cells[-6:] == [
+            f"{row['hedge_premium']:.2%}", f"{row['hedge_carry']:.2%}",
+            f"{row['max_drawdown']:.1%}", f"{row['cvar_95']:.2%}",
+            "yes" if row["feasible"] else "no", f"{row['objective']:.4f}",
+        ]  # fmt: skip
+        assert (cells[1] == "none") == (not row["hedged"])
+    assert shown[0][1] == ("put" if winner_hedged else "none")  # no unhedged trial / closest
+
+
+def test_a_search_without_overlays_prints_no_hedging_table(
+    request_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["optimize", "--request", str(request_file), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "Run job_" in out and "hedged vs unhedged" not in out and "trade-off" not in out
+
+
 def test_a_bad_flag_value_is_named_before_any_job(
     request_file: Path, offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
