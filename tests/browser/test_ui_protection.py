@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from quant.options.vol_model import ImpliedVolModel
 from tests.browser.support import Server, sign_in, succeeded_job, wait_for_job
 
 COMPARISON = [
@@ -81,6 +82,9 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     page.fill("#overlay-budget-high", "2")
     page.fill("#limit-max-drawdown", "50")
     page.check("#limit-scenario-bear")
+    page.fill("#vol-premium", "0.02")  # implied vol further above realised, a steeper skew
+    page.fill("#vol-skew", "2")
+    page.fill("#vol-window", "42")
     page.locator("#overlay-kind-none").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts / "protection-form.png"))
     page.click("#submit-optimization")
@@ -100,6 +104,13 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     assert space["overlay_budget"] == 0.02
     limits = job["request"]["risk_limits"]
     assert limits["max_drawdown"] == 0.5 and limits["scenarios"] == ["bear"]
+    assert job["request"]["vol_model"] == {
+        "variance_risk_premium": 0.02,
+        "skew": 2,
+        "realised_window": 42,
+        "min_volatility": 0.05,
+        "max_volatility": 3.0,
+    }
 
     config = results["config_summary"]["config"]
     assert config["overlay"] in ("put", "collar") and config["overlay_budget"] == 0.02
@@ -193,10 +204,71 @@ def test_protection_settings_are_checked_beside_their_field_before_sending(
     assert page.locator("#overlay-call-strike-error").count() == 0  # earlier marks are cleared
     assert page.url.endswith("#/optimize")
 
+    page.fill("#overlay-budget-low", "")
+    page.fill("#vol-skew", "-1")  # the vol model's bounds: the browser refuses to send it
+    page.click("#submit-optimization")
+    assert page.evaluate("document.getElementById('vol-skew').validity.rangeUnderflow")
+    assert page.url.endswith("#/optimize")
+    page.fill("#vol-skew", "1.5")
+    # and the form's own check (the one the request is built through) names the field
+    errors = page.evaluate(
+        """async () => {
+            const { volModelFromForm } = await import('./static/optimize.js');
+            const form = document.getElementById('optimize-form');
+            const out = [];
+            for (const [id, bad] of [['vol-skew', '-1'], ['vol-window', '10.5'],
+                                     ['vol-premium', '1.5']]) {
+              const input = document.getElementById(id);
+              const before = input.value;
+              input.value = bad;
+              try { volModelFromForm(form); out.push([id, 'accepted']); }
+              catch (err) { out.push([err.id, err.message]); }
+              input.value = before;
+            }
+            return out;
+        }"""
+    )
+    assert errors == [
+        ["vol-skew", "Skew must be at least 0 and at most 20"],
+        ["vol-window", "Realised volatility window must be a whole number of trading days"],
+        ["vol-premium", "Variance risk premium must be at least 0 and at most 1"],
+    ]
+
     page.uncheck("#overlay-kind-none")
     page.uncheck("#overlay-kind-collar")
     page.click("#submit-optimization")
     assert "Choose at least one overlay kind" in page.inner_text("#overlay-kind-none-error")
+    assert page.problems == []
+
+
+def test_the_pricing_fields_show_the_vol_model_s_defaults_and_send_nothing_unchanged(
+    page: Any, server: Server
+) -> None:
+    sign_in(page, server)
+    defaults = ImpliedVolModel()
+    assert float(page.input_value("#vol-premium")) == defaults.variance_risk_premium
+    assert float(page.input_value("#vol-skew")) == defaults.skew
+    assert int(page.input_value("#vol-window")) == defaults.realised_window
+    hint = page.inner_text("#vol-model-hint")
+    assert f"premium {defaults.variance_risk_premium}, skew {defaults.skew}" in hint
+    sent = page.evaluate(
+        """async () => {
+            const { requestFromForm } = await import('./static/optimize.js');
+            const form = document.getElementById('optimize-form');
+            const unhedged = requestFromForm(form);
+            document.getElementById('overlay-kind-put').checked = true;
+            const defaults = requestFromForm(form);
+            document.getElementById('vol-window').value = '63';
+            const changed = requestFromForm(form);
+            return [unhedged.vol_model, defaults.vol_model, changed.vol_model];
+        }"""
+    )
+    # left out without overlays and at the defaults (the request's hash is unchanged then)
+    assert sent[0] is None and sent[1] is None
+    assert sent[2] == {
+        **defaults.model_dump(exclude={"min_volatility", "max_volatility"}),
+        "realised_window": 63,
+    }
     assert page.problems == []
 
 
@@ -216,9 +288,12 @@ def test_the_api_s_errors_are_shown_beside_the_field_they_name(page: Any, server
             const names = ['overlay', 'overlay_strike', 'overlay_lower_strike',
               'overlay_call_strike', 'overlay_tenor_days', 'overlay_roll', 'overlay_roll_band',
               'overlay_hedge_ratio', 'overlay_budget'];
-            return names.map((n) => {
-              const id = inputOfField(`body.search_space.${n}`);
-              return id && document.getElementById(id) ? id : `missing ${n}`;
+            const fields = [...names.map((n) => `body.search_space.${n}`), 'body.vol_model',
+              'body.vol_model.variance_risk_premium', 'body.vol_model.skew',
+              'body.vol_model.realised_window'];
+            return fields.map((f) => {
+              const id = inputOfField(f);
+              return id && document.getElementById(id) ? id : `missing ${f}`;
             });
         }"""
     )
