@@ -135,3 +135,25 @@ def test_the_answer_says_whether_the_winner_holds_protection(session: ChatSessio
     held = config["overlay"] != "none"
     assert ("The winner's protection:" in done.replies[-1]) == held
     assert ("The winner holds no option overlay" in done.replies[-1]) == (not held)
+
+
+def test_a_stated_vol_model_is_drafted_and_shown_for_approval(session: ChatSession) -> None:
+    request, summary = _pending(
+        session, "add a 90% put overlay, assume a variance risk premium of 0.02 and a flat skew"
+    )
+    assert request["search_space"]["overlay"] == "put"
+    model = request["vol_model"]
+    assert model["variance_risk_premium"] == 0.02 and model["skew"] == 0.0
+    assert model["realised_window"] == 21  # not said: the model's default
+    assert "options priced with a variance risk premium of 0.02, skew 0, realised vol over " in (
+        summary
+    )
+
+
+def test_implied_vol_points_over_realised_is_asked_about_not_guessed(
+    session: ChatSession,
+) -> None:
+    turn = session.send("add a 90% put overlay and assume implied vol 5 points over realised")
+    assert turn.pending is None
+    text = " ".join(str(r) for r in turn.replies)
+    assert "implied vol 5 points over realised is not one setting" in text
