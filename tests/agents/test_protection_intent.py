@@ -142,3 +142,11 @@ def test_implied_vol_points_over_realised_gets_a_question() -> None:
     assert question is not None
     assert "implied vol 5 points over realised is not one setting" in question
     assert "variance risk premium" in question
+
+
+def test_a_backtest_with_a_put_is_a_backtest_not_a_search() -> None:
+    intent = _parse("backtest a 15% target-vol strategy with a 90% put")
+    assert intent.intent == "backtest"
+    assert intent.target_vol == 0.15
+    assert intent.protection == Protection(kinds=("put",), strikes=(0.9,))
+    assert _parse("add a 90% put to a 15% target-vol strategy").intent == "search_strategy"
