@@ -242,9 +242,11 @@ def test_protection_settings_are_checked_beside_their_field_before_sending(
 
 
 def test_the_pricing_fields_show_the_vol_model_s_defaults_and_send_nothing_unchanged(
-    page: Any, server: Server
+    page: Any, server: Server, artifacts: Path
 ) -> None:
     sign_in(page, server)
+    page.locator("#vol-model").scroll_into_view_if_needed()
+    page.locator("#vol-model").screenshot(path=str(artifacts / "protection-vol-model.png"))
     defaults = ImpliedVolModel()
     assert float(page.input_value("#vol-premium")) == defaults.variance_risk_premium
     assert float(page.input_value("#vol-skew")) == defaults.skew
