@@ -171,6 +171,52 @@ def test_an_unhedged_winner_says_so_and_shows_the_trade_off(
     assert page.problems == []
 
 
+def test_a_required_hedge_that_none_meets_is_said_with_its_reason(
+    page: Any, server: Server
+) -> None:
+    request = {
+        "universe": ["AAPL", "JNJ", "KO", "XOM", "JPM"],
+        "start": "2008-01-01",
+        "end": "2022-12-28",
+        "n_paths": 40,
+        "horizon": 189,
+        "scenarios": ["bear", "high_vol"],
+        "search_space": {
+            "target_vol": {"low": 0.18, "high": 0.30},
+            "weight_function": "inverse_vol",
+            "lookback": 63,
+            "rebalance_every": 21,
+            "max_leverage": 1.5,
+            "overlay": {"choices": ["none", "put"]},
+            "overlay_strike": {"low": 0.6, "high": 0.7},  # far out of the money: no help
+            "overlay_tenor_days": 63,
+        },
+        "objective": {"hedge_premium": -1.0},
+        "risk_limits": {"max_drawdown": 0.15, "scenarios": ["bear"]},
+        "budget": {"max_trials": 40, "batch_size": 20},
+        "method": "random",
+    }
+    with server.client() as client:
+        job = client.post("/v1/optimizations", json=request).json()
+        final = wait_for_job(client, job["id"])
+        results = client.get(f"/v1/optimizations/{job['id']}/results").json()
+    hedging = results["hedging"]
+    assert final["status"] == "succeeded" and results["status"] == "partial", final
+    assert hedging["required"] is not None
+    assert hedging["n_hedged_trials"] > 0 and hedging["n_hedged_feasible"] == 0
+    sign_in(page, server, f"#/jobs/{job['id']}")
+    page.wait_for_selector(f"body[data-results-ready='{job['id']}']")
+    required = page.inner_text("#hedge-required")
+    assert f"from round {hedging['required']['round'] + 1}" in required
+    assert hedging["required"]["constraint"] in required
+    none_met = page.inner_text("#hedge-none-feasible")
+    assert (
+        none_met == f"None of the {hedging['n_hedged_trials']} hedged trials met the risk limits."
+    )
+    _assert_hedging_tables_match(page, results)
+    assert page.problems == []
+
+
 def test_a_search_without_overlays_has_no_protection_card(page: Any, server: Server) -> None:
     job_id = succeeded_job(server)
     with server.client() as client:
