@@ -84,6 +84,26 @@ class RiskLimitsDraft(BaseModel):
     scenarios: list[ScenarioName] | None = None
 
 
+class VolModelDraft(BaseModel):
+    """How the options are priced (the request's `vol_model`, docs/engine.md): implied vol =
+    sqrt(realised vol^2 + variance_risk_premium) x (strike/spot)^-skew. Unset fields keep the
+    model's defaults (0.01, 1.5, 21 days); set only what the user states in these terms."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    variance_risk_premium: float | None = Field(
+        default=None,
+        description="Added to the realised variance, annual variance units (0.01 turns 15% "
+        "realised into 18% implied at the money).",
+    )
+    skew: float | None = Field(
+        default=None, description="Exponent of the moneyness factor (0 is a flat smile)."
+    )
+    realised_window: int | None = Field(
+        default=None, description="Trading days of returns behind the realised volatility."
+    )
+
+
 class ProtectionDraft(BaseModel):
     """Option protection on the risky sleeve to search (overlays, docs/engine.md): unset fields
     keep the strategy's defaults (strike 0.95, 63-day tenor, roll at expiry, hedge ratio 1, no
@@ -126,6 +146,9 @@ class ProtectionDraft(BaseModel):
         max_length=2,
         description="[low, high] annual premium cap as a fraction of wealth: [0.02, 0.02] for "
         "'a 2% budget', a range such as [0.005, 0.05] to search how much to spend.",
+    )
+    vol_model: VolModelDraft | None = Field(
+        default=None, description="How the options are priced, when the user says so."
     )
 
 

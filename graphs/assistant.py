@@ -47,7 +47,12 @@ from agents.chat import (
 from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
-from graphs.protection import describe_overlay, describe_protection, overlay_space
+from graphs.protection import (
+    describe_overlay,
+    describe_protection,
+    describe_vol_model,
+    overlay_space,
+)
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
@@ -163,6 +168,8 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
                 budget=pair(p.budget_range),
             )
         )
+        if p.vol_model is not None:
+            data["vol_model"] = p.vol_model.model_dump(exclude_none=True)
     return OptimizationRequest.model_validate(data)
 
 
@@ -387,6 +394,7 @@ def describe(request: OptimizationRequest) -> str:
         if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
         else "",
         describe_protection(space) or "",
+        describe_vol_model(request.vol_model) if request.vol_model is not None else "",
         f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}"
         + (
             f" in {', '.join(request.risk_limits.scenarios)}"

@@ -839,7 +839,8 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "reason": _stop_reason(state, request),
         "best": best,
         "feasibility": feasibility_definition(state) if "plan" in state else None,
-        "convergence": state.get("convergence", []),
+        # NaN while no trial meets the constraints: null in the stored (strict) JSON
+        "convergence": [v if math.isfinite(v) else None for v in state.get("convergence", [])],
         "trials": state.get("trials", []),
         "n_trials": len(state.get("trials", [])),
         "max_trials": request.budget.max_trials,

@@ -13,15 +13,18 @@ command line's flags and the chat's draft both name it the same way, built here 
 - `roll`: "expiry" or "band".
 
 `describe_protection` says in one line what a search space does with the overlay (for the chat's
-approval prompt and the command line's summary).
+approval prompt and the command line's summary), `describe_vol_model` how the options are priced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from quant.strategy import OverlayKind
+
+if TYPE_CHECKING:  # the CLI imports this module to parse its flags: no numba at that point
+    from quant.options.vol_model import ImpliedVolModel
 
 OVERLAY_KINDS: tuple[str, ...] = get_args(OverlayKind)
 """The overlay kinds a strategy may hold ("none" first)."""
@@ -123,6 +126,15 @@ def describe_protection(space: Mapping[str, Any]) -> str | None:
         if name in space:
             parts.append(f"{label} {_spec_text(space[name], percent)}")
     return "protection: " + "; ".join(parts)
+
+
+def describe_vol_model(model: ImpliedVolModel) -> str:
+    """How a request prices its options, in one line ("options priced with a variance risk
+    premium of 0.02, skew 0, realised vol over 42 days")."""
+    return (
+        f"options priced with a variance risk premium of {model.variance_risk_premium:g}, "
+        f"skew {model.skew:g}, realised vol over {model.realised_window} days"
+    )
 
 
 def describe_overlay(config: Mapping[str, Any]) -> str | None:

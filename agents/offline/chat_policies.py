@@ -20,6 +20,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from agents.chat import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
+from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.memory_chat import memory_chat
@@ -264,6 +265,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     """Build a portfolio with `optimize_portfolio` (or the frontier) and describe it."""
     intent = intent_of(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
+    if intent.intent == "backtest" and "backtest_strategy" in inp.tool_names:
+        return _backtest_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
             return reply("", tool_call("efficient_frontier", {**_range(intent), "points": 10}))
@@ -301,6 +304,19 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
     left_out = "".join(f" {reason}." for reason in latest[-1].data.get("left_out") or [])
     return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates)." + left_out)
+
+
+def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:
+    """Backtest the strategy the message describes on the history, and say how it did."""
+    question = backtest_question(intent)
+    if question is not None:
+        return reply(question)
+    if "backtest_strategy" not in done:
+        return reply("", tool_call("backtest_strategy", backtest_args(intent, _range(intent))))
+    latest = inp.latest_tool_results()
+    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
+        return reply(f"I could not run that backtest: {latest[-1].content if latest else ''}")
+    return reply(backtest_answer(latest[-1].data))
 
 
 METHOD_NAMES = {

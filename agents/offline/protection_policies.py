@@ -5,7 +5,8 @@ under 15%?"), and the question it asks instead when the message leaves the prote
 
 What the message does not say is searched over these ranges when the user asks which form or
 how much (`FORMS`, `STRIKE_RANGE`, `TENORS`, `BUDGET_RANGE`), and otherwise left at the
-strategy's defaults.
+strategy's defaults. The pricing model's parameters are drafted only when the message states them
+in the model's terms; "implied vol N points over realised" gets a question instead.
 """
 
 from __future__ import annotations
@@ -37,6 +38,15 @@ def protection_question(intent: Intent) -> str | None:
     protection = intent.protection
     if protection is None:
         return None
+    if protection.vol_points is not None:
+        points = f"{protection.vol_points * 100:.4g}"
+        return (
+            f"The options are priced from each path's realised volatility plus a variance risk "
+            f"premium, so implied vol {points} points over realised is not one setting: it "
+            f"depends on the realised vol. Which should I use: a variance risk premium (e.g. "
+            f"'a variance risk premium of 0.01', which turns 15% realised into 18% implied at "
+            f"the money; the default), a skew (e.g. 'a skew of 2'), or the defaults?"
+        )
     if intent.unplaced:
         shown = "%, ".join(f"{value * 100:.4g}" for value in intent.unplaced)
         return (
@@ -82,4 +92,6 @@ def protection_draft(intent: Intent) -> dict[str, Any] | None:
         draft["budget_range"] = [protection.budget, protection.budget]
     elif protection.asks_budget:
         draft["budget_range"] = list(BUDGET_RANGE)
+    if protection.vol_model:
+        draft["vol_model"] = dict(protection.vol_model)
     return draft

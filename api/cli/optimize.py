@@ -136,6 +136,7 @@ def best_line(best: dict[str, Any]) -> str:
 
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
+    from api.reports.hedging import text_lines as hedging_lines
     from api.reports.markdown import benchmark_rows
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]
@@ -162,6 +163,7 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
                 f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
                 f"{row['cagr']:7.1%} {row['max_drawdown']:7.1%}"
             )
+    lines += hedging_lines(result)
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:
         lines += ["", explanation]

@@ -2,7 +2,8 @@
 (`graphs.protection`) and the risk limits.
 
 Each flag changes the request built from `--request FILE` (or the defaults): the overlay flags
-set `search_space.overlay*` entries, the limit flags set `risk_limits`. A malformed value is an
+set `search_space.overlay*` entries, the pricing flags `vol_model`, the limit flags set
+`risk_limits`. A malformed value is an
 argparse error naming the flag (exit 2); a well-formed value the request refuses is reported
 with its field and the flag that set it (`search_space.overlay_strike (--overlay-strike): ...`).
 """
@@ -23,6 +24,13 @@ OVERLAY_FLAGS = {
     "overlay_budget": "--overlay-budget",
 }
 """The search-space field each overlay flag sets."""
+
+VOL_MODEL_FLAGS = {
+    "variance_risk_premium": "--vol-premium",
+    "skew": "--vol-skew",
+    "realised_window": "--vol-window",
+}
+"""The `vol_model` field (`quant.options.vol_model.ImpliedVolModel`) each pricing flag sets."""
 
 LIMIT_FLAGS = {"max_drawdown": "--max-drawdown", "cvar_95": "--cvar-95", "var_95": "--var-95"}
 _LIMIT_EXAMPLES = {"max_drawdown": "0.15", "cvar_95": "0.03", "var_95": "0.02"}
@@ -54,6 +62,13 @@ def _value_or_range(text: str) -> float | tuple[float, float]:
         return _float(text)
     low, _, high = text.partition(":")
     return (_float(low), _float(high))
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
 def _tenors(text: str) -> list[int]:
@@ -121,6 +136,31 @@ def add_request_flags(command: argparse.ArgumentParser) -> None:
         metavar="B",
         help="largest premium per year as a fraction of wealth, e.g. 0.02 or 0.005:0.05",
     )
+    pricing = command.add_argument_group(
+        "option pricing (vol_model)",
+        "The implied-volatility model that prices the overlay on every path: "
+        "sqrt(realised vol^2 + premium) x (strike/spot)^-skew (docs/engine.md); "
+        "unset flags keep the request's values or the model's defaults.",
+    )
+    pricing.add_argument(
+        "--vol-premium",
+        type=_float,
+        metavar="VAR",
+        help="variance risk premium added to the realised variance, annual variance units, "
+        "0 to 1 (default 0.01: 15%% realised gives 18%% implied at the money)",
+    )
+    pricing.add_argument(
+        "--vol-skew",
+        type=_float,
+        metavar="SKEW",
+        help="exponent of the moneyness factor, 0 to 20 (default 1.5; 0 = flat smile)",
+    )
+    pricing.add_argument(
+        "--vol-window",
+        type=_int,
+        metavar="DAYS",
+        help="trading days of returns behind the realised volatility, 2 to 756 (default 21)",
+    )
     limits = command.add_argument_group(
         "risk limits", "Limits on path means per scenario (fractions; VaR and CVaR daily)."
     )
@@ -162,6 +202,15 @@ def apply_request_flags(
         space = data.get("search_space")
         base = dict(space) if isinstance(space, dict) else dict(DEFAULT_SPACE)
         data["search_space"] = {**base, **overlay}
+    pricing = {
+        name: getattr(args, flag[2:].replace("-", "_"))
+        for name, flag in VOL_MODEL_FLAGS.items()
+        if getattr(args, flag[2:].replace("-", "_")) is not None
+    }
+    set_by.update({f"vol_model.{name}": VOL_MODEL_FLAGS[name] for name in pricing})
+    if pricing:
+        given = data.get("vol_model")
+        data["vol_model"] = {**(given if isinstance(given, dict) else {}), **pricing}
     limits: dict[str, Any] = {
         name: getattr(args, name) for name in LIMIT_FLAGS if getattr(args, name) is not None
     }

@@ -129,4 +129,56 @@ def markdown_lines(result: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-__all__ = ["comparison_rows", "markdown_lines", "overlay_label", "tradeoff"]
+def text_lines(result: Mapping[str, Any]) -> list[str]:
+    """The hedged-vs-unhedged comparison and the trade-off as a compact terminal table (the
+    `stratigos optimize` summary); empty without hedging. Same numbers and units as the
+    reports: premium, payoff and carry in % of wealth a year, drawdown and one-day 95% CVaR as
+    positive losses, path means."""
+    hedging = result.get("hedging")
+    if not hedging:
+        return []
+    lines: list[str] = []
+    required = hedging.get("required")
+    if required:
+        lines.append(
+            f"  hedge required from round {required['round'] + 1} ({required['constraint']})"
+        )
+    compared = comparison_rows(result)
+    if compared:
+        lines += [
+            "  hedged vs unhedged, same paths (premium, payoff, carry: % of wealth a year; "
+            "drawdown, 1-day CVaR95: losses):",
+            f"    {'scenario':9s} {'premium':>8s} {'payoff':>8s} {'carry':>8s}  "
+            f"{'max drawdown':>16s}  {'CVaR95':>15s}",
+        ]
+        for r in compared:
+            drawdown = f"{r['unhedged_max_drawdown']:.1%} -> {r['hedged_max_drawdown']:.1%}"
+            cvar = f"{r['unhedged_cvar_95']:.2%} -> {r['hedged_cvar_95']:.2%}"
+            lines.append(
+                f"    {r['scenario']:9s} {r['premium']:8.2%} {r['payoff']:8.2%} "
+                f"{r['carry']:8.2%}  {drawdown:>16s}  {cvar:>15s}"
+            )
+    else:
+        lines.append("  hedged vs unhedged: the winner holds no option overlay")
+    scenario, rows = tradeoff(result)
+    if rows:
+        lines += [
+            f"  trade-off in {scenario} (unhedged closest to the limits, cheapest hedged "
+            "meeting them; * winner):",
+            f"    {'trial':>6s}  {'overlay':32s} {'premium':>8s} {'carry':>8s} "
+            f"{'max DD':>7s} {'CVaR95':>7s}  {'meets':5s} {'objective':>9s}",
+        ]
+        for r in rows:
+            trial = f"{r['trial']}{'*' if r['winner'] else ''}"
+            lines.append(
+                f"    {trial:>6s}  {r['label']:32s} {r['hedge_premium']:8.2%} "
+                f"{r['hedge_carry']:8.2%} {r['max_drawdown']:7.1%} {r['cvar_95']:7.2%}  "
+                f"{'yes' if r['feasible'] else 'no':5s} {r['objective']:9.4f}"
+            )
+    tried = hedging.get("n_hedged_trials", 0)
+    if tried and not hedging.get("n_hedged_feasible"):
+        lines.append(f"  none of the {tried} hedged trials met the risk limits")
+    return lines
+
+
+__all__ = ["comparison_rows", "markdown_lines", "overlay_label", "text_lines", "tradeoff"]

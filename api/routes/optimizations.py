@@ -216,8 +216,9 @@ class TrialsPage(BaseModel):
 class Charts(BaseModel):
     """Chart data of the results page and report."""
 
-    convergence: list[dict[str, float]] = Field(
-        description="Best objective after each batch: [{batch, trials, best_objective}]."
+    convergence: list[dict[str, float | None]] = Field(
+        description="Best objective after each batch: [{batch, trials, best_objective}]; "
+        "best_objective is null while no trial meets the constraints."
     )
     risk_return: dict[str, list[dict[str, float | None]]] = Field(
         description="Per scenario, every trial's annualised volatility, CAGR and Sharpe ratio."

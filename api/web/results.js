@@ -138,48 +138,166 @@ function summaryCard(data) {
   );
 }
 
-/** The winner's option overlay: its parameters and, when the result's scenario metrics carry
- * them, what it cost and paid per scenario (fractions of wealth a year). Null when the winner
- * holds no overlay and the search tried none. */
+/** A fraction as a percentage with a fixed number of decimals ("6.20%"), as the reports print it. */
+function pctFixed(value, digits) {
+  return value === null || value === undefined || !Number.isFinite(value) ? "–" : `${(value * 100).toFixed(digits)}%`;
+}
+
+/** An overlay in a few words, e.g. "put 90% 63d" or "none" (as the reports label it). */
+export function overlayLabel(overlay) {
+  const kind = overlay.overlay || "none";
+  if (kind === "none") return "none";
+  let text = `${kind} ${(overlay.overlay_strike * 100).toFixed(0)}%`;
+  if ("overlay_lower_strike" in overlay) text += `/${(overlay.overlay_lower_strike * 100).toFixed(0)}%`;
+  if ("overlay_call_strike" in overlay) text += `/${(overlay.overlay_call_strike * 100).toFixed(0)}%`;
+  text += ` ${overlay.overlay_tenor_days}d`;
+  if (overlay.overlay_hedge_ratio !== undefined && overlay.overlay_hedge_ratio !== 1) text += ` x${overlay.overlay_hedge_ratio}`;
+  if (overlay.overlay_budget !== null && overlay.overlay_budget !== undefined) text += ` cap ${pctFixed(overlay.overlay_budget, 1)}/yr`;
+  return text;
+}
+
+/** A numeric table cell that keeps the raw number beside its text. */
+function numCell(value, digits) {
+  return h("td", { className: "num", dataset: { value: String(value) } }, pctFixed(value, digits));
+}
+
+function headRow(titles) {
+  return h("thead", {}, h("tr", {}, titles.map((t) => h("th", { scope: "col" }, t))));
+}
+
+/** What the hedging tables' numbers mean: units and conventions (docs/hedging.md). */
+const HEDGE_DEFINITIONS = [
+  ["Premium / yr", "premiums paid for the options bought, in % of wealth per year"],
+  ["Payoff / yr", "what the options returned (settlements, sales, options still held at the end), in % of wealth per year"],
+  ["Carry / yr", "premium minus payoff: the hedge's net cost in % of wealth per year (negative when the options paid more than they cost)"],
+  ["Max drawdown", "the largest fall from a peak of wealth over the horizon, a positive loss"],
+  ["CVaR 95% (1d)", "the mean daily loss on the worst 5% of days, a positive loss"],
+];
+
+function definitions() {
+  return h(
+    "details",
+    { id: "hedge-definitions", open: true },
+    h("summary", {}, "Definitions (every number is a mean over the simulated paths)"),
+    h("dl", { className: "definitions" }, HEDGE_DEFINITIONS.flatMap(([term, text]) => [h("dt", {}, term), h("dd", {}, text)])),
+  );
+}
+
+/** The winner with and without its options, per scenario, on the same paths. */
+function comparisonTable(comparison) {
+  return h(
+    "div",
+    { className: "table-scroll" },
+    h(
+      "table",
+      { id: "hedge-comparison", className: "data" },
+      h("caption", {}, "The winner beside the same strategy without its options, on the same simulated paths (same seed)"),
+      headRow([
+        "Scenario",
+        "Premium / yr",
+        "Payoff / yr",
+        "Carry / yr",
+        "Max drawdown unhedged",
+        "Max drawdown hedged",
+        "CVaR 95% (1d) unhedged",
+        "CVaR 95% (1d) hedged",
+      ]),
+      h(
+        "tbody",
+        {},
+        Object.entries(comparison).map(([name, sides]) =>
+          h(
+            "tr",
+            { dataset: { scenario: name } },
+            h("th", { scope: "row" }, name),
+            numCell(sides.hedged.hedge_premium, 2),
+            numCell(sides.hedged.hedge_payoff, 2),
+            numCell(sides.hedged.hedge_carry, 2),
+            numCell(sides.unhedged.max_drawdown, 1),
+            numCell(sides.hedged.max_drawdown, 1),
+            numCell(sides.unhedged.cvar_95, 2),
+            numCell(sides.hedged.cvar_95, 2),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The unhedged trial closest to the limits beside the cheapest hedged trials meeting them. */
+function tradeoffTable(hedging, winnerTrial) {
+  return h(
+    "div",
+    { className: "table-scroll" },
+    h(
+      "table",
+      { id: "hedge-tradeoff", className: "data" },
+      h(
+        "caption",
+        {},
+        `Trade-off in the ${hedging.scenario} scenario: the unhedged trial closest to the risk limits beside the cheapest hedged trials that meet them`,
+      ),
+      headRow(["Trial", "Overlay", "Premium / yr", "Carry / yr", "Max drawdown", "CVaR 95% (1d)", "Meets limits", "Objective"]),
+      h(
+        "tbody",
+        {},
+        hedging.tradeoff.map((row) =>
+          h(
+            "tr",
+            { dataset: { trial: row.trial } },
+            h("th", { scope: "row" }, `${row.trial}${row.trial === winnerTrial ? " (winner)" : ""}`),
+            h("td", { className: "text" }, overlayLabel(row.overlay)),
+            numCell(row.hedge_premium, 2),
+            numCell(row.hedge_carry, 2),
+            numCell(row.max_drawdown, 1),
+            numCell(row.cvar_95, 2),
+            h("td", { className: "text" }, row.feasible ? "yes" : "no"),
+            h("td", { className: "num", dataset: { value: String(row.objective) } }, row.objective.toFixed(4)),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+/** The winner's option overlay and what it bought: the winner with and without its options per
+ * scenario, and the trade-off between unhedged and hedged trials (`Results.hedging`, fractions
+ * of wealth a year and positive losses, shown as percentages). Null when the search space held
+ * no overlay and the winner none either. */
 function protectionCard(data) {
   const summary = data.config_summary || {};
   const config = summary.config || {};
-  const searched = ((summary.search_space || {}).overlay || {}).choices || [];
-  if (!config.overlay || (config.overlay === "none" && !searched.some((k) => k !== "none"))) return null;
-  if (config.overlay === "none") {
-    return card(
-      "protection",
-      "Protection",
-      h("p", { id: "protection-none" }, `The winner holds no option overlay; the search also tried ${searched.filter((k) => k !== "none").map((k) => OVERLAY_NAMES[k] || k).join(", ")}.`),
+  const hedging = data.hedging;
+  const searched = (((summary.search_space || {}).overlay || {}).choices || []).filter((k) => k !== "none");
+  if (!hedging && (!config.overlay || config.overlay === "none")) return null;
+  const parts = [];
+  if (hedging && hedging.required) {
+    const r = hedging.required;
+    parts.push(
+      h("p", { id: "hedge-required" }, h("strong", {}, "Hedge required "), `from round ${r.round + 1} (${r.constraint}): ${r.reason || ""}`),
     );
   }
-  const unused = unusedOverlayFields(config);
-  const rows = OVERLAY_LABELS.filter(([key]) => key in config && !unused.has(key)).map(([key, label, format]) => [label, format(config[key])]);
-  const scenarios = Object.entries((data.best && data.best.scenarios) || {}).filter(([, m]) => m && m.hedge_premium !== undefined);
-  return card(
-    "protection",
-    "Protection",
-    h(
-      "div",
-      { className: "two-col" },
-      h("div", { id: "protection-winner" }, kvTable(rows, "The winner's option overlay")),
-      scenarios.length
-        ? h(
-            "table",
-            { id: "hedge-cost-table", className: "data" },
-            h("caption", {}, "What the overlay cost and paid, per year as a share of wealth (mean over paths)"),
-            h("thead", {}, h("tr", {}, ["Scenario", "Premium", "Payoff"].map((t) => h("th", { scope: "col" }, t)))),
-            h(
-              "tbody",
-              {},
-              scenarios.map(([name, m]) =>
-                h("tr", {}, h("th", { scope: "row" }, name), h("td", {}, fmtPct(m.hedge_premium)), h("td", {}, fmtPct(m.hedge_payoff))),
-              ),
-            ),
-          )
-        : null,
-    ),
-  );
+  if (config.overlay && config.overlay !== "none") {
+    const unused = unusedOverlayFields(config);
+    const rows = OVERLAY_LABELS.filter(([key]) => key in config && !unused.has(key)).map(([key, label, format]) => [label, format(config[key])]);
+    parts.push(h("div", { id: "protection-winner" }, kvTable(rows, "The winner's option overlay")));
+  } else {
+    const tried = searched.length ? `; the search also tried ${searched.map((k) => OVERLAY_NAMES[k] || k).join(", ")}` : "";
+    parts.push(h("p", { id: "protection-none" }, `The winner holds no option overlay, so there is nothing to compare it with${tried}.`));
+  }
+  if (hedging && hedging.comparison && Object.keys(hedging.comparison).length) {
+    parts.push(h("h3", {}, "Hedged vs unhedged"), comparisonTable(hedging.comparison));
+  }
+  if (hedging && hedging.tradeoff && hedging.tradeoff.length) {
+    parts.push(h("h3", {}, "Trade-off"), tradeoffTable(hedging, (data.best || {}).trial));
+  } else if (hedging) {
+    parts.push(h("p", { id: "hedge-tradeoff-none" }, "No trade-off to show: no unhedged trial and no hedged trial meeting the limits."));
+  }
+  if (hedging && hedging.n_hedged_trials && !hedging.n_hedged_feasible) {
+    parts.push(h("p", { id: "hedge-none-feasible" }, `None of the ${hedging.n_hedged_trials} hedged trials met the risk limits.`));
+  }
+  if (hedging && (hedging.comparison || (hedging.tradeoff && hedging.tradeoff.length))) parts.push(definitions());
+  return card("protection", "Protection", ...parts);
 }
 
 function benchmarkTable(rows) {

@@ -104,3 +104,49 @@ def test_a_low_put_spread_or_a_high_collar_sells_its_other_leg_beyond_the_bought
     assert collar["strike_range"] == [0.9, 1.1] and collar["call_strike"] == 1.2
     usual = protection_draft(_parse("compare collars and put spreads"))
     assert usual is not None and "lower_strike" not in usual and "call_strike" not in usual
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "add a 90% put, assume a variance risk premium of 0.02 and a flat skew",
+            {"variance_risk_premium": 0.02, "skew": 0.0},
+        ),
+        (
+            "add a 90% put priced with 2 variance points, a skew of 2 and a 42-day realised window",
+            {"variance_risk_premium": 0.02, "skew": 2.0, "realised_window": 42},
+        ),
+        ("protective puts with realized vol over the last 63 days", {"realised_window": 63}),
+        ("add a 90% put overlay with a 2% annual budget", {}),
+    ],
+)
+def test_the_vol_model_said_in_its_own_terms(text: str, said: dict[str, float]) -> None:
+    intent = _parse(text)
+    assert intent.protection is not None and intent.unplaced == ()
+    assert dict(intent.protection.vol_model) == said
+    assert intent.protection.strikes in ((0.9,), ())  # the strike is still the put's
+    draft = ProtectionDraft.model_validate(protection_draft(intent))
+    if said:
+        assert draft.vol_model is not None
+        assert draft.vol_model.model_dump(exclude_none=True) == said
+    else:
+        assert draft.vol_model is None
+    assert protection_question(intent) is None
+
+
+def test_implied_vol_points_over_realised_gets_a_question() -> None:
+    intent = _parse("add a 90% put overlay and assume implied vol 5 points over realised")
+    assert intent.protection is not None and intent.protection.vol_points == 0.05
+    question = protection_question(intent)
+    assert question is not None
+    assert "implied vol 5 points over realised is not one setting" in question
+    assert "variance risk premium" in question
+
+
+def test_a_backtest_with_a_put_is_a_backtest_not_a_search() -> None:
+    intent = _parse("backtest a 15% target-vol strategy with a 90% put")
+    assert intent.intent == "backtest"
+    assert intent.target_vol == 0.15
+    assert intent.protection == Protection(kinds=("put",), strikes=(0.9,))
+    assert _parse("add a 90% put to a 15% target-vol strategy").intent == "search_strategy"

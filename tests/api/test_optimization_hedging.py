@@ -73,3 +73,24 @@ def test_results_and_report_show_hedged_vs_unhedged(api: Api) -> None:
     page = api.client.get(f"{url}/report", headers=api.alice).text
     assert 'id="hedging"' in page and 'id="hedge-tradeoff"' in page
     assert_error(api.client.get(f"{url}/results", headers=api.bob), 404, "NOT_FOUND")
+
+
+def test_a_search_no_trial_of_which_meets_the_limits_is_stored_and_served(api: Api) -> None:
+    """No trial feasible in any batch: the convergence has no best objective (null, not NaN,
+    which strict JSON refuses) and the partial result is served with its hedge requirement."""
+    space = {
+        **HEDGED["search_space"],
+        "overlay_strike": {"low": 0.6, "high": 0.7},  # far out of the money: no help
+        "max_leverage": 1.5,
+    }
+    request = {**HEDGED, "search_space": space}
+    response = api.client.post("/v1/optimizations", json=request, headers=api.alice)
+    assert response.status_code == 202, response.text
+    job = wait_done(api, response.json()["id"], api.alice)
+    assert job["status"] == "succeeded", job
+    results = api.client.get(f"/v1/optimizations/{job['id']}/results", headers=api.alice).json()
+    assert results["status"] == "partial"
+    assert results["hedging"]["required"] is not None
+    assert results["hedging"]["n_hedged_feasible"] == 0
+    points = results["charts"]["convergence"]
+    assert points and all(p["best_objective"] is None for p in points)

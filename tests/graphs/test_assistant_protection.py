@@ -15,6 +15,12 @@ from agents.offline.protection_policies import BUDGET_RANGE, STRIKE_RANGE, TENOR
 from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest
 from settings import Settings
+from tools import ToolContext, build_tools
+
+
+def tool(context: ToolContext, name: str) -> Any:
+    """The tool `name` bound to `context`."""
+    return next(t for t in build_tools(context) if t.name == name)
 
 
 @pytest.fixture
@@ -135,3 +141,59 @@ def test_the_answer_says_whether_the_winner_holds_protection(session: ChatSessio
     held = config["overlay"] != "none"
     assert ("The winner's protection:" in done.replies[-1]) == held
     assert ("The winner holds no option overlay" in done.replies[-1]) == (not held)
+
+
+def test_a_stated_vol_model_is_drafted_and_shown_for_approval(session: ChatSession) -> None:
+    request, summary = _pending(
+        session, "add a 90% put overlay, assume a variance risk premium of 0.02 and a flat skew"
+    )
+    assert request["search_space"]["overlay"] == "put"
+    model = request["vol_model"]
+    assert model["variance_risk_premium"] == 0.02 and model["skew"] == 0.0
+    assert model["realised_window"] == 21  # not said: the model's default
+    assert "options priced with a variance risk premium of 0.02, skew 0, realised vol over " in (
+        summary
+    )
+
+
+def test_implied_vol_points_over_realised_is_asked_about_not_guessed(
+    session: ChatSession,
+) -> None:
+    turn = session.send("add a 90% put overlay and assume implied vol 5 points over realised")
+    assert turn.pending is None
+    text = " ".join(str(r) for r in turn.replies)
+    assert "implied vol 5 points over realised is not one setting" in text
+
+
+def test_a_backtest_with_a_put_reports_what_the_put_cost_and_paid(session: ChatSession) -> None:
+    turn = session.send(
+        "backtest a 15% target-vol strategy on AAPL, KO and XOM since 2015 with a 90% put and "
+        "a 2% annual budget, assume a variance risk premium of 0.02"
+    )
+    assert turn.pending is None  # a backtest runs at once: no search to approve
+    answer = turn.replies[-1]
+    # the same backtest through the tool itself gives the numbers the answer quotes
+    args = {
+        "config": {
+            "target_vol": 0.15, "overlay": "put", "overlay_strike": 0.9, "overlay_budget": 0.02,
+        },
+        "universe": ["AAPL", "KO", "XOM"],
+        "start": "2015-01-01",
+        "vol_model": {"variance_risk_premium": 0.02},
+    }  # fmt: skip
+    data = tool(ToolContext(), "backtest_strategy").invoke(args)
+    m = data["metrics"]
+    assert m["hedge_premium"] > 0
+    assert f"CAGR {m['cagr']:.1%}" in answer and f"Sharpe {m['sharpe']:.2f}" in answer
+    assert f"maximum drawdown {m['max_drawdown']:.1%}" in answer
+    assert f"cost {m['hedge_premium']:.2%} of wealth a year in premiums" in answer
+    assert f"paid back {m['hedge_payoff']:.2%}" in answer
+    assert "premiums capped at 2.0% of wealth a year" in answer
+    assert "variance risk premium of 0.02" in answer
+    assert "AAPL, KO, XOM" in answer and not (session.settings.data_dir / "runs").exists()
+
+
+def test_a_backtest_of_several_overlays_gets_a_question(session: ChatSession) -> None:
+    turn = session.send("backtest a 10% target-vol strategy with a collar and a put spread")
+    assert turn.pending is None
+    assert "A backtest tests one strategy: which overlay should it hold" in turn.replies[-1]

@@ -26,6 +26,7 @@ from quant import (
     search,
     to_returns,
 )
+from quant.options.vol_model import ImpliedVolModel
 from tools import ToolContext, build_tools, in_process_search
 
 UNIVERSE = ["AAPL", "JNJ", "KO", "XOM"]
@@ -128,6 +129,38 @@ def test_backtest_on_history_matches_evaluate() -> None:
         assert close(result["metrics"][metric], float(direct.metric(metric)[0, 0]))
     assert result["history"]["days"] == len(history)
     assert result["history"]["risky"] == "equal_weight"
+
+
+def test_backtest_with_a_put_overlay_reports_its_premium_and_payoff(
+    shared: tuple[ToolContext, str, Recorder],
+) -> None:
+    context, scn, _ = shared
+    config = {"target_vol": 0.15, "overlay": "put", "overlay_strike": 0.9, "overlay_tenor_days": 21}
+    model = {"variance_risk_premium": 0.02, "skew": 2.0}
+    args = {"config": config, "scenario_set_id": scn, "vol_model": model}
+    result = small(tool(context, "backtest_strategy").invoke(args))
+    cfg = StrategyConfig.model_validate(config)
+    vol_model = ImpliedVolModel(**model)
+    assert result["config"]["overlay"] == "put" and result["config_id"] == cfg.config_id
+    assert result["vol_model"] == vol_model.model_dump(mode="json")
+    assert "hedge_premium, hedge_payoff, hedge_carry" in result["units"]
+    scenarios = context.artifacts.get(scn, "scenarios").scenarios
+    for name in ("bull", "bear", "base"):
+        direct = evaluate([cfg], scenarios.paths[name].mean(axis=2), 0.02, vol_model=vol_model)
+        for metric in ("hedge_premium", "hedge_payoff", "hedge_carry", "max_drawdown", "cagr"):
+            assert close(result["metrics"][name][metric], float(direct.metric(metric)[0].mean()))
+        assert result["metrics"][name]["hedge_premium"] > 0
+    # the default model prices the same put differently; no overlay, no hedge measures
+    default = small(
+        tool(context, "backtest_strategy").invoke({"config": config, "scenario_set_id": scn})
+    )
+    assert default["metrics"]["bear"]["hedge_premium"] != result["metrics"]["bear"]["hedge_premium"]
+    bare = small(
+        tool(context, "backtest_strategy").invoke(
+            {"config": {"target_vol": 0.15}, "scenario_set_id": scn}
+        )
+    )
+    assert "hedge_premium" not in bare["metrics"]["bear"] and "vol_model" not in bare
 
 
 def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:

@@ -1,7 +1,9 @@
 """Strategy tools: backtest one allocation strategy, search for the best one, and inspect searches.
 
 - `backtest_strategy`: `quant.engine.evaluate` of one `StrategyConfig` on every path of a stored
-  scenario set (path means per scenario) or on the universe's history (one path).
+  scenario set (path means per scenario) or on the universe's history (one path); a config
+  with an option overlay also reports the hedge's premium, payoff and carry, priced by the
+  request's `vol_model` (default `ImpliedVolModel()`).
 - `run_strategy_search`: `quant.search` through `ToolContext.run_search` (in process
   now, a job runner later), with per-batch progress; the result is stored under a search id.
 - `sensitivity_analysis`: `quant.sensitivity.one_at_a_time` around the winner and
@@ -42,7 +44,9 @@ def strategy_tools(context: ToolContext) -> list[BaseTool]:
                 "portfolio and a safe asset earning 2% a year) on every path of a scenario set "
                 "(mean metrics per scenario) or on the universe's history. Metrics: cagr, "
                 "volatility, sharpe, sortino, max_drawdown, var_95, cvar_95, turnover, "
-                "average_weight."
+                "average_weight; with an option overlay (config.overlay: put, put_spread, "
+                "collar) also hedge_premium, hedge_payoff and hedge_carry (fractions of wealth "
+                "a year)."
             ),
             args_schema=BacktestArgs,
             run=lambda args: backtest_strategy(context, args),

@@ -7,23 +7,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from quant.metrics import METRICS
+from quant.metrics import HEDGE_METRICS, METRICS
+from quant.options.vol_model import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from tools.context import ScenarioRecord, ToolContext
 from tools.strategy.schemas import METRIC_UNITS, BacktestArgs
 from tools.summaries import iso_date, sig
 
-
 # --------------------------------------------------------------------------------------------
 # backtest
 # --------------------------------------------------------------------------------------------
+HEDGE_UNITS = (
+    "; hedge_premium, hedge_payoff, hedge_carry (premium - payoff): the option overlay's "
+    "premiums paid, value received and net cost, fractions of wealth per year"
+)
+"""What the hedge measures of a backtest with an overlay mean."""
+
+
 def _path_means(
-    config: StrategyConfig, risky: np.ndarray | pd.DataFrame, safe: float
+    config: StrategyConfig,
+    risky: np.ndarray | pd.DataFrame,
+    safe: float,
+    vol_model: ImpliedVolModel | None,
 ) -> dict[str, Any]:
     from quant.engine import evaluate
 
-    result = evaluate([config], risky, safe)
-    out: dict[str, Any] = {m: sig(float(result.metric(m)[0].mean())) for m in METRICS}
+    result = evaluate([config], risky, safe, vol_model=vol_model)
+    names = (*METRICS, *HEDGE_METRICS) if config.has_overlay else METRICS
+    out: dict[str, Any] = {m: sig(float(result.metric(m)[0].mean())) for m in names}
     if result.n_paths > 1:
         out["p05_cagr"] = sig(float(np.quantile(result.metric("cagr")[0], 0.05)))
         out["p95_max_drawdown"] = sig(float(np.quantile(result.metric("max_drawdown")[0], 0.95)))
@@ -35,11 +46,14 @@ def _path_means(
 def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any]:
     """Metrics of one strategy per scenario (path means) or on the history."""
     config = args.config.config()
-    base = {
+    base: dict[str, Any] = {
         "config": config.model_dump(mode="json"),
         "config_id": config.config_id,
         "safe_rate": context.safe_rate,
     }
+    hedge_units = HEDGE_UNITS if config.has_overlay else ""
+    if config.has_overlay:
+        base["vol_model"] = (args.vol_model or ImpliedVolModel()).model_dump(mode="json")
     if args.scenario_set_id is not None:
         from quant import as_scenarios
 
@@ -53,7 +67,7 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
                 )
             inputs = data.risky if config.sleeve == "single" else data.assets
             assert inputs is not None
-            metrics[name] = _path_means(config, inputs, context.safe_rate)
+            metrics[name] = _path_means(config, inputs, context.safe_rate, args.vol_model)
         first = next(iter(scen.values()))
         return {
             **base,
@@ -62,7 +76,9 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
             "horizon": first.horizon,
             "evaluated_days": first.horizon - config.lookback,
             "metrics": metrics,
-            "units": METRIC_UNITS + "; p05_cagr: 5% worst path; p95_max_drawdown: 95th percentile",
+            "units": METRIC_UNITS
+            + "; p05_cagr: 5% worst path; p95_max_drawdown: 95th percentile"
+            + hedge_units,
         }
     history = context.returns(args.universe, args.start, args.end)
     if config.lookback > len(history) - 2:
@@ -86,6 +102,7 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
             "universe": [str(c) for c in history.columns],
             "risky": "equal_weight" if config.sleeve == "single" else config.sleeve,
         },
-        "metrics": _path_means(config, risky, context.safe_rate),
-        "units": METRIC_UNITS.replace("means over paths", "on the single historical path"),
+        "metrics": _path_means(config, risky, context.safe_rate, args.vol_model),
+        "units": METRIC_UNITS.replace("means over paths", "on the single historical path")
+        + hedge_units,
     }

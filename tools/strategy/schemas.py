@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quant import LOSS_METRICS, Constraint, Objective
 from quant.metrics import PathMetric
+from quant.options.vol_model import ImpliedVolModel
 from quant.strategy import StrategyConfig, StrategyField
 from tools.market import END_DESCRIPTION, START_DESCRIPTION, UNIVERSE_DESCRIPTION
 
@@ -82,6 +83,44 @@ class StrategyConfigArgs(BaseModel):
         description="single: trade the scenario set's risky portfolio; or rebuild the risky "
         "sleeve from its assets with an optimizer on each rebalance day. Default single.",
     )
+    overlay: Literal["none", "put", "put_spread", "collar"] | None = Field(
+        default=None,
+        description="Option protection on the risky sleeve, priced along every path: put "
+        "(protective put), put_spread (bought put, sold lower put), collar (bought put, sold "
+        "call). Default none.",
+    )
+    overlay_strike: float | None = Field(
+        default=None,
+        gt=0.5,
+        le=1.2,
+        description="Bought put's strike as a fraction of the sleeve's level (0.9 = 10% out of "
+        "the money; default 0.95).",
+    )
+    overlay_lower_strike: float | None = Field(
+        default=None, gt=0.3, lt=1.2, description="put_spread: sold put's strike (default 0.8)."
+    )
+    overlay_call_strike: float | None = Field(
+        default=None, gt=0.8, le=2.0, description="collar: sold call's strike (default 1.1)."
+    )
+    overlay_tenor_days: int | None = Field(
+        default=None, ge=5, le=756, description="Trading days to expiry (default 63)."
+    )
+    overlay_roll: Literal["expiry", "band"] | None = Field(
+        default=None,
+        description="Roll at expiry, or also early when the strike leaves overlay_roll_band.",
+    )
+    overlay_roll_band: float | None = Field(
+        default=None, gt=0.0, le=0.5, description="Band half-width in moneyness (default 0.1)."
+    )
+    overlay_hedge_ratio: float | None = Field(
+        default=None, gt=0.0, le=2.0, description="Options per unit of risky sleeve (default 1)."
+    )
+    overlay_budget: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=0.5,
+        description="Largest premium per year as a fraction of wealth (default: no cap).",
+    )
 
     def config(self) -> StrategyConfig:
         """The `StrategyConfig` (defaults for the fields not given)."""
@@ -113,6 +152,12 @@ class BacktestArgs(BaseModel):
     )
     end: str | None = Field(
         default=None, max_length=10, description="History mode only. " + END_DESCRIPTION
+    )
+    vol_model: ImpliedVolModel | None = Field(
+        default=None,
+        description="How an overlay's options are priced: implied vol = sqrt(realised vol^2 + "
+        "variance_risk_premium) x (strike/spot)^-skew over realised_window days. Omit for the "
+        "defaults (0.01, 1.5, 21).",
     )
 
     @model_validator(mode="after")

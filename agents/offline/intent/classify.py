@@ -157,6 +157,9 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
 }
 
 
+_BACKTEST = r"\bback[\s-]?test\w*"
+"""A backtest names one strategy, even one with options: no search."""
+
 _PRIORITY: tuple[IntentName, ...] = (
     "save_idea",
     "propose_ideas",
@@ -205,7 +208,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["search_strategy"] += 3.0
     if slots["risk_limits"]:
         scores["search_strategy"] += 1.0
-    if slots["protection"] is not None:
+    if slots["protection"] is not None and not re.search(_BACKTEST, low):
         scores["search_strategy"] += 4.0  # options are searched as strategy parameters
     if slots["weight_functions"] or slots["parameters"] or slots["target_vol"] is not None:
         scores["search_strategy"] += 1.0

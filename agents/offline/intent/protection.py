@@ -1,6 +1,10 @@
 """Option protection in a message: overlay kinds, the put's strike, tenors, the roll, the hedge
 ratio and the annual budget ("add a 90% put overlay with a 2% annual budget", "compare collars
-and put spreads", "how much should I spend on protection?").
+and put spreads", "how much should I spend on protection?"), and how the options are priced when
+it is said in the implied-volatility model's own terms ("a variance risk premium of 0.02", "2
+variance points", "a skew of 2", "a flat skew", "a 42-day realised window"). "Implied vol 5
+points over realised" is not one of them (the model adds variance, so how many vol points it
+adds depends on the realised vol): it is read as `vol_points`, for the policy to ask about.
 
 `read_protection(scan)` returns a `Protection` when the message speaks of protection at all
 (None otherwise) and blanks out what it read, so the other readers do not take a strike or a
@@ -91,6 +95,27 @@ _HEDGE_RATIO = [
 ]
 
 
+_VRP = [
+    re.compile(r"variance[\s-]*risk[\s-]*premium\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)"
+               r"(\s*variance\s*points?)?"),
+    re.compile(NUM + r"\s*variance\s*points?"),
+]  # fmt: skip
+_SKEW = re.compile(r"\bskew\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)")
+_FLAT_SKEW = re.compile(r"\b(?:flat|no|zero)\s+(?:vol(?:atility)?\s+)?(?:skew|smile)\b")
+_WINDOW = [
+    re.compile(r"(\d+)[\s-]*(?:trading[\s-]*)?days?[\s-]+reali[sz]ed(?:[\s-]*vol\w*)?[\s-]*"
+               r"window"),
+    re.compile(r"reali[sz]ed[\s-]*(?:vol\w*\s*)?window\s*(?:of|=|:|is)?\s*(\d+)\s*"
+               r"(?:trading\s*)?days?"),
+    re.compile(r"reali[sz]ed\s+vol\w*\s+(?:over|on|from)\s+(?:the\s+)?(?:last\s+)?(\d+)\s*"
+               r"(?:trading\s*)?days?"),
+]  # fmt: skip
+_VOL_POINTS = re.compile(
+    r"implied\s+vol\w*\s+(?:of\s+|at\s+|is\s+)?" + NUM + r"\s*(?:vol\s*)?(?:points?|pts?|%)"
+    r"\s+(?:over|above|higher than|on top of)\s+realis"
+)
+
+
 @dataclass(frozen=True)
 class Protection:
     """What a message asks of option protection (empty: not said).
@@ -99,7 +124,10 @@ class Protection:
     bought put's strike(s) as moneyness (one, or the two ends of a range); `budget`: the annual
     premium cap as a fraction of wealth; `asks_budget`: the user asks how much to spend;
     `asks_form`: the user asks which form the protection should take; `tenors`: trading days
-    to expiry; `roll`: "expiry" or "band"; `hedge_ratio`: options per unit of the sleeve.
+    to expiry; `roll`: "expiry" or "band"; `hedge_ratio`: options per unit of the sleeve;
+    `vol_model`: the implied-volatility model's parameters said (`variance_risk_premium` in
+    annual variance, `skew`, `realised_window` in trading days); `vol_points`: "implied vol N
+    points over realised" (a fraction), which the model cannot take as it is.
     """
 
     kinds: tuple[str, ...] = ()
@@ -110,6 +138,8 @@ class Protection:
     tenors: tuple[int, ...] = ()
     roll: str | None = None
     hedge_ratio: float | None = None
+    vol_model: tuple[tuple[str, float], ...] = ()
+    vol_points: float | None = None
 
     @property
     def has_goal(self) -> bool:
@@ -177,6 +207,36 @@ def _hedge_ratio(scan: Scanner) -> float | None:
     return None
 
 
+def _vol_model(scan: Scanner) -> tuple[tuple[str, float], ...]:
+    """(field, value) pairs of the vol model the message sets, in the model's units."""
+    said: dict[str, float] = {}
+    for n, pattern in enumerate(_VRP):
+        if match := pattern.search(scan.free):
+            points = n == 1 or bool(match.group(2))
+            said["variance_risk_premium"] = float(match.group(1)) * (0.01 if points else 1.0)
+            scan.consume(match)
+            break
+    if match := _FLAT_SKEW.search(scan.free):
+        said["skew"] = 0.0
+        scan.consume(match)
+    elif match := _SKEW.search(scan.free):
+        said["skew"] = float(match.group(1))
+        scan.consume(match)
+    for pattern in _WINDOW:
+        if match := pattern.search(scan.free):
+            said["realised_window"] = int(match.group(1))
+            scan.consume(match)
+            break
+    return tuple(said.items())
+
+
+def _vol_points(scan: Scanner) -> float | None:
+    if match := _VOL_POINTS.search(scan.free):
+        scan.consume(match)
+        return float(match.group(1)) / 100.0
+    return None
+
+
 def read_protection(scan: Scanner) -> Protection | None:
     """The protection the message asks for, or None when it asks for none."""
     kinds = _kinds(scan)
@@ -185,8 +245,11 @@ def read_protection(scan: Scanner) -> Protection | None:
     roll = "band" if _ROLL_BAND.search(scan.low) else None
     if roll is None and _ROLL_EXPIRY.search(scan.low):
         roll = "expiry"
+    vol_model, vol_points = _vol_model(scan), _vol_points(scan)
     return Protection(
         kinds=kinds,
+        vol_model=vol_model,
+        vol_points=vol_points,
         strikes=_strikes(scan),
         budget=_budget(scan),
         asks_budget=bool(_ASKS_BUDGET.search(scan.low)),

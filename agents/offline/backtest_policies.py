@@ -1,0 +1,101 @@
+"""The offline model's rules for a backtest asked in the chat ("backtest a 15% target-vol
+strategy with a 90% put"): the `backtest_strategy` call on the universe's history (the tickers,
+start and end the message names, else the tool's defaults), and the answer from its result,
+with what an option overlay cost and paid.
+
+The strategy is the one the message describes: its target volatility and weight function, and
+at most one overlay kind with one strike and one tenor (the tool tests one strategy); the vol
+model when the message states it in the model's terms. An ask for several kinds or a strike
+range gets a question instead of a guess.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.offline.intent import Intent
+
+
+def backtest_question(intent: Intent) -> str | None:
+    """A question when the message asks to backtest several overlays at once."""
+    protection = intent.protection
+    if protection is None:
+        return None
+    kinds = [kind for kind in protection.kinds if kind != "none"]
+    if len(kinds) > 1:
+        return (
+            f"A backtest tests one strategy: which overlay should it hold, "
+            f"{' or '.join(k.replace('_', ' ') for k in kinds)}? (To compare them, ask for a "
+            "search, e.g. 'compare collars and put spreads'.)"
+        )
+    if len(set(protection.strikes)) > 1 or len(protection.tenors) > 1:
+        return (
+            "A backtest tests one strategy: which strike and tenor should the put have (e.g. "
+            "'a 3-month 90% put')? To compare several, ask for a search."
+        )
+    return None
+
+
+def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
+    """The `backtest_strategy` arguments of the message: its config and, on the history range
+    `history` (universe, start, end as the message names them), the vol model it states."""
+    config: dict[str, Any] = {}
+    if intent.target_vol is not None:
+        config["target_vol"] = intent.target_vol
+    if len(intent.weight_functions) == 1:
+        config["weight_function"] = intent.weight_functions[0]
+    args: dict[str, Any] = {"config": config, **history}
+    protection = intent.protection
+    kinds = [k for k in protection.kinds if k != "none"] if protection is not None else []
+    if protection is None or not (kinds or protection.strikes):
+        return args
+    config["overlay"] = kinds[0] if kinds else "put"
+    if protection.strikes:
+        config["overlay_strike"] = protection.strikes[0]
+    if protection.tenors:
+        config["overlay_tenor_days"] = protection.tenors[0]
+    if protection.roll is not None:
+        config["overlay_roll"] = protection.roll
+    if protection.hedge_ratio is not None:
+        config["overlay_hedge_ratio"] = protection.hedge_ratio
+    if protection.budget is not None:
+        config["overlay_budget"] = protection.budget
+    if protection.vol_model:
+        args["vol_model"] = dict(protection.vol_model)
+    return args
+
+
+_OVERLAY_NAMES = {"put": "protective put", "put_spread": "put spread", "collar": "collar"}
+
+
+def backtest_answer(data: dict[str, Any]) -> str:
+    """The answer from a `backtest_strategy` result on the history."""
+    config, metrics, history = data["config"], data["metrics"], data["history"]
+    text = (
+        f"Backtest of a {config['target_vol']:.0%} target-vol {config['weight_function']} "
+        f"strategy on the equal-weight portfolio of {', '.join(history['universe'])}, "
+        f"{history['start']} to {history['end']} ({history['evaluated_days']} days evaluated): "
+        f"CAGR {metrics['cagr']:.1%}, volatility {metrics['volatility']:.1%}, Sharpe "
+        f"{metrics['sharpe']:.2f}, maximum drawdown {metrics['max_drawdown']:.1%}, daily 95% "
+        f"CVaR {metrics['cvar_95']:.2%}."
+    )
+    if config.get("overlay", "none") == "none":
+        return text
+    model = data["vol_model"]
+    cap = config.get("overlay_budget")
+    carry = metrics["hedge_carry"]
+    return text + (
+        f" Its {_OVERLAY_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}, "
+        f"{config['overlay_tenor_days']}-day tenor"
+        + (f", premiums capped at {cap:.1%} of wealth a year" if cap is not None else "")
+        + f") cost {metrics['hedge_premium']:.2%} of wealth a year in premiums and paid back "
+        f"{metrics['hedge_payoff']:.2%}, "
+        + (
+            f"a net cost (carry) of {carry:.2%} a year"
+            if carry >= 0
+            else f"a net gain of {-carry:.2%} a year (negative carry)"
+        )
+        + "; options priced from the realised volatility over "
+        f"{model['realised_window']} days plus a variance risk premium of "
+        f"{model['variance_risk_premium']:g}, skew {model['skew']:g}."
+    )
