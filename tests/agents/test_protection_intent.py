@@ -52,6 +52,12 @@ def test_how_much_and_which_form_with_a_bear_drawdown_limit() -> None:
             "a collar that rolls early when the price moves",
             Protection(kinds=("collar",), roll="band"),
         ),
+        ("add a 3-month 90% put", Protection(kinds=("put",), strikes=(0.9,), tenors=(63,))),
+        ("buy 3-month puts at 90%", Protection(kinds=("put",), strikes=(0.9,), tenors=(63,))),
+        (
+            "a 6 month 95% strike put spread",
+            Protection(kinds=("put_spread",), strikes=(0.95,), tenors=(126,)),
+        ),
     ],
 )
 def test_kinds_strikes_tenors_rolls_ratios_and_budgets(text: str, expected: Protection) -> None:

@@ -52,6 +52,7 @@ _STRIKE = [
     re.compile(PCT + r"\s*(?:strike\s+|moneyness\s+)?(?:protective\s+)?(?:puts?\b|put[\s-]*spreads?\b)"),
     re.compile(r"strikes?\s*(?:of|at|=|:)?\s*" + PCT),
     re.compile(PCT + r"\s*strikes?\b"),
+    re.compile(r"(?:puts?|put[\s-]*spreads?)\s+(?:struck\s+)?at\s+" + PCT),
 ]  # fmt: skip
 
 _BUDGET = [
@@ -81,7 +82,9 @@ _TENOR = [
         r"(?:tenors?|expir\w*|maturit\w*)\s*(?:of|=|:|at)?\s*((?:\d+\s*(?:,|and|or)?\s*)+)" + _UNIT
     ),
     re.compile(
-        _COUNT + r"[\s-]*" + _UNIT + r"[\s-]+(?:protective\s+)?(?:puts?|put[\s-]spreads?|collars?"
+        # a strike may stand between ("a 3-month 90% put"; its number is read as the strike first)
+        _COUNT + r"[\s-]*" + _UNIT + r"[\s-]+(?:(?:\d+(?:\.\d+)?)?\s*%\s*(?:strike\s+)?)?"
+        r"(?:protective\s+)?(?:puts?|put[\s-]spreads?|collars?"
         r"|options?|tenors?|expir\w*|maturit\w*|overlays?|protection|hedges?)\b"
     ),
 ]
