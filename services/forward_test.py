@@ -11,7 +11,8 @@ close the account is valued. A limit breach pauses the test deployment like a li
 fires are skipped and the account is still valued.
 
 The backtest is the engine's simulation (`quant.engine.evaluate(...).series`) of the same
-`StrategyConfig` (its own `rebalance_every` and `cost_bps`) over the same sessions, or, for
+`StrategyConfig` (its own `rebalance_every` and `cost_bps`; without its option overlay, which
+the test does not trade: the result's `hedge` says so) over the same sessions, or, for
 fixed weights, those weights held every day; both curves start at the deployment's capital at
 the first session's close. The difference is what deploying costs: the schedule, whole shares,
 the cash buffer, fills one bar after the decision, slippage and commission.
@@ -248,12 +249,27 @@ def backtest_values(
     window = returns.iloc[first - lookback + 1 :].loc[: sessions.index[-1]]
     # a single sleeve is the equal-weight portfolio of the assets, as in a search
     risky = window.mean(axis=1) if strategy.config.sleeve == "single" else window
-    series = evaluate([strategy.config], risky, strategy.safe_rate).series(0)
+    # the forward test trades the shares only, so its backtest leaves any option overlay out too
+    config = strategy.config.model_copy(update={"overlay": "none"})
+    series = evaluate([config], risky, strategy.safe_rate).series(0)
     wealth = series["wealth"].to_numpy()
     # series row t is day lookback + t (its wealth after that day); the first session's close
     # is day lookback - 1, where the backtest starts at 1.
     path = np.concatenate([[1.0], wealth])[: len(sessions)]
     return pd.Series(capital * path, index=sessions.index[: len(path)])
+
+
+def _hedge_note(source: Deployment) -> str | None:
+    """What the test says of the deployment's option overlay: that neither the paper account
+    nor the backtest holds it (None without one)."""
+    strategy = deployed_strategy(source.spec)
+    if isinstance(strategy, FixedWeights) or not strategy.config.has_overlay:
+        return None
+    return (
+        f"not simulated: the strategy's {strategy.config.overlay} overlay is left out of both the "
+        "paper account and the backtest (the test trades the shares only; the deployment's "
+        "hedge runs trade the options)"
+    )
 
 
 def _result(
@@ -288,6 +304,7 @@ def _result(
         if stopped is None
         else {"fire": stopped.fire.isoformat(), "reason": stopped.reason},
         "capital": float(source.spec["capital"]),
+        "hedge": _hedge_note(source),
         "costs": {
             "slippage_bps": request.costs.slippage_bps,
             "commission_per_share": request.costs.commission_per_share,

@@ -149,3 +149,21 @@ def test_the_performance_of_a_deployment_read_from_its_ledger_is_its_forward_tes
         "deployment_id": source,
         "sessions": 0,
     }
+
+
+def test_a_hedged_rule_is_compared_with_its_backtest_without_the_options(store: Store) -> None:
+    """The forward test trades the shares only: the backtest leaves the option overlay out too
+    (the same curve as the unhedged rule's), and the result says the hedge is not simulated."""
+    config = {"target_vol": 0.12, "lookback": 63, "rebalance_every": 5}
+    prices = sp500_prices()
+    results = {}
+    for name, overlay in (("plain", {}), ("hedged", {"overlay": "put", "overlay_strike": 0.9})):
+        rule = {"kind": "rule", "config": {**config, **overlay}, "safe_rate": 0.02}
+        source = _deployment(store, rule)
+        request = ForwardTestRequest(source, date(2022, 1, 3), end=date(2022, 6, 30))
+        results[name] = forward_test(store, "alice", request, prices, run_id=f"job_{name}")
+    assert results["plain"]["hedge"] is None
+    assert "not simulated" in results["hedged"]["hedge"]
+    assert "put overlay" in results["hedged"]["hedge"]
+    assert results["hedged"]["values"]["backtest"] == results["plain"]["values"]["backtest"]
+    assert results["hedged"]["values"]["paper"] == results["plain"]["values"]["paper"]
