@@ -259,16 +259,16 @@ def backtest_values(
     return pd.Series(capital * path, index=sessions.index[: len(path)])
 
 
-def _hedge_note(source: Deployment) -> str | None:
-    """What the test says of the deployment's option overlay: that neither the paper account
-    nor the backtest holds it (None without one)."""
-    strategy = deployed_strategy(source.spec)
+def hedge_note(spec: dict[str, Any]) -> str | None:
+    """What a comparison with the backtest says of the strategy's option overlay: that it is in
+    neither the account's values nor the backtest (None without one)."""
+    strategy = deployed_strategy(spec)
     if isinstance(strategy, FixedWeights) or not strategy.config.has_overlay:
         return None
     return (
-        f"not simulated: the strategy's {strategy.config.overlay} overlay is left out of both the "
-        "paper account and the backtest (the test trades the shares only; the deployment's "
-        "hedge runs trade the options)"
+        f"not simulated here: the strategy's {strategy.config.overlay} overlay is left out of both "
+        "the account's values and the backtest (its options are traded and reported by the "
+        "deployment's hedge runs: GET /v1/deployments/{id}/hedges)"
     )
 
 
@@ -304,7 +304,7 @@ def _result(
         if stopped is None
         else {"fire": stopped.fire.isoformat(), "reason": stopped.reason},
         "capital": float(source.spec["capital"]),
-        "hedge": _hedge_note(source),
+        "hedge": hedge_note(source.spec),
         "costs": {
             "slippage_bps": request.costs.slippage_bps,
             "commission_per_share": request.costs.commission_per_share,

@@ -22,7 +22,7 @@ from execution.ledger import Book, CashFlow, time_weighted_return
 from execution.monitoring import compare_with_backtest, weight_drift
 from execution.schedule import trading_sessions
 from services.deployments import calendar_of, deployed_strategy
-from services.forward_test import backtest_values
+from services.forward_test import backtest_values, hedge_note
 from services.ledger import from_entry
 from services.market_data import universe_closes
 from store import Deployment, Store
@@ -78,6 +78,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         "start": paper.index[0].date().isoformat(),
         "end": paper.index[-1].date().isoformat(),
         "comparison": comparison.__dict__,
+        "hedge": hedge_note(spec),
         "time_weighted_return": time_weighted_return(values, flows),
         "max_drawdown_limit": limits.max_drawdown,
         "weight_drift": drift,

@@ -167,3 +167,14 @@ def test_a_hedged_rule_is_compared_with_its_backtest_without_the_options(store: 
     assert "put overlay" in results["hedged"]["hedge"]
     assert results["hedged"]["values"]["backtest"] == results["plain"]["values"]["backtest"]
     assert results["hedged"]["values"]["paper"] == results["plain"]["values"]["paper"]
+    # the deployment's performance report compares the same way and says the same
+    from datetime import UTC, datetime
+
+    from services.performance import performance
+
+    test = store.get_deployment("alice", results["hedged"]["forward_test_deployment_id"])
+    report = performance(store, test, datetime(2026, 1, 1, tzinfo=UTC))
+    assert report["hedge"] == results["hedged"]["hedge"]
+    # (the report's backtest starts at the account's first value, the test's at its capital)
+    ours, plain = report["values"]["backtest"], results["plain"]["values"]["backtest"]
+    assert [v / ours[0] for v in ours] == pytest.approx([v / plain[0] for v in plain], rel=1e-12)
