@@ -53,6 +53,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from execution.brokers.base import OPTIONS_LEVEL_NEEDED
 from execution.errors import OrderPlanError
 from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
@@ -306,6 +307,23 @@ def _closing_orders(
             )
         )
     return orders
+
+
+def options_level_needed(config: StrategyConfig) -> int:
+    """The options trading level an account needs for every order the overlay's plans can
+    place (`OPTIONS_LEVEL_NEEDED` of each leg's opening and closing intent): 2 for a put (bought
+    to open), 3 for a put spread or a collar (their sold leg opens as a spread), 0 without an
+    overlay."""
+    if not config.has_overlay:
+        return 0
+    intents = [
+        intent
+        for _, _, side in _legs(config)
+        for intent in (
+            ("buy_to_open", "sell_to_close") if side == "buy" else ("sell_to_open", "buy_to_close")
+        )
+    ]
+    return max(OPTIONS_LEVEL_NEEDED[intent] for intent in intents)
 
 
 def _legs(config: StrategyConfig) -> list[tuple[OptionKind, float, Side]]:
