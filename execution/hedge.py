@@ -26,6 +26,17 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   (close every leg at its model price, then buy anew); otherwise `hold`. A deployment without an
   overlay that still holds options `close`s them. Buys are never placed on the last session
   before a leg would expire (tenor 0).
+- **Settlement.** The paper account settles exercise and expiry in cash (`settlement="cash"`,
+  the default). A broker that settles in shares (`settlement="physical"`: Alpaca delivers or
+  takes 100 shares of the underlying per exercised or assigned contract) must never reach an
+  expiry with options held, or the shared stock account would receive or deliver shares the
+  strategy never asked for. So at the close of any session `PHYSICAL_CLOSE_SESSIONS` or fewer
+  sessions before a held leg's expiry, every held leg is closed (all of them, in the money or
+  not: an out-of-the-money leg can end in the money at the expiry's close, and a short leg can
+  be assigned early), and, with an overlay, bought anew at the full tenor (a `roll`). The
+  closing orders are placed at a close and fill by the expiry session at the latest, before
+  its close. The tenor must therefore exceed `PHYSICAL_CLOSE_SESSIONS` sessions (else what is
+  bought would be closed the next session): `OrderPlanError` otherwise.
 
 Orders carry the model price as their limit price (per share, rounded to cents: up for buys,
 at least a cent, down for sells, so the model price itself always meets the limit).
@@ -42,6 +53,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from execution.brokers.base import OPTIONS_LEVEL_NEEDED
 from execution.errors import OrderPlanError
 from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
@@ -51,7 +63,11 @@ from quant.strategy import StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
 PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
+Settlement = Literal["cash", "physical"]
 PERIODS_PER_YEAR = 252
+PHYSICAL_CLOSE_SESSIONS = 1
+"""With physical settlement, held options are closed at the close of the session this many
+sessions (or fewer) before their expiry: 1 = the session before the expiry session."""
 
 
 @dataclass(frozen=True)
@@ -178,15 +194,29 @@ def plan_hedge(
     equity: float,
     vol_model: ImpliedVolModel | None = None,
     spent_last_year: float = 0.0,
+    settlement: Settlement = "cash",
 ) -> HedgePlan:
     """The plan at `market.today`'s close (see the module docstring). `risky_notional`,
     `equity` and `spent_last_year` are currency: the sleeve's value, the account's (options
-    included) and the net premium paid opening options over the last 365 days."""
+    included) and the net premium paid opening options over the last 365 days. `settlement` is
+    how the broker settles exercise and expiry (`cash`: the paper account; `physical`:
+    Alpaca, whose held options are closed `PHYSICAL_CLOSE_SESSIONS` sessions before expiry)."""
     vol_model = vol_model or ImpliedVolModel()
     if not (math.isfinite(risky_notional) and risky_notional >= 0):
         raise OrderPlanError(f"risky_notional must be >= 0, got {risky_notional!r}")
     if not (math.isfinite(equity) and equity > 0):
         raise OrderPlanError(f"equity must be positive, got {equity!r}")
+    if settlement not in ("cash", "physical"):
+        raise OrderPlanError(f"settlement must be cash or physical, got {settlement!r}")
+    if (
+        settlement == "physical"
+        and config.has_overlay
+        and config.overlay_tenor_days <= PHYSICAL_CLOSE_SESSIONS
+    ):
+        raise OrderPlanError(
+            f"overlay_tenor_days must exceed {PHYSICAL_CLOSE_SESSIONS} session(s) on a broker "
+            f"that settles options in shares, got {config.overlay_tenor_days}"
+        )
     live = [p for p in positions if p.contracts != 0 and p.contract.expiry > market.today]
     rv = market.realised_volatility(vol_model.realised_window)
     if not config.has_overlay:
@@ -195,7 +225,8 @@ def plan_hedge(
         closes = _closing_orders(live, market, vol_model, rv)
         return HedgePlan("close", closes, ["the strategy has no overlay: its options are closed"])
     if live:
-        reason = _band_breach(config, live, market)
+        reason = _before_physical_expiry(live, market) if settlement == "physical" else None
+        reason = reason or _band_breach(config, live, market)
         if reason is None:
             return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
         closes = _closing_orders(live, market, vol_model, rv)
@@ -222,6 +253,17 @@ def close_all(
         return []
     return _closing_orders(
         live, market, vol_model, market.realised_volatility(vol_model.realised_window)
+    )
+
+
+def _before_physical_expiry(live: Sequence[OptionPosition], market: HedgeMarket) -> str | None:
+    nearest = min(p.contract.expiry for p in live)
+    sessions = sessions_between(market.calendar, market.today, nearest)
+    if sessions > PHYSICAL_CLOSE_SESSIONS:
+        return None
+    return (
+        f"a held leg expires on {nearest} ({sessions} session(s) away) and the broker settles "
+        f"in shares: every leg is closed {PHYSICAL_CLOSE_SESSIONS} session(s) before expiry"
     )
 
 
@@ -265,6 +307,23 @@ def _closing_orders(
             )
         )
     return orders
+
+
+def options_level_needed(config: StrategyConfig) -> int:
+    """The options trading level an account needs for every order the overlay's plans can
+    place (`OPTIONS_LEVEL_NEEDED` of each leg's opening and closing intent): 2 for a put (bought
+    to open), 3 for a put spread or a collar (their sold leg opens as a spread), 0 without an
+    overlay."""
+    if not config.has_overlay:
+        return 0
+    intents = [
+        intent
+        for _, _, side in _legs(config)
+        for intent in (
+            ("buy_to_open", "sell_to_close") if side == "buy" else ("sell_to_open", "buy_to_close")
+        )
+    ]
+    return max(OPTIONS_LEVEL_NEEDED[intent] for intent in intents)
 
 
 def _legs(config: StrategyConfig) -> list[tuple[OptionKind, float, Side]]:

@@ -20,8 +20,9 @@ there in real time, nothing is settled; the decision still uses the market data'
 at the fire, which must hold the last session that closed before it (`unpriced`). At its first
 run the account's opening is recorded (`_open_account`): no positions, no open orders, at least
 the capital in cash; the cash beyond the capital is outside the deployment, which the decision
-and the reconciliation leave aside (`ExecutionContext.outside_cash`). An account that cannot be
-reached makes the attempt transient.
+and the reconciliation leave aside (`ExecutionContext.outside_cash`), and so is, for a
+deployment with a hedge, the cash its options moved since (`hedge_cash`). An account that cannot
+be reached makes the attempt transient.
 """
 
 from __future__ import annotations
@@ -194,8 +195,21 @@ def _alpaca_run(
     broker = alpaca_broker(settings, owner=deployment.owner)
     deployment = _open_account(ledger, broker, deployment, fire)
     outside = float(deployment.spec["account_opening"]["outside_cash"])
+    if "hedge" in deployment.spec:
+        outside += hedge_cash(broker, deployment)
     known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
     return ExecutionContext(ledger.store, broker, outside_cash=outside), known, deployment
+
+
+def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:
+    """The cash (currency, negative when paid) the option hedge of `deployment` moved on its
+    Alpaca account since the account opened: every option trade's premium and fee and every
+    settlement's value on the account (`option_fills`), which only this deployment trades. Alpaca
+    keeps one cash balance for shares and options; this part is outside the stock sleeve, so
+    the decision and the stock reconciliation leave it aside like the cash that was in the
+    account before the deployment."""
+    opened = datetime.fromisoformat(deployment.spec["account_opening"]["at"])
+    return sum(fill.cash_change for fill in broker.option_fills(since=opened))
 
 
 def _open_account(

@@ -8,7 +8,8 @@ is sized on the sleeve's notional with a beta of 1 to the underlying), and optio
 `vol_model` (the `ImpliedVolModel` fields; the engine's defaults otherwise). A rule strategy with
 an overlay needs one; a strategy without an overlay, or fixed weights, refuses one. Hedges trade
 on the paper broker (`execution.brokers.paper_options`); an Alpaca deployment with an overlay is
-refused at creation (options through Alpaca are not implemented).
+refused at creation: naming the account's options trading level when it is below what the
+overlay's orders need, and otherwise because options through Alpaca are not implemented.
 
 The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
 
@@ -40,7 +41,15 @@ from typing import Any, Literal
 import pandas as pd
 
 from execution.brokers.base import AccountState
-from execution.hedge import HedgeMarket, HedgePlan, OptionPosition, model_price, plan_hedge
+from execution.errors import BrokerError
+from execution.hedge import (
+    HedgeMarket,
+    HedgePlan,
+    OptionPosition,
+    model_price,
+    options_level_needed,
+    plan_hedge,
+)
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from execution.rebalance import DeployedStrategy, RuleStrategy
 from quant.options import ImpliedVolModel
@@ -66,9 +75,13 @@ def check_hedge(
     hedge: Mapping[str, Any] | None,
     symbols: pd.Index,
     broker: str,
+    options_level: Callable[[], int] | None = None,
 ) -> dict[str, Any] | None:
     """The spec's `hedge` for a deployment of `strategy` on `broker` whose market data has
-    `symbols` (see the module docstring); `InputError` naming the field otherwise."""
+    `symbols` (see the module docstring); `InputError` naming the field otherwise. On a broker
+    other than `paper`, `options_level` reads the account's options trading level: one below
+    what the overlay's orders need (`execution.hedge.options_level_needed`) is refused naming
+    both levels (field `broker`)."""
     overlay = isinstance(strategy, RuleStrategy) and strategy.config.has_overlay
     if not overlay:
         if hedge is not None:
@@ -93,6 +106,14 @@ def check_hedge(
             "hedge.underlying", f"the market data has no prices for {underlying!r} to hedge with"
         )
     if broker != "paper":
+        needed = options_level_needed(strategy.config)
+        level = _options_level(options_level)
+        if level < needed:
+            raise InputError(
+                "broker",
+                f"the strategy's {kind} overlay needs options trading level {needed}; the "
+                f"Alpaca account's options_trading_level is {level}",
+            )
         raise InputError(
             "broker",
             f"the strategy's {kind} overlay trades options, which run on the paper broker only: "
@@ -103,6 +124,15 @@ def check_hedge(
     except ValueError as exc:
         raise InputError("hedge.vol_model", str(exc)) from None
     return {"underlying": underlying, "vol_model": vol_model.model_dump()}
+
+
+def _options_level(read: Callable[[], int] | None) -> int:
+    if read is None:
+        return 0
+    try:
+        return read()
+    except BrokerError as exc:
+        raise InputError("broker", f"the Alpaca account cannot be used: {exc}") from None
 
 
 @dataclass

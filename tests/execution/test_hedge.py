@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from execution.errors import OrderPlanError
-from execution.hedge import HedgeMarket, OptionPosition, close_all, model_price, plan_hedge
+from execution.hedge import (
+    HedgeMarket,
+    HedgePlan,
+    OptionPosition,
+    Settlement,
+    close_all,
+    model_price,
+    plan_hedge,
+)
 from execution.options import OptionContract, is_option_symbol, parse_occ
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel, option_price
@@ -156,3 +164,65 @@ def test_the_year_s_budget_left_caps_a_purchase_below_the_per_purchase_cap() -> 
         config, "AAPL", MARKET, [], risky_notional=1e6, equity=1e6, spent_last_year=25_000.0
     )
     assert spent_all.orders == [] and "budget affords none" in spent_all.notes[-1]
+
+
+def _plan(
+    config: StrategyConfig,
+    market: HedgeMarket,
+    positions: list[OptionPosition],
+    settlement: Settlement = "cash",
+) -> HedgePlan:
+    return plan_hedge(
+        config, "AAPL", market, positions, risky_notional=6e5, equity=1e6, settlement=settlement
+    )
+
+
+def test_physical_settlement_closes_every_held_leg_the_session_before_expiry() -> None:
+    collar = PUT.model_copy(update={"overlay": "collar", "overlay_call_strike": 1.1})
+    tomorrow = date(2022, 6, 2)  # the next NYSE session after 2022-06-01
+    itm_put = OptionPosition(OptionContract("AAPL", tomorrow, "put", round(SPOT) + 20.0), 5)
+    otm_call = OptionPosition(OptionContract("AAPL", tomorrow, "call", round(SPOT) + 30.0), -5)
+    held = [itm_put, otm_call]
+    physical = _plan(collar, MARKET, held, "physical")
+    assert physical.action == "roll"
+    assert "expires on 2022-06-02 (1 session(s) away)" in physical.notes[0]
+    closes = [o for o in physical.orders if o.intent.endswith("_to_close")]
+    opens = [o for o in physical.orders if o.intent.endswith("_to_open")]
+    assert physical.orders[: len(closes)] == closes  # closes first
+    # both legs closed, in the money or not
+    assert sorted((o.contract, o.intent, o.contracts) for o in closes) == sorted(
+        [(itm_put.contract, "sell_to_close", 5), (otm_call.contract, "buy_to_close", 5)]
+    )
+    # and bought anew at the full tenor
+    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
+    assert {o.contract.expiry for o in opens} == {expiry}
+    assert [o.intent for o in opens] == ["buy_to_open", "sell_to_open"]
+    # the paper account settles in cash: the same positions are held to expiry
+    assert _plan(collar, MARKET, held).action == "hold"
+    # two sessions away: held on both
+    later = [OptionPosition(OptionContract("AAPL", date(2022, 6, 3), "put", 150.0), 5)]
+    assert _plan(PUT, MARKET, later, "physical").action == "hold"
+    # without an overlay, held options are closed whatever the settlement
+    plan = _plan(StrategyConfig(), MARKET, held, "physical")
+    assert plan.action == "close" and len(plan.orders) == 2
+
+
+def test_the_session_before_expiry_counts_sessions_not_calendar_days() -> None:
+    # Friday 2022-07-01; Monday 2022-07-04 is a holiday: Tuesday's expiry is 1 session away
+    friday = date(2022, 7, 1)
+    market = HedgeMarket(friday, sp500_prices()["AAPL"].loc[:"2022-07-01"], safe_rate=0.02)
+    tuesday = OptionPosition(OptionContract("AAPL", date(2022, 7, 5), "put", 120.0), 2)
+    wednesday = OptionPosition(OptionContract("AAPL", date(2022, 7, 6), "put", 120.0), 2)
+    assert _plan(PUT, market, [tuesday], "physical").action == "roll"
+    assert _plan(PUT, market, [wednesday], "physical").action == "hold"
+
+
+def test_physical_settlement_needs_a_tenor_beyond_the_close_window() -> None:
+    one_session = PUT.model_copy(update={"overlay_tenor_days": 1})
+    with pytest.raises(OrderPlanError, match="overlay_tenor_days must exceed 1 session"):
+        plan_hedge(
+            one_session, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, settlement="physical"
+        )
+    assert plan_hedge(one_session, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6).orders
+    with pytest.raises(OrderPlanError, match="settlement must be cash or physical"):
+        plan_hedge(PUT, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, settlement="shares")  # type: ignore[arg-type]

@@ -20,11 +20,14 @@ from pydantic import SecretStr
 
 from devtools.local_alpaca import LocalAlpaca
 from execution.brokers.alpaca import AlpacaBroker
-from execution.brokers.base import OrderRequest
+from execution.brokers.base import OptionOrderRequest, OrderRequest
 from execution.brokers.paper import PaperBroker
+from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import DeploymentStateError
+from execution.options import parse_occ
 from jobs.runner import JobRunner
 from quant.data import sp500_prices
+from quant.options import ImpliedVolModel
 from services.deployment_views import check_run_now
 from services.deployments import change_status, create_deployment
 from services.errors import InputError
@@ -430,3 +433,60 @@ def test_the_kill_switch_records_an_order_filled_meanwhile_with_its_fills(
     for order in orders:
         mine = [e.quantity or 0.0 for e in fills if e.order_id == order.client_order_id]
         assert mine and sum(mine) == pytest.approx(order.filled_quantity)
+
+
+# -- option cash on the shared account ------------------------------------------------------
+
+
+def test_the_hedge_s_option_cash_stays_out_of_the_stock_reconciliation(
+    store: Store, clock: FakeClock, tmp_path: Path, on_retry: _OnRetry
+) -> None:
+    """Alpaca keeps one cash balance for shares and options: a premium paid for the hedge's puts
+    lowers the account's cash, and the stock ledger (shares only) must neither see a mismatch
+    nor decide with cash that paid for options."""
+    paper = PaperBroker(PRICES, fractional=True)
+    paper.deposit(ACCOUNT_CASH, OPENED)
+    options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=3))
+    stand_in = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+    try:
+        on_retry.alpaca, on_retry.now = stand_in, AFTER_THE_CLOSE
+        stand_in.advance(FIRE)
+        settings = _settings(tmp_path, stand_in)
+        deployment = _active(store, settings)
+        first = _run_at_fire(store, clock, settings, deployment)
+        assert first.status == "succeeded"
+        deployment = store.get_deployment("alice", deployment.id)
+        hedge = {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()}
+        deployment = store.update_deployment(
+            "alice", deployment.id, expected_version=deployment.version,
+            spec={**deployment.spec, "hedge": hedge},
+        )  # fmt: skip
+        # the hedge buys 3 puts at Alpaca between the fires: the account's cash drops
+        owners = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
+        put = parse_occ("AAPL210716P00120000")
+        owners.submit_option(OptionOrderRequest("hdg-put", put.symbol, "buy", "buy_to_open", 3))
+        stand_in.advance(AFTER_THE_CLOSE + timedelta(days=1))
+        [bought] = owners.option_fills()
+        assert bought.cash_change < -100
+        fire = FIRE + timedelta(days=2)
+        stand_in.advance(fire)
+        on_retry.now = AFTER_THE_CLOSE + timedelta(days=2)
+        job, _ = store.submit_job(
+            "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": fire.isoformat()}
+        )
+        clock.now = fire + timedelta(minutes=1)
+        runner = _runner(store, settings)
+        while store.get_job("alice", job.id).status == "pending":  # the minute's tick, the job
+            assert runner.run_once() is not None
+        assert store.get_job("alice", job.id).status == "succeeded"
+        result = runner.results("alice", job.id)
+        reconciliation = result["reconciliation"]
+    finally:
+        stand_in.close()
+    assert reconciliation["matches"] is True
+    # outside: the cash beyond the capital at the opening, plus the premium paid (negative)
+    assert reconciliation["outside_cash"] == pytest.approx(
+        ACCOUNT_CASH - CAPITAL + bought.cash_change
+    )
+    assert reconciliation["broker_cash"] == pytest.approx(reconciliation["ledger_cash"])
+    assert store.get_deployment("alice", deployment.id).status == "active"

@@ -1,0 +1,157 @@
+"""A hedged deployment on Alpaca is refused at creation naming the account's options trading
+level when it is below what the overlay's orders need (a put: 2; a put spread or a collar: 3),
+read from the loopback Alpaca stand-in through alpaca-py; with the level enough it is still
+refused (hedge runs on Alpaca are not implemented), naming `broker` either way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from pydantic import SecretStr
+
+from devtools.local_alpaca import LocalAlpaca
+from execution.brokers.alpaca import AlpacaBroker
+from execution.brokers.paper import PaperBroker
+from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
+from execution.hedge import options_level_needed
+from execution.rebalance import RuleStrategy
+from quant.data import sp500_prices
+from quant.strategy import StrategyConfig
+from services.errors import InputError
+from services.hedging import check_hedge
+from settings import Settings
+
+PRICES = sp500_prices().loc["2021-01-04":]
+SECRET = "alpaca-secret-for-hedge-level-tests"
+PUT = StrategyConfig(overlay="put", overlay_strike=0.95, overlay_tenor_days=21)
+COLLAR = PUT.model_copy(update={"overlay": "collar", "overlay_call_strike": 1.05})
+SPREAD = PUT.model_copy(update={"overlay": "put_spread", "overlay_lower_strike": 0.85})
+SYMBOLS = pd.Index(["AAPL", "KO"])
+
+
+def _stand_in(level: int | None) -> LocalAlpaca:
+    """An Alpaca account with an options account at `level` (None: no options account)."""
+    paper = PaperBroker(PRICES)
+    paper.deposit(100_000.0, datetime(2021, 5, 3, 14, 0, tzinfo=UTC))
+    options = (
+        None
+        if level is None
+        else PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=level))
+    )
+    stand_in = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+    stand_in.advance(datetime(2021, 6, 1, 14, 0, tzinfo=UTC))
+    return stand_in
+
+
+@pytest.fixture
+def level_2() -> Iterator[LocalAlpaca]:
+    stand_in = _stand_in(2)
+    yield stand_in
+    stand_in.close()
+
+
+def _refusal(config: StrategyConfig, stand_in: LocalAlpaca) -> InputError:
+    broker = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
+    with pytest.raises(InputError) as refused:
+        check_hedge(
+            RuleStrategy(config, ("AAPL", "KO")),
+            {"underlying": "AAPL"},
+            SYMBOLS,
+            "alpaca",
+            broker.options_level,
+        )
+    return refused.value
+
+
+def test_the_level_an_overlay_needs() -> None:
+    assert options_level_needed(StrategyConfig()) == 0
+    assert options_level_needed(PUT) == 2
+    assert options_level_needed(COLLAR) == options_level_needed(SPREAD) == 3
+
+
+def test_a_level_below_the_overlay_s_is_refused_naming_both(level_2: LocalAlpaca) -> None:
+    for config, kind in ((COLLAR, "collar"), (SPREAD, "put_spread")):
+        refused = _refusal(config, level_2)
+        assert refused.field == "broker"
+        assert str(refused) == (
+            f"broker: the strategy's {kind} overlay needs options trading level 3; the Alpaca "
+            "account's options_trading_level is 2"
+        )
+    # level 2 buys puts: the level is enough, and hedges on Alpaca are still refused
+    refused = _refusal(PUT, level_2)
+    assert refused.field == "broker" and "not implemented" in str(refused)
+    assert ("GET", "/v2/account") in level_2.requests
+
+
+def test_an_account_without_options_is_refused_at_level_0() -> None:
+    stand_in = _stand_in(None)
+    try:
+        refused = _refusal(PUT, stand_in)
+    finally:
+        stand_in.close()
+    assert refused.field == "broker"
+    assert "needs options trading level 2; the Alpaca account's options_trading_level is 0" in (
+        str(refused)
+    )
+
+
+def test_creation_reads_the_owner_s_account_and_an_unreachable_one_names_broker(
+    tmp_path: Path,
+) -> None:
+    from graphs.job_handlers import run_job_here
+    from graphs.request import OptimizationRequest
+    from services.deployments import create_deployment
+    from store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "levels.sqlite")
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {
+                "target_vol": {"low": 0.05, "high": 0.2},
+                "lookback": 42,
+                "overlay": "put",
+                "overlay_tenor_days": 21,
+            },
+            "budget": {"max_trials": 2, "batch_size": 2},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, result = run_job_here(store, "alice", request)
+    assert result["best"]["config"]["overlay"] == "put"
+    stand_in = _stand_in(1)
+    try:
+        settings = Settings(
+            data_dir=tmp_path,
+            alpaca_key_id="AKALICE",
+            alpaca_secret_key=SECRET,
+            alpaca_base_url=stand_in.url,
+            alpaca_owner="alice",
+        )
+        with pytest.raises(InputError) as refused:
+            create_deployment(
+                store, "alice", name="hedged on Alpaca", source="optimization",
+                source_id=job_id, capital=100_000, schedule={"every": "week", "at": "15:45"},
+                hedge={"underlying": "AAPL"}, broker="alpaca", settings=settings,
+            )  # fmt: skip
+    finally:
+        stand_in.close()
+    assert refused.value.field == "broker"
+    assert "put overlay needs options trading level 2" in str(refused.value)
+    assert "options_trading_level is 1" in str(refused.value)
+    # the account gone: the level cannot be read, and the refusal says why
+    with pytest.raises(InputError) as unreachable:
+        create_deployment(
+            store, "alice", name="hedged on Alpaca", source="optimization",
+            source_id=job_id, capital=100_000, schedule={"every": "week", "at": "15:45"},
+            hedge={"underlying": "AAPL"}, broker="alpaca", settings=settings,
+        )  # fmt: skip
+    assert unreachable.value.field == "broker"
+    assert "the Alpaca account cannot be used" in str(unreachable.value)
+    assert store.list_deployments("alice") == []
