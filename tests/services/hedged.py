@@ -50,3 +50,29 @@ def hedged_deployment(store: Store, owner: str) -> tuple[Deployment, HedgeOutcom
     )
     assert outcome.status == "filled", outcome.reason
     return deployment, outcome
+
+
+def put_overlay_winner(store: Store, owner: str = "alice") -> str:
+    """Run a two-trial optimization on AAPL and KO whose winner holds a 21-day put overlay and
+    return its job id (for tests of deploying such a winner)."""
+    from graphs.job_handlers import run_job_here
+    from graphs.request import OptimizationRequest
+
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {
+                "target_vol": {"low": 0.05, "high": 0.2},
+                "lookback": 42,
+                "overlay": "put",
+                "overlay_tenor_days": 21,
+            },
+            "budget": {"max_trials": 2, "batch_size": 2},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, result = run_job_here(store, owner, request)
+    assert result["best"]["config"]["overlay"] == "put"
+    return job_id

@@ -24,6 +24,7 @@ from quant.strategy import StrategyConfig
 from services.errors import InputError
 from services.hedging import check_hedge
 from settings import Settings
+from tests.services.hedged import put_overlay_winner
 
 PRICES = sp500_prices().loc["2021-01-04":]
 SECRET = "alpaca-secret-for-hedge-level-tests"
@@ -102,29 +103,11 @@ def test_an_account_without_options_is_refused_at_level_0() -> None:
 def test_creation_reads_the_owner_s_account_and_an_unreachable_one_names_broker(
     tmp_path: Path,
 ) -> None:
-    from graphs.job_handlers import run_job_here
-    from graphs.request import OptimizationRequest
     from services.deployments import create_deployment
     from store.sqlite import SQLiteStore
 
     store = SQLiteStore(tmp_path / "levels.sqlite")
-    request = OptimizationRequest.model_validate(
-        {
-            "universe": ["AAPL", "KO"],
-            "n_paths": 10,
-            "horizon": 126,
-            "search_space": {
-                "target_vol": {"low": 0.05, "high": 0.2},
-                "lookback": 42,
-                "overlay": "put",
-                "overlay_tenor_days": 21,
-            },
-            "budget": {"max_trials": 2, "batch_size": 2},
-            "max_risk_rounds": 0,
-        }
-    )
-    job_id, result = run_job_here(store, "alice", request)
-    assert result["best"]["config"]["overlay"] == "put"
+    job_id = put_overlay_winner(store)
     stand_in = _stand_in(1)
     try:
         settings = Settings(

@@ -30,6 +30,7 @@ from services.hedging import HedgeOutcome, check_hedge, run_hedge, spent_last_ye
 from services.scheduling import REBALANCE_KIND
 from settings import Settings
 from store import Deployment, NewOrder, Store
+from tests.services.hedged import put_overlay_winner
 from tests.store.conftest import FakeClock
 
 CLOSES = sp500_prices()
@@ -281,29 +282,11 @@ def test_the_premium_spent_over_the_last_year_is_read_from_the_hedge_ledger(stor
 def test_the_winner_of_an_optimization_with_an_overlay_needs_its_hedge_underlying(
     tmp_path: Path,
 ) -> None:
-    from graphs.job_handlers import run_job_here
-    from graphs.request import OptimizationRequest
     from services.deployments import create_deployment
     from store.sqlite import SQLiteStore
 
     store = SQLiteStore(tmp_path / "winner.sqlite")
-    request = OptimizationRequest.model_validate(
-        {
-            "universe": ["AAPL", "KO"],
-            "n_paths": 10,
-            "horizon": 126,
-            "search_space": {
-                "target_vol": {"low": 0.05, "high": 0.2},
-                "lookback": 42,
-                "overlay": "put",
-                "overlay_tenor_days": 21,
-            },
-            "budget": {"max_trials": 2, "batch_size": 2},
-            "max_risk_rounds": 0,
-        }
-    )
-    job_id, result = run_job_here(store, "alice", request)
-    assert result["best"]["config"]["overlay"] == "put"
+    job_id = put_overlay_winner(store)
     fields = {"name": "hedged winner", "source": "optimization", "source_id": job_id,
               "capital": 100_000, "schedule": {"every": "week", "at": "15:45"}}  # fmt: skip
     with pytest.raises(InputError) as missing:
