@@ -186,6 +186,27 @@ def _send(
         return as_sent(_from_broker(order, placed, attempts=attempts))
 
 
+OrdersStatus = Literal["filled", "no_trades", "open", "failed"]
+
+
+def orders_status(
+    orders: Sequence[QueuedOrder], what: str = "orders"
+) -> tuple[OrdersStatus, str | None]:
+    """What a run's `orders` came to, and why when it is not `filled` or `no_trades`: `failed`
+    when any ended unfilled, else `open` while any is still working at the broker. `what` names
+    the orders in the reason ("orders", "hedge orders")."""
+    if not orders:
+        return "no_trades", None
+    unfilled = [o for o in orders if not o.is_open and o.status != "filled"]
+    if unfilled:
+        reasons = "; ".join(f"{o.symbol} {o.side} {o.status}: {o.reason}" for o in unfilled)
+        return "failed", f"{len(unfilled)} of {len(orders)} {what} did not fill: {reasons}"
+    still_open = [o for o in orders if o.is_open]
+    if still_open:
+        return "open", f"{len(still_open)} of {len(orders)} {what} are still working at the broker"
+    return "filled", None
+
+
 def as_sent(update: OrderUpdate) -> OrderUpdate:
     """What a dispatch records of an order the broker took: `submitted` when the broker says it
     already filled (wholly or partly), since its fills are recorded by the next sync together

@@ -55,7 +55,7 @@ from execution.rebalance import DeployedStrategy, RuleStrategy
 from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from services.errors import InputError
-from services.execution_queue import RetryPolicy
+from services.execution_queue import RetryPolicy, orders_status
 from services.hedge_accounts import (
     HedgeLedger,
     StoredPaperOptionsAccount,
@@ -274,7 +274,7 @@ def _run(
     settle_next_close(account, fire)
     sync_hedges(store, owner, book, account, ledger)
     outcome.orders = _run_orders(store, deployment, run_id)
-    outcome.status, outcome.reason = _status(outcome.orders)
+    outcome.status, outcome.reason = orders_status(outcome.orders, "hedge orders")
     outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
     return outcome
 
@@ -336,19 +336,6 @@ def spent_last_year(ledger: HedgeLedger, at: datetime) -> float:
         if fill.event == "trade" and at - timedelta(days=365) < fill.time <= at:
             spent += sign.get(code, 0.0) * fill.amount
     return spent
-
-
-def _status(orders: list[QueuedOrder]) -> tuple[HedgeStatus, str | None]:
-    if not orders:
-        return "no_trades", None
-    unfilled = [o for o in orders if not o.is_open and o.status != "filled"]
-    if unfilled:
-        reasons = "; ".join(f"{o.symbol} {o.side} {o.status}: {o.reason}" for o in unfilled)
-        return "failed", f"{len(unfilled)} of {len(orders)} hedge orders did not fill: {reasons}"
-    still_open = [o for o in orders if o.is_open]
-    if still_open:
-        return "open", f"{len(still_open)} of {len(orders)} hedge orders are still working"
-    return "filled", None
 
 
 def hedge_report(

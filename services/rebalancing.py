@@ -38,7 +38,13 @@ from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
 from services.deployments import account_of, change_status, deployed_strategy
-from services.execution_queue import RetryPolicy, client_order_id, dispatch, sync
+from services.execution_queue import (
+    RetryPolicy,
+    client_order_id,
+    dispatch,
+    orders_status,
+    sync,
+)
 from services.ledger import AccountLedger, Reconciliation, reconcile
 from store import ConflictError, Deployment, NewOrder, QueuedOrder, Store
 
@@ -201,24 +207,11 @@ def _rebalance(
     ctx.settle()
     sync(store, deployment.owner, account, ctx.broker, ledger)
     outcome.orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
-    outcome.status, outcome.reason = _run_status(outcome.orders)
+    outcome.status, outcome.reason = orders_status(outcome.orders)
     _check_account(ctx, ledger, deployment, outcome, closes, limits, fire)
     if outcome.status == "failed":
         _notify_failure(ctx, deployment, outcome, fire)
     return outcome
-
-
-def _run_status(orders: list[QueuedOrder]) -> tuple[RunStatus, str | None]:
-    if not orders:
-        return "no_trades", None
-    unfilled = [o for o in orders if not o.is_open and o.status != "filled"]
-    if unfilled:
-        reasons = "; ".join(f"{o.symbol} {o.side} {o.status}: {o.reason}" for o in unfilled)
-        return "failed", f"{len(unfilled)} of {len(orders)} orders did not fill: {reasons}"
-    still_open = [o for o in orders if o.is_open]
-    if still_open:
-        return "open", f"{len(still_open)} of {len(orders)} orders are still working at the broker"
-    return "filled", None
 
 
 def _check_account(
