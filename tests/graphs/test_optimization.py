@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ import pytest
 from langchain_core.messages import AIMessage
 
 from agents.grounding import ungrounded_numbers
-from agents.offline.policies import PolicyInput, get_policy, register_policy, reply, tool_call
+from agents.offline.policies import PolicyInput, get_policy, reply, tool_call
 from api.reports import write_reports
 from graphs.request import OptimizationRequest
 from graphs.run import run_optimization
@@ -52,20 +51,6 @@ def _run(data: dict[str, Any], settings: Settings, **kwargs: Any) -> tuple[Any, 
         **kwargs,
     )
     return outcome, events
-
-
-@pytest.fixture
-def policy_override() -> Iterator[Any]:
-    """Register a temporary offline policy for a role; the original is restored afterwards."""
-    saved: dict[str, Any] = {}
-
-    def install(role: str, policy: Any) -> None:
-        saved.setdefault(role, get_policy(role))
-        register_policy(role)(policy)
-
-    yield install
-    for role, policy in saved.items():
-        register_policy(role)(policy)
 
 
 def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: Settings) -> None:

@@ -5,7 +5,6 @@ or an honest "none does"; hedged vs unhedged in the result and the reports."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import ValidationError
 
 from agents.grounding import ungrounded_numbers
-from agents.offline.policies import PolicyInput, get_policy, register_policy, reply, tool_call
+from agents.offline.policies import PolicyInput, reply, tool_call
 from api.reports import write_reports
 from graphs.request import OptimizationRequest, validation_problems
 from graphs.run import RunOutcome, run_optimization
@@ -65,20 +64,6 @@ def _run(data: dict[str, Any], settings: Settings) -> tuple[RunOutcome, list[Tra
     )
     assert outcome.result is not None
     return outcome, events
-
-
-@pytest.fixture
-def policy_override() -> Iterator[Any]:
-    """Register a temporary offline policy for a role; the original is restored afterwards."""
-    saved: dict[str, Any] = {}
-
-    def install(role: str, policy: Any) -> None:
-        saved.setdefault(role, get_policy(role))
-        register_policy(role)(policy)
-
-    yield install
-    for role, policy in saved.items():
-        register_policy(role)(policy)
 
 
 def _premium(trial: dict[str, Any]) -> float:
