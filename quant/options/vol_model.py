@@ -23,8 +23,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quant.errors import PricingError
 
-PERIODS_PER_YEAR = 252
-
 
 class ImpliedVolModel(BaseModel):
     """Parameters of the implied-volatility model (see the module docstring).
