@@ -158,5 +158,8 @@ def test_a_forward_test_of_a_hedged_deployment_returns_its_hedge(api: Api) -> No
     report = client.get(f"/v1/deployments/{test_id}/performance", headers=api.alice).json()
     assert report["values"]["paper"] == pytest.approx(result["values"]["paper"], rel=1e-12)
     assert report["hedge"]["value"] == pytest.approx(hedge["value"], rel=1e-12)
+    page = client.get(f"/v1/deployments/{test_id}/report", headers=api.alice).text
+    assert "Option hedge (in the paper values)" in page
+    assert f"{report['hedge']['value']:,.2f} on {report['hedge']['priced_on']}" in page
     other = client.get(submitted.headers["location"], headers=api.bob)
     assert_error(other, 404, "NOT_FOUND")
