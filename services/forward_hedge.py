@@ -48,10 +48,6 @@ class ForwardHedge:
     account: StoredPaperOptionsAccount
     run_id: str
     outcomes: list[HedgeOutcome] = field(default_factory=list)
-    ledger: HedgeLedger = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.ledger = HedgeLedger(self.store, self.test.owner, hedge_account(self.test))
 
     @classmethod
     def open(
@@ -105,19 +101,20 @@ class ForwardHedge:
         except ExecutionError as exc:
             outcome = HedgeOutcome(deployment.id, run_id, fire, "failed", reason=str(exc))
         self.outcomes.append(outcome)
-        self.ledger = HedgeLedger(self.store, self.test.owner, hedge_account(self.test))
         return outcome
 
     def value_at(self, close_time: datetime) -> float:
-        """Move the account to `close_time`, record what traded and settled, and value the
-        hedge there (currency: net cash plus the options held at the close's model price)."""
-        self.account.advance(close_time)
-        fresh = self.account.option_fills(self.ledger.last_time)
-        if self.ledger.new_fills(fresh):
+        """Move the account to `close_time`, record what traded and settled since (a run records
+        its own), and value the hedge there (currency: net cash plus the options held at the
+        close's model price)."""
+        if self.account.advance(close_time):
             sync_hedges(
-                self.store, self.test.owner, hedge_account(self.test), self.account, self.ledger
+                self.store, self.test.owner, hedge_account(self.test), self.account, self._ledger()
             )
         return self.account.broker.cash + self._marks(self.account.option_positions(), close_time)
+
+    def _ledger(self) -> HedgeLedger:
+        return HedgeLedger(self.store, self.test.owner, hedge_account(self.test))
 
     def _marks(self, contracts: Mapping[str, int], close_time: datetime) -> float:
         return float(
@@ -132,7 +129,7 @@ class ForwardHedge:
         ledger's totals, positions and marks (`services.hedge_values.hedge_summary`), its
         runs' statuses and the trades recorded."""
         assert self.account.now is not None
-        book = self.ledger.book
+        book = self._ledger().book
         marks = self._marks(book.contracts, self.account.now)
         statuses: dict[str, int] = {}
         for outcome in self.outcomes:

@@ -16,7 +16,8 @@ deployment's own paper options account and hedge ledger; orders fill at the next
 price, options settle at their expiry's close); its value at a close is then the stock
 account's plus the hedge's net cash plus its options marked at that close's model price. Hedge
 runs are counted apart from rebalance runs (`hedge.run_statuses`), and a failed one (a dead
-letter) is in `runs_detail` with its reason.
+letter) is in `runs_detail` with its reason. A rebalance that leaves orders working runs no
+hedge at its fire, as the live rebalance job then retries before submitting it.
 
 The backtest is the engine's simulation (`quant.engine.evaluate(...).series`) of the same
 `StrategyConfig` (its own `rebalance_every` and `cost_bps`; with its option overlay priced by
