@@ -3,7 +3,8 @@ hedged on AAPL) over the first half of 2022 on SQLite: the test deployment trade
 every fire (premiums paid, options settled at expiry, in its own hedge ledger), its values are
 its stock account plus its hedge's cash and model marks at every close (recomputed here from the
 two ledgers and the model price), its backtest is the engine's hedged series, the performance
-report reads the same, and a hedge whose orders the broker refuses is reported, run by run."""
+report reads the same, a hedge whose orders the broker refuses is reported, run by run, and so
+are hedge runs the market data cannot price."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from services.market_data import sp500_prices
 from services.performance import performance
 from store import Deployment, LedgerEntry, Store
 from store.sqlite import SQLiteStore
-from tests.services.hedged import put_overlay_winner
+from tests.services.hedged import hedged_spec, put_overlay_winner
 
 START, END = date(2022, 1, 3), date(2022, 6, 30)
 CAPITAL = 250_000.0
@@ -217,3 +218,27 @@ def test_a_hedge_whose_orders_are_refused_is_reported_run_by_run(runs: Runs) -> 
     events = store.deployment_events("alice", result["forward_test_deployment_id"])
     outcomes = [e.data["outcome"] for e in events if e.type == "hedge_run"]
     assert outcomes == ["failed"] * result["runs"]
+
+
+def test_hedge_runs_the_data_cannot_price_fail_with_the_reason_and_later_ones_hedge(
+    store: Store,
+) -> None:
+    """The hedge underlying (AAPL, outside the universe) has no prices before 2022-02-01 here:
+    every run before it fails with the reason (the plan cannot be priced), and the hedge then
+    buys its puts."""
+    spec = hedged_spec(StrategyConfig(overlay="put", overlay_strike=0.95, overlay_tenor_days=21))
+    spec = {**spec, "universe": ["KO", "PG"], "schedule": {"every": "week", "at": "15:45"}}
+    source = store.create_deployment("alice", "hedged on AAPL", "active", spec)
+    prices = PRICES.copy()
+    prices.loc[: pd.Timestamp("2022-01-31"), "AAPL"] = np.nan
+    request = ForwardTestRequest(source.id, START, date(2022, 4, 29))
+    result = forward_test(store, "alice", request, prices, run_id="job_gap")
+    failed = [r for r in result["runs_detail"] if r["kind"] == "hedge"]
+    fires = [date.fromisoformat(r["fire"][:10]) for r in failed]
+    assert failed and all(r["status"] == "failed" and r["orders"] == 0 for r in failed)
+    assert all(r["reason"].startswith("no close of AAPL at or before") for r in failed)
+    assert fires == [date(2022, 1, 3), date(2022, 1, 10), date(2022, 1, 18), date(2022, 1, 24),
+                     date(2022, 1, 31)]  # fmt: skip
+    hedge = result["hedge"]
+    assert hedge["run_statuses"]["failed"] == len(failed)
+    assert hedge["run_statuses"].get("filled", 0) >= 1 and hedge["premiums_paid"] > 0
