@@ -56,6 +56,7 @@ uncovered.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -183,8 +184,10 @@ def model_price(
     )
 
 
+@functools.lru_cache(maxsize=65_536)
 def sessions_between(calendar: str, start: date, end: date) -> int:
-    """Sessions after `start` up to and including `end` (0 when `end` <= `start`)."""
+    """Sessions after `start` up to and including `end` (0 when `end` <= `start`); remembered
+    per arguments (every option priced at a close asks it)."""
     if end <= start:
         return 0
     days = pd.DatetimeIndex(trading_sessions(calendar, start, end).index)

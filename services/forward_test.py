@@ -10,12 +10,23 @@ orders, which the paper broker fills at the next bar (`fill_at`: the session's c
 close the account is valued. A limit breach pauses the test deployment like a live one: later
 fires are skipped and the account is still valued.
 
+A deployment with a `hedge` (a strategy with an option overlay) also runs its hedge at every
+fire after the rebalance, as a live paper deployment does (`services.forward_hedge`: the test
+deployment's own paper options account and hedge ledger; orders fill at the next close's model
+price, options settle at their expiry's close); its value at a close is then the stock
+account's plus the hedge's net cash plus its options marked at that close's model price. Hedge
+runs are counted apart from rebalance runs (`hedge.run_statuses`), and a failed one (a dead
+letter) is in `runs_detail` with its reason. A rebalance that leaves orders working runs no
+hedge at its fire, as the live rebalance job then retries before submitting it.
+
 The backtest is the engine's simulation (`quant.engine.evaluate(...).series`) of the same
-`StrategyConfig` (its own `rebalance_every` and `cost_bps`; without its option overlay, which
-the test does not trade: the result's `hedge` says so) over the same sessions, or, for
-fixed weights, those weights held every day; both curves start at the deployment's capital at
-the first session's close. The difference is what deploying costs: the schedule, whole shares,
-the cash buffer, fills one bar after the decision, slippage and commission.
+`StrategyConfig` (its own `rebalance_every` and `cost_bps`; with its option overlay priced by
+the hedge's `vol_model` when the deployment has a hedge, without it otherwise, as the account
+then trades no options) over the same sessions, or, for fixed weights, those weights held every
+day; both curves start at the deployment's capital at the first session's close. The difference
+is what deploying costs: the schedule, whole shares, the cash buffer, fills one bar after the
+decision, slippage and commission; and, with a hedge, that the engine hedges the sleeve with
+continuous units where the account hedges the underlying with whole contracts and a beta of 1.
 """
 
 from __future__ import annotations
@@ -38,6 +49,9 @@ from quant.engine import evaluate
 from services.deployments import ACCOUNT_FIELDS, calendar_of, deployed_strategy
 from services.errors import InputError
 from services.execution_queue import RetryPolicy
+from services.forward_hedge import ForwardHedge
+from services.hedge_accounts import spec_vol_model
+from services.hedging import HedgeOutcome
 from services.ledger import AccountLedger
 from services.rebalancing import ExecutionContext, RebalanceOutcome, rebalance
 from store import Deployment, Store
@@ -49,12 +63,15 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class ForwardTestRequest:
     """Forward-test deployment `deployment_id` from session `start` to `end` (None: the last
-    session of the data) with the paper broker's `costs`."""
+    session of the data) with the paper broker's `costs`; a hedge's paper options account
+    charges `option_fee_per_contract` (currency) and is approved for `options_level` (0-3)."""
 
     deployment_id: str
     start: date
     end: date | None = None
     costs: PaperCosts = field(default_factory=PaperCosts)
+    option_fee_per_contract: float = 0.0
+    options_level: int = 3
 
 
 def forward_test(
@@ -81,6 +98,15 @@ def forward_test(
     closes = prices.loc[:, symbols].dropna()
     sessions = _sessions(source, closes, request)
     test = _test_deployment(store, source, request, run_id)
+    hedge = ForwardHedge.open(
+        store,
+        test,
+        prices,
+        sessions.index[-1].date(),
+        run_id,
+        fee_per_contract=request.option_fee_per_contract,
+        level=request.options_level,
+    )
     broker = PaperBroker(closes, fill_at="close", costs=request.costs, fractional=True)
     capital = float(source.spec["capital"])
     first_open = sessions["open"].iloc[0].to_pydatetime()
@@ -99,14 +125,14 @@ def forward_test(
         if fire.astimezone(schedule.time_zone).date() in priced
     ]
     values, outcomes = _run(
-        context, ledger, test, fires, sessions, closes, broker, run_id, progress, cancelled
+        context, ledger, test, fires, sessions, closes, broker, hedge, run_id, progress, cancelled
     )
     backtest = backtest_values(strategy, closes, sessions, capital, source.spec)
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
     if final.status != "retired":
         store.update_deployment(owner, test.id, expected_version=final.version, status="retired")
-    return _result(test, source, request, values, backtest, outcomes, ledger, closes)
+    return _result(test, source, request, values, backtest, outcomes, ledger, closes, hedge)
 
 
 def _sessions(
@@ -152,7 +178,7 @@ def _test_deployment(
         },
         "monitor": {},
     }
-    for name in ACCOUNT_FIELDS:  # the test trades its own paper account
+    for name in (*ACCOUNT_FIELDS, "hedging"):  # its own paper accounts, its hedging not halted
         spec.pop(name, None)
     name = f"{source.name} (forward test from {request.start.isoformat()})"
     event = {
@@ -173,6 +199,7 @@ def _run(
     sessions: pd.DataFrame,
     closes: pd.DataFrame,
     broker: PaperBroker,
+    hedge: ForwardHedge | None,
     run_id: str,
     progress: Progress | None,
     cancelled: Callable[[], bool],
@@ -190,24 +217,23 @@ def _run(
             fire = fires[fire_index]
             fire_index += 1
             broker.advance(fire)
-            known = int(bisect.bisect_right(close_times, fire))
-            last_row = close_rows[known - 1] if known else close_rows[0] - 1
+            closed = int(bisect.bisect_right(close_times, fire))
+            last_row = close_rows[closed - 1] if closed else close_rows[0] - 1
             deployment = store.get_deployment(test.owner, test.id)
             context.settle = _settle(broker, fire, close_times)
+            known = closes.iloc[: last_row + 1]
             outcome = rebalance(
-                context,
-                ledger,
-                deployment,
-                fire,
-                f"{run_id}:{fire.strftime('%Y%m%dT%H%M')}",
-                closes.iloc[: last_row + 1],
+                context, ledger, deployment, fire, f"{run_id}:{fire.strftime('%Y%m%dT%H%M')}", known
             )
             outcomes.append(outcome)
+            if hedge is not None and outcome.status != "open":  # as the rebalance job submits it
+                hedge.run(fire, broker.account(), known)
         broker.advance(close_time)
         ledger.record(broker.fills(ledger.last_fill_time))
         state = broker.account()
         row = matrix[close_rows[day]]
-        values.append(state.cash + sum(q * row[columns[s]] for s, q in state.positions.items()))
+        value = state.cash + sum(q * row[columns[s]] for s, q in state.positions.items())
+        values.append(value + (0.0 if hedge is None else hedge.value_at(close_time)))
         if progress is not None and (day % 21 == 0 or day == len(close_times) - 1):
             progress(day + 1, len(close_times))
         if cancelled():
@@ -234,8 +260,9 @@ def backtest_values(
     spec: dict[str, Any],
 ) -> pd.Series:
     """The backtest's value at each of `sessions` (indexed by session date), starting at
-    `capital` on the first: the engine's simulation of a rule, or fixed weights held every
-    day (see the module docstring)."""
+    `capital` on the first: the engine's simulation of a rule (with its option overlay when the
+    deployment `spec` has a hedge), or fixed weights held every day (see the module
+    docstring)."""
     returns = closes.pct_change().iloc[1:]
     first = int(returns.index.searchsorted(sessions.index[0]))
     if isinstance(strategy, FixedWeights):
@@ -249,27 +276,15 @@ def backtest_values(
     window = returns.iloc[first - lookback + 1 :].loc[: sessions.index[-1]]
     # a single sleeve is the equal-weight portfolio of the assets, as in a search
     risky = window.mean(axis=1) if strategy.config.sleeve == "single" else window
-    # the forward test trades the shares only, so its backtest leaves any option overlay out too
-    config = strategy.config.model_copy(update={"overlay": "none"})
-    series = evaluate([config], risky, strategy.safe_rate).series(0)
+    config = strategy.config
+    if "hedge" not in spec:  # no options are traded, so the backtest holds none either
+        config = config.model_copy(update={"overlay": "none"})
+    series = evaluate([config], risky, strategy.safe_rate, vol_model=spec_vol_model(spec)).series(0)
     wealth = series["wealth"].to_numpy()
     # series row t is day lookback + t (its wealth after that day); the first session's close
     # is day lookback - 1, where the backtest starts at 1.
     path = np.concatenate([[1.0], wealth])[: len(sessions)]
     return pd.Series(capital * path, index=sessions.index[: len(path)])
-
-
-def hedge_note(spec: dict[str, Any]) -> str | None:
-    """What a comparison with the backtest says of the strategy's option overlay: that it is in
-    neither the account's values nor the backtest (None without one)."""
-    strategy = deployed_strategy(spec)
-    if isinstance(strategy, FixedWeights) or not strategy.config.has_overlay:
-        return None
-    return (
-        f"not simulated here: the strategy's {strategy.config.overlay} overlay is left out of both "
-        "the account's values and the backtest (its options are traded and reported by the "
-        "deployment's hedge runs: GET /v1/deployments/{id}/hedges)"
-    )
 
 
 def _result(
@@ -281,6 +296,7 @@ def _result(
     outcomes: list[RebalanceOutcome],
     ledger: AccountLedger,
     closes: pd.DataFrame,
+    hedge: ForwardHedge | None,
 ) -> dict[str, Any]:
     common = values.index.intersection(backtest.index)
     comparison = compare_with_backtest(
@@ -304,7 +320,7 @@ def _result(
         if stopped is None
         else {"fire": stopped.fire.isoformat(), "reason": stopped.reason},
         "capital": float(source.spec["capital"]),
-        "hedge": hedge_note(source.spec),
+        "hedge": None if hedge is None else hedge.summary(values.index[-1].date()),
         "costs": {
             "slippage_bps": request.costs.slippage_bps,
             "commission_per_share": request.costs.commission_per_share,
@@ -327,14 +343,27 @@ def _result(
             "paper": [float(v) for v in values.to_numpy()],
             "backtest": [float(backtest.loc[d]) for d in common],
         },
-        "runs_detail": [
-            {
-                "fire": o.fire.isoformat(),
-                "status": o.status,
-                "reason": o.reason,
-                "orders": len(o.orders),
-            }
-            for o in outcomes
-            if o.status not in ("filled", "no_trades")
-        ],
+        "runs_detail": _runs_detail(outcomes, [] if hedge is None else hedge.outcomes),
     }
+
+
+def _runs_detail(
+    rebalances: list[RebalanceOutcome], hedges: list[HedgeOutcome]
+) -> list[dict[str, Any]]:
+    """The runs that did not end filled or with nothing to trade, by fire (a fire's rebalance
+    before its hedge): kind (rebalance, hedge), fire, status, reason and orders."""
+    runs: list[tuple[datetime, int, str, str, str | None, int]] = [
+        (o.fire, 0, "rebalance", o.status, o.reason, len(o.orders)) for o in rebalances
+    ]
+    runs += [(o.fire, 1, "hedge", o.status, o.reason, len(o.orders)) for o in hedges]
+    return [
+        {
+            "kind": kind,
+            "fire": fire.isoformat(),
+            "status": status,
+            "reason": reason,
+            "orders": orders,
+        }
+        for fire, _, kind, status, reason, orders in sorted(runs, key=lambda r: r[:2])
+        if status not in ("filled", "no_trades")
+    ]

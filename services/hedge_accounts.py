@@ -16,7 +16,7 @@ entry id, as for shares.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -48,7 +48,12 @@ def hedge_spec(deployment: Deployment) -> dict[str, Any]:
 
 def vol_model_of(deployment: Deployment) -> ImpliedVolModel:
     """The implied-volatility model the deployment's hedge is priced with."""
-    return ImpliedVolModel.model_validate(hedge_spec(deployment).get("vol_model") or {})
+    return spec_vol_model(deployment.spec)
+
+
+def spec_vol_model(spec: Mapping[str, Any]) -> ImpliedVolModel:
+    """The implied-volatility model of a deployment spec's `hedge` (the defaults without one)."""
+    return ImpliedVolModel.model_validate((spec.get("hedge") or {}).get("vol_model") or {})
 
 
 class HedgeBroker(OptionsBroker, Protocol):

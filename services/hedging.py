@@ -52,10 +52,8 @@ from execution.brokers.base import AccountState
 from execution.errors import BrokerError, BrokerRejectedError, OrderPlanError
 from execution.hedge import (
     PHYSICAL_CLOSE_SESSIONS,
-    HedgeMarket,
     HedgePlan,
     OptionPosition,
-    model_price,
     options_level_needed,
     plan_hedge,
 )
@@ -75,6 +73,7 @@ from services.hedge_accounts import (
     vol_model_of,
 )
 from services.hedge_queue import INTENT_CODES, dispatch_hedges, hedge_order_id, sync_hedges
+from services.hedge_values import market_on, position_marks
 from services.market_data import last_closed_session
 from store import Deployment, NewOrder, QueuedOrder, Store
 
@@ -385,7 +384,7 @@ def _plan(
         spent_last_year=spent_last_year(ledger, fire),
         settlement=account.settlement,
         listed=account.listed,
-        next_run=_next_run(deployment, fire),
+        next_run=_next_run(deployment, fire) if account.settlement == "physical" else None,
     )
 
 
@@ -467,29 +466,11 @@ def _marks(
     closes: pd.DataFrame,
 ) -> dict[str, Any]:
     underlying = hedge_spec(deployment)["underlying"]
-    known = closes[underlying].dropna().loc[: pd.Timestamp(as_of.date())]
-    if known.empty:
+    if closes[underlying].dropna().loc[: pd.Timestamp(as_of.date())].empty:
         return {"priced_on": None, "marks": [], "market_value": None, "pnl": None}
-    market = HedgeMarket(
-        known.index[-1].date(),
-        known,
-        float(deployment.spec["strategy"].get("safe_rate", 0.0)),
-        str(deployment.spec["schedule"].get("calendar") or "XNYS"),
-    )
-    vol_model = vol_model_of(deployment)
-    marks: list[dict[str, Any]] = []
-    value = 0.0
-    for symbol, n in sorted(contracts.items()):
-        price = model_price(parse_occ(symbol), market, vol_model)
-        value += n * CONTRACT_MULTIPLIER * price
-        marks.append(
-            {
-                "symbol": symbol,
-                "contracts": n,
-                "price": price,
-                "market_value": n * CONTRACT_MULTIPLIER * price,
-            }
-        )
+    market = market_on(deployment.spec, closes[underlying], as_of.date())
+    marks = position_marks(contracts, market, vol_model_of(deployment))
+    value = float(sum(row["market_value"] for row in marks))
     return {
         "priced_on": market.today.isoformat(),
         "marks": marks,

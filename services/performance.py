@@ -6,8 +6,11 @@ strategy's targets on the latest closes, and the time-weighted return (cash flow
 not count as performance).
 
 Values are cash plus shares at each session's close, with the ledger's entries up to that
-close applied; sessions are those of the deployment's calendar that the market data prices, up
-to `as_of` (and, for a forward test, the end of its window).
+close applied; for a deployment with an option hedge, plus the hedge's value there
+(`services.hedge_values`: its ledger's net cash and the options held marked at the close's model
+price), and the backtest then holds the strategy's overlay (`hedge`: the hedge's totals at the
+last session and why it tracks less closely). Sessions are those of the deployment's calendar
+that the market data prices, up to `as_of` (and, for a forward test, the end of its window).
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from execution.ledger import Book, CashFlow, time_weighted_return
 from execution.monitoring import compare_with_backtest, weight_drift
 from execution.schedule import trading_sessions
 from services.deployments import calendar_of, deployed_strategy
-from services.forward_test import backtest_values, hedge_note
+from services.forward_test import backtest_values
+from services.hedge_accounts import from_entry as option_fill
+from services.hedge_accounts import hedge_account, spec_vol_model
+from services.hedge_values import hedge_summary, ledger_values, market_on, option_marks
 from services.ledger import from_entry
-from services.market_data import universe_closes
+from services.market_data import market_closes, universe_closes
 from store import Deployment, Store
 
 
@@ -60,6 +66,10 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
             applied += 1
         row = closes.loc[day]
         values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
+    hedge = None
+    if "hedge" in spec:
+        hedge_values, hedge = _hedge(store, deployment, sessions)
+        values = [v + h for v, h in zip(values, hedge_values, strict=True)]
     paper = pd.Series(values, index=sessions.index)
     strategy = deployed_strategy(spec)
     backtest = backtest_values(strategy, closes, sessions, float(paper.iloc[0]), spec)
@@ -78,7 +88,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         "start": paper.index[0].date().isoformat(),
         "end": paper.index[-1].date().isoformat(),
         "comparison": comparison.__dict__,
-        "hedge": hedge_note(spec),
+        "hedge": hedge,
         "time_weighted_return": time_weighted_return(values, flows),
         "max_drawdown_limit": limits.max_drawdown,
         "weight_drift": drift,
@@ -89,3 +99,21 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
             "backtest": [float(v) for v in backtest.loc[common]],
         },
     }
+
+
+def _hedge(
+    store: Store, deployment: Deployment, sessions: pd.DataFrame
+) -> tuple[list[float], dict[str, Any]]:
+    """The hedge's value at each session's close (from its ledger) and its summary at the last
+    (`services.hedge_values`)."""
+    spec, account = deployment.spec, hedge_account(deployment)
+    fills = [option_fill(e) for e in store.ledger(deployment.owner, account)]
+    underlying = market_closes()[spec["hedge"]["underlying"]]
+    closes = [
+        (d.date(), t.to_pydatetime())
+        for d, t in zip(sessions.index, sessions["close"], strict=True)
+    ]
+    values, book = ledger_values(spec, fills, closes, underlying)
+    last = closes[-1][0]
+    marks = option_marks(book.contracts, market_on(spec, underlying, last), spec_vol_model(spec))
+    return values, hedge_summary(spec, account, book, marks, last)

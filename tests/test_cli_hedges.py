@@ -66,3 +66,26 @@ def test_a_hedge_the_strategy_cannot_use_is_one_line_naming_the_field(
         "--hedge-underlying", "KO",
     )  # fmt: skip
     assert "hedge: the strategy has no option overlay" in err and len(err.splitlines()) == 1
+
+
+def test_a_forward_test_of_a_hedged_deployment_prints_its_hedge(
+    offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli.local import LOCAL_OWNER, open_local_store
+    from tests.services.hedged import hedged_spec
+
+    store = open_local_store()
+    deployment = store.create_deployment(LOCAL_OWNER, "collared", "draft", hedged_spec())
+    store.close()
+    window = ["--start", "2022-01-03", "--end", "2022-02-28"]
+    result = run_json(capsys, "deploy", "forward-test", deployment.id, *window)
+    hedge = result["hedge"]
+    assert hedge["premiums_paid"] > 0 and hedge["runs"] == result["runs"]
+    assert main(["deploy", "forward-test", deployment.id, *window]) == 0
+    text = capsys.readouterr().out
+    assert f"hedge on AAPL: {hedge['runs']} runs (" in text
+    assert f"premiums paid {hedge['premiums_paid']:,.2f}" in text
+    assert "whole contracts and a beta of 1" in text
+    test_id = result["forward_test_deployment_id"]
+    assert main(["deploy", "performance", test_id]) == 0
+    assert f"option hedge {hedge['value']:,.2f} on {hedge['priced_on']}" in capsys.readouterr().out

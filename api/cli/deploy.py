@@ -475,8 +475,32 @@ def _performance_text(report: dict[str, Any]) -> str:
             f"  drawdown {c['drawdown']:.2%}"
             + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
             f"  weights drift up to {report['weight_drift']:.2%} from the targets",
+            *(
+                []
+                if report["hedge"] is None
+                else [
+                    f"  option hedge {report['hedge']['value']:,.2f} on "
+                    f"{report['hedge']['priced_on']} (in the paper values)"
+                ]
+            ),
         ]
     )
+
+
+def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
+    """A forward test's option hedge: its runs, premiums, settlements, fees, what it held at the
+    end and its value then, and why it tracks less closely."""
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(hedge["run_statuses"].items()))
+    held = ", ".join(f"{n:+d} {s}" for s, n in hedge["positions"].items()) or "nothing"
+    return [
+        f"  hedge on {hedge['underlying']}: {hedge['runs']} runs ({statuses}), "
+        f"{hedge['trades']} option trades; premiums paid {hedge['premiums_paid']:,.2f}, "
+        f"received {hedge['premiums_received']:,.2f}, settlements {hedge['settlements']:,.2f}, "
+        f"fees {hedge['fees']:,.2f}",
+        f"  hedge value {hedge['value']:,.2f} on {hedge['priced_on']} (cash "
+        f"{hedge['cash']:,.2f}, options {hedge['market_value']:,.2f}; holds {held})",
+        f"  ({hedge['note']})",
+    ]
 
 
 def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
@@ -498,6 +522,11 @@ def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
     ]
     if paused:
         lines.append(f"  paused at {paused['fire']}: {paused['reason']}")
+    if result["hedge"] is not None:
+        lines += _hedge_lines(result["hedge"])
+    lines += [
+        f"  {r['kind']} at {r['fire']} {r['status']}: {r['reason']}" for r in result["runs_detail"]
+    ]
     test_id = result["forward_test_deployment_id"]
     lines.append(
         f"Ledger: stratigos deploy ledger {test_id}; positions: stratigos deploy positions {test_id}"

@@ -46,6 +46,18 @@ def _table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{_rows(cells)}</tbody></table>"
 
 
+def _hedge_rows(hedge: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The rows of a deployment's option hedge (`services.performance`): its value in the
+    paper values and why it tracks less closely; none without a hedge."""
+    if hedge is None:
+        return []
+    value = (
+        f"{_money(hedge['value'])} on {hedge['priced_on']} (cash {_money(hedge['cash'])}, "
+        f"options {_money(hedge['market_value'])})"
+    )
+    return [("Option hedge (in the paper values)", value), ("Hedge tracking", hedge["note"])]
+
+
 def render_deployment_report(
     deployment: Mapping[str, Any],
     performance: Mapping[str, Any],
@@ -102,6 +114,7 @@ def render_deployment_report(
                         + ("" if limit is None else f" (pauses beyond {percent(limit, 2)})"),
                     ),
                     ("Weight drift from the targets", percent(performance["weight_drift"], 2)),
+                    *_hedge_rows(performance.get("hedge")),
                 ],
             ),
             "</section>",

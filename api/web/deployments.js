@@ -404,6 +404,9 @@ function renderDeployment(main, id) {
           ["Time-weighted return", fmtPct(performance.time_weighted_return)],
           ["Drawdown", `${fmtPct(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${fmtPct(performance.max_drawdown_limit)})`}`],
           ["Weight drift from the targets", fmtPct(performance.weight_drift)],
+          ...(performance.hedge
+            ? [["Option hedge (in the paper values)", `${fmtMoney(performance.hedge.value)} on ${performance.hedge.priced_on} (cash ${fmtMoney(performance.hedge.cash)}, options ${fmtMoney(performance.hedge.market_value)})`]]
+            : []),
         ],
         "Performance",
       ),
@@ -489,7 +492,44 @@ function showForwardTest(el, result) {
       ],
       "Forward test",
     ),
+    ...[
+      result.hedge ? hedgeSummary(result.hedge) : null,
+      result.runs_detail.length
+        ? table(
+            "forward-test-runs",
+            "Runs that did not end filled or with nothing to trade",
+            ["Run", "Fire", "Status", "Orders", "Reason"],
+            result.runs_detail.map((r) => [r.kind, fmtTime(r.fire), r.status, String(r.orders), r.reason || ""]),
+          )
+        : null,
+    ].filter(Boolean),
   );
   const n = result.values.backtest.length;
   equityChart(chart, result.values.dates.slice(0, n), { paper: result.values.paper.slice(0, n), backtest: result.values.backtest });
+}
+
+/** A forward test's option hedge: its runs, premiums, settlements, fees, what it held at the
+ * end and its value then (cash + options at the model price), with why it tracks less closely. */
+function hedgeSummary(hedge) {
+  const statuses = Object.entries(hedge.run_statuses).map(([s, n]) => `${n} ${s}`).join(", ");
+  const held = Object.entries(hedge.positions).map(([symbol, n]) => `${n} ${symbol}`).join(", ");
+  return h(
+    "div",
+    { id: "forward-test-hedge" },
+    kvTable(
+      [
+        ["Options on", hedge.underlying],
+        ["Hedge runs", `${hedge.runs} (${statuses || "none"})`],
+        ["Option trades", String(hedge.trades)],
+        ["Premiums paid", fmtMoney(hedge.premiums_paid)],
+        ["Premiums received", fmtMoney(hedge.premiums_received)],
+        ["Settlements", fmtMoney(hedge.settlements)],
+        ["Option fees", fmtMoney(hedge.fees)],
+        ["Held at the end", held || "none"],
+        ["Hedge value at the end", `${fmtMoney(hedge.value)} (cash ${fmtMoney(hedge.cash)}, options ${fmtMoney(hedge.market_value)} on ${hedge.priced_on})`],
+      ],
+      "Option hedge (in the paper values)",
+    ),
+    h("p", { className: "hint" }, `Tracking: ${hedge.note}.`),
+  );
 }

@@ -6,6 +6,7 @@ with API keys of two different owners, for tenancy tests.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,3 +106,15 @@ def parse_sse(lines: list[str]) -> list[dict[str, Any]]:
     if current:
         messages.append(current)
     return messages
+
+
+def wait_job(api: Api, path: str, timeout: float = 120) -> dict[str, Any]:
+    """The deployment job at `path` (a run or forward test: {"job", "result"}) once it ended,
+    polled as alice."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = api.client.get(path, headers=api.alice).json()
+        if found["job"]["status"] in ("succeeded", "failed", "cancelled"):
+            return dict(found)
+        time.sleep(0.2)
+    raise AssertionError(f"{path} did not finish in {timeout} s")

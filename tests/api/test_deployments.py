@@ -9,7 +9,6 @@ import csv
 import hashlib
 import io
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from devtools.local_alpaca import LocalAlpaca
 from execution.brokers.paper import PaperBroker
 from quant.data import sp500_prices
 from store import LedgerEntry
-from tests.api.conftest import Api, assert_error, make_settings, parse_sse
+from tests.api.conftest import Api, assert_error, make_settings, parse_sse, wait_job
 from tests.services.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 
 WEIGHTS = [
@@ -49,16 +48,6 @@ def _create(api: Api, **overrides: Any) -> Any:
         **overrides,
     }
     return api.client.post("/v1/deployments", json=body, headers=api.alice)
-
-
-def _wait(api: Api, path: str, timeout: float = 120) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = api.client.get(path, headers=api.alice).json()
-        if found["job"]["status"] in ("succeeded", "failed", "cancelled"):
-            return dict(found)
-        time.sleep(0.2)
-    raise AssertionError(f"{path} did not finish in {timeout} s")
 
 
 def test_a_portfolio_is_deployed_moved_through_its_lifecycle_and_kept_from_others(
@@ -134,7 +123,7 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     )
     assert submitted.status_code == 202, submitted.text
     location = submitted.headers["location"]
-    done = _wait(api, location)
+    done = wait_job(api, location)
     assert done["job"]["status"] == "succeeded", done["job"]["error"]
     result = done["result"]
     assert result["end"] == "2022-06-30" and result["runs"] == 26

@@ -16,8 +16,8 @@ from quant.options import ImpliedVolModel
 from services.hedge_accounts import StoredPaperOptionsAccount
 from services.hedge_queue import dispatch_hedges
 from store import NewOrder
-from tests.api.conftest import Api, assert_error
-from tests.services.hedged import hedged_deployment
+from tests.api.conftest import Api, assert_error, wait_job
+from tests.services.hedged import hedged_deployment, hedged_spec
 
 
 def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> None:
@@ -130,3 +130,36 @@ def test_a_hedge_on_a_strategy_without_an_overlay_is_refused_naming_the_field(ap
         "/v1/hedge-kill-switch", json={"deployment_id": unhedged}, headers=api.alice
     )
     assert_error(refused, 422, "VALIDATION_ERROR", "body.deployment_id")
+
+
+def test_a_forward_test_of_a_hedged_deployment_returns_its_hedge(api: Api) -> None:
+    """The forward-test job's result holds the hedge's summary (the options it traded, their
+    value at the end, its runs) and the performance of the test deployment values it too."""
+    deployment = api.store.create_deployment("alice", "collared", "draft", hedged_spec())
+    client = api.client
+    submitted = client.post(
+        f"/v1/deployments/{deployment.id}/forward-tests",
+        json={"start": "2022-01-03", "end": "2022-03-31"},
+        headers=api.alice,
+    )
+    assert submitted.status_code == 202, submitted.text
+    done = wait_job(api, submitted.headers["location"])
+    assert done["job"]["status"] == "succeeded", done["job"]["error"]
+    result = done["result"]
+    hedge = result["hedge"]
+    test_id = result["forward_test_deployment_id"]
+    assert hedge["account"] == f"hedge-{test_id}" and hedge["underlying"] == "AAPL"
+    assert hedge["premiums_paid"] > 0 and hedge["premiums_received"] > 0  # a collar
+    assert hedge["runs"] == result["runs"] and sum(hedge["run_statuses"].values()) == hedge["runs"]
+    assert "whole contracts and a beta of 1" in hedge["note"]
+    assert hedge["value"] == pytest.approx(hedge["cash"] + hedge["market_value"])
+    ledger = client.get(f"/v1/deployments/{test_id}/ledger", headers=api.alice).json()["entries"]
+    assert sum(1 for e in ledger if e["note"] == "option trade") == hedge["trades"] > 0
+    report = client.get(f"/v1/deployments/{test_id}/performance", headers=api.alice).json()
+    assert report["values"]["paper"] == pytest.approx(result["values"]["paper"], rel=1e-12)
+    assert report["hedge"]["value"] == pytest.approx(hedge["value"], rel=1e-12)
+    page = client.get(f"/v1/deployments/{test_id}/report", headers=api.alice).text
+    assert "Option hedge (in the paper values)" in page
+    assert f"{report['hedge']['value']:,.2f} on {report['hedge']['priced_on']}" in page
+    other = client.get(submitted.headers["location"], headers=api.bob)
+    assert_error(other, 404, "NOT_FOUND")

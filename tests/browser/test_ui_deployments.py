@@ -1,13 +1,16 @@
 """Deployments in Chromium: deploy a saved portfolio to paper, move it through its lifecycle
 (its events streamed live, a change made elsewhere shown at once), forward-test it and read the paper-against-backtest chart, positions, orders and the ledger;
-the API's refusal is shown as a message; an optimization's results link to deploying it."""
+the API's refusal is shown as a message; an optimization's results link to deploying it; a
+hedged deployment's forward test shows its option hedge."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from store.factory import open_store
 from tests.browser.support import Server, sign_in, trace_lengths
+from tests.services.hedged import hedged_spec
 
 WEIGHTS = [
     {"asset": "JNJ", "weight": 0.3},
@@ -112,3 +115,30 @@ def test_an_optimization_s_results_link_to_deploying_its_winner(page: Any, serve
     alert.wait_for(state="visible")
     assert "job_0123456789abcdef" in alert.inner_text()
     assert page.problems == []
+
+
+def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
+    page: Any, server: Server, artifacts: Path
+) -> None:
+    store = open_store(server.settings)  # the UI cannot create a hedged deployment yet
+    try:
+        deployment = store.create_deployment("local", "Collared", "draft", hedged_spec())
+    finally:
+        store.close()
+    sign_in(page, server, f"#/deployments/{deployment.id}")
+    page.wait_for_selector("#deployment-title:has-text('Collared')")
+    page.fill("#forward-test-start", "2022-01-03")
+    page.fill("#forward-test-end", "2022-03-31")
+    page.click("#forward-test-run")
+    page.wait_for_selector("#forward-test-hedge", timeout=120_000)
+    with server.client() as client:
+        (job,) = client.get(f"/v1/deployments/{deployment.id}/forward-tests").json()
+        hedge = client.get(job["links"]["self"]).json()["result"]["hedge"]
+    shown = page.inner_text("#forward-test-hedge")
+    for label, value in (("Premiums paid", "premiums_paid"), ("Premiums received",
+                         "premiums_received"), ("Settlements", "settlements")):  # fmt: skip
+        assert f"{label}\t{hedge[value]:,.2f}" in shown, (label, shown)
+    assert f"{hedge['runs']} (" in shown and "whole contracts and a beta of 1" in shown
+    assert "null" not in page.inner_text("#forward-test-result")
+    assert page.locator("#forward-test-runs").count() == 0  # every run filled or had nothing to do
+    page.screenshot(path=str(artifacts / "deployment-forward-test-hedge.png"), full_page=True)

@@ -151,30 +151,35 @@ def test_the_performance_of_a_deployment_read_from_its_ledger_is_its_forward_tes
     }
 
 
-def test_a_hedged_rule_is_compared_with_its_backtest_without_the_options(store: Store) -> None:
-    """The forward test trades the shares only: the backtest leaves the option overlay out too
-    (the same curve as the unhedged rule's), and the result says the hedge is not simulated."""
+def test_a_deployment_without_a_hedge_is_compared_with_a_backtest_without_options(
+    store: Store,
+) -> None:
+    """A deployment trades options only through its `hedge` (which `create_deployment` requires
+    of a strategy with an overlay): one made without it trades the shares only, and its
+    backtest leaves the overlay out too, the same curve as the rule's without it. Forward tests
+    of hedged deployments: tests/services/test_forward_hedge.py."""
     config = {"target_vol": 0.12, "lookback": 63, "rebalance_every": 5}
     prices = sp500_prices()
     results = {}
-    for name, overlay in (("plain", {}), ("hedged", {"overlay": "put", "overlay_strike": 0.9})):
+    for name, overlay in (("plain", {}), ("overlay", {"overlay": "put", "overlay_strike": 0.9})):
         rule = {"kind": "rule", "config": {**config, **overlay}, "safe_rate": 0.02}
         source = _deployment(store, rule)
         request = ForwardTestRequest(source, date(2022, 1, 3), end=date(2022, 6, 30))
         results[name] = forward_test(store, "alice", request, prices, run_id=f"job_{name}")
-    assert results["plain"]["hedge"] is None
-    assert "not simulated" in results["hedged"]["hedge"]
-    assert "put overlay" in results["hedged"]["hedge"]
-    assert results["hedged"]["values"]["backtest"] == results["plain"]["values"]["backtest"]
-    assert results["hedged"]["values"]["paper"] == results["plain"]["values"]["paper"]
-    # the deployment's performance report compares the same way and says the same
+    assert results["plain"]["hedge"] is None and results["overlay"]["hedge"] is None
+    assert results["overlay"]["values"]["backtest"] == results["plain"]["values"]["backtest"]
+    assert results["overlay"]["values"]["paper"] == results["plain"]["values"]["paper"]
+    test_id = results["overlay"]["forward_test_deployment_id"]
+    assert store.ledger("alice", f"hedge-{test_id}") == []
+    # the deployment's performance report compares the same way
     from datetime import UTC, datetime
 
     from services.performance import performance
 
-    test = store.get_deployment("alice", results["hedged"]["forward_test_deployment_id"])
-    report = performance(store, test, datetime(2026, 1, 1, tzinfo=UTC))
-    assert report["hedge"] == results["hedged"]["hedge"]
+    report = performance(
+        store, store.get_deployment("alice", test_id), datetime(2026, 1, 1, tzinfo=UTC)
+    )
+    assert report["hedge"] is None
     # (the report's backtest starts at the account's first value, the test's at its capital)
     ours, plain = report["values"]["backtest"], results["plain"]["values"]["backtest"]
     assert [v / ours[0] for v in ours] == pytest.approx([v / plain[0] for v in plain], rel=1e-12)
