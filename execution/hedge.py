@@ -23,7 +23,11 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
 - **Decision.** Held contracts that expire today or earlier settle (the broker settles them), so
   a position counts only if its expiry is after today. No position: `buy`. Held: with roll
   `band`, when the bought put's strike / close leaves overlay_strike +- overlay_roll_band, `roll`
-  (close every leg at its model price, then buy anew); otherwise `hold`. A deployment without an
+  (close every leg at its model price, then buy anew); with roll `delta`, when the bought put's
+  Black-Scholes delta (its strike, the sessions to its expiry / 252, the model volatility at its
+  strike / close) differs by more than overlay_roll_delta_band from the delta of the put the
+  rule would buy now (strike overlay_strike x close, unrounded, overlay_tenor_days / 252 years,
+  the model volatility at overlay_strike), `roll`; otherwise `hold`. A deployment without an
   overlay that still holds options `close`s them. Buys are never placed on the last session
   before a leg would expire (tenor 0).
 - **Settlement.** The paper account settles exercise and expiry in cash (`settlement="cash"`,
@@ -58,7 +62,7 @@ from execution.errors import OrderPlanError
 from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
 from execution.schedule import trading_sessions
-from quant.options import ImpliedVolModel, option_price
+from quant.options import ImpliedVolModel, black_scholes, option_price
 from quant.strategy import StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
@@ -226,7 +230,7 @@ def plan_hedge(
         return HedgePlan("close", closes, ["the strategy has no overlay: its options are closed"])
     if live:
         reason = _before_physical_expiry(live, market) if settlement == "physical" else None
-        reason = reason or _band_breach(config, live, market)
+        reason = reason or _band_breach(config, live, market, vol_model)
         if reason is None:
             return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
         closes = _closing_orders(live, market, vol_model, rv)
@@ -268,15 +272,41 @@ def _before_physical_expiry(live: Sequence[OptionPosition], market: HedgeMarket)
 
 
 def _band_breach(
-    config: StrategyConfig, live: Sequence[OptionPosition], market: HedgeMarket
+    config: StrategyConfig,
+    live: Sequence[OptionPosition],
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
 ) -> str | None:
-    if config.overlay_roll != "band":
+    """Why the held options roll early under the config's band rule (the module docstring's
+    Decision), or None when they are held (or the rule is `expiry`)."""
+    if config.overlay_roll not in ("band", "delta"):
         return None
     longs = [p for p in live if p.contract.kind == "put" and p.contracts > 0]
     if not longs:
         return None
     put = max(longs, key=lambda p: p.contract.strike).contract
-    moneyness = put.strike / market.price
+    spot = market.price
+    if config.overlay_roll == "delta":
+        rv = market.realised_volatility(vol_model.realised_window)
+        held_years = sessions_between(market.calendar, market.today, put.expiry) / PERIODS_PER_YEAR
+        strikes = np.array([put.strike, config.overlay_strike * spot])
+        deltas = black_scholes(
+            "put",
+            spot,
+            strikes,
+            np.array([held_years, config.overlay_tenor_days / PERIODS_PER_YEAR]),
+            market.rate,
+            vol_model.volatility(rv, strikes / spot),
+        ).delta
+        held, new = float(deltas[0]), float(deltas[1])
+        if abs(held - new) <= config.overlay_roll_delta_band:
+            return None
+        return (
+            f"the bought put's delta is {held:.4f}, {abs(held - new):.4f} from the {new:.4f} of "
+            f"the put a roll would buy, outside the delta band of "
+            f"{config.overlay_roll_delta_band:.4f}: roll"
+        )
+    moneyness = put.strike / spot
     low = config.overlay_strike - config.overlay_roll_band
     high = config.overlay_strike + config.overlay_roll_band
     if low <= moneyness <= high:
