@@ -14,6 +14,13 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   calendar (the one its schedule uses).
 - **Strikes.** Moneyness x the underlying's close, rounded to the nearest whole currency unit
   (listed index-ETF strikes are a dollar apart near the money).
+- **Listed contracts.** On a broker that lists its contracts (`listed`: Alpaca's
+  `listed_contract`), the bought put is the listed one nearest that expiry and strike, and each
+  sold leg is the listed one nearest its strike **at the bought put's expiry** (a spread's legs
+  expire together); a sold leg listed only at another expiry, or at a strike that does not
+  leave the spread or collar its shape (sold put below the bought put, sold call above it), is
+  an `OrderPlanError`: nothing is bought; so is a listed bought put outside its own roll band
+  (every run would roll it). Prices, budget and limits are those of the listed contracts.
 - **Quantity.** floor(overlay_hedge_ratio x risky notional / (close x 100)) contracts per leg
   (always rounded down: never more protection than the ratio asks). With `overlay_budget`, fewer
   if the net premium (bought leg minus sold leg, x 100 per contract) would exceed
@@ -43,13 +50,15 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   bought would be closed the next session): `OrderPlanError` otherwise.
 
 Orders carry the model price as their limit price (per share, rounded to cents: up for buys,
-at least a cent, down for sells, so the model price itself always meets the limit).
+at least a cent, down for sells, so the model price itself always meets the limit). Closing
+orders close the sold legs first (buy to close), so a bought leg never leaves a sold one
+uncovered.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
@@ -68,6 +77,8 @@ from quant.strategy import StrategyConfig
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
 PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
 Settlement = Literal["cash", "physical"]
+ContractLookup = Callable[[OptionContract], OptionContract]
+"""The broker's listed contract to trade for a wanted one (same underlying and kind)."""
 PERIODS_PER_YEAR = 252
 PHYSICAL_CLOSE_SESSIONS = 1
 """With physical settlement, held options are closed at the close of the session this many
@@ -199,12 +210,14 @@ def plan_hedge(
     vol_model: ImpliedVolModel | None = None,
     spent_last_year: float = 0.0,
     settlement: Settlement = "cash",
+    listed: ContractLookup | None = None,
 ) -> HedgePlan:
     """The plan at `market.today`'s close (see the module docstring). `risky_notional`,
     `equity` and `spent_last_year` are currency: the sleeve's value, the account's (options
     included) and the net premium paid opening options over the last 365 days. `settlement` is
     how the broker settles exercise and expiry (`cash`: the paper account; `physical`:
-    Alpaca, whose held options are closed `PHYSICAL_CLOSE_SESSIONS` sessions before expiry)."""
+    Alpaca, whose held options are closed `PHYSICAL_CLOSE_SESSIONS` sessions before expiry);
+    `listed` maps the contracts to buy to the broker's listed ones (None: traded as planned)."""
     vol_model = vol_model or ImpliedVolModel()
     if not (math.isfinite(risky_notional) and risky_notional >= 0):
         raise OrderPlanError(f"risky_notional must be >= 0, got {risky_notional!r}")
@@ -235,11 +248,19 @@ def plan_hedge(
             return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
         closes = _closing_orders(live, market, vol_model, rv)
         opens, notes = _opening_orders(
-            config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year
+            config,
+            underlying,
+            market,
+            vol_model,
+            rv,
+            risky_notional,
+            equity,
+            spent_last_year,
+            listed,
         )
         return HedgePlan("roll", closes + opens, [reason, *notes])
     opens, notes = _opening_orders(
-        config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year
+        config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year, listed
     )
     expired = [p for p in positions if p.contracts != 0 and p.contract.expiry <= market.today]
     if expired:
@@ -317,7 +338,9 @@ def _band_breach(
     )
 
 
-def _limit(price: float, side: Side) -> float:
+def limit_price(price: float, side: Side) -> float:
+    """`price` (per share) rounded to cents against the trader: up for a buy (at least a cent),
+    down for a sell."""
     cents = price * 100
     rounded = math.ceil(cents - 1e-9) if side == "buy" else math.floor(cents + 1e-9)
     return max(rounded, 1 if side == "buy" else 0) / 100
@@ -327,13 +350,18 @@ def _closing_orders(
     live: Sequence[OptionPosition], market: HedgeMarket, vol_model: ImpliedVolModel, rv: float
 ) -> list[HedgeOrder]:
     orders = []
-    for position in sorted(live, key=lambda p: p.contract.symbol):
+    for position in sorted(live, key=lambda p: (p.contracts > 0, p.contract.symbol)):
         price = model_price(position.contract, market, vol_model, realised_volatility=rv)
         side: Side = "sell" if position.contracts > 0 else "buy"
         intent: PositionIntent = "sell_to_close" if side == "sell" else "buy_to_close"
         orders.append(
             HedgeOrder(
-                position.contract, side, intent, abs(position.contracts), price, _limit(price, side)
+                position.contract,
+                side,
+                intent,
+                abs(position.contracts),
+                price,
+                limit_price(price, side),
             )
         )
     return orders
@@ -365,6 +393,55 @@ def _legs(config: StrategyConfig) -> list[tuple[OptionKind, float, Side]]:
     return legs
 
 
+def _contracts(
+    config: StrategyConfig,
+    underlying: str,
+    expiry: date,
+    spot: float,
+    listed: ContractLookup | None,
+) -> list[OptionContract]:
+    """The contract of each leg (`_legs` order): as planned, or the listed ones (see the module
+    docstring)."""
+    wanted = [
+        OptionContract(underlying, expiry, kind, float(round(moneyness * spot)))
+        for kind, moneyness, _ in _legs(config)
+    ]
+    if listed is None:
+        return wanted
+    bought = listed(wanted[0])
+    chosen = [bought]
+    for leg in wanted[1:]:
+        sold = listed(OptionContract(underlying, bought.expiry, leg.kind, leg.strike))
+        if sold.expiry != bought.expiry:
+            raise OrderPlanError(
+                f"no listed {underlying} {leg.kind} near the strike {leg.strike:g} expires with "
+                f"the bought put on {bought.expiry} (the nearest is on {sold.expiry}): the "
+                f"{config.overlay}'s legs must expire together; nothing was bought"
+            )
+        shaped = sold.strike < bought.strike if leg.kind == "put" else sold.strike > bought.strike
+        if not shaped:
+            where = "below" if leg.kind == "put" else "above"
+            raise OrderPlanError(
+                f"the listed {leg.kind} nearest the strike {leg.strike:g} is at {sold.strike:g}, "
+                f"not {where} the bought put's {bought.strike:g}: the {config.overlay} has no "
+                "listed shape; nothing was bought"
+            )
+        chosen.append(sold)
+    return chosen
+
+
+def _listed_in_band(config: StrategyConfig, bought: OptionContract, market: HedgeMarket) -> None:
+    """Refuse a listed bought put its own roll rule would roll at once (every run would close
+    and buy it again)."""
+    breach = _band_breach(config, [OptionPosition(bought, 1)], market)
+    if breach is not None:
+        raise OrderPlanError(
+            f"the nearest listed put, {bought.symbol}, is already due to roll ({breach}); "
+            "widen overlay_roll_band or hedge with an underlying listed at finer strikes; "
+            "nothing was bought"
+        )
+
+
 def _opening_orders(
     config: StrategyConfig,
     underlying: str,
@@ -374,15 +451,17 @@ def _opening_orders(
     risky_notional: float,
     equity: float,
     spent_last_year: float,
+    listed: ContractLookup | None,
 ) -> tuple[list[HedgeOrder], list[str]]:
     spot = market.price
     expiry = expiry_after(market.calendar, market.today, config.overlay_tenor_days)
-    legs = []
-    for kind, moneyness, side in _legs(config):
-        contract = OptionContract(underlying, expiry, kind, float(round(moneyness * spot)))
-        legs.append(
-            (contract, side, model_price(contract, market, vol_model, realised_volatility=rv))
-        )
+    contracts_to_trade = _contracts(config, underlying, expiry, spot, listed)
+    if listed is not None:
+        _listed_in_band(config, contracts_to_trade[0], market)
+    legs = [
+        (contract, side, model_price(contract, market, vol_model, realised_volatility=rv))
+        for contract, (_, _, side) in zip(contracts_to_trade, _legs(config), strict=True)
+    ]
     contracts = math.floor(
         config.overlay_hedge_ratio * risky_notional / (spot * CONTRACT_MULTIPLIER) + 1e-9
     )
@@ -412,7 +491,7 @@ def _opening_orders(
             "buy_to_open" if side == "buy" else "sell_to_open",
             contracts,
             price,
-            _limit(price, side),
+            limit_price(price, side),
         )
         for contract, side, price in legs
     ]

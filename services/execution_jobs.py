@@ -33,6 +33,7 @@ from typing import Any, cast
 import pandas as pd
 
 from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
+from execution.brokers.base import AccountState
 from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
 from execution.schedule import trading_sessions
@@ -43,7 +44,8 @@ from services.daily_summary import send_daily_summaries
 from services.deployments import broker_of, calendar_of
 from services.execution_queue import RetryPolicy
 from services.forward_test import ForwardTestRequest, forward_test
-from services.hedge_accounts import StoredPaperOptionsAccount
+from services.hedge_accounts import HedgeAccount
+from services.hedge_brokers import AlpacaHedgeAccount, open_hedge_account
 from services.hedging import run_hedge
 from services.ledger import AccountLedger
 from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
@@ -51,7 +53,7 @@ from services.paper_accounts import StoredPaperAccount
 from services.rebalancing import ExecutionContext, Notify, rebalance
 from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings, get_settings
-from store import ConflictError, Deployment, Job
+from store import ConflictError, Deployment, Job, Store
 
 FORWARD_TEST_KIND = "forward_test"
 HEDGE_KIND = "hedge"
@@ -117,9 +119,10 @@ def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> st
 
 
 def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's paper
-    options account (`services.hedging`), after its rebalance at that fire. Orders still
-    working make the attempt transient; a failed run (an order dead-lettered) fails the job."""
+    """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's
+    options account (`services.hedging`; paper or Alpaca, `services.hedge_brokers`), after its
+    rebalance at that fire. Orders still working, or a broker that cannot be reached, make the
+    attempt transient; a failed run (an order dead-lettered, no plan) fails the job."""
     store = ctx.store
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
@@ -130,26 +133,44 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     if problem is not None:
         raise RunFailedError(problem)
     known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
-    underlying = deployment.spec["hedge"]["underlying"]
-    account = StoredPaperOptionsAccount(
-        store, deployment, market_closes(settings)[[underlying]].dropna()
-    )
-    stock = StoredPaperAccount(store, deployment, closes).account()
-    outcome = run_hedge(
-        store,
-        deployment,
-        fire,
-        job.id,
-        account=account,
-        stock=stock,
-        closes=known,
-        retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
-    )
+    try:
+        account = open_hedge_account(store, deployment, settings)
+        outcome = run_hedge(
+            store,
+            deployment,
+            fire,
+            job.id,
+            account=account,
+            stock=_stock_sleeve(store, deployment, account, closes),
+            closes=known,
+            retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
+        )
+    except BrokerUnavailableError as exc:
+        raise TransientJobError(str(exc)) from None
     if outcome.status == "open":
         raise TransientJobError(outcome.reason or "hedge orders are still working")
     if outcome.status == "failed":
         raise RunFailedError(outcome.reason or "the hedge run failed")
     return outcome.to_json()
+
+
+def _stock_sleeve(
+    store: Store, deployment: Deployment, account: HedgeAccount, closes: pd.DataFrame
+) -> AccountState:
+    """The stock sleeve's cash and shares: the paper stock account's, or on Alpaca the shared
+    account's shares and its cash without what is outside the deployment (the cash beyond the
+    capital at the opening, and the cash the hedge's options moved since)."""
+    if not isinstance(account, AlpacaHedgeAccount):
+        return StoredPaperAccount(store, deployment, closes).account()
+    if "account_opening" not in deployment.spec:
+        raise RunFailedError(
+            "the deployment's Alpaca account has not opened yet (its first rebalance run opens "
+            "it): nothing to hedge"
+        )
+    state = account.broker.account()
+    outside = float(deployment.spec["account_opening"]["outside_cash"])
+    outside += hedge_cash(account.broker, deployment)
+    return AccountState(state.cash - outside, state.positions)
 
 
 def _paper_run(

@@ -1,5 +1,7 @@
 """A deployment's hedge: its options account (`hedge-<deployment id>`), kept in the store for
-the paper broker, and its option ledger (the book of the same name).
+the paper broker, and its option ledger (the book of the same name). `HedgeAccount` is what a
+hedge run needs of any broker's options account (the paper one here; Alpaca's in
+`services.hedge_brokers`).
 
 The paper options account (`execution.brokers.paper_options`) is written through like the
 deployment's paper stock account: every order, fill, settlement and cancel is saved before the
@@ -17,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
-from execution.brokers.base import BrokerOrder, OptionOrderRequest
+from execution.brokers.base import BrokerOrder, OptionOrderRequest, OptionsBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import BrokerRejectedError
+from execution.hedge import ContractLookup, HedgeMarket, Settlement
 from execution.option_ledger import OPTION_EVENTS, OptionBook, OptionFill
 from quant.options import ImpliedVolModel
 from store import Deployment, LedgerEntry, NotFoundError, Store
@@ -46,6 +49,52 @@ def hedge_spec(deployment: Deployment) -> dict[str, Any]:
 def vol_model_of(deployment: Deployment) -> ImpliedVolModel:
     """The implied-volatility model the deployment's hedge is priced with."""
     return ImpliedVolModel.model_validate(hedge_spec(deployment).get("vol_model") or {})
+
+
+class HedgeBroker(OptionsBroker, Protocol):
+    """An options broker whose trades and settlements can be read back (`option_fills`)."""
+
+    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+        """Trades and settlements at or after `since`, oldest first."""
+        ...
+
+
+class HedgeAccount(HedgeBroker, Protocol):
+    """A deployment's options account as a hedge run uses it: its time, the market its options
+    are priced on, how it settles and where its contracts come from."""
+
+    @property
+    def now(self) -> datetime | None:
+        """The account's time (None before the first `advance`)."""
+        ...
+
+    @property
+    def settlement(self) -> Settlement:
+        """How exercise and expiry settle (`execution.hedge.plan_hedge`)."""
+        ...
+
+    @property
+    def listed(self) -> ContractLookup | None:
+        """The broker's listed contract for a wanted one (None: any contract trades)."""
+        ...
+
+    def advance(self, now: datetime) -> list[OptionFill]:
+        """Move the account's time to `now` (never back): what settles and fills meanwhile."""
+        ...
+
+    def settle_after(self, after: datetime) -> None:
+        """Give the orders just sent their chance to fill (a simulated account moves to the
+        first close after `after`; a live broker fills in real time)."""
+        ...
+
+    def market(self, underlying: str, at: datetime) -> HedgeMarket:
+        """The underlying's closes known at `at`, as the account prices its options."""
+        ...
+
+    def mark(self, symbol: str, at: datetime) -> float:
+        """The model price per share of the option `symbol` at the last close at or before
+        `at`."""
+        ...
 
 
 class StoredPaperOptionsAccount:
@@ -89,6 +138,27 @@ class StoredPaperOptionsAccount:
     def now(self) -> datetime | None:
         """The account's time."""
         return self.broker.now
+
+    @property
+    def settlement(self) -> Settlement:
+        """The paper account settles exercise and expiry in cash."""
+        return "cash"
+
+    @property
+    def listed(self) -> ContractLookup | None:
+        """Any contract trades on the paper account."""
+        return None
+
+    def market(self, underlying: str, at: datetime) -> HedgeMarket:
+        """The underlying's closes known at `at`, as the account prices them."""
+        return self.broker.market(underlying, at)
+
+    def settle_after(self, after: datetime) -> None:
+        """Let the account's orders fill: move it to the first close after `after`, once the
+        market data has it (past its end nothing fills and the orders stay working)."""
+        close = self.broker.next_close(after)
+        if close is not None:
+            self.advance(close)
 
     def options_level(self) -> int:
         """The account's approved options level."""

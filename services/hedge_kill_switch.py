@@ -6,10 +6,12 @@ Pulling it, for each deployment with a hedge: its spec's `hedging` becomes halte
 `updated` event with the reason: no hedge run trades while it is, `services.hedging`), its hedge
 orders still queued are canceled and the unfilled rest of those sent is canceled at the broker,
 then every option position not yet expired is closed (sell to close a long, buy to close a
-short) through the hedge queue, filling at the next close's model price (on the paper account:
-past the market data's end the closing orders stay working, reported as `submitted`), and a `hedges_closed` event
-records what was closed and how it went (its orders dead-lettered, if any, stay in the hedge
-queue's dead letters: pull again). Releasing it lets hedge runs trade again (an `updated` event
+short) through the hedge queue: on the paper account filling at the next close's model price
+(past the market data's end the closing orders stay working, reported as `submitted`), on
+Alpaca as market orders filling as the market trades (`services.hedge_brokers`); and a
+`hedges_closed` event records what was closed and how it went (its orders dead-lettered, if
+any, stay in the hedge queue's dead letters: pull again; a broker that cannot be reached is a
+failure of the report: pull again). Releasing it lets hedge runs trade again (an `updated` event
 too); the next run buys the hedge afresh. Safe to pull twice: the second finds nothing to close.
 """
 
@@ -22,22 +24,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from execution.errors import BrokerError, OrderPlanError
 from execution.hedge import OptionPosition, close_all
 from execution.options import parse_occ
 from services.errors import InputError
 from services.execution_queue import RetryPolicy
 from services.hedge_accounts import (
+    HedgeAccount,
     HedgeLedger,
-    StoredPaperOptionsAccount,
     hedge_account,
     hedge_spec,
     vol_model_of,
 )
+from services.hedge_brokers import hedge_opened, open_hedge_account
 from services.hedge_queue import dispatch_hedges, hedge_order_id, sync_hedges
-from services.hedging import settle_next_close
-from services.market_data import market_closes
 from settings import Settings, get_settings
-from store import ConflictError, Deployment, NewOrder, NotFoundError, OrderUpdate, Store
+from store import ConflictError, Deployment, NewOrder, OrderUpdate, QueuedOrder, Store
 
 
 @dataclass
@@ -143,9 +145,7 @@ def _close(
     by: str,
 ) -> None:
     owner, book = deployment.owner, hedge_account(deployment)
-    try:
-        store.get_broker_account(owner, book)
-    except NotFoundError:
+    if not hedge_opened(store, deployment):
         return  # the hedge never traded: nothing to cancel or close
     reason = "canceled by the hedging kill switch"
     open_orders = store.open_orders(owner, book)
@@ -154,17 +154,34 @@ def _close(
         owner, [OrderUpdate(o.client_order_id, "queued", "canceled", reason=reason) for o in queued]
     )
     report.canceled_orders += [o.client_order_id for o in done if o.status == "canceled"]
-    underlying = hedge_spec(deployment)["underlying"]
-    account = StoredPaperOptionsAccount(
-        store, deployment, market_closes(settings)[[underlying]].dropna()
-    )
+    try:
+        account = open_hedge_account(store, deployment, settings, market_orders=True)
+        _close_positions(store, deployment, account, open_orders, now, report, retry, sleep, by)
+    except BrokerError as exc:
+        report.failures.append(f"{deployment.id}: the broker could not be used: {exc}; pull again")
+    except OrderPlanError as exc:
+        report.failures.append(f"{deployment.id}: its options cannot be priced: {exc}")
+
+
+def _close_positions(
+    store: Store,
+    deployment: Deployment,
+    account: HedgeAccount,
+    open_orders: list[QueuedOrder],
+    now: datetime,
+    report: HedgeKillReport,
+    retry: RetryPolicy | None,
+    sleep: Callable[[float], None],
+    by: str,
+) -> None:
+    owner, book = deployment.owner, hedge_account(deployment)
     for order in [o for o in open_orders if o.status != "queued"]:
         account.cancel_option(order.client_order_id)
         report.canceled_orders.append(order.client_order_id)
     account.advance(now)
     ledger = HedgeLedger(store, owner, book)
     sync_hedges(store, owner, book, account, ledger)
-    market = account.broker.market(underlying, now)
+    market = account.market(hedge_spec(deployment)["underlying"], now)
     positions = [
         OptionPosition(parse_occ(symbol), n)
         for symbol, n in sorted(account.option_positions().items())
@@ -188,7 +205,7 @@ def _close(
             ],
         )
         dispatch_hedges(store, owner, book, account, retry=retry, sleep=sleep)
-        settle_next_close(account, now)
+        account.settle_after(now)
         sync_hedges(store, owner, book, account, ledger)
     orders = [
         o

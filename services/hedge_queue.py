@@ -30,12 +30,9 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable
-from datetime import datetime
-from typing import Protocol
 
 from execution.brokers.base import BrokerOrder, OptionOrderRequest, OptionsBroker
 from execution.errors import BrokerRejectedError
-from execution.option_ledger import OptionFill
 from services.execution_queue import (
     STATUS_FROM_BROKER,
     SYNC_ATTEMPTS,
@@ -45,7 +42,7 @@ from services.execution_queue import (
     dispatch_orders,
     write_executions,
 )
-from services.hedge_accounts import HedgeLedger, to_entry
+from services.hedge_accounts import HedgeBroker, HedgeLedger, to_entry
 from store import ConflictError, OrderUpdate, QueuedOrder, Store
 
 INTENT_CODES = {
@@ -55,14 +52,6 @@ INTENT_CODES = {
     "sell_to_close": "sc",
 }
 _INTENTS = {code: intent for intent, code in INTENT_CODES.items()}
-
-
-class HedgeBroker(OptionsBroker, Protocol):
-    """An options broker whose trades and settlements can be read back (`option_fills`)."""
-
-    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
-        """Trades and settlements at or after `since`, oldest first."""
-        ...
 
 
 def hedge_order_id(deployment_id: str, run_id: str, index: int, intent: str) -> str:

@@ -7,9 +7,12 @@ the risky sleeve (e.g. SPY: a multi-asset sleeve has no listed option of its own
 is sized on the sleeve's notional with a beta of 1 to the underlying), and optionally
 `vol_model` (the `ImpliedVolModel` fields; the engine's defaults otherwise). A rule strategy with
 an overlay needs one; a strategy without an overlay, or fixed weights, refuses one. Hedges trade
-on the paper broker (`execution.brokers.paper_options`); an Alpaca deployment with an overlay is
-refused at creation: naming the account's options trading level when it is below what the
-overlay's orders need, and otherwise because options through Alpaca are not implemented.
+on the deployment's broker: its paper options account (`execution.brokers.paper_options`, cash
+settled) or its Alpaca account (`services.hedge_brokers`: listed contracts, settled in shares,
+so held options are closed the session before expiry). On Alpaca, creation reads the account's
+options trading level and refuses one below what the overlay's orders need, naming both; it
+refuses a collar (its sold call is uncovered: the account holds no 100 shares of the underlying
+per contract for it) and a tenor of `PHYSICAL_CLOSE_SESSIONS` session or less.
 
 The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
 
@@ -19,12 +22,14 @@ The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
    orders fill at the closes since), and its trades and settlements go to the hedge ledger.
 3. If no order of the run was sent yet, the plan is made on the closes known at the fire: the
    sleeve's notional from the stock account's holdings at the last close, the equity being the
-   stock account's plus the hedge account's cash and marks; its orders are enqueued on the
-   hedge queue (`services.hedge_queue`).
-4. The queue is dispatched, the account moves to the next close (where the orders fill at the
-   model price: never at a price known when they were placed) once the market data has it,
-   and the orders and fills are synced; the run's `hedge_run` event records the plan (action,
-   notes, each order's model and limit price) and what became of its orders.
+   stock sleeve's cash and holdings plus the hedge's cash (its ledger) and marks; its orders are
+   enqueued on the hedge queue (`services.hedge_queue`). A plan that cannot be made (too few
+   closes, no listed contract for a leg) fails the run with the reason, nothing sent.
+4. The queue is dispatched; the paper account moves to the next close (where the orders fill at
+   the model price: never at a price known when they were placed) once the market data has it,
+   while Alpaca fills in real time; the orders and fills are synced; the run's `hedge_run` event
+   records the plan (action, notes, each order's model and limit price) and what became of its
+   orders.
 
 Outcome `status`: `filled`, `no_trades`, `open` (orders still working), `failed` (an order
 dead-lettered or canceled; `reason` says why) or `skipped`.
@@ -41,8 +46,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from execution.brokers.base import AccountState
-from execution.errors import BrokerError
+from execution.errors import BrokerError, BrokerRejectedError, OrderPlanError
 from execution.hedge import (
+    PHYSICAL_CLOSE_SESSIONS,
     HedgeMarket,
     HedgePlan,
     OptionPosition,
@@ -57,8 +63,8 @@ from quant.strategy import StrategyConfig
 from services.errors import InputError
 from services.execution_queue import RetryPolicy, orders_status
 from services.hedge_accounts import (
+    HedgeAccount,
     HedgeLedger,
-    StoredPaperOptionsAccount,
     from_entry,
     hedge_account,
     hedge_spec,
@@ -106,24 +112,40 @@ def check_hedge(
             "hedge.underlying", f"the market data has no prices for {underlying!r} to hedge with"
         )
     if broker != "paper":
-        needed = options_level_needed(strategy.config)
-        level = _options_level(options_level)
-        if level < needed:
-            raise InputError(
-                "broker",
-                f"the strategy's {kind} overlay needs options trading level {needed}; the "
-                f"Alpaca account's options_trading_level is {level}",
-            )
-        raise InputError(
-            "broker",
-            f"the strategy's {kind} overlay trades options, which run on the paper broker only: "
-            "options through Alpaca are not implemented",
-        )
+        _check_alpaca(strategy.config, options_level)
     try:
         vol_model = ImpliedVolModel.model_validate(hedge.get("vol_model") or {})
     except ValueError as exc:
         raise InputError("hedge.vol_model", str(exc)) from None
     return {"underlying": underlying, "vol_model": vol_model.model_dump()}
+
+
+def _check_alpaca(config: StrategyConfig, options_level: Callable[[], int] | None) -> None:
+    """Refuse, naming `broker`, an overlay the Alpaca account cannot hedge (see the module
+    docstring)."""
+    kind = config.overlay
+    if kind == "collar":
+        raise InputError(
+            "broker",
+            "the strategy's collar sells calls the Alpaca account could not cover (a covered "
+            "call needs 100 shares of the hedge underlying per contract, which the sleeve does "
+            "not hold for it): hedge with a put or a put spread on Alpaca, or deploy on paper",
+        )
+    if config.overlay_tenor_days <= PHYSICAL_CLOSE_SESSIONS:
+        raise InputError(
+            "broker",
+            f"the strategy's overlay_tenor_days ({config.overlay_tenor_days}) must exceed "
+            f"{PHYSICAL_CLOSE_SESSIONS} session(s) on Alpaca, which settles options in shares: "
+            "held options are closed the session before they expire",
+        )
+    needed = options_level_needed(config)
+    level = _options_level(options_level)
+    if level < needed:
+        raise InputError(
+            "broker",
+            f"the strategy's {kind} overlay needs options trading level {needed}; the "
+            f"Alpaca account's options_trading_level is {level}",
+        )
 
 
 def _options_level(read: Callable[[], int] | None) -> int:
@@ -202,28 +224,22 @@ def halted(deployment: Deployment) -> bool:
     return bool((deployment.spec.get("hedging") or {}).get("halted"))
 
 
-def hedge_market(deployment: Deployment, account: StoredPaperOptionsAccount) -> HedgeMarket:
-    """The hedge underlying's closes known to the account now, priced as the account prices."""
-    assert account.now is not None
-    return account.broker.market(hedge_spec(deployment)["underlying"], account.now)
-
-
 def run_hedge(
     store: Store,
     deployment: Deployment,
     fire: datetime,
     run_id: str,
     *,
-    account: StoredPaperOptionsAccount,
+    account: HedgeAccount,
     stock: AccountState,
     closes: pd.DataFrame,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> HedgeOutcome:
     """Run the hedge of `deployment` at `fire` (see the module docstring) on its hedge
-    `account`, with `stock` the stock account's state and `closes` the universe's closes known
-    at the fire (the last row prices the sleeve). A finished run appends its `hedge_run`
-    event once."""
+    `account`, with `stock` the stock sleeve's state (its cash without the hedge's) and `closes`
+    the universe's closes known at the fire (the last row prices the sleeve). A finished run
+    appends its `hedge_run` event once."""
     outcome = _run(store, deployment, fire, run_id, account, stock, closes, retry, sleep)
     if outcome.status != "open":
         store.append_deployment_event(
@@ -237,7 +253,7 @@ def _run(
     deployment: Deployment,
     fire: datetime,
     run_id: str,
-    account: StoredPaperOptionsAccount,
+    account: HedgeAccount,
     stock: AccountState,
     closes: pd.DataFrame,
     retry: RetryPolicy | None,
@@ -257,7 +273,11 @@ def _run(
     sync_hedges(store, owner, book, account, ledger)
     run_orders = _run_orders(store, deployment, run_id)
     if all(o.status == "queued" for o in run_orders):
-        plan = _plan(deployment, fire, account, stock, closes, spent_last_year(ledger, fire))
+        try:
+            plan = _plan(deployment, fire, account, ledger, stock, closes)
+        except (OrderPlanError, BrokerRejectedError) as exc:
+            outcome.status, outcome.reason = "failed", f"no hedge plan: {exc}"
+            return outcome
         outcome.plan = plan_json(plan)
         new = [
             NewOrder(
@@ -271,20 +291,12 @@ def _run(
         if new:
             store.enqueue_orders(owner, book, deployment.id, run_id, new)
     dispatch_hedges(store, owner, book, account, retry=retry, sleep=sleep)
-    settle_next_close(account, fire)
+    account.settle_after(fire)
     sync_hedges(store, owner, book, account, ledger)
     outcome.orders = _run_orders(store, deployment, run_id)
     outcome.status, outcome.reason = orders_status(outcome.orders, "hedge orders")
     outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
     return outcome
-
-
-def settle_next_close(account: StoredPaperOptionsAccount, after: datetime) -> None:
-    """Let the account's orders fill: move it to the first close after `after`, once the
-    market data has it (past its end nothing fills and the orders stay working)."""
-    close = account.broker.next_close(after)
-    if close is not None:
-        account.advance(close)
 
 
 def _run_orders(store: Store, deployment: Deployment, run_id: str) -> list[QueuedOrder]:
@@ -296,12 +308,12 @@ def _run_orders(store: Store, deployment: Deployment, run_id: str) -> list[Queue
 def _plan(
     deployment: Deployment,
     fire: datetime,
-    account: StoredPaperOptionsAccount,
+    account: HedgeAccount,
+    ledger: HedgeLedger,
     stock: AccountState,
     closes: pd.DataFrame,
-    spent: float,
 ) -> HedgePlan:
-    market = hedge_market(deployment, account)
+    market = account.market(hedge_spec(deployment)["underlying"], fire)
     last = closes.iloc[-1]
     risky = sum(q * float(last[s]) for s, q in stock.positions.items())
     marks = sum(
@@ -309,7 +321,7 @@ def _plan(
         for symbol, n in account.option_positions().items()
         if parse_occ(symbol).expiry > market.today
     )
-    equity = stock.cash + risky + account.broker.cash + marks
+    equity = stock.cash + risky + ledger.book.cash + marks
     positions = [
         OptionPosition(parse_occ(symbol), n) for symbol, n in account.option_positions().items()
     ]
@@ -321,7 +333,9 @@ def _plan(
         risky_notional=risky,
         equity=equity,
         vol_model=vol_model_of(deployment),
-        spent_last_year=spent,
+        spent_last_year=spent_last_year(ledger, fire),
+        settlement=account.settlement,
+        listed=account.listed,
     )
 
 

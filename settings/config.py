@@ -388,6 +388,13 @@ class Settings(BaseSettings):
     execution_retry_seconds: float = Field(
         default=1.0, ge=0, description="Seconds before the first resend; doubles on each retry."
     )
+    hedge_limit_tolerance: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Alpaca hedge orders are day limit orders at the model price plus (buys) or "
+        "minus (sells) this fraction of it (services.hedge_brokers).",
+    )
     # Alpaca broker (execution.brokers.alpaca)
     alpaca_key_id: SecretStr | None = Field(
         default=None, description="Alpaca API key id (APCA-API-KEY-ID)."

@@ -1,7 +1,8 @@
 """A hedged deployment on Alpaca is refused at creation naming the account's options trading
-level when it is below what the overlay's orders need (a put: 2; a put spread or a collar: 3),
-read from the loopback Alpaca stand-in through alpaca-py; with the level enough it is still
-refused (hedge runs on Alpaca are not implemented), naming `broker` either way."""
+level when it is below what the overlay's orders need (a put: 2; a put spread: 3), read from
+the loopback Alpaca stand-in through alpaca-py; a collar (its sold call would be uncovered) and a
+tenor of one session (closed before expiry the day it is bought) are refused at any level; each
+refusal names `broker`. With the level enough the hedge is accepted."""
 
 from __future__ import annotations
 
@@ -75,17 +76,36 @@ def test_the_level_an_overlay_needs() -> None:
 
 
 def test_a_level_below_the_overlay_s_is_refused_naming_both(level_2: LocalAlpaca) -> None:
-    for config, kind in ((COLLAR, "collar"), (SPREAD, "put_spread")):
-        refused = _refusal(config, level_2)
-        assert refused.field == "broker"
-        assert str(refused) == (
-            f"broker: the strategy's {kind} overlay needs options trading level 3; the Alpaca "
-            "account's options_trading_level is 2"
-        )
-    # level 2 buys puts: the level is enough, and hedges on Alpaca are still refused
-    refused = _refusal(PUT, level_2)
-    assert refused.field == "broker" and "not implemented" in str(refused)
+    refused = _refusal(SPREAD, level_2)
+    assert refused.field == "broker"
+    assert str(refused) == (
+        "broker: the strategy's put_spread overlay needs options trading level 3; the Alpaca "
+        "account's options_trading_level is 2"
+    )
     assert ("GET", "/v2/account") in level_2.requests
+    # level 2 buys puts: the put's hedge is accepted, priced by the default model
+    checked = check_hedge(
+        RuleStrategy(PUT, ("AAPL", "KO")), {"underlying": "AAPL"}, SYMBOLS, "alpaca",
+        AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=level_2.url).options_level,
+    )  # fmt: skip
+    assert checked is not None and checked["underlying"] == "AAPL"
+
+
+def test_a_collar_and_a_one_session_tenor_are_refused_on_alpaca_at_any_level() -> None:
+    stand_in = _stand_in(3)
+    try:
+        collar = _refusal(COLLAR, stand_in)
+        short = _refusal(PUT.model_copy(update={"overlay_tenor_days": 1}), stand_in)
+        spread = check_hedge(
+            RuleStrategy(SPREAD, ("AAPL", "KO")), {"underlying": "AAPL"}, SYMBOLS, "alpaca",
+            AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url).options_level,
+        )  # fmt: skip
+    finally:
+        stand_in.close()
+    assert collar.field == short.field == "broker"
+    assert "collar sells calls the Alpaca account could not cover" in str(collar)
+    assert "overlay_tenor_days (1) must exceed 1 session(s) on Alpaca" in str(short)
+    assert spread is not None  # level 3 opens put spreads
 
 
 def test_an_account_without_options_is_refused_at_level_0() -> None:
