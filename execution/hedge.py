@@ -72,7 +72,7 @@ from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel, black_scholes, option_price
-from quant.strategy import StrategyConfig
+from quant.strategy import ROLL_BANDS, StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
 PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
@@ -430,14 +430,20 @@ def _contracts(
     return chosen
 
 
-def _listed_in_band(config: StrategyConfig, bought: OptionContract, market: HedgeMarket) -> None:
+def _listed_in_band(
+    config: StrategyConfig,
+    bought: OptionContract,
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
+) -> None:
     """Refuse a listed bought put its own roll rule would roll at once (every run would close
     and buy it again)."""
-    breach = _band_breach(config, [OptionPosition(bought, 1)], market)
+    breach = _band_breach(config, [OptionPosition(bought, 1)], market, vol_model)
     if breach is not None:
+        band = ROLL_BANDS[config.overlay_roll]
         raise OrderPlanError(
             f"the nearest listed put, {bought.symbol}, is already due to roll ({breach}); "
-            "widen overlay_roll_band or hedge with an underlying listed at finer strikes; "
+            f"widen {band} or hedge with an underlying listed at finer strikes; "
             "nothing was bought"
         )
 
@@ -457,7 +463,7 @@ def _opening_orders(
     expiry = expiry_after(market.calendar, market.today, config.overlay_tenor_days)
     contracts_to_trade = _contracts(config, underlying, expiry, spot, listed)
     if listed is not None:
-        _listed_in_band(config, contracts_to_trade[0], market)
+        _listed_in_band(config, contracts_to_trade[0], market, vol_model)
     legs = [
         (contract, side, model_price(contract, market, vol_model, realised_volatility=rv))
         for contract, (_, _, side) in zip(contracts_to_trade, _legs(config), strict=True)

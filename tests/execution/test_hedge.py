@@ -302,3 +302,23 @@ def test_the_delta_rule_ignores_the_moneyness_band_and_the_band_rule_the_delta_b
     assert plan_hedge(band, "AAPL", MARKET, [far], risky_notional=6e5, equity=1e6).action == (
         "hold"
     )
+
+
+def test_a_listed_put_its_delta_band_would_roll_at_once_is_not_bought() -> None:
+    """On a broker that lists its contracts, the nearest listed put is checked against the
+    config's own roll rule with the plan's vol model: 12 dollars above the wanted strike it is
+    outside a 0.02 delta band (nothing is bought), inside a 0.5 one (it is bought)."""
+    wanted = float(round(0.9 * SPOT))
+
+    def listed(contract: OptionContract) -> OptionContract:
+        return OptionContract(contract.underlying, contract.expiry, contract.kind, wanted + 12)
+
+    tight = PUT.model_copy(update={"overlay_roll": "delta", "overlay_roll_delta_band": 0.02})
+    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
+    gap = _delta_gap(OptionContract("AAPL", expiry, "put", wanted + 12), tight, ImpliedVolModel())
+    assert 0.02 < gap < 0.5
+    with pytest.raises(OrderPlanError, match="widen overlay_roll_delta_band"):
+        plan_hedge(tight, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=listed)
+    wide = tight.model_copy(update={"overlay_roll_delta_band": 0.5})
+    plan = plan_hedge(wide, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=listed)
+    assert [o.contract.strike for o in plan.orders] == [wanted + 12]
