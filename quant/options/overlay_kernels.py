@@ -112,11 +112,10 @@ def unit_series(
     with `RULE_DELTA`, the bought put's delta (its strike, the years left, the model volatility
     at its moneyness) differs from the delta of the put the rule would buy at that close (strike
     ``moneyness[0]`` x level, ``tenor`` days) by more than ``band``. Never at the last close.
-    ``moneyness`` holds
-    the strikes / level at purchase (bought put, then the sold put or call). Options are priced
-    by Black-Scholes-Merton with no dividend yield, at the rate ``252 ln(1 + s[u])`` and the
-    volatility of the model ``vol`` = (variance premium, skew, min, max) applied to the realised
-    volatility of the last ``window`` returns up to the close.
+    ``moneyness`` holds the strikes / level at purchase (bought put, then the sold put or call).
+    Options are priced by Black-Scholes-Merton with no dividend yield, at the rate
+    ``252 ln(1 + s[u])`` and the volatility of the model ``vol`` = (variance premium, skew, min,
+    max) applied to the realised volatility of the last ``window`` returns up to the close.
 
     Rows: 0, the value at the close of the unit held over day u (0 before the first purchase);
     1, the roll code (`ROLL_NONE`, `ROLL_TRADE`, `ROLL_EXPIRY`); 2 and 3, the value and the sum of
