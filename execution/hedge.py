@@ -41,13 +41,16 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   the default). A broker that settles in shares (`settlement="physical"`: Alpaca delivers or
   takes 100 shares of the underlying per exercised or assigned contract) must never reach an
   expiry with options held, or the shared stock account would receive or deliver shares the
-  strategy never asked for. So at the close of any session `PHYSICAL_CLOSE_SESSIONS` or fewer
-  sessions before a held leg's expiry, every held leg is closed (all of them, in the money or
-  not: an out-of-the-money leg can end in the money at the expiry's close, and a short leg can
-  be assigned early), and, with an overlay, bought anew at the full tenor (a `roll`). The
-  closing orders are placed at a close and fill by the expiry session at the latest, before
-  its close. The tenor must therefore exceed `PHYSICAL_CLOSE_SESSIONS` sessions (else what is
-  bought would be closed the next session): `OrderPlanError` otherwise.
+  strategy never asked for. Hedge runs happen only at the deployment's fires, so the plan is
+  told the last close the next run will know (`next_run`; None: the session after today), and
+  when a held leg expires `PHYSICAL_CLOSE_SESSIONS` or fewer sessions after it (the next run's
+  orders would trade on or after its expiry session), every held leg is closed now (all of
+  them, in the money or not: an out-of-the-money leg can end in the money at the expiry's close,
+  and a short leg can be assigned early), and, with an overlay, bought anew (a `roll`). The
+  closing orders trade in the session after today's close, at least one full session before
+  the expiry session. What is bought must then outlive the next run by more than
+  `PHYSICAL_CLOSE_SESSIONS` sessions (else the next run would only close it again):
+  `OrderPlanError` otherwise, as for a tenor of `PHYSICAL_CLOSE_SESSIONS` or fewer.
 
 Orders carry the model price as their limit price (per share, rounded to cents: up for buys,
 at least a cent, down for sells, so the model price itself always meets the limit). Closing
@@ -81,8 +84,9 @@ ContractLookup = Callable[[OptionContract], OptionContract]
 """The broker's listed contract to trade for a wanted one (same underlying and kind)."""
 PERIODS_PER_YEAR = 252
 PHYSICAL_CLOSE_SESSIONS = 1
-"""With physical settlement, held options are closed at the close of the session this many
-sessions (or fewer) before their expiry: 1 = the session before the expiry session."""
+"""With physical settlement, held options are closed by the run before the one whose orders
+would trade this many sessions (or fewer) before their expiry: with 1, the last run before
+expiry closes them, its orders trading at least one session before the expiry session."""
 
 
 @dataclass(frozen=True)
@@ -211,13 +215,16 @@ def plan_hedge(
     spent_last_year: float = 0.0,
     settlement: Settlement = "cash",
     listed: ContractLookup | None = None,
+    next_run: date | None = None,
 ) -> HedgePlan:
     """The plan at `market.today`'s close (see the module docstring). `risky_notional`,
     `equity` and `spent_last_year` are currency: the sleeve's value, the account's (options
     included) and the net premium paid opening options over the last 365 days. `settlement` is
     how the broker settles exercise and expiry (`cash`: the paper account; `physical`:
     Alpaca, whose held options are closed `PHYSICAL_CLOSE_SESSIONS` sessions before expiry);
-    `listed` maps the contracts to buy to the broker's listed ones (None: traded as planned)."""
+    `listed` maps the contracts to buy to the broker's listed ones (None: traded as planned);
+    `next_run` is the last close the next hedge run will know (physical settlement: None is the
+    session after today)."""
     vol_model = vol_model or ImpliedVolModel()
     if not (math.isfinite(risky_notional) and risky_notional >= 0):
         raise OrderPlanError(f"risky_notional must be >= 0, got {risky_notional!r}")
@@ -235,6 +242,9 @@ def plan_hedge(
             f"that settles options in shares, got {config.overlay_tenor_days}"
         )
     live = [p for p in positions if p.contracts != 0 and p.contract.expiry > market.today]
+    horizon = next_run if next_run is not None else expiry_after(market.calendar, market.today, 1)
+    if horizon < market.today:
+        raise OrderPlanError(f"next_run must not be before today ({market.today}), got {horizon}")
     rv = market.realised_volatility(vol_model.realised_window)
     if not config.has_overlay:
         if not live:
@@ -242,7 +252,9 @@ def plan_hedge(
         closes = _closing_orders(live, market, vol_model, rv)
         return HedgePlan("close", closes, ["the strategy has no overlay: its options are closed"])
     if live:
-        reason = _before_physical_expiry(live, market) if settlement == "physical" else None
+        reason = (
+            _before_physical_expiry(live, market, horizon) if settlement == "physical" else None
+        )
         reason = reason or _band_breach(config, live, market, vol_model)
         if reason is None:
             return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
@@ -258,10 +270,14 @@ def plan_hedge(
             spent_last_year,
             listed,
         )
+        if settlement == "physical" and opens:
+            _outlives_next_run(opens[0].contract, market, horizon, config)
         return HedgePlan("roll", closes + opens, [reason, *notes])
     opens, notes = _opening_orders(
         config, underlying, market, vol_model, rv, risky_notional, equity, spent_last_year, listed
     )
+    if settlement == "physical" and opens:
+        _outlives_next_run(opens[0].contract, market, horizon, config)
     expired = [p for p in positions if p.contracts != 0 and p.contract.expiry <= market.today]
     if expired:
         notes.insert(0, f"{len(expired)} held option position(s) expire(d) and settle")
@@ -281,14 +297,32 @@ def close_all(
     )
 
 
-def _before_physical_expiry(live: Sequence[OptionPosition], market: HedgeMarket) -> str | None:
+def _before_physical_expiry(
+    live: Sequence[OptionPosition], market: HedgeMarket, next_run: date
+) -> str | None:
     nearest = min(p.contract.expiry for p in live)
-    sessions = sessions_between(market.calendar, market.today, nearest)
+    sessions = sessions_between(market.calendar, next_run, nearest)
     if sessions > PHYSICAL_CLOSE_SESSIONS:
         return None
     return (
-        f"a held leg expires on {nearest} ({sessions} session(s) away) and the broker settles "
-        f"in shares: every leg is closed {PHYSICAL_CLOSE_SESSIONS} session(s) before expiry"
+        f"a held leg expires on {nearest}, {sessions} session(s) after the close the next run "
+        f"will know ({next_run}), and the broker settles in shares: every leg is closed now, "
+        "before its expiry session"
+    )
+
+
+def _outlives_next_run(
+    bought: OptionContract, market: HedgeMarket, next_run: date, config: StrategyConfig
+) -> None:
+    """Refuse options that the next run would have to close at once (physical settlement)."""
+    if sessions_between(market.calendar, next_run, bought.expiry) > PHYSICAL_CLOSE_SESSIONS:
+        return
+    raise OrderPlanError(
+        f"the options bought now would expire on {bought.expiry}, {PHYSICAL_CLOSE_SESSIONS} "
+        f"session(s) or fewer after the close the next run will know ({next_run}), on a broker "
+        f"that settles in shares: overlay_tenor_days ({config.overlay_tenor_days}) must exceed "
+        "the sessions between the deployment's fires plus "
+        f"{PHYSICAL_CLOSE_SESSIONS}; nothing was bought"
     )
 
 

@@ -103,14 +103,15 @@ def create_deployment(
             + "; ".join(hit.reason for hit in excluded)
             + "): a deployment never holds them; choose another source or change the profile",
         )
+    plan = _schedule(schedule)
     checked_hedge = check_hedge(
         strategy,
         hedge,
         market_closes(settings).columns,
         broker,
         lambda: alpaca_broker(settings, owner=owner).options_level(),
+        schedule=plan,
     )
-    plan = _schedule(schedule)
     try:
         checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
     except ValueError as exc:

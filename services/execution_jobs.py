@@ -21,8 +21,9 @@ at the fire, which must hold the last session that closed before it (`unpriced`)
 run the account's opening is recorded (`_open_account`): no positions, no open orders, at least
 the capital in cash; the cash beyond the capital is outside the deployment, which the decision
 and the reconciliation leave aside (`ExecutionContext.outside_cash`), and so is, for a
-deployment with a hedge, the cash its options moved since (`hedge_cash`). An account that cannot
-be reached makes the attempt transient.
+deployment with a hedge, the cash its options moved since (`hedge_cash`, read afresh around
+every read of the account: the hedge's orders can fill while the run runs). An account that
+cannot be reached makes the attempt transient.
 """
 
 from __future__ import annotations
@@ -215,11 +216,13 @@ def _alpaca_run(
         raise RunFailedError(problem)
     broker = alpaca_broker(settings, owner=deployment.owner)
     deployment = _open_account(ledger, broker, deployment, fire)
-    outside = float(deployment.spec["account_opening"]["outside_cash"])
-    if "hedge" in deployment.spec:
-        outside += hedge_cash(broker, deployment)
+    opening = float(deployment.spec["account_opening"]["outside_cash"])
     known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
-    return ExecutionContext(ledger.store, broker, outside_cash=outside), known, deployment
+    context = ExecutionContext(ledger.store, broker, outside_cash=opening)
+    if "hedge" in deployment.spec:
+        hedged = deployment
+        context.read_outside_cash = lambda: opening + hedge_cash(broker, hedged)
+    return context, known, deployment
 
 
 def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:

@@ -10,11 +10,13 @@ On Alpaca:
   the plan closes every held leg the session before its expiry (`settlement="physical"`).
 - **Prices** are the model's on the market data's closes known at the run (the last session
   closed by then), as on paper: what the plan decides with and what marks the positions.
-- **Orders** are day limit orders at the model price plus (buys) or minus (sells)
-  `hedge_limit_tolerance` of it, rounded to cents against the trader (a sell at least a cent);
-  the kill switch closes with market orders (`market_orders=True`). A limit order Alpaca expires
-  unfilled at the day's end is `canceled`, which fails its run with that reason; the next run
-  plans afresh from the positions Alpaca holds.
+- **Orders** that open a position are day limit orders at the model price plus (buys) or minus
+  (sells) `hedge_limit_tolerance` of it, rounded to cents against the trader (a sell at least a
+  cent): a limit Alpaca expires unfilled at the day's end is `canceled`, which fails its run with
+  that reason, and the next run plans afresh from the positions Alpaca holds. Orders that close
+  a position (a roll before expiry, the kill switch) are market orders: they must fill before
+  the expiry session, whatever the option's price has done since the close they were planned
+  on (an out-of-the-money option loses much of its value in its last sessions).
 - **Positions, trades and settlements** are Alpaca's: the account is traded by this deployment
   alone, so its option positions are the hedge's, and its option trades and settlements since
   the deployment's account opened (`spec["account_opening"]["at"]`) are the hedge ledger's.
@@ -58,7 +60,6 @@ class AlpacaHedgeAccount:
         closes: pd.DataFrame,
         *,
         limit_tolerance: float,
-        market_orders: bool = False,
     ) -> None:
         self.broker = broker
         self._closes = closes
@@ -68,7 +69,6 @@ class AlpacaHedgeAccount:
         opening = deployment.spec.get("account_opening") or {}
         self._opened = datetime.fromisoformat(opening["at"]) if "at" in opening else None
         self._tolerance = limit_tolerance
-        self._market_orders = market_orders
         self._now: datetime | None = None
 
     @property
@@ -136,9 +136,9 @@ class AlpacaHedgeAccount:
         return self.broker.cancel_option(client_order_id)
 
     def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
-        """Place the order at Alpaca: a day limit order around the model price, or a market
-        order for the kill switch (see the module docstring)."""
-        if self._market_orders or request.limit_price is not None:
+        """Place the order at Alpaca: to open, a day limit order around the model price; to
+        close, a market order (see the module docstring)."""
+        if request.intent.endswith("_to_close") or request.limit_price is not None:
             return self.broker.submit_option(request)
         assert self._now is not None, "advance() sets the run's time before orders are sent"
         price = self.mark(request.symbol, self._now)
@@ -167,11 +167,9 @@ def hedge_opened(store: Store, deployment: Deployment) -> bool:
     return True
 
 
-def open_hedge_account(
-    store: Store, deployment: Deployment, settings: Settings, *, market_orders: bool = False
-) -> HedgeAccount:
+def open_hedge_account(store: Store, deployment: Deployment, settings: Settings) -> HedgeAccount:
     """The options account of the deployment's hedge on its broker (`BrokerError` when Alpaca
-    cannot be opened); `market_orders` makes Alpaca's orders market orders (the kill switch)."""
+    cannot be opened)."""
     underlying = hedge_spec(deployment)["underlying"]
     closes = market_closes(settings)[[underlying]].dropna()
     if broker_of(deployment) == "alpaca":
@@ -180,6 +178,5 @@ def open_hedge_account(
             deployment,
             closes,
             limit_tolerance=settings.hedge_limit_tolerance,
-            market_orders=market_orders,
         )
     return StoredPaperOptionsAccount(store, deployment, closes)

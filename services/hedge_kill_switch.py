@@ -155,7 +155,7 @@ def _close(
     )
     report.canceled_orders += [o.client_order_id for o in done if o.status == "canceled"]
     try:
-        account = open_hedge_account(store, deployment, settings, market_orders=True)
+        account = open_hedge_account(store, deployment, settings)
         _close_positions(store, deployment, account, open_orders, now, report, retry, sleep, by)
     except BrokerError as exc:
         report.failures.append(f"{deployment.id}: the broker could not be used: {exc}; pull again")

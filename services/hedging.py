@@ -12,7 +12,9 @@ settled) or its Alpaca account (`services.hedge_brokers`: listed contracts, sett
 so held options are closed the session before expiry). On Alpaca, creation reads the account's
 options trading level and refuses one below what the overlay's orders need, naming both; it
 refuses a collar (its sold call is uncovered: the account holds no 100 shares of the underlying
-per contract for it) and a tenor of `PHYSICAL_CLOSE_SESSIONS` session or less.
+per contract for it) and a tenor that does not exceed the most sessions between two of the
+deployment's fires plus `PHYSICAL_CLOSE_SESSIONS` (each run must buy what the next one can close
+before its expiry session).
 
 The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
 
@@ -27,9 +29,10 @@ The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
    closes, no listed contract for a leg) fails the run with the reason, nothing sent.
 4. The queue is dispatched; the paper account moves to the next close (where the orders fill at
    the model price: never at a price known when they were placed) once the market data has it,
-   while Alpaca fills in real time; the orders and fills are synced; the run's `hedge_run` event
-   records the plan (action, notes, each order's model and limit price) and what became of its
-   orders.
+   while Alpaca fills in real time; the orders and fills are synced. The plan (action, notes,
+   each order's model and limit price) is recorded as the run's `hedge_planned` event as soon as
+   it is made; the finished run's `hedge_run` event repeats it (from that event on a retried
+   attempt) with what became of its orders.
 
 Outcome `status`: `filled`, `no_trades`, `open` (orders still working), `failed` (an order
 dead-lettered or canceled; `reason` says why) or `skipped`.
@@ -40,7 +43,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -58,6 +61,7 @@ from execution.hedge import (
 )
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from execution.rebalance import DeployedStrategy, RuleStrategy
+from execution.schedule import Schedule, trading_sessions
 from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from services.errors import InputError
@@ -71,6 +75,7 @@ from services.hedge_accounts import (
     vol_model_of,
 )
 from services.hedge_queue import INTENT_CODES, dispatch_hedges, hedge_order_id, sync_hedges
+from services.market_data import last_closed_session
 from store import Deployment, NewOrder, QueuedOrder, Store
 
 HedgeStatus = Literal["filled", "no_trades", "open", "failed", "skipped"]
@@ -82,6 +87,8 @@ def check_hedge(
     symbols: pd.Index,
     broker: str,
     options_level: Callable[[], int] | None = None,
+    *,
+    schedule: Schedule | None = None,
 ) -> dict[str, Any] | None:
     """The spec's `hedge` for a deployment of `strategy` on `broker` whose market data has
     `symbols` (see the module docstring); `InputError` naming the field otherwise. On a broker
@@ -112,7 +119,7 @@ def check_hedge(
             "hedge.underlying", f"the market data has no prices for {underlying!r} to hedge with"
         )
     if broker != "paper":
-        _check_alpaca(strategy.config, options_level)
+        _check_alpaca(strategy.config, options_level, schedule)
     try:
         vol_model = ImpliedVolModel.model_validate(hedge.get("vol_model") or {})
     except ValueError as exc:
@@ -120,7 +127,11 @@ def check_hedge(
     return {"underlying": underlying, "vol_model": vol_model.model_dump()}
 
 
-def _check_alpaca(config: StrategyConfig, options_level: Callable[[], int] | None) -> None:
+def _check_alpaca(
+    config: StrategyConfig,
+    options_level: Callable[[], int] | None,
+    schedule: Schedule | None,
+) -> None:
     """Refuse, naming `broker`, an overlay the Alpaca account cannot hedge (see the module
     docstring)."""
     kind = config.overlay
@@ -131,12 +142,14 @@ def _check_alpaca(config: StrategyConfig, options_level: Callable[[], int] | Non
             "call needs 100 shares of the hedge underlying per contract, which the sleeve does "
             "not hold for it): hedge with a put or a put spread on Alpaca, or deploy on paper",
         )
-    if config.overlay_tenor_days <= PHYSICAL_CLOSE_SESSIONS:
+    gap = 1 if schedule is None else sessions_between_fires(schedule)
+    if config.overlay_tenor_days <= gap + PHYSICAL_CLOSE_SESSIONS:
         raise InputError(
             "broker",
-            f"the strategy's overlay_tenor_days ({config.overlay_tenor_days}) must exceed "
-            f"{PHYSICAL_CLOSE_SESSIONS} session(s) on Alpaca, which settles options in shares: "
-            "held options are closed the session before they expire",
+            f"the strategy's overlay_tenor_days ({config.overlay_tenor_days}) must exceed the "
+            f"sessions between the deployment's fires ({gap}) plus {PHYSICAL_CLOSE_SESSIONS} on "
+            "Alpaca, which settles options in shares: each run closes the options the next one "
+            "could not close before their expiry session",
         )
     needed = options_level_needed(config)
     level = _options_level(options_level)
@@ -146,6 +159,24 @@ def _check_alpaca(config: StrategyConfig, options_level: Callable[[], int] | Non
             f"the strategy's {kind} overlay needs options trading level {needed}; the "
             f"Alpaca account's options_trading_level is {level}",
         )
+
+
+def sessions_between_fires(schedule: Schedule, now: datetime | None = None) -> int:
+    """The most trading sessions between two consecutive fires of `schedule` over the year
+    after `now` (the whole year when it fires once or never)."""
+    start = now or datetime.now(UTC)
+    fires = schedule.fires_between(start, start + timedelta(days=366))
+    zone = schedule.time_zone
+    days = [fire.astimezone(zone).date() for fire in fires]
+    sessions = pd.DatetimeIndex(
+        trading_sessions(
+            schedule.calendar, start.date(), (start + timedelta(days=366)).date()
+        ).index
+    )
+    if len(days) < 2:
+        return len(sessions)
+    positions = sessions.searchsorted(pd.DatetimeIndex(days))
+    return int((positions[1:] - positions[:-1]).max())
 
 
 def _options_level(read: Callable[[], int] | None) -> int:
@@ -278,7 +309,7 @@ def _run(
         except (OrderPlanError, BrokerRejectedError) as exc:
             outcome.status, outcome.reason = "failed", f"no hedge plan: {exc}"
             return outcome
-        outcome.plan = plan_json(plan)
+        outcome.plan = _record_plan(store, deployment, run_id, plan_json(plan))
         new = [
             NewOrder(
                 hedge_order_id(deployment.id, run_id, i, o.intent),
@@ -290,6 +321,8 @@ def _run(
         ]
         if new:
             store.enqueue_orders(owner, book, deployment.id, run_id, new)
+    else:
+        outcome.plan = _record_plan(store, deployment, run_id, None)
     dispatch_hedges(store, owner, book, account, retry=retry, sleep=sleep)
     account.settle_after(fire)
     sync_hedges(store, owner, book, account, ledger)
@@ -297,6 +330,22 @@ def _run(
     outcome.status, outcome.reason = orders_status(outcome.orders, "hedge orders")
     outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
     return outcome
+
+
+def _record_plan(
+    store: Store, deployment: Deployment, run_id: str, plan: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The run's plan as its first attempt recorded it (the `hedge_planned` event, once per
+    run): `plan` when this attempt made the first, else the one recorded then."""
+    event = store.append_deployment_event(
+        deployment.owner,
+        deployment.id,
+        "hedge_planned",
+        {"run_id": run_id, "plan": plan},
+        key=f"hedge-plan:{run_id}",
+    )
+    recorded: dict[str, Any] | None = event.data["plan"]
+    return recorded
 
 
 def _run_orders(store: Store, deployment: Deployment, run_id: str) -> list[QueuedOrder]:
@@ -336,7 +385,15 @@ def _plan(
         spent_last_year=spent_last_year(ledger, fire),
         settlement=account.settlement,
         listed=account.listed,
+        next_run=_next_run(deployment, fire),
     )
+
+
+def _next_run(deployment: Deployment, fire: datetime) -> date | None:
+    """The last close the deployment's next fire after `fire` will know (None: none known)."""
+    schedule = Schedule(**{k: v for k, v in deployment.spec["schedule"].items() if v is not None})
+    following = schedule.next_fire(fire)
+    return None if following is None else last_closed_session(schedule.calendar, following)
 
 
 def spent_last_year(ledger: HedgeLedger, at: datetime) -> float:

@@ -32,8 +32,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from execution.brokers.base import Broker
+from execution.brokers.base import AccountState, Broker
 from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
+from execution.errors import BrokerUnavailableError
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
@@ -60,7 +61,11 @@ class ExecutionContext:
     between retries, `settle` (called after sending: lets the orders fill, e.g. moves the paper
     broker to its next bar), `notify` (None: notify nobody) and `outside_cash`, the account's
     cash that is not the deployment's (currency; 0 for a paper account): the decision uses the
-    broker's cash less it, the reconciliation expects the ledger's cash plus it."""
+    broker's cash less it, the reconciliation expects the ledger's cash plus it. When that cash
+    can move while the run runs (an Alpaca account whose option hedge trades beside it),
+    `read_outside_cash` reads it afresh: every read of the account is then bracketed by two
+    reads of it, repeated until they agree (`account_state`), so the account's cash and the
+    outside cash are of the same moment."""
 
     store: Store
     broker: Broker
@@ -69,6 +74,30 @@ class ExecutionContext:
     settle: Callable[[], None] = lambda: None
     notify: Notify | None = None
     outside_cash: float = 0.0
+    read_outside_cash: Callable[[], float] | None = None
+
+
+OUTSIDE_CASH_READS = 3
+"""Reads of the account before a run gives up on outside cash that keeps moving (transient)."""
+
+
+def account_state(ctx: ExecutionContext) -> AccountState:
+    """The broker's account now, with `ctx.outside_cash` read around it when it can move (see
+    `ExecutionContext`); `BrokerUnavailableError` (the attempt is retried) when it moved at
+    every read."""
+    if ctx.read_outside_cash is None:
+        return ctx.broker.account()
+    for _ in range(OUTSIDE_CASH_READS):
+        before = ctx.read_outside_cash()
+        state = ctx.broker.account()
+        after = ctx.read_outside_cash()
+        if after == before:
+            ctx.outside_cash = after
+            return state
+    raise BrokerUnavailableError(
+        f"the cash outside the deployment moved at each of {OUTSIDE_CASH_READS} reads of the "
+        "account (its option hedge is trading): try again"
+    )
 
 
 @dataclass
@@ -180,7 +209,7 @@ def _rebalance(
     run_orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
     limits = DeploymentLimits.model_validate(deployment.spec["limits"])
     if all(order.status == "queued" for order in run_orders):
-        state = ctx.broker.account()
+        state = account_state(ctx)
         decision = decide_rebalance(
             deployed_strategy(deployment.spec),
             closes,
@@ -223,7 +252,7 @@ def _check_account(
     limits: DeploymentLimits,
     fire: datetime,
 ) -> None:
-    state = ctx.broker.account()
+    state = account_state(ctx)
     outcome.reconciliation = reconcile(ledger.book, state, ctx.outside_cash)
     last = closes.iloc[-1]
     outcome.equity = (

@@ -392,8 +392,8 @@ class Settings(BaseSettings):
         default=0.10,
         ge=0,
         le=1,
-        description="Alpaca hedge orders are day limit orders at the model price plus (buys) or "
-        "minus (sells) this fraction of it (services.hedge_brokers).",
+        description="Alpaca hedge orders that open a position are day limit orders at the model "
+        "price plus (buys) or minus (sells) this fraction of it (services.hedge_brokers).",
     )
     # Alpaca broker (execution.brokers.alpaca)
     alpaca_key_id: SecretStr | None = Field(

@@ -24,6 +24,7 @@ import json
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -72,6 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         local = self.server.local
         fault = local._record_request(self.command, split.path)
+        local._run_hooks(self.command, split.path)
         try:
             if fault is not None and not fault[1]:
                 raise _fault_error(fault[0])
@@ -178,6 +180,7 @@ class LocalAlpaca(LoopbackEndpoint):
         self.secret_key = secret_key
         self.requests: list[tuple[str, str]] = []
         self._faults: deque[tuple[int, bool, tuple[str, str] | None]] = deque()
+        self._hooks: list[tuple[tuple[str, str], Callable[[], object]]] = []
         self._lock = threading.Lock()
         super().__init__(host, port, _Handler, _Server)
         assert isinstance(self._server, _Server)
@@ -216,6 +219,21 @@ class LocalAlpaca(LoopbackEndpoint):
         handling them or, with `after_handling`, after doing what they asked."""
         with self._lock:
             self._faults.extend([(status, after_handling, request)] * count)
+
+    def before_next(self, request: tuple[str, str], action: Callable[[], object]) -> None:
+        """Run `action` once, when the next request to `request` (a (method, path) such as
+        ``("GET", "/v2/account")``) arrives and before it is answered: what the market does
+        between two calls of a client (e.g. ``lambda: stand_in.advance(close)`` fills the
+        orders working then)."""
+        with self._lock:
+            self._hooks.append((request, action))
+
+    def _run_hooks(self, method: str, path: str) -> None:
+        with self._lock:
+            due = [hook for hook in self._hooks if hook[0] == (method, path)]
+            self._hooks = [hook for hook in self._hooks if hook[0] != (method, path)]
+        for _, action in due:
+            action()
 
     def _record_request(self, method: str, path: str) -> tuple[int, bool] | None:
         """Note a request; the fault it is to answer with, if any (the next one queued, when

@@ -4,7 +4,7 @@ contract counts, the budget cap, band rolls, expiries and closes; OCC symbols.""
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import exchange_calendars
 import numpy as np
@@ -171,13 +171,15 @@ def _plan(
     market: HedgeMarket,
     positions: list[OptionPosition],
     settlement: Settlement = "cash",
+    next_run: date | None = None,
 ) -> HedgePlan:
     return plan_hedge(
-        config, "AAPL", market, positions, risky_notional=6e5, equity=1e6, settlement=settlement
-    )
+        config, "AAPL", market, positions, risky_notional=6e5, equity=1e6,
+        settlement=settlement, next_run=next_run,
+    )  # fmt: skip
 
 
-def test_physical_settlement_closes_every_held_leg_the_session_before_expiry() -> None:
+def test_physical_settlement_closes_every_held_leg_before_the_next_run_s_orders_expiry() -> None:
     collar = PUT.model_copy(update={"overlay": "collar", "overlay_call_strike": 1.1})
     tomorrow = date(2022, 6, 2)  # the next NYSE session after 2022-06-01
     itm_put = OptionPosition(OptionContract("AAPL", tomorrow, "put", round(SPOT) + 20.0), 5)
@@ -185,7 +187,11 @@ def test_physical_settlement_closes_every_held_leg_the_session_before_expiry() -
     held = [itm_put, otm_call]
     physical = _plan(collar, MARKET, held, "physical")
     assert physical.action == "roll"
-    assert "expires on 2022-06-02 (1 session(s) away)" in physical.notes[0]
+    # the next run knows tomorrow's close: its orders would trade on the expiry session or later
+    assert (
+        "expires on 2022-06-02, 0 session(s) after the close the next run will know"
+        in (physical.notes[0])
+    )
     closes = [o for o in physical.orders if o.intent.endswith("_to_close")]
     opens = [o for o in physical.orders if o.intent.endswith("_to_open")]
     assert physical.orders[: len(closes)] == closes  # closes first
@@ -199,22 +205,45 @@ def test_physical_settlement_closes_every_held_leg_the_session_before_expiry() -
     assert [o.intent for o in opens] == ["buy_to_open", "sell_to_open"]
     # the paper account settles in cash: the same positions are held to expiry
     assert _plan(collar, MARKET, held).action == "hold"
-    # two sessions away: held on both
-    later = [OptionPosition(OptionContract("AAPL", date(2022, 6, 3), "put", 150.0), 5)]
+    # two sessions away: the next run's orders would trade on the session before expiry, too
+    # late to leave a session to spare, so it closes now; three sessions away it holds
+    soon = [OptionPosition(OptionContract("AAPL", date(2022, 6, 3), "put", 150.0), 5)]
+    assert _plan(PUT, MARKET, soon, "physical").action == "roll"
+    later = [OptionPosition(OptionContract("AAPL", date(2022, 6, 6), "put", 150.0), 5)]
     assert _plan(PUT, MARKET, later, "physical").action == "hold"
+    assert _plan(PUT, MARKET, later).action == "hold"
     # without an overlay, held options are closed whatever the settlement
     plan = _plan(StrategyConfig(), MARKET, held, "physical")
     assert plan.action == "close" and len(plan.orders) == 2
 
 
-def test_the_session_before_expiry_counts_sessions_not_calendar_days() -> None:
-    # Friday 2022-07-01; Monday 2022-07-04 is a holiday: Tuesday's expiry is 1 session away
+def test_the_window_counts_sessions_to_the_next_run_not_calendar_days() -> None:
+    # Friday 2022-07-01; Monday 2022-07-04 is a holiday: the next session is Tuesday
     friday = date(2022, 7, 1)
     market = HedgeMarket(friday, sp500_prices()["AAPL"].loc[:"2022-07-01"], safe_rate=0.02)
-    tuesday = OptionPosition(OptionContract("AAPL", date(2022, 7, 5), "put", 120.0), 2)
-    wednesday = OptionPosition(OptionContract("AAPL", date(2022, 7, 6), "put", 120.0), 2)
-    assert _plan(PUT, market, [tuesday], "physical").action == "roll"
-    assert _plan(PUT, market, [wednesday], "physical").action == "hold"
+
+    def held(expiry: date) -> list[OptionPosition]:
+        return [OptionPosition(OptionContract("AAPL", expiry, "put", 120.0), 2)]
+
+    # daily runs: the next one knows Tuesday's close
+    assert _plan(PUT, market, held(date(2022, 7, 6)), "physical").action == "roll"
+    assert _plan(PUT, market, held(date(2022, 7, 7)), "physical").action == "hold"
+    # weekly runs: the next one knows Friday 2022-07-08's close, so a leg expiring Monday
+    # 2022-07-11 is closed now, one expiring Tuesday is left to it
+    weekly = date(2022, 7, 8)
+    assert _plan(PUT, market, held(date(2022, 7, 11)), "physical", weekly).action == "roll"
+    assert _plan(PUT, market, held(date(2022, 7, 12)), "physical", weekly).action == "hold"
+
+
+def test_physical_settlement_buys_only_what_outlives_the_next_run() -> None:
+    week = PUT.model_copy(update={"overlay_tenor_days": 5})
+    monthly = date(2022, 7, 1)  # 21 sessions after 2022-06-01
+    with pytest.raises(OrderPlanError, match=r"overlay_tenor_days \(5\) must exceed the sessions"):
+        _plan(week, MARKET, [], "physical", monthly)
+    assert _plan(week, MARKET, [], "physical").orders  # daily runs close it in time
+    assert _plan(week, MARKET, [], "cash", monthly).orders  # cash settlement holds to expiry
+    with pytest.raises(OrderPlanError, match="next_run must not be before today"):
+        _plan(PUT, MARKET, [], "physical", date(2022, 5, 31))
 
 
 def test_physical_settlement_needs_a_tenor_beyond_the_close_window() -> None:
@@ -322,3 +351,64 @@ def test_a_listed_put_its_delta_band_would_roll_at_once_is_not_bought() -> None:
     wide = tight.model_copy(update={"overlay_roll_delta_band": 0.5})
     plan = plan_hedge(wide, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=listed)
     assert [o.contract.strike for o in plan.orders] == [wanted + 12]
+
+
+def _fridays_on_a_5_grid(wanted: OptionContract) -> OptionContract:
+    """A listing: Friday expiries on or after the wanted one, strikes every 5 (ties down)."""
+    expiry = wanted.expiry + timedelta(days=(4 - wanted.expiry.weekday()) % 7)
+    strike = 5.0 * math.floor(wanted.strike / 5.0 + 0.5 - 1e-9)
+    return OptionContract(wanted.underlying, expiry, wanted.kind, strike)
+
+
+def test_listed_contracts_replace_the_planned_ones_and_spread_legs_expire_together() -> None:
+    spread = PUT.model_copy(update={"overlay": "put_spread", "overlay_lower_strike": 0.8})
+    planned = plan_hedge(spread, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6)
+    listed = plan_hedge(
+        spread, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=_fridays_on_a_5_grid
+    )
+    bought, sold = (o.contract for o in listed.orders)
+    assert bought == _fridays_on_a_5_grid(planned.orders[0].contract)
+    assert sold.expiry == bought.expiry and sold.expiry.weekday() == 4
+    assert sold.strike == _fridays_on_a_5_grid(planned.orders[1].contract).strike < bought.strike
+    # priced as listed: the model price of the listed contract, not the planned one
+    assert listed.orders[0].model_price == pytest.approx(
+        model_price(bought, MARKET, ImpliedVolModel())
+    )
+
+    def sold_leg_later(wanted: OptionContract) -> OptionContract:
+        contract = _fridays_on_a_5_grid(wanted)
+        if wanted.strike < SPOT * 0.85:  # the sold put is listed a week later only
+            return OptionContract("AAPL", contract.expiry + timedelta(days=7), "put", 120.0)
+        return contract
+
+    with pytest.raises(OrderPlanError, match="must expire together; nothing was bought"):
+        plan_hedge(
+            spread, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=sold_leg_later
+        )
+    # AAPL closed at 147.83: 0.91 and 0.9 want 135 and 133, both listed at 135
+    narrow = spread.model_copy(update={"overlay_strike": 0.91, "overlay_lower_strike": 0.9})
+    with pytest.raises(OrderPlanError, match="not below the bought put's"):
+        plan_hedge(narrow, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6,
+                   listed=_fridays_on_a_5_grid)  # fmt: skip
+
+
+def test_a_listed_put_outside_its_own_roll_band_is_refused() -> None:
+    # AAPL closed at 147.83: a 0.9 put wants 133, listed at 135 (moneyness 0.913)
+    band = PUT.model_copy(update={"overlay_roll": "band", "overlay_roll_band": 0.005})
+    with pytest.raises(OrderPlanError, match="already due to roll"):
+        plan_hedge(band, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6,
+                   listed=_fridays_on_a_5_grid)  # fmt: skip
+    wide = band.model_copy(update={"overlay_roll_band": 0.05})
+    assert plan_hedge(wide, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6,
+                      listed=_fridays_on_a_5_grid).orders  # fmt: skip
+
+
+def test_closing_orders_close_sold_legs_first() -> None:
+    expiry = date(2022, 7, 15)
+    legs = [
+        OptionPosition(OptionContract("AAPL", expiry, "put", 140.0), 3),
+        OptionPosition(OptionContract("AAPL", expiry, "put", 120.0), -3),
+        OptionPosition(OptionContract("AAPL", expiry, "call", 160.0), -3),
+    ]
+    intents = [o.intent for o in close_all(legs, MARKET, ImpliedVolModel())]
+    assert intents == ["buy_to_close", "buy_to_close", "sell_to_close"]

@@ -490,3 +490,56 @@ def test_the_hedge_s_option_cash_stays_out_of_the_stock_reconciliation(
     )
     assert reconciliation["broker_cash"] == pytest.approx(reconciliation["ledger_cash"])
     assert store.get_deployment("alice", deployment.id).status == "active"
+
+
+def test_a_hedge_fill_while_the_run_reads_the_account_is_not_a_mismatch(
+    store: Store, clock: FakeClock, tmp_path: Path, on_retry: _OnRetry
+) -> None:
+    """The hedge's option order fills at Alpaca between the run's reading of the option cash
+    and of the account (the stand-in fills it as the account is read): the run reads both
+    again until they agree, so it neither decides with the premium's cash nor sees a
+    reconciliation mismatch (which would pause the deployment)."""
+    paper = PaperBroker(PRICES, fractional=True)
+    paper.deposit(ACCOUNT_CASH, OPENED)
+    options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=3))
+    stand_in = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+    try:
+        on_retry.alpaca, on_retry.now = stand_in, AFTER_THE_CLOSE
+        stand_in.advance(FIRE)
+        settings = _settings(tmp_path, stand_in)
+        deployment = _active(store, settings)
+        assert _run_at_fire(store, clock, settings, deployment).status == "succeeded"
+        deployment = store.get_deployment("alice", deployment.id)
+        hedge = {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()}
+        deployment = store.update_deployment(
+            "alice", deployment.id, expected_version=deployment.version,
+            spec={**deployment.spec, "hedge": hedge},
+        )  # fmt: skip
+        fire = FIRE + timedelta(days=2)
+        stand_in.advance(fire - timedelta(minutes=5))
+        owners = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
+        put = "AAPL210716P00120000"
+        owners.submit_option(OptionOrderRequest("hdg-put", put, "buy", "buy_to_open", 3))
+        stand_in.advance(fire)
+        assert owners.option_fills() == []  # still working when the run starts
+        close = AFTER_THE_CLOSE + timedelta(days=2)
+        stand_in.before_next(("GET", "/v2/account"), lambda: stand_in.advance(close))
+        on_retry.now = close + timedelta(days=1)
+        job, _ = store.submit_job(
+            "alice", REBALANCE_KIND, {"deployment_id": deployment.id, "fire": fire.isoformat()}
+        )
+        clock.now = fire + timedelta(minutes=1)
+        runner = _runner(store, settings)
+        while store.get_job("alice", job.id).status in ("pending", "running"):
+            assert runner.run_once() is not None
+        assert store.get_job("alice", job.id).status == "succeeded"
+        reconciliation = runner.results("alice", job.id)["reconciliation"]
+        [bought] = owners.option_fills()
+    finally:
+        stand_in.close()
+    assert bought.time <= close  # it filled during the run
+    assert reconciliation["matches"] is True
+    assert reconciliation["outside_cash"] == pytest.approx(
+        ACCOUNT_CASH - CAPITAL + bought.cash_change
+    )
+    assert store.get_deployment("alice", deployment.id).status == "active"

@@ -104,7 +104,8 @@ def test_a_collar_and_a_one_session_tenor_are_refused_on_alpaca_at_any_level() -
         stand_in.close()
     assert collar.field == short.field == "broker"
     assert "collar sells calls the Alpaca account could not cover" in str(collar)
-    assert "overlay_tenor_days (1) must exceed 1 session(s) on Alpaca" in str(short)
+    assert "overlay_tenor_days (1) must exceed the sessions between the deployment's" in str(short)
+    assert "fires (1) plus 1" in str(short)
     assert spread is not None  # level 3 opens put spreads
 
 
