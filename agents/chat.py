@@ -136,7 +136,15 @@ class ProtectionDraft(BaseModel):
     tenor_days: list[int] | None = Field(
         default=None, description="Tenors to compare, in trading days (21 a month, 63, 126, 252)."
     )
-    roll: Literal["expiry", "band"] | None = None
+    roll: Literal["expiry", "band", "delta"] | None = Field(
+        default=None,
+        description="Roll at expiry; or also early: 'band' when the strike / price leaves a "
+        "moneyness band, 'delta' when the bought put's delta leaves a band around a new put's.",
+    )
+    roll_delta_band: float | None = Field(
+        default=None,
+        description="With roll 'delta': the band's half-width in delta units (default 0.1).",
+    )
     hedge_ratio_range: list[float] | None = Field(
         default=None, min_length=2, max_length=2, description="[low, high] options per unit."
     )

@@ -30,7 +30,11 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
 - **Decision.** Held contracts that expire today or earlier settle (the broker settles them), so
   a position counts only if its expiry is after today. No position: `buy`. Held: with roll
   `band`, when the bought put's strike / close leaves overlay_strike +- overlay_roll_band, `roll`
-  (close every leg at its model price, then buy anew); otherwise `hold`. A deployment without an
+  (close every leg at its model price, then buy anew); with roll `delta`, when the bought put's
+  Black-Scholes delta (its strike, the sessions to its expiry / 252, the model volatility at its
+  strike / close) differs by more than overlay_roll_delta_band from the delta of the put the
+  rule would buy now (strike overlay_strike x close, unrounded, overlay_tenor_days / 252 years,
+  the model volatility at overlay_strike), `roll`; otherwise `hold`. A deployment without an
   overlay that still holds options `close`s them. Buys are never placed on the last session
   before a leg would expire (tenor 0).
 - **Settlement.** The paper account settles exercise and expiry in cash (`settlement="cash"`,
@@ -71,8 +75,8 @@ from execution.errors import OrderPlanError
 from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
 from execution.schedule import trading_sessions
-from quant.options import ImpliedVolModel, option_price
-from quant.strategy import StrategyConfig
+from quant.options import ImpliedVolModel, black_scholes, option_price
+from quant.strategy import ROLL_BANDS, StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
 PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
@@ -254,7 +258,7 @@ def plan_hedge(
         reason = (
             _before_physical_expiry(live, market, horizon) if settlement == "physical" else None
         )
-        reason = reason or _band_breach(config, live, market)
+        reason = reason or _band_breach(config, live, market, vol_model)
         if reason is None:
             return HedgePlan("hold", notes=["the held options still hedge the sleeve"])
         closes = _closing_orders(live, market, vol_model, rv)
@@ -326,15 +330,41 @@ def _outlives_next_run(
 
 
 def _band_breach(
-    config: StrategyConfig, live: Sequence[OptionPosition], market: HedgeMarket
+    config: StrategyConfig,
+    live: Sequence[OptionPosition],
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
 ) -> str | None:
-    if config.overlay_roll != "band":
+    """Why the held options roll early under the config's band rule (the module docstring's
+    Decision), or None when they are held (or the rule is `expiry`)."""
+    if config.overlay_roll not in ("band", "delta"):
         return None
     longs = [p for p in live if p.contract.kind == "put" and p.contracts > 0]
     if not longs:
         return None
     put = max(longs, key=lambda p: p.contract.strike).contract
-    moneyness = put.strike / market.price
+    spot = market.price
+    if config.overlay_roll == "delta":
+        rv = market.realised_volatility(vol_model.realised_window)
+        held_years = sessions_between(market.calendar, market.today, put.expiry) / PERIODS_PER_YEAR
+        strikes = np.array([put.strike, config.overlay_strike * spot])
+        deltas = black_scholes(
+            "put",
+            spot,
+            strikes,
+            np.array([held_years, config.overlay_tenor_days / PERIODS_PER_YEAR]),
+            market.rate,
+            vol_model.volatility(rv, strikes / spot),
+        ).delta
+        held, new = float(deltas[0]), float(deltas[1])
+        if abs(held - new) <= config.overlay_roll_delta_band:
+            return None
+        return (
+            f"the bought put's delta is {held:.4f}, {abs(held - new):.4f} from the {new:.4f} of "
+            f"the put a roll would buy, outside the delta band of "
+            f"{config.overlay_roll_delta_band:.4f}: roll"
+        )
+    moneyness = put.strike / spot
     low = config.overlay_strike - config.overlay_roll_band
     high = config.overlay_strike + config.overlay_roll_band
     if low <= moneyness <= high:
@@ -437,14 +467,20 @@ def _contracts(
     return chosen
 
 
-def _listed_in_band(config: StrategyConfig, bought: OptionContract, market: HedgeMarket) -> None:
+def _listed_in_band(
+    config: StrategyConfig,
+    bought: OptionContract,
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
+) -> None:
     """Refuse a listed bought put its own roll rule would roll at once (every run would close
     and buy it again)."""
-    breach = _band_breach(config, [OptionPosition(bought, 1)], market)
+    breach = _band_breach(config, [OptionPosition(bought, 1)], market, vol_model)
     if breach is not None:
+        band = ROLL_BANDS[config.overlay_roll]
         raise OrderPlanError(
             f"the nearest listed put, {bought.symbol}, is already due to roll ({breach}); "
-            "widen overlay_roll_band or hedge with an underlying listed at finer strikes; "
+            f"widen {band} or hedge with an underlying listed at finer strikes; "
             "nothing was bought"
         )
 
@@ -464,7 +500,7 @@ def _opening_orders(
     expiry = expiry_after(market.calendar, market.today, config.overlay_tenor_days)
     contracts_to_trade = _contracts(config, underlying, expiry, spot, listed)
     if listed is not None:
-        _listed_in_band(config, contracts_to_trade[0], market)
+        _listed_in_band(config, contracts_to_trade[0], market, vol_model)
     legs = [
         (contract, side, model_price(contract, market, vol_model, realised_volatility=rv))
         for contract, (_, _, side) in zip(contracts_to_trade, _legs(config), strict=True)

@@ -164,6 +164,7 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
                 call_strike=p.call_strike,
                 tenor_days=p.tenor_days,
                 roll=p.roll,
+                roll_delta_band=p.roll_delta_band,
                 hedge_ratio=pair(p.hedge_ratio_range),
                 budget=pair(p.budget_range),
             )

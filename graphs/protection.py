@@ -10,7 +10,9 @@ command line's flags and the chat's draft both name it the same way, built here 
   or a (low, high) range searched; strikes are moneyness (0.9 = 10% out of the money), the
   budget the largest premium per year as a fraction of wealth;
 - `tenor_days`: trading days to expiry, one (fixed) or several (choices);
-- `roll`: "expiry" or "band".
+- `roll`: "expiry", "band" (also early at a moneyness band) or "delta" (also early at a delta
+  band); `roll_band` and `roll_delta_band`: the bands' half-widths (moneyness, delta units), one
+  value or a (low, high) range.
 
 `describe_protection` says in one line what a search space does with the overlay (for the chat's
 approval prompt and the command line's summary), `describe_vol_model` how the options are priced.
@@ -53,6 +55,8 @@ def overlay_space(
     call_strike: Number | None = None,
     tenor_days: Sequence[int] | None = None,
     roll: str | None = None,
+    roll_band: Number | None = None,
+    roll_delta_band: Number | None = None,
     hedge_ratio: Number | None = None,
     budget: Number | None = None,
 ) -> dict[str, Any]:
@@ -66,6 +70,8 @@ def overlay_space(
         "overlay_strike": strike,
         "overlay_lower_strike": lower_strike,
         "overlay_call_strike": call_strike,
+        "overlay_roll_band": roll_band,
+        "overlay_roll_delta_band": roll_delta_band,
         "overlay_hedge_ratio": hedge_ratio,
         "overlay_budget": budget,
     }
@@ -119,6 +125,7 @@ def describe_protection(space: Mapping[str, Any]) -> str | None:
         ("overlay_tenor_days", "tenor (days)", False),
         ("overlay_roll", "roll at", False),
         ("overlay_roll_band", "roll band", True),
+        ("overlay_roll_delta_band", "roll delta band", False),
         ("overlay_hedge_ratio", "hedge ratio", False),
         ("overlay_budget", "annual budget", True),
     )
@@ -152,6 +159,8 @@ def describe_overlay(config: Mapping[str, Any]) -> str | None:
     parts.append(f"{config['overlay_tenor_days']}-day tenor")
     if config.get("overlay_roll") == "band":
         parts.append(f"roll at expiry or a {config['overlay_roll_band'] * 100:.4g}% band")
+    elif config.get("overlay_roll") == "delta":
+        parts.append(f"roll at expiry or a {config['overlay_roll_delta_band']:.4g} delta band")
     else:
         parts.append("roll at expiry")
     parts.append(f"hedge ratio {config['overlay_hedge_ratio']:.4g}")

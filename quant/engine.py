@@ -31,6 +31,7 @@ from quant.options import overlay_kernels as OK
 from quant.options.vol_model import ImpliedVolModel
 from quant.sleeve import build_schedule
 from quant.strategy import (
+    ROLL_BANDS,
     StrategyConfig,
     check_config,
     get_weight_function,
@@ -641,19 +642,27 @@ def _evaluate_sleeve(
 _OVERLAY_KINDS = {"put": OK.KIND_PUT, "put_spread": OK.KIND_PUT_SPREAD, "collar": OK.KIND_COLLAR}
 
 
-def _overlay_key(cfg: StrategyConfig) -> tuple[int, float, float, int, float]:
+_ROLL_RULES = {"expiry": OK.RULE_EXPIRY, "band": OK.RULE_BAND, "delta": OK.RULE_DELTA}
+
+OverlayKey = tuple[int, float, float, int, int, float]
+"""What a unit of overlay depends on besides the path (see `_overlay_key`)."""
+
+
+def _overlay_key(cfg: StrategyConfig) -> OverlayKey:
     """What a unit of `cfg`'s overlay depends on besides the path: kind, the two strikes (the
-    bought put's, then the sold put's or call's; 0 for a plain put), tenor and roll band."""
+    bought put's, then the sold put's or call's; 0 for a plain put), tenor, the roll rule and
+    its band (moneyness or delta; 0 when rolling at expiry)."""
     second = {"put": 0.0, "put_spread": cfg.overlay_lower_strike, "collar": cfg.overlay_call_strike}
-    band = cfg.overlay_roll_band if cfg.overlay_roll == "band" else 0.0
+    band_field = ROLL_BANDS.get(cfg.overlay_roll)
+    band = float(getattr(cfg, band_field)) if band_field else 0.0
     return (
         _OVERLAY_KINDS[cfg.overlay], cfg.overlay_strike, second[cfg.overlay],
-        cfg.overlay_tenor_days, band,
+        cfg.overlay_tenor_days, _ROLL_RULES[cfg.overlay_roll], band,
     )  # fmt: skip
 
 
 def _run_units(
-    keys: list[tuple[int, float, float, int, float]],
+    keys: list[OverlayKey],
     R: np.ndarray,
     S: np.ndarray,
     L: int,
@@ -668,7 +677,8 @@ def _run_units(
         np.array([key[0] for key in keys], dtype=np.int64),
         np.array([[key[1], key[2]] for key in keys], dtype=np.float64),
         np.array([key[3] for key in keys], dtype=np.int64),
-        np.array([key[4] for key in keys], dtype=np.float64),
+        np.array([key[4] for key in keys], dtype=np.int64),
+        np.array([key[5] for key in keys], dtype=np.float64),
         np.array(model.as_tuple(), dtype=np.float64), model.realised_window, units,
         )  # fmt: skip
     return units
@@ -734,7 +744,7 @@ def _evaluate_overlay(
 def _run_overlay(
     cfgs: list[StrategyConfig],
     members: list[int],
-    keys: list[tuple[int, float, float, int, float]],
+    keys: list[OverlayKey],
     R: np.ndarray,
     S: np.ndarray,
     L: int,

@@ -52,6 +52,7 @@ OverlayParameter = Literal[
     "overlay_tenor_days",
     "overlay_roll",
     "overlay_roll_band",
+    "overlay_roll_delta_band",
     "overlay_hedge_ratio",
     "overlay_budget",
 ]
@@ -71,6 +72,13 @@ OVERLAY_PARAMETERS: dict[str, tuple[str, ...]] = {
     "collar": ("overlay_call_strike",),
 }
 """The overlay fields that only some overlay kinds read (every kind reads the others)."""
+
+OverlayRoll = Literal["expiry", "band", "delta"]
+"""When held options are rolled: at expiry only, or also early at a moneyness band ("band") or
+a delta band ("delta"); see `StrategyConfig` and docs/engine.md."""
+
+ROLL_BANDS: dict[str, str] = {"band": "overlay_roll_band", "delta": "overlay_roll_delta_band"}
+"""The band field each early-roll rule reads (the rule "expiry" reads none)."""
 
 SleeveName = Literal["single", "hrp", "risk_parity", "min_volatility", "max_sharpe"]
 
@@ -188,9 +196,13 @@ class StrategyConfig(BaseModel):
     overlay_lower_strike: put_spread only: strike of the sold put (< overlay_strike).
     overlay_call_strike: collar only: strike of the sold call (> overlay_strike).
     overlay_tenor_days: trading days from purchase to expiry (252 a year).
-    overlay_roll: "expiry" (buy the next options when the held ones expire) or "band" (also roll
-        early when the bought put's strike / level leaves overlay_strike +- overlay_roll_band).
-    overlay_roll_band: half-width of that band, in moneyness.
+    overlay_roll: "expiry" (buy the next options when the held ones expire), "band" (also roll
+        early when the bought put's strike / level leaves overlay_strike +- overlay_roll_band) or
+        "delta" (also roll early when the held bought put's Black-Scholes delta differs from the
+        delta of the put the rule would buy at that close by more than overlay_roll_delta_band).
+    overlay_roll_band: half-width of the moneyness band (read with roll "band").
+    overlay_roll_delta_band: half-width of the delta band, in delta units (a put's delta is in
+        [-1, 0]; read with roll "delta").
     overlay_hedge_ratio: options bought per unit of risky sleeve held at purchase (1 covers it).
     overlay_budget: largest premium per year as a fraction of wealth (None: no cap); a purchase
         that would cost more than budget x wealth x tenor_days / 252 buys fewer options.
@@ -212,8 +224,9 @@ class StrategyConfig(BaseModel):
     overlay_lower_strike: float = Field(default=0.80, gt=0.3, lt=1.2, allow_inf_nan=False)
     overlay_call_strike: float = Field(default=1.10, gt=0.8, le=2.0, allow_inf_nan=False)
     overlay_tenor_days: int = Field(default=63, ge=5, le=756)
-    overlay_roll: Literal["expiry", "band"] = "expiry"
+    overlay_roll: OverlayRoll = "expiry"
     overlay_roll_band: float = Field(default=0.10, gt=0, le=0.5, allow_inf_nan=False)
+    overlay_roll_delta_band: float = Field(default=0.10, gt=0, le=0.5, allow_inf_nan=False)
     overlay_hedge_ratio: float = Field(default=1.0, gt=0, le=2.0, allow_inf_nan=False)
     overlay_budget: float | None = Field(default=None, gt=0, le=0.5, allow_inf_nan=False)
 
@@ -249,10 +262,14 @@ class StrategyConfig(BaseModel):
     def canonical_json(self) -> str:
         """The configuration as JSON with sorted keys: the text `config_id` hashes. Without an
         overlay the overlay fields are left out (they change nothing), so the ids of strategies
-        without options are those they had before overlays existed."""
+        without options are those they had before overlays existed; likewise
+        `overlay_roll_delta_band` unless the roll rule is "delta", so the ids of strategies that
+        roll at expiry or at a moneyness band are those they had before the delta rule existed."""
         data = self.model_dump(mode="json")
         if not self.has_overlay:
             data = {name: value for name, value in data.items() if not name.startswith("overlay")}
+        elif self.overlay_roll != "delta":
+            del data["overlay_roll_delta_band"]
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @property
@@ -268,8 +285,7 @@ class StrategyConfig(BaseModel):
         if self.has_overlay:
             kind_specific = {name for names in OVERLAY_PARAMETERS.values() for name in names}
             unused |= kind_specific - set(OVERLAY_PARAMETERS[self.overlay])
-            if self.overlay_roll != "band":
-                unused.add("overlay_roll_band")
+            unused |= {band for rule, band in ROLL_BANDS.items() if rule != self.overlay_roll}
         else:
             unused |= {name for name in type(self).model_fields if name.startswith("overlay_")}
         used = WEIGHT_FUNCTION_PARAMETERS.get(self.weight_function)

@@ -160,6 +160,40 @@ def test_a_bad_flag_value_is_named_before_any_job(
     )
 
 
+def test_roll_flags_reach_the_request_and_the_winner_rolls_at_the_delta_band(
+    request_file: Path, offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["optimize", "--request", str(request_file), "--json", "--overlay", "put",
+            "--overlay-strike", "0.9", "--overlay-tenor", "63", "--overlay-roll", "delta",
+            "--overlay-roll-delta-band", "0.05:0.2"]  # fmt: skip
+    assert main(argv) == 0
+    printed = json.loads(capsys.readouterr().out)
+    run = offline_data_dir / "runs" / printed["manifest"]["run_id"]
+    space = json.loads((run / "request.json").read_text())["search_space"]
+    assert space["overlay_roll"] == "delta"
+    assert space["overlay_roll_delta_band"] == {"low": 0.05, "high": 0.2}
+    config = printed["best"]["config"]
+    assert config["overlay_roll"] == "delta" and 0.05 <= config["overlay_roll_delta_band"] <= 0.2
+
+    argv = ["optimize", "--request", str(request_file), "--overlay", "put",
+            "--overlay-roll", "delta", "--overlay-roll-delta-band", "0.7"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "search_space.overlay_roll_delta_band (--overlay-roll-delta-band)" in err
+    assert "less than or equal to 0.5" in err and "Traceback" not in err
+    # a band searched where the rule never reads it is refused, naming the field
+    argv = ["optimize", "--request", str(request_file), "--overlay", "put",
+            "--overlay-roll", "band", "--overlay-roll-delta-band", "0.05:0.2"]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "overlay_roll_delta_band: searched, but overlay_roll is never 'delta'" in err
+    argv = ["optimize", "--request", str(request_file), "--json", "--overlay", "put",
+            "--overlay-roll", "band", "--overlay-roll-band", "0.03"]  # fmt: skip
+    assert main(argv) == 0
+    config = json.loads(capsys.readouterr().out)["best"]["config"]
+    assert (config["overlay_roll"], config["overlay_roll_band"]) == ("band", 0.03)
+
+
 def test_pricing_flags_set_the_vol_model_and_name_their_field(
     request_file: Path, offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -56,6 +56,8 @@ def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
         config["overlay_tenor_days"] = protection.tenors[0]
     if protection.roll is not None:
         config["overlay_roll"] = protection.roll
+    if protection.roll_delta_band is not None:
+        config["overlay_roll_delta_band"] = protection.roll_delta_band
     if protection.hedge_ratio is not None:
         config["overlay_hedge_ratio"] = protection.hedge_ratio
     if protection.budget is not None:

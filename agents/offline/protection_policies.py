@@ -86,6 +86,8 @@ def protection_draft(intent: Intent) -> dict[str, Any] | None:
         draft["tenor_days"] = list(TENORS)
     if protection.roll is not None:
         draft["roll"] = protection.roll
+    if protection.roll_delta_band is not None:
+        draft["roll_delta_band"] = protection.roll_delta_band
     if protection.hedge_ratio is not None:
         draft["hedge_ratio_range"] = [protection.hedge_ratio, protection.hedge_ratio]
     if protection.budget is not None:

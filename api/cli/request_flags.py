@@ -20,6 +20,8 @@ OVERLAY_FLAGS = {
     "overlay_call_strike": "--overlay-call-strike",
     "overlay_tenor_days": "--overlay-tenor",
     "overlay_roll": "--overlay-roll",
+    "overlay_roll_band": "--overlay-roll-band",
+    "overlay_roll_delta_band": "--overlay-roll-delta-band",
     "overlay_hedge_ratio": "--overlay-hedge-ratio",
     "overlay_budget": "--overlay-budget",
 }
@@ -122,7 +124,22 @@ def add_request_flags(command: argparse.ArgumentParser) -> None:
         help="trading days to expiry, comma-separated choices, e.g. 21,63,126",
     )
     protection.add_argument(
-        "--overlay-roll", choices=["expiry", "band"], help="roll at expiry or at a moneyness band"
+        "--overlay-roll",
+        choices=["expiry", "band", "delta"],
+        help="roll at expiry, or also early at a moneyness band or at a delta band",
+    )
+    protection.add_argument(
+        "--overlay-roll-band",
+        type=_value_or_range,
+        metavar="M",
+        help="with --overlay-roll band: the band's half-width in moneyness, e.g. 0.1 or 0.05:0.2",
+    )
+    protection.add_argument(
+        "--overlay-roll-delta-band",
+        type=_value_or_range,
+        metavar="D",
+        help="with --overlay-roll delta: the band's half-width in delta units (0 to 0.5), "
+        "e.g. 0.1 or 0.05:0.2",
     )
     protection.add_argument(
         "--overlay-hedge-ratio",
@@ -194,6 +211,8 @@ def apply_request_flags(
         call_strike=args.overlay_call_strike,
         tenor_days=args.overlay_tenor,
         roll=args.overlay_roll,
+        roll_band=args.overlay_roll_band,
+        roll_delta_band=args.overlay_roll_delta_band,
         hedge_ratio=args.overlay_hedge_ratio,
         budget=args.overlay_budget,
     )

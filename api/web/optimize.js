@@ -130,10 +130,12 @@ function protectionSection() {
         [
           ["expiry", "At expiry"],
           ["band", "At expiry, or early when the strike leaves a band"],
+          ["delta", "At expiry, or early when the put's delta leaves a delta band"],
         ],
         "expiry",
       ),
       numberField("overlay-roll-band", "Roll band, ± % of moneyness", 10, { min: 0.01, max: 50 }),
+      numberField("overlay-roll-delta-band", "Delta band, ± delta (0 to 0.5)", 0.1, { min: 0.001, max: 0.5 }),
     ),
     rangeFields("overlay-hedge-ratio", "Hedge ratio (options per unit of sleeve)", 1, 1, { min: 0.01, max: 2 }),
     rangeFields("overlay-budget", "Annual budget cap, % of wealth (empty: no cap)", "", "", {
@@ -386,6 +388,10 @@ export function protectionSpace(form) {
   if (space.overlay_roll === "band") {
     space.overlay_roll_band = pct("overlay-roll-band", "Roll band, %", 0, 50);
   }
+  if (space.overlay_roll === "delta") {
+    const label = "Delta band";
+    space.overlay_roll_delta_band = within("overlay-roll-delta-band", label, number(form, "overlay-roll-delta-band", label), 0, 0.5);
+  }
   const ratioLow = within("overlay-hedge-ratio-low", "Hedge ratio (from)", number(form, "overlay-hedge-ratio-low", "Hedge ratio (from)"), 0, 2);
   const ratioHigh = within("overlay-hedge-ratio-high", "Hedge ratio (to)", number(form, "overlay-hedge-ratio-high", "Hedge ratio (to)"), 0, 2);
   if (ratioLow > ratioHigh) throw new FormError("overlay-hedge-ratio-low", 'Hedge ratio: "from" must not exceed "to"');
@@ -557,6 +563,7 @@ const SPACE_INPUTS = {
   overlay_tenor_days: "overlay-tenor-63",
   overlay_roll: "overlay-roll",
   overlay_roll_band: "overlay-roll-band",
+  overlay_roll_delta_band: "overlay-roll-delta-band",
   overlay_hedge_ratio: "overlay-hedge-ratio-low",
   overlay_budget: "overlay-budget-low",
 };

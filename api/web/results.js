@@ -26,6 +26,12 @@ const OVERLAY_NAMES = {
   collar: "collar",
 };
 
+const ROLL_NAMES = {
+  expiry: "at expiry",
+  band: "at expiry or at the band",
+  delta: "at expiry or at the delta band",
+};
+
 /** The overlay fields of a winner, as shown (label, format), in this order. */
 const OVERLAY_LABELS = [
   ["overlay", "Overlay", (v) => OVERLAY_NAMES[v] || fmt(v)],
@@ -33,8 +39,9 @@ const OVERLAY_LABELS = [
   ["overlay_lower_strike", "Sold put strike", fmtPct],
   ["overlay_call_strike", "Sold call strike", fmtPct],
   ["overlay_tenor_days", "Tenor, trading days", fmt],
-  ["overlay_roll", "Roll", (v) => (v === "band" ? "at expiry or at the band" : "at expiry")],
+  ["overlay_roll", "Roll", (v) => ROLL_NAMES[v] || "at expiry"],
   ["overlay_roll_band", "Roll band (± moneyness)", fmtPct],
+  ["overlay_roll_delta_band", "Delta band (± delta)", fmt],
   ["overlay_hedge_ratio", "Hedge ratio", fmt],
   ["overlay_budget", "Annual budget cap", (v) => (v === null || v === undefined ? "no cap" : `${fmtPct(v)} of wealth`)],
 ];
@@ -45,6 +52,7 @@ function unusedOverlayFields(config) {
   if (config.overlay !== "put_spread") unused.add("overlay_lower_strike");
   if (config.overlay !== "collar") unused.add("overlay_call_strike");
   if (config.overlay_roll !== "band") unused.add("overlay_roll_band");
+  if (config.overlay_roll !== "delta") unused.add("overlay_roll_delta_band");
   return unused;
 }
 

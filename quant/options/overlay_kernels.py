@@ -15,12 +15,16 @@ import numpy as np
 from numba import njit, prange
 
 from quant.engine_kernels import CODE_CUSTOM, PERIODS, SQRT_PERIODS, path_metrics, target_weight
-from quant.options.black_scholes import price_scalar
+from quant.options.black_scholes import greeks_scalar, price_scalar
 from quant.options.vol_model import model_volatility
 
 KIND_PUT = 0
 KIND_PUT_SPREAD = 1
 KIND_COLLAR = 2
+
+RULE_EXPIRY = 0  # roll when the held options expire
+RULE_BAND = 1  # also when the bought put's strike / level leaves a moneyness band
+RULE_DELTA = 2  # also when the bought put's delta leaves a band around the new put's delta
 
 ROLL_NONE = 0
 ROLL_TRADE = 1  # buy new options (and sell any held ones at their value)
@@ -75,6 +79,17 @@ def _unit_value(
 
 
 @njit(cache=True, nogil=True)
+def put_delta(
+    level: float, strike: float, years: float, rate: float, rv: float, vol: np.ndarray
+) -> float:
+    """Black-Scholes-Merton delta (no dividend yield) of a put struck at ``strike`` on a level
+    ``level``, ``years`` to expiry, priced at the model volatility ``vol`` = (variance premium,
+    skew, min, max) for realised volatility ``rv`` and its moneyness strike / level."""
+    sigma = model_volatility(rv, strike / level, vol[0], vol[1], vol[2], vol[3])
+    return greeks_scalar(False, level, strike, years, rate, 0.0, sigma)[1]
+
+
+@njit(cache=True, nogil=True)
 def unit_series(
     r: np.ndarray,
     s: np.ndarray,
@@ -82,6 +97,7 @@ def unit_series(
     kind: int,
     moneyness: np.ndarray,
     tenor: int,
+    rule: int,
     band: float,
     vol: np.ndarray,
     window: int,
@@ -91,12 +107,15 @@ def unit_series(
 
     The sleeve's level is 1 at the close of day L-1 and grows with ``r``; options are bought at
     the close of day L-1, and again at the close of the day the held ones expire (``tenor``
-    trading days after purchase) or, with ``band > 0``, the first close at which the bought put's
-    strike / level leaves ``moneyness[0] +- band``; never at the last close. ``moneyness`` holds
-    the strikes / level at purchase (bought put, then the sold put or call). Options are priced
-    by Black-Scholes-Merton with no dividend yield, at the rate ``252 ln(1 + s[u])`` and the
-    volatility of the model ``vol`` = (variance premium, skew, min, max) applied to the realised
-    volatility of the last ``window`` returns up to the close.
+    trading days after purchase) or, before then, the first close at which the roll ``rule``
+    fires: with `RULE_BAND`, the bought put's strike / level leaves ``moneyness[0] +- band``;
+    with `RULE_DELTA`, the bought put's delta (its strike, the years left, the model volatility
+    at its moneyness) differs from the delta of the put the rule would buy at that close (strike
+    ``moneyness[0]`` x level, ``tenor`` days) by more than ``band``. Never at the last close.
+    ``moneyness`` holds the strikes / level at purchase (bought put, then the sold put or call).
+    Options are priced by Black-Scholes-Merton with no dividend yield, at the rate
+    ``252 ln(1 + s[u])`` and the volatility of the model ``vol`` = (variance premium, skew, min,
+    max) applied to the realised volatility of the last ``window`` returns up to the close.
 
     Rows: 0, the value at the close of the unit held over day u (0 before the first purchase);
     1, the roll code (`ROLL_NONE`, `ROLL_TRADE`, `ROLL_EXPIRY`); 2 and 3, the value and the sum of
@@ -121,8 +140,15 @@ def unit_series(
             units[0, u] = pair[0]
             if u == expiry:
                 code = ROLL_EXPIRY
-            elif band > 0.0 and abs(strikes[0] / level - moneyness[0]) > band:
-                code = ROLL_TRADE
+            elif rule == RULE_BAND:
+                if abs(strikes[0] / level - moneyness[0]) > band:
+                    code = ROLL_TRADE
+            elif rule == RULE_DELTA:
+                held_delta = put_delta(level, strikes[0], (expiry - u) / PERIODS, rate, rv, vol)
+                new_delta = put_delta(level, moneyness[0] * level, tenor / PERIODS, rate, rv, vol)
+                if abs(held_delta - new_delta) > band:
+                    code = ROLL_TRADE
+            if code == ROLL_TRADE:
                 units[4, u] = pair[1]
         else:
             units[0, u] = 0.0
@@ -354,6 +380,7 @@ def run_units(
     kind: np.ndarray,
     moneyness: np.ndarray,
     tenor: np.ndarray,
+    rule: np.ndarray,
     band: np.ndarray,
     vol: np.ndarray,
     window: int,
@@ -367,6 +394,6 @@ def run_units(
         g = task // P
         p = task % P
         unit_series(
-            R[p], S[p if S.shape[0] > 1 else 0], L, kind[g], moneyness[g], tenor[g], band[g],
-            vol, window, units[g, p],
+            R[p], S[p if S.shape[0] > 1 else 0], L, kind[g], moneyness[g], tenor[g], rule[g],
+            band[g], vol, window, units[g, p],
         )  # fmt: skip

@@ -30,7 +30,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from quant.errors import SearchSpaceError
-from quant.strategy import StrategyConfig
+from quant.strategy import ROLL_BANDS, StrategyConfig
 
 if TYPE_CHECKING:
     import optuna
@@ -532,9 +532,10 @@ class SearchSpace:
                     f"{', '.join(map(repr, self.values_of('overlay')))}; {name} is read by "
                     f"{', '.join(sorted(needed))}); give it a fixed value or add an overlay"
                 )
-            if name == "overlay_roll_band" and "band" not in self.values_of("overlay_roll"):
+            rule = next((r for r, band in ROLL_BANDS.items() if band == name), None)
+            if rule is not None and rule not in self.values_of("overlay_roll"):
                 raise SearchSpaceError(
-                    f"{name}: searched, but overlay_roll is never 'band' in this space, so the "
+                    f"{name}: searched, but overlay_roll is never {rule!r} in this space, so the "
                     "band is never read"
                 )
         strikes = [float(v) for v in self.values_of("overlay_strike")]

@@ -52,6 +52,14 @@ def test_how_much_and_which_form_with_a_bear_drawdown_limit() -> None:
             "a collar that rolls early when the price moves",
             Protection(kinds=("collar",), roll="band"),
         ),
+        (
+            "compare 95% puts rolled at a 0.05 delta band",
+            Protection(kinds=("put",), strikes=(0.95,), roll="delta", roll_delta_band=0.05),
+        ),
+        (
+            "protective puts that roll at delta, delta band of 0.08, with a 2% budget",
+            Protection(kinds=("put",), budget=0.02, roll="delta", roll_delta_band=0.08),
+        ),
         ("add a 3-month 90% put", Protection(kinds=("put",), strikes=(0.9,), tenors=(63,))),
         ("buy 3-month puts at 90%", Protection(kinds=("put",), strikes=(0.9,), tenors=(63,))),
         (

@@ -51,6 +51,24 @@ def test_overlay_problems_are_refused_at_submission_naming_the_field(api: Api) -
     )
 
 
+def test_a_bad_delta_band_is_refused_at_submission_naming_the_field(api: Api) -> None:
+    for space, needle in (
+        ({"overlay_roll": "delta", "overlay_roll_delta_band": 0.7}, "less than or equal to 0.5"),
+        (
+            {"overlay_roll": "band", "overlay_roll_delta_band": {"low": 0.05, "high": 0.2}},
+            "overlay_roll is never 'delta'",
+        ),
+    ):
+        body = {**HEDGED, "search_space": {**HEDGED["search_space"], **space}}
+        error = assert_error(
+            api.client.post("/v1/optimizations", json=body, headers=api.alice),
+            422,
+            "VALIDATION_ERROR",
+            "body.search_space.overlay_roll_delta_band",
+        )
+        assert needle in error["message"]
+
+
 def test_results_and_report_show_hedged_vs_unhedged(api: Api) -> None:
     response = api.client.post("/v1/optimizations", json=HEDGED, headers=api.alice)
     assert response.status_code == 202, response.text

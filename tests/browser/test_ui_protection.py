@@ -217,6 +217,62 @@ def test_a_required_hedge_that_none_meets_is_said_with_its_reason(
     assert page.problems == []
 
 
+def test_a_delta_band_roll_is_sent_checked_and_shown_for_the_winner(
+    page: Any, server: Server
+) -> None:
+    sign_in(page, server)
+    _small_run(page)
+    page.uncheck("#overlay-kind-none")
+    page.check("#overlay-kind-put")
+    page.fill("#overlay-strike-low", "90")
+    page.fill("#overlay-strike-high", "95")
+    page.select_option("#overlay-roll", "delta")
+    page.fill("#overlay-roll-delta-band", "0.7")  # above the largest band: the browser refuses
+    page.click("#submit-optimization")
+    assert page.evaluate(
+        "document.getElementById('overlay-roll-delta-band').validity.rangeOverflow"
+    )
+    assert page.url.endswith("#/optimize")
+    # and the form's own check (the one the request is built through) names the field
+    checked = page.evaluate(
+        """async () => {
+            const { protectionSpace } = await import('./static/optimize.js');
+            const form = document.getElementById('optimize-form');
+            const out = [];
+            for (const bad of ['0.7', '0']) {
+              document.getElementById('overlay-roll-delta-band').value = bad;
+              try { protectionSpace(form); out.push('accepted'); }
+              catch (err) { out.push([err.id, err.message]); }
+            }
+            document.getElementById('overlay-roll').value = 'band';
+            const band = protectionSpace(form);
+            return [out, band.overlay_roll, 'overlay_roll_band' in band,
+                    'overlay_roll_delta_band' in band];
+        }"""
+    )
+    message = "Delta band must be above 0 and at most 0.5"
+    assert checked[0] == [["overlay-roll-delta-band", message]] * 2
+    assert checked[1:] == ["band", True, False]  # a band roll sends the band, not the delta's
+    page.select_option("#overlay-roll", "delta")
+    page.fill("#overlay-roll-delta-band", "0.05")
+    page.click("#submit-optimization")
+    page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
+    job_id = page.evaluate("location.hash").split("/")[-1]
+    page.wait_for_selector(f"body[data-results-ready='{job_id}']", timeout=120_000)
+    with server.client() as client:
+        space = client.get(f"/v1/optimizations/{job_id}").json()["request"]["search_space"]
+        config = client.get(f"/v1/optimizations/{job_id}/results").json()["config_summary"][
+            "config"
+        ]
+    assert space["overlay_roll"] == "delta" and space["overlay_roll_delta_band"] == 0.05
+    assert "overlay_roll_band" not in space  # the moneyness band is not read: not sent
+    assert (config["overlay_roll"], config["overlay_roll_delta_band"]) == ("delta", 0.05)
+    shown = page.inner_text("#protection-winner")
+    assert "Roll\tat expiry or at the delta band" in shown
+    assert "Delta band (± delta)\t0.05" in shown and "Roll band" not in shown
+    assert page.problems == []
+
+
 def test_a_search_without_overlays_has_no_protection_card(page: Any, server: Server) -> None:
     job_id = succeeded_job(server)
     with server.client() as client:
@@ -335,7 +391,7 @@ def test_the_api_s_errors_are_shown_beside_the_field_they_name(page: Any, server
             const { inputOfField } = await import('./static/optimize.js');
             const names = ['overlay', 'overlay_strike', 'overlay_lower_strike',
               'overlay_call_strike', 'overlay_tenor_days', 'overlay_roll', 'overlay_roll_band',
-              'overlay_hedge_ratio', 'overlay_budget'];
+              'overlay_roll_delta_band', 'overlay_hedge_ratio', 'overlay_budget'];
             const fields = [...names.map((n) => `body.search_space.${n}`), 'body.vol_model',
               'body.vol_model.variance_risk_premium', 'body.vol_model.skew',
               'body.vol_model.realised_window'];

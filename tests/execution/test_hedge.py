@@ -257,6 +257,102 @@ def test_physical_settlement_needs_a_tenor_beyond_the_close_window() -> None:
         plan_hedge(PUT, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, settlement="shares")  # type: ignore[arg-type]
 
 
+def _expected_put_delta(strike: float, expiry_sessions: int, model: ImpliedVolModel) -> float:
+    """Black-Scholes delta of a put, -N(-d1), from the definitions (no dividend yield)."""
+    from statistics import NormalDist
+
+    returns = CLOSES.pct_change().dropna().to_numpy()[-model.realised_window :]
+    rv = float(np.std(returns, ddof=1)) * math.sqrt(252)
+    vol = min(
+        max(
+            math.sqrt(rv**2 + model.variance_risk_premium) * (strike / SPOT) ** -model.skew,
+            model.min_volatility,
+        ),
+        model.max_volatility,
+    )
+    years = expiry_sessions / 252
+    rate = 252 * math.log1p(0.02 / 252)
+    d1 = (math.log(SPOT / strike) + (rate + vol**2 / 2) * years) / (vol * math.sqrt(years))
+    return -NormalDist().cdf(-d1)
+
+
+def _delta_gap(held: OptionContract, config: StrategyConfig, model: ImpliedVolModel) -> float:
+    sessions = len(XNYS.sessions_in_range(TODAY, held.expiry)) - 1
+    new = _expected_put_delta(config.overlay_strike * SPOT, config.overlay_tenor_days, model)
+    return abs(_expected_put_delta(held.strike, sessions, model) - new)
+
+
+@pytest.mark.parametrize(
+    "model", [ImpliedVolModel(), ImpliedVolModel(skew=0.0, realised_window=42)]
+)
+def test_a_delta_band_rolls_exactly_when_the_held_put_s_delta_leaves_it(
+    model: ImpliedVolModel,
+) -> None:
+    """The held put's delta (its strike, sessions left, model vol at its moneyness) against the
+    delta of the put a roll would buy (0.9 x close, 63 sessions): a band just below their gap
+    rolls, one just above holds."""
+    held = OptionContract("AAPL", date(2022, 7, 15), "put", 150.0)  # near the money, 1.5 months
+    positions = [OptionPosition(held, 5)]
+    config = PUT.model_copy(update={"overlay_roll": "delta"})
+    gap = _delta_gap(held, config, model)
+    assert 0.05 < gap < 0.5  # the held put is much nearer the money than a new 90 % put
+    rolls = config.model_copy(update={"overlay_roll_delta_band": gap * (1 - 1e-6)})
+    plan = plan_hedge(
+        rolls, "AAPL", MARKET, positions, risky_notional=6e5, equity=1e6, vol_model=model
+    )
+    assert plan.action == "roll" and "delta band" in plan.notes[0]
+    assert f"{abs(gap):.4f}" in plan.notes[0]
+    close, buy = plan.orders
+    assert (close.contract, close.intent, close.contracts) == (held, "sell_to_close", 5)
+    assert (buy.intent, buy.contract.strike) == ("buy_to_open", float(round(0.9 * SPOT)))
+    holds = config.model_copy(update={"overlay_roll_delta_band": gap * (1 + 1e-6)})
+    plan = plan_hedge(
+        holds, "AAPL", MARKET, positions, risky_notional=6e5, equity=1e6, vol_model=model
+    )
+    assert plan.action == "hold" and plan.orders == []
+
+
+def test_the_delta_rule_ignores_the_moneyness_band_and_the_band_rule_the_delta_band() -> None:
+    """A put struck at the new put's strike with nearly the full tenor left has the new put's
+    delta: the delta rule holds it even with a tiny moneyness band set, and the band rule holds
+    a put inside its moneyness band whatever the delta band says."""
+    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[62].date()  # 62 sessions left
+    held = OptionPosition(OptionContract("AAPL", expiry, "put", float(round(0.9 * SPOT))), 4)
+    delta = PUT.model_copy(
+        update={"overlay_roll": "delta", "overlay_roll_delta_band": 0.02, "overlay_roll_band": 1e-4}
+    )
+    assert _delta_gap(held.contract, delta, ImpliedVolModel()) < 0.02
+    assert plan_hedge(delta, "AAPL", MARKET, [held], risky_notional=6e5, equity=1e6).action == (
+        "hold"
+    )
+    far = OptionPosition(OptionContract("AAPL", date(2022, 7, 15), "put", 150.0), 4)
+    band = delta.model_copy(update={"overlay_roll": "band", "overlay_roll_band": 0.2})
+    assert _delta_gap(far.contract, band, ImpliedVolModel()) > 0.02
+    assert plan_hedge(band, "AAPL", MARKET, [far], risky_notional=6e5, equity=1e6).action == (
+        "hold"
+    )
+
+
+def test_a_listed_put_its_delta_band_would_roll_at_once_is_not_bought() -> None:
+    """On a broker that lists its contracts, the nearest listed put is checked against the
+    config's own roll rule with the plan's vol model: 12 dollars above the wanted strike it is
+    outside a 0.02 delta band (nothing is bought), inside a 0.5 one (it is bought)."""
+    wanted = float(round(0.9 * SPOT))
+
+    def listed(contract: OptionContract) -> OptionContract:
+        return OptionContract(contract.underlying, contract.expiry, contract.kind, wanted + 12)
+
+    tight = PUT.model_copy(update={"overlay_roll": "delta", "overlay_roll_delta_band": 0.02})
+    expiry = XNYS.sessions_in_range(TODAY, date(2022, 12, 31))[63].date()
+    gap = _delta_gap(OptionContract("AAPL", expiry, "put", wanted + 12), tight, ImpliedVolModel())
+    assert 0.02 < gap < 0.5
+    with pytest.raises(OrderPlanError, match="widen overlay_roll_delta_band"):
+        plan_hedge(tight, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=listed)
+    wide = tight.model_copy(update={"overlay_roll_delta_band": 0.5})
+    plan = plan_hedge(wide, "AAPL", MARKET, [], risky_notional=6e5, equity=1e6, listed=listed)
+    assert [o.contract.strike for o in plan.orders] == [wanted + 12]
+
+
 def _fridays_on_a_5_grid(wanted: OptionContract) -> OptionContract:
     """A listing: Friday expiries on or after the wanted one, strikes every 5 (ties down)."""
     expiry = wanted.expiry + timedelta(days=(4 - wanted.expiry.weekday()) % 7)

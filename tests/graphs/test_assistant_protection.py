@@ -86,6 +86,14 @@ def test_compare_collars_and_put_spreads(session: ChatSession) -> None:
     assert "protection: collars or put spreads" in summary and "roll at band" in summary
 
 
+def test_puts_rolled_at_a_delta_band(session: ChatSession) -> None:
+    request, summary = _pending(session, "search 90% puts rolled at a 0.05 delta band")
+    space = request["search_space"]
+    assert space["overlay"] == "put" and space["overlay_strike"] == 0.9
+    assert space["overlay_roll"] == "delta" and space["overlay_roll_delta_band"] == 0.05
+    assert "roll at delta; roll delta band 0.05" in summary
+
+
 @pytest.mark.parametrize(
     ("message", "asked"),
     [
@@ -197,3 +205,16 @@ def test_a_backtest_of_several_overlays_gets_a_question(session: ChatSession) ->
     turn = session.send("backtest a 10% target-vol strategy with a collar and a put spread")
     assert turn.pending is None
     assert "A backtest tests one strategy: which overlay should it hold" in turn.replies[-1]
+
+
+def test_a_delta_band_winner_is_described_with_its_band() -> None:
+    from graphs.protection import describe_overlay
+    from quant.strategy import StrategyConfig
+
+    config = StrategyConfig(
+        overlay="put", overlay_strike=0.9, overlay_roll="delta", overlay_roll_delta_band=0.05
+    ).model_dump(mode="json")
+    assert describe_overlay(config) == (
+        "protective put: put strike 90%, 63-day tenor, roll at expiry or a 0.05 delta band, "
+        "hedge ratio 1, no budget cap"
+    )

@@ -175,6 +175,22 @@ def test_sensitivity_leaves_out_strikes_that_make_no_strategy_with_the_others() 
         ),
         (
             {
+                "overlay": "put",
+                "overlay_roll": Choices(["expiry", "band"]),
+                "overlay_roll_delta_band": FloatRange(0.05, 0.2),
+            },
+            "overlay_roll_delta_band",
+        ),
+        (
+            {
+                "overlay": "put",
+                "overlay_roll": "delta",
+                "overlay_roll_band": FloatRange(0.05, 0.2),
+            },
+            "overlay_roll_band",
+        ),
+        (
+            {
                 "overlay": Choices(["put", "put_spread"]),
                 "overlay_lower_strike": FloatRange(0.8, 0.96),
             },
@@ -191,6 +207,19 @@ def test_a_search_space_refuses_overlay_fields_it_would_search_in_vain_or_break(
 ) -> None:
     with pytest.raises(SearchSpaceError, match=f"^{field}:"):
         SearchSpace(space)
+
+
+def test_a_search_space_searches_the_delta_band_when_it_can_roll_at_delta() -> None:
+    space = SearchSpace(
+        {
+            "overlay": "put",
+            "overlay_roll": Choices(["expiry", "delta"]),
+            "overlay_roll_delta_band": FloatRange(0.05, 0.2),
+        }
+    )
+    configs = [space.config(point) for point in space.grid()]
+    assert {c.overlay_roll for c in configs} == {"expiry", "delta"}
+    assert {c.overlay_roll_delta_band for c in configs} >= {0.05, 0.2}
 
 
 def test_the_benchmarks_of_a_hedged_winner_hold_no_options() -> None:

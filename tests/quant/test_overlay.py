@@ -48,6 +48,18 @@ def _value(legs, strikes, level, years, rate, rv, model) -> tuple[float, float]:
     return value, gross
 
 
+def _put_delta(strike, level, years, rate, rv, model) -> float:  # type: ignore[no-untyped-def]
+    """QuantLib's Black-Scholes delta of a put at the model volatility for its moneyness."""
+    vol = _model_vol(model, rv, strike / level)
+    calculator = ql.BlackCalculator(
+        ql.PlainVanillaPayoff(ql.Option.Put, strike),
+        level * math.exp(rate * years),
+        vol * math.sqrt(years),
+        math.exp(-rate * years),
+    )
+    return float(calculator.delta(level))
+
+
 def reference_overlay(
     cfg: StrategyConfig, r: np.ndarray, s: np.ndarray, model: ImpliedVolModel
 ) -> tuple[dict[str, float], pd.DataFrame, tuple[float, float]]:
@@ -56,7 +68,6 @@ def reference_overlay(
     L, k, c = cfg.lookback, cfg.rebalance_every, cfg.cost_bps / 1e4
     legs = _legs(cfg)
     tenor = cfg.overlay_tenor_days
-    band = cfg.overlay_roll_band if cfg.overlay_roll == "band" else None
 
     def rv_at(u: int) -> float:
         window = r[max(0, u - model.realised_window + 1) : u + 1]
@@ -81,9 +92,18 @@ def reference_overlay(
                 legs, strikes, level, (expiry - u) / 252, rate_at(u), rv_at(u), model
             )
         # what happens at the close of day u
+        early = False
+        if strikes and u != expiry and cfg.overlay_roll == "band":
+            early = abs(strikes[0] / level - cfg.overlay_strike) > cfg.overlay_roll_band
+        elif strikes and u != expiry and cfg.overlay_roll == "delta":
+            held = _put_delta(strikes[0], level, (expiry - u) / 252, rate_at(u), rv_at(u), model)
+            new = _put_delta(
+                cfg.overlay_strike * level, level, tenor / 252, rate_at(u), rv_at(u), model
+            )
+            early = abs(held - new) > cfg.overlay_roll_delta_band
         if not strikes or u == expiry:
             roll, sale_cost = True, 0.0
-        elif band is not None and abs(strikes[0] / level - cfg.overlay_strike) > band:
+        elif early:
             roll, sale_cost = True, c * units * held_gross
         else:
             roll, sale_cost = False, 0.0
@@ -195,6 +215,25 @@ CONFIGS = [
         lookback=40,
         rebalance_every=1,
     ),
+    StrategyConfig(
+        overlay="put",
+        overlay_strike=0.93,
+        overlay_roll="delta",
+        overlay_roll_delta_band=0.06,
+        cost_bps=3.0,
+        target_vol=0.15,
+    ),
+    StrategyConfig(
+        overlay="collar",
+        overlay_strike=0.95,
+        overlay_call_strike=1.08,
+        overlay_tenor_days=42,
+        overlay_roll="delta",
+        overlay_roll_delta_band=0.1,
+        overlay_budget=0.02,
+        weight_function="sigmoid",
+        rebalance_every=3,
+    ),
 ]
 MODELS = [
     ImpliedVolModel(),
@@ -205,7 +244,7 @@ MODELS = [
 @pytest.mark.parametrize("model", MODELS)
 def test_overlay_matches_reference_loop(model: ImpliedVolModel) -> None:
     """Every metric, the hedge's premium and payoff, and the day-by-day series agree with the
-    reference loop to 1e-9, for puts, spreads and collars, expiry and band rolls, a binding
+    reference loop to 1e-9, for puts, spreads and collars, expiry, band and delta rolls, a binding
     budget, leverage, costs and a safe rate that moves."""
     rng = np.random.default_rng(7)
     T = 400
@@ -225,6 +264,38 @@ def test_overlay_matches_reference_loop(model: ImpliedVolModel) -> None:
         for column in ("weight", "net", "wealth", "hedge_value", "premium", "payoff"):
             np.testing.assert_allclose(ours[column], series[column], rtol=TOL, atol=TOL)
         assert (ours["rebalance"] == series["rebalance"]).all()
+
+
+def _purchase_days(series: pd.DataFrame) -> list[int]:
+    """The days t whose start (the close of t-1) bought options."""
+    return [int(t) for t in series.index[series["premium"] > 0]]
+
+
+def test_a_delta_band_rolls_before_expiry_where_the_expiry_rule_waits() -> None:
+    """A path that falls 2 % a day for 10 days after the first purchase: the held 95 % put's
+    delta moves from about -0.3 towards -1 while a new 95 % put's stays near -0.3, so the delta
+    rule sells it and buys a new one long before its 63-day expiry; the expiry rule keeps it.
+    The engine's roll days are the reference loop's, and the results differ."""
+    rng = np.random.default_rng(4)
+    L = 63
+    calm = rng.normal(0.0003, 0.008, L + 5)
+    fall = np.full(10, -0.02)
+    r = np.concatenate([calm, fall, rng.normal(0.0003, 0.008, 150)])
+    s = np.zeros_like(r)
+    expiry = StrategyConfig(overlay="put", overlay_strike=0.95, lookback=L)
+    delta = expiry.model_copy(update={"overlay_roll": "delta", "overlay_roll_delta_band": 0.1})
+    res = evaluate([expiry, delta], r, s)
+    by_expiry = _purchase_days(res.series(0))
+    by_delta = _purchase_days(res.series(1))
+    assert by_expiry == [L, L + 63, L + 126]
+    early = [t for t in by_delta if L < t < L + 63]
+    assert early, by_delta
+    assert L + 5 < early[0] <= L + 16  # during or just after the fall
+    _, reference_series, _ = reference_overlay(delta, r, s, ImpliedVolModel())
+    assert _purchase_days(reference_series) == by_delta
+    assert res.hedge_premium[1, 0] > res.hedge_premium[0, 0]
+    assert res.cagr[1, 0] != res.cagr[0, 0]
+    assert res.hedge_payoff[1, 0] != res.hedge_payoff[0, 0]
 
 
 def test_budget_caps_every_purchase() -> None:
@@ -310,9 +381,10 @@ def test_bad_overlays_name_the_field(update: dict[str, object], field: str) -> N
         evaluate([{"overlay_strike": 0.95, **update}], np.zeros(100) + 0.001, 0.0)
 
 
+@pytest.mark.parametrize("roll", ["expiry", "band", "delta"])
 @settings(max_examples=8, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
-def test_random_overlays_match_reference_loop(seed: int) -> None:
+def test_random_overlays_match_reference_loop(roll: str, seed: int) -> None:
     rng = np.random.default_rng(seed)
     T = int(rng.integers(60, 300))
     kind = str(rng.choice(["put", "put_spread", "collar"]))
@@ -329,8 +401,9 @@ def test_random_overlays_match_reference_loop(seed: int) -> None:
         overlay_lower_strike=strike - float(rng.uniform(0.02, 0.2)),
         overlay_call_strike=strike + float(rng.uniform(0.02, 0.3)),
         overlay_tenor_days=int(rng.integers(5, 130)),
-        overlay_roll=str(rng.choice(["expiry", "band"])),
+        overlay_roll=roll,
         overlay_roll_band=float(rng.uniform(0.01, 0.2)),
+        overlay_roll_delta_band=float(rng.uniform(0.01, 0.3)),
         overlay_hedge_ratio=float(rng.uniform(0.1, 2.0)),
         overlay_budget=None if rng.random() < 0.5 else float(rng.uniform(0.001, 0.1)),
     )

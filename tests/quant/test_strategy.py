@@ -129,3 +129,30 @@ def test_the_named_fields_are_the_config_s_fields() -> None:
     assert set(get_args(RuleParameter)) == (
         set(StrategyConfig.model_fields) - {"cost_bps", "sleeve"} - overlay
     )
+
+
+@pytest.mark.parametrize("value", [0.0, -0.05, 0.51, math.nan, math.inf])
+def test_a_bad_delta_band_is_refused_naming_the_field(value: float) -> None:
+    with pytest.raises(ValidationError, match="overlay_roll_delta_band"):
+        StrategyConfig(overlay="put", overlay_roll="delta", overlay_roll_delta_band=value)
+
+
+def test_the_delta_band_counts_only_when_the_roll_rule_reads_it() -> None:
+    """`overlay_roll_delta_band` is in config_id and used only with roll "delta" (as the
+    moneyness band only with roll "band"), so configs rolling otherwise keep their ids."""
+    expiry = StrategyConfig(overlay="put")
+    assert "overlay_roll_delta_band" not in expiry.canonical_json()
+    assert expiry.model_copy(update={"overlay_roll_delta_band": 0.2}).config_id == (
+        expiry.config_id
+    )
+    band = StrategyConfig(overlay="put", overlay_roll="band", overlay_roll_band=0.05)
+    assert "overlay_roll_delta_band" not in band.canonical_json()
+    assert {"overlay_roll_delta_band"} <= band.unused_parameters()
+    assert "overlay_roll_band" not in band.unused_parameters()
+    delta = StrategyConfig(overlay="put", overlay_roll="delta", overlay_roll_delta_band=0.05)
+    assert json.loads(delta.canonical_json())["overlay_roll_delta_band"] == 0.05
+    assert delta.config_id != delta.model_copy(update={"overlay_roll_delta_band": 0.2}).config_id
+    assert "overlay_roll_band" in delta.unused_parameters()
+    assert "overlay_roll_delta_band" not in delta.unused_parameters()
+    assert {"overlay_roll_band", "overlay_roll_delta_band"} <= expiry.unused_parameters()
+    assert "overlay_roll_delta_band" in StrategyConfig(overlay_roll="delta").unused_parameters()

@@ -163,6 +163,30 @@ def test_backtest_with_a_put_overlay_reports_its_premium_and_payoff(
     assert "hedge_premium" not in bare["metrics"]["bear"] and "vol_model" not in bare
 
 
+def test_backtest_takes_a_delta_band_roll() -> None:
+    """A put rolled at a delta band: the tool's config reaches the engine (its id and numbers are
+    those of the delta-rolled config, which differ from rolling at expiry)."""
+    context = ToolContext()
+    config = {
+        "overlay": "put",
+        "overlay_strike": 0.95,
+        "overlay_roll": "delta",
+        "overlay_roll_delta_band": 0.05,
+    }
+    args = {"config": config, "universe": ["MSFT", "PG"], "start": "2019-01-01"}
+    result = small(tool(context, "backtest_strategy").invoke(args))
+    cfg = StrategyConfig.model_validate(config)
+    assert result["config_id"] == cfg.config_id
+    assert result["config"]["overlay_roll_delta_band"] == 0.05
+    history = to_returns(load_sp500_prices()).loc["2019-01-01":, ["MSFT", "PG"]]
+    risky = history.mean(axis=1).to_numpy()
+    expiry = cfg.model_copy(update={"overlay_roll": "expiry"})
+    direct = evaluate([cfg, expiry], risky, 0.02)
+    for metric in ("hedge_premium", "cagr", "max_drawdown"):
+        assert close(result["metrics"][metric], float(direct.metric(metric)[0, 0]))
+    assert direct.hedge_premium[0, 0] != direct.hedge_premium[1, 0]
+
+
 def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:
     context = ToolContext()
     made = tool(context, "generate_market_scenarios").invoke(
@@ -190,6 +214,14 @@ def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:
             "historical backtest only",
         ),
         ({"config": {"lookback": 900}, "start": "2022-01-01"}, "lookback 900 leaves fewer"),
+        (
+            {"config": {"overlay": "put", "overlay_roll": "delta", "overlay_roll_delta_band": 0.7}},
+            "config.overlay_roll_delta_band: Input should be less than or equal to 0.5",
+        ),
+        (
+            {"config": {"overlay": "put", "overlay_roll": "gamma"}},
+            "config.overlay_roll: Input should be 'expiry', 'band' or 'delta'",
+        ),
     ],
 )
 def test_backtest_errors_are_readable(args: dict[str, Any], needle: str) -> None:

@@ -105,12 +105,20 @@ class StrategyConfigArgs(BaseModel):
     overlay_tenor_days: int | None = Field(
         default=None, ge=5, le=756, description="Trading days to expiry (default 63)."
     )
-    overlay_roll: Literal["expiry", "band"] | None = Field(
+    overlay_roll: Literal["expiry", "band", "delta"] | None = Field(
         default=None,
-        description="Roll at expiry, or also early when the strike leaves overlay_roll_band.",
+        description="Roll at expiry, or also early: band, when the strike leaves "
+        "overlay_roll_band; delta, when the bought put's delta leaves overlay_roll_delta_band "
+        "around a new put's.",
     )
     overlay_roll_band: float | None = Field(
         default=None, gt=0.0, le=0.5, description="Band half-width in moneyness (default 0.1)."
+    )
+    overlay_roll_delta_band: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=0.5,
+        description="Delta band half-width in delta units (default 0.1).",
     )
     overlay_hedge_ratio: float | None = Field(
         default=None, gt=0.0, le=2.0, description="Options per unit of risky sleeve (default 1)."

@@ -89,6 +89,15 @@ _TENOR = [
     ),
 ]
 
+_ROLL_DELTA = re.compile(
+    r"\bdelta[\s-]*band\b|\broll\w*\s+(?:\w+\s+)?(?:at|on|by)\s+(?:a\s+)?delta\b"
+)
+_DELTA_BAND = [
+    re.compile(
+        r"\bdelta[\s-]*band\s*(?:of|=|:|at)?\s*(?:±|\+-|\+/-)?\s*" + NUM + r"(?![\d.]*\s*%)"
+    ),
+    re.compile(NUM + r"(?![\d.]*\s*%)[\s-]*delta[\s-]*band\b"),
+]
 _ROLL_BAND = re.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before|if)\b|\bband\b")
 _ROLL_EXPIRY = re.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
 
@@ -127,7 +136,8 @@ class Protection:
     bought put's strike(s) as moneyness (one, or the two ends of a range); `budget`: the annual
     premium cap as a fraction of wealth; `asks_budget`: the user asks how much to spend;
     `asks_form`: the user asks which form the protection should take; `tenors`: trading days
-    to expiry; `roll`: "expiry" or "band"; `hedge_ratio`: options per unit of the sleeve;
+    to expiry; `roll`: "expiry", "band" or "delta"; `roll_delta_band`: the delta band's
+    half-width ("a 0.05 delta band"); `hedge_ratio`: options per unit of the sleeve;
     `vol_model`: the implied-volatility model's parameters said (`variance_risk_premium` in
     annual variance, `skew`, `realised_window` in trading days); `vol_points`: "implied vol N
     points over realised" (a fraction), which the model cannot take as it is.
@@ -140,6 +150,7 @@ class Protection:
     asks_form: bool = False
     tenors: tuple[int, ...] = ()
     roll: str | None = None
+    roll_delta_band: float | None = None
     hedge_ratio: float | None = None
     vol_model: tuple[tuple[str, float], ...] = ()
     vol_points: float | None = None
@@ -240,14 +251,25 @@ def _vol_points(scan: Scanner) -> float | None:
     return None
 
 
+def _delta_band(scan: Scanner) -> float | None:
+    for pattern in _DELTA_BAND:
+        if match := pattern.search(scan.free):
+            scan.consume(match, 1)
+            return float(match.group(1))
+    return None
+
+
 def read_protection(scan: Scanner) -> Protection | None:
     """The protection the message asks for, or None when it asks for none."""
     kinds = _kinds(scan)
     if not kinds and not _PROTECTION.search(scan.low):
         return None
     roll = "band" if _ROLL_BAND.search(scan.low) else None
+    if _ROLL_DELTA.search(scan.low):
+        roll = "delta"
     if roll is None and _ROLL_EXPIRY.search(scan.low):
         roll = "expiry"
+    delta_band = _delta_band(scan)
     vol_model, vol_points = _vol_model(scan), _vol_points(scan)
     return Protection(
         kinds=kinds,
@@ -259,5 +281,6 @@ def read_protection(scan: Scanner) -> Protection | None:
         asks_form=bool(_ASKS_FORM.search(scan.low)),
         tenors=_tenors(scan),
         roll=roll,
+        roll_delta_band=delta_band,
         hedge_ratio=_hedge_ratio(scan),
     )
