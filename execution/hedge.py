@@ -287,6 +287,32 @@ def plan_hedge(
     return HedgePlan("roll" if expired else "buy", opens, notes)
 
 
+def expiry_guard(
+    positions: Sequence[OptionPosition],
+    market: HedgeMarket,
+    vol_model: ImpliedVolModel,
+    next_run: date | None = None,
+) -> HedgePlan:
+    """The plan of a paused deployment on a broker that settles in shares: nothing is bought,
+    and every held leg is closed once one would expire within the window the next run could
+    not close it in (as `plan_hedge(..., settlement="physical")` decides; `next_run` the
+    same); otherwise the options are held."""
+    live = [p for p in positions if p.contracts != 0 and p.contract.expiry > market.today]
+    if not live:
+        return HedgePlan("none", notes=["the deployment is paused and holds no options"])
+    horizon = next_run if next_run is not None else expiry_after(market.calendar, market.today, 1)
+    reason = _before_physical_expiry(live, market, horizon)
+    if reason is None:
+        return HedgePlan(
+            "hold",
+            notes=["the deployment is paused: its options are held, nothing is bought"],
+        )
+    closes = _closing_orders(
+        live, market, vol_model, market.realised_volatility(vol_model.realised_window)
+    )
+    return HedgePlan("close", closes, [reason, "the deployment is paused: nothing is bought"])
+
+
 def close_all(
     positions: Sequence[OptionPosition], market: HedgeMarket, vol_model: ImpliedVolModel
 ) -> list[HedgeOrder]:

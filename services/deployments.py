@@ -206,13 +206,17 @@ def change_status(
     *,
     by: str = "api",
     reason: str | None = None,
+    settings: Settings | None = None,
 ) -> Deployment:
     """Move the deployment to `status` if its lifecycle allows it and, to activate it, no other
-    deployment trades its broker account (`DeploymentStateError` otherwise; `ConflictError` if
-    it changed meanwhile). Its `status_changed` event says `by` what (api, cli, chat, monitor,
-    kill_switch) and, when given, the `reason`."""
+    deployment trades its broker account, and to retire a deployment hedged on Alpaca, its
+    account holds no option (`DeploymentStateError` otherwise; `ConflictError` if it changed
+    meanwhile). Its `status_changed` event says `by` what (api, cli, chat, monitor, kill_switch)
+    and, when given, the `reason`."""
     current = store.get_deployment(owner, deployment_id)
     check_transition(current.status, status)  # type: ignore[arg-type]
+    if status == "retired" and "hedge" in current.spec and broker_of(current) == "alpaca":
+        _check_no_options(current, settings or get_settings())
     if status == "active" and "account" in current.spec:
         holder = _trading(store, account_of(current), besides=current.id)
         if holder is not None:
@@ -223,6 +227,28 @@ def change_status(
     return store.update_deployment(
         owner, deployment_id, expected_version=current.version, status=status, event_data=event
     )
+
+
+def _check_no_options(deployment: Deployment, settings: Settings) -> None:
+    """Refuse to retire a deployment whose Alpaca account still holds options: no run would
+    close them any more, and Alpaca would exercise or assign them in shares at expiry."""
+    try:
+        held = alpaca_broker(settings, owner=deployment.owner).option_positions()
+    except BrokerError as exc:
+        raise DeploymentStateError(
+            f"deployment {deployment.id} cannot be retired now: its Alpaca account's options "
+            f"could not be read ({exc}); try again"
+        ) from None
+    live = {symbol: n for symbol, n in held.items() if n}
+    if live:
+        listed = ", ".join(f"{n:+d} {symbol}" for symbol, n in sorted(live.items()))
+        raise DeploymentStateError(
+            f"deployment {deployment.id} cannot be retired while its Alpaca account holds "
+            f"options ({listed}): no run would close them, and Alpaca would exercise or assign "
+            "them in shares at expiry; close them with the hedging kill switch "
+            f"(POST /v1/hedge-kill-switch with deployment_id {deployment.id}, or stratigos "
+            f"deploy hedge-kill --deployment {deployment.id}), then retire it"
+        )
 
 
 def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:

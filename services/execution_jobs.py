@@ -52,14 +52,11 @@ from services.ledger import AccountLedger
 from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
 from services.paper_accounts import StoredPaperAccount
 from services.rebalancing import ExecutionContext, Notify, rebalance
-from services.scheduling import REBALANCE_KIND, fire_due
+from services.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, Job, Store
 
 FORWARD_TEST_KIND = "forward_test"
-HEDGE_KIND = "hedge"
-"""The job of a hedge run (`services.hedging`): one per rebalance fire of a deployment with an
-option overlay, submitted by its rebalance job once the run finished."""
 FIRE_DUE_KIND = "fire_due_schedules"
 """The job a tick starts: fire every due schedule (`services.scheduling.fire_due`)."""
 DAILY_SUMMARY_KIND = "daily_summary_day"
@@ -111,7 +108,7 @@ def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> st
         deployment.owner,
         HEDGE_KIND,
         {"deployment_id": deployment.id, "fire": fire.isoformat()},
-        idempotency_key=f"hedge:{deployment.id}:{fire.isoformat()}",
+        idempotency_key=hedge_key(deployment.id, fire),
     )
     queue = JobQueue.from_settings(ctx.settings or get_settings())
     if created and queue is not None:

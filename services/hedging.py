@@ -18,8 +18,13 @@ before its expiry session).
 
 The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
 
-1. `skipped` when the deployment is not active or its hedging is halted (the hedging kill
-   switch, `services.hedge_kill_switch`).
+1. `skipped` when its hedging is halted (the hedging kill switch, `services.hedge_kill_switch`)
+   or the deployment is not active, except a paused deployment on a broker that settles in
+   shares (Alpaca): its run is an expiry guard (`execution.hedge.expiry_guard`: it buys
+   nothing, and closes every held leg once one would expire before the next run could close
+   it), so a deployment paused by hand, by the kill switch or by a limit breach is never
+   exercised into shares; the scheduler submits its hedge job at each of its fires while it is
+   paused (`services.scheduling`).
 2. The hedge account moves to the fire (what expires settles at its expiry's close; open
    orders fill at the closes since), and its trades and settlements go to the hedge ledger.
 3. If no order of the run was sent yet, the plan is made on the closes known at the fire: the
@@ -54,6 +59,7 @@ from execution.hedge import (
     PHYSICAL_CLOSE_SESSIONS,
     HedgePlan,
     OptionPosition,
+    expiry_guard,
     options_level_needed,
     plan_hedge,
 )
@@ -290,7 +296,8 @@ def _run(
     sleep: Callable[[float], None],
 ) -> HedgeOutcome:
     outcome = HedgeOutcome(deployment.id, run_id, fire, "skipped")
-    if deployment.status != "active" or halted(deployment):
+    guard = deployment.status == "paused" and account.settlement == "physical"
+    if (deployment.status != "active" and not guard) or halted(deployment):
         outcome.reason = (
             "hedging is halted by the hedging kill switch"
             if halted(deployment)
@@ -304,7 +311,11 @@ def _run(
     run_orders = _run_orders(store, deployment, run_id)
     if all(o.status == "queued" for o in run_orders):
         try:
-            plan = _plan(deployment, fire, account, ledger, stock, closes)
+            plan = (
+                _guard_plan(deployment, fire, account)
+                if guard
+                else _plan(deployment, fire, account, ledger, stock, closes)
+            )
         except (OrderPlanError, BrokerRejectedError) as exc:
             outcome.status, outcome.reason = "failed", f"no hedge plan: {exc}"
             return outcome
@@ -386,6 +397,14 @@ def _plan(
         listed=account.listed,
         next_run=_next_run(deployment, fire) if account.settlement == "physical" else None,
     )
+
+
+def _guard_plan(deployment: Deployment, fire: datetime, account: HedgeAccount) -> HedgePlan:
+    market = account.market(hedge_spec(deployment)["underlying"], fire)
+    positions = [
+        OptionPosition(parse_occ(symbol), n) for symbol, n in account.option_positions().items()
+    ]
+    return expiry_guard(positions, market, vol_model_of(deployment), _next_run(deployment, fire))
 
 
 def _next_run(deployment: Deployment, fire: datetime) -> date | None:

@@ -1,5 +1,8 @@
 """Firing deployments' schedules: each due fire of an active deployment becomes one rebalance job,
-exactly once however many schedulers look at the same time.
+exactly once however many schedulers look at the same time; and, for a paused deployment hedged
+on Alpaca, the latest fire becomes its hedge job (its expiry guard, `services.hedging`), once
+(`hedge:<deployment id>:<fire time>`, the key the rebalance job submits it under too; the last
+fire guarded is `hedge_guard.last_fire` in the spec).
 
 A fire is claimed by submitting the job `rebalance` with the idempotency key
 `rebalance:<deployment id>:<fire time>`: the store creates one job per key, so two schedulers
@@ -39,6 +42,10 @@ logger = logging.getLogger("stratigos.execution")
 
 REBALANCE_KIND = "rebalance"
 """The job kind of a rebalance run."""
+HEDGE_KIND = "hedge"
+"""The job of a hedge run (`services.hedging`): one per rebalance fire of a deployment with an
+option overlay, submitted by its rebalance job once the run finished; for a paused deployment
+hedged on Alpaca, by the scheduler at each fire (the expiry guard)."""
 PAPER_MISSED_AFTER = timedelta(days=1)
 """A paper fire is missed when the market data's time passed it by more than this."""
 _BEFORE_THE_CLOSE = timedelta(microseconds=1)
@@ -63,6 +70,11 @@ class FiringReport:
 def rebalance_key(deployment_id: str, fire: datetime) -> str:
     """The idempotency key that makes a fire's job unique."""
     return f"{REBALANCE_KIND}:{deployment_id}:{fire.isoformat()}"
+
+
+def hedge_key(deployment_id: str, fire: datetime) -> str:
+    """The idempotency key that makes a fire's hedge job unique."""
+    return f"{HEDGE_KIND}:{deployment_id}:{fire.isoformat()}"
 
 
 def fire_due(
@@ -90,7 +102,42 @@ def fire_due(
             if data_time is not None:
                 schedule_now, missed_after = data_time, PAPER_MISSED_AFTER
         _fire(store, deployment, schedule_now, missed_after, report)
+    for deployment in store.deployments_by_status("paused", limit=limit):
+        if "hedge" in deployment.spec and broker_of(deployment) == "alpaca":
+            _guard(store, deployment, now, report)
     return report
+
+
+def _guard(store: Store, deployment: Deployment, now: datetime, report: FiringReport) -> None:
+    """Submit the hedge job of the latest fire of a paused deployment hedged on Alpaca not yet
+    guarded (`spec["hedge_guard"]["last_fire"]`; from when it was paused): its expiry guard
+    (`services.hedging`). Missed fires are not run one by one: the latest guards them all."""
+    if deployment.spec.get("mode") == "forward_test":
+        return
+    schedule = Schedule(**{k: v for k, v in deployment.spec["schedule"].items() if v is not None})
+    state: dict[str, Any] = dict(deployment.spec.get("hedge_guard") or {})
+    last = datetime.fromisoformat(state["last_fire"]) if "last_fire" in state else None
+    fires = schedule.fires_between(last or deployment.updated_at, now)
+    if not fires:
+        return
+    fire = fires[-1]
+    job, created = store.submit_job(
+        deployment.owner,
+        HEDGE_KIND,
+        {"deployment_id": deployment.id, "fire": fire.isoformat()},
+        idempotency_key=hedge_key(deployment.id, fire),
+    )
+    if created:
+        report.jobs.append(job)
+    else:
+        report.already_claimed += 1
+    with suppress(ConflictError):  # another scheduler recorded it (its job is this job)
+        store.update_deployment(
+            deployment.owner,
+            deployment.id,
+            expected_version=deployment.version,
+            spec={**deployment.spec, "hedge_guard": {"last_fire": fire.isoformat()}},
+        )
 
 
 def _last_day(settings: Settings | None) -> pd.Timestamp | None:

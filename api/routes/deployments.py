@@ -699,7 +699,13 @@ def _act(context: Ctx, caller: Caller, deployment_id: str, action: Action) -> De
             409, "CONFLICT", f"only a paused deployment resumes; it is {deployment.status}"
         )
     try:
-        updated = change_status(context.store, caller.owner, deployment_id, _TARGET_STATUS[action])
+        updated = change_status(
+            context.store,
+            caller.owner,
+            deployment_id,
+            _TARGET_STATUS[action],
+            settings=context.settings,
+        )
     except DeploymentStateError as exc:
         raise ApiError(409, "CONFLICT", str(exc)) from None
     return deployment_out(updated)

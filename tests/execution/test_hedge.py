@@ -17,6 +17,7 @@ from execution.hedge import (
     OptionPosition,
     Settlement,
     close_all,
+    expiry_guard,
     model_price,
     plan_hedge,
 )
@@ -412,3 +413,23 @@ def test_closing_orders_close_sold_legs_first() -> None:
     ]
     intents = [o.intent for o in close_all(legs, MARKET, ImpliedVolModel())]
     assert intents == ["buy_to_close", "buy_to_close", "sell_to_close"]
+
+
+def test_the_expiry_guard_of_a_paused_deployment_only_closes_before_expiry() -> None:
+    def held(expiry: date) -> list[OptionPosition]:
+        return [
+            OptionPosition(OptionContract("AAPL", expiry, "put", 135.0), 4),
+            OptionPosition(OptionContract("AAPL", expiry, "put", 120.0), -4),
+        ]
+
+    model = ImpliedVolModel()
+    soon = expiry_guard(held(date(2022, 6, 3)), MARKET, model)  # the next run knows 06-02
+    assert (
+        soon.action == "close" and soon.notes[-1] == "the deployment is paused: nothing is bought"
+    )
+    assert [o.intent for o in soon.orders] == ["buy_to_close", "sell_to_close"]
+    later = expiry_guard(held(date(2022, 6, 6)), MARKET, model)
+    assert (later.action, later.orders) == ("hold", [])
+    # a monthly next run must close what expires before it
+    assert expiry_guard(held(date(2022, 6, 17)), MARKET, model, date(2022, 7, 1)).orders
+    assert expiry_guard([], MARKET, model).action == "none"

@@ -23,12 +23,13 @@ import pytest
 from devtools.local_alpaca import LocalAlpaca
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
+from execution.errors import DeploymentStateError
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from services.deployments import change_status, create_deployment
 from services.execution_jobs import HEDGE_KIND
 from services.hedge_accounts import hedge_account
 from services.hedge_kill_switch import hedge_kill_switch
-from services.scheduling import REBALANCE_KIND
+from services.scheduling import REBALANCE_KIND, fire_due
 from store import Deployment, Job, Store
 from tests.services.hedged import put_overlay_winner
 from tests.services.test_alpaca_deployments import (
@@ -195,3 +196,84 @@ def test_an_underlying_without_listed_options_fails_the_hedge_run_with_the_reaso
     assert hedge.status == "failed"
     assert "no hedge plan: no listed KO put expires from" in (hedge.error or "")
     assert _option_orders(alpaca) == []
+
+
+def _bought(
+    store: Store, clock: FakeClock, settings: Any, alpaca: LocalAlpaca, on_retry: _OnRetry
+) -> tuple[Deployment, str]:
+    """An active hedged deployment after its first fire: its shares and its listed puts bought
+    and filled; the put's OCC symbol."""
+    deployment = _hedged(store, settings)
+    alpaca.advance(FIRE)
+    rebalance = _run(store, clock, settings, REBALANCE_KIND, deployment, FIRE)
+    on_retry.now = CLOSE + timedelta(days=1)
+    hedge_job = _runner(store, settings).results("alice", rebalance.id)["hedge_job"]
+    assert _until_done(store, settings, hedge_job).status == "succeeded"
+    assert alpaca.account.options is not None
+    [put] = alpaca.account.options.option_positions()
+    return store.get_deployment("alice", deployment.id), put
+
+
+def _hedge_runs(store: Store, deployment: Deployment) -> list[dict[str, Any]]:
+    events = store.deployment_events("alice", deployment.id)
+    return [e.data for e in events if e.type == "hedge_run"]
+
+
+def test_a_paused_deployment_s_hedge_closes_its_puts_before_expiry_and_buys_nothing(
+    store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca, on_retry: _OnRetry
+) -> None:
+    settings = _settings(tmp_path, alpaca)
+    deployment, put = _bought(store, clock, settings, alpaca, on_retry)
+    paused = change_status(store, "alice", deployment.id, "paused", reason="by hand")
+    expiry = parse_occ(put).expiry
+
+    # a fire far from expiry: the scheduler submits the hedge job alone; it holds the puts
+    fire = FIRE + timedelta(days=2)
+    alpaca.advance(fire)
+    clock.now = fire + timedelta(minutes=1)
+    report = fire_due(store, clock.now)
+    [guard] = report.jobs
+    assert (guard.kind, guard.request["fire"]) == (HEDGE_KIND, fire.isoformat())
+    assert _until_done(store, settings, guard.id).status == "succeeded"
+    held = _hedge_runs(store, paused)[-1]
+    assert (held["plan"]["action"], held["plan"]["orders"]) == ("hold", [])
+    assert fire_due(store, clock.now).jobs == []  # once per fire
+
+    # the last fire before the window closes: the puts are sold, nothing bought
+    day_before = datetime.combine(expiry - timedelta(days=1), FIRE.timetz())
+    alpaca.advance(day_before)
+    clock.now = day_before + timedelta(minutes=1)
+    [guard] = fire_due(store, clock.now).jobs
+    on_retry.now = datetime.combine(expiry - timedelta(days=1), CLOSE.timetz())
+    assert _until_done(store, settings, guard.id).status == "succeeded"
+    closed = _hedge_runs(store, paused)[-1]
+    assert closed["plan"]["action"] == "close"
+    assert "the deployment is paused: nothing is bought" in closed["plan"]["notes"]
+    [order] = closed["plan"]["orders"]
+    assert (order["symbol"], order["intent"]) == (put, "sell_to_close")
+    assert alpaca.account.options is not None
+    assert alpaca.account.options.option_positions() == {}
+    assert _option_orders(alpaca)[-1]["request"]["limit_price"] is None  # closed at market
+    # and nothing else ran for the paused deployment: no rebalance job since the first
+    rebalances = [j for j in store.list_jobs("alice") if j.kind == REBALANCE_KIND]
+    assert len(rebalances) == 1
+
+
+def test_retiring_is_refused_while_the_alpaca_account_holds_options(
+    store: Store, clock: FakeClock, tmp_path: Path, alpaca: LocalAlpaca, on_retry: _OnRetry
+) -> None:
+    settings = _settings(tmp_path, alpaca)
+    deployment, put = _bought(store, clock, settings, alpaca, on_retry)
+    change_status(store, "alice", deployment.id, "paused")
+    with pytest.raises(DeploymentStateError) as refused:
+        change_status(store, "alice", deployment.id, "retired", settings=settings)
+    assert "holds options (+" in str(refused.value) and put in str(refused.value)
+    assert "hedge-kill --deployment" in str(refused.value)
+    assert store.get_deployment("alice", deployment.id).status == "paused"
+    clock.now = CLOSE + timedelta(days=1, hours=1)
+    alpaca.advance(clock.now)
+    hedge_kill_switch(store, "alice", deployment_id=deployment.id, settings=settings,
+                      sleep=lambda _: None)  # fmt: skip
+    alpaca.advance(clock.now + timedelta(days=1))  # the closing order fills
+    retired = change_status(store, "alice", deployment.id, "retired", settings=settings)
+    assert retired.status == "retired"
