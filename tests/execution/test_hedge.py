@@ -34,16 +34,21 @@ SPOT = float(CLOSES.iloc[-1])
 PUT = StrategyConfig(overlay="put", overlay_strike=0.9, overlay_tenor_days=63)
 
 
-def _expected_price(kind: str, strike: float, expiry: date, model: ImpliedVolModel) -> float:
+def _expected_vol(strike: float, model: ImpliedVolModel) -> float:
+    """The model's implied volatility at `strike`, from its definition."""
     returns = CLOSES.pct_change().dropna().to_numpy()[-model.realised_window :]
     rv = float(np.std(returns, ddof=1)) * math.sqrt(252)
-    vol = min(
+    return min(
         max(
             math.sqrt(rv**2 + model.variance_risk_premium) * (strike / SPOT) ** -model.skew,
             model.min_volatility,
         ),
         model.max_volatility,
     )
+
+
+def _expected_price(kind: str, strike: float, expiry: date, model: ImpliedVolModel) -> float:
+    vol = _expected_vol(strike, model)
     sessions = XNYS.sessions_in_range(TODAY, expiry)
     years = (len(sessions) - 1) / 252
     rate = 252 * math.log1p(0.02 / 252)
@@ -262,15 +267,7 @@ def _expected_put_delta(strike: float, expiry_sessions: int, model: ImpliedVolMo
     """Black-Scholes delta of a put, -N(-d1), from the definitions (no dividend yield)."""
     from statistics import NormalDist
 
-    returns = CLOSES.pct_change().dropna().to_numpy()[-model.realised_window :]
-    rv = float(np.std(returns, ddof=1)) * math.sqrt(252)
-    vol = min(
-        max(
-            math.sqrt(rv**2 + model.variance_risk_premium) * (strike / SPOT) ** -model.skew,
-            model.min_volatility,
-        ),
-        model.max_volatility,
-    )
+    vol = _expected_vol(strike, model)
     years = expiry_sessions / 252
     rate = 252 * math.log1p(0.02 / 252)
     d1 = (math.log(SPOT / strike) + (rate + vol**2 / 2) * years) / (vol * math.sqrt(years))

@@ -61,6 +61,15 @@ def alpaca(clock: FakeClock) -> Iterator[LocalAlpaca]:
     stand_in.close()
 
 
+def options_stand_in(level: int) -> LocalAlpaca:
+    """The owner's Alpaca account with an options account at `level` over AAPL, funded on
+    `OPENED` (started; the caller closes it)."""
+    paper = PaperBroker(PRICES, fractional=True)
+    paper.deposit(ACCOUNT_CASH, OPENED)
+    options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=level))
+    return LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+
+
 def _settings(tmp_path: Path, alpaca: LocalAlpaca, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
@@ -438,29 +447,33 @@ def test_the_kill_switch_records_an_order_filled_meanwhile_with_its_fills(
 # -- option cash on the shared account ------------------------------------------------------
 
 
+def _hedged_after_a_first_run(
+    store: Store, clock: FakeClock, tmp_path: Path, stand_in: LocalAlpaca, on_retry: _OnRetry
+) -> tuple[Settings, Deployment]:
+    """A deployment on `stand_in` whose first run bought its shares, then given a hedge on
+    AAPL (as if its strategy held an overlay)."""
+    on_retry.alpaca, on_retry.now = stand_in, AFTER_THE_CLOSE
+    stand_in.advance(FIRE)
+    settings = _settings(tmp_path, stand_in)
+    deployment = _active(store, settings)
+    assert _run_at_fire(store, clock, settings, deployment).status == "succeeded"
+    deployment = store.get_deployment("alice", deployment.id)
+    hedge = {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()}
+    return settings, store.update_deployment(
+        "alice", deployment.id, expected_version=deployment.version,
+        spec={**deployment.spec, "hedge": hedge},
+    )  # fmt: skip
+
+
 def test_the_hedge_s_option_cash_stays_out_of_the_stock_reconciliation(
     store: Store, clock: FakeClock, tmp_path: Path, on_retry: _OnRetry
 ) -> None:
     """Alpaca keeps one cash balance for shares and options: a premium paid for the hedge's puts
     lowers the account's cash, and the stock ledger (shares only) must neither see a mismatch
     nor decide with cash that paid for options."""
-    paper = PaperBroker(PRICES, fractional=True)
-    paper.deposit(ACCOUNT_CASH, OPENED)
-    options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=3))
-    stand_in = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+    stand_in = options_stand_in(3)
     try:
-        on_retry.alpaca, on_retry.now = stand_in, AFTER_THE_CLOSE
-        stand_in.advance(FIRE)
-        settings = _settings(tmp_path, stand_in)
-        deployment = _active(store, settings)
-        first = _run_at_fire(store, clock, settings, deployment)
-        assert first.status == "succeeded"
-        deployment = store.get_deployment("alice", deployment.id)
-        hedge = {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()}
-        deployment = store.update_deployment(
-            "alice", deployment.id, expected_version=deployment.version,
-            spec={**deployment.spec, "hedge": hedge},
-        )  # fmt: skip
+        settings, deployment = _hedged_after_a_first_run(store, clock, tmp_path, stand_in, on_retry)
         # the hedge buys 3 puts at Alpaca between the fires: the account's cash drops
         owners = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
         put = parse_occ("AAPL210716P00120000")
@@ -499,22 +512,9 @@ def test_a_hedge_fill_while_the_run_reads_the_account_is_not_a_mismatch(
     and of the account (the stand-in fills it as the account is read): the run reads both
     again until they agree, so it neither decides with the premium's cash nor sees a
     reconciliation mismatch (which would pause the deployment)."""
-    paper = PaperBroker(PRICES, fractional=True)
-    paper.deposit(ACCOUNT_CASH, OPENED)
-    options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=3))
-    stand_in = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+    stand_in = options_stand_in(3)
     try:
-        on_retry.alpaca, on_retry.now = stand_in, AFTER_THE_CLOSE
-        stand_in.advance(FIRE)
-        settings = _settings(tmp_path, stand_in)
-        deployment = _active(store, settings)
-        assert _run_at_fire(store, clock, settings, deployment).status == "succeeded"
-        deployment = store.get_deployment("alice", deployment.id)
-        hedge = {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()}
-        deployment = store.update_deployment(
-            "alice", deployment.id, expected_version=deployment.version,
-            spec={**deployment.spec, "hedge": hedge},
-        )  # fmt: skip
+        settings, deployment = _hedged_after_a_first_run(store, clock, tmp_path, stand_in, on_retry)
         fire = FIRE + timedelta(days=2)
         stand_in.advance(fire - timedelta(minutes=5))
         owners = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)

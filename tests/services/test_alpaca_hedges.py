@@ -21,8 +21,6 @@ from typing import Any
 import pytest
 
 from devtools.local_alpaca import LocalAlpaca
-from execution.brokers.paper import PaperBroker
-from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import DeploymentStateError
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from services.deployments import change_status, create_deployment
@@ -33,14 +31,12 @@ from services.scheduling import REBALANCE_KIND, fire_due
 from store import Deployment, Job, Store
 from tests.services.hedged import put_overlay_winner
 from tests.services.test_alpaca_deployments import (
-    ACCOUNT_CASH,
     CAPITAL,
-    OPENED,
     PRICES,
-    SECRET,
     _OnRetry,
     _runner,
     _settings,
+    options_stand_in,
 )
 from tests.store.conftest import FakeClock
 
@@ -50,11 +46,8 @@ CLOSE = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
 
 @pytest.fixture
 def alpaca(clock: FakeClock) -> Iterator[LocalAlpaca]:
-    """The owner's Alpaca account with options at level 2, funded on `OPENED`."""
-    paper = PaperBroker(PRICES, fractional=True)
-    paper.deposit(ACCOUNT_CASH, OPENED)
-    options = PaperOptionsBroker(PRICES[["AAPL"]], PaperOptionsSettings(level=2))
-    stand_in = LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
+    """The owner's Alpaca account with options at level 2."""
+    stand_in = options_stand_in(2)
     stand_in.advance(clock.now)
     yield stand_in
     stand_in.close()
