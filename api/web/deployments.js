@@ -6,10 +6,13 @@
 
 import { api, apiRaw, errorText, streamEvents } from "./api.js";
 import { equityChart, purge } from "./charts.js";
-import { clear, download, fmt, fmtPct, fmtTime, h, kvTable, showAlert } from "./dom.js";
+import { clear, clearFieldErrors, download, fmt, fmtPct, fmtTime, h, kvTable, markField, showAlert } from "./dom.js";
+import { overlayText } from "./results.js";
 
 const POLL_MS = 500;
 const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const HEDGE_HINT =
+  "Needed when the winner holds an option overlay: the symbol standing in for the risky sleeve (e.g. SPY); the market data must have its prices.";
 const ACTIONS = {
   draft: ["activate", "retire"],
   active: ["pause", "retire"],
@@ -18,7 +21,8 @@ const ACTIONS = {
 };
 
 function fmtMoney(value) {
-  return value === null || value === undefined ? "–" : money.format(value);
+  // a short option worth nothing is -0: shown as 0.00, not -0.00
+  return value === null || value === undefined ? "–" : money.format(Math.abs(value) < 0.005 ? 0 : value);
 }
 
 /** The broker a deployment trades: paper, or Alpaca with its account and endpoint. */
@@ -70,6 +74,14 @@ export function renderDeployments(main, params) {
     h("option", { value: "paper" }, "paper (its own simulated account)"),
     h("option", { value: "alpaca" }, "Alpaca (your account, configured on the server)"),
   );
+  const hedgeUnderlying = h("input", { id: "deployment-hedge-underlying", type: "text", maxlength: 6, placeholder: "e.g. SPY", autocomplete: "off" });
+  const hedgeHint = h(
+    "small",
+    { id: "deployment-hedge-hint", className: "hint" },
+    HEDGE_HINT,
+  );
+  const hedgeLabel = h("label", { for: "deployment-hedge-underlying" }, "Hedge underlying (optional)");
+  const hedgeField = h("div", { id: "deployment-hedge", className: "field" }, hedgeLabel, hedgeUnderlying, hedgeHint);
   const create = h("button", { type: "submit", id: "deployment-create" }, "Create deployment");
   const form = h(
     "form",
@@ -85,6 +97,7 @@ export function renderDeployments(main, params) {
     capital,
     h("label", { for: "deployment-broker" }, "Broker"),
     broker,
+    hedgeField,
     h("label", { for: "deployment-every" }, "Rebalance every"),
     every,
     h("label", { for: "deployment-on" }, "On the period's"),
@@ -110,7 +123,77 @@ export function renderDeployments(main, params) {
       showAlert(errorText(err));
     }
   });
-  main.append(h("h1", {}, "Deployments"), h("div", { className: "toolbar" }, kill), killStatus, form, listBox, status);
+  const hedgeButtons = hedgeSwitch({}, "hedge-kill-status", loadList);
+  main.append(
+    h("h1", {}, "Deployments"),
+    h("div", { className: "toolbar" }, kill, hedgeButtons.kill, hedgeButtons.release),
+    killStatus,
+    hedgeButtons.status,
+    form,
+    listBox,
+    status,
+  );
+
+  // the API's field names -> the control each problem is shown beside
+  const FIELD_INPUTS = {
+    "source.id": "deployment-source",
+    source: "deployment-source",
+    name: "deployment-name",
+    capital: "deployment-capital",
+    broker: "deployment-broker",
+    hedge: "deployment-hedge-underlying",
+    schedule: "deployment-at",
+    "limits.cash_buffer": "deployment-cash-buffer",
+    "limits.max_drawdown": "deployment-max-drawdown",
+    cap_leverage: "deployment-cap-leverage",
+  };
+  function inputOfField(field) {
+    const parts = String(field || "").replace(/^body\./, "").split(".");
+    for (let n = parts.length; n > 0; n -= 1) {
+      const id = FIELD_INPUTS[parts.slice(0, n).join(".")];
+      if (id) return id;
+    }
+    return null;
+  }
+
+  // the chosen optimization's winner: with an overlay the hedge underlying is required
+  let describing = 0;
+  async function describeHedge() {
+    const asked = (describing += 1);
+    const set = (label, hint, required, hidden = false) => {
+      hedgeLabel.textContent = label;
+      hedgeHint.textContent = hint;
+      // required as the API checks it (its answer is shown beside the field), not by the browser
+      if (required) hedgeUnderlying.setAttribute("aria-required", "true");
+      else hedgeUnderlying.removeAttribute("aria-required");
+      hedgeField.hidden = hidden;
+    };
+    if (sourceKind.value === "portfolio") return set("Hedge underlying", "", false, true);
+    const generic = () => set(
+      "Hedge underlying (optional)",
+      HEDGE_HINT,
+      false,
+    );
+    if (!source.value) return generic();
+    let config = null;
+    try {
+      const data = await api(`/v1/optimizations/${encodeURIComponent(source.value)}/results?limit=1`);
+      config = data.best && data.best.config;
+    } catch {
+      config = null; // an unknown job: the API says so when the form is sent
+    }
+    if (asked !== describing) return undefined;
+    const overlay = overlayText(config);
+    if (!overlay) {
+      if (config) return set("Hedge underlying", "The winner holds no option overlay: nothing to hedge.", false, true);
+      return generic();
+    }
+    return set(
+      "Hedge underlying (required)",
+      `The winner holds an option overlay (${overlay}): name the symbol its options are on, standing in for the risky sleeve (e.g. SPY); the market data must have its prices.`,
+      true,
+    );
+  }
 
   async function loadSources() {
     clear(source);
@@ -123,6 +206,7 @@ export function renderDeployments(main, params) {
       if (fromJob && !jobs.some((j) => j.id === fromJob)) source.append(h("option", { value: fromJob, selected: true }, fromJob));
     }
     if (!source.options.length) source.append(h("option", { value: "" }, `no ${sourceKind.value === "portfolio" ? "saved portfolios" : "succeeded optimizations"} yet`));
+    await describeHedge();
   }
 
   async function loadList() {
@@ -147,8 +231,11 @@ export function renderDeployments(main, params) {
   }
 
   sourceKind.addEventListener("change", () => loadSources().catch((err) => showAlert(errorText(err))));
+  source.addEventListener("change", () => describeHedge().catch((err) => showAlert(errorText(err))));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    showAlert(null);
+    clearFieldErrors(form);
     create.disabled = true;
     try {
       const limits = { cash_buffer: Number(cashBuffer.value || 0) };
@@ -163,12 +250,18 @@ export function renderDeployments(main, params) {
           limits,
           cap_leverage: capLeverage.checked,
           broker: broker.value,
+          ...(hedgeUnderlying.value.trim() && !hedgeField.hidden ? { hedge: { underlying: hedgeUnderlying.value.trim().toUpperCase() } } : {}),
         },
       });
       showAlert(`Created ${created.name} as a draft: activate it or forward-test it.`, "info");
       window.location.hash = `#/deployments/${encodeURIComponent(created.id)}`;
     } catch (err) {
+      // each problem beside the field it names (the first one focused), the rest as a message
+      const marked = (err.details || [])
+        .map((d) => d && inputOfField(d.field) && markField(form, inputOfField(d.field), d.problem))
+        .filter(Boolean);
       showAlert(errorText(err));
+      if (marked.length) marked[0].focus();
     } finally {
       create.disabled = false;
     }
@@ -177,11 +270,73 @@ export function renderDeployments(main, params) {
   return null;
 }
 
+/** What the hedging kill switch (or its release) did, in one paragraph. */
+function hedgeSwitchText(report, released) {
+  if (released) return `Released the hedges of ${report.released.length} deployment(s): their next hedge run buys the hedge afresh.`;
+  const closing = report.closed.map((o) => `${o.side} ${fmt(o.contracts)} ${o.symbol} (${o.status})`).join(", ");
+  return [
+    `Halted the hedges of ${report.halted.length} deployment(s), canceled ${report.canceled_orders.length} hedge order(s), sent ${report.closed.length} closing order(s)${closing ? `: ${closing}` : ""}.`,
+    report.failures.length ? `Not closed (pull it again): ${report.failures.join("; ")}` : "",
+  ].filter(Boolean).join(" ");
+}
+
+/** The hedging kill switch's buttons ("Close every option hedge", "Release hedges") for the
+ * caller's deployments, or one (`body.deployment_id`), with a status line for their report;
+ * `after` runs once either answered. */
+function hedgeSwitch(body, statusId, after) {
+  const one = Boolean(body.deployment_id);
+  const status = h("p", { id: statusId, className: "hint", "aria-live": "polite" });
+  async function pull(released) {
+    const question = released
+      ? `Let ${one ? "this deployment's" : "your deployments'"} option hedges trade again?`
+      : `Halt ${one ? "this deployment's option hedge" : "every option hedge"}, cancel its open hedge orders and close every option held?`;
+    if (!window.confirm(question)) return;
+    try {
+      const path = released ? "/v1/hedge-kill-switch/release" : "/v1/hedge-kill-switch";
+      const report = await api(path, { method: "POST", body });
+      status.textContent = hedgeSwitchText(report, released);
+      await after();
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  }
+  return {
+    status,
+    kill: h(
+      "button",
+      { type: "button", id: one ? "hedge-kill" : "hedge-kill-switch", className: "danger", onclick: () => pull(false) },
+      one ? "Close this option hedge" : "Close every option hedge",
+    ),
+    release: h(
+      "button",
+      { type: "button", id: one ? "hedge-release" : "hedge-kill-release", className: "secondary", onclick: () => pull(true) },
+      "Release hedges",
+    ),
+  };
+}
+
+/** A hedge plan in words: its action, its orders and their net premium. */
+function planText(plan) {
+  if (!plan) return "no plan";
+  const orders = (plan.orders || []).map((o) => `${o.side} ${fmt(o.contracts)} ${o.symbol}`).join(", ");
+  const premium = plan.net_premium === undefined || plan.net_premium === null ? "" : `, net premium ${fmtMoney(plan.net_premium)}`;
+  return `${plan.action}${orders ? `: ${orders}` : ""}${premium}`;
+}
+
+/** Option orders in words: side, contracts, symbol, status (and why, when not filled). */
+function ordersText(orders) {
+  return (orders || [])
+    .map((o) => `${o.side} ${fmt(o.contracts)} ${o.symbol} ${o.status}${o.reason && o.status !== "filled" ? ` (${o.reason})` : ""}`)
+    .join(", ");
+}
+
 function renderDeployment(main, id) {
   const base = `/v1/deployments/${encodeURIComponent(id)}`;
   const summary = h("section", { id: "deployment-summary", className: "card" });
   const testBox = h("section", { id: "forward-test", className: "card", "aria-labelledby": "forward-test-title" });
   const books = h("section", { id: "deployment-books", className: "card" });
+  const hedgeBox = h("section", { id: "deployment-hedge-card", className: "card", "aria-labelledby": "hedge-card-title", hidden: true });
+  const hedgeButtons = hedgeSwitch({ deployment_id: id }, "hedge-switch-status", () => load());
   const eventRows = h("tbody", {});
   const eventsBox = h(
     "section",
@@ -199,6 +354,7 @@ function renderDeployment(main, id) {
     h("p", {}, h("a", { href: "#/deployments" }, "← Deployments")),
     h("h1", { id: "deployment-title" }, "Deployment"),
     summary,
+    hedgeBox,
     testBox,
     books,
     eventsBox,
@@ -218,6 +374,15 @@ function renderDeployment(main, id) {
       return `run at ${fmtTime(d.fire)}: ${d.outcome}${fills}${d.reason ? ` (${d.reason})` : ""}${d.paused ? "; paused" : ""}`;
     }
     if (event.type === "created") return `${d.status}, by ${d.by}, capital ${fmtMoney(d.capital)}`;
+    if (event.type === "hedge_planned") return `hedge plan of ${d.run_id}: ${planText(d.plan)}`;
+    if (event.type === "hedge_run") {
+      const orders = ordersText(d.orders);
+      return `hedge run at ${fmtTime(d.fire)}: ${d.outcome}${d.plan ? ` (plan: ${d.plan.action})` : ""}${orders ? `; ${orders}` : ""}${d.reason ? `; ${d.reason}` : ""}`;
+    }
+    if (event.type === "hedges_closed") {
+      const orders = ordersText(d.orders);
+      return `option hedge closed by ${d.by}: ${orders || "nothing held to close"}`;
+    }
     const changed = (d.changed || []).join(", ");
     return [d.reason, changed && `changed: ${changed}`].filter(Boolean).join("; ");
   }
@@ -395,7 +560,7 @@ function renderDeployment(main, id) {
     clear(books).append(
       h("h2", {}, "Against the backtest"),
       chart || h("p", { className: "hint" }, "No session closed since the first trade yet."),
-      !chart ? null : kvTable(
+      !chart ? "" : kvTable(
         [
           ["Sessions", `${performance.start} to ${performance.end} (${performance.sessions})`],
           ["Paper", fmtPct(c.live_return)],
@@ -448,9 +613,22 @@ function renderDeployment(main, id) {
     }
   }
 
+  async function loadHedge(d) {
+    if (!d.spec.hedge) return;
+    const hedge = await api(`${base}/hedges`);
+    hedgeBox.hidden = false;
+    clear(hedgeBox).append(
+      h("h2", { id: "hedge-card-title" }, "Option hedge"),
+      hedgeCard(hedge),
+      d.mode === "forward_test" ? null : h("div", { className: "actions" }, hedgeButtons.kill, hedgeButtons.release),
+      hedgeButtons.status,
+    );
+  }
+
   async function load() {
     const d = await api(base);
     renderSummary(d);
+    await loadHedge(d);
     if (!testBox.childElementCount) renderTestForm(d);
     await loadBooks();
   }
@@ -506,6 +684,55 @@ function showForwardTest(el, result) {
   );
   const n = result.values.backtest.length;
   equityChart(chart, result.values.dates.slice(0, n), { paper: result.values.paper.slice(0, n), backtest: result.values.backtest });
+}
+
+/** A deployment's option hedge (GET /v1/deployments/<id>/hedges): underlying, halted or not,
+ * its options at the model price of the last close, cash, premiums, settlements, fees and P&L
+ * (currency), and its hedge orders (dead letters flagged). */
+function hedgeCard(hedge) {
+  const held = hedge.marks.length ? hedge.marks : Object.entries(hedge.positions).map(([symbol, contracts]) => ({ symbol, contracts }));
+  const dead = hedge.dead_letters.length;
+  return h(
+    "div",
+    { id: "hedge-card" },
+    kvTable(
+      [
+        ["Options on", hedge.hedge.underlying],
+        ["Hedging", h("span", { id: "hedge-halted", className: hedge.halted ? "danger-text" : "" }, hedge.halted ? "halted by the hedging kill switch: no hedge run trades until released" : "trading")],
+        ["Priced on", hedge.priced_on ? `${hedge.priced_on} (model price of that close)` : "– (no close of the underlying yet)"],
+        ["Options value", fmtMoney(hedge.market_value)],
+        ["Cash (premiums, settlements, fees)", fmtMoney(hedge.cash)],
+        ["Premiums paid", fmtMoney(hedge.premiums_paid)],
+        ["Premiums received", fmtMoney(hedge.premiums_received)],
+        ["Settlements", fmtMoney(hedge.settlements)],
+        ["Option fees", fmtMoney(hedge.fees)],
+        ["P&L (cash + options value)", fmtMoney(hedge.pnl)],
+        ["Dead letters", h("span", { id: "hedge-dead-count", className: dead ? "danger-text" : "" }, dead ? `${dead}: the hedge queue gave up on them (see the orders below)` : "none")],
+      ],
+      "The hedge",
+    ),
+    table(
+      "hedge-positions-table",
+      held.length ? "Options held" : "Options held: none",
+      ["Symbol", "Contracts", "Price (per share)", "Market value"],
+      held.map((m) => [m.symbol, fmt(m.contracts), fmtMoney(m.price), fmtMoney(m.market_value)]),
+    ),
+    table(
+      "hedge-orders-table",
+      `Hedge orders (${hedge.orders.length})`,
+      ["Run", "Symbol", "Side", "Contracts", "Filled", "Status", "Average price", "Reason"],
+      hedge.orders.map((o) => [
+        o.run_id,
+        o.symbol,
+        o.side,
+        fmt(o.contracts),
+        fmt(o.filled_contracts),
+        o.status === "dead" ? h("strong", { className: "danger-text" }, "dead letter") : o.status,
+        fmtMoney(o.average_price),
+        o.reason || "",
+      ]),
+    ),
+  );
 }
 
 /** A forward test's option hedge: its runs, premiums, settlements, fees, what it held at the

@@ -112,3 +112,28 @@ export function showAlert(text, kind = "error") {
   const top = box.getBoundingClientRect().top;
   if (top < 0 || top > window.innerHeight) box.scrollIntoView({ block: "start" });
 }
+
+/** Remove the field errors `markField` put in `form`. */
+export function clearFieldErrors(form) {
+  for (const el of form.querySelectorAll(".field-error")) el.remove();
+  for (const el of form.querySelectorAll("[aria-invalid]")) {
+    el.removeAttribute("aria-invalid");
+    el.removeAttribute("aria-describedby");
+  }
+}
+
+/** Show `message` beside the control `id` (marked invalid, described by the message). */
+export function markField(form, id, message) {
+  const input = form.querySelector(`#${CSS.escape(id)}`);
+  if (!input) return null;
+  const where = (input.type === "checkbox" && input.closest("fieldset")) || input.closest(".field") || input.parentElement;
+  let note = where.querySelector(":scope > .field-error");
+  if (!note) {
+    note = h("small", { className: "field-error", id: `${id}-error` });
+    where.append(note);
+  }
+  note.textContent = note.textContent ? `${note.textContent} ${message}` : message;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", note.id);
+  return input;
+}

@@ -2,7 +2,7 @@
 // limits and budget, submitted to POST /v1/optimizations (an OptimizationRequest).
 
 import { api, errorText } from "./api.js";
-import { h, showAlert } from "./dom.js";
+import { clearFieldErrors, h, markField, showAlert } from "./dom.js";
 
 const SCENARIOS = [
   ["bull", "Bull"],
@@ -605,30 +605,6 @@ export function inputOfField(field) {
     if (id) return id;
   }
   return null;
-}
-
-function clearFieldErrors(form) {
-  for (const el of form.querySelectorAll(".field-error")) el.remove();
-  for (const el of form.querySelectorAll("[aria-invalid]")) {
-    el.removeAttribute("aria-invalid");
-    el.removeAttribute("aria-describedby");
-  }
-}
-
-/** Show `message` beside the control `id` (marked invalid, described by the message). */
-function markField(form, id, message) {
-  const input = form.querySelector(`#${CSS.escape(id)}`);
-  if (!input) return null;
-  const where = (input.type === "checkbox" && input.closest("fieldset")) || input.closest(".field") || input.parentElement;
-  let note = where.querySelector(":scope > .field-error");
-  if (!note) {
-    note = h("small", { className: "field-error", id: `${id}-error` });
-    where.append(note);
-  }
-  note.textContent = note.textContent ? `${note.textContent} ${message}` : message;
-  input.setAttribute("aria-invalid", "true");
-  input.setAttribute("aria-describedby", note.id);
-  return input;
 }
 
 export function renderOptimize(main) {

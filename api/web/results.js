@@ -56,6 +56,16 @@ function unusedOverlayFields(config) {
   return unused;
 }
 
+/** A winner's overlay in one line ("protective put; Bought put strike 95%; ..."), or null
+ * when it has none. */
+export function overlayText(config) {
+  if (!config || !config.overlay || config.overlay === "none") return null;
+  const unused = unusedOverlayFields(config);
+  return OVERLAY_LABELS.filter(([key]) => key in config && !unused.has(key))
+    .map(([key, label, format]) => (key === "overlay" ? format(config[key]) : `${label.toLowerCase()} ${format(config[key])}`))
+    .join("; ");
+}
+
 const PAGE_SIZES = [10, 20, 50, 100];
 const CONFIG_COLUMNS = [
   "trial",

@@ -120,7 +120,7 @@ def test_an_optimization_s_results_link_to_deploying_its_winner(page: Any, serve
 def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
     page: Any, server: Server, artifacts: Path
 ) -> None:
-    store = open_store(server.settings)  # the UI cannot create a hedged deployment yet
+    store = open_store(server.settings)  # a collar on AAPL, seeded as a draft
     try:
         deployment = store.create_deployment("local", "Collared", "draft", hedged_spec())
     finally:

@@ -27,7 +27,14 @@ def hedged_spec(config: StrategyConfig = COLLAR) -> dict[str, Any]:
         "strategy": {"kind": "rule", "config": config.model_dump(mode="json"), "safe_rate": 0.0},
         "universe": ["AAPL", "KO"],
         "capital": 100_000.0,
-        "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
+        "schedule": {
+            "every": "session",
+            "on": "first",
+            "at": "15:45",
+            "cron": None,
+            "calendar": "XNYS",
+            "catch_up": "latest",
+        },
         "limits": {"cash_buffer": 0.02},
         "hedge": {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()},
     }
