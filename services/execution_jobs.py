@@ -51,7 +51,7 @@ from services.hedging import run_hedge
 from services.ledger import AccountLedger
 from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
 from services.paper_accounts import StoredPaperAccount
-from services.rebalancing import ExecutionContext, Notify, rebalance
+from services.rebalancing import ExecutionContext, Notify, account_state, rebalance
 from services.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, Job, Store
@@ -165,10 +165,9 @@ def _stock_sleeve(
             "the deployment's Alpaca account has not opened yet (its first rebalance run opens "
             "it): nothing to hedge"
         )
-    state = account.broker.account()
-    outside = float(deployment.spec["account_opening"]["outside_cash"])
-    outside += hedge_cash(account.broker, deployment)
-    return AccountState(state.cash - outside, state.positions)
+    context = _alpaca_context(store, account.broker, deployment)
+    state = account_state(context)
+    return AccountState(state.cash - context.outside_cash, state.positions)
 
 
 def _paper_run(
@@ -213,13 +212,19 @@ def _alpaca_run(
         raise RunFailedError(problem)
     broker = alpaca_broker(settings, owner=deployment.owner)
     deployment = _open_account(ledger, broker, deployment, fire)
-    opening = float(deployment.spec["account_opening"]["outside_cash"])
     known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
-    context = ExecutionContext(ledger.store, broker, outside_cash=opening)
+    return _alpaca_context(ledger.store, broker, deployment), known, deployment
+
+
+def _alpaca_context(store: Store, broker: AlpacaBroker, deployment: Deployment) -> ExecutionContext:
+    """A run's context on the deployment's opened Alpaca account: the cash outside the
+    deployment is the cash beyond the capital at the opening and, with a hedge, the cash its
+    options moved since (read afresh around every read of the account)."""
+    opening = float(deployment.spec["account_opening"]["outside_cash"])
+    context = ExecutionContext(store, broker, outside_cash=opening)
     if "hedge" in deployment.spec:
-        hedged = deployment
-        context.read_outside_cash = lambda: opening + hedge_cash(broker, hedged)
-    return context, known, deployment
+        context.read_outside_cash = lambda: opening + hedge_cash(broker, deployment)
+    return context
 
 
 def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:
