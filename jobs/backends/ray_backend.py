@@ -136,9 +136,12 @@ class RayBackend(ComputeBackend):
                 except crashed as exc:
                     raise WorkerCrashedError(shard.shard_id, describe_exception(exc)) from exc
         except BaseException:
+            # Not force=True: Ray 2.60's driver aborts its own process ("Check failed: ...
+            # Tried to complete task that was not pending") when a force-killed task's reply
+            # races its cancellation, which took down the job worker running the map.
             for ref in refs[len(results) :]:
                 try:
-                    ray.cancel(ref, force=True)
+                    ray.cancel(ref)
                 except Exception:  # best effort: the task may have finished
                     continue
             raise
