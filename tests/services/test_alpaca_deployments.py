@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,13 +144,22 @@ class _OnRetry(logging.Handler):
             self.alpaca.advance(self.now)
 
 
-@pytest.fixture
-def on_retry(alpaca: LocalAlpaca) -> Iterator[_OnRetry]:
-    handler = _OnRetry(alpaca, AFTER_THE_CLOSE)
+@contextmanager
+def watching_retries(alpaca: LocalAlpaca, now: datetime) -> Iterator[_OnRetry]:
+    """An `_OnRetry` listening to the job worker's log while the block runs."""
+    handler = _OnRetry(alpaca, now)
     logger = logging.getLogger("jobs.worker")
     logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+@pytest.fixture
+def on_retry(alpaca: LocalAlpaca) -> Iterator[_OnRetry]:
+    with watching_retries(alpaca, AFTER_THE_CLOSE) as handler:
+        yield handler
 
 
 # -- creating ----------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -56,16 +57,18 @@ def level_2() -> Iterator[LocalAlpaca]:
     stand_in.close()
 
 
-def _refusal(config: StrategyConfig, stand_in: LocalAlpaca) -> InputError:
+def _check(config: StrategyConfig, stand_in: LocalAlpaca) -> dict[str, Any] | None:
+    """`check_hedge` of an AAPL hedge for `config` on the stand-in's Alpaca account."""
     broker = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
+    return check_hedge(
+        RuleStrategy(config, ("AAPL", "KO")), {"underlying": "AAPL"}, SYMBOLS, "alpaca",
+        broker.options_level,
+    )  # fmt: skip
+
+
+def _refusal(config: StrategyConfig, stand_in: LocalAlpaca) -> InputError:
     with pytest.raises(InputError) as refused:
-        check_hedge(
-            RuleStrategy(config, ("AAPL", "KO")),
-            {"underlying": "AAPL"},
-            SYMBOLS,
-            "alpaca",
-            broker.options_level,
-        )
+        _check(config, stand_in)
     return refused.value
 
 
@@ -84,10 +87,7 @@ def test_a_level_below_the_overlay_s_is_refused_naming_both(level_2: LocalAlpaca
     )
     assert ("GET", "/v2/account") in level_2.requests
     # level 2 buys puts: the put's hedge is accepted, priced by the default model
-    checked = check_hedge(
-        RuleStrategy(PUT, ("AAPL", "KO")), {"underlying": "AAPL"}, SYMBOLS, "alpaca",
-        AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=level_2.url).options_level,
-    )  # fmt: skip
+    checked = _check(PUT, level_2)
     assert checked is not None and checked["underlying"] == "AAPL"
 
 
@@ -96,10 +96,7 @@ def test_a_collar_and_a_one_session_tenor_are_refused_on_alpaca_at_any_level() -
     try:
         collar = _refusal(COLLAR, stand_in)
         short = _refusal(PUT.model_copy(update={"overlay_tenor_days": 1}), stand_in)
-        spread = check_hedge(
-            RuleStrategy(SPREAD, ("AAPL", "KO")), {"underlying": "AAPL"}, SYMBOLS, "alpaca",
-            AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url).options_level,
-        )  # fmt: skip
+        spread = _check(SPREAD, stand_in)
     finally:
         stand_in.close()
     assert collar.field == short.field == "broker"
@@ -138,12 +135,16 @@ def test_creation_reads_the_owner_s_account_and_an_unreachable_one_names_broker(
             alpaca_base_url=stand_in.url,
             alpaca_owner="alice",
         )
-        with pytest.raises(InputError) as refused:
+
+        def create() -> None:
             create_deployment(
                 store, "alice", name="hedged on Alpaca", source="optimization",
                 source_id=job_id, capital=100_000, schedule={"every": "week", "at": "15:45"},
                 hedge={"underlying": "AAPL"}, broker="alpaca", settings=settings,
             )  # fmt: skip
+
+        with pytest.raises(InputError) as refused:
+            create()
     finally:
         stand_in.close()
     assert refused.value.field == "broker"
@@ -151,11 +152,7 @@ def test_creation_reads_the_owner_s_account_and_an_unreachable_one_names_broker(
     assert "options_trading_level is 1" in str(refused.value)
     # the account gone: the level cannot be read, and the refusal says why
     with pytest.raises(InputError) as unreachable:
-        create_deployment(
-            store, "alice", name="hedged on Alpaca", source="optimization",
-            source_id=job_id, capital=100_000, schedule={"every": "week", "at": "15:45"},
-            hedge={"underlying": "AAPL"}, broker="alpaca", settings=settings,
-        )  # fmt: skip
+        create()
     assert unreachable.value.field == "broker"
     assert "the Alpaca account cannot be used" in str(unreachable.value)
     assert store.list_deployments("alice") == []

@@ -11,7 +11,6 @@ orders."""
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from tests.services.test_alpaca_deployments import (
     _runner,
     _settings,
     options_stand_in,
+    watching_retries,
 )
 from tests.store.conftest import FakeClock
 
@@ -55,11 +55,8 @@ def alpaca(clock: FakeClock) -> Iterator[LocalAlpaca]:
 
 @pytest.fixture
 def on_retry(alpaca: LocalAlpaca) -> Iterator[_OnRetry]:
-    handler = _OnRetry(alpaca, CLOSE)
-    logger = logging.getLogger("jobs.worker")
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
+    with watching_retries(alpaca, CLOSE) as handler:
+        yield handler
 
 
 def _hedged(store: Store, settings: Any, underlying: str = "AAPL") -> Deployment:
