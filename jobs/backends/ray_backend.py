@@ -116,33 +116,25 @@ class RayBackend(ComputeBackend):
         deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
         refs = [self._task.remote(shard) for shard in shards]
         results: list[ShardResult] = []
-        try:
-            for shard, ref in zip(shards, refs, strict=True):
-                remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                try:
-                    results.append(ray.get(ref, timeout=remaining))
-                except exceptions.GetTimeoutError as exc:
-                    raise ComputeTimeoutError(
-                        f"the ray backend did not finish {len(shards)} shards within "
-                        f"{self.timeout_s:g} s (shard {shard.shard_id!r} was unfinished)"
-                    ) from exc
-                except exceptions.RayTaskError as exc:
-                    cause = getattr(exc, "cause", None)
-                    if isinstance(cause, ShardError):
-                        raise ShardError(cause.shard_id, cause.reason) from exc
-                    if isinstance(cause, crashed):
-                        raise WorkerCrashedError(shard.shard_id, describe_exception(cause)) from exc
-                    raise ShardError(shard.shard_id, describe_exception(cause or exc)) from exc
-                except crashed as exc:
-                    raise WorkerCrashedError(shard.shard_id, describe_exception(exc)) from exc
-        except BaseException:
-            # Not force=True: Ray 2.60's driver aborts its own process ("Check failed: ...
-            # Tried to complete task that was not pending") when a force-killed task's reply
-            # races its cancellation, which took down the job worker running the map.
-            for ref in refs[len(results) :]:
-                try:
-                    ray.cancel(ref)
-                except Exception:  # best effort: the task may have finished
-                    continue
-            raise
+        # The rest of a failed map is left to finish, not cancelled: Ray 2.60's driver aborts its
+        # own process ("Check failed: ... Tried to complete task that was not pending") when a
+        # cancel races the task's reply, with or without force, ending the job worker.
+        for shard, ref in zip(shards, refs, strict=True):
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                results.append(ray.get(ref, timeout=remaining))
+            except exceptions.GetTimeoutError as exc:
+                raise ComputeTimeoutError(
+                    f"the ray backend did not finish {len(shards)} shards within "
+                    f"{self.timeout_s:g} s (shard {shard.shard_id!r} was unfinished)"
+                ) from exc
+            except exceptions.RayTaskError as exc:
+                cause = getattr(exc, "cause", None)
+                if isinstance(cause, ShardError):
+                    raise ShardError(cause.shard_id, cause.reason) from exc
+                if isinstance(cause, crashed):
+                    raise WorkerCrashedError(shard.shard_id, describe_exception(cause)) from exc
+                raise ShardError(shard.shard_id, describe_exception(cause or exc)) from exc
+            except crashed as exc:
+                raise WorkerCrashedError(shard.shard_id, describe_exception(exc)) from exc
         return results
