@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # Every transitive dependency of `stratigos[test]`, pinned with hashes for every platform and
 # Python >= 3.11 (`make lock` resolves it again from pyproject.toml).
 LOCK := requirements.lock
-PACKAGES := quant devtools agents graphs tools services execution traces api prompts infra settings store jobs notifications research evals
+PACKAGES := quant devtools agents graphs tools services trading execution traces api prompts infra settings store jobs notifications research evals
 
 # The LangGraph Platform development server (`langgraph dev`) lives in a venv of its own, from a
 # lock of its own: langgraph-api's pins (protobuf < 7, jsonschema-rs < 0.45) conflict with

@@ -29,11 +29,11 @@ from jobs.handlers import HandlerRegistry
 from jobs.queue import JobQueue
 from jobs.runner import JobRunner
 from research.index import ResearchIndex
-from services.execution_jobs import HANDLERS as EXECUTION_HANDLERS
 from services.research import research_index
 from settings import Settings, get_settings
 from store import Job, Store
 from store.factory import open_store
+from trading.execution_jobs import HANDLERS as EXECUTION_HANDLERS
 
 log = logging.getLogger("stratigos.api")
 T = TypeVar("T")

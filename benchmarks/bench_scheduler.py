@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.harness import Row, Table
-from services.scheduling import REBALANCE_KIND, fire_due
 from store.sqlite import SQLiteStore
+from trading.scheduling import REBALANCE_KIND, fire_due
 
 DEPLOYMENTS = 1_000
 SPEC = {"schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"}, "capital": 1.0}

@@ -9,7 +9,7 @@ fields to change) or reject it. An approved run is the `optimization` workflow (
 whose progress streams into the chat; its summary and explanation become the assistant's answer.
 "Deploy that to paper, weekly" drafts a deployment of the last search's winner (or a named
 portfolio) that waits for approval the same way; approved, it is created and activated for the
-thread's owner (`services.deployments`).
+thread's owner (`trading.deployments`).
 
 Memory is per `thread_id`: the conversation, including earlier tool calls and results, is kept
 by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
@@ -634,7 +634,7 @@ def _stored_portfolio_id(store: Store, owner: str, given: str) -> str | None:
 
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
-    from services.deployments import change_status, create_deployment
+    from trading.deployments import change_status, create_deployment
 
     proposal = dict(state["deployment"] or {})
     decision = interrupt(

@@ -284,7 +284,7 @@ class Settings(BaseSettings):
         "consumes it); unset: workers find pending jobs in the store.",
     )
     jobs_handlers: list[str] = Field(
-        default_factory=lambda: ["graphs.job_handlers", "services.execution_jobs"],
+        default_factory=lambda: ["graphs.job_handlers", "trading.execution_jobs"],
         description="Modules registering job handlers, imported by the AWS worker function.",
     )
     jobs_ticks: list[str] = Field(
@@ -377,7 +377,7 @@ class Settings(BaseSettings):
     notifications_retry_delay: float = Field(
         default=1.0, ge=0, description="Seconds before the first retry; doubles on each retry."
     )
-    # execution queue (services.execution_queue)
+    # execution queue (trading.execution_queue)
     execution_max_attempts: int = Field(
         default=3,
         ge=1,
@@ -393,7 +393,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Alpaca hedge orders that open a position are day limit orders at the model "
-        "price plus (buys) or minus (sells) this fraction of it (services.hedge_brokers).",
+        "price plus (buys) or minus (sells) this fraction of it (trading.hedge_brokers).",
     )
     # Alpaca broker (execution.brokers.alpaca)
     alpaca_key_id: SecretStr | None = Field(

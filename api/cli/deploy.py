@@ -46,23 +46,23 @@ def deploy_command(args: argparse.Namespace) -> int:
     elif action == "ledger":
         _ledger(store, deployment, args)
     elif action == "hedges":
-        from services.hedging import hedge_report
         from services.market_data import market_closes
         from store import utc_now
+        from trading.hedging import hedge_report
 
         report = hedge_report(store, deployment, utc_now(), market_closes())
         _print(args, report, _hedges_text(report))
     elif action == "export":
         _export(store, deployment, args)
     elif action == "performance":
-        from services.performance import performance
         from store import utc_now
+        from trading.performance import performance
 
         report = performance(store, deployment, utc_now())
         _print(args, report, _performance_text(report))
     else:  # positions
-        from services.deployment_views import positions
         from store import utc_now
+        from trading.deployment_views import positions
 
         report = positions(store, deployment, utc_now())
         _print(args, report, _positions_text(report))
@@ -70,7 +70,7 @@ def deploy_command(args: argparse.Namespace) -> int:
 
 
 def _create(store: Any, args: argparse.Namespace) -> int:
-    from services.deployments import change_status, create_deployment
+    from trading.deployments import change_status, create_deployment
 
     source, source_id = (
         ("portfolio", args.portfolio)
@@ -158,7 +158,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _lifecycle(store: Any, args: argparse.Namespace) -> int:
-    from services.deployments import change_status
+    from trading.deployments import change_status
 
     current = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     if current.spec.get("mode") == "forward_test":
@@ -180,8 +180,8 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
     from datetime import date
 
     from jobs.runner import JobRunner
-    from services.deployment_views import check_forward_test
-    from services.execution_jobs import FORWARD_TEST_KIND, HANDLERS
+    from trading.deployment_views import check_forward_test
+    from trading.execution_jobs import FORWARD_TEST_KIND, HANDLERS
 
     try:
         start = date.fromisoformat(args.start)
@@ -209,7 +209,7 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
 
 
 def _kill(store: Any, args: argparse.Namespace) -> int:
-    from services.kill_switch import kill_switch
+    from trading.kill_switch import kill_switch
 
     report = kill_switch(store, LOCAL_OWNER, account=args.account)
     text = (
@@ -224,7 +224,7 @@ def _kill(store: Any, args: argparse.Namespace) -> int:
 
 def _hedge_kill(store: Any, args: argparse.Namespace) -> int:
     """Pull (hedge-kill) or release (hedge-release) the hedging kill switch."""
-    from services.hedge_kill_switch import hedge_kill_switch, release_hedges
+    from trading.hedge_kill_switch import hedge_kill_switch, release_hedges
 
     if args.deploy_command == "hedge-release":
         report = release_hedges(store, LOCAL_OWNER, deployment_id=args.deployment, by="cli")
@@ -323,7 +323,7 @@ def _ledger(store: Any, deployment: Any, args: argparse.Namespace) -> None:
     """Print the ledger (a listing, or JSON with --json or --format json), or write it to
     --output as JSON, CSV or Parquet; Parquet is binary and is only written to a file. A
     deployment with an option hedge lists its hedge's entries after its account's."""
-    from services.ledger_exports import deployment_ledger, ledger_file, ledger_rows
+    from trading.ledger_exports import deployment_ledger, ledger_file, ledger_rows
 
     if args.format == "parquet" and args.output is None:
         raise UsageError("--format parquet is binary and is not printed: give --output FILE")
@@ -344,9 +344,9 @@ def _ledger(store: Any, deployment: Any, args: argparse.Namespace) -> None:
 
 
 def _export(store: Any, deployment: Any, args: argparse.Namespace) -> None:
-    """Store the ledger as an export (`services.ledger_exports`), then write the stored file to
+    """Store the ledger as an export (`trading.ledger_exports`), then write the stored file to
     --output: what the file holds is what the store kept."""
-    from services.ledger_exports import create_ledger_export
+    from trading.ledger_exports import create_ledger_export
 
     export = create_ledger_export(store, deployment, args.format)
     args.output.write_bytes(store.export_bytes(LOCAL_OWNER, export.id))

@@ -1,8 +1,8 @@
 """The report of a deployment as one self-contained HTML page: what is deployed, its account
 against the backtest (chart and comparison), positions and P&L, and its orders.
 
-Built from the API's own views (`services.deployment_views.positions`,
-`services.performance.performance`, the store's orders); plotly.js is inlined, so the page
+Built from the API's own views (`trading.deployment_views.positions`,
+`trading.performance.performance`, the store's orders); plotly.js is inlined, so the page
 needs no network. Units: returns, tracking error, drawdown and weights in %, money with two
 decimals.
 """
@@ -47,7 +47,7 @@ def _table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
 
 
 def _hedge_rows(hedge: dict[str, Any] | None) -> list[tuple[str, str]]:
-    """The rows of a deployment's option hedge (`services.performance`): its value in the
+    """The rows of a deployment's option hedge (`trading.performance`): its value in the
     paper values and why it tracks less closely; none without a hedge."""
     if hedge is None:
         return []

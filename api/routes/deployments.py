@@ -32,13 +32,15 @@ from api.routes.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
 from notifications.preferences import NotificationPreferences
-from services.deployment_views import check_forward_test, check_run_now, positions
-from services.deployments import BrokerName, change_status, create_deployment
 from services.errors import InputError
-from services.execution_jobs import FORWARD_TEST_KIND
-from services.forward_test import FORWARD_TEST_MODE
-from services.kill_switch import kill_switch
-from services.ledger_exports import (
+from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
+from store.exports import EXPORT_MEDIA_TYPES, ExportFormat
+from trading.deployment_views import check_forward_test, check_run_now, positions
+from trading.deployments import BrokerName, change_status, create_deployment
+from trading.execution_jobs import FORWARD_TEST_KIND
+from trading.forward_test import FORWARD_TEST_MODE
+from trading.kill_switch import kill_switch
+from trading.ledger_exports import (
     create_ledger_export,
     deployment_export,
     deployment_ledger,
@@ -46,10 +48,8 @@ from services.ledger_exports import (
     ledger_filename,
     ledger_rows,
 )
-from services.performance import performance
-from services.scheduling import REBALANCE_KIND, rebalance_key
-from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
-from store.exports import EXPORT_MEDIA_TYPES, ExportFormat
+from trading.performance import performance
+from trading.scheduling import REBALANCE_KIND, rebalance_key
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 

@@ -14,10 +14,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
 from services.errors import InputError
-from services.hedge_kill_switch import hedge_kill_switch, release_hedges
-from services.hedging import hedge_report
 from services.market_data import market_closes
 from store import NotFoundError, utc_now
+from trading.hedge_kill_switch import hedge_kill_switch, release_hedges
+from trading.hedging import hedge_report
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 

@@ -248,7 +248,7 @@ def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(use_provider: 
     from agents.errors import ModelOutputError
     from graphs.request import OptimizationRequest
     from graphs.run import run_optimization
-    from tests.replay.test_cli_commands import TINY
+    from tests.support.requests import TINY
 
     use_provider("openai", STRATIGOS_OPENAI_MAX_TOKENS="5")  # finish_reason "length"
     with pytest.raises(ModelOutputError, match="reply stopped with max_tokens"):

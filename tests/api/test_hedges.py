@@ -13,11 +13,11 @@ from execution.hedge import HedgeMarket, model_price
 from execution.options import parse_occ
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
-from services.hedge_accounts import StoredPaperOptionsAccount
-from services.hedge_queue import dispatch_hedges
 from store import NewOrder
 from tests.api.conftest import Api, assert_error, wait_job
-from tests.services.hedged import hedged_deployment, hedged_spec
+from tests.trading.hedged import hedged_deployment, hedged_spec
+from trading.hedge_accounts import StoredPaperOptionsAccount
+from trading.hedge_queue import dispatch_hedges
 
 
 def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> None:

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from quant.data import sp500_prices
-from services.hedge_accounts import StoredPaperOptionsAccount
-from services.hedge_queue import dispatch_hedges
 from store import NewOrder
 from store.factory import open_store
 from tests.browser.support import Server, sign_in
-from tests.services.hedged import hedged_deployment, put_overlay_winner
+from tests.trading.hedged import hedged_deployment, put_overlay_winner
+from trading.hedge_accounts import StoredPaperOptionsAccount
+from trading.hedge_queue import dispatch_hedges
 
 UNDERLYING = "#deployment-hedge-underlying"
 UNDERLYING_ERROR = "#deployment-hedge-underlying-error"

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 from devtools.local_bedrock import serve
 from devtools.local_bedrock.faults import FaultPlan
 from devtools.local_bedrock.server import LocalBedrock
-from tests.replay.test_cli_commands import TINY
+from tests.support.requests import TINY
 
 CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 REGION = "us-east-1"

@@ -15,7 +15,7 @@ from services.documents import add_document
 from services.research import research_index
 from settings import Settings, get_settings
 from store.sqlite import SQLiteStore
-from tests.test_cli import SMALL_REQUEST
+from tests.support.requests import SMALL_REQUEST
 from traces.schema import TraceEvent
 
 OUTLOOK = [

@@ -24,8 +24,8 @@ from jobs.worker import Worker
 from settings import Settings
 from store.sqlite import SQLiteStore
 from tests.jobs.outcomes import check_complete, essence
-from tests.replay.test_cli_commands import TINY
 from tests.store.conftest import FakeClock
+from tests.support.requests import TINY
 
 OWNER = "alice"
 LEASE_SECONDS = 30.0

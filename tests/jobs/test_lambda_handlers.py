@@ -361,7 +361,7 @@ def test_a_schedule_tick_fires_the_due_deployments_once_per_minute(
     from jobs.worker import SYSTEM_OWNER
 
     monkeypatch.setenv(
-        "STRATIGOS_JOBS_HANDLERS", json.dumps([HANDLERS_MODULE, "services.execution_jobs"])
+        "STRATIGOS_JOBS_HANDLERS", json.dumps([HANDLERS_MODULE, "trading.execution_jobs"])
     )
     get_settings.cache_clear()
     store = lh._open_store()

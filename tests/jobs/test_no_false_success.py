@@ -65,7 +65,7 @@ def test_optimize_fails_when_its_store_is_deleted_mid_run(
 ) -> None:
     from api.cli import main
     from api.reports.terminal import TerminalRenderer
-    from tests.replay.test_cli_commands import TINY
+    from tests.support.requests import TINY
 
     handle = TerminalRenderer.handle
 

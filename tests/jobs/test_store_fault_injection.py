@@ -32,8 +32,8 @@ from store import TERMINAL_STATUSES, Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.jobs.outcomes import check_complete, essence
 from tests.jobs.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore
-from tests.replay.test_cli_commands import TINY
 from tests.store.conftest import FakeClock
+from tests.support.requests import TINY
 
 OWNER = "alice"
 LEASE_SECONDS = 30.0

@@ -18,21 +18,7 @@ from devtools.cassettes import cassette_paths, secrets_in
 from devtools.recording import SESSIONS
 from devtools.replaying import load_snapshot
 from graphs.manifest import git_commit, tool_schema_hash
-
-TINY = {
-    "universe": ["AAPL", "KO", "XOM"],
-    "start": "2012-01-01",
-    "n_paths": 10,
-    "horizon": 126,
-    "search_space": {
-        "target_vol": {"low": 0.05, "high": 0.2},
-        "weight_function": {"choices": ["inverse_vol"]},
-        "lookback": {"low": 21, "high": 63, "step": 21},
-        "rebalance_every": 21,
-    },
-    "budget": {"max_trials": 6, "batch_size": 6},
-    "seed": 3,
-}
+from tests.support.requests import TINY
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from devtools.cassettes import OPENAI_REPLAY_HOST, cassette_paths, secrets_in
 from devtools.local_openai import LocalOpenAI, serve
 from devtools.replaying import load_snapshot
 from settings.config import get_settings
-from tests.replay.test_cli_commands import TINY
+from tests.support.requests import TINY
 
 SECRET = "sk-test-0123456789abcdefghijklmnopqrstuv"
 

@@ -17,7 +17,7 @@ import yaml
 from api.cli import main
 from devtools.cassettes import cassette_paths
 from devtools.replaying import load_snapshot
-from tests.replay.test_cli_commands import TINY
+from tests.support.requests import TINY
 
 REQUEST = TINY
 

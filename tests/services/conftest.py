@@ -1,28 +1,5 @@
-"""Fixtures of the tests that run deployments through the job worker: an injected clock, at
-13:00 UTC on 2021-06-01 (a session's morning in New York, within the embedded market data), and
-a SQLite store on it. Test modules that need another store define their own."""
+"""The injected clock and the SQLite store on it (`tests.support.dated_store`)."""
 
-from __future__ import annotations
+from tests.support.dated_store import clock, store
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
-
-from store import Store
-from store.sqlite import SQLiteStore
-from tests.store.conftest import FakeClock
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    fake = FakeClock()
-    fake.now = datetime(2021, 6, 1, 13, 0, tzinfo=UTC)
-    return fake
-
-
-@pytest.fixture
-def store(tmp_path: Path, clock: FakeClock) -> Iterator[Store]:
-    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as opened:
-        yield opened
+__all__ = ["clock", "store"]

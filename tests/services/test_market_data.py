@@ -16,14 +16,14 @@ import pytest
 from jobs.runner import JobRunner
 from quant.data import sp500_prices
 from quant.errors import DataError
-from services.execution_jobs import HANDLERS
 from services.market_data import market_closes
-from services.scheduling import fire_due
 from settings import Settings
 from store import Deployment
 from store.sqlite import SQLiteStore
 from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.store.conftest import FakeClock
+from trading.execution_jobs import HANDLERS
+from trading.scheduling import fire_due
 
 SYMBOLS = ["AAPL", "KO"]
 SPEC = {

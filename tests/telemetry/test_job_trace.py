@@ -24,8 +24,6 @@ from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
 from graphs.job_handlers import optimization_handler
 from jobs.runner import JobRunner
 from jobs.worker import Worker
-from services.execution_jobs import FIRE_DUE_KIND, fire_due_handler
-from services.scheduling import REBALANCE_KIND, fire_due
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing, span
 from store import Job, Store
@@ -38,9 +36,11 @@ from tests.jobs.test_lambda_handlers import (  # noqa: F401 (restore_logging: a 
     restore_logging,
     sqs_event,
 )
-from tests.services.test_scheduling import DAILY_SPEC, Clock
+from tests.support.requests import SMALL_REQUEST
 from tests.telemetry.test_tracing import CONTENT_KEYS
-from tests.test_cli import SMALL_REQUEST
+from tests.trading.test_scheduling import DAILY_SPEC, Clock
+from trading.execution_jobs import FIRE_DUE_KIND, fire_due_handler
+from trading.scheduling import REBALANCE_KIND, fire_due
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {**SMALL_REQUEST, "seed": 3}  # three tickers, 12 trials

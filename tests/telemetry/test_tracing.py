@@ -12,7 +12,7 @@ from api.cli import main
 from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
 from settings import Settings
 from settings.tracing import configure_tracing, tracing_installed
-from tests.test_cli import SMALL_REQUEST
+from tests.support.requests import SMALL_REQUEST
 
 CONTENT_KEYS = {
     "gen_ai.input.messages",

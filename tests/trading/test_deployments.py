@@ -1,0 +1,165 @@
+"""Creating deployments from a saved portfolio or a finished optimization, and their lifecycle,
+on a real SQLite store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from execution.errors import DeploymentStateError
+from execution.rebalance import FixedWeights, RuleStrategy
+from graphs.job_handlers import run_job_here
+from graphs.request import OptimizationRequest
+from services.errors import InputError
+from store import ConflictError, NotFoundError, Store
+from store.sqlite import SQLiteStore
+from trading.deployments import change_status, create_deployment, deployed_strategy
+
+WEEKLY = {"every": "week", "at": "15:45"}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return SQLiteStore(tmp_path / "store.sqlite")
+
+
+def _portfolio(store: Store, owner: str = "alice") -> str:
+    weights = [{"asset": "AAPL", "weight": 0.6}, {"asset": "KO", "weight": 0.4}]
+    return store.create_portfolio(owner, "core", {"weights": weights}).id
+
+
+def test_a_portfolio_is_deployed_as_fixed_weights_in_draft(store: Store) -> None:
+    deployment = create_deployment(
+        store, "alice", name="core on paper", source="portfolio", source_id=_portfolio(store),
+        capital=100_000, schedule=WEEKLY, limits={"max_position": 0.5},
+    )  # fmt: skip
+    assert deployment.status == "draft" and deployment.spec["capital"] == 100_000.0
+    assert deployment.spec["schedule"]["every"] == "week"
+    assert deployment.spec["limits"]["max_position"] == 0.5
+    strategy = deployed_strategy(deployment.spec)
+    assert isinstance(strategy, FixedWeights) and dict(strategy.weights) == {"AAPL": 0.6, "KO": 0.4}
+
+
+def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> None:
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO", "XOM"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {"target_vol": {"low": 0.05, "high": 0.2}, "lookback": 42},
+            "budget": {"max_trials": 4, "batch_size": 4},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, result = run_job_here(store, "alice", request)
+    assert result["status"] in ("succeeded", "partial")
+    deployment = create_deployment(
+        store, "alice", name="winner", source="optimization", source_id=job_id,
+        capital=50_000, schedule={"every": "month", "on": "last", "at": "15:30"},
+    )  # fmt: skip
+    strategy = deployed_strategy(deployment.spec)
+    assert isinstance(strategy, RuleStrategy)
+    assert strategy.config.model_dump(mode="json") == result["best"]["config"]
+    assert strategy.universe == ("AAPL", "KO", "XOM") and strategy.safe_rate == 0.02
+    other = next(t for t in result["trials"] if t["trial"] != result["best"]["trial"])
+    of_trial = create_deployment(
+        store, "alice", name="trial", source="optimization", source_id=job_id,
+        trial=other["trial"], capital=50_000, schedule=WEEKLY,
+    )  # fmt: skip
+    config = deployed_strategy(of_trial.spec).config  # type: ignore[union-attr]
+    assert config.target_vol == other["target_vol"] != result["best"]["config"]["target_vol"]
+    assert config.lookback == 42 and of_trial.spec["source"]["trial"] == other["trial"]
+    assert (
+        f"trial {other['trial']} of {job_id}, not its winner"
+        in (of_trial.spec["strategy"]["notes"][0])
+    )
+    for arguments, field in (
+        ({"source": "optimization", "source_id": job_id, "trial": 99}, "source.trial"),
+        ({"source": "portfolio", "source_id": _portfolio(store), "trial": 0}, "source.trial"),
+    ):
+        with pytest.raises(InputError) as raised:
+            create_deployment(
+                store,
+                "alice",
+                name="x",
+                capital=1,
+                schedule=WEEKLY,
+                **arguments,  # type: ignore[arg-type]
+            )
+        assert raised.value.field == field
+    with pytest.raises(NotFoundError):
+        create_deployment(
+            store, "bob", name="x", source="optimization", source_id=job_id,
+            capital=1, schedule=WEEKLY,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"capital": 0}, "capital"),
+        ({"capital": float("nan")}, "capital"),
+        ({"schedule": {"every": "fortnight"}}, "schedule.every"),
+        ({"schedule": {"cron": "0 12 31 2 *"}}, "schedule"),
+        ({"schedule": {"every": "week", "colour": "red"}}, "schedule"),
+        ({"limits": {"max_turnover": -1}}, "limits"),
+        ({"source": "fund"}, "source"),
+    ],
+)
+def test_what_cannot_be_deployed_is_refused_naming_the_field(
+    store: Store, changes: dict[str, object], field: str
+) -> None:
+    arguments: dict[str, object] = {
+        "name": "x", "source": "portfolio", "source_id": _portfolio(store), "capital": 10.0,
+        "schedule": WEEKLY,
+    }  # fmt: skip
+    with pytest.raises(InputError) as raised:
+        create_deployment(store, "alice", **(arguments | changes))  # type: ignore[arg-type]
+    assert raised.value.field == field
+    assert store.list_deployments("alice") == []
+
+
+def test_the_lifecycle_is_kept_and_stale_changes_lose(store: Store) -> None:
+    deployment = create_deployment(
+        store, "alice", name="core", source="portfolio", source_id=_portfolio(store),
+        capital=1_000, schedule=WEEKLY,
+    )  # fmt: skip
+    assert change_status(store, "alice", deployment.id, "active").status == "active"
+    assert change_status(store, "alice", deployment.id, "paused").version == 3
+    with pytest.raises(DeploymentStateError, match="a paused deployment cannot become draft"):
+        change_status(store, "alice", deployment.id, "draft")  # type: ignore[arg-type]
+    change_status(store, "alice", deployment.id, "retired")
+    with pytest.raises(DeploymentStateError, match="retired is final"):
+        change_status(store, "alice", deployment.id, "active")
+    with pytest.raises(ConflictError):
+        store.update_deployment("alice", deployment.id, expected_version=3, status="active")
+
+
+def test_a_winner_that_would_borrow_is_refused_unless_its_leverage_is_capped(
+    store: Store,
+) -> None:
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {"target_vol": {"low": 0.1, "high": 0.2}, "max_leverage": 1.5},
+            "budget": {"max_trials": 2, "batch_size": 2},
+            "max_risk_rounds": 0,
+        }
+    )
+    job_id, _ = run_job_here(store, "alice", request)
+    arguments = {
+        "name": "levered", "source": "optimization", "source_id": job_id, "capital": 1_000.0,
+        "schedule": WEEKLY,
+    }  # fmt: skip
+    with pytest.raises(InputError) as raised:
+        create_deployment(store, "alice", **arguments)  # type: ignore[arg-type]
+    assert raised.value.field == "source_id" and "max_leverage 1.5 would borrow" in str(
+        raised.value
+    )
+    capped = create_deployment(store, "alice", cap_leverage=True, **arguments)  # type: ignore[arg-type]
+    strategy = deployed_strategy(capped.spec)
+    assert isinstance(strategy, RuleStrategy) and strategy.config.max_leverage == 1.0
+    assert "capped from 1.5 to 1" in capped.spec["strategy"]["notes"][0]

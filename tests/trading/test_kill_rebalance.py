@@ -1,0 +1,47 @@
+"""SIGKILL of the worker after every store write of a rebalance job: the next worker takes the
+job over and ends it with the ledger and paper account of an uninterrupted run, no order placed
+twice (`tests/trading/kill_rebalance.py`)."""
+
+from __future__ import annotations
+
+import json
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.forked import forkserver_runner
+from tests.trading import kill_rebalance
+
+
+@pytest.fixture(scope="module")
+def fork() -> Callable[..., int]:
+    """Run a `kill_rebalance` function in a process forked from the forkserver; its exit code."""
+    return forkserver_runner(kill_rebalance.PRELOAD)
+
+
+def test_a_rebalance_killed_after_any_store_write_is_finished_exactly_once(
+    tmp_path: Path, fork: Callable[..., int]
+) -> None:
+    reference = tmp_path / "reference.json"
+    assert fork(kill_rebalance.run_until_killed, tmp_path / "clean", None, reference) == 0
+    recorded = json.loads(reference.read_text())
+    writes = recorded["writes"]
+    assert {
+        "save_broker_account",
+        "update_orders",
+        "append_ledger",
+        "record_executions",
+        "complete_job",
+    } <= set(writes)
+    assert len(recorded["essence"]["ledger"]) == 4  # the capital and three fills
+    assert ["run_finished", "filled", 3] in recorded["essence"]["events"]
+    for k in range(1, len(writes) + 1):
+        data_dir = tmp_path / f"killed-{k}"
+        code = fork(kill_rebalance.run_until_killed, data_dir, k, tmp_path / "unused.json")
+        assert code == -signal.SIGKILL, f"write {k} ({writes[k - 1]}): not killed ({code})"
+        assert fork(kill_rebalance.take_over, data_dir, reference) == 0, (
+            f"killed after write {k} ({writes[k - 1]})"
+        )
+    print(f"\n{len(writes)} store writes, killed after each: finished exactly every time")

@@ -1,0 +1,108 @@
+"""What an owner reads about a deployment and what they may ask of it: its positions and
+P&L from its ledger, and the checks made when a run or a forward test is asked for (everything
+knowable then is refused then). Its ledger as rows, CSV or Parquet is `trading.ledger_exports`.
+
+Positions are valued at the last close of the market data on or before `as_of`; P&L follows
+`execution.ledger` (FIFO lots, fees in the basis). A deployment's ledger book is its id.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from execution.ledger import Book
+from services.errors import InputError
+from services.market_data import market_closes, universe_closes, unpriced
+from store import Deployment, Store
+from trading.deployments import broker_of, calendar_of, deployed_strategy
+from trading.forward_test import FORWARD_TEST_MODE
+from trading.ledger import from_entry
+
+
+def positions(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
+    """The deployment's cash, positions (shares, cost basis, market value, realised and
+    unrealised P&L) and totals, valued at the last close on or before `as_of`."""
+    entries = store.ledger(deployment.owner, deployment.id)
+    book = Book.replay(from_entry(e) for e in entries)
+    closes = market_closes().loc[: pd.Timestamp(as_of.date())]
+    priced_on = None if closes.empty else closes.index[-1].date().isoformat()
+    rows: list[dict[str, Any]] = []
+    for symbol, position in book.positions().items():
+        price = _last_price(closes, symbol)
+        value = None if price is None else position.quantity * price
+        rows.append(
+            {
+                "symbol": symbol,
+                "quantity": position.quantity,
+                "cost_basis": position.cost_basis,
+                "price": price,
+                "market_value": value,
+                "realised_pnl": position.realised_pnl,
+                "unrealised_pnl": None if value is None else value - position.cost_basis,
+            }
+        )
+    values = [r["market_value"] for r in rows if r["quantity"] > 0]
+    complete = all(v is not None for v in values)
+    equity = book.cash + sum(v for v in values if v is not None) if complete else None
+    return {
+        "deployment_id": deployment.id,
+        "priced_on": priced_on,
+        "cash": book.cash,
+        "contributions": book.contributions,
+        "fees": book.fees,
+        "positions": rows,
+        "equity": equity,
+        "realised_pnl": book.realised_pnl(),
+        "unrealised_pnl": sum(r["unrealised_pnl"] or 0.0 for r in rows) if complete else None,
+    }
+
+
+def _last_price(closes: pd.DataFrame, symbol: str) -> float | None:
+    if symbol not in closes.columns:
+        return None
+    column = closes[symbol].dropna()
+    return None if column.empty else float(column.iloc[-1])
+
+
+def check_forward_test(deployment: Deployment, start: date, end: date | None) -> None:
+    """Refuse (InputError) a forward test that cannot run: a test of a test, or a window the
+    market data cannot cover with the strategy's history."""
+    if deployment.spec.get("mode") == FORWARD_TEST_MODE:
+        raise InputError("deployment_id", f"{deployment.id} is itself a forward test")
+    closes = universe_closes(deployment.spec["universe"])
+    last = closes.index[-1].date()
+    if end is not None and end <= start:
+        raise InputError("end", f"must be after start ({start})")
+    if start >= last:
+        raise InputError("start", f"must be before {last}, the last day of the market data")
+    history = deployed_strategy(deployment.spec).history_days
+    known = int((closes.index <= pd.Timestamp(start)).sum())
+    if known < history:
+        raise InputError(
+            "start",
+            f"the strategy needs {history} sessions of prices before {start}; the data has {known}",
+        )
+
+
+def check_run_now(deployment: Deployment, now: datetime) -> None:
+    """Refuse (InputError) a run now of a deployment that is not active, on paper when the
+    market data ends before today (nothing could fill), on Alpaca when the market data cannot
+    price a decision now (`services.market_data.unpriced`)."""
+    if deployment.status != "active":
+        raise InputError("status", f"the deployment is {deployment.status}; activate it first")
+    if broker_of(deployment) == "alpaca":
+        closes = universe_closes(deployment.spec["universe"])
+        problem = unpriced(closes, calendar_of(deployment.spec), now)
+        if problem is not None:
+            raise InputError("deployment_id", problem)
+        return
+    last = market_closes().index[-1].date()
+    if now.date() > last:
+        raise InputError(
+            "deployment_id",
+            f"the market data ends on {last}: the paper broker cannot trade today; "
+            "forward-test the deployment over the data instead",
+        )

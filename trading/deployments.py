@@ -1,0 +1,365 @@
+"""Deployments: creating one from what an owner already has (a saved portfolio's weights, or the
+winner of a finished optimization) and moving it through its lifecycle.
+
+Everything knowable at creation is checked then: the source exists and is the owner's (another
+owner's behaves as missing), an optimization has finished with a winner, the strategy does not
+borrow, the capital is positive, the schedule reads and fires on a trading session. A new
+deployment is a `draft`; `change_status` applies `execution.deployment.TRANSITIONS` with the
+store's version check, so two concurrent changes cannot both win.
+
+Brokers: `paper` (each deployment its own simulated account, `paper-<deployment id>`) or
+`alpaca`: the owner's Alpaca account (`execution.brokers.alpaca.alpaca_keys` says which, if
+any), opened at creation to check the keys; its account id `alpaca-<Alpaca account number>` and
+its endpoint (`paper` or `live`) go in the spec (`account`, `alpaca_endpoint`), never its keys.
+The ledger of a deployment is reconciled against its whole account, so an Alpaca account is
+traded by one deployment that is not retired: creating or activating a second is refused.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from execution.brokers.alpaca import alpaca_broker
+from execution.deployment import DeploymentLimits, DeploymentStatus, check_transition
+from execution.errors import BrokerError, DeploymentStateError, ScheduleError
+from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
+from execution.schedule import Schedule
+from notifications.preferences import NotificationPreferences
+from quant.data import sp500_prices
+from quant.strategy import StrategyConfig
+from quant.tuning.space import SearchSpace
+from services.errors import InputError
+from services.market_data import market_closes
+from services.profiles import excluded_holdings, get_profile
+from settings import Settings, get_settings
+from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
+from trading.hedging import check_hedge
+
+SourceKind = Literal["portfolio", "optimization"]
+BrokerName = Literal["paper", "alpaca"]
+BROKERS: tuple[BrokerName, ...] = ("paper", "alpaca")
+FINISHED_WITH_A_WINNER = ("succeeded", "partial")
+NOT_RETIRED = ("draft", "active", "paused")
+ACCOUNT_FIELDS = ("broker", "account", "alpaca_endpoint", "account_opening")
+"""The spec's fields about the broker account traded (not the strategy): without them, a
+deployment trades its own paper account."""
+
+
+def create_deployment(
+    store: Store,
+    owner: str,
+    *,
+    name: str,
+    source: SourceKind,
+    source_id: str,
+    trial: int | None = None,
+    capital: float,
+    schedule: Mapping[str, Any],
+    limits: Mapping[str, Any] | None = None,
+    broker: BrokerName = "paper",
+    cap_leverage: bool = False,
+    notifications: Mapping[str, Any] | None = None,
+    hedge: Mapping[str, Any] | None = None,
+    by: str = "api",
+    settings: Settings | None = None,
+) -> Deployment:
+    """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
+    `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule`
+    (the fields of `execution.schedule.Schedule`) and `limits` (those of `DeploymentLimits`). A winner whose `max_leverage` exceeds 1 would
+    borrow, which a cash account cannot: it is refused unless `cap_leverage`, which deploys it
+    with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
+    `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
+    not the owner's. `notifications` are the deployment's `NotificationPreferences` (who hears
+    of its failures, breaches, mismatches and, if asked, fills and the daily summary; None: the
+    owner's profile's). A source holding a ticker the owner's profile excludes is refused
+    (`InputError` on ``source_id`` with the reasons). `by`
+    names the interface it came through (api, cli, chat), in its `created` event. `broker` is
+    `paper` or `alpaca` (the owner's account by `settings`, default the process's: see the
+    module docstring; `InputError` naming `broker` when it cannot be traded). `hedge` is the
+    option hedge of a strategy with an overlay (`trading.hedging.check_hedge`: its
+    `underlying`, e.g. SPY, and optionally its `vol_model`; `InputError` naming `hedge.<field>`)."""
+    if broker not in BROKERS:
+        raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
+    settings = settings or get_settings()
+    if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
+        raise InputError("capital", f"must be a positive amount, got {capital!r}")
+    strategy, described = _strategy(
+        store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
+    )
+    missing = sorted(set(strategy.universe) - set(market_closes(settings).columns))
+    if missing:
+        raise InputError(
+            "source_id",
+            f"the market data deployments trade on has no prices for {', '.join(missing)}",
+        )
+    profile = get_profile(store, owner)
+    excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
+    if excluded:
+        raise InputError(
+            "source_id",
+            "its weights hold tickers your profile excludes ("
+            + "; ".join(hit.reason for hit in excluded)
+            + "): a deployment never holds them; choose another source or change the profile",
+        )
+    plan = _schedule(schedule)
+    checked_hedge = check_hedge(
+        strategy,
+        hedge,
+        market_closes(settings).columns,
+        broker,
+        lambda: alpaca_broker(settings, owner=owner).options_level(),
+        schedule=plan,
+    )
+    try:
+        checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
+    except ValueError as exc:
+        raise InputError("limits", str(exc)) from None
+    try:
+        preferences = (
+            profile.notifications
+            if notifications is None
+            else NotificationPreferences.model_validate(dict(notifications))
+        )
+    except ValueError as exc:
+        raise InputError("notifications", str(exc)) from None
+    spec = {
+        "source": {"kind": source, "id": source_id}
+        if trial is None
+        else {"kind": source, "id": source_id, "trial": trial},
+        "strategy": described,
+        "universe": list(strategy.universe),
+        "capital": float(capital),
+        "schedule": {
+            "every": plan.every,
+            "on": plan.on,
+            "at": plan.at,
+            "cron": plan.cron,
+            "calendar": plan.calendar,
+            "catch_up": plan.catch_up,
+        },
+        "limits": checked_limits.model_dump(),
+        "broker": broker,
+        "notifications": preferences.model_dump(mode="json"),
+    }
+    if checked_hedge is not None:
+        spec["hedge"] = checked_hedge
+    if broker == "alpaca":
+        spec.update(_alpaca_account(store, owner, settings))
+    event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
+    return store.create_deployment(owner, name, "draft", spec, event_data=event)
+
+
+def calendar_of(spec: Mapping[str, Any]) -> str:
+    """The exchange calendar of a deployment spec's schedule (XNYS unless it names another)."""
+    return str(spec["schedule"].get("calendar") or "XNYS")
+
+
+def broker_of(deployment: Deployment) -> BrokerName:
+    """The broker the deployment trades through (`paper` unless its spec says otherwise)."""
+    return "alpaca" if deployment.spec.get("broker") == "alpaca" else "paper"
+
+
+def account_of(deployment: Deployment) -> str:
+    """The broker account a deployment trades (its own paper account by default)."""
+    return str(deployment.spec.get("account") or f"paper-{deployment.id}")
+
+
+def _alpaca_account(store: Store, owner: str, settings: Settings) -> dict[str, Any]:
+    """The spec fields of the owner's Alpaca account (`account`, `alpaca_endpoint`), after
+    opening it with its keys and checking that no other deployment trades it."""
+    try:
+        broker = alpaca_broker(settings, owner=owner)
+        account = f"alpaca-{broker.account_number()}"
+    except BrokerError as exc:
+        raise InputError("broker", f"the Alpaca account cannot be used: {exc}") from None
+    holder = _trading(store, account)
+    if holder is not None:
+        raise InputError("broker", _taken(account, holder, owner))
+    return {"account": account, "alpaca_endpoint": "paper" if broker.paper else "live"}
+
+
+def _trading(store: Store, account: str, *, besides: str | None = None) -> Deployment | None:
+    """A deployment (of any owner) not retired that trades `account`, other than `besides`."""
+    for status in NOT_RETIRED:
+        for deployment in store.deployments_by_status(status, limit=10_000):
+            if deployment.id != besides and account_of(deployment) == account:
+                return deployment
+    return None
+
+
+def _taken(account: str, holder: Deployment, owner: str) -> str:
+    """Why `account` cannot be traded by another deployment (another owner's is not named)."""
+    who = f"deployment {holder.id}" if holder.owner == owner else "another owner's deployment"
+    return (
+        f"the Alpaca account {account} is already traded by {who} ({holder.status}); one "
+        "account is traded by one deployment at a time: retire that one first"
+    )
+
+
+def change_status(
+    store: Store,
+    owner: str,
+    deployment_id: str,
+    status: DeploymentStatus,
+    *,
+    by: str = "api",
+    reason: str | None = None,
+    settings: Settings | None = None,
+) -> Deployment:
+    """Move the deployment to `status` if its lifecycle allows it and, to activate it, no other
+    deployment trades its broker account, and to retire a deployment hedged on Alpaca, its
+    account holds no option (`DeploymentStateError` otherwise; `ConflictError` if it changed
+    meanwhile). Its `status_changed` event says `by` what (api, cli, chat, monitor, kill_switch)
+    and, when given, the `reason`."""
+    current = store.get_deployment(owner, deployment_id)
+    check_transition(current.status, status)  # type: ignore[arg-type]
+    if status == "retired" and "hedge" in current.spec and broker_of(current) == "alpaca":
+        _check_no_options(current, settings or get_settings())
+    if status == "active" and "account" in current.spec:
+        holder = _trading(store, account_of(current), besides=current.id)
+        if holder is not None:
+            raise DeploymentStateError(_taken(account_of(current), holder, owner))
+    event: dict[str, Any] = {"by": by}
+    if reason is not None:
+        event["reason"] = reason
+    return store.update_deployment(
+        owner, deployment_id, expected_version=current.version, status=status, event_data=event
+    )
+
+
+def _check_no_options(deployment: Deployment, settings: Settings) -> None:
+    """Refuse to retire a deployment whose Alpaca account still holds options: no run would
+    close them any more, and Alpaca would exercise or assign them in shares at expiry."""
+    try:
+        held = alpaca_broker(settings, owner=deployment.owner).option_positions()
+    except BrokerError as exc:
+        raise DeploymentStateError(
+            f"deployment {deployment.id} cannot be retired now: its Alpaca account's options "
+            f"could not be read ({exc}); try again"
+        ) from None
+    live = {symbol: n for symbol, n in held.items() if n}
+    if live:
+        listed = ", ".join(f"{n:+d} {symbol}" for symbol, n in sorted(live.items()))
+        raise DeploymentStateError(
+            f"deployment {deployment.id} cannot be retired while its Alpaca account holds "
+            f"options ({listed}): no run would close them, and Alpaca would exercise or assign "
+            "them in shares at expiry; close them with the hedging kill switch "
+            f"(POST /v1/hedge-kill-switch with deployment_id {deployment.id}, or stratigos "
+            f"deploy hedge-kill --deployment {deployment.id}), then retire it"
+        )
+
+
+def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
+    """The strategy a deployment's spec describes."""
+    described = spec["strategy"]
+    if described["kind"] == "weights":
+        return FixedWeights(dict(described["weights"]))
+    return RuleStrategy(
+        StrategyConfig.model_validate(described["config"]),
+        tuple(spec["universe"]),
+        safe_rate=float(described["safe_rate"]),
+    )
+
+
+def _strategy(
+    store: Store,
+    owner: str,
+    source: str,
+    source_id: str,
+    *,
+    trial: int | None = None,
+    cap_leverage: bool = False,
+) -> tuple[DeployedStrategy, dict[str, Any]]:
+    if source == "portfolio":
+        if trial is not None:
+            raise InputError("source.trial", "only an optimization has trials")
+        weights = store.get_portfolio(owner, source_id).weights
+        try:
+            return FixedWeights(weights), {"kind": "weights", "weights": weights}
+        except ValueError as exc:
+            raise InputError("source_id", f"portfolio {source_id}: {exc}") from None
+    if source != "optimization":
+        raise InputError("source", f"must be portfolio or optimization, got {source!r}")
+    job = store.get_job(owner, source_id)
+    if job.kind != OPTIMIZATION_KIND or job.status != "succeeded":
+        raise InputError(
+            "source_id",
+            f"{source_id} is a {job.status} {job.kind} job, not a finished optimization",
+        )
+    result = store.get_result(owner, source_id).payload
+    best = result.get("best") if isinstance(result, dict) else None
+    if result.get("status") not in FINISHED_WITH_A_WINNER or not best:
+        raise InputError("source_id", f"optimization {source_id} has no winning configuration")
+    request = job.request
+    universe = tuple(request.get("universe") or sp500_prices().columns)
+    safe_rate = float(request.get("safe_rate", 0.02))
+    notes = []
+    if trial is None or trial == best.get("trial"):
+        config = StrategyConfig.model_validate(best["config"])
+    else:
+        config, note = _trial_config(result, source_id, trial)
+        notes.append(note)
+    if config.max_leverage > 1:
+        if not cap_leverage:
+            what = "winner" if trial is None else f"trial {trial}"
+            raise InputError(
+                "source_id",
+                f"optimization {source_id}: its {what}'s max_leverage {config.max_leverage:g} "
+                "would borrow, which a cash account cannot; deploy it with its leverage capped "
+                "at 1 (cap_leverage, or --cap-leverage on the command line)",
+            )
+        notes.append(
+            f"max_leverage capped from {config.max_leverage:g} to 1 (a cash account cannot "
+            "borrow); the backtest it is compared with is the capped rule's"
+        )
+        config = config.model_copy(update={"max_leverage": 1.0})
+    try:
+        strategy = RuleStrategy(config, universe, safe_rate)
+    except ValueError as exc:
+        raise InputError("source_id", f"optimization {source_id}: {exc}") from None
+    described = {
+        "kind": "rule",
+        "config": config.model_dump(mode="json"),
+        "safe_rate": safe_rate,
+        "notes": notes,
+    }
+    return strategy, described
+
+
+def _trial_config(
+    result: Mapping[str, Any], source_id: str, trial: int
+) -> tuple[StrategyConfig, str]:
+    """The `StrategyConfig` of the optimization's trial number `trial` (not its winner) and a
+    note saying what the trial was: its objective, and whether it met the risk limits."""
+    rows = [row for row in result.get("trials") or [] if row.get("trial") == trial]
+    if not rows:
+        count = len(result.get("trials") or [])
+        raise InputError(
+            "source.trial",
+            f"optimization {source_id} has no trial {trial} (trials 0 to {count - 1})",
+        )
+    row = rows[0]
+    space = SearchSpace(dict(result["plan"]["search_space"]))
+    config = space.config({name: row[name] for name in space.names})
+    feasible = (
+        "it met the risk limits"
+        if row.get("feasible")
+        else f"it did NOT meet the risk limits (violation {row.get('violation', float('nan')):.4g})"
+    )
+    objective = row.get("objective")
+    shown = f"{objective:.4g}" if isinstance(objective, int | float) else str(objective)
+    return config, (f"trial {trial} of {source_id}, not its winner: objective {shown}; {feasible}")
+
+
+def _schedule(fields: Mapping[str, Any]) -> Schedule:
+    try:
+        plan = Schedule(**dict(fields))
+    except TypeError as exc:
+        raise InputError("schedule", str(exc)) from None
+    except ScheduleError as exc:
+        raise InputError(f"schedule.{exc.field}", exc.problem) from None
+    if plan.next_fire(utc_now()) is None:
+        raise InputError("schedule", f"{plan.describe()} never fires on a trading session")
+    return plan

@@ -1,0 +1,388 @@
+"""The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
+submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
+the rebalance job of a deployment with a hedge: `trading.hedging`) and `forward_test` (paper
+trading a deployment over past market data, `trading.forward_test`).
+
+A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
+or the run blocked or skipped with the reason in its result (`outcome`). Orders still working at
+the broker make the attempt transient: the worker retries it by its backoff (the resumed run
+sends nothing twice) and, after its last attempt, fails the job saying so; the orders stay in
+the queue and the deployment's next run syncs them first. A failed run (an order rejected,
+dead-lettered or canceled) fails the job with its reason.
+
+The paper broker trades on the configured market data: orders fill at the next session bar as
+soon as the data has it; a fire after the data ends cannot be priced and fails with that reason
+(forward-test the deployment instead). Its account is kept in the store between runs
+(`paper-<deployment id>`), funded with the deployment's capital on the first run.
+
+An Alpaca deployment trades its owner's Alpaca account (`execution.brokers.alpaca`): orders fill
+there in real time, nothing is settled; the decision still uses the market data's closes known
+at the fire, which must hold the last session that closed before it (`unpriced`). At its first
+run the account's opening is recorded (`_open_account`): no positions, no open orders, at least
+the capital in cash; the cash beyond the capital is outside the deployment, which the decision
+and the reconciliation leave aside (`ExecutionContext.outside_cash`), and so is, for a
+deployment with a hedge, the cash its options moved since (`hedge_cash`, read afresh around
+every read of the account: the hedge's orders can fill while the run runs). An account that
+cannot be reached makes the attempt transient.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+import pandas as pd
+
+from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
+from execution.brokers.base import AccountState
+from execution.errors import BrokerUnavailableError
+from execution.ledger import CashFlow
+from execution.schedule import trading_sessions
+from jobs.handlers import JobContext, TransientJobError, register_handler
+from notifications.notifier import Notifier
+from notifications.preferences import NotificationPreferences
+from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
+from settings import Settings, get_settings
+from store import ConflictError, Deployment, Job, Store
+from trading.daily_summary import send_daily_summaries
+from trading.deployments import broker_of, calendar_of
+from trading.execution_queue import RetryPolicy
+from trading.forward_test import ForwardTestRequest, forward_test
+from trading.hedge_accounts import HedgeAccount
+from trading.hedge_brokers import AlpacaHedgeAccount, open_hedge_account
+from trading.hedging import run_hedge
+from trading.ledger import AccountLedger
+from trading.paper_accounts import StoredPaperAccount
+from trading.rebalancing import ExecutionContext, Notify, account_state, rebalance
+from trading.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
+
+FORWARD_TEST_KIND = "forward_test"
+FIRE_DUE_KIND = "fire_due_schedules"
+"""The job a tick starts: fire every due schedule (`trading.scheduling.fire_due`)."""
+DAILY_SUMMARY_KIND = "daily_summary_day"
+"""The job that sends one session's daily summaries (`trading.daily_summary`), once a day."""
+SUMMARY_CALENDAR = "XNYS"
+
+
+class RunFailedError(RuntimeError):
+    """A rebalance run that did not trade what it decided; the message is the reason."""
+
+
+def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run the rebalance `job.request` names ({"deployment_id", "fire"}) through the
+    deployment's broker (see the module docstring)."""
+    store = ctx.store
+    settings = ctx.settings or get_settings()
+    deployment = store.get_deployment(job.owner, job.request["deployment_id"])
+    fire = datetime.fromisoformat(job.request["fire"])
+    closes = universe_closes(deployment.spec["universe"], settings)
+    ledger = AccountLedger(store, deployment.owner, deployment.id)
+    try:
+        if broker_of(deployment) == "alpaca":
+            context, known, deployment = _alpaca_run(ledger, deployment, fire, closes, settings)
+        else:
+            context, known = _paper_run(ledger, deployment, fire, closes)
+        context.retry = RetryPolicy(
+            settings.execution_max_attempts, settings.execution_retry_seconds
+        )
+        context.notify = _notifier(settings)
+        outcome = rebalance(context, ledger, deployment, fire, job.id, known)
+    except BrokerUnavailableError as exc:  # the account could not be read: try again later
+        raise TransientJobError(str(exc)) from None
+    if outcome.status == "open":
+        raise TransientJobError(outcome.reason or "orders are still working at the broker")
+    result = outcome.to_json()
+    if "hedge" in deployment.spec:
+        result["hedge_job"] = _submit_hedge(ctx, deployment, fire)
+    if outcome.status == "failed":
+        raise RunFailedError(outcome.reason or "the run failed")
+    return result
+
+
+def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> str:
+    """Submit the hedge run of the deployment's fire (once per fire) and announce it on the
+    job queue when one is configured; its job id."""
+    from jobs.queue import JobQueue
+
+    job, created = ctx.store.submit_job(
+        deployment.owner,
+        HEDGE_KIND,
+        {"deployment_id": deployment.id, "fire": fire.isoformat()},
+        idempotency_key=hedge_key(deployment.id, fire),
+    )
+    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    if created and queue is not None:
+        queue.announce(job)
+    return job.id
+
+
+def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's
+    options account (`trading.hedging`; paper or Alpaca, `trading.hedge_brokers`), after its
+    rebalance at that fire. Orders still working, or a broker that cannot be reached, make the
+    attempt transient; a failed run (an order dead-lettered, no plan) fails the job."""
+    store = ctx.store
+    settings = ctx.settings or get_settings()
+    deployment = store.get_deployment(job.owner, job.request["deployment_id"])
+    fire = datetime.fromisoformat(job.request["fire"])
+    closes = universe_closes(deployment.spec["universe"], settings)
+    calendar = calendar_of(deployment.spec)
+    problem = unpriced(closes, calendar, fire)
+    if problem is not None:
+        raise RunFailedError(problem)
+    known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
+    try:
+        account = open_hedge_account(store, deployment, settings)
+        outcome = run_hedge(
+            store,
+            deployment,
+            fire,
+            job.id,
+            account=account,
+            stock=_stock_sleeve(store, deployment, account, closes),
+            closes=known,
+            retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
+        )
+    except BrokerUnavailableError as exc:
+        raise TransientJobError(str(exc)) from None
+    if outcome.status == "open":
+        raise TransientJobError(outcome.reason or "hedge orders are still working")
+    if outcome.status == "failed":
+        raise RunFailedError(outcome.reason or "the hedge run failed")
+    return outcome.to_json()
+
+
+def _stock_sleeve(
+    store: Store, deployment: Deployment, account: HedgeAccount, closes: pd.DataFrame
+) -> AccountState:
+    """The stock sleeve's cash and shares: the paper stock account's, or on Alpaca the shared
+    account's shares and its cash without what is outside the deployment (the cash beyond the
+    capital at the opening, and the cash the hedge's options moved since)."""
+    if not isinstance(account, AlpacaHedgeAccount):
+        return StoredPaperAccount(store, deployment, closes).account()
+    if "account_opening" not in deployment.spec:
+        raise RunFailedError(
+            "the deployment's Alpaca account has not opened yet (its first rebalance run opens "
+            "it): nothing to hedge"
+        )
+    context = _alpaca_context(store, account.broker, deployment)
+    state = account_state(context)
+    return AccountState(state.cash - context.outside_cash, state.positions)
+
+
+def _paper_run(
+    ledger: AccountLedger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
+) -> tuple[ExecutionContext, pd.DataFrame]:
+    """The context of a run on the deployment's paper account (funded at its first fire, moved
+    to the fire, settled by the next bar) and the closes known at the fire."""
+    store, calendar = ledger.store, calendar_of(deployment.spec)
+    sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
+    sessions = sessions.loc[sessions.index.isin(closes.index)]
+    closed = sessions.loc[sessions["close"] <= pd.Timestamp(fire)]
+    if closed.empty or fire.date() > sessions.index[-1].date():
+        raise RunFailedError(
+            f"the market data ends on {sessions.index[-1].date()}: the paper broker cannot trade "
+            f"at {fire.isoformat()}; forward-test the deployment over the data instead"
+        )
+    broker = StoredPaperAccount(store, deployment, closes)
+    _fund(ledger, broker, deployment, fire)
+    later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
+
+    def settle() -> None:  # the next bar fills, once the market data has it
+        if not later.empty:
+            broker.advance(later.iloc[0].to_pydatetime())
+
+    broker.advance(fire)
+    return ExecutionContext(store, broker, settle=settle), closes.loc[: closed.index[-1]]
+
+
+def _alpaca_run(
+    ledger: AccountLedger,
+    deployment: Deployment,
+    fire: datetime,
+    closes: pd.DataFrame,
+    settings: Settings,
+) -> tuple[ExecutionContext, pd.DataFrame, Deployment]:
+    """The context of a run on the owner's Alpaca account (nothing to settle: orders fill at
+    Alpaca in real time), the closes known at the fire and the deployment as its account's
+    opening left it."""
+    calendar = calendar_of(deployment.spec)
+    problem = unpriced(closes, calendar, fire)
+    if problem is not None:
+        raise RunFailedError(problem)
+    broker = alpaca_broker(settings, owner=deployment.owner)
+    deployment = _open_account(ledger, broker, deployment, fire)
+    known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
+    return _alpaca_context(ledger.store, broker, deployment), known, deployment
+
+
+def _alpaca_context(store: Store, broker: AlpacaBroker, deployment: Deployment) -> ExecutionContext:
+    """A run's context on the deployment's opened Alpaca account: the cash outside the
+    deployment is the cash beyond the capital at the opening and, with a hedge, the cash its
+    options moved since (read afresh around every read of the account)."""
+    opening = float(deployment.spec["account_opening"]["outside_cash"])
+    context = ExecutionContext(store, broker, outside_cash=opening)
+    if "hedge" in deployment.spec:
+        context.read_outside_cash = lambda: opening + hedge_cash(broker, deployment)
+    return context
+
+
+def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:
+    """The cash (currency, negative when paid) the option hedge of `deployment` moved on its
+    Alpaca account since the account opened: every option trade's premium and fee and every
+    settlement's value on the account (`option_fills`), which only this deployment trades. Alpaca
+    keeps one cash balance for shares and options; this part is outside the stock sleeve, so
+    the decision and the stock reconciliation leave it aside like the cash that was in the
+    account before the deployment."""
+    opened = datetime.fromisoformat(deployment.spec["account_opening"]["at"])
+    return sum(fill.cash_change for fill in broker.option_fills(since=opened))
+
+
+def _open_account(
+    ledger: AccountLedger, broker: AlpacaBroker, deployment: Deployment, when: datetime
+) -> Deployment:
+    """The deployment with its account's opening state (`spec["account_opening"]`: the
+    account's cash, the part of it outside the deployment and when, in currency and ISO 8601),
+    recorded at its first run, then the capital in the ledger (each once). The account must
+    then hold no position and no open order, and at least the capital in cash (`RunFailedError`
+    otherwise, nothing traded); `TransientJobError` if the deployment changed meanwhile."""
+    capital = float(deployment.spec["capital"])
+    if "account_opening" not in deployment.spec:
+        account = deployment.spec["account"]
+        state = broker.account()
+        if state.positions:
+            held = ", ".join(f"{q:g} {s}" for s, q in sorted(state.positions.items()))
+            raise RunFailedError(
+                f"the Alpaca account {account} holds positions ({held}): a deployment starts on "
+                "an account holding cash only; nothing was traded"
+            )
+        if broker.open_orders():
+            raise RunFailedError(
+                f"the Alpaca account {account} has open orders: a deployment starts on an "
+                "account without any; nothing was traded"
+            )
+        if state.cash < capital:
+            raise RunFailedError(
+                f"the Alpaca account {account} holds {state.cash:,.2f} in cash, less than the "
+                f"deployment's capital {capital:,.2f}; nothing was traded"
+            )
+        opening = {"cash": state.cash, "outside_cash": state.cash - capital, "at": when.isoformat()}
+        try:
+            deployment = ledger.store.update_deployment(
+                deployment.owner,
+                deployment.id,
+                expected_version=deployment.version,
+                spec={**deployment.spec, "account_opening": opening},
+            )
+        except ConflictError:
+            raise TransientJobError("the deployment changed while its account opened") from None
+    _record_capital(
+        ledger, capital, datetime.fromisoformat(deployment.spec["account_opening"]["at"])
+    )
+    return deployment
+
+
+def _fund(
+    ledger: AccountLedger, account: StoredPaperAccount, deployment: Deployment, fire: datetime
+) -> None:
+    """Deposit the capital into a new paper account at its first fire, then record that
+    deposit in the ledger (each once: a worker that died between the two finds the deposit
+    made)."""
+    capital = float(deployment.spec["capital"])
+    deposit = account.fund(capital, fire)
+    _record_capital(ledger, deposit.amount, deposit.time)
+
+
+def _record_capital(ledger: AccountLedger, amount: float, when: datetime) -> None:
+    """The deployment's capital as the first entry of its ledger (once: its id is fixed)."""
+    ledger.record([CashFlow("capital", amount, when, "capital")])
+
+
+def _notifier(settings: Settings) -> Notify:
+    notifier = Notifier.from_settings(settings)
+
+    def notify(notification: Any, deployment: Deployment) -> None:
+        preferences = NotificationPreferences.model_validate(
+            deployment.spec.get("notifications") or {}
+        )
+        notifier.send(notification, preferences)
+
+    return notify
+
+
+def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run the forward test `job.request` names ({"deployment_id", "start", "end"?})."""
+    request = ForwardTestRequest(
+        deployment_id=job.request["deployment_id"],
+        start=date.fromisoformat(job.request["start"]),
+        end=None if job.request.get("end") is None else date.fromisoformat(job.request["end"]),
+    )
+    return forward_test(
+        ctx.store,
+        job.owner,
+        request,
+        market_closes(ctx.settings or get_settings()),
+        run_id=job.id,
+        progress=ctx.progress,
+        cancelled=ctx.cancelled,
+    )
+
+
+def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Submit a rebalance job for every due fire of every active deployment (all owners) and
+    the daily-summary job of the last closed session (once per session), and announce each on
+    the job queue when one is configured."""
+    from jobs.queue import JobQueue
+
+    report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
+    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    if queue is not None:
+        for submitted in report.jobs:
+            queue.announce(submitted)
+    return {
+        "submitted": report.submitted,
+        "already_claimed": report.already_claimed,
+        "skipped": report.skipped,
+        "daily_summary": _summary_job(ctx),
+    }
+
+
+def _summary_job(ctx: JobContext) -> dict[str, Any]:
+    """Submit the daily-summary job of the last session that closed before now (one per
+    session, however many ticks ask) and announce it on the job queue when one is configured."""
+    from jobs.queue import JobQueue
+    from jobs.worker import SYSTEM_OWNER
+
+    now = ctx.store.clock()
+    sessions = trading_sessions(SUMMARY_CALENDAR, now.date() - timedelta(days=10), now.date())
+    closed = sessions.loc[sessions["close"] <= pd.Timestamp(now)]
+    if closed.empty:
+        return {"day": None}
+    day = closed.index[-1].date().isoformat()
+    summary, created = ctx.store.submit_job(
+        SYSTEM_OWNER, DAILY_SUMMARY_KIND, {"day": day}, idempotency_key=f"daily_summary:{day}"
+    )
+    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    if created and queue is not None:
+        queue.announce(summary)
+    return {"day": day, "job_id": summary.id, "created": created}
+
+
+def daily_summary_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Send each owner the summary of their deployments on the job's day."""
+    settings = ctx.settings or get_settings()
+    notifier = Notifier.from_settings(settings)
+    day = date.fromisoformat(job.request["day"])
+    owners = send_daily_summaries(ctx.store, day, notifier.send, now=ctx.store.clock())
+    return {"day": day.isoformat(), "owners": owners}
+
+
+HANDLERS = {
+    REBALANCE_KIND: rebalance_handler,
+    HEDGE_KIND: hedge_handler,
+    FORWARD_TEST_KIND: forward_test_handler,
+    FIRE_DUE_KIND: fire_due_handler,
+    DAILY_SUMMARY_KIND: daily_summary_handler,
+}
+for _kind, _handler in HANDLERS.items():
+    register_handler(_kind, _handler)

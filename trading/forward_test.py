@@ -1,0 +1,369 @@
+"""Forward-testing a deployment: paper trading it from a past date to the end of the market data,
+session by session, through the same schedule, execution queue, paper broker and ledger as a
+live deployment, and comparing the account with the engine's backtest of the same strategy.
+
+The test runs as its own deployment (`spec.mode = "forward_test"`, a copy of the original with
+its own paper account and ledger; the scheduler never fires it), so the original is never
+traded or paused by it. Time moves through the schedule's fire times and each session's close
+in order: at a fire the run decides on the closes of the sessions closed by then and sends its
+orders, which the paper broker fills at the next bar (`fill_at`: the session's close); at each
+close the account is valued. A limit breach pauses the test deployment like a live one: later
+fires are skipped and the account is still valued.
+
+A deployment with a `hedge` (a strategy with an option overlay) also runs its hedge at every
+fire after the rebalance, as a live paper deployment does (`trading.forward_hedge`: the test
+deployment's own paper options account and hedge ledger; orders fill at the next close's model
+price, options settle at their expiry's close); its value at a close is then the stock
+account's plus the hedge's net cash plus its options marked at that close's model price. Hedge
+runs are counted apart from rebalance runs (`hedge.run_statuses`), and a failed one (a dead
+letter) is in `runs_detail` with its reason. A rebalance that leaves orders working runs no
+hedge at its fire, as the live rebalance job then retries before submitting it.
+
+The backtest is the engine's simulation (`quant.engine.evaluate(...).series`) of the same
+`StrategyConfig` (its own `rebalance_every` and `cost_bps`; with its option overlay priced by
+the hedge's `vol_model` when the deployment has a hedge, without it otherwise, as the account
+then trades no options) over the same sessions, or, for fixed weights, those weights held every
+day; both curves start at the deployment's capital at the first session's close. The difference
+is what deploying costs: the schedule, whole shares, the cash buffer, fills one bar after the
+decision, slippage and commission; and, with a hedge, that the engine hedges the sleeve with
+continuous units where the account hedges the underlying with whole contracts and a beta of 1.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from execution.brokers.paper import PaperBroker, PaperCosts
+from execution.ledger import CashFlow, time_weighted_return
+from execution.monitoring import compare_with_backtest
+from execution.rebalance import FixedWeights, RuleStrategy
+from execution.schedule import Schedule, trading_sessions
+from quant.engine import evaluate
+from services.errors import InputError
+from store import Deployment, Store
+from trading.deployments import ACCOUNT_FIELDS, calendar_of, deployed_strategy
+from trading.execution_queue import RetryPolicy
+from trading.forward_hedge import ForwardHedge
+from trading.hedge_accounts import spec_vol_model
+from trading.hedging import HedgeOutcome
+from trading.ledger import AccountLedger
+from trading.rebalancing import ExecutionContext, RebalanceOutcome, rebalance
+
+FORWARD_TEST_MODE = "forward_test"
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ForwardTestRequest:
+    """Forward-test deployment `deployment_id` from session `start` to `end` (None: the last
+    session of the data) with the paper broker's `costs`; a hedge's paper options account
+    charges `option_fee_per_contract` (currency) and is approved for `options_level` (0-3)."""
+
+    deployment_id: str
+    start: date
+    end: date | None = None
+    costs: PaperCosts = field(default_factory=PaperCosts)
+    option_fee_per_contract: float = 0.0
+    options_level: int = 3
+
+
+def forward_test(
+    store: Store,
+    owner: str,
+    request: ForwardTestRequest,
+    prices: pd.DataFrame,
+    *,
+    run_id: str,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> dict[str, Any]:
+    """Run the forward test (see the module docstring) under the job id `run_id`; returns its
+    result: the test deployment's id, the daily values of the account and of the backtest,
+    their comparison, the ledger's totals and the runs' outcomes."""
+    source = store.get_deployment(owner, request.deployment_id)
+    if source.spec.get("mode") == FORWARD_TEST_MODE:
+        raise InputError("deployment_id", f"{source.id} is itself a forward test")
+    strategy = deployed_strategy(source.spec)
+    symbols = list(strategy.universe)
+    missing = [s for s in symbols if s not in prices.columns]
+    if missing:
+        raise InputError("deployment_id", f"the market data has no prices for {missing}")
+    closes = prices.loc[:, symbols].dropna()
+    sessions = _sessions(source, closes, request)
+    test = _test_deployment(store, source, request, run_id)
+    hedge = ForwardHedge.open(
+        store,
+        test,
+        prices,
+        sessions.index[-1].date(),
+        run_id,
+        fee_per_contract=request.option_fee_per_contract,
+        level=request.options_level,
+    )
+    broker = PaperBroker(closes, fill_at="close", costs=request.costs, fractional=True)
+    capital = float(source.spec["capital"])
+    first_open = sessions["open"].iloc[0].to_pydatetime()
+    broker.advance(first_open)
+    broker.deposit(capital, first_open)
+    ledger = AccountLedger(store, owner, test.id)
+    ledger.record([CashFlow("capital", capital, first_open, "capital")])
+    context = ExecutionContext(
+        store, broker, retry=RetryPolicy(max_attempts=1), sleep=lambda _: None
+    )
+    schedule = Schedule(**{k: v for k, v in source.spec["schedule"].items() if v is not None})
+    priced = {day.date() for day in sessions.index}
+    fires = [  # a session the market data has no prices for cannot be traded on paper
+        fire
+        for fire in schedule.fires_between(first_open, sessions["close"].iloc[-1].to_pydatetime())
+        if fire.astimezone(schedule.time_zone).date() in priced
+    ]
+    values, outcomes = _run(
+        context, ledger, test, fires, sessions, closes, broker, hedge, run_id, progress, cancelled
+    )
+    backtest = backtest_values(strategy, closes, sessions, capital, source.spec)
+    store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
+    final = store.get_deployment(owner, test.id)
+    if final.status != "retired":
+        store.update_deployment(owner, test.id, expected_version=final.version, status="retired")
+    return _result(test, source, request, values, backtest, outcomes, ledger, closes, hedge)
+
+
+def _sessions(
+    source: Deployment, closes: pd.DataFrame, request: ForwardTestRequest
+) -> pd.DataFrame:
+    calendar = calendar_of(source.spec)
+    last_day = closes.index[-1].date()
+    end = min(request.end or last_day, last_day)
+    if request.start >= end:
+        raise InputError("start", f"must be before {end} (the end of the test)")
+    history = deployed_strategy(source.spec).history_days
+    known = closes.loc[: pd.Timestamp(request.start)]
+    if len(known) < history:
+        raise InputError(
+            "start",
+            f"the strategy needs {history} sessions of prices before {request.start}; the data "
+            f"has {len(known)}",
+        )
+    sessions = trading_sessions(calendar, request.start, end)
+    sessions = sessions.loc[sessions.index.isin(closes.index)]
+    if sessions.empty:
+        raise InputError("start", f"no session with prices between {request.start} and {end}")
+    return sessions
+
+
+def _test_deployment(
+    store: Store, source: Deployment, request: ForwardTestRequest, run_id: str
+) -> Deployment:
+    """The forward test's own deployment (a resumed job abandons the one it started before)."""
+    for earlier in store.list_deployments(source.owner, statuses=["active", "paused"]):
+        if earlier.spec.get("forward_test_run") == run_id:
+            store.update_deployment(
+                source.owner, earlier.id, expected_version=earlier.version, status="retired"
+            )
+    spec = {
+        **source.spec,
+        "mode": FORWARD_TEST_MODE,
+        "forward_test_of": source.id,
+        "forward_test_run": run_id,
+        "forward_test_window": {
+            "start": request.start.isoformat(),
+            "end": None if request.end is None else request.end.isoformat(),
+        },
+        "monitor": {},
+    }
+    for name in (*ACCOUNT_FIELDS, "hedging"):  # its own paper accounts, its hedging not halted
+        spec.pop(name, None)
+    name = f"{source.name} (forward test from {request.start.isoformat()})"
+    event = {
+        "by": "forward_test",
+        "forward_test_of": source.id,
+        "source": source.spec.get("source"),
+        "capital": source.spec["capital"],
+        "broker": "paper",
+    }
+    return store.create_deployment(source.owner, name, "active", spec, event_data=event)
+
+
+def _run(
+    context: ExecutionContext,
+    ledger: AccountLedger,
+    test: Deployment,
+    fires: list[datetime],
+    sessions: pd.DataFrame,
+    closes: pd.DataFrame,
+    broker: PaperBroker,
+    hedge: ForwardHedge | None,
+    run_id: str,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
+) -> tuple[pd.Series, list[RebalanceOutcome]]:
+    store = context.store
+    close_times = [t.to_pydatetime() for t in sessions["close"]]
+    close_rows = closes.index.get_indexer(sessions.index)
+    matrix = closes.to_numpy(dtype=float)
+    columns = {str(s): i for i, s in enumerate(closes.columns)}
+    values: list[float] = []
+    outcomes: list[RebalanceOutcome] = []
+    fire_index = 0
+    for day, close_time in enumerate(close_times):
+        while fire_index < len(fires) and fires[fire_index] <= close_time:
+            fire = fires[fire_index]
+            fire_index += 1
+            broker.advance(fire)
+            closed = int(bisect.bisect_right(close_times, fire))
+            last_row = close_rows[closed - 1] if closed else close_rows[0] - 1
+            deployment = store.get_deployment(test.owner, test.id)
+            context.settle = _settle(broker, fire, close_times)
+            known = closes.iloc[: last_row + 1]
+            outcome = rebalance(
+                context, ledger, deployment, fire, f"{run_id}:{fire.strftime('%Y%m%dT%H%M')}", known
+            )
+            outcomes.append(outcome)
+            if hedge is not None and outcome.status != "open":  # as the rebalance job submits it
+                hedge.run(fire, broker.account(), known)
+        broker.advance(close_time)
+        ledger.record(broker.fills(ledger.last_fill_time))
+        state = broker.account()
+        row = matrix[close_rows[day]]
+        value = state.cash + sum(q * row[columns[s]] for s, q in state.positions.items())
+        values.append(value + (0.0 if hedge is None else hedge.value_at(close_time)))
+        if progress is not None and (day % 21 == 0 or day == len(close_times) - 1):
+            progress(day + 1, len(close_times))
+        if cancelled():
+            break
+    return pd.Series(values, index=sessions.index[: len(values)]), outcomes
+
+
+def _settle(broker: PaperBroker, fire: datetime, close_times: list[datetime]) -> Callable[[], None]:
+    """Move the broker to the first close after `fire` (the bar its orders fill at)."""
+    after = close_times[bisect.bisect_right(close_times, fire) :][:1]
+
+    def settle() -> None:
+        if after:
+            broker.advance(after[0])
+
+    return settle
+
+
+def backtest_values(
+    strategy: RuleStrategy | FixedWeights,
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    capital: float,
+    spec: dict[str, Any],
+) -> pd.Series:
+    """The backtest's value at each of `sessions` (indexed by session date), starting at
+    `capital` on the first: the engine's simulation of a rule (with its option overlay when the
+    deployment `spec` has a hedge), or fixed weights held every day (see the module
+    docstring)."""
+    returns = closes.pct_change().iloc[1:]
+    first = int(returns.index.searchsorted(sessions.index[0]))
+    if isinstance(strategy, FixedWeights):
+        window = returns.iloc[first + 1 :].loc[: sessions.index[-1]]
+        weights = np.array([strategy.weights[s] for s in closes.columns])
+        safe_daily = float(spec["strategy"].get("safe_rate", 0.0)) / 252
+        daily = window.to_numpy() @ weights + (1 - weights.sum()) * safe_daily
+        wealth = np.concatenate([[1.0], np.cumprod(1 + daily)])
+        return pd.Series(capital * wealth, index=sessions.index[: len(wealth)])
+    lookback = strategy.config.lookback
+    window = returns.iloc[first - lookback + 1 :].loc[: sessions.index[-1]]
+    # a single sleeve is the equal-weight portfolio of the assets, as in a search
+    risky = window.mean(axis=1) if strategy.config.sleeve == "single" else window
+    config = strategy.config
+    if "hedge" not in spec:  # no options are traded, so the backtest holds none either
+        config = config.model_copy(update={"overlay": "none"})
+    series = evaluate([config], risky, strategy.safe_rate, vol_model=spec_vol_model(spec)).series(0)
+    wealth = series["wealth"].to_numpy()
+    # series row t is day lookback + t (its wealth after that day); the first session's close
+    # is day lookback - 1, where the backtest starts at 1.
+    path = np.concatenate([[1.0], wealth])[: len(sessions)]
+    return pd.Series(capital * path, index=sessions.index[: len(path)])
+
+
+def _result(
+    test: Deployment,
+    source: Deployment,
+    request: ForwardTestRequest,
+    values: pd.Series,
+    backtest: pd.Series,
+    outcomes: list[RebalanceOutcome],
+    ledger: AccountLedger,
+    closes: pd.DataFrame,
+    hedge: ForwardHedge | None,
+) -> dict[str, Any]:
+    common = values.index.intersection(backtest.index)
+    comparison = compare_with_backtest(
+        list(values.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
+    )
+    last_prices = {str(s): float(closes.loc[values.index[-1], s]) for s in closes.columns}
+    book = ledger.book
+    statuses: dict[str, int] = {}
+    for outcome in outcomes:
+        statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
+    stopped = next((o for o in outcomes if o.paused), None)
+    return {
+        "forward_test_deployment_id": test.id,
+        "deployment_id": source.id,
+        "start": values.index[0].date().isoformat(),
+        "end": values.index[-1].date().isoformat(),
+        "sessions": len(values),
+        "runs": len(outcomes),
+        "run_statuses": statuses,
+        "paused": None
+        if stopped is None
+        else {"fire": stopped.fire.isoformat(), "reason": stopped.reason},
+        "capital": float(source.spec["capital"]),
+        "hedge": None if hedge is None else hedge.summary(values.index[-1].date()),
+        "costs": {
+            "slippage_bps": request.costs.slippage_bps,
+            "commission_per_share": request.costs.commission_per_share,
+            "commission_bps": request.costs.commission_bps,
+            "commission_minimum": request.costs.commission_minimum,
+        },
+        "final_value": float(values.iloc[-1]),
+        "time_weighted_return": time_weighted_return(
+            list(values.to_numpy()), [float(source.spec["capital"])] + [0.0] * (len(values) - 1)
+        ),
+        "realised_pnl": book.realised_pnl(),
+        "unrealised_pnl": book.unrealised_pnl(last_prices),
+        "fees": book.fees,
+        "fills": sum(1 for entry_id in ledger.entry_ids if entry_id != "capital"),
+        "holdings": book.holdings(),
+        "cash": book.cash,
+        "comparison": comparison.__dict__,
+        "values": {
+            "dates": [d.date().isoformat() for d in values.index],
+            "paper": [float(v) for v in values.to_numpy()],
+            "backtest": [float(backtest.loc[d]) for d in common],
+        },
+        "runs_detail": _runs_detail(outcomes, [] if hedge is None else hedge.outcomes),
+    }
+
+
+def _runs_detail(
+    rebalances: list[RebalanceOutcome], hedges: list[HedgeOutcome]
+) -> list[dict[str, Any]]:
+    """The runs that did not end filled or with nothing to trade, by fire (a fire's rebalance
+    before its hedge): kind (rebalance, hedge), fire, status, reason and orders."""
+    runs: list[tuple[datetime, int, str, str, str | None, int]] = [
+        (o.fire, 0, "rebalance", o.status, o.reason, len(o.orders)) for o in rebalances
+    ]
+    runs += [(o.fire, 1, "hedge", o.status, o.reason, len(o.orders)) for o in hedges]
+    return [
+        {
+            "kind": kind,
+            "fire": fire.isoformat(),
+            "status": status,
+            "reason": reason,
+            "orders": orders,
+        }
+        for fire, _, kind, status, reason, orders in sorted(runs, key=lambda r: r[:2])
+        if status not in ("filled", "no_trades")
+    ]

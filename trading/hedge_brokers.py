@@ -1,0 +1,182 @@
+"""The options account a deployment's hedge trades through, by its broker: the paper options
+account kept in the store (`trading.hedge_accounts.StoredPaperOptionsAccount`) or its owner's
+Alpaca account (`AlpacaHedgeAccount`), the one the deployment's shares trade on.
+
+On Alpaca:
+- **Contracts** are Alpaca's listed ones (`AlpacaBroker.listed_contract`: the nearest listed
+  expiry on or after the planned one, then the nearest strike), so the plan prices, sizes and
+  budgets the contracts it will really trade (`execution.hedge`, "Listed contracts").
+- **Settlement** is in shares (Alpaca exercises and assigns by delivering the underlying), so
+  the plan closes every held leg the session before its expiry (`settlement="physical"`).
+- **Prices** are the model's on the market data's closes known at the run (the last session
+  closed by then), as on paper: what the plan decides with and what marks the positions.
+- **Orders** that open a position are day limit orders at the model price plus (buys) or minus
+  (sells) `hedge_limit_tolerance` of it, rounded to cents against the trader (a sell at least a
+  cent): a limit Alpaca expires unfilled at the day's end is `canceled`, which fails its run with
+  that reason, and the next run plans afresh from the positions Alpaca holds. Orders that close
+  a position (a roll before expiry, the kill switch) are market orders: they must fill before
+  the expiry session, whatever the option's price has done since the close they were planned
+  on (an out-of-the-money option loses much of its value in its last sessions).
+- **Positions, trades and settlements** are Alpaca's: the account is traded by this deployment
+  alone, so its option positions are the hedge's, and its option trades and settlements since
+  the deployment's account opened (`spec["account_opening"]["at"]`) are the hedge ledger's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+
+from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
+from execution.brokers.base import BrokerOrder, OptionOrderRequest
+from execution.errors import OrderPlanError
+from execution.hedge import ContractLookup, HedgeMarket, Settlement, limit_price, model_price
+from execution.option_ledger import OptionFill
+from execution.options import parse_occ
+from services.market_data import last_closed_session, market_closes
+from settings import Settings
+from store import Deployment, NotFoundError, Store
+from trading.deployments import broker_of, calendar_of
+from trading.hedge_accounts import (
+    HedgeAccount,
+    StoredPaperOptionsAccount,
+    hedge_account,
+    hedge_spec,
+    vol_model_of,
+)
+
+
+class AlpacaHedgeAccount:
+    """The hedge of `deployment` on its owner's Alpaca account (`broker`), priced on `closes`
+    (the market data's closes of the hedge underlying; see the module docstring)."""
+
+    name = "alpaca"
+
+    def __init__(
+        self,
+        broker: AlpacaBroker,
+        deployment: Deployment,
+        closes: pd.DataFrame,
+        *,
+        limit_tolerance: float,
+    ) -> None:
+        self.broker = broker
+        self._closes = closes
+        self._safe_rate = float(deployment.spec["strategy"].get("safe_rate", 0.0))
+        self._calendar = calendar_of(deployment.spec)
+        self._vol_model = vol_model_of(deployment)
+        opening = deployment.spec.get("account_opening") or {}
+        self._opened = datetime.fromisoformat(opening["at"]) if "at" in opening else None
+        self._tolerance = limit_tolerance
+        self._now: datetime | None = None
+
+    @property
+    def now(self) -> datetime | None:
+        """The time of the run (Alpaca's own clock runs on its own)."""
+        return self._now
+
+    @property
+    def settlement(self) -> Settlement:
+        """Alpaca settles exercise and assignment in shares."""
+        return "physical"
+
+    @property
+    def listed(self) -> ContractLookup | None:
+        """Alpaca's listed contract for a wanted one."""
+        return self.broker.listed_contract
+
+    def advance(self, now: datetime) -> list[OptionFill]:
+        """Set the run's time (never back); Alpaca fills and settles in real time."""
+        if self._now is None or now > self._now:
+            self._now = now
+        return []
+
+    def settle_after(self, after: datetime) -> None:
+        """Nothing to move: Alpaca fills the orders as the market trades."""
+
+    def market(self, underlying: str, at: datetime) -> HedgeMarket:
+        """The underlying's closes up to the last session closed at `at`
+        (`OrderPlanError` when the market data has none)."""
+        session = last_closed_session(self._calendar, at)
+        known = (
+            self._closes[underlying].dropna().loc[: pd.Timestamp(session)]
+            if session is not None and underlying in self._closes.columns
+            else pd.Series(dtype=float)
+        )
+        if known.empty:
+            raise OrderPlanError(f"the market data has no close of {underlying} by {at}")
+        return HedgeMarket(known.index[-1].date(), known, self._safe_rate, self._calendar)
+
+    def mark(self, symbol: str, at: datetime) -> float:
+        """The model price per share of the option `symbol` at the last close known at `at`."""
+        contract = parse_occ(symbol)
+        return model_price(contract, self.market(contract.underlying, at), self._vol_model)
+
+    def options_level(self) -> int:
+        """The account's options trading level."""
+        return self.broker.options_level()
+
+    def option_positions(self) -> dict[str, int]:
+        """Contracts held per OCC symbol at Alpaca (negative: short)."""
+        return self.broker.option_positions()
+
+    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+        """The account's option trades and settlements since `since` and since the
+        deployment's account opened, oldest first."""
+        starts = [t for t in (since, self._opened) if t is not None]
+        return self.broker.option_fills(max(starts) if starts else None)
+
+    def option_order(self, client_order_id: str) -> BrokerOrder:
+        """The order placed under `client_order_id`."""
+        return self.broker.option_order(client_order_id)
+
+    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+        """Cancel what has not filled of an order at Alpaca."""
+        return self.broker.cancel_option(client_order_id)
+
+    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+        """Place the order at Alpaca: to open, a day limit order around the model price; to
+        close, a market order (see the module docstring)."""
+        if request.intent.endswith("_to_close") or request.limit_price is not None:
+            return self.broker.submit_option(request)
+        assert self._now is not None, "advance() sets the run's time before orders are sent"
+        price = self.mark(request.symbol, self._now)
+        factor = 1 + self._tolerance if request.side == "buy" else 1 - self._tolerance
+        limit = max(limit_price(price * factor, request.side), 0.01)
+        return self.broker.submit_option(
+            OptionOrderRequest(
+                request.client_order_id,
+                request.symbol,
+                request.side,
+                request.intent,
+                request.contracts,
+                limit,
+            )
+        )
+
+
+def hedge_opened(store: Store, deployment: Deployment) -> bool:
+    """Whether the deployment's hedge account was ever opened (else it never traded)."""
+    if broker_of(deployment) == "alpaca":
+        return "account_opening" in deployment.spec
+    try:
+        store.get_broker_account(deployment.owner, hedge_account(deployment))
+    except NotFoundError:
+        return False
+    return True
+
+
+def open_hedge_account(store: Store, deployment: Deployment, settings: Settings) -> HedgeAccount:
+    """The options account of the deployment's hedge on its broker (`BrokerError` when Alpaca
+    cannot be opened)."""
+    underlying = hedge_spec(deployment)["underlying"]
+    closes = market_closes(settings)[[underlying]].dropna()
+    if broker_of(deployment) == "alpaca":
+        return AlpacaHedgeAccount(
+            alpaca_broker(settings, owner=deployment.owner),
+            deployment,
+            closes,
+            limit_tolerance=settings.hedge_limit_tolerance,
+        )
+    return StoredPaperOptionsAccount(store, deployment, closes)

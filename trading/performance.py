@@ -1,0 +1,119 @@
+"""How a deployment is doing against its backtest, from its ledger: the account's value at each
+session close since its first entry, the backtest of the same strategy over the same sessions
+(`trading.forward_test.backtest_values`), their comparison (`execution.monitoring`), the
+drawdown against the deployment's limit, how far the account's weights have drifted from the
+strategy's targets on the latest closes, and the time-weighted return (cash flows in or out do
+not count as performance).
+
+Values are cash plus shares at each session's close, with the ledger's entries up to that
+close applied; for a deployment with an option hedge, plus the hedge's value there
+(`trading.hedge_values`: its ledger's net cash and the options held marked at the close's model
+price), and the backtest then holds the strategy's overlay (`hedge`: the hedge's totals at the
+last session and why it tracks less closely). Sessions are those of the deployment's calendar
+that the market data prices, up to `as_of` (and, for a forward test, the end of its window).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from execution.deployment import DeploymentLimits, capped_weights
+from execution.ledger import Book, CashFlow, time_weighted_return
+from execution.monitoring import compare_with_backtest, weight_drift
+from execution.schedule import trading_sessions
+from services.market_data import market_closes, universe_closes
+from store import Deployment, Store
+from trading.deployments import calendar_of, deployed_strategy
+from trading.forward_test import backtest_values
+from trading.hedge_accounts import from_entry as option_fill
+from trading.hedge_accounts import hedge_account, spec_vol_model
+from trading.hedge_values import hedge_summary, ledger_values, market_on, option_marks
+from trading.ledger import from_entry
+
+
+def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
+    """The deployment's performance against its backtest up to `as_of` (see the module
+    docstring); `sessions` 0 and no values before its first ledger entry."""
+    entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
+    empty: dict[str, Any] = {"deployment_id": deployment.id, "sessions": 0}
+    if not entries:
+        return empty
+    spec = deployment.spec
+    closes = universe_closes(spec["universe"])
+    until = as_of.date()
+    window_end = (spec.get("forward_test_window") or {}).get("end")
+    if window_end is not None:  # a forward test's account stops trading at its window's end
+        until = min(until, datetime.fromisoformat(window_end).date())
+    closes = closes.loc[: pd.Timestamp(until)]
+    first = min(e.time for e in entries)
+    calendar = calendar_of(spec)
+    sessions = trading_sessions(calendar, first.date(), closes.index[-1].date())
+    sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
+    if sessions.empty:
+        return empty
+    ordered = sorted(entries, key=lambda e: e.time)
+    book, applied, values, flows = Book(), 0, [], []
+    for day, close_time in zip(sessions.index, sessions["close"], strict=True):
+        flows.append(0.0)
+        while applied < len(ordered) and ordered[applied].time <= close_time:
+            entry = ordered[applied]
+            book.apply(entry)
+            if isinstance(entry, CashFlow):
+                flows[-1] += entry.amount
+            applied += 1
+        row = closes.loc[day]
+        values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
+    hedge = None
+    if "hedge" in spec:
+        hedge_values, hedge = _hedge(store, deployment, sessions)
+        values = [v + h for v, h in zip(values, hedge_values, strict=True)]
+    paper = pd.Series(values, index=sessions.index)
+    strategy = deployed_strategy(spec)
+    backtest = backtest_values(strategy, closes, sessions, float(paper.iloc[0]), spec)
+    common = paper.index.intersection(backtest.index)
+    comparison = compare_with_backtest(
+        list(paper.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
+    )
+    limits = DeploymentLimits.model_validate(spec["limits"])
+    targets, _ = capped_weights(strategy.targets(closes), limits)
+    last = closes.iloc[-1]
+    holdings = book.holdings()
+    drift = weight_drift(holdings, book.cash, {s: float(last[s]) for s in last.index}, targets)
+    return {
+        "deployment_id": deployment.id,
+        "sessions": len(paper),
+        "start": paper.index[0].date().isoformat(),
+        "end": paper.index[-1].date().isoformat(),
+        "comparison": comparison.__dict__,
+        "hedge": hedge,
+        "time_weighted_return": time_weighted_return(values, flows),
+        "max_drawdown_limit": limits.max_drawdown,
+        "weight_drift": drift,
+        "targets": targets,
+        "values": {
+            "dates": [d.date().isoformat() for d in common],
+            "paper": [float(v) for v in paper.loc[common]],
+            "backtest": [float(v) for v in backtest.loc[common]],
+        },
+    }
+
+
+def _hedge(
+    store: Store, deployment: Deployment, sessions: pd.DataFrame
+) -> tuple[list[float], dict[str, Any]]:
+    """The hedge's value at each session's close (from its ledger) and its summary at the last
+    (`trading.hedge_values`)."""
+    spec, account = deployment.spec, hedge_account(deployment)
+    fills = [option_fill(e) for e in store.ledger(deployment.owner, account)]
+    underlying = market_closes()[spec["hedge"]["underlying"]]
+    closes = [
+        (d.date(), t.to_pydatetime())
+        for d, t in zip(sessions.index, sessions["close"], strict=True)
+    ]
+    values, book = ledger_values(spec, fills, closes, underlying)
+    last = closes[-1][0]
+    marks = option_marks(book.contracts, market_on(spec, underlying, last), spec_vol_model(spec))
+    return values, hedge_summary(spec, account, book, marks, last)
