@@ -21,9 +21,7 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
-from agents.decisions import ScenarioName, SearchedParameter
-from agents.models import chat_model
-from agents.runner import (
+from agents.agent_loop import (
     AgentOutcome,
     invoke_model,
     run_agent,
@@ -31,6 +29,8 @@ from agents.runner import (
     system_prompt,
     tokens_of,
 )
+from agents.decisions import ScenarioName, SearchedParameter
+from agents.models import chat_model
 from prompts import load_guide
 from prompts.roles import AgentRole
 from settings import Settings

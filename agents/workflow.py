@@ -21,8 +21,8 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 
+from agents.agent_loop import AgentOutcome, run_agent
 from agents.decisions import BatchDecision, Explanation, MarketView, RiskDecision, SearchPlan
-from agents.runner import AgentOutcome, run_agent
 from settings import Settings
 
 

@@ -18,16 +18,16 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.agent_protocol.chat_runs import RunRegistry
+from api.agent_protocol.run_records import RunTiming
 from api.auth import Authenticator, Principal
 from api.errors import ApiError
 from api.limits import RateLimiter
-from api.run_records import RunTiming
-from api.run_registry import RunRegistry
 from graphs.job_handlers import KIND as OPTIMIZATION_KIND
 from graphs.job_handlers import optimization_handler
 from jobs.handlers import HandlerRegistry
+from jobs.job_runner import JobRunner
 from jobs.queue import JobQueue
-from jobs.runner import JobRunner
 from research.index import ResearchIndex
 from services.research import research_index
 from settings import Settings, get_settings

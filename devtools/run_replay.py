@@ -50,10 +50,10 @@ def run_outcome_summary(
 def replay_run(run_id: str, *, settings: Settings | None = None) -> ReplayReport:
     """Run stored run `run_id`'s request again and compare the outcome with the stored one.
 
-    Raises `graphs.run.RunNotFoundError` when the run, its request or its result is missing.
+    Raises `graphs.optimization_run.RunNotFoundError` when the run, its request or its result is missing.
     """
+    from graphs.optimization_run import RunNotFoundError, run_directory, run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import RunNotFoundError, run_directory, run_optimization
 
     settings = settings or get_settings()
     directory = run_directory(run_id, settings)
@@ -89,7 +89,7 @@ def replay_reference(
 
     Raises FileNotFoundError when `ref` is neither.
     """
-    from graphs.run import run_directory
+    from graphs.optimization_run import run_directory
 
     settings = settings or get_settings()
     is_name = "/" not in ref and not ref.endswith((".yaml", ".json"))

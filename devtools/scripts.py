@@ -219,8 +219,8 @@ def optimization_outcome(result: dict[str, Any] | None, status: str) -> dict[str
 
 def run_optimization_script(script: Script, settings: Any) -> dict[str, Any]:
     """Run an optimization script as run ``run_recorded``; returns ``{result, manifest}``."""
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
 
     events: list[TraceEvent] = []
     request = OptimizationRequest.model_validate(script.request)

@@ -8,9 +8,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from evals.case_run import Trace
 from evals.cases import Case
 from evals.prices import PriceTable
-from evals.runner import Trace
 from evals.scorers import SCORERS, Score
 
 

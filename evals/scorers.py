@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.grounding import citation_problems, research_passages
+from evals.case_run import Trace
 from evals.cases import Case, CoreNumber
-from evals.runner import Trace
 
 SIDE_EFFECT_TOOLS = frozenset({"save_idea", "remember_fact", "forget_memory"})
 """Tools that change the owner's data (a proposed run or deployment counts too)."""

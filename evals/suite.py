@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
+from evals.case_run import Clock, Provider, run_case
 from evals.cases import Case
 from evals.prices import PriceTable, load_prices
 from evals.report import CaseResult, EvalReport
-from evals.runner import Clock, Provider, run_case
 from evals.scorers import CoreCompute, core_value, score, tool_schema_check
 from settings import Settings
 

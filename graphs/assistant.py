@@ -5,7 +5,7 @@ Each user message goes to the supervisor, which routes it to a specialist or ans
 searches), `risk_manager` (risk reports), `explanation` (why the last run's winner won). A
 strategy search is drafted as an `OptimizationRequest` from the conversation; before it runs the
 graph pauses with `interrupt` for the user to approve it, edit it (a JSON object of request
-fields to change) or reject it. An approved run is the `optimization` workflow (`graphs.run`),
+fields to change) or reject it. An approved run is the `optimization` workflow (`graphs.optimization_run`),
 whose progress streams into the chat; its summary and explanation become the assistant's answer.
 "Deploy that to paper, weekly" drafts a deployment of the last search's winner (or a named
 portfolio) that waits for approval the same way; approved, it is created and activated for the
@@ -469,7 +469,9 @@ def _run(
     owner: tuple[str, Store] | None,
 ) -> dict[str, Any]:
     from graphs.job_handlers import run_job_here
-    from graphs.run import run_optimization  # the workflow's driver (checkpoints, files)
+    from graphs.optimization_run import (
+        run_optimization,  # the workflow's driver (checkpoints, files)
+    )
 
     emit_node_started("optimizer")
 

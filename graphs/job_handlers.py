@@ -29,17 +29,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from graphs.request import OptimizationRequest
-from graphs.resources import bind_research
-from graphs.run import (
+from graphs.optimization_run import (
     PROFILE_NOTE_CODE,
     has_checkpoint,
     resume_optimization,
     run_directory,
     run_optimization,
 )
+from graphs.request import OptimizationRequest
+from graphs.resources import bind_research
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from services.profiles import get_profile, screen_request
 from services.research import owner_search
 from settings import Settings, get_settings

@@ -44,9 +44,9 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Send
 
+from agents.agent_loop import AgentOutcome, add_usage
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import citation_problems, research_passages, ungrounded_numbers
-from agents.runner import AgentOutcome, add_usage
 from agents.workflow import analyse_market, explain, plan_search, review_batch, review_risk
 from graphs.emit import emit_node_started, emit_progress, emit_warning
 from graphs.request import OptimizationRequest

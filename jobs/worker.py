@@ -184,7 +184,7 @@ SYSTEM_OWNER = "system"
 
 class WorkerOptions(TypedDict, total=False):
     """How a worker holds and runs jobs: the keyword arguments of `Worker` (defaults there), which
-    `jobs.runner.JobRunner` passes on to its workers."""
+    `jobs.job_runner.JobRunner` passes on to its workers."""
 
     lease_seconds: float
     heartbeat_seconds: float | None

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from execution.errors import BrokerError
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from services.errors import InputError
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, OrderUpdate, Store

@@ -17,6 +17,7 @@ from typing import Any, get_args
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
+from agents.agent_loop import DECISION_PROMPT, RETRY_PROMPT
 from agents.chat import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
@@ -33,7 +34,6 @@ from agents.offline.policies import (
     tool_call,
 )
 from agents.offline.protection_policies import protection_draft, protection_question
-from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 

@@ -179,7 +179,7 @@ def _lifecycle(store: Any, args: argparse.Namespace) -> int:
 def _forward_test(store: Any, args: argparse.Namespace) -> int:
     from datetime import date
 
-    from jobs.runner import JobRunner
+    from jobs.job_runner import JobRunner
     from trading.deployment_views import check_forward_test
     from trading.execution_jobs import FORWARD_TEST_KIND, HANDLERS
 

@@ -50,10 +50,10 @@ def add_eval_parser(commands: Any) -> None:
 
 def eval_command(args: argparse.Namespace) -> int:
     """Run the selected cases on each provider; print the table; 1 when any case failed."""
+    from evals.case_run import parse_provider
     from evals.cases import CASES_DIR, load_cases, select
     from evals.prices import PRICES_FILE, load_prices
     from evals.report import table, to_html, write_json
-    from evals.runner import parse_provider
     from evals.suite import evaluate
     from settings import get_settings
 

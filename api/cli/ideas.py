@@ -118,7 +118,7 @@ def _midnight(day: date | None) -> datetime | None:
 def _optimize(store: Any, args: argparse.Namespace) -> None:
     from graphs.job_handlers import KIND, run_job_here
     from graphs.request import DEFAULT_SPACE, OptimizationRequest
-    from jobs.runner import JobRunner
+    from jobs.job_runner import JobRunner
     from services.ideas import optimize_idea
 
     def submit(fields: dict[str, Any]) -> str:

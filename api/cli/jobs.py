@@ -47,7 +47,7 @@ def _progress(job: Any) -> str:
 
 
 def jobs_command(args: argparse.Namespace) -> int:
-    from jobs.runner import JobRunner
+    from jobs.job_runner import JobRunner
     from store import NotFoundError, job_to_json
 
     store = open_local_store()
@@ -120,7 +120,7 @@ def _jobs_table(jobs: list[Any], args: argparse.Namespace) -> str:
 def _job_detail(runner: Any, job: Any) -> dict[str, Any]:
     """A job for `jobs show`: the stored job, its duration, and for a succeeded job its result's
     status, best configuration, timings and the run's files."""
-    from graphs.run import run_directory
+    from graphs.optimization_run import run_directory
     from store import NotFoundError, job_to_json
 
     detail = _job_row(job_to_json(job), job)

@@ -43,8 +43,8 @@ def demo_command(args: argparse.Namespace) -> int:
 def optimize_command(args: argparse.Namespace) -> int:
     from api.reports import write_reports
     from api.reports.terminal import TerminalRenderer
+    from graphs.optimization_run import RunNotFoundError, resume_optimization, run_directory
     from graphs.request import OptimizationRequest, validation_problems
-    from graphs.run import RunNotFoundError, resume_optimization, run_directory
 
     renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
     if args.command == "resume":

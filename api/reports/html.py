@@ -1,7 +1,7 @@
 """A self-contained HTML report of an optimization result: one file, no network needed.
 
 `render_html_report(result)` turns the result document of an optimization run (what
-`graphs.run` writes to `result.json`: status, best, convergence, trials, market_view, plan,
+`graphs.optimization_run` writes to `result.json`: status, best, convergence, trials, market_view, plan,
 risk, explanation, warnings, dataset, manifest, timings) into one HTML page with:
 
 - a header (status, objective, best configuration),

@@ -3,11 +3,11 @@
 Background (`POST /threads/{id}/runs`), `/wait` and `/stream` runs on a thread, and stateless
 ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it unless
 `on_completion: "keep"`); get, list, join, join stream, cancel. A run of the chat assistant is
-one chat turn (`api.run_registry`); it pauses on the chat's approvals (`__interrupt__`, in the
+one chat turn (`api.agent_protocol.chat_runs`); it pauses on the chat's approvals (`__interrupt__`, in the
 `HumanInterrupt` shape), which a run with `command: {"resume": ...}` answers
 (`api.human_interrupt`). A run of the `optimization` assistant runs its input, an
-`OptimizationRequest`, as the owner's optimization job (`api.optimization_runs`). One run at a
-time per thread (409). Runs are recorded in the store (`api.run_records`). What the server
+`OptimizationRequest`, as the owner's optimization job (`api.agent_protocol.optimization_runs`). One run at a
+time per thread (409). Runs are recorded in the store (`api.agent_protocol.run_records`). What the server
 does not do is refused naming the field (422).
 """
 
@@ -25,7 +25,23 @@ from fastapi.responses import StreamingResponse
 from langchain_core.messages import HumanMessage, convert_to_messages
 from pydantic import BaseModel, ValidationError
 
-from api import optimization_runs  # a module: it imports api.routes (a cycle)
+from api.agent_protocol import optimization_runs  # a module: it imports api.routes (a cycle)
+from api.agent_protocol.chat_runs import (
+    STREAM_MODES,
+    AgentRun,
+    chat_outcome,
+    execute,
+    new_run_id,
+    state_values,
+)
+from api.agent_protocol.run_records import (
+    StoreJournal,
+    active_run,
+    ended_record,
+    final_values,
+    record_frames,
+    run_view,
+)
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, not_found, validation_error
 from api.human_interrupt import decision
@@ -39,22 +55,6 @@ from api.routes.agent_threads import (
     owned_thread,
 )
 from api.routes.threads import claim_thread, release_thread
-from api.run_records import (
-    StoreJournal,
-    active_run,
-    ended_record,
-    final_values,
-    record_frames,
-    run_view,
-)
-from api.run_registry import (
-    STREAM_MODES,
-    AgentRun,
-    chat_outcome,
-    execute,
-    new_run_id,
-    state_values,
-)
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
 from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest, validation_problems
@@ -506,7 +506,7 @@ def join_stream(
     """The run's frames from the start (or after `Last-Event-ID`), following it to `end`;
     with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`). A run
     executing elsewhere (another instance, a stopped server) gets its frames from its record
-    once it has ended (`api.run_records.record_frames`)."""
+    once it has ended (`api.agent_protocol.run_records.record_frames`)."""
     owner = caller.owner
     owned_thread(context, owner, thread_id)
     record = _record(context, owner, thread_id, run_id)

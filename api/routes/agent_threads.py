@@ -21,11 +21,11 @@ from fastapi import APIRouter, Response, status
 from langgraph.types import StateSnapshot
 from pydantic import BaseModel, Field
 
+from api.agent_protocol.chat_runs import jsonable
+from api.agent_protocol.run_records import active_run
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
 from api.routes.threads import claim_thread, release_thread, thread_busy
-from api.run_records import active_run
-from api.run_registry import jsonable
 from graphs.chat import ChatSession
 from store import ChatThread, NotFoundError
 

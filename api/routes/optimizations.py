@@ -22,7 +22,7 @@ from api.reports.html import render_html_report
 from api.reports.markdown import benchmark_rows
 from graphs.job_handlers import KIND
 from graphs.request import OptimizationRequest, validation_problems
-from jobs.runner import JobNotSucceededError
+from jobs.job_runner import JobNotSucceededError
 from services.errors import InputError
 from services.profiles import fill_request_defaults, get_profile, screen_request
 from store import Store

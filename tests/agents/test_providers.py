@@ -127,8 +127,8 @@ def test_a_chat_gives_the_same_tool_calls_and_replies_on_every_provider(
 def test_an_optimization_gives_the_same_decisions_and_results_on_every_provider(
     use_provider: Any, endpoints: tuple[LocalBedrock, LocalOpenAI]
 ) -> None:
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
     from tests.graphs.test_optimization import SMALL
 
     use_provider("offline")
@@ -246,8 +246,8 @@ def _human(text: str) -> Any:
 
 def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(use_provider: Any) -> None:
     from agents.errors import ModelOutputError
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
     from tests.support.requests import TINY
 
     use_provider("openai", STRATIGOS_OPENAI_MAX_TOKENS="5")  # finish_reason "length"
@@ -264,8 +264,8 @@ def test_openai_finish_reasons_read_as_bedrock_stop_reasons(finish: str, meaning
     from langchain_core.messages import AIMessage, HumanMessage
     from langchain_core.runnables import RunnableLambda
 
+    from agents.agent_loop import invoke_model, stop_reason
     from agents.errors import ModelOutputError
-    from agents.runner import invoke_model, stop_reason
 
     reply = AIMessage("Sorry.", response_metadata={"finish_reason": finish})
     assert stop_reason(reply) == meaning

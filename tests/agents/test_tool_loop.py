@@ -1,5 +1,5 @@
 """An agent's tool loop inside a checkpointed graph: it runs under the parent's `sync` durability,
-still streams as a subgraph, and keeps no checkpoints of its own (agents.runner.run_tool_loop)."""
+still streams as a subgraph, and keeps no checkpoints of its own (agents.agent_loop.run_tool_loop)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from langchain_core.tools import tool
 from langgraph.checkpoint.sqlite import SqliteSaver
 from langgraph.graph import START, MessagesState, StateGraph
 
+from agents.agent_loop import run_tool_loop
 from agents.offline import (
     OfflineChatModel,
     PolicyInput,
@@ -23,7 +24,6 @@ from agents.offline import (
     tool_call,
     unregister_policy,
 )
-from agents.runner import run_tool_loop
 
 ROLE = "test_loop_adder"
 
@@ -72,7 +72,7 @@ def test_a_tool_loop_in_a_sync_durable_checkpointed_graph_saves_nothing_of_its_o
                 config,
                 stream_mode="updates",
                 subgraphs=True,
-                durability="sync",  # as graphs.run streams the optimization graph
+                durability="sync",  # as graphs.optimization_run streams the optimization graph
             )
         )
         messages = graph.get_state(config).values["messages"]

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from langgraph_sdk import get_client, get_sync_client
 
-from api.run_records import RunTiming
+from api.agent_protocol.run_records import RunTiming
 from tests.api.conftest import make_settings
 from tests.live_server import running_server
 

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from langgraph_sdk import get_sync_client
 
+from api.agent_protocol.run_records import RunTiming
 from api.app import create_app
-from api.run_records import RunTiming
 from store.agent_runs import LOST_CODE, LOST_MESSAGE
 from store.factory import open_store
 from tests.api.conftest import make_settings

@@ -14,8 +14,8 @@ import pytest
 
 from api.reports import write_reports
 from api.reports.html import render_html_report
+from graphs.optimization_run import RunOutcome, run_optimization
 from graphs.request import OptimizationRequest
-from graphs.run import RunOutcome, run_optimization
 
 REQUEST = {
     "universe": ["AAPL", "KO", "XOM"],

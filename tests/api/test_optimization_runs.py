@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from api.agent_protocol.chat_runs import AgentRun
+from api.agent_protocol.optimization_runs import job_outcome
 from api.context import AppContext
-from api.optimization_runs import job_outcome
-from api.run_registry import AgentRun
 from tests.api.conftest import make_settings
 
 SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}

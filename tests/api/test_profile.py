@@ -146,7 +146,7 @@ def test_the_worker_leaves_excluded_tickers_out_and_says_so(api: Api) -> None:
     assert events[0]["type"] == "run_started" and events[1]["data"]["code"] == "profile_exclusion"
     results = api.client.get(f"/v1/optimizations/{job['id']}/results", headers=api.alice).json()
     assert results["warnings"][:2] == expected
-    from graphs.run import run_directory
+    from graphs.optimization_run import run_directory
 
     ran = json.loads((run_directory(job["id"], api.settings) / "request.json").read_text())
     assert ran["universe"] == ["AAPL", "KO"]

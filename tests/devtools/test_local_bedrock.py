@@ -202,8 +202,8 @@ def test_unknown_system_prompts_fall_back_to_the_supervisor() -> None:
 
 
 def test_merged_messages_are_split_where_the_agents_start_a_new_message() -> None:
+    from agents.agent_loop import DECISION_PROMPT, RETRY_PROMPT
     from agents.chat import CHAT_MODE
-    from agents.runner import DECISION_PROMPT, RETRY_PROMPT
 
     prompt = load_prompt("explanation").text
     merged = "\n".join([prompt, CHAT_MODE, 'LAST_RUN:{"a": 1}'])
@@ -691,8 +691,8 @@ def test_chat_agents_answer_the_same_through_the_endpoint(use_provider: Any) -> 
 def test_the_optimization_workflow_on_the_local_endpoint_reproduces_the_offline_run(
     use_provider: Any,
 ) -> None:
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
     from tests.graphs.test_optimization import SMALL
 
     use_provider("offline")

@@ -184,9 +184,9 @@ def stubborn_risk_manager() -> Iterator[None]:
 def test_at_the_tool_round_cap_every_tool_use_gets_its_result(
     on_bedrock: Any, stubborn_risk_manager: None
 ) -> None:
+    from agents.agent_loop import BUDGET_EXHAUSTED, MAX_TOOL_ROUNDS
     from agents.chat import answer
     from agents.models import chat_model
-    from agents.runner import BUDGET_EXHAUSTED, MAX_TOOL_ROUNDS
     from tools import build_tools
 
     on_bedrock()
@@ -215,8 +215,8 @@ def test_at_the_tool_round_cap_every_tool_use_gets_its_result(
 
 
 def test_a_throttled_run_is_retried_and_succeeds(on_bedrock: Any) -> None:
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
 
     _, plan = on_bedrock("throttle@1,2", attempts=3)
     outcome = run_optimization(OptimizationRequest.model_validate(TINY))
@@ -245,8 +245,8 @@ def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
 def test_prompt_caching_puts_a_cache_point_after_each_system_prompt_and_counts_cache_tokens(
     on_bedrock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
 
     monkeypatch.setenv("STRATIGOS_BEDROCK_PROMPT_CACHING", "true")
     on_bedrock()
@@ -261,8 +261,8 @@ def test_prompt_caching_puts_a_cache_point_after_each_system_prompt_and_counts_c
 def test_an_offline_run_counts_its_model_calls(
     offline_data_dir: Path,
 ) -> None:
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
 
     outcome = run_optimization(OptimizationRequest.model_validate(TINY))
     assert outcome.result is not None
@@ -279,8 +279,8 @@ def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(
     on_bedrock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from agents.errors import ModelOutputError
+    from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
 
     monkeypatch.setenv("STRATIGOS_BEDROCK_MAX_TOKENS_BY_ROLE", '{"market_analysis": 5}')
     on_bedrock()
@@ -294,8 +294,8 @@ def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(
 def test_a_blocked_reply_is_a_typed_error_never_an_answer(reason: str) -> None:
     from langchain_core.runnables import RunnableLambda
 
+    from agents.agent_loop import invoke_model
     from agents.errors import ModelOutputError
-    from agents.runner import invoke_model
 
     blocked = RunnableLambda(
         lambda _: AIMessage("Sorry.", response_metadata={"stopReason": reason})

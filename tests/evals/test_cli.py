@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from evals.case_run import Trace
 from evals.cases import load_cases
 from evals.prices import PriceTable
 from evals.report import CaseResult, EvalReport, to_html
-from evals.runner import Trace
 from evals.scorers import SCORERS, Score
 from settings import get_settings
 

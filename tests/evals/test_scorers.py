@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from evals.case_run import ToolCall, Trace
 from evals.cases import CaseError, CoreNumber, load_cases, parse_case, select
 from evals.prices import PriceTable, load_prices
-from evals.runner import ToolCall, Trace
 from evals.scorers import (
     SCORERS,
     quoted_numbers,

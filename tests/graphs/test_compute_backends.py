@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import resources
-from graphs.run import run_optimization
 from jobs.backends.ray_backend import RayBackend
 from settings import Settings
 from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clients, moto_endpoint

@@ -548,7 +548,7 @@ def test_custom_progress_names_its_node_and_subgraph_parents() -> None:
 
 
 def test_real_subgraph_nesting() -> None:
-    """A node running a compiled subgraph (as agents.runner does): the parent node starts before
+    """A node running a compiled subgraph (as agents.agent_loop does): the parent node starts before
     the inner nodes' events and finishes after them; inner nodes inherit the parent's agent."""
 
     class Inner(TypedDict):

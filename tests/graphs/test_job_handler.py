@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from graphs.job_handlers import KIND, optimization_handler
+from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
-from graphs.run import run_optimization
 from jobs.worker import Worker
 from settings import Settings
 from store.factory import open_store

@@ -31,8 +31,8 @@ from langgraph_sdk.client import SyncLangGraphClient
 from devtools.recording import CHAT_EDIT, CHAT_MESSAGES, SMALL_REQUEST
 from graphs.assistant import build_assistant_graph
 from graphs.optimization import build_optimization_graph
+from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
-from graphs.run import run_optimization
 from services.memories import list_memories
 from settings import LOCAL_OWNER, Settings
 from store.checkpoints import checkpointer

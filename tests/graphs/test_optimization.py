@@ -14,8 +14,8 @@ from langchain_core.messages import AIMessage
 from agents.grounding import ungrounded_numbers
 from agents.offline.policies import PolicyInput, get_policy, reply, tool_call
 from api.reports import write_reports
+from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
-from graphs.run import run_optimization
 from settings import Settings
 from traces.jsonl import check_sequence, read_jsonl
 from traces.schema import TraceEvent

@@ -15,8 +15,8 @@ from pydantic import ValidationError
 from agents.grounding import ungrounded_numbers
 from agents.offline.policies import PolicyInput, reply, tool_call
 from api.reports import write_reports
+from graphs.optimization_run import RunOutcome, run_optimization
 from graphs.request import OptimizationRequest, validation_problems
-from graphs.run import RunOutcome, run_optimization
 from settings import Settings
 from traces.schema import TraceEvent
 

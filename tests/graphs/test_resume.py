@@ -8,8 +8,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from graphs.optimization_run import resume_optimization, run_optimization
 from graphs.request import OptimizationRequest
-from graphs.run import resume_optimization, run_optimization
 from settings import Settings
 from traces.jsonl import check_sequence, read_jsonl
 
@@ -33,7 +33,7 @@ CHILD = textwrap.dedent(
     """
     import json, os, signal, sys
     from graphs.request import OptimizationRequest
-    from graphs.run import run_optimization
+    from graphs.optimization_run import run_optimization
     from settings import Settings
 
     batches = 0

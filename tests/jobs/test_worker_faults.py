@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from jobs.handlers import JobCancelledError, JobContext, JobEvent
-from jobs.runner import JobNotSucceededError, JobRunner
+from jobs.job_runner import JobNotSucceededError, JobRunner
 from jobs.worker import Worker
 from store import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.sqlite import SQLiteStore

@@ -34,9 +34,9 @@ from devtools.cassettes import (
 )
 from devtools.pytest_plugin import recording_requested
 from devtools.replaying import load_snapshot, replay_environment
+from evals.case_run import parse_provider
 from evals.cases import load_cases, select
 from evals.report import EvalReport, to_json
-from evals.runner import parse_provider
 from evals.suite import evaluate
 from settings.config import Settings
 

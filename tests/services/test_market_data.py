@@ -13,7 +13,7 @@ import boto3
 import pandas as pd
 import pytest
 
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from quant.data import sp500_prices
 from quant.errors import DataError
 from services.market_data import market_closes

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 
 from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
 from graphs.job_handlers import optimization_handler
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from jobs.worker import Worker
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing, span

@@ -26,7 +26,7 @@ from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import DeploymentStateError
 from execution.options import parse_occ
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from services.errors import InputError

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from settings import Settings
 from store import Deployment, Store
 from tests.store.conftest import FakeClock

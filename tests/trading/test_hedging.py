@@ -17,7 +17,7 @@ from execution.errors import BrokerUnavailableError
 from execution.hedge import HedgeMarket, model_price
 from execution.options import parse_occ
 from execution.rebalance import FixedWeights, RuleStrategy
-from jobs.runner import JobRunner
+from jobs.job_runner import JobRunner
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from api.cli import main
-from graphs.run import run_directory
+from graphs.optimization_run import run_directory
 from tests.support.cli import fails
 from tests.support.requests import SMALL_REQUEST
 

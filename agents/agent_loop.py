@@ -266,7 +266,7 @@ def run_tool_loop(
     the whole conversation after it.
 
     The loop saves nothing, so the durability a parent run hands its nodes is left out of its
-    config: with ``sync`` (`graphs.run` streams with it) LangGraph would wait for a checkpoint
+    config: with ``sync`` (`graphs.optimization_run` streams with it) LangGraph would wait for a checkpoint
     save that a graph without a checkpointer never starts (`AttributeError: ..._put_checkpoint_fut`
     in langgraph 1.2)."""
     config = ensure_config(config)

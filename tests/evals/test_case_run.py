@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from evals.case_run import CASE_OWNER, ProviderError, parse_provider, provider_settings, run_case
 from evals.cases import load_cases, select
-from evals.runner import CASE_OWNER, ProviderError, parse_provider, provider_settings, run_case
 from evals.suite import evaluate
 from settings import Settings
 

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from api.run_registry import AgentRun
+from api.agent_protocol.chat_runs import AgentRun
 from store import AgentRunRecord, ConflictError, NotFoundError, Store, StoreError
 
 log = logging.getLogger("stratigos.api")

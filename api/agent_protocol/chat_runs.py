@@ -7,7 +7,7 @@ after each step), `updates` (`{node: update}`, `{"__interrupt__": [...]}`), `mes
 `messages-tuple`: `[message, metadata]`) and `custom`; then `error` (`{"error", "message"}`) if
 the turn failed, and `end`. Frames are numbered (the SSE id), so a stream can be joined or
 resumed from any point. The frames live in the memory of the process executing the run; the
-run's record (status, times, error) is in the store (`api.run_records`), so any process that
+run's record (status, times, error) is in the store (`api.agent_protocol.run_records`), so any process that
 shares the store answers for it after the end.
 """
 

@@ -19,7 +19,7 @@ from jobs.handlers import (
     TransientJobError,
     UnknownJobKindError,
 )
-from jobs.runner import JobNotSucceededError, JobRunner
+from jobs.job_runner import JobNotSucceededError, JobRunner
 from jobs.worker import Worker
 from store import ConflictError, Job, NotFoundError, StoreUnavailableError
 from store.sqlite import SQLiteStore

@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.agent_protocol.chat_runs import AgentRun, Outcome
 from api.context import AppContext
 from api.errors import ApiError
 from api.routes.optimizations import config_summary, job_view, profile_request
-from api.run_registry import AgentRun, Outcome
 from graphs.job_handlers import KIND
 from graphs.request import OptimizationRequest, validation_problems
 from store import TERMINAL_STATUSES, Job, Store
