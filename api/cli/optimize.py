@@ -133,6 +133,7 @@ def best_line(best: dict[str, Any]) -> str:
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
     from api.reports.hedging import text_lines as hedging_lines
+    from api.reports.manifest import text_lines as manifest_lines
     from api.reports.markdown import benchmark_rows
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]
@@ -167,7 +168,7 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         lines.append(f"  warning: {warning}")
     manifest = result.get("manifest")
     if isinstance(manifest, dict):
-        lines += ["", *manifest_summary(manifest)]
+        lines += ["", *manifest_lines(manifest)]
     timings = result.get("timings") or {}
     if timings:
         lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
@@ -177,33 +178,3 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     if reports:
         lines.append("Report:  " + ", ".join(reports))
     return "\n".join(lines)
-
-
-def manifest_summary(manifest: dict[str, Any]) -> list[str]:
-    """A few lines describing a run manifest: models, hashes, seed, versions, usage."""
-
-    def short(value: Any) -> str:
-        return str(value)[:12] if value else "-"
-
-    ids = manifest.get("model_ids") or {}
-    models = ", ".join(f"{role} {model}" for role, model in ids.items()) or "-"
-    prompts = manifest.get("prompt_hashes") or {}
-    prompt_text = ", ".join(f"{role} {short(h)}" for role, h in prompts.items()) or "-"
-    dataset = manifest.get("dataset") or {}
-    versions = manifest.get("package_versions") or {}
-    usage = manifest.get("usage") or {}
-    return [
-        f"Manifest: provider {manifest.get('model_provider')}; models: {models}",
-        f"  request {short(manifest.get('request_hash'))}, seed {manifest.get('seed')}, "
-        f"data {short(dataset.get('sha256'))} ({dataset.get('n_rows', '-')} rows x "
-        f"{dataset.get('n_columns', '-')} assets), tools {short(manifest.get('tool_schema_hash'))}",
-        f"  prompts: {prompt_text}",
-        f"  code: commit {short(manifest.get('git_commit'))}, stratigos "
-        f"{versions.get('stratigos') or '-'}, python {manifest.get('python_version') or '-'}",
-        f"  used: {usage.get('trials', 0)} trials, {usage.get('llm_calls', 0)} model calls, "
-        f"{usage.get('input_tokens', 0)} input + {usage.get('output_tokens', 0)} output tokens "
-        f"({usage.get('cache_read_tokens', 0)} read from the prompt cache), "
-        f"{usage.get('wall_time_s', 0.0):.1f} s (budgets: "
-        + ", ".join(f"{k} {v}" for k, v in (manifest.get("budgets") or {}).items())
-        + ")",
-    ]
