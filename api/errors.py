@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -36,7 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from graphs.request import validation_problems
-from services.errors import InfeasibleTargetError, QuantError
+from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 
 log = logging.getLogger("stratigos.api")
@@ -87,9 +88,80 @@ def not_found(kind: str, identifier: str) -> ApiError:
     return ApiError(404, "NOT_FOUND", f"{kind} {identifier!r} not found")
 
 
+@contextmanager
+def found_or_404(kind: str, identifier: str) -> Iterator[None]:
+    """The store's `NotFoundError` raised inside as a 404 naming the `kind` of resource and its
+    `identifier` (`not_found`)."""
+    try:
+        yield
+    except NotFoundError:
+        raise not_found(kind, identifier) from None
+
+
 def validation_error(field: str, problem: str) -> ApiError:
     """422 naming one field and its problem."""
     return ApiError(422, "VALIDATION_ERROR", f"{field}: {problem}", [(field, problem)])
+
+
+@contextmanager
+def input_errors(prefix: str = "body.") -> Iterator[None]:
+    """A service's `InputError` raised inside as a 422 naming the field `<prefix><field>`, with
+    the service's own sentence as the message."""
+    try:
+        yield
+    except InputError as exc:
+        detail = (f"{prefix}{exc.field}", exc.problem)
+        raise ApiError(422, "VALIDATION_ERROR", exc.message, [detail]) from None
+
+
+@contextmanager
+def field_errors(prefix: str) -> Iterator[None]:
+    """A service's `InputError` raised inside as a 422 whose message names the whole field,
+    `<prefix><field>` (``body.``, ``query.``, ``path.``, or none), and a `NotFoundInputError`
+    as a 404 naming it."""
+    try:
+        yield
+    except NotFoundInputError as exc:
+        detail = (f"{prefix}{exc.field}", exc.problem)
+        raise ApiError(404, "NOT_FOUND", exc.message, [detail]) from None
+    except InputError as exc:
+        field = f"{prefix}{exc.field}"
+        if exc.message != f"{exc.field}: {exc.problem}":  # a sentence of the service's own
+            raise ApiError(422, "VALIDATION_ERROR", exc.message, [(field, exc.problem)]) from None
+        raise validation_error(field, exc.problem) from None
+
+
+@contextmanager
+def profile_refusals(prefix: str) -> Iterator[None]:
+    """What `services.optimizations` refuses when it applies the owner's profile to a request,
+    raised inside, as a 422 naming the fields under `prefix` (``body.``, ``body.input.``):
+    exclusions that leave no ticker (an `InputError` on ``universe``), or a request that its
+    profile's defaults and exclusions make unable to run (a `ValidationError`)."""
+    try:
+        with field_errors(prefix):
+            yield
+    except ValidationError as exc:
+        problems = validation_problems(exc.errors())
+        raise ApiError(
+            422,
+            "VALIDATION_ERROR",
+            "the request with your profile's defaults and exclusions cannot run: "
+            + "; ".join(f"{f}: {p}" for f, p in problems),
+            [(f"{prefix}{f}", p) for f, p in problems],
+        ) from None
+
+
+def invalid(exc: ValidationError, prefix: str, what: str) -> ApiError:
+    """422 for `what` (a run's input, an edit of a pending request) that its model refused:
+    each problem named under `prefix` (``body.input.``); the message names the first."""
+    problems = validation_problems(exc.errors())
+    field, problem = problems[0]
+    return ApiError(
+        422,
+        "VALIDATION_ERROR",
+        f"invalid {what}: {field}: {problem}",
+        [(f"{prefix}{f}", p) for f, p in problems],
+    )
 
 
 def error_json(

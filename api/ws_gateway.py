@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from api.auth import Authenticator
 from api.errors import ApiError
-from api.routes.optimizations import job_view
+from api.schemas.optimizations import job_view
 from settings import get_settings
 from store import NotFoundError, Store
 

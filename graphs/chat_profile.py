@@ -1,5 +1,6 @@
 """The owner's profile in the chat: drafts of strategy searches take its defaults and respect its
-exclusions, and the chat's portfolio tools leave excluded tickers out (`services.profiles`).
+exclusions (`services.optimizations.prepare_optimization`), and the chat's portfolio tools
+leave excluded tickers out (`services.profiles`).
 
 Kept apart from `graphs.assistant` so the assistant's nodes stay about the conversation.
 """
@@ -9,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from graphs.request import OptimizationRequest
-from services.profiles import fill_request_defaults, get_profile, screen, screen_request
+from services.optimizations import prepare_optimization
+from services.profiles import get_profile, screen
 from store import Store
 from tools.context import UniverseScreen
 
@@ -23,14 +25,11 @@ def profile_draft(
     leaves them out when it starts (`graphs.job_handlers`). `services.errors.InputError` when
     the exclusions leave no ticker; `pydantic.ValidationError` when the filled request cannot
     run."""
-    profile = get_profile(store, owner)
-    filled = fill_request_defaults(profile, request.model_dump(mode="json"), screen=False)
-    screened = screen_request(profile, filled.request)
-    OptimizationRequest.model_validate(screened.request)
-    notes = [item.reason for item in screened.left_out]
-    if filled.from_profile:
-        notes.insert(0, "from your profile: " + ", ".join(filled.from_profile))
-    return OptimizationRequest.model_validate(filled.request), notes
+    prepared = prepare_optimization(store, owner, request)
+    notes = prepared.reasons
+    if prepared.from_profile:
+        notes.insert(0, "from your profile: " + ", ".join(prepared.from_profile))
+    return prepared.request, notes
 
 
 def profile_screen(owner: str, store: Store) -> UniverseScreen:

@@ -40,6 +40,7 @@ from graphs.request import OptimizationRequest
 from graphs.resources import bind_research
 from jobs.handlers import HandlerRegistry, JobCancelledError, JobContext, register_handler
 from jobs.job_runner import JobRunner
+from services.optimizations import submit_optimization
 from services.profiles import get_profile, screen_request
 from services.research import owner_search
 from settings import Settings, get_settings
@@ -180,9 +181,9 @@ def run_job_here(
     succeed gives `{"status", "reason"}` with its stored status and error."""
     handlers = HandlerRegistry({KIND: partial(optimization_handler, sink=sink)})
     runner = JobRunner(store, handlers=handlers, settings=settings)
-    job = runner.submit(
-        owner, KIND, request.model_dump(mode="json"), idempotency_key=idempotency_key
-    )
+    job = submit_optimization(
+        runner, store, owner, request, idempotency_key=idempotency_key, apply_profile=False
+    ).job
     if job.status in ("pending", "running"):
         worker = runner.worker
         worker.run_claimed(store.claim(owner, job.id, worker.worker_id, worker.lease_seconds))

@@ -1,8 +1,10 @@
-"""Market data: load and validate price tables, turn them into returns, and the embedded dataset.
+"""Price tables: read and validate them, and turn them into returns.
 
 A price table is a DataFrame with a date index (sorted, unique) and one column of positive prices
-per asset. The embedded default dataset is the daily S&P 500 data shipped inside the installed
-`skfolio` wheel (20 large US stocks, adjusted closes, 1990-01-02 to 2022-12-28, and the index).
+per asset, read from a CSV or Parquet file (`load_prices`) or from the embedded dataset: the daily
+S&P 500 data shipped inside the installed `skfolio` wheel (20 large US stocks, adjusted closes,
+1990-01-02 to 2022-12-28, and the index), read once per process. Which table a request or a
+deployment uses is decided above the numeric core, in `services.market_data`.
 """
 
 from __future__ import annotations

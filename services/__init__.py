@@ -4,9 +4,13 @@
   performance, risk contributions and risk report.
 - `services.monte_carlo`: a portfolio's simulated paths per scenario and method, their wealth
   fan and their risk over the horizon.
-- `services.market_data`: the embedded S&P 500 data and the checks of uploaded tables.
+- `services.market_data`: the one home of the prices and returns used: its providers (the
+  embedded S&P 500 data, the configured file), uploaded datasets, inline tables and the returns
+  an analysis request works on.
+- `services.optimizations`: the one way an optimization request becomes a job (the owner's
+  profile, screening, validation, submission), and a result in brief.
 - `services.demo`: the classic portfolios on the embedded data, risk out of sample.
-- `services.errors`: the numeric core's typed errors.
+- `services.errors`: the numeric core's typed errors and the use cases' input errors.
 - documents, research, ideas, profiles and memories: the research library and an owner's
   mandate and notes.
 

@@ -1,5 +1,5 @@
 """Portfolio use cases shared by the API, the tools and the CLI: estimate, build a portfolio by
-method, trace the efficient frontier, and describe a portfolio.
+method, trace the efficient frontier, describe a portfolio, and check a portfolio's weights.
 
 Conventions: returns are daily simple returns (dates x assets); expected returns and covariances
 are annualised (x 252) as `quant.estimators` gives them; weights are fractions of capital indexed
@@ -11,6 +11,7 @@ risk measures are positive numbers meaning losses. Numeric problems raise `quant
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +31,14 @@ from quant.optimizers.mean_variance import (
 from quant.optimizers.risk_parity import risk_parity
 from quant.performance import PortfolioPerformance, portfolio_performance
 from quant.risk import risk_contributions, risk_report
+from services.errors import InputError
+
+WEIGHT_SUM_TOLERANCE = 1e-6
+"""|sum of weights - 1| allowed."""
+MAX_GROSS_LEVERAGE = 10.0
+"""Most gross leverage (sum of |weight|) a portfolio may have: 10 means, for example, 550% long
+and 450% short. Beyond it a day's loss of a few percent in the assets wipes the portfolio out
+many times over, and the numbers stop meaning anything."""
 
 Method = Literal[
     "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
@@ -37,12 +46,15 @@ Method = Literal[
 Bounds = tuple[float | np.ndarray, float | np.ndarray]
 
 __all__ = [
+    "MAX_GROSS_LEVERAGE",
+    "WEIGHT_SUM_TOLERANCE",
     "Bounds",
     "Frontier",
     "Method",
     "PortfolioAnalytics",
     "analyse_portfolio",
     "build_portfolio",
+    "check_weights",
     "estimates",
     "finite_or_none",
     "frontier",
@@ -180,6 +192,46 @@ def frontier(
     except ConstraintError:
         lowest = points.iloc[0][names].astype(float)
         return Frontier(points, "min_volatility", pd.Series(lowest, index=names))
+
+
+def check_weights(
+    weights: Sequence[tuple[str, float]],
+    known: Collection[str],
+    *,
+    allow_short: bool,
+    field: str = "weights",
+) -> None:
+    """`InputError` naming the first bad (asset, weight) pair of `weights` (``weights.2.asset``):
+    a weight not finite, an asset repeated or not in `known`, a negative weight (unless
+    `allow_short`); then on `field` a sum off 1 by more than `WEIGHT_SUM_TOLERANCE` or a gross
+    leverage above `MAX_GROSS_LEVERAGE`."""
+    known_set = set(known)
+    seen: dict[str, int] = {}
+    for i, (asset, weight) in enumerate(weights):
+        if not math.isfinite(weight):
+            raise InputError(f"{field}.{i}.weight", f"{weight} is not a finite number")
+        if asset in seen:
+            raise InputError(f"{field}.{i}.asset", f"asset {asset!r} repeats entry {seen[asset]}")
+        seen[asset] = i
+        if asset not in known_set:
+            raise InputError(f"{field}.{i}.asset", f"unknown asset {asset!r} (not in the dataset)")
+        if weight < 0 and not allow_short:
+            raise InputError(
+                f"{field}.{i}.weight",
+                f"{weight} is negative; set allow_short to allow short positions",
+            )
+    gross = math.fsum(abs(weight) for _, weight in weights)
+    if gross > MAX_GROSS_LEVERAGE:
+        raise InputError(
+            field,
+            f"gross leverage (sum of |weight|) is {gross:.6g}; at most {MAX_GROSS_LEVERAGE:g} "
+            "is accepted",
+        )
+    total = math.fsum(weight for _, weight in weights)
+    if abs(total - 1.0) > WEIGHT_SUM_TOLERANCE:
+        raise InputError(
+            field, f"weights sum to {total:.10g}, not 1 (tolerance {WEIGHT_SUM_TOLERANCE:g})"
+        )
 
 
 def finite_or_none(value: Any) -> float | None:

@@ -31,7 +31,6 @@ from the store when `expected_version` is stale).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -48,10 +47,9 @@ from quant.classification import (
     matching,
     names_category,
 )
-from quant.data import sp500_prices
 from quant.limits import LIMIT_METRICS, LimitValues
 from services.errors import InputError
-from services.market_data import market_closes
+from services.market_data.providers import market_closes, sp500_assets
 from settings import get_settings
 from store import NotFoundError, Store
 
@@ -165,15 +163,10 @@ class Profile(BaseModel):
         return self.model_dump(mode="json", include=set(EDITABLE_FIELDS))
 
 
-@functools.lru_cache(maxsize=1)
-def _embedded_tickers() -> frozenset[str]:
-    return frozenset(str(t) for t in sp500_prices().columns)
-
-
 def market_tickers() -> frozenset[str]:
     """Tickers of the market data: the embedded S&P 500 stocks and the configured market data's
     symbols (`services.market_data.market_closes`)."""
-    return _embedded_tickers() | frozenset(str(t) for t in market_closes().columns)
+    return frozenset(sp500_assets()) | frozenset(str(t) for t in market_closes().columns)
 
 
 def classified() -> dict[str, Classification]:
@@ -388,7 +381,7 @@ def excluded_holdings(profile: Profile, weights: Mapping[str, float]) -> list[Le
 
 def default_universe() -> list[str]:
     """The universe of a request that names none: every embedded S&P 500 stock."""
-    return [str(t) for t in sp500_prices().columns]
+    return sp500_assets()
 
 
 @dataclass(frozen=True)

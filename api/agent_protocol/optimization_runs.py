@@ -20,16 +20,17 @@ from pydantic import ValidationError
 
 from api.agent_protocol.chat_runs import AgentRun, Outcome
 from api.context import AppContext
-from api.errors import ApiError
-from api.routes.optimizations import config_summary, job_view, profile_request
-from graphs.job_handlers import KIND
-from graphs.request import OptimizationRequest, validation_problems
+from api.errors import invalid, profile_refusals
+from api.schemas.optimizations import job_view
+from graphs.request import OptimizationRequest
+from services.optimizations import config_summary, submit_optimization
 from store import TERMINAL_STATUSES, Job, Store
 
 RUN_STATUS = {"succeeded": "success", "failed": "error", "cancelled": "interrupted"}
 """A run's final status by its job's."""
 
 FIELD = "body.input"
+"""The run input's field: its problems are named under it."""
 
 
 def submit(context: AppContext, owner: str, request: Any) -> Job:
@@ -38,21 +39,9 @@ def submit(context: AppContext, owner: str, request: Any) -> Job:
     try:
         parsed = OptimizationRequest.model_validate(request)
     except ValidationError as exc:
-        problems = validation_problems(exc.errors())
-        raise ApiError(
-            422,
-            "VALIDATION_ERROR",
-            f"invalid OptimizationRequest: {problems[0][0]}: {problems[0][1]}",
-            [(f"{FIELD}.{field}", problem) for field, problem in problems],
-        ) from None
-    try:
-        filled, _ = profile_request(context.store, owner, parsed)
-    except ApiError as exc:  # it names the /v1 body's fields
-        exc.details = [
-            {**d, "field": d["field"].replace("body.", f"{FIELD}.", 1)} for d in exc.details
-        ]
-        raise
-    job = context.runner.submit(owner, KIND, filled)
+        raise invalid(exc, f"{FIELD}.", "OptimizationRequest") from None
+    with profile_refusals(f"{FIELD}."):
+        job = submit_optimization(context.runner, context.store, owner, parsed).job
     context.notify_submitted(job)
     return job
 

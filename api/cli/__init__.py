@@ -29,7 +29,7 @@ from api.cli.ideas import ideas_command
 from api.cli.jobs import cleanup_command, jobs_command
 from api.cli.keys import keys_command
 from api.cli.memory import memory_command
-from api.cli.optimize import demo_command, optimize_command
+from api.cli.optimize import demo_command, optimize_command, resume_command
 from api.cli.parser import build_parser
 from api.cli.profile import profile_command
 from api.cli.serve import serve_command
@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = {
         "demo": demo_command,
         "optimize": optimize_command,
-        "resume": optimize_command,
+        "resume": resume_command,
         "chat": chat_command,
         "cleanup": cleanup_command,
         "record": record_command,

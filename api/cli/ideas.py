@@ -116,18 +116,19 @@ def _midnight(day: date | None) -> datetime | None:
 
 
 def _optimize(store: Any, args: argparse.Namespace) -> None:
-    from graphs.job_handlers import KIND, run_job_here
+    from graphs.job_handlers import run_job_here
     from graphs.request import DEFAULT_SPACE, OptimizationRequest
     from jobs.job_runner import JobRunner
     from services.ideas import optimize_idea
+    from services.optimizations import submit_optimization
 
     def submit(fields: dict[str, Any]) -> str:
         request = OptimizationRequest.model_validate(fields)
         if args.run_here:
             job_id, _result = run_job_here(store, LOCAL_OWNER, request)
             return job_id
-        job = JobRunner(store).submit(LOCAL_OWNER, KIND, request.model_dump(mode="json"))
-        return str(job.id)
+        runner = JobRunner(store)
+        return submit_optimization(runner, store, LOCAL_OWNER, request, apply_profile=False).job.id
 
     idea, job_id = optimize_idea(store, LOCAL_OWNER, args.idea_id, submit, DEFAULT_SPACE)
     job = store.get_job(LOCAL_OWNER, job_id)

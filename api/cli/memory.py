@@ -9,6 +9,7 @@ import argparse
 import json
 from typing import Any
 
+from api.cli.arguments import add_json_flag, command_group
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 
@@ -54,16 +55,15 @@ def _print(args: argparse.Namespace, data: Any, text: str) -> None:
 
 def add_memory_parser(commands: Any) -> None:
     """The `memory` command's parser."""
-    memory = commands.add_parser(
+    sub = command_group(
+        commands,
         "memory",
         help="what the assistant remembers about you: list, forget",
         description="The long-term memory of the command line's owner (local): facts remembered "
         "in `stratigos chat` and the profile settings you set. See docs/profiles.md.",
     )
-    sub = memory.add_subparsers(dest="memory_command", metavar="ACTION", required=True)
     sub.add_parser("list", help="the memories and the profile settings you set")
     forget = sub.add_parser("forget", help="forget one memory (and the exclusions it added)")
     forget.add_argument("key", nargs="?", help="the memory's key (mem_ and 12 hex digits)")
     forget.add_argument("--all", action="store_true", help="forget every memory")
-    for command in sub.choices.values():
-        command.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(sub)

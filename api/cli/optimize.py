@@ -8,12 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from api.cli.developer import run_job_recorded
-from api.cli.errors import UsageError, error_message, read_json_object
+from api.cli.errors import UsageError, error_message
 from api.cli.local import run_job
-from api.cli.request_flags import apply_request_flags, flagged_problems
+from api.cli.request_flags import request_from_args
 
 
 def demo_command(args: argparse.Namespace) -> int:
@@ -41,42 +39,44 @@ def demo_command(args: argparse.Namespace) -> int:
 
 
 def optimize_command(args: argparse.Namespace) -> int:
-    from api.reports import write_reports
+    """`stratigos optimize`: run the request of the arguments here as the local owner's job
+    (with the owner's profile; a recorded run is the request as given, for its replay), then
+    write its reports and summarise it."""
     from api.reports.terminal import TerminalRenderer
-    from graphs.optimization_run import RunNotFoundError, resume_optimization, run_directory
-    from graphs.request import OptimizationRequest, validation_problems
+    from graphs.optimization_run import run_directory
 
     renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
-    if args.command == "resume":
-        try:
-            outcome = resume_optimization(args.run_id, on_event=renderer.handle)
-        except RunNotFoundError as exc:
-            raise UsageError(f"{exc}; list runs with `stratigos jobs list`") from None
-        run_id, result, directory = outcome.run_id, outcome.result or {}, outcome.directory
+    request = request_from_args(args)
+    if args.record is not None:
+        run_id, result = run_job_recorded(request, args, renderer.handle)
     else:
-        data: dict[str, Any] = {}
-        source = ""
-        if args.request is not None:
-            data = read_json_object(args.request, "request file")
-            source = f" in {args.request}"
-        if args.trials is not None:
-            data.setdefault("budget", {})["max_trials"] = args.trials
-        if args.paths is not None:
-            data["n_paths"] = args.paths
-        data, set_by = apply_request_flags(data, args)
-        try:
-            request = OptimizationRequest.model_validate(data)
-        except ValidationError as exc:
-            problems = flagged_problems(validation_problems(exc.errors()), set_by)
-            raise UsageError(f"invalid request{source}: {problems}") from None
-        if args.record is None:  # a recorded run is the request as given, for its replay
-            request = _with_profile(request)
-        if args.record is not None:
-            run_id, result = run_job_recorded(request, args, renderer.handle)
-        else:
-            run_id, result = run_job(request, args.key, renderer.handle)
-        directory = run_directory(run_id)
+        run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
     renderer.close()
+    return _reported(args, run_id, result, run_directory(run_id))
+
+
+def resume_command(args: argparse.Namespace) -> int:
+    """`stratigos resume RUN_ID`: continue a run from its last checkpoint, then write its
+    reports and summarise it."""
+    from api.reports.terminal import TerminalRenderer
+    from graphs.optimization_run import RunNotFoundError, resume_optimization
+
+    renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
+    try:
+        outcome = resume_optimization(args.run_id, on_event=renderer.handle)
+    except RunNotFoundError as exc:
+        raise UsageError(f"{exc}; list runs with `stratigos jobs list`") from None
+    renderer.close()
+    return _reported(args, outcome.run_id, outcome.result or {}, outcome.directory)
+
+
+def _reported(
+    args: argparse.Namespace, run_id: str, result: dict[str, Any], directory: Path
+) -> int:
+    """Write the run's reports, print its summary (or JSON) and give the exit code: 0 when it
+    succeeded (or stopped at a budget with findings), else 1."""
+    from api.reports import write_reports
+
     write_reports(directory)
     files = run_files(directory)
     if args.json:
@@ -93,19 +93,15 @@ def _with_profile(request: Any) -> Any:
     them unset, saying on stderr which; a universe the profile's exclusions empty is refused
     here (the run leaves excluded tickers out and its trace says so)."""
     from api.cli.local import LOCAL_OWNER, open_local_store
-    from graphs.request import OptimizationRequest
-    from services.profiles import fill_request_defaults, get_profile, screen_request
+    from services.optimizations import prepare_optimization
 
-    profile = get_profile(open_local_store(), LOCAL_OWNER)
-    filled = fill_request_defaults(profile, request.model_dump(mode="json"), screen=False)
     try:
-        screened = screen_request(profile, filled.request)
-        OptimizationRequest.model_validate(screened.request)
-    except (ValueError, ValidationError) as exc:
+        prepared = prepare_optimization(open_local_store(), LOCAL_OWNER, request)
+    except ValueError as exc:  # InputError and pydantic's ValidationError
         raise UsageError(f"invalid request with your profile: {error_message(exc)}") from None
-    if filled.from_profile:
-        print(f"From your profile: {', '.join(filled.from_profile)}", file=sys.stderr)
-    return OptimizationRequest.model_validate(filled.request)
+    if prepared.from_profile:
+        print(f"From your profile: {', '.join(prepared.from_profile)}", file=sys.stderr)
+    return prepared.request
 
 
 def run_files(directory: Path) -> dict[str, Path]:
@@ -137,6 +133,7 @@ def best_line(best: dict[str, Any]) -> str:
 
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
     from api.reports.hedging import text_lines as hedging_lines
+    from api.reports.manifest import text_lines as manifest_lines
     from api.reports.markdown import benchmark_rows
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]
@@ -171,7 +168,7 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         lines.append(f"  warning: {warning}")
     manifest = result.get("manifest")
     if isinstance(manifest, dict):
-        lines += ["", *manifest_summary(manifest)]
+        lines += ["", *manifest_lines(manifest)]
     timings = result.get("timings") or {}
     if timings:
         lines.append("\nTime (s): " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
@@ -181,33 +178,3 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
     if reports:
         lines.append("Report:  " + ", ".join(reports))
     return "\n".join(lines)
-
-
-def manifest_summary(manifest: dict[str, Any]) -> list[str]:
-    """A few lines describing a run manifest: models, hashes, seed, versions, usage."""
-
-    def short(value: Any) -> str:
-        return str(value)[:12] if value else "-"
-
-    ids = manifest.get("model_ids") or {}
-    models = ", ".join(f"{role} {model}" for role, model in ids.items()) or "-"
-    prompts = manifest.get("prompt_hashes") or {}
-    prompt_text = ", ".join(f"{role} {short(h)}" for role, h in prompts.items()) or "-"
-    dataset = manifest.get("dataset") or {}
-    versions = manifest.get("package_versions") or {}
-    usage = manifest.get("usage") or {}
-    return [
-        f"Manifest: provider {manifest.get('model_provider')}; models: {models}",
-        f"  request {short(manifest.get('request_hash'))}, seed {manifest.get('seed')}, "
-        f"data {short(dataset.get('sha256'))} ({dataset.get('n_rows', '-')} rows x "
-        f"{dataset.get('n_columns', '-')} assets), tools {short(manifest.get('tool_schema_hash'))}",
-        f"  prompts: {prompt_text}",
-        f"  code: commit {short(manifest.get('git_commit'))}, stratigos "
-        f"{versions.get('stratigos') or '-'}, python {manifest.get('python_version') or '-'}",
-        f"  used: {usage.get('trials', 0)} trials, {usage.get('llm_calls', 0)} model calls, "
-        f"{usage.get('input_tokens', 0)} input + {usage.get('output_tokens', 0)} output tokens "
-        f"({usage.get('cache_read_tokens', 0)} read from the prompt cache), "
-        f"{usage.get('wall_time_s', 0.0):.1f} s (budgets: "
-        + ", ".join(f"{k} {v}" for k, v in (manifest.get("budgets") or {}).items())
-        + ")",
-    ]

@@ -1,14 +1,24 @@
-"""The command line's arguments: every command, its options and their checks."""
+"""The command line's arguments: every command, its options and their checks (the commands'
+own modules add theirs: `deploy`, `memory`, `profile`, `eval`)."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from api.cli.arguments import (
+    add_json_flag,
+    add_to_actions,
+    command_group,
+    non_negative_int,
+    port,
+    positive_int,
+    utc_time,
+)
+from api.cli.deploy_parser import add_deploy_parser
 from api.cli.evals import add_eval_parser
 from api.cli.local import LOCAL_OWNER
 from api.cli.memory import add_memory_parser
@@ -25,6 +35,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"stratigos {version('stratigos')}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in (
+        _demo_parser,
+        _optimize_parsers,
+        _cleanup_parser,
+        _chat_parser,
+        _record_parser,
+        _replay_parser,
+        _bedrock_local_parser,
+        _jobs_parser,
+        _keys_parser,
+        add_deploy_parser,
+        _docs_parser,
+        _ideas_parser,
+        add_memory_parser,
+        add_profile_parser,
+        add_eval_parser,
+        _serve_parser,
+    ):
+        add(commands)
+    return parser
+
+
+def _demo_parser(commands: Any) -> None:
+    """`demo`: classic portfolios on the embedded data, risk out of sample."""
     demo = commands.add_parser(
         "demo",
         help="HRP, risk parity, min-volatility and max-Sharpe portfolios on the embedded S&P 500 data",
@@ -46,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", action="store_true", help="print machine-readable JSON")
 
+
+def _optimize_parsers(commands: Any) -> None:
+    """`optimize` (the main job) and `resume` (a run from its last checkpoint)."""
     optimize = commands.add_parser(
         "optimize",
         help="run the multi-agent strategy optimization (the main job)",
@@ -73,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("run_id", help="the run to resume (see the data directory's runs/)")
     _trace_options(resume)
 
+
+def _cleanup_parser(commands: Any) -> None:
+    """`cleanup`: archive finished jobs, drop expired cache entries."""
     cleanup = commands.add_parser(
         "cleanup",
         help="archive finished jobs older than N days and drop expired cache entries",
@@ -83,6 +123,9 @@ def build_parser() -> argparse.ArgumentParser:
     cleanup.add_argument("--days", type=float, default=30.0, help="archive after this many days")
     cleanup.add_argument("--json", action="store_true", help="print the report as JSON")
 
+
+def _chat_parser(commands: Any) -> None:
+    """`chat`: the strategy assistant, interactive or one message at a time."""
     chat = commands.add_parser(
         "chat",
         help="chat with the strategy assistant (interactive, or one message with --message)",
@@ -108,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _record_options(chat)
 
+
+def _record_parser(commands: Any) -> None:
+    """`record`: an agent run's Bedrock traffic as a cassette."""
     record = commands.add_parser(
         "record",
         help="record an agent run's Bedrock traffic as a vcrpy cassette",
@@ -145,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
         "else the local endpoint",
     )
 
+
+def _replay_parser(commands: Any) -> None:
+    """`replay`: cassettes offline, or stored runs again, compared."""
     replay = commands.add_parser(
         "replay",
         help="replay cassettes offline, or re-execute stored runs, and check they reproduce",
@@ -159,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--json", action="store_true", help="print the reports as JSON")
 
+
+def _bedrock_local_parser(commands: Any) -> None:
+    """`bedrock-local`: the local Bedrock Runtime endpoint."""
     local = commands.add_parser(
         "bedrock-local",
         help="run the local Bedrock Runtime endpoint (offline model) in the foreground",
@@ -168,15 +220,9 @@ def build_parser() -> argparse.ArgumentParser:
     local.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     local.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
 
-    _jobs_parser(commands)
-    _keys_parser(commands)
-    _deploy_parser(commands)
-    _docs_parser(commands)
-    _ideas_parser(commands)
-    add_memory_parser(commands)
-    add_profile_parser(commands)
-    add_eval_parser(commands)
 
+def _serve_parser(commands: Any) -> None:
+    """`serve`: the API and web UI with uvicorn."""
     serve = commands.add_parser(
         "serve",
         help="run the Stratigos API (and web UI) with uvicorn",
@@ -184,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
         "created, printed in the web UI's address, and revoked when the server stops (Ctrl-C).",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    serve.add_argument("--port", type=_port, default=8000, help="port (0: a free one)")
+    serve.add_argument("--port", type=port, default=8000, help="port (0: a free one)")
     serve.add_argument(
         "--workers-in-process",
         type=non_negative_int,
@@ -192,17 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="job worker threads inside the server (0: jobs run in separate workers; "
         "default: the api_job_workers setting)",
     )
-    return parser
 
 
 def _jobs_parser(commands: Any) -> None:
-    jobs = commands.add_parser(
+    """`jobs list | show | cancel`: the jobs of an owner in the configured store."""
+    sub = command_group(
+        commands,
         "jobs",
         help="list, show and cancel jobs",
         description="Jobs of an owner in the configured store (the command line's own jobs "
         "belong to owner 'local'; --owner inspects another owner's).",
     )
-    sub = jobs.add_subparsers(dest="jobs_command", metavar="ACTION", required=True)
     listing = sub.add_parser("list", help="the owner's jobs, newest first")
     listing.add_argument(
         "--status",
@@ -219,31 +265,39 @@ def _jobs_parser(commands: Any) -> None:
     show.add_argument("job_id")
     cancel = sub.add_parser("cancel", help="cancel a pending or running job")
     cancel.add_argument("job_id")
-    for command in (listing, show, cancel):
-        command.add_argument(
-            "--owner", default=LOCAL_OWNER, help=f"the jobs' owner (default {LOCAL_OWNER})"
-        )
-        command.add_argument("--json", action="store_true", help="print JSON")
+    owner = f"the jobs' owner (default {LOCAL_OWNER})"
+    add_to_actions(sub, "--owner", default=LOCAL_OWNER, help=owner)
+    add_json_flag(sub)
 
 
-def _utc_time(text: str) -> datetime:
-    """An ISO 8601 time; UTC when it names no zone."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+def _keys_parser(commands: Any) -> None:
+    """`keys create | list | revoke`: the API keys of an owner."""
+    sub = command_group(
+        commands,
+        "keys",
+        help="create, list and revoke API keys",
+        description="API keys authenticate callers of the API (header x-api-key). The store "
+        "keeps only a keyed hash: a new key is shown once, when it is created.",
+    )
+    create = sub.add_parser("create", help="create a key (shown only now)")
+    create.add_argument("--name", help="a label for the key (default: cli-<timestamp>)")
+    sub.add_parser("list", help="the owner's keys (metadata only), oldest first")
+    revoke = sub.add_parser("revoke", help="revoke a key: it stops authenticating at once")
+    revoke.add_argument("key_id")
+    add_to_actions(sub, "--owner", required=True, help="whose keys")
+    add_json_flag(sub)
 
 
 def _docs_parser(commands: Any) -> None:
-    docs = commands.add_parser(
+    """`docs add | list | show | delete | search | reindex`: the documents library."""
+    sub = command_group(
+        commands,
         "docs",
         help="the documents library: add, list, show, delete and search documents",
         description="Add PDF, xlsx, CSV, JSON, Markdown and text files to the local owner's "
         "documents library (parsed, chunked and indexed) and search them. "
         "See docs/documents.md.",
     )
-    sub = docs.add_subparsers(dest="docs_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="parse, chunk, store and index files")
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
     sub.add_parser("list", help="the documents, newest first")
@@ -268,28 +322,28 @@ def _docs_parser(commands: Any) -> None:
         help="only this document (repeatable)",
     )  # fmt: skip
     search.add_argument(
-        "--from", dest="uploaded_from", type=_utc_time, metavar="TIME",
+        "--from", dest="uploaded_from", type=utc_time, metavar="TIME",
         help="only documents uploaded at or after (ISO 8601; UTC if no zone)",
     )  # fmt: skip
     search.add_argument(
-        "--to", dest="uploaded_to", type=_utc_time, metavar="TIME",
+        "--to", dest="uploaded_to", type=utc_time, metavar="TIME",
         help="only documents uploaded before (ISO 8601; UTC if no zone)",
     )  # fmt: skip
     sub.add_parser("reindex", help="rebuild the search index from the stored documents")
-    for command in sub.choices.values():
-        command.add_argument("--json", action="store_true", help="print JSON")
+    add_json_flag(sub)
 
 
 def _ideas_parser(commands: Any) -> None:
+    """`ideas add | list | status | optimize | show | delete`: the local owner's ideas."""
     from store.ideas import IDEA_STATUSES
 
-    ideas = commands.add_parser(
+    sub = command_group(
+        commands,
         "ideas",
         help="investment ideas: add, list, show, change status, optimize, delete",
         description="The local owner's investment ideas. Expected return and risk are computed "
         "from the market data, never given. See docs/ideas.md.",
     )
-    sub = ideas.add_subparsers(dest="ideas_command", metavar="ACTION", required=True)
     add = sub.add_parser("add", help="add an idea (status proposed)")
     add.add_argument("tickers", nargs="+", metavar="TICKER")
     add.add_argument("--title", required=True)
@@ -324,176 +378,7 @@ def _ideas_parser(commands: Any) -> None:
     )
     for action, text in (("show", "an idea in full"), ("delete", "delete an idea")):
         sub.add_parser(action, help=text).add_argument("idea_id")
-    for command in sub.choices.values():
-        command.add_argument("--json", action="store_true", help="print JSON")
-
-
-def _deploy_parser(commands: Any) -> None:
-    deploy = commands.add_parser(
-        "deploy",
-        help="put a portfolio or an optimization's winner to work on a paper account",
-        description="Deployments of the command line's owner (local): create one (a draft, or "
-        "--activate), move it through its lifecycle, forward-test it over past market data, "
-        "read its orders, ledger and positions, export its ledger.",
-    )
-    sub = deploy.add_subparsers(dest="deploy_command", metavar="ACTION", required=True)
-    create = sub.add_parser("create", help="deploy a portfolio or an optimization's winner")
-    source = create.add_mutually_exclusive_group(required=True)
-    source.add_argument("--portfolio", metavar="PF_ID", help="a saved portfolio's weights")
-    source.add_argument(
-        "--optimization",
-        metavar="JOB_ID",
-        help="a succeeded optimization's winner ('last': the newest)",
-    )
-    create.add_argument("--trial", type=int, metavar="N",
-                        help="with --optimization: its trial N instead of its winner")  # fmt: skip
-    create.add_argument("--capital", type=float, required=True, help="currency, e.g. 100000")
-    create.add_argument("--name", help="a display name (default: the source)")
-    create.add_argument(
-        "--every", choices=("session", "week", "month", "quarter"), default="week",
-        help="rebalance each session or once a week/month/quarter (default week)",
-    )  # fmt: skip
-    create.add_argument("--on", choices=("first", "last"), default="first",
-                        help="the period's first or last session (default first)")  # fmt: skip
-    create.add_argument("--at", default="15:45", help="local exchange time HH:MM (default 15:45)")
-    create.add_argument("--cron", help="a cron expression instead of --every/--on/--at")
-    create.add_argument("--calendar", default="XNYS", help="exchange calendar (default XNYS)")
-    create.add_argument("--catch-up", choices=("latest", "all", "none"), default="latest",
-                        help="what happens to fires missed while nothing ran")  # fmt: skip
-    for name, text in (
-        ("--max-turnover", "traded value / equity allowed per run (default 1)"),
-        ("--min-trade-value", "smallest trade worth making, currency (default 1)"),
-        ("--cash-buffer", "fraction of equity kept in cash (default 0.01)"),
-        ("--max-position", "largest weight of one symbol (default 1)"),
-        ("--max-drawdown", "pause when the account falls this far from its peak"),
-    ):
-        create.add_argument(name, type=float, help=text)
-    create.add_argument("--notify-email", action="append", metavar="ADDRESS",
-                        help="send its alerts to this address (repeatable)")  # fmt: skip
-    create.add_argument("--notify-webhook", action="append", metavar="URL",
-                        help="post its alerts to this Slack-compatible webhook (repeatable)")  # fmt: skip
-    create.add_argument("--notify-fills", action="store_true", help="also notify every fill")
-    create.add_argument("--notify-daily", action="store_true", help="also the daily summary")
-    create.add_argument(
-        "--cap-leverage", action="store_true",
-        help="deploy a winner whose max_leverage exceeds 1 with it capped at 1 (cash account)",
-    )  # fmt: skip
-    create.add_argument(
-        "--broker", choices=("paper", "alpaca"), default="paper",
-        help="paper (default): its own simulated account; alpaca: the local owner's Alpaca "
-        "account (STRATIGOS_ALPACA_* settings; see docs/brokers.md)",
-    )  # fmt: skip
-    create.add_argument(
-        "--hedge-underlying", metavar="SYMBOL",
-        help="the option hedge's underlying (e.g. SPY) of a strategy with an overlay",
-    )  # fmt: skip
-    create.add_argument("--activate", action="store_true", help="activate it at once")
-    listing = sub.add_parser("list", help="the deployments, oldest first")
-    kill = sub.add_parser(
-        "kill", help="pause every deployment, cancel their runs and open orders at once"
-    )
-    kill.add_argument("--account", help="only the deployments trading this broker account")
-    hedge_switches = []
-    for action, text in (
-        ("hedge-kill", "halt every option hedge and close the options they hold"),
-        ("hedge-release", "let halted option hedges trade again"),
-    ):
-        switch = sub.add_parser(action, help=text)
-        switch.add_argument("--deployment", metavar="ID", help="only this deployment's hedge")
-        hedge_switches.append(switch)
-    commands_with_id = []
-    for action, text in (
-        ("show", "what is deployed, capital, schedule and limits"),
-        ("activate", "start firing the schedule"),
-        ("pause", "stop firing the schedule (positions are kept)"),
-        ("resume", "fire the schedule again"),
-        ("retire", "end the deployment for good"),
-        ("orders", "the execution queue's orders and what became of them"),
-        ("hedges", "its option hedge: positions, premiums, hedge orders and dead letters"),
-        ("ledger", "every fill and cash flow"),
-        ("positions", "cash, positions and P&L at the last close"),
-        ("performance", "the account against its backtest, drawdown, weight drift"),
-        ("events", "what happened to it: lifecycle, who and why, fires, runs' outcomes"),
-        ("forward-test", "paper-trade it over past market data and compare with its backtest"),
-        ("export", "store the ledger as a CSV or Parquet export and write it to a file"),
-    ):
-        command = sub.add_parser(action, help=text)
-        command.add_argument("deployment_id")
-        commands_with_id.append(command)
-        if action == "events":
-            command.add_argument("--after", type=int, default=0, metavar="SEQ",
-                                 help="only the events after this one")  # fmt: skip
-            command.add_argument("--follow", action="store_true",
-                                 help="keep printing new events until it is retired")  # fmt: skip
-        if action == "ledger":
-            command.add_argument(
-                "--format", choices=("json", "csv", "parquet"),
-                help="JSON rows, CSV or Parquet (default: a readable listing)",
-            )  # fmt: skip
-            command.add_argument(
-                "--csv", dest="format", action="store_const", const="csv",
-                help="the same as --format csv",
-            )  # fmt: skip
-            command.add_argument(
-                "--output", type=Path, metavar="FILE",
-                help="write to FILE instead of printing (required for parquet)",
-            )  # fmt: skip
-        if action == "export":
-            command.add_argument("--format", choices=("csv", "parquet"), required=True,
-                                 help="the file's format")  # fmt: skip
-            command.add_argument("--output", type=Path, metavar="FILE", required=True,
-                                 help="where to write the stored file")  # fmt: skip
-        if action == "forward-test":
-            command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
-            command.add_argument("--end", help="last session (default: the end of the data)")
-    for command in (create, listing, kill, *hedge_switches, *commands_with_id):
-        command.add_argument("--json", action="store_true", help="print JSON")
-
-
-def _keys_parser(commands: Any) -> None:
-    keys = commands.add_parser(
-        "keys",
-        help="create, list and revoke API keys",
-        description="API keys authenticate callers of the API (header x-api-key). The store "
-        "keeps only a keyed hash: a new key is shown once, when it is created.",
-    )
-    sub = keys.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
-    create = sub.add_parser("create", help="create a key (shown only now)")
-    create.add_argument("--name", help="a label for the key (default: cli-<timestamp>)")
-    listing = sub.add_parser("list", help="the owner's keys (metadata only), oldest first")
-    revoke = sub.add_parser("revoke", help="revoke a key: it stops authenticating at once")
-    revoke.add_argument("key_id")
-    for command in (create, listing, revoke):
-        command.add_argument("--owner", required=True, help="whose keys")
-        command.add_argument("--json", action="store_true", help="print JSON")
-
-
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number >= `minimum`."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-positive_int = int_at_least(1)
-
-
-non_negative_int = int_at_least(0)
-
-
-def _port(text: str) -> int:
-    value = non_negative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0..65535, got {value}")
-    return value
+    add_json_flag(sub)
 
 
 def _trace_options(command: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ import argparse
 import json
 from typing import Any
 
+from api.cli.arguments import add_json_flag, command_group
 from api.cli.local import LOCAL_OWNER, open_local_store
 
 RESET = "none"
@@ -17,14 +18,14 @@ RESET = "none"
 
 def add_profile_parser(commands: Any) -> None:
     """The `profile` command and its actions."""
-    profile = commands.add_parser(
+    sub = command_group(
+        commands,
         "profile",
         help="your profile: risk tolerance, default risk limits, benchmark, universe, exclusions",
         description="The local owner's profile. Optimization requests take its universe and "
         "risk limits where they leave them unset, and a ticker it excludes never enters a "
         "portfolio. See docs/profiles.md.",
     )
-    sub = profile.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
     sub.add_parser("show", help="the profile (defaults when none was saved)")
     change = sub.add_parser("set", help="change fields ('none' resets one to its default)")
     change.add_argument(
@@ -47,9 +48,9 @@ def add_profile_parser(commands: Any) -> None:
     include = sub.add_parser("include", help="remove exclusions")
     for command in (exclude, include):
         command.add_argument("terms", nargs="+", metavar="TERM", help="e.g. AMD or banks")
-    for command in sub.choices.values():
-        command.add_argument("--json", action="store_true", help="print JSON")
-        if command is not sub.choices["show"]:
+    add_json_flag(sub)
+    for name, command in sub.choices.items():
+        if name != "show":
             command.add_argument(
                 "--version",
                 type=int,

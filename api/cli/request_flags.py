@@ -1,5 +1,6 @@
-"""Flags of `stratigos optimize` that set request fields: the option overlay's search space
-(`graphs.protection`) and the risk limits.
+"""The request `stratigos optimize` runs: `--request FILE`, `--trials`, `--paths` and the flags
+that set request fields (the option overlay's search space, `graphs.protection`; the option
+pricing; the risk limits).
 
 Each flag changes the request built from `--request FILE` (or the defaults): the overlay flags
 set `search_space.overlay*` entries, the pricing flags `vol_model`, the limit flags set
@@ -11,7 +12,12 @@ with its field and the flag that set it (`search_space.overlay_strike (--overlay
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from api.cli.errors import UsageError, read_json_object
+
+if TYPE_CHECKING:
+    from graphs.request import OptimizationRequest
 
 OVERLAY_FLAGS = {
     "overlay": "--overlay",
@@ -86,7 +92,14 @@ def _tenors(text: str) -> list[int]:
 
 
 def add_request_flags(command: argparse.ArgumentParser) -> None:
-    """Add the overlay and risk-limit flags to `command`."""
+    """Add the option overlay's, the option pricing's and the risk limits' flags to `command`."""
+    _add_protection_flags(command)
+    _add_pricing_flags(command)
+    _add_limit_flags(command)
+
+
+def _add_protection_flags(command: argparse.ArgumentParser) -> None:
+    """The flags of the option overlays searched (`search_space.overlay*`)."""
     protection = command.add_argument_group(
         "option protection (search space)",
         "Overlays on the risky sleeve, searched like every other parameter (docs/engine.md). "
@@ -153,6 +166,10 @@ def add_request_flags(command: argparse.ArgumentParser) -> None:
         metavar="B",
         help="largest premium per year as a fraction of wealth, e.g. 0.02 or 0.005:0.05",
     )
+
+
+def _add_pricing_flags(command: argparse.ArgumentParser) -> None:
+    """The flags of the implied-volatility model that prices the overlays (`vol_model`)."""
     pricing = command.add_argument_group(
         "option pricing (vol_model)",
         "The implied-volatility model that prices the overlay on every path: "
@@ -178,6 +195,10 @@ def add_request_flags(command: argparse.ArgumentParser) -> None:
         metavar="DAYS",
         help="trading days of returns behind the realised volatility, 2 to 756 (default 21)",
     )
+
+
+def _add_limit_flags(command: argparse.ArgumentParser) -> None:
+    """The flags of the risk limits (`risk_limits`) and the scenarios they apply in."""
     limits = command.add_argument_group(
         "risk limits", "Limits on path means per scenario (fractions; VaR and CVaR daily)."
     )
@@ -257,3 +278,28 @@ def flagged_problems(problems: list[tuple[str, str]], set_by: dict[str, str]) ->
         f"{field}{flag(field)}: {problem.removeprefix('Value error, ')}"
         for field, problem in problems
     )
+
+
+def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
+    """The optimization request of `stratigos optimize`'s arguments: `--request FILE` (else the
+    defaults), then `--trials`, `--paths` and the request flags; a `UsageError` naming each
+    problem's field, the flag that set it and the file."""
+    from pydantic import ValidationError
+
+    from graphs.request import OptimizationRequest, validation_problems
+
+    data: dict[str, Any] = {}
+    source = ""
+    if args.request is not None:
+        data = read_json_object(args.request, "request file")
+        source = f" in {args.request}"
+    if args.trials is not None:
+        data.setdefault("budget", {})["max_trials"] = args.trials
+    if args.paths is not None:
+        data["n_paths"] = args.paths
+    data, set_by = apply_request_flags(data, args)
+    try:
+        return OptimizationRequest.model_validate(data)
+    except ValidationError as exc:
+        problems = flagged_problems(validation_problems(exc.errors()), set_by)
+        raise UsageError(f"invalid request{source}: {problems}") from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.reports.html import escape, json_script, page_head, percent, plotly_js
+from api.reports.page import escape, json_script, page_head, percent, plotly_js
 
 _CHART_JS = """
 (function () {

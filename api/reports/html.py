@@ -14,23 +14,28 @@ risk, explanation, warnings, dataset, manifest, timings) into one HTML page with
 - a sortable table of the trials (client-side sort; the headers are buttons),
 - the run manifest (models, prompt hashes, seed, dataset fingerprint, versions, usage).
 
-plotly.js is inlined from the installed `plotly` package (never a CDN). Chart data is embedded
-as JSON in `<script type="application/json" id="data-...">` elements (`<`, `>` and `&` written
-as `\\u003c` etc., so no string can close the element); every string from the result is
-HTML-escaped (the explanation comes from a model).
+The page is built from `api.reports.page` (plotly.js inlined, chart data as escaped JSON, every
+string from the result HTML-escaped: the explanation comes from a model); the manifest section
+is `api.reports.manifest`'s.
 """
 
 from __future__ import annotations
 
-import html
-import json
-import math
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 from api.reports.hedging import HEDGING_NOTE, TRADEOFF_NOTE, comparison_rows, tradeoff
+from api.reports.manifest import html_section as manifest_section
 from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows
+from api.reports.page import (
+    escape,
+    finite,
+    json_script,
+    number,
+    page_head,
+    percent,
+    plotly_js,
+)
 
 SCENARIO_METRICS = ("sharpe", "cagr", "max_drawdown")
 """The metrics of the scenario bar chart (Sharpe ratio; CAGR and max drawdown as fractions)."""
@@ -47,67 +52,6 @@ _NON_PARAMETER_COLUMNS = frozenset(
     {"trial", "batch", "config_id", "objective", "feasible", "violation", "sleeve"}
 )
 _PERCENT_PARAMETERS = frozenset({"target_vol"})
-
-
-@lru_cache(maxsize=1)
-def plotly_js() -> str:
-    """plotly.js from the installed package, safe to inline in a <script> element."""
-    from plotly.offline import get_plotlyjs
-
-    text: str = get_plotlyjs()
-    # Defensive: nothing inside the inline script may close it.
-    return text.replace("</script", "<\\/script")
-
-
-def escape(value: Any) -> str:
-    """`value` as HTML text (None: empty)."""
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _finite(value: Any) -> float | None:
-    """A float, or None for missing / non-numeric / NaN / infinite values (JSON has no NaN)."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def json_script(element_id: str, data: Any) -> str:
-    """`data` as a JSON <script> element with id `element_id`, safe to inline."""
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False, default=str)
-    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return f'<script type="application/json" id="{escape(element_id)}">{text}</script>'
-
-
-def page_head(title: str) -> str:
-    """A report page's start: doctype, head (title, the reports' CSS) and the opened <main>."""
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{escape(title)}</title>",
-            f"<style>{PAGE_CSS}</style></head><body><main>",
-        ]
-    )
-
-
-def percent(value: Any, digits: int = 1) -> str:
-    """A fraction as a percentage ("12.3%"); "–" when missing or not finite."""
-    number = _finite(value)
-    return "–" if number is None else f"{number * 100:.{digits}f}%"
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    number = _finite(value)
-    if number is None:
-        return "–" if value is None else escape(value)
-    if float(number).is_integer() and abs(number) < 1e9 and not isinstance(value, float):
-        return str(int(number))
-    return f"{number:.{digits}g}" if abs(number) >= 1000 else f"{number:.{digits}f}"
 
 
 def _param(key: str, value: Any) -> str:
@@ -156,10 +100,10 @@ def chart_data(
     """
     rows = list(trials if trials is not None else result.get("trials") or [])
     scenarios = _scenario_names(result, rows)
-    convergence = [_finite(v) for v in result.get("convergence") or []]
+    convergence = [finite(v) for v in result.get("convergence") or []]
 
     def pct(value: Any) -> float | None:
-        number = _finite(value)
+        number = finite(value)
         return None if number is None else number * 100
 
     series = []
@@ -195,7 +139,7 @@ def chart_data(
         },
         "scenarios": {
             "scenario": best_names,
-            "sharpe": [_finite(best_metrics[n].get("sharpe")) for n in best_names],
+            "sharpe": [finite(best_metrics[n].get("sharpe")) for n in best_names],
             "cagr": [pct(best_metrics[n].get("cagr")) for n in best_names],
             "max_drawdown": [pct(best_metrics[n].get("max_drawdown")) for n in best_names],
         },
@@ -240,7 +184,7 @@ def _header(result: Mapping[str, Any], title: str) -> str:
         parts.append(
             '<div class="best"><p><strong>Best configuration</strong> '
             f"(trial {escape(best.get('trial'))}; objective "
-            f"<strong>{_num(best.get('objective'), 4)}</strong>"
+            f"<strong>{number(best.get('objective'), 4)}</strong>"
             f"{'; ' + escape(verdict) if verdict else ''})</p>"
             + (f'<p class="note">{escape(best["note"])}</p>' if best.get("note") else "")
             + f'<ul class="chips">{chips}</ul></div>'
@@ -325,7 +269,7 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
         return ""
     body = "".join(
         f"<tr><th scope=row>{escape(r['scenario'])}</th><td>{escape(r['label'])}</td>"
-        f"<td>{_num(r['sharpe'], 2)}</td><td>{percent(r['cagr'])}</td>"
+        f"<td>{number(r['sharpe'], 2)}</td><td>{percent(r['cagr'])}</td>"
         f"<td>{percent(r['max_drawdown'])}</td><td>{percent(r['cvar_95'], 2)}</td></tr>"
         for r in rows
     )
@@ -370,7 +314,7 @@ def _risk(result: Mapping[str, Any]) -> str:
             text = "; ".join(escape(v) for v in violations) if violations else "no limit broken"
             items.append(
                 f"<li>trial {escape(candidate.get('trial'))}: objective "
-                f"{_num(candidate.get('objective'), 4)} — {text}</li>"
+                f"{number(candidate.get('objective'), 4)} — {text}</li>"
             )
         parts.append(f"<h3>Candidates reviewed</h3><ul>{''.join(items)}</ul>")
     if len(parts) == 1:
@@ -425,7 +369,7 @@ def _hedging(result: Mapping[str, Any]) -> str:
             f"<td class=num>{percent(r['max_drawdown'])}</td>"
             f"<td class=num>{percent(r['cvar_95'], 2)}</td>"
             f"<td>{'yes' if r['feasible'] else 'no'}</td>"
-            f"<td class=num>{_num(r['objective'], 4)}</td></tr>"
+            f"<td class=num>{number(r['objective'], 4)}</td></tr>"
             for r in rows
         )
         parts.append(
@@ -467,11 +411,11 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
             elif key == "feasible":
                 shown = "yes" if value else "no"
             elif kind == "num":
-                shown = _num(value, 4)
+                shown = number(value, 4)
             else:
                 shown = escape(value)
-            number = _finite(value)
-            sort_value = repr(number) if kind == "num" and number is not None else escape(shown)
+            numeric = finite(value)
+            sort_value = repr(numeric) if kind == "num" and numeric is not None else escape(shown)
             cells.append(f'<td class="{kind}" data-v="{sort_value}">{shown}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
@@ -482,130 +426,6 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
     )
 
-
-def _kv_rows(items: Mapping[str, Any], code: bool = False) -> str:
-    def cell(value: Any) -> str:
-        text = escape(value)
-        return f"<code>{text}</code>" if code else text
-
-    return "".join(
-        f"<tr><th scope='row'>{escape(k)}</th><td>{cell(v)}</td></tr>" for k, v in items.items()
-    )
-
-
-def _manifest(result: Mapping[str, Any]) -> str:
-    manifest = result.get("manifest")
-    parts = ['<section class="card" id="manifest"><h2>Run manifest</h2>']
-    if not isinstance(manifest, Mapping):
-        parts.append("<p>No manifest was recorded.</p></section>")
-        return "".join(parts)
-    dataset = manifest.get("dataset") or {}
-    general = {
-        "run id": manifest.get("run_id"),
-        "graph": manifest.get("graph"),
-        "created": manifest.get("created_at"),
-        "finished": manifest.get("finished_at"),
-        "model provider": manifest.get("model_provider"),
-        "seed": manifest.get("seed"),
-        "request hash": manifest.get("request_hash"),
-        "dataset sha256": dataset.get("sha256"),
-        "dataset": f"{dataset.get('n_rows', '–')} rows × {dataset.get('n_columns', '–')} assets, "
-        f"{dataset.get('start', '–')} to {dataset.get('end', '–')}",
-        "tool schema hash": manifest.get("tool_schema_hash"),
-        "git commit": manifest.get("git_commit"),
-        "python": manifest.get("python_version"),
-        "platform": manifest.get("platform"),
-    }
-    parts.append(
-        '<div class="grid">'
-        f"<table class='kv'><caption>Run</caption><tbody>{_kv_rows(general)}</tbody></table>"
-    )
-    models = manifest.get("model_ids") or {}
-    prompts = manifest.get("prompt_hashes") or {}
-    versions = manifest.get("prompt_versions") or {}
-    roles = list(dict.fromkeys([*models, *prompts]))
-    if roles:
-        rows = "".join(
-            f"<tr><th scope='row'>{escape(r)}</th><td>{escape(models.get(r, '–'))}</td>"
-            f"<td>{escape(versions.get(r, '–'))}</td>"
-            f"<td><code class='hash'>{escape(prompts.get(r, '–'))}</code></td></tr>"
-            for r in roles
-        )
-        parts.append(
-            "<table><caption>Models and prompts</caption><thead><tr><th scope='col'>Role</th>"
-            "<th scope='col'>Model</th><th scope='col'>Prompt version</th>"
-            f"<th scope='col'>Prompt sha256</th></tr></thead><tbody>{rows}</tbody></table>"
-        )
-    usage = dict(manifest.get("usage") or {})
-    usage_timings = usage.pop("timings", None)
-    if usage:
-        parts.append(
-            f"<table class='kv'><caption>Usage</caption><tbody>{_kv_rows(usage)}</tbody></table>"
-        )
-    budgets = manifest.get("budgets") or {}
-    if budgets:
-        parts.append(
-            "<table class='kv'><caption>Budgets</caption>"
-            f"<tbody>{_kv_rows(budgets)}</tbody></table>"
-        )
-    timings = result.get("timings") or usage_timings or {}
-    if timings:
-        seconds = {k: f"{_finite(v) or 0.0:.2f} s" for k, v in timings.items()}
-        parts.append(
-            f"<table class='kv'><caption>Time</caption><tbody>{_kv_rows(seconds)}</tbody></table>"
-        )
-    packages = manifest.get("package_versions") or {}
-    if packages:
-        parts.append(
-            "<table class='kv'><caption>Package versions</caption>"
-            f"<tbody>{_kv_rows(packages)}</tbody></table>"
-        )
-    parts.append("</div></section>")
-    return "".join(parts)
-
-
-PAGE_CSS = """
-:root{--fg:#1d2330;--muted:#5b6475;--bg:#f5f6f8;--card:#fff;--line:#dde1e7;--accent:#1f5fbf}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);line-height:1.45;
- font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
-main{max-width:1280px;margin:0 auto;padding:16px}
-header{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;
- margin-bottom:16px}
-h1{font-size:1.4rem;margin:0 0 6px}h2{font-size:1.1rem;margin:0 0 8px}h3{font-size:1rem;
- margin:14px 0 4px}
-.meta,.note,figcaption,caption{color:var(--muted);font-size:.9rem}
-caption{text-align:left;padding:4px 0;font-weight:600}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;background:#e4e7ec;
- font-weight:600}
-.status-succeeded{background:#d7f0dd;color:#145a26}.status-partial{background:#fff1c9;
- color:#6b4e00}.status-failed,.status-cancelled{background:#fadbd8;color:#7d1a12}
-.chips{list-style:none;padding:0;margin:6px 0 0;display:flex;flex-wrap:wrap;gap:6px}
-.chips li{background:#eef2f8;border-radius:6px;padding:2px 8px}.k{color:var(--muted)}
-.card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:16px;
- margin:0 0 16px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(460px,1fr));gap:16px}
-.charts figure{margin:0}.chart{width:100%;height:360px}
-.two{display:grid;grid-template-columns:minmax(220px,1fr) 2fr;gap:24px;align-items:start}
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;
- align-items:start}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border-bottom:1px solid var(--line);padding:4px 8px;text-align:left;vertical-align:top}
-.num{text-align:right;font-variant-numeric:tabular-nums}
-.scroll{overflow:auto}.tall{max-height:70vh}
-thead th{position:sticky;top:0;background:var(--card)}
-th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;
- color:var(--accent);text-align:inherit}
-th button:focus-visible{outline:2px solid var(--accent);outline-offset:2px}
-th[aria-sort=ascending] button::after{content:" \\25B2"}
-th[aria-sort=descending] button::after{content:" \\25BC"}
-code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.85em}
-.hash{word-break:break-all}
-.grid>*{min-width:0;overflow-x:auto}#manifest td{overflow-wrap:anywhere}
-.explanation p{margin:0 0 8px}.reason{color:#7d1a12}
-@media (max-width:980px){.two{grid-template-columns:1fr}.charts{grid-template-columns:1fr}
- main{padding:8px}.chart{height:300px}}
-"""
 
 _JS = """
 (function(){
@@ -686,7 +506,7 @@ def render_html_report(
     if rows:
         parts.append(_trials_table(result, rows))
     parts += [
-        _manifest(result),
+        manifest_section(result),
         "</main>",
         json_script("data-convergence", data["convergence"]),
         json_script("data-risk-return", data["risk_return"]),

@@ -2,13 +2,14 @@
 
 Background (`POST /threads/{id}/runs`), `/wait` and `/stream` runs on a thread, and stateless
 ones (`/runs/wait`, `/runs/stream`: a thread made for the run, deleted after it unless
-`on_completion: "keep"`); get, list, join, join stream, cancel. A run of the chat assistant is
-one chat turn (`api.agent_protocol.chat_runs`); it pauses on the chat's approvals (`__interrupt__`, in the
-`HumanInterrupt` shape), which a run with `command: {"resume": ...}` answers
-(`api.human_interrupt`). A run of the `optimization` assistant runs its input, an
-`OptimizationRequest`, as the owner's optimization job (`api.agent_protocol.optimization_runs`). One run at a
-time per thread (409). Runs are recorded in the store (`api.agent_protocol.run_records`). What the server
-does not do is refused naming the field (422).
+`on_completion: "keep"`); get, list, join, join stream, cancel. A run request is checked by
+`api.agent_protocol.run_requests` (what the server does not do is refused naming the field,
+422). A run of the chat assistant is one chat turn (`api.agent_protocol.chat_runs`); it pauses
+on the chat's approvals (`__interrupt__`, in the `HumanInterrupt` shape), which a run with
+`command: {"resume": ...}` answers (`api.human_interrupt`). A run of the `optimization`
+assistant runs its input, an `OptimizationRequest`, as the owner's optimization job
+(`api.agent_protocol.optimization_runs`). One run at a time per thread (409). Runs are recorded
+in the store (`api.agent_protocol.run_records`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import StreamingResponse
-from langchain_core.messages import HumanMessage, convert_to_messages
-from pydantic import BaseModel, ValidationError
 
-from api.agent_protocol import optimization_runs  # a module: it imports api.routes (a cycle)
+from api.agent_protocol import optimization_runs
+from api.agent_protocol.assistants import CHAT_GRAPH, assistant_id
 from api.agent_protocol.chat_runs import (
     STREAM_MODES,
     AgentRun,
@@ -42,167 +42,16 @@ from api.agent_protocol.run_records import (
     record_frames,
     run_view,
 )
+from api.agent_protocol.run_requests import chat_turn, checked_graph, stream_modes, user_message
 from api.context import AppContext, Caller, Ctx
-from api.errors import ApiError, not_found, validation_error
-from api.human_interrupt import decision
-from api.routes.agent_threads import (
-    CHAT_GRAPH,
-    PREFIX,
-    assistant_id,
-    chat_session,
-    erase_thread,
-    graph_of,
-    owned_thread,
-)
+from api.errors import ApiError, found_or_404, not_found, validation_error
+from api.routes.agent_threads import PREFIX, chat_session, erase_thread, owned_thread
 from api.routes.threads import claim_thread, release_thread
+from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
-from graphs.chat import ChatSession
-from graphs.request import OptimizationRequest, validation_problems
 from store import AgentRunRecord, ConflictError, NotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
-
-UNSUPPORTED = (
-    "checkpoint",
-    "checkpoint_id",
-    "interrupt_before",
-    "interrupt_after",
-    "webhook",
-    "after_seconds",
-    "feedback_keys",
-)
-
-
-class RunBody(BaseModel):
-    """A run request (`POST .../runs`, `/runs/wait`, `/runs/stream`)."""
-
-    assistant_id: str
-    input: dict[str, Any] | None = None
-    command: dict[str, Any] | None = None
-    stream_mode: str | list[str] = "values"
-    stream_subgraphs: bool = False
-    stream_resumable: bool = False
-    metadata: dict[str, Any] | None = None
-    config: dict[str, Any] | None = None
-    context: dict[str, Any] | None = None
-    multitask_strategy: str | None = None
-    if_not_exists: Literal["create", "reject"] | None = None
-    on_disconnect: Literal["cancel", "continue"] | None = None
-    on_completion: Literal["delete", "keep"] | None = None
-    durability: str | None = None
-    checkpoint: Any = None
-    checkpoint_id: Any = None
-    interrupt_before: Any = None
-    interrupt_after: Any = None
-    webhook: Any = None
-    after_seconds: Any = None
-    feedback_keys: Any = None
-
-
-def _message(body: RunBody) -> tuple[str, str | None]:
-    """The text and id of the one user message in `input.messages`."""
-    messages = (body.input or {}).get("messages")
-    if set(body.input or {}) - {"messages"} or not isinstance(messages, list) or len(messages) != 1:
-        raise validation_error(
-            "body.input.messages", "a list of exactly one user message, e.g. {'role': 'user', ...}"
-        )
-    try:
-        (message,) = convert_to_messages(messages)
-    except (ValueError, TypeError, NotImplementedError) as exc:
-        raise validation_error("body.input.messages.0", f"not a message: {exc}") from None
-    if not isinstance(message, HumanMessage) or not message.text.strip():
-        raise validation_error("body.input.messages.0", "must be a non-empty user (human) message")
-    if len(message.text) > 8000:
-        raise validation_error("body.input.messages.0.content", "at most 8000 characters")
-    return message.text, message.id
-
-
-def _stream_modes(body: RunBody) -> tuple[str, ...]:
-    modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
-    for mode in modes:
-        if mode not in STREAM_MODES:
-            raise validation_error(
-                "body.stream_mode", f"{mode!r} is not supported: use {', '.join(STREAM_MODES)}"
-            )
-    return tuple(modes) or ("values",)
-
-
-def _check(body: RunBody) -> str:
-    """Refuse what this server does not do, naming the field; the graph the run is of."""
-    graph = graph_of(body.assistant_id)
-    for name in UNSUPPORTED:
-        if getattr(body, name) is not None:
-            raise validation_error(f"body.{name}", "not supported by this server")
-    if body.multitask_strategy not in (None, "reject"):
-        raise validation_error(
-            "body.multitask_strategy", "only reject: one run at a time per thread"
-        )
-    if body.if_not_exists == "create":
-        raise validation_error("body.if_not_exists", "not supported: create the thread first")
-    for name in ("config", "context"):
-        value = getattr(body, name) or {}
-        if any(value.values()):
-            raise validation_error(f"body.{name}", "the assistant takes no configuration")
-    if (body.input is None) == (body.command is None):
-        raise validation_error("body.input", "give either input (a user message) or command")
-    if body.command is not None and set(body.command) != {"resume"}:
-        raise validation_error("body.command", "only resume is supported")
-    if graph != CHAT_GRAPH:
-        if body.command is not None:
-            raise validation_error("body.command", "an optimization run has nothing to resume")
-        if "messages-tuple" in _stream_modes(body):
-            raise validation_error(
-                "body.stream_mode", "an optimization run streams values, updates and custom"
-            )
-    return graph
-
-
-def _turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
-    """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
-    approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
-    422 for an invalid edit; a `response` is a user message, which sets the proposal aside)."""
-    if body.command is not None:
-        pending = session.pending()
-        answer = decision(body.command["resume"], pending)
-        if pending is None:
-            raise ApiError(
-                409,
-                "CONFLICT",
-                f"thread {session.thread_id} has no run awaiting approval",
-                [("body.command.resume", "nothing pending")],
-            )
-        if answer.action == "respond":
-            text = answer.text or ""
-
-            def respond(on_chunk: Callable[[Any], None]) -> Any:
-                return session.send(text, on_chunk=on_chunk)
-
-            return respond
-        if answer.action == "edit" and pending.get("kind") != "deployment":
-            try:
-                OptimizationRequest.model_validate(
-                    {**pending.get("request", {}), **(answer.changes or {})}
-                )
-            except ValidationError as exc:  # refused; the approval stays pending
-                problems = validation_problems(exc.errors())
-                raise ApiError(
-                    422,
-                    "VALIDATION_ERROR",
-                    f"invalid edit: {problems[0][0]}: {problems[0][1]}",
-                    [(f"{answer.field}.{f}", p) for f, p in problems],
-                ) from None
-
-        def decide(on_chunk: Callable[[Any], None]) -> Any:
-            return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)
-
-        return decide
-
-    text, message_id = _message(body)
-
-    def send(on_chunk: Callable[[Any], None]) -> Any:
-        return session.send(text, on_chunk=on_chunk, message_id=message_id)
-
-    return send
 
 
 def _start(
@@ -215,8 +64,8 @@ def _start(
     """Check `body`, claim the thread, record the run in the store and start it in a worker
     thread; `on_end()` runs there once the thread is released, before the run's `end`
     frame."""
-    graph = _check(body)
-    modes = _stream_modes(body)
+    graph = checked_graph(body)
+    modes = stream_modes(body)
     session = chat_session(context, owner, thread_id)
     claim_thread(thread_id)  # what is pending cannot change from here on
     job = None
@@ -230,7 +79,7 @@ def _start(
                 [("thread", f"run {running.run_id} is {running.status}")],
             )
         if graph == CHAT_GRAPH:
-            outcome = chat_outcome(_turn(session, body), session.snapshot)
+            outcome = chat_outcome(chat_turn(session, body), session.snapshot)
         else:
             job = optimization_runs.submit(context, owner, body.input)
             outcome = optimization_runs.job_outcome(
@@ -343,10 +192,10 @@ def _stream_response(
 def _start_stateless(context: AppContext, owner: str, body: RunBody) -> AgentRun:
     """Check `body` (a user message, or an optimization request: there is nothing to resume),
     then start it on a new thread."""
-    if _check(body) == CHAT_GRAPH:
+    if checked_graph(body) == CHAT_GRAPH:
         if body.command is not None:
             raise validation_error("body.command", "a stateless run has nothing to resume")
-        _message(body)
+        user_message(body)
     thread_id = context.store.create_thread(owner, "Stateless run").id
 
     def erase() -> None:
@@ -428,10 +277,8 @@ def stream_stateless(body: RunBody, context: Ctx, caller: Caller) -> StreamingRe
 
 def _record(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:
     """The owner's run on the thread as the store records it (404 when not theirs)."""
-    try:
+    with found_or_404("run", run_id):
         return context.store.get_agent_run(owner, thread_id, run_id)
-    except NotFoundError:
-        raise not_found("run", run_id) from None
 
 
 async def _ended(context: AppContext, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:

@@ -14,84 +14,42 @@ Every route needs the caller's credentials; another owner's thread is 404. Error
 
 from __future__ import annotations
 
-import uuid
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Response, status
 from langgraph.types import StateSnapshot
-from pydantic import BaseModel, Field
 
+from api.agent_protocol.assistants import (
+    CHAT_GRAPH,
+    GRAPHS,
+    assistant_id,
+    assistant_view,
+    graph_of,
+)
 from api.agent_protocol.chat_runs import jsonable
 from api.agent_protocol.run_records import active_run
 from api.context import AppContext, Caller, Ctx
-from api.errors import not_found, validation_error
+from api.errors import found_or_404, validation_error
 from api.routes.threads import claim_thread, release_thread, thread_busy
+from api.schemas.agent_threads import (
+    AssistantSearch,
+    HistoryBody,
+    ThreadCreateBody,
+    ThreadPatch,
+    ThreadSearch,
+)
 from graphs.chat import ChatSession
-from store import ChatThread, NotFoundError
+from store import ChatThread
 
 PREFIX = "/agent"
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
-
-NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
-"""The namespace LangGraph Platform derives a graph's default assistant id from (uuid5)."""
-
-GRAPHS = {
-    "assistant": "The strategy assistant: chat, portfolios, approvals of long runs.",
-    "optimization": "The optimization workflow: its input, an OptimizationRequest, runs as "
-    "your optimization job (as POST /v1/optimizations).",
-}
-CHAT_GRAPH = "assistant"
-
-
-def assistant_id(graph_id: str) -> str:
-    """The stable id of the graph's assistant (as LangGraph Platform assigns it)."""
-    return str(uuid.uuid5(NAMESPACE_GRAPH, graph_id))
-
-
-def _assistant(graph_id: str, created: str) -> dict[str, Any]:
-    return {
-        "assistant_id": assistant_id(graph_id),
-        "graph_id": graph_id,
-        "config": {},
-        "context": {},
-        "created_at": created,
-        "updated_at": created,
-        "metadata": {"created_by": "system"},
-        "version": 1,
-        "name": graph_id,
-        "description": GRAPHS[graph_id],
-    }
-
-
-_EPOCH = "2025-01-01T00:00:00+00:00"
-"""When the built-in assistants are said to be created (they never change)."""
-
-
-def graph_of(assistant: str) -> str:
-    """The graph of an assistant given by id or graph id; 404 when unknown."""
-    for graph_id in GRAPHS:
-        if assistant in (graph_id, assistant_id(graph_id)):
-            return graph_id
-    raise not_found("assistant", assistant)
-
-
-class AssistantSearch(BaseModel):
-    """`POST /assistants/search`."""
-
-    graph_id: str | None = None
-    name: str | None = None
-    metadata: dict[str, Any] | None = None
-    limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
 
 
 @router.post("/assistants/search", summary="Search assistants")
 def search_assistants(body: AssistantSearch, caller: Caller) -> list[dict[str, Any]]:
     """The assistants (one per graph) matching `graph_id`, `name` and `metadata`."""
     found = [
-        _assistant(g, _EPOCH)
-        for g in GRAPHS
-        if body.graph_id in (None, g) and body.name in (None, g)
+        assistant_view(g) for g in GRAPHS if body.graph_id in (None, g) and body.name in (None, g)
     ]
     wanted = body.metadata or {}
     found = [a for a in found if all(a["metadata"].get(k) == v for k, v in wanted.items())]
@@ -101,7 +59,7 @@ def search_assistants(body: AssistantSearch, caller: Caller) -> list[dict[str, A
 @router.get("/assistants/{assistant}", summary="Get an assistant")
 def get_assistant(assistant: str, caller: Caller) -> dict[str, Any]:
     """The assistant by its id or its graph id."""
-    return _assistant(graph_of(assistant), _EPOCH)
+    return assistant_view(graph_of(assistant))
 
 
 @router.get("/info", summary="Server info")
@@ -118,10 +76,8 @@ def chat_session(context: AppContext, owner: str, thread_id: str) -> ChatSession
 
 
 def owned_thread(context: AppContext, owner: str, thread_id: str) -> ChatThread:
-    try:
+    with found_or_404("thread", thread_id):
         return context.store.get_thread(owner, thread_id)
-    except NotFoundError:
-        raise not_found("thread", thread_id) from None
 
 
 def _metadata(thread: ChatThread) -> dict[str, Any]:
@@ -205,15 +161,6 @@ def _title(metadata: dict[str, Any] | None) -> str | None:
     return title
 
 
-class ThreadCreateBody(BaseModel):
-    """`POST /threads`."""
-
-    thread_id: str | None = Field(default=None, description="Not supported: ids are assigned.")
-    metadata: dict[str, Any] | None = None
-    if_exists: Literal["raise", "do_nothing"] | None = None
-    graph_id: str | None = None
-
-
 @router.post("/threads", summary="Create a thread")
 def create_thread(body: ThreadCreateBody, context: Ctx, caller: Caller) -> dict[str, Any]:
     """A new chat thread of the caller (the same as `POST /v1/threads`)."""
@@ -232,29 +179,12 @@ def get_thread(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     return _thread_view(context, caller.owner, owned_thread(context, caller.owner, thread_id))
 
 
-class ThreadPatch(BaseModel):
-    """`PATCH /threads/{id}`."""
-
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-
 @router.patch("/threads/{thread_id}", summary="Update a thread's metadata")
 def patch_thread(thread_id: str, body: ThreadPatch, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Rename the thread (`metadata.title`); other metadata is not kept (422)."""
     owned_thread(context, caller.owner, thread_id)
     thread = context.store.touch_thread(caller.owner, thread_id, title=_title(body.metadata))
     return _thread_view(context, caller.owner, thread)
-
-
-class ThreadSearch(BaseModel):
-    """`POST /threads/search`."""
-
-    metadata: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
-    status: Literal["idle", "busy", "interrupted", "error"] | None = None
-    ids: list[str] | None = None
-    limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
 
 
 @router.post("/threads/search", summary="Search threads")
@@ -310,15 +240,6 @@ def get_state(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """The thread's current state: values, next nodes, tasks, interrupts, checkpoint."""
     owned_thread(context, caller.owner, thread_id)
     return _state_view(thread_id, chat_session(context, caller.owner, thread_id).snapshot())
-
-
-class HistoryBody(BaseModel):
-    """`POST /threads/{id}/history`."""
-
-    limit: int = Field(default=10, ge=1, le=1000)
-    before: Any = None
-    metadata: dict[str, Any] | None = None
-    checkpoint: dict[str, Any] | None = None
 
 
 @router.post("/threads/{thread_id}/history", summary="Thread history")

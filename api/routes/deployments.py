@@ -28,7 +28,7 @@ from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, not_found
 from api.reports.deployment import render_deployment_report
-from api.routes.optimizations import JobView, job_view
+from api.schemas.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
 from notifications.preferences import NotificationPreferences

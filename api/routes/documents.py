@@ -23,100 +23,36 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
-from pydantic import BaseModel, Field
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, not_found, validation_error
-from research.citations import cite
+from api.schemas.documents import (
+    ChunkOut,
+    ChunkPage,
+    DocumentDetail,
+    DocumentList,
+    DocumentOut,
+    ReferenceOut,
+    ReindexOut,
+    SearchOut,
+    UnindexedOut,
+    document_out,
+    hit_out,
+)
 from research.embeddings import EmbeddingInputError, EmbeddingServiceError
-from research.index import MAX_K, Fusion, ResearchIndexError, SearchHit, SearchMode
+from research.index import MAX_K, Fusion, ResearchIndexError, SearchMode
 from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDocumentError
 from services import documents as library
 from services.documents import add_document, document_summary
 from services.research import UnknownDocumentError, reindex, search_documents
-from store import ArchivedError, Document, DocumentChunk, NotFoundError
+from store import ArchivedError, DocumentChunk, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 SEARCH_UNAVAILABLE = (ResearchIndexError, EmbeddingServiceError)
 """Failures of the research index or the embedding model: 503 wherever documents are added,
 searched, reindexed or deleted."""
-
-
-class DocumentLinks(BaseModel):
-    """Where a document's parts are."""
-
-    self: str
-    chunks: str
-    original: str
-
-
-class DocumentOut(BaseModel):
-    """A stored document's metadata."""
-
-    id: str = Field(description="Document id (`doc_...`).")
-    name: str = Field(description="The uploaded file name.")
-    media_type: str = Field(description="The original's media type.")
-    size_bytes: int = Field(description="Size of the original, bytes.")
-    sha256: str = Field(description="SHA-256 of the original (hex).")
-    pages: int | None = Field(description="A PDF's page count; null for other kinds.")
-    chunk_count: int = Field(description="Chunks (ordinals 0 .. chunk_count - 1).")
-    created_at: datetime
-    links: DocumentLinks
-
-
-class ChunkOut(BaseModel):
-    """A chunk of a document."""
-
-    ordinal: int = Field(description="Position in reading order, from 0.")
-    text: str
-    reference: dict[str, str | int] = Field(
-        description='Where it is: {"page": n}, {"sheet": name, "rows": "a-b"}, '
-        '{"section": heading}, {"lines": "a-b"}, {"rows": "a-b"} (CSV) or {"key": k} (JSON).'
-    )
-
-
-class ReferenceOut(BaseModel):
-    """A chunk's ordinal and reference (without its text)."""
-
-    ordinal: int
-    reference: dict[str, str | int]
-
-
-class DocumentDetail(DocumentOut):
-    """A document's metadata and the references of its first chunks."""
-
-    first_chunks: list[ReferenceOut] = Field(description="The first (up to 10) chunks.")
-
-
-class DocumentList(BaseModel):
-    """The caller's documents, newest first."""
-
-    items: list[DocumentOut]
-
-
-class ChunkPage(BaseModel):
-    """A page of a document's chunks; `next_cursor` is null on the last page."""
-
-    items: list[ChunkOut]
-    next_cursor: str | None
-
-
-def document_out(document: Document) -> DocumentOut:
-    """The API view of a document's metadata."""
-    base = f"/v1/documents/{document.id}"
-    return DocumentOut(
-        id=document.id,
-        name=document.name,
-        media_type=document.media_type,
-        size_bytes=document.size_bytes,
-        sha256=document.sha256,
-        pages=document.pages,
-        chunk_count=document.chunk_count,
-        created_at=document.created_at,
-        links=DocumentLinks(self=base, chunks=f"{base}/chunks", original=f"{base}/original"),
-    )
 
 
 def document_error(exc: DocumentError) -> ApiError:
@@ -179,74 +115,9 @@ def _missing(document_id: str) -> ApiError:
     return not_found("document", document_id)
 
 
-class HitOut(BaseModel):
-    """A passage found by a search."""
-
-    document_id: str
-    document_name: str
-    ordinal: int = Field(description="The chunk's position in its document, from 0.")
-    reference: dict[str, str | int] = Field(description="Where it is (as a chunk's reference).")
-    citation: str = Field(description='How to cite it: "(name, p. 3)".')
-    snippet: str = Field(description="Up to 240 characters around the query's words.")
-    text: str = Field(description="The whole chunk.")
-    score: float = Field(
-        description="BM25 score (bm25), cosine similarity (vector) or the fused score (hybrid: "
-        "0.5 * bm25 / best bm25 + 0.5 * cosine, or sum(1 / (60 + rank)) with fusion=rrf)."
-    )
-    bm25_rank: int | None = Field(description="Rank in the full-text list, from 1 (null: absent).")
-    vector_rank: int | None = Field(description="Rank in the vector list, from 1 (null: absent).")
-    matched_terms: list[str] = Field(description="The query's words (stems) in the snippet.")
-    uploaded_at: datetime
-
-
-class UnindexedOut(BaseModel):
-    """A stored document that search cannot find until the index is rebuilt."""
-
-    id: str
-    name: str
-
-
-class SearchOut(BaseModel):
-    """Search results, best first."""
-
-    query: str
-    mode: SearchMode
-    embedding_model: str = Field(description="The model whose vectors were compared.")
-    hits: list[HitOut]
-    unindexed: list[UnindexedOut] = Field(
-        description="Your documents the index does not hold (POST /v1/research/reindex)."
-    )
-
-
-class ReindexOut(BaseModel):
-    """What a rebuild of the caller's index did."""
-
-    documents: int
-    chunks: int
-    removed: int = Field(description="Documents the index held that the store no longer does.")
-
-
 def index_unavailable(exc: Exception) -> ApiError:
     """503: the research index could not be read or written, or the embedding model failed."""
     return ApiError(503, "SERVICE_UNAVAILABLE", f"search is unavailable: {exc}")
-
-
-def hit_out(hit: SearchHit) -> HitOut:
-    """The API form of a search hit."""
-    return HitOut(
-        document_id=hit.document_id,
-        document_name=hit.document_name,
-        ordinal=hit.ordinal,
-        reference=hit.reference,
-        citation=cite(hit.document_name, hit.reference),
-        snippet=hit.snippet,
-        text=hit.text,
-        score=hit.score,
-        bm25_rank=hit.bm25_rank,
-        vector_rank=hit.vector_rank,
-        matched_terms=list(hit.matched_terms),
-        uploaded_at=hit.uploaded_at,
-    )
 
 
 def _aware(value: datetime | None, field: str) -> datetime | None:

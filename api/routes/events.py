@@ -21,12 +21,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from api.auth import Principal
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError
 from api.routes.optimizations import get_optimization
+from api.schemas.events import EventsPage
 from api.streaming import (
     SSE_HEADERS,
     EventsQuery,
@@ -39,15 +39,6 @@ from api.streaming import (
 from store import TERMINAL_STATUSES, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["optimization jobs"])
-
-
-class EventsPage(BaseModel):
-    """Long-poll answer: the events after `after` (trace events, docs/trace-events.md)."""
-
-    events: list[dict[str, Any]]
-    last_seq: int = Field(description="Pass as `after` in the next poll.")
-    status: str = Field(description="The job's status now.")
-    done: bool = Field(description="True when the job is finished and no event is left.")
 
 
 @router.get(

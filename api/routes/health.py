@@ -5,23 +5,12 @@ from __future__ import annotations
 from importlib.metadata import version
 
 from fastapi import APIRouter
-from pydantic import BaseModel
 
 from agents.models import provider_summary
 from api.context import Ctx
+from api.schemas.health import Health
 
 router = APIRouter(prefix="/v1", tags=["health"])
-
-
-class Health(BaseModel):
-    """The service is up; which backends it is configured with."""
-
-    status: str
-    version: str
-    store: str
-    compute: str
-    model_provider: str
-    """One provider for every role, or `role=provider` pairs joined by commas."""
 
 
 @router.get("/health", response_model=Health, summary="Liveness and configuration")

@@ -18,22 +18,27 @@ Another owner's idea is 404.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
+from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
-from api.errors import ApiError, not_found, validation_error
-from api.routes.optimizations import JobView, job_view
-from graphs.job_handlers import KIND
+from api.errors import ApiError, found_or_404, input_errors, validation_error
+from api.schemas.ideas import (
+    EvidenceList,
+    IdeaIn,
+    IdeaOut,
+    IdeaPage,
+    IdeaPatch,
+    OptimizationOut,
+    StatusIn,
+    idea_out,
+)
+from api.schemas.optimizations import job_view
 from graphs.request import DEFAULT_SPACE, OptimizationRequest
-from services.errors import InputError
 from services.ideas import (
-    DEFAULT_LOOKBACK_DAYS,
     IdeaDraft,
     IdeaStateError,
     attach_evidence,
@@ -43,147 +48,15 @@ from services.ideas import (
     optimize_idea,
     update_idea,
 )
-from store import NotFoundError
-from store.ideas import MAX_TICKERS, Idea, IdeaFilter, IdeaStatus, TransitionError
+from services.optimizations import submit_optimization
+from store.ideas import Idea, IdeaFilter, IdeaStatus, TransitionError
 
 router = APIRouter(prefix="/v1", tags=["ideas"])
 
 
-class EvidenceIn(BaseModel):
-    """A reference that supports an idea: a passage of one of the caller's documents
-    (`document_id`, `chunk` ordinal, `quote` that appears in that chunk), one of their
-    optimization runs (`run_id`) or deployments (`deployment_id`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    kind: Literal["document_passage", "optimization_run", "deployment"]
-    document_id: str | None = None
-    chunk: int | None = Field(default=None, ge=0)
-    quote: str | None = Field(default=None, max_length=2000)
-    run_id: str | None = None
-    deployment_id: str | None = None
-
-
-class IdeaIn(BaseModel):
-    """A new idea. `horizon_days` (trading days) or `horizon_until` (a date, converted to NYSE
-    sessions from today); default 63 days. `weights` {ticker: positive number} (normalised;
-    default equal). `lookback_days` of daily returns the metrics are computed over."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=200)
-    thesis: str = Field(min_length=1, max_length=20_000)
-    tickers: list[str] = Field(min_length=1, max_length=MAX_TICKERS)
-    direction: Literal["long", "short"] = "long"
-    horizon_days: int | None = Field(default=None, ge=1, le=2520)
-    horizon_until: date | None = None
-    weights: dict[str, float] | None = None
-    evidence: list[EvidenceIn] = Field(default_factory=list, max_length=100)
-    lookback_days: int = Field(default=DEFAULT_LOOKBACK_DAYS, ge=21, le=2520)
-
-
-class IdeaPatch(BaseModel):
-    """Fields to change (absent: keep; `weights: null`: equal weights). A change of tickers,
-    weights, direction or lookback computes the metrics again; `evidence` replaces the list."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    thesis: str | None = Field(default=None, min_length=1, max_length=20_000)
-    tickers: list[str] | None = Field(default=None, min_length=1, max_length=MAX_TICKERS)
-    direction: Literal["long", "short"] | None = None
-    horizon_days: int | None = Field(default=None, ge=1, le=2520)
-    horizon_until: date | None = None
-    weights: dict[str, float] | None = None
-    evidence: list[EvidenceIn] | None = Field(default=None, max_length=100)
-    lookback_days: int | None = Field(default=None, ge=21, le=2520)
-    version: int | None = Field(default=None, ge=1, description="The version being changed.")
-
-
-class StatusIn(BaseModel):
-    """A status change and why."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: IdeaStatus
-    reason: str = Field(default="", max_length=1000)
-    version: int | None = Field(default=None, ge=1)
-
-
-class EvidenceList(BaseModel):
-    """Evidence items to attach."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    evidence: list[EvidenceIn] = Field(min_length=1, max_length=100)
-
-
-class IdeaOut(BaseModel):
-    """An idea as the API shows it: `metrics` carry the numbers and their `definition`."""
-
-    id: str
-    title: str
-    thesis: str
-    tickers: list[str]
-    weights: dict[str, float] | None
-    direction: str
-    horizon_days: int
-    metrics: dict[str, Any]
-    evidence: list[dict[str, Any]]
-    status: str
-    allowed_transitions: list[str]
-    history: list[dict[str, Any]]
-    version: int
-    created_at: datetime
-    updated_at: datetime
-    links: dict[str, str]
-
-
-class IdeaPage(BaseModel):
-    """A page of ideas; `next_cursor` is null on the last page."""
-
-    items: list[IdeaOut]
-    next_cursor: str | None
-
-
-class OptimizationOut(BaseModel):
-    """The job an accepted idea became and the idea with the run attached as evidence."""
-
-    job: JobView
-    idea: IdeaOut
-
-
-def idea_out(idea: Idea) -> IdeaOut:
-    """The API view of a stored idea."""
-    from store.ideas import TRANSITIONS
-
-    base = f"/v1/ideas/{idea.id}"
-    links = {"self": base, "status": f"{base}/status", "evidence": f"{base}/evidence"}
-    if idea.status == "accepted":
-        links["optimization"] = f"{base}/optimization"
-    return IdeaOut(
-        **{name: getattr(idea, name) for name in IdeaOut.model_fields if hasattr(idea, name)},
-        allowed_transitions=list(TRANSITIONS[idea.status]),
-        links=links,
-    )
-
-
-@contextmanager
-def _inputs() -> Iterator[None]:
-    """A service's `InputError` as a 422 naming the body field."""
-    try:
-        yield
-    except InputError as exc:
-        raise ApiError(
-            422, "VALIDATION_ERROR", exc.message, [(f"body.{exc.field}", exc.problem)]
-        ) from None
-
-
 def _get(context: Ctx, owner: str, idea_id: str) -> Idea:
-    try:
+    with found_or_404("idea", idea_id):
         return context.store.get_idea(owner, idea_id)
-    except NotFoundError:
-        raise not_found("idea", idea_id) from None
 
 
 def _horizon(days: int | None, until: date | None, context: Ctx) -> int | None:
@@ -194,25 +67,11 @@ def _horizon(days: int | None, until: date | None, context: Ctx) -> int | None:
     return horizon_from_date(until, context.store.clock().date())
 
 
-def _if_match(value: str | None, body_version: int | None) -> int | None:
-    if value is None:
-        return body_version
-    try:
-        version = int(value.strip().removeprefix("W/").strip('"'))
-    except ValueError:
-        raise validation_error(
-            "header.if-match", f'{value!r} is not a version (e.g. "3")'
-        ) from None
-    if body_version is not None and body_version != version:
-        raise validation_error("header.if-match", f"differs from body.version {body_version}")
-    return version
-
-
 @router.post("/ideas", response_model=IdeaOut, status_code=201, summary="Create an investment idea")
 def post_idea(body: IdeaIn, context: Ctx, caller: Caller, response: Response) -> IdeaOut:
     """Check the tickers and evidence, compute the basket's expected return and risk with the
     numeric core, and store the idea as `proposed`."""
-    with _inputs():
+    with input_errors():
         horizon = _horizon(body.horizon_days, body.horizon_until, context) or 63
         draft = IdeaDraft(
             title=body.title,
@@ -226,7 +85,7 @@ def post_idea(body: IdeaIn, context: Ctx, caller: Caller, response: Response) ->
         )
         idea = create_idea(context.store, caller.owner, draft, by="api", settings=context.settings)
     response.headers["Location"] = f"/v1/ideas/{idea.id}"
-    response.headers["ETag"] = f'"{idea.version}"'
+    response.headers["ETag"] = etag(idea.version)
     return idea_out(idea)
 
 
@@ -261,7 +120,7 @@ def list_ideas(
 def get_idea(idea_id: str, context: Ctx, caller: Caller, response: Response) -> IdeaOut:
     """The idea (404 if it is not the caller's); `ETag` carries its version."""
     idea = _get(context, caller.owner, idea_id)
-    response.headers["ETag"] = f'"{idea.version}"'
+    response.headers["ETag"] = etag(idea.version)
     return idea_out(idea)
 
 
@@ -277,7 +136,7 @@ def patch_idea(
     """Change the fields given; with a version (`If-Match` or `version`), an idea changed
     meanwhile is 409 and nothing is written."""
     _get(context, caller.owner, idea_id)
-    expected = _if_match(if_match, body.version)
+    expected = expected_version(if_match, body.version, lowest=None)
     given = body.model_fields_set - {"version", "horizon_until"}
     changes: dict[str, Any] = {name: getattr(body, name) for name in given}
     if "evidence" in changes:
@@ -285,7 +144,7 @@ def patch_idea(
     for name in ("title", "thesis", "tickers", "direction", "horizon_days", "lookback_days"):
         if name in changes and changes[name] is None:
             raise validation_error(f"body.{name}", "cannot be null")
-    with _inputs():
+    with input_errors():
         horizon = _horizon(body.horizon_days, body.horizon_until, context)
         if horizon is not None:
             changes["horizon_days"] = horizon
@@ -297,7 +156,7 @@ def patch_idea(
             expected_version=expected,
             settings=context.settings,
         )
-    response.headers["ETag"] = f'"{idea.version}"'
+    response.headers["ETag"] = etag(idea.version)
     return idea_out(idea)
 
 
@@ -309,10 +168,8 @@ def patch_idea(
 )
 def delete_idea(idea_id: str, context: Ctx, caller: Caller) -> Response:
     """Delete the idea (404 if it is not the caller's)."""
-    try:
+    with found_or_404("idea", idea_id):
         context.store.delete_idea(caller.owner, idea_id)
-    except NotFoundError:
-        raise not_found("idea", idea_id) from None
     return Response(status_code=204)
 
 
@@ -338,7 +195,7 @@ def post_status(idea_id: str, body: StatusIn, context: Ctx, caller: Caller) -> I
 def post_evidence(idea_id: str, body: EvidenceList, context: Ctx, caller: Caller) -> IdeaOut:
     """Check each item against the caller's documents, runs and deployments and append it."""
     _get(context, caller.owner, idea_id)
-    with _inputs():
+    with input_errors():
         items = [e.model_dump(exclude_none=True) for e in body.evidence]
         return idea_out(attach_evidence(context.store, caller.owner, idea_id, items))
 
@@ -360,14 +217,17 @@ async def post_optimization(
 
     def submit(fields: dict[str, Any]) -> str:
         request = OptimizationRequest.model_validate(fields)
-        job = context.runner.submit(caller.owner, KIND, request.model_dump(mode="json"))
+        submission = submit_optimization(
+            context.runner, context.store, caller.owner, request, apply_profile=False
+        )
+        job = submission.job
         context.notify_submitted(job)
         jobs.append(job)
         return job.id
 
     def run() -> Idea:
         _get(context, caller.owner, idea_id)
-        with _inputs():
+        with input_errors():
             try:
                 return optimize_idea(context.store, caller.owner, idea_id, submit, DEFAULT_SPACE)[0]
             except IdeaStateError as exc:

@@ -13,75 +13,29 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from pydantic import BaseModel, Field
+import pandas as pd
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
-from api.errors import ApiError, not_found
-from api.market import (
-    EMBEDDED,
+from api.errors import ApiError, field_errors, found_or_404
+from api.schemas.market_data import DatasetList, DatasetOut, TableOut, dataset_out
+from services.market_data.datasets import (
     UploadKind,
     dataset_prices,
     dataset_returns,
-    frame_to_table,
     get_dataset,
     parse_upload,
-    select,
 )
-from store import Dataset, NotFoundError
+from services.market_data.providers import EMBEDDED
+from services.market_data.tables import frame_to_table, select
+from store import Store
 
 router = APIRouter(prefix="/v1", tags=["market-data"])
-
-
-class TableOut(BaseModel):
-    """A columnar table: dates and one list of values per asset."""
-
-    source: str = Field(description='"sp500" (embedded) or the dataset id.')
-    kind: str = Field(description="prices or returns (daily simple).")
-    dates: list[str] = Field(description="ISO dates.")
-    data: dict[str, list[float | None]] = Field(description="Asset -> one value per date.")
-
-
-class DatasetOut(BaseModel):
-    """An uploaded dataset's metadata."""
-
-    id: str = Field(description="Dataset id (`ds_...`).")
-    name: str
-    format: str = Field(description="prices or returns.")
-    n_rows: int = Field(description="Dates.")
-    n_columns: int = Field(description="Assets.")
-    columns: list[str] = Field(description="Asset names.")
-    start: str = Field(description="First date.")
-    end: str = Field(description="Last date.")
-    sha256: str = Field(description="SHA-256 of the stored Parquet bytes.")
-    size_bytes: int = Field(description="Size of the stored Parquet bytes.")
-    created_at: datetime
-
-
-class DatasetList(BaseModel):
-    """The caller's datasets, oldest first."""
-
-    items: list[DatasetOut]
-
-
-def dataset_out(dataset: Dataset) -> DatasetOut:
-    """The API view of a dataset record."""
-    return DatasetOut(
-        id=dataset.id,
-        name=dataset.name,
-        format=dataset.format,
-        n_rows=dataset.n_rows,
-        n_columns=dataset.n_columns,
-        columns=dataset.columns,
-        start=dataset.start,
-        end=dataset.end,
-        sha256=dataset.sha256,
-        size_bytes=dataset.size_bytes,
-        created_at=dataset.created_at,
-    )
 
 
 AssetsQuery = Annotated[
@@ -97,48 +51,47 @@ DatasetQuery = Annotated[
     str | None, Query(description="An uploaded dataset; default the embedded S&P 500 data.")
 ]
 
+DatasetTable = Callable[[Store, str, str | None, str], pd.DataFrame]
+"""Reads a dataset's table: (store, owner, dataset id or None for the embedded data, field)."""
+
 
 def _assets(values: list[str] | None) -> list[str] | None:
+    """The query's assets: the parameter repeated, or comma-separated."""
     if values is None:
         return None
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-def _table(kind: str, source: str, frame: Any) -> TableOut:
-    table = frame_to_table(frame)
-    return TableOut(source=source, kind=kind, dates=table["dates"], data=table["data"])
+@dataclass(frozen=True)
+class TableQuery:
+    """The query of a prices or returns table: the dataset (default: the embedded data), the
+    assets (repeated or comma-separated; default all) and the dates."""
+
+    assets: AssetsQuery = None
+    start: StartQuery = None
+    end: EndQuery = None
+    dataset_id: DatasetQuery = None
+
+    def table(self, kind: str, read: DatasetTable, store: Store, owner: str) -> TableOut:
+        """The `kind` table `read` gives of the dataset, narrowed by the query."""
+        with field_errors("query."):
+            frame = read(store, owner, self.dataset_id, "dataset_id")
+            frame = select(frame, assets=_assets(self.assets), start=self.start, end=self.end)
+        return TableOut(source=self.dataset_id or EMBEDDED, kind=kind, **frame_to_table(frame))
 
 
 @router.get("/market-data/prices", response_model=TableOut, summary="Prices")
-def prices(
-    context: Ctx,
-    caller: Caller,
-    assets: AssetsQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    dataset_id: DatasetQuery = None,
-) -> TableOut:
+def prices(context: Ctx, caller: Caller, query: Annotated[TableQuery, Depends()]) -> TableOut:
     """Prices of the embedded data or of an uploaded prices dataset. Unknown assets or dates
     outside the data are 422 naming them."""
-    frame = dataset_prices(context.store, caller.owner, dataset_id, "query.dataset_id")
-    frame = select(frame, assets=_assets(assets), start=start, end=end, prefix="query.")
-    return _table("prices", dataset_id or EMBEDDED, frame)
+    return query.table("prices", dataset_prices, context.store, caller.owner)
 
 
 @router.get("/market-data/returns", response_model=TableOut, summary="Daily returns")
-def returns(
-    context: Ctx,
-    caller: Caller,
-    assets: AssetsQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
-    dataset_id: DatasetQuery = None,
-) -> TableOut:
+def returns(context: Ctx, caller: Caller, query: Annotated[TableQuery, Depends()]) -> TableOut:
     """Daily simple returns of the embedded data or of an uploaded dataset (from its prices,
     or as uploaded)."""
-    frame = dataset_returns(context.store, caller.owner, dataset_id, "query.dataset_id")
-    frame = select(frame, assets=_assets(assets), start=start, end=end, prefix="query.")
-    return _table("returns", dataset_id or EMBEDDED, frame)
+    return query.table("returns", dataset_returns, context.store, caller.owner)
 
 
 @router.post(
@@ -177,7 +130,8 @@ async def upload_dataset(
             f"the file is larger than the upload limit of {limit} bytes",
             [("file", f"more than {limit} bytes")],
         )
-    parsed = parse_upload(data, file.filename, kind, fill_gaps=fill_gaps)
+    with field_errors(""):
+        parsed = parse_upload(data, file.filename, kind, fill_gaps=fill_gaps)
     label = (name or file.filename or "dataset").strip() or "dataset"
     dataset = context.store.put_dataset(caller.owner, label, parsed.parquet, parsed.meta)
     response.headers["Location"] = f"/v1/market-data/datasets/{dataset.id}"
@@ -195,7 +149,8 @@ def list_datasets(context: Ctx, caller: Caller) -> DatasetList:
 )
 def read_dataset(dataset_id: str, context: Ctx, caller: Caller) -> DatasetOut:
     """A dataset's metadata (404 if it is not the caller's)."""
-    return dataset_out(get_dataset(context.store, caller.owner, dataset_id, "path.dataset_id"))
+    with field_errors("path."):
+        return dataset_out(get_dataset(context.store, caller.owner, dataset_id, "dataset_id"))
 
 
 @router.delete(
@@ -208,8 +163,6 @@ def read_dataset(dataset_id: str, context: Ctx, caller: Caller) -> DatasetOut:
 def delete_dataset(dataset_id: str, context: Ctx, caller: Caller) -> Response:
     """Delete the dataset and its bytes (404 if it is not the caller's). Portfolios that
     reference it remain but can no longer be analysed."""
-    try:
+    with found_or_404("dataset", dataset_id):
         context.store.delete_dataset(caller.owner, dataset_id)
-    except NotFoundError:
-        raise not_found("dataset", dataset_id) from None
     return Response(status_code=204)

@@ -20,13 +20,11 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter
 from langgraph.store.base import BaseStore
-from pydantic import BaseModel, Field
 
 from api.context import AppContext, Caller, Ctx
-from api.errors import not_found, validation_error
-from services.errors import InputError
-from services.memories import MAX_TEXT, forget, forget_all, remember, what_is_known
-from store import NotFoundError
+from api.errors import field_errors, found_or_404
+from api.schemas.memories import ForgottenAllView, ForgottenView, KnownView, MemoryIn, MemoryView
+from services.memories import forget, forget_all, remember, what_is_known
 from store.memories import memory_store
 
 router = APIRouter(prefix="/v1", tags=["memories"])
@@ -34,65 +32,10 @@ router = APIRouter(prefix="/v1", tags=["memories"])
 T = TypeVar("T")
 
 
-class MemoryView(BaseModel):
-    """One remembered fact."""
-
-    key: str = Field(description="mem_ and 12 hex digits.")
-    text: str = Field(description="The fact, in the user's words.")
-    kind: str = Field(description="exclusion (it added profile exclusions) or fact.")
-    exclusions: list[str] = Field(description="The profile exclusions it states.")
-    added_to_profile: list[str] = Field(
-        description="Those the profile did not hold before it (forgetting it removes these)."
-    )
-    created_at: str
-    updated_at: str
-
-
-class KnownView(BaseModel):
-    """What the assistant knows about the caller."""
-
-    memories: list[MemoryView]
-    profile: dict[str, Any] = Field(
-        description="The profile settings the caller set (fields that differ from defaults)."
-    )
-
-
-class MemoryIn(BaseModel):
-    """A fact to remember."""
-
-    text: str = Field(min_length=1, max_length=MAX_TEXT, examples=["I never hold tobacco"])
-    exclusions: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Tickers or industry terms the fact excludes from every portfolio.",
-        examples=[["tobacco"]],
-    )
-
-
-class ForgottenView(BaseModel):
-    """A forgotten memory and what that did to the profile."""
-
-    forgotten: MemoryView
-    profile_exclusions_removed: list[str]
-    profile_exclusions_kept: list[str] = Field(
-        description="Exclusions of the memory left in the profile, each with the reason."
-    )
-
-
-class ForgottenAllView(BaseModel):
-    """Every memory forgotten."""
-
-    forgotten: list[ForgottenView]
-    count: int
-
-
 def _with_memories(context: AppContext, use: Callable[[BaseStore], T]) -> T:
     """Run `use` on the memory store; a service's `InputError` as a 422 naming its field."""
-    try:
-        with memory_store(context.settings) as memories:
-            return use(memories)
-    except InputError as exc:
-        raise validation_error(exc.field, exc.problem) from None
+    with field_errors(""), memory_store(context.settings) as memories:
+        return use(memories)
 
 
 @router.get("/memories", response_model=KnownView, summary="What the assistant knows about you")
@@ -118,12 +61,10 @@ def create_memory(body: MemoryIn, context: Ctx, caller: Caller) -> dict[str, Any
 def delete_memory(key: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Forget the memory `key` (404 if the caller has none by it), and the profile exclusions
     it added unless another memory states them."""
-    try:
+    with found_or_404("memory", key):
         return _with_memories(
             context, lambda m: forget(m, context.store, caller.owner, key).to_json()
         )
-    except NotFoundError:
-        raise not_found("memory", key) from None
 
 
 @router.delete("/memories", response_model=ForgottenAllView, summary="Forget every memory")

@@ -22,16 +22,24 @@ import dataclasses
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 from fastapi.responses import StreamingResponse
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from pydantic import BaseModel, Field
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, error_document, not_found
+from api.schemas.threads import (
+    ChatMessage,
+    Decision,
+    MessageIn,
+    SavedPortfolioView,
+    ThreadCreate,
+    ThreadDetail,
+    ThreadView,
+    TurnView,
+)
 from api.streaming import SSE_HEADERS, sse
 from graphs.chat import ChatSession, ChatTurn, NothingPendingError
 from graphs.request import OptimizationRequest
@@ -47,81 +55,8 @@ _busy: set[str] = set()
 _busy_lock = threading.Lock()
 
 
-class ThreadCreate(BaseModel):
-    """A new chat thread."""
-
-    title: str = Field(default="New conversation", min_length=1, max_length=200)
-
-
-class ThreadView(BaseModel):
-    """A chat thread of the caller."""
-
-    id: str
-    title: str
-    created_at: datetime
-    updated_at: datetime
-
-
-class ChatMessage(BaseModel):
-    """One message of a thread's history."""
-
-    role: Literal["user", "assistant", "tool"]
-    content: str
-    tool_calls: list[dict[str, Any]] = Field(
-        default_factory=list, description="Tool calls of an assistant message: {name, args}."
-    )
-    name: str | None = Field(default=None, description="The tool of a tool message.")
-
-
-class ThreadDetail(ThreadView):
-    """A thread with its history and the approval it waits for (null if none)."""
-
-    messages: list[ChatMessage]
-    pending: dict[str, Any] | None
-
-
-class MessageIn(BaseModel):
-    """A user message."""
-
-    content: str = Field(
-        min_length=1,
-        max_length=8000,
-        examples=["find the target-vol setting that holds up in a bear market"],
-    )
-
-
-class Decision(BaseModel):
-    """The answer to a pending approval: approve, edit (with changes to the request) or reject."""
-
-    action: Literal["approve", "edit", "reject"]
-    changes: dict[str, Any] | None = Field(
-        default=None, description="With edit: fields of the OptimizationRequest to change."
-    )
-
-
-class SavedPortfolioView(BaseModel):
-    """A portfolio the assistant built, as saved to the caller's portfolios."""
-
-    chat_id: str = Field(description="The id the conversation uses for it.")
-    portfolio_id: str = Field(description="Its id in `/v1/portfolios`.")
-    name: str
-
-
 def _saved(turn: ChatTurn) -> list[SavedPortfolioView]:
     return [SavedPortfolioView(**dataclasses.asdict(saved)) for saved in turn.saved]
-
-
-class TurnView(BaseModel):
-    """A finished turn: the assistant's replies, the approval it asks for, its trace."""
-
-    thread_id: str
-    replies: list[str]
-    pending: dict[str, Any] | None
-    saved_portfolios: list[SavedPortfolioView] = Field(
-        default_factory=list,
-        description="Portfolios built in this turn, saved to the caller's portfolios.",
-    )
-    events: list[dict[str, Any]]
 
 
 def _view(thread: ChatThread) -> ThreadView:

@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from api.market import MAX_ASSETS
 from graphs.request import MAX_SCENARIO_CELLS
+from services.market_data.sources import MAX_ASSETS
 from tests.api.conftest import Api, assert_error
 
 

@@ -1,0 +1,131 @@
+"""What a run request (`POST .../runs`, `RunBody`) asks for: checked against what this server
+does (422 naming the field otherwise), the graph it runs, its stream modes, and for the chat
+assistant the turn it is: a user message or the answer to a pending approval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import HumanMessage, convert_to_messages
+from pydantic import ValidationError
+
+from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
+from api.agent_protocol.chat_runs import STREAM_MODES
+from api.errors import ApiError, invalid, validation_error
+from api.human_interrupt import decision
+from api.schemas.agent_runs import RunBody
+from graphs.chat import ChatSession
+from graphs.request import OptimizationRequest
+
+UNSUPPORTED = (
+    "checkpoint",
+    "checkpoint_id",
+    "interrupt_before",
+    "interrupt_after",
+    "webhook",
+    "after_seconds",
+    "feedback_keys",
+)
+"""Run options this server does not take (422 naming the one given)."""
+
+
+def user_message(body: RunBody) -> tuple[str, str | None]:
+    """The text and id of the one user message in `input.messages`."""
+    messages = (body.input or {}).get("messages")
+    if set(body.input or {}) - {"messages"} or not isinstance(messages, list) or len(messages) != 1:
+        raise validation_error(
+            "body.input.messages", "a list of exactly one user message, e.g. {'role': 'user', ...}"
+        )
+    try:
+        (message,) = convert_to_messages(messages)
+    except (ValueError, TypeError, NotImplementedError) as exc:
+        raise validation_error("body.input.messages.0", f"not a message: {exc}") from None
+    if not isinstance(message, HumanMessage) or not message.text.strip():
+        raise validation_error("body.input.messages.0", "must be a non-empty user (human) message")
+    if len(message.text) > 8000:
+        raise validation_error("body.input.messages.0.content", "at most 8000 characters")
+    return message.text, message.id
+
+
+def stream_modes(body: RunBody) -> tuple[str, ...]:
+    """The stream modes the run asks for (default `values`); 422 for one not served."""
+    modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
+    for mode in modes:
+        if mode not in STREAM_MODES:
+            raise validation_error(
+                "body.stream_mode", f"{mode!r} is not supported: use {', '.join(STREAM_MODES)}"
+            )
+    return tuple(modes) or ("values",)
+
+
+def checked_graph(body: RunBody) -> str:
+    """Refuse what this server does not do, naming the field; the graph the run is of."""
+    graph = graph_of(body.assistant_id)
+    for name in UNSUPPORTED:
+        if getattr(body, name) is not None:
+            raise validation_error(f"body.{name}", "not supported by this server")
+    if body.multitask_strategy not in (None, "reject"):
+        raise validation_error(
+            "body.multitask_strategy", "only reject: one run at a time per thread"
+        )
+    if body.if_not_exists == "create":
+        raise validation_error("body.if_not_exists", "not supported: create the thread first")
+    for name in ("config", "context"):
+        value = getattr(body, name) or {}
+        if any(value.values()):
+            raise validation_error(f"body.{name}", "the assistant takes no configuration")
+    if (body.input is None) == (body.command is None):
+        raise validation_error("body.input", "give either input (a user message) or command")
+    if body.command is not None and set(body.command) != {"resume"}:
+        raise validation_error("body.command", "only resume is supported")
+    if graph != CHAT_GRAPH:
+        if body.command is not None:
+            raise validation_error("body.command", "an optimization run has nothing to resume")
+        if "messages-tuple" in stream_modes(body):
+            raise validation_error(
+                "body.stream_mode", "an optimization run streams values, updates and custom"
+            )
+    return graph
+
+
+def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
+    """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
+    approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
+    422 for an invalid edit; a `response` is a user message, which sets the proposal aside)."""
+    if body.command is not None:
+        pending = session.pending()
+        answer = decision(body.command["resume"], pending)
+        if pending is None:
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"thread {session.thread_id} has no run awaiting approval",
+                [("body.command.resume", "nothing pending")],
+            )
+        if answer.action == "respond":
+            text = answer.text or ""
+
+            def respond(on_chunk: Callable[[Any], None]) -> Any:
+                return session.send(text, on_chunk=on_chunk)
+
+            return respond
+        if answer.action == "edit" and pending.get("kind") != "deployment":
+            try:
+                OptimizationRequest.model_validate(
+                    {**pending.get("request", {}), **(answer.changes or {})}
+                )
+            except ValidationError as exc:  # refused; the approval stays pending
+                raise invalid(exc, f"{answer.field}.", "edit") from None
+
+        def decide(on_chunk: Callable[[Any], None]) -> Any:
+            return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)
+
+        return decide
+
+    text, message_id = user_message(body)
+
+    def send(on_chunk: Callable[[Any], None]) -> Any:
+        return session.send(text, on_chunk=on_chunk, message_id=message_id)
+
+    return send
