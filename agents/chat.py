@@ -35,9 +35,6 @@ from prompts import load_guide
 from prompts.roles import AgentRole
 from settings import Settings
 
-LAST_RUN_MARKER = "LAST_RUN:"
-"""Prefix of the system message through which the chat hands the explanation agent the last run."""
-
 CHAT_MODE = (
     "You are now answering the portfolio manager directly in the chat. Use your tools when the "
     "question needs data, then answer in a few sentences, quoting only numbers from the tool "

@@ -35,7 +35,6 @@ from langgraph.types import interrupt
 from pydantic import ValidationError
 
 from agents.chat import (
-    LAST_RUN_MARKER,
     DeploymentDraft,
     Memory,
     RequestDraft,
@@ -44,6 +43,7 @@ from agents.chat import (
     draft_request,
     route_message,
 )
+from agents.conversation_texts import LAST_RUN_MARKER
 from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning

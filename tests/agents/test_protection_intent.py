@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from agents.chat import ProtectionDraft
-from agents.offline.chat_policies import known_tickers
+from agents.offline.chat_intent import known_tickers
 from agents.offline.intent import Protection, parse_intent
 from agents.offline.protection_policies import protection_draft, protection_question
 
