@@ -47,11 +47,11 @@ from agents.conversation_texts import LAST_RUN_MARKER
 from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_profile import profile_draft, profile_screen
 from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
-from graphs.protection import (
-    describe_overlay,
-    describe_protection,
+from graphs.hedge_search import (
+    describe_hedge,
+    describe_hedge_search,
     describe_vol_model,
-    overlay_space,
+    hedge_space,
 )
 from graphs.request import DEFAULT_SPACE, OptimizationRequest, validation_problems
 from prompts.canonical import model_json
@@ -157,7 +157,7 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
             return None if ends is None else (ends[0], ends[1])
 
         data["search_space"].update(
-            overlay_space(
+            hedge_space(
                 kinds=p.kinds,
                 strike=pair(p.strike_range),
                 lower_strike=p.lower_strike,
@@ -394,7 +394,7 @@ def describe(request: OptimizationRequest) -> str:
         f"target vol {space['target_vol']['low']:.0%}-{space['target_vol']['high']:.0%}"
         if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
         else "",
-        describe_protection(space) or "",
+        describe_hedge_search(space) or "",
         describe_vol_model(request.vol_model) if request.vol_model is not None else "",
         f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}"
         + (
@@ -497,10 +497,10 @@ def _run(
     lines += [f"{reason}." for reason in result.get("left_out") or []]
     if best:
         lines += winning_values(best["config"], focus)
-        overlay = describe_overlay(best["config"])
-        if overlay:
-            lines.append(f"The winner's protection: {overlay}.")
-        elif describe_protection(request.search_space):
+        hedge = describe_hedge(best["config"])
+        if hedge:
+            lines.append(f"The winner's protection: {hedge}.")
+        elif describe_hedge_search(request.search_space):
             lines.append("The winner holds no option overlay (the search also tried some).")
     if result.get("reason"):
         lines.append(f"Reason: {result['reason']}.")

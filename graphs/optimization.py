@@ -622,7 +622,7 @@ def _hedge_scenario(state: OptimizationState) -> str:
 
 
 def _hedging(state: OptimizationState) -> dict[str, Any] | None:
-    """What protection the winner holds and what it bought, or None when the search space holds
+    """What hedge the winner holds and what it bought, or None when the search space holds
     no option overlay and the winner none either.
 
     `comparison`: the winner and the same config without its overlay on the same paths

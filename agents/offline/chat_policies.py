@@ -4,7 +4,7 @@ Chat turns arrive as plain conversation (no JSON task): the supervisor routes th
 by `parse_intent`, and each specialist calls the tool the intent asks for, then answers with the
 numbers of the tool result. A strategy search is drafted from the intent's slots (universe,
 dates, scenarios to stress, volatility target, weight functions, risk limits, trials, option
-protection: `agents.offline.protection_policies`).
+hedge: `agents.offline.hedge_policies`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_intent import intent_of, known_tickers, user_text, window_args
+from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
 from agents.offline.intent.memory import read_memory_ask
@@ -34,7 +35,6 @@ from agents.offline.policies import (
     reply,
     tool_call,
 )
-from agents.offline.protection_policies import protection_draft, protection_question
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 
@@ -78,11 +78,11 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
-    question = protection_question(intent)
+    question = hedge_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
         if intent.unknown_tickers or question is not None:
-            agent = "supervisor"  # it names unknown tickers, or asks what the protection is for
+            agent = "supervisor"  # it names unknown tickers, or asks what the hedge is for
         elif (intent.methods and intent.asks_risk) or (
             intent.equal_weight and intent.intent in ("optimize_portfolio", "risk_report")
         ):
@@ -351,14 +351,14 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["risk_limits"] = {**limits, "scenarios": stressed or None}
     if intent.budget is not None:
         draft["max_trials"] = intent.budget
-    protection = protection_draft(intent)
-    if protection is not None:
-        draft["protection"] = protection
+    hedge = hedge_draft(intent)
+    if hedge is not None:
+        draft["protection"] = hedge  # the field of `ProtectionDraft` the models see
     focus_names = get_args(SearchedParameter)
     if asked := [p for p in intent.parameters if p in focus_names]:
         draft["focus"] = asked
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
-    hedged = " with option protection" if protection is not None else ""
+    hedged = " with option protection" if hedge is not None else ""
     draft["summary"] = (
         f"A volatility-targeting strategy search{hedged} across market scenarios{focus}."
     )
