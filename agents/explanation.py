@@ -9,11 +9,11 @@ number of `facts`, rounded as written, so it always passes the grounding check.
 `paired_sharpe` (scenario or "overall" -> {"mean", "low", "high"}), `deflated_sharpe`
 ({"dsr", ...}), `n_trials`, and from the sensitivity tool `importance` (parameter -> share) and
 `sensitivity` (parameter -> list of {"value", "objective"}), `var_confidence` (0.95, the level
-of VaR and CVaR) and `hedging` when the search could hold option overlays (built by
-`graphs.optimization`: `comparison` of the winner with and without its overlay per scenario,
-`tradeoff` rows, `required`, `limits`, `scenario`, `n_hedged_trials`, `n_hedged_feasible`). Parameters
-the winner's weight function or overlay does not read (e.g. the volatility target of a Merton
-winner) are never cited.
+of VaR and CVaR) and `hedging` when the search could hold option hedges (built by
+`graphs.optimization_explanation`: `comparison` of the winner with and without its hedge per
+scenario, `tradeoff` rows, `required`, `limits`, `scenario`, `n_hedged_trials`,
+`n_hedged_feasible`). Parameters the winner's weight function or hedge does not read (e.g. the
+volatility target of a Merton winner) are never cited.
 """
 
 from __future__ import annotations
