@@ -36,6 +36,7 @@ from langgraph.prebuilt.tool_node import ToolCallRequest
 from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
+from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.errors import ModelCallError, ModelOutputError
 from agents.models import chat_model, structured_model
 from prompts import load_prompt
@@ -44,10 +45,6 @@ from prompts.roles import AgentRole
 from settings import Settings, get_settings
 
 T = TypeVar("T", bound=BaseModel)
-
-DECISION_PROMPT = "Give your decision now, as {schema}."
-"""The message that asks an agent for its structured decision."""
-RETRY_PROMPT = "That decision was not valid: {problem}. Answer again, as {schema}."
 
 MAX_TOOL_ROUNDS = 6
 """Model turns with tool calls an agent may take before it must decide."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig
@@ -35,9 +35,6 @@ from prompts import load_guide
 from prompts.roles import AgentRole
 from settings import Settings
 
-LAST_RUN_MARKER = "LAST_RUN:"
-"""Prefix of the system message through which the chat hands the explanation agent the last run."""
-
 CHAT_MODE = (
     "You are now answering the portfolio manager directly in the chat. Use your tools when the "
     "question needs data, then answer in a few sentences, quoting only numbers from the tool "
@@ -45,6 +42,8 @@ CHAT_MODE = (
 )
 HISTORY = 40
 """Most recent messages of the conversation an agent sees."""
+
+T = TypeVar("T", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -227,6 +226,19 @@ def _conversation(
     return [*system, *recent]
 
 
+def _decision(
+    role: AgentRole,
+    schema: type[T],
+    messages: Sequence[BaseMessage],
+    config: RunnableConfig | None,
+    settings: Settings | None,
+    memory: Memory | None,
+) -> AgentOutcome[T]:
+    """`role`'s structured decision (`schema`) on the chat's conversation."""
+    conversation = _conversation(role, messages, settings=settings, memory=memory)
+    return run_agent(role, None, schema, config=config, messages=conversation, settings=settings)
+
+
 def route_message(
     messages: Sequence[BaseMessage],
     config: RunnableConfig | None = None,
@@ -234,10 +246,7 @@ def route_message(
     memory: Memory | None = None,
 ) -> AgentOutcome[Route]:
     """The supervisor's routing decision for the latest message."""
-    conversation = _conversation("supervisor", messages, settings=settings, memory=memory)
-    return run_agent(
-        "supervisor", None, Route, config=config, messages=conversation, settings=settings
-    )
+    return _decision("supervisor", Route, messages, config, settings, memory)
 
 
 def answer(
@@ -271,10 +280,7 @@ def draft_request(
     memory: Memory | None = None,
 ) -> AgentOutcome[RequestDraft]:
     """The optimizer's draft request for a strategy search from the conversation."""
-    conversation = _conversation("optimizer", messages, settings=settings, memory=memory)
-    return run_agent(
-        "optimizer", None, RequestDraft, config=config, messages=conversation, settings=settings
-    )
+    return _decision("optimizer", RequestDraft, messages, config, settings, memory)
 
 
 def draft_deployment(
@@ -284,7 +290,4 @@ def draft_deployment(
     memory: Memory | None = None,
 ) -> AgentOutcome[DeploymentDraft]:
     """The optimizer's draft of the deployment the user asked for, from the conversation."""
-    conversation = _conversation("optimizer", messages, settings=settings, memory=memory)
-    return run_agent(
-        "optimizer", None, DeploymentDraft, config=config, messages=conversation, settings=settings
-    )
+    return _decision("optimizer", DeploymentDraft, messages, config, settings, memory)

@@ -9,11 +9,11 @@ number of `facts`, rounded as written, so it always passes the grounding check.
 `paired_sharpe` (scenario or "overall" -> {"mean", "low", "high"}), `deflated_sharpe`
 ({"dsr", ...}), `n_trials`, and from the sensitivity tool `importance` (parameter -> share) and
 `sensitivity` (parameter -> list of {"value", "objective"}), `var_confidence` (0.95, the level
-of VaR and CVaR) and `hedging` when the search could hold option overlays (built by
-`graphs.optimization`: `comparison` of the winner with and without its overlay per scenario,
-`tradeoff` rows, `required`, `limits`, `scenario`, `n_hedged_trials`, `n_hedged_feasible`). Parameters
-the winner's weight function or overlay does not read (e.g. the volatility target of a Merton
-winner) are never cited.
+of VaR and CVaR) and `hedging` when the search could hold option hedges (built by
+`graphs.optimization_explanation`: `comparison` of the winner with and without its hedge per
+scenario, `tradeoff` rows, `required`, `limits`, `scenario`, `n_hedged_trials`,
+`n_hedged_feasible`). Parameters the winner's weight function or hedge does not read (e.g. the
+volatility target of a Merton winner) are never cited.
 """
 
 from __future__ import annotations
@@ -43,19 +43,19 @@ def _describe(config: dict[str, Any]) -> str:
     )
 
 
-_OVERLAY_WORDS = {
+_HEDGE_WORDS = {
     "put": "a protective put",
     "put_spread": "a put spread",
     "collar": "a collar",
 }
 
 
-def _describe_overlay(config: dict[str, Any]) -> str:
-    """The winner's option overlay in words ("" without one)."""
+def _describe_hedge(config: dict[str, Any]) -> str:
+    """The winner's option hedge in words ("" without one)."""
     kind = config.get("overlay", "none")
     if kind == "none":
         return ""
-    text = f"It holds {_OVERLAY_WORDS.get(kind, kind)} struck at {_pct(config['overlay_strike'])}"
+    text = f"It holds {_HEDGE_WORDS.get(kind, kind)} struck at {_pct(config['overlay_strike'])}"
     if kind == "put_spread":
         text += f" with the lower put sold at {_pct(config['overlay_lower_strike'])}"
     elif kind == "collar":
@@ -70,7 +70,7 @@ def _describe_overlay(config: dict[str, Any]) -> str:
 
 
 def _hedge_sentences(hedging: dict[str, Any]) -> list[str]:
-    """What the protection bought and cost, from the `hedging` facts."""
+    """What the hedge bought and cost, from the `hedging` facts."""
     parts: list[str] = []
     required = hedging.get("required")
     if required:
@@ -125,9 +125,9 @@ def template_explanation(facts: dict[str, Any]) -> str:
     """A plain-language explanation of the winner composed only from `facts`."""
     best = facts["best_config"]
     parts = [f"The best configuration {_describe(best)}."]
-    overlay = _describe_overlay(best)
-    if overlay:
-        parts.append(overlay)
+    hedge = _describe_hedge(best)
+    if hedge:
+        parts.append(hedge)
     scenarios: dict[str, dict[str, float]] = facts.get("scenarios", {})
     if scenarios:
         parts.append(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -43,23 +44,25 @@ from settings.config import (
 def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
     """The Bedrock model id of `role`: the per-role override, else the strong or fast model."""
     settings = settings or get_settings()
-    override = settings.bedrock_model_ids.get(role)
-    if override:
-        return override
-    if model_tier(role) == "strong":
-        return settings.bedrock_strong_model_id
-    return settings.bedrock_fast_model_id
+    return _role_model(
+        role,
+        settings.bedrock_model_ids,
+        settings.bedrock_strong_model_id,
+        settings.bedrock_fast_model_id,
+    )
 
 
 def openai_model_for(role: AgentRole, settings: Settings | None = None) -> str:
     """The OpenAI-compatible model name of `role`: the per-role override, else strong or fast."""
     settings = settings or get_settings()
-    override = settings.openai_models.get(role)
-    if override:
-        return override
-    if model_tier(role) == "strong":
-        return settings.openai_strong_model
-    return settings.openai_fast_model
+    return _role_model(
+        role, settings.openai_models, settings.openai_strong_model, settings.openai_fast_model
+    )
+
+
+def _role_model(role: AgentRole, overrides: Mapping[str, str], strong: str, fast: str) -> str:
+    """`overrides[role]` when set, else the model of `role`'s tier (`agents.roles.model_tier`)."""
+    return overrides.get(role) or (strong if model_tier(role) == "strong" else fast)
 
 
 def check_role_keys(settings: Settings) -> None:

@@ -8,7 +8,7 @@ A `Script` is stored in every cassette's snapshot, so a replay knows what to run
   (``{"message": "..."}``) or a decision on the pending run (``{"decision": "approve"}``,
   ``{"decision": "reject"}``, ``{"decision": "edit", "changes": {...}}``);
 - ``{"kind": "embedding", "texts": [...], "dimensions": 256}``: the configured embedder
-  (`research.embeddings.embedder_for`) embeds the texts (``dimensions`` optional: the
+  (`research.embedder_factory.embedder_for`) embeds the texts (``dimensions`` optional: the
   settings' `embedding_dimensions` otherwise).
 
 `run_script(script, settings)` runs one and returns what a snapshot keeps (``result`` and
@@ -351,7 +351,7 @@ def float32_values(row: Any) -> list[float]:
 def run_embedding_script(script: Script, settings: Any) -> dict[str, Any]:
     """Embed an embedding script's texts with the configured embedder; returns ``{result,
     manifest}``: the model id, the dimensions and every vector (float32 values)."""
-    from research.embeddings import embedder_for
+    from research.embedder_factory import embedder_for
 
     if script.dimensions is not None:
         settings = settings.model_copy(update={"embedding_dimensions": script.dimensions})

@@ -25,8 +25,9 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 
 from graphs import RECURSION_LIMIT
-from graphs.assistant import bind_owner, bind_settings, build_assistant_graph
+from graphs.assistant import build_assistant_graph
 from graphs.telemetry import traced
+from graphs.thread_bindings import bind_owner, bind_settings
 from settings import Settings, get_settings
 from settings.tracing import span
 from store import Store

@@ -136,6 +136,7 @@ def _drive(
         "recursion_limit": RECURSION_LIMIT,
     }
     timings = dict.fromkeys(("data", "scenarios", "evaluation", "tools", "agents", "other"), 0.0)
+    run = _DrivenRun(run_id, request, directory, settings, timings)
     started = time.perf_counter()
     last = started
 
@@ -158,7 +159,7 @@ def _drive(
             if not snapshot.values:
                 raise RunNotFoundError(f"run {run_id} has no checkpoint to resume from")
             if not snapshot.tasks:  # `next` omits a step whose writes are saved, not applied
-                outcome = _finished(run_id, request, snapshot.values, directory, timings, settings)
+                outcome = _finished(run, snapshot.values)
                 ended: RunStatus = "partial" if outcome.status == "partial" else "succeeded"
                 if outcome.status in ("succeeded", "partial") and not log.ended(ended):
                     # the process stopped between the last step and the end of its trace
@@ -187,7 +188,7 @@ def _drive(
             raise
         values = graph.get_state(config).values
         timings["total"] = time.perf_counter() - started
-        outcome = _store(run_id, request, values, directory, timings, settings)
+        outcome = _store(run, values)
         log.emit(
             log.recorder.run_finished(
                 "partial" if outcome.status == "partial" else "succeeded",
@@ -199,17 +200,24 @@ def _drive(
     return outcome
 
 
-def _store(
-    run_id: str,
-    request: OptimizationRequest,
-    values: dict[str, Any],
-    directory: Path,
-    timings: dict[str, float],
-    settings: Settings,
-) -> RunOutcome:
+@dataclass(frozen=True)
+class _DrivenRun:
+    """A run being driven: its id, request, files' directory, settings, and the seconds spent
+    per part of the run (`CATEGORY`; ``total`` once it ends)."""
+
+    run_id: str
+    request: OptimizationRequest
+    directory: Path
+    settings: Settings
+    timings: dict[str, float]
+
+
+def _store(run: _DrivenRun, values: dict[str, Any]) -> RunOutcome:
+    """Write the finished graph's result, with its manifest and timings, to ``result.json``."""
+    run_id, directory, timings = run.run_id, run.directory, run.timings
     result = dict(values["result"])
-    res = resources(run_id, request)
-    manifest = build_manifest(run_id, request, returns=res.returns, settings=settings)
+    res = resources(run_id, run.request)
+    manifest = build_manifest(run_id, run.request, returns=res.returns, settings=run.settings)
     result["manifest"] = manifest.finish(
         status=result["status"],
         reason=result.get("reason"),
@@ -232,23 +240,17 @@ def _store(
     )
 
 
-def _finished(
-    run_id: str,
-    request: OptimizationRequest,
-    values: dict[str, Any],
-    directory: Path,
-    timings: dict[str, float],
-    settings: Settings,
-) -> RunOutcome:
+def _finished(run: _DrivenRun, values: dict[str, Any]) -> RunOutcome:
     """The outcome of a run whose graph has finished. The checkpointed result is the truth: a
     failure written after the graph finished (e.g. the store failed on the last trace event)
     is replaced by it."""
-    stored = directory / "result.json"
+    stored = run.directory / "result.json"
     result = json.loads(stored.read_text()) if stored.is_file() else values.get("result")
     if values.get("result") and (result or {}).get("status") == "failed":
-        return _store(run_id, request, values, directory, timings, settings)
+        return _store(run, values)
     status = (result or {}).get("status", values.get("status", "failed"))
-    return RunOutcome(run_id, status, result, directory, timings, (result or {}).get("reason"))
+    reason = (result or {}).get("reason")
+    return RunOutcome(run.run_id, status, result, run.directory, run.timings, reason)
 
 
 def _write_failure(directory: Path, exc: BaseException) -> None:

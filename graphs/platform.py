@@ -23,8 +23,9 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from graphs.assistant import bind_owner, build_assistant_graph
+from graphs.assistant import build_assistant_graph
 from graphs.optimization import build_optimization_graph
+from graphs.thread_bindings import bind_owner
 from settings import LOCAL_OWNER, get_settings
 from store import Store
 from store.factory import open_store

@@ -13,9 +13,8 @@ out. Two texts are near when they share words or word stems ("semiconductor" and
 one: good for tests, offline use and recording, never a stand-in for a real embedding model's
 quality.
 
-`embedder_for(settings)` picks the configured embedder: `HashingEmbedder` offline, or
-`research.bedrock_embeddings.TitanEmbedder` (Amazon Titan Text Embeddings V2 through
-langchain-aws) with the ``bedrock`` provider (see `Settings.resolved_embedding_provider`).
+The configured embedder (this one, or Titan Text Embeddings V2 on Bedrock,
+`research.bedrock_embeddings`) is picked by `research.embedder_factory.embedder_for`.
 Embedding failures are `EmbeddingError`s: `EmbeddingInputError` for a text the model refuses
 before any call, `EmbeddingServiceError` for the service's refusals and failures.
 """
@@ -29,13 +28,10 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-
-if TYPE_CHECKING:
-    from settings.config import Settings
 
 EMBEDDING_DIMENSIONS = 1024
 """Vector length of the offline embedder (Titan Text Embeddings V2's default, too)."""
@@ -283,20 +279,3 @@ class HashingEmbedder:
             indices.append(index)
             weights.append(sign * 0.5)
         return indices, weights
-
-
-def embedder_for(settings: Settings | None = None) -> Embedder:
-    """The embedder the settings choose: `HashingEmbedder` (``offline``) or Titan Text
-    Embeddings V2 on Bedrock (``bedrock``), both of `Settings.embedding_dimensions`.
-
-    Building the Bedrock embedder makes no network call. Raises ValueError for a Bedrock model
-    id that is not Titan Text Embeddings V2.
-    """
-    from settings.config import get_settings
-
-    settings = settings or get_settings()
-    if settings.resolved_embedding_provider() == "offline":
-        return HashingEmbedder(settings.embedding_dimensions)
-    from research.bedrock_embeddings import TitanEmbedder  # boto3 only when used
-
-    return TitanEmbedder.from_settings(settings)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from research.embeddings import embedder_for
+from research.embedder_factory import embedder_for
 from research.index import (
     Fusion,
     ResearchIndex,

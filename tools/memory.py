@@ -18,7 +18,7 @@ back as a tool error naming it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from langchain_core.tools import BaseTool
 from langgraph.config import get_store
@@ -33,6 +33,8 @@ __all__ = ["MEMORY_TOOL_NAMES", "ForgetArgs", "RecallArgs", "RememberArgs", "mem
 
 MEMORY_TOOL_NAMES = ("remember_fact", "recall_memories", "forget_memory")
 """Names of the tools `memory_tools` returns, in that order."""
+
+Args = TypeVar("Args", bound=BaseModel)
 
 
 class RememberArgs(BaseModel):
@@ -73,17 +75,23 @@ class ForgetArgs(BaseModel):
     )
 
 
-def _guarded(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-    """Not-found and storage failures as tool errors (`make_tool` reports ValueErrors)."""
-    try:
-        return run()
-    except (NotFoundError, StoreUnavailableError) as exc:
-        raise ValueError(str(exc).strip("'\"")) from exc
+def _guarded(run: Callable[[Args], dict[str, Any]]) -> Callable[[Args], dict[str, Any]]:
+    """`run`, with not-found and storage failures as tool errors (`make_tool` reports
+    ValueErrors)."""
+
+    def guarded(args: Args) -> dict[str, Any]:
+        try:
+            return run(args)
+        except (NotFoundError, StoreUnavailableError) as exc:
+            raise ValueError(str(exc).strip("'\"")) from exc
+
+    return guarded
 
 
 def memory_tools(owner: str, store: Store) -> list[BaseTool]:
     """The memory tools of `owner`, whose profile is in `store`."""
 
+    @_guarded
     def remember_fact(args: RememberArgs) -> dict[str, Any]:
         memory = remember(get_store(), store, owner, args.fact, args.exclusions)
         return {
@@ -94,9 +102,11 @@ def memory_tools(owner: str, store: Store) -> list[BaseTool]:
             else "kept across conversations",
         }
 
+    @_guarded
     def recall_memories(args: RecallArgs) -> dict[str, Any]:
         return what_is_known(get_store(), store, owner).to_json()
 
+    @_guarded
     def forget_memory(args: ForgetArgs) -> dict[str, Any]:
         if args.key.strip().lower() == "all":
             done = forget_all(get_store(), store, owner)
@@ -113,7 +123,7 @@ def memory_tools(owner: str, store: Store) -> list[BaseTool]:
                 "out of every later portfolio."
             ),
             args_schema=RememberArgs,
-            run=lambda args: _guarded(lambda: remember_fact(args)),
+            run=remember_fact,
         ),
         make_tool(
             name="recall_memories",
@@ -122,7 +132,7 @@ def memory_tools(owner: str, store: Store) -> list[BaseTool]:
                 "and the profile settings they set (e.g. exclusions, risk tolerance)."
             ),
             args_schema=RecallArgs,
-            run=lambda args: _guarded(lambda: recall_memories(args)),
+            run=recall_memories,
         ),
         make_tool(
             name="forget_memory",
@@ -132,6 +142,6 @@ def memory_tools(owner: str, store: Store) -> list[BaseTool]:
                 "another memory states it); the result says which exclusions were removed."
             ),
             args_schema=ForgetArgs,
-            run=lambda args: _guarded(lambda: forget_memory(args)),
+            run=forget_memory,
         ),
     ]

@@ -18,17 +18,17 @@ from agents.offline.intent import Intent
 
 def backtest_question(intent: Intent) -> str | None:
     """A question when the message asks to backtest several overlays at once."""
-    protection = intent.protection
-    if protection is None:
+    hedge = intent.hedge
+    if hedge is None:
         return None
-    kinds = [kind for kind in protection.kinds if kind != "none"]
+    kinds = [kind for kind in hedge.kinds if kind != "none"]
     if len(kinds) > 1:
         return (
             f"A backtest tests one strategy: which overlay should it hold, "
             f"{' or '.join(k.replace('_', ' ') for k in kinds)}? (To compare them, ask for a "
             "search, e.g. 'compare collars and put spreads'.)"
         )
-    if len(set(protection.strikes)) > 1 or len(protection.tenors) > 1:
+    if len(set(hedge.strikes)) > 1 or len(hedge.tenors) > 1:
         return (
             "A backtest tests one strategy: which strike and tenor should the put have (e.g. "
             "'a 3-month 90% put')? To compare several, ask for a search."
@@ -45,29 +45,29 @@ def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
     if len(intent.weight_functions) == 1:
         config["weight_function"] = intent.weight_functions[0]
     args: dict[str, Any] = {"config": config, **history}
-    protection = intent.protection
-    kinds = [k for k in protection.kinds if k != "none"] if protection is not None else []
-    if protection is None or not (kinds or protection.strikes):
+    hedge = intent.hedge
+    kinds = [k for k in hedge.kinds if k != "none"] if hedge is not None else []
+    if hedge is None or not (kinds or hedge.strikes):
         return args
     config["overlay"] = kinds[0] if kinds else "put"
-    if protection.strikes:
-        config["overlay_strike"] = protection.strikes[0]
-    if protection.tenors:
-        config["overlay_tenor_days"] = protection.tenors[0]
-    if protection.roll is not None:
-        config["overlay_roll"] = protection.roll
-    if protection.roll_delta_band is not None:
-        config["overlay_roll_delta_band"] = protection.roll_delta_band
-    if protection.hedge_ratio is not None:
-        config["overlay_hedge_ratio"] = protection.hedge_ratio
-    if protection.budget is not None:
-        config["overlay_budget"] = protection.budget
-    if protection.vol_model:
-        args["vol_model"] = dict(protection.vol_model)
+    if hedge.strikes:
+        config["overlay_strike"] = hedge.strikes[0]
+    if hedge.tenors:
+        config["overlay_tenor_days"] = hedge.tenors[0]
+    if hedge.roll is not None:
+        config["overlay_roll"] = hedge.roll
+    if hedge.roll_delta_band is not None:
+        config["overlay_roll_delta_band"] = hedge.roll_delta_band
+    if hedge.hedge_ratio is not None:
+        config["overlay_hedge_ratio"] = hedge.hedge_ratio
+    if hedge.budget is not None:
+        config["overlay_budget"] = hedge.budget
+    if hedge.vol_model:
+        args["vol_model"] = dict(hedge.vol_model)
     return args
 
 
-_OVERLAY_NAMES = {"put": "protective put", "put_spread": "put spread", "collar": "collar"}
+_HEDGE_NAMES = {"put": "protective put", "put_spread": "put spread", "collar": "collar"}
 
 
 def backtest_answer(data: dict[str, Any]) -> str:
@@ -87,7 +87,7 @@ def backtest_answer(data: dict[str, Any]) -> str:
     cap = config.get("overlay_budget")
     carry = metrics["hedge_carry"]
     return text + (
-        f" Its {_OVERLAY_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}, "
+        f" Its {_HEDGE_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}, "
         f"{config['overlay_tenor_days']}-day tenor"
         + (f", premiums capped at {cap:.1%} of wealth a year" if cap is not None else "")
         + f") cost {metrics['hedge_premium']:.2%} of wealth a year in premiums and paid back "

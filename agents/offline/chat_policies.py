@@ -4,7 +4,7 @@ Chat turns arrive as plain conversation (no JSON task): the supervisor routes th
 by `parse_intent`, and each specialist calls the tool the intent asks for, then answers with the
 numbers of the tool result. A strategy search is drafted from the intent's slots (universe,
 dates, scenarios to stress, volatility target, weight functions, risk limits, trials, option
-protection: `agents.offline.protection_policies`).
+hedge: `agents.offline.hedge_policies`).
 """
 
 from __future__ import annotations
@@ -12,28 +12,29 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any, get_args
 
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, SystemMessage
 
-from agents.agent_loop import DECISION_PROMPT, RETRY_PROMPT
-from agents.chat import LAST_RUN_MARKER
+from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
-from agents.offline.intent import Intent, parse_intent
+from agents.offline.chat_intent import intent_of, known_tickers, user_text, window_args
+from agents.offline.hedge_policies import hedge_draft, hedge_question
+from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
+from agents.offline.intent import Intent
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
     ToolResult,
     default_policy,
+    forced_call,
     register_policy,
     reply,
     tool_call,
 )
-from agents.offline.protection_policies import protection_draft, protection_question
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 
@@ -65,44 +66,6 @@ HELP = (
 )
 
 
-@lru_cache(maxsize=1)
-def known_tickers() -> tuple[str, ...]:
-    """Tickers of the embedded dataset (what intent parsing recognises)."""
-    from quant.data import load_sp500_prices
-
-    return tuple(load_sp500_prices().columns)
-
-
-def user_text(inp: PolicyInput) -> str:
-    """The latest message the user wrote (not the agent runner's request for a decision)."""
-    asks = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
-    for message in reversed(inp.messages):
-        if isinstance(message, HumanMessage) and not message.text.startswith(asks):
-            return message.text
-    return ""
-
-
-def intent_of(inp: PolicyInput) -> Intent:
-    """The intent of the user's latest message."""
-    return parse_intent(user_text(inp), known_tickers())
-
-
-def _forced(inp: PolicyInput, args: dict[str, Any]) -> AIMessage:
-    return reply("", tool_call(inp.forced_tool or inp.tool_names[0], args))
-
-
-def _range(intent: Intent) -> dict[str, Any]:
-    args: dict[str, Any] = {}
-    tickers = intent.universe(known_tickers())
-    if tickers:
-        args["universe"] = tickers
-    if intent.start:
-        args["start"] = intent.start
-    if intent.end:
-        args["end"] = intent.end
-    return args
-
-
 @register_policy("supervisor")
 def supervisor_policy(inp: PolicyInput) -> AIMessage:
     """Route by intent; answer help, greetings, stray confirmations and memory asks itself."""
@@ -112,19 +75,19 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if memory is not None:
         if inp.must_call_tool:
             reason = f"a long-term memory ask ({memory.action.replace('_', ' ')})"
-            return _forced(inp, {"agent": "supervisor", "reason": reason})
+            return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
-    question = protection_question(intent)
+    question = hedge_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
         if intent.unknown_tickers or question is not None:
-            agent = "supervisor"  # it names unknown tickers, or asks what the protection is for
+            agent = "supervisor"  # it names unknown tickers, or asks what the hedge is for
         elif (intent.methods and intent.asks_risk) or (
             intent.equal_weight and intent.intent in ("optimize_portfolio", "risk_report")
         ):
             agent = "risk_manager"  # builds and measures, or compares with equal weight
-        return _forced(
+        return forced_call(
             inp,
             {
                 "agent": agent,
@@ -207,15 +170,15 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     if intent.intent == "research" and "search_research" in inp.tool_names:
         return research_chat(inp)
     if intent.intent in ("save_idea", "propose_ideas") and intent.intent in inp.tool_names:
-        from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
-
         return save_idea_chat(inp) if intent.intent == "save_idea" else propose_ideas_chat(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:
-        return reply("", tool_call("generate_market_scenarios", {**_range(intent), "n_paths": 200}))
+        return reply(
+            "", tool_call("generate_market_scenarios", {**window_args(intent), "n_paths": 200})
+        )
     if not wants_scenarios and "market_statistics" not in done:
-        return reply("", tool_call("market_statistics", _range(intent)))
+        return reply("", tool_call("market_statistics", window_args(intent)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(
@@ -269,7 +232,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return _backtest_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
-            return reply("", tool_call("efficient_frontier", {**_range(intent), "points": 10}))
+            return reply("", tool_call("efficient_frontier", {**window_args(intent), "points": 10}))
         data = inp.latest_tool_results()[-1].data if inp.latest_tool_results() else None
         if not isinstance(data, dict):
             return reply("The frontier could not be computed.")
@@ -291,13 +254,13 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         missing = [m for m in wanted if m not in built]
         if missing:
             return reply(
-                "", tool_call("optimize_portfolio", {**_range(intent), "method": missing[0]})
+                "", tool_call("optimize_portfolio", {**window_args(intent), "method": missing[0]})
             )
         return reply(
             _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
         )
     if "optimize_portfolio" not in done:
-        args = {**_range(intent), "method": wanted[0]}
+        args = {**window_args(intent), "method": wanted[0]}
         return reply("", tool_call("optimize_portfolio", args))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
@@ -312,7 +275,7 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
     if question is not None:
         return reply(question)
     if "backtest_strategy" not in done:
-        return reply("", tool_call("backtest_strategy", backtest_args(intent, _range(intent))))
+        return reply("", tool_call("backtest_strategy", backtest_args(intent, window_args(intent))))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not run that backtest: {latest[-1].content if latest else ''}")
@@ -364,7 +327,7 @@ def _comparison(results: Sequence[Any]) -> str:
 def draft_search(inp: PolicyInput) -> AIMessage:
     """A `RequestDraft` from the latest message's slots."""
     intent = intent_of(inp)
-    draft: dict[str, Any] = dict(_range(intent))
+    draft: dict[str, Any] = dict(window_args(intent))
     stressed = list(intent.scenarios)
     if stressed:
         draft["scenario_weights"] = {
@@ -388,18 +351,18 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["risk_limits"] = {**limits, "scenarios": stressed or None}
     if intent.budget is not None:
         draft["max_trials"] = intent.budget
-    protection = protection_draft(intent)
-    if protection is not None:
-        draft["protection"] = protection
+    hedge = hedge_draft(intent)
+    if hedge is not None:
+        draft["protection"] = hedge  # the field of `ProtectionDraft` the models see
     focus_names = get_args(SearchedParameter)
     if asked := [p for p in intent.parameters if p in focus_names]:
         draft["focus"] = asked
     focus = f", weighting the {' and '.join(stressed)} scenario(s) double" if stressed else ""
-    hedged = " with option protection" if protection is not None else ""
+    hedged = " with option protection" if hedge is not None else ""
     draft["summary"] = (
         f"A volatility-targeting strategy search{hedged} across market scenarios{focus}."
     )
-    return _forced(inp, draft)
+    return forced_call(inp, draft)
 
 
 _MONEY = re.compile(
@@ -442,7 +405,7 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
         draft["on"] = "last"
     what = f"portfolio {draft['portfolio_id']}" if "portfolio_id" in draft else "the last winner"
     draft["summary"] = f"Deploy {what} to a paper account."
-    return _forced(inp, draft)
+    return forced_call(inp, draft)
 
 
 def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
@@ -474,7 +437,7 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
             wanted.append({"weights": equal, "level": level})
         return wanted
     if tickers:
-        window = {k: v for k, v in _range(intent).items() if k != "universe"}
+        window = {k: v for k, v in window_args(intent).items() if k != "universe"}
         equal = {t: round(1.0 / len(tickers), 6) for t in tickers}
         return [{"weights": equal, "level": level, **window}]
     return (
@@ -510,7 +473,9 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply("", tool_call("optimize_portfolio", {**_range(intent), "method": methods[0]}))
+        return reply(
+            "", tool_call("optimize_portfolio", {**window_args(intent), "method": methods[0]})
+        )
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
     if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
         return reply(f"I could not build that portfolio: {built[-1].content}")

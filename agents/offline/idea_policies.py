@@ -15,7 +15,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.grounding import best_sentence
-from agents.offline.chat_policies import _range, intent_of, known_tickers
+from agents.offline.chat_intent import intent_of, known_tickers, window_args
 from agents.offline.intent import parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
 
@@ -136,6 +136,13 @@ def _subject(inp: PolicyInput) -> dict[str, Any] | None:
     return None
 
 
+def _call_with_evidence(
+    tool: str, args: dict[str, Any], evidence: list[dict[str, Any]]
+) -> AIMessage:
+    """A call of `tool` with `args`, and the research `evidence` when there is any."""
+    return reply("", tool_call(tool, {**args, "evidence": evidence} if evidence else args))
+
+
 def save_idea_chat(inp: PolicyInput) -> AIMessage:
     """Call `save_idea` on what the conversation last built or named, then report it."""
     done = [r for r in inp.results_this_turn() if r.name == "save_idea"]
@@ -147,14 +154,11 @@ def save_idea_chat(inp: PolicyInput) -> AIMessage:
                 "portfolio of AAPL, MSFT and JNJ') or name the tickers ('save KO and PG as an "
                 "idea'). Nothing was saved."
             )
-        evidence = research_evidence(inp)
-        if evidence:
-            subject["evidence"] = evidence
-        return reply("", tool_call("save_idea", subject))
-    result = done[-1]
-    if result.is_error or not isinstance(result.data, dict):
-        return reply(f"I could not save that idea: {result.content}. Nothing was saved.")
-    idea = result.data
+        return _call_with_evidence("save_idea", subject, research_evidence(inp))
+    failed = done[-1].failure("save that idea")
+    if failed is not None:
+        return reply(f"{failed}. Nothing was saved.")
+    idea = done[-1].data
     attached = idea.get("evidence") or 0
     return reply(
         f'Saved idea {idea["idea_id"]} "{idea["title"]}" ({idea["direction"]}, '
@@ -191,17 +195,15 @@ def propose_ideas_chat(inp: PolicyInput) -> AIMessage:
         intent = intent_of(inp)
         low = intent.text.lower()
         style = next((name for name, cue in _STYLES if re.search(cue, low)), "defensive")
-        args: dict[str, Any] = {**_range(intent), "count": _count(low), "style": style}
+        args: dict[str, Any] = {**window_args(intent), "count": _count(low), "style": style}
         universe = args.get("universe") or []
         if universe:
             args["basket_size"] = max(2, min(4, len(universe) - 1))
-        if evidence:
-            args["evidence"] = evidence
-        return reply("", tool_call("propose_ideas", args))
-    result = done[-1]
-    if result.is_error or not isinstance(result.data, dict):
-        return reply(f"I could not propose ideas: {result.content}. Nothing was saved.")
-    data = result.data
+        return _call_with_evidence("propose_ideas", args, evidence)
+    failed = done[-1].failure("propose ideas")
+    if failed is not None:
+        return reply(f"{failed}. Nothing was saved.")
+    data = done[-1].data
     regime = data.get("regime") or {}
     lines = [
         f"The market is in a {regime.get('return_regime')} return regime with "

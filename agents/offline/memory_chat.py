@@ -43,14 +43,8 @@ def memory_chat(inp: PolicyInput, ask: MemoryAsk) -> AIMessage:
     return _forget_one(inp, ask, results)
 
 
-def _failed(result: ToolResult, what: str) -> str | None:
-    if result.is_error or not isinstance(result.data, dict):
-        return f"I could not {what}: {result.content}"
-    return None
-
-
 def _remembered(result: ToolResult) -> str:
-    failed = _failed(result, "remember that")
+    failed = result.failure("remember that")
     if failed is not None:
         return failed
     memory = result.data["remembered"]
@@ -65,7 +59,7 @@ def _remembered(result: ToolResult) -> str:
 
 
 def _recalled(result: ToolResult) -> str:
-    failed = _failed(result, "read your memories")
+    failed = result.failure("read your memories")
     if failed is not None:
         return failed
     data: dict[str, Any] = result.data
@@ -89,7 +83,7 @@ def _recalled(result: ToolResult) -> str:
 
 
 def _forgotten(result: ToolResult) -> str:
-    failed = _failed(result, "forget that")
+    failed = result.failure("forget that")
     if failed is not None:
         return failed
     data: dict[str, Any] = result.data
@@ -145,7 +139,7 @@ def _forget_one(inp: PolicyInput, ask: MemoryAsk, results: list[ToolResult]) -> 
     recalled = [r for r in results if r.name == "recall_memories"]
     if not recalled:
         return reply("", tool_call("recall_memories", {}))
-    failed = _failed(recalled[-1], "read your memories")
+    failed = recalled[-1].failure("read your memories")
     if failed is not None:
         return reply(failed)
     memories = recalled[-1].data.get("memories") or []

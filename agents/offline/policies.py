@@ -43,6 +43,13 @@ class ToolResult:
     is_error: bool
     args: dict[str, Any] = field(default_factory=dict)
 
+    def failure(self, what: str) -> str | None:
+        """ "I could not `what`: <the tool's message>" when the tool failed or gave no JSON
+        object; None when it gave one."""
+        if self.is_error or not isinstance(self.data, dict):
+            return f"I could not {what}: {self.content}"
+        return None
+
 
 @dataclass(frozen=True)
 class PolicyInput:
@@ -71,6 +78,11 @@ class PolicyInput:
         if self.tool_choice == "any":
             return self.tool_names[0] if len(self.tools) == 1 else None
         return self.tool_choice
+
+    @property
+    def called_tool(self) -> str:
+        """The tool a reply that must call one calls: the forced tool, else the first bound."""
+        return self.forced_tool or self.tool_names[0]
 
     @property
     def must_call_tool(self) -> bool:
@@ -163,6 +175,12 @@ def reply(text: str = "", *calls: ToolCall) -> AIMessage:
     return AIMessage(content=text, tool_calls=list(calls))
 
 
+def forced_call(inp: PolicyInput, args: dict[str, Any]) -> AIMessage:
+    """A reply calling `inp.called_tool` with `args`: how a policy gives a structured decision
+    (the tool is the decision's schema)."""
+    return reply("", tool_call(inp.called_tool, args))
+
+
 def register_policy(role: str) -> Callable[[Policy], Policy]:
     """Decorator registering `fn` as the policy of `role` (replacing any previous one)."""
 
@@ -201,8 +219,7 @@ def default_policy(inp: PolicyInput) -> AIMessage:
     - Otherwise: text summarising the latest tool results, or acknowledging the request.
     """
     if inp.must_call_tool:
-        name = inp.forced_tool or inp.tool_names[0]
-        return reply("", tool_call(name, fill_arguments(inp.tool_schema(name), inp)))
+        return forced_call(inp, fill_arguments(inp.tool_schema(inp.called_tool), inp))
     results = inp.latest_tool_results()
     if results:
         return reply("\n".join(summarise_result(r) for r in results))

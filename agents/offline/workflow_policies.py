@@ -23,7 +23,7 @@ from agents.offline.chat_policies import (
     optimizer_chat,
     risk_chat,
 )
-from agents.offline.policies import PolicyInput, register_policy, reply, tool_call
+from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from quant.regimes import REGIME_NAMES
 
 STALL_BATCHES = 3
@@ -43,11 +43,6 @@ def _task(inp: PolicyInput) -> dict[str, Any]:
                 return {}
             return data if isinstance(data, dict) else {}
     return {}
-
-
-def _decide(inp: PolicyInput, args: dict[str, Any]) -> AIMessage:
-    name = inp.forced_tool or inp.tool_names[0]
-    return reply("", tool_call(name, args))
 
 
 MAX_SUMMARY = 800
@@ -103,7 +98,7 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
         query = str(found.get("query", ""))
         cited = f"{summary} {quoted_answer(passages, query, count=1)}"
         summary = cited if len(cited) <= MAX_SUMMARY else summary
-    return _decide(
+    return forced_call(
         inp,
         {
             "return_regime": returns,
@@ -130,11 +125,13 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
         convergence = [v for v in task.get("convergence", []) if v is not None]
         done, budget = int(task.get("trials_done", 0)), int(task.get("round_budget", 1))
         if done >= budget:
-            return _decide(inp, {"action": "stop", "reason": "the round's trial budget is spent"})
+            return forced_call(
+                inp, {"action": "stop", "reason": "the round's trial budget is spent"}
+            )
         if len(convergence) > STALL_BATCHES and done >= MIN_SHARE_BEFORE_STOP * budget:
             before, now = convergence[-1 - STALL_BATCHES], convergence[-1]
             if math.isfinite(before) and now - before <= STALL_TOLERANCE * max(abs(before), 1e-9):
-                return _decide(
+                return forced_call(
                     inp,
                     {
                         "action": "stop",
@@ -142,8 +139,8 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
                         f"{STALL_BATCHES} batches: converged",
                     },
                 )
-        return _decide(inp, {"action": "continue", "reason": "still improving"})
-    return _decide(
+        return forced_call(inp, {"action": "continue", "reason": "still improving"})
+    return forced_call(
         inp,
         {
             "search_space": None,
@@ -167,7 +164,7 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     candidates = task.get("candidates", [])
     for index, candidate in enumerate(candidates):
         if not candidate.get("violations"):
-            return _decide(
+            return forced_call(
                 inp,
                 {
                     "approve": True,
@@ -188,7 +185,7 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
             "No candidate meets the risk limits, so no unhedged strategy does either; searching "
             "again with the limits as constraints and requiring an option hedge."
         )
-    return _decide(
+    return forced_call(
         inp,
         {
             "approve": False,
@@ -225,4 +222,4 @@ def explanation_policy(inp: PolicyInput) -> AIMessage:
         return reply("Writing the explanation.")
     if sensitivity is not None and isinstance(sensitivity.data, dict):
         facts.update(sensitivity_facts(sensitivity.data))
-    return _decide(inp, {"text": template_explanation(facts)})
+    return forced_call(inp, {"text": template_explanation(facts)})

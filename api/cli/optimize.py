@@ -118,10 +118,10 @@ def run_files(directory: Path) -> dict[str, Path]:
 def best_line(best: dict[str, Any]) -> str:
     """The best configuration in one line: weights, target vol, lookback, rebalancing, leverage
     and the option overlay, if any."""
-    from graphs.protection import describe_overlay
+    from graphs.hedge_search import describe_hedge
 
     config = best["config"]
-    overlay = describe_overlay(config)
+    overlay = describe_hedge(config)
     return (
         f"{config['weight_function']} weights, target vol {config['target_vol']:.1%}, "
         f"lookback {config['lookback']} d, rebalance every {config['rebalance_every']} d, "

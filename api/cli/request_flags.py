@@ -1,5 +1,5 @@
 """The request `stratigos optimize` runs: `--request FILE`, `--trials`, `--paths` and the flags
-that set request fields (the option overlay's search space, `graphs.protection`; the option
+that set request fields (the option overlay's search space, `graphs.hedge_search`; the option
 pricing; the risk limits).
 
 Each flag changes the request built from `--request FILE` (or the defaults): the overlay flags
@@ -46,7 +46,7 @@ _LIMIT_EXAMPLES = {"max_drawdown": "0.15", "cvar_95": "0.03", "var_95": "0.02"}
 
 
 def _kinds(text: str) -> list[str]:
-    from graphs.protection import OVERLAY_KINDS as known  # imported when the flag is used
+    from graphs.hedge_search import HEDGE_KINDS as known  # imported when the flag is used
 
     kinds = [part.strip().replace("-", "_") for part in text.split(",") if part.strip()]
     unknown = [kind for kind in kinds if kind not in known]
@@ -222,10 +222,10 @@ def apply_request_flags(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """`data` (a request as JSON) with the flags given applied, and the flag that set each
     changed field ("search_space.overlay_strike" -> "--overlay-strike")."""
-    from graphs.protection import overlay_space
+    from graphs.hedge_search import hedge_space
     from graphs.request import DEFAULT_SPACE
 
-    overlay = overlay_space(
+    overlay = hedge_space(
         kinds=args.overlay,
         strike=args.overlay_strike,
         lower_strike=args.overlay_lower_strike,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.offline.chat_policies import known_tickers
+from agents.offline.chat_intent import known_tickers
 from agents.offline.intent.memory import MemoryAsk, exclusion_terms, read_memory_ask
 
 

@@ -202,8 +202,8 @@ def test_unknown_system_prompts_fall_back_to_the_supervisor() -> None:
 
 
 def test_merged_messages_are_split_where_the_agents_start_a_new_message() -> None:
-    from agents.agent_loop import DECISION_PROMPT, RETRY_PROMPT
     from agents.chat import CHAT_MODE
+    from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 
     prompt = load_prompt("explanation").text
     merged = "\n".join([prompt, CHAT_MODE, 'LAST_RUN:{"a": 1}'])
@@ -666,7 +666,8 @@ def use_provider(
 
 
 def test_chat_agents_answer_the_same_through_the_endpoint(use_provider: Any) -> None:
-    from agents.chat import LAST_RUN_MARKER, answer, route_message
+    from agents.chat import answer, route_message
+    from agents.conversation_texts import LAST_RUN_MARKER
 
     question = [HumanMessage("What is the CVaR of AAPL and KO since 2019?")]
     why = [HumanMessage("why did that configuration win?")]

@@ -21,12 +21,8 @@ from devtools.local_bedrock import LocalBedrock, serve
 from devtools.local_bedrock.faults import FaultPlan
 from devtools.replaying import UnmatchedRequestError, load_snapshot, run_under_replay
 from research.bedrock_embeddings import TITAN_V2_MAX_CHARACTERS, TITAN_V2_MODEL_ID, TitanEmbedder
-from research.embeddings import (
-    EmbeddingInputError,
-    EmbeddingServiceError,
-    HashingEmbedder,
-    embedder_for,
-)
+from research.embedder_factory import embedder_for
+from research.embeddings import EmbeddingInputError, EmbeddingServiceError, HashingEmbedder
 from settings.bedrock import bedrock_config
 from settings.config import Settings
 

@@ -36,6 +36,7 @@ from agents.offline.intent.classify import (
     classify,
 )
 from agents.offline.intent.dates import read_dates, read_lookback
+from agents.offline.intent.hedge import HedgeAsk, read_hedge
 from agents.offline.intent.names import INTENTS, IntentName, Method
 from agents.offline.intent.numbers import (
     read_budget,
@@ -46,7 +47,6 @@ from agents.offline.intent.numbers import (
     read_risk_limits,
     read_target_vol,
 )
-from agents.offline.intent.protection import Protection, read_protection
 from agents.offline.intent.scanner import PCT_RE, Scanner, fraction
 from agents.offline.intent.typos import correct_typos
 from agents.offline.intent.words import (
@@ -64,10 +64,10 @@ from quant.regimes import RegimeName
 
 __all__ = [
     "INTENTS",
+    "HedgeAsk",
     "Intent",
     "IntentName",
     "Method",
-    "Protection",
     "correct_typos",
     "parse_intent",
 ]
@@ -94,8 +94,8 @@ class Intent:
       named, in order (a conversation's ``pf_`` + 6 hex digits, or a saved portfolio's ``pf_`` +
       28 hex digits); `max_weight`: the largest weight one asset may hold, as a fraction ("at
       most 30% in any stock").
-    - `protection`: the option protection asked for (kinds, strike, tenors, budget; None when
-      the message does not speak of protection, see `protection.read_protection`);
+    - `hedge`: the option hedge asked for (kinds, strike, tenors, budget; None when the
+      message does not speak of one, see `hedge.read_hedge`);
       `unplaced`: percentages that no reader gave a meaning (not a limit, target, confidence,
       weight, strike or budget), e.g. the 5% of "add protection at 5%".
     """
@@ -124,7 +124,7 @@ class Intent:
     equal_weight: bool = False
     portfolio_ids: tuple[str, ...] = ()
     max_weight: float | None = None
-    protection: Protection | None = None
+    hedge: HedgeAsk | None = None
     unplaced: tuple[float, ...] = ()
 
     def universe(self, known_tickers: Sequence[str]) -> list[str]:
@@ -148,7 +148,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     methods = read_all_methods(scan.free)
     start, end = read_dates(scan)
     lookback = read_lookback(scan)
-    protection = read_protection(scan)  # before limits and budgets: a strike is neither
+    hedge = read_hedge(scan)  # before limits and budgets: a strike is neither
     budget = read_budget(scan)
     confidence = read_confidence(scan)
     target_vol = read_target_vol(scan)
@@ -176,7 +176,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "confidence": confidence,
         "risk_limits": limits,
         "revision": revision,
-        "protection": protection,
+        "hedge": hedge,
     }
     extras: dict[str, Any] = {
         "methods": methods,

@@ -180,7 +180,7 @@ _QUESTION = re.compile(r"^(?:what|what's|whats|how|show|give|compute|calculate|t
 
 def _actionable(slots: dict[str, Any]) -> bool:
     keys = ("tickers", "method", "numbers", "percentages", "scenarios", "start", "budget")
-    return any(slots[k] for k in keys) or bool(slots["risk_limits"]) or bool(slots["protection"])
+    return any(slots[k] for k in keys) or bool(slots["risk_limits"]) or bool(slots["hedge"])
 
 
 def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
@@ -208,7 +208,7 @@ def classify(scan: Scanner, slots: dict[str, Any]) -> IntentName:
         scores["search_strategy"] += 3.0
     if slots["risk_limits"]:
         scores["search_strategy"] += 1.0
-    if slots["protection"] is not None and not re.search(_BACKTEST, low):
+    if slots["hedge"] is not None and not re.search(_BACKTEST, low):
         scores["search_strategy"] += 4.0  # options are searched as strategy parameters
     if slots["weight_functions"] or slots["parameters"] or slots["target_vol"] is not None:
         scores["search_strategy"] += 1.0

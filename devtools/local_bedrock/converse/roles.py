@@ -32,8 +32,8 @@ class MessageBoundaries:
 
 def message_boundaries() -> MessageBoundaries:
     """The boundaries of the Stratigos agents' messages (read from the prompts and agents)."""
-    from agents.agent_loop import DECISION_PROMPT, RETRY_PROMPT
-    from agents.chat import CHAT_MODE, LAST_RUN_MARKER
+    from agents.chat import CHAT_MODE
+    from agents.conversation_texts import DECISION_PROMPT, LAST_RUN_MARKER, RETRY_PROMPT
 
     whole = {*role_prompts().values(), CHAT_MODE}
     starts = {

@@ -1,11 +1,11 @@
-"""The option-overlay part of a request's search space, from the few settings a person gives.
+"""The option-hedge part of a request's search space, from the few settings a person gives.
 
-An overlay (protective put, put spread, collar on the risky sleeve) is a set of `StrategyConfig`
+A hedge (protective put, put spread, collar on the risky sleeve) is a set of `StrategyConfig`
 fields (`overlay`, `overlay_strike`, ..., `overlay_budget`; docs/engine.md "Option overlays"), so
 an `OptimizationRequest` searches it through its `search_space` like any other parameter. The
 command line's flags and the chat's draft both name it the same way, built here once:
 
-- `kinds`: the overlay kinds to search ("none" keeps unhedged strategies in the comparison);
+- `kinds`: the hedge kinds to search ("none" keeps unhedged strategies in the comparison);
 - numbers (`strike`, `lower_strike`, `call_strike`, `hedge_ratio`, `budget`): one value, fixed,
   or a (low, high) range searched; strikes are moneyness (0.9 = 10% out of the money), the
   budget the largest premium per year as a fraction of wealth;
@@ -14,8 +14,9 @@ command line's flags and the chat's draft both name it the same way, built here 
   band); `roll_band` and `roll_delta_band`: the bands' half-widths (moneyness, delta units), one
   value or a (low, high) range.
 
-`describe_protection` says in one line what a search space does with the overlay (for the chat's
-approval prompt and the command line's summary), `describe_vol_model` how the options are priced.
+`describe_hedge_search` says in one line what a search space does with the hedge (for the chat's
+approval prompt and the command line's summary), `describe_hedge` what hedge a strategy holds,
+`describe_vol_model` how the options are priced.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from quant.strategy import OverlayKind
 if TYPE_CHECKING:  # the CLI imports this module to parse its flags: no numba at that point
     from quant.options.vol_model import ImpliedVolModel
 
-OVERLAY_KINDS: tuple[str, ...] = get_args(OverlayKind)
-"""The overlay kinds a strategy may hold ("none" first)."""
+HEDGE_KINDS: tuple[str, ...] = get_args(OverlayKind)
+"""The hedge kinds a strategy may hold ("none" first)."""
 
 Number = float | tuple[float, float]
 """One value (fixed) or a (low, high) range to search."""
@@ -47,7 +48,7 @@ def _choices(values: Sequence[Any]) -> Any:
     return unique[0] if len(unique) == 1 else {"choices": unique}
 
 
-def overlay_space(
+def hedge_space(
     *,
     kinds: Sequence[str] | None = None,
     strike: Number | None = None,
@@ -109,10 +110,10 @@ def _spec_text(spec: Any, percent: bool) -> str:
     return one(spec)
 
 
-def describe_protection(space: Mapping[str, Any]) -> str | None:
-    """One line on the overlay a search space searches or fixes ("protection: protective puts
+def describe_hedge_search(space: Mapping[str, Any]) -> str | None:
+    """One line on the hedge a search space searches or fixes ("protection: protective puts
     or collars; put strike 85% to 98%; tenor 21 or 63 days; annual budget 2%"); None when the
-    space holds no overlay (absent or fixed to "none")."""
+    space holds no hedge (`overlay` absent or fixed to "none")."""
     kinds = space.get("overlay", "none")
     listed = kinds["choices"] if isinstance(kinds, Mapping) else [kinds]
     if all(kind == "none" for kind in listed):
@@ -144,10 +145,10 @@ def describe_vol_model(model: ImpliedVolModel) -> str:
     )
 
 
-def describe_overlay(config: Mapping[str, Any]) -> str | None:
-    """The overlay a strategy (a `StrategyConfig` as JSON) holds, in words ("collar: put strike
+def describe_hedge(config: Mapping[str, Any]) -> str | None:
+    """The hedge a strategy (a `StrategyConfig` as JSON) holds, in words ("collar: put strike
     86.4%, sold call strike 110%, 21-day tenor, roll at expiry, hedge ratio 1, annual budget 2%");
-    None without an overlay."""
+    None without one."""
     kind = config.get("overlay", "none")
     if kind == "none":
         return None

@@ -1,7 +1,7 @@
-"""Option protection in the strategy-assistant chat (offline model): the drafted request's
-search space over overlay kinds, strikes, tenors and budgets, its bear-scenario drawdown limit,
-the approval prompt that lists the protection, a question when the ask is unclear, and an
-approved run whose answer names the winner's overlay."""
+"""An option hedge in the strategy-assistant chat (offline model): the drafted request's search
+space over hedge kinds, strikes, tenors and budgets, its bear-scenario drawdown limit, the
+approval prompt that lists the hedge, a question when the ask is unclear, and an approved run
+whose answer names the winner's hedge."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from agents.offline.protection_policies import BUDGET_RANGE, STRIKE_RANGE, TENORS
+from agents.offline.hedge_policies import BUDGET_RANGE, STRIKE_RANGE, TENORS
 from graphs.chat import ChatSession
 from graphs.request import OptimizationRequest
 from settings import Settings
@@ -208,13 +208,13 @@ def test_a_backtest_of_several_overlays_gets_a_question(session: ChatSession) ->
 
 
 def test_a_delta_band_winner_is_described_with_its_band() -> None:
-    from graphs.protection import describe_overlay
+    from graphs.hedge_search import describe_hedge
     from quant.strategy import StrategyConfig
 
     config = StrategyConfig(
         overlay="put", overlay_strike=0.9, overlay_roll="delta", overlay_roll_delta_band=0.05
     ).model_dump(mode="json")
-    assert describe_overlay(config) == (
+    assert describe_hedge(config) == (
         "protective put: put strike 90%, 63-day tenor, roll at expiry or a 0.05 delta band, "
         "hedge ratio 1, no budget cap"
     )

@@ -1,7 +1,7 @@
-"""The offline model's rules for option protection in the chat: the `ProtectionDraft` of a
+"""The offline model's rules for an option hedge in the chat: the `ProtectionDraft` of a
 search ("add a 90% put overlay with a 2% annual budget", "compare collars and put spreads",
 "how much should I spend on protection, and in what form, to keep the bear-scenario drawdown
-under 15%?"), and the question it asks instead when the message leaves the protection unclear.
+under 15%?"), and the question it asks instead when the message leaves the hedge unclear.
 
 What the message does not say is searched over these ranges when the user asks which form or
 how much (`FORMS`, `STRIKE_RANGE`, `TENORS`, `BUDGET_RANGE`), and otherwise left at the
@@ -32,14 +32,14 @@ BUDGET_RANGE = [0.005, 0.05]
 """Annual budget caps searched when the user asks how much to spend (fraction of wealth)."""
 
 
-def protection_question(intent: Intent) -> str | None:
-    """A question when the message asks for protection without saying enough to search it: a
+def hedge_question(intent: Intent) -> str | None:
+    """A question when the message asks for a hedge without saying enough to search it: a
     percentage nothing explains, or no form, strike, budget, tenor or goal at all."""
-    protection = intent.protection
-    if protection is None:
+    hedge = intent.hedge
+    if hedge is None:
         return None
-    if protection.vol_points is not None:
-        points = f"{protection.vol_points * 100:.4g}"
+    if hedge.vol_points is not None:
+        points = f"{hedge.vol_points * 100:.4g}"
         return (
             f"The options are priced from each path's realised volatility plus a variance risk "
             f"premium, so implied vol {points} points over realised is not one setting: it "
@@ -54,7 +54,7 @@ def protection_question(intent: Intent) -> str | None:
             "budget'), the put's strike as a share of the price (e.g. 'a 90% put'), or a "
             "drawdown limit (e.g. 'keep the bear-scenario drawdown under 15%')?"
         )
-    if not protection.has_goal and not intent.risk_limits:
+    if not hedge.has_goal and not intent.risk_limits:
         return (
             "Which protection should I search: protective puts, put spreads or collars (or "
             "compare them), and to what end: a budget (e.g. 'at most 2% a year') or a limit "
@@ -63,37 +63,37 @@ def protection_question(intent: Intent) -> str | None:
     return None
 
 
-def protection_draft(intent: Intent) -> dict[str, Any] | None:
-    """The `ProtectionDraft` of the message (None when it asks for no protection)."""
-    protection = intent.protection
-    if protection is None:
+def hedge_draft(intent: Intent) -> dict[str, Any] | None:
+    """The `ProtectionDraft` of the message (None when it asks for no hedge)."""
+    hedge = intent.hedge
+    if hedge is None:
         return None
-    searching = protection.asks_form or protection.asks_budget
-    kinds = list(protection.kinds) or list(FORMS if searching or intent.risk_limits else FORMS[1:])
-    if protection.asks_budget and "none" not in kinds:
+    searching = hedge.asks_form or hedge.asks_budget
+    kinds = list(hedge.kinds) or list(FORMS if searching or intent.risk_limits else FORMS[1:])
+    if hedge.asks_budget and "none" not in kinds:
         kinds.insert(0, "none")  # "how much" includes nothing
     draft: dict[str, Any] = {"kinds": kinds}
-    strikes = list(protection.strikes)
+    strikes = list(hedge.strikes)
     draft["strike_range"] = [strikes[0], strikes[-1]] if strikes else list(STRIKE_RANGE)
     low, high = draft["strike_range"]
     if "put_spread" in kinds and low <= DEFAULT_LOWER_STRIKE:
         draft["lower_strike"] = round(low - SPREAD_WIDTH, 4)
     if "collar" in kinds and high >= DEFAULT_CALL_STRIKE:
         draft["call_strike"] = round(high + SPREAD_WIDTH, 4)
-    if protection.tenors:
-        draft["tenor_days"] = list(protection.tenors)
-    elif protection.asks_form or not protection.kinds:
+    if hedge.tenors:
+        draft["tenor_days"] = list(hedge.tenors)
+    elif hedge.asks_form or not hedge.kinds:
         draft["tenor_days"] = list(TENORS)
-    if protection.roll is not None:
-        draft["roll"] = protection.roll
-    if protection.roll_delta_band is not None:
-        draft["roll_delta_band"] = protection.roll_delta_band
-    if protection.hedge_ratio is not None:
-        draft["hedge_ratio_range"] = [protection.hedge_ratio, protection.hedge_ratio]
-    if protection.budget is not None:
-        draft["budget_range"] = [protection.budget, protection.budget]
-    elif protection.asks_budget:
+    if hedge.roll is not None:
+        draft["roll"] = hedge.roll
+    if hedge.roll_delta_band is not None:
+        draft["roll_delta_band"] = hedge.roll_delta_band
+    if hedge.hedge_ratio is not None:
+        draft["hedge_ratio_range"] = [hedge.hedge_ratio, hedge.hedge_ratio]
+    if hedge.budget is not None:
+        draft["budget_range"] = [hedge.budget, hedge.budget]
+    elif hedge.asks_budget:
         draft["budget_range"] = list(BUDGET_RANGE)
-    if protection.vol_model:
-        draft["vol_model"] = dict(protection.vol_model)
+    if hedge.vol_model:
+        draft["vol_model"] = dict(hedge.vol_model)
     return draft

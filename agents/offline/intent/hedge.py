@@ -1,4 +1,4 @@
-"""Option protection in a message: overlay kinds, the put's strike, tenors, the roll, the hedge
+"""An option hedge in a message: its kinds, the put's strike, tenors, the roll, the hedge
 ratio and the annual budget ("add a 90% put overlay with a 2% annual budget", "compare collars
 and put spreads", "how much should I spend on protection?"), and how the options are priced when
 it is said in the implied-volatility model's own terms ("a variance risk premium of 0.02", "2
@@ -6,7 +6,7 @@ variance points", "a skew of 2", "a flat skew", "a 42-day realised window"). "Im
 points over realised" is not one of them (the model adds variance, so how many vol points it
 adds depends on the realised vol): it is read as `vol_points`, for the policy to ask about.
 
-`read_protection(scan)` returns a `Protection` when the message speaks of protection at all
+`read_hedge(scan)` returns a `HedgeAsk` when the message speaks of a hedge at all
 (None otherwise) and blanks out what it read, so the other readers do not take a strike or a
 budget for a limit or a volatility target.
 """
@@ -38,7 +38,7 @@ _KINDS = (
     ),
 )
 
-_PROTECTION = re.compile(
+_HEDGE_WORDS = re.compile(
     r"\bprotect\w*|\bhedg(?:e|es|ed|ing)\b(?!\s+funds?)|\binsur\w*|\boverlays?\b"
     r"|\bdownside cover\b|\btail[\s-]*(?:risk[\s-]*)?hedg\w*"
 )
@@ -129,13 +129,13 @@ _VOL_POINTS = re.compile(
 
 
 @dataclass(frozen=True)
-class Protection:
-    """What a message asks of option protection (empty: not said).
+class HedgeAsk:
+    """What a message asks of an option hedge (empty: not said).
 
-    `kinds`: overlay kinds named, in order ("put", "put_spread", "collar"); `strikes`: the
+    `kinds`: hedge kinds named, in order ("put", "put_spread", "collar"); `strikes`: the
     bought put's strike(s) as moneyness (one, or the two ends of a range); `budget`: the annual
     premium cap as a fraction of wealth; `asks_budget`: the user asks how much to spend;
-    `asks_form`: the user asks which form the protection should take; `tenors`: trading days
+    `asks_form`: the user asks which form the hedge should take; `tenors`: trading days
     to expiry; `roll`: "expiry", "band" or "delta"; `roll_delta_band`: the delta band's
     half-width ("a 0.05 delta band"); `hedge_ratio`: options per unit of the sleeve;
     `vol_model`: the implied-volatility model's parameters said (`variance_risk_premium` in
@@ -157,7 +157,7 @@ class Protection:
 
     @property
     def has_goal(self) -> bool:
-        """Whether anything but the wish for protection itself was said."""
+        """Whether anything but the wish for a hedge itself was said."""
         return bool(
             self.kinds or self.strikes or self.budget is not None or self.asks_budget
             or self.asks_form or self.tenors or self.hedge_ratio is not None
@@ -259,10 +259,10 @@ def _delta_band(scan: Scanner) -> float | None:
     return None
 
 
-def read_protection(scan: Scanner) -> Protection | None:
-    """The protection the message asks for, or None when it asks for none."""
+def read_hedge(scan: Scanner) -> HedgeAsk | None:
+    """The hedge the message asks for, or None when it asks for none."""
     kinds = _kinds(scan)
-    if not kinds and not _PROTECTION.search(scan.low):
+    if not kinds and not _HEDGE_WORDS.search(scan.low):
         return None
     roll = "band" if _ROLL_BAND.search(scan.low) else None
     if _ROLL_DELTA.search(scan.low):
@@ -271,7 +271,7 @@ def read_protection(scan: Scanner) -> Protection | None:
         roll = "expiry"
     delta_band = _delta_band(scan)
     vol_model, vol_points = _vol_model(scan), _vol_points(scan)
-    return Protection(
+    return HedgeAsk(
         kinds=kinds,
         vol_model=vol_model,
         vol_points=vol_points,

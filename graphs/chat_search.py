@@ -1,0 +1,204 @@
+"""A strategy search in the chat: the request the optimizer's draft describes, the summary the
+user approves, and the run once approved, with the answer it gives.
+
+The draft (`agents.chat.RequestDraft`) names what the user asked for (universe, dates,
+scenarios and their weights, a volatility-target range, weight functions, risk limits, trials,
+an option hedge and its pricing); everything else keeps the request's defaults. An approved run
+is the `optimization` workflow (`graphs.optimization_run`, or the owner's job through
+`graphs.job_handlers`), whose progress streams into the chat; its summary and explanation
+become the answer, and the run the thread's `last_run` (what the explanation agent is handed
+and what "deploy that" deploys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.chat import RequestDraft
+from graphs.emit import emit_job, emit_node_started, emit_progress, emit_warning
+from graphs.hedge_search import (
+    describe_hedge,
+    describe_hedge_search,
+    describe_vol_model,
+    hedge_space,
+)
+from graphs.request import DEFAULT_SPACE, OptimizationRequest
+from prompts.canonical import model_json
+from quant.strategy import StrategyConfig
+from settings import Settings
+from store import Store
+from traces.schema import TraceEvent
+
+
+def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequest:
+    """The `OptimizationRequest` a draft describes (defaults for what it leaves out)."""
+    d = draft if isinstance(draft, RequestDraft) else RequestDraft.model_validate(draft)
+    data: dict[str, Any] = {"search_space": dict(DEFAULT_SPACE)}
+    for key in ("universe", "start", "end", "scenarios", "scenario_weights"):
+        value = getattr(d, key)
+        if value is not None:
+            data[key] = value
+    if d.target_vol_range is not None:
+        low, high = sorted(d.target_vol_range)
+        data["search_space"]["target_vol"] = {"low": low, "high": high}
+    if d.weight_functions:
+        data["search_space"]["weight_function"] = {"choices": list(d.weight_functions)}
+    if d.risk_limits is not None:
+        data["risk_limits"] = d.risk_limits.model_dump(exclude_none=True)
+    if d.max_trials is not None:
+        data["budget"] = {"max_trials": d.max_trials}
+    if d.protection is not None:
+        p = d.protection
+
+        def pair(ends: list[float] | None) -> tuple[float, float] | None:
+            return None if ends is None else (ends[0], ends[1])
+
+        data["search_space"].update(
+            hedge_space(
+                kinds=p.kinds,
+                strike=pair(p.strike_range),
+                lower_strike=p.lower_strike,
+                call_strike=p.call_strike,
+                tenor_days=p.tenor_days,
+                roll=p.roll,
+                roll_delta_band=p.roll_delta_band,
+                hedge_ratio=pair(p.hedge_ratio_range),
+                budget=pair(p.budget_range),
+            )
+        )
+        if p.vol_model is not None:
+            data["vol_model"] = p.vol_model.model_dump(exclude_none=True)
+    return OptimizationRequest.model_validate(data)
+
+
+def describe_request(request: OptimizationRequest) -> str:
+    """A short description of a request, for the approval prompt."""
+    space = request.search_space
+    limits = request.risk_limits.limits()
+    parts = [
+        f"Strategy search on {len(request.universe) if request.universe else 20} assets, "
+        f"{request.start} to {request.end}",
+        f"scenarios {', '.join(request.scenarios)}"
+        + (
+            f" (weights {', '.join(f'{k} {v:g}' for k, v in request.scenario_weights.items())})"
+            if request.scenario_weights
+            else ""
+        ),
+        f"target vol {space['target_vol']['low']:.0%}-{space['target_vol']['high']:.0%}"
+        if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
+        else "",
+        describe_hedge_search(space) or "",
+        describe_vol_model(request.vol_model) if request.vol_model is not None else "",
+        f"risk limits {', '.join(f'{k} {v:.0%}' for k, v in limits.items())}"
+        + (
+            f" in {', '.join(request.risk_limits.scenarios)}"
+            if request.risk_limits.scenarios
+            else ""
+        )
+        if limits
+        else "",
+        f"{request.budget.max_trials} trials, {request.n_paths} paths per scenario",
+    ]
+    return "; ".join(p for p in parts if p) + "."
+
+
+def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
+    """The winner's value of each parameter the user asked about, in words; a parameter the
+    winner's weight function does not use is said to be unused, not given a value."""
+    winner = StrategyConfig.model_validate(config)
+    lines = []
+    for name in focus:
+        label = name.replace("_", " ")
+        if name in winner.unused_parameters():
+            lines.append(
+                f"The winner ({winner.weight_function.replace('_', ' ')} weights) does not use "
+                f"a {label}."
+            )
+        elif name == "target_vol":
+            lines.append(f"Winning {label}: {winner.target_vol:.1%}.")
+        elif name in config:
+            value = config[name]
+            lines.append(
+                f"Winning {label}: {value:.4g}."
+                if isinstance(value, float)
+                else f"Winning {label}: {value}."
+            )
+    return lines
+
+
+def run_approved_search(
+    request: OptimizationRequest,
+    settings: Settings,
+    focus: list[str],
+    owner: tuple[str, Store] | None,
+) -> dict[str, Any]:
+    """Run an approved search to its end, its progress streaming into the chat: as `owner`'s
+    optimization job when there is one, else as a bare run. The state update: the answer (the
+    run's status, the winner's values of the `focus` parameters and its hedge, the reason, the
+    explanation) and the thread's `last_run`."""
+    from graphs.job_handlers import run_job_here
+    from graphs.optimization_run import (
+        run_optimization,  # the workflow's driver (checkpoints, files)
+    )
+
+    emit_node_started("optimizer")
+    forward = _forwarder(owner is not None)
+    if owner is None:
+        outcome = run_optimization(request, on_event=forward, settings=settings)
+        run_id, result = outcome.run_id, outcome.result or {"status": outcome.status}
+    else:
+        name, store = owner
+        run_id, result = run_job_here(store, name, request, sink=forward, settings=settings)
+    last_run = {
+        "run_id": run_id,
+        "status": result.get("status"),
+        "best": result.get("best"),
+        "explanation": result.get("explanation"),
+    }
+    answer = _run_answer(run_id, result, request, focus)
+    return {"draft": None, "last_run": last_run, "messages": [AIMessage(answer)]}
+
+
+def _forwarder(as_job: bool) -> Callable[[TraceEvent], None]:
+    """What a run's trace events become in the chat's stream: its job's id (`as_job`), its
+    progress and its warnings."""
+
+    def forward(event: TraceEvent) -> None:
+        if event.type == "run_started" and as_job:  # the owner's job: its id
+            emit_job(event.run_id, "optimization")
+        elif event.type == "progress":
+            emit_progress(
+                event.data["done"], event.data.get("total"), unit=event.data.get("unit", "trials"),
+                best=event.data.get("best"), metric=event.data.get("metric"),
+            )  # fmt: skip
+        elif event.type == "warning":
+            emit_warning(event.data["message"], event.data.get("code"))
+
+    return forward
+
+
+def _run_answer(
+    run_id: str, result: dict[str, Any], request: OptimizationRequest, focus: list[str]
+) -> str:
+    """The chat's answer once a run is done (see `run_approved_search`)."""
+    best = result.get("best")
+    lines = [f"Run {run_id} {result.get('status')}."]
+    lines += [f"{reason}." for reason in result.get("left_out") or []]
+    if best:
+        lines += winning_values(best["config"], focus)
+        hedge = describe_hedge(best["config"])
+        if hedge:
+            lines.append(f"The winner's protection: {hedge}.")
+        elif describe_hedge_search(request.search_space):
+            lines.append("The winner holds no option overlay (the search also tried some).")
+    if result.get("reason"):
+        lines.append(f"Reason: {result['reason']}.")
+    explanation = (result.get("explanation") or {}).get("text")
+    if explanation:
+        lines.append(explanation)
+    elif best:
+        lines.append(f"Best configuration: {model_json(best['config'])}.")
+    return " ".join(lines)

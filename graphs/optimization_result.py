@@ -1,0 +1,149 @@
+"""The finalize node of the `optimization` graph: the run's result, assembled for the caller
+to store.
+
+The result holds the status and why the run used fewer trials than its budget, the winner
+(`best`: configuration, objective, per-scenario metrics, the risk verdict in words, a note when
+it is not the best feasible trial), what "feasible" meant, every trial, the convergence, the
+rounds and their constraints, the market view, plan, risk review, hedging summary and
+explanation, the warnings (plausibility checks of the winner among them), the benchmark
+strategies on the same paths, and the tokens and usage spent.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from agents.agent_loop import add_usage
+from graphs.emit import emit_node_started, emit_warning
+from graphs.optimization_state import (
+    FIRST_ROUND_SHARE,
+    OptimizationState,
+    feasibility_definition,
+    objective_of,
+    request_of,
+    resources_of,
+    scenario_metrics,
+)
+from graphs.request import OptimizationRequest
+from quant import SearchSpace
+from quant.benchmark_strategies import benchmark_path_means
+from quant.plausibility import plausibility_warnings
+
+
+def _stop_reason(state: OptimizationState, request: OptimizationRequest) -> str | None:
+    """Why the run used fewer trials than its budget (None when it used them all)."""
+    done, budget = len(state.get("trials", [])), request.budget.max_trials
+    if state.get("reason") or done >= budget:
+        return state.get("reason")
+    note = state.get("stop_note")
+    if note:
+        return f"{done} of {budget} trials: {note}"
+    if done >= state.get("round_budget", budget):
+        return (
+            f"{done} of {budget} trials: the first round may use {FIRST_ROUND_SHARE:.0%} of the "
+            "budget (the rest is kept for risk rounds), and the risk manager approved a "
+            "candidate after it"
+        )
+    return f"{done} of {budget} trials: the search space holds no more distinct configurations"
+
+
+def _risk_verdict(approved: bool, request: OptimizationRequest) -> str:
+    """The risk check in words: approved only when there were limits to check."""
+    if not request.risk_limits.limits():
+        return "no risk limits were set, so nothing was checked"
+    if approved:
+        return "approved by the risk manager: it meets every risk limit"
+    return "NOT approved: no candidate met every risk limit"
+
+
+def _winner_note(state: OptimizationState, best: dict[str, Any]) -> str | None:
+    """Why the winner is not the best feasible trial, when it is not."""
+    feasible = [t for t in state["trials"] if t["feasible"] and math.isfinite(t["objective"])]
+    top = max(feasible, key=lambda t: (t["objective"], -t["trial"]), default=None)
+    if top is None:
+        return (
+            f"no trial met every risk limit: the winner is trial {best['trial']}, the one that "
+            "came closest"
+        )
+    if top["trial"] == best["trial"] or top["objective"] <= best["objective"]:
+        return None
+    verdict = (state.get("risk") or {}).get("verdict") or {}
+    why = verdict.get("rationale") or "the risk manager preferred it"
+    return (
+        f"the best feasible objective ({top['objective']:.4g}, trial {top['trial']}) is not the "
+        f"winner's ({best['objective']:.4g}, trial {best['trial']}): {why}"
+    )
+
+
+def finalize(state: OptimizationState) -> dict[str, Any]:
+    """Assemble the result (the caller stores it)."""
+    emit_node_started()
+    request = request_of(state)
+    chosen = state.get("chosen")
+    status = state.get("status") or "running"
+    if status == "running":
+        status = "succeeded"
+    best: dict[str, Any] | None = None
+    plausibility: list[dict[str, str]] = []
+    benchmarks: dict[str, Any] | None = None
+    if chosen is not None:
+        best, plausibility, benchmarks = _winner(state, request, chosen)
+    result = {
+        "status": status,
+        "reason": _stop_reason(state, request),
+        "best": best,
+        "feasibility": feasibility_definition(state) if "plan" in state else None,
+        # NaN while no trial meets the constraints: null in the stored (strict) JSON
+        "convergence": [v if math.isfinite(v) else None for v in state.get("convergence", [])],
+        "trials": state.get("trials", []),
+        "n_trials": len(state.get("trials", [])),
+        "max_trials": request.budget.max_trials,
+        "rounds": state.get("round", 0) + 1,
+        "constraints": state.get("constraints", []),
+        "market_view": state.get("market_view"),
+        "plan": state.get("plan"),
+        "risk": state.get("risk"),
+        "hedging": state.get("hedging") if chosen is not None else None,
+        "explanation": state.get("explanation"),
+        "warnings": [*state.get("warnings", []), *(item["message"] for item in plausibility)],
+        "plausibility": plausibility,
+        "benchmarks": benchmarks,
+        "tokens": state.get("tokens", 0),
+        "usage": add_usage(state.get("usage"), None),
+        "dataset": state.get("dataset"),
+    }
+    return {"status": status, "result": result}
+
+
+def _winner(
+    state: OptimizationState, request: OptimizationRequest, chosen: dict[str, Any]
+) -> tuple[dict[str, Any], list[dict[str, str]], dict[str, Any]]:
+    """The chosen trial as the result's `best` (configuration, objective, the risk verdict,
+    metrics per scenario, a note when it is not the best feasible trial), its plausibility
+    warnings (each also a trace event) and the benchmark strategies on the same paths."""
+    trial = state["trials"][chosen["trial"]]
+    space = SearchSpace(dict(state["plan"]["search_space"]))
+    config = space.config({n: trial[n] for n in space.names})
+    metrics = scenario_metrics(trial, request.scenarios)
+    best = {
+        "trial": trial["trial"],
+        "config": config.model_dump(mode="json"),
+        "objective": trial["objective"],
+        "approved_by_risk_manager": chosen["approved"] and bool(request.risk_limits.limits()),
+        "risk_verdict": _risk_verdict(chosen["approved"], request),
+        "scenarios": metrics,
+    }
+    best["note"] = _winner_note(state, best)
+    plausibility = plausibility_warnings(
+        config,
+        space,
+        metrics,
+        objective_of(state).scenario_weights or dict.fromkeys(request.scenarios, 1.0),
+        dict(request.objective),
+    )
+    for item in plausibility:
+        emit_warning(item["message"], item["code"])
+    res = resources_of(state)
+    res.ensure_scenarios(state["horizon"])
+    return best, plausibility, benchmark_path_means(config, res.inputs, safe=request.safe_rate)

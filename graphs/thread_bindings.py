@@ -1,0 +1,162 @@
+"""What a chat thread of the `assistant` graph is bound to, in this process: its settings, its
+owner, its tools and its long-term memory.
+
+A thread's driver binds its settings (`bind_settings`: model provider, data directory) and its
+owner (`bind_owner`: the owner and store its approved searches run for, as jobs); the graph's
+nodes read them from the run's config (`thread_id`). Each thread's tools work on their own
+`ToolContext` (so artifacts never cross threads), kept in memory for the
+`MAX_THREAD_CONTEXTS` most recently used threads and rebuilt in a new process with the
+portfolios of the thread's checkpointed state. A thread with an owner also reaches the owner's
+saved portfolios, research, records and profile through its tools, and has long-term memory:
+what is known about the owner (their memories and the profile settings they set, bounded),
+and the memory tools for the supervisor.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_store
+
+from agents.chat import Memory
+from graphs.chat_profile import profile_screen
+from services.research import owner_search
+from settings import Settings, get_settings
+from store import NotFoundError, Store
+from tools import build_tools
+from tools.artifacts import ArtifactStore
+from tools.context import (
+    OwnerRecords,
+    SavedPortfolioLookup,
+    SavedPortfolioWeights,
+    ToolContext,
+)
+from tools.memory import memory_tools
+from tools.portfolio import portfolio_from_json, portfolio_to_json
+
+MAX_THREAD_CONTEXTS = 256
+"""Chat threads whose tool contexts (and artifacts) stay in memory, least recently used dropped."""
+
+_TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, list[Any]]] = OrderedDict()
+"""Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
+_SETTINGS: dict[str, Settings] = {}
+"""Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
+_OWNERS: dict[str, tuple[str, Store]] = {}
+"""The owner (and store) a thread's approved runs are submitted for, as jobs (`bind_owner`)."""
+
+
+def _thread(config: RunnableConfig) -> str:
+    return str((config.get("configurable") or {}).get("thread_id", ""))
+
+
+def bind_settings(thread_id: str, settings: Settings) -> None:
+    """Use `settings` (model provider, data directory) for the chat thread `thread_id`."""
+    _SETTINGS[thread_id] = settings
+
+
+def bind_owner(thread_id: str, owner: str, store: Store) -> None:
+    """Run the approved searches of chat thread `thread_id` as `owner`'s optimization jobs in
+    `store`, so they appear in the owner's jobs with their results; without an owner they run
+    as bare runs."""
+    _OWNERS[thread_id] = (owner, store)
+
+
+def settings_of(config: RunnableConfig) -> Settings:
+    """The settings bound to the run's thread, else the process's."""
+    return _SETTINGS.get(_thread(config)) or get_settings()
+
+
+def owner_of(config: RunnableConfig) -> tuple[str, Store] | None:
+    """The owner (and store) bound to the run's thread, or None."""
+    return _OWNERS.get(_thread(config))
+
+
+def tool_context(
+    config: RunnableConfig, portfolios: dict[str, Any]
+) -> tuple[ToolContext, list[Any]]:
+    """The thread's tool context and tools: kept in memory per data directory and thread, and
+    rebuilt in a new process with the thread's portfolios from its checkpointed state (so
+    "what's the CVaR of that?" finds a portfolio built in an earlier process). Artifact ids are
+    derived from the thread id: unique per thread."""
+    thread = _thread(config)
+    key = (str(settings_of(config).data_dir), thread)
+    if key not in _TOOLS:
+        context = ToolContext(artifacts=ArtifactStore(namespace=thread))
+        for portfolio_id, saved in portfolios.items():
+            context.artifacts.restore(portfolio_id, "portfolio", portfolio_from_json(saved))
+        _TOOLS[key] = (context, build_tools(context))
+        while len(_TOOLS) > MAX_THREAD_CONTEXTS:
+            _TOOLS.popitem(last=False)
+    _TOOLS.move_to_end(key)
+    owner = _OWNERS.get(thread)
+    context = _TOOLS[key][0]
+    context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
+    context.research = (
+        None if owner is None else owner_search(owner[1], owner[0], settings_of(config))
+    )
+    context.records = (
+        None if owner is None else OwnerRecords(owner[0], owner[1], settings_of(config))
+    )
+    context.universe_screen = None if owner is None else profile_screen(*owner)
+    return _TOOLS[key]
+
+
+def new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, Any]:
+    """The thread's portfolios not yet in its state, as JSON data."""
+    return {
+        pid: portfolio_to_json(context.artifacts.get(pid, "portfolio"))
+        for pid in context.artifacts.ids("portfolio")
+        if pid not in known
+    }
+
+
+def memory_of(config: RunnableConfig) -> Memory | None:
+    """The long-term memory of the thread's owner for this turn: what is known about them (from
+    the graph's store and their profile), or None for a thread without an owner or a graph
+    compiled without a store."""
+    owner = owner_of(config)
+    if owner is None:
+        return None
+    try:
+        memories = get_store()
+    except RuntimeError:
+        return None
+    if memories is None:
+        return None
+    from services.memories import memory_context, what_is_known
+
+    return Memory(memory_context(what_is_known(memories, owner[1], owner[0])))
+
+
+def supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:
+    """The tools the supervisor answers with: the owner's memory tools when memory is on."""
+    owner = owner_of(config)
+    return [] if owner is None or memory is None else memory_tools(*owner)
+
+
+def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:
+    """Resolves `owner`'s saved portfolios by id for the chat's tools (None for an id they do
+    not have). A portfolio saved from a chat keeps the date range it was built on; one on an
+    uploaded dataset is refused with a message saying so (the chat reads the embedded data)."""
+
+    def lookup(portfolio_id: str) -> SavedPortfolioWeights | None:
+        try:
+            portfolio = store.get_portfolio(owner, portfolio_id)
+        except NotFoundError:
+            return None
+        if portfolio.data.get("dataset_id"):
+            raise ValueError(
+                f"saved portfolio {portfolio_id} holds assets of uploaded dataset "
+                f"{portfolio.data['dataset_id']}; the chat reads the embedded market data only"
+            )
+        built_on = portfolio.data.get("source") or {}
+        return SavedPortfolioWeights(
+            name=portfolio.name,
+            weights=portfolio.weights,
+            start=built_on.get("start"),
+            end=built_on.get("end"),
+        )
+
+    return lookup
