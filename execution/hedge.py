@@ -70,7 +70,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from execution.brokers.base import OPTIONS_LEVEL_NEEDED
+from execution.brokers.base import OPTIONS_LEVEL_NEEDED, PositionIntent
 from execution.errors import OrderPlanError
 from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
@@ -79,7 +79,6 @@ from quant.options import ImpliedVolModel, black_scholes, option_price
 from quant.strategy import ROLL_BANDS, StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
-PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
 Settlement = Literal["cash", "physical"]
 ContractLookup = Callable[[OptionContract], OptionContract]
 """The broker's listed contract to trade for a wanted one (same underlying and kind)."""
@@ -140,6 +139,16 @@ class HedgeOrder:
     contracts: int
     model_price: float
     limit_price: float
+
+    @property
+    def symbol(self) -> str:
+        """The contract's OCC symbol: what the order queue trades."""
+        return self.contract.symbol
+
+    @property
+    def quantity(self) -> float:
+        """The contracts as the order queue's quantity."""
+        return float(self.contracts)
 
     @property
     def premium(self) -> float:

@@ -36,9 +36,8 @@ from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
 from store.exports import EXPORT_MEDIA_TYPES, ExportFormat
 from trading.deployment_views import check_forward_test, check_run_now, positions
-from trading.deployments import BrokerName, change_status, create_deployment
+from trading.deployments import FORWARD_TEST_MODE, BrokerName, change_status, create_deployment
 from trading.execution_jobs import FORWARD_TEST_KIND
-from trading.forward_test import FORWARD_TEST_MODE
 from trading.kill_switch import kill_switch
 from trading.ledger_exports import (
     create_ledger_export,

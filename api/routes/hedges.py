@@ -16,8 +16,8 @@ from api.errors import ApiError, not_found
 from services.errors import InputError
 from services.market_data import market_closes
 from store import NotFoundError, utc_now
-from trading.hedge_kill_switch import hedge_kill_switch, release_hedges
-from trading.hedging import hedge_report
+from trading.deployment_views import hedge_report
+from trading.kill_switch import hedge_kill_switch, release_hedges
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 

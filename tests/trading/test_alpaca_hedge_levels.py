@@ -26,7 +26,7 @@ from quant.strategy import StrategyConfig
 from services.errors import InputError
 from settings import Settings
 from tests.trading.hedged import put_overlay_winner
-from trading.hedging import check_hedge
+from trading.hedges import check_hedge
 
 PRICES = sp500_prices().loc["2021-01-04":]
 SECRET = "alpaca-secret-for-hedge-level-tests"

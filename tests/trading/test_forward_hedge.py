@@ -29,7 +29,7 @@ from store import Deployment, LedgerEntry, Store
 from store.sqlite import SQLiteStore
 from tests.trading.hedged import hedged_spec, put_overlay_winner
 from trading.deployments import create_deployment
-from trading.forward_test import ForwardTestRequest, forward_test
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.performance import performance
 
 START, END = date(2022, 1, 3), date(2022, 6, 30)

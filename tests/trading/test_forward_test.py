@@ -17,7 +17,7 @@ from services.errors import InputError
 from services.market_data import sp500_prices
 from store import Store
 from store.sqlite import SQLiteStore
-from trading.forward_test import ForwardTestRequest, forward_test
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
 
 SYMBOLS = ["AAPL", "KO", "XOM", "JNJ", "PG"]
 
