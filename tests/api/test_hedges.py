@@ -15,7 +15,7 @@ from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from store import NewOrder
 from tests.api.conftest import Api, assert_error, wait_job
-from tests.trading.hedged import hedged_deployment, hedged_spec
+from tests.support.hedged import hedged_deployment, hedged_spec
 from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.queue import dispatch
 

@@ -14,7 +14,7 @@ from quant.data import sp500_prices
 from store import NewOrder
 from store.factory import open_store
 from tests.browser.support import Server, sign_in
-from tests.trading.hedged import hedged_deployment, put_overlay_winner
+from tests.support.hedged import hedged_deployment, put_overlay_winner
 from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.queue import dispatch
 

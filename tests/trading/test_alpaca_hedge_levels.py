@@ -25,7 +25,7 @@ from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
 from services.errors import InputError
 from settings import Settings
-from tests.trading.hedged import put_overlay_winner
+from tests.support.hedged import put_overlay_winner
 from trading.hedges import check_hedge
 
 PRICES = sp500_prices().loc["2021-01-04":]

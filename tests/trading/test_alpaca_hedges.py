@@ -24,7 +24,7 @@ from execution.errors import DeploymentStateError
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from store import Deployment, Job, Store
 from tests.store.conftest import FakeClock
-from tests.trading.hedged import put_overlay_winner
+from tests.support.hedged import put_overlay_winner
 from tests.trading.test_alpaca_deployments import (
     CAPITAL,
     PRICES,

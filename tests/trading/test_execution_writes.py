@@ -14,9 +14,9 @@ import pytest
 from services.market_data import sp500_prices
 from store import LedgerEntry, NewOrder, OrderUpdate, Store
 from store.executions import MAX_WRITES_PER_EXECUTION
-from tests.trading.test_hedging import FIRE as HEDGE_FIRE
-from tests.trading.test_hedging import _active, _run
-from tests.trading.test_rebalancing import SYMBOLS, Harness, _deployment
+from tests.trading.runs.test_hedge import FIRE as HEDGE_FIRE
+from tests.trading.runs.test_hedge import _active, _run
+from tests.trading.runs.test_rebalance import SYMBOLS, Harness, _deployment
 from trading.deployments import account_of
 from trading.hedges import hedge_account
 from trading.ledger import Ledger

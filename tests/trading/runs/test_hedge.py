@@ -25,7 +25,7 @@ from services.errors import InputError
 from settings import Settings
 from store import Deployment, NewOrder, Store
 from tests.store.conftest import FakeClock
-from tests.trading.hedged import put_overlay_winner
+from tests.support.hedged import put_overlay_winner
 from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.execution_jobs import HANDLERS, HEDGE_KIND
 from trading.hedges import check_hedge, hedge_account
