@@ -1,6 +1,8 @@
 """The hedge plan of a deployed strategy with an option overlay: what to buy, roll or close at a
 session's close, from the strategy's `StrategyConfig`, the hedge underlying's closes and the
-option positions held. Pure logic: no I/O, no clock.
+option positions held. Pure logic: no I/O, no clock. A strategy component beside the
+rebalance's targets (`execution.rebalance`): its orders (`HedgeOrder`: an OCC symbol, a side,
+whole contracts and a position intent) go into the same order queue as a rebalance's shares.
 
 The underlying is the deployment's hedge underlying (`spec["hedge"]["underlying"]`, e.g. SPY),
 a listed stand-in for the risky sleeve: the hedge is sized on the sleeve's notional with a beta
@@ -22,7 +24,7 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   an `OrderPlanError`: nothing is bought; so is a listed bought put outside its own roll band
   (every run would roll it). Prices, budget and limits are those of the listed contracts.
 - **Quantity.** floor(overlay_hedge_ratio x risky notional / (close x 100)) contracts per leg
-  (always rounded down: never more protection than the ratio asks). With `overlay_budget`, fewer
+  (always rounded down: never more hedge than the ratio asks). With `overlay_budget`, fewer
   if the net premium (bought leg minus sold leg, x 100 per contract) would exceed
   overlay_budget x equity x tenor / 252 (the engine's cap per purchase), or what is left of the
   year's budget, overlay_budget x equity minus the net premium spent opening options over the

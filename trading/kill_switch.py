@@ -302,11 +302,8 @@ def _stop_options(
 ) -> None:
     """Stop the queue of the deployment's options, then close every option it holds through
     it."""
-    owner, book, reason = (
-        deployment.owner,
-        hedge_account(deployment),
-        "canceled by the hedging kill switch",
-    )
+    owner, book = deployment.owner, hedge_account(deployment)
+    reason = "canceled by the hedging kill switch"
     orders = store.open_orders(owner, book)
     report.canceled_orders += _cancel_queued(store, owner, orders, reason)
     account = options_account(store, deployment, settings)
