@@ -95,7 +95,18 @@ def run_hedge(
     `account`, with `stock` the stock sleeve's state (its cash without the hedge's) and `closes`
     the universe's closes known at the fire (the last row prices the sleeve). A finished run
     appends its `hedge_run` event once."""
-    outcome = _run(store, deployment, fire, run_id, account, stock, closes, retry, sleep)
+    outcome = RunOutcome("hedge", deployment.id, run_id, fire, "skipped")
+    guard = deployment.status == "paused" and account.settlement == "physical"
+    if halted(deployment):
+        outcome.reason = "hedging is halted by the hedging kill switch"
+    elif deployment.status != "active" and not guard:
+        outcome.reason = f"the deployment is {deployment.status}"
+    else:
+        ledger = Ledger(store, deployment.owner, hedge_account(deployment))
+        queue = AccountQueue(
+            store, deployment.owner, ledger.book_id, account, ledger, retry or RetryPolicy(), sleep
+        )
+        _trade(queue, account, deployment, stock, closes, outcome, guard=guard)
     if outcome.status != "open":
         store.append_deployment_event(
             deployment.owner, deployment.id, "hedge_run", outcome.to_json(), key=f"hedge:{run_id}"
@@ -103,28 +114,20 @@ def run_hedge(
     return outcome
 
 
-def _run(
-    store: Store,
-    deployment: Deployment,
-    fire: datetime,
-    run_id: str,
+def _trade(
+    queue: AccountQueue,
     account: OptionsAccount,
+    deployment: Deployment,
     stock: AccountState,
     closes: pd.DataFrame,
-    retry: RetryPolicy | None,
-    sleep: Callable[[float], None],
-) -> RunOutcome:
-    outcome = RunOutcome("hedge", deployment.id, run_id, fire, "skipped")
-    guard = deployment.status == "paused" and account.settlement == "physical"
-    if (deployment.status != "active" and not guard) or halted(deployment):
-        outcome.reason = (
-            "hedging is halted by the hedging kill switch"
-            if halted(deployment)
-            else f"the deployment is {deployment.status}"
-        )
-        return outcome
-    owner, book = deployment.owner, hedge_account(deployment)
-    ledger = Ledger(store, owner, book)
+    outcome: RunOutcome,
+    *,
+    guard: bool,
+) -> None:
+    """Plan and trade the hedge at the outcome's fire on `account` through `queue` (the
+    expiry `guard`'s plan for a paused deployment settled in shares), saying in `outcome` what
+    it did."""
+    store, fire, run_id = queue.store, outcome.fire, outcome.run_id
     account.advance(fire)
 
     def plan() -> list[NewOrder] | None:
@@ -132,7 +135,7 @@ def _run(
             made = (
                 _guard_plan(deployment, fire, account)
                 if guard
-                else _plan(deployment, fire, account, ledger, stock, closes)
+                else _plan(deployment, fire, account, queue.ledger, stock, closes)
             )
         except (OrderPlanError, BrokerRejectedError) as exc:
             outcome.status, outcome.reason = "failed", f"no hedge plan: {exc}"
@@ -145,16 +148,14 @@ def _run(
             for i, o in enumerate(made.orders)
         ]
 
-    queue = AccountQueue(store, owner, book, account, ledger, retry or RetryPolicy(), sleep)
     orders = trade_run(queue, deployment.id, run_id, plan, lambda: account.settle_after(fire))
     if orders is None:
-        return outcome
+        return
     if outcome.plan is None:  # planned by an earlier attempt: the plan it recorded
         outcome.plan = _record_plan(store, deployment, run_id, None)
     outcome.orders = orders
     outcome.status, outcome.reason = orders_status(orders, "hedge orders")
-    outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
-    return outcome
+    outcome.positions, outcome.cash = account.option_positions(), queue.ledger.book.cash
 
 
 def _record_plan(

@@ -103,7 +103,11 @@ def rebalance(
     the closing prices known at the fire (oldest first; the last row prices the plan) and
     `ledger` the deployment's ledger. A finished run (any status but `open`) appends its
     `run_finished` event to the deployment's events, once per run."""
-    outcome = _rebalance(ctx, ledger, deployment, fire, run_id, closes)
+    outcome = RunOutcome("rebalance", deployment.id, run_id, fire, "skipped")
+    if deployment.status != "active":
+        outcome.reason = f"the deployment is {deployment.status}"
+    else:
+        _trade(ctx, ledger, deployment, closes, outcome)
     if outcome.status != "open":
         ctx.store.append_deployment_event(
             deployment.owner,
@@ -115,18 +119,15 @@ def rebalance(
     return outcome
 
 
-def _rebalance(
+def _trade(
     ctx: ExecutionContext,
     ledger: Ledger,
     deployment: Deployment,
-    fire: datetime,
-    run_id: str,
     closes: pd.DataFrame,
-) -> RunOutcome:
-    outcome = RunOutcome("rebalance", deployment.id, run_id, fire, "skipped")
-    if deployment.status != "active":
-        outcome.reason = f"the deployment is {deployment.status}"
-        return outcome
+    outcome: RunOutcome,
+) -> None:
+    """Decide and trade the run of an active deployment, saying in `outcome` what it did."""
+    fire, run_id = outcome.fire, outcome.run_id
     limits = DeploymentLimits.model_validate(deployment.spec["limits"])
 
     def plan() -> list[NewOrder] | None:
@@ -161,13 +162,12 @@ def _rebalance(
     )
     orders = trade_run(queue, deployment.id, run_id, plan, ctx.settle)
     if orders is None:
-        return outcome
+        return
     outcome.orders = orders
     outcome.status, outcome.reason = orders_status(orders)
     _check_account(ctx, ledger, deployment, outcome, closes, limits, fire)
     if outcome.status == "failed":
         _notify_failure(ctx, deployment, outcome, fire)
-    return outcome
 
 
 def _check_account(
