@@ -356,55 +356,31 @@ class PaperOptionsBroker:
                 )
 
 
+FILL_STATE = ("fill_id", "order_id", "symbol", "event", "side", "contracts", "price", "fee", "time")
+"""The keys of a trade or settlement in the account's state, in their order."""
+REQUEST_STATE = ("client_order_id", "symbol", "side", "intent", "contracts", "limit_price")
+"""The keys of an order's request in the account's state, in their order."""
+
+
 def _fill_state(fill: Fill) -> dict[str, Any]:
     """A trade or settlement as the account's state keeps it (contracts as a whole number)."""
-    return {
-        "fill_id": fill.fill_id,
-        "order_id": fill.order_id,
-        "symbol": fill.symbol,
-        "event": fill.event,
-        "side": fill.side,
-        "contracts": round(fill.quantity),
-        "price": fill.price,
-        "fee": fill.fee,
-        "time": fill.time.isoformat(),
-    }
+    values = {**vars(fill), "contracts": round(fill.quantity), "time": fill.time.isoformat()}
+    return {key: values[key] for key in FILL_STATE}
 
 
 def _fill(state: dict[str, Any]) -> Fill:
     """The trade or settlement `_fill_state` kept."""
-    return Fill(
-        state["fill_id"],
-        state["order_id"],
-        state["symbol"],
-        state["side"],
-        state["contracts"],
-        state["price"],
-        state["fee"],
-        datetime.fromisoformat(state["time"]),
-        state["event"],
-    )
+    fields = {k: v for k, v in state.items() if k not in ("contracts", "time")}
+    return Fill(**fields, quantity=state["contracts"], time=datetime.fromisoformat(state["time"]))
 
 
 def _request_state(request: OrderRequest) -> dict[str, Any]:
     """An order's request as the account's state keeps it (contracts as a whole number)."""
-    return {
-        "client_order_id": request.client_order_id,
-        "symbol": request.symbol,
-        "side": request.side,
-        "intent": request.intent,
-        "contracts": round(request.quantity),
-        "limit_price": request.limit_price,
-    }
+    values = {**vars(request), "contracts": round(request.quantity)}
+    return {key: values[key] for key in REQUEST_STATE}
 
 
 def _request(state: dict[str, Any]) -> OrderRequest:
     """The request `_request_state` kept."""
-    return OrderRequest(
-        state["client_order_id"],
-        state["symbol"],
-        state["side"],
-        state["contracts"],
-        state["intent"],
-        state["limit_price"],
-    )
+    fields = {k: v for k, v in state.items() if k != "contracts"}
+    return OrderRequest(**fields, quantity=state["contracts"])
