@@ -264,10 +264,15 @@ def _job(job: Job, deployment_id: str) -> JobView:
     return view.model_copy(update={"links": {"self": base, "result": base}})
 
 
-def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str) -> list[Job]:
+def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str) -> list[JobView]:
+    """The deployment's jobs of `kind`, newest first (404 if it is not the caller's)."""
     get_deployment(context, caller, deployment_id)
     jobs = context.store.list_jobs(caller.owner, limit=500)
-    return [j for j in jobs if j.kind == kind and j.request.get("deployment_id") == deployment_id]
+    return [
+        _job(j, deployment_id)
+        for j in jobs
+        if j.kind == kind and j.request.get("deployment_id") == deployment_id
+    ]
 
 
 @router.get(
@@ -277,8 +282,7 @@ def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str
 )
 def list_forward_tests(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]:
     """The deployment's forward-test jobs, newest first."""
-    jobs = _deployment_jobs(context, caller, deployment_id, FORWARD_TEST_KIND)
-    return [_job(j, deployment_id) for j in jobs]
+    return _deployment_jobs(context, caller, deployment_id, FORWARD_TEST_KIND)
 
 
 @router.get(
@@ -288,8 +292,7 @@ def list_forward_tests(deployment_id: str, context: Ctx, caller: Caller) -> list
 )
 def list_runs(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]:
     """The deployment's rebalance jobs, newest first."""
-    jobs = _deployment_jobs(context, caller, deployment_id, REBALANCE_KIND)
-    return [_job(j, deployment_id) for j in jobs]
+    return _deployment_jobs(context, caller, deployment_id, REBALANCE_KIND)
 
 
 _FILE_CONTENT = {
