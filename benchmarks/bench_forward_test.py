@@ -15,7 +15,7 @@ from pathlib import Path
 from benchmarks.harness import Row, Table
 from quant.data import sp500_prices
 from store.sqlite import SQLiteStore
-from trading.forward_test import ForwardTestRequest, forward_test
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
 
 TARGET_SECONDS = 10.0
 START = date(2018, 1, 2)

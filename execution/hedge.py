@@ -1,6 +1,8 @@
 """The hedge plan of a deployed strategy with an option overlay: what to buy, roll or close at a
 session's close, from the strategy's `StrategyConfig`, the hedge underlying's closes and the
-option positions held. Pure logic: no I/O, no clock.
+option positions held. Pure logic: no I/O, no clock. A strategy component beside the
+rebalance's targets (`execution.rebalance`): its orders (`HedgeOrder`: an OCC symbol, a side,
+whole contracts and a position intent) go into the same order queue as a rebalance's shares.
 
 The underlying is the deployment's hedge underlying (`spec["hedge"]["underlying"]`, e.g. SPY),
 a listed stand-in for the risky sleeve: the hedge is sized on the sleeve's notional with a beta
@@ -22,7 +24,7 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   an `OrderPlanError`: nothing is bought; so is a listed bought put outside its own roll band
   (every run would roll it). Prices, budget and limits are those of the listed contracts.
 - **Quantity.** floor(overlay_hedge_ratio x risky notional / (close x 100)) contracts per leg
-  (always rounded down: never more protection than the ratio asks). With `overlay_budget`, fewer
+  (always rounded down: never more hedge than the ratio asks). With `overlay_budget`, fewer
   if the net premium (bought leg minus sold leg, x 100 per contract) would exceed
   overlay_budget x equity x tenor / 252 (the engine's cap per purchase), or what is left of the
   year's budget, overlay_budget x equity minus the net premium spent opening options over the
@@ -70,7 +72,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from execution.brokers.base import OPTIONS_LEVEL_NEEDED
+from execution.brokers.base import OPTIONS_LEVEL_NEEDED, PositionIntent
 from execution.errors import OrderPlanError
 from execution.ledger import Side
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
@@ -79,7 +81,6 @@ from quant.options import ImpliedVolModel, black_scholes, option_price
 from quant.strategy import ROLL_BANDS, StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
-PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
 Settlement = Literal["cash", "physical"]
 ContractLookup = Callable[[OptionContract], OptionContract]
 """The broker's listed contract to trade for a wanted one (same underlying and kind)."""
@@ -140,6 +141,16 @@ class HedgeOrder:
     contracts: int
     model_price: float
     limit_price: float
+
+    @property
+    def symbol(self) -> str:
+        """The contract's OCC symbol: what the order queue trades."""
+        return self.contract.symbol
+
+    @property
+    def quantity(self) -> float:
+        """The contracts as the order queue's quantity."""
+        return float(self.contracts)
 
     @property
     def premium(self) -> float:

@@ -1,13 +1,23 @@
-"""What a trade ledger's fills and cash flows add up to: FIFO tax lots, positions, cash, realised
-and unrealised P&L, and the time-weighted return.
+"""What a trade ledger's fills and cash flows add up to: cash, FIFO tax lots of shares, option
+contracts held, realised and unrealised P&L, premiums and settlements, and the time-weighted
+return. One book takes fills of either instrument kind (`execution.instruments`).
 
-Conventions: quantities are shares (fractional shares allowed), always positive; a fill's `side`
-says buy or sell. Prices and amounts are in the account's currency. A buy opens a tax lot whose
-cost basis is quantity x price plus the buy's fee; a sell closes the oldest lots first (FIFO)
-and realises proceeds (quantity x price minus the sell's fee) minus the basis of the shares it
-closes. Positions are long only: a sell of more shares than are held is refused. Cash moves by
-the trades (buys cost quantity x price + fee, sells bring quantity x price - fee) and by the
-external cash flows (deposits positive, withdrawals negative).
+Conventions: quantities are shares or whole contracts, always positive; a fill's `side` says buy
+or sell. Prices are per share (of the underlying, for an option) and amounts are in the
+account's currency: an option fill's amount is contracts x 100 x price. Cash moves by the fills
+(buys cost amount + fee, sells bring amount - fee) and by the external cash flows (deposits
+positive, withdrawals negative).
+
+- **Shares** are held long only: a buy opens a tax lot whose cost basis is quantity x price plus
+  the buy's fee; a sell closes the oldest lots first (FIFO) and realises its proceeds (quantity
+  x price minus the sell's fee) minus the basis of the shares it closes; a sell of more shares
+  than are held is refused.
+- **Options** are held long or short (a collar's call and a put spread's lower put are sold).
+  A fill's `event` says what it is: `trade` (an order's fill: a premium paid on a buy, received
+  on a sell), `exercise` (a long option in the money at expiry, cash-settled: the holder
+  receives the intrinsic value, a sell at that price), `assignment` (a short option in the money
+  at expiry: the writer pays the intrinsic value, a buy at that price) or `expiry` (an option
+  out of the money at expiry: closed at 0). A settlement must close contracts held on its side.
 """
 
 from __future__ import annotations
@@ -20,8 +30,11 @@ from datetime import datetime
 from typing import Literal
 
 from execution.errors import LedgerError
+from execution.instruments import InstrumentKind, instrument_kind, multiplier
 
 Side = Literal["buy", "sell"]
+FillEvent = Literal["trade", "exercise", "assignment", "expiry"]
+FILL_EVENTS: tuple[FillEvent, ...] = ("trade", "exercise", "assignment", "expiry")
 
 QUANTITY_TOLERANCE = 1e-9
 """Shares below this count as none (fractional-share arithmetic leaves dust)."""
@@ -29,8 +42,10 @@ QUANTITY_TOLERANCE = 1e-9
 
 @dataclass(frozen=True)
 class Fill:
-    """One execution of an order: `quantity` shares of `symbol` bought or sold at `price`, with
-    `fee` (commission, >= 0) charged on it, at `time`."""
+    """One execution of an order, or an option's settlement at expiry (`event`, see the module
+    docstring): `quantity` shares or contracts of `symbol` bought or sold at `price` per share,
+    with `fee` (>= 0) charged on it, at `time`, by order `order_id` (a settlement's own id for
+    a settlement)."""
 
     fill_id: str
     order_id: str
@@ -40,23 +55,48 @@ class Fill:
     price: float
     fee: float
     time: datetime
+    event: FillEvent = "trade"
 
     def __post_init__(self) -> None:
+        what = "option fill" if self.kind == "option" else "fill"
         if self.side not in ("buy", "sell"):
-            raise LedgerError(f"fill {self.fill_id}: side must be buy or sell, got {self.side!r}")
-        for name in ("quantity", "price"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise LedgerError(f"fill {self.fill_id}: {name} must be positive, got {value!r}")
+            raise LedgerError(f"{what} {self.fill_id}: side must be buy or sell, got {self.side!r}")
+        if self.event not in FILL_EVENTS or (self.event != "trade" and self.kind != "option"):
+            raise LedgerError(f"{what} {self.fill_id}: unknown event {self.event!r}")
         if not (math.isfinite(self.fee) and self.fee >= 0):
-            raise LedgerError(f"fill {self.fill_id}: fee must be >= 0, got {self.fee!r}")
+            raise LedgerError(f"{what} {self.fill_id}: fee must be >= 0, got {self.fee!r}")
+        if self.kind == "stock":
+            for name in ("quantity", "price"):
+                value = getattr(self, name)
+                if not (math.isfinite(value) and value > 0):
+                    raise LedgerError(
+                        f"fill {self.fill_id}: {name} must be positive, got {value!r}"
+                    )
+            return
+        if not (self.quantity > 0 and float(self.quantity).is_integer()):
+            raise LedgerError(
+                f"option fill {self.fill_id}: contracts must be a positive whole number, got "
+                f"{self.quantity!r}"
+            )
+        if not (math.isfinite(self.price) and self.price >= 0):
+            raise LedgerError(f"option fill {self.fill_id}: price must be >= 0")
+        if self.event == "trade" and self.price == 0:
+            raise LedgerError(f"option fill {self.fill_id}: a trade's price must be positive")
+
+    @property
+    def kind(self) -> InstrumentKind:
+        """The instrument kind of the fill's symbol."""
+        return instrument_kind(self.symbol)
+
+    @property
+    def amount(self) -> float:
+        """The value traded or settled in currency: quantity x price (x 100 for options)."""
+        return self.quantity * multiplier(self.kind) * self.price
 
     @property
     def cash_change(self) -> float:
-        """What the fill does to cash: minus cost and fee for a buy, proceeds minus fee for a
-        sell."""
-        notional = self.quantity * self.price
-        return -notional - self.fee if self.side == "buy" else notional - self.fee
+        """What the fill does to cash: a buy pays amount + fee, a sell receives amount - fee."""
+        return -self.amount - self.fee if self.side == "buy" else self.amount - self.fee
 
 
 @dataclass(frozen=True)
@@ -106,8 +146,11 @@ class Position:
 
 @dataclass
 class Book:
-    """The state that a ledger's entries, applied in time order, leave: cash, the open tax lots
-    per symbol and realised P&L per symbol. Build one with `Book.replay(entries)`."""
+    """The state that a ledger's entries, applied in time order, leave: cash, fees and the
+    deposits (`contributions`); for shares the open tax lots, shares and realised P&L per
+    symbol; for options the contracts held per OCC symbol (positive long, negative short;
+    symbols closed out are dropped), premiums paid and received and the settlements' value.
+    Build one with `Book.replay(entries)`."""
 
     cash: float = 0.0
     lots: dict[str, deque[TaxLot]] = field(default_factory=dict)
@@ -115,6 +158,10 @@ class Book:
     fees: float = 0.0
     contributions: float = 0.0
     shares: dict[str, float] = field(default_factory=dict)
+    contracts: dict[str, int] = field(default_factory=dict)
+    premiums_paid: float = 0.0
+    premiums_received: float = 0.0
+    settlements: float = 0.0
 
     @classmethod
     def replay(cls, entries: Iterable[Fill | CashFlow]) -> Book:
@@ -130,6 +177,9 @@ class Book:
         if isinstance(entry, CashFlow):
             self.cash += entry.amount
             self.contributions += entry.amount
+            return
+        if entry.kind == "option":
+            self._apply_option(entry)
             return
         self.cash += entry.cash_change
         self.fees += entry.fee
@@ -170,8 +220,31 @@ class Book:
         proceeds = sell.quantity * sell.price - sell.fee
         self.realised[sell.symbol] = self.realised.get(sell.symbol, 0.0) + proceeds - basis
 
+    def _apply_option(self, entry: Fill) -> None:
+        held = self.contracts.get(entry.symbol, 0)
+        signed = round(entry.quantity) * (1 if entry.side == "buy" else -1)
+        if entry.event != "trade" and (held == 0 or abs(held + signed) > abs(held)):
+            raise LedgerError(
+                f"option fill {entry.fill_id}: a {entry.event} of {entry.quantity:g} "
+                f"{entry.symbol} but {held} are held"
+            )
+        self.cash += entry.cash_change
+        self.fees += entry.fee
+        if entry.event != "trade":
+            self.settlements += entry.cash_change + entry.fee
+        elif entry.side == "buy":
+            self.premiums_paid += entry.amount
+        else:
+            self.premiums_received += entry.amount
+        left = held + signed
+        if left == 0:
+            self.contracts.pop(entry.symbol, None)
+        else:
+            self.contracts[entry.symbol] = left
+
     def positions(self) -> dict[str, Position]:
-        """Every symbol ever traded: shares held (0 once closed), open cost basis, realised P&L."""
+        """Every symbol of shares ever traded: shares held (0 once closed), open cost basis,
+        realised P&L."""
         symbols = sorted(set(self.lots) | set(self.realised))
         out = {}
         for symbol in symbols:
@@ -193,19 +266,19 @@ class Book:
         }
 
     def market_value(self, prices: Mapping[str, float]) -> float:
-        """Cash plus the holdings at `prices` (every held symbol needs a price)."""
+        """Cash plus the shares held at `prices` (every held symbol needs a price)."""
         missing = [s for s in self.holdings() if s not in prices]
         if missing:
             raise LedgerError(f"no price for held symbols: {', '.join(missing)}")
         return self.cash + sum(q * prices[s] for s, q in self.holdings().items())
 
     def unrealised_pnl(self, prices: Mapping[str, float]) -> float:
-        """Market value of the holdings at `prices` minus their cost basis."""
+        """Market value of the shares held at `prices` minus their cost basis."""
         positions = self.positions()
         return sum(positions[s].unrealised_pnl(prices[s]) for s in self.holdings())
 
     def realised_pnl(self) -> float:
-        """Realised P&L over every symbol (net of the fees of the closed shares)."""
+        """Realised P&L over every symbol of shares (net of the fees of the closed shares)."""
         return sum(self.realised.values())
 
 

@@ -12,7 +12,7 @@ reads the orders again and retries.
 One write holds at most `MAX_WRITES_PER_EXECUTION` entries and updates together (DynamoDB allows
 100 actions per transaction; one is the ledger's head item). Callers with more split them so
 that each order's update goes with (or after) the write holding its last fill
-(`trading.execution_queue.write_executions`).
+(`trading.queue.write_executions`).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from notifications import messages
 from notifications.messages import DeploymentDay, Notification
 from notifications.preferences import NotificationPreferences
 from store import Deployment, Store
-from trading.forward_test import FORWARD_TEST_MODE
+from trading.deployments import is_forward_test
 from trading.performance import performance
 
 Send = Callable[..., Any]
@@ -55,7 +55,7 @@ def send_daily_summaries(store: Store, day: date, send: Send, *, now: datetime) 
     by_owner: dict[str, list[Deployment]] = {}
     for status in ("active", "paused"):
         for deployment in store.deployments_by_status(status, limit=10_000):
-            if deployment.spec.get("mode") != FORWARD_TEST_MODE:
+            if not is_forward_test(deployment):
                 by_owner.setdefault(deployment.owner, []).append(deployment)
     sent = []
     for owner, deployments in sorted(by_owner.items()):

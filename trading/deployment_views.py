@@ -1,9 +1,12 @@
 """What an owner reads about a deployment and what they may ask of it: its positions and
-P&L from its ledger, and the checks made when a run or a forward test is asked for (everything
-knowable then is refused then). Its ledger as rows, CSV or Parquet is `trading.ledger_exports`.
+P&L from its ledger, its option hedge (`hedge_report`), and the checks made when a run or a
+forward test is asked for (everything knowable then is refused then). Its ledger as rows, CSV or
+Parquet is `trading.ledger_exports`; its performance against the backtest,
+`trading.performance`.
 
 Positions are valued at the last close of the market data on or before `as_of`; P&L follows
-`execution.ledger` (FIFO lots, fees in the basis). A deployment's ledger book is its id.
+`execution.ledger` (FIFO lots, fees in the basis). A deployment's ledger book is its id; its
+hedge's, `hedge-<deployment id>`.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ from execution.ledger import Book
 from services.errors import InputError
 from services.market_data import market_closes, universe_closes, unpriced
 from store import Deployment, Store
-from trading.deployments import broker_of, calendar_of, deployed_strategy
-from trading.forward_test import FORWARD_TEST_MODE
-from trading.ledger import from_entry
+from trading.deployments import broker_of, calendar_of, deployed_strategy, is_forward_test
+from trading.hedge_values import market_on, model_pricer, position_marks
+from trading.hedges import halted, hedge_account, hedge_spec, vol_model_of
+from trading.ledger import Ledger, from_entry
+from trading.runs.outcome import order_json
 
 
 def positions(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
@@ -70,7 +75,7 @@ def _last_price(closes: pd.DataFrame, symbol: str) -> float | None:
 def check_forward_test(deployment: Deployment, start: date, end: date | None) -> None:
     """Refuse (InputError) a forward test that cannot run: a test of a test, or a window the
     market data cannot cover with the strategy's history."""
-    if deployment.spec.get("mode") == FORWARD_TEST_MODE:
+    if is_forward_test(deployment):
         raise InputError("deployment_id", f"{deployment.id} is itself a forward test")
     closes = universe_closes(deployment.spec["universe"])
     last = closes.index[-1].date()
@@ -106,3 +111,58 @@ def check_run_now(deployment: Deployment, now: datetime) -> None:
             f"the market data ends on {last}: the paper broker cannot trade today; "
             "forward-test the deployment over the data instead",
         )
+
+
+def hedge_report(
+    store: Store, deployment: Deployment, as_of: datetime, closes: pd.DataFrame
+) -> dict[str, Any]:
+    """The deployment's hedge as its ledger and queue have it: settings, whether it is halted,
+    contracts held per OCC symbol, net cash, premiums paid and received, settlements and fees
+    (currency), its hedge orders and, among them, the dead letters; and each position marked at
+    the model price of the last close of `closes` (the market data) on or before `as_of`
+    (`marks`; `market_value` their sum, `pnl` the net cash plus it: what the hedge has returned
+    so far). `InputError` naming `deployment_id` when the deployment has no hedge."""
+    if "hedge" not in deployment.spec:
+        raise InputError("deployment_id", f"deployment {deployment.id} has no option hedge")
+    book = hedge_account(deployment)
+    ledger = Ledger(store, deployment.owner, book)
+    orders = [
+        o
+        for o in store.list_orders(deployment.owner, deployment_id=deployment.id)
+        if o.account == book
+    ]
+    rows = [
+        {"client_order_id": o.client_order_id, "run_id": o.run_id, **order_json(o)} for o in orders
+    ]
+    return {
+        "deployment_id": deployment.id,
+        "account": book,
+        "hedge": hedge_spec(deployment),
+        "halted": halted(deployment),
+        "positions": dict(sorted(ledger.book.contracts.items())),
+        "cash": ledger.book.cash,
+        "premiums_paid": ledger.book.premiums_paid,
+        "premiums_received": ledger.book.premiums_received,
+        "settlements": ledger.book.settlements,
+        "fees": ledger.book.fees,
+        "orders": rows,
+        "dead_letters": [row for row in rows if row["status"] == "dead"],
+        **_hedge_marks(deployment, ledger.book, as_of, closes),
+    }
+
+
+def _hedge_marks(
+    deployment: Deployment, book: Book, as_of: datetime, closes: pd.DataFrame
+) -> dict[str, Any]:
+    underlying = hedge_spec(deployment)["underlying"]
+    if closes[underlying].dropna().loc[: pd.Timestamp(as_of.date())].empty:
+        return {"priced_on": None, "marks": [], "market_value": None, "pnl": None}
+    market = market_on(deployment.spec, closes[underlying], as_of.date())
+    marks = position_marks(book.contracts, model_pricer(market, vol_model_of(deployment)))
+    value = float(sum(row["market_value"] for row in marks))
+    return {
+        "priced_on": market.today.isoformat(),
+        "marks": marks,
+        "market_value": value,
+        "pnl": book.cash + value,
+    }

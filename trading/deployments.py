@@ -1,5 +1,6 @@
 """Deployments: creating one from what an owner already has (a saved portfolio's weights, or the
-winner of a finished optimization) and moving it through its lifecycle.
+winner of a finished optimization), moving it through its lifecycle, and reading its spec (its
+broker and account, calendar, schedule, strategy, and whether it is a forward test's own).
 
 Everything knowable at creation is checked then: the source exists and is the owner's (another
 owner's behaves as missing), an optimization has finished with a winner, the strategy does not
@@ -32,16 +33,18 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes
-from services.profiles import excluded_holdings, get_profile
+from services.profiles import Profile, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
-from trading.hedging import check_hedge
+from trading.hedges import check_hedge
 
 SourceKind = Literal["portfolio", "optimization"]
 BrokerName = Literal["paper", "alpaca"]
 BROKERS: tuple[BrokerName, ...] = ("paper", "alpaca")
 FINISHED_WITH_A_WINNER = ("succeeded", "partial")
 NOT_RETIRED = ("draft", "active", "paused")
+FORWARD_TEST_MODE = "forward_test"
+"""The spec's `mode` of a forward test's own deployment (`trading.forward_tests`)."""
 ACCOUNT_FIELDS = ("broker", "account", "alpaca_endpoint", "account_opening")
 """The spec's fields about the broker account traded (not the strategy): without them, a
 deployment trades its own paper account."""
@@ -67,19 +70,20 @@ def create_deployment(
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
     `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule`
-    (the fields of `execution.schedule.Schedule`) and `limits` (those of `DeploymentLimits`). A winner whose `max_leverage` exceeds 1 would
-    borrow, which a cash account cannot: it is refused unless `cap_leverage`, which deploys it
-    with `max_leverage` 1 (said in the spec's `notes`; its backtest is the capped rule's).
-    `InputError` names the field that cannot be used; `store.NotFoundError` when the source is
-    not the owner's. `notifications` are the deployment's `NotificationPreferences` (who hears
-    of its failures, breaches, mismatches and, if asked, fills and the daily summary; None: the
-    owner's profile's). A source holding a ticker the owner's profile excludes is refused
-    (`InputError` on ``source_id`` with the reasons). `by`
-    names the interface it came through (api, cli, chat), in its `created` event. `broker` is
-    `paper` or `alpaca` (the owner's account by `settings`, default the process's: see the
-    module docstring; `InputError` naming `broker` when it cannot be traded). `hedge` is the
-    option hedge of a strategy with an overlay (`trading.hedging.check_hedge`: its
-    `underlying`, e.g. SPY, and optionally its `vol_model`; `InputError` naming `hedge.<field>`)."""
+    (the fields of `execution.schedule.Schedule`) and `limits` (those of `DeploymentLimits`).
+    A winner whose `max_leverage` exceeds 1 would borrow, which a cash account cannot: it is
+    refused unless `cap_leverage`, which deploys it with `max_leverage` 1 (said in the spec's
+    `notes`; its backtest is the capped rule's). `InputError` names the field that cannot be
+    used; `store.NotFoundError` when the source is not the owner's. `notifications` are the
+    deployment's `NotificationPreferences` (who hears of its failures, breaches, mismatches
+    and, if asked, fills and the daily summary; None: the owner's profile's). A source holding
+    a ticker the owner's profile excludes is refused (`InputError` on ``source_id`` with the
+    reasons). `by` names the interface it came through (api, cli, chat), in its `created`
+    event. `broker` is `paper` or `alpaca` (the owner's account by `settings`, default the
+    process's: see the module docstring; `InputError` naming `broker` when it cannot be
+    traded). `hedge` is the option hedge of a strategy with an overlay
+    (`trading.hedges.check_hedge`: its `underlying`, e.g. SPY, and optionally its `vol_model`;
+    `InputError` naming `hedge.<field>`)."""
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
@@ -88,21 +92,7 @@ def create_deployment(
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
-    missing = sorted(set(strategy.universe) - set(market_closes(settings).columns))
-    if missing:
-        raise InputError(
-            "source_id",
-            f"the market data deployments trade on has no prices for {', '.join(missing)}",
-        )
-    profile = get_profile(store, owner)
-    excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
-    if excluded:
-        raise InputError(
-            "source_id",
-            "its weights hold tickers your profile excludes ("
-            + "; ".join(hit.reason for hit in excluded)
-            + "): a deployment never holds them; choose another source or change the profile",
-        )
+    profile = _check_universe(store, owner, strategy, settings)
     plan = _schedule(schedule)
     checked_hedge = check_hedge(
         strategy,
@@ -112,18 +102,6 @@ def create_deployment(
         lambda: alpaca_broker(settings, owner=owner).options_level(),
         schedule=plan,
     )
-    try:
-        checked_limits = DeploymentLimits.model_validate(dict(limits or {}))
-    except ValueError as exc:
-        raise InputError("limits", str(exc)) from None
-    try:
-        preferences = (
-            profile.notifications
-            if notifications is None
-            else NotificationPreferences.model_validate(dict(notifications))
-        )
-    except ValueError as exc:
-        raise InputError("notifications", str(exc)) from None
     spec = {
         "source": {"kind": source, "id": source_id}
         if trial is None
@@ -139,9 +117,9 @@ def create_deployment(
             "calendar": plan.calendar,
             "catch_up": plan.catch_up,
         },
-        "limits": checked_limits.model_dump(),
+        "limits": _limits(limits).model_dump(),
         "broker": broker,
-        "notifications": preferences.model_dump(mode="json"),
+        "notifications": _preferences(profile, notifications).model_dump(mode="json"),
     }
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
@@ -151,9 +129,61 @@ def create_deployment(
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
 
 
+def _check_universe(
+    store: Store, owner: str, strategy: DeployedStrategy, settings: Settings
+) -> Profile:
+    """The owner's profile, once the strategy's universe is priced by the market data and holds
+    no ticker the profile excludes (`InputError` on ``source_id`` otherwise)."""
+    missing = sorted(set(strategy.universe) - set(market_closes(settings).columns))
+    if missing:
+        raise InputError(
+            "source_id",
+            f"the market data deployments trade on has no prices for {', '.join(missing)}",
+        )
+    profile = get_profile(store, owner)
+    excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
+    if excluded:
+        raise InputError(
+            "source_id",
+            "its weights hold tickers your profile excludes ("
+            + "; ".join(hit.reason for hit in excluded)
+            + "): a deployment never holds them; choose another source or change the profile",
+        )
+    return profile
+
+
+def _limits(limits: Mapping[str, Any] | None) -> DeploymentLimits:
+    try:
+        return DeploymentLimits.model_validate(dict(limits or {}))
+    except ValueError as exc:
+        raise InputError("limits", str(exc)) from None
+
+
+def _preferences(
+    profile: Profile, notifications: Mapping[str, Any] | None
+) -> NotificationPreferences:
+    """The deployment's notification preferences: those given, else the profile's."""
+    if notifications is None:
+        return profile.notifications
+    try:
+        return NotificationPreferences.model_validate(dict(notifications))
+    except ValueError as exc:
+        raise InputError("notifications", str(exc)) from None
+
+
 def calendar_of(spec: Mapping[str, Any]) -> str:
     """The exchange calendar of a deployment spec's schedule (XNYS unless it names another)."""
     return str(spec["schedule"].get("calendar") or "XNYS")
+
+
+def schedule_of(spec: Mapping[str, Any]) -> Schedule:
+    """The schedule a deployment spec fires on."""
+    return Schedule(**{k: v for k, v in spec["schedule"].items() if v is not None})
+
+
+def is_forward_test(deployment: Deployment) -> bool:
+    """Whether the deployment is a forward test's own (it runs its own simulated time)."""
+    return deployment.spec.get("mode") == FORWARD_TEST_MODE
 
 
 def broker_of(deployment: Deployment) -> BrokerName:

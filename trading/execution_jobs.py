@@ -1,7 +1,8 @@
 """The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
 submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
-the rebalance job of a deployment with a hedge: `trading.hedging`) and `forward_test` (paper
-trading a deployment over past market data, `trading.forward_test`).
+the rebalance job of a deployment with a hedge: `trading.runs.hedge`) and `forward_test` (paper
+trading a deployment over past market data, `trading.forward_tests`). This module is the one
+`settings.jobs_handlers` names: importing it registers the handlers.
 
 A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
 or the run blocked or skipped with the reason in its result (`outcome`). Orders still working at
@@ -21,8 +22,8 @@ at the fire, which must hold the last session that closed before it (`unpriced`)
 run the account's opening is recorded (`_open_account`): no positions, no open orders, at least
 the capital in cash; the cash beyond the capital is outside the deployment, which the decision
 and the reconciliation leave aside (`ExecutionContext.outside_cash`), and so is, for a
-deployment with a hedge, the cash its options moved since (`hedge_cash`, read afresh around
-every read of the account: the hedge's orders can fill while the run runs). An account that
+deployment with a hedge, the cash its options moved since (`trading.accounts.alpaca.hedge_cash`,
+read afresh around every read of the account: the hedge's orders can fill while the run runs). An account that
 cannot be reached makes the attempt transient.
 """
 
@@ -44,16 +45,17 @@ from notifications.preferences import NotificationPreferences
 from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, Job, Store
+from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
+from trading.accounts.interface import OptionsAccount
+from trading.accounts.opening import options_account
+from trading.accounts.paper import StoredPaperAccount
 from trading.daily_summary import send_daily_summaries
 from trading.deployments import broker_of, calendar_of
-from trading.execution_queue import RetryPolicy
-from trading.forward_test import ForwardTestRequest, forward_test
-from trading.hedge_accounts import HedgeAccount
-from trading.hedge_brokers import AlpacaHedgeAccount, open_hedge_account
-from trading.hedging import run_hedge
-from trading.ledger import AccountLedger
-from trading.paper_accounts import StoredPaperAccount
-from trading.rebalancing import ExecutionContext, Notify, account_state, rebalance
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
+from trading.ledger import Ledger
+from trading.queue import RetryPolicy
+from trading.runs.hedge import run_hedge
+from trading.runs.rebalance import ExecutionContext, Notify, account_state, rebalance
 from trading.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
 
 FORWARD_TEST_KIND = "forward_test"
@@ -76,7 +78,7 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
     closes = universe_closes(deployment.spec["universe"], settings)
-    ledger = AccountLedger(store, deployment.owner, deployment.id)
+    ledger = Ledger(store, deployment.owner, deployment.id)
     try:
         if broker_of(deployment) == "alpaca":
             context, known, deployment = _alpaca_run(ledger, deployment, fire, closes, settings)
@@ -118,7 +120,7 @@ def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> st
 
 def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Run the hedge `job.request` names ({"deployment_id", "fire"}) on the deployment's
-    options account (`trading.hedging`; paper or Alpaca, `trading.hedge_brokers`), after its
+    options account (`trading.runs.hedge`; paper or Alpaca, `trading.accounts`), after its
     rebalance at that fire. Orders still working, or a broker that cannot be reached, make the
     attempt transient; a failed run (an order dead-lettered, no plan) fails the job."""
     store = ctx.store
@@ -132,7 +134,7 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         raise RunFailedError(problem)
     known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
     try:
-        account = open_hedge_account(store, deployment, settings)
+        account = options_account(store, deployment, settings)
         outcome = run_hedge(
             store,
             deployment,
@@ -153,12 +155,12 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 
 def _stock_sleeve(
-    store: Store, deployment: Deployment, account: HedgeAccount, closes: pd.DataFrame
+    store: Store, deployment: Deployment, account: OptionsAccount, closes: pd.DataFrame
 ) -> AccountState:
     """The stock sleeve's cash and shares: the paper stock account's, or on Alpaca the shared
     account's shares and its cash without what is outside the deployment (the cash beyond the
     capital at the opening, and the cash the hedge's options moved since)."""
-    if not isinstance(account, AlpacaHedgeAccount):
+    if not isinstance(account, AlpacaOptionsAccount):
         return StoredPaperAccount(store, deployment, closes).account()
     if "account_opening" not in deployment.spec:
         raise RunFailedError(
@@ -171,7 +173,7 @@ def _stock_sleeve(
 
 
 def _paper_run(
-    ledger: AccountLedger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
+    ledger: Ledger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
 ) -> tuple[ExecutionContext, pd.DataFrame]:
     """The context of a run on the deployment's paper account (funded at its first fire, moved
     to the fire, settled by the next bar) and the closes known at the fire."""
@@ -197,7 +199,7 @@ def _paper_run(
 
 
 def _alpaca_run(
-    ledger: AccountLedger,
+    ledger: Ledger,
     deployment: Deployment,
     fire: datetime,
     closes: pd.DataFrame,
@@ -227,19 +229,8 @@ def _alpaca_context(store: Store, broker: AlpacaBroker, deployment: Deployment) 
     return context
 
 
-def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:
-    """The cash (currency, negative when paid) the option hedge of `deployment` moved on its
-    Alpaca account since the account opened: every option trade's premium and fee and every
-    settlement's value on the account (`option_fills`), which only this deployment trades. Alpaca
-    keeps one cash balance for shares and options; this part is outside the stock sleeve, so
-    the decision and the stock reconciliation leave it aside like the cash that was in the
-    account before the deployment."""
-    opened = datetime.fromisoformat(deployment.spec["account_opening"]["at"])
-    return sum(fill.cash_change for fill in broker.option_fills(since=opened))
-
-
 def _open_account(
-    ledger: AccountLedger, broker: AlpacaBroker, deployment: Deployment, when: datetime
+    ledger: Ledger, broker: AlpacaBroker, deployment: Deployment, when: datetime
 ) -> Deployment:
     """The deployment with its account's opening state (`spec["account_opening"]`: the
     account's cash, the part of it outside the deployment and when, in currency and ISO 8601),
@@ -283,7 +274,7 @@ def _open_account(
 
 
 def _fund(
-    ledger: AccountLedger, account: StoredPaperAccount, deployment: Deployment, fire: datetime
+    ledger: Ledger, account: StoredPaperAccount, deployment: Deployment, fire: datetime
 ) -> None:
     """Deposit the capital into a new paper account at its first fire, then record that
     deposit in the ledger (each once: a worker that died between the two finds the deposit
@@ -293,7 +284,7 @@ def _fund(
     _record_capital(ledger, deposit.amount, deposit.time)
 
 
-def _record_capital(ledger: AccountLedger, amount: float, when: datetime) -> None:
+def _record_capital(ledger: Ledger, amount: float, when: datetime) -> None:
     """The deployment's capital as the first entry of its ledger (once: its id is fixed)."""
     ledger.record([CashFlow("capital", amount, when, "capital")])
 

@@ -1,10 +1,17 @@
-"""A book's ledger as the store keeps it and as `execution.ledger` reads it, and the
+"""A book's ledger as the store keeps it, for fills of either instrument kind, and the
 reconciliation of a ledger against the broker's account.
 
-`AccountLedger` loads a book's entries once and then applies what it appends, so a long run
-(a forward test) never reads its whole ledger again. Reconciliation compares shares per symbol
-and cash: a difference above `POSITION_TOLERANCE` shares or `CASH_TOLERANCE` (currency) is a
-mismatch.
+A deployment has two books: its stock account's (the book named by the deployment's id: the
+capital's cash flow and the fills of shares) and, with a hedge, its options account's
+(`hedge-<deployment id>`: option trades and settlements). One entry mapping stores both
+(`to_entry`, `from_entry`): a fill is an entry of kind `fill` (`symbol`, `side`, `quantity` in
+shares or contracts, `price` per share, `fee`, `order_id`); an option's carries the note
+"option <event>" (trade, exercise, assignment, expiry); a cash flow is an entry of kind
+`cash_flow` (`amount`, `note`). Appends are idempotent by entry id.
+
+`Ledger` loads a book's entries once and then applies what it appends, so a long run (a forward
+test) never reads its whole ledger again. Reconciliation compares shares per symbol and cash: a
+difference above `POSITION_TOLERANCE` shares or `CASH_TOLERANCE` (currency) is a mismatch.
 """
 
 from __future__ import annotations
@@ -14,12 +21,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from execution.brokers.base import AccountState
-from execution.ledger import Book, CashFlow, Fill
+from execution.ledger import FILL_EVENTS, Book, CashFlow, Fill
 from store import LedgerEntry, Store
 from store.ledger import MAX_ENTRIES_PER_APPEND
 
 POSITION_TOLERANCE = 1e-6
 CASH_TOLERANCE = 0.01
+OPTION_NOTE = "option "
+"""The note of an option's entry starts with this, followed by its event."""
 
 
 def to_entry(item: Fill | CashFlow) -> LedgerEntry:
@@ -32,10 +41,11 @@ def to_entry(item: Fill | CashFlow) -> LedgerEntry:
         time=item.time,
         symbol=item.symbol,
         side=item.side,
-        quantity=item.quantity,
+        quantity=float(item.quantity),
         price=item.price,
         fee=item.fee,
         order_id=item.order_id,
+        note=f"{OPTION_NOTE}{item.event}" if item.kind == "option" else "",
     )
 
 
@@ -46,6 +56,9 @@ def from_entry(entry: LedgerEntry) -> Fill | CashFlow:
         return CashFlow(entry.entry_id, entry.amount, entry.time, entry.note)
     assert entry.symbol and entry.side and entry.order_id
     assert entry.quantity is not None and entry.price is not None and entry.fee is not None
+    event = entry.note.removeprefix(OPTION_NOTE) if entry.note.startswith(OPTION_NOTE) else "trade"
+    if event not in FILL_EVENTS:
+        raise ValueError(f"ledger entry {entry.entry_id} has an unknown note {entry.note!r}")
     return Fill(
         entry.entry_id,
         entry.order_id,
@@ -55,14 +68,15 @@ def from_entry(entry: LedgerEntry) -> Fill | CashFlow:
         entry.price,
         entry.fee,
         entry.time,
+        event,
     )
 
 
 @dataclass
-class AccountLedger:
-    """The ledger of `book` (owned by `owner`): its entries in the store and the `Book` they
-    add up to; `opened_at` is the time of its first entry (the capital), None while empty;
-    `filled` the shares its fills hold per order id."""
+class Ledger:
+    """The ledger of `book_id` (owned by `owner`): its entries in the store and the `Book` they
+    add up to; `opened_at` is the time of its first entry (None while empty), `last_fill_time`
+    that of its last fill, and `filled` the quantity its trades hold per order id."""
 
     store: Store
     owner: str
@@ -76,13 +90,8 @@ class AccountLedger:
     def __post_init__(self) -> None:
         entries = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
         self.book = Book.replay(entries)
-        self.entry_ids = {_entry_id(e) for e in entries}
-        times = [e.time for e in entries if isinstance(e, Fill)]
-        self.last_fill_time = max(times, default=None)
-        self.opened_at = min((e.time for e in entries), default=None)
-        for entry in entries:
-            if isinstance(entry, Fill):
-                self.filled[entry.order_id] = self.filled.get(entry.order_id, 0.0) + entry.quantity
+        self.entry_ids = set()
+        self._note(entries)
 
     def record(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
         """Append the items not yet in the ledger (in chunks, each atomic and idempotent) and
@@ -95,22 +104,29 @@ class AccountLedger:
         return new
 
     def new_items(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
-        """The items the ledger does not hold yet (each once)."""
+        """The items the ledger does not hold yet (each once), in time order."""
         new: dict[str, Fill | CashFlow] = {}
         for item in items:
             if _entry_id(item) not in self.entry_ids:
                 new.setdefault(_entry_id(item), item)
-        return list(new.values())
+        return sorted(new.values(), key=lambda item: item.time)
 
     def applied(self, new: Iterable[Fill | CashFlow]) -> None:
         """Apply items just written to the store (`new_items` of them) to the book."""
-        for item in new:
+        items = list(new)
+        for item in items:
             self.book.apply(item)
+        self._note(items)
+
+    def _note(self, items: Sequence[Fill | CashFlow]) -> None:
+        """Remember the ids, times and filled quantities of `items` (in the book)."""
+        for item in items:
             self.entry_ids.add(_entry_id(item))
             if self.opened_at is None or item.time < self.opened_at:
                 self.opened_at = item.time
             if isinstance(item, Fill):
-                self.filled[item.order_id] = self.filled.get(item.order_id, 0.0) + item.quantity
+                if item.event == "trade":
+                    self.filled[item.order_id] = self.filled.get(item.order_id, 0.0) + item.quantity
                 if self.last_fill_time is None or item.time > self.last_fill_time:
                     self.last_fill_time = item.time
 
@@ -156,8 +172,8 @@ class Reconciliation:
 
 
 def reconcile(book: Book, account: AccountState, outside_cash: float = 0.0) -> Reconciliation:
-    """Compare what the ledger's book holds, with `outside_cash` (currency the account holds
-    beside the deployment's), with what the broker reports."""
+    """Compare the shares and cash the ledger's book holds, with `outside_cash` (currency the
+    account holds beside the deployment's), with what the broker reports."""
     ledger = book.holdings()
     differences = [
         PositionDifference(symbol, ledger.get(symbol, 0.0), account.positions.get(symbol, 0.0))

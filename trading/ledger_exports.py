@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from store import Deployment, Export, LedgerEntry, NotFoundError, Store
 from store.exports import ExportFormat
 from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS
-from trading.hedge_accounts import hedge_account
+from trading.hedges import hedge_account
 
 LEDGER_COLUMNS = (*ENTRY_COLUMNS[:2], "time", *ENTRY_COLUMNS[2:])
 """The columns of the ledger's rows, CSV and Parquet: an entry's stored fields with its time
@@ -78,8 +78,8 @@ def ledger_filename(deployment_id: str, format: ExportFormat, export_id: str | N
 
 def deployment_ledger(store: Store, deployment: Deployment) -> list[LedgerEntry]:
     """The deployment's ledger: its account's entries in the order recorded, then, for a
-    deployment with an option hedge, its hedge's (`trading.hedge_accounts`: OCC symbols,
-    contracts, premiums per share, notes "option trade|exercise|assignment|expiry")."""
+    deployment with an option hedge, its hedge's (`trading.ledger`: OCC symbols, contracts,
+    premiums per share, notes "option trade|exercise|assignment|expiry")."""
     entries = store.ledger(deployment.owner, deployment.id)
     if "hedge" in deployment.spec:
         entries += store.ledger(deployment.owner, hedge_account(deployment))

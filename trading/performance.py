@@ -1,6 +1,6 @@
 """How a deployment is doing against its backtest, from its ledger: the account's value at each
 session close since its first entry, the backtest of the same strategy over the same sessions
-(`trading.forward_test.backtest_values`), their comparison (`execution.monitoring`), the
+(`trading.forward_tests.backtest`), their comparison (`execution.monitoring`), the
 drawdown against the deployment's limit, how far the account's weights have drifted from the
 strategy's targets on the latest closes, and the time-weighted return (cash flows in or out do
 not count as performance).
@@ -21,16 +21,21 @@ from typing import Any
 import pandas as pd
 
 from execution.deployment import DeploymentLimits, capped_weights
-from execution.ledger import Book, CashFlow, time_weighted_return
+from execution.ledger import Book, CashFlow, Fill, time_weighted_return
 from execution.monitoring import compare_with_backtest, weight_drift
 from execution.schedule import trading_sessions
 from services.market_data import market_closes, universe_closes
 from store import Deployment, Store
 from trading.deployments import calendar_of, deployed_strategy
-from trading.forward_test import backtest_values
-from trading.hedge_accounts import from_entry as option_fill
-from trading.hedge_accounts import hedge_account, spec_vol_model
-from trading.hedge_values import hedge_summary, ledger_values, market_on, option_marks
+from trading.forward_tests.backtest import backtest_values
+from trading.hedge_values import (
+    hedge_summary,
+    ledger_values,
+    marked_value,
+    market_on,
+    model_pricer,
+)
+from trading.hedges import hedge_account, spec_vol_model
 from trading.ledger import from_entry
 
 
@@ -107,7 +112,9 @@ def _hedge(
     """The hedge's value at each session's close (from its ledger) and its summary at the last
     (`trading.hedge_values`)."""
     spec, account = deployment.spec, hedge_account(deployment)
-    fills = [option_fill(e) for e in store.ledger(deployment.owner, account)]
+    fills = [
+        f for f in map(from_entry, store.ledger(deployment.owner, account)) if isinstance(f, Fill)
+    ]
     underlying = market_closes()[spec["hedge"]["underlying"]]
     closes = [
         (d.date(), t.to_pydatetime())
@@ -115,5 +122,6 @@ def _hedge(
     ]
     values, book = ledger_values(spec, fills, closes, underlying)
     last = closes[-1][0]
-    marks = option_marks(book.contracts, market_on(spec, underlying, last), spec_vol_model(spec))
+    pricer = model_pricer(market_on(spec, underlying, last), spec_vol_model(spec))
+    marks = marked_value(book.contracts, pricer)
     return values, hedge_summary(spec, account, book, marks, last)

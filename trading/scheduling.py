@@ -1,6 +1,6 @@
 """Firing deployments' schedules: each due fire of an active deployment becomes one rebalance job,
 exactly once however many schedulers look at the same time; and, for a paused deployment hedged
-on Alpaca, the latest fire becomes its hedge job (its expiry guard, `trading.hedging`), once
+on Alpaca, the latest fire becomes its hedge job (its expiry guard, `trading.runs.hedge`), once
 (`hedge:<deployment id>:<fire time>`, the key the rebalance job submits it under too; the last
 fire guarded is `hedge_guard.last_fire` in the spec).
 
@@ -31,19 +31,19 @@ from typing import Any
 
 import pandas as pd
 
-from execution.schedule import MISSED_AFTER, Schedule, trading_sessions
+from execution.schedule import MISSED_AFTER, trading_sessions
 from quant.errors import DataError
 from services.market_data import market_closes
 from settings import Settings
 from store import ConflictError, Deployment, Job, Store
-from trading.deployments import broker_of, calendar_of
+from trading.deployments import broker_of, calendar_of, is_forward_test, schedule_of
 
 logger = logging.getLogger("stratigos.execution")
 
 REBALANCE_KIND = "rebalance"
 """The job kind of a rebalance run."""
 HEDGE_KIND = "hedge"
-"""The job of a hedge run (`trading.hedging`): one per rebalance fire of a deployment with an
+"""The job of a hedge run (`trading.runs.hedge`): one per rebalance fire of a deployment with an
 option overlay, submitted by its rebalance job once the run finished; for a paused deployment
 hedged on Alpaca, by the scheduler at each fire (the expiry guard)."""
 PAPER_MISSED_AFTER = timedelta(days=1)
@@ -87,7 +87,7 @@ def fire_due(
     paper_times: dict[str, datetime | None] = {}
     last_day: pd.Timestamp | None = None
     for deployment in store.deployments_by_status("active", limit=limit):
-        if deployment.spec.get("mode") == "forward_test":  # runs its own simulated time
+        if is_forward_test(deployment):  # runs its own simulated time
             continue
         schedule_now, missed_after = now, MISSED_AFTER
         if broker_of(deployment) == "paper":
@@ -111,10 +111,10 @@ def fire_due(
 def _guard(store: Store, deployment: Deployment, now: datetime, report: FiringReport) -> None:
     """Submit the hedge job of the latest fire of a paused deployment hedged on Alpaca not yet
     guarded (`spec["hedge_guard"]["last_fire"]`; from when it was paused): its expiry guard
-    (`trading.hedging`). Missed fires are not run one by one: the latest guards them all."""
-    if deployment.spec.get("mode") == "forward_test":
+    (`trading.runs.hedge`). Missed fires are not run one by one: the latest guards them all."""
+    if is_forward_test(deployment):
         return
-    schedule = Schedule(**{k: v for k, v in deployment.spec["schedule"].items() if v is not None})
+    schedule = schedule_of(deployment.spec)
     state: dict[str, Any] = dict(deployment.spec.get("hedge_guard") or {})
     last = datetime.fromisoformat(state["last_fire"]) if "last_fire" in state else None
     fires = schedule.fires_between(last or deployment.updated_at, now)
@@ -170,7 +170,7 @@ def _fire(
     missed_after: timedelta,
     report: FiringReport,
 ) -> None:
-    schedule = Schedule(**{k: v for k, v in deployment.spec["schedule"].items() if v is not None})
+    schedule = schedule_of(deployment.spec)
     state: dict[str, Any] = dict(deployment.spec.get("schedule_state") or {})
     last = datetime.fromisoformat(state["last_fire"]) if "last_fire" in state else None
     due = schedule.due(last or deployment.updated_at, now, missed_after=missed_after)

@@ -48,7 +48,7 @@ def deploy_command(args: argparse.Namespace) -> int:
     elif action == "hedges":
         from services.market_data import market_closes
         from store import utc_now
-        from trading.hedging import hedge_report
+        from trading.deployment_views import hedge_report
 
         report = hedge_report(store, deployment, utc_now(), market_closes())
         _print(args, report, _hedges_text(report))
@@ -224,7 +224,7 @@ def _kill(store: Any, args: argparse.Namespace) -> int:
 
 def _hedge_kill(store: Any, args: argparse.Namespace) -> int:
     """Pull (hedge-kill) or release (hedge-release) the hedging kill switch."""
-    from trading.hedge_kill_switch import hedge_kill_switch, release_hedges
+    from trading.kill_switch import hedge_kill_switch, release_hedges
 
     if args.deploy_command == "hedge-release":
         report = release_hedges(store, LOCAL_OWNER, deployment_id=args.deployment, by="cli")

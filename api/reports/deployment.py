@@ -65,6 +65,23 @@ def render_deployment_report(
     orders: Sequence[Mapping[str, Any]],
 ) -> str:
     """The page (see the module docstring); `deployment` is the API's view of it."""
+    title = f"Stratigos deployment {deployment['name']}"
+    parts = [
+        page_head(title),
+        f"<h1>{escape(title)}</h1>",
+        _what_is_deployed(deployment),
+        _against_the_backtest(performance),
+        _positions(positions),
+        _orders(orders) + "</main>",
+        json_script("data-performance", performance.get("values") or {}),
+        f'<script type="text/javascript">{plotly_js()}</script>',
+        f"<script>{_CHART_JS}</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
     spec = deployment["spec"]
     strategy = spec["strategy"]
     what = (
@@ -73,7 +90,6 @@ def render_deployment_report(
         else ", ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
                        for k, v in strategy["config"].items())
     )  # fmt: skip
-    title = f"Stratigos deployment {deployment['name']}"
     summary = [
         ("Deployment", f"{deployment['id']} ({deployment['status']}, {deployment['mode']})"),
         ("Strategy", what),
@@ -83,93 +99,92 @@ def render_deployment_report(
         ("Limits", ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)),
         *(("Note", note) for note in strategy.get("notes", [])),
     ]
-    parts = [
-        page_head(title),
-        f"<h1>{escape(title)}</h1>",
-        "<section><h2>What is deployed</h2>",
-        _table(["", ""], summary),
-        "</section>",
+    return "\n".join(
+        ["<section><h2>What is deployed</h2>", _table(["", ""], summary), "</section>"]
+    )
+
+
+def _against_the_backtest(performance: Mapping[str, Any]) -> str:
+    if not performance.get("sessions"):
+        return "<section><h2>Against the backtest</h2><p>Nothing traded yet.</p></section>"
+    c = performance["comparison"]
+    limit = performance.get("max_drawdown_limit")
+    drawdown = percent(c["drawdown"], 2) + (
+        "" if limit is None else f" (pauses beyond {percent(limit, 2)})"
+    )
+    rows = [
+        (
+            "Sessions",
+            f"{performance['start']} to {performance['end']} ({performance['sessions']})",
+        ),
+        ("Paper", percent(c["live_return"], 2)),
+        ("Backtest", percent(c["backtest_return"], 2)),
+        ("Gap", percent(c["return_gap"], 2)),
+        ("Tracking error (a year)", percent(c["tracking_error"], 2)),
+        ("Drawdown", drawdown),
+        ("Weight drift from the targets", percent(performance["weight_drift"], 2)),
+        *_hedge_rows(performance.get("hedge")),
     ]
-    if performance.get("sessions"):
-        c = performance["comparison"]
-        limit = performance.get("max_drawdown_limit")
-        parts += [
+    return "\n".join(
+        [
             "<section><h2>Against the backtest</h2>",
             '<div id="chart-performance" style="height:360px"></div>',
-            _table(
-                ["", ""],
-                [
-                    (
-                        "Sessions",
-                        f"{performance['start']} to {performance['end']}"
-                        f" ({performance['sessions']})",
-                    ),
-                    ("Paper", percent(c["live_return"], 2)),
-                    ("Backtest", percent(c["backtest_return"], 2)),
-                    ("Gap", percent(c["return_gap"], 2)),
-                    ("Tracking error (a year)", percent(c["tracking_error"], 2)),
-                    (
-                        "Drawdown",
-                        percent(c["drawdown"], 2)
-                        + ("" if limit is None else f" (pauses beyond {percent(limit, 2)})"),
-                    ),
-                    ("Weight drift from the targets", percent(performance["weight_drift"], 2)),
-                    *_hedge_rows(performance.get("hedge")),
-                ],
-            ),
+            _table(["", ""], rows),
             "</section>",
         ]
-    else:
-        parts.append("<section><h2>Against the backtest</h2><p>Nothing traded yet.</p></section>")
+    )
+
+
+def _positions(positions: Mapping[str, Any]) -> str:
     held = [p for p in positions["positions"] if p["quantity"] > 0]
-    parts += [
-        "<section><h2>Positions</h2>",
-        _table(
-            ["", ""],
-            [
-                ("Valued at the closes of", positions.get("priced_on") or "–"),
-                ("Cash", _money(positions["cash"])),
-                ("Equity", _money(positions["equity"])),
-                ("Realised P&L", _money(positions["realised_pnl"])),
-                ("Unrealised P&L", _money(positions["unrealised_pnl"])),
-                ("Commissions", _money(positions["fees"])),
-            ],
-        ),
-        _table(
-            ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L"],
-            [
-                (
-                    p["symbol"],
-                    f"{p['quantity']:.6f}",
-                    _money(p["price"]),
-                    _money(p["market_value"]),
-                    _money(p["cost_basis"]),
-                    _money(p["unrealised_pnl"]),
-                )
-                for p in held
-            ],
-        ),
-        "</section>",
-        f"<section><h2>Orders ({len(orders)}; the last 100)</h2>",
-        _table(
-            ["#", "Symbol", "Side", "Quantity", "Status", "Average price", "Reason"],
-            [
-                (
-                    o["sequence"],
-                    o["symbol"],
-                    o["side"],
-                    f"{o['quantity']:.6f}",
-                    o["status"],
-                    _money(o["average_price"]),
-                    o["reason"] or "",
-                )
-                for o in orders[-100:]
-            ],
-        ),
-        "</section></main>",
-        json_script("data-performance", performance.get("values") or {}),
-        f'<script type="text/javascript">{plotly_js()}</script>',
-        f"<script>{_CHART_JS}</script>",
-        "</body></html>",
+    totals = [
+        ("Valued at the closes of", positions.get("priced_on") or "–"),
+        ("Cash", _money(positions["cash"])),
+        ("Equity", _money(positions["equity"])),
+        ("Realised P&L", _money(positions["realised_pnl"])),
+        ("Unrealised P&L", _money(positions["unrealised_pnl"])),
+        ("Commissions", _money(positions["fees"])),
     ]
-    return "\n".join(parts)
+    rows = [
+        (
+            p["symbol"],
+            f"{p['quantity']:.6f}",
+            _money(p["price"]),
+            _money(p["market_value"]),
+            _money(p["cost_basis"]),
+            _money(p["unrealised_pnl"]),
+        )
+        for p in held
+    ]
+    headers = ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L"]
+    return "\n".join(
+        [
+            "<section><h2>Positions</h2>",
+            _table(["", ""], totals),
+            _table(headers, rows),
+            "</section>",
+        ]
+    )
+
+
+def _orders(orders: Sequence[Mapping[str, Any]]) -> str:
+    rows = [
+        (
+            o["sequence"],
+            o["symbol"],
+            o["side"],
+            f"{o['quantity']:.6f}",
+            o["status"],
+            _money(o["average_price"]),
+            o["reason"] or "",
+        )
+        for o in orders[-100:]
+    ]
+    headers = ["#", "Symbol", "Side", "Quantity", "Status", "Average price", "Reason"]
+    return "\n".join(
+        [
+            f"<section><h2>Orders ({len(orders)}; the last 100)</h2>",
+            _table(headers, rows),
+            "</section>",
+        ]
+    )

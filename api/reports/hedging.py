@@ -43,8 +43,8 @@ def comparison_rows(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def overlay_label(overlay: Mapping[str, Any]) -> str:
-    """An overlay in a few words, e.g. "put 90% 63d" or "none"."""
+def hedge_label(overlay: Mapping[str, Any]) -> str:
+    """A hedge (its `overlay` fields) in a few words, e.g. "put 90% 63d" or "none"."""
     kind = str(overlay.get("overlay", "none"))
     if kind == "none":
         return "none"
@@ -63,11 +63,11 @@ def overlay_label(overlay: Mapping[str, Any]) -> str:
 
 def tradeoff(result: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(scenario, rows) of the trade-off table; rows as `quant.hedging.hedge_tradeoff` wrote
-    them, with a ``label`` of the overlay and ``winner`` set on the winning trial."""
+    them, with a ``label`` of the hedge and ``winner`` set on the winning trial."""
     hedging = result.get("hedging") or {}
     winner = (result.get("best") or {}).get("trial")
     rows = [
-        {**row, "label": overlay_label(row["overlay"]), "winner": row["trial"] == winner}
+        {**row, "label": hedge_label(row["overlay"]), "winner": row["trial"] == winner}
         for row in hedging.get("tradeoff") or []
     ]
     return str(hedging.get("scenario") or ""), rows
@@ -181,4 +181,4 @@ def text_lines(result: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-__all__ = ["comparison_rows", "markdown_lines", "overlay_label", "text_lines", "tradeoff"]
+__all__ = ["comparison_rows", "hedge_label", "markdown_lines", "text_lines", "tradeoff"]

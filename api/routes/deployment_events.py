@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
 
 from api.context import Caller, Ctx
 from api.routes.deployments import get_deployment
+from api.schemas.deployment_events import DeploymentEventsPage
 from api.streaming import (
     SSE_HEADERS,
     EventsQuery,
@@ -37,17 +37,6 @@ router = APIRouter(prefix="/v1", tags=["deployments"])
 
 FINAL = frozenset({"retired"})
 """A deployment's statuses after which nothing more happens to it."""
-
-
-class DeploymentEventsPage(BaseModel):
-    """Long-poll answer: the deployment's events after `after`, oldest first."""
-
-    events: list[dict[str, Any]] = Field(
-        description="Each {deployment_id, seq, type, time, data} (see docs/deployments.md)."
-    )
-    last_seq: int = Field(description="Pass as `after` in the next poll.")
-    status: str = Field(description="The deployment's status now.")
-    done: bool = Field(description="True when the deployment is retired and no event is left.")
 
 
 def _sse(event: DeploymentEvent) -> bytes:

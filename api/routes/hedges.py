@@ -9,36 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
+from api.schemas.hedges import HedgeKillIn, HedgeKillOut
 from services.errors import InputError
 from services.market_data import market_closes
 from store import NotFoundError, utc_now
-from trading.hedge_kill_switch import hedge_kill_switch, release_hedges
-from trading.hedging import hedge_report
+from trading.deployment_views import hedge_report
+from trading.kill_switch import hedge_kill_switch, release_hedges
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
-
-
-class HedgeKillIn(BaseModel):
-    """Whose hedges: all of the caller's deployments with one, or `deployment_id`'s."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    deployment_id: str | None = Field(default=None, max_length=100)
-
-
-class HedgeKillOut(BaseModel):
-    """What the switch did: deployments halted or released, hedge orders canceled, the closing
-    orders (symbol, side, contracts, status, average price) and failures (pull it again)."""
-
-    halted: list[str]
-    released: list[str]
-    canceled_orders: list[str]
-    closed: list[dict[str, Any]]
-    failures: list[str]
 
 
 def _called(body: HedgeKillIn, act: Any) -> HedgeKillOut:

@@ -1,2 +1,3 @@
-"""The API's request and response models, one module per router of `api.routes` (same name):
-what each route reads and answers, as the OpenAPI document shows it."""
+"""The API's request and response bodies, one module per route module (`api.schemas.<route>`
+beside `api.routes.<route>`): pydantic models whose class names are the OpenAPI schema's
+component names."""

@@ -7,12 +7,12 @@
 import { api, apiRaw, errorText, streamEvents } from "./api.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, fmt, fmtPct, fmtTime, h, kvTable, markField, showAlert } from "./dom.js";
-import { overlayText } from "./results.js";
+import { hedgeText } from "./results.js";
 
 const POLL_MS = 500;
 const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const HEDGE_HINT =
-  "Needed when the winner holds an option overlay: the symbol standing in for the risky sleeve (e.g. SPY); the market data must have its prices.";
+  "Needed when the winner holds an option hedge: the symbol standing in for the risky sleeve (e.g. SPY); the market data must have its prices.";
 const ACTIONS = {
   draft: ["activate", "retire"],
   active: ["pause", "retire"],
@@ -156,7 +156,7 @@ export function renderDeployments(main, params) {
     return null;
   }
 
-  // the chosen optimization's winner: with an overlay the hedge underlying is required
+  // the chosen optimization's winner: with a hedge its underlying is required
   let describing = 0;
   async function describeHedge() {
     const asked = (describing += 1);
@@ -183,14 +183,14 @@ export function renderDeployments(main, params) {
       config = null; // an unknown job: the API says so when the form is sent
     }
     if (asked !== describing) return undefined;
-    const overlay = overlayText(config);
-    if (!overlay) {
-      if (config) return set("Hedge underlying", "The winner holds no option overlay: nothing to hedge.", false, true);
+    const hedge = hedgeText(config);
+    if (!hedge) {
+      if (config) return set("Hedge underlying", "The winner holds no option hedge: nothing to hedge.", false, true);
       return generic();
     }
     return set(
       "Hedge underlying (required)",
-      `The winner holds an option overlay (${overlay}): name the symbol its options are on, standing in for the risky sleeve (e.g. SPY); the market data must have its prices.`,
+      `The winner holds an option hedge (${hedge}): name the symbol its options are on, standing in for the risky sleeve (e.g. SPY); the market data must have its prices.`,
       true,
     );
   }

@@ -101,18 +101,18 @@ function section(title, ...children) {
   return h("fieldset", { className: "group" }, h("legend", {}, title), ...children);
 }
 
-/** Option protection on the risky sleeve (StrategyConfig's overlay fields, docs/engine.md):
+/** The option hedge of the risky sleeve (StrategyConfig's `overlay` fields, docs/engine.md):
  * searched like the other parameters. Only "None" checked sends no overlay fields at all. */
-function protectionSection() {
+function hedgeSection() {
   return section(
-    "Protection (option overlay on the risky sleeve)",
+    "Hedge (options on the risky sleeve)",
     h(
       "p",
-      { className: "hint", id: "protection-hint" },
+      { className: "hint", id: "hedge-hint" },
       "Choose several kinds to compare them; keep \"None\" to include unhedged strategies. " +
         "Strikes are % of the sleeve's level when the options are bought.",
     ),
-    checkboxes("overlay-kind", "Overlay kinds to search", OVERLAYS, ["none"]),
+    checkboxes("overlay-kind", "Hedge kinds to search", OVERLAYS, ["none"]),
     rangeFields("overlay-strike", "Bought put strike, %", 85, 98, { min: 50.01, max: 120 }),
     h(
       "div",
@@ -164,7 +164,7 @@ function volModelFields() {
       "p",
       { className: "hint", id: "vol-model-hint" },
       "Implied vol = √(realised vol² + variance risk premium) × (strike / spot)^(−skew), the realised vol " +
-        "measured on each simulated path; used when an overlay is searched. " +
+        "measured on each simulated path; used when a hedge is searched. " +
         `Defaults: premium ${d.variance_risk_premium}, skew ${d.skew}, ` +
         `window ${d.realised_window} days (a 15% realised vol gives 18% at the money and 21.1% for a 90% put).`,
     ),
@@ -228,7 +228,7 @@ function buildForm() {
       rangeFields("leverage", "Maximum leverage", 1, 2, { min: 0.1 }),
       numberField("cost-bps", "Transaction costs, basis points per trade", 5, { min: 0 }),
     ),
-    protectionSection(),
+    hedgeSection(),
     section(
       "Scenarios",
       checkboxes(
@@ -353,11 +353,11 @@ function within(id, label, value, low, high, { lowOpen = true, highOpen = false 
   return value;
 }
 
-/** The search-space entries of the protection section ({} when only "None" is chosen). The
+/** The search-space entries of the hedge section ({} when only "None" is chosen). The
  * checks mirror StrategyConfig's (quant/strategy.py); the server checks again. */
-export function protectionSpace(form) {
+export function hedgeSpace(form) {
   const kinds = checked(form, "overlay-kind");
-  if (!kinds.length) throw new FormError("overlay-kind-none", "Choose at least one overlay kind (or None)");
+  if (!kinds.length) throw new FormError("overlay-kind-none", "Choose at least one hedge kind (or None)");
   if (kinds.every((k) => k === "none")) return {};
   const pct = (id, label, low, high, options) => within(id, label, number(form, id, label), low, high, options) / 100;
   const strikeLow = pct("overlay-strike-low", "Bought put strike (from), %", 50, 120);
@@ -476,7 +476,7 @@ export function requestFromForm(form) {
       }),
       steepness: range(form, "steepness", "Sigmoid steepness"),
       cost_bps: number(form, "cost-bps", "Transaction costs"),
-      ...protectionSpace(form),
+      ...hedgeSpace(form),
     },
     scenarios,
     scenario_method: value(form, "scenario-method"),

@@ -16,10 +16,10 @@ const CONFIG_LABELS = {
   steepness: ["Sigmoid steepness", fmt],
   cost_bps: ["Costs, bps", fmt],
   sleeve: ["Risky sleeve", fmt],
-  overlay: ["Protection", (v) => OVERLAY_NAMES[v] || fmt(v)],
+  overlay: ["Hedge", (v) => HEDGE_NAMES[v] || fmt(v)],
 };
 
-const OVERLAY_NAMES = {
+const HEDGE_NAMES = {
   none: "none",
   put: "protective put",
   put_spread: "put spread",
@@ -32,9 +32,10 @@ const ROLL_NAMES = {
   delta: "at expiry or at the delta band",
 };
 
-/** The overlay fields of a winner, as shown (label, format), in this order. */
-const OVERLAY_LABELS = [
-  ["overlay", "Overlay", (v) => OVERLAY_NAMES[v] || fmt(v)],
+/** The hedge fields of a winner (StrategyConfig's `overlay` fields), as shown (label, format),
+ * in this order. */
+const HEDGE_LABELS = [
+  ["overlay", "Hedge", (v) => HEDGE_NAMES[v] || fmt(v)],
   ["overlay_strike", "Bought put strike", fmtPct],
   ["overlay_lower_strike", "Sold put strike", fmtPct],
   ["overlay_call_strike", "Sold call strike", fmtPct],
@@ -46,8 +47,8 @@ const OVERLAY_LABELS = [
   ["overlay_budget", "Annual budget cap", (v) => (v === null || v === undefined ? "no cap" : `${fmtPct(v)} of wealth`)],
 ];
 
-/** Overlay fields the winner's overlay does not read (as StrategyConfig.unused_parameters). */
-function unusedOverlayFields(config) {
+/** Hedge fields the winner's hedge does not read (as StrategyConfig.unused_parameters). */
+function unusedHedgeFields(config) {
   const unused = new Set();
   if (config.overlay !== "put_spread") unused.add("overlay_lower_strike");
   if (config.overlay !== "collar") unused.add("overlay_call_strike");
@@ -56,12 +57,12 @@ function unusedOverlayFields(config) {
   return unused;
 }
 
-/** A winner's overlay in one line ("protective put; Bought put strike 95%; ..."), or null
+/** A winner's hedge in one line ("protective put; Bought put strike 95%; ..."), or null
  * when it has none. */
-export function overlayText(config) {
+export function hedgeText(config) {
   if (!config || !config.overlay || config.overlay === "none") return null;
-  const unused = unusedOverlayFields(config);
-  return OVERLAY_LABELS.filter(([key]) => key in config && !unused.has(key))
+  const unused = unusedHedgeFields(config);
+  return HEDGE_LABELS.filter(([key]) => key in config && !unused.has(key))
     .map(([key, label, format]) => (key === "overlay" ? format(config[key]) : `${label.toLowerCase()} ${format(config[key])}`))
     .join("; ");
 }
@@ -118,7 +119,7 @@ function summaryCard(data) {
     ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
     ["Search method", fmt(summary.method)],
   ];
-  // the overlay's own fields are in the Protection card
+  // the hedge's own fields are in the Hedge card
   const configRows = Object.entries(config).filter(([key]) => !key.startsWith("overlay_")).map(([key, value]) => {
     const [label, format] = CONFIG_LABELS[key] || [key, fmt];
     return [label, format(value)];
@@ -161,16 +162,16 @@ function pctFixed(value, digits) {
   return value === null || value === undefined || !Number.isFinite(value) ? "–" : `${(value * 100).toFixed(digits)}%`;
 }
 
-/** An overlay in a few words, e.g. "put 90% 63d" or "none" (as the reports label it). */
-export function overlayLabel(overlay) {
-  const kind = overlay.overlay || "none";
+/** A hedge in a few words, e.g. "put 90% 63d" or "none" (as the reports label it). */
+export function hedgeLabel(hedge) {
+  const kind = hedge.overlay || "none";
   if (kind === "none") return "none";
-  let text = `${kind} ${(overlay.overlay_strike * 100).toFixed(0)}%`;
-  if ("overlay_lower_strike" in overlay) text += `/${(overlay.overlay_lower_strike * 100).toFixed(0)}%`;
-  if ("overlay_call_strike" in overlay) text += `/${(overlay.overlay_call_strike * 100).toFixed(0)}%`;
-  text += ` ${overlay.overlay_tenor_days}d`;
-  if (overlay.overlay_hedge_ratio !== undefined && overlay.overlay_hedge_ratio !== 1) text += ` x${overlay.overlay_hedge_ratio}`;
-  if (overlay.overlay_budget !== null && overlay.overlay_budget !== undefined) text += ` cap ${pctFixed(overlay.overlay_budget, 1)}/yr`;
+  let text = `${kind} ${(hedge.overlay_strike * 100).toFixed(0)}%`;
+  if ("overlay_lower_strike" in hedge) text += `/${(hedge.overlay_lower_strike * 100).toFixed(0)}%`;
+  if ("overlay_call_strike" in hedge) text += `/${(hedge.overlay_call_strike * 100).toFixed(0)}%`;
+  text += ` ${hedge.overlay_tenor_days}d`;
+  if (hedge.overlay_hedge_ratio !== undefined && hedge.overlay_hedge_ratio !== 1) text += ` x${hedge.overlay_hedge_ratio}`;
+  if (hedge.overlay_budget !== null && hedge.overlay_budget !== undefined) text += ` cap ${pctFixed(hedge.overlay_budget, 1)}/yr`;
   return text;
 }
 
@@ -255,7 +256,7 @@ function tradeoffTable(hedging, winnerTrial) {
         {},
         `Trade-off in the ${hedging.scenario} scenario: the unhedged trial closest to the risk limits beside the cheapest hedged trials that meet them`,
       ),
-      headRow(["Trial", "Overlay", "Premium / yr", "Carry / yr", "Max drawdown", "CVaR 95% (1d)", "Meets limits", "Objective"]),
+      headRow(["Trial", "Hedge", "Premium / yr", "Carry / yr", "Max drawdown", "CVaR 95% (1d)", "Meets limits", "Objective"]),
       h(
         "tbody",
         {},
@@ -264,7 +265,7 @@ function tradeoffTable(hedging, winnerTrial) {
             "tr",
             { dataset: { trial: row.trial } },
             h("th", { scope: "row" }, `${row.trial}${row.trial === winnerTrial ? " (winner)" : ""}`),
-            h("td", { className: "text" }, overlayLabel(row.overlay)),
+            h("td", { className: "text" }, hedgeLabel(row.overlay)),
             numCell(row.hedge_premium, 2),
             numCell(row.hedge_carry, 2),
             numCell(row.max_drawdown, 1),
@@ -278,11 +279,11 @@ function tradeoffTable(hedging, winnerTrial) {
   );
 }
 
-/** The winner's option overlay and what it bought: the winner with and without its options per
+/** The winner's option hedge and what it bought: the winner with and without its options per
  * scenario, and the trade-off between unhedged and hedged trials (`Results.hedging`, fractions
  * of wealth a year and positive losses, shown as percentages). Null when the search space held
- * no overlay and the winner none either. */
-function protectionCard(data) {
+ * no hedge and the winner none either. */
+function hedgeCard(data) {
   const summary = data.config_summary || {};
   const config = summary.config || {};
   const hedging = data.hedging;
@@ -296,12 +297,12 @@ function protectionCard(data) {
     );
   }
   if (config.overlay && config.overlay !== "none") {
-    const unused = unusedOverlayFields(config);
-    const rows = OVERLAY_LABELS.filter(([key]) => key in config && !unused.has(key)).map(([key, label, format]) => [label, format(config[key])]);
-    parts.push(h("div", { id: "protection-winner" }, kvTable(rows, "The winner's option overlay")));
+    const unused = unusedHedgeFields(config);
+    const rows = HEDGE_LABELS.filter(([key]) => key in config && !unused.has(key)).map(([key, label, format]) => [label, format(config[key])]);
+    parts.push(h("div", { id: "hedge-winner" }, kvTable(rows, "The winner's option hedge")));
   } else {
-    const tried = searched.length ? `; the search also tried ${searched.map((k) => OVERLAY_NAMES[k] || k).join(", ")}` : "";
-    parts.push(h("p", { id: "protection-none" }, `The winner holds no option overlay, so there is nothing to compare it with${tried}.`));
+    const tried = searched.length ? `; the search also tried ${searched.map((k) => HEDGE_NAMES[k] || k).join(", ")}` : "";
+    parts.push(h("p", { id: "hedge-unhedged" }, `The winner holds no option hedge, so there is nothing to compare it with${tried}.`));
   }
   if (hedging && hedging.comparison && Object.keys(hedging.comparison).length) {
     parts.push(h("h3", {}, "Hedged vs unhedged"), comparisonTable(hedging.comparison));
@@ -315,7 +316,7 @@ function protectionCard(data) {
     parts.push(h("p", { id: "hedge-none-feasible" }, `None of the ${hedging.n_hedged_trials} hedged trials met the risk limits.`));
   }
   if (hedging && (hedging.comparison || (hedging.tradeoff && hedging.tradeoff.length))) parts.push(definitions());
-  return card("protection", "Protection", ...parts);
+  return card("hedge", "Hedge", ...parts);
 }
 
 function benchmarkTable(rows) {
@@ -654,7 +655,7 @@ export function renderResults(container, jobId, data) {
   const table = new TrialsTable(jobId, data.trials, scenarios);
   const cards = [
     summaryCard(data),
-    protectionCard(data),
+    hedgeCard(data),
     card(
       "charts",
       "Trials and scenarios",

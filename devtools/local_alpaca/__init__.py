@@ -10,7 +10,8 @@ docs/brokers.md.
         adapter = AlpacaBroker(alpaca.key_id, SecretStr(alpaca.secret_key), url_override=alpaca.url)
 """
 
-from devtools.local_alpaca.account import AlpacaError, SimulatedAccount
+from devtools.local_alpaca.account import SimulatedAccount
 from devtools.local_alpaca.server import LocalAlpaca
+from devtools.local_alpaca.wire import AlpacaError
 
 __all__ = ["AlpacaError", "LocalAlpaca", "SimulatedAccount"]

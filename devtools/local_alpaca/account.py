@@ -3,9 +3,9 @@ the orders; this module keeps Alpaca's ids and renders everything in Alpaca's JS
 (trading API v2: Order, TradeAccount, AccountConfiguration, Position, TradeActivity; numbers as
 strings, as Alpaca sends them).
 
-Requests are checked as Alpaca checks them, with Alpaca's error shape ``{"code", "message"}``:
-422 for a malformed order (only market orders by qty, day or gtc, are supported here) and for a
-client order id used before ("client_order_id must be unique"), 403 for an order the account
+Requests are checked as Alpaca checks them, with Alpaca's error shape ``{"code", "message"}``
+(`devtools.local_alpaca.wire`): 422 for a malformed order (only market orders by qty, day or
+gtc, are supported here for shares) and for a client order id used before ("client_order_id must be unique"), 403 for an order the account
 cannot take (the paper broker's reason: no short selling, fractional shares on a whole-share
 account, unknown symbol), 404 for an unknown order, 422 to cancel an order that is final.
 Nothing here reads a clock: time moves when `advance(now)` is called.
@@ -27,48 +27,25 @@ contracts are `devtools.local_alpaca.contracts`'.
 
 from __future__ import annotations
 
-import math
 import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from execution.brokers.base import OPTION_INTENTS, BrokerOrder, OptionOrderRequest, OrderRequest
+from devtools.local_alpaca.wire import AlpacaError, count, number, order_request, page, time_param
+from execution.brokers.base import BrokerOrder, OrderRequest
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker
 from execution.errors import BrokerRejectedError
 from execution.ledger import QUANTITY_TOLERANCE, Book, Fill
-from execution.option_ledger import OptionFill
-from execution.options import CONTRACT_MULTIPLIER, is_option_symbol
+from execution.options import CONTRACT_MULTIPLIER
 
 SETTLEMENT_TYPES = {"expiry": "OPEXP", "exercise": "OPEXC", "assignment": "OPASN"}
 """Alpaca's non-trade activity type of each option settlement event."""
-MAX_CLIENT_ORDER_ID = 128
-"""Longest client order id Alpaca accepts."""
 
 _NAMESPACE = uuid.UUID("5f0c1a52-8e57-4a39-9f8e-0d1f3bde7c11")
 """Namespace of the stand-in's deterministic ids (account and asset ids)."""
-
-
-class AlpacaError(Exception):
-    """An answer in Alpaca's error shape: HTTP `status` and body ``{"code", "message"}``."""
-
-    def __init__(self, status: int, code: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-    def body(self) -> dict[str, Any]:
-        """The JSON body Alpaca answers with."""
-        return {"code": self.code, "message": self.message}
-
-
-def number(value: float) -> str:
-    """A number as Alpaca writes it: a string, no trailing ``.0``, exact for a float."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
 
 
 @dataclass
@@ -97,7 +74,7 @@ class SimulatedAccount:
     ) -> None:
         self.broker = broker
         self.options = options
-        self._option_requests: dict[str, OptionOrderRequest] = {}
+        self._option_requests: dict[str, OrderRequest] = {}
         self.account_number = account_number
         self.account_id = uuid.uuid5(_NAMESPACE, account_number)
         self._placed: dict[str, _Placed] = {}
@@ -124,29 +101,14 @@ class SimulatedAccount:
             if self.options is not None:
                 for option_fill in self.options.advance(now):
                     if option_fill.event == "trade":
-                        self._record_option(option_fill)
+                        self._record(option_fill)
                     else:
                         self._settle(option_fill)
             # the paper broker fills order by order; Alpaca lists executions in time order
             self._activities.sort(key=lambda activity: activity["transaction_time"])
             return fills
 
-    def _record_option(self, fill: OptionFill) -> None:
-        """A FILL activity of an option trade (contracts at the premium per share)."""
-        self._record(
-            Fill(
-                fill.fill_id,
-                fill.order_id,
-                fill.symbol,
-                fill.side,
-                float(fill.contracts),
-                fill.price,
-                fill.fee,
-                fill.time,
-            )
-        )
-
-    def _settle(self, fill: OptionFill) -> None:
+    def _settle(self, fill: Fill) -> None:
         """The non-trade activity of an option that settled at expiry."""
         self._settlements.append(
             {
@@ -157,7 +119,7 @@ class SimulatedAccount:
                 "net_amount": number(fill.cash_change),
                 "description": f"Option {fill.event.capitalize()}",
                 "symbol": fill.symbol,
-                "qty": number(-fill.contracts if fill.side == "sell" else fill.contracts),
+                "qty": number(-fill.quantity if fill.side == "sell" else fill.quantity),
                 "status": "executed",
             }
         )
@@ -173,13 +135,13 @@ class SimulatedAccount:
             )
         with self._lock:
             items = [a for a in self._settlements if a["activity_type"] in types]
-        return _page(items, {k: v for k, v in params.items() if k != "activity_types"})
+        return page(items, {k: v for k, v in params.items() if k != "activity_types"})
 
     def _broker_order(self, client_order_id: str) -> BrokerOrder:
         """The order under `client_order_id`, from the options account for an option order."""
         if client_order_id in self._option_requests:
             assert self.options is not None
-            return self.options.option_order(client_order_id)
+            return self.options.order(client_order_id)
         return self.broker.order(client_order_id)
 
     def _record(self, fill: Fill) -> None:
@@ -362,50 +324,36 @@ class SimulatedAccount:
         with self._lock:
             items = list(self._activities)
         if "after" in params:
-            after = _time(params["after"], "after")
+            after = time_param(params["after"], "after")
             items = [a for a in items if datetime.fromisoformat(a["transaction_time"]) > after]
-        return _page(items, {k: v for k, v in params.items() if k != "after"})
+        return page(items, {k: v for k, v in params.items() if k != "after"})
 
     # -- orders ------------------------------------------------------------------------------
     def submit(self, body: Any) -> dict[str, Any]:
-        """``POST /v2/orders``: place a market order (see the module docstring for refusals)."""
-        if isinstance(body, dict) and is_option_symbol(str(body.get("symbol", ""))):
-            return self._submit_option(body)
-        request, time_in_force = _order_request(body)
-        with self._lock:
-            if request.client_order_id in self._placed:
-                raise AlpacaError(422, 40010001, "client_order_id must be unique")
-            try:
-                order = self.broker.submit(request)
-            except BrokerRejectedError as refused:
-                raise AlpacaError(403, 40310000, str(refused)) from None
-            placed = _Placed(uuid.uuid4(), time_in_force, order.submitted_at)
-            self._placed[request.client_order_id] = placed
-            self._by_id[placed.id] = request.client_order_id
-            return self._order_json(order)
-
-    def _submit_option(self, body: dict[str, Any]) -> dict[str, Any]:
-        """``POST /v2/orders`` of an option: market or limit, whole contracts, an intent."""
-        if self.options is None:
+        """``POST /v2/orders``: place an order of shares (market) or of an option's contracts
+        (market or limit, with its intent) (see the module docstring for refusals)."""
+        request, time_in_force = order_request(body)
+        option = request.kind == "option"
+        if option and self.options is None:
             raise AlpacaError(403, 40310000, "account is not eligible to trade options")
-        request, time_in_force = _option_request(body)
         with self._lock:
             if request.client_order_id in self._placed:
                 raise AlpacaError(422, 40010001, "client_order_id must be unique")
-            placed_at = self._now
-            if placed_at is None:
+            if option and self._now is None:
                 raise AlpacaError(403, 40310000, "the market is closed")
-            before = len(self.options.option_fills())
+            trades = self.options if option and self.options is not None else self.broker
+            before = len(trades.fills())
             try:
-                order = self.options.submit_option(request)
+                order = trades.submit(request)
             except BrokerRejectedError as refused:
                 raise AlpacaError(403, 40310000, str(refused)) from None
             placed = _Placed(uuid.uuid4(), time_in_force, order.submitted_at)
             self._placed[request.client_order_id] = placed
             self._by_id[placed.id] = request.client_order_id
-            self._option_requests[request.client_order_id] = request
-            for fill in self.options.option_fills()[before:]:
-                self._record_option(fill)
+            if option:
+                self._option_requests[request.client_order_id] = request
+            for fill in trades.fills()[before:]:
+                self._record(fill)
             return self._order_json(order)
 
     def open_orders(self, params: dict[str, str]) -> list[dict[str, Any]]:
@@ -413,7 +361,7 @@ class SimulatedAccount:
         stand-in lists no others), oldest first with ``direction=asc``, at most `limit` (500)."""
         if params.get("status", "open") != "open":
             raise AlpacaError(422, 40010001, "the stand-in lists open orders only")
-        limit = _count(params, "limit", 50, 500)
+        limit = count(params, "limit", 50, 500)
         with self._lock:
             orders = [self._order_json(order) for order in self.broker.open_orders()]
             if self.options is not None:
@@ -443,7 +391,7 @@ class SimulatedAccount:
                 raise AlpacaError(422, 42210000, f'order is already in "{order.status}" state')
             if client_order_id in self._option_requests:
                 assert self.options is not None
-                self.options.cancel_option(client_order_id)
+                self.options.cancel(client_order_id)
             else:
                 self.broker.cancel(client_order_id)
             placed = self._placed[client_order_id]
@@ -507,115 +455,3 @@ class SimulatedAccount:
             "source": None,
             "expires_at": None,
         }
-
-
-def _order_request(body: Any) -> tuple[OrderRequest, str]:
-    """Our order request and Alpaca's time in force from an order's JSON body (422 if it is not
-    a market order by quantity the stand-in can take)."""
-    if not isinstance(body, dict):
-        raise AlpacaError(422, 40010001, "request body must be a JSON object")
-    symbol = body.get("symbol")
-    if not isinstance(symbol, str) or not symbol:
-        raise AlpacaError(422, 40010001, "symbol is required")
-    if body.get("notional") is not None:
-        raise AlpacaError(422, 40010001, "notional orders are not supported by the stand-in")
-    try:
-        quantity = float(body["qty"])
-    except (KeyError, TypeError, ValueError):
-        raise AlpacaError(422, 40010001, "qty is required") from None
-    if not (math.isfinite(quantity) and quantity > 0):
-        raise AlpacaError(422, 40010001, "qty must be > 0")
-    side = body.get("side")
-    if side not in ("buy", "sell"):
-        raise AlpacaError(422, 40010001, "side must be buy or sell")
-    if body.get("type", "market") != "market":
-        raise AlpacaError(422, 40010001, "only market orders are supported by the stand-in")
-    time_in_force = body.get("time_in_force")
-    if time_in_force not in ("day", "gtc"):
-        raise AlpacaError(422, 40010001, "time_in_force must be day or gtc")
-    client_order_id = body.get("client_order_id") or str(uuid.uuid4())
-    if not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID:
-        raise AlpacaError(
-            422, 40010001, f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters"
-        )
-    return OrderRequest(client_order_id, symbol, side, quantity), str(time_in_force)
-
-
-def _option_request(body: dict[str, Any]) -> tuple[OptionOrderRequest, str]:
-    """Our option order request and the time in force from an option order's body (422 for
-    what Alpaca refuses: no whole contracts, an unknown intent or type, day orders only)."""
-    try:
-        quantity = float(body["qty"])
-    except (KeyError, TypeError, ValueError):
-        raise AlpacaError(422, 40010001, "qty is required") from None
-    if not (math.isfinite(quantity) and quantity > 0 and quantity == int(quantity)):
-        raise AlpacaError(422, 40010001, "qty must be a whole number of contracts > 0")
-    side = body.get("side")
-    if side not in ("buy", "sell"):
-        raise AlpacaError(422, 40010001, "side must be buy or sell")
-    intent = body.get("position_intent")
-    if intent is None:
-        intent = "buy_to_open" if side == "buy" else "sell_to_close"
-    if intent not in OPTION_INTENTS:
-        raise AlpacaError(422, 40010001, f"invalid position_intent {intent!r}")
-    kind = body.get("type", "market")
-    limit: float | None = None
-    if kind == "limit":
-        try:
-            limit = float(body["limit_price"])
-        except (KeyError, TypeError, ValueError):
-            raise AlpacaError(422, 40010001, "limit_price is required for limit orders") from None
-    elif kind != "market":
-        raise AlpacaError(422, 40010001, "options orders are market or limit")
-    if body.get("time_in_force") != "day":
-        raise AlpacaError(422, 40010001, "options orders must be day orders")
-    client_order_id = body.get("client_order_id") or str(uuid.uuid4())
-    if not isinstance(client_order_id, str) or len(client_order_id) > MAX_CLIENT_ORDER_ID:
-        raise AlpacaError(
-            422, 40010001, f"client_order_id must be at most {MAX_CLIENT_ORDER_ID} characters"
-        )
-    request = OptionOrderRequest(
-        client_order_id, str(body["symbol"]), side, str(intent), int(quantity), limit
-    )
-    return request, "day"
-
-
-def _page(items: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
-    """Activities (oldest first) as Alpaca pages them: `direction` (asc or desc, the
-    default), `page_size` (at most 100) and `page_token` (the id to continue after)."""
-    unknown = sorted(set(params) - {"direction", "page_size", "page_token"})
-    if unknown:
-        raise AlpacaError(422, 40010001, f"unknown query parameter {unknown[0]}")
-    direction = params.get("direction", "desc")
-    if direction not in ("asc", "desc"):
-        raise AlpacaError(422, 40010001, "direction must be asc or desc")
-    if direction == "desc":
-        items = items[::-1]
-    if "page_token" in params:
-        ids = [a["id"] for a in items]
-        if params["page_token"] not in ids:
-            raise AlpacaError(422, 40010001, "invalid page_token")
-        items = items[ids.index(params["page_token"]) + 1 :]
-    return items[: _count(params, "page_size", 100, 100)]
-
-
-def _count(params: dict[str, str], name: str, default: int, most: int) -> int:
-    """The query parameter `name`, a count from 1 to `most` (`default` when absent; 422
-    otherwise)."""
-    try:
-        value = int(params.get(name, str(default)))
-    except ValueError:
-        raise AlpacaError(422, 40010001, f"{name} must be an integer") from None
-    if not 1 <= value <= most:
-        raise AlpacaError(422, 40010001, f"{name} must be between 1 and {most}")
-    return value
-
-
-def _time(text: str, name: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise AlpacaError(422, 40010001, f"{name} must be an RFC 3339 time") from None
-    if value.tzinfo is None:
-        raise AlpacaError(422, 40010001, f"{name} must have a time zone")
-    return value

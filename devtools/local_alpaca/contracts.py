@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from devtools.local_alpaca.account import AlpacaError, number
+from devtools.local_alpaca.wire import AlpacaError, number
 from execution.options import OptionContract
 
 _NAMESPACE = uuid.UUID("0e1c8f7a-51a4-4d2b-9d5e-3a8b6f2c9e10")

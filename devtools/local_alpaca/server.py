@@ -30,8 +30,9 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from devtools.local_alpaca.account import AlpacaError, SimulatedAccount
+from devtools.local_alpaca.account import SimulatedAccount
 from devtools.local_alpaca.contracts import OptionListing, list_contracts
+from devtools.local_alpaca.wire import AlpacaError
 from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker

@@ -16,12 +16,13 @@ done_for_day become canceled (and rejected orders rejected) with Alpaca's status
 every other status (accepted, pending_new, pending_cancel, held, ...) is new, or
 partially_filled once some shares have filled.
 
-Errors: a 4xx answer other than 429 raises `BrokerRejectedError` with Alpaca's message; 5xx, 429
-and connection failures or timeouts raise `BrokerUnavailableError`. alpaca-py would retry 429 and
-504 answers itself, sleeping 3 s between 3 attempts, and `TradingClient` takes no argument to
-change that: the adapter sets the client's retry count to 0 (its `_retry` attribute) so that the
-execution queue's retry policy is the only one. alpaca-py sends requests without a timeout; the
-adapter mounts a requests adapter with `timeout` (connect, read seconds) on the client's session.
+Errors (`execution.brokers.alpaca_http`): a 4xx answer other than 429 raises
+`BrokerRejectedError` with Alpaca's message; 5xx, 429 and connection failures or timeouts raise
+`BrokerUnavailableError`. alpaca-py would retry 429 and 504 answers itself, sleeping 3 s between
+3 attempts, and `TradingClient` takes no argument to change that: the adapter sets the client's
+retry count to 0 (its `_retry` attribute) so that the order queue's retry policy is the only
+one. alpaca-py sends requests without a timeout; the adapter mounts a requests adapter with
+`timeout` (connect, read seconds) on the client's session.
 
 Fills come from the account activities of type FILL (`GET /v2/account/activities/FILL`, one
 activity per execution, so a partially filled order has several), which alpaca-py's
@@ -30,14 +31,15 @@ reads the answer with alpaca-py's `TradeActivity` model. Fees are 0: Alpaca's eq
 commission-free (the regulatory pass-through fees appear as separate FEE activities, which are
 not fills).
 
-Options (`OptionsBroker`): orders on OCC option symbols are market or limit orders of whole
-contracts, for the day, with their `position_intent`; `options_level` is the account's
-`options_trading_level` (the lesser of the approved level and the configured maximum), and an
-order the level does not allow is refused before it is sent, naming both levels
-(`OPTIONS_LEVEL_NEEDED`). Option positions (``asset_class`` us_option, short ones negative) are
-`option_positions`, never `account().positions`, and option executions are `option_fills`,
-never `fills`: the stock ledger and its reconciliation see shares only. `option_fills` also
-reads what settled at expiry, Alpaca's non-trade activities OPEXP (expired), OPEXC (a long
+Options: an order with a position intent (`OrderRequest.intent`) is an option order on an OCC
+symbol, a market or limit order of whole contracts, for the day, with its `position_intent`;
+`options_level` is the account's `options_trading_level` (the lesser of the approved level and
+the configured maximum), and an order the level does not allow is refused before it is sent,
+naming both levels (`OPTIONS_LEVEL_NEEDED`). The account holds both instrument kinds, seen
+through one object per kind: this one is its stock account (option positions, ``asset_class``
+us_option, short ones negative, are `option_positions`, never `account().positions`, and option
+executions are `option_fills`, never `fills`: the stock ledger and its reconciliation see shares
+only), and the options account over it reads those. `option_fills` also reads what settled at expiry, Alpaca's non-trade activities OPEXP (expired), OPEXC (a long
 exercised) and OPASN (a short assigned) (`GET /v2/account/activities?activity_types=...`), as
 `expiry`, `exercise` and `assignment` entries closing the contracts, at the price per share the
 activity's `net_amount` makes (0 at Alpaca, which delivers the underlying's shares on exercise
@@ -46,8 +48,7 @@ and assignment in a separate OPTRD activity), timed at 16:00 New York on the act
 `GET /v2/options/contracts` (see its docstring for the rule).
 
 Secrets: the key id and secret key go to the client and nowhere else: not in this object's repr,
-not in any error (errors are raised outside the `except` block that caught alpaca-py's or
-requests' exception, so that none is chained: those hold the request and its headers).
+not in any error (`execution.brokers.alpaca_http`).
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ import json
 import math
 import string
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 from typing import Any, TypeVar, cast
@@ -64,7 +64,6 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from alpaca.common.enums import BaseURL, Sort
-from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
 from alpaca.trading.enums import (
     AssetClass,
@@ -90,15 +89,12 @@ from alpaca.trading.requests import (
     MarketOrderRequest,
 )
 from pydantic import SecretStr
-from requests import PreparedRequest, Response
-from requests.adapters import HTTPAdapter
-from requests.exceptions import RequestException
 
+from execution.brokers.alpaca_http import Failure, Timeouts, activity_pages, attempt, called
 from execution.brokers.base import (
     OPTIONS_LEVEL_NEEDED,
     AccountState,
     BrokerOrder,
-    OptionOrderRequest,
     OrderRequest,
     OrderStatus,
 )
@@ -107,8 +103,7 @@ from execution.errors import (
     BrokerRejectedError,
     BrokerUnavailableError,
 )
-from execution.ledger import Fill
-from execution.option_ledger import OptionEvent, OptionFill
+from execution.ledger import Fill, FillEvent
 from execution.options import CONTRACT_MULTIPLIER, OptionContract, is_option_symbol
 from settings import Settings
 
@@ -117,7 +112,7 @@ T = TypeVar("T")
 ACTIVITIES_PAGE_SIZE = 100
 """Activities per page (Alpaca's maximum)."""
 
-SETTLEMENT_EVENTS: dict[str, OptionEvent] = {
+SETTLEMENT_EVENTS: dict[str, FillEvent] = {
     "OPEXP": "expiry",
     "OPEXC": "exercise",
     "OPASN": "assignment",
@@ -134,9 +129,6 @@ CONTRACTS_PAGE_SIZE = 1000
 OPEN_ORDERS_LIMIT = 500
 """Open orders read at most (Alpaca's maximum per request)."""
 
-MAX_MESSAGE_CHARS = 500
-"""An error answer that is not Alpaca's JSON is quoted up to this many characters."""
-
 _CANCELED = {"canceled", "expired", "done_for_day"}
 _KEPT: set[str] = {"filled", "partially_filled", "rejected"}
 
@@ -150,56 +142,6 @@ def order_status(alpaca_status: str, filled_quantity: float) -> tuple[OrderStatu
     if alpaca_status in _KEPT:
         return cast(OrderStatus, alpaca_status), None
     return ("partially_filled" if filled_quantity > 0 else "new"), None
-
-
-class _Timeouts(HTTPAdapter):
-    """A requests adapter that gives every request without a timeout `timeout` (seconds)."""
-
-    def __init__(self, timeout: tuple[float, float]) -> None:
-        super().__init__()
-        self._timeout = timeout
-
-    def send(  # type: ignore[override]
-        self, request: PreparedRequest, timeout: Any = None, **kwargs: Any
-    ) -> Response:
-        return super().send(
-            request, timeout=self._timeout if timeout is None else timeout, **kwargs
-        )
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """A call that did not succeed: Alpaca's HTTP status (None: no answer) and message."""
-
-    status: int | None
-    message: str
-
-    @property
-    def duplicate_client_order_id(self) -> bool:
-        """Whether Alpaca refused an order because its client order id was used before."""
-        return self.status == 422 and "client_order_id" in self.message
-
-    def error(self, base_url: str, action: str) -> BrokerRejectedError | BrokerUnavailableError:
-        if self.status is None:
-            return BrokerUnavailableError(
-                f"Alpaca at {base_url} unreachable ({action}): {self.message}"
-            )
-        if self.status == 429 or self.status >= 500:
-            return BrokerUnavailableError(
-                f"Alpaca answered {self.status} ({action}): {self.message}"
-            )
-        return BrokerRejectedError(f"Alpaca refused ({action}, {self.status}): {self.message}")
-
-
-def _api_failure(error: APIError) -> _Failure:
-    """Alpaca's status and message from alpaca-py's `APIError` (its text is the answer's body,
-    JSON ``{"code": ..., "message": ...}`` from Alpaca)."""
-    text = str(error)
-    try:
-        message = str(json.loads(text)["message"])
-    except (ValueError, KeyError, TypeError):
-        message = text[:MAX_MESSAGE_CHARS] or "no message"
-    return _Failure(error.status_code, message)
 
 
 class AlpacaBroker:
@@ -235,7 +177,7 @@ class AlpacaBroker:
         )
         self._client._retry = 0  # no sleeping retries of 429/504 inside alpaca-py
         for scheme in ("http://", "https://"):
-            self._client._session.mount(scheme, _Timeouts(timeout))
+            self._client._session.mount(scheme, Timeouts(timeout))
         self._client_ids: dict[UUID, str] = {}
         if fractional is None:
             configuration = cast(
@@ -306,57 +248,40 @@ class AlpacaBroker:
         with the client order id of its order and fee 0 (commission-free)."""
         return [fill for fill in self._executions(since) if not is_option_symbol(fill.symbol)]
 
-    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
-        """The account's option executions (after `since`: `trade` entries of contracts at the
+    def option_fills(self, since: datetime | None = None) -> list[Fill]:
+        """The account's option executions (after `since`: `trade` fills of contracts at the
         premium per share, fee 0) and settlements (`option_settlements`), oldest first."""
-        trades = [
-            OptionFill(
-                f.fill_id, f.order_id, f.symbol, "trade", f.side, round(f.quantity), f.price,
-                0.0, f.time,
-            )
-            for f in self._executions(since)
-            if is_option_symbol(f.symbol)
-        ]  # fmt: skip
+        trades = [fill for fill in self._executions(since) if is_option_symbol(fill.symbol)]
         return sorted(trades + self.option_settlements(since), key=lambda f: f.time)
 
-    def option_settlements(self, since: datetime | None = None) -> list[OptionFill]:
+    def option_settlements(self, since: datetime | None = None) -> list[Fill]:
         """The account's option settlements at expiry (at or after `since`), oldest first (see
         the module docstring)."""
-        params: dict[str, Any] = {
-            "activity_types": ",".join(SETTLEMENT_EVENTS),
-            "direction": "asc",
-            "page_size": ACTIVITIES_PAGE_SIZE,
-        }
-        activities: list[NonTradeActivity] = []
-        while True:
-            page = cast(
-                list[dict[str, Any]],
-                self._call(
-                    "read the account's option settlements",
-                    lambda: self._client.get("/account/activities", dict(params)),
-                ),
-            )
-            activities += [NonTradeActivity(**item) for item in page]
-            if len(page) < ACTIVITIES_PAGE_SIZE:
-                break
-            params["page_token"] = page[-1]["id"]
+        params = {"activity_types": ",".join(SETTLEMENT_EVENTS)}
+        pages = activity_pages(
+            self.base_url,
+            "read the account's option settlements",
+            lambda query: self._client.get("/account/activities", query),
+            params,
+            ACTIVITIES_PAGE_SIZE,
+        )
         out = []
-        for activity in activities:
+        for activity in (NonTradeActivity(**item) for item in pages):
             when = datetime.combine(activity.date, SETTLEMENT_TIME).astimezone(UTC)
             contracts = round(abs(float(activity.qty or 0.0)))
             if (since is not None and when < since) or contracts == 0 or not activity.symbol:
                 continue
             out.append(
-                OptionFill(
+                Fill(
                     activity.id,
                     activity.id,
                     activity.symbol,
-                    SETTLEMENT_EVENTS[activity.activity_type.value],
                     "sell" if float(activity.qty or 0.0) < 0 else "buy",
                     contracts,
                     abs(float(activity.net_amount)) / (contracts * CONTRACT_MULTIPLIER),
                     0.0,
                     when,
+                    SETTLEMENT_EVENTS[activity.activity_type.value],
                 )
             )
         return out
@@ -408,22 +333,15 @@ class AlpacaBroker:
         return OptionContract(wanted.underlying, expiry, wanted.kind, strike)
 
     def _executions(self, since: datetime | None) -> list[Fill]:
-        params: dict[str, Any] = {"direction": "asc", "page_size": ACTIVITIES_PAGE_SIZE}
-        if since is not None:
-            params["after"] = since.isoformat()
-        activities: list[AlpacaActivity] = []
-        while True:
-            page = cast(
-                list[dict[str, Any]],
-                self._call(
-                    "read the account's fills",
-                    lambda: self._client.get("/account/activities/FILL", dict(params)),
-                ),
-            )
-            activities += [AlpacaActivity(**item) for item in page]
-            if len(page) < ACTIVITIES_PAGE_SIZE:
-                break
-            params["page_token"] = page[-1]["id"]
+        params: dict[str, Any] = {} if since is None else {"after": since.isoformat()}
+        pages = activity_pages(
+            self.base_url,
+            "read the account's fills",
+            lambda query: self._client.get("/account/activities/FILL", query),
+            params,
+            ACTIVITIES_PAGE_SIZE,
+        )
+        activities = [AlpacaActivity(**item) for item in pages]
         return [
             Fill(
                 fill_id=activity.id,
@@ -441,8 +359,36 @@ class AlpacaBroker:
 
     # -- orders ------------------------------------------------------------------------------
     def submit(self, request: OrderRequest) -> BrokerOrder:
-        """Place a market order for the day, or return the order already placed under its
-        client order id."""
+        """Place a market order for the day (an option order at its `limit_price` if it has
+        one), or return the order already placed under its client order id; an option order is
+        refused before sending when the account's options level does not allow its intent."""
+        fields: dict[str, Any] = {
+            "symbol": request.symbol,
+            "side": OrderSide(request.side),
+            "time_in_force": TimeInForce.DAY,
+            "client_order_id": request.client_order_id,
+        }
+        if request.intent is None:
+            self._check_shares(request)
+            fields["qty"] = request.quantity
+        else:
+            self._check_option(request)
+            fields["qty"] = round(request.quantity)
+            fields["position_intent"] = PositionIntent(request.intent)
+        order_request = (
+            MarketOrderRequest(**fields)
+            if request.limit_price is None
+            else LimitOrderRequest(**fields, limit_price=request.limit_price)
+        )
+        outcome = attempt(lambda: self._client.submit_order(order_request))
+        if isinstance(outcome, Failure):
+            if outcome.duplicate_client_order_id:
+                return self.order(request.client_order_id)
+            what = "order" if request.intent is None else "option order"
+            raise outcome.error(self.base_url, f"submit {what} {request.client_order_id}")
+        return self._order(cast(Order, outcome))
+
+    def _check_shares(self, request: OrderRequest) -> None:
         if not (math.isfinite(request.quantity) and request.quantity > 0):
             raise BrokerRejectedError(f"quantity must be positive, got {request.quantity!r}")
         if not self.fractional and request.quantity != math.floor(request.quantity):
@@ -450,64 +396,19 @@ class AlpacaBroker:
                 f"{request.symbol}: fractional quantity {request.quantity} on an account without "
                 "fractional trading"
             )
-        order_request = MarketOrderRequest(
-            symbol=request.symbol,
-            qty=request.quantity,
-            side=OrderSide(request.side),
-            time_in_force=TimeInForce.DAY,
-            client_order_id=request.client_order_id,
-        )
-        outcome = self._attempt(lambda: self._client.submit_order(order_request))
-        if isinstance(outcome, _Failure):
-            if outcome.duplicate_client_order_id:
-                return self.order(request.client_order_id)
-            raise outcome.error(self.base_url, f"submit order {request.client_order_id}")
-        return self._order(cast(Order, outcome))
 
-    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
-        """Place an option order for the day (market, or limit at `limit_price`), or return the
-        order already placed under its client order id; refused before sending when the
-        account's options level does not allow its intent."""
-        needed = OPTIONS_LEVEL_NEEDED.get(request.intent)
+    def _check_option(self, request: OrderRequest) -> None:
+        needed = OPTIONS_LEVEL_NEEDED.get(request.intent or "")
         if needed is None:
             raise BrokerRejectedError(f"unknown position intent {request.intent!r}")
-        if not (isinstance(request.contracts, int) and request.contracts > 0):
-            raise BrokerRejectedError(
-                f"contracts must be a whole number > 0: {request.contracts!r}"
-            )
+        if not (request.quantity > 0 and float(request.quantity).is_integer()):
+            raise BrokerRejectedError(f"contracts must be a whole number > 0: {request.quantity!r}")
         level = self.options_level()
         if level < needed:
             raise BrokerRejectedError(
                 f"{request.intent} of {request.symbol} needs options trading level {needed}; "
                 f"the Alpaca account's options_trading_level is {level}"
             )
-        fields: dict[str, Any] = {
-            "symbol": request.symbol,
-            "qty": request.contracts,
-            "side": OrderSide(request.side),
-            "time_in_force": TimeInForce.DAY,
-            "client_order_id": request.client_order_id,
-            "position_intent": PositionIntent(request.intent),
-        }
-        order_request = (
-            MarketOrderRequest(**fields)
-            if request.limit_price is None
-            else LimitOrderRequest(**fields, limit_price=request.limit_price)
-        )
-        outcome = self._attempt(lambda: self._client.submit_order(order_request))
-        if isinstance(outcome, _Failure):
-            if outcome.duplicate_client_order_id:
-                return self.order(request.client_order_id)
-            raise outcome.error(self.base_url, f"submit option order {request.client_order_id}")
-        return self._order(cast(Order, outcome))
-
-    def option_order(self, client_order_id: str) -> BrokerOrder:
-        """The option order placed under `client_order_id`."""
-        return self.order(client_order_id)
-
-    def cancel_option(self, client_order_id: str) -> BrokerOrder:
-        """Cancel what has not filled of an option order (see `cancel`)."""
-        return self.cancel(client_order_id)
 
     def order(self, client_order_id: str) -> BrokerOrder:
         """The order placed under `client_order_id` (`BrokerRejectedError` if there is none)."""
@@ -521,9 +422,9 @@ class AlpacaBroker:
         order = self._order(alpaca_order)
         if order.is_final:
             return order
-        outcome = self._attempt(lambda: self._client.cancel_order_by_id(alpaca_order.id))
+        outcome = attempt(lambda: self._client.cancel_order_by_id(alpaca_order.id))
         # 422: no longer cancelable (it filled meanwhile): the order as it now is says so
-        if isinstance(outcome, _Failure) and outcome.status != 422:
+        if isinstance(outcome, Failure) and outcome.status != 422:
             raise outcome.error(self.base_url, f"cancel order {client_order_id}")
         return self.order(client_order_id)
 
@@ -569,21 +470,7 @@ class AlpacaBroker:
 
     def _call(self, action: str, call: Callable[[], T]) -> T:
         """`call()`, or the broker error for its failure (`action` says what was being done)."""
-        outcome = self._attempt(call)
-        if isinstance(outcome, _Failure):
-            raise outcome.error(self.base_url, action)
-        return outcome
-
-    @staticmethod
-    def _attempt(call: Callable[[], T]) -> T | _Failure:
-        """`call()`, or what went wrong; alpaca-py's and requests' exceptions (which hold the
-        request and its key headers) go no further than here."""
-        try:
-            return call()
-        except APIError as error:
-            return _api_failure(error)
-        except RequestException as error:
-            return _Failure(None, f"{type(error).__name__}: {error}")
+        return called(self.base_url, action, call)
 
 
 OWNER_PLACEHOLDER = "{owner}"

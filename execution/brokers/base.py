@@ -1,11 +1,14 @@
-"""What every broker adapter offers the execution queue: an account, positions, and market
-orders identified by the caller's client order id.
+"""What every broker adapter offers the order queue: orders identified by the caller's client
+order id, their fills, and an account's positions, for instrument kinds stock and option
+(`execution.instruments`).
 
-Conventions: quantities are shares (fractional only where `fractional` is true), always
-positive, with a `side`; prices and cash are in the account's currency; times are timezone-aware
-UTC. `submit` is idempotent by `client_order_id`: submitting the same id again returns the order
-already placed and never places a second one (a retried or duplicated run is safe). Order
-statuses follow Alpaca's names: new, partially_filled, filled, canceled, rejected.
+Conventions: quantities are shares (fractional only where `fractional` is true) or whole
+contracts, always positive, with a `side`; prices are per share and cash is in the account's
+currency; times are timezone-aware UTC. An option order names its position intent (buy or sell
+to open or close); a share order names none. `submit` is idempotent by `client_order_id`:
+submitting the same id again returns the order already placed and never places a second one (a
+retried or duplicated run is safe). Order statuses follow Alpaca's names: new,
+partially_filled, filled, canceled, rejected.
 """
 
 from __future__ import annotations
@@ -14,20 +17,37 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from execution.instruments import InstrumentKind
 from execution.ledger import Fill, Side
 
 OrderStatus = Literal["new", "partially_filled", "filled", "canceled", "rejected"]
 FINAL_STATUSES: frozenset[OrderStatus] = frozenset({"filled", "canceled", "rejected"})
+PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
+OPTION_INTENTS: tuple[PositionIntent, ...] = (
+    "buy_to_open",
+    "sell_to_open",
+    "buy_to_close",
+    "sell_to_close",
+)
 
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """A market order for `quantity` shares of `symbol`, good for the day it first trades."""
+    """An order for `quantity` of `symbol`, good for the day it first trades: shares at the
+    market, or (with a position `intent`) whole option contracts of the OCC `symbol`, at the
+    market or at `limit_price` per share."""
 
     client_order_id: str
     symbol: str
     side: Side
     quantity: float
+    intent: PositionIntent | None = None
+    limit_price: float | None = None
+
+    @property
+    def kind(self) -> InstrumentKind:
+        """`option` for an order with a position intent, `stock` otherwise."""
+        return "stock" if self.intent is None else "option"
 
 
 @dataclass(frozen=True)
@@ -60,14 +80,11 @@ class AccountState:
 
 
 class Broker(Protocol):
-    """A brokerage account the execution queue trades through."""
+    """A brokerage account the order queue trades through. An account object trades one
+    instrument kind's orders and lists that kind's fills (`fills`); one broker account that
+    holds both kinds (Alpaca) is seen through one object per kind."""
 
     name: str
-    fractional: bool
-
-    def account(self) -> AccountState:
-        """Cash and positions now."""
-        ...
 
     def submit(self, request: OrderRequest) -> BrokerOrder:
         """Place the order, or return the one already placed under its client order id.
@@ -84,25 +101,19 @@ class Broker(Protocol):
         ...
 
     def fills(self, since: datetime | None = None) -> list[Fill]:
-        """The account's fills (after `since`, if given), oldest first."""
+        """The account's fills of its kind (those after `since` at least, if given), oldest
+        first: for options, its trades and settlements."""
         ...
 
 
-OPTION_INTENTS = ("buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close")
+class StockBroker(Broker, Protocol):
+    """An account trading shares: its cash and shares, and whether it takes fractional ones."""
 
+    fractional: bool
 
-@dataclass(frozen=True)
-class OptionOrderRequest:
-    """An option order: `contracts` (whole, > 0) of the OCC `symbol`, bought or sold with its
-    `intent` (buy_to_open, sell_to_open, buy_to_close, sell_to_close), at a `limit_price` per
-    share (None: a market order), good for the day it first trades."""
-
-    client_order_id: str
-    symbol: str
-    side: Side
-    intent: str
-    contracts: int
-    limit_price: float | None = None
+    def account(self) -> AccountState:
+        """Cash and positions now."""
+        ...
 
 
 OPTIONS_LEVEL_NEEDED = {"buy_to_open": 2, "sell_to_close": 1, "buy_to_close": 1, "sell_to_open": 3}
@@ -112,27 +123,12 @@ a sold leg is covered by a bought one). A hedge's sold leg (a collar's call, a p
 put) is opened as part of a spread with the bought put, so it needs level 3."""
 
 
-class OptionsBroker(Protocol):
-    """A brokerage account the hedge queue trades options through. Quantities are contracts,
-    prices per share; `option_positions` are signed (short negative)."""
-
-    name: str
+class OptionsBroker(Broker, Protocol):
+    """An account trading options: quantities are contracts, prices per share;
+    `option_positions` are signed (short negative)."""
 
     def options_level(self) -> int:
         """The account's approved options trading level (0: no options)."""
-        ...
-
-    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
-        """Place the order or return the one already placed under its client order id; raises
-        `BrokerRejectedError` (refused) or `BrokerUnavailableError` (unreachable)."""
-        ...
-
-    def option_order(self, client_order_id: str) -> BrokerOrder:
-        """The option order placed under `client_order_id`."""
-        ...
-
-    def cancel_option(self, client_order_id: str) -> BrokerOrder:
-        """Cancel what has not filled yet; a final order is returned as it is."""
         ...
 
     def option_positions(self) -> dict[str, int]:

@@ -364,7 +364,9 @@ class PaperBroker:
 
 
 def _fill_state(fill: Fill) -> dict[str, Any]:
-    return {**vars(fill), "time": fill.time.isoformat()}
+    """A fill of shares as the account's state keeps it (every share fill is a trade)."""
+    fields = {k: v for k, v in vars(fill).items() if k != "event"}
+    return {**fields, "time": fill.time.isoformat()}
 
 
 def _order_state(order: BrokerOrder) -> dict[str, Any]:

@@ -16,7 +16,7 @@ contracts than are held or opened, or the contract has expired or has no underly
 
 Settlement: at the close of its expiry date every position is cash-settled at its intrinsic
 value at that close (an `exercise` for a long in the money, an `assignment` for a short in the
-money, an `expiry` at 0 otherwise; `execution.option_ledger`): listed ETF options would be
+money, an `expiry` at 0 otherwise; `execution.ledger`): listed ETF options would be
 exercised into shares, which the paper account does not hold, so it settles their value in
 cash. Open orders on an expired contract are canceled.
 
@@ -34,10 +34,10 @@ from typing import Any
 
 import pandas as pd
 
-from execution.brokers.base import OPTIONS_LEVEL_NEEDED, BrokerOrder, OptionOrderRequest
+from execution.brokers.base import OPTIONS_LEVEL_NEEDED, BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, OrderPlanError
 from execution.hedge import HedgeMarket, model_price
-from execution.option_ledger import OptionBook, OptionEvent, OptionFill
+from execution.ledger import Book, Fill, FillEvent
 from execution.options import parse_occ
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel
@@ -89,9 +89,9 @@ class PaperOptionsBroker:
             t.to_pydatetime() for t in sessions["close"].reindex(days[keep])
         ]
         self._orders: dict[str, BrokerOrder] = {}
-        self._requests: dict[str, OptionOrderRequest] = {}
-        self._fills: list[OptionFill] = []
-        self._book = OptionBook()
+        self._requests: dict[str, OrderRequest] = {}
+        self._fills: list[Fill] = []
+        self._book = Book()
         self._now: datetime | None = None
 
     # -- saving and restoring ------------------------------------------------------------------
@@ -104,11 +104,11 @@ class PaperOptionsBroker:
                 {
                     **{k: v for k, v in vars(o).items() if k != "submitted_at"},
                     "submitted_at": o.submitted_at.isoformat(),
-                    "request": vars(self._requests[o.client_order_id]),
+                    "request": _request_state(self._requests[o.client_order_id]),
                 }
                 for o in self._orders.values()
             ],
-            "fills": [{**vars(f), "time": f.time.isoformat()} for f in self._fills],
+            "fills": [_fill_state(f) for f in self._fills],
             "now": None if self._now is None else self._now.isoformat(),
         }
 
@@ -126,11 +126,9 @@ class PaperOptionsBroker:
                 **{**fields, "submitted_at": datetime.fromisoformat(fields["submitted_at"])}
             )
             broker._orders[order.client_order_id] = order
-            broker._requests[order.client_order_id] = OptionOrderRequest(**stored["request"])
-        broker._fills = [
-            OptionFill(**{**f, "time": datetime.fromisoformat(f["time"])}) for f in state["fills"]
-        ]
-        broker._book = OptionBook.replay(broker._fills)
+            broker._requests[order.client_order_id] = _request(stored["request"])
+        broker._fills = [_fill(f) for f in state["fills"]]
+        broker._book = Book.replay(broker._fills)
         broker._now = None if state["now"] is None else datetime.fromisoformat(state["now"])
         return broker
 
@@ -146,7 +144,7 @@ class PaperOptionsBroker:
         return self._book.cash
 
     @property
-    def book(self) -> OptionBook:
+    def book(self) -> Book:
         """The account's option book."""
         return self._book
 
@@ -163,7 +161,7 @@ class PaperOptionsBroker:
         """Contracts held per OCC symbol (negative: short)."""
         return dict(self._book.contracts)
 
-    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+    def fills(self, since: datetime | None = None) -> list[Fill]:
         """Trades and settlements at or after `since`, oldest first."""
         return [f for f in self._fills if since is None or f.time >= since]
 
@@ -190,7 +188,7 @@ class PaperOptionsBroker:
         return model_price(contract, self.market(contract.underlying, at), self.vol_model)
 
     # -- orders ------------------------------------------------------------------------------
-    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+    def submit(self, request: OrderRequest) -> BrokerOrder:
         """Accept the order at the account's time (it fills from the next close on: see the
         module docstring), or return the order already placed under its id."""
         existing = self._orders.get(request.client_order_id)
@@ -203,7 +201,7 @@ class PaperOptionsBroker:
             request.client_order_id,
             request.symbol,
             request.side,
-            float(request.contracts),
+            float(request.quantity),
             "new",
             self._now,
         )
@@ -211,23 +209,23 @@ class PaperOptionsBroker:
         self._requests[order.client_order_id] = request
         return order
 
-    def option_order(self, client_order_id: str) -> BrokerOrder:
+    def order(self, client_order_id: str) -> BrokerOrder:
         """The order placed under `client_order_id`."""
         try:
             return self._orders[client_order_id]
         except KeyError:
             raise BrokerRejectedError(f"no option order {client_order_id!r}") from None
 
-    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+    def cancel(self, client_order_id: str) -> BrokerOrder:
         """Cancel the unfilled rest of an order (a final one is returned as it is)."""
-        order = self.option_order(client_order_id)
+        order = self.order(client_order_id)
         if order.is_final:
             return order
         canceled = replace(order, status="canceled", reason="canceled on request")
         self._orders[client_order_id] = canceled
         return canceled
 
-    def advance(self, now: datetime) -> list[OptionFill]:
+    def advance(self, now: datetime) -> list[Fill]:
         """Move to `now`: at every close after the account's time up to `now`, settle what
         expires that day, then fill open orders; the new fills and settlements."""
         if self._now is not None and now < self._now:
@@ -246,13 +244,13 @@ class PaperOptionsBroker:
         index = bisect.bisect_right(self._bar_times, after)
         return self._bar_times[index] if index < len(self._bar_times) else None
 
-    def _check(self, request: OptionOrderRequest) -> None:
+    def _check(self, request: OrderRequest) -> None:
         try:
             contract = parse_occ(request.symbol)
         except OrderPlanError as exc:
             raise BrokerRejectedError(str(exc)) from None
-        needed = OPTIONS_LEVEL_NEEDED.get(request.intent)
-        if needed is None:
+        needed = None if request.intent is None else OPTIONS_LEVEL_NEEDED.get(request.intent)
+        if request.intent is None or needed is None:
             raise BrokerRejectedError(f"unknown position intent {request.intent!r}")
         if (request.side == "buy") != request.intent.startswith("buy"):
             raise BrokerRejectedError(f"side {request.side} does not match {request.intent}")
@@ -261,10 +259,8 @@ class PaperOptionsBroker:
                 f"{request.intent} needs options trading level {needed}; the account is "
                 f"approved for level {self.settings.level}"
             )
-        if not (isinstance(request.contracts, int) and request.contracts > 0):
-            raise BrokerRejectedError(
-                f"contracts must be a whole number > 0: {request.contracts!r}"
-            )
+        if not (request.quantity > 0 and float(request.quantity).is_integer()):
+            raise BrokerRejectedError(f"contracts must be a whole number > 0: {request.quantity!r}")
         if request.limit_price is not None and not (
             math.isfinite(request.limit_price) and request.limit_price >= 0
         ):
@@ -283,9 +279,9 @@ class PaperOptionsBroker:
                 if o.symbol == request.symbol
                 and self._requests[o.client_order_id].intent == request.intent
             )
-            if request.contracts > held - pending:
+            if request.quantity > held - pending:
                 raise BrokerRejectedError(
-                    f"{request.intent} of {request.contracts} {request.symbol}: {held - pending} "
+                    f"{request.intent} of {request.quantity:g} {request.symbol}: {held - pending} "
                     "are held and not already being closed"
                 )
 
@@ -304,15 +300,14 @@ class PaperOptionsBroker:
             return
         if price <= 0:
             return  # nothing trades at no price: the order waits (or is canceled at expiry)
-        remaining = request.contracts - int(order.filled_quantity)
+        remaining = round(request.quantity) - int(order.filled_quantity)
         cap = self.settings.max_fill_contracts
         contracts = remaining if cap is None else min(remaining, cap)
         number = sum(1 for f in self._fills if f.order_id == client_order_id) + 1
-        fill = OptionFill(
+        fill = Fill(
             f"{client_order_id}-{number}",
             client_order_id,
             request.symbol,
-            "trade",
             request.side,
             contracts,
             price,
@@ -327,7 +322,7 @@ class PaperOptionsBroker:
         ) / (filled)
         self._orders[client_order_id] = replace(
             order,
-            status="filled" if filled >= request.contracts else "partially_filled",
+            status="filled" if filled >= request.quantity else "partially_filled",
             filled_quantity=filled,
             average_fill_price=average,
         )
@@ -340,19 +335,17 @@ class PaperOptionsBroker:
                 continue
             spot = float(self._closes[contract.underlying].iloc[: index + 1].dropna().iloc[-1])
             value = contract.intrinsic(spot)
-            event: OptionEvent = (
-                "expiry" if value <= 0 else "exercise" if held > 0 else "assignment"
-            )
-            fill = OptionFill(
+            event: FillEvent = "expiry" if value <= 0 else "exercise" if held > 0 else "assignment"
+            fill = Fill(
                 f"settle-{symbol}-{day.isoformat()}",
                 f"settle-{symbol}",
                 symbol,
-                event,
                 "sell" if held > 0 else "buy",
                 abs(held),
                 value,
                 0.0,
                 bar_time,
+                event,
             )
             self._book.apply(fill)
             self._fills.append(fill)
@@ -361,3 +354,33 @@ class PaperOptionsBroker:
                 self._orders[order.client_order_id] = replace(
                     order, status="canceled", reason=f"{order.symbol} expired on {day}"
                 )
+
+
+FILL_STATE = ("fill_id", "order_id", "symbol", "event", "side", "contracts", "price", "fee", "time")
+"""The keys of a trade or settlement in the account's state, in their order."""
+REQUEST_STATE = ("client_order_id", "symbol", "side", "intent", "contracts", "limit_price")
+"""The keys of an order's request in the account's state, in their order."""
+
+
+def _fill_state(fill: Fill) -> dict[str, Any]:
+    """A trade or settlement as the account's state keeps it (contracts as a whole number)."""
+    values = {**vars(fill), "contracts": round(fill.quantity), "time": fill.time.isoformat()}
+    return {key: values[key] for key in FILL_STATE}
+
+
+def _fill(state: dict[str, Any]) -> Fill:
+    """The trade or settlement `_fill_state` kept."""
+    fields = {k: v for k, v in state.items() if k not in ("contracts", "time")}
+    return Fill(**fields, quantity=state["contracts"], time=datetime.fromisoformat(state["time"]))
+
+
+def _request_state(request: OrderRequest) -> dict[str, Any]:
+    """An order's request as the account's state keeps it (contracts as a whole number)."""
+    values = {**vars(request), "contracts": round(request.quantity)}
+    return {key: values[key] for key in REQUEST_STATE}
+
+
+def _request(state: dict[str, Any]) -> OrderRequest:
+    """The request `_request_state` kept."""
+    fields = {k: v for k, v in state.items() if k != "contracts"}
+    return OrderRequest(**fields, quantity=state["contracts"])

@@ -3,7 +3,7 @@
 
 The execution queue itself is the store's (orders first in first out per broker account in the
 DynamoDB table, under idempotent client order ids, with the `dead` state for orders that failed
-every attempt: `store.orders`, `trading.execution_queue`), so it needs no queue of its own;
+every attempt: `store.orders`, `trading.queue`), so it needs no queue of its own;
 dead-lettered orders are counted from the worker's logs (`infra/stacks/operations.py`).
 
 Alpaca keys are per owner: the secret named `stratigos-<stage>/alpaca/<owner>` holds that

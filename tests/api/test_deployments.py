@@ -21,7 +21,7 @@ from execution.brokers.paper import PaperBroker
 from quant.data import sp500_prices
 from store import LedgerEntry
 from tests.api.conftest import Api, assert_error, make_settings, parse_sse, wait_job
-from tests.trading.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
+from tests.support.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 
 WEIGHTS = [
     {"asset": "JNJ", "weight": 0.3},

@@ -15,9 +15,9 @@ from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from store import NewOrder
 from tests.api.conftest import Api, assert_error, wait_job
-from tests.trading.hedged import hedged_deployment, hedged_spec
-from trading.hedge_accounts import StoredPaperOptionsAccount
-from trading.hedge_queue import dispatch_hedges
+from tests.support.hedged import hedged_deployment, hedged_spec
+from trading.accounts.paper import StoredPaperOptionsAccount
+from trading.queue import dispatch
 
 
 def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> None:
@@ -30,7 +30,7 @@ def test_the_hedge_its_ledger_and_its_dead_letters_are_read_back(api: Api) -> No
         [NewOrder("hdg-0000000000000000-00-bo", "NOT-AN-OPTION", "buy", 1.0)],
     )
     account = StoredPaperOptionsAccount(api.store, deployment, sp500_prices()[["AAPL"]])
-    dispatch_hedges(api.store, "alice", f"hedge-{deployment.id}", account)
+    dispatch(api.store, "alice", f"hedge-{deployment.id}", account)
     response = api.client.get(f"/v1/deployments/{deployment.id}/hedges", headers=api.alice)
     assert response.status_code == 200, response.text
     hedge = response.json()

@@ -10,7 +10,7 @@ from typing import Any
 
 from store.factory import open_store
 from tests.browser.support import Server, sign_in, trace_lengths
-from tests.trading.hedged import hedged_spec
+from tests.support.hedged import hedged_spec
 
 WEIGHTS = [
     {"asset": "JNJ", "weight": 0.3},

@@ -14,9 +14,9 @@ from quant.data import sp500_prices
 from store import NewOrder
 from store.factory import open_store
 from tests.browser.support import Server, sign_in
-from tests.trading.hedged import hedged_deployment, put_overlay_winner
-from trading.hedge_accounts import StoredPaperOptionsAccount
-from trading.hedge_queue import dispatch_hedges
+from tests.support.hedged import hedged_deployment, put_overlay_winner
+from trading.accounts.paper import StoredPaperOptionsAccount
+from trading.queue import dispatch
 
 UNDERLYING = "#deployment-hedge-underlying"
 UNDERLYING_ERROR = "#deployment-hedge-underlying-error"
@@ -88,7 +88,7 @@ def test_the_hedge_card_and_the_hedging_kill_switch(
         poison = NewOrder("hdg-0000000000000000-00-bo", "NOT-AN-OPTION", "buy", 1.0)
         store.enqueue_orders("local", book, deployment.id, "poisoned", [poison])
         account = StoredPaperOptionsAccount(store, deployment, sp500_prices()[["AAPL"]])
-        dispatch_hedges(store, "local", book, account)
+        dispatch(store, "local", book, account)
     finally:
         store.close()
     with server.client() as client:

@@ -1,7 +1,7 @@
-"""The optimization form's Protection section in Chromium: an overlay search submitted with a
+"""The optimization form's Hedge section in Chromium: an overlay search submitted with a
 bear-scenario drawdown limit runs to the end and the results show the winner's overlay and the
 hedged-vs-unhedged tables with the API's numbers; an unhedged winner and a search without
-overlays say so instead of showing empty tables; bad protection settings are caught beside their
+overlays say so instead of showing empty tables; bad hedge settings are caught beside their
 field before anything is sent, and the API's errors are shown beside the field they name."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def _cells(page: Any, selector: str) -> tuple[list[str], list[str | None]]:
 
 
 def _assert_hedging_tables_match(page: Any, results: dict[str, Any]) -> None:
-    """Every number of the Protection card's tables is the API's, formatted as the reports do."""
+    """Every number of the Hedge card's tables is the API's, formatted as the reports do."""
     hedging = results["hedging"]
     for scenario, sides in (hedging["comparison"] or {}).items():
         texts, values = _cells(page, f"#hedge-comparison tr[data-scenario='{scenario}'] td")
@@ -86,7 +86,7 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     page.fill("#vol-skew", "2")
     page.fill("#vol-window", "42")
     page.locator("#overlay-kind-none").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "protection-form.png"))
+    page.screenshot(path=str(artifacts / "hedge-form.png"))
     page.click("#submit-optimization")
 
     page.wait_for_function("location.hash.startsWith('#/jobs/job_')")
@@ -114,9 +114,9 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
 
     config = results["config_summary"]["config"]
     assert config["overlay"] in ("put", "collar") and config["overlay_budget"] == 0.02
-    shown = page.inner_text("#protection-winner")
+    shown = page.inner_text("#hedge-winner")
     name = {"put": "protective put", "collar": "collar"}[config["overlay"]]
-    assert f"Overlay\t{name}" in shown
+    assert f"Hedge\t{name}" in shown
     assert f"Bought put strike\t{config['overlay_strike'] * 100:.2f}%" in shown
     assert f"Tenor, trading days\t{config['overlay_tenor_days']}" in shown
     assert "Annual budget cap\t2% of wealth" in shown
@@ -124,9 +124,9 @@ def test_an_overlay_search_with_a_bear_drawdown_limit_shows_the_winner_s_overlay
     assert "Roll band" not in shown  # the winner rolls at expiry: the band is not used
     assert "max_drawdown <= 0.5 in bear" in page.inner_text("#config-summary")
     _assert_hedging_tables_match(page, results)
-    assert page.locator("#protection-none").count() == 0
-    page.locator("#protection").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "protection-results.png"))
+    assert page.locator("#hedge-unhedged").count() == 0
+    page.locator("#hedge").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "hedge-results.png"))
     # the trials table has the overlay's columns
     header = page.inner_text("#trials-table thead")
     assert "overlay" in header and "overlay strike" in header
@@ -158,16 +158,16 @@ def test_an_unhedged_winner_says_so_and_shows_the_trade_off(
     assert results["hedging"]["comparison"] is None
     sign_in(page, server, f"#/jobs/{job['id']}")
     page.wait_for_selector(f"body[data-results-ready='{job['id']}']")
-    assert "The winner holds no option overlay" in page.inner_text("#protection-none")
-    assert "protective put" in page.inner_text("#protection-none")
+    assert "The winner holds no option hedge" in page.inner_text("#hedge-unhedged")
+    assert "protective put" in page.inner_text("#hedge-unhedged")
     assert page.locator("#hedge-comparison").count() == 0  # no empty table
-    assert page.locator("#protection-winner").count() == 0
+    assert page.locator("#hedge-winner").count() == 0
     _assert_hedging_tables_match(page, results)
     first = results["hedging"]["tradeoff"][0]
     assert first["hedged"] is False  # the unhedged trial closest to the limits comes first
     assert page.inner_text("#hedge-tradeoff tbody tr:first-child td") == "none"
-    page.locator("#protection").scroll_into_view_if_needed()
-    page.screenshot(path=str(artifacts / "protection-unhedged.png"))
+    page.locator("#hedge").scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "hedge-unhedged.png"))
     assert page.problems == []
 
 
@@ -236,16 +236,16 @@ def test_a_delta_band_roll_is_sent_checked_and_shown_for_the_winner(
     # and the form's own check (the one the request is built through) names the field
     checked = page.evaluate(
         """async () => {
-            const { protectionSpace } = await import('./static/optimize.js');
+            const { hedgeSpace } = await import('./static/optimize.js');
             const form = document.getElementById('optimize-form');
             const out = [];
             for (const bad of ['0.7', '0']) {
               document.getElementById('overlay-roll-delta-band').value = bad;
-              try { protectionSpace(form); out.push('accepted'); }
+              try { hedgeSpace(form); out.push('accepted'); }
               catch (err) { out.push([err.id, err.message]); }
             }
             document.getElementById('overlay-roll').value = 'band';
-            const band = protectionSpace(form);
+            const band = hedgeSpace(form);
             return [out, band.overlay_roll, 'overlay_roll_band' in band,
                     'overlay_roll_delta_band' in band];
         }"""
@@ -267,24 +267,24 @@ def test_a_delta_band_roll_is_sent_checked_and_shown_for_the_winner(
     assert space["overlay_roll"] == "delta" and space["overlay_roll_delta_band"] == 0.05
     assert "overlay_roll_band" not in space  # the moneyness band is not read: not sent
     assert (config["overlay_roll"], config["overlay_roll_delta_band"]) == ("delta", 0.05)
-    shown = page.inner_text("#protection-winner")
+    shown = page.inner_text("#hedge-winner")
     assert "Roll\tat expiry or at the delta band" in shown
     assert "Delta band (± delta)\t0.05" in shown and "Roll band" not in shown
     assert page.problems == []
 
 
-def test_a_search_without_overlays_has_no_protection_card(page: Any, server: Server) -> None:
+def test_a_search_without_overlays_has_no_hedge_card(page: Any, server: Server) -> None:
     job_id = succeeded_job(server)
     with server.client() as client:
         assert client.get(f"/v1/optimizations/{job_id}/results").json()["hedging"] is None
     sign_in(page, server, f"#/jobs/{job_id}")
     page.wait_for_selector(f"body[data-results-ready='{job_id}']")
     assert page.locator("#config-summary").count() == 1
-    assert page.locator("#protection").count() == 0
+    assert page.locator("#hedge").count() == 0
     assert page.problems == []
 
 
-def test_protection_settings_are_checked_beside_their_field_before_sending(
+def test_hedge_settings_are_checked_beside_their_field_before_sending(
     page: Any, server: Server
 ) -> None:
     sign_in(page, server)
@@ -348,7 +348,7 @@ def test_the_pricing_fields_show_the_vol_model_s_defaults_and_send_nothing_uncha
 ) -> None:
     sign_in(page, server)
     page.locator("#vol-model").scroll_into_view_if_needed()
-    page.locator("#vol-model").screenshot(path=str(artifacts / "protection-vol-model.png"))
+    page.locator("#vol-model").screenshot(path=str(artifacts / "hedge-vol-model.png"))
     defaults = ImpliedVolModel()
     assert float(page.input_value("#vol-premium")) == defaults.variance_risk_premium
     assert float(page.input_value("#vol-skew")) == defaults.skew

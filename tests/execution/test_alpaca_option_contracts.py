@@ -19,7 +19,7 @@ from execution.brokers.alpaca import AlpacaBroker
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
-from execution.option_ledger import OptionBook
+from execution.ledger import Book
 from execution.options import OptionContract
 from tests.execution.test_alpaca_options import (
     CALL,
@@ -112,23 +112,23 @@ def test_what_settles_at_expiry_is_read_from_the_settlement_activities(
     alpaca: LocalAlpaca,
 ) -> None:
     broker = _adapter(alpaca)
-    broker.submit_option(_request("h-put", PUT, "buy_to_open", 4))
-    broker.submit_option(_request("h-call", CALL, "sell_to_open", 4))
+    broker.submit(_request("h-put", PUT, "buy_to_open", 4))
+    broker.submit(_request("h-call", CALL, "sell_to_open", 4))
     alpaca.advance(TUESDAY_NIGHT)
     assert [f.event for f in broker.option_fills()] == ["trade", "trade"]
     alpaca.advance(datetime(2022, 8, 22, 23, 0, tzinfo=UTC))  # both expired on 2022-08-19
     options = alpaca.account.options
     assert options is not None
-    expected = [f for f in options.option_fills() if f.event != "trade"]
+    expected = [f for f in options.fills() if f.event != "trade"]
     assert {f.event for f in expected} == {"expiry", "assignment"}  # AAPL closed near 171
     read = [f for f in broker.option_fills() if f.event != "trade"]
-    assert [(f.symbol, f.event, f.side, f.contracts) for f in read] == [
-        (f.symbol, f.event, f.side, f.contracts) for f in expected
+    assert [(f.symbol, f.event, f.side, f.quantity) for f in read] == [
+        (f.symbol, f.event, f.side, f.quantity) for f in expected
     ]
     for ours, theirs in zip(read, expected, strict=True):
         assert ours.price == pytest.approx(theirs.price, abs=1e-12)
         assert ours.time == datetime(2022, 8, 19, 20, 0, tzinfo=UTC)  # 16:00 New York
-    book = OptionBook.replay(broker.option_fills())
+    book = Book.replay(broker.option_fills())
     assert book.contracts == {} and book.cash == pytest.approx(options.cash, abs=1e-9)
     assert broker.option_positions() == {}
     since = broker.option_fills(datetime(2022, 8, 20, tzinfo=UTC))

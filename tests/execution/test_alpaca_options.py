@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from devtools.local_alpaca import LocalAlpaca
 from execution.brokers.alpaca import AlpacaBroker
-from execution.brokers.base import OptionOrderRequest, OrderRequest
+from execution.brokers.base import OrderRequest
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
@@ -51,9 +51,9 @@ def _adapter(stand_in: LocalAlpaca) -> AlpacaBroker:
 
 
 def _request(client_id: str, contract: OptionContract, intent: str, contracts: int,
-             limit: float | None = None) -> OptionOrderRequest:  # fmt: skip
+             limit: float | None = None) -> OrderRequest:  # fmt: skip
     side = "buy" if intent.startswith("buy") else "sell"
-    return OptionOrderRequest(client_id, contract.symbol, side, intent, contracts, limit)  # type: ignore[arg-type]
+    return OrderRequest(client_id, contract.symbol, side, contracts, intent, limit)  # type: ignore[arg-type]
 
 
 def test_a_collar_is_opened_with_occ_symbols_and_read_back_as_us_option_positions(
@@ -61,37 +61,35 @@ def test_a_collar_is_opened_with_occ_symbols_and_read_back_as_us_option_position
 ) -> None:
     broker = _adapter(alpaca)
     assert broker.options_level() == 3
-    placed = broker.submit_option(_request("h-put", PUT, "buy_to_open", 4))
-    broker.submit_option(_request("h-call", CALL, "sell_to_open", 4))
+    placed = broker.submit(_request("h-put", PUT, "buy_to_open", 4))
+    broker.submit(_request("h-call", CALL, "sell_to_open", 4))
     assert (placed.status, placed.filled_quantity) == ("new", 0)
     alpaca.advance(TUESDAY_NIGHT)  # they fill at the next close
-    bought, sold = broker.option_order("h-put"), broker.option_order("h-call")
+    bought, sold = broker.order("h-put"), broker.order("h-call")
     options = alpaca.account.options
     assert options is not None
     assert (bought.status, bought.filled_quantity, bought.symbol) == ("filled", 4, PUT.symbol)
-    assert bought.average_fill_price == pytest.approx(
-        options.option_order("h-put").average_fill_price
-    )
+    assert bought.average_fill_price == pytest.approx(options.order("h-put").average_fill_price)
     assert sold.side == "sell" and sold.status == "filled"
     assert broker.option_positions() == {PUT.symbol: 4, CALL.symbol: -4}
     assert broker.account().positions == {}  # options never count as shares
     fills = broker.option_fills()
-    assert [(f.symbol, f.side, f.contracts, f.event) for f in fills] == [
+    assert [(f.symbol, f.side, f.quantity, f.event) for f in fills] == [
         (PUT.symbol, "buy", 4, "trade"),
         (CALL.symbol, "sell", 4, "trade"),
     ]
-    assert fills[0].price == pytest.approx(options.option_fills()[0].price)
+    assert fills[0].price == pytest.approx(options.fills()[0].price)
     assert broker.fills() == []
-    premium = sum(f.cash_change for f in options.option_fills())
+    premium = sum(f.cash_change for f in options.fills())
     assert broker.account().cash == pytest.approx(100_000.0 + premium)
-    assert broker.submit_option(_request("h-put", PUT, "buy_to_open", 4)) == bought  # idempotent
+    assert broker.submit(_request("h-put", PUT, "buy_to_open", 4)) == bought  # idempotent
     assert ("POST", "/v2/orders") in alpaca.requests
 
 
 def test_shares_and_options_stay_apart(alpaca: LocalAlpaca) -> None:
     broker = _adapter(alpaca)
     broker.submit(OrderRequest("s-1", "AAPL", "buy", 10))
-    broker.submit_option(_request("o-1", PUT, "buy_to_open", 1))
+    broker.submit(_request("o-1", PUT, "buy_to_open", 1))
     alpaca.advance(datetime(2022, 7, 5, 23, 0, tzinfo=UTC))
     assert broker.account().positions == {"AAPL": 10.0}
     assert [f.symbol for f in broker.fills()] == ["AAPL"]
@@ -102,9 +100,9 @@ def test_a_limit_the_model_price_does_not_meet_waits_and_can_be_canceled(
     alpaca: LocalAlpaca,
 ) -> None:
     broker = _adapter(alpaca)
-    waiting = broker.submit_option(_request("l-1", PUT, "buy_to_open", 2, limit=0.01))
+    waiting = broker.submit(_request("l-1", PUT, "buy_to_open", 2, limit=0.01))
     assert waiting.status == "new" and waiting.filled_quantity == 0
-    assert broker.cancel_option("l-1").status == "canceled"
+    assert broker.cancel("l-1").status == "canceled"
     assert broker.option_positions() == {}
 
 
@@ -114,16 +112,16 @@ def test_the_account_s_options_level_is_checked_before_sending() -> None:
         broker = _adapter(stand_in)
         sent = len(stand_in.requests)
         with pytest.raises(BrokerRejectedError, match=r"needs options trading level 3.*is 2"):
-            broker.submit_option(_request("c-1", CALL, "sell_to_open", 1))
+            broker.submit(_request("c-1", CALL, "sell_to_open", 1))
         assert ("POST", "/v2/orders") not in stand_in.requests[sent:]
-        assert broker.submit_option(_request("p-1", PUT, "buy_to_open", 1)).status == "new"
+        assert broker.submit(_request("p-1", PUT, "buy_to_open", 1)).status == "new"
     finally:
         stand_in.close()
     without = LocalAlpaca(PaperBroker(PRICES), key_id="AKTEST", secret_key=SECRET).start()
     try:
         without.advance(FRIDAY_EVENING)
         with pytest.raises(BrokerRejectedError, match="options_trading_level is 0"):
-            _adapter(without).submit_option(_request("p-2", PUT, "buy_to_open", 1))
+            _adapter(without).submit(_request("p-2", PUT, "buy_to_open", 1))
     finally:
         without.close()
 
@@ -132,9 +130,9 @@ def test_a_server_error_is_retryable_and_a_refusal_is_not(alpaca: LocalAlpaca) -
     broker = _adapter(alpaca)
     alpaca.fail_next(1, 503, request=("POST", "/v2/orders"))
     with pytest.raises(BrokerUnavailableError, match="503"):
-        broker.submit_option(_request("f-1", PUT, "buy_to_open", 1))
-    assert broker.submit_option(_request("f-1", PUT, "buy_to_open", 1)).status == "new"
+        broker.submit(_request("f-1", PUT, "buy_to_open", 1))
+    assert broker.submit(_request("f-1", PUT, "buy_to_open", 1)).status == "new"
     alpaca.advance(TUESDAY_NIGHT)
-    assert broker.option_order("f-1").status == "filled"
+    assert broker.order("f-1").status == "filled"
     with pytest.raises(BrokerRejectedError, match=r"403.*1 are held"):
-        broker.submit_option(_request("f-2", PUT, "sell_to_close", 2))
+        broker.submit(_request("f-2", PUT, "sell_to_close", 2))

@@ -21,7 +21,7 @@ from pydantic import SecretStr
 
 from devtools.local_alpaca import LocalAlpaca
 from execution.brokers.alpaca import AlpacaBroker
-from execution.brokers.base import OptionOrderRequest, OrderRequest
+from execution.brokers.base import OrderRequest
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import DeploymentStateError
@@ -36,7 +36,7 @@ from tests.store.conftest import FakeClock
 from trading.deployment_views import check_run_now
 from trading.deployments import change_status, create_deployment
 from trading.execution_jobs import HANDLERS
-from trading.forward_test import ForwardTestRequest, forward_test
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.kill_switch import kill_switch
 from trading.scheduling import REBALANCE_KIND, fire_due
 
@@ -487,7 +487,7 @@ def test_the_hedge_s_option_cash_stays_out_of_the_stock_reconciliation(
         # the hedge buys 3 puts at Alpaca between the fires: the account's cash drops
         owners = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
         put = parse_occ("AAPL210716P00120000")
-        owners.submit_option(OptionOrderRequest("hdg-put", put.symbol, "buy", "buy_to_open", 3))
+        owners.submit(OrderRequest("hdg-put", put.symbol, "buy", 3, "buy_to_open"))
         stand_in.advance(AFTER_THE_CLOSE + timedelta(days=1))
         [bought] = owners.option_fills()
         assert bought.cash_change < -100
@@ -529,7 +529,7 @@ def test_a_hedge_fill_while_the_run_reads_the_account_is_not_a_mismatch(
         stand_in.advance(fire - timedelta(minutes=5))
         owners = AlpacaBroker("AKALICE", SecretStr(SECRET), url_override=stand_in.url)
         put = "AAPL210716P00120000"
-        owners.submit_option(OptionOrderRequest("hdg-put", put, "buy", "buy_to_open", 3))
+        owners.submit(OrderRequest("hdg-put", put, "buy", 3, "buy_to_open"))
         stand_in.advance(fire)
         assert owners.option_fills() == []  # still working when the run starts
         close = AFTER_THE_CLOSE + timedelta(days=2)

@@ -25,8 +25,8 @@ from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
 from services.errors import InputError
 from settings import Settings
-from tests.trading.hedged import put_overlay_winner
-from trading.hedging import check_hedge
+from tests.support.hedged import put_overlay_winner
+from trading.hedges import check_hedge
 
 PRICES = sp500_prices().loc["2021-01-04":]
 SECRET = "alpaca-secret-for-hedge-level-tests"

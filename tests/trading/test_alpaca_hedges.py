@@ -24,7 +24,7 @@ from execution.errors import DeploymentStateError
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from store import Deployment, Job, Store
 from tests.store.conftest import FakeClock
-from tests.trading.hedged import put_overlay_winner
+from tests.support.hedged import put_overlay_winner
 from tests.trading.test_alpaca_deployments import (
     CAPITAL,
     PRICES,
@@ -36,8 +36,8 @@ from tests.trading.test_alpaca_deployments import (
 )
 from trading.deployments import change_status, create_deployment
 from trading.execution_jobs import HEDGE_KIND
-from trading.hedge_accounts import hedge_account
-from trading.hedge_kill_switch import hedge_kill_switch
+from trading.hedges import hedge_account
+from trading.kill_switch import hedge_kill_switch
 from trading.scheduling import REBALANCE_KIND, fire_due
 
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)  # 15:45 in New York, before the close
@@ -137,7 +137,7 @@ def test_a_hedged_alpaca_deployment_buys_listed_puts_and_rolls_them_before_expir
     assert alpaca.account.options.option_positions() == {put.symbol: expected}
     # the hedge ledger holds Alpaca's fill
     [trade] = store.ledger("alice", hedge_account(deployment))
-    [fill] = alpaca.account.options.option_fills()
+    [fill] = alpaca.account.options.fills()
     assert (trade.symbol, trade.quantity, trade.price) == (put.symbol, expected, fill.price)
 
     # the session before the put expires the hedge closes it and buys the next one
@@ -159,7 +159,7 @@ def test_a_hedged_alpaca_deployment_buys_listed_puts_and_rolls_them_before_expir
     positions = alpaca.account.options.option_positions()
     assert positions == {opening["symbol"]: opening["contracts"]}
     # never held to expiry: no settlement at Alpaca, three trades in the ledger
-    assert [f.event for f in alpaca.account.options.option_fills()] == ["trade"] * 3
+    assert [f.event for f in alpaca.account.options.fills()] == ["trade"] * 3
     assert len(store.ledger("alice", hedge_account(deployment))) == 3
 
     # the hedging kill switch closes the put at Alpaca with a market order

@@ -14,13 +14,13 @@ import pytest
 from services.market_data import sp500_prices
 from store import LedgerEntry, NewOrder, OrderUpdate, Store
 from store.executions import MAX_WRITES_PER_EXECUTION
-from tests.trading.test_hedging import FIRE as HEDGE_FIRE
-from tests.trading.test_hedging import _active, _run
-from tests.trading.test_rebalancing import SYMBOLS, Harness, _deployment
-from trading.execution_queue import sync, write_executions
-from trading.hedge_accounts import HedgeLedger, hedge_account
-from trading.ledger import AccountLedger
-from trading.rebalancing import account_of
+from tests.trading.runs.test_hedge import FIRE as HEDGE_FIRE
+from tests.trading.runs.test_hedge import _active, _run
+from tests.trading.runs.test_rebalance import SYMBOLS, Harness, _deployment
+from trading.deployments import account_of
+from trading.hedges import hedge_account
+from trading.ledger import Ledger
+from trading.queue import sync, write_executions
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def test_a_rebalance_killed_at_the_write_leaves_no_fill_and_no_filled_order(
     assert [e.kind for e in store.ledger("alice", harness.deployment.id)] == ["cash_flow"]
     assert len(harness.broker.fills()) == 4  # the broker did fill them
     monkeypatch.setattr(store, "record_executions", real)
-    harness.ledger = AccountLedger(store, "alice", harness.deployment.id)  # a new worker
+    harness.ledger = Ledger(store, "alice", harness.deployment.id)  # a new worker
     outcome = harness.run()
     assert outcome.status == "filled"
     fills = {f.fill_id: f for f in harness.broker.fills()}
@@ -103,7 +103,7 @@ def test_a_hedge_run_killed_at_the_write_leaves_no_option_fill_and_no_filled_ord
     monkeypatch.setattr(store, "record_executions", real)
     outcome = _run(store, deployment, HEDGE_FIRE, "hedge-1")  # the job retried
     assert outcome.status == "filled", outcome.reason
-    ledger = HedgeLedger(store, "alice", book)
+    ledger = Ledger(store, "alice", book)
     for order in outcome.orders:
         assert order.status == "filled"
         assert ledger.filled[order.client_order_id] == order.filled_quantity == order.quantity

@@ -15,7 +15,7 @@ from store.exports import ExportFormat
 from store.sqlite import SQLiteStore
 from tests.store.conftest import aws_env, aws_names, clock, moto_endpoint  # noqa: F401
 from tests.store.conftest import store as store_on_both_backends  # noqa: F401 (fixture `store`)
-from tests.trading.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
+from tests.support.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 from trading.ledger_exports import (
     LEDGER_COLUMNS,
     LEDGER_SCHEMA,

@@ -16,8 +16,8 @@ import pytest
 
 from api.cli import main
 from tests.support.cli import fails
+from tests.support.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 from tests.support.requests import SMALL_REQUEST
-from tests.trading.ledger_files import assert_csv_holds, assert_parquet_holds, hard_entries
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:

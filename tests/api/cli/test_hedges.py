@@ -12,7 +12,7 @@ import pytest
 
 from api.cli import main
 from tests.support.cli import fails
-from tests.trading.hedged import hedged_deployment
+from tests.support.hedged import hedged_deployment
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
@@ -72,7 +72,7 @@ def test_a_forward_test_of_a_hedged_deployment_prints_its_hedge(
     offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from api.cli.local import LOCAL_OWNER, open_local_store
-    from tests.trading.hedged import hedged_spec
+    from tests.support.hedged import hedged_spec
 
     store = open_local_store()
     deployment = store.create_deployment(LOCAL_OWNER, "collared", "draft", hedged_spec())

@@ -1,19 +1,34 @@
-"""The execution queue at work: sending an account's queued orders to its broker first in first
-out, with bounded retries and a dead-letter state, and bringing back what the broker did.
+"""The order queue: one pipeline for both instrument kinds. A deployment's orders on one account
+(`account`: the broker account of its shares, `paper-<id>` or `alpaca-<number>`, or of its
+hedge's options, `hedge-<id>`) are the store's first-in-first-out queue of that account: sent
+to the account's broker with bounded retries and a dead-letter state, and brought back from it
+with their fills into the account's ledger.
+
+Orders: a run's orders get client order ids that are the same on every attempt of the run, so a
+retried or resumed run never trades twice: `stg-<16 hex>-<index>` for the shares of a rebalance,
+`hdg-<16 hex>-<index>-<intent>` for the options of a hedge, whose id carries the position intent
+(bo, so, bc, sc: buy/sell to open/close) that makes it an option order (`order_request`).
+Option orders are sent as market orders: the paper options account fills them at the model
+price; the Alpaca options account prices its own (`trading.accounts.alpaca`).
 
 Sending: each queued order is submitted under its client order id (the broker places it at most
-once, so a retried or resumed run never trades twice). A broker that cannot be reached is tried
-again after `RetryPolicy.delay` seconds, up to `max_attempts` attempts per order; then the order
-is dead-lettered (status `dead`) and the queued orders after it from the same run are canceled
-(a rebalance is sent whole or not at all). An order the broker refuses is `rejected` with the
-broker's reason. An order the broker reports filled (or partly) as it is submitted is recorded
-`submitted`: its fills and its status are recorded together by the sync that follows.
+once). A broker that cannot be reached is tried again after `RetryPolicy.delay` seconds, up to
+`max_attempts` attempts per order; then the order is dead-lettered (status `dead`) and the queued
+orders after it from the same run are canceled (a run is sent whole or not at all). An order the
+broker refuses takes its kind's refusal status (`REFUSED`): a share order is `rejected` with the
+broker's reason; an option order is a dead letter at once (a poisoned message: trying again
+cannot help), which cancels the rest of its run like any dead letter. An order the broker
+reports filled (or partly) as it is submitted is recorded `submitted`: its fills and its status
+are recorded together by the sync that follows.
 
-Syncing: each submitted order takes the broker's status, filled quantity and average price, and
-the account's new fills (since the ledger's last one) go to the ledger, **in one atomic write**
-(`write_executions`, `Store.record_executions`): the store never holds an order filled without
+Syncing: each sent order takes the broker's status, filled quantity and average price, and the
+account's new fills (since the ledger's last one; for options, trades and settlements) go to
+the ledger, **in one atomic write** (`write_executions`, `Store.record_executions`: one SQLite
+transaction, one DynamoDB `TransactWriteItems`): the store never holds an order filled without
 its fills, nor fills whose order's new status was lost. An order the broker reports filled
 beyond what its fills listed so far hold keeps its status until they are listed (the next sync).
+So an order is `filled` or `partially_filled` exactly when its fills in the ledger add up to its
+filled quantity; `rejected` and `dead` orders have none.
 """
 
 from __future__ import annotations
@@ -26,12 +41,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from execution.brokers.base import Broker, BrokerOrder, OrderRequest
+from execution.brokers.base import Broker, BrokerOrder, OrderRequest, PositionIntent
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
+from execution.instruments import InstrumentKind
 from execution.ledger import CashFlow
-from store import ConflictError, LedgerEntry, OrderUpdate, QueuedOrder, Store
+from store import ConflictError, LedgerEntry, NewOrder, OrderUpdate, QueuedOrder, Store
 from store.executions import MAX_WRITES_PER_EXECUTION
-from trading.ledger import AccountLedger, to_entry
+from trading.ledger import Ledger, to_entry
 
 STATUS_FROM_BROKER = {
     "new": "submitted",
@@ -40,6 +56,8 @@ STATUS_FROM_BROKER = {
     "canceled": "canceled",
     "rejected": "rejected",
 }
+REFUSED: dict[InstrumentKind, Literal["rejected", "dead"]] = {"stock": "rejected", "option": "dead"}
+"""The status of an order the broker refuses, by its instrument kind (see the module docstring)."""
 logger = logging.getLogger("stratigos.execution")
 QUANTITY_TOLERANCE = 1e-9
 """Shares (or contracts) by which an order's filled quantity may exceed its fills' sum."""
@@ -48,6 +66,16 @@ SYNC_ATTEMPTS = 3
 FILL_LOOKBACK = timedelta(seconds=1)
 """How far before the ledger's last fill the broker's fills are read again (duplicates are
 recognised by fill id), so fills stamped with the same time are never missed."""
+ENQUEUE_CHUNK = 45
+"""Orders enqueued per store write."""
+INTENT_CODES: dict[PositionIntent, str] = {
+    "buy_to_open": "bo",
+    "sell_to_open": "so",
+    "buy_to_close": "bc",
+    "sell_to_close": "sc",
+}
+_INTENTS = {code: intent for intent, code in INTENT_CODES.items()}
+HEDGE_ORDER_PREFIX = "hdg-"
 
 
 @dataclass(frozen=True)
@@ -68,10 +96,67 @@ class RetryPolicy:
 
 
 def client_order_id(deployment_id: str, fire: datetime, index: int) -> str:
-    """The client order id of the `index`-th order of a deployment's run at `fire`: the same
-    for every attempt of that run, unique across runs, 23 characters (brokers allow 48)."""
+    """The client order id of the `index`-th order of a deployment's rebalance at `fire`: the
+    same for every attempt of that run, unique across runs, 23 characters (brokers allow 48)."""
     digest = hashlib.sha256(f"{deployment_id}|{fire.isoformat()}".encode()).hexdigest()
     return f"stg-{digest[:16]}-{index:02d}"
+
+
+def hedge_order_id(deployment_id: str, run_id: str, index: int, intent: PositionIntent) -> str:
+    """The client order id of the `index`-th order of a hedge run `run_id` (the same for every
+    attempt of the run; 26 characters), carrying the order's position intent."""
+    digest = hashlib.sha256(f"{deployment_id}|hedge|{run_id}".encode()).hexdigest()
+    return f"{HEDGE_ORDER_PREFIX}{digest[:16]}-{index:02d}-{INTENT_CODES[intent]}"
+
+
+def order_kind(client_order_id: str) -> InstrumentKind:
+    """The instrument kind of a queued order: `option` for a hedge order (its id carries a
+    position intent), `stock` for any other."""
+    return "option" if client_order_id.startswith(HEDGE_ORDER_PREFIX) else "stock"
+
+
+def intent_of(client_order_id: str) -> PositionIntent:
+    """The position intent a hedge order's client order id carries (`BrokerRejectedError` for
+    an id without one)."""
+    code = client_order_id.rsplit("-", 1)[-1]
+    if code not in _INTENTS:
+        raise BrokerRejectedError(f"{client_order_id!r} is not a hedge order id (no intent)")
+    return _INTENTS[code]
+
+
+def order_request(order: QueuedOrder) -> OrderRequest:
+    """What the broker is sent for a queued order: its shares, or (an order whose id carries a
+    position intent) its whole contracts with that intent."""
+    if order_kind(order.client_order_id) == "stock":
+        return OrderRequest(order.client_order_id, order.symbol, order.side, order.quantity)
+    intent = intent_of(order.client_order_id)
+    return OrderRequest(
+        order.client_order_id, order.symbol, order.side, round(order.quantity), intent
+    )
+
+
+def enqueue(
+    store: Store,
+    owner: str,
+    account: str,
+    deployment_id: str,
+    run_id: str,
+    orders: Sequence[NewOrder],
+) -> None:
+    """Append a run's orders to the account's queue, in their order (`ENQUEUE_CHUNK` a write;
+    idempotent by client order id)."""
+    for start in range(0, len(orders), ENQUEUE_CHUNK):
+        store.enqueue_orders(
+            owner, account, deployment_id, run_id, list(orders[start : start + ENQUEUE_CHUNK])
+        )
+
+
+def run_orders(
+    store: Store, owner: str, account: str, deployment_id: str, run_id: str
+) -> list[QueuedOrder]:
+    """The orders of a deployment's run on the account's queue, in queue order."""
+    orders = store.list_orders(owner, deployment_id=deployment_id, run_id=run_id)
+    return [order for order in orders if order.account == account]
 
 
 @dataclass
@@ -94,34 +179,11 @@ def dispatch(
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> DispatchReport:
-    """Send the account's queued share orders in queue order (see `dispatch_orders`); an order
-    the broker refuses is `rejected`."""
-
-    def submit(order: QueuedOrder) -> BrokerOrder:
-        request = OrderRequest(order.client_order_id, order.symbol, order.side, order.quantity)
-        return broker.submit(request)
-
-    return dispatch_orders(
-        store, owner, account, submit, refused="rejected", retry=retry, sleep=sleep
-    )
-
-
-def dispatch_orders(
-    store: Store,
-    owner: str,
-    account: str,
-    submit: Callable[[QueuedOrder], BrokerOrder],
-    *,
-    refused: Literal["rejected", "dead"],
-    retry: RetryPolicy | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-) -> DispatchReport:
-    """Send the account's queued orders in queue order through `submit` (see the module
-    docstring); an order the broker refuses takes the status `refused` (`rejected`, or `dead`
-    for a queue whose refusals are dead letters). What the broker said is recorded after the
-    orders are sent, in one write: a worker that dies before it leaves them queued, and the next
-    one sends them again under the same client order ids, which the broker recognises. Every
-    dead letter is logged as an `order_dead_lettered` event (what the operations alarm counts)."""
+    """Send the account's queued orders to `broker` in queue order (see the module docstring).
+    What the broker said is recorded after the orders are sent, in one write: a worker that
+    dies before it leaves them queued, and the next one sends them again under the same client
+    order ids, which the broker recognises. Every dead letter is logged as an
+    `order_dead_lettered` event (what the operations alarm counts)."""
     policy = retry or RetryPolicy()
     updates: list[OrderUpdate] = []
     dead_runs: set[str] = set()
@@ -132,7 +194,7 @@ def dispatch_orders(
             reason = "not sent: an earlier order of its run was dead-lettered"
             updates.append(OrderUpdate(order.client_order_id, "queued", "canceled", reason=reason))
             continue
-        update = _send(order, submit, refused, policy, sleep)
+        update = _send(order, broker, policy, sleep)
         if update.status == "dead":
             dead_runs.add(order.run_id)
             logger.error(
@@ -159,18 +221,15 @@ def dispatch_orders(
 
 
 def _send(
-    order: QueuedOrder,
-    submit: Callable[[QueuedOrder], BrokerOrder],
-    refused: Literal["rejected", "dead"],
-    policy: RetryPolicy,
-    sleep: Callable[[float], None],
+    order: QueuedOrder, broker: Broker, policy: RetryPolicy, sleep: Callable[[float], None]
 ) -> OrderUpdate:
     attempts = order.attempts
     while True:
         attempts += 1
         try:
-            placed = submit(order)
+            placed = broker.submit(order_request(order))
         except BrokerRejectedError as exc:
+            refused = REFUSED[order_kind(order.client_order_id)]
             reason = str(exc) if refused == "rejected" else f"refused by the broker: {exc}"
             return OrderUpdate(
                 order.client_order_id, "queued", refused, attempts=attempts, reason=reason
@@ -184,27 +243,6 @@ def _send(
             sleep(policy.delay(attempts - order.attempts))
             continue
         return as_sent(_from_broker(order, placed, attempts=attempts))
-
-
-OrdersStatus = Literal["filled", "no_trades", "open", "failed"]
-
-
-def orders_status(
-    orders: Sequence[QueuedOrder], what: str = "orders"
-) -> tuple[OrdersStatus, str | None]:
-    """What a run's `orders` came to, and why when it is not `filled` or `no_trades`: `failed`
-    when any ended unfilled, else `open` while any is still working at the broker. `what` names
-    the orders in the reason ("orders", "hedge orders")."""
-    if not orders:
-        return "no_trades", None
-    unfilled = [o for o in orders if not o.is_open and o.status != "filled"]
-    if unfilled:
-        reasons = "; ".join(f"{o.symbol} {o.side} {o.status}: {o.reason}" for o in unfilled)
-        return "failed", f"{len(unfilled)} of {len(orders)} {what} did not fill: {reasons}"
-    still_open = [o for o in orders if o.is_open]
-    if still_open:
-        return "open", f"{len(still_open)} of {len(orders)} {what} are still working at the broker"
-    return "filled", None
 
 
 def as_sent(update: OrderUpdate) -> OrderUpdate:
@@ -295,7 +333,7 @@ def _changed(order: QueuedOrder, update: OrderUpdate) -> bool:
 
 
 def sync(
-    store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
+    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger
 ) -> list[QueuedOrder]:
     """Bring the account's sent orders up to date with the broker and record the account's new
     fills in `ledger`, together (`write_executions`; none from before the ledger opened: an
@@ -314,7 +352,7 @@ def record_with_fills(
     store: Store,
     owner: str,
     broker: Broker,
-    ledger: AccountLedger,
+    ledger: Ledger,
     updates: Sequence[OrderUpdate],
 ) -> list[OrderUpdate]:
     """Write `updates` together with the account's new fills (those since the ledger's last
@@ -326,8 +364,9 @@ def record_with_fills(
     new = ledger.new_items(broker.fills(since))
     filled = dict(ledger.filled)
     for item in new:
-        if not isinstance(item, CashFlow):
-            filled[item.order_id] = filled.get(item.order_id, 0.0) + item.quantity
+        if isinstance(item, CashFlow) or item.event != "trade":
+            continue
+        filled[item.order_id] = filled.get(item.order_id, 0.0) + item.quantity
     kept = covered(updates, filled)
     write_executions(store, owner, ledger.book_id, [to_entry(i) for i in new], kept)
     ledger.applied(new)
@@ -335,7 +374,7 @@ def record_with_fills(
 
 
 def _sync(
-    store: Store, owner: str, account: str, broker: Broker, ledger: AccountLedger
+    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger
 ) -> list[QueuedOrder]:
     orders = store.open_orders(owner, account)
     updates = [
@@ -347,3 +386,44 @@ def _sync(
     ]
     updates = record_with_fills(store, owner, broker, ledger, updates)
     return store.open_orders(owner, account) if updates else orders
+
+
+@dataclass(frozen=True)
+class AccountQueue:
+    """A deployment's order queue on one account, as a run uses it: the store's queue of
+    `account` (owned by `owner`), sent to `broker` under `retry` (`sleep` between retries),
+    its fills recorded in `ledger`."""
+
+    store: Store
+    owner: str
+    account: str
+    broker: Broker
+    ledger: Ledger
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Callable[[float], None] = time.sleep
+
+
+def trade_run(
+    queue: AccountQueue,
+    deployment_id: str,
+    run_id: str,
+    plan: Callable[[], Sequence[NewOrder] | None],
+    settle: Callable[[], None],
+) -> list[QueuedOrder] | None:
+    """A run's trading through the queue, the same for every instrument kind: sync the
+    account's earlier orders (first in first out); unless an order of the run was sent already
+    (a resumed run: its orders are those of its first attempt), `plan()` the run's orders and
+    enqueue them (None from `plan` stops the run: nothing is sent, and None is returned); send
+    the queue; `settle()` (let the orders fill: a simulated account moves to its next bar);
+    sync again. Returns the run's orders as they then are."""
+    store, owner, account = queue.store, queue.owner, queue.account
+    sync(store, owner, account, queue.broker, queue.ledger)
+    if all(o.status == "queued" for o in run_orders(store, owner, account, deployment_id, run_id)):
+        orders = plan()
+        if orders is None:
+            return None
+        enqueue(store, owner, account, deployment_id, run_id, orders)
+    dispatch(store, owner, account, queue.broker, retry=queue.retry, sleep=queue.sleep)
+    settle()
+    sync(store, owner, account, queue.broker, queue.ledger)
+    return run_orders(store, owner, account, deployment_id, run_id)

@@ -1,11 +1,11 @@
 """The option hedge of a forward test's deployment (one with a `hedge`), traded as a live paper
-deployment's hedge is: at every fire, after the rebalance, `trading.hedging.run_hedge` runs on
+deployment's hedge is: at every fire, after the rebalance, `trading.runs.hedge.run_hedge` runs on
 the test deployment's own paper options account (`hedge-<test id>`, over the hedge underlying's
 closes up to the test's last session), with the stock account's state after the rebalance and
 the closes known at the fire; its orders fill at the next close at the model price, its options
 settle at the close of their expiry. At every close the account's new trades and settlements go
-to the hedge ledger (with the orders' statuses, `trading.hedge_queue.sync_hedges`) and the
-hedge is valued: its net cash plus the options held marked at that close's model price.
+to the hedge ledger (with the orders' statuses, `trading.queue.sync`) and the hedge is valued:
+its net cash plus the options held marked at that close's model price.
 
 A hedge run that raises a domain error (`ExecutionError`: e.g. a plan that cannot be priced)
 is recorded as `failed` with the error as its reason, as the live hedge job would fail with it.
@@ -23,19 +23,16 @@ import pandas as pd
 from execution.brokers.base import AccountState
 from execution.brokers.paper_options import PaperOptionsSettings
 from execution.errors import ExecutionError
-from execution.options import CONTRACT_MULTIPLIER
 from services.errors import InputError
 from store import Deployment, Store
-from trading.execution_queue import RetryPolicy
-from trading.hedge_accounts import (
-    NOTE_PREFIX,
-    HedgeLedger,
-    StoredPaperOptionsAccount,
-    hedge_account,
-)
-from trading.hedge_queue import sync_hedges
-from trading.hedge_values import hedge_summary
-from trading.hedging import HedgeOutcome, run_hedge
+from trading.accounts.paper import StoredPaperOptionsAccount
+from trading.deployments import calendar_of
+from trading.hedge_values import hedge_summary, marked_value
+from trading.hedges import hedge_account
+from trading.ledger import OPTION_NOTE, Ledger
+from trading.queue import RetryPolicy, sync
+from trading.runs.hedge import run_hedge
+from trading.runs.outcome import RunOutcome
 
 
 @dataclass
@@ -47,7 +44,7 @@ class ForwardHedge:
     test: Deployment
     account: StoredPaperOptionsAccount
     run_id: str
-    outcomes: list[HedgeOutcome] = field(default_factory=list)
+    outcomes: list[RunOutcome] = field(default_factory=list)
 
     @classmethod
     def open(
@@ -76,12 +73,12 @@ class ForwardHedge:
             level=level,
             safe_rate=float(test.spec["strategy"].get("safe_rate", 0.0)),
             fee_per_contract=fee_per_contract,
-            calendar=str(test.spec["schedule"].get("calendar") or "XNYS"),
+            calendar=calendar_of(test.spec),
         )
         account = StoredPaperOptionsAccount(store, test, closes, settings)
         return cls(store, test, account, run_id)
 
-    def run(self, fire: datetime, stock: AccountState, known: pd.DataFrame) -> HedgeOutcome:
+    def run(self, fire: datetime, stock: AccountState, known: pd.DataFrame) -> RunOutcome:
         """The hedge run at `fire` after the rebalance (`stock`: the stock account then, `known`:
         the universe's closes known at the fire)."""
         deployment = self.store.get_deployment(self.test.owner, self.test.id)
@@ -99,7 +96,7 @@ class ForwardHedge:
                 sleep=lambda _: None,
             )
         except ExecutionError as exc:
-            outcome = HedgeOutcome(deployment.id, run_id, fire, "failed", reason=str(exc))
+            outcome = RunOutcome("hedge", deployment.id, run_id, fire, "failed", reason=str(exc))
         self.outcomes.append(outcome)
         return outcome
 
@@ -108,21 +105,18 @@ class ForwardHedge:
         its own), and value the hedge there (currency: net cash plus the options held at the
         close's model price)."""
         if self.account.advance(close_time):
-            sync_hedges(
+            sync(
                 self.store, self.test.owner, hedge_account(self.test), self.account, self._ledger()
             )
-        return self.account.broker.cash + self._marks(self.account.option_positions(), close_time)
+        return self.account.simulator.cash + self._marks(
+            self.account.option_positions(), close_time
+        )
 
-    def _ledger(self) -> HedgeLedger:
-        return HedgeLedger(self.store, self.test.owner, hedge_account(self.test))
+    def _ledger(self) -> Ledger:
+        return Ledger(self.store, self.test.owner, hedge_account(self.test))
 
     def _marks(self, contracts: Mapping[str, int], close_time: datetime) -> float:
-        return float(
-            sum(
-                n * CONTRACT_MULTIPLIER * self.account.mark(symbol, close_time)
-                for symbol, n in contracts.items()
-            )
-        )
+        return marked_value(contracts, lambda symbol: self.account.mark(symbol, close_time))
 
     def summary(self, priced_on: date) -> dict[str, Any]:
         """The hedge at the last close it was valued at (that of session `priced_on`): its
@@ -135,11 +129,11 @@ class ForwardHedge:
         for outcome in self.outcomes:
             statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
         entries = self.store.ledger(self.test.owner, hedge_account(self.test))
-        trades = sum(1 for e in entries if e.note == f"{NOTE_PREFIX}trade")
+        trades = sum(1 for e in entries if e.note == f"{OPTION_NOTE}trade")
         return {
             **hedge_summary(self.test.spec, hedge_account(self.test), book, marks, priced_on),
             "runs": len(self.outcomes),
             "run_statuses": statuses,
             "trades": trades,
-            "fee_per_contract": self.account.broker.settings.fee_per_contract,
+            "fee_per_contract": self.account.simulator.settings.fee_per_contract,
         }

@@ -1,5 +1,5 @@
 """Forward-testing a deployment: paper trading it from a past date to the end of the market data,
-session by session, through the same schedule, execution queue, paper broker and ledger as a
+session by session, through the same schedule, order queue, paper broker and ledger as a
 live deployment, and comparing the account with the engine's backtest of the same strategy.
 
 The test runs as its own deployment (`spec.mode = "forward_test"`, a copy of the original with
@@ -11,7 +11,7 @@ close the account is valued. A limit breach pauses the test deployment like a li
 fires are skipped and the account is still valued.
 
 A deployment with a `hedge` (a strategy with an option overlay) also runs its hedge at every
-fire after the rebalance, as a live paper deployment does (`trading.forward_hedge`: the test
+fire after the rebalance, as a live paper deployment does (`trading.forward_tests.hedge`: the test
 deployment's own paper options account and hedge ledger; orders fill at the next close's model
 price, options settle at their expiry's close); its value at a close is then the stock
 account's plus the hedge's net cash plus its options marked at that close's model price. Hedge
@@ -19,14 +19,9 @@ runs are counted apart from rebalance runs (`hedge.run_statuses`), and a failed 
 letter) is in `runs_detail` with its reason. A rebalance that leaves orders working runs no
 hedge at its fire, as the live rebalance job then retries before submitting it.
 
-The backtest is the engine's simulation (`quant.engine.evaluate(...).series`) of the same
-`StrategyConfig` (its own `rebalance_every` and `cost_bps`; with its option overlay priced by
-the hedge's `vol_model` when the deployment has a hedge, without it otherwise, as the account
-then trades no options) over the same sessions, or, for fixed weights, those weights held every
-day; both curves start at the deployment's capital at the first session's close. The difference
-is what deploying costs: the schedule, whole shares, the cash buffer, fills one bar after the
-decision, slippage and commission; and, with a hedge, that the engine hedges the sleeve with
-continuous units where the account hedges the underlying with whole contracts and a beta of 1.
+The backtest (`trading.forward_tests.backtest`: the engine's simulation of the same strategy
+over the same sessions) and the account both start at the deployment's capital at the first
+session's close; their difference is what deploying costs.
 """
 
 from __future__ import annotations
@@ -37,26 +32,29 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.ledger import CashFlow, time_weighted_return
 from execution.monitoring import compare_with_backtest
-from execution.rebalance import FixedWeights, RuleStrategy
-from execution.schedule import Schedule, trading_sessions
-from quant.engine import evaluate
+from execution.schedule import trading_sessions
 from services.errors import InputError
 from store import Deployment, Store
-from trading.deployments import ACCOUNT_FIELDS, calendar_of, deployed_strategy
-from trading.execution_queue import RetryPolicy
-from trading.forward_hedge import ForwardHedge
-from trading.hedge_accounts import spec_vol_model
-from trading.hedging import HedgeOutcome
-from trading.ledger import AccountLedger
-from trading.rebalancing import ExecutionContext, RebalanceOutcome, rebalance
+from trading.deployments import (
+    ACCOUNT_FIELDS,
+    FORWARD_TEST_MODE,
+    calendar_of,
+    deployed_strategy,
+    is_forward_test,
+    schedule_of,
+)
+from trading.forward_tests.backtest import backtest_values
+from trading.forward_tests.hedge import ForwardHedge
+from trading.ledger import Ledger
+from trading.queue import RetryPolicy
+from trading.runs.outcome import RunOutcome
+from trading.runs.rebalance import ExecutionContext, rebalance
 
-FORWARD_TEST_MODE = "forward_test"
 Progress = Callable[[int, int], None]
 
 
@@ -88,7 +86,7 @@ def forward_test(
     result: the test deployment's id, the daily values of the account and of the backtest,
     their comparison, the ledger's totals and the runs' outcomes."""
     source = store.get_deployment(owner, request.deployment_id)
-    if source.spec.get("mode") == FORWARD_TEST_MODE:
+    if is_forward_test(source):
         raise InputError("deployment_id", f"{source.id} is itself a forward test")
     strategy = deployed_strategy(source.spec)
     symbols = list(strategy.universe)
@@ -112,12 +110,12 @@ def forward_test(
     first_open = sessions["open"].iloc[0].to_pydatetime()
     broker.advance(first_open)
     broker.deposit(capital, first_open)
-    ledger = AccountLedger(store, owner, test.id)
+    ledger = Ledger(store, owner, test.id)
     ledger.record([CashFlow("capital", capital, first_open, "capital")])
     context = ExecutionContext(
         store, broker, retry=RetryPolicy(max_attempts=1), sleep=lambda _: None
     )
-    schedule = Schedule(**{k: v for k, v in source.spec["schedule"].items() if v is not None})
+    schedule = schedule_of(source.spec)
     priced = {day.date() for day in sessions.index}
     fires = [  # a session the market data has no prices for cannot be traded on paper
         fire
@@ -193,7 +191,7 @@ def _test_deployment(
 
 def _run(
     context: ExecutionContext,
-    ledger: AccountLedger,
+    ledger: Ledger,
     test: Deployment,
     fires: list[datetime],
     sessions: pd.DataFrame,
@@ -203,14 +201,14 @@ def _run(
     run_id: str,
     progress: Progress | None,
     cancelled: Callable[[], bool],
-) -> tuple[pd.Series, list[RebalanceOutcome]]:
+) -> tuple[pd.Series, list[RunOutcome]]:
     store = context.store
     close_times = [t.to_pydatetime() for t in sessions["close"]]
     close_rows = closes.index.get_indexer(sessions.index)
     matrix = closes.to_numpy(dtype=float)
     columns = {str(s): i for i, s in enumerate(closes.columns)}
     values: list[float] = []
-    outcomes: list[RebalanceOutcome] = []
+    outcomes: list[RunOutcome] = []
     fire_index = 0
     for day, close_time in enumerate(close_times):
         while fire_index < len(fires) and fires[fire_index] <= close_time:
@@ -252,49 +250,14 @@ def _settle(broker: PaperBroker, fire: datetime, close_times: list[datetime]) ->
     return settle
 
 
-def backtest_values(
-    strategy: RuleStrategy | FixedWeights,
-    closes: pd.DataFrame,
-    sessions: pd.DataFrame,
-    capital: float,
-    spec: dict[str, Any],
-) -> pd.Series:
-    """The backtest's value at each of `sessions` (indexed by session date), starting at
-    `capital` on the first: the engine's simulation of a rule (with its option overlay when the
-    deployment `spec` has a hedge), or fixed weights held every day (see the module
-    docstring)."""
-    returns = closes.pct_change().iloc[1:]
-    first = int(returns.index.searchsorted(sessions.index[0]))
-    if isinstance(strategy, FixedWeights):
-        window = returns.iloc[first + 1 :].loc[: sessions.index[-1]]
-        weights = np.array([strategy.weights[s] for s in closes.columns])
-        safe_daily = float(spec["strategy"].get("safe_rate", 0.0)) / 252
-        daily = window.to_numpy() @ weights + (1 - weights.sum()) * safe_daily
-        wealth = np.concatenate([[1.0], np.cumprod(1 + daily)])
-        return pd.Series(capital * wealth, index=sessions.index[: len(wealth)])
-    lookback = strategy.config.lookback
-    window = returns.iloc[first - lookback + 1 :].loc[: sessions.index[-1]]
-    # a single sleeve is the equal-weight portfolio of the assets, as in a search
-    risky = window.mean(axis=1) if strategy.config.sleeve == "single" else window
-    config = strategy.config
-    if "hedge" not in spec:  # no options are traded, so the backtest holds none either
-        config = config.model_copy(update={"overlay": "none"})
-    series = evaluate([config], risky, strategy.safe_rate, vol_model=spec_vol_model(spec)).series(0)
-    wealth = series["wealth"].to_numpy()
-    # series row t is day lookback + t (its wealth after that day); the first session's close
-    # is day lookback - 1, where the backtest starts at 1.
-    path = np.concatenate([[1.0], wealth])[: len(sessions)]
-    return pd.Series(capital * path, index=sessions.index[: len(path)])
-
-
 def _result(
     test: Deployment,
     source: Deployment,
     request: ForwardTestRequest,
     values: pd.Series,
     backtest: pd.Series,
-    outcomes: list[RebalanceOutcome],
-    ledger: AccountLedger,
+    outcomes: list[RunOutcome],
+    ledger: Ledger,
     closes: pd.DataFrame,
     hedge: ForwardHedge | None,
 ) -> dict[str, Any]:
@@ -343,27 +306,22 @@ def _result(
             "paper": [float(v) for v in values.to_numpy()],
             "backtest": [float(backtest.loc[d]) for d in common],
         },
-        "runs_detail": _runs_detail(outcomes, [] if hedge is None else hedge.outcomes),
+        "runs_detail": _runs_detail(outcomes + ([] if hedge is None else hedge.outcomes)),
     }
 
 
-def _runs_detail(
-    rebalances: list[RebalanceOutcome], hedges: list[HedgeOutcome]
-) -> list[dict[str, Any]]:
+def _runs_detail(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
     """The runs that did not end filled or with nothing to trade, by fire (a fire's rebalance
     before its hedge): kind (rebalance, hedge), fire, status, reason and orders."""
-    runs: list[tuple[datetime, int, str, str, str | None, int]] = [
-        (o.fire, 0, "rebalance", o.status, o.reason, len(o.orders)) for o in rebalances
-    ]
-    runs += [(o.fire, 1, "hedge", o.status, o.reason, len(o.orders)) for o in hedges]
+    ordered = sorted(outcomes, key=lambda o: (o.fire, o.kind != "rebalance"))
     return [
         {
-            "kind": kind,
-            "fire": fire.isoformat(),
-            "status": status,
-            "reason": reason,
-            "orders": orders,
+            "kind": o.kind,
+            "fire": o.fire.isoformat(),
+            "status": o.status,
+            "reason": o.reason,
+            "orders": len(o.orders),
         }
-        for fire, _, kind, status, reason, orders in sorted(runs, key=lambda r: r[:2])
-        if status not in ("filled", "no_trades")
+        for o in ordered
+        if o.status not in ("filled", "no_trades")
     ]

@@ -1,8 +1,8 @@
-"""The options account a deployment's hedge trades through, by its broker: the paper options
-account kept in the store (`trading.hedge_accounts.StoredPaperOptionsAccount`) or its owner's
-Alpaca account (`AlpacaHedgeAccount`), the one the deployment's shares trade on.
+"""The owner's Alpaca account as a deployment trades it: its shares are the account itself
+(`execution.brokers.alpaca.AlpacaBroker`), its options are `AlpacaOptionsAccount`, and
+`hedge_cash` is the part of its one cash balance the options moved.
 
-On Alpaca:
+The options account, on the Alpaca account the deployment's shares trade on:
 - **Contracts** are Alpaca's listed ones (`AlpacaBroker.listed_contract`: the nearest listed
   expiry on or after the planned one, then the nearest strike), so the plan prices, sizes and
   budgets the contracts it will really trade (`execution.hedge`, "Listed contracts").
@@ -24,31 +24,25 @@ On Alpaca:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
 
-from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
-from execution.brokers.base import BrokerOrder, OptionOrderRequest
+from execution.brokers.alpaca import AlpacaBroker
+from execution.brokers.base import BrokerOrder, OrderRequest
 from execution.errors import OrderPlanError
 from execution.hedge import ContractLookup, HedgeMarket, Settlement, limit_price, model_price
-from execution.option_ledger import OptionFill
+from execution.ledger import Fill
 from execution.options import parse_occ
-from services.market_data import last_closed_session, market_closes
-from settings import Settings
-from store import Deployment, NotFoundError, Store
-from trading.deployments import broker_of, calendar_of
-from trading.hedge_accounts import (
-    HedgeAccount,
-    StoredPaperOptionsAccount,
-    hedge_account,
-    hedge_spec,
-    vol_model_of,
-)
+from services.market_data import last_closed_session
+from store import Deployment
+from trading.deployments import calendar_of
+from trading.hedges import vol_model_of
 
 
-class AlpacaHedgeAccount:
-    """The hedge of `deployment` on its owner's Alpaca account (`broker`), priced on `closes`
+class AlpacaOptionsAccount:
+    """The options of `deployment` on its owner's Alpaca account (`broker`), priced on `closes`
     (the market data's closes of the hedge underlying; see the module docstring)."""
 
     name = "alpaca"
@@ -86,7 +80,7 @@ class AlpacaHedgeAccount:
         """Alpaca's listed contract for a wanted one."""
         return self.broker.listed_contract
 
-    def advance(self, now: datetime) -> list[OptionFill]:
+    def advance(self, now: datetime) -> list[Fill]:
         """Set the run's time (never back); Alpaca fills and settles in real time."""
         if self._now is None or now > self._now:
             self._now = now
@@ -121,62 +115,38 @@ class AlpacaHedgeAccount:
         """Contracts held per OCC symbol at Alpaca (negative: short)."""
         return self.broker.option_positions()
 
-    def option_fills(self, since: datetime | None = None) -> list[OptionFill]:
+    def fills(self, since: datetime | None = None) -> list[Fill]:
         """The account's option trades and settlements since `since` and since the
         deployment's account opened, oldest first."""
         starts = [t for t in (since, self._opened) if t is not None]
         return self.broker.option_fills(max(starts) if starts else None)
 
-    def option_order(self, client_order_id: str) -> BrokerOrder:
+    def order(self, client_order_id: str) -> BrokerOrder:
         """The order placed under `client_order_id`."""
-        return self.broker.option_order(client_order_id)
+        return self.broker.order(client_order_id)
 
-    def cancel_option(self, client_order_id: str) -> BrokerOrder:
+    def cancel(self, client_order_id: str) -> BrokerOrder:
         """Cancel what has not filled of an order at Alpaca."""
-        return self.broker.cancel_option(client_order_id)
+        return self.broker.cancel(client_order_id)
 
-    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+    def submit(self, request: OrderRequest) -> BrokerOrder:
         """Place the order at Alpaca: to open, a day limit order around the model price; to
         close, a market order (see the module docstring)."""
-        if request.intent.endswith("_to_close") or request.limit_price is not None:
-            return self.broker.submit_option(request)
+        if (request.intent or "").endswith("_to_close") or request.limit_price is not None:
+            return self.broker.submit(request)
         assert self._now is not None, "advance() sets the run's time before orders are sent"
         price = self.mark(request.symbol, self._now)
         factor = 1 + self._tolerance if request.side == "buy" else 1 - self._tolerance
         limit = max(limit_price(price * factor, request.side), 0.01)
-        return self.broker.submit_option(
-            OptionOrderRequest(
-                request.client_order_id,
-                request.symbol,
-                request.side,
-                request.intent,
-                request.contracts,
-                limit,
-            )
-        )
+        return self.broker.submit(replace(request, limit_price=limit))
 
 
-def hedge_opened(store: Store, deployment: Deployment) -> bool:
-    """Whether the deployment's hedge account was ever opened (else it never traded)."""
-    if broker_of(deployment) == "alpaca":
-        return "account_opening" in deployment.spec
-    try:
-        store.get_broker_account(deployment.owner, hedge_account(deployment))
-    except NotFoundError:
-        return False
-    return True
-
-
-def open_hedge_account(store: Store, deployment: Deployment, settings: Settings) -> HedgeAccount:
-    """The options account of the deployment's hedge on its broker (`BrokerError` when Alpaca
-    cannot be opened)."""
-    underlying = hedge_spec(deployment)["underlying"]
-    closes = market_closes(settings)[[underlying]].dropna()
-    if broker_of(deployment) == "alpaca":
-        return AlpacaHedgeAccount(
-            alpaca_broker(settings, owner=deployment.owner),
-            deployment,
-            closes,
-            limit_tolerance=settings.hedge_limit_tolerance,
-        )
-    return StoredPaperOptionsAccount(store, deployment, closes)
+def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:
+    """The cash (currency, negative when paid) the option hedge of `deployment` moved on its
+    Alpaca account since the account opened: every option trade's premium and fee and every
+    settlement's value on the account (`option_fills`), which only this deployment trades. Alpaca
+    keeps one cash balance for shares and options; this part is outside the stock sleeve, so
+    the rebalance's decision and reconciliation leave it aside like the cash that was in the
+    account before the deployment."""
+    opened = datetime.fromisoformat(deployment.spec["account_opening"]["at"])
+    return sum(fill.cash_change for fill in broker.option_fills(since=opened))

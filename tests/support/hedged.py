@@ -12,8 +12,9 @@ from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from store import Deployment, Store
-from trading.hedge_accounts import StoredPaperOptionsAccount
-from trading.hedging import HedgeOutcome, run_hedge
+from trading.accounts.paper import StoredPaperOptionsAccount
+from trading.runs.hedge import run_hedge
+from trading.runs.outcome import RunOutcome
 
 COLLAR = StrategyConfig(
     overlay="collar", overlay_strike=0.95, overlay_call_strike=1.05, overlay_tenor_days=21
@@ -40,7 +41,7 @@ def hedged_spec(config: StrategyConfig = COLLAR) -> dict[str, Any]:
     }
 
 
-def hedged_deployment(store: Store, owner: str) -> tuple[Deployment, HedgeOutcome]:
+def hedged_deployment(store: Store, owner: str) -> tuple[Deployment, RunOutcome]:
     """An active hedged deployment of `owner` and the hedge run that bought its collar."""
     draft = store.create_deployment(owner, "hedged", "draft", hedged_spec())
     deployment = store.update_deployment(owner, draft.id, expected_version=1, status="active")

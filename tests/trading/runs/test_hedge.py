@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from execution.brokers.base import AccountState, BrokerOrder, OptionOrderRequest
+from execution.brokers.base import AccountState, BrokerOrder, OrderRequest
 from execution.errors import BrokerUnavailableError
 from execution.hedge import HedgeMarket, model_price
 from execution.options import parse_occ
@@ -25,12 +25,15 @@ from services.errors import InputError
 from settings import Settings
 from store import Deployment, NewOrder, Store
 from tests.store.conftest import FakeClock
-from tests.trading.hedged import put_overlay_winner
+from tests.support.hedged import put_overlay_winner
+from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.execution_jobs import HANDLERS, HEDGE_KIND
-from trading.execution_queue import RetryPolicy
-from trading.hedge_accounts import HedgeLedger, StoredPaperOptionsAccount, hedge_account
-from trading.hedge_kill_switch import hedge_kill_switch, release_hedges
-from trading.hedging import HedgeOutcome, check_hedge, run_hedge, spent_last_year
+from trading.hedges import check_hedge, hedge_account
+from trading.kill_switch import hedge_kill_switch, release_hedges
+from trading.ledger import Ledger
+from trading.queue import RetryPolicy
+from trading.runs.hedge import run_hedge, spent_last_year
+from trading.runs.outcome import RunOutcome
 from trading.scheduling import REBALANCE_KIND
 
 CLOSES = sp500_prices()
@@ -62,7 +65,7 @@ def _account(store: Store, deployment: Deployment) -> StoredPaperOptionsAccount:
 
 def _run(
     store: Store, deployment: Deployment, fire: datetime, run_id: str, **kw: object
-) -> HedgeOutcome:
+) -> RunOutcome:
     known = CLOSES[["AAPL", "KO"]].loc[: fire.date().isoformat()]
     return run_hedge(
         store,
@@ -138,7 +141,7 @@ def test_expired_puts_settle_at_intrinsic_value_and_the_next_run_buys_anew(store
     spot = float(CLOSES.loc[contract.expiry.isoformat(), "AAPL"])
     assert settlement[0].price == pytest.approx(max(contract.strike - spot, 0.0))
     assert settlement[0].quantity == bought.quantity
-    book = HedgeLedger(store, "alice", hedge_account(deployment)).book
+    book = Ledger(store, "alice", hedge_account(deployment)).book
     assert book.contracts == second.positions
     assert bought.symbol not in book.contracts and len(book.contracts) == 1
     assert book.premiums_paid == pytest.approx(
@@ -156,11 +159,11 @@ class FlakyAccount:
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
 
-    def submit_option(self, request: OptionOrderRequest) -> BrokerOrder:
+    def submit(self, request: OrderRequest) -> BrokerOrder:
         self.calls += 1
         if self.calls <= self.failures:
             raise BrokerUnavailableError("HTTP 503 from the broker")
-        return self.inner.submit_option(request)
+        return self.inner.submit(request)
 
 
 def test_a_broker_failing_more_than_the_retries_dead_letters_the_hedge_order(store: Store) -> None:
@@ -223,7 +226,7 @@ def test_the_hedging_kill_switch_closes_every_option_and_halts_hedge_runs(
         ("sell", "filled"),
     ]
     assert _account(store, deployment).option_positions() == {}
-    book = HedgeLedger(store, "alice", hedge_account(deployment)).book
+    book = Ledger(store, "alice", hedge_account(deployment)).book
     assert book.contracts == {}
     closes = store.ledger("alice", hedge_account(deployment))[-2:]
     for entry in closes:
@@ -271,7 +274,7 @@ def test_the_premium_spent_over_the_last_year_is_read_from_the_hedge_ledger(stor
     entries = store.ledger("alice", hedge_account(deployment))
     paid = sum(e.quantity * 100 * e.price for e in entries if e.side == "buy")  # type: ignore[operator]
     received = sum(e.quantity * 100 * e.price for e in entries if e.side == "sell")  # type: ignore[operator]
-    ledger = HedgeLedger(store, "alice", hedge_account(deployment))
+    ledger = Ledger(store, "alice", hedge_account(deployment))
     assert bought.status == "filled" and paid > 0 and received > 0
     filled_at = entries[0].time  # the next close after the fire
     assert filled_at > FIRE and spent_last_year(ledger, FIRE) == 0.0

@@ -9,16 +9,14 @@ The run at `fire` (one per schedule fire, under the job id `run_id`):
    run: the account has not changed, so the orders and their client order ids are the same)
    on the closes known at the fire (`execution.rebalance`), and its orders are enqueued. A
    plan that breaks a limit is `blocked`: nothing is sent, the deployment pauses.
-4. The queue is dispatched (`trading.execution_queue`), `settle()` lets time pass until the
-   orders can fill (the paper broker's next bar; nothing for a live broker), and the orders and
-   fills are synced into the ledger.
+4. The queue is dispatched (`trading.queue.trade_run`, as for a hedge's options), `settle()`
+   lets time pass until the orders can fill (the paper broker's next bar; nothing for a live
+   broker), and the orders and fills are synced into the ledger.
 5. The ledger is reconciled with the broker; a mismatch pauses the deployment. The account's
    value is checked against the drawdown limit; a breach pauses it too.
 
-Outcome `status`: `filled` (every order of the run filled), `no_trades` (nothing to trade),
-`open` (orders still working at the broker: the run is not finished), `failed` (an order was
-rejected, dead-lettered or canceled; `reason` says which and why), `blocked` or `skipped`.
-Every pause and failure is notified when a notifier is given.
+Its outcome is a `trading.runs.outcome.RunOutcome` of kind `rebalance`. Every pause and failure
+is notified when a notifier is given.
 """
 
 from __future__ import annotations
@@ -28,30 +26,23 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
 
 import pandas as pd
 
-from execution.brokers.base import AccountState, Broker
+from execution.brokers.base import AccountState, StockBroker
 from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
 from execution.errors import BrokerUnavailableError
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
-from store import ConflictError, Deployment, NewOrder, QueuedOrder, Store
+from store import ConflictError, Deployment, NewOrder, Store
 from trading.deployments import account_of, change_status, deployed_strategy
-from trading.execution_queue import (
-    RetryPolicy,
-    client_order_id,
-    dispatch,
-    orders_status,
-    sync,
-)
-from trading.ledger import AccountLedger, Reconciliation, reconcile
+from trading.ledger import Ledger, reconcile
+from trading.queue import AccountQueue, RetryPolicy, client_order_id, trade_run
+from trading.runs.outcome import RunOutcome, orders_status
 
 logger = logging.getLogger("stratigos.execution")
 
-RunStatus = Literal["filled", "no_trades", "open", "failed", "blocked", "skipped"]
 Notify = Callable[[Notification, Deployment], None]
 
 
@@ -68,7 +59,7 @@ class ExecutionContext:
     outside cash are of the same moment."""
 
     store: Store
-    broker: Broker
+    broker: StockBroker
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
     settle: Callable[[], None] = lambda: None
@@ -100,87 +91,23 @@ def account_state(ctx: ExecutionContext) -> AccountState:
     )
 
 
-@dataclass
-class RebalanceOutcome:
-    """What a run did (see the module docstring for `status`)."""
-
-    deployment_id: str
-    run_id: str
-    fire: datetime
-    status: RunStatus
-    reason: str | None = None
-    targets: dict[str, float] = field(default_factory=dict)
-    orders: list[QueuedOrder] = field(default_factory=list)
-    breaches: list[LimitBreach] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    reconciliation: Reconciliation | None = None
-    equity: float | None = None
-    paused: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """The outcome as JSON (a rebalance job's result; `status` is stored as `outcome`: a
-        job result's `status` is the job's own)."""
-        return {
-            "deployment_id": self.deployment_id,
-            "run_id": self.run_id,
-            "fire": self.fire.isoformat(),
-            "outcome": self.status,
-            "reason": self.reason,
-            "targets": self.targets,
-            "orders": [
-                {
-                    "client_order_id": o.client_order_id,
-                    "symbol": o.symbol,
-                    "side": o.side,
-                    "quantity": o.quantity,
-                    "status": o.status,
-                    "filled_quantity": o.filled_quantity,
-                    "average_price": o.average_price,
-                    "attempts": o.attempts,
-                    "reason": o.reason,
-                }
-                for o in self.orders
-            ],
-            "breaches": [b.__dict__ for b in self.breaches],
-            "notes": self.notes,
-            "reconciliation": None
-            if self.reconciliation is None
-            else self.reconciliation.to_json(),
-            "equity": self.equity,
-            "paused": self.paused,
-        }
-
-    def summary(self) -> dict[str, Any]:
-        """What the run did in a few fields (its `run_finished` event): the outcome and why,
-        orders and fills, the account's value after it, the limits it broke, whether it
-        paused the deployment and whether the books reconciled."""
-        return {
-            "run_id": self.run_id,
-            "fire": self.fire.isoformat(),
-            "outcome": self.status,
-            "reason": self.reason,
-            "orders": len(self.orders),
-            "filled": sum(order.status == "filled" for order in self.orders),
-            "equity": self.equity,
-            "breaches": [breach.limit for breach in self.breaches],
-            "reconciled": None if self.reconciliation is None else self.reconciliation.matches,
-            "paused": self.paused,
-        }
-
-
 def rebalance(
     ctx: ExecutionContext,
-    ledger: AccountLedger,
+    ledger: Ledger,
     deployment: Deployment,
     fire: datetime,
     run_id: str,
     closes: pd.DataFrame,
-) -> RebalanceOutcome:
+) -> RunOutcome:
     """Run the rebalance of `deployment` at `fire` (see the module docstring). `closes` are
     the closing prices known at the fire (oldest first; the last row prices the plan) and
     `ledger` the deployment's ledger. A finished run (any status but `open`) appends its
     `run_finished` event to the deployment's events, once per run."""
-    outcome = _rebalance(ctx, ledger, deployment, fire, run_id, closes)
+    outcome = RunOutcome("rebalance", deployment.id, run_id, fire, "skipped")
+    if deployment.status != "active":
+        outcome.reason = f"the deployment is {deployment.status}"
+    else:
+        _trade(ctx, ledger, deployment, closes, outcome)
     if outcome.status != "open":
         ctx.store.append_deployment_event(
             deployment.owner,
@@ -192,23 +119,18 @@ def rebalance(
     return outcome
 
 
-def _rebalance(
+def _trade(
     ctx: ExecutionContext,
-    ledger: AccountLedger,
+    ledger: Ledger,
     deployment: Deployment,
-    fire: datetime,
-    run_id: str,
     closes: pd.DataFrame,
-) -> RebalanceOutcome:
-    outcome = RebalanceOutcome(deployment.id, run_id, fire, "skipped")
-    if deployment.status != "active":
-        outcome.reason = f"the deployment is {deployment.status}"
-        return outcome
-    store, account = ctx.store, account_of(deployment)
-    sync(store, deployment.owner, account, ctx.broker, ledger)
-    run_orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
+    outcome: RunOutcome,
+) -> None:
+    """Decide and trade the run of an active deployment, saying in `outcome` what it did."""
+    fire, run_id = outcome.fire, outcome.run_id
     limits = DeploymentLimits.model_validate(deployment.spec["limits"])
-    if all(order.status == "queued" for order in run_orders):
+
+    def plan() -> list[NewOrder] | None:
         state = account_state(ctx)
         decision = decide_rebalance(
             deployed_strategy(deployment.spec),
@@ -223,31 +145,36 @@ def _rebalance(
             outcome.status, outcome.breaches = "blocked", decision.breaches
             outcome.reason = "; ".join(b.message for b in decision.breaches)
             _pause(ctx, deployment, outcome, decision.breaches[0], fire)
-            return outcome
-        new_orders = [
+            return None
+        return [
             NewOrder(client_order_id(deployment.id, fire, i), o.symbol, o.side, o.quantity)
             for i, o in enumerate(decision.plan.orders)
         ]
-        for start in range(0, len(new_orders), 45):
-            store.enqueue_orders(
-                deployment.owner, account, deployment.id, run_id, new_orders[start : start + 45]
-            )
-    dispatch(store, deployment.owner, account, ctx.broker, retry=ctx.retry, sleep=ctx.sleep)
-    ctx.settle()
-    sync(store, deployment.owner, account, ctx.broker, ledger)
-    outcome.orders = store.list_orders(deployment.owner, deployment_id=deployment.id, run_id=run_id)
-    outcome.status, outcome.reason = orders_status(outcome.orders)
+
+    queue = AccountQueue(
+        ctx.store,
+        deployment.owner,
+        account_of(deployment),
+        ctx.broker,
+        ledger,
+        ctx.retry,
+        ctx.sleep,
+    )
+    orders = trade_run(queue, deployment.id, run_id, plan, ctx.settle)
+    if orders is None:
+        return
+    outcome.orders = orders
+    outcome.status, outcome.reason = orders_status(orders)
     _check_account(ctx, ledger, deployment, outcome, closes, limits, fire)
     if outcome.status == "failed":
         _notify_failure(ctx, deployment, outcome, fire)
-    return outcome
 
 
 def _check_account(
     ctx: ExecutionContext,
-    ledger: AccountLedger,
+    ledger: Ledger,
     deployment: Deployment,
-    outcome: RebalanceOutcome,
+    outcome: RunOutcome,
     closes: pd.DataFrame,
     limits: DeploymentLimits,
     fire: datetime,
@@ -321,7 +248,7 @@ def _record_peak(store: Store, deployment: Deployment, equity: float) -> float:
 def _pause(
     ctx: ExecutionContext,
     deployment: Deployment,
-    outcome: RebalanceOutcome,
+    outcome: RunOutcome,
     breach: LimitBreach,
     fire: datetime,
 ) -> None:
@@ -364,7 +291,7 @@ def _set_paused(store: Store, deployment: Deployment, reason: str) -> bool:
 
 
 def _notify_failure(
-    ctx: ExecutionContext, deployment: Deployment, outcome: RebalanceOutcome, fire: datetime
+    ctx: ExecutionContext, deployment: Deployment, outcome: RunOutcome, fire: datetime
 ) -> None:
     if ctx.notify is None:
         return

@@ -20,9 +20,10 @@ from notifications.messages import Notification, NotificationKind
 from services.market_data import sp500_prices
 from store import Deployment, Store
 from store.sqlite import SQLiteStore
-from trading.execution_queue import RetryPolicy, client_order_id
-from trading.ledger import AccountLedger
-from trading.rebalancing import ExecutionContext, account_of, rebalance
+from trading.deployments import account_of
+from trading.ledger import Ledger
+from trading.queue import RetryPolicy, client_order_id
+from trading.runs.rebalance import ExecutionContext, rebalance
 
 SYMBOLS = ["AAPL", "KO", "XOM", "JNJ"]
 WEIGHTS = {"AAPL": 0.3, "KO": 0.2, "XOM": 0.25, "JNJ": 0.2}
@@ -62,7 +63,7 @@ class Harness:
         start = FIRE - timedelta(days=5)
         self.broker.advance(start)
         self.broker.deposit(CAPITAL, start)
-        self.ledger = AccountLedger(store, "alice", deployment.id)
+        self.ledger = Ledger(store, "alice", deployment.id)
         self.ledger.record([CashFlow("capital", CAPITAL, start)])
         self.sent: list[Notification] = []
         self.sleeps: list[float] = []
@@ -141,7 +142,7 @@ def test_a_worker_that_dies_before_recording_its_sends_sends_nothing_twice(
     sent = store.list_orders("alice", deployment_id=harness.deployment.id)
     assert len(sent) == 4 and all(o.status == "queued" for o in sent)
     monkeypatch.setattr(store, "update_orders", real)
-    harness.ledger = AccountLedger(store, "alice", harness.deployment.id)  # a new worker
+    harness.ledger = Ledger(store, "alice", harness.deployment.id)  # a new worker
     outcome = harness.run()
     assert outcome.status == "filled"
     assert len(harness.broker.state()["orders"]) == 4

@@ -17,7 +17,7 @@ from services.errors import InputError
 from services.market_data import sp500_prices
 from store import Store
 from store.sqlite import SQLiteStore
-from trading.forward_test import ForwardTestRequest, forward_test
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
 
 SYMBOLS = ["AAPL", "KO", "XOM", "JNJ", "PG"]
 
@@ -157,7 +157,7 @@ def test_a_deployment_without_a_hedge_is_compared_with_a_backtest_without_option
     """A deployment trades options only through its `hedge` (which `create_deployment` requires
     of a strategy with an overlay): one made without it trades the shares only, and its
     backtest leaves the overlay out too, the same curve as the rule's without it. Forward tests
-    of hedged deployments: tests/trading/test_forward_hedge.py."""
+    of hedged deployments: tests/trading/forward_tests/test_hedge.py."""
     config = {"target_vol": 0.12, "lookback": 63, "rebalance_every": 5}
     prices = sp500_prices()
     results = {}

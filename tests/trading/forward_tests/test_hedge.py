@@ -27,9 +27,9 @@ from quant.strategy import StrategyConfig
 from services.market_data import sp500_prices
 from store import Deployment, LedgerEntry, Store
 from store.sqlite import SQLiteStore
-from tests.trading.hedged import hedged_spec, put_overlay_winner
+from tests.support.hedged import hedged_spec, put_overlay_winner
 from trading.deployments import create_deployment
-from trading.forward_test import ForwardTestRequest, forward_test
+from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.performance import performance
 
 START, END = date(2022, 1, 3), date(2022, 6, 30)

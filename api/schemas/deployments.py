@@ -1,0 +1,214 @@
+"""The request and response bodies of `/v1/deployments` and `/v1/kill-switch`
+(`api.routes.deployments`): what a deployment is created from (source, schedule, limits, hedge,
+notifications, broker), how it is shown, its orders, forward tests and stored ledger exports,
+and the kill switch's request and report. Their names are the OpenAPI schema's components.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from notifications.preferences import NotificationPreferences
+from store.exports import ExportFormat
+from trading.deployments import BrokerName
+
+
+class SourceIn(BaseModel):
+    """What to deploy: a saved portfolio (`pf_...`) or a finished optimization job (`job_...`):
+    its winner, or the trial numbered `trial` (any of its trials; the spec's notes say whether
+    it met the risk limits)."""
+
+    kind: Literal["portfolio", "optimization"]
+    id: str = Field(min_length=1, max_length=100)
+    trial: int | None = Field(
+        default=None, ge=0, description="An optimization's trial number (default: its winner)."
+    )
+
+
+class ScheduleIn(BaseModel):
+    """When to rebalance, on the exchange's trading sessions and in its time zone: `every`
+    session, week, month or quarter (on its `first` or `last` session) at `at`, or a `cron`
+    expression; `catch_up` says what happens to fires missed while nothing ran."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    every: Literal["session", "week", "month", "quarter"] | None = "week"
+    on: Literal["first", "last"] = "first"
+    at: str = Field(default="15:45", description="Local time HH:MM.")
+    cron: str | None = None
+    calendar: str = "XNYS"
+    catch_up: Literal["latest", "all", "none"] = "latest"
+
+
+class LimitsIn(BaseModel):
+    """Pre-trade and account limits (fractions of equity, except `min_trade_value`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_turnover: float = Field(default=1.0, gt=0, le=2)
+    min_trade_value: float = Field(default=1.0, ge=0)
+    cash_buffer: float = Field(default=0.01, ge=0, lt=1)
+    max_position: float = Field(default=1.0, gt=0, le=1)
+    max_drawdown: float | None = Field(default=None, gt=0, lt=1)
+
+
+class HedgeIn(BaseModel):
+    """The option hedge of a deployed strategy with an overlay (docs/deployments.md "Hedges")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    underlying: str = Field(
+        min_length=1,
+        max_length=6,
+        examples=["SPY"],
+        description="A symbol of the market data standing in for the risky sleeve; the hedge "
+        "is sized on the sleeve's notional with a beta of 1.",
+    )
+    vol_model: dict[str, float] | None = Field(
+        default=None,
+        description="ImpliedVolModel fields (variance_risk_premium, skew, realised_window, "
+        "min_volatility, max_volatility); the engine's defaults otherwise.",
+    )
+
+
+class DeploymentIn(BaseModel):
+    """A deployment to create (as a draft)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "name": "Defensive four, weekly",
+                "source": {"kind": "portfolio", "id": "pf_0123456789ab"},
+                "capital": 100000,
+                "schedule": {"every": "week", "on": "first", "at": "15:45"},
+                "limits": {"cash_buffer": 0.02, "max_drawdown": 0.2},
+            }
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    source: SourceIn
+    capital: float = Field(gt=0, allow_inf_nan=False, description="Currency.")
+    schedule: ScheduleIn = Field(default_factory=ScheduleIn)
+    limits: LimitsIn = Field(default_factory=LimitsIn)
+    notifications: NotificationPreferences = Field(
+        default_factory=NotificationPreferences,
+        description="Who hears of the deployment: destinations (email or a Slack-compatible "
+        "webhook) and the kinds each receives (alerts by default; fills and the daily summary "
+        "when named).",
+    )
+    cap_leverage: bool = Field(
+        default=False,
+        description="Deploy a winner whose max_leverage exceeds 1 with it capped at 1 (a cash "
+        "account cannot borrow); refused otherwise.",
+    )
+    broker: BrokerName = Field(
+        default="paper",
+        description="paper: its own simulated account; alpaca: the caller's Alpaca account "
+        "(configured by the server's settings; refused when the caller has none, when Alpaca "
+        "refuses its keys, or when another deployment trades it).",
+    )
+    hedge: HedgeIn | None = Field(
+        default=None,
+        description="The option hedge of a strategy with an overlay (required then, refused "
+        "otherwise): the underlying standing in for the risky sleeve.",
+    )
+
+
+class DeploymentOut(BaseModel):
+    """A deployment as the API shows it."""
+
+    id: str
+    name: str
+    status: str
+    mode: Literal["paper", "forward_test"] = Field(
+        description="forward_test: a forward test over past data; paper: a deployment trading "
+        "on its schedule, through the broker its spec names (spec.broker: paper or alpaca)."
+    )
+    version: int
+    spec: dict[str, Any] = Field(description="What is deployed, capital, schedule and limits.")
+    created_at: datetime
+    updated_at: datetime
+    links: dict[str, str]
+
+
+class DeploymentList(BaseModel):
+    """The caller's deployments, oldest first."""
+
+    items: list[DeploymentOut]
+
+
+class ForwardTestIn(BaseModel):
+    """Paper-trade the deployment from `start` to `end` (default: the end of the data)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date
+    end: date | None = None
+
+
+class KillSwitchIn(BaseModel):
+    """Which deployments to stop: all of the caller's, or those trading `account`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str | None = Field(default=None, max_length=200, examples=["paper-dep_0123"])
+
+
+class KillSwitchOut(BaseModel):
+    """What the kill switch stopped (`failures`: broker calls that failed; pull it again)."""
+
+    paused: list[str]
+    cancelled_jobs: list[str]
+    canceled_orders: list[str]
+    failures: list[str]
+
+
+class OrderOut(BaseModel):
+    """An order of the execution queue and what became of it."""
+
+    client_order_id: str
+    account: str = Field(description="The queue: the broker account (hedge-<id>: the hedge's).")
+    run_id: str
+    sequence: int
+    symbol: str
+    side: str
+    quantity: float
+    status: str
+    attempts: int
+    filled_quantity: float
+    average_price: float | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ExportIn(BaseModel):
+    """A stored export of the ledger to create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: ExportFormat = Field(description="`csv` or `parquet`.")
+
+
+class ExportOut(BaseModel):
+    """A stored export of a deployment's ledger (`links.download`: its file)."""
+
+    id: str
+    deployment_id: str
+    format: ExportFormat
+    rows: int = Field(description="Ledger entries in the file.")
+    size_bytes: int
+    sha256: str = Field(description="SHA-256 of the file, hex.")
+    created_at: datetime
+    links: dict[str, str]
+
+
+class ExportList(BaseModel):
+    """A deployment's stored exports, oldest first."""
+
+    items: list[ExportOut]

@@ -1,0 +1,55 @@
+"""Which account a deployment trades, by its spec's `broker` and the instrument kind: on
+`paper`, its own paper accounts kept in the store (`trading.accounts.paper`) over the market
+data's closes; on `alpaca`, its owner's Alpaca account (`execution.brokers.alpaca.alpaca_broker`:
+the owner's keys only, never another owner's), for shares as it is and for options through
+`trading.accounts.alpaca.AlpacaOptionsAccount`.
+"""
+
+from __future__ import annotations
+
+from execution.brokers.alpaca import AlpacaBroker, alpaca_broker
+from services.market_data import market_closes, universe_closes
+from settings import Settings
+from store import Deployment, NotFoundError, Store
+from trading.accounts.alpaca import AlpacaOptionsAccount
+from trading.accounts.interface import OptionsAccount
+from trading.accounts.paper import StoredPaperAccount, StoredPaperOptionsAccount
+from trading.deployments import broker_of
+from trading.hedges import hedge_account, hedge_spec
+
+
+def stock_account(
+    store: Store, deployment: Deployment, settings: Settings
+) -> StoredPaperAccount | AlpacaBroker:
+    """The deployment's stock account, opened (`BrokerError` when Alpaca cannot be)."""
+    if broker_of(deployment) == "alpaca":
+        return alpaca_broker(settings, owner=deployment.owner)
+    closes = universe_closes(deployment.spec["universe"], settings)
+    return StoredPaperAccount(store, deployment, closes)
+
+
+def options_account(store: Store, deployment: Deployment, settings: Settings) -> OptionsAccount:
+    """The deployment's options account, for its hedge (`BrokerError` when Alpaca cannot be
+    opened)."""
+    underlying = hedge_spec(deployment)["underlying"]
+    closes = market_closes(settings)[[underlying]].dropna()
+    if broker_of(deployment) == "alpaca":
+        return AlpacaOptionsAccount(
+            alpaca_broker(settings, owner=deployment.owner),
+            deployment,
+            closes,
+            limit_tolerance=settings.hedge_limit_tolerance,
+        )
+    return StoredPaperOptionsAccount(store, deployment, closes)
+
+
+def options_account_opened(store: Store, deployment: Deployment) -> bool:
+    """Whether the deployment's options account was ever opened (else its hedge never
+    traded)."""
+    if broker_of(deployment) == "alpaca":
+        return "account_opening" in deployment.spec
+    try:
+        store.get_broker_account(deployment.owner, hedge_account(deployment))
+    except NotFoundError:
+        return False
+    return True

@@ -1,0 +1,221 @@
+"""A deployment's paper accounts kept in the store, written through: every order they take,
+every fill they make (and, for options, every settlement) and every cancel is saved before the
+call returns, as a real broker keeps its own records. A worker that dies at any point leaves
+the account as the broker left it, so the next worker never finds a ledger or an order the
+account does not know, and the account's idempotent client order ids keep a retried run from
+trading twice. Saves are guarded by the account's version: two workers changing one account at
+once cannot both win (`ConflictError`: the run is retried).
+
+- Shares: `StoredPaperAccount`, the account `paper-<deployment id>` (kind `paper`), the paper
+  broker (`execution.brokers.paper`) over the market data's closes of the universe, filling at
+  the close, fractional shares, default costs.
+- Options: `StoredPaperOptionsAccount`, the account `hedge-<deployment id>` (kind
+  `paper_options`), the paper options account (`execution.brokers.paper_options`) over the
+  market data's closes of the hedge underlying, priced with the hedge's volatility model and
+  settling exercise and expiry in cash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Generic, Protocol, TypeVar
+
+import pandas as pd
+
+from execution.brokers.base import AccountState, BrokerOrder, OrderRequest
+from execution.brokers.paper import PaperBroker, PaperCosts
+from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
+from execution.errors import BrokerRejectedError
+from execution.hedge import ContractLookup, HedgeMarket, Settlement
+from execution.ledger import CashFlow, Fill
+from store import Deployment, NotFoundError, Store
+from trading.deployments import account_of, calendar_of
+from trading.hedges import hedge_account, vol_model_of
+
+PAPER_KIND = "paper"
+PAPER_OPTIONS_KIND = "paper_options"
+
+
+class Simulator(Protocol):
+    """A simulated account whose whole state can be saved (`state`) and restored."""
+
+    @property
+    def now(self) -> datetime | None: ...
+
+    def state(self) -> dict[str, Any]: ...
+
+    def order(self, client_order_id: str) -> BrokerOrder: ...
+
+    def submit(self, request: OrderRequest) -> BrokerOrder: ...
+
+    def cancel(self, client_order_id: str) -> BrokerOrder: ...
+
+    def advance(self, now: datetime) -> list[Fill]: ...
+
+    def fills(self, since: datetime | None = None) -> list[Fill]: ...
+
+
+S = TypeVar("S", bound=Simulator)
+
+
+class StoredAccount(Generic[S]):
+    """The simulated account `simulator` of the stored broker account `account` (see the module
+    docstring): created as `empty()` under `kind` the first time, else restored from the store
+    by `restore(state)`."""
+
+    name = "paper"
+
+    def __init__(
+        self,
+        store: Store,
+        owner: str,
+        account: str,
+        kind: str,
+        empty: Callable[[], S],
+        restore: Callable[[dict[str, Any]], S],
+    ) -> None:
+        self._store, self._owner, self._account = store, owner, account
+        try:
+            stored = store.get_broker_account(owner, account)
+        except NotFoundError:
+            stored = store.create_broker_account(owner, account, kind, empty().state())
+        self.simulator = restore(stored.state)
+        self._version = stored.version
+
+    def _save(self) -> None:
+        saved = self._store.save_broker_account(
+            self._owner, self._account, self.simulator.state(), expected_version=self._version
+        )
+        self._version = saved.version
+
+    @property
+    def now(self) -> datetime | None:
+        """The account's time: the last time it was advanced to (None before)."""
+        return self.simulator.now
+
+    def order(self, client_order_id: str) -> BrokerOrder:
+        """The order placed under `client_order_id`."""
+        return self.simulator.order(client_order_id)
+
+    def fills(self, since: datetime | None = None) -> list[Fill]:
+        """The account's fills (and settlements) since `since`, oldest first."""
+        return self.simulator.fills(since)
+
+    def submit(self, request: OrderRequest) -> BrokerOrder:
+        """Place the order (or return the one placed under its id), saved."""
+        try:
+            return self.simulator.order(request.client_order_id)
+        except BrokerRejectedError:
+            pass  # not placed yet
+        placed = self.simulator.submit(request)
+        self._save()
+        return placed
+
+    def cancel(self, client_order_id: str) -> BrokerOrder:
+        """Cancel the unfilled rest of an order, saved."""
+        canceled = self.simulator.cancel(client_order_id)
+        self._save()
+        return canceled
+
+    def advance(self, now: datetime) -> list[Fill]:
+        """Move the account's time to `now` (never back), filling (and settling) what the
+        closes fill, saved; the new fills."""
+        if self.now is not None and now <= self.now:
+            return []
+        fills = self.simulator.advance(now)
+        self._save()
+        return fills
+
+
+class StoredPaperAccount(StoredAccount[PaperBroker]):
+    """The paper stock account of `deployment` over `closes` (its universe's)."""
+
+    def __init__(self, store: Store, deployment: Deployment, closes: pd.DataFrame) -> None:
+        super().__init__(
+            store,
+            deployment.owner,
+            account_of(deployment),
+            PAPER_KIND,
+            lambda: PaperBroker(closes, fill_at="close", costs=PaperCosts(), fractional=True),
+            lambda state: PaperBroker.restore(closes, state),
+        )
+        self.fractional = self.simulator.fractional
+
+    def account(self) -> AccountState:
+        """Cash and shares held."""
+        return self.simulator.account()
+
+    def open_orders(self) -> list[BrokerOrder]:
+        """Orders not yet final, in submission order."""
+        return self.simulator.open_orders()
+
+    def fund(self, capital: float, when: datetime) -> CashFlow:
+        """Deposit `capital` at `when` into an account never funded before (saved); the first
+        deposit (made now, or earlier)."""
+        flows = self.simulator.cash_flows()
+        if flows:
+            return flows[0]
+        self.advance(when)
+        flow = self.simulator.deposit(capital, when)
+        self._save()
+        return flow
+
+
+class StoredPaperOptionsAccount(StoredAccount[PaperOptionsBroker]):
+    """The paper options account of `deployment` over `closes` (the hedge underlying's),
+    created with `settings` the first time (by default the strategy's safe rate and the
+    schedule's calendar)."""
+
+    def __init__(
+        self,
+        store: Store,
+        deployment: Deployment,
+        closes: pd.DataFrame,
+        settings: PaperOptionsSettings | None = None,
+    ) -> None:
+        terms = settings or PaperOptionsSettings(
+            safe_rate=float(deployment.spec["strategy"].get("safe_rate", 0.0)),
+            calendar=calendar_of(deployment.spec),
+        )
+        super().__init__(
+            store,
+            deployment.owner,
+            hedge_account(deployment),
+            PAPER_OPTIONS_KIND,
+            lambda: PaperOptionsBroker(closes, terms, vol_model_of(deployment)),
+            lambda state: PaperOptionsBroker.restore(closes, state),
+        )
+
+    @property
+    def settlement(self) -> Settlement:
+        """The paper account settles exercise and expiry in cash."""
+        return "cash"
+
+    @property
+    def listed(self) -> ContractLookup | None:
+        """Any contract trades on the paper account."""
+        return None
+
+    def market(self, underlying: str, at: datetime) -> HedgeMarket:
+        """The underlying's closes known at `at`, as the account prices them."""
+        return self.simulator.market(underlying, at)
+
+    def mark(self, symbol: str, at: datetime) -> float:
+        """The model price per share of `symbol` at the last close at or before `at`."""
+        return self.simulator.mark(symbol, at)
+
+    def settle_after(self, after: datetime) -> None:
+        """Let the account's orders fill: move it to the first close after `after`, once the
+        market data has it (past its end nothing fills and the orders stay working)."""
+        close = self.simulator.next_close(after)
+        if close is not None:
+            self.advance(close)
+
+    def options_level(self) -> int:
+        """The account's approved options level."""
+        return self.simulator.options_level()
+
+    def option_positions(self) -> dict[str, int]:
+        """Contracts held per OCC symbol (negative: short)."""
+        return self.simulator.option_positions()
