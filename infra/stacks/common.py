@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -315,23 +316,20 @@ def queue_with_dead_letters(
     """A KMS-encrypted, TLS-only queue and its dead-letter queue (kept 14 days), which takes
     a message after `max_receive_count` deliveries; `ids` and `names` are (queue, dead-letter
     queue)."""
+    encrypted: dict[str, Any] = {
+        "encryption": sqs.QueueEncryption.KMS,
+        "encryption_master_key": foundation.key,
+        "enforce_ssl": True,
+    }
     dead_letters = sqs.Queue(
-        scope,
-        ids[1],
-        queue_name=names[1],
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=foundation.key,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),
+        scope, ids[1], queue_name=names[1], retention_period=Duration.days(14), **encrypted
     )
     queue = sqs.Queue(
         scope,
         ids[0],
         queue_name=names[0],
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=foundation.key,
+        **encrypted,
         data_key_reuse=Duration.hours(1),
-        enforce_ssl=True,
         visibility_timeout=visibility_timeout,
         retention_period=retention_period,
         dead_letter_queue=sqs.DeadLetterQueue(
