@@ -3,11 +3,13 @@ and Alpaca endpoints share (bind, serve in a daemon thread or in the foreground,
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import signal
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):
@@ -94,13 +96,39 @@ class LoopbackEndpoint:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-__all__ = ["LoopbackEndpoint", "LoopbackHTTPServer", "LoopbackHandler"]
+Endpoint = TypeVar("Endpoint", bound=LoopbackEndpoint)
+
+
+def serve_command(
+    argv: list[str] | None,
+    *,
+    prog: str,
+    description: str,
+    default_port: int,
+    endpoint: Callable[[str, int], Endpoint],
+    announce: Callable[[Endpoint], Iterable[str]],
+) -> int:
+    """The ``python -m`` command of a loopback endpoint: parse ``--host`` / ``--port``, bind
+    `endpoint(host, port)`, print the lines `announce` gives (its URL, the settings that point
+    the app at it) and serve in the foreground until Ctrl-C or SIGTERM; returns the exit code."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=default_port, help="port (0: a free one)")
+    args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM stop it even when started with SIGINT ignored (a background job of a
+    # non-interactive shell inherits that, and Python then installs no handler of its own)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    server = endpoint(args.host, args.port)
+    for line in announce(server):
+        print(line, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+__all__ = ["LoopbackEndpoint", "LoopbackHTTPServer", "LoopbackHandler", "serve_command"]

@@ -204,44 +204,16 @@ def recording(
     and has set `Recording.script` and `Recording.produced`; they overwrite earlier ones.
     """
     cassette, snapshot_path = cassette_paths(name, directory)
-    from settings.config import get_settings
-
-    provider = provider_of(api) if api is not None else get_settings().resolved_model_provider()
-    provider = "openai" if provider == "openai" else "bedrock"
-    if provider == "openai":
-        use_real = target != "local" and get_settings().resolved_model_provider() == "openai"
-    else:
-        use_real = real_bedrock_configured() if target == "auto" else target == "bedrock"
+    provider, use_real = _provider_and_target(api, target)
     cassette.parent.mkdir(parents=True, exist_ok=True)
     partial = cassette.with_suffix(".yaml.partial")
     partial.unlink(missing_ok=True)
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="stratigos-rec-")))
-        env: dict[str, str | None] = {**TRACING_OFF, "STRATIGOS_MODEL_PROVIDER": provider}
-        env |= EMBEDDINGS_ON_BEDROCK if provider == "bedrock" else EMBEDDINGS_OFFLINE
-        if own_data_dir:
-            env["STRATIGOS_DATA_DIR"] = str(scratch)
-        if provider == "openai" and not use_real:
-            from devtools.local_openai import serve as serve_openai
-
-            server = stack.enter_context(serve_openai())
-            env |= {"STRATIGOS_OPENAI_BASE_URL": server.url, "STRATIGOS_OPENAI_API_KEY": None}
-        elif not use_real:
-            from devtools.local_bedrock import serve
-
-            bedrock = stack.enter_context(serve())
-            env |= dict.fromkeys(CLEARED_AWS)
-            env |= FAKE_CREDENTIALS
-            env |= {
-                "STRATIGOS_BEDROCK_ENDPOINT_URL": bedrock.url,
-                "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
-                "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-aws-credentials"),
-                "AWS_EC2_METADATA_DISABLED": "true",
-            }
+        env = _recording_environment(stack, provider, use_real, scratch, own_data_dir)
         if api is not None:
             env |= api_settings(api, retries=True)
         stack.enter_context(environment(env))
-        from agents.models import model_ids
         from settings.config import Settings
 
         settings = Settings()
@@ -256,21 +228,80 @@ def recording(
         if current.script is None or current.produced is None:
             partial.unlink(missing_ok=True)
             raise RuntimeError(f"recording {name}: the session set no script or outcome")
-        ids = model_ids(settings)
-        base_path = urlsplit(settings.openai_base_url or OPENAI_DEFAULT_BASE_URL).path
-    current.snapshot = {
+        current.snapshot = _snapshot(
+            current,
+            settings,
+            api=api or api_of_cassette(partial),
+            provider=provider,
+            recorded_against=provider if use_real else "local-endpoint",
+        )
+    check_cassette_secrets(partial)
+    shutil.move(partial, cassette)
+    snapshot_path.write_text(json.dumps(current.snapshot, indent=2) + "\n")
+
+
+def _provider_and_target(api: Api | None, target: Target) -> tuple[str, bool]:
+    """The provider a recording goes through (``openai`` or ``bedrock``) and whether to the
+    real service (True) or the local endpoint (False); see `recording`."""
+    from settings.config import get_settings
+
+    configured = get_settings().resolved_model_provider()
+    provider = provider_of(api) if api is not None else configured
+    if provider == "openai":
+        return "openai", target != "local" and configured == "openai"
+    return "bedrock", real_bedrock_configured() if target == "auto" else target == "bedrock"
+
+
+def _recording_environment(
+    stack: contextlib.ExitStack, provider: str, use_real: bool, scratch: Path, own_data_dir: bool
+) -> dict[str, str | None]:
+    """The environment a recording runs in: tracing off, `provider`'s model and embedding
+    settings, the data directory in `scratch` (with `own_data_dir`), and, unless `use_real`,
+    a local endpoint started on `stack` (for Bedrock with fake credentials and no AWS files)."""
+    env: dict[str, str | None] = {**TRACING_OFF, "STRATIGOS_MODEL_PROVIDER": provider}
+    env |= EMBEDDINGS_ON_BEDROCK if provider == "bedrock" else EMBEDDINGS_OFFLINE
+    if own_data_dir:
+        env["STRATIGOS_DATA_DIR"] = str(scratch)
+    if provider == "openai" and not use_real:
+        from devtools.local_openai import serve as serve_openai
+
+        server = stack.enter_context(serve_openai())
+        env |= {"STRATIGOS_OPENAI_BASE_URL": server.url, "STRATIGOS_OPENAI_API_KEY": None}
+    elif not use_real:
+        from devtools.local_bedrock import serve
+
+        bedrock = stack.enter_context(serve())
+        env |= dict.fromkeys(CLEARED_AWS)
+        env |= FAKE_CREDENTIALS
+        env |= {
+            "STRATIGOS_BEDROCK_ENDPOINT_URL": bedrock.url,
+            "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-aws-credentials"),
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    return env
+
+
+def _snapshot(
+    current: Recording, settings: Any, *, api: Api, provider: str, recorded_against: str
+) -> dict[str, Any]:
+    """The snapshot of a finished recording: its script, the API and provider it went through,
+    what it was `recorded_against` (the provider's service, or ``local-endpoint``), the
+    settings it ran with, and what the script produced."""
+    from agents.models import model_ids
+
+    assert current.script is not None and current.produced is not None  # `recording` checked
+    snapshot = {
         "format": SNAPSHOT_FORMAT,
-        "name": name,
+        "name": current.name,
         "description": current.description,
         "script": current.script.canonical(),
-        "api": api or api_of_cassette(partial),
+        "api": api,
         "provider": provider,
-        "recorded_against": ("openai" if provider == "openai" else "bedrock")
-        if use_real
-        else "local-endpoint",
+        "recorded_against": recorded_against,
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "region": settings.bedrock_region,
-        "model_ids": ids,
+        "model_ids": model_ids(settings),
         "embedding": {
             "model_id": settings.bedrock_embedding_model_id,
             "dimensions": settings.embedding_dimensions,
@@ -278,11 +309,10 @@ def recording(
         **current.produced,
     }
     if provider == "openai":
-        current.snapshot["openai_base_path"] = base_path.rstrip("/")
-        current.snapshot["openai_structured_output"] = settings.openai_structured_output
-    check_cassette_secrets(partial)
-    shutil.move(partial, cassette)
-    snapshot_path.write_text(json.dumps(current.snapshot, indent=2) + "\n")
+        base_path = urlsplit(settings.openai_base_url or OPENAI_DEFAULT_BASE_URL).path
+        snapshot["openai_base_path"] = base_path.rstrip("/")
+        snapshot["openai_structured_output"] = settings.openai_structured_output
+    return snapshot
 
 
 def stored_script(name: str, directory: str | Path | None = None) -> tuple[Script, Api] | None:

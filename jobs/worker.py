@@ -29,7 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import FrameType
-from typing import Literal, TypedDict
+from typing import Literal, TypedDict, cast
 
 from jobs.handlers import (
     Handler,
@@ -194,6 +194,13 @@ class WorkerOptions(TypedDict, total=False):
     poll_seconds: float
 
 
+def worker_options(source: object) -> WorkerOptions:
+    """The `WorkerOptions` that `source` (a `Worker`, parsed command-line arguments) holds as
+    attributes of the same names; options it lacks are left to `Worker`'s defaults."""
+    names = WorkerOptions.__optional_keys__
+    return cast(WorkerOptions, {n: getattr(source, n) for n in names if hasattr(source, n)})
+
+
 class Worker:
     """Claims and runs jobs whose kind has a handler in `handlers`.
 
@@ -249,14 +256,7 @@ class Worker:
 
     def options(self) -> WorkerOptions:
         """This worker's options, to start another worker like it."""
-        return WorkerOptions(
-            lease_seconds=self.lease_seconds,
-            heartbeat_seconds=self.heartbeat_seconds,
-            max_attempts=self.max_attempts,
-            backoff=self.backoff,
-            cancel_poll_seconds=self.cancel_poll_seconds,
-            poll_seconds=self.poll_seconds,
-        )
+        return worker_options(self)
 
     # ----------------------------------------------------------------- claiming
 
@@ -508,17 +508,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from store.factory import open_store
 
     store = open_store(settings)
-    worker = Worker(
-        store,
-        registry,
-        args.worker_id,
-        lease_seconds=args.lease_seconds,
-        heartbeat_seconds=args.heartbeat_seconds,
-        max_attempts=args.max_attempts,
-        backoff=args.backoff,
-        poll_seconds=args.poll_seconds,
-        settings=settings,
-    )
+    worker = Worker(store, registry, args.worker_id, settings=settings, **worker_options(args))
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

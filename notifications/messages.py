@@ -237,17 +237,15 @@ def run_dead_lettered(
         ("Last reason", reason),
         ("Time", format_time(time)),
     ]
-    return Notification(
-        kind=NotificationKind.RUN_DEAD_LETTERED,
-        owner=owner,
-        deployment_id=deployment_id,
-        deployment_name=deployment_name,
-        subject=subject,
-        body=_body(
-            facts,
-            "The run will not be retried on its own: look into the reason, then run it again.",
-        ),
-        time=time,
+    advice = "The run will not be retried on its own: look into the reason, then run it again."
+    return _about_deployment(
+        NotificationKind.RUN_DEAD_LETTERED,
+        owner,
+        deployment_id,
+        deployment_name,
+        subject,
+        _body(facts, advice),
+        time,
     )
 
 

@@ -25,6 +25,14 @@ class ConflictError(StoreError):
         self.current = current
 
 
+def version_conflict(what: str, current: Any, expected_version: int | None) -> ConflictError:
+    """The refusal of an optimistic update: `what` (e.g. "portfolio pf_…") is at
+    `current.version`, not the `expected_version` the caller read (`current` rides along)."""
+    return ConflictError(
+        f"{what} is at version {current.version}, not {expected_version}", current=current
+    )
+
+
 class StoreUnavailableError(StoreError):
     """The storage cannot be reached or written (file unwritable, disk full, endpoint down)."""
 

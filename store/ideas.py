@@ -28,7 +28,7 @@ from store.common import (
     new_id,
     to_micros,
 )
-from store.errors import ConflictError
+from store.errors import ConflictError, version_conflict
 
 IdeaStatus = Literal["proposed", "under_review", "accepted", "deployed", "retired"]
 IDEA_STATUSES: tuple[IdeaStatus, ...] = get_args(IdeaStatus)
@@ -375,10 +375,7 @@ class IdeaRepository(ABC):
 
     def _write(self, current: Idea, updated: Idea, expected_version: int | None) -> Idea:
         if expected_version is not None and current.version != expected_version:
-            raise ConflictError(
-                f"idea {current.id} is at version {current.version}, not {expected_version}",
-                current=current,
-            )
+            raise version_conflict(f"idea {current.id}", current, expected_version)
         now = from_micros(to_micros(self.clock()))
         assert now is not None
         updated = replace(updated, version=current.version + 1, updated_at=now)

@@ -7,10 +7,10 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, get_args
 
-from store.common import check_limit, check_owner, dumps, from_micros
+from store.common import check_limit, check_owner, dumps, from_micros, to_micros
 from store.errors import ConflictError, InvalidResultError
 
 JobStatus = Literal["pending", "running", "succeeded", "failed", "cancelled"]
@@ -219,6 +219,68 @@ def check_lease_seconds(lease_seconds: float) -> float:
     if lease_seconds <= 0:
         raise ValueError(f"lease_seconds must be positive, got {lease_seconds}")
     return lease_seconds
+
+
+def lease_expiry(now: datetime, lease_seconds: float) -> int:
+    """When a lease taken or renewed at `now` for `lease_seconds` ends, in µs since the epoch."""
+    return to_micros(now + timedelta(seconds=lease_seconds))
+
+
+def check_key_reuse(existing: Job, idempotency_key: str, kind: str, body: str) -> Job:
+    """`existing` (the job submitted under `idempotency_key`) when a repeated submission asks
+    for the same `kind` and request (`body`: its JSON), else `ConflictError`."""
+    if existing.kind != kind or dumps(existing.request) != body:
+        raise ConflictError(
+            f"idempotency key {idempotency_key!r} was used for a different request "
+            f"(job {existing.id})",
+            current=existing,
+        )
+    return existing
+
+
+def refusal(job: Job, why: str) -> ConflictError:
+    """The `ConflictError` of a guarded job update that wrote nothing: `why`, and `job` as it
+    is now (its status and lease holder named in the message)."""
+    return ConflictError(
+        f"job {job.id}: {why} (status {job.status}, lease {job.lease_owner or 'none'})",
+        current=job,
+    )
+
+
+def transition_refused(
+    to_status: JobStatus, from_statuses: Sequence[JobStatus], worker: str | None
+) -> str:
+    """Why a `transition` wrote nothing (for `refusal`)."""
+    why = f"cannot move to {to_status} from {list(from_statuses)}"
+    return why + (f" as worker {worker}" if worker else "")
+
+
+def claim_refused(worker: str) -> str:
+    """Why a `claim` wrote nothing (for `refusal`)."""
+    return f"worker {worker} cannot claim it"
+
+
+def lease_not_held(worker: str) -> str:
+    """Why a `heartbeat` or `release` wrote nothing (for `refusal`)."""
+    return f"worker {worker} does not hold the lease"
+
+
+def completion_refused(worker: str | None) -> str:
+    """Why a `complete_job` wrote nothing (for `refusal`)."""
+    return "cannot complete: not running" + (f" under worker {worker}" if worker else "")
+
+
+def run_of_another_owner(run_id: str) -> ConflictError:
+    """The refusal of an `append_events` to a run another owner started."""
+    return ConflictError(f"run {run_id} belongs to another owner")
+
+
+def seq_not_after(run_id: str, first_seq: int, last_seq: int | None) -> ConflictError:
+    """The refusal of an `append_events` whose first seq is not after the last stored one."""
+    return ConflictError(
+        f"run {run_id}: seq {first_seq} is not after the last stored seq {last_seq} "
+        "(duplicate or out of order)"
+    )
 
 
 class JobRepository(ABC):

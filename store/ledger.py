@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from store.common import check_owner, from_micros
+from store.errors import ConflictError
 
 MAX_ENTRIES_PER_APPEND = 90
 """Entries one `append_ledger` call may add (one atomic write on every backend)."""
@@ -111,6 +112,11 @@ ENTRY_COLUMNS = (
 )
 """The stored fields of an entry besides its time (stored as microseconds)."""
 NUMBER_FIELDS = ("quantity", "price", "fee", "amount")
+
+
+def entry_conflict(book: str, entry_id: str) -> ConflictError:
+    """The refusal of an append whose entry id `book` already holds with other contents."""
+    return ConflictError(f"ledger {book} holds entry {entry_id} with other contents")
 
 
 def entry_from_row(d: Mapping[str, Any]) -> LedgerEntry:

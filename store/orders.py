@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from store.common import check_owner, from_micros
+from store.errors import ConflictError
 
 QueuedOrderStatus = Literal[
     "queued", "submitted", "partially_filled", "filled", "canceled", "rejected", "dead"
@@ -98,6 +99,20 @@ def same_order(stored: QueuedOrder, new: NewOrder, account: str, deployment_id: 
         new.symbol,
         new.side,
         new.quantity,
+    )
+
+
+def id_taken(client_order_id: str) -> ConflictError:
+    """The refusal of an enqueue whose client order id names another stored order."""
+    return ConflictError(f"client order id {client_order_id} is taken by another order")
+
+
+def status_conflict(current: QueuedOrder, expected_status: str, note: str = "") -> ConflictError:
+    """The refusal of an update guarded by `expected_status` of an order that is
+    `current.status` (`note` ends the message, e.g. ": nothing written")."""
+    return ConflictError(
+        f"order {current.client_order_id} is {current.status}, not {expected_status}{note}",
+        current=current,
     )
 
 

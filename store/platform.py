@@ -22,8 +22,10 @@ Settings are the process's (`STRATIGOS_*`). Only the SQLite backend is served: w
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
 
 import aiosqlite
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -35,6 +37,8 @@ from settings import Settings, get_settings
 from store.errors import StoreUnavailableError
 from store.factory import StoreConfig
 from store.memories import memory_path
+
+Opened = TypeVar("Opened")
 
 
 class PlatformBackendError(ValueError):
@@ -59,22 +63,8 @@ async def memories() -> AsyncIterator[BaseStore]:
     """`AsyncSqliteStore` on the project's long-term memory file (`<data_dir>/memories.sqlite`,
     WAL), open for the `async with` block (`StoreUnavailableError` if it cannot be opened)."""
     settings = await asyncio.to_thread(_sqlite_settings)
-    path = memory_path(settings)
-    try:
-        connection = await aiosqlite.connect(path, isolation_level=None)
-    except (OSError, aiosqlite.Error) as exc:
-        raise StoreUnavailableError(f"cannot open the memory file {path}: {exc}") from exc
-    try:
-        await connection.execute("PRAGMA journal_mode=WAL")
-        store = AsyncSqliteStore(connection)
-        await store.setup()
-    except aiosqlite.Error as exc:
-        await connection.close()
-        raise StoreUnavailableError(f"cannot open the memory file {path}: {exc}") from exc
-    try:
-        yield store
-    finally:
-        await connection.close()
+    async with _opened(memory_path(settings), "memory", _memory_store, isolation_level=None) as s:
+        yield s
 
 
 @asynccontextmanager
@@ -82,18 +72,43 @@ async def checkpoints() -> AsyncIterator[BaseCheckpointSaver[str]]:
     """`AsyncSqliteSaver` on the project's checkpoint file (`settings.checkpoint_path`, WAL),
     open for the `async with` block (`StoreUnavailableError` if it cannot be opened)."""
     settings = await asyncio.to_thread(_sqlite_settings)
-    path = settings.checkpoint_path
+    async with _opened(settings.checkpoint_path, "checkpoint", _checkpoint_saver) as saver:
+        yield saver
+
+
+async def _memory_store(connection: aiosqlite.Connection) -> AsyncSqliteStore:
+    await connection.execute("PRAGMA journal_mode=WAL")
+    store = AsyncSqliteStore(connection)
+    await store.setup()
+    return store
+
+
+async def _checkpoint_saver(connection: aiosqlite.Connection) -> AsyncSqliteSaver:
+    saver = AsyncSqliteSaver(connection)
+    await saver.setup()  # the tables, in WAL mode
+    return saver
+
+
+@asynccontextmanager
+async def _opened(
+    path: str | Path,
+    what: str,
+    setup: Callable[[aiosqlite.Connection], Awaitable[Opened]],
+    **connect: Any,
+) -> AsyncIterator[Opened]:
+    """`setup(connection)` on a connection to the SQLite file `path` (`connect`: arguments of
+    `aiosqlite.connect`), closed after the block; `StoreUnavailableError` ("cannot open the
+    `what` file …") when the file cannot be opened or set up."""
     try:
-        connection = await aiosqlite.connect(path)
+        connection = await aiosqlite.connect(path, **connect)
     except (OSError, aiosqlite.Error) as exc:
-        raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
+        raise StoreUnavailableError(f"cannot open the {what} file {path}: {exc}") from exc
     try:
-        saver = AsyncSqliteSaver(connection)
-        await saver.setup()  # the tables, in WAL mode
+        opened = await setup(connection)
     except aiosqlite.Error as exc:
         await connection.close()
-        raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
+        raise StoreUnavailableError(f"cannot open the {what} file {path}: {exc}") from exc
     try:
-        yield saver
+        yield opened
     finally:
         await connection.close()

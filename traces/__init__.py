@@ -16,6 +16,7 @@ Events come from three places:
 * the code driving the run calls `run_started`, `run_finished`, `warning` and `error`.
 
 Modules: `traces.schema` (the event and its data shapes), `traces.jsonl` (JSON lines I/O),
-`traces.text` (message text and summaries), `traces.recorder` (`TraceRecorder`) and
+`traces.text` (message text and summaries), `traces.recorder` (`TraceRecorder`),
+`traces.running_nodes` (the node executions under way, which the recorder reports) and
 `traces.tracelog` (a run's trace file and event sink).
 """

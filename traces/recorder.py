@@ -14,18 +14,15 @@ from pydantic import (
     ValidationError,
 )
 
-from prompts.roles import AGENT_ROLES, AgentRole
+from prompts.roles import AgentRole
 from traces.jsonl import check_sequence
+from traces.running_nodes import RunningNodes, as_role
 from traces.schema import DATA_MODELS, EventType, RunStatus, TraceEvent
 from traces.text import message_text, summarize
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _as_role(value: Any) -> AgentRole | None:
-    return value if isinstance(value, str) and value in AGENT_ROLES else None
 
 
 def _parents(namespace: Iterable[str]) -> tuple[str, ...]:
@@ -45,14 +42,6 @@ class _PendingMessage:
     key: tuple[tuple[str, ...], str | None]
     agent: AgentRole | None
     calls: dict[Any, _PendingCall] = field(default_factory=dict)
-
-
-@dataclass
-class _OpenNode:
-    agent: AgentRole | None
-    order: int
-    running: int = 1
-    tasks: set[str] = field(default_factory=set)
 
 
 class TraceRecorder:
@@ -98,11 +87,9 @@ class TraceRecorder:
         self.run_id = run_id
         self.start_seq = start_seq
         self._next_seq = start_seq
-        self._node_agents = dict(node_agents or {})
+        self._nodes = RunningNodes(node_agents)
         self._messages_from_updates = messages_from_updates
         self._clock = clock
-        self._open: dict[tuple[tuple[str, ...], str], _OpenNode] = {}
-        self._order = 0
         self._pending: dict[str, _PendingMessage] = {}
         self._seen_messages: set[str] = set()
         self._emitted_calls: set[str] = set()
@@ -268,75 +255,21 @@ class TraceRecorder:
 
     # ---------------------------------------------------------------- nodes
 
-    def _agent_for(
-        self, parents: tuple[str, ...], node: str | None, explicit: Any = None
-    ) -> AgentRole | None:
-        """Agent of a node: explicit (payload or metadata `agent`), else the agent already known
-        for the running node, else `node_agents` or a role-named node, else the same for the
-        enclosing subgraph nodes, innermost first."""
-        role = _as_role(explicit)
-        if role is not None:
-            return role
-        levels: list[tuple[tuple[str, ...], str]] = [] if node is None else [(parents, node)]
-        levels += [(parents[:i], parents[i]) for i in reversed(range(len(parents)))]
-        for where, name in levels:
-            known = self._open.get((where, name))
-            if known is not None and known.agent is not None:
-                return known.agent
-            if name in self._node_agents:
-                return self._node_agents[name]
-            role = _as_role(name)
-            if role is not None:
-                return role
-        return None
-
     def _ensure_open(
         self,
         parents: tuple[str, ...],
         node: str,
         agent: AgentRole | None,
-        task: str | None = None,
+        task: object = None,
     ) -> list[TraceEvent]:
-        """Emit node_started for the node, and first for its enclosing subgraph nodes, unless
-        already running. Enclosing nodes without a known agent take the inner node's agent.
-
-        `task` (LangGraph's `langgraph_checkpoint_ns`, unique per node execution) tells parallel
-        executions of one node apart (`Send` fan-out): a new task id of a running node starts
-        another execution, closed by its own `updates` entry."""
-        events: list[TraceEvent] = []
-        for i in range(len(parents)):
-            outer = (parents[:i], parents[i])
-            if outer not in self._open:
-                outer_agent = self._agent_for(*outer) or agent
-                events += self._ensure_open(outer[0], outer[1], outer_agent)
-        key = (parents, node)
-        info = self._open.get(key)
-        if info is not None:
-            if info.agent is None and agent is not None:
-                info.agent = agent
-            if task is None or task in info.tasks:
-                return events
-            known = bool(info.tasks)
-            info.tasks.add(task)
-            if not known:  # the running execution's task id, learnt now
-                return events
-            info.running += 1
-            self._order += 1
-            info.order = self._order
-        else:
-            self._order += 1
-            self._open[key] = _OpenNode(
-                agent=agent, order=self._order, tasks={task} if task else set()
-            )
-        events.append(
-            self._event("node_started", {"parents": list(parents)}, node=node, agent=agent)
-        )
-        return events
-
-    def _current_node(self, parents: tuple[str, ...]) -> str | None:
-        """The most recently started node still running in this namespace."""
-        candidates = [(info.order, node) for (p, node), info in self._open.items() if p == parents]
-        return max(candidates)[1] if candidates else None
+        """`node_started` for each execution `RunningNodes.start` starts (the node's and its
+        enclosing subgraph nodes', outermost first; none when already running). `task`: the
+        execution's task id, if a string (a stream item's, unchecked)."""
+        task_id = task if isinstance(task, str) else None
+        return [
+            self._event("node_started", {"parents": list(where)}, node=name, agent=agent_)
+            for where, name, agent_ in self._nodes.start(parents, node, agent, task_id)
+        ]
 
     # ---------------------------------------------------------------- messages
 
@@ -347,13 +280,9 @@ class TraceRecorder:
             return []
         node = metadata.get("langgraph_node")
         node = node if isinstance(node, str) else None
-        agent = self._agent_for(parents, node, metadata.get("agent"))
+        agent = self._nodes.agent_for(parents, node, metadata.get("agent"))
         task = metadata.get("langgraph_checkpoint_ns")
-        events: list[TraceEvent] = []
-        if node is not None:
-            events += self._ensure_open(
-                parents, node, agent, task if isinstance(task, str) else None
-            )
+        events = [] if node is None else self._ensure_open(parents, node, agent, task)
         if isinstance(message, AIMessageChunk):
             events += self._on_ai_chunk(parents, node, agent, message)
         elif isinstance(message, AIMessage):
@@ -416,17 +345,12 @@ class TraceRecorder:
                 args = None
             if not call.name or not isinstance(args, dict):
                 problem = "no tool name" if not call.name else "arguments are not a JSON object"
+                message = (
+                    f"model produced an invalid tool call "
+                    f"{call.name or '?'}({summarize(raw, 200)}): {problem}"
+                )
                 events.append(
-                    self._event(
-                        "warning",
-                        {
-                            "message": f"model produced an invalid tool call "
-                            f"{call.name or '?'}({summarize(raw, 200)}): {problem}",
-                            "code": "invalid_tool_call",
-                        },
-                        node=node,
-                        agent=pending.agent,
-                    )
+                    self.warning(message, "invalid_tool_call", node=node, agent=pending.agent)
                 )
                 continue
             events += self._tool_call(node, pending.agent, call.name, args, call.call_id)
@@ -522,12 +446,12 @@ class TraceRecorder:
                 continue
             if not isinstance(node, str) or node.startswith("__"):
                 continue
-            agent = self._agent_for(parents, node)
+            agent = self._nodes.agent_for(parents, node)
             for message_id, pending in list(self._pending.items()):
                 if pending.key == (parents, node):
                     events += self._complete(message_id)
             events += self._ensure_open(parents, node, agent)
-            agent = self._open[(parents, node)].agent
+            agent = self._nodes.agent_of(parents, node)
             if self._messages_from_updates:
                 for message in _messages_in(update):
                     if isinstance(message, AIMessage):
@@ -535,10 +459,7 @@ class TraceRecorder:
                     elif isinstance(message, ToolMessage):
                         events += self._on_tool_message(node, agent, message, dedupe=True)
             keys = sorted(str(k) for k in update) if isinstance(update, Mapping) else []
-            info = self._open[(parents, node)]
-            info.running -= 1
-            if info.running <= 0:
-                del self._open[(parents, node)]
+            self._nodes.finish(parents, node)
             events.append(
                 self._event(
                     "node_finished",
@@ -560,24 +481,15 @@ class TraceRecorder:
         node = payload.get("node")
         node = node if isinstance(node, str) and node else None
         if node is None and kind != "node_started":
-            node = self._current_node(parents)
+            node = self._nodes.current(parents)
         if node is None:
             if kind == "node_started":
-                return [
-                    self._event(
-                        "warning",
-                        {"message": "node_started event without a node name", "code": "bad_event"},
-                    )
-                ]
-            agent = _as_role(payload.get("agent"))
+                return [self.warning("node_started event without a node name", "bad_event")]
+            agent = as_role(payload.get("agent"))
         else:
-            agent = self._agent_for(parents, node, payload.get("agent"))
+            agent = self._nodes.agent_for(parents, node, payload.get("agent"))
         task = payload.get("task")
-        events: list[TraceEvent] = []
-        if node is not None:
-            events += self._ensure_open(
-                parents, node, agent, task if isinstance(task, str) else None
-            )
+        events = [] if node is None else self._ensure_open(parents, node, agent, task)
         if kind == "node_started":
             return events
         fields = DATA_MODELS[kind].model_fields
@@ -589,17 +501,8 @@ class TraceRecorder:
                 f"{'.'.join(str(p) for p in err['loc'][1:]) or 'data'}: {err['msg']}"
                 for err in exc.errors()
             )
-            events.append(
-                self._event(
-                    "warning",
-                    {
-                        "message": f"invalid {kind} event from node {node}: {detail}",
-                        "code": "bad_event",
-                    },
-                    node=node,
-                    agent=agent,
-                )
-            )
+            message = f"invalid {kind} event from node {node}: {detail}"
+            events.append(self.warning(message, "bad_event", node=node, agent=agent))
         return events
 
 

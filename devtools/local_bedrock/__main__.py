@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import signal
 import sys
 
 from devtools.local_bedrock.server import LocalBedrock
+from devtools.loopback import serve_command
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, print the endpoint URL and serve until Ctrl-C."""
-    parser = argparse.ArgumentParser(
+    return serve_command(
+        argv,
         prog="python -m devtools.local_bedrock",
         description="A Bedrock Runtime-compatible endpoint backed by the offline model.",
+        default_port=8765,
+        endpoint=LocalBedrock,
+        announce=lambda server: [
+            f"local Bedrock endpoint on {server.url}",
+            f"  export STRATIGOS_BEDROCK_ENDPOINT_URL={server.url}",
+        ],
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    parser.add_argument("--port", type=int, default=8765, help="port (0: a free one)")
-    args = parser.parse_args(argv)
-    # Ctrl-C and SIGTERM stop it even when started with SIGINT ignored (a background job of a
-    # non-interactive shell inherits that, and Python then installs no handler of its own)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
-    server = LocalBedrock(args.host, args.port)
-    print(f"local Bedrock endpoint on {server.url}", flush=True)
-    print(f"  export STRATIGOS_BEDROCK_ENDPOINT_URL={server.url}", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-    return 0
 
 
 if __name__ == "__main__":

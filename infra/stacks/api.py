@@ -49,7 +49,7 @@ from infra.stacks.common import (
     research_index_uri,
 )
 from infra.stacks.compute import ComputeStack
-from infra.stacks.foundation import FoundationStack
+from infra.stacks.foundation import FoundationStack, removal_policy
 
 API_TIMEOUT = Duration.minutes(15)
 """The longest a streamed response may last (Lambda's limit)."""
@@ -84,38 +84,7 @@ class ApiStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        removal = RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
-
-        self.user_pool = cognito.UserPool(
-            self,
-            "UserPool",
-            user_pool_name=f"{config.prefix}-users",
-            self_sign_up_enabled=False,
-            sign_in_aliases=cognito.SignInAliases(email=True),
-            auto_verify=cognito.AutoVerifiedAttrs(email=True),
-            password_policy=cognito.PasswordPolicy(
-                min_length=12,
-                require_digits=True,
-                require_lowercase=True,
-                require_uppercase=True,
-                require_symbols=False,
-            ),
-            mfa=cognito.Mfa.OPTIONAL,
-            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
-            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
-            deletion_protection=config.retain_data,
-            removal_policy=removal,
-        )
-        self.user_pool_client = self.user_pool.add_client(
-            "WebClient",
-            user_pool_client_name=f"{config.prefix}-web",
-            generate_secret=False,
-            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
-            prevent_user_existence_errors=True,
-            id_token_validity=Duration.hours(1),
-            access_token_validity=Duration.hours(1),
-            refresh_token_validity=Duration.days(30),
-        )
+        self._user_pool()
         issuer = self.user_pool.user_pool_provider_url
         audience = self.user_pool_client.user_pool_client_id
 
@@ -159,6 +128,41 @@ class ApiStack(Stack):
         CfnOutput(self, "ApiUrl", value=self.rest_api.url, description="REST API base URL")
         CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=audience)
+
+    def _user_pool(self) -> None:
+        """The Cognito user pool (no self sign-up, e-mail sign-in, optional TOTP) and its web
+        client, whose ID tokens the API accepts."""
+        config = self.config
+        self.user_pool = cognito.UserPool(
+            self,
+            "UserPool",
+            user_pool_name=f"{config.prefix}-users",
+            self_sign_up_enabled=False,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            password_policy=cognito.PasswordPolicy(
+                min_length=12,
+                require_digits=True,
+                require_lowercase=True,
+                require_uppercase=True,
+                require_symbols=False,
+            ),
+            mfa=cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            deletion_protection=config.retain_data,
+            removal_policy=removal_policy(config),
+        )
+        self.user_pool_client = self.user_pool.add_client(
+            "WebClient",
+            user_pool_client_name=f"{config.prefix}-web",
+            generate_secret=False,
+            auth_flows=cognito.AuthFlow(user_srp=True, admin_user_password=True),
+            prevent_user_existence_errors=True,
+            id_token_validity=Duration.hours(1),
+            access_token_validity=Duration.hours(1),
+            refresh_token_validity=Duration.days(30),
+        )
 
     # -- REST API ------------------------------------------------------------------------------
     def _rest_api(self) -> apigw.RestApi:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -15,7 +17,7 @@ from constructs import Construct
 
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import StageConfig
-from infra.stacks.foundation import FoundationStack
+from infra.stacks.foundation import FoundationStack, removal_policy
 
 DOCUMENTS_PREFIX = "documents/"
 """Key prefix of the documents library's originals (`store.aws.documents`)."""
@@ -42,11 +44,6 @@ _RETENTION = {
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
 }
-
-
-def removal_policy(config: StageConfig) -> RemovalPolicy:
-    """RETAIN for stages that keep their data, else DESTROY."""
-    return RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
 
 
 def log_group(scope: Construct, construct_id: str, config: StageConfig, name: str) -> logs.LogGroup:
@@ -273,35 +270,36 @@ def via_service(service: str, scope: Construct) -> str:
 
 def grant_bedrock(grantee: iam.IGrantable, config: StageConfig, scope: Construct) -> list[str]:
     """`bedrock:InvokeModel*` on the configured models only; returns the resource ARNs."""
-    stack = Stack.of(scope)
-    resources = model_resource_arns(
-        config.model_ids,
-        region=config.bedrock_region or stack.region,
-        account=stack.account,
-        inference_profile_regions=config.inference_profile_regions,
-        partition=stack.partition,
-    )
-    iam.Grant.add_to_principal(
-        grantee=grantee, actions=list(BEDROCK_INVOKE_ACTIONS), resource_arns=resources
-    )
-    return resources
+    return _grant_models(grantee, config.model_ids, BEDROCK_INVOKE_ACTIONS, config, scope)
 
 
 def grant_embedding(grantee: iam.IGrantable, config: StageConfig, scope: Construct) -> list[str]:
     """`bedrock:InvokeModel` (no streaming) on the embedding model only (Titan Text Embeddings
     V2's foundation-model ARN in the Bedrock region); for the functions that embed: the API
     (uploads and search queries) and the job worker. Returns the resource ARNs."""
+    return _grant_models(
+        grantee, [config.embedding_model_id], EMBEDDING_INVOKE_ACTIONS, config, scope
+    )
+
+
+def _grant_models(
+    grantee: iam.IGrantable,
+    model_ids: Sequence[str],
+    actions: Sequence[str],
+    config: StageConfig,
+    scope: Construct,
+) -> list[str]:
+    """`actions` on the ARNs of `model_ids` in the Bedrock region (and, for inference
+    profiles, the regions they route to); returns those ARNs."""
     stack = Stack.of(scope)
     resources = model_resource_arns(
-        [config.embedding_model_id],
+        model_ids,
         region=config.bedrock_region or stack.region,
         account=stack.account,
         inference_profile_regions=config.inference_profile_regions,
         partition=stack.partition,
     )
-    iam.Grant.add_to_principal(
-        grantee=grantee, actions=list(EMBEDDING_INVOKE_ACTIONS), resource_arns=resources
-    )
+    iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=resources)
     return resources
 
 
@@ -318,23 +316,20 @@ def queue_with_dead_letters(
     """A KMS-encrypted, TLS-only queue and its dead-letter queue (kept 14 days), which takes
     a message after `max_receive_count` deliveries; `ids` and `names` are (queue, dead-letter
     queue)."""
+    encrypted: dict[str, Any] = {
+        "encryption": sqs.QueueEncryption.KMS,
+        "encryption_master_key": foundation.key,
+        "enforce_ssl": True,
+    }
     dead_letters = sqs.Queue(
-        scope,
-        ids[1],
-        queue_name=names[1],
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=foundation.key,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),
+        scope, ids[1], queue_name=names[1], retention_period=Duration.days(14), **encrypted
     )
     queue = sqs.Queue(
         scope,
         ids[0],
         queue_name=names[0],
-        encryption=sqs.QueueEncryption.KMS,
-        encryption_master_key=foundation.key,
+        **encrypted,
         data_key_reuse=Duration.hours(1),
-        enforce_ssl=True,
         visibility_timeout=visibility_timeout,
         retention_period=retention_period,
         dead_letter_queue=sqs.DeadLetterQueue(

@@ -86,30 +86,13 @@ class ComputeStack(Stack):
         )
         self.processing_role = self._processing_role(foundation)
 
-        environment = base_environment(config, foundation) | {
-            # the workflow's market analysis reads the job owner's research
-            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
-        }
-        if config.compute_backend == "sagemaker":
-            environment |= {
-                "STRATIGOS_COMPUTE_BACKEND": "sagemaker",
-                "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET": foundation.offload_bucket.bucket_name,
-                "STRATIGOS_COMPUTE_SAGEMAKER_PREFIX": COMPUTE_PREFIX,
-                "STRATIGOS_COMPUTE_SAGEMAKER_JOB_NAME_PREFIX": config.job_name_prefix,
-                "STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN": self.processing_role.role_arn,
-                "STRATIGOS_COMPUTE_SAGEMAKER_IMAGE_URI": self.processing_image.image_uri,
-                "STRATIGOS_COMPUTE_SAGEMAKER_INSTANCE_TYPE": config.sagemaker_instance_type,
-                "STRATIGOS_COMPUTE_SAGEMAKER_INSTANCE_COUNT": str(config.sagemaker_instance_count),
-                "STRATIGOS_COMPUTE_AWS_REGION": self.region,
-                "STRATIGOS_COMPUTE_TIMEOUT_S": str(int(WORKER_TIMEOUT.to_seconds()) - 60),
-            }
         self.worker = container_function(
             self,
             "Worker",
             config=config,
             name="worker",
             code=lambda_image(WORKER_HANDLER),
-            environment=environment,
+            environment=self._worker_environment(foundation),
             memory_mb=config.worker_memory_mb,
             timeout=WORKER_TIMEOUT,
             ephemeral_mb=2048,
@@ -129,8 +112,35 @@ class ComputeStack(Stack):
         self.embedding_resources = grant_embedding(self.worker, config, self)
         if config.compute_backend == "sagemaker":
             self._grant_processing_jobs(foundation)
+        self._deployed_strategies(foundation)
 
-        # deployed strategies: ticks submit rebalance jobs, announced on the job queue
+    def _worker_environment(self, foundation: FoundationStack) -> dict[str, str]:
+        """The worker's settings: the base ones, the research index and, when sweeps run on
+        SageMaker Processing, where and how they run."""
+        config = self.config
+        environment = base_environment(config, foundation) | {
+            # the workflow's market analysis reads the job owner's research
+            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+        }
+        if config.compute_backend == "sagemaker":
+            environment |= {
+                "STRATIGOS_COMPUTE_BACKEND": "sagemaker",
+                "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET": foundation.offload_bucket.bucket_name,
+                "STRATIGOS_COMPUTE_SAGEMAKER_PREFIX": COMPUTE_PREFIX,
+                "STRATIGOS_COMPUTE_SAGEMAKER_JOB_NAME_PREFIX": config.job_name_prefix,
+                "STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN": self.processing_role.role_arn,
+                "STRATIGOS_COMPUTE_SAGEMAKER_IMAGE_URI": self.processing_image.image_uri,
+                "STRATIGOS_COMPUTE_SAGEMAKER_INSTANCE_TYPE": config.sagemaker_instance_type,
+                "STRATIGOS_COMPUTE_SAGEMAKER_INSTANCE_COUNT": str(config.sagemaker_instance_count),
+                "STRATIGOS_COMPUTE_AWS_REGION": self.region,
+                "STRATIGOS_COMPUTE_TIMEOUT_S": str(int(WORKER_TIMEOUT.to_seconds()) - 60),
+            }
+        return environment
+
+    def _deployed_strategies(self, foundation: FoundationStack) -> None:
+        """What the worker needs for deployed strategies: ticks that submit rebalance jobs
+        (announced on the job queue), the owners' broker keys, e-mail through SES."""
+        config = self.config
         self.worker.add_environment("STRATIGOS_JOBS_QUEUE_URL", self.job_queue.queue_url)
         self.job_queue.grant_send_messages(self.worker)
         self.ticks = ScheduleTicks(

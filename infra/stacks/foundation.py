@@ -51,6 +51,31 @@ DOCUMENTS_GLACIER_DAYS = 90
 then needs a restore of 3-5 hours, which `GET /v1/documents/{id}/original` requests)."""
 
 
+def removal_policy(config: StageConfig) -> RemovalPolicy:
+    """RETAIN for stages that keep their data, else DESTROY."""
+    return RemovalPolicy.RETAIN if config.retain_data else RemovalPolicy.DESTROY
+
+
+def abort_incomplete_uploads() -> s3.LifecycleRule:
+    """The rule every bucket has: multipart uploads left unfinished are aborted after 7 days."""
+    return s3.LifecycleRule(
+        id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
+    )
+
+
+def move_after(
+    rule_id: str, prefix: str, storage_class: s3.StorageClass, days: int
+) -> s3.LifecycleRule:
+    """A rule moving the objects under `prefix` to `storage_class` `days` after their upload."""
+    return s3.LifecycleRule(
+        id=rule_id,
+        prefix=prefix,
+        transitions=[
+            s3.Transition(storage_class=storage_class, transition_after=Duration.days(days))
+        ],
+    )
+
+
 class FoundationStack(Stack):
     """The stage's encrypted state: key, tables, buckets, secret (see the module docstring)."""
 
@@ -59,20 +84,43 @@ class FoundationStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        retain = config.retain_data
-        removal = RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY
+        self.key = self._key()
+        self.store_table = self._table("StoreTable", config.store_table_name, "pk", "sk")
+        self._index(self.store_table, "gsi1", dynamodb.ProjectionType.ALL)
+        # an owner's records by creation time (investment ideas: `gsi2pk=IDEAS#<owner>`)
+        self._index(self.store_table, "gsi2", dynamodb.ProjectionType.KEYS_ONLY)
+        self.checkpoint_table = self._table(
+            "CheckpointTable", config.checkpoint_table_name, "PK", "SK"
+        )
+        self.memory_table = self._table("MemoryTable", config.memory_table_name, "PK", "SK", None)
+        self._buckets()
+        self.pepper_secret = secretsmanager.Secret(
+            self,
+            "ApiKeyPepper",
+            secret_name=f"{config.prefix}/api-key-pepper",
+            description="Keyed into API key hashes (STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID). "
+            "Never rotate: every issued API key stops verifying.",
+            encryption_key=self.key,
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=48, exclude_punctuation=True
+            ),
+            removal_policy=removal_policy(config),
+        )
 
-        self.key = kms.Key(
+    def _key(self) -> kms.Key:
+        """The stage's KMS key (yearly rotation), which CloudWatch alarms may also use to
+        publish to the encrypted alarm topic."""
+        config = self.config
+        key = kms.Key(
             self,
             "Key",
             alias=f"alias/{config.prefix}",
             description=f"Stratigos {config.stage}: tables, buckets, queues, topic, secret",
             enable_key_rotation=True,
-            pending_window=Duration.days(30 if retain else 7),
-            removal_policy=removal,
+            pending_window=Duration.days(30 if config.retain_data else 7),
+            removal_policy=removal_policy(config),
         )
-        # CloudWatch alarms publish to the encrypted alarm topic with this key.
-        self.key.add_to_resource_policy(
+        key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToEncryptNotifications",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
@@ -81,95 +129,104 @@ class FoundationStack(Stack):
                 conditions={"StringEquals": {"aws:SourceAccount": self.account}},
             )
         )
+        return key
 
-        pitr = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
-
-        def table(
-            construct_id: str, name: str, partition: str, sort: str, ttl: str | None = "ttl"
-        ) -> dynamodb.Table:
-            return dynamodb.Table(
-                self,
-                construct_id,
-                table_name=name,
-                partition_key=dynamodb.Attribute(
-                    name=partition, type=dynamodb.AttributeType.STRING
-                ),
-                sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
-                billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-                encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
-                encryption_key=self.key,
-                point_in_time_recovery_specification=pitr,
-                time_to_live_attribute=ttl,
-                deletion_protection=retain,
-                removal_policy=removal,
-            )
-
-        self.store_table = table("StoreTable", config.store_table_name, "pk", "sk")
-        self.store_table.add_global_secondary_index(
-            index_name="gsi1",
-            partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.ALL,
+    def _table(
+        self, construct_id: str, name: str, partition: str, sort: str, ttl: str | None = "ttl"
+    ) -> dynamodb.Table:
+        """A table with string keys `partition` / `sort`, on demand, encrypted with the key,
+        point-in-time recovery, TTL attribute `ttl` (None: no TTL)."""
+        retain = self.config.retain_data
+        return dynamodb.Table(
+            self,
+            construct_id,
+            table_name=name,
+            partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=self.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=ttl,
+            deletion_protection=retain,
+            removal_policy=removal_policy(self.config),
         )
-        # an owner's records by creation time (investment ideas: `gsi2pk=IDEAS#<owner>`)
-        self.store_table.add_global_secondary_index(
-            index_name="gsi2",
-            partition_key=dynamodb.Attribute(name="gsi2pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="gsi2sk", type=dynamodb.AttributeType.STRING),
-            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
-        )
-        self.checkpoint_table = table("CheckpointTable", config.checkpoint_table_name, "PK", "SK")
-        self.memory_table = table("MemoryTable", config.memory_table_name, "PK", "SK", ttl=None)
 
+    @staticmethod
+    def _index(table: dynamodb.Table, name: str, projection: dynamodb.ProjectionType) -> None:
+        """The global secondary index `name` on string keys `<name>pk` / `<name>sk`."""
+        table.add_global_secondary_index(
+            index_name=name,
+            partition_key=dynamodb.Attribute(name=f"{name}pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=f"{name}sk", type=dynamodb.AttributeType.STRING),
+            projection_type=projection,
+        )
+
+    def _buckets(self) -> None:
+        """The market data, results, offload, documents and research index buckets (lifecycle
+        rules as the module docstring says) and their names as stack outputs."""
+        config = self.config
         self.market_data_bucket = self._bucket("MarketDataBucket", versioned=True)
-        results_rules = [
-            s3.LifecycleRule(
-                id="results-to-glacier-instant-retrieval",
-                prefix="results/",
-                transitions=[
-                    s3.Transition(
-                        storage_class=s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                        transition_after=Duration.days(config.results_glacier_days),
-                    )
-                ],
-            ),
-            s3.LifecycleRule(
-                id="archive-to-glacier",
-                prefix="archive/",
-                transitions=[
-                    s3.Transition(
-                        storage_class=s3.StorageClass.GLACIER,
-                        transition_after=Duration.days(config.results_glacier_days),
-                    )
-                ],
-            ),
-            s3.LifecycleRule(
-                id="abort-incomplete-uploads",
-                abort_incomplete_multipart_upload_after=Duration.days(7),
-            ),
-        ]
-        self.results_bucket = self._bucket("ResultsBucket", lifecycle_rules=results_rules)
-        offload_rules = [
+        self.results_bucket = self._bucket(
+            "ResultsBucket",
+            lifecycle_rules=[
+                move_after(
+                    "results-to-glacier-instant-retrieval",
+                    "results/",
+                    s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                    config.results_glacier_days,
+                ),
+                move_after(
+                    "archive-to-glacier",
+                    "archive/",
+                    s3.StorageClass.GLACIER,
+                    config.results_glacier_days,
+                ),
+                abort_incomplete_uploads(),
+            ],
+        )
+        self.offload_bucket = self._bucket("OffloadBucket", lifecycle_rules=self._offload_rules())
+        self.documents_bucket = self._bucket(
+            "DocumentsBucket", versioned=True, lifecycle_rules=self._documents_rules()
+        )
+        self.research_index_bucket = self._bucket(
+            "ResearchIndexBucket", lifecycle_rules=[abort_incomplete_uploads()]
+        )
+        for name, bucket in (
+            ("MarketDataBucketName", self.market_data_bucket),
+            ("ResultsBucketName", self.results_bucket),
+            ("OffloadBucketName", self.offload_bucket),
+            ("DocumentsBucketName", self.documents_bucket),
+            ("ResearchIndexBucketName", self.research_index_bucket),
+        ):
+            CfnOutput(self, name, value=bucket.bucket_name)
+
+    def _offload_rules(self) -> list[s3.LifecycleRule]:
+        """Compute scratch expires; offloaded checkpoints expire a day after their TTL."""
+        config = self.config
+        rules = [
             s3.LifecycleRule(
                 id="expire-compute-scratch",
                 prefix=f"{COMPUTE_PREFIX}/",
                 expiration=Duration.days(config.compute_scratch_days),
             ),
-            s3.LifecycleRule(
-                id="abort-incomplete-uploads",
-                abort_incomplete_multipart_upload_after=Duration.days(7),
-            ),
+            abort_incomplete_uploads(),
         ]
         if config.checkpoint_ttl_days is not None:
-            offload_rules.append(
+            rules.append(
                 s3.LifecycleRule(
                     id="expire-offloaded-checkpoints",
                     prefix="checkpoints/",
                     expiration=Duration.days(config.checkpoint_ttl_days + 1),
                 )
             )
-        self.offload_bucket = self._bucket("OffloadBucket", lifecycle_rules=offload_rules)
-        documents_rules = [
+        return rules
+
+    def _documents_rules(self) -> list[s3.LifecycleRule]:
+        """Originals move to Standard-IA, then Glacier; noncurrent versions expire."""
+        return [
             s3.LifecycleRule(
                 id="documents-to-infrequent-access-then-glacier",
                 transitions=[
@@ -185,48 +242,11 @@ class FoundationStack(Stack):
             ),
             s3.LifecycleRule(
                 id="expire-noncurrent-documents",
-                noncurrent_version_expiration=Duration.days(config.documents_noncurrent_days),
+                noncurrent_version_expiration=Duration.days(self.config.documents_noncurrent_days),
                 expired_object_delete_marker=True,
             ),
-            s3.LifecycleRule(
-                id="abort-incomplete-uploads",
-                abort_incomplete_multipart_upload_after=Duration.days(7),
-            ),
+            abort_incomplete_uploads(),
         ]
-        self.documents_bucket = self._bucket(
-            "DocumentsBucket", versioned=True, lifecycle_rules=documents_rules
-        )
-        self.research_index_bucket = self._bucket(
-            "ResearchIndexBucket",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="abort-incomplete-uploads",
-                    abort_incomplete_multipart_upload_after=Duration.days(7),
-                )
-            ],
-        )
-
-        for name, bucket in (
-            ("MarketDataBucketName", self.market_data_bucket),
-            ("ResultsBucketName", self.results_bucket),
-            ("OffloadBucketName", self.offload_bucket),
-            ("DocumentsBucketName", self.documents_bucket),
-            ("ResearchIndexBucketName", self.research_index_bucket),
-        ):
-            CfnOutput(self, name, value=bucket.bucket_name)
-
-        self.pepper_secret = secretsmanager.Secret(
-            self,
-            "ApiKeyPepper",
-            secret_name=f"{config.prefix}/api-key-pepper",
-            description="Keyed into API key hashes (STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID). "
-            "Never rotate: every issued API key stops verifying.",
-            encryption_key=self.key,
-            generate_secret_string=secretsmanager.SecretStringGenerator(
-                password_length=48, exclude_punctuation=True
-            ),
-            removal_policy=removal,
-        )
 
     def _bucket(
         self,
@@ -248,6 +268,6 @@ class FoundationStack(Stack):
             enforce_ssl=True,
             versioned=versioned,
             lifecycle_rules=lifecycle_rules,
-            removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            removal_policy=removal_policy(self.config),
             auto_delete_objects=not retain,
         )

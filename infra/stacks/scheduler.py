@@ -50,7 +50,6 @@ class ScheduleTicks(Construct):
         worker_timeout: Duration,
     ) -> None:
         super().__init__(scope, construct_id)
-        stack = Stack.of(self)
 
         self.queue, self.dead_letter_queue = queue_with_dead_letters(
             self,
@@ -68,10 +67,38 @@ class ScheduleTicks(Construct):
         )
 
         self.group = scheduler.CfnScheduleGroup(self, "Group", name=config.prefix)
+        self.role = self._role(config, foundation)
+        self.schedule = scheduler.CfnSchedule(
+            self,
+            "FireDueSchedules",
+            name=f"{config.prefix}-fire-due-schedules",
+            description="Wakes the worker to fire the due schedules of deployed strategies",
+            group_name=self.group.ref,
+            schedule_expression=TICK_RATE,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.queue.queue_arn,
+                role_arn=self.role.role_arn,
+                input=json.dumps(TICK),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_retry_attempts=DELIVERY_RETRIES,
+                    maximum_event_age_in_seconds=DELIVERY_MAX_AGE_S,
+                ),
+            ),
+        )
+
+    def _role(self, config: StageConfig, foundation: FoundationStack) -> iam.Role:
+        """The role EventBridge Scheduler assumes for this group only: send to the tick queue
+        and its dead-letter queue, and use the project key through SQS."""
+        stack = Stack.of(self)
         group_arn = stack.format_arn(
             service="scheduler", resource="schedule-group", resource_name=config.prefix
         )
-        self.role = iam.Role(
+        return iam.Role(
             self,
             "Role",
             role_name=f"{config.prefix}-scheduler",
@@ -107,26 +134,4 @@ class ScheduleTicks(Construct):
                     ]
                 )
             },
-        )
-        self.schedule = scheduler.CfnSchedule(
-            self,
-            "FireDueSchedules",
-            name=f"{config.prefix}-fire-due-schedules",
-            description="Wakes the worker to fire the due schedules of deployed strategies",
-            group_name=self.group.ref,
-            schedule_expression=TICK_RATE,
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            state="ENABLED",
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=self.queue.queue_arn,
-                role_arn=self.role.role_arn,
-                input=json.dumps(TICK),
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
-                    arn=self.dead_letter_queue.queue_arn
-                ),
-                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_retry_attempts=DELIVERY_RETRIES,
-                    maximum_event_age_in_seconds=DELIVERY_MAX_AGE_S,
-                ),
-            ),
         )

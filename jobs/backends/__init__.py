@@ -9,11 +9,10 @@ docs/compute.md.
 
 from __future__ import annotations
 
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from jobs.backends.base import ComputeBackend
+from jobs.backends.config import ComputeConfig
 from jobs.backends.errors import (
     BackendUnavailableError,
     ComputeError,
@@ -22,7 +21,7 @@ from jobs.backends.errors import (
     ShardError,
     WorkerCrashedError,
 )
-from settings import Settings, get_settings
+from settings import Settings
 
 __all__ = [
     "BackendUnavailableError",
@@ -35,71 +34,6 @@ __all__ = [
     "WorkerCrashedError",
     "backend_from_settings",
 ]
-
-BackendName = Literal["local", "ray", "sagemaker"]
-
-
-class ComputeConfig(BaseModel):
-    """Compute settings: the `compute_*` fields of `Settings` (`STRATIGOS_COMPUTE_<FIELD>`,
-    e.g. `STRATIGOS_COMPUTE_BACKEND=ray`; `ray_address` also reads `RAY_ADDRESS`)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    backend: BackendName = Field(default="local", description="local, ray or sagemaker.")
-    timeout_s: float | None = Field(
-        default=None, gt=0, description="Seconds a `map` call may take (None: no limit)."
-    )
-
-    # local
-    workers: int | None = Field(
-        default=None, ge=0, description="Worker processes (None: os.cpu_count(); 0: in-process)."
-    )
-    threads_per_worker: int | None = Field(
-        default=None, ge=1, description="numba/BLAS threads per worker (None: cores / workers)."
-    )
-    start_method: Literal["forkserver", "spawn"] = "forkserver"
-
-    # ray
-    ray_address: str | None = Field(
-        default=None,
-        description="Ray cluster to connect to (e.g. ray://head:10001); None starts a local one.",
-    )
-    ray_num_cpus: int | None = Field(
-        default=None, ge=1, description="CPUs of a local Ray cluster (None: all)."
-    )
-    ray_max_retries: int = Field(
-        default=0, ge=0, description="Ray retries of a task whose worker died."
-    )
-
-    # sagemaker
-    sagemaker_bucket: str | None = None
-    sagemaker_prefix: str = "stratigos/compute"
-    sagemaker_role_arn: str | None = None
-    sagemaker_image_uri: str | None = None
-    sagemaker_job_name_prefix: str = "stratigos-batch"
-    sagemaker_instance_type: str = "ml.m5.xlarge"
-    sagemaker_instance_count: int = Field(default=1, ge=1)
-    sagemaker_volume_gb: int = Field(default=30, ge=1)
-    sagemaker_max_runtime_s: int = Field(default=3600, ge=1)
-    sagemaker_poll_s: float = Field(default=5.0, gt=0)
-    sagemaker_max_poll_s: float = Field(default=60.0, gt=0)
-    sagemaker_max_attempts: int = Field(default=3, ge=1, description="botocore attempts per call.")
-    aws_region: str | None = None
-    aws_endpoint_url: str | None = Field(
-        default=None, description="Endpoint for S3 and SageMaker (e.g. a local moto server)."
-    )
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> ComputeConfig:
-        """The compute configuration of `settings` (default: the process's)."""
-        settings = settings or get_settings()
-        return cls(
-            **{
-                name.removeprefix("compute_"): getattr(settings, name)
-                for name in type(settings).model_fields
-                if name.startswith("compute_")
-            }
-        )
 
 
 def backend_from_settings(
@@ -114,21 +48,11 @@ def backend_from_settings(
     if base.backend == "local":
         from jobs.backends.local import LocalBackend
 
-        return LocalBackend(
-            workers=base.workers,
-            threads_per_worker=base.threads_per_worker,
-            start_method=base.start_method,
-            timeout_s=base.timeout_s,
-        )
+        return LocalBackend.from_config(base)
     if base.backend == "ray":
         from jobs.backends.ray_backend import RayBackend
 
-        return RayBackend(
-            address=base.ray_address,
-            num_cpus=base.ray_num_cpus,
-            max_retries=base.ray_max_retries,
-            timeout_s=base.timeout_s,
-        )
+        return RayBackend.from_config(base)
     if base.backend == "sagemaker":
         from jobs.backends.sagemaker import SageMakerBackend
 

@@ -22,28 +22,29 @@ class ComputeError(RuntimeError):
     """Base class of the compute backends' errors."""
 
 
-class ShardError(ComputeError):
+class ShardFailure(ComputeError):
+    """A failure of shard `shard_id` for `reason`; subclasses word the message (`template`,
+    formatted with both)."""
+
+    template = "shard {shard_id!r} failed: {reason}"
+
+    def __init__(self, shard_id: str, reason: str) -> None:
+        super().__init__(self.template.format(shard_id=shard_id, reason=reason))
+        self.shard_id = shard_id
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.shard_id, self.reason))
+
+
+class ShardError(ShardFailure):
     """Evaluating shard `shard_id` raised; `reason` is "<ExceptionType>: <message>"."""
 
-    def __init__(self, shard_id: str, reason: str) -> None:
-        super().__init__(f"shard {shard_id!r} failed: {reason}")
-        self.shard_id = shard_id
-        self.reason = reason
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.shard_id, self.reason))
-
-
-class WorkerCrashedError(ComputeError):
+class WorkerCrashedError(ShardFailure):
     """The worker process evaluating shard `shard_id` died before returning a result."""
 
-    def __init__(self, shard_id: str, reason: str) -> None:
-        super().__init__(f"the worker evaluating shard {shard_id!r} died: {reason}")
-        self.shard_id = shard_id
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.shard_id, self.reason))
+    template = "the worker evaluating shard {shard_id!r} died: {reason}"
 
 
 class RemoteJobError(ComputeError):

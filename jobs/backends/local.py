@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
+from jobs.backends.config import ComputeConfig
 from jobs.backends.errors import ComputeTimeoutError, WorkerCrashedError
 from jobs.batches import BatchShard, ShardResult, run_shard
 
@@ -94,6 +95,16 @@ class LocalBackend(ComputeBackend):
         self.warmup = warmup
         self.timeout_s = timeout_s
         self._pool: ProcessPoolExecutor | None = None
+
+    @classmethod
+    def from_config(cls, config: ComputeConfig) -> LocalBackend:
+        """From `ComputeConfig` (`workers`, `threads_per_worker`, `start_method`, `timeout_s`)."""
+        return cls(
+            workers=config.workers,
+            threads_per_worker=config.threads_per_worker,
+            start_method=config.start_method,
+            timeout_s=config.timeout_s,
+        )
 
     # -- pool -----------------------------------------------------------------------------
     def _ensure_pool(self) -> ProcessPoolExecutor:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
+from jobs.backends.config import ComputeConfig
 from jobs.backends.errors import (
     BackendUnavailableError,
     ComputeTimeoutError,
@@ -83,6 +84,16 @@ class RayBackend(ComputeBackend):
                 ) from exc
             self._started = True
         self._task = ray.remote(num_cpus=1, max_retries=int(max_retries))(run_shard)
+
+    @classmethod
+    def from_config(cls, config: ComputeConfig) -> RayBackend:
+        """From `ComputeConfig` (`ray_address`, `ray_num_cpus`, `ray_max_retries`, `timeout_s`)."""
+        return cls(
+            address=config.ray_address,
+            num_cpus=config.ray_num_cpus,
+            max_retries=config.ray_max_retries,
+            timeout_s=config.timeout_s,
+        )
 
     @property
     def started_cluster(self) -> bool:

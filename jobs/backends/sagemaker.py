@@ -30,9 +30,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
+from jobs.backends.config import ComputeConfig
 from jobs.backends.errors import (
     BackendUnavailableError,
     ComputeError,
@@ -41,9 +42,6 @@ from jobs.backends.errors import (
     ShardError,
 )
 from jobs.batches import BatchShard, ShardResult
-
-if TYPE_CHECKING:
-    from jobs.backends import ComputeConfig
 
 log = logging.getLogger(__name__)
 

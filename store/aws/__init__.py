@@ -15,8 +15,9 @@ from store.aws.exports import AwsExports
 from store.aws.ideas import AwsIdeas
 from store.aws.portfolios import AwsPortfolios
 from store.aws.profiles import AwsProfiles
+from store.aws.provisioning import create_tables
 from store.aws.retention import AwsRetention
-from store.aws.table import EVENTS_PER_TRANSACTION, boto_config, create_tables
+from store.aws.table import EVENTS_PER_TRANSACTION, boto_config
 from store.aws.threads import AwsThreads
 
 __all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]

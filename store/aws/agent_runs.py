@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from store.agent_runs import ENDED, AgentRunRecord, agent_run_from_row
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.table import AwsTable, _owner_pk
 from store.errors import ConflictError, NotFoundError
 
 
@@ -21,18 +19,8 @@ class AwsAgentRuns(AwsTable):
 
     def _insert_agent_run(self, row: dict[str, Any]) -> None:
         item = {"pk": _owner_pk(row["owner"]), "sk": _sk(row["thread_id"], row["run_id"]), **row}
-        try:
-            self._call(
-                "create_agent_run",
-                self.ddb.put_item,
-                TableName=self.table,
-                Item=_item(item),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            raise ConflictError(f"agent run {row['run_id']!r} exists") from exc
+        if not self._put_if_absent("create_agent_run", item):
+            raise ConflictError(f"agent run {row['run_id']!r} exists")
 
     def _get_agent_run(self, owner: str, thread_id: str, run_id: str) -> AgentRunRecord:
         item = self._get("get_agent_run", _owner_pk(owner), _sk(thread_id, run_id))

@@ -23,13 +23,7 @@ class AwsApiKeys(AwsTable):
         if expires_at is not None:
             meta["expires_at"] = expires_at
         actions = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _item({"pk": f"APIKEY#{digest}", "sk": "-", **meta}),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            self._put_new({"pk": f"APIKEY#{digest}", "sk": "-", **meta}),
             {
                 "Put": {
                     "TableName": self.table,

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.table import AwsTable, _owner_pk
 from store.broker_accounts import BrokerAccount, broker_account_from_row
-from store.errors import ConflictError, NotFoundError
+from store.errors import ConflictError, version_conflict
 
 
 class AwsBrokerAccounts(AwsTable):
@@ -28,24 +26,14 @@ class AwsBrokerAccounts(AwsTable):
             "created_at": now,
             "updated_at": now,
         }
-        try:
-            self._call(
-                "create_broker_account",
-                self.ddb.put_item,
-                TableName=self.table,
-                Item=_item(record),
-                ConditionExpression="attribute_not_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            raise ConflictError(f"broker account {account_id} exists") from None
+        if not self._put_if_absent("create_broker_account", record):
+            raise ConflictError(f"broker account {account_id} exists")
         return broker_account_from_row(record)
 
     def get_broker_account(self, owner: str, account_id: str) -> BrokerAccount:
-        item = self._get("get_broker_account", _owner_pk(owner), f"BROKER#{account_id}")
-        if item is None:
-            raise NotFoundError(f"no broker account {account_id!r} for owner {owner!r}")
+        item = self._owned_item(
+            "get_broker_account", owner, f"BROKER#{account_id}", f"broker account {account_id!r}"
+        )
         return broker_account_from_row(item)
 
     def _save_broker_account(
@@ -62,9 +50,5 @@ class AwsBrokerAccounts(AwsTable):
         )
         if item is None:
             current = self.get_broker_account(owner, account_id)
-            raise ConflictError(
-                f"broker account {account_id} is at version {current.version}, "
-                f"not {expected_version}",
-                current=current,
-            )
+            raise version_conflict(f"broker account {account_id}", current, expected_version)
         return broker_account_from_row(item)

@@ -33,9 +33,7 @@ class AwsDatasets(AwsTable):
         return dataset_from_row(record)
 
     def get_dataset(self, owner: str, dataset_id: str) -> Dataset:
-        item = self._get("get_dataset", _owner_pk(owner), f"DS#{dataset_id}")
-        if item is None:
-            raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
+        item = self._owned_item("get_dataset", owner, f"DS#{dataset_id}", f"dataset {dataset_id!r}")
         return dataset_from_row(item)
 
     def dataset_bytes(self, owner: str, dataset_id: str) -> bytes:

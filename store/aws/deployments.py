@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _key, _owner_pk, _plain
+from store.aws.table import AwsTable, _key, _owner_pk, _plain
 from store.common import dumps, new_id
 from store.deployments import (
     Deployment,
@@ -20,7 +20,7 @@ from store.deployments import (
     deployment_event_from_row,
     deployment_from_row,
 )
-from store.errors import ConflictError, NotFoundError
+from store.errors import ConflictError, NotFoundError, version_conflict
 
 _ATTEMPTS = 8
 """Transactions tried while only concurrent event appends (not a version change) get in the
@@ -65,9 +65,9 @@ class AwsDeployments(AwsTable):
         return deployment_from_row(record)
 
     def get_deployment(self, owner: str, deployment_id: str) -> Deployment:
-        item = self._get("get_deployment", _owner_pk(owner), f"DEP#{deployment_id}")
-        if item is None:
-            raise NotFoundError(f"no deployment {deployment_id!r} for owner {owner!r}")
+        item = self._owned_item(
+            "get_deployment", owner, f"DEP#{deployment_id}", f"deployment {deployment_id!r}"
+        )
         return deployment_from_row(item)
 
     def list_deployments(
@@ -90,11 +90,7 @@ class AwsDeployments(AwsTable):
         for _ in range(_ATTEMPTS):
             current = self.get_deployment(owner, deployment_id)  # NotFoundError if absent
             if current.version != expected_version:
-                raise ConflictError(
-                    f"deployment {deployment_id} is at version {current.version}, "
-                    f"not {expected_version}",
-                    current=current,
-                )
+                raise version_conflict(f"deployment {deployment_id}", current, expected_version)
             kind, data = change_event(current, status, spec, event_data)
             now = self._now()
             head = self._get("update_deployment", pk, "#HEAD")
@@ -214,14 +210,4 @@ class AwsDeployments(AwsTable):
             "type": type,
             "data": data,
             "time": time,
-        }
-
-    def _put_new(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The transaction action that puts `record` where no item is yet."""
-        return {
-            "Put": {
-                "TableName": self.table,
-                "Item": _item(record),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
         }

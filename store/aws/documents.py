@@ -82,9 +82,9 @@ class AwsDocuments(AwsTable):
         )
 
     def get_document(self, owner: str, document_id: str) -> Document:
-        item = self._get("get_document", _owner_pk(owner), f"DOC#{document_id}")
-        if item is None:
-            raise NotFoundError(f"no document {document_id!r} for owner {owner!r}")
+        item = self._owned_item(
+            "get_document", owner, f"DOC#{document_id}", f"document {document_id!r}"
+        )
         return document_from_row(item)
 
     def list_documents(self, owner: str) -> list[Document]:

@@ -12,6 +12,7 @@ from store.aws.table import _av, _key
 from store.errors import ConflictError
 from store.executions import RecordedExecutions
 from store.ledger import LedgerEntry
+from store.orders import status_conflict
 
 _ATTEMPTS = 5
 
@@ -52,11 +53,9 @@ class AwsExecutions(AwsLedger, AwsOrders):
                 if i >= ledger_actions and code == "ConditionalCheckFailed"
             ]
             if failed:
-                current = self.get_order(owner, failed[0])
                 expected = next(u[1] for u in updates if u[0] == failed[0])
-                raise ConflictError(
-                    f"order {failed[0]} is {current.status}, not {expected}: nothing written",
-                    current=current,
+                raise status_conflict(
+                    self.get_order(owner, failed[0]), expected, ": nothing written"
                 )
         raise ConflictError(f"ledger {book} kept changing; record the executions again")
 

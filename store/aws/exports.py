@@ -29,9 +29,7 @@ class AwsExports(AwsTable):
         )
 
     def get_export(self, owner: str, export_id: str) -> Export:
-        item = self._get("get_export", _owner_pk(owner), f"EXP#{export_id}")
-        if item is None:
-            raise NotFoundError(f"no export {export_id!r} for owner {owner!r}")
+        item = self._owned_item("get_export", owner, f"EXP#{export_id}", f"export {export_id!r}")
         return export_from_row(item)
 
     def export_bytes(self, owner: str, export_id: str) -> bytes:

@@ -58,21 +58,15 @@ class AwsIdeas(AwsTable):
         }
 
     def _insert_idea(self, idea: Idea) -> None:
-        put = {
-            "Put": {
-                "TableName": self.table,
-                "Item": _item(self._record(idea)),
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        actions = [put, *(self._ticker_put(idea, t) for t in idea.tickers)]
+        actions = [
+            self._put_new(self._record(idea)),
+            *(self._ticker_put(idea, t) for t in idea.tickers),
+        ]
         if self._transact("create_idea", actions) is not None:
             raise ConflictError(f"idea {idea.id} already exists")
 
     def get_idea(self, owner: str, idea_id: str) -> Idea:
-        item = self._get("get_idea", _owner_pk(owner), _sk(idea_id))
-        if item is None:
-            raise NotFoundError(f"no idea {idea_id!r} for owner {owner!r}")
+        item = self._owned_item("get_idea", owner, _sk(idea_id), f"idea {idea_id!r}")
         return idea_from_row(item)
 
     def _index_keys(self, owner: str, where: IdeaFilter, before: str | None) -> Iterator[str]:

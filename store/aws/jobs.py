@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable, _item, _key, _owner_pk, _plain
-from store.common import dumps, new_id, to_micros
-from store.errors import ConflictError, NotFoundError, StoreError
+from store.common import new_id, to_micros
+from store.errors import ConflictError, StoreError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
     StoredEvent,
+    check_key_reuse,
+    claim_refused,
+    completion_refused,
     job_from_row,
+    lease_expiry,
+    lease_not_held,
+    refusal,
+    run_of_another_owner,
+    seq_not_after,
+    transition_refused,
 )
 
 
@@ -23,17 +31,10 @@ class AwsJobs(AwsTable):
     """The jobs repository on DynamoDB and S3."""
 
     def _job_item(self, owner: str, job_id: str) -> dict[str, Any]:
-        item = self._get("get_job", _owner_pk(owner), f"JOB#{job_id}")
-        if item is None:
-            raise NotFoundError(f"no job {job_id!r} for owner {owner!r}")
-        return item
+        return self._owned_item("get_job", owner, f"JOB#{job_id}", f"job {job_id!r}")
 
     def _refuse(self, owner: str, job_id: str, why: str) -> ConflictError:
-        job = self.get_job(owner, job_id)
-        return ConflictError(
-            f"job {job_id}: {why} (status {job.status}, lease {job.lease_owner or 'none'})",
-            current=job,
-        )
+        return refusal(self.get_job(owner, job_id), why)
 
     def _guarded_update(
         self,
@@ -84,31 +85,10 @@ class AwsJobs(AwsTable):
             "gsi1pk": "STATUS#pending",
             "gsi1sk": f"{now:020d}#{job_id}",
         }
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _item(job),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
+        actions = [self._put_new(job)]
         if idempotency_key is not None:
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _item(
-                            {
-                                "pk": _owner_pk(owner),
-                                "sk": f"IDEM#{idempotency_key}",
-                                "job_id": job_id,
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            key = {"pk": _owner_pk(owner), "sk": f"IDEM#{idempotency_key}", "job_id": job_id}
+            actions.append(self._put_new(key))
         if self._transact("submit_job", actions) is not None:
             if idempotency_key is not None:
                 existing = self._idempotent(owner, idempotency_key, kind, body)
@@ -121,13 +101,7 @@ class AwsJobs(AwsTable):
         item = self._get("submit_job", _owner_pk(owner), f"IDEM#{key}")
         if item is None:
             return None
-        existing = self.get_job(owner, item["job_id"])
-        if existing.kind != kind or dumps(existing.request) != body:
-            raise ConflictError(
-                f"idempotency key {key!r} was used for a different request (job {existing.id})",
-                current=existing,
-            )
-        return existing
+        return check_key_reuse(self.get_job(owner, item["job_id"]), key, kind, body)
 
     def get_job(self, owner: str, job_id: str) -> Job:
         return job_from_row(self._job_item(owner, job_id))
@@ -197,16 +171,9 @@ class AwsJobs(AwsTable):
         names = {"#st": "status"}
         if error is not None:
             names["#err"] = "error"
-        why = f"cannot move to {to_status} from {list(from_statuses)}"
+        why = transition_refused(to_status, from_statuses, worker)
         return self._guarded_update(
-            "transition",
-            owner,
-            job_id,
-            update,
-            condition,
-            values,
-            names,
-            why + (f" as worker {worker}" if worker else ""),
+            "transition", owner, job_id, update, condition, values, names, why
         )
 
     def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
@@ -224,13 +191,13 @@ class AwsJobs(AwsTable):
                 ":running": "running",
                 ":pending": "pending",
                 ":w": worker,
-                ":exp": to_micros(now + timedelta(seconds=lease_seconds)),
+                ":exp": lease_expiry(now, lease_seconds),
                 ":one": 1,
                 ":now": to_micros(now),
                 ":g": "STATUS#running",
             },
             {"#st": "status"},
-            f"worker {worker} cannot claim it",
+            claim_refused(worker),
         )
 
     def _heartbeat(
@@ -243,7 +210,7 @@ class AwsJobs(AwsTable):
     ) -> Job:
         now = self.clock()
         values: dict[str, Any] = {
-            ":exp": to_micros(now + timedelta(seconds=lease_seconds)),
+            ":exp": lease_expiry(now, lease_seconds),
             ":now": to_micros(now),
             ":w": worker,
             ":running": "running",
@@ -270,7 +237,7 @@ class AwsJobs(AwsTable):
             "#st = :running AND lease_owner = :w",
             values,
             names,
-            f"worker {worker} does not hold the lease",
+            lease_not_held(worker),
         )
 
     def release(self, owner: str, job_id: str, worker: str) -> Job:
@@ -282,7 +249,7 @@ class AwsJobs(AwsTable):
             "lease_owner = :w",
             {":now": self._now(), ":w": worker},
             None,
-            f"worker {worker} does not hold the lease",
+            lease_not_held(worker),
         )
 
     def _complete_job(
@@ -346,11 +313,7 @@ class AwsJobs(AwsTable):
             raise
         if refused is not None:
             self._discard(s3_key)
-            raise self._refuse(
-                owner,
-                job_id,
-                "cannot complete: not running" + (f" under worker {worker}" if worker else ""),
-            )
+            raise self._refuse(owner, job_id, completion_refused(worker))
         return self.get_job(owner, job_id)
 
     def _append_events(self, owner: str, run_id: str, batch: list[tuple[int, str]]) -> None:
@@ -372,26 +335,14 @@ class AwsJobs(AwsTable):
                 }
             }
             puts = [
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _item(
-                            {"pk": f"RUN#{run_id}", "sk": f"{seq:012d}", "payload": payload}
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
+                self._put_new({"pk": f"RUN#{run_id}", "sk": f"{seq:012d}", "payload": payload})
                 for seq, payload in chunk
             ]
             if self._transact("append_events", [header, *puts]) is not None:
                 head = self._get("append_events", f"RUN#{run_id}", "#HEAD")
                 if head is not None and head["owner"] != owner:
-                    raise ConflictError(f"run {run_id} belongs to another owner")
-                last = None if head is None else head["last_seq"]
-                raise ConflictError(
-                    f"run {run_id}: seq {chunk[0][0]} is not after the last stored seq {last} "
-                    "(duplicate or out of order)"
-                )
+                    raise run_of_another_owner(run_id)
+                raise seq_not_after(run_id, chunk[0][0], None if head is None else head["last_seq"])
 
     def _events(self, owner: str, run_id: str, after_seq: int, limit: int) -> list[StoredEvent]:
         head = self._get("events", f"RUN#{run_id}", "#HEAD")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.aws.table import AwsTable, _item
+from store.aws.table import AwsTable
 from store.common import to_micros
 from store.errors import ConflictError
-from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS, LedgerEntry, entry_from_row
+from store.ledger import ENTRY_COLUMNS, NUMBER_FIELDS, LedgerEntry, entry_conflict, entry_from_row
 
 _ATTEMPTS = 5
 
@@ -52,15 +52,7 @@ class AwsLedger(AwsTable):
                 record[column] = (
                     repr(float(value)) if column in NUMBER_FIELDS and (value is not None) else value
                 )
-            actions.append(
-                {
-                    "Put": {
-                        "TableName": self.table,
-                        "Item": _item(record),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+            actions.append(self._put_new(record))
         return actions
 
     def _held(self, pk: str, book: str, entry: LedgerEntry) -> bool:
@@ -68,7 +60,7 @@ class AwsLedger(AwsTable):
         if item is None:
             return False
         if entry_from_row(item) != entry:
-            raise ConflictError(f"ledger {book} holds entry {entry.entry_id} with other contents")
+            raise entry_conflict(book, entry.entry_id)
         return True
 
     def _ledger(self, owner: str, book: str) -> list[LedgerEntry]:

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.table import AwsTable, _owner_pk
 from store.errors import ConflictError, NotFoundError
-from store.orders import NewOrder, QueuedOrder, order_from_row, same_order
+from store.orders import (
+    NewOrder,
+    QueuedOrder,
+    id_taken,
+    order_from_row,
+    same_order,
+    status_conflict,
+)
 
 _ATTEMPTS = 5
 
@@ -61,9 +68,7 @@ class AwsOrders(AwsTable):
             except NotFoundError:
                 continue
             if not same_order(existing, order, account, deployment_id):
-                raise ConflictError(
-                    f"client order id {order.client_order_id} is taken by another order"
-                )
+                raise id_taken(order.client_order_id)
             stored[order.client_order_id] = existing
         return stored
 
@@ -79,22 +84,7 @@ class AwsOrders(AwsTable):
     ) -> list[dict[str, Any]]:
         now = self._now()
         pk = _queue_pk(owner, account)
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table,
-                    "Item": _item({"pk": pk, "sk": "#HEAD", "last_seq": last + len(new)}),
-                    "ConditionExpression": "attribute_not_exists(pk)"
-                    if head is None
-                    else "last_seq = :last",
-                    **(
-                        {}
-                        if head is None
-                        else {"ExpressionAttributeValues": {":last": {"N": str(last)}}}
-                    ),
-                }
-            }
-        ]
+        actions = [self._head_put(pk, head, last + len(new))]
         for offset, order in enumerate(new, start=1):
             sequence = last + offset
             record = {
@@ -123,16 +113,7 @@ class AwsOrders(AwsTable):
                 "deployment_id": deployment_id,
                 "run_id": run_id,
             }
-            for item in (record, pointer):
-                actions.append(
-                    {
-                        "Put": {
-                            "TableName": self.table,
-                            "Item": _item(item),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    }
-                )
+            actions += [self._put_new(record), self._put_new(pointer)]
         return actions
 
     def _enqueued(self, owner: str, orders: list[NewOrder]) -> list[QueuedOrder]:
@@ -193,11 +174,7 @@ class AwsOrders(AwsTable):
             update["ExpressionAttributeNames"],
         )
         if item is None:
-            current = self.get_order(owner, client_order_id)
-            raise ConflictError(
-                f"order {client_order_id} is {current.status}, not {expected_status}",
-                current=current,
-            )
+            raise status_conflict(self.get_order(owner, client_order_id), expected_status)
         return order_from_row(item)
 
     def _order_update(

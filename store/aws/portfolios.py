@@ -6,7 +6,7 @@ from typing import Any
 
 from store.aws.table import AwsTable, _item, _owner_pk
 from store.common import new_id
-from store.errors import ConflictError, NotFoundError
+from store.errors import NotFoundError, version_conflict
 from store.portfolios import Portfolio, portfolio_from_row
 
 
@@ -31,9 +31,9 @@ class AwsPortfolios(AwsTable):
         return portfolio_from_row(record)
 
     def get_portfolio(self, owner: str, portfolio_id: str) -> Portfolio:
-        item = self._get("get_portfolio", _owner_pk(owner), f"PF#{portfolio_id}")
-        if item is None:
-            raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")
+        item = self._owned_item(
+            "get_portfolio", owner, f"PF#{portfolio_id}", f"portfolio {portfolio_id!r}"
+        )
         return portfolio_from_row(item)
 
     def list_portfolios(self, owner: str) -> list[Portfolio]:
@@ -72,10 +72,7 @@ class AwsPortfolios(AwsTable):
         )
         if item is None:
             current = self.get_portfolio(owner, portfolio_id)  # NotFoundError if absent
-            raise ConflictError(
-                f"portfolio {portfolio_id} is at version {current.version}, not {expected_version}",
-                current=current,
-            )
+            raise version_conflict(f"portfolio {portfolio_id}", current, expected_version)
         return portfolio_from_row(item)
 
     def delete_portfolio(self, owner: str, portfolio_id: str) -> None:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from store.aws.table import AwsTable, _item, _owner_pk
+from store.aws.table import AwsTable, _owner_pk
 from store.errors import ConflictError, NotFoundError
 from store.profiles import StoredProfile, profile_conflict, profile_from_row
 
@@ -48,17 +46,7 @@ class AwsProfiles(AwsTable):
                 "created_at": now,
                 "updated_at": now,
             }
-            try:
-                self._call(
-                    "save_profile",
-                    self.ddb.put_item,
-                    TableName=self.table,
-                    Item=_item(record),
-                    ConditionExpression="attribute_not_exists(pk)",
-                )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
+            if not self._put_if_absent("save_profile", record):
                 self._lost_race(owner, expected_version)
                 return None
             return profile_from_row(record)
@@ -91,9 +79,7 @@ class AwsProfiles(AwsTable):
         raise ConflictError(profile_conflict(owner, stored, expected_version), current=stored)
 
     def get_profile(self, owner: str) -> StoredProfile:
-        item = self._get("get_profile", _owner_pk(owner), PROFILE_SK)
-        if item is None:
-            raise NotFoundError(f"no profile for owner {owner!r}")
+        item = self._owned_item("get_profile", owner, PROFILE_SK, "profile")
         return profile_from_row(item)
 
     def delete_profile(self, owner: str) -> None:

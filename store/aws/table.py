@@ -60,7 +60,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
-from store.errors import StoreError, StoreUnavailableError
+from store.errors import NotFoundError, StoreError, StoreUnavailableError
 
 EVENTS_PER_TRANSACTION = 99
 """Events per `TransactWriteItems` call (DynamoDB allows 100 actions; one is the run header)."""
@@ -201,6 +201,13 @@ class AwsTable(Store):
         )
         item = out.get("Item")
         return None if item is None else _plain(item)
+
+    def _owned_item(self, action: str, owner: str, sk: str, what: str) -> dict[str, Any]:
+        """The item `sk` of `owner`'s partition, or `NotFoundError` ("no `what` for owner …")."""
+        item = self._get(action, _owner_pk(owner), sk)
+        if item is None:
+            raise NotFoundError(f"no {what} for owner {owner!r}")
+        return item
 
     def _query(
         self,
@@ -347,6 +354,32 @@ class AwsTable(Store):
             put["ExpressionAttributeValues"] = {":last": {"N": str(head["last_seq"])}}
         return {"Put": put}
 
+    def _put_new(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The transaction action that puts `record` where no item is yet."""
+        return {
+            "Put": {
+                "TableName": self.table,
+                "Item": _item(record),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _put_if_absent(self, action: str, record: Mapping[str, Any]) -> bool:
+        """Put `record` unless an item with its key exists; False (nothing written) if one does."""
+        try:
+            self._call(
+                action,
+                self.ddb.put_item,
+                TableName=self.table,
+                Item=_item(record),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
+
     def _discard(self, s3_key: str | None, bucket: str | None = None) -> None:
         if s3_key is None:
             return
@@ -420,97 +453,3 @@ class AwsTable(Store):
                 return False
             raise
         return True
-
-
-def create_tables(
-    table_name: str,
-    bucket: str,
-    *,
-    checkpoint_table: str | None = None,
-    region: str = "us-east-1",
-    endpoint_url: str | None = None,
-    session: boto3.session.Session | None = None,
-    documents_bucket: str | None = None,
-) -> None:
-    """Create the store's table (with `gsi1`, `gsi2` and TTL on `ttl`), the bucket, if named the
-    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) and the documents bucket
-    (versioned, as in the cloud) — for tests and development; production creates them with the
-    CDK stack. Existing resources are left alone."""
-    session = session or boto3.session.Session(region_name=region)
-    config = boto_config(max_attempts=2)
-    ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
-    s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
-    try:
-        existing = {
-            name
-            for page in ddb.get_paginator("list_tables").paginate()
-            for name in page.get("TableNames", [])
-        }
-        if table_name not in existing:
-            ddb.create_table(
-                TableName=table_name,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[
-                    {"AttributeName": n, "AttributeType": "S"}
-                    for n in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
-                ],
-                KeySchema=[
-                    {"AttributeName": "pk", "KeyType": "HASH"},
-                    {"AttributeName": "sk", "KeyType": "RANGE"},
-                ],
-                GlobalSecondaryIndexes=[
-                    {
-                        "IndexName": "gsi1",
-                        "KeySchema": [
-                            {"AttributeName": "gsi1pk", "KeyType": "HASH"},
-                            {"AttributeName": "gsi1sk", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "KEYS_ONLY"},
-                    },
-                    {
-                        "IndexName": "gsi2",
-                        "KeySchema": [
-                            {"AttributeName": "gsi2pk", "KeyType": "HASH"},
-                            {"AttributeName": "gsi2sk", "KeyType": "RANGE"},
-                        ],
-                        "Projection": {"ProjectionType": "KEYS_ONLY"},
-                    },
-                ],
-            )
-            ddb.get_waiter("table_exists").wait(TableName=table_name)
-            ddb.update_time_to_live(
-                TableName=table_name,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-            )
-        if checkpoint_table and checkpoint_table not in existing:
-            ddb.create_table(
-                TableName=checkpoint_table,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=[
-                    {"AttributeName": "PK", "AttributeType": "S"},
-                    {"AttributeName": "SK", "AttributeType": "S"},
-                ],
-                KeySchema=[
-                    {"AttributeName": "PK", "KeyType": "HASH"},
-                    {"AttributeName": "SK", "KeyType": "RANGE"},
-                ],
-            )
-            ddb.get_waiter("table_exists").wait(TableName=checkpoint_table)
-            ddb.update_time_to_live(
-                TableName=checkpoint_table,
-                TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"},
-            )
-        buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
-        for name in dict.fromkeys(b for b in (bucket, documents_bucket) if b):
-            if name in buckets:
-                continue
-            if region == "us-east-1":
-                s3.create_bucket(Bucket=name)
-            else:
-                s3.create_bucket(
-                    Bucket=name, CreateBucketConfiguration={"LocationConstraint": region}
-                )
-            if name == documents_bucket and name != bucket:
-                s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
-    except (ClientError, BotoCoreError) as exc:
-        raise StoreUnavailableError(f"cannot create {table_name} / s3://{bucket}: {exc}") from exc

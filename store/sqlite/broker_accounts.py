@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.broker_accounts import BrokerAccount, broker_account_from_row
-from store.errors import ConflictError, NotFoundError
+from store.errors import NotFoundError, version_conflict
 from store.sqlite.connection import SqliteConnection
 
 
@@ -44,9 +44,5 @@ class SqliteBrokerAccounts(SqliteConnection):
             changed = cur.rowcount == 1
         current = self.get_broker_account(owner, account_id)
         if not changed:
-            raise ConflictError(
-                f"broker account {account_id} is at version {current.version}, "
-                f"not {expected_version}",
-                current=current,
-            )
+            raise version_conflict(f"broker account {account_id}", current, expected_version)
         return current

@@ -15,7 +15,7 @@ from store.deployments import (
     deployment_event_from_row,
     deployment_from_row,
 )
-from store.errors import ConflictError, NotFoundError
+from store.errors import NotFoundError, version_conflict
 from store.sqlite.connection import SqliteConnection
 
 
@@ -84,11 +84,7 @@ class SqliteDeployments(SqliteConnection):
                 kind, data = change_event(current, status, spec, event_data)
                 _insert_event(conn, owner, deployment_id, kind, data, now, None)
         if current.version != expected_version:
-            raise ConflictError(
-                f"deployment {deployment_id} is at version {current.version}, "
-                f"not {expected_version}",
-                current=current,
-            )
+            raise version_conflict(f"deployment {deployment_id}", current, expected_version)
         return self.get_deployment(owner, deployment_id)
 
     def _deployments_by_status(self, status: str, limit: int) -> list[Deployment]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from store.errors import ConflictError, NotFoundError
+from store.errors import NotFoundError
 from store.executions import RecordedExecutions
 from store.ledger import LedgerEntry
+from store.orders import status_conflict
 from store.sqlite.ledger import SqliteLedger
 from store.sqlite.orders import SqliteOrders
 
@@ -38,10 +39,6 @@ class SqliteExecutions(SqliteLedger, SqliteOrders):
                 found = [o for o in self._rows(conn, [client_order_id]) if o.owner == owner]
                 if not found:
                     raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
-                raise ConflictError(
-                    f"order {client_order_id} is {found[0].status}, not {expected_status}: "
-                    "nothing written",
-                    current=found[0],
-                )
+                raise status_conflict(found[0], expected_status, ": nothing written")
             stored = {o.client_order_id: o for o in self._rows(conn, ids)} if ids else {}
         return RecordedExecutions(new, [stored[i] for i in ids])

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
-from store.common import dumps, new_id, to_micros
+from store.common import new_id, to_micros
 from store.errors import ConflictError, NotFoundError
 from store.jobs import (
     TERMINAL_STATUSES,
     Job,
     JobStatus,
     StoredEvent,
+    check_key_reuse,
+    claim_refused,
+    completion_refused,
     job_from_row,
+    lease_expiry,
+    lease_not_held,
+    refusal,
+    run_of_another_owner,
+    seq_not_after,
+    transition_refused,
 )
 from store.sqlite.connection import SqliteConnection
 
@@ -52,13 +60,7 @@ class SqliteJobs(SqliteConnection):
                 ).fetchone()
                 if row is not None:
                     existing = job_from_row(dict(row))
-                    if existing.kind != kind or dumps(existing.request) != body:
-                        raise ConflictError(
-                            f"idempotency key {idempotency_key!r} was used for a different "
-                            f"request (job {existing.id})",
-                            current=existing,
-                        )
-                    return existing, False
+                    return check_key_reuse(existing, idempotency_key, kind, body), False
             now = self._now()
             job_id = new_id("job")
             conn.execute(
@@ -101,11 +103,7 @@ class SqliteJobs(SqliteConnection):
         return [job_from_row(dict(r)) for r in rows]
 
     def _refuse(self, conn: sqlite3.Connection, owner: str, job_id: str, why: str) -> ConflictError:
-        job = self._job_row(conn, owner, job_id)  # NotFoundError if absent
-        return ConflictError(
-            f"job {job_id}: {why} (status {job.status}, lease {job.lease_owner or 'none'})",
-            current=job,
-        )
+        return refusal(self._job_row(conn, owner, job_id), why)  # NotFoundError if absent
 
     def _guarded_update(
         self, op: str, owner: str, job_id: str, sql: str, params: Sequence[Any], why: str
@@ -141,19 +139,12 @@ class SqliteJobs(SqliteConnection):
         if worker is not None:
             sql += " AND lease_owner = ?"
             params.append(worker)
-        why = f"cannot move to {to_status} from {list(from_statuses)}"
-        return self._guarded_update(
-            "transition",
-            owner,
-            job_id,
-            sql,
-            params,
-            why + (f" as worker {worker}" if worker else ""),
-        )
+        why = transition_refused(to_status, from_statuses, worker)
+        return self._guarded_update("transition", owner, job_id, sql, params, why)
 
     def _claim(self, owner: str, job_id: str, worker: str, lease_seconds: float) -> Job:
         now = self.clock()
-        expires = to_micros(now + timedelta(seconds=lease_seconds))
+        expires = lease_expiry(now, lease_seconds)
         t = to_micros(now)
         return self._guarded_update(
             "claim",
@@ -164,7 +155,7 @@ class SqliteJobs(SqliteConnection):
             "WHERE id = ? AND owner = ? AND status IN ('pending', 'running') "
             "AND (lease_owner IS NULL OR lease_expires_at <= ? OR lease_owner = ?)",
             (worker, expires, t, t, job_id, owner, t, worker),
-            f"worker {worker} cannot claim it",
+            claim_refused(worker),
         )
 
     def _heartbeat(
@@ -176,7 +167,7 @@ class SqliteJobs(SqliteConnection):
         progress: tuple[int, int | None] | None,
     ) -> Job:
         now = self.clock()
-        expires = to_micros(now + timedelta(seconds=lease_seconds))
+        expires = lease_expiry(now, lease_seconds)
         sql = "UPDATE jobs SET lease_expires_at = ?, updated_at = ?"
         params: list[Any] = [expires, to_micros(now)]
         if progress is not None:
@@ -184,9 +175,7 @@ class SqliteJobs(SqliteConnection):
             params += list(progress)
         sql += " WHERE id = ? AND owner = ? AND status = 'running' AND lease_owner = ?"
         params += [job_id, owner, worker]
-        return self._guarded_update(
-            "heartbeat", owner, job_id, sql, params, f"worker {worker} does not hold the lease"
-        )
+        return self._guarded_update("heartbeat", owner, job_id, sql, params, lease_not_held(worker))
 
     def release(self, owner: str, job_id: str, worker: str) -> Job:
         return self._guarded_update(
@@ -196,7 +185,7 @@ class SqliteJobs(SqliteConnection):
             "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ? "
             "WHERE id = ? AND owner = ? AND lease_owner = ?",
             (self._now(), job_id, owner, worker),
-            f"worker {worker} does not hold the lease",
+            lease_not_held(worker),
         )
 
     def _complete_job(
@@ -214,12 +203,7 @@ class SqliteJobs(SqliteConnection):
             params.append(worker)
         with self._tx("complete_job") as conn:
             if conn.execute(sql, params).rowcount == 0:
-                raise self._refuse(
-                    conn,
-                    owner,
-                    job_id,
-                    "cannot complete: not running" + (f" under worker {worker}" if worker else ""),
-                )
+                raise self._refuse(conn, owner, job_id, completion_refused(worker))
             conn.execute(
                 "INSERT OR REPLACE INTO results (job_id, owner, payload, size_bytes, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -239,12 +223,9 @@ class SqliteJobs(SqliteConnection):
                 )
             else:
                 if row["owner"] != owner:
-                    raise ConflictError(f"run {run_id} belongs to another owner")
+                    raise run_of_another_owner(run_id)
                 if batch[0][0] <= row["last_seq"]:
-                    raise ConflictError(
-                        f"run {run_id}: seq {batch[0][0]} is not after the last stored seq "
-                        f"{row['last_seq']} (duplicate or out of order)"
-                    )
+                    raise seq_not_after(run_id, batch[0][0], row["last_seq"])
                 conn.execute(
                     "UPDATE runs SET last_seq = ? WHERE run_id = ?", (batch[-1][0], run_id)
                 )

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 from store.common import to_micros
-from store.errors import ConflictError
-from store.ledger import ENTRY_COLUMNS, LedgerEntry, entry_from_row
+from store.ledger import ENTRY_COLUMNS, LedgerEntry, entry_conflict, entry_from_row
 from store.sqlite.connection import SqliteConnection
 
 
@@ -38,9 +37,7 @@ class SqliteLedger(SqliteConnection):
             if entry.entry_id not in held:
                 new.append(entry)
             elif held[entry.entry_id] != entry:
-                raise ConflictError(
-                    f"ledger {book} holds entry {entry.entry_id} with other contents"
-                )
+                raise entry_conflict(book, entry.entry_id)
         conn.executemany(
             f"INSERT INTO ledger_entries (owner, book, time, {columns}) VALUES "
             f"(?, ?, ?, {', '.join('?' for _ in ENTRY_COLUMNS)})",

@@ -5,8 +5,15 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from store.errors import ConflictError, NotFoundError
-from store.orders import NewOrder, QueuedOrder, order_from_row, same_order
+from store.errors import NotFoundError
+from store.orders import (
+    NewOrder,
+    QueuedOrder,
+    id_taken,
+    order_from_row,
+    same_order,
+    status_conflict,
+)
 from store.sqlite.connection import SqliteConnection
 
 _OPEN = "('queued', 'submitted', 'partially_filled')"
@@ -39,9 +46,7 @@ class SqliteOrders(SqliteConnection):
                     if existing.owner != owner or not same_order(
                         existing, order, account, deployment_id
                     ):
-                        raise ConflictError(
-                            f"client order id {order.client_order_id} is taken by another order"
-                        )
+                        raise id_taken(order.client_order_id)
                     continue
                 last += 1
                 rows.append(
@@ -123,10 +128,7 @@ class SqliteOrders(SqliteConnection):
             changed = cur.rowcount == 1
         current = self.get_order(owner, client_order_id)
         if not changed:
-            raise ConflictError(
-                f"order {client_order_id} is {current.status}, not {expected_status}",
-                current=current,
-            )
+            raise status_conflict(current, expected_status)
         return current
 
     def _update_orders(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from store.common import new_id
-from store.errors import ConflictError, NotFoundError
+from store.errors import NotFoundError, version_conflict
 from store.portfolios import Portfolio, portfolio_from_row
 from store.sqlite.connection import SqliteConnection
 
@@ -56,11 +56,7 @@ class SqlitePortfolios(SqliteConnection):
                 raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")
             current = portfolio_from_row(dict(row))
             if expected_version is not None and current.version != expected_version:
-                raise ConflictError(
-                    f"portfolio {portfolio_id} is at version {current.version}, "
-                    f"not {expected_version}",
-                    current=current,
-                )
+                raise version_conflict(f"portfolio {portfolio_id}", current, expected_version)
             conn.execute(
                 "UPDATE portfolios SET name = COALESCE(?, name), data = COALESCE(?, data), "
                 "version = version + 1, updated_at = ? WHERE id = ?",

@@ -11,7 +11,7 @@ import pytest
 
 from infra.config import stage_config
 from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
-from tests.infra.test_stacks import (
+from tests.infra.templates import (
     actions_of,
     as_list,
     function_by_name,

@@ -10,7 +10,7 @@ import pytest
 
 from infra.config import stage_config
 from tests.infra.synth import KINDS, STAGES, Synthesized
-from tests.infra.test_stacks import as_list, render, resources
+from tests.infra.templates import as_list, render, resources
 
 
 def _image_functions(synthesized: Synthesized, stage: str) -> list[tuple[str, dict[str, Any]]]:

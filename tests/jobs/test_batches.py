@@ -13,19 +13,15 @@ from hypothesis.extra.numpy import arrays
 
 from jobs.backends.errors import ShardError
 from jobs.batches import (
-    ArrayHistory,
     BatchShard,
-    PathInputs,
-    ScenarioSpec,
     ShardResult,
     clear_input_cache,
-    decode_array,
-    encode_array,
     evaluate_shard,
     make_shards,
     path_means,
     run_shard,
 )
+from jobs.shard_inputs import ArrayHistory, PathInputs, ScenarioSpec, decode_array, encode_array
 from quant import as_scenarios, evaluate_path_means
 from quant.data import load_sp500_index, load_sp500_prices, to_returns
 from quant.engine import evaluate

@@ -82,23 +82,18 @@ def checkpoint_entries(directory: Path) -> dict[str, dict[str, int]]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None:
-    db = tmp_path / "store.sqlite"
-    store = SQLiteStore(db)
-    work = tmp_path / "killed"
-    work.mkdir()
-    request = {"dir": str(work), "batches": 6, "seed": 11, "sleep": 0.25}
-    job = JobRunner(store).submit(ALICE, "batches", request, idempotency_key="fault-1")
-
+def start_worker_process(data_dir: Path, db: Path) -> subprocess.Popen[bytes]:
+    """`python -m jobs.worker` with this module's handlers as worker "child" on the SQLite store
+    `db` (lease 1.5 s, heartbeats every 0.2 s); its stderr is piped."""
     env = {
         **os.environ,
-        "STRATIGOS_DATA_DIR": str(tmp_path),
+        "STRATIGOS_DATA_DIR": str(data_dir),
         "STRATIGOS_STORE_SQLITE_PATH": str(db),
         "STRATIGOS_STORE_BACKEND": "sqlite",
         "STRATIGOS_SETTINGS_FILE": "",
         "PYTHONPATH": str(ROOT),
     }
-    child = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -119,6 +114,17 @@ def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def test_killed_worker_process_is_taken_over_and_resumes(tmp_path: Path) -> None:
+    db = tmp_path / "store.sqlite"
+    store = SQLiteStore(db)
+    work = tmp_path / "killed"
+    work.mkdir()
+    request = {"dir": str(work), "batches": 6, "seed": 11, "sleep": 0.25}
+    job = JobRunner(store).submit(ALICE, "batches", request, idempotency_key="fault-1")
+
+    child = start_worker_process(tmp_path, db)
     try:
         wait_for(lambda: len(checkpoint_entries(work)) >= 2, 60, "two committed batches")
         running = store.get_job(ALICE, job.id)

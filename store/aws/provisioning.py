@@ -1,0 +1,101 @@
+"""Creating the AWS store's table, buckets and checkpoint table, for tests and development
+(production creates them with the CDK stack, `infra/stacks/foundation.py`); the layout is
+`store.aws.table`'s."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+from store.aws.table import boto_config
+from store.errors import StoreUnavailableError
+
+STORE_INDEXES = ("gsi1", "gsi2")
+"""The store table's global secondary indexes, each keyed by `<index>pk` / `<index>sk`."""
+
+
+def create_tables(
+    table_name: str,
+    bucket: str,
+    *,
+    checkpoint_table: str | None = None,
+    region: str = "us-east-1",
+    endpoint_url: str | None = None,
+    session: boto3.session.Session | None = None,
+    documents_bucket: str | None = None,
+) -> None:
+    """Create the store's table (with `gsi1`, `gsi2` and TTL on `ttl`), the bucket, if named the
+    LangGraph checkpoint table (`PK`/`SK` strings, TTL on `ttl`) and the documents bucket
+    (versioned, as in the cloud) — for tests and development; production creates them with the
+    CDK stack. Existing resources are left alone."""
+    session = session or boto3.session.Session(region_name=region)
+    config = boto_config(max_attempts=2)
+    ddb = session.client("dynamodb", endpoint_url=endpoint_url, config=config)
+    s3 = session.client("s3", endpoint_url=endpoint_url, config=config)
+    try:
+        existing = {
+            name
+            for page in ddb.get_paginator("list_tables").paginate()
+            for name in page.get("TableNames", [])
+        }
+        if table_name not in existing:
+            _create_table(ddb, table_name, "pk", "sk", STORE_INDEXES)
+        if checkpoint_table and checkpoint_table not in existing:
+            _create_table(ddb, checkpoint_table, "PK", "SK")
+        _create_buckets(s3, region, bucket, documents_bucket)
+    except (ClientError, BotoCoreError) as exc:
+        raise StoreUnavailableError(f"cannot create {table_name} / s3://{bucket}: {exc}") from exc
+
+
+def _create_table(
+    ddb: Any, name: str, partition: str, sort: str, indexes: Sequence[str] = ()
+) -> None:
+    """An on-demand table keyed by the strings `partition` / `sort`, with a keys-only global
+    secondary index on `<index>pk` / `<index>sk` per name in `indexes`, and TTL on `ttl`
+    (returns once the table exists)."""
+    attributes = [partition, sort, *(f"{index}{key}" for index in indexes for key in ("pk", "sk"))]
+    kwargs: dict[str, Any] = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": n, "AttributeType": "S"} for n in attributes],
+        "KeySchema": _key_schema(partition, sort),
+    }
+    if indexes:
+        kwargs["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index,
+                "KeySchema": _key_schema(f"{index}pk", f"{index}sk"),
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+            for index in indexes
+        ]
+    ddb.create_table(**kwargs)
+    ddb.get_waiter("table_exists").wait(TableName=name)
+    ddb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"}
+    )
+
+
+def _key_schema(partition: str, sort: str) -> list[dict[str, str]]:
+    return [
+        {"AttributeName": partition, "KeyType": "HASH"},
+        {"AttributeName": sort, "KeyType": "RANGE"},
+    ]
+
+
+def _create_buckets(s3: Any, region: str, bucket: str, documents_bucket: str | None) -> None:
+    """`bucket` and `documents_bucket` (versioned when it is a bucket of its own), unless they
+    exist."""
+    buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    for name in dict.fromkeys(b for b in (bucket, documents_bucket) if b):
+        if name in buckets:
+            continue
+        if region == "us-east-1":
+            s3.create_bucket(Bucket=name)
+        else:
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
+        if name == documents_bucket and name != bucket:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
