@@ -339,7 +339,7 @@ def test_hedge_settings_are_checked_beside_their_field_before_sending(
     page.uncheck("#overlay-kind-none")
     page.uncheck("#overlay-kind-collar")
     page.click("#submit-optimization")
-    assert "Choose at least one overlay kind" in page.inner_text("#overlay-kind-none-error")
+    assert "Choose at least one hedge kind" in page.inner_text("#overlay-kind-none-error")
     assert page.problems == []
 
 
