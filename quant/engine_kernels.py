@@ -16,8 +16,9 @@ import math
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from quant.compiled import kernel
 from quant.estimators import PERIODS_PER_YEAR
 from quant.metrics import METRICS
 
@@ -46,7 +47,7 @@ CODE_MERTON = 2
 CODE_CUSTOM = -1
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def prefix_sums(
     r: np.ndarray, s: np.ndarray, cx: np.ndarray, cx2: np.ndarray, cs: np.ndarray
 ) -> float:
@@ -77,7 +78,7 @@ def prefix_sums(
     return shift
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def window_stats(
     cx: np.ndarray, cx2: np.ndarray, cs: np.ndarray, shift: float, t: int, L: int
 ) -> tuple[float, float, float]:
@@ -96,7 +97,7 @@ def window_stats(
     return sigma, mu, safe
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def target_weight(
     code: int,
     sigma: float,
@@ -125,7 +126,7 @@ SMALL_SELECT = 12
 """Below this many values `kth_smallest` finishes with an insertion sort."""
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def kth_smallest(values: np.ndarray, m: int, k: int, work: np.ndarray) -> float:
     """The k-th smallest (0-based) of ``values[:m]`` (left unchanged); ``work``: 2 m scratch.
 
@@ -175,7 +176,7 @@ def kth_smallest(values: np.ndarray, m: int, k: int, work: np.ndarray) -> float:
     return work[base + k]
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def quantile_of_candidates(
     cand: np.ndarray, m: int, n: int, work: np.ndarray
 ) -> tuple[float, float]:
@@ -207,7 +208,7 @@ def quantile_of_candidates(
     return q, tail / count
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def tail_quantile(
     values: np.ndarray, start: int, stride: int, n: int, mean: float, std: float, cand: np.ndarray
 ) -> tuple[float, float]:
@@ -255,7 +256,7 @@ def tail_quantile(
     return quantile_of_candidates(cand, m, n, cand[n:])
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def path_metrics(
     buf: np.ndarray,
     s: np.ndarray,
@@ -309,7 +310,7 @@ def path_metrics(
     out[8, c, p] = wsum / n
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def simulate(
     r: np.ndarray,
     s: np.ndarray,
@@ -437,7 +438,7 @@ _KIND = 21  # 0: inverse_vol (and padding lanes, target_vol 0), 1: target in row
 N_ROWS = 22
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _scalar_targets(
     z: np.ndarray, bounds: np.ndarray, sigma: float, custom: np.ndarray, j: int
 ) -> None:
@@ -454,7 +455,7 @@ def _scalar_targets(
         z[_TGT * LANES + c] = custom[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+@kernel(error_model="numpy", inline="always")
 def _lanes_day(
     z: np.ndarray,
     row: np.ndarray,
@@ -514,7 +515,7 @@ def _lanes_day(
         z[_W * LANES + c] = a / tot if tot != 0.0 else w
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@kernel(error_model="numpy")
 def simulate_block(
     r: np.ndarray,
     s: np.ndarray,
@@ -617,7 +618,7 @@ def simulate_block(
         out[8, oc, p] = z[_WSUM * LANES + c] / n
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@kernel(parallel=True)
 def run_blocks(
     R: np.ndarray,
     S: np.ndarray,
@@ -685,7 +686,7 @@ def run_blocks(
         )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def stats_single(
     R: np.ndarray, S: np.ndarray, L: int, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -710,7 +711,7 @@ def stats_single(
     return sig, mus, saf
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@kernel(parallel=True)
 def run_sleeve(
     R: np.ndarray,
     S: np.ndarray,

@@ -19,27 +19,27 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from quant.compiled import kernel
 from quant.errors import PricingError
 
 SQRT_2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def normal_cdf(x: float) -> float:
     """Standard normal distribution function, accurate in both tails (via erfc)."""
     return 0.5 * math.erfc(-x / SQRT_2)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def normal_pdf(x: float) -> float:
     """Standard normal density."""
     return INV_SQRT_2PI * math.exp(-0.5 * x * x)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def price_scalar(
     is_call: bool, s: float, k: float, t: float, r: float, q: float, sigma: float
 ) -> float:
@@ -59,7 +59,7 @@ def price_scalar(
     return k * df_r * normal_cdf(-d2) - s * df_q * normal_cdf(-d1)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def greeks_scalar(
     is_call: bool, s: float, k: float, t: float, r: float, q: float, sigma: float
 ) -> tuple[float, float, float, float, float]:
@@ -103,7 +103,7 @@ def greeks_scalar(
     return price, delta, gamma, vega, theta
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _greeks_array(
     is_call: np.ndarray,
     s: np.ndarray,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
+from quant.compiled import kernel
 from quant.engine_kernels import CODE_CUSTOM, PERIODS, SQRT_PERIODS, path_metrics, target_weight
 from quant.options.black_scholes import greeks_scalar, price_scalar
 from quant.options.vol_model import model_volatility
@@ -36,7 +37,7 @@ N_HEDGE = 2
 """Hedge statistics per config and path: premium paid and value received, per year of wealth."""
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def realised_volatility(r: np.ndarray, u: int, window: int) -> float:
     """Annualised sample volatility (ddof=1) of r[max(0, u - window + 1) .. u]."""
     a = max(0, u - window + 1)
@@ -52,7 +53,7 @@ def realised_volatility(r: np.ndarray, u: int, window: int) -> float:
     return math.sqrt(ss / (n - 1)) * SQRT_PERIODS
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _unit_value(
     kind: int,
     level: float,
@@ -78,7 +79,7 @@ def _unit_value(
     out[1] = gross
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def put_delta(
     level: float, strike: float, years: float, rate: float, rv: float, vol: np.ndarray
 ) -> float:
@@ -89,7 +90,7 @@ def put_delta(
     return greeks_scalar(False, level, strike, years, rate, 0.0, sigma)[1]
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def unit_series(
     r: np.ndarray,
     s: np.ndarray,
@@ -170,7 +171,7 @@ def unit_series(
             units[3, u] = 0.0
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def simulate_overlay(
     r: np.ndarray,
     s: np.ndarray,
@@ -312,7 +313,7 @@ def simulate_overlay(
     hedge[1, c, p] = received / years
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@kernel(parallel=True)
 def run_overlay(
     R: np.ndarray,
     S: np.ndarray,
@@ -372,7 +373,7 @@ def run_overlay(
         )  # fmt: skip
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@kernel(parallel=True)
 def run_units(
     R: np.ndarray,
     S: np.ndarray,
