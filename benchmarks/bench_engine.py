@@ -35,7 +35,7 @@ import numpy as np
 
 from benchmarks.harness import Row, Table, median_time
 from quant.engine import EvaluationResult, evaluate
-from quant.engine_kernels import stats_single
+from quant.engine.window_kernels import stats_single
 from quant.metrics import METRICS
 from quant.strategy import StrategyConfig, get_weight_function
 

@@ -78,10 +78,13 @@ def test_a_kernel_is_loaded_from_the_cache_until_a_module_it_imports_changes(
 
 
 def test_the_source_tree_of_a_kernel_module_follows_its_imports() -> None:
-    tree = {str(path.relative_to(ROOT)) for path in source_tree("quant.options.overlay_kernels")}
+    tree = {str(path.relative_to(ROOT)) for path in source_tree("quant.engine.schedule_kernels")}
     for name in (
-        "quant/options/overlay_kernels.py",
-        "quant/engine_kernels.py",
+        "quant/engine/schedule_kernels.py",
+        "quant/engine/path_kernels.py",
+        "quant/engine/hedge_kernels.py",
+        "quant/engine/tail_kernels.py",
+        "quant/engine/window_kernels.py",
         "quant/options/black_scholes.py",
         "quant/options/vol_model.py",
         "quant/estimators.py",
