@@ -35,7 +35,8 @@ from quant.errors import (
     InsufficientDataError,
     SolverError,
 )
-from quant.optimizers.active_set import AT_LOWER, AT_UPPER, FREE, PINNED, ParametricQP, Segment
+from quant.optimizers.active_set import ParametricQP, Segment
+from quant.optimizers.qp_labels import AT_LOWER, AT_UPPER, FREE, PINNED
 from quant.validation import as_covariance, check_asset_names, check_vector
 
 BoundValue = float | int | pd.Series | np.ndarray | Sequence[float]

@@ -493,6 +493,7 @@ def test_random_bounded_problems_match_clarabel() -> None:
 def test_primal_active_set_fallback(days: int) -> None:
     """The fallback engine alone (from an interior point) solves P(t), singular Σ included."""
     from quant.optimizers.active_set import ParametricQP
+    from quant.optimizers.primal_active_set import interior_point, primal_labels
 
     mu, cov = _problem(factor_model_returns(days, 25, seed=days))
     sigma, m = cov.to_numpy(), mu.to_numpy()
@@ -500,7 +501,7 @@ def test_primal_active_set_fallback(days: int) -> None:
     lo, hi = np.zeros(n), np.full(n, 0.3)
     qp = ParametricQP(sigma, m, lo, hi)
     for t in (0.0, 0.05, 0.5):
-        labels = qp._primal(t, qp._interior_point())
+        labels = primal_labels(qp, t, interior_point(qp))
         assert labels is not None
         seg = qp.segment(labels, t_ref=t)
         assert qp.segment_is_optimal(seg, t)
