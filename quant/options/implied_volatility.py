@@ -110,16 +110,8 @@ def implied_volatility(
     (naming the element, the premium and the bound it breaks) when any premium has no implied
     volatility, and `PricingError` for invalid inputs.
     """
-    values = {
-        "spot": spot,
-        "strike": strike,
-        "maturity": maturity,
-        "rate": rate,
-        "dividend_yield": dividend_yield,
-        "premium": premium,
-    }
     shape, is_call, (s, k, t, r, q, premium_flat) = checked_inputs(
-        kind, values, positive=("spot", "strike"), non_negative=("maturity", "premium")
+        kind, spot, strike, maturity, rate, dividend_yield, "premium", premium
     )
     out = np.empty(s.shape[0])
     status = np.zeros(s.shape[0], dtype=np.int64)
