@@ -25,7 +25,7 @@ scale) on a regular KKT system. If the pivoting does not converge, or ends on a 
 singular covariance, e.g. fewer observations than assets), the primal active-set method of
 `quant.optimizers.primal_active_set` takes over and ends on a regular face, which is then
 verified and polished the same way. `ParametricQP.segment` turns a labelling into its affine
-solution and its segment of optimality. Labels are those of `quant.optimizers.qp_labels`.
+solution and its segment of optimality. The problem and its labels are those of `quant.optimizers.qp_problem`.
 Everything here works on numpy arrays.
 """
 
@@ -40,10 +40,15 @@ from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
 
 from quant.errors import SolverError
 from quant.optimizers.primal_active_set import primal_labels, restart_points
-from quant.optimizers.qp_labels import AT_LOWER, AT_UPPER, FREE, PINNED, fixed_values, pinned_nu
+from quant.optimizers.qp_problem import (
+    AT_LOWER,
+    AT_UPPER,
+    FREE,
+    BoundedQP,
+    fixed_values,
+    pinned_nu,
+)
 
-_WEIGHT_TOL = 1e-11
-_GRADIENT_TOL = 1e-11
 _COND_LIMIT = 1e-10  # smallest allowed (min/max Cholesky diagonal)^2
 
 
@@ -94,49 +99,9 @@ class _Affine:
     ok: bool
 
 
-class ParametricQP:
-    """The problem P(t) for one covariance, expected-return vector, bounds and budget."""
-
-    def __init__(
-        self,
-        sigma: np.ndarray,
-        mu: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
-        *,
-        q0: np.ndarray | None = None,
-        budget: float = 1.0,
-    ) -> None:
-        self.sigma = np.ascontiguousarray(sigma, dtype=float)
-        self.mu = np.asarray(mu, dtype=float)
-        self.lo = np.asarray(lo, dtype=float)
-        self.hi = np.asarray(hi, dtype=float)
-        self.n = self.sigma.shape[0]
-        self.q0 = np.zeros(self.n) if q0 is None else np.asarray(q0, dtype=float)
-        self.budget = float(budget)
-        self.pinned = self.hi <= self.lo
-        diag_scale = float(np.max(np.abs(np.diag(self.sigma)))) if self.n else 1.0
-        self.sigma_scale = max(diag_scale, 1e-300)
-        self.mu_scale = float(np.max(np.abs(self.mu))) if self.n else 0.0
-        self.q0_scale = float(np.max(np.abs(self.q0))) if self.n else 0.0
-        self.weight_scale = max(1.0, float(np.max(np.abs(self.lo))), float(np.max(np.abs(self.hi))))
-
-    # ------------------------------------------------------------------ labels
-    def initial_labels(self) -> np.ndarray:
-        """Every asset free except the pinned ones."""
-        labels = np.zeros(self.n, dtype=np.int8)
-        labels[self.pinned] = PINNED
-        return labels
-
-    def labels_from_weights(self, w: np.ndarray, tol: float = 1e-7) -> np.ndarray:
-        """Label assets at (or within `tol` of) a bound as held there, the others free."""
-        labels = np.zeros(self.n, dtype=np.int8)
-        width = np.maximum(self.hi - self.lo, 0.0)
-        near = tol * np.maximum(width, 1e-300)
-        labels[w <= self.lo + near] = AT_LOWER
-        labels[w >= self.hi - near] = AT_UPPER
-        labels[self.pinned] = PINNED
-        return labels
+class ParametricQP(BoundedQP):
+    """The problem P(t) (`BoundedQP`) solved for an optimal labelling at any t, and the segment
+    of t on which a labelling stays optimal."""
 
     # ------------------------------------------------------------------ KKT on a labelling
     def _affine(self, labels: np.ndarray) -> _Affine:
@@ -225,12 +190,6 @@ class ParametricQP:
             f"the active-set QP solver did not converge at t={t:.6g} ({self.n} assets)"
         )
 
-    def tolerances(self, t: float) -> tuple[float, float]:
-        """(weights, gradients): how far the KKT checks at t let weights leave their bounds and
-        gradients have the wrong sign, 1e-11 of the weights' and of the gradient's scale."""
-        g_scale = self.sigma_scale * self.weight_scale + self.q0_scale + abs(t) * self.mu_scale
-        return _WEIGHT_TOL * self.weight_scale, _GRADIENT_TOL * g_scale
-
     def _violations(self, t: float, labels: np.ndarray, aff: _Affine) -> tuple[np.ndarray, ...]:
         w_tol, g_tol = self.tolerances(t)
         w = aff.a + t * aff.b
@@ -245,11 +204,11 @@ class ParametricQP:
     def _empty_free_set(self, t: float, labels: np.ndarray) -> tuple[np.ndarray, bool]:
         """Handle a labelling with no free asset: fix the budget or check the dual signs."""
         w = fixed_values(labels, self.lo, self.hi)
-        _, g_tol = self.tolerances(t)
+        w_tol, g_tol = self.tolerances(t)
         h = self.sigma @ w - self.q0 - t * self.mu
         gap = self.budget - float(w.sum())
         new = labels.copy()
-        if abs(gap) <= _WEIGHT_TOL * self.weight_scale * max(1, self.n):
+        if abs(gap) <= w_tol * max(1, self.n):
             lower = labels == AT_LOWER
             upper = labels == AT_UPPER
             nu_high = float(h[lower].min()) if lower.any() else math.inf

@@ -36,7 +36,7 @@ from quant.errors import (
     SolverError,
 )
 from quant.optimizers.active_set import ParametricQP, Segment
-from quant.optimizers.qp_labels import AT_LOWER, AT_UPPER, FREE, PINNED
+from quant.optimizers.qp_problem import AT_LOWER, AT_UPPER, FREE, PINNED
 from quant.validation import as_covariance, check_asset_names, check_vector, finite_number
 
 BoundValue = float | int | pd.Series | np.ndarray | Sequence[float]

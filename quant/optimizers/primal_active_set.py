@@ -1,6 +1,6 @@
-"""The primal active-set method: the fallback of `ParametricQP.solve` when block principal
-pivoting does not converge or ends on a singular face (a singular covariance, e.g. fewer
-observations than assets).
+"""The primal active-set method for a `BoundedQP`: the fallback of `ParametricQP.solve` when
+block principal pivoting does not converge or ends on a singular face (a singular covariance,
+e.g. fewer observations than assets).
 
 From a feasible point (CLARABEL's approximate solution via cvxpy, else an interior point) it keeps
 the weights feasible and, on the free set, takes the Newton step of the equality-constrained
@@ -13,24 +13,28 @@ pivoting then verifies and polishes exactly.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from quant.optimizers.qp_labels import AT_LOWER, AT_UPPER, FREE, PINNED, fixed_values, pinned_nu
+from quant.optimizers.qp_problem import (
+    AT_LOWER,
+    AT_UPPER,
+    FREE,
+    PINNED,
+    BoundedQP,
+    fixed_values,
+    pinned_nu,
+)
 
-if TYPE_CHECKING:
-    from quant.optimizers.active_set import ParametricQP
 
-
-def restart_points(qp: ParametricQP, t: float) -> list[np.ndarray]:
+def restart_points(qp: BoundedQP, t: float) -> list[np.ndarray]:
     """Feasible starting points for P(t), best first: CLARABEL's solution (when it solves), then
     a point inside the bounds."""
     guess = conic_guess(qp, t)
     return ([] if guess is None else [guess]) + [interior_point(qp)]
 
 
-def interior_point(qp: ParametricQP) -> np.ndarray:
+def interior_point(qp: BoundedQP) -> np.ndarray:
     """Weights within the bounds summing to the budget: the lower bounds plus the rest of the
     budget in proportion to each asset's room (the lower bounds if there is no room)."""
     width = np.maximum(qp.hi - qp.lo, 0.0)
@@ -40,7 +44,7 @@ def interior_point(qp: ParametricQP) -> np.ndarray:
     return qp.lo + (qp.budget - float(qp.lo.sum())) * width / total
 
 
-def conic_guess(qp: ParametricQP, t: float) -> np.ndarray | None:
+def conic_guess(qp: BoundedQP, t: float) -> np.ndarray | None:
     """Approximate solution of P(t) from CLARABEL, used only to restart the pivoting."""
     try:
         import cvxpy as cp
@@ -60,7 +64,7 @@ def conic_guess(qp: ParametricQP, t: float) -> np.ndarray | None:
     return np.asarray(w.value, dtype=float)
 
 
-def _feasible_start(qp: ParametricQP, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _feasible_start(qp: BoundedQP, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Project a guess onto the constraints (clip, then spread the budget gap) and label it."""
     lo, hi = qp.lo, qp.hi
     w = np.clip(np.asarray(guess, dtype=float), lo, hi)
@@ -109,7 +113,7 @@ def _release_wrong_sign(
     return labels
 
 
-def _free_step(qp: ParametricQP, free: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float, bool]:
+def _free_step(qp: BoundedQP, free: np.ndarray, g: np.ndarray) -> tuple[np.ndarray, float, bool]:
     """On the free set: (the Newton step of the equality-constrained subproblem and its budget
     multiplier, False), or (a zero-curvature direction, downhill when not flat, nan, True) when
     the reduced KKT matrix is singular."""
@@ -130,7 +134,7 @@ def _free_step(qp: ParametricQP, free: np.ndarray, g: np.ndarray) -> tuple[np.nd
     return sol[:m], float(sol[m]), False
 
 
-def primal_labels(qp: ParametricQP, t: float, guess: np.ndarray) -> np.ndarray | None:
+def primal_labels(qp: BoundedQP, t: float, guess: np.ndarray) -> np.ndarray | None:
     """An optimal labelling of P(t) (on a regular KKT system) by the primal active-set method
     from `guess` projected onto the constraints; None when it does not converge."""
     w, labels = _feasible_start(qp, guess)
@@ -175,7 +179,7 @@ def primal_labels(qp: ParametricQP, t: float, guess: np.ndarray) -> np.ndarray |
 
 
 def _ratio(
-    qp: ParametricQP, w: np.ndarray, free: np.ndarray, d: np.ndarray, cap: float
+    qp: BoundedQP, w: np.ndarray, free: np.ndarray, d: np.ndarray, cap: float
 ) -> tuple[float, int]:
     """Largest step along d (on the free set) keeping bounds, and the blocking asset (-1: none)."""
     wf = w[free]
@@ -189,7 +193,7 @@ def _ratio(
     return cap, -1
 
 
-def _block(qp: ParametricQP, w: np.ndarray, labels: np.ndarray, asset: int) -> np.ndarray:
+def _block(qp: BoundedQP, w: np.ndarray, labels: np.ndarray, asset: int) -> np.ndarray:
     """The labels with `asset` held at its nearer bound (and ``w`` set to it)."""
     labels = labels.copy()
     if abs(w[asset] - qp.hi[asset]) < abs(w[asset] - qp.lo[asset]):
