@@ -10,6 +10,8 @@ every module of the same package it imports, directly or through others, found b
 import statements (so the stamp does not depend on what happened to be imported first). A change
 to any of those files, or a checkout whose files differ from the ones a cache was built from,
 makes numba compile afresh; numba's own version and the CPU's features are part of its key.
+The cache is numba's (`numba.core.caching.FunctionCache`) with its index stamped by our digest;
+tests/quant/test_compiled.py checks that it hits when nothing changed and recompiles otherwise.
 """
 
 from __future__ import annotations
@@ -60,15 +62,18 @@ class _SourceTreeCache(FunctionCache):
 def source_tree_digest(module: str) -> str:
     """SHA-256 (hex) of the files of `module` and of every module of its top-level package that
     it imports, directly or through others, in a fixed order (by path)."""
-    files = source_tree(module)
     root = _package_root(module)
     digest = hashlib.sha256()
-    for path in sorted(files):
+    for path in sorted(source_tree(module)):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
+        digest.update(_file_digest(path))
     return digest.hexdigest()
+
+
+@functools.cache
+def _file_digest(path: Path) -> bytes:
+    return hashlib.sha256(path.read_bytes()).digest()
 
 
 def source_tree(module: str) -> set[Path]:
@@ -117,12 +122,13 @@ def _module_name(root: Path, path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+@functools.cache
 def _imported_modules(path: Path, module: str) -> list[str]:
     """Modules named by the import statements of `path` (the file of `module`): for ``from m
     import x`` both ``m`` and ``m.x`` (x may be a submodule); relative imports resolved."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names: list[str] = []
-    for node in ast.walk(ast.parse(path.read_bytes(), filename=str(path))):
+    for node in _import_statements(ast.parse(path.read_bytes(), filename=str(path))):
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -133,3 +139,17 @@ def _imported_modules(path: Path, module: str) -> list[str]:
             names.append(base)
             names.extend(f"{base}.{alias.name}" for alias in node.names)
     return names
+
+
+def _import_statements(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """The import statements of a module, also those nested in functions, classes and blocks
+    (statements are searched, not expressions)."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            pending.extend(getattr(node, field, ()))
+    return found
