@@ -14,8 +14,9 @@ functions), the three kinds of run (`single_runs`: single series, SIMD blocks; `
 multi-asset sleeves; `hedged_runs`: configs holding an option hedge), `resources` (paths per
 chunk, threads), `result` (`EvaluationResult`). The compiled kernels: `window_kernels` (window
 statistics, built-in weight rules), `path_kernels` (one config on one path: the day loop and the
-metrics), `lane_kernels` (the SIMD block loop), `hedge_kernels` (hedge units and the hedged day
-loop), `tail_kernels` (the 5 % quantile and tail mean).
+metrics), `hedge_kernels` (hedge units and the hedged day loop), `schedule_kernels` (the
+per-config loops over every config and path of a schedule), `lane_kernels` (the SIMD block loop
+of single series), `tail_kernels` (the 5 % quantile and tail mean).
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ def evaluate(
         The safe asset: an annual rate (float; daily return rate / 252 every day) or daily simple
         returns shaped (T,) (shared by all paths) or (P, T).
     chunk_size:
-        Paths per compiled call; ``None`` chooses it from `MEMORY_BUDGET_BYTES`. Results do not
+        Paths per compiled call; ``None`` chooses it from `resources.MEMORY_BUDGET_BYTES`. Results do not
         depend on it.
     vol_model:
-        The implied-volatility model that prices option overlays (default `ImpliedVolModel()`).
+        The implied-volatility model that prices option hedges (default `ImpliedVolModel()`).
 
     Returns
     -------

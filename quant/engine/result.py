@@ -32,10 +32,10 @@ class EvaluationResult:
     ``cvar_95``, ``turnover``, ``average_weight`` (see docs/engine.md for their definitions),
     ``configs`` (the C configs, in order), ``sleeve_fallbacks`` (int [C, P]: rebalances where a
     max-Sharpe sleeve fell back to min-volatility), ``hedge_premium`` and ``hedge_payoff`` ([C, P]:
-    the option overlay's premium paid and value received, each summed as fractions of the wealth
-    at the time and divided by the years evaluated; 0 without an overlay; the value received
-    counts settlements, sales and the options still held at the end) and ``vol_model`` (the
-    implied-volatility model that priced the overlays).
+    the option hedge's premium paid and value received, each summed as fractions of the wealth
+    at the time and divided by the years evaluated; 0 without a hedge (``overlay="none"``); the
+    value received counts settlements, sales and the options still held at the end) and
+    ``vol_model`` (the implied-volatility model that priced the hedges).
     """
 
     configs: list[StrategyConfig]
@@ -66,7 +66,7 @@ class EvaluationResult:
 
     @property
     def hedge_carry(self) -> np.ndarray:
-        """[C, P] net cost of the overlay per year: ``hedge_premium - hedge_payoff``."""
+        """[C, P] net cost of the hedge per year: ``hedge_premium - hedge_payoff``."""
         return np.asarray(self.hedge_premium - self.hedge_payoff)
 
     def metric(self, name: str) -> np.ndarray:
@@ -102,7 +102,7 @@ class EvaluationResult:
 
         Rows are days L .. T-1 (index: day number t); columns ``weight`` (w_t), ``gross`` (g_t),
         ``cost`` (cost_t), ``net`` (p_t), ``wealth`` (W after the day, starting from 1) and
-        ``rebalance`` (bool); with an option overlay also ``hedge_value`` (the options' value at
+        ``rebalance`` (bool); with an option hedge also ``hedge_value`` (the options' value at
         the close), ``premium`` (paid for options bought before the day) and ``payoff`` (received
         for options settled or sold before the day), as fractions of wealth.
         """
