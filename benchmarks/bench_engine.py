@@ -35,7 +35,7 @@ import numpy as np
 
 from benchmarks.harness import Row, Table, median_time
 from quant.engine import EvaluationResult, evaluate
-from quant.engine_kernels import stats_single
+from quant.engine.window_kernels import stats_single
 from quant.metrics import METRICS
 from quant.strategy import StrategyConfig, get_weight_function
 
@@ -91,21 +91,9 @@ def numpy_sweep(configs: list[StrategyConfig], r: np.ndarray, safe: float) -> di
     T = r.shape[0]
     C = len(configs)
     s = np.full(T, safe / 252)
-    # rolling window statistics per distinct lookback, from demeaned cumulative sums
-    lookback = np.array([c.lookback for c in configs])
-    step = np.array([c.rebalance_every for c in configs])
-    tv = np.array([c.target_vol for c in configs])
-    m = np.array([c.max_leverage for c in configs])
-    gamma = np.array([c.risk_aversion for c in configs])
-    kappa = np.array([c.steepness for c in configs])
-    cost_rate = np.array([c.cost_bps for c in configs]) / 1e4
-    code = np.array(
-        [("inverse_vol", "sigmoid", "merton").index(c.weight_function) for c in configs]
-    )
-    shift = r.mean()
-    cx = np.r_[0.0, np.cumsum(r - shift)]
-    cx2 = np.r_[0.0, np.cumsum((r - shift) ** 2)]
-    cs = np.r_[0.0, np.cumsum(s)]
+    par = _SweepParameters(configs)
+    lookback, step, cost_rate = par.lookback, par.step, par.cost_rate
+    windows = _WindowSums(r, s)
     w_pre = np.zeros(C)
     hold_a = np.zeros(C)
     hold_b = np.ones(C)
@@ -118,35 +106,15 @@ def numpy_sweep(configs: list[StrategyConfig], r: np.ndarray, safe: float) -> di
     for t in range(int(lookback.min()), T):
         active = lookback <= t
         reb = active & ((t - lookback) % step == 0)
+        cost = np.zeros(C)
         if reb.any():
-            L = lookback[reb]
-            s1 = cx[t] - cx[t - L]
-            mean = s1 / L
-            var = np.maximum((cx2[t] - cx2[t - L] - s1 * mean) / (L - 1), 0.0)
-            sigma = np.maximum(np.sqrt(var * 252), 1e-8)
-            mu = (mean + shift) * 252
-            safe_rate = (cs[t] - cs[t - L]) / L * 252
-            tvr, mr = tv[reb], m[reb]
-            with np.errstate(over="ignore"):
-                w_star = np.where(
-                    code[reb] == 0,
-                    tvr / sigma,
-                    np.where(
-                        code[reb] == 1,
-                        mr / (1 + np.exp(kappa[reb] * (sigma - tvr) / tvr)),
-                        (mu - safe_rate) / (gamma[reb] * sigma * sigma),
-                    ),
-                )
-            w_new = np.clip(w_star, 0.0, mr)
+            w_new = _numpy_targets(par, reb, windows, t)
             dw = np.abs(w_new - w_pre[reb])
-            cost = np.zeros(C)
             cost[reb] = cost_rate[reb] * dw
             turn[reb] += dw
             w_pre[reb] = w_new
             hold_a[reb] = w_new
             hold_b[reb] = 1.0 - w_new
-        else:
-            cost = np.zeros(C)
         w = w_pre
         g = w * r[t] + (1 - w) * s[t]
         p = g - cost
@@ -158,8 +126,76 @@ def numpy_sweep(configs: list[StrategyConfig], r: np.ndarray, safe: float) -> di
         hold_a = hold_a * (1 + r[t])
         hold_b = hold_b * (1 + s[t])
         w_pre = np.where(active, hold_a / (hold_a + hold_b), 0.0)
+    results = _numpy_path_metrics(nets, s, lookback, wealth)
     n = T - lookback
-    results: dict[str, np.ndarray] = {name: np.empty(C) for name in METRICS}
+    results["max_drawdown"] = mdd
+    results["turnover"] = turn / (n / 252)
+    results["average_weight"] = wsum / n
+    return results
+
+
+class _WindowSums:
+    """Demeaned cumulative sums of a path, for the window statistics of any lookback."""
+
+    def __init__(self, r: np.ndarray, s: np.ndarray) -> None:
+        self.shift = r.mean()
+        self.cx = np.r_[0.0, np.cumsum(r - self.shift)]
+        self.cx2 = np.r_[0.0, np.cumsum((r - self.shift) ** 2)]
+        self.cs = np.r_[0.0, np.cumsum(s)]
+
+    def stats(self, t: int, L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sigma, mu, safe rate), annualised, of the windows of lookbacks L before day t."""
+        s1 = self.cx[t] - self.cx[t - L]
+        mean = s1 / L
+        var = np.maximum((self.cx2[t] - self.cx2[t - L] - s1 * mean) / (L - 1), 0.0)
+        sigma = np.maximum(np.sqrt(var * 252), 1e-8)
+        mu = (mean + self.shift) * 252
+        safe_rate = (self.cs[t] - self.cs[t - L]) / L * 252
+        return sigma, mu, safe_rate
+
+
+class _SweepParameters:
+    """The configs' parameters as arrays [C]."""
+
+    def __init__(self, configs: list[StrategyConfig]) -> None:
+        self.lookback = np.array([c.lookback for c in configs])
+        self.step = np.array([c.rebalance_every for c in configs])
+        self.tv = np.array([c.target_vol for c in configs])
+        self.m = np.array([c.max_leverage for c in configs])
+        self.gamma = np.array([c.risk_aversion for c in configs])
+        self.kappa = np.array([c.steepness for c in configs])
+        self.cost_rate = np.array([c.cost_bps for c in configs]) / 1e4
+        self.code = np.array(
+            [("inverse_vol", "sigmoid", "merton").index(c.weight_function) for c in configs]
+        )
+
+
+def _numpy_targets(
+    par: _SweepParameters, reb: np.ndarray, windows: _WindowSums, t: int
+) -> np.ndarray:
+    """Clipped target weights on day t of the configs rebalancing that day (mask `reb`)."""
+    sigma, mu, safe_rate = windows.stats(t, par.lookback[reb])
+    tvr, mr = par.tv[reb], par.m[reb]
+    with np.errstate(over="ignore"):
+        w_star = np.where(
+            par.code[reb] == 0,
+            tvr / sigma,
+            np.where(
+                par.code[reb] == 1,
+                mr / (1 + np.exp(par.kappa[reb] * (sigma - tvr) / tvr)),
+                (mu - safe_rate) / (par.gamma[reb] * sigma * sigma),
+            ),
+        )
+    return np.clip(w_star, 0.0, mr)
+
+
+def _numpy_path_metrics(
+    nets: np.ndarray, s: np.ndarray, lookback: np.ndarray, wealth: np.ndarray
+) -> dict[str, np.ndarray]:
+    """CAGR, volatility, Sharpe, Sortino, VaR and CVaR from the net returns [C, T] (NaN before
+    each config's lookback), grouped by lookback."""
+    T = nets.shape[1]
+    results: dict[str, np.ndarray] = {name: np.empty(len(lookback)) for name in METRICS}
     for L in np.unique(lookback):
         rows = lookback == L
         p = nets[rows, L:]
@@ -180,9 +216,6 @@ def numpy_sweep(configs: list[StrategyConfig], r: np.ndarray, safe: float) -> di
         results["var_95"][rows] = -q
         results["cvar_95"][rows] = -tail
         results["cagr"][rows] = wealth[rows] ** (252 / nn) - 1
-    results["max_drawdown"] = mdd
-    results["turnover"] = turn / (n / 252)
-    results["average_weight"] = wsum / n
     return results
 
 

@@ -160,112 +160,120 @@ def _frontier_difference(
 def run(table: Table, *, sizes: tuple[int, ...] = (20, 100, 500)) -> None:
     """Time our optimisers and the peers' on 1000 days x N assets for each N; add Rows."""
     for n in sizes:
-        _run_size(table, n)
+        problem = _Problem(n)
+        _min_volatility_rows(table, problem)
+        _max_sharpe_rows(table, problem)
+        if n == 100:
+            _frontier_rows(table, problem)
 
 
-def _run_size(table: Table, n: int) -> None:
-    """The rows for one N (a function, so each closure binds this N's data)."""
-    returns = factor_model_returns(1000, n, seed=n)
-    mu, cov = mean_returns(returns), sample_covariance(returns)
-    sigma, m = cov.to_numpy(), mu.to_numpy()
-    size = f"N={n}"
-    target = TARGET_RATIO if n == 500 else None
+class _Problem:
+    """One N: seeded factor-model returns (1000 days x N), their mean and sample covariance."""
 
-    # --- minimum volatility
-    ours_w = min_volatility(cov).to_numpy()
-    ours_var = _variance(ours_w, sigma)
+    def __init__(self, n: int) -> None:
+        self.returns = factor_model_returns(1000, n, seed=n)
+        self.mu, self.cov = mean_returns(self.returns), sample_covariance(self.returns)
+        self.sigma, self.m = self.cov.to_numpy(), self.mu.to_numpy()
+        self.size = f"N={n}"
+        self.target = TARGET_RATIO if n == 500 else None
 
-    def ours_from_returns() -> object:
-        return min_volatility(sample_covariance(returns))
+
+def _add_timed(
+    table: Table,
+    task: str,
+    problem: _Problem,
+    peer: str,
+    timed: tuple[Callable[[], object], Callable[[], object]],
+    difference: str,
+    target: float | None = None,
+) -> None:
+    """Time ours and the peer (`timed`, in that order: median of 7 and of 5 runs) and add
+    their row."""
+    ours_ms = median_time(timed[0], repeat=7) * 1e3
+    peer_ms = median_time(timed[1], repeat=5) * 1e3
+    table.add(Row(task, problem.size, peer, ours_ms, peer_ms, difference, target))
+
+
+def _add_pypfopt(
+    table: Table,
+    task: str,
+    problem: _Problem,
+    ours_ms: float,
+    method: str,
+    difference: Callable[[np.ndarray], str],
+    *,
+    args: tuple[float, ...] = (),
+    failed: str = "",
+) -> None:
+    """Time PyPortfolioOpt's `method` (with `args`) and add its row: the `difference` of its
+    weights, or that it failed (its time is then the time to fail), with the note `failed`."""
+
+    def peer() -> np.ndarray:
+        return _pypfopt(method, problem.mu, problem.cov, *args)
+
+    peer_ms, error = _timed_or_failure(peer)
+    diff = (
+        f"peer failed ({type(error).__name__}){failed}" if error is not None else difference(peer())
+    )
+    table.add(Row(task, problem.size, "PyPortfolioOpt (OSQP)", ours_ms, peer_ms, diff))
+
+
+def _min_volatility_rows(table: Table, problem: _Problem) -> None:
+    returns, cov, sigma = problem.returns, problem.cov, problem.sigma
+    ours_var = _variance(min_volatility(cov).to_numpy(), sigma)
+
+    def variance_excess(peer_w: np.ndarray) -> str:
+        return _rel(ours_var, _variance(peer_w, sigma), lower_is_better=True, peer_w=peer_w)
 
     peer_w = _skfolio_min_vol(returns)
-    ours_ms = median_time(ours_from_returns, repeat=7) * 1e3
-    peer_ms = median_time(lambda: _skfolio_min_vol(returns), repeat=5) * 1e3
-    table.add(
-        Row(
-            "min-volatility",
-            size,
-            "skfolio MeanRisk (ours incl. covariance estimation)",
-            ours_ms,
-            peer_ms,
-            _rel(ours_var, _variance(peer_w, sigma), lower_is_better=True, peer_w=peer_w),
-            target,
-        )
-    )
+    _add_timed(
+        table, "min-volatility", problem, "skfolio MeanRisk (ours incl. covariance estimation)",
+        (lambda: min_volatility(sample_covariance(returns)), lambda: _skfolio_min_vol(returns)),
+        variance_excess(peer_w), problem.target,
+    )  # fmt: skip
     ours_ms = median_time(lambda: min_volatility(cov), repeat=7) * 1e3
     peer_w = _cvxpy_min_vol(cov)
     peer_ms = median_time(lambda: _cvxpy_min_vol(cov), repeat=5) * 1e3
     table.add(
-        Row(
-            "min-volatility",
-            size,
-            "cvxpy + CLARABEL",
-            ours_ms,
-            peer_ms,
-            _rel(ours_var, _variance(peer_w, sigma), lower_is_better=True, peer_w=peer_w),
-        )
-    )
-    peer_ms, error = _timed_or_failure(lambda: _pypfopt("min_volatility", mu, cov))
-    if error is not None:
-        diff = f"peer failed ({type(error).__name__})"
-    else:
-        peer_w = _pypfopt("min_volatility", mu, cov)
-        diff = _rel(ours_var, _variance(peer_w, sigma), lower_is_better=True, peer_w=peer_w)
-    table.add(Row("min-volatility", size, "PyPortfolioOpt (OSQP)", ours_ms, peer_ms, diff))
+        Row("min-volatility", problem.size, "cvxpy + CLARABEL", ours_ms, peer_ms,
+            variance_excess(peer_w))
+    )  # fmt: skip
+    _add_pypfopt(table, "min-volatility", problem, ours_ms, "min_volatility", variance_excess)
 
-    # --- maximum Sharpe ratio
+
+def _max_sharpe_rows(table: Table, problem: _Problem) -> None:
+    returns, mu, cov, m, sigma = problem.returns, problem.mu, problem.cov, problem.m, problem.sigma
     ours_s = _sharpe(max_sharpe(mu, cov).to_numpy(), m, sigma)
 
-    def ours_sharpe_from_returns() -> object:
-        return max_sharpe(mean_returns(returns), sample_covariance(returns))
+    def sharpe_shortfall(peer_w: np.ndarray) -> str:
+        return _rel(ours_s, _sharpe(peer_w, m, sigma), lower_is_better=False, peer_w=peer_w)
 
     peer_w = _skfolio_max_sharpe(returns)
-    ours_ms = median_time(ours_sharpe_from_returns, repeat=7) * 1e3
-    peer_ms = median_time(lambda: _skfolio_max_sharpe(returns), repeat=5) * 1e3
-    table.add(
-        Row(
-            "max-Sharpe",
-            size,
-            "skfolio MeanRisk (ours incl. estimation)",
-            ours_ms,
-            peer_ms,
-            _rel(ours_s, _sharpe(peer_w, m, sigma), lower_is_better=False, peer_w=peer_w),
-            target,
-        )
-    )
+    _add_timed(
+        table, "max-Sharpe", problem, "skfolio MeanRisk (ours incl. estimation)",
+        (lambda: max_sharpe(mean_returns(returns), sample_covariance(returns)),
+         lambda: _skfolio_max_sharpe(returns)),
+        sharpe_shortfall(peer_w), problem.target,
+    )  # fmt: skip
     ours_ms = median_time(lambda: max_sharpe(mu, cov), repeat=7) * 1e3
-    peer_ms, error = _timed_or_failure(lambda: _pypfopt("max_sharpe", mu, cov, 0.0))
-    if error is not None:
-        diff = f"peer failed ({type(error).__name__}); peer time is time to fail"
-    else:
-        peer_w = _pypfopt("max_sharpe", mu, cov, 0.0)
-        diff = _rel(ours_s, _sharpe(peer_w, m, sigma), lower_is_better=False, peer_w=peer_w)
-    table.add(Row("max-Sharpe", size, "PyPortfolioOpt (OSQP)", ours_ms, peer_ms, diff))
+    _add_pypfopt(
+        table, "max-Sharpe", problem, ours_ms, "max_sharpe", sharpe_shortfall, args=(0.0,),
+        failed="; peer time is time to fail",
+    )  # fmt: skip
 
-    # --- a 20-point efficient frontier
-    if n != 100:
-        return
+
+def _frontier_rows(table: Table, problem: _Problem) -> None:
+    returns, mu, cov = problem.returns, problem.mu, problem.cov
+    task = f"frontier ({FRONTIER_POINTS} points)"
     ours_frame = efficient_frontier(mu, cov, points=FRONTIER_POINTS)
-
-    def ours_frontier_from_returns() -> object:
-        return efficient_frontier(
-            mean_returns(returns), sample_covariance(returns), points=FRONTIER_POINTS
-        )
-
     peer_frontier = _skfolio_frontier(returns)
-    ours_ms = median_time(ours_frontier_from_returns, repeat=7) * 1e3
-    peer_ms = median_time(lambda: _skfolio_frontier(returns), repeat=5) * 1e3
-    table.add(
-        Row(
-            "frontier (20 points)",
-            size,
-            "skfolio MeanRisk (ours incl. estimation)",
-            ours_ms,
-            peer_ms,
-            _frontier_difference(ours_frame, peer_frontier, mu, cov),
-            TARGET_RATIO,
-        )
-    )
+    _add_timed(
+        table, task, problem, "skfolio MeanRisk (ours incl. estimation)",
+        (lambda: efficient_frontier(mean_returns(returns), sample_covariance(returns),
+                                    points=FRONTIER_POINTS),
+         lambda: _skfolio_frontier(returns)),
+        _frontier_difference(ours_frame, peer_frontier, mu, cov), TARGET_RATIO,
+    )  # fmt: skip
     targets = ours_frame["return"].to_numpy()
     ours_ms = (
         median_time(lambda: efficient_frontier(mu, cov, points=FRONTIER_POINTS), repeat=7) * 1e3
@@ -277,15 +285,9 @@ def _run_size(table: Table, n: int) -> None:
     if failed:
         diff = f"peer failed {failed}/{len(targets)} targets; " + diff
     table.add(
-        Row(
-            "frontier (20 points)",
-            size,
-            "PyPortfolioOpt efficient_return x20",
-            ours_ms,
-            peer_ms,
-            diff,
-        )
-    )
+        Row(task, problem.size, f"PyPortfolioOpt efficient_return x{FRONTIER_POINTS}", ours_ms,
+            peer_ms, diff)
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

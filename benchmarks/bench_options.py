@@ -1,11 +1,11 @@
-"""Benchmark: option pricing and option overlays in the engine.
+"""Benchmark: option pricing, and option hedges (`overlay` configs) in the engine.
 
 (a) Black-Scholes-Merton prices and greeks of 20,000 European options (random strikes 60-150 on a
     spot of 100, 1 week to 2 years, vols 5-80 %) by `quant.options.black_scholes` against
     QuantLib 1.44's analytic engine, one option at a time (QuantLib has no vectorised pricer);
     the difference column is the largest absolute price difference.
 (b) The engine sweep of `bench_engine` (1,000 configs x 2,520 days) holding a 95 % protective
-    put on 63-day tenors, against the same sweep without it; target: the overlay costs at most
+    put on 63-day tenors, against the same sweep without it; target: the hedge costs at most
     3x (ratio >= 1/3). The difference column shows what the protection costs and buys on this
     path: premium per year, value received per year, and the change of CAGR and max drawdown.
     A second row rolls the same put at a 0.10 delta band (`overlay_roll="delta"`: two more
@@ -96,7 +96,7 @@ def run_pricing(table: Table) -> None:
     )  # fmt: skip
 
 
-def run_overlay(table: Table, roll: str = "expiry") -> None:
+def run_hedged(table: Table, roll: str = "expiry") -> None:
     plain = sweep_configs()
     put = {"overlay": "put", "overlay_strike": 0.95, "overlay_tenor_days": 63, "overlay_roll": roll}
     hedged = [c.model_copy(update=put) for c in plain]
@@ -130,8 +130,8 @@ def run_overlay(table: Table, roll: str = "expiry") -> None:
 def run(table: Table) -> None:
     """Add the option rows to `table`."""
     run_pricing(table)
-    run_overlay(table)
-    run_overlay(table, roll="delta")
+    run_hedged(table)
+    run_hedged(table, roll="delta")
 
 
 if __name__ == "__main__":

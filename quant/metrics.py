@@ -2,11 +2,11 @@
 
 Each is one number per config and path, defined in docs/engine.md ("Metrics"): losses
 (`max_drawdown`, `var_95`, `cvar_95`) are positive numbers. The compiled kernels
-(`quant.engine_kernels`) write them in this order. Importing this module is cheap: it loads no
-compiled code, so tool schemas and request validation can name metrics without the engine.
+(`quant.engine.path_kernels`) write them in this order. Importing this module is cheap: it loads
+no compiled code, so tool schemas and request validation can name metrics without the engine.
 
 Beside the nine metrics, `evaluate` reports what an option overlay cost and paid
-(`HEDGE_METRICS`, docs/engine.md "Option overlays"), per config and path, as fractions of wealth
+(`HEDGE_METRICS`, docs/engine.md "Option hedges"), per config and path, as fractions of wealth
 per year (0.01 = 1 % of wealth a year):
 
 - `hedge_premium`: premium paid for the options bought;

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from quant import engine_kernels as K
-from quant.engine import clipped_targets
+from quant.engine.weights import clipped_targets
+from quant.engine.window_kernels import stats_single
 from quant.errors import InsufficientDataError
 from quant.estimators import PERIODS_PER_YEAR
 from quant.sleeve import build_schedule
@@ -63,7 +63,7 @@ def target_weights(
     padded_safe = np.append(safe_days, 0.0)[None, :]
     if config.sleeve == "single":
         risky = padded.mean(axis=1)[None, :]
-        sigma, mu, safe_rate = K.stats_single(risky, padded_safe, lookback, step)
+        sigma, mu, safe_rate = stats_single(risky, padded_safe, lookback, step)
         sleeve = np.full(len(names), 1.0 / len(names))
     else:
         schedule = build_schedule(padded[None], padded_safe, config.sleeve, lookback, step, names)

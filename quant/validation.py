@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from quant.errors import CovarianceError, DataError, InsufficientDataError
+from quant.errors import CovarianceError, DataError, InsufficientDataError, QuantError
 
 PSD_TOLERANCE = 1e-10
 """Smallest eigenvalue allowed, relative to the largest, before a covariance counts as non-PSD."""
@@ -171,3 +172,14 @@ def check_vector(
         asset = names[int(np.argmin(np.isfinite(array)))]
         raise DataError(f"{what} is not finite for asset {asset}")
     return array
+
+
+def finite_number(value: object, what: str, error: type[QuantError] = DataError) -> float:
+    """`value` as a float; raises `error` naming `what` when it is not a number or not finite."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as exc:
+        raise error(f"{what} must be a number, got {value!r}") from exc
+    if not math.isfinite(number):
+        raise error(f"{what} must be finite, got {number}")
+    return number

@@ -22,11 +22,11 @@ primal-dual active-set / semi-smooth Newton iteration with Júdice-Pires safegua
 while the number of KKT violations falls, Murty's single least-index pivot otherwise) and accepts
 it only when the KKT conditions hold (bounds to 1e-11, gradient signs to 1e-11 of the problem's
 scale) on a regular KKT system. If the pivoting does not converge, or ends on a singular face (a
-singular covariance, e.g. fewer observations than assets), a primal active-set method takes over
-from a feasible point (CLARABEL's solution via cvxpy, else an interior point): it moves along
-zero-curvature directions to a bound, so it ends on a regular face, which is then verified and
-polished the same way. `ParametricQP.segment` turns a labelling into its affine solution and its
-segment of optimality. Everything here works on numpy arrays.
+singular covariance, e.g. fewer observations than assets), the primal active-set method of
+`quant.optimizers.primal_active_set` takes over and ends on a regular face, which is then
+verified and polished the same way. `ParametricQP.segment` turns a labelling into its affine
+solution and its segment of optimality. The problem and its labels are those of `quant.optimizers.qp_problem`.
+Everything here works on numpy arrays.
 """
 
 from __future__ import annotations
@@ -39,14 +39,16 @@ import numpy as np
 from scipy.linalg import LinAlgError, cho_factor, cho_solve, lu_factor, lu_solve
 
 from quant.errors import SolverError
+from quant.optimizers.primal_active_set import primal_labels, restart_points
+from quant.optimizers.qp_problem import (
+    AT_LOWER,
+    AT_UPPER,
+    FREE,
+    BoundedQP,
+    fixed_values,
+    pinned_nu,
+)
 
-FREE = 0
-AT_LOWER = -1
-AT_UPPER = 1
-PINNED = 2
-
-_WEIGHT_TOL = 1e-11
-_GRADIENT_TOL = 1e-11
 _COND_LIMIT = 1e-10  # smallest allowed (min/max Cholesky diagonal)^2
 
 
@@ -97,60 +99,15 @@ class _Affine:
     ok: bool
 
 
-class ParametricQP:
-    """The problem P(t) for one covariance, expected-return vector, bounds and budget."""
-
-    def __init__(
-        self,
-        sigma: np.ndarray,
-        mu: np.ndarray,
-        lo: np.ndarray,
-        hi: np.ndarray,
-        *,
-        q0: np.ndarray | None = None,
-        budget: float = 1.0,
-    ) -> None:
-        self.sigma = np.ascontiguousarray(sigma, dtype=float)
-        self.mu = np.asarray(mu, dtype=float)
-        self.lo = np.asarray(lo, dtype=float)
-        self.hi = np.asarray(hi, dtype=float)
-        self.n = self.sigma.shape[0]
-        self.q0 = np.zeros(self.n) if q0 is None else np.asarray(q0, dtype=float)
-        self.budget = float(budget)
-        self.pinned = self.hi <= self.lo
-        diag_scale = float(np.max(np.abs(np.diag(self.sigma)))) if self.n else 1.0
-        self.sigma_scale = max(diag_scale, 1e-300)
-        self.mu_scale = float(np.max(np.abs(self.mu))) if self.n else 0.0
-        self.q0_scale = float(np.max(np.abs(self.q0))) if self.n else 0.0
-        self.weight_scale = max(1.0, float(np.max(np.abs(self.lo))), float(np.max(np.abs(self.hi))))
-
-    # ------------------------------------------------------------------ labels
-    def initial_labels(self) -> np.ndarray:
-        """Every asset free except the pinned ones."""
-        labels = np.zeros(self.n, dtype=np.int8)
-        labels[self.pinned] = PINNED
-        return labels
-
-    def labels_from_weights(self, w: np.ndarray, tol: float = 1e-7) -> np.ndarray:
-        """Label assets at (or within `tol` of) a bound as held there, the others free."""
-        labels = np.zeros(self.n, dtype=np.int8)
-        width = np.maximum(self.hi - self.lo, 0.0)
-        near = tol * np.maximum(width, 1e-300)
-        labels[w <= self.lo + near] = AT_LOWER
-        labels[w >= self.hi - near] = AT_UPPER
-        labels[self.pinned] = PINNED
-        return labels
-
-    def _fixed_values(self, labels: np.ndarray) -> np.ndarray:
-        values = np.where(labels == AT_UPPER, self.hi, self.lo)
-        values[labels == FREE] = 0.0
-        return values
+class ParametricQP(BoundedQP):
+    """The problem P(t) (`BoundedQP`) solved for an optimal labelling at any t, and the segment
+    of t on which a labelling stays optimal."""
 
     # ------------------------------------------------------------------ KKT on a labelling
     def _affine(self, labels: np.ndarray) -> _Affine:
         """Solve the equality-constrained KKT system on the free set, as affine functions of t."""
         free = np.flatnonzero(labels == FREE)
-        a = self._fixed_values(labels)
+        a = fixed_values(labels, self.lo, self.hi)
         b = np.zeros(self.n)
         if free.size == 0:
             sigma_a = self.sigma @ a
@@ -223,13 +180,8 @@ class ParametricQP:
         result = self._pivot(t, start)
         if result is not None:
             return result
-        starts = []
-        guess = self._conic_guess(t)
-        if guess is not None:
-            starts.append(guess)
-        starts.append(self._interior_point())
-        for point in starts:
-            found = self._primal(t, point)
+        for point in restart_points(self, t):
+            found = primal_labels(self, t, point)
             if found is not None:
                 result = self._pivot(t, found)
                 if result is not None:
@@ -238,12 +190,8 @@ class ParametricQP:
             f"the active-set QP solver did not converge at t={t:.6g} ({self.n} assets)"
         )
 
-    def _tolerances(self, t: float) -> tuple[float, float]:
-        g_scale = self.sigma_scale * self.weight_scale + self.q0_scale + abs(t) * self.mu_scale
-        return _WEIGHT_TOL * self.weight_scale, _GRADIENT_TOL * g_scale
-
     def _violations(self, t: float, labels: np.ndarray, aff: _Affine) -> tuple[np.ndarray, ...]:
-        w_tol, g_tol = self._tolerances(t)
+        w_tol, g_tol = self.tolerances(t)
         w = aff.a + t * aff.b
         free = labels == FREE
         below = free & (w < self.lo - w_tol)
@@ -255,12 +203,12 @@ class ParametricQP:
 
     def _empty_free_set(self, t: float, labels: np.ndarray) -> tuple[np.ndarray, bool]:
         """Handle a labelling with no free asset: fix the budget or check the dual signs."""
-        w = self._fixed_values(labels)
-        _, g_tol = self._tolerances(t)
+        w = fixed_values(labels, self.lo, self.hi)
+        w_tol, g_tol = self.tolerances(t)
         h = self.sigma @ w - self.q0 - t * self.mu
         gap = self.budget - float(w.sum())
         new = labels.copy()
-        if abs(gap) <= _WEIGHT_TOL * self.weight_scale * max(1, self.n):
+        if abs(gap) <= w_tol * max(1, self.n):
             lower = labels == AT_LOWER
             upper = labels == AT_UPPER
             nu_high = float(h[lower].min()) if lower.any() else math.inf
@@ -322,158 +270,6 @@ class ParametricQP:
             labels[lower_bad | upper_bad] = FREE
         return None
 
-    def _interior_point(self) -> np.ndarray:
-        width = np.maximum(self.hi - self.lo, 0.0)
-        total = float(width.sum())
-        if total <= 0:
-            return self.lo.copy()
-        return self.lo + (self.budget - float(self.lo.sum())) * width / total
-
-    def _feasible_start(self, guess: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Project a guess onto the constraints (clip, then spread the budget gap) and label it."""
-        w = np.clip(np.asarray(guess, dtype=float), self.lo, self.hi)
-        for _ in range(3):
-            gap = self.budget - float(w.sum())
-            if gap == 0.0:
-                break
-            room = self.hi - w if gap > 0 else w - self.lo
-            total = float(room.sum())
-            if total <= 0:
-                break
-            w = np.clip(w + gap * room / total, self.lo, self.hi)
-        width = np.maximum(self.hi - self.lo, 0.0)
-        labels = np.zeros(self.n, dtype=np.int8)
-        near = 1e-9 * width
-        at_lo = w <= self.lo + near
-        at_hi = (w >= self.hi - near) & ~at_lo
-        labels[at_lo] = AT_LOWER
-        labels[at_hi] = AT_UPPER
-        labels[self.pinned] = PINNED
-        fixed = labels != FREE
-        w[fixed] = self._fixed_values(labels)[fixed]
-        gap = self.budget - float(w.sum())
-        free = np.flatnonzero(~fixed)
-        if gap != 0.0 and free.size:
-            room = self.hi[free] - w[free] if gap > 0 else w[free] - self.lo[free]
-            if float(room.sum()) > abs(gap):
-                w[free] += gap * room / float(room.sum())
-            else:
-                labels = np.zeros(self.n, dtype=np.int8)
-                labels[self.pinned] = PINNED
-        return w, labels
-
-    def _primal(self, t: float, guess: np.ndarray) -> np.ndarray | None:
-        """Primal active-set method from a feasible point; handles singular covariances.
-
-        Keeps w feasible; on the free set takes the Newton step of the equality-constrained
-        subproblem, or, when the reduced Hessian is singular, moves along a zero-curvature
-        direction (downhill, or either way when flat) to the nearest bound. Ends on a labelling
-        whose KKT system is regular, so the caller can verify and polish it exactly.
-        """
-        w, labels = self._feasible_start(guess)
-        q = self.q0 + t * self.mu
-        _, g_tol = self._tolerances(t)
-        step_tol = 1e-15 * self.weight_scale
-        for _ in range(20 * self.n + 100):
-            free = np.flatnonzero(labels == FREE)
-            g = self.sigma @ w - q
-            fixed = (labels == AT_LOWER) | (labels == AT_UPPER)
-            if free.size == 0:
-                idx = np.flatnonzero(fixed)
-                if idx.size == 0:
-                    return None
-                nu = _pinned_nu(g, labels == AT_LOWER, labels == AT_UPPER)
-                wrong = np.where(labels[idx] == AT_LOWER, nu - g[idx], g[idx] - nu)
-                k = int(np.argmax(wrong))
-                if wrong[k] <= g_tol:
-                    return labels
-                labels = labels.copy()
-                labels[idx[k]] = FREE
-                continue
-            m = free.size
-            kkt = np.zeros((m + 1, m + 1))
-            kkt[:m, :m] = self.sigma[np.ix_(free, free)]
-            kkt[:m, m] = -1.0
-            kkt[m, :m] = -1.0
-            values, vectors = np.linalg.eigh(kkt)
-            big = float(np.max(np.abs(values)))
-            null = np.abs(values) <= 1e-10 * big
-            rhs = np.zeros(m + 1)
-            rhs[:m] = -g[free]
-            if null.any():
-                d = vectors[:m, int(np.flatnonzero(null)[0])]
-                if float(g[free] @ d) > 0:
-                    d = -d
-                alpha, block = self._ratio(w, free, d, math.inf)
-                if block < 0:
-                    return None
-                w[free] += alpha * d
-                labels = self._block(w, labels, block)
-                continue
-            inverse = 1.0 / values
-            sol = vectors @ (inverse * (vectors.T @ rhs))
-            p, nu = sol[:m], float(sol[m])
-            if float(np.max(np.abs(p))) > step_tol:
-                alpha, block = self._ratio(w, free, p, 1.0)
-                w[free] += alpha * p
-                if block >= 0:
-                    labels = self._block(w, labels, block)
-                    continue
-                g = self.sigma @ w - q
-            idx = np.flatnonzero(fixed)
-            if idx.size == 0:
-                return labels
-            wrong = np.where(labels[idx] == AT_LOWER, nu - g[idx], g[idx] - nu)
-            k = int(np.argmax(wrong))
-            if wrong[k] <= g_tol:
-                return labels
-            labels = labels.copy()
-            labels[idx[k]] = FREE
-        return None
-
-    def _ratio(
-        self, w: np.ndarray, free: np.ndarray, d: np.ndarray, cap: float
-    ) -> tuple[float, int]:
-        """Largest step along d (on the free set) keeping bounds, and the blocking asset (-1: none)."""
-        wf = w[free]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            up = np.where(d > 0, (self.hi[free] - wf) / d, math.inf)
-            down = np.where(d < 0, (self.lo[free] - wf) / d, math.inf)
-        steps = np.maximum(np.minimum(up, down), 0.0)
-        k = int(np.argmin(steps))
-        if steps[k] < cap:
-            return float(steps[k]), int(free[k])
-        return cap, -1
-
-    def _block(self, w: np.ndarray, labels: np.ndarray, asset: int) -> np.ndarray:
-        labels = labels.copy()
-        if abs(w[asset] - self.hi[asset]) < abs(w[asset] - self.lo[asset]):
-            labels[asset] = AT_UPPER
-            w[asset] = self.hi[asset]
-        else:
-            labels[asset] = AT_LOWER
-            w[asset] = self.lo[asset]
-        return labels
-
-    def _conic_guess(self, t: float) -> np.ndarray | None:
-        """Approximate solution of P(t) from CLARABEL, used only to restart the pivoting."""
-        try:
-            import cvxpy as cp
-        except ImportError:  # pragma: no cover - cvxpy is a dependency
-            return None
-        w = cp.Variable(self.n)
-        q = self.q0 + t * self.mu
-        objective = cp.Minimize(0.5 * cp.quad_form(w, cp.psd_wrap(self.sigma)) - q @ w)
-        constraints = [cp.sum(w) == self.budget, w >= self.lo, w <= self.hi]
-        problem = cp.Problem(objective, constraints)
-        try:
-            problem.solve(solver=cp.CLARABEL)
-        except cp.error.SolverError:
-            return None
-        if w.value is None:
-            return None
-        return np.asarray(w.value, dtype=float)
-
     # ------------------------------------------------------------------ segments
     def segment(
         self, labels: np.ndarray, t_ref: float | None = None, aff: _Affine | None = None
@@ -484,7 +280,7 @@ class ParametricQP:
         interval despite rounding.
         """
         if not (labels == FREE).any():
-            w = self._fixed_values(labels)
+            w = fixed_values(labels, self.lo, self.hi)
             h = self.sigma @ w - self.q0
             lower = labels == AT_LOWER
             upper = labels == AT_UPPER
@@ -492,7 +288,7 @@ class ParametricQP:
             # while max_U (h - tμ) <= min_L (h - tμ).
             t0 = 0.0 if t_ref is None else t_ref
             zero = np.zeros(self.n)
-            nu = _pinned_nu(h - t0 * self.mu, lower, upper)
+            nu = pinned_nu(h - t0 * self.mu, lower, upper)
             low, high = _interval_no_free(h, self.mu, lower, upper)
             if t_ref is not None:
                 low, high = min(low, t_ref), max(high, t_ref)
@@ -564,7 +360,7 @@ class ParametricQP:
         """Whether a segment's labelling satisfies the KKT conditions of P(t) within tolerance."""
         if not (seg.labels == FREE).any():
             return self.is_optimal(t, seg.labels)
-        w_tol, g_tol = self._tolerances(t)
+        w_tol, g_tol = self.tolerances(t)
         w = seg.a + t * seg.b
         g = seg.g0 + t * seg.g1
         labels = seg.labels
@@ -582,18 +378,6 @@ class ParametricQP:
             return done
         aff = self._affine(labels)
         return not any(v.any() for v in self._violations(t, labels, aff))
-
-
-def _pinned_nu(h: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
-    nu_high = float(h[lower].min()) if lower.any() else math.inf
-    nu_low = float(h[upper].max()) if upper.any() else -math.inf
-    if math.isinf(nu_high) and math.isinf(nu_low):
-        return 0.0
-    if math.isinf(nu_high):
-        return nu_low
-    if math.isinf(nu_low):
-        return nu_high
-    return 0.5 * (nu_low + nu_high)
 
 
 def _interval_no_free(

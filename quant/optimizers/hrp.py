@@ -104,34 +104,8 @@ def hierarchical_risk_parity(
     n_assets = len(names)
     if n_assets < 2:
         raise InsufficientDataError(f"HRP needs at least 2 assets, got {n_assets}")
-    values = frame.to_numpy(dtype=float)
-    high, low = values.max(axis=0), values.min(axis=0)
-    constant = high == low
-    if constant.any():
-        asset = names[int(np.argmax(constant))]
-        raise DataError(
-            f"asset {asset} has zero variance (constant returns): HRP needs every variance > 0"
-        )
-
-    scale = max(float(high.max()), -float(low.min()))
-    if not _SAFE_SCALE[0] <= scale <= _SAFE_SCALE[1]:
-        # Weights do not depend on the scale of the returns: rescale so that products of returns
-        # neither overflow nor underflow.
-        values = values / scale
-    cov = _sample_covariance(values)
-    variances = np.diag(cov).copy()
-    bad = ~(variances > 0.0)
-    if bad.any():  # variance 0 after rounding: returns too small relative to the other assets'
-        asset = names[int(np.argmax(bad))]
-        raise DataError(
-            f"asset {asset} has zero variance (its returns vary by less than 1e-150 of the "
-            "largest return): HRP needs every variance > 0"
-        )
-    if not np.isfinite(cov).all():  # pragma: no cover - the rescaling above prevents overflow
-        row = int(np.argwhere(~np.isfinite(cov))[0][0])
-        raise DataError(f"covariance of asset {names[row]} is not finite: returns are too large")
-
-    std = np.sqrt(variances)
+    cov = _checked_covariance(frame.to_numpy(dtype=float), names)
+    std = np.sqrt(np.diag(cov))
     # Condensed (upper-triangle) correlations, then distances on those n(n-1)/2 entries only.
     corr = squareform(cov / np.outer(std, std), checks=False)
     distance = np.sqrt(np.clip((1.0 - corr) / 2.0, 0.0, 1.0))
@@ -144,6 +118,35 @@ def hierarchical_risk_parity(
     if not np.isfinite(weights).all():  # pragma: no cover - defensive: the steps above are finite
         raise DataError("HRP produced non-finite weights: check the returns for extreme values")
     return pd.Series(weights, index=list(names), name="weight")
+
+
+def _checked_covariance(values: np.ndarray, names: pd.Index) -> np.ndarray:
+    """Per-period sample covariance of the returns ``values`` (rows periods), rescaled when
+    their size would overflow or underflow its products (the weights do not depend on the
+    scale); `DataError` naming an asset whose variance is zero (constant returns, or returns
+    too small next to the others') or whose covariance is not finite."""
+    high, low = values.max(axis=0), values.min(axis=0)
+    constant = high == low
+    if constant.any():
+        asset = names[int(np.argmax(constant))]
+        raise DataError(
+            f"asset {asset} has zero variance (constant returns): HRP needs every variance > 0"
+        )
+    scale = max(float(high.max()), -float(low.min()))
+    if not _SAFE_SCALE[0] <= scale <= _SAFE_SCALE[1]:
+        values = values / scale
+    cov = _sample_covariance(values)
+    bad = ~(np.diag(cov) > 0.0)
+    if bad.any():  # variance 0 after rounding: returns too small relative to the other assets'
+        asset = names[int(np.argmax(bad))]
+        raise DataError(
+            f"asset {asset} has zero variance (its returns vary by less than 1e-150 of the "
+            "largest return): HRP needs every variance > 0"
+        )
+    if not np.isfinite(cov).all():  # pragma: no cover - the rescaling above prevents overflow
+        row = int(np.argwhere(~np.isfinite(cov))[0][0])
+        raise DataError(f"covariance of asset {names[row]} is not finite: returns are too large")
+    return cov
 
 
 def _sample_covariance(values: np.ndarray) -> np.ndarray:

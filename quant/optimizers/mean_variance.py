@@ -35,8 +35,9 @@ from quant.errors import (
     InsufficientDataError,
     SolverError,
 )
-from quant.optimizers.active_set import AT_LOWER, AT_UPPER, FREE, PINNED, ParametricQP, Segment
-from quant.validation import as_covariance, check_asset_names, check_vector
+from quant.optimizers.active_set import ParametricQP, Segment
+from quant.optimizers.qp_problem import AT_LOWER, AT_UPPER, FREE, PINNED
+from quant.validation import as_covariance, check_asset_names, check_vector, finite_number
 
 BoundValue = float | int | pd.Series | np.ndarray | Sequence[float]
 Bounds = tuple[BoundValue, BoundValue]
@@ -87,10 +88,7 @@ def max_sharpe(
     the bounds earns more than the risk-free rate (the Sharpe ratio would be maximised by the
     least negative ratio, which is not a meaningful tangency portfolio).
     """
-    problem = _Problem.build(mu, cov, bounds, repair)
-    rf = _finite_float(risk_free_rate, "risk_free_rate")
-    w, _ = problem.max_sharpe(rf)
-    return problem.series(w)
+    return _solved(mu, cov, bounds, repair, _Problem.max_sharpe, risk_free_rate, "risk_free_rate")
 
 
 @single_threaded_blas
@@ -108,10 +106,9 @@ def efficient_return(
     constraint is slack). A target above the largest achievable return raises
     `InfeasibleTargetError` stating the achievable range (``.achievable`` holds it).
     """
-    problem = _Problem.build(mu, cov, bounds, repair)
-    target = _finite_float(target_return, "target_return")
-    w, _ = problem.efficient_return(target)
-    return problem.series(w)
+    return _solved(
+        mu, cov, bounds, repair, _Problem.efficient_return, target_return, "target_return"
+    )
 
 
 @single_threaded_blas
@@ -129,10 +126,9 @@ def efficient_risk(
     achievable range; a target above the maximum-return portfolio's volatility gives that
     portfolio.
     """
-    problem = _Problem.build(mu, cov, bounds, repair)
-    target = _finite_float(target_volatility, "target_volatility")
-    w, _ = problem.efficient_risk(target)
-    return problem.series(w)
+    return _solved(
+        mu, cov, bounds, repair, _Problem.efficient_risk, target_volatility, "target_volatility"
+    )
 
 
 @single_threaded_blas
@@ -154,7 +150,7 @@ def efficient_frontier(
     if isinstance(points, bool) or not isinstance(points, int | np.integer) or points < 1:
         raise ConstraintError(f"points must be a positive integer, got {points!r}")
     problem = _Problem.build(mu, cov, bounds, repair)
-    rf = _finite_float(risk_free_rate, "risk_free_rate")
+    rf = finite_number(risk_free_rate, "risk_free_rate", ConstraintError)
     weights = problem.frontier(int(points))
     mu_arr = problem.mu
     returns = weights @ mu_arr
@@ -173,14 +169,20 @@ def efficient_frontier(
 # input handling
 
 
-def _finite_float(value: float, what: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ConstraintError(f"{what} must be a number, got {value!r}") from exc
-    if not math.isfinite(number):
-        raise ConstraintError(f"{what} must be finite, got {number}")
-    return number
+def _solved(
+    mu: pd.Series | np.ndarray,
+    cov: pd.DataFrame | np.ndarray,
+    bounds: Bounds,
+    repair: bool,
+    solve: Callable[[_Problem, float], tuple[np.ndarray, Segment]],
+    value: float,
+    what: str,
+) -> pd.Series:
+    """The weights `solve` finds for the problem (mu, cov, bounds) and the finite number `value`
+    (the argument named `what`: a target or the risk-free rate)."""
+    problem = _Problem.build(mu, cov, bounds, repair)
+    w, _ = solve(problem, finite_number(value, what, ConstraintError))
+    return problem.series(w)
 
 
 def _covariance(

@@ -86,16 +86,7 @@ def risk_parity(
             f"asset {asset} has zero variance: its risk contribution cannot equal a positive budget"
         )
 
-    if budgets is None:
-        b = np.full(n_assets, 1.0 / n_assets)
-    else:
-        raw = check_vector(budgets, names, "budgets")
-        bad = raw <= 0.0
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ConstraintError(f"budget for asset {names[i]} must be positive, got {raw[i]:g}")
-        b = raw / raw.sum()
-
+    b = _budget_shares(budgets, names)
     std = np.sqrt(variances)
     corr = sigma / np.outer(std, std)
     corr = (corr + corr.T) / 2.0
@@ -112,6 +103,19 @@ def risk_parity(
             f"exceeds {REQUIRED_ACCURACY:g} (is the covariance singular?)"
         )
     return pd.Series(weights, index=names, name="weight")
+
+
+def _budget_shares(budgets: pd.Series | np.ndarray | None, names: list[str]) -> np.ndarray:
+    """The risk budgets as shares summing to 1 (equal shares for None); `ConstraintError` naming
+    an asset whose budget is not positive."""
+    if budgets is None:
+        return np.full(len(names), 1.0 / len(names))
+    raw = check_vector(budgets, names, "budgets")
+    bad = raw <= 0.0
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ConstraintError(f"budget for asset {names[i]} must be positive, got {raw[i]:g}")
+    return np.asarray(raw / raw.sum())
 
 
 def _budget_error(sigma: np.ndarray, weights: np.ndarray, budgets: np.ndarray) -> float:

@@ -1,4 +1,4 @@
-"""European option pricing for tail-hedging overlays.
+"""European option pricing for tail hedges.
 
 - `black_scholes`, `option_price`: Black-Scholes-Merton prices and greeks, vectorised;
 - `implied_volatility`: the volatility that reprices a premium;

@@ -19,27 +19,27 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 
+from quant.compiled import kernel
 from quant.errors import PricingError
 
 SQRT_2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def normal_cdf(x: float) -> float:
     """Standard normal distribution function, accurate in both tails (via erfc)."""
     return 0.5 * math.erfc(-x / SQRT_2)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def normal_pdf(x: float) -> float:
     """Standard normal density."""
     return INV_SQRT_2PI * math.exp(-0.5 * x * x)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def price_scalar(
     is_call: bool, s: float, k: float, t: float, r: float, q: float, sigma: float
 ) -> float:
@@ -59,7 +59,7 @@ def price_scalar(
     return k * df_r * normal_cdf(-d2) - s * df_q * normal_cdf(-d1)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def greeks_scalar(
     is_call: bool, s: float, k: float, t: float, r: float, q: float, sigma: float
 ) -> tuple[float, float, float, float, float]:
@@ -103,7 +103,7 @@ def greeks_scalar(
     return price, delta, gamma, vega, theta
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _greeks_array(
     is_call: np.ndarray,
     s: np.ndarray,
@@ -160,16 +160,31 @@ def _as_is_call(kind: object) -> np.ndarray:
 
 def checked_inputs(
     kind: object,
-    values: dict[str, object],
-    *,
-    positive: tuple[str, ...],
-    non_negative: tuple[str, ...],
+    spot: object,
+    strike: object,
+    maturity: object,
+    rate: object,
+    dividend_yield: object,
+    last: str,
+    value: object,
 ) -> tuple[tuple[int, ...], np.ndarray, list[np.ndarray]]:
-    """(broadcast shape, flat is-call flags, flat float arrays in the order of `values`) of
-    option inputs; `PricingError` naming the input that is not finite, not > 0 (`positive`) or
-    negative (`non_negative`), or when the shapes do not broadcast."""
+    """(broadcast shape, flat is-call flags, flat float arrays of spot, strike, maturity, rate,
+    dividend yield and `value`) of option inputs, `value` being the input named `last` (the
+    volatility of a price, the premium of an implied volatility); `PricingError` naming the
+    input that is not finite, a spot or strike not > 0, a maturity or `last` < 0, or shapes that
+    do not broadcast."""
+    values = {
+        "spot": spot,
+        "strike": strike,
+        "maturity": maturity,
+        "rate": rate,
+        "dividend_yield": dividend_yield,
+        last: value,
+    }
+    positive = ("spot", "strike")
+    non_negative = ("maturity", last)
     is_call = _as_is_call(kind)
-    arrays = {name: _as_float(name, value) for name, value in values.items()}
+    arrays = {name: _as_float(name, given) for name, given in values.items()}
     for name in (*positive, *non_negative):
         array = arrays[name]
         bad = array <= 0 if name in positive else array < 0
@@ -203,16 +218,8 @@ def black_scholes(
     `PricingError` naming the input when a value is not finite, a spot or strike is not positive,
     or a maturity or volatility is negative.
     """
-    values = {
-        "spot": spot,
-        "strike": strike,
-        "maturity": maturity,
-        "rate": rate,
-        "dividend_yield": dividend_yield,
-        "volatility": volatility,
-    }
     shape, is_call, (s, k, t, r, q, sigma) = checked_inputs(
-        kind, values, positive=("spot", "strike"), non_negative=("maturity", "volatility")
+        kind, spot, strike, maturity, rate, dividend_yield, "volatility", volatility
     )
     out = np.empty((5, s.shape[0]))
     _greeks_array(is_call, s, k, t, r, q, sigma, out)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from quant.compiled import kernel
 from quant.errors import NoImpliedVolatilityError
 from quant.options.black_scholes import checked_inputs, greeks_scalar, price_scalar
 
@@ -27,7 +27,7 @@ _NO_SOLUTION_EXPIRED = 3
 _NO_SOLUTION_TOO_HIGH = 4
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def implied_volatility_scalar(
     is_call: bool, s: float, k: float, t: float, r: float, q: float, premium: float
 ) -> tuple[float, int]:
@@ -77,7 +77,7 @@ def implied_volatility_scalar(
     return sigma, 0
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _implied_array(
     is_call: np.ndarray,
     s: np.ndarray,
@@ -110,16 +110,8 @@ def implied_volatility(
     (naming the element, the premium and the bound it breaks) when any premium has no implied
     volatility, and `PricingError` for invalid inputs.
     """
-    values = {
-        "spot": spot,
-        "strike": strike,
-        "maturity": maturity,
-        "rate": rate,
-        "dividend_yield": dividend_yield,
-        "premium": premium,
-    }
     shape, is_call, (s, k, t, r, q, premium_flat) = checked_inputs(
-        kind, values, positive=("spot", "strike"), non_negative=("maturity", "premium")
+        kind, spot, strike, maturity, rate, dividend_yield, "premium", premium
     )
     out = np.empty(s.shape[0])
     status = np.zeros(s.shape[0], dtype=np.int64)

@@ -18,9 +18,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from quant.compiled import kernel
 from quant.errors import PricingError
 
 
@@ -70,7 +70,7 @@ class ImpliedVolModel(BaseModel):
         return (self.variance_risk_premium, self.skew, self.min_volatility, self.max_volatility)
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def model_volatility(
     rv: float, moneyness: float, premium: float, skew: float, low: float, high: float
 ) -> float:

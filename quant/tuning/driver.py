@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import optuna
@@ -36,47 +36,44 @@ _MARGIN_CAP = 1e12
 # --------------------------------------------------------------------------------------------
 # search
 # --------------------------------------------------------------------------------------------
+class SearchOptions(TypedDict, total=False):
+    """How a search runs, as keyword arguments of `SearchRun` (its defaults apply)."""
+
+    objective: Objective | str | Mapping[str, float] | None
+    constraints: Sequence[Constraint]
+    method: SearchMethod
+    budget: int
+    batch_size: int
+    seed: int
+    safe: float
+    vol_model: ImpliedVolModel | None
+
+
 def search(
     space: SearchSpace | Mapping[str, Any],
     scenarios: ScenarioSet | Mapping[str, np.ndarray],
     *,
-    objective: Objective | str | Mapping[str, float] | None = None,
-    constraints: Sequence[Constraint] = (),
-    method: SearchMethod = "tpe",
-    budget: int = 200,
-    batch_size: int = 50,
-    seed: int = 0,
-    safe: float = 0.02,
     confidence: float = 0.95,
     dsr_n_obs: int | None = None,
-    vol_model: ImpliedVolModel | None = None,
+    **options: Unpack[SearchOptions],
 ) -> SearchResult:
-    """Search `space` for the configuration maximising `objective` on `scenarios`.
+    """Search `space` for the configuration maximising `objective` on `scenarios`: a `SearchRun`
+    run to the end.
 
-    `space`: a `SearchSpace` or a mapping field -> `FloatRange`/`IntRange`/`Choices`/`FixedValue` (or plain
-    values). `scenarios`: a `ScenarioSet` or a mapping name -> risky daily simple returns
-    (paths, days). `objective`: an `Objective`, a metric name, or None for the mean over scenarios
-    of the mean over paths of the annualised Sharpe ratio. `constraints`: `Constraint`s on path
-    means. `method`: grid, random or tpe (see the module docstring). `budget`: maximum number of
-    trials; `batch_size`: trials per batch (one `evaluate` call per scenario per batch). `safe`:
-    the safe asset's return, passed to `evaluate` as is. `vol_model`: the implied-volatility model
-    that prices option overlays (default `ImpliedVolModel()`). `confidence`: of the paired Sharpe
-    intervals. `dsr_n_obs`: sample length for the deflated Sharpe ratio (default: the winner's
-    evaluated days per path). Raises `SearchSpaceError` for bad inputs (naming the field and value)
-    and `NoFeasibleTrialError` when no trial satisfies the constraints.
+    `space`: a `SearchSpace` or a mapping field -> `FloatRange`/`IntRange`/`Choices`/`FixedValue`
+    (or plain values). `scenarios`: a `ScenarioSet` or a mapping name -> risky daily simple
+    returns (paths, days). `options` (`SearchOptions`, with the defaults of `SearchRun`):
+    `objective`, an `Objective`, a metric name, or None for the mean over scenarios of the mean
+    over paths of the annualised Sharpe ratio; `constraints`, `Constraint`s on path means;
+    `method`, grid, random or tpe (see the module docstring); `budget`, the maximum number of
+    trials; `batch_size`, trials per batch (one `evaluate` call per scenario per batch); `seed`;
+    `safe`, the safe asset's return, passed to `evaluate` as is; `vol_model`, the
+    implied-volatility model that prices option overlays (default `ImpliedVolModel()`).
+    `confidence`: of the paired Sharpe intervals. `dsr_n_obs`: sample length for the deflated Sharpe ratio (default: the
+    winner's evaluated days per path). Raises `SearchSpaceError` for bad inputs (naming the field
+    and value) and `NoFeasibleTrialError` when no trial satisfies the constraints.
     """
-    run = SearchRun(
-        space,
-        scenarios,
-        objective=objective,
-        constraints=constraints,
-        method=method,
-        budget=budget,
-        batch_size=batch_size,
-        seed=seed,
-        safe=safe,
-        vol_model=vol_model,
-    )
+    run = SearchRun(space, scenarios, **options)
     while not run.done:
         run.step()
     return run.result(confidence=confidence, dsr_n_obs=dsr_n_obs)

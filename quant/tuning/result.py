@@ -33,15 +33,12 @@ from quant.tuning.space import SearchSpace
 # result
 # --------------------------------------------------------------------------------------------
 def json_value(value: Any) -> Any:
-    """`value` as plain JSON: numpy scalars as Python numbers, non-finite floats as None."""
-    if isinstance(value, (np.floating, float)):
-        number = float(value)
-        return number if math.isfinite(number) else None
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+    """`value` as plain JSON: numpy scalars as Python numbers (`native_value`), non-finite floats
+    as None."""
+    number = native_value(value)
+    if isinstance(number, float) and not math.isfinite(number):
+        return None
+    return number
 
 
 @dataclass(frozen=True, eq=False)
@@ -161,72 +158,31 @@ def assemble_result(
     dsr_n_obs: int | None,
     notes: list[str],
 ) -> SearchResult:
+    """The `SearchResult` of the trial rows so far: the best feasible trial (the first on ties),
+    the runner-up's paired Sharpe intervals and the deflated Sharpe ratio; raises
+    `NoFeasibleTrialError` when no trial is feasible with a finite objective."""
     names = evaluator.names
     space = evaluator.space
     ok = trials["feasible"].to_numpy(dtype=bool) & np.isfinite(
         trials["objective"].to_numpy(dtype=float)
     )
     if not ok.any():
-        worst = ""
-        if evaluator.constraints:
-            closest = int(np.argmin(trials["violation"].to_numpy(dtype=float)))
-            worst = (
-                f"; the smallest violation was {float(trials['violation'].iloc[closest]):.4g} "
-                f"(trial {closest})"
-            )
-        described = "; ".join(c.describe() for c in evaluator.constraints) or "finite objective"
-        raise NoFeasibleTrialError(
-            f"none of the {len(trials)} trials satisfied the constraints ({described}){worst}; "
-            "relax the constraints or widen the space",
-            trials=trials,
-        )
+        raise _no_feasible_trial(trials, evaluator)
     objective = np.where(ok, trials["objective"].to_numpy(dtype=float), -np.inf)
     best_index = int(np.argmax(objective))  # first occurrence on ties
     best_row = trials.iloc[best_index]
-    best_params = {n: native_value(best_row[n]) for n in space.names}
-    best_config = space.config(best_params)
+    best_config = space.config({n: native_value(best_row[n]) for n in space.names})
     best_record = evaluator.cache[best_config]
-
+    weights = evaluator.objective.scenario_weight_vector(names)
     # runner-up: best feasible trial with a different configuration
     different = ok & (trials["config_id"].to_numpy() != best_config.config_id)
     runner_up: StrategyConfig | None = None
     paired: dict[str, PairedInterval] | None = None
-    weights = evaluator.objective.scenario_weight_vector(names)
     if different.any():
-        runner_index = int(np.argmax(np.where(different, objective, -np.inf)))
-        runner_row = trials.iloc[runner_index]
+        runner_row = trials.iloc[int(np.argmax(np.where(different, objective, -np.inf)))]
         runner_up = space.config({n: native_value(runner_row[n]) for n in space.names})
-        best_paths = evaluator.sharpe_paths(best_config)
-        runner_paths = evaluator.sharpe_paths(runner_up)
-        paired = {
-            s: paired_interval(best_paths[s], runner_paths[s], confidence=confidence) for s in names
-        }
-        paired["overall"] = combine_intervals(
-            {s: paired[s] for s in names}, dict(zip(names, weights, strict=True))
-        )
-
-    # deflated Sharpe ratio over the distinct configurations
-    distinct = list(evaluator.cache.values())
-    per_day = np.array([_per_day_sharpe(r, weights, names) for r in distinct])
-    finite = per_day[np.isfinite(per_day)]
-    variance = float(finite.var(ddof=1)) if finite.size >= 2 else 0.0
-    skewness, kurtosis = _winner_moments(best_config, evaluator)
-    horizon = min(d.horizon for d in evaluator.scenarios.values())
-    n_obs = dsr_n_obs if dsr_n_obs is not None else horizon - best_config.lookback
-    winner_sharpe = _per_day_sharpe(best_record, weights, names)
-    if dsr_n_obs is None:
-        notes.append(
-            f"deflated Sharpe uses n_obs={n_obs} (evaluated days of one path); pass dsr_n_obs "
-            "to use the length of the history behind the scenarios"
-        )
-    dsr = deflated_sharpe_ratio(
-        winner_sharpe,
-        n_trials=max(len(distinct), 1),
-        sharpe_variance=variance,
-        n_obs=max(int(n_obs), 2),
-        skewness=skewness,
-        kurtosis=kurtosis,
-    )
+        paired = _paired_sharpe(evaluator, best_config, runner_up, weights, confidence)
+    dsr = _deflated_sharpe(evaluator, best_config, weights, dsr_n_obs, notes)
     return SearchResult(
         trials=trials,
         best_config=best_config,
@@ -247,6 +203,79 @@ def assemble_result(
         paired_sharpe=paired,
         notes=tuple(notes),
         vol_model=evaluator.vol_model,
+    )
+
+
+def _no_feasible_trial(trials: pd.DataFrame, evaluator: BatchEvaluator) -> NoFeasibleTrialError:
+    """The error of a search none of whose trials is feasible, naming the constraints and the
+    smallest violation."""
+    worst = ""
+    if evaluator.constraints:
+        closest = int(np.argmin(trials["violation"].to_numpy(dtype=float)))
+        worst = (
+            f"; the smallest violation was {float(trials['violation'].iloc[closest]):.4g} "
+            f"(trial {closest})"
+        )
+    described = "; ".join(c.describe() for c in evaluator.constraints) or "finite objective"
+    return NoFeasibleTrialError(
+        f"none of the {len(trials)} trials satisfied the constraints ({described}){worst}; "
+        "relax the constraints or widen the space",
+        trials=trials,
+    )
+
+
+def _paired_sharpe(
+    evaluator: BatchEvaluator,
+    best: StrategyConfig,
+    runner_up: StrategyConfig,
+    weights: np.ndarray,
+    confidence: float,
+) -> dict[str, PairedInterval]:
+    """Paired intervals of the Sharpe difference of the winner and the runner-up, per scenario
+    and ``overall`` (combined with the objective's scenario weights)."""
+    names = evaluator.names
+    best_paths = evaluator.sharpe_paths(best)
+    runner_paths = evaluator.sharpe_paths(runner_up)
+    paired = {
+        s: paired_interval(best_paths[s], runner_paths[s], confidence=confidence) for s in names
+    }
+    paired["overall"] = combine_intervals(
+        {s: paired[s] for s in names}, dict(zip(names, weights, strict=True))
+    )
+    return paired
+
+
+def _deflated_sharpe(
+    evaluator: BatchEvaluator,
+    best: StrategyConfig,
+    weights: np.ndarray,
+    dsr_n_obs: int | None,
+    notes: list[str],
+) -> DeflatedSharpe:
+    """The winner's deflated Sharpe ratio against the distinct configurations evaluated (per-day
+    Sharpe ratios; the winner's skewness and kurtosis); `notes` says which sample length it used
+    when `dsr_n_obs` is None (the evaluated days of one path)."""
+    names = evaluator.names
+    distinct = list(evaluator.cache.values())
+    per_day = np.array([_per_day_sharpe(r, weights, names) for r in distinct])
+    finite = per_day[np.isfinite(per_day)]
+    variance = float(finite.var(ddof=1)) if finite.size >= 2 else 0.0
+    skewness, kurtosis = _winner_moments(best, evaluator)
+    horizon = min(d.horizon for d in evaluator.scenarios.values())
+    n_obs = dsr_n_obs if dsr_n_obs is not None else horizon - best.lookback
+    winner_sharpe = _per_day_sharpe(evaluator.cache[best], weights, names)
+    if dsr_n_obs is None:
+        notes.append(
+            f"deflated Sharpe uses n_obs={n_obs} (evaluated days of one path); pass dsr_n_obs "
+            "to use the length of the history behind the scenarios"
+        )
+    return deflated_sharpe_ratio(
+        winner_sharpe,
+        n_trials=max(len(distinct), 1),
+        sharpe_variance=variance,
+        n_obs=max(int(n_obs), 2),
+        skewness=skewness,
+        kurtosis=kurtosis,
     )
 
 

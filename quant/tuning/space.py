@@ -31,6 +31,7 @@ from pydantic import ValidationError
 
 from quant.errors import SearchSpaceError
 from quant.strategy import ROLL_BANDS, StrategyConfig
+from quant.validation import finite_number
 
 if TYPE_CHECKING:
     import optuna
@@ -43,13 +44,7 @@ MAX_GRID_SIZE = 1_000_000
 
 
 def _finite(name: str, what: str, value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError) as exc:
-        raise SearchSpaceError(f"{name}: {what} must be a number, got {value!r}") from exc
-    if not math.isfinite(number):
-        raise SearchSpaceError(f"{name}: {what} must be finite, got {value!r}")
-    return number
+    return finite_number(value, f"{name}: {what}", SearchSpaceError)
 
 
 @dataclass(frozen=True)

@@ -141,14 +141,10 @@ def walk_forward(
     if not (isinstance(split, (int, float)) and 0.0 < float(split) < 1.0):
         raise SearchSpaceError(f"split must be a fraction in (0, 1), got {split!r}")
     space = as_search_space(space)
-    n_total = len(frame)
-    split_index = math.floor(float(split) * n_total)
-    n_out = n_total - split_index
-    check_lookback(space, n_out, f"held-out part (split={split})")
-    in_frame = frame.iloc[:split_index]
-    out_frame = frame.iloc[split_index:]
+    split_index = math.floor(float(split) * len(frame))
+    check_lookback(space, len(frame) - split_index, f"held-out part (split={split})")
     scenarios = generate_scenarios(
-        in_frame,
+        frame.iloc[:split_index],
         names=tuple(scenario_names),
         n_paths=n_paths,
         horizon=horizon,
@@ -169,11 +165,26 @@ def walk_forward(
         dsr_n_obs=split_index,
         vol_model=vol_model,
     )
+    return _checked_on_history(result, space, scenarios, frame, split_index, safe, vol_model)
+
+
+def _checked_on_history(
+    result: SearchResult,
+    space: SearchSpace,
+    scenarios: ScenarioSet,
+    frame: pd.DataFrame,
+    split_index: int,
+    safe: float,
+    vol_model: ImpliedVolModel | None,
+) -> WalkForwardResult:
+    """The search's winner and its median feasible trial evaluated on the history before
+    (when long enough for the largest lookback) and from `split_index`."""
     feasible = result.trials[result.trials["feasible"]].sort_values(["objective", "trial"])
     median_row = feasible.iloc[(len(feasible) - 1) // 2]
     median_config = space.config({n: native_value(median_row[n]) for n in space.names})
     configs = [result.best_config, median_config]
     obj = result.objective
+    in_frame, out_frame = frame.iloc[:split_index], frame.iloc[split_index:]
     in_sample = (
         _path_metrics(configs, in_frame, safe, obj, vol_model)
         if split_index >= max_lookback(space) + MIN_EVAL_DAYS
@@ -187,7 +198,7 @@ def walk_forward(
         split_index=split_index,
         split_label=frame.index[split_index],
         n_in_sample=split_index,
-        n_out_of_sample=n_out,
+        n_out_of_sample=len(frame) - split_index,
         median_config=median_config,
         scenarios=scenarios,
     )

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import quant.engine as engine_module
-from quant import engine_kernels as K
+import quant.engine.resources as resources
 from quant.engine import METRICS, evaluate
+from quant.engine import tail_kernels as K
 from quant.errors import ConstraintError, DataError, InsufficientDataError, QuantError
 from quant.strategy import StrategyConfig, register_weight_function
 
@@ -191,8 +191,8 @@ def test_automatic_chunking_from_memory_budget(monkeypatch: pytest.MonkeyPatch) 
     R = random_paths(rng, 5, 120)
     cfgs = [random_config(rng, 120) for _ in range(5)]
     full = evaluate(cfgs, R, 0.0)
-    monkeypatch.setattr(engine_module, "MEMORY_BUDGET_BYTES", 1)
-    assert engine_module.auto_chunk_size(120, 1) == 1
+    monkeypatch.setattr(resources, "MEMORY_BUDGET_BYTES", 1)
+    assert resources.auto_chunk_size(120, 1) == 1
     tiny = evaluate(cfgs, R, 0.0)
     np.testing.assert_array_equal(tiny.sharpe, full.sharpe)
 
@@ -404,7 +404,7 @@ def test_results_do_not_depend_on_config_order_or_threads() -> None:
 
 def test_thread_choice_stays_within_numba_threads() -> None:
     n = numba.get_num_threads()
-    assert engine_module._n_threads(engine_module.PARALLEL_ALWAYS_CONFIG_DAYS) == n
-    assert 1 <= engine_module._n_threads(1000) <= n
-    busy = engine_module._busy_cores()
+    assert resources._n_threads(resources.PARALLEL_ALWAYS_CONFIG_DAYS) == n
+    assert 1 <= resources._n_threads(1000) <= n
+    busy = resources._busy_cores()
     assert busy is None or busy >= 0

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from quant import engine_kernels as K
+from quant.engine import window_kernels as K
 from quant.strategy import (
     StrategyConfig,
     get_weight_function,

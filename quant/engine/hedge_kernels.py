@@ -1,10 +1,13 @@
-"""Compiled loops of the option overlay: the overlay's value along a path, and a strategy that
-holds it (see `quant.engine` and the "Option overlays" section of docs/engine.md).
+"""Compiled loops of the engine's option hedges: a hedge's value along a path, and a strategy that
+holds it (see docs/engine.md, "Option hedges"; `StrategyConfig.overlay` names the hedge).
 
-A *unit* of overlay is one bought put per unit of the risky sleeve's level (plus the sold put or
-call of a spread or collar). Its value along a path depends on the path and on the overlay's
-parameters, not on the strategy's weights, so `unit_series` runs once per path and overlay and
-`simulate_overlay` reads it for every strategy that holds that overlay.
+A *unit* of hedge is one bought put per unit of the risky sleeve's level (plus the sold put or
+call of a spread or collar). Its value along a path depends on the path and on the hedge's
+parameters, not on the strategy's weights, so `unit_series` runs once per path and hedge and
+`simulate_hedged` reads it for every strategy that holds that hedge. `simulate_hedged` is the
+day loop of `quant.engine.path_kernels.simulate` with holdings kept in currency, so that options
+can be bought, marked and sold; it shares that module's rebalance trade, path statistics, day
+record and metrics.
 """
 
 from __future__ import annotations
@@ -12,9 +15,18 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
 
-from quant.engine_kernels import CODE_CUSTOM, PERIODS, SQRT_PERIODS, path_metrics, target_weight
+from quant.compiled import kernel
+from quant.engine.path_kernels import (
+    N_SERIES,
+    new_totals,
+    path_metrics,
+    record_day,
+    traded_notional,
+    write_day,
+)
+from quant.engine.window_kernels import PERIODS, SQRT_PERIODS
 from quant.options.black_scholes import greeks_scalar, price_scalar
 from quant.options.vol_model import model_volatility
 
@@ -34,9 +46,12 @@ N_UNIT_ROWS = 5
 unit, gross value of the unit sold (see `unit_series`)."""
 N_HEDGE = 2
 """Hedge statistics per config and path: premium paid and value received, per year of wealth."""
+N_HEDGED_SERIES = N_SERIES + 3
+"""Rows of the day-by-day record of a hedged config: those of a plain one, then the options'
+value, the premium paid and the value received (fractions of wealth)."""
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def realised_volatility(r: np.ndarray, u: int, window: int) -> float:
     """Annualised sample volatility (ddof=1) of r[max(0, u - window + 1) .. u]."""
     a = max(0, u - window + 1)
@@ -52,7 +67,7 @@ def realised_volatility(r: np.ndarray, u: int, window: int) -> float:
     return math.sqrt(ss / (n - 1)) * SQRT_PERIODS
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def _unit_value(
     kind: int,
     level: float,
@@ -78,7 +93,7 @@ def _unit_value(
     out[1] = gross
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def put_delta(
     level: float, strike: float, years: float, rate: float, rv: float, vol: np.ndarray
 ) -> float:
@@ -89,7 +104,7 @@ def put_delta(
     return greeks_scalar(False, level, strike, years, rate, 0.0, sigma)[1]
 
 
-@njit(cache=True, nogil=True)
+@kernel()
 def unit_series(
     r: np.ndarray,
     s: np.ndarray,
@@ -170,8 +185,55 @@ def unit_series(
             units[3, u] = 0.0
 
 
-@njit(cache=True, nogil=True)
-def simulate_overlay(
+@kernel(inline="always")
+def _purchase(
+    hold_a: float,
+    level: float,
+    unit_premium: float,
+    unit_gross: float,
+    hedge_ratio: float,
+    budget: float,
+    tenor: int,
+    wealth: float,
+    cost_rate: float,
+) -> tuple[float, float, float]:
+    """(units, premium, trading cost) of a purchase at a roll: ``hedge_ratio`` units per unit of
+    the sleeve's level held in the risky asset (``hold_a`` / ``level``), fewer when their premium
+    would exceed ``budget`` x ``wealth`` x tenor / 252 (``budget`` <= 0: no cap); the cost is
+    ``cost_rate`` x the legs' absolute values (``unit_gross`` a unit)."""
+    n_units = hedge_ratio * hold_a / level
+    if budget > 0.0 and unit_premium > 0.0:
+        cap = budget * wealth * tenor / PERIODS
+        if n_units * unit_premium > cap:
+            n_units = cap / unit_premium
+    return n_units, n_units * unit_premium, cost_rate * n_units * unit_gross
+
+
+@kernel(inline="always")
+def _write_hedged_day(
+    series: np.ndarray,
+    i: int,
+    weight: float,
+    net: float,
+    cost: float,
+    wealth: float,
+    rebalanced: bool,
+    option_value: float,
+    premium: float,
+    payoff: float,
+    start: float,
+) -> None:
+    """``series[:, i]`` of a hedged day: the plain rows (`write_day`; gross = net + cost), then
+    the options' value, the premium paid and the value received, as fractions of wealth
+    (``start``: wealth at the start of the day)."""
+    write_day(series, i, weight, net + cost / start, cost / start, net, wealth, rebalanced)
+    series[6, i] = option_value / wealth if wealth != 0.0 else 0.0
+    series[7, i] = premium / start
+    series[8, i] = payoff / start
+
+
+@kernel()
+def simulate_hedged(
     r: np.ndarray,
     s: np.ndarray,
     L: int,
@@ -185,59 +247,28 @@ def simulate_overlay(
     hedge_ratio: float,
     budget: float,
     tenor: int,
-    buf: np.ndarray,
-    scratch: np.ndarray,
     series: np.ndarray,
     write: bool,
     out: np.ndarray,
-    hedge: np.ndarray,
+    hedge_out: np.ndarray,
     c: int,
     p: int,
 ) -> None:
-    """Run one config holding an overlay on one path; write its metrics to ``out[:, c, p]`` and
-    its premium paid and value received (fractions of wealth per year) to ``hedge[:, c, p]``.
-
-    Holdings are tracked in currency: risky A, safe B (negative when borrowing), n overlay units
-    of value ``units[0]``. At the start of day t (the close of day t-1): held options due to roll
-    are sold at their value less costs, or settle at their payoff; on a rebalance day A is set to
-    ``targets[j]`` of wealth (wealth counts the options); then new options are bought:
-    ``hedge_ratio`` units per unit of the sleeve's level held in A, fewer when their premium would
-    exceed ``budget`` x wealth x tenor / 252 (``budget`` <= 0: no cap), paid from B. During day t A earns
-    r, B earns s, and the options are marked at the close; the day's costs (``cost_rate`` x the
-    traded notional of the sleeve, and x the legs' absolute values of the options bought or sold
-    before expiry) are then taken from B, as the engine takes costs from the day's return. The net return is the day's change of wealth. With ``write``,
-    ``series[0..8, t-L]`` receive weight, gross, cost, net, wealth, rebalance flag, the options'
-    value, premium paid and value received (fractions of wealth).
-    """
+    """`path_kernels.simulate` for a config holding the hedge whose unit series is ``units``
+    (docs/engine.md, "Option hedges": holdings in currency, units sold or settled at a roll and
+    bought from the safe holding by `_purchase`, costs taken from it); also writes the premium
+    paid and value received (fractions of wealth per year) to ``hedge_out[:, c, p]``."""
     T = r.shape[0]
-    n = T - L
-    hold_a = 0.0
-    hold_b = 1.0
-    wealth = 1.0
-    level = 1.0
-    n_units = 0.0
-    peak = 1.0
-    floor_dd = 1.0  # peak * (1 - mdd): a new drawdown record needs wealth below this
-    mdd = 0.0
-    turn = 0.0
-    wsum = 0.0
-    sum_p = 0.0
-    sum_e = 0.0
-    paid = 0.0
-    received = 0.0
-    next_reb = L
-    j = 0
-    n_assets = v_new.shape[1]
+    buf = np.empty(T - L)
+    hold_a, hold_b, level, n_units, wealth = 0.0, 1.0, 1.0, 0.0, 1.0  # risky, safe: currency
+    totals, turnover, paid, received = new_totals(), 0.0, 0.0, 0.0
+    next_reb, j = L, 0
     for t in range(L, T):
         u = t - 1
-        rt = r[t]
-        st = s[t]
         start = wealth
-        cost = 0.0
-        premium = 0.0
-        payoff = 0.0
-        roll = units[1, u]
-        if roll != ROLL_NONE and n_units != 0.0:
+        cost = premium = payoff = 0.0
+        roll = units[1, u] != ROLL_NONE
+        if roll and n_units != 0.0:  # sold at their value, or settled at their payoff
             payoff = n_units * units[0, u]
             cost += cost_rate * n_units * units[4, u]
             hold_b += payoff
@@ -245,134 +276,45 @@ def simulate_overlay(
             received += payoff / start
         option_value = n_units * units[0, u]
         w_pre = hold_a / start
-        flag = 0.0
-        if t == next_reb:
+        rebalanced = t == next_reb
+        if rebalanced:
             wt = targets[j]
-            if multi:
-                trade = 0.0
-                for a in range(n_assets):
-                    trade += abs(wt * v_new[j, a] - w_pre * v_pre[j, a])
-            else:
-                trade = abs(wt - w_pre)
-            cost += cost_rate * trade * start
-            turn += abs(wt - w_pre)
+            cost += cost_rate * traded_notional(wt, w_pre, multi, v_new, v_pre, j) * start
+            turnover += abs(wt - w_pre)
             j += 1
             next_reb += k
             hold_a = wt * start
             hold_b = start - hold_a - option_value
-            flag = 1.0
         else:
             wt = w_pre
-        if roll != ROLL_NONE:
-            n_units = hedge_ratio * hold_a / level
-            unit_premium = units[2, u]
-            if budget > 0.0 and unit_premium > 0.0:
-                cap = budget * start * tenor / PERIODS
-                if n_units * unit_premium > cap:
-                    n_units = cap / unit_premium
-            premium = n_units * unit_premium
-            cost += cost_rate * n_units * units[3, u]
+        if roll:
+            n_units, premium, fee = _purchase(
+                hold_a, level, units[2, u], units[3, u], hedge_ratio, budget, tenor, start,
+                cost_rate,
+            )  # fmt: skip
+            cost += fee
             hold_b -= premium
             paid += premium / start
-        level *= 1.0 + rt
-        hold_a *= 1.0 + rt
-        hold_b = hold_b * (1.0 + st) - cost
+        level *= 1.0 + r[t]
+        hold_a *= 1.0 + r[t]
+        hold_b = hold_b * (1.0 + s[t]) - cost
         option_value = n_units * units[0, t]
         wealth = hold_a + hold_b + option_value
         pnet = wealth / start - 1.0
-        i = t - L
-        buf[i] = pnet
-        sum_p += pnet
-        sum_e += pnet - st
-        if wealth > peak:
-            peak = wealth
-            floor_dd = peak * (1.0 - mdd)
-        elif wealth < floor_dd:
-            dd = 1.0 - wealth / peak
-            if dd > mdd:
-                mdd = dd
-                floor_dd = peak * (1.0 - mdd)
-        wsum += wt
+        totals = record_day(totals, buf, t - L, pnet, s[t], wealth, wt)
         if write:
-            series[0, i] = wt
-            series[1, i] = pnet + cost / start
-            series[2, i] = cost / start
-            series[3, i] = pnet
-            series[4, i] = wealth
-            series[5, i] = flag
-            series[6, i] = option_value / wealth if wealth != 0.0 else 0.0
-            series[7, i] = premium / start
-            series[8, i] = payoff / start
-    if n_units != 0.0:
+            _write_hedged_day(
+                series, t - L, wt, pnet, cost, wealth, rebalanced, option_value, premium, payoff,
+                start,
+            )  # fmt: skip
+    if n_units != 0.0:  # the options still held, marked at the last close
         received += n_units * units[0, T - 1] / wealth
-
-    path_metrics(buf, s, L, n, sum_p, sum_e, wealth, mdd, turn, wsum, scratch, out, c, p)
-    years = n / PERIODS
-    hedge[0, c, p] = paid / years
-    hedge[1, c, p] = received / years
+    path_metrics(buf, s, L, wealth, totals, turnover, out, c, p)
+    hedge_out[0, c, p] = paid / ((T - L) / PERIODS)
+    hedge_out[1, c, p] = received / ((T - L) / PERIODS)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def run_overlay(
-    R: np.ndarray,
-    S: np.ndarray,
-    L: int,
-    k: int,
-    sigma: np.ndarray,
-    mu: np.ndarray,
-    safe: np.ndarray,
-    multi: bool,
-    v_new: np.ndarray,
-    v_pre: np.ndarray,
-    units: np.ndarray,
-    code: np.ndarray,
-    params: np.ndarray,
-    custom_of: np.ndarray,
-    custom_targets: np.ndarray,
-    unit_of: np.ndarray,
-    tenor: np.ndarray,
-    out: np.ndarray,
-    hedge: np.ndarray,
-    out_index: np.ndarray,
-) -> None:
-    """Configs sharing one schedule (L, k) and sleeve, each holding an overlay, on all paths.
-
-    ``R`` [P, T] sleeve returns; ``sigma``, ``mu``, ``safe`` [P, n_reb] window statistics;
-    ``v_new`` and ``v_pre`` [P, n_reb, N] sleeve asset weights (read with ``multi``); ``units``
-    [U, P, N_UNIT_ROWS, T] the unit series, ``unit_of[c]`` the one config c holds. ``code[c]`` is
-    the weight function's code (`engine_kernels.CODE_*`) with ``params[c]`` = (target_vol,
-    max_leverage, risk_aversion, steepness, cost rate, hedge ratio, budget); a custom function's
-    clipped targets are ``custom_targets[custom_of[c]]`` [P, n_reb]. Config c writes
-    ``out[:, out_index[c], p]`` and ``hedge[:, out_index[c], p]``.
-    """
-    P, T = R.shape
-    C = code.shape[0]
-    n_reb = sigma.shape[1]
-    no_series = np.zeros((9, 1))
-    for task in prange(P * C):
-        p = task // C
-        c = task % C
-        s = S[p if S.shape[0] > 1 else 0]
-        buf = np.empty(T)
-        scratch = np.empty(3 * T)
-        targets = np.empty(n_reb)
-        for j in range(n_reb):
-            if code[c] == CODE_CUSTOM:
-                targets[j] = custom_targets[custom_of[c], p, j]
-            else:
-                targets[j] = target_weight(
-                    code[c], sigma[p, j], mu[p, j], safe[p, j], params[c, 0], params[c, 1],
-                    params[c, 2], params[c, 3],
-                )  # fmt: skip
-        simulate_overlay(
-            R[p], s, L, k, targets, params[c, 4], multi,
-            v_new[p] if multi else v_new[0], v_pre[p] if multi else v_pre[0],
-            units[unit_of[c], p], params[c, 5], params[c, 6], tenor[c], buf, scratch, no_series,
-            False, out, hedge, out_index[c], p,
-        )  # fmt: skip
-
-
-@njit(cache=True, nogil=True, parallel=True)
+@kernel(parallel=True)
 def run_units(
     R: np.ndarray,
     S: np.ndarray,
@@ -386,7 +328,7 @@ def run_units(
     window: int,
     units: np.ndarray,
 ) -> None:
-    """`unit_series` of U overlays (parameters indexed by the first axis) on P paths, into
+    """`unit_series` of U hedges (parameters indexed by the first axis) on P paths, into
     ``units`` [U, P, N_UNIT_ROWS, T]."""
     U = kind.shape[0]
     P = R.shape[0]

@@ -1,0 +1,107 @@
+"""The compiled kernels' disk cache: stamped with every source a kernel depends on, never stale."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import quant
+from quant.compiled import source_tree
+
+ROOT = Path(quant.__file__).resolve().parent.parent
+
+HELPER = """
+from quant.compiled import kernel
+
+SCALE = {scale}
+
+
+@kernel(inline="always")
+def scaled(x):
+    return x * SCALE
+"""
+
+MAIN = """
+from quant.compiled import kernel
+from cachedpkg.helper import scaled
+
+
+@kernel()
+def run(x):
+    return scaled(x)
+"""
+
+PROBE = (
+    "import cachedpkg.main as m; v = m.run(2.0); s = m.run.stats; "
+    "print(v, sum(s.cache_hits.values()), sum(s.cache_misses.values()))"
+)
+
+
+def _run_probe(package_parent: Path, cache_dir: Path) -> tuple[float, int, int]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(package_parent)]),
+        "NUMBA_CACHE_DIR": str(cache_dir),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
+    )
+    value, hits, misses = done.stdout.split()
+    return float(value), int(hits), int(misses)
+
+
+def _write_package(parent: Path, scale: float) -> None:
+    package = parent / "cachedpkg"
+    package.mkdir(parents=True, exist_ok=True)
+    (package / "__init__.py").write_text("")
+    (package / "helper.py").write_text(HELPER.format(scale=scale))
+    (package / "main.py").write_text(MAIN)
+
+
+def test_a_kernel_is_loaded_from_the_cache_until_a_module_it_imports_changes(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "numba-cache"
+    _write_package(tmp_path / "clone", 1.0)
+    assert _run_probe(tmp_path / "clone", cache) == (2.0, 0, 1)  # compiled and saved
+    assert _run_probe(tmp_path / "clone", cache) == (2.0, 1, 0)  # loaded from the cache
+    # Only the imported module changes (numba's own stamp covers the kernel's file alone).
+    _write_package(tmp_path / "clone", 3.0)
+    assert _run_probe(tmp_path / "clone", cache) == (6.0, 0, 1)
+    # A fresh checkout at the same place, sharing NUMBA_CACHE_DIR, with other sources.
+    (tmp_path / "clone" / "cachedpkg" / "helper.py").unlink()
+    _write_package(tmp_path / "clone", 5.0)
+    assert _run_probe(tmp_path / "clone", cache) == (10.0, 0, 1)
+
+
+def test_the_source_tree_of_a_kernel_module_follows_its_imports() -> None:
+    tree = {str(path.relative_to(ROOT)) for path in source_tree("quant.engine.schedule_kernels")}
+    for name in (
+        "quant/engine/schedule_kernels.py",
+        "quant/engine/path_kernels.py",
+        "quant/engine/hedge_kernels.py",
+        "quant/engine/tail_kernels.py",
+        "quant/engine/window_kernels.py",
+        "quant/options/black_scholes.py",
+        "quant/options/vol_model.py",
+        "quant/estimators.py",
+        "quant/compiled.py",
+    ):
+        assert name in tree
+    assert "quant/tuning/driver.py" not in tree
+
+
+def test_every_kernel_of_the_numeric_core_uses_the_stamped_cache() -> None:
+    package = Path(quant.__file__).parent
+    for path in package.rglob("*.py"):
+        if path.name == "compiled.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "numba":
+                names = {alias.name for alias in node.names}
+                assert not names & {"jit", "njit", "vectorize", "guvectorize"}, path
+            if isinstance(node, ast.Attribute) and node.attr in ("jit", "njit"):
+                assert not (isinstance(node.value, ast.Name) and node.value.id == "numba"), path
