@@ -142,7 +142,7 @@ def system_prompt(role: AgentRole, settings: Settings | None = None) -> SystemMe
     cachePoint so later calls read the (long) prompt from the cache."""
     settings = settings or get_settings()
     text = load_prompt(role).text
-    if settings.bedrock_prompt_caching and settings.resolved_model_provider(role) == "bedrock":
+    if settings.bedrock.prompt_caching and settings.models.resolved_provider(role) == "bedrock":
         return SystemMessage([{"type": "text", "text": text}, {"cachePoint": {"type": "default"}}])
     return SystemMessage(text)
 

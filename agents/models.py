@@ -1,7 +1,7 @@
 """The model factory: one LangChain chat model per agent role, offline, on Amazon Bedrock or on an
 OpenAI-compatible server.
 
-The provider of each role comes from settings (`Settings.resolved_model_provider(role)`:
+The provider of each role comes from settings (`Settings.models.resolved_provider(role)`:
 ``model_providers[role]``, else ``model_provider``): ``offline`` (the default when no AWS
 credentials are configured) gives the deterministic `OfflineChatModel`; ``bedrock``
 gives `langchain_aws.ChatBedrockConverse` with the role's model id (``bedrock_model_ids[role]``,
@@ -31,14 +31,14 @@ from pydantic import BaseModel, SecretStr
 
 from agents.roles import model_tier
 from prompts.roles import AGENT_ROLES, AgentRole
-from settings.bedrock import bedrock_config
-from settings.config import (
+from settings import (
     OPENAI_DEFAULT_BASE_URL,
     OPENAI_PLACEHOLDER_KEY,
     ModelProvider,
     Settings,
     get_settings,
 )
+from settings.bedrock import bedrock_config
 
 
 def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
@@ -46,9 +46,9 @@ def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     return _role_model(
         role,
-        settings.bedrock_model_ids,
-        settings.bedrock_strong_model_id,
-        settings.bedrock_fast_model_id,
+        settings.bedrock.model_ids,
+        settings.bedrock.strong_model_id,
+        settings.bedrock.fast_model_id,
     )
 
 
@@ -56,7 +56,7 @@ def openai_model_for(role: AgentRole, settings: Settings | None = None) -> str:
     """The OpenAI-compatible model name of `role`: the per-role override, else strong or fast."""
     settings = settings or get_settings()
     return _role_model(
-        role, settings.openai_models, settings.openai_strong_model, settings.openai_fast_model
+        role, settings.openai.models, settings.openai.strong_model, settings.openai.fast_model
     )
 
 
@@ -76,11 +76,11 @@ def check_role_keys(settings: Settings) -> None:
 
 
 def model_providers(settings: Settings | None = None) -> dict[AgentRole, ModelProvider]:
-    """``{role: provider}`` of every agent role (`Settings.resolved_model_provider(role)`);
+    """``{role: provider}`` of every agent role (`Settings.models.resolved_provider(role)`);
     ValueError when a per-role setting names an unknown role."""
     settings = settings or get_settings()
     check_role_keys(settings)
-    return {role: settings.resolved_model_provider(role) for role in AGENT_ROLES}
+    return {role: settings.models.resolved_provider(role) for role in AGENT_ROLES}
 
 
 def provider_summary(settings: Settings | None = None) -> str:
@@ -116,7 +116,7 @@ def chat_model(role: AgentRole, settings: Settings | None = None) -> BaseChatMod
         raise ValueError(f"unknown agent role {role!r}; known roles: {', '.join(AGENT_ROLES)}")
     settings = settings or get_settings()
     check_role_keys(settings)
-    provider = settings.resolved_model_provider(role)
+    provider = settings.models.resolved_provider(role)
     if provider == "offline":
         from agents.offline import OfflineChatModel  # loaded only when used
 
@@ -129,16 +129,16 @@ def chat_model(role: AgentRole, settings: Settings | None = None) -> BaseChatMod
 def _openai_model(role: AgentRole, settings: Settings) -> BaseChatModel:
     from langchain_openai import ChatOpenAI  # imported lazily: only the openai provider needs it
 
-    key = settings.resolved_openai_api_key() or SecretStr(OPENAI_PLACEHOLDER_KEY)
+    key = settings.openai.resolved_api_key() or SecretStr(OPENAI_PLACEHOLDER_KEY)
     model: BaseChatModel = ChatOpenAI(
         model=openai_model_for(role, settings),
-        base_url=settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
+        base_url=settings.openai.base_url or OPENAI_DEFAULT_BASE_URL,
         api_key=key,
         temperature=0.0,
         max_completion_tokens=max_tokens_for(role, settings),
-        timeout=settings.openai_timeout,
-        max_retries=settings.openai_max_retries,
-        disable_streaming=not settings.openai_streaming,
+        timeout=settings.openai.timeout,
+        max_retries=settings.openai.max_retries,
+        disable_streaming=not settings.openai.streaming,
         stream_usage=True,
         use_responses_api=False,
     )
@@ -151,19 +151,19 @@ def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
     model_id = model_id_for(role, settings)
     kwargs: dict[str, Any] = {
         "model": model_id,
-        "region_name": settings.bedrock_region,
+        "region_name": settings.bedrock.region,
         "temperature": 0.0,
         "config": bedrock_config(settings),
     }
-    if settings.bedrock_endpoint_url:
-        kwargs["endpoint_url"] = settings.bedrock_endpoint_url
-    if not settings.bedrock_streaming:
+    if settings.bedrock.endpoint_url:
+        kwargs["endpoint_url"] = settings.bedrock.endpoint_url
+    if not settings.bedrock.streaming:
         kwargs["disable_streaming"] = True
     kwargs["max_tokens"] = max_tokens_for(role, settings)
-    if settings.bedrock_guardrail_id:
+    if settings.bedrock.guardrail_id:
         kwargs["guardrail_config"] = {
-            "guardrailIdentifier": settings.bedrock_guardrail_id,
-            "guardrailVersion": settings.bedrock_guardrail_version,
+            "guardrailIdentifier": settings.bedrock.guardrail_id,
+            "guardrailVersion": settings.bedrock.guardrail_version,
         }
     model: BaseChatModel = ChatBedrockConverse(**kwargs)
     return model
@@ -179,7 +179,7 @@ def structured_model(
         from langchain_openai import ChatOpenAI
 
         if isinstance(model, ChatOpenAI):
-            method = (settings or get_settings()).openai_structured_output
+            method = (settings or get_settings()).openai.structured_output
             if method == "json_schema":
                 _quiet_parsed_serializer_warning()
             return model.with_structured_output(schema, include_raw=True, method=method)
@@ -201,6 +201,6 @@ def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:
     """The output-token limit of `role`'s model calls (Bedrock: the per-role override, else
     ``bedrock_max_tokens``; an OpenAI-compatible server: ``openai_max_tokens``)."""
     settings = settings or get_settings()
-    if settings.resolved_model_provider(role) == "openai":
-        return settings.openai_max_tokens
-    return settings.bedrock_max_tokens_by_role.get(role, settings.bedrock_max_tokens)
+    if settings.models.resolved_provider(role) == "openai":
+        return settings.openai.max_tokens
+    return settings.bedrock.max_tokens_by_role.get(role, settings.bedrock.max_tokens)

@@ -70,16 +70,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.include_router(router)
     app.add_middleware(
         BodySizeLimit,
-        max_body_bytes=context.settings.api_max_body_bytes,
-        max_upload_bytes=context.settings.api_max_upload_bytes,
+        max_body_bytes=context.settings.api.max_body_bytes,
+        max_upload_bytes=context.settings.api.max_upload_bytes,
     )
     # outermost, so refused requests are traced too; on Lambda (the Web Adapter's uvicorn) each
     # request's spans leave before the response ends, as a frozen instance sends nothing
     app.add_middleware(RequestSpans, flush=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
-    if context.settings.api_cors_origins:  # outermost: refusals carry the headers too
+    if context.settings.api.cors_origins:  # outermost: refusals carry the headers too
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=context.settings.api_cors_origins,
+            allow_origins=context.settings.api.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
             allow_headers=["authorization", "content-type", "x-api-key", "last-event-id"],
             expose_headers=["content-location", "location", "retry-after"],

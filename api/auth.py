@@ -58,12 +58,12 @@ class Authenticator:
         self._keys: dict[str, tuple[float, Principal]] = {}
         self._lock = threading.Lock()
         self._jwks: jwt.PyJWKClient | None = None
-        if settings.api_cognito_issuer:
-            url = settings.api_cognito_jwks_url or (
-                settings.api_cognito_issuer.rstrip("/") + "/.well-known/jwks.json"
+        if settings.api.cognito.issuer:
+            url = settings.api.cognito.jwks_url or (
+                settings.api.cognito.issuer.rstrip("/") + "/.well-known/jwks.json"
             )
             self._jwks = jwt.PyJWKClient(
-                url, cache_keys=True, lifespan=int(settings.api_jwks_cache_seconds), timeout=5
+                url, cache_keys=True, lifespan=int(settings.api.jwks_cache_seconds), timeout=5
             )
 
     def authenticate(self, api_key: str | None, authorization: str | None) -> Principal:
@@ -116,7 +116,7 @@ class Authenticator:
                 token,
                 signing_key.key,
                 algorithms=["RS256"],
-                issuer=settings.api_cognito_issuer,
+                issuer=settings.api.cognito.issuer,
                 options={"verify_aud": False, "require": ["exp", "iss", "sub"]},
                 leeway=30,
             )
@@ -129,12 +129,12 @@ class Authenticator:
         use = claims.get("token_use")
         if use not in ("access", "id"):
             raise unauthenticated("invalid bearer token: token_use must be 'access' or 'id'")
-        audience = settings.api_cognito_audience
+        audience = settings.api.cognito.audience
         if audience:
             issued_for = claims.get("client_id") if use == "access" else claims.get("aud")
             if issued_for != audience:
                 raise unauthenticated("invalid bearer token: issued for another app client")
-        group = settings.api_cognito_required_group
+        group = settings.api.cognito.required_group
         if group and group not in (claims.get("cognito:groups") or []):
             raise ApiError(
                 403,

@@ -51,7 +51,7 @@ from devtools.scripts import (
     optimization_script,
     run_script,
 )
-from settings.config import OPENAI_DEFAULT_BASE_URL
+from settings import OPENAI_DEFAULT_BASE_URL
 
 SNAPSHOT_FORMAT = 2
 """Version of the snapshot file layout (2: the script is stored in the snapshot)."""
@@ -165,7 +165,7 @@ def real_bedrock_configured() -> bool:
     from settings.config import get_settings
 
     settings = get_settings()
-    return settings.resolved_model_provider() == "bedrock" and not settings.bedrock_endpoint_url
+    return settings.models.resolved_provider() == "bedrock" and not settings.bedrock.endpoint_url
 
 
 @dataclass
@@ -218,7 +218,7 @@ def recording(
 
         settings = Settings()
         current = Recording(name, cassette, snapshot_path, settings)
-        recorder = vcr_for(settings.bedrock_region, "all", provider)
+        recorder = vcr_for(settings.bedrock.region, "all", provider)
         try:
             with recorder.use_cassette(str(partial)):
                 yield current
@@ -245,7 +245,7 @@ def _provider_and_target(api: Api | None, target: Target) -> tuple[str, bool]:
     real service (True) or the local endpoint (False); see `recording`."""
     from settings.config import get_settings
 
-    configured = get_settings().resolved_model_provider()
+    configured = get_settings().models.resolved_provider()
     provider = provider_of(api) if api is not None else configured
     if provider == "openai":
         return "openai", target != "local" and configured == "openai"
@@ -300,18 +300,18 @@ def _snapshot(
         "provider": provider,
         "recorded_against": recorded_against,
         "recorded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "region": settings.bedrock_region,
+        "region": settings.bedrock.region,
         "model_ids": model_ids(settings),
         "embedding": {
-            "model_id": settings.bedrock_embedding_model_id,
-            "dimensions": settings.embedding_dimensions,
+            "model_id": settings.embeddings.bedrock_model_id,
+            "dimensions": settings.embeddings.dimensions,
         },
         **current.produced,
     }
     if provider == "openai":
-        base_path = urlsplit(settings.openai_base_url or OPENAI_DEFAULT_BASE_URL).path
+        base_path = urlsplit(settings.openai.base_url or OPENAI_DEFAULT_BASE_URL).path
         snapshot["openai_base_path"] = base_path.rstrip("/")
-        snapshot["openai_structured_output"] = settings.openai_structured_output
+        snapshot["openai_structured_output"] = settings.openai.structured_output
     return snapshot
 
 

@@ -90,7 +90,7 @@ class Script(BaseModel):
             if not self.texts or self.request is not None or self.steps:
                 raise ValueError("an embedding script has texts, and no request or steps")
             if self.dimensions is not None:
-                from settings.config import EMBEDDING_DIMENSION_CHOICES
+                from settings import EMBEDDING_DIMENSION_CHOICES
 
                 if self.dimensions not in EMBEDDING_DIMENSION_CHOICES:
                     raise ValueError(
@@ -354,7 +354,13 @@ def run_embedding_script(script: Script, settings: Any) -> dict[str, Any]:
     from research.embedder_factory import embedder_for
 
     if script.dimensions is not None:
-        settings = settings.model_copy(update={"embedding_dimensions": script.dimensions})
+        settings = settings.model_copy(
+            update={
+                "embeddings": settings.embeddings.model_copy(
+                    update={"dimensions": script.dimensions}
+                )
+            }
+        )
     embedder = embedder_for(settings)
     vectors = embedder.embed_documents(script.texts)
     result = {

@@ -66,23 +66,21 @@ def provider_settings(base: Settings, provider: Provider, data_dir: Path) -> Set
     """`base` with every agent role on `provider`'s model and all state under `data_dir`."""
     update: dict[str, Any] = {
         "data_dir": data_dir,
-        "store_backend": "sqlite",
-        "store_sqlite_path": None,
-        "model_provider": provider.kind,
-        "model_providers": {},
+        "store": base.store.model_copy(update={"backend": "sqlite", "sqlite_path": None}),
+        "models": base.models.model_copy(update={"provider": provider.kind, "providers": {}}),
     }
     if provider.kind == "bedrock":
-        update |= {
-            "bedrock_strong_model_id": provider.model,
-            "bedrock_fast_model_id": provider.model,
-            "bedrock_model_ids": {},
-        }
+        update["bedrock"] = base.bedrock.model_copy(
+            update={
+                "strong_model_id": provider.model,
+                "fast_model_id": provider.model,
+                "model_ids": {},
+            }
+        )
     elif provider.kind == "openai":
-        update |= {
-            "openai_strong_model": provider.model,
-            "openai_fast_model": provider.model,
-            "openai_models": {},
-        }
+        update["openai"] = base.openai.model_copy(
+            update={"strong_model": provider.model, "fast_model": provider.model, "models": {}}
+        )
     return base.model_copy(update=update)
 
 

@@ -272,9 +272,9 @@ def traced(config: dict[str, Any], settings: Settings) -> Iterator[dict[str, Any
     callbacks (the same `config` when tracing is off). With LangSmith, its runs are sent before
     the block ends."""
     existing = list(config.get("callbacks") or [])
-    if settings.tracing in ("otlp", "xray"):
-        yield {**config, "callbacks": [*existing, GraphSpans(content=settings.trace_content)]}
-    elif settings.tracing == "langsmith":
+    if settings.tracing.exporter in ("otlp", "xray"):
+        yield {**config, "callbacks": [*existing, GraphSpans(content=settings.tracing.content)]}
+    elif settings.tracing.exporter == "langsmith":
         handler = _langsmith(settings)
         try:
             yield {**config, "callbacks": [*existing, handler]}
@@ -290,12 +290,12 @@ def _langsmith(settings: Settings) -> Any:
     from langchain_core.tracers.langchain import LangChainTracer
     from langsmith import Client
 
-    key = settings.langsmith_api_key
-    hide = not settings.trace_content
+    key = settings.tracing.langsmith.api_key
+    hide = not settings.tracing.content
     client = Client(
-        api_url=settings.langsmith_endpoint,
+        api_url=settings.tracing.langsmith.endpoint,
         api_key=key.get_secret_value() if key is not None else None,
         hide_inputs=hide,
         hide_outputs=hide,
     )
-    return LangChainTracer(project_name=settings.langsmith_project, client=client)
+    return LangChainTracer(project_name=settings.tracing.langsmith.project, client=client)

@@ -19,14 +19,14 @@ StageName = Literal["dev", "staging", "prod"]
 STAGE_NAMES: tuple[StageName, ...] = ("dev", "staging", "prod")
 
 DEFAULT_STRONG_MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-"""`Settings.bedrock_strong_model_id`: optimizer and explanation agents."""
+"""`Settings.bedrock.strong_model_id`: optimizer and explanation agents."""
 DEFAULT_FAST_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-"""`Settings.bedrock_fast_model_id`: supervisor, market analysis and risk manager."""
+"""`Settings.bedrock.fast_model_id`: supervisor, market analysis and risk manager."""
 
 DEFAULT_EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"
-"""`Settings.bedrock_embedding_model_id`: Titan Text Embeddings V2 (the research index)."""
+"""`Settings.embeddings.bedrock_model_id`: Titan Text Embeddings V2 (the research index)."""
 DEFAULT_EMBEDDING_DIMENSIONS = 1024
-"""`Settings.embedding_dimensions`."""
+"""`Settings.embeddings.dimensions`."""
 EMBEDDING_DIMENSION_CHOICES = (256, 512, 1024)
 """`settings.config.EMBEDDING_DIMENSION_CHOICES`: the vector lengths Titan V2 offers."""
 
@@ -54,7 +54,7 @@ console ("Cross-region inference") and override `inference_profile_regions` when
 """
 
 COMPUTE_PREFIX = "stratigos/compute"
-"""`Settings.compute_sagemaker_prefix`: S3 prefix of SageMaker shard inputs and outputs."""
+"""`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ class StageConfig:
 
     @property
     def job_name_prefix(self) -> str:
-        """`Settings.compute_sagemaker_job_name_prefix` of the stage: its processing jobs are
+        """`Settings.compute.sagemaker.job_name_prefix` of the stage: its processing jobs are
         named `stratigos-<stage>-batch-<time>-<hex>`, so IAM and alarms tell stages apart."""
         return f"{self.prefix}-batch"
 

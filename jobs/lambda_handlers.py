@@ -91,7 +91,7 @@ def sqs_worker(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda handler for SQS job announcements (partial batch responses)."""
     store = _open_store()
     settings = get_settings()
-    load_handler_modules(settings.jobs_handlers)
+    load_handler_modules(settings.jobs.handlers)
     worker = Worker(store, registry, settings=settings)
     failures = []
     for record in event.get("Records", []):

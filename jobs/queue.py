@@ -33,11 +33,11 @@ class JobQueue:
     @classmethod
     def from_settings(cls, settings: Settings) -> JobQueue | None:
         """The queue of `jobs_queue_url`, or None when jobs are not announced."""
-        if not settings.jobs_queue_url:
+        if not settings.jobs.queue_url:
             return None
-        region = settings.compute_aws_region or settings.store_aws_region
-        endpoint = settings.compute_aws_endpoint_url or settings.store_aws_endpoint_url
-        return cls(settings.jobs_queue_url, region=region, endpoint_url=endpoint)
+        region = settings.compute.aws_region or settings.store.aws_region
+        endpoint = settings.compute.aws_endpoint_url or settings.store.aws_endpoint_url
+        return cls(settings.jobs.queue_url, region=region, endpoint_url=endpoint)
 
     def announce(self, job: Job) -> None:
         """Send `{"owner", "job_id"}` for `job` (FIFO queues group by job id)."""

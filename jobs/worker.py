@@ -250,7 +250,7 @@ class Worker:
         self.poll_seconds = float(poll_seconds)
         self._wake = threading.Event()
         self.settings = settings
-        ticks = settings.jobs_ticks if settings is not None else []
+        ticks = settings.jobs.ticks if settings is not None else []
         self.ticks = tuple(kind for kind in ticks if kind in self.handlers)
         self._ticked: datetime | None = None
 

@@ -89,15 +89,15 @@ class SmtpChannel:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SmtpChannel:
-        password = settings.notifications_smtp_password
+        password = settings.notifications.smtp.password
         return cls(
-            host=settings.notifications_smtp_host,
-            port=settings.notifications_smtp_port,
-            sender=settings.notifications_email_from,
-            user=settings.notifications_smtp_user,
+            host=settings.notifications.smtp.host,
+            port=settings.notifications.smtp.port,
+            sender=settings.notifications.email_from,
+            user=settings.notifications.smtp.user,
             password=password.get_secret_value() if password is not None else None,
-            starttls=settings.notifications_smtp_starttls,
-            timeout=settings.notifications_timeout,
+            starttls=settings.notifications.smtp.starttls,
+            timeout=settings.notifications.timeout,
         )
 
     def send(self, notification: Notification, address: str) -> None:
@@ -170,10 +170,10 @@ class SesChannel:
     @classmethod
     def from_settings(cls, settings: Settings) -> SesChannel:
         return cls(
-            sender=settings.notifications_email_from,
-            region=settings.notifications_ses_region,
-            endpoint_url=settings.notifications_ses_endpoint_url,
-            timeout=settings.notifications_timeout,
+            sender=settings.notifications.email_from,
+            region=settings.notifications.ses.region,
+            endpoint_url=settings.notifications.ses.endpoint_url,
+            timeout=settings.notifications.timeout,
         )
 
     def send(self, notification: Notification, address: str) -> None:
@@ -214,7 +214,7 @@ class WebhookChannel:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookChannel:
-        return cls(timeout=settings.notifications_timeout)
+        return cls(timeout=settings.notifications.timeout)
 
     def send(self, notification: Notification, address: str) -> None:
         if not address.startswith(("https://", "http://")):

@@ -81,14 +81,14 @@ class Notifier:
         of the settings, and a redactor that knows every secret of the settings."""
         email: Channel = (
             SesChannel.from_settings(settings)
-            if settings.notifications_email_transport == "ses"
+            if settings.notifications.email_transport == "ses"
             else SmtpChannel.from_settings(settings)
         )
         return cls(
             {"email": email, "webhook": WebhookChannel.from_settings(settings)},
             redactor=Redactor(settings_secrets(settings)),
-            max_attempts=settings.notifications_max_attempts,
-            retry_delay=settings.notifications_retry_delay,
+            max_attempts=settings.notifications.max_attempts,
+            retry_delay=settings.notifications.retry_delay,
             sleep=sleep,
         )
 

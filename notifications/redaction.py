@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
-from settings.config import Settings
+from settings import Settings, setting_fields
 
 REDACTED = "[redacted]"
 
@@ -75,11 +75,11 @@ def settings_secrets(settings: Settings) -> list[str]:
     """Every secret the settings hold: each `SecretStr` field, and each string field whose name
     says key, secret, password, token or pepper."""
     found: list[str] = []
-    for name in type(settings).model_fields:
-        value = getattr(settings, name)
+    for setting in setting_fields(type(settings)):
+        value = setting.value(settings)
         if isinstance(value, SecretStr):
             found.append(value.get_secret_value())
-        elif isinstance(value, str) and _SECRET_NAME.search(name):
+        elif isinstance(value, str) and _SECRET_NAME.search(setting.file_key):
             found.append(value)
     return found
 

@@ -3,7 +3,7 @@
 `TitanEmbedder` implements `research.embeddings.Embedder`. Each text is one InvokeModel call
 (Titan V2 embeds one text per call) with the body ``{"inputText", "dimensions", "normalize":
 true}``; `embed_documents` sends the distinct texts of a batch from a small thread pool
-(`Settings.embedding_concurrency` calls in flight) and returns float32 unit rows in order.
+(`Settings.embeddings.concurrency` calls in flight) and returns float32 unit rows in order.
 
 - Line breaks are sent as spaces (langchain-aws does the same with the host's own line
   separator; doing it here keeps request bodies the same on every machine, so recordings
@@ -37,8 +37,8 @@ from research.embeddings import (
     Vectors,
     model_id_with_dimensions,
 )
+from settings import EMBEDDING_DIMENSION_CHOICES, Settings
 from settings.bedrock import bedrock_config
-from settings.config import EMBEDDING_DIMENSION_CHOICES, Settings
 
 TITAN_V2_MODEL_ID = "amazon.titan-embed-text-v2:0"
 """Bedrock's model id of Amazon Titan Text Embeddings V2."""
@@ -129,12 +129,12 @@ class TitanEmbedder:
         `bedrock_region`, `bedrock_endpoint_url`, `embedding_concurrency` and the chat models'
         retries and timeouts (`bedrock_config`)."""
         return cls(
-            model_id=settings.bedrock_embedding_model_id,
-            dimensions=settings.embedding_dimensions,
-            region=settings.bedrock_region,
-            endpoint_url=settings.bedrock_endpoint_url,
+            model_id=settings.embeddings.bedrock_model_id,
+            dimensions=settings.embeddings.dimensions,
+            region=settings.bedrock.region,
+            endpoint_url=settings.bedrock.endpoint_url,
             config=bedrock_config(settings),
-            concurrency=settings.embedding_concurrency,
+            concurrency=settings.embeddings.concurrency,
         )
 
     @property

@@ -47,8 +47,8 @@ def chunked_document(
     parsed = parse_document(
         data,
         name,
-        max_bytes=settings.documents_max_bytes,
-        max_pages=settings.documents_max_pages,
+        max_bytes=settings.documents.max_bytes,
+        max_pages=settings.documents.max_pages,
     )
     return name, parsed.media_type, chunk_blocks(parsed.blocks), parsed.pages
 

@@ -12,13 +12,14 @@ from settings.config import Settings
 
 
 def bedrock_config(settings: Settings) -> Config:
-    """botocore client configuration: at most `bedrock_max_attempts` attempts per call (the
+    """botocore client configuration: at most `bedrock.max_attempts` attempts per call (the
     first included; standard retry mode, which retries throttling and 5xx answers with backoff),
-    a read timeout of `bedrock_read_timeout` seconds and a connect timeout of at most 10 s."""
+    a read timeout of `bedrock.read_timeout` seconds and a connect timeout of at most 10 s."""
+    bedrock = settings.bedrock
     return Config(
-        retries={"total_max_attempts": settings.bedrock_max_attempts, "mode": "standard"},
-        read_timeout=settings.bedrock_read_timeout,
-        connect_timeout=min(10.0, settings.bedrock_read_timeout),
+        retries={"total_max_attempts": bedrock.max_attempts, "mode": "standard"},
+        read_timeout=bedrock.read_timeout,
+        connect_timeout=min(10.0, bedrock.read_timeout),
     )
 
 

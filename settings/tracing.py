@@ -1,7 +1,7 @@
 """Process tracing from settings: the OpenTelemetry tracer provider and its exporter.
 
 `configure_tracing(settings)` installs a tracer provider for `tracing=otlp` (OTLP/HTTP protobuf to
-`otlp_endpoint`, or the `OTEL_EXPORTER_OTLP_*` variables the SDK reads) and `tracing=xray` (the
+`tracing.otlp_endpoint`, or the `OTEL_EXPORTER_OTLP_*` variables the SDK reads) and `tracing=xray` (the
 same protocol to X-Ray's OTLP endpoint `https://xray.<region>.amazonaws.com/v1/traces`, each
 request SigV4-signed with the process's AWS credentials); spans go through a
 `BatchSpanProcessor` and `flush_tracing()` sends what is buffered (the end of a CLI command, a job,
@@ -84,12 +84,13 @@ class SigV4Auth(requests.auth.AuthBase):
 def _exporter(settings: Settings) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-    if settings.tracing == "otlp":
-        return OTLPSpanExporter(endpoint=settings.otlp_endpoint)
-    region = settings.xray_region or os.environ.get("AWS_REGION") or settings.bedrock_region
+    tracing = settings.tracing
+    if tracing.exporter == "otlp":
+        return OTLPSpanExporter(endpoint=tracing.otlp_endpoint)
+    region = tracing.xray.region or os.environ.get("AWS_REGION") or settings.bedrock.region
     session = requests.Session()
     session.auth = SigV4Auth(region)
-    endpoint = settings.xray_endpoint_url or f"https://xray.{region}.amazonaws.com/v1/traces"
+    endpoint = tracing.xray.endpoint_url or f"https://xray.{region}.amazonaws.com/v1/traces"
     return OTLPSpanExporter(endpoint=endpoint, session=session)
 
 
@@ -97,12 +98,13 @@ def configure_tracing(settings: Settings) -> bool:
     """Install (or replace, if the settings changed) the tracer provider `settings` asks for;
     True when spans will be exported (tracing otlp or xray)."""
     global _provider, _key
+    tracing = settings.tracing
     key = (
-        settings.tracing,
-        settings.otlp_endpoint,
-        settings.otel_service_name,
-        settings.xray_region,
-        settings.xray_endpoint_url,
+        tracing.exporter,
+        tracing.otlp_endpoint,
+        tracing.service_name,
+        tracing.xray.region,
+        tracing.xray.endpoint_url,
     )
     with _lock:
         if key == _key:
@@ -110,8 +112,8 @@ def configure_tracing(settings: Settings) -> bool:
         if _provider is not None:
             _provider.shutdown()
         _provider, _key = None, key
-        if settings.tracing in ("otlp", "xray"):
-            resource = Resource.create({"service.name": settings.otel_service_name})
+        if tracing.exporter in ("otlp", "xray"):
+            resource = Resource.create({"service.name": tracing.service_name})
             provider = TracerProvider(resource=resource)
             provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
             _provider = provider

@@ -72,14 +72,10 @@ class StoreConfig(BaseModel):
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> StoreConfig:
-        """The configuration from the `store_*` settings (`STRATIGOS_STORE_*` variables);
+        """The configuration from `Settings.store` (`STRATIGOS_STORE_*` variables);
         `sqlite_path` defaults to `<data_dir>/store.sqlite`."""
         settings = settings or get_settings()
-        values = {
-            name.removeprefix("store_"): getattr(settings, name)
-            for name in type(settings).model_fields
-            if name.startswith("store_")
-        }
+        values = dict(settings.store)
         if values["sqlite_path"] is None:
             values["sqlite_path"] = settings.data_dir / "store.sqlite"
         return cls(**values)

@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
-from settings import Settings, get_settings
+from settings import (
+    ENV_PREFIX,
+    ComputeSettings,
+    ModelSettings,
+    SageMakerSettings,
+    Settings,
+    StoreSettings,
+    environment_values,
+    get_settings,
+    setting_fields,
+)
+from settings.fields import group_class
 
 
 @pytest.fixture(autouse=True)
@@ -74,19 +87,21 @@ def test_model_provider_auto_resolves_to_offline_without_aws_credentials(
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    assert Settings().resolved_model_provider() == "offline"
+    assert Settings().models.resolved_provider() == "offline"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret")
-    assert Settings().resolved_model_provider() == "bedrock"
-    assert Settings(model_provider="offline").resolved_model_provider() == "offline"
+    assert Settings().models.resolved_provider() == "bedrock"
+    assert (
+        Settings(models=ModelSettings(provider="offline")).models.resolved_provider() == "offline"
+    )
 
 
 def test_bedrock_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STRATIGOS_BEDROCK_REGION", "eu-west-1")
     monkeypatch.setenv("STRATIGOS_BEDROCK_MODEL_IDS", '{"explanation": "amazon.nova-pro-v1:0"}')
     settings = Settings()
-    assert settings.bedrock_region == "eu-west-1"
-    assert settings.bedrock_model_ids == {"explanation": "amazon.nova-pro-v1:0"}
+    assert settings.bedrock.region == "eu-west-1"
+    assert settings.bedrock.model_ids == {"explanation": "amazon.nova-pro-v1:0"}
     assert settings.checkpoint_path == settings.data_dir / "checkpoints.sqlite"
 
 
@@ -97,3 +112,146 @@ def test_the_classification_file_is_unset_by_default_and_read_from_the_environme
     assert Settings().classification_file is None
     monkeypatch.setenv("STRATIGOS_CLASSIFICATION_FILE", str(tmp_path / "vendor.csv"))
     assert Settings().classification_file == tmp_path / "vendor.csv"
+
+
+# -- the groups and their environment variables ----------------------------------------------
+
+
+def test_every_setting_has_its_own_stratigos_variable_and_file_key() -> None:
+    fields = setting_fields(Settings)
+    names = [name for s in fields for name in (s.env_name, *s.fallback_env_names)]
+    assert all(s.env_name.startswith(ENV_PREFIX) for s in fields)
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+    keys = [key for s in fields for key in s.file_keys]
+    assert len(keys) == len(set(keys))
+    # every group field is a group; every other field is one setting
+    paths = {s.path for s in fields}
+    assert ("compute", "sagemaker", "bucket") in paths and ("data_dir",) in paths
+    for name, field in Settings.model_fields.items():
+        assert (group_class(field) is not None) == ((name,) not in paths)
+
+
+def test_the_variables_keep_their_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    variables = {
+        "STRATIGOS_BEDROCK_REGION": "eu-west-1",
+        "STRATIGOS_STORE_BACKEND": "aws",
+        "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET": "batches",
+        "STRATIGOS_API_MAX_BODY_BYTES": "2048",
+        "STRATIGOS_API_COGNITO_ISSUER": "https://cognito.example",
+        "STRATIGOS_NOTIFICATIONS_SMTP_PASSWORD": "hunter2",
+        "STRATIGOS_TRACING": "otlp",
+        "STRATIGOS_OTEL_SERVICE_NAME": "api",
+        "STRATIGOS_TRACE_CONTENT": "true",
+        "STRATIGOS_HEDGE_LIMIT_TOLERANCE": "0.2",
+        "STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID": "titan",
+        "STRATIGOS_JOBS_TICKS": '["a", "b"]',
+    }
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.bedrock.region == "eu-west-1"
+    assert settings.store.backend == "aws"
+    assert settings.compute.sagemaker.bucket == "batches"
+    assert settings.api.max_body_bytes == 2048
+    assert settings.api.cognito.issuer == "https://cognito.example"
+    assert settings.notifications.smtp.password is not None
+    assert settings.notifications.smtp.password.get_secret_value() == "hunter2"
+    assert settings.tracing.exporter == "otlp" and settings.tracing.service_name == "api"
+    assert settings.tracing.content is True
+    assert settings.execution.hedge_limit_tolerance == 0.2
+    assert settings.embeddings.bedrock_model_id == "titan"
+    assert settings.jobs.ticks == ["a", "b"]
+    assert environment_values(Settings, variables)["compute"] == {
+        "sagemaker": {"bucket": "batches"}
+    }
+
+
+def test_ray_address_falls_back_to_ray_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAY_ADDRESS", "ray://fallback:10001")
+    assert Settings().compute.ray.address == "ray://fallback:10001"
+    monkeypatch.setenv("STRATIGOS_COMPUTE_RAY_ADDRESS", "ray://head:10001")
+    assert Settings().compute.ray.address == "ray://head:10001"
+
+
+def test_a_group_given_in_code_keeps_the_other_variables_of_the_group(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STRATIGOS_STORE_TABLE_PREFIX", "env-")
+    monkeypatch.setenv("STRATIGOS_STORE_BACKEND", "aws")
+    settings = Settings(store=StoreSettings(backend="sqlite"))
+    assert settings.store.backend == "sqlite"
+    assert settings.store.table_prefix == "env-"
+    sagemaker = SageMakerSettings(bucket="code")
+    settings = Settings(compute=ComputeSettings(backend="sagemaker", sagemaker=sagemaker))
+    assert settings.compute.sagemaker.bucket == "code"
+
+
+def test_unknown_variables_are_ignored_and_unknown_keys_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("STRATIGOS_COLOUR", "blue")
+    monkeypatch.setenv("STRATIGOS_BEDROCK_COLOUR", "blue")
+    assert Settings().bedrock.region == "us-east-1"
+    with pytest.raises(ValidationError, match="colour"):
+        Settings(colour="blue")  # type: ignore[call-arg]
+    (tmp_path / "stratigos.toml").write_text('[bedrock]\ncolour = "blue"\n')
+    with pytest.raises(ValidationError, match=r"bedrock\.colour"):
+        get_settings()
+
+
+def test_the_settings_file_takes_flat_keys_and_group_tables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "stratigos.toml").write_text(
+        'bedrock_region = "eu-west-1"\n'
+        'tracing = "otlp"\n'
+        'compute_sagemaker_bucket = "flat"\n'
+        'model_providers = {explanation = "offline"}\n'
+        "[store]\n"
+        'backend = "aws"\n'
+        "[compute.ray]\n"
+        "num_cpus = 2\n"
+        "[api.cognito]\n"
+        'issuer = "https://cognito.example"\n'
+    )
+    settings = get_settings()
+    assert settings.bedrock.region == "eu-west-1"
+    assert settings.tracing.exporter == "otlp"
+    assert settings.compute.sagemaker.bucket == "flat"
+    assert settings.compute.ray.num_cpus == 2
+    assert settings.models.providers == {"explanation": "offline"}
+    assert settings.store.backend == "aws"
+    assert settings.api.cognito.issuer == "https://cognito.example"
+    monkeypatch.setenv("STRATIGOS_STORE_BACKEND", "sqlite")
+    monkeypatch.setenv("STRATIGOS_COMPUTE_RAY_NUM_CPUS", "3")
+    get_settings.cache_clear()
+    settings = get_settings()
+    assert (settings.store.backend, settings.compute.ray.num_cpus) == ("sqlite", 3)
+    assert settings.bedrock.region == "eu-west-1"
+
+
+def test_a_setting_given_twice_in_the_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "stratigos.toml").write_text('store_backend = "aws"\n[store]\nbackend = "sqlite"\n')
+    with pytest.raises(SettingsError, match=r"STRATIGOS_STORE_BACKEND \(store_backend\) twice"):
+        get_settings()
+
+
+def test_errors_name_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRATIGOS_COMPUTE_SAGEMAKER_MAX_ATTEMPTS", "0")
+    with pytest.raises(ValidationError, match=r"STRATIGOS_COMPUTE_SAGEMAKER_MAX_ATTEMPTS"):
+        Settings()
+    monkeypatch.delenv("STRATIGOS_COMPUTE_SAGEMAKER_MAX_ATTEMPTS")
+    with pytest.raises(ValidationError, match=r"STRATIGOS_BEDROCK_MAX_ATTEMPTS \(bedrock_max"):
+        Settings(bedrock={"max_attempts": 11})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match=r"STRATIGOS_STORE_READ_TIMEOUT"):
+        StoreSettings(read_timeout=0)
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDERS", "{not json")
+    with pytest.raises(SettingsError, match="STRATIGOS_MODEL_PROVIDERS is not valid JSON"):
+        Settings()
+
+
+def test_the_configuration_page_names_only_real_variables() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    named = set(re.findall(r"\bSTRATIGOS_[A-Z0-9_]*[A-Z0-9]\b", page))
+    variables = {s.env_name for s in setting_fields(Settings)}
+    assert named - variables == set()

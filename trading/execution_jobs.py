@@ -2,7 +2,7 @@
 submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
 the rebalance job of a deployment with a hedge: `trading.runs.hedge`) and `forward_test` (paper
 trading a deployment over past market data, `trading.forward_tests`). This module is the one
-`settings.jobs_handlers` names: importing it registers the handlers.
+`settings.jobs.handlers` names: importing it registers the handlers.
 
 A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
 or the run blocked or skipped with the reason in its result (`outcome`). Orders still working at
@@ -85,7 +85,7 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         else:
             context, known = _paper_run(ledger, deployment, fire, closes)
         context.retry = RetryPolicy(
-            settings.execution_max_attempts, settings.execution_retry_seconds
+            settings.execution.max_attempts, settings.execution.retry_seconds
         )
         context.notify = _notifier(settings)
         outcome = rebalance(context, ledger, deployment, fire, job.id, known)
@@ -143,7 +143,7 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             account=account,
             stock=_stock_sleeve(store, deployment, account, closes),
             closes=known,
-            retry=RetryPolicy(settings.execution_max_attempts, settings.execution_retry_seconds),
+            retry=RetryPolicy(settings.execution.max_attempts, settings.execution.retry_seconds),
         )
     except BrokerUnavailableError as exc:
         raise TransientJobError(str(exc)) from None

@@ -118,7 +118,7 @@ def _add(store: Any, index: Any, args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             with path.open("rb") as handle:  # one byte past the limit is enough to refuse it
-                data = handle.read(settings.documents_max_bytes + 1)
+                data = handle.read(settings.documents.max_bytes + 1)
         except FileNotFoundError:
             raise UsageError(f"{path} does not exist") from None
         try:

@@ -16,7 +16,7 @@ def open_local_store() -> Any:
     from store.factory import open_store
 
     settings = get_settings()
-    if settings.store_backend == "sqlite":
+    if settings.store.backend == "sqlite":
         settings.ensure_data_dir()
     return open_store(settings)
 

@@ -11,6 +11,8 @@ def serve_command(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.workers_in_process is not None:
-        settings = settings.model_copy(update={"api_job_workers": args.workers_in_process})
+        settings = settings.model_copy(
+            update={"api": settings.api.model_copy(update={"job_workers": args.workers_in_process})}
+        )
     run_server(args.host, args.port, settings)
     return 0

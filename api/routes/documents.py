@@ -84,7 +84,7 @@ async def create_document(
     ],
 ) -> DocumentOut:
     """Parse, chunk and store the file (see the module docstring for the errors)."""
-    limit = context.settings.documents_max_bytes
+    limit = context.settings.documents.max_bytes
     data = await file.read(limit + 1)  # one byte more than the limit is enough to refuse it
     try:
         document = add_document(

@@ -21,7 +21,7 @@ def health(context: Ctx) -> Health:
     return Health(
         status="ok",
         version=version("stratigos"),
-        store=settings.store_backend,
-        compute=settings.compute_backend,
+        store=settings.store.backend,
+        compute=settings.compute.backend,
         model_provider=provider_summary(settings),
     )

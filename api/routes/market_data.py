@@ -121,7 +121,7 @@ async def upload_dataset(
 ) -> DatasetOut:
     """Validate the table and store it as Parquet. 422 (field `file`) with the loader's message
     for an unreadable or invalid table; 413 above the upload limit."""
-    limit = context.settings.api_max_upload_bytes
+    limit = context.settings.api.max_upload_bytes
     data = await file.read(limit + 1)
     if len(data) > limit:
         raise ApiError(

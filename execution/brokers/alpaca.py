@@ -493,7 +493,7 @@ def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
     the ARN's region from boto3's endpoint (``AWS_ENDPOINT_URL_SECRETS_MANAGER`` points it
     elsewhere). `BrokerConfigurationError` names the settings to set when `owner` has no
     account; `BrokerUnavailableError` if Secrets Manager cannot be reached."""
-    arn = settings.alpaca_secret_arn
+    arn = settings.alpaca.secret_arn
     if arn and OWNER_PLACEHOLDER in arn:
         if not owner or not set(owner) <= _OWNER_CHARACTERS:
             raise BrokerConfigurationError(
@@ -502,7 +502,7 @@ def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
             )
         secret_id = arn.replace(OWNER_PLACEHOLDER, owner)
         return _keys_from_secret(secret_id, name=secret_id.rpartition(":secret:")[2])
-    if owner != settings.alpaca_owner:
+    if owner != settings.alpaca.owner:
         raise BrokerConfigurationError(
             f"no Alpaca account is configured for owner {owner!r}: STRATIGOS_ALPACA_KEY_ID and "
             "STRATIGOS_ALPACA_SECRET_KEY (or STRATIGOS_ALPACA_SECRET_ARN) configure the account "
@@ -511,19 +511,19 @@ def alpaca_keys(settings: Settings, owner: str) -> tuple[str, SecretStr]:
         )
     if arn:
         return _keys_from_secret(arn)
-    missing = [
-        f"STRATIGOS_{name.upper()}"
-        for name in ("alpaca_key_id", "alpaca_secret_key")
-        if getattr(settings, name) is None or not getattr(settings, name).get_secret_value()
-    ]
+    keys = {
+        "STRATIGOS_ALPACA_KEY_ID": settings.alpaca.key_id,
+        "STRATIGOS_ALPACA_SECRET_KEY": settings.alpaca.secret_key,
+    }
+    missing = [name for name, key in keys.items() if key is None or not key.get_secret_value()]
     if missing:
         raise BrokerConfigurationError(
             f"Alpaca keys are not configured: set {' and '.join(missing)}, or "
             'STRATIGOS_ALPACA_SECRET_ARN (a Secrets Manager secret {"key_id": ..., '
             f'"secret_key": ...}}, per owner with {OWNER_PLACEHOLDER} in it)'
         )
-    key_id = cast(SecretStr, settings.alpaca_key_id).get_secret_value()
-    return key_id, cast(SecretStr, settings.alpaca_secret_key)
+    key_id = cast(SecretStr, settings.alpaca.key_id).get_secret_value()
+    return key_id, cast(SecretStr, settings.alpaca.secret_key)
 
 
 def _keys_from_secret(secret_id: str, *, name: str | None = None) -> tuple[str, SecretStr]:
@@ -579,7 +579,7 @@ def alpaca_broker(
     return AlpacaBroker(
         key_id,
         secret_key,
-        paper=settings.alpaca_paper,
-        url_override=settings.alpaca_base_url,
+        paper=settings.alpaca.paper,
+        url_override=settings.alpaca.base_url,
         fractional=fractional,
     )

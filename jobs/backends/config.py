@@ -13,8 +13,8 @@ BackendName = Literal["local", "ray", "sagemaker"]
 
 
 class ComputeConfig(BaseModel):
-    """Compute settings: the `compute_*` fields of `Settings` (`STRATIGOS_COMPUTE_<FIELD>`,
-    e.g. `STRATIGOS_COMPUTE_BACKEND=ray`; `ray_address` also reads `RAY_ADDRESS`)."""
+    """Compute settings: `Settings.compute` flattened (`STRATIGOS_COMPUTE_<FIELD>`, e.g.
+    `STRATIGOS_COMPUTE_BACKEND=ray`; `ray_address` also reads `RAY_ADDRESS`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,11 +65,9 @@ class ComputeConfig(BaseModel):
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> ComputeConfig:
         """The compute configuration of `settings` (default: the process's)."""
-        settings = settings or get_settings()
+        compute = (settings or get_settings()).compute
         return cls(
-            **{
-                name.removeprefix("compute_"): getattr(settings, name)
-                for name in type(settings).model_fields
-                if name.startswith("compute_")
-            }
+            **{name: value for name, value in compute if name not in ("ray", "sagemaker")},
+            **{f"ray_{name}": value for name, value in compute.ray},
+            **{f"sagemaker_{name}": value for name, value in compute.sagemaker},
         )

@@ -11,7 +11,8 @@ from agents.models import chat_model, model_id_for, model_ids
 from agents.offline import OfflineChatModel
 from agents.roles import model_tier
 from prompts.roles import AGENT_ROLES
-from settings.config import Settings
+from settings import ModelSettings, Settings
+from tests.support.settings import merged
 
 STRONG = "test.strong-model-v1:0"
 FAST = "test.fast-model-v1:0"
@@ -42,19 +43,20 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, no_aws: None) -> None:
 
 def _bedrock_settings(**overrides: object) -> Settings:
     values: dict[str, object] = {
-        "model_provider": "bedrock",
-        "bedrock_region": "eu-central-1",
-        "bedrock_strong_model_id": STRONG,
-        "bedrock_fast_model_id": FAST,
-        "bedrock_max_attempts": 2,
-        "bedrock_read_timeout": 45.0,
+        "models": {"provider": "bedrock"},
+        "bedrock": {
+            "region": "eu-central-1",
+            "strong_model_id": STRONG,
+            "fast_model_id": FAST,
+            "max_attempts": 2,
+            "read_timeout": 45.0,
+        },
     }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**merged(values, overrides))
 
 
 def test_offline_by_default_without_credentials(no_aws: None) -> None:
-    settings = Settings(model_provider="auto")
+    settings = Settings(models=ModelSettings(provider="auto"))
     for role in AGENT_ROLES:
         model = chat_model(role, settings)
         assert isinstance(model, OfflineChatModel) and model.role == role
@@ -62,17 +64,20 @@ def test_offline_by_default_without_credentials(no_aws: None) -> None:
 
 
 def test_auto_picks_bedrock_with_credentials(fake_aws: None) -> None:
-    model = chat_model("supervisor", _bedrock_settings(model_provider="auto"))
+    model = chat_model("supervisor", _bedrock_settings(models={"provider": "auto"}))
     assert isinstance(model, ChatBedrockConverse)
 
 
 def test_explicit_offline_wins_over_credentials(fake_aws: None) -> None:
-    assert isinstance(chat_model("optimizer", Settings(model_provider="offline")), OfflineChatModel)
+    assert isinstance(
+        chat_model("optimizer", Settings(models=ModelSettings(provider="offline"))),
+        OfflineChatModel,
+    )
 
 
 def test_roles_map_to_strong_and_fast_models() -> None:
     assert {r for r in AGENT_ROLES if model_tier(r) == "strong"} == {"optimizer", "explanation"}
-    settings = _bedrock_settings(bedrock_model_ids={"risk_manager": "test.override-v2:0"})
+    settings = _bedrock_settings(bedrock={"model_ids": {"risk_manager": "test.override-v2:0"}})
     assert model_id_for("optimizer", settings) == STRONG
     assert model_id_for("explanation", settings) == STRONG
     assert model_id_for("supervisor", settings) == FAST
@@ -81,7 +86,7 @@ def test_roles_map_to_strong_and_fast_models() -> None:
 
 
 def test_bedrock_model_configuration(fake_aws: None) -> None:
-    settings = _bedrock_settings(bedrock_endpoint_url="http://127.0.0.1:8999")
+    settings = _bedrock_settings(bedrock={"endpoint_url": "http://127.0.0.1:8999"})
     model = chat_model("explanation", settings)
     assert isinstance(model, ChatBedrockConverse)
     assert model.model_id == STRONG
@@ -106,15 +111,15 @@ def test_bedrock_without_endpoint_uses_the_regional_host(fake_aws: None) -> None
 
 def test_unknown_role_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown agent role 'trader'"):
-        chat_model("trader", Settings(model_provider="offline"))  # type: ignore[arg-type]
+        chat_model("trader", Settings(models=ModelSettings(provider="offline")))  # type: ignore[arg-type]
 
 
 FRESH_PROCESS_CHECK = """
 import sys
 from agents.models import chat_model
-from settings.config import Settings
+from settings import ModelSettings, Settings
 assert 'agents.offline' not in sys.modules, 'the factory loaded the offline model on import'
-model = chat_model('optimizer', Settings(model_provider='offline'))
+model = chat_model('optimizer', Settings(models=ModelSettings(provider='offline')))
 from agents.offline import default_policy, get_policy
 from prompts.roles import AGENT_ROLES
 print(sorted(role for role in AGENT_ROLES if get_policy(role) is not default_policy))

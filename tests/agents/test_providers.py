@@ -22,7 +22,7 @@ from devtools.local_bedrock import LocalBedrock
 from devtools.local_bedrock import serve as serve_bedrock
 from devtools.local_openai import LocalOpenAI
 from devtools.local_openai import serve as serve_openai
-from settings.config import Settings, get_settings
+from settings import EmbeddingSettings, ModelSettings, OpenAISettings, Settings, get_settings
 
 REGION = "us-east-1"
 
@@ -182,9 +182,16 @@ def test_roles_can_mix_providers(use_provider: Any, monkeypatch: pytest.MonkeyPa
     ):
         chat_model("supervisor")
     monkeypatch.delenv("STRATIGOS_MODEL_PROVIDERS")
-    assert Settings(model_provider="bedrock").resolved_embedding_provider() == "bedrock"
-    assert Settings(model_provider="openai").resolved_embedding_provider() == "offline"
-    explicit = Settings(model_provider="openai", embedding_provider="bedrock")
+    assert (
+        Settings(models=ModelSettings(provider="bedrock")).resolved_embedding_provider()
+        == "bedrock"
+    )
+    assert (
+        Settings(models=ModelSettings(provider="openai")).resolved_embedding_provider() == "offline"
+    )
+    explicit = Settings(
+        models=ModelSettings(provider="openai"), embeddings=EmbeddingSettings(provider="bedrock")
+    )
     assert explicit.resolved_embedding_provider() == "bedrock"
 
 
@@ -194,21 +201,27 @@ def test_inconsistent_openai_settings_are_refused_at_load_time(
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("STRATIGOS_OPENAI_BASE_URL", raising=False)
     with pytest.raises(ValidationError, match="STRATIGOS_OPENAI_BASE_URL"):
-        Settings(model_provider="openai")
+        Settings(models=ModelSettings(provider="openai"))
     with pytest.raises(ValidationError, match="STRATIGOS_OPENAI_BASE_URL"):
-        Settings(model_providers={"explanation": "openai"})
+        Settings(models=ModelSettings(providers={"explanation": "openai"}))
     with pytest.raises(ValidationError, match="must start with http"):
-        Settings(model_provider="openai", openai_base_url="localhost:11434/v1")
+        Settings(
+            models=ModelSettings(provider="openai"),
+            openai=OpenAISettings(base_url="localhost:11434/v1"),
+        )
     with pytest.raises(ValidationError, match="model_providers"):
-        Settings(model_providers={"explanation": "claude"})
+        Settings(models=ModelSettings(providers={"explanation": "claude"}))
     # api.openai.com with a key from OpenAI's usual variable; a local server needs no key
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
-    keyed = Settings(model_provider="openai")
-    assert keyed.resolved_openai_api_key() is not None
-    assert keyed.resolved_openai_api_key().get_secret_value() == "sk-from-env"  # type: ignore[union-attr]
+    keyed = Settings(models=ModelSettings(provider="openai"))
+    assert keyed.openai.resolved_api_key() is not None
+    assert keyed.openai.resolved_api_key().get_secret_value() == "sk-from-env"  # type: ignore[union-attr]
     assert "sk-from-env" not in repr(keyed) and "sk-from-env" not in str(keyed.model_dump())
     monkeypatch.delenv("OPENAI_API_KEY")
-    local = Settings(model_provider="openai", openai_base_url="http://127.0.0.1:11434/v1")
+    local = Settings(
+        models=ModelSettings(provider="openai"),
+        openai=OpenAISettings(base_url="http://127.0.0.1:11434/v1"),
+    )
     model = chat_model("supervisor", local)
     assert isinstance(model, ChatOpenAI)
     assert model.openai_api_key is not None

@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from settings import Settings, get_settings
+from tests.support.settings import merged
 
 
 @dataclass
@@ -37,15 +38,12 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings of a test app: offline model, SQLite store in `data_dir`."""
     values: dict[str, Any] = {
         "data_dir": data_dir,
-        "model_provider": "offline",
-        "store_backend": "sqlite",
-        "compute_backend": "local",
-        "api_job_workers": 1,
-        "api_rate_limit_per_minute": 100_000,
-        "api_rate_limit_burst": 100_000,
+        "models": {"provider": "offline"},
+        "store": {"backend": "sqlite"},
+        "compute": {"backend": "local"},
+        "api": {"job_workers": 1, "rate_limit_per_minute": 100_000, "rate_limit_burst": 100_000},
     }
-    values.update(overrides)
-    return Settings(**values)
+    return Settings(**merged(values, overrides))
 
 
 @pytest.fixture(scope="module")

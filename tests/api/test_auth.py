@@ -45,7 +45,7 @@ def _client(settings: Settings, store: Any = None) -> TestClient:
 @pytest.fixture(scope="module")
 def settings(api_env: Path) -> Settings:
     """A test app's settings: no in-process job workers (submitted jobs stay pending)."""
-    return make_settings(api_env, api_job_workers=0)
+    return make_settings(api_env, api={"job_workers": 0})
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +134,10 @@ def jwt_client(api_env: Path, jwks: Jwks) -> Iterator[TestClient]:
     """An app accepting Cognito tokens of `jwks.issuer` for CLIENT_ID in GROUP (and keys)."""
     settings = make_settings(
         api_env,
-        api_job_workers=0,
-        api_cognito_issuer=jwks.issuer,
-        api_cognito_audience=CLIENT_ID,
-        api_cognito_required_group=GROUP,
+        api={
+            "job_workers": 0,
+            "cognito": {"issuer": jwks.issuer, "audience": CLIENT_ID, "required_group": GROUP},
+        },
     )
     with _client(settings) as c:
         yield c
@@ -301,7 +301,7 @@ def test_a_user_outside_the_required_group_is_403(jwt_client: TestClient, jwks: 
 
 def test_jwks_server_down_is_503(api_env: Path, jwks: Jwks) -> None:
     issuer = f"http://127.0.0.1:{free_port()}/us-east-1_Gone"
-    settings = make_settings(api_env, api_job_workers=0, api_cognito_issuer=issuer)
+    settings = make_settings(api_env, api={"job_workers": 0, "cognito": {"issuer": issuer}})
     with _client(settings) as c:
         response = c.get("/v1/optimizations", headers=bearer(jwks.token(iss=issuer)))
     assert_error(response, 503, "UNAVAILABLE")
@@ -313,7 +313,7 @@ def test_jwks_server_down_is_503(api_env: Path, jwks: Jwks) -> None:
 def test_rate_limit_429_with_retry_after_per_caller(api_env: Path) -> None:
     # 6 per minute refills one token every 10 s: the four requests below take far less
     settings = make_settings(
-        api_env, api_job_workers=0, api_rate_limit_per_minute=6, api_rate_limit_burst=3
+        api_env, api={"job_workers": 0, "rate_limit_per_minute": 6, "rate_limit_burst": 3}
     )
     with _client(settings) as c:
         store = c.app.state.context.store  # type: ignore[attr-defined]
@@ -332,7 +332,7 @@ def test_rate_limit_429_with_retry_after_per_caller(api_env: Path) -> None:
 
 def test_failed_authentications_are_rate_limited_by_client_address(api_env: Path) -> None:
     settings = make_settings(
-        api_env, api_job_workers=0, api_rate_limit_per_minute=6, api_rate_limit_burst=3
+        api_env, api={"job_workers": 0, "rate_limit_per_minute": 6, "rate_limit_burst": 3}
     )
     with _client(settings) as c:
         for attempt in range(3):
@@ -367,7 +367,7 @@ def test_rate_limiter_refills_at_the_configured_rate() -> None:
 
 @pytest.fixture(scope="module")
 def small_body_client(api_env: Path) -> Iterator[TestClient]:
-    settings = make_settings(api_env, api_job_workers=0, api_max_body_bytes=1024)
+    settings = make_settings(api_env, api={"job_workers": 0, "max_body_bytes": 1024})
     with _client(settings) as c:
         yield c
 

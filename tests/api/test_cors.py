@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.app import create_app
-from settings import Settings
+from settings import ApiSettings, Settings
 from tests.api.conftest import make_settings
 
 UI = "http://localhost:3000"
@@ -19,7 +19,7 @@ UI = "http://localhost:3000"
 
 @pytest.fixture
 def cors_client(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    settings = make_settings(tmp_path / "data", api_cors_origins=[UI])
+    settings = make_settings(tmp_path / "data", api={"cors_origins": [UI]})
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         key, _ = client.app.state.context.store.create_api_key("alice", "tests")  # type: ignore[attr-defined]
         yield client, {"x-api-key": key}
@@ -73,4 +73,4 @@ def test_without_configured_origins_there_are_no_cors_headers(tmp_path: Path) ->
 @pytest.mark.parametrize("origin", ["localhost:3000", "http://localhost:3000/", "ftp://x.org"])
 def test_an_origin_that_is_not_one_is_refused_when_settings_load(origin: str) -> None:
     with pytest.raises(ValidationError, match="is not an origin"):
-        Settings(api_cors_origins=[origin])
+        Settings(api=ApiSettings(cors_origins=[origin]))

@@ -411,10 +411,12 @@ def test_the_broker_is_paper_or_the_caller_s_own_alpaca_account(api: Api, tmp_pa
     with LocalAlpaca(paper, key_id="AKALICE", secret_key="alice-secret") as alpaca:
         settings = make_settings(
             tmp_path / "data",
-            alpaca_key_id=alpaca.key_id,
-            alpaca_secret_key=alpaca.secret_key,
-            alpaca_base_url=alpaca.url,
-            alpaca_owner="alice",
+            alpaca={
+                "key_id": alpaca.key_id,
+                "secret_key": alpaca.secret_key,
+                "base_url": alpaca.url,
+                "owner": "alice",
+            },
         )
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             store = client.app.state.context.store  # type: ignore[attr-defined]

@@ -148,7 +148,7 @@ def test_limits_on_bytes_and_pages(tmp_path: Any) -> None:
 
     from api.app import create_app
 
-    settings = make_settings(tmp_path, documents_max_bytes=2048, documents_max_pages=2)
+    settings = make_settings(tmp_path, documents={"max_bytes": 2048, "max_pages": 2})
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         store = client.app.state.context.store  # type: ignore[attr-defined]
         key, _ = store.create_api_key("carol", "tests")
@@ -171,7 +171,7 @@ def test_a_document_above_the_json_body_limit_is_an_upload(api: Api) -> None:
     # the body limit of upload routes (api_max_upload_bytes) applies, not api_max_body_bytes
     paragraph = "Rebalance quarterly within the drift bands. " * 20
     data = "\n\n".join(f"{i}. {paragraph}" for i in range(2000)).encode()
-    assert len(data) > api.settings.api_max_body_bytes
+    assert len(data) > api.settings.api.max_body_bytes
     response = upload(api, "big.txt", data)
     assert response.status_code == 201, response.text
     assert response.json()["chunk_count"] == 4000  # two chunks per ~900-character paragraph

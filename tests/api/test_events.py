@@ -164,7 +164,7 @@ def queued_app(api_env: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     from api.app import create_app
     from tests.api.conftest import make_settings
 
-    app = create_app(make_settings(tmp_path_factory.mktemp("ws-leave"), api_job_workers=0))
+    app = create_app(make_settings(tmp_path_factory.mktemp("ws-leave"), api={"job_workers": 0}))
     store = app.state.context.store
     key, _ = store.create_api_key("alice", "ws")
     job, _ = store.submit_job("alice", "optimization", SMALL)

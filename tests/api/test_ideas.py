@@ -20,7 +20,7 @@ def api(api_env: Path) -> Iterator[Api]:
     """The app without in-process job workers: a submitted job stays pending."""
     from api.app import create_app
 
-    settings = make_settings(api_env, api_job_workers=0)
+    settings = make_settings(api_env, api={"job_workers": 0})
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         store = client.app.state.context.store  # type: ignore[attr-defined]
         alice_key, _ = store.create_api_key("alice", "tests")

@@ -201,7 +201,9 @@ def test_upload_limit_is_413(tmp_path: object) -> None:
     from api.app import create_app
 
     assert isinstance(tmp_path, Path)
-    settings = make_settings(tmp_path / "data", api_max_upload_bytes=4096, api_max_body_bytes=2048)
+    settings = make_settings(
+        tmp_path / "data", api={"max_upload_bytes": 4096, "max_body_bytes": 2048}
+    )
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         store = client.app.state.context.store  # type: ignore[attr-defined]
         key, _ = store.create_api_key("carol", "tests")

@@ -26,7 +26,7 @@ def _run() -> AgentRun:
 
 
 def test_a_failed_job_ends_the_run_as_error(tmp_path: Path) -> None:
-    context = AppContext(make_settings(tmp_path / "data", api_job_workers=0))
+    context = AppContext(make_settings(tmp_path / "data", api={"job_workers": 0}))
     store = context.store
     job, _ = store.submit_job("alice", "optimization", SMALL)
     store.transition("alice", job.id, ["pending"], "running")
@@ -43,7 +43,7 @@ def test_a_failed_job_ends_the_run_as_error(tmp_path: Path) -> None:
 
 
 def test_a_cancelled_job_ends_the_run_interrupted(tmp_path: Path) -> None:
-    context = AppContext(make_settings(tmp_path / "data", api_job_workers=0))
+    context = AppContext(make_settings(tmp_path / "data", api={"job_workers": 0}))
     store = context.store
     job, _ = store.submit_job("alice", "optimization", SMALL)
     context.runner.cancel("alice", job.id)

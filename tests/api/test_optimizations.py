@@ -42,7 +42,7 @@ def queued(tmp_path_factory: pytest.TempPathFactory, api_env: Path) -> Iterator[
     """An app without job workers: submitted jobs stay pending."""
     from api.app import create_app
 
-    settings = make_settings(tmp_path_factory.mktemp("queued"), api_job_workers=0)
+    settings = make_settings(tmp_path_factory.mktemp("queued"), api={"job_workers": 0})
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         store = client.app.state.context.store  # type: ignore[attr-defined]
         key, _ = store.create_api_key("alice", "tests")

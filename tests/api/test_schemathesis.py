@@ -33,7 +33,7 @@ MAX_EXAMPLES = 15
 
 @pytest.fixture(scope="module")
 def fuzz_app(api_env: Path) -> Iterator[FastAPI]:
-    app = create_app(make_settings(api_env, api_job_workers=0))
+    app = create_app(make_settings(api_env, api={"job_workers": 0}))
     yield app
     app.state.context.close()
 

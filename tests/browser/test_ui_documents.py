@@ -17,7 +17,7 @@ from tests.browser.support import Server, sign_in
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 MAX_BYTES = 800_000
 MAX_BODY = 1_000_000
-SERVER_SETTINGS = {"documents_max_bytes": MAX_BYTES, "api_max_upload_bytes": MAX_BODY}
+SERVER_SETTINGS = {"documents": {"max_bytes": MAX_BYTES}, "api": {"max_upload_bytes": MAX_BODY}}
 """This module's server refuses documents above 800 KB and upload bodies above 1 MB (413)."""
 
 

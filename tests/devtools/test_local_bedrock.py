@@ -508,7 +508,7 @@ def use_provider(
         monkeypatch.setenv("STRATIGOS_BEDROCK_REGION", REGION)
         monkeypatch.setenv("STRATIGOS_BEDROCK_MAX_ATTEMPTS", "1")
         get_settings.cache_clear()
-        assert get_settings().resolved_model_provider() == provider
+        assert get_settings().models.resolved_provider() == provider
 
     yield use
     get_settings.cache_clear()

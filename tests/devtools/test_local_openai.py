@@ -23,7 +23,7 @@ from agents.models import structured_model
 from agents.offline.model import OfflineChatModel
 from devtools.local_bedrock.faults import FaultPlan
 from devtools.local_openai import LocalOpenAI, serve
-from settings.config import Settings
+from settings import OpenAISettings, Settings
 from tests.devtools.test_local_bedrock import (
     MARKET_PROMPT,
     REGIME,
@@ -137,7 +137,7 @@ def test_langchain_tool_calls_and_structured_output_match_the_offline_model(
             [*market_messages(), expected, *history[3:]]
         )
         for method in ("json_schema", "function_calling"):
-            settings = Settings(openai_structured_output=method)
+            settings = Settings(openai=OpenAISettings(structured_output=method))
             reply = structured_model(llm, MarketView, settings).invoke(history)
             assert reply["parsed"] == reference, (streaming, method)
         assert reference.return_regime == "bear" and reference.horizon == 189

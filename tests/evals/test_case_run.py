@@ -10,7 +10,7 @@ import pytest
 from evals.case_run import CASE_OWNER, ProviderError, parse_provider, provider_settings, run_case
 from evals.cases import load_cases, select
 from evals.suite import evaluate
-from settings import Settings
+from settings import BedrockSettings, ModelSettings, Settings, TracingSettings
 
 
 def ticking(step: float) -> Iterator[float]:
@@ -65,7 +65,11 @@ def test_a_failing_conversation_is_recorded_not_raised(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     case = select(load_cases(), ids=["cvar-aapl-ko"])[0]
     broken = base.model_copy(
-        update={"bedrock_endpoint_url": "http://127.0.0.1:9", "bedrock_max_attempts": 1}
+        update={
+            "bedrock": base.bedrock.model_copy(
+                update={"endpoint_url": "http://127.0.0.1:9", "max_attempts": 1}
+            )
+        }
     )
     trace = run_case(case, parse_provider("bedrock:amazon.nova-pro-v1:0"), broken)
     assert trace.error is not None
@@ -74,16 +78,17 @@ def test_a_failing_conversation_is_recorded_not_raised(
 
 def test_provider_settings_put_every_role_on_the_model(tmp_path: Path) -> None:
     base = Settings(
-        bedrock_model_ids={"explanation": "x"}, model_providers={"explanation": "offline"}
+        bedrock=BedrockSettings(model_ids={"explanation": "x"}),
+        models=ModelSettings(providers={"explanation": "offline"}),
     )
     bedrock = provider_settings(base, parse_provider("bedrock:amazon.nova-pro-v1:0"), tmp_path)
-    assert bedrock.model_provider == "bedrock" and bedrock.model_providers == {}
+    assert bedrock.models.provider == "bedrock" and bedrock.models.providers == {}
     assert (
-        bedrock.bedrock_strong_model_id == bedrock.bedrock_fast_model_id == "amazon.nova-pro-v1:0"
+        bedrock.bedrock.strong_model_id == bedrock.bedrock.fast_model_id == "amazon.nova-pro-v1:0"
     )
-    assert bedrock.bedrock_model_ids == {} and bedrock.data_dir == tmp_path
+    assert bedrock.bedrock.model_ids == {} and bedrock.data_dir == tmp_path
     openai = provider_settings(base, parse_provider("openai:qwen3:8b"), tmp_path)
-    assert openai.openai_strong_model == openai.openai_fast_model == "qwen3:8b"
+    assert openai.openai.strong_model == openai.openai.fast_model == "qwen3:8b"
     for bad in ("bedrock", "openai:", "claude", "offline:x"):
         with pytest.raises(ProviderError, match="offline, bedrock:<model-id> or openai:<model>"):
             parse_provider(bad)
@@ -94,6 +99,8 @@ def test_tracing_keeps_the_usage_callback_of_the_run() -> None:
     from graphs.telemetry import GraphSpans, traced
 
     mine = object()
-    with traced({"callbacks": [mine]}, Settings(tracing="otlp")) as config:
+    with traced(
+        {"callbacks": [mine]}, Settings(tracing=TracingSettings(exporter="otlp"))
+    ) as config:
         assert config["callbacks"][0] is mine
         assert isinstance(config["callbacks"][1], GraphSpans)

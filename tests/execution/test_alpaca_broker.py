@@ -31,7 +31,7 @@ from execution.errors import (
     BrokerUnavailableError,
 )
 from quant.data import sp500_prices
-from settings import LOCAL_OWNER, Settings
+from settings import LOCAL_OWNER, AlpacaSettings, Settings
 from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.live_server import free_port
 
@@ -299,14 +299,16 @@ def test_missing_keys_are_named() -> None:
     ):
         alpaca_broker(Settings(), owner=LOCAL_OWNER)
     with pytest.raises(BrokerConfigurationError, match=r"set STRATIGOS_ALPACA_SECRET_KEY, or"):
-        alpaca_keys(Settings(alpaca_key_id="AKTEST"), LOCAL_OWNER)  # type: ignore[arg-type]
+        alpaca_keys(Settings(alpaca=AlpacaSettings(key_id="AKTEST")), LOCAL_OWNER)  # type: ignore[arg-type]
 
 
 def test_the_factory_reads_the_settings(alpaca: LocalAlpaca) -> None:
     settings = Settings(
-        alpaca_key_id=alpaca.key_id,  # type: ignore[arg-type]
-        alpaca_secret_key=SECRET,  # type: ignore[arg-type]
-        alpaca_base_url=alpaca.url,
+        alpaca=AlpacaSettings(
+            key_id=alpaca.key_id,  # type: ignore[arg-type]
+            secret_key=SECRET,  # type: ignore[arg-type]
+            base_url=alpaca.url,
+        )
     )
     assert SECRET not in repr(settings)
     broker = alpaca_broker(settings, owner=LOCAL_OWNER)
@@ -337,10 +339,12 @@ def _secret(endpoint: str, value: str) -> str:
 def test_keys_from_secrets_manager(alpaca: LocalAlpaca, aws: str) -> None:
     arn = _secret(aws, json.dumps({"key_id": alpaca.key_id, "secret_key": SECRET}))
     settings = Settings(
-        alpaca_secret_arn=arn,
-        alpaca_key_id="ignored",  # type: ignore[arg-type]
-        alpaca_secret_key="ignored",  # type: ignore[arg-type]
-        alpaca_base_url=alpaca.url,
+        alpaca=AlpacaSettings(
+            secret_arn=arn,
+            key_id="ignored",  # type: ignore[arg-type]
+            secret_key="ignored",  # type: ignore[arg-type]
+            base_url=alpaca.url,
+        )
     )
     assert alpaca_keys(settings, LOCAL_OWNER)[0] == alpaca.key_id
     broker = alpaca_broker(settings, owner=LOCAL_OWNER)
@@ -359,14 +363,14 @@ def test_keys_from_secrets_manager(alpaca: LocalAlpaca, aws: str) -> None:
 def test_an_unusable_secret_is_named_without_its_value(aws: str, value: str, problem: str) -> None:
     arn = _secret(aws, value)
     with pytest.raises(BrokerConfigurationError, match=problem) as raised:
-        alpaca_keys(Settings(alpaca_secret_arn=arn), LOCAL_OWNER)
+        alpaca_keys(Settings(alpaca=AlpacaSettings(secret_arn=arn)), LOCAL_OWNER)
     assert arn in str(raised.value) and SECRET not in str(raised.value)
 
 
 def test_a_missing_secret_is_named(aws: str) -> None:
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:stratigos/none-AbCdEf"
     with pytest.raises(BrokerConfigurationError, match="ResourceNotFoundException"):
-        alpaca_keys(Settings(alpaca_secret_arn=arn), LOCAL_OWNER)
+        alpaca_keys(Settings(alpaca=AlpacaSettings(secret_arn=arn)), LOCAL_OWNER)
 
 
 # -- tenancy: which account an owner may trade -------------------------------------------------
@@ -374,10 +378,12 @@ def test_a_missing_secret_is_named(aws: str) -> None:
 
 def test_the_configured_account_is_its_owners_only(alpaca: LocalAlpaca) -> None:
     settings = Settings(
-        alpaca_key_id=alpaca.key_id,  # type: ignore[arg-type]
-        alpaca_secret_key=SECRET,  # type: ignore[arg-type]
-        alpaca_base_url=alpaca.url,
-        alpaca_owner="alice",
+        alpaca=AlpacaSettings(
+            key_id=alpaca.key_id,  # type: ignore[arg-type]
+            secret_key=SECRET,  # type: ignore[arg-type]
+            base_url=alpaca.url,
+            owner="alice",
+        )
     )
     assert alpaca_broker(settings, owner="alice").account_number() == "PA0000LOCAL"
     for other in ("bob", LOCAL_OWNER):
@@ -400,9 +406,7 @@ def test_a_per_owner_secret_resolves_to_that_owners_secret(alpaca: LocalAlpaca, 
     )
     template = alice.rsplit(":", 1)[0] + f":{prefix}/{{owner}}"  # a partial ARN, no suffix
     settings = Settings(
-        alpaca_secret_arn=template,
-        alpaca_owner="nobody-uses-this",
-        alpaca_base_url=alpaca.url,
+        alpaca=AlpacaSettings(secret_arn=template, owner="nobody-uses-this", base_url=alpaca.url)
     )
     assert alpaca_keys(settings, "alice")[0] == alpaca.key_id
     assert alpaca_keys(settings, "bob") == ("AKBOB", SecretStr("bob-s"))

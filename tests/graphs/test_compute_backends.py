@@ -12,7 +12,7 @@ from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import resources
 from jobs.backends.ray_backend import RayBackend
-from settings import Settings
+from settings import ComputeSettings, ModelSettings, Settings
 from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clients, moto_endpoint
 
 REQUEST: dict[str, Any] = {
@@ -42,10 +42,13 @@ def test_batches_on_a_remote_backend_give_the_in_process_trials(
 ) -> None:
     request = OptimizationRequest.model_validate(REQUEST)
     local = run_optimization(
-        request, settings=Settings(data_dir=tmp_path / "local", model_provider="offline")
+        request,
+        settings=Settings(data_dir=tmp_path / "local", models=ModelSettings(provider="offline")),
     )
     settings = Settings(
-        data_dir=tmp_path / backend_name, model_provider="offline", compute_backend=backend_name
+        data_dir=tmp_path / backend_name,
+        models=ModelSettings(provider="offline"),
+        compute=ComputeSettings(backend=backend_name),
     )
     if backend_name == "ray":
         backend: Any = RayBackend(num_cpus=2)

@@ -34,7 +34,7 @@ from graphs.optimization import build_optimization_graph
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
 from services.memories import list_memories
-from settings import LOCAL_OWNER, Settings
+from settings import LOCAL_OWNER, ModelSettings, Settings
 from store.checkpoints import checkpointer
 from store.factory import open_store
 from store.memories import memory_store
@@ -239,7 +239,8 @@ def test_a_small_optimization_gives_the_result_stratigos_computes(
 
     request = OptimizationRequest.model_validate(SMALL_REQUEST)
     local = run_optimization(
-        request, settings=Settings(data_dir=tmp_path / "local", model_provider="offline")
+        request,
+        settings=Settings(data_dir=tmp_path / "local", models=ModelSettings(provider="offline")),
     )
     assert local.result is not None
     assert served["best"]["config"] == local.result["best"]["config"]

@@ -28,7 +28,7 @@ from prompts import PROMPTS_DIR, prompt_hashes
 from prompts.roles import AGENT_ROLES
 from quant.errors import DataError
 from quant.synthetic import factor_model_returns
-from settings.config import Settings
+from settings import BedrockSettings, ModelSettings, Settings
 
 
 @pytest.fixture
@@ -133,7 +133,7 @@ def test_package_versions() -> None:
 def test_build_manifest_offline(returns: pd.DataFrame) -> None:
     req = _Req(universe=["AAPL", "MSFT"])
     t0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-    settings = Settings(model_provider="offline")
+    settings = Settings(models=ModelSettings(provider="offline"))
     m = build_manifest("run-1", req, returns=returns, settings=settings, created_at=t0)
     assert m.status == "running" and m.created_at == t0 and m.finished_at is None
     assert m.seed == 7 and m.budgets == {"max_trials": 200}
@@ -168,10 +168,12 @@ def test_build_manifest_offline(returns: pd.DataFrame) -> None:
 
 def test_build_manifest_bedrock_model_ids() -> None:
     settings = Settings(
-        model_provider="bedrock",
-        bedrock_strong_model_id="strong-id",
-        bedrock_fast_model_id="fast-id",
-        bedrock_model_ids={"risk_manager": "special-id"},
+        models=ModelSettings(provider="bedrock"),
+        bedrock=BedrockSettings(
+            strong_model_id="strong-id",
+            fast_model_id="fast-id",
+            model_ids={"risk_manager": "special-id"},
+        ),
     )
     m = build_manifest("run-2", {"seed": 1}, settings=settings, packages=[])
     assert m.model_provider == "bedrock"

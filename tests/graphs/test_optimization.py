@@ -16,7 +16,7 @@ from agents.offline.policies import PolicyInput, get_policy, reply, tool_call
 from api.reports import write_reports
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
-from settings import Settings
+from settings import ComputeSettings, ModelSettings, Settings
 from traces.jsonl import check_sequence, read_jsonl
 from traces.schema import TraceEvent
 
@@ -39,7 +39,7 @@ SMALL: dict[str, Any] = {
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", model_provider="offline")
+    return Settings(data_dir=tmp_path / "data", models=ModelSettings(provider="offline"))
 
 
 def _run(data: dict[str, Any], settings: Settings, **kwargs: Any) -> tuple[Any, list[TraceEvent]]:
@@ -265,7 +265,7 @@ def test_settings_passed_to_a_run_decide_the_models_of_every_agent(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-a-secret")
     get_settings.cache_clear()
     try:
-        explicit = Settings(data_dir=tmp_path, model_provider="offline")
+        explicit = Settings(data_dir=tmp_path, models=ModelSettings(provider="offline"))
         outcome, _ = _run(SMALL, explicit)
     finally:
         get_settings.cache_clear()
@@ -277,12 +277,13 @@ def test_batches_on_a_process_pool_give_the_trials_of_in_process_evaluation(
     tmp_path: Path,
 ) -> None:
     data = {**SMALL, "budget": {"max_trials": 20, "batch_size": 10}}
-    threads, _ = _run(data, Settings(data_dir=tmp_path / "a", model_provider="offline"))
+    threads, _ = _run(
+        data, Settings(data_dir=tmp_path / "a", models=ModelSettings(provider="offline"))
+    )
     pool_settings = Settings(
         data_dir=tmp_path / "b",
-        model_provider="offline",
-        compute_backend="local",
-        compute_workers=2,
+        models=ModelSettings(provider="offline"),
+        compute=ComputeSettings(backend="local", workers=2),
     )
     pool, _ = _run(data, pool_settings)
     assert pool.result["trials"] == threads.result["trials"]

@@ -17,7 +17,7 @@ from agents.offline.policies import PolicyInput, reply, tool_call
 from api.reports import write_reports
 from graphs.optimization_run import RunOutcome, run_optimization
 from graphs.request import OptimizationRequest, validation_problems
-from settings import Settings
+from settings import ModelSettings, Settings
 from traces.schema import TraceEvent
 
 LIMIT = 0.15
@@ -54,7 +54,7 @@ high-vol scenarios) that keeps the bear drawdown under 15%."""
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", model_provider="offline")
+    return Settings(data_dir=tmp_path / "data", models=ModelSettings(provider="offline"))
 
 
 def _run(data: dict[str, Any], settings: Settings) -> tuple[RunOutcome, list[TraceEvent]]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from graphs.optimization_run import resume_optimization, run_optimization
 from graphs.request import OptimizationRequest
-from settings import Settings
+from settings import ModelSettings, Settings
 from traces.jsonl import check_sequence, read_jsonl
 
 REQUEST = {
@@ -34,7 +34,7 @@ CHILD = textwrap.dedent(
     import json, os, signal, sys
     from graphs.request import OptimizationRequest
     from graphs.optimization_run import run_optimization
-    from settings import Settings
+    from settings import ModelSettings, Settings
 
     batches = 0
     def on_event(event):
@@ -47,7 +47,7 @@ CHILD = textwrap.dedent(
     run_optimization(
         OptimizationRequest.model_validate(json.loads(sys.argv[1])),
         run_id="killed",
-        settings=Settings(data_dir=sys.argv[2], model_provider="offline"),
+        settings=Settings(data_dir=sys.argv[2], models=ModelSettings(provider="offline")),
         on_event=on_event,
     )
     """
@@ -55,7 +55,7 @@ CHILD = textwrap.dedent(
 
 
 def test_a_killed_run_resumes_from_its_checkpoint(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, model_provider="offline")
+    settings = Settings(data_dir=tmp_path, models=ModelSettings(provider="offline"))
     child = subprocess.run(
         [sys.executable, "-c", CHILD, json.dumps(REQUEST), str(tmp_path)],
         capture_output=True,

@@ -15,8 +15,14 @@ from infra.config import (
     STAGE_NAMES,
     stage_config,
 )
-from settings import Settings
-from settings import config as settings_config
+from settings import (
+    ComputeSettings,
+    NotificationSettings,
+    SageMakerSettings,
+    Settings,
+    setting_fields,
+)
+from settings.groups import embeddings as embedding_settings
 from tests.infra.synth import ROOT
 
 DOCKER = ROOT / "infra" / "docker"
@@ -26,18 +32,20 @@ def test_defaults_mirror_the_application_settings() -> None:
     from jobs.backends import ComputeConfig
     from jobs.backends.sagemaker import SageMakerBackend
 
-    fields = Settings.model_fields
+    fields = {setting.file_key: setting.field for setting in setting_fields(Settings)}
     config = stage_config("dev")
     assert config.strong_model_id == fields["bedrock_strong_model_id"].default
     assert config.fast_model_id == fields["bedrock_fast_model_id"].default
     assert config.embedding_model_id == fields["bedrock_embedding_model_id"].default
     assert config.embedding_dimensions == fields["embedding_dimensions"].default
-    assert EMBEDDING_DIMENSION_CHOICES == settings_config.EMBEDDING_DIMENSION_CHOICES
+    assert EMBEDDING_DIMENSION_CHOICES == embedding_settings.EMBEDDING_DIMENSION_CHOICES
     assert fields["compute_sagemaker_prefix"].default == COMPUTE_PREFIX
     # each stage names its processing jobs itself (IAM and the failure alarm match on it)
     for stage in STAGE_NAMES:
         prefix = stage_config(stage).job_name_prefix
-        settings = Settings(compute_sagemaker_job_name_prefix=prefix)
+        settings = Settings(
+            compute=ComputeSettings(sagemaker=SageMakerSettings(job_name_prefix=prefix))
+        )
         assert ComputeConfig.from_settings(settings).sagemaker_job_name_prefix == prefix
         backend = SageMakerBackend(
             bucket="b",
@@ -122,7 +130,7 @@ def test_notification_sender_per_stage_and_from_context() -> None:
     config = stage_config("prod", {"notifications_email_from": "alerts@desk.example.org"})
     assert config.notifications_email_from == "alerts@desk.example.org"
     # the worker's settings accept it as the sender
-    assert Settings(notifications_email_from=config.notifications_email_from)
+    assert Settings(notifications=NotificationSettings(email_from=config.notifications_email_from))
 
 
 def test_model_arns_of_a_cross_region_profile() -> None:

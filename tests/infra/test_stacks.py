@@ -89,20 +89,16 @@ PENDING_SETTINGS = {
 def test_function_settings_are_application_settings(synthesized: Synthesized, stage: str) -> None:
     """Every STRATIGOS_* variable a function gets is a field of `settings.Settings`, and each
     value that is a literal validates."""
-    from settings import Settings
+    from settings import Settings, environment_values, setting_fields
 
-    fields = {f"STRATIGOS_{name.upper()}" for name in Settings.model_fields}
+    fields = {setting.env_name for setting in setting_fields(Settings)}
     for kind in KINDS:
         for fn in resources(synthesized.templates[stage][kind], "AWS::Lambda::Function").values():
             variables = fn["Properties"].get("Environment", {}).get("Variables", {})
             names = {n for n in variables if n.startswith("STRATIGOS_")}
             assert names <= fields | PENDING_SETTINGS, names - fields - PENDING_SETTINGS
-            literals: dict[str, Any] = {
-                n.removeprefix("STRATIGOS_").lower(): v
-                for n, v in variables.items()
-                if n in fields and isinstance(v, str)
-            }
-            Settings.model_validate(literals)
+            literals = {n: v for n, v in variables.items() if n in fields and isinstance(v, str)}
+            Settings.model_validate(environment_values(Settings, literals))
 
 
 # -- foundation ----------------------------------------------------------------------------

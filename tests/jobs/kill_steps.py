@@ -21,7 +21,7 @@ from langgraph.checkpoint.sqlite import SqliteSaver
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker
-from settings import Settings
+from settings import ModelSettings, Settings
 from store.sqlite import SQLiteStore
 from tests.jobs.outcomes import check_complete, essence
 from tests.store.conftest import FakeClock
@@ -36,7 +36,7 @@ PRELOAD = ["graphs.job_handlers", "tests.jobs.kill_steps"]
 def _settings(data_dir: Path) -> Settings:
     os.environ["STRATIGOS_DATA_DIR"] = str(data_dir)
     os.environ["STRATIGOS_MODEL_PROVIDER"] = "offline"
-    return Settings(data_dir=data_dir, model_provider="offline")
+    return Settings(data_dir=data_dir, models=ModelSettings(provider="offline"))
 
 
 def _worker(store: SQLiteStore, settings: Settings) -> Worker:

@@ -23,7 +23,7 @@ import pytest
 
 import jobs.lambda_handlers as lh
 from jobs.queue import JobQueue, parse_announcement
-from settings import Settings, get_settings
+from settings import ComputeSettings, JobSettings, Settings, get_settings
 from settings.logs import JsonFormatter, configure_logging
 from store import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.factory import StoreConfig, open_store
@@ -108,7 +108,11 @@ def test_announce_and_parse_round_trip(aws: str, fifo: bool) -> None:
 def test_queue_from_settings(tmp_path: Path, aws: str) -> None:
     assert JobQueue.from_settings(Settings(data_dir=tmp_path)) is None
     url = make_queue(aws)
-    settings = Settings(data_dir=tmp_path, jobs_queue_url=url, compute_aws_endpoint_url=aws)
+    settings = Settings(
+        data_dir=tmp_path,
+        jobs=JobSettings(queue_url=url),
+        compute=ComputeSettings(aws_endpoint_url=aws),
+    )
     queue = JobQueue.from_settings(settings)
     assert queue is not None and queue.url == url
     queue.announce(a_job("pia", "job_9"))

@@ -27,7 +27,7 @@ import pytest
 from graphs.job_handlers import KIND, optimization_handler
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker, WorkOutcome
-from settings import Settings
+from settings import ModelSettings, Settings
 from store import TERMINAL_STATUSES, Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.jobs.outcomes import check_complete, essence
@@ -58,7 +58,7 @@ class Run:
 def run_job(tmp_path: Path, name: str, fail_at: int | None = None, kind: str = "locked") -> Run:
     """Submit the tiny job through a store failing at write `fail_at`, then let workers run it
     until it ends (or the store is gone)."""
-    settings = Settings(data_dir=tmp_path / name, model_provider="offline")
+    settings = Settings(data_dir=tmp_path / name, models=ModelSettings(provider="offline"))
     clock = FakeClock()
     inner = SQLiteStore(settings.data_dir / "store.sqlite", busy_timeout=BUSY_TIMEOUT, clock=clock)
     run = Run(FaultyStore(inner, fail_at, kind), settings)

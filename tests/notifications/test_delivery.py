@@ -27,7 +27,7 @@ from notifications.messages import Notification
 from notifications.notifier import Delivery, Notifier
 from notifications.preferences import Destination, NotificationPreferences
 from notifications.redaction import REDACTED
-from settings.config import Settings
+from settings import NotificationSettings, SesSettings, Settings
 from tests.live_server import free_port
 from tests.notifications.conftest import (
     SMTP_PASSWORD,
@@ -36,6 +36,7 @@ from tests.notifications.conftest import (
     SmtpServer,
     WebhookReceiver,
 )
+from tests.support.settings import merged
 
 T = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 SENDER = "alerts@stratigos.example.com"
@@ -64,15 +65,19 @@ def webhook_to(url: str) -> NotificationPreferences:
 
 def smtp_settings(server: SmtpServer, **overrides: object) -> Settings:
     values: dict[str, object] = {
-        "notifications_email_transport": "smtp",
-        "notifications_email_from": SENDER,
-        "notifications_smtp_host": server.host,
-        "notifications_smtp_port": server.port,
-        "notifications_smtp_user": SMTP_USER,
-        "notifications_smtp_password": SecretStr(SMTP_PASSWORD),
-        "notifications_timeout": 5.0,
+        "notifications": {
+            "email_transport": "smtp",
+            "email_from": SENDER,
+            "smtp": {
+                "host": server.host,
+                "port": server.port,
+                "user": SMTP_USER,
+                "password": SecretStr(SMTP_PASSWORD),
+            },
+            "timeout": 5.0,
+        }
     }
-    return Settings.model_validate(values | overrides)
+    return Settings.model_validate(merged(values, overrides))
 
 
 # --- SMTP -----------------------------------------------------------------------------------
@@ -99,9 +104,7 @@ def test_smtp_delivers_a_plain_text_email(smtp_server: SmtpServer, sleeps: list[
 
 
 def test_smtp_without_login(smtp_server: SmtpServer) -> None:
-    settings = smtp_settings(
-        smtp_server, notifications_smtp_user=None, notifications_smtp_password=None
-    )
+    settings = smtp_settings(smtp_server, notifications={"smtp": {"user": None, "password": None}})
     deliveries = Notifier.from_settings(settings).send(failed_run(), email_to("pm@example.com"))
     assert [d.status for d in deliveries] == ["sent"]
     assert smtp_server.inbox.logins == []
@@ -127,7 +130,9 @@ def test_smtp_refused_recipient_and_bad_password_are_not_retried(
     assert refused.reason == "SMTP server refused the recipient (reply 550)"
 
     wrong = Notifier.from_settings(
-        smtp_settings(smtp_server, notifications_smtp_password=SecretStr("wrong-password")),
+        smtp_settings(
+            smtp_server, notifications={"smtp": {"password": SecretStr("wrong-password")}}
+        ),
         sleep=sleeps.append,
     )
     (denied,) = wrong.send(failed_run(), email_to("pm@example.com"))
@@ -162,10 +167,11 @@ def ses_settings(moto_endpoint: str, aws_env: None) -> Settings:
         "sesv2", region_name="us-east-1", endpoint_url=moto_endpoint
     ).create_email_identity(EmailIdentity=SENDER)
     return Settings(
-        notifications_email_transport="ses",
-        notifications_email_from=SENDER,
-        notifications_ses_region="us-east-1",
-        notifications_ses_endpoint_url=moto_endpoint,
+        notifications=NotificationSettings(
+            email_transport="ses",
+            email_from=SENDER,
+            ses=SesSettings(region="us-east-1", endpoint_url=moto_endpoint),
+        )
     )
 
 
@@ -306,13 +312,20 @@ def test_secrets_in_facts_reach_no_channel_and_no_log(
     )
     webhook.statuses.extend([500])  # a retry: its log line too must be clean
     smtp = Notifier.from_settings(
-        smtp_settings(smtp_server, store_api_key_pepper=SecretStr(PEPPER)), sleep=lambda _: None
+        smtp_settings(smtp_server, store={"api_key_pepper": SecretStr(PEPPER)}),
+        sleep=lambda _: None,
     )
     assert [d.status for d in smtp.send(notification, prefs)] == ["sent", "sent"]
     ses_with_secrets = ses_settings.model_copy(
         update={
-            "notifications_smtp_password": SecretStr(SMTP_PASSWORD),
-            "store_api_key_pepper": SecretStr(PEPPER),
+            "notifications": ses_settings.notifications.model_copy(
+                update={
+                    "smtp": ses_settings.notifications.smtp.model_copy(
+                        update={"password": SecretStr(SMTP_PASSWORD)}
+                    )
+                }
+            ),
+            "store": ses_settings.store.model_copy(update={"api_key_pepper": SecretStr(PEPPER)}),
         }
     )
     ses = Notifier.from_settings(ses_with_secrets)
@@ -412,7 +425,7 @@ def test_starttls_checks_the_certificate(tmp_path: Path, sleeps: list[float]) ->
 
 
 def test_starttls_required_but_not_offered_is_permanent(smtp_server: SmtpServer) -> None:
-    settings = smtp_settings(smtp_server, notifications_smtp_starttls=True)
+    settings = smtp_settings(smtp_server, notifications={"smtp": {"starttls": True}})
     (delivery,) = Notifier.from_settings(settings).send(failed_run(), email_to("pm@example.com"))
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert delivery.reason is not None and "STARTTLS" in delivery.reason

@@ -11,7 +11,7 @@ from notifications.redaction import (
     settings_secrets,
     url_secrets,
 )
-from settings.config import Settings
+from settings import NotificationSettings, Settings, SmtpSettings, StoreSettings
 
 
 def test_configured_secrets_are_replaced_wherever_they_appear() -> None:
@@ -53,9 +53,13 @@ def test_credential_shaped_strings_are_redacted_without_configuration() -> None:
 
 def test_settings_secrets_are_every_secret_field() -> None:
     settings = Settings(
-        notifications_smtp_password=SecretStr("smtp-password-1"),
-        store_api_key_pepper=SecretStr("pepper-value-2"),
-        store_api_key_pepper_secret_id="arn:aws:secretsmanager:pepper",
+        notifications=NotificationSettings(
+            smtp=SmtpSettings(password=SecretStr("smtp-password-1"))
+        ),
+        store=StoreSettings(
+            api_key_pepper=SecretStr("pepper-value-2"),
+            api_key_pepper_secret_id="arn:aws:secretsmanager:pepper",
+        ),
     )
     found = settings_secrets(settings)
     assert {"smtp-password-1", "pepper-value-2", "arn:aws:secretsmanager:pepper"} <= set(found)

@@ -99,8 +99,8 @@ def record(target: str) -> None:
         "region": REGION,
         "model_ids": {},
         "embedding": {
-            "model_id": settings.bedrock_embedding_model_id,
-            "dimensions": settings.embedding_dimensions,
+            "model_id": settings.embeddings.bedrock_model_id,
+            "dimensions": settings.embeddings.dimensions,
         },
         "cases": CASES,
         "results": _scored(report),

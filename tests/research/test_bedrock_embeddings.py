@@ -23,8 +23,9 @@ from devtools.replaying import UnmatchedRequestError, load_snapshot, run_under_r
 from research.bedrock_embeddings import TITAN_V2_MAX_CHARACTERS, TITAN_V2_MODEL_ID, TitanEmbedder
 from research.embedder_factory import embedder_for
 from research.embeddings import EmbeddingInputError, EmbeddingServiceError, HashingEmbedder
+from settings import BedrockSettings, EmbeddingSettings, ModelSettings, Settings
 from settings.bedrock import bedrock_config
-from settings.config import Settings
+from tests.support.settings import merged
 
 TEXTS = [
     "Energy stocks fell 12% in March as crude oil inventories rose.",
@@ -51,23 +52,36 @@ def bedrock(fake_aws: None) -> Iterator[LocalBedrock]:
         yield server
 
 
-def _settings(bedrock: LocalBedrock, **values: Any) -> Settings:
-    return Settings(embedding_provider="bedrock", bedrock_endpoint_url=bedrock.url, **values)
+def _settings(server: LocalBedrock, **values: Any) -> Settings:
+    defaults = {"embeddings": {"provider": "bedrock"}, "bedrock": {"endpoint_url": server.url}}
+    return Settings(**merged(defaults, values))
 
 
 # -- settings and the factory --------------------------------------------------------------
 
 
 def test_the_embedding_provider_follows_the_chat_provider_unless_set(fake_aws: None) -> None:
-    offline = embedder_for(Settings(model_provider="offline", embedding_dimensions=512))
+    offline = embedder_for(
+        Settings(
+            models=ModelSettings(provider="offline"), embeddings=EmbeddingSettings(dimensions=512)
+        )
+    )
     assert isinstance(offline, HashingEmbedder) and offline.dimensions == 512
-    follows = embedder_for(Settings(model_provider="bedrock", bedrock_region="eu-central-1"))
+    follows = embedder_for(
+        Settings(
+            models=ModelSettings(provider="bedrock"), bedrock=BedrockSettings(region="eu-central-1")
+        )
+    )
     assert isinstance(follows, TitanEmbedder)
     assert follows.model_id == TITAN_V2_MODEL_ID and follows.dimensions == 1024
     assert follows.client.meta.region_name == "eu-central-1"
-    pinned = Settings(model_provider="bedrock", embedding_provider="offline")
+    pinned = Settings(
+        models=ModelSettings(provider="bedrock"), embeddings=EmbeddingSettings(provider="offline")
+    )
     assert isinstance(embedder_for(pinned), HashingEmbedder)
-    explicit = Settings(model_provider="offline", embedding_provider="bedrock")
+    explicit = Settings(
+        models=ModelSettings(provider="offline"), embeddings=EmbeddingSettings(provider="bedrock")
+    )
     assert isinstance(embedder_for(explicit), TitanEmbedder)
 
 
@@ -78,12 +92,13 @@ def test_embedding_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert settings.resolved_embedding_provider() == "offline"
     assert embedder_for(settings).model_id.endswith("-256")
     with pytest.raises(ValidationError, match="embedding_dimensions must be one of 256, 512"):
-        Settings(embedding_dimensions=300)
+        Settings(embeddings=EmbeddingSettings(dimensions=300))
 
 
 def test_the_bedrock_client_is_configured_like_the_chat_models(bedrock: LocalBedrock) -> None:
-    settings = _settings(bedrock, embedding_dimensions=256, bedrock_max_attempts=2,
-                         bedrock_read_timeout=45.0)  # fmt: skip
+    settings = _settings(
+        bedrock, embeddings={"dimensions": 256}, bedrock={"max_attempts": 2, "read_timeout": 45.0}
+    )
     embedder = embedder_for(settings)
     assert isinstance(embedder, TitanEmbedder)
     assert embedder.model_id == f"{TITAN_V2_MODEL_ID}-256"
@@ -112,7 +127,7 @@ def test_the_bedrock_client_is_configured_like_the_chat_models(bedrock: LocalBed
 def test_bedrock_vectors_equal_the_offline_embedders(
     bedrock: LocalBedrock, dimensions: int
 ) -> None:
-    embedder = embedder_for(_settings(bedrock, embedding_dimensions=dimensions))
+    embedder = embedder_for(_settings(bedrock, embeddings={"dimensions": dimensions}))
     texts = [*TEXTS, "", "   ", TEXTS[0]]
     vectors = embedder.embed_documents(texts)
     offline = HashingEmbedder(dimensions).embed_documents(texts)
@@ -139,7 +154,7 @@ def test_throttling_after_the_retries_is_one_typed_error_naming_the_model(
     bedrock: LocalBedrock,
 ) -> None:
     bedrock.faults.faults.update(FaultPlan.parse("throttle@1,2").faults)
-    embedder = embedder_for(_settings(bedrock, bedrock_max_attempts=2))
+    embedder = embedder_for(_settings(bedrock, bedrock={"max_attempts": 2}))
     with pytest.raises(EmbeddingServiceError) as caught:
         embedder.embed_query(TEXTS[0])
     assert caught.value.code == "ThrottlingException"
@@ -150,18 +165,18 @@ def test_throttling_after_the_retries_is_one_typed_error_naming_the_model(
     )
     # a batch from the thread pool: one throttled call fails the whole batch, typed
     bedrock.faults.faults.update(FaultPlan.parse("throttle@5").faults)
-    once = embedder_for(_settings(bedrock, bedrock_max_attempts=1))
+    once = embedder_for(_settings(bedrock, bedrock={"max_attempts": 1}))
     with pytest.raises(EmbeddingServiceError, match="ThrottlingException"):
         once.embed_documents(TEXTS)
 
 
 def test_validation_and_unknown_model_errors_are_typed(bedrock: LocalBedrock) -> None:
-    embedder = embedder_for(_settings(bedrock, bedrock_max_attempts=1))
+    embedder = embedder_for(_settings(bedrock, bedrock={"max_attempts": 1}))
     with pytest.raises(EmbeddingServiceError, match="Too many input tokens") as caught:
         embedder.embed_query("x. " * 4_200)  # 12,600 characters, 8,400 tokens
     assert caught.value.code == "ValidationException"
     unknown = "arn:aws:bedrock:us-east-1::foundation-model/amazon.titan-embed-text-v2:9"
-    other = embedder_for(_settings(bedrock, bedrock_embedding_model_id=unknown))
+    other = embedder_for(_settings(bedrock, embeddings={"bedrock_model_id": unknown}))
     with pytest.raises(EmbeddingServiceError) as missing:
         other.embed_query(TEXTS[0])
     assert missing.value.code == "ResourceNotFoundException" and unknown in str(missing.value)
@@ -186,7 +201,10 @@ def test_access_denied_and_connection_failures_are_typed(fake_aws: None) -> None
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
     closed = embedder_for(
-        Settings(embedding_provider="bedrock", bedrock_endpoint_url=url, bedrock_max_attempts=1)
+        Settings(
+            embeddings=EmbeddingSettings(provider="bedrock"),
+            bedrock=BedrockSettings(endpoint_url=url, max_attempts=1),
+        )
     )
     with pytest.raises(EmbeddingServiceError) as unreachable:
         closed.embed_documents(TEXTS)

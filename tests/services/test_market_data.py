@@ -17,7 +17,7 @@ from jobs.job_runner import JobRunner
 from quant.data import sp500_prices
 from quant.errors import DataError
 from services.market_data import market_closes
-from settings import Settings
+from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
 from store import Deployment
 from store.sqlite import SQLiteStore
 from tests.aws import FAKE_AWS_ENV, moto_server
@@ -115,9 +115,9 @@ def _paper_clock_and_settings(tmp_path: Path, market_data: Path) -> tuple[FakeCl
     clock.now = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
     settings = Settings(
         data_dir=tmp_path,
-        notifications_smtp_host="127.0.0.1",
+        notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1")),
         market_data=str(market_data),
-        jobs_ticks=[],
+        jobs=JobSettings(ticks=[]),
     )
     return clock, settings
 

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from settings import Settings
+from settings import Settings, StoreSettings
 from store import ArchivedError, StoreConfig, StoreUnavailableError, open_store
 from store.aws import AWSStore, create_tables
 from store.aws.documents import RESTORE_DAYS
@@ -127,11 +127,13 @@ def test_the_factory_passes_the_documents_bucket(
     moto_endpoint: str, aws_names: dict[str, str], documents_bucket: str
 ) -> None:
     settings = Settings(
-        store_backend="aws",
-        store_aws_endpoint_url=moto_endpoint,
-        store_table_prefix=aws_names["table"].removesuffix("store"),
-        store_s3_bucket=aws_names["bucket"],
-        store_documents_s3_bucket=documents_bucket,
+        store=StoreSettings(
+            backend="aws",
+            aws_endpoint_url=moto_endpoint,
+            table_prefix=aws_names["table"].removesuffix("store"),
+            s3_bucket=aws_names["bucket"],
+            documents_s3_bucket=documents_bucket,
+        )
     )
     store = open_store(settings)
     assert isinstance(store, AWSStore)

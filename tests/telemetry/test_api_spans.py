@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from devtools.otlp_receiver import OtlpReceiver
-from settings import Settings
+from settings import Settings, TracingSettings
 from settings.tracing import configure_tracing, flush_tracing
 from tests.api.conftest import make_settings
 from tests.telemetry.test_tracing import CONTENT_KEYS, VAR_QUESTION
@@ -21,12 +21,14 @@ def traced_api(offline_data_dir: Path) -> Iterator[tuple[TestClient, dict[str, s
     from api.app import create_app
 
     with OtlpReceiver() as receiver:
-        settings = make_settings(offline_data_dir, tracing="otlp", otlp_endpoint=receiver.url)
+        settings = make_settings(
+            offline_data_dir, tracing={"exporter": "otlp", "otlp_endpoint": receiver.url}
+        )
         with TestClient(create_app(settings), raise_server_exceptions=False) as client:
             store = client.app.state.context.store  # type: ignore[attr-defined]
             key, _ = store.create_api_key("alice", "tests")
             yield client, {"x-api-key": key}, receiver
-    configure_tracing(Settings(data_dir=offline_data_dir, tracing="off"))
+    configure_tracing(Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off")))
 
 
 def test_a_chat_message_over_http_is_one_trace_rooted_at_its_request(

@@ -24,7 +24,7 @@ from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
 from graphs.job_handlers import optimization_handler
 from jobs.job_runner import JobRunner
 from jobs.worker import Worker
-from settings import Settings
+from settings import Settings, TracingSettings
 from settings.tracing import configure_tracing, flush_tracing, span
 from store import Job, Store
 from store.sqlite import SQLiteStore
@@ -51,7 +51,9 @@ KIND = "optimization"
 def receiver(offline_data_dir: Path) -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as receiver:
         yield receiver
-    configure_tracing(Settings(data_dir=offline_data_dir, tracing="off"))  # uninstall
+    configure_tracing(
+        Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
+    )  # uninstall
 
 
 @contextmanager
@@ -111,7 +113,7 @@ def assert_no_content(receiver: OtlpReceiver, stored: Job) -> None:
 def test_an_api_job_run_by_the_server_s_worker_continues_the_request_s_trace(
     offline_data_dir: Path, receiver: OtlpReceiver
 ) -> None:
-    with served(offline_data_dir, tracing="otlp", otlp_endpoint=receiver.url) as (
+    with served(offline_data_dir, tracing={"exporter": "otlp", "otlp_endpoint": receiver.url}) as (
         client,
         alice,
         store,
@@ -138,7 +140,9 @@ def test_a_worker_in_another_process_attaches_the_job_to_the_request_s_trace(
     offline_data_dir: Path, receiver: OtlpReceiver
 ) -> None:
     with served(
-        offline_data_dir, tracing="otlp", otlp_endpoint=receiver.url, api_job_workers=0
+        offline_data_dir,
+        tracing={"exporter": "otlp", "otlp_endpoint": receiver.url},
+        api={"job_workers": 0},
     ) as (client, alice, store):
         response = client.post("/v1/optimizations", json=SMALL, headers=alice)
         assert response.status_code == 202, response.text
@@ -189,11 +193,10 @@ def test_on_aws_the_sqs_worker_lambda_attaches_the_job_to_the_request_s_trace(
         url = make_queue(aws)
         with served(
             offline_data_dir,
-            tracing="otlp",
-            otlp_endpoint=receiver.url,
-            api_job_workers=0,
-            jobs_queue_url=url,
-            compute_aws_endpoint_url=aws,
+            tracing={"exporter": "otlp", "otlp_endpoint": receiver.url},
+            api={"job_workers": 0},
+            jobs={"queue_url": url},
+            compute={"aws_endpoint_url": aws},
         ) as (client, alice, _store):
             response = client.post("/v1/optimizations", json=SMALL, headers=alice)
             assert response.status_code == 202, response.text
@@ -228,13 +231,15 @@ def test_on_aws_the_sqs_worker_lambda_attaches_the_job_to_the_request_s_trace(
 def test_a_job_submitted_untraced_has_no_trace_context_and_its_worker_starts_a_trace(
     offline_data_dir: Path, receiver: OtlpReceiver
 ) -> None:
-    with served(offline_data_dir, api_job_workers=0) as (client, alice, store):  # tracing off
+    with served(offline_data_dir, api={"job_workers": 0}) as (client, alice, store):  # tracing off
         response = client.post("/v1/optimizations", json=SMALL, headers=alice)
         assert response.status_code == 202, response.text
         job_id = response.json()["id"]
         assert store.get_job("alice", job_id).trace_context is None
 
-        settings = make_settings(offline_data_dir, tracing="otlp", otlp_endpoint=receiver.url)
+        settings = make_settings(
+            offline_data_dir, tracing={"exporter": "otlp", "otlp_endpoint": receiver.url}
+        )
         configure_tracing(settings)  # the worker traces; the submission was not traced
         outcome = Worker(store, {KIND: optimization_handler}, settings=settings).run_once()
         assert outcome is not None and outcome.job_id == job_id
@@ -260,7 +265,10 @@ def test_scheduled_jobs_carry_no_trace_context_even_when_fired_inside_a_span(
     store.update_deployment("alice", draft.id, expected_version=1, status="active")
     clock.now = datetime(2024, 7, 1, 19, 46, tzinfo=UTC)  # a minute after Monday's 15:45 fire
     configure_tracing(
-        Settings(data_dir=offline_data_dir, tracing="otlp", otlp_endpoint=receiver.url)
+        Settings(
+            data_dir=offline_data_dir,
+            tracing=TracingSettings(exporter="otlp", otlp_endpoint=receiver.url),
+        )
     )
     worker = Worker(store, {FIRE_DUE_KIND: fire_due_handler})
     with span("job fire_due_schedules") as current:

@@ -10,7 +10,7 @@ import pytest
 
 from api.cli import main
 from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
-from settings import Settings
+from settings import Settings, TracingSettings
 from settings.tracing import configure_tracing, tracing_installed
 from tests.support.requests import SMALL_REQUEST
 
@@ -30,7 +30,9 @@ def receiver(offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         monkeypatch.setenv("STRATIGOS_TRACING", "otlp")
         monkeypatch.setenv("STRATIGOS_OTLP_ENDPOINT", receiver.url)
         yield receiver
-    configure_tracing(Settings(data_dir=offline_data_dir, tracing="off"))  # uninstall
+    configure_tracing(
+        Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
+    )  # uninstall
 
 
 def _chain(receiver: OtlpReceiver, span: ReceivedSpan) -> list[str]:
@@ -172,9 +174,9 @@ def test_bedrock_converse_calls_carry_its_provider_model_tokens_and_stop_reasons
     assert "one-day VaR" in capsys.readouterr().out
     calls = receiver.named("chat ")
     assert calls
-    models = set(get_settings().bedrock_model_ids.values()) | {
-        get_settings().bedrock_strong_model_id,
-        get_settings().bedrock_fast_model_id,
+    models = set(get_settings().bedrock.model_ids.values()) | {
+        get_settings().bedrock.strong_model_id,
+        get_settings().bedrock.fast_model_id,
     }
     for call in calls:
         a = call.attributes

@@ -9,7 +9,7 @@ import pytest
 
 from devtools.otlp_receiver import OtlpReceiver
 from devtools.sigv4 import sigv4_valid
-from settings import Settings
+from settings import Settings, TracingSettings, XRaySettings
 from settings.tracing import configure_tracing, flush_tracing, span
 
 ACCESS_KEY, SECRET_KEY, TOKEN = "AKIDEXAMPLE", "fake-secret-for-tests", "fake-session-token"
@@ -23,10 +23,11 @@ def xray(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[OtlpReceiv
     with OtlpReceiver() as receiver:
         settings = Settings(
             data_dir=tmp_path,
-            tracing="xray",
-            xray_region="eu-west-1",
-            xray_endpoint_url=receiver.url,
-            otel_service_name="stratigos-worker",
+            tracing=TracingSettings(
+                exporter="xray",
+                xray=XRaySettings(region="eu-west-1", endpoint_url=receiver.url),
+                service_name="stratigos-worker",
+            ),
         )
         assert configure_tracing(settings)
         yield receiver

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jobs.worker import Worker
-from settings import Settings
+from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from trading.execution_jobs import HANDLERS
@@ -63,7 +63,11 @@ def _clock() -> FakeClock:
 
 
 def _worker(store: SQLiteStore, data_dir: Path) -> Worker:
-    settings = Settings(data_dir=data_dir, notifications_smtp_host="127.0.0.1", jobs_ticks=[])
+    settings = Settings(
+        data_dir=data_dir,
+        notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1")),
+        jobs=JobSettings(ticks=[]),
+    )
     return Worker(store, HANDLERS, lease_seconds=LEASE_SECONDS, settings=settings)
 
 

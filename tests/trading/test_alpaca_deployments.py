@@ -33,6 +33,7 @@ from services.errors import InputError
 from settings import Settings
 from store import Deployment, Job, Store
 from tests.store.conftest import FakeClock
+from tests.support.settings import merged
 from trading.deployment_views import check_run_now
 from trading.deployments import change_status, create_deployment
 from trading.execution_jobs import HANDLERS
@@ -71,18 +72,19 @@ def options_stand_in(level: int) -> LocalAlpaca:
     return LocalAlpaca(paper, options=options, key_id="AKALICE", secret_key=SECRET).start()
 
 
-def _settings(tmp_path: Path, alpaca: LocalAlpaca, **overrides: Any) -> Settings:
+def _settings(tmp_path: Path, server: LocalAlpaca, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
-        "notifications_smtp_host": "127.0.0.1",
-        "alpaca_key_id": alpaca.key_id,
-        "alpaca_secret_key": SECRET,
-        "alpaca_base_url": alpaca.url,
-        "alpaca_owner": "alice",
-        "execution_retry_seconds": 0.0,
-        **overrides,
+        "notifications": {"smtp": {"host": "127.0.0.1"}},
+        "alpaca": {
+            "key_id": server.key_id,
+            "secret_key": SECRET,
+            "base_url": server.url,
+            "owner": "alice",
+        },
+        "execution": {"retry_seconds": 0.0},
     }
-    return Settings(**values)
+    return Settings(**merged(values, overrides))
 
 
 def _portfolio(store: Store, owner: str = "alice") -> str:
@@ -180,11 +182,11 @@ def test_an_alpaca_deployment_names_its_account_and_endpoint_never_its_keys(
     [
         (
             "alice",
-            {"alpaca_key_id": None, "alpaca_secret_key": None},
+            {"alpaca": {"key_id": None, "secret_key": None}},
             "set STRATIGOS_ALPACA_KEY_ID",
         ),
         ("bob", {}, "no Alpaca account is configured for owner 'bob'"),
-        ("alice", {"alpaca_secret_key": "wrong-secret"}, r"401\): request is not authorized"),
+        ("alice", {"alpaca": {"secret_key": "wrong-secret"}}, r"401\): request is not authorized"),
     ],
     ids=["not configured", "another owner's account", "keys refused"],
 )
@@ -322,7 +324,7 @@ def test_alpaca_refusing_or_failing_the_orders_fails_the_run_with_its_reason(
     outcome: str,
     reason: str,
 ) -> None:
-    settings = _settings(tmp_path, alpaca, execution_max_attempts=2)
+    settings = _settings(tmp_path, alpaca, execution={"max_attempts": 2})
     deployment = _active(store, settings)
     alpaca.advance(FIRE)
     alpaca.fail_next(4, status, request=ORDERS)  # every submission of the run's two orders

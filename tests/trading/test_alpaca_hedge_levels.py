@@ -24,7 +24,7 @@ from execution.rebalance import RuleStrategy
 from quant.data import sp500_prices
 from quant.strategy import StrategyConfig
 from services.errors import InputError
-from settings import Settings
+from settings import AlpacaSettings, Settings
 from tests.support.hedged import put_overlay_winner
 from trading.hedges import check_hedge
 
@@ -130,10 +130,9 @@ def test_creation_reads_the_owner_s_account_and_an_unreachable_one_names_broker(
     try:
         settings = Settings(
             data_dir=tmp_path,
-            alpaca_key_id="AKALICE",
-            alpaca_secret_key=SECRET,
-            alpaca_base_url=stand_in.url,
-            alpaca_owner="alice",
+            alpaca=AlpacaSettings(
+                key_id="AKALICE", secret_key=SECRET, base_url=stand_in.url, owner="alice"
+            ),
         )
 
         def create() -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from jobs.job_runner import JobRunner
-from settings import Settings
+from settings import NotificationSettings, Settings, SmtpSettings
 from store import Deployment, Store
 from tests.store.conftest import FakeClock
 from trading.execution_jobs import HANDLERS
@@ -25,7 +25,9 @@ FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
 
 
 def _runner(store: Store, tmp_path: Path) -> JobRunner:
-    settings = Settings(data_dir=tmp_path, notifications_smtp_host="127.0.0.1")
+    settings = Settings(
+        data_dir=tmp_path, notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1"))
+    )
     return JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,))
 
 

@@ -38,7 +38,7 @@ def options_account(store: Store, deployment: Deployment, settings: Settings) ->
             alpaca_broker(settings, owner=deployment.owner),
             deployment,
             closes,
-            limit_tolerance=settings.hedge_limit_tolerance,
+            limit_tolerance=settings.execution.hedge_limit_tolerance,
         )
     return StoredPaperOptionsAccount(store, deployment, closes)
 

@@ -22,7 +22,7 @@ from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from services.errors import InputError
-from settings import Settings
+from settings import NotificationSettings, Settings, SmtpSettings
 from store import Deployment, NewOrder, Store
 from tests.store.conftest import FakeClock
 from tests.support.hedged import put_overlay_winner
@@ -96,7 +96,10 @@ def test_a_rebalance_job_submits_the_hedge_job_which_buys_the_puts_at_the_model_
     runner = JobRunner(
         store,
         handlers=HANDLERS,
-        settings=Settings(data_dir=tmp_path, notifications_smtp_host="127.0.0.1"),
+        settings=Settings(
+            data_dir=tmp_path,
+            notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1")),
+        ),
         backoff=(0.0,),
     )
     runner.run_once()

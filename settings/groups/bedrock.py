@@ -1,0 +1,58 @@
+"""Chat models on Amazon Bedrock (`STRATIGOS_BEDROCK_*`)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import Field
+
+from settings.fields import SettingsGroup
+
+
+class BedrockSettings(SettingsGroup):
+    """The Bedrock Runtime endpoint, the agents' models on it and how they are called."""
+
+    env_prefix: ClassVar[str] = "STRATIGOS_BEDROCK_"
+
+    region: str = "us-east-1"
+    endpoint_url: str | None = Field(
+        default=None, description="Override the Bedrock Runtime endpoint (e.g. a local one)."
+    )
+    strong_model_id: str = Field(
+        default="us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+        description="Model for the optimizer and explanation agents.",
+    )
+    fast_model_id: str = Field(
+        default="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        description="Model for routing (supervisor), market analysis and the risk manager.",
+    )
+    model_ids: dict[str, str] = Field(
+        default_factory=dict, description='Per-role overrides, e.g. {"explanation": "..."}.'
+    )
+    max_attempts: int = Field(
+        default=3, ge=1, le=10, description="Attempts per Bedrock call, the first included."
+    )
+    streaming: bool = Field(
+        default=True,
+        description="Use ConverseStream where langchain-aws streams the model family; false "
+        "sends every call as plain Converse.",
+    )
+    read_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
+    max_tokens: int = Field(
+        default=4096, ge=1, le=200_000, description="Most output tokens per model call."
+    )
+    max_tokens_by_role: dict[str, int] = Field(
+        default_factory=dict,
+        description='Per-role output-token limits, e.g. {"explanation": 2048}.',
+    )
+    guardrail_id: str | None = Field(
+        default=None, description="A Bedrock guardrail applied to every call (id or ARN)."
+    )
+    guardrail_version: str = Field(
+        default="DRAFT", description="The guardrail's version (with bedrock_guardrail_id)."
+    )
+    prompt_caching: bool = Field(
+        default=False,
+        description="Put a cachePoint after each agent's system prompt (models that support "
+        "prompt caching read it from the cache on later calls).",
+    )

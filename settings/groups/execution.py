@@ -1,0 +1,37 @@
+"""Sending orders: the execution queue's retries and hedge orders' limit prices
+(`STRATIGOS_EXECUTION_*`, `STRATIGOS_HEDGE_LIMIT_TOLERANCE`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+
+from pydantic import Field
+
+from settings.fields import EnvironmentName, SettingsGroup
+
+
+class ExecutionSettings(SettingsGroup):
+    """How orders reach a broker (trading.execution_queue, trading.hedge_brokers)."""
+
+    env_prefix: ClassVar[str] = "STRATIGOS_EXECUTION_"
+
+    max_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Attempts to send an order to an unreachable broker before it is "
+        "dead-lettered.",
+    )
+    retry_seconds: float = Field(
+        default=1.0, ge=0, description="Seconds before the first resend; doubles on each retry."
+    )
+    hedge_limit_tolerance: Annotated[float, EnvironmentName("STRATIGOS_HEDGE_LIMIT_TOLERANCE")] = (
+        Field(
+            default=0.10,
+            ge=0,
+            le=1,
+            description="Alpaca hedge orders that open a position are day limit orders at the "
+            "model price plus (buys) or minus (sells) this fraction of it "
+            "(trading.hedge_brokers).",
+        )
+    )
