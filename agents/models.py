@@ -67,8 +67,13 @@ def _role_model(role: AgentRole, overrides: Mapping[str, str], strong: str, fast
 
 def check_role_keys(settings: Settings) -> None:
     """Raise ValueError when a per-role setting names a role that does not exist."""
-    for field in ("model_providers", "openai_models", "bedrock_model_ids"):
-        unknown = sorted(set(getattr(settings, field)) - set(AGENT_ROLES))
+    per_role: dict[str, Mapping[str, object]] = {
+        "model_providers": settings.models.providers,
+        "openai_models": settings.openai.models,
+        "bedrock_model_ids": settings.bedrock.model_ids,
+    }
+    for field, by_role in per_role.items():
+        unknown = sorted(set(by_role) - set(AGENT_ROLES))
         if unknown:
             raise ValueError(
                 f"{field} names unknown agent roles {unknown}; known roles: {', '.join(AGENT_ROLES)}"
