@@ -13,7 +13,7 @@ from hypothesis import settings as hypothesis_settings
 
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
-from tests.classification import write_classification
+from tests.support.classification import write_classification
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
 # random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples.

@@ -28,7 +28,7 @@ from settings import Settings
 from store import Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.api.conftest import assert_error, make_settings
-from tests.live_server import free_port
+from tests.support.live_server import free_port
 
 CLIENT_ID = "client-abc"
 GROUP = "portfolio-managers"

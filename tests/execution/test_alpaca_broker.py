@@ -32,8 +32,8 @@ from execution.errors import (
 )
 from quant.data import sp500_prices
 from settings import LOCAL_OWNER, Settings
-from tests.aws import FAKE_AWS_ENV, moto_server
-from tests.live_server import free_port
+from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.live_server import free_port
 
 PRICES = sp500_prices().loc["2022-06-01":]
 START = datetime(2022, 6, 1, tzinfo=UTC)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.forked import forkserver_runner
 from tests.jobs import kill_steps
+from tests.support.forked import forkserver_runner
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.aws import FAKE_AWS_ENV, moto_server
-from tests.live_server import free_port
+from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.live_server import free_port
 
 SMTP_USER = "stratigos-mailer"
 SMTP_PASSWORD = "smtp-pass-9f8e7d6c"

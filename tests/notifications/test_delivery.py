@@ -28,7 +28,6 @@ from notifications.notifier import Delivery, Notifier
 from notifications.preferences import Destination, NotificationPreferences
 from notifications.redaction import REDACTED
 from settings.config import Settings
-from tests.live_server import free_port
 from tests.notifications.conftest import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -36,6 +35,7 @@ from tests.notifications.conftest import (
     SmtpServer,
     WebhookReceiver,
 )
+from tests.support.live_server import free_port
 
 T = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 SENDER = "alerts@stratigos.example.com"

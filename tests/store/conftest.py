@@ -14,7 +14,7 @@ import pytest
 from store import Store
 from store.aws import AWSStore, create_tables
 from store.sqlite import SQLiteStore
-from tests.aws import FAKE_AWS_ENV, moto_server
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 INLINE_LIMIT = 20_000
 """Results above this many bytes go to S3 in the AWS store under test."""

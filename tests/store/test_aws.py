@@ -6,9 +6,9 @@ import pytest
 
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
-from tests.live_server import free_port
 from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
 from tests.store.contract.helpers import ALICE, running_job
+from tests.support.live_server import free_port
 
 
 def test_large_result_goes_to_s3(store_aws: AWSStore) -> None:

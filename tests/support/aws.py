@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
 
-from tests.live_server import free_port
+from tests.support.live_server import free_port
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.forked import forkserver_runner
+from tests.support.forked import forkserver_runner
 from tests.trading import kill_rebalance
 
 
