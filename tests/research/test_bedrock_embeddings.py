@@ -29,6 +29,7 @@ from research.embeddings import (
 )
 from settings.bedrock import bedrock_config
 from settings.config import Settings
+from tests.support.live_server import closed_port
 
 TEXTS = [
     "Energy stocks fell 12% in March as crude oil inventories rose.",
@@ -185,15 +186,13 @@ def test_access_denied_and_connection_failures_are_typed(fake_aws: None) -> None
     assert caught.value.code == "AccessDeniedException"
     assert "don't have access" in str(caught.value) and TITAN_V2_MODEL_ID in str(caught.value)
 
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    closed = embedder_for(
-        Settings(embedding_provider="bedrock", bedrock_endpoint_url=url, bedrock_max_attempts=1)
-    )
-    with pytest.raises(EmbeddingServiceError) as unreachable:
-        closed.embed_documents(TEXTS)
+    with closed_port() as port:  # a port nothing listens on
+        url = f"http://127.0.0.1:{port}"
+        closed = embedder_for(
+            Settings(embedding_provider="bedrock", bedrock_endpoint_url=url, bedrock_max_attempts=1)
+        )
+        with pytest.raises(EmbeddingServiceError) as unreachable:
+            closed.embed_documents(TEXTS)
     assert unreachable.value.code == "EndpointConnectionError"
 
 

@@ -1,4 +1,4 @@
-"""AWS in tests: fake credentials and a moto server on a free loopback port."""
+"""AWS in tests: fake credentials and a moto server on a loopback port the kernel picks."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from moto.server import ThreadedMotoServer
-
-from tests.support.live_server import free_port
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -22,10 +20,10 @@ see AWS credentials: they would switch the model provider to Bedrock)."""
 @contextmanager
 def moto_server() -> Iterator[str]:
     """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL."""
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
-        yield f"http://127.0.0.1:{port}"
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
     finally:
         server.stop()
