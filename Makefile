@@ -78,8 +78,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs on every core: pytest-xdist workers, a test module (or an `xdist_group`) being
+# one unit of work, the units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0`
+# runs it in this one process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps
+# its assertion rewriting of the test modules and of its plugins' packages (hundreds of modules)
+# in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
+TEST_WORKERS ?= auto
+
 unit: $(STAMP) system-deps bytecode
-	$(BIN)/pytest -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The browser tests drive Debian's Chromium; the CDK synthesis tests need Node.js. Installed with
 # apt when missing (as root, or with sudo); without them those tests skip and say why.

@@ -12,6 +12,8 @@ import pytest
 
 from tests.infra.synth import KINDS, REGION, STAGES, Synthesized
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 ALLOWED_WARNINGS = {"W3005"}
 
 

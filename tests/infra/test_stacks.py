@@ -11,6 +11,8 @@ from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, mode
 from infra.config import INFERENCE_PROFILE_REGIONS, stage_config
 from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "sagemaker", "sns")
 ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions
