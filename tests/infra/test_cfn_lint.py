@@ -17,6 +17,7 @@ pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture)
 ALLOWED_WARNINGS = {"W3005"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", STAGES)
 def test_templates_pass_cfn_lint(synthesized: Synthesized, stage: str) -> None:
     from cfnlint.api import lint

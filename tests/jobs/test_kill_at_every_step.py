@@ -26,6 +26,7 @@ def fork() -> Callable[..., int]:
     return forkserver_runner(kill_steps.PRELOAD)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_at_any_step_boundary_is_taken_over_exactly(
     tmp_path: Path, fork: Callable[..., int]
 ) -> None:

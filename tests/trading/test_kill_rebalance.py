@@ -21,6 +21,7 @@ def fork() -> Callable[..., int]:
     return forkserver_runner(kill_rebalance.PRELOAD)
 
 
+@pytest.mark.slow
 def test_a_rebalance_killed_after_any_store_write_is_finished_exactly_once(
     tmp_path: Path, fork: Callable[..., int]
 ) -> None:
