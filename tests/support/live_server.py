@@ -3,15 +3,18 @@ thread, for end-to-end tests; a port that refuses connections for as long as a t
 
 A port is never chosen by binding a socket, closing it and binding it again later: between the
 two, another test process (pytest-xdist workers run side by side) or an outgoing connection may
-take it. Servers bind port 0 themselves and report the port they got."""
+take it. Servers bind port 0 themselves and report the port they got; a server in another
+process that must be told its port gets one below the kernel's ephemeral range."""
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +26,23 @@ def loopback_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     return sock
+
+
+def port_for_another_process() -> int:
+    """A loopback port free now, for a server in another process that binds it itself (seconds
+    later): below the kernel's ephemeral range, from which port-0 binds and outgoing connections
+    draw theirs, so that nothing else takes it meanwhile."""
+    ranges = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    low = int(ranges.read_text().split()[0]) if ranges.exists() else 32768
+    for _ in range(100):
+        port = random.randrange(max(1024, low - 10_000), low)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port below {low}")
 
 
 @contextmanager
