@@ -69,7 +69,10 @@ optimize: $(STAMP) bytecode
 demo: $(STAMP) bytecode
 	$(BIN)/stratigos demo
 
-test: lint typecheck unit
+# lint first (seconds), then the type check beside the suite: mypy runs on one core, and the
+# suite's workers leave part of theirs idle (waiting on subprocesses, servers, the browser).
+test: lint
+	@$(MAKE) --no-print-directory -j2 typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -78,8 +81,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The suite runs on every core: pytest-xdist workers, a test module (or an `xdist_group`) being
+# one unit of work, the units of `slow` tests first (tests/support/scheduling.py). `TEST_WORKERS=0`
+# runs it in this one process. PYTHONDONTWRITEBYTECODE is cleared for pytest alone: pytest keeps
+# its assertion rewriting of the test modules and of its plugins' packages (hundreds of modules)
+# in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
+TEST_WORKERS ?= auto
+
 unit: $(STAMP) system-deps bytecode
-	$(BIN)/pytest -q
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The browser tests drive Debian's Chromium; the CDK synthesis tests need Node.js. Installed with
 # apt when missing (as root, or with sudo); without them those tests skip and say why.

@@ -16,6 +16,6 @@
 
 The deployment lifecycle (deployments, runs, accounts, ledgers) is `trading/`, above this package.
 
-The interfaces (`api/`) reach numbers only through here (tests/test_layers.py forbids
+The interfaces (`api/`) reach numbers only through here (tests/project/test_layers.py forbids
 `api -> quant`).
 """

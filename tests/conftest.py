@@ -1,11 +1,13 @@
 """Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir,
-a user-supplied classification file (tobacco stocks the embedded data does not hold)."""
+a user-supplied classification file (tobacco stocks the embedded data does not hold); how the
+suite is shared between pytest-xdist workers (`tests/support/scheduling.py`)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -13,13 +15,29 @@ from hypothesis import settings as hypothesis_settings
 
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
-from tests.classification import write_classification
+from tests.support.classification import write_classification
+from tests.support.scheduling import UnitScheduling, check_groups, slow_first
 
 # Property tests draw the same examples on every run (a test suite that lands must not fail at
 # random); `HYPOTHESIS_PROFILE=explore` draws new ones to hunt for counterexamples.
 hypothesis_settings.register_profile("default", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> UnitScheduling | None:
+    """`--dist loadgroup` (`make unit`): whole test modules, or groups of them, per worker."""
+    return UnitScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Groups are declared per module; on a pytest-xdist worker, the units holding `slow` tests
+    come first (the order the scheduler hands units out in)."""
+    if hasattr(config, "workerinput"):
+        slow_first(items)
+    else:
+        check_groups(items)
 
 
 @pytest.fixture(scope="session")

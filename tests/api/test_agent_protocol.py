@@ -18,7 +18,7 @@ from langgraph_sdk import get_client, get_sync_client
 
 from api.agent_protocol.run_records import RunTiming
 from tests.api.conftest import make_settings
-from tests.live_server import running_server
+from tests.support.live_server import running_server
 
 ASK = "find the target-vol setting that holds up in a bear market"
 SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}

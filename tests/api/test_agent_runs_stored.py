@@ -20,8 +20,8 @@ from api.app import create_app
 from store.agent_runs import LOST_CODE, LOST_MESSAGE
 from store.factory import open_store
 from tests.api.conftest import make_settings
-from tests.live_server import running_server
 from tests.store.conftest import FakeClock
+from tests.support.live_server import running_server
 
 ASK = "find the target-vol setting that holds up in a bear market"
 SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}

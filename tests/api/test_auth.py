@@ -28,7 +28,7 @@ from settings import Settings
 from store import Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from tests.api.conftest import assert_error, make_settings
-from tests.live_server import free_port
+from tests.support.live_server import closed_port
 
 CLIENT_ID = "client-abc"
 GROUP = "portfolio-managers"
@@ -300,10 +300,11 @@ def test_a_user_outside_the_required_group_is_403(jwt_client: TestClient, jwks: 
 
 
 def test_jwks_server_down_is_503(api_env: Path, jwks: Jwks) -> None:
-    issuer = f"http://127.0.0.1:{free_port()}/us-east-1_Gone"
-    settings = make_settings(api_env, api={"job_workers": 0, "cognito": {"issuer": issuer}})
-    with _client(settings) as c:
-        response = c.get("/v1/optimizations", headers=bearer(jwks.token(iss=issuer)))
+    with closed_port() as port:
+        issuer = f"http://127.0.0.1:{port}/us-east-1_Gone"
+        settings = make_settings(api_env, api={"job_workers": 0, "cognito": {"issuer": issuer}})
+        with _client(settings) as c:
+            response = c.get("/v1/optimizations", headers=bearer(jwks.token(iss=issuer)))
     assert_error(response, 503, "UNAVAILABLE")
 
 

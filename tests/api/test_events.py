@@ -180,7 +180,7 @@ def test_websocket_closed_without_credentials_logs_no_traceback(
 
     import websockets
 
-    from tests.live_server import running_server
+    from tests.support.live_server import running_server
 
     server_log = logging.getLogger("uvicorn.error")  # uvicorn's loggers do not propagate
     try:

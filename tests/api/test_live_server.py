@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.api.conftest import make_settings, parse_sse
-from tests.live_server import running_server
+from tests.support.live_server import running_server
 
 
 @pytest.fixture(scope="module")

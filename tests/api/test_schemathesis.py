@@ -28,6 +28,8 @@ from api.app import app as default_app
 from api.app import create_app
 from tests.api.conftest import make_settings
 
+pytestmark = pytest.mark.slow  # a hundred operations, each fuzzed: a minute and more
+
 MAX_EXAMPLES = 15
 
 

@@ -24,7 +24,7 @@ import api.ws_gateway as ws
 from jobs.handlers import JobEvent
 from settings import get_settings
 from store import Store
-from tests.aws import FAKE_AWS_ENV, moto_server
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 DOMAIN = "w1x2y3z4.execute-api.us-east-1.amazonaws.com"
 

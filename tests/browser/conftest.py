@@ -25,7 +25,7 @@ import pytest
 
 from settings import Settings, get_settings
 from tests.api.conftest import make_settings
-from tests.live_server import running_server
+from tests.support.live_server import running_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

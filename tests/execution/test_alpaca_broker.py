@@ -32,8 +32,8 @@ from execution.errors import (
 )
 from quant.data import sp500_prices
 from settings import LOCAL_OWNER, AlpacaSettings, Settings
-from tests.aws import FAKE_AWS_ENV, moto_server
-from tests.live_server import free_port
+from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.live_server import closed_port
 
 PRICES = sp500_prices().loc["2022-06-01":]
 START = datetime(2022, 6, 1, tzinfo=UTC)
@@ -236,15 +236,16 @@ def test_server_errors_and_throttling_are_unavailable_at_once(
 
 
 def test_an_unreachable_server_is_unavailable() -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(
-        BrokerUnavailableError,
-        match=r"unreachable \(read the account configuration\): ConnectionError",
-    ):
-        AlpacaBroker("AKTEST", SecretStr(SECRET), url_override=closed)
-    broker = AlpacaBroker("AKTEST", SecretStr(SECRET), url_override=closed, fractional=True)
-    with pytest.raises(BrokerUnavailableError, match="ConnectionError"):
-        broker.account()
+    with closed_port() as port:
+        closed = f"http://127.0.0.1:{port}"
+        with pytest.raises(
+            BrokerUnavailableError,
+            match=r"unreachable \(read the account configuration\): ConnectionError",
+        ):
+            AlpacaBroker("AKTEST", SecretStr(SECRET), url_override=closed)
+        broker = AlpacaBroker("AKTEST", SecretStr(SECRET), url_override=closed, fractional=True)
+        with pytest.raises(BrokerUnavailableError, match="ConnectionError"):
+            broker.account()
 
 
 def test_a_server_that_never_answers_times_out() -> None:

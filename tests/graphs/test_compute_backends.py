@@ -31,6 +31,8 @@ REQUEST: dict[str, Any] = {
 
 __all__ = ["moto_endpoint"]  # the module-scoped moto server fixture
 
+pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time, on one worker
+
 
 def _trials(outcome: Any) -> str:
     return json.dumps(outcome.result["trials"], sort_keys=True)

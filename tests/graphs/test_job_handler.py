@@ -41,6 +41,7 @@ def settings(offline_data_dir: Path) -> Settings:
     return Settings()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["review_started", "review_written"])
 def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
     settings: Settings, offline_data_dir: Path, kill_at: str

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -38,17 +37,12 @@ from settings import LOCAL_OWNER, ModelSettings, Settings
 from store.checkpoints import checkpointer
 from store.factory import open_store
 from store.memories import memory_store
+from tests.support.live_server import port_for_another_process
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGGRAPH = ROOT / ".venv-langgraph" / "bin" / "langgraph"
 STARTUP_SECONDS = 180
 VENV_SECONDS = 900
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +85,7 @@ def client(
         "LANGGRAPH_CLI_NO_ANALYTICS": "1",
         "PYTHONPATH": str(ROOT),
     }
-    port = _free_port()
+    port = port_for_another_process()
     url = f"http://127.0.0.1:{port}"
     # The server keeps its threads in ./.langgraph_api: a directory of its own, not the repo.
     cwd = tmp_path_factory.mktemp("langgraph-dev-cwd")

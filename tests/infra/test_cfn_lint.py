@@ -12,9 +12,12 @@ import pytest
 
 from tests.infra.synth import KINDS, REGION, STAGES, Synthesized
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 ALLOWED_WARNINGS = {"W3005"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", STAGES)
 def test_templates_pass_cfn_lint(synthesized: Synthesized, stage: str) -> None:
     from cfnlint.api import lint

@@ -22,6 +22,8 @@ from tests.infra.templates import (
     role_of,
 )
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 
 def logical_id(template: dict[str, Any], kind: str, **properties: Any) -> str:
     """The logical id of the single resource of `kind` whose properties include `properties`."""

@@ -23,6 +23,8 @@ from tests.infra.templates import (
     statements,
 )
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 DATA_SERVICES = ("dynamodb", "s3", "sqs", "kms", "secretsmanager", "bedrock", "sagemaker", "sns")
 ALLOWED_ON_ANY_RESOURCE = {
     "xray:PutTraceSegments",  # X-Ray accepts no resource-level permissions

@@ -12,6 +12,8 @@ from infra.config import stage_config
 from tests.infra.synth import KINDS, STAGES, Synthesized
 from tests.infra.templates import as_list, render, resources
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 
 def _image_functions(synthesized: Synthesized, stage: str) -> list[tuple[str, dict[str, Any]]]:
     found = []

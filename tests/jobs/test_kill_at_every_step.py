@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.forked import forkserver_runner
 from tests.jobs import kill_steps
+from tests.support.forked import forkserver_runner
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,7 @@ def fork() -> Callable[..., int]:
     return forkserver_runner(kill_steps.PRELOAD)
 
 
+@pytest.mark.slow
 def test_a_worker_killed_at_any_step_boundary_is_taken_over_exactly(
     tmp_path: Path, fork: Callable[..., int]
 ) -> None:

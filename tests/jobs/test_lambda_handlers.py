@@ -28,8 +28,8 @@ from settings.logs import JsonFormatter, configure_logging
 from store import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.factory import StoreConfig, open_store
 from store.sqlite import SQLiteStore
-from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.jobs import lambda_sample_handlers
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 HANDLERS_MODULE = "tests.jobs.lambda_sample_handlers"
 

@@ -19,6 +19,8 @@ from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clie
 
 __all__ = ["moto_endpoint"]  # the fixture, imported for the cross-backend test
 
+pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time, on one worker
+
 
 @pytest.fixture(scope="module")
 def ray_backend() -> Iterator[object]:

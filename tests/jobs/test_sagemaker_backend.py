@@ -26,8 +26,8 @@ from jobs.backends.sagemaker import SageMakerBackend, SageMakerJob
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from jobs.entrypoint import RESOURCE_CONFIG, process
 from quant.strategy import StrategyConfig
-from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.jobs import sample_shards
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 BUCKET = "stratigos-test-compute"
 ROLE = "arn:aws:iam::123456789012:role/stratigos-processing"

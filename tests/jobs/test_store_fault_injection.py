@@ -35,6 +35,8 @@ from tests.jobs.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore
 from tests.store.conftest import FakeClock
 from tests.support.requests import TINY
 
+pytestmark = pytest.mark.slow  # a job run per write point, twice
+
 OWNER = "alice"
 LEASE_SECONDS = 30.0
 WORKER_TURNS = 6

@@ -16,11 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.aws import FAKE_AWS_ENV, moto_server
-from tests.live_server import free_port
+from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.smtp import smtp_controller
 
 SMTP_USER = "stratigos-mailer"
 SMTP_PASSWORD = "smtp-pass-9f8e7d6c"
@@ -79,19 +78,10 @@ class SmtpServer:
 def smtp_server() -> Iterator[SmtpServer]:
     """An SMTP server on 127.0.0.1 that accepts AUTH LOGIN/PLAIN without TLS (loopback only)."""
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox,
-        hostname="127.0.0.1",
-        port=port,
-        authenticator=inbox.authenticate,
-        auth_require_tls=False,
-    )
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, inbox)
-    finally:
-        controller.stop()
+    with smtp_controller(
+        inbox, authenticator=inbox.authenticate, auth_require_tls=False
+    ) as controller:
+        yield SmtpServer("127.0.0.1", controller.port, inbox)
 
 
 @dataclass

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from aiosmtpd.controller import Controller
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,7 +27,6 @@ from notifications.notifier import Delivery, Notifier
 from notifications.preferences import Destination, NotificationPreferences
 from notifications.redaction import REDACTED
 from settings import NotificationSettings, SesSettings, Settings
-from tests.live_server import free_port
 from tests.notifications.conftest import (
     SMTP_PASSWORD,
     SMTP_USER,
@@ -37,6 +35,8 @@ from tests.notifications.conftest import (
     WebhookReceiver,
 )
 from tests.support.settings import merged
+from tests.support.live_server import closed_port
+from tests.support.smtp import smtp_controller
 
 T = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
 SENDER = "alerts@stratigos.example.com"
@@ -143,9 +143,12 @@ def test_smtp_refused_recipient_and_bad_password_are_not_retried(
 
 
 def test_unreachable_smtp_server_fails_after_the_bounded_retries(sleeps: list[float]) -> None:
-    channel = SmtpChannel(host="127.0.0.1", port=free_port(), sender=SENDER, timeout=2.0)
-    notifier = Notifier({"email": channel}, max_attempts=3, retry_delay=0.5, sleep=sleeps.append)
-    (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
+    with closed_port() as port:
+        channel = SmtpChannel(host="127.0.0.1", port=port, sender=SENDER, timeout=2.0)
+        notifier = Notifier(
+            {"email": channel}, max_attempts=3, retry_delay=0.5, sleep=sleeps.append
+        )
+        (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
     assert (delivery.status, delivery.attempts) == ("failed", 3)
     assert delivery.reason is not None and "unreachable" in delivery.reason
     assert sleeps == [0.5, 1.0]
@@ -399,15 +402,10 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
 
 def test_starttls_checks_the_certificate(tmp_path: Path, sleeps: list[float]) -> None:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
-        inbox, hostname="127.0.0.1", port=port, tls_context=self_signed_context(tmp_path)
-    )
-    controller.start()
-    try:
+    with smtp_controller(inbox, tls_context=self_signed_context(tmp_path)) as controller:
         channel = SmtpChannel(
             host="127.0.0.1",
-            port=port,
+            port=controller.port,
             sender=SENDER,
             user=SMTP_USER,
             password=SMTP_PASSWORD,
@@ -416,8 +414,6 @@ def test_starttls_checks_the_certificate(tmp_path: Path, sleeps: list[float]) ->
         )
         notifier = Notifier({"email": channel}, sleep=sleeps.append)
         (delivery,) = notifier.send(failed_run(), email_to("pm@example.com"))
-    finally:
-        controller.stop()
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert delivery.reason is not None and "certificate not trusted" in delivery.reason
     assert inbox.messages == [] and inbox.logins == []
@@ -434,20 +430,15 @@ def test_starttls_required_but_not_offered_is_permanent(smtp_server: SmtpServer)
 
 def test_starttls_with_a_trusted_certificate_delivers(tmp_path: Path) -> None:
     inbox = Inbox()
-    port = free_port()
-    controller = Controller(
+    with smtp_controller(
         inbox,
-        hostname="127.0.0.1",
-        port=port,
         tls_context=self_signed_context(tmp_path),
         require_starttls=True,
         authenticator=inbox.authenticate,
-    )
-    controller.start()
-    try:
+    ) as controller:
         channel = SmtpChannel(
             host="127.0.0.1",
-            port=port,
+            port=controller.port,
             sender=SENDER,
             user=SMTP_USER,
             password=SMTP_PASSWORD,
@@ -456,8 +447,6 @@ def test_starttls_with_a_trusted_certificate_delivers(tmp_path: Path) -> None:
             timeout=5.0,
         )
         (delivery,) = Notifier({"email": channel}).send(failed_run(), email_to("pm@example.com"))
-    finally:
-        controller.stop()
     assert (delivery.status, delivery.reason) == ("sent", None)
     assert inbox.logins == [SMTP_USER]
     assert len(inbox.messages) == 1

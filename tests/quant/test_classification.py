@@ -16,7 +16,7 @@ from quant.classification import (
     matching,
 )
 from quant.data import sp500_prices
-from tests.classification import write_classification
+from tests.support.classification import write_classification
 
 GICS_SECTORS = {
     "Communication Services",

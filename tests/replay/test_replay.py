@@ -272,6 +272,7 @@ def test_every_cassette_replays_with_every_float_moved_by_1e_12(
     assert report.reproduced, report.summary()
 
 
+@pytest.mark.slow
 def test_the_cassettes_replay_under_another_blas_kernel(tmp_path: Path) -> None:
     """OPENBLAS_CORETYPE forces another OpenBLAS kernel, which moves the last digits of
     matrix products on this machine; every cassette still replays."""

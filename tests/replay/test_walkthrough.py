@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "recording.md"
 
@@ -32,6 +34,7 @@ def developer_env(home: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.slow
 def test_the_walkthrough_records_and_replays_a_developers_own_request(tmp_path: Path) -> None:
     folder = tmp_path / "project"
     folder.mkdir()

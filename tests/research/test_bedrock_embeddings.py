@@ -26,6 +26,7 @@ from research.embeddings import EmbeddingInputError, EmbeddingServiceError, Hash
 from settings import BedrockSettings, EmbeddingSettings, ModelSettings, Settings
 from settings.bedrock import bedrock_config
 from tests.support.settings import merged
+from tests.support.live_server import closed_port
 
 TEXTS = [
     "Energy stocks fell 12% in March as crude oil inventories rose.",
@@ -196,18 +197,16 @@ def test_access_denied_and_connection_failures_are_typed(fake_aws: None) -> None
     assert caught.value.code == "AccessDeniedException"
     assert "don't have access" in str(caught.value) and TITAN_V2_MODEL_ID in str(caught.value)
 
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    closed = embedder_for(
-        Settings(
-            embeddings=EmbeddingSettings(provider="bedrock"),
-            bedrock=BedrockSettings(endpoint_url=url, max_attempts=1),
+    with closed_port() as port:  # a port nothing listens on
+        url = f"http://127.0.0.1:{port}"
+        closed = embedder_for(
+            Settings(
+                embeddings=EmbeddingSettings(provider="bedrock"),
+                bedrock=BedrockSettings(endpoint_url=url, max_attempts=1),
+            )
         )
-    )
-    with pytest.raises(EmbeddingServiceError) as unreachable:
-        closed.embed_documents(TEXTS)
+        with pytest.raises(EmbeddingServiceError) as unreachable:
+            closed.embed_documents(TEXTS)
     assert unreachable.value.code == "EndpointConnectionError"
 
 

@@ -22,7 +22,7 @@ from research.index import (
     fuse_scores,
     snippet_of,
 )
-from tests.aws import FAKE_AWS_ENV, moto_server
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 
 JAN = datetime(2026, 1, 5, tzinfo=UTC)
 MAR = datetime(2026, 3, 2, tzinfo=UTC)

@@ -19,6 +19,8 @@ from research.embeddings import HashingEmbedder
 from research.index import ResearchIndex, SearchMode, chunks_of
 from research.parsing import parse_document
 
+pytestmark = pytest.mark.slow  # 1,200 searches of a 30-document index
+
 UPLOADED = datetime(2026, 1, 5, tzinfo=UTC)
 
 

@@ -20,8 +20,8 @@ from services.market_data import market_closes
 from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
 from store import Deployment
 from store.sqlite import SQLiteStore
-from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.store.conftest import FakeClock
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 from trading.execution_jobs import HANDLERS
 from trading.scheduling import fire_due
 

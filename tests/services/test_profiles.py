@@ -21,7 +21,7 @@ from services.profiles import (
 )
 from settings import get_settings
 from store import ConflictError, NotFoundError, Store
-from tests.classification import TOBACCO_CLASSIFICATION, write_classification
+from tests.support.classification import TOBACCO_CLASSIFICATION, write_classification
 
 ALICE, BOB = "alice", "bob"
 

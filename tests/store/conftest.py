@@ -14,7 +14,7 @@ import pytest
 from store import Store
 from store.aws import AWSStore, create_tables
 from store.sqlite import SQLiteStore
-from tests.aws import FAKE_AWS_ENV, moto_server
+from tests.support.aws import FAKE_AWS_ENV, boto_session, moto_server
 
 INLINE_LIMIT = 20_000
 """Results above this many bytes go to S3 in the AWS store under test."""
@@ -63,7 +63,9 @@ def aws_names(moto_endpoint: str, aws_env: None) -> dict[str, str]:
         "bucket": f"test-{suffix}-bucket",
         "checkpoints": f"test-{suffix}-checkpoints",
     }
-    create_tables(names["table"], names["bucket"], endpoint_url=moto_endpoint)
+    create_tables(
+        names["table"], names["bucket"], endpoint_url=moto_endpoint, session=boto_session()
+    )
     return names
 
 
@@ -76,6 +78,7 @@ def make_aws_store(endpoint: str, names: dict[str, str], clock: FakeClock) -> AW
         inline_limit_bytes=INLINE_LIMIT,
         api_key_pepper="test-pepper",
         clock=clock,
+        session=boto_session(),
     )
 
 

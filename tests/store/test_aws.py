@@ -6,7 +6,6 @@ import pytest
 
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
-from tests.live_server import free_port
 from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
 from tests.store.contract.helpers import ALICE, running_job
 
@@ -71,10 +70,9 @@ def test_missing_table_is_unavailable_with_hint(moto_endpoint: str, aws_env: Non
 def test_stopped_endpoint_is_unavailable_fast(aws_env: None) -> None:
     from moto.server import ThreadedMotoServer
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
-    endpoint = f"http://127.0.0.1:{port}"
+    endpoint = "http://{}:{}".format(*server.get_host_and_port())
     create_tables("t-down", "b-down", endpoint_url=endpoint)
     store = AWSStore(
         "t-down", "b-down", endpoint_url=endpoint, max_attempts=2, connect_timeout=1, read_timeout=2

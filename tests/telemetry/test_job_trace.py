@@ -29,13 +29,13 @@ from settings.tracing import configure_tracing, flush_tracing, span
 from store import Job, Store
 from store.sqlite import SQLiteStore
 from tests.api.conftest import make_settings
-from tests.aws import FAKE_AWS_ENV, moto_server
 from tests.jobs.test_lambda_handlers import (  # noqa: F401 (restore_logging: a fixture)
     make_queue,
     receive_all,
     restore_logging,
     sqs_event,
 )
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.requests import SMALL_REQUEST
 from tests.telemetry.test_tracing import CONTENT_KEYS
 from tests.trading.test_scheduling import DAILY_SPEC, Clock

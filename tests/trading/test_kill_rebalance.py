@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.forked import forkserver_runner
+from tests.support.forked import forkserver_runner
 from tests.trading import kill_rebalance
 
 
@@ -21,6 +21,7 @@ def fork() -> Callable[..., int]:
     return forkserver_runner(kill_rebalance.PRELOAD)
 
 
+@pytest.mark.slow
 def test_a_rebalance_killed_after_any_store_write_is_finished_exactly_once(
     tmp_path: Path, fork: Callable[..., int]
 ) -> None:

@@ -377,6 +377,7 @@ def test_a_reader_that_stops_early_leaves_no_broken_pipe_message(tmp_path: Path)
     assert "Broken pipe" not in stderr and "BrokenPipeError" not in stderr, stderr
 
 
+@pytest.mark.slow
 def test_a_follow_up_in_a_new_process_finds_the_portfolio_of_an_earlier_one(
     tmp_path: Path,
 ) -> None:

@@ -1,0 +1,48 @@
+"""AWS in tests: fake credentials, a moto server on a loopback port the kernel picks, boto3
+sessions that share the service models."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import boto3
+import botocore.loaders
+import botocore.session
+from moto.server import ThreadedMotoServer
+
+FAKE_AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+"""Credentials moto accepts; set them only for the tests that talk to moto (others must not
+see AWS credentials: they would switch the model provider to Bedrock)."""
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """A moto server (every service) on 127.0.0.1 until the block ends; yields its URL."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@functools.cache
+def _loader() -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader()
+
+
+def boto_session(region: str = "us-east-1") -> boto3.session.Session:
+    """A new boto3 session (one per store, as the stores make them) whose service models come
+    from one loader for the whole test process: each new session otherwise parses the DynamoDB
+    and S3 models' JSON again (a fifth of a second a store; the store tests make hundreds)."""
+    core = botocore.session.Session()
+    core.register_component("data_loader", _loader())
+    return boto3.session.Session(botocore_session=core, region_name=region)
