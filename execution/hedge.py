@@ -72,10 +72,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from execution.brokers.base import OPTIONS_LEVEL_NEEDED, PositionIntent
 from execution.errors import OrderPlanError
 from execution.ledger import Side
-from execution.options import CONTRACT_MULTIPLIER, OptionContract, OptionKind
+from execution.options import (
+    CONTRACT_MULTIPLIER,
+    OPTIONS_LEVEL_NEEDED,
+    OptionContract,
+    OptionKind,
+    PositionIntent,
+)
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel, black_scholes, option_price
 from quant.strategy import ROLL_BANDS, StrategyConfig
@@ -448,7 +453,7 @@ def options_level_needed(config: StrategyConfig) -> int:
     overlay."""
     if not config.has_overlay:
         return 0
-    intents = [
+    intents: list[PositionIntent] = [
         intent
         for _, _, side in _legs(config)
         for intent in (

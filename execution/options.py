@@ -21,6 +21,25 @@ from execution.errors import OrderPlanError
 OptionKind = Literal["put", "call"]
 CONTRACT_MULTIPLIER = 100
 """Shares of the underlying per listed contract."""
+PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
+OPTION_INTENTS: tuple[PositionIntent, ...] = (
+    "buy_to_open",
+    "sell_to_open",
+    "buy_to_close",
+    "sell_to_close",
+)
+"""What an option order does to a position: buy or sell, to open it or to close it."""
+
+OPTIONS_LEVEL_NEEDED: dict[str, int] = {
+    "buy_to_open": 2,
+    "sell_to_close": 1,
+    "buy_to_close": 1,
+    "sell_to_open": 3,
+}
+"""The options trading level an intent needs on an account, after Alpaca's levels (0 none;
+1 covered calls and cash-secured puts, and closing; 2 buying calls and puts; 3 spreads, where
+a sold leg is covered by a bought one). A hedge's sold leg (a collar's call, a put spread's lower
+put) is opened as part of a spread with the bought put, so it needs level 3."""
 _OCC = re.compile(r"^([A-Z][A-Z0-9.]{0,5})(\d{6})([PC])(\d{8})$")
 
 

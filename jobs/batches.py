@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from jobs.backends.errors import ShardError, describe_exception
+from jobs.compute_errors import ShardError, describe_exception
 from jobs.shard_inputs import (
     ArrayHistory,
     EmbeddedHistory,

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobs.backends.errors import ShardError, describe_exception
 from jobs.batches import SCHEMA_VERSION, BatchShard, run_shard
+from jobs.compute_errors import ShardError, describe_exception
 
 INPUT_DIR = "opt/ml/processing/input"
 OUTPUT_DIR = "opt/ml/processing/output"

@@ -16,6 +16,6 @@
 
 The deployment lifecycle (deployments, runs, accounts, ledgers) is `trading/`, above this package.
 
-The interfaces (`api/`) reach numbers only through here (tests/project/test_layers.py forbids
-`api -> quant`).
+The interfaces (`api/`) reach numbers only through here (an import contract in
+pyproject.toml forbids `api -> quant`).
 """

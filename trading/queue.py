@@ -41,10 +41,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from execution.brokers.base import Broker, BrokerOrder, OrderRequest, PositionIntent
+from execution.brokers.base import Broker, BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, BrokerUnavailableError
 from execution.instruments import InstrumentKind
 from execution.ledger import CashFlow
+from execution.options import PositionIntent
 from store import ConflictError, LedgerEntry, NewOrder, OrderUpdate, QueuedOrder, Store
 from store.executions import MAX_WRITES_PER_EXECUTION
 from trading.ledger import Ledger, to_entry

@@ -19,10 +19,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.agent_protocol.chat_runs import AgentRun, Outcome
-from api.context import AppContext
 from api.errors import invalid, profile_refusals
 from api.schemas.optimizations import job_view
 from graphs.request import OptimizationRequest
+from jobs.job_runner import JobRunner
 from services.optimizations import config_summary, submit_optimization
 from store import TERMINAL_STATUSES, Job, Store
 
@@ -33,17 +33,16 @@ FIELD = "body.input"
 """The run input's field: its problems are named under it."""
 
 
-def submit(context: AppContext, owner: str, request: Any) -> Job:
+def submit(runner: JobRunner, store: Store, owner: str, request: Any) -> Job:
     """Check `request` (the run's input) as `POST /v1/optimizations` does, with the caller's
-    profile, and submit it as an optimization job; 422 naming `body.input.<field>`."""
+    profile, and submit it as an optimization job; 422 naming `body.input.<field>`. The caller
+    announces the submission (`AppContext.notify_submitted`)."""
     try:
         parsed = OptimizationRequest.model_validate(request)
     except ValidationError as exc:
         raise invalid(exc, f"{FIELD}.", "OptimizationRequest") from None
     with profile_refusals(f"{FIELD}."):
-        job = submit_optimization(context.runner, context.store, owner, parsed).job
-    context.notify_submitted(job)
-    return job
+        return submit_optimization(runner, store, owner, parsed).job
 
 
 def job_values(store: Store, owner: str, job_id: str) -> dict[str, Any]:
@@ -60,20 +59,22 @@ def job_values(store: Store, owner: str, job_id: str) -> dict[str, Any]:
     return values
 
 
-def job_outcome(context: AppContext, owner: str, job_id: str, poll_seconds: float) -> Outcome:
+def job_outcome(
+    runner: JobRunner, store: Store, owner: str, job_id: str, poll_seconds: float
+) -> Outcome:
     """Follow the job until it ends, reading its events and status every `poll_seconds`."""
-    return lambda run: _follow(context, run, owner, job_id, poll_seconds)
+    return lambda run: _follow(runner, store, run, owner, job_id, poll_seconds)
 
 
 def _follow(
-    context: AppContext, run: AgentRun, owner: str, job_id: str, poll_seconds: float
+    runner: JobRunner, store: Store, run: AgentRun, owner: str, job_id: str, poll_seconds: float
 ) -> tuple[str, dict[str, Any]]:
     after = 0
-    shown = job_values(context.store, owner, job_id)
+    shown = job_values(store, owner, job_id)
     run.offer("values", shown)
     ended = False  # the job was seen ended before the last read of its events
     while True:
-        events = context.runner.events(owner, job_id, after_seq=after)
+        events = runner.events(owner, job_id, after_seq=after)
         for stored in events:
             after = stored.seq
             event = json.loads(stored.payload)
@@ -81,7 +82,7 @@ def _follow(
             run.offer("custom", event)
         if ended and not events:
             break
-        values = job_values(context.store, owner, job_id)
+        values = job_values(store, owner, job_id)
         if values != shown:
             run.offer("values", values)
             shown = values

@@ -70,20 +70,14 @@ def _start(
     claim_thread(thread_id)  # what is pending cannot change from here on
     job = None
     try:
-        running = active_run(context.store, owner, thread_id)
-        if running is not None:  # on another instance
-            raise ApiError(
-                409,
-                "CONFLICT",
-                f"thread {thread_id} has a run in progress ({running.run_id})",
-                [("thread", f"run {running.run_id} is {running.status}")],
-            )
+        _refuse_if_running(context, owner, thread_id)
         if graph == CHAT_GRAPH:
             outcome = chat_outcome(chat_turn(session, body), session.snapshot)
         else:
-            job = optimization_runs.submit(context, owner, body.input)
+            job = optimization_runs.submit(context.runner, context.store, owner, body.input)
+            context.notify_submitted(job)
             outcome = optimization_runs.job_outcome(
-                context, owner, job.id, context.run_timing.poll_seconds
+                context.runner, context.store, owner, job.id, context.run_timing.poll_seconds
             )
         run = AgentRun(
             run_id=new_run_id(),
@@ -134,6 +128,18 @@ def _start(
     )
     worker.start()
     return run, record
+
+
+def _refuse_if_running(context: AppContext, owner: str, thread_id: str) -> None:
+    """409 when the thread has a run in progress (started on another instance)."""
+    running = active_run(context.store, owner, thread_id)
+    if running is not None:
+        raise ApiError(
+            409,
+            "CONFLICT",
+            f"thread {thread_id} has a run in progress ({running.run_id})",
+            [("thread", f"run {running.run_id} is {running.status}")],
+        )
 
 
 def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:

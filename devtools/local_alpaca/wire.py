@@ -16,8 +16,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from execution.brokers.base import OPTION_INTENTS, OrderRequest
-from execution.options import is_option_symbol
+from execution.brokers.base import OrderRequest
+from execution.options import OPTION_INTENTS, is_option_symbol
 
 MAX_CLIENT_ORDER_ID = 128
 """Longest client order id Alpaca accepts."""

@@ -92,7 +92,6 @@ from pydantic import SecretStr
 
 from execution.brokers.alpaca_http import Failure, Timeouts, activity_pages, attempt, called
 from execution.brokers.base import (
-    OPTIONS_LEVEL_NEEDED,
     AccountState,
     BrokerOrder,
     OrderRequest,
@@ -104,7 +103,12 @@ from execution.errors import (
     BrokerUnavailableError,
 )
 from execution.ledger import Fill, FillEvent
-from execution.options import CONTRACT_MULTIPLIER, OptionContract, is_option_symbol
+from execution.options import (
+    CONTRACT_MULTIPLIER,
+    OPTIONS_LEVEL_NEEDED,
+    OptionContract,
+    is_option_symbol,
+)
 from settings import Settings
 
 T = TypeVar("T")

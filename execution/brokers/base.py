@@ -19,16 +19,10 @@ from typing import Literal, Protocol
 
 from execution.instruments import InstrumentKind
 from execution.ledger import Fill, Side
+from execution.options import PositionIntent
 
 OrderStatus = Literal["new", "partially_filled", "filled", "canceled", "rejected"]
 FINAL_STATUSES: frozenset[OrderStatus] = frozenset({"filled", "canceled", "rejected"})
-PositionIntent = Literal["buy_to_open", "sell_to_open", "buy_to_close", "sell_to_close"]
-OPTION_INTENTS: tuple[PositionIntent, ...] = (
-    "buy_to_open",
-    "sell_to_open",
-    "buy_to_close",
-    "sell_to_close",
-)
 
 
 @dataclass(frozen=True)
@@ -114,13 +108,6 @@ class StockBroker(Broker, Protocol):
     def account(self) -> AccountState:
         """Cash and positions now."""
         ...
-
-
-OPTIONS_LEVEL_NEEDED = {"buy_to_open": 2, "sell_to_close": 1, "buy_to_close": 1, "sell_to_open": 3}
-"""The options trading level an intent needs on an account, after Alpaca's levels (0 none;
-1 covered calls and cash-secured puts, and closing; 2 buying calls and puts; 3 spreads, where
-a sold leg is covered by a bought one). A hedge's sold leg (a collar's call, a put spread's lower
-put) is opened as part of a spread with the bought put, so it needs level 3."""
 
 
 class OptionsBroker(Broker, Protocol):

@@ -34,11 +34,11 @@ from typing import Any
 
 import pandas as pd
 
-from execution.brokers.base import OPTIONS_LEVEL_NEEDED, BrokerOrder, OrderRequest
+from execution.brokers.base import BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, OrderPlanError
 from execution.hedge import HedgeMarket, model_price
 from execution.ledger import Book, Fill, FillEvent
-from execution.options import parse_occ
+from execution.options import OPTIONS_LEVEL_NEEDED, parse_occ
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel
 

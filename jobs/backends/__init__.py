@@ -13,7 +13,7 @@ from typing import Any
 
 from jobs.backends.base import ComputeBackend
 from jobs.backends.config import ComputeConfig
-from jobs.backends.errors import (
+from jobs.compute_errors import (
     BackendUnavailableError,
     ComputeError,
     ComputeTimeoutError,

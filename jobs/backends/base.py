@@ -5,7 +5,7 @@ A backend evaluates a list of `BatchShard`s (see `jobs.batches`) and returns the
 (`jobs.batches.evaluate_shard`) on the same serialisable shard, so results are bit-for-bit
 identical whichever backend ran them.
 
-The errors (all `ComputeError`) are in `jobs.backends.errors`.
+The errors (all `ComputeError`) are in `jobs.compute_errors`.
 """
 
 from __future__ import annotations

@@ -26,8 +26,8 @@ from typing import Literal
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
 from jobs.backends.config import ComputeConfig
-from jobs.backends.errors import ComputeTimeoutError, WorkerCrashedError
 from jobs.batches import BatchShard, ShardResult, run_shard
+from jobs.compute_errors import ComputeTimeoutError, WorkerCrashedError
 
 StartMethod = Literal["forkserver", "spawn"]
 

@@ -21,14 +21,14 @@ from typing import Any
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
 from jobs.backends.config import ComputeConfig
-from jobs.backends.errors import (
+from jobs.batches import BatchShard, ShardResult, run_shard
+from jobs.compute_errors import (
     BackendUnavailableError,
     ComputeTimeoutError,
     ShardError,
     WorkerCrashedError,
     describe_exception,
 )
-from jobs.batches import BatchShard, ShardResult, run_shard
 
 
 def import_ray() -> Any:

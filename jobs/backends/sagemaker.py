@@ -34,14 +34,14 @@ from typing import Any
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
 from jobs.backends.config import ComputeConfig
-from jobs.backends.errors import (
+from jobs.batches import BatchShard, ShardResult
+from jobs.compute_errors import (
     BackendUnavailableError,
     ComputeError,
     ComputeTimeoutError,
     RemoteJobError,
     ShardError,
 )
-from jobs.batches import BatchShard, ShardResult
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from jobs.backends.errors import ShardError
 from jobs.batches import (
     BatchShard,
     ShardResult,
@@ -21,6 +20,7 @@ from jobs.batches import (
     path_means,
     run_shard,
 )
+from jobs.compute_errors import ShardError
 from jobs.shard_inputs import ArrayHistory, PathInputs, ScenarioSpec, decode_array, encode_array
 from quant import as_scenarios, evaluate_path_means
 from quant.data import load_sp500_index, load_sp500_prices, to_returns

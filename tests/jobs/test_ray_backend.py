@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jobs.backends.errors import ShardError, WorkerCrashedError
 from jobs.backends.local import LocalBackend
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
+from jobs.compute_errors import ShardError, WorkerCrashedError
 from quant.strategy import StrategyConfig
 from tests.jobs import crash_shard, sample_shards
 from tests.jobs.test_sagemaker_backend import ContainerEmulator, _backend, _clients, moto_endpoint
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.xdist_group("ray")  # one local Ray cluster at a time, 
 
 @pytest.fixture(scope="module")
 def ray_backend() -> Iterator[object]:
-    from jobs.backends.errors import BackendUnavailableError
     from jobs.backends.ray_backend import RayBackend
+    from jobs.compute_errors import BackendUnavailableError
 
     try:
         backend = RayBackend(num_cpus=2)

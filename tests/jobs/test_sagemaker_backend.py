@@ -21,9 +21,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from jobs.backends.errors import ComputeError, ComputeTimeoutError, RemoteJobError, ShardError
 from jobs.backends.sagemaker import SageMakerBackend, SageMakerJob
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
+from jobs.compute_errors import ComputeError, ComputeTimeoutError, RemoteJobError, ShardError
 from jobs.entrypoint import RESOURCE_CONFIG, process
 from quant.strategy import StrategyConfig
 from tests.jobs import sample_shards

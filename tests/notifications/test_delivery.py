@@ -34,8 +34,8 @@ from tests.notifications.conftest import (
     SmtpServer,
     WebhookReceiver,
 )
-from tests.support.settings import merged
 from tests.support.live_server import closed_port
+from tests.support.settings import merged
 from tests.support.smtp import smtp_controller
 
 T = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)

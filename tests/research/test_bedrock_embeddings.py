@@ -25,8 +25,8 @@ from research.embedder_factory import embedder_for
 from research.embeddings import EmbeddingInputError, EmbeddingServiceError, HashingEmbedder
 from settings import BedrockSettings, EmbeddingSettings, ModelSettings, Settings
 from settings.bedrock import bedrock_config
-from tests.support.settings import merged
 from tests.support.live_server import closed_port
+from tests.support.settings import merged
 
 TEXTS = [
     "Energy stocks fell 12% in March as crude oil inventories rose.",

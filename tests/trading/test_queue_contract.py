@@ -21,12 +21,12 @@ from pydantic import SecretStr
 
 from devtools.local_alpaca import LocalAlpaca
 from execution.brokers.alpaca import AlpacaBroker
-from execution.brokers.base import Broker, BrokerOrder, OrderRequest, PositionIntent
+from execution.brokers.base import Broker, BrokerOrder, OrderRequest
 from execution.brokers.paper import PaperBroker
 from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSettings
 from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
-from execution.options import OptionContract
+from execution.options import OptionContract, PositionIntent
 from quant.data import sp500_prices
 from store import Deployment, NewOrder, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount
