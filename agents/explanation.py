@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quant.strategy import StrategyConfig
+from quant.strategy import HEDGE_NAMES, StrategyConfig
 
 
 def _pct(value: float, digits: int = 1) -> str:
@@ -43,19 +43,12 @@ def _describe(config: dict[str, Any]) -> str:
     )
 
 
-_HEDGE_WORDS = {
-    "put": "a protective put",
-    "put_spread": "a put spread",
-    "collar": "a collar",
-}
-
-
 def _describe_hedge(config: dict[str, Any]) -> str:
     """The winner's option hedge in words ("" without one)."""
     kind = config.get("overlay", "none")
     if kind == "none":
         return ""
-    text = f"It holds {_HEDGE_WORDS.get(kind, kind)} struck at {_pct(config['overlay_strike'])}"
+    text = f"It holds a {HEDGE_NAMES.get(kind, kind)} struck at {_pct(config['overlay_strike'])}"
     if kind == "put_spread":
         text += f" with the lower put sold at {_pct(config['overlay_lower_strike'])}"
     elif kind == "collar":

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
-from quant.strategy import OverlayKind
+from quant.strategy import HEDGE_NAMES, OverlayKind
 
 if TYPE_CHECKING:  # the CLI imports this module to parse its flags: no numba at that point
     from quant.options.vol_model import ImpliedVolModel
@@ -84,15 +84,7 @@ def hedge_space(
     return space
 
 
-_KIND_NAMES = {
-    "none": "no overlay",
-    "put": "protective puts",
-    "put_spread": "put spreads",
-    "collar": "collars",
-}
-
-
-_KIND_NAME = {"put": "protective put", "put_spread": "put spread", "collar": "collar"}
+_KIND_NAMES = {"none": "no overlay", **{kind: f"{name}s" for kind, name in HEDGE_NAMES.items()}}
 
 
 def _spec_text(spec: Any, percent: bool) -> str:
@@ -167,4 +159,4 @@ def describe_hedge(config: Mapping[str, Any]) -> str | None:
     parts.append(f"hedge ratio {config['overlay_hedge_ratio']:.4g}")
     budget = config.get("overlay_budget")
     parts.append("no budget cap" if budget is None else f"annual budget {budget * 100:.4g}%")
-    return f"{_KIND_NAME[kind]}: " + ", ".join(parts)
+    return f"{HEDGE_NAMES[kind]}: " + ", ".join(parts)

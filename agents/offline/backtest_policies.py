@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.offline.intent import Intent
+from quant.strategy import HEDGE_NAMES
 
 
 def backtest_question(intent: Intent) -> str | None:
@@ -67,9 +68,6 @@ def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
     return args
 
 
-_HEDGE_NAMES = {"put": "protective put", "put_spread": "put spread", "collar": "collar"}
-
-
 def backtest_answer(data: dict[str, Any]) -> str:
     """The answer from a `backtest_strategy` result on the history."""
     config, metrics, history = data["config"], data["metrics"], data["history"]
@@ -87,7 +85,7 @@ def backtest_answer(data: dict[str, Any]) -> str:
     cap = config.get("overlay_budget")
     carry = metrics["hedge_carry"]
     return text + (
-        f" Its {_HEDGE_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}, "
+        f" Its {HEDGE_NAMES[config['overlay']]} (strike {config['overlay_strike']:.0%}, "
         f"{config['overlay_tenor_days']}-day tenor"
         + (f", premiums capped at {cap:.1%} of wealth a year" if cap is not None else "")
         + f") cost {metrics['hedge_premium']:.2%} of wealth a year in premiums and paid back "

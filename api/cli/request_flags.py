@@ -93,74 +93,75 @@ def _tenors(text: str) -> list[int]:
 
 def add_request_flags(command: argparse.ArgumentParser) -> None:
     """Add the option overlay's, the option pricing's and the risk limits' flags to `command`."""
-    _add_protection_flags(command)
+    _add_hedge_flags(command)
     _add_pricing_flags(command)
     _add_limit_flags(command)
 
 
-def _add_protection_flags(command: argparse.ArgumentParser) -> None:
-    """The flags of the option overlays searched (`search_space.overlay*`)."""
-    protection = command.add_argument_group(
-        "option protection (search space)",
-        "Overlays on the risky sleeve, searched like every other parameter (docs/engine.md). "
-        "Numbers are one value (fixed) or LOW:HIGH (searched).",
+def _add_hedge_flags(command: argparse.ArgumentParser) -> None:
+    """The flags of the option hedges searched (`search_space.overlay*`)."""
+    hedge = command.add_argument_group(
+        "option hedge (search space)",
+        "Options held against the risky sleeve (the request's overlay fields), searched like "
+        "every other parameter (docs/engine.md). Numbers are one value (fixed) or LOW:HIGH "
+        "(searched).",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay",
         type=_kinds,
         metavar="KINDS",
-        help="overlay kinds to search, comma-separated: none, put, put_spread, collar "
+        help="hedge kinds to search, comma-separated: none, put, put_spread, collar "
         "(include none to compare with unhedged strategies)",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-strike",
         type=_value_or_range,
         metavar="K",
         help="bought put's strike as moneyness, e.g. 0.9 or 0.85:0.98",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-lower-strike",
         type=_value_or_range,
         metavar="K",
         help="put spread: the sold put's strike (below --overlay-strike)",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-call-strike",
         type=_value_or_range,
         metavar="K",
         help="collar: the sold call's strike (above --overlay-strike)",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-tenor",
         type=_tenors,
         metavar="DAYS",
         help="trading days to expiry, comma-separated choices, e.g. 21,63,126",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-roll",
         choices=["expiry", "band", "delta"],
         help="roll at expiry, or also early at a moneyness band or at a delta band",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-roll-band",
         type=_value_or_range,
         metavar="M",
         help="with --overlay-roll band: the band's half-width in moneyness, e.g. 0.1 or 0.05:0.2",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-roll-delta-band",
         type=_value_or_range,
         metavar="D",
         help="with --overlay-roll delta: the band's half-width in delta units (0 to 0.5), "
         "e.g. 0.1 or 0.05:0.2",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-hedge-ratio",
         type=_value_or_range,
         metavar="R",
         help="options per unit of risky sleeve, e.g. 1 or 0.5:1",
     )
-    protection.add_argument(
+    hedge.add_argument(
         "--overlay-budget",
         type=_value_or_range,
         metavar="B",

@@ -11,7 +11,7 @@ from settings.fields import EnvironmentName, SettingsGroup
 
 
 class ExecutionSettings(SettingsGroup):
-    """How orders reach a broker (trading.execution_queue, trading.hedge_brokers)."""
+    """How orders reach a broker (trading.queue, trading.accounts)."""
 
     env_prefix: ClassVar[str] = "STRATIGOS_EXECUTION_"
 
@@ -32,6 +32,6 @@ class ExecutionSettings(SettingsGroup):
             le=1,
             description="Alpaca hedge orders that open a position are day limit orders at the "
             "model price plus (buys) or minus (sells) this fraction of it "
-            "(trading.hedge_brokers).",
+            "(trading.accounts.alpaca).",
         )
     )
