@@ -32,7 +32,7 @@ def test_a_failed_job_ends_the_run_as_error(tmp_path: Path) -> None:
     store.transition("alice", job.id, ["pending"], "running")
     store.transition("alice", job.id, ["running"], "failed", error="ValueError: no prices")
     run = _run()
-    status, result = job_outcome(context, "alice", job.id, 0.01)(run)
+    status, result = job_outcome(context.runner, context.store, "alice", job.id, 0.01)(run)
     expected = {"error": "JOB_FAILED", "message": "ValueError: no prices"}
     assert (status, result) == ("error", {"__error__": expected})
     assert [event for event, _ in run.frames] == ["values", "error"]
@@ -48,7 +48,7 @@ def test_a_cancelled_job_ends_the_run_interrupted(tmp_path: Path) -> None:
     job, _ = store.submit_job("alice", "optimization", SMALL)
     context.runner.cancel("alice", job.id)
     run = _run()
-    status, result = job_outcome(context, "alice", job.id, 0.01)(run)
+    status, result = job_outcome(context.runner, context.store, "alice", job.id, 0.01)(run)
     assert status == "interrupted" and result["job"]["status"] == "cancelled"
     assert [event for event, _ in run.frames] == ["values"]
     context.close()
