@@ -29,7 +29,6 @@ DOCKER = ROOT / "infra" / "docker"
 
 
 def test_defaults_mirror_the_application_settings() -> None:
-    from jobs.backends import ComputeConfig
     from jobs.backends.sagemaker import SageMakerBackend
 
     fields = {setting.file_key: setting.field for setting in setting_fields(Settings)}
@@ -43,17 +42,12 @@ def test_defaults_mirror_the_application_settings() -> None:
     # each stage names its processing jobs itself (IAM and the failure alarm match on it)
     for stage in STAGE_NAMES:
         prefix = stage_config(stage).job_name_prefix
-        settings = Settings(
-            compute=ComputeSettings(sagemaker=SageMakerSettings(job_name_prefix=prefix))
+        sagemaker = SageMakerSettings(
+            job_name_prefix=prefix, bucket="b", role_arn="r", image_uri="i"
         )
-        assert ComputeConfig.from_settings(settings).sagemaker_job_name_prefix == prefix
-        backend = SageMakerBackend(
-            bucket="b",
-            role_arn="r",
-            image_uri="i",
-            job_name_prefix=prefix,
-            s3_client=object(),
-            sagemaker_client=object(),
+        settings = Settings(compute=ComputeSettings(sagemaker=sagemaker))
+        backend = SageMakerBackend.from_config(
+            settings.compute, s3_client=object(), sagemaker_client=object()
         )
         assert backend._job_name().startswith(f"{prefix}-")
 
