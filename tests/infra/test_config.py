@@ -20,6 +20,7 @@ from settings import (
     NotificationSettings,
     SageMakerSettings,
     Settings,
+    StoreSettings,
     setting_fields,
 )
 from settings.groups import embeddings as embedding_settings
@@ -57,10 +58,8 @@ def test_stage_names_and_tables(stage: str) -> None:
     config = stage_config(stage)
     assert config.prefix == f"stratigos-{stage}"
     assert config.table_prefix == f"stratigos-{stage}-"
-    # the store derives both names from the prefix the same way (store/factory.py)
-    from store.factory import StoreConfig
-
-    store = StoreConfig(table_prefix=config.table_prefix)
+    # the store derives both names from the prefix the same way (settings/groups/store.py)
+    store = StoreSettings(table_prefix=config.table_prefix)
     assert (store.table_name, store.checkpoint_table, store.memory_table) == (
         config.store_table_name,
         config.checkpoint_table_name,
