@@ -16,7 +16,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 
 from graphs.request import OptimizationRequest
-from jobs.backends import ComputeBackend, ComputeConfig, backend_from_settings
+from jobs.backends import ComputeBackend, backend_from_settings
 from jobs.batches import EmbeddedHistory, ScenarioSpec
 from quant import ScenarioData, as_scenarios
 from quant.scenarios import ScenarioSet, generate_scenarios
@@ -51,12 +51,12 @@ class RunResources:
         with self.lock:
             if self._backend is not None:
                 return self._backend
-        config = ComputeConfig.from_settings(self.settings)
-        if config.backend == "local" and not config.workers:
+        compute = self.settings.compute
+        if compute.backend == "local" and not compute.workers:
             return None
         with self.lock:
             if self._backend is None:
-                self._backend = backend_from_settings(config)
+                self._backend = backend_from_settings(compute)
             return self._backend
 
     def use_backend(self, backend: ComputeBackend) -> None:

@@ -23,7 +23,7 @@ from store.errors import (
     StoreUnavailableError,
 )
 from store.exports import Export
-from store.factory import StoreConfig, open_store
+from store.factory import open_store
 from store.jobs import (
     JOB_STATUSES,
     OPTIMIZATION_KIND,
@@ -76,7 +76,6 @@ __all__ = [
     "Result",
     "SequencedEvent",
     "Store",
-    "StoreConfig",
     "StoreError",
     "StoreGoneError",
     "StoreUnavailableError",

@@ -8,17 +8,17 @@ from contextlib import contextmanager
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
-from settings import Settings, get_settings
+from settings import Settings, StoreSettings, get_settings
 from store.aws import boto_config
 from store.errors import StoreUnavailableError
-from store.factory import StoreConfig
 
 
 @contextmanager
 def checkpointer(
-    settings: Settings | None = None, config: StoreConfig | None = None
+    settings: Settings | None = None, config: StoreSettings | None = None
 ) -> Iterator[BaseCheckpointSaver[str]]:
-    """The checkpointer of the configured backend, open for the `with` block.
+    """The checkpointer of the backend `config` (the store settings group, default
+    `settings.store`) names, open for the `with` block.
 
     `sqlite`: `langgraph.checkpoint.sqlite.SqliteSaver` on `settings.checkpoint_path` (WAL mode).
     `aws`: `langgraph_checkpoint_aws.DynamoDBSaver` on the table `config.checkpoint_table`;
@@ -27,7 +27,7 @@ def checkpointer(
     `checkpoint_ttl_seconds` when set.
     """
     settings = settings or get_settings()
-    config = config or StoreConfig.from_settings(settings)
+    config = config or settings.store
     if config.backend == "aws":
         from langgraph_checkpoint_aws import DynamoDBSaver
 

@@ -6,7 +6,7 @@ settings as the store (`STRATIGOS_STORE_BACKEND`):
 - `sqlite`: `langgraph.store.sqlite.SqliteStore` on `<data_dir>/memories.sqlite` (WAL mode),
   beside the store (`store.sqlite`) and the checkpointer (`checkpoints.sqlite`);
 - `aws`: `langgraph_checkpoint_aws.store.dynamodb.DynamoDBStore` on the table
-  `<table_prefix>memories` (`StoreConfig.memory_table`; `PK`/`SK` strings, created by the CDK
+  `<table_prefix>memories` (`StoreSettings.memory_table`; `PK`/`SK` strings, created by the CDK
   stack, or by `create_memory_table` in tests and development).
 
 Every owner's memories live in their own namespace, `memory_namespace(owner)` =
@@ -25,10 +25,9 @@ from typing import TYPE_CHECKING
 
 from langgraph.store.base import BaseStore
 
-from settings import Settings, get_settings
+from settings import Settings, StoreSettings, get_settings
 from store.aws import boto_config
 from store.errors import StoreUnavailableError
-from store.factory import StoreConfig
 
 if TYPE_CHECKING:
     from langgraph_checkpoint_aws.store.dynamodb import DynamoDBStore
@@ -63,12 +62,13 @@ def memory_path(settings: Settings) -> str:
 
 @contextmanager
 def memory_store(
-    settings: Settings | None = None, config: StoreConfig | None = None
+    settings: Settings | None = None, config: StoreSettings | None = None
 ) -> Iterator[BaseStore]:
-    """The long-term memory store of the configured backend, open for the `with` block
-    (`StoreUnavailableError` if the SQLite file cannot be opened)."""
+    """The long-term memory store of the backend `config` (the store settings group, default
+    `settings.store`) names, open for the `with` block (`StoreUnavailableError` if the SQLite
+    file cannot be opened)."""
     settings = settings or get_settings()
-    config = config or StoreConfig.from_settings(settings)
+    config = config or settings.store
     if config.backend == "aws":
         yield dynamodb_memory_store(config)
         return
@@ -92,7 +92,7 @@ def memory_store(
         connection.close()
 
 
-def dynamodb_memory_store(config: StoreConfig) -> DynamoDBStore:
+def dynamodb_memory_store(config: StoreSettings) -> DynamoDBStore:
     """`DynamoDBStore` on `config.memory_table` (no vector index: memories are listed, not
     searched by meaning), with the store's retry and timeout settings."""
     from langgraph_checkpoint_aws.store.dynamodb import DynamoDBStore
@@ -105,7 +105,7 @@ def dynamodb_memory_store(config: StoreConfig) -> DynamoDBStore:
     )
 
 
-def create_memory_table(config: StoreConfig) -> None:
+def create_memory_table(config: StoreSettings) -> None:
     """Create the DynamoDB memory table as `DynamoDBStore.setup` defines it (`PK` hash, `SK`
     range, strings, on demand) if it is missing: for tests and development; production creates
     it with the CDK stack."""

@@ -35,7 +35,6 @@ from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from settings import Settings, get_settings
 from store.errors import StoreUnavailableError
-from store.factory import StoreConfig
 from store.memories import memory_path
 
 Opened = TypeVar("Opened")
@@ -49,7 +48,7 @@ def _sqlite_settings() -> Settings:
     """The process's settings, refused unless the store backend is SQLite (reads the settings
     file and creates the data directory: blocking, so the server runs it on a worker thread)."""
     settings = get_settings()
-    backend = StoreConfig.from_settings(settings).backend
+    backend = settings.store.backend
     if backend != "sqlite":
         raise PlatformBackendError(
             f"STRATIGOS_STORE_BACKEND={backend}: langgraph dev serves the sqlite backend only"

@@ -1,8 +1,8 @@
 """Compute backends for sweep batches: `local` (default), `ray` and `sagemaker`.
 
 `backend_from_settings()` builds the backend named by `STRATIGOS_COMPUTE_BACKEND` from the
-`compute_*` settings (`STRATIGOS_COMPUTE_*` variables, `ComputeConfig`); `RAY_ADDRESS` is read
-as well.
+compute settings group (`Settings.compute`, a `settings.ComputeSettings`: `STRATIGOS_COMPUTE_*`
+variables; `RAY_ADDRESS` is read as well).
 Backends are imported lazily, so `ray` and the AWS clients load only when chosen. See
 docs/compute.md.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from jobs.backends.base import ComputeBackend
-from jobs.backends.config import ComputeConfig
 from jobs.compute_errors import (
     BackendUnavailableError,
     ComputeError,
@@ -21,12 +20,11 @@ from jobs.compute_errors import (
     ShardError,
     WorkerCrashedError,
 )
-from settings import Settings
+from settings import ComputeSettings, Settings, get_settings
 
 __all__ = [
     "BackendUnavailableError",
     "ComputeBackend",
-    "ComputeConfig",
     "ComputeError",
     "ComputeTimeoutError",
     "RemoteJobError",
@@ -37,12 +35,13 @@ __all__ = [
 
 
 def backend_from_settings(
-    config: ComputeConfig | None = None, *, settings: Settings | None = None, **overrides: Any
+    config: ComputeSettings | None = None, *, settings: Settings | None = None, **overrides: Any
 ) -> ComputeBackend:
-    """The backend `config.backend` (default: `ComputeConfig.from_settings(settings)`), with
-    `overrides` replacing config fields. Raises `BackendUnavailableError` when the backend's
-    package or required settings are missing."""
-    base = config or ComputeConfig.from_settings(settings)
+    """The backend `config.backend` (default: the compute group of `settings`, else of the
+    process's settings), with `overrides` replacing fields of that group (`workers=0`; a nested
+    group is replaced whole: `ray=config.ray.model_copy(update=...)`). Raises
+    `BackendUnavailableError` when the backend's package or required settings are missing."""
+    base = config or (settings or get_settings()).compute
     if overrides:
         base = base.model_copy(update=overrides)
     if base.backend == "local":

@@ -25,9 +25,9 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
-from jobs.backends.config import ComputeConfig
 from jobs.batches import BatchShard, ShardResult, run_shard
 from jobs.compute_errors import ComputeTimeoutError, WorkerCrashedError
+from settings import ComputeSettings
 
 StartMethod = Literal["forkserver", "spawn"]
 
@@ -97,8 +97,9 @@ class LocalBackend(ComputeBackend):
         self._pool: ProcessPoolExecutor | None = None
 
     @classmethod
-    def from_config(cls, config: ComputeConfig) -> LocalBackend:
-        """From `ComputeConfig` (`workers`, `threads_per_worker`, `start_method`, `timeout_s`)."""
+    def from_config(cls, config: ComputeSettings) -> LocalBackend:
+        """From the compute settings group (`workers`, `threads_per_worker`, `start_method`,
+        `timeout_s`)."""
         return cls(
             workers=config.workers,
             threads_per_worker=config.threads_per_worker,

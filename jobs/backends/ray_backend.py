@@ -1,7 +1,7 @@
 """`ray`: shards as Ray tasks, on a cluster (`RAY_ADDRESS`) or a local one.
 
 Needs the optional extra: `pip install 'stratigos[ray]'`. With `address` (or `RAY_ADDRESS` /
-`STRATIGOS_COMPUTE_RAY_ADDRESS` through `ComputeConfig`) it connects to that cluster, e.g.
+`STRATIGOS_COMPUTE_RAY_ADDRESS`: `Settings.compute.ray.address`) it connects to that cluster, e.g.
 `ray://head:10001` (Ray Client) or `auto` on a cluster node; the cluster's workers must have
 stratigos installed (same version: results are bit-for-bit those of `local` only when the code
 and numpy/numba versions match). Without an address it starts a local cluster of `num_cpus` CPUs
@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
-from jobs.backends.config import ComputeConfig
 from jobs.batches import BatchShard, ShardResult, run_shard
 from jobs.compute_errors import (
     BackendUnavailableError,
@@ -29,6 +28,7 @@ from jobs.compute_errors import (
     WorkerCrashedError,
     describe_exception,
 )
+from settings import ComputeSettings
 
 
 def import_ray() -> Any:
@@ -86,12 +86,14 @@ class RayBackend(ComputeBackend):
         self._task = ray.remote(num_cpus=1, max_retries=int(max_retries))(run_shard)
 
     @classmethod
-    def from_config(cls, config: ComputeConfig) -> RayBackend:
-        """From `ComputeConfig` (`ray_address`, `ray_num_cpus`, `ray_max_retries`, `timeout_s`)."""
+    def from_config(cls, config: ComputeSettings) -> RayBackend:
+        """From the compute settings group (`ray.address`, `ray.num_cpus`, `ray.max_retries`,
+        `timeout_s`)."""
+        ray = config.ray
         return cls(
-            address=config.ray_address,
-            num_cpus=config.ray_num_cpus,
-            max_retries=config.ray_max_retries,
+            address=ray.address,
+            num_cpus=ray.num_cpus,
+            max_retries=ray.max_retries,
             timeout_s=config.timeout_s,
         )
 

@@ -33,7 +33,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobs.backends.base import ComputeBackend, check_unique_ids
-from jobs.backends.config import ComputeConfig
 from jobs.batches import BatchShard, ShardResult
 from jobs.compute_errors import (
     BackendUnavailableError,
@@ -42,6 +41,7 @@ from jobs.compute_errors import (
     RemoteJobError,
     ShardError,
 )
+from settings import ComputeSettings
 
 log = logging.getLogger(__name__)
 
@@ -149,35 +149,37 @@ class SageMakerBackend(ComputeBackend):
         self.sagemaker = sagemaker_client
 
     @classmethod
-    def from_config(cls, config: ComputeConfig, **kwargs: Any) -> SageMakerBackend:
-        """From `ComputeConfig`; `BackendUnavailableError` names missing required settings."""
+    def from_config(cls, config: ComputeSettings, **kwargs: Any) -> SageMakerBackend:
+        """From the compute settings group (`sagemaker.*`, `timeout_s`, `aws_region`,
+        `aws_endpoint_url`); `BackendUnavailableError` names missing required settings."""
+        sagemaker = config.sagemaker
         required = {
-            "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET": config.sagemaker_bucket,
-            "STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN": config.sagemaker_role_arn,
-            "STRATIGOS_COMPUTE_SAGEMAKER_IMAGE_URI": config.sagemaker_image_uri,
+            "STRATIGOS_COMPUTE_SAGEMAKER_BUCKET": sagemaker.bucket,
+            "STRATIGOS_COMPUTE_SAGEMAKER_ROLE_ARN": sagemaker.role_arn,
+            "STRATIGOS_COMPUTE_SAGEMAKER_IMAGE_URI": sagemaker.image_uri,
         }
         missing = [name for name, value in required.items() if not value]
         if missing:
             raise BackendUnavailableError(
                 f"the sagemaker compute backend needs {', '.join(missing)}"
             )
-        assert config.sagemaker_bucket and config.sagemaker_role_arn and config.sagemaker_image_uri
+        assert sagemaker.bucket and sagemaker.role_arn and sagemaker.image_uri
         return cls(
-            bucket=config.sagemaker_bucket,
-            role_arn=config.sagemaker_role_arn,
-            image_uri=config.sagemaker_image_uri,
-            prefix=config.sagemaker_prefix,
-            instance_type=config.sagemaker_instance_type,
-            instance_count=config.sagemaker_instance_count,
-            volume_gb=config.sagemaker_volume_gb,
-            max_runtime_s=config.sagemaker_max_runtime_s,
-            poll_s=config.sagemaker_poll_s,
-            max_poll_s=max(config.sagemaker_max_poll_s, config.sagemaker_poll_s),
+            bucket=sagemaker.bucket,
+            role_arn=sagemaker.role_arn,
+            image_uri=sagemaker.image_uri,
+            prefix=sagemaker.prefix,
+            instance_type=sagemaker.instance_type,
+            instance_count=sagemaker.instance_count,
+            volume_gb=sagemaker.volume_gb,
+            max_runtime_s=sagemaker.max_runtime_s,
+            poll_s=sagemaker.poll_s,
+            max_poll_s=max(sagemaker.max_poll_s, sagemaker.poll_s),
             timeout_s=config.timeout_s,
             region=config.aws_region,
             endpoint_url=config.aws_endpoint_url,
-            max_attempts=config.sagemaker_max_attempts,
-            job_name_prefix=config.sagemaker_job_name_prefix,
+            max_attempts=sagemaker.max_attempts,
+            job_name_prefix=sagemaker.job_name_prefix,
             **kwargs,
         )
 

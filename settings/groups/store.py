@@ -11,7 +11,20 @@ from settings.fields import SettingsGroup
 
 
 class StoreSettings(SettingsGroup):
-    """Which store opens (store.factory), where its data lives and how it is reached."""
+    """Which store opens (store.factory), where its data lives and how it is reached.
+
+    `backend` picks `sqlite` (the embedded default: one file, `sqlite_path`) or `aws` (the
+    DynamoDB tables `table_name`, `checkpoint_table` and `memory_table` and the S3 bucket
+    `s3_bucket`, in `aws_region`, optionally at `aws_endpoint_url`, e.g. a moto server).
+    `max_attempts`, `connect_timeout` and `read_timeout` (seconds) bound how long an unreachable
+    AWS endpoint takes to fail; results above `inline_limit_bytes` go to S3. `api_key_pepper` is
+    the secret keyed into API key hashes: set it in production and never change it (existing keys
+    stop verifying); `api_key_pepper_secret_id` reads it from AWS Secrets Manager instead (the
+    secret's string value). `checkpoint_ttl_seconds` expires DynamoDB checkpoints (None keeps
+    them); checkpoints above 350 KB go to `checkpoint_s3_bucket` (default `s3_bucket`). The
+    documents library's originals go to `documents_s3_bucket` (default `s3_bucket`; in the cloud a
+    versioned bucket of their own).
+    """
 
     env_prefix: ClassVar[str] = "STRATIGOS_STORE_"
 
@@ -53,3 +66,19 @@ class StoreSettings(SettingsGroup):
         default=None,
         description="Bucket for the documents library's originals (default: store_s3_bucket).",
     )
+
+    @property
+    def table_name(self) -> str:
+        """The store's DynamoDB table: `<table_prefix>store`."""
+        return f"{self.table_prefix}store"
+
+    @property
+    def checkpoint_table(self) -> str:
+        """The DynamoDB table of LangGraph checkpoints: `<table_prefix>checkpoints`."""
+        return f"{self.table_prefix}checkpoints"
+
+    @property
+    def memory_table(self) -> str:
+        """The DynamoDB table of long-term memory (LangGraph's `DynamoDBStore`):
+        `<table_prefix>memories`."""
+        return f"{self.table_prefix}memories"

@@ -20,6 +20,7 @@ from settings import (
     NotificationSettings,
     SageMakerSettings,
     Settings,
+    StoreSettings,
     setting_fields,
 )
 from settings.groups import embeddings as embedding_settings
@@ -29,7 +30,6 @@ DOCKER = ROOT / "infra" / "docker"
 
 
 def test_defaults_mirror_the_application_settings() -> None:
-    from jobs.backends import ComputeConfig
     from jobs.backends.sagemaker import SageMakerBackend
 
     fields = {setting.file_key: setting.field for setting in setting_fields(Settings)}
@@ -43,17 +43,12 @@ def test_defaults_mirror_the_application_settings() -> None:
     # each stage names its processing jobs itself (IAM and the failure alarm match on it)
     for stage in STAGE_NAMES:
         prefix = stage_config(stage).job_name_prefix
-        settings = Settings(
-            compute=ComputeSettings(sagemaker=SageMakerSettings(job_name_prefix=prefix))
+        sagemaker = SageMakerSettings(
+            job_name_prefix=prefix, bucket="b", role_arn="r", image_uri="i"
         )
-        assert ComputeConfig.from_settings(settings).sagemaker_job_name_prefix == prefix
-        backend = SageMakerBackend(
-            bucket="b",
-            role_arn="r",
-            image_uri="i",
-            job_name_prefix=prefix,
-            s3_client=object(),
-            sagemaker_client=object(),
+        settings = Settings(compute=ComputeSettings(sagemaker=sagemaker))
+        backend = SageMakerBackend.from_config(
+            settings.compute, s3_client=object(), sagemaker_client=object()
         )
         assert backend._job_name().startswith(f"{prefix}-")
 
@@ -63,10 +58,8 @@ def test_stage_names_and_tables(stage: str) -> None:
     config = stage_config(stage)
     assert config.prefix == f"stratigos-{stage}"
     assert config.table_prefix == f"stratigos-{stage}-"
-    # the store derives both names from the prefix the same way (store/factory.py)
-    from store.factory import StoreConfig
-
-    store = StoreConfig(table_prefix=config.table_prefix)
+    # the store derives both names from the prefix the same way (settings/groups/store.py)
+    store = StoreSettings(table_prefix=config.table_prefix)
     assert (store.table_name, store.checkpoint_table, store.memory_table) == (
         config.store_table_name,
         config.checkpoint_table_name,

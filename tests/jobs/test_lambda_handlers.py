@@ -23,10 +23,10 @@ import pytest
 
 import jobs.lambda_handlers as lh
 from jobs.queue import JobQueue, parse_announcement
-from settings import ComputeSettings, JobSettings, Settings, get_settings
+from settings import ComputeSettings, JobSettings, Settings, StoreSettings, get_settings
 from settings.logs import JsonFormatter, configure_logging
 from store import Job, NotFoundError, StoreUnavailableError, utc_now
-from store.factory import StoreConfig, open_store
+from store.factory import open_store
 from store.sqlite import SQLiteStore
 from tests.jobs import lambda_sample_handlers
 from tests.support.aws import FAKE_AWS_ENV, moto_server
@@ -291,7 +291,7 @@ def test_the_api_key_pepper_is_read_from_secrets_manager(tmp_path: Path, aws: st
     name = f"stratigos/pepper-{uuid.uuid4().hex[:6]}"
     secrets.create_secret(Name=name, SecretString="pepper-from-the-secret")
     path = tmp_path / "store.sqlite"
-    config = StoreConfig(
+    config = StoreSettings(
         sqlite_path=path, api_key_pepper_secret_id=name, aws_endpoint_url=aws, max_attempts=1
     )
     with open_store(config=config) as store:
@@ -307,7 +307,7 @@ def test_the_api_key_pepper_is_read_from_secrets_manager(tmp_path: Path, aws: st
 
 def test_a_missing_pepper_secret_is_store_unavailable_naming_it(tmp_path: Path, aws: str) -> None:
     name = "stratigos/no-such-secret"
-    config = StoreConfig(
+    config = StoreSettings(
         sqlite_path=tmp_path / "s.sqlite",
         api_key_pepper_secret_id=name,
         aws_endpoint_url=aws,

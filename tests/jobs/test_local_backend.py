@@ -11,7 +11,6 @@ import pytest
 
 from jobs.backends import (
     BackendUnavailableError,
-    ComputeConfig,
     ShardError,
     WorkerCrashedError,
     backend_from_settings,
@@ -19,7 +18,7 @@ from jobs.backends import (
 from jobs.backends.local import LocalBackend
 from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from quant.strategy import StrategyConfig
-from settings import Settings
+from settings import ComputeSettings, Settings
 from tests.jobs import crash_shard, sample_shards
 
 
@@ -102,7 +101,7 @@ def test_backend_from_settings_reads_the_environment(monkeypatch: pytest.MonkeyP
     assert backend.workers == 3
     assert backend_from_settings(settings=Settings(), workers=0).workers == 0  # type: ignore[attr-defined]
     monkeypatch.setenv("RAY_ADDRESS", "ray://head:10001")
-    assert ComputeConfig.from_settings(Settings()).ray_address == "ray://head:10001"
+    assert Settings().compute.ray.address == "ray://head:10001"
     monkeypatch.setenv("STRATIGOS_COMPUTE_BACKEND", "sagemaker")
     with pytest.raises(BackendUnavailableError, match=r"SAGEMAKER_BUCKET.*ROLE_ARN.*IMAGE_URI"):
         backend_from_settings(settings=Settings())
@@ -111,4 +110,4 @@ def test_backend_from_settings_reads_the_environment(monkeypatch: pytest.MonkeyP
 def test_ray_backend_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)
     with pytest.raises(BackendUnavailableError, match=r"stratigos\[ray\]"):
-        backend_from_settings(ComputeConfig(backend="ray"))
+        backend_from_settings(ComputeSettings(backend="ray"))

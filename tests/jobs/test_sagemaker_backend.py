@@ -26,6 +26,7 @@ from jobs.batches import BatchShard, PathInputs, ShardResult, run_shard
 from jobs.compute_errors import ComputeError, ComputeTimeoutError, RemoteJobError, ShardError
 from jobs.entrypoint import RESOURCE_CONFIG, process
 from quant.strategy import StrategyConfig
+from settings import ComputeSettings, SageMakerSettings
 from tests.jobs import sample_shards
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 
@@ -101,6 +102,17 @@ def _backend(endpoint: str, **kwargs: Any) -> SageMakerBackend:
         sagemaker_client=sagemaker,
         **options,
     )
+
+
+def test_from_config_reads_the_compute_group_and_its_sagemaker_group() -> None:
+    sagemaker = SageMakerSettings(
+        bucket=BUCKET, role_arn=ROLE, image_uri=IMAGE, prefix="/runs/", instance_count=3, poll_s=90
+    )
+    compute = ComputeSettings(timeout_s=600, sagemaker=sagemaker)
+    backend = SageMakerBackend.from_config(compute, s3_client=object(), sagemaker_client=object())
+    assert (backend.bucket, backend.role_arn, backend.image_uri) == (BUCKET, ROLE, IMAGE)
+    assert (backend.prefix, backend.instance_count, backend.timeout_s) == ("runs", 3, 600)
+    assert (backend.poll_s, backend.max_poll_s) == (90, 90)  # the maximum is at least the first
 
 
 def test_map_on_moto_with_the_emulated_container_matches_run_shard(

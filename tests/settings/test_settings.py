@@ -251,7 +251,7 @@ def test_errors_name_the_environment_variable(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_configuration_page_names_only_real_variables() -> None:
-    page = (Path(__file__).parents[1] / "docs" / "configuration.md").read_text()
+    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
     named = set(re.findall(r"\bSTRATIGOS_[A-Z0-9_]*[A-Z0-9]\b", page))
     variables = {s.env_name for s in setting_fields(Settings)}
     assert named - variables == set()

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from settings import Settings, StoreSettings
-from store import ArchivedError, StoreConfig, StoreUnavailableError, open_store
+from store import ArchivedError, StoreUnavailableError, open_store
 from store.aws import AWSStore, create_tables
 from store.aws.documents import RESTORE_DAYS
 from store.documents import DocumentChunk
@@ -138,5 +138,5 @@ def test_the_factory_passes_the_documents_bucket(
     store = open_store(settings)
     assert isinstance(store, AWSStore)
     assert (store.bucket, store.documents_bucket) == (aws_names["bucket"], documents_bucket)
-    default = open_store(config=StoreConfig(backend="aws", s3_bucket=aws_names["bucket"]))
+    default = open_store(config=StoreSettings(backend="aws", s3_bucket=aws_names["bucket"]))
     assert isinstance(default, AWSStore) and default.documents_bucket == aws_names["bucket"]

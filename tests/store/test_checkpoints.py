@@ -11,10 +11,9 @@ from typing import Annotated, Any, TypedDict
 import pytest
 from langgraph.graph import END, START, StateGraph
 
-from settings import Settings
+from settings import Settings, StoreSettings
 from store.aws import create_tables
 from store.checkpoints import checkpointer
-from store.factory import StoreConfig
 from tests.store.conftest import s3_keys
 
 
@@ -33,7 +32,7 @@ def build(saver: Any) -> Any:
     return builder.compile(checkpointer=saver, interrupt_before=["second"])
 
 
-def run_and_resume(settings: Settings, config: StoreConfig, blob: str) -> dict[str, Any]:
+def run_and_resume(settings: Settings, config: StoreSettings, blob: str) -> dict[str, Any]:
     thread = {"configurable": {"thread_id": "th_1"}}
     with checkpointer(settings, config) as saver:
         graph = build(saver)
@@ -51,7 +50,7 @@ def run_and_resume(settings: Settings, config: StoreConfig, blob: str) -> dict[s
 
 def test_sqlite_checkpoints_resume(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    config = StoreConfig(backend="sqlite", sqlite_path=tmp_path / "store.sqlite")
+    config = StoreSettings(backend="sqlite", sqlite_path=tmp_path / "store.sqlite")
     final = run_and_resume(settings, config, "small")
     assert final["log"] == ["first", "second"]
     assert settings.checkpoint_path.is_file()
@@ -62,7 +61,7 @@ def test_dynamodb_checkpoints_resume(
     tmp_path: Path, moto_endpoint: str, aws_names: dict[str, str], blob_size: int
 ) -> None:
     prefix = aws_names["checkpoints"].removesuffix("checkpoints")
-    config = StoreConfig(
+    config = StoreSettings(
         backend="aws",
         aws_endpoint_url=moto_endpoint,
         table_prefix=prefix,

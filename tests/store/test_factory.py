@@ -8,16 +8,14 @@ import pytest
 
 from settings import Settings
 from store.aws import AWSStore
-from store.factory import StoreConfig, open_store
+from store.factory import open_store
 from store.sqlite import SQLiteStore
 
 
 def test_default_is_sqlite_in_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("STRATIGOS_STORE_BACKEND", raising=False)
     settings = Settings(data_dir=tmp_path)
-    config = StoreConfig.from_settings(settings)
-    assert config.backend == "sqlite"
-    assert config.sqlite_path == tmp_path / "store.sqlite"
+    assert settings.store.backend == "sqlite"
     store = open_store(settings)
     assert isinstance(store, SQLiteStore) and store.path == tmp_path / "store.sqlite"
     store.close()
@@ -32,8 +30,8 @@ def test_aws_from_environment(
     monkeypatch.setenv("STRATIGOS_STORE_AWS_REGION", "eu-west-1")
     monkeypatch.setenv("STRATIGOS_STORE_AWS_ENDPOINT_URL", "http://127.0.0.1:1")
     monkeypatch.setenv("STRATIGOS_STORE_API_KEY_PEPPER", "s3cret")
-    settings = Settings(data_dir=tmp_path)  # the main settings ignore STRATIGOS_STORE_*
-    config = StoreConfig.from_settings(settings)
+    settings = Settings(data_dir=tmp_path)
+    config = settings.store
     assert config.backend == "aws"
     assert (config.table_name, config.checkpoint_table) == ("prod-store", "prod-checkpoints")
     assert config.api_key_pepper.get_secret_value() == "s3cret"

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 from langgraph.store.base import BaseStore
 
-from settings import Settings
-from store.factory import StoreConfig
+from settings import Settings, StoreSettings
 from store.memories import create_memory_table, memory_namespace, memory_store, owner_label
 
 OWNERS = ("alice", "cognito:1234-abcd", "bob.smith@example.com", "cognito:1234", "a%3Ab")
@@ -22,11 +21,11 @@ OWNERS = ("alice", "cognito:1234-abcd", "bob.smith@example.com", "cognito:1234",
 @pytest.fixture(params=["sqlite", "aws"])
 def memories(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseStore]:
     settings = Settings(data_dir=tmp_path)
-    config: StoreConfig | None = None
+    config: StoreSettings | None = None
     if request.param == "aws":
         endpoint = request.getfixturevalue("moto_endpoint")
         names = request.getfixturevalue("aws_names")
-        config = StoreConfig(
+        config = StoreSettings(
             backend="aws",
             aws_endpoint_url=endpoint,
             table_prefix=names["table"].removesuffix("store"),
@@ -73,7 +72,7 @@ def test_remembering_and_forgetting_on_dynamodb_with_the_aws_store(
     from services.profiles import get_profile
     from tests.store.conftest import make_aws_store
 
-    config = StoreConfig(
+    config = StoreSettings(
         backend="aws",
         aws_endpoint_url=moto_endpoint,
         table_prefix=aws_names["table"].removesuffix("store"),
