@@ -180,15 +180,19 @@ def snippet_of(text: str, query: str, limit: int = SNIPPET_CHARS) -> tuple[str, 
     if not tokens:
         return "", ()
     best: tuple[int, int, int] = (-1, 0, 0)  # (query words held, start, stop) of the window
+    held, last = 0, 0  # the window starting at token `first` holds tokens first .. last - 1
     for first in range(len(tokens)):
-        held, stop = 0, tokens[first][0] + limit
-        last = first
+        if last < first:  # the previous window held no whole word
+            held, last = 0, first
+        stop = tokens[first][0] + limit
         while last < len(tokens) and tokens[last][1] <= stop:
             held += tokens[last][2]
             last += 1
         end = tokens[last - 1][1] if last > first else stop  # a word longer than the limit
         if held > best[0]:
             best = (held, tokens[first][0], min(end, stop))
+        if last > first:
+            held -= tokens[first][2]
     _, start, end = best
     window = " ".join(text[start:end].split())
     found = tuple(sorted(terms & set(words_of(window))))
