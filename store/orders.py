@@ -3,7 +3,9 @@ account, each under the caller's idempotent client order id, and what became of 
 
 An order is enqueued `queued`, becomes `submitted` when the broker accepted it, then
 `partially_filled`, `filled`, `canceled` or `rejected` as the broker reports, or `dead` when
-sending it failed more times than the retry policy allows (the dead-letter state). Within an
+sending it failed more times than the retry policy allows (the dead-letter state). A `queued`,
+`rejected` or `dead` order has no fills: an order whose rest is refused after a part filled is
+`canceled`, its filled quantity saying how much. Within an
 account, orders keep the `sequence` they were enqueued in: the queue hands them out in that
 order. Enqueueing an order whose client order id is already stored adds nothing (a retried or
 duplicated run enqueues the same orders again harmlessly); the same id with different contents
@@ -29,6 +31,8 @@ ORDER_STATUSES: frozenset[str] = frozenset(
     {"queued", "submitted", "partially_filled", "filled", "canceled", "rejected", "dead"}
 )
 OPEN_ORDER_STATUSES: frozenset[str] = frozenset({"queued", "submitted", "partially_filled"})
+UNFILLED_ORDER_STATUSES: frozenset[str] = frozenset({"queued", "rejected", "dead"})
+"""The statuses of an order none of which filled."""
 """Statuses of an order that still needs the queue's attention."""
 MAX_ORDERS_PER_ENQUEUE = 45
 """Orders one `enqueue_orders` call may add (one atomic write on every backend)."""
@@ -235,6 +239,12 @@ class OrderUpdate:
             math.isfinite(self.filled_quantity) and self.filled_quantity >= 0
         ):
             raise ValueError("filled_quantity must be a number >= 0")
+        if self.status in UNFILLED_ORDER_STATUSES and (self.filled_quantity or 0.0) > 0:
+            raise ValueError(
+                f"order {self.client_order_id}: a {self.status} order has no fills, got "
+                f"filled_quantity {self.filled_quantity:g} (an order refused after a part "
+                "filled is canceled)"
+            )
         changes: dict[str, Any] = {"status": self.status}
         for name in ("attempts", "filled_quantity", "average_price", "reason"):
             value = getattr(self, name)

@@ -28,7 +28,8 @@ transaction, one DynamoDB `TransactWriteItems`): the store never holds an order 
 its fills, nor fills whose order's new status was lost. An order the broker reports filled
 beyond what its fills listed so far hold keeps its status until they are listed (the next sync).
 So an order is `filled` or `partially_filled` exactly when its fills in the ledger add up to its
-filled quantity; `rejected` and `dead` orders have none.
+filled quantity; `rejected` and `dead` orders have none (a broker's `rejected` after a part filled
+is recorded `canceled`, with that part, and the store refuses a rejected order with fills).
 """
 
 from __future__ import annotations
@@ -314,10 +315,13 @@ def write_executions(
 def _from_broker(
     order: QueuedOrder, placed: BrokerOrder, *, attempts: int | None = None
 ) -> OrderUpdate:
+    status = STATUS_FROM_BROKER[placed.status]
+    if status == "rejected" and placed.filled_quantity > 0:
+        status = "canceled"  # a part filled: the rest was refused, the order is not rejected
     return OrderUpdate(
         order.client_order_id,
         order.status,
-        STATUS_FROM_BROKER[placed.status],
+        status,
         attempts=attempts,
         filled_quantity=placed.filled_quantity,
         average_price=placed.average_fill_price,

@@ -7,7 +7,9 @@ sells get less), with a commission of `commission_per_share` x shares + `commiss
 value, at least `commission_minimum` per fill. A bar where the symbol has no price is skipped.
 At most `max_fill_fraction` of an order's shares fill per bar, so an order larger than that
 fills in parts over several sessions (orders are good till canceled). Buys fill only as far as
-the cash covers them (price and commission); the rest is rejected with that reason. Sells of
+the cash covers them (price and commission); the rest is refused with that reason: the order is
+`rejected` when none of it filled, else `canceled` with the part that filled (a rejected order
+never has fills). Sells of
 more shares than are held, unknown symbols and non-positive quantities are refused at
 submission. Whole shares unless `fractional`. Orders fill in the order they were submitted.
 Time moves only when `advance(now)` is called: the broker never reads a clock of its own.
@@ -312,7 +314,9 @@ class PaperBroker:
             if affordable < quantity:
                 quantity, reason = affordable, "insufficient buying power"
         if quantity <= QUANTITY_TOLERANCE:
-            return replace(order, status="rejected", reason=reason)
+            if reason is None and order.filled_quantity > QUANTITY_TOLERANCE:
+                return replace(order, status="filled")  # only rounding dust was left
+            return _refused_rest(order, reason or "quantity below the smallest tradable amount")
         number = self._fill_counts.get(order.client_order_id, 0) + 1
         self._fill_counts[order.client_order_id] = number
         fill = Fill(
@@ -331,15 +335,13 @@ class PaperBroker:
         average = (
             (order.average_fill_price or 0.0) * order.filled_quantity + price * quantity
         ) / filled
+        filled_order = replace(order, filled_quantity=filled, average_fill_price=average)
         if reason is not None:
-            status: OrderStatus = "rejected"
-        elif filled >= order.quantity - QUANTITY_TOLERANCE:
-            status = "filled"
-        else:
-            status = "partially_filled"
-        return replace(
-            order, status=status, filled_quantity=filled, average_fill_price=average, reason=reason
+            return _refused_rest(filled_order, reason)
+        status: OrderStatus = (
+            "filled" if filled >= order.quantity - QUANTITY_TOLERANCE else "partially_filled"
         )
+        return replace(filled_order, status=status)
 
     def _affordable(self, price: float) -> float:
         """The most shares the cash pays for at `price`, commission included."""
@@ -361,6 +363,15 @@ class PaperBroker:
         if self.fractional:  # the epsilon keeps 0.064951 (64950.99999... millionths) whole
             return math.floor(quantity * 10**FRACTION_DIGITS + 1e-6) / 10**FRACTION_DIGITS
         return float(math.floor(quantity + QUANTITY_TOLERANCE))
+
+
+def _refused_rest(order: BrokerOrder, reason: str) -> BrokerOrder:
+    """`order` when the rest of it cannot fill (`reason`): `rejected` if none of it filled,
+    else `canceled` with the part that filled, which the reason states."""
+    if order.filled_quantity <= QUANTITY_TOLERANCE:
+        return replace(order, status="rejected", reason=reason)
+    part = f"{order.filled_quantity:g} of {order.quantity:g} filled, the rest canceled"
+    return replace(order, status="canceled", reason=f"{reason}: {part}")
 
 
 def _fill_state(fill: Fill) -> dict[str, Any]:

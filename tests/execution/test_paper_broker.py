@@ -103,9 +103,26 @@ def test_buys_fill_only_as_far_as_the_cash_covers_them() -> None:
     affordable = max(q for q in range(100) if q * price * 1.001 <= 1_000.0)
     assert fill.quantity == affordable
     order = broker.order("run1-AAPL")
-    assert (order.status, order.reason) == ("rejected", "insufficient buying power")
+    # the part the cash paid for filled, the rest is canceled: never "rejected" with a fill
+    assert order.status == "canceled"
+    assert (
+        order.reason == f"insufficient buying power: {affordable} of 100 filled, the rest canceled"
+    )
     assert order.filled_quantity == affordable
     assert 0 <= broker.account().cash == pytest.approx(1_000 - affordable * price * 1.001)
+
+
+def test_a_buy_the_cash_pays_no_share_of_is_rejected_with_no_fill() -> None:
+    broker = _broker(cash=50.0, fractional=False)
+    broker.submit(OrderRequest("run1-AAPL", "AAPL", "buy", 10))
+    assert broker.advance(datetime(2022, 7, 6, tzinfo=UTC)) == []
+    order = broker.order("run1-AAPL")
+    assert (order.status, order.reason, order.filled_quantity) == (
+        "rejected",
+        "insufficient buying power",
+        0.0,
+    )
+    assert broker.fills() == [] and broker.account().cash == 50.0
 
 
 def test_fills_add_up_to_the_account() -> None:

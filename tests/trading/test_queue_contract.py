@@ -1,8 +1,8 @@
 """The order queue's contract, the same for every broker and instrument kind (the paper stock
 account, the paper options account, and the Alpaca stand-in's shares and options): after a sync,
 every order's filled quantity is what its trades in the ledger add up to, an order that never
-reached the broker (queued, dead) has none, and every trade in the ledger belongs to an order of
-the account's queue. Random runs through `trading.queue.trade_run`: random orders (buys, and
+reached the broker (queued, dead) or that the broker refused (rejected) has none, a filled one
+all of its quantity, and every trade in the ledger belongs to an order of the account's queue. Random runs through `trading.queue.trade_run`: random orders (buys, and
 sells of what is held; options opened and closed in whole contracts), partial fills, a broker
 that fails at random (retries, dead letters, the rest of the run canceled), runs whose orders
 have not filled yet when the next one starts, options settling at expiry."""
@@ -68,8 +68,9 @@ def assert_orders_agree_with_the_ledger(store: Store, account: str, ledger: Ledg
     for order in orders.values():
         held = traded.get(order.client_order_id, 0.0)
         assert abs(held - order.filled_quantity) <= QUANTITY_TOLERANCE, (order, held)
-        if order.status in ("queued", "dead"):
+        if order.status in ("queued", "dead", "rejected"):
             assert held == 0.0, order
+        assert order.filled_quantity <= order.quantity + QUANTITY_TOLERANCE, order
         if order.status == "filled":
             assert abs(order.filled_quantity - order.quantity) <= QUANTITY_TOLERANCE, order
 
@@ -173,6 +174,11 @@ def test_the_paper_stock_account_s_orders_agree_with_its_ledger(store: Store, se
         return _share_orders(rng, "dep", _fire(day), broker.account().positions)
 
     _random_runs(store, "paper-dep", broker, ledger, rng, plan, settle)
+    # the runs buy more than the cash pays for: buys filled in part, the rest refused
+    short = [
+        o for o in store.list_orders("alice") if "insufficient buying power" in (o.reason or "")
+    ]
+    assert {o.status for o in short} >= {"canceled"}, short
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -112,6 +112,10 @@ def test_a_write_is_checked_and_bounded_before_anything_is_written(store: Store)
         store.record_executions(ALICE, "hedge-dep_a", [], [_filled("o-1"), _filled("o-1")])
     with pytest.raises(ValueError):
         store.record_executions(ALICE, "hedge-dep_a", [], [OrderUpdate("o-1", "submitted", "done")])
+    # a rejected order has no fills: one that says it has is refused with its fills
+    rejected_with_a_fill = OrderUpdate("o-1", "submitted", "rejected", filled_quantity=2.0)
+    with pytest.raises(ValueError, match="a rejected order has no fills"):
+        store.record_executions(ALICE, "hedge-dep_a", [_fill(1, "o-1")], [rejected_with_a_fill])
     assert store.ledger(ALICE, "hedge-dep_a") == []
     assert store.get_order(ALICE, "o-1").status == "submitted"
     # the largest write: 98 fills and the order's status, all in one
