@@ -30,6 +30,12 @@ TRANSITIONS: dict[DeploymentStatus, frozenset[DeploymentStatus]] = {
 """The lifecycle: which status each status may move to (retired is final)."""
 
 
+MIN_CAPITAL = 1.0
+MAX_CAPITAL = 1e12
+"""The capital a deployment may be given (currency): at least one unit and at most a trillion,
+an amount a broker account can hold, whose sums stay exact to the cent in floating point."""
+
+
 class DeploymentLimits(BaseModel):
     """What a rebalance run may do: `max_turnover` per run, `min_trade_value` (currency),
     `cash_buffer` kept in cash, `max_position` per symbol, and `max_drawdown` of the account's

@@ -23,7 +23,13 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from execution.brokers.alpaca import alpaca_broker
-from execution.deployment import DeploymentLimits, DeploymentStatus, check_transition
+from execution.deployment import (
+    MAX_CAPITAL,
+    MIN_CAPITAL,
+    DeploymentLimits,
+    DeploymentStatus,
+    check_transition,
+)
 from execution.errors import BrokerError, DeploymentStateError, ScheduleError
 from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import Schedule
@@ -87,8 +93,14 @@ def create_deployment(
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
-    if not (isinstance(capital, int | float) and math.isfinite(capital) and capital > 0):
-        raise InputError("capital", f"must be a positive amount, got {capital!r}")
+    if not (
+        isinstance(capital, int | float)
+        and math.isfinite(capital)
+        and MIN_CAPITAL <= capital <= MAX_CAPITAL
+    ):
+        raise InputError(
+            "capital", f"must be an amount from {MIN_CAPITAL:g} to {MAX_CAPITAL:g}, got {capital!r}"
+        )
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )

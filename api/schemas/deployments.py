@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from execution.deployment import MAX_CAPITAL, MIN_CAPITAL
 from notifications.preferences import NotificationPreferences
 from store.exports import ExportFormat
 from trading.deployments import BrokerName
@@ -92,7 +93,12 @@ class DeploymentIn(BaseModel):
 
     name: str = Field(min_length=1, max_length=200)
     source: SourceIn
-    capital: float = Field(gt=0, allow_inf_nan=False, description="Currency.")
+    capital: float = Field(
+        ge=MIN_CAPITAL,
+        le=MAX_CAPITAL,
+        allow_inf_nan=False,
+        description="Currency: an amount a broker account can hold (1 to 1e12).",
+    )
     schedule: ScheduleIn = Field(default_factory=ScheduleIn)
     limits: LimitsIn = Field(default_factory=LimitsIn)
     notifications: NotificationPreferences = Field(

@@ -94,7 +94,8 @@ def test_what_cannot_be_deployed_is_refused_naming_the_field(api: Api) -> None:
     assert_error(others, 422, "VALIDATION_ERROR", "body.source.id")
     bad_cron = _create(api, schedule={"every": None, "cron": "61 * * * *"})
     assert_error(bad_cron, 422, "VALIDATION_ERROR", "body.schedule.cron")
-    assert_error(_create(api, capital=0), 422, "VALIDATION_ERROR", "body.capital")
+    for capital in (0, 1e-300, 1e308):
+        assert_error(_create(api, capital=capital), 422, "VALIDATION_ERROR", "body.capital")
     limits = _create(api, limits={"max_position": 1.5})
     assert_error(limits, 422, "VALIDATION_ERROR", "body.limits.max_position")
     assert_error(

@@ -100,6 +100,9 @@ def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> 
     [
         ({"capital": 0}, "capital"),
         ({"capital": float("nan")}, "capital"),
+        ({"capital": 1e308}, "capital"),  # no broker account holds it
+        ({"capital": 1e-300}, "capital"),
+        ({"capital": 0.5}, "capital"),
         ({"schedule": {"every": "fortnight"}}, "schedule.every"),
         ({"schedule": {"cron": "0 12 31 2 *"}}, "schedule"),
         ({"schedule": {"every": "week", "colour": "red"}}, "schedule"),
