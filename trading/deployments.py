@@ -93,14 +93,7 @@ def create_deployment(
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
-    if not (
-        isinstance(capital, int | float)
-        and math.isfinite(capital)
-        and MIN_CAPITAL <= capital <= MAX_CAPITAL
-    ):
-        raise InputError(
-            "capital", f"must be an amount from {MIN_CAPITAL:g} to {MAX_CAPITAL:g}, got {capital!r}"
-        )
+    _check_capital(capital)
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
@@ -139,6 +132,18 @@ def create_deployment(
         spec.update(_alpaca_account(store, owner, settings))
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
+
+
+def _check_capital(capital: float) -> None:
+    """Refuse a capital that is not an amount a broker account can hold (`InputError`)."""
+    if not (
+        isinstance(capital, int | float)
+        and math.isfinite(capital)
+        and MIN_CAPITAL <= capital <= MAX_CAPITAL
+    ):
+        raise InputError(
+            "capital", f"must be an amount from {MIN_CAPITAL:g} to {MAX_CAPITAL:g}, got {capital!r}"
+        )
 
 
 def _check_universe(

@@ -4,7 +4,8 @@ live deployment, and comparing the account with the engine's backtest of the sam
 
 The test runs as its own deployment (`spec.mode = "forward_test"`, a copy of the original with
 its own paper account and ledger; the scheduler never fires it), so the original is never
-traded or paused by it. Time moves through the schedule's fire times and each session's close
+traded or paused by it. The test deployment is retired when the test ends, and when it fails
+(the failure, e.g. the store's "database or disk is full", is raised unchanged). Time moves through the schedule's fire times and each session's close
 in order: at a fire the run decides on the closes of the sessions closed by then and sends its
 orders, which the paper broker fills at the next bar (`fill_at`: the session's close); at each
 close the account is valued. A limit breach pauses the test deployment like a live one: later
@@ -27,6 +28,7 @@ session's close; their difference is what deploying costs.
 from __future__ import annotations
 
 import bisect
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -54,6 +56,8 @@ from trading.ledger import Ledger
 from trading.queue import RetryPolicy
 from trading.runs.outcome import RunOutcome
 from trading.runs.rebalance import ExecutionContext, rebalance
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 
@@ -96,6 +100,53 @@ def forward_test(
     closes = prices.loc[:, symbols].dropna()
     sessions = _sessions(source, closes, request)
     test = _test_deployment(store, source, request, run_id)
+    try:
+        return _paper_trade(
+            store,
+            owner,
+            source,
+            test,
+            request,
+            prices,
+            closes,
+            sessions,
+            run_id,
+            progress,
+            cancelled,
+        )
+    except BaseException:
+        _retire_after_a_failure(store, owner, test.id)
+        raise
+
+
+def _retire_after_a_failure(store: Store, owner: str, test_id: str) -> None:
+    """Retire the test deployment of a forward test that failed (it is never traded again); a
+    store that cannot take that write leaves it to the next attempt, which retires it, and the
+    test's own failure is what is reported."""
+    try:
+        test = store.get_deployment(owner, test_id)
+        if test.status != "retired":
+            store.update_deployment(owner, test_id, expected_version=test.version, status="retired")
+    except Exception:  # the failure being raised is the one to report
+        log.warning("forward test deployment %s could not be retired after a failure", test_id)
+
+
+def _paper_trade(
+    store: Store,
+    owner: str,
+    source: Deployment,
+    test: Deployment,
+    request: ForwardTestRequest,
+    prices: pd.DataFrame,
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    run_id: str,
+    progress: Progress | None,
+    cancelled: Callable[[], bool],
+) -> dict[str, Any]:
+    """Paper trade `test` over `sessions` and compare it with the backtest; the test deployment
+    is retired at the end."""
+    strategy = deployed_strategy(source.spec)
     hedge = ForwardHedge.open(
         store,
         test,

@@ -15,7 +15,7 @@ import pytest
 from execution.brokers.paper import PaperBroker
 from services.errors import InputError
 from services.market_data import sp500_prices
-from store import Store
+from store import Store, StoreUnavailableError
 from store.sqlite import SQLiteStore
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
 
@@ -183,3 +183,22 @@ def test_a_deployment_without_a_hedge_is_compared_with_a_backtest_without_option
     # (the report's backtest starts at the account's first value, the test's at its capital)
     ours, plain = report["values"]["backtest"], results["plain"]["values"]["backtest"]
     assert [v / ours[0] for v in ours] == pytest.approx([v / plain[0] for v in plain], rel=1e-12)
+
+
+def test_a_forward_test_that_fails_retires_its_test_deployment_and_says_why(
+    tmp_path: Path,
+) -> None:
+    """A real full disk (SQLite's page limit) partway through: the store's own error reaches
+    the caller (the job records it), and the test deployment is retired, not left active."""
+    path = tmp_path / "store.sqlite"
+    with SQLiteStore(path) as store:
+        source = _deployment(store, {"kind": "weights", "weights": dict.fromkeys(SYMBOLS, 0.19)})
+    room = 64 * 4096  # a few weeks of daily runs' orders and fills
+    with SQLiteStore(path, max_db_bytes=path.stat().st_size + room) as full:
+        with pytest.raises(StoreUnavailableError, match="database or disk is full"):
+            forward_test(
+                full, "alice", ForwardTestRequest(source, date(2021, 1, 4)), sp500_prices(),
+                run_id="job_full",
+            )  # fmt: skip
+        statuses = {d.name: d.status for d in full.list_deployments("alice")}
+    assert statuses == {"core": "active", "core (forward test from 2021-01-04)": "retired"}
