@@ -29,6 +29,8 @@ from numba.core.caching import FunctionCache, IndexDataCacheFile
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+_KERNELS: list[Any] = []
+
 
 def kernel(**options: Any) -> Callable[[_F], _F]:
     """Compile the decorated function with ``numba.njit(nogil=True, **options)`` and cache it on
@@ -40,9 +42,16 @@ def kernel(**options: Any) -> Callable[[_F], _F]:
     def compile_kernel(fn: _F) -> _F:
         dispatcher = njit(nogil=True, **options)(fn)
         dispatcher._cache = _SourceTreeCache(fn)  # what cache=True installs, with our stamp
+        _KERNELS.append(dispatcher)
         return dispatcher
 
     return compile_kernel
+
+
+def kernels() -> list[Any]:
+    """The numba dispatchers `kernel` has made in this process (of the modules imported so far),
+    in the order they were made."""
+    return list(_KERNELS)
 
 
 class _SourceTreeCache(FunctionCache):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import quant
 from quant.compiled import source_tree
 
@@ -105,3 +107,46 @@ def test_every_kernel_of_the_numeric_core_uses_the_stamped_cache() -> None:
                 assert not names & {"jit", "njit", "vectorize", "guvectorize"}, path
             if isinstance(node, ast.Attribute) and node.attr in ("jit", "njit"):
                 assert not (isinstance(node.value, ast.Name) and node.value.id == "numba"), path
+
+
+KERNEL_MODULES = sorted(
+    ".".join(path.relative_to(Path(quant.__file__).parents[1]).with_suffix("").parts)
+    for path in Path(quant.__file__).parent.rglob("*.py")
+    if "@kernel(" in path.read_text()
+)
+"""Every module of the numeric core that defines a kernel."""
+
+
+MISSES = """
+import importlib, sys
+from quant.compiled import kernels
+from quant.warm_kernels import warm_kernels
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+warm_kernels()
+standalone = [k for k in kernels() if k.targetoptions.get("inline") != "always"]
+misses = [sum(k.stats.cache_misses.values()) for k in standalone]
+print(len(standalone), sum(m == 0 for m in misses), sum(misses))
+"""
+
+
+@pytest.mark.slow  # compiles every kernel into an empty cache
+def test_after_the_warm_up_no_process_compiles_a_kernel(tmp_path: Path) -> None:
+    """`quant.warm_kernels` (run by `make bytecode`) reaches every kernel of the numeric core:
+    into an empty cache it compiles them, and a second process running the same work loads every
+    kernel from the cache (no cache miss). A kernel inlined into its callers (``inline="always"``)
+    is compiled as part of them."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+
+    def run() -> tuple[int, int, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", MISSES, *KERNEL_MODULES],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        standalone, never_compiled, misses = map(int, done.stdout.split())
+        return standalone, never_compiled, misses
+
+    cold, warm = run(), run()
+    assert cold[0] == warm[0] >= 30
+    assert cold[1] == 0  # into an empty cache, every kernel compiled at least once
+    assert warm[2] == 0  # and then loaded, never compiled again
