@@ -195,11 +195,13 @@ class Book:
             self.shares[entry.symbol] = self.shares.get(entry.symbol, 0.0) + entry.quantity
             return
         self._close(entry)
-        self.shares[entry.symbol] = sum(lot.quantity for lot in self.lots[entry.symbol])
+        left = self.shares.get(entry.symbol, 0.0) - entry.quantity
+        # the lots left hold what is left; none left holds exactly nothing
+        self.shares[entry.symbol] = max(left, 0.0) if self.lots[entry.symbol] else 0.0
 
     def _close(self, sell: Fill) -> None:
         lots = self.lots.setdefault(sell.symbol, deque())
-        held = sum(lot.quantity for lot in lots)
+        held = self.shares.get(sell.symbol, 0.0)
         if sell.quantity > held + QUANTITY_TOLERANCE:
             raise LedgerError(
                 f"fill {sell.fill_id}: sells {sell.quantity:g} {sell.symbol} but {held:g} are "

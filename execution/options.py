@@ -10,6 +10,7 @@ root (the underlying, up to six characters), the expiry as YYMMDD, P or C, and t
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ def parse_occ(symbol: str) -> OptionContract:
     return OptionContract(root, expiry, "put" if kind == "P" else "call", int(strike) / 1000)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_option_symbol(symbol: str) -> bool:
     """Whether `symbol` is an OCC option symbol (not a share's ticker)."""
     return _OCC.match(symbol) is not None

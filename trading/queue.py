@@ -367,11 +367,16 @@ def record_with_fills(
     if since is not None and ledger.last_fill_time is not None:
         since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
     new = ledger.new_items(broker.fills(since))
-    filled = dict(ledger.filled)
+    arriving: dict[str, float] = {}
     for item in new:
         if isinstance(item, CashFlow) or item.event != "trade":
             continue
-        filled[item.order_id] = filled.get(item.order_id, 0.0) + item.quantity
+        arriving[item.order_id] = arriving.get(item.order_id, 0.0) + item.quantity
+    filled = {
+        update.client_order_id: ledger.filled.get(update.client_order_id, 0.0)
+        + arriving.get(update.client_order_id, 0.0)
+        for update in updates
+    }
     kept = covered(updates, filled)
     write_executions(store, owner, ledger.book_id, [to_entry(i) for i in new], kept)
     ledger.applied(new)
