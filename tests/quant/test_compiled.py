@@ -47,6 +47,9 @@ def _run_probe(package_parent: Path, cache_dir: Path) -> tuple[float, int, int]:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), str(package_parent)]),
         "NUMBA_CACHE_DIR": str(cache_dir),
+        # no bytecode of the probe's package: a rewrite within the same second and of the same
+        # size would otherwise be run from the stale .pyc (its stamp is whole seconds and size)
+        "PYTHONDONTWRITEBYTECODE": "1",
     }
     done = subprocess.run(
         [sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True
