@@ -6,10 +6,12 @@ the account's currency. The plan invests (1 - `cash_buffer`) of the equity: each
 is weight x investable equity / price shares, rounded down to whole shares unless the broker
 takes fractional shares (then to `FRACTION_DIGITS` decimals), so the plan never needs more cash
 than the account has. A trade whose value is below `min_trade_value` is skipped (the position
-stays as it is). Sells come first, then buys; if estimated costs would make the buys exceed the
-cash, the buys are scaled down (whole shares: the largest first) until they fit. Estimated
-costs per order are commission per share x shares + (commission_bps + slippage_bps) x value /
-10,000.
+stays as it is). Sells come first, then buys; the buys must stay payable by the cash after the
+sells if prices move by up to `price_reserve` (a fraction) against the plan before they fill
+(buys' prices up, sells' down), estimated costs included: otherwise they are scaled down (whole
+shares: the largest first) until they are.
+Estimated costs per order are commission per share x shares + (commission_bps + slippage_bps) x
+value / 10,000.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class PlanRules:
     """How orders are sized: `fractional` shares or whole ones, the smallest trade worth making
     (`min_trade_value`, currency), the share of equity kept in cash (`cash_buffer`, 0.02 = 2%),
     and the cost estimates (commission per share, commission and slippage in basis points of
-    the traded value)."""
+    the traded value); `price_reserve` is the rise of prices before the buys fill that they must
+    still be payable after (0.03 = 3%)."""
 
     fractional: bool = False
     min_trade_value: float = 0.0
@@ -39,14 +42,26 @@ class PlanRules:
     commission_per_share: float = 0.0
     commission_bps: float = 0.0
     slippage_bps: float = 0.0
+    price_reserve: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("min_trade_value", "commission_per_share", "commission_bps", "slippage_bps"):
+        for name in (
+            "min_trade_value",
+            "commission_per_share",
+            "commission_bps",
+            "slippage_bps",
+            "price_reserve",
+        ):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise OrderPlanError(f"{name} must be a number >= 0, got {value!r}")
         if not (math.isfinite(self.cash_buffer) and 0 <= self.cash_buffer < 1):
             raise OrderPlanError(f"cash_buffer must be in [0, 1), got {self.cash_buffer!r}")
+
+    def buying_power_needed(self, order: PlannedOrder) -> float:
+        """The cash a buy must be able to pay: its value and estimated cost with prices up
+        `price_reserve`."""
+        return (order.value + order.estimated_cost) * (1.0 + self.price_reserve)
 
     def estimated_cost(self, quantity: float, price: float) -> float:
         """Commission and slippage expected on trading `quantity` shares at `price`."""
@@ -117,7 +132,11 @@ def plan_orders(
             skipped.append(s)
     sells = _orders(holdings, target, prices, rules, "sell")
     cash_after_sells = cash + sum(o.value - o.estimated_cost for o in sells)
-    buys, notes = _affordable_buys(holdings, target, prices, rules, cash_after_sells)
+    # the sells' proceeds if their prices fall by the reserve before they fill
+    buying_power = cash + sum(
+        (o.value - o.estimated_cost) * (1.0 - rules.price_reserve) for o in sells
+    )
+    buys, notes = _affordable_buys(holdings, target, prices, rules, buying_power)
     for order in buys:
         target[order.symbol] = holdings.get(order.symbol, 0.0) + order.quantity
     orders = sells + buys
@@ -198,10 +217,11 @@ def _affordable_buys(
     rules: PlanRules,
     cash: float,
 ) -> tuple[list[PlannedOrder], list[str]]:
-    """The buys toward `target` that `cash` pays for, costs included: scaled down in proportion
-    (then whole shares trimmed, largest order first) when it does not."""
+    """The buys toward `target` that `cash` pays for with prices up `price_reserve`, costs
+    included: scaled down in proportion (then whole shares trimmed, largest order first) when
+    it does not."""
     buys = _orders(holdings, target, prices, rules, "buy")
-    needed = sum(o.value + o.estimated_cost for o in buys)
+    needed = sum(rules.buying_power_needed(o) for o in buys)
     if needed <= cash:
         return buys, []
     scale = max(cash, 0.0) / needed
@@ -210,15 +230,21 @@ def _affordable_buys(
         sized = [
             _order(s, "buy", q, prices[s], rules) for s, q in sorted(quantities.items()) if q > 0
         ]
-        if sum(o.value + o.estimated_cost for o in sized) <= cash or not sized:
+        if sum(rules.buying_power_needed(o) for o in sized) <= cash or not sized:
             break
         largest = max(sized, key=lambda o: o.value)
         step = 1.0 if not rules.fractional else largest.quantity * 0.01
         quantities[largest.symbol] = max(
             0.0, _round_down(largest.quantity - step, rules.fractional)
         )
+    reserve = (
+        f" with prices {rules.price_reserve:.2%} against the plan before they fill (the price "
+        "reserve)"
+        if rules.price_reserve
+        else ""
+    )
     note = (
-        f"buys scaled to {scale:.4%} of their size: costs of {needed:,.2f} exceed the "
-        f"{cash:,.2f} of cash after sells"
+        f"buys scaled to {scale:.4%} of their size: their cost of {needed:,.2f}{reserve} would "
+        f"exceed the {cash:,.2f} of cash the sells leave"
     )
     return sized, [note]

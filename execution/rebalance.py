@@ -11,16 +11,17 @@ refused when the strategy is built.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from execution.deployment import DeploymentLimits, LimitBreach, capped_weights, check_limits
 from execution.errors import OrderPlanError
 from execution.orders import OrderPlan, PlanRules, plan_orders
 from quant.strategy import StrategyConfig
-from quant.targets import target_weights
+from quant.targets import target_weights_of
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,15 @@ class RuleStrategy:
         missing = [symbol for symbol in self.universe if symbol not in closes.columns]
         if missing:
             raise OrderPlanError(f"no prices for {', '.join(missing)}")
-        window = closes.loc[:, list(self.universe)].iloc[-self.history_days :]
-        returns = window.pct_change().iloc[1:]
-        return target_weights(self.config, returns, self.safe_rate).weights
+        columns = closes.columns.get_indexer(pd.Index(self.universe))
+        window = closes.iloc[-self.history_days :].to_numpy(dtype=float)[:, columns]
+        return self.targets_from(window, self.universe)
+
+    def targets_from(self, window: np.ndarray, symbols: Sequence[str]) -> dict[str, float]:
+        """Target weights from `window`: the last `history_days` closing prices (rows, oldest
+        first) of the universe's `symbols` (columns, in that order)."""
+        returns = window[1:] / window[:-1] - 1.0
+        return target_weights_of(self.config, returns, symbols, self.safe_rate).weights
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,25 @@ def decide_rebalance(
     prices known at the run, oldest first: the last row prices the plan). `rules` gives the
     cost estimates; its sizing settings are taken from `limits` and `fractional`."""
     targets, notes = capped_weights(strategy.targets(closes), limits)
-    last = closes.iloc[-1]
+    return rebalance_to(
+        targets, closes.iloc[-1], holdings, cash, limits, fractional=fractional, rules=rules,
+        notes=notes,
+    )  # fmt: skip
+
+
+def rebalance_to(
+    targets: Mapping[str, float],
+    last: pd.Series,
+    holdings: Mapping[str, float],
+    cash: float,
+    limits: DeploymentLimits,
+    *,
+    fractional: bool,
+    rules: PlanRules | None = None,
+    notes: list[str] | None = None,
+) -> RebalanceDecision:
+    """The decision of a run moving the account at `holdings` and `cash` to `targets` (capped
+    weights) at the prices `last` (symbol -> the last close known), as `decide_rebalance`."""
     prices = {
         str(symbol): float(last[symbol])
         for symbol in set(targets) | set(holdings)
@@ -121,6 +146,7 @@ def decide_rebalance(
         fractional=fractional,
         min_trade_value=limits.min_trade_value,
         cash_buffer=limits.cash_buffer,
+        price_reserve=limits.price_reserve,
         commission_per_share=base.commission_per_share,
         commission_bps=base.commission_bps,
         slippage_bps=base.slippage_bps,
@@ -128,4 +154,4 @@ def decide_rebalance(
     plan = plan_orders(holdings, cash, prices, targets, plan_rules)
     first_run = not any(quantity > 0 for quantity in holdings.values())
     breaches = check_limits(plan, limits, first_run=first_run)
-    return RebalanceDecision(targets, plan, breaches, notes + plan.notes)
+    return RebalanceDecision(dict(targets), plan, breaches, (notes or []) + plan.notes)

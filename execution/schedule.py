@@ -1,7 +1,8 @@
 """Rebalancing schedules on an exchange's trading sessions.
 
-A schedule fires either by a calendar rule (`every`: each session, or the first or last session
-of each week, month or quarter, at the local time `at`) or by a cron expression (see
+A schedule fires either by a calendar rule (`every`: each session, or every `interval`-th session
+counted from the session `anchor`, or the first or last session of each week, month or quarter,
+at the local time `at`) or by a cron expression (see
 `execution.cron`; only on trading sessions: a matching day that is not a session is skipped).
 Times of day are the exchange's local time (XNYS: America/New_York, so 15:45 stays 15:45 across
 daylight-saving changes); fire times are returned as UTC datetimes. Holidays and early closes
@@ -40,6 +41,8 @@ FREQUENCIES: tuple[Frequency, ...] = ("session", "week", "month", "quarter")
 CATCH_UPS: tuple[CatchUp, ...] = ("latest", "all", "none")
 EARLY_CLOSE_MARGIN = timedelta(minutes=15)
 MISSED_AFTER = timedelta(minutes=15)
+MAX_INTERVAL = 252
+"""The most sessions between two fires of an `interval` schedule (a year)."""
 CALENDAR_START = date(1990, 1, 1)
 """The first day the calendars cover (the embedded market data starts in 1990)."""
 _PERIOD_CODES = {"week": "W-SUN", "month": "M", "quarter": "Q"}
@@ -49,10 +52,11 @@ _HORIZON = timedelta(days=800)
 
 @dataclass(frozen=True)
 class Schedule:
-    """When a deployment rebalances: `every` session, week, month or quarter (on its `on`
-    session, first or last) at local time `at` ("HH:MM"), or at the times of a `cron`
-    expression; on the trading sessions of `calendar` (an exchange_calendars code such as XNYS,
-    XLON); missed fires handled by `catch_up`."""
+    """When a deployment rebalances: `every` session (or every `interval`-th one, counted from
+    the first session on or after `anchor`, an ISO date: a strategy's `rebalance_every`), week,
+    month or quarter (on its `on` session, first or last) at local time `at` ("HH:MM"), or at
+    the times of a `cron` expression; on the trading sessions of `calendar` (an
+    exchange_calendars code such as XNYS, XLON); missed fires handled by `catch_up`."""
 
     every: Frequency | None = None
     on: SessionInPeriod = "first"
@@ -60,6 +64,8 @@ class Schedule:
     cron: str | None = None
     calendar: str = "XNYS"
     catch_up: CatchUp = "latest"
+    interval: int = 1
+    anchor: str | None = None
     _cron: CronExpression | None = field(init=False, repr=False, compare=False, default=None)
     _at: time = field(init=False, repr=False, compare=False, default=time(15, 45))
 
@@ -72,10 +78,30 @@ class Schedule:
             raise ScheduleError("on", "must be first or last")
         if self.catch_up not in CATCH_UPS:
             raise ScheduleError("catch_up", f"must be one of {', '.join(CATCH_UPS)}")
+        self._check_interval()
         object.__setattr__(self, "_at", _parse_time(self.at))
         if self.cron is not None:
             object.__setattr__(self, "_cron", parse_cron(self.cron))
         _calendar(self.calendar)
+
+    def _check_interval(self) -> None:
+        if not (isinstance(self.interval, int) and 1 <= self.interval <= MAX_INTERVAL):
+            raise ScheduleError(
+                "interval", f"must be a whole number of sessions from 1 to {MAX_INTERVAL}"
+            )
+        if self.interval > 1 and self.every != "session":
+            raise ScheduleError("interval", "counts sessions: give it with every=session")
+        if self.anchor is not None:
+            if self.every != "session":
+                raise ScheduleError(
+                    "anchor", "is where every=session counts from: give it with every=session"
+                )
+            try:
+                date.fromisoformat(self.anchor)
+            except (TypeError, ValueError):
+                raise ScheduleError(
+                    "anchor", f"must be a date YYYY-MM-DD, got {self.anchor!r}"
+                ) from None
 
     @property
     def time_zone(self) -> ZoneInfo:
@@ -88,6 +114,11 @@ class Schedule:
         zone = self.time_zone.key
         if self._cron is not None:
             return f"cron {self._cron.text} ({zone}) on {self.calendar} sessions"
+        if self.every == "session" and self.interval > 1:
+            return (
+                f"every {self.interval} {self.calendar} sessions (counted from {self.anchor or CALENDAR_START}) "
+                f"at {self.at} {zone}"
+            )
         if self.every == "session":
             return f"each {self.calendar} session at {self.at} {zone}"
         return f"{self.on} {self.calendar} session of each {self.every} at {self.at} {zone}"
@@ -156,7 +187,7 @@ class Schedule:
             cron = self._cron
             return [day for day in sessions if cron.matches_day(day.date())]
         if self.every == "session":
-            return list(sessions)
+            return self._every_interval(sessions)
         assert self.every is not None
         wide = pd.DatetimeIndex(
             _session_closes(
@@ -170,6 +201,21 @@ class Schedule:
             else wide.to_series().groupby(periods).max()
         )
         return [day for day in chosen if first_day <= day.date() <= last_day]
+
+    def _every_interval(self, sessions: pd.DatetimeIndex) -> list[pd.Timestamp]:
+        """The sessions among `sessions` a whole number of `interval`s from the anchor's."""
+        if self.interval == 1:
+            return list(sessions)
+        anchor = date.fromisoformat(self.anchor) if self.anchor else CALENDAR_START
+        last = max(anchor, sessions[-1].date()) if len(sessions) else anchor
+        known = _calendar(self.calendar, through=last).sessions
+        origin = int(known.searchsorted(pd.Timestamp(max(anchor, CALENDAR_START))))
+        positions = known.get_indexer(sessions)
+        return [
+            day
+            for day, position in zip(sessions, positions, strict=True)
+            if position >= 0 and (position - origin) % self.interval == 0
+        ]
 
 
 @dataclass(frozen=True)

@@ -48,18 +48,17 @@ def deployment_proposal(
     """The deployment to propose as JSON (source, capital, schedule, cap_leverage, and what
     the approval says), or why there is none."""
     name, store = owner
-    schedule = {
-        "every": draft.every or "week",
-        "on": draft.on or "first",
-        "at": draft.at or "15:45",
-    }
     capital = draft.capital or DEFAULT_CAPITAL
+    schedule: dict[str, Any] = {"at": draft.at or "15:45"}
+    if draft.every:
+        schedule.update(every=draft.every, on=draft.on or "first")
     if draft.source == "portfolio":
         portfolio_id = _stored_portfolio_id(store, name, str(draft.portfolio_id))
         if portfolio_id is None:
             return f"I do not find portfolio {draft.portfolio_id} among your saved portfolios."
         source = {"kind": "portfolio", "id": portfolio_id}
         what, cap = f"portfolio {portfolio_id}", False
+        when = "on the first session of each week"
     else:
         last = last_run or {}
         config = StrategyConfig.model_validate(last["best"]["config"])
@@ -75,11 +74,17 @@ def deployment_proposal(
             if cap
             else ")"
         )
-    when = f"the {schedule['on']} session of each {schedule['every']}"
-    if schedule["every"] == "session":
-        when = "each session"
+        when = (
+            f"every {config.rebalance_every} sessions (its own cadence, as it was backtested)"
+            if config.rebalance_every > 1
+            else "on each session (its own cadence, as it was backtested)"
+        )
+    if draft.every == "session":
+        when = "on each session"
+    elif draft.every:
+        when = f"on the {schedule['on']} session of each {draft.every}"
     summary = (
-        f"Deploy {what} to a paper account with {capital:,.0f} of capital, rebalanced on "
+        f"Deploy {what} to a paper account with {capital:,.0f} of capital, rebalanced "
         f"{when} at {schedule['at']} New York time. It starts active; forward-test it to see "
         "how it would have traded."
     )

@@ -10,6 +10,7 @@ otherwise the optimizer's weights on that window), the rest in the safe asset (c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,9 +45,17 @@ def target_weights(
     (daily simple returns, one column per asset, at least `config.lookback` rows, no missing
     values). `safe` is the safe asset as `quant.engine.evaluate` takes it: an annual rate
     (earning rate / 252 a day) or daily simple returns, one per row."""
-    check_config(config)
     names = [str(column) for column in asset_returns.columns]
-    values = asset_returns.to_numpy(dtype=float)
+    return target_weights_of(config, asset_returns.to_numpy(dtype=float), names, safe)
+
+
+def target_weights_of(
+    config: StrategyConfig, values: np.ndarray, names: Sequence[str], safe: float | np.ndarray
+) -> TargetWeights:
+    """`target_weights` of daily simple returns `values` (rows: days, oldest first; columns:
+    the assets `names`)."""
+    check_config(config)
+    names = list(names)
     days, lookback = values.shape[0], config.lookback
     if days < lookback:
         raise InsufficientDataError(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any, Literal
 
 from execution.brokers.alpaca import alpaca_broker
@@ -51,6 +52,8 @@ FINISHED_WITH_A_WINNER = ("succeeded", "partial")
 NOT_RETIRED = ("draft", "active", "paused")
 FORWARD_TEST_MODE = "forward_test"
 """The spec's `mode` of a forward test's own deployment (`trading.forward_tests`)."""
+FIRST_FIRE = "first_fire"
+"""A spec's `schedule_anchor` when its sessions are counted from the deployment's first fire."""
 ACCOUNT_FIELDS = ("broker", "account", "alpaca_endpoint", "account_opening")
 """The spec's fields about the broker account traded (not the strategy): without them, a
 deployment trades its own paper account."""
@@ -65,7 +68,7 @@ def create_deployment(
     source_id: str,
     trial: int | None = None,
     capital: float,
-    schedule: Mapping[str, Any],
+    schedule: Mapping[str, Any] | None = None,
     limits: Mapping[str, Any] | None = None,
     broker: BrokerName = "paper",
     cap_leverage: bool = False,
@@ -76,7 +79,8 @@ def create_deployment(
 ) -> Deployment:
     """A `draft` deployment of `source_id` (a saved portfolio `pf_...` or an optimization job
     `job_...`: its winner, or its trial number `trial`) with `capital` (currency), `schedule`
-    (the fields of `execution.schedule.Schedule`) and `limits` (those of `DeploymentLimits`).
+    (the fields of `execution.schedule.Schedule`; without `every` or `cron`, the strategy's own
+    cadence: `own_cadence`) and `limits` (those of `DeploymentLimits`).
     A winner whose `max_leverage` exceeds 1 would borrow, which a cash account cannot: it is
     refused unless `cap_leverage`, which deploys it with `max_leverage` 1 (said in the spec's
     `notes`; its backtest is the capped rule's). `InputError` names the field that cannot be
@@ -98,7 +102,7 @@ def create_deployment(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
     profile = _check_universe(store, owner, strategy, settings)
-    plan = _schedule(schedule)
+    plan, own_schedule, from_first_fire = _schedule(schedule, strategy)
     checked_hedge = check_hedge(
         strategy,
         hedge,
@@ -114,16 +118,11 @@ def create_deployment(
         "strategy": described,
         "universe": list(strategy.universe),
         "capital": float(capital),
-        "schedule": {
-            "every": plan.every,
-            "on": plan.on,
-            "at": plan.at,
-            "cron": plan.cron,
-            "calendar": plan.calendar,
-            "catch_up": plan.catch_up,
-        },
+        "schedule": schedule_fields(plan),
         "limits": _limits(limits).model_dump(),
         "broker": broker,
+        "schedule_source": "strategy" if own_schedule else "given",
+        "schedule_anchor": FIRST_FIRE if from_first_fire else "given",
         "notifications": _preferences(profile, notifications).model_dump(mode="json"),
     }
     if checked_hedge is not None:
@@ -271,9 +270,24 @@ def change_status(
     event: dict[str, Any] = {"by": by}
     if reason is not None:
         event["reason"] = reason
+    spec = None
+    if current.status == "draft" and status == "active" and counts_from_first_fire(current.spec):
+        # the strategy's cadence starts with the deployment's first fire, not its draft
+        spec = {**current.spec, "schedule": anchored(current.spec["schedule"], utc_now())}
     return store.update_deployment(
-        owner, deployment_id, expected_version=current.version, status=status, event_data=event
+        owner,
+        deployment_id,
+        expected_version=current.version,
+        status=status,
+        spec=spec,
+        event_data=event,
     )
+
+
+def counts_from_first_fire(spec: Mapping[str, Any]) -> bool:
+    """Whether a spec's schedule counts its sessions from the deployment's first fire (moved
+    when a draft is activated, and to a forward test's first session)."""
+    return spec.get("schedule_anchor") == FIRST_FIRE
 
 
 def _check_no_options(deployment: Deployment, settings: Settings) -> None:
@@ -400,13 +414,55 @@ def _trial_config(
     return config, (f"trial {trial} of {source_id}, not its winner: objective {shown}; {feasible}")
 
 
-def _schedule(fields: Mapping[str, Any]) -> Schedule:
+def schedule_fields(plan: Schedule) -> dict[str, Any]:
+    """A schedule as a spec stores it (`schedule_of` reads it back)."""
+    names = ("every", "on", "at", "cron", "calendar", "catch_up", "interval", "anchor")
+    return {name: getattr(plan, name) for name in names}
+
+
+def own_cadence(strategy: DeployedStrategy) -> dict[str, Any]:
+    """The schedule fields of a strategy's own cadence: a rule rebalances every
+    `rebalance_every` sessions, as its backtest does (counted from its first fire: `anchored`);
+    fixed weights have no cadence of their own and rebalance on the first session of each
+    week."""
+    if isinstance(strategy, RuleStrategy):
+        return {"every": "session", "interval": strategy.config.rebalance_every}
+    return {"every": "week", "on": "first"}
+
+
+def anchored(schedule: Mapping[str, Any], after: datetime) -> dict[str, Any]:
+    """`schedule` (a spec's schedule fields) counting its sessions from the first session it
+    could fire on after `after`, so that a strategy's cadence starts with the deployment."""
+    daily = Schedule(
+        every="session",
+        at=schedule.get("at") or "15:45",
+        calendar=schedule.get("calendar") or "XNYS",
+    )
+    first = daily.next_fire(after)
+    if first is None:
+        return dict(schedule)
+    return {**schedule, "anchor": first.astimezone(daily.time_zone).date().isoformat()}
+
+
+def _schedule(
+    fields: Mapping[str, Any] | None, strategy: DeployedStrategy
+) -> tuple[Schedule, bool, bool]:
+    """The schedule from the given fields (the strategy's own cadence without `every` or
+    `cron`), whether it is that own cadence, and whether it counts its sessions from the
+    deployment's first fire (every=session without an `anchor`: `FIRST_FIRE`)."""
+    given = {name: value for name, value in dict(fields or {}).items() if value is not None}
+    own = "every" not in given and "cron" not in given
+    if own:
+        given = {**own_cadence(strategy), **given}
+    from_first_fire = given.get("every") == "session" and "anchor" not in given
+    if from_first_fire:
+        given = anchored(given, utc_now())
     try:
-        plan = Schedule(**dict(fields))
+        plan = Schedule(**given)
     except TypeError as exc:
         raise InputError("schedule", str(exc)) from None
     except ScheduleError as exc:
         raise InputError(f"schedule.{exc.field}", exc.problem) from None
     if plan.next_fire(utc_now()) is None:
         raise InputError("schedule", f"{plan.describe()} never fires on a trading session")
-    return plan
+    return plan, own, from_first_fire

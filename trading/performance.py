@@ -27,7 +27,7 @@ from execution.schedule import trading_sessions
 from services.market_data import market_closes, universe_closes
 from store import Deployment, Store
 from trading.deployments import calendar_of, deployed_strategy
-from trading.forward_tests.backtest import backtest_values
+from trading.forward_tests.backtest import deployed_backtest
 from trading.hedge_values import (
     hedge_summary,
     ledger_values,
@@ -77,7 +77,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         values = [v + h for v, h in zip(values, hedge_values, strict=True)]
     paper = pd.Series(values, index=sessions.index)
     strategy = deployed_strategy(spec)
-    backtest = backtest_values(strategy, closes, sessions, float(paper.iloc[0]), spec)
+    backtest = deployed_backtest(strategy, closes, sessions, flows[0] or float(paper.iloc[0]), spec)
     common = paper.index.intersection(backtest.index)
     comparison = compare_with_backtest(
         list(paper.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())

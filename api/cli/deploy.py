@@ -82,6 +82,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
     )
     schedule: dict[str, Any] = {
         "every": None if args.cron else args.every,
+        "interval": args.interval,
         "on": args.on,
         "at": args.at,
         "cron": args.cron,
@@ -94,6 +95,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
             "max_turnover",
             "min_trade_value",
             "cash_buffer",
+            "price_reserve",
             "max_position",
             "max_drawdown",
         )
@@ -377,10 +379,10 @@ def _view(deployment: Any) -> dict[str, Any]:
 
 
 def _describe(deployment: Any) -> str:
-    from execution.schedule import Schedule
+    from trading.deployments import schedule_of
 
     spec = deployment.spec
-    schedule = Schedule(**{k: v for k, v in spec["schedule"].items() if v is not None})
+    schedule = schedule_of(spec)
     strategy = spec["strategy"]
     what = (
         "fixed weights " + ", ".join(f"{s} {w:.1%}" for s, w in strategy["weights"].items())
@@ -394,7 +396,8 @@ def _describe(deployment: Any) -> str:
             f"Deployment {deployment.id} ({deployment.status}): {deployment.name}",
             f"  strategy: {what}",
             f"  capital:  {spec['capital']:,.2f} on paper account paper-{deployment.id}",
-            f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})",
+            f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})"
+            + (", the strategy's own cadence" if spec.get("schedule_source") == "strategy" else ""),
             f"  limits:   {limits}",
             *notes,
         ]
@@ -503,6 +506,23 @@ def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
     ]
 
 
+def _tracking_lines(result: dict[str, Any]) -> list[str]:
+    """The searched backtest's line and the gap's decomposition (none for a hedged test)."""
+    from trading.forward_tests.tracking import gap_in_words
+
+    values = result["values"]
+    lines = []
+    if values.get("searched"):
+        searched = values["searched"]
+        lines.append(
+            f"  searched: {searched[-1] / searched[0] - 1:+.2%}, the strategy as it was searched "
+            "(its own cadence from the first session, the engine's basket)"
+        )
+    if result.get("decomposition"):
+        lines.append(f"  {gap_in_words(result['decomposition'])}")
+    return lines
+
+
 def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
     comparison = result["comparison"]
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(result["run_statuses"].items()))
@@ -512,7 +532,8 @@ def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"sessions, {result['runs']} rebalances ({statuses}), {result['fills']} fills",
         f"  paper:    {result['capital']:,.2f} -> {result['final_value']:,.2f} "
         f"({comparison['live_return']:+.2%} from the first close)",
-        f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions "
+        f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions, the strategy as "
+        "deployed "
         f"(gap {comparison['return_gap']:+.2%}, tracking error "
         + ("n/a" if comparison["tracking_error"] is None else f"{comparison['tracking_error']:.2%}")
         + " a year)",
@@ -520,6 +541,7 @@ def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
         f"realised P&L {result['realised_pnl']:,.2f}",
     ]
+    lines += _tracking_lines(result)
     if paused:
         lines.append(f"  paused at {paused['fire']}: {paused['reason']}")
     if result["hedge"] is not None:

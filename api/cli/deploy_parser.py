@@ -41,9 +41,13 @@ def _create_arguments(create: Any) -> None:
     create.add_argument("--capital", type=float, required=True, help="currency, e.g. 100000")
     create.add_argument("--name", help="a display name (default: the source)")
     create.add_argument(
-        "--every", choices=("session", "week", "month", "quarter"), default="week",
-        help="rebalance each session or once a week/month/quarter (default week)",
+        "--every", choices=("session", "week", "month", "quarter"),
+        help="rebalance each session (or every --interval sessions) or once a "
+        "week/month/quarter (default: the strategy's own cadence, every rebalance_every "
+        "sessions of an optimization's rule; each week for a portfolio)",
     )  # fmt: skip
+    create.add_argument("--interval", type=int, metavar="N",
+                        help="with --every session: sessions between fires")  # fmt: skip
     create.add_argument("--on", choices=("first", "last"), default="first",
                         help="the period's first or last session (default first)")  # fmt: skip
     create.add_argument("--at", default="15:45", help="local exchange time HH:MM (default 15:45)")
@@ -55,6 +59,10 @@ def _create_arguments(create: Any) -> None:
         ("--max-turnover", "traded value / equity allowed per run (default 1)"),
         ("--min-trade-value", "smallest trade worth making, currency (default 1)"),
         ("--cash-buffer", "fraction of equity kept in cash (default 0.01)"),
+        (
+            "--price-reserve",
+            "buys stay payable if prices rise this fraction before they fill (default 0.03)",
+        ),
         ("--max-position", "largest weight of one symbol (default 1)"),
         ("--max-drawdown", "pause when the account falls this far from its peak"),
     ):

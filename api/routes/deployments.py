@@ -160,7 +160,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 source_id=body.source.id,
                 trial=body.source.trial,
                 capital=body.capital,
-                schedule=body.schedule.model_dump(),
+                schedule=body.schedule.model_dump(mode="json", exclude_unset=True),
                 limits=body.limits.model_dump(),
                 cap_leverage=body.cap_leverage,
                 notifications=body.notifications.model_dump(mode="json")

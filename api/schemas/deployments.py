@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from execution.deployment import MAX_CAPITAL, MIN_CAPITAL
+from execution.deployment import MAX_CAPITAL, MIN_CAPITAL, PRICE_RESERVE
+from execution.schedule import MAX_INTERVAL
 from notifications.preferences import NotificationPreferences
 from store.exports import ExportFormat
 from trading.deployments import BrokerName
@@ -31,12 +32,23 @@ class SourceIn(BaseModel):
 
 class ScheduleIn(BaseModel):
     """When to rebalance, on the exchange's trading sessions and in its time zone: `every`
-    session, week, month or quarter (on its `first` or `last` session) at `at`, or a `cron`
-    expression; `catch_up` says what happens to fires missed while nothing ran."""
+    session (or every `interval`-th, counted from `anchor`), week, month or quarter (on its
+    `first` or `last` session) at `at`, or a `cron` expression; `catch_up` says what happens to
+    fires missed while nothing ran. Without `every` and `cron`, the strategy's own cadence: an
+    optimization's rule every `rebalance_every` sessions from its first fire (as it was
+    backtested), a portfolio the first session of each week."""
 
     model_config = ConfigDict(extra="forbid")
 
-    every: Literal["session", "week", "month", "quarter"] | None = "week"
+    every: Literal["session", "week", "month", "quarter"] | None = None
+    interval: int = Field(
+        default=1, ge=1, le=MAX_INTERVAL, description="With every=session: sessions between fires."
+    )
+    anchor: date | None = Field(
+        default=None,
+        description="With every=session and an interval: the first session counted (default: "
+        "the deployment's first fire).",
+    )
     on: Literal["first", "last"] = "first"
     at: str = Field(default="15:45", description="Local time HH:MM.")
     cron: str | None = None
@@ -52,6 +64,13 @@ class LimitsIn(BaseModel):
     max_turnover: float = Field(default=1.0, gt=0, le=2)
     min_trade_value: float = Field(default=1.0, ge=0)
     cash_buffer: float = Field(default=0.01, ge=0, lt=1)
+    price_reserve: float = Field(
+        default=PRICE_RESERVE,
+        ge=0,
+        le=0.5,
+        description="Buys are sized to stay payable if prices rise this much before they fill "
+        "(they fill at the next bar).",
+    )
     max_position: float = Field(default=1.0, gt=0, le=1)
     max_drawdown: float | None = Field(default=None, gt=0, lt=1)
 
@@ -99,7 +118,10 @@ class DeploymentIn(BaseModel):
         allow_inf_nan=False,
         description="Currency: an amount a broker account can hold (1 to 1e12).",
     )
-    schedule: ScheduleIn = Field(default_factory=ScheduleIn)
+    schedule: ScheduleIn = Field(
+        default_factory=ScheduleIn,
+        description="Default: the strategy's own cadence (see ScheduleIn).",
+    )
     limits: LimitsIn = Field(default_factory=LimitsIn)
     notifications: NotificationPreferences = Field(
         default_factory=NotificationPreferences,

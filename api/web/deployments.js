@@ -61,7 +61,7 @@ export function renderDeployments(main, params) {
   const every = h(
     "select",
     { id: "deployment-every" },
-    ["session", "week", "month", "quarter"].map((v) => h("option", { value: v, selected: v === "week" }, v)),
+    [["", "the strategy's own cadence"], ["session", "session"], ["week", "week"], ["month", "month"], ["quarter", "quarter"]].map(([v, text]) => h("option", { value: v, selected: v === "" }, text)),
   );
   const on = h("select", { id: "deployment-on" }, ["first", "last"].map((v) => h("option", { value: v }, v)));
   const at = h("input", { id: "deployment-at", type: "time", value: "15:45", required: true });
@@ -222,7 +222,7 @@ export function renderDeployments(main, params) {
           d.status,
           d.mode === "forward_test" ? "forward test" : brokerText(d.spec),
           fmtMoney(d.spec.capital),
-          d.spec.schedule.cron ? `cron ${d.spec.schedule.cron}` : `${d.spec.schedule.on} session of each ${d.spec.schedule.every} at ${d.spec.schedule.at}`,
+          scheduleText(d.spec),
           h("a", { href: `#/deployments/${encodeURIComponent(d.id)}`, "aria-label": `Open ${d.name}` }, "Open"),
         ]),
       ),
@@ -246,7 +246,7 @@ export function renderDeployments(main, params) {
           name: name.value.trim() || `${sourceKind.value} ${source.value}`,
           source: { kind: sourceKind.value, id: source.value },
           capital: Number(capital.value),
-          schedule: { every: every.value, on: on.value, at: at.value },
+          schedule: every.value ? { every: every.value, on: on.value, at: at.value } : { at: at.value },
           limits,
           cap_leverage: capLeverage.checked,
           broker: broker.value,
@@ -439,9 +439,7 @@ function renderDeployment(main, id) {
       spec.strategy.kind === "weights"
         ? Object.entries(spec.strategy.weights).map(([s, w]) => `${s} ${fmtPct(w)}`).join(", ")
         : Object.entries(spec.strategy.config).map(([k, v]) => `${k} ${fmt(v)}`).join(", ");
-    const schedule = spec.schedule.cron
-      ? `cron ${spec.schedule.cron}`
-      : `${spec.schedule.on} ${spec.schedule.calendar} session of each ${spec.schedule.every} at ${spec.schedule.at}`;
+    const schedule = scheduleText(spec);
     clear(summary).append(
       kvTable(
         [
@@ -661,8 +659,10 @@ function showForwardTest(el, result) {
         ["Rebalances", `${result.runs} (${statuses})`],
         ["Fills", String(result.fills)],
         ["Paper", `${fmtMoney(result.capital)} → ${fmtMoney(result.final_value)} (${fmtPct(c.live_return)} from the first close)`],
-        ["Backtest", `${fmtPct(c.backtest_return)} over the same sessions`],
+        ["Backtest", `${fmtPct(c.backtest_return)} over the same sessions: the strategy as deployed (its fires, the basket drifting between them)`],
+        ...(searchedReturn(result) === null ? [] : [["Searched backtest", `${fmtPct(searchedReturn(result))}: the strategy as it was searched`]]),
         ["Gap", fmtPct(c.return_gap)],
+        ...(result.decomposition ? [["Why (share of capital)", h("span", { id: "forward-test-gap" }, gapInWords(result.decomposition))]] : []),
         ["Tracking error (a year)", fmtPct(c.tracking_error)],
         ["Drawdown at the end", fmtPct(c.drawdown)],
         ["Paused", result.paused ? `${fmtTime(result.paused.fire)}: ${result.paused.reason}` : "no"],
@@ -683,7 +683,31 @@ function showForwardTest(el, result) {
     ].filter(Boolean),
   );
   const n = result.values.backtest.length;
-  equityChart(chart, result.values.dates.slice(0, n), { paper: result.values.paper.slice(0, n), backtest: result.values.backtest });
+  const lines = { paper: result.values.paper.slice(0, n), backtest: result.values.backtest };
+  if (result.values.searched && result.values.searched.length === n) lines["searched backtest"] = result.values.searched;
+  equityChart(chart, result.values.dates.slice(0, n), lines);
+}
+
+/** A deployment's schedule in words (execution.schedule.Schedule.describe). */
+function scheduleText(spec) {
+  const s = spec.schedule;
+  if (s.cron) return `cron ${s.cron}`;
+  const own = spec.schedule_source === "strategy" ? " (the strategy's own cadence)" : "";
+  if (s.every === "session" && (s.interval || 1) > 1) return `every ${s.interval} ${s.calendar} sessions from ${s.anchor} at ${s.at}${own}`;
+  if (s.every === "session") return `each ${s.calendar} session at ${s.at}${own}`;
+  return `${s.on} ${s.calendar} session of each ${s.every} at ${s.at}${own}`;
+}
+
+/** The searched backtest's return over the forward test's sessions (null without one). */
+function searchedReturn(result) {
+  const s = result.values.searched;
+  return s && s.length ? s[s.length - 1] / s[0] - 1 : null;
+}
+
+/** The gap between the account and its backtest in parts (trading.forward_tests.tracking). */
+function gapInWords(d) {
+  const parts = d.parts.filter((p) => Math.abs(p.share) >= 5e-5).map((p) => `${p.words} ${fmtPct(p.share)}`);
+  return `${fmtPct(d.gap)}: ${parts.join(", ") || "nothing"}`;
 }
 
 /** A deployment's option hedge (GET /v1/deployments/<id>/hedges): underlying, halted or not,

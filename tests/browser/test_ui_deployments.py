@@ -71,8 +71,14 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         (job,) = client.get(f"/v1/deployments/{created['id']}/forward-tests").json()
         result = client.get(job["links"]["self"]).json()["result"]
     sessions = len(result["values"]["dates"])
-    assert trace_lengths(page, "chart-forward-test") == {"paper": sessions, "backtest": sessions}
+    assert trace_lengths(page, "chart-forward-test") == {
+        "paper": sessions,
+        "backtest": sessions,
+        "searched backtest": sessions,
+    }
     assert f"{result['runs']} (" in page.inner_text("#forward-test-result")
+    gap = page.inner_text("#forward-test-gap")  # the gap in parts, as the result gives them
+    assert "fills one bar later" in gap
     page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
 
     page.click("#forward-test-deployment")

@@ -118,3 +118,58 @@ def test_every_plan_keeps_its_invariants(
             assert quantity * prices[symbol] <= limit + 1e-6 * equity
     sells = [o for o in plan.orders if o.side == "sell"]
     assert plan.orders[: len(sells)] == sells  # sells first
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    reserve=st.sampled_from([0.0, 0.01, 0.03, 0.1]),
+    buffer=st.sampled_from([0.0, 0.01]),
+    fractional=st.booleans(),
+    weights=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=6),
+    prices=st.lists(st.floats(1.0, 2_000.0), min_size=6, max_size=6),
+    moves=st.lists(st.floats(-1.0, 1.0), min_size=6, max_size=6),
+    held=st.lists(st.floats(0.0, 300.0), min_size=6, max_size=6),
+    cash=st.floats(0.0, 1e6),
+)
+def test_buys_stay_payable_when_prices_rise_up_to_the_reserve(
+    reserve: float,
+    buffer: float,
+    fractional: bool,
+    weights: list[float],
+    prices: list[float],
+    moves: list[float],
+    held: list[float],
+    cash: float,
+) -> None:
+    symbols = [f"S{i}" for i in range(6)]
+    total = sum(weights) or 1.0
+    targets = {s: w / total for s, w in zip(symbols, weights, strict=False)}
+    holdings = {s: float(math.floor(q)) for s, q in zip(symbols, held, strict=True) if q >= 1}
+    at = dict(zip(symbols, prices, strict=True))
+    if not cash + sum(q * at[s] for s, q in holdings.items()) > 0:
+        return
+    rules = PlanRules(
+        fractional=fractional, cash_buffer=buffer, price_reserve=reserve, slippage_bps=5
+    )
+    plan = plan_orders(holdings, cash, at, targets, rules)
+    # sells settle first, then every buy fills at a price up to `reserve` higher (and slippage)
+    moved = {s: at[s] * (1 + reserve * m) for s, m in zip(symbols, moves, strict=True)}
+    available = cash + sum(
+        o.quantity * moved[o.symbol] * (1 - 5e-4) for o in plan.orders if o.side == "sell"
+    )
+    spent = sum(o.quantity * moved[o.symbol] * (1 + 5e-4) for o in plan.orders if o.side == "buy")
+    assert spent <= available + 1e-6 * max(1.0, available)
+
+
+def test_a_first_rebalance_keeps_the_reserve_and_says_so() -> None:
+    plan = plan_orders(
+        {},
+        100_000.0,
+        {"AAA": 50.0, "BBB": 20.0},
+        {"AAA": 0.5, "BBB": 0.5},
+        PlanRules(fractional=True, cash_buffer=0.01, price_reserve=0.03),
+    )
+    bought = sum(o.value for o in plan.orders)
+    assert bought * 1.03 == pytest.approx(100_000.0, rel=1e-5)
+    assert bought < 99_000.0  # the buffer alone would invest 99 %
+    assert "with prices 3.00% against the plan before they fill" in plan.notes[0]

@@ -129,12 +129,39 @@ def test_a_bad_cron_names_its_field(text: str, problem: str) -> None:
         ({"every": "week", "at": "9.30"}, "at"),
         ({"every": "week", "calendar": "NOPE"}, "calendar"),
         ({"every": "week", "catch_up": "some"}, "catch_up"),
+        ({"every": "week", "interval": 5}, "interval"),
+        ({"every": "session", "interval": 0}, "interval"),
+        ({"every": "session", "interval": 253}, "interval"),
+        ({"every": "session", "interval": 2.5}, "interval"),
+        ({"every": "session", "interval": 5, "anchor": "May 3rd"}, "anchor"),
+        ({"every": "month", "anchor": "2024-01-02"}, "anchor"),
     ],
 )
 def test_a_bad_schedule_names_its_field(settings: dict[str, str], field: str) -> None:
     with pytest.raises(ScheduleError) as raised:
         Schedule(**settings)  # type: ignore[arg-type]
     assert raised.value.field == field
+
+
+def test_every_nth_session_counts_sessions_from_its_anchor_across_holidays() -> None:
+    schedule = Schedule(every="session", interval=21, anchor="2024-01-02")
+    fires = schedule.fires_between(_utc("2023-06-01T00:00"), _utc("2024-12-31T23:59"))
+    sessions = _sessions("2023-06-01", "2024-12-31")
+    origin = sessions.index(date(2024, 1, 2))
+    expected = [d for i, d in enumerate(sessions) if (i - origin) % 21 == 0]
+    assert [f.astimezone(NEW_YORK).date() for f in fires] == expected
+    assert date(2024, 1, 2) in expected and date(2023, 11, 30) in expected  # before it too
+    assert {f.astimezone(NEW_YORK).time().isoformat() for f in fires} <= {"15:45:00", "12:45:00"}
+    assert "every 21 XNYS sessions (counted from 2024-01-02)" in schedule.describe()
+
+
+def test_an_anchor_on_a_holiday_counts_from_the_next_session() -> None:
+    fires = Schedule(every="session", interval=3, anchor="2024-07-04").fires_between(
+        _utc("2024-07-01T00:00"), _utc("2024-07-12T23:59")
+    )
+    assert [f.astimezone(NEW_YORK).date() for f in fires] == [
+        date(2024, 7, 1), date(2024, 7, 5), date(2024, 7, 10),
+    ]  # fmt: skip
 
 
 def test_a_calendar_first_built_for_old_dates_still_knows_the_year_ahead() -> None:

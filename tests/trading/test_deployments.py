@@ -4,6 +4,7 @@ on a real SQLite store."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,6 +30,21 @@ def _portfolio(store: Store, owner: str = "alice") -> str:
     return store.create_portfolio(owner, "core", {"weights": weights}).id
 
 
+def _optimized(store: Store, fixed: dict[str, int]) -> tuple[str, dict[str, Any]]:
+    """A finished small optimization of alice's over three stocks, with `fixed` parameters."""
+    request = OptimizationRequest.model_validate(
+        {
+            "universe": ["AAPL", "KO", "XOM"],
+            "n_paths": 10,
+            "horizon": 126,
+            "search_space": {"target_vol": {"low": 0.05, "high": 0.2}, **fixed},
+            "budget": {"max_trials": 4, "batch_size": 4},
+            "max_risk_rounds": 0,
+        }
+    )
+    return run_job_here(store, "alice", request)
+
+
 def test_a_portfolio_is_deployed_as_fixed_weights_in_draft(store: Store) -> None:
     deployment = create_deployment(
         store, "alice", name="core on paper", source="portfolio", source_id=_portfolio(store),
@@ -42,17 +58,7 @@ def test_a_portfolio_is_deployed_as_fixed_weights_in_draft(store: Store) -> None
 
 
 def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> None:
-    request = OptimizationRequest.model_validate(
-        {
-            "universe": ["AAPL", "KO", "XOM"],
-            "n_paths": 10,
-            "horizon": 126,
-            "search_space": {"target_vol": {"low": 0.05, "high": 0.2}, "lookback": 42},
-            "budget": {"max_trials": 4, "batch_size": 4},
-            "max_risk_rounds": 0,
-        }
-    )
-    job_id, result = run_job_here(store, "alice", request)
+    job_id, result = _optimized(store, {"lookback": 42})
     assert result["status"] in ("succeeded", "partial")
     deployment = create_deployment(
         store, "alice", name="winner", source="optimization", source_id=job_id,
@@ -166,3 +172,51 @@ def test_a_winner_that_would_borrow_is_refused_unless_its_leverage_is_capped(
     strategy = deployed_strategy(capped.spec)
     assert isinstance(strategy, RuleStrategy) and strategy.config.max_leverage == 1.0
     assert "capped from 1.5 to 1" in capped.spec["strategy"]["notes"][0]
+
+
+def _next_session_fire_dates() -> set[str]:
+    from datetime import UTC, datetime
+
+    from execution.schedule import Schedule
+
+    daily = Schedule(every="session", at="15:45")
+    first = daily.next_fire(datetime.now(UTC))
+    assert first is not None
+    return {first.astimezone(daily.time_zone).date().isoformat()}
+
+
+def test_without_a_schedule_a_rule_trades_on_its_own_cadence_from_its_first_fire(
+    store: Store,
+) -> None:
+    job_id, _ = _optimized(store, {"rebalance_every": 17})
+    before = _next_session_fire_dates()
+    draft = create_deployment(
+        store, "alice", name="own cadence", source="optimization", source_id=job_id,
+        capital=50_000, schedule={"at": "15:45"},
+    )  # fmt: skip
+    expected = before | _next_session_fire_dates()
+    schedule = draft.spec["schedule"]
+    assert (schedule["every"], schedule["interval"]) == ("session", 17)
+    assert schedule["anchor"] in expected
+    assert draft.spec["schedule_source"] == "strategy"
+    # a draft activated later counts from its first fire then, not from its creation
+    stale = {**draft.spec, "schedule": {**schedule, "anchor": "2020-01-02"}}
+    draft = store.update_deployment("alice", draft.id, expected_version=draft.version, spec=stale)
+    before = _next_session_fire_dates()
+    active = change_status(store, "alice", draft.id, "active")
+    assert active.spec["schedule"]["anchor"] in before | _next_session_fire_dates()
+    # a schedule the user gives is kept as given
+    weekly = create_deployment(
+        store, "alice", name="weekly", source="optimization", source_id=job_id,
+        capital=50_000, schedule=WEEKLY,
+    )  # fmt: skip
+    assert weekly.spec["schedule"]["every"] == "week"
+    assert weekly.spec["schedule_source"] == "given"
+    portfolio = create_deployment(
+        store, "alice", name="core", source="portfolio", source_id=_portfolio(store),
+        capital=10_000,
+    )  # fmt: skip
+    assert (portfolio.spec["schedule"]["every"], portfolio.spec["schedule"]["on"]) == (
+        "week",
+        "first",
+    )

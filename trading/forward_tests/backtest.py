@@ -1,44 +1,179 @@
-"""The backtest a deployment is compared with: the engine's simulation of its strategy over the
-sessions it traded, starting at the account's value on the first of them.
+"""The backtests a deployment's account is compared with, over the sessions it traded.
 
-A rule's backtest is `quant.engine.evaluate(...).series` of the same `StrategyConfig` (its own
-`rebalance_every` and `cost_bps`; with its option overlay priced by the hedge's `vol_model` when
-the deployment has a hedge, without it otherwise, as the account then trades no options); fixed
-weights are those weights held every day. The difference from the account is what deploying
-costs: the schedule, whole shares, the cash buffer, fills one bar after the decision, slippage
-and commission; and, with a hedge, that the engine hedges the sleeve with continuous units where
-the account hedges the underlying with whole contracts and a beta of 1.
+- **The deployed backtest** (`deployed_backtest`): the strategy exactly as deployed, simulated by
+  the engine's day rules (`quant.engine.held_runs`): at each of the deployment's fires the
+  targets it decides on the closes known then (its rule's `quant.targets.target_weights`, or its
+  fixed weights, capped at `max_position`), traded at the close they were decided on, each asset
+  then held drifting with its price until the next fire, the rest in the safe asset earning the
+  rule's safe rate, trades costing the rule's `cost_bps`. It starts with the capital in cash, as
+  the account does, and makes its first trade at the close where the account's first orders fill
+  (the two start investing together); later trades are at the close they were decided on. This
+  is the line beside the account; what separates them is `trading.forward_tests.tracking`.
+- **The searched backtest** (`searched_backtest`): the strategy as it was searched, the engine's
+  `evaluate(...).series` of its `StrategyConfig` (rebalancing every `rebalance_every` sessions
+  from the first session; a single sleeve is the equal-weight basket rebalanced daily), or fixed
+  weights held every day. It differs from the deployed backtest by the schedule (when the
+  deployment does not follow the strategy's own cadence) and the basket's drift.
+
+A deployment with an option hedge is compared with the searched backtest holding the overlay
+(priced by the hedge's `vol_model`): the held simulation trades no options.
 """
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from execution.rebalance import FixedWeights, RuleStrategy
+from execution.deployment import DeploymentLimits, capped_weights
+from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from quant.engine import evaluate
+from quant.engine.held_runs import held_wealth
+from quant.estimators import PERIODS_PER_YEAR
+from trading.deployments import schedule_of
 from trading.hedges import spec_vol_model
 
 
-def backtest_values(
-    strategy: RuleStrategy | FixedWeights,
+@dataclass(frozen=True)
+class Fire:
+    """A fire of the deployment's schedule: its time, the row of `closes` of the last close known
+    then (what it decides on) and of the first close after it (where its orders fill; None after
+    the last session)."""
+
+    time: datetime
+    decision_row: int
+    fill_row: int | None
+
+
+def deployment_fires(
+    spec: Mapping[str, Any], sessions: pd.DataFrame, closes: pd.DataFrame
+) -> list[Fire]:
+    """The fires of the spec's schedule from the first session's open to the last session's
+    close, on sessions the market data prices (a session without prices cannot be traded)."""
+    schedule = schedule_of(spec)
+    first_open = sessions["open"].iloc[0].to_pydatetime()
+    last_close = sessions["close"].iloc[-1].to_pydatetime()
+    priced = {day.date() for day in sessions.index}
+    close_times = [t.to_pydatetime() for t in sessions["close"]]
+    close_rows = closes.index.get_indexer(sessions.index)
+    fires = []
+    for fire in schedule.fires_between(first_open, last_close):
+        if fire.astimezone(schedule.time_zone).date() not in priced:
+            continue
+        closed = bisect.bisect_right(close_times, fire)
+        decision = int(close_rows[closed - 1]) if closed else int(close_rows[0]) - 1
+        fill = int(close_rows[closed]) if closed < len(close_rows) else None
+        fires.append(Fire(fire, decision, fill))
+    return fires
+
+
+def deployed_targets(
+    strategy: DeployedStrategy, closes: pd.DataFrame, spec: Mapping[str, Any], fires: list[Fire]
+) -> list[np.ndarray]:
+    """The capped target weights (in the order of `closes`' columns) each fire decides: those
+    a run decides on the closes known at the fire (`RuleStrategy.targets`)."""
+    limits = DeploymentLimits.model_validate(spec["limits"])
+    columns = [str(c) for c in closes.columns]
+    if isinstance(strategy, FixedWeights):
+        fixed, _ = capped_weights(strategy.weights, limits)
+        return [np.array([fixed.get(c, 0.0) for c in columns])] * len(fires)
+    history = strategy.history_days
+    universe = closes.loc[:, list(strategy.universe)]
+    prices = universe.to_numpy(dtype=float)
+    targets = []
+    for fire in fires:
+        window = prices[fire.decision_row + 1 - history : fire.decision_row + 1]
+        capped, _ = capped_weights(strategy.targets_from(window, strategy.universe), limits)
+        targets.append(np.array([capped.get(c, 0.0) for c in columns]))
+    return targets
+
+
+def held_values(
     closes: pd.DataFrame,
     sessions: pd.DataFrame,
     capital: float,
-    spec: dict[str, Any],
+    trades: list[tuple[int, np.ndarray]],
+    *,
+    safe_rate: float,
+    cost_bps: float,
 ) -> pd.Series:
-    """The backtest's value at each of `sessions` (indexed by session date), starting at
-    `capital` on the first: the engine's simulation of a rule (with its option overlay when the
-    deployment `spec` has a hedge), or fixed weights held every day (see the module
+    """The value at each session's close of `capital` held from the close before the first
+    session, traded to the weights of `trades` ((row of `closes`, weights) in any order; of
+    several on one row the last counts) and drifting in between (`held_wealth`)."""
+    rows = closes.index.get_indexer(sessions.index)
+    start = int(rows[0]) - 1
+    last = {row: weights for row, weights in trades if start <= row <= rows[-1]}
+    ordered = [(row - start, last[row]) for row in sorted(last)]
+    prices = closes.to_numpy(dtype=float)[start : int(rows[-1]) + 1]
+    safe = np.full(len(prices), safe_rate / PERIODS_PER_YEAR)
+    wealth = held_wealth(prices, safe, ordered, cost_bps=cost_bps)
+    return pd.Series(capital * wealth[rows - start], index=sessions.index)
+
+
+def deployed_backtest(
+    strategy: DeployedStrategy,
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    capital: float,
+    spec: Mapping[str, Any],
+    decisions: tuple[list[Fire], list[np.ndarray]] | None = None,
+) -> pd.Series:
+    """The deployed backtest's value at each of `sessions` (see the module docstring);
+    `decisions`: the fires and their targets when already known (`deployment_fires`,
+    `deployed_targets`)."""
+    if "hedge" in spec:
+        return searched_backtest(strategy, closes, sessions, capital, spec)
+    if decisions is None:
+        fires = deployment_fires(spec, sessions, closes)
+        decisions = fires, deployed_targets(strategy, closes, spec, fires)
+    fires, targets = decisions
+    trades = [(f.decision_row, w) for f, w in zip(fires, targets, strict=True)]
+    if fires and fires[0].fill_row is not None:  # both start investing at the first fill
+        trades[0] = (fires[0].fill_row, targets[0])
+    return held_values(
+        closes,
+        sessions,
+        capital,
+        trades,
+        safe_rate=safe_rate_of(strategy, spec),
+        cost_bps=cost_bps_of(strategy),
+    )
+
+
+def safe_rate_of(strategy: DeployedStrategy, spec: Mapping[str, Any]) -> float:
+    """The annual rate the strategy's cash earns in its backtests."""
+    if isinstance(strategy, RuleStrategy):
+        return strategy.safe_rate
+    return float(spec["strategy"].get("safe_rate", 0.0))
+
+
+def cost_bps_of(strategy: DeployedStrategy) -> float:
+    """The cost of trading in the strategy's backtests (basis points of traded notional)."""
+    return strategy.config.cost_bps if isinstance(strategy, RuleStrategy) else 0.0
+
+
+def searched_backtest(
+    strategy: DeployedStrategy,
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    capital: float,
+    spec: Mapping[str, Any],
+) -> pd.Series:
+    """The searched backtest's value at each of `sessions` (indexed by session date), starting
+    at `capital` on the first: the engine's simulation of a rule (with its option overlay when
+    the deployment `spec` has a hedge), or fixed weights held every day (see the module
     docstring)."""
     returns = closes.pct_change().iloc[1:]
     first = int(returns.index.searchsorted(sessions.index[0]))
     if isinstance(strategy, FixedWeights):
         window = returns.iloc[first + 1 :].loc[: sessions.index[-1]]
         weights = np.array([strategy.weights[s] for s in closes.columns])
-        safe_daily = float(spec["strategy"].get("safe_rate", 0.0)) / 252
+        safe_daily = safe_rate_of(strategy, spec) / PERIODS_PER_YEAR
         daily = window.to_numpy() @ weights + (1 - weights.sum()) * safe_daily
         wealth = np.concatenate([[1.0], np.cumprod(1 + daily)])
         return pd.Series(capital * wealth, index=sessions.index[: len(wealth)])

@@ -39,6 +39,7 @@ import pandas as pd
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.ledger import CashFlow, time_weighted_return
 from execution.monitoring import compare_with_backtest
+from execution.rebalance import DeployedStrategy
 from execution.schedule import trading_sessions
 from services.errors import InputError
 from store import Deployment, Store
@@ -46,12 +47,19 @@ from trading.deployments import (
     ACCOUNT_FIELDS,
     FORWARD_TEST_MODE,
     calendar_of,
+    counts_from_first_fire,
     deployed_strategy,
     is_forward_test,
-    schedule_of,
 )
-from trading.forward_tests.backtest import backtest_values
+from trading.forward_tests.backtest import (
+    Fire,
+    deployed_backtest,
+    deployed_targets,
+    deployment_fires,
+    searched_backtest,
+)
 from trading.forward_tests.hedge import ForwardHedge
+from trading.forward_tests.tracking import decompose_gap
 from trading.ledger import Ledger
 from trading.queue import RetryPolicy
 from trading.runs.outcome import RunOutcome
@@ -99,11 +107,12 @@ def forward_test(
         raise InputError("deployment_id", f"the market data has no prices for {missing}")
     closes = prices.loc[:, symbols].dropna()
     sessions = _sessions(source, closes, request)
-    test = _test_deployment(store, source, request, run_id)
+    test = _test_deployment(store, source, request, run_id, sessions.index[0].date())
     try:
         return _paper_trade(
             store,
             owner,
+            strategy,
             source,
             test,
             request,
@@ -134,6 +143,7 @@ def _retire_after_a_failure(store: Store, owner: str, test_id: str) -> None:
 def _paper_trade(
     store: Store,
     owner: str,
+    strategy: DeployedStrategy,
     source: Deployment,
     test: Deployment,
     request: ForwardTestRequest,
@@ -146,7 +156,6 @@ def _paper_trade(
 ) -> dict[str, Any]:
     """Paper trade `test` over `sessions` and compare it with the backtest; the test deployment
     is retired at the end."""
-    strategy = deployed_strategy(source.spec)
     hedge = ForwardHedge.open(
         store,
         test,
@@ -166,22 +175,60 @@ def _paper_trade(
     context = ExecutionContext(
         store, broker, retry=RetryPolicy(max_attempts=1), sleep=lambda _: None
     )
-    schedule = schedule_of(source.spec)
-    priced = {day.date() for day in sessions.index}
-    fires = [  # a session the market data has no prices for cannot be traded on paper
-        fire
-        for fire in schedule.fires_between(first_open, sessions["close"].iloc[-1].to_pydatetime())
-        if fire.astimezone(schedule.time_zone).date() in priced
-    ]
+    fires = deployment_fires(test.spec, sessions, closes)
     values, outcomes = _run(
-        context, ledger, test, fires, sessions, closes, broker, hedge, run_id, progress, cancelled
+        context,
+        ledger,
+        test,
+        [fire.time for fire in fires],
+        sessions,
+        closes,
+        broker,
+        hedge,
+        run_id,
+        progress,
+        cancelled,
     )
-    backtest = backtest_values(strategy, closes, sessions, capital, source.spec)
+    clean = all(o.status in ("filled", "no_trades") and not o.paused for o in outcomes)
+    backtests = _backtests(
+        strategy, closes, sessions, capital, test.spec, values, request, fires, clean=clean
+    )
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
     if final.status != "retired":
         store.update_deployment(owner, test.id, expected_version=final.version, status="retired")
-    return _result(test, source, request, values, backtest, outcomes, ledger, closes, hedge)
+    return _result(test, source, request, values, backtests, outcomes, ledger, closes, hedge)
+
+
+@dataclass(frozen=True)
+class _Backtests:
+    deployed: pd.Series
+    searched: pd.Series
+    decomposition: dict[str, Any] | None
+
+
+def _backtests(
+    strategy: DeployedStrategy,
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    capital: float,
+    spec: dict[str, Any],
+    values: pd.Series,
+    request: ForwardTestRequest,
+    fires: list[Fire],
+    *,
+    clean: bool,
+) -> _Backtests:
+    """The deployed and searched backtests and the gap's decomposition, from the test's
+    `fires`."""
+    decisions = fires, ([] if "hedge" in spec else deployed_targets(strategy, closes, spec, fires))
+    deployed = deployed_backtest(strategy, closes, sessions, capital, spec, decisions)
+    searched = searched_backtest(strategy, closes, sessions, capital, spec)
+    decomposition = decompose_gap(
+        strategy, closes, sessions, spec, capital, values, deployed,
+        costs=request.costs, fractional=True, decisions=decisions, clean=clean,
+    )  # fmt: skip
+    return _Backtests(deployed, searched, decomposition)
 
 
 def _sessions(
@@ -208,9 +255,11 @@ def _sessions(
 
 
 def _test_deployment(
-    store: Store, source: Deployment, request: ForwardTestRequest, run_id: str
+    store: Store, source: Deployment, request: ForwardTestRequest, run_id: str, first: date
 ) -> Deployment:
-    """The forward test's own deployment (a resumed job abandons the one it started before)."""
+    """The forward test's own deployment (a resumed job abandons the one it started before);
+    a schedule counted from the deployment's first fire counts from the test's `first`
+    session, as if the deployment had started then."""
     for earlier in store.list_deployments(source.owner, statuses=["active", "paused"]):
         if earlier.spec.get("forward_test_run") == run_id:
             store.update_deployment(
@@ -227,6 +276,8 @@ def _test_deployment(
         },
         "monitor": {},
     }
+    if counts_from_first_fire(source.spec):
+        spec["schedule"] = {**source.spec["schedule"], "anchor": first.isoformat()}
     for name in (*ACCOUNT_FIELDS, "hedging"):  # its own paper accounts, its hedging not halted
         spec.pop(name, None)
     name = f"{source.name} (forward test from {request.start.isoformat()})"
@@ -306,12 +357,13 @@ def _result(
     source: Deployment,
     request: ForwardTestRequest,
     values: pd.Series,
-    backtest: pd.Series,
+    backtests: _Backtests,
     outcomes: list[RunOutcome],
     ledger: Ledger,
     closes: pd.DataFrame,
     hedge: ForwardHedge | None,
 ) -> dict[str, Any]:
+    backtest = backtests.deployed
     common = values.index.intersection(backtest.index)
     comparison = compare_with_backtest(
         list(values.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
@@ -330,9 +382,7 @@ def _result(
         "sessions": len(values),
         "runs": len(outcomes),
         "run_statuses": statuses,
-        "paused": None
-        if stopped is None
-        else {"fire": stopped.fire.isoformat(), "reason": stopped.reason},
+        "paused": None if stopped is None else _paused(stopped),
         "capital": float(source.spec["capital"]),
         "hedge": None if hedge is None else hedge.summary(values.index[-1].date()),
         "costs": {
@@ -352,13 +402,26 @@ def _result(
         "holdings": book.holdings(),
         "cash": book.cash,
         "comparison": comparison.__dict__,
+        "decomposition": backtests.decomposition,
         "values": {
             "dates": [d.date().isoformat() for d in values.index],
             "paper": [float(v) for v in values.to_numpy()],
             "backtest": [float(backtest.loc[d]) for d in common],
+            "searched": [
+                float(backtests.searched.loc[d]) for d in common if d in backtests.searched.index
+            ],
         },
         "runs_detail": _runs_detail(outcomes + ([] if hedge is None else hedge.outcomes)),
     }
+
+
+def _paused(outcome: RunOutcome) -> dict[str, Any]:
+    """The run that paused the test deployment and why (the limit it broke, or the ledger's
+    mismatch with the broker)."""
+    reason = outcome.reason or "; ".join(b.message for b in outcome.breaches)
+    if not reason and outcome.reconciliation is not None and not outcome.reconciliation.matches:
+        reason = "the ledger does not match the broker's positions and cash"
+    return {"fire": outcome.fire.isoformat(), "reason": reason or None}
 
 
 def _runs_detail(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
