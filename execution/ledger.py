@@ -99,9 +99,15 @@ class Fill:
         return -self.amount - self.fee if self.side == "buy" else self.amount - self.fee
 
 
+INTEREST_NOTE = "interest"
+"""The note of a cash flow that is interest the account's cash earned (income, not money moved
+into the account)."""
+
+
 @dataclass(frozen=True)
 class CashFlow:
-    """Money moved into (`amount` > 0) or out of (< 0) the account at `time`."""
+    """Money moved into (`amount` > 0) or out of (< 0) the account at `time`, or, with the note
+    `INTEREST_NOTE`, interest its cash earned."""
 
     flow_id: str
     amount: float
@@ -111,6 +117,12 @@ class CashFlow:
     def __post_init__(self) -> None:
         if not math.isfinite(self.amount) or self.amount == 0:
             raise LedgerError(f"cash flow {self.flow_id}: amount must be a non-zero number")
+
+    @property
+    def external(self) -> bool:
+        """Whether the flow moved money into or out of the account (a deposit or withdrawal,
+        which a time-weighted return leaves out), not income it earned."""
+        return self.note != INTEREST_NOTE
 
 
 @dataclass(frozen=True)

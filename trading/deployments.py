@@ -312,6 +312,12 @@ def _check_no_options(deployment: Deployment, settings: Settings) -> None:
         )
 
 
+def safe_rate_of(spec: Mapping[str, Any]) -> float:
+    """The annual rate the deployed strategy's safe asset earns in its backtests (0 for fixed
+    weights saved without one)."""
+    return float(spec["strategy"].get("safe_rate", 0.0))
+
+
 def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
     """The strategy a deployment's spec describes."""
     described = spec["strategy"]

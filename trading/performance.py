@@ -66,7 +66,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         while applied < len(ordered) and ordered[applied].time <= close_time:
             entry = ordered[applied]
             book.apply(entry)
-            if isinstance(entry, CashFlow):
+            if isinstance(entry, CashFlow) and entry.external:
                 flows[-1] += entry.amount
             applied += 1
         row = closes.loc[day]

@@ -184,6 +184,7 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
     from jobs.job_runner import JobRunner
     from trading.deployment_views import check_forward_test
     from trading.execution_jobs import FORWARD_TEST_KIND, HANDLERS
+    from trading.forward_tests.paper import ForwardTestRequest
 
     try:
         start = date.fromisoformat(args.start)
@@ -192,13 +193,11 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
         raise UsageError(f"--start/--end: {exc} (use YYYY-MM-DD)") from None
     deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     check_forward_test(deployment, start, end)
+    request = ForwardTestRequest(
+        deployment.id, start, end, cash_rate=args.cash_rate, fire_price=args.fire_price
+    )
     runner = JobRunner(store, handlers=HANDLERS)
-    request = {
-        "deployment_id": deployment.id,
-        "start": start.isoformat(),
-        "end": None if end is None else end.isoformat(),
-    }
-    job = runner.submit(LOCAL_OWNER, FORWARD_TEST_KIND, request)
+    job = runner.submit(LOCAL_OWNER, FORWARD_TEST_KIND, request.job_request())
     worker = runner.worker
     worker.run_claimed(store.claim(LOCAL_OWNER, job.id, worker.worker_id, worker.lease_seconds))
     finished = store.get_job(LOCAL_OWNER, job.id)
@@ -523,6 +522,12 @@ def _tracking_lines(result: dict[str, Any]) -> list[str]:
     return lines
 
 
+_FIRE_PRICE_WORDS = {
+    "session_close": "the session's close as the price at the fire (as a live run's latest trade)",
+    "previous_close": "the closes before the fire (orders filled a session later)",
+}
+
+
 def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
     comparison = result["comparison"]
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(result["run_statuses"].items()))
@@ -540,6 +545,8 @@ def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"  drawdown at the end {comparison['drawdown']:.2%}; commissions {result['fees']:,.2f} "
         f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
         f"realised P&L {result['realised_pnl']:,.2f}",
+        f"  fires decided on {_FIRE_PRICE_WORDS[result['fire_price']]}; cash earned "
+        f"{result['cash_rate']:.2%} a year ({result['interest']:,.2f} of interest)",
     ]
     lines += _tracking_lines(result)
     if paused:

@@ -47,6 +47,7 @@ from store.exports import EXPORT_MEDIA_TYPES
 from trading.deployment_views import check_forward_test, check_run_now, positions
 from trading.deployments import FORWARD_TEST_MODE, change_status, create_deployment
 from trading.execution_jobs import FORWARD_TEST_KIND
+from trading.forward_tests.paper import ForwardTestRequest
 from trading.kill_switch import kill_switch
 from trading.ledger_exports import (
     create_ledger_export,
@@ -241,11 +242,13 @@ async def submit_forward_test(
     deployment = get_deployment(context, caller, deployment_id)
     with _inputs():
         check_forward_test(deployment, body.start, body.end)
-    request = {
-        "deployment_id": deployment.id,
-        "start": body.start.isoformat(),
-        "end": None if body.end is None else body.end.isoformat(),
-    }
+        request = ForwardTestRequest(
+            deployment.id,
+            body.start,
+            body.end,
+            cash_rate=body.cash_rate,
+            fire_price=body.fire_price,
+        ).job_request()
 
     def submit() -> Job:
         job = context.runner.submit(caller.owner, FORWARD_TEST_KIND, request)

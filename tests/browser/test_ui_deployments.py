@@ -64,6 +64,8 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
 
     page.fill("#forward-test-start", "2022-01-03")
     page.fill("#forward-test-end", "2022-06-30")
+    page.select_option("#forward-test-fire-price", "previous_close")
+    page.fill("#forward-test-cash-rate", "0")
     page.click("#forward-test-run")
     page.wait_for_selector("#chart-forward-test", timeout=120_000)
     page.wait_for_function("document.getElementById('chart-forward-test').data !== undefined")
@@ -77,8 +79,11 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         "searched backtest": sessions,
     }
     assert f"{result['runs']} (" in page.inner_text("#forward-test-result")
+    assert (result["fire_price"], result["cash_rate"]) == ("previous_close", 0.0)
     gap = page.inner_text("#forward-test-gap")  # the gap in parts, as the result gives them
     assert "fills one bar later" in gap
+    for part in result["decomposition"]["parts"]:
+        assert (part["words"] in gap) == (abs(part["share"]) >= 5e-5)
     page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
 
     page.click("#forward-test-deployment")
