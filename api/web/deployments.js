@@ -5,6 +5,7 @@
 // streamed live from /v1/deployments/<id>/events (SSE).
 
 import { api, apiRaw, errorText, streamEvents } from "./api.js";
+import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, fmt, fmtPct, fmtTime, h, kvTable, markField, showAlert } from "./dom.js";
 import { hedgeText } from "./results.js";
@@ -583,6 +584,7 @@ function renderDeployment(main, id) {
         ],
         "Performance",
       ),
+      !chart ? "" : benchmarkTable("performance-benchmarks", performance.benchmarks),
       h("h2", {}, "Positions, orders and ledger"),
       kvTable(
         [
@@ -617,7 +619,7 @@ function renderDeployment(main, id) {
     );
     if (chart) {
       const v = performance.values;
-      equityChart(chart, v.dates, { paper: v.paper, backtest: v.backtest });
+      equityChart(chart, v.dates, { paper: v.paper, backtest: v.backtest, ...benchmarkSeries(performance.benchmarks, v) });
     }
   }
 
@@ -682,6 +684,7 @@ function showForwardTest(el, result) {
       ],
       "Forward test",
     ),
+    benchmarkTable("forward-test-benchmarks", result.benchmarks),
     ...[
       result.hedge ? hedgeSummary(result.hedge) : null,
       result.runs_detail.length
@@ -697,7 +700,7 @@ function showForwardTest(el, result) {
   const n = result.values.backtest.length;
   const lines = { paper: result.values.paper.slice(0, n), backtest: result.values.backtest };
   if (result.values.searched && result.values.searched.length === n) lines["searched backtest"] = result.values.searched;
-  equityChart(chart, result.values.dates.slice(0, n), lines);
+  equityChart(chart, result.values.dates.slice(0, n), { ...lines, ...benchmarkSeries(result.benchmarks, result.values) });
 }
 
 /** A deployment's schedule in words (execution.schedule.Schedule.describe). */

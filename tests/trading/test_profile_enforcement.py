@@ -83,7 +83,6 @@ def test_a_deployment_holds_only_the_assets_its_optimization_held(
     from graphs.job_handlers import run_job_here
     from graphs.request import OptimizationRequest
     from services.profiles import remove_exclusion
-
     from tests.support.requests import SMALL_REQUEST
 
     universe = ["AAPL", "MSFT", "XOM", "CVX", "KO"]

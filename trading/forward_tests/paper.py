@@ -44,7 +44,6 @@ import pandas as pd
 
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.ledger import CashFlow, time_weighted_return
-from execution.monitoring import compare_with_backtest
 from execution.rebalance import DeployedStrategy
 from execution.schedule import trading_sessions
 from services.errors import InputError
@@ -62,13 +61,10 @@ from trading.forward_tests.backtest import (
     FIRE_PRICES,
     Fire,
     FirePrice,
-    deployed_backtest,
-    deployed_targets,
     deployment_fires,
-    searched_backtest,
 )
+from trading.forward_tests.comparison import Beside, beside_the_account, comparison_fields
 from trading.forward_tests.hedge import ForwardHedge
-from trading.forward_tests.tracking import decompose_gap
 from trading.ledger import Ledger
 from trading.queue import RetryPolicy
 from trading.runs.outcome import RunOutcome
@@ -244,46 +240,15 @@ def _paper_trade(
         cancelled,
     )
     clean = all(o.status in ("filled", "no_trades") and not o.paused for o in outcomes)
-    backtests = _backtests(
-        strategy, closes, sessions, capital, test.spec, values, request, fires, clean=clean
-    )
+    beside = beside_the_account(
+        strategy, closes, sessions, test.spec, values, fires,
+        capital=capital, costs=request.costs, clean=clean,
+    )  # fmt: skip
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
     if final.status != "retired":
         store.update_deployment(owner, test.id, expected_version=final.version, status="retired")
-    return _result(test, source, request, values, backtests, outcomes, ledger, closes, hedge)
-
-
-@dataclass(frozen=True)
-class _Backtests:
-    deployed: pd.Series
-    searched: pd.Series
-    decomposition: dict[str, Any] | None
-
-
-def _backtests(
-    strategy: DeployedStrategy,
-    closes: pd.DataFrame,
-    sessions: pd.DataFrame,
-    capital: float,
-    spec: dict[str, Any],
-    values: pd.Series,
-    request: ForwardTestRequest,
-    fires: list[Fire],
-    *,
-    clean: bool,
-) -> _Backtests:
-    """The deployed and searched backtests and the gap's decomposition, from the test's
-    `fires`."""
-    decisions = fires, ([] if "hedge" in spec else deployed_targets(strategy, closes, spec, fires))
-    deployed = deployed_backtest(strategy, closes, sessions, capital, spec, decisions)
-    searched = searched_backtest(strategy, closes, sessions, capital, spec)
-    decomposition = decompose_gap(
-        strategy, closes, sessions, spec, capital, values, deployed,
-        costs=request.costs, fractional=True, decisions=decisions, clean=clean,
-        cash_rate=float(spec["cash_rate"]),
-    )  # fmt: skip
-    return _Backtests(deployed, searched, decomposition)
+    return _result(test, source, request, values, beside, outcomes, ledger, closes, hedge)
 
 
 def _sessions(
@@ -420,17 +385,12 @@ def _result(
     source: Deployment,
     request: ForwardTestRequest,
     values: pd.Series,
-    backtests: _Backtests,
+    beside: Beside,
     outcomes: list[RunOutcome],
     ledger: Ledger,
     closes: pd.DataFrame,
     hedge: ForwardHedge | None,
 ) -> dict[str, Any]:
-    backtest = backtests.deployed
-    common = values.index.intersection(backtest.index)
-    comparison = compare_with_backtest(
-        list(values.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
-    )
     last_prices = {str(s): float(closes.loc[values.index[-1], s]) for s in closes.columns}
     book = ledger.book
     statuses: dict[str, int] = {}
@@ -467,16 +427,7 @@ def _result(
         "interest": ledger.interest,
         "holdings": book.holdings(),
         "cash": book.cash,
-        "comparison": comparison.__dict__,
-        "decomposition": backtests.decomposition,
-        "values": {
-            "dates": [d.date().isoformat() for d in values.index],
-            "paper": [float(v) for v in values.to_numpy()],
-            "backtest": [float(backtest.loc[d]) for d in common],
-            "searched": [
-                float(backtests.searched.loc[d]) for d in common if d in backtests.searched.index
-            ],
-        },
+        **comparison_fields(values, beside),
         "runs_detail": _runs_detail(outcomes + ([] if hedge is None else hedge.outcomes)),
     }
 

@@ -93,6 +93,18 @@ def test_a_rule_on_its_own_cadence_tracks_its_deployed_backtest(store: Store) ->
     assert result["values"]["searched"] != pytest.approx(backtest)
     words = gap_in_words(decomposition)
     assert words.startswith(f"gap {decomposition['gap']:+.2%} of capital: cash buffer")
+    # beside it, the universe held equal-weighted and the index, Sharpe at the safe rate
+    benchmarks = result["benchmarks"]
+    assert benchmarks["risk_free_rate"] == 0.02 and benchmarks["missing"] == {}
+    rows = {row["name"]: row for row in benchmarks["performance"]}
+    assert list(rows) == [
+        "paper", "backtest", "searched", "equal_weight_held", "equal_weight_rebalanced", "sp500",
+    ]  # fmt: skip
+    assert rows["paper"]["total_return"] == pytest.approx(
+        result["comparison"]["live_return"], rel=1e-12
+    )
+    held = result["values"]["benchmarks"]["equal_weight_held"]
+    assert rows["equal_weight_held"]["total_return"] == pytest.approx(held[-1] / held[0] - 1)
 
 
 def test_deciding_on_the_previous_close_and_cash_earning_nothing_are_parts_of_the_gap(
