@@ -161,14 +161,14 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _lifecycle(store: Any, args: argparse.Namespace) -> int:
-    from trading.deployments import change_status
+    from trading.lifecycle import move
 
     current = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     if current.spec.get("mode") == "forward_test":
         raise UsageError(f"{current.id} is a forward test; it runs by itself")
     if args.deploy_command == "resume" and current.status != "paused":
         raise UsageError(f"only a paused deployment resumes; {current.id} is {current.status}")
-    updated = change_status(
+    updated = move(
         store,
         LOCAL_OWNER,
         args.deployment_id,

@@ -45,7 +45,7 @@ from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
 from trading.deployment_views import check_forward_test, check_run_now, positions
-from trading.deployments import FORWARD_TEST_MODE, change_status, create_deployment
+from trading.deployments import FORWARD_TEST_MODE, create_deployment
 from trading.execution_jobs import FORWARD_TEST_KIND
 from trading.forward_tests.paper import ForwardTestRequest
 from trading.kill_switch import kill_switch
@@ -57,6 +57,7 @@ from trading.ledger_exports import (
     ledger_filename,
     ledger_rows,
 )
+from trading.lifecycle import move
 from trading.performance import performance
 from trading.scheduling import REBALANCE_KIND, rebalance_key
 
@@ -515,7 +516,7 @@ def _act(context: Ctx, caller: Caller, deployment_id: str, action: Action) -> De
             409, "CONFLICT", f"only a paused deployment resumes; it is {deployment.status}"
         )
     try:
-        updated = change_status(
+        updated = move(
             context.store,
             caller.owner,
             deployment_id,

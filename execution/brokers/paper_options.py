@@ -18,7 +18,9 @@ Settlement: at the close of its expiry date every position is cash-settled at it
 value at that close (an `exercise` for a long in the money, an `assignment` for a short in the
 money, an `expiry` at 0 otherwise; `execution.ledger`): listed ETF options would be
 exercised into shares, which the paper account does not hold, so it settles their value in
-cash. Open orders on an expired contract are canceled.
+cash. Open orders on an expired contract are canceled. `close_out(at)` ends the account: every
+position still held is closed in cash at its model price at the last close at or before `at` (a
+`close_out` settlement), and every open order is canceled.
 
 Cash starts at 0 and moves by premiums, settlements and fees: it is the hedge's net cash flow
 (the premiums are paid from the deployment's capital; the stock account holds it).
@@ -237,6 +239,37 @@ class PaperOptionsBroker:
             for order in self.open_orders():
                 self._fill(order.client_order_id, index)
         self._now = now
+        return self._fills[start:]
+
+    def close_out(self, at: datetime) -> list[Fill]:
+        """End the account at `at` (see the module docstring): advance to it, then close every
+        position at its model price at the last close at or before it and cancel the open
+        orders; the new fills and settlements."""
+        start = len(self._fills)
+        at = at if self._now is None else max(at, self._now)
+        self.advance(at)
+        index = bisect.bisect_right(self._bar_times, at) - 1
+        for symbol, held in sorted(self._book.contracts.items()):
+            if not held or index < 0:
+                continue
+            day, bar_time = self._days[index], self._bar_times[index]
+            fill = Fill(
+                f"close-out-{symbol}-{day.isoformat()}",
+                f"close-out-{symbol}",
+                symbol,
+                "sell" if held > 0 else "buy",
+                abs(held),
+                self.mark(symbol, bar_time),
+                0.0,
+                bar_time,
+                "close_out",
+            )
+            self._book.apply(fill)
+            self._fills.append(fill)
+        for order in self.open_orders():
+            self._orders[order.client_order_id] = replace(
+                order, status="canceled", reason="its deployment was retired"
+            )
         return self._fills[start:]
 
     def next_close(self, after: datetime) -> datetime | None:

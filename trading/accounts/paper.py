@@ -227,6 +227,13 @@ class StoredPaperOptionsAccount(StoredAccount[PaperOptionsBroker]):
         """The account's approved options level."""
         return self.simulator.options_level()
 
+    def close_out(self, at: datetime) -> list[Fill]:
+        """End the account at `at`: every option still held closed in cash at its model price
+        at the last close (`PaperOptionsBroker.close_out`), saved; the new fills."""
+        fills = self.simulator.close_out(at)
+        self._save()
+        return fills
+
     def option_positions(self) -> dict[str, int]:
         """Contracts held per OCC symbol (negative: short)."""
         return self.simulator.option_positions()
