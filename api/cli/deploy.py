@@ -387,7 +387,12 @@ def _describe(deployment: Any) -> str:
     what = (
         "fixed weights " + ", ".join(f"{s} {w:.1%}" for s, w in strategy["weights"].items())
         if strategy["kind"] == "weights"
-        else "rule " + ", ".join(f"{k}={_short(v)}" for k, v in strategy["config"].items())
+        else "rule "
+        + ", ".join(
+            f"{k}={_short(v)}"
+            for k, v in strategy["config"].items()
+            if not (k.startswith("overlay_") and strategy["config"].get("overlay") == "none")
+        )
     )
     limits = ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)
     notes = [f"  note:     {note}" for note in strategy.get("notes", [])]

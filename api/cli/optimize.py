@@ -155,7 +155,9 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         lines.append(f"  {result['feasibility']}")
     rows = benchmark_rows(result)
     if rows:
-        lines.append("  compared on the same paths (Sharpe, CAGR, max drawdown):")
+        rate = (result.get("edge") or {}).get("safe_rate")
+        sharpe = "Sharpe" if rate is None else f"Sharpe over the {rate:.2%} safe rate"
+        lines.append(f"  compared on the same paths ({sharpe}, CAGR, max drawdown):")
         for row in rows:
             lines.append(
                 f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
