@@ -252,20 +252,8 @@ class PaperOptionsBroker:
         for symbol, held in sorted(self._book.contracts.items()):
             if not held or index < 0:
                 continue
-            day, bar_time = self._days[index], self._bar_times[index]
-            fill = Fill(
-                f"close-out-{symbol}-{day.isoformat()}",
-                f"close-out-{symbol}",
-                symbol,
-                "sell" if held > 0 else "buy",
-                abs(held),
-                self.mark(symbol, bar_time),
-                0.0,
-                bar_time,
-                "close_out",
-            )
-            self._book.apply(fill)
-            self._fills.append(fill)
+            price = self.mark(symbol, self._bar_times[index])
+            self._settle_position(symbol, held, price, index, "close_out", "close-out")
         for order in self.open_orders():
             self._orders[order.client_order_id] = replace(
                 order, status="canceled", reason="its deployment was retired"
@@ -360,8 +348,28 @@ class PaperOptionsBroker:
             average_fill_price=average,
         )
 
+    def _settle_position(
+        self, symbol: str, held: int, price: float, index: int, event: FillEvent, prefix: str
+    ) -> None:
+        """Close the `held` contracts of `symbol` in cash at `price` at the close `index`: a
+        settlement `event` (no order; its id says `prefix`, the contract and the day)."""
+        day = self._days[index]
+        fill = Fill(
+            f"{prefix}-{symbol}-{day.isoformat()}",
+            f"{prefix}-{symbol}",
+            symbol,
+            "sell" if held > 0 else "buy",
+            abs(held),
+            price,
+            0.0,
+            self._bar_times[index],
+            event,
+        )
+        self._book.apply(fill)
+        self._fills.append(fill)
+
     def _settle(self, index: int) -> None:
-        day, bar_time = self._days[index], self._bar_times[index]
+        day = self._days[index]
         for symbol, held in sorted(self._book.contracts.items()):
             contract = parse_occ(symbol)
             if contract.expiry > day:
@@ -369,19 +377,7 @@ class PaperOptionsBroker:
             spot = float(self._closes[contract.underlying].iloc[: index + 1].dropna().iloc[-1])
             value = contract.intrinsic(spot)
             event: FillEvent = "expiry" if value <= 0 else "exercise" if held > 0 else "assignment"
-            fill = Fill(
-                f"settle-{symbol}-{day.isoformat()}",
-                f"settle-{symbol}",
-                symbol,
-                "sell" if held > 0 else "buy",
-                abs(held),
-                value,
-                0.0,
-                bar_time,
-                event,
-            )
-            self._book.apply(fill)
-            self._fills.append(fill)
+            self._settle_position(symbol, held, value, index, event, "settle")
         for order in self.open_orders():
             if parse_occ(order.symbol).expiry <= day:
                 self._orders[order.client_order_id] = replace(
