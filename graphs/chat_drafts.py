@@ -34,6 +34,8 @@ from store import OPTIMIZATION_KIND, NotFoundError, Store
 from traces.tracelog import EventSink
 
 DraftStatus = Literal["pending_approval", "approved", "rejected"]
+HISTORY = 50
+"""Checkpoints of a draft's thread searched for the approval it asked for."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,6 @@ def draft_outcome(store: Store, owner: str, settings: Settings, draft_id: str) -
     snapshot = session.snapshot()
     pending = session.pending()
     messages = list(snapshot.values.get("messages", []))
-    asked = next((m.text for m in messages if isinstance(m, HumanMessage)), "")
     if pending is not None:
         return DraftOutcome(draft_id, "pending_approval", pending["summary"], pending=pending)
     replies = [str(m.text) for m in messages if isinstance(m, AIMessage) and m.text]
@@ -145,7 +146,7 @@ def draft_outcome(store: Store, owner: str, settings: Settings, draft_id: str) -
     return DraftOutcome(
         draft_id,
         "rejected" if rejected or not replies else "approved",
-        asked,
+        _last_question(session),
         replies=replies,
         run_id=None if rejected else last_run.get("run_id"),
     )
@@ -165,6 +166,16 @@ def decide_draft(
     _session(store, owner, settings, draft_id).decide(action, on_event=on_event)
     store.touch_thread(owner, draft_id)
     return draft_outcome(store, owner, settings, draft_id)
+
+
+def _last_question(session: ChatSession) -> str:
+    """The summary of the last approval the thread asked for (from its checkpoints)."""
+    for snapshot in session.snapshots(HISTORY):
+        for task in snapshot.tasks:
+            for asked in task.interrupts:
+                if isinstance(asked.value, dict) and "summary" in asked.value:
+                    return str(asked.value["summary"])
+    return ""
 
 
 def _session(store: Store, owner: str, settings: Settings, draft_id: str) -> ChatSession:
