@@ -128,9 +128,13 @@ class ChatSession:
         `reject` (`on_chunk` as in `send`)."""
         if action not in ("approve", "edit", "reject"):
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
-        if self.pending() is None:
+        pending = self.pending()
+        if pending is None:
             raise NothingPendingError(f"thread {self.thread_id} has no run awaiting approval")
-        resume: Command[Any] = Command(resume={"action": action, "request": changes or {}})
+        # the decision names the call it answers when the approval names one (an external
+        # MCP tool's: `tools.external`), so it never approves another
+        decision = {"action": action, "request": changes or {}, "call": pending.get("call")}
+        resume: Command[Any] = Command(resume=decision)
         return self._stream(resume, on_event, on_chunk)
 
     def propose(

@@ -38,8 +38,12 @@ class McpServer(BaseModel):
     read_only_tools: list[str] = Field(
         default_factory=list,
         description="Tools (their names on the server) you declare read-only: they run without "
-        "approval. Tools the server itself marks read-only (readOnlyHint) do too; every other "
-        "tool waits for your approval before each call.",
+        "approval; every other tool waits for your approval before each call.",
+    )
+    trust_read_only_hints: bool = Field(
+        default=False,
+        description="Also run without approval the tools the server itself marks read-only "
+        "(readOnlyHint): only for a server you trust to say so truthfully.",
     )
     roles: list[Role] = Field(
         default_factory=lambda: list(ROLES),
