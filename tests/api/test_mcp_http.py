@@ -127,6 +127,11 @@ def test_another_owner_reaches_no_record_draft_or_session_of_the_first(server: t
     status, refused = session(base, bob, bobs)
     assert status["code"] == "NOT_FOUND" and status["message"] == f"draft {draft_id!r} not found"
     assert refused.endswith("not found")
+    # the REST API refuses bob the same draft (one owner check, two surfaces)
+    rest = httpx.get(f"{base}/v1/threads/{draft_id}", headers={"x-api-key": bob})
+    assert rest.status_code == 404 and rest.json()["error"]["code"] == "NOT_FOUND"
+    mine = httpx.get(f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}).json()
+    assert mine["pending"]["summary"].startswith("Strategy search on 3 assets")
     # alice approves it where her threads are: the API's approval of a pending thread
     approved = httpx.post(
         f"{base}/v1/threads/{draft_id}/approve",
