@@ -27,6 +27,7 @@ import anyio.from_thread
 import anyio.to_thread
 import mcp.types as types
 from mcp.server.session import ServerSession
+from mcp.shared.exceptions import McpError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.chat import DeploymentDraft, RequestDraft
@@ -215,11 +216,14 @@ async def ask_approval(
     when it cannot be asked (not enabled, not supported) or the user dismissed the question."""
     if not call.settings.mcp.elicitation_approvals or not can_elicit(call.session):
         return None
-    answer = await call.session.elicit_form(
-        f"Approval needed: {outcome.summary}",
-        APPROVAL_SCHEMA,
-        related_request_id=call.request_id,
-    )
+    try:
+        answer = await call.session.elicit_form(
+            f"Approval needed: {outcome.summary}",
+            APPROVAL_SCHEMA,
+            related_request_id=call.request_id,
+        )
+    except McpError:  # the client could not ask after all: the draft waits, as without it
+        return None
     if answer.action == "decline":
         return "reject"
     if answer.action != "accept":

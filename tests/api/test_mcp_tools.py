@@ -349,3 +349,18 @@ def test_workflows_are_prompts_filled_with_the_user_s_arguments(
     assert isinstance(text, types.TextContent)
     assert "optimization job_1" in text.text and "100000 of capital" in text.text
     assert refused == "prompt risk_check needs portfolio"
+
+
+def test_a_client_that_fails_to_ask_leaves_the_draft_pending(local: tuple[Settings, Store]) -> None:
+    async def cannot_ask(context: Any, params: types.ElicitRequestParams) -> types.ErrorData:
+        return types.ErrorData(code=types.INTERNAL_ERROR, message="no user at the keyboard")
+
+    _, store = local
+    draft = data(
+        in_memory(
+            served(local),
+            lambda s: s.call_tool("draft_strategy_search", SMALL_SEARCH),
+            cannot_ask,
+        )
+    )
+    assert draft["status"] == "pending_approval" and store.list_jobs(LOCAL_OWNER) == []
