@@ -13,10 +13,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from api.context import AppContext
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
+from api.mcp.http import METHODS as MCP_METHODS
+from api.mcp.http import PATH as MCP_PATH
+from api.mcp.http import McpEndpoint
 from api.routes import ROUTERS
 from api.tracing import RequestSpans
 from settings import Settings
@@ -38,6 +42,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """A new app on `settings` (default: the process settings) and `store` (default: the
     configured store, opened on first use)."""
     context = AppContext(settings, store)
+    mcp = McpEndpoint(context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -49,7 +54,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         configure_tracing(context.settings)
         context.start()
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             context.close()
             flush_tracing()
@@ -68,6 +74,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
     app.add_middleware(
         BodySizeLimit,
         max_body_bytes=context.settings.api.max_body_bytes,

@@ -33,6 +33,7 @@ from settings.groups.documents import DocumentSettings
 from settings.groups.embeddings import EmbeddingSettings
 from settings.groups.execution import ExecutionSettings
 from settings.groups.jobs import JobSettings
+from settings.groups.mcp import McpSettings
 from settings.groups.models import ModelSettings
 from settings.groups.notifications import NotificationSettings
 from settings.groups.openai import OpenAISettings
@@ -115,6 +116,9 @@ class Settings(BaseSettings):
     alpaca: AlpacaSettings = Field(default_factory=AlpacaSettings, description="The Alpaca broker.")
     tracing: TracingSettings = Field(
         default_factory=TracingSettings, description="Where spans are exported."
+    )
+    mcp: McpSettings = Field(
+        default_factory=McpSettings, description="The Model Context Protocol, both ways."
     )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."

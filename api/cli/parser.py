@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_profile_parser,
         add_eval_parser,
         _serve_parser,
+        _mcp_parser,
     ):
         add(commands)
     return parser
@@ -237,6 +238,17 @@ def _serve_parser(commands: Any) -> None:
         metavar="N",
         help="job worker threads inside the server (0: jobs run in separate workers; "
         "default: the api_job_workers setting)",
+    )
+
+
+def _mcp_parser(commands: Any) -> None:
+    """`mcp`: the MCP server on stdio."""
+    commands.add_parser(
+        "mcp",
+        help="serve the assistant's tools to MCP clients (Claude Desktop, Claude Code, VS Code)",
+        description="Serve the assistant's tools, drafts of searches and deployments (which wait "
+        "for your approval), your portfolios, runs and documents, and PM workflow prompts over "
+        "the Model Context Protocol on stdin/stdout, as owner 'local' (docs/mcp.md).",
     )
 
 
