@@ -1,0 +1,125 @@
+"""The daily refresh of the configured market data: the job kind `market_data_refresh`, which
+the scheduler's tick submits (`submit_refresh`) and a worker runs (`refresh_handler`), and
+`stratigos market-data refresh` runs at once.
+
+Only Alpaca Market Data is refreshed (a file is updated by whoever writes it; the embedded data
+never changes). The symbols kept current are `market_data_symbols` (default: the 20 embedded
+tickers) and every deployment's universe and hedge underlying, of every owner, whatever its
+status but retired. The tick submits a refresh while the data does not hold the last session
+closed, at most once per `REFRESH_EVERY` (the job's idempotency key names the session and the
+slot of the day), so a refresh that failed, or that found Alpaca's bar of the day not there
+yet, is tried again a little later, and none is submitted once the data is current. A refresh
+that fails fails its job with the reason and keeps the last good version
+(`services.market_data.alpaca`).
+
+The Alpaca keys are those of `alpaca_owner`'s account (`execution.brokers.alpaca.alpaca_keys`):
+market data is the deployment's, not an owner's, and one account reads it for every owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from execution.brokers.alpaca import alpaca_keys
+from execution.errors import BrokerError
+from jobs.handlers import JobContext
+from quant.errors import DataError
+from services.market_data.alpaca import AlpacaMarketData
+from services.market_data.alpaca_client import AlpacaData
+from services.market_data.providers import market_data_provider, sp500_assets
+from services.market_data.sessions import last_closed_session
+from settings import Settings, get_settings
+from store import Job, Store
+
+REFRESH_KIND = "market_data_refresh"
+"""The job kind of a refresh."""
+REFRESH_EVERY_MINUTES = 15
+"""The tick submits at most one refresh per this many minutes while the data is behind."""
+CALENDAR = "XNYS"
+"""The exchange whose last closed session the data must hold."""
+LIVE_STATUSES = ("draft", "active", "paused")
+"""Deployment statuses whose universes are kept current (every one but retired)."""
+
+
+def alpaca_market_data(settings: Settings) -> AlpacaMarketData:
+    """Alpaca Market Data as the settings configure it, kept in
+    ``<data_dir>/market-data/alpaca`` (see the module docstring for the keys)."""
+
+    def connect() -> AlpacaData:
+        try:
+            key_id, secret_key = alpaca_keys(settings, settings.alpaca.owner)
+        except BrokerError as exc:
+            raise DataError(f"Alpaca Market Data cannot be read: {exc}") from None
+        return AlpacaData(
+            key_id, secret_key, url=settings.alpaca.data_url, feed=settings.alpaca.data_feed
+        )
+
+    return AlpacaMarketData(
+        settings.data_dir / "market-data" / "alpaca",
+        connect,
+        start=settings.market_data_start,
+        calendar=CALENDAR,
+    )
+
+
+def refreshed_symbols(store: Store, settings: Settings) -> list[str]:
+    """The symbols a refresh keeps current (see the module docstring), sorted."""
+    symbols = set(settings.market_data_symbols or sp500_assets())
+    for status in LIVE_STATUSES:
+        for deployment in store.deployments_by_status(status, limit=10_000):
+            symbols.update(_symbols_of(deployment.spec))
+    return sorted(symbols)
+
+
+def _symbols_of(spec: dict[str, Any]) -> Iterable[str]:
+    yield from (str(s) for s in spec.get("universe") or ())
+    hedge = spec.get("hedge")
+    if isinstance(hedge, dict) and hedge.get("underlying"):
+        yield str(hedge["underlying"])
+
+
+def refresh_now(store: Store, settings: Settings, now: datetime) -> dict[str, Any]:
+    """Refresh the configured market data now; what the refresh did (`DataError` when it
+    failed: the last good version stays current). Market data that is not refreshed says so."""
+    provider = market_data_provider(settings)
+    if not isinstance(provider, AlpacaMarketData):
+        return {
+            "provider": provider.name,
+            "updated": False,
+            "reason": f"the {provider.name} market data is not refreshed by Stratigos",
+        }
+    return provider.refresh(refreshed_symbols(store, settings), now).to_json()
+
+
+def refresh_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
+    """Run a refresh (the job `market_data_refresh`): its result is what the refresh did; a
+    failed refresh fails the job with the reason."""
+    return refresh_now(ctx.store, ctx.settings or get_settings(), ctx.store.clock())
+
+
+def submit_refresh(
+    store: Store, owner: str, now: datetime, settings: Settings
+) -> tuple[dict[str, Any], Job | None]:
+    """Submit, as `owner`, the refresh of this slot of the day when the configured market data
+    is refreshed and does not hold the last session closed at `now` (see the module
+    docstring): what was done, and the job when a new one was submitted (to announce)."""
+    provider = market_data_provider(settings)
+    if not isinstance(provider, AlpacaMarketData):
+        return {"provider": provider.name, "refresh": None}, None
+    session = last_closed_session(CALENDAR, now)
+    current = provider.versions.current()
+    end = None if current is None else current.end.isoformat()
+    if session is None or (current is not None and current.end >= session):
+        return {"provider": provider.name, "refresh": None, "end": end}, None
+    minutes = now.hour * 60 + now.minute
+    slot = f"{minutes // REFRESH_EVERY_MINUTES * REFRESH_EVERY_MINUTES:04d}"
+    job, created = store.submit_job(
+        owner,
+        REFRESH_KIND,
+        {"session": session.isoformat()},
+        idempotency_key=f"{REFRESH_KIND}:{session.isoformat()}:{now.date().isoformat()}:{slot}",
+    )
+    info = {"provider": provider.name, "refresh": job.id, "created": created, "end": end}
+    return info, job if created else None
