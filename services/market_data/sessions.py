@@ -47,18 +47,26 @@ def unpriced(
     last = closes.index[-1].date()
     if session is not None and session <= last:
         return None
-    source = "the market data" if provider is None else f"the market data ({provider})"
+    ends = f"the market data ends on {last}" + ("" if provider is None else f" ({provider})")
     if session is None:
-        return f"{source} ends on {last}: no session of {calendar} closed before {when.isoformat()}"
-    missing = trading_sessions(calendar, last + timedelta(days=1), session)
-    count = len(missing)
+        return f"{ends}: no session of {calendar} closed before {when.isoformat()}"
+    count = len(trading_sessions(calendar, last + timedelta(days=1), session))
     return (
-        f"{source} ends on {last}, {count} session{'s' if count != 1 else ''} before "
-        f"{session}, the last session closed before {when.isoformat()}, whose close prices the "
-        "decision: the prices are stale and the deployment does not trade on them; refresh the "
-        "market data (`stratigos market-data refresh`) or configure market data that is kept "
-        "up to date"
+        f"{ends}, {count} session{'s' if count != 1 else ''} before {session}, the last session "
+        f"closed before {when.isoformat()}, whose close prices the decision: the prices are "
+        f"stale and the deployment does not trade on them; {_ADVICE.get(provider, _ADVICE[None])}"
     )
+
+
+_ADVICE: dict[str | None, str] = {
+    "sp500": "the embedded data ends in 2022: forward-test the deployment over it instead, or "
+    "configure market data that is kept up to date (docs/market-data.md)",
+    "alpaca": "the daily refresh brings it up to date (`stratigos market-data refresh` runs one "
+    "now; `stratigos market-data status` says why the last one failed)",
+    None: "update the market data, or configure market data that is kept up to date "
+    "(docs/market-data.md)",
+}
+"""What to do about stale prices, by provider."""
 
 
 def decision_closes(

@@ -3,19 +3,21 @@ and the local Alpaca stand-in serving them as Alpaca Market Data, with settings 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from pydantic import SecretStr
 
 from devtools.local_alpaca import LocalAlpaca, MarketTape
 from execution.brokers.paper import PaperBroker
 from execution.schedule import trading_sessions
-from settings import AlpacaSettings, JobSettings, Settings
+from settings import AlpacaSettings, JobSettings, Settings, get_settings
 
 
 def synthetic_closes(
@@ -33,12 +35,50 @@ def synthetic_closes(
 
 
 @contextmanager
-def alpaca_data(closes: pd.DataFrame, *, max_page: int = 250) -> Iterator[LocalAlpaca]:
-    """The local Alpaca stand-in serving `closes` as its market data (and trading on them), in
-    pages of at most `max_page` bars."""
-    broker = PaperBroker(closes)
+def alpaca_data(
+    closes: pd.DataFrame, *, max_page: int = 250, cash: float = 0.0
+) -> Iterator[LocalAlpaca]:
+    """The local Alpaca stand-in serving `closes` as its market data and trading on them (an
+    account holding `cash` from the first session), in pages of at most `max_page` bars."""
+    broker = PaperBroker(closes, fractional=True)
+    if cash:
+        first = pd.Timestamp(closes.index[0]).date()
+        broker.deposit(cash, datetime.combine(first, time(9), tzinfo=UTC))
     with LocalAlpaca(broker, market=MarketTape(closes, max_page=max_page)) as stand_in:
         yield stand_in
+
+
+def use_alpaca_data(
+    monkeypatch: pytest.MonkeyPatch,
+    stand_in: LocalAlpaca,
+    data_dir: Path,
+    *,
+    symbols: Sequence[str],
+    start: date,
+    **environment: str,
+) -> Settings:
+    """The process's settings (`get_settings()`, read from the environment this test sets) with
+    market data from Alpaca through `stand_in` and its account as `alice`'s, keeping `symbols`
+    from `start`, and `environment` (more STRATIGOS_* variables); every caller that reads the
+    process's settings sees the same market data as the test."""
+    values = {
+        "STRATIGOS_DATA_DIR": str(data_dir),
+        "STRATIGOS_MARKET_DATA": "alpaca",
+        "STRATIGOS_MARKET_DATA_SYMBOLS": json.dumps(list(symbols)),
+        "STRATIGOS_MARKET_DATA_START": start.isoformat(),
+        "STRATIGOS_JOBS_TICKS": "[]",
+        "STRATIGOS_ALPACA_KEY_ID": stand_in.key_id,
+        "STRATIGOS_ALPACA_SECRET_KEY": stand_in.secret_key,
+        "STRATIGOS_ALPACA_OWNER": "alice",
+        "STRATIGOS_ALPACA_BASE_URL": stand_in.url,
+        "STRATIGOS_ALPACA_DATA_URL": stand_in.url,
+        "STRATIGOS_EXECUTION_RETRY_SECONDS": "0",
+        **environment,
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def alpaca_data_settings(
