@@ -1,6 +1,7 @@
 """The daily refresh of the configured market data: the job kind `market_data_refresh`, which
 the scheduler's tick submits (`submit_refresh`) and a worker runs (`refresh_handler`), and
-`stratigos market-data refresh` runs at once.
+`stratigos market-data refresh` runs at once (`refresh_now`); and what the data holds now
+(`market_data_status`, `stratigos market-data status`).
 
 Only Alpaca Market Data is refreshed (a file is updated by whoever writes it; the embedded data
 never changes). The symbols kept current are `market_data_symbols` (default: the 20 embedded
@@ -19,16 +20,19 @@ market data is the deployment's, not an owner's, and one account reads it for ev
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+import pandas as pd
 
 from execution.brokers.alpaca import alpaca_keys
 from execution.errors import BrokerError
+from execution.schedule import trading_sessions
 from jobs.handlers import JobContext
 from quant.errors import DataError
 from services.market_data.alpaca import AlpacaMarketData
 from services.market_data.alpaca_client import AlpacaData
-from services.market_data.providers import market_data_provider, sp500_assets
+from services.market_data.providers import data_info, market_data_provider, sp500_assets
 from services.market_data.sessions import last_closed_session
 from settings import Settings, get_settings
 from store import Job, Store
@@ -88,9 +92,18 @@ def refresh_now(store: Store, settings: Settings, now: datetime) -> dict[str, An
         return {
             "provider": provider.name,
             "updated": False,
-            "reason": f"the {provider.name} market data is not refreshed by Stratigos",
+            "reason": _NOT_REFRESHED[provider.name],
         }
     return provider.refresh(refreshed_symbols(store, settings), now).to_json()
+
+
+_NOT_REFRESHED = {
+    "sp500": "the embedded S&P 500 data ends on 2022-12-28 and never changes; "
+    "STRATIGOS_MARKET_DATA=alpaca keeps prices current (docs/market-data.md)",
+    "file": "a market data file is brought up to date by whoever writes it; Stratigos reads it "
+    "again when it changes",
+}
+"""Why a provider is not refreshed, by name."""
 
 
 def refresh_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
@@ -123,3 +136,26 @@ def submit_refresh(
     )
     info = {"provider": provider.name, "refresh": job.id, "created": created, "end": end}
     return info, job if created else None
+
+
+def market_data_status(settings: Settings, now: datetime) -> dict[str, Any]:
+    """What the configured market data holds at `now`: its provider, version, first and last
+    session and symbols, the last session closed (`CALENDAR`) and how many sessions the data
+    is behind it, and, for refreshed data, the last refresh (when, whether it succeeded, why it
+    failed). `DataError` when the data cannot be read."""
+    provider = market_data_provider(settings)
+    closes = provider.closes()
+    info = data_info(provider)
+    session = last_closed_session(CALENDAR, now)
+    end = pd.Timestamp(closes.index[-1]).date()
+    behind = 0
+    if session is not None and session > end:
+        behind = len(trading_sessions(CALENDAR, end + timedelta(days=1), session))
+    status: dict[str, Any] = {
+        **info,
+        "last_closed_session": None if session is None else session.isoformat(),
+        "behind_sessions": behind,
+    }
+    if isinstance(provider, AlpacaMarketData):
+        status["last_refresh"] = provider.versions.last_refresh()
+    return status
