@@ -24,6 +24,7 @@ SUITES = (
     "startup",
     "scheduler",
     "forward_test",
+    "universe",
     "research",
 )
 

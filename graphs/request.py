@@ -34,7 +34,8 @@ from quant.metrics import HEDGE_METRICS, PATH_METRICS
 from quant.options import ImpliedVolModel
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
-from tools.context import MAX_UNIVERSE, FrameMarketData, configured_market_data
+from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
+from tools.context import FrameMarketData, configured_market_data
 
 DEFAULT_SPACE: dict[str, Any] = {
     "target_vol": {"low": 0.05, "high": 0.25},
@@ -112,8 +113,8 @@ class OptimizationRequest(BaseModel):
     """Find the volatility-targeting configuration that performs best across market scenarios.
 
     The risky sleeve is the equal-weight portfolio of `universe`, any tickers of the configured
-    market data, up to `MAX_REQUEST_UNIVERSE` (default: its first `MAX_UNIVERSE`, the 20
-    embedded S&P 500 stocks on the embedded data); the safe asset earns `safe_rate` (annual). Scenarios are drawn from the daily
+    market data, up to `MAX_REQUEST_UNIVERSE` (default: its first `DEFAULT_UNIVERSE_SIZE`, the
+    20 embedded S&P 500 stocks on the embedded data); the safe asset earns `safe_rate` (annual). Scenarios are drawn from the daily
     returns between `start` and `end`. `search_space` maps StrategyConfig fields to ranges
     ({"low", "high", "step", "log"}), choices ({"choices": [...]}) or fixed values, the option
     overlay's fields included. `objective` weights engine metrics and the hedge's cost measures
@@ -207,7 +208,7 @@ class OptimizationRequest(BaseModel):
         unknown = [t for t in self.universe or () if t not in known]
         if unknown:
             return [(f"universe.{t}", _unknown_ticker(data.tickers)) for t in unknown]
-        universe = tuple(self.universe or data.tickers[:MAX_UNIVERSE])
+        universe = tuple(self.universe or data.tickers[:DEFAULT_UNIVERSE_SIZE])
         days = _trading_days(data, universe, self.start, self.end)
         if days < MIN_HISTORY_DAYS:
             first, last = data.dates[0].date(), data.dates[-1].date()

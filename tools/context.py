@@ -39,6 +39,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from quant.errors import QuantError
 from quant.scenarios import ScenarioSet
+from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
 
 if TYPE_CHECKING:
@@ -69,8 +70,8 @@ __all__ = [
 ]
 
 MAX_UNIVERSE = 50
-"""Most tickers a tool accepts in one universe, and the size of a default universe (the data's
-first tickers)."""
+"""Most tickers a tool accepts in one universe (a default universe is the data's first
+`DEFAULT_UNIVERSE_SIZE`)."""
 
 ProgressCallback = Callable[[int, int, float], None]
 """progress(done, total, best): trials done, trials planned, best feasible objective (NaN if none)."""
@@ -155,23 +156,19 @@ _CONFIGURED_LOCK = threading.Lock()
 
 
 def configured_market_data(settings: Settings | None = None) -> FrameMarketData:
-    """The configured market data (`services.market_data.market_data_provider`) as returns:
-    the embedded dataset (with its index) by default; another provider's closes as returns
-    (no market index), built once per provider version. `DataError` when the data cannot be
-    read."""
-    from quant.data import to_returns
-    from services.market_data import market_data_provider
-    from services.market_data.providers import EMBEDDED
+    """The configured market data (`services.market_data.market_returns`) as returns: the
+    embedded dataset (with its index) by default; another provider's returns (no market index),
+    one `FrameMarketData` per provider version. `DataError` when the data cannot be read."""
+    from services.market_data.providers import EMBEDDED, market_returns
 
-    provider = market_data_provider(settings)
+    provider, returns = market_returns(settings)
     if provider.name == EMBEDDED:
         return embedded_market_data()
-    closes, version = provider.closes(), provider.version()
-    key = (provider.name, version)
+    key = (provider.name, provider.version())
     with _CONFIGURED_LOCK:
         found = _CONFIGURED.get(key)
         if found is None:
-            found = FrameMarketData(to_returns(closes), None, provider.name, version)
+            found = FrameMarketData(returns, None, *key)
             _CONFIGURED.clear()
             _CONFIGURED[key] = found
     return found
@@ -382,14 +379,14 @@ class ToolContext:
         ones, or when more than `max_universe` are asked for."""
         available = list(self.data.tickers)
         if not universe:
-            return available[:MAX_UNIVERSE]
+            return available[:DEFAULT_UNIVERSE_SIZE]
         cleaned: list[str] = []
         for ticker in universe:
             symbol = str(ticker).strip().upper()
             if symbol and symbol not in cleaned:
                 cleaned.append(symbol)
         if cleaned == ["ALL"]:
-            return available[:MAX_UNIVERSE]
+            return available[:DEFAULT_UNIVERSE_SIZE]
         unknown = [t for t in cleaned if t not in set(available)]
         if unknown:
             raise ValueError(

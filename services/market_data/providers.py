@@ -22,7 +22,7 @@ provider can give it (None otherwise).
 
 `market_data_provider(settings)` is the configured provider, `market_closes(settings)` its
 closes (what optimizations, deployments and forward tests use and what the profile's tickers
-are checked against) and `data_info(provider, closes)` what an answer says about the data: the
+are checked against), `market_returns(settings)` their daily returns and `data_info(provider, closes)` what an answer says about the data: the
 provider, its version, and where the closes it used start and end.
 """
 
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,7 +39,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from quant.data import load_prices, sp500_prices
+from quant.data import load_prices, sp500_prices, sp500_returns, to_returns
 from quant.errors import DataError
 from services.market_data.adjustments import check_split_adjusted
 from services.market_data.versions import shared_table
@@ -186,6 +187,29 @@ def market_closes(settings: Settings | None = None) -> pd.DataFrame:
     return market_data_provider(settings).closes()
 
 
+_returns: dict[tuple[str, str], pd.DataFrame] = {}
+_returns_lock = threading.Lock()
+
+
+def market_returns(
+    settings: Settings | None = None,
+) -> tuple[MarketDataProvider, pd.DataFrame]:
+    """The configured provider and the daily simple returns of its closes (first session
+    dropped; a symbol listed later has none before its first close), computed once per data
+    version and shared (treat them as read-only)."""
+    provider = market_data_provider(settings)
+    if provider.name == EMBEDDED:
+        return provider, sp500_returns()
+    closes, key = provider.closes(), (provider.name, provider.version())
+    with _returns_lock:
+        found = _returns.get(key)
+        if found is None:
+            found = to_returns(closes)
+            _returns.clear()
+            _returns[key] = found
+    return provider, found
+
+
 def universe_closes(universe: Sequence[str], settings: Settings | None = None) -> pd.DataFrame:
     """The market data's closes of `universe`, on the sessions where every symbol has one."""
     return market_closes(settings).loc[:, list(universe)].dropna()
@@ -206,6 +230,17 @@ def data_info(provider: MarketDataProvider, closes: pd.DataFrame | None = None) 
         "data_end": pd.Timestamp(held.index[-1]).date().isoformat(),
         "symbols": int(used.shape[1]),
     }
+
+
+DEFAULT_UNIVERSE_SIZE = 50
+"""A request naming no universe takes the market data's first this many tickers (all 20 of the
+embedded data)."""
+
+
+def default_universe(settings: Settings | None = None) -> list[str]:
+    """The universe of a request that names none: the configured market data's first
+    `DEFAULT_UNIVERSE_SIZE` tickers (every embedded S&P 500 stock by default)."""
+    return [str(c) for c in market_closes(settings).columns[:DEFAULT_UNIVERSE_SIZE]]
 
 
 def sp500_assets() -> list[str]:

@@ -1,5 +1,5 @@
-"""Synthetic daily closes on an exchange's sessions (seeded random walks, never copied data),
-and the local Alpaca stand-in serving them as Alpaca Market Data, with settings that read it."""
+"""The local Alpaca stand-in serving synthetic daily closes (`benchmarks.synthetic_market`:
+seeded random walks, never copied data) as Alpaca Market Data, with settings that read it."""
 
 from __future__ import annotations
 
@@ -9,29 +9,14 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from pydantic import SecretStr
 
+from benchmarks.synthetic_market import synthetic_closes
 from devtools.local_alpaca import LocalAlpaca, MarketTape
 from execution.brokers.paper import PaperBroker
-from execution.schedule import trading_sessions
 from settings import AlpacaSettings, JobSettings, Settings, get_settings
-
-
-def synthetic_closes(
-    symbols: Sequence[str], first: date, last: date, *, seed: int = 0, calendar: str = "XNYS"
-) -> pd.DataFrame:
-    """Closes of `symbols` on every session of `calendar` from `first` to `last`: geometric
-    random walks (daily volatility 1.5 %, drift 0.03 %) from prices between 20 and 400."""
-    sessions = trading_sessions(calendar, first, last).index
-    rng = np.random.default_rng(seed)
-    returns = rng.normal(0.0003, 0.015, size=(len(sessions), len(symbols)))
-    start = rng.uniform(20.0, 400.0, size=len(symbols))
-    closes = start * np.exp(np.cumsum(returns, axis=0))
-    frame = pd.DataFrame(closes, index=pd.DatetimeIndex(sessions, name="date"), columns=symbols)
-    return frame.round(4)
 
 
 @contextmanager
@@ -99,3 +84,6 @@ def alpaca_data_settings(
             data_url=stand_in.url,
         ),
     )
+
+
+__all__ = ["alpaca_data", "alpaca_data_settings", "synthetic_closes", "use_alpaca_data"]
