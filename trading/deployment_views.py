@@ -1,5 +1,6 @@
 """What an owner reads about a deployment and what they may ask of it: its positions and
-P&L from its ledger, its option hedge (`hedge_report`), and the checks made when a run or a
+P&L from its ledger, the market data it trades on (`market_data_of`), its option hedge
+(`hedge_report`), and the checks made when a run or a
 forward test is asked for (everything knowable then is refused then). Its ledger as rows, CSV or
 Parquet is `trading.ledger_exports`; its performance against the backtest,
 `trading.performance`.
@@ -17,8 +18,15 @@ from typing import Any
 import pandas as pd
 
 from execution.ledger import Book
+from quant.errors import DataError
 from services.errors import InputError
-from services.market_data import market_closes, universe_closes, unpriced
+from services.market_data import (
+    data_info,
+    market_closes,
+    market_data_provider,
+    universe_closes,
+    unpriced,
+)
 from store import Deployment, Store
 from trading.deployments import broker_of, calendar_of, deployed_strategy, is_forward_test
 from trading.hedge_values import market_on, model_pricer, position_marks
@@ -70,6 +78,19 @@ def _last_price(closes: pd.DataFrame, symbol: str) -> float | None:
         return None
     column = closes[symbol].dropna()
     return None if column.empty else float(column.iloc[-1])
+
+
+def market_data_of(deployment: Deployment) -> dict[str, Any]:
+    """The market data the deployment trades on (`services.market_data.data_info` of its
+    universe's closes: provider, version, first and last session, the data's last session), or
+    `{"provider", "problem"}` when the data cannot be read."""
+    provider = market_data_provider()
+    try:
+        closes = provider.closes()
+    except DataError as exc:
+        return {"provider": provider.name, "problem": str(exc)}
+    universe = [s for s in deployment.spec.get("universe", []) if s in closes.columns]
+    return data_info(provider, closes.loc[:, universe].dropna())
 
 
 def check_forward_test(deployment: Deployment, start: date, end: date | None) -> None:

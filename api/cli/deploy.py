@@ -365,6 +365,8 @@ def _export(store: Any, deployment: Any, args: argparse.Namespace) -> None:
 
 
 def _view(deployment: Any) -> dict[str, Any]:
+    from trading.deployment_views import market_data_of
+
     mode = "forward_test" if deployment.spec.get("mode") == "forward_test" else "paper"
     return {
         "id": deployment.id,
@@ -375,10 +377,12 @@ def _view(deployment: Any) -> dict[str, Any]:
         "spec": deployment.spec,
         "created_at": deployment.created_at.isoformat(),
         "updated_at": deployment.updated_at.isoformat(),
+        "data": market_data_of(deployment),
     }
 
 
 def _describe(deployment: Any) -> str:
+    from trading.deployment_views import market_data_of
     from trading.deployments import schedule_of
 
     spec = deployment.spec
@@ -399,9 +403,16 @@ def _describe(deployment: Any) -> str:
             f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})"
             + (", the strategy's own cadence" if spec.get("schedule_source") == "strategy" else ""),
             f"  limits:   {limits}",
+            f"  data:     {_data_text(market_data_of(deployment))}",
             *notes,
         ]
     )
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    if "problem" in data:
+        return f"{data['provider']}: {data['problem']}"
+    return f"{data['provider']} version {data['version']}, ends {data['data_end']}"
 
 
 def _short(value: Any) -> str:

@@ -29,6 +29,7 @@ from tests.store.conftest import FakeClock
 from tests.support.market import alpaca_data, synthetic_closes, use_alpaca_data
 from tests.support.smtp import smtp_controller
 from tests.trading.test_alpaca_deployments import watching_retries
+from trading.deployment_views import market_data_of
 from trading.deployments import change_status, create_deployment, deployed_strategy
 from trading.execution_jobs import FIRE_DUE_KIND, HANDLERS
 from trading.scheduling import REBALANCE_KIND
@@ -141,6 +142,8 @@ def test_a_paper_deployment_on_alpaca_data_trades_today_s_session(
     )
     assert result["data"]["provider"] == "alpaca" and result["data"]["data_end"] == "2026-03-11"
     assert result["data"]["end"] == "2026-03-10"  # what the decision used
+    shown = market_data_of(store.get_deployment("alice", deployment.id))
+    assert (shown["provider"], shown["data_end"]) == ("alpaca", "2026-03-11")
     for entry in store.ledger("alice", deployment.id)[1:]:  # filled at Wednesday's close
         assert entry.time == AFTER_THE_CLOSE.replace(minute=0)
         assert entry.price == pytest.approx(closes.loc["2026-03-11", entry.symbol], rel=1e-3)
