@@ -114,23 +114,24 @@ def check_forward_test(deployment: Deployment, start: date, end: date | None) ->
 
 
 def check_run_now(deployment: Deployment, now: datetime) -> None:
-    """Refuse (InputError) a run now of a deployment that is not active, on paper when the
-    market data ends before today (nothing could fill), on Alpaca when the market data cannot
-    price a decision now (`services.market_data.unpriced`)."""
+    """Refuse (InputError) a run now of a deployment that is not active, when the market data
+    cannot price a decision now (stale: `services.market_data.unpriced`), and on paper when the
+    data ends before today (nothing could fill until it holds today's close)."""
     if deployment.status != "active":
         raise InputError("status", f"the deployment is {deployment.status}; activate it first")
+    provider = market_data_provider()
+    closes = universe_closes(deployment.spec["universe"])
+    problem = unpriced(closes, calendar_of(deployment.spec), now, provider.name)
+    if problem is not None:
+        raise InputError("deployment_id", problem)
     if broker_of(deployment) == "alpaca":
-        closes = universe_closes(deployment.spec["universe"])
-        problem = unpriced(closes, calendar_of(deployment.spec), now)
-        if problem is not None:
-            raise InputError("deployment_id", problem)
         return
     last = market_closes().index[-1].date()
     if now.date() > last:
         raise InputError(
             "deployment_id",
-            f"the market data ends on {last}: the paper broker cannot trade today; "
-            "forward-test the deployment over the data instead",
+            f"the market data ends on {last}: the paper broker cannot trade today (its orders "
+            "fill at a session's close once the data holds it)",
         )
 
 
