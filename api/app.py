@@ -19,7 +19,7 @@ from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.routes import ROUTERS
 from api.tracing import RequestSpans
-from quant.errors import DataError
+from services.errors import DataError
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing
 from store import Store

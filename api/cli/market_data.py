@@ -15,7 +15,7 @@ from api.cli.arguments import add_json_flag, command_group
 
 def market_data_command(args: argparse.Namespace) -> int:
     """Run one `market-data` action."""
-    from quant.errors import DataError
+    from services.errors import DataError
     from services.market_data.refresh import market_data_status, refresh_now
     from settings import get_settings
     from store import utc_now

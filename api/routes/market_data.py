@@ -33,7 +33,7 @@ from api.schemas.market_data import (
     TableOut,
     dataset_out,
 )
-from quant.errors import DataError
+from services.errors import DataError
 from services.market_data import market_closes, market_data_provider
 from services.market_data.datasets import (
     UploadKind,

@@ -164,7 +164,9 @@ class MarketTape:
         with self._lock:
             trade = self._trades.get(symbol)
         if now is not None and trade is not None and len(column):
-            closes_at = sessions.loc[pd.Timestamp(column.index[-1]).normalize(), "close"]
+            closes_at = pd.Timestamp(
+                sessions["close"].loc[pd.Timestamp(column.index[-1]).normalize()]
+            )
             if pd.Timestamp(now) < closes_at:
                 prices[-1] = trade[1]  # a bar in progress closes, so far, at the latest trade
         bars: list[dict[str, Any]] = []

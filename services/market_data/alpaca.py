@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from execution.brokers.alpaca import alpaca_keys
+from execution.errors import BrokerError
 from execution.schedule import trading_sessions
 from quant.data import validate_prices
 from quant.errors import DataError
@@ -42,6 +44,7 @@ from services.market_data.versions import (
     VersionedCloses,
     shared_table,
 )
+from settings import Settings
 
 ALPACA = "alpaca"
 """The provider's name in answers."""
@@ -229,3 +232,26 @@ def _merge(held: pd.DataFrame, fetched: pd.DataFrame, replaced: list[str]) -> pd
     merged = kept.combine_first(fetched)
     merged.index.name = "date"
     return merged.loc[:, [*held.columns, *[c for c in fetched.columns if c not in held.columns]]]
+
+
+def alpaca_market_data(settings: Settings) -> AlpacaMarketData:
+    """Alpaca Market Data as the settings configure it, kept in
+    ``<data_dir>/market-data/alpaca``, read with the keys of `alpaca_owner`'s account
+    (`execution.brokers.alpaca.alpaca_keys`): the market data serves every owner, and one
+    account reads it for all of them."""
+
+    def connect() -> AlpacaData:
+        try:
+            key_id, secret_key = alpaca_keys(settings, settings.alpaca.owner)
+        except BrokerError as exc:
+            raise DataError(f"Alpaca Market Data cannot be read: {exc}") from None
+        return AlpacaData(
+            key_id, secret_key, url=settings.alpaca.data_url, feed=settings.alpaca.data_feed
+        )
+
+    return AlpacaMarketData(
+        settings.data_dir / "market-data" / "alpaca",
+        connect,
+        start=settings.market_data_start,
+        calendar="XNYS",
+    )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
+from functools import partial
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
@@ -86,7 +87,7 @@ class AlpacaData:
                 adjustment=Adjustment.ALL,
                 feed=self.feed,
             )
-            raw = self._read("read daily bars", lambda r=request: self._client.get_stock_bars(r))
+            raw = self._read("read daily bars", partial(self._client.get_stock_bars, request))
             for symbol, bars in cast(dict[str, list[dict[str, Any]]], raw).items():
                 if bars:
                     columns[symbol] = _closes_of(bars)

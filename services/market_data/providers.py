@@ -175,7 +175,7 @@ def market_data_provider(settings: Settings | None = None) -> MarketDataProvider
     if not settings.market_data:
         return EmbeddedMarketData()
     if settings.market_data == "alpaca":
-        from services.market_data.refresh import alpaca_market_data
+        from services.market_data.alpaca import alpaca_market_data  # alpaca-py on first use
 
         return alpaca_market_data(settings)
     return FileMarketData(settings.market_data, settings.market_data_s3_endpoint_url)

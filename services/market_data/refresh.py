@@ -12,9 +12,6 @@ slot of the day), so a refresh that failed, or that found Alpaca's bar of the da
 yet, is tried again a little later, and none is submitted once the data is current. A refresh
 that fails fails its job with the reason and keeps the last good version
 (`services.market_data.alpaca`).
-
-The Alpaca keys are those of `alpaca_owner`'s account (`execution.brokers.alpaca.alpaca_keys`):
-market data is the deployment's, not an owner's, and one account reads it for every owner.
 """
 
 from __future__ import annotations
@@ -25,13 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from execution.brokers.alpaca import alpaca_keys
-from execution.errors import BrokerError
 from execution.schedule import trading_sessions
 from jobs.handlers import JobContext
-from quant.errors import DataError
 from services.market_data.alpaca import AlpacaMarketData
-from services.market_data.alpaca_client import AlpacaData
 from services.market_data.providers import data_info, market_data_provider, sp500_assets
 from services.market_data.sessions import last_closed_session
 from settings import Settings, get_settings
@@ -45,27 +38,6 @@ CALENDAR = "XNYS"
 """The exchange whose last closed session the data must hold."""
 LIVE_STATUSES = ("draft", "active", "paused")
 """Deployment statuses whose universes are kept current (every one but retired)."""
-
-
-def alpaca_market_data(settings: Settings) -> AlpacaMarketData:
-    """Alpaca Market Data as the settings configure it, kept in
-    ``<data_dir>/market-data/alpaca`` (see the module docstring for the keys)."""
-
-    def connect() -> AlpacaData:
-        try:
-            key_id, secret_key = alpaca_keys(settings, settings.alpaca.owner)
-        except BrokerError as exc:
-            raise DataError(f"Alpaca Market Data cannot be read: {exc}") from None
-        return AlpacaData(
-            key_id, secret_key, url=settings.alpaca.data_url, feed=settings.alpaca.data_feed
-        )
-
-    return AlpacaMarketData(
-        settings.data_dir / "market-data" / "alpaca",
-        connect,
-        start=settings.market_data_start,
-        calendar=CALENDAR,
-    )
 
 
 def refreshed_symbols(store: Store, settings: Settings) -> list[str]:

@@ -15,15 +15,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pandas as pd
 
 from execution.schedule import trading_sessions
 from quant.errors import DataError
 
-if TYPE_CHECKING:
-    from services.market_data.providers import MarketDataProvider
+
+class PricesAt(Protocol):
+    """What prices a decision during a session: a market-data provider's `latest_prices`
+    (`services.market_data.providers.MarketDataProvider`)."""
+
+    def latest_prices(self, symbols: Sequence[str], at: datetime) -> pd.Series | None:
+        """Each symbol's price at `at`, or None when there is none."""
+        ...
+
 
 SESSION_LOOKBACK = timedelta(days=14)
 """How far back the last closed session is looked for (longer than any market closure)."""
@@ -71,7 +78,7 @@ _ADVICE: dict[str | None, str] = {
 
 def decision_closes(
     closes: pd.DataFrame,
-    provider: MarketDataProvider,
+    provider: PricesAt,
     calendar: str,
     when: datetime,
     symbols: Sequence[str] | None = None,
