@@ -6,11 +6,10 @@ prints JSON. A refresh that fails exits 1 with the reason; the last good version
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
-from api.cli.arguments import add_json_flag, command_group
+from api.cli.arguments import add_json_flag, command_group, print_result
 
 
 def market_data_command(args: argparse.Namespace) -> int:
@@ -23,7 +22,7 @@ def market_data_command(args: argparse.Namespace) -> int:
     settings = get_settings()
     if getattr(args, "market-data_command") == "status":
         status = market_data_status(settings, utc_now())
-        _print(args, status, _status_text(status))
+        print_result(args, status, _status_text(status))
         return 0
     from api.cli.local import open_local_store
 
@@ -32,7 +31,7 @@ def market_data_command(args: argparse.Namespace) -> int:
     except DataError as exc:
         print(f"stratigos market-data refresh: failed: {exc}", file=sys.stderr)
         return 1
-    _print(args, report, _refresh_text(report))
+    print_result(args, report, _refresh_text(report))
     return 0
 
 
@@ -70,10 +69,6 @@ def _refresh_text(report: dict[str, Any]) -> str:
     if report["missing"]:
         text += f" Alpaca has no bars of {', '.join(report['missing'])} (left out)."
     return text
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)
 
 
 def add_market_data_parser(commands: Any) -> None:
