@@ -76,12 +76,20 @@ class Settings(BaseSettings):
         description="With market_data = alpaca: the symbols whose daily bars are kept, besides "
         "every deployment's universe (refreshed too); empty: the 20 embedded tickers.",
     )
+    market_data_dir: str | None = Field(
+        default=None,
+        description="With market_data = alpaca: where its versions are kept, a directory or "
+        "s3://bucket/prefix (read through market_data_s3_endpoint_url when set); unset: "
+        "<data_dir>/market-data/alpaca.",
+    )
     market_data_start: date = Field(
         default=date(2016, 1, 1),
         description="With market_data = alpaca: the first day of a symbol's history fetched.",
     )
     market_data_s3_endpoint_url: str | None = Field(
-        default=None, description="Endpoint for an s3:// market_data (e.g. a local moto server)."
+        default=None,
+        description="Endpoint for an s3:// market_data or market_data_dir (e.g. a local moto "
+        "server).",
     )
     classification_file: Path | None = Field(
         default=None,

@@ -1,6 +1,6 @@
 """Alpaca Market Data as a market-data provider: daily closes adjusted for splits and dividends,
-kept on disk as versions (`services.market_data.versions`) that the daily refresh brings up to
-the last closed session, and the price at a time of a session from the latest trades.
+kept as versions in a directory or a bucket (`services.market_data.versions`) that the daily
+refresh brings up to the last closed session, and the price at a time of a session from the latest trades.
 
 Refresh (`refresh(symbols, now)`): the symbols already held are read again from
 `OVERLAP_SESSIONS` sessions before the current version's end, new ones from `start`; bars of a
@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +36,7 @@ from execution.schedule import trading_sessions
 from quant.data import validate_prices
 from quant.errors import DataError
 from services.market_data.alpaca_client import AlpacaData
+from services.market_data.folders import Folder, folder
 from services.market_data.sessions import last_closed_session
 from services.market_data.versions import (
     DataVersion,
@@ -87,7 +87,7 @@ class RefreshReport:
 
 
 class AlpacaMarketData:
-    """Alpaca Market Data kept in `directory` (see the module docstring): `connect()` opens the
+    """Alpaca Market Data kept in `folder` (see the module docstring): `connect()` opens the
     HTTP client (called only when Alpaca is read), `start` is the first session of a new
     symbol's history, `calendar` the exchange whose sessions the bars are of."""
 
@@ -95,13 +95,13 @@ class AlpacaMarketData:
 
     def __init__(
         self,
-        directory: Path,
+        folder: Folder,
         connect: Callable[[], AlpacaData],
         *,
         start: date = date(2016, 1, 1),
         calendar: str = "XNYS",
     ) -> None:
-        self.versions = VersionedCloses(directory)
+        self.versions = VersionedCloses(folder)
         self._connect = connect
         self.start = start
         self.calendar = calendar
@@ -122,7 +122,7 @@ class AlpacaMarketData:
     def closes(self) -> pd.DataFrame:
         """The current version's closes (shared by every caller: treat them as read-only)."""
         version = self.current()
-        source = f"{ALPACA}:{self.versions.directory}"
+        source = f"{ALPACA}:{self.versions.folder.location}"
         return shared_table(source, version.id, lambda: self.versions.closes(version))
 
     def version(self) -> str:
@@ -235,8 +235,8 @@ def _merge(held: pd.DataFrame, fetched: pd.DataFrame, replaced: list[str]) -> pd
 
 
 def alpaca_market_data(settings: Settings) -> AlpacaMarketData:
-    """Alpaca Market Data as the settings configure it, kept in
-    ``<data_dir>/market-data/alpaca``, read with the keys of `alpaca_owner`'s account
+    """Alpaca Market Data as the settings configure it, kept in `market_data_dir` (default
+    ``<data_dir>/market-data/alpaca``; ``s3://bucket/prefix`` for a bucket), read with the keys of `alpaca_owner`'s account
     (`execution.brokers.alpaca.alpaca_keys`): the market data serves every owner, and one
     account reads it for all of them."""
 
@@ -249,8 +249,9 @@ def alpaca_market_data(settings: Settings) -> AlpacaMarketData:
             key_id, secret_key, url=settings.alpaca.data_url, feed=settings.alpaca.data_feed
         )
 
+    location = settings.market_data_dir or str(settings.data_dir / "market-data" / "alpaca")
     return AlpacaMarketData(
-        settings.data_dir / "market-data" / "alpaca",
+        folder(location, settings.market_data_s3_endpoint_url),
         connect,
         start=settings.market_data_start,
         calendar="XNYS",

@@ -67,7 +67,6 @@ def parse_upload(
     if kind == "prices":
         try:
             frame = validate_prices(raw, fill_gaps=fill_gaps)
-            check_split_adjusted(frame)
         except QuantError as exc:
             raise InputError(FILE, str(exc)) from None
     else:
@@ -75,6 +74,11 @@ def parse_upload(
     frame = frame.astype(float)
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     check_dates(frame.index, FILE)
+    if kind == "prices":
+        try:
+            check_split_adjusted(frame)
+        except QuantError as exc:
+            raise InputError(FILE, str(exc)) from None
     frame.columns = [str(c) for c in frame.columns]
     buffer = io.BytesIO()
     frame.to_parquet(buffer, engine="pyarrow")

@@ -1,11 +1,11 @@
-"""A provider's daily closes kept on disk as versions, each written whole and then made current
-at once.
+"""A provider's daily closes kept as versions, each written whole and then made current at once.
 
-`VersionedCloses(directory)` holds one Parquet file per version (``<id>.parquet``) and the
+`VersionedCloses(folder)` holds, in a local directory or an S3 prefix
+(`services.market_data.folders`), one Parquet object per version (``<id>.parquet``) and the
 pointer ``current.json`` naming the current one with its first and last session, its symbols and
-when it was written. `write` writes the new version's file, then replaces the pointer
-(`os.replace`: atomic on one file system), so a reader sees the previous version or the new one,
-never a mix, and a writer that dies midway leaves the previous version current. The last refresh
+when it was written. `write` writes the new version's object, then replaces the pointer (one
+object replaced at once), so a reader sees the previous version or the new one, never a mix, and
+a writer that dies midway leaves the previous version current. The last refresh
 attempt (succeeded or failed, when, and why it failed) is kept beside it (``refresh.json``), so a
 failed refresh keeps the last good version and says why. Versions older than the `KEEP_VERSIONS`
 newest are deleted after a write.
@@ -20,19 +20,19 @@ the version changes.
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from quant.errors import DataError
+from services.market_data.folders import Folder
 
 KEEP_VERSIONS = 3
 """Versions kept on disk (the current one and the newest before it)."""
@@ -89,10 +89,10 @@ class RefreshRecord:
 
 
 class VersionedCloses:
-    """The versions of one provider's closes in `directory` (see the module docstring)."""
+    """The versions of one provider's closes in `folder` (see the module docstring)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
+    def __init__(self, folder: Folder) -> None:
+        self.folder = folder
 
     def current(self) -> DataVersion | None:
         """The current version (None before the first write)."""
@@ -100,10 +100,14 @@ class VersionedCloses:
         return None if data is None else DataVersion.from_json(data)
 
     def closes(self, version: DataVersion) -> pd.DataFrame:
-        """The closes of `version` (`DataError` when its file cannot be read)."""
-        path = self.directory / f"{version.id}.parquet"
+        """The closes of `version` (`DataError` when its object cannot be read)."""
+        data = self.folder.read(f"{version.id}.parquet")
+        if data is None:
+            raise DataError(
+                f"market data version {version.id} is missing from {self.folder.location}"
+            )
         try:
-            frame = pd.read_parquet(path)
+            frame = pd.read_parquet(io.BytesIO(data))
         except (OSError, ValueError) as exc:
             raise DataError(f"market data version {version.id} cannot be read: {exc}") from None
         frame.index = pd.DatetimeIndex(frame.index, name="date").as_unit("ns")
@@ -112,7 +116,6 @@ class VersionedCloses:
     def write(self, closes: pd.DataFrame, at: datetime) -> DataVersion:
         """Store `closes` (daily closes, sorted unique session dates) as a new version written
         at `at` and make it current; the new version."""
-        self.directory.mkdir(parents=True, exist_ok=True)
         version = DataVersion(
             id=f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}",
             written_at=at,
@@ -120,17 +123,15 @@ class VersionedCloses:
             end=pd.Timestamp(closes.index[-1]).date(),
             symbols=int(closes.shape[1]),
         )
-        final = self.directory / f"{version.id}.parquet"
-        partial = final.with_suffix(".parquet.partial")
-        closes.to_parquet(partial, engine="pyarrow")
-        os.replace(partial, final)
+        buffer = io.BytesIO()
+        closes.to_parquet(buffer, engine="pyarrow")
+        self.folder.write(f"{version.id}.parquet", buffer.getvalue())
         self._write_json(POINTER, version.to_json())
         self._prune()
         return version
 
     def record_refresh(self, record: RefreshRecord) -> None:
         """Keep `record` as the last refresh attempt."""
-        self.directory.mkdir(parents=True, exist_ok=True)
         self._write_json(REFRESH, record.to_json())
 
     def last_refresh(self) -> dict[str, Any] | None:
@@ -139,22 +140,18 @@ class VersionedCloses:
 
     def _prune(self) -> None:
         """Delete the versions older than the `KEEP_VERSIONS` newest (ids sort by age)."""
-        files = sorted(self.directory.glob("*.parquet"))
-        for old in files[:-KEEP_VERSIONS]:
-            old.unlink(missing_ok=True)
+        for old in self.folder.names(".parquet")[:-KEEP_VERSIONS]:
+            self.folder.delete(old)
 
     def _read_json(self, name: str) -> dict[str, Any] | None:
-        try:
-            text = (self.directory / name).read_text()
-        except FileNotFoundError:
+        data = self.folder.read(name)
+        if data is None:
             return None
-        data = json.loads(text)
-        return data if isinstance(data, dict) else None
+        parsed = json.loads(data)
+        return parsed if isinstance(parsed, dict) else None
 
     def _write_json(self, name: str, data: dict[str, Any]) -> None:
-        partial = self.directory / f"{name}.partial-{secrets.token_hex(4)}"
-        partial.write_text(json.dumps(data, sort_keys=True))
-        os.replace(partial, self.directory / name)
+        self.folder.write(name, json.dumps(data, sort_keys=True).encode())
 
 
 _shared: dict[str, tuple[object, pd.DataFrame]] = {}

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import boto3
 import pandas as pd
 import pytest
 from pydantic import SecretStr
@@ -23,6 +24,7 @@ from services.market_data.refresh import refresh_now
 from settings import Settings
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
+from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.market import alpaca_data, alpaca_data_settings, synthetic_closes
 
 SYMBOLS = ["AAA", "BBB", "CCC"]
@@ -175,3 +177,30 @@ def test_the_price_at_a_time_of_a_session_is_the_latest_trade_made_in_it(
     assert provider.latest_prices(["AAA", "BBB"], WEDNESDAY_1545) is None
     # outside a session there is no price at a time of it
     assert provider.latest_prices(["AAA"], datetime(2026, 3, 14, 16, 0, tzinfo=UTC)) is None
+
+
+def test_versions_kept_in_a_bucket_are_read_by_every_process_and_only_the_newest_stay(
+    stand_in: LocalAlpaca, settings: Settings, store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in FAKE_AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    with moto_server() as url:
+        boto3.client("s3", endpoint_url=url).create_bucket(Bucket="market")
+        in_bucket = settings.model_copy(
+            update={"market_data_dir": "s3://market/alpaca", "market_data_s3_endpoint_url": url}
+        )
+        versions = []
+        for day in (10, 11, 12, 13):
+            now = datetime(2026, 3, day, 21, 30, tzinfo=UTC)
+            stand_in.advance(now)
+            versions.append(refresh_now(store, in_bucket, now)["version"])
+        listed = boto3.client("s3", endpoint_url=url).list_objects_v2(Bucket="market")
+        keys = sorted(item["Key"] for item in listed["Contents"])
+        assert keys == [
+            *(f"alpaca/{v}.parquet" for v in versions[-3:]),  # ids sort by age
+            "alpaca/current.json",
+            "alpaca/refresh.json",
+        ]
+        elsewhere = in_bucket.model_copy(update={"data_dir": Path("/nonexistent")})
+        assert _provider(elsewhere).version() == versions[-1]  # another machine reads it
+        assert market_closes(elsewhere).index[-1] == pd.Timestamp("2026-03-13")
