@@ -59,3 +59,33 @@ def test_a_refused_refresh_exits_1_with_the_reason_and_the_status_says_why(
     assert "answered 403 (read daily bars)" in err and "Traceback" not in err
     assert main(["market-data", "status"]) == 0
     assert "(failed: Alpaca Market Data at" in capsys.readouterr().out
+
+
+def test_optimize_flags_set_the_universe_dates_and_leverage_and_name_their_field(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from api.cli.parser import build_parser
+    from api.cli.request_flags import request_from_args
+
+    args = build_parser().parse_args(
+        [
+            "optimize",
+            "--universe",
+            "aapl, ko,XOM",
+            "--start",
+            "2015-01-02",
+            "--max-leverage",
+            "1:1.5",
+        ]
+    )
+    request = request_from_args(args)
+    assert request.universe == ["AAPL", "KO", "XOM"] and request.start == date(2015, 1, 2)
+    assert request.end == date(2022, 12, 28)  # no end given: the market data's last session
+    assert request.search_space["max_leverage"] == {"low": 1.0, "high": 1.5}
+    fixed = build_parser().parse_args(["optimize", "--max-leverage", "1", "--end", "2021-12-31"])
+    fixed_request = request_from_args(fixed)
+    assert fixed_request.search_space["max_leverage"] == 1.0
+    assert fixed_request.end == date(2021, 12, 31)
+    assert main(["optimize", "--universe", "AAPL,NOPE"]) == 2
+    err = capsys.readouterr().err
+    assert "universe.NOPE (--universe): unknown ticker" in err and "Traceback" not in err
