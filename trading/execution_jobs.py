@@ -215,7 +215,7 @@ def _paper_run(
             broker.advance(later.iloc[0].to_pydatetime())
 
     broker.advance(fire)
-    return ExecutionContext(store, broker, settle=settle)
+    return ExecutionContext(store, broker, settle=settle, interest=broker.interest)
 
 
 def _alpaca_run(
@@ -312,14 +312,10 @@ def _notifier(settings: Settings) -> Notify:
 
 
 def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the forward test `job.request` names ({"deployment_id", "start", "end"?}); its
-    result says which market data it ran on (`data`: provider, version, first and last
-    session of the window)."""
-    request = ForwardTestRequest(
-        deployment_id=job.request["deployment_id"],
-        start=date.fromisoformat(job.request["start"]),
-        end=None if job.request.get("end") is None else date.fromisoformat(job.request["end"]),
-    )
+    """Run the forward test `job.request` names (`ForwardTestRequest.job_request`); its result
+    says which market data it ran on (`data`: provider, version, first and last session of the
+    window)."""
+    request = ForwardTestRequest.from_job_request(job.request)
     provider = market_data_provider(ctx.settings or get_settings())
     closes = provider.closes()
     result = forward_test(
