@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,10 +23,11 @@ from api.mcp.http import PATH as MCP_PATH
 from api.mcp.http import McpEndpoint
 from api.routes import ROUTERS
 from api.tracing import RequestSpans
+from services.errors import DataError
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing
 from store import Store
-from tools.context import embedded_market_data
+from tools.context import configured_market_data
 
 DESCRIPTION = """\
 Stratigos: a multi-agent strategy assistant for dynamic asset allocation.
@@ -48,7 +49,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
         # garbage collections (tens of ms each) out of request latencies
-        embedded_market_data()  # request validation reads it: load it before the first request
+        with suppress(DataError):  # request validation reads it: load it before the first request
+            configured_market_data(context.settings)
         gc.collect()
         gc.freeze()
         configure_tracing(context.settings)

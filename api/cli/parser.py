@@ -21,6 +21,7 @@ from api.cli.arguments import (
 from api.cli.deploy_parser import add_deploy_parser
 from api.cli.evals import add_eval_parser
 from api.cli.local import LOCAL_OWNER
+from api.cli.market_data import add_market_data_parser
 from api.cli.memory import add_memory_parser
 from api.cli.profile import add_profile_parser
 from api.cli.request_flags import add_request_flags
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         _docs_parser,
         _ideas_parser,
         add_memory_parser,
+        add_market_data_parser,
         add_profile_parser,
         add_eval_parser,
         _serve_parser,

@@ -163,6 +163,12 @@ class DeploymentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     links: dict[str, str]
+    data: dict[str, Any] | None = Field(
+        default=None,
+        description="The market data it trades on: provider, version, first and last session "
+        "of its universe's closes (start, end), the data's last session (data_end), symbols; "
+        "or provider and problem when the data cannot be read.",
+    )
 
 
 class DeploymentList(BaseModel):
