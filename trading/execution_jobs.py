@@ -103,6 +103,8 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
             refuse(store, notify, deployment, fire, job.id, problem)
         raise RunFailedError(problem)
     known, notes = decision_closes(closes, provider, calendar, fire)
+    if broker_of(deployment) == "paper":
+        known, notes = _paper_decision(closes, calendar, fire, known, notes)
     ledger = Ledger(store, deployment.owner, deployment.id)
     try:
         if broker_of(deployment) == "alpaca":
@@ -195,6 +197,24 @@ def _stock_sleeve(
     context = _alpaca_context(store, account.broker, deployment)
     state = account_state(context)
     return AccountState(state.cash - context.outside_cash, state.positions)
+
+
+def _paper_decision(
+    closes: pd.DataFrame, calendar: str, fire: datetime, known: pd.DataFrame, notes: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """A paper run's closes: its orders fill at the fire session's close, and once the market
+    data holds that close (the scheduler fires paper runs then) the close stands in for the
+    price at the fire, as in a forward test (`FirePrice` session_close); else `known`."""
+    today = trading_sessions(calendar, fire.date(), fire.date())
+    if today.empty or not today["open"].iloc[0] <= pd.Timestamp(fire) < today["close"].iloc[0]:
+        return known, notes
+    day = today.index[0]
+    if day not in closes.index or (not known.empty and known.index[-1] >= day):
+        return known, notes
+    return closes.loc[:day], [
+        f"decided on the close of {day.date()} as the price at the fire: the paper account "
+        "fills at that close, as a forward test does"
+    ]
 
 
 def _paper_run(

@@ -15,8 +15,7 @@ from execution.deployment import MAX_CAPITAL, MIN_CAPITAL, PRICE_RESERVE
 from execution.schedule import MAX_INTERVAL
 from notifications.preferences import NotificationPreferences
 from store.exports import ExportFormat
-from trading.deployments import BrokerName
-from trading.forward_tests.backtest import FirePrice
+from trading.deployments import BrokerName, FirePrice
 
 
 class SourceIn(BaseModel):

@@ -137,11 +137,13 @@ def test_a_paper_deployment_on_alpaca_data_trades_today_s_session(
     )
     result = _runner(store, settings).results("alice", job_id)
     assert result["outcome"] == "filled"
+    # the paper account fills at Wednesday's close, and the run decides on it, as a forward test
     assert result["notes"][0] == (
-        "decided on the close of 2026-03-10: the market data has no price during the session"
+        "decided on the close of 2026-03-11 as the price at the fire: the paper account fills at "
+        "that close, as a forward test does"
     )
     assert result["data"]["provider"] == "alpaca" and result["data"]["data_end"] == "2026-03-11"
-    assert result["data"]["end"] == "2026-03-10"  # what the decision used
+    assert result["data"]["end"] == "2026-03-11"  # what the decision used
     shown = market_data_of(store.get_deployment("alice", deployment.id))
     assert (shown["provider"], shown["data_end"]) == ("alpaca", "2026-03-11")
     for entry in store.ledger("alice", deployment.id)[1:]:  # filled at Wednesday's close
