@@ -18,9 +18,9 @@ from typing import Any, Literal
 StageName = Literal["dev", "staging", "prod"]
 STAGE_NAMES: tuple[StageName, ...] = ("dev", "staging", "prod")
 
-DEFAULT_STRONG_MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+DEFAULT_STRONG_MODEL_ID = "us.anthropic.claude-sonnet-5-5"
 """`Settings.bedrock.strong_model_id`: optimizer and explanation agents."""
-DEFAULT_FAST_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+DEFAULT_FAST_MODEL_ID = "us.anthropic.claude-haiku-5-5"
 """`Settings.bedrock.fast_model_id`: supervisor, market analysis and risk manager."""
 
 DEFAULT_EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"

@@ -7,6 +7,9 @@ from typing import ClassVar
 from pydantic import Field
 
 from settings.fields import SettingsGroup
+from settings.model_catalog import model_catalog
+
+_CATALOG = model_catalog()
 
 
 class BedrockSettings(SettingsGroup):
@@ -19,11 +22,12 @@ class BedrockSettings(SettingsGroup):
         default=None, description="Override the Bedrock Runtime endpoint (e.g. a local one)."
     )
     strong_model_id: str = Field(
-        default="us.anthropic.claude-sonnet-4-5-20250929-v1:0",
-        description="Model for the optimizer and explanation agents.",
+        default=_CATALOG.default_id("strong"),
+        description="Model for the optimizer and explanation agents (an id of the model "
+        "catalog, settings/model_catalog.toml).",
     )
     fast_model_id: str = Field(
-        default="us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        default=_CATALOG.default_id("fast"),
         description="Model for routing (supervisor), market analysis and the risk manager.",
     )
     model_ids: dict[str, str] = Field(
@@ -39,7 +43,10 @@ class BedrockSettings(SettingsGroup):
     )
     read_timeout: float = Field(default=120.0, gt=0, description="Seconds per call.")
     max_tokens: int = Field(
-        default=4096, ge=1, le=200_000, description="Most output tokens per model call."
+        default=4096,
+        ge=1,
+        description="Most output tokens per model call; at most the model's own limit (the "
+        "model catalog's max_output_tokens, checked at start-up).",
     )
     max_tokens_by_role: dict[str, int] = Field(
         default_factory=dict,
