@@ -126,5 +126,5 @@ def test_a_catalog_citing_an_unknown_source_is_refused(tmp_path: Path) -> None:
     )
     path = tmp_path / "catalog.toml"
     path.write_text(text)
-    with pytest.raises(ModelCatalogError, match="titan-embed-text-v2.*made-up-page"):
+    with pytest.raises(ModelCatalogError, match=r"titan-embed-text-v2.*made-up-page"):
         load_catalog(path)
