@@ -216,14 +216,20 @@ def _conversation(
     recent = list(messages)[-HISTORY:]
     while recent and not isinstance(recent[0], HumanMessage):
         recent = recent[1:]  # never start mid tool exchange
-    system = [system_prompt(role, settings), SystemMessage(CHAT_MODE)]
+    prompt = system_prompt(role, settings)
+    texts = [CHAT_MODE]
     if memory is not None:
-        system.append(SystemMessage(load_guide("memory").text))
+        texts.append(load_guide("memory").text)
         if memory.known:
-            system.append(SystemMessage(memory.known))
+            texts.append(memory.known)
     if context is not None:
-        system.append(SystemMessage(context))
-    return [*system, *recent]
+        texts.append(context)
+    # after a prompt with a cache point (a list of blocks), each text is a block of its own:
+    # merged into one system message on the way to Bedrock, they stay separate blocks rather
+    # than one glued text
+    blocks = isinstance(prompt.content, list)
+    extra = [SystemMessage([{"type": "text", "text": t}] if blocks else t) for t in texts]
+    return [prompt, *extra, *recent]
 
 
 def _decision(

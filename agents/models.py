@@ -6,8 +6,11 @@ The provider of each role comes from settings (`Settings.models.resolved_provide
 credentials are configured) gives the deterministic `OfflineChatModel`; ``bedrock``
 gives `langchain_aws.ChatBedrockConverse` with the role's model id (``bedrock_model_ids[role]``,
 else the strong model for the optimizer and explanation agents and the fast one for the others),
-the region, an optional endpoint URL (e.g. a local Bedrock-compatible server), temperature 0 and
-a botocore `Config` with bounded retries (standard mode) and a read timeout; ``openai`` gives
+the region, an optional endpoint URL (e.g. a local Bedrock-compatible server), the request
+settings the model catalog says the model accepts (`agents.model_plan`: temperature 0 only where
+sampling is accepted, thinking and effort per role) and a botocore `Config` with adaptive
+retries and a read timeout (`settings.bedrock`); the settings are checked against the catalog
+first (`agents.model_checks`); ``openai`` gives
 `langchain_openai.ChatOpenAI` on the Chat Completions API (never the Responses API) with
 ``openai_base_url``, the role's model (``openai_models[role]``, else the strong or fast one),
 temperature 0, ``max_completion_tokens``, a timeout, bounded retries and ``stream_usage`` (usage
@@ -29,7 +32,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, SecretStr
 
+from agents.model_plan import StructuredMethod, bedrock_plan
 from agents.roles import model_tier
+from agents.structured_output import native_structured
 from prompts.roles import AGENT_ROLES, AgentRole
 from settings import (
     OPENAI_DEFAULT_BASE_URL,
@@ -153,13 +158,22 @@ def _openai_model(role: AgentRole, settings: Settings) -> BaseChatModel:
 def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
     from langchain_aws import ChatBedrockConverse  # imported lazily: ~0.5 s of boto3 setup
 
+    from agents.model_checks import check_model_settings
+
+    check_model_settings(settings)
     model_id = model_id_for(role, settings)
+    plan = bedrock_plan(role, model_id, settings)
     kwargs: dict[str, Any] = {
         "model": model_id,
         "region_name": settings.bedrock.region,
-        "temperature": 0.0,
         "config": bedrock_config(settings),
     }
+    if plan.temperature is not None:
+        kwargs["temperature"] = plan.temperature
+    if plan.additional_fields():
+        kwargs["additional_model_request_fields"] = plan.additional_fields()
+    if plan.output_config():
+        kwargs["output_config"] = plan.output_config()
     if settings.bedrock.endpoint_url:
         kwargs["endpoint_url"] = settings.bedrock.endpoint_url
     if not settings.bedrock.streaming:
@@ -175,20 +189,40 @@ def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
 
 
 def structured_model(
-    model: BaseChatModel, schema: type[BaseModel], settings: Settings | None = None
-) -> Runnable[Any, Any]:
-    """`model.with_structured_output(schema, include_raw=True)`; on an OpenAI-compatible server
-    with ``openai_structured_output``'s method (a forced tool call or response_format
-    json_schema)."""
+    model: BaseChatModel,
+    schema: type[BaseModel],
+    settings: Settings | None = None,
+    role: AgentRole | None = None,
+    *,
+    tools_in_history: bool = False,
+) -> tuple[Runnable[Any, Any], StructuredMethod]:
+    """A runnable answering ``{"raw", "parsed", "parsing_error"}`` for a decision of `schema`,
+    and how it asks for it: on Bedrock the way the model catalog says `role`'s model accepts
+    (`agents.model_plan.BedrockPlan.structured_method`: a forced tool, native structured output,
+    or the schema as a tool under auto tool choice); on an OpenAI-compatible server with
+    ``openai_structured_output``'s method; else a forced tool call."""
+    settings = settings or get_settings()
     if "langchain_openai" in sys.modules:  # else `model` cannot be a ChatOpenAI
         from langchain_openai import ChatOpenAI
 
         if isinstance(model, ChatOpenAI):
-            method = (settings or get_settings()).openai.structured_output
+            method = settings.openai.structured_output
             if method == "json_schema":
                 _quiet_parsed_serializer_warning()
-            return model.with_structured_output(schema, include_raw=True, method=method)
-    return model.with_structured_output(schema, include_raw=True)
+            runnable = model.with_structured_output(schema, include_raw=True, method=method)
+            return runnable, "native" if method == "json_schema" else "forced_tool"
+    if role is not None and "langchain_aws" in sys.modules:
+        from langchain_aws import ChatBedrockConverse
+
+        if isinstance(model, ChatBedrockConverse):
+            plan = bedrock_plan(role, model.model_id, settings)
+            how = plan.structured_method(
+                schema.model_json_schema(), tools_in_history=tools_in_history
+            )
+            if how == "native":
+                return native_structured(model, schema, plan.output_config()), how
+            return model.with_structured_output(schema, include_raw=True), how
+    return model.with_structured_output(schema, include_raw=True), "forced_tool"
 
 
 def _quiet_parsed_serializer_warning() -> None:
@@ -200,6 +234,15 @@ def _quiet_parsed_serializer_warning() -> None:
         message=r"Pydantic serializer warnings:(?s:.)*field_name='parsed'",
         category=UserWarning,
     )
+
+
+def is_bedrock(model: Any) -> bool:
+    """Whether `model` is a Bedrock chat model (`ChatBedrockConverse`, possibly bound)."""
+    if "langchain_aws" not in sys.modules:
+        return False
+    from langchain_aws import ChatBedrockConverse
+
+    return isinstance(getattr(model, "bound", model), ChatBedrockConverse)
 
 
 def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:

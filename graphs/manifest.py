@@ -213,9 +213,11 @@ class DatasetFingerprint(BaseModel):
 
 
 class Usage(BaseModel):
-    """What a run used: LLM calls and tokens (input, output, total; prompt-cache reads and
-    writes, counted within input), trials evaluated, wall time in seconds, and the
-    wall-time breakdown by phase in seconds (e.g. data, scenarios, evaluation, agents)."""
+    """What a run used: LLM calls and tokens, each counted once in Bedrock's terms (input: the
+    prompt tokens neither read from nor written to the prompt cache; cache reads; cache writes;
+    output; total: their sum, what the token budget charges), trials evaluated, wall time in
+    seconds, and the wall-time breakdown by phase in seconds (e.g. data, scenarios, evaluation,
+    agents). The prompt's size is input + cache reads + cache writes, with caching on or off."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 

@@ -95,7 +95,12 @@ class Prices:
     ) -> float | None:
         """US dollars for one request's tokens (`input_tokens` excluding cache reads and writes,
         as Bedrock reports them); None when a price it needs is unknown."""
-        rates = (self.input, self.output, self.cache_read, self.cache_write)
+        rates: tuple[float | None, ...] = (
+            self.input,
+            self.output,
+            self.cache_read,
+            self.cache_write,
+        )
         prompt = input_tokens + cache_read + cache_write
         if self.long_prompt_tokens is not None and prompt > self.long_prompt_tokens:
             rates = (self.long_input, self.long_output, self.long_cache_read, self.long_cache_write)

@@ -59,7 +59,13 @@ class BedrockSettings(SettingsGroup):
         default="DRAFT", description="The guardrail's version (with bedrock_guardrail_id)."
     )
     prompt_caching: bool = Field(
-        default=False,
-        description="Put a cachePoint after each agent's system prompt (models that support "
-        "prompt caching read it from the cache on later calls).",
+        default=True,
+        description="Put cache points after each agent's system prompt and tool definitions, on "
+        "models that cache those fields (the model catalog); later calls read them from the "
+        "cache.",
+    )
+    effort_by_role: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per-role effort levels (outputConfig.effort) on models that take one, e.g. "
+        '{"explanation": "medium"}; unset roles use agents.roles.ROLE_EFFORT.',
     )

@@ -14,8 +14,8 @@ from prompts.roles import AGENT_ROLES
 from settings import ModelSettings, Settings
 from tests.support.settings import merged
 
-STRONG = "test.strong-model-v1:0"
-FAST = "test.fast-model-v1:0"
+STRONG = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"  # the previous generation
+FAST = "eu.anthropic.claude-haiku-5-5"
 
 
 @pytest.fixture

@@ -242,20 +242,30 @@ def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
     assert job["status"] == "failed" and "ServiceUnavailableException" in job["error"]
 
 
-def test_prompt_caching_puts_a_cache_point_after_each_system_prompt_and_counts_cache_tokens(
+def test_prompt_caching_counts_the_same_prompt_tokens_split_into_cached_and_uncached(
     on_bedrock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
 
-    monkeypatch.setenv("STRATIGOS_BEDROCK_PROMPT_CACHING", "true")
-    on_bedrock()
-    outcome = run_optimization(OptimizationRequest.model_validate(TINY))
-    assert outcome.status == "succeeded" and outcome.result is not None
-    usage = outcome.result["manifest"]["usage"]
-    # one cache write per agent's system prompt, reads on every later call of that agent
-    assert 0 < usage["cache_write_tokens"] < usage["cache_read_tokens"] < usage["input_tokens"]
-    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    usage = {}
+    for caching in ("false", "true"):
+        monkeypatch.setenv("STRATIGOS_BEDROCK_PROMPT_CACHING", caching)
+        on_bedrock()
+        outcome = run_optimization(OptimizationRequest.model_validate(TINY))
+        assert outcome.status == "succeeded" and outcome.result is not None
+        usage[caching] = outcome.result["manifest"]["usage"]
+    off, on = usage["false"], usage["true"]
+    assert off["cache_read_tokens"] == off["cache_write_tokens"] == 0
+    # cache points after each agent's system prompt and tools: one write per prefix, reads after
+    assert on["cache_write_tokens"] > 0 and on["cache_read_tokens"] > 0
+    prompt = on["input_tokens"] + on["cache_read_tokens"] + on["cache_write_tokens"]
+    assert prompt == off["input_tokens"]  # the same prompt, each token counted once
+    assert on["output_tokens"] == off["output_tokens"] and on["llm_calls"] == off["llm_calls"]
+    for run in (off, on):
+        parts = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
+        assert run["total_tokens"] == sum(run[k] for k in parts)
+    assert on["total_tokens"] == off["total_tokens"]  # the budget charges the same
 
 
 def test_an_offline_run_counts_its_model_calls(
