@@ -159,10 +159,14 @@ class CatalogModel:
         return (*(f"{prefix}.{self.base_id}" for prefix in self.profiles), self.base_id)
 
     def state_on(self, day: dt.date) -> Lifecycle:
-        """Its Bedrock state on `day` (end of life and legacy by their dates, else as listed)."""
+        """Its Bedrock state on `day`: end of life and legacy from their dates when known (a
+        model before its legacy date was active; one listed past its prime without a legacy date
+        was legacy before its end of life), else as listed."""
         if self.end_of_life is not None and day >= self.end_of_life:
             return "end_of_life"
-        if self.legacy_since is not None and day >= self.legacy_since:
+        if self.legacy_since is not None:
+            return "legacy" if day >= self.legacy_since else "active"
+        if self.lifecycle == "end_of_life":
             return "legacy"
         return self.lifecycle
 

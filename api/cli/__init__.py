@@ -36,6 +36,19 @@ from api.cli.serve import serve_command
 from api.cli.tracing import command_span
 
 
+MODEL_COMMANDS = frozenset({"chat", "optimize", "resume", "demo", "serve"})
+"""Commands whose agents call models: their model settings are checked before they start."""
+
+
+def check_models() -> None:
+    """Refuse, before any model call, Bedrock model settings the model catalog says cannot work
+    (`agents.model_checks`: a ValueError, so one line and exit 2); warnings are logged."""
+    from agents.model_checks import check_model_settings
+    from settings import get_settings
+
+    check_model_settings(get_settings())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code (0 ok, 1 failed, 2 usage error)."""
     parser = build_parser()
@@ -66,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         parser.error(f"unknown command {args.command}")
     try:
+        if args.command in MODEL_COMMANDS:
+            check_models()
         with command_span(args.command):
             return command(args)
     except BrokenPipeError:
