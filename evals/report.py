@@ -162,14 +162,16 @@ def table(report: EvalReport) -> str:
         for case_id, runs in report.runs(provider).items():
             costs = [r.cost for r in runs]
             cost = None if any(c is None for c in costs) else _mean([c or 0.0 for c in costs])
-            t = [r.trace for r in runs]
+            traces = [r.trace for r in runs]
             rows.append([
                 case_id, provider, _cell(runs, None, report.repeat),
                 *(_cell(runs, n, report.repeat) for n in names),
-                f"{_mean([x.model_calls for x in t]):g}", f"{_mean([x.tokens_in for x in t]):g}",
-                f"{_mean([x.tokens_cache_read for x in t]):g}/{_mean([x.tokens_cache_write for x in t]):g}",
-                f"{_mean([x.tokens_out for x in t]):g}", _cost(cost),
-                f"{_mean([x.latency_s for x in t]):.2f}",
+                f"{_mean([x.model_calls for x in traces]):g}",
+                f"{_mean([x.tokens_in for x in traces]):g}",
+                f"{_mean([x.tokens_cache_read for x in traces]):g}/"
+                f"{_mean([x.tokens_cache_write for x in traces]):g}",
+                f"{_mean([x.tokens_out for x in traces]):g}", _cost(cost),
+                f"{_mean([x.latency_s for x in traces]):.2f}",
             ])  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
