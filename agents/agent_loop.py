@@ -42,7 +42,9 @@ from pydantic import BaseModel, ValidationError
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.errors import ModelCallError, ModelOutputError
 from agents.model_plan import bedrock_plan
-from agents.models import chat_model, is_bedrock, model_id_for, structured_model
+from agents.model_routes import RoutedModel
+from agents.models import chat_model, is_bedrock, model_id_for, routes_for, structured_model
+from agents.trace_notes import trace_note
 from prompts import load_prompt
 from prompts.canonical import canonical_text, model_json
 from prompts.roles import AGENT_ROLES, AgentRole
@@ -78,8 +80,10 @@ USAGE_KEYS = (
     "total_tokens",
     "cache_read_tokens",
     "cache_write_tokens",
+    "fallback_calls",
 )
-"""What `usage_of` counts."""
+"""What `usage_of` counts (`fallback_calls`: calls a fallback route answered,
+`agents.model_routes`)."""
 
 
 def call_usage(message: BaseMessage) -> dict[str, int] | None:
@@ -121,6 +125,7 @@ def usage_of(messages: Sequence[BaseMessage]) -> dict[str, int]:
         if usage is None:
             continue
         totals["llm_calls"] += 1
+        totals["fallback_calls"] += "stratigos_route" in (message.response_metadata or {})
         for key, value in usage.items():
             totals[key] += value
     return totals
@@ -195,14 +200,34 @@ def _model_error(role: str, exc: Exception) -> ModelCallError:
 
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        return ModelCallError(
-            role, str(error.get("Code", "ClientError")), str(error.get("Message", exc))
-        )
+        retries = int((exc.response.get("ResponseMetadata") or {}).get("RetryAttempts", 0) or 0)
+        code, message = str(error.get("Code", "ClientError")), str(error.get("Message", exc))
+        return ModelCallError(role, code, message, attempts=retries + 1)
     if isinstance(exc, BotoCoreError):
         return ModelCallError(role, type(exc).__name__, str(exc))
     if isinstance(exc, APIError):  # an OpenAI-compatible server's error (after its retries)
-        return ModelCallError(role, str(exc.code or type(exc).__name__), exc.message)
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        retry_after = _retry_after(headers)
+        attempts = (
+            get_settings().openai.max_retries + 1
+            if getattr(exc, "status_code", 0) in (408, 409, 429)
+            or getattr(exc, "status_code", 0) >= 500
+            else 1
+        )
+        return ModelCallError(role, str(exc.code or type(exc).__name__), exc.message,
+                              attempts=attempts, retry_after=retry_after)  # fmt: skip
     raise exc
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds a server asked to wait (``retry-after-ms`` or ``retry-after``), if it said."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        try:
+            return float(value) * scale if value is not None else None
+        except ValueError:
+            continue
+    return None
 
 
 def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, role: str) -> Any:
@@ -257,20 +282,24 @@ def tool_loop(
     tools: Sequence[BaseTool],
     role: str = "agent",
     settings: Settings | None = None,
+    routes: Sequence[str] = (),
 ) -> Any:
     """A compiled subgraph without a checkpointer (run it with `run_tool_loop`): the model calls
-    tools until it answers (at most `MAX_TOOL_ROUNDS` model turns per request). Tool calls made
-    at the cap are answered with `BUDGET_EXHAUSTED` errors, so every toolUse has its
-    toolResult."""
-    caching = is_bedrock(model) and cache_point_for(role, "tools", settings)
-    cached: list[Any] = [CACHE_POINT] if caching else []
-    bound = model.bind_tools([*tools, *cached])
+    tools until it answers (at most `MAX_TOOL_ROUNDS` model turns per request), over `routes`
+    when the service throttles (`agents.model_routes`). Tool calls made at the cap are answered
+    with `BUDGET_EXHAUSTED` errors, so every toolUse has its toolResult."""
+
+    def bind(chosen: BaseChatModel) -> Any:
+        caching = is_bedrock(chosen) and cache_point_for(role, "tools", settings)
+        return chosen.bind_tools([*tools, *([CACHE_POINT] if caching else [])])
+
+    caller = RoutedModel(cast(AgentRole, role), model, bind, routes=routes, settings=settings)
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
         turns = model_turns_since_request(state["messages"])
         if turns >= MAX_TOOL_ROUNDS:
             return {"messages": []}
-        reply = invoke_model(bound, state["messages"], config, role)
+        reply = caller.invoke(state["messages"], config)
         return {"messages": [_truncated_tool_calls(reply)]}
 
     def route(state: MessagesState) -> str:
@@ -308,9 +337,10 @@ def run_tool_loop(
     messages: Sequence[BaseMessage],
     config: RunnableConfig | None = None,
     settings: Settings | None = None,
+    routes: Sequence[str] = (),
 ) -> list[BaseMessage]:
-    """Run `tool_loop` on `messages` with the caller's `config` (or the enclosing node's);
-    the whole conversation after it.
+    """Run `tool_loop` on `messages` with the caller's `config` (or the enclosing node's) over
+    `routes` (`agents.model_routes`); the whole conversation after it.
 
     The loop saves nothing, so the durability a parent run hands its nodes is left out of its
     config: with ``sync`` (`graphs.optimization_run` streams with it) LangGraph would wait for a checkpoint
@@ -319,7 +349,7 @@ def run_tool_loop(
     config = ensure_config(config)
     configurable = config.get("configurable") or {}
     config["configurable"] = {k: v for k, v in configurable.items() if k != CONFIG_KEY_DURABILITY}
-    result = tool_loop(model, tools, role, settings).invoke(
+    result = tool_loop(model, tools, role, settings, routes).invoke(
         {"messages": list(messages)}, config, stream_mode="values"
     )
     return list(result["messages"])
@@ -353,24 +383,32 @@ def run_agent(
 
     With `tools`, the agent first works in a tool-calling loop (at most `MAX_TOOL_ROUNDS` turns).
     """
+    routes = routes_for(role, settings) if model is None else []
     model = model or chat_model(role, settings)
     if messages is None:
         messages = [system_prompt(role, settings), HumanMessage(model_json(task))]
     messages = list(messages)
     given = len(messages)
     if tools:
-        messages = run_tool_loop(model, tools, role, messages, config)
+        messages = run_tool_loop(model, tools, role, messages, config, settings, routes)
     replies: list[BaseMessage] = list(messages[given:])
     ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
     used_tools = any(isinstance(m, ToolMessage) for m in messages)
-    structured, method = structured_model(
-        model, schema, settings, role, tools_in_history=used_tools
+    method = structured_model(model, schema, settings, role, tools_in_history=used_tools)[1]
+    structured = RoutedModel(
+        role,
+        model,
+        lambda chosen: structured_model(
+            chosen, schema, settings, role, tools_in_history=used_tools
+        )[0],
+        routes=routes,
+        settings=settings,
     )
     error: str | None = None
     notes: list[str] = []
     for _ in range(2):
         prompt = [*messages, ask] if error is None else [*messages, ask, HumanMessage(error)]
-        reply = cast(dict[str, Any], invoke_model(structured, prompt, config, role))
+        reply = cast(dict[str, Any], structured.invoke(prompt, config))
         raw = reply["raw"]
         replies.append(raw)
         parsed = reply.get("parsed")
@@ -387,7 +425,8 @@ def run_agent(
         if truncated and error is not None:
             raise ModelOutputError(role, "max_tokens", f"no complete {schema.__name__} fits")
         problem = _decision_problem(reply, schema.__name__, method, truncated)
-        notes.append(f"the {role} agent's {schema.__name__} ({method}) was not valid ({problem}); "
-                     "asked once more")  # fmt: skip
+        note = f"the {role} agent's {schema.__name__} ({method}) was not valid ({problem}); asked once more"
+        notes.append(note)
+        trace_note(note, "decision_retry")
         error = RETRY_PROMPT.format(problem=problem, schema=schema.__name__)
     raise AgentError(f"the {role} agent gave no valid {schema.__name__}: {error}")

@@ -117,6 +117,24 @@ def _token_problem(model_id: str, roles: list[AgentRole], settings: Settings) ->
     return None
 
 
+def _fallback_problems(settings: Settings, roles: list[AgentRole]) -> list[str]:
+    """The problems of ``bedrock_fallback_model_ids``: keys that are no tier or role, models
+    that cannot work for the roles they would serve."""
+    from agents.roles import model_tier
+
+    setting = "STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS"
+    problems = []
+    for key, model_id in settings.bedrock.fallback_model_ids.items():
+        if key not in ("strong", "fast", *AGENT_ROLES):
+            problems.append(f"{setting}: {key!r} is neither strong, fast nor an agent role")
+            continue
+        served = [r for r in roles if key in (r, model_tier(r))]
+        problem = _id_problem(model_id, setting) or _token_problem(model_id, served, settings)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
 def check_model_settings(settings: Settings, today: dt.date | None = None) -> list[str]:
     """Refuse Bedrock model settings that cannot work (`ModelSettingsError`, every problem in
     one message); the lifecycle warnings of the configured models (see the module docstring)."""
@@ -126,8 +144,10 @@ def check_model_settings(settings: Settings, today: dt.date | None = None) -> li
             problems.append(f"STRATIGOS_BEDROCK_EFFORT_BY_ROLE: {role}={level} needs a role "
                             f"({', '.join(AGENT_ROLES)}) and a level ({', '.join(EFFORT_ORDER)})")  # fmt: skip
     by_model: dict[str, list[AgentRole]] = defaultdict(list)
-    for role, model_id in bedrock_role_models(settings).items():
+    role_models = bedrock_role_models(settings)
+    for role, model_id in role_models.items():
         by_model[model_id].append(role)
+    problems += _fallback_problems(settings, list(role_models))
     warnings: list[str] = []
     day = today or dt.datetime.now(dt.UTC).date()
     for model_id, roles in by_model.items():

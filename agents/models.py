@@ -156,12 +156,17 @@ def _openai_model(role: AgentRole, settings: Settings) -> BaseChatModel:
 
 
 def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
-    from langchain_aws import ChatBedrockConverse  # imported lazily: ~0.5 s of boto3 setup
-
     from agents.model_checks import check_model_settings
 
     check_model_settings(settings)
-    model_id = model_id_for(role, settings)
+    return chat_model_for(role, model_id_for(role, settings), settings)
+
+
+def chat_model_for(role: AgentRole, model_id: str, settings: Settings) -> BaseChatModel:
+    """`role`'s Bedrock chat model on `model_id` (one of its routes, `agents.model_routes`),
+    with the request settings the catalog says that model accepts."""
+    from langchain_aws import ChatBedrockConverse  # imported lazily: ~0.5 s of boto3 setup
+
     plan = bedrock_plan(role, model_id, settings)
     kwargs: dict[str, Any] = {
         "model": model_id,
@@ -186,6 +191,17 @@ def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
         }
     model: BaseChatModel = ChatBedrockConverse(**kwargs)
     return model
+
+
+def routes_for(role: AgentRole, settings: Settings | None = None) -> list[str]:
+    """The model ids `role`'s calls may try in turn (`agents.model_routes`): its Bedrock model,
+    another profile of it and its tier's fallback; none off Bedrock (one route: its model)."""
+    from agents.model_routes import model_routes
+
+    settings = settings or get_settings()
+    if settings.models.resolved_provider(role) != "bedrock":
+        return []
+    return model_routes(role, settings)
 
 
 def structured_model(

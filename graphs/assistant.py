@@ -39,7 +39,7 @@ from agents.grounding import citation_problems, quoted_answer, research_passages
 from graphs.chat_deployment import deploy, deployment_proposal, deployment_refusal
 from graphs.chat_profile import profile_draft
 from graphs.chat_search import describe_request, request_from_draft, run_approved_search
-from graphs.emit import emit_node_started, emit_notes, emit_warning
+from graphs.emit import emit_node_started, emit_warning
 from graphs.request import OptimizationRequest, validation_problems
 from graphs.thread_bindings import (
     memory_of,
@@ -93,7 +93,6 @@ def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     emit_node_started("supervisor")
     memory = memory_of(config)
     outcome = route_message(state["messages"], config, settings_of(config), memory)
-    emit_notes(outcome.notes)
     route = outcome.decision
     update: dict[str, Any] = {
         "route": route.agent,
@@ -173,7 +172,6 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
     emit_node_started("optimizer")
     outcome = draft_request(state["messages"], config, settings_of(config), memory_of(config))
-    emit_notes(outcome.notes)
     owner = owner_of(config)
     notes: list[str] = []
     try:
@@ -254,7 +252,6 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""
     emit_node_started("optimizer")
     outcome = draft_deployment(state["messages"], config, settings_of(config), memory_of(config))
-    emit_notes(outcome.notes)
     owner = owner_of(config)
     refused = deployment_refusal(state.get("last_run"), outcome.decision, owner)
     if refused is not None:

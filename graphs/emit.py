@@ -3,7 +3,6 @@ warnings and errors, written with LangGraph's stream writer for the `TraceRecord
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from prompts.roles import AGENT_ROLES, AgentRole
@@ -83,12 +82,6 @@ def emit_progress(
 def emit_warning(message: str, code: str | None = None) -> None:
     """Report a recoverable problem from inside a node."""
     _write({"type": "warning", "message": message, "code": code})
-
-
-def emit_notes(notes: Sequence[str], code: str = "decision_retry") -> None:
-    """Report what an agent's outcome notes (a structured decision asked for once more)."""
-    for note in notes:
-        emit_warning(note, code)
 
 
 def emit_error(message: str, code: str | None = None) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.model_routes import DEADLINE_KEY
 from graphs import RECURSION_LIMIT
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
@@ -167,6 +168,11 @@ def _drive(
                         log.recorder.run_finished(ended, result_id=run_id, reason=outcome.reason)
                     )
                 return outcome
+        # model calls that the service throttles stop trying at the run's wall-time deadline
+        begun = (state or {}).get("started_at") or time.time()
+        if state is None:
+            begun = graph.get_state(config).values.get("started_at") or begun
+        config["configurable"][DEADLINE_KEY] = begun + request.budget.max_wall_seconds
         log.emit(
             [
                 log.recorder.run_started("optimization", request_hash=request.request_hash()),

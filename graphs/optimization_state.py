@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, TypedDict
 
 from agents.agent_loop import AgentOutcome, add_usage
-from graphs.emit import emit_notes, emit_warning
+from graphs.emit import emit_warning
 from graphs.request import OptimizationRequest
 from graphs.resources import RunResources, resources
 from quant import Constraint, Objective, SearchRun, SearchSpace
@@ -186,7 +186,5 @@ def warned(warnings: list[str]) -> list[str]:
 
 
 def charge(outcome: AgentOutcome[Any]) -> dict[str, Any]:
-    """The state update that charges an agent's tokens and usage to the run (its notes, such
-    as a decision asked for once more, go to the trace as warnings)."""
-    emit_notes(outcome.notes)
+    """The state update that charges an agent's tokens and usage to the run."""
     return {"tokens": outcome.tokens, "usage": outcome.usage}

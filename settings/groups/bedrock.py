@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -35,6 +35,17 @@ class BedrockSettings(SettingsGroup):
     )
     max_attempts: int = Field(
         default=3, ge=1, le=10, description="Attempts per Bedrock call, the first included."
+    )
+    retry_mode: Literal["adaptive", "standard"] = Field(
+        default="adaptive",
+        description="botocore's retry mode: adaptive (exponential backoff and client-side rate "
+        "limiting that slows down when Bedrock throttles) or standard (backoff only).",
+    )
+    fallback_model_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Models a call falls over to when its own stays throttled, by tier or role, "
+        'e.g. {"strong": "us.anthropic.claude-opus-5-5", "fast": "..."} (after the global '
+        "inference profile of the configured model).",
     )
     streaming: bool = Field(
         default=True,

@@ -87,7 +87,7 @@ def test_settings_that_cannot_work_are_refused_naming_the_setting_and_the_limit(
     ):
         check_model_settings(on_bedrock(strong_model_id="made-up-model"), TODAY)
     with pytest.raises(
-        ModelSettingsError, match="use an inference profile: us.anthropic.claude-sonnet-5-5"
+        ModelSettingsError, match=r"use an inference profile: us\.anthropic\.claude-sonnet-5-5"
     ):
         check_model_settings(on_bedrock(strong_model_id="anthropic.claude-sonnet-5-5"), TODAY)
     with pytest.raises(ModelSettingsError, match="an embedding model"):

@@ -97,7 +97,7 @@ def test_bedrock_model_configuration(fake_aws: None) -> None:
     assert client.meta.endpoint_url == "http://127.0.0.1:8999"
     assert client.meta.region_name == "eu-central-1"
     # the setting counts attempts, the first included (botocore's `total_max_attempts`)
-    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 2}
     assert client.meta.config.read_timeout == 45.0
     assert model.bedrock_client.meta.endpoint_url == "http://127.0.0.1:8999"
 

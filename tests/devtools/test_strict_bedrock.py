@@ -230,13 +230,14 @@ def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
 ) -> None:
     from api.cli import main
 
-    on_bedrock("unavailable@1,2,3", attempts=3)
+    # every route of the market analysis (its us. profile, then the global one) unavailable
+    on_bedrock("unavailable@1,2,3,4,5,6", attempts=3)
     request = tmp_path / "request.json"
     request.write_text(json.dumps(TINY))
-    assert main(["optimize", "--request", str(request), "--quiet"]) == 1
+    assert main(["optimize", "--request", str(request), "--quiet"]) == 3
     out = capsys.readouterr().out
-    assert "ModelCallError: the market_analysis agent's model call failed" in out
-    assert "ServiceUnavailableException" in out
+    assert "ModelUnavailableError: the market_analysis agent could not reach its model" in out
+    assert "was unavailable (ServiceUnavailableException)" in out and "6 attempts" in out
     assert main(["jobs", "list", "--json"]) == 0
     (job,) = json.loads(capsys.readouterr().out)
     assert job["status"] == "failed" and "ServiceUnavailableException" in job["error"]
