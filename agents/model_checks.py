@@ -17,7 +17,9 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
+from agents.model_ids import max_tokens_for, model_id_for
 from agents.model_plan import EFFORT_ORDER
+from agents.roles import model_tier
 from prompts.roles import AGENT_ROLES, AgentRole
 from settings import Settings
 from settings.model_catalog import CatalogModel, model_catalog
@@ -31,8 +33,6 @@ class ModelSettingsError(ValueError):
 
 
 def _model_setting(role: AgentRole, settings: Settings) -> str:
-    from agents.roles import model_tier
-
     if role in settings.bedrock.model_ids:
         return "STRATIGOS_BEDROCK_MODEL_IDS"
     return f"STRATIGOS_BEDROCK_{model_tier(role).upper()}_MODEL_ID"
@@ -72,8 +72,6 @@ def lifecycle_warning(model_id: str, day: dt.date) -> str | None:
 
 def bedrock_role_models(settings: Settings) -> dict[AgentRole, str]:
     """``{role: Bedrock model id}`` of the roles whose chat model runs on Bedrock."""
-    from agents.models import model_id_for
-
     return {
         role: model_id_for(role, settings)
         for role in AGENT_ROLES
@@ -100,8 +98,6 @@ def _id_problem(model_id: str, setting: str) -> str | None:
 
 
 def _token_problem(model_id: str, roles: list[AgentRole], settings: Settings) -> str | None:
-    from agents.models import max_tokens_for
-
     resolved = model_catalog().resolve(model_id)
     if resolved is None:
         return None
@@ -120,8 +116,6 @@ def _token_problem(model_id: str, roles: list[AgentRole], settings: Settings) ->
 def _fallback_problems(settings: Settings, roles: list[AgentRole]) -> list[str]:
     """The problems of ``bedrock_fallback_model_ids``: keys that are no tier or role, models
     that cannot work for the roles they would serve."""
-    from agents.roles import model_tier
-
     setting = "STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS"
     problems = []
     for key, model_id in settings.bedrock.fallback_model_ids.items():

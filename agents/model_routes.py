@@ -31,7 +31,11 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
+from agents.bedrock_chat import chat_model_for
 from agents.errors import ModelCallError, ModelUnavailableError, RouteAttempt
+from agents.model_call import invoke_model
+from agents.model_ids import model_id_for
+from agents.roles import model_tier
 from agents.trace_notes import trace_note
 from prompts.roles import AgentRole
 from settings import Settings, get_settings
@@ -63,9 +67,6 @@ Clock = Callable[[], float]
 
 def model_routes(role: AgentRole, settings: Settings) -> list[str]:
     """The model ids `role`'s Bedrock calls try, in order (see the module docstring)."""
-    from agents.models import model_id_for
-    from agents.roles import model_tier
-
     fallbacks = settings.bedrock.fallback_model_ids
     chain = [model_id_for(role, settings)]
     fallback = fallbacks.get(role) or fallbacks.get(model_tier(role))
@@ -120,16 +121,12 @@ class RoutedModel:
 
     def _runnable(self, index: int) -> Any:
         if index not in self._runnables:
-            from agents.models import chat_model_for
-
             model = chat_model_for(self.role, self.routes[index], self.settings)
             self._runnables[index] = self.bind(model)
         return self._runnables[index]
 
     def invoke(self, messages: Sequence[BaseMessage], config: Any) -> Any:
         """The first route's reply that comes back (see the module docstring)."""
-        from agents.agent_loop import invoke_model
-
         started = self.clock()
         deadline = deadline_of(config, self.settings, started)
         tried: list[RouteAttempt] = []

@@ -32,8 +32,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, SecretStr
 
+from agents.bedrock_chat import chat_model_for
+from agents.model_checks import check_model_settings
+from agents.model_ids import max_tokens_for, model_id_for, openai_model_for
 from agents.model_plan import StructuredMethod, bedrock_plan
-from agents.roles import model_tier
+from agents.model_routes import model_routes
 from agents.structured_output import native_structured
 from prompts.roles import AGENT_ROLES, AgentRole
 from settings import (
@@ -43,31 +46,6 @@ from settings import (
     Settings,
     get_settings,
 )
-from settings.bedrock import bedrock_config
-
-
-def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
-    """The Bedrock model id of `role`: the per-role override, else the strong or fast model."""
-    settings = settings or get_settings()
-    return _role_model(
-        role,
-        settings.bedrock.model_ids,
-        settings.bedrock.strong_model_id,
-        settings.bedrock.fast_model_id,
-    )
-
-
-def openai_model_for(role: AgentRole, settings: Settings | None = None) -> str:
-    """The OpenAI-compatible model name of `role`: the per-role override, else strong or fast."""
-    settings = settings or get_settings()
-    return _role_model(
-        role, settings.openai.models, settings.openai.strong_model, settings.openai.fast_model
-    )
-
-
-def _role_model(role: AgentRole, overrides: Mapping[str, str], strong: str, fast: str) -> str:
-    """`overrides[role]` when set, else the model of `role`'s tier (`agents.roles.model_tier`)."""
-    return overrides.get(role) or (strong if model_tier(role) == "strong" else fast)
 
 
 def check_role_keys(settings: Settings) -> None:
@@ -156,48 +134,13 @@ def _openai_model(role: AgentRole, settings: Settings) -> BaseChatModel:
 
 
 def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
-    from agents.model_checks import check_model_settings
-
     check_model_settings(settings)
     return chat_model_for(role, model_id_for(role, settings), settings)
-
-
-def chat_model_for(role: AgentRole, model_id: str, settings: Settings) -> BaseChatModel:
-    """`role`'s Bedrock chat model on `model_id` (one of its routes, `agents.model_routes`),
-    with the request settings the catalog says that model accepts."""
-    from langchain_aws import ChatBedrockConverse  # imported lazily: ~0.5 s of boto3 setup
-
-    plan = bedrock_plan(role, model_id, settings)
-    kwargs: dict[str, Any] = {
-        "model": model_id,
-        "region_name": settings.bedrock.region,
-        "config": bedrock_config(settings),
-    }
-    if plan.temperature is not None:
-        kwargs["temperature"] = plan.temperature
-    if plan.additional_fields():
-        kwargs["additional_model_request_fields"] = plan.additional_fields()
-    if plan.output_config():
-        kwargs["output_config"] = plan.output_config()
-    if settings.bedrock.endpoint_url:
-        kwargs["endpoint_url"] = settings.bedrock.endpoint_url
-    if not settings.bedrock.streaming:
-        kwargs["disable_streaming"] = True
-    kwargs["max_tokens"] = max_tokens_for(role, settings)
-    if settings.bedrock.guardrail_id:
-        kwargs["guardrail_config"] = {
-            "guardrailIdentifier": settings.bedrock.guardrail_id,
-            "guardrailVersion": settings.bedrock.guardrail_version,
-        }
-    model: BaseChatModel = ChatBedrockConverse(**kwargs)
-    return model
 
 
 def routes_for(role: AgentRole, settings: Settings | None = None) -> list[str]:
     """The model ids `role`'s calls may try in turn (`agents.model_routes`): its Bedrock model,
     another profile of it and its tier's fallback; none off Bedrock (one route: its model)."""
-    from agents.model_routes import model_routes
-
     settings = settings or get_settings()
     if settings.models.resolved_provider(role) != "bedrock":
         return []
@@ -259,12 +202,3 @@ def is_bedrock(model: Any) -> bool:
     from langchain_aws import ChatBedrockConverse
 
     return isinstance(getattr(model, "bound", model), ChatBedrockConverse)
-
-
-def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:
-    """The output-token limit of `role`'s model calls (Bedrock: the per-role override, else
-    ``bedrock_max_tokens``; an OpenAI-compatible server: ``openai_max_tokens``)."""
-    settings = settings or get_settings()
-    if settings.models.resolved_provider(role) == "openai":
-        return settings.openai.max_tokens
-    return settings.bedrock.max_tokens_by_role.get(role, settings.bedrock.max_tokens)

@@ -305,8 +305,8 @@ def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(
 def test_a_blocked_reply_is_a_typed_error_never_an_answer(reason: str) -> None:
     from langchain_core.runnables import RunnableLambda
 
-    from agents.agent_loop import invoke_model
     from agents.errors import ModelOutputError
+    from agents.model_call import invoke_model
 
     blocked = RunnableLambda(
         lambda _: AIMessage("Sorry.", response_metadata={"stopReason": reason})
