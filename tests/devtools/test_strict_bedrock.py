@@ -246,17 +246,33 @@ def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
 def test_prompt_caching_counts_the_same_prompt_tokens_split_into_cached_and_uncached(
     on_bedrock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from devtools.otlp_receiver import OtlpReceiver
     from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
+    from settings import Settings, TracingSettings, get_settings
+    from settings.tracing import configure_tracing, flush_tracing
 
-    usage = {}
+    usage, spans = {}, {}
     for caching in ("false", "true"):
         monkeypatch.setenv("STRATIGOS_BEDROCK_PROMPT_CACHING", caching)
-        on_bedrock()
-        outcome = run_optimization(OptimizationRequest.model_validate(TINY))
+        with OtlpReceiver() as receiver:
+            monkeypatch.setenv("STRATIGOS_TRACING", "otlp")
+            monkeypatch.setenv("STRATIGOS_OTLP_ENDPOINT", receiver.url)
+            on_bedrock()
+            configure_tracing(get_settings())
+            outcome = run_optimization(OptimizationRequest.model_validate(TINY))
+            flush_tracing()
+            configure_tracing(Settings(tracing=TracingSettings(exporter="off")))
         assert outcome.status == "succeeded" and outcome.result is not None
         usage[caching] = outcome.result["manifest"]["usage"]
+        spans[caching] = [c.attributes for c in receiver.named("chat ")]
     off, on = usage["false"], usage["true"]
+    # the spans count each call's whole prompt (the GenAI conventions), cache reads named apart
+    for caching, run in usage.items():
+        prompt = run["input_tokens"] + run["cache_read_tokens"] + run["cache_write_tokens"]
+        assert sum(a["gen_ai.usage.input_tokens"] for a in spans[caching]) == prompt
+        read = sum(a["gen_ai.usage.cache_read.input_tokens"] for a in spans[caching])
+        assert read == run["cache_read_tokens"]
     assert off["cache_read_tokens"] == off["cache_write_tokens"] == 0
     # cache points after each agent's system prompt and tools: one write per prefix, reads after
     assert on["cache_write_tokens"] > 0 and on["cache_read_tokens"] > 0
