@@ -13,7 +13,7 @@ and decides each request setting the model takes, never one it refuses:
   is not sent; an effort beyond what the model takes in that thinking mode is lowered to the
   highest it takes. Models without effort or adaptive thinking (Claude 4.5, Nova) get neither.
 - **Structured decisions** (`structured_method`): a forced tool call where the model accepts
-  forced tool choice; else Bedrock's native structured output (``outputConfig.textFormat``)
+  forced tool choice in the role's thinking mode (never while it thinks); else Bedrock's native structured output (``outputConfig.textFormat``)
   where the catalog says the model has it, the schema is closed (every object lists its
   properties; native structured output cannot express open maps) and the conversation holds no
   tool calls; else the schema as a tool under ``auto`` tool choice, validated, with one
@@ -70,7 +70,7 @@ class BedrockPlan:
         already holds tool calls keeps a tool configuration (Bedrock requires one with toolUse
         and toolResult blocks), so it is asked with the schema as a tool, not natively."""
         accepts = self.model.accepts if self.model is not None else None
-        if accepts is None or accepts.forced_tool_choice:
+        if accepts is None or accepts.forced_tool_choice_in(self.thinking):
             return "forced_tool"
         if accepts.native_structured_output and closed_schema(schema) and not tools_in_history:
             return "native"

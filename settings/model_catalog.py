@@ -45,7 +45,9 @@ class Accepts:
     ``disabled``), `thinking_default` what it does without one (``none``: no thinking at all);
     `effort`: the effort levels of ``outputConfig.effort`` (none: not accepted), narrowed to
     `effort_with_between_tools` / `effort_without_thinking` in those modes;
-    `native_structured_output`: ``outputConfig.textFormat`` (None: not documented)."""
+    `native_structured_output`: ``outputConfig.textFormat`` (None: not documented).
+    `forced_tool_choice` is refused while the model thinks, whatever it is here
+    (`forced_tool_choice_in`)."""
 
     sampling: bool = False
     sampling_one_of: bool = False
@@ -58,6 +60,13 @@ class Accepts:
     effort_default: str | None = None
     effort_with_between_tools: tuple[str, ...] | None = None
     effort_without_thinking: tuple[str, ...] | None = None
+
+    def forced_tool_choice_in(self, thinking: str | None) -> bool:
+        """Whether forced tool choice (``any`` or a named tool) is accepted in thinking mode
+        `thinking` (None: the model's default). Anthropic: "Tool use with thinking only supports
+        tool_choice auto or none" ([sources.anthropic-thinking-tool-choice])."""
+        mode = thinking or self.thinking_default
+        return self.forced_tool_choice and mode in ("disabled", "none")
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,12 @@ def test_structured_decisions_are_asked_for_the_way_each_model_accepts() -> None
         bedrock_plan("optimizer", SONNET_45, settings).structured_method(Route.model_json_schema())
         == "forced_tool"
     )
+    # the risk manager thinks on Haiku 5.5, and no Claude model takes forced tool choice while it
+    # thinks; Haiku 5.5 has no native structured output on Bedrock: the schema as a tool, auto
+    risk = bedrock_plan("risk_manager", HAIKU_55, settings)
+    assert risk.thinking is None and risk.model is not None
+    assert risk.model.accepts.thinking_default == "adaptive"
+    assert risk.structured_method(Route.model_json_schema()) == "auto_tool"
 
 
 def test_settings_that_cannot_work_are_refused_naming_the_setting_and_the_limit() -> None:

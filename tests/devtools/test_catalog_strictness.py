@@ -114,10 +114,18 @@ def test_settings_a_model_refuses_are_refused_and_those_it_takes_are_taken(runti
         'The model returned the following errors: tool_choice: type "tool" and "any" are not '
         "supported for this model."
     )
-    for model_id in (HAIKU_55, SONNET_45, HAIKU_45):  # they take forced tool choice
+    disabled = {"additionalModelRequestFields": {"thinking": {"type": "disabled"}}}
+    for model_id in (SONNET_45, HAIKU_45):  # they take forced tool choice (not thinking)
         reply = runtime.converse(modelId=model_id, messages=[user("hi")], **forced)
         assert reply["stopReason"] == "tool_use"
-    disabled = {"additionalModelRequestFields": {"thinking": {"type": "disabled"}}}
+    # Haiku 5.5 thinks by default: forced tool choice only with thinking disabled, as on every
+    # Claude model that thinks
+    assert refusal(runtime, modelId=HAIKU_55, **forced)[2] == (
+        "The model returned the following errors: Thinking may not be enabled when tool_choice "
+        "forces tool use."
+    )
+    reply = runtime.converse(modelId=HAIKU_55, messages=[user("hi")], **forced, **disabled)
+    assert reply["stopReason"] == "tool_use"
     assert "thinking.type.disabled" in refusal(runtime, modelId=SONNET_55, **disabled)[2]
     assert runtime.converse(modelId=HAIKU_55, messages=[user("hi")], **disabled)["output"]
     between = {"additionalModelRequestFields": {"thinking": {"type": "between_tools"}}}

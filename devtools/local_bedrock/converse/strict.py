@@ -141,6 +141,12 @@ def _check_settings(
         raise _invalid(
             MODEL_ERRORS + 'tool_choice: type "tool" and "any" are not supported for this model.'
         )
+    if call.tool_choice not in (None, "auto") and not accepts.forced_tool_choice_in(
+        options.thinking
+    ):
+        raise _invalid(
+            MODEL_ERRORS + "Thinking may not be enabled when tool_choice forces tool use."
+        )
     if body["messages"][-1].get("role") == "assistant" and not accepts.prefill:
         raise _invalid(
             MODEL_ERRORS
