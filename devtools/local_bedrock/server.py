@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import logging
 import operator
+import os
 import re
 import time
 import uuid
@@ -225,6 +226,24 @@ def _raise_fault(fault: Fault | None, number: int, *, streaming: bool) -> None:
     raise BedrockError(kind, f"{message} (fault injected at call {number})", status)
 
 
+GUARDRAILS_VARIABLE = "STRATIGOS_LOCAL_BEDROCK_GUARDRAILS"
+"""Guardrails the endpoint knows, ``ID:VERSION[,ID:VERSION...]`` (e.g. ``gr-1:DRAFT,gr-1:2``)."""
+
+
+def guardrails_from_environment() -> dict[str, set[str]]:
+    """The guardrails named in `GUARDRAILS_VARIABLE` (none when unset); ValueError naming a
+    part that is not ``ID:VERSION``."""
+    known: dict[str, set[str]] = {}
+    for part in filter(
+        None, (p.strip() for p in os.environ.get(GUARDRAILS_VARIABLE, "").split(","))
+    ):
+        identifier, _, version = part.partition(":")
+        if not identifier or not version:
+            raise ValueError(f"{GUARDRAILS_VARIABLE}: {part!r} is not ID:VERSION")
+        known.setdefault(identifier, set()).add(version)
+    return known
+
+
 class _Server(LoopbackHTTPServer):
     faults: FaultPlan
     cached_prefixes: set[str]
@@ -256,7 +275,8 @@ class LocalBedrock(LoopbackEndpoint):
         self._server.faults = faults if faults is not None else FaultPlan.from_environment()
         self.faults = self._server.faults
         self._server.cached_prefixes = set()
-        self._server.guardrails = {k: set(v) for k, v in (guardrails or {}).items()}
+        known = guardrails if guardrails is not None else guardrails_from_environment()
+        self._server.guardrails = {k: set(v) for k, v in known.items()}
         self._server.today = today or (lambda: dt.datetime.now(dt.UTC).date())
 
     @property
@@ -283,4 +303,10 @@ def serve(
     return LocalBedrock(host, port, faults, guardrails=guardrails, today=today).start()
 
 
-__all__ = ["MAX_BODY_BYTES", "LocalBedrock", "serve"]
+__all__ = [
+    "GUARDRAILS_VARIABLE",
+    "MAX_BODY_BYTES",
+    "LocalBedrock",
+    "guardrails_from_environment",
+    "serve",
+]

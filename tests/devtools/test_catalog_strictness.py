@@ -237,3 +237,15 @@ def test_lifecycle_is_judged_on_the_endpoint_s_date(monkeypatch: pytest.MonkeyPa
                 with pytest.raises(ClientError, match=expected) as caught:
                     client.converse(modelId=sonnet_4, messages=[user("hi")])
                 assert caught.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_the_guardrails_it_knows_can_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from devtools.local_bedrock.server import GUARDRAILS_VARIABLE, guardrails_from_environment
+
+    monkeypatch.setenv(GUARDRAILS_VARIABLE, "gr-1:DRAFT, gr-1:2,gr-2:1")
+    assert guardrails_from_environment() == {"gr-1": {"DRAFT", "2"}, "gr-2": {"1"}}
+    monkeypatch.setenv(GUARDRAILS_VARIABLE, "gr-1")
+    with pytest.raises(ValueError, match="is not ID:VERSION"):
+        guardrails_from_environment()
