@@ -74,19 +74,10 @@ def model_routes(role: AgentRole, settings: Settings) -> list[str]:
         chain.append(fallback)
     routes: list[str] = []
     for model_id in chain:
-        for route in (model_id, _global_profile(model_id)):
+        for route in (model_id, model_catalog().global_profile(model_id)):
             if route and route not in routes:
                 routes.append(route)
     return routes
-
-
-def _global_profile(model_id: str) -> str | None:
-    resolved = model_catalog().resolve(model_id)
-    if resolved is None or resolved.profile in (None, "global"):
-        return None
-    if "global" not in resolved.model.profiles or model_id.startswith("arn:"):
-        return None
-    return f"global.{resolved.model.base_id}"
 
 
 def deadline_of(config: Any, settings: Settings, now: float) -> float:

@@ -235,6 +235,17 @@ class ModelCatalog:
             return None
         return Resolved(model_id, found[0], found[1])
 
+    def global_profile(self, model_id: str) -> str | None:
+        """The ``global.`` inference profile of the model a geographic profile id names (a
+        throttled call's second route, `agents.model_routes`); None for a global, base or ARN
+        id, or a model without a global profile."""
+        resolved = self.resolve(model_id)
+        if resolved is None or resolved.profile in (None, "global") or model_id.startswith("arn:"):
+            return None
+        if "global" not in resolved.model.profiles:
+            return None
+        return f"global.{resolved.model.base_id}"
+
     def default_id(self, name: str) -> str:
         """A default id of `[defaults]` (``strong``, ``fast``, ``previous_strong``, ...)."""
         return self.defaults[name]

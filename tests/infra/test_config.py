@@ -224,3 +224,15 @@ def test_embedding_dimensions_are_titans_choices() -> None:
     assert stage_config("dev", {"embedding_dimensions": "512"}).embedding_dimensions == 512
     with pytest.raises(ValueError, match="embedding_dimensions=300 must be one of 256, 512"):
         stage_config("dev", {"embedding_dimensions": "300"})
+
+
+def test_the_functions_may_invoke_the_global_profile_a_throttled_call_tries_next() -> None:
+    config = stage_config("dev")
+    assert config.model_ids == (
+        "us.anthropic.claude-sonnet-5-5",
+        "global.anthropic.claude-sonnet-5-5",
+        "us.anthropic.claude-haiku-5-5",
+        "global.anthropic.claude-haiku-5-5",
+    )
+    nova = stage_config("dev", {"extra_model_ids": "amazon.nova-pro-v1:0"})
+    assert nova.model_ids[-1] == "amazon.nova-pro-v1:0"  # a base id has no global route
