@@ -25,6 +25,10 @@ resume it later)."""
 RETRY_AFTER_S = 60
 """The wait suggested when the service named none (``Retry-After`` of the API's 503)."""
 
+ROUTE_REFUSED = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
+"""Codes with which a fallback route (not the first) is passed over, as unusable here: the
+account may not invoke that profile or model (a deployment allows only the ids it is given)."""
+
 
 class ModelCallError(RuntimeError):
     """A model call failed at the service (after the retries the client makes)."""
@@ -62,17 +66,23 @@ class ModelUnavailableError(ModelCallError):
     def __init__(self, role: str, tried: Sequence[RouteAttempt], *, budget_spent: bool) -> None:
         attempts = sum(t.attempts for t in tried)
         seconds = sum(t.seconds for t in tried)
-        codes = sorted({t.code for t in tried})
+        waited = [t for t in tried if t.code not in ROUTE_REFUSED]
+        codes = sorted({t.code for t in waited})
         throttled = "ThrottlingException" in codes or "rate_limit_exceeded" in codes
         what = "kept throttling" if throttled else "was unavailable"
-        models = ", ".join(dict.fromkeys(t.model_id for t in tried))
+        models = ", ".join(dict.fromkeys(t.model_id for t in waited))
+        refused = "".join(
+            f"; {t.model_id} is not usable here ({t.code})"
+            for t in tried
+            if t in waited[:0] or t.code in ROUTE_REFUSED
+        )
         stop = "the call's time budget ran out" if budget_spent else "every route was tried"
         RuntimeError.__init__(
             self,
             f"the {role} agent could not reach its model: the service {what} ({', '.join(codes)}) "
-            f"on {models}, {attempts} attempts over {seconds:.1f} s, until {stop}. Wait a minute "
-            "and try again; if it keeps happening, ask for a higher quota for the model or "
-            "configure fallback models (STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS).",
+            f"on {models}{refused}, {attempts} attempts over {seconds:.1f} s, until {stop}. Wait "
+            "a minute and try again; if it keeps happening, ask for a higher quota for the model "
+            "or configure fallback models (STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS).",
         )
         self.role = role
         self.code = "ModelUnavailable"
@@ -93,6 +103,7 @@ class ModelOutputError(RuntimeError):
 __all__ = [
     "MODEL_UNAVAILABLE_EXIT",
     "RETRY_AFTER_S",
+    "ROUTE_REFUSED",
     "ModelCallError",
     "ModelOutputError",
     "ModelUnavailableError",

@@ -32,7 +32,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from agents.bedrock_chat import chat_model_for
-from agents.errors import ModelCallError, ModelUnavailableError, RouteAttempt
+from agents.errors import ROUTE_REFUSED, ModelCallError, ModelUnavailableError, RouteAttempt
 from agents.model_call import invoke_model
 from agents.model_ids import model_id_for
 from agents.roles import model_tier
@@ -127,7 +127,7 @@ class RoutedModel:
             try:
                 reply = invoke_model(self._runnable(index), messages, config, self.role)
             except ModelCallError as exc:
-                if exc.code not in RETRYABLE:
+                if exc.code not in RETRYABLE and not (index and exc.code in ROUTE_REFUSED):
                     raise
                 tried.append(RouteAttempt(self._name(index), exc.code, exc.attempts,
                                           self.clock() - begun))  # fmt: skip

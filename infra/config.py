@@ -213,12 +213,8 @@ class StageConfig:
 
     @property
     def model_ids(self) -> tuple[str, ...]:
-        """Every Bedrock model id the functions may invoke (configured order, no repeats): the
-        configured ids and, for a geographic inference profile, the model's ``global.`` profile,
-        the route a throttled call tries next (`agents.model_routes`)."""
-        catalog = model_catalog()
-        configured = (self.strong_model_id, self.fast_model_id, *self.extra_model_ids)
-        ids = [route for i in configured for route in (i, catalog.global_profile(i)) if route]
+        """Every Bedrock model id the functions may invoke (configured order, no repeats)."""
+        ids = (self.strong_model_id, self.fast_model_id, *self.extra_model_ids)
         return tuple(dict.fromkeys(ids))
 
     def with_overrides(self, values: Mapping[str, Any]) -> StageConfig:

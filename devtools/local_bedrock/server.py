@@ -221,6 +221,7 @@ def _raise_fault(fault: Fault | None, number: int, *, streaming: bool) -> None:
         "throttle": ("ThrottlingException", "Too many requests, please wait before trying again.", 429),
         "unavailable": ("ServiceUnavailableException", "Service unavailable. Try your request again.", 503),
         "stream_error": ("ModelErrorException", "The model failed to process the request.", 424),
+        "denied": ("AccessDeniedException", "You don't have access to the model with the specified model ID.", 403),
     }  # fmt: skip
     kind, message, status = errors[fault.kind]
     raise BedrockError(kind, f"{message} (fault injected at call {number})", status)

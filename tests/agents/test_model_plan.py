@@ -117,8 +117,11 @@ def test_settings_that_cannot_work_are_refused_naming_the_setting_and_the_limit(
 
 
 def test_old_models_get_a_warning_naming_the_date_and_the_replacement(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import agents.model_checks
+
+    monkeypatch.setattr(agents.model_checks, "_warned", set())  # logged once per process
     with caplog.at_level(logging.WARNING):
         warnings = check_model_settings(on_bedrock(strong_model_id=SONNET_45), TODAY)
     (warning,) = warnings

@@ -134,6 +134,31 @@ def test_throttled_without_end_a_chat_stops_in_two_sentences_with_exit_3(
         main(["--debug", "chat", "--message", "hello"])  # --debug shows the error itself
 
 
+def test_a_route_the_account_may_not_invoke_is_passed_over_and_named(
+    bedrock_with: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deployment may invoke only the ids it is given: the global profile answers 403."""
+    denied_global = "throttle@1,2,3;denied@4"
+    plan = bedrock_with(denied_global)
+    assert main(["chat", "--message", "hello"]) == 3
+    err = capsys.readouterr().err
+    assert (
+        "kept throttling (ThrottlingException) on us.anthropic.claude-haiku-5-5; "
+        "global.anthropic.claude-haiku-5-5 is not usable here (AccessDeniedException), "
+        "4 attempts over" in err
+    )
+    assert plan.calls == 4
+    # with a fallback model of the tier, the call goes on to it and the turn is answered
+    monkeypatch.setenv(
+        "STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS",
+        '{"fast": "us.anthropic.claude-haiku-4-5-20251001-v1:0"}',
+    )
+    plan = bedrock_with(denied_global)
+    assert main(["chat", "--message", "hello"]) == 0
+    assert "trying us.anthropic.claude-haiku-4-5-20251001-v1:0" in capsys.readouterr().out
+    assert plan.calls > 4
+
+
 def test_the_call_budget_stops_the_routes_early(
     bedrock_with: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -226,13 +226,10 @@ def test_embedding_dimensions_are_titans_choices() -> None:
         stage_config("dev", {"embedding_dimensions": "300"})
 
 
-def test_the_functions_may_invoke_the_global_profile_a_throttled_call_tries_next() -> None:
+def test_the_default_models_are_the_model_catalog_s() -> None:
+    from settings.model_catalog import model_catalog
+
     config = stage_config("dev")
-    assert config.model_ids == (
-        "us.anthropic.claude-sonnet-5-5",
-        "global.anthropic.claude-sonnet-5-5",
-        "us.anthropic.claude-haiku-5-5",
-        "global.anthropic.claude-haiku-5-5",
-    )
-    nova = stage_config("dev", {"extra_model_ids": "amazon.nova-pro-v1:0"})
-    assert nova.model_ids[-1] == "amazon.nova-pro-v1:0"  # a base id has no global route
+    catalog = model_catalog()
+    assert config.model_ids == catalog.generation_ids("current")
+    assert config.embedding_model_id == catalog.default_id("embedding")
