@@ -20,6 +20,7 @@ from devtools.local_bedrock.faults import FaultPlan
 from devtools.local_bedrock.server import LocalBedrock
 from prompts import load_prompt
 from settings.model_catalog import model_catalog
+from tests.support.aws import local_endpoint_env
 
 SONNET_55 = "us.anthropic.claude-sonnet-5-5"
 HAIKU_55 = "global.anthropic.claude-haiku-5-5"
@@ -32,13 +33,7 @@ TOOLS = {
 
 @pytest.fixture
 def runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Any]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(tmp_path / "none"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
-    }.items():
-        monkeypatch.setenv(name, value)
+    local_endpoint_env(monkeypatch, tmp_path)
     with serve(faults=FaultPlan(), guardrails={"gr-known": ["DRAFT", "1"]}) as bedrock:
         yield boto3.client(
             "bedrock-runtime",

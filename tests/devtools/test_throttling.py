@@ -20,6 +20,7 @@ from api.cli import main
 from devtools.local_bedrock import serve
 from devtools.local_bedrock.faults import FaultPlan
 from settings import get_settings
+from tests.support.aws import local_endpoint_env
 from tests.support.requests import TINY
 
 THROTTLE_FIVE = "throttle@1,2,3,4,5"
@@ -47,11 +48,8 @@ def bedrock_with(
         plan = FaultPlan.parse(faults)
         server = serve(faults=plan)
         servers.append(server)
+        local_endpoint_env(monkeypatch, tmp_path)
         for name, value in {
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_CONFIG_FILE": str(tmp_path / "none"),
-            "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"),
             "STRATIGOS_MODEL_PROVIDER": "bedrock",
             "STRATIGOS_BEDROCK_ENDPOINT_URL": server.url,
             "STRATIGOS_BEDROCK_STREAMING": "false",

@@ -12,6 +12,7 @@ from api.cli import main
 from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
 from settings import Settings, TracingSettings
 from settings.tracing import configure_tracing, tracing_installed
+from tests.support.aws import local_endpoint_env
 from tests.support.requests import SMALL_REQUEST
 
 CONTENT_KEYS = {
@@ -169,17 +170,9 @@ def test_bedrock_converse_calls_carry_its_provider_model_tokens_and_stop_reasons
     from devtools.local_bedrock import serve
     from settings import get_settings
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(offline_data_dir / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(offline_data_dir / "no-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "STRATIGOS_MODEL_PROVIDER": "bedrock",
-        "STRATIGOS_BEDROCK_MAX_ATTEMPTS": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    local_endpoint_env(monkeypatch, offline_data_dir)
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "bedrock")
+    monkeypatch.setenv("STRATIGOS_BEDROCK_MAX_ATTEMPTS", "1")
     with serve() as bedrock:
         monkeypatch.setenv("STRATIGOS_BEDROCK_ENDPOINT_URL", bedrock.url)
         get_settings.cache_clear()
