@@ -7,7 +7,10 @@ within its node, whose outcome the parent graph checkpoints), so it never touche
 checkpointer: a node may run it synchronously under a server whose checkpointer is async only
 (`langgraph dev`, docs/langgraph-platform.md). The decision is then asked for with
 `with_structured_output(schema)`; a reply that does not validate is asked for once more with
-the validation error, then raises `AgentError`.
+the validation error, then raises `AgentError`. How the decision is asked for depends on the model
+(`agents.models.structured_model`: a forced tool call, native structured output, or the schema
+as a tool under auto tool choice for models that refuse forced tool choice); the outcome says
+which, and a corrective retry is noted (`AgentOutcome.notes`) for the trace.
 Token use (from usage metadata) is counted over every model call. Tasks and tool results reach the
 model in canonical JSON (`prompts.canonical`: sorted keys, floats to 6 significant digits).
 """
@@ -37,11 +40,15 @@ from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
-from agents.errors import ModelCallError, ModelOutputError
-from agents.models import chat_model, structured_model
+from agents.errors import ModelOutputError
+from agents.model_call import stop_reason
+from agents.model_plan import bedrock_plan
+from agents.model_routes import RoutedModel
+from agents.models import chat_model, is_bedrock, model_id_for, routes_for, structured_model
+from agents.trace_notes import trace_note
 from prompts import load_prompt
 from prompts.canonical import canonical_text, model_json
-from prompts.roles import AgentRole
+from prompts.roles import AGENT_ROLES, AgentRole
 from settings import Settings, get_settings
 
 T = TypeVar("T", bound=BaseModel)
@@ -56,12 +63,15 @@ class AgentError(RuntimeError):
 
 @dataclass(frozen=True)
 class AgentOutcome(Generic[T]):
-    """An agent's validated decision, its conversation and the tokens it used."""
+    """An agent's validated decision, its conversation and the tokens it used; `method` is how
+    the decision was asked for, `notes` what the trace should say (a corrective retry)."""
 
     decision: T
     messages: list[BaseMessage]
     tokens: int
     usage: dict[str, int]
+    method: str = "forced_tool"
+    notes: tuple[str, ...] = ()
 
 
 USAGE_KEYS = (
@@ -71,26 +81,54 @@ USAGE_KEYS = (
     "total_tokens",
     "cache_read_tokens",
     "cache_write_tokens",
+    "fallback_calls",
 )
-"""What `usage_of` counts."""
+"""What `usage_of` counts (`fallback_calls`: calls a fallback route answered,
+`agents.model_routes`)."""
+
+
+def call_usage(message: BaseMessage) -> dict[str, int] | None:
+    """One model reply's tokens, each counted once, in Bedrock's terms: ``input_tokens`` the
+    prompt tokens neither read from nor written to the prompt cache, ``cache_read_tokens`` and
+    ``cache_write_tokens`` those that were, ``output_tokens``, and ``total_tokens`` their sum
+    (the whole prompt plus the output). LangChain's usage metadata counts cached tokens within
+    ``input_tokens`` (``input_token_details``: ``cache_read``, ``cache_creation`` and
+    langchain-aws's per-TTL ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``), so
+    they are taken out. None for a message without usage (not a model reply)."""
+    usage = getattr(message, "usage_metadata", None)
+    if not isinstance(message, AIMessage) or not usage:
+        return None
+    details = usage.get("input_token_details") or {}
+    read = int(details.get("cache_read", 0) or 0)
+    write = sum(
+        int(details.get(key, 0) or 0)
+        for key in ("cache_creation", "ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+    )
+    prompt = int(usage.get("input_tokens", 0))
+    output = int(usage.get("output_tokens", 0))
+    uncached = max(0, prompt - read - write)
+    return {
+        "input_tokens": uncached,
+        "output_tokens": output,
+        "cache_read_tokens": read,
+        "cache_write_tokens": write,
+        "total_tokens": uncached + read + write + output,
+    }
 
 
 def usage_of(messages: Sequence[BaseMessage]) -> dict[str, int]:
     """Model calls and tokens of the model replies in `messages` (every provider reports usage
-    metadata: Bedrock's, the OpenAI-compatible servers', the offline model's estimate); cache
-    tokens from ``input_token_details`` (``cache_read``, ``cache_creation``)."""
+    metadata: Bedrock's, the OpenAI-compatible servers', the offline model's estimate), each
+    token counted once (`call_usage`)."""
     totals = dict.fromkeys(USAGE_KEYS, 0)
     for message in messages:
-        usage = getattr(message, "usage_metadata", None)
-        if not isinstance(message, AIMessage) or not usage:
+        usage = call_usage(message)
+        if usage is None:
             continue
-        details = usage.get("input_token_details") or {}
         totals["llm_calls"] += 1
-        totals["input_tokens"] += int(usage.get("input_tokens", 0))
-        totals["output_tokens"] += int(usage.get("output_tokens", 0))
-        totals["total_tokens"] += int(usage.get("total_tokens", 0))
-        totals["cache_read_tokens"] += int(details.get("cache_read", 0) or 0)
-        totals["cache_write_tokens"] += int(details.get("cache_creation", 0) or 0)
+        totals["fallback_calls"] += "stratigos_route" in (message.response_metadata or {})
+        for key, value in usage.items():
+            totals[key] += value
     return totals
 
 
@@ -100,13 +138,9 @@ def add_usage(left: dict[str, int] | None, right: dict[str, int] | None) -> dict
 
 
 def tokens_of(messages: Sequence[BaseMessage]) -> int:
-    """Total tokens reported in the usage metadata of the AI messages."""
-    total = 0
-    for message in messages:
-        usage = getattr(message, "usage_metadata", None)
-        if isinstance(message, AIMessage) and usage:
-            total += int(usage.get("total_tokens", 0))
-    return total
+    """Tokens of the model replies in `messages`: each reply's whole prompt (cached or not) and
+    output, counted once (what token budgets charge)."""
+    return usage_of(messages)["total_tokens"]
 
 
 def _canonical_result(
@@ -133,72 +167,28 @@ def model_turns_since_request(messages: Sequence[BaseMessage]) -> int:
 BUDGET_EXHAUSTED = "not run: the agent's tool-round budget for this request is spent"
 """The result given to tool calls made at the tool-round cap (so none is left unanswered)."""
 
-STOP_REASONS_REFUSED = ("guardrail_intervened", "content_filtered")
-"""Stop reasons whose reply is never used."""
+CACHE_POINT: dict[str, Any] = {"cachePoint": {"type": "default"}}
+"""A Bedrock prompt-cache checkpoint (Converse's CachePointBlock)."""
 
 
 def system_prompt(role: AgentRole, settings: Settings | None = None) -> SystemMessage:
-    """`role`'s system prompt; with `bedrock_prompt_caching` on Bedrock, followed by a
-    cachePoint so later calls read the (long) prompt from the cache."""
+    """`role`'s system prompt; on Bedrock with prompt caching (`bedrock_prompt_caching`, on by
+    default) and a model that caches system prompts, followed by a cache point so later calls
+    read the (long) prompt from the cache."""
     settings = settings or get_settings()
     text = load_prompt(role).text
-    if settings.bedrock.prompt_caching and settings.models.resolved_provider(role) == "bedrock":
-        return SystemMessage([{"type": "text", "text": text}, {"cachePoint": {"type": "default"}}])
+    if cache_point_for(role, "system", settings):
+        return SystemMessage([{"type": "text", "text": text}, CACHE_POINT])
     return SystemMessage(text)
 
 
-def _model_error(role: str, exc: Exception) -> ModelCallError:
-    from botocore.exceptions import BotoCoreError, ClientError
-    from openai import APIError
-
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        return ModelCallError(
-            role, str(error.get("Code", "ClientError")), str(error.get("Message", exc))
-        )
-    if isinstance(exc, BotoCoreError):
-        return ModelCallError(role, type(exc).__name__, str(exc))
-    if isinstance(exc, APIError):  # an OpenAI-compatible server's error (after its retries)
-        return ModelCallError(role, str(exc.code or type(exc).__name__), exc.message)
-    raise exc
-
-
-def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, role: str) -> Any:
-    """`runnable.invoke(messages, config)`, with the service's failures raised as
-    `ModelCallError` and refused replies (guardrail, content filter) as `ModelOutputError`."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from openai import APIError
-
-    try:
-        reply = runnable.invoke(list(messages), config)
-    except (ClientError, BotoCoreError, APIError) as exc:
-        raise _model_error(role, exc) from exc
-    raw = reply.get("raw") if isinstance(reply, dict) else reply
-    stop = stop_reason(raw)
-    if stop in STOP_REASONS_REFUSED:
-        raise ModelOutputError(role, stop, "the model service blocked the reply")
-    return reply
-
-
-OPENAI_FINISH_REASONS = {
-    "length": "max_tokens",
-    "content_filter": "content_filtered",
-    "tool_calls": "tool_use",
-    "function_call": "tool_use",
-    "stop": "end_turn",
-}
-"""OpenAI ``finish_reason`` values as the Bedrock ``stopReason`` they mean."""
-
-
-def stop_reason(message: Any) -> str | None:
-    """The reply's stop reason in Bedrock's words (``stopReason``; an OpenAI-compatible
-    server's ``finish_reason`` mapped by `OPENAI_FINISH_REASONS`); None for models giving none."""
-    metadata = getattr(message, "response_metadata", None) or {}
-    reason = metadata.get("stopReason") or metadata.get("stop_reason")
-    if not reason and metadata.get("finish_reason"):
-        finish = str(metadata["finish_reason"])
-        reason = OPENAI_FINISH_REASONS.get(finish, finish)
-    return str(reason) if reason else None
+def cache_point_for(role: AgentRole | str, where: str, settings: Settings | None = None) -> bool:
+    """Whether `role`'s calls put a cache point after its `where` (``system`` or ``tools``)."""
+    settings = settings or get_settings()
+    if role not in AGENT_ROLES or settings.models.resolved_provider(role) != "bedrock":
+        return False
+    plan = bedrock_plan(role, model_id_for(role, settings), settings)
+    return plan.cache_system if where == "system" else plan.cache_tools
 
 
 def _truncated_tool_calls(message: AIMessage) -> AIMessage:
@@ -210,18 +200,29 @@ def _truncated_tool_calls(message: AIMessage) -> AIMessage:
     return message
 
 
-def tool_loop(model: BaseChatModel, tools: Sequence[BaseTool], role: str = "agent") -> Any:
+def tool_loop(
+    model: BaseChatModel,
+    tools: Sequence[BaseTool],
+    role: str = "agent",
+    settings: Settings | None = None,
+    routes: Sequence[str] = (),
+) -> Any:
     """A compiled subgraph without a checkpointer (run it with `run_tool_loop`): the model calls
-    tools until it answers (at most `MAX_TOOL_ROUNDS` model turns per request). Tool calls made
-    at the cap are answered with `BUDGET_EXHAUSTED` errors, so every toolUse has its
-    toolResult."""
-    bound = model.bind_tools(list(tools))
+    tools until it answers (at most `MAX_TOOL_ROUNDS` model turns per request), over `routes`
+    when the service throttles (`agents.model_routes`). Tool calls made at the cap are answered
+    with `BUDGET_EXHAUSTED` errors, so every toolUse has its toolResult."""
+
+    def bind(chosen: BaseChatModel) -> Any:
+        caching = is_bedrock(chosen) and cache_point_for(role, "tools", settings)
+        return chosen.bind_tools([*tools, *([CACHE_POINT] if caching else [])])
+
+    caller = RoutedModel(cast(AgentRole, role), model, bind, routes=routes, settings=settings)
 
     def call_model(state: MessagesState, config: RunnableConfig) -> dict[str, list[AnyMessage]]:
         turns = model_turns_since_request(state["messages"])
         if turns >= MAX_TOOL_ROUNDS:
             return {"messages": []}
-        reply = invoke_model(bound, state["messages"], config, role)
+        reply = caller.invoke(state["messages"], config)
         return {"messages": [_truncated_tool_calls(reply)]}
 
     def route(state: MessagesState) -> str:
@@ -258,9 +259,11 @@ def run_tool_loop(
     role: str,
     messages: Sequence[BaseMessage],
     config: RunnableConfig | None = None,
+    settings: Settings | None = None,
+    routes: Sequence[str] = (),
 ) -> list[BaseMessage]:
-    """Run `tool_loop` on `messages` with the caller's `config` (or the enclosing node's);
-    the whole conversation after it.
+    """Run `tool_loop` on `messages` with the caller's `config` (or the enclosing node's) over
+    `routes` (`agents.model_routes`); the whole conversation after it.
 
     The loop saves nothing, so the durability a parent run hands its nodes is left out of its
     config: with ``sync`` (`graphs.optimization_run` streams with it) LangGraph would wait for a checkpoint
@@ -269,10 +272,22 @@ def run_tool_loop(
     config = ensure_config(config)
     configurable = config.get("configurable") or {}
     config["configurable"] = {k: v for k, v in configurable.items() if k != CONFIG_KEY_DURABILITY}
-    result = tool_loop(model, tools, role).invoke(
+    result = tool_loop(model, tools, role, settings, routes).invoke(
         {"messages": list(messages)}, config, stream_mode="values"
     )
     return list(result["messages"])
+
+
+def _decision_problem(reply: dict[str, Any], name: str, method: str, truncated: bool) -> Any:
+    """What was wrong with a structured reply, for the corrective retry."""
+    if truncated:
+        return "it was cut at the output-token limit: answer shorter"
+    problem = reply.get("parsing_error")
+    if isinstance(problem, ValidationError):
+        return problem.errors()[:3]
+    if problem is None and method == "auto_tool":
+        return f"no call of the {name} tool came back: call it with your decision"
+    return problem
 
 
 def run_agent(
@@ -291,23 +306,33 @@ def run_agent(
 
     With `tools`, the agent first works in a tool-calling loop (at most `MAX_TOOL_ROUNDS` turns).
     """
+    routes = routes_for(role, settings) if model is None else []
     model = model or chat_model(role, settings)
     if messages is None:
         messages = [system_prompt(role, settings), HumanMessage(model_json(task))]
     messages = list(messages)
     given = len(messages)
     if tools:
-        messages = run_tool_loop(model, tools, role, messages, config)
+        messages = run_tool_loop(model, tools, role, messages, config, settings, routes)
     replies: list[BaseMessage] = list(messages[given:])
     ask = HumanMessage(DECISION_PROMPT.format(schema=schema.__name__))
-    structured = structured_model(model, schema, settings)
+    used_tools = any(isinstance(m, ToolMessage) for m in messages)
+    method = structured_model(model, schema, settings, role, tools_in_history=used_tools)[1]
+    structured = RoutedModel(
+        role,
+        model,
+        lambda chosen: structured_model(
+            chosen, schema, settings, role, tools_in_history=used_tools
+        )[0],
+        routes=routes,
+        settings=settings,
+    )
     error: str | None = None
-    spent = tokens_of(messages)
+    notes: list[str] = []
     for _ in range(2):
         prompt = [*messages, ask] if error is None else [*messages, ask, HumanMessage(error)]
-        reply = cast(dict[str, Any], invoke_model(structured, prompt, config, role))
+        reply = cast(dict[str, Any], structured.invoke(prompt, config))
         raw = reply["raw"]
-        spent += tokens_of([raw])
         replies.append(raw)
         parsed = reply.get("parsed")
         truncated = stop_reason(raw) == "max_tokens"
@@ -315,17 +340,16 @@ def run_agent(
             return AgentOutcome(
                 decision=parsed,
                 messages=[*messages, raw],
-                tokens=spent,
+                tokens=tokens_of(replies),
                 usage=usage_of(replies),
+                method=method,
+                notes=tuple(notes),
             )
         if truncated and error is not None:
             raise ModelOutputError(role, "max_tokens", f"no complete {schema.__name__} fits")
-        problem = (
-            "it was cut at the output-token limit: answer shorter"
-            if truncated
-            else reply.get("parsing_error")
-        )
-        if isinstance(problem, ValidationError):
-            problem = problem.errors()[:3]
+        problem = _decision_problem(reply, schema.__name__, method, truncated)
+        note = f"the {role} agent's {schema.__name__} ({method}) was not valid ({problem}); asked once more"
+        notes.append(note)
+        trace_note(note, "decision_retry")
         error = RETRY_PROMPT.format(problem=problem, schema=schema.__name__)
     raise AgentError(f"the {role} agent gave no valid {schema.__name__}: {error}")

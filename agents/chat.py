@@ -23,14 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents.agent_loop import (
     AgentOutcome,
-    invoke_model,
     run_agent,
     run_tool_loop,
     system_prompt,
     tokens_of,
 )
 from agents.decisions import ScenarioName, SearchedParameter
-from agents.models import chat_model
+from agents.model_routes import RoutedModel
+from agents.models import chat_model, routes_for
 from prompts import load_guide
 from prompts.roles import AgentRole
 from settings import Settings
@@ -216,14 +216,20 @@ def _conversation(
     recent = list(messages)[-HISTORY:]
     while recent and not isinstance(recent[0], HumanMessage):
         recent = recent[1:]  # never start mid tool exchange
-    system = [system_prompt(role, settings), SystemMessage(CHAT_MODE)]
+    prompt = system_prompt(role, settings)
+    texts = [CHAT_MODE]
     if memory is not None:
-        system.append(SystemMessage(load_guide("memory").text))
+        texts.append(load_guide("memory").text)
         if memory.known:
-            system.append(SystemMessage(memory.known))
+            texts.append(memory.known)
     if context is not None:
-        system.append(SystemMessage(context))
-    return [*system, *recent]
+        texts.append(context)
+    # after a prompt with a cache point (a list of blocks), each text is a block of its own:
+    # merged into one system message on the way to Bedrock, they stay separate blocks rather
+    # than one glued text
+    blocks = isinstance(prompt.content, list)
+    extra = [SystemMessage([{"type": "text", "text": t}] if blocks else t) for t in texts]
+    return [prompt, *extra, *recent]
 
 
 def _decision(
@@ -264,10 +270,16 @@ def answer(
     tool results and the final answer) and the tokens spent."""
     conversation = _conversation(role, messages, context, settings, memory)
     model = chat_model(role, settings)
+    routes = routes_for(role, settings)
     if tools:
-        new = run_tool_loop(model, tools, role, conversation, config)[len(conversation) :]
+        new = run_tool_loop(model, tools, role, conversation, config, settings, routes)
+        new = new[len(conversation) :]
     else:
-        new = [invoke_model(model, conversation, config, role)]
+        new = [
+            RoutedModel(role, model, lambda m: m, routes=routes, settings=settings).invoke(
+                conversation, config
+            )
+        ]
     if not new or not isinstance(new[-1], AIMessage) or new[-1].tool_calls:
         new.append(AIMessage("I could not finish that within the allowed number of steps."))
     return new, tokens_of(new)

@@ -2,21 +2,93 @@
 
 - `ModelCallError`: the model service refused or failed a call that retries did not fix
   (botocore's ``ClientError`` with Bedrock's error code, a broken response stream, retries
-  exhausted). Its message names the agent role and the service's code and message.
+  exhausted). Its message names the agent role and the service's code and message; `attempts`
+  counts the tries the client made, `retry_after` is the wait the service asked for (seconds).
+- `ModelUnavailableError`: no route reached a model: the service kept throttling or was
+  unavailable on every route (`agents.model_routes`) within the call's time budget. Its message
+  says so in two sentences: what happened (after how many attempts and seconds, on which
+  models) and what to do. The command line exits with `MODEL_UNAVAILABLE_EXIT` on it; the API
+  answers 503 with ``Retry-After``.
 - `ModelOutputError`: the model answered, but not with something usable: its output was cut at
   the token limit (``stopReason: max_tokens``), or a guardrail or content filter intervened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+MODEL_UNAVAILABLE_EXIT = 3
+"""The command line's exit code when no model could be reached (the work is kept: retry or
+resume it later)."""
+
+RETRY_AFTER_S = 60
+"""The wait suggested when the service named none (``Retry-After`` of the API's 503)."""
+
+ROUTE_REFUSED = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
+"""Codes with which a fallback route (not the first) is passed over, as unusable here: the
+account may not invoke that profile or model (a deployment allows only the ids it is given)."""
+
 
 class ModelCallError(RuntimeError):
-    """A model call failed at the service (after the retries botocore makes)."""
+    """A model call failed at the service (after the retries the client makes)."""
 
-    def __init__(self, role: str, code: str, message: str) -> None:
+    def __init__(
+        self,
+        role: str,
+        code: str,
+        message: str,
+        *,
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"the {role} agent's model call failed: {code}: {message}")
         self.role = role
         self.code = code
+        self.attempts = attempts
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RouteAttempt:
+    """One route tried: its model id, the error code it ended with, the client's attempts and
+    the seconds it took."""
+
+    model_id: str
+    code: str
+    attempts: int
+    seconds: float
+
+
+class ModelUnavailableError(ModelCallError):
+    """Every route of a model call stayed throttled or unavailable (see the module docstring)."""
+
+    def __init__(self, role: str, tried: Sequence[RouteAttempt], *, budget_spent: bool) -> None:
+        attempts = sum(t.attempts for t in tried)
+        seconds = sum(t.seconds for t in tried)
+        waited = [t for t in tried if t.code not in ROUTE_REFUSED]
+        codes = sorted({t.code for t in waited})
+        throttled = "ThrottlingException" in codes or "rate_limit_exceeded" in codes
+        what = "kept throttling" if throttled else "was unavailable"
+        models = ", ".join(dict.fromkeys(t.model_id for t in waited))
+        refused = "".join(
+            f"; {t.model_id} is not usable here ({t.code})"
+            for t in tried
+            if t in waited[:0] or t.code in ROUTE_REFUSED
+        )
+        stop = "the call's time budget ran out" if budget_spent else "every route was tried"
+        RuntimeError.__init__(
+            self,
+            f"the {role} agent could not reach its model: the service {what} ({', '.join(codes)}) "
+            f"on {models}{refused}, {attempts} attempts over {seconds:.1f} s, until {stop}. Wait "
+            "a minute and try again; if it keeps happening, ask for a higher quota for the model "
+            "or configure fallback models (STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS).",
+        )
+        self.role = role
+        self.code = "ModelUnavailable"
+        self.attempts = attempts
+        self.retry_after = None
+        self.tried = tuple(tried)
 
 
 class ModelOutputError(RuntimeError):
@@ -28,4 +100,12 @@ class ModelOutputError(RuntimeError):
         self.stop_reason = stop_reason
 
 
-__all__ = ["ModelCallError", "ModelOutputError"]
+__all__ = [
+    "MODEL_UNAVAILABLE_EXIT",
+    "RETRY_AFTER_S",
+    "ROUTE_REFUSED",
+    "ModelCallError",
+    "ModelOutputError",
+    "ModelUnavailableError",
+    "RouteAttempt",
+]

@@ -6,8 +6,11 @@ The provider of each role comes from settings (`Settings.models.resolved_provide
 credentials are configured) gives the deterministic `OfflineChatModel`; ``bedrock``
 gives `langchain_aws.ChatBedrockConverse` with the role's model id (``bedrock_model_ids[role]``,
 else the strong model for the optimizer and explanation agents and the fast one for the others),
-the region, an optional endpoint URL (e.g. a local Bedrock-compatible server), temperature 0 and
-a botocore `Config` with bounded retries (standard mode) and a read timeout; ``openai`` gives
+the region, an optional endpoint URL (e.g. a local Bedrock-compatible server), the request
+settings the model catalog says the model accepts (`agents.model_plan`: temperature 0 only where
+sampling is accepted, thinking and effort per role) and a botocore `Config` with adaptive
+retries and a read timeout (`settings.bedrock`); the settings are checked against the catalog
+first (`agents.model_checks`); ``openai`` gives
 `langchain_openai.ChatOpenAI` on the Chat Completions API (never the Responses API) with
 ``openai_base_url``, the role's model (``openai_models[role]``, else the strong or fast one),
 temperature 0, ``max_completion_tokens``, a timeout, bounded retries and ``stream_usage`` (usage
@@ -29,7 +32,12 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.runnables import Runnable
 from pydantic import BaseModel, SecretStr
 
-from agents.roles import model_tier
+from agents.bedrock_chat import chat_model_for
+from agents.model_checks import check_model_settings
+from agents.model_ids import max_tokens_for, model_id_for, openai_model_for
+from agents.model_plan import StructuredMethod, bedrock_plan
+from agents.model_routes import model_routes
+from agents.structured_output import native_structured
 from prompts.roles import AGENT_ROLES, AgentRole
 from settings import (
     OPENAI_DEFAULT_BASE_URL,
@@ -38,31 +46,6 @@ from settings import (
     Settings,
     get_settings,
 )
-from settings.bedrock import bedrock_config
-
-
-def model_id_for(role: AgentRole, settings: Settings | None = None) -> str:
-    """The Bedrock model id of `role`: the per-role override, else the strong or fast model."""
-    settings = settings or get_settings()
-    return _role_model(
-        role,
-        settings.bedrock.model_ids,
-        settings.bedrock.strong_model_id,
-        settings.bedrock.fast_model_id,
-    )
-
-
-def openai_model_for(role: AgentRole, settings: Settings | None = None) -> str:
-    """The OpenAI-compatible model name of `role`: the per-role override, else strong or fast."""
-    settings = settings or get_settings()
-    return _role_model(
-        role, settings.openai.models, settings.openai.strong_model, settings.openai.fast_model
-    )
-
-
-def _role_model(role: AgentRole, overrides: Mapping[str, str], strong: str, fast: str) -> str:
-    """`overrides[role]` when set, else the model of `role`'s tier (`agents.roles.model_tier`)."""
-    return overrides.get(role) or (strong if model_tier(role) == "strong" else fast)
 
 
 def check_role_keys(settings: Settings) -> None:
@@ -151,44 +134,54 @@ def _openai_model(role: AgentRole, settings: Settings) -> BaseChatModel:
 
 
 def _bedrock_model(role: AgentRole, settings: Settings) -> BaseChatModel:
-    from langchain_aws import ChatBedrockConverse  # imported lazily: ~0.5 s of boto3 setup
+    check_model_settings(settings)
+    return chat_model_for(role, model_id_for(role, settings), settings)
 
-    model_id = model_id_for(role, settings)
-    kwargs: dict[str, Any] = {
-        "model": model_id,
-        "region_name": settings.bedrock.region,
-        "temperature": 0.0,
-        "config": bedrock_config(settings),
-    }
-    if settings.bedrock.endpoint_url:
-        kwargs["endpoint_url"] = settings.bedrock.endpoint_url
-    if not settings.bedrock.streaming:
-        kwargs["disable_streaming"] = True
-    kwargs["max_tokens"] = max_tokens_for(role, settings)
-    if settings.bedrock.guardrail_id:
-        kwargs["guardrail_config"] = {
-            "guardrailIdentifier": settings.bedrock.guardrail_id,
-            "guardrailVersion": settings.bedrock.guardrail_version,
-        }
-    model: BaseChatModel = ChatBedrockConverse(**kwargs)
-    return model
+
+def routes_for(role: AgentRole, settings: Settings | None = None) -> list[str]:
+    """The model ids `role`'s calls may try in turn (`agents.model_routes`): its Bedrock model,
+    another profile of it and its tier's fallback; none off Bedrock (one route: its model)."""
+    settings = settings or get_settings()
+    if settings.models.resolved_provider(role) != "bedrock":
+        return []
+    return model_routes(role, settings)
 
 
 def structured_model(
-    model: BaseChatModel, schema: type[BaseModel], settings: Settings | None = None
-) -> Runnable[Any, Any]:
-    """`model.with_structured_output(schema, include_raw=True)`; on an OpenAI-compatible server
-    with ``openai_structured_output``'s method (a forced tool call or response_format
-    json_schema)."""
+    model: BaseChatModel,
+    schema: type[BaseModel],
+    settings: Settings | None = None,
+    role: AgentRole | None = None,
+    *,
+    tools_in_history: bool = False,
+) -> tuple[Runnable[Any, Any], StructuredMethod]:
+    """A runnable answering ``{"raw", "parsed", "parsing_error"}`` for a decision of `schema`,
+    and how it asks for it: on Bedrock the way the model catalog says `role`'s model accepts
+    (`agents.model_plan.BedrockPlan.structured_method`: a forced tool, native structured output,
+    or the schema as a tool under auto tool choice); on an OpenAI-compatible server with
+    ``openai_structured_output``'s method; else a forced tool call."""
+    settings = settings or get_settings()
     if "langchain_openai" in sys.modules:  # else `model` cannot be a ChatOpenAI
         from langchain_openai import ChatOpenAI
 
         if isinstance(model, ChatOpenAI):
-            method = (settings or get_settings()).openai.structured_output
+            method = settings.openai.structured_output
             if method == "json_schema":
                 _quiet_parsed_serializer_warning()
-            return model.with_structured_output(schema, include_raw=True, method=method)
-    return model.with_structured_output(schema, include_raw=True)
+            runnable = model.with_structured_output(schema, include_raw=True, method=method)
+            return runnable, "native" if method == "json_schema" else "forced_tool"
+    if role is not None and "langchain_aws" in sys.modules:
+        from langchain_aws import ChatBedrockConverse
+
+        if isinstance(model, ChatBedrockConverse):
+            plan = bedrock_plan(role, model.model_id, settings)
+            how = plan.structured_method(
+                schema.model_json_schema(), tools_in_history=tools_in_history
+            )
+            if how == "native":
+                return native_structured(model, schema, plan.output_config()), how
+            return model.with_structured_output(schema, include_raw=True), how
+    return model.with_structured_output(schema, include_raw=True), "forced_tool"
 
 
 def _quiet_parsed_serializer_warning() -> None:
@@ -202,10 +195,10 @@ def _quiet_parsed_serializer_warning() -> None:
     )
 
 
-def max_tokens_for(role: AgentRole, settings: Settings | None = None) -> int:
-    """The output-token limit of `role`'s model calls (Bedrock: the per-role override, else
-    ``bedrock_max_tokens``; an OpenAI-compatible server: ``openai_max_tokens``)."""
-    settings = settings or get_settings()
-    if settings.models.resolved_provider(role) == "openai":
-        return settings.openai.max_tokens
-    return settings.bedrock.max_tokens_by_role.get(role, settings.bedrock.max_tokens)
+def is_bedrock(model: Any) -> bool:
+    """Whether `model` is a Bedrock chat model (`ChatBedrockConverse`, possibly bound)."""
+    if "langchain_aws" not in sys.modules:
+        return False
+    from langchain_aws import ChatBedrockConverse
+
+    return isinstance(getattr(model, "bound", model), ChatBedrockConverse)

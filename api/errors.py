@@ -19,6 +19,7 @@ the `problem`. Codes and statuses:
 | `RATE_LIMITED` | 429 | too many requests (`Retry-After` header, seconds) |
 | `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
 | `UNAVAILABLE` | 503 | the store cannot be reached |
+| `MODEL_UNAVAILABLE` | 503 | no model route answered: the model service kept throttling or was unavailable (`Retry-After` header, seconds) |
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from agents.errors import RETRY_AFTER_S, ModelUnavailableError
 from graphs.request import validation_problems
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
@@ -280,6 +282,13 @@ def _store_error(request: Request, exc: Exception) -> JSONResponse:
     return error_json(500, "INTERNAL", "internal error")
 
 
+def _model_unavailable(request: Request | None, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ModelUnavailableError)
+    wait = round(exc.retry_after or RETRY_AFTER_S)
+    log.warning("model unavailable: %s", exc)
+    return error_json(503, "MODEL_UNAVAILABLE", str(exc), headers={"Retry-After": str(wait)})
+
+
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # Starlette calls this outside the `except` block: pass the exception for its traceback
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
@@ -295,6 +304,7 @@ def error_document(exc: BaseException, where: str) -> dict[str, Any]:
         (ValidationError, _pydantic_error),
         (QuantError, _quant_error),
         (StoreError, _store_error),
+        (ModelUnavailableError, _model_unavailable),
     ]
     for kind, handler in handlers:
         if isinstance(exc, kind):
@@ -317,6 +327,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _pydantic_error)
     app.add_exception_handler(QuantError, _quant_error)
     app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(ModelUnavailableError, _model_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 

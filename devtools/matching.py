@@ -183,6 +183,17 @@ def _agent(body: dict[str, Any]) -> str:
     return role if shared[role] >= 40 else "an unknown agent"
 
 
+def _system_text(block: dict[str, Any]) -> str:
+    """A system block as text; a prompt-cache point as ``[cache point]``."""
+    return "[cache point]" if "cachePoint" in block else str(block.get("text", ""))
+
+
+def _tool_name(entry: dict[str, Any]) -> str:
+    """A toolConfig entry's name: its tool's, else what it is (``cachePoint``)."""
+    spec = entry.get("toolSpec")
+    return str(spec["name"]) if isinstance(spec, dict) else next(iter(entry), "?")
+
+
 def describe_mismatch(replayed: dict[str, Any], recorded: dict[str, Any]) -> list[str]:
     """Where a replayed request body first differs from a recorded one, for people: the agent,
     the field (system prompt, tool schemas, or message index, role and block), and a short diff
@@ -191,16 +202,12 @@ def describe_mismatch(replayed: dict[str, Any], recorded: dict[str, Any]) -> lis
         return _describe_embedding_mismatch(replayed, recorded)
     lines = [f"agent: {_agent(replayed)}"]
     if not same(replayed.get("system"), recorded.get("system")):
-        old = "\n".join(str(s.get("text", "")) for s in recorded.get("system") or [])
-        new = "\n".join(str(s.get("text", "")) for s in replayed.get("system") or [])
+        old = "\n".join(_system_text(s) for s in recorded.get("system") or [])
+        new = "\n".join(_system_text(s) for s in replayed.get("system") or [])
         return [*lines, "differs in: the system prompt", *short_diff(old, new)]
     if not same(replayed.get("toolConfig"), recorded.get("toolConfig")):
-        old_tools = {
-            t["toolSpec"]["name"]: t for t in (recorded.get("toolConfig") or {}).get("tools", [])
-        }
-        new_tools = {
-            t["toolSpec"]["name"]: t for t in (replayed.get("toolConfig") or {}).get("tools", [])
-        }
+        old_tools = {_tool_name(t): t for t in (recorded.get("toolConfig") or {}).get("tools", [])}
+        new_tools = {_tool_name(t): t for t in (replayed.get("toolConfig") or {}).get("tools", [])}
         changed = sorted(
             n
             for n in old_tools.keys() | new_tools.keys()

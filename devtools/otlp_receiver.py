@@ -1,8 +1,9 @@
-"""A loopback OTLP/HTTP trace receiver for tests: `POST /v1/traces` with an
+"""A loopback OTLP/HTTP receiver for tests: `POST /v1/traces` with an
 `ExportTraceServiceRequest` in protobuf (`application/x-protobuf`, optionally gzip) or JSON
-(`application/json`, the OTLP JSON encoding). It keeps every span it receives as a
-`ReceivedSpan` and every request's headers and raw body (to check a signature), and answers 200
-with an empty `ExportTraceServiceResponse`.
+(`application/json`, the OTLP JSON encoding), and `POST /v1/metrics` with an
+`ExportMetricsServiceRequest` in protobuf. It keeps every span it receives as a `ReceivedSpan`,
+every histogram data point as a `ReceivedPoint`, and every request's headers and raw body (to
+check a signature), and answers 200 with an empty export response.
 
     with OtlpReceiver() as receiver:
         ... export to receiver.url ...
@@ -29,6 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from google.protobuf import json_format
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -50,6 +54,22 @@ class ReceivedSpan:
     start_ns: int = 0
     end_ns: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+    kind: int = 0
+    """The OTLP span kind (1 internal, 2 server, 3 client, ...)."""
+
+
+_CUMULATIVE = 2  # AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE
+
+
+@dataclass
+class ReceivedPoint:
+    """One histogram data point of a metric: its name and unit, attributes, count and sum."""
+
+    metric: str
+    unit: str
+    attributes: dict[str, Any]
+    count: int
+    sum: float
 
 
 @dataclass
@@ -97,6 +117,9 @@ class OtlpReceiver:
     ) -> None:
         """Listen on 127.0.0.1:`port` (0: a free one); `on_span` sees each span as it arrives."""
         self.spans: list[ReceivedSpan] = []
+        self.points: list[ReceivedPoint] = []
+        """Histogram points; a cumulative series' later export replaces its earlier point."""
+        self._cumulative: dict[tuple[str, int, str], int] = {}
         self._on_span = on_span
         self.requests: list[ReceivedRequest] = []
         self._lock = threading.Lock()
@@ -136,9 +159,11 @@ class OtlpReceiver:
     def _accept(self, path: str, headers: dict[str, str], body: bytes) -> int:
         with self._lock:
             self.requests.append(ReceivedRequest(path, headers, body))
+        raw = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
+        if path == "/v1/metrics":
+            return self._accept_metrics(raw)
         if path != "/v1/traces":
             return 404
-        raw = gzip.decompress(body) if headers.get("content-encoding") == "gzip" else body
         message = ExportTraceServiceRequest()
         if headers.get("content-type", "").startswith("application/json"):
             json_format.ParseDict(_hex_ids_to_base64(json.loads(raw)), message)
@@ -156,6 +181,7 @@ class OtlpReceiver:
                 start_ns=span.start_time_unix_nano,
                 end_ns=span.end_time_unix_nano,
                 events=[{"name": e.name, **_attributes(e.attributes)} for e in span.events],
+                kind=span.kind,
             )
             for resource_spans in message.resource_spans
             for scope_spans in resource_spans.scope_spans
@@ -167,6 +193,34 @@ class OtlpReceiver:
                 if self._on_span is not None:
                     self._on_span(span)
         return 200
+
+    def _accept_metrics(self, raw: bytes) -> int:
+        message = ExportMetricsServiceRequest()
+        message.ParseFromString(raw)
+        received = [
+            (metric.histogram.aggregation_temporality == _CUMULATIVE, point.start_time_unix_nano,
+             ReceivedPoint(metric.name, metric.unit, _attributes(point.attributes), point.count,
+                           point.sum))
+            for resource_metrics in message.resource_metrics
+            for scope_metrics in resource_metrics.scope_metrics
+            for metric in scope_metrics.metrics
+            if metric.WhichOneof("data") == "histogram"
+            for point in metric.histogram.data_points
+        ]  # fmt: skip
+        with self._lock:
+            for cumulative, start, point in received:
+                key = (point.metric, start, json.dumps(point.attributes, sort_keys=True))
+                if cumulative and key in self._cumulative:  # a later total of the same series
+                    self.points[self._cumulative[key]] = point
+                    continue
+                if cumulative:
+                    self._cumulative[key] = len(self.points)
+                self.points.append(point)
+        return 200
+
+    def metric(self, name: str) -> list[ReceivedPoint]:
+        """The data points received of metric `name`."""
+        return [p for p in self.points if p.metric == name]
 
     def named(self, prefix: str) -> list[ReceivedSpan]:
         """The spans whose name starts with `prefix`."""

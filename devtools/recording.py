@@ -22,7 +22,7 @@ import contextlib
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +115,23 @@ class Session:
     script: Script
     api: Api
     description: str
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Settings the session records with (the previous Claude generation's model ids)."""
 
+
+def previous_generation() -> dict[str, str]:
+    """The strong and fast model ids of the previous Claude generation (the model catalog's),
+    as the settings that select them."""
+    from settings.model_catalog import model_catalog
+
+    strong, fast = model_catalog().generation_ids("previous")
+    return {"STRATIGOS_BEDROCK_STRONG_MODEL_ID": strong, "STRATIGOS_BEDROCK_FAST_MODEL_ID": fast}
+
+
+CHAT_SCRIPT = chat_script(
+    [{"message": m} for m in CHAT_MESSAGES] + [{"decision": "edit", "changes": CHAT_EDIT}]
+)
+"""The chat session's script: the messages, then the drafted search approved with edits."""
 
 SESSIONS: dict[str, Session] = {
     "optimization": Session(
@@ -126,12 +142,25 @@ SESSIONS: dict[str, Session] = {
     ),
     "chat": Session(
         "chat",
-        chat_script(
-            [{"message": m} for m in CHAT_MESSAGES] + [{"decision": "edit", "changes": CHAT_EDIT}]
-        ),
+        CHAT_SCRIPT,
         "converse",
         "a chat: a risk question, a portfolio and a follow-up on its risk, then a strategy "
         "search approved with small edits (Converse)",
+    ),
+    "optimization-previous": Session(
+        "optimization-previous",
+        optimization_script(SMALL_REQUEST),
+        "converse",
+        "the optimization workflow on a small request, on the previous Claude generation "
+        "(Converse)",
+        previous_generation(),
+    ),
+    "chat-previous": Session(
+        "chat-previous",
+        CHAT_SCRIPT,
+        "converse",
+        "the chat session on the previous Claude generation (Converse)",
+        previous_generation(),
     ),
     "optimization-stream": Session(
         "optimization-stream",
@@ -343,6 +372,7 @@ def record(
     (recording it again). Raises ValueError when there is nothing to run.
     """
     description = ""
+    settings_env: dict[str, str] = {}
     if script is None:
         spec = SESSIONS.get(session or name) if session or name in SESSIONS else None
         if session is not None and spec is None:
@@ -351,6 +381,7 @@ def record(
             )
         if spec is not None:
             script, api, description = spec.script, api or spec.api, spec.description
+            settings_env = dict(spec.environment)
         elif (stored := stored_script(name, directory)) is not None:
             script, api = stored[0], api or stored[1]
         else:
@@ -359,7 +390,10 @@ def record(
                 f"built-in session: {', '.join(sorted(SESSIONS))})"
             )
     api = api or ("invoke" if script.kind == "embedding" else "converse")
-    with recording(name, directory=directory, target=target, api=api) as current:
+    with (
+        environment(settings_env),
+        recording(name, directory=directory, target=target, api=api) as current,
+    ):
         current.script = script
         current.description = description or f"a recorded {script.kind} script"
         current.produced = run_script(script, current.settings)

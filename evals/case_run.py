@@ -38,27 +38,41 @@ class ProviderError(ValueError):
 
 @dataclass(frozen=True)
 class Provider:
-    """A model provider to evaluate: `offline`, `bedrock` or `openai`, with a model id (the same
-    for every agent role; None for offline)."""
+    """A model provider to evaluate: `offline`, `bedrock` or `openai`, with a model id (every
+    agent role's; None for offline), or for a Claude generation (`name` ``current`` or
+    ``previous``) the strong model and the `fast` one, as the model catalog's defaults."""
 
     kind: str
     model: str | None = None
+    fast: str | None = None
+    name: str | None = None
 
     @property
     def label(self) -> str:
-        """How reports name it: `offline`, `bedrock:<model-id>`, `openai:<model>`."""
-        return self.kind if self.model is None else f"{self.kind}:{self.model}"
+        """How reports name it: `offline`, `bedrock:<model-id>`, `bedrock:current`,
+        `openai:<model>`."""
+        if self.model is None:
+            return self.kind
+        return f"{self.kind}:{self.name or self.model}"
 
 
 def parse_provider(text: str) -> Provider:
-    """`offline`, `bedrock:<model-id>` or `openai:<model>` as a `Provider`."""
+    """`offline`, `bedrock:<model-id>`, `bedrock:current`, `bedrock:previous` (the current or
+    previous Claude generation's strong and fast models, from the model catalog) or
+    `openai:<model>` as a `Provider`."""
+    from settings.model_catalog import model_catalog
+
     kind, _, model = text.partition(":")
     if kind == "offline" and not model:
         return Provider("offline")
+    if kind == "bedrock" and model in ("current", "previous"):
+        strong, fast = model_catalog().generation_ids(model)  # type: ignore[arg-type]
+        return Provider("bedrock", strong, fast, model)
     if kind in ("bedrock", "openai") and model:
         return Provider(kind, model)
     raise ProviderError(
-        f"unknown provider {text!r}: use offline, bedrock:<model-id> or openai:<model>"
+        f"unknown provider {text!r}: use offline, bedrock:<model-id>, bedrock:current, "
+        "bedrock:previous or openai:<model>"
     )
 
 
@@ -73,7 +87,7 @@ def provider_settings(base: Settings, provider: Provider, data_dir: Path) -> Set
         update["bedrock"] = base.bedrock.model_copy(
             update={
                 "strong_model_id": provider.model,
-                "fast_model_id": provider.model,
+                "fast_model_id": provider.fast or provider.model,
                 "model_ids": {},
             }
         )
@@ -113,7 +127,13 @@ class Trace:
     """The finished search run (`last_run` of the chat state), if any."""
     model_calls: int = 0
     tokens_in: int = 0
+    """Prompt tokens neither read from nor written to the prompt cache (Bedrock's inputTokens)."""
     tokens_out: int = 0
+    tokens_cache_read: int = 0
+    tokens_cache_write: int = 0
+    calls: list[tuple[str | None, dict[str, int]]] = field(default_factory=list)
+    """Each model call's model id (as its response named it; None when it named none) and its
+    tokens (`agents.agent_loop.call_usage`), for pricing each call on its own."""
     latency_s: float = 0.0
     models: list[str] = field(default_factory=list)
     """The model ids the providers' responses named (empty when they name none)."""
@@ -122,27 +142,26 @@ class Trace:
 
 
 class _Usage(BaseCallbackHandler):
-    """Counts model calls and their `usage_metadata` tokens."""
+    """Records every model call's model id and tokens (`call_usage`: each token once, cache
+    reads and writes apart)."""
 
     def __init__(self) -> None:
-        self.calls = 0
-        self.tokens_in = 0
-        self.tokens_out = 0
-        self.models: set[str] = set()
+        self.calls: list[tuple[str | None, dict[str, int]]] = []
 
     def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
-        self.calls += 1
+        from agents.agent_loop import call_usage
+
         for generations in response.generations:
             for generation in generations:
                 message = getattr(generation, "message", None)
                 metadata = getattr(message, "response_metadata", None) or {}
                 model = metadata.get("model_name") or metadata.get("model_id")
-                if model:
-                    self.models.add(str(model))
-                usage = getattr(message, "usage_metadata", None)
-                if usage:
-                    self.tokens_in += int(usage.get("input_tokens", 0))
-                    self.tokens_out += int(usage.get("output_tokens", 0))
+                usage = call_usage(message) if message is not None else None
+                self.calls.append((str(model) if model else None, usage or {}))
+
+    def total(self, key: str) -> int:
+        """The sum of `key` over the calls."""
+        return sum(usage.get(key, 0) for _, usage in self.calls)
 
 
 def _prepare(case: Case, settings: Settings, store: Store) -> None:
@@ -214,8 +233,14 @@ def run_case(
             trace.error = f"{type(exc).__name__}: {exc}"
         finally:
             trace.latency_s = clock() - started
-            trace.model_calls = usage.calls
-            trace.tokens_in, trace.tokens_out = usage.tokens_in, usage.tokens_out
-            trace.models = sorted(usage.models)
+            trace.model_calls = len(usage.calls)
+            trace.calls = list(usage.calls)
+            trace.tokens_in, trace.tokens_out = (
+                usage.total("input_tokens"),
+                usage.total("output_tokens"),
+            )
+            trace.tokens_cache_read = usage.total("cache_read_tokens")
+            trace.tokens_cache_write = usage.total("cache_write_tokens")
+            trace.models = sorted({model for model, _ in usage.calls if model})
             store.close()
     return trace

@@ -1,5 +1,6 @@
 """Evaluation results and their renderings: a terminal table, JSON and a self-contained HTML page
-comparing providers side by side (every text escaped)."""
+comparing providers side by side (every text escaped). With repeated runs (``--repeat N``) a case
+shows its pass rate (``k/N``) and each scorer's, and measurements are means over the runs."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ from evals.scorers import SCORERS, Score
 
 @dataclass(frozen=True)
 class CaseResult:
-    """One case on one provider: its trace, scores and cost (US dollars; None: unknown)."""
+    """One run of a case on one provider: its trace, scores, cost (US dollars; None: unknown)
+    and which run it was (0-based, with ``--repeat``)."""
 
     case: Case
     trace: Trace
     scores: dict[str, Score]
     cost: float | None
+    attempt: int = 0
 
     @property
     def passed(self) -> bool:
@@ -31,11 +34,12 @@ class CaseResult:
 
 @dataclass(frozen=True)
 class EvalReport:
-    """Every case on every provider, in run order."""
+    """Every run of every case on every provider, in run order (`repeat` runs of each)."""
 
     providers: list[str]
     results: list[CaseResult]
     prices: PriceTable
+    repeat: int = 1
 
     @property
     def passed(self) -> bool:
@@ -43,18 +47,29 @@ class EvalReport:
         return all(r.passed for r in self.results)
 
     def of(self, provider: str) -> list[CaseResult]:
-        """The results of `provider`."""
+        """The results of `provider` (every run)."""
         return [r for r in self.results if r.trace.provider == provider]
 
+    def runs(self, provider: str) -> dict[str, list[CaseResult]]:
+        """`provider`'s runs by case id, in case order."""
+        grouped: dict[str, list[CaseResult]] = {}
+        for result in self.of(provider):
+            grouped.setdefault(result.case.id, []).append(result)
+        return grouped
+
     def totals(self, provider: str) -> dict[str, Any]:
-        """Cases passed, tokens, cost (None when any case's cost is unknown) and latency."""
+        """Runs passed, tokens (uncached input, cache reads and writes, output), cost (None
+        when any run's cost is unknown) and latency, summed over every run."""
         results = self.of(provider)
         costs = [r.cost for r in results]
         return {
-            "cases": len(results),
+            "cases": len(self.runs(provider)),
+            "runs": len(results),
             "passed": sum(r.passed for r in results),
             "model_calls": sum(r.trace.model_calls for r in results),
             "tokens_in": sum(r.trace.tokens_in for r in results),
+            "tokens_cache_read": sum(r.trace.tokens_cache_read for r in results),
+            "tokens_cache_write": sum(r.trace.tokens_cache_write for r in results),
             "tokens_out": sum(r.trace.tokens_out for r in results),
             "cost_usd": None if any(c is None for c in costs) else sum(c for c in costs if c),
             "latency_s": round(sum(r.trace.latency_s for r in results), 3),
@@ -74,6 +89,7 @@ def to_json(report: EvalReport) -> dict[str, Any]:
     per provider its totals and per case its scores and measurements."""
     return {
         "passed": report.passed,
+        "repeat": report.repeat,
         "scorers": SCORERS,
         "prices": {"date": report.prices.date, "source": report.prices.source},
         "providers": {
@@ -82,6 +98,7 @@ def to_json(report: EvalReport) -> dict[str, Any]:
                 "cases": [
                     {
                         "id": r.case.id,
+                        "run": r.attempt + 1,
                         "tags": list(r.case.tags),
                         "passed": r.passed,
                         "scores": {
@@ -96,6 +113,8 @@ def to_json(report: EvalReport) -> dict[str, Any]:
                         "model_calls": r.trace.model_calls,
                         "models": r.trace.models,
                         "tokens_in": r.trace.tokens_in,
+                        "tokens_cache_read": r.trace.tokens_cache_read,
+                        "tokens_cache_write": r.trace.tokens_cache_write,
                         "tokens_out": r.trace.tokens_out,
                         "latency_s": round(r.trace.latency_s, 3),
                         "cost_usd": r.cost,
@@ -109,42 +128,70 @@ def to_json(report: EvalReport) -> dict[str, Any]:
     }
 
 
+def rate(runs: list[CaseResult], scorer: str | None = None) -> tuple[int, int]:
+    """``(passed, counted)`` over `runs`: of the case (`scorer` None), or of one scorer (runs
+    where it is n/a are not counted)."""
+    if scorer is None:
+        return sum(r.passed for r in runs), len(runs)
+    verdicts = [r.scores[scorer].passed for r in runs if r.scores[scorer].passed is not None]
+    return sum(bool(v) for v in verdicts), len(verdicts)
+
+
+def _cell(runs: list[CaseResult], scorer: str | None, repeat: int) -> str:
+    passed, counted = rate(runs, scorer)
+    if counted == 0:
+        return "n/a"
+    if repeat > 1:
+        return f"{passed}/{counted}"
+    if scorer is None:
+        return "PASS" if passed == counted else "FAIL"
+    return "pass" if passed == counted else "FAIL"
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
 def table(report: EvalReport) -> str:
-    """A plain-text table: one row per case and provider, then totals and the scorers."""
+    """A plain-text table: one row per case and provider (with ``--repeat``, pass rates and
+    means over the runs), then totals, failures and the scorers."""
     names = list(SCORERS)
-    header = ["case", "provider", "result", *names, "calls", "tok in", "tok out", "cost", "secs"]
-    rows = [header]
-    for r in report.results:
-        rows.append(
-            [
-                r.case.id,
-                r.trace.provider,
-                "PASS" if r.passed else "FAIL",
-                *(_verdict(r.scores[n]) for n in names),
-                str(r.trace.model_calls),
-                str(r.trace.tokens_in),
-                str(r.trace.tokens_out),
-                _cost(r.cost),
-                f"{r.trace.latency_s:.2f}",
-            ]
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    header = ["case", "provider", "result", *names, "calls", "tok in", "cache r/w", "tok out"]
+    rows = [[*header, "cost", "secs"]]
+    for provider in report.providers:
+        for case_id, runs in report.runs(provider).items():
+            costs = [r.cost for r in runs]
+            cost = None if any(c is None for c in costs) else _mean([c or 0.0 for c in costs])
+            traces = [r.trace for r in runs]
+            rows.append([
+                case_id, provider, _cell(runs, None, report.repeat),
+                *(_cell(runs, n, report.repeat) for n in names),
+                f"{_mean([x.model_calls for x in traces]):g}",
+                f"{_mean([x.tokens_in for x in traces]):g}",
+                f"{_mean([x.tokens_cache_read for x in traces]):g}/"
+                f"{_mean([x.tokens_cache_write for x in traces]):g}",
+                f"{_mean([x.tokens_out for x in traces]):g}", _cost(cost),
+                f"{_mean([x.latency_s for x in traces]):.2f}",
+            ])  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     lines.append("")
     for provider in report.providers:
         t = report.totals(provider)
         lines.append(
-            f"{provider}: {t['passed']}/{t['cases']} cases passed, {t['model_calls']} model calls, "
-            f"{t['tokens_in']} tokens in, {t['tokens_out']} out, cost {_cost(t['cost_usd'])}, "
+            f"{provider}: {t['passed']}/{t['runs']} runs of {t['cases']} cases passed, "
+            f"{t['model_calls']} model calls, {t['tokens_in']} tokens in (plus "
+            f"{t['tokens_cache_read']} read from and {t['tokens_cache_write']} written to the "
+            f"prompt cache), {t['tokens_out']} out, cost {_cost(t['cost_usd'])}, "
             f"{t['latency_s']:.2f} s"
         )
     failures = [
-        f"  {r.case.id} on {r.trace.provider}, {n}: {s.detail}"
+        f"  {r.case.id} on {r.trace.provider}{f' (run {r.attempt + 1})' if report.repeat > 1 else ''}, {n}: {s.detail}"
         for r in report.results
         for n, s in r.scores.items()
         if s.passed is False
-    ]
+    ]  # fmt: skip
     if failures:
         lines += ["", "Failures:", *failures]
     lines += ["", "Scorers:", *(f"  {n}: {d}" for n, d in SCORERS.items())]
@@ -167,28 +214,32 @@ def to_html(report: EvalReport) -> str:
     cases: dict[str, Case] = {}
     for r in report.results:
         cases.setdefault(r.case.id, r.case)
-    by_key = {(r.case.id, r.trace.provider): r for r in report.results}
+    by_key: dict[tuple[str, str], list[CaseResult]] = {}
+    for r in report.results:
+        by_key.setdefault((r.case.id, r.trace.provider), []).append(r)
     head = "".join(f"<th>{e(p)}</th>" for p in report.providers)
     body = []
     for case_id, case in cases.items():
         cells = []
         for provider in report.providers:
-            found = by_key.get((case_id, provider))
-            if found is None:
+            runs = by_key.get((case_id, provider))
+            if not runs:
                 cells.append("<td class='na'>not run</td>")
                 continue
-            r = found
+            r = next((x for x in runs if not x.passed), runs[0])  # a failing run, if any
             verdicts = "".join(
                 f"<li class='{'na' if s.passed is None else 'pass' if s.passed else 'fail'}'>"
-                f"{e(name)}: {e(_verdict(s))}"
+                f"{e(name)}: {e(_cell(runs, name, report.repeat))}"
                 + (f" ({e(s.detail)})" if s.passed is False else "")
                 + "</li>"
                 for name, s in r.scores.items()
             )
             t = r.trace
+            passed = all(x.passed for x in runs)
             cells.append(
-                f"<td class='{'pass' if r.passed else 'fail'}'><b>{'PASS' if r.passed else 'FAIL'}"
-                f"</b><ul>{verdicts}</ul>{t.model_calls} model calls, {t.tokens_in} tokens in, "
+                f"<td class='{'pass' if passed else 'fail'}'><b>{e(_cell(runs, None, report.repeat))}"
+                f"</b><ul>{verdicts}</ul>{t.model_calls} model calls, {t.tokens_in} tokens in "
+                f"(cache {t.tokens_cache_read} read, {t.tokens_cache_write} written), "
                 f"{t.tokens_out} out, cost {e(_cost(r.cost))}, {t.latency_s:.2f} s"
                 f"<details><summary>answer</summary>{e(t.answer)}</details></td>"
             )
@@ -200,7 +251,7 @@ def to_html(report: EvalReport) -> str:
     for provider in report.providers:
         total = report.totals(provider)
         totals.append(
-            f"<td>{total['passed']}/{total['cases']} passed; {total['model_calls']} model calls; "
+            f"<td>{total['passed']}/{total['runs']} runs passed; {total['model_calls']} model calls; "
             f"{total['tokens_in']} tokens in, {total['tokens_out']} out; "
             f"cost {e(_cost(total['cost_usd']))}; {total['latency_s']:.2f} s</td>"
         )

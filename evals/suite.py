@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from evals.case_run import Clock, Provider, run_case
+from evals.case_run import Clock, Provider, Trace, run_case
 from evals.cases import Case
-from evals.prices import PriceTable, load_prices
+from evals.prices import PriceTable, catalog_prices
 from evals.report import CaseResult, EvalReport
 from evals.scorers import CoreCompute, core_value, score, tool_schema_check
 from settings import Settings
@@ -25,18 +25,35 @@ def evaluate(
     prices: PriceTable | None = None,
     compute: CoreCompute = core_value,
     progress: Progress | None = None,
+    repeat: int = 1,
 ) -> EvalReport:
-    """Run every case on every provider (each case in its own temporary data directory) and
-    score it; costs come from `prices` (default: `evals/prices.toml`)."""
-    table = prices or load_prices()
+    """Run every case on every provider `repeat` times (each run in its own temporary data
+    directory) and score it; costs come from `prices` (default: the model catalog's)."""
+    if repeat < 1:
+        raise ValueError(f"--repeat must be at least 1, got {repeat}")
+    table = prices or catalog_prices()
     check = tool_schema_check()
     results = []
     for provider in providers:
         for case in cases:
-            trace = run_case(case, provider, settings, clock)
-            cost = table.cost(provider.kind, provider.model, trace.tokens_in, trace.tokens_out)
-            result = CaseResult(case, trace, score(case, trace, check, compute), cost)
-            results.append(result)
-            if progress is not None:
-                progress(result)
-    return EvalReport([p.label for p in providers], results, table)
+            for attempt in range(repeat):
+                trace = run_case(case, provider, settings, clock)
+                cost = case_cost(table, provider, trace)
+                scores = score(case, trace, check, compute)
+                result = CaseResult(case, trace, scores, cost, attempt)
+                results.append(result)
+                if progress is not None:
+                    progress(result)
+    return EvalReport([p.label for p in providers], results, table, repeat)
+
+
+def case_cost(table: PriceTable, provider: Provider, trace: Trace) -> float | None:
+    """US dollars of a case run: each model call priced on its own (its model as the response
+    named it, else the provider's model); None when any call's price is unknown."""
+    total = 0.0
+    for model, usage in trace.calls:
+        cost = table.call_cost(provider.kind, model or provider.model, usage)
+        if cost is None:
+            return None
+        total += cost
+    return total

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import to_jsonable_python
 
 from prompts import prompt_hashes, prompt_versions
+from prompts.roles import AGENT_ROLES
 from quant.errors import DataError
 
 if TYPE_CHECKING:
@@ -213,9 +214,11 @@ class DatasetFingerprint(BaseModel):
 
 
 class Usage(BaseModel):
-    """What a run used: LLM calls and tokens (input, output, total; prompt-cache reads and
-    writes, counted within input), trials evaluated, wall time in seconds, and the
-    wall-time breakdown by phase in seconds (e.g. data, scenarios, evaluation, agents)."""
+    """What a run used: LLM calls and tokens, each counted once in Bedrock's terms (input: the
+    prompt tokens neither read from nor written to the prompt cache; cache reads; cache writes;
+    output; total: their sum, what the token budget charges), trials evaluated, wall time in
+    seconds, and the wall-time breakdown by phase in seconds (e.g. data, scenarios, evaluation,
+    agents). The prompt's size is input + cache reads + cache writes, with caching on or off."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -225,6 +228,9 @@ class Usage(BaseModel):
     cache_read_tokens: int = Field(default=0, ge=0)
     cache_write_tokens: int = Field(default=0, ge=0)
     llm_calls: int = Field(default=0, ge=0)
+    fallback_calls: int = Field(
+        default=0, ge=0, description="Model calls a fallback route answered (throttling)."
+    )
     trials: int = Field(default=0, ge=0)
     wall_time_s: float = Field(default=0.0, ge=0)
     timings: dict[str, float] = Field(default_factory=dict)
@@ -244,6 +250,11 @@ class RunManifest(BaseModel):
     seed: int | None = None
     model_provider: str
     model_ids: dict[str, str]
+    model_routes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The model ids each Bedrock role falls over to in turn when its model stays "
+        "throttled (agents.model_routes; usage.fallback_calls counts the calls they answered).",
+    )
     prompt_hashes: dict[str, str]
     prompt_versions: dict[str, int]
     package_versions: dict[str, str | None]
@@ -328,10 +339,13 @@ def build_manifest(
     budget_dict = (
         budgets.model_dump(mode="json") if isinstance(budgets, BaseModel) else dict(budgets or {})
     )
+    routes: dict[str, list[str]] = {}
     if model_provider is None or model_ids is None:
+        from agents.models import routes_for
         from settings.config import get_settings
 
         settings = settings or get_settings()
+        routes = {r: found for r in AGENT_ROLES if len(found := routes_for(r, settings)) > 1}
         if model_provider is None:
             from agents.models import provider_summary
 
@@ -348,6 +362,7 @@ def build_manifest(
         seed=seed,
         model_provider=model_provider,
         model_ids=dict(model_ids),
+        model_routes=routes,
         prompt_hashes=prompt_hashes(prompts_dir),
         prompt_versions=prompt_versions(prompts_dir),
         package_versions=package_versions(packages),

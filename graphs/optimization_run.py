@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.model_routes import DEADLINE_KEY
 from graphs import RECURSION_LIMIT
 from graphs.manifest import Usage, build_manifest
 from graphs.optimization import build_optimization_graph
@@ -167,6 +168,7 @@ def _drive(
                         log.recorder.run_finished(ended, result_id=run_id, reason=outcome.reason)
                     )
                 return outcome
+        config["configurable"][DEADLINE_KEY] = _deadline(graph, config, state, request)
         log.emit(
             [
                 log.recorder.run_started("optimization", request_hash=request.request_hash()),
@@ -198,6 +200,17 @@ def _drive(
         )
     release(run_id)
     return outcome
+
+
+def _deadline(
+    graph: Any, config: dict[str, Any], state: dict[str, Any] | None, request: OptimizationRequest
+) -> float:
+    """The run's wall-time deadline (epoch seconds), past which model calls the service
+    throttles stop trying (`agents.model_routes`): from when the run first started."""
+    begun = (state or {}).get("started_at") or time.time()
+    if state is None:  # a resumed run keeps its first start
+        begun = graph.get_state(config).values.get("started_at") or begun
+    return float(begun) + request.budget.max_wall_seconds
 
 
 @dataclass(frozen=True)

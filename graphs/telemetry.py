@@ -9,8 +9,14 @@ conventions. Structure (parents from the callbacks' `parent_run_id`, so threads 
 the span current when the handler was made (the run, chat turn or job) -> `node {name}` for each
 graph node (`langgraph.node`, `langgraph.step`) -> `invoke_agent {agent}` for an agent's tool
 loop (a subgraph inside a node whose metadata names an agent) -> `node model` / `node tools` ->
-`chat {model}` (gen_ai.operation.name `chat`, provider, request and response model, input and
-output tokens, finish reasons) and `execute_tool {tool}` (tool name and call id). Chain runs
+`chat {model}` (a CLIENT span: gen_ai.operation.name `chat`, provider, request and response model,
+``gen_ai.request.max_tokens``, ``server.address``, ``gen_ai.conversation.id`` (the thread or run),
+input tokens (the whole prompt, cached tokens included as the GenAI conventions ask) with
+``gen_ai.usage.cache_read.input_tokens`` and ``gen_ai.usage.cache_creation.input_tokens``
+apart, output tokens, finish reasons) and `execute_tool {tool}` (tool name and call id). Each
+model call also records the GenAI client metrics on `settings.tracing.meter()`:
+``gen_ai.client.token.usage`` (input and output tokens) and ``gen_ai.client.operation.duration``
+(seconds, with ``error.type`` when it failed). Chain runs
 that are not nodes (LangGraph's internal runnables) get no span; their children attach to the
 nearest ancestor that has one. Every span carries the enclosing `stratigos.*` ids. Prompts,
 completions, tool arguments and results are added only with `trace_content` on.
@@ -20,9 +26,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -31,10 +40,12 @@ from langchain_core.outputs import ChatGeneration, LLMResult
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.semconv._incubating.attributes import gen_ai_attributes as gen_ai
-from opentelemetry.trace import Span
+from opentelemetry.semconv.attributes.server_attributes import SERVER_ADDRESS
+from opentelemetry.trace import Span, SpanKind
 
+from agents.agent_loop import call_usage
 from settings import Settings
-from settings.tracing import carried_attributes, set_error, tracer
+from settings.tracing import carried_attributes, meter, set_error, tracer
 
 _PROVIDERS = {
     "ChatBedrockConverse": "aws.bedrock",
@@ -59,6 +70,7 @@ class GraphSpans(BaseCallbackHandler):
         self._attributes = dict(carried_attributes())
         self._spans: dict[UUID, Span] = {}
         self._anchor: dict[UUID, UUID | None] = {}  # a span-less run -> nearest spanned ancestor
+        self._calls: dict[UUID, tuple[float, dict[str, Any]]] = {}  # model call -> start, attrs
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
@@ -72,11 +84,17 @@ class GraphSpans(BaseCallbackHandler):
         return trace.set_span_in_context(parent, self._parent) if parent else self._parent
 
     def _start(
-        self, run_id: UUID, parent_run_id: UUID | None, name: str, attributes: Mapping[str, Any]
+        self,
+        run_id: UUID,
+        parent_run_id: UUID | None,
+        name: str,
+        attributes: Mapping[str, Any],
+        kind: SpanKind = SpanKind.INTERNAL,
     ) -> Span:
         span = tracer().start_span(
             name,
             context=self._context(parent_run_id),
+            kind=kind,
             attributes={**self._attributes, **attributes},
         )
         with self._lock:
@@ -163,24 +181,45 @@ class GraphSpans(BaseCallbackHandler):
         cls = str(((serialized or {}).get("id") or ["unknown"])[-1])
         ls_provider = str(metadata.get("ls_provider") or cls)
         provider = _PROVIDERS.get(cls) or _LS_PROVIDERS.get(ls_provider, ls_provider)
+        common = _present({
+            gen_ai.GEN_AI_OPERATION_NAME: "chat",
+            gen_ai.GEN_AI_PROVIDER_NAME: provider,
+            gen_ai.GEN_AI_REQUEST_MODEL: str(model),
+            SERVER_ADDRESS: _server_address(serialized),
+        })  # fmt: skip
+        conversation = (  # the thread its user knows, else the graph's thread, else the run
+            self._attributes.get("stratigos.thread_id")
+            or metadata.get("thread_id")
+            or self._attributes.get("stratigos.run_id")
+        )
+        max_tokens = metadata.get("ls_max_tokens") or params.get("max_tokens")
         span = self._start(
             run_id,
             parent_run_id,
             f"chat {model}",
             {
-                gen_ai.GEN_AI_OPERATION_NAME: "chat",
-                gen_ai.GEN_AI_PROVIDER_NAME: provider,
-                gen_ai.GEN_AI_REQUEST_MODEL: str(model),
+                **common,
+                **_present({
+                    gen_ai.GEN_AI_REQUEST_MAX_TOKENS: max_tokens,
+                    gen_ai.GEN_AI_CONVERSATION_ID: conversation,
+                }),
             },
-        )
+            kind=SpanKind.CLIENT,
+        )  # fmt: skip
+        with self._lock:
+            self._calls[run_id] = (time.perf_counter(), common)
         if messages:
             self._content(span, gen_ai.GEN_AI_INPUT_MESSAGES, [_message(m) for m in messages[0]])
 
     def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> None:
         with self._lock:
             span = self._spans.get(run_id)
+            call = self._calls.pop(run_id, None)
+        usage = _usage(response)
+        if call is not None:
+            _record_metrics(call, usage, _response_model(response))
         if span is not None:
-            _record_response(span, response)
+            _record_response(span, response, usage)
             generations = [g for batch in response.generations for g in batch]
             self._content(
                 span,
@@ -190,6 +229,13 @@ class GraphSpans(BaseCallbackHandler):
         self._end(run_id)
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
+        with self._lock:
+            call = self._calls.pop(run_id, None)
+        if call is not None:
+            started, attributes = call
+            _instruments().duration.record(
+                time.perf_counter() - started, {**attributes, "error.type": type(error).__name__}
+            )
         self._end(run_id, error)
 
     # ------------------------------------------------------------------ tool calls
@@ -237,33 +283,120 @@ def _message(message: BaseMessage) -> dict[str, Any]:
     return entry
 
 
-def _record_response(span: Span, response: LLMResult) -> None:
-    """Response model, token use and finish reasons, from the Bedrock Converse (`stopReason`,
-    `model_id`), OpenAI (`finish_reason`, `model_name`) and offline shapes."""
-    input_tokens = output_tokens = 0
-    reasons: list[str] = []
-    model: str | None = None
+def _usage(response: LLMResult) -> dict[str, int]:
+    """The call's tokens, each once (`agents.agent_loop.call_usage`), summed over generations."""
+    totals: dict[str, int] = {}
     for batch in response.generations:
         for generation in batch:
             message = getattr(generation, "message", None)
-            usage = getattr(message, "usage_metadata", None) or {}
-            input_tokens += int(usage.get("input_tokens", 0))
-            output_tokens += int(usage.get("output_tokens", 0))
-            meta = getattr(message, "response_metadata", None) or {}
+            found = call_usage(message) if message is not None else None
+            for key, value in (found or {}).items():
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def _response_model(response: LLMResult) -> str | None:
+    for batch in response.generations:
+        for generation in batch:
+            meta = getattr(getattr(generation, "message", None), "response_metadata", None) or {}
+            model = meta.get("model_name") or meta.get("model_id") or meta.get("model")
+            if model:
+                return str(model)
+    return None
+
+
+def _record_response(span: Span, response: LLMResult, usage: Mapping[str, int]) -> None:
+    """Response model, token use and finish reasons, from the Bedrock Converse (`stopReason`,
+    `model_id`), OpenAI (`finish_reason`, `model_name`) and offline shapes. Input tokens are the
+    whole prompt (cached tokens included, as the GenAI conventions ask), with cache reads and
+    writes also apart."""
+    reasons: list[str] = []
+    for batch in response.generations:
+        for generation in batch:
+            meta = getattr(getattr(generation, "message", None), "response_metadata", None) or {}
             info = generation.generation_info or {}
             reason = (
                 meta.get("stopReason") or meta.get("finish_reason") or info.get("finish_reason")
             )
             if reason:
                 reasons.append(str(reason))
-            model = model or meta.get("model_name") or meta.get("model_id") or meta.get("model")
+    model = _response_model(response)
     if model:
-        span.set_attribute(gen_ai.GEN_AI_RESPONSE_MODEL, str(model))
-    if input_tokens or output_tokens:
-        span.set_attribute(gen_ai.GEN_AI_USAGE_INPUT_TOKENS, input_tokens)
-        span.set_attribute(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS, output_tokens)
+        span.set_attribute(gen_ai.GEN_AI_RESPONSE_MODEL, model)
+    if usage:
+        read, written = usage.get("cache_read_tokens", 0), usage.get("cache_write_tokens", 0)
+        span.set_attribute(gen_ai.GEN_AI_USAGE_INPUT_TOKENS, usage["input_tokens"] + read + written)
+        span.set_attribute(gen_ai.GEN_AI_USAGE_OUTPUT_TOKENS, usage["output_tokens"])
+        span.set_attribute(gen_ai.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, read)
+        span.set_attribute(gen_ai.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, written)
     if reasons:
         span.set_attribute(gen_ai.GEN_AI_RESPONSE_FINISH_REASONS, reasons)
+
+
+def _server_address(serialized: Mapping[str, Any] | None) -> str | None:
+    """The host a model call goes to: the configured endpoint or base URL's, else Bedrock's
+    regional host; None for a model without a server (the offline model)."""
+    kwargs = (serialized or {}).get("kwargs") or {}
+    for key in ("endpoint_url", "base_url", "openai_api_base"):
+        url = kwargs.get(key)
+        if isinstance(url, str) and url:
+            return urlsplit(url).hostname
+    region = kwargs.get("region_name")
+    if isinstance(region, str) and region:
+        return f"bedrock-runtime.{region}.amazonaws.com"
+    if str(((serialized or {}).get("id") or [""])[-1]) == "ChatOpenAI":
+        return "api.openai.com"
+    return None
+
+
+@dataclass(frozen=True)
+class _Instruments:
+    tokens: Any
+    duration: Any
+
+
+_made: dict[int, _Instruments] = {}
+
+
+def _instruments() -> _Instruments:
+    """The GenAI client metrics' instruments on the current meter (made once per meter)."""
+    current = meter()
+    found = _made.get(id(current))
+    if found is None:
+        found = _Instruments(
+            tokens=current.create_histogram(
+                "gen_ai.client.token.usage", unit="{token}",
+                description="Number of input and output tokens used.",
+                explicit_bucket_boundaries_advisory=[4.0**i for i in range(14)],
+            ),
+            duration=current.create_histogram(
+                "gen_ai.client.operation.duration", unit="s",
+                description="GenAI operation duration.",
+                explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+            ),
+        )  # fmt: skip
+        _made.clear()
+        _made[id(current)] = found
+    return found
+
+
+def _record_metrics(
+    call: tuple[float, dict[str, Any]], usage: Mapping[str, int], model: str | None
+) -> None:
+    started, attributes = call
+    attributes = {**attributes, **({gen_ai.GEN_AI_RESPONSE_MODEL: model} if model else {})}
+    instruments = _instruments()
+    instruments.duration.record(time.perf_counter() - started, attributes)
+    if usage:
+        prompt = (
+            usage["input_tokens"]
+            + usage.get("cache_read_tokens", 0)
+            + usage.get("cache_write_tokens", 0)
+        )
+        instruments.tokens.record(prompt, {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "input"})
+        instruments.tokens.record(
+            usage["output_tokens"], {**attributes, gen_ai.GEN_AI_TOKEN_TYPE: "output"}
+        )
 
 
 @contextmanager

@@ -15,15 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from settings.model_catalog import model_catalog
+
 StageName = Literal["dev", "staging", "prod"]
 STAGE_NAMES: tuple[StageName, ...] = ("dev", "staging", "prod")
 
-DEFAULT_STRONG_MODEL_ID = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-"""`Settings.bedrock.strong_model_id`: optimizer and explanation agents."""
-DEFAULT_FAST_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+DEFAULT_STRONG_MODEL_ID = model_catalog().default_id("strong")
+"""`Settings.bedrock.strong_model_id`: optimizer and explanation agents (the model catalog's)."""
+DEFAULT_FAST_MODEL_ID = model_catalog().default_id("fast")
 """`Settings.bedrock.fast_model_id`: supervisor, market analysis and risk manager."""
 
-DEFAULT_EMBEDDING_MODEL_ID = "amazon.titan-embed-text-v2:0"
+DEFAULT_EMBEDDING_MODEL_ID = model_catalog().default_id("embedding")
 """`Settings.embeddings.bedrock_model_id`: Titan Text Embeddings V2 (the research index)."""
 DEFAULT_EMBEDDING_DIMENSIONS = 1024
 """`Settings.embeddings.dimensions`."""

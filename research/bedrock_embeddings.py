@@ -39,14 +39,15 @@ from research.embeddings import (
 )
 from settings import EMBEDDING_DIMENSION_CHOICES, Settings
 from settings.bedrock import bedrock_config
+from settings.model_catalog import model_catalog
 
-TITAN_V2_MODEL_ID = "amazon.titan-embed-text-v2:0"
-"""Bedrock's model id of Amazon Titan Text Embeddings V2."""
+TITAN_V2_MODEL_ID = model_catalog().get("titan-embed-text-v2").base_id
+"""Bedrock's model id of Amazon Titan Text Embeddings V2 (the model catalog's)."""
 
 TITAN_V2_MAX_CHARACTERS = 50_000
 """Titan Text Embeddings V2's documented input limit in characters (and 8,192 tokens)."""
 
-TITAN_V2_MAX_TOKENS = 8_192
+TITAN_V2_MAX_TOKENS = model_catalog().get("titan-embed-text-v2").context_window
 """Titan Text Embeddings V2's documented input limit in tokens (counted by the service)."""
 
 

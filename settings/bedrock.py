@@ -13,11 +13,13 @@ from settings.config import Settings
 
 def bedrock_config(settings: Settings) -> Config:
     """botocore client configuration: at most `bedrock.max_attempts` attempts per call (the
-    first included; standard retry mode, which retries throttling and 5xx answers with backoff),
-    a read timeout of `bedrock.read_timeout` seconds and a connect timeout of at most 10 s."""
+    first included) in `bedrock.retry_mode` (adaptive by default: exponential backoff on
+    throttling and 5xx answers, and a client-side rate limiter that slows down while Bedrock
+    throttles), a read timeout of `bedrock.read_timeout` seconds and a connect timeout of at
+    most 10 s."""
     bedrock = settings.bedrock
     return Config(
-        retries={"total_max_attempts": bedrock.max_attempts, "mode": "standard"},
+        retries={"total_max_attempts": bedrock.max_attempts, "mode": bedrock.retry_mode},
         read_timeout=bedrock.read_timeout,
         connect_timeout=min(10.0, bedrock.read_timeout),
     )

@@ -5,7 +5,10 @@
 same protocol to X-Ray's OTLP endpoint `https://xray.<region>.amazonaws.com/v1/traces`, each
 request SigV4-signed with the process's AWS credentials); spans go through a
 `BatchSpanProcessor` and `flush_tracing()` sends what is buffered (the end of a CLI command, a job,
-a Lambda invocation). `tracing=off` and `tracing=langsmith` install nothing: `tracer()` is then
+a Lambda invocation). With `tracing=otlp` it also installs a meter provider exporting the GenAI
+client metrics (`meter()`: `gen_ai.client.token.usage`, `gen_ai.client.operation.duration`,
+recorded by `graphs.telemetry`) to `tracing.otlp_metrics_endpoint` (default: the traces URL with
+``/v1/metrics``); `flush_tracing()` exports them too. `tracing=off` and `tracing=langsmith` install nothing: `tracer()` is then
 OpenTelemetry's no-op tracer. The provider is this module's, not the process-global one, so
 settings can change it (tests) and nothing else in the process exports by accident.
 
@@ -29,7 +32,9 @@ from types import MappingProxyType
 from typing import Any
 
 import requests
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
@@ -42,6 +47,7 @@ AttributeValue = str | bool | int | float | list[str]
 
 _lock = threading.Lock()
 _provider: TracerProvider | None = None
+_meters: MeterProvider | None = None
 _key: tuple[Any, ...] | None = None
 _W3C = TraceContextTextMapPropagator()
 """W3C Trace Context (`traceparent` / `tracestate`), whatever the process-global propagator is."""
@@ -94,14 +100,33 @@ def _exporter(settings: Settings) -> SpanExporter:
     return OTLPSpanExporter(endpoint=endpoint, session=session)
 
 
+def _metrics_endpoint(settings: Settings) -> str | None:
+    tracing = settings.tracing
+    if tracing.otlp_metrics_endpoint:
+        return tracing.otlp_metrics_endpoint
+    traces = tracing.otlp_endpoint
+    if traces and traces.rstrip("/").endswith("/v1/traces"):
+        return traces.rstrip("/")[: -len("/v1/traces")] + "/v1/metrics"
+    return None  # the SDK reads OTEL_EXPORTER_OTLP_METRICS_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT
+
+
+def _meter_provider(settings: Settings, resource: Resource) -> MeterProvider:
+    from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+
+    exporter = OTLPMetricExporter(endpoint=_metrics_endpoint(settings))
+    reader = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
+    return MeterProvider(resource=resource, metric_readers=[reader])
+
+
 def configure_tracing(settings: Settings) -> bool:
-    """Install (or replace, if the settings changed) the tracer provider `settings` asks for;
-    True when spans will be exported (tracing otlp or xray)."""
-    global _provider, _key
+    """Install (or replace, if the settings changed) the tracer provider `settings` asks for
+    (and with otlp the meter provider); True when spans will be exported (otlp or xray)."""
+    global _provider, _meters, _key
     tracing = settings.tracing
     key = (
         tracing.exporter,
         tracing.otlp_endpoint,
+        tracing.otlp_metrics_endpoint,
         tracing.service_name,
         tracing.xray.region,
         tracing.xray.endpoint_url,
@@ -111,12 +136,16 @@ def configure_tracing(settings: Settings) -> bool:
             return _provider is not None
         if _provider is not None:
             _provider.shutdown()
-        _provider, _key = None, key
+        if _meters is not None:
+            _meters.shutdown()
+        _provider, _meters, _key = None, None, key
         if tracing.exporter in ("otlp", "xray"):
             resource = Resource.create({"service.name": tracing.service_name})
             provider = TracerProvider(resource=resource)
             provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
             _provider = provider
+            if tracing.exporter == "otlp":
+                _meters = _meter_provider(settings, resource)
         return _provider is not None
 
 
@@ -131,11 +160,21 @@ def tracer() -> Tracer:
     return provider.get_tracer("stratigos") if provider is not None else trace.NoOpTracer()
 
 
+def meter() -> metrics.Meter:
+    """Stratigos' meter: the installed meter provider's (tracing otlp), else a no-op meter."""
+    provider = _meters
+    return (
+        provider.get_meter("stratigos") if provider is not None else metrics.NoOpMeter("stratigos")
+    )
+
+
 def flush_tracing(timeout_millis: int = 10_000) -> None:
-    """Export the spans buffered so far (nothing when no provider is installed)."""
-    provider = _provider
+    """Export the spans and metrics buffered so far (nothing when no provider is installed)."""
+    provider, meters = _provider, _meters
     if provider is not None:
         provider.force_flush(timeout_millis)
+    if meters is not None:
+        meters.force_flush(timeout_millis)
 
 
 def carried_attributes() -> Mapping[str, AttributeValue]:

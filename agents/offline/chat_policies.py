@@ -246,27 +246,39 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
             f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
         )
-    wanted = [m for m in intent.methods if m != "frontier"] or [intent.method or "hrp"]
+    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [_default_method(intent)]
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
     ]
     if len(wanted) > 1:
         missing = [m for m in wanted if m not in built]
         if missing:
-            return reply(
-                "", tool_call("optimize_portfolio", {**window_args(intent), "method": missing[0]})
-            )
+            return reply("", tool_call("optimize_portfolio", _build(intent, missing[0])))
         return reply(
             _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
         )
     if "optimize_portfolio" not in done:
-        args = {**window_args(intent), "method": wanted[0]}
-        return reply("", tool_call("optimize_portfolio", args))
+        return reply("", tool_call("optimize_portfolio", _build(intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
     left_out = "".join(f" {reason}." for reason in latest[-1].data.get("left_out") or [])
     return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates)." + left_out)
+
+
+def _build(intent: Intent, method: str) -> dict[str, Any]:
+    """`optimize_portfolio` arguments for `method` with the message's window and weight cap."""
+    args: dict[str, Any] = {**window_args(intent), "method": method}
+    if intent.max_weight is not None:
+        args["max_weight"] = intent.max_weight
+    return args
+
+
+def _default_method(intent: Intent) -> str:
+    """The method named, else HRP; min-volatility when a weight cap is asked (HRP takes none)."""
+    if intent.method:
+        return intent.method
+    return "min_volatility" if intent.max_weight is not None else "hrp"
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:
@@ -473,9 +485,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply(
-            "", tool_call("optimize_portfolio", {**window_args(intent), "method": methods[0]})
-        )
+        return reply("", tool_call("optimize_portfolio", _build(intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
     if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
         return reply(f"I could not build that portfolio: {built[-1].content}")

@@ -30,7 +30,13 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    ToolMessage,
+)
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import ToolCall, tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
@@ -101,6 +107,7 @@ class OfflineChatModel(BaseChatModel):
     ) -> AIMessage:
         """Run the policy and return its checked reply, with ids, metadata and usage filled in."""
         tools = list(tools or [])
+        tool_choice = tool_choice or requested_decision(messages, tools)
         inp = PolicyInput(
             role=self.role, messages=list(messages), tools=tools, tool_choice=tool_choice
         )
@@ -222,6 +229,28 @@ class OfflineChatModel(BaseChatModel):
             yield chunk
 
 
+def requested_decision(
+    messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]]
+) -> str | None:
+    """The decision tool the conversation asks for when the tool choice is free: the latest
+    message asks for a decision as ``{schema}`` (`DECISION_PROMPT`, `RETRY_PROMPT`) and a tool
+    of that name is bound. An instruction-following model calls it, which is how decisions come
+    back from models that refuse forced tool choice (the tool is bound under ``auto``)."""
+    from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
+
+    if not messages or not isinstance(messages[-1], HumanMessage):
+        return None
+    text = messages[-1].text
+    names = {str(tool["function"]["name"]) for tool in tools}
+    for template in (DECISION_PROMPT, RETRY_PROMPT):
+        head, _, tail = template.rpartition("{schema}")
+        if text.startswith(head.split("{")[0]) and text.endswith(tail):
+            name = text[: len(text) - len(tail)].rsplit(" ", 1)[-1]
+            if name in names:
+                return name
+    return None
+
+
 def normalise_tool_choice(
     tool_choice: str | bool | dict[str, Any] | None, names: Sequence[str]
 ) -> str | None:
@@ -293,6 +322,17 @@ def _digest(
     }
     encoded = json.dumps(payload, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def input_tokens(messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]] = ()) -> int:
+    """The offline model's estimate of the input tokens of `messages` and `tools` (what its
+    replies report as ``input_tokens``): ceil(characters / 4), at least 1."""
+    return _usage(_input_chars(messages, tools), 0)["input_tokens"]
+
+
+def estimate_tokens(text: str) -> int:
+    """The offline model's estimate of the tokens of `text`: ceil(characters / 4), at least 1."""
+    return max(1, math.ceil(len(text) / 4))
 
 
 def _input_chars(messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]]) -> int:

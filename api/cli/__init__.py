@@ -3,8 +3,9 @@
 Exit codes: 0 success; 1 a run that failed (or did not reproduce, for `replay`), or an
 operational error (store unreachable, disk); 2 a usage error: bad arguments, an invalid or
 missing input file, an unknown job, run or key id, a request the store refused (`replay` and
-`record` keep their documented 0/1 contract). Errors are one line naming the problem and what
-to do, never a traceback. Heavy modules (the graphs, the API app, uvicorn) are imported by the
+`record` keep their documented 0/1 contract); 3 no model could be reached (the service kept
+throttling or was unavailable: the work is kept, retry or `stratigos resume` later). Errors are
+one line naming the problem and what to do, never a traceback (``--debug`` shows it). Heavy modules (the graphs, the API app, uvicorn) are imported by the
 command that needs them, so `stratigos --help` stays fast.
 
 One module per group of commands: `parser` (the arguments), `optimize` (`optimize`, `resume`,
@@ -36,6 +37,18 @@ from api.cli.parser import build_parser
 from api.cli.profile import profile_command
 from api.cli.serve import serve_command
 from api.cli.tracing import command_span
+
+MODEL_COMMANDS = frozenset({"chat", "optimize", "resume", "demo", "serve"})
+"""Commands whose agents call models: their model settings are checked before they start."""
+
+
+def check_models() -> None:
+    """Refuse, before any model call, Bedrock model settings the model catalog says cannot work
+    (`agents.model_checks`: a ValueError, so one line and exit 2); warnings are logged."""
+    from agents.model_checks import check_model_settings
+    from settings import get_settings
+
+    check_model_settings(get_settings())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command is None:
         parser.error(f"unknown command {args.command}")
     try:
+        if args.command in MODEL_COMMANDS:
+            check_models()
         with command_span(args.command):
             return command(args)
     except BrokenPipeError:
@@ -80,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stratigos {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if not is_expected(exc):
+        if args.debug or not is_expected(exc):
             raise
         print(f"stratigos {args.command}: error: {error_message(exc)}", file=sys.stderr)
         if args.command in ("replay", "record"):

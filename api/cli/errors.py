@@ -26,24 +26,33 @@ _USER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def exit_code(exc: BaseException) -> int:
-    """1 for operational failures (files, disk, an unreachable store), 2 for usage errors."""
+    """3 when no model could be reached (`agents.errors.MODEL_UNAVAILABLE_EXIT`: throttled or
+    unavailable; retry or resume later), 1 for other operational failures (files, disk, an
+    unreachable store, a model call the service failed), 2 for usage errors."""
+    from agents.errors import MODEL_UNAVAILABLE_EXIT, ModelCallError, ModelUnavailableError
     from research.embeddings import EmbeddingServiceError
     from research.index import ResearchIndexError
     from store import StoreUnavailableError
 
-    operational = (OSError, StoreUnavailableError, ResearchIndexError, EmbeddingServiceError)
+    if isinstance(exc, ModelUnavailableError):
+        return MODEL_UNAVAILABLE_EXIT
+    operational = (
+        OSError, StoreUnavailableError, ResearchIndexError, EmbeddingServiceError, ModelCallError
+    )  # fmt: skip
     return 1 if isinstance(exc, operational) else 2
 
 
 def is_expected(exc: BaseException) -> bool:
     """Errors the command line reports as one line: users' mistakes and operational failures
-    (store, research index or embedding model unreachable, files). Anything else is a bug and
-    keeps its traceback."""
+    (store, research index, embedding or chat model unreachable or failing, files). Anything
+    else is a bug and keeps its traceback (as everything does with ``--debug``)."""
+    from agents.errors import ModelCallError, ModelOutputError
     from research.embeddings import EmbeddingError
     from research.index import ResearchIndexError
     from store import StoreError
 
-    return isinstance(exc, (*_USER_ERRORS, StoreError, ResearchIndexError, EmbeddingError, OSError))
+    expected = (StoreError, ResearchIndexError, EmbeddingError, OSError, ModelCallError)
+    return isinstance(exc, (*_USER_ERRORS, *expected, ModelOutputError))
 
 
 def error_message(exc: BaseException) -> str:

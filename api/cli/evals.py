@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ def add_eval_parser(commands: Any) -> None:
         help="score what models decide on the evaluation cases (evals/cases)",
         description="Run the evaluation cases (each in a temporary data directory) on each "
         "--provider and score tool calls, numbers, grounding, refusals, turns, tokens, cost and "
-        "latency. Exit code 1 when any case fails. See docs/evals.md.",
+        "latency. Exit code 1 when any case fails, or with --baseline when any case or scorer "
+        "does worse than the baseline. See docs/evals.md.",
     )
     evals.add_argument(
         "--case", action="append", default=[], metavar="ID", help="run this case (repeatable)"
@@ -28,7 +30,8 @@ def add_eval_parser(commands: Any) -> None:
         action="append",
         default=[],
         metavar="PROVIDER",
-        help="offline (default), bedrock:<model-id> or openai:<model>; repeat to compare",
+        help="offline (default), bedrock:<model-id>, bedrock:current, bedrock:previous (a Claude "
+        "generation's strong and fast models) or openai:<model>; repeat to compare",
     )
     evals.add_argument(
         "--cases",
@@ -40,8 +43,29 @@ def add_eval_parser(commands: Any) -> None:
         "--prices",
         type=Path,
         metavar="FILE",
-        help="read model prices from FILE (the format of evals/prices.toml) instead of the "
-        "shipped table",
+        help='read model prices from FILE (TOML: date, source, [models."<id>"] input, output, '
+        "cache_read, cache_write) instead of the model catalog's",
+    )
+    evals.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each case N times and report pass rates (for providers that are not "
+        "deterministic)",
+    )
+    evals.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="FILE",
+        help="compare with this baseline (evals/baseline.json: the offline model's) and exit 1 on "
+        "any regression of a case or a scorer",
+    )
+    evals.add_argument(
+        "--write-baseline",
+        type=Path,
+        metavar="FILE",
+        help="write this run's pass rates as a baseline",
     )
     evals.add_argument("--json", type=Path, metavar="PATH", help="also write the results as JSON")
     evals.add_argument("--html", type=Path, metavar="PATH", help="also write an HTML comparison")
@@ -50,9 +74,10 @@ def add_eval_parser(commands: Any) -> None:
 
 def eval_command(args: argparse.Namespace) -> int:
     """Run the selected cases on each provider; print the table; 1 when any case failed."""
+    from evals.baseline import baseline_of, load_baseline, regressions
     from evals.case_run import parse_provider
     from evals.cases import CASES_DIR, load_cases, select
-    from evals.prices import PRICES_FILE, load_prices
+    from evals.prices import catalog_prices, load_prices
     from evals.report import table, to_html, write_json
     from evals.suite import evaluate
     from settings import get_settings
@@ -68,16 +93,42 @@ def eval_command(args: argparse.Namespace) -> int:
     if not cases:
         raise ValueError(f"no case has the tag(s) {', '.join(args.tag)}")
     providers = [parse_provider(text) for text in args.provider or ["offline"]]
+    baseline = load_baseline(args.baseline) if args.baseline is not None else None
+    check_providers(providers)
 
     def progress(result: Any) -> None:
         verdict = "pass" if result.passed else "FAIL"
         print(f"{result.trace.provider} {result.case.id}: {verdict}", file=sys.stderr)
 
-    prices = load_prices(args.prices or PRICES_FILE)
-    report = evaluate(cases, providers, get_settings(), prices=prices, progress=progress)
+    prices = load_prices(args.prices) if args.prices is not None else catalog_prices()
+    report = evaluate(
+        cases, providers, get_settings(), prices=prices, progress=progress, repeat=args.repeat
+    )
     print(table(report))
     if args.json is not None:
         args.json.write_text(write_json(report) + "\n")
     if args.html is not None:
         args.html.write_text(to_html(report))
-    return 0 if report.passed else 1
+    if args.write_baseline is not None:
+        args.write_baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n")
+    if baseline is None:
+        return 0 if report.passed else 1
+    worse = regressions(report, baseline, subset=bool(args.case or args.tag))
+    if worse:
+        print(f"\nRegressions against {args.baseline}:", *(f"  {w}" for w in worse), sep="\n")
+        return 1
+    print(f"\nNo regression against {args.baseline}.")
+    return 0
+
+
+def check_providers(providers: list[Any]) -> None:
+    """Refuse, before any case runs, a Bedrock provider whose models the model catalog says
+    cannot work (`agents.model_checks`, as every model command does)."""
+    from agents.model_checks import check_model_settings
+    from evals.case_run import provider_settings
+    from settings import get_settings
+
+    base = get_settings()
+    for provider in providers:
+        if provider.kind == "bedrock":
+            check_model_settings(provider_settings(base, provider, base.data_dir))

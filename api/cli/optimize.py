@@ -75,7 +75,9 @@ def _reported(
     args: argparse.Namespace, run_id: str, result: dict[str, Any], directory: Path
 ) -> int:
     """Write the run's reports, print its summary (or JSON) and give the exit code: 0 when it
-    succeeded (or stopped at a budget with findings), else 1."""
+    succeeded (or stopped at a budget with findings); 3 when it stopped because no model could
+    be reached (it keeps its checkpoint: the summary says how to resume it); else 1."""
+    from agents.errors import MODEL_UNAVAILABLE_EXIT, ModelUnavailableError
     from api.reports import write_reports
 
     write_reports(directory)
@@ -86,6 +88,9 @@ def _reported(
         print(json.dumps(payload, indent=2, default=str))
     else:
         print(_summary(run_id, result, files))
+    if str(result.get("reason") or "").startswith(ModelUnavailableError.__name__):
+        print(f"The run keeps its checkpoint: resume it with `stratigos resume {run_id}`.")
+        return MODEL_UNAVAILABLE_EXIT
     return 0 if result.get("status") in ("succeeded", "partial") else 1
 
 

@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Stratigos: a multi-agent strategy assistant for dynamic asset allocation.",
     )
     parser.add_argument("--version", action="version", version=f"stratigos {version('stratigos')}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in (
         _demo_parser,

@@ -23,6 +23,8 @@ def text_lines(manifest: Mapping[str, Any]) -> list[str]:
     dataset = manifest.get("dataset") or {}
     versions = manifest.get("package_versions") or {}
     usage = manifest.get("usage") or {}
+    fallback = usage.get("fallback_calls")
+    answered = f", {fallback} answered by a fallback model route" if fallback else ""
     return [
         f"Manifest: provider {manifest.get('model_provider')}; models: {models}",
         f"  request {short(manifest.get('request_hash'))}, seed {manifest.get('seed')}, "
@@ -32,8 +34,9 @@ def text_lines(manifest: Mapping[str, Any]) -> list[str]:
         f"  code: commit {short(manifest.get('git_commit'))}, stratigos "
         f"{versions.get('stratigos') or '-'}, python {manifest.get('python_version') or '-'}",
         f"  used: {usage.get('trials', 0)} trials, {usage.get('llm_calls', 0)} model calls, "
-        f"{usage.get('input_tokens', 0)} input + {usage.get('output_tokens', 0)} output tokens "
-        f"({usage.get('cache_read_tokens', 0)} read from the prompt cache), "
+        f"{usage.get('input_tokens', 0)} input + {usage.get('cache_read_tokens', 0)} read from "
+        f"and {usage.get('cache_write_tokens', 0)} written to the prompt cache + "
+        f"{usage.get('output_tokens', 0)} output tokens{answered}, "
         f"{usage.get('wall_time_s', 0.0):.1f} s (budgets: "
         + ", ".join(f"{k} {v}" for k, v in (manifest.get("budgets") or {}).items())
         + ")",

@@ -2,7 +2,8 @@
 
 A `FaultPlan` says what happens to the N-th model call the endpoint receives (counted from 1
 over its lifetime): ``throttle`` (HTTP 429 ``ThrottlingException``, which botocore retries),
-``unavailable`` (HTTP 503 ``ServiceUnavailableException``, retried), ``stream_error`` (a
+``unavailable`` (HTTP 503 ``ServiceUnavailableException``, retried), ``denied`` (HTTP 403
+``AccessDeniedException``, as for a model the account may not invoke), ``stream_error`` (a
 ConverseStream answer that breaks after a few events with a ``modelStreamErrorException``
 frame; a plain Converse call answers 424 ``ModelErrorException``), and a ``latency`` added to
 every call (for manual tries and benchmarks; tests leave it at 0).
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 FAULTS_VARIABLE = "STRATIGOS_LOCAL_BEDROCK_FAULTS"
 """Environment variable holding a fault plan as text."""
 
-KINDS = ("throttle", "unavailable", "stream_error")
+KINDS = ("throttle", "unavailable", "stream_error", "denied")
 
 
 @dataclass(frozen=True)

@@ -18,21 +18,28 @@ headers are accepted and ignored. It is a test double; keep it on loopback.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import operator
+import os
 import re
 import time
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from functools import reduce
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 
+from agents.offline.model import input_tokens
 from devtools.local_bedrock.converse import (
     BedrockError,
+    cache_prefix,
     cache_usage,
+    check_model,
+    check_request,
     converse_response,
     message_boundaries,
     offline_chunks,
@@ -42,6 +49,7 @@ from devtools.local_bedrock.converse import (
     with_cache,
     within_max_tokens,
 )
+from devtools.local_bedrock.converse.response import reasoning_for
 from devtools.local_bedrock.eventstream import encode_event, encode_exception
 from devtools.local_bedrock.faults import Fault, FaultPlan
 from devtools.local_bedrock.titan import titan_embedding
@@ -128,46 +136,7 @@ class _Handler(LoopbackHandler):
                 tokens = str(response["inputTextTokenCount"])
                 self._send_json(200, response, {"X-Amzn-Bedrock-Input-Token-Count": tokens})
                 return
-            call = parse_request(unquote(match["model"]), body)
-            _raise_fault(fault, number, streaming=match["op"] == "converse-stream")
-            max_tokens = call.inference_config.get("maxTokens")
-            cache = cache_usage(call, self.server.cached_prefixes)  # type: ignore[attr-defined]
-            if match["op"] == "converse":
-                message, stop = within_max_tokens(offline_reply(call), max_tokens)
-                latency = round((time.perf_counter() - started) * 1000)
-                response = converse_response(message, latency, stop)
-                response["usage"] = with_cache(response["usage"], cache)
-                self._send_json(200, response)
-            else:
-                chunks = offline_chunks(call)
-                whole = reduce(operator.add, chunks) if chunks else None
-                stop = None
-                if whole is not None:
-                    cut, stop = within_max_tokens(AIMessage(content=whole.text, tool_calls=whole.tool_calls, usage_metadata=whole.usage_metadata), max_tokens)  # fmt: skip
-                    if stop == "max_tokens":
-                        chunks = [
-                            AIMessageChunk(content=cut.text, usage_metadata=cut.usage_metadata)
-                        ]
-                latency = round((time.perf_counter() - started) * 1000)
-                events = stream_events(chunks, latency, stop)
-                frames = [
-                    encode_event(
-                        kind,
-                        {**data, "usage": with_cache(data["usage"], cache)}
-                        if kind == "metadata"
-                        else data,
-                    )
-                    for kind, data in events
-                ]
-                if fault is not None and fault.kind == "stream_error":
-                    frames = [
-                        *frames[: fault.after_events],
-                        encode_exception(
-                            "modelStreamErrorException",
-                            f"the model stream failed (fault injected at call {number})",
-                        ),
-                    ]
-                self._send_stream(frames)
+            self._converse(unquote(match["model"]), body, match["op"], fault, number, started)
         except BedrockError as error:
             self._send_error(error)
         except Exception as exc:  # an unexpected failure still answers in Bedrock's shape
@@ -175,6 +144,58 @@ class _Handler(LoopbackHandler):
             self._send_error(
                 BedrockError("InternalServerException", f"{type(exc).__name__}: {exc}", 500)
             )
+
+    def _converse(
+        self, model_id: str, body: Any, op: str, fault: Fault | None, number: int, started: float
+    ) -> None:
+        """Answer a Converse / ConverseStream call: the model and request checked against the
+        catalog, the offline model's reply, Bedrock's usage (cache tokens apart)."""
+        server: _Server = self.server  # type: ignore[assignment]
+        if not isinstance(body, dict):
+            raise BedrockError("ValidationException", "the request body must be a JSON object")
+        model = check_model(model_id, server.today())
+        call = parse_request(model_id, body)
+        options = check_request(model, body, call, server.guardrails)
+        _raise_fault(fault, number, streaming=op == "converse-stream")
+        max_tokens = call.inference_config.get("maxTokens")
+        cache = cache_usage(
+            cache_prefix(body),
+            model,
+            server.cached_prefixes,
+            input_tokens(call.messages, call.tools),
+        )
+        reasoning = reasoning_for(call.role, model_id) if options.thinks(model) else None
+        stop: str | None
+        if op == "converse":
+            reply = offline_reply(call, options.text_format)
+            message, stop = within_max_tokens(reply, max_tokens)
+            latency = round((time.perf_counter() - started) * 1000)
+            response = converse_response(message, latency, stop, reasoning)
+            response["usage"] = with_cache(response["usage"], cache)
+            self._send_json(200, response)
+            return
+        chunks = offline_chunks(call, options.text_format)
+        whole = reduce(operator.add, chunks) if chunks else None
+        stop = None
+        if whole is not None:
+            cut, stop = within_max_tokens(AIMessage(content=whole.text, tool_calls=whole.tool_calls, usage_metadata=whole.usage_metadata), max_tokens)  # fmt: skip
+            if stop == "max_tokens":
+                chunks = [AIMessageChunk(content=cut.text, usage_metadata=cut.usage_metadata)]
+        latency = round((time.perf_counter() - started) * 1000)
+        events = stream_events(chunks, latency, stop, reasoning)
+        frames = [
+            encode_event(kind, {**data, "usage": with_cache(data["usage"], cache)} if kind == "metadata" else data)
+            for kind, data in events
+        ]  # fmt: skip
+        if fault is not None and fault.kind == "stream_error":
+            frames = [
+                *frames[: fault.after_events],
+                encode_exception(
+                    "modelStreamErrorException",
+                    f"the model stream failed (fault injected at call {number})",
+                ),
+            ]
+        self._send_stream(frames)
 
     def _send_stream(self, frames: list[bytes]) -> None:
         self.send_response(200)
@@ -200,14 +221,35 @@ def _raise_fault(fault: Fault | None, number: int, *, streaming: bool) -> None:
         "throttle": ("ThrottlingException", "Too many requests, please wait before trying again.", 429),
         "unavailable": ("ServiceUnavailableException", "Service unavailable. Try your request again.", 503),
         "stream_error": ("ModelErrorException", "The model failed to process the request.", 424),
+        "denied": ("AccessDeniedException", "You don't have access to the model with the specified model ID.", 403),
     }  # fmt: skip
     kind, message, status = errors[fault.kind]
     raise BedrockError(kind, f"{message} (fault injected at call {number})", status)
 
 
+GUARDRAILS_VARIABLE = "STRATIGOS_LOCAL_BEDROCK_GUARDRAILS"
+"""Guardrails the endpoint knows, ``ID:VERSION[,ID:VERSION...]`` (e.g. ``gr-1:DRAFT,gr-1:2``)."""
+
+
+def guardrails_from_environment() -> dict[str, set[str]]:
+    """The guardrails named in `GUARDRAILS_VARIABLE` (none when unset); ValueError naming a
+    part that is not ``ID:VERSION``."""
+    known: dict[str, set[str]] = {}
+    for part in filter(
+        None, (p.strip() for p in os.environ.get(GUARDRAILS_VARIABLE, "").split(","))
+    ):
+        identifier, _, version = part.partition(":")
+        if not identifier or not version:
+            raise ValueError(f"{GUARDRAILS_VARIABLE}: {part!r} is not ID:VERSION")
+        known.setdefault(identifier, set()).add(version)
+    return known
+
+
 class _Server(LoopbackHTTPServer):
     faults: FaultPlan
     cached_prefixes: set[str]
+    guardrails: dict[str, set[str]]
+    today: Callable[[], dt.date]
 
 
 class LocalBedrock(LoopbackEndpoint):
@@ -221,13 +263,22 @@ class LocalBedrock(LoopbackEndpoint):
     thread_name = "local-bedrock"
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: FaultPlan | None = None,
+        *,
+        guardrails: Mapping[str, Iterable[str]] | None = None,
+        today: Callable[[], dt.date] | None = None,
     ) -> None:
         message_boundaries()  # loads the prompts and agent modules now, not on the first call
         super().__init__(host, port, _Handler, _Server)
         self._server.faults = faults if faults is not None else FaultPlan.from_environment()
         self.faults = self._server.faults
         self._server.cached_prefixes = set()
+        known = guardrails if guardrails is not None else guardrails_from_environment()
+        self._server.guardrails = {k: set(v) for k, v in known.items()}
+        self._server.today = today or (lambda: dt.datetime.now(dt.UTC).date())
 
     @property
     def url(self) -> str:
@@ -235,13 +286,28 @@ class LocalBedrock(LoopbackEndpoint):
         return f"http://{self.host}:{self.port}"
 
 
-def serve(host: str = "127.0.0.1", port: int = 0, faults: FaultPlan | None = None) -> LocalBedrock:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    faults: FaultPlan | None = None,
+    *,
+    guardrails: Mapping[str, Iterable[str]] | None = None,
+    today: Callable[[], dt.date] | None = None,
+) -> LocalBedrock:
     """Start a local Bedrock endpoint in a background thread on `host`:`port` (0: a free port),
-    injecting `faults` (default: the plan in ``STRATIGOS_LOCAL_BEDROCK_FAULTS``).
+    injecting `faults` (default: the plan in ``STRATIGOS_LOCAL_BEDROCK_FAULTS``), knowing the
+    guardrails `guardrails` (``{identifier: versions}``; none by default) and judging model
+    lifecycles on `today()` (default: the current UTC date).
 
     Returns the running `LocalBedrock`; close it (or use it in a ``with`` block) when done.
     """
-    return LocalBedrock(host, port, faults).start()
+    return LocalBedrock(host, port, faults, guardrails=guardrails, today=today).start()
 
 
-__all__ = ["MAX_BODY_BYTES", "LocalBedrock", "serve"]
+__all__ = [
+    "GUARDRAILS_VARIABLE",
+    "MAX_BODY_BYTES",
+    "LocalBedrock",
+    "guardrails_from_environment",
+    "serve",
+]

@@ -28,13 +28,18 @@ from typing import Any
 import numpy as np
 
 from devtools.local_bedrock.converse import BedrockError, check_model_id
+from research.bedrock_embeddings import (
+    TITAN_V2_MAX_CHARACTERS,
+    TITAN_V2_MAX_TOKENS,
+    TITAN_V2_MODEL_ID,
+)
 from research.embeddings import HashingEmbedder
 
-TITAN_V2 = "amazon.titan-embed-text-v2:0"
-"""The model id served through InvokeModel."""
+TITAN_V2 = TITAN_V2_MODEL_ID
+"""The model id served through InvokeModel (the model catalog's)."""
 
-MAX_CHARACTERS = 50_000
-MAX_TOKENS = 8_192
+MAX_CHARACTERS = TITAN_V2_MAX_CHARACTERS
+MAX_TOKENS = TITAN_V2_MAX_TOKENS
 DIMENSIONS = (256, 512, 1024)
 EMBEDDING_TYPES = ("float", "binary")
 _KEYS = ("inputText", "dimensions", "normalize", "embeddingTypes")

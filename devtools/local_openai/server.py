@@ -68,6 +68,11 @@ def _fault_error(fault: Fault | None, number: int, *, streaming: bool) -> OpenAI
             f"Rate limit reached, retry shortly (fault injected at call {number})",
             429, "requests", None, "rate_limit_exceeded",
         )  # fmt: skip
+    if fault.kind == "denied":
+        return OpenAIError(
+            f"You are not allowed to use this model (fault injected at call {number})",
+            403, "permission_denied",
+        )  # fmt: skip
     return OpenAIError(
         f"The server had an error processing your request (fault injected at call {number})",
         500, "server_error",

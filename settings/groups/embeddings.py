@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from settings.fields import EnvironmentName, SettingsGroup
+from settings.model_catalog import model_catalog
 
 EMBEDDING_DIMENSION_CHOICES = (256, 512, 1024)
 """Vector lengths `EmbeddingSettings.dimensions` accepts (Titan Text Embeddings V2's)."""
@@ -26,7 +27,7 @@ class EmbeddingSettings(SettingsGroup):
     )
     bedrock_model_id: Annotated[str, EnvironmentName("STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID")] = (
         Field(
-            default="amazon.titan-embed-text-v2:0",
+            default=model_catalog().default_id("embedding"),
             description="The Bedrock embedding model (Titan Text Embeddings V2 or a provisioned "
             "throughput / profile ARN of it); called in bedrock_region through "
             "bedrock_endpoint_url.",

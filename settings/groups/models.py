@@ -32,6 +32,13 @@ class ModelSettings(SettingsGroup):
         description='Per-role providers overriding model_provider, e.g. {"explanation": "openai"}.',
     )
 
+    call_budget_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one model call may spend on retries and fallback routes when the "
+        "service throttles (never past a run's wall-time budget).",
+    )
+
     def resolved_provider(self, role: str | None = None) -> ModelProvider:
         """The chat-model provider of agent `role` (its `providers` entry, else `provider`;
         without a role: `provider`), with `auto` resolved: bedrock only when AWS credentials are

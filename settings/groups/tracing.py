@@ -61,6 +61,13 @@ class TracingSettings(SettingsGroup):
         "http://localhost:4318/v1/traces); unset: the OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or "
         "OTEL_EXPORTER_OTLP_ENDPOINT environment variables the OpenTelemetry SDK reads.",
     )
+    otlp_metrics_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP metrics URL for the GenAI metrics (gen_ai.client.token.usage, "
+        "gen_ai.client.operation.duration) with tracing=otlp; unset: otlp_endpoint with "
+        "/v1/traces replaced by /v1/metrics, else the OTEL_EXPORTER_OTLP_METRICS_ENDPOINT or "
+        "OTEL_EXPORTER_OTLP_ENDPOINT variables the SDK reads.",
+    )
     service_name: Annotated[str, EnvironmentName("STRATIGOS_OTEL_SERVICE_NAME")] = Field(
         default="stratigos", description="The `service.name` resource attribute of every span."
     )

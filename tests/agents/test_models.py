@@ -14,8 +14,8 @@ from prompts.roles import AGENT_ROLES
 from settings import ModelSettings, Settings
 from tests.support.settings import merged
 
-STRONG = "test.strong-model-v1:0"
-FAST = "test.fast-model-v1:0"
+STRONG = "eu.anthropic.claude-sonnet-4-5-20250929-v1:0"  # the previous generation
+FAST = "eu.anthropic.claude-haiku-5-5"
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_bedrock_model_configuration(fake_aws: None) -> None:
     assert client.meta.endpoint_url == "http://127.0.0.1:8999"
     assert client.meta.region_name == "eu-central-1"
     # the setting counts attempts, the first included (botocore's `total_max_attempts`)
-    assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": 2}
+    assert client.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 2}
     assert client.meta.config.read_timeout == 45.0
     assert model.bedrock_client.meta.endpoint_url == "http://127.0.0.1:8999"
 

@@ -277,8 +277,8 @@ def test_openai_finish_reasons_read_as_bedrock_stop_reasons(finish: str, meaning
     from langchain_core.messages import AIMessage, HumanMessage
     from langchain_core.runnables import RunnableLambda
 
-    from agents.agent_loop import invoke_model, stop_reason
     from agents.errors import ModelOutputError
+    from agents.model_call import invoke_model, stop_reason
 
     reply = AIMessage("Sorry.", response_metadata={"finish_reason": finish})
     assert stop_reason(reply) == meaning

@@ -27,6 +27,7 @@ from devtools.local_bedrock import LocalBedrock, serve
 from devtools.local_bedrock.converse import identify_role, split_merged_text
 from prompts import load_prompt
 from prompts.roles import AGENT_ROLES
+from settings.model_catalog import model_catalog
 
 CLAUDE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 REGION = "us-east-1"
@@ -343,9 +344,7 @@ def test_the_model_id_is_url_decoded_from_the_path(bedrock: LocalBedrock) -> Non
 def test_malformed_requests_get_a_validation_exception(
     bedrock: LocalBedrock, body: bytes, fragment: str
 ) -> None:
-    status, headers, data = raw_post(
-        bedrock, "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse", body
-    )
+    status, headers, data = raw_post(bedrock, "/model/amazon.nova-pro-v1%3A0/converse", body)
     assert status == 400
     assert headers["x-amzn-ErrorType"] == "ValidationException"
     assert fragment in data["message"]
@@ -557,6 +556,7 @@ def test_the_optimization_workflow_on_the_local_endpoint_reproduces_the_offline_
     assert remote.result["market_view"] == offline.result["market_view"]
     manifest = remote.result["manifest"]
     assert manifest["model_provider"] == "bedrock"
-    assert manifest["model_ids"]["optimizer"] == "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
-    assert manifest["model_ids"]["market_analysis"] == CLAUDE
+    strong, fast = model_catalog().generation_ids("current")
+    assert manifest["model_ids"]["optimizer"] == strong
+    assert manifest["model_ids"]["market_analysis"] == fast
     assert offline.result["manifest"]["model_provider"] == "offline"

@@ -134,7 +134,7 @@ def test_too_many_tokens_unknown_and_unserved_models(bedrock: LocalBedrock) -> N
         400,
         "The provided model identifier is invalid.",
     )
-    code, status, message = _refused(bedrock, {"inputText": TEXT}, "amazon.titan-embed-text-v1")
+    code, status, message = _refused(bedrock, {"inputText": TEXT}, "us.anthropic.claude-haiku-5-5")
     assert (code, status) == ("ResourceNotFoundException", 404)
     assert TITAN in message
 

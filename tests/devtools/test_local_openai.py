@@ -138,7 +138,7 @@ def test_langchain_tool_calls_and_structured_output_match_the_offline_model(
         )
         for method in ("json_schema", "function_calling"):
             settings = Settings(openai=OpenAISettings(structured_output=method))
-            reply = structured_model(llm, MarketView, settings).invoke(history)
+            reply = structured_model(llm, MarketView, settings)[0].invoke(history)
             assert reply["parsed"] == reference, (streaming, method)
         assert reference.return_regime == "bear" and reference.horizon == 189
 

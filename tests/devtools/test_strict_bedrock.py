@@ -230,32 +230,59 @@ def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
 ) -> None:
     from api.cli import main
 
-    on_bedrock("unavailable@1,2,3", attempts=3)
+    # every route of the market analysis (its us. profile, then the global one) unavailable
+    on_bedrock("unavailable@1,2,3,4,5,6", attempts=3)
     request = tmp_path / "request.json"
     request.write_text(json.dumps(TINY))
-    assert main(["optimize", "--request", str(request), "--quiet"]) == 1
+    assert main(["optimize", "--request", str(request), "--quiet"]) == 3
     out = capsys.readouterr().out
-    assert "ModelCallError: the market_analysis agent's model call failed" in out
-    assert "ServiceUnavailableException" in out
+    assert "ModelUnavailableError: the market_analysis agent could not reach its model" in out
+    assert "was unavailable (ServiceUnavailableException)" in out and "6 attempts" in out
     assert main(["jobs", "list", "--json"]) == 0
     (job,) = json.loads(capsys.readouterr().out)
     assert job["status"] == "failed" and "ServiceUnavailableException" in job["error"]
 
 
-def test_prompt_caching_puts_a_cache_point_after_each_system_prompt_and_counts_cache_tokens(
+def test_prompt_caching_counts_the_same_prompt_tokens_split_into_cached_and_uncached(
     on_bedrock: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from devtools.otlp_receiver import OtlpReceiver
     from graphs.optimization_run import run_optimization
     from graphs.request import OptimizationRequest
+    from settings import Settings, TracingSettings, get_settings
+    from settings.tracing import configure_tracing, flush_tracing
 
-    monkeypatch.setenv("STRATIGOS_BEDROCK_PROMPT_CACHING", "true")
-    on_bedrock()
-    outcome = run_optimization(OptimizationRequest.model_validate(TINY))
-    assert outcome.status == "succeeded" and outcome.result is not None
-    usage = outcome.result["manifest"]["usage"]
-    # one cache write per agent's system prompt, reads on every later call of that agent
-    assert 0 < usage["cache_write_tokens"] < usage["cache_read_tokens"] < usage["input_tokens"]
-    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
+    usage, spans = {}, {}
+    for caching in ("false", "true"):
+        monkeypatch.setenv("STRATIGOS_BEDROCK_PROMPT_CACHING", caching)
+        with OtlpReceiver() as receiver:
+            monkeypatch.setenv("STRATIGOS_TRACING", "otlp")
+            monkeypatch.setenv("STRATIGOS_OTLP_ENDPOINT", receiver.url)
+            on_bedrock()
+            configure_tracing(get_settings())
+            outcome = run_optimization(OptimizationRequest.model_validate(TINY))
+            flush_tracing()
+            configure_tracing(Settings(tracing=TracingSettings(exporter="off")))
+        assert outcome.status == "succeeded" and outcome.result is not None
+        usage[caching] = outcome.result["manifest"]["usage"]
+        spans[caching] = [c.attributes for c in receiver.named("chat ")]
+    off, on = usage["false"], usage["true"]
+    # the spans count each call's whole prompt (the GenAI conventions), cache reads named apart
+    for caching, run in usage.items():
+        prompt = run["input_tokens"] + run["cache_read_tokens"] + run["cache_write_tokens"]
+        assert sum(a["gen_ai.usage.input_tokens"] for a in spans[caching]) == prompt
+        read = sum(a["gen_ai.usage.cache_read.input_tokens"] for a in spans[caching])
+        assert read == run["cache_read_tokens"]
+    assert off["cache_read_tokens"] == off["cache_write_tokens"] == 0
+    # cache points after each agent's system prompt and tools: one write per prefix, reads after
+    assert on["cache_write_tokens"] > 0 and on["cache_read_tokens"] > 0
+    prompt = on["input_tokens"] + on["cache_read_tokens"] + on["cache_write_tokens"]
+    assert prompt == off["input_tokens"]  # the same prompt, each token counted once
+    assert on["output_tokens"] == off["output_tokens"] and on["llm_calls"] == off["llm_calls"]
+    for run in (off, on):
+        parts = ("input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens")
+        assert run["total_tokens"] == sum(run[k] for k in parts)
+    assert on["total_tokens"] == off["total_tokens"]  # the budget charges the same
 
 
 def test_an_offline_run_counts_its_model_calls(
@@ -294,8 +321,8 @@ def test_a_reply_cut_at_the_token_limit_is_not_used_as_a_decision(
 def test_a_blocked_reply_is_a_typed_error_never_an_answer(reason: str) -> None:
     from langchain_core.runnables import RunnableLambda
 
-    from agents.agent_loop import invoke_model
     from agents.errors import ModelOutputError
+    from agents.model_call import invoke_model
 
     blocked = RunnableLambda(
         lambda _: AIMessage("Sorry.", response_metadata={"stopReason": reason})

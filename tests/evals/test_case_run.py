@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.baseline import BASELINE_FILE, load_baseline, regressions
 from evals.case_run import CASE_OWNER, ProviderError, parse_provider, provider_settings, run_case
 from evals.cases import load_cases, select
 from evals.suite import evaluate
@@ -25,11 +26,17 @@ def base(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "untouched")
 
 
-def test_cases_run_offline_and_pass_every_scorer(base: Settings) -> None:
-    cases = select(load_cases(), ids=["cvar-aapl-ko", "unknown-ticker", "research-energy"])
+def test_every_shipped_case_runs_offline_and_passes_every_scorer_of_the_baseline(
+    base: Settings,
+) -> None:
+    cases = load_cases()
     clock = ticking(1.5)
     report = evaluate(cases, [parse_provider("offline")], base, clock=lambda: next(clock))
-    assert report.passed, [(r.case.id, r.scores) for r in report.results if not r.passed]
+    assert regressions(report, load_baseline(BASELINE_FILE)) == []
+    failed = {r.case.id: {n: s.detail for n, s in r.scores.items() if s.passed is False}
+              for r in report.results if not r.passed}  # fmt: skip
+    assert not failed, failed
+    assert len(report.results) == len(cases) >= 23
     by_id = {r.case.id: r for r in report.results}
     cvar = by_id["cvar-aapl-ko"]
     assert [c.name for c in cvar.trace.tool_calls] == ["portfolio_risk_report"]
@@ -90,7 +97,7 @@ def test_provider_settings_put_every_role_on_the_model(tmp_path: Path) -> None:
     openai = provider_settings(base, parse_provider("openai:qwen3:8b"), tmp_path)
     assert openai.openai.strong_model == openai.openai.fast_model == "qwen3:8b"
     for bad in ("bedrock", "openai:", "claude", "offline:x"):
-        with pytest.raises(ProviderError, match="offline, bedrock:<model-id> or openai:<model>"):
+        with pytest.raises(ProviderError, match="offline, bedrock:<model-id>, bedrock:current"):
             parse_provider(bad)
     assert CASE_OWNER == "eval-owner"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.cli import main
+from evals.baseline import BASELINE_FILE
 from evals.case_run import Trace
 from evals.cases import load_cases
 from evals.prices import PriceTable
@@ -39,11 +40,11 @@ def test_the_table_json_and_html_of_a_passing_run(
     assert lines[0].split()[:3] == ["case", "provider", "result"]
     for case_id in ids:
         assert any(line.startswith(case_id) and " PASS " in line for line in lines)
-    assert "offline: 3/3 cases passed" in printed.out
+    assert "offline: 3/3 runs of 3 cases passed" in printed.out
     assert all(f"{name}: {text}" in printed.out for name, text in SCORERS.items())
     data = json.loads(out_json.read_text())
     assert data["passed"] is True and data["scorers"] == SCORERS
-    assert data["prices"]["date"] and data["prices"]["source"].startswith("https://")
+    assert data["prices"]["date"] and "model_catalog.toml" in data["prices"]["source"]
     offline = data["providers"]["offline"]
     assert offline["totals"]["cases"] == 3 and offline["totals"]["cost_usd"] == 0.0
     assert [c["id"] for c in offline["cases"]] == ids
@@ -139,3 +140,30 @@ def test_a_bad_price_file_is_refused_naming_the_field(
     assert main(["eval", "--case", "cvar-aapl-ko", "--prices", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: {named}" in err and "Traceback" not in err
+
+
+def test_a_broken_scorer_fails_against_the_baseline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shipped baseline guards every scorer: a scorer that stops passing (here `numbers`,
+    broken to fail everything) is a regression, exit 1, naming the case and the scorer."""
+    import evals.scorers as scorers
+
+    argv = ["eval", "--case", "cvar-aapl-ko", "--case", "help", "--baseline", str(BASELINE_FILE)]
+    assert main(argv) == 0
+    assert "No regression against" in capsys.readouterr().out
+    broken = lambda case, trace: Score(False, "broken on purpose")  # noqa: E731
+    monkeypatch.setattr(scorers, "score_numbers", broken)
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    assert "Regressions against" in out
+    assert "cvar-aapl-ko on offline, numbers: 0/1 passed, baseline 100%" in out
+    assert "cvar-aapl-ko on offline: passed 0/1, baseline 100%" in out
+    written = tmp_path / "baseline.json"
+    assert main([*argv[:5], "--repeat", "2", "--write-baseline", str(written)]) == 1
+    data = json.loads(written.read_text())["providers"]["offline"]
+    assert data["runs_per_case"] == 2
+    assert data["cases"]["cvar-aapl-ko"] == {
+        "pass_rate": 0.0,
+        "scorers": {"tools": 1.0, "numbers": 0.0, "core": 1.0, "turns": 1.0, "completed": 1.0},
+    }

@@ -10,7 +10,7 @@ import pytest
 
 from evals.case_run import ToolCall, Trace
 from evals.cases import CaseError, CoreNumber, load_cases, parse_case, select
-from evals.prices import PriceTable, load_prices
+from evals.prices import PriceTable, catalog_prices
 from evals.scorers import (
     SCORERS,
     quoted_numbers,
@@ -23,6 +23,7 @@ from evals.scorers import (
     score_tools,
     tool_schema_check,
 )
+from settings.model_catalog import Prices
 
 RISK = {
     "cvar_historical": 0.03762,
@@ -202,15 +203,24 @@ def test_every_scorer_is_defined_and_an_error_fails_completed(check: Any) -> Non
     assert scores["turns"].passed is None
 
 
-def test_costs_are_unknown_for_unpriced_models_and_zero_offline() -> None:
-    table = load_prices()
-    assert table.date and table.source.startswith("https://")
-    assert table.cost("offline", None, 10_000, 1_000) == 0.0
-    assert table.cost("openai", "gpt-4.1", 10_000, 1_000) is None
-    priced = PriceTable({"amazon.nova-pro-v1:0": (0.8, 3.2)}, "d", "s")
-    assert priced.cost("bedrock", "us.amazon.nova-pro-v1:0", 1_000_000, 500_000) == pytest.approx(
-        2.4
+def test_costs_price_each_call_with_cache_tokens_at_their_rates() -> None:
+    table = catalog_prices()
+    assert table.date == "2026-11-25" and "model_catalog.toml" in table.source
+    usage = {"input_tokens": 10_000, "output_tokens": 1_000}
+    assert table.call_cost("offline", None, usage) == 0.0
+    assert table.call_cost("openai", "gpt-4.1", usage) is None
+    cached = {**usage, "cache_read_tokens": 100_000, "cache_write_tokens": 20_000}
+    sonnet = (10_000 * 2.0 + 1_000 * 10.0 + 100_000 * 0.10 + 20_000 * 2.50) / 1e6
+    assert table.call_cost("bedrock", "us.anthropic.claude-sonnet-5-5", cached) == pytest.approx(
+        sonnet
     )
+    # Nova's cache prices were not found: a call that used the cache has an unknown cost
+    assert table.call_cost("bedrock", "us.amazon.nova-pro-v1:0", usage) == pytest.approx(0.0112)
+    assert table.call_cost("bedrock", "us.amazon.nova-pro-v1:0", cached) is None
+    mine = PriceTable({"amazon.nova-pro-v1:0": Prices(0.8, 3.2)}, "d", "s")
+    assert mine.call_cost(
+        "bedrock", "eu.amazon.nova-pro-v1:0", {"input_tokens": 1_000_000}
+    ) == pytest.approx(0.8)
 
 
 def test_the_shipped_cases_load_and_bad_ones_are_refused(tmp_path: Path) -> None:

@@ -224,3 +224,12 @@ def test_embedding_dimensions_are_titans_choices() -> None:
     assert stage_config("dev", {"embedding_dimensions": "512"}).embedding_dimensions == 512
     with pytest.raises(ValueError, match="embedding_dimensions=300 must be one of 256, 512"):
         stage_config("dev", {"embedding_dimensions": "300"})
+
+
+def test_the_default_models_are_the_model_catalog_s() -> None:
+    from settings.model_catalog import model_catalog
+
+    config = stage_config("dev")
+    catalog = model_catalog()
+    assert config.model_ids == catalog.generation_ids("current")
+    assert config.embedding_model_id == catalog.default_id("embedding")

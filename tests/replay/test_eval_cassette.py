@@ -2,7 +2,9 @@
 
 The cassette (`tests/cassettes/evals/eval-bedrock.yaml`, beside the built-in sessions so the
 replay suite does not take it for one of them) holds every Converse request of
-`stratigos eval --provider bedrock:<MODEL>` on `CASES`; its snapshot holds what the run scored.
+`stratigos eval` on `CASES` with `PROVIDERS`: the current and the previous Claude generation
+side by side (`bedrock:current`, `bedrock:previous`, the model catalog's strong and fast ids) and
+Amazon Nova Pro; its snapshot holds what each scored.
 ``pytest tests/replay --record-cassettes`` (or ``--record-cassettes=eval-bedrock``) records it
 again: against the local Bedrock endpoint (the offline model), or real Bedrock with
 ``--record-target=bedrock`` and credentials. The replay runs with fake credentials, no endpoint
@@ -37,12 +39,13 @@ from devtools.replaying import load_snapshot, replay_environment
 from evals.case_run import parse_provider
 from evals.cases import load_cases, select
 from evals.report import EvalReport, to_json
+from evals.report import table as report_table
 from evals.suite import evaluate
 from settings.config import Settings
 
 NAME = "eval-bedrock"
 DIRECTORY = REPOSITORY_CASSETTES / "evals"
-MODEL = "us.amazon.nova-pro-v1:0"
+PROVIDERS = ["bedrock:current", "bedrock:previous", "bedrock:us.amazon.nova-pro-v1:0"]
 REGION = "us-east-1"
 CASES = ["bad-dates", "compare-methods", "cvar-aapl-ko", "follow-up-cvar", "unknown-ticker"]
 """Sorted, as the run reports them. Research cases are left out: an uploaded document's id is
@@ -51,14 +54,18 @@ MEASURED = ("id", "passed", "scores", "tool_calls", "answer", "model_calls", "to
 """What the replay must reproduce of each case (latency is the machine's, not the model's)."""
 
 
-def _scored(report: EvalReport) -> list[dict[str, Any]]:
-    cases = to_json(report)["providers"][f"bedrock:{MODEL}"]["cases"]
-    return [{key: case[key] for key in (*MEASURED, "tokens_out", "cost_usd")} for case in cases]
+def _scored(report: EvalReport) -> dict[str, list[dict[str, Any]]]:
+    providers = to_json(report)["providers"]
+    keys = (*MEASURED, "tokens_out", "cost_usd")
+    return {
+        provider: [{key: case[key] for key in keys} for case in providers[provider]["cases"]]
+        for provider in PROVIDERS
+    }
 
 
 def _evaluate() -> EvalReport:
     return evaluate(
-        select(load_cases(), ids=CASES), [parse_provider(f"bedrock:{MODEL}")], Settings()
+        select(load_cases(), ids=CASES), [parse_provider(p) for p in PROVIDERS], Settings()
     )
 
 
@@ -92,7 +99,9 @@ def record(target: str) -> None:
     shutil.move(partial, cassette)
     snapshot = {
         "name": NAME,
-        "description": f"stratigos eval --provider bedrock:{MODEL} on {', '.join(CASES)}",
+        "description": "stratigos eval "
+        + " ".join(f"--provider {p}" for p in PROVIDERS)
+        + f" on {', '.join(CASES)}",
         "api": "converse",
         "provider": "bedrock",
         "recorded_against": "bedrock" if target == "bedrock" else "local-endpoint",
@@ -125,9 +134,25 @@ def test_the_recorded_eval_run_replays_with_the_same_scores(
         with recorder.use_cassette(str(cassette), allow_playback_repeats=False):
             report = _evaluate()
     replayed = _scored(report)
-    assert [r["id"] for r in replayed] == CASES
-    for recorded, again in zip(snapshot["results"], replayed, strict=True):
-        assert {k: again[k] for k in MEASURED} == {k: recorded[k] for k in MEASURED}, again["id"]
+    assert sorted(replayed) == sorted(snapshot["results"])
+    for provider, cases in replayed.items():
+        assert [r["id"] for r in cases] == CASES
+        for recorded, again in zip(snapshot["results"][provider], cases, strict=True):
+            assert {k: again[k] for k in MEASURED} == {k: recorded[k] for k in MEASURED}, (
+                provider,
+                again["id"],
+            )
     assert report.passed
-    nova = report.totals(f"bedrock:{MODEL}")
-    assert nova["cost_usd"] is not None and nova["cost_usd"] > 0
+    for provider in PROVIDERS[:2]:  # Claude's list prices, cache reads and writes included
+        totals = report.totals(provider)
+        assert totals["cost_usd"] is not None and totals["cost_usd"] > 0, provider
+    # Nova caches its system prompts too, and the catalog found no price for Nova's cache reads
+    # and writes: the cost stays unknown rather than guessed
+    nova = report.totals(PROVIDERS[2])
+    assert nova["cost_usd"] is None and nova["tokens_cache_read"] > 0
+    # the two Claude generations answer the same cases alike, side by side in one table
+    current, previous = replayed["bedrock:current"], replayed["bedrock:previous"]
+    assert [c["passed"] for c in current] == [c["passed"] for c in previous]
+    assert [c["answer"] for c in current] == [c["answer"] for c in previous]
+    table = report_table(report)
+    assert "bedrock:current" in table and "bedrock:previous" in table

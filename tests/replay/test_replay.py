@@ -91,7 +91,8 @@ def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_st
     assert {"portfolio_risk_report", "optimize_portfolio"} <= {x for t in turns for x in t["tools"]}
     assert chat["result"]["event_types"].count("run_finished") == len(turns)
     outcomes = [s["result"] for s in snapshots.values() if s["script"]["kind"] == "optimization"]
-    outcomes += chat["result"]["runs"]
+    chats = [s for s in snapshots.values() if s["script"]["kind"] == "chat"]
+    outcomes += [run for s in chats if s["api"] != "openai-stream" for run in s["result"]["runs"]]
     bedrock = {n: s for n, s in snapshots.items() if s.get("provider", "bedrock") == "bedrock"}
     runs = [s for s in bedrock.values() if s["script"]["kind"] != "embedding"]
     assert len(outcomes) == len(runs)  # the chat's approved search made one run
@@ -435,3 +436,39 @@ def test_a_replay_passes_with_networking_disabled_under_unshare(tmp_path: Path) 
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "optimization: reproduced exactly" in completed.stdout
     assert FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"] not in completed.stdout
+
+
+DECISION_SCHEMAS = {
+    "Route",
+    "MarketView",
+    "SearchPlan",
+    "BatchDecision",
+    "Explanation",
+    "RequestDraft",
+}
+"""Structured decisions: a tool call on the previous generation; on the current one a tool call
+or native structured output (text), as the model catalog says each model accepts."""
+
+
+def _answers(result: dict[str, Any]) -> dict[str, Any]:
+    """A session's outcome without how its decisions travelled (a tool call or text)."""
+    kept = {k: v for k, v in result.items() if k != "event_types"}
+    if "turns" in kept:
+        kept["turns"] = [
+            {**t, "tools": [x for x in t["tools"] if x not in DECISION_SCHEMAS]}
+            for t in kept["turns"]
+        ]
+    return kept
+
+
+@pytest.mark.parametrize("name", ["optimization", "chat"])
+def test_both_claude_generations_give_the_same_answers(name: str) -> None:
+    from settings.model_catalog import model_catalog
+
+    current, previous = load_snapshot(name), load_snapshot(f"{name}-previous")
+    catalog = model_catalog()
+    assert set(current["model_ids"].values()) == set(catalog.generation_ids("current"))
+    assert set(previous["model_ids"].values()) == set(catalog.generation_ids("previous"))
+    assert _answers(current["result"]) == _answers(previous["result"])
+    for snapshot in (current, previous):
+        assert snapshot["recorded_against"] == "local-endpoint"

@@ -111,7 +111,7 @@ def test_the_bedrock_client_is_configured_like_the_chat_models(bedrock: LocalBed
         == expected.retries
         == {
             "total_max_attempts": 2,
-            "mode": "standard",
+            "mode": "adaptive",
         }
     )
     assert client.meta.config.read_timeout == 45.0
@@ -180,7 +180,8 @@ def test_validation_and_unknown_model_errors_are_typed(bedrock: LocalBedrock) ->
     other = embedder_for(_settings(bedrock, embeddings={"bedrock_model_id": unknown}))
     with pytest.raises(EmbeddingServiceError) as missing:
         other.embed_query(TEXTS[0])
-    assert missing.value.code == "ResourceNotFoundException" and unknown in str(missing.value)
+    # a version Bedrock does not have is an invalid identifier, as the model catalog knows none
+    assert missing.value.code == "ValidationException" and unknown in str(missing.value)
 
 
 def test_access_denied_and_connection_failures_are_typed(fake_aws: None) -> None:

@@ -6,11 +6,17 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import boto3
 import botocore.loaders
 import botocore.session
 from moto.server import ThreadedMotoServer
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 FAKE_AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -20,6 +26,21 @@ FAKE_AWS_ENV = {
 }
 """Credentials moto accepts; set them only for the tests that talk to moto (others must not
 see AWS credentials: they would switch the model provider to Bedrock)."""
+
+
+def local_endpoint_env(monkeypatch: pytest.MonkeyPatch, scratch: Path) -> None:
+    """Fake credentials for a loopback Bedrock stand-in: no profile, no shared files (under
+    `scratch`, which need not exist), no instance metadata, no session token."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_CONFIG_FILE": str(scratch / "no-aws-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(scratch / "no-aws-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @contextmanager

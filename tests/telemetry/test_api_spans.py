@@ -28,7 +28,9 @@ def traced_api(offline_data_dir: Path) -> Iterator[tuple[TestClient, dict[str, s
             store = client.app.state.context.store  # type: ignore[attr-defined]
             key, _ = store.create_api_key("alice", "tests")
             yield client, {"x-api-key": key}, receiver
-    configure_tracing(Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off")))
+        configure_tracing(
+            Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
+        )  # uninstall while the receiver still takes the final export
 
 
 def test_a_chat_message_over_http_is_one_trace_rooted_at_its_request(

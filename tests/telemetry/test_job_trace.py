@@ -51,9 +51,9 @@ KIND = "optimization"
 def receiver(offline_data_dir: Path) -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as receiver:
         yield receiver
-    configure_tracing(
-        Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
-    )  # uninstall
+        configure_tracing(
+            Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
+        )  # uninstall while the receiver still takes the final export
 
 
 @contextmanager

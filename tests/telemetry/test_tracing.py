@@ -12,6 +12,7 @@ from api.cli import main
 from devtools.otlp_receiver import OtlpReceiver, ReceivedSpan
 from settings import Settings, TracingSettings
 from settings.tracing import configure_tracing, tracing_installed
+from tests.support.aws import local_endpoint_env
 from tests.support.requests import SMALL_REQUEST
 
 CONTENT_KEYS = {
@@ -21,6 +22,7 @@ CONTENT_KEYS = {
     "gen_ai.tool.call.result",
 }
 VAR_QUESTION = "what is the 95% VaR of AAPL and XOM?"
+CLIENT = 3  # the OTLP span kind of a model call
 
 
 @pytest.fixture
@@ -30,9 +32,9 @@ def receiver(offline_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
         monkeypatch.setenv("STRATIGOS_TRACING", "otlp")
         monkeypatch.setenv("STRATIGOS_OTLP_ENDPOINT", receiver.url)
         yield receiver
-    configure_tracing(
-        Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
-    )  # uninstall
+        configure_tracing(
+            Settings(data_dir=offline_data_dir, tracing=TracingSettings(exporter="off"))
+        )  # uninstall while the receiver still takes the final export
 
 
 def _chain(receiver: OtlpReceiver, span: ReceivedSpan) -> list[str]:
@@ -93,6 +95,18 @@ def test_a_trace_of_stratigos_optimize_arrives_with_its_structure_and_genai_attr
         assert a["gen_ai.response.model"] == a["gen_ai.request.model"]
         assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
         assert set(a["gen_ai.response.finish_reasons"]) <= {"stop", "tool_calls"}
+        assert call.kind == CLIENT
+        assert a["gen_ai.conversation.id"] == run_id  # a run without a thread: the run's id
+        assert "server.address" not in a  # the offline model calls no server
+    # the GenAI client metrics, one duration point set per model and tokens by type
+    durations = receiver.metric("gen_ai.client.operation.duration")
+    assert durations and all(p.unit == "s" and p.count >= 1 for p in durations)
+    assert sum(p.count for p in durations) == len(receiver.named("chat "))
+    tokens = receiver.metric("gen_ai.client.token.usage")
+    assert {p.attributes["gen_ai.token.type"] for p in tokens} == {"input", "output"}
+    assert sum(p.sum for p in tokens if p.attributes["gen_ai.token.type"] == "input") == sum(
+        c.attributes["gen_ai.usage.input_tokens"] for c in receiver.named("chat ")
+    )
     [tool] = receiver.named("execute_tool market_statistics")
     assert tool.attributes["gen_ai.tool.name"] == "market_statistics"
     assert tool.attributes["gen_ai.tool.call.id"].startswith("call_market_analysis_")
@@ -156,17 +170,9 @@ def test_bedrock_converse_calls_carry_its_provider_model_tokens_and_stop_reasons
     from devtools.local_bedrock import serve
     from settings import get_settings
 
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_CONFIG_FILE": str(offline_data_dir / "no-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(offline_data_dir / "no-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "STRATIGOS_MODEL_PROVIDER": "bedrock",
-        "STRATIGOS_BEDROCK_MAX_ATTEMPTS": "1",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    local_endpoint_env(monkeypatch, offline_data_dir)
+    monkeypatch.setenv("STRATIGOS_MODEL_PROVIDER", "bedrock")
+    monkeypatch.setenv("STRATIGOS_BEDROCK_MAX_ATTEMPTS", "1")
     with serve() as bedrock:
         monkeypatch.setenv("STRATIGOS_BEDROCK_ENDPOINT_URL", bedrock.url)
         get_settings.cache_clear()
@@ -184,6 +190,16 @@ def test_bedrock_converse_calls_carry_its_provider_model_tokens_and_stop_reasons
         assert a["gen_ai.request.model"] in models
         assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
         assert set(a["gen_ai.response.finish_reasons"]) <= {"end_turn", "tool_use"}
+        assert call.kind == CLIENT
+        assert a["server.address"] == "127.0.0.1"  # the endpoint the client was given
+        assert a["gen_ai.conversation.id"] == "tb"
+        assert a["gen_ai.request.max_tokens"] > 0
+        # the prompt in full, with what the cache read and wrote named apart
+        read = a["gen_ai.usage.cache_read.input_tokens"]
+        written = a["gen_ai.usage.cache_creation.input_tokens"]
+        assert a["gen_ai.usage.input_tokens"] >= read + written
+    # the turn's later calls read the system prompt and tools the first one cached
+    assert sum(c.attributes["gen_ai.usage.cache_read.input_tokens"] for c in calls) > 0
     reasons = {r for c in calls for r in c.attributes["gen_ai.response.finish_reasons"]}
     assert reasons == {"end_turn", "tool_use"}
     assert VAR_QUESTION not in _values(receiver.spans)

@@ -28,11 +28,14 @@ Errors are `BedrockError`s carrying Bedrock's error type and HTTP status (``Vali
 ``ResourceNotFoundException`` 404 for an unknown ``stratigos-offline-<role>`` model id).
 
 Modules: `call` (the parsed call and the errors), `roles` (which agent answers), `request`
-(Bedrock -> LangChain), `model` (the offline model's reply), `response` (LangChain -> Bedrock).
+(Bedrock -> LangChain), `strict` (what Bedrock refuses for the model, from the model catalog),
+`cache` (prompt caching and Bedrock's usage), `model` (the offline model's reply), `response`
+(LangChain -> Bedrock).
 """
 
 from __future__ import annotations
 
+from devtools.local_bedrock.converse.cache import cache_prefix, cache_usage, with_cache
 from devtools.local_bedrock.converse.call import (
     FALLBACK_ROLE,
     OFFLINE_MODEL_PREFIX,
@@ -40,12 +43,7 @@ from devtools.local_bedrock.converse.call import (
     ConverseCall,
 )
 from devtools.local_bedrock.converse.model import offline_chunks, offline_reply
-from devtools.local_bedrock.converse.request import (
-    cache_usage,
-    check_model_id,
-    parse_request,
-    with_cache,
-)
+from devtools.local_bedrock.converse.request import check_model_id, parse_request
 from devtools.local_bedrock.converse.response import (
     converse_response,
     stream_events,
@@ -58,6 +56,7 @@ from devtools.local_bedrock.converse.roles import (
     role_prompts,
     split_merged_text,
 )
+from devtools.local_bedrock.converse.strict import RequestOptions, check_model, check_request
 
 __all__ = [
     "FALLBACK_ROLE",
@@ -65,8 +64,12 @@ __all__ = [
     "BedrockError",
     "ConverseCall",
     "MessageBoundaries",
+    "RequestOptions",
+    "cache_prefix",
     "cache_usage",
+    "check_model",
     "check_model_id",
+    "check_request",
     "converse_response",
     "identify_role",
     "message_boundaries",

@@ -53,5 +53,3 @@ class ConverseCall:
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_choice: str | None = None
     inference_config: dict[str, Any] = field(default_factory=dict)
-    cached_prefix: str | None = None
-    """The system text before a ``cachePoint`` block, when the request has one."""

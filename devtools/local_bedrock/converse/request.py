@@ -1,10 +1,9 @@
 """A Converse / ConverseStream request body checked and translated into LangChain messages,
-tool schemas and a tool choice; prompt-cache accounting."""
+tool schemas and a tool choice."""
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from langchain_core.messages import (
@@ -29,6 +28,7 @@ from devtools.local_bedrock.converse.roles import (
     message_boundaries,
     split_merged_text,
 )
+from settings.model_catalog import model_catalog
 
 
 def _only_key(block: Any, where: str) -> str:
@@ -209,18 +209,11 @@ def _inference_config(config: Any) -> dict[str, Any]:
     return dict(config)
 
 
-_MODEL_ID = re.compile(
-    r"(?:(?:us|eu|apac|global|us-gov|jp|au|ca)\.)?"
-    r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer|twelvelabs)"
-    r"\.[A-Za-z0-9][A-Za-z0-9._:-]*"
-    r"|arn:aws(?:-[a-z]+)?:bedrock:[a-z0-9-]+:\d*:[a-z-]+/[A-Za-z0-9._:/-]+"
-)
-"""Bedrock model ids, inference-profile ids and ARNs (what Bedrock would recognise)."""
-
-
 def check_model_id(model_id: str) -> None:
-    """Bedrock's answer to an unknown model id: ``ValidationException``."""
-    if not (model_id.startswith(OFFLINE_MODEL_PREFIX) or _MODEL_ID.fullmatch(model_id)):
+    """Bedrock's answer to an id that names no model it serves: ``ValidationException``. Known
+    ids are those of the model catalog (`settings.model_catalog`) and the endpoint's own
+    ``stratigos-offline-<role>``."""
+    if not (model_id.startswith(OFFLINE_MODEL_PREFIX) or model_catalog().resolve(model_id)):
         raise _invalid("The provided model identifier is invalid.")
 
 
@@ -258,37 +251,6 @@ def _check_turns(raw_messages: list[Any]) -> None:
                 f"Expected toolResult blocks at messages.{i + 1}.content for the following Ids: "
                 + ", ".join(str(m) for m in missing)
             )
-
-
-def _cached_prefix(system: Any) -> str | None:
-    """The system text that precedes the first cachePoint block (None without one)."""
-    texts: list[str] = []
-    for block in system or []:
-        if isinstance(block, dict) and "cachePoint" in block:
-            return "".join(texts)
-        if isinstance(block, dict) and isinstance(block.get("text"), str):
-            texts.append(block["text"])
-    return None
-
-
-def cache_usage(call: ConverseCall, seen: set[str]) -> dict[str, int]:
-    """Prompt-cache usage of `call` as Bedrock reports it: the cached prefix's tokens (about 4
-    characters a token) are written the first time a prefix is seen, read afterwards."""
-    if not call.cached_prefix:
-        return {}
-    tokens = max(1, len(call.cached_prefix) // 4)
-    if call.cached_prefix in seen:
-        return {"cacheReadInputTokens": tokens, "cacheWriteInputTokens": 0}
-    seen.add(call.cached_prefix)
-    return {"cacheReadInputTokens": 0, "cacheWriteInputTokens": tokens}
-
-
-def with_cache(usage: dict[str, int], cache: dict[str, int]) -> dict[str, int]:
-    """Bedrock's usage with prompt-cache tokens: listed apart, and counted in ``totalTokens``."""
-    if not cache:
-        return usage
-    total = usage["totalTokens"] + cache["cacheReadInputTokens"] + cache["cacheWriteInputTokens"]
-    return usage | cache | {"totalTokens": total}
 
 
 def parse_request(model_id: str, body: Any) -> ConverseCall:
@@ -344,7 +306,6 @@ def parse_request(model_id: str, body: Any) -> ConverseCall:
             "The toolConfig field must be defined when using toolUse and toolResult content blocks."
         )
     return ConverseCall(
-        cached_prefix=_cached_prefix(body.get("system")),
         model_id=model_id,
         role=role,
         messages=messages,

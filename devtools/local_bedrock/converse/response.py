@@ -1,8 +1,13 @@
 """The offline model's reply in Bedrock's response shapes: a Converse body or ConverseStream
-events, with usage and the max-tokens cut."""
+events, with usage and the max-tokens cut.
+
+For a model that thinks (adaptive thinking on, the Claude 5.5 models by default), the reply
+starts with a signed ``reasoningContent`` block, as Claude 5 replies do: its text says that the
+offline rules answered (nothing thinks here), and its tokens count as output tokens."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -12,6 +17,29 @@ from langchain_core.messages import (
 )
 
 import agents.offline.workflow_policies  # noqa: F401  (registers the workflow and chat rules)
+from agents.offline.model import estimate_tokens
+
+
+def reasoning_for(role: str, model_id: str) -> dict[str, str]:
+    """The thinking a thinking model's reply starts with: ``{"text", "signature"}`` (the
+    signature a digest of the model id and the text, as opaque as Bedrock's)."""
+    text = (
+        f"The {role} agent's offline rules answer this request on the local endpoint; "
+        "no model thinks here."
+    )
+    signature = hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()
+    return {"text": text, "signature": signature}
+
+
+def with_reasoning(usage: dict[str, int], reasoning: dict[str, str] | None) -> dict[str, int]:
+    """`usage` with the thinking's tokens added to the output (and the total)."""
+    if reasoning is None:
+        return usage
+    extra = estimate_tokens(reasoning["text"])
+    return usage | {
+        "outputTokens": usage["outputTokens"] + extra,
+        "totalTokens": usage["totalTokens"] + extra,
+    }
 
 
 def _usage(message: AIMessage | AIMessageChunk | None) -> dict[str, int]:
@@ -46,11 +74,17 @@ def within_max_tokens(message: AIMessage, max_tokens: int | None) -> tuple[AIMes
 
 
 def converse_response(
-    message: AIMessage, latency_ms: int, stop_reason: str | None = None
+    message: AIMessage,
+    latency_ms: int,
+    stop_reason: str | None = None,
+    reasoning: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The Converse response body for `message`: a text block (when there is text), a toolUse
-    block per tool call, ``stopReason`` ``tool_use`` or ``end_turn``, usage and metrics."""
+    """The Converse response body for `message`: a reasoningContent block (a thinking
+    model's), a text block (when there is text), a toolUse block per tool call, ``stopReason``
+    ``tool_use`` or ``end_turn``, usage and metrics."""
     blocks: list[dict[str, Any]] = []
+    if reasoning is not None:
+        blocks.append({"reasoningContent": {"reasoningText": dict(reasoning)}})
     if message.text:
         blocks.append({"text": message.text})
     for call in message.tool_calls:
@@ -62,24 +96,33 @@ def converse_response(
     return {
         "output": {"message": {"role": "assistant", "content": blocks}},
         "stopReason": stop_reason or ("tool_use" if message.tool_calls else "end_turn"),
-        "usage": _usage(message),
+        "usage": with_reasoning(_usage(message), reasoning),
         "metrics": {"latencyMs": int(latency_ms)},
     }
 
 
 def stream_events(
-    chunks: Iterable[AIMessageChunk], latency_ms: int, stop_reason: str | None = None
+    chunks: Iterable[AIMessageChunk],
+    latency_ms: int,
+    stop_reason: str | None = None,
+    reasoning: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """ConverseStream events ``(event type, payload)`` for the offline model's chunks.
 
-    messageStart; the text as contentBlockDelta ``text`` events of block 0 (when there is
-    text); per tool call a contentBlockStart with ``toolUse {toolUseId, name}`` and its JSON
+    messageStart; a thinking model's reasoning as contentBlockDelta ``reasoningContent`` events
+    (its text, then its signature) of block 0; the text as contentBlockDelta ``text`` events of
+    the next block (when there is text); per tool call a contentBlockStart with ``toolUse {toolUseId, name}`` and its JSON
     arguments as contentBlockDelta ``toolUse.input`` strings; a contentBlockStop closing each
     block; messageStop with the stop reason; metadata with usage and metrics.
     """
     yield "messageStart", {"role": "assistant"}
     open_block: int | None = None
     next_index = 0
+    if reasoning is not None:
+        for part in ({"text": reasoning["text"]}, {"signature": reasoning["signature"]}):
+            yield "contentBlockDelta", {"delta": {"reasoningContent": part}, "contentBlockIndex": 0}
+        yield "contentBlockStop", {"contentBlockIndex": 0}
+        next_index = 1
     tool_blocks: dict[Any, int] = {}
     usage_chunk: AIMessageChunk | None = None
     any_tool = False
@@ -118,4 +161,5 @@ def stream_events(
                 )
     yield from close()
     yield "messageStop", {"stopReason": stop_reason or ("tool_use" if any_tool else "end_turn")}
-    yield "metadata", {"usage": _usage(usage_chunk), "metrics": {"latencyMs": int(latency_ms)}}
+    usage = with_reasoning(_usage(usage_chunk), reasoning)
+    yield "metadata", {"usage": usage, "metrics": {"latencyMs": int(latency_ms)}}

@@ -1,0 +1,49 @@
+"""A Bedrock chat model for one agent role on one model id (the role's model, or one of its
+routes, `agents.model_routes`), with the request settings the model catalog says that model
+accepts (`agents.model_plan`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+
+from agents.model_ids import max_tokens_for
+from agents.model_plan import bedrock_plan
+from prompts.roles import AgentRole
+from settings import Settings
+from settings.bedrock import bedrock_config
+
+
+def chat_model_for(role: AgentRole, model_id: str, settings: Settings) -> BaseChatModel:
+    """`role`'s Bedrock chat model on `model_id` (one of its routes, `agents.model_routes`),
+    with the request settings the catalog says that model accepts."""
+    from langchain_aws import ChatBedrockConverse  # imported lazily: ~0.5 s of boto3 setup
+
+    plan = bedrock_plan(role, model_id, settings)
+    kwargs: dict[str, Any] = {
+        "model": model_id,
+        "region_name": settings.bedrock.region,
+        "config": bedrock_config(settings),
+    }
+    if plan.temperature is not None:
+        kwargs["temperature"] = plan.temperature
+    if plan.additional_fields():
+        kwargs["additional_model_request_fields"] = plan.additional_fields()
+    if plan.output_config():
+        kwargs["output_config"] = plan.output_config()
+    if settings.bedrock.endpoint_url:
+        kwargs["endpoint_url"] = settings.bedrock.endpoint_url
+    if not settings.bedrock.streaming:
+        kwargs["disable_streaming"] = True
+    kwargs["max_tokens"] = max_tokens_for(role, settings)
+    if settings.bedrock.guardrail_id:
+        kwargs["guardrail_config"] = {
+            "guardrailIdentifier": settings.bedrock.guardrail_id,
+            "guardrailVersion": settings.bedrock.guardrail_version,
+        }
+    model: BaseChatModel = ChatBedrockConverse(**kwargs)
+    return model
+
+
+__all__ = ["chat_model_for"]

@@ -1,0 +1,93 @@
+"""One model call: the service's failures as `ModelCallError` (with the attempts the client
+made and any wait the server asked for) and refused replies as `ModelOutputError`; stop reasons
+in Bedrock's words whatever the provider."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import BaseMessage
+
+from agents.errors import ModelCallError, ModelOutputError
+from settings import get_settings
+
+STOP_REASONS_REFUSED = ("guardrail_intervened", "content_filtered")
+"""Stop reasons whose reply is never used."""
+
+
+def _model_error(role: str, exc: Exception) -> ModelCallError:
+    from botocore.exceptions import BotoCoreError, ClientError
+    from openai import APIError
+
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        retries = int((exc.response.get("ResponseMetadata") or {}).get("RetryAttempts", 0) or 0)
+        code, message = str(error.get("Code", "ClientError")), str(error.get("Message", exc))
+        return ModelCallError(role, code, message, attempts=retries + 1)
+    if isinstance(exc, BotoCoreError):
+        return ModelCallError(role, type(exc).__name__, str(exc))
+    if isinstance(exc, APIError):  # an OpenAI-compatible server's error (after its retries)
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        retry_after = _retry_after(headers)
+        attempts = (
+            get_settings().openai.max_retries + 1
+            if getattr(exc, "status_code", 0) in (408, 409, 429)
+            or getattr(exc, "status_code", 0) >= 500
+            else 1
+        )
+        return ModelCallError(role, str(exc.code or type(exc).__name__), exc.message,
+                              attempts=attempts, retry_after=retry_after)  # fmt: skip
+    raise exc
+
+
+def _retry_after(headers: Any) -> float | None:
+    """Seconds a server asked to wait (``retry-after-ms`` or ``retry-after``), if it said."""
+    for name, scale in (("retry-after-ms", 0.001), ("retry-after", 1.0)):
+        value = headers.get(name)
+        try:
+            return float(value) * scale if value is not None else None
+        except ValueError:
+            continue
+    return None
+
+
+def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, role: str) -> Any:
+    """`runnable.invoke(messages, config)`, with the service's failures raised as
+    `ModelCallError` and refused replies (guardrail, content filter) as `ModelOutputError`."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from openai import APIError
+
+    try:
+        reply = runnable.invoke(list(messages), config)
+    except (ClientError, BotoCoreError, APIError) as exc:
+        raise _model_error(role, exc) from exc
+    raw = reply.get("raw") if isinstance(reply, dict) else reply
+    stop = stop_reason(raw)
+    if stop in STOP_REASONS_REFUSED:
+        raise ModelOutputError(role, stop, "the model service blocked the reply")
+    return reply
+
+
+OPENAI_FINISH_REASONS = {
+    "length": "max_tokens",
+    "content_filter": "content_filtered",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "stop": "end_turn",
+}
+"""OpenAI ``finish_reason`` values as the Bedrock ``stopReason`` they mean."""
+
+
+def stop_reason(message: Any) -> str | None:
+    """The reply's stop reason in Bedrock's words (``stopReason``; an OpenAI-compatible
+    server's ``finish_reason`` mapped by `OPENAI_FINISH_REASONS`); None for models giving none."""
+    metadata = getattr(message, "response_metadata", None) or {}
+    reason = metadata.get("stopReason") or metadata.get("stop_reason")
+    if not reason and metadata.get("finish_reason"):
+        finish = str(metadata["finish_reason"])
+        reason = OPENAI_FINISH_REASONS.get(finish, finish)
+    return str(reason) if reason else None
+
+
+__all__ = ["OPENAI_FINISH_REASONS", "STOP_REASONS_REFUSED", "invoke_model", "stop_reason"]
