@@ -127,6 +127,10 @@ class AppContext:
         except Exception:  # the job is stored; a later sweep announces it
             log.exception("could not announce job %s on the queue", job.id)
 
+    def live_workers(self) -> int:
+        """How many in-process job workers are running (0 before `start`)."""
+        return 0 if self._runner is None else self._runner.live_workers()
+
     def start(self) -> None:
         """Start the in-process job workers (if configured)."""
         if self.settings.api.job_workers > 0:
