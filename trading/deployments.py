@@ -40,7 +40,7 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes
-from services.profiles import Profile, excluded_holdings, get_profile
+from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 from trading.hedges import check_hedge
@@ -123,7 +123,7 @@ def create_deployment(
         "broker": broker,
         "schedule_source": "strategy" if own_schedule else "given",
         "schedule_anchor": FIRST_FIRE if from_first_fire else "given",
-        "notifications": _preferences(profile, notifications).model_dump(mode="json"),
+        "notifications": _preferences(profile, notifications, settings).model_dump(mode="json"),
     }
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
@@ -176,15 +176,19 @@ def _limits(limits: Mapping[str, Any] | None) -> DeploymentLimits:
 
 
 def _preferences(
-    profile: Profile, notifications: Mapping[str, Any] | None
+    profile: Profile, notifications: Mapping[str, Any] | None, settings: Settings
 ) -> NotificationPreferences:
-    """The deployment's notification preferences: those given, else the profile's."""
+    """The deployment's notification preferences: those given, else the profile's; their
+    webhooks must pass the outbound policy (`services.profiles.check_webhooks`)."""
     if notifications is None:
-        return profile.notifications
-    try:
-        return NotificationPreferences.model_validate(dict(notifications))
-    except ValueError as exc:
-        raise InputError("notifications", str(exc)) from None
+        preferences = profile.notifications
+    else:
+        try:
+            preferences = NotificationPreferences.model_validate(dict(notifications))
+        except ValueError as exc:
+            raise InputError("notifications", str(exc)) from None
+    check_webhooks(preferences, settings)
+    return preferences
 
 
 def calendar_of(spec: Mapping[str, Any]) -> str:

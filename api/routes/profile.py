@@ -56,7 +56,7 @@ def put_profile(
     expected = expected_version(if_match, body.version, lowest=0)
     fields = body.model_dump(mode="json", exclude={"version"})
     with field_errors("body."):
-        profile = replace_profile(context.store, caller.owner, fields, expected)
+        profile = replace_profile(context.store, caller.owner, fields, expected, context.settings)
     return _answer(profile, response)
 
 
@@ -73,7 +73,7 @@ def patch_profile(
     expected = expected_version(if_match, body.version, lowest=0)
     changes = body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     with field_errors("body."):
-        profile = update_profile(context.store, caller.owner, changes, expected)
+        profile = update_profile(context.store, caller.owner, changes, expected, context.settings)
     return _answer(profile, response)
 
 
