@@ -17,6 +17,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.context import AppContext
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
+from api.memory import cap_malloc_arenas
 from api.routes import ROUTERS
 from api.tracing import RequestSpans
 from settings import Settings
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
         # garbage collections (tens of ms each) out of request latencies
         embedded_market_data()  # request validation reads it: load it before the first request
+        cap_malloc_arenas()  # before the worker threads start (api.memory)
         gc.collect()
         gc.freeze()
         configure_tracing(context.settings)

@@ -25,6 +25,7 @@ SUITES = (
     "scheduler",
     "forward_test",
     "research",
+    "uploads",
 )
 
 

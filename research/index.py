@@ -216,6 +216,7 @@ class ResearchIndex:
 
         self.uri = uri
         self.embedder = embedder
+        self.storage_options = dict(storage_options or {})
         try:
             if "://" not in uri:  # a local directory: owner-only (`settings.files`)
                 private_directory(uri)

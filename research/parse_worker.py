@@ -1,13 +1,20 @@
-"""The child process that reads uploaded files for `research.parser_pool`:
-`python -m research.parse_worker MEMORY_BYTES`.
+"""The child process that reads uploaded files and writes their passages to the research index
+for `research.parser_pool`: `python -m research.parse_worker MEMORY_BYTES`.
 
-It limits its own address space to `MEMORY_BYTES` (where the platform allows), then answers
+It limits its own address space to `MEMORY_BYTES` (where the platform allows; 0: no limit, for
+the children that write to the index), then answers
 requests from stdin on stdout, one at a time, until stdin closes. A request is a frame holding
-a JSON header (`{"filename", "limits"}`: the keyword arguments of `parse_document`, plus
-`max_chunks`) and a frame holding the file's bytes; the answer is one frame of JSON:
-`{"parsed": {"media_type", "pages", "chunks": [[ordinal, text, reference], ...]}}`,
-`{"refused": {"kind", "message"}}` (a `DocumentError` subclass by name) or `{"failed": text}`
-(a bug), each with `"rss"`, the process's resident memory in bytes after the work, and
+a JSON header and a frame of bytes:
+
+- `{"op": "parse", "filename", "limits"}` (`limits`: the keyword arguments of `parse_document`,
+  plus `max_chunks`) with the file's bytes, answered `{"parsed": {"media_type", "pages",
+  "chunks": [[ordinal, text, reference], ...]}}` or `{"refused": {"kind", "message"}}` (a
+  `DocumentError` subclass by name);
+- `{"op": "index", "uri", "storage_options", "model_id", "dimensions", "owner", "chunks":
+  [[document_id, document_name, ordinal, reference, text, uploaded_at], ...]}` with the chunks'
+  vectors (float32, row after row), answered `{"indexed": count}` or `{"index_error": text}`.
+
+Anything else is a bug, answered `{"failed": text}`. Each answer has `"rss"`, the process's resident memory in bytes after the work, and
 `"exiting"`: a file that exhausts the memory is refused and the process exits, its memory going
 back to the system. A
 frame is a length (8 bytes, big-endian) and that many bytes.
@@ -19,6 +26,7 @@ import json
 import os
 import sys
 import warnings
+from datetime import datetime
 from typing import IO, Any
 
 from research.chunking import chunk_blocks
@@ -65,8 +73,53 @@ def limit_memory(memory_bytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
+class _GivenVectors:
+    """The embedder of an index that is handed its vectors: its model id and length only."""
+
+    def __init__(self, model_id: str, dimensions: int) -> None:
+        self.model_id = model_id
+        self.dimensions = dimensions
+
+    def embed_documents(self, texts: Any) -> Any:
+        raise RuntimeError("the index worker is handed its vectors")
+
+    embed_query = embed_documents
+
+
+_indexes: dict[tuple[str, str, int, str], Any] = {}
+
+
+def index(header: dict[str, Any], data: bytes) -> dict[str, Any]:
+    """Add the header's chunks with their vectors (`data`) to the index it names (LanceDB and
+    Arrow imported only here: an index child has no address-space cap, as LanceDB reserves more
+    address space than a reader's cap)."""
+    import numpy as np
+
+    from research.index import IndexedChunk, ResearchIndex, ResearchIndexError
+
+    options = dict(header.get("storage_options") or {})
+    dimensions = int(header["dimensions"])
+    key = (str(header["uri"]), str(header["model_id"]), dimensions, json.dumps(options))
+    try:
+        found = _indexes.get(key)
+        if found is None:
+            embedder = _GivenVectors(key[1], dimensions)
+            found = _indexes[key] = ResearchIndex(key[0], embedder, options)
+        chunks = [
+            IndexedChunk(d, n, int(o), r, t, datetime.fromisoformat(u))
+            for d, n, o, r, t, u in header["chunks"]
+        ]
+        vectors = np.frombuffer(data, dtype=np.float32).reshape(len(chunks), dimensions)
+        found.add(str(header["owner"]), chunks, vectors)
+    except ResearchIndexError as exc:
+        return {"index_error": str(exc)}
+    return {"indexed": len(chunks)}
+
+
 def answer(header: dict[str, Any], data: bytes) -> dict[str, Any]:
-    """Parse and chunk one file as the header asks (see the module docstring)."""
+    """Do what the header asks (see the module docstring)."""
+    if header.get("op") == "index":
+        return index(header, data)
     filename = str(header["filename"])
     limits = dict(header["limits"])
     max_chunks = limits.pop("max_chunks", None)
@@ -91,12 +144,12 @@ def serve(source: IO[bytes], sink: IO[bytes], memory_bytes: int) -> None:
             reply = answer(request, data)
         except MemoryError:
             exhausted = True
+            what = repr(request.get("filename", "the document's passages"))
             reply = {
                 "refused": {
                     "kind": DocumentTooLargeError.__name__,
-                    "message": f"{request['filename']!r} needs more than "
-                    f"{memory_bytes // 2**20:,} MiB of memory to read, the limit "
-                    "(documents_parse_memory_bytes)",
+                    "message": f"{what} needs more than {memory_bytes // 2**20:,} MiB of "
+                    "memory to read, the limit (documents_parse_memory_bytes)",
                 }
             }
         except Exception as exc:  # a bug: reported to the parent, which logs it
@@ -115,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     source, sink = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing a library prints may reach the answers
     warnings.simplefilter("ignore")  # openpyxl's notes about styles are not for the server log
-    limit_memory(memory_bytes)
+    if memory_bytes:
+        limit_memory(memory_bytes)
     serve(source, sink, memory_bytes)
     return 0
 

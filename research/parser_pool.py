@@ -1,4 +1,5 @@
-"""Uploaded files are read in child processes, never in the server's: `ParserPool.parse`.
+"""Uploaded files are read, and their passages written to the research index, in child
+processes, never in the server's: `ParserPool.parse`, `ParserPool.index`.
 
 Parsing and chunking an untrusted file is the heaviest thing a request can ask for (a 92 KB
 workbook can expand to 400,000 rows). Here it runs in a child process (`research.parse_worker`)
@@ -20,11 +21,15 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+
 from research import parsing
 from research.chunking import Chunk
+from research.index import IndexedChunk, ResearchIndex, ResearchIndexError
 from research.parse_worker import frame
 from research.parsing import CorruptDocumentError, DocumentError, TooSlowDocumentError
 
@@ -140,7 +145,7 @@ class ParserPool:
         self.seconds = seconds
         self.recycle_bytes = recycle_bytes
         self._slots = threading.BoundedSemaphore(workers)
-        self._idle: list[_Child] = []
+        self._idle: dict[str, list[_Child]] = {"parse": [], "index": []}
         self._lock = threading.Lock()
         self._refusals = _refusals()
 
@@ -149,40 +154,93 @@ class ParserPool:
         A `DocumentError` subclass says why a file is refused: the readers' own, plus
         `TooSlowDocumentError` past the time limit and `DocumentTooLargeError` when it needs
         more memory than the child has."""
-        header = {"filename": filename, "limits": asdict(limits)}
+        header = {"op": "parse", "filename": filename, "limits": asdict(limits)}
+        try:
+            reply = self._ask(header, data)
+        except TimeoutError:
+            raise TooSlowDocumentError(
+                f"{filename!r} takes longer than {self.seconds:g} s to read, the limit "
+                "(documents_parse_seconds)"
+            ) from None
+        except _ChildStopped as exc:
+            raise CorruptDocumentError(
+                f"{filename!r} could not be read: the reader stopped ({exc})"
+            ) from None
+        return self._result(reply, filename)
+
+    def index(
+        self, index: ResearchIndex, owner: str, chunks: Sequence[IndexedChunk], vectors: Any
+    ) -> None:
+        """`index.add(owner, chunks, vectors)` done in a child process (LanceDB's buffers and
+        its text index's build then grow the child, not this process);
+        `ResearchIndexError` when the index refuses or the write takes longer than the limit."""
+        if not chunks:
+            return
+        header = {
+            "op": "index",
+            "uri": index.uri,
+            "storage_options": index.storage_options,
+            "model_id": index.embedder.model_id,
+            "dimensions": index.embedder.dimensions,
+            "owner": owner,
+            "chunks": [
+                [
+                    c.document_id,
+                    c.document_name,
+                    c.ordinal,
+                    dict(c.reference),
+                    c.text,
+                    c.uploaded_at.isoformat(),
+                ]
+                for c in chunks
+            ],
+        }
+        data = np.ascontiguousarray(vectors, dtype=np.float32).tobytes()
+        try:
+            reply = self._ask(header, data)
+        except (TimeoutError, _ChildStopped) as exc:
+            raise ResearchIndexError(
+                f"research index at {index.uri}: writing the passages did not finish "
+                f"({exc or f'longer than {self.seconds:g} s'})"
+            ) from None
+        if "index_error" in reply:
+            raise ResearchIndexError(str(reply["index_error"]))
+        if "indexed" not in reply:
+            self._result(reply, "the document's passages")
+
+    def _ask(self, header: dict[str, Any], data: bytes) -> dict[str, Any]:
+        """One request to a child of its kind (readers have the memory cap; index writers do
+        not), within a slot and the time limit: its answer; `TimeoutError` or `_ChildStopped`
+        (the child then ended)."""
+        kind = str(header["op"])
         with self._slots:
-            child = self._take()
+            child = self._take(kind)
             deadline = time.monotonic() + self.seconds
             try:
                 reply = child.ask(header, data, deadline)
             except TimeoutError:
                 child.stop(kill=True)
-                raise TooSlowDocumentError(
-                    f"{filename!r} takes longer than {self.seconds:g} s to read, the limit "
-                    "(documents_parse_seconds)"
-                ) from None
+                raise
             except _ChildStopped:
                 child.stop(kill=True)
-                code = child.process.returncode
-                raise CorruptDocumentError(
-                    f"{filename!r} could not be read: the reader stopped (exit status {code})"
-                ) from None
-            self._keep(child, int(reply.get("rss", 0)), bool(reply.get("exiting")))
-        return self._result(reply, filename)
+                raise _ChildStopped(f"exit status {child.process.returncode}") from None
+            self._keep(kind, child, int(reply.get("rss", 0)), bool(reply.get("exiting")))
+            return reply
 
-    def _take(self) -> _Child:
+    def _take(self, kind: str) -> _Child:
         with self._lock:
-            while self._idle:
-                child = self._idle.pop()
+            idle = self._idle[kind]
+            while idle:
+                child = idle.pop()
                 if child.alive():
                     return child
                 child.stop()
-        return _Child(self.memory_bytes)
+        return _Child(self.memory_bytes if kind == "parse" else 0)
 
-    def _keep(self, child: _Child, rss: int, exiting: bool) -> None:
+    def _keep(self, kind: str, child: _Child, rss: int, exiting: bool) -> None:
         if not exiting and child.alive() and rss <= self.recycle_bytes:
             with self._lock:
-                self._idle.append(child)
+                self._idle[kind].append(child)
         else:
             child.stop()
 
@@ -200,7 +258,8 @@ class ParserPool:
     def close(self) -> None:
         """End the idle children (a child at work ends when its file is done)."""
         with self._lock:
-            idle, self._idle = self._idle, []
+            idle = [child for children in self._idle.values() for child in children]
+            self._idle = {kind: [] for kind in self._idle}
         for child in idle:
             child.stop()
 

@@ -346,6 +346,8 @@ def _xlsx(data: bytes, filename: str, budget: Budget) -> Iterator[Block]:
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:
+        raise
     except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
         raise CorruptDocumentError(f"{filename!r} is a damaged xlsx workbook: {exc}") from exc
     try:
@@ -358,7 +360,7 @@ def _xlsx(data: bytes, filename: str, budget: Budget) -> Iterator[Block]:
                 for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
             )
             yield from _rows_as_lines(rows, {"sheet": sheet.title}, budget)
-    except DocumentError:
+    except (DocumentError, MemoryError):
         raise
     except Exception as exc:  # read lazily: a damaged part shows while rows are read
         raise CorruptDocumentError(f"{filename!r} is a damaged xlsx workbook: {exc}") from exc

@@ -19,7 +19,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from research.chunking import CHUNK_CHARS
 from research.index import ResearchIndex, chunks_of
-from research.parser_pool import ChunkedFile, ParseLimits, parser_pool
+from research.parser_pool import ChunkedFile, ParseLimits, ParserPool, parser_pool
 from research.parsing import DocumentTooLargeError
 from settings import Settings
 from store import Document, DocumentChunk, Store
@@ -64,11 +64,14 @@ def chunked_document(
     process of the settings' parser pool (`research.parser_pool`): its stored name and the file
     read. A `DocumentError` subclass says why a file is refused."""
     name = document_name(filename)
+    return name, _pool(settings).parse(data, name, parse_limits(settings))
+
+
+def _pool(settings: Settings) -> ParserPool:
     documents = settings.documents
-    pool = parser_pool(
+    return parser_pool(
         documents.parse_workers, documents.parse_memory_bytes, documents.parse_seconds
     )
-    return name, pool.parse(data, name, parse_limits(settings))
 
 
 def _check_owner_room(store: Store, settings: Settings, owner: str, adding: int) -> None:
@@ -92,7 +95,8 @@ def add_document(
     filename: str | None,
     data: bytes,
 ) -> Document:
-    """Parse, chunk and embed `data`, store it as `owner`'s document and index it.
+    """Parse, chunk and embed `data`, store it as `owner`'s document and index it (reading and
+    indexing in a child process of the settings' parser pool; embedding here).
 
     A `DocumentError` subclass (nothing stored) says why a file is refused, including an
     owner whose documents would hold more chunks than allowed (`OwnerChunksError`); a
@@ -104,7 +108,8 @@ def add_document(
     vectors = index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
     document = store.add_document(owner, name, read.media_type, data, chunks, read.pages)
     try:
-        index.add(owner, chunks_of(document.id, name, document.created_at, chunks), vectors)
+        passages = chunks_of(document.id, name, document.created_at, chunks)
+        _pool(settings).index(index, owner, passages, vectors)
     except Exception:
         log.exception("indexing document %s failed; removing it", document.id)
         store.delete_document(owner, document.id)
