@@ -19,6 +19,7 @@ from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.memory import cap_malloc_arenas
 from api.routes import ROUTERS
+from api.text_checks import JsonBodyChecks
 from api.tracing import RequestSpans
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.add_middleware(JsonBodyChecks)  # inside the size limit: it reads bodies it allows
     app.add_middleware(
         BodySizeLimit,
         max_body_bytes=context.settings.api.max_body_bytes,

@@ -205,7 +205,7 @@ def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors())
     if any(err.get("type") == "json_invalid" for err in errors):
         details = [
-            {"field": "body", "problem": f"malformed JSON: {err.get('msg', '')}"}
+            {"field": "body", "problem": f"malformed JSON at character {_position(err)}"}
             for err in errors
             if err.get("type") == "json_invalid"
         ]
@@ -213,6 +213,12 @@ def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     details = pydantic_details(errors)
     summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
     return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
+
+
+def _position(error: Any) -> str:
+    """Where in the body a JSON error is (the reader's character offset)."""
+    loc = list(error.get("loc", ()))
+    return str(loc[-1]) if len(loc) > 1 else "0"
 
 
 def _api_error(request: Request, exc: Exception) -> JSONResponse:

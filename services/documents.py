@@ -17,6 +17,7 @@ import logging
 from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
+from quant.problems import strip_controls
 from research.chunking import CHUNK_CHARS
 from research.index import ResearchIndex, chunks_of
 from research.parser_pool import ChunkedFile, ParseLimits, ParserPool, parser_pool
@@ -38,8 +39,10 @@ PREVIEW_CHUNKS = 10
 
 def document_name(filename: str | None) -> str:
     """The name a document is stored under: the file name without any directory (a browser
-    may send a Windows path), at most `MAX_NAME_CHARS` characters; "document" if none."""
-    base = PureWindowsPath(PurePosixPath(filename or "").name).name.strip()
+    may send a Windows path) and without control or bidirectional-override characters
+    (`quant.problems.strip_controls`), at most `MAX_NAME_CHARS` characters; "document" if
+    none."""
+    base = strip_controls(PureWindowsPath(PurePosixPath(filename or "").name).name).strip()
     return (base or "document")[:MAX_NAME_CHARS]
 
 

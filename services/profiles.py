@@ -49,6 +49,7 @@ from quant.classification import (
     names_category,
 )
 from quant.limits import LIMIT_METRICS, LimitValues
+from quant.problems import first_problem
 from services.errors import InputError
 from services.market_data.providers import market_closes, sp500_assets
 from settings import Settings, get_settings
@@ -199,10 +200,8 @@ def normalize_exclusion(term: str) -> str:
 
 def _profile_problem(exc: ValidationError) -> InputError:
     """The first problem of a profile's `ValidationError` as an `InputError` on its field."""
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err.get("loc", ())) or "profile"
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return InputError(field, message)
+    field, problem = first_problem(exc)
+    return InputError(field or "profile", problem)
 
 
 def _build(owner: str, fields: Mapping[str, Any], version: int, at: datetime | None) -> Profile:

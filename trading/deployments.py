@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from execution.brokers.alpaca import alpaca_broker
 from execution.deployment import (
     MAX_CAPITAL,
@@ -36,6 +38,7 @@ from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import Schedule
 from notifications.preferences import NotificationPreferences
 from quant.data import sp500_prices
+from quant.problems import first_problem
 from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
@@ -171,8 +174,8 @@ def _check_universe(
 def _limits(limits: Mapping[str, Any] | None) -> DeploymentLimits:
     try:
         return DeploymentLimits.model_validate(dict(limits or {}))
-    except ValueError as exc:
-        raise InputError("limits", str(exc)) from None
+    except ValidationError as exc:
+        raise InputError(*first_problem(exc, "limits")) from None
 
 
 def _preferences(
@@ -185,8 +188,8 @@ def _preferences(
     else:
         try:
             preferences = NotificationPreferences.model_validate(dict(notifications))
-        except ValueError as exc:
-            raise InputError("notifications", str(exc)) from None
+        except ValidationError as exc:
+            raise InputError(*first_problem(exc, "notifications")) from None
     check_webhooks(preferences, settings)
     return preferences
 

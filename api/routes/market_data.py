@@ -22,8 +22,9 @@ import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
-from api.errors import ApiError, field_errors, found_or_404
+from api.errors import ApiError, field_errors, found_or_404, validation_error
 from api.schemas.market_data import DatasetList, DatasetOut, TableOut, dataset_out
+from quant.problems import strip_controls, text_problem
 from services.market_data.datasets import (
     UploadKind,
     dataset_prices,
@@ -132,7 +133,9 @@ async def upload_dataset(
         )
     with field_errors(""):
         parsed = parse_upload(data, file.filename, kind, fill_gaps=fill_gaps)
-    label = (name or file.filename or "dataset").strip() or "dataset"
+    if name is not None and (problem := text_problem(name)) is not None:
+        raise validation_error("name", problem)
+    label = (name or strip_controls(file.filename or "")).strip() or "dataset"
     dataset = context.store.put_dataset(caller.owner, label, parsed.parquet, parsed.meta)
     response.headers["Location"] = f"/v1/market-data/datasets/{dataset.id}"
     return dataset_out(dataset)
