@@ -15,11 +15,11 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.context import AppContext
+from api.contract import RequestContract, contract_openapi
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.memory import cap_malloc_arenas
 from api.routes import ROUTERS
-from api.text_checks import JsonBodyChecks
 from api.tracing import RequestSpans
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing
@@ -68,10 +68,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         responses=ERROR_RESPONSES,
     )
     app.state.context = context
+    app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(JsonBodyChecks)  # inside the size limit: it reads bodies it allows
+    app.add_middleware(RequestContract)  # inside the size limit: it reads bodies it allows
     app.add_middleware(
         BodySizeLimit,
         max_body_bytes=context.settings.api.max_body_bytes,

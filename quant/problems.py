@@ -115,7 +115,7 @@ def not_finite(value: Any) -> str | None:
     return None
 
 
-def _number(value: Any) -> Any:
+def plain_number(value: Any) -> Any:
     """A bound as people write it: 20, not 20.0; 0.95; 1e+12."""
     if isinstance(value, float) and math.isfinite(value):
         return int(value) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
@@ -141,7 +141,7 @@ def problem_of(error: Mapping[str, Any]) -> str:
         return text or "is not valid here"
     if kind in _BOUNDS:
         try:
-            return _BOUNDS[kind].format(**{k: _number(v) for k, v in context.items()})
+            return _BOUNDS[kind].format(**{k: plain_number(v) for k, v in context.items()})
         except (KeyError, IndexError):
             return "is out of its bounds"
     if kind in ("literal_error", "enum"):
@@ -183,6 +183,19 @@ TEXT_CONTROLS = frozenset({"\t", "\n", "\r"})
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Bidirectional embeddings, overrides and isolates."""
+
+_REFUSED_RANGES = (
+    (0x00, 0x08),
+    (0x0B, 0x0C),
+    (0x0E, 0x1F),
+    (0x7F, 0x9F),
+    (0x202A, 0x202E),
+    (0x2066, 0x2069),
+)
+"""The code points `text_problem` refuses (C0 but tab and line breaks, DEL, C1, bidi controls)."""
+
+TEXT_PATTERN = "^[^" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _REFUSED_RANGES) + "]*$"
+"""The same rule as a regular expression (what the API's schema states for text fields)."""
 
 
 def text_problem(text: str) -> str | None:

@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, not_found, validation_error
+from api.params import Cursor, Moment
 from api.schemas.documents import (
     ChunkOut,
     ChunkPage,
@@ -148,10 +149,10 @@ def search(
         list[str] | None, Query(description="Only these documents (repeat the parameter).")
     ] = None,
     uploaded_from: Annotated[
-        datetime | None, Query(description="Only documents uploaded at or after (ISO 8601).")
+        Moment | None, Query(description="Only documents uploaded at or after (ISO 8601).")
     ] = None,
     uploaded_to: Annotated[
-        datetime | None, Query(description="Only documents uploaded before (ISO 8601).")
+        Moment | None, Query(description="Only documents uploaded before (ISO 8601).")
     ] = None,
 ) -> SearchOut:
     """The best `k` passages of the caller's documents for `q` (422 for a bad parameter or a
@@ -226,7 +227,7 @@ def read_chunks(
     document_id: str,
     context: Ctx,
     caller: Caller,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Chunks per page.")] = 100,
 ) -> ChunkPage:
     """The document's chunks in reading order, a page at a time (400 for a bad cursor)."""

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 import pandas as pd
@@ -23,6 +22,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors, found_or_404, validation_error
+from api.params import Day
 from api.schemas.market_data import DatasetList, DatasetOut, TableOut, dataset_out
 from quant.problems import strip_controls, text_problem
 from services.market_data.datasets import (
@@ -46,8 +46,8 @@ AssetsQuery = Annotated[
         examples=["AAPL,MSFT"],
     ),
 ]
-StartQuery = Annotated[date | None, Query(description="First date (inclusive), YYYY-MM-DD.")]
-EndQuery = Annotated[date | None, Query(description="Last date (inclusive), YYYY-MM-DD.")]
+StartQuery = Annotated[Day | None, Query(description="First date (inclusive), YYYY-MM-DD.")]
+EndQuery = Annotated[Day | None, Query(description="Last date (inclusive), YYYY-MM-DD.")]
 DatasetQuery = Annotated[
     str | None, Query(description="An uploaded dataset; default the embedded S&P 500 data.")
 ]

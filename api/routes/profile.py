@@ -12,13 +12,12 @@ apply again). Every answer carries the version as `ETag`.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import field_errors, not_found
+from api.params import IfMatchFromZero
 from api.schemas.profile import ProfileIn, ProfileOut, ProfilePatch, profile_out
 from services.profiles import (
     Profile,
@@ -31,10 +30,7 @@ from store import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["profile"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(description='The version being changed, e.g. "3" (or `version` in the body).'),
-]
+IfMatch = IfMatchFromZero
 
 
 def _answer(profile: Profile, response: Response) -> ProfileOut:
