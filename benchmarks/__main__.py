@@ -17,6 +17,7 @@ SUITES = (
     "engine",
     "options",
     "scenarios",
+    "importance",
     "store",
     "jobs",
     "api",

@@ -33,7 +33,7 @@ def run(table: Table) -> None:
         "universe": list(prices.columns),
         "capital": 1_000_000.0,
         "schedule": {"every": "session", "at": "15:45", "calendar": "XNYS"},
-        "limits": {"cash_buffer": 0.01},
+        "limits": {},
     }
     with tempfile.TemporaryDirectory() as tmp, SQLiteStore(Path(tmp) / "s.sqlite") as store:
         source = store.create_deployment("bench", "daily 20", "active", spec)

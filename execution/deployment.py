@@ -53,7 +53,7 @@ class DeploymentLimits(BaseModel):
 
     max_turnover: float = Field(default=1.0, gt=0, le=2, allow_inf_nan=False)
     min_trade_value: float = Field(default=1.0, ge=0, allow_inf_nan=False)
-    cash_buffer: float = Field(default=0.01, ge=0, lt=1, allow_inf_nan=False)
+    cash_buffer: float = Field(default=0.0, ge=0, lt=1, allow_inf_nan=False)
     price_reserve: float = Field(default=PRICE_RESERVE, ge=0, le=0.5, allow_inf_nan=False)
     max_position: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
     max_drawdown: float | None = Field(default=None, gt=0, lt=1, allow_inf_nan=False)

@@ -16,8 +16,10 @@ positive, withdrawals negative).
   A fill's `event` says what it is: `trade` (an order's fill: a premium paid on a buy, received
   on a sell), `exercise` (a long option in the money at expiry, cash-settled: the holder
   receives the intrinsic value, a sell at that price), `assignment` (a short option in the money
-  at expiry: the writer pays the intrinsic value, a buy at that price) or `expiry` (an option
-  out of the money at expiry: closed at 0). A settlement must close contracts held on its side.
+  at expiry: the writer pays the intrinsic value, a buy at that price), `expiry` (an option
+  out of the money at expiry: closed at 0) or `close_out` (a simulated account's option closed
+  in cash at its model price when its deployment is retired, which no later run would close).
+  A settlement must close contracts held on its side.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ from execution.errors import LedgerError
 from execution.instruments import InstrumentKind, instrument_kind, multiplier
 
 Side = Literal["buy", "sell"]
-FillEvent = Literal["trade", "exercise", "assignment", "expiry"]
-FILL_EVENTS: tuple[FillEvent, ...] = ("trade", "exercise", "assignment", "expiry")
+FillEvent = Literal["trade", "exercise", "assignment", "expiry", "close_out"]
+FILL_EVENTS: tuple[FillEvent, ...] = ("trade", "exercise", "assignment", "expiry", "close_out")
 
 QUANTITY_TOLERANCE = 1e-9
 """Shares below this count as none (fractional-share arithmetic leaves dust)."""
@@ -99,9 +101,15 @@ class Fill:
         return -self.amount - self.fee if self.side == "buy" else self.amount - self.fee
 
 
+INTEREST_NOTE = "interest"
+"""The note of a cash flow that is interest the account's cash earned (income, not money moved
+into the account)."""
+
+
 @dataclass(frozen=True)
 class CashFlow:
-    """Money moved into (`amount` > 0) or out of (< 0) the account at `time`."""
+    """Money moved into (`amount` > 0) or out of (< 0) the account at `time`, or, with the note
+    `INTEREST_NOTE`, interest its cash earned."""
 
     flow_id: str
     amount: float
@@ -111,6 +119,12 @@ class CashFlow:
     def __post_init__(self) -> None:
         if not math.isfinite(self.amount) or self.amount == 0:
             raise LedgerError(f"cash flow {self.flow_id}: amount must be a non-zero number")
+
+    @property
+    def external(self) -> bool:
+        """Whether the flow moved money into or out of the account (a deposit or withdrawal,
+        which a time-weighted return leaves out), not income it earned."""
+        return self.note != INTEREST_NOTE
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import ungrounded_numbers
 from agents.workflow import explain
 from graphs.emit import emit_node_started
+from graphs.optimization_edge import objective_name
 from graphs.optimization_state import (
     OptimizationState,
     charge,
@@ -107,8 +108,7 @@ def _facts(state: OptimizationState, result: SearchResult | None) -> dict[str, A
     facts: dict[str, Any] = {
         "best_config": config.model_dump(mode="json"),
         "objective": trial["objective"],
-        "objective_name": " + ".join(f"{w:g} x {m}" for m, w in request.objective.items())
-        + " (scenario-weighted mean)",
+        "objective_name": objective_name(request.objective),
         "n_trials": len(state["trials"]),
         "scenarios": scenario_metrics(trial, request.scenarios),
         "scenario_weights": state["market_view"]["scenario_weights"],

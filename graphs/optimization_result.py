@@ -16,6 +16,7 @@ from typing import Any
 
 from agents.agent_loop import add_usage
 from graphs.emit import emit_node_started, emit_warning
+from graphs.optimization_edge import winner_edge
 from graphs.optimization_state import (
     FIRST_ROUND_SHARE,
     OptimizationState,
@@ -27,7 +28,7 @@ from graphs.optimization_state import (
 )
 from graphs.request import OptimizationRequest
 from quant import SearchSpace
-from quant.benchmark_strategies import benchmark_path_means
+from quant.benchmark_strategies import REPORTED_METRICS, benchmark_path_means
 from quant.plausibility import plausibility_warnings
 
 
@@ -87,8 +88,9 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
     best: dict[str, Any] | None = None
     plausibility: list[dict[str, str]] = []
     benchmarks: dict[str, Any] | None = None
+    edge: dict[str, Any] | None = None
     if chosen is not None:
-        best, plausibility, benchmarks = _winner(state, request, chosen)
+        best, plausibility, benchmarks, edge = _winner(state, request, chosen)
     result = {
         "status": status,
         "reason": _stop_reason(state, request),
@@ -109,6 +111,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "warnings": [*state.get("warnings", []), *(item["message"] for item in plausibility)],
         "plausibility": plausibility,
         "benchmarks": benchmarks,
+        "edge": edge,
         "tokens": state.get("tokens", 0),
         "usage": add_usage(state.get("usage"), None),
         "dataset": state.get("dataset"),
@@ -118,10 +121,11 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
 
 def _winner(
     state: OptimizationState, request: OptimizationRequest, chosen: dict[str, Any]
-) -> tuple[dict[str, Any], list[dict[str, str]], dict[str, Any]]:
+) -> tuple[dict[str, Any], list[dict[str, str]], dict[str, Any], dict[str, Any]]:
     """The chosen trial as the result's `best` (configuration, objective, the risk verdict,
     metrics per scenario, a note when it is not the best feasible trial), its plausibility
-    warnings (each also a trace event) and the benchmark strategies on the same paths."""
+    warnings (each also a trace event), the benchmark strategies on the same paths and the
+    winner's edge over them (`graphs.optimization_edge`)."""
     trial = state["trials"][chosen["trial"]]
     space = SearchSpace(dict(state["plan"]["search_space"]))
     config = space.config({n: trial[n] for n in space.names})
@@ -146,4 +150,16 @@ def _winner(
         emit_warning(item["message"], item["code"])
     res = resources_of(state)
     res.ensure_scenarios(state["horizon"])
-    return best, plausibility, benchmark_path_means(config, res.inputs, safe=request.safe_rate)
+    means = benchmark_path_means(config, res.inputs, safe=request.safe_rate)
+    edge = winner_edge(
+        objective_of(state),
+        list(request.scenarios),
+        float(trial["objective"]),
+        means,
+        safe_rate=request.safe_rate,
+    )
+    reported = {
+        name: {s: {m: by[m] for m in REPORTED_METRICS} for s, by in scenarios.items()}
+        for name, scenarios in means.items()
+    }
+    return best, plausibility, reported, edge

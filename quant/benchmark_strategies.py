@@ -1,26 +1,32 @@
 """What a managed strategy is compared with, on the same simulated paths.
 
-For a winning `StrategyConfig`, `benchmark_path_means` evaluates two unmanaged alternatives in
-every scenario, with the engine's own metric definitions, over the winner's evaluation window
-(from day ``lookback`` on, so all three are measured over the same days):
+For a winning `StrategyConfig`, `benchmark_path_means` evaluates unmanaged alternatives in every
+scenario, with the engine's own metric definitions, over the winner's evaluation window (from
+day ``lookback`` on, so all are measured over the same days):
 
 - ``risky_sleeve``: 100% of wealth in the winner's risky sleeve, all the time (no volatility
   targeting, no option overlay and no safe asset; the sleeve itself is rebuilt as the winner's is);
 - ``buy_and_hold``: the equal-weight portfolio of the universe bought on the first evaluated day
-  and never rebalanced (weights drift with prices); with one asset, that asset.
+  and never rebalanced (weights drift with prices); with one asset, that asset;
+- ``equal_weight``: the equal-weight portfolio of the universe rebalanced every day (only with
+  several assets);
+- ``market``: the market series on the same paths (the index the scenarios carry:
+  `ScenarioData.market`), held all the time (only when the scenarios carry one).
 
-Both pay the winner's trading cost on the initial purchase. Results are path means per scenario
-of ``cagr``, ``volatility``, ``sharpe``, ``max_drawdown``, ``var_95``, ``cvar_95`` (annualised
-rates; VaR, CVaR and drawdown positive = loss).
+Each pays the winner's trading cost on the initial purchase. Results are path means per scenario
+of every metric a search can name (`quant.metrics.PATH_METRICS`: the option measures are 0, as
+no benchmark holds options); `REPORTED_METRICS` are those a report shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
 from quant.engine import evaluate
+from quant.metrics import HEDGE_METRICS, METRICS
 from quant.strategy import StrategyConfig
 from quant.tuning.inputs import ScenarioData
 
@@ -67,26 +73,34 @@ def buy_and_hold_returns(assets: np.ndarray, start: int) -> np.ndarray:
 def benchmark_path_means(
     config: StrategyConfig, scenarios: Mapping[str, ScenarioData], *, safe: float
 ) -> dict[str, dict[str, dict[str, float]]]:
-    """``{"risky_sleeve" | "buy_and_hold": {scenario: {metric: path mean}}}`` for `config`'s
-    evaluation window (see the module docstring); `safe` is the annual safe rate."""
+    """``{benchmark: {scenario: {metric: path mean}}}`` for `config`'s evaluation window (see
+    the module docstring; a benchmark a scenario cannot give is left out of it); `safe` is the
+    annual safe rate."""
     invested = fully_invested(config)
     single = invested.model_copy(update={"sleeve": "single"})
-    out: dict[str, dict[str, dict[str, float]]] = {"risky_sleeve": {}, "buy_and_hold": {}}
+    out: dict[str, dict[str, dict[str, float]]] = {}
     for name, data in scenarios.items():
         sleeve_input = (
             data.risky if data.assets is None or config.sleeve == "single" else data.assets
         )
-        held = (
-            buy_and_hold_returns(data.assets, config.lookback)
-            if data.assets is not None
-            else data.risky
-        )
-        for key, result in (
-            ("risky_sleeve", evaluate([invested], sleeve_input, safe)),
-            ("buy_and_hold", evaluate([single], held, safe)),
-        ):
-            out[key][name] = {m: float(np.mean(getattr(result, m)[0])) for m in REPORTED_METRICS}
+        runs = {"risky_sleeve": (invested, sleeve_input)}
+        if data.assets is None:
+            runs["buy_and_hold"] = (single, data.risky)
+        else:
+            runs["buy_and_hold"] = (single, buy_and_hold_returns(data.assets, config.lookback))
+            runs["equal_weight"] = (single, data.risky)
+        if data.market is not None:
+            runs["market"] = (single, data.market)
+        for key, (strategy, returns) in runs.items():
+            result = evaluate([strategy], returns, safe)
+            out.setdefault(key, {})[name] = _path_means(result)
     return out
+
+
+def _path_means(result: Any) -> dict[str, float]:
+    """Every path metric's mean over the paths of a one-config evaluation."""
+    means = {m: float(np.mean(getattr(result, m)[0])) for m in METRICS}
+    return means | {m: float(np.mean(getattr(result, m)[0])) for m in HEDGE_METRICS}
 
 
 __all__ = [

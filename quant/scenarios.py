@@ -18,6 +18,13 @@ every asset's daily simple returns:
   the daily log returns ln(1 + r) on the regime's days are estimated; each simulated day draws
   x ~ N(mu, Sigma) and returns the simple return exp(x) - 1.
 
+The market series (`market`, e.g. the index, on the history's days) follows each path too
+(`ScenarioSet.market`, to compare a strategy with the index on the same paths): a bootstrap path
+takes the market's return of each historical day it takes; a gbm path draws the market's log
+return from its normal distribution conditional on the assets' simulated log returns (the
+regime's joint mean and covariance), from a random stream of its own, so drawing it changes no
+asset path.
+
 Reproducibility: scenario `name` draws from the random stream
 `SeedSequence(seed).spawn(5)[REGIME_NAMES.index(name)]` (bit generator SFC64), so the paths of a
 scenario depend only on the history, the parameters, the seed and the scenario's name: requesting
@@ -27,6 +34,7 @@ evaluated on a `ScenarioSet` sees the same paths (common random numbers).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -56,8 +64,9 @@ class ScenarioSet:
     """Simulated daily simple returns per scenario.
 
     `paths[name]` is a float64 array (n_paths, horizon, n_assets) of daily simple returns in the
-    order of `assets`. `regime_days[name]` is the number of historical days in the scenario's
-    regime. Arrays are shared, not copied, by `subset`; treat them as read-only.
+    order of `assets`; `market[name]` (n_paths, horizon) those of the market series on the same
+    paths (None without a market). `regime_days[name]` is the number of historical days in the
+    scenario's regime. Arrays are shared, not copied, by `subset`; treat them as read-only.
     """
 
     names: tuple[str, ...]
@@ -69,6 +78,7 @@ class ScenarioSet:
     block_size: int | None = None
     window: int = 63
     thresholds: dict[str, float] = field(default_factory=dict)
+    market: dict[str, np.ndarray] | None = None
 
     @property
     def n_paths(self) -> int:
@@ -123,6 +133,7 @@ class ScenarioSet:
             block_size=self.block_size,
             window=self.window,
             thresholds=dict(self.thresholds),
+            market=None if self.market is None else {n: self.market[n] for n in chosen},
         )
 
     def summary(
@@ -177,6 +188,14 @@ def scenario_stream(seed: int, name: str) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(child))
 
 
+def market_stream(seed: int, name: str) -> np.random.Generator:
+    """The random generator of the market series' gbm draws in scenario `name` under `seed`
+    (independent of every scenario's own stream)."""
+    count = len(REGIME_NAMES)
+    child = np.random.SeedSequence(seed).spawn(2 * count)[count + REGIME_NAMES.index(name)]
+    return np.random.Generator(np.random.SFC64(child))
+
+
 def _check_count(value: object, field_name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
         raise ConstraintError(f"{field_name} must be an integer >= 1, got {value!r}")
@@ -208,20 +227,38 @@ def regime_day_blocks(mask: np.ndarray, block_size: int) -> np.ndarray:
     return np.concatenate([days, days[: block_size - 1]])
 
 
-def _bootstrap(
-    values: np.ndarray,
+def _bootstrap_days(
     mask: np.ndarray,
     n_paths: int,
     horizon: int,
     block_size: int,
     rng: np.random.Generator,
 ) -> np.ndarray:
+    """The historical day (row of the history) of each path's every day, (n_paths, horizon)."""
     ring = regime_day_blocks(mask, block_size)
     n_days = len(ring) - (block_size - 1)
     n_blocks = -(-horizon // block_size)
     starts = rng.integers(0, n_days, size=(n_paths, n_blocks))
     positions = (starts[:, :, None] + np.arange(block_size)).reshape(n_paths, n_blocks * block_size)
-    return np.asarray(values[ring[positions[:, :horizon]]], dtype=np.float64)
+    return np.asarray(ring[positions[:, :horizon]])
+
+
+def _conditional_gbm(
+    values: np.ndarray, market: np.ndarray, paths: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """The market's simple returns (paths, days) beside gbm asset `paths`: its log return drawn
+    from the normal distribution conditional on the assets' simulated log returns, with the
+    joint log-return mean and covariance (ddof=1) of the regime's days (`values`, `market`)."""
+    joint = np.log1p(np.column_stack([values, market]))
+    mu = joint.mean(axis=0)
+    cov = np.atleast_2d(np.cov(joint, rowvar=False, ddof=1))
+    assets = cov[:-1, :-1]
+    beta = np.linalg.lstsq(assets, cov[:-1, -1], rcond=None)[0]
+    spread = math.sqrt(max(float(cov[-1, -1] - cov[:-1, -1] @ beta), 0.0))
+    logs = np.log1p(paths.reshape(-1, paths.shape[2]))
+    draws = rng.standard_normal(logs.shape[0])
+    simulated = mu[-1] + (logs - mu[:-1]) @ beta + spread * draws
+    return np.expm1(simulated).reshape(paths.shape[0], paths.shape[1])
 
 
 def _gbm(values: np.ndarray, n_paths: int, horizon: int, rng: np.random.Generator) -> np.ndarray:
@@ -283,8 +320,10 @@ def generate_scenarios(
     regimes = identify_regimes(
         frame, window=window, market=market, quantile=quantile, alignment=alignment
     )
+    follows = _market_on(frame, market)
     minimum = 2 * block_size
     paths: dict[str, np.ndarray] = {}
+    market_paths: dict[str, np.ndarray] = {}
     regime_days: dict[str, int] = {}
     for name in chosen:
         mask = regimes[name].to_numpy()
@@ -297,9 +336,16 @@ def generate_scenarios(
         regime_days[name] = count
         rng = scenario_stream(int(seed), name)
         if method == "block_bootstrap":
-            paths[name] = _bootstrap(values, mask, n_paths, horizon, block_size, rng)
+            days = _bootstrap_days(mask, n_paths, horizon, block_size, rng)
+            paths[name] = np.asarray(values[days], dtype=np.float64)
+            if follows is not None:
+                market_paths[name] = np.asarray(follows[days], dtype=np.float64)
         else:
             paths[name] = _gbm(values[mask], n_paths, horizon, rng)
+            if follows is not None:
+                market_paths[name] = _conditional_gbm(
+                    values[mask], follows[mask], paths[name], market_stream(int(seed), name)
+                )
     return ScenarioSet(
         names=chosen,
         assets=tuple(str(c) for c in frame.columns),
@@ -310,4 +356,16 @@ def generate_scenarios(
         block_size=block_size if method == "block_bootstrap" else None,
         window=int(window),
         thresholds=dict(regimes.attrs.get("thresholds", {})),
+        market=market_paths if follows is not None else None,
     )
+
+
+def _market_on(frame: pd.DataFrame, market: pd.Series | None) -> np.ndarray | None:
+    """The market's returns on the history's days, or None without a market or when it misses
+    one of them (or a gbm log return would be undefined)."""
+    if market is None:
+        return None
+    aligned = market.reindex(frame.index).to_numpy(dtype=np.float64)
+    if not np.isfinite(aligned).all() or (aligned <= -1.0).any():
+        return None
+    return aligned

@@ -5,10 +5,10 @@
   config's own value) or over its choices, every other field held at the best config's value.
   All the configurations are evaluated together, one vectorised `evaluate` call per scenario.
   Each curve therefore passes through the best config's objective at the best value.
-- `parameter_importance(result)`: Optuna's fANOVA importance (`FanovaImportanceEvaluator`, a
-  seeded random forest, so deterministic) fitted on a study rebuilt from every trial of the
-  search with a finite objective (feasible or not: both describe the objective's landscape),
-  normalised to sum 1 and sorted, most important first.
+- `parameter_importance(result)`: fANOVA importance (`quant.fanova`: the quantity Optuna's
+  `FanovaImportanceEvaluator` computes, on a seeded random forest, so deterministic) fitted on
+  every trial of the search with a finite objective (feasible or not: both describe the
+  objective's landscape), normalised to sum 1 and sorted, most important first.
 
 Outputs are small pandas objects with `to_dict()` for JSON.
 """
@@ -16,7 +16,6 @@ Outputs are small pandas objects with `to_dict()` for JSON.
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from quant.errors import InsufficientDataError, SearchSpaceError
+from quant.fanova import encode, fanova_importance
 from quant.options.vol_model import ImpliedVolModel
 from quant.scenarios import ScenarioSet
 from quant.strategy import StrategyConfig
@@ -173,9 +173,9 @@ def one_at_a_time(
 def parameter_importance(result: SearchResult, *, seed: int = 0) -> pd.Series:
     """Importance of each searched field for the objective (fANOVA), summing to 1, largest first.
 
-    Rebuilds an Optuna study from `result.trials` (every trial with a finite objective) and runs
-    `FanovaImportanceEvaluator(seed=seed)`. A single searched field gets importance 1; if the
-    objective does not vary at all, every field gets an equal share.
+    Fits `quant.fanova` on `result.trials` (every trial with a finite objective) with `seed`. A
+    single searched field gets importance 1; if the objective does not vary at all, every field
+    gets an equal share.
     """
     space = result.space
     names = space.names
@@ -191,30 +191,20 @@ def parameter_importance(result: SearchResult, *, seed: int = 0) -> pd.Series:
     objective = trials["objective"].to_numpy(dtype=float)
     if float(np.ptp(objective)) == 0.0:
         return pd.Series({n: 1.0 / len(names) for n in names}, name="importance")
-    distributions = space.distributions()
-    frozen = [
-        optuna.trial.create_trial(
-            params={n: _stable(native_value(row[n])) for n in names},
-            distributions=distributions,
-            value=_stable(float(row["objective"])),
-        )
-        for _, row in trials.iterrows()
-    ]
-    verbosity = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            study = optuna.create_study(direction="maximize")
-            study.add_trials(frozen)
-            raw = optuna.importance.get_param_importances(
-                study,
-                evaluator=optuna.importance.FanovaImportanceEvaluator(seed=seed),
-                params=names,
-                normalize=False,
-            )
-    finally:
-        optuna.logging.set_verbosity(verbosity)
+    ranges: dict[str, tuple[float, float] | list[Any]] = {}
+    for name, distribution in sorted(space.distributions().items()):  # Optuna's column order
+        if distribution.single():
+            continue  # a value that never changed explains nothing
+        if isinstance(distribution, optuna.distributions.CategoricalDistribution):
+            ranges[name] = list(distribution.choices)
+        else:
+            ranges[name] = (distribution.low, distribution.high)  # type: ignore[attr-defined]
+    if not ranges:
+        return pd.Series({n: 1.0 / len(names) for n in names}, name="importance")
+    values = {n: [_stable(native_value(v)) for v in trials[n]] for n in ranges}
+    raw = fanova_importance(
+        encode(values, ranges), np.array([_stable(float(v)) for v in objective]), seed=seed
+    )
     series = pd.Series({n: max(float(raw.get(n, 0.0)), 0.0) for n in names}, name="importance")
     total = float(series.sum())
     series = (

@@ -1,7 +1,9 @@
 """The quant demo: classic portfolios on the embedded S&P 500 data, with their risk out of sample.
 
 Weights are estimated on a training window and the portfolios are then held (rebalanced daily to
-constant weights) over the following test window, so the risk figures are out of sample.
+constant weights) over the following test window, so the risk figures are out of sample. Beside
+them over the same test window: the same stocks equal-weighted (rebalanced daily, or bought once
+and held) and the S&P 500 index, measured the same way.
 """
 
 from __future__ import annotations
@@ -20,15 +22,19 @@ from quant import (
     sample_covariance,
     sp500_returns,
 )
+from quant.benchmark_strategies import buy_and_hold_returns
+from quant.data import sp500_index_returns
 from quant.errors import DataError
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """Weights per method (columns) and asset (rows), and out-of-sample risk per method."""
+    """Weights per method (columns) and asset (rows), out-of-sample risk per method, and the same
+    risk measures of the benchmarks (rows) over the test window."""
 
     weights: pd.DataFrame
     risk: pd.DataFrame
+    benchmarks: pd.DataFrame
     train: tuple[str, str]
     test: tuple[str, str]
     risk_free_rate: float
@@ -71,10 +77,27 @@ def run_demo(
     return DemoResult(
         weights=weights,
         risk=risk,
+        benchmarks=_benchmarks(test, risk_free_rate),
         train=(str(train.index[0].date()), str(train.index[-1].date())),
         test=(str(test.index[0].date()), str(test.index[-1].date())),
         risk_free_rate=risk_free_rate,
     )
+
+
+def _benchmarks(test: pd.DataFrame, risk_free_rate: float) -> pd.DataFrame:
+    """The benchmarks' risk over the test window: equal weights rebalanced daily, equal weights
+    bought on its first day and held, and the S&P 500 index."""
+    equal = pd.Series(1.0 / test.shape[1], index=test.columns)
+    held = buy_and_hold_returns(test.to_numpy()[None, :, :], 0)[0]
+    index = sp500_index_returns().reindex(test.index)
+    series = {
+        "equal weight, held": pd.Series(held, index=test.index),
+        "S&P 500 index": index,
+    }
+    rows = {"equal weight, rebalanced": _risk_row(equal, test, risk_free_rate)}
+    for name, returns in series.items():
+        rows[name] = _risk_row(pd.Series({name: 1.0}), returns.to_frame(name), risk_free_rate)
+    return pd.DataFrame(rows).T
 
 
 def _risk_row(weights: pd.Series, returns: pd.DataFrame, risk_free_rate: float) -> dict[str, float]:

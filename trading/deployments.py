@@ -319,6 +319,12 @@ def _check_no_options(deployment: Deployment, settings: Settings) -> None:
         )
 
 
+def safe_rate_of(spec: Mapping[str, Any]) -> float:
+    """The annual rate the deployed strategy's safe asset earns in its backtests (0 for fixed
+    weights saved without one)."""
+    return float(spec["strategy"].get("safe_rate", 0.0))
+
+
 def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
     """The strategy a deployment's spec describes."""
     described = spec["strategy"]
@@ -361,7 +367,7 @@ def _strategy(
     if result.get("status") not in FINISHED_WITH_A_WINNER or not best:
         raise InputError("source_id", f"optimization {source_id} has no winning configuration")
     request = job.request
-    universe = tuple(request.get("universe") or sp500_prices().columns)
+    universe = optimized_universe(request, result)
     safe_rate = float(request.get("safe_rate", 0.02))
     notes = []
     if trial is None or trial == best.get("trial"):
@@ -394,6 +400,16 @@ def _strategy(
         "notes": notes,
     }
     return strategy, described
+
+
+def optimized_universe(request: Mapping[str, Any], result: Mapping[str, Any]) -> tuple[str, ...]:
+    """The assets an optimization held: those its run used (`result["dataset"]["assets"]`,
+    after its owner's exclusions left some out), which a deployment of it never widens, even
+    when the profile changes later; the request's universe for a result that does not say."""
+    dataset = result.get("dataset")
+    if isinstance(dataset, Mapping) and dataset.get("assets"):
+        return tuple(str(asset) for asset in dataset["assets"])
+    return tuple(request.get("universe") or sp500_prices().columns)
 
 
 def _trial_config(

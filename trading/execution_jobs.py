@@ -195,7 +195,8 @@ def _paper_run(
             broker.advance(later.iloc[0].to_pydatetime())
 
     broker.advance(fire)
-    return ExecutionContext(store, broker, settle=settle), closes.loc[: closed.index[-1]]
+    context = ExecutionContext(store, broker, settle=settle, interest=broker.interest)
+    return context, closes.loc[: closed.index[-1]]
 
 
 def _alpaca_run(
@@ -302,12 +303,8 @@ def _notifier(settings: Settings) -> Notify:
 
 
 def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the forward test `job.request` names ({"deployment_id", "start", "end"?})."""
-    request = ForwardTestRequest(
-        deployment_id=job.request["deployment_id"],
-        start=date.fromisoformat(job.request["start"]),
-        end=None if job.request.get("end") is None else date.fromisoformat(job.request["end"]),
-    )
+    """Run the forward test `job.request` names (`ForwardTestRequest.job_request`)."""
+    request = ForwardTestRequest.from_job_request(job.request)
     return forward_test(
         ctx.store,
         job.owner,

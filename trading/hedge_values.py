@@ -22,7 +22,7 @@ from execution.hedge import HedgeMarket, model_price
 from execution.ledger import Book, Fill
 from execution.options import CONTRACT_MULTIPLIER, parse_occ
 from quant.options import ImpliedVolModel
-from trading.deployments import calendar_of
+from trading.deployments import calendar_of, safe_rate_of
 from trading.hedges import spec_vol_model
 
 Pricer = Callable[[str], float]
@@ -72,7 +72,7 @@ def market_on(spec: Mapping[str, Any], closes: pd.Series, day: date) -> HedgeMar
     return HedgeMarket(
         known.index[-1].date(),
         known,
-        float(spec["strategy"].get("safe_rate", 0.0)),
+        safe_rate_of(spec),
         calendar_of(spec),
     )
 

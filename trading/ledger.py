@@ -76,7 +76,9 @@ def from_entry(entry: LedgerEntry) -> Fill | CashFlow:
 class Ledger:
     """The ledger of `book_id` (owned by `owner`): its entries in the store and the `Book` they
     add up to; `opened_at` is the time of its first entry (None while empty), `last_fill_time`
-    that of its last fill, and `filled` the quantity its trades hold per order id."""
+    that of its last fill, `last_interest_time` that of the last interest its cash earned,
+    `fill_count` its fills, `interest` the interest its cash earned in all (currency), and
+    `filled` the quantity its trades hold per order id."""
 
     store: Store
     owner: str
@@ -84,6 +86,9 @@ class Ledger:
     book: Book = field(init=False)
     entry_ids: set[str] = field(init=False)
     last_fill_time: datetime | None = field(init=False, default=None)
+    last_interest_time: datetime | None = field(init=False, default=None)
+    fill_count: int = field(init=False, default=0)
+    interest: float = field(init=False, default=0.0)
     opened_at: datetime | None = field(init=False, default=None)
     filled: dict[str, float] = field(init=False, default_factory=dict)
 
@@ -124,7 +129,13 @@ class Ledger:
             self.entry_ids.add(_entry_id(item))
             if self.opened_at is None or item.time < self.opened_at:
                 self.opened_at = item.time
-            if isinstance(item, Fill):
+            if isinstance(item, CashFlow):
+                if not item.external:
+                    self.interest += item.amount
+                    if self.last_interest_time is None or item.time > self.last_interest_time:
+                        self.last_interest_time = item.time
+            elif isinstance(item, Fill):
+                self.fill_count += 1
                 if item.event == "trade":
                     self.filled[item.order_id] = self.filled.get(item.order_id, 0.0) + item.quantity
                 if self.last_fill_time is None or item.time > self.last_fill_time:

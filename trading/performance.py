@@ -2,8 +2,9 @@
 session close since its first entry, the backtest of the same strategy over the same sessions
 (`trading.forward_tests.backtest`), their comparison (`execution.monitoring`), the
 drawdown against the deployment's limit, how far the account's weights have drifted from the
-strategy's targets on the latest closes, and the time-weighted return (cash flows in or out do
-not count as performance).
+strategy's targets on the latest closes, the time-weighted return (cash flows in or out do
+not count as performance), and the benchmarks beside it with every line's performance
+(`trading.benchmarks`: Sharpe ratios against the strategy's safe rate, which it states).
 
 Values are cash plus shares at each session's close, with the ledger's entries up to that
 close applied; for a deployment with an option hedge, plus the hedge's value there
@@ -26,8 +27,10 @@ from execution.monitoring import compare_with_backtest, weight_drift
 from execution.schedule import trading_sessions
 from services.market_data import market_closes, universe_closes
 from store import Deployment, Store
-from trading.deployments import calendar_of, deployed_strategy
-from trading.forward_tests.backtest import deployed_backtest
+from trading.benchmarks import Benchmarks, benchmark_fields, benchmark_values
+from trading.deployments import calendar_of, deployed_strategy, safe_rate_of
+from trading.forward_tests.backtest import deployed_backtest, deployment_fires
+from trading.forward_tests.comparison import LINE_LABELS
 from trading.hedge_values import (
     hedge_summary,
     ledger_values,
@@ -66,7 +69,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         while applied < len(ordered) and ordered[applied].time <= close_time:
             entry = ordered[applied]
             book.apply(entry)
-            if isinstance(entry, CashFlow):
+            if isinstance(entry, CashFlow) and entry.external:
                 flows[-1] += entry.amount
             applied += 1
         row = closes.loc[day]
@@ -77,8 +80,10 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         values = [v + h for v, h in zip(values, hedge_values, strict=True)]
     paper = pd.Series(values, index=sessions.index)
     strategy = deployed_strategy(spec)
-    backtest = deployed_backtest(strategy, closes, sessions, flows[0] or float(paper.iloc[0]), spec)
+    capital = flows[0] or float(paper.iloc[0])
+    backtest = deployed_backtest(strategy, closes, sessions, capital, spec)
     common = paper.index.intersection(backtest.index)
+    benchmarks = _benchmarks(closes, sessions, spec, capital)
     comparison = compare_with_backtest(
         list(paper.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
     )
@@ -98,12 +103,34 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         "max_drawdown_limit": limits.max_drawdown,
         "weight_drift": drift,
         "targets": targets,
+        "benchmarks": benchmark_fields(
+            {"paper": paper.loc[common], "backtest": backtest.loc[common]},
+            LINE_LABELS,
+            benchmarks,
+            safe_rate_of(spec),
+        ),
         "values": {
             "dates": [d.date().isoformat() for d in common],
             "paper": [float(v) for v in paper.loc[common]],
             "backtest": [float(v) for v in backtest.loc[common]],
+            "benchmarks": {
+                name: [float(v) for v in line.loc[common]]
+                for name, line in benchmarks.values.items()
+            },
         },
     }
+
+
+def _benchmarks(
+    closes: pd.DataFrame, sessions: pd.DataFrame, spec: dict[str, Any], capital: float
+) -> Benchmarks:
+    """The benchmarks over the deployment's sessions, investing where its first orders filled
+    and rebalancing at its fires (`trading.benchmarks`)."""
+    filled = [
+        f.fill_row for f in deployment_fires(spec, sessions, closes) if f.fill_row is not None
+    ]
+    first_row = filled[0] if filled else int(closes.index.get_indexer(sessions.index[:1])[0])
+    return benchmark_values(closes, sessions, capital, first_row=first_row, fire_rows=filled)
 
 
 def _hedge(

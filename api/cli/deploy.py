@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from api.cli.deploy_text import forward_test_text, performance_text
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 
@@ -59,7 +60,7 @@ def deploy_command(args: argparse.Namespace) -> int:
         from trading.performance import performance
 
         report = performance(store, deployment, utc_now())
-        _print(args, report, _performance_text(report))
+        _print(args, report, performance_text(report))
     else:  # positions
         from store import utc_now
         from trading.deployment_views import positions
@@ -160,14 +161,14 @@ def _list(store: Any, args: argparse.Namespace) -> int:
 
 
 def _lifecycle(store: Any, args: argparse.Namespace) -> int:
-    from trading.deployments import change_status
+    from trading.lifecycle import move
 
     current = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     if current.spec.get("mode") == "forward_test":
         raise UsageError(f"{current.id} is a forward test; it runs by itself")
     if args.deploy_command == "resume" and current.status != "paused":
         raise UsageError(f"only a paused deployment resumes; {current.id} is {current.status}")
-    updated = change_status(
+    updated = move(
         store,
         LOCAL_OWNER,
         args.deployment_id,
@@ -184,6 +185,7 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
     from jobs.job_runner import JobRunner
     from trading.deployment_views import check_forward_test
     from trading.execution_jobs import FORWARD_TEST_KIND, HANDLERS
+    from trading.forward_tests.paper import ForwardTestRequest
 
     try:
         start = date.fromisoformat(args.start)
@@ -192,13 +194,11 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
         raise UsageError(f"--start/--end: {exc} (use YYYY-MM-DD)") from None
     deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     check_forward_test(deployment, start, end)
+    request = ForwardTestRequest(
+        deployment.id, start, end, cash_rate=args.cash_rate, fire_price=args.fire_price
+    )
     runner = JobRunner(store, handlers=HANDLERS)
-    request = {
-        "deployment_id": deployment.id,
-        "start": start.isoformat(),
-        "end": None if end is None else end.isoformat(),
-    }
-    job = runner.submit(LOCAL_OWNER, FORWARD_TEST_KIND, request)
+    job = runner.submit(LOCAL_OWNER, FORWARD_TEST_KIND, request.job_request())
     worker = runner.worker
     worker.run_claimed(store.claim(LOCAL_OWNER, job.id, worker.worker_id, worker.lease_seconds))
     finished = store.get_job(LOCAL_OWNER, job.id)
@@ -206,7 +206,7 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
         print(f"stratigos deploy: forward test {job.id} {finished.status}: {finished.error}")
         return 1
     result = dict(runner.results(LOCAL_OWNER, job.id))
-    _print(args, result, _forward_test_text(job.id, result))
+    _print(args, result, forward_test_text(job.id, result))
     return 0
 
 
@@ -387,7 +387,12 @@ def _describe(deployment: Any) -> str:
     what = (
         "fixed weights " + ", ".join(f"{s} {w:.1%}" for s, w in strategy["weights"].items())
         if strategy["kind"] == "weights"
-        else "rule " + ", ".join(f"{k}={_short(v)}" for k, v in strategy["config"].items())
+        else "rule "
+        + ", ".join(
+            f"{k}={_short(v)}"
+            for k, v in strategy["config"].items()
+            if not (k.startswith("overlay_") and strategy["config"].get("overlay") == "none")
+        )
     )
     limits = ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)
     notes = [f"  note:     {note}" for note in strategy.get("notes", [])]
@@ -460,99 +465,6 @@ def _positions_text(report: dict[str, Any]) -> str:
         )
     lines.append(f"  cash {report['cash']:,.2f}; equity {report['equity']:,.2f}")
     lines.append(f"  realised P&L {report['realised_pnl']:,.2f}; fees {report['fees']:,.2f}")
-    return "\n".join(lines)
-
-
-def _performance_text(report: dict[str, Any]) -> str:
-    if not report["sessions"]:
-        return "Nothing traded yet."
-    c = report["comparison"]
-    tracking = "n/a" if c["tracking_error"] is None else f"{c['tracking_error']:.2%}"
-    limit = report["max_drawdown_limit"]
-    return "\n".join(
-        [
-            f"{report['start']} to {report['end']} ({report['sessions']} sessions)",
-            f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} (gap "
-            f"{c['return_gap']:+.2%}, tracking error {tracking} a year)",
-            f"  time-weighted return {report['time_weighted_return']:+.2%}",
-            f"  drawdown {c['drawdown']:.2%}"
-            + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
-            f"  weights drift up to {report['weight_drift']:.2%} from the targets",
-            *(
-                []
-                if report["hedge"] is None
-                else [
-                    f"  option hedge {report['hedge']['value']:,.2f} on "
-                    f"{report['hedge']['priced_on']} (in the paper values)"
-                ]
-            ),
-        ]
-    )
-
-
-def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
-    """A forward test's option hedge: its runs, premiums, settlements, fees, what it held at the
-    end and its value then, and why it tracks less closely."""
-    statuses = ", ".join(f"{n} {s}" for s, n in sorted(hedge["run_statuses"].items()))
-    held = ", ".join(f"{n:+d} {s}" for s, n in hedge["positions"].items()) or "nothing"
-    return [
-        f"  hedge on {hedge['underlying']}: {hedge['runs']} runs ({statuses}), "
-        f"{hedge['trades']} option trades; premiums paid {hedge['premiums_paid']:,.2f}, "
-        f"received {hedge['premiums_received']:,.2f}, settlements {hedge['settlements']:,.2f}, "
-        f"fees {hedge['fees']:,.2f}",
-        f"  hedge value {hedge['value']:,.2f} on {hedge['priced_on']} (cash "
-        f"{hedge['cash']:,.2f}, options {hedge['market_value']:,.2f}; holds {held})",
-        f"  ({hedge['note']})",
-    ]
-
-
-def _tracking_lines(result: dict[str, Any]) -> list[str]:
-    """The searched backtest's line and the gap's decomposition (none for a hedged test)."""
-    from trading.forward_tests.tracking import gap_in_words
-
-    values = result["values"]
-    lines = []
-    if values.get("searched"):
-        searched = values["searched"]
-        lines.append(
-            f"  searched: {searched[-1] / searched[0] - 1:+.2%}, the strategy as it was searched "
-            "(its own cadence from the first session, the engine's basket)"
-        )
-    if result.get("decomposition"):
-        lines.append(f"  {gap_in_words(result['decomposition'])}")
-    return lines
-
-
-def _forward_test_text(job_id: str, result: dict[str, Any]) -> str:
-    comparison = result["comparison"]
-    statuses = ", ".join(f"{n} {s}" for s, n in sorted(result["run_statuses"].items()))
-    paused = result["paused"]
-    lines = [
-        f"Forward test {job_id}: {result['start']} to {result['end']}, {result['sessions']} "
-        f"sessions, {result['runs']} rebalances ({statuses}), {result['fills']} fills",
-        f"  paper:    {result['capital']:,.2f} -> {result['final_value']:,.2f} "
-        f"({comparison['live_return']:+.2%} from the first close)",
-        f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions, the strategy as "
-        "deployed "
-        f"(gap {comparison['return_gap']:+.2%}, tracking error "
-        + ("n/a" if comparison["tracking_error"] is None else f"{comparison['tracking_error']:.2%}")
-        + " a year)",
-        f"  drawdown at the end {comparison['drawdown']:.2%}; commissions {result['fees']:,.2f} "
-        f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
-        f"realised P&L {result['realised_pnl']:,.2f}",
-    ]
-    lines += _tracking_lines(result)
-    if paused:
-        lines.append(f"  paused at {paused['fire']}: {paused['reason']}")
-    if result["hedge"] is not None:
-        lines += _hedge_lines(result["hedge"])
-    lines += [
-        f"  {r['kind']} at {r['fire']} {r['status']}: {r['reason']}" for r in result["runs_detail"]
-    ]
-    test_id = result["forward_test_deployment_id"]
-    lines.append(
-        f"Ledger: stratigos deploy ledger {test_id}; positions: stratigos deploy positions {test_id}"
-    )
     return "\n".join(lines)
 
 

@@ -58,7 +58,10 @@ def _create_arguments(create: Any) -> None:
     for name, text in (
         ("--max-turnover", "traded value / equity allowed per run (default 1)"),
         ("--min-trade-value", "smallest trade worth making, currency (default 1)"),
-        ("--cash-buffer", "fraction of equity kept in cash (default 0.01)"),
+        (
+            "--cash-buffer",
+            "fraction of equity kept in cash (default 0: the price reserve keeps buys payable)",
+        ),
         (
             "--price-reserve",
             "buys stay payable if prices rise this fraction before they fill (default 0.03)",
@@ -148,4 +151,14 @@ def _actions_on_one(sub: Any) -> None:
                                  help="where to write the stored file")  # fmt: skip
         if action == "forward-test":
             command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
+            command.add_argument(
+                "--fire-price", choices=("session_close", "previous_close"),
+                default="session_close",
+                help="what a fire during a session decides on: the session's close standing in "
+                "for the price at the fire (default; a live run takes the latest trade), or only "
+                "the closes before it (its orders then fill a session later)",
+            )  # fmt: skip
+            command.add_argument("--cash-rate", type=float, metavar="RATE",
+                                 help="yearly rate the paper cash earns (default: the strategy's "
+                                 "safe rate)")  # fmt: skip
             command.add_argument("--end", help="last session (default: the end of the data)")

@@ -31,6 +31,7 @@ def demo_command(args: argparse.Namespace) -> int:
             "risk_free_rate": result.risk_free_rate,
             "weights": result.weights.to_dict(),
             "risk": result.risk.T.to_dict(),
+            "benchmarks": result.benchmarks.T.to_dict(),
         }
         print(json.dumps(payload, indent=2))
     else:
@@ -154,12 +155,17 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         lines.append(f"  {result['feasibility']}")
     rows = benchmark_rows(result)
     if rows:
-        lines.append("  compared on the same paths (Sharpe, CAGR, max drawdown):")
+        rate = (result.get("edge") or {}).get("safe_rate")
+        sharpe = "Sharpe" if rate is None else f"Sharpe over the {rate:.2%} safe rate"
+        lines.append(f"  compared on the same paths ({sharpe}, CAGR, max drawdown):")
         for row in rows:
             lines.append(
                 f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
                 f"{row['cagr']:7.1%} {row['max_drawdown']:7.1%}"
             )
+    edge = result.get("edge") or {}
+    if edge.get("words"):
+        lines.append(f"  {edge['words']}")
     lines += hedging_lines(result)
     explanation = (result.get("explanation") or {}).get("text")
     if explanation:

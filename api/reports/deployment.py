@@ -1,5 +1,7 @@
 """The report of a deployment as one self-contained HTML page: what is deployed, its account
-against the backtest (chart and comparison), positions and P&L, and its orders.
+against the backtest (chart and comparison) and beside its benchmarks (every line's return,
+CAGR, volatility, Sharpe against the stated risk-free rate and drawdown), positions and P&L, and
+its orders.
 
 Built from the API's own views (`trading.deployment_views.positions`,
 `trading.performance.performance`, the store's orders); plotly.js is inlined, so the page
@@ -19,8 +21,12 @@ _CHART_JS = """
   const el = document.getElementById("chart-performance");
   const data = JSON.parse(document.getElementById("data-performance").textContent);
   if (!el || !data.dates) return;
-  const traces = ["paper", "backtest"].map((name) => ({
-    type: "scatter", mode: "lines", name, x: data.dates, y: data[name],
+  const series = { paper: data.paper, backtest: data.backtest };
+  for (const [name, values] of Object.entries(data.benchmarks || {})) {
+    series[(data.labels || {})[name] || name] = values;
+  }
+  const traces = Object.entries(series).map(([name, values]) => ({
+    type: "scatter", mode: "lines", name, x: data.dates, y: values,
   }));
   Plotly.newPlot(el, traces, {
     margin: { l: 70, r: 20, t: 30, b: 40 },
@@ -73,7 +79,7 @@ def render_deployment_report(
         _against_the_backtest(performance),
         _positions(positions),
         _orders(orders) + "</main>",
-        json_script("data-performance", performance.get("values") or {}),
+        json_script("data-performance", _chart_data(performance)),
         f'<script type="text/javascript">{plotly_js()}</script>',
         f"<script>{_CHART_JS}</script>",
         "</body></html>",
@@ -104,6 +110,42 @@ def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
     )
 
 
+def _chart_data(performance: Mapping[str, Any]) -> dict[str, Any]:
+    """The chart's series (`values`) and the benchmarks' names as the table shows them."""
+    rows = (performance.get("benchmarks") or {}).get("performance") or []
+    return {
+        **(performance.get("values") or {}),
+        "labels": {row["name"]: row["label"] for row in rows},
+    }
+
+
+def _beside(benchmarks: Mapping[str, Any]) -> str:
+    """The account, its backtest and the benchmarks, one row each (`trading.benchmarks`)."""
+
+    def ratio(value: float | None) -> str:
+        return "–" if value is None else f"{value:.2f}"
+
+    rows = [
+        (
+            row["label"],
+            percent(row["total_return"], 2),
+            percent(row["cagr"], 2),
+            percent(row["volatility"], 2),
+            ratio(row["sharpe"]),
+            percent(row["max_drawdown"], 2),
+        )
+        for row in benchmarks["performance"]
+    ]
+    headers = ["", "Return", "CAGR", "Volatility", "Sharpe", "Max drawdown"]
+    rate = percent(benchmarks["risk_free_rate"], 2)
+    missing = "".join(f"<p>Left out: {escape(why)}.</p>" for why in benchmarks["missing"].values())
+    return (
+        f"<h3>Beside it (Sharpe against a {rate} risk-free rate)</h3>"
+        + _table(headers, rows)
+        + missing
+    )
+
+
 def _against_the_backtest(performance: Mapping[str, Any]) -> str:
     if not performance.get("sessions"):
         return "<section><h2>Against the backtest</h2><p>Nothing traded yet.</p></section>"
@@ -130,6 +172,7 @@ def _against_the_backtest(performance: Mapping[str, Any]) -> str:
             "<section><h2>Against the backtest</h2>",
             '<div id="chart-performance" style="height:360px"></div>',
             _table(["", ""], rows),
+            _beside(performance["benchmarks"]),
             "</section>",
         ]
     )

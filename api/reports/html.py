@@ -273,8 +273,11 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
         f"<td>{percent(r['max_drawdown'])}</td><td>{percent(r['cvar_95'], 2)}</td></tr>"
         for r in rows
     )
+    words = (result.get("edge") or {}).get("words")
+    edge = f'<p id="edge">{escape(words)}</p>' if words else ""
     return (
         f'<h3>Compared with unmanaged holdings</h3><p class="note">{escape(BENCHMARK_NOTE)}</p>'
+        f"{edge}"
         '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
         "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"
         f"<th scope=col>CVaR 95% (1d)</th></tr></thead><tbody>{body}</tbody></table>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.reports.hedging import markdown_lines as hedging_lines
+from graphs.optimization_edge import BENCHMARK_LABELS as BENCHMARKS
 from graphs.request import OptimizationRequest
 
 _METRICS = (
@@ -21,14 +22,15 @@ _METRICS = (
 
 BENCHMARK_LABELS: tuple[tuple[str, str], ...] = (
     ("winner", "the winner"),
-    ("risky_sleeve", "100% in the risky sleeve"),
-    ("buy_and_hold", "equal-weight buy-and-hold"),
+    *BENCHMARKS.items(),
 )
 """The strategies a result compares, and their names for people."""
 
 BENCHMARK_NOTE = (
-    "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, and the "
-    "equal-weight universe bought on the first day and never rebalanced."
+    "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, the "
+    "equal-weight universe bought on the first day and never rebalanced, the same rebalanced "
+    "daily, and the market index (the S&P 500 of the embedded data) on the same days. Sharpe "
+    "ratios are in excess of the request's safe rate."
 )
 
 
@@ -101,6 +103,8 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         if rows:
             compared = [m for m in _METRICS if m[0] in rows[0]]
             lines += ["## Compared with unmanaged holdings", "", BENCHMARK_NOTE, ""]
+            words = (result.get("edge") or {}).get("words")
+            lines += [words, ""] if words else []
             lines.append("| scenario | strategy | " + " | ".join(c[1] for c in compared) + " |")
             lines.append("| --- | --- |" + " ---: |" * len(compared))
             for row in rows:

@@ -45,8 +45,9 @@ from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
 from trading.deployment_views import check_forward_test, check_run_now, positions
-from trading.deployments import FORWARD_TEST_MODE, change_status, create_deployment
+from trading.deployments import FORWARD_TEST_MODE, create_deployment
 from trading.execution_jobs import FORWARD_TEST_KIND
+from trading.forward_tests.paper import ForwardTestRequest
 from trading.kill_switch import kill_switch
 from trading.ledger_exports import (
     create_ledger_export,
@@ -56,6 +57,7 @@ from trading.ledger_exports import (
     ledger_filename,
     ledger_rows,
 )
+from trading.lifecycle import move
 from trading.performance import performance
 from trading.scheduling import REBALANCE_KIND, rebalance_key
 
@@ -241,11 +243,13 @@ async def submit_forward_test(
     deployment = get_deployment(context, caller, deployment_id)
     with _inputs():
         check_forward_test(deployment, body.start, body.end)
-    request = {
-        "deployment_id": deployment.id,
-        "start": body.start.isoformat(),
-        "end": None if body.end is None else body.end.isoformat(),
-    }
+        request = ForwardTestRequest(
+            deployment.id,
+            body.start,
+            body.end,
+            cash_rate=body.cash_rate,
+            fire_price=body.fire_price,
+        ).job_request()
 
     def submit() -> Job:
         job = context.runner.submit(caller.owner, FORWARD_TEST_KIND, request)
@@ -512,7 +516,7 @@ def _act(context: Ctx, caller: Caller, deployment_id: str, action: Action) -> De
             409, "CONFLICT", f"only a paused deployment resumes; it is {deployment.status}"
         )
     try:
-        updated = change_status(
+        updated = move(
             context.store,
             caller.owner,
             deployment_id,

@@ -157,6 +157,7 @@ def optimization_results(
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
         benchmarks=benchmark_rows(result),
+        edge=result.get("edge"),
         hedging=result.get("hedging"),
         manifest=result.get("manifest"),
         charts=chart_data(result),

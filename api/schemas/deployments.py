@@ -16,6 +16,7 @@ from execution.schedule import MAX_INTERVAL
 from notifications.preferences import NotificationPreferences
 from store.exports import ExportFormat
 from trading.deployments import BrokerName
+from trading.forward_tests.backtest import FirePrice
 
 
 class SourceIn(BaseModel):
@@ -65,7 +66,7 @@ class LimitsIn(BaseModel):
 
     max_turnover: float = Field(default=1.0, gt=0, le=2)
     min_trade_value: float = Field(default=1.0, ge=0)
-    cash_buffer: float = Field(default=0.01, ge=0, lt=1)
+    cash_buffer: float = Field(default=0.0, ge=0, lt=1)
     price_reserve: float = Field(
         default=PRICE_RESERVE,
         ge=0,
@@ -179,6 +180,21 @@ class ForwardTestIn(BaseModel):
 
     start: date
     end: date | None = None
+    fire_price: FirePrice = Field(
+        default="session_close",
+        description="What a fire during a session decides on: `session_close`, the session's "
+        "close standing in for the price at the fire (a live run takes the latest trade; its "
+        "orders fill at that close, as the backtest trades), or `previous_close`, only the "
+        "closes of sessions already closed (the orders fill a session later).",
+    )
+    cash_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        allow_inf_nan=False,
+        description="The yearly rate the paper account's cash earns (default: the strategy's "
+        "safe rate, as its backtest's safe asset earns).",
+    )
 
 
 class KillSwitchIn(BaseModel):

@@ -114,8 +114,15 @@ class Results(BaseModel):
     market_view: dict[str, Any] | None
     warnings: list[str]
     benchmarks: list[dict[str, Any]] = Field(
-        description="The winner against its risky sleeve held at 100% and equal-weight "
-        "buy-and-hold, per scenario, on the same paths and days (path means)."
+        description="The winner against its risky sleeve held at 100%, the universe "
+        "equal-weighted (bought once and held; rebalanced daily) and the market index, per "
+        "scenario, on the same paths and days (path means)."
+    )
+    edge: dict[str, Any] | None = Field(
+        default=None,
+        description="The winner's objective beside each benchmark's on the same paths "
+        "(`scores`), the best benchmark (`over`), the `difference`, whether it is `small`, the "
+        "`safe_rate` the Sharpe ratios are measured against, and a sentence (`words`).",
     )
     hedging: dict[str, Any] | None = Field(
         default=None,

@@ -5,6 +5,7 @@
 // streamed live from /v1/deployments/<id>/events (SSE).
 
 import { api, apiRaw, errorText, streamEvents } from "./api.js";
+import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
 import { clear, clearFieldErrors, download, fmt, fmtPct, fmtTime, h, kvTable, markField, showAlert } from "./dom.js";
 import { hedgeText } from "./results.js";
@@ -65,7 +66,7 @@ export function renderDeployments(main, params) {
   );
   const on = h("select", { id: "deployment-on" }, ["first", "last"].map((v) => h("option", { value: v }, v)));
   const at = h("input", { id: "deployment-at", type: "time", value: "15:45", required: true });
-  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "0.99", step: "any", value: "0.01" });
+  const cashBuffer = h("input", { id: "deployment-cash-buffer", type: "number", min: "0", max: "0.99", step: "any", value: "0" });
   const maxDrawdown = h("input", { id: "deployment-max-drawdown", type: "number", min: "0", max: "0.99", step: "any", placeholder: "none" });
   const capLeverage = h("input", { id: "deployment-cap-leverage", type: "checkbox" });
   const broker = h(
@@ -472,6 +473,12 @@ function renderDeployment(main, id) {
     if (d.mode === "forward_test") return;
     const start = h("input", { id: "forward-test-start", type: "date", value: "2022-01-03", required: true });
     const end = h("input", { id: "forward-test-end", type: "date" });
+    const firePrice = h(
+      "select",
+      { id: "forward-test-fire-price" },
+      [["session_close", "the session's close as the price at the fire (as a live run's latest trade)"], ["previous_close", "only the closes before the fire (fills a session later)"]].map(([v, text]) => h("option", { value: v }, text)),
+    );
+    const cashRate = h("input", { id: "forward-test-cash-rate", type: "number", min: "0", max: "1", step: "0.001", placeholder: "the strategy's safe rate" });
     const run = h("button", { type: "submit", id: "forward-test-run" }, "Run forward test");
     const progress = h("p", { id: "forward-test-status", className: "hint", "aria-live": "polite" });
     const result = h("div", { id: "forward-test-result" });
@@ -482,6 +489,10 @@ function renderDeployment(main, id) {
       start,
       h("label", { for: "forward-test-end" }, "To (default: the end of the market data)"),
       end,
+      h("label", { for: "forward-test-fire-price" }, "Fires decide on"),
+      firePrice,
+      h("label", { for: "forward-test-cash-rate" }, "Cash earns (a year, e.g. 0.02)"),
+      cashRate,
       h("div", { className: "actions" }, run),
     );
     testBox.append(
@@ -497,7 +508,7 @@ function renderDeployment(main, id) {
       try {
         const job = await api(`${base}/forward-tests`, {
           method: "POST",
-          body: { start: start.value, end: end.value || null },
+          body: { start: start.value, end: end.value || null, fire_price: firePrice.value, cash_rate: cashRate.value === "" ? null : Number(cashRate.value) },
         });
         progress.textContent = "Running…";
         const done = await waitFor(job.links.self, progress);
@@ -573,6 +584,7 @@ function renderDeployment(main, id) {
         ],
         "Performance",
       ),
+      !chart ? "" : benchmarkTable("performance-benchmarks", performance.benchmarks),
       h("h2", {}, "Positions, orders and ledger"),
       kvTable(
         [
@@ -607,7 +619,7 @@ function renderDeployment(main, id) {
     );
     if (chart) {
       const v = performance.values;
-      equityChart(chart, v.dates, { paper: v.paper, backtest: v.backtest });
+      equityChart(chart, v.dates, { paper: v.paper, backtest: v.backtest, ...benchmarkSeries(performance.benchmarks, v) });
     }
   }
 
@@ -659,6 +671,8 @@ function showForwardTest(el, result) {
         ["Rebalances", `${result.runs} (${statuses})`],
         ["Fills", String(result.fills)],
         ["Paper", `${fmtMoney(result.capital)} → ${fmtMoney(result.final_value)} (${fmtPct(c.live_return)} from the first close)`],
+        ["Fires decided on", result.fire_price === "previous_close" ? "the closes before each fire (orders filled a session later)" : "the session's close as the price at the fire"],
+        ["Cash earned", `${fmtPct(result.cash_rate)} a year`],
         ["Backtest", `${fmtPct(c.backtest_return)} over the same sessions: the strategy as deployed (its fires, the basket drifting between them)`],
         ...(searchedReturn(result) === null ? [] : [["Searched backtest", `${fmtPct(searchedReturn(result))}: the strategy as it was searched`]]),
         ["Gap", fmtPct(c.return_gap)],
@@ -670,6 +684,7 @@ function showForwardTest(el, result) {
       ],
       "Forward test",
     ),
+    benchmarkTable("forward-test-benchmarks", result.benchmarks),
     ...[
       result.hedge ? hedgeSummary(result.hedge) : null,
       result.runs_detail.length
@@ -685,7 +700,7 @@ function showForwardTest(el, result) {
   const n = result.values.backtest.length;
   const lines = { paper: result.values.paper.slice(0, n), backtest: result.values.backtest };
   if (result.values.searched && result.values.searched.length === n) lines["searched backtest"] = result.values.searched;
-  equityChart(chart, result.values.dates.slice(0, n), lines);
+  equityChart(chart, result.values.dates.slice(0, n), { ...lines, ...benchmarkSeries(result.benchmarks, result.values) });
 }
 
 /** A deployment's schedule in words (execution.schedule.Schedule.describe). */

@@ -326,8 +326,9 @@ function benchmarkTable(rows) {
     h(
       "caption",
       {},
-      "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, and " +
-        "the equal-weight universe bought on the first day and never rebalanced (means over paths)",
+      "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, the " +
+        "equal-weight universe bought on the first day and never rebalanced, the same rebalanced daily, " +
+        "and the market index (means over paths; Sharpe in excess of the safe rate)",
     ),
     h(
       "thead",
@@ -677,7 +678,12 @@ export function renderResults(container, jobId, data) {
       ),
     ),
     data.benchmarks && data.benchmarks.length
-      ? card("benchmarks", "Compared with unmanaged holdings", benchmarkTable(data.benchmarks))
+      ? card(
+          "benchmarks",
+          "Compared with unmanaged holdings",
+          ...(data.edge && data.edge.words ? [h("p", { id: "benchmark-edge" }, data.edge.words)] : []),
+          benchmarkTable(data.benchmarks),
+        )
       : null,
     card("trials", "Trials", table.element),
     downloadsCard(jobId),

@@ -12,6 +12,9 @@ the cash covers them (price and commission); the rest is refused with that reaso
 never has fills). Sells of
 more shares than are held, unknown symbols and non-positive quantities are refused at
 submission. Whole shares unless `fractional`. Orders fill in the order they were submitted.
+Cash earns `cash_rate` (annual; 0 by default), as a money-market sweep would: at each session's
+close, cash x cash_rate / 252 is credited as an interest cash flow (`interest()`), before the
+orders filling at that close, which is how the engine's backtest grows its safe asset.
 Time moves only when `advance(now)` is called: the broker never reads a clock of its own.
 """
 
@@ -27,9 +30,10 @@ import pandas as pd
 
 from execution.brokers.base import AccountState, BrokerOrder, OrderRequest, OrderStatus
 from execution.errors import BrokerRejectedError
-from execution.ledger import QUANTITY_TOLERANCE, Book, CashFlow, Fill
+from execution.ledger import INTEREST_NOTE, QUANTITY_TOLERANCE, Book, CashFlow, Fill
 from execution.orders import FRACTION_DIGITS
 from execution.schedule import trading_sessions
+from quant.estimators import PERIODS_PER_YEAR
 
 FillAt = Literal["open", "close"]
 
@@ -70,7 +74,8 @@ class PaperCosts:
 class PaperBroker:
     """A simulated account over `prices`: a price per symbol (columns) and session date (index),
     taken at each session's open or close (`fill_at`) on the exchange `calendar`'s session
-    times. Dates that are not sessions of the calendar are ignored."""
+    times; its cash earns `cash_rate` a year. Dates that are not sessions of the calendar are
+    ignored."""
 
     name = "paper"
 
@@ -83,6 +88,7 @@ class PaperBroker:
         fractional: bool = True,
         max_fill_fraction: float = 1.0,
         calendar: str = "XNYS",
+        cash_rate: float = 0.0,
     ) -> None:
         if fill_at not in ("open", "close"):
             raise BrokerRejectedError(f"fill_at must be open or close, got {fill_at!r}")
@@ -90,6 +96,8 @@ class PaperBroker:
             raise BrokerRejectedError(
                 f"max_fill_fraction must be in (0, 1], got {max_fill_fraction!r}"
             )
+        if not (math.isfinite(cash_rate) and 0 <= cash_rate <= 1):
+            raise BrokerRejectedError(f"cash_rate must be in [0, 1] a year, got {cash_rate!r}")
         if prices.empty:
             raise BrokerRejectedError("the paper broker needs prices: the market data is empty")
         days = pd.DatetimeIndex(prices.index)
@@ -97,9 +105,11 @@ class PaperBroker:
         on_sessions = days.normalize().isin(sessions.index)
         self._symbols = {str(symbol): index for index, symbol in enumerate(prices.columns)}
         self._prices = prices.loc[on_sessions].to_numpy(dtype=float)
-        self._bar_times = [
-            ts.to_pydatetime() for ts in sessions[fill_at].reindex(days[on_sessions].normalize())
-        ]
+        priced = days[on_sessions].normalize()
+        self._bar_times = [ts.to_pydatetime() for ts in sessions[fill_at].reindex(priced)]
+        self._close_times = [ts.to_pydatetime() for ts in sessions["close"].reindex(priced)]
+        self.cash_rate = cash_rate
+        self._interest: list[CashFlow] = []
         self.fractional = fractional
         self.fill_at = fill_at
         self.costs = costs or PaperCosts()
@@ -124,11 +134,10 @@ class PaperBroker:
                 "fractional": self.fractional,
                 "max_fill_fraction": self.max_fill_fraction,
                 "calendar": self.calendar,
+                "cash_rate": self.cash_rate,
             },
-            "cash_flows": [
-                {"id": f.flow_id, "amount": f.amount, "time": f.time.isoformat(), "note": f.note}
-                for f in self._cash_flows
-            ],
+            "cash_flows": [_flow_state(f) for f in self._cash_flows],
+            "interest": [_flow_state(f) for f in self._interest],
             "fills": [_fill_state(fill) for fill in self._fills],
             "orders": [_order_state(order) for order in self._orders.values()],
             "now": None if self._now is None else self._now.isoformat(),
@@ -145,15 +154,15 @@ class PaperBroker:
             fractional=settings["fractional"],
             max_fill_fraction=settings["max_fill_fraction"],
             calendar=settings["calendar"],
+            cash_rate=settings.get("cash_rate", 0.0),
         )
-        flows = [
-            CashFlow(f["id"], f["amount"], datetime.fromisoformat(f["time"]), f["note"])
-            for f in state["cash_flows"]
-        ]
+        flows = [_restored_flow(f) for f in state["cash_flows"]]
+        interest = [_restored_flow(f) for f in state.get("interest", [])]
         fills = [Fill(**{**f, "time": datetime.fromisoformat(f["time"])}) for f in state["fills"]]
         broker._cash_flows = flows
+        broker._interest = interest
         broker._fills = fills
-        broker._book = Book.replay([*flows, *fills])
+        broker._book = Book.replay(sorted([*flows, *interest, *fills], key=lambda e: e.time))
         for fill in fills:
             broker._fill_counts[fill.order_id] = broker._fill_counts.get(fill.order_id, 0) + 1
         for order in state["orders"]:
@@ -180,6 +189,12 @@ class PaperBroker:
     def cash_flows(self) -> list[CashFlow]:
         """The deposits and withdrawals so far, oldest first."""
         return list(self._cash_flows)
+
+    def interest(self, since: datetime | None = None) -> list[CashFlow]:
+        """The interest credited to the cash so far (after `since`, if given), oldest first."""
+        if since is None:
+            return list(self._interest)
+        return self._interest[bisect.bisect_right(self._interest, since, key=lambda f: f.time) :]
 
     def account(self) -> AccountState:
         """Cash and shares held now."""
@@ -243,21 +258,42 @@ class PaperBroker:
         return canceled
 
     def advance(self, now: datetime) -> list[Fill]:
-        """Move the broker's time to `now`, filling open orders at every session bar up to it,
-        bar by bar (at each bar in the order they were submitted); returns the new fills, oldest
+        """Move the broker's time to `now`, crediting interest at every session close up to it
+        and filling open orders at every session bar, bar by bar (at each bar in the order they
+        were submitted; a close's interest before its fills); returns the new fills, oldest
         first."""
         if self._now is not None and now < self._now:
             raise BrokerRejectedError(f"time cannot go back from {self._now} to {now}")
         start = len(self._fills)
+        events: list[tuple[datetime, int, int]] = []  # (time, 0 interest | 1 fill, index)
+        since = self._now or min((f.time for f in self._cash_flows), default=None)
+        if self.cash_rate and since is not None:  # interest accrues from the first deposit
+            first = bisect.bisect_right(self._close_times, since)
+            last = bisect.bisect_right(self._close_times, now)
+            events += [(self._close_times[i], 0, i) for i in range(first, last)]
         orders = self.open_orders()
         if orders:
             earliest = min(order.submitted_at for order in orders)
             after = earliest if self._now is None else max(earliest, self._now)
             first = bisect.bisect_right(self._bar_times, after)
-            for index in range(first, bisect.bisect_right(self._bar_times, now)):
+            last = bisect.bisect_right(self._bar_times, now)
+            events += [(self._bar_times[i], 1, i) for i in range(first, last)]
+        for _, kind, index in sorted(events):
+            if kind == 0:
+                self._credit_interest(index)
+            else:
                 self._fill_bar(index)
         self._now = now
         return self._fills[start:]
+
+    def _credit_interest(self, index: int) -> None:
+        """Credit a session's interest on the cash held at its close (`index`: its row)."""
+        amount = self._book.cash * self.cash_rate / PERIODS_PER_YEAR
+        if amount > 0:
+            close = self._close_times[index]
+            flow = CashFlow(f"interest-{close:%Y%m%d}", amount, close, INTEREST_NOTE)
+            self._book.apply(flow)
+            self._interest.append(flow)
 
     def price(self, symbol: str, at: datetime) -> float | None:
         """The last bar price of `symbol` at or before `at`, or None if it has none yet."""
@@ -372,6 +408,21 @@ def _refused_rest(order: BrokerOrder, reason: str) -> BrokerOrder:
         return replace(order, status="rejected", reason=reason)
     part = f"{order.filled_quantity:g} of {order.quantity:g} filled, the rest canceled"
     return replace(order, status="canceled", reason=f"{reason}: {part}")
+
+
+def _flow_state(flow: CashFlow) -> dict[str, Any]:
+    return {
+        "id": flow.flow_id,
+        "amount": flow.amount,
+        "time": flow.time.isoformat(),
+        "note": flow.note,
+    }
+
+
+def _restored_flow(state: dict[str, Any]) -> CashFlow:
+    return CashFlow(
+        state["id"], state["amount"], datetime.fromisoformat(state["time"]), state["note"]
+    )
 
 
 def _fill_state(fill: Fill) -> dict[str, Any]:

@@ -18,7 +18,9 @@ Settlement: at the close of its expiry date every position is cash-settled at it
 value at that close (an `exercise` for a long in the money, an `assignment` for a short in the
 money, an `expiry` at 0 otherwise; `execution.ledger`): listed ETF options would be
 exercised into shares, which the paper account does not hold, so it settles their value in
-cash. Open orders on an expired contract are canceled.
+cash. Open orders on an expired contract are canceled. `close_out(at)` ends the account: every
+position still held is closed in cash at its model price at the last close at or before `at` (a
+`close_out` settlement), and every open order is canceled.
 
 Cash starts at 0 and moves by premiums, settlements and fees: it is the hedge's net cash flow
 (the premiums are paid from the deployment's capital; the stock account holds it).
@@ -239,6 +241,25 @@ class PaperOptionsBroker:
         self._now = now
         return self._fills[start:]
 
+    def close_out(self, at: datetime) -> list[Fill]:
+        """End the account at `at` (see the module docstring): advance to it, then close every
+        position at its model price at the last close at or before it and cancel the open
+        orders; the new fills and settlements."""
+        start = len(self._fills)
+        at = at if self._now is None else max(at, self._now)
+        self.advance(at)
+        index = bisect.bisect_right(self._bar_times, at) - 1
+        for symbol, held in sorted(self._book.contracts.items()):
+            if not held or index < 0:
+                continue
+            price = self.mark(symbol, self._bar_times[index])
+            self._settle_position(symbol, held, price, index, "close_out", "close-out")
+        for order in self.open_orders():
+            self._orders[order.client_order_id] = replace(
+                order, status="canceled", reason="its deployment was retired"
+            )
+        return self._fills[start:]
+
     def next_close(self, after: datetime) -> datetime | None:
         """The first close of the underlyings' data after `after` (None past the data's end)."""
         index = bisect.bisect_right(self._bar_times, after)
@@ -327,8 +348,28 @@ class PaperOptionsBroker:
             average_fill_price=average,
         )
 
+    def _settle_position(
+        self, symbol: str, held: int, price: float, index: int, event: FillEvent, prefix: str
+    ) -> None:
+        """Close the `held` contracts of `symbol` in cash at `price` at the close `index`: a
+        settlement `event` (no order; its id says `prefix`, the contract and the day)."""
+        day = self._days[index]
+        fill = Fill(
+            f"{prefix}-{symbol}-{day.isoformat()}",
+            f"{prefix}-{symbol}",
+            symbol,
+            "sell" if held > 0 else "buy",
+            abs(held),
+            price,
+            0.0,
+            self._bar_times[index],
+            event,
+        )
+        self._book.apply(fill)
+        self._fills.append(fill)
+
     def _settle(self, index: int) -> None:
-        day, bar_time = self._days[index], self._bar_times[index]
+        day = self._days[index]
         for symbol, held in sorted(self._book.contracts.items()):
             contract = parse_occ(symbol)
             if contract.expiry > day:
@@ -336,19 +377,7 @@ class PaperOptionsBroker:
             spot = float(self._closes[contract.underlying].iloc[: index + 1].dropna().iloc[-1])
             value = contract.intrinsic(spot)
             event: FillEvent = "expiry" if value <= 0 else "exercise" if held > 0 else "assignment"
-            fill = Fill(
-                f"settle-{symbol}-{day.isoformat()}",
-                f"settle-{symbol}",
-                symbol,
-                "sell" if held > 0 else "buy",
-                abs(held),
-                value,
-                0.0,
-                bar_time,
-                event,
-            )
-            self._book.apply(fill)
-            self._fills.append(fill)
+            self._settle_position(symbol, held, value, index, event, "settle")
         for order in self.open_orders():
             if parse_occ(order.symbol).expiry <= day:
                 self._orders[order.client_order_id] = replace(

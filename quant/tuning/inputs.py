@@ -32,10 +32,13 @@ class ScenarioData:
 
     `risky`: daily simple returns (paths, days) of the risky series, used by `sleeve="single"`
     configs. `assets`: (paths, days, assets) asset returns for optimizer sleeves, or None.
+    `market`: (paths, days) returns of the market series on the same paths (a benchmark: the
+    strategies evaluated never hold it), or None.
     """
 
     risky: np.ndarray
     assets: np.ndarray | None = None
+    market: np.ndarray | None = None
 
     @property
     def n_paths(self) -> int:
@@ -52,12 +55,15 @@ def as_scenarios(scenarios: ScenarioSet | Mapping[str, Any]) -> dict[str, Scenar
     """Scenario name -> `ScenarioData` (float64, finite).
 
     A `ScenarioSet` gives `risky(name)` (its single asset, or the daily-rebalanced equal-weight
-    portfolio of its assets) and, with several assets, `paths[name]` for optimizer sleeves. A
+    portfolio of its assets), with several assets `paths[name]` for optimizer sleeves, and its
+    market series' paths when it has them. A
     mapping gives arrays: (days,) for one path, (paths, days) risky returns, or
     (paths, days, assets) asset returns (the risky series is then their equal-weight mean).
     """
+    market: Mapping[str, np.ndarray] = {}
     if isinstance(scenarios, ScenarioSet):
         raw: dict[str, Any] = {name: scenarios.paths[name] for name in scenarios.names}
+        market = scenarios.market or {}
     elif isinstance(scenarios, Mapping):
         raw = dict(scenarios)
     else:
@@ -87,7 +93,9 @@ def as_scenarios(scenarios: ScenarioSet | Mapping[str, Any]) -> dict[str, Scenar
         if array.ndim == 3:
             risky = array[:, :, 0] if array.shape[2] == 1 else array.mean(axis=2)
             assets = None if array.shape[2] == 1 else np.ascontiguousarray(array)
-            out[str(name)] = ScenarioData(np.ascontiguousarray(risky), assets)
+            out[str(name)] = ScenarioData(
+                np.ascontiguousarray(risky), assets, market.get(str(name))
+            )
         else:
             out[str(name)] = ScenarioData(np.ascontiguousarray(array))
     return out

@@ -159,6 +159,14 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     for symbol in ("JNJ", "KO", "PG"):
         assert f"<td>{symbol}</td>" in page.text
     assert f"{result['comparison']['tracking_error']:.2%}" in page.text
+    # the account beside its stocks held equal-weighted and the index, in the API and the page
+    lines = {row["name"]: row for row in performance["benchmarks"]["performance"]}
+    assert list(lines) == [
+        "paper", "backtest", "equal_weight_held", "equal_weight_rebalanced", "sp500",
+    ]  # fmt: skip
+    assert performance["benchmarks"]["risk_free_rate"] == 0.0  # fixed weights have no safe rate
+    assert "Sharpe against a 0.00% risk-free rate" in page.text
+    assert "<td>the S&amp;P 500 index</td>" in page.text  # escaped
     untraded = client.get(f"/v1/deployments/{did}/performance", headers=api.alice).json()
     assert untraded == {"deployment_id": did, "sessions": 0}
     changed = client.post(f"/v1/deployments/{test_id}/pause", headers=api.alice)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -164,9 +165,11 @@ def test_sections_trials_table_and_manifest(result: dict[str, Any]) -> None:
     # the Sharpe ratio and the percentages are drawn in separate panels, never on one axis
     drawing = page.split("Plotly.newPlot('chart-scenarios'")[1].split("cfg);")[0]
     assert "overlaying" not in drawing and "xaxis:'x2',yaxis:'y2'" in drawing
-    # the benchmark table: three strategies per scenario
+    # the benchmark table: the winner and four benchmarks per scenario (the universe held,
+    # rebalanced, the sleeve at 100% and the index), and the winner's edge over them
     table = page.split('id="benchmarks"')[1].split("</table>")[0]
-    assert table.count("<tr>") == 1 + 3 * len(result["best"]["scenarios"])
+    assert table.count("<tr>") == 1 + 5 * len(result["best"]["scenarios"])
+    assert html.escape(result["edge"]["words"]) in page
     assert "equal-weight buy-and-hold" in table
     assert result["feasibility"].capitalize() in page
 

@@ -64,6 +64,8 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
 
     page.fill("#forward-test-start", "2022-01-03")
     page.fill("#forward-test-end", "2022-06-30")
+    page.select_option("#forward-test-fire-price", "previous_close")
+    page.fill("#forward-test-cash-rate", "0")
     page.click("#forward-test-run")
     page.wait_for_selector("#chart-forward-test", timeout=120_000)
     page.wait_for_function("document.getElementById('chart-forward-test').data !== undefined")
@@ -71,14 +73,30 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         (job,) = client.get(f"/v1/deployments/{created['id']}/forward-tests").json()
         result = client.get(job["links"]["self"]).json()["result"]
     sessions = len(result["values"]["dates"])
+    benchmarks = {  # beside the account: its stocks held equal-weighted and the index
+        "equal weights, bought once and held": sessions,
+        "equal weights, rebalanced at each fire": sessions,
+        "the S&P 500 index": sessions,
+    }
     assert trace_lengths(page, "chart-forward-test") == {
         "paper": sessions,
         "backtest": sessions,
         "searched backtest": sessions,
+        **benchmarks,
     }
+    shown = page.locator("#forward-test-benchmarks tbody tr").all_inner_texts()
+    assert [row.split("\t")[0] for row in shown] == [
+        row["label"] for row in result["benchmarks"]["performance"]
+    ]
+    held = next(r for r in result["benchmarks"]["performance"] if r["name"] == "equal_weight_held")
+    assert f"{held['total_return'] * 100:.2f}%" in shown[3]
+    assert "equal-weighted" in page.inner_text("#forward-test-benchmarks-edge")
     assert f"{result['runs']} (" in page.inner_text("#forward-test-result")
+    assert (result["fire_price"], result["cash_rate"]) == ("previous_close", 0.0)
     gap = page.inner_text("#forward-test-gap")  # the gap in parts, as the result gives them
     assert "fills one bar later" in gap
+    for part in result["decomposition"]["parts"]:
+        assert (part["words"] in gap) == (abs(part["share"]) >= 5e-5)
     page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
 
     page.click("#forward-test-deployment")
@@ -99,7 +117,12 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     assert "Against the backtest" in report.inner_text("body")
     report.close()
     page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
-    assert trace_lengths(page, "chart-performance") == {"paper": sessions, "backtest": sessions}
+    assert trace_lengths(page, "chart-performance") == {
+        "paper": sessions,
+        "backtest": sessions,
+        **benchmarks,
+    }
+    assert page.locator("#performance-benchmarks tbody tr").count() == 5
 
     page.goto(f"{server.url}/#/deployments")
     page.once("dialog", lambda dialog: dialog.accept())

@@ -142,14 +142,17 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
     assert f"Stopped because\t{summary['stop_reason']}" in panel
     assert "Feasible means\tpath means meet every one of max_drawdown <= 0.5 in base" in panel
     assert edge[0] in page.inner_text("#config-summary .warnings")
-    # the benchmark: three strategies per scenario, as the API computed them
+    # the benchmarks: five strategies per scenario, as the API computed them, and the edge
     rows = page.locator("#benchmark-table tbody tr")
-    assert rows.count() == len(results["benchmarks"]) == 3 * 3
-    assert [rows.nth(i).get_attribute("data-strategy") for i in range(3)] == [
+    assert rows.count() == len(results["benchmarks"]) == 5 * 3
+    assert [rows.nth(i).get_attribute("data-strategy") for i in range(5)] == [
         "winner",
         "risky_sleeve",
         "buy_and_hold",
+        "equal_weight",
+        "market",
     ]
+    assert page.inner_text("#benchmark-edge") == results["edge"]["words"]
     first = results["benchmarks"][1]
     assert f"{first['max_drawdown'] * 100:.2f}%" in rows.nth(1).inner_text()
     assert page.problems == []

@@ -192,3 +192,38 @@ def test_time_only_moves_forward_and_bad_settings_are_refused() -> None:
         PaperBroker(PRICES, max_fill_fraction=0)
     with pytest.raises(BrokerRejectedError, match="market data is empty"):
         PaperBroker(pd.DataFrame())
+
+
+def test_cash_earns_its_rate_at_each_session_close() -> None:
+    broker = _broker(cash_rate=0.05)  # deposited 2022-06-01, advanced to Friday July 1st
+    sessions = XNYS.sessions_in_range("2022-06-01", "2022-07-01")
+    interest = broker.interest()
+    assert [flow.time for flow in interest] == [_close(day) for day in sessions]
+    assert [flow.flow_id for flow in interest] == [f"interest-{d:%Y%m%d}" for d in sessions]
+    assert broker.account().cash == pytest.approx(1e6 * (1 + 0.05 / 252) ** len(sessions))
+    assert broker.interest(since=_close("2022-06-30")) == interest[-1:]
+    assert PaperBroker(PRICES).interest() == []  # none by default
+
+
+def test_a_closes_interest_is_on_the_cash_before_its_fills() -> None:
+    broker = _broker(cash_rate=0.05)
+    cash = broker.account().cash
+    broker.submit(OrderRequest("run1-AAPL", "AAPL", "buy", 100))
+    (fill,) = broker.advance(datetime(2022, 7, 5, 23, 0, tzinfo=UTC))
+    (earned,) = broker.interest(since=FRIDAY_EVENING)
+    assert earned.time == fill.time == _close("2022-07-05")
+    assert earned.amount == pytest.approx(cash * 0.05 / 252, rel=1e-12)
+    assert broker.account().cash == pytest.approx(cash + earned.amount + fill.cash_change)
+
+
+def test_a_restored_account_keeps_and_goes_on_earning_its_interest() -> None:
+    broker = _broker(cash_rate=0.03)
+    restored = PaperBroker.restore(PRICES, broker.state())
+    assert restored.interest() == broker.interest()
+    assert restored.account() == broker.account()
+    later = datetime(2022, 8, 1, 23, 0, tzinfo=UTC)
+    broker.advance(later)
+    restored.advance(later)
+    assert restored.account().cash == broker.account().cash
+    with pytest.raises(BrokerRejectedError, match="cash_rate"):
+        PaperBroker(PRICES, cash_rate=math.nan)

@@ -57,14 +57,31 @@ def test_buy_and_hold_returns_equal_a_day_loop(assets: np.ndarray) -> None:
 
 def test_benchmark_metrics_equal_the_reference_over_the_winners_window(assets: np.ndarray) -> None:
     winner = StrategyConfig(target_vol=0.08, lookback=63, rebalance_every=21, max_leverage=1.5)
-    data = ScenarioData(np.ascontiguousarray(assets.mean(axis=2)), np.ascontiguousarray(assets))
+    market = np.ascontiguousarray(assets[:, :, 0] * 0.8 + 0.0001)
+    data = ScenarioData(
+        np.ascontiguousarray(assets.mean(axis=2)), np.ascontiguousarray(assets), market
+    )
     means = benchmark_path_means(winner, {"base": data}, safe=SAFE)
     sleeve = [reference_metrics(data.risky[p, 63:]) for p in range(3)]
     held = [reference_metrics(reference_buy_and_hold(assets[p], 63)[63:]) for p in range(3)]
-    for key, reference in (("risky_sleeve", sleeve), ("buy_and_hold", held)):
-        for metric, value in means[key]["base"].items():
-            expected = np.mean([r[metric] for r in reference])
+    indexed = [reference_metrics(market[p, 63:]) for p in range(3)]
+    references = {
+        "risky_sleeve": sleeve,  # the winner's sleeve is the daily-rebalanced equal weights
+        "equal_weight": sleeve,
+        "buy_and_hold": held,
+        "market": indexed,
+    }
+    assert set(means) == set(references)
+    for key, reference in references.items():
+        for metric, expected_values in zip(
+            reference[0], zip(*(r.values() for r in reference), strict=True), strict=True
+        ):
+            value = means[key]["base"][metric]
+            expected = np.mean(expected_values)
             assert value == pytest.approx(expected, rel=1e-9, abs=1e-12), (key, metric)
+        assert means[key]["base"]["hedge_premium"] == 0.0  # no benchmark holds options
+    alone = benchmark_path_means(winner, {"base": ScenarioData(market)}, safe=SAFE)
+    assert set(alone) == {"risky_sleeve", "buy_and_hold"}  # one asset: no basket, no market
 
 
 def test_the_initial_purchase_pays_the_winners_cost(assets: np.ndarray) -> None:

@@ -432,3 +432,86 @@ def test_bad_data_raise_data_errors() -> None:
         short = returns.iloc[:9]
         generate_scenarios(short, ("bear",), n_paths=5, window=5, block_size=2)
     assert issubclass(ConstraintError, QuantError)
+
+
+# ---------------------------------------------------------------- the market on the same paths
+
+
+def reference_gbm(
+    values: np.ndarray, seed: int, name: str, n_paths: int, horizon: int
+) -> np.ndarray:
+    """The documented gbm: the regime's log-return mean and covariance, one standard normal
+    vector per simulated day from the scenario's own stream, through a root of the covariance."""
+    logs = np.log1p(values)
+    cov = np.atleast_2d(np.cov(logs, rowvar=False, ddof=1))
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0, None))
+    child = np.random.SeedSequence(seed).spawn(5)[REGIME_NAMES.index(name)]
+    normals = np.random.Generator(np.random.SFC64(child)).standard_normal(
+        (n_paths * horizon, values.shape[1])
+    )
+    return np.expm1(normals @ root.T + logs.mean(axis=0)).reshape(n_paths, horizon, -1)
+
+
+@pytest.mark.parametrize("method", ["block_bootstrap", "gbm"])
+def test_the_market_follows_each_path_and_draws_nothing_from_the_assets_streams(
+    sp500_full: tuple[pd.DataFrame, pd.Series], method: ScenarioMethod
+) -> None:
+    returns, index = sp500_full
+    history = returns.iloc[-1500:, :5]
+    options = {"n_paths": 30, "horizon": 60, "seed": 4, "method": method}
+    scenarios = generate_scenarios(history, market=index, **options)
+    assert scenarios.market is not None
+    regimes = identify_regimes(history, market=index)
+    for name in REGIME_NAMES:  # the asset paths are those of the documented streams
+        mask = regimes[name].to_numpy()
+        reference = (
+            reference_gbm(history.to_numpy()[mask], 4, name, 30, 60)
+            if method == "gbm"
+            else reference_bootstrap(history.to_numpy(), mask, 4, name, 30, 60, 20)
+        )
+        np.testing.assert_allclose(scenarios.paths[name], reference, rtol=1e-12, atol=1e-15)
+        assert scenarios.market[name].shape == (30, 60)
+    # a market that is the first asset: on a bootstrap path, that asset's return on the same
+    # historical day; under gbm, its conditional draw with no spread left, the same number
+    first = generate_scenarios(history, market=history.iloc[:, 0], **options)
+    assert first.market is not None
+    for name in REGIME_NAMES:  # (under gbm, to the regression's rounding)
+        np.testing.assert_allclose(first.market[name], first.paths[name][:, :, 0], atol=1e-8)
+    assert scenarios.subset(["bear"]).market == {"bear": scenarios.market["bear"]}
+    assert generate_scenarios(history, **options).market is None
+
+
+def test_on_a_bootstrap_path_the_market_takes_the_days_the_assets_take(
+    sp500_full: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    returns, index = sp500_full
+    history = returns.iloc[-1000:, :3]
+    scenarios = generate_scenarios(history, ["base"], n_paths=5, horizon=40, market=index)
+    assert scenarios.market is not None
+    by_day = {tuple(row): day for day, row in zip(history.index, history.to_numpy(), strict=True)}
+    for path, market in zip(scenarios.paths["base"], scenarios.market["base"], strict=True):
+        days = [by_day[tuple(row)] for row in path]
+        np.testing.assert_array_equal(market, index.loc[days].to_numpy())
+
+
+def test_under_gbm_the_market_keeps_its_regime_moments(
+    sp500_full: tuple[pd.DataFrame, pd.Series],
+) -> None:
+    returns, index = sp500_full
+    history = returns.iloc[-2000:, :4]
+    scenarios = generate_scenarios(
+        history, ["base"], n_paths=400, horizon=250, seed=1, method="gbm", market=index
+    )
+    assert scenarios.market is not None
+    mask = identify_regimes(history, market=index)["base"].to_numpy()
+    joint = np.log1p(np.column_stack([history.to_numpy()[mask], index.loc[history.index][mask]]))
+    simulated = np.log1p(
+        np.column_stack(
+            [scenarios.paths["base"].reshape(-1, 4), scenarios.market["base"].reshape(-1)]
+        )
+    )
+    np.testing.assert_allclose(simulated.mean(axis=0), joint.mean(axis=0), atol=2e-4)
+    np.testing.assert_allclose(
+        np.cov(simulated, rowvar=False), np.cov(joint, rowvar=False), rtol=0.05, atol=2e-6
+    )

@@ -75,3 +75,31 @@ def test_a_run_whose_universe_the_profile_empties_fails_saying_why(
     assert result["status"] == "failed"
     assert "AMD left out: your profile excludes AMD" in result["reason"]
     assert store.get_job("alice", job_id).status == "failed"
+
+
+def test_a_deployment_holds_only_the_assets_its_optimization_held(
+    store: Store, offline_data_dir: object
+) -> None:
+    from graphs.job_handlers import run_job_here
+    from graphs.request import OptimizationRequest
+    from services.profiles import remove_exclusion
+    from tests.support.requests import SMALL_REQUEST
+
+    universe = ["AAPL", "MSFT", "XOM", "CVX", "KO"]
+    request = OptimizationRequest.model_validate({**SMALL_REQUEST, "universe": universe})
+    add_exclusion(store, "alice", "oil & gas")  # leaves XOM and CVX out of the run
+    job_id, result = run_job_here(store, "alice", request)
+    assert result["dataset"]["assets"] == ["AAPL", "MSFT", "KO"]
+    remove_exclusion(store, "alice", "oil & gas")  # lifted after the run: the run did not hold them
+    deployment = create_deployment(
+        store, "alice", name="winner", source="optimization", source_id=job_id,
+        capital=10_000, schedule=WEEKLY,
+    )  # fmt: skip
+    assert deployment.spec["universe"] == ["AAPL", "MSFT", "KO"]
+    add_exclusion(store, "alice", "KO")  # a later exclusion of an asset it held is refused
+    with pytest.raises(InputError) as caught:
+        create_deployment(
+            store, "alice", name="winner", source="optimization", source_id=job_id,
+            capital=10_000, schedule=WEEKLY,
+        )  # fmt: skip
+    assert caught.value.field == "source_id" and "KO left out" in caught.value.problem

@@ -37,7 +37,7 @@ from execution.ledger import Fill
 from execution.options import parse_occ
 from services.market_data import last_closed_session
 from store import Deployment
-from trading.deployments import calendar_of
+from trading.deployments import calendar_of, safe_rate_of
 from trading.hedges import vol_model_of
 
 
@@ -57,7 +57,7 @@ class AlpacaOptionsAccount:
     ) -> None:
         self.broker = broker
         self._closes = closes
-        self._safe_rate = float(deployment.spec["strategy"].get("safe_rate", 0.0))
+        self._safe_rate = safe_rate_of(deployment.spec)
         self._calendar = calendar_of(deployment.spec)
         self._vol_model = vol_model_of(deployment)
         opening = deployment.spec.get("account_opening") or {}

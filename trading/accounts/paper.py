@@ -8,7 +8,8 @@ once cannot both win (`ConflictError`: the run is retried).
 
 - Shares: `StoredPaperAccount`, the account `paper-<deployment id>` (kind `paper`), the paper
   broker (`execution.brokers.paper`) over the market data's closes of the universe, filling at
-  the close, fractional shares, default costs.
+  the close, fractional shares, default costs, its cash earning the strategy's safe rate (as
+  the backtest's safe asset does; `interest()`).
 - Options: `StoredPaperOptionsAccount`, the account `hedge-<deployment id>` (kind
   `paper_options`), the paper options account (`execution.brokers.paper_options`) over the
   market data's closes of the hedge underlying, priced with the hedge's volatility model and
@@ -30,7 +31,7 @@ from execution.errors import BrokerRejectedError
 from execution.hedge import ContractLookup, HedgeMarket, Settlement
 from execution.ledger import CashFlow, Fill
 from store import Deployment, NotFoundError, Store
-from trading.deployments import account_of, calendar_of
+from trading.deployments import account_of, calendar_of, safe_rate_of
 from trading.hedges import hedge_account, vol_model_of
 
 PAPER_KIND = "paper"
@@ -137,7 +138,13 @@ class StoredPaperAccount(StoredAccount[PaperBroker]):
             deployment.owner,
             account_of(deployment),
             PAPER_KIND,
-            lambda: PaperBroker(closes, fill_at="close", costs=PaperCosts(), fractional=True),
+            lambda: PaperBroker(
+                closes,
+                fill_at="close",
+                costs=PaperCosts(),
+                fractional=True,
+                cash_rate=safe_rate_of(deployment.spec),
+            ),
             lambda state: PaperBroker.restore(closes, state),
         )
         self.fractional = self.simulator.fractional
@@ -149,6 +156,10 @@ class StoredPaperAccount(StoredAccount[PaperBroker]):
     def open_orders(self) -> list[BrokerOrder]:
         """Orders not yet final, in submission order."""
         return self.simulator.open_orders()
+
+    def interest(self, since: datetime | None = None) -> list[CashFlow]:
+        """The interest the cash earned after `since` (all of it without), oldest first."""
+        return self.simulator.interest(since)
 
     def fund(self, capital: float, when: datetime) -> CashFlow:
         """Deposit `capital` at `when` into an account never funded before (saved); the first
@@ -175,7 +186,7 @@ class StoredPaperOptionsAccount(StoredAccount[PaperOptionsBroker]):
         settings: PaperOptionsSettings | None = None,
     ) -> None:
         terms = settings or PaperOptionsSettings(
-            safe_rate=float(deployment.spec["strategy"].get("safe_rate", 0.0)),
+            safe_rate=safe_rate_of(deployment.spec),
             calendar=calendar_of(deployment.spec),
         )
         super().__init__(
@@ -215,6 +226,13 @@ class StoredPaperOptionsAccount(StoredAccount[PaperOptionsBroker]):
     def options_level(self) -> int:
         """The account's approved options level."""
         return self.simulator.options_level()
+
+    def close_out(self, at: datetime) -> list[Fill]:
+        """End the account at `at`: every option still held closed in cash at its model price
+        at the last close (`PaperOptionsBroker.close_out`), saved; the new fills."""
+        fills = self.simulator.close_out(at)
+        self._save()
+        return fills
 
     def option_positions(self) -> dict[str, int]:
         """Contracts held per OCC symbol (negative: short)."""

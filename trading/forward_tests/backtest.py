@@ -2,7 +2,7 @@
 
 - **The deployed backtest** (`deployed_backtest`): the strategy exactly as deployed, simulated by
   the engine's day rules (`quant.engine.held_runs`): at each of the deployment's fires the
-  targets it decides on the closes known then (its rule's `quant.targets.target_weights`, or its
+  targets it decides on the prices known then (`Fire`, `FirePrice`) (its rule's `quant.targets.target_weights`, or its
   fixed weights, capped at `max_position`), traded at the close they were decided on, each asset
   then held drifting with its price until the next fire, the rest in the safe asset earning the
   rule's safe rate, trades costing the rule's `cost_bps`. It starts with the capital in cash, as
@@ -25,7 +25,7 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,15 +35,33 @@ from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from quant.engine import evaluate
 from quant.engine.held_runs import held_wealth
 from quant.estimators import PERIODS_PER_YEAR
-from trading.deployments import schedule_of
+from trading.deployments import safe_rate_of, schedule_of
 from trading.hedges import spec_vol_model
+
+FirePrice = Literal["session_close", "previous_close"]
+"""What a fire during a session decides on, where daily closes are all the data holds:
+`session_close`, the session's close standing in for the price at the fire (a live run at 15:45
+takes the latest trade then, and its orders fill at that session's close, as the engine's
+backtest trades at the close it decided on: about 15 minutes of the session are known early), or
+`previous_close`, only the closes of sessions already closed (nothing of the fire's session:
+the orders fill a whole session after the prices they were decided on). A fire outside a session
+decides on the closes of the sessions closed by then either way."""
+
+FIRE_PRICES: tuple[FirePrice, ...] = ("session_close", "previous_close")
+
+
+def fire_price_of(spec: Mapping[str, Any]) -> FirePrice:
+    """The spec's `fire_price` (`previous_close` unless it says otherwise: a live run decides on
+    the closes its market data holds)."""
+    value = spec.get("fire_price", "previous_close")
+    return "session_close" if value == "session_close" else "previous_close"
 
 
 @dataclass(frozen=True)
 class Fire:
-    """A fire of the deployment's schedule: its time, the row of `closes` of the last close known
-    then (what it decides on) and of the first close after it (where its orders fill; None after
-    the last session)."""
+    """A fire of the deployment's schedule: its time, the row of `closes` of the last price known
+    then (what it decides on: see `FirePrice`) and of the first close after it (where its orders
+    fill; None after the last session)."""
 
     time: datetime
     decision_row: int
@@ -54,9 +72,12 @@ def deployment_fires(
     spec: Mapping[str, Any], sessions: pd.DataFrame, closes: pd.DataFrame
 ) -> list[Fire]:
     """The fires of the spec's schedule from the first session's open to the last session's
-    close, on sessions the market data prices (a session without prices cannot be traded)."""
+    close, on sessions the market data prices (a session without prices cannot be traded),
+    deciding on the prices the spec's `fire_price` says (`fire_price_of`)."""
     schedule = schedule_of(spec)
-    first_open = sessions["open"].iloc[0].to_pydatetime()
+    during = fire_price_of(spec) == "session_close"
+    open_times = [t.to_pydatetime() for t in sessions["open"]]
+    first_open = open_times[0]
     last_close = sessions["close"].iloc[-1].to_pydatetime()
     priced = {day.date() for day in sessions.index}
     close_times = [t.to_pydatetime() for t in sessions["close"]]
@@ -68,6 +89,8 @@ def deployment_fires(
         closed = bisect.bisect_right(close_times, fire)
         decision = int(close_rows[closed - 1]) if closed else int(close_rows[0]) - 1
         fill = int(close_rows[closed]) if closed < len(close_rows) else None
+        if during and fill is not None and open_times[closed] <= fire:  # within that session
+            decision = fill
         fires.append(Fire(fire, decision, fill))
     return fires
 
@@ -140,16 +163,9 @@ def deployed_backtest(
         sessions,
         capital,
         trades,
-        safe_rate=safe_rate_of(strategy, spec),
+        safe_rate=safe_rate_of(spec),
         cost_bps=cost_bps_of(strategy),
     )
-
-
-def safe_rate_of(strategy: DeployedStrategy, spec: Mapping[str, Any]) -> float:
-    """The annual rate the strategy's cash earns in its backtests."""
-    if isinstance(strategy, RuleStrategy):
-        return strategy.safe_rate
-    return float(spec["strategy"].get("safe_rate", 0.0))
 
 
 def cost_bps_of(strategy: DeployedStrategy) -> float:
@@ -173,7 +189,7 @@ def searched_backtest(
     if isinstance(strategy, FixedWeights):
         window = returns.iloc[first + 1 :].loc[: sessions.index[-1]]
         weights = np.array([strategy.weights[s] for s in closes.columns])
-        safe_daily = safe_rate_of(strategy, spec) / PERIODS_PER_YEAR
+        safe_daily = safe_rate_of(spec) / PERIODS_PER_YEAR
         daily = window.to_numpy() @ weights + (1 - weights.sum()) * safe_daily
         wealth = np.concatenate([[1.0], np.cumprod(1 + daily)])
         return pd.Series(capital * wealth, index=sessions.index[: len(wealth)])

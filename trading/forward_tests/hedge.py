@@ -26,7 +26,7 @@ from execution.errors import ExecutionError
 from services.errors import InputError
 from store import Deployment, Store
 from trading.accounts.paper import StoredPaperOptionsAccount
-from trading.deployments import calendar_of
+from trading.deployments import calendar_of, safe_rate_of
 from trading.hedge_values import hedge_summary, marked_value
 from trading.hedges import hedge_account
 from trading.ledger import OPTION_NOTE, Ledger
@@ -71,7 +71,7 @@ class ForwardHedge:
         closes = prices[[underlying]].dropna().loc[: pd.Timestamp(last_session)]
         settings = PaperOptionsSettings(
             level=level,
-            safe_rate=float(test.spec["strategy"].get("safe_rate", 0.0)),
+            safe_rate=safe_rate_of(test.spec),
             fee_per_contract=fee_per_contract,
             calendar=calendar_of(test.spec),
         )

@@ -5,11 +5,15 @@ live deployment, and comparing the account with the engine's backtest of the sam
 The test runs as its own deployment (`spec.mode = "forward_test"`, a copy of the original with
 its own paper account and ledger; the scheduler never fires it), so the original is never
 traded or paused by it. The test deployment is retired when the test ends, and when it fails
-(the failure, e.g. the store's "database or disk is full", is raised unchanged). Time moves through the schedule's fire times and each session's close
-in order: at a fire the run decides on the closes of the sessions closed by then and sends its
-orders, which the paper broker fills at the next bar (`fill_at`: the session's close); at each
-close the account is valued. A limit breach pauses the test deployment like a live one: later
-fires are skipped and the account is still valued.
+(the failure, e.g. the store's "database or disk is full", is raised unchanged). Time moves
+through the schedule's fire times and each session's close in order: at a fire the run decides
+on the prices known then (`fire_price`: by default a fire during a session takes that session's
+close as the price at the fire, as a live run takes the latest trade; see
+`trading.forward_tests.backtest.FirePrice`) and sends its orders, which the paper broker fills
+at the next bar (`fill_at`: the session's close); at each close the account is valued, its cash
+having earned `cash_rate` (by default the strategy's safe rate, as a sweep pays it; the ledger
+records the interest as each run reconciles, and the rest at the end). A limit breach pauses the test deployment like a live one: later fires are skipped
+and the account is still valued.
 
 A deployment with a `hedge` (a strategy with an option overlay) also runs its hedge at every
 fire after the rebalance, as a live paper deployment does (`trading.forward_tests.hedge`: the test
@@ -20,16 +24,18 @@ runs are counted apart from rebalance runs (`hedge.run_statuses`), and a failed 
 letter) is in `runs_detail` with its reason. A rebalance that leaves orders working runs no
 hedge at its fire, as the live rebalance job then retries before submitting it.
 
-The backtest (`trading.forward_tests.backtest`: the engine's simulation of the same strategy
-over the same sessions) and the account both start at the deployment's capital at the first
-session's close; their difference is what deploying costs.
+The backtests (`trading.forward_tests.backtest`: the strategy as deployed, on the test's own
+fires, and as it was searched) and the account start with the deployment's capital before the
+first session; the gap between the account and the deployed backtest is decomposed
+(`trading.forward_tests.tracking`).
 """
 
 from __future__ import annotations
 
 import bisect
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -38,7 +44,6 @@ import pandas as pd
 
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.ledger import CashFlow, time_weighted_return
-from execution.monitoring import compare_with_backtest
 from execution.rebalance import DeployedStrategy
 from execution.schedule import trading_sessions
 from services.errors import InputError
@@ -50,16 +55,16 @@ from trading.deployments import (
     counts_from_first_fire,
     deployed_strategy,
     is_forward_test,
+    safe_rate_of,
 )
 from trading.forward_tests.backtest import (
+    FIRE_PRICES,
     Fire,
-    deployed_backtest,
-    deployed_targets,
+    FirePrice,
     deployment_fires,
-    searched_backtest,
 )
+from trading.forward_tests.comparison import Beside, beside_the_account, comparison_fields
 from trading.forward_tests.hedge import ForwardHedge
-from trading.forward_tests.tracking import decompose_gap
 from trading.ledger import Ledger
 from trading.queue import RetryPolicy
 from trading.runs.outcome import RunOutcome
@@ -73,8 +78,10 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class ForwardTestRequest:
     """Forward-test deployment `deployment_id` from session `start` to `end` (None: the last
-    session of the data) with the paper broker's `costs`; a hedge's paper options account
-    charges `option_fee_per_contract` (currency) and is approved for `options_level` (0-3)."""
+    session of the data) with the paper broker's `costs`, its cash earning `cash_rate` a year
+    (None: the strategy's safe rate), its fires deciding on `fire_price` (`FirePrice`); a
+    hedge's paper options account charges `option_fee_per_contract` (currency) and is approved
+    for `options_level` (0-3)."""
 
     deployment_id: str
     start: date
@@ -82,6 +89,38 @@ class ForwardTestRequest:
     costs: PaperCosts = field(default_factory=PaperCosts)
     option_fee_per_contract: float = 0.0
     options_level: int = 3
+    cash_rate: float | None = None
+    fire_price: FirePrice = "session_close"
+
+    def __post_init__(self) -> None:
+        if self.fire_price not in FIRE_PRICES:
+            raise InputError("fire_price", f"must be one of {', '.join(FIRE_PRICES)}")
+        rate = self.cash_rate
+        if rate is not None and not (math.isfinite(rate) and 0 <= rate <= 1):
+            raise InputError("cash_rate", f"must be a yearly rate from 0 to 1, got {rate!r}")
+
+    def job_request(self) -> dict[str, Any]:
+        """The request of a forward-test job (`from_job_request` reads it; costs are the paper
+        broker's defaults)."""
+        return {
+            "deployment_id": self.deployment_id,
+            "start": self.start.isoformat(),
+            "end": None if self.end is None else self.end.isoformat(),
+            "cash_rate": self.cash_rate,
+            "fire_price": self.fire_price,
+        }
+
+    @classmethod
+    def from_job_request(cls, request: Mapping[str, Any]) -> ForwardTestRequest:
+        """The forward test a job's request describes (`job_request`)."""
+        end = request.get("end")
+        return cls(
+            deployment_id=request["deployment_id"],
+            start=date.fromisoformat(request["start"]),
+            end=None if end is None else date.fromisoformat(end),
+            cash_rate=request.get("cash_rate"),
+            fire_price=request.get("fire_price", "session_close"),
+        )
 
 
 def forward_test(
@@ -107,7 +146,8 @@ def forward_test(
         raise InputError("deployment_id", f"the market data has no prices for {missing}")
     closes = prices.loc[:, symbols].dropna()
     sessions = _sessions(source, closes, request)
-    test = _test_deployment(store, source, request, run_id, sessions.index[0].date())
+    cash_rate = safe_rate_of(source.spec) if request.cash_rate is None else request.cash_rate
+    test = _test_deployment(store, source, request, run_id, sessions.index[0].date(), cash_rate)
     try:
         return _paper_trade(
             store,
@@ -165,7 +205,13 @@ def _paper_trade(
         fee_per_contract=request.option_fee_per_contract,
         level=request.options_level,
     )
-    broker = PaperBroker(closes, fill_at="close", costs=request.costs, fractional=True)
+    broker = PaperBroker(
+        closes,
+        fill_at="close",
+        costs=request.costs,
+        fractional=True,
+        cash_rate=float(test.spec["cash_rate"]),
+    )
     capital = float(source.spec["capital"])
     first_open = sessions["open"].iloc[0].to_pydatetime()
     broker.advance(first_open)
@@ -173,14 +219,18 @@ def _paper_trade(
     ledger = Ledger(store, owner, test.id)
     ledger.record([CashFlow("capital", capital, first_open, "capital")])
     context = ExecutionContext(
-        store, broker, retry=RetryPolicy(max_attempts=1), sleep=lambda _: None
+        store,
+        broker,
+        retry=RetryPolicy(max_attempts=1),
+        sleep=lambda _: None,
+        interest=broker.interest,
     )
     fires = deployment_fires(test.spec, sessions, closes)
     values, outcomes = _run(
         context,
         ledger,
         test,
-        [fire.time for fire in fires],
+        fires,
         sessions,
         closes,
         broker,
@@ -190,45 +240,15 @@ def _paper_trade(
         cancelled,
     )
     clean = all(o.status in ("filled", "no_trades") and not o.paused for o in outcomes)
-    backtests = _backtests(
-        strategy, closes, sessions, capital, test.spec, values, request, fires, clean=clean
-    )
+    beside = beside_the_account(
+        strategy, closes, sessions, test.spec, values, fires,
+        capital=capital, costs=request.costs, clean=clean,
+    )  # fmt: skip
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
     if final.status != "retired":
         store.update_deployment(owner, test.id, expected_version=final.version, status="retired")
-    return _result(test, source, request, values, backtests, outcomes, ledger, closes, hedge)
-
-
-@dataclass(frozen=True)
-class _Backtests:
-    deployed: pd.Series
-    searched: pd.Series
-    decomposition: dict[str, Any] | None
-
-
-def _backtests(
-    strategy: DeployedStrategy,
-    closes: pd.DataFrame,
-    sessions: pd.DataFrame,
-    capital: float,
-    spec: dict[str, Any],
-    values: pd.Series,
-    request: ForwardTestRequest,
-    fires: list[Fire],
-    *,
-    clean: bool,
-) -> _Backtests:
-    """The deployed and searched backtests and the gap's decomposition, from the test's
-    `fires`."""
-    decisions = fires, ([] if "hedge" in spec else deployed_targets(strategy, closes, spec, fires))
-    deployed = deployed_backtest(strategy, closes, sessions, capital, spec, decisions)
-    searched = searched_backtest(strategy, closes, sessions, capital, spec)
-    decomposition = decompose_gap(
-        strategy, closes, sessions, spec, capital, values, deployed,
-        costs=request.costs, fractional=True, decisions=decisions, clean=clean,
-    )  # fmt: skip
-    return _Backtests(deployed, searched, decomposition)
+    return _result(test, source, request, values, beside, outcomes, ledger, closes, hedge)
 
 
 def _sessions(
@@ -255,11 +275,17 @@ def _sessions(
 
 
 def _test_deployment(
-    store: Store, source: Deployment, request: ForwardTestRequest, run_id: str, first: date
+    store: Store,
+    source: Deployment,
+    request: ForwardTestRequest,
+    run_id: str,
+    first: date,
+    cash_rate: float,
 ) -> Deployment:
-    """The forward test's own deployment (a resumed job abandons the one it started before);
-    a schedule counted from the deployment's first fire counts from the test's `first`
-    session, as if the deployment had started then."""
+    """The forward test's own deployment (a resumed job abandons the one it started before):
+    its account's cash earns `cash_rate`, its fires decide on the request's `fire_price`; a
+    schedule counted from the deployment's first fire counts from the test's `first` session,
+    as if the deployment had started then."""
     for earlier in store.list_deployments(source.owner, statuses=["active", "paused"]):
         if earlier.spec.get("forward_test_run") == run_id:
             store.update_deployment(
@@ -275,6 +301,8 @@ def _test_deployment(
             "end": None if request.end is None else request.end.isoformat(),
         },
         "monitor": {},
+        "cash_rate": cash_rate,
+        "fire_price": request.fire_price,
     }
     if counts_from_first_fire(source.spec):
         spec["schedule"] = {**source.spec["schedule"], "anchor": first.isoformat()}
@@ -295,7 +323,7 @@ def _run(
     context: ExecutionContext,
     ledger: Ledger,
     test: Deployment,
-    fires: list[datetime],
+    fires: list[Fire],
     sessions: pd.DataFrame,
     closes: pd.DataFrame,
     broker: PaperBroker,
@@ -313,15 +341,13 @@ def _run(
     outcomes: list[RunOutcome] = []
     fire_index = 0
     for day, close_time in enumerate(close_times):
-        while fire_index < len(fires) and fires[fire_index] <= close_time:
-            fire = fires[fire_index]
+        while fire_index < len(fires) and fires[fire_index].time <= close_time:
+            fire = fires[fire_index].time
+            known = closes.iloc[: fires[fire_index].decision_row + 1]
             fire_index += 1
             broker.advance(fire)
-            closed = int(bisect.bisect_right(close_times, fire))
-            last_row = close_rows[closed - 1] if closed else close_rows[0] - 1
             deployment = store.get_deployment(test.owner, test.id)
             context.settle = _settle(broker, fire, close_times)
-            known = closes.iloc[: last_row + 1]
             outcome = rebalance(
                 context, ledger, deployment, fire, f"{run_id}:{fire.strftime('%Y%m%dT%H%M')}", known
             )
@@ -338,6 +364,8 @@ def _run(
             progress(day + 1, len(close_times))
         if cancelled():
             break
+    # the interest since the last run's reconciliation (each run records what it reconciles)
+    ledger.record(broker.interest(ledger.last_interest_time))
     return pd.Series(values, index=sessions.index[: len(values)]), outcomes
 
 
@@ -357,17 +385,12 @@ def _result(
     source: Deployment,
     request: ForwardTestRequest,
     values: pd.Series,
-    backtests: _Backtests,
+    beside: Beside,
     outcomes: list[RunOutcome],
     ledger: Ledger,
     closes: pd.DataFrame,
     hedge: ForwardHedge | None,
 ) -> dict[str, Any]:
-    backtest = backtests.deployed
-    common = values.index.intersection(backtest.index)
-    comparison = compare_with_backtest(
-        list(values.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
-    )
     last_prices = {str(s): float(closes.loc[values.index[-1], s]) for s in closes.columns}
     book = ledger.book
     statuses: dict[str, int] = {}
@@ -384,6 +407,8 @@ def _result(
         "run_statuses": statuses,
         "paused": None if stopped is None else _paused(stopped),
         "capital": float(source.spec["capital"]),
+        "fire_price": test.spec["fire_price"],
+        "cash_rate": test.spec["cash_rate"],
         "hedge": None if hedge is None else hedge.summary(values.index[-1].date()),
         "costs": {
             "slippage_bps": request.costs.slippage_bps,
@@ -398,19 +423,11 @@ def _result(
         "realised_pnl": book.realised_pnl(),
         "unrealised_pnl": book.unrealised_pnl(last_prices),
         "fees": book.fees,
-        "fills": sum(1 for entry_id in ledger.entry_ids if entry_id != "capital"),
+        "fills": ledger.fill_count,
+        "interest": ledger.interest,
         "holdings": book.holdings(),
         "cash": book.cash,
-        "comparison": comparison.__dict__,
-        "decomposition": backtests.decomposition,
-        "values": {
-            "dates": [d.date().isoformat() for d in values.index],
-            "paper": [float(v) for v in values.to_numpy()],
-            "backtest": [float(backtest.loc[d]) for d in common],
-            "searched": [
-                float(backtests.searched.loc[d]) for d in common if d in backtests.searched.index
-            ],
-        },
+        **comparison_fields(values, beside),
         "runs_detail": _runs_detail(outcomes + ([] if hedge is None else hedge.outcomes)),
     }
 

@@ -7,7 +7,8 @@ step's part of the gap is how much it moves the final value:
 
 1. **fills one bar later**: trades fill at the first close after the fire, not at the close the
    decision was made on (`quant.engine.held_runs` with the fill rows);
-2. **cash earns no interest**: the paper account pays none; the backtest's safe asset earns the
+2. **cash interest**: the account's cash earns its own rate (a forward test's paper account:
+   the strategy's safe rate by default, and then this part is 0), the backtest's safe asset the
    strategy's safe rate;
 3. **cash buffer and order sizing**: the order plan the runs make (`execution.rebalance`:
    `cash_buffer` left in cash, buys sized to stay payable with prices up `price_reserve`,
@@ -37,13 +38,13 @@ from execution.brokers.base import OrderRequest
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.deployment import DeploymentLimits
 from execution.rebalance import DeployedStrategy, rebalance_to
+from trading.deployments import safe_rate_of
 from trading.forward_tests.backtest import (
     Fire,
     cost_bps_of,
     deployed_targets,
     deployment_fires,
     held_values,
-    safe_rate_of,
 )
 
 FREE = PaperCosts(slippage_bps=0.0)
@@ -71,10 +72,12 @@ def decompose_gap(
     fractional: bool,
     decisions: tuple[list[Fire], list[np.ndarray]] | None = None,
     clean: bool = False,
+    cash_rate: float = 0.0,
 ) -> dict[str, Any] | None:
     """The gap between `account` and `backtest` (values at `sessions`, the account's ending
     first when it stopped early) decomposed (see the module docstring): the total and the
-    parts as shares of `capital`, and the tracking error; None for a hedged deployment.
+    parts as shares of `capital`, and the tracking error; None for a hedged deployment. The
+    account's cash earns `cash_rate` (annual).
     `decisions`: the fires and their targets when already known; `clean`: every run of the
     account filled all its orders or had nothing to trade and none paused it (the account then
     is the replay with its costs, which is not run again: "other" is 0)."""
@@ -91,37 +94,38 @@ def decompose_gap(
     filled = [
         (f.fill_row, w) for f, w in zip(fires, targets, strict=True) if f.fill_row is not None
     ]
-    safe, cost = safe_rate_of(strategy, spec), cost_bps_of(strategy)
+    safe, cost = safe_rate_of(spec), cost_bps_of(strategy)
     lagged = held_values(closes, sessions, capital, filled, safe_rate=safe, cost_bps=cost)
-    no_interest = held_values(closes, sessions, capital, filled, safe_rate=0.0, cost_bps=cost)
-    no_costs = held_values(closes, sessions, capital, filled, safe_rate=0.0, cost_bps=0.0)
+    earning = held_values(closes, sessions, capital, filled, safe_rate=cash_rate, cost_bps=cost)
+    no_costs = held_values(closes, sessions, capital, filled, safe_rate=cash_rate, cost_bps=0.0)
     limits = DeploymentLimits.model_validate(spec["limits"])
-    sized = _replay(closes, sessions, fires, targets, limits, capital, FREE, fractional=True)
-    whole = (
-        sized
-        if fractional
-        else _replay(closes, sessions, fires, targets, limits, capital, FREE, fractional=False)
-    )
-    charged = (
-        account  # every run filled as planned: the account is this replay (tested)
-        if clean
-        else _replay(
-            closes, sessions, fires, targets, limits, capital, costs, fractional=fractional
+
+    def replay(costs: PaperCosts, fractional: bool) -> pd.Series:
+        return _replay(
+            closes, sessions, fires, targets, limits, capital, costs, fractional, cash_rate
         )
-    )
+
+    sized = replay(FREE, True)
+    whole = sized if fractional else replay(FREE, False)
+    # every run filled as planned: the account is the replay with its costs (tested)
+    charged = account if clean else replay(costs, fractional)
 
     def final(values: pd.Series) -> float:
         return float(values.iloc[-1])
 
     steps = [
         ("fill_lag", "fills one bar later", final(lagged) - final(backtest)),
-        ("interest", "cash earns no interest", final(no_interest) - final(lagged)),
+        (
+            "interest",
+            f"cash earning {cash_rate:.2%} a year, not the safe rate's {safe:.2%}",
+            final(earning) - final(lagged),
+        ),
         ("sizing", "cash buffer and order sizing", final(sized) - final(no_costs)),
         ("whole_shares", "whole shares", final(whole) - final(sized)),
         (
             "costs",
             "slippage and fees (less the backtest's cost)",
-            final(charged) - final(whole) + final(no_costs) - final(no_interest),
+            final(charged) - final(whole) + final(no_costs) - final(earning),
         ),
         ("other", "failed or paused runs, unfilled orders", final(account) - final(charged)),
     ]
@@ -166,13 +170,16 @@ def _replay(
     limits: DeploymentLimits,
     capital: float,
     costs: PaperCosts,
-    *,
     fractional: bool,
+    cash_rate: float,
 ) -> pd.Series:
     """The account's value at each session's close when each fire's `targets` are planned as a
-    run plans them and sent to a paper broker with `costs`, filling at the next close; a plan
-    that breaks a limit stops the trading, as it pauses a deployment."""
-    broker = PaperBroker(closes, fill_at="close", costs=costs, fractional=fractional)
+    run plans them (on the prices the fire decides on) and sent to a paper broker with `costs`
+    whose cash earns `cash_rate`, filling at the next close; a plan that breaks a limit stops
+    the trading, as it pauses a deployment."""
+    broker = PaperBroker(
+        closes, fill_at="close", costs=costs, fractional=fractional, cash_rate=cash_rate
+    )
     first_open = sessions["open"].iloc[0].to_pydatetime()
     broker.advance(first_open)
     broker.deposit(capital, first_open)

@@ -32,6 +32,7 @@ import pandas as pd
 from execution.brokers.base import AccountState, StockBroker
 from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
 from execution.errors import BrokerUnavailableError
+from execution.ledger import CashFlow
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
@@ -56,7 +57,9 @@ class ExecutionContext:
     can move while the run runs (an Alpaca account whose option hedge trades beside it),
     `read_outside_cash` reads it afresh: every read of the account is then bracketed by two
     reads of it, repeated until they agree (`account_state`), so the account's cash and the
-    outside cash are of the same moment."""
+    outside cash are of the same moment. `interest(since)` is the interest the account's cash
+    earned after `since` (a paper account's; None: no interest the ledger records), recorded in
+    the ledger before it is reconciled."""
 
     store: Store
     broker: StockBroker
@@ -66,6 +69,7 @@ class ExecutionContext:
     notify: Notify | None = None
     outside_cash: float = 0.0
     read_outside_cash: Callable[[], float] | None = None
+    interest: Callable[[datetime | None], list[CashFlow]] | None = None
 
 
 OUTSIDE_CASH_READS = 3
@@ -179,6 +183,8 @@ def _check_account(
     limits: DeploymentLimits,
     fire: datetime,
 ) -> None:
+    if ctx.interest is not None:
+        ledger.record(ctx.interest(ledger.last_interest_time))
     state = account_state(ctx)
     outcome.reconciliation = reconcile(ledger.book, state, ctx.outside_cash)
     last = closes.iloc[-1]

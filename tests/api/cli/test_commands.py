@@ -14,6 +14,7 @@ import pytest
 
 from api.cli import main
 from quant import hierarchical_risk_parity, load_sp500_prices, risk_report, to_returns
+from quant.data import load_sp500_index
 from tests.support.requests import SMALL_REQUEST
 from traces.schema import TraceEvent
 
@@ -42,6 +43,25 @@ def test_demo_json_reports_four_valid_portfolios_and_out_of_sample_risk(
     assert payload["risk"]["HRP"]["max drawdown"] == pytest.approx(
         report["max_drawdown"], rel=1e-12
     )
+    # beside them, the stocks equal-weighted and the index, over the same days, by hand
+    test = returns.loc["2019-01-01":].to_numpy()
+    held = np.cumprod(1 + test, axis=0).mean(axis=1)
+    held_returns = np.diff(np.concatenate([[1.0], held])) / np.concatenate([[1.0], held[:-1]])
+    index = to_returns(load_sp500_index()).iloc[:, 0].loc["2019-01-01":].to_numpy()
+    benchmarks = payload["benchmarks"]
+    for name, daily in (
+        ("equal weight, rebalanced", test.mean(axis=1)),
+        ("equal weight, held", held_returns),
+        ("S&P 500 index", index),
+    ):
+        excess = daily - 0.02 / 252
+        assert benchmarks[name]["Sharpe"] == pytest.approx(
+            excess.mean() / excess.std(ddof=1) * np.sqrt(252), rel=1e-9
+        ), name
+        wealth = np.cumprod(1 + daily)
+        assert benchmarks[name]["CAGR"] == pytest.approx(
+            wealth[-1] ** (252 / len(daily)) - 1, rel=1e-9
+        ), name
 
 
 def test_demo_text_output_names_every_method(capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,11 +44,21 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert main(["deploy", "forward-test", did, "--start", "2022-01-03"]) == 0
     text = capsys.readouterr().out
     assert "12 rebalances" in text and "backtest:" in text
+    assert "fires decided on the session's close as the price at the fire" in text
+    strict = run_json(
+        capsys, "deploy", "forward-test", did, "--start", "2022-01-03",
+        "--fire-price", "previous_close", "--cash-rate", "0.01",
+    )  # fmt: skip
+    assert (strict["fire_price"], strict["cash_rate"]) == ("previous_close", 0.01)
+    assert "cash_rate: must be a yearly rate from 0 to 1" in fails(
+        capsys, "deploy", "forward-test", did, "--start", "2022-01-03", "--cash-rate", "nan"
+    )
     result = run_json(capsys, "deploy", "forward-test", did, "--start", "2022-01-03")
     test_id = result["forward_test_deployment_id"]
     assert result["runs"] == 12 and result["end"] == "2022-12-28"
     ledger = run_json(capsys, "deploy", "ledger", test_id)
-    assert ledger[0]["entry_id"] == "capital" and len(ledger) - 1 == result["fills"]
+    interest = [e for e in ledger if e["note"] == "interest"]
+    assert ledger[0]["entry_id"] == "capital" and len(ledger) - 1 - len(interest) == result["fills"]
     assert main(["deploy", "ledger", test_id, "--csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["entry_id"] for r in rows] == [e["entry_id"] for e in ledger]

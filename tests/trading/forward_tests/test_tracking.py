@@ -1,5 +1,6 @@
 """A deployed rule on its own cadence tracks its deployed backtest, and the gap between them is
-decomposed into parts that add up to it (real SQLite store, paper broker, embedded closes)."""
+decomposed into parts that add up to it (real SQLite store, paper broker, embedded closes). The
+rule is searched with costs, as `stratigos optimize`'s space has them (5 bps)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,13 @@ from trading.forward_tests.tracking import decompose_gap, gap_in_words
 
 RULE = {
     "kind": "rule",
-    "config": {"target_vol": 0.12, "lookback": 126, "rebalance_every": 21, "sleeve": "hrp"},
+    "config": {
+        "target_vol": 0.12,
+        "lookback": 126,
+        "rebalance_every": 21,
+        "sleeve": "hrp",
+        "cost_bps": 5,
+    },
     "safe_rate": 0.02,
 }
 
@@ -34,7 +41,10 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 def _forward(
-    store: Store, limits: dict[str, float] | None = None, start: date = date(2018, 1, 2)
+    store: Store,
+    limits: dict[str, float] | None = None,
+    start: date = date(2018, 1, 2),
+    **options: Any,
 ) -> dict[str, Any]:
     prices = sp500_prices()
     spec = {
@@ -46,7 +56,7 @@ def _forward(
         "limits": limits or {},
     }
     source = store.create_deployment("alice", "hrp", "active", spec)
-    request = ForwardTestRequest(source.id, start, costs=PaperCosts(slippage_bps=5))
+    request = ForwardTestRequest(source.id, start, costs=PaperCosts(slippage_bps=5), **options)
     return forward_test(store, "alice", request, prices, run_id="job_track")
 
 
@@ -66,16 +76,50 @@ def test_a_rule_on_its_own_cadence_tracks_its_deployed_backtest(store: Store) ->
     paper, backtest = result["values"]["paper"], result["values"]["backtest"]
     assert decomposition["gap"] == pytest.approx((paper[-1] - backtest[-1]) / 1e6, abs=1e-12)
     assert _total(decomposition) == pytest.approx(decomposition["gap"], abs=1e-12)
+    assert abs(paper[-1] / backtest[-1] - 1) < 0.01  # final values within 1 %
+    # the interest is in the ledger, which matched the broker at every run (none paused)
+    ledger = store.ledger("alice", result["forward_test_deployment_id"])
+    assert sum(entry.note == "interest" for entry in ledger) == result["sessions"]
+    assert result["paused"] is None
     parts = {part["name"]: part["share"] for part in decomposition["parts"]}
     assert parts["other"] == 0.0 and parts["whole_shares"] == 0.0  # fractional shares
-    assert parts["interest"] < 0  # the backtest's cash earned 2 % a year, the account's none
-    assert parts["costs"] < 0
+    # decided on the fire's session price and filled at its close, as the backtest trades; the
+    # account's cash earned the strategy's safe rate, as the backtest's safe asset did
+    assert parts["fill_lag"] == 0.0 and parts["interest"] == 0.0
+    assert parts["sizing"] < 0  # the 1 % cash buffer stays in cash
     # the searched backtest (its own cadence from the first session, the basket rebalanced on
     # each of those days) is a second line, not the one the gap is measured against
     assert len(result["values"]["searched"]) == len(backtest)
     assert result["values"]["searched"] != pytest.approx(backtest)
     words = gap_in_words(decomposition)
-    assert words.startswith(f"gap {decomposition['gap']:+.2%} of capital: fills one bar later")
+    assert words.startswith(f"gap {decomposition['gap']:+.2%} of capital: cash buffer")
+    # beside it, the universe held equal-weighted and the index, Sharpe at the safe rate
+    benchmarks = result["benchmarks"]
+    assert benchmarks["risk_free_rate"] == 0.02 and benchmarks["missing"] == {}
+    rows = {row["name"]: row for row in benchmarks["performance"]}
+    assert list(rows) == [
+        "paper", "backtest", "searched", "equal_weight_held", "equal_weight_rebalanced", "sp500",
+    ]  # fmt: skip
+    assert rows["paper"]["total_return"] == pytest.approx(
+        result["comparison"]["live_return"], rel=1e-12
+    )
+    held = result["values"]["benchmarks"]["equal_weight_held"]
+    assert rows["equal_weight_held"]["total_return"] == pytest.approx(held[-1] / held[0] - 1)
+
+
+def test_deciding_on_the_previous_close_and_cash_earning_nothing_are_parts_of_the_gap(
+    store: Store,
+) -> None:
+    result = _forward(store, fire_price="previous_close", cash_rate=0.0)
+    decomposition = result["decomposition"]
+    parts = {part["name"]: part["share"] for part in decomposition["parts"]}
+    assert parts["fill_lag"] != 0.0
+    assert parts["interest"] < 0  # the backtest's safe asset earned 2 % a year, the cash none
+    assert _total(decomposition) == pytest.approx(decomposition["gap"], abs=1e-12)
+    test = store.get_deployment("alice", result["forward_test_deployment_id"])
+    assert (test.spec["fire_price"], test.spec["cash_rate"]) == ("previous_close", 0.0)
+    words = gap_in_words(decomposition)
+    assert "fills one bar later" in words and "cash earning 0.00% a year" in words
 
 
 def test_the_replay_with_the_accounts_costs_is_the_account(store: Store) -> None:
@@ -90,6 +134,7 @@ def test_the_replay_with_the_accounts_costs_is_the_account(store: Store) -> None
     replayed = decompose_gap(
         deployed_strategy(test.spec), closes, sessions, test.spec, 1e6, account, backtest,
         costs=PaperCosts(slippage_bps=5), fractional=True, clean=False,
+        cash_rate=test.spec["cash_rate"],
     )  # fmt: skip
     assert replayed is not None
     shares = [part["share"] for part in replayed["parts"]]

@@ -1,0 +1,146 @@
+"""How `stratigos deploy` prints a deployment's performance and a forward test's result: the
+account against its backtests, the gap in parts, the benchmarks beside it, its hedge and runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def performance_text(report: dict[str, Any]) -> str:
+    if not report["sessions"]:
+        return "Nothing traded yet."
+    c = report["comparison"]
+    tracking = "n/a" if c["tracking_error"] is None else f"{c['tracking_error']:.2%}"
+    limit = report["max_drawdown_limit"]
+    return "\n".join(
+        [
+            f"{report['start']} to {report['end']} ({report['sessions']} sessions)",
+            f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} (gap "
+            f"{c['return_gap']:+.2%}, tracking error {tracking} a year)",
+            f"  time-weighted return {report['time_weighted_return']:+.2%}",
+            f"  drawdown {c['drawdown']:.2%}"
+            + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
+            f"  weights drift up to {report['weight_drift']:.2%} from the targets",
+            *benchmark_lines(report["benchmarks"]),
+            *(
+                []
+                if report["hedge"] is None
+                else [
+                    f"  option hedge {report['hedge']['value']:,.2f} on "
+                    f"{report['hedge']['priced_on']} (in the paper values)"
+                ]
+            ),
+        ]
+    )
+
+
+def benchmark_lines(benchmarks: dict[str, Any]) -> list[str]:
+    """Every line's return, CAGR, volatility, Sharpe (against the stated risk-free rate) and
+    maximum drawdown, the account against holding its stocks, and the benchmarks left out."""
+    rows = benchmarks["performance"]
+    rate = benchmarks["risk_free_rate"]
+    width = max(len(row["label"]) for row in rows)
+    lines = [
+        f"  beside it (Sharpe against a {rate:.2%} risk-free rate):",
+        f"    {'':{width}}  {'return':>8} {'CAGR':>8} {'volatility':>10} {'Sharpe':>7} "
+        f"{'max drawdown':>12}",
+    ]
+    for row in rows:
+        cells = [
+            _shown(row["total_return"], "{:+.2%}", 8),
+            _shown(row["cagr"], "{:+.2%}", 8),
+            _shown(row["volatility"], "{:.2%}", 10),
+            _shown(row["sharpe"], "{:.2f}", 7),
+            _shown(row["max_drawdown"], "{:.2%}", 12),
+        ]
+        lines.append(f"    {row['label']:{width}}  " + " ".join(cells))
+    by_name = {row["name"]: row for row in rows}
+    held = by_name.get("equal_weight_held")
+    if held is not None:
+        edge = by_name["paper"]["total_return"] - held["total_return"]
+        verb = "ahead of" if edge >= 0 else "behind"
+        lines.append(
+            f"  the account is {abs(edge) * 100:.2f} points {verb} holding the same stocks equal-weighted "
+            f"({by_name['paper']['total_return']:+.2%} against {held['total_return']:+.2%})"
+        )
+    lines += [f"  {name}: left out, {why}" for name, why in benchmarks["missing"].items()]
+    return lines
+
+
+def _shown(value: float | None, form: str, width: int) -> str:
+    return f"{'n/a' if value is None else form.format(value):>{width}}"
+
+
+def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
+    """A forward test's option hedge: its runs, premiums, settlements, fees, what it held at the
+    end and its value then, and why it tracks less closely."""
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(hedge["run_statuses"].items()))
+    held = ", ".join(f"{n:+d} {s}" for s, n in hedge["positions"].items()) or "nothing"
+    return [
+        f"  hedge on {hedge['underlying']}: {hedge['runs']} runs ({statuses}), "
+        f"{hedge['trades']} option trades; premiums paid {hedge['premiums_paid']:,.2f}, "
+        f"received {hedge['premiums_received']:,.2f}, settlements {hedge['settlements']:,.2f}, "
+        f"fees {hedge['fees']:,.2f}",
+        f"  hedge value {hedge['value']:,.2f} on {hedge['priced_on']} (cash "
+        f"{hedge['cash']:,.2f}, options {hedge['market_value']:,.2f}; holds {held})",
+        f"  ({hedge['note']})",
+    ]
+
+
+def _tracking_lines(result: dict[str, Any]) -> list[str]:
+    """The searched backtest's line and the gap's decomposition (none for a hedged test)."""
+    from trading.forward_tests.tracking import gap_in_words
+
+    values = result["values"]
+    lines = []
+    if values.get("searched"):
+        searched = values["searched"]
+        lines.append(
+            f"  searched: {searched[-1] / searched[0] - 1:+.2%}, the strategy as it was searched "
+            "(its own cadence from the first session, the engine's basket)"
+        )
+    if result.get("decomposition"):
+        lines.append(f"  {gap_in_words(result['decomposition'])}")
+    return lines
+
+
+_FIRE_PRICE_WORDS = {
+    "session_close": "the session's close as the price at the fire (as a live run's latest trade)",
+    "previous_close": "the closes before the fire (orders filled a session later)",
+}
+
+
+def forward_test_text(job_id: str, result: dict[str, Any]) -> str:
+    comparison = result["comparison"]
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(result["run_statuses"].items()))
+    paused = result["paused"]
+    lines = [
+        f"Forward test {job_id}: {result['start']} to {result['end']}, {result['sessions']} "
+        f"sessions, {result['runs']} rebalances ({statuses}), {result['fills']} fills",
+        f"  paper:    {result['capital']:,.2f} -> {result['final_value']:,.2f} "
+        f"({comparison['live_return']:+.2%} from the first close)",
+        f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions, the strategy as "
+        "deployed "
+        f"(gap {comparison['return_gap']:+.2%}, tracking error "
+        + ("n/a" if comparison["tracking_error"] is None else f"{comparison['tracking_error']:.2%}")
+        + " a year)",
+        f"  drawdown at the end {comparison['drawdown']:.2%}; commissions {result['fees']:,.2f} "
+        f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
+        f"realised P&L {result['realised_pnl']:,.2f}",
+        f"  fires decided on {_FIRE_PRICE_WORDS[result['fire_price']]}; cash earned "
+        f"{result['cash_rate']:.2%} a year ({result['interest']:,.2f} of interest)",
+    ]
+    lines += _tracking_lines(result)
+    lines += benchmark_lines(result["benchmarks"])
+    if paused:
+        lines.append(f"  paused at {paused['fire']}: {paused['reason']}")
+    if result["hedge"] is not None:
+        lines += _hedge_lines(result["hedge"])
+    lines += [
+        f"  {r['kind']} at {r['fire']} {r['status']}: {r['reason']}" for r in result["runs_detail"]
+    ]
+    test_id = result["forward_test_deployment_id"]
+    lines.append(
+        f"Ledger: stratigos deploy ledger {test_id}; positions: stratigos deploy positions {test_id}"
+    )
+    return "\n".join(lines)
