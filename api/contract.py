@@ -29,7 +29,7 @@ from starlette.exceptions import HTTPException
 
 from api.errors import error_json
 from api.paths import paths_of
-from quant.problems import TEXT_PATTERN, not_finite, plain_number, text_problem
+from services.problems import TEXT_PATTERN, not_finite, plain_number, text_problem
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

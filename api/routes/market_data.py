@@ -24,7 +24,6 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors, found_or_404, validation_error
 from api.params import Day
 from api.schemas.market_data import DatasetList, DatasetOut, TableOut, dataset_out
-from quant.problems import strip_controls, text_problem
 from services.market_data.datasets import (
     UploadKind,
     dataset_prices,
@@ -34,6 +33,7 @@ from services.market_data.datasets import (
 )
 from services.market_data.providers import EMBEDDED
 from services.market_data.tables import frame_to_table, select
+from services.problems import strip_controls, text_problem
 from store import Store
 
 router = APIRouter(prefix="/v1", tags=["market-data"])

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.agent_protocol.assistants import CHAT_GRAPH, assistant_id
+from api.schemas.assistants import CHAT_GRAPH, assistant_id
 
 
 class AssistantSearch(BaseModel):
