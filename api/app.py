@@ -9,22 +9,27 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.routing import Route
 
 from api.context import AppContext
 from api.contract import RequestContract, contract_openapi
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
+from api.mcp.http import METHODS as MCP_METHODS
+from api.mcp.http import PATH as MCP_PATH
+from api.mcp.http import McpEndpoint
 from api.memory import cap_malloc_arenas
 from api.routes import ROUTERS
 from api.tracing import RequestSpans
+from services.errors import DataError
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing
 from store import Store
-from tools.context import embedded_market_data
+from tools.context import configured_market_data
 
 DESCRIPTION = """\
 Stratigos: a multi-agent strategy assistant for dynamic asset allocation.
@@ -40,19 +45,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     """A new app on `settings` (default: the process settings) and `store` (default: the
     configured store, opened on first use)."""
     context = AppContext(settings, store)
+    mcp = McpEndpoint(context)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
         # garbage collections (tens of ms each) out of request latencies
-        embedded_market_data()  # request validation reads it: load it before the first request
+        with suppress(DataError):  # request validation reads it: load it before the first request
+            configured_market_data(context.settings)
         cap_malloc_arenas()  # before the worker threads start (api.memory)
         gc.collect()
         gc.freeze()
         configure_tracing(context.settings)
         context.start()
         try:
-            yield
+            async with mcp.running():
+                yield
         finally:
             context.close()
             flush_tracing()
@@ -72,6 +80,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
+    app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
     app.add_middleware(RequestContract)  # inside the size limit: it reads bodies it allows
     app.add_middleware(
         BodySizeLimit,

@@ -193,11 +193,21 @@ async def current_principal(
     authorization = request.headers.get("authorization") if bearer is None else None
     if bearer is not None:
         authorization = f"{bearer.scheme} {bearer.credentials}"
+    host = request.client.host if request.client else None
+    return await authenticated_caller(context, api_key, authorization, host)
+
+
+async def authenticated_caller(
+    context: AppContext, api_key: str | None, authorization: str | None, host: str | None
+) -> Principal:
+    """The caller these credentials name, after the rate limit (`ApiError` 401/403/429). A
+    failed attempt counts against the client address `host`. The REST routes and `/mcp` both
+    authenticate with it."""
     try:
         principal = await context.call(context.authenticator.authenticate, api_key, authorization)
     except ApiError as exc:
         if exc.status == 401:  # failed attempts count against the client address
-            context.rate_limiter.check(f"ip:{request.client.host if request.client else '-'}")
+            context.rate_limiter.check(f"ip:{host or '-'}")
         raise
     context.rate_limiter.check(f"{principal.method}:{principal.credential_id}")
     return principal

@@ -319,13 +319,8 @@ class RequestContract:
         await self.app(scope, _replay(body, receive), send)
 
     def _problems(self, scope: Scope, body: bytes) -> list[Problem]:
-        try:
-            decoded = json.loads(body)
-        except (ValueError, RecursionError):
-            return []
-        found = list(non_finite(decoded))[:MAX_PROBLEMS]
-        if found:
-            return found
+        """What the body breaks of its operation's contract ([] for a path the schema does
+        not document, such as the MCP endpoint, which answers in its own protocol)."""
         app = scope.get("app")
         if not isinstance(app, FastAPI):
             return []
@@ -334,8 +329,14 @@ class RequestContract:
         matched = self._contract.paths.match(str(scope.get("path", "")))
         if matched is None:
             return []
+        try:
+            decoded = json.loads(body)
+        except (ValueError, RecursionError):
+            return []
+        found = list(non_finite(decoded))[:MAX_PROBLEMS]
+        if found:
+            return found
         return self._contract.problems(str(scope["method"]), matched[0], decoded)
-
 
 async def _read(receive: Any) -> bytes:
     chunks: list[bytes] = []

@@ -25,6 +25,7 @@ SUITES = (
     "startup",
     "scheduler",
     "forward_test",
+    "universe",
     "research",
     "uploads",
 )

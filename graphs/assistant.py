@@ -42,6 +42,7 @@ from graphs.chat_search import describe_request, request_from_draft, run_approve
 from graphs.emit import emit_node_started, emit_warning
 from graphs.request import OptimizationRequest, validation_problems
 from graphs.thread_bindings import (
+    external_tools_of,
     memory_of,
     new_portfolios,
     owner_of,
@@ -83,9 +84,11 @@ class AssistantState(TypedDict, total=False):
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
 
 
-def _tools(role: str, tools: list[Any]) -> list[Any]:
+def _tools(role: str, tools: list[Any], config: RunnableConfig) -> list[Any]:
+    """The tools specialist `role` is handed: its own (`TOOLS_OF`), then those of the MCP
+    servers the owner configured for it (`graphs.thread_bindings.external_tools_of`)."""
     names = TOOLS_OF.get(role, ())
-    return [tool for tool in tools if tool.name in names]
+    return [tool for tool in tools if tool.name in names] + external_tools_of(config, role)
 
 
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
@@ -127,7 +130,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     new, tokens = answer(
         cast(AgentRole, role),
         state["messages"],
-        _tools(role, tools),
+        _tools(role, tools, config),
         config,
         context=context,
         settings=settings_of(config),

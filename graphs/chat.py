@@ -128,10 +128,25 @@ class ChatSession:
         `reject` (`on_chunk` as in `send`)."""
         if action not in ("approve", "edit", "reject"):
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
-        if self.pending() is None:
+        pending = self.pending()
+        if pending is None:
             raise NothingPendingError(f"thread {self.thread_id} has no run awaiting approval")
-        resume: Command[Any] = Command(resume={"action": action, "request": changes or {}})
+        # the decision names the call it answers when the approval names one (an external
+        # MCP tool's: `tools.external`), so it never approves another
+        decision = {"action": action, "request": changes or {}, "call": pending.get("call")}
+        resume: Command[Any] = Command(resume=decision)
         return self._stream(resume, on_event, on_chunk)
+
+    def propose(
+        self, values: dict[str, Any], *, as_node: str, on_event: EventSink | None = None
+    ) -> ChatTurn:
+        """Put a proposal drafted outside the conversation (an MCP client's search or
+        deployment, `graphs.chat_drafts`) to the owner: `values` are written to the thread's
+        state as if node `as_node` had drafted them, and the thread runs on to that proposal's
+        approval, where it pauses as for a draft of the assistant's own."""
+        with checkpointer(self.settings) as saver:
+            build_assistant_graph(saver).update_state(self.config, values, as_node=as_node)
+        return self._stream(None, on_event)
 
     def snapshot(self) -> StateSnapshot:
         """The thread's current LangGraph state (values, next nodes, tasks, interrupts)."""

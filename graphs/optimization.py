@@ -33,6 +33,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -62,12 +63,16 @@ from quant import SearchSpace, SearchSpaceError, evaluate_path_means
 def validate(state: OptimizationState) -> dict[str, Any]:
     """Load the request's data (validating the request checked what it can run on)."""
     emit_node_started()
-    returns = resources_of(state).returns
+    res = resources_of(state)
+    returns, data = res.returns, res.context.data
     dataset = {
         "assets": list(returns.columns),
         "start": str(returns.index[0].date()),
         "end": str(returns.index[-1].date()),
         "days": len(returns),
+        "provider": getattr(data, "provider", None),
+        "version": getattr(data, "version", None),
+        "data_end": str(pd.Timestamp(data.dates[-1]).date()),
     }
     return {
         "started_at": state.get("started_at") or time.time(),

@@ -5,7 +5,8 @@ targets and risk-free rates are annual; VaR and CVaR are daily losses (positive 
 
 Validating a request checks everything that can be known before it runs (the one place the
 API, the command line, the chat's draft and the worker rely on): the schema, then the dates
-against the embedded data (at least `MIN_HISTORY_DAYS` trading days for the universe), the
+against the configured market data (its tickers; at least `MIN_HISTORY_DAYS` trading days for
+the universe), the
 search space (quant's `SearchSpaceError` checks, option overlay fields included; a hedge cost
 in the objective needs an overlay in the space) and its lookbacks against the horizon, the
 scenario weights (finite, >= 0, naming requested scenarios, positive sum), the risk limits'
@@ -34,7 +35,8 @@ from quant.options import ImpliedVolModel
 from quant.problems import Problem, field_of, problem_of
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
-from tools.context import MAX_UNIVERSE, embedded_market_data
+from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
+from tools.context import FrameMarketData, configured_market_data
 
 DEFAULT_SPACE: dict[str, Any] = {
     "target_vol": {"low": 0.05, "high": 0.25},
@@ -51,6 +53,8 @@ DEFAULT_SPACE: dict[str, Any] = {
 
 EMBEDDED_ASSETS = 20
 """Assets of the default universe (the embedded S&P 500 data)."""
+MAX_REQUEST_UNIVERSE = 500
+"""Most tickers of a request's universe."""
 MAX_SCENARIO_CELLS = 60_000_000
 """Most simulated asset-path-days a request may ask for (about 480 MB of float64 scenarios)."""
 MIN_HISTORY_DAYS = 252
@@ -106,8 +110,9 @@ class Budget(BaseModel):
 class OptimizationRequest(BaseModel):
     """Find the volatility-targeting configuration that performs best across market scenarios.
 
-    The risky sleeve is the equal-weight portfolio of `universe` (default: the 20 embedded S&P
-    500 stocks); the safe asset earns `safe_rate` (annual). Scenarios are drawn from the daily
+    The risky sleeve is the equal-weight portfolio of `universe`, any tickers of the configured
+    market data, up to `MAX_REQUEST_UNIVERSE` (default: its first `DEFAULT_UNIVERSE_SIZE`, the
+    20 embedded S&P 500 stocks on the embedded data); the safe asset earns `safe_rate` (annual). Scenarios are drawn from the daily
     returns between `start` and `end`. `search_space` maps StrategyConfig fields to ranges
     ({"low", "high", "step", "log"}), choices ({"choices": [...]}) or fixed values, the option
     overlay's fields included. `objective` weights engine metrics and the hedge's cost measures
@@ -119,7 +124,7 @@ class OptimizationRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    universe: list[str] | None = Field(default=None, max_length=50)
+    universe: list[str] | None = Field(default=None, max_length=MAX_REQUEST_UNIVERSE)
     start: date = date(2005, 1, 1)
     end: date = date(2022, 12, 28)
     search_space: dict[str, Any] = Field(default_factory=lambda: dict(DEFAULT_SPACE))
@@ -196,17 +201,13 @@ class OptimizationRequest(BaseModel):
     def _date_problems(self) -> list[Problem]:
         if self.end <= self.start:
             return [("end", f"end ({self.end}) must be after start ({self.start})")]
-        data = embedded_market_data()
+        data = configured_market_data()
         known = set(data.tickers)
         unknown = [t for t in self.universe or () if t not in known]
         if unknown:
-            return [
-                (f"universe.{t}", f"unknown ticker; known: {', '.join(data.tickers)}")
-                for t in unknown
-            ]
-        days = _trading_days(
-            tuple(self.universe or data.tickers[:MAX_UNIVERSE]), self.start, self.end
-        )
+            return [(f"universe.{t}", _unknown_ticker(data.tickers)) for t in unknown]
+        universe = tuple(self.universe or data.tickers[:DEFAULT_UNIVERSE_SIZE])
+        days = _trading_days(data, universe, self.start, self.end)
         if days < MIN_HISTORY_DAYS:
             first, last = data.dates[0].date(), data.dates[-1].date()
             return [
@@ -297,7 +298,18 @@ def _search_space(canonical: str) -> SearchSpace:
 
 
 @functools.lru_cache(maxsize=256)
-def _trading_days(universe: tuple[str, ...], start: date, end: date) -> int:
-    """Days in [start, end] on which every asset of `universe` has an embedded return."""
-    returns = embedded_market_data().returns(universe, pd.Timestamp(start), pd.Timestamp(end))
-    return int(returns.notna().all(axis=1).sum())
+def _trading_days(data: FrameMarketData, universe: tuple[str, ...], start: date, end: date) -> int:
+    """Days in [start, end] on which every asset of `universe` has a return in `data` (cached
+    per data: a new version of the market data is a new `FrameMarketData`)."""
+    return len(data.returns(universe, pd.Timestamp(start), pd.Timestamp(end)))
+
+
+def _unknown_ticker(tickers: Sequence[str]) -> str:
+    """What is wrong with a ticker the market data does not hold (naming the known ones, or
+    their number and the first of them when there are many)."""
+    if len(tickers) <= 50:
+        return f"unknown ticker; known: {', '.join(tickers)}"
+    return (
+        f"unknown ticker: the market data holds {len(tickers)} (`stratigos market-data status`), "
+        f"e.g. {', '.join(tickers[:10])}"
+    )

@@ -15,14 +15,15 @@ from typing import Any
 import pandas as pd
 from langchain_core.tools import BaseTool
 
-from graphs.request import OptimizationRequest
+from graphs.request import MAX_REQUEST_UNIVERSE, OptimizationRequest
 from jobs.backends import ComputeBackend, backend_from_settings
-from jobs.batches import EmbeddedHistory, ScenarioSpec
+from jobs.batches import ArrayHistory, EmbeddedHistory, ScenarioSpec
 from quant import ScenarioData, as_scenarios
 from quant.scenarios import ScenarioSet, generate_scenarios
+from services.market_data.providers import EMBEDDED
 from settings import Settings, get_settings
 from tools import build_tools
-from tools.context import ResearchSearch, ScenarioRecord, ToolContext
+from tools.context import ResearchSearch, ScenarioRecord, ToolContext, configured_market_data
 
 
 @dataclass
@@ -67,9 +68,14 @@ class RunResources:
     def scenario_spec(self, name: str, horizon: int) -> ScenarioSpec:
         """How a compute backend rebuilds scenario `name`: the same paths as `ensure_scenarios`."""
         request = self.request
+        history: EmbeddedHistory | ArrayHistory = (
+            EmbeddedHistory.from_returns(self.returns, use_market=self.market is not None)
+            if getattr(self.context.data, "provider", None) == EMBEDDED
+            else ArrayHistory.from_frame(self.returns, self.market)  # other data travels along
+        )
         return ScenarioSpec(
             name=name,
-            history=EmbeddedHistory.from_returns(self.returns, use_market=self.market is not None),
+            history=history,
             n_paths=request.n_paths,
             horizon=horizon,
             seed=request.seed,
@@ -149,8 +155,13 @@ def resources(
                     "give each run its own run_id"
                 )
             return found
+        settings = settings or get_settings()
         context = ToolContext(
-            seed=parsed.seed, safe_rate=parsed.safe_rate, research=_RESEARCH.get(run_id)
+            data=configured_market_data(settings),
+            seed=parsed.seed,
+            safe_rate=parsed.safe_rate,
+            research=_RESEARCH.get(run_id),
+            max_universe=MAX_REQUEST_UNIVERSE,
         )
         start, end = str(parsed.start), str(parsed.end)
         returns = context.returns(parsed.universe, start, end)
@@ -161,7 +172,7 @@ def resources(
                 market = None
         found = RunResources(
             request=parsed,
-            settings=settings or get_settings(),
+            settings=settings,
             context=context,
             tools=build_tools(context),
             returns=returns,

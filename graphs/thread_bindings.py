@@ -33,6 +33,7 @@ from tools.context import (
     SavedPortfolioWeights,
     ToolContext,
 )
+from tools.external import ExternalTool, external_tools
 from tools.memory import memory_tools
 from tools.portfolio import portfolio_from_json, portfolio_to_json
 
@@ -41,6 +42,8 @@ MAX_THREAD_CONTEXTS = 256
 
 _TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, list[Any]]] = OrderedDict()
 """Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
+_EXTERNAL: OrderedDict[tuple[str, str], list[ExternalTool]] = OrderedDict()
+"""Each thread's tools of external MCP servers (`external_tools_of`)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
 _OWNERS: dict[str, tuple[str, Store]] = {}
@@ -101,6 +104,23 @@ def tool_context(
     )
     context.universe_screen = None if owner is None else profile_screen(*owner)
     return _TOOLS[key]
+
+
+def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:
+    """The tools of the MCP servers the thread's owner configured for specialist `role`
+    (`tools.external`: whatever is not read-only waits for the owner's approval), loaded once
+    per thread in this process; none for a thread without an owner."""
+    settings = settings_of(config)
+    owner = owner_of(config)
+    if owner is None or not settings.mcp.servers:
+        return []
+    key = (str(settings.data_dir), _thread(config))
+    if key not in _EXTERNAL:
+        _EXTERNAL[key] = external_tools(settings, owner[0])
+        while len(_EXTERNAL) > MAX_THREAD_CONTEXTS:
+            _EXTERNAL.popitem(last=False)
+    _EXTERNAL.move_to_end(key)
+    return [tool for tool in _EXTERNAL[key] if role in tool.roles]
 
 
 def new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, Any]:

@@ -334,18 +334,11 @@ def generate_scenarios(
                 f"(2 x block_size {block_size}); use a longer history or a smaller block_size"
             )
         regime_days[name] = count
-        rng = scenario_stream(int(seed), name)
-        if method == "block_bootstrap":
-            days = _bootstrap_days(mask, n_paths, horizon, block_size, rng)
-            paths[name] = np.asarray(values[days], dtype=np.float64)
-            if follows is not None:
-                market_paths[name] = np.asarray(follows[days], dtype=np.float64)
-        else:
-            paths[name] = _gbm(values[mask], n_paths, horizon, rng)
-            if follows is not None:
-                market_paths[name] = _conditional_gbm(
-                    values[mask], follows[mask], paths[name], market_stream(int(seed), name)
-                )
+        paths[name], followed = _simulate(
+            values, follows, mask, name, int(seed), method, (n_paths, horizon, block_size)
+        )
+        if followed is not None:
+            market_paths[name] = followed
     return ScenarioSet(
         names=chosen,
         assets=tuple(str(c) for c in frame.columns),
@@ -358,6 +351,29 @@ def generate_scenarios(
         thresholds=dict(regimes.attrs.get("thresholds", {})),
         market=market_paths if follows is not None else None,
     )
+
+
+def _simulate(
+    values: np.ndarray,
+    follows: np.ndarray | None,
+    mask: np.ndarray,
+    name: str,
+    seed: int,
+    method: str,
+    shape: tuple[int, int, int],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Scenario `name`'s asset paths and, with a market, the market's on the same paths
+    (`shape`: paths, horizon, block size); see the module docstring."""
+    n_paths, horizon, block_size = shape
+    rng = scenario_stream(seed, name)
+    if method == "block_bootstrap":
+        days = _bootstrap_days(mask, n_paths, horizon, block_size, rng)
+        paths = np.asarray(values[days], dtype=np.float64)
+        return paths, None if follows is None else np.asarray(follows[days], dtype=np.float64)
+    paths = _gbm(values[mask], n_paths, horizon, rng)
+    if follows is None:
+        return paths, None
+    return paths, _conditional_gbm(values[mask], follows[mask], paths, market_stream(seed, name))
 
 
 def _market_on(frame: pd.DataFrame, market: pd.Series | None) -> np.ndarray | None:

@@ -51,7 +51,7 @@ from quant.classification import (
 from quant.limits import LIMIT_METRICS, LimitValues
 from quant.problems import first_problem
 from services.errors import InputError
-from services.market_data.providers import market_closes, sp500_assets
+from services.market_data.providers import default_universe, market_closes, sp500_assets
 from settings import Settings, get_settings
 from store import NotFoundError, Store
 
@@ -407,11 +407,6 @@ def excluded_holdings(profile: Profile, weights: Mapping[str, float]) -> list[Le
     silently)."""
     hits = (exclusion_of(profile.exclusions, t) for t, w in weights.items() if w != 0)
     return [hit for hit in hits if hit is not None]
-
-
-def default_universe() -> list[str]:
-    """The universe of a request that names none: every embedded S&P 500 stock."""
-    return sp500_assets()
 
 
 @dataclass(frozen=True)

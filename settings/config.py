@@ -11,6 +11,7 @@ setting keeps its own environment variable (`STRATIGOS_BEDROCK_REGION`,
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -34,6 +35,7 @@ from settings.groups.documents import DocumentSettings
 from settings.groups.embeddings import EmbeddingSettings
 from settings.groups.execution import ExecutionSettings
 from settings.groups.jobs import JobSettings
+from settings.groups.mcp import McpSettings
 from settings.groups.models import ModelSettings
 from settings.groups.notifications import NotificationSettings
 from settings.groups.openai import OpenAISettings
@@ -65,12 +67,31 @@ class Settings(BaseSettings):
     )
     market_data: str | None = Field(
         default=None,
-        description="Daily closing prices deployments trade on: a CSV or Parquet file (dates in "
-        "the first column, one column per symbol) at a local path or s3://bucket/key, read again "
-        "whenever it changes; unset: the embedded S&P 500 data (ends 2022-12-28).",
+        description="Daily closing prices the optimizations, deployments and forward tests use: "
+        "a CSV or Parquet file (dates in the first column, one column per symbol) at a local "
+        "path or s3://bucket/key, read again whenever it changes; `alpaca` for Alpaca Market "
+        "Data (daily bars adjusted for splits and dividends, kept current by the daily refresh "
+        "job); unset: the embedded S&P 500 data (ends 2022-12-28).",
+    )
+    market_data_symbols: list[str] = Field(
+        default_factory=list,
+        description="With market_data = alpaca: the symbols whose daily bars are kept, besides "
+        "every deployment's universe (refreshed too); empty: the 20 embedded tickers.",
+    )
+    market_data_dir: str | None = Field(
+        default=None,
+        description="With market_data = alpaca: where its versions are kept, a directory or "
+        "s3://bucket/prefix (read through market_data_s3_endpoint_url when set); unset: "
+        "<data_dir>/market-data/alpaca.",
+    )
+    market_data_start: date = Field(
+        default=date(2016, 1, 1),
+        description="With market_data = alpaca: the first day of a symbol's history fetched.",
     )
     market_data_s3_endpoint_url: str | None = Field(
-        default=None, description="Endpoint for an s3:// market_data (e.g. a local moto server)."
+        default=None,
+        description="Endpoint for an s3:// market_data or market_data_dir (e.g. a local moto "
+        "server).",
     )
     classification_file: Path | None = Field(
         default=None,
@@ -123,6 +144,9 @@ class Settings(BaseSettings):
     alpaca: AlpacaSettings = Field(default_factory=AlpacaSettings, description="The Alpaca broker.")
     tracing: TracingSettings = Field(
         default_factory=TracingSettings, description="Where spans are exported."
+    )
+    mcp: McpSettings = Field(
+        default_factory=McpSettings, description="The Model Context Protocol, both ways."
     )
     settings_file: Path | None = Field(
         default=None, description="The TOML file these settings were read from, if any."

@@ -3,10 +3,11 @@
 `ToolContext` is created once per run (or chat session) and handed to `tools.build_tools`. It
 holds:
 
-- the market data source (`MarketData`; default: the embedded S&P 500 dataset of `quant.data`,
-  20 stocks and the index, 1990-01-02 to 2022-12-28), with `returns(universe, start, end)` and
-  `market(start, end)` (cached per request, so tools called repeatedly on the same range do not
-  recompute them);
+- the market data source (`MarketData`; default: the configured market data,
+  `configured_market_data`: the embedded S&P 500 dataset of `quant.data`, 20 stocks and the
+  index, 1990-01-02 to 2022-12-28, unless `STRATIGOS_MARKET_DATA` names another), with
+  `returns(universe, start, end)` and `market(start, end)` (cached per request, so tools called
+  repeatedly on the same range do not recompute them);
 - the default date range (the last `default_years` calendar years of the data: 2018-01-01 to
   2022-12-28 on the embedded data) and universe (every ticker);
 - the `ArtifactStore` where big objects live;
@@ -23,6 +24,7 @@ LangChain `StructuredTool` whose errors come back to the model as readable tool 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from collections import OrderedDict
@@ -38,11 +40,13 @@ from pydantic import BaseModel, Field, ValidationError
 from quant.errors import QuantError
 from quant.problems import field_of, problem_of
 from quant.scenarios import ScenarioSet
+from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
 
 if TYPE_CHECKING:
     from quant import ScenarioData, SearchResult
     from services.research import SearchResults
+    from settings import Settings
 
 __all__ = [
     "MAX_UNIVERSE",
@@ -58,6 +62,7 @@ __all__ = [
     "SearchRunner",
     "ToolContext",
     "UniverseScreen",
+    "configured_market_data",
     "embedded_market_data",
     "format_validation_error",
     "in_process_search",
@@ -66,7 +71,8 @@ __all__ = [
 ]
 
 MAX_UNIVERSE = 50
-"""Most tickers a tool accepts in one universe."""
+"""Most tickers a tool accepts in one universe (a default universe is the data's first
+`DEFAULT_UNIVERSE_SIZE`)."""
 
 ProgressCallback = Callable[[int, int, float], None]
 """progress(done, total, best): trials done, trials planned, best feasible objective (NaN if none)."""
@@ -104,10 +110,14 @@ class MarketData(Protocol):
 
 @dataclass(frozen=True, eq=False)
 class FrameMarketData:
-    """Market data held in memory: asset returns and optional market (index) returns."""
+    """Market data held in memory: asset returns and optional market (index) returns, and the
+    provider and version they come from when they are a provider's (`services.market_data`).
+    A symbol listed later than others has no returns before its first close."""
 
     asset_returns: pd.DataFrame
     market_returns: pd.Series | None = None
+    provider: str | None = None
+    version: str | None = None
 
     @property
     def tickers(self) -> tuple[str, ...]:
@@ -122,8 +132,9 @@ class FrameMarketData:
     def returns(
         self, universe: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
     ) -> pd.DataFrame:
-        """Daily simple returns of `universe` on [start, end] (a copy)."""
-        return self.asset_returns.loc[start:end, list(universe)].copy()
+        """Daily simple returns of `universe` on the dates in [start, end] where every one of
+        them has a return (a copy)."""
+        return self.asset_returns.loc[start:end, list(universe)].dropna()
 
     def market(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
         """Daily simple returns of the market on [start, end], or None."""
@@ -132,11 +143,36 @@ class FrameMarketData:
         return self.market_returns.loc[start:end].copy()
 
 
+@functools.lru_cache(maxsize=1)
 def embedded_market_data() -> FrameMarketData:
     """The embedded S&P 500 dataset (20 stocks and the index) as returns; loaded once."""
     from quant.data import sp500_index_returns, sp500_returns
+    from services.market_data.providers import EMBEDDED, EMBEDDED_VERSION
 
-    return FrameMarketData(sp500_returns(), sp500_index_returns())
+    return FrameMarketData(sp500_returns(), sp500_index_returns(), EMBEDDED, EMBEDDED_VERSION)
+
+
+_CONFIGURED: dict[tuple[str, str], FrameMarketData] = {}
+_CONFIGURED_LOCK = threading.Lock()
+
+
+def configured_market_data(settings: Settings | None = None) -> FrameMarketData:
+    """The configured market data (`services.market_data.market_returns`) as returns: the
+    embedded dataset (with its index) by default; another provider's returns (no market index),
+    one `FrameMarketData` per provider version. `DataError` when the data cannot be read."""
+    from services.market_data.providers import EMBEDDED, market_returns
+
+    provider, returns = market_returns(settings)
+    if provider.name == EMBEDDED:
+        return embedded_market_data()
+    key = (provider.name, provider.version())
+    with _CONFIGURED_LOCK:
+        found = _CONFIGURED.get(key)
+        if found is None:
+            found = FrameMarketData(returns, None, *key)
+            _CONFIGURED.clear()
+            _CONFIGURED[key] = found
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,7 +309,7 @@ it leaves out, e.g. "AMD left out: your profile excludes AMD")."""
 class ToolContext:
     """Shared state of the tools of one run or session (see the module docstring)."""
 
-    data: MarketData = field(default_factory=embedded_market_data)
+    data: MarketData = field(default_factory=configured_market_data)
     artifacts: ArtifactStore = field(default_factory=ArtifactStore)
     seed: int = 0
     safe_rate: float = 0.02
@@ -291,6 +327,9 @@ class ToolContext:
     universe_screen: UniverseScreen | None = None
     """Leaves the tickers the owner's profile excludes out of the portfolios the tools build
     (None: no owner, nothing is left out)."""
+    max_universe: int = MAX_UNIVERSE
+    """Most tickers of a universe (the tools' `MAX_UNIVERSE`; an optimization run's request
+    may name more: `graphs.request.MAX_REQUEST_UNIVERSE`)."""
     max_scenario_values: int = 64_000_000
     """Largest scenario set (paths x days x assets x scenarios floats; 8 bytes each)."""
     max_search_path_days: int = 5_000_000_000
@@ -338,25 +377,25 @@ class ToolContext:
     def resolve_universe(self, universe: Sequence[str] | None) -> list[str]:
         """Tickers to use: all of them for None, [] or ['ALL']; otherwise upper-cased, duplicates
         dropped, order kept. Raises `ValueError` naming unknown tickers and listing the available
-        ones, or when more than `MAX_UNIVERSE` are asked for."""
+        ones, or when more than `max_universe` are asked for."""
         available = list(self.data.tickers)
         if not universe:
-            return available[:MAX_UNIVERSE]
+            return available[:DEFAULT_UNIVERSE_SIZE]
         cleaned: list[str] = []
         for ticker in universe:
             symbol = str(ticker).strip().upper()
             if symbol and symbol not in cleaned:
                 cleaned.append(symbol)
         if cleaned == ["ALL"]:
-            return available[:MAX_UNIVERSE]
+            return available[:DEFAULT_UNIVERSE_SIZE]
         unknown = [t for t in cleaned if t not in set(available)]
         if unknown:
             raise ValueError(
                 f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
                 f"available tickers: {', '.join(available)}"
             )
-        if len(cleaned) > MAX_UNIVERSE:
-            raise ValueError(f"universe has {len(cleaned)} tickers, more than {MAX_UNIVERSE}")
+        if len(cleaned) > self.max_universe:
+            raise ValueError(f"universe has {len(cleaned)} tickers, more than {self.max_universe}")
         return cleaned
 
     def portfolio_universe(self, universe: Sequence[str] | None) -> tuple[list[str], list[str]]:

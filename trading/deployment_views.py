@@ -1,5 +1,6 @@
 """What an owner reads about a deployment and what they may ask of it: its positions and
-P&L from its ledger, its option hedge (`hedge_report`), and the checks made when a run or a
+P&L from its ledger, the market data it trades on (`market_data_of`), its option hedge
+(`hedge_report`), and the checks made when a run or a
 forward test is asked for (everything knowable then is refused then). Its ledger as rows, CSV or
 Parquet is `trading.ledger_exports`; its performance against the backtest,
 `trading.performance`.
@@ -17,8 +18,15 @@ from typing import Any
 import pandas as pd
 
 from execution.ledger import Book
+from quant.errors import DataError
 from services.errors import InputError
-from services.market_data import market_closes, universe_closes, unpriced
+from services.market_data import (
+    data_info,
+    market_closes,
+    market_data_provider,
+    universe_closes,
+    unpriced,
+)
 from store import Deployment, Store
 from trading.deployments import broker_of, calendar_of, deployed_strategy, is_forward_test
 from trading.hedge_values import market_on, model_pricer, position_marks
@@ -72,6 +80,19 @@ def _last_price(closes: pd.DataFrame, symbol: str) -> float | None:
     return None if column.empty else float(column.iloc[-1])
 
 
+def market_data_of(deployment: Deployment) -> dict[str, Any]:
+    """The market data the deployment trades on (`services.market_data.data_info` of its
+    universe's closes: provider, version, first and last session, the data's last session), or
+    `{"provider", "problem"}` when the data cannot be read."""
+    provider = market_data_provider()
+    try:
+        closes = provider.closes()
+    except DataError as exc:
+        return {"provider": provider.name, "problem": str(exc)}
+    universe = [s for s in deployment.spec.get("universe", []) if s in closes.columns]
+    return data_info(provider, closes.loc[:, universe].dropna())
+
+
 def check_forward_test(deployment: Deployment, start: date, end: date | None) -> None:
     """Refuse (InputError) a forward test that cannot run: a test of a test, or a window the
     market data cannot cover with the strategy's history."""
@@ -93,23 +114,24 @@ def check_forward_test(deployment: Deployment, start: date, end: date | None) ->
 
 
 def check_run_now(deployment: Deployment, now: datetime) -> None:
-    """Refuse (InputError) a run now of a deployment that is not active, on paper when the
-    market data ends before today (nothing could fill), on Alpaca when the market data cannot
-    price a decision now (`services.market_data.unpriced`)."""
+    """Refuse (InputError) a run now of a deployment that is not active, when the market data
+    cannot price a decision now (stale: `services.market_data.unpriced`), and on paper when the
+    data ends before today (nothing could fill until it holds today's close)."""
     if deployment.status != "active":
         raise InputError("status", f"the deployment is {deployment.status}; activate it first")
+    provider = market_data_provider()
+    closes = universe_closes(deployment.spec["universe"])
+    problem = unpriced(closes, calendar_of(deployment.spec), now, provider.name)
+    if problem is not None:
+        raise InputError("deployment_id", problem)
     if broker_of(deployment) == "alpaca":
-        closes = universe_closes(deployment.spec["universe"])
-        problem = unpriced(closes, calendar_of(deployment.spec), now)
-        if problem is not None:
-            raise InputError("deployment_id", problem)
         return
     last = market_closes().index[-1].date()
     if now.date() > last:
         raise InputError(
             "deployment_id",
-            f"the market data ends on {last}: the paper broker cannot trade today; "
-            "forward-test the deployment over the data instead",
+            f"the market data ends on {last}: the paper broker cannot trade today (its orders "
+            "fill at a session's close once the data holds it)",
         )
 
 

@@ -42,7 +42,7 @@ from quant.problems import first_problem
 from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
-from services.market_data import market_closes
+from services.market_data import market_closes, market_data_provider
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
@@ -124,6 +124,7 @@ def create_deployment(
         "schedule": schedule_fields(plan),
         "limits": _limits(limits).model_dump(),
         "broker": broker,
+        "fire_price": _fire_price(broker, settings),
         "schedule_source": "strategy" if own_schedule else "given",
         "schedule_anchor": FIRST_FIRE if from_first_fire else "given",
         "notifications": _preferences(profile, notifications, settings).model_dump(mode="json"),
@@ -317,6 +318,34 @@ def _check_no_options(deployment: Deployment, settings: Settings) -> None:
             f"(POST /v1/hedge-kill-switch with deployment_id {deployment.id}, or stratigos "
             f"deploy hedge-kill --deployment {deployment.id}), then retire it"
         )
+
+
+FirePrice = Literal["session_close", "previous_close"]
+"""What a fire during a session decides on, where daily closes are all the data holds:
+`session_close`, the session's close standing in for the price at the fire (a live run at 15:45
+takes the latest trade then, and its orders fill at that session's close, as the engine's
+backtest trades at the close it decided on: about 15 minutes of the session are known early), or
+`previous_close`, only the closes of sessions already closed (nothing of the fire's session:
+the orders fill a whole session after the prices they were decided on). A fire outside a session
+decides on the closes of the sessions closed by then either way."""
+
+FIRE_PRICES: tuple[FirePrice, ...] = ("session_close", "previous_close")
+
+
+def fire_price_of(spec: Mapping[str, Any]) -> FirePrice:
+    """The spec's `fire_price` (`previous_close` for a spec that does not say)."""
+    value = spec.get("fire_price", "previous_close")
+    return "session_close" if value == "session_close" else "previous_close"
+
+
+def _fire_price(broker: BrokerName, settings: Settings) -> FirePrice:
+    """What a new deployment's fires decide on: a paper account fills at the fire session's
+    close, and its run decides on that close once the market data holds it (as a forward test
+    does); an Alpaca run decides on the price at the fire when the market data has prices during
+    the session (Alpaca Market Data's latest trades), else on the previous close."""
+    if broker == "paper" or market_data_provider(settings).name == "alpaca":
+        return "session_close"
+    return "previous_close"
 
 
 def safe_rate_of(spec: Mapping[str, Any]) -> float:

@@ -1,8 +1,9 @@
 """The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
 submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
-the rebalance job of a deployment with a hedge: `trading.runs.hedge`) and `forward_test` (paper
-trading a deployment over past market data, `trading.forward_tests`). This module is the one
-`settings.jobs.handlers` names: importing it registers the handlers.
+the rebalance job of a deployment with a hedge: `trading.runs.hedge`), `forward_test` (paper
+trading a deployment over past market data, `trading.forward_tests`) and the ticks' jobs
+(firing schedules, daily summaries, the market data's refresh: `services.market_data.refresh`).
+This module is the one `settings.jobs.handlers` names: importing it registers the handlers.
 
 A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
 or the run blocked or skipped with the reason in its result (`outcome`). Orders still working at
@@ -11,20 +12,27 @@ sends nothing twice) and, after its last attempt, fails the job saying so; the o
 the queue and the deployment's next run syncs them first. A failed run (an order rejected,
 dead-lettered or canceled) fails the job with its reason.
 
-The paper broker trades on the configured market data: orders fill at the next session bar as
-soon as the data has it; a fire after the data ends cannot be priced and fails with that reason
-(forward-test the deployment instead). Its account is kept in the store between runs
+Prices: every run decides on the configured market data's closes known at the fire, which must
+hold the last session closed before it; older prices are stale and an active deployment's run
+is refused before deciding (`services.market_data.unpriced`), the reason in its outcome (its
+`run_finished` event) and its failure notification. A fire during a session decides on those
+closes plus a provisional row for the session under way, priced at the fire when the provider
+can (`services.market_data.decision_closes`: Alpaca Market Data's latest trades), else on the
+last close, and the outcome's notes say which. The result's `data` names the provider, its
+version and the sessions the decision used.
+
+The paper broker trades on the configured market data: orders fill at the first session close
+after the fire as soon as the data has it. Its account is kept in the store between runs
 (`paper-<deployment id>`), funded with the deployment's capital on the first run.
 
 An Alpaca deployment trades its owner's Alpaca account (`execution.brokers.alpaca`): orders fill
-there in real time, nothing is settled; the decision still uses the market data's closes known
-at the fire, which must hold the last session that closed before it (`unpriced`). At its first
-run the account's opening is recorded (`_open_account`): no positions, no open orders, at least
-the capital in cash; the cash beyond the capital is outside the deployment, which the decision
-and the reconciliation leave aside (`ExecutionContext.outside_cash`), and so is, for a
-deployment with a hedge, the cash its options moved since (`trading.accounts.alpaca.hedge_cash`,
-read afresh around every read of the account: the hedge's orders can fill while the run runs). An account that
-cannot be reached makes the attempt transient.
+there in real time, nothing is settled. At its first run the account's opening is recorded
+(`_open_account`): no positions, no open orders, at least the capital in cash; the cash beyond
+the capital is outside the deployment, which the decision and the reconciliation leave aside
+(`ExecutionContext.outside_cash`), and so is, for a deployment with a hedge, the cash its
+options moved since (`trading.accounts.alpaca.hedge_cash`, read afresh around every read of the
+account: the hedge's orders can fill while the run runs). An account that cannot be reached
+makes the attempt transient.
 """
 
 from __future__ import annotations
@@ -42,7 +50,15 @@ from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
-from services.market_data import last_closed_session, market_closes, universe_closes, unpriced
+from services.market_data import (
+    data_info,
+    decision_closes,
+    last_closed_session,
+    market_data_provider,
+    universe_closes,
+    unpriced,
+)
+from services.market_data.refresh import REFRESH_KIND, refresh_handler, submit_refresh
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, Job, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
@@ -55,7 +71,7 @@ from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.ledger import Ledger
 from trading.queue import RetryPolicy
 from trading.runs.hedge import run_hedge
-from trading.runs.rebalance import ExecutionContext, Notify, account_state, rebalance
+from trading.runs.rebalance import ExecutionContext, Notify, account_state, rebalance, refuse
 from trading.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
 
 FORWARD_TEST_KIND = "forward_test"
@@ -77,23 +93,34 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
-    closes = universe_closes(deployment.spec["universe"], settings)
+    provider = market_data_provider(settings)
+    closes = provider.closes().loc[:, list(deployment.spec["universe"])].dropna()
+    calendar = calendar_of(deployment.spec)
+    notify = _notifier(settings)
+    problem = unpriced(closes, calendar, fire, provider.name)
+    if problem is not None:
+        if deployment.status == "active":
+            refuse(store, notify, deployment, fire, job.id, problem)
+        raise RunFailedError(problem)
+    known, notes = decision_closes(closes, provider, calendar, fire)
+    if broker_of(deployment) == "paper":
+        known, notes = _paper_decision(closes, calendar, fire, known, notes)
     ledger = Ledger(store, deployment.owner, deployment.id)
     try:
         if broker_of(deployment) == "alpaca":
-            context, known, deployment = _alpaca_run(ledger, deployment, fire, closes, settings)
+            context, deployment = _alpaca_run(ledger, deployment, fire, settings)
         else:
-            context, known = _paper_run(ledger, deployment, fire, closes)
+            context = _paper_run(ledger, deployment, fire, closes)
         context.retry = RetryPolicy(
             settings.execution.max_attempts, settings.execution.retry_seconds
         )
-        context.notify = _notifier(settings)
+        context.notify, context.notes = notify, notes
         outcome = rebalance(context, ledger, deployment, fire, job.id, known)
     except BrokerUnavailableError as exc:  # the account could not be read: try again later
         raise TransientJobError(str(exc)) from None
     if outcome.status == "open":
         raise TransientJobError(outcome.reason or "orders are still working at the broker")
-    result = outcome.to_json()
+    result = {**outcome.to_json(), "data": data_info(provider, known)}
     if "hedge" in deployment.spec:
         result["hedge_job"] = _submit_hedge(ctx, deployment, fire)
     if outcome.status == "failed":
@@ -172,20 +199,33 @@ def _stock_sleeve(
     return AccountState(state.cash - context.outside_cash, state.positions)
 
 
+def _paper_decision(
+    closes: pd.DataFrame, calendar: str, fire: datetime, known: pd.DataFrame, notes: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """A paper run's closes: its orders fill at the fire session's close, and once the market
+    data holds that close (the scheduler fires paper runs then) the close stands in for the
+    price at the fire, as in a forward test (`FirePrice` session_close); else `known`."""
+    today = trading_sessions(calendar, fire.date(), fire.date())
+    if today.empty or not today["open"].iloc[0] <= pd.Timestamp(fire) < today["close"].iloc[0]:
+        return known, notes
+    day = today.index[0]
+    if day not in closes.index or (not known.empty and known.index[-1] >= day):
+        return known, notes
+    return closes.loc[:day], [
+        f"decided on the close of {day.date()} as the price at the fire: the paper account "
+        "fills at that close, as a forward test does"
+    ]
+
+
 def _paper_run(
     ledger: Ledger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
-) -> tuple[ExecutionContext, pd.DataFrame]:
-    """The context of a run on the deployment's paper account (funded at its first fire, moved
-    to the fire, settled by the next bar) and the closes known at the fire."""
+) -> ExecutionContext:
+    """The context of a run on the deployment's paper account over `closes` (funded at its
+    first fire, moved to the fire, settled by the first session close after it, once the
+    market data has it)."""
     store, calendar = ledger.store, calendar_of(deployment.spec)
     sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index)]
-    closed = sessions.loc[sessions["close"] <= pd.Timestamp(fire)]
-    if closed.empty or fire.date() > sessions.index[-1].date():
-        raise RunFailedError(
-            f"the market data ends on {sessions.index[-1].date()}: the paper broker cannot trade "
-            f"at {fire.isoformat()}; forward-test the deployment over the data instead"
-        )
     broker = StoredPaperAccount(store, deployment, closes)
     _fund(ledger, broker, deployment, fire)
     later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
@@ -195,28 +235,17 @@ def _paper_run(
             broker.advance(later.iloc[0].to_pydatetime())
 
     broker.advance(fire)
-    context = ExecutionContext(store, broker, settle=settle, interest=broker.interest)
-    return context, closes.loc[: closed.index[-1]]
+    return ExecutionContext(store, broker, settle=settle, interest=broker.interest)
 
 
 def _alpaca_run(
-    ledger: Ledger,
-    deployment: Deployment,
-    fire: datetime,
-    closes: pd.DataFrame,
-    settings: Settings,
-) -> tuple[ExecutionContext, pd.DataFrame, Deployment]:
+    ledger: Ledger, deployment: Deployment, fire: datetime, settings: Settings
+) -> tuple[ExecutionContext, Deployment]:
     """The context of a run on the owner's Alpaca account (nothing to settle: orders fill at
-    Alpaca in real time), the closes known at the fire and the deployment as its account's
-    opening left it."""
-    calendar = calendar_of(deployment.spec)
-    problem = unpriced(closes, calendar, fire)
-    if problem is not None:
-        raise RunFailedError(problem)
+    Alpaca in real time) and the deployment as its account's opening left it."""
     broker = alpaca_broker(settings, owner=deployment.owner)
     deployment = _open_account(ledger, broker, deployment, fire)
-    known = closes.loc[: pd.Timestamp(cast(date, last_closed_session(calendar, fire)))]
-    return _alpaca_context(ledger.store, broker, deployment), known, deployment
+    return _alpaca_context(ledger.store, broker, deployment), deployment
 
 
 def _alpaca_context(store: Store, broker: AlpacaBroker, deployment: Deployment) -> ExecutionContext:
@@ -303,35 +332,46 @@ def _notifier(settings: Settings) -> Notify:
 
 
 def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the forward test `job.request` names (`ForwardTestRequest.job_request`)."""
+    """Run the forward test `job.request` names (`ForwardTestRequest.job_request`); its result
+    says which market data it ran on (`data`: provider, version, first and last session of the
+    window)."""
     request = ForwardTestRequest.from_job_request(job.request)
-    return forward_test(
+    provider = market_data_provider(ctx.settings or get_settings())
+    closes = provider.closes()
+    result = forward_test(
         ctx.store,
         job.owner,
         request,
-        market_closes(ctx.settings or get_settings()),
+        closes,
         run_id=job.id,
         progress=ctx.progress,
         cancelled=ctx.cancelled,
     )
+    window = closes.loc[pd.Timestamp(request.start) : pd.Timestamp(request.end or date.max)]
+    return {**result, "data": data_info(provider, window)}
 
 
 def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Submit a rebalance job for every due fire of every active deployment (all owners) and
-    the daily-summary job of the last closed session (once per session), and announce each on
-    the job queue when one is configured."""
+    """Submit a rebalance job for every due fire of every active deployment (all owners), the
+    daily-summary job of the last closed session (once per session) and, while the configured
+    market data is refreshed and behind, its refresh (`services.market_data.refresh`), and
+    announce each on the job queue when one is configured."""
     from jobs.queue import JobQueue
+    from jobs.worker import SYSTEM_OWNER
 
+    settings = ctx.settings or get_settings()
     report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
-    queue = JobQueue.from_settings(ctx.settings or get_settings())
+    refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
+    queue = JobQueue.from_settings(settings)
     if queue is not None:
-        for submitted in report.jobs:
+        for submitted in [*report.jobs, *([refresh_job] if refresh_job else [])]:
             queue.announce(submitted)
     return {
         "submitted": report.submitted,
         "already_claimed": report.already_claimed,
         "skipped": report.skipped,
         "daily_summary": _summary_job(ctx),
+        "market_data": refresh,
     }
 
 
@@ -371,6 +411,7 @@ HANDLERS = {
     FORWARD_TEST_KIND: forward_test_handler,
     FIRE_DUE_KIND: fire_due_handler,
     DAILY_SUMMARY_KIND: daily_summary_handler,
+    REFRESH_KIND: refresh_handler,
 }
 for _kind, _handler in HANDLERS.items():
     register_handler(_kind, _handler)

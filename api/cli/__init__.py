@@ -8,7 +8,7 @@ to do, never a traceback. Heavy modules (the graphs, the API app, uvicorn) are i
 command that needs them, so `stratigos --help` stays fast.
 
 One module per group of commands: `parser` (the arguments), `optimize` (`optimize`, `resume`,
-`demo`), `chat`, `jobs` (`jobs`, `cleanup`), `keys`, `deploy`, `docs` (the documents library), `ideas` (investment ideas), `memory` (what the assistant remembers), `profile`, `serve`, `evals` (`eval`: the evaluation harness), `developer` (`record`, `replay`,
+`demo`), `chat`, `jobs` (`jobs`, `cleanup`), `keys`, `deploy`, `docs` (the documents library), `ideas` (investment ideas), `memory` (what the assistant remembers), `market_data` (`market-data`), `profile`, `serve`, `mcp` (the MCP server on stdio), `evals` (`eval`: the evaluation harness), `developer` (`record`, `replay`,
 `bedrock-local` and the `--record` options: the only module that reaches `devtools`), `errors`
 (how failures become exit codes and one-line messages).
 """
@@ -28,6 +28,8 @@ from api.cli.evals import eval_command
 from api.cli.ideas import ideas_command
 from api.cli.jobs import cleanup_command, jobs_command
 from api.cli.keys import keys_command
+from api.cli.market_data import market_data_command
+from api.cli.mcp import mcp_command
 from api.cli.memory import memory_command
 from api.cli.optimize import demo_command, optimize_command, resume_command
 from api.cli.parser import build_parser
@@ -58,8 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "docs": docs_command,
         "ideas": ideas_command,
         "memory": memory_command,
+        "market-data": market_data_command,
         "profile": profile_command,
         "serve": serve_command,
+        "mcp": mcp_command,
         "eval": eval_command,
     }
     command = commands.get(args.command)

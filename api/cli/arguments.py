@@ -1,10 +1,12 @@
 """The building blocks of the command line's parsers: argument types (whole numbers with a
-lower bound, ports, ISO 8601 times) and command groups with actions (`stratigos docs add`,
-`stratigos jobs list`) that share options."""
+lower bound, ports, ISO 8601 times), command groups with actions (`stratigos docs add`,
+`stratigos jobs list`) that share options, and `print_result` (a command's answer as text or,
+with `--json`, JSON)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -60,6 +62,11 @@ def add_to_actions(actions: Any, *flags: str, **options: Any) -> None:
     """Add the option `flags` (with argparse's `options`) to every action of a command group."""
     for command in actions.choices.values():
         command.add_argument(*flags, **options)
+
+
+def print_result(args: argparse.Namespace, data: Any, text: str) -> None:
+    """Print `data` as indented JSON when the command was given `--json`, else `text`."""
+    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)
 
 
 def add_json_flag(actions: Any) -> None:

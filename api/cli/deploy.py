@@ -12,6 +12,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from api.cli.arguments import print_result
 from api.cli.deploy_text import forward_test_text, performance_text
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
@@ -39,11 +40,11 @@ def deploy_command(args: argparse.Namespace) -> int:
         return _events(store, args)
     deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
     if action == "show":
-        _print(args, _view(deployment), _describe(deployment))
+        print_result(args, _view(deployment), _describe(deployment))
     elif action == "orders":
         orders = store.list_orders(LOCAL_OWNER, deployment_id=deployment.id)
         rows = [_order_row(o) for o in orders]
-        _print(args, rows, _orders_text(rows))
+        print_result(args, rows, _orders_text(rows))
     elif action == "ledger":
         _ledger(store, deployment, args)
     elif action == "hedges":
@@ -52,7 +53,7 @@ def deploy_command(args: argparse.Namespace) -> int:
         from trading.deployment_views import hedge_report
 
         report = hedge_report(store, deployment, utc_now(), market_closes())
-        _print(args, report, _hedges_text(report))
+        print_result(args, report, _hedges_text(report))
     elif action == "export":
         _export(store, deployment, args)
     elif action == "performance":
@@ -60,13 +61,13 @@ def deploy_command(args: argparse.Namespace) -> int:
         from trading.performance import performance
 
         report = performance(store, deployment, utc_now())
-        _print(args, report, performance_text(report))
+        print_result(args, report, performance_text(report))
     else:  # positions
         from store import utc_now
         from trading.deployment_views import positions
 
         report = positions(store, deployment, utc_now())
-        _print(args, report, _positions_text(report))
+        print_result(args, report, _positions_text(report))
     return 0
 
 
@@ -120,7 +121,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
     )
     if args.activate:
         deployment = change_status(store, LOCAL_OWNER, deployment.id, "active", by="cli")
-    _print(args, _view(deployment), _describe(deployment))
+    print_result(args, _view(deployment), _describe(deployment))
     return 0
 
 
@@ -156,7 +157,7 @@ def _list(store: Any, args: argparse.Namespace) -> int:
     lines = [f"{'id':36} {'status':8} {'mode':12} name"] + [
         f"{r['id']:36} {r['status']:8} {r['mode']:12} {r['name']}" for r in rows
     ]
-    _print(args, rows, "\n".join(lines) if rows else "No deployments yet.")
+    print_result(args, rows, "\n".join(lines) if rows else "No deployments yet.")
     return 0
 
 
@@ -175,7 +176,7 @@ def _lifecycle(store: Any, args: argparse.Namespace) -> int:
         LIFECYCLE[args.deploy_command],  # type: ignore[arg-type]
         by="cli",
     )
-    _print(args, _view(updated), f"{updated.id} is now {updated.status}.")
+    print_result(args, _view(updated), f"{updated.id} is now {updated.status}.")
     return 0
 
 
@@ -206,7 +207,7 @@ def _forward_test(store: Any, args: argparse.Namespace) -> int:
         print(f"stratigos deploy: forward test {job.id} {finished.status}: {finished.error}")
         return 1
     result = dict(runner.results(LOCAL_OWNER, job.id))
-    _print(args, result, forward_test_text(job.id, result))
+    print_result(args, result, forward_test_text(job.id, result))
     return 0
 
 
@@ -220,7 +221,7 @@ def _kill(store: Any, args: argparse.Namespace) -> int:
     )
     if report.failures:
         text += " Not stopped (pull it again): " + "; ".join(report.failures)
-    _print(args, report.__dict__, text)
+    print_result(args, report.__dict__, text)
     return 1 if report.failures else 0
 
 
@@ -245,7 +246,7 @@ def _hedge_kill(store: Any, args: argparse.Namespace) -> int:
             )
     if report.failures:
         text += "\nNot done (pull it again): " + "; ".join(report.failures)
-    _print(args, report.to_json(), text)
+    print_result(args, report.to_json(), text)
     return 1 if report.failures else 0
 
 
@@ -278,7 +279,7 @@ def _events(store: Any, args: argparse.Namespace, poll_seconds: float = 1.0) -> 
     events = store.deployment_events(LOCAL_OWNER, args.deployment_id, after_seq=args.after)
     if not args.follow:
         rows = [event.to_json() for event in events]
-        _print(args, rows, "\n".join(_event_text(event) for event in events) or "(no events)")
+        print_result(args, rows, "\n".join(_event_text(event) for event in events) or "(no events)")
         return 0
     after = args.after
     while True:
@@ -361,10 +362,12 @@ def _export(store: Any, deployment: Any, args: argparse.Namespace) -> None:
         f"Stored export {export.id} of {deployment.id}: {export.format}, {export.rows} entries, "
         f"{export.size_bytes:,} bytes, sha256 {export.sha256}; written to {args.output}."
     )
-    _print(args, view, text)
+    print_result(args, view, text)
 
 
 def _view(deployment: Any) -> dict[str, Any]:
+    from trading.deployment_views import market_data_of
+
     mode = "forward_test" if deployment.spec.get("mode") == "forward_test" else "paper"
     return {
         "id": deployment.id,
@@ -375,10 +378,12 @@ def _view(deployment: Any) -> dict[str, Any]:
         "spec": deployment.spec,
         "created_at": deployment.created_at.isoformat(),
         "updated_at": deployment.updated_at.isoformat(),
+        "data": market_data_of(deployment),
     }
 
 
 def _describe(deployment: Any) -> str:
+    from trading.deployment_views import market_data_of
     from trading.deployments import schedule_of
 
     spec = deployment.spec
@@ -404,9 +409,16 @@ def _describe(deployment: Any) -> str:
             f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})"
             + (", the strategy's own cadence" if spec.get("schedule_source") == "strategy" else ""),
             f"  limits:   {limits}",
+            f"  data:     {_data_text(market_data_of(deployment))}",
             *notes,
         ]
     )
+
+
+def _data_text(data: dict[str, Any]) -> str:
+    if "problem" in data:
+        return f"{data['provider']}: {data['problem']}"
+    return f"{data['provider']} version {data['version']}, ends {data['data_end']}"
 
 
 def _short(value: Any) -> str:
@@ -466,7 +478,3 @@ def _positions_text(report: dict[str, Any]) -> str:
     lines.append(f"  cash {report['cash']:,.2f}; equity {report['equity']:,.2f}")
     lines.append(f"  realised P&L {report['realised_pnl']:,.2f}; fees {report['fees']:,.2f}")
     return "\n".join(lines)
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2, default=str) if getattr(args, "json", False) else text)

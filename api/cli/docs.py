@@ -9,6 +9,7 @@ import json
 import sys
 from typing import Any
 
+from api.cli.arguments import print_result
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 
@@ -36,12 +37,12 @@ def docs_command(args: argparse.Namespace) -> int:
             f"Indexed {report.documents} documents ({report.chunks} chunks); "
             f"removed {report.removed} deleted ones."
         )
-        _print(args, view, text)
+        print_result(args, view, text)
         return 0
     if action == "list":
         documents = store.list_documents(LOCAL_OWNER)
         rows = [_view(d) for d in documents]
-        _print(args, rows, "\n".join(_line(d) for d in documents) or "No documents.")
+        print_result(args, rows, "\n".join(_line(d) for d in documents) or "No documents.")
     elif action == "show":
         from services.documents import document_summary
 
@@ -51,12 +52,12 @@ def docs_command(args: argparse.Namespace) -> int:
             [_line(document), f"sha256 {document.sha256}", "first chunks:"]
             + [f"  {c.ordinal}: {json.dumps(c.reference)}" for c in first]
         )
-        _print(args, {**_view(document), "first_chunks": references}, text)
+        print_result(args, {**_view(document), "first_chunks": references}, text)
     else:  # delete
         from services.documents import delete_document
 
         delete_document(store, index, LOCAL_OWNER, args.document_id)
-        _print(args, {"deleted": args.document_id}, f"Deleted {args.document_id}.")
+        print_result(args, {"deleted": args.document_id}, f"Deleted {args.document_id}.")
     return 0
 
 
@@ -102,7 +103,7 @@ def _search(store: Any, index: Any, args: argparse.Namespace) -> int:
         for d in results.unindexed
     ]
     unindexed = [{"id": d.id, "name": d.name} for d in results.unindexed]
-    _print(args, {"query": args.query, "mode": args.mode, "hits": hits, "unindexed": unindexed},
+    print_result(args, {"query": args.query, "mode": args.mode, "hits": hits, "unindexed": unindexed},
            "\n".join(lines))  # fmt: skip
     return 0
 
@@ -154,7 +155,3 @@ def _line(document: Any) -> str:
         f"{document.id}  {document.name}  ({document.media_type}, {document.size_bytes} bytes"
         f"{pages}, {document.chunk_count} chunks, {document.created_at:%Y-%m-%d %H:%M} UTC)"
     )
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)

@@ -9,6 +9,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from api.cli.arguments import print_result
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 
@@ -19,24 +20,24 @@ def ideas_command(args: argparse.Namespace) -> int:
     action = args.ideas_command
     if action == "add":
         idea = _add(store, args)
-        _print(args, idea_json(idea), "Added " + describe(idea))
+        print_result(args, idea_json(idea), "Added " + describe(idea))
     elif action == "list":
         _list(store, args)
     elif action == "show":
         idea = store.get_idea(LOCAL_OWNER, args.idea_id)
-        _print(args, idea_json(idea), describe(idea))
+        print_result(args, idea_json(idea), describe(idea))
     elif action == "status":
         from services.ideas import change_status
 
         idea = change_status(
             store, LOCAL_OWNER, args.idea_id, args.status, by="cli", reason=args.reason
         )
-        _print(args, idea_json(idea), f"{idea.id} is now {idea.status}.")
+        print_result(args, idea_json(idea), f"{idea.id} is now {idea.status}.")
     elif action == "optimize":
         _optimize(store, args)
     else:  # delete
         store.delete_idea(LOCAL_OWNER, args.idea_id)
-        _print(args, {"deleted": args.idea_id}, f"Deleted {args.idea_id}.")
+        print_result(args, {"deleted": args.idea_id}, f"Deleted {args.idea_id}.")
     return 0
 
 
@@ -108,7 +109,7 @@ def _list(store: Any, args: argparse.Namespace) -> None:
     if page.next_cursor:
         text += f"\nMore: --cursor {page.next_cursor}"
     rows = {"items": [idea_json(i) for i in page.items], "next_cursor": page.next_cursor}
-    _print(args, rows, text)
+    print_result(args, rows, text)
 
 
 def _midnight(day: date | None) -> datetime | None:
@@ -136,7 +137,7 @@ def _optimize(store: Any, args: argparse.Namespace) -> None:
         f"Submitted {idea.id} as optimization job {job_id} ({job.status}); attached to the "
         f"idea as evidence. Follow it with `stratigos jobs show {job_id}`."
     )
-    _print(args, {"idea": idea_json(idea), "job_id": job_id, "job_status": job.status}, text)
+    print_result(args, {"idea": idea_json(idea), "job_id": job_id, "job_status": job.status}, text)
 
 
 def idea_json(idea: Any) -> dict[str, Any]:
@@ -195,7 +196,3 @@ def describe(idea: Any) -> str:
             f"{change['reason']}"
         )
     return "\n".join(lines)
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)

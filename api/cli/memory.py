@@ -6,10 +6,9 @@ profile (the output says so)."""
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from api.cli.arguments import add_json_flag, command_group
+from api.cli.arguments import add_json_flag, command_group, print_result
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 
@@ -26,7 +25,7 @@ def memory_command(args: argparse.Namespace) -> int:
             known = what_is_known(memories, store, LOCAL_OWNER)
             lines = [f"profile {name}: {value}" for name, value in known.from_profile.items()]
             lines += [f"{m.key}  {m.created_at:%Y-%m-%d %H:%M}  {m.text}" for m in known.memories]
-            _print(args, known.to_json(), "\n".join(lines) or "Nothing is remembered.")
+            print_result(args, known.to_json(), "\n".join(lines) or "Nothing is remembered.")
             return 0
         if args.all == (args.key is not None):
             raise UsageError("memory forget: give a KEY or --all (not both)")
@@ -36,7 +35,7 @@ def memory_command(args: argparse.Namespace) -> int:
             else [forget(memories, store, LOCAL_OWNER, args.key)]
         )
     text = "\n".join(_forgotten_line(f) for f in done) or "Nothing to forget."
-    _print(args, {"forgotten": [f.to_json() for f in done], "count": len(done)}, text)
+    print_result(args, {"forgotten": [f.to_json() for f in done], "count": len(done)}, text)
     return 0
 
 
@@ -47,10 +46,6 @@ def _forgotten_line(done: Any) -> str:
     if done.kept:
         line += f" (still in the profile: {', '.join(done.kept)})"
     return line
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, indent=2) if args.json else text)
 
 
 def add_memory_parser(commands: Any) -> None:

@@ -135,11 +135,17 @@ def best_line(best: dict[str, Any]) -> str:
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
     from api.reports.hedging import text_lines as hedging_lines
     from api.reports.manifest import text_lines as manifest_lines
-    from api.reports.markdown import benchmark_rows
+    from api.reports.markdown import benchmark_rows, data_source
 
     lines = ["", f"Run {run_id}: {result.get('status')}"]
     if result.get("reason"):
         lines.append(f"  reason: {result['reason']}")
+    dataset = result.get("dataset") or {}
+    if data_source(dataset):
+        lines.append(
+            f"  data: {len(dataset.get('assets') or [])} assets, {dataset.get('start')} to "
+            f"{dataset.get('end')}, {data_source(dataset)}"
+        )
     best = result.get("best")
     if best:
         lines.append(f"  best: {best_line(best)}")

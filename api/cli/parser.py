@@ -21,6 +21,7 @@ from api.cli.arguments import (
 from api.cli.deploy_parser import add_deploy_parser
 from api.cli.evals import add_eval_parser
 from api.cli.local import LOCAL_OWNER
+from api.cli.market_data import add_market_data_parser
 from api.cli.memory import add_memory_parser
 from api.cli.profile import add_profile_parser
 from api.cli.request_flags import add_request_flags
@@ -49,9 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
         _docs_parser,
         _ideas_parser,
         add_memory_parser,
+        add_market_data_parser,
         add_profile_parser,
         add_eval_parser,
         _serve_parser,
+        _mcp_parser,
     ):
         add(commands)
     return parser
@@ -237,6 +240,17 @@ def _serve_parser(commands: Any) -> None:
         metavar="N",
         help="job worker threads inside the server (0: jobs run in separate workers; "
         "default: the api_job_workers setting)",
+    )
+
+
+def _mcp_parser(commands: Any) -> None:
+    """`mcp`: the MCP server on stdio."""
+    commands.add_parser(
+        "mcp",
+        help="serve the assistant's tools to MCP clients (Claude Desktop, Claude Code, VS Code)",
+        description="Serve the assistant's tools, drafts of searches and deployments (which wait "
+        "for your approval), your portfolios, runs and documents, and PM workflow prompts over "
+        "the Model Context Protocol on stdin/stdout, as owner 'local' (docs/mcp.md).",
     )
 
 

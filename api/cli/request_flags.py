@@ -1,10 +1,12 @@
 """The request `stratigos optimize` runs: `--request FILE`, `--trials`, `--paths` and the flags
-that set request fields (the option overlay's search space, `graphs.hedge_search`; the option
-pricing; the risk limits).
+that set request fields (the data: universe and dates; the strategy's leverage; the option
+overlay's search space, `graphs.hedge_search`; the option pricing; the risk limits).
 
-Each flag changes the request built from `--request FILE` (or the defaults): the overlay flags
-set `search_space.overlay*` entries, the pricing flags `vol_model`, the limit flags set
-`risk_limits`. A malformed value is an
+Each flag changes the request built from `--request FILE` (or the defaults): `--universe`,
+`--start` and `--end` set the request's universe (any symbols of the configured market data)
+and dates, `--max-leverage` the search space's `max_leverage`, the overlay flags set
+`search_space.overlay*` entries, the pricing flags `vol_model`, the limit flags set
+`risk_limits`. A request that sets no `end` ends on the configured market data's last session. A malformed value is an
 argparse error naming the flag (exit 2); a well-formed value the request refuses is reported
 with its field and the flag that set it (`search_space.overlay_strike (--overlay-strike): ...`).
 """
@@ -12,6 +14,7 @@ with its field and the flag that set it (`search_space.overlay_strike (--overlay
 from __future__ import annotations
 
 import argparse
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from api.cli.errors import UsageError, read_json_object
@@ -91,11 +94,54 @@ def _tenors(text: str) -> list[int]:
     return tenors
 
 
+def _tickers(text: str) -> list[str]:
+    tickers = [part.strip().upper() for part in text.split(",") if part.strip()]
+    if not tickers:
+        raise argparse.ArgumentTypeError("give tickers, comma-separated, e.g. AAPL,KO")
+    return tickers
+
+
+def _date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
 def add_request_flags(command: argparse.ArgumentParser) -> None:
-    """Add the option overlay's, the option pricing's and the risk limits' flags to `command`."""
+    """Add the data's and the strategy's, the option overlay's, the option pricing's and the
+    risk limits' flags to `command`."""
+    _add_data_flags(command)
     _add_hedge_flags(command)
     _add_pricing_flags(command)
     _add_limit_flags(command)
+
+
+def _add_data_flags(command: argparse.ArgumentParser) -> None:
+    """The flags of the data the search runs on and of the strategy's leverage."""
+    data = command.add_argument_group(
+        "data and leverage",
+        "Any symbols of the configured market data (`stratigos market-data status`); the dates "
+        "bound the returns the scenarios are drawn from.",
+    )
+    data.add_argument(
+        "--universe",
+        type=_tickers,
+        metavar="TICKERS",
+        help="the risky sleeve's tickers, comma-separated; default: the profile's universe, "
+        "else the market data's first 50",
+    )
+    data.add_argument("--start", type=_date, metavar="DATE", help="first day of the returns")
+    data.add_argument(
+        "--end", type=_date, metavar="DATE", help="last day (default: the data's last session)"
+    )
+    data.add_argument(
+        "--max-leverage",
+        type=_value_or_range,
+        metavar="L",
+        help="the strategy's maximum leverage, fixed (1 for a cash account) or searched, "
+        "e.g. 1 or 1:2",
+    )
 
 
 def _add_hedge_flags(command: argparse.ArgumentParser) -> None:
@@ -239,10 +285,21 @@ def apply_request_flags(
         budget=args.overlay_budget,
     )
     set_by = {f"search_space.{name}": OVERLAY_FLAGS[name] for name in overlay}
+    if args.max_leverage is not None:
+        low_high = args.max_leverage
+        leverage = (
+            {"low": low_high[0], "high": low_high[1]} if isinstance(low_high, tuple) else low_high
+        )
+        overlay = {**overlay, "max_leverage": leverage}
+        set_by["search_space.max_leverage"] = "--max-leverage"
     if overlay:
         space = data.get("search_space")
         base = dict(space) if isinstance(space, dict) else dict(DEFAULT_SPACE)
         data["search_space"] = {**base, **overlay}
+    for name in ("universe", "start", "end"):
+        if getattr(args, name) is not None:
+            data[name] = getattr(args, name)
+            set_by[name] = f"--{name}"
     pricing = {
         name: getattr(args, flag[2:].replace("-", "_"))
         for name, flag in VOL_MODEL_FLAGS.items()
@@ -281,6 +338,13 @@ def flagged_problems(problems: list[tuple[str, str]], set_by: dict[str, str]) ->
     )
 
 
+def _data_end() -> str:
+    """The configured market data's last session (ISO date)."""
+    from services.market_data import market_closes
+
+    return market_closes().index[-1].date().isoformat()
+
+
 def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
     """The optimization request of `stratigos optimize`'s arguments: `--request FILE` (else the
     defaults), then `--trials`, `--paths` and the request flags; a `UsageError` naming each
@@ -299,6 +363,8 @@ def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
     if args.paths is not None:
         data["n_paths"] = args.paths
     data, set_by = apply_request_flags(data, args)
+    if "end" not in data:
+        data["end"] = _data_end()
     try:
         return OptimizationRequest.model_validate(data)
     except ValidationError as exc:

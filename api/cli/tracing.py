@@ -8,8 +8,9 @@ from contextlib import contextmanager
 from settings import get_settings
 from settings.tracing import configure_tracing, flush_tracing, span
 
-UNTRACED = {"serve"}
-"""Commands without a root span: the server traces each request instead (`api.tracing`)."""
+UNTRACED = {"serve", "mcp"}
+"""Commands without a root span: the long-running servers (`serve` traces each request instead,
+`api.tracing`)."""
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from typing import Any
 
 from api.reports.hedging import HEDGING_NOTE, TRADEOFF_NOTE, comparison_rows, tradeoff
 from api.reports.manifest import html_section as manifest_section
-from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows
+from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows, data_source
 from api.reports.page import (
     escape,
     finite,
@@ -167,6 +167,8 @@ def _header(result: Mapping[str, Any], title: str) -> str:
             f" · {len(dataset.get('assets') or [])} assets, daily returns "
             f"{escape(dataset.get('start'))} to {escape(dataset.get('end'))}"
         )
+        if data_source(dataset):
+            parts.append(f" · {escape(data_source(dataset))}")
     if result.get("n_trials") is not None:
         parts.append(f" · {escape(result.get('n_trials'))} trials")
     parts.append("</p>")

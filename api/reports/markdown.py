@@ -61,6 +61,17 @@ def _for_people(key: str, value: Any) -> str:
     return str(value)
 
 
+def data_source(dataset: dict[str, Any]) -> str:
+    """Where a run's data came from, in words: the market data's provider and version and
+    where it ends ("" for a result written before runs said so)."""
+    if not dataset.get("provider"):
+        return ""
+    return (
+        f"market data {dataset['provider']} (version {dataset.get('version')}, "
+        f"ends {dataset.get('data_end')})"
+    )
+
+
 def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str, Any]) -> str:
     """The result as Markdown: status, winner, per-scenario metrics, explanation, convergence."""
     lines = [f"# Stratigos optimization {run_id}", ""]
@@ -75,7 +86,8 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         f"{dataset.get('start')} to {dataset.get('end')}; scenarios {', '.join(request.scenarios)} "
         f"({request.n_paths} paths each); {result.get('n_trials', 0)} of "
         f"{result.get('max_trials', request.budget.max_trials)} trials in "
-        f"{result.get('rounds', 1)} round(s).",
+        f"{result.get('rounds', 1)} round(s)."
+        + (f" Data: {data_source(dataset)}." if data_source(dataset) else ""),
         "",
         *([f"{result['feasibility'].capitalize()}.", ""] if result.get("feasibility") else []),
     ]

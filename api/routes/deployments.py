@@ -44,7 +44,12 @@ from execution.errors import DeploymentStateError
 from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
-from trading.deployment_views import check_forward_test, check_run_now, positions
+from trading.deployment_views import (
+    check_forward_test,
+    check_run_now,
+    market_data_of,
+    positions,
+)
 from trading.deployments import FORWARD_TEST_MODE, create_deployment
 from trading.execution_jobs import FORWARD_TEST_KIND
 from trading.forward_tests.paper import ForwardTestRequest
@@ -98,6 +103,7 @@ def deployment_out(deployment: Deployment) -> DeploymentOut:
             "forward_tests": f"{base}/forward-tests",
             "events": f"{base}/events",
         },
+        data=market_data_of(deployment),
     )
 
 

@@ -1,8 +1,11 @@
 """`/v1/market-data/*`: prices and returns (embedded S&P 500 or uploaded), and dataset uploads.
 
+- `GET /v1/market-data`: the configured market data (provider, version, sessions, tickers, how
+  current it is, the last refresh): what the UI's universe picker offers.
 - `GET /v1/market-data/prices`, `GET /v1/market-data/returns`: columnar JSON tables
-  (`{"dates": [...], "data": {asset: [...]}}`) of the embedded data (20 S&P 500 stocks,
-  1990-2022) or of an uploaded dataset (`dataset_id`), narrowed by `assets`, `start`, `end`.
+  (`{"dates": [...], "data": {asset: [...]}}`) of the configured market data (by default the
+  embedded data: 20 S&P 500 stocks, 1990-2022) or of an uploaded dataset (`dataset_id`),
+  narrowed by `assets`, `start`, `end`.
   Returns are daily simple returns (a prices table loses its first date).
 - `POST /v1/market-data/datasets`: upload a CSV or Parquet table of prices or returns (dates in
   the first column, one column per asset). It is validated (quant.data's price checks; for
@@ -23,7 +26,15 @@ from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors, found_or_404, validation_error
 from api.params import Day
-from api.schemas.market_data import DatasetList, DatasetOut, TableOut, dataset_out
+from api.schemas.market_data import (
+    DatasetList,
+    DatasetOut,
+    MarketDataOut,
+    TableOut,
+    dataset_out,
+)
+from services.errors import DataError
+from services.market_data import market_closes, market_data_provider
 from services.market_data.datasets import (
     UploadKind,
     dataset_prices,
@@ -31,10 +42,10 @@ from services.market_data.datasets import (
     get_dataset,
     parse_upload,
 )
-from services.market_data.providers import EMBEDDED
+from services.market_data.refresh import market_data_status
 from services.market_data.tables import frame_to_table, select
 from services.problems import strip_controls, text_problem
-from store import Store
+from store import Store, utc_now
 
 router = APIRouter(prefix="/v1", tags=["market-data"])
 
@@ -78,7 +89,21 @@ class TableQuery:
         with field_errors("query."):
             frame = read(store, owner, self.dataset_id, "dataset_id")
             frame = select(frame, assets=_assets(self.assets), start=self.start, end=self.end)
-        return TableOut(source=self.dataset_id or EMBEDDED, kind=kind, **frame_to_table(frame))
+        source = self.dataset_id or market_data_provider().name
+        return TableOut(source=source, kind=kind, **frame_to_table(frame))
+
+
+@router.get("/market-data", response_model=MarketDataOut, summary="The configured market data")
+def configured(context: Ctx, caller: Caller) -> MarketDataOut:
+    """What the configured market data holds: provider, version, first and last session, its
+    tickers (any of which a universe may hold), how many sessions it is behind the last one
+    closed and, for refreshed data, the last refresh. 503 when it cannot be read."""
+    try:
+        status = market_data_status(context.settings, utc_now())
+        tickers = [str(c) for c in market_closes(context.settings).columns]
+    except DataError as exc:
+        raise ApiError(503, "UNAVAILABLE", f"the market data cannot be read: {exc}") from None
+    return MarketDataOut(**status, tickers=tickers)
 
 
 @router.get("/market-data/prices", response_model=TableOut, summary="Prices")

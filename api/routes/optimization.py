@@ -39,7 +39,7 @@ from api.schemas.optimization import (
     RiskParityRequest,
 )
 from services.errors import ConstraintError
-from services.market_data.providers import EMBEDDED, sp500_assets
+from services.market_data.providers import EMBEDDED, market_closes
 from services.market_data.sources import Resolved, resolve_returns
 from services.portfolios import (
     analyse_portfolio,
@@ -101,11 +101,12 @@ def _save(
     if dataset_id == EMBEDDED:
         dataset_id = None
     if resolved.source.get("source") == "inline":
-        unknown = [a for a in weights if a not in set(sp500_assets())]
+        known = set(market_closes().columns)
+        unknown = [a for a in weights if a not in known]
         if unknown:
             raise validation_error(
                 "body.save_as",
-                f"inline assets {unknown} are not in the embedded data: upload the returns as "
+                f"inline assets {unknown} are not in the market data: upload the returns as "
                 "a dataset to save a portfolio over them",
             )
     data = {

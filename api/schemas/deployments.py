@@ -15,8 +15,7 @@ from execution.deployment import MAX_CAPITAL, MIN_CAPITAL, PRICE_RESERVE
 from execution.schedule import MAX_INTERVAL
 from notifications.preferences import NotificationPreferences
 from store.exports import ExportFormat
-from trading.deployments import BrokerName
-from trading.forward_tests.backtest import FirePrice
+from trading.deployments import BrokerName, FirePrice
 
 
 class SourceIn(BaseModel):
@@ -165,6 +164,12 @@ class DeploymentOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     links: dict[str, str]
+    data: dict[str, Any] | None = Field(
+        default=None,
+        description="The market data it trades on: provider, version, first and last session "
+        "of its universe's closes (start, end), the data's last session (data_end), symbols; "
+        "or provider and problem when the data cannot be read.",
+    )
 
 
 class DeploymentList(BaseModel):

@@ -5,6 +5,7 @@ datasets it stores (`api.routes.market_data`), and where an analysis request's r
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,6 +59,23 @@ class ReturnsSource(BaseModel):
     )
     start: date | None = Field(default=None, description="First date (inclusive).")
     end: date | None = Field(default=None, description="Last date (inclusive).")
+
+
+class MarketDataOut(BaseModel):
+    """The configured market data (`GET /v1/market-data`)."""
+
+    provider: str = Field(description="sp500 (embedded), file or alpaca.")
+    version: str = Field(description="The data version read (changes whenever the data does).")
+    start: str | None = Field(description="First session (ISO date).")
+    end: str | None = Field(description="Last session (ISO date).")
+    data_end: str = Field(description="Last session the data holds (ISO date).")
+    symbols: int = Field(description="How many tickers it holds.")
+    tickers: list[str] = Field(description="Every ticker: a universe may hold any of them.")
+    last_closed_session: str | None = Field(description="The last NYSE session closed now.")
+    behind_sessions: int = Field(description="Sessions closed since the data's last one.")
+    last_refresh: dict[str, Any] | None = Field(
+        default=None, description="Refreshed data only: when, whether it succeeded, why not."
+    )
 
 
 class TableOut(BaseModel):

@@ -189,7 +189,7 @@ function buildForm() {
         "universe",
         "Universe (tickers, comma-separated)",
         { type: "text", placeholder: "all 20 embedded S&P 500 stocks", autocomplete: "off" },
-        "Leave empty for the equal-weight portfolio of all 20 embedded stocks.",
+        "Any tickers of the configured market data; leave empty for the equal-weight portfolio of all 20 embedded stocks.",
       ),
       h(
         "div",
@@ -547,6 +547,50 @@ async function prefill(form) {
   );
 }
 
+/** The universe picker: the configured market data's tickers (GET /v1/market-data) offered as
+ * you type in "Add a ticker" (Add appends it to the universe), the universe's hint naming the
+ * data (provider, version, sessions, how current), and the last date set to where the data
+ * ends while it still shows the default. Without an answer the form keeps its defaults. */
+async function offerMarketData(form) {
+  let data;
+  try {
+    data = await api("/v1/market-data", { signInOn401: false });
+  } catch {
+    return;
+  }
+  const universe = form.querySelector("#universe");
+  const count = data.tickers.length;
+  const fallback = count > 50 ? `the first 50 of its ${count} tickers` : `all ${count} of its tickers`;
+  universe.placeholder = fallback;
+  const pick = h("input", {
+    id: "universe-pick",
+    list: "universe-tickers",
+    placeholder: "type to find a ticker",
+    autocomplete: "off",
+    "aria-label": "Add a ticker",
+  });
+  const add = h("button", { type: "button", id: "universe-add", className: "secondary" }, "Add");
+  add.addEventListener("click", () => {
+    const ticker = pick.value.trim().toUpperCase();
+    if (!ticker) return;
+    const held = universe.value.split(/[\s,;]+/).map((t) => t.trim().toUpperCase()).filter(Boolean);
+    if (!held.includes(ticker)) universe.value = [...held, ticker].join(", ");
+    pick.value = "";
+    pick.focus();
+  });
+  const behind = data.behind_sessions ? `, ${data.behind_sessions} session(s) behind ${data.last_closed_session}` : ", current";
+  const hint = form.querySelector("#universe-hint");
+  hint.textContent =
+    `Any tickers of the market data: ${data.provider} (version ${data.version}), ${data.start} to ` +
+    `${data.end}${behind}. Leave empty for ${fallback}.`;
+  hint.after(
+    h("div", { className: "picker" }, pick, add),
+    h("datalist", { id: "universe-tickers" }, ...data.tickers.map((t) => h("option", { value: t }))),
+  );
+  const end = form.querySelector("#end");
+  if (end.value === end.defaultValue) end.value = data.end;
+}
+
 const SPACE_INPUTS = {
   target_vol: "target-vol-low",
   weight_function: "weight-function-inverse_vol",
@@ -623,6 +667,7 @@ export function renderOptimize(main) {
     status,
   );
   prefill(form);
+  offerMarketData(form);
   form.addEventListener("reset", () => clearFieldErrors(form));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();

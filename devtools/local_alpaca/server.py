@@ -7,6 +7,9 @@
 - ``GET /v2/account/activities/FILL``, ``GET /v2/account/activities?activity_types=OPEXP,...``
   (option settlements) and ``GET /v2/options/contracts`` (the listed contracts,
   `devtools.local_alpaca.contracts`), when the account has options
+- Market Data API v2, when given a `MarketTape`: ``GET /v2/stocks/bars`` (daily bars, paged
+  with ``next_page_token``) and ``GET /v2/stocks/trades/latest``
+  (`devtools.local_alpaca.market`); the stand-in's URL is then also the data client's
 
 Every request must carry the ``APCA-API-KEY-ID`` and ``APCA-API-SECRET-KEY`` headers of the
 account (401 ``{"code": 40110000, "message": "request is not authorized"}`` otherwise); unknown
@@ -32,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from devtools.local_alpaca.account import SimulatedAccount
 from devtools.local_alpaca.contracts import OptionListing, list_contracts
+from devtools.local_alpaca.market import MarketTape
 from devtools.local_alpaca.wire import AlpacaError
 from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
@@ -114,6 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, account.settlements(query)
         if method == "GET" and path == "/v2/options/contracts":
             return 200, self.server.local.contracts(query)
+        market = self.server.local.market
+        if market is not None and method == "GET" and path == "/v2/stocks/bars":
+            return 200, market.bars(query)
+        if market is not None and method == "GET" and path == "/v2/stocks/trades/latest":
+            return 200, market.latest_trades(query)
         if method == "GET" and path == "/v2/orders":
             return 200, account.open_orders(query)
         if method == "POST" and path == "/v2/orders":
@@ -158,8 +167,10 @@ class LocalAlpaca(LoopbackEndpoint):
     """A running Alpaca trading API stand-in (see the module docstring) over `broker`.
 
     `url` is the base URL to give `AlpacaBroker(url_override=...)` (or
-    ``STRATIGOS_ALPACA_BASE_URL``); `key_id` and `secret_key` are the keys it accepts. Nothing
-    runs until `start` (or ``with``); `advance(now)` moves the simulated account's time.
+    ``STRATIGOS_ALPACA_BASE_URL``) and, with a `market` tape, the data client's
+    (``STRATIGOS_ALPACA_DATA_URL``); `key_id` and `secret_key` are the keys it accepts. Nothing
+    runs until `start` (or ``with``); `advance(now)` moves the simulated account's time, which
+    is also the market tape's.
     """
 
     thread_name = "local-alpaca"
@@ -170,6 +181,7 @@ class LocalAlpaca(LoopbackEndpoint):
         *,
         options: PaperOptionsBroker | None = None,
         listing: OptionListing | None = None,
+        market: MarketTape | None = None,
         key_id: str = "local-key-id",
         secret_key: str = "local-secret-key",
         host: str = "127.0.0.1",
@@ -177,6 +189,9 @@ class LocalAlpaca(LoopbackEndpoint):
     ) -> None:
         self.account = SimulatedAccount(broker, options=options)
         self.listing = listing or OptionListing()
+        self.market = market
+        if market is not None:
+            market.now = lambda: self.account.now
         self.key_id = key_id
         self.secret_key = secret_key
         self.requests: list[tuple[str, str]] = []

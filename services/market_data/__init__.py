@@ -1,11 +1,15 @@
 """Market data: the one home of the prices and returns Stratigos uses.
 
 - `providers`: where daily closes come from, behind one interface (`MarketDataProvider`): the
-  embedded S&P 500 data, or the configured CSV/Parquet file (local or S3); `market_closes`;
-- `sessions`: whether closes are recent enough to price a decision;
+  embedded S&P 500 data, the configured CSV/Parquet file (local or S3), or Alpaca Market Data
+  (`alpaca`, kept current by `refresh`); `market_closes`, `data_info`;
+- `adjustments`: the check that closes are adjusted for splits;
+- `versions`: a provider's closes kept as versions, each made current at once;
+- `sessions`: whether closes are recent enough to price a decision, and the closes (with a
+  provisional row during a session) a decision uses;
 - `datasets`: tables an owner uploads (validated, stored as Parquet) and read back;
 - `tables`: columnar JSON tables, inline returns and their checks; narrowing by assets and dates;
-- `sources`: the returns an analysis request works on (inline, dataset, portfolio, embedded).
+- `sources`: the returns an analysis request works on (inline, dataset, portfolio, configured).
 
 Returns are daily simple returns; tables have a sorted unique DatetimeIndex and one float column
 per asset. The numeric core reads and validates price tables (`quant.data`); the interfaces
@@ -13,7 +17,21 @@ reach market data here.
 """
 
 from quant.data import sp500_prices
-from services.market_data.providers import market_closes, universe_closes
-from services.market_data.sessions import last_closed_session, unpriced
+from services.market_data.providers import (
+    data_info,
+    market_closes,
+    market_data_provider,
+    universe_closes,
+)
+from services.market_data.sessions import decision_closes, last_closed_session, unpriced
 
-__all__ = ["last_closed_session", "market_closes", "sp500_prices", "universe_closes", "unpriced"]
+__all__ = [
+    "data_info",
+    "decision_closes",
+    "last_closed_session",
+    "market_closes",
+    "market_data_provider",
+    "sp500_prices",
+    "universe_closes",
+    "unpriced",
+]

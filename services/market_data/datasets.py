@@ -5,7 +5,9 @@ A stored dataset is the Parquet of a table (see `services.market_data.tables`) w
 ``prices`` or ``returns`` (daily simple returns). A problem with an upload is an `InputError` on
 ``file`` with the loader's message; a dataset the caller does not have is a
 `NotFoundInputError` on the field the caller named it in. `None` as a dataset id means the
-embedded S&P 500 data.
+configured market data (the embedded S&P 500 data unless `STRATIGOS_MARKET_DATA` says
+otherwise). A prices upload holding a one-day move by exactly a split's ratio is refused
+(`services.market_data.adjustments`): closes must be adjusted for splits and dividends.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from quant.data import sp500_prices, sp500_returns, to_returns, validate_prices
+from quant.data import to_returns, validate_prices
 from quant.errors import QuantError
 from quant.validation import as_returns_frame
 from services.errors import InputError, NotFoundInputError
-from services.market_data.providers import sp500_assets
+from services.market_data.adjustments import check_split_adjusted
+from services.market_data.providers import market_closes, market_returns
 from services.market_data.tables import check_dates
 from store import Dataset, NotFoundError, Store
 
@@ -71,6 +74,11 @@ def parse_upload(
     frame = frame.astype(float)
     frame.index = pd.DatetimeIndex(frame.index, name="date")
     check_dates(frame.index, FILE)
+    if kind == "prices":
+        try:
+            check_split_adjusted(frame)
+        except QuantError as exc:
+            raise InputError(FILE, str(exc)) from None
     frame.columns = [str(c) for c in frame.columns]
     buffer = io.BytesIO()
     frame.to_parquet(buffer, engine="pyarrow")
@@ -191,26 +199,26 @@ def load_dataset(
 
 
 def dataset_assets(store: Store, owner: str, dataset_id: str | None, field: str) -> list[str]:
-    """Asset names of a dataset (the embedded one for None)."""
+    """Asset names of a dataset (the configured market data's for None)."""
     if dataset_id is None:
-        return sp500_assets()
+        return [str(c) for c in market_closes().columns]
     return list(get_dataset(store, owner, dataset_id, field).columns)
 
 
 def dataset_returns(store: Store, owner: str, dataset_id: str | None, field: str) -> pd.DataFrame:
-    """Daily simple returns of a dataset (the embedded one for None); a prices dataset is turned
-    into returns (first date dropped)."""
+    """Daily simple returns of a dataset (the configured market data's for None); a prices
+    dataset is turned into returns (first date dropped)."""
     if dataset_id is None:
-        return sp500_returns()
+        return market_returns()[1]
     meta, frame = load_dataset(store, owner, dataset_id, field)
     return to_returns(frame) if meta.format == "prices" else frame
 
 
 def dataset_prices(store: Store, owner: str, dataset_id: str | None, field: str) -> pd.DataFrame:
-    """Prices of a dataset (the embedded one for None); `InputError` on `field` for a returns
-    dataset, which has none."""
+    """Prices of a dataset (the configured market data's closes for None); `InputError` on
+    `field` for a returns dataset, which has none."""
     if dataset_id is None:
-        return sp500_prices()
+        return market_closes()
     meta, frame = load_dataset(store, owner, dataset_id, field)
     if meta.format != "prices":
         raise InputError(field, f"dataset {dataset_id!r} holds returns, not prices: use /returns")

@@ -1,5 +1,6 @@
 """The returns an analysis request works on: inline, an uploaded dataset, a saved portfolio's, or
-the embedded S&P 500 data, narrowed to the assets and dates it asks for.
+the configured market data (the embedded S&P 500 data by default), narrowed to the assets and
+dates it asks for.
 
 Returns are daily simple returns (a prices dataset loses its first date). Every problem is an
 `InputError` (or `NotFoundInputError`) naming the request's field (``returns.data.AAPL.3``,
@@ -17,14 +18,13 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from quant.data import sp500_returns
 from services.errors import InputError, NotFoundInputError
 from services.market_data.datasets import dataset_returns
-from services.market_data.providers import EMBEDDED
+from services.market_data.providers import EMBEDDED, market_returns
 from services.market_data.tables import inline_returns, select
 from store import NotFoundError, Store
 
-MAX_ASSETS = 250
+MAX_ASSETS = 500
 """Most assets one optimization or simulation may use (covariance work grows with its square)."""
 
 
@@ -122,8 +122,8 @@ def resolve_returns(
         frame = dataset_returns(store, owner, source.dataset_id, "dataset_id")
         info = {"source": "dataset", "dataset_id": source.dataset_id}
     else:
-        frame = sp500_returns()
-        info = {"source": EMBEDDED}
+        provider, frame = market_returns()
+        info = {"source": provider.name, "version": provider.version()}
     frame = select(frame, assets=assets, start=source.start, end=source.end, min_rows=min_rows)
     _check_columns(frame, min_assets)
     return Resolved(frame, weights, info)

@@ -1,8 +1,8 @@
-"""The Alpaca broker's account (`STRATIGOS_ALPACA_*`)."""
+"""The Alpaca broker's account and Alpaca Market Data (`STRATIGOS_ALPACA_*`)."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 
@@ -11,7 +11,8 @@ from settings.owners import LOCAL_OWNER
 
 
 class AlpacaSettings(SettingsGroup):
-    """Which Alpaca account execution.brokers.alpaca trades, and whose it is."""
+    """Which Alpaca account execution.brokers.alpaca trades, and whose it is; where Alpaca
+    Market Data is read (services.market_data.alpaca, with the same keys)."""
 
     env_prefix: ClassVar[str] = "STRATIGOS_ALPACA_"
 
@@ -40,4 +41,14 @@ class AlpacaSettings(SettingsGroup):
         default=None,
         description="Another trading API base URL, without /v2 (e.g. the local stand-in "
         "devtools.local_alpaca); overrides alpaca_paper's choice of endpoint.",
+    )
+    data_url: str | None = Field(
+        default=None,
+        description="Another Market Data API base URL, without /v2 (e.g. the local stand-in "
+        "devtools.local_alpaca); unset: https://data.alpaca.markets.",
+    )
+    data_feed: Literal["iex", "sip", "delayed_sip"] = Field(
+        default="iex",
+        description="The Market Data feed read: iex (free plans), sip (all US exchanges, a paid "
+        "plan) or delayed_sip (SIP 15 minutes late).",
     )

@@ -60,6 +60,12 @@ def test_a_portfolio_is_deployed_moved_through_its_lifecycle_and_kept_from_other
     assert created.headers["location"] == f"/v1/deployments/{did}"
     assert (deployment["status"], deployment["mode"]) == ("draft", "paper")
     assert deployment["spec"]["strategy"]["weights"] == {w["asset"]: w["weight"] for w in WEIGHTS}
+    data = deployment["data"]  # the market data it trades on, and where it ends
+    assert (data["provider"], data["data_end"], data["end"]) == (
+        "sp500",
+        "2022-12-28",
+        "2022-12-28",
+    )
     client = api.client
     assert client.post(f"/v1/deployments/{did}/activate", headers=api.alice).json()["status"] == (
         "active"
@@ -128,6 +134,7 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     assert done["job"]["status"] == "succeeded", done["job"]["error"]
     result = done["result"]
     assert result["end"] == "2022-06-30" and result["runs"] == 26
+    assert result["data"]["provider"] == "sp500" and result["data"]["end"] == "2022-06-30"
     assert result["run_statuses"] == {"filled": 26}
     test_id = result["forward_test_deployment_id"]
     listed = client.get("/v1/deployments?mode=forward_test", headers=api.alice).json()["items"]

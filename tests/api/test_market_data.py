@@ -224,3 +224,13 @@ def test_upload_limit_is_413(tmp_path: object) -> None:
         )
         assert_error(response, 413, "PAYLOAD_TOO_LARGE")
         assert len(store.list_datasets("carol")) == 1
+
+
+def test_the_configured_market_data_says_what_it_holds_and_how_current_it_is(api: Api) -> None:
+    response = api.client.get("/v1/market-data", headers=api.alice)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert (out["provider"], out["start"], out["end"]) == ("sp500", "1990-01-02", "2022-12-28")
+    assert out["tickers"] == list(load_sp500_prices().columns) and out["symbols"] == 20
+    assert out["behind_sessions"] >= 1 and out["last_refresh"] is None  # never refreshed
+    assert_error(api.client.get("/v1/market-data"), 401, "UNAUTHENTICATED")

@@ -284,3 +284,20 @@ def test_results_screenshot_for_the_docs(page: Any, server: Server, artifacts: P
     for target in targets:
         page.screenshot(path=str(target))
         assert target.stat().st_size > 10_000
+
+
+def test_the_universe_picker_offers_the_market_data_s_tickers(page: Any, server: Server) -> None:
+    sign_in(page, server)
+    page.wait_for_selector("#universe-pick")
+    options = page.eval_on_selector_all("#universe-tickers option", "els => els.map(e => e.value)")
+    assert len(options) == 20 and "KO" in options  # the configured (embedded) data's tickers
+    hint = page.text_content("#universe-hint") or ""
+    assert "sp500" in hint and "to 2022-12-28" in hint
+    page.fill("#universe", "AAPL")
+    page.fill("#universe-pick", "ko")
+    page.click("#universe-add")
+    page.fill("#universe-pick", "AAPL")  # already held: not added twice
+    page.click("#universe-add")
+    assert page.input_value("#universe") == "AAPL, KO"
+    assert page.input_value("#end") == "2022-12-28"
+    assert page.problems == []

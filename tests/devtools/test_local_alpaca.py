@@ -174,3 +174,48 @@ def test_injected_failures_before_and_after_handling(alpaca: LocalAlpaca) -> Non
             )
         )
     assert alpaca.account.broker.order("c1").status == "new"
+
+
+def test_market_data_answers_validate_as_alpaca_pys_models_and_page_as_alpaca_s() -> None:
+    from alpaca.data.enums import Adjustment
+    from alpaca.data.historical.stock import StockHistoricalDataClient
+    from alpaca.data.models import BarSet, Trade
+    from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
+    from alpaca.data.timeframe import TimeFrame
+
+    from devtools.local_alpaca import MarketTape
+
+    closes = sp500_prices().loc["2022-06-01":"2022-07-29", ["AAPL", "KO"]]
+    tape = MarketTape(closes, splits={"AAPL": [(datetime(2022, 7, 1).date(), 4.0)]}, max_page=7)
+    with LocalAlpaca(PaperBroker(closes), market=tape) as stand_in:
+        stand_in.advance(FRIDAY_EVENING)  # 07-01 closed: the bars run to it
+        client = StockHistoricalDataClient(
+            stand_in.key_id, stand_in.secret_key, url_override=stand_in.url
+        )
+        request = StockBarsRequest(
+            symbol_or_symbols=["KO", "AAPL"],
+            timeframe=TimeFrame.Day,
+            start=datetime(2022, 6, 1, tzinfo=UTC),
+            adjustment=Adjustment.ALL,
+        )
+        bars = client.get_stock_bars(request)
+        assert isinstance(bars, BarSet)
+        sessions = closes.loc[:"2022-07-01"]
+        for symbol in ("AAPL", "KO"):
+            assert [b.close for b in bars.data[symbol]] == list(sessions[symbol])
+            assert [b.timestamp.date() for b in bars.data[symbol]] == list(sessions.index.date)
+        assert stand_in.requests.count(("GET", "/v2/stocks/bars")) == -(-2 * len(sessions) // 7)
+        raw = client.get_stock_bars(
+            StockBarsRequest(symbol_or_symbols="AAPL", timeframe=TimeFrame.Day)
+        )  # unadjusted by default: a close before the split is 4 times the adjusted one
+        assert isinstance(raw, BarSet)
+        assert raw.data["AAPL"][0].close == 4 * closes["AAPL"].iloc[0]
+        assert raw.data["AAPL"][-1].close == closes.loc["2022-07-01", "AAPL"]
+        tape.trade("KO", 62.5, FRIDAY_EVENING)
+        latest = client.get_stock_latest_trade(StockLatestTradeRequest(symbol_or_symbols=["KO"]))
+        assert isinstance(latest, dict) and isinstance(latest["KO"], Trade)
+        assert (latest["KO"].price, latest["KO"].timestamp) == (62.5, FRIDAY_EVENING)
+        bad = _get(stand_in, "/v2/stocks/bars", symbols="KO", timeframe="1Day", page_token="x")
+        assert bad.status_code == 422 and bad.json()["message"] == "invalid page_token"
+        anonymous = requests.get(f"{stand_in.url}/v2/stocks/trades/latest?symbols=KO", timeout=5)
+        assert anonymous.status_code == 401

@@ -402,7 +402,7 @@ def test_a_fire_the_market_data_cannot_price_is_refused_for_alpaca_s_reason(
     deployment = _active(store, settings)
     check_run_now(deployment, FIRE)  # the data holds the last close before it: no refusal
     late = datetime(2024, 7, 1, 19, 45, tzinfo=UTC)
-    with pytest.raises(InputError, match="has no close of the last session before") as refused:
+    with pytest.raises(InputError, match="the prices are stale") as refused:
         check_run_now(deployment, late)
     assert "paper broker" not in str(refused.value)
     job, _ = store.submit_job(

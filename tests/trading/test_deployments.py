@@ -199,6 +199,7 @@ def test_without_a_schedule_a_rule_trades_on_its_own_cadence_from_its_first_fire
     assert (schedule["every"], schedule["interval"]) == ("session", 17)
     assert schedule["anchor"] in expected
     assert draft.spec["schedule_source"] == "strategy"
+    assert draft.spec["fire_price"] == "session_close"  # a paper run decides on the fill close
     # a draft activated later counts from its first fire then, not from its creation
     stale = {**draft.spec, "schedule": {**schedule, "anchor": "2020-01-02"}}
     draft = store.update_deployment("alice", draft.id, expected_version=draft.version, spec=stale)

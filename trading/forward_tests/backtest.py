@@ -2,7 +2,7 @@
 
 - **The deployed backtest** (`deployed_backtest`): the strategy exactly as deployed, simulated by
   the engine's day rules (`quant.engine.held_runs`): at each of the deployment's fires the
-  targets it decides on the prices known then (`Fire`, `FirePrice`) (its rule's `quant.targets.target_weights`, or its
+  targets it decides on the prices known then (`Fire`, `trading.deployments.FirePrice`) (its rule's `quant.targets.target_weights`, or its
   fixed weights, capped at `max_position`), traded at the close they were decided on, each asset
   then held drifting with its price until the next fire, the rest in the safe asset earning the
   rule's safe rate, trades costing the rule's `cost_bps`. It starts with the capital in cash, as
@@ -25,7 +25,7 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,32 +35,14 @@ from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from quant.engine import evaluate
 from quant.engine.held_runs import held_wealth
 from quant.estimators import PERIODS_PER_YEAR
-from trading.deployments import safe_rate_of, schedule_of
+from trading.deployments import fire_price_of, safe_rate_of, schedule_of
 from trading.hedges import spec_vol_model
-
-FirePrice = Literal["session_close", "previous_close"]
-"""What a fire during a session decides on, where daily closes are all the data holds:
-`session_close`, the session's close standing in for the price at the fire (a live run at 15:45
-takes the latest trade then, and its orders fill at that session's close, as the engine's
-backtest trades at the close it decided on: about 15 minutes of the session are known early), or
-`previous_close`, only the closes of sessions already closed (nothing of the fire's session:
-the orders fill a whole session after the prices they were decided on). A fire outside a session
-decides on the closes of the sessions closed by then either way."""
-
-FIRE_PRICES: tuple[FirePrice, ...] = ("session_close", "previous_close")
-
-
-def fire_price_of(spec: Mapping[str, Any]) -> FirePrice:
-    """The spec's `fire_price` (`previous_close` unless it says otherwise: a live run decides on
-    the closes its market data holds)."""
-    value = spec.get("fire_price", "previous_close")
-    return "session_close" if value == "session_close" else "previous_close"
 
 
 @dataclass(frozen=True)
 class Fire:
     """A fire of the deployment's schedule: its time, the row of `closes` of the last price known
-    then (what it decides on: see `FirePrice`) and of the first close after it (where its orders
+    then (what it decides on: see `trading.deployments.FirePrice`) and of the first close after it (where its orders
     fill; None after the last session)."""
 
     time: datetime

@@ -9,7 +9,7 @@ traded or paused by it. The test deployment is retired when the test ends, and w
 through the schedule's fire times and each session's close in order: at a fire the run decides
 on the prices known then (`fire_price`: by default a fire during a session takes that session's
 close as the price at the fire, as a live run takes the latest trade; see
-`trading.forward_tests.backtest.FirePrice`) and sends its orders, which the paper broker fills
+`trading.deployments.FirePrice`) and sends its orders, which the paper broker fills
 at the next bar (`fill_at`: the session's close); at each close the account is valued, its cash
 having earned `cash_rate` (by default the strategy's safe rate, as a sweep pays it; the ledger
 records the interest as each run reconciles, and the rest at the end). A limit breach pauses the test deployment like a live one: later fires are skipped
@@ -50,7 +50,9 @@ from services.errors import InputError
 from store import Deployment, Store
 from trading.deployments import (
     ACCOUNT_FIELDS,
+    FIRE_PRICES,
     FORWARD_TEST_MODE,
+    FirePrice,
     calendar_of,
     counts_from_first_fire,
     deployed_strategy,
@@ -58,9 +60,7 @@ from trading.deployments import (
     safe_rate_of,
 )
 from trading.forward_tests.backtest import (
-    FIRE_PRICES,
     Fire,
-    FirePrice,
     deployment_fires,
 )
 from trading.forward_tests.comparison import Beside, beside_the_account, comparison_fields

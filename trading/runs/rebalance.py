@@ -59,7 +59,8 @@ class ExecutionContext:
     reads of it, repeated until they agree (`account_state`), so the account's cash and the
     outside cash are of the same moment. `interest(since)` is the interest the account's cash
     earned after `since` (a paper account's; None: no interest the ledger records), recorded in
-    the ledger before it is reconciled."""
+    the ledger before it is reconciled. `notes` are said first in the run's outcome (what the
+    prices the decision used were: `services.market_data.decision_closes`)."""
 
     store: Store
     broker: StockBroker
@@ -70,6 +71,7 @@ class ExecutionContext:
     outside_cash: float = 0.0
     read_outside_cash: Callable[[], float] | None = None
     interest: Callable[[datetime | None], list[CashFlow]] | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 OUTSIDE_CASH_READS = 3
@@ -123,6 +125,25 @@ def rebalance(
     return outcome
 
 
+def refuse(
+    store: Store,
+    notify: Notify | None,
+    deployment: Deployment,
+    fire: datetime,
+    run_id: str,
+    reason: str,
+) -> RunOutcome:
+    """The outcome of a run of an active deployment refused before deciding (e.g. on stale
+    prices): `failed` with `reason`, its `run_finished` event appended (once per run) and the
+    failure notified when `notify` is given. Nothing is traded."""
+    outcome = RunOutcome("rebalance", deployment.id, run_id, fire, "failed", reason=reason)
+    store.append_deployment_event(
+        deployment.owner, deployment.id, "run_finished", outcome.summary(), key=f"run:{run_id}"
+    )
+    _notify_failure(notify, deployment, outcome, fire)
+    return outcome
+
+
 def _trade(
     ctx: ExecutionContext,
     ledger: Ledger,
@@ -133,6 +154,7 @@ def _trade(
     """Decide and trade the run of an active deployment, saying in `outcome` what it did."""
     fire, run_id = outcome.fire, outcome.run_id
     limits = DeploymentLimits.model_validate(deployment.spec["limits"])
+    outcome.notes = list(ctx.notes)
 
     def plan() -> list[NewOrder] | None:
         state = account_state(ctx)
@@ -144,7 +166,7 @@ def _trade(
             limits,
             fractional=ctx.broker.fractional,
         )
-        outcome.targets, outcome.notes = decision.targets, decision.notes
+        outcome.targets, outcome.notes = decision.targets, [*ctx.notes, *decision.notes]
         if decision.breaches:
             outcome.status, outcome.breaches = "blocked", decision.breaches
             outcome.reason = "; ".join(b.message for b in decision.breaches)
@@ -171,7 +193,7 @@ def _trade(
     outcome.status, outcome.reason = orders_status(orders)
     _check_account(ctx, ledger, deployment, outcome, closes, limits, fire)
     if outcome.status == "failed":
-        _notify_failure(ctx, deployment, outcome, fire)
+        _notify_failure(ctx.notify, deployment, outcome, fire)
 
 
 def _check_account(
@@ -297,9 +319,9 @@ def _set_paused(store: Store, deployment: Deployment, reason: str) -> bool:
 
 
 def _notify_failure(
-    ctx: ExecutionContext, deployment: Deployment, outcome: RunOutcome, fire: datetime
+    notify: Notify | None, deployment: Deployment, outcome: RunOutcome, fire: datetime
 ) -> None:
-    if ctx.notify is None:
+    if notify is None:
         return
     dead = [o for o in outcome.orders if o.status == "dead"]
     if dead:
@@ -319,4 +341,4 @@ def _notify_failure(
             max_attempts=1,
             time=fire,
         )
-    ctx.notify(notification, deployment)
+    notify(notification, deployment)

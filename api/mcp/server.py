@@ -1,0 +1,150 @@
+"""The MCP server: the assistant's tools (`api.mcp.tools`), the drafting tools
+(`api.mcp.drafts`), the owner's records as resources (`api.mcp.resources`) and PM workflows as
+prompts (`api.mcp.prompts`), on the SDK's low-level `Server` (tool schemas are the tools' own,
+not derived from function signatures).
+
+Who calls: over stdio (`stratigos mcp`) the local owner, as the command line acts
+(`api.cli.local`); over streamable HTTP (`/mcp` in `stratigos serve`, `api.mcp.http`) the
+owner the API's authentication found, which the HTTP layer puts in the request's scope under
+`PRINCIPAL_KEY`. Every tool call, resource read and draft is that owner's; nothing names an
+owner in its arguments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import partial
+from importlib.metadata import version
+from typing import Any
+
+import anyio.to_thread
+import mcp.types as types
+from mcp.server.lowlevel import Server
+from mcp.server.stdio import stdio_server
+from mcp.shared.exceptions import McpError
+
+from api.mcp.drafts import DRAFT_TOOL_NAMES, DRAFT_TOOLS, DraftCall, call_draft_tool
+from api.mcp.prompts import get_prompt, list_prompts
+from api.mcp.resources import list_owner_resources, read_owner_resource, resource_templates
+from api.mcp.tools import error_result, mcp_tool, owner_tools, run_tool
+from settings import Settings
+from store import Store
+
+log = logging.getLogger("stratigos.mcp")
+
+PRINCIPAL_KEY = "stratigos.principal"
+"""Where the HTTP layer puts the authenticated `api.auth.Principal` in a request's scope."""
+
+INSTRUCTIONS = """\
+Stratigos: exact portfolio numbers for a portfolio manager. Build portfolios
+(optimize_portfolio), measure their risk (portfolio_risk_report: VaR, CVaR, drawdown,
+contributions), read the market (market_statistics, generate_market_scenarios), trace
+efficient frontiers, backtest a volatility-targeting strategy, search the user's research
+with citations, save ideas and remember facts about the user. Conventions: daily simple
+returns, 252 periods a year, VaR/CVaR/drawdown are positive losses; the embedded data ends
+2022-12-28. Strategy searches and deployments are only drafted (draft_strategy_search,
+draft_deployment): they run when the user approves. Resources hold the user's portfolios,
+runs with results and traces, documents and profile."""
+
+StoreSource = Callable[[], Store]
+"""Returns the store (opened on first use by the app, or the local store)."""
+
+
+def build_server(
+    settings: Settings, store: StoreSource, *, local_owner: str | None = None
+) -> Server[Any, Any]:
+    """The MCP server on `settings` and the store `store()` returns. `local_owner` is who a
+    call without an HTTP request (stdio) acts as; None refuses such calls."""
+    server: Server[Any, Any] = Server(
+        "stratigos", version=version("stratigos"), instructions=INSTRUCTIONS
+    )
+
+    def owner() -> str:
+        request = server.request_context.request
+        if request is None:
+            if local_owner is None:
+                raise McpError(types.ErrorData(code=types.INVALID_REQUEST, message="no caller"))
+            return local_owner
+        principal = request.scope.get(PRINCIPAL_KEY)
+        if principal is None:  # pragma: no cover - the HTTP layer authenticates first
+            raise McpError(types.ErrorData(code=types.INVALID_REQUEST, message="unauthenticated"))
+        return str(principal.owner)
+
+    async def tools_of(name: str) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(partial(owner_tools, name, store(), settings))
+
+    @server.list_tools()
+    async def list_tools() -> list[types.Tool]:
+        tools = await tools_of(owner())
+        return [mcp_tool(tool) for tool in tools.values()] + [t.definition() for t in DRAFT_TOOLS]
+
+    @server.call_tool(validate_input=False)
+    async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        who = owner()
+        try:
+            if name in DRAFT_TOOL_NAMES:
+                return await call_draft_tool(
+                    name, arguments, _draft_call(server, who, store(), settings)
+                )
+            tools = await tools_of(who)
+            if name not in tools:
+                known = ", ".join([*tools, *DRAFT_TOOL_NAMES])
+                return error_result(
+                    "NOT_FOUND",
+                    f"no tool {name!r}; the tools are: {known}",
+                    [{"field": "name", "problem": "unknown tool"}],
+                )
+            return await anyio.to_thread.run_sync(
+                partial(run_tool, tools[name], arguments, settings)
+            )
+        except Exception:  # a bug: the traceback stays in the server's log
+            log.exception("MCP tool %s failed", name)
+            return error_result("INTERNAL", "internal error; the server log has the details")
+
+    @server.list_resources()
+    async def list_resources() -> list[types.Resource]:
+        return await anyio.to_thread.run_sync(partial(list_owner_resources, store(), owner()))
+
+    @server.list_resource_templates()
+    async def list_templates() -> list[types.ResourceTemplate]:
+        return resource_templates()
+
+    @server.read_resource()
+    async def read_resource(uri: Any) -> str:
+        read = partial(read_owner_resource, store(), owner(), str(uri))
+        return await anyio.to_thread.run_sync(read)
+
+    @server.list_prompts()
+    async def prompts() -> list[types.Prompt]:
+        return list_prompts()
+
+    @server.get_prompt()
+    async def prompt(name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
+        return get_prompt(name, arguments)
+
+    return server
+
+
+def _draft_call(
+    server: Server[Any, Any], owner: str, store: Store, settings: Settings
+) -> DraftCall:
+    ctx = server.request_context
+    params = ctx.session.client_params
+    client = params.clientInfo.name if params is not None else "an MCP client"
+    return DraftCall(
+        owner=owner,
+        store=store,
+        settings=settings,
+        client=client[:60],
+        session=ctx.session,
+        request_id=ctx.request_id,
+        progress_token=ctx.meta.progressToken if ctx.meta is not None else None,
+    )
+
+
+async def serve_stdio(settings: Settings, store: Store, owner: str) -> None:
+    """Serve MCP on this process's stdin and stdout, as `owner`, until the client closes them."""
+    server = build_server(settings, lambda: store, local_owner=owner)
+    async with stdio_server() as (read, write):
+        await server.run(read, write, server.create_initialization_options())

@@ -1,0 +1,130 @@
+"""The assistant's tools over MCP: the very LangChain tools the chat's agents are handed, bound
+to the caller the way a chat thread of theirs binds them, listed with their own schemas and
+answered with their own results and errors.
+
+The tools served are every tool a specialist of the chat may use (`graphs.assistant.TOOLS_OF`,
+in that order) and the supervisor's memory tools (`tools.memory`), so a tool added to the
+assistant is served here with no code of this module. Each owner's tools work on one
+`ToolContext` of theirs (`graphs.thread_bindings.tool_context` for the thread `mcp:<owner>`):
+their saved portfolios, documents, ideas and profile exclusions, and the portfolios an earlier
+call built (`pf_...`), exactly as in their chat.
+
+A result is the tool's JSON object, as text (what a model reads) and as structured content. An
+error is an `isError` result whose text is the tool's own message (the one the agents read) and
+whose structured content is the project's error document, `{"error": {"code", "message",
+"details": [{"field", "problem"}]}}`, naming each bad argument under `arguments.`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import mcp.types as types
+from langchain_core.messages import ToolMessage
+from langchain_core.tools import BaseTool
+from langgraph.func import entrypoint
+from pydantic import BaseModel, ValidationError
+
+from api.errors import pydantic_details
+from graphs.assistant import TOOLS_OF
+from graphs.thread_bindings import bind_owner, bind_settings, tool_context
+from settings import Settings
+from store import Store
+from store.memories import memory_store
+from tools.context import format_validation_error
+from tools.memory import MEMORY_TOOL_NAMES, memory_tools
+
+THREAD_PREFIX = "mcp:"
+"""The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>`."""
+
+
+def assistant_tool_names() -> tuple[str, ...]:
+    """The tools served: each specialist's (`TOOLS_OF`, first mention first), then the
+    supervisor's memory tools."""
+    names: dict[str, None] = {}
+    for role_tools in TOOLS_OF.values():
+        names.update(dict.fromkeys(role_tools))
+    names.update(dict.fromkeys(MEMORY_TOOL_NAMES))
+    return tuple(names)
+
+
+def owner_tools(owner: str, store: Store, settings: Settings) -> dict[str, BaseTool]:
+    """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them."""
+    thread = f"{THREAD_PREFIX}{owner}"
+    bind_settings(thread, settings)
+    bind_owner(thread, owner, store)
+    _, tools = tool_context({"configurable": {"thread_id": thread}}, {})
+    bound = {tool.name: tool for tool in [*tools, *memory_tools(owner, store)]}
+    return {name: bound[name] for name in assistant_tool_names() if name in bound}
+
+
+def input_schema(tool: BaseTool) -> dict[str, Any]:
+    """The JSON schema of `tool`'s arguments: its pydantic `args_schema`, as the agents'
+    models are given it."""
+    schema = tool.args_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        return schema.model_json_schema()
+    return dict(schema) if isinstance(schema, dict) else {"type": "object", "properties": {}}
+
+
+def mcp_tool(tool: BaseTool) -> types.Tool:
+    """`tool` as an MCP tool definition (name, description, input schema)."""
+    return types.Tool(name=tool.name, description=tool.description, inputSchema=input_schema(tool))
+
+
+def error_result(
+    code: str, message: str, details: Sequence[dict[str, str]] = ()
+) -> types.CallToolResult:
+    """An `isError` tool result: `message` as text, the project's error document as structured
+    content."""
+    document = {"error": {"code": code, "message": message, "details": list(details)}}
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=message)],
+        structuredContent=document,
+        isError=True,
+    )
+
+
+def json_result(data: dict[str, Any]) -> types.CallToolResult:
+    """A successful tool result holding the JSON object `data`."""
+    text = json.dumps(data, default=str)
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)], structuredContent=json.loads(text)
+    )
+
+
+def invalid_arguments(name: str, exc: ValidationError) -> types.CallToolResult:
+    """The result for arguments `exc` refused: the tool's own message, each field named."""
+    message = f"{name}: {format_validation_error(exc)}"
+    return error_result("VALIDATION_ERROR", message, pydantic_details(exc.errors(), "arguments"))
+
+
+def run_tool(tool: BaseTool, arguments: dict[str, Any], settings: Settings) -> types.CallToolResult:
+    """Call `tool` with `arguments` as the agents' tool node does (one tool call), in this
+    thread; memory tools run with the owner's long-term memory store."""
+    schema = tool.args_schema
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        try:
+            schema.model_validate(arguments)
+        except ValidationError as exc:
+            return invalid_arguments(tool.name, exc)
+    call = {"type": "tool_call", "id": "mcp", "name": tool.name, "args": arguments}
+    if tool.name in MEMORY_TOOL_NAMES:
+        with memory_store(settings) as memories:
+
+            @entrypoint(store=memories)
+            def with_memory(given: dict[str, Any]) -> Any:
+                return tool.invoke(given)
+
+            message = with_memory.invoke(call)
+    else:
+        message = tool.invoke(call)
+    assert isinstance(message, ToolMessage)
+    if message.status == "error":
+        return error_result(
+            "VALIDATION_ERROR", message.text, [{"field": "arguments", "problem": message.text}]
+        )
+    data = json.loads(message.text)
+    return json_result(data if isinstance(data, dict) else {"result": data})
