@@ -338,6 +338,7 @@ class RequestContract:
             return found
         return self._contract.problems(str(scope["method"]), matched[0], decoded)
 
+
 async def _read(receive: Any) -> bytes:
     chunks: list[bytes] = []
     while True:
