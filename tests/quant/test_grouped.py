@@ -42,9 +42,7 @@ def limits(tech: float, energy_floor: float) -> list[GroupLimit]:
 
 def test_min_volatility_with_sector_limits_matches_skfolio() -> None:
     ours = grouped.min_volatility(COV, limits(0.10, 0.15), bounds=(0.0, 0.2))
-    theirs = skfolio_weights(
-        "MINIMIZE_RISK", ["Tech <= 0.10", "Energy >= 0.15"], max_weights=0.2
-    )
+    theirs = skfolio_weights("MINIMIZE_RISK", ["Tech <= 0.10", "Energy >= 0.15"], max_weights=0.2)
     assert ours[list(TECH)].sum() <= 0.10 + 1e-7 and ours[list(ENERGY)].sum() >= 0.15 - 1e-7
     assert float(ours.max()) <= 0.2 + 1e-7 and abs(float(ours.sum()) - 1.0) < 1e-12
     assert np.abs(ours - theirs).max() < 2e-4
