@@ -170,7 +170,11 @@ def test_risk_report_by_id_and_by_weights(context: ToolContext, window: pd.DataF
             "risk-free rate",
         ),
         ("optimize_portfolio", {"method": "efficient_return"}, "needs target_return"),
-        ("optimize_portfolio", {"method": "hrp", "max_weight": 0.5}, "not supported by hrp"),
+        (
+            "optimize_portfolio",
+            {"method": "risk_parity", "universe": ["KO", "PG", "AMD"], "max_weight": 0.34},
+            "no weight limits",
+        ),
         ("optimize_portfolio", {"method": "black_litterman"}, "method: must be one of hrp,"),
         ("optimize_portfolio", {}, "method: is required"),
         ("optimize_portfolio", {"method": "hrp", "universe": ["AAPL", "TSLA"]}, "unknown ticker"),
