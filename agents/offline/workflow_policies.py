@@ -25,6 +25,7 @@ from agents.offline.chat_policies import (
 )
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from quant.regimes import REGIME_NAMES
+from quant.tuning.space import SearchSpace
 
 STALL_BATCHES = 3
 """Batches without a relative improvement above `STALL_TOLERANCE` after which the search stops."""
@@ -141,13 +142,20 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
                 )
         return forced_call(inp, {"action": "continue", "reason": "still improving"})
     return forced_call(
-        inp,
-        {
-            "search_space": None,
-            "method": None,
-            "rationale": "The requested search space covers every parameter of the strategy; "
-            "searching it with the requested method.",
-        },
+        inp, {"search_space": None, "method": None, "rationale": _plan_rationale(task)}
+    )
+
+
+def _plan_rationale(task: dict[str, Any]) -> str:
+    """Why the plan keeps the request's space, saying what it searches, what it fixes and that
+    every field it does not name stays at its default."""
+    space = SearchSpace(dict(task.get("search_space") or {}))
+    searched = ", ".join(space.names) or "nothing"
+    fixed = ", ".join(f"{name} {value}" for name, value in space.fixed.items())
+    return (
+        f"Keeping the requested search space and method: it searches {searched}"
+        + (f"; fixes {fixed}" if fixed else "")
+        + "; every field it does not name stays at its default."
     )
 
 
