@@ -19,6 +19,7 @@ from langchain_core.messages import AIMessage, SystemMessage
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
+from agents.offline.analysis_policies import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_intent import intent_of, known_tickers, user_text, window_args
 from agents.offline.hedge_policies import hedge_draft, hedge_question
@@ -78,6 +79,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    if (routed := analysis_route(inp, intent)) is not None:
+        return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(intent.intent, "supervisor")
@@ -404,7 +407,7 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
     search's winner), the capital, how often and when in the period to rebalance."""
     intent = intent_of(inp)
     low = intent.text.lower()
-    draft: dict[str, Any] = {"source": "last_run"}
+    draft: dict[str, Any] = deployment_source(inp) or {"source": "last_run"}
     if intent.portfolio_ids:
         draft = {"source": "portfolio", "portfolio_id": intent.portfolio_ids[-1]}
     if (capital := _capital(low)) is not None:
