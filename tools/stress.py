@@ -191,6 +191,7 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
         "portfolio": {"name": label, "weights": round_weights(weights)},
         "capital": args.capital,
         **info,
+        **({"index": "S&P 500 index"} if market is not None else {}),
     }
     if move is not None:
         if market is None:

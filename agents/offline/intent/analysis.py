@@ -187,7 +187,10 @@ def _weights(text: str, known: Sequence[str]) -> dict[str, float]:
 
 
 # ---- stress -------------------------------------------------------------------------------
-_FALL = r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|corrections?|tumbles?|(?:goes |is |were |was )?down|slumps?|decline)"
+_FALL = (
+    r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
+    r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
+)
 _RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
 _MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks)"
 _MOVES: list[tuple[re.Pattern[str], float]] = [
@@ -368,7 +371,8 @@ def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
     stress = bool(_STRESS.search(low))
     move, episodes = _market_move(low), _episodes(low, stress)
     bear = bool(_BEAR_CASE.search(low))
-    if move is not None or episodes or (stress and (bear or "stress" in low)):
+    bear_case = bool(re.search(r"\bbear[\s-]case\b", low))
+    if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(
             "stress", low, weights=weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=_horizon(low),
