@@ -112,9 +112,9 @@ def test_a_stress_test_and_a_loss_probability_of_the_thread_s_portfolio(
 
 
 def test_a_backtest_of_given_weights(session: ChatSession) -> None:
-    reply = session.send(
-        "backtest 60% AAPL 40% KO rebalanced monthly with 10 bps costs"
-    ).replies[-1]
+    reply = session.send("backtest 60% AAPL 40% KO rebalanced monthly with 10 bps costs").replies[
+        -1
+    ]
     assert _calls(session) == [
         (
             "backtest_weights",
