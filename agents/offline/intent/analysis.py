@@ -13,7 +13,6 @@ misspellings of its own words ("corelation", "probabilty", "bactest", "montly").
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ from typing import Literal
 
 from agents.offline.intent import Intent
 from agents.offline.intent.scanner import NUM, PCT, fraction
+from agents.offline.intent.typos import repair_words
+from agents.offline.intent.words import read_mentioned
 
 __all__ = ["AnalysisAsk", "AnalysisKind", "read_analysis"]
 
@@ -89,18 +90,8 @@ _NOT_TYPOS = frozenset(["weekl", "rather", "marked", "markets", "retune", "worse
 
 
 def _fix(text: str) -> str:
-    """`text` with misspellings of the words above repaired (words of 5+ letters within a
-    similarity of 0.8)."""
-
-    def fix(match: re.Match[str]) -> str:
-        word = match.group(0)
-        low = word.lower()
-        if low in _VOCABULARY or low in _NOT_TYPOS or word.isupper():
-            return word
-        close = difflib.get_close_matches(low, _VOCABULARY, n=1, cutoff=0.8)
-        return close[0] if close else word
-
-    return re.sub(r"\b[A-Za-z]{5,}\b", fix, text)
+    """`text` with misspellings of the words above repaired (words of 5+ letters)."""
+    return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=5)
 
 
 # ---- windows, horizons, money -----------------------------------------------------------
@@ -239,8 +230,7 @@ def _episodes(low: str, stress: bool) -> tuple[str, ...]:
     if _ALL_EPISODES.search(low):
         return tuple(_EPISODES)
     patterns = {key: f"{p}|{_EPISODE_YEARS[key]}" if stress else p for key, p in _EPISODES.items()}
-    hits = [(m.start(), key) for key, p in patterns.items() if (m := re.search(p, low))]
-    return tuple(key for _, key in sorted(hits))
+    return read_mentioned(patterns, low)
 
 
 _STRESS = re.compile(
