@@ -20,7 +20,6 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-from quant.engine.held_runs import held_wealth
 from quant.estimators import PERIODS_PER_YEAR
 from quant.risk import cagr, sharpe_ratio, volatility
 from services.errors import InputError
@@ -84,6 +83,8 @@ def backtest_weights(
     """Backtest `weights` (by asset of `returns`, long-only, summing to at most 1) over
     `returns` (daily simple returns after `base_date`, the close it buys at). `InputError` on
     ``weights`` or ``cost_bps`` for values the simulator cannot hold."""
+    from quant.engine.held_runs import held_wealth  # the engine's package loads on first use
+
     w = weights.astype(float).to_numpy()
     if not np.isfinite(w).all() or (w < 0).any() or w.sum() > 1.0 + 1e-6:
         raise InputError(
