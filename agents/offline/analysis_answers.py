@@ -197,8 +197,8 @@ def loss_probability_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     for name, row in data["scenarios"].items():
         lines.append(
             f"{SCENARIO_NAMES.get(name, name)} {_pct(row['prob_loss_beyond'])} (a drawdown "
-            f"beyond it at some point {_pct(row['prob_drawdown_beyond'])}; median return "
-            f"{_pct(row['median_return'])})"
+            f"beyond it at some point {_pct(row['prob_drawdown_beyond'])}; any loss "
+            f"{_pct(row['prob_loss'])}; median return {_pct(row['median_return'])})"
         )
     return (
         f"Probability that {portfolio['name']} ({_weights(portfolio['weights'])}) loses more "
