@@ -21,7 +21,15 @@ from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
 from agents.offline.analysis_policies import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
-from agents.offline.chat_intent import intent_of, known_tickers, user_text, window_args
+from agents.offline.chat_intent import (
+    intent_of,
+    known_tickers,
+    revises_portfolio,
+    thread_method,
+    thread_subject,
+    user_text,
+    window_args,
+)
 from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
@@ -83,7 +91,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
     if inp.must_call_tool:
-        agent = ROUTES.get(intent.intent, "supervisor")
+        agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
         if intent.unknown_tickers or question is not None:
             agent = "supervisor"  # it names unknown tickers, or asks what the hedge is for
         elif (intent.methods and intent.asks_risk) or (
@@ -110,6 +118,18 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if intent.intent == "unclear":
         return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def _thread_intent(inp: PolicyInput, intent: Intent) -> str:
+    """The message's intent read with the conversation: a change to the latest portfolio
+    builds it again; a question about "them" with nothing else asked reads their market."""
+    if intent.intent in ("unclear", "market_overview", "optimize_portfolio") and (
+        revises_portfolio(inp, intent)
+    ):
+        return "optimize_portfolio"
+    if intent.intent == "unclear" and intent.refers_back and thread_subject(inp):
+        return "market_overview"
+    return intent.intent
 
 
 def unknown_tickers_reply(unknown: Sequence[str]) -> str:
@@ -175,13 +195,13 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     if intent.intent in ("save_idea", "propose_ideas") and intent.intent in inp.tool_names:
         return save_idea_chat(inp) if intent.intent == "save_idea" else propose_ideas_chat(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
+    subject = thread_subject(inp) if intent.refers_back else ()
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:
-        return reply(
-            "", tool_call("generate_market_scenarios", {**window_args(intent), "n_paths": 200})
-        )
+        args = {**window_args(intent, subject), "n_paths": 200}
+        return reply("", tool_call("generate_market_scenarios", args))
     if not wants_scenarios and "market_statistics" not in done:
-        return reply("", tool_call("market_statistics", window_args(intent)))
+        return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(
@@ -206,6 +226,13 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     if regime.get("market_volatility") is not None:
         text += f" (annualised volatility {regime['market_volatility']:.1%} over the last {regime.get('window_days', 63)} days)"
     text += "."
+    if assets and re.search(r"\bvolatil|\brisky\b|\bswings?\b", intent.text.lower()):
+        by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
+        text += (
+            " Annualised volatility: "
+            + ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
+            + "."
+        )
     if assets:
         ranked = sorted(assets.items(), key=lambda kv: kv[1]["sharpe"])
         text += (
@@ -235,7 +262,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return _backtest_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
-            return reply("", tool_call("efficient_frontier", {**window_args(intent), "points": 10}))
+            args = {**window_args(intent, thread_subject(inp)), "points": 10}
+            return reply("", tool_call("efficient_frontier", args))
         data = inp.latest_tool_results()[-1].data if inp.latest_tool_results() else None
         if not isinstance(data, dict):
             return reply("The frontier could not be computed.")
@@ -249,39 +277,88 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
             f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
         )
-    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [_default_method(intent)]
+    revised = thread_method(inp) if revises_portfolio(inp, intent) else None
+    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
+        revised or _default_method(intent)
+    ]
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
     ]
     if len(wanted) > 1:
         missing = [m for m in wanted if m not in built]
         if missing:
-            return reply("", tool_call("optimize_portfolio", _build(intent, missing[0])))
+            return reply("", tool_call("optimize_portfolio", _build(inp, intent, missing[0])))
         return reply(
             _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
         )
     if "optimize_portfolio" not in done:
-        return reply("", tool_call("optimize_portfolio", _build(intent, wanted[0])))
+        return reply("", tool_call("optimize_portfolio", _build(inp, intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
-    left_out = "".join(f" {reason}." for reason in latest[-1].data.get("left_out") or [])
-    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates)." + left_out)
+    data = latest[-1].data
+    left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
+    return reply(
+        _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
+    )
 
 
-def _build(intent: Intent, method: str) -> dict[str, Any]:
-    """`optimize_portfolio` arguments for `method` with the message's window and weight cap."""
-    args: dict[str, Any] = {**window_args(intent), "method": method}
-    if intent.max_weight is not None:
-        args["max_weight"] = intent.max_weight
+def _build(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
+    """`optimize_portfolio` arguments for `method` with the message's window, universe (the
+    conversation's when it names none; less what it leaves out) and weight limits; a change to
+    the conversation's latest portfolio keeps that portfolio's window and limits unless the
+    message changes them."""
+    kept = _previous_build(inp) if revises_portfolio(inp, intent) else {}
+    args: dict[str, Any] = {
+        **kept,
+        **window_args(intent, thread_subject(inp)),
+        "method": method,
+    }
+    ask = intent.limits
+    if ask.max_weight is not None:
+        args["max_weight"] = ask.max_weight
+    if ask.min_weight is not None:
+        args["min_weight"] = ask.min_weight
+    for name, limits in (("asset_limits", ask.asset_limits), ("sector_limits", ask.sector_limits)):
+        if limits:
+            args[name] = {key: {"min": low, "max": high} for key, (low, high) in limits.items()}
     return args
 
 
+def _previous_build(inp: PolicyInput) -> dict[str, Any]:
+    """The window and limits of the conversation's latest `optimize_portfolio` call before
+    this turn (not its universe or method)."""
+    earlier = {call["id"] for call in inp.calls_this_turn()}
+    for call in reversed(inp.tool_calls_made()):
+        if call["name"] == "optimize_portfolio" and call["id"] not in earlier:
+            return {
+                key: value
+                for key, value in call["args"].items()
+                if key not in ("universe", "method")
+            }
+    return {}
+
+
 def _default_method(intent: Intent) -> str:
-    """The method named, else HRP; min-volatility when a weight cap is asked (HRP takes none)."""
+    """The method named, else HRP; min-volatility when a sector limit is asked (HRP keeps
+    limits on single weights only)."""
     if intent.method:
         return intent.method
-    return "min_volatility" if intent.max_weight is not None else "hrp"
+    return "min_volatility" if intent.limits.sector_limits else "hrp"
+
+
+def limits_note(data: dict[str, Any], intent: Intent) -> str:
+    """What the answer says about the limits: those the portfolio kept (as the tool applied
+    them), what was left out, and what was asked that a portfolio build cannot keep."""
+    notes = []
+    if data.get("limits"):
+        notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
+    ask = intent.limits
+    dropped = [*ask.excluded, *ask.excluded_sectors]
+    if dropped:
+        notes.append("Left out as asked: " + ", ".join(dropped) + ".")
+    notes += [f"Not applied: {item}." for item in ask.unsupported]
+    return (" " + " ".join(notes)) if notes else ""
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:
@@ -290,7 +367,8 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
     if question is not None:
         return reply(question)
     if "backtest_strategy" not in done:
-        return reply("", tool_call("backtest_strategy", backtest_args(intent, window_args(intent))))
+        window = window_args(intent, thread_subject(inp))
+        return reply("", tool_call("backtest_strategy", backtest_args(intent, window)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not run that backtest: {latest[-1].content if latest else ''}")
@@ -342,7 +420,7 @@ def _comparison(results: Sequence[Any]) -> str:
 def draft_search(inp: PolicyInput) -> AIMessage:
     """A `RequestDraft` from the latest message's slots."""
     intent = intent_of(inp)
-    draft: dict[str, Any] = dict(window_args(intent))
+    draft: dict[str, Any] = dict(window_args(intent, thread_subject(inp)))
     stressed = list(intent.scenarios)
     if stressed:
         draft["scenario_weights"] = {
@@ -488,7 +566,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply("", tool_call("optimize_portfolio", _build(intent, methods[0])))
+        return reply("", tool_call("optimize_portfolio", _build(inp, intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
     if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
         return reply(f"I could not build that portfolio: {built[-1].content}")
