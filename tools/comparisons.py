@@ -13,11 +13,13 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import Field, model_validator
 
+from quant.errors import QuantError
 from services.comparisons import BEST_IS, best_rows, compare_weights
 from tools.artifacts import ArtifactNotFoundError
 from tools.context import ToolContext, make_tool
 from tools.portfolio import (
     MAX_WEIGHT_DESCRIPTION,
+    MIN_WEIGHT_DESCRIPTION,
     Method,
     OptimizeArgs,
     PortfolioRecord,
@@ -57,6 +59,7 @@ class CompareArgs(WindowArgs):
         default=False, description="Also compare the equal-weight portfolio of the universe."
     )
     max_weight: float = Field(default=1.0, gt=0.0, le=1.0, description=MAX_WEIGHT_DESCRIPTION)
+    min_weight: float = Field(default=0.0, ge=0.0, lt=1.0, description=MIN_WEIGHT_DESCRIPTION)
     level: float = Field(
         default=0.95, ge=0.5, le=0.999, description="Confidence level of VaR and CVaR."
     )
@@ -103,7 +106,6 @@ def _candidates(
     failed: dict[str, str] = {}
     start, end = window_bounds(context, args.start, args.end, args.last_sessions)
     for method in dict.fromkeys(args.methods or []):
-        cap = args.max_weight if method not in ("hrp", "risk_parity") else 1.0
         try:
             built = optimize_portfolio(
                 context,
@@ -112,10 +114,11 @@ def _candidates(
                     universe=args.universe,
                     start=start,
                     end=end,
-                    max_weight=cap,
+                    max_weight=args.max_weight,
+                    min_weight=args.min_weight,
                 ),
             )
-        except ValueError as exc:
+        except (ValueError, QuantError) as exc:  # a method that cannot keep the limits
             failed[method] = str(exc)
             continue
         ids[method] = built["portfolio_id"]

@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline.analysis_answers import ANSWERS
-from agents.offline.chat_intent import intent_of, known_tickers
+from agents.offline.chat_intent import SUBJECT_TOOLS, intent_of, known_tickers, thread_subject
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
@@ -36,9 +36,8 @@ AGENTS = {
 """The specialist each kind of question goes to (`graphs.assistant.TOOLS_OF` hands it the
 tool)."""
 
-_SUBJECT_TOOLS = ("optimize_portfolio", "asset_statistics", "stress_test", "loss_probability",
-                  "backtest_weights", "portfolio_risk_report")  # fmt: skip
-"""Tools whose calls say what the conversation is about."""
+ANALYSIS_TOOLS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
+"""The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
 
 
 def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
@@ -71,7 +70,9 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     done = [r for r in inp.results_this_turn() if r.name == ask.tool]
     if done:
         failed = done[-1].failure("answer that")
-        return reply(failed if failed is not None else ANSWERS[ask.kind](done[-1].data, ask))
+        if failed is not None:
+            return reply(failed)
+        return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
     window = _window(intent, ask)
     if ask.kind == "compare":
         return _compare(inp, intent, ask, window)
@@ -124,42 +125,52 @@ def _slots(ask: AnalysisAsk) -> dict[str, Any]:
 def _compare(
     inp: PolicyInput, intent: Intent, ask: AnalysisAsk, window: dict[str, Any]
 ) -> AIMessage:
-    """Build each method's portfolio (`optimize_portfolio`, so the conversation holds them),
-    then compare them in one table (`compare_portfolios`)."""
+    """Build each method's portfolio as the optimizer builds one from the message
+    (`optimize_portfolio`: the conversation's universe and the limits asked, so the thread
+    holds them), then compare those built in one table (`compare_portfolios`); a window of the
+    last N sessions, which a build does not take, is compared by methods directly."""
+    from agents.offline.chat_policies import _build as build_args  # it imports this module
+
     methods = [m for m in intent.methods if m != "frontier"]
-    universe = intent.universe(known_tickers()) or _last_universe(inp)
+    level = {"level": intent.confidence or 0.95}
+    if "last_sessions" in window or "optimize_portfolio" not in inp.tool_names:
+        universe = intent.universe(known_tickers(), thread_subject(inp))
+        limits = {
+            key: value
+            for key, value in (
+                ("max_weight", intent.limits.max_weight),
+                ("min_weight", intent.limits.min_weight),
+            )
+            if value is not None
+        }
+        args = {**window, **level, "methods": methods, **limits}
+        return reply(
+            "", tool_call(ask.tool, {**args, **({"universe": universe} if universe else {})})
+        )
     built = {
         r.args.get("method"): r for r in inp.results_this_turn() if r.name == "optimize_portfolio"
     }
-    dates = {k: v for k, v in window.items() if k != "last_sessions"}
-    if "last_sessions" not in window and "optimize_portfolio" in inp.tool_names:
-        for method in methods:
-            if method not in built:
-                args: dict[str, Any] = {**dates, "method": method}
-                if universe:
-                    args["universe"] = universe
-                if intent.max_weight is not None and method not in ("hrp", "risk_parity"):
-                    args["max_weight"] = intent.max_weight
-                return reply("", tool_call("optimize_portfolio", args))
-    ids = [
-        r.data["portfolio_id"]
-        for r in built.values()
-        if not r.is_error and isinstance(r.data, dict)
-    ]
-    compare: dict[str, Any] = {**window, "level": intent.confidence or 0.95}
-    if ids and len(ids) == len(methods):
-        compare["portfolio_ids"] = ids
-    else:
-        compare["methods"] = methods
-        if universe:
-            compare["universe"] = universe
-        if intent.max_weight is not None:
-            compare["max_weight"] = intent.max_weight
-    if intent.equal_weight:
-        compare["equal_weight"] = True
-        if universe:
-            compare["universe"] = universe
-    return reply("", tool_call(ask.tool, compare))
+    missing = [m for m in methods if m not in built]
+    if missing:
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
+    ids = [r.data["portfolio_id"] for r in built.values() if r.failure("build it") is None]
+    failed = "; ".join(f"{method}: {r.content}" for method, r in built.items() if r.is_error)
+    if len(ids) < 2:
+        return reply(f"I could not build the portfolios to compare: {failed}")
+    dates = {key: value for key, value in window.items() if key in ("start", "end")}
+    return reply("", tool_call(ask.tool, {**dates, **level, "portfolio_ids": ids}))
+
+
+def _build_notes(inp: PolicyInput) -> str:
+    """The limits the portfolios of this turn kept, and those that could not be built, and why
+    ("" when none)."""
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    kept = next(
+        (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
+    )
+    notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
+    notes += [f" Not built: {r.args.get('method')} ({r.content})." for r in built if r.is_error]
+    return "".join(notes)
 
 
 def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, Any] | None:
@@ -188,23 +199,13 @@ def _last_subject(inp: PolicyInput) -> dict[str, Any] | None:
     """The portfolio built last in the conversation, or the weights or universe an earlier
     analysis used, whichever came last; None when there is none."""
     for name, args, data in _earlier_results(inp):
-        if name not in _SUBJECT_TOOLS:
-            continue
         if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
             return {"portfolio_id": data["portfolio_id"]}
-        for key in ("portfolio_id", "weights", "universe"):
+        keys: tuple[str, ...] = ("universe",) if name in SUBJECT_TOOLS else ()
+        keys = ("portfolio_id", "weights", "universe") if name in ANALYSIS_TOOLS else keys
+        for key in keys:
             if args.get(key):
                 return {key: args[key]}
-    return None
-
-
-def _last_universe(inp: PolicyInput) -> list[str] | None:
-    """The universe the conversation last used, if any."""
-    for _, args, data in _earlier_results(inp):
-        if args.get("universe"):
-            return list(args["universe"])
-        if isinstance(data, dict) and isinstance(data.get("weights"), dict):
-            return list(data["weights"])
     return None
 
 

@@ -53,6 +53,9 @@ def test_statistics_over_the_windows_named(session: ChatSession) -> None:
     r = _returns(["AAPL", "MSFT"], "2021-01-01", "2022-12-28")
     assert f"AAPL and MSFT {np.corrcoef(r.to_numpy().T)[0, 1]:.2f}" in reply
     assert "the market data ends on 2022-12-28" in reply
+    before = len(session.history())
+    built = session.send("build an HRP portfolio of those").replies[-1]  # the stocks just asked
+    assert _calls(session, before)[0][1]["universe"] == ["AAPL", "MSFT"] and "HRP" in built
 
     before = len(session.history())
     reply = session.send("return of XOM between 2019 and 2021").replies[-1]

@@ -249,3 +249,13 @@ def test_portfolios_compared_in_one_table(tools: dict[str, Any]) -> None:
     assert out["best"]["highest_sharpe_ratio"] == max(sharpe, key=sharpe.get)  # type: ignore[arg-type]
     refused = tools["compare_portfolios"].invoke({"methods": ["hrp"]})
     assert isinstance(refused, str) and "at least two portfolios" in refused
+
+
+def test_a_comparison_under_a_cap_builds_what_can_keep_it(tools: dict[str, Any]) -> None:
+    args = {"methods": ["hrp", "min_volatility", "risk_parity"], "max_weight": 0.25,
+            "universe": ["AAPL", "MSFT", "JPM", "XOM"]}  # fmt: skip
+    out = _call(tools, "compare_portfolios", args)
+    rows = {row["portfolio"]: row for row in out["rows"]}
+    assert set(rows) == {"hrp", "min_volatility"}
+    assert all(w <= 0.25 + 1e-4 for row in rows.values() for w in row["largest_weights"].values())
+    assert "risk parity takes no weight limits" in out["not_built"]["risk_parity"]
