@@ -165,7 +165,7 @@ def _build_notes(inp: PolicyInput) -> str:
     """The limits the portfolios of this turn kept, and those that could not be built, and why
     ("" when none)."""
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
-    kept = next(
+    kept: list[str] = next(
         (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
     )
     notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
