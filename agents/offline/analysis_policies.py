@@ -1,9 +1,10 @@
 """The offline model's rules for the analysis questions a portfolio manager asks
-(`agents.offline.intent.analysis`): the supervisor routes them (`analysis_route`), and the
-specialist calls the tool that answers (`analysis_chat`: `asset_statistics`, `stress_test`,
-`loss_probability`, `backtest_weights`, `compare_portfolios`) and answers with its numbers,
-naming the window and where the market data ends. A request to deploy "the portfolio" deploys
-the one built last in the conversation (`deployment_source`).
+(`agents.offline.intent.analysis`), on the specialists' side: the supervisor routes them
+(`agents.offline.analysis_routes`), and the specialist calls the tool that answers
+(`analysis_chat`: `asset_statistics`, `stress_test`, `loss_probability`, `backtest_weights`,
+`compare_portfolios`) and answers with its numbers, naming the window and where the market data
+ends. A comparison builds its portfolios as the optimizer builds one
+(`agents.offline.portfolio_builds`).
 
 What a question is about: the portfolio ids, weights or tickers it names; else what the
 conversation was last about (the portfolio built last, or the weights or tickers an earlier
@@ -12,52 +13,22 @@ analysis used); else the answer is a question.
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.messages import AIMessage
 
 from agents.offline.analysis_answers import ANSWERS
+from agents.offline.analysis_routes import analysis_ask
 from agents.offline.chat_intent import SUBJECT_TOOLS, intent_of, known_tickers, thread_subject
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import AnalysisAsk, read_analysis
-from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
+from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.offline.portfolio_builds import build_args
 
-__all__ = ["analysis_ask", "analysis_chat", "analysis_route", "deployment_source"]
-
-AGENTS = {
-    "statistics": "market_analysis",
-    "stress": "risk_manager",
-    "loss_probability": "risk_manager",
-    "backtest_weights": "optimizer",
-    "compare": "risk_manager",
-}
-"""The specialist each kind of question goes to (`graphs.assistant.TOOLS_OF` hands it the
-tool)."""
+__all__ = ["analysis_chat"]
 
 ANALYSIS_TOOLS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
 """The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
-
-
-def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
-    """The analysis question of the user's latest message, or None."""
-    return read_analysis(intent_of(inp), known_tickers())
-
-
-def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
-    """The supervisor's route for an analysis question (None for any other message, or one
-    naming unknown tickers, which the supervisor answers)."""
-    if not inp.must_call_tool or intent.unknown_tickers:
-        return None
-    ask = analysis_ask(inp)
-    if ask is None:
-        return None
-    agent = AGENTS[ask.kind]
-    if ask.kind == "compare" and not intent.asks_risk:
-        agent = "optimizer"
-    reason = f"the message asks a {ask.kind.replace('_', ' ')} question ({ask.tool})"
-    return forced_call(inp, {"agent": agent, "reason": reason})
 
 
 def analysis_chat(inp: PolicyInput) -> AIMessage | None:
@@ -129,8 +100,6 @@ def _compare(
     (`optimize_portfolio`: the conversation's universe and the limits asked, so the thread
     holds them), then compare those built in one table (`compare_portfolios`); a window of the
     last N sessions, which a build does not take, is compared by methods directly."""
-    from agents.offline.chat_policies import _build as build_args  # it imports this module
-
     methods = [m for m in intent.methods if m != "frontier"]
     level = {"level": intent.confidence or 0.95}
     if "last_sessions" in window or "optimize_portfolio" not in inp.tool_names:
@@ -207,34 +176,3 @@ def _last_subject(inp: PolicyInput) -> dict[str, Any] | None:
             if args.get(key):
                 return {key: args[key]}
     return None
-
-
-_RUN_ANSWER = re.compile(r"^Run \S+ (?:succeeded|failed|cancelled|finished)")
-_WINNER = re.compile(r"\bwinner\b|\bsearch\b|\bstrateg(?:y|ies)\b|\brun\b")
-
-
-def deployment_source(inp: PolicyInput) -> dict[str, Any] | None:
-    """The draft's source when the message deploys the portfolio built last in the conversation
-    ("deploy this portfolio", or "deploy it" when a portfolio came after any search run):
-    ``{"source": "portfolio", "portfolio_id": ...}``; None otherwise (a portfolio named by
-    id, the last search's winner)."""
-    intent = intent_of(inp)
-    low = intent.text.lower()
-    if intent.portfolio_ids or _WINNER.search(low):
-        return None
-    portfolio, portfolio_at, run_at = None, -1, -1
-    for index, message in enumerate(inp.messages):
-        if isinstance(message, ToolMessage) and message.name == "optimize_portfolio":
-            try:
-                data = json.loads(message.text)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(data, dict) and isinstance(data.get("portfolio_id"), str):
-                portfolio, portfolio_at = data["portfolio_id"], index
-        elif isinstance(message, AIMessage) and _RUN_ANSWER.match(message.text or ""):
-            run_at = index
-        elif isinstance(message, HumanMessage) and index == len(inp.messages) - 1:
-            break
-    if portfolio is None or (portfolio_at < run_at and "portfolio" not in low):
-        return None
-    return {"source": "portfolio", "portfolio_id": portfolio}
