@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import quoted_answer
+from agents.offline.analysis_policies import analysis_chat
 from agents.offline.chat_policies import (
     draft_deployment,
     draft_search,
@@ -62,7 +63,7 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     regime and 0.5 for the one matching the volatility regime) and keep the requested horizon."""
     task = _task(inp)
     if not task:
-        return market_chat(inp)
+        return analysis_chat(inp) or market_chat(inp)
     request = task.get("request", {})
     stats = inp.last_result("market_statistics")
     if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:
@@ -119,7 +120,9 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
     if not task:
         if inp.must_call_tool and inp.forced_tool == "DeploymentDraft":
             return draft_deployment(inp)
-        return draft_search(inp) if inp.must_call_tool else optimizer_chat(inp)
+        if inp.must_call_tool:
+            return draft_search(inp)
+        return analysis_chat(inp) or optimizer_chat(inp)
     if not inp.must_call_tool:
         return reply("Planning the search.")
     if task.get("kind") == "review":
@@ -166,7 +169,7 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     available (the search space holds hedged and unhedged strategies)."""
     task = _task(inp)
     if not task:
-        return risk_chat(inp)
+        return analysis_chat(inp) or risk_chat(inp)
     if not inp.must_call_tool:
         return reply("Checking the candidates against the limits.")
     candidates = task.get("candidates", [])
