@@ -41,8 +41,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _start_server(
-    data_dir: Path, workers: int, processes: int = 1
+    data_dir: Path, workers: int, processes: int = 1, *, default_limits: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """`uvicorn api.app:app` on a free loopback port, and its address once it answers; the
+    rate limits are lifted unless `default_limits`."""
     import socket
 
     with socket.socket() as sock:
@@ -53,9 +55,10 @@ def _start_server(
         "STRATIGOS_DATA_DIR": str(data_dir),
         "STRATIGOS_MODEL_PROVIDER": "offline",
         "STRATIGOS_API_JOB_WORKERS": str(workers),
-        "STRATIGOS_API_RATE_LIMIT_PER_MINUTE": "1000000",
-        "STRATIGOS_API_RATE_LIMIT_BURST": "1000000",
     }
+    if not default_limits:
+        env["STRATIGOS_API_RATE_LIMIT_PER_MINUTE"] = "1000000"
+        env["STRATIGOS_API_RATE_LIMIT_BURST"] = "1000000"
     command = [sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port)]
     command += ["--workers", str(processes)]
     process = subprocess.Popen(
