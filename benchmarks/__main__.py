@@ -22,6 +22,7 @@ SUITES = (
     "jobs",
     "api",
     "load",
+    "capacity",
     "startup",
     "scheduler",
     "forward_test",

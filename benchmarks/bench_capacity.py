@@ -1,7 +1,8 @@
 """Capacity benchmark (issue 42, `make bench-load`): the mixed load at 1, 10, 50 and 200 clients.
 
-One server (`uvicorn api.app:app`, SQLite store, offline model, default limits, no job workers)
-in its own process on loopback; the load generator runs in this process on the same machine
+One server (`stratigos serve`, SQLite store, offline model, default settings otherwise: limits,
+threads, one in-process job worker) in its own process on loopback, as an operator runs it;
+the load generator runs in this process on the same machine
 (`benchmarks.http_client`: one kept-alive connection per client). Ten owners share the load
 (client i uses owner i mod 10). Each client sends its next request as soon as the last is
 answered, cycling through the mix: `GET /v1/health`, `GET /v1/portfolios`, `GET
@@ -18,13 +19,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmarks.bench_api import _percentile, _start_server
+import httpx
+
+from benchmarks.bench_api import _percentile
 from benchmarks.harness import Row, Table
 from benchmarks.http_client import Connection
 
@@ -136,12 +142,34 @@ def _keys(data_dir: Path) -> list[str]:
         return [store.create_api_key(f"owner-{i}", "bench")[0] for i in range(OWNERS)]
 
 
+def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`stratigos serve` on a free loopback port, once it answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
+    command = [str(Path(sys.executable).with_name("stratigos")), "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/v1/health/live", timeout=1).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("stratigos serve did not start")
+
+
 def measure(levels: tuple[int, ...] = LEVELS) -> list[Level]:
     """Run every level against one fresh server (default settings); the rows in order."""
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "capacity"
         keys = _keys(data_dir)
-        process, base = _start_server(data_dir, workers=0, default_limits=True)
+        process, base = _serve(data_dir)
         try:
             return [asyncio.run(_level(base, keys, clients)) for clients in levels]
         finally:

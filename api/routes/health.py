@@ -11,7 +11,9 @@ the server log only, as the route is open to anyone.
 
 Neither waits behind the application's work: both run on the event loop (no request thread),
 are never counted nor refused by admission control, and readiness's blocking checks run in a
-thread of their own (`api.probe_thread`), shared by the health checks arriving meanwhile.
+thread of their own (`api.probe_thread`): readiness answers with their latest results, checked
+again in the background once older than `CHECK_REFRESH_S`, and waits only when it has none
+younger than `CHECK_MAX_AGE_S`. The count of requests in flight is read at each call.
 """
 
 from __future__ import annotations
@@ -35,8 +37,13 @@ log = logging.getLogger("stratigos.api.health")
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
-CHECK_TIMEOUT_S = 2.0
-"""How long readiness waits for each blocking check (the store, the research index)."""
+CHECK_TIMEOUT_S = 10.0
+"""How long readiness waits for a blocking check (the store, the research index) when it has
+no recent result."""
+CHECK_REFRESH_S = 0.5
+"""A check's result older than this is checked again (in the background) when asked."""
+CHECK_MAX_AGE_S = 5.0
+"""A check's result is answered at most this old; an older one is waited for."""
 
 
 @cache
@@ -71,7 +78,13 @@ def _index_check(context: AppContext) -> Check:
 
 async def _probe(context: AppContext, part: str, check: Callable[[AppContext], Check]) -> Check:
     try:
-        return await context.probes.run(part, lambda: check(context), CHECK_TIMEOUT_S)
+        return await context.probes.run(
+            part,
+            lambda: check(context),
+            refresh_after=CHECK_REFRESH_S,
+            max_age=CHECK_MAX_AGE_S,
+            timeout=CHECK_TIMEOUT_S,
+        )
     except TimeoutError:
         log.error("readiness: the %s check did not finish within %g s", part, CHECK_TIMEOUT_S)
         return Check(status="unavailable", problem=f"the {part} did not answer in time")
