@@ -67,7 +67,7 @@ class ApiSettings(SettingsGroup):
         default=2000, ge=1, description="Requests all callers together may send at once."
     )
     max_in_flight: int = Field(
-        default=64,
+        default=32,
         ge=1,
         description="Requests this process works on at once (admitted, not yet answered); "
         "beyond it a request is refused at once with 503 and Retry-After instead of queueing. "
