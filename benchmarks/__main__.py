@@ -29,6 +29,7 @@ SUITES = (
     "universe",
     "research",
     "uploads",
+    "soak",
 )
 
 
