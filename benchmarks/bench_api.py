@@ -65,15 +65,21 @@ def _start_server(
         [*command, "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    return process, answering(process, base, 60.0)
+
+
+def answering(process: subprocess.Popen[bytes], base: str, seconds: float) -> str:
+    """`base` once the server there is ready (`/v1/health` answers 200) within `seconds`; else
+    the process is killed and `RuntimeError` raised."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                return process, base
+                return base
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the API server did not start")
+    raise RuntimeError(f"the API server on {base} did not start")
 
 
 def _key(data_dir: Path) -> str:

@@ -28,9 +28,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
-from benchmarks.bench_api import _percentile
+from benchmarks.bench_api import _percentile, answering
 from benchmarks.harness import Row, Table
 from benchmarks.http_client import Connection
 
@@ -152,16 +150,7 @@ def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     process = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{base}/v1/health/live", timeout=1).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("stratigos serve did not start")
+    return process, answering(process, f"http://127.0.0.1:{port}", 120.0)
 
 
 def measure(levels: tuple[int, ...] = LEVELS) -> list[Level]:
