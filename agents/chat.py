@@ -50,9 +50,11 @@ T = TypeVar("T", bound=BaseModel)
 class Memory:
     """The long-term memory of a signed-in user's chat turn: its presence adds the memory
     guide (`prompts/memory.md`) to the agents' system prompts, and `known` (what is known
-    about the user, bounded; None when nothing is) follows it."""
+    about the user, bounded; None when nothing is) follows it, then `library` (their research
+    library: the documents they have and the tickers those name; None when they have none)."""
 
     known: str | None = None
+    library: str | None = None
 
 
 class Route(BaseModel):
@@ -67,7 +69,8 @@ class Route(BaseModel):
     propose_deployment: bool = Field(
         default=False,
         description="True when the user asks to deploy (put to work on a paper account, on a "
-        "schedule) the last search's winner or a saved portfolio.",
+        "schedule) the last search's winner, a portfolio built in this conversation or a saved "
+        "portfolio.",
     )
     reason: str = Field(default="", max_length=300)
 
@@ -194,10 +197,13 @@ class DeploymentDraft(BaseModel):
 
     source: Literal["last_run", "portfolio"] = Field(
         default="last_run",
-        description="Deploy the winner of the thread's last search, or a saved portfolio.",
+        description="Deploy the winner of the thread's last search, or a portfolio (built in this "
+        "conversation or saved).",
     )
     portfolio_id: str | None = Field(
-        default=None, description="The portfolio to deploy (source 'portfolio')."
+        default=None,
+        description="The portfolio to deploy (source 'portfolio'): the id of one built in this "
+        "conversation (pf_ and 6 hex digits) or of a saved portfolio.",
     )
     capital: float | None = Field(default=None, gt=0, description="Currency.")
     every: Literal["session", "week", "month", "quarter"] | None = None
@@ -220,8 +226,7 @@ def _conversation(
     texts = [CHAT_MODE]
     if memory is not None:
         texts.append(load_guide("memory").text)
-        if memory.known:
-            texts.append(memory.known)
+        texts += [text for text in (memory.known, memory.library) if text]
     if context is not None:
         texts.append(context)
     # after a prompt with a cache point (a list of blocks), each text is a block of its own:

@@ -227,6 +227,17 @@ class OptimizationRequest(BaseModel):
             name = str(exc).split(":", 1)[0]
             field = f"search_space.{name}" if name in self.search_space else "search_space"
             return [(field, str(exc))]
+        if not space.names:
+            given = ", ".join(f"{k} {v}" for k, v in space.fixed.items()) or "nothing"
+            return [
+                (
+                    "search_space",
+                    f"every field is fixed ({given}; the fields it does not name at their "
+                    "defaults), so there is nothing to search: give at least one field a range "
+                    "({'low': ..., 'high': ...}) or choices, or leave search_space out for the "
+                    "default search",
+                )
+            ]
         hedged = set(space.values_of("overlay")) - {"none"}
         costs = sorted(set(self.objective) & set(HEDGE_METRICS))
         if costs and not hedged:

@@ -44,6 +44,11 @@ SUBJECT_TOOLS = (
     "market_statistics",
     "generate_market_scenarios",
     "backtest_strategy",
+    "asset_statistics",
+    "stress_test",
+    "loss_probability",
+    "backtest_weights",
+    "compare_portfolios",
 )
 """The tools whose universe becomes the conversation's subject."""
 

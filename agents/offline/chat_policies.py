@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
-from agents.grounding import quoted_answer
+from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_intent import (
     intent_of,
@@ -43,6 +43,8 @@ from agents.offline.policies import (
     reply,
     tool_call,
 )
+from agents.offline.portfolio_builds import build_args, default_method, limits_note
+from agents.research_quotes import quoted_answer
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 
@@ -86,6 +88,8 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    if (routed := analysis_route(inp, intent)) is not None:
+        return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
@@ -276,7 +280,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
     wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
-        revised or _default_method(intent)
+        revised or default_method(intent)
     ]
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
@@ -284,12 +288,12 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     if len(wanted) > 1:
         missing = [m for m in wanted if m not in built]
         if missing:
-            return reply("", tool_call("optimize_portfolio", _build(inp, intent, missing[0])))
+            return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
         return reply(
             _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
         )
     if "optimize_portfolio" not in done:
-        return reply("", tool_call("optimize_portfolio", _build(inp, intent, wanted[0])))
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
@@ -298,64 +302,6 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     return reply(
         _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
     )
-
-
-def _build(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
-    """`optimize_portfolio` arguments for `method` with the message's window, universe (the
-    conversation's when it names none; less what it leaves out) and weight limits; a change to
-    the conversation's latest portfolio keeps that portfolio's window and limits unless the
-    message changes them."""
-    kept = _previous_build(inp) if revises_portfolio(inp, intent) else {}
-    args: dict[str, Any] = {
-        **kept,
-        **window_args(intent, thread_subject(inp)),
-        "method": method,
-    }
-    ask = intent.limits
-    if ask.max_weight is not None:
-        args["max_weight"] = ask.max_weight
-    if ask.min_weight is not None:
-        args["min_weight"] = ask.min_weight
-    for name, limits in (("asset_limits", ask.asset_limits), ("sector_limits", ask.sector_limits)):
-        if limits:
-            args[name] = {key: {"min": low, "max": high} for key, (low, high) in limits.items()}
-    return args
-
-
-def _previous_build(inp: PolicyInput) -> dict[str, Any]:
-    """The window and limits of the conversation's latest `optimize_portfolio` call before
-    this turn (not its universe or method)."""
-    earlier = {call["id"] for call in inp.calls_this_turn()}
-    for call in reversed(inp.tool_calls_made()):
-        if call["name"] == "optimize_portfolio" and call["id"] not in earlier:
-            return {
-                key: value
-                for key, value in call["args"].items()
-                if key not in ("universe", "method")
-            }
-    return {}
-
-
-def _default_method(intent: Intent) -> str:
-    """The method named, else HRP; min-volatility when a sector limit is asked (HRP keeps
-    limits on single weights only)."""
-    if intent.method:
-        return intent.method
-    return "min_volatility" if intent.limits.sector_limits else "hrp"
-
-
-def limits_note(data: dict[str, Any], intent: Intent) -> str:
-    """What the answer says about the limits: those the portfolio kept (as the tool applied
-    them), what was left out, and what was asked that a portfolio build cannot keep."""
-    notes = []
-    if data.get("limits"):
-        notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
-    ask = intent.limits
-    dropped = [*ask.excluded, *ask.excluded_sectors]
-    if dropped:
-        notes.append("Left out as asked: " + ", ".join(dropped) + ".")
-    notes += [f"Not applied: {item}." for item in ask.unsupported]
-    return (" " + " ".join(notes)) if notes else ""
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:
@@ -482,7 +428,7 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
     search's winner), the capital, how often and when in the period to rebalance."""
     intent = intent_of(inp)
     low = intent.text.lower()
-    draft: dict[str, Any] = {"source": "last_run"}
+    draft: dict[str, Any] = deployment_source(inp) or {"source": "last_run"}
     if intent.portfolio_ids:
         draft = {"source": "portfolio", "portfolio_id": intent.portfolio_ids[-1]}
     if (capital := _capital(low)) is not None:
@@ -563,7 +509,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply("", tool_call("optimize_portfolio", _build(inp, intent, methods[0])))
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
     if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
         return reply(f"I could not build that portfolio: {built[-1].content}")
