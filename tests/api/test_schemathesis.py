@@ -102,6 +102,9 @@ def config(api_key: str) -> SchemathesisConfig:
             "generation": {"max-examples": MAX_EXAMPLES},
             "phases": {phase: {"enabled": True} for phase in PHASES},
             "workers": 1,
+            # a chat turn answers in a fraction of a second, but the suite runs beside other
+            # tests on two cores: the default 10 s made a slow turn an error, not a finding
+            "request-timeout": 120.0,
             "continue-on-failure": True,
             "operations": operations,
         }
