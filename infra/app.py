@@ -14,20 +14,32 @@ Stacks of stage `<s>`: `stratigos-<s>-foundation`, `stratigos-<s>-compute`, `str
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import App, Environment, Stack, Tags
 
 from infra.config import STAGE_NAMES, StageConfig, stage_config
+from infra.nag import synth_checked
 from infra.stacks.api import ApiStack
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
 
 DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+def cdk_context() -> dict[str, Any]:
+    """The feature flags of `infra/cdk.json` (the CLI passes them; an `App` made in Python
+    needs them too: the stacks rely on them)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class StageStacks:
     """The stacks of one stage, in deployment order."""
 
     config: StageConfig
+    network: NetworkStack | None
     foundation: FoundationStack
     compute: ComputeStack
     api: ApiStack
@@ -42,13 +55,16 @@ class StageStacks:
 
     @property
     def stacks(self) -> dict[str, Stack]:
-        """`{"foundation": ..., "compute": ..., "api": ..., "operations": ...}`."""
-        return {
+        """The stage's stacks by kind (`network`, `foundation`, `compute`, `api`, ...), in
+        deployment order; the optional ones only when the stage has them."""
+        found: dict[str, Stack | None] = {
+            "network": self.network,
             "foundation": self.foundation,
             "compute": self.compute,
             "api": self.api,
             "operations": self.operations,
         }
+        return {kind: stack for kind, stack in found.items() if stack is not None}
 
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
@@ -57,6 +73,15 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     region = config.region or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account or region else None
     prefix = config.prefix
+    network = None
+    if config.network == "vpc":
+        network = NetworkStack(
+            app,
+            f"{prefix}-network",
+            config=config,
+            env=env,
+            description=f"Stratigos {config.stage}: VPC, endpoints, security groups",
+        )
     foundation = FoundationStack(
         app,
         f"{prefix}-foundation",
@@ -69,6 +94,7 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         f"{prefix}-compute",
         config=config,
         foundation=foundation,
+        network=network,
         env=env,
         description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing, "
         "schedule ticks, execution queue, broker keys, SES sender",
@@ -79,6 +105,7 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         config=config,
         foundation=foundation,
         compute=compute,
+        network=network,
         env=env,
         description=f"Stratigos {config.stage}: REST and WebSocket APIs, Cognito, WAF",
     )
@@ -89,13 +116,15 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         foundation=foundation,
         compute=compute,
         api=api,
+        network=network,
         env=env,
         description=f"Stratigos {config.stage}: cleanup schedule, alarms",
     )
-    for stack in (foundation, compute, api, operations):
+    stage = StageStacks(config, network, foundation, compute, api, operations)
+    for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)
-    return StageStacks(config, foundation, compute, api, operations)
+    return stage
 
 
 def build_app(
@@ -117,9 +146,9 @@ def build_app(
 
 def main() -> None:
     """Synthesize the app (what `cdk synth` runs)."""
-    app = App(outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
+    app = App(context=cdk_context(), outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
     build_app(app)
-    app.synth()
+    synth_checked(app)
 
 
 if __name__ == "__main__":

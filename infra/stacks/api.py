@@ -32,6 +32,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.nag import acknowledge
 from infra.stacks.common import (
     API_DOCKERFILE,
     PLATFORM,
@@ -46,16 +47,30 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    market_data_environment,
     research_index_uri,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack, removal_policy
+from infra.stacks.network import NetworkStack, placement
 
 API_TIMEOUT = Duration.minutes(15)
 """The longest a streamed response may last (Lambda's limit)."""
 WS_HANDLER = "api.ws_gateway.handler"
 LWA_PORT = "8080"
 READINESS_PATH = "/v1/health"
+
+WS_ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "route": "$context.routeKey",
+    "event": "$context.eventType",
+    "connectionId": "$context.connectionId",
+    "status": "$context.status",
+    "error": "$context.error.message",
+}
+"""One JSON line per WebSocket request in `/stratigos/<stage>/ws-access`."""
 
 _ERROR_TEMPLATE = json.dumps(
     {
@@ -80,24 +95,30 @@ class ApiStack(Stack):
         config: StageConfig,
         foundation: FoundationStack,
         compute: ComputeStack,
+        network: NetworkStack | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.network = network
         self._user_pool()
         issuer = self.user_pool.user_pool_provider_url
         audience = self.user_pool_client.user_pool_client_id
 
-        environment = base_environment(config, foundation) | {
-            "STRATIGOS_API_COGNITO_ISSUER": issuer,
-            "STRATIGOS_API_COGNITO_AUDIENCE": audience,
-            "STRATIGOS_API_JOB_WORKERS": "0",
-            "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
-            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
-            "AWS_LWA_INVOKE_MODE": "response_stream",
-            "AWS_LWA_PORT": LWA_PORT,
-            "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
-        }
+        environment = (
+            base_environment(config, foundation)
+            | market_data_environment(config, foundation)
+            | {
+                "STRATIGOS_API_COGNITO_ISSUER": issuer,
+                "STRATIGOS_API_COGNITO_AUDIENCE": audience,
+                "STRATIGOS_API_JOB_WORKERS": "0",
+                "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
+                "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+                "AWS_LWA_INVOKE_MODE": "response_stream",
+                "AWS_LWA_PORT": LWA_PORT,
+                "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
+            }
+        )
         self.function = container_function(
             self,
             "ApiFunction",
@@ -110,6 +131,8 @@ class ApiStack(Stack):
             memory_mb=config.api_memory_mb,
             timeout=API_TIMEOUT,
             description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
+            # brokers' account checks and Cognito's signing keys are outside AWS's endpoints
+            placement=placement(network, "egress"),
         )
         grant_store(self.function, foundation)
         grant_documents(self.function, foundation, write=True)  # upload, download, delete
@@ -145,13 +168,25 @@ class ApiStack(Stack):
                 require_digits=True,
                 require_lowercase=True,
                 require_uppercase=True,
-                require_symbols=False,
+                require_symbols=True,
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=config.retain_data,
             removal_policy=removal_policy(config),
+        )
+        acknowledge(
+            self.user_pool,
+            "COG2",
+            "MFA is optional (TOTP): most callers use app API keys, and a Cognito user may "
+            "turn it on; an organisation that wants it forced sets it in the user pool",
+        )
+        acknowledge(
+            self.user_pool,
+            "COG8",
+            "the Essentials tier is enough: no threat protection features are used, and Plus "
+            "costs about 0.02 USD per monthly active user more",
         )
         self.user_pool_client = self.user_pool.add_client(
             "WebClient",
@@ -231,6 +266,18 @@ class ApiStack(Stack):
         }
 
         self._routes(api, integration, protected, public)
+        acknowledge(
+            api,
+            "APIG2",
+            "every route is a proxy to the app, which validates each request against its "
+            "schema and answers in the project's error format",
+        )
+        acknowledge(
+            api,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account role for its logs: AWS's managed policy is the documented one",
+        )
 
         for name, response_type in (
             ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
@@ -253,13 +300,13 @@ class ApiStack(Stack):
         """`ANY` on `/` and on a greedy `{proxy+}` below every resource (protected); `GET` on
         each public path (`prefix/*`: on `prefix/{proxy+}`), whose parents get their own
         protected `{proxy+}` so the paths beside the public one still reach the app."""
-        api.root.add_method("ANY", integration, **protected)
+        self._open(api.root.add_method("ANY", integration, **protected), public=False)
         proxies: dict[str, apigw.Resource] = {}
 
         def proxy_under(resource: apigw.IResource) -> apigw.Resource:
             if resource.path not in proxies:
                 proxy = resource.add_resource("{proxy+}")
-                proxy.add_method("ANY", integration, **protected)
+                self._open(proxy.add_method("ANY", integration, **protected), public=False)
                 proxies[resource.path] = proxy
             return proxies[resource.path]
 
@@ -269,11 +316,26 @@ class ApiStack(Stack):
             path = raw.strip("/").rstrip("*").strip("/")
             resource = api.root.resource_for_path(path) if path else api.root
             target = proxy_under(resource) if greedy else resource
-            target.add_method("GET", integration, **public)
+            self._open(target.add_method("GET", integration, **public), public=True)
             parent = resource if greedy else resource.parent_resource
             while parent is not None:
                 proxy_under(parent)
                 parent = parent.parent_resource
+
+    def _open(self, method: apigw.Method, *, public: bool) -> None:
+        """Acknowledge that `method` has no Cognito authorizer, where that is the design: a
+        public path (no data), or every path of a stage whose app checks its own API keys."""
+        if public:
+            reason = "a public path: the web page, its assets and health carry no data"
+        elif not self.config.cognito_authorizer:
+            reason = (
+                "the app authenticates every request itself (its API keys, also metered by "
+                "the usage plan at the gateway when require_usage_plan_key)"
+            )
+        else:
+            return
+        for rule in ("APIG4", "COG4"):
+            acknowledge(method, rule, reason)
 
     def _usage_plan(self) -> None:
         """The stage's usage plan: throttle and daily quota per API Gateway key (keys are added
@@ -377,11 +439,21 @@ class ApiStack(Stack):
                 rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
             ),
         )
-        environment = base_environment(config, foundation) | {
-            "STRATIGOS_API_COGNITO_ISSUER": issuer,
-            "STRATIGOS_API_COGNITO_AUDIENCE": audience,
-            "STRATIGOS_WS_CALLBACK_URL": self.ws_stage.callback_url,
-        }
+        access_logs = log_group(self, "WsAccessLogs", config, "ws-access")
+        cfn_stage: Any = self.ws_stage.node.default_child
+        cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format=json.dumps(WS_ACCESS_LOG_FORMAT),
+        )
+        environment = (
+            base_environment(config, foundation)
+            | market_data_environment(config, foundation)
+            | {
+                "STRATIGOS_API_COGNITO_ISSUER": issuer,
+                "STRATIGOS_API_COGNITO_AUDIENCE": audience,
+                "STRATIGOS_WS_CALLBACK_URL": self.ws_stage.callback_url,
+            }
+        )
         self.ws_function = container_function(
             self,
             "WebSocketFunction",
@@ -392,14 +464,22 @@ class ApiStack(Stack):
             memory_mb=1024,
             timeout=Duration.seconds(29),
             description="WebSocket routes of the job status API (api.ws_gateway.handler)",
+            # API Gateway's connection API (postToConnection) has no VPC endpoint
+            placement=placement(self.network, "egress"),
         )
         grant_store(self.ws_function, foundation, graphs=False)
         self.ws_api.grant_manage_connections(self.ws_function)
         for route in ("$connect", "$disconnect", "$default"):
-            self.ws_api.add_route(
+            added = self.ws_api.add_route(
                 route,
                 integration=integrations.WebSocketLambdaIntegration(
                     f"Ws{route.strip('$').title()}", self.ws_function
                 ),
+            )
+            acknowledge(
+                added,
+                "APIG4",
+                "the app authenticates $connect (an API key, a bearer token or ?api_key=) and "
+                "answers only its caller's jobs on the other routes",
             )
         CfnOutput(self, "WebSocketUrl", value=self.ws_stage.url)

@@ -36,6 +36,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.nag import acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import (
     base_environment,
@@ -43,10 +44,12 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    metrics_namespace,
     transaction_search,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.network import NetworkStack, placement
 
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
@@ -66,6 +69,7 @@ class OperationsStack(Stack):
         foundation: FoundationStack,
         compute: ComputeStack,
         api: ApiStack,
+        network: NetworkStack | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -83,6 +87,8 @@ class OperationsStack(Stack):
             timeout=Duration.minutes(15),
             description="Daily retention: archives old jobs, drops expired cache entries, "
             "re-announces stale pending jobs",
+            placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
+            reserved_concurrency=1,
         )
         grant_store(self.cleanup, foundation, graphs=False)
         compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
@@ -201,6 +207,7 @@ class OperationsStack(Stack):
             ),
             targets=[targets.CloudWatchLogGroup(failures)],
         )
+        acknowledge_cdk_handlers(self)  # the log group policy letting EventBridge write
         metric = cloudwatch.Metric(
             namespace="AWS/Events",
             metric_name="TriggeredRules",
@@ -262,7 +269,7 @@ class OperationsStack(Stack):
             log_group=compute.worker.log_group,
             filter_name=f"{self.config.prefix}-{name}",
             filter_pattern=logs.FilterPattern.literal(f'{{ $.event = "{event}" }}'),
-            metric_namespace=f"Stratigos/{self.config.stage}",
+            metric_namespace=metrics_namespace(self.config),
             metric_name=metric_name,
             metric_value="1",
         )

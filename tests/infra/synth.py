@@ -26,6 +26,9 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STAGES = ("dev", "staging", "prod")
 KINDS = ("foundation", "compute", "api", "operations")
+"""The stacks every stage has (others, such as `network`, depend on the stage's options)."""
+CONTEXT = {"account": ACCOUNT, "region": REGION}
+"""Context of the test app besides `infra/cdk.json`'s."""
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
@@ -66,7 +69,13 @@ class Synthesized:
 
     outdir: Path
     templates: dict[str, dict[str, dict[str, Any]]]
+    """Every stack's template by stage and kind (`network`, `foundation`, ...: the stage's)."""
     stages: dict[str, Any]  # stage -> infra.app.StageStacks
+    findings: list[tuple[str, str, str]]
+    """What cdk-nag's AwsSolutions pack reports on the app after the accepted wildcards are
+    acknowledged (`infra.nag`): (rule, severity, construct path)."""
+    acknowledged: int
+    """IAM5 wildcard findings acknowledged by `infra.nag.WILDCARDS`."""
 
     def template(self, stage: str, kind: str) -> Any:
         """`aws_cdk.assertions.Template` of one stack."""
@@ -81,17 +90,19 @@ def synthesize(workdir: Path) -> Synthesized:
     with isolated_cdk_environment(workdir):
         from aws_cdk import App
 
-        from infra.app import build_app
+        from infra.app import build_app, cdk_context
+        from infra.nag import acknowledge_wildcards, findings
 
-        context = json.loads((ROOT / "infra" / "cdk.json").read_text())["context"]
-        app = App(outdir=str(outdir), context={**context, "account": ACCOUNT, "region": REGION})
+        app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
         stages = build_app(app, STAGES)
         app.synth()
+        acknowledged = acknowledge_wildcards(app)
+        found = findings(app)
     templates = {
         stage: {
-            kind: json.loads((outdir / f"stratigos-{stage}-{kind}.template.json").read_text())
-            for kind in KINDS
+            kind: json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+            for kind, stack in stages[stage].stacks.items()
         }
         for stage in STAGES
     }
-    return Synthesized(outdir=outdir, templates=templates, stages=stages)
+    return Synthesized(outdir, templates, stages, found, acknowledged)
