@@ -27,6 +27,7 @@ from infra.config import STAGE_NAMES, StageConfig, stage_config
 from infra.nag import synth_checked
 from infra.stacks.api import ApiStack
 from infra.stacks.compute import ComputeStack
+from infra.stacks.data import DataStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
@@ -52,6 +53,7 @@ class StageStacks:
     compute: ComputeStack
     api: ApiStack
     operations: OperationsStack
+    data: DataStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -63,6 +65,7 @@ class StageStacks:
             "compute": self.compute,
             "api": self.api,
             "operations": self.operations,
+            "data": self.data,
         }
         return {kind: stack for kind, stack in found.items() if stack is not None}
 
@@ -120,7 +123,18 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         env=env,
         description=f"Stratigos {config.stage}: cleanup schedule, alarms",
     )
-    stage = StageStacks(config, network, foundation, compute, api, operations)
+    data = None
+    if config.market_data == "ingested":
+        data = DataStack(
+            app,
+            f"{prefix}-data",
+            config=config,
+            foundation=foundation,
+            network=network,
+            env=env,
+            description=f"Stratigos {config.stage}: market-data ingestion",
+        )
+    stage = StageStacks(config, network, foundation, compute, api, operations, data)
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)

@@ -379,6 +379,7 @@ STAGES: dict[str, StageConfig] = {
         nat_gateways=2,  # one per zone: losing a zone does not cut the other's egress
         backup=True,
         worker_reserved_concurrency=54,  # 50 jobs, 2 ticks, 2 spare
+        monthly_budget_usd=1000.0,  # the account's: set yours with -c monthly_budget_usd=...
     ),
 }
 

@@ -49,6 +49,7 @@ from infra.stacks.common import (
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.monitoring import Monitoring
 from infra.stacks.network import NetworkStack, placement
 
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
@@ -141,6 +142,15 @@ class OperationsStack(Stack):
         )
         self._sagemaker_failures()
         self._deployment_alarms(compute)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            topic=self.topic,
+            cleanup=self.cleanup,
+            functions=functions,
+        )
+        self.alarms |= self.monitoring.alarms
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
 
     def _alarm(

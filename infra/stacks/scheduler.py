@@ -8,6 +8,10 @@
   nothing twice, and a lost one is caught up by the next).
 - Dead-letter queue `stratigos-<stage>-schedule-dlq`: ticks EventBridge Scheduler could not
   deliver (after 3 retries within 5 minutes) and ticks the worker failed 3 times.
+- Schedule `stratigos-<stage>-refresh-market-data` (`cron(20 16 ? * MON-FRI *)` in New York):
+  sends `{"kind": "market_data_refresh"}` to the same queue; the worker runs the refresh of the
+  configured market data (`services.market_data.refresh`: Alpaca's bars of the day into the
+  market-data bucket; ingested data says the files bring it up to date).
 - Role `stratigos-<stage>-scheduler`: assumed by EventBridge Scheduler for this group only; may
   send to those two queues and use the project key through SQS. Nothing else.
 """
@@ -30,6 +34,12 @@ from infra.stacks.foundation import FoundationStack
 TICK = {"kind": "fire_due_schedules"}
 """The body of every tick message."""
 TICK_RATE = "rate(1 minute)"
+REFRESH_TICK = {"kind": "market_data_refresh"}
+"""The body of the market-data refresh's tick (`services.market_data.refresh.REFRESH_KIND`)."""
+REFRESH_CRON = "cron(20 16 ? * MON-FRI *)"
+"""Twenty past four in New York on weekdays, after the close (`REFRESH_TIMEZONE`); a holiday's
+refresh finds no new session and writes nothing."""
+REFRESH_TIMEZONE = "America/New_York"
 TICK_MAX_RECEIVE_COUNT = 3
 DELIVERY_RETRIES = 3
 DELIVERY_MAX_AGE_S = 300
@@ -81,6 +91,30 @@ class ScheduleTicks(Construct):
                 arn=self.queue.queue_arn,
                 role_arn=self.role.role_arn,
                 input=json.dumps(TICK),
+                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
+                    arn=self.dead_letter_queue.queue_arn
+                ),
+                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
+                    maximum_retry_attempts=DELIVERY_RETRIES,
+                    maximum_event_age_in_seconds=DELIVERY_MAX_AGE_S,
+                ),
+            ),
+        )
+
+        self.refresh = scheduler.CfnSchedule(
+            self,
+            "RefreshMarketData",
+            name=f"{config.prefix}-refresh-market-data",
+            description="Refreshes the market data after each trading day's close",
+            group_name=self.group.ref,
+            schedule_expression=REFRESH_CRON,
+            schedule_expression_timezone=REFRESH_TIMEZONE,
+            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
+            state="ENABLED",
+            target=scheduler.CfnSchedule.TargetProperty(
+                arn=self.queue.queue_arn,
+                role_arn=self.role.role_arn,
+                input=json.dumps(REFRESH_TICK),
                 dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
                     arn=self.dead_letter_queue.queue_arn
                 ),

@@ -27,8 +27,9 @@ REGION = "us-east-1"
 STAGES = ("dev", "staging", "prod")
 KINDS = ("foundation", "compute", "api", "operations")
 """The stacks every stage has (others, such as `network`, depend on the stage's options)."""
-CONTEXT = {"account": ACCOUNT, "region": REGION}
-"""Context of the test app besides `infra/cdk.json`'s."""
+SLACK = {"slack_workspace_id": "T0123ABCD", "slack_channel_id": "C0123ABCD"}
+CONTEXT = {"account": ACCOUNT, "region": REGION, **SLACK}
+"""Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack."""
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
