@@ -31,6 +31,7 @@ from infra.stacks.data import DataStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
+from infra.stacks.recovery import RecoveryStack, ReplicaVaultStack
 
 DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
@@ -54,6 +55,7 @@ class StageStacks:
     api: ApiStack
     operations: OperationsStack
     data: DataStack | None = None
+    recovery: RecoveryStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -66,6 +68,7 @@ class StageStacks:
             "api": self.api,
             "operations": self.operations,
             "data": self.data,
+            "recovery": self.recovery,
         }
         return {kind: stack for kind, stack in found.items() if stack is not None}
 
@@ -134,7 +137,25 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
             env=env,
             description=f"Stratigos {config.stage}: market-data ingestion",
         )
-    stage = StageStacks(config, network, foundation, compute, api, operations, data)
+    recovery = None
+    if config.backup:
+        recovery = RecoveryStack(
+            app,
+            f"{prefix}-recovery",
+            config=config,
+            foundation=foundation,
+            env=env,
+            description=f"Stratigos {config.stage}: AWS Backup of its tables and buckets",
+        )
+        if config.replica_region:
+            ReplicaVaultStack(
+                app,
+                f"{prefix}-replica",
+                config=config,
+                env=Environment(account=account, region=config.replica_region),
+                description=f"Stratigos {config.stage}: the vault of its backup copies",
+            )
+    stage = StageStacks(config, network, foundation, compute, api, operations, data, recovery)
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)

@@ -26,6 +26,9 @@ from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 PACK = "AwsSolutions"
+_WHERE = r"(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d+)"
+"""An ARN's region and account: literal, or the pseudo parameters of an environment-agnostic
+synthesis."""
 
 WILDCARDS: tuple[tuple[str, str], ...] = (
     (
@@ -45,7 +48,7 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "(tests/infra/test_stacks.py fails on any other action on '*')",
     ),
     (
-        r"Resource::.*(ResultsBucket|MarketDataBucket|BackupSourceBucket)[0-9A-F]{8}.*/\*",
+        r"Resource::.*(ResultsBucket|MarketDataBucket)[0-9A-F]{8}.*/\*",
         "objects of one of the stage's own buckets (keys are per job, owner or version)",
     ),
     (
@@ -73,20 +76,20 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "the web UI's files in its own bucket (the deployment replaces them)",
     ),
     (
-        r"Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:/aws/sagemaker/ProcessingJobs:\*",
+        rf"Resource::arn:<AWS::Partition>:logs:{_WHERE}:log-group:/aws/sagemaker/ProcessingJobs:\*",
         "SageMaker's log group of processing jobs (one stream per job)",
     ),
     (
-        r"Resource::arn:<AWS::Partition>:sagemaker:[^:]+:\d+:processing-job/stratigos-[a-z0-9-]+-batch-\*",
+        rf"Resource::arn:<AWS::Partition>:sagemaker:{_WHERE}:processing-job/stratigos-[a-z0-9-]+-batch-\*",
         "the stage's own processing jobs, named per batch (stratigos-<stage>-batch-*)",
     ),
     (
-        r"Resource::arn:<AWS::Partition>:secretsmanager:[^:]+:\d+:secret:stratigos-[a-z0-9-]+/alpaca/\*",
+        rf"Resource::arn:<AWS::Partition>:secretsmanager:{_WHERE}:secret:stratigos-[a-z0-9-]+/alpaca/\*",
         "each owner's Alpaca keys secret (stratigos-<stage>/alpaca/<owner>); the code reads only "
         "the deployment owner's",
     ),
     (
-        r"Resource::arn:<AWS::Partition>:execute-api:[^:]+:\d+:<WebSocketApi[0-9A-F]{8}>/\*/\*/@connections/\*",
+        rf"Resource::arn:<AWS::Partition>:execute-api:{_WHERE}:<WebSocketApi[0-9A-F]{{8}}>/\*/\*/@connections/\*",
         "the connections of the stage's own WebSocket API (one id per client)",
     ),
 )
