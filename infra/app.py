@@ -26,8 +26,10 @@ from aws_cdk import App, Environment, Stack, Tags
 from infra.config import STAGE_NAMES, StageConfig, stage_config
 from infra.nag import synth_checked
 from infra.stacks.api import ApiStack
+from infra.stacks.audit import AuditStack
 from infra.stacks.compute import ComputeStack
 from infra.stacks.data import DataStack
+from infra.stacks.delivery import DeliveryStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
@@ -176,7 +178,26 @@ def build_app(
         for name in StageConfig.__dataclass_fields__
         if app.node.try_get_context(name) is not None
     }
-    return {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+    built = {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+    add_account_stacks(app)
+    return built
+
+
+def add_account_stacks(app: App) -> list[Stack]:
+    """The stacks an account has once, whatever its stages, when the context asks: the GitHub
+    OIDC roles (`github_repository`) and CloudTrail with AWS Config (`audit`)."""
+    account = app.node.try_get_context("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGION")
+    env = Environment(account=account, region=region) if account or region else None
+    stacks: list[Stack] = []
+    repository = app.node.try_get_context("github_repository")
+    if repository:
+        stacks.append(DeliveryStack(app, "stratigos-delivery", repository=repository, env=env))
+    if str(app.node.try_get_context("audit") or "").lower() in ("true", "1", "yes"):
+        stacks.append(AuditStack(app, "stratigos-audit", env=env))
+    for stack in stacks:
+        Tags.of(stack).add("project", "stratigos")
+    return stacks
 
 
 def main() -> None:

@@ -26,6 +26,8 @@ from aws_cdk import Acknowledgment, Validations
 from constructs import IConstruct
 
 PACK = "AwsSolutions"
+BOOTSTRAP = "hnb659fds"
+"""The CDK bootstrap's default qualifier (`infra.stacks.delivery`)."""
 _WHERE = r"(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d+)"
 """An ARN's region and account: literal, or the pseudo parameters of an environment-agnostic
 synthesis."""
@@ -70,6 +72,15 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
     (
         r"Resource::.*DocumentsBucket[0-9A-F]{8}.*/documents/\*",
         "the documents library's originals (one prefix of its own bucket)",
+    ),
+    (
+        r"Resource::.*AuditBucket[0-9A-F]{8}.*/(config/)?\*",
+        "AWS Config's deliveries into the audit bucket (config/ written, the bucket read)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:iam::(<AWS::AccountId>|\d+):role/cdk-{BOOTSTRAP}-\*",
+        "the CDK bootstrap's roles of the account (deploy, file and image publishing, "
+        "lookup), which do the deploying; the GitHub roles may do nothing else",
     ),
     (
         r"Resource::.*WebBucket[0-9A-F]{8}.*/\*",

@@ -28,8 +28,16 @@ STAGES = ("dev", "staging", "prod")
 KINDS = ("foundation", "compute", "api", "operations")
 """The stacks every stage has (others, such as `network`, depend on the stage's options)."""
 SLACK = {"slack_workspace_id": "T0123ABCD", "slack_channel_id": "C0123ABCD"}
-CONTEXT = {"account": ACCOUNT, "region": REGION, **SLACK}
-"""Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack."""
+REPOSITORY = "stratigos/stratigos"
+CONTEXT = {
+    "account": ACCOUNT,
+    "region": REGION,
+    **SLACK,
+    "github_repository": REPOSITORY,
+    "audit": "true",
+}
+"""Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack, and the
+account stacks (GitHub OIDC roles, CloudTrail and AWS Config) are there."""
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
@@ -105,5 +113,9 @@ def synthesize(workdir: Path) -> Synthesized:
             for kind, stack in stages[stage].stacks.items()
         }
         for stage in STAGES
+    }
+    templates["account"] = {
+        kind: json.loads((outdir / f"stratigos-{kind}.template.json").read_text())
+        for kind in ("delivery", "audit")
     }
     return Synthesized(outdir, templates, stages, found, acknowledged)
