@@ -30,6 +30,7 @@ from infra.stacks.audit import AuditStack
 from infra.stacks.compute import ComputeStack
 from infra.stacks.data import DataStack
 from infra.stacks.delivery import DeliveryStack
+from infra.stacks.edge import EDGE_REGION, EdgeStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
@@ -58,6 +59,7 @@ class StageStacks:
     operations: OperationsStack
     data: DataStack | None = None
     recovery: RecoveryStack | None = None
+    edge: EdgeStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -71,6 +73,7 @@ class StageStacks:
             "operations": self.operations,
             "data": self.data,
             "recovery": self.recovery,
+            "edge": self.edge,
         }
         return {kind: stack for kind, stack in found.items() if stack is not None}
 
@@ -107,9 +110,13 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing, "
         "schedule ticks, execution queue, broker keys, SES sender",
     )
+    # CloudFront's web ACL and certificate live in us-east-1, so the edge stack does: read from
+    # another region, the API's address crosses regions (SSM parameters CDK writes and reads)
+    cross_region = bool(config.edge and region and region != EDGE_REGION)
     api = ApiStack(
         app,
         f"{prefix}-api",
+        cross_region_references=cross_region,
         config=config,
         foundation=foundation,
         compute=compute,
@@ -139,6 +146,17 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
             env=env,
             description=f"Stratigos {config.stage}: market-data ingestion",
         )
+    edge = None
+    if config.edge:
+        edge = EdgeStack(
+            app,
+            f"{prefix}-edge",
+            config=config,
+            api=api,
+            env=Environment(account=account, region=EDGE_REGION),
+            cross_region_references=cross_region,
+            description=f"Stratigos {config.stage}: CloudFront, its web ACL and domain",
+        )
     recovery = None
     if config.backup:
         recovery = RecoveryStack(
@@ -157,7 +175,7 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
                 env=Environment(account=account, region=config.replica_region),
                 description=f"Stratigos {config.stage}: the vault of its backup copies",
             )
-    stage = StageStacks(config, network, foundation, compute, api, operations, data, recovery)
+    stage = StageStacks(config, network, foundation, compute, api, operations, data, recovery, edge)
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)

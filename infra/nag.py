@@ -83,6 +83,11 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "lookup), which do the deploying; the GitHub roles may do nothing else",
     ),
     (
+        rf"Resource::arn:<AWS::Partition>:s3:::cdk-{BOOTSTRAP}-assets-[^/]+/\*",
+        "the CDK bootstrap's asset bucket, which holds the zipped web files the bucket "
+        "deployment copies",
+    ),
+    (
         r"Resource::.*WebBucket[0-9A-F]{8}.*/\*",
         "the web UI's files in its own bucket (the deployment replaces them)",
     ),
@@ -113,9 +118,14 @@ def acknowledge(scope: IConstruct, rule: str, reason: str) -> None:
     Validations.of(scope).acknowledge(Acknowledgment(id=f"{PACK}-{rule}", reason=reason))
 
 
-CDK_HANDLERS = ("BucketNotificationsHandler", "AWS679f53fac002430cb0da5b7982bd2287")
-"""Construct ids (prefixes) of CDK's own custom-resource functions: S3 bucket notifications and
-`AwsCustomResource` (the log group policy of an EventBridge rule)."""
+CDK_HANDLERS = (
+    "BucketNotificationsHandler",
+    "AWS679f53fac002430cb0da5b7982bd2287",
+    "Custom::CDKBucketDeployment",
+)
+"""Construct ids (prefixes) of CDK's own custom-resource functions: S3 bucket notifications,
+`AwsCustomResource` (the log group policy of an EventBridge rule) and `BucketDeployment` (the
+web UI's files)."""
 
 
 def acknowledge_cdk_handlers(stack: IConstruct) -> None:
@@ -128,7 +138,12 @@ def acknowledge_cdk_handlers(stack: IConstruct) -> None:
                 "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
                 "AWSLambdaBasicExecutionRole]",
                 "a custom-resource function CDK writes (bucket notifications, a log group "
-                "policy): it logs with AWS's basic execution policy",
+                "policy, a bucket deployment): it logs with AWS's basic execution policy",
+            )
+            acknowledge(
+                child,
+                "L1",
+                "CDK chooses and updates the runtime of its own custom-resource functions",
             )
 
 

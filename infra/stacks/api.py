@@ -234,8 +234,14 @@ class ApiStack(Stack):
                 ),
             ),
         )
+        target: lambda_.IFunction = self.function
+        if config.api_provisioned_concurrency:
+            # warm instances for the first requests: the alias `live` of the current version
+            target = self.function.add_alias(
+                "live", provisioned_concurrent_executions=config.api_provisioned_concurrency
+            )
         integration = apigw.LambdaIntegration(
-            self.function,
+            target,
             proxy=True,
             response_transfer_mode=apigw.ResponseTransferMode.STREAM,
             timeout=API_TIMEOUT,
@@ -360,59 +366,14 @@ class ApiStack(Stack):
     def _web_acl(self) -> wafv2.CfnWebACL:
         """A regional web ACL on the REST API stage: rate limit per IP plus managed rules."""
         config = self.config
-
-        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-            return wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True,
-                metric_name=f"{config.prefix}-{name}",
-                sampled_requests_enabled=True,
-            )
-
-        def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> Any:
-            overrides = [
-                wafv2.CfnWebACL.RuleActionOverrideProperty(
-                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                )
-                for rule in count
-            ]
-            return wafv2.CfnWebACL.RuleProperty(
-                name=name,
-                priority=priority,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name=name,
-                        rule_action_overrides=overrides or None,
-                    )
-                ),
-                visibility_config=visibility(name),
-            )
-
         acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
             name=f"{config.prefix}-api",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=visibility("api"),
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RateLimitPerIp",
-                    priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            aggregate_key_type="IP",
-                            limit=config.waf_rate_limit_per_5min,
-                            evaluation_window_sec=300,
-                        )
-                    ),
-                    visibility_config=visibility("rate-limit"),
-                ),
-                managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
-                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-            ],
+            visibility_config=_visibility(config, "api"),
+            rules=web_acl_rules(config),
         )
         wafv2.CfnWebACLAssociation(
             self,
@@ -483,3 +444,56 @@ class ApiStack(Stack):
                 "answers only its caller's jobs on the other routes",
             )
         CfnOutput(self, "WebSocketUrl", value=self.ws_stage.url)
+
+
+def _visibility(config: StageConfig, name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True,
+        metric_name=f"{config.prefix}-{name}",
+        sampled_requests_enabled=True,
+    )
+
+
+def web_acl_rules(config: StageConfig, label: str = "") -> list[Any]:
+    """The rules of the stage's web ACLs (the REST API's and, with `label` ``edge``, the
+    distribution's): a per-IP rate limit (`waf_rate_limit_per_5min`), AWS's common rules (large
+    bodies counted, not blocked: dataset uploads) and known bad inputs. Their metrics are named
+    `<prefix>-[<label>-]<rule>`."""
+    tag = f"{label}-" if label else ""
+
+    def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> Any:
+        overrides = [
+            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+            )
+            for rule in count
+        ]
+        return wafv2.CfnWebACL.RuleProperty(
+            name=name,
+            priority=priority,
+            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS", name=name, rule_action_overrides=overrides or None
+                )
+            ),
+            visibility_config=_visibility(config, f"{tag}{name}"),
+        )
+
+    return [
+        wafv2.CfnWebACL.RuleProperty(
+            name="RateLimitPerIp",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP",
+                    limit=config.waf_rate_limit_per_5min,
+                    evaluation_window_sec=300,
+                )
+            ),
+            visibility_config=_visibility(config, f"{tag}rate-limit"),
+        ),
+        managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
+        managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+    ]
