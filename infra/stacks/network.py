@@ -110,6 +110,7 @@ class NetworkStack(Stack):
                 f"{name}Endpoint",
                 service=service,
                 private_dns_enabled=True,
+                open=False,  # only the function groups' rules, not the whole VPC's range
                 security_groups=[self.endpoint_group],
                 subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
             )
