@@ -153,7 +153,8 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
             f"{prefix}-edge",
             config=config,
             api=api,
-            env=Environment(account=account, region=EDGE_REGION),
+            # a synthesis without a region (no account at hand) keeps the edge agnostic too
+            env=Environment(account=account, region=EDGE_REGION) if cross_region else env,
             cross_region_references=cross_region,
             description=f"Stratigos {config.stage}: CloudFront, its web ACL and domain",
         )
