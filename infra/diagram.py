@@ -37,7 +37,12 @@ SHOWN = {
     "AWS::Backup::BackupPlan": "backup",
     "AWS::Budgets::Budget": "topic",
 }
-SHAPES = {"table": ("[(", ")]"), "bucket": ("[(", ")]"), "queue": ("[/", "/]"), "rule": ("([", "])")}
+SHAPES = {
+    "table": ("[(", ")]"),
+    "bucket": ("[(", ")]"),
+    "queue": ("[/", "/]"),
+    "rule": ("([", "])"),
+}
 HIDDEN = ("AccessLogs", "EdgeLogs", "AuditBucket", "DeadLetter", "Dlq")
 """Resources left out of the picture (logs, dead-letter queues: in the tables of the doc)."""
 

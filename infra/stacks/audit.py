@@ -23,6 +23,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge
+from infra.stacks.foundation import access_log_bucket
 
 AUDIT_RETENTION_DAYS = 400
 """Days the trail's and Config's files are kept (over a year: an annual review can read them)."""
@@ -49,16 +50,9 @@ class AuditStack(Stack):
             enable_key_rotation=True,
             removal_policy=RemovalPolicy.RETAIN,
         )
-        logs = s3.Bucket(
-            self,
-            "AccessLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(AUDIT_RETENTION_DAYS))],
-            removal_policy=RemovalPolicy.RETAIN,
+        logs = access_log_bucket(
+            self, "AccessLogs", removal=RemovalPolicy.RETAIN, days=AUDIT_RETENTION_DAYS
         )
-        acknowledge(logs, "S1", "it is the access-log bucket: logging it would log itself")
         self.bucket = s3.Bucket(
             self,
             "AuditBucket",

@@ -42,6 +42,7 @@ from infra.config import StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack, web_acl_rules
 from infra.stacks.common import REPO_ROOT
+from infra.stacks.foundation import access_log_bucket
 
 EDGE_REGION = "us-east-1"
 """Where CloudFront's web ACLs and certificates must be (and this stack is)."""
@@ -78,18 +79,9 @@ class EdgeStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        logs = s3.Bucket(
-            self,
-            "EdgeLogs",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.OBJECT_WRITER,  # CloudFront's logs need ACLs
-            enforce_ssl=True,
-            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
-            removal_policy=RemovalPolicy.DESTROY,
-            auto_delete_objects=True,
+        logs = access_log_bucket(
+            self, "EdgeLogs", removal=RemovalPolicy.DESTROY, days=90, acl_writers=True
         )
-        acknowledge(logs, "S1", "it is the access-log bucket: logging it would log itself")
         self.bucket = s3.Bucket(
             self,
             "WebBucket",

@@ -66,6 +66,36 @@ def abort_incomplete_uploads() -> s3.LifecycleRule:
     )
 
 
+def access_log_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    removal: RemovalPolicy,
+    days: int,
+    acl_writers: bool = False,
+) -> s3.Bucket:
+    """A bucket that receives access logs: S3-managed encryption (S3's log delivery and
+    CloudFront cannot write with a KMS key), private, TLS only, logs expiring after `days`;
+    `acl_writers` lets CloudFront's standard logging write with ACLs. It logs nothing itself."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=(
+            s3.ObjectOwnership.OBJECT_WRITER
+            if acl_writers
+            else s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+        ),
+        enforce_ssl=True,
+        lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(days))],
+        removal_policy=removal,
+        auto_delete_objects=removal == RemovalPolicy.DESTROY,
+    )
+    acknowledge(bucket, "S1", "it is the access-log bucket: logging it would log itself")
+    return bucket
+
+
 def expire_noncurrent(days: int) -> s3.LifecycleRule:
     """Noncurrent versions (left by overwrites and deletes) expire `days` after that."""
     return s3.LifecycleRule(
@@ -274,23 +304,10 @@ class FoundationStack(Stack):
         ]
 
     def _access_logs_bucket(self) -> s3.Bucket:
-        """The server access logs of the stage's buckets (S3-managed encryption: S3's log
-        delivery cannot use a KMS key), kept `ACCESS_LOG_DAYS` days."""
-        bucket = s3.Bucket(
-            self,
-            "AccessLogsBucket",
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
-            lifecycle_rules=[
-                s3.LifecycleRule(id="expire-logs", expiration=Duration.days(ACCESS_LOG_DAYS))
-            ],
-            removal_policy=removal_policy(self.config),
-            auto_delete_objects=not self.config.retain_data,
+        """The server access logs of the stage's buckets, kept `ACCESS_LOG_DAYS` days."""
+        return access_log_bucket(
+            self, "AccessLogsBucket", removal=removal_policy(self.config), days=ACCESS_LOG_DAYS
         )
-        acknowledge(bucket, "S1", "it is the access-log bucket: logging it would log itself")
-        return bucket
 
     def _bucket(
         self,

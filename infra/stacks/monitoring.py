@@ -157,7 +157,7 @@ class Monitoring(Construct):
             )
 
     def _add(self, name: str, alarm: cloudwatch.Alarm) -> None:
-        cfn: cloudwatch.CfnAlarm = alarm.node.default_child  # type: ignore[assignment]
+        cfn: cloudwatch.CfnAlarm = alarm.node.default_child
         cfn.alarm_name = f"{self.config.prefix}-{name}"
         alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
         alarm.add_ok_action(cw_actions.SnsAction(self.topic))

@@ -78,43 +78,47 @@ class ScheduleTicks(Construct):
 
         self.group = scheduler.CfnScheduleGroup(self, "Group", name=config.prefix)
         self.role = self._role(config, foundation)
-        self.schedule = scheduler.CfnSchedule(
-            self,
+        self.schedule = self._tick(
             "FireDueSchedules",
-            name=f"{config.prefix}-fire-due-schedules",
-            description="Wakes the worker to fire the due schedules of deployed strategies",
-            group_name=self.group.ref,
-            schedule_expression=TICK_RATE,
-            flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
-            state="ENABLED",
-            target=scheduler.CfnSchedule.TargetProperty(
-                arn=self.queue.queue_arn,
-                role_arn=self.role.role_arn,
-                input=json.dumps(TICK),
-                dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
-                    arn=self.dead_letter_queue.queue_arn
-                ),
-                retry_policy=scheduler.CfnSchedule.RetryPolicyProperty(
-                    maximum_retry_attempts=DELIVERY_RETRIES,
-                    maximum_event_age_in_seconds=DELIVERY_MAX_AGE_S,
-                ),
-            ),
+            f"{config.prefix}-fire-due-schedules",
+            "Wakes the worker to fire the due schedules of deployed strategies",
+            TICK_RATE,
+            TICK,
+        )
+        self.refresh = self._tick(
+            "RefreshMarketData",
+            f"{config.prefix}-refresh-market-data",
+            "Refreshes the market data after each trading day's close",
+            REFRESH_CRON,
+            REFRESH_TICK,
+            timezone=REFRESH_TIMEZONE,
         )
 
-        self.refresh = scheduler.CfnSchedule(
+    def _tick(
+        self,
+        construct_id: str,
+        name: str,
+        description: str,
+        expression: str,
+        body: dict[str, str],
+        timezone: str | None = None,
+    ) -> scheduler.CfnSchedule:
+        """A schedule of the group sending `body` to the tick queue at `expression` (in
+        `timezone`, default UTC), with no flexible window, retries and the dead-letter queue."""
+        return scheduler.CfnSchedule(
             self,
-            "RefreshMarketData",
-            name=f"{config.prefix}-refresh-market-data",
-            description="Refreshes the market data after each trading day's close",
+            construct_id,
+            name=name,
+            description=description,
             group_name=self.group.ref,
-            schedule_expression=REFRESH_CRON,
-            schedule_expression_timezone=REFRESH_TIMEZONE,
+            schedule_expression=expression,
+            schedule_expression_timezone=timezone,
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             state="ENABLED",
             target=scheduler.CfnSchedule.TargetProperty(
                 arn=self.queue.queue_arn,
                 role_arn=self.role.role_arn,
-                input=json.dumps(REFRESH_TICK),
+                input=json.dumps(body),
                 dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
                     arn=self.dead_letter_queue.queue_arn
                 ),

@@ -41,7 +41,7 @@ from quant.errors import DataError, QuantError
 from quant.regimes import current_regime
 from services.market_data.adjustments import check_split_adjusted
 from services.market_data.folders import Folder, folder
-from services.market_data.versions import DataVersion, VersionedCloses, shared_table
+from services.market_data.versions import DataVersion, VersionedCloses, VersionedProvider
 from settings import Settings
 
 INGESTED = "ingested"
@@ -127,8 +127,9 @@ def _checked(data: bytes, name: str, now: datetime, markers: list[dict[str, str]
     for day in sessions.difference(raw.index):
         markers.append(_marker(day, "", "no row for this session: every close carried forward"))
     present = on_sessions.notna().cummax()  # from each symbol's first close on
-    missing = on_sessions.isna().where(present, False).loc[lambda f: f.index.isin(raw.index)]
-    for day, symbol in missing.stack().loc[lambda s: s].index:
+    gaps = on_sessions.isna().where(present, False)
+    cells = gaps[gaps.index.isin(raw.index)].stack()
+    for day, symbol in cells[cells.astype(bool)].index:
         markers.append(_marker(day, str(symbol), "close missing: carried forward"))
     return on_sessions
 
@@ -159,7 +160,7 @@ def _regimes(closes: pd.DataFrame, version: DataVersion) -> dict[str, Any]:
     return {"version": version.id, "end": version.end.isoformat(), "regime": indicators}
 
 
-class IngestedMarketData:
+class IngestedMarketData(VersionedProvider):
     """The versions `ingest` writes in `folder`, as a market-data provider (``ingested``)."""
 
     name = INGESTED
@@ -179,16 +180,6 @@ class IngestedMarketData:
                 f"a CSV or Parquet file of daily closes under incoming/){why}"
             )
         return version
-
-    def closes(self) -> pd.DataFrame:
-        """The current version's closes (shared by every caller: treat them as read-only)."""
-        version = self.current()
-        source = f"{INGESTED}:{self.versions.folder.location}"
-        return shared_table(source, version.id, lambda: self.versions.closes(version))
-
-    def version(self) -> str:
-        """The current version's id."""
-        return self.current().id
 
     def latest_prices(self, symbols: Sequence[str], at: datetime) -> pd.Series | None:
         """None: files hold daily closes only."""
