@@ -128,9 +128,11 @@ def _checked(data: bytes, name: str, now: datetime, markers: list[dict[str, str]
         markers.append(_marker(day, "", "no row for this session: every close carried forward"))
     present = on_sessions.notna().cummax()  # from each symbol's first close on
     gaps = on_sessions.isna().where(present, False)
-    cells = gaps[gaps.index.isin(raw.index)].stack()
-    for day, symbol in cells[cells.astype(bool)].index:
-        markers.append(_marker(day, str(symbol), "close missing: carried forward"))
+    gaps = gaps[gaps.index.isin(raw.index)]
+    rows, columns = gaps.to_numpy(dtype=bool).nonzero()  # by date, then symbol
+    for row, column in zip(rows, columns, strict=True):
+        symbol = str(gaps.columns[column])
+        markers.append(_marker(gaps.index[row], symbol, "close missing: carried forward"))
     return on_sessions
 
 
