@@ -130,7 +130,7 @@ def _checked(data: bytes, name: str, now: datetime, markers: list[dict[str, str]
     gaps = on_sessions.isna().where(present, False)
     gaps = gaps[gaps.index.isin(raw.index)]
     rows, columns = gaps.to_numpy(dtype=bool).nonzero()  # by date, then symbol
-    for row, column in zip(rows, columns, strict=True):
+    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
         symbol = str(gaps.columns[column])
         markers.append(_marker(gaps.index[row], symbol, "close missing: carried forward"))
     return on_sessions
