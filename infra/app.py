@@ -1,4 +1,4 @@
-"""The CDK app: the four stacks of each stage.
+"""The CDK app: the stacks of each stage, and the account's own.
 
 Run by the CDK CLI from `infra/` (`cdk synth`, `cdk deploy`; `cdk.json` runs
 `python -m infra.app` with the repository root on `PYTHONPATH`), or directly from the repository
@@ -8,8 +8,11 @@ Context: `-c stage=<dev|staging|prod>` synthesizes one stage (default: all three
 `StageConfig` field can be overridden (`-c alarm_email=ops@example.com`). The account and region
 come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
 
-Stacks of stage `<s>`: `stratigos-<s>-foundation`, `stratigos-<s>-compute`, `stratigos-<s>-api`,
-`stratigos-<s>-operations` (each depends on the ones before it).
+Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
+`-api`, `-operations`, `-data` (with `market_data=ingested`), `-edge` (with `edge`, in
+us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region`); each depends on
+the ones before it. Once per account, from context: `stratigos-delivery` (`github_repository`)
+and `stratigos-audit` (`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
 """
 
 from __future__ import annotations
@@ -79,7 +82,9 @@ class StageStacks:
 
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
-    """Add the four stacks of `config`'s stage to `app`, tagged `project=stratigos`, `stage`."""
+    """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
+    operations, and as the stage says data, edge, recovery), tagged `project=stratigos`,
+    `stage`."""
     account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = config.region or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account or region else None
