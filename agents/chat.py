@@ -67,7 +67,8 @@ class Route(BaseModel):
     propose_deployment: bool = Field(
         default=False,
         description="True when the user asks to deploy (put to work on a paper account, on a "
-        "schedule) the last search's winner or a saved portfolio.",
+        "schedule) the last search's winner, a portfolio built in this conversation or a saved "
+        "portfolio.",
     )
     reason: str = Field(default="", max_length=300)
 
@@ -194,10 +195,13 @@ class DeploymentDraft(BaseModel):
 
     source: Literal["last_run", "portfolio"] = Field(
         default="last_run",
-        description="Deploy the winner of the thread's last search, or a saved portfolio.",
+        description="Deploy the winner of the thread's last search, or a portfolio (built in this "
+        "conversation or saved).",
     )
     portfolio_id: str | None = Field(
-        default=None, description="The portfolio to deploy (source 'portfolio')."
+        default=None,
+        description="The portfolio to deploy (source 'portfolio'): the id of one built in this "
+        "conversation (pf_ and 6 hex digits) or of a saved portfolio.",
     )
     capital: float | None = Field(default=None, gt=0, description="Currency.")
     every: Literal["session", "week", "month", "quarter"] | None = None

@@ -16,11 +16,13 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from api.context import AppContext
+from api.contract import RequestContract, contract_openapi
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.mcp.http import METHODS as MCP_METHODS
 from api.mcp.http import PATH as MCP_PATH
 from api.mcp.http import McpEndpoint
+from api.memory import cap_malloc_arenas
 from api.routes import ROUTERS
 from api.tracing import RequestSpans
 from services.errors import DataError
@@ -51,6 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         # garbage collections (tens of ms each) out of request latencies
         with suppress(DataError):  # request validation reads it: load it before the first request
             configured_market_data(context.settings)
+        cap_malloc_arenas()  # before the worker threads start (api.memory)
         gc.collect()
         gc.freeze()
         configure_tracing(context.settings)
@@ -73,10 +76,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         responses=ERROR_RESPONSES,
     )
     app.state.context = context
+    app.openapi = lambda: contract_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)
     app.router.routes.append(Route(MCP_PATH, mcp, methods=MCP_METHODS, include_in_schema=False))
+    app.add_middleware(RequestContract)  # inside the size limit: it reads bodies it allows
     app.add_middleware(
         BodySizeLimit,
         max_body_bytes=context.settings.api.max_body_bytes,

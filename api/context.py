@@ -8,10 +8,13 @@ workers (`python -m jobs.worker --handlers graphs.job_handlers`, or the SQS work
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
@@ -63,6 +66,9 @@ class AppContext:
         self.rate_limiter = RateLimiter(
             self.settings.api.rate_limit_per_minute, self.settings.api.rate_limit_burst
         )
+        self._upload_slots: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, asyncio.Semaphore
+        ] = weakref.WeakKeyDictionary()
 
     @property
     def store(self) -> Store:
@@ -109,6 +115,20 @@ class AppContext:
             return fn(*args, **kwargs)
         return await run_in_threadpool(fn, *args, **kwargs)
 
+    @asynccontextmanager
+    async def upload_slot(self) -> AsyncIterator[None]:
+        """One of the `documents.parse_workers` places for reading an uploaded document: a
+        request waits for one on the event loop (it holds no worker thread, and reads the
+        body only once it has one), so queued uploads never starve the other routes' threads."""
+        loop = asyncio.get_running_loop()
+        slots = self._upload_slots.get(loop)
+        if slots is None:
+            slots = self._upload_slots[loop] = asyncio.Semaphore(
+                self.settings.documents.parse_workers
+            )
+        async with slots:
+            yield
+
     def notify_submitted(self, job: Job) -> None:
         """Wake the in-process workers, and announce a new job on the SQS queue when one is
         configured (AWS); a failed announcement is logged, and the scheduled cleanup announces
@@ -126,6 +146,10 @@ class AppContext:
                 self._queue.announce(job)
         except Exception:  # the job is stored; a later sweep announces it
             log.exception("could not announce job %s on the queue", job.id)
+
+    def live_workers(self) -> int:
+        """How many in-process job workers are running (0 before `start`)."""
+        return 0 if self._runner is None else self._runner.live_workers()
 
     def start(self) -> None:
         """Start the in-process job workers (if configured)."""

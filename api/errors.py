@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from agents.errors import RETRY_AFTER_S, ModelUnavailableError
+from api.paths import paths_of
 from graphs.request import validation_problems
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
@@ -207,14 +208,38 @@ def _request_validation(request: Request, exc: Exception) -> JSONResponse:
     errors = list(exc.errors())
     if any(err.get("type") == "json_invalid" for err in errors):
         details = [
-            {"field": "body", "problem": f"malformed JSON: {err.get('msg', '')}"}
+            {"field": "body", "problem": f"malformed JSON at character {_position(err)}"}
             for err in errors
             if err.get("type") == "json_invalid"
         ]
         return error_json(400, "BAD_REQUEST", "the request body is not valid JSON", details)
+    tokens = [err for err in errors if tuple(err.get("loc", ())) in _TOKENS]
+    if tokens:  # a token the server gives, not a value the caller chooses: 400
+        token = tokens[0]
+        field = ".".join(str(part) for part in token["loc"])
+        problem = f"{_TOKENS[tuple(token['loc'])]}, got {token.get('input')!r}"
+        return error_json(400, "BAD_REQUEST", f"{field}: {problem}", [_detail(field, problem)])
     details = pydantic_details(errors)
     summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
     return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
+
+
+_TOKENS = {
+    ("header", "last-event-id"): "must be the sequence number of an event the stream sent",
+    ("query", "cursor"): "must be the next_cursor of a previous page",
+}
+"""Parameters that carry a token the server gave: a malformed one is 400, as a cursor or a
+sequence number the store does not know is."""
+
+
+def _detail(field: str, problem: str) -> dict[str, str]:
+    return {"field": field, "problem": problem}
+
+
+def _position(error: Any) -> str:
+    """Where in the body a JSON error is (the reader's character offset)."""
+    loc = list(error.get("loc", ()))
+    return str(loc[-1]) if len(loc) > 1 else "0"
 
 
 def _api_error(request: Request, exc: Exception) -> JSONResponse:
@@ -226,10 +251,15 @@ _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method some route of the app serves at the request's path. (Starlette's own 405
-    names only the methods of the first route matching the path, and this app declares one
-    route per method.)"""
-    routes = request.app.router.routes
+    """The methods the OpenAPI document gives the request's path (its most specific template:
+    `/agent/threads/search` is not `/agent/threads/{thread_id}`); for a path outside the
+    document (the web page, its assets), every method some route serves there."""
+    app = request.app
+    if isinstance(app, FastAPI):
+        matched = paths_of(app).match(request.url.path)
+        if matched is not None:
+            return matched[1]
+    routes = app.router.routes
     return [
         method
         for method in _METHODS

@@ -16,10 +16,11 @@ from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Header, Query
+from fastapi import Query
 from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
+from api.params import LastEventId
 from store import TERMINAL_STATUSES, Store, StoredEvent
 
 SSE_HEADERS = {
@@ -78,7 +79,7 @@ def events_query(
         Query(ge=0, le=30, description="Long poll: wait up to this many seconds (JSON)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Long poll: at most this many.")] = 500,
-    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    last_event_id: LastEventId = None,
 ) -> EventsQuery:
     """The query of an events route (a FastAPI dependency); see `resume_after`."""
     return EventsQuery(resume_after(last_event_id, after), wait, limit)

@@ -27,6 +27,7 @@ SUITES = (
     "forward_test",
     "universe",
     "research",
+    "uploads",
 )
 
 

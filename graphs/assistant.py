@@ -61,9 +61,23 @@ TOOLS_OF = {
         "search_research",
         "save_idea",
         "propose_ideas",
+        "asset_statistics",
     ),
-    "optimizer": ("optimize_portfolio", "efficient_frontier", "backtest_strategy"),
-    "risk_manager": ("portfolio_risk_report", "optimize_portfolio"),
+    "optimizer": (
+        "optimize_portfolio",
+        "efficient_frontier",
+        "backtest_strategy",
+        "backtest_weights",
+        "compare_portfolios",
+    ),
+    "risk_manager": (
+        "portfolio_risk_report",
+        "optimize_portfolio",
+        "stress_test",
+        "loss_probability",
+        "compare_portfolios",
+        "asset_statistics",
+    ),
 }
 """The tools each specialist may use in the chat."""
 
@@ -256,11 +270,16 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
     emit_node_started("optimizer")
     outcome = draft_deployment(state["messages"], config, settings_of(config), memory_of(config))
     owner = owner_of(config)
-    refused = deployment_refusal(state.get("last_run"), outcome.decision, owner)
+    decision = outcome.decision
+    built = list(state.get("portfolios") or {})
+    if decision.source == "last_run" and not (state.get("last_run") or {}).get("best") and built:
+        # no search winner in the thread: "deploy it" is the portfolio built last
+        decision = decision.model_copy(update={"source": "portfolio", "portfolio_id": built[-1]})
+    refused = deployment_refusal(state.get("last_run"), decision, owner)
     if refused is not None:
         return {"deployment": None, "tokens": outcome.tokens, "messages": [AIMessage(refused)]}
     assert owner is not None
-    proposal = deployment_proposal(state.get("last_run"), outcome.decision, owner)
+    proposal = deployment_proposal(state.get("last_run"), decision, owner)
     if isinstance(proposal, str):
         return {"deployment": None, "tokens": outcome.tokens, "messages": [AIMessage(proposal)]}
     return {"deployment": proposal, "tokens": outcome.tokens}

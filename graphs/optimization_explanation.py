@@ -65,7 +65,8 @@ def _hedging(state: OptimizationState) -> dict[str, Any] | None:
 
     `comparison`: the winner and the same config without its overlay on the same paths
     (`quant.hedging.hedge_comparison`; None for an unhedged winner); `tradeoff`: the unhedged
-    trial closest to the limits beside the cheapest hedged trials that meet them, in `scenario`;
+    trial closest to the limits beside the cheapest hedged trials that meet them (all-cash ones
+    left out), and the winner, in `scenario`;
     `required`: the risk manager's requirement of a hedge (round, constraint, reason) or None."""
     chosen = state["chosen"]
     assert chosen is not None
@@ -89,7 +90,7 @@ def _hedging(state: OptimizationState) -> dict[str, Any] | None:
         "n_hedged_feasible": sum(bool(t["feasible"]) for t in hedged),
         "scenario": scenario,
         "comparison": comparison,
-        "tradeoff": hedge_tradeoff(trials, scenario),
+        "tradeoff": hedge_tradeoff(trials, scenario, winner=int(chosen["trial"])),
         "required": state.get("hedge_required"),
         "limits": request.risk_limits.limits(),
         "units": "hedge_premium, hedge_payoff, hedge_carry (premium - payoff): fractions of "

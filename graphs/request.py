@@ -32,6 +32,7 @@ from quant import SearchSpace, SearchSpaceError
 from quant.limits import LimitValues
 from quant.metrics import HEDGE_METRICS, PATH_METRICS
 from quant.options import ImpliedVolModel
+from quant.problems import Problem, field_of, problem_of
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
 from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
@@ -59,9 +60,6 @@ MAX_SCENARIO_CELLS = 60_000_000
 MIN_HISTORY_DAYS = 252
 """Fewest trading days between start and end: a year, to identify the market regimes."""
 
-Problem = tuple[str, str]
-"""(field path, what is wrong with it)."""
-
 
 class RequestProblems(ValueError):
     """Every problem of a request that cannot run, each on its field path."""
@@ -81,7 +79,7 @@ def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
         if isinstance(cause, RequestProblems):
             problems.extend((".".join([*loc, field]), problem) for field, problem in cause.problems)
         else:
-            problems.append((".".join(loc), str(err.get("msg", "invalid"))))
+            problems.append((field_of(err), problem_of(err)))
     return problems
 
 
@@ -229,6 +227,17 @@ class OptimizationRequest(BaseModel):
             name = str(exc).split(":", 1)[0]
             field = f"search_space.{name}" if name in self.search_space else "search_space"
             return [(field, str(exc))]
+        if not space.names:
+            given = ", ".join(f"{k} {v}" for k, v in space.fixed.items()) or "nothing"
+            return [
+                (
+                    "search_space",
+                    f"every field is fixed ({given}; the fields it does not name at their "
+                    "defaults), so there is nothing to search: give at least one field a range "
+                    "({'low': ..., 'high': ...}) or choices, or leave search_space out for the "
+                    "default search",
+                )
+            ]
         hedged = set(space.values_of("overlay")) - {"none"}
         costs = sorted(set(self.objective) & set(HEDGE_METRICS))
         if costs and not hedged:

@@ -181,6 +181,10 @@ class JobRunner:
             thread.start()
             self._threads.append(thread)
 
+    def live_workers(self) -> int:
+        """How many background worker threads are running now."""
+        return sum(thread.is_alive() for thread in self._threads)
+
     def wake(self) -> None:
         """Have idle background workers look for pending jobs now (after a submission)."""
         for worker in self._workers:

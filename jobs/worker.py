@@ -146,6 +146,17 @@ class _Lease:
             return self.refresh()
         return False
 
+    def record_error(self, error: str) -> None:
+        """Keep the failure of the attempt that just ended with the job (a heartbeat carrying
+        it): the worker that gives up on the job, this one or another after a takeover, then
+        states the cause. A store that cannot take the write leaves it to this process."""
+        try:
+            self.store.heartbeat(
+                self.owner, self.job_id, self.worker_id, self.lease_seconds, error=error
+            )
+        except (ConflictError, NotFoundError, StoreUnavailableError) as exc:
+            log.warning("job %s: could not record the attempt's failure: %s", self.job_id, exc)
+
     def progress(self, done: int, total: int | None) -> None:
         """`ctx.progress`: kept for the next heartbeat; written now unless written < 0.2 s ago."""
         self._progress = (done, total)
@@ -253,6 +264,9 @@ class Worker:
         ticks = settings.jobs.ticks if settings is not None else []
         self.ticks = tuple(kind for kind in ticks if kind in self.handlers)
         self._ticked: datetime | None = None
+        self._unrecorded: dict[tuple[str, str], str] = {}
+        """(owner, job id) -> the failure this worker could not record (the store refused the
+        write): recorded before this worker claims anything else."""
 
     def options(self) -> WorkerOptions:
         """This worker's options, to start another worker like it."""
@@ -307,13 +321,31 @@ class Worker:
         worker; None if nothing was runnable.
 
         Raises `StoreUnavailableError` when the store cannot be reached to claim, or to record
-        a failure (the job then stays `running` without a result until its lease expires).
+        a failure (the job then stays `running` without a result until this worker records the
+        failure at a later call, or, if it never does, until another worker takes it over once
+        its lease expired and gives up stating the cause the last attempt recorded).
         """
+        self._record_failures()
         self._tick()
         job = self.claim_next()
         if job is None:
             return None
         return self.run_claimed(job)
+
+    def _record_failures(self) -> None:
+        """Record the failures this worker decided but could not write (`StoreUnavailableError`
+        while the store still refuses): a job that gave up stays running only until the store
+        takes writes again, and ends failed with its real cause. A job another worker took over
+        meanwhile (or that was cancelled) is no longer this worker's to fail."""
+        for (owner, job_id), reason in list(self._unrecorded.items()):
+            try:
+                self.store.transition(
+                    owner, job_id, ["running"], "failed", error=reason, worker=self.worker_id
+                )
+                log.warning("job %s failed: %s", job_id, reason)
+            except (ConflictError, NotFoundError):
+                pass
+            del self._unrecorded[(owner, job_id)]
 
     def wake(self) -> None:
         """Look for work now instead of at the end of the idle wait (e.g. a job was submitted)."""
@@ -370,7 +402,8 @@ class Worker:
         last_error: str | None = None
         while True:
             if job.attempts > self.max_attempts:
-                why = last_error or "the worker running it stopped before finishing"
+                # the cause an earlier attempt recorded on the job, whichever worker ran it
+                why = last_error or job.error or "the worker running it stopped before finishing"
                 return self._fail(job, lease, f"gave up after {self.max_attempts} attempts: {why}")
             handler = self.handlers.get(job.kind)
             if handler is None:
@@ -406,6 +439,7 @@ class Worker:
                 last_error = describe(exc)
                 if lease.stopped.is_set():
                     return self._stopped(job, lease)
+                lease.record_error(last_error)
                 if job.attempts >= self.max_attempts:
                     reason = f"{last_error} (gave up after {job.attempts} attempts)"
                     return self._fail(job, lease, reason)
@@ -442,9 +476,10 @@ class Worker:
             lease._mark(exc.current if isinstance(exc.current, Job) else None)
             return self._stopped(job, lease)
         except StoreUnavailableError as exc:
+            self._unrecorded[(job.owner, job.id)] = reason
             raise StoreUnavailableError(
                 f"job {job.id} failed ({reason}) but the failure could not be recorded: {exc}; "
-                "it stays running without a result until its lease expires"
+                "this worker records it once the store takes writes again"
             ) from exc
         log.warning("job %s failed: %s", job.id, reason)
         return WorkOutcome(job.id, job.owner, "failed", failed.attempts, reason)

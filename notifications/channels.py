@@ -8,11 +8,11 @@ password). Channels do not retry; the `Notifier` does.
 
 from __future__ import annotations
 
+import http.client
 import json
 import smtplib
+import socket
 import ssl
-import urllib.error
-import urllib.request
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Literal, Protocol
@@ -22,6 +22,12 @@ import botocore.exceptions
 from botocore.config import Config
 
 from notifications.messages import Notification
+from notifications.outbound import (
+    Target,
+    UnresolvedDestinationError,
+    UnsafeDestinationError,
+    WebhookPolicy,
+)
 from settings.config import Settings
 
 ChannelName = Literal["email", "webhook"]
@@ -203,36 +209,113 @@ class SesChannel:
 
 _TRANSIENT_HTTP_STATUSES = {408, 425, 429}
 
+REPLY_BYTES = 65_536
+"""The most of a webhook's reply that is read (its body is not used)."""
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to `host` made to the checked `address` (no second lookup)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """An HTTPS connection to the checked `address` whose certificate must name `host`."""
+
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self.address = address
+        self.tls = context
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self.address, self.port), self.timeout)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.host)
+        except BaseException:
+            raw.close()
+            raise
+
 
 class WebhookChannel:
     """Slack-compatible incoming webhooks: POST `{"text": subject, blank line, body}` as JSON.
-    Any 2xx reply is a delivery; 408, 425, 429, 5xx and connection errors are transient, other
-    replies permanent. Only http and https addresses are accepted."""
 
-    def __init__(self, *, timeout: float = 10.0) -> None:
+    Every delivery checks the address against `policy` first (`notifications.outbound`: https,
+    no credentials, public hosts; the host resolved now) and connects to an address it checked,
+    with certificates checked against `tls_context` (default: the system's trusted CAs).
+    Redirects are not followed (a 3xx is a permanent failure); each connect, send and read waits
+    at most `timeout` seconds; at most `REPLY_BYTES` of the reply are read. Any 2xx reply is a
+    delivery; 408, 425, 429, 5xx, connection errors and a host that does not resolve are
+    transient; an address the policy refuses and other replies are permanent."""
+
+    def __init__(
+        self,
+        *,
+        policy: WebhookPolicy | None = None,
+        timeout: float = 5.0,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.policy = policy or WebhookPolicy()
         self.timeout = timeout
+        self.tls_context = tls_context or ssl.create_default_context()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookChannel:
-        return cls(timeout=settings.notifications.timeout)
+        return cls(
+            policy=WebhookPolicy.from_settings(settings),
+            timeout=settings.notifications.webhook_timeout,
+        )
 
     def send(self, notification: Notification, address: str) -> None:
-        if not address.startswith(("https://", "http://")):
-            raise PermanentDeliveryError("webhook address must be an http(s) URL")
-        request = urllib.request.Request(
-            address,
-            data=json.dumps({"text": notification.text}).encode(),
-            headers={"Content-Type": "application/json; charset=utf-8"},
-            method="POST",
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                response.read()
-        except urllib.error.HTTPError as exc:
-            transient = exc.code in _TRANSIENT_HTTP_STATUSES or exc.code >= 500
-            raise (TransientDeliveryError if transient else PermanentDeliveryError)(
-                f"webhook replied HTTP {exc.code} {exc.reason}"
-            ) from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            raise TransientDeliveryError(f"webhook unreachable: {reason}") from exc
+            target = self.policy.check(address)
+        except UnresolvedDestinationError as exc:
+            raise TransientDeliveryError(str(exc)) from exc
+        except UnsafeDestinationError as exc:
+            raise PermanentDeliveryError(f"webhook address refused: {exc}") from exc
+        body = json.dumps({"text": notification.text}).encode()
+        status, reason = self._post(target, body)
+        if 200 <= status < 300:
+            return
+        if 300 <= status < 400:
+            raise PermanentDeliveryError(
+                f"webhook replied HTTP {status} {reason}: redirects are not followed"
+            )
+        transient = status in _TRANSIENT_HTTP_STATUSES or status >= 500
+        raise (TransientDeliveryError if transient else PermanentDeliveryError)(
+            f"webhook replied HTTP {status} {reason}"
+        )
+
+    def _post(self, target: Target, body: bytes) -> tuple[int, str]:
+        """POST `body` to the first of the target's addresses that accepts a connection."""
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        failure: BaseException | None = None
+        for address in target.addresses:
+            connection = self._connection(target, address)
+            try:
+                connection.request("POST", target.path, body=body, headers=headers)
+                response = connection.getresponse()
+                response.read(REPLY_BYTES)
+                return response.status, response.reason
+            except ssl.SSLCertVerificationError as exc:
+                raise PermanentDeliveryError(
+                    f"webhook {target.host}: certificate not trusted: {exc.verify_message}"
+                ) from exc
+            except (OSError, http.client.HTTPException) as exc:
+                failure = exc
+            finally:
+                connection.close()
+        raise TransientDeliveryError(
+            f"webhook unreachable: {type(failure).__name__}: {failure}"
+        ) from failure
+
+    def _connection(self, target: Target, address: str) -> http.client.HTTPConnection:
+        if target.scheme == "https":
+            return _PinnedHTTPS(target.host, target.port, address, self.timeout, self.tls_context)
+        return _PinnedHTTP(target.host, target.port, address, self.timeout)

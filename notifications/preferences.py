@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from notifications.channels import ChannelName
 from notifications.messages import NotificationKind
+from notifications.outbound import UnsafeDestinationError, WebhookPolicy
 
 ALERT_KINDS: frozenset[NotificationKind] = frozenset(
     {
@@ -76,3 +77,17 @@ class NotificationPreferences(BaseModel):
     def destinations_for(self, kind: NotificationKind) -> list[Destination]:
         """The destinations that receive `kind`, in the order given."""
         return [d for d in self.destinations if kind in d.kinds]
+
+    def webhook_problems(self, policy: WebhookPolicy) -> list[tuple[str, str]]:
+        """What `policy` refuses of the webhook destinations, as (field path under the
+        preferences, e.g. ``destinations.0.address``, problem) pairs; [] when all pass. Called
+        when preferences are saved (a deployment, a profile); deliveries check again."""
+        problems: list[tuple[str, str]] = []
+        for i, destination in enumerate(self.destinations):
+            if destination.channel != "webhook":
+                continue
+            try:
+                policy.check(destination.address)
+            except UnsafeDestinationError as exc:
+                problems.append((f"destinations.{i}.address", str(exc)))
+        return problems

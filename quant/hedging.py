@@ -33,6 +33,10 @@ TRADEOFF_METRICS: tuple[str, ...] = ("hedge_premium", "hedge_carry", "max_drawdo
 TRADEOFF_HEDGED_ROWS = 5
 """Hedged trials a trade-off table lists (the cheapest that meet the constraints)."""
 
+INVESTED = 0.01
+"""The least average risky weight (in the table's scenario) of a trial the table counts as
+hedged: one below it sits in cash, and its overlay protects nothing."""
+
 
 def unhedged(config: StrategyConfig) -> StrategyConfig:
     """`config` without its option overlay (every other field unchanged)."""
@@ -78,20 +82,32 @@ def _row(trial: Mapping[str, Any], config: StrategyConfig, scenario: str) -> dic
 
 
 def hedge_tradeoff(
-    trials: Sequence[tuple[Mapping[str, Any], StrategyConfig]], scenario: str
+    trials: Sequence[tuple[Mapping[str, Any], StrategyConfig]],
+    scenario: str,
+    winner: int | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the hedged-vs-unhedged trade-off among a search's trials.
 
     `trials`: (trial row, its config) pairs; a row holds `trial`, `objective`, `feasible`,
     `violation` and the `"<scenario>.<metric>"` path means. The first row is the unhedged
     trial closest to feasibility (smallest `violation`, then best objective, then first trial),
-    when there is one; then up to `TRADEOFF_HEDGED_ROWS` feasible hedged trials, cheapest
-    first (lowest `hedge_premium` in `scenario`, then best objective). Each row gives the
-    trial, whether it is hedged, the overlay fields it reads, its objective and feasibility, and
-    `TRADEOFF_METRICS` in `scenario`.
+    when there is one; then up to `TRADEOFF_HEDGED_ROWS` feasible hedged trials that hedge
+    something (invested in the risky sleeve: average weight at least `INVESTED` in `scenario`,
+    and paying a premium; an all-cash trial's overlay buys nothing and is never "the cheapest
+    hedge"), cheapest first (lowest `hedge_premium` in `scenario`, then best objective); last,
+    the trial number `winner` when it is not among them, so the table always shows the winner.
+    Each row gives the trial, whether it is hedged, the overlay fields it reads, its objective
+    and feasibility, and `TRADEOFF_METRICS` in `scenario`.
     """
     bare = [(t, c) for t, c in trials if not c.has_overlay]
-    hedged = [(t, c) for t, c in trials if c.has_overlay and t["feasible"]]
+    hedged = [
+        (t, c)
+        for t, c in trials
+        if c.has_overlay
+        and t["feasible"]
+        and t.get(f"{scenario}.average_weight", 1.0) >= INVESTED
+        and t[f"{scenario}.hedge_premium"] > 0.0
+    ]
     rows: list[dict[str, Any]] = []
     if bare:
         t, c = min(bare, key=lambda tc: (tc[0]["violation"], -tc[0]["objective"], tc[0]["trial"]))
@@ -107,6 +123,9 @@ def hedge_tradeoff(
         rows.append(_row(t, c, scenario))
         if len(seen) == TRADEOFF_HEDGED_ROWS:
             break
+    shown = {row["trial"] for row in rows}
+    if winner is not None and winner not in shown:
+        rows += [_row(t, c, scenario) for t, c in trials if int(t["trial"]) == winner][:1]
     return rows
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import groupby
 
-from research.parsing import Block
+from research.parsing import Block, TooManyChunksError
 
 CHUNK_CHARS = 800
 """Target (and largest) chunk length in characters."""
@@ -72,12 +72,23 @@ def _reference(block: Block, pieces: list[_Piece]) -> dict[str, str | int]:
 
 
 def chunk_blocks(
-    blocks: Iterable[Block], size: int = CHUNK_CHARS, overlap: int = OVERLAP_CHARS
+    blocks: Iterable[Block],
+    size: int = CHUNK_CHARS,
+    overlap: int = OVERLAP_CHARS,
+    *,
+    max_chunks: int | None = None,
+    filename: str = "the document",
 ) -> list[Chunk]:
-    """The chunks of `blocks` (see the module docstring); `size` and `overlap` in characters."""
+    """The chunks of `blocks` (see the module docstring); `size` and `overlap` in characters.
+    `TooManyChunksError` as soon as there would be more than `max_chunks` (None: unbounded)."""
     chunks: list[Chunk] = []
 
     def emit(block: Block, pieces: list[_Piece]) -> None:
+        if max_chunks is not None and len(chunks) >= max_chunks:
+            raise TooManyChunksError(
+                f"{filename!r} makes more than {max_chunks:,} chunks, the limit "
+                "(documents_max_chunks)"
+            )
         text = "\n".join(p.text for p in pieces)
         chunks.append(Chunk(len(chunks), text, _reference(block, pieces)))
 

@@ -210,7 +210,7 @@ def _bucket(feature: str, dimensions: int) -> tuple[int, float]:
     return value % dimensions, (1.0 if (value >> 63) & 1 else -1.0)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=32_768)
 def _word_features(word: str, dimensions: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
     """Buckets and signed weights of one word: the word (weight 1) and its character 3-grams
     (together weight 1)."""

@@ -43,6 +43,7 @@ import pyarrow as pa
 
 from research.citations import cite
 from research.embeddings import Embedder, words_of
+from settings.files import private_directory
 
 SearchMode = Literal["hybrid", "bm25", "vector"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "vector")
@@ -215,7 +216,10 @@ class ResearchIndex:
 
         self.uri = uri
         self.embedder = embedder
+        self.storage_options = dict(storage_options or {})
         try:
+            if "://" not in uri:  # a local directory: owner-only (`settings.files`)
+                private_directory(uri)
             self._db = lancedb.connect(uri, storage_options=dict(storage_options or {}))
         except (OSError, RuntimeError, ValueError) as exc:
             raise ResearchIndexError(f"research index at {uri}: {exc}") from exc

@@ -1,10 +1,14 @@
 """Parse an uploaded document (PDF, Excel xlsx, CSV, JSON, Markdown, plain text) into blocks of
 text that keep where they came from.
 
-`parse_document(data, filename, max_bytes=..., max_pages=...)` detects the type from the content
-(`%PDF-`, an xlsx zip) and the file name's extension, refuses what it cannot read with a
+`parse_document(data, filename, max_bytes=..., max_pages=..., ...)` detects the type from the
+content (`%PDF-`, an xlsx zip) and the file name's extension, refuses what it cannot read with a
 `DocumentError` subclass saying why, and returns a `ParsedDocument` whose blocks
-`research.chunking.chunk_blocks` packs into chunks. A block's `where` is its container (a PDF
+`research.chunking.chunk_blocks` packs into chunks. The limits stop a file that expands beyond
+them as soon as it does, before the rest is read: a workbook's uncompressed size (its zip
+directory, before anything is inflated), its sheets' declared size, then the rows and cells read,
+and the text kept (see `Budget`). Untrusted files are parsed in a child process with a memory
+and a time limit (`research.parser_pool`). A block's `where` is its container (a PDF
 page, a sheet, a Markdown section, a JSON top-level key); `span`, `first` and `last` give the
 rows or lines it covers when the format has them (1-based, inclusive, as in the file).
 """
@@ -63,6 +67,26 @@ class TooManyPagesError(DocumentError):
     """A PDF with more pages than the limit."""
 
 
+class ExpandsTooLargeError(DocumentTooLargeError):
+    """A compressed file (a workbook) that expands beyond the limit: a zip bomb."""
+
+
+class TooManyRowsError(DocumentTooLargeError):
+    """More rows (sheet and CSV rows, JSON values) or spreadsheet cells than the limit."""
+
+
+class TooMuchTextError(DocumentTooLargeError):
+    """More text than the chunks a document may have can hold."""
+
+
+class TooManyChunksError(DocumentTooLargeError):
+    """More chunks than a document may have."""
+
+
+class TooSlowDocumentError(DocumentError):
+    """A file that takes longer than the time limit to read."""
+
+
 class CorruptDocumentError(DocumentError):
     """The content does not parse as the kind it claims (or is not UTF-8 text)."""
 
@@ -102,21 +126,29 @@ class ParsedDocument:
     blocks: tuple[Block, ...]
 
 
-def detect_kind(data: bytes, filename: str) -> DocumentKind:
+def detect_kind(data: bytes, filename: str, max_expanded_bytes: int | None = None) -> DocumentKind:
     """The kind of `data`: the content decides for PDF (`%PDF-`) and xlsx (a zip holding
     `xl/workbook.xml`), the file name's extension for the text kinds. `UnsupportedDocumentError`
     for anything else; `CorruptDocumentError` when the name claims a PDF or xlsx the content is
-    not; `EncryptedDocumentError` for a password-protected xlsx."""
+    not; `EncryptedDocumentError` for a password-protected xlsx; `ExpandsTooLargeError` for a
+    zip whose members expand to more than `max_expanded_bytes` (read from its directory, before
+    anything is inflated; the zip reader stops each member at its declared size)."""
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     claimed = _EXTENSIONS.get(extension)
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+            members = zipfile.ZipFile(io.BytesIO(data)).infolist()
         except (zipfile.BadZipFile, ValueError) as exc:
             raise CorruptDocumentError(f"{filename!r} is a damaged zip archive") from exc
-        if "xl/workbook.xml" in names:
+        expanded = sum(member.file_size for member in members)
+        if max_expanded_bytes is not None and expanded > max_expanded_bytes:
+            raise ExpandsTooLargeError(
+                f"{filename!r} expands to {expanded:,} bytes, more than the limit of "
+                f"{max_expanded_bytes:,} bytes (documents_max_expanded_bytes)"
+            )
+        if "xl/workbook.xml" in {member.filename for member in members}:
             return "xlsx"
         raise UnsupportedDocumentError(
             f"{filename!r} is a zip archive but not an Excel workbook (xlsx)"
@@ -139,27 +171,93 @@ def detect_kind(data: bytes, filename: str) -> DocumentKind:
     return claimed
 
 
-def parse_document(data: bytes, filename: str, *, max_bytes: int, max_pages: int) -> ParsedDocument:
+@dataclass
+class Budget:
+    """What a document may still hold while it is read: rows (sheet and CSV rows, JSON values;
+    `max_rows`), spreadsheet cells, empty ones included (`max_cells`), and characters of text
+    kept (`max_chars`); None: unbounded. Each limit names its setting in its refusal."""
+
+    filename: str
+    max_rows: int | None = None
+    max_cells: int | None = None
+    max_chars: int | None = None
+    rows: int = 0
+    cells: int = 0
+    chars: int = 0
+
+    def row(self, cells: int = 0) -> None:
+        """Count one row of `cells` cells (`TooManyRowsError` past a limit)."""
+        self.rows += 1
+        self.cells += cells
+        self._check(self.rows, self.cells)
+
+    def declared(self, rows: int, cells: int) -> None:
+        """Refuse a sheet whose declared size (`rows` rows, `cells` cells) would already go past
+        a limit, before any of it is read."""
+        self._check(self.rows + rows, self.cells + cells)
+
+    def _check(self, rows: int, cells: int) -> None:
+        if self.max_rows is not None and rows > self.max_rows:
+            raise TooManyRowsError(
+                f"{self.filename!r} has more than {self.max_rows:,} rows or values, the limit "
+                "(documents_max_rows)"
+            )
+        if self.max_cells is not None and cells > self.max_cells:
+            raise TooManyRowsError(
+                f"{self.filename!r} has more than {self.max_cells:,} spreadsheet cells, the "
+                "limit (documents_max_cells)"
+            )
+
+    def text(self, block: Block) -> Block:
+        """Count the block's text (`TooMuchTextError` past `max_chars`); the block."""
+        self.chars += len(block.text)
+        if self.max_chars is not None and self.chars > self.max_chars:
+            raise TooMuchTextError(
+                f"{self.filename!r} holds more than {self.max_chars:,} characters of text, more "
+                "than a document's chunks may hold (documents_max_chunks)"
+            )
+        return block
+
+
+def parse_document(
+    data: bytes,
+    filename: str,
+    *,
+    max_bytes: int,
+    max_pages: int,
+    max_expanded_bytes: int | None = None,
+    max_rows: int | None = None,
+    max_cells: int | None = None,
+    max_chars: int | None = None,
+) -> ParsedDocument:
     """Parse `data` (the file named `filename`) into blocks. Refuses, with a `DocumentError`
     subclass: more than `max_bytes` bytes, an empty file, an unsupported, corrupt or encrypted
-    one, a PDF of more than `max_pages` pages, and a file without any text."""
+    one, a PDF of more than `max_pages` pages, a workbook whose parts expand to more than
+    `max_expanded_bytes`, more rows or cells than `max_rows` / `max_cells` or more text than
+    `max_chars` (see `Budget`; None: unbounded), and a file without any text."""
     if len(data) > max_bytes:
         raise DocumentTooLargeError(f"{filename!r} is larger than the limit of {max_bytes} bytes")
     if not data.strip():
         raise EmptyDocumentError(f"{filename!r} is empty")
-    kind = detect_kind(data, filename)
+    kind = detect_kind(data, filename, max_expanded_bytes)
+    budget = Budget(filename, max_rows, max_cells, max_chars)
     pages: int | None = None
+    found: Iterator[Block]
     if kind == "pdf":
-        pages, blocks = _pdf(data, filename, max_pages)
+        pages, found = _pdf(data, filename, max_pages)
     elif kind == "xlsx":
-        blocks = _xlsx(data, filename)
+        found = _xlsx(data, filename, budget)
     else:
         text = _utf8(data, filename)
         parser = {"csv": _csv, "json": _json, "markdown": _markdown, "text": _text}[kind]
-        blocks = list(parser(text, filename))
-    blocks = [b for b in blocks if b.text.strip()]
+        found = parser(text, filename, budget)
+    blocks = [budget.text(b) for b in found if b.text.strip()]
     if not blocks:
-        raise EmptyDocumentError(f"{filename!r} has no text to keep")
+        raise EmptyDocumentError(
+            f"{filename!r} has no extractable text (scanned pages need OCR, not supported)"
+            if kind == "pdf"
+            else f"{filename!r} has no text to keep"
+        )
     return ParsedDocument(kind, MEDIA_TYPES[kind], pages, tuple(blocks))
 
 
@@ -185,35 +283,37 @@ def _paragraphs(text: str) -> Iterator[tuple[str, int, int]]:
             start = None
 
 
-def _pdf(data: bytes, filename: str, max_pages: int) -> tuple[int, list[Block]]:
+_PDF_ERRORS = (ValueError, KeyError, TypeError, AttributeError, OSError)
+"""What pypdf raises on a damaged file besides its own `PyPdfError`."""
+
+
+def _pdf(data: bytes, filename: str, max_pages: int) -> tuple[int, Iterator[Block]]:
+    """The page count and the paragraphs of a PDF, page by page (read as they are used)."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
+    damaged = (PyPdfError, *_PDF_ERRORS)
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise EncryptedDocumentError(
-                f"{filename!r} is an encrypted PDF: remove the password first"
-            )
-        count = len(reader.pages)
-        if count > max_pages:
-            raise TooManyPagesError(
-                f"{filename!r} has {count} pages; the limit is {max_pages} pages"
-            )
-        blocks = [
-            Block(paragraph, {"page": number})
-            for number, page in enumerate(reader.pages, start=1)
-            for paragraph, _, _ in _paragraphs(page.extract_text() or "")
-        ]
-    except DocumentError:
-        raise
-    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        encrypted = reader.is_encrypted
+        count = 0 if encrypted else len(reader.pages)
+    except damaged as exc:
         raise CorruptDocumentError(f"{filename!r} is a damaged PDF: {exc}") from exc
-    if not blocks:
-        raise EmptyDocumentError(
-            f"{filename!r} has no extractable text (scanned pages need OCR, not supported)"
-        )
-    return count, blocks
+    if encrypted:
+        raise EncryptedDocumentError(f"{filename!r} is an encrypted PDF: remove the password first")
+    if count > max_pages:
+        raise TooManyPagesError(f"{filename!r} has {count} pages; the limit is {max_pages} pages")
+
+    def paragraphs() -> Iterator[Block]:
+        for number in range(count):
+            try:
+                text = reader.pages[number].extract_text() or ""
+            except damaged as exc:
+                raise CorruptDocumentError(f"{filename!r} is a damaged PDF: {exc}") from exc
+            for paragraph, _, _ in _paragraphs(text):
+                yield Block(paragraph, {"page": number + 1})
+
+    return count, paragraphs()
 
 
 def _cell(value: Any) -> str:
@@ -221,12 +321,14 @@ def _cell(value: Any) -> str:
 
 
 def _rows_as_lines(
-    rows: Iterator[tuple[int, list[str]]], where: dict[str, str | int]
+    rows: Iterator[tuple[int, list[str]]], where: dict[str, str | int], budget: Budget
 ) -> Iterator[Block]:
     """Blocks of one line per data row, `"header: value; ..."` (empty cells left out); the first
-    non-empty row is the header (a column without one is named by its position)."""
+    non-empty row is the header (a column without one is named by its position). Every row read
+    counts against `budget`, empty ones included."""
     header: list[str] | None = None
     for number, cells in rows:
+        budget.row(len(cells))
         if not any(cells):
             continue
         if header is None:
@@ -239,32 +341,39 @@ def _rows_as_lines(
         yield Block("; ".join(pairs), where, "rows", number, number)
 
 
-def _xlsx(data: bytes, filename: str) -> list[Block]:
+def _xlsx(data: bytes, filename: str, budget: Budget) -> Iterator[Block]:
     from openpyxl import load_workbook
 
-    blocks: list[Block] = []
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        try:
-            for sheet in workbook.worksheets:
-                rows = (
-                    (number, [_cell(v) for v in values])
-                    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
-                )
-                blocks += _rows_as_lines(rows, {"sheet": sheet.title})
-        finally:
-            workbook.close()
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook (read lazily)
+    except MemoryError:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
         raise CorruptDocumentError(f"{filename!r} is a damaged xlsx workbook: {exc}") from exc
-    return blocks
-
-
-def _csv(text: str, filename: str) -> Iterator[Block]:
     try:
-        rows = [(n, [c.strip() for c in r]) for n, r in enumerate(csv.reader(io.StringIO(text)), 1)]
+        for sheet in workbook.worksheets:
+            rows_declared, columns_declared = sheet.max_row, sheet.max_column  # <dimension>
+            if isinstance(rows_declared, int) and isinstance(columns_declared, int):
+                budget.declared(rows_declared, rows_declared * columns_declared)
+            rows = (
+                (number, [_cell(v) for v in values])
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+            )
+            yield from _rows_as_lines(rows, {"sheet": sheet.title}, budget)
+    except (DocumentError, MemoryError):
+        raise
+    except Exception as exc:  # read lazily: a damaged part shows while rows are read
+        raise CorruptDocumentError(f"{filename!r} is a damaged xlsx workbook: {exc}") from exc
+    finally:
+        workbook.close()
+
+
+def _csv(text: str, filename: str, budget: Budget) -> Iterator[Block]:
+    rows = ((n, [c.strip() for c in r]) for n, r in enumerate(csv.reader(io.StringIO(text)), 1))
+    try:
+        yield from _rows_as_lines(rows, {}, budget)
     except csv.Error as exc:
         raise CorruptDocumentError(f"{filename!r} is not valid CSV: {exc}") from exc
-    return _rows_as_lines(iter(rows), {})
 
 
 def _flatten(value: Any, path: str) -> Iterator[str]:
@@ -279,7 +388,7 @@ def _flatten(value: Any, path: str) -> Iterator[str]:
         yield f"{path}: {json.dumps(value, ensure_ascii=False)}"
 
 
-def _json(text: str, filename: str) -> Iterator[Block]:
+def _json(text: str, filename: str, budget: Budget) -> Iterator[Block]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -292,13 +401,14 @@ def _json(text: str, filename: str) -> Iterator[Block]:
         tops = [("", document)]
     for key, value in tops:
         for line in _flatten(value, key):
+            budget.row()
             yield Block(line, {"key": key})
 
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
-def _markdown(text: str, filename: str) -> Iterator[Block]:
+def _markdown(text: str, filename: str, budget: Budget) -> Iterator[Block]:
     """Paragraphs under their nearest heading (`{"section": heading}`); text before the first
     heading is in the section `""`. A heading line is kept as the first line of its section."""
     section = ""
@@ -314,6 +424,6 @@ def _markdown(text: str, filename: str) -> Iterator[Block]:
         lines = [line]
 
 
-def _text(text: str, filename: str) -> Iterator[Block]:
+def _text(text: str, filename: str, budget: Budget) -> Iterator[Block]:
     for paragraph, first, last in _paragraphs(text):
         yield Block(paragraph, {}, "lines", first, last)

@@ -17,14 +17,21 @@ import logging
 from datetime import UTC, datetime
 from pathlib import PurePosixPath, PureWindowsPath
 
-from research.chunking import Chunk, chunk_blocks
+from quant.problems import strip_controls
+from research.chunking import CHUNK_CHARS
 from research.index import ResearchIndex, chunks_of
-from research.parsing import parse_document
+from research.parser_pool import ChunkedFile, ParseLimits, ParserPool, parser_pool
+from research.parsing import DocumentTooLargeError
 from settings import Settings
 from store import Document, DocumentChunk, Store
 from store.documents import MAX_NAME_CHARS
 
 log = logging.getLogger("stratigos.documents")
+
+
+class OwnerChunksError(DocumentTooLargeError):
+    """The owner's documents would hold more chunks than `documents.max_owner_chunks`."""
+
 
 PREVIEW_CHUNKS = 10
 """How many first chunks a document's summary shows the references of."""
@@ -32,25 +39,55 @@ PREVIEW_CHUNKS = 10
 
 def document_name(filename: str | None) -> str:
     """The name a document is stored under: the file name without any directory (a browser
-    may send a Windows path), at most `MAX_NAME_CHARS` characters; "document" if none."""
-    base = PureWindowsPath(PurePosixPath(filename or "").name).name.strip()
+    may send a Windows path) and without control or bidirectional-override characters
+    (`quant.problems.strip_controls`), at most `MAX_NAME_CHARS` characters; "document" if
+    none."""
+    base = strip_controls(PureWindowsPath(PurePosixPath(filename or "").name).name).strip()
     return (base or "document")[:MAX_NAME_CHARS]
+
+
+def parse_limits(settings: Settings) -> ParseLimits:
+    """What one file may be, from the settings' `documents` group (docs/security.md)."""
+    documents = settings.documents
+    return ParseLimits(
+        max_bytes=documents.max_bytes,
+        max_pages=documents.max_pages,
+        max_expanded_bytes=documents.max_expanded_bytes,
+        max_rows=documents.max_rows,
+        max_cells=documents.max_cells,
+        max_chars=documents.max_chunks * CHUNK_CHARS,  # more text makes more chunks
+        max_chunks=documents.max_chunks,
+    )
 
 
 def chunked_document(
     settings: Settings, filename: str | None, data: bytes
-) -> tuple[str, str, list[Chunk], int | None]:
-    """Parse and chunk `data` (the file `filename`) within the settings' limits
-    (`documents_max_bytes`, `documents_max_pages`): its stored name, media type, chunks and
-    page count (PDFs). A `DocumentError` subclass says why a file is refused."""
+) -> tuple[str, ChunkedFile]:
+    """Parse and chunk `data` (the file `filename`) within the settings' limits, in a child
+    process of the settings' parser pool (`research.parser_pool`): its stored name and the file
+    read. A `DocumentError` subclass says why a file is refused."""
     name = document_name(filename)
-    parsed = parse_document(
-        data,
-        name,
-        max_bytes=settings.documents.max_bytes,
-        max_pages=settings.documents.max_pages,
+    return name, _pool(settings).parse(data, name, parse_limits(settings))
+
+
+def _pool(settings: Settings) -> ParserPool:
+    documents = settings.documents
+    return parser_pool(
+        documents.parse_workers, documents.parse_memory_bytes, documents.parse_seconds
     )
-    return name, parsed.media_type, chunk_blocks(parsed.blocks), parsed.pages
+
+
+def _check_owner_room(store: Store, settings: Settings, owner: str, adding: int) -> None:
+    """`OwnerChunksError` when `adding` chunks would take the owner's documents past
+    `documents.max_owner_chunks` (checked before the file is read, then with its count)."""
+    limit = settings.documents.max_owner_chunks
+    held = sum(d.chunk_count for d in store.list_documents(owner))
+    if held + adding > limit:
+        raise OwnerChunksError(
+            f"your documents hold {held:,} chunks; {'adding this one' if adding else 'more'} "
+            f"would pass the limit of {limit:,} per owner (documents_max_owner_chunks): delete "
+            "documents first"
+        )
 
 
 def add_document(
@@ -61,15 +98,21 @@ def add_document(
     filename: str | None,
     data: bytes,
 ) -> Document:
-    """Parse, chunk and embed `data`, store it as `owner`'s document and index it.
+    """Parse, chunk and embed `data`, store it as `owner`'s document and index it (reading and
+    indexing in a child process of the settings' parser pool; embedding here).
 
-    A `DocumentError` subclass (nothing stored) says why a file is refused; a `StoreError` or a
-    `ResearchIndexError` means nothing is listed or searchable either."""
-    name, media_type, chunks, pages = chunked_document(settings, filename, data)
+    A `DocumentError` subclass (nothing stored) says why a file is refused, including an
+    owner whose documents would hold more chunks than allowed (`OwnerChunksError`); a
+    `StoreError` or a `ResearchIndexError` means nothing is listed or searchable either."""
+    _check_owner_room(store, settings, owner, 0)
+    name, read = chunked_document(settings, filename, data)
+    _check_owner_room(store, settings, owner, len(read.chunks))
+    chunks = read.chunks
     vectors = index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
-    document = store.add_document(owner, name, media_type, data, chunks, pages)
+    document = store.add_document(owner, name, read.media_type, data, chunks, read.pages)
     try:
-        index.add(owner, chunks_of(document.id, name, document.created_at, chunks), vectors)
+        passages = chunks_of(document.id, name, document.created_at, chunks)
+        _pool(settings).index(index, owner, passages, vectors)
     except Exception:
         log.exception("indexing document %s failed; removing it", document.id)
         store.delete_document(owner, document.id)

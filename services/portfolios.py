@@ -15,11 +15,13 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
 
 from quant.errors import ConstraintError
 from quant.estimators import CovarianceMethod, MeanMethod, covariance, mean_returns
+from quant.optimizers import grouped
+from quant.optimizers.bounds import Bounds, weight_bounds
+from quant.optimizers.grouped import GroupLimit
 from quant.optimizers.hrp import LinkageMethod, hierarchical_risk_parity
 from quant.optimizers.mean_variance import (
     efficient_frontier,
@@ -43,7 +45,6 @@ many times over, and the numbers stop meaning anything."""
 Method = Literal[
     "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"
 ]
-Bounds = tuple[float | np.ndarray, float | np.ndarray]
 
 __all__ = [
     "MAX_GROSS_LEVERAGE",
@@ -83,6 +84,7 @@ def build_portfolio(
     cov: pd.DataFrame,
     risk_free_rate: float = 0.0,
     bounds: Bounds = (0.0, 1.0),
+    groups: Sequence[GroupLimit] = (),
     target_return: float | None = None,
     target_volatility: float | None = None,
     budgets: pd.Series | None = None,
@@ -93,28 +95,83 @@ def build_portfolio(
     returns' correlation tree; `linkage`, `optimal_ordering`), `risk_parity` (risk contributions
     equal to `budgets`, equal by default), `min_volatility`, `max_sharpe` (against
     `risk_free_rate`), `efficient_return` (needs `target_return`) or `efficient_risk` (needs
-    `target_volatility`); the mean-variance methods keep each weight within `bounds`."""
+    `target_volatility`). Every method keeps each weight within `bounds`, and the mean-variance
+    methods each group's weight within its limits (`groups`, e.g. sectors); HRP takes no group
+    limits, and risk parity takes no limits at all (its weights follow from the risk budgets):
+    `ConstraintError` says so when its weights break one."""
+    if method in ("hrp", "risk_parity") and groups:
+        raise ConstraintError(
+            f"{method} takes no sector or group limits; min_volatility or max_sharpe keeps "
+            "each group within its limits"
+        )
     if method == "hrp":
         weights = hierarchical_risk_parity(
-            returns, linkage=linkage, optimal_ordering=optimal_ordering
+            returns, linkage=linkage, optimal_ordering=optimal_ordering, bounds=bounds
         )
     elif method == "risk_parity":
         weights = risk_parity(cov, budgets=budgets)
+        _check_within(weights, bounds)
+    elif groups:
+        weights = _grouped(method, mu, cov, groups, bounds, risk_free_rate, target_return,
+                           target_volatility)  # fmt: skip
     elif method == "min_volatility":
         weights = min_volatility(cov, bounds=bounds)
     elif method == "max_sharpe":
         weights = max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
     elif method == "efficient_return":
-        if target_return is None:
-            raise ConstraintError("efficient_return needs a target_return")
-        weights = efficient_return(mu, cov, target_return, bounds=bounds)
+        weights = efficient_return(mu, cov, _target(target_return, method), bounds=bounds)
     elif method == "efficient_risk":
-        if target_volatility is None:
-            raise ConstraintError("efficient_risk needs a target_volatility")
-        weights = efficient_risk(mu, cov, target_volatility, bounds=bounds)
+        weights = efficient_risk(mu, cov, _target(target_volatility, method), bounds=bounds)
     else:
         raise ConstraintError(f"unknown portfolio method {method!r}")
     return weights.reindex(returns.columns)
+
+
+def _target(value: float | None, method: str) -> float:
+    if value is None:
+        name = "target_return" if method == "efficient_return" else "target_volatility"
+        raise ConstraintError(f"{method} needs a {name}")
+    return value
+
+
+def _grouped(
+    method: Method,
+    mu: pd.Series,
+    cov: pd.DataFrame,
+    groups: Sequence[GroupLimit],
+    bounds: Bounds,
+    risk_free_rate: float,
+    target_return: float | None,
+    target_volatility: float | None,
+) -> pd.Series:
+    """A mean-variance `method` under group limits (`quant.optimizers.grouped`)."""
+    if method == "min_volatility":
+        return grouped.min_volatility(cov, groups, bounds=bounds)
+    if method == "max_sharpe":
+        return grouped.max_sharpe(mu, cov, groups, risk_free_rate=risk_free_rate, bounds=bounds)
+    if method == "efficient_return":
+        return grouped.efficient_return(
+            mu, cov, groups, _target(target_return, method), bounds=bounds
+        )
+    return grouped.efficient_risk(
+        mu, cov, groups, _target(target_volatility, method), bounds=bounds
+    )
+
+
+def _check_within(weights: pd.Series, bounds: Bounds) -> None:
+    """`ConstraintError` naming the assets whose risk-parity weights break their bounds."""
+    lower, upper = weight_bounds(bounds, [str(n) for n in weights.index])
+    broken = [
+        f"{name} {w:.1%}"
+        for name, w, lo, hi in zip(weights.index, weights, lower, upper, strict=True)
+        if w < lo - 1e-9 or w > hi + 1e-9
+    ]
+    if broken:
+        raise ConstraintError(
+            "risk parity takes no weight limits (its weights follow from equal risk "
+            f"contributions) and its weights break them: {', '.join(broken)}; HRP, "
+            "min_volatility or max_sharpe keep each weight within its limits"
+        )
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from notifications.outbound import WebhookPolicy
 from notifications.preferences import NotificationPreferences
 from quant.classification import (
     Classification,
@@ -48,9 +49,10 @@ from quant.classification import (
     names_category,
 )
 from quant.limits import LIMIT_METRICS, LimitValues
+from quant.problems import first_problem
 from services.errors import InputError
 from services.market_data.providers import default_universe, market_closes, sp500_assets
-from settings import get_settings
+from settings import Settings, get_settings
 from store import NotFoundError, Store
 
 RiskTolerance = Literal["conservative", "moderate", "aggressive"]
@@ -198,10 +200,8 @@ def normalize_exclusion(term: str) -> str:
 
 def _profile_problem(exc: ValidationError) -> InputError:
     """The first problem of a profile's `ValidationError` as an `InputError` on its field."""
-    err = exc.errors()[0]
-    field = ".".join(str(p) for p in err.get("loc", ())) or "profile"
-    message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    return InputError(field, message)
+    field, problem = first_problem(exc)
+    return InputError(field or "profile", problem)
 
 
 def _build(owner: str, fields: Mapping[str, Any], version: int, at: datetime | None) -> Profile:
@@ -243,27 +243,56 @@ def _stored_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+def check_webhooks(
+    preferences: NotificationPreferences, settings: Settings, field: str = "notifications"
+) -> None:
+    """Refuse (`InputError` on `<field>.destinations.<i>.address`) a webhook destination the
+    outbound policy of `settings` refuses (`notifications.outbound`): checked when preferences
+    are saved, with the host resolved now; every delivery checks again."""
+    problems = preferences.webhook_problems(WebhookPolicy.from_settings(settings))
+    if problems:
+        where, problem = problems[0]
+        raise InputError(f"{field}.{where}", problem)
+
+
 def _save(
-    store: Store, owner: str, fields: Mapping[str, Any], expected_version: int | None
+    store: Store,
+    owner: str,
+    fields: Mapping[str, Any],
+    expected_version: int | None,
+    webhooks: Settings | None,
 ) -> Profile:
+    """Save the profile of `fields`; its webhooks checked under `webhooks`' policy if given."""
     profile = _build(owner, fields, 0, None)
+    if webhooks is not None:
+        check_webhooks(profile.notifications, webhooks)
     stored = store.save_profile(owner, profile.editable(), expected_version=expected_version)
     return profile.model_copy(update={"version": stored.version, "updated_at": stored.updated_at})
 
 
 def replace_profile(
-    store: Store, owner: str, fields: Mapping[str, Any], expected_version: int | None = None
+    store: Store,
+    owner: str,
+    fields: Mapping[str, Any],
+    expected_version: int | None = None,
+    settings: Settings | None = None,
 ) -> Profile:
-    """Set every field of the owner's profile (fields left out take their defaults)."""
-    return _save(store, owner, dict(fields), expected_version)
+    """Set every field of the owner's profile (fields left out take their defaults; webhook
+    destinations pass the outbound policy of `settings`, default the process's)."""
+    return _save(store, owner, dict(fields), expected_version, settings or get_settings())
 
 
 def update_profile(
-    store: Store, owner: str, changes: Mapping[str, Any], expected_version: int | None = None
+    store: Store,
+    owner: str,
+    changes: Mapping[str, Any],
+    expected_version: int | None = None,
+    settings: Settings | None = None,
 ) -> Profile:
     """Change the fields in `changes` (a JSON merge patch: null resets a field to its default;
     `risk_limits` merge key by key, a null limit removing it); the rest stay as saved.
-    `expected_version` (0: no profile saved yet) guards against concurrent changes."""
+    `expected_version` (0: no profile saved yet) guards against concurrent changes. Changed
+    notifications pass the outbound policy of `settings` (default the process's)."""
     current = get_profile(store, owner)
     fields = current.editable()
     for name, value in changes.items():
@@ -274,7 +303,8 @@ def update_profile(
             fields.pop(name, None)
         else:
             fields[name] = value
-    return _save(store, owner, fields, expected_version)
+    webhooks = (settings or get_settings()) if "notifications" in changes else None
+    return _save(store, owner, fields, expected_version, webhooks)
 
 
 def add_exclusion(

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from settings.fields import ENV_PREFIX, errors_naming_variables
+from settings.files import private_directory
 from settings.groups.alpaca import AlpacaSettings
 from settings.groups.api import ApiSettings
 from settings.groups.bedrock import BedrockSettings
@@ -39,7 +40,7 @@ from settings.groups.models import ModelSettings
 from settings.groups.notifications import NotificationSettings
 from settings.groups.openai import OpenAISettings
 from settings.groups.research import ResearchSettings
-from settings.groups.store import StoreSettings
+from settings.groups.store import DEVELOPMENT_PEPPER, StoreSettings
 from settings.groups.tracing import TracingSettings
 from settings.sources import EnvironmentVariables, GivenArguments, SettingsFile
 
@@ -99,6 +100,13 @@ class Settings(BaseSettings):
         "columns ticker,name,sector,industry (GICS sector and sub-industry) whose rows add to, "
         "and for the same ticker replace, the shipped classification of the 20 embedded tickers; "
         "profile exclusions by sector or industry use it. Read again whenever it changes.",
+    )
+    environment: Literal["development", "production"] | None = Field(
+        default=None,
+        description="development: the built-in API key pepper is accepted and notification "
+        "webhooks may call loopback addresses over http; production: the API key pepper must be "
+        "set and webhooks reach public https hosts only. Unset: production when the store is on "
+        "AWS, else development.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
@@ -207,6 +215,24 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _pepper_outside_development(self) -> Settings:
+        store = self.store
+        built_in = store.api_key_pepper.get_secret_value() == DEVELOPMENT_PEPPER
+        if not self.is_development() and built_in and not store.api_key_pepper_secret_id:
+            raise ValueError(
+                "set STRATIGOS_STORE_API_KEY_PEPPER (a long random secret, never changed) or "
+                "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID: the built-in pepper is for local "
+                "development only (STRATIGOS_ENVIRONMENT=development)"
+            )
+        return self
+
+    def is_development(self) -> bool:
+        """True in local development: `environment`, or when unset a store other than AWS."""
+        if self.environment is not None:
+            return self.environment == "development"
+        return self.store.backend != "aws"
+
     def resolved_embedding_provider(self) -> Literal["offline", "bedrock"]:
         """`embeddings.provider` with `auto` resolved: bedrock when every role's chat model is
         on Bedrock, else offline (OpenAI-compatible chat servers bring no Bedrock embeddings:
@@ -241,9 +267,8 @@ class Settings(BaseSettings):
         return options
 
     def ensure_data_dir(self) -> Path:
-        """Create the data directory if needed and return it."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        return self.data_dir
+        """Create the data directory if needed (owner-only: `settings.files`) and return it."""
+        return private_directory(self.data_dir)
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from settings import Settings, StoreSettings, get_settings
+from settings.files import private_file
 from store.aws import boto_config
 from store.errors import StoreUnavailableError
 
@@ -49,8 +50,9 @@ def checkpointer(
     from langgraph.checkpoint.sqlite import SqliteSaver
 
     try:
-        settings.ensure_data_dir()
-        connection = sqlite3.connect(settings.checkpoint_path, check_same_thread=False)
+        connection = sqlite3.connect(
+            private_file(settings.checkpoint_path), check_same_thread=False
+        )
         connection.execute("PRAGMA journal_mode=WAL")
     except (OSError, sqlite3.Error) as exc:
         raise StoreUnavailableError(

@@ -419,8 +419,11 @@ class JobRepository(ABC):
         lease_seconds: float,
         *,
         progress: tuple[int, int | None] | None = None,
+        error: str | None = None,
     ) -> Job:
-        """Extend `worker`'s lease to now + `lease_seconds` and optionally record `progress`.
+        """Extend `worker`'s lease to now + `lease_seconds` and optionally record `progress` and
+        the `error` an attempt just failed with (kept on the running job, so that whichever
+        worker later gives up on it states the cause; a job that then succeeds drops it).
 
         `ConflictError` if the worker no longer holds the lease (another worker claimed it, or
         the job was cancelled or finished): the worker must stop.
@@ -432,6 +435,7 @@ class JobRepository(ABC):
             worker,
             lease_seconds,
             None if progress is None else check_progress(progress),
+            error,
         )
 
     @abstractmethod
@@ -442,8 +446,10 @@ class JobRepository(ABC):
         worker: str,
         lease_seconds: float,
         progress: tuple[int, int | None] | None,
+        error: str | None,
     ) -> Job:
-        """`heartbeat` after its checks: the backend's guarded update."""
+        """`heartbeat` after its checks: the backend's guarded update (`error` None leaves the
+        recorded one)."""
 
     @abstractmethod
     def release(self, owner: str, job_id: str, worker: str) -> Job:
@@ -454,8 +460,8 @@ class JobRepository(ABC):
     ) -> Job:
         """Store `result` and move the job `running` -> `succeeded` as one step.
 
-        This is the only way a job becomes `succeeded`. The result is verified first for the
-        job's kind (`check_result`; `InvalidResultError`, nothing written). Then either both
+        This is the only way a job becomes `succeeded` (an error recorded by a failed earlier
+        attempt is dropped). The result is verified first for the job's kind (`check_result`; `InvalidResultError`, nothing written). Then either both
         happen or neither: a crash or a failure (disk full, endpoint down, the database file
         deleted) leaves the job `running` with no result, never `succeeded` without one. With
         `worker`, the worker must hold the lease. `ConflictError` if the job is not running

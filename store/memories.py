@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from langgraph.store.base import BaseStore
 
 from settings import Settings, StoreSettings, get_settings
+from settings.files import private_file
 from store.aws import boto_config
 from store.errors import StoreUnavailableError
 
@@ -75,9 +76,8 @@ def memory_store(
     from langgraph.store.sqlite import SqliteStore
 
     try:
-        settings.ensure_data_dir()
         connection = sqlite3.connect(
-            memory_path(settings), check_same_thread=False, isolation_level=None
+            private_file(memory_path(settings)), check_same_thread=False, isolation_level=None
         )
         connection.execute("PRAGMA journal_mode=WAL")
         store = SqliteStore(connection)

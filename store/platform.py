@@ -34,6 +34,7 @@ from langgraph.store.base import BaseStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from settings import Settings, get_settings
+from settings.files import private_file
 from store.errors import StoreUnavailableError
 from store.memories import memory_path
 
@@ -99,7 +100,7 @@ async def _opened(
     `aiosqlite.connect`), closed after the block; `StoreUnavailableError` ("cannot open the
     `what` file …") when the file cannot be opened or set up."""
     try:
-        connection = await aiosqlite.connect(path, **connect)
+        connection = await aiosqlite.connect(private_file(path), **connect)
     except (OSError, aiosqlite.Error) as exc:
         raise StoreUnavailableError(f"cannot open the {what} file {path}: {exc}") from exc
     try:

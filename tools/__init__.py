@@ -18,6 +18,11 @@ store, seed, search runner, progress callback):
 | search_research | passages of the owner's documents, with citations |
 | save_idea | save an investment idea of the owner, priced by the numeric core |
 | propose_ideas | propose and save ideas from the regime and per-asset statistics |
+| asset_statistics | returns, volatility, beta, worst day and month, drawdown dates, correlations |
+| stress_test | a market move through beta, historical episodes, the bear case |
+| loss_probability | P[loss beyond a threshold over a horizon] per scenario |
+| backtest_weights | given weights on a rebalancing cadence with costs |
+| compare_portfolios | several portfolios in one table |
 
 The chat's memory tools (`remember_fact`, `recall_memories`, `forget_memory`) are bound to an
 owner instead: `tools.memory.memory_tools(owner, store)`.
@@ -32,6 +37,7 @@ from __future__ import annotations
 from langchain_core.tools import BaseTool
 
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
+from tools.comparisons import comparison_tools
 from tools.context import (
     FrameMarketData,
     MarketData,
@@ -45,7 +51,10 @@ from tools.ideas import idea_tools
 from tools.market import market_tools
 from tools.portfolio import portfolio_tools
 from tools.research import research_tools
+from tools.statistics import statistics_tools
 from tools.strategy import strategy_tools
+from tools.stress import stress_tools
+from tools.weight_backtests import weight_backtest_tools
 
 __all__ = [
     "TOOL_NAMES",
@@ -75,6 +84,11 @@ TOOL_NAMES: tuple[str, ...] = (
     "search_research",
     "save_idea",
     "propose_ideas",
+    "asset_statistics",
+    "stress_test",
+    "loss_probability",
+    "backtest_weights",
+    "compare_portfolios",
 )
 """Names of the tools `build_tools` returns, in that order."""
 
@@ -88,5 +102,9 @@ def build_tools(context: ToolContext | None = None) -> list[BaseTool]:
         *strategy_tools(ctx),
         *research_tools(ctx),
         *idea_tools(ctx),
+        *statistics_tools(ctx),
+        *stress_tools(ctx),
+        *weight_backtest_tools(ctx),
+        *comparison_tools(ctx),
     ]
     return tools

@@ -38,6 +38,7 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import BaseModel, Field, ValidationError
 
 from quant.errors import QuantError
+from quant.problems import field_of, problem_of
 from quant.scenarios import ScenarioSet
 from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
@@ -467,12 +468,12 @@ def format_validation_error(exc: ValidationError | Exception) -> str:
         return f"invalid arguments: {exc}"
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ())) or "arguments"
+        where = field_of(err) or "arguments"
         given = err.get("input")
         shown = repr(given)
         if len(shown) > 80:
             shown = shown[:77] + "..."
-        parts.append(f"{where}: {err.get('msg')} (got {shown})")
+        parts.append(f"{where}: {problem_of(err)} (got {shown})")
     return (
         "invalid arguments: " + "; ".join(parts) + ". Fix these arguments and call the tool again."
     )

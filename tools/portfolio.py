@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from langchain_core.tools import BaseTool
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from quant.optimizers.mean_variance import efficient_frontier as quant_efficient_frontier
 from quant.performance import portfolio_performance
@@ -23,6 +23,7 @@ from quant.risk import risk_report
 from services.portfolios import build_portfolio, estimates
 from tools.artifacts import ArtifactNotFoundError
 from tools.context import MAX_UNIVERSE, ToolContext, make_tool
+from tools.limits import weight_limits
 from tools.market import RangeArgs
 from tools.summaries import compact, iso_date, round_weights, sig
 
@@ -47,9 +48,38 @@ RISK_FREE_DESCRIPTION = (
 )
 MAX_WEIGHT_DESCRIPTION = (
     "Largest weight of any single asset, a fraction in (0, 1] (0.2 = 20%). Must be at least "
-    "1 / number of assets. Supported by the mean-variance methods (min_volatility, max_sharpe, "
-    "efficient_return, efficient_risk and the frontier), not by hrp or risk_parity. Default 1."
+    "1 / number of assets. Every method but risk_parity keeps it (risk parity's weights follow "
+    "from equal risk contributions: a cap they break is refused, saying so). Default 1."
 )
+MIN_WEIGHT_DESCRIPTION = (
+    "Smallest weight of every asset, a fraction in [0, 1) (0.02 = at least 2% in each). Kept by "
+    "every method but risk_parity. Default 0."
+)
+ASSET_LIMITS_DESCRIPTION = (
+    "Limits on named assets: {ticker: {'min': fraction, 'max': fraction}} (e.g. {'XOM': {'max': "
+    "0.1}} = at most 10% in XOM), beside max_weight and min_weight (the tighter limit holds)."
+)
+SECTOR_LIMITS_DESCRIPTION = (
+    "Limits on the total weight of a sector or industry: {term: {'min': fraction, 'max': "
+    "fraction}}, a term naming a GICS sector or sub-industry ('information technology', "
+    "'energy', 'banks'; e.g. {'energy': {'max': 0.2}}). Kept by min_volatility, max_sharpe, "
+    "efficient_return and efficient_risk; hrp and risk_parity take none."
+)
+
+
+class Limit(BaseModel):
+    """A lower and an upper limit on a weight or a sum of weights, fractions in [0, 1]."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min: float = Field(default=0.0, ge=0.0, le=1.0)
+    max: float = Field(default=1.0, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Limit:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min:g} is above max {self.max:g}")
+        return self
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,6 +122,13 @@ class OptimizeArgs(RangeArgs):
     )
     risk_free_rate: float = Field(default=0.0, ge=-0.1, le=0.5, description=RISK_FREE_DESCRIPTION)
     max_weight: float = Field(default=1.0, gt=0.0, le=1.0, description=MAX_WEIGHT_DESCRIPTION)
+    min_weight: float = Field(default=0.0, ge=0.0, lt=1.0, description=MIN_WEIGHT_DESCRIPTION)
+    asset_limits: dict[str, Limit] = Field(
+        default_factory=dict, max_length=MAX_UNIVERSE, description=ASSET_LIMITS_DESCRIPTION
+    )
+    sector_limits: dict[str, Limit] = Field(
+        default_factory=dict, max_length=20, description=SECTOR_LIMITS_DESCRIPTION
+    )
     target_return: float | None = Field(
         default=None,
         ge=-1.0,
@@ -111,11 +148,6 @@ class OptimizeArgs(RangeArgs):
             raise ValueError("method efficient_return needs target_return")
         if self.method == "efficient_risk" and self.target_volatility is None:
             raise ValueError("method efficient_risk needs target_volatility")
-        if self.method in ("hrp", "risk_parity") and self.max_weight < 1.0:
-            raise ValueError(
-                f"max_weight is not supported by {self.method}; use min_volatility or "
-                "max_sharpe, or leave max_weight at 1"
-            )
         return self
 
 
@@ -170,20 +202,21 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
     returns = context.returns(tickers, args.start, args.end)
     mu, cov = estimates(returns)
     n = returns.shape[1]
-    bounds = (0.0, float(args.max_weight))
     if args.max_weight * n < 1.0 - 1e-12:
         raise ValueError(
             f"max_weight {args.max_weight} is infeasible for {n} assets: weights capped at "
             f"{args.max_weight} sum to at most {args.max_weight * n:.4g} < 1; use max_weight >= "
             f"{1.0 / n:.4g} or more assets"
         )
+    limits = weight_limits(args, [str(c) for c in returns.columns])
     weights = build_portfolio(
         args.method,
         returns,
         mu=mu,
         cov=cov,
         risk_free_rate=args.risk_free_rate,
-        bounds=bounds,
+        bounds=limits.bounds,
+        groups=limits.groups,
         target_return=args.target_return,
         target_volatility=args.target_volatility,
     )
@@ -204,6 +237,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         "date_range": {"start": start, "end": end, "days": len(returns)},
         "units": "expected_return and volatility annualised in-sample estimates (mean x 252, "
         "sample covariance x 252); weights are fractions summing to 1",
+        **({"limits": limits.described} if limits.described else {}),
         **({"left_out": left_out} if left_out else {}),
     }
 
@@ -322,8 +356,11 @@ def portfolio_tools(context: ToolContext) -> list[BaseTool]:
             description=(
                 "Build a long-only, fully invested portfolio of the universe from its history "
                 "with one method (hrp, risk_parity, min_volatility, max_sharpe, efficient_return, "
-                "efficient_risk). Returns a portfolio_id (for portfolio_risk_report), the weights "
-                "and the in-sample annualised expected return, volatility and Sharpe ratio."
+                "efficient_risk), keeping every weight limit asked for: max_weight and "
+                "min_weight on every asset, asset_limits on named ones, sector_limits on a "
+                "sector's total. Returns a portfolio_id (for portfolio_risk_report), the weights, "
+                "the limits as applied and the in-sample annualised expected return, volatility "
+                "and Sharpe ratio; a limit the method cannot keep is refused, saying why."
             ),
             args_schema=OptimizeArgs,
             run=lambda args: optimize_portfolio(context, args),

@@ -23,6 +23,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
+from pydantic import ValidationError
+
 from execution.brokers.alpaca import alpaca_broker
 from execution.deployment import (
     MAX_CAPITAL,
@@ -36,11 +38,12 @@ from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import Schedule
 from notifications.preferences import NotificationPreferences
 from quant.data import sp500_prices
+from quant.problems import first_problem
 from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes, market_data_provider
-from services.profiles import Profile, excluded_holdings, get_profile
+from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 from trading.hedges import check_hedge
@@ -124,7 +127,7 @@ def create_deployment(
         "fire_price": _fire_price(broker, settings),
         "schedule_source": "strategy" if own_schedule else "given",
         "schedule_anchor": FIRST_FIRE if from_first_fire else "given",
-        "notifications": _preferences(profile, notifications).model_dump(mode="json"),
+        "notifications": _preferences(profile, notifications, settings).model_dump(mode="json"),
     }
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
@@ -172,20 +175,24 @@ def _check_universe(
 def _limits(limits: Mapping[str, Any] | None) -> DeploymentLimits:
     try:
         return DeploymentLimits.model_validate(dict(limits or {}))
-    except ValueError as exc:
-        raise InputError("limits", str(exc)) from None
+    except ValidationError as exc:
+        raise InputError(*first_problem(exc, "limits")) from None
 
 
 def _preferences(
-    profile: Profile, notifications: Mapping[str, Any] | None
+    profile: Profile, notifications: Mapping[str, Any] | None, settings: Settings
 ) -> NotificationPreferences:
-    """The deployment's notification preferences: those given, else the profile's."""
+    """The deployment's notification preferences: those given, else the profile's; their
+    webhooks must pass the outbound policy (`services.profiles.check_webhooks`)."""
     if notifications is None:
-        return profile.notifications
-    try:
-        return NotificationPreferences.model_validate(dict(notifications))
-    except ValueError as exc:
-        raise InputError("notifications", str(exc)) from None
+        preferences = profile.notifications
+    else:
+        try:
+            preferences = NotificationPreferences.model_validate(dict(notifications))
+        except ValidationError as exc:
+            raise InputError(*first_problem(exc, "notifications")) from None
+    check_webhooks(preferences, settings)
+    return preferences
 
 
 def calendar_of(spec: Mapping[str, Any]) -> str:

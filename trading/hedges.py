@@ -25,12 +25,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from execution.errors import BrokerError
 from execution.hedge import PHYSICAL_CLOSE_SESSIONS, options_level_needed
 from execution.rebalance import DeployedStrategy, RuleStrategy
 from execution.schedule import Schedule, trading_sessions
 from quant.options import ImpliedVolModel
+from quant.problems import first_problem
 from quant.strategy import StrategyConfig
 from services.errors import InputError
 from store import Deployment
@@ -97,8 +99,8 @@ def check_hedge(
         _check_alpaca(strategy.config, options_level, schedule)
     try:
         vol_model = ImpliedVolModel.model_validate(hedge.get("vol_model") or {})
-    except ValueError as exc:
-        raise InputError("hedge.vol_model", str(exc)) from None
+    except ValidationError as exc:
+        raise InputError(*first_problem(exc, "hedge.vol_model")) from None
     return {"underlying": underlying, "vol_model": vol_model.model_dump()}
 
 

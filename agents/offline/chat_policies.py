@@ -19,8 +19,17 @@ from langchain_core.messages import AIMessage, SystemMessage
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.grounding import quoted_answer
+from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
-from agents.offline.chat_intent import intent_of, known_tickers, user_text, window_args
+from agents.offline.chat_intent import (
+    intent_of,
+    known_tickers,
+    revises_portfolio,
+    thread_method,
+    thread_subject,
+    user_text,
+    window_args,
+)
 from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
@@ -35,6 +44,7 @@ from agents.offline.policies import (
     reply,
     tool_call,
 )
+from agents.offline.portfolio_builds import build_args, default_method, limits_note
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 
@@ -78,9 +88,11 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    if (routed := analysis_route(inp, intent)) is not None:
+        return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
     if inp.must_call_tool:
-        agent = ROUTES.get(intent.intent, "supervisor")
+        agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
         if intent.unknown_tickers or question is not None:
             agent = "supervisor"  # it names unknown tickers, or asks what the hedge is for
         elif (intent.methods and intent.asks_risk) or (
@@ -107,6 +119,18 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
     if intent.intent == "unclear":
         return reply(clarifying_question(intent))
     return reply(HELP)
+
+
+def _thread_intent(inp: PolicyInput, intent: Intent) -> str:
+    """The message's intent read with the conversation: a change to the latest portfolio
+    builds it again; a question about "them" with nothing else asked reads their market."""
+    if intent.intent in ("unclear", "market_overview", "optimize_portfolio") and (
+        revises_portfolio(inp, intent)
+    ):
+        return "optimize_portfolio"
+    if intent.intent == "unclear" and intent.refers_back and thread_subject(inp):
+        return "market_overview"
+    return intent.intent
 
 
 def unknown_tickers_reply(unknown: Sequence[str]) -> str:
@@ -172,13 +196,13 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     if intent.intent in ("save_idea", "propose_ideas") and intent.intent in inp.tool_names:
         return save_idea_chat(inp) if intent.intent == "save_idea" else propose_ideas_chat(inp)
     done = {call["name"] for call in inp.calls_this_turn()}
+    subject = thread_subject(inp) if intent.refers_back else ()
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:
-        return reply(
-            "", tool_call("generate_market_scenarios", {**window_args(intent), "n_paths": 200})
-        )
+        args = {**window_args(intent, subject), "n_paths": 200}
+        return reply("", tool_call("generate_market_scenarios", args))
     if not wants_scenarios and "market_statistics" not in done:
-        return reply("", tool_call("market_statistics", window_args(intent)))
+        return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(
@@ -203,6 +227,13 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     if regime.get("market_volatility") is not None:
         text += f" (annualised volatility {regime['market_volatility']:.1%} over the last {regime.get('window_days', 63)} days)"
     text += "."
+    if assets and re.search(r"\bvolatil|\brisky\b|\bswings?\b", intent.text.lower()):
+        by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
+        text += (
+            " Annualised volatility: "
+            + ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
+            + "."
+        )
     if assets:
         ranked = sorted(assets.items(), key=lambda kv: kv[1]["sharpe"])
         text += (
@@ -232,7 +263,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return _backtest_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
-            return reply("", tool_call("efficient_frontier", {**window_args(intent), "points": 10}))
+            args = {**window_args(intent, thread_subject(inp)), "points": 10}
+            return reply("", tool_call("efficient_frontier", args))
         data = inp.latest_tool_results()[-1].data if inp.latest_tool_results() else None
         if not isinstance(data, dict):
             return reply("The frontier could not be computed.")
@@ -246,39 +278,30 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
             f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
         )
-    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [_default_method(intent)]
+    revised = thread_method(inp) if revises_portfolio(inp, intent) else None
+    wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
+        revised or default_method(intent)
+    ]
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
     ]
     if len(wanted) > 1:
         missing = [m for m in wanted if m not in built]
         if missing:
-            return reply("", tool_call("optimize_portfolio", _build(intent, missing[0])))
+            return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
         return reply(
             _comparison([r for r in inp.results_this_turn() if r.name == "optimize_portfolio"])
         )
     if "optimize_portfolio" not in done:
-        return reply("", tool_call("optimize_portfolio", _build(intent, wanted[0])))
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
-    left_out = "".join(f" {reason}." for reason in latest[-1].data.get("left_out") or [])
-    return reply(_describe_portfolio(latest[-1].data) + " (in-sample estimates)." + left_out)
-
-
-def _build(intent: Intent, method: str) -> dict[str, Any]:
-    """`optimize_portfolio` arguments for `method` with the message's window and weight cap."""
-    args: dict[str, Any] = {**window_args(intent), "method": method}
-    if intent.max_weight is not None:
-        args["max_weight"] = intent.max_weight
-    return args
-
-
-def _default_method(intent: Intent) -> str:
-    """The method named, else HRP; min-volatility when a weight cap is asked (HRP takes none)."""
-    if intent.method:
-        return intent.method
-    return "min_volatility" if intent.max_weight is not None else "hrp"
+    data = latest[-1].data
+    left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
+    return reply(
+        _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
+    )
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:
@@ -287,7 +310,8 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
     if question is not None:
         return reply(question)
     if "backtest_strategy" not in done:
-        return reply("", tool_call("backtest_strategy", backtest_args(intent, window_args(intent))))
+        window = window_args(intent, thread_subject(inp))
+        return reply("", tool_call("backtest_strategy", backtest_args(intent, window)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(f"I could not run that backtest: {latest[-1].content if latest else ''}")
@@ -339,7 +363,7 @@ def _comparison(results: Sequence[Any]) -> str:
 def draft_search(inp: PolicyInput) -> AIMessage:
     """A `RequestDraft` from the latest message's slots."""
     intent = intent_of(inp)
-    draft: dict[str, Any] = dict(window_args(intent))
+    draft: dict[str, Any] = dict(window_args(intent, thread_subject(inp)))
     stressed = list(intent.scenarios)
     if stressed:
         draft["scenario_weights"] = {
@@ -404,7 +428,7 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
     search's winner), the capital, how often and when in the period to rebalance."""
     intent = intent_of(inp)
     low = intent.text.lower()
-    draft: dict[str, Any] = {"source": "last_run"}
+    draft: dict[str, Any] = deployment_source(inp) or {"source": "last_run"}
     if intent.portfolio_ids:
         draft = {"source": "portfolio", "portfolio_id": intent.portfolio_ids[-1]}
     if (capital := _capital(low)) is not None:
@@ -485,7 +509,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     calls = inp.calls_this_turn()
     methods = [m for m in intent.methods if m != "frontier"]
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply("", tool_call("optimize_portfolio", _build(intent, methods[0])))
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
     if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
         return reply(f"I could not build that portfolio: {built[-1].content}")

@@ -15,6 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
 from agents.grounding import quoted_answer
+from agents.offline.analysis_policies import analysis_chat
 from agents.offline.chat_policies import (
     draft_deployment,
     draft_search,
@@ -25,6 +26,7 @@ from agents.offline.chat_policies import (
 )
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from quant.regimes import REGIME_NAMES
+from quant.tuning.space import SearchSpace
 
 STALL_BATCHES = 3
 """Batches without a relative improvement above `STALL_TOLERANCE` after which the search stops."""
@@ -61,7 +63,7 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     regime and 0.5 for the one matching the volatility regime) and keep the requested horizon."""
     task = _task(inp)
     if not task:
-        return market_chat(inp)
+        return analysis_chat(inp) or market_chat(inp)
     request = task.get("request", {})
     stats = inp.last_result("market_statistics")
     if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:
@@ -118,7 +120,9 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
     if not task:
         if inp.must_call_tool and inp.forced_tool == "DeploymentDraft":
             return draft_deployment(inp)
-        return draft_search(inp) if inp.must_call_tool else optimizer_chat(inp)
+        if inp.must_call_tool:
+            return draft_search(inp)
+        return analysis_chat(inp) or optimizer_chat(inp)
     if not inp.must_call_tool:
         return reply("Planning the search.")
     if task.get("kind") == "review":
@@ -141,13 +145,20 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
                 )
         return forced_call(inp, {"action": "continue", "reason": "still improving"})
     return forced_call(
-        inp,
-        {
-            "search_space": None,
-            "method": None,
-            "rationale": "The requested search space covers every parameter of the strategy; "
-            "searching it with the requested method.",
-        },
+        inp, {"search_space": None, "method": None, "rationale": _plan_rationale(task)}
+    )
+
+
+def _plan_rationale(task: dict[str, Any]) -> str:
+    """Why the plan keeps the request's space, saying what it searches, what it fixes and that
+    every field it does not name stays at its default."""
+    space = SearchSpace(dict(task.get("search_space") or {}))
+    searched = ", ".join(space.names) or "nothing"
+    fixed = ", ".join(f"{name} {value}" for name, value in space.fixed.items())
+    return (
+        f"Keeping the requested search space and method: it searches {searched}"
+        + (f"; fixes {fixed}" if fixed else "")
+        + "; every field it does not name stays at its default."
     )
 
 
@@ -158,7 +169,7 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     available (the search space holds hedged and unhedged strategies)."""
     task = _task(inp)
     if not task:
-        return risk_chat(inp)
+        return analysis_chat(inp) or risk_chat(inp)
     if not inp.must_call_tool:
         return reply("Checking the candidates against the limits.")
     candidates = task.get("candidates", [])

@@ -3,13 +3,10 @@ optimization workflow), with the ids LangGraph Platform would give them."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from api.errors import not_found
-
-NAMESPACE_GRAPH = uuid.UUID("6ba7b821-9dad-11d1-80b4-00c04fd430c8")
-"""The namespace LangGraph Platform derives a graph's default assistant id from (uuid5)."""
+from api.schemas.assistants import CHAT_GRAPH, assistant_id
 
 GRAPHS = {
     "assistant": "The strategy assistant: chat, portfolios, approvals of long runs.",
@@ -17,16 +14,9 @@ GRAPHS = {
     "your optimization job (as POST /v1/optimizations).",
 }
 """Each graph served, by its id, with the description its assistant shows."""
-CHAT_GRAPH = "assistant"
-"""The graph of the chat assistant (the other is the optimization workflow)."""
 
 CREATED = "2025-01-01T00:00:00+00:00"
 """When the built-in assistants are said to be created (they never change)."""
-
-
-def assistant_id(graph_id: str) -> str:
-    """The stable id of the graph's assistant (as LangGraph Platform assigns it)."""
-    return str(uuid.uuid5(NAMESPACE_GRAPH, graph_id))
 
 
 def assistant_view(graph_id: str) -> dict[str, Any]:
@@ -51,3 +41,6 @@ def graph_of(assistant: str) -> str:
         if assistant in (graph_id, assistant_id(graph_id)):
             return graph_id
     raise not_found("assistant", assistant)
+
+
+__all__ = ["CHAT_GRAPH", "CREATED", "GRAPHS", "assistant_id", "assistant_view", "graph_of"]

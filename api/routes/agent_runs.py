@@ -21,7 +21,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from api.agent_protocol import optimization_runs
@@ -45,6 +45,7 @@ from api.agent_protocol.run_records import (
 from api.agent_protocol.run_requests import chat_turn, checked_graph, stream_modes, user_message
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, validation_error
+from api.params import LastEventId
 from api.routes.agent_threads import PREFIX, chat_session, erase_thread, owned_thread
 from api.routes.threads import claim_thread, release_thread
 from api.schemas.agent_runs import RunBody
@@ -354,7 +355,7 @@ def join_stream(
     caller: Caller,
     cancel_on_disconnect: bool = False,
     stream_mode: Annotated[list[str] | None, Query()] = None,
-    last_event_id: Annotated[str | None, Header(max_length=32)] = None,
+    last_event_id: LastEventId = None,
 ) -> StreamingResponse:
     """The run's frames from the start (or after `Last-Event-ID`), following it to `end`;
     with `stream_mode`, only those of these modes (and `metadata`, `error`, `end`). A run
@@ -425,16 +426,17 @@ async def cancel_run(
     context: Ctx,
     caller: Caller,
     wait: bool = False,
-    action: Literal["interrupt", "rollback"] = "interrupt",
+    action: Annotated[
+        Literal["interrupt"], Query(description="Only interrupt: rollback is not supported.")
+    ] = "interrupt",
 ) -> Response:
     """Stop the run at its next step (status `interrupted`; what its finished steps wrote
-    stays). `rollback` is not supported (422); a finished run is 409. A run executing on
+    stays). `rollback` is not supported (the schema's `action` is interrupt only); a finished
+    run is 409. A run executing on
     another instance stops when that instance next renews its lease (the cancel is recorded
     in the store). With `wait=1` the answer comes when the run has stopped."""
     owner = caller.owner
     owned_thread(context, owner, thread_id)
-    if action != "interrupt":
-        raise validation_error("query.action", "only interrupt is supported")
     reason = "cancelled by the client"
     try:
         context.store.update_agent_run(owner, thread_id, run_id, cancel_reason=reason)

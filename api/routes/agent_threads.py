@@ -35,6 +35,7 @@ from api.schemas.agent_threads import (
     AssistantSearch,
     HistoryBody,
     ThreadCreateBody,
+    ThreadMetadata,
     ThreadPatch,
     ThreadSearch,
 )
@@ -142,6 +143,11 @@ def _state_view(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:
 KEPT_METADATA = ("title", "graph_id", "assistant_id")
 
 
+def _given(metadata: ThreadMetadata | None) -> dict[str, Any] | None:
+    """The metadata fields a request gave."""
+    return None if metadata is None else metadata.model_dump(exclude_none=True)
+
+
 def _title(metadata: dict[str, Any] | None) -> str | None:
     """The thread title that `metadata` sets; 422 for keys this server does not keep."""
     metadata = metadata or {}
@@ -168,7 +174,7 @@ def create_thread(body: ThreadCreateBody, context: Ctx, caller: Caller) -> dict[
         raise validation_error("body.thread_id", "not supported: the server assigns thread ids")
     if body.graph_id not in (None, CHAT_GRAPH):
         raise validation_error("body.graph_id", f"threads are of the {CHAT_GRAPH} graph")
-    title = _title(body.metadata) or "New conversation"
+    title = _title(_given(body.metadata)) or "New conversation"
     thread = context.store.create_thread(caller.owner, title)
     return _thread_view(context, caller.owner, thread)
 
@@ -183,7 +189,9 @@ def get_thread(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
 def patch_thread(thread_id: str, body: ThreadPatch, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Rename the thread (`metadata.title`); other metadata is not kept (422)."""
     owned_thread(context, caller.owner, thread_id)
-    thread = context.store.touch_thread(caller.owner, thread_id, title=_title(body.metadata))
+    thread = context.store.touch_thread(
+        caller.owner, thread_id, title=_title(_given(body.metadata))
+    )
     return _thread_view(context, caller.owner, thread)
 
 

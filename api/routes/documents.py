@@ -1,10 +1,12 @@
 """`/v1/documents`: the documents library and its search.
 
 - `POST /v1/documents`: upload a PDF, xlsx, CSV, JSON, Markdown or text file (multipart field
-  `file`); it is parsed, chunked and embedded, then stored with its chunks and original and
-  indexed for search: 201 with its metadata and links. 415 for an unsupported type, 413 above `documents_max_bytes`, 422 for a
-  corrupt, encrypted or empty file or a PDF above `documents_max_pages` (field `file`); a
-  refused file leaves nothing stored.
+  `file`); it is parsed and chunked in a child process (`research.parser_pool`), embedded,
+  then stored with its chunks and original and indexed for search: 201 with its metadata and
+  links. 415 for an unsupported type; 413 naming the limit passed (`documents_max_bytes`, the
+  expanded size, rows, cells, chunks, the owner's chunks, memory); 422 for a corrupt,
+  encrypted or empty file, a PDF above `documents_max_pages` or one slower to read than
+  `documents_parse_seconds` (field `file`); a refused file leaves nothing stored.
 - `GET /v1/documents` (newest first), `GET /v1/documents/{id}` (metadata and the references of
   the first chunks), `GET /v1/documents/{id}/chunks?cursor=&limit=`, `GET
   /v1/documents/{id}/original` (the uploaded bytes; 503 `ARCHIVED` with `Retry-After` while an
@@ -23,10 +25,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
 from api.errors import ApiError, ErrorResponse, not_found, validation_error
+from api.params import Cursor, Moment
 from api.schemas.documents import (
     ChunkOut,
     ChunkPage,
@@ -46,7 +50,7 @@ from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDo
 from services import documents as library
 from services.documents import add_document, document_summary
 from services.research import UnknownDocumentError, reindex, search_documents
-from store import ArchivedError, DocumentChunk, NotFoundError
+from store import ArchivedError, Document, DocumentChunk, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["documents"])
 
@@ -56,7 +60,9 @@ searched, reindexed or deleted."""
 
 
 def document_error(exc: DocumentError) -> ApiError:
-    """The API error of a refused file: 415 unsupported, 413 too large, else 422; field `file`."""
+    """The API error of a refused file: 415 unsupported; 413 past a size limit (bytes, the
+    expanded size, rows, cells, text, chunks, the owner's chunks, memory), naming it; else 422
+    (corrupt, encrypted, empty, too many pages, too slow to read); field `file`."""
     if isinstance(exc, UnsupportedDocumentError):
         return ApiError(415, "UNSUPPORTED_MEDIA_TYPE", str(exc), [("file", str(exc))])
     if isinstance(exc, DocumentTooLargeError):
@@ -83,18 +89,21 @@ async def create_document(
         File(description="PDF, xlsx, CSV, JSON, Markdown (.md) or plain text (.txt)."),
     ],
 ) -> DocumentOut:
-    """Parse, chunk and store the file (see the module docstring for the errors)."""
+    """Parse, chunk and store the file (see the module docstring for the errors). The file is
+    read in a child process and embedded and stored in a worker thread: the event loop serves
+    other requests meanwhile."""
     limit = context.settings.documents.max_bytes
-    data = await file.read(limit + 1)  # one byte more than the limit is enough to refuse it
-    try:
-        document = add_document(
-            context.store,
-            context.research_index,
-            context.settings,
-            caller.owner,
-            file.filename,
-            data,
+
+    def add(data: bytes) -> Document:
+        index = context.research_index
+        return add_document(
+            context.store, index, context.settings, caller.owner, file.filename, data
         )
+
+    try:
+        async with context.upload_slot():
+            data = await file.read(limit + 1)  # one byte past the limit is enough to refuse it
+            document = await run_in_threadpool(add, data)
     except DocumentError as exc:
         raise document_error(exc) from None
     except EmbeddingInputError as exc:
@@ -140,10 +149,10 @@ def search(
         list[str] | None, Query(description="Only these documents (repeat the parameter).")
     ] = None,
     uploaded_from: Annotated[
-        datetime | None, Query(description="Only documents uploaded at or after (ISO 8601).")
+        Moment | None, Query(description="Only documents uploaded at or after (ISO 8601).")
     ] = None,
     uploaded_to: Annotated[
-        datetime | None, Query(description="Only documents uploaded before (ISO 8601).")
+        Moment | None, Query(description="Only documents uploaded before (ISO 8601).")
     ] = None,
 ) -> SearchOut:
     """The best `k` passages of the caller's documents for `q` (422 for a bad parameter or a
@@ -218,7 +227,7 @@ def read_chunks(
     document_id: str,
     context: Ctx,
     caller: Caller,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Chunks per page.")] = 100,
 ) -> ChunkPage:
     """The document's chunks in reading order, a page at a time (400 for a bad cursor)."""

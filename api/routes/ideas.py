@@ -21,11 +21,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, input_errors, validation_error
+from api.params import Cursor, Day, IfMatchFromZero
 from api.schemas.ideas import (
     EvidenceList,
     IdeaIn,
@@ -95,9 +96,9 @@ def list_ideas(
     caller: Caller,
     status_: Annotated[IdeaStatus | None, Query(alias="status")] = None,
     ticker: Annotated[str | None, Query(max_length=20)] = None,
-    from_: Annotated[date | None, Query(alias="from", description="Created on or after.")] = None,
-    to: Annotated[date | None, Query(description="Created on or before.")] = None,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="Created on or after.")] = None,
+    to: Annotated[Day | None, Query(description="Created on or before.")] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> IdeaPage:
     """The caller's ideas, newest first, filtered by status, ticker and creation dates (UTC)."""
@@ -131,7 +132,7 @@ def patch_idea(
     context: Ctx,
     caller: Caller,
     response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    if_match: IfMatchFromZero = None,
 ) -> IdeaOut:
     """Change the fields given; with a version (`If-Match` or `version`), an idea changed
     meanwhile is 409 and nothing is written."""

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
-from api.errors import ApiError, field_errors, found_or_404
+from api.errors import ApiError, field_errors, found_or_404, validation_error
+from api.params import Day
 from api.schemas.market_data import (
     DatasetList,
     DatasetOut,
@@ -44,6 +44,7 @@ from services.market_data.datasets import (
 )
 from services.market_data.refresh import market_data_status
 from services.market_data.tables import frame_to_table, select
+from services.problems import strip_controls, text_problem
 from store import Store, utc_now
 
 router = APIRouter(prefix="/v1", tags=["market-data"])
@@ -56,8 +57,8 @@ AssetsQuery = Annotated[
         examples=["AAPL,MSFT"],
     ),
 ]
-StartQuery = Annotated[date | None, Query(description="First date (inclusive), YYYY-MM-DD.")]
-EndQuery = Annotated[date | None, Query(description="Last date (inclusive), YYYY-MM-DD.")]
+StartQuery = Annotated[Day | None, Query(description="First date (inclusive), YYYY-MM-DD.")]
+EndQuery = Annotated[Day | None, Query(description="Last date (inclusive), YYYY-MM-DD.")]
 DatasetQuery = Annotated[
     str | None, Query(description="An uploaded dataset; default the embedded S&P 500 data.")
 ]
@@ -157,7 +158,9 @@ async def upload_dataset(
         )
     with field_errors(""):
         parsed = parse_upload(data, file.filename, kind, fill_gaps=fill_gaps)
-    label = (name or file.filename or "dataset").strip() or "dataset"
+    if name is not None and (problem := text_problem(name)) is not None:
+        raise validation_error("name", problem)
+    label = (name or strip_controls(file.filename or "")).strip() or "dataset"
     dataset = context.store.put_dataset(caller.owner, label, parsed.parquet, parsed.meta)
     response.headers["Location"] = f"/v1/market-data/datasets/{dataset.id}"
     return dataset_out(dataset)

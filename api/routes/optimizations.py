@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse
 
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, profile_refusals
+from api.params import Cursor
 from api.reports.html import render_html_report
 from api.reports.markdown import benchmark_rows
 from api.schemas.optimizations import (
@@ -136,7 +137,7 @@ def optimization_results(
     job_id: str,
     context: Ctx,
     caller: Caller,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     sort: SortKey = None,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",

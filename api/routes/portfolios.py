@@ -10,13 +10,14 @@ Updates are full replacements guarded by the portfolio's `version` (`If-Match` h
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import ApiError, field_errors, found_or_404
+from api.params import IfMatch
 from api.schemas.portfolios import (
     PortfolioIn,
     PortfolioList,
@@ -112,10 +113,7 @@ def replace_portfolio(
     context: Ctx,
     caller: Caller,
     response: Response,
-    if_match: Annotated[
-        str | None,
-        Header(description='The version being replaced, e.g. "3" (or `version` in the body).'),
-    ] = None,
+    if_match: IfMatch = None,
 ) -> PortfolioOut:
     """Replace name, weights, dataset and notes. With a version (`If-Match` or `version`), a
     portfolio changed meanwhile is 409 and nothing is written."""

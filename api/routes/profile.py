@@ -12,13 +12,12 @@ apply again). Every answer carries the version as `ETag`.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
 from api.concurrency import etag, expected_version
 from api.context import Caller, Ctx
 from api.errors import field_errors, not_found
+from api.params import IfMatchFromZero
 from api.schemas.profile import ProfileIn, ProfileOut, ProfilePatch, profile_out
 from services.profiles import (
     Profile,
@@ -31,10 +30,7 @@ from store import NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["profile"])
 
-IfMatch = Annotated[
-    str | None,
-    Header(description='The version being changed, e.g. "3" (or `version` in the body).'),
-]
+IfMatch = IfMatchFromZero
 
 
 def _answer(profile: Profile, response: Response) -> ProfileOut:
@@ -56,7 +52,7 @@ def put_profile(
     expected = expected_version(if_match, body.version, lowest=0)
     fields = body.model_dump(mode="json", exclude={"version"})
     with field_errors("body."):
-        profile = replace_profile(context.store, caller.owner, fields, expected)
+        profile = replace_profile(context.store, caller.owner, fields, expected, context.settings)
     return _answer(profile, response)
 
 
@@ -73,7 +69,7 @@ def patch_profile(
     expected = expected_version(if_match, body.version, lowest=0)
     changes = body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
     with field_errors("body."):
-        profile = update_profile(context.store, caller.owner, changes, expected)
+        profile = update_profile(context.store, caller.owner, changes, expected, context.settings)
     return _answer(profile, response)
 
 

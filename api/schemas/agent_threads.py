@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.assistants import CHAT_GRAPH, assistant_id
 
 
 class AssistantSearch(BaseModel):
@@ -18,26 +20,45 @@ class AssistantSearch(BaseModel):
     offset: int = Field(default=0, ge=0)
 
 
+class ThreadMetadata(BaseModel):
+    """What a thread's metadata may hold: this server keeps its title only, and its threads
+    are of the chat assistant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=1, max_length=200)
+    graph_id: Literal["assistant"] | None = None
+    assistant_id: str | None = Field(
+        default=None,
+        pattern=f"^({CHAT_GRAPH}|{assistant_id(CHAT_GRAPH)})$",
+        description="The chat assistant, by graph name or id.",
+    )
+
+
 class ThreadCreateBody(BaseModel):
     """`POST /threads`."""
 
-    thread_id: str | None = Field(default=None, description="Not supported: ids are assigned.")
-    metadata: dict[str, Any] | None = None
+    thread_id: None = Field(default=None, description="Not supported: ids are assigned.")
+    metadata: ThreadMetadata | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
-    graph_id: str | None = None
+    graph_id: Literal["assistant"] | None = Field(
+        default=None, description="Threads are of the chat assistant."
+    )
 
 
 class ThreadPatch(BaseModel):
     """`PATCH /threads/{id}`."""
 
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: ThreadMetadata = Field(default_factory=ThreadMetadata)
 
 
 class ThreadSearch(BaseModel):
     """`POST /threads/search`."""
 
     metadata: dict[str, Any] | None = None
-    values: dict[str, Any] | None = None
+    values: dict[str, Any] | None = Field(
+        default=None, max_length=0, description="Not supported: filter on metadata or status."
+    )
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
     ids: list[str] | None = None
     limit: int = Field(default=10, ge=1, le=100)
@@ -48,6 +69,10 @@ class HistoryBody(BaseModel):
     """`POST /threads/{id}/history`."""
 
     limit: int = Field(default=10, ge=1, le=1000)
-    before: Any = None
-    metadata: dict[str, Any] | None = None
-    checkpoint: dict[str, Any] | None = None
+    before: None = Field(default=None, description="Not supported: use limit.")
+    metadata: dict[str, Any] | None = Field(
+        default=None, max_length=0, description="Not supported: use limit."
+    )
+    checkpoint: dict[str, Any] | None = Field(
+        default=None, max_length=0, description="Not supported: use limit."
+    )

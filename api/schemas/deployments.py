@@ -23,6 +23,8 @@ class SourceIn(BaseModel):
     its winner, or the trial numbered `trial` (any of its trials; the spec's notes say whether
     it met the risk limits)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     kind: Literal["portfolio", "optimization"]
     id: str = Field(min_length=1, max_length=100)
     trial: int | None = Field(

@@ -1,16 +1,44 @@
-"""Response model of `GET /v1/health` (`api.routes.health`)."""
+"""Response models of `GET /v1/health` and `GET /v1/health/live` (`api.routes.health`)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import BaseModel
 
 
-class Health(BaseModel):
-    """The service is up; which backends it is configured with."""
+class Liveness(BaseModel):
+    """The process answers requests (nothing else is checked)."""
 
-    status: str
+    status: Literal["ok"]
+    version: str
+
+
+class Check(BaseModel):
+    """One part the service needs: `ok`, `unavailable` (with why, in general words), or
+    `elsewhere` (job workers that run in other processes, which this one cannot see)."""
+
+    status: Literal["ok", "unavailable", "elsewhere"]
+    problem: str | None = None
+
+
+class Checks(BaseModel):
+    """The store (every route needs it), the research index (documents and search) and the
+    in-process job workers."""
+
+    store: Check
+    index: Check
+    workers: Check
+
+
+class Health(BaseModel):
+    """The service can serve requests (`ok`), or serves all but documents, search or jobs
+    (`degraded`: `checks` says which part is down); which backends it is configured with."""
+
+    status: Literal["ok", "degraded"]
     version: str
     store: str
     compute: str
     model_provider: str
     """One provider for every role, or `role=provider` pairs joined by commas."""
+    checks: Checks

@@ -16,12 +16,13 @@ class Table(BaseModel):
     """A columnar table of daily values: the dates and, per asset, one value per date."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "example": {
                 "dates": ["2022-12-22", "2022-12-23", "2022-12-27"],
                 "data": {"AAPL": [-0.0238, -0.0028, -0.0139], "MSFT": [-0.0255, 0.0023, -0.0074]},
             }
-        }
+        },
     )
 
     dates: list[date] = Field(
@@ -38,6 +39,8 @@ class ReturnsSource(BaseModel):
     uploaded dataset) or `portfolio_id` (a saved portfolio: its assets and its dataset); none of
     them means the embedded S&P 500 data. `assets`, `start` and `end` narrow the data (for a
     portfolio, `assets` defaults to its assets)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     returns: Table | None = Field(
         default=None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.memories import MAX_TEXT
 
@@ -35,6 +35,8 @@ class KnownView(BaseModel):
 
 class MemoryIn(BaseModel):
     """A fact to remember."""
+
+    model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=MAX_TEXT, examples=["I never hold tobacco"])
     exclusions: list[str] = Field(

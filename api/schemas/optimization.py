@@ -14,6 +14,8 @@ from api.schemas.market_data import ReturnsSource
 class CovarianceOptions(BaseModel):
     """The covariance estimator (annualised x 252)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     method: Literal["sample", "ledoit_wolf", "ewma"] = Field(
         default="sample", description="Sample (ddof=1), Ledoit-Wolf shrinkage, or EWMA."
     )
@@ -88,6 +90,8 @@ class RiskParityRequest(OptimizationRequest):
 
 class FrontierBounds(BaseModel):
     """Weight bounds: a number for every asset, or a per-asset mapping."""
+
+    model_config = ConfigDict(extra="forbid")
 
     lower: float | dict[str, float] = Field(default=0.0, description="Lowest weight.")
     upper: float | dict[str, float] = Field(default=1.0, description="Highest weight.")

@@ -14,6 +14,8 @@ from store import Portfolio
 class WeightItem(BaseModel):
     """One asset's weight (a fraction of the portfolio's value; 0.25 = 25%)."""
 
+    model_config = ConfigDict(extra="forbid")
+
     asset: str = Field(min_length=1, max_length=100, description="Asset name.", examples=["AAPL"])
     weight: float = Field(description="Fraction of the portfolio's value.", examples=[0.25])
 
@@ -35,7 +37,7 @@ _EXAMPLE: dict[str, Any] = {
 class PortfolioIn(BaseModel):
     """A portfolio to create (or to replace an existing one with)."""
 
-    model_config = ConfigDict(json_schema_extra={"example": _EXAMPLE})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": _EXAMPLE})
 
     name: str = Field(min_length=1, max_length=200, description="Display name.")
     weights: list[WeightItem] = Field(

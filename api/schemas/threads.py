@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ThreadCreate(BaseModel):
     """A new chat thread."""
+
+    model_config = ConfigDict(extra="forbid")
 
     title: str = Field(default="New conversation", min_length=1, max_length=200)
 
@@ -45,6 +47,8 @@ class ThreadDetail(ThreadView):
 class MessageIn(BaseModel):
     """A user message."""
 
+    model_config = ConfigDict(extra="forbid")
+
     content: str = Field(
         min_length=1,
         max_length=8000,
@@ -54,6 +58,8 @@ class MessageIn(BaseModel):
 
 class Decision(BaseModel):
     """The answer to a pending approval: approve, edit (with changes to the request) or reject."""
+
+    model_config = ConfigDict(extra="forbid")
 
     action: Literal["approve", "edit", "reject"]
     changes: dict[str, Any] | None = Field(

@@ -12,13 +12,14 @@ COPY --from=build /install /usr/local
 ENV PORT=8080 \
     AWS_LWA_PORT=8080 \
     AWS_LWA_INVOKE_MODE=response_stream \
-    AWS_LWA_READINESS_CHECK_PATH=/v1/health \
+    AWS_LWA_READINESS_CHECK_PATH=/v1/health/live \
     STRATIGOS_DATA_DIR=/tmp/stratigos \
     STRATIGOS_API_JOB_WORKERS=0 \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
     MPLCONFIGDIR=/tmp/matplotlib \
     HOME=/tmp \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2
 WORKDIR /tmp
 EXPOSE 8080
 CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8080", "--no-access-log"]

@@ -3,7 +3,7 @@ the WebSocket API for job status.
 
 - Function `stratigos-<stage>-api`: container image `infra/docker/api.Dockerfile` (python:3.11-slim
   with the AWS Lambda Web Adapter, `uvicorn api.app:app` on port 8080,
-  `AWS_LWA_INVOKE_MODE=response_stream`, readiness `/v1/health`). It does not run jobs
+  `AWS_LWA_INVOKE_MODE=response_stream`, start-up check `/v1/health/live`). It does not run jobs
   (`STRATIGOS_API_JOB_WORKERS=0`): it queues them (`STRATIGOS_JOBS_QUEUE_URL`).
 - REST API `stratigos-<stage>-api` (regional): every route is a Lambda proxy integration with
   `responseTransferMode: STREAM` and a 15-minute timeout, so server-sent events stream. The
@@ -58,7 +58,9 @@ API_TIMEOUT = Duration.minutes(15)
 """The longest a streamed response may last (Lambda's limit)."""
 WS_HANDLER = "api.ws_gateway.handler"
 LWA_PORT = "8080"
-READINESS_PATH = "/v1/health"
+READINESS_PATH = "/v1/health/live"
+"""The Web Adapter's start-up check: liveness (the process answers); `/v1/health` also reads
+the store, which an instance does not need to start (it answers 503 while the store is down)."""
 
 WS_ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",

@@ -14,6 +14,13 @@ Algorithm, as computed by `hrp`:
    w the inverse-variance weights of that half (1 / diag C, normalised to sum 1). The left half's
    weights are multiplied by alpha = 1 - v_L / (v_L + v_R), the right half's by 1 - alpha.
    Repeat until every block is a single asset.
+5. Bounds (optional, `bounds = (lo, hi)`, scalars or per asset): at each split of a block of
+   weight W, alpha is clipped so that each half's weight lies within the sums of its assets'
+   bounds, W alpha in [sum lo_L, sum hi_L] and W (1 - alpha) in [sum lo_R, sum hi_R] (clipped
+   first for the left half, then for the right: the order in which skfolio's
+   `HierarchicalRiskParity(min_weights, max_weights)` applies them, whose weights ours equal).
+   When the bounds admit a fully invested portfolio (sum lo <= 1 <= sum hi) every weight ends
+   within its bounds; otherwise `ConstraintError` says why.
 
 The weights are non-negative and sum to 1. With the defaults (single linkage, no optimal leaf
 ordering) they equal PyPortfolioOpt's `HRPOpt(returns).optimize("single")`; with
@@ -50,6 +57,7 @@ from scipy.spatial.distance import squareform
 
 from quant.blas import one_blas_thread
 from quant.errors import ConstraintError, DataError, InsufficientDataError
+from quant.optimizers.bounds import Bounds, weight_bounds
 from quant.validation import as_returns_frame
 
 _SAFE_SCALE = (1e-100, 1e100)
@@ -65,6 +73,7 @@ def hierarchical_risk_parity(
     *,
     linkage: LinkageMethod = "single",
     optimal_ordering: bool = False,
+    bounds: Bounds = (0.0, 1.0),
 ) -> pd.Series:
     """Hierarchical Risk Parity weights of the assets in `returns`.
 
@@ -79,6 +88,9 @@ def hierarchical_risk_parity(
     optimal_ordering:
         Passed to `scipy.cluster.hierarchy.linkage`: reorder the tree's leaves so that adjacent
         leaves are as close as possible (Riskfolio-Lib's default `leaf_order=True`).
+    bounds:
+        (lo, hi): each asset's smallest and largest weight, scalars or per asset (a Series by
+        asset name, or an array in column order); see step 5 of the module docstring.
 
     Returns
     -------
@@ -93,7 +105,8 @@ def hierarchical_risk_parity(
     InsufficientDataError
         Fewer than 2 assets or fewer than 2 observations.
     ConstraintError
-        An unknown `linkage` (the message lists the allowed methods).
+        An unknown `linkage` (the message lists the allowed methods), or bounds that are
+        negative, cross, or admit no fully invested portfolio.
     """
     if linkage not in LINKAGE_METHODS:
         raise ConstraintError(
@@ -112,7 +125,10 @@ def hierarchical_risk_parity(
     tree = scipy_linkage(distance, method=linkage, optimal_ordering=optimal_ordering)
     order = leaves_list(tree)
 
-    ordered_weights = _bisection_weights(cov[np.ix_(order, order)])
+    lower, upper = weight_bounds(bounds, [str(n) for n in names])
+    if np.any(lower < 0.0):
+        raise ConstraintError("HRP is long-only: lower bounds must be >= 0")
+    ordered_weights = _bisection_weights(cov[np.ix_(order, order)], lower[order], upper[order])
     weights = np.empty(n_assets)
     weights[order] = ordered_weights
     if not np.isfinite(weights).all():  # pragma: no cover - defensive: the steps above are finite
@@ -162,8 +178,12 @@ def _sample_covariance(values: np.ndarray) -> np.ndarray:
     return np.asarray(cov)
 
 
-def _bisection_weights(cov: np.ndarray) -> np.ndarray:
-    """Recursive-bisection weights for a covariance already in the tree's leaf order.
+def _bisection_weights(
+    cov: np.ndarray, lower: np.ndarray | None = None, upper: np.ndarray | None = None
+) -> np.ndarray:
+    """Recursive-bisection weights for a covariance already in the tree's leaf order, each
+    within [lower, upper] (in the same order; none: unbounded; see step 5 of the module
+    docstring).
 
     Every cluster is a contiguous block [start, stop) of `cov`; all blocks of one level of the
     bisection are split at once.
@@ -174,6 +194,11 @@ def _bisection_weights(cov: np.ndarray) -> np.ndarray:
     # their sums cannot overflow however small a variance is.
     inv_var = variance.min() / variance
     weights = np.ones(n)
+    lower = np.zeros(n) if lower is None else lower
+    upper = np.ones(n) if upper is None else upper
+    low_sums = np.concatenate(([0.0], np.cumsum(lower)))  # sums of the bounds over [a, b)
+    high_sums = np.concatenate(([0.0], np.cumsum(upper)))
+    bounded = bool(np.any(lower > 0.0) or np.any(upper < 1.0))
     starts = np.array([0])
     stops = np.array([n])
     while starts.size:
@@ -189,6 +214,12 @@ def _bisection_weights(cov: np.ndarray) -> np.ndarray:
         positive = total > 0.0
         # Two riskless halves (both variances 0) share their block's weight equally.
         alpha = np.where(positive, 1.0 - v_left / np.where(positive, total, 1.0), 0.5)
+        if bounded:
+            block = weights[starts]  # every asset of a block holds the block's weight
+            left = (low_sums[mids] - low_sums[starts], high_sums[mids] - high_sums[starts])
+            right = (low_sums[stops] - low_sums[mids], high_sums[stops] - high_sums[mids])
+            alpha = np.minimum(left[1] / block, np.maximum(left[0] / block, alpha))
+            alpha = 1.0 - np.minimum(right[1] / block, np.maximum(right[0] / block, 1.0 - alpha))
         sizes = hi - lo
         factors = np.repeat(np.concatenate((alpha, 1.0 - alpha)), sizes)
         # Positions covered by the blocks, block after block: a ramp restarted at each block's lo.

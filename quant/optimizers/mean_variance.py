@@ -36,11 +36,9 @@ from quant.errors import (
     SolverError,
 )
 from quant.optimizers.active_set import ParametricQP, Segment
+from quant.optimizers.bounds import Bounds, weight_bounds
 from quant.optimizers.qp_problem import AT_LOWER, AT_UPPER, FREE, PINNED
 from quant.validation import as_covariance, check_asset_names, check_vector, finite_number
-
-BoundValue = float | int | pd.Series | np.ndarray | Sequence[float]
-Bounds = tuple[BoundValue, BoundValue]
 
 _MAX_SEARCH_STEPS = 500
 
@@ -192,45 +190,6 @@ def _covariance(
     return list(frame.columns), frame.to_numpy()
 
 
-def _bound_vector(value: BoundValue, names: list[str], what: str) -> np.ndarray:
-    if isinstance(value, pd.Series | np.ndarray | list | tuple):
-        try:
-            vector = check_vector(value, names, what)
-        except DataError as exc:
-            raise ConstraintError(str(exc)) from exc
-        return vector
-    try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as exc:
-        raise ConstraintError(
-            f"{what} must be a number or a per-asset vector, got {value!r}"
-        ) from exc
-    if not math.isfinite(number):
-        raise ConstraintError(f"{what} must be finite, got {number}")
-    return np.full(len(names), number)
-
-
-def _bounds(bounds: Bounds, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(bounds, tuple | list) or len(bounds) != 2:
-        raise ConstraintError(f"bounds must be a pair (lo, hi), got {bounds!r}")
-    lo = _bound_vector(bounds[0], names, "lower bound")
-    hi = _bound_vector(bounds[1], names, "upper bound")
-    crossed = np.flatnonzero(lo > hi)
-    if crossed.size:
-        i = int(crossed[0])
-        raise ConstraintError(
-            f"lower bound {lo[i]:.6g} exceeds upper bound {hi[i]:.6g} for asset {names[i]}"
-        )
-    low_sum, high_sum = float(lo.sum()), float(hi.sum())
-    slack = 1e-12 * len(names)
-    if low_sum > 1.0 + slack or high_sum < 1.0 - slack:
-        raise ConstraintError(
-            f"bounds cannot sum to 1: weights within the bounds sum to between "
-            f"{low_sum:.6g} and {high_sum:.6g}"
-        )
-    return lo, hi
-
-
 # ---------------------------------------------------------------------------------------------
 # the solver
 
@@ -284,7 +243,7 @@ class _Problem:
                     f"expected returns are NaN for asset {mu.index[int(np.argmax(mu.isna()))]!s}"
                 )
             mu_arr = check_vector(mu, names, "expected returns")
-        lo, hi = _bounds(bounds, names)
+        lo, hi = weight_bounds(bounds, names)
         return cls(names, sigma, mu_arr, lo, hi)
 
     # -------------------------------------------------------------- building blocks

@@ -30,6 +30,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from quant.errors import SearchSpaceError
+from quant.problems import field_of, problem_of
 from quant.strategy import ROLL_BANDS, StrategyConfig
 from quant.validation import finite_number
 
@@ -366,8 +367,8 @@ def _required_fields() -> list[str]:
 def _validation_message(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        where = ".".join(str(p) for p in err.get("loc", ())) or "config"
-        parts.append(f"{where}={err.get('input')!r}: {err.get('msg')}")
+        where = field_of(err) or "config"
+        parts.append(f"{where}={err.get('input')!r}: {problem_of(err)}")
     return "; ".join(parts)
 
 

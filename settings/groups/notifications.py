@@ -50,7 +50,7 @@ class NotificationSettings(SettingsGroup):
     )
     smtp: SmtpSettings = Field(default_factory=SmtpSettings, description="The SMTP server.")
     ses: SesSettings = Field(default_factory=SesSettings, description="Amazon SES.")
-    timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP, SES or webhook call.")
+    timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP or SES call.")
     max_attempts: int = Field(
         default=3,
         ge=1,
@@ -59,4 +59,15 @@ class NotificationSettings(SettingsGroup):
     )
     retry_delay: float = Field(
         default=1.0, ge=0, description="Seconds before the first retry; doubles on each retry."
+    )
+    webhook_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=30,
+        description="Seconds a webhook delivery waits to connect, to send and for each read.",
+    )
+    webhook_allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Webhook hosts allowed to resolve to private addresses (e.g. a corporate "
+        'relay inside your network: ["hooks.corp.example"]); https and no credentials still.',
     )

@@ -9,6 +9,9 @@ from pydantic import Field, SecretStr
 
 from settings.fields import SettingsGroup
 
+DEVELOPMENT_PEPPER = "stratigos-local-pepper"
+"""The API key pepper of local development; refused outside it (`Settings`)."""
+
 
 class StoreSettings(SettingsGroup):
     """Which store opens (store.factory), where its data lives and how it is reached.
@@ -49,7 +52,7 @@ class StoreSettings(SettingsGroup):
         default=100_000, ge=0, le=350_000, description="Larger results go to S3."
     )
     api_key_pepper: SecretStr = Field(
-        default=SecretStr("stratigos-local-pepper"),
+        default=SecretStr(DEVELOPMENT_PEPPER),
         description="Secret keyed into API key hashes: set it in production, never change it.",
     )
     api_key_pepper_secret_id: str | None = Field(

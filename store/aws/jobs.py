@@ -207,6 +207,7 @@ class AwsJobs(AwsTable):
         worker: str,
         lease_seconds: float,
         progress: tuple[int, int | None] | None,
+        error: str | None,
     ) -> Job:
         now = self.clock()
         values: dict[str, Any] = {
@@ -228,6 +229,10 @@ class AwsJobs(AwsTable):
             else:
                 sets.append("#total = :total")
                 values[":total"] = total
+        if error is not None:
+            sets.append("#err = :err")
+            values[":err"] = error
+            names["#err"] = "error"
         update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         return self._guarded_update(
             "heartbeat",
@@ -298,9 +303,9 @@ class AwsJobs(AwsTable):
                     "TableName": self.table,
                     "Key": _key(_owner_pk(owner), f"JOB#{job_id}"),
                     "UpdateExpression": "SET #st = :succeeded, updated_at = :now, "
-                    "finished_at = :now, gsi1pk = :g REMOVE lease_owner, lease_expires_at",
+                    "finished_at = :now, gsi1pk = :g REMOVE lease_owner, lease_expires_at, #err",
                     "ConditionExpression": condition,
-                    "ExpressionAttributeNames": {"#st": "status", "#kind": "kind"},
+                    "ExpressionAttributeNames": {"#st": "status", "#kind": "kind", "#err": "error"},
                     "ExpressionAttributeValues": values,
                 }
             },

@@ -58,6 +58,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from settings.groups.store import DEVELOPMENT_PEPPER
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import NotFoundError, StoreError, StoreUnavailableError
@@ -151,7 +152,7 @@ class AwsTable(Store):
         connect_timeout: float = 5,
         read_timeout: float = 30,
         inline_limit_bytes: int = 100_000,
-        api_key_pepper: str = "stratigos-local-pepper",
+        api_key_pepper: str = DEVELOPMENT_PEPPER,
         clock: Clock = utc_now,
         session: boto3.session.Session | None = None,
         documents_bucket: str | None = None,

@@ -18,6 +18,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+from settings.files import private_file
+from settings.groups.store import DEVELOPMENT_PEPPER
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
@@ -358,7 +360,7 @@ class SqliteConnection(Store):
         *,
         busy_timeout: float = 10.0,
         max_db_bytes: int | None = None,
-        api_key_pepper: str = "stratigos-local-pepper",
+        api_key_pepper: str = DEVELOPMENT_PEPPER,
         clock: Clock = utc_now,
     ) -> None:
         self.path = Path(path)
@@ -371,10 +373,10 @@ class SqliteConnection(Store):
         self._lock = threading.Lock()
         self._closed = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)  # owner-only, as SQLite then makes its -wal and -shm files
         except OSError as exc:
             raise StoreUnavailableError(
-                f"cannot create the directory of the SQLite store {self.path}: {exc.strerror or exc}"
+                f"cannot create the SQLite store {self.path}: {exc.strerror or exc}"
             ) from exc
         self._migrate()
         self._identity = self._file_identity()

@@ -165,6 +165,7 @@ class SqliteJobs(SqliteConnection):
         worker: str,
         lease_seconds: float,
         progress: tuple[int, int | None] | None,
+        error: str | None,
     ) -> Job:
         now = self.clock()
         expires = lease_expiry(now, lease_seconds)
@@ -173,6 +174,9 @@ class SqliteJobs(SqliteConnection):
         if progress is not None:
             sql += ", done = ?, total = ?"
             params += list(progress)
+        if error is not None:
+            sql += ", error = ?"
+            params.append(error)
         sql += " WHERE id = ? AND owner = ? AND status = 'running' AND lease_owner = ?"
         params += [job_id, owner, worker]
         return self._guarded_update("heartbeat", owner, job_id, sql, params, lease_not_held(worker))
@@ -194,7 +198,7 @@ class SqliteJobs(SqliteConnection):
         now = self._now()
         sql = (
             "UPDATE jobs SET status = 'succeeded', updated_at = ?, finished_at = ?, "
-            "lease_owner = NULL, lease_expires_at = NULL "
+            "lease_owner = NULL, lease_expires_at = NULL, error = NULL "
             "WHERE id = ? AND owner = ? AND status = 'running' AND kind = ?"
         )
         params: list[Any] = [now, now, job_id, owner, kind]

@@ -243,7 +243,7 @@ def test_the_kill_switch_pauses_the_caller_s_deployments_only(api: Api) -> None:
 def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_back(
     api: Api,
 ) -> None:
-    hook = "https://hooks.slack.com/services/T0001/B0002/secret-token-value"
+    hook = "https://93.184.216.34/services/T0001/B0002/secret-token-value"  # public, not looked up
     created = _create(
         api,
         notifications={
@@ -255,7 +255,7 @@ def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_ba
     )
     assert created.status_code == 201, created.text
     shown = created.json()["spec"]["notifications"]["destinations"]
-    assert shown[0]["address"] == "https://hooks.slack.com/…"
+    assert shown[0]["address"] == "https://93.184.216.34/…"
     assert "secret-token-value" not in created.text
     assert shown[1]["address"] == "pm@example.com"
     stored = api.store.get_deployment("alice", created.json()["id"])
@@ -263,6 +263,42 @@ def test_notification_destinations_are_kept_and_a_webhook_s_token_never_shown_ba
     bad = _create(api, notifications={"destinations": [{"channel": "email", "address": "nope"}]})
     assert_error(bad, 422, "VALIDATION_ERROR")
     assert "email" in bad.json()["error"]["message"]
+
+
+def test_webhooks_that_reach_inside_are_refused_at_creation_naming_the_destination(
+    api: Api,
+) -> None:
+    """The outbound policy at creation (the process is in local development, where a loopback
+    receiver is allowed; credentials and private, link-local addresses never are)."""
+    before = len(api.client.get("/v1/deployments", headers=api.alice).json()["items"])
+    for address, why in (
+        ("http://169.254.169.254/latest/meta-data/", "link-local"),
+        ("https://10.0.0.1/hook", "private"),
+        ("https://user:p4ssw0rd@93.184.216.34/hook", "user name or password"),
+        ("https://[::ffff:10.0.0.1]/hook", "private"),
+    ):
+        destinations = [
+            {"channel": "email", "address": "pm@example.com"},
+            {"channel": "webhook", "address": address},
+        ]
+        refused = _create(api, notifications={"destinations": destinations})
+        error = assert_error(
+            refused, 422, "VALIDATION_ERROR", "body.notifications.destinations.1.address"
+        )
+        assert why in error["message"]
+        assert "p4ssw0rd" not in refused.text
+    after = len(api.client.get("/v1/deployments", headers=api.alice).json()["items"])
+    assert after == before
+    profile = api.client.patch(
+        "/v1/profile",
+        json={
+            "notifications": {
+                "destinations": [{"channel": "webhook", "address": "https://10.9.8.7/"}]
+            }
+        },
+        headers=api.alice,
+    )
+    assert_error(profile, 422, "VALIDATION_ERROR", "body.notifications.destinations.0.address")
 
 
 def test_a_deployment_s_events_stream_as_sse_and_long_poll_with_who_and_why(api: Api) -> None:

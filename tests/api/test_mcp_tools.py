@@ -76,6 +76,11 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "efficient_frontier": {"universe": ["AAPL", "JNJ", "KO"], "points": 5},
     "backtest_strategy": {"config": {"target_vol": 0.1}, "universe": ["AAPL", "KO"]},
     "portfolio_risk_report": {"weights": {"AAPL": 0.5, "KO": 0.5}, "start": "2019-01-01"},
+    "asset_statistics": {"universe": ["AAPL", "MSFT"], "start": "2021-01-01"},
+    "stress_test": {"weights": {"AAPL": 0.6, "KO": 0.4}, "market_move": -0.2, "capital": 1e6},
+    "loss_probability": {"universe": ["AAPL", "KO"], "threshold": 0.15, "scenarios": ["bear"]},
+    "backtest_weights": {"weights": {"AAPL": 0.6, "KO": 0.4}, "cost_bps": 10},
+    "compare_portfolios": {"methods": ["hrp", "min_volatility"], "universe": ["AAPL", "KO", "XOM"]},
     "remember_fact": {"fact": "I prefer quarterly rebalancing"},
     "recall_memories": {},
     "forget_memory": {"key": "all"},
@@ -98,6 +103,13 @@ def test_every_tool_answers_with_its_own_result(local: tuple[Settings, Store]) -
             error(result)
     built = data(answers["optimize_portfolio"])
     assert set(built["weights"]) == {"AAPL", "JNJ", "KO"}
+    statistics = data(answers["asset_statistics"])
+    assert statistics["window"]["start"] == "2021-01-04" and statistics["data_end"] == "2022-12-28"
+    assert data(answers["stress_test"])["market_move"]["amount"] < 0  # a fall loses money
+    assert set(data(answers["loss_probability"])["scenarios"]) == {"bear"}
+    assert data(answers["backtest_weights"])["rebalance"] == "monthly"
+    compared = data(answers["compare_portfolios"])["rows"]
+    assert [row["portfolio"] for row in compared] == ["hrp", "min_volatility"]
     assert data(answers["remember_fact"])["remembered"]["text"] == "I prefer quarterly rebalancing"
     assert data(answers["forget_memory"])["count"] == 1  # what was remembered, forgotten
 

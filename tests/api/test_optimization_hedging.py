@@ -53,7 +53,7 @@ def test_overlay_problems_are_refused_at_submission_naming_the_field(api: Api) -
 
 def test_a_bad_delta_band_is_refused_at_submission_naming_the_field(api: Api) -> None:
     for space, needle in (
-        ({"overlay_roll": "delta", "overlay_roll_delta_band": 0.7}, "less than or equal to 0.5"),
+        ({"overlay_roll": "delta", "overlay_roll_delta_band": 0.7}, "must be at most 0.5"),
         (
             {"overlay_roll": "band", "overlay_roll_delta_band": {"low": 0.05, "high": 0.2}},
             "overlay_roll is never 'delta'",

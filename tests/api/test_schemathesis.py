@@ -1,73 +1,155 @@
-"""Property-based tests of the whole HTTP API from its own OpenAPI schema (schemathesis 4).
+"""The OpenAPI schema is the contract: schemathesis 4 tests the whole HTTP API from its own
+schema, with every check it has, in all four phases (examples, coverage, fuzzing, stateful), a
+fixed seed and bounded examples, and the run must end with zero failures and zero errors.
 
-Every operation of `/v1/openapi.json` is called in process (ASGI) with generated requests,
-authenticated with a real API key, on an app without job workers (fuzzed submissions stay
-pending). Checks: no server error (5xx) and, for the statuses the schema documents, responses
-conform to their documented schema, status code and content type. The number of examples per
-operation is small so the module stays quick.
+The engine (what `st run` runs) calls the app in process (ASGI), authenticated with a real API
+key, on an app without job workers (fuzzed submissions stay pending) whose event streams end
+instead of following a job (as behind a buffering adapter). Among the checks, ST201 (a request
+outside the schema accepted) and ST202 (a request inside it refused) hold the schema and the
+handlers to each other. A rule the schema cannot state (a sum of weights, a date inside the
+market data, an id the caller holds, one field given with another) may refuse a schema-valid
+request: `BEYOND_THE_SCHEMA` lists each operation that has such rules and which they are, and
+lets it answer 422 there; a file's bytes decide `CONTENT` operations (415 or 422); a page
+cursor is a token a previous page gave (`CURSORS`: 400 for a made-up one). Long polls are asked
+not to wait (`wait=0`): with no worker, nothing would arrive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import Status, events, from_schema
 
-from api.app import app as default_app
 from api.app import create_app
 from tests.api.conftest import make_settings
 
-pytestmark = pytest.mark.slow  # a hundred operations, each fuzzed: a minute and more
+pytestmark = pytest.mark.slow  # a hundred operations through four phases: a minute and more
 
-MAX_EXAMPLES = 15
+MAX_EXAMPLES = 10
+SEED = 1
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+
+BEYOND_THE_SCHEMA = {
+    "POST /v1/portfolios": "weights sum to 1 and name assets of the data or the dataset",
+    "PUT /v1/portfolios/{portfolio_id}": "weights sum to 1, assets of the data or the dataset",
+    "POST /v1/deployments": "the source is one of the caller's portfolios or optimizations; "
+    "the hedge and the schedule fit its strategy and the market data",
+    "POST /v1/deployments/{deployment_id}/forward-tests": "start and end inside the market data",
+    "POST /v1/deployments/{deployment_id}/run": "the deployment is active",
+    "POST /v1/hedge-kill-switch": "the deployment holds an option hedge",
+    "POST /v1/hedge-kill-switch/release": "the deployment holds an option hedge",
+    "POST /v1/kill-switch": "the account is one a deployment of the caller trades",
+    "POST /v1/memories": "exclusions name known tickers, sectors or industries",
+    "PUT /v1/profile": "exclusions, universe and benchmark name known tickers or industries",
+    "PATCH /v1/profile": "known exclusions; If-Match agrees with the body's version",
+    "POST /v1/monte-carlo/simulate": "one source of returns; its assets and dates in the data",
+    "POST /v1/monte-carlo/analyze": "one source of returns; its assets and dates in the data",
+    "POST /v1/optimization/hrp": "one source of returns; its assets and dates in the data",
+    "POST /v1/optimization/risk-parity": "one source of returns; assets and dates in the data",
+    "POST /v1/optimization/efficient-frontier": "one source of returns; assets and dates in "
+    "the data; a target the frontier reaches",
+    "POST /v1/optimizations": "universe, dates, scenarios, search space and objective fit the "
+    "market data and one another",
+    "POST /v1/ideas": "horizon_days or horizon_until; tickers of the data",
+    "PATCH /v1/ideas/{idea_id}": "horizon_days or horizon_until; tickers of the data; If-Match "
+    "agrees with the body's version",
+    "GET /v1/market-data/prices": "assets and dates of the data",
+    "GET /v1/market-data/returns": "assets and dates of the data",
+    "GET /v1/research/search": "uploaded_to after uploaded_from",
+}
+"""Operation -> the rules beyond its schema (a schema-valid request may be 422)."""
+
+CONTENT = {
+    "POST /v1/documents": "a supported, readable, non-empty document",
+    "POST /v1/market-data/datasets": "a readable table of dates and assets",
+}
+"""Operation -> what its file's bytes must be (a schema-valid upload may be 415 or 422)."""
+
+CURSORS = (
+    "GET /v1/ideas",
+    "GET /v1/documents/{document_id}/chunks",
+    "GET /v1/optimizations/{job_id}/trials",
+)
+"""Operations whose page cursor is a token a previous page gave (a made-up one is 400)."""
+
+ACCEPTED = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+"""What schemathesis expects of a schema-valid request by default (5xx fails another check)."""
+
+
+def config(api_key: str) -> SchemathesisConfig:
+    """The run: every check, the four phases, the seed, the bounds and the exceptions above."""
+
+    def accepting(names: Any, *more: str) -> list[dict[str, Any]]:
+        expected = {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, *more]}}
+        return [{"include-name": name, "checks": expected} for name in names]
+
+    operations = [
+        *accepting(BEYOND_THE_SCHEMA, "422"),
+        *accepting(CONTENT, "415", "422"),
+        *accepting(CURSORS, "400"),
+        {"include-name-regex": "/events$", "parameters": {"wait": 0}},
+    ]
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "headers": {"x-api-key": api_key},
+            "checks": {"enabled": True},
+            "generation": {"max-examples": MAX_EXAMPLES},
+            "phases": {phase: {"enabled": True} for phase in PHASES},
+            "workers": 1,
+            "continue-on-failure": True,
+            "operations": operations,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
-def fuzz_app(api_env: Path) -> Iterator[FastAPI]:
-    app = create_app(make_settings(api_env, api={"job_workers": 0}))
+def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+    app = create_app(
+        make_settings(tmp_path_factory.mktemp("fuzz") / "data", api={"job_workers": 0})
+    )
+    app.state.context.buffered = True  # event streams end instead of following a job
     yield app
     app.state.context.close()
 
 
-@pytest.fixture(scope="module")
-def api_key(fuzz_app: FastAPI) -> str:
-    raw, _ = fuzz_app.state.context.store.create_api_key("fuzzer", "schemathesis")
-    return str(raw)
+def run(app: FastAPI, api_key: str) -> tuple[list[str], list[str], dict[str, Status], int]:
+    """(failures, errors, each phase's status, test cases) of one run of the engine."""
+    schema = schemathesis.openapi.from_asgi("/v1/openapi.json", app, config=config(api_key))
+    failures: list[str] = []
+    errors: list[str] = []
+    phases: dict[str, Status] = {}
+    cases = 0
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            cases += len(event.recorder.cases)
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.status == Status.FAILURE and check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        failures.append(
+                            f"{failure.operation}: {failure.code} {failure.title}: "
+                            f"{failure.message}\n{check.failure_info.code_sample}"
+                        )
+        elif isinstance(event, events.NonFatalError):
+            errors.append(f"{event.label}: {event.value!r}")
+        elif isinstance(event, events.FatalError):
+            errors.append(f"fatal: {event.exception!r}")
+        elif isinstance(event, events.PhaseFinished):
+            phases[event.phase.name.value] = event.status
+    return failures, errors, phases, cases
 
 
-# The schema is loaded when the module is collected (schemathesis' lazy fixture loader does not
-# support pytest 9): the OpenAPI document depends on the code only, not on the settings, so the
-# module-level app (which opens nothing until a request needs the store) provides it; requests
-# go to the test's own app (`app=` below).
-schema = schemathesis.openapi.from_dict(default_app.openapi())
-
-
-@schema.parametrize()
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    derandomize=True,
-)
-def test_api_conforms_to_its_schema(case: Any, fuzz_app: FastAPI, api_key: str) -> None:
-    case.call_and_validate(
-        app=fuzz_app,
-        headers={"x-api-key": api_key},
-        checks=[
-            not_a_server_error,
-            status_code_conformance,
-            content_type_conformance,
-            response_schema_conformance,
-        ],
-    )
+def test_the_api_keeps_to_its_schema(fuzz_app: FastAPI) -> None:
+    api_key = str(fuzz_app.state.context.store.create_api_key("fuzzer", "schemathesis")[0])
+    failures, errors, phases, cases = run(fuzz_app, api_key)
+    assert failures == [], "\n\n".join(failures[:20])
+    assert errors == [], errors
+    for phase in PHASES:
+        assert phases.get(phase) in (Status.SUCCESS,), (phase, phases)
+    assert cases > 1_000  # every operation was exercised, not skipped

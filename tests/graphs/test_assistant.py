@@ -203,7 +203,12 @@ def test_compare_two_methods_and_then_with_equal_weight(session: ChatSession) ->
     turn = session.send(
         "compare HRP and risk parity for AAPL, MSFT and JNJ", on_event=events.append
     )
-    assert _tools_called(events) == ["optimize_portfolio", "optimize_portfolio"]
+    # each portfolio is built (the conversation holds them), then compared in one table
+    assert _tools_called(events) == [
+        "optimize_portfolio",
+        "optimize_portfolio",
+        "compare_portfolios",
+    ]
     returns = _window(session, ["AAPL", "MSFT", "JNJ"])
     text = turn.replies[-1]
     assert f"JNJ {hierarchical_risk_parity(returns)['JNJ']:.1%}" in text

@@ -288,3 +288,24 @@ def test_batches_on_a_process_pool_give_the_trials_of_in_process_evaluation(
     pool, _ = _run(data, pool_settings)
     assert pool.result["trials"] == threads.result["trials"]
     assert pool.result["best"] == threads.result["best"]
+
+
+def test_a_search_space_that_fixes_every_field_is_refused_and_a_plan_says_what_it_searches(
+    settings: Settings,
+) -> None:
+    from pydantic import ValidationError
+
+    from graphs.request import validation_problems
+
+    with pytest.raises(ValidationError) as caught:
+        OptimizationRequest.model_validate({**SMALL, "search_space": {"max_leverage": 1.0}})
+    [(field, problem)] = validation_problems(caught.value.errors())
+    assert field == "search_space" and "every field is fixed (max_leverage 1.0" in problem
+    assert "nothing to search" in problem
+    outcome, _ = _run(SMALL, settings)
+    rationale = outcome.result["plan"]["rationale"]
+    assert rationale == (
+        "Keeping the requested search space and method: it searches target_vol, weight_function, "
+        "lookback, rebalance_every; fixes cost_bps 5.0; every field it does not name stays at "
+        "its default."
+    )

@@ -163,6 +163,7 @@ def test_the_persistence_refuses_the_aws_backend(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STRATIGOS_STORE_BACKEND", "aws")
+    monkeypatch.setenv("STRATIGOS_ENVIRONMENT", "development")
     get_settings.cache_clear()
 
     async def open_it() -> None:

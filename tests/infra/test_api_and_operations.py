@@ -93,7 +93,7 @@ def test_api_function_runs_the_web_adapter_and_queues_jobs(
     env = fn["Environment"]["Variables"]
     assert env["AWS_LWA_INVOKE_MODE"] == "response_stream"
     assert env["AWS_LWA_PORT"] == "8080"
-    assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/v1/health"
+    assert env["AWS_LWA_READINESS_CHECK_PATH"] == "/v1/health/live"
     assert env["STRATIGOS_API_JOB_WORKERS"] == "0"
     assert "ImportValue" in json.dumps(env["STRATIGOS_JOBS_QUEUE_URL"])
     pool_id = next(iter(resources(raw, "AWS::Cognito::UserPool")))

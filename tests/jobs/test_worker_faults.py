@@ -12,9 +12,12 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +228,75 @@ def test_store_gone_mid_job_raises_and_never_marks_success(tmp_path: Path) -> No
     assert outcome is not None and outcome.status == "succeeded"
     assert store.get_result(ALICE, job.id).payload == {"attempt": 2, "resume": True}
     store.close()
+
+
+class FullDisk(SQLiteStore):
+    """A real SQLite store whose write transactions named in `refused` (all while `full`) fail
+    as SQLite's do on a full disk, through the store's own error translation; reads go on."""
+
+    full = False
+    refused: frozenset[str] = frozenset()
+
+    @contextmanager
+    def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
+        if self.full or action in self.refused:
+            with self._errors(action):
+                raise sqlite3.OperationalError("database or disk is full")
+        with super()._tx(action) as conn:
+            yield conn
+
+
+def test_a_failure_the_full_disk_kept_out_is_recorded_with_its_cause_once_it_frees(
+    tmp_path: Path,
+) -> None:
+    """Every write fails: the worker can neither store the result nor record the failure. Once
+    the disk frees (and the lease has run out, as in a real outage) the same worker records the
+    failure it decided, with its real cause, before it claims anything."""
+    clock = FakeClock()
+    store = FullDisk(tmp_path / "store.sqlite", clock=clock)
+
+    def fill(job: Job, ctx: JobContext) -> dict[str, Any]:
+        store.full = True
+        return {"ok": True}
+
+    job = JobRunner(store).submit(ALICE, "fill", {})
+    worker = Worker(store, {"fill": fill}, "w1", max_attempts=1, lease_seconds=5)
+    with pytest.raises(StoreUnavailableError, match="full"):
+        worker.run_once()
+    assert store.get_job(ALICE, job.id).status == "running"
+    store.full = False
+    clock.advance(6)
+    assert worker.run_once() is None  # the failure recorded; the job is not run again
+    failed = store.get_job(ALICE, job.id)
+    assert failed.status == "failed" and failed.attempts == 1
+    assert failed.error is not None and "database or disk is full" in failed.error
+    assert "stopped before finishing" not in failed.error
+
+
+def test_the_worker_taking_over_a_job_states_the_cause_its_last_attempt_recorded(
+    tmp_path: Path,
+) -> None:
+    """The result and the final status do not fit (a full disk refuses the large writes; the
+    heartbeat that records the attempt's failure fits), and the worker dies: the worker that
+    takes the job over gives up stating that cause, not that the worker stopped."""
+    clock = FakeClock()
+    store = FullDisk(tmp_path / "store.sqlite", clock=clock)
+
+    def fill(job: Job, ctx: JobContext) -> dict[str, Any]:
+        store.refused = frozenset({"complete_job", "transition"})
+        return {"ok": True}
+
+    handlers = {"fill": fill}
+    job = JobRunner(store).submit(ALICE, "fill", {})
+    with pytest.raises(StoreUnavailableError, match="full"):
+        Worker(store, handlers, "w1", max_attempts=1, lease_seconds=5).run_once()
+    stuck = store.get_job(ALICE, job.id)
+    assert stuck.status == "running" and stuck.error is not None and "full" in stuck.error
+    store.refused = frozenset()
+    clock.advance(6)  # w1 is gone; its lease runs out
+    outcome = Worker(store, handlers, "w2", max_attempts=1, lease_seconds=5).run_once()
+    assert outcome is not None and outcome.status == "failed"
+    failed = store.get_job(ALICE, job.id)
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error.startswith("gave up after 1 attempts: StoreUnavailableError:")
+    assert "database or disk is full" in failed.error

@@ -4,19 +4,28 @@ real waits."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import ssl
 import threading
 from collections import deque
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.smtp import smtp_controller
@@ -96,7 +105,8 @@ class WebhookRequest:
 
 @dataclass
 class WebhookReceiver:
-    """Records each POST and answers with the next of `statuses` (then 200 "ok")."""
+    """Records each POST and answers with the next of `statuses` (then 200 "ok"); a 3xx
+    answer sends `Location: <base_url>/elsewhere`."""
 
     base_url: str
     requests: list[WebhookRequest] = field(default_factory=list)
@@ -106,10 +116,14 @@ class WebhookReceiver:
         return self.base_url + path
 
 
-@pytest.fixture
-def webhook() -> Iterator[WebhookReceiver]:
+@contextmanager
+def webhook_receiver(tls: ssl.SSLContext | None = None) -> Iterator[WebhookReceiver]:
+    """A `WebhookReceiver` on 127.0.0.1 at a free port, over TLS with `tls` (a server context)."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    receiver = WebhookReceiver(f"http://127.0.0.1:{server.server_address[1]}")
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    receiver = WebhookReceiver(f"{scheme}://127.0.0.1:{server.server_address[1]}")
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -118,6 +132,8 @@ def webhook() -> Iterator[WebhookReceiver]:
             status = receiver.statuses.popleft() if receiver.statuses else 200
             payload = b"ok" if status == 200 else b"error"
             self.send_response(status)
+            if 300 <= status < 400:
+                self.send_header("Location", f"{receiver.base_url}/elsewhere")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -138,6 +154,12 @@ def webhook() -> Iterator[WebhookReceiver]:
         thread.join()
 
 
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    with webhook_receiver() as receiver:
+        yield receiver
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """A moto server (SES among the rest) on 127.0.0.1 at a free port, for the session."""
@@ -155,3 +177,44 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def sleeps() -> list[float]:
     """The waits a `Notifier` asked for (passed as its `sleep`: nothing really waits)."""
     return []
+
+
+def _subject(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
+
+
+def self_signed_context(directory: Path, host: str = "127.0.0.1") -> ssl.SSLContext:
+    """A server TLS context with a self-signed certificate for `host` (an address or a name;
+    `cert.pem` in `directory`), which no default trust store trusts."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([_subject(host)]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context

@@ -4,26 +4,22 @@ no secret in any message or log line."""
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import ssl
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from notifications import messages as m
 from notifications.channels import SesChannel, SmtpChannel, WebhookChannel
 from notifications.messages import Notification
 from notifications.notifier import Delivery, Notifier
+from notifications.outbound import WebhookPolicy
 from notifications.preferences import Destination, NotificationPreferences
 from notifications.redaction import REDACTED
 from settings import NotificationSettings, SesSettings, Settings
@@ -33,12 +29,15 @@ from tests.notifications.conftest import (
     Inbox,
     SmtpServer,
     WebhookReceiver,
+    self_signed_context,
 )
 from tests.support.live_server import closed_port
 from tests.support.settings import merged
 from tests.support.smtp import smtp_controller
 
 T = datetime(2026, 11, 23, 14, 30, tzinfo=UTC)
+LOCAL = WebhookPolicy(development=True)
+"""Local development's policy: the loopback receiver over http is allowed."""
 SENDER = "alerts@stratigos.example.com"
 
 
@@ -209,7 +208,7 @@ def test_ses_refusal_is_permanent(moto_endpoint: str, aws_env: None, sleeps: lis
 
 
 def test_webhook_posts_slack_compatible_json(webhook: WebhookReceiver) -> None:
-    notifier = Notifier({"webhook": WebhookChannel(timeout=5.0)})
+    notifier = Notifier({"webhook": WebhookChannel(policy=LOCAL, timeout=5.0)})
     notification = failed_run()
     (delivery,) = notifier.send(notification, webhook_to(webhook.url()))
     assert (delivery.channel, delivery.status, delivery.attempts) == ("webhook", "sent", 1)
@@ -222,7 +221,7 @@ def test_webhook_posts_slack_compatible_json(webhook: WebhookReceiver) -> None:
 
 def test_webhook_500_is_retried(webhook: WebhookReceiver, sleeps: list[float]) -> None:
     webhook.statuses.extend([500])
-    notifier = Notifier({"webhook": WebhookChannel(timeout=5.0)}, sleep=sleeps.append)
+    notifier = Notifier({"webhook": WebhookChannel(policy=LOCAL, timeout=5.0)}, sleep=sleeps.append)
     (delivery,) = notifier.send(failed_run(), webhook_to(webhook.url()))
     assert (delivery.status, delivery.attempts, delivery.reason) == ("sent", 2, None)
     assert len(webhook.requests) == 2
@@ -233,7 +232,7 @@ def test_webhook_500_is_retried(webhook: WebhookReceiver, sleeps: list[float]) -
 def test_webhook_retries_are_bounded(webhook: WebhookReceiver, sleeps: list[float]) -> None:
     webhook.statuses.extend([503, 429, 502, 500])
     notifier = Notifier(
-        {"webhook": WebhookChannel(timeout=5.0)}, max_attempts=3, sleep=sleeps.append
+        {"webhook": WebhookChannel(policy=LOCAL, timeout=5.0)}, max_attempts=3, sleep=sleeps.append
     )
     (delivery,) = notifier.send(failed_run(), webhook_to(webhook.url()))
     assert (delivery.status, delivery.attempts) == ("failed", 3)
@@ -244,7 +243,7 @@ def test_webhook_retries_are_bounded(webhook: WebhookReceiver, sleeps: list[floa
 
 def test_webhook_404_is_not_retried(webhook: WebhookReceiver, sleeps: list[float]) -> None:
     webhook.statuses.extend([404])
-    notifier = Notifier({"webhook": WebhookChannel(timeout=5.0)}, sleep=sleeps.append)
+    notifier = Notifier({"webhook": WebhookChannel(policy=LOCAL, timeout=5.0)}, sleep=sleeps.append)
     (delivery,) = notifier.send(failed_run(), webhook_to(webhook.url()))
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert delivery.reason == "webhook replied HTTP 404 Not Found"
@@ -259,7 +258,7 @@ def test_one_failed_channel_does_not_stop_the_others(
         def send(self, notification: Notification, address: str) -> None:
             raise RuntimeError("channel bug")
 
-    notifier = Notifier({"email": Broken(), "webhook": WebhookChannel(timeout=5.0)})
+    notifier = Notifier({"email": Broken(), "webhook": WebhookChannel(policy=LOCAL, timeout=5.0)})
     prefs = NotificationPreferences(
         destinations=(
             Destination(channel="email", address="pm@example.com"),
@@ -364,40 +363,6 @@ def test_failure_reasons_are_redacted(sleeps: list[float]) -> None:
 
 
 # --- STARTTLS -------------------------------------------------------------------------------
-
-
-def self_signed_context(directory: Path) -> ssl.SSLContext:
-    """A server TLS context with a self-signed certificate for 127.0.0.1 (`cert.pem` in
-    `directory`), which no default trust store trusts."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert_file, key_file)
-    return context
 
 
 def test_starttls_checks_the_certificate(tmp_path: Path, sleeps: list[float]) -> None:

@@ -3,6 +3,8 @@ on the same paths, overlay fields in search spaces and in the sensitivity analys
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -231,3 +233,31 @@ def test_the_benchmarks_of_a_hedged_winner_hold_no_options() -> None:
     assert benchmark_path_means(PUT, scen, safe=0.02) == benchmark_path_means(
         unhedged(PUT), scen, safe=0.02
     )
+
+
+def test_an_all_cash_trial_is_not_the_cheapest_hedge_and_the_winner_is_always_shown() -> None:
+    put = StrategyConfig(overlay="put")
+    bare = StrategyConfig()
+
+    def row(trial: int, premium: float, weight: float, feasible: bool = True) -> dict[str, Any]:
+        return {
+            "trial": trial, "objective": 0.5 - trial / 100, "feasible": feasible,
+            "violation": 0.0 if feasible else 0.1, "bear.hedge_premium": premium,
+            "bear.hedge_carry": premium, "bear.max_drawdown": 0.1, "bear.cvar_95": 0.02,
+            "bear.average_weight": weight,
+        }  # fmt: skip
+
+    def strike(trial: int) -> StrategyConfig:  # one distinct put per trial
+        return put.model_copy(update={"overlay_strike": 0.8 + trial / 100})
+
+    pairs = [
+        (row(0, 0.0, 0.8, feasible=False), bare),
+        (row(1, 0.0, 0.0), strike(1)),  # all in cash: its put buys nothing
+        (row(2, 0.0, 0.6), strike(2)),  # invested, but its overlay paid nothing
+        (row(3, 0.004, 0.7), strike(3)),
+        *[(row(t, 0.01 + t / 1000, 0.7), strike(t)) for t in range(4, 12)],
+    ]
+    rows = hedge_tradeoff(pairs, "bear", winner=11)
+    assert [r["trial"] for r in rows] == [0, 3, 4, 5, 6, 7, 11]
+    assert rows[1]["hedge_premium"] == 0.004  # the cheapest that hedges something
+    assert [r["trial"] for r in hedge_tradeoff(pairs, "bear", winner=3)] == [0, 3, 4, 5, 6, 7]

@@ -380,3 +380,57 @@ def test_unknown_linkage_lists_allowed(returns_20: pd.DataFrame, method: str) ->
     assert isinstance(info.value, ConstraintError)
     for allowed in LINKAGES:
         assert allowed in str(info.value)
+
+
+# --- bounds -------------------------------------------------------------------------------------
+
+
+def skfolio_bounded_hrp(returns: pd.DataFrame, lower: object, upper: object) -> pd.Series:
+    from skfolio.cluster import HierarchicalClustering, LinkageMethod
+    from skfolio.distance import PearsonDistance
+    from skfolio.optimization import HierarchicalRiskParity
+    from skfolio.seriation import HierarchicalSeriation
+
+    model = HierarchicalRiskParity(
+        distance_estimator=PearsonDistance(),
+        seriation_estimator=HierarchicalSeriation(
+            hierarchical_clustering_estimator=HierarchicalClustering(
+                linkage_method=LinkageMethod("single")
+            ),
+            optimal_ordering=False,
+        ),
+        min_weights=lower,
+        max_weights=upper,
+    )
+    model.fit(returns)
+    return pd.Series(model.weights_, index=returns.columns)
+
+
+@pytest.mark.parametrize(("lower", "upper"), [(0.0, 0.08), (0.02, 0.1), (0.03, 1.0)])
+def test_bounded_weights_match_skfolio(
+    returns_20: pd.DataFrame, lower: float, upper: float
+) -> None:
+    ours = hierarchical_risk_parity(returns_20, bounds=(lower, upper))
+    check_weights(ours, returns_20)
+    assert (ours >= lower - 1e-12).all() and (ours <= upper + 1e-12).all()
+    assert max_diff(ours, skfolio_bounded_hrp(returns_20, lower, upper)) <= TOL
+    assert not np.allclose(ours, hierarchical_risk_parity(returns_20))  # the bounds bind
+
+
+def test_per_asset_bounds_match_skfolio(sp500_returns: pd.DataFrame) -> None:
+    names = list(sp500_returns.columns)
+    upper = pd.Series(0.5, index=names)
+    upper[["KO", "PG", "JNJ"]] = 0.03  # the defensive names HRP favours, capped hard
+    lower = pd.Series(0.0, index=names)
+    lower["AMD"] = 0.04
+    ours = hierarchical_risk_parity(sp500_returns, bounds=(lower, upper))
+    assert (ours[["KO", "PG", "JNJ"]] <= 0.03 + 1e-12).all() and ours["AMD"] >= 0.04 - 1e-12
+    expected = skfolio_bounded_hrp(sp500_returns, lower.to_numpy(), upper.to_numpy())
+    assert max_diff(ours, expected) <= TOL
+
+
+def test_bounds_that_fit_no_portfolio_are_refused(returns_20: pd.DataFrame) -> None:
+    with pytest.raises(ConstraintError, match="bounds cannot sum to 1"):
+        hierarchical_risk_parity(returns_20, bounds=(0.0, 0.04))  # 20 x 4% < 100%
+    with pytest.raises(ConstraintError, match="long-only"):
+        hierarchical_risk_parity(returns_20, bounds=(-0.1, 1.0))

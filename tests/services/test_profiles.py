@@ -63,7 +63,7 @@ def test_update_merges_changes_and_reads_back(store: Store) -> None:
 @pytest.mark.parametrize(
     ("changes", "field", "words"),
     [
-        ({"risk_limits": {"cvar_95": 1.5}}, "risk_limits.cvar_95", "less than or equal to 1"),
+        ({"risk_limits": {"cvar_95": 1.5}}, "risk_limits.cvar_95", "must be at most 1"),
         ({"risk_limits": {"max_drawdown": -0.1}}, "risk_limits.max_drawdown", "greater than 0"),
         ({"risk_tolerance": "reckless"}, "risk_tolerance", "conservative"),
         ({"benchmark": "NOPE"}, "benchmark", "'NOPE' is not a ticker"),

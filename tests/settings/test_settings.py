@@ -145,6 +145,8 @@ def test_the_variables_keep_their_names(monkeypatch: pytest.MonkeyPatch) -> None
         "STRATIGOS_HEDGE_LIMIT_TOLERANCE": "0.2",
         "STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID": "titan",
         "STRATIGOS_JOBS_TICKS": '["a", "b"]',
+        "STRATIGOS_ENVIRONMENT": "production",
+        "STRATIGOS_STORE_API_KEY_PEPPER": "a-pepper-of-production",
     }
     for name, value in variables.items():
         monkeypatch.setenv(name, value)
@@ -161,9 +163,26 @@ def test_the_variables_keep_their_names(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.execution.hedge_limit_tolerance == 0.2
     assert settings.embeddings.bedrock_model_id == "titan"
     assert settings.jobs.ticks == ["a", "b"]
+    assert settings.environment == "production" and not settings.is_development()
+    assert settings.store.api_key_pepper.get_secret_value() == "a-pepper-of-production"
     assert environment_values(Settings, variables)["compute"] == {
         "sagemaker": {"bucket": "batches"}
     }
+
+
+def test_outside_local_development_the_api_key_pepper_must_be_set() -> None:
+    """Production (said, or a store on AWS) refuses the built-in pepper, naming the settings
+    that set one; local development (the default on SQLite) accepts it."""
+    for values in ({"environment": "production"}, {"store": {"backend": "aws"}}):
+        with pytest.raises(ValidationError, match="STRATIGOS_STORE_API_KEY_PEPPER") as refused:
+            Settings(**values)
+        assert "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID" in str(refused.value)
+    assert Settings().is_development()
+    assert not Settings(store={"backend": "aws", "api_key_pepper": "p" * 32}).is_development()
+    assert not Settings(
+        store={"backend": "aws", "api_key_pepper_secret_id": "arn:x"}
+    ).is_development()
+    assert Settings(store={"backend": "aws"}, environment="development").is_development()
 
 
 def test_ray_address_falls_back_to_ray_address(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -178,6 +197,7 @@ def test_a_group_given_in_code_keeps_the_other_variables_of_the_group(
 ) -> None:
     monkeypatch.setenv("STRATIGOS_STORE_TABLE_PREFIX", "env-")
     monkeypatch.setenv("STRATIGOS_STORE_BACKEND", "aws")
+    monkeypatch.setenv("STRATIGOS_STORE_API_KEY_PEPPER", "pepper-of-the-test")
     settings = Settings(store=StoreSettings(backend="sqlite"))
     assert settings.store.backend == "sqlite"
     assert settings.store.table_prefix == "env-"
@@ -209,6 +229,7 @@ def test_the_settings_file_takes_flat_keys_and_group_tables(
         'model_providers = {explanation = "offline"}\n'
         "[store]\n"
         'backend = "aws"\n'
+        'api_key_pepper_secret_id = "stratigos/pepper"\n'
         "[compute.ray]\n"
         "num_cpus = 2\n"
         "[api.cognito]\n"

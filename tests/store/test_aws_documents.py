@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from pydantic import SecretStr
 
 from settings import Settings, StoreSettings
 from store import ArchivedError, StoreUnavailableError, open_store
@@ -133,6 +134,7 @@ def test_the_factory_passes_the_documents_bucket(
             table_prefix=aws_names["table"].removesuffix("store"),
             s3_bucket=aws_names["bucket"],
             documents_s3_bucket=documents_bucket,
+            api_key_pepper=SecretStr("pepper-of-the-test"),
         )
     )
     store = open_store(settings)

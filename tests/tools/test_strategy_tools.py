@@ -204,10 +204,10 @@ def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        ({"config": {"target_vol": -0.1}}, "config.target_vol: Input should be greater than 0"),
+        ({"config": {"target_vol": -0.1}}, "config.target_vol: must be greater than 0"),
         ({"config": {"weight_function": "kelly"}}, "weight_function='kelly' is not registered"),
-        ({"config": {"lookbak": 10}}, "config.lookbak: Extra inputs are not permitted"),
-        ({}, "config: Field required"),
+        ({"config": {"lookbak": 10}}, "config.lookbak: is not a field here"),
+        ({}, "config: is required"),
         ({"config": {}, "scenario_set_id": "scn_ffffff"}, "unknown scenarios artifact id"),
         (
             {"config": {}, "scenario_set_id": "scn_ffffff", "start": "2019"},
@@ -216,11 +216,11 @@ def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:
         ({"config": {"lookback": 900}, "start": "2022-01-01"}, "lookback 900 leaves fewer"),
         (
             {"config": {"overlay": "put", "overlay_roll": "delta", "overlay_roll_delta_band": 0.7}},
-            "config.overlay_roll_delta_band: Input should be less than or equal to 0.5",
+            "config.overlay_roll_delta_band: must be at most 0.5",
         ),
         (
             {"config": {"overlay": "put", "overlay_roll": "gamma"}},
-            "config.overlay_roll: Input should be 'expiry', 'band' or 'delta'",
+            "config.overlay_roll: must be one of expiry, band or delta",
         ),
     ],
 )

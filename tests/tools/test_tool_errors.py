@@ -80,7 +80,7 @@ def test_schema_bounds_and_enums_are_visible(tools: dict[str, Any]) -> None:
         ("optimize_portfolio", {"method": "max_sharpe", "max_weight": 0.001}, "infeasible"),
         ("optimize_portfolio", {"method": "max_sharpe", "max_weight": 0}, "max_weight"),
         ("run_strategy_search", {"scenario_set_id": "scn_zzzzzz"}, "scn_zzzzzz"),
-        ("search_status", {}, "search_id: Field required"),
+        ("search_status", {}, "search_id: is required"),
     ],
 )
 def test_tool_call_errors_become_error_tool_messages(
@@ -110,7 +110,7 @@ def test_tool_node_returns_error_messages_not_exceptions(tools: dict[str, Any]) 
     assert set(messages) == {"a", "b", "c", "d"}
     for key in ("a", "b", "c"):
         assert messages[key].status == "error", messages[key]
-    assert "method: Input should be" in str(messages["a"].content)
+    assert "method: must be one of" in str(messages["a"].content)
     assert "available tickers" in str(messages["b"].content)
     assert "unknown search artifact id 'srch_000000'" in str(messages["c"].content)
     assert messages["d"].status == "success"

@@ -112,7 +112,7 @@ def test_the_winner_of_an_optimization_is_deployed_as_its_rule(store: Store) -> 
         ({"schedule": {"every": "fortnight"}}, "schedule.every"),
         ({"schedule": {"cron": "0 12 31 2 *"}}, "schedule"),
         ({"schedule": {"every": "week", "colour": "red"}}, "schedule"),
-        ({"limits": {"max_turnover": -1}}, "limits"),
+        ({"limits": {"max_turnover": -1}}, "limits.max_turnover"),
         ({"source": "fund"}, "source"),
     ],
 )

@@ -24,6 +24,7 @@ Modules: `typos` (misspellings of the domain's words), `scanner` (the text being
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -37,6 +38,7 @@ from agents.offline.intent.classify import (
 )
 from agents.offline.intent.dates import read_dates, read_lookback
 from agents.offline.intent.hedge import HedgeAsk, read_hedge
+from agents.offline.intent.limits import LimitAsk, read_limits, sector_tickers
 from agents.offline.intent.names import INTENTS, IntentName, Method
 from agents.offline.intent.numbers import (
     read_budget,
@@ -61,6 +63,16 @@ from agents.offline.intent.words import (
     read_unknown_tickers,
 )
 from quant.regimes import RegimeName
+
+REFERS_BACK = re.compile(
+    r"\b(?:they|them|those|these|it|its|their|same|that portfolio|this portfolio|the portfolio|"
+    r"the stocks|those stocks|these stocks|the names)\b"
+)
+"""A message that speaks of what the conversation already worked on ("how volatile are
+they?", "the same four")."""
+
+ADDS = re.compile(r"\b(?:add|adding|include|including|plus|throw in|also with)\b")
+"""A message that adds its tickers to the conversation's universe."""
 
 __all__ = [
     "INTENTS",
@@ -94,6 +106,14 @@ class Intent:
       named, in order (a conversation's ``pf_`` + 6 hex digits, or a saved portfolio's ``pf_`` +
       28 hex digits); `max_weight`: the largest weight one asset may hold, as a fraction ("at
       most 30% in any stock").
+    - `limits`: the weight limits, exclusions and asks a portfolio build cannot keep
+      (`limits.LimitAsk`): a floor on every weight, limits on named assets and sectors, tickers
+      and sectors left out, leverage, shorts and benchmarks. A ticker named only in a limit or an
+      exclusion ("at most 10% in XOM", "without KO") is not in `tickers`.
+    - `adds`: the message adds its tickers to the conversation's universe ("add PG", "include
+      Pepsi", "plus KO").
+    - `refers_back`: the message speaks of what the conversation already worked on ("they",
+      "those", "the same four", "that portfolio").
     - `hedge`: the option hedge asked for (kinds, strike, tenors, budget; None when the
       message does not speak of one, see `hedge.read_hedge`);
       `unplaced`: percentages that no reader gave a meaning (not a limit, target, confidence,
@@ -124,20 +144,41 @@ class Intent:
     equal_weight: bool = False
     portfolio_ids: tuple[str, ...] = ()
     max_weight: float | None = None
+    limits: LimitAsk = field(default_factory=LimitAsk)
+    adds: bool = False
+    refers_back: bool = False
     hedge: HedgeAsk | None = None
     unplaced: tuple[float, ...] = ()
 
-    def universe(self, known_tickers: Sequence[str]) -> list[str]:
-        """The tickers asked for: all known ones for `all_tickers`, else those mentioned."""
-        return list(known_tickers) if self.all_tickers else list(self.tickers)
+    def universe(self, known_tickers: Sequence[str], subject: Sequence[str] = ()) -> list[str]:
+        """The tickers asked for, less what the message leaves out: all known ones for
+        `all_tickers`; those mentioned (added to the conversation's `subject`, its current
+        universe, when the message adds them: "add PG"); else the `subject` ("drop KO and
+        rebuild", "the same four"); else all known ones when the message only leaves some out
+        ("hrp without XOM"); else none."""
+        ask = self.limits
+        if self.all_tickers:
+            base = list(known_tickers)
+        elif self.tickers:
+            base = [*subject, *self.tickers] if self.adds and subject else list(self.tickers)
+        elif subject:
+            base = list(subject)
+        elif ask.excluded or ask.excluded_sectors:
+            base = list(known_tickers)
+        else:
+            base = []
+        dropped = set(ask.excluded) | set(sector_tickers(ask.excluded_sectors))
+        return [t for t in dict.fromkeys(base) if t not in dropped]
 
     def slots(self) -> dict[str, Any]:
         """The non-empty slots as a dict (for prompts, logs and tests)."""
-        return {
+        said = {
             key: value
             for key, value in asdict(self).items()
-            if key not in ("intent", "text") and value not in (None, (), {}, False)
+            if key not in ("intent", "text", "limits") and value not in (None, (), {}, False)
         }
+        limits = {k: v for k, v in asdict(self.limits).items() if v not in (None, (), {})}
+        return {**said, **({"limits": limits} if limits else {})}
 
 
 def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
@@ -154,13 +195,16 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     target_vol = read_target_vol(scan)
     max_weight = read_max_weight(scan)
     limits = read_risk_limits(scan)
+    before = scan.free
+    weight_limits = read_limits(scan, known_tickers, max_weight)
+    outside = read_tickers(scan.cased_outside(before), known_tickers)
     unplaced = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.free))
     percentages = read_percentages(scan)
     revision = bool(REVISION.search(scan.low))
     method = read_method(scan)
     numbers = read_numbers(scan)
     slots: dict[str, Any] = {
-        "tickers": read_tickers(text, known_tickers),
+        "tickers": tuple(t for t in read_tickers(text, known_tickers) if t in outside),
         "all_tickers": bool(ALL_TICKERS.search(scan.low)),
         "method": method,
         "numbers": numbers,
@@ -184,7 +228,10 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "asks_risk": bool(RISK_ASK.search(scan.low)),
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
-        "max_weight": max_weight,
+        "max_weight": weight_limits.max_weight,
+        "limits": weight_limits,
+        "adds": bool(ADDS.search(scan.low)),
+        "refers_back": bool(REFERS_BACK.search(scan.low)),
         "unplaced": unplaced,
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)

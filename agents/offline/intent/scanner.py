@@ -9,8 +9,18 @@ class Scanner:
     """The lower-cased text plus a copy in which consumed spans are blanked out."""
 
     def __init__(self, text: str) -> None:
-        self.low = " ".join(text.lower().replace("’", "'").split())
+        self.cased = " ".join(text.replace("’", "'").split())
+        self.low = self.cased.lower()
         self.free = self.low
+        if len(self.low) != len(self.cased):  # a character whose lower case is longer
+            self.cased = self.low
+
+    def cased_outside(self, before: str) -> str:
+        """The text as written, blanked where `free` was consumed since it was `before`."""
+        return "".join(
+            " " if was != now else c
+            for c, was, now in zip(self.cased, before, self.free, strict=True)
+        )
 
     def consume(self, match: re.Match[str], group: int = 0) -> None:
         a, b = match.span(group)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 
 _VOCABULARY = (
     "build",
@@ -41,14 +42,22 @@ _NOT_TYPOS = frozenset(
 def correct_typos(text: str) -> str:
     """`text` with misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe",
     "portfolo" -> "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
+    return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=4)
+
+
+def repair_words(
+    text: str, vocabulary: Sequence[str], keep: Collection[str], *, min_letters: int
+) -> str:
+    """`text` with each word of `min_letters`+ letters that is within a similarity of 0.8 of a
+    `vocabulary` word replaced by it; words in `keep` and upper-case words (tickers) stay."""
     import difflib
 
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         low = word.lower()
-        if low in _VOCABULARY or low in _NOT_TYPOS or word.isupper():
+        if low in vocabulary or low in keep or word.isupper():
             return word
-        close = difflib.get_close_matches(low, _VOCABULARY, n=1, cutoff=0.8)
+        close = difflib.get_close_matches(low, vocabulary, n=1, cutoff=0.8)
         return close[0] if close else word
 
-    return re.sub(r"\b[A-Za-z]{4,}\b", fix, text)
+    return re.sub(rf"\b[A-Za-z]{{{min_letters},}}\b", fix, text)

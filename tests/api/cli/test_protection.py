@@ -152,7 +152,7 @@ def test_a_bad_flag_value_is_named_before_any_job(
     assert "search_space.overlay_strike (--overlay-strike): overlay_strike: value 0.4" in err
     assert main(["optimize", "--request", str(request_file), "--overlay-budget", "0.9"]) == 2
     err += capsys.readouterr().err
-    assert "overlay_budget=0.9: Input should be less than or equal to 0.5" in err
+    assert "overlay_budget=0.9: must be at most 0.5" in err
     assert "risk_limits.scenarios (--limit-scenario): 'bull' is not among" in err
     assert "Traceback" not in err
     assert not (offline_data_dir / "runs").exists() or not list(
@@ -180,7 +180,7 @@ def test_roll_flags_reach_the_request_and_the_winner_rolls_at_the_delta_band(
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "search_space.overlay_roll_delta_band (--overlay-roll-delta-band)" in err
-    assert "less than or equal to 0.5" in err and "Traceback" not in err
+    assert "must be at most 0.5" in err and "Traceback" not in err
     # a band searched where the rule never reads it is refused, naming the field
     argv = ["optimize", "--request", str(request_file), "--overlay", "put",
             "--overlay-roll", "band", "--overlay-roll-delta-band", "0.05:0.2"]  # fmt: skip
@@ -219,11 +219,8 @@ def test_pricing_flags_set_the_vol_model_and_name_their_field(
             "--vol-skew", "-1", "--vol-window", "1"]  # fmt: skip
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert "vol_model.skew (--vol-skew): Input should be greater than or equal to 0" in err
-    assert (
-        "vol_model.realised_window (--vol-window): Input should be greater than or equal to 2"
-        in err
-    )
+    assert "vol_model.skew (--vol-skew): must be at least 0" in err
+    assert "vol_model.realised_window (--vol-window): must be at least 2" in err
     assert "Traceback" not in err
 
 

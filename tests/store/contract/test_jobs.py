@@ -246,6 +246,27 @@ def test_lease_exclusive_and_expiry(store: Store, clock: FakeClock) -> None:
     assert store.claim(ALICE, job.id, holder, 30).attempts == 3
 
 
+def test_an_attempt_s_failure_stays_with_the_job_until_it_succeeds(
+    store: Store, clock: FakeClock
+) -> None:
+    """A worker records why its attempt failed; the worker that takes the job over reads it
+    from the claim; only the lease holder may write it; a success drops it."""
+    job_id = running_job(store, worker="w1")
+    cause = "StoreUnavailableError: database or disk is full"
+    with pytest.raises(ConflictError):
+        store.heartbeat(ALICE, job_id, "w2", 60, error="not the holder")
+    assert store.get_job(ALICE, job_id).error is None
+    noted = store.heartbeat(ALICE, job_id, "w1", 60, error=cause)
+    assert noted.error == cause and noted.status == "running"
+    assert store.heartbeat(ALICE, job_id, "w1", 60, progress=(1, 2)).error == cause
+    clock.advance(61)
+    taken = store.claim(ALICE, job_id, "w2", 60)
+    assert taken.lease_owner == "w2" and taken.error == cause
+    done = store.complete_job(ALICE, job_id, {"ok": True}, worker="w2")
+    assert done.status == "succeeded" and done.error is None
+    assert store.get_job(ALICE, job_id).error is None
+
+
 def test_cancel_stops_heartbeats_and_claims(store: Store) -> None:
     job_id = running_job(store, worker="w1")
     cancelled = store.transition(ALICE, job_id, ["pending", "running"], "cancelled")

@@ -261,7 +261,7 @@ def test_what_is_knowable_at_creation_is_refused_naming_the_field() -> None:
     assert alpaca.value.field == "broker"
     with pytest.raises(InputError) as vol:
         check_hedge(rule, {"underlying": "AAPL", "vol_model": {"skew": -1}}, symbols, "paper")
-    assert vol.value.field == "hedge.vol_model"
+    assert vol.value.field == "hedge.vol_model.skew"
     with pytest.raises(InputError) as none:
         check_hedge(FixedWeights({"AAPL": 1.0}), {"underlying": "AAPL"}, symbols, "paper")
     assert none.value.field == "hedge"

@@ -1,0 +1,273 @@
+"""The offline model's answers to the analysis questions, written from the tools' results: every
+number is one the tool returned (percentages are its fractions x 100), and every answer names
+its window and where the market data ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from agents.offline.intent.analysis import AnalysisAsk
+
+__all__ = ["ANSWERS"]
+
+METHOD_NAMES = {
+    "hrp": "HRP",
+    "risk_parity": "risk-parity",
+    "min_volatility": "min-volatility",
+    "max_sharpe": "max-Sharpe",
+    "equal_weight": "equal-weight",
+}
+SCENARIO_NAMES = {
+    "bull": "bull",
+    "bear": "bear",
+    "high_vol": "high-volatility",
+    "low_vol": "low-volatility",
+    "base": "base-case",
+}
+
+
+def _pct(value: float | None, decimals: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{decimals}%}"
+
+
+def _share(value: float) -> str:
+    """A fraction as the percentage it states exactly: 0.15 -> "15%", 0.125 -> "12.5%"."""
+    return f"{value * 100:.6g}%"
+
+
+def _money(value: float) -> str:
+    return f"{'-' if value < 0 else ''}{abs(value):,.0f}"
+
+
+def _window(data: dict[str, Any]) -> str:
+    """ "from 2021-01-04 to 2022-12-28 (501 sessions, from the close of 2020-12-31; the market
+    data ends on 2022-12-28)"."""
+    window = data["window"]
+    base = f", from the close of {window['from_close_of']}" if window.get("from_close_of") else ""
+    return (
+        f"from {window['start']} to {window['end']} ({window['sessions']} sessions{base}; the "
+        f"market data ends on {data['data_end']})"
+    )
+
+
+def _weights(weights: dict[str, float], limit: int = 6) -> str:
+    ranked = sorted(weights.items(), key=lambda kv: -kv[1])
+    shown = ", ".join(f"{t} {w:.1%}" for t, w in ranked[:limit])
+    return shown + (f" and {len(ranked) - limit} more" if len(ranked) > limit else "")
+
+
+# ---- statistics ---------------------------------------------------------------------------
+def _drawdown(stats: dict[str, Any]) -> str:
+    drawdown = stats["max_drawdown"]
+    if not drawdown["depth"]:
+        return "no drawdown"
+    peak = f"from its peak on {drawdown['peak']} " if drawdown["peak"] else ""
+    text = f"maximum drawdown {_pct(drawdown['depth'])} {peak}to its trough on {drawdown['trough']}"
+    recovered = drawdown["recovery"]
+    return text + (f", recovered on {recovered}" if recovered else ", not recovered by the end")
+
+
+_PHRASES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "return": lambda s: (
+        f"a total return of {_pct(s['cumulative_return'])} ({_pct(s['annualised_return'])} a "
+        f"year annualised, CAGR {_pct(s['cagr'])})"
+    ),
+    "volatility": lambda s: f"volatility {_pct(s['volatility'])} a year",
+    "beta": lambda s: (
+        "no beta (no index)"
+        if s.get("beta") is None
+        else f"beta {s['beta']:.2f} to the S&P 500 index"
+    ),
+    "worst_day": lambda s: (
+        f"worst day {s['worst_day']['date']} ({_pct(s['worst_day']['return'], 2)})"
+    ),
+    "best_day": lambda s: f"best day {s['best_day']['date']} ({_pct(s['best_day']['return'], 2)})",
+    "worst_month": lambda s: (
+        f"worst month {s['worst_month']['month']} ({_pct(s['worst_month']['return'])})"
+    ),
+    "drawdown_dates": _drawdown,
+}
+_SUMMARY = ("return", "volatility", "beta", "worst_month", "drawdown_dates")
+
+
+def _correlations(data: dict[str, Any]) -> str:
+    matrix = data.get("correlation")
+    if not matrix:
+        return ""
+    names, rows = matrix["assets"], matrix["matrix"]
+    pairs = [
+        f"{names[i]} and {names[j]} {rows[i][j]:.2f}"
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    ]
+    shown = "; ".join(pairs[:10]) + ("; ..." if len(pairs) > 10 else "")
+    return f"Correlation of daily returns: {shown}."
+
+
+def statistics_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """Each asset's (and the portfolio's) statistics the question names (a summary when it
+    names none), the correlations when asked, the window."""
+    wanted = [m for m in ask.measures if m in _PHRASES] or (
+        [] if "correlation" in ask.measures else list(_SUMMARY)
+    )
+    parts = [f"Statistics {_window(data)}:"]
+    portfolio = data.get("portfolio")
+    if portfolio and wanted:
+        line = "; ".join(_PHRASES[m](portfolio) for m in wanted)
+        parts.append(f"the portfolio ({_weights(portfolio['weights'])}) had {line}.")
+    if wanted:
+        for name, stats in data["assets"].items():
+            parts.append(f"{name}: " + "; ".join(_PHRASES[m](stats) for m in wanted) + ".")
+    index = data.get("index")
+    if index and ("return" in wanted or "worst_month" in wanted):
+        shown = [m for m in wanted if m in ("return", "worst_month", "volatility")]
+        parts.append("The S&P 500 index: " + "; ".join(_PHRASES[m](index) for m in shown) + ".")
+    if "correlation" in ask.measures:
+        parts.append(_correlations(data) or "A correlation needs at least two stocks.")
+    return " ".join(parts)
+
+
+# ---- stress -------------------------------------------------------------------------------
+def _loss(value: float, amount: float | None) -> str:
+    verb = "loses" if value < 0 else "gains"
+    money = "" if amount is None else f" ({_money(amount)})"
+    return f"{verb} {_pct(abs(value))}{money}"
+
+
+def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """The move, each episode and the scenarios, with losses in % and in currency."""
+    portfolio = data["portfolio"]
+    capital = data.get("capital")
+    on = f" on {_money(capital)} of capital" if capital else ""
+    parts = [f"Stress test of {portfolio['name']} ({_weights(portfolio['weights'])}){on}."]
+    move = data.get("market_move")
+    if move is not None:
+        size = f"{_share(abs(move['move']))} market {'fall' if move['move'] < 0 else 'rise'}"
+        if "portfolio_return" not in move:
+            parts.append(f"A {size}: not computed ({move.get('not_computed')}).")
+        else:
+            betas = ", ".join(f"{t} {v['beta']:.2f}" for t, v in move["per_asset"].items())
+            parts.append(
+                f"A {size} through each stock's beta to the S&P 500 index (betas {betas}, "
+                f"estimated {_window(data)}): the portfolio "
+                f"{_loss(move['portfolio_return'], move.get('amount'))}."
+            )
+    for episode in data.get("episodes") or []:
+        name = episode["name"]
+        title = f"{name[:1].upper()}{name[1:]} ({episode['start']} to {episode['end']})"
+        if "portfolio_return" not in episode:
+            parts.append(f"{title}: not replayed, {episode['not_replayed']}.")
+            continue
+        index = episode.get("index_return")
+        parts.append(
+            f"{title}, replayed on the weights bought at its start: the portfolio "
+            f"{_loss(episode['portfolio_return'], episode.get('amount'))}, its deepest fall "
+            f"{_pct(episode['max_drawdown'])}, worst day {episode['worst_day']['date']} "
+            f"({_pct(episode['worst_day']['return'], 2)})"
+            + ("" if index is None else f"; the S&P 500 index {_pct(index)}")
+            + "."
+        )
+    scenarios = data.get("scenarios") or {}
+    for name, row in scenarios.items():
+        if not isinstance(row, dict):
+            continue
+        amounts = (
+            f" ({_money(row['median_amount'])} and {_money(row['p05_amount'])})"
+            if "median_amount" in row
+            else ""
+        )
+        parts.append(
+            f"The scenario engine's {SCENARIO_NAMES.get(name, name)} case over "
+            f"{scenarios['horizon']} sessions ({scenarios['n_paths']} paths): median return "
+            f"{_pct(row['median_return'])}, 5th percentile {_pct(row['p05_return'])}{amounts}, "
+            f"probability of a loss {_pct(row['prob_loss'])}."
+        )
+    if move is None or "portfolio_return" not in move:
+        parts.append(f"History used {_window(data)}.")
+    return " ".join(parts)
+
+
+def loss_probability_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """P[loss beyond the threshold] in each scenario, with the drawdown probability."""
+    portfolio = data["portfolio"]
+    threshold, horizon = data["threshold"], data["horizon"]
+    lines = []
+    for name, row in data["scenarios"].items():
+        lines.append(
+            f"{SCENARIO_NAMES.get(name, name)} {_pct(row['prob_loss_beyond'])} (a drawdown "
+            f"beyond it at some point {_pct(row['prob_drawdown_beyond'])}; any loss "
+            f"{_pct(row['prob_loss'])}; median return {_pct(row['median_return'])})"
+        )
+    return (
+        f"Probability that {portfolio['name']} ({_weights(portfolio['weights'])}) loses more "
+        f"than {_share(threshold)} over {horizon} sessions: " + "; ".join(lines) + f". From "
+        f"{data['n_paths']} simulated paths per scenario drawn from the history "
+        f"{_window(data)}."
+    )
+
+
+# ---- backtest and comparison ----------------------------------------------------------------
+def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """The backtest's measures, its drawdown's dates, costs, and the index beside it."""
+    cadence = data["rebalance"]
+    how = "bought once and held" if cadence == "never" else f"rebalanced {cadence}"
+    costs = f"{data['cost_bps']:g} bps costs" if data["cost_bps"] else "no trading costs"
+    text = (
+        f"Backtest of {_weights(data['portfolio']['weights'])}, {how} with {costs}, "
+        f"{_window(data)}: total return {_pct(data['total_return'])}, CAGR "
+        f"{_pct(data['cagr'])}, volatility {_pct(data['volatility'])}, Sharpe ratio "
+        f"{data['sharpe']:.2f} (risk-free rate {data['risk_free_rate']:g}), "
+        f"{_drawdown(data)}; {data['trades']} trades"
+    )
+    if data["cost_bps"]:
+        text += f", costs took {_pct(data['cost_drag'], 2)} of the return"
+    if data.get("final_value") is not None:
+        text += f"; {_money(data['capital'])} would have become {_money(data['final_value'])}"
+    index = data.get("index")
+    if index:
+        text += (
+            f". The S&P 500 index over the same window: total return "
+            f"{_pct(index['total_return'])}, CAGR {_pct(index['cagr'])}, maximum drawdown "
+            f"{_pct(index['max_drawdown'])}"
+        )
+    return text + "."
+
+
+def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
+    """The table as sentences, then the best on the measures a PM weighs."""
+    level = _share(data["level"])
+    lines = [f"Compared {_window(data)}, in-sample:"]
+    names = {}
+    for row in data["rows"]:
+        label = row["portfolio"]
+        names[label] = METHOD_NAMES.get(label, label)
+        ident = f" ({row['portfolio_id']})" if row.get("portfolio_id") else ""
+        lines.append(
+            f"{names[label]}{ident}: return {_pct(row['annualised_return'])} a year, volatility "
+            f"{_pct(row['volatility'])}, Sharpe ratio {row['sharpe_ratio']:.2f}, maximum "
+            f"drawdown {_pct(row['max_drawdown'])}, {level} CVaR {_pct(row['cvar'], 2)}; "
+            f"weights {_weights(row['largest_weights'])}."
+        )
+    best = data.get("best") or {}
+    for key, what in (
+        ("highest_sharpe_ratio", "the highest Sharpe ratio"),
+        ("lowest_cvar", f"the lowest {level} CVaR"),
+        ("lowest_volatility", "the lowest volatility"),
+    ):
+        if key in best:
+            lines.append(f"The {names.get(best[key], best[key])} portfolio has {what}.")
+    for method, why in (data.get("not_built") or {}).items():
+        lines.append(f"Not built: {METHOD_NAMES.get(method, method)} ({why}).")
+    return " ".join(lines)
+
+
+ANSWERS: dict[str, Callable[[dict[str, Any], AnalysisAsk], str]] = {
+    "statistics": statistics_answer,
+    "stress": stress_answer,
+    "loss_probability": loss_probability_answer,
+    "backtest_weights": backtest_answer,
+    "compare": compare_answer,
+}
+"""The answer to each kind of analysis question, from its tool's result."""

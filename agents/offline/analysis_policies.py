@@ -1,0 +1,178 @@
+"""The offline model's rules for the analysis questions a portfolio manager asks
+(`agents.offline.intent.analysis`), on the specialists' side: the supervisor routes them
+(`agents.offline.analysis_routes`), and the specialist calls the tool that answers
+(`analysis_chat`: `asset_statistics`, `stress_test`, `loss_probability`, `backtest_weights`,
+`compare_portfolios`) and answers with its numbers, naming the window and where the market data
+ends. A comparison builds its portfolios as the optimizer builds one
+(`agents.offline.portfolio_builds`).
+
+What a question is about: the portfolio ids, weights or tickers it names; else what the
+conversation was last about (the portfolio built last, or the weights or tickers an earlier
+analysis used); else the answer is a question.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.offline.analysis_answers import ANSWERS
+from agents.offline.analysis_routes import analysis_ask
+from agents.offline.chat_intent import SUBJECT_TOOLS, intent_of, known_tickers, thread_subject
+from agents.offline.intent import Intent
+from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.offline.portfolio_builds import build_args
+
+__all__ = ["analysis_chat"]
+
+ANALYSIS_TOOLS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
+"""The analysis tools whose portfolio (id, weights or universe) a later question may mean."""
+
+
+def analysis_chat(inp: PolicyInput) -> AIMessage | None:
+    """The specialist's reply to an analysis question whose tool it holds: the tool call, then
+    the answer from its result; None when the message is no such question."""
+    ask = analysis_ask(inp)
+    if ask is None or ask.tool not in inp.tool_names:
+        return None
+    intent = intent_of(inp)
+    done = [r for r in inp.results_this_turn() if r.name == ask.tool]
+    if done:
+        failed = done[-1].failure("answer that")
+        if failed is not None:
+            return reply(failed)
+        return reply(ANSWERS[ask.kind](done[-1].data, ask) + _build_notes(inp))
+    window = _window(intent, ask)
+    if ask.kind == "compare":
+        return _compare(inp, intent, ask, window)
+    subject = _subject(inp, intent, ask)
+    if subject is None:
+        return reply(
+            "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
+            "KO') or build a portfolio first. Nothing was computed."
+        )
+    return reply("", tool_call(ask.tool, {**subject, **window, **_slots(ask)}))
+
+
+def _window(intent: Intent, ask: AnalysisAsk) -> dict[str, Any]:
+    """The window arguments: the last N sessions, or the dates named (none for a stress test
+    naming an episode: its years are the episode's)."""
+    if ask.last_sessions is not None:
+        return {"last_sessions": ask.last_sessions, **({"end": intent.end} if intent.end else {})}
+    if ask.kind == "stress" and ask.episodes:
+        return {}
+    return {key: value for key, value in (("start", intent.start), ("end", intent.end)) if value}
+
+
+def _slots(ask: AnalysisAsk) -> dict[str, Any]:
+    """The tool's own arguments the message states."""
+    out: dict[str, Any] = {}
+    if ask.capital is not None and ask.kind in ("stress", "loss_probability", "backtest_weights"):
+        out["capital"] = ask.capital
+    if ask.kind == "stress":
+        if ask.market_move is not None:
+            out["market_move"] = ask.market_move
+        if ask.episodes:
+            out["episodes"] = list(ask.episodes)
+        if ask.bear_case:
+            out["scenarios"] = ["bear"]
+        if ask.horizon is not None and ask.bear_case:
+            out["horizon"] = max(21, ask.horizon)
+    elif ask.kind == "loss_probability":
+        out["threshold"] = ask.threshold if ask.threshold is not None else 0.1
+        if ask.horizon is not None:
+            out["horizon"] = min(1260, max(21, ask.horizon))
+        if ask.scenarios:
+            out["scenarios"] = list(ask.scenarios)
+    elif ask.kind == "backtest_weights":
+        out["rebalance"] = ask.rebalance or "monthly"
+        if ask.cost_bps is not None:
+            out["cost_bps"] = ask.cost_bps
+    return out
+
+
+def _compare(
+    inp: PolicyInput, intent: Intent, ask: AnalysisAsk, window: dict[str, Any]
+) -> AIMessage:
+    """Build each method's portfolio as the optimizer builds one from the message
+    (`optimize_portfolio`: the conversation's universe and the limits asked, so the thread
+    holds them), then compare those built in one table (`compare_portfolios`); a window of the
+    last N sessions, which a build does not take, is compared by methods directly."""
+    methods = [m for m in intent.methods if m != "frontier"]
+    level = {"level": intent.confidence or 0.95}
+    if "last_sessions" in window or "optimize_portfolio" not in inp.tool_names:
+        universe = intent.universe(known_tickers(), thread_subject(inp))
+        limits = {
+            key: value
+            for key, value in (
+                ("max_weight", intent.limits.max_weight),
+                ("min_weight", intent.limits.min_weight),
+            )
+            if value is not None
+        }
+        args = {**window, **level, "methods": methods, **limits}
+        return reply(
+            "", tool_call(ask.tool, {**args, **({"universe": universe} if universe else {})})
+        )
+    built = {
+        r.args.get("method"): r for r in inp.results_this_turn() if r.name == "optimize_portfolio"
+    }
+    missing = [m for m in methods if m not in built]
+    if missing:
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
+    ids = [r.data["portfolio_id"] for r in built.values() if r.failure("build it") is None]
+    failed = "; ".join(f"{method}: {r.content}" for method, r in built.items() if r.is_error)
+    if len(ids) < 2:
+        return reply(f"I could not build the portfolios to compare: {failed}")
+    dates = {key: value for key, value in window.items() if key in ("start", "end")}
+    return reply("", tool_call(ask.tool, {**dates, **level, "portfolio_ids": ids}))
+
+
+def _build_notes(inp: PolicyInput) -> str:
+    """The limits the portfolios of this turn kept, and those that could not be built, and why
+    ("" when none)."""
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    kept: list[str] = next(
+        (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
+    )
+    notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
+    notes += [f" Not built: {r.args.get('method')} ({r.content})." for r in built if r.is_error]
+    return "".join(notes)
+
+
+def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, Any] | None:
+    """What the question is about, as tool arguments (see the module docstring)."""
+    if intent.portfolio_ids:
+        return {"portfolio_id": intent.portfolio_ids[-1]}
+    if ask.weights:
+        return {"weights": dict(ask.weights)}
+    tickers = intent.universe(known_tickers())
+    if tickers:
+        return {"universe": tickers}
+    return _last_subject(inp)
+
+
+def _earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:
+    """(tool, arguments, parsed result) of the calls before this turn, newest first."""
+    this_turn = {call["id"] for call in inp.calls_this_turn()}
+    return [
+        (r.name, r.args, r.data)
+        for r in reversed(inp.tool_results())
+        if r.call_id not in this_turn and not r.is_error
+    ]
+
+
+def _last_subject(inp: PolicyInput) -> dict[str, Any] | None:
+    """The portfolio built last in the conversation, or the weights or universe an earlier
+    analysis used, whichever came last; None when there is none."""
+    for name, args, data in _earlier_results(inp):
+        if name == "optimize_portfolio" and isinstance(data, dict) and data.get("portfolio_id"):
+            return {"portfolio_id": data["portfolio_id"]}
+        keys: tuple[str, ...] = ("universe",) if name in SUBJECT_TOOLS else ()
+        keys = ("portfolio_id", "weights", "universe") if name in ANALYSIS_TOOLS else keys
+        for key in keys:
+            if args.get(key):
+                return {key: args[key]}
+    return None

@@ -1,0 +1,80 @@
+"""The offline supervisor's side of the analysis questions a portfolio manager asks
+(`agents.offline.intent.analysis`): which specialist answers each (`analysis_route`, the
+specialist's side is `agents.offline.analysis_policies`), and what "deploy it" deploys when the
+conversation's latest build is a portfolio (`deployment_source`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+from agents.offline.chat_intent import intent_of, known_tickers
+from agents.offline.intent import Intent
+from agents.offline.intent.analysis import AnalysisAsk, read_analysis
+from agents.offline.policies import PolicyInput, forced_call
+
+__all__ = ["AGENTS", "analysis_ask", "analysis_route", "deployment_source"]
+
+AGENTS = {
+    "statistics": "market_analysis",
+    "stress": "risk_manager",
+    "loss_probability": "risk_manager",
+    "backtest_weights": "optimizer",
+    "compare": "risk_manager",
+}
+"""The specialist each kind of question goes to (`graphs.assistant.TOOLS_OF` hands it the
+tool)."""
+
+
+def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
+    """The analysis question of the user's latest message, or None."""
+    return read_analysis(intent_of(inp), known_tickers())
+
+
+def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
+    """The supervisor's route for an analysis question (None for any other message, or one
+    naming unknown tickers, which the supervisor answers)."""
+    if not inp.must_call_tool or intent.unknown_tickers:
+        return None
+    ask = analysis_ask(inp)
+    if ask is None:
+        return None
+    agent = AGENTS[ask.kind]
+    if ask.kind == "compare" and not intent.asks_risk:
+        agent = "optimizer"
+    reason = f"the message asks a {ask.kind.replace('_', ' ')} question ({ask.tool})"
+    return forced_call(inp, {"agent": agent, "reason": reason})
+
+
+_RUN_ANSWER = re.compile(r"^Run \S+ (?:succeeded|failed|cancelled|finished)")
+_WINNER = re.compile(r"\bwinner\b|\bsearch\b|\bstrateg(?:y|ies)\b|\brun\b")
+
+
+def deployment_source(inp: PolicyInput) -> dict[str, Any] | None:
+    """The draft's source when the message deploys the portfolio built last in the conversation
+    ("deploy this portfolio", or "deploy it" when a portfolio came after any search run):
+    ``{"source": "portfolio", "portfolio_id": ...}``; None otherwise (a portfolio named by
+    id, the last search's winner)."""
+    intent = intent_of(inp)
+    low = intent.text.lower()
+    if intent.portfolio_ids or _WINNER.search(low):
+        return None
+    portfolio, portfolio_at, run_at = None, -1, -1
+    for index, message in enumerate(inp.messages):
+        if isinstance(message, ToolMessage) and message.name == "optimize_portfolio":
+            try:
+                data = json.loads(message.text)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(data, dict) and isinstance(data.get("portfolio_id"), str):
+                portfolio, portfolio_at = data["portfolio_id"], index
+        elif isinstance(message, AIMessage) and _RUN_ANSWER.match(message.text or ""):
+            run_at = index
+        elif isinstance(message, HumanMessage) and index == len(inp.messages) - 1:
+            break
+    if portfolio is None or (portfolio_at < run_at and "portfolio" not in low):
+        return None
+    return {"source": "portfolio", "portfolio_id": portfolio}

@@ -1,0 +1,378 @@
+"""The analysis questions a portfolio manager asks, read from a message: statistics over a window
+("correlation of AAPL and MSFT since 2021", "worst month of KO"), stress tests ("what would a
+20% market drop do to it?", "replay 2008 on my portfolio"), loss probabilities ("probability of
+losing more than 15% in bear?"), backtests of given weights ("backtest 60% AAPL 40% KO
+rebalanced monthly with 10 bps costs") and comparisons of portfolios ("compare HRP, risk parity
+and min-vol for AAPL MSFT JPM XOM").
+
+`read_analysis(intent, known)` returns an `AnalysisAsk` (the kind, the tool that answers it and
+the slots the message states) or None when the message is none of these. It reads the parsed
+`Intent` (tickers, dates, methods, scenarios, percentages) and the text itself, after fixing
+misspellings of its own words ("corelation", "probabilty", "bactest", "montly").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from agents.offline.intent import Intent
+from agents.offline.intent.scanner import NUM, PCT, fraction
+from agents.offline.intent.typos import repair_words
+from agents.offline.intent.words import read_mentioned
+
+__all__ = ["AnalysisAsk", "AnalysisKind", "read_analysis"]
+
+AnalysisKind = Literal["statistics", "stress", "loss_probability", "backtest_weights", "compare"]
+
+TOOLS: dict[AnalysisKind, str] = {
+    "statistics": "asset_statistics",
+    "stress": "stress_test",
+    "loss_probability": "loss_probability",
+    "backtest_weights": "backtest_weights",
+    "compare": "compare_portfolios",
+}
+"""The tool that answers each kind of question."""
+
+
+@dataclass(frozen=True)
+class AnalysisAsk:
+    """An analysis question: its `kind`, the `tool` that answers it, and what the message
+    states (empty: not stated). `weights` by ticker (fractions); `last_sessions` for "the last
+    12 months" (252); `market_move` a signed fraction; `episodes` keys of
+    `quant.stress.EPISODES`; `bear_case` the scenario engine's bear case asked for; `threshold`
+    the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital` in currency; `rebalance` a
+    cadence; `cost_bps`; `measures` the statistics named (return, correlation, beta, ...)."""
+
+    kind: AnalysisKind
+    tool: str
+    weights: dict[str, float] = field(default_factory=dict)
+    last_sessions: int | None = None
+    market_move: float | None = None
+    episodes: tuple[str, ...] = ()
+    bear_case: bool = False
+    scenarios: tuple[str, ...] = ()
+    threshold: float | None = None
+    horizon: int | None = None
+    capital: float | None = None
+    rebalance: str | None = None
+    cost_bps: float | None = None
+    measures: tuple[str, ...] = ()
+
+
+_VOCABULARY = (
+    "correlation",
+    "correlated",
+    "probability",
+    "backtest",
+    "rebalanced",
+    "rebalancing",
+    "monthly",
+    "quarterly",
+    "annually",
+    "weekly",
+    "stress",
+    "market",
+    "return",
+    "returns",
+    "worst",
+    "losing",
+    "compare",
+    "chance",
+    "scenario",
+    "crisis",
+    "drawdown",
+)
+
+_NOT_TYPOS = frozenset(["weekl", "rather", "marked", "markets", "retune", "worse", "stressed"])
+
+
+def _fix(text: str) -> str:
+    """`text` with misspellings of the words above repaired (words of 5+ letters)."""
+    return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=5)
+
+
+# ---- windows, horizons, money -----------------------------------------------------------
+_COUNT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "ten": 10,
+    "twelve": 12, "eighteen": 18, "twenty-four": 24, "a": 1, "an": 1,
+}  # fmt: skip
+_UNIT_SESSIONS = {"year": 252, "month": 21, "week": 5, "day": 1, "session": 1, "quarter": 63}
+_COUNT = r"(\d+(?:\.\d+)?|" + "|".join(_COUNT_WORDS) + r")?"
+_UNIT = r"(years?|months?|weeks?|quarters?|(?:trading )?days?|sessions?)\b"
+_LAST = re.compile(r"\b(?:last|past|previous|trailing|recent)\s+" + _COUNT + r"\s*" + _UNIT)
+_AHEAD = re.compile(
+    r"\b(?:over|in|within|during)\s+(?:the\s+)?(?:next\s+|coming\s+)?" + _COUNT + r"\s*" + _UNIT
+    + r"|\bnext\s+" + _COUNT + r"\s*" + _UNIT
+)  # fmt: skip
+
+
+def _sessions(count: str | None, unit: str) -> int:
+    """Sessions in `count` `unit`s (a year is 252, a month 21, a week 5, a quarter 63)."""
+    word = count or "one"
+    number = float(_COUNT_WORDS[word]) if word in _COUNT_WORDS else float(word)
+    base = next(v for k, v in _UNIT_SESSIONS.items() if k in unit)
+    return max(1, round(number * base))
+
+
+def _last_sessions(low: str) -> int | None:
+    """ "the last 12 months" -> 252 sessions; "past year" -> 252; "last 3 months" -> 63."""
+    match = _LAST.search(low)
+    return None if match is None else _sessions(match.group(1), match.group(2))
+
+
+def _horizon(low: str) -> int | None:
+    """ "over the next 6 months" -> 126 sessions; "in a year" -> 252."""
+    match = _AHEAD.search(low)
+    if match is None:
+        return None
+    count, unit = (match.group(1), match.group(2)) if match.group(2) else match.group(3, 4)
+    return _sessions(count, unit)
+
+
+_MONEY = re.compile(
+    r"(?:\$|\busd\s*|€|£)\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|mm|mn|bn|thousand|million|"
+    r"billion)?\b|\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|mm|mn|bn|thousand|million|billion)"
+    r"\b(?!\s*(?:paths?|trials?))"
+)
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "mn": 1e6, "million": 1e6, "bn": 1e9,
+          "billion": 1e9}  # fmt: skip
+
+
+def _capital(low: str) -> float | None:
+    """The capital named ("$1m", "on 250k", "$2,000,000"), if any."""
+    for match in _MONEY.finditer(low):
+        number = match.group(1) or match.group(3)
+        unit = match.group(2) or match.group(4)
+        value = float(number.replace(",", "")) * _SCALE.get(unit or "", 1.0)
+        if value >= 1_000:
+            return value
+    return None
+
+
+# ---- weights ------------------------------------------------------------------------------
+def _weights(text: str, known: Sequence[str]) -> dict[str, float]:
+    """Weights the message gives: "60% AAPL 40% KO", "AAPL 60%, KO 40%", "60/40 AAPL/KO"."""
+    names = "|".join(sorted((re.escape(t) for t in known), key=len, reverse=True))
+    ticker = rf"\$?\b({names})\b"
+    found: dict[str, float] = {}
+    for match in re.finditer(PCT + r"\s*(?:in\s+|of\s+|into\s+)?" + ticker, text, re.IGNORECASE):
+        found.setdefault(match.group(2).upper(), fraction(match.group(1)))
+    for match in re.finditer(ticker + r"\s*(?:at|:|=|@)?\s*" + PCT, text, re.IGNORECASE):
+        found.setdefault(match.group(1).upper(), fraction(match.group(2)))
+    split = re.search(
+        r"\b(\d{1,2}(?:\.\d+)?)\s*[/-]\s*(\d{1,2}(?:\.\d+)?)(?:\s*[/-]\s*(\d{1,2}(?:\.\d+)?))?"
+        rf"\s*(?:split\s+)?(?:of\s+|in\s+|between\s+|portfolio\s+(?:of\s+)?)?{ticker}"
+        rf"\s*(?:/|and|,|&)\s*{ticker}(?:\s*(?:/|and|,|&)\s*{ticker})?",
+        text,
+        re.IGNORECASE,
+    )
+    if not found and split:
+        parts = [p for p in split.group(1, 2, 3) if p]
+        tickers = [t for t in split.group(4, 5, 6) if t]
+        if len(parts) == len(tickers):
+            found = {t.upper(): float(p) / 100.0 for p, t in zip(parts, tickers, strict=True)}
+    return found
+
+
+# ---- stress -------------------------------------------------------------------------------
+_FALL = (
+    r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
+    r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
+)
+_RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
+_MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks)"
+_MOVES: list[tuple[re.Pattern[str], float]] = [
+    (re.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
+    (re.compile(_MARKET + r"\s+" + _FALL + r"\s*(?:by\s+|of\s+)?(?:another\s+)?" + PCT), -1.0),
+    (re.compile(_FALL + r"\s+(?:of\s+|by\s+)?" + PCT + r"\s*(?:in|of)\s+" + _MARKET), -1.0),
+    (re.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
+    (re.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
+    (re.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
+]  # fmt: skip
+
+
+def _market_move(low: str) -> float | None:
+    for pattern, sign in _MOVES:
+        match = pattern.search(low)
+        if match:
+            value = fraction(match.group(1))
+            if 0.0 < value < 1.0:
+                return sign * value
+    return None
+
+
+_EPISODES: dict[str, str] = {
+    "gfc_2008": r"\b(?:2008|2007[\s/-]*(?:20)?09|2008[\s/-]*(?:20)?09)\b\s*(?:financial\s+)?"
+    r"(?:crisis|crash|style|again|bear|meltdown|sell[\s-]?off)|\bgfc\b|global financial crisis"
+    r"|(?:great |the )?financial crisis|\blehman\b|\bsubprime\b|(?:replay|repeat\w*|rerun|like|"
+    r"against)\s+(?:the\s+)?2008\b",
+    "covid_2020": r"\bcovid\w*|\bcorona\w*|\bpandemic\b|\b(?:march\s+)?2020\s+(?:crash|sell[\s-]?"
+    r"off|drop|crisis)|(?:replay|repeat\w*|rerun|like|against)\s+(?:the\s+)?(?:march\s+)?2020\b",
+    "rates_2022": r"\brate[s]?\s+(?:shock|hikes?|hiking|spike|sell[\s-]?off)|\b2022\s+(?:rate|"
+    r"bear|sell[\s-]?off|drawdown|crash|inflation)|\binflation shock\b|(?:replay|repeat\w*|rerun"
+    r"|like|against)\s+(?:the\s+)?2022\b",
+}
+_ALL_EPISODES = re.compile(
+    r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
+    r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
+)
+
+
+_EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_2022": r"\b2022\b"}
+
+
+def _episodes(low: str, stress: bool) -> tuple[str, ...]:
+    """The episodes named ("the 2008 crisis", "covid", "the 2022 rate shock"; in a stress
+    question a bare year too: "stress it through 2008")."""
+    if _ALL_EPISODES.search(low):
+        return tuple(_EPISODES)
+    patterns = {key: f"{p}|{_EPISODE_YEARS[key]}" if stress else p for key, p in _EPISODES.items()}
+    return read_mentioned(patterns, low)
+
+
+_STRESS = re.compile(
+    r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
+    r"|\bhow (?:would|will|did) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
+    r"|\bhow much (?:would|could|will|do|did) (?:i|we|it)\b.*\blos[es]\b|\bimpact of\b|\bshock\b"
+    r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
+)
+_BEAR_CASE = re.compile(
+    r"\bbear(?:ish)?\s+(?:case|scenario|market|regime)s?\b|\bin (?:a |the )?bear\b"
+)
+
+
+# ---- loss probabilities -----------------------------------------------------------------
+_PROBABILITY = re.compile(
+    r"\b(?:probabilit\w*|chances?|odds|likelihood|how likely|likely|risk of|prob)\b"
+)
+_LOSS = re.compile(
+    r"\blos(?:e|es|ing|s|t)\b|\bdown\b|\bdrop\w*|\bfall\w*|\bdrawdown\b|\bunder ?water\b"
+)
+_THRESHOLD = re.compile(
+    r"(?:more than|over|above|beyond|at least|exceeding|greater than|worse than|>|bigger than|"
+    r"in excess of)\s*(?:a\s+)?"
+    + PCT
+    + r"|"
+    + PCT
+    + r"\s*(?:or more|\+|loss|drop|drawdown|down|fall)"
+    r"|\blos(?:e|ing)\s+" + PCT
+)
+
+
+# ---- backtests of weights -----------------------------------------------------------------
+_CADENCES = (
+    (r"\b(?:buy[\s-]and[\s-]hold|never rebalanc\w*|no rebalanc\w*|without rebalanc\w*|held|"
+     r"bought once)\b", "never"),
+    (r"\bdaily\b|\bevery (?:day|session)\b", "daily"),
+    (r"\bweekly\b|\bevery week\b|\beach week\b", "weekly"),
+    (r"\bmonthly\b|\bevery month\b|\beach month\b|\bonce a month\b", "monthly"),
+    (r"\bquarterly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
+    (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
+)  # fmt: skip
+_BPS = re.compile(
+    NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT
+    + r"|" + PCT + r"\s*(?:trading\s+)?(?:costs?|fees?|commissions?)"
+)  # fmt: skip
+
+
+def _rebalance(low: str) -> str | None:
+    for pattern, cadence in _CADENCES:
+        if re.search(pattern, low):
+            return cadence
+    return None
+
+
+def _cost_bps(low: str) -> float | None:
+    match = _BPS.search(low)
+    if match is None:
+        return None
+    if match.group(1):
+        return float(match.group(1))
+    percent = match.group(2) or match.group(3)
+    return float(percent) * 100.0
+
+
+# ---- statistics ---------------------------------------------------------------------------
+_MEASURES: dict[str, str] = {
+    "correlation": r"\bcorrelat\w*|\bco-?movement\b",
+    "beta": r"\bbetas?\b",
+    "worst_month": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:calendar\s+)?month",
+    "worst_day": r"\b(?:worst|biggest|largest|weakest)\s+(?:single\s+)?(?:trading\s+)?(?:day|daily|one[\s-]day)",
+    "best_day": r"\bbest\s+(?:single\s+)?(?:trading\s+)?day",
+    "drawdown_dates": r"\bdrawdown\b.*\b(?:when|dates?|peak|trough|recover\w*|how long|bottom)"
+    r"|\b(?:when|how long)\b.*\bdrawdown|\brecover(?:y|ed)\b",
+    "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b(?!\s*target)",
+    "return": r"\b(?:total|cumulative|annuali[sz]ed|annual|average|realised|realized|price)?\s*"
+    r"returns?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
+    r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b",
+}  # fmt: skip
+_NOT_STATISTICS = re.compile(
+    r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
+    r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
+)
+_SUBJECT = re.compile(
+    r"\b(?:it|its|this|that|my|our|the same|those|these|portfolio|allocation|holdings?)\b"
+)
+_COMPARE = re.compile(
+    r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
+)
+_WEIGHT_STRATEGY = re.compile(
+    r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
+    r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
+)
+_OTHER_INTENTS = ("search_strategy", "deploy", "save_idea", "propose_ideas", "research", "explain")
+
+
+def _base(kind: AnalysisKind, low: str, **slots: object) -> AnalysisAsk:
+    return AnalysisAsk(kind=kind, tool=TOOLS[kind], last_sessions=_last_sessions(low), **slots)  # type: ignore[arg-type]
+
+
+def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
+    """The analysis question of the parsed message (see the module docstring), or None."""
+    if intent.intent in _OTHER_INTENTS or intent.hedge is not None:
+        return None
+    text = _fix(intent.text)
+    low = " ".join(text.lower().replace("’", "'").split())
+    methods = [m for m in intent.methods if m != "frontier"]
+    capital = _capital(low)
+    if len(methods) >= 2 and (_COMPARE.search(low) or intent.asks_risk):
+        return _base("compare", low, capital=capital)
+    weights = _weights(text, known)
+    if re.search(r"\bback[\s-]?test\w*", low) and not _WEIGHT_STRATEGY.search(low):
+        cadence = _rebalance(low)
+        if weights or cadence or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low):
+            return _base(
+                "backtest_weights", low, weights=weights, rebalance=cadence,
+                cost_bps=_cost_bps(low), capital=capital,
+            )  # fmt: skip
+    if methods:
+        return None  # a portfolio to build: the optimizer's
+    if _PROBABILITY.search(low) and _LOSS.search(low):
+        threshold = _THRESHOLD.search(low)
+        value = next((g for g in threshold.groups() if g), None) if threshold else None
+        return _base(
+            "loss_probability", low, weights=weights, capital=capital,
+            threshold=None if value is None else fraction(value), horizon=_horizon(low),
+            bear_case=bool(_BEAR_CASE.search(low)), scenarios=intent.scenarios,
+        )  # fmt: skip
+    stress = bool(_STRESS.search(low))
+    move, episodes = _market_move(low), _episodes(low, stress)
+    bear = bool(_BEAR_CASE.search(low))
+    bear_case = bool(re.search(r"\bbear[\s-]case\b", low))
+    if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
+        return _base(
+            "stress", low, weights=weights, capital=capital, market_move=move,
+            episodes=episodes, bear_case=bear, horizon=_horizon(low),
+        )  # fmt: skip
+    if _NOT_STATISTICS.search(low) or intent.intent == "optimize_portfolio":
+        return None
+    measures = tuple(name for name, p in _MEASURES.items() if re.search(p, low))
+    if intent.intent == "risk_report" and "drawdown_dates" not in measures:
+        return None  # a drawdown of a portfolio: the risk report's
+    subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
+    if measures and subject:
+        return _base("statistics", low, weights=weights, measures=measures)
+    return None

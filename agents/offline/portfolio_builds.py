@@ -1,0 +1,72 @@
+"""How the offline model builds a portfolio from a message: the `optimize_portfolio` arguments
+(method, window, universe, weight limits; a revision keeps the latest build's window and limits)
+and what the answer says about the limits. The optimizer's chat and a comparison both build
+this way (`agents.offline.chat_policies`, `agents.offline.analysis_policies`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.offline.chat_intent import revises_portfolio, thread_subject, window_args
+from agents.offline.intent import Intent
+from agents.offline.policies import PolicyInput
+
+__all__ = ["build_args", "default_method", "limits_note"]
+
+
+def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
+    """`optimize_portfolio` arguments for `method` with the message's window, universe (the
+    conversation's when it names none; less what it leaves out) and weight limits; a change to
+    the conversation's latest portfolio keeps that portfolio's window and limits unless the
+    message changes them."""
+    kept = _previous_build(inp) if revises_portfolio(inp, intent) else {}
+    args: dict[str, Any] = {
+        **kept,
+        **window_args(intent, thread_subject(inp)),
+        "method": method,
+    }
+    ask = intent.limits
+    if ask.max_weight is not None:
+        args["max_weight"] = ask.max_weight
+    if ask.min_weight is not None:
+        args["min_weight"] = ask.min_weight
+    for name, limits in (("asset_limits", ask.asset_limits), ("sector_limits", ask.sector_limits)):
+        if limits:
+            args[name] = {key: {"min": low, "max": high} for key, (low, high) in limits.items()}
+    return args
+
+
+def _previous_build(inp: PolicyInput) -> dict[str, Any]:
+    """The window and limits of the conversation's latest `optimize_portfolio` call before
+    this turn (not its universe or method)."""
+    earlier = {call["id"] for call in inp.calls_this_turn()}
+    for call in reversed(inp.tool_calls_made()):
+        if call["name"] == "optimize_portfolio" and call["id"] not in earlier:
+            return {
+                key: value
+                for key, value in call["args"].items()
+                if key not in ("universe", "method")
+            }
+    return {}
+
+
+def default_method(intent: Intent) -> str:
+    """The method named, else HRP; min-volatility when a sector limit is asked (HRP keeps
+    limits on single weights only)."""
+    if intent.method:
+        return intent.method
+    return "min_volatility" if intent.limits.sector_limits else "hrp"
+
+
+def limits_note(data: dict[str, Any], intent: Intent) -> str:
+    """What the answer says about the limits: those the portfolio kept (as the tool applied
+    them), what was left out, and what was asked that a portfolio build cannot keep."""
+    notes = []
+    if data.get("limits"):
+        notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
+    ask = intent.limits
+    dropped = [*ask.excluded, *ask.excluded_sectors]
+    if dropped:
+        notes.append("Left out as asked: " + ", ".join(dropped) + ".")
+    notes += [f"Not applied: {item}." for item in ask.unsupported]
+    return (" " + " ".join(notes)) if notes else ""

@@ -1,0 +1,227 @@
+"""Validation errors in our own words: what is wrong with a field, as a sentence a user can act
+on, never the validation library's text or a link to its documentation.
+
+`problem_of(error)` turns one pydantic error (an item of `ValidationError.errors()`) into a
+problem: the rule in plain words ("must be at most 1"), the value named first when it is not a
+number at all ("is NaN (not a number); give a finite number"). `field_of(error)` is the field
+path it concerns (`weights.3.weight`), without the names the library gives the branches of a
+union. `problems(errors)` pairs them; `first_problem(exc)` is the first pair of a
+`ValidationError`. A validator's own message (a `ValueError` raised in our models) is ours and
+is kept as it is.
+
+Text (names, notes, messages) may hold tabs and line breaks but no other control character and
+no bidirectional embedding, override or isolate: `text_problem` says why a text is refused,
+`strip_controls` removes those characters from a name Stratigos makes itself (a file's name).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+Problem = tuple[str, str]
+"""(dotted field path, what is wrong with it)."""
+
+_TYPES = {
+    "string_type": "must be text",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number, not a fraction",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "decimal_type": "must be a number",
+    "decimal_parsing": "must be a number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "tuple_type": "must be a list",
+    "set_type": "must be a list of distinct values",
+    "frozen_set_type": "must be a list of distinct values",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+    "dataclass_type": "must be an object",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "must be a date without a time of day",
+    "datetime_type": "must be a date and time (ISO 8601)",
+    "datetime_parsing": "must be a date and time (ISO 8601)",
+    "datetime_from_date_parsing": "must be a date and time (ISO 8601)",
+    "time_type": "must be a time of day (HH:MM)",
+    "time_parsing": "must be a time of day (HH:MM)",
+    "timezone_aware": "must give a time zone (e.g. 2026-01-31T00:00:00Z)",
+    "timezone_naive": "must not give a time zone",
+    "uuid_type": "must be a UUID",
+    "uuid_parsing": "must be a UUID",
+    "url_type": "must be a URL",
+    "url_parsing": "must be a URL",
+    "url_scheme": "must be a URL of another scheme",
+    "none_required": "must be null",
+    "missing": "is required",
+    "extra_forbidden": "is not a field here",
+    "unexpected_keyword_argument": "is not a field here",
+    "string_unicode": "must be valid Unicode text",
+    "bytes_type": "must be text",
+    "json_invalid": "is not valid JSON",
+    "json_type": "must be JSON text",
+    "callable_type": "is not valid here",
+    "is_instance_of": "is not valid here",
+    "frozen_field": "cannot be changed",
+    "frozen_instance": "cannot be changed",
+    "union_tag_not_found": "must say which kind it is",
+}
+
+_BOUNDS = {
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+    "multiple_of": "must be a multiple of {multiple_of}",
+    "finite_number": "must be a finite number",
+    "string_too_short": "must have at least {min_length} character(s)",
+    "string_too_long": "must have at most {max_length} characters",
+    "too_short": "must have at least {min_length} item(s)",
+    "too_long": "must have at most {max_length} items",
+    "string_pattern_mismatch": "must match the pattern {pattern}",
+    "decimal_max_digits": "must have at most {max_digits} digits",
+    "decimal_max_places": "must have at most {decimal_places} decimal places",
+}
+
+_NUMERIC = {"greater_than", "greater_than_equal", "less_than", "less_than_equal", "multiple_of"}
+_NUMERIC |= {"finite_number", "float_type", "float_parsing", "int_type", "int_from_float"}
+
+_OWN_PREFIXES = ("Value error, ", "Assertion failed, ")
+"""How the library introduces a message our own validators raised."""
+
+_BRANCH = re.compile(r"^[a-z][a-z0-9_-]*\[.*\]$")
+"""A location part the library adds for a branch of a union (`list[str]`,
+`function-after[...]`), besides the plain type names below."""
+
+_TYPE_NAMES = frozenset(
+    {"str", "int", "float", "bool", "bytes", "date", "datetime", "time", "none", "null"}
+)
+
+
+def not_finite(value: Any) -> str | None:
+    """How a non-finite number is named (`NaN (not a number)`, `infinite`), None otherwise."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN (not a number)" if math.isnan(value) else "infinite"
+    return None
+
+
+def plain_number(value: Any) -> Any:
+    """A bound as people write it: 20, not 20.0; 0.95; 1e+12."""
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value) if value.is_integer() and abs(value) < 1e15 else f"{value:g}"
+    return value
+
+
+def _choices(expected: Any) -> str:
+    return str(expected).replace("'", "")
+
+
+def problem_of(error: Mapping[str, Any]) -> str:
+    """The problem of one pydantic error, in plain words (see the module docstring)."""
+    kind = str(error.get("type", ""))
+    context = dict(error.get("ctx") or {})
+    value = error.get("input")
+    odd = not_finite(value)
+    if odd is not None and kind in _NUMERIC:
+        return f"is {odd}; give a finite number"
+    if kind in ("value_error", "assertion_error"):
+        text = str(error.get("msg", ""))
+        for prefix in _OWN_PREFIXES:
+            text = text.removeprefix(prefix)
+        return text or "is not valid here"
+    if kind in _BOUNDS:
+        try:
+            return _BOUNDS[kind].format(**{k: plain_number(v) for k, v in context.items()})
+        except (KeyError, IndexError):
+            return "is out of its bounds"
+    if kind in ("literal_error", "enum"):
+        return f"must be one of {_choices(context.get('expected', ''))}"
+    if kind == "union_tag_invalid":
+        return f"must be one of {_choices(context.get('expected_tags', ''))}"
+    return _TYPES.get(kind, "is not a valid value")
+
+
+def field_of(error: Mapping[str, Any]) -> str:
+    """The dotted path of the field an error concerns, without the library's branch names."""
+    parts = [str(part) for part in error.get("loc", ())]
+    kept = [
+        part
+        for i, part in enumerate(parts)
+        if not (i > 0 and (part in _TYPE_NAMES or _BRANCH.match(part)))
+    ]
+    return ".".join(kept)
+
+
+def problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """(field path, problem) of each error, in order, each pair once."""
+    found: list[Problem] = []
+    for error in errors:
+        pair = (field_of(error), problem_of(error))
+        if pair not in found:
+            found.append(pair)
+    return found
+
+
+def first_problem(exc: ValidationError, prefix: str = "") -> Problem:
+    """The first (field path under `prefix`, problem) of a `ValidationError`."""
+    field, problem = problems(exc.errors())[0]
+    return ".".join(part for part in (prefix, field) if part), problem
+
+
+TEXT_CONTROLS = frozenset({"\t", "\n", "\r"})
+"""The control characters text may hold."""
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Bidirectional embeddings, overrides and isolates."""
+
+_REFUSED_RANGES = (
+    (0x00, 0x08),
+    (0x0B, 0x0C),
+    (0x0E, 0x1F),
+    (0x7F, 0x9F),
+    (0x202A, 0x202E),
+    (0x2066, 0x2069),
+)
+"""The code points `text_problem` refuses (C0 but tab and line breaks, DEL, C1, bidi controls)."""
+
+TEXT_PATTERN = "^[^" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _REFUSED_RANGES) + "]*$"
+"""The same rule as a regular expression (what the API's schema states for text fields)."""
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be stored (its first forbidden character), None when it can."""
+    for char in text:
+        if char in TEXT_CONTROLS:
+            continue
+        code = ord(char)
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            name = unicodedata.name(char, "") or _CONTROL_NAMES.get(code, "a control character")
+            return (
+                f"holds the control character U+{code:04X} ({name}); text may hold tabs and "
+                "line breaks, no other control character"
+            )
+        if char in BIDI_CONTROLS:
+            return (
+                f"holds U+{code:04X} ({unicodedata.name(char)}), a bidirectional control that "
+                "makes text display as something it is not"
+            )
+    return None
+
+
+_CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def strip_controls(text: str) -> str:
+    """`text` without the characters `text_problem` refuses (for names Stratigos makes from
+    what it is given, such as an uploaded file's name)."""
+    return "".join(c for c in text if c in TEXT_CONTROLS or text_problem(c) is None)

@@ -1,0 +1,90 @@
+"""Statistics of return series over a window: beta to an index, the deepest drawdown with its
+peak, trough and recovery, the worst day and the worst calendar month.
+
+Conventions (as in `quant.risk`): inputs are daily simple returns, one column per series; wealth
+starts at W_0 = 1 before the first return and compounds, W_t = prod_{u<=t} (1 + r_u); drawdowns
+are positive fractions meaning losses. Positions are row numbers of the returns, with -1 for
+the initial wealth W_0 (the close before the first return).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from quant.errors import DataError
+from quant.validation import as_returns_frame
+
+__all__ = ["DrawdownEpisode", "beta", "deepest_drawdown", "monthly_returns"]
+
+
+def beta(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
+    """Each column's beta to `market` on the dates both hold: cov(r_i, m) / var(m), sample
+    moments (ddof=1). `DataError` when fewer than 3 dates are shared or the market does not
+    move."""
+    frame = as_returns_frame(returns)
+    aligned = pd.concat([frame, market.rename("__market__")], axis=1, join="inner")
+    if len(aligned) < 3:
+        raise DataError(f"beta needs at least 3 dates shared with the index, got {len(aligned)}")
+    values = aligned.to_numpy(dtype=float)
+    m = values[:, -1]
+    variance = float(m.var(ddof=1))
+    if not variance > 0.0:
+        raise DataError("the index does not move over the window: beta is undefined")
+    centred = values[:, :-1] - values[:, :-1].mean(axis=0)
+    covariances = centred.T @ (m - m.mean()) / (len(m) - 1)
+    return pd.Series(covariances / variance, index=frame.columns, name="beta")
+
+
+@dataclass(frozen=True)
+class DrawdownEpisode:
+    """The deepest fall of wealth below its running peak: `depth` (a fraction in [0, 1]), the
+    position of the `peak` it fell from (the last one before the trough; -1: the initial
+    wealth), of the `trough`, and of the `recovery` (the first position after the trough back
+    at the peak's wealth; None when the window ends below it). All positions are -1 and depth 0
+    when wealth never falls."""
+
+    depth: float
+    peak: int
+    trough: int
+    recovery: int | None
+
+
+def deepest_drawdown(returns: pd.Series | np.ndarray) -> DrawdownEpisode:
+    """The deepest drawdown of one return series (see `DrawdownEpisode`); its depth equals
+    `quant.risk.max_drawdown`. Ties: the first deepest trough."""
+    values = as_returns_frame(returns).to_numpy(dtype=float)[:, 0]
+    if (values < -1.0).any():
+        raise DataError("a return below -100%: wealth would turn negative")
+    wealth = np.concatenate([[1.0], np.cumprod(1.0 + values)])
+    peaks = np.maximum.accumulate(wealth)
+    depths = 1.0 - wealth / peaks
+    trough = int(np.argmax(depths))
+    depth = float(depths[trough])
+    if depth <= 0.0:
+        return DrawdownEpisode(0.0, -1, -1, None)
+    peak = int(np.flatnonzero(wealth[: trough + 1] == peaks[trough])[-1])
+    after = np.flatnonzero(wealth[trough:] >= wealth[peak])
+    recovery = int(after[0]) + trough - 1 if after.size else None
+    return DrawdownEpisode(depth, peak - 1, trough - 1, recovery)
+
+
+def monthly_returns(returns: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """Each calendar month's compounded return per column: prod(1 + r) - 1 over the month's
+    days present (a month cut by the window's edge counts only its days inside), indexed by
+    the month's last date present."""
+    frame = as_returns_frame(returns)
+    index = pd.DatetimeIndex(frame.index)
+    if len(index) == 0:
+        raise DataError("no returns: no month to compound")
+    months = index.to_period("M")
+    logs = pd.DataFrame(np.log1p(frame.to_numpy()), index=index, columns=frame.columns)
+    sums = logs.groupby(months).sum()
+    last_dates = pd.Series(index, index=index).groupby(months).max()
+    return pd.DataFrame(
+        np.expm1(sums.to_numpy()),
+        index=pd.DatetimeIndex(last_dates.loc[sums.index].to_numpy()),
+        columns=frame.columns,
+    )

@@ -1,0 +1,78 @@
+"""`/v1/health` (readiness) and `/v1/health/live` (liveness): the store, the research index and
+the in-process workers are each reported; a store that is gone is 503, a missing index or worker
+is `degraded`; liveness answers whatever the store's state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.api.conftest import assert_error, make_settings
+
+
+def client(data_dir: Path, **overrides: Any) -> TestClient:
+    return TestClient(
+        create_app(make_settings(data_dir, **overrides)), raise_server_exceptions=False
+    )
+
+
+def test_a_ready_service_reports_each_part(tmp_path: Path) -> None:
+    with client(tmp_path / "data") as c:
+        live = c.get("/v1/health/live")
+        assert live.status_code == 200 and live.json()["status"] == "ok"
+        ready = c.get("/v1/health")
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert body["status"] == "ok" and body["store"] == "sqlite"
+        assert body["checks"] == {
+            "store": {"status": "ok", "problem": None},
+            "index": {"status": "ok", "problem": None},
+            "workers": {"status": "ok", "problem": None},
+        }
+    with client(tmp_path / "elsewhere", api={"job_workers": 0}) as c:
+        assert c.get("/v1/health").json()["checks"]["workers"]["status"] == "elsewhere"
+
+
+def test_a_deleted_store_is_not_ready_but_the_process_is_live(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with client(data_dir) as c:
+        assert c.get("/v1/health").status_code == 200
+        for suffix in ("", "-wal", "-shm"):
+            path = data_dir / f"store.sqlite{suffix}"
+            if path.exists():
+                os.unlink(path)
+        error = assert_error(c.get("/v1/health"), 503, "UNAVAILABLE", "store")
+        assert "store" in error["message"]
+        assert str(data_dir) not in c.get("/v1/health").text  # no paths to anonymous callers
+        assert c.get("/v1/health").headers["retry-after"] == "5"
+        assert c.get("/v1/health/live").status_code == 200
+
+
+def test_an_index_that_cannot_open_degrades_the_service(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    with client(tmp_path / "data", research={"index_uri": str(blocker / "index")}) as c:
+        answer = c.get("/v1/health")
+        assert answer.status_code == 200
+        body = answer.json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["index"]["status"] == "unavailable"
+        assert body["checks"]["store"]["status"] == "ok"
+        assert str(blocker) not in answer.text
+
+
+def test_a_stopped_worker_degrades_the_service(tmp_path: Path) -> None:
+    with client(tmp_path / "data", api={"job_workers": 2}) as c:
+        context = c.app.state.context  # type: ignore[attr-defined]
+        assert c.get("/v1/health").json()["checks"]["workers"]["status"] == "ok"
+        context.runner.stop(timeout=5.0)
+        body = c.get("/v1/health").json()
+        assert body["status"] == "degraded"
+        assert body["checks"]["workers"] == {
+            "status": "unavailable",
+            "problem": "0 of 2 job workers are running",
+        }

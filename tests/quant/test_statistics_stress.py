@@ -1,0 +1,132 @@
+"""quant.statistics and quant.stress against plain numpy written here: beta, the deepest
+drawdown's peak, trough and recovery, calendar-month returns, a market move through beta,
+episode replays; and the episodes' dates against the embedded S&P 500 index's closes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from quant.data import load_sp500_index, load_sp500_prices
+from quant.errors import DataError
+from quant.risk import max_drawdown
+from quant.statistics import beta, deepest_drawdown, monthly_returns
+from quant.stress import EPISODES, beta_shock, replay_episode
+
+
+@pytest.fixture(scope="module")
+def prices() -> pd.DataFrame:
+    return load_sp500_prices().loc["2017-12-29":"2022-12-28", ["AAPL", "KO", "XOM"]]
+
+
+def test_beta_is_the_sample_covariance_with_the_index_over_its_variance(
+    prices: pd.DataFrame,
+) -> None:
+    index = load_sp500_index().loc[prices.index]
+    r = prices.to_numpy()[1:] / prices.to_numpy()[:-1] - 1.0
+    m = index.to_numpy()[1:] / index.to_numpy()[:-1] - 1.0
+    returns = pd.DataFrame(r, index=prices.index[1:], columns=prices.columns)
+    got = beta(returns, pd.Series(m, index=prices.index[1:]))
+    for k, name in enumerate(prices.columns):
+        expected = np.cov(r[:, k], m, ddof=1)[0, 1] / np.var(m, ddof=1)
+        assert got[name] == pytest.approx(expected, rel=1e-12)
+    # a market series on other dates is aligned on the shared ones only
+    shifted = pd.Series(m[:-10], index=prices.index[1:-10])
+    assert beta(returns, shifted)["KO"] == pytest.approx(
+        np.cov(r[:-10, 1], m[:-10])[0, 1] / np.var(m[:-10], ddof=1), rel=1e-12
+    )
+    with pytest.raises(DataError, match="does not move"):
+        beta(returns, pd.Series(0.0, index=returns.index))
+
+
+def _reference_drawdown(r: np.ndarray) -> tuple[float, int, int, int | None]:
+    """Plain loop: wealth from 1, the deepest fall, its last peak before the trough and the
+    first close back at that peak (positions in r; -1 the initial wealth)."""
+    wealth, peak_value, peak_at = 1.0, 1.0, -1
+    best = (0.0, -1, -1)
+    values = []
+    for t, x in enumerate(r):
+        wealth *= 1.0 + x
+        values.append(wealth)
+        if wealth >= peak_value:
+            peak_value, peak_at = wealth, t
+        depth = 1.0 - wealth / peak_value
+        if depth > best[0]:
+            best = (depth, peak_at, t)
+    depth, peak, trough = best
+    level = 1.0 if peak < 0 else values[peak]
+    recovery = next((t for t in range(trough + 1, len(r)) if values[t] >= level), None)
+    return depth, peak, trough, recovery
+
+
+def test_the_deepest_drawdown_has_its_peak_trough_and_recovery(prices: pd.DataFrame) -> None:
+    returns = prices.pct_change().dropna()
+    for name in returns.columns:
+        r = returns[name].to_numpy()
+        episode = deepest_drawdown(r)
+        depth, peak, trough, recovery = _reference_drawdown(r)
+        assert episode.depth == pytest.approx(depth, rel=1e-12)
+        assert episode.depth == pytest.approx(float(max_drawdown(r)), rel=1e-12)
+        assert (episode.peak, episode.trough, episode.recovery) == (peak, trough, recovery)
+    # a fall from the initial wealth that never recovers, and no fall at all
+    fall = deepest_drawdown(np.array([-0.1, 0.05, -0.2, 0.01]))
+    assert (fall.peak, fall.trough, fall.recovery) == (-1, 2, None)
+    assert fall.depth == pytest.approx(1 - 0.9 * 1.05 * 0.8)
+    assert deepest_drawdown(np.array([0.01, 0.02])).depth == 0.0
+
+
+def test_monthly_returns_compound_each_calendar_month(prices: pd.DataFrame) -> None:
+    returns = prices.pct_change().dropna().loc["2020-02-10":"2020-05-15"]
+    months = monthly_returns(returns)
+    # the edge months count only their days inside the window
+    closes = prices.loc["2020-02-07":"2020-05-15"]
+    for end, (first, last) in {
+        "2020-02-28": ("2020-02-07", "2020-02-28"),
+        "2020-03-31": ("2020-02-28", "2020-03-31"),
+        "2020-05-15": ("2020-04-30", "2020-05-15"),
+    }.items():
+        expected = closes.loc[last] / closes.loc[first] - 1.0
+        assert np.allclose(months.loc[end].to_numpy(), expected.to_numpy(), rtol=1e-10)
+    assert list(months.index.strftime("%Y-%m")) == ["2020-02", "2020-03", "2020-04", "2020-05"]
+
+
+def test_the_episodes_run_from_the_index_s_closing_peak_to_its_trough() -> None:
+    index = load_sp500_index()
+    published = {"gfc_2008": (1565.15, 676.53), "covid_2020": (3386.15, 2237.40),
+                 "rates_2022": (4796.56, 3577.03)}  # fmt: skip
+    for key, episode in EPISODES.items():
+        year = pd.Timestamp(episode.start).year
+        around = index.loc[f"{year}-01-01" : f"{pd.Timestamp(episode.end).year}-12-31"]
+        fall = around / around.cummax() - 1.0
+        trough = fall.idxmin()
+        peak = around.loc[:trough].idxmax()
+        assert (peak.date().isoformat(), trough.date().isoformat()) == (
+            episode.start,
+            episode.end,
+        ), key
+        assert (index[peak], index[trough]) == pytest.approx(published[key], abs=0.005)
+
+
+def test_a_market_move_passes_through_each_beta() -> None:
+    betas = pd.Series({"AAPL": 1.2, "KO": 0.6, "XOM": 0.9})
+    weights = pd.Series({"AAPL": 0.5, "KO": 0.3})
+    total, moves = beta_shock(betas, weights, -0.2)
+    assert total == pytest.approx(0.5 * 1.2 * -0.2 + 0.3 * 0.6 * -0.2)
+    assert moves.to_dict() == pytest.approx({"AAPL": -0.24, "KO": -0.12})
+    with pytest.raises(DataError, match="no beta for JPM"):
+        beta_shock(betas, pd.Series({"JPM": 1.0}), -0.2)
+
+
+def test_an_episode_replay_buys_at_its_start_and_holds() -> None:
+    closes = load_sp500_prices().loc["2020-02-19":"2020-03-23", ["AAPL", "KO"]]
+    weights = pd.Series({"AAPL": 0.6, "KO": 0.3})  # 10% in cash
+    replay = replay_episode(closes.pct_change().dropna(), weights)
+    growth = closes.to_numpy() / closes.to_numpy()[0]
+    value = 0.1 + growth @ weights.to_numpy()
+    assert replay.total_return == pytest.approx(value[-1] - 1.0, rel=1e-12)
+    assert replay.drawdown == pytest.approx(np.max(1 - value / np.maximum.accumulate(value)))
+    daily = value[1:] / value[:-1] - 1.0
+    assert replay.worst_day == pytest.approx(daily.min())
+    assert replay.worst_day_date == closes.index[1:][np.argmin(daily)]
+    assert replay.asset_returns.to_numpy() == pytest.approx(growth[-1] - 1.0)

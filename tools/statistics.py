@@ -1,0 +1,138 @@
+"""`asset_statistics`: the statistics of assets, or of a portfolio and its assets, over any window
+(`services.statistics`): cumulative and annualised returns, CAGR, volatility, beta to the
+index, worst and best day, worst calendar month, the deepest drawdown with its peak, trough and
+recovery dates, and the correlation matrix. Every answer names its window and where the market
+data ends (`tools.windows`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from langchain_core.tools import BaseTool
+from pydantic import Field
+
+from quant.risk import portfolio_returns
+from services.statistics import SeriesStatistics, series_statistics
+from tools.context import ToolContext, make_tool
+from tools.summaries import iso_date, round_weights, sig
+from tools.windows import SubjectArgs, base_date, subject_weights, window_info, window_returns
+
+__all__ = ["MAX_CORRELATION_ASSETS", "StatisticsArgs", "asset_statistics", "statistics_tools"]
+
+MAX_STATISTICS_ASSETS = 20
+"""Most assets one call describes."""
+MAX_CORRELATION_ASSETS = 12
+"""Most assets whose whole correlation matrix an answer holds."""
+
+UNITS = (
+    "fractions (0.12 = 12%); cumulative_return: total over the window; annualised_return: mean "
+    "daily return x 252; cagr: compounded a year; volatility: annualised (ddof=1); beta: to the "
+    "index, on daily returns; worst_month: calendar months of the window (edge months count "
+    "only their sessions inside it); max_drawdown: depth (positive = loss) from its peak to its "
+    "trough, recovery null when not back at the peak by the window's end; a portfolio is held "
+    "at constant weights, rebalanced daily"
+)
+
+
+class StatisticsArgs(SubjectArgs):
+    """Arguments of `asset_statistics`: the assets (`universe`, each described on its own), or
+    a portfolio (`portfolio_id` or `weights`: the portfolio and each of its assets), and the
+    window."""
+
+    universe: list[str] | None = Field(
+        default=None,
+        max_length=MAX_STATISTICS_ASSETS,
+        description="Tickers to describe, each on its own (at most "
+        f"{MAX_STATISTICS_ASSETS}), e.g. ['AAPL', 'MSFT']; or give portfolio_id or weights.",
+    )
+
+
+def _series_json(stats: SeriesStatistics, with_beta: bool = True) -> dict[str, Any]:
+    drawdown = stats.drawdown
+    out: dict[str, Any] = {
+        "cumulative_return": sig(stats.cumulative_return),
+        "annualised_return": sig(stats.annualised_return),
+        "cagr": sig(stats.cagr),
+        "volatility": sig(stats.volatility),
+    }
+    if with_beta:
+        out["beta"] = None if stats.beta is None else sig(stats.beta)
+    out.update(
+        worst_day={"date": iso_date(stats.worst_day[0]), "return": sig(stats.worst_day[1])},
+        best_day={"date": iso_date(stats.best_day[0]), "return": sig(stats.best_day[1])},
+        worst_month={
+            "month": stats.worst_month[0].strftime("%Y-%m"),
+            "return": sig(stats.worst_month[1]),
+        },
+        max_drawdown={
+            "depth": sig(drawdown.depth),
+            "peak": None if drawdown.peak is None else iso_date(drawdown.peak),
+            "trough": None if drawdown.trough is None else iso_date(drawdown.trough),
+            "recovery": None if drawdown.recovery is None else iso_date(drawdown.recovery),
+        },
+    )
+    return out
+
+
+def _correlation(returns: pd.DataFrame) -> dict[str, Any] | None:
+    names = [str(c) for c in returns.columns]
+    if len(names) < 2 or len(names) > MAX_CORRELATION_ASSETS:
+        return None
+    matrix = returns.corr().to_numpy()
+    return {"assets": names, "matrix": [[sig(v) for v in row] for row in matrix]}
+
+
+def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, Any]:
+    """Statistics of the assets (or the portfolio and its assets) over the window."""
+    weights, label = subject_weights(context, args)
+    tickers = [str(t) for t in weights.index]
+    returns = window_returns(context, tickers, args.start, args.end, args.last_sessions)
+    info = window_info(context, returns)
+    market = context.market(info["window"]["start"], info["window"]["end"])
+    market = None if market is None else market.reindex(returns.index).dropna()
+    base = base_date(context, returns)
+    frame = returns
+    portfolio = args.portfolio_id is not None or args.weights is not None
+    if portfolio:
+        series = portfolio_returns(weights, returns).rename("portfolio")
+        frame = pd.concat([returns, series], axis=1)
+    stats = series_statistics(frame, market, base)
+    out: dict[str, Any] = {**info}
+    if portfolio:
+        out["portfolio"] = {
+            "name": label,
+            "weights": round_weights(weights),
+            **_series_json(stats.pop("portfolio")),
+        }
+    out["assets"] = {name: _series_json(value) for name, value in stats.items()}
+    if market is not None and len(market) > 2:
+        index_stats = series_statistics(market.to_frame("index"), None, base)["index"]
+        out["index"] = {"name": "S&P 500 index", **_series_json(index_stats, with_beta=False)}
+    correlation = _correlation(returns)
+    if correlation is not None:
+        out["correlation"] = correlation
+    out["units"] = UNITS
+    return out
+
+
+def statistics_tools(context: ToolContext) -> list[BaseTool]:
+    """The statistics tool bound to `context`."""
+    return [
+        make_tool(
+            name="asset_statistics",
+            description=(
+                "Statistics of stocks, or of a portfolio (portfolio_id or weights) and its "
+                "stocks, over any window (start/end dates, or last_sessions: 252 = the last 12 "
+                "months): cumulative and annualised return, CAGR, volatility, beta to the S&P 500 "
+                "index, worst and best day, worst calendar month, maximum drawdown with its peak, "
+                "trough and recovery dates, and the correlation matrix. Use it for questions "
+                "such as 'correlation of AAPL and MSFT since 2021', 'return of XOM between 2019 "
+                "and 2021', 'worst month of KO', 'beta of JPM'. The answer names its window and "
+                "where the market data ends."
+            ),
+            args_schema=StatisticsArgs,
+            run=lambda args: asset_statistics(context, args),
+        )
+    ]

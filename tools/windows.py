@@ -1,0 +1,156 @@
+"""What the analysis tools share: a window of the market data (dates, or the last N sessions)
+named in every answer with where the data ends, and the portfolio a question is about (a
+portfolio id, weights the user gives, or a universe held at equal weights).
+
+"The last 12 months" is the last 252 sessions of the data (`last_sessions=252`), ending at its
+last date (or at `end`); every answer says which dates that was (`window`) and where the
+market data ends (`data_end`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field, model_validator
+
+from tools.context import MAX_UNIVERSE, ToolContext, parse_date
+from tools.market import RangeArgs
+from tools.portfolio import _portfolio_weights
+from tools.summaries import iso_date
+
+__all__ = [
+    "SubjectArgs",
+    "WindowArgs",
+    "base_date",
+    "subject_weights",
+    "window_bounds",
+    "window_info",
+    "window_returns",
+]
+
+SESSIONS_A_YEAR = 252
+"""Sessions in "a year", "the last 12 months"."""
+
+
+class WindowArgs(RangeArgs):
+    """A universe and a window: `start` and `end` dates, or the last `last_sessions` sessions."""
+
+    last_sessions: int | None = Field(
+        default=None,
+        ge=2,
+        le=20_000,
+        description="Use the last N sessions of the market data (ending at `end` when given, "
+        "else at the data's last date) instead of `start`: 252 is the last 12 months, 126 the "
+        "last 6 months, 63 the last 3 months, 21 the last month. The answer names the dates.",
+    )
+
+    @model_validator(mode="after")
+    def _one_start(self) -> WindowArgs:
+        if self.last_sessions is not None and self.start is not None:
+            raise ValueError("give start or last_sessions, not both")
+        return self
+
+
+class SubjectArgs(WindowArgs):
+    """What the question is about: a portfolio by id, weights, or a universe (equal weights)."""
+
+    portfolio_id: str | None = Field(
+        default=None,
+        max_length=64,
+        description="A portfolio built in this conversation or saved by the user ('pf_...').",
+    )
+    weights: dict[str, float] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_UNIVERSE,
+        description="Weights {ticker: fraction of capital}, e.g. {'AAPL': 0.6, 'KO': 0.4}; a "
+        "sum below 1 leaves the rest in cash. Instead of portfolio_id.",
+    )
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> SubjectArgs:
+        given = [self.portfolio_id is not None, self.weights is not None]
+        if sum(given) > 1:
+            raise ValueError("give one of portfolio_id or weights, not both")
+        if any(given) and self.universe is not None:
+            raise ValueError("universe is taken from the portfolio's weights; leave it out")
+        if not any(given) and not self.universe:
+            raise ValueError("name the portfolio: portfolio_id, weights, or a universe")
+        return self
+
+
+def subject_weights(context: ToolContext, args: SubjectArgs) -> tuple[pd.Series, str]:
+    """The weights by ticker the question is about and how the answer names them: the
+    portfolio `portfolio_id`, the `weights` given (tickers checked, upper-cased), or the
+    `universe` at equal weights. `ValueError` for unknown tickers or weights that are not
+    finite numbers."""
+    if args.portfolio_id is not None:
+        weights, _ = _portfolio_weights(context, args.portfolio_id)
+        return weights.astype(float), f"portfolio {args.portfolio_id}"
+    if args.weights is not None:
+        upper = {str(k).strip().upper(): float(v) for k, v in args.weights.items()}
+        tickers = context.resolve_universe(list(upper))
+        values = np.array([upper[t] for t in tickers], dtype=float)
+        if not np.isfinite(values).all():
+            raise ValueError("weights must be finite numbers")
+        return pd.Series(values, index=tickers), "the portfolio given"
+    tickers = context.resolve_universe(args.universe)
+    weights = pd.Series(1.0 / len(tickers), index=tickers)
+    return weights, "equal weights of " + ", ".join(tickers)
+
+
+def window_bounds(
+    context: ToolContext, start: str | None, end: str | None, last_sessions: int | None
+) -> tuple[str | None, str | None]:
+    """The window's `start` and `end` as the tools take them: as given, or, for the last
+    `last_sessions` sessions, the first of them and the last session up to `end` (the data's
+    last date by default). `ValueError` naming the data's range when it holds fewer."""
+    if last_sessions is None:
+        return start, end
+    dates = context.data.dates
+    last = dates[-1] if end is None else parse_date(end, field_name="end", end=True)
+    before = dates[dates <= last]
+    if len(before) < last_sessions:
+        raise ValueError(
+            f"last_sessions={last_sessions} but the data holds {len(before)} sessions up to "
+            f"{iso_date(last)} (from {iso_date(dates[0])})"
+        )
+    return iso_date(before[len(before) - last_sessions]), iso_date(before[-1])
+
+
+def window_returns(
+    context: ToolContext,
+    tickers: list[str],
+    start: str | None,
+    end: str | None,
+    last_sessions: int | None,
+) -> pd.DataFrame:
+    """The daily returns of `tickers` over the window (`window_bounds`; the tools' default
+    range for what is left out)."""
+    return context.returns(tickers, *window_bounds(context, start, end, last_sessions))
+
+
+def base_date(context: ToolContext, returns: pd.DataFrame) -> pd.Timestamp | None:
+    """The session before the first return of `returns` (the close the window starts from), or
+    None when the data starts there."""
+    dates = context.data.dates
+    earlier = dates[dates < returns.index[0]]
+    return pd.Timestamp(earlier[-1]) if len(earlier) else None
+
+
+def window_info(context: ToolContext, returns: pd.DataFrame) -> dict[str, Any]:
+    """What an answer says about its window: its first and last return dates, the number of
+    sessions, the close it starts from, where the market data ends and whose data it is."""
+    base = base_date(context, returns)
+    return {
+        "window": {
+            "start": iso_date(returns.index[0]),
+            "end": iso_date(returns.index[-1]),
+            "sessions": len(returns),
+            "from_close_of": None if base is None else iso_date(base),
+        },
+        "data_end": iso_date(context.data.dates[-1]),
+        "data_provider": getattr(context.data, "provider", None) or "custom",
+    }
