@@ -151,41 +151,64 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
             env=env,
             description=f"Stratigos {config.stage}: market-data ingestion",
         )
-    edge = None
-    if config.edge:
-        edge = EdgeStack(
-            app,
-            f"{prefix}-edge",
-            config=config,
-            api=api,
-            # a synthesis without a region (no account at hand) keeps the edge agnostic too
-            env=Environment(account=account, region=EDGE_REGION) if cross_region else env,
-            cross_region_references=cross_region,
-            description=f"Stratigos {config.stage}: CloudFront, its web ACL and domain",
-        )
-    recovery = None
-    if config.backup:
-        recovery = RecoveryStack(
-            app,
-            f"{prefix}-recovery",
-            config=config,
-            foundation=foundation,
-            env=env,
-            description=f"Stratigos {config.stage}: AWS Backup of its tables and buckets",
-        )
-        if config.replica_region:
-            ReplicaVaultStack(
-                app,
-                f"{prefix}-replica",
-                config=config,
-                env=Environment(account=account, region=config.replica_region),
-                description=f"Stratigos {config.stage}: the vault of its backup copies",
-            )
+    edge = add_edge(app, config, api, account, env, cross_region) if config.edge else None
+    recovery = add_recovery(app, config, foundation, account, env) if config.backup else None
     stage = StageStacks(config, network, foundation, compute, api, operations, data, recovery, edge)
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)
     return stage
+
+
+def add_edge(
+    app: App,
+    config: StageConfig,
+    api: ApiStack,
+    account: str | None,
+    env: Environment | None,
+    cross_region: bool,
+) -> EdgeStack:
+    """The stage's edge stack (CloudFront, its web ACL and domain), in us-east-1 when the stage
+    is elsewhere (`cross_region`)."""
+    return EdgeStack(
+        app,
+        f"{config.prefix}-edge",
+        config=config,
+        api=api,
+        # a synthesis without a region (no account at hand) keeps the edge agnostic too
+        env=Environment(account=account, region=EDGE_REGION) if cross_region else env,
+        cross_region_references=cross_region,
+        description=f"Stratigos {config.stage}: CloudFront, its web ACL and domain",
+    )
+
+
+def add_recovery(
+    app: App,
+    config: StageConfig,
+    foundation: FoundationStack,
+    account: str | None,
+    env: Environment | None,
+) -> RecoveryStack:
+    """The stage's AWS Backup stack, and with `replica_region` the vault of its copies there."""
+    recovery = RecoveryStack(
+        app,
+        f"{config.prefix}-recovery",
+        config=config,
+        foundation=foundation,
+        env=env,
+        description=f"Stratigos {config.stage}: AWS Backup of its tables and buckets",
+    )
+    if config.replica_region:
+        replica = ReplicaVaultStack(
+            app,
+            f"{config.prefix}-replica",
+            config=config,
+            env=Environment(account=account, region=config.replica_region),
+            description=f"Stratigos {config.stage}: the vault of its backup copies",
+        )
+        Tags.of(replica).add("project", "stratigos")
+        Tags.of(replica).add("stage", config.stage)
+    return recovery
 
 
 def build_app(

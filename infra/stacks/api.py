@@ -236,43 +236,8 @@ class ApiStack(Stack):
                 ),
             ),
         )
-        target: lambda_.IFunction = self.function
-        if config.api_provisioned_concurrency:
-            # warm instances for the first requests: the alias `live` of the current version
-            target = self.function.add_alias(
-                "live", provisioned_concurrent_executions=config.api_provisioned_concurrency
-            )
-        integration = apigw.LambdaIntegration(
-            target,
-            proxy=True,
-            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
-            timeout=API_TIMEOUT,
-            scope_permission_to_method=False,
-        )
-        if config.cognito_authorizer:
-            authorizer: apigw.IAuthorizer | None = apigw.CognitoUserPoolsAuthorizer(
-                self,
-                "Authorizer",
-                authorizer_name=f"{config.prefix}-cognito",
-                cognito_user_pools=[self.user_pool],
-                identity_source="method.request.header.Authorization",
-                results_cache_ttl=Duration.minutes(5),
-            )
-            protected: dict[str, Any] = {
-                "authorization_type": apigw.AuthorizationType.COGNITO,
-                "authorizer": authorizer,
-                "api_key_required": config.require_usage_plan_key,
-            }
-        else:
-            protected = {
-                "authorization_type": apigw.AuthorizationType.NONE,
-                "api_key_required": config.require_usage_plan_key,
-            }
-        public: dict[str, Any] = {
-            "authorization_type": apigw.AuthorizationType.NONE,
-            "api_key_required": False,
-        }
-
+        integration = self._integration()
+        protected, public = self._method_options()
         self._routes(api, integration, protected, public)
         acknowledge(
             api,
@@ -297,6 +262,53 @@ class ApiStack(Stack):
                 templates={"application/json": _ERROR_TEMPLATE},
             )
         return api
+
+    def _integration(self) -> apigw.LambdaIntegration:
+        """The proxy integration of every route: the function (its alias `live` with
+        provisioned concurrency when the stage asks for it), streamed."""
+        config = self.config
+        target: lambda_.IFunction = self.function
+        if config.api_provisioned_concurrency:
+            # warm instances for the first requests: the alias `live` of the current version
+            target = self.function.add_alias(
+                "live", provisioned_concurrent_executions=config.api_provisioned_concurrency
+            )
+        return apigw.LambdaIntegration(
+            target,
+            proxy=True,
+            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+            timeout=API_TIMEOUT,
+            scope_permission_to_method=False,
+        )
+
+    def _method_options(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The method options of the protected routes (the Cognito authorizer when the stage
+        has it, the usage-plan key as configured) and of the public ones."""
+        config = self.config
+        if config.cognito_authorizer:
+            authorizer: apigw.IAuthorizer | None = apigw.CognitoUserPoolsAuthorizer(
+                self,
+                "Authorizer",
+                authorizer_name=f"{config.prefix}-cognito",
+                cognito_user_pools=[self.user_pool],
+                identity_source="method.request.header.Authorization",
+                results_cache_ttl=Duration.minutes(5),
+            )
+            protected: dict[str, Any] = {
+                "authorization_type": apigw.AuthorizationType.COGNITO,
+                "authorizer": authorizer,
+                "api_key_required": config.require_usage_plan_key,
+            }
+        else:
+            protected = {
+                "authorization_type": apigw.AuthorizationType.NONE,
+                "api_key_required": config.require_usage_plan_key,
+            }
+        public: dict[str, Any] = {
+            "authorization_type": apigw.AuthorizationType.NONE,
+            "api_key_required": False,
+        }
+        return protected, public
 
     def _routes(
         self,

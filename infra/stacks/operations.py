@@ -76,31 +76,7 @@ class OperationsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
 
-        self.cleanup = container_function(
-            self,
-            "Cleanup",
-            config=config,
-            name="cleanup",
-            code=lambda_image(CLEANUP_HANDLER),
-            environment=base_environment(config, foundation)
-            | {"STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url},
-            memory_mb=1024,
-            timeout=Duration.minutes(15),
-            description="Daily retention: archives old jobs, drops expired cache entries, "
-            "re-announces stale pending jobs",
-            placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
-            reserved_concurrency=1,
-        )
-        grant_store(self.cleanup, foundation, graphs=False)
-        compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
-        self.schedule = events.Rule(
-            self,
-            "DailyCleanup",
-            rule_name=f"{config.prefix}-daily-cleanup",
-            description="Runs jobs.lambda_handlers.cleanup once a day",
-            schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
-            targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
-        )
+        self._cleanup(foundation, compute, network)
 
         if config.transaction_search:
             self.transaction_search = transaction_search(self, "TransactionSearch")
@@ -152,6 +128,37 @@ class OperationsStack(Stack):
         )
         self.alarms |= self.monitoring.alarms
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
+
+    def _cleanup(
+        self, foundation: FoundationStack, compute: ComputeStack, network: NetworkStack | None
+    ) -> None:
+        """The daily cleanup function (`self.cleanup`) and its schedule (`self.schedule`)."""
+        config = self.config
+        self.cleanup = container_function(
+            self,
+            "Cleanup",
+            config=config,
+            name="cleanup",
+            code=lambda_image(CLEANUP_HANDLER),
+            environment=base_environment(config, foundation)
+            | {"STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url},
+            memory_mb=1024,
+            timeout=Duration.minutes(15),
+            description="Daily retention: archives old jobs, drops expired cache entries, "
+            "re-announces stale pending jobs",
+            placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
+            reserved_concurrency=1,
+        )
+        grant_store(self.cleanup, foundation, graphs=False)
+        compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
+        self.schedule = events.Rule(
+            self,
+            "DailyCleanup",
+            rule_name=f"{config.prefix}-daily-cleanup",
+            description="Runs jobs.lambda_handlers.cleanup once a day",
+            schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
+            targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
+        )
 
     def _alarm(
         self,

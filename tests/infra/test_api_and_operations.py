@@ -23,6 +23,8 @@ from tests.infra.templates import (
     statements,
 )
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 # -- API -----------------------------------------------------------------------------------
 
 
