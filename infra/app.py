@@ -10,9 +10,10 @@ come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK
 
 Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
 `-api`, `-operations`, `-data` (with `market_data=ingested`), `-edge` (with `edge`, in
-us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region`); each depends on
-the ones before it. Once per account, from context: `stratigos-delivery` (`github_repository`)
-and `stratigos-audit` (`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
+us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region`, in that region,
+deployed before `-recovery`, whose plan copies into it); each depends on the ones before it.
+Once per account, from context: `stratigos-delivery` (`github_repository`) and `stratigos-audit`
+(`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class StageStacks:
     data: DataStack | None = None
     recovery: RecoveryStack | None = None
     edge: EdgeStack | None = None
+    replica: ReplicaVaultStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -75,6 +77,7 @@ class StageStacks:
             "api": self.api,
             "operations": self.operations,
             "data": self.data,
+            "replica": self.replica,
             "recovery": self.recovery,
             "edge": self.edge,
         }
@@ -83,7 +86,7 @@ class StageStacks:
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
     """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
-    operations, and as the stage says data, edge, recovery), tagged `project=stratigos`,
+    operations, and as the stage says data, edge, recovery and its replica vault), tagged `project=stratigos`,
     `stage`."""
     account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = config.region or os.environ.get("CDK_DEFAULT_REGION")
@@ -152,8 +155,10 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
             description=f"Stratigos {config.stage}: market-data ingestion",
         )
     edge = add_edge(app, config, api, account, env, cross_region) if config.edge else None
-    recovery = add_recovery(app, config, foundation, account, env) if config.backup else None
-    stage = StageStacks(config, network, foundation, compute, api, operations, data, recovery, edge)
+    recovery, replica = add_recovery(app, config, foundation, account, env)
+    stage = StageStacks(
+        config, network, foundation, compute, api, operations, data, recovery, edge, replica
+    )
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)
@@ -188,8 +193,11 @@ def add_recovery(
     foundation: FoundationStack,
     account: str | None,
     env: Environment | None,
-) -> RecoveryStack:
-    """The stage's AWS Backup stack, and with `replica_region` the vault of its copies there."""
+) -> tuple[RecoveryStack | None, ReplicaVaultStack | None]:
+    """The stage's AWS Backup stack (with `backup`) and, with `replica_region`, the vault of its
+    copies in that region, deployed before it."""
+    if not config.backup:
+        return None, None
     recovery = RecoveryStack(
         app,
         f"{config.prefix}-recovery",
@@ -198,17 +206,17 @@ def add_recovery(
         env=env,
         description=f"Stratigos {config.stage}: AWS Backup of its tables and buckets",
     )
-    if config.replica_region:
-        replica = ReplicaVaultStack(
-            app,
-            f"{config.prefix}-replica",
-            config=config,
-            env=Environment(account=account, region=config.replica_region),
-            description=f"Stratigos {config.stage}: the vault of its backup copies",
-        )
-        Tags.of(replica).add("project", "stratigos")
-        Tags.of(replica).add("stage", config.stage)
-    return recovery
+    if not config.replica_region:
+        return recovery, None
+    replica = ReplicaVaultStack(
+        app,
+        f"{config.prefix}-replica",
+        config=config,
+        env=Environment(account=account, region=config.replica_region),
+        description=f"Stratigos {config.stage}: the vault of its backup copies",
+    )
+    recovery.add_dependency(replica)  # the plan copies into it
+    return recovery, replica
 
 
 def build_app(
@@ -220,14 +228,19 @@ def build_app(
     if stages is None:
         chosen = app.node.try_get_context("stage")
         stages = [chosen] if chosen else STAGE_NAMES
-    overrides = {
+    overrides = context_overrides(app)
+    built = {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+    add_account_stacks(app)
+    return built
+
+
+def context_overrides(app: App) -> dict[str, Any]:
+    """The `StageConfig` fields the app's context sets (`-c alarm_email=...`), as given."""
+    return {
         name: app.node.try_get_context(name)
         for name in StageConfig.__dataclass_fields__
         if app.node.try_get_context(name) is not None
     }
-    built = {name: add_stage(app, stage_config(name, overrides)) for name in stages}
-    add_account_stacks(app)
-    return built
 
 
 def add_account_stacks(app: App) -> list[Stack]:

@@ -186,8 +186,9 @@ class StageConfig:
     """AWS Backup of the tables and the versioned buckets (daily, `backup_retention_days`)."""
     backup_retention_days: int = 35
     replica_region: str | None = None
-    """Another region that receives S3 replicas of the versioned buckets and copies of every
-    backup (RPO and RTO in docs/DEPLOY.md)."""
+    """Another region that receives a copy of every backup, in the vault
+    `stratigos-<stage>-replica` (with `backup`; RPO and RTO in docs/DEPLOY.md; no continuous S3
+    or DynamoDB replication yet)."""
     # concurrency
     worker_reserved_concurrency: int | None = None
     """Reserved concurrency of the worker (None: the account's shared pool)."""

@@ -1,7 +1,9 @@
 """Synthesizing the CDK app in process (node, no CDK CLI) for the infra tests.
 
 All stages go into one `App` (account 123456789012, us-east-1, the context of
-`infra/cdk.json`), synthesized once into a temporary cloud assembly. CDK writes under `$HOME`
+`infra/cdk.json`), with production once more as the instance `options` with every option on
+(custom domain, backup copies in another region, provisioned concurrency), synthesized once
+into a temporary cloud assembly. CDK writes under `$HOME`
 and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
 is first imported (the jsii node process starts then and keeps that environment) `HOME` points
 into the session's temporary directory and the jsii cache into `JSII_CACHE` (under the system
@@ -38,6 +40,19 @@ CONTEXT = {
 }
 """Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack, and the
 account stacks (GitHub OIDC roles, CloudTrail and AWS Config) are there."""
+OPTIONS = "options"
+"""The key of one more stage in the test app: production with every option the stages leave off
+(`OPTION_OVERRIDES`), as the instance `stratigos-options-...` beside the three."""
+DOMAIN = "app.stratigos.example"
+REPLICA_REGION = "us-west-2"
+OPTION_OVERRIDES = {
+    "instance": OPTIONS,
+    "domain_name": DOMAIN,
+    "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+    "hosted_zone_name": "stratigos.example",
+    "replica_region": REPLICA_REGION,
+    "api_provisioned_concurrency": "2",
+}
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
@@ -94,16 +109,20 @@ class Synthesized:
 
 
 def synthesize(workdir: Path) -> Synthesized:
-    """Every stage of the app, synthesized into `workdir/cdk.out` (HOME in `workdir`)."""
+    """Every stage of the app and production with every option (`OPTIONS`), synthesized into
+    `workdir/cdk.out` (HOME in `workdir`)."""
     outdir = workdir / "cdk.out"
     with isolated_cdk_environment(workdir):
         from aws_cdk import App
 
-        from infra.app import build_app, cdk_context
+        from infra.app import add_stage, build_app, cdk_context, context_overrides
+        from infra.config import stage_config
         from infra.nag import acknowledge_wildcards, findings
 
         app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
         stages = build_app(app, STAGES)
+        options = stage_config("prod", {**context_overrides(app), **OPTION_OVERRIDES})
+        stages[OPTIONS] = add_stage(app, options)
         app.synth()
         acknowledged = acknowledge_wildcards(app)
         found = findings(app)
@@ -112,7 +131,7 @@ def synthesize(workdir: Path) -> Synthesized:
             kind: json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
             for kind, stack in stages[stage].stacks.items()
         }
-        for stage in STAGES
+        for stage in (*STAGES, OPTIONS)
     }
     templates["account"] = {
         kind: json.loads((outdir / f"stratigos-{kind}.template.json").read_text())

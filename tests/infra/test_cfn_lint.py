@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.infra.synth import KINDS, REGION, STAGES, Synthesized
+from tests.infra.synth import KINDS, OPTIONS, REGION, STAGES, Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -23,12 +23,13 @@ ALLOWED_BY_KIND = {"network": {"W3010"}}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", [*STAGES, "account"])
+@pytest.mark.parametrize("stage", [*STAGES, OPTIONS, "account"])
 def test_templates_pass_cfn_lint(synthesized: Synthesized, stage: str) -> None:
-    """Every stack of the stage (network, edge, data, recovery included), and the account's."""
+    """Every stack of the stage (network, edge, data, recovery included), of production with
+    every option, and the account's."""
     from cfnlint.api import lint
 
-    assert set(synthesized.templates[stage]) >= (set(KINDS) if stage in STAGES else {"audit"})
+    assert set(synthesized.templates[stage]) >= ({"audit"} if stage == "account" else set(KINDS))
     problems = []
     for kind, body in synthesized.templates[stage].items():
         template = json.dumps(body)
