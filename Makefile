@@ -22,8 +22,8 @@ DEV_LOCK := requirements-langgraph-dev.lock
 DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
-.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps lock bytecode \
-	langgraph-dev langgraph-venv lock-langgraph-dev
+.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps lock \
+	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy
 
 $(BIN)/uv:
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -121,6 +121,28 @@ bench-load: $(STAMP) bytecode
 # bench_soak.py; STRATIGOS_BENCH_SOAK_SECONDS for another length).
 bench-soak: $(STAMP) bytecode
 	$(BIN)/python -m benchmarks --only soak
+
+# The AWS deployment (docs/DEPLOY.md). `make cdk-synth` (STAGE defaults to prod) synthesizes one
+# stage with node alone (no CDK CLI, no AWS account) into infra/cdk.out, failing on any cdk-nag
+# AwsSolutions finding not acknowledged in code, then runs cfn-lint on its templates.
+# `make cdk-diff STAGE=...` and `make cdk-deploy STAGE=...` run the CDK CLI (from the npm
+# registry, pinned here) and need AWS credentials: without them they stop at the CLI's
+# "Unable to resolve AWS account" before anything changes.
+STAGE ?= prod
+CDK_CLI ?= npx --yes aws-cdk@2.1148.1
+CDK_TEMPLATES := infra/cdk.out/stratigos-$(STAGE)-*.template.json
+
+cdk-synth: $(STAMP)
+	rm -rf infra/cdk.out
+	CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' $(BIN)/python -m infra.app
+	$(BIN)/cfn-lint --ignore-checks W3005 -- $(CDK_TEMPLATES)
+
+cdk-diff: $(STAMP)
+	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) diff -c stage=$(STAGE) 'stratigos-$(STAGE)-*'
+
+cdk-deploy: $(STAMP)
+	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) deploy -c stage=$(STAGE) \
+		--require-approval never 'stratigos-$(STAGE)-*'
 
 clean:
 	rm -rf $(VENV) $(DEV_VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

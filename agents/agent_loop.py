@@ -41,7 +41,7 @@ from pydantic import BaseModel, ValidationError
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.errors import ModelOutputError
-from agents.model_call import stop_reason
+from agents.model_call import call_usage, stop_reason
 from agents.model_plan import bedrock_plan
 from agents.model_routes import RoutedModel
 from agents.models import chat_model, is_bedrock, model_id_for, routes_for, structured_model
@@ -85,35 +85,6 @@ USAGE_KEYS = (
 )
 """What `usage_of` counts (`fallback_calls`: calls a fallback route answered,
 `agents.model_routes`)."""
-
-
-def call_usage(message: BaseMessage) -> dict[str, int] | None:
-    """One model reply's tokens, each counted once, in Bedrock's terms: ``input_tokens`` the
-    prompt tokens neither read from nor written to the prompt cache, ``cache_read_tokens`` and
-    ``cache_write_tokens`` those that were, ``output_tokens``, and ``total_tokens`` their sum
-    (the whole prompt plus the output). LangChain's usage metadata counts cached tokens within
-    ``input_tokens`` (``input_token_details``: ``cache_read``, ``cache_creation`` and
-    langchain-aws's per-TTL ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``), so
-    they are taken out. None for a message without usage (not a model reply)."""
-    usage = getattr(message, "usage_metadata", None)
-    if not isinstance(message, AIMessage) or not usage:
-        return None
-    details = usage.get("input_token_details") or {}
-    read = int(details.get("cache_read", 0) or 0)
-    write = sum(
-        int(details.get(key, 0) or 0)
-        for key in ("cache_creation", "ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
-    )
-    prompt = int(usage.get("input_tokens", 0))
-    output = int(usage.get("output_tokens", 0))
-    uncached = max(0, prompt - read - write)
-    return {
-        "input_tokens": uncached,
-        "output_tokens": output,
-        "cache_read_tokens": read,
-        "cache_write_tokens": write,
-        "total_tokens": uncached + read + write + output,
-    }
 
 
 def usage_of(messages: Sequence[BaseMessage]) -> dict[str, int]:

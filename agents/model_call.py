@@ -7,10 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage
 
 from agents.errors import ModelCallError, ModelOutputError
-from settings import get_settings
+from settings import get_settings, metrics
 
 STOP_REASONS_REFUSED = ("guardrail_intervened", "content_filtered")
 """Stop reasons whose reply is never used."""
@@ -63,10 +63,49 @@ def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, ro
     except (ClientError, BotoCoreError, APIError) as exc:
         raise _model_error(role, exc) from exc
     raw = reply.get("raw") if isinstance(reply, dict) else reply
+    _count(raw)
     stop = stop_reason(raw)
     if stop in STOP_REASONS_REFUSED:
         raise ModelOutputError(role, stop, "the model service blocked the reply")
     return reply
+
+
+def call_usage(message: BaseMessage) -> dict[str, int] | None:
+    """One model reply's tokens, each counted once, in Bedrock's terms: ``input_tokens`` the
+    prompt tokens neither read from nor written to the prompt cache, ``cache_read_tokens`` and
+    ``cache_write_tokens`` those that were, ``output_tokens``, and ``total_tokens`` their sum
+    (the whole prompt plus the output). LangChain's usage metadata counts cached tokens within
+    ``input_tokens`` (``input_token_details``: ``cache_read``, ``cache_creation`` and
+    langchain-aws's per-TTL ``ephemeral_5m_input_tokens`` / ``ephemeral_1h_input_tokens``), so
+    they are taken out. None for a message without usage (not a model reply)."""
+    usage = getattr(message, "usage_metadata", None)
+    if not isinstance(message, AIMessage) or not usage:
+        return None
+    details = usage.get("input_token_details") or {}
+    read = int(details.get("cache_read", 0) or 0)
+    write = sum(
+        int(details.get(key, 0) or 0)
+        for key in ("cache_creation", "ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens")
+    )
+    prompt = int(usage.get("input_tokens", 0))
+    output = int(usage.get("output_tokens", 0))
+    uncached = max(0, prompt - read - write)
+    return {
+        "input_tokens": uncached,
+        "output_tokens": output,
+        "cache_read_tokens": read,
+        "cache_write_tokens": write,
+        "total_tokens": uncached + read + write + output,
+    }
+
+
+def _count(message: Any) -> None:
+    """The reply's tokens and cost as metrics, by the model that answered (`settings.metrics`)."""
+    usage = call_usage(message) if isinstance(message, BaseMessage) else None
+    if usage and get_settings().metrics != "off":
+        meta = getattr(message, "response_metadata", None) or {}
+        model = meta.get("model_id") or meta.get("model_name") or meta.get("model") or "unknown"
+        metrics.model_call(str(model), usage)
 
 
 OPENAI_FINISH_REASONS = {
@@ -90,4 +129,10 @@ def stop_reason(message: Any) -> str | None:
     return str(reason) if reason else None
 
 
-__all__ = ["OPENAI_FINISH_REASONS", "STOP_REASONS_REFUSED", "invoke_model", "stop_reason"]
+__all__ = [
+    "OPENAI_FINISH_REASONS",
+    "STOP_REASONS_REFUSED",
+    "call_usage",
+    "invoke_model",
+    "stop_reason",
+]

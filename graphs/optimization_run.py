@@ -28,7 +28,7 @@ from graphs.optimization import build_optimization_graph
 from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
 from graphs.telemetry import traced
-from settings import Settings, get_settings
+from settings import Settings, get_settings, metrics
 from settings.tracing import span
 from store.checkpoints import checkpointer
 from traces.schema import RunStatus
@@ -243,6 +243,9 @@ def _store(run: _DrivenRun, values: dict[str, Any]) -> RunOutcome:
     ).model_dump(mode="json")
     result["timings"] = {k: round(v, 3) for k, v in timings.items()}
     (directory / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    metrics.optimization_finished(
+        int(result.get("n_trials", 0)), (result.get("best") or {}).get("objective")
+    )
     return RunOutcome(
         run_id=run_id,
         status=result["status"],

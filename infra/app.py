@@ -1,4 +1,4 @@
-"""The CDK app: the four stacks of each stage.
+"""The CDK app: the stacks of each stage, and the account's own.
 
 Run by the CDK CLI from `infra/` (`cdk synth`, `cdk deploy`; `cdk.json` runs
 `python -m infra.app` with the repository root on `PYTHONPATH`), or directly from the repository
@@ -8,26 +8,47 @@ Context: `-c stage=<dev|staging|prod>` synthesizes one stage (default: all three
 `StageConfig` field can be overridden (`-c alarm_email=ops@example.com`). The account and region
 come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
 
-Stacks of stage `<s>`: `stratigos-<s>-foundation`, `stratigos-<s>-compute`, `stratigos-<s>-api`,
-`stratigos-<s>-operations` (each depends on the ones before it).
+Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
+`-api`, `-operations`, `-data` (with `market_data=ingested`), `-edge` (with `edge`, in
+us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region`, in that region,
+deployed before `-recovery`, whose plan copies into it); each depends on the ones before it.
+Once per account, from context: `stratigos-delivery` (`github_repository`) and `stratigos-audit`
+(`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import App, Environment, Stack, Tags
 
 from infra.config import STAGE_NAMES, StageConfig, stage_config
+from infra.nag import synth_checked
 from infra.stacks.api import ApiStack
+from infra.stacks.audit import AuditStack
 from infra.stacks.compute import ComputeStack
+from infra.stacks.data import DataStack
+from infra.stacks.delivery import DeliveryStack
+from infra.stacks.edge import EDGE_REGION, EdgeStack
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
+from infra.stacks.recovery import RecoveryStack, ReplicaVaultStack
 
 DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
+CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
+
+
+def cdk_context() -> dict[str, Any]:
+    """The feature flags of `infra/cdk.json` (the CLI passes them; an `App` made in Python
+    needs them too: the stacks rely on them)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
 
 
 @dataclass(frozen=True)
@@ -35,28 +56,51 @@ class StageStacks:
     """The stacks of one stage, in deployment order."""
 
     config: StageConfig
+    network: NetworkStack | None
     foundation: FoundationStack
     compute: ComputeStack
     api: ApiStack
     operations: OperationsStack
+    data: DataStack | None = None
+    recovery: RecoveryStack | None = None
+    edge: EdgeStack | None = None
+    replica: ReplicaVaultStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
-        """`{"foundation": ..., "compute": ..., "api": ..., "operations": ...}`."""
-        return {
+        """The stage's stacks by kind (`network`, `foundation`, `compute`, `api`, ...), in
+        deployment order; the optional ones only when the stage has them."""
+        found: dict[str, Stack | None] = {
+            "network": self.network,
             "foundation": self.foundation,
             "compute": self.compute,
             "api": self.api,
             "operations": self.operations,
+            "data": self.data,
+            "replica": self.replica,
+            "recovery": self.recovery,
+            "edge": self.edge,
         }
+        return {kind: stack for kind, stack in found.items() if stack is not None}
 
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
-    """Add the four stacks of `config`'s stage to `app`, tagged `project=stratigos`, `stage`."""
+    """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
+    operations, and as the stage says data, edge, recovery and its replica vault), tagged `project=stratigos`,
+    `stage`."""
     account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = config.region or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account or region else None
     prefix = config.prefix
+    network = None
+    if config.network == "vpc":
+        network = NetworkStack(
+            app,
+            f"{prefix}-network",
+            config=config,
+            env=env,
+            description=f"Stratigos {config.stage}: VPC, endpoints, security groups",
+        )
     foundation = FoundationStack(
         app,
         f"{prefix}-foundation",
@@ -69,16 +113,22 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         f"{prefix}-compute",
         config=config,
         foundation=foundation,
+        network=network,
         env=env,
         description=f"Stratigos {config.stage}: job queue, worker, SageMaker Processing, "
         "schedule ticks, execution queue, broker keys, SES sender",
     )
+    # CloudFront's web ACL and certificate live in us-east-1, so the edge stack does: read from
+    # another region, the API's address crosses regions (SSM parameters CDK writes and reads)
+    cross_region = bool(config.edge and region and region != EDGE_REGION)
     api = ApiStack(
         app,
         f"{prefix}-api",
+        cross_region_references=cross_region,
         config=config,
         foundation=foundation,
         compute=compute,
+        network=network,
         env=env,
         description=f"Stratigos {config.stage}: REST and WebSocket APIs, Cognito, WAF",
     )
@@ -89,13 +139,84 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         foundation=foundation,
         compute=compute,
         api=api,
+        network=network,
         env=env,
         description=f"Stratigos {config.stage}: cleanup schedule, alarms",
     )
-    for stack in (foundation, compute, api, operations):
+    data = None
+    if config.market_data == "ingested":
+        data = DataStack(
+            app,
+            f"{prefix}-data",
+            config=config,
+            foundation=foundation,
+            network=network,
+            env=env,
+            description=f"Stratigos {config.stage}: market-data ingestion",
+        )
+    edge = add_edge(app, config, api, account, env, cross_region) if config.edge else None
+    recovery, replica = add_recovery(app, config, foundation, account, env)
+    stage = StageStacks(
+        config, network, foundation, compute, api, operations, data, recovery, edge, replica
+    )
+    for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)
-    return StageStacks(config, foundation, compute, api, operations)
+    return stage
+
+
+def add_edge(
+    app: App,
+    config: StageConfig,
+    api: ApiStack,
+    account: str | None,
+    env: Environment | None,
+    cross_region: bool,
+) -> EdgeStack:
+    """The stage's edge stack (CloudFront, its web ACL and domain), in us-east-1 when the stage
+    is elsewhere (`cross_region`)."""
+    return EdgeStack(
+        app,
+        f"{config.prefix}-edge",
+        config=config,
+        api=api,
+        # a synthesis without a region (no account at hand) keeps the edge agnostic too
+        env=Environment(account=account, region=EDGE_REGION) if cross_region else env,
+        cross_region_references=cross_region,
+        description=f"Stratigos {config.stage}: CloudFront, its web ACL and domain",
+    )
+
+
+def add_recovery(
+    app: App,
+    config: StageConfig,
+    foundation: FoundationStack,
+    account: str | None,
+    env: Environment | None,
+) -> tuple[RecoveryStack | None, ReplicaVaultStack | None]:
+    """The stage's AWS Backup stack (with `backup`) and, with `replica_region`, the vault of its
+    copies in that region, deployed before it."""
+    if not config.backup:
+        return None, None
+    recovery = RecoveryStack(
+        app,
+        f"{config.prefix}-recovery",
+        config=config,
+        foundation=foundation,
+        env=env,
+        description=f"Stratigos {config.stage}: AWS Backup of its tables and buckets",
+    )
+    if not config.replica_region:
+        return recovery, None
+    replica = ReplicaVaultStack(
+        app,
+        f"{config.prefix}-replica",
+        config=config,
+        env=Environment(account=account, region=config.replica_region),
+        description=f"Stratigos {config.stage}: the vault of its backup copies",
+    )
+    recovery.add_dependency(replica)  # the plan copies into it
+    return recovery, replica
 
 
 def build_app(
@@ -107,19 +228,43 @@ def build_app(
     if stages is None:
         chosen = app.node.try_get_context("stage")
         stages = [chosen] if chosen else STAGE_NAMES
-    overrides = {
+    overrides = context_overrides(app)
+    built = {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+    add_account_stacks(app)
+    return built
+
+
+def context_overrides(app: App) -> dict[str, Any]:
+    """The `StageConfig` fields the app's context sets (`-c alarm_email=...`), as given."""
+    return {
         name: app.node.try_get_context(name)
         for name in StageConfig.__dataclass_fields__
         if app.node.try_get_context(name) is not None
     }
-    return {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+
+
+def add_account_stacks(app: App) -> list[Stack]:
+    """The stacks an account has once, whatever its stages, when the context asks: the GitHub
+    OIDC roles (`github_repository`) and CloudTrail with AWS Config (`audit`)."""
+    account = app.node.try_get_context("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGION")
+    env = Environment(account=account, region=region) if account or region else None
+    stacks: list[Stack] = []
+    repository = app.node.try_get_context("github_repository")
+    if repository:
+        stacks.append(DeliveryStack(app, "stratigos-delivery", repository=repository, env=env))
+    if str(app.node.try_get_context("audit") or "").lower() in ("true", "1", "yes"):
+        stacks.append(AuditStack(app, "stratigos-audit", env=env))
+    for stack in stacks:
+        Tags.of(stack).add("project", "stratigos")
+    return stacks
 
 
 def main() -> None:
     """Synthesize the app (what `cdk synth` runs)."""
-    app = App(outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
+    app = App(context=cdk_context(), outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
     build_app(app)
-    app.synth()
+    synth_checked(app)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ below mirror `settings.Settings` (a test checks they agree).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -144,6 +145,58 @@ class StageConfig:
     """Sender of notification e-mails (`STRATIGOS_NOTIFICATIONS_EMAIL_FROM`), an SES e-mail
     identity of the stage: SES mails a verification link to it at deploy time, and only a
     verified address can send. Override with an address you can read."""
+    # private network
+    network: Literal["vpc", "off"] = "vpc"
+    """`vpc`: the stage's own VPC (`infra/stacks/network.py`): functions in private subnets,
+    AWS reached through VPC endpoints, the internet (brokers, webhooks) only through NAT. `off`:
+    the functions run outside any VPC (no NAT or endpoint charges; the cheap dev stack)."""
+    max_azs: int = 2
+    """Availability zones of the VPC (2 or 3): each adds subnets, an interface endpoint ENI per
+    endpoint and, with `nat_gateways` at most one per zone, a NAT gateway."""
+    nat_gateways: int = 1
+    """NAT gateways (1: one zone's NAT serves every zone; `max_azs`: one per zone, no cross-zone
+    dependency). Each costs about 33 USD a month plus 0.045 USD per GB."""
+    # edge
+    edge: bool = True
+    """A CloudFront distribution in front of the API and the web UI (`infra/stacks/edge.py`)."""
+    domain_name: str | None = None
+    """A custom domain of the distribution (`app.example.com`): an ACM certificate (DNS
+    validated in `hosted_zone_name`) and Route 53 alias records."""
+    hosted_zone_id: str | None = None
+    hosted_zone_name: str | None = None
+    # metrics, alarms and cost
+    slack_workspace_id: str | None = None
+    """With `slack_channel_id`: alarms also go to this Slack channel through AWS Chatbot (the
+    workspace must be authorized once in the Chatbot console)."""
+    slack_channel_id: str | None = None
+    monthly_budget_usd: float | None = None
+    """An AWS Budgets cost budget of the account: the alarm topic hears at 80 % of actual and
+    100 % of forecast spend."""
+    cost_anomaly_band: float = 3.0
+    """Width (standard deviations) of the anomaly band the model cost and token alarms use."""
+    # market data
+    market_data: Literal["ingested", "alpaca"] = "ingested"
+    """What the functions trade and optimize on (`STRATIGOS_MARKET_DATA`): `ingested`, the price
+    files put under `incoming/` in the market-data bucket, each validated into a new version;
+    `alpaca`, Alpaca Market Data refreshed after each close (`market_data_owner`'s keys)."""
+    market_data_owner: str | None = None
+    """With `market_data` alpaca: the owner whose Alpaca keys read the market data."""
+    # recovery
+    backup: bool = False
+    """AWS Backup of the tables and the versioned buckets (daily, `backup_retention_days`)."""
+    backup_retention_days: int = 35
+    replica_region: str | None = None
+    """Another region that receives a copy of every backup, in the vault
+    `stratigos-<stage>-replica` (with `backup`; RPO and RTO in docs/DEPLOY.md; no continuous S3
+    or DynamoDB replication yet)."""
+    # concurrency
+    worker_reserved_concurrency: int | None = None
+    """Reserved concurrency of the worker (None: the account's shared pool)."""
+    api_provisioned_concurrency: int = 0
+    """Provisioned concurrency of the API function's `live` alias (0: none)."""
+    instance: str | None = None
+    """Another name for the stage's resources (`stratigos-<instance>-...`), for side-by-side
+    copies such as the per-pull-request stacks (`pr-123`); None: the stage's name."""
 
     def __post_init__(self) -> None:
         if self.stage not in STAGE_NAMES:
@@ -172,6 +225,7 @@ class StageConfig:
                 f"embedding_dimensions={self.embedding_dimensions} must be one of "
                 f"{', '.join(map(str, EMBEDDING_DIMENSION_CHOICES))}"
             )
+        self._check_deployment_options()
         for name in (
             "job_max_receive_count",
             "results_glacier_days",
@@ -183,8 +237,41 @@ class StageConfig:
 
     @property
     def prefix(self) -> str:
-        """The resource prefix `stratigos-<stage>`."""
-        return f"stratigos-{self.stage}"
+        """The resource prefix `stratigos-<stage>` (`stratigos-<instance>` for an instance)."""
+        return f"stratigos-{self.instance or self.stage}"
+
+    def _check_deployment_options(self) -> None:
+        """The network, edge, market data and recovery options (ValueError naming the field)."""
+        if self.network not in ("vpc", "off"):
+            raise ValueError(f"network={self.network!r} must be 'vpc' or 'off'")
+        if self.max_azs not in (2, 3):
+            raise ValueError(f"max_azs={self.max_azs} must be 2 or 3")
+        if not 1 <= self.nat_gateways <= self.max_azs:
+            raise ValueError(f"nat_gateways={self.nat_gateways} must be in 1..max_azs")
+        if self.market_data not in ("ingested", "alpaca"):
+            raise ValueError(f"market_data={self.market_data!r} must be 'ingested' or 'alpaca'")
+        if self.market_data == "alpaca" and not self.market_data_owner:
+            raise ValueError("market_data=alpaca needs market_data_owner (whose keys read it)")
+        if self.domain_name and not (self.hosted_zone_id and self.hosted_zone_name):
+            raise ValueError("domain_name needs hosted_zone_id and hosted_zone_name")
+        if self.domain_name and not self.edge:
+            raise ValueError("domain_name needs edge (the distribution serves the domain)")
+        if bool(self.slack_workspace_id) != bool(self.slack_channel_id):
+            raise ValueError("slack_workspace_id and slack_channel_id go together")
+        if self.monthly_budget_usd is not None and self.monthly_budget_usd <= 0:
+            raise ValueError(f"monthly_budget_usd={self.monthly_budget_usd} must be > 0")
+        if self.replica_region and self.replica_region == self.region:
+            raise ValueError("replica_region must differ from the stage's region")
+        if self.instance is not None and not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", self.instance):
+            raise ValueError(f"instance={self.instance!r}: lower-case letters, digits, dashes")
+        reserved = self.worker_reserved_concurrency
+        if reserved is not None and reserved < self.worker_max_concurrency + 2:
+            raise ValueError(
+                f"worker_reserved_concurrency={reserved} must be >= worker_max_concurrency + 2 "
+                "(the jobs and the two schedule ticks the worker runs at once)"
+            )
+        if self.api_provisioned_concurrency < 0:
+            raise ValueError("api_provisioned_concurrency must be >= 0")
 
     @property
     def job_name_prefix(self) -> str:
@@ -242,7 +329,9 @@ def _convert(raw: Any, current: Any, annotation: str) -> Any:
     if isinstance(raw, str) and current is None:
         if raw.lower() in {"", "none", "null"}:
             return None
-        return int(raw) if annotation.startswith("int") else raw
+        if annotation.startswith("int"):
+            return int(raw)
+        return float(raw) if annotation.startswith("float") else raw
     if not isinstance(raw, str):
         return tuple(raw) if isinstance(current, tuple) else raw
     if isinstance(current, bool):
@@ -263,6 +352,8 @@ def _convert(raw: Any, current: Any, annotation: str) -> Any:
 STAGES: dict[str, StageConfig] = {
     "dev": StageConfig(
         stage="dev",
+        network="off",  # no NAT or endpoint charges: the cheap development stack
+        edge=False,
         compute_backend="local",
         worker_max_concurrency=2,
         checkpoint_ttl_days=14,
@@ -270,7 +361,12 @@ STAGES: dict[str, StageConfig] = {
         cognito_authorizer=False,
         require_usage_plan_key=True,
     ),
-    "staging": StageConfig(stage="staging", log_retention_days=30, checkpoint_ttl_days=30),
+    "staging": StageConfig(
+        stage="staging",
+        log_retention_days=30,
+        checkpoint_ttl_days=30,
+        worker_reserved_concurrency=14,  # 10 jobs, 2 ticks, 2 spare
+    ),
     "prod": StageConfig(
         stage="prod",
         retain_data=True,
@@ -281,6 +377,10 @@ STAGES: dict[str, StageConfig] = {
         waf_rate_limit_per_5min=5000,
         worker_max_concurrency=50,
         sagemaker_instance_count=4,
+        nat_gateways=2,  # one per zone: losing a zone does not cut the other's egress
+        backup=True,
+        worker_reserved_concurrency=54,  # 50 jobs, 2 ticks, 2 spare
+        monthly_budget_usd=1000.0,  # the account's: set yours with -c monthly_budget_usd=...
     ),
 }
 

@@ -13,7 +13,10 @@
   which submits the rebalance jobs of the deployments due).
 - `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
   finished more than `archive_after_days` (event field, default 30) ago and drops expired
-  cache entries; returns the report.
+  cache entries (`{"retention": false}`, the quarter-hourly check, skips both); announces
+  stuck pending jobs again; returns the report and publishes it as metrics
+  (`settings.metrics`: what it archived and deleted, the runs found stuck, the deployments
+  active).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import Any
 from jobs.handlers import registry
 from jobs.queue import JobQueue, parse_announcement, parse_tick
 from jobs.worker import Worker, load_handler_modules
-from settings import get_settings
+from settings import get_settings, metrics
 from settings.logs import configure_logging
 from settings.tracing import configure_tracing
 from store import TERMINAL_STATUSES, ConflictError, NotFoundError, Store
@@ -104,22 +107,35 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
     """Lambda handler of the scheduled retention run; returns what it did.
 
     Also announces again every job still pending after `STALE_PENDING_SECONDS` (its first
-    announcement was lost), so no job waits forever."""
-    days = float((event or {}).get("archive_after_days", 30))
+    announcement was lost), so no job waits forever, and counts the stuck runs: those pending
+    jobs and the running ones whose worker's lease has expired."""
+    event = event or {}
     store = _open_store()
-    report = store.cleanup(archive_after_days=days)
+    archived: list[str] = []
+    expired = 0
+    if event.get("retention", True):
+        report = store.cleanup(archive_after_days=float(event.get("archive_after_days", 30)))
+        archived, expired = list(report.archived_jobs), report.expired_cache_entries
     queue = JobQueue.from_settings(get_settings())
+    now = store.clock()
+    stale = [
+        job
+        for job in store.jobs_by_status("pending", limit=1000)
+        if (now - job.created_at).total_seconds() > STALE_PENDING_SECONDS
+    ]
+    lost = [job for job in store.jobs_by_status("running", limit=1000) if not job.lease_active(now)]
     reannounced = []
     if queue is not None:
-        now = store.clock()
-        for job in store.jobs_by_status("pending", limit=1000):
-            if (now - job.created_at).total_seconds() > STALE_PENDING_SECONDS:
-                queue.announce(job)
-                reannounced.append(job.id)
+        for job in stale:
+            queue.announce(job)
+            reannounced.append(job.id)
     result = {
-        "archived_jobs": report.archived_jobs,
-        "expired_cache_entries": report.expired_cache_entries,
+        "archived_jobs": archived,
+        "expired_cache_entries": expired,
         "reannounced_jobs": reannounced,
+        "stuck_runs": len(stale) + len(lost),
     }
     log.info("cleanup done", extra=result)
+    metrics.cleanup_finished(len(archived), expired, len(reannounced), len(stale) + len(lost))
+    metrics.deployments_active(len(store.deployments_by_status("active", limit=10_000)))
     return result

@@ -33,11 +33,17 @@ def load_prices(
     `fill_gaps=True`, which forward-fills them (leading gaps, before an asset's first price, are
     still an error because nothing precedes them).
     """
-    frame = _read(source, date_column) if not isinstance(source, pd.DataFrame) else source.copy()
+    frame = (
+        read_price_file(source, date_column)
+        if not isinstance(source, pd.DataFrame)
+        else source.copy()
+    )
     return validate_prices(frame, fill_gaps=fill_gaps)
 
 
-def _read(path: str | Path, date_column: str | None) -> pd.DataFrame:
+def read_price_file(path: str | Path, date_column: str | None = None) -> pd.DataFrame:
+    """A CSV or Parquet price file as read, before any check (dates in the first column or in
+    `date_column`, one column per asset); `DataError` for a missing file or another type."""
     path = Path(path)
     if not path.exists():
         raise DataError(f"price file not found: {path}")

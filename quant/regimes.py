@@ -110,6 +110,41 @@ def rolling_market_statistics(
     )
 
 
+def current_regime(
+    history: pd.DataFrame | pd.Series, *, window: int = 63, market: pd.Series | None = None
+) -> dict[str, object]:
+    """The market's regime now: its annualised return and volatility over the last `window`
+    days (trailing) against every full trailing window of the history. `return_regime` is bull
+    at or above the upper tercile of the windows' returns, bear at or below the lower, else
+    neutral; `volatility_regime` high, low or normal the same way; the percentiles are the share
+    of windows at or below today's; `thresholds` the terciles. Unrounded floats."""
+    stats = rolling_market_statistics(history, window=window, market=market, alignment="trailing")
+    full = stats[stats["days"] >= window]
+    returns = full["return"].to_numpy(dtype=float)
+    vols = full["volatility"].to_numpy(dtype=float)
+    current_return, current_vol = float(returns[-1]), float(vols[-1])
+    lo_r, hi_r = (float(q) for q in np.quantile(returns, [1 / 3, 2 / 3]))
+    lo_v, hi_v = (float(q) for q in np.quantile(vols, [1 / 3, 2 / 3]))
+    trend = "bull" if current_return >= hi_r else "bear" if current_return <= lo_r else "neutral"
+    level = "high" if current_vol >= hi_v else "low" if current_vol <= lo_v else "normal"
+    return {
+        "window_days": window,
+        "market_return": current_return,
+        "market_volatility": current_vol,
+        "return_regime": trend,
+        "volatility_regime": level,
+        "return_percentile": float((returns <= current_return).mean()),
+        "volatility_percentile": float((vols <= current_vol).mean()),
+        "thresholds": {
+            "bear_below": lo_r,
+            "bull_above": hi_r,
+            "low_vol_below": lo_v,
+            "high_vol_above": hi_v,
+        },
+        "windows_compared": len(returns),
+    }
+
+
 def _check_window(window: int, n_days: int) -> None:
     if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 2:
         raise ConstraintError(f"window must be an integer >= 2 days, got {window!r}")

@@ -71,7 +71,8 @@ class Settings(BaseSettings):
         "a CSV or Parquet file (dates in the first column, one column per symbol) at a local "
         "path or s3://bucket/key, read again whenever it changes; `alpaca` for Alpaca Market "
         "Data (daily bars adjusted for splits and dividends, kept current by the daily refresh "
-        "job); unset: the embedded S&P 500 data (ends 2022-12-28).",
+        "job); `ingested` for the price files ingested into market_data_dir, each a new "
+        "version; unset: the embedded S&P 500 data (ends 2022-12-28).",
     )
     market_data_symbols: list[str] = Field(
         default_factory=list,
@@ -80,9 +81,9 @@ class Settings(BaseSettings):
     )
     market_data_dir: str | None = Field(
         default=None,
-        description="With market_data = alpaca: where its versions are kept, a directory or "
-        "s3://bucket/prefix (read through market_data_s3_endpoint_url when set); unset: "
-        "<data_dir>/market-data/alpaca.",
+        description="With market_data = alpaca or ingested: where its versions are kept, a "
+        "directory or s3://bucket/prefix (read through market_data_s3_endpoint_url when set); "
+        "unset: <data_dir>/market-data/<alpaca|ingested>.",
     )
     market_data_start: date = Field(
         default=date(2016, 1, 1),
@@ -110,6 +111,15 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json` writes one JSON object per log record (CloudWatch)."
+    )
+    metrics: Literal["off", "emf"] = Field(
+        default="off",
+        description="`emf` writes the business metrics (optimizations, trials, orders, model "
+        "tokens and cost, ...) to standard output as CloudWatch Embedded Metric Format lines "
+        "(settings.metrics); `off` writes none.",
+    )
+    metrics_namespace: str = Field(
+        default="Stratigos", description="The CloudWatch namespace of those metrics."
     )
     models: ModelSettings = Field(
         default_factory=ModelSettings, description="Where each agent role's chat model runs."

@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field
 
 from quant.estimators import PERIODS_PER_YEAR, mean_returns
-from quant.regimes import rolling_market_statistics
+from quant.regimes import current_regime
 from quant.risk import max_drawdown, sharpe_ratio, volatility
 from quant.scenarios import generate_scenarios
 from tools.context import MAX_UNIVERSE, ScenarioRecord, ToolContext, make_tool
@@ -147,34 +147,21 @@ def _pairs(returns: pd.DataFrame) -> dict[str, Any]:
 
 
 def _regime(returns: pd.DataFrame, market: pd.Series | None) -> dict[str, Any]:
-    stats = rolling_market_statistics(
-        returns, window=REGIME_WINDOW, market=market, alignment="trailing"
-    )
-    full = stats[stats["days"] >= REGIME_WINDOW]
-    window_returns = full["return"].to_numpy(dtype=float)
-    window_vols = full["volatility"].to_numpy(dtype=float)
-    current_return = float(window_returns[-1])
-    current_vol = float(window_vols[-1])
-    lo_r, hi_r = np.quantile(window_returns, [1 / 3, 2 / 3])
-    lo_v, hi_v = np.quantile(window_vols, [1 / 3, 2 / 3])
-    trend = "bull" if current_return >= hi_r else "bear" if current_return <= lo_r else "neutral"
-    vol = "high" if current_vol >= hi_v else "low" if current_vol <= lo_v else "normal"
+    found = current_regime(returns, window=REGIME_WINDOW, market=market)
+    thresholds = cast(dict[str, float], found["thresholds"])
     return {
-        "window_days": REGIME_WINDOW,
-        "market_return": sig(current_return),
-        "market_volatility": sig(current_vol),
-        "return_regime": trend,
-        "volatility_regime": vol,
-        "return_percentile": sig(float((window_returns <= current_return).mean())),
-        "volatility_percentile": sig(float((window_vols <= current_vol).mean())),
-        "thresholds": {
-            "bear_below": sig(lo_r),
-            "bull_above": sig(hi_r),
-            "low_vol_below": sig(lo_v),
-            "high_vol_above": sig(hi_v),
-        },
-        "windows_compared": len(window_returns),
+        **found,
+        **{k: sig(cast(float, found[k])) for k in _REGIME_NUMBERS},
+        "thresholds": {k: sig(v) for k, v in thresholds.items()},
     }
+
+
+_REGIME_NUMBERS = (
+    "market_return",
+    "market_volatility",
+    "return_percentile",
+    "volatility_percentile",
+)
 
 
 def _trend(market: pd.Series) -> dict[str, Any]:

@@ -59,7 +59,7 @@ from services.market_data import (
     unpriced,
 )
 from services.market_data.refresh import REFRESH_KIND, refresh_handler, submit_refresh
-from settings import Settings, get_settings
+from settings import Settings, get_settings, metrics
 from store import ConflictError, Deployment, Job, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
 from trading.accounts.interface import OptionsAccount
@@ -348,6 +348,7 @@ def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         cancelled=ctx.cancelled,
     )
     window = closes.loc[pd.Timestamp(request.start) : pd.Timestamp(request.end or date.max)]
+    metrics.tracking_error((result.get("decomposition") or {}).get("tracking_error"))
     return {**result, "data": data_info(provider, window)}
 
 

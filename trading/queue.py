@@ -47,6 +47,7 @@ from execution.errors import BrokerRejectedError, BrokerUnavailableError
 from execution.instruments import InstrumentKind
 from execution.ledger import CashFlow
 from execution.options import PositionIntent
+from settings import metrics
 from store import ConflictError, LedgerEntry, NewOrder, OrderUpdate, QueuedOrder, Store
 from store.executions import MAX_WRITES_PER_EXECUTION
 from trading.ledger import Ledger, to_entry
@@ -219,6 +220,8 @@ def dispatch(
             "rejected": report.rejected,
             "canceled": report.canceled,
         }.get(order.status, report.submitted).append(order)
+    if report.rejected:
+        metrics.orders_finished(0, len(report.rejected))
     return report
 
 
@@ -309,6 +312,8 @@ def write_executions(
     for write_entries, write_updates in writes:
         if write_entries or write_updates:
             stored += store.record_executions(owner, book, write_entries, write_updates).orders
+    if filled := sum(order.status == "filled" for order in stored):
+        metrics.orders_finished(filled, 0)
     return stored
 
 

@@ -32,6 +32,7 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.nag import acknowledge
 from infra.stacks.common import (
     API_DOCKERFILE,
     PLATFORM,
@@ -46,10 +47,12 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    market_data_environment,
     research_index_uri,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack, removal_policy
+from infra.stacks.network import NetworkStack, placement
 
 API_TIMEOUT = Duration.minutes(15)
 """The longest a streamed response may last (Lambda's limit)."""
@@ -58,6 +61,18 @@ LWA_PORT = "8080"
 READINESS_PATH = "/v1/health/live"
 """The Web Adapter's start-up check: liveness (the process answers); `/v1/health` also reads
 the store, which an instance does not need to start (it answers 503 while the store is down)."""
+
+WS_ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTime",
+    "ip": "$context.identity.sourceIp",
+    "route": "$context.routeKey",
+    "event": "$context.eventType",
+    "connectionId": "$context.connectionId",
+    "status": "$context.status",
+    "error": "$context.error.message",
+}
+"""One JSON line per WebSocket request in `/stratigos/<stage>/ws-access`."""
 
 _ERROR_TEMPLATE = json.dumps(
     {
@@ -82,24 +97,30 @@ class ApiStack(Stack):
         config: StageConfig,
         foundation: FoundationStack,
         compute: ComputeStack,
+        network: NetworkStack | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
+        self.network = network
         self._user_pool()
         issuer = self.user_pool.user_pool_provider_url
         audience = self.user_pool_client.user_pool_client_id
 
-        environment = base_environment(config, foundation) | {
-            "STRATIGOS_API_COGNITO_ISSUER": issuer,
-            "STRATIGOS_API_COGNITO_AUDIENCE": audience,
-            "STRATIGOS_API_JOB_WORKERS": "0",
-            "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
-            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
-            "AWS_LWA_INVOKE_MODE": "response_stream",
-            "AWS_LWA_PORT": LWA_PORT,
-            "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
-        }
+        environment = (
+            base_environment(config, foundation)
+            | market_data_environment(config, foundation)
+            | {
+                "STRATIGOS_API_COGNITO_ISSUER": issuer,
+                "STRATIGOS_API_COGNITO_AUDIENCE": audience,
+                "STRATIGOS_API_JOB_WORKERS": "0",
+                "STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url,
+                "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+                "AWS_LWA_INVOKE_MODE": "response_stream",
+                "AWS_LWA_PORT": LWA_PORT,
+                "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,
+            }
+        )
         self.function = container_function(
             self,
             "ApiFunction",
@@ -112,6 +133,8 @@ class ApiStack(Stack):
             memory_mb=config.api_memory_mb,
             timeout=API_TIMEOUT,
             description="Stratigos HTTP API (uvicorn api.app:app behind the Lambda Web Adapter)",
+            # brokers' account checks and Cognito's signing keys are outside AWS's endpoints
+            placement=placement(network, "egress"),
         )
         grant_store(self.function, foundation)
         grant_documents(self.function, foundation, write=True)  # upload, download, delete
@@ -147,13 +170,25 @@ class ApiStack(Stack):
                 require_digits=True,
                 require_lowercase=True,
                 require_uppercase=True,
-                require_symbols=False,
+                require_symbols=True,
             ),
             mfa=cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=config.retain_data,
             removal_policy=removal_policy(config),
+        )
+        acknowledge(
+            self.user_pool,
+            "COG2",
+            "MFA is optional (TOTP): most callers use app API keys, and a Cognito user may "
+            "turn it on; an organisation that wants it forced sets it in the user pool",
+        )
+        acknowledge(
+            self.user_pool,
+            "COG8",
+            "the Essentials tier is enough: no threat protection features are used, and Plus "
+            "costs about 0.02 USD per monthly active user more",
         )
         self.user_pool_client = self.user_pool.add_client(
             "WebClient",
@@ -201,13 +236,55 @@ class ApiStack(Stack):
                 ),
             ),
         )
-        integration = apigw.LambdaIntegration(
-            self.function,
+        integration = self._integration()
+        protected, public = self._method_options()
+        self._routes(api, integration, protected, public)
+        acknowledge(
+            api,
+            "APIG2",
+            "every route is a proxy to the app, which validates each request against its "
+            "schema and answers in the project's error format",
+        )
+        acknowledge(
+            api,
+            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account role for its logs: AWS's managed policy is the documented one",
+        )
+
+        for name, response_type in (
+            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
+            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
+        ):
+            api.add_gateway_response(
+                name,
+                type=response_type,
+                templates={"application/json": _ERROR_TEMPLATE},
+            )
+        return api
+
+    def _integration(self) -> apigw.LambdaIntegration:
+        """The proxy integration of every route: the function (its alias `live` with
+        provisioned concurrency when the stage asks for it), streamed."""
+        config = self.config
+        target: lambda_.IFunction = self.function
+        if config.api_provisioned_concurrency:
+            # warm instances for the first requests: the alias `live` of the current version
+            target = self.function.add_alias(
+                "live", provisioned_concurrent_executions=config.api_provisioned_concurrency
+            )
+        return apigw.LambdaIntegration(
+            target,
             proxy=True,
             response_transfer_mode=apigw.ResponseTransferMode.STREAM,
             timeout=API_TIMEOUT,
             scope_permission_to_method=False,
         )
+
+    def _method_options(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The method options of the protected routes (the Cognito authorizer when the stage
+        has it, the usage-plan key as configured) and of the public ones."""
+        config = self.config
         if config.cognito_authorizer:
             authorizer: apigw.IAuthorizer | None = apigw.CognitoUserPoolsAuthorizer(
                 self,
@@ -231,19 +308,7 @@ class ApiStack(Stack):
             "authorization_type": apigw.AuthorizationType.NONE,
             "api_key_required": False,
         }
-
-        self._routes(api, integration, protected, public)
-
-        for name, response_type in (
-            ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
-            ("Default5xx", apigw.ResponseType.DEFAULT_5_XX),
-        ):
-            api.add_gateway_response(
-                name,
-                type=response_type,
-                templates={"application/json": _ERROR_TEMPLATE},
-            )
-        return api
+        return protected, public
 
     def _routes(
         self,
@@ -255,13 +320,13 @@ class ApiStack(Stack):
         """`ANY` on `/` and on a greedy `{proxy+}` below every resource (protected); `GET` on
         each public path (`prefix/*`: on `prefix/{proxy+}`), whose parents get their own
         protected `{proxy+}` so the paths beside the public one still reach the app."""
-        api.root.add_method("ANY", integration, **protected)
+        self._open(api.root.add_method("ANY", integration, **protected), public=False)
         proxies: dict[str, apigw.Resource] = {}
 
         def proxy_under(resource: apigw.IResource) -> apigw.Resource:
             if resource.path not in proxies:
                 proxy = resource.add_resource("{proxy+}")
-                proxy.add_method("ANY", integration, **protected)
+                self._open(proxy.add_method("ANY", integration, **protected), public=False)
                 proxies[resource.path] = proxy
             return proxies[resource.path]
 
@@ -271,11 +336,26 @@ class ApiStack(Stack):
             path = raw.strip("/").rstrip("*").strip("/")
             resource = api.root.resource_for_path(path) if path else api.root
             target = proxy_under(resource) if greedy else resource
-            target.add_method("GET", integration, **public)
+            self._open(target.add_method("GET", integration, **public), public=True)
             parent = resource if greedy else resource.parent_resource
             while parent is not None:
                 proxy_under(parent)
                 parent = parent.parent_resource
+
+    def _open(self, method: apigw.Method, *, public: bool) -> None:
+        """Acknowledge that `method` has no Cognito authorizer, where that is the design: a
+        public path (no data), or every path of a stage whose app checks its own API keys."""
+        if public:
+            reason = "a public path: the web page, its assets and health carry no data"
+        elif not self.config.cognito_authorizer:
+            reason = (
+                "the app authenticates every request itself (its API keys, also metered by "
+                "the usage plan at the gateway when require_usage_plan_key)"
+            )
+        else:
+            return
+        for rule in ("APIG4", "COG4"):
+            acknowledge(method, rule, reason)
 
     def _usage_plan(self) -> None:
         """The stage's usage plan: throttle and daily quota per API Gateway key (keys are added
@@ -300,59 +380,14 @@ class ApiStack(Stack):
     def _web_acl(self) -> wafv2.CfnWebACL:
         """A regional web ACL on the REST API stage: rate limit per IP plus managed rules."""
         config = self.config
-
-        def visibility(name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-            return wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True,
-                metric_name=f"{config.prefix}-{name}",
-                sampled_requests_enabled=True,
-            )
-
-        def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> Any:
-            overrides = [
-                wafv2.CfnWebACL.RuleActionOverrideProperty(
-                    name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                )
-                for rule in count
-            ]
-            return wafv2.CfnWebACL.RuleProperty(
-                name=name,
-                priority=priority,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name=name,
-                        rule_action_overrides=overrides or None,
-                    )
-                ),
-                visibility_config=visibility(name),
-            )
-
         acl = wafv2.CfnWebACL(
             self,
             "WebAcl",
             name=f"{config.prefix}-api",
             scope="REGIONAL",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=visibility("api"),
-            rules=[
-                wafv2.CfnWebACL.RuleProperty(
-                    name="RateLimitPerIp",
-                    priority=0,
-                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                    statement=wafv2.CfnWebACL.StatementProperty(
-                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                            aggregate_key_type="IP",
-                            limit=config.waf_rate_limit_per_5min,
-                            evaluation_window_sec=300,
-                        )
-                    ),
-                    visibility_config=visibility("rate-limit"),
-                ),
-                managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
-                managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-            ],
+            visibility_config=_visibility(config, "api"),
+            rules=web_acl_rules(config),
         )
         wafv2.CfnWebACLAssociation(
             self,
@@ -379,11 +414,21 @@ class ApiStack(Stack):
                 rate_limit=config.api_throttle_rate, burst_limit=config.api_throttle_burst
             ),
         )
-        environment = base_environment(config, foundation) | {
-            "STRATIGOS_API_COGNITO_ISSUER": issuer,
-            "STRATIGOS_API_COGNITO_AUDIENCE": audience,
-            "STRATIGOS_WS_CALLBACK_URL": self.ws_stage.callback_url,
-        }
+        access_logs = log_group(self, "WsAccessLogs", config, "ws-access")
+        cfn_stage: Any = self.ws_stage.node.default_child
+        cfn_stage.access_log_settings = apigwv2.CfnStage.AccessLogSettingsProperty(
+            destination_arn=access_logs.log_group_arn,
+            format=json.dumps(WS_ACCESS_LOG_FORMAT),
+        )
+        environment = (
+            base_environment(config, foundation)
+            | market_data_environment(config, foundation)
+            | {
+                "STRATIGOS_API_COGNITO_ISSUER": issuer,
+                "STRATIGOS_API_COGNITO_AUDIENCE": audience,
+                "STRATIGOS_WS_CALLBACK_URL": self.ws_stage.callback_url,
+            }
+        )
         self.ws_function = container_function(
             self,
             "WebSocketFunction",
@@ -394,14 +439,75 @@ class ApiStack(Stack):
             memory_mb=1024,
             timeout=Duration.seconds(29),
             description="WebSocket routes of the job status API (api.ws_gateway.handler)",
+            # API Gateway's connection API (postToConnection) has no VPC endpoint
+            placement=placement(self.network, "egress"),
         )
         grant_store(self.ws_function, foundation, graphs=False)
         self.ws_api.grant_manage_connections(self.ws_function)
         for route in ("$connect", "$disconnect", "$default"):
-            self.ws_api.add_route(
+            added = self.ws_api.add_route(
                 route,
                 integration=integrations.WebSocketLambdaIntegration(
                     f"Ws{route.strip('$').title()}", self.ws_function
                 ),
             )
+            acknowledge(
+                added,
+                "APIG4",
+                "the app authenticates $connect (an API key, a bearer token or ?api_key=) and "
+                "answers only its caller's jobs on the other routes",
+            )
         CfnOutput(self, "WebSocketUrl", value=self.ws_stage.url)
+
+
+def _visibility(config: StageConfig, name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True,
+        metric_name=f"{config.prefix}-{name}",
+        sampled_requests_enabled=True,
+    )
+
+
+def web_acl_rules(config: StageConfig, label: str = "") -> list[Any]:
+    """The rules of the stage's web ACLs (the REST API's and, with `label` ``edge``, the
+    distribution's): a per-IP rate limit (`waf_rate_limit_per_5min`), AWS's common rules (large
+    bodies counted, not blocked: dataset uploads) and known bad inputs. Their metrics are named
+    `<prefix>-[<label>-]<rule>`."""
+    tag = f"{label}-" if label else ""
+
+    def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> Any:
+        overrides = [
+            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+            )
+            for rule in count
+        ]
+        return wafv2.CfnWebACL.RuleProperty(
+            name=name,
+            priority=priority,
+            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                    vendor_name="AWS", name=name, rule_action_overrides=overrides or None
+                )
+            ),
+            visibility_config=_visibility(config, f"{tag}{name}"),
+        )
+
+    return [
+        wafv2.CfnWebACL.RuleProperty(
+            name="RateLimitPerIp",
+            priority=0,
+            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+            statement=wafv2.CfnWebACL.StatementProperty(
+                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                    aggregate_key_type="IP",
+                    limit=config.waf_rate_limit_per_5min,
+                    evaluation_window_sec=300,
+                )
+            ),
+            visibility_config=_visibility(config, f"{tag}rate-limit"),
+        ),
+        managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
+        managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
+    ]

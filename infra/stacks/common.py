@@ -17,6 +17,7 @@ from constructs import Construct
 
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import StageConfig
+from infra.nag import acknowledge
 from infra.stacks.foundation import FoundationStack, removal_policy
 
 DOCUMENTS_PREFIX = "documents/"
@@ -80,10 +81,19 @@ def container_function(
     timeout: Duration,
     description: str,
     ephemeral_mb: int = 512,
+    placement: dict[str, Any] | None = None,
+    reserved_concurrency: int | None = None,
 ) -> lambda_.DockerImageFunction:
     """A container-image function `<prefix>-<name>`: JSON logs in its own log group, X-Ray
-    active tracing, x86_64, `ephemeral_mb` MiB of /tmp; with the stage's `tracing` on, the app's
-    OpenTelemetry spans go to X-Ray's OTLP endpoint as service `<prefix>-<name>`."""
+    active tracing, x86_64, `ephemeral_mb` MiB of /tmp, its business metrics as CloudWatch
+    Embedded Metric Format lines in namespace `Stratigos/<stage>` (`settings.metrics`); in the
+    VPC as `placement` says (`infra.stacks.network.placement`); at most `reserved_concurrency`
+    instances when given. With the stage's `tracing` on, the app's OpenTelemetry spans go to
+    X-Ray's OTLP endpoint as service `<prefix>-<name>`."""
+    environment = environment | {
+        "STRATIGOS_METRICS": "emf",
+        "STRATIGOS_METRICS_NAMESPACE": metrics_namespace(config),
+    }
     if config.tracing == "xray":
         environment = environment | {
             "STRATIGOS_TRACING": "xray",
@@ -105,7 +115,17 @@ def container_function(
         application_log_level_v2=lambda_.ApplicationLogLevel.INFO,
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
         log_group=log_group(scope, f"{construct_id}Logs", config, name),
+        reserved_concurrent_executions=reserved_concurrency,
+        **(placement or {}),
     )
+    managed = "AWSLambdaVPCAccessExecutionRole" if placement else "AWSLambdaBasicExecutionRole"
+    for policy in {"AWSLambdaBasicExecutionRole", managed}:
+        acknowledge(
+            function,
+            f"IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/{policy}]",
+            "AWS's managed policy of a function's own logs (and, in a VPC, its network "
+            "interfaces), which CDK attaches to every function role",
+        )
     if config.tracing == "xray":
         function.add_to_role_policy(
             iam.PolicyStatement(
@@ -115,6 +135,11 @@ def container_function(
             )
         )
     return function
+
+
+def metrics_namespace(config: StageConfig) -> str:
+    """The CloudWatch namespace of the stage's own metrics (EMF and metric filters)."""
+    return f"Stratigos/{config.instance or config.stage}"
 
 
 def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
@@ -148,6 +173,28 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         environment["STRATIGOS_STORE_CHECKPOINT_TTL_SECONDS"] = str(
             config.checkpoint_ttl_days * 86_400
         )
+    return environment
+
+
+MARKET_DATA_VERSIONS = "versions"
+"""Where the market-data bucket keeps the versions of the closes the functions read
+(`services.market_data.versions`)."""
+MARKET_DATA_INCOMING = "incoming/"
+"""Where price files are put to be ingested (`services.market_data.ingestion`)."""
+MARKET_DATA_REVIEW = "review/"
+"""Where ingestion keeps what it found wrong with a file (bad-data markers, refusals)."""
+
+
+def market_data_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
+    """The market-data settings of every function that reads prices: the provider
+    (`ingested` or `alpaca`) and its versions in the market-data bucket."""
+    bucket = foundation.market_data_bucket.bucket_name
+    environment = {
+        "STRATIGOS_MARKET_DATA": config.market_data,
+        "STRATIGOS_MARKET_DATA_DIR": f"s3://{bucket}/{MARKET_DATA_VERSIONS}",
+    }
+    if config.market_data == "alpaca" and config.market_data_owner:
+        environment["STRATIGOS_ALPACA_OWNER"] = config.market_data_owner
     return environment
 
 

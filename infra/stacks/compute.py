@@ -29,6 +29,7 @@ from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
 from infra.stacks.common import (
+    MARKET_DATA_VERSIONS,
     PLATFORM,
     PROCESSING_DOCKERFILE,
     REPO_ROOT,
@@ -39,11 +40,13 @@ from infra.stacks.common import (
     grant_research_index,
     grant_store,
     lambda_image,
+    market_data_environment,
     queue_with_dead_letters,
     research_index_uri,
 )
 from infra.stacks.execution import OrderExecution
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.network import NetworkStack, placement
 from infra.stacks.notifications import EmailNotifications
 from infra.stacks.scheduler import ScheduleTicks
 
@@ -61,6 +64,7 @@ class ComputeStack(Stack):
         *,
         config: StageConfig,
         foundation: FoundationStack,
+        network: NetworkStack | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -97,6 +101,9 @@ class ComputeStack(Stack):
             timeout=WORKER_TIMEOUT,
             ephemeral_mb=2048,
             description="Runs queued jobs (jobs.lambda_handlers.sqs_worker)",
+            # brokers, webhooks, SES and SageMaker are reached through NAT
+            placement=placement(network, "egress"),
+            reserved_concurrency=config.worker_reserved_concurrency,
         )
         self.worker.add_event_source(
             event_sources.SqsEventSource(
@@ -107,6 +114,8 @@ class ComputeStack(Stack):
             )
         )
         grant_store(self.worker, foundation)
+        if config.market_data == "alpaca":  # the refresh writes the new versions
+            foundation.market_data_bucket.grant_read_write(self.worker, f"{MARKET_DATA_VERSIONS}/*")
         grant_research_index(self.worker, foundation)
         self.bedrock_resources = grant_bedrock(self.worker, config, self)
         self.embedding_resources = grant_embedding(self.worker, config, self)
@@ -118,10 +127,14 @@ class ComputeStack(Stack):
         """The worker's settings: the base ones, the research index and, when sweeps run on
         SageMaker Processing, where and how they run."""
         config = self.config
-        environment = base_environment(config, foundation) | {
-            # the workflow's market analysis reads the job owner's research
-            "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
-        }
+        environment = (
+            base_environment(config, foundation)
+            | market_data_environment(config, foundation)
+            | {
+                # the workflow's market analysis reads the job owner's research
+                "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),
+            }
+        )
         if config.compute_backend == "sagemaker":
             environment |= {
                 "STRATIGOS_COMPUTE_BACKEND": "sagemaker",

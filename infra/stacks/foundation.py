@@ -43,7 +43,10 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
+from infra.nag import acknowledge, acknowledge_cdk_handlers
 
+ACCESS_LOG_DAYS = 90
+"""Days the buckets' server access logs are kept."""
 DOCUMENTS_IA_DAYS = 30
 """Days after upload a document's original moves to S3 Standard-IA (S3's minimum is 30)."""
 DOCUMENTS_GLACIER_DAYS = 90
@@ -60,6 +63,45 @@ def abort_incomplete_uploads() -> s3.LifecycleRule:
     """The rule every bucket has: multipart uploads left unfinished are aborted after 7 days."""
     return s3.LifecycleRule(
         id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(7)
+    )
+
+
+def access_log_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    removal: RemovalPolicy,
+    days: int,
+    acl_writers: bool = False,
+) -> s3.Bucket:
+    """A bucket that receives access logs: S3-managed encryption (S3's log delivery and
+    CloudFront cannot write with a KMS key), private, TLS only, logs expiring after `days`;
+    `acl_writers` lets CloudFront's standard logging write with ACLs. It logs nothing itself."""
+    bucket = s3.Bucket(
+        scope,
+        construct_id,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=(
+            s3.ObjectOwnership.OBJECT_WRITER
+            if acl_writers
+            else s3.ObjectOwnership.BUCKET_OWNER_ENFORCED
+        ),
+        enforce_ssl=True,
+        lifecycle_rules=[s3.LifecycleRule(id="expire-logs", expiration=Duration.days(days))],
+        removal_policy=removal,
+        auto_delete_objects=removal == RemovalPolicy.DESTROY,
+    )
+    acknowledge(bucket, "S1", "it is the access-log bucket: logging it would log itself")
+    return bucket
+
+
+def expire_noncurrent(days: int) -> s3.LifecycleRule:
+    """Noncurrent versions (left by overwrites and deletes) expire `days` after that."""
+    return s3.LifecycleRule(
+        id="expire-noncurrent-versions",
+        noncurrent_version_expiration=Duration.days(days),
+        expired_object_delete_marker=True,
     )
 
 
@@ -94,6 +136,7 @@ class FoundationStack(Stack):
         )
         self.memory_table = self._table("MemoryTable", config.memory_table_name, "PK", "SK", None)
         self._buckets()
+        acknowledge_cdk_handlers(self)  # the market-data bucket's EventBridge notifications
         self.pepper_secret = secretsmanager.Secret(
             self,
             "ApiKeyPepper",
@@ -105,6 +148,12 @@ class FoundationStack(Stack):
                 password_length=48, exclude_punctuation=True
             ),
             removal_policy=removal_policy(config),
+        )
+        acknowledge(
+            self.pepper_secret,
+            "SMG4",
+            "the pepper is keyed into every stored API key hash: rotating it would make every "
+            "issued key stop verifying (docs/DEPLOY.md says what to do if it leaks)",
         )
 
     def _key(self) -> kms.Key:
@@ -168,10 +217,16 @@ class FoundationStack(Stack):
         """The market data, results, offload, documents and research index buckets (lifecycle
         rules as the module docstring says) and their names as stack outputs."""
         config = self.config
-        self.market_data_bucket = self._bucket("MarketDataBucket", versioned=True)
+        self.access_logs_bucket = self._access_logs_bucket()
+        # EventBridge hears its object events: a price file put under incoming/ is ingested
+        self.market_data_bucket = self._bucket(
+            "MarketDataBucket", versioned=True, event_bridge_enabled=True
+        )
         self.results_bucket = self._bucket(
             "ResultsBucket",
+            versioned=config.backup,  # AWS Backup copies only versioned buckets
             lifecycle_rules=[
+                *([expire_noncurrent(config.documents_noncurrent_days)] if config.backup else []),
                 move_after(
                     "results-to-glacier-instant-retrieval",
                     "results/",
@@ -248,14 +303,22 @@ class FoundationStack(Stack):
             abort_incomplete_uploads(),
         ]
 
+    def _access_logs_bucket(self) -> s3.Bucket:
+        """The server access logs of the stage's buckets, kept `ACCESS_LOG_DAYS` days."""
+        return access_log_bucket(
+            self, "AccessLogsBucket", removal=removal_policy(self.config), days=ACCESS_LOG_DAYS
+        )
+
     def _bucket(
         self,
         construct_id: str,
         *,
         versioned: bool = False,
         lifecycle_rules: list[s3.LifecycleRule] | None = None,
+        event_bridge_enabled: bool = False,
     ) -> s3.Bucket:
-        """A KMS-encrypted (bucket key), private, TLS-only bucket with a generated name."""
+        """A KMS-encrypted (bucket key), private, TLS-only bucket with a generated name, its
+        server access logs under `<construct id>/` of the access-log bucket."""
         retain = self.config.retain_data
         return s3.Bucket(
             self,
@@ -270,4 +333,7 @@ class FoundationStack(Stack):
             lifecycle_rules=lifecycle_rules,
             removal_policy=removal_policy(self.config),
             auto_delete_objects=not retain,
+            server_access_logs_bucket=self.access_logs_bucket,
+            server_access_logs_prefix=f"{construct_id}/",
+            event_bridge_enabled=event_bridge_enabled,
         )

@@ -36,6 +36,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.nag import acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import (
     base_environment,
@@ -43,10 +44,13 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     log_group,
+    metrics_namespace,
     transaction_search,
 )
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack
+from infra.stacks.monitoring import Monitoring
+from infra.stacks.network import NetworkStack, placement
 
 CLEANUP_HANDLER = "jobs.lambda_handlers.cleanup"
 ERROR_RATE_PERCENT = 1.0
@@ -66,34 +70,13 @@ class OperationsStack(Stack):
         foundation: FoundationStack,
         compute: ComputeStack,
         api: ApiStack,
+        network: NetworkStack | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
 
-        self.cleanup = container_function(
-            self,
-            "Cleanup",
-            config=config,
-            name="cleanup",
-            code=lambda_image(CLEANUP_HANDLER),
-            environment=base_environment(config, foundation)
-            | {"STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url},
-            memory_mb=1024,
-            timeout=Duration.minutes(15),
-            description="Daily retention: archives old jobs, drops expired cache entries, "
-            "re-announces stale pending jobs",
-        )
-        grant_store(self.cleanup, foundation, graphs=False)
-        compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
-        self.schedule = events.Rule(
-            self,
-            "DailyCleanup",
-            rule_name=f"{config.prefix}-daily-cleanup",
-            description="Runs jobs.lambda_handlers.cleanup once a day",
-            schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
-            targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
-        )
+        self._cleanup(foundation, compute, network)
 
         if config.transaction_search:
             self.transaction_search = transaction_search(self, "TransactionSearch")
@@ -135,7 +118,47 @@ class OperationsStack(Stack):
         )
         self._sagemaker_failures()
         self._deployment_alarms(compute)
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            config=config,
+            topic=self.topic,
+            cleanup=self.cleanup,
+            functions=functions,
+        )
+        self.alarms |= self.monitoring.alarms
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
+
+    def _cleanup(
+        self, foundation: FoundationStack, compute: ComputeStack, network: NetworkStack | None
+    ) -> None:
+        """The daily cleanup function (`self.cleanup`) and its schedule (`self.schedule`)."""
+        config = self.config
+        self.cleanup = container_function(
+            self,
+            "Cleanup",
+            config=config,
+            name="cleanup",
+            code=lambda_image(CLEANUP_HANDLER),
+            environment=base_environment(config, foundation)
+            | {"STRATIGOS_JOBS_QUEUE_URL": compute.job_queue.queue_url},
+            memory_mb=1024,
+            timeout=Duration.minutes(15),
+            description="Daily retention: archives old jobs, drops expired cache entries, "
+            "re-announces stale pending jobs",
+            placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
+            reserved_concurrency=1,
+        )
+        grant_store(self.cleanup, foundation, graphs=False)
+        compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
+        self.schedule = events.Rule(
+            self,
+            "DailyCleanup",
+            rule_name=f"{config.prefix}-daily-cleanup",
+            description="Runs jobs.lambda_handlers.cleanup once a day",
+            schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
+            targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
+        )
 
     def _alarm(
         self,
@@ -201,6 +224,7 @@ class OperationsStack(Stack):
             ),
             targets=[targets.CloudWatchLogGroup(failures)],
         )
+        acknowledge_cdk_handlers(self)  # the log group policy letting EventBridge write
         metric = cloudwatch.Metric(
             namespace="AWS/Events",
             metric_name="TriggeredRules",
@@ -262,7 +286,7 @@ class OperationsStack(Stack):
             log_group=compute.worker.log_group,
             filter_name=f"{self.config.prefix}-{name}",
             filter_pattern=logs.FilterPattern.literal(f'{{ $.event = "{event}" }}'),
-            metric_namespace=f"Stratigos/{self.config.stage}",
+            metric_namespace=metrics_namespace(self.config),
             metric_name=metric_name,
             metric_value="1",
         )

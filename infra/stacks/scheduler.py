@@ -8,6 +8,10 @@
   nothing twice, and a lost one is caught up by the next).
 - Dead-letter queue `stratigos-<stage>-schedule-dlq`: ticks EventBridge Scheduler could not
   deliver (after 3 retries within 5 minutes) and ticks the worker failed 3 times.
+- Schedule `stratigos-<stage>-refresh-market-data` (`cron(20 16 ? * MON-FRI *)` in New York):
+  sends `{"kind": "market_data_refresh"}` to the same queue; the worker runs the refresh of the
+  configured market data (`services.market_data.refresh`: Alpaca's bars of the day into the
+  market-data bucket; ingested data says the files bring it up to date).
 - Role `stratigos-<stage>-scheduler`: assumed by EventBridge Scheduler for this group only; may
   send to those two queues and use the project key through SQS. Nothing else.
 """
@@ -30,6 +34,12 @@ from infra.stacks.foundation import FoundationStack
 TICK = {"kind": "fire_due_schedules"}
 """The body of every tick message."""
 TICK_RATE = "rate(1 minute)"
+REFRESH_TICK = {"kind": "market_data_refresh"}
+"""The body of the market-data refresh's tick (`services.market_data.refresh.REFRESH_KIND`)."""
+REFRESH_CRON = "cron(20 16 ? * MON-FRI *)"
+"""Twenty past four in New York on weekdays, after the close (`REFRESH_TIMEZONE`); a holiday's
+refresh finds no new session and writes nothing."""
+REFRESH_TIMEZONE = "America/New_York"
 TICK_MAX_RECEIVE_COUNT = 3
 DELIVERY_RETRIES = 3
 DELIVERY_MAX_AGE_S = 300
@@ -68,19 +78,47 @@ class ScheduleTicks(Construct):
 
         self.group = scheduler.CfnScheduleGroup(self, "Group", name=config.prefix)
         self.role = self._role(config, foundation)
-        self.schedule = scheduler.CfnSchedule(
-            self,
+        self.schedule = self._tick(
             "FireDueSchedules",
-            name=f"{config.prefix}-fire-due-schedules",
-            description="Wakes the worker to fire the due schedules of deployed strategies",
+            f"{config.prefix}-fire-due-schedules",
+            "Wakes the worker to fire the due schedules of deployed strategies",
+            TICK_RATE,
+            TICK,
+        )
+        self.refresh = self._tick(
+            "RefreshMarketData",
+            f"{config.prefix}-refresh-market-data",
+            "Refreshes the market data after each trading day's close",
+            REFRESH_CRON,
+            REFRESH_TICK,
+            timezone=REFRESH_TIMEZONE,
+        )
+
+    def _tick(
+        self,
+        construct_id: str,
+        name: str,
+        description: str,
+        expression: str,
+        body: dict[str, str],
+        timezone: str | None = None,
+    ) -> scheduler.CfnSchedule:
+        """A schedule of the group sending `body` to the tick queue at `expression` (in
+        `timezone`, default UTC), with no flexible window, retries and the dead-letter queue."""
+        return scheduler.CfnSchedule(
+            self,
+            construct_id,
+            name=name,
+            description=description,
             group_name=self.group.ref,
-            schedule_expression=TICK_RATE,
+            schedule_expression=expression,
+            schedule_expression_timezone=timezone,
             flexible_time_window=scheduler.CfnSchedule.FlexibleTimeWindowProperty(mode="OFF"),
             state="ENABLED",
             target=scheduler.CfnSchedule.TargetProperty(
                 arn=self.queue.queue_arn,
                 role_arn=self.role.role_arn,
-                input=json.dumps(TICK),
+                input=json.dumps(body),
                 dead_letter_config=scheduler.CfnSchedule.DeadLetterConfigProperty(
                     arn=self.dead_letter_queue.queue_arn
                 ),

@@ -42,7 +42,7 @@ from services.market_data.versions import (
     DataVersion,
     RefreshRecord,
     VersionedCloses,
-    shared_table,
+    VersionedProvider,
 )
 from settings import Settings
 
@@ -86,7 +86,7 @@ class RefreshReport:
         }
 
 
-class AlpacaMarketData:
+class AlpacaMarketData(VersionedProvider):
     """Alpaca Market Data kept in `folder` (see the module docstring): `connect()` opens the
     HTTP client (called only when Alpaca is read), `start` is the first session of a new
     symbol's history, `calendar` the exchange whose sessions the bars are of."""
@@ -118,16 +118,6 @@ class AlpacaMarketData:
                 f"or let the daily refresh job run){why}"
             )
         return version
-
-    def closes(self) -> pd.DataFrame:
-        """The current version's closes (shared by every caller: treat them as read-only)."""
-        version = self.current()
-        source = f"{ALPACA}:{self.versions.folder.location}"
-        return shared_table(source, version.id, lambda: self.versions.closes(version))
-
-    def version(self) -> str:
-        """The current version's id."""
-        return self.current().id
 
     def latest_prices(self, symbols: Sequence[str], at: datetime) -> pd.Series | None:
         """Each symbol's price at `at` from its latest trade, indexed by symbol and named by

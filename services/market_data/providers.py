@@ -169,8 +169,9 @@ def _versioned(source: str, key: object, load: Any) -> tuple[str, pd.DataFrame]:
 
 
 def market_data_provider(settings: Settings | None = None) -> MarketDataProvider:
-    """The configured provider: Alpaca Market Data when `market_data` is ``alpaca``, the file
-    it names otherwise, else the embedded data."""
+    """The configured provider: Alpaca Market Data when `market_data` is ``alpaca``, the
+    ingested price files when ``ingested``, the file it names otherwise, else the embedded
+    data."""
     settings = settings or get_settings()
     if not settings.market_data:
         return EmbeddedMarketData()
@@ -178,6 +179,10 @@ def market_data_provider(settings: Settings | None = None) -> MarketDataProvider
         from services.market_data.alpaca import alpaca_market_data  # alpaca-py on first use
 
         return alpaca_market_data(settings)
+    if settings.market_data == "ingested":
+        from services.market_data.ingestion import ingested_market_data
+
+        return ingested_market_data(settings)
     return FileMarketData(settings.market_data, settings.market_data_s3_endpoint_url)
 
 

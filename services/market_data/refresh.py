@@ -25,6 +25,7 @@ import pandas as pd
 from execution.schedule import trading_sessions
 from jobs.handlers import JobContext
 from services.market_data.alpaca import AlpacaMarketData
+from services.market_data.ingestion import IngestedMarketData
 from services.market_data.providers import data_info, market_data_provider, sp500_assets
 from services.market_data.sessions import last_closed_session
 from settings import Settings, get_settings
@@ -74,6 +75,8 @@ _NOT_REFRESHED = {
     "STRATIGOS_MARKET_DATA=alpaca keeps prices current (docs/market-data.md)",
     "file": "a market data file is brought up to date by whoever writes it; Stratigos reads it "
     "again when it changes",
+    "ingested": "ingested market data is brought up to date by the price files put under "
+    "incoming/, each ingested as a new version",
 }
 """Why a provider is not refreshed, by name."""
 
@@ -130,4 +133,7 @@ def market_data_status(settings: Settings, now: datetime) -> dict[str, Any]:
     }
     if isinstance(provider, AlpacaMarketData):
         status["last_refresh"] = provider.versions.last_refresh()
+    if isinstance(provider, IngestedMarketData):
+        status["last_ingest"] = provider.last_ingest()
+        status["regimes"] = provider.regimes()
     return status

@@ -154,6 +154,29 @@ class VersionedCloses:
         self.folder.write(name, json.dumps(data, sort_keys=True).encode())
 
 
+class VersionedProvider:
+    """A market-data provider whose closes are the current version of `versions` (Alpaca's,
+    the ingested files'); subclasses name themselves (`name`) and say, in `current`, what to do
+    when there is no version yet."""
+
+    name: str
+    versions: VersionedCloses
+
+    def current(self) -> DataVersion:
+        """The current version (`DataError` when there is none)."""
+        raise NotImplementedError
+
+    def closes(self) -> pd.DataFrame:
+        """The current version's closes (shared by every caller: treat them as read-only)."""
+        version = self.current()
+        source = f"{self.name}:{self.versions.folder.location}"
+        return shared_table(source, version.id, lambda: self.versions.closes(version))
+
+    def version(self) -> str:
+        """The current version's id."""
+        return self.current().id
+
+
 _shared: dict[str, tuple[object, pd.DataFrame]] = {}
 _lock = threading.Lock()
 

@@ -1,7 +1,9 @@
 """Synthesizing the CDK app in process (node, no CDK CLI) for the infra tests.
 
 All stages go into one `App` (account 123456789012, us-east-1, the context of
-`infra/cdk.json`), synthesized once into a temporary cloud assembly. CDK writes under `$HOME`
+`infra/cdk.json`), with production once more as the instance `options` with every option on
+(custom domain, backup copies in another region, provisioned concurrency), synthesized once
+into a temporary cloud assembly. CDK writes under `$HOME`
 and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
 is first imported (the jsii node process starts then and keeps that environment) `HOME` points
 into the session's temporary directory and the jsii cache into `JSII_CACHE` (under the system
@@ -26,6 +28,31 @@ ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STAGES = ("dev", "staging", "prod")
 KINDS = ("foundation", "compute", "api", "operations")
+"""The stacks every stage has (others, such as `network`, depend on the stage's options)."""
+SLACK = {"slack_workspace_id": "T0123ABCD", "slack_channel_id": "C0123ABCD"}
+REPOSITORY = "stratigos/stratigos"
+CONTEXT = {
+    "account": ACCOUNT,
+    "region": REGION,
+    **SLACK,
+    "github_repository": REPOSITORY,
+    "audit": "true",
+}
+"""Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack, and the
+account stacks (GitHub OIDC roles, CloudTrail and AWS Config) are there."""
+OPTIONS = "options"
+"""The key of one more stage in the test app: production with every option the stages leave off
+(`OPTION_OVERRIDES`), as the instance `stratigos-options-...` beside the three."""
+DOMAIN = "app.stratigos.example"
+REPLICA_REGION = "us-west-2"
+OPTION_OVERRIDES = {
+    "instance": OPTIONS,
+    "domain_name": DOMAIN,
+    "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
+    "hosted_zone_name": "stratigos.example",
+    "replica_region": REPLICA_REGION,
+    "api_provisioned_concurrency": "2",
+}
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
@@ -66,7 +93,13 @@ class Synthesized:
 
     outdir: Path
     templates: dict[str, dict[str, dict[str, Any]]]
+    """Every stack's template by stage and kind (`network`, `foundation`, ...: the stage's)."""
     stages: dict[str, Any]  # stage -> infra.app.StageStacks
+    findings: list[tuple[str, str, str]]
+    """What cdk-nag's AwsSolutions pack reports on the app after the accepted wildcards are
+    acknowledged (`infra.nag`): (rule, severity, construct path)."""
+    acknowledged: int
+    """IAM5 wildcard findings acknowledged by `infra.nag.WILDCARDS`."""
 
     def template(self, stage: str, kind: str) -> Any:
         """`aws_cdk.assertions.Template` of one stack."""
@@ -76,22 +109,32 @@ class Synthesized:
 
 
 def synthesize(workdir: Path) -> Synthesized:
-    """Every stage of the app, synthesized into `workdir/cdk.out` (HOME in `workdir`)."""
+    """Every stage of the app and production with every option (`OPTIONS`), synthesized into
+    `workdir/cdk.out` (HOME in `workdir`)."""
     outdir = workdir / "cdk.out"
     with isolated_cdk_environment(workdir):
         from aws_cdk import App
 
-        from infra.app import build_app
+        from infra.app import add_stage, build_app, cdk_context, context_overrides
+        from infra.config import stage_config
+        from infra.nag import acknowledge_wildcards, findings
 
-        context = json.loads((ROOT / "infra" / "cdk.json").read_text())["context"]
-        app = App(outdir=str(outdir), context={**context, "account": ACCOUNT, "region": REGION})
+        app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
         stages = build_app(app, STAGES)
+        options = stage_config("prod", {**context_overrides(app), **OPTION_OVERRIDES})
+        stages[OPTIONS] = add_stage(app, options)
         app.synth()
+        acknowledged = acknowledge_wildcards(app)
+        found = findings(app)
     templates = {
         stage: {
-            kind: json.loads((outdir / f"stratigos-{stage}-{kind}.template.json").read_text())
-            for kind in KINDS
+            kind: json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
+            for kind, stack in stages[stage].stacks.items()
         }
-        for stage in STAGES
+        for stage in (*STAGES, OPTIONS)
     }
-    return Synthesized(outdir=outdir, templates=templates, stages=stages)
+    templates["account"] = {
+        kind: json.loads((outdir / f"stratigos-{kind}.template.json").read_text())
+        for kind in ("delivery", "audit")
+    }
+    return Synthesized(outdir, templates, stages, found, acknowledged)

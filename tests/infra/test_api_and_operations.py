@@ -23,6 +23,8 @@ from tests.infra.templates import (
     statements,
 )
 
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
 # -- API -----------------------------------------------------------------------------------
 
 
@@ -289,6 +291,10 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
         f"{p}execution-dead-letters",
         f"{p}schedule-stuck",
         f"{p}reconciliation-mismatch",
+        # the application's own metrics (tests/infra/test_production.py)
+        f"{p}stuck-runs",
+        f"{p}model-cost-anomaly",
+        f"{p}token-spike",
     }
     for alarm in alarms.values():
         assert alarm["AlarmActions"] == [{"Ref": topic_id}]

@@ -225,7 +225,21 @@ def test_foundation_buckets_encrypted_private_tls_only(
     raw = synthesized.templates[stage]["foundation"]
     key_id = next(iter(resources(raw, "AWS::KMS::Key")))
     buckets = resources(raw, "AWS::S3::Bucket")
-    assert len(buckets) == 5  # market data, results, offload, documents, research index
+    logs = {k for k in buckets if k.startswith("AccessLogsBucket")}
+    # market data, results, offload, documents, research index; and their access logs
+    assert len(buckets) == 6 and len(logs) == 1
+    (log_bucket,) = logs
+    for name, bucket in buckets.items():
+        if name != log_bucket:  # every bucket logs its accesses to the access-log bucket
+            logging = bucket["Properties"]["LoggingConfiguration"]
+            assert logging["DestinationBucketName"] == {"Ref": log_bucket}
+            assert logging["LogFilePrefix"] == f"{name[:-8]}/"
+    # S3's log delivery cannot write with a KMS key: the log bucket is SSE-S3, and expires
+    log_props = buckets.pop(log_bucket)["Properties"]
+    assert log_props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+    ]
+    assert log_props["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 90
     for props in (b["Properties"] for b in buckets.values()):
         (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
         assert rule["ServerSideEncryptionByDefault"] == {
@@ -245,7 +259,7 @@ def test_foundation_buckets_encrypted_private_tls_only(
                 "Bool": {"aws:SecureTransport": "false"}
             }:
                 tls_denied.add(policy["Properties"]["Bucket"]["Ref"])
-    assert tls_denied == set(buckets)
+    assert tls_denied == {*buckets, log_bucket}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -254,7 +268,11 @@ def test_foundation_bucket_versioning_and_lifecycle(synthesized: Synthesized, st
     buckets = {k: v["Properties"] for k, v in resources(raw, "AWS::S3::Bucket").items()}
     by_prefix = {k.split("Bucket")[0]: v for k, v in buckets.items()}
     assert by_prefix["MarketData"]["VersioningConfiguration"] == {"Status": "Enabled"}
-    assert "VersioningConfiguration" not in by_prefix["Results"]
+    # results are versioned only where AWS Backup copies them (it needs versioning)
+    if stage_config(stage).backup:
+        assert by_prefix["Results"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    else:
+        assert "VersioningConfiguration" not in by_prefix["Results"]
     rules = {r["Id"]: r for r in by_prefix["Results"]["LifecycleConfiguration"]["Rules"]}
     days = stage_config(stage).results_glacier_days
     assert days == 30

@@ -30,6 +30,7 @@ from store.factory import open_store
 from store.sqlite import SQLiteStore
 from tests.jobs import lambda_sample_handlers
 from tests.support.aws import FAKE_AWS_ENV, moto_server
+from tests.support.emf import emf_values
 
 HANDLERS_MODULE = "tests.jobs.lambda_sample_handlers"
 
@@ -241,7 +242,7 @@ def test_a_finished_job_is_acknowledged_without_running_it(lambda_env: Path) -> 
 
 
 def test_cleanup_archives_old_jobs_and_reannounces_stale_pending_ones(
-    lambda_env: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+    lambda_env: Path, aws: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:
     url = make_queue(aws)
     monkeypatch.setenv("STRATIGOS_JOBS_QUEUE_URL", url)
@@ -258,6 +259,8 @@ def test_cleanup_archives_old_jobs_and_reannounces_stale_pending_ones(
     minutes_ago = utc_now() - timedelta(minutes=10)
     past.clock = lambda: minutes_ago
     stale, _ = past.submit_job("olga", "sample", {"value": "stale"})
+    lost, _ = past.submit_job("olga", "sample", {"value": "lost"})
+    past.claim("olga", lost.id, "w", 30.0)  # its worker's lease ran out minutes ago
     past.close()
     store = lh._open_store()
     recent, _ = store.submit_job("olga", "sample", {"value": "recent"})
@@ -265,9 +268,20 @@ def test_cleanup_archives_old_jobs_and_reannounces_stale_pending_ones(
     store.claim("olga", fresh_done.id, "w", 30.0)
     store.complete_job("olga", fresh_done.id, {"echo": "fresh"}, worker="w")
 
+    monkeypatch.setenv("STRATIGOS_METRICS", "emf")
+    monkeypatch.setenv("STRATIGOS_METRICS_NAMESPACE", "Stratigos/test")
+    get_settings.cache_clear()
+    capsys.readouterr()
+
     report = lh.cleanup({"archive_after_days": 30})
     assert report["archived_jobs"] == [old.id]
     assert report["reannounced_jobs"] == [stale.id]
+    assert report["stuck_runs"] == 2  # the stale pending job and the lost running one
+    # what it did is published as CloudWatch metrics (EMF lines on standard output)
+    published = emf_values(capsys.readouterr().out, "Stratigos/test")
+    assert published["ArchivedJobs"] == 1 and published["ReannouncedJobs"] == 1
+    assert published["StuckRuns"] == 2 and published["ExpiredCacheEntries"] == 0
+    assert published["DeploymentsActive"] == 0
     assert store.get_job("olga", old.id).archived_at is not None
     assert store.get_archive("olga", old.id)["result"] == {"echo": "old"}
     assert store.get_job("olga", fresh_done.id).archived_at is None
@@ -280,7 +294,12 @@ def test_cleanup_archives_old_jobs_and_reannounces_stale_pending_ones(
 
 def test_cleanup_without_a_queue_announces_nothing(lambda_env: Path) -> None:
     report = lh.cleanup({})
-    assert report == {"archived_jobs": [], "expired_cache_entries": 0, "reannounced_jobs": []}
+    assert report == {
+        "archived_jobs": [],
+        "expired_cache_entries": 0,
+        "reannounced_jobs": [],
+        "stuck_runs": 0,
+    }
 
 
 # --------------------------------------------------------------------------- pepper secret

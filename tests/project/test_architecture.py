@@ -24,6 +24,9 @@ PACKAGES = sorted(
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
 """A module or a function longer than this is split (its docstring counts)."""
+GENERATED = {"cdk.out"}
+"""Directories of generated files (`make cdk-synth`'s cloud assembly copies the sources and
+CDK's own handlers into `infra/cdk.out`), not the project's modules."""
 
 DEVELOPER_COMMANDS = ROOT / "api" / "cli" / "developer.py"
 """The one production module that may import `devtools`, inside its developer commands only
@@ -77,6 +80,8 @@ def test_modules_and_functions_stay_short() -> None:
     long_functions: dict[str, int] = {}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
+            if GENERATED & set(path.relative_to(ROOT).parts):
+                continue
             name = str(path.relative_to(ROOT))
             source = path.read_text()
             if (lines := len(source.splitlines())) > MAX_MODULE_LINES:

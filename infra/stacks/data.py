@@ -1,0 +1,92 @@
+"""Data: market-data ingestion from the market-data bucket.
+
+- Function `stratigos-<stage>-ingest` (`api.market_data_ingest.handler`, the worker image):
+  checks a price file put under `incoming/` and makes it the new version of the closes every
+  function reads (`versions/` of the bucket, `STRATIGOS_MARKET_DATA=ingested`), or refuses it;
+  its review notes (bad-data markers, refusals) go to `review/`. One instance at a time (reserved
+  concurrency 1): two files never race for the current version. In the isolated subnets (S3 and
+  CloudWatch Logs through endpoints). It may read `incoming/` and read and write `versions/` and
+  `review/`, nothing else.
+- EventBridge rule `stratigos-<stage>-ingest-market-data`: the bucket's ``Object Created`` events
+  under `incoming/` invoke it (retried twice).
+
+Only with `market_data` ``ingested``; with ``alpaca`` the versions are Alpaca's, written by the
+refresh after each close (`infra/stacks/scheduler.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.stacks.common import (
+    MARKET_DATA_INCOMING,
+    MARKET_DATA_REVIEW,
+    MARKET_DATA_VERSIONS,
+    container_function,
+    lambda_image,
+    market_data_environment,
+)
+from infra.stacks.foundation import FoundationStack
+from infra.stacks.network import NetworkStack, placement
+
+INGEST_HANDLER = "api.market_data_ingest.handler"
+
+
+class DataStack(Stack):
+    """The ingestion function and its trigger (see the module docstring)."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        foundation: FoundationStack,
+        network: NetworkStack | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        bucket = foundation.market_data_bucket
+        self.ingest = container_function(
+            self,
+            "Ingest",
+            config=config,
+            name="ingest",
+            code=lambda_image(INGEST_HANDLER),
+            environment=market_data_environment(config, foundation)
+            | {
+                "STRATIGOS_LOG_FORMAT": "json",
+                "STRATIGOS_DATA_DIR": "/tmp/stratigos",
+                "NUMBA_CACHE_DIR": "/tmp/numba-cache",
+            },
+            memory_mb=2048,
+            timeout=Duration.minutes(5),
+            description="Checks a price file put under incoming/ and makes it the new version "
+            "of the market data, or refuses it (api.market_data_ingest.handler)",
+            placement=placement(network, "isolated"),
+            reserved_concurrency=1,
+        )
+        bucket.grant_read(self.ingest, f"{MARKET_DATA_INCOMING}*")
+        for prefix in (f"{MARKET_DATA_VERSIONS}/", MARKET_DATA_REVIEW):
+            bucket.grant_read_write(self.ingest, f"{prefix}*")
+        self.rule = events.Rule(
+            self,
+            "IngestMarketData",
+            rule_name=f"{config.prefix}-ingest-market-data",
+            description="A price file put under incoming/ of the market-data bucket",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"],
+                detail_type=["Object Created"],
+                detail={
+                    "bucket": {"name": [bucket.bucket_name]},
+                    "object": {"key": [{"prefix": MARKET_DATA_INCOMING}]},
+                },
+            ),
+            targets=[targets.LambdaFunction(self.ingest, retry_attempts=2)],
+        )

@@ -1,0 +1,82 @@
+"""The options no stage turns on by default, on the test app's fully optioned production instance
+(`tests.infra.synth.OPTIONS`): a custom domain at the edge, backup copies to a vault in another
+region, and provisioned concurrency for the API (one synthesis per session)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.infra.synth import DOMAIN, OPTIONS, REPLICA_REGION, Synthesized
+from tests.infra.templates import one, resources
+
+pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
+
+
+def test_the_options_instance_has_the_production_stacks_and_the_replica(
+    synthesized: Synthesized,
+) -> None:
+    assert set(synthesized.templates[OPTIONS]) == {*synthesized.templates["prod"], "replica"}
+    stacks = synthesized.stages[OPTIONS].stacks
+    assert stacks["foundation"].stack_name == "stratigos-options-foundation"
+    assert stacks["replica"].region == REPLICA_REGION
+    assert stacks["replica"] in stacks["recovery"].dependencies  # deployed before the plan
+
+
+def test_a_custom_domain_gets_a_certificate_records_and_tls_1_2(synthesized: Synthesized) -> None:
+    raw = synthesized.templates[OPTIONS]["edge"]
+    certificate = one(raw, "AWS::CertificateManager::Certificate")
+    assert certificate["DomainName"] == DOMAIN and certificate["ValidationMethod"] == "DNS"
+    [validation] = certificate["DomainValidationOptions"]
+    assert validation["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    dist = one(raw, "AWS::CloudFront::Distribution")["DistributionConfig"]
+    assert dist["Aliases"] == [DOMAIN]
+    viewer = dist["ViewerCertificate"]
+    assert viewer["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert viewer["SslSupportMethod"] == "sni-only"
+    assert viewer["AcmCertificateArn"] == {"Ref": next(iter(resources(
+        raw, "AWS::CertificateManager::Certificate")))}  # fmt: skip
+    records = resources(raw, "AWS::Route53::RecordSet").values()
+    assert sorted(r["Properties"]["Type"] for r in records) == ["A", "AAAA"]
+    for record in records:
+        props = record["Properties"]
+        assert props["Name"] == f"{DOMAIN}." and props["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+        assert "Distribution" in json.dumps(props["AliasTarget"]["DNSName"])
+    # without the option, no certificate and no record
+    default = synthesized.templates["prod"]["edge"]
+    assert resources(default, "AWS::CertificateManager::Certificate") == {}
+    assert resources(default, "AWS::Route53::RecordSet") == {}
+
+
+def test_backups_are_copied_to_the_replica_vault_in_its_region(synthesized: Synthesized) -> None:
+    replica = synthesized.templates[OPTIONS]["replica"]
+    vault = one(replica, "AWS::Backup::BackupVault")
+    assert vault["BackupVaultName"] == "stratigos-options-replica"
+    key_id = vault["EncryptionKeyArn"]["Fn::GetAtt"][0]
+    assert replica["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
+    plan = one(synthesized.templates[OPTIONS]["recovery"], "AWS::Backup::BackupPlan")
+    (rule,) = plan["BackupPlan"]["BackupPlanRule"]
+    (copy,) = rule["CopyActions"]
+    assert copy["Lifecycle"] == {"DeleteAfterDays": 35}
+    target = json.dumps(copy["DestinationBackupVaultArn"])
+    assert f":{REPLICA_REGION}:" in target and "backup-vault:stratigos-options-replica" in target
+    (default,) = one(synthesized.templates["prod"]["recovery"], "AWS::Backup::BackupPlan")[
+        "BackupPlan"
+    ]["BackupPlanRule"]
+    assert "CopyActions" not in default
+
+
+def test_provisioned_concurrency_serves_the_api_from_a_warm_alias(
+    synthesized: Synthesized,
+) -> None:
+    raw = synthesized.templates[OPTIONS]["api"]
+    alias = one(raw, "AWS::Lambda::Alias", Name="live")
+    assert alias["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+    uris = [
+        json.dumps(m["Properties"]["Integration"]["Uri"])
+        for m in resources(raw, "AWS::ApiGateway::Method").values()
+        if m["Properties"].get("Integration", {}).get("Type") == "AWS_PROXY"
+    ]
+    assert uris and all("FunctionAliaslive" in uri for uri in uris)
+    assert resources(synthesized.templates["prod"]["api"], "AWS::Lambda::Alias") == {}
