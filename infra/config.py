@@ -78,6 +78,11 @@ class StageConfig:
     fast_model_id: str = DEFAULT_FAST_MODEL_ID
     extra_model_ids: tuple[str, ...] = ()
     """Per-role overrides (`STRATIGOS_BEDROCK_MODEL_IDS`) that also need invoke permission."""
+    fallback_strong_model_id: str | None = None
+    """The model a strong-tier call falls over to when its own stays throttled
+    (`STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS`, `agents.model_routes`); granted like the others."""
+    fallback_fast_model_id: str | None = None
+    """The fast tier's fallback model, likewise."""
     embedding_model_id: str = DEFAULT_EMBEDDING_MODEL_ID
     """The research index's embedding model (`STRATIGOS_BEDROCK_EMBEDDING_MODEL_ID`): the API
     (uploads, search queries) and the worker may `bedrock:InvokeModel` it, and nothing more."""
@@ -299,10 +304,25 @@ class StageConfig:
         return f"{self.table_prefix}memories"
 
     @property
+    def fallback_model_ids(self) -> dict[str, str]:
+        """The fallback model of each tier that has one (`STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS`)."""
+        tiers = (("strong", self.fallback_strong_model_id), ("fast", self.fallback_fast_model_id))
+        return {tier: model_id for tier, model_id in tiers if model_id}
+
+    @property
     def model_ids(self) -> tuple[str, ...]:
-        """Every Bedrock model id the functions may invoke (configured order, no repeats)."""
-        ids = (self.strong_model_id, self.fast_model_id, *self.extra_model_ids)
-        return tuple(dict.fromkeys(ids))
+        """Every Bedrock model id the functions may invoke (configured order, no repeats): the
+        configured and fallback models, and the ``global.`` inference profile a throttled call
+        on a geographic profile tries before its fallback (`agents.model_routes`)."""
+        configured = (
+            self.strong_model_id,
+            self.fast_model_id,
+            *self.extra_model_ids,
+            *self.fallback_model_ids.values(),
+        )
+        catalog = model_catalog()
+        routes = [route for m in configured if (route := catalog.global_profile(m)) is not None]
+        return tuple(dict.fromkeys((*configured, *routes)))
 
     def with_overrides(self, values: Mapping[str, Any]) -> StageConfig:
         """A copy with fields replaced from `values` (CDK context: strings are converted).

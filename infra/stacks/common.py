@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -169,6 +170,8 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         "STRATIGOS_COMPUTE_WORKERS": "0",
         "NUMBA_CACHE_DIR": "/tmp/numba-cache",
     }
+    if config.fallback_model_ids:
+        environment["STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS"] = json.dumps(config.fallback_model_ids)
     if config.checkpoint_ttl_days is not None:
         environment["STRATIGOS_STORE_CHECKPOINT_TTL_SECONDS"] = str(
             config.checkpoint_ttl_days * 86_400

@@ -52,6 +52,7 @@ OPTION_OVERRIDES = {
     "hosted_zone_name": "stratigos.example",
     "replica_region": REPLICA_REGION,
     "api_provisioned_concurrency": "2",
+    "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
 }
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (

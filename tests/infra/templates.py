@@ -36,6 +36,16 @@ def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == kind}
 
 
+IDENTITY_POLICY_TYPES = ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+"""Policies attached to roles: inline ones, and the managed policies CDK moves statements to when
+a role's inline policies would pass IAM's size limit."""
+
+
+def identity_policies(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every policy attached to roles (`IDENTITY_POLICY_TYPES`), by logical id."""
+    return {k: v for k, v in template["Resources"].items() if v["Type"] in IDENTITY_POLICY_TYPES}
+
+
 def one(template: dict[str, Any], kind: str, **properties: Any) -> dict[str, Any]:
     """The single resource of `kind` whose properties include `properties`."""
     found = [
@@ -56,7 +66,7 @@ def statements(template: dict[str, Any]) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     for resource in template["Resources"].values():
         props = resource.get("Properties", {})
-        if resource["Type"] == "AWS::IAM::Policy":
+        if resource["Type"] in IDENTITY_POLICY_TYPES:
             found += props["PolicyDocument"]["Statement"]
         elif resource["Type"] == "AWS::IAM::Role":
             for policy in props.get("Policies", []):
@@ -70,7 +80,7 @@ def function_by_name(template: dict[str, Any], name: str) -> dict[str, Any]:
 
 def policies_of_role(template: dict[str, Any], role_logical_id: str) -> list[dict[str, Any]]:
     found = []
-    for policy in resources(template, "AWS::IAM::Policy").values():
+    for policy in identity_policies(template).values():
         roles = policy["Properties"].get("Roles", [])
         if {"Ref": role_logical_id} in roles:
             found += policy["Properties"]["PolicyDocument"]["Statement"]

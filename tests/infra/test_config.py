@@ -231,5 +231,25 @@ def test_the_default_models_are_the_model_catalog_s() -> None:
 
     config = stage_config("dev")
     catalog = model_catalog()
-    assert config.model_ids == catalog.generation_ids("current")
+    current = catalog.generation_ids("current")
+    # a throttled call on a geographic profile tries the model's global profile next: granted
+    routes = tuple(g for m in current if (g := catalog.global_profile(m)) is not None)
+    assert routes and all(route.startswith("global.") for route in routes)
+    assert config.model_ids == (*current, *routes)
     assert config.embedding_model_id == catalog.default_id("embedding")
+
+
+def test_fallback_models_are_granted_and_told_to_the_functions() -> None:
+    config = stage_config(
+        "prod",
+        {
+            "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
+            "fallback_fast_model_id": "amazon.nova-lite-v1:0",
+        },
+    )
+    assert config.fallback_model_ids == {
+        "strong": "us.anthropic.claude-opus-5-5",
+        "fast": "amazon.nova-lite-v1:0",
+    }
+    assert {"us.anthropic.claude-opus-5-5", "amazon.nova-lite-v1:0"} <= set(config.model_ids)
+    assert stage_config("prod").fallback_model_ids == {}

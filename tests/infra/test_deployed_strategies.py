@@ -15,6 +15,7 @@ from tests.infra.templates import (
     actions_of,
     as_list,
     function_by_name,
+    identity_policies,
     one,
     policies_of_role,
     render,
@@ -166,7 +167,7 @@ def test_each_owner_s_alpaca_keys_are_readable_by_the_worker_and_the_api_only(
     for kind in KINDS:
         template = synthesized.templates[stage][kind]
         assert not resources(template, "AWS::SecretsManager::Secret") or kind == "foundation"
-        for policy in resources(template, "AWS::IAM::Policy").values():
+        for policy in identity_policies(template).values():
             for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
                 if "alpaca" in json.dumps(stmt["Resource"]):
                     assert render(stmt["Resource"]) == secrets  # the owners' secrets only
@@ -195,7 +196,7 @@ def test_ses_identity_and_sending_scoped_to_it(synthesized: Synthesized, stage: 
     senders = []
     for kind in KINDS:
         template = synthesized.templates[stage][kind]
-        for policy in resources(template, "AWS::IAM::Policy").values():
+        for policy in identity_policies(template).values():
             for stmt in policy["Properties"]["PolicyDocument"]["Statement"]:
                 if any(a.startswith("ses:") for a in as_list(stmt["Action"])):
                     senders.append((kind, policy["Properties"]["Roles"], stmt))

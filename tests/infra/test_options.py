@@ -1,6 +1,7 @@
 """The options no stage turns on by default, on the test app's fully optioned production instance
 (`tests.infra.synth.OPTIONS`): a custom domain at the edge, backup copies to a vault in another
-region, and provisioned concurrency for the API (one synthesis per session)."""
+region, provisioned concurrency for the API, and a fallback model for throttled calls (one
+synthesis per session)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 import pytest
 
 from tests.infra.synth import DOMAIN, OPTIONS, REPLICA_REGION, Synthesized
-from tests.infra.templates import one, resources
+from tests.infra.templates import identity_policies, one, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -80,3 +81,30 @@ def test_provisioned_concurrency_serves_the_api_from_a_warm_alias(
     ]
     assert uris and all("FunctionAliaslive" in uri for uri in uris)
     assert resources(synthesized.templates["prod"]["api"], "AWS::Lambda::Alias") == {}
+
+
+def test_a_fallback_model_is_told_to_the_functions_and_may_be_invoked(
+    synthesized: Synthesized,
+) -> None:
+    raw = synthesized.templates[OPTIONS]["api"]
+    functions = resources(raw, "AWS::Lambda::Function").values()
+    told = [
+        f["Properties"]["Environment"]["Variables"].get("STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS")
+        for f in functions
+        if "STRATIGOS_BEDROCK_STRONG_MODEL_ID" in f["Properties"]["Environment"]["Variables"]
+    ]
+    assert told and all(json.loads(t) == {"strong": "us.anthropic.claude-opus-5-5"} for t in told)
+    granted = json.dumps(
+        [
+            statement["Resource"]
+            for policy in identity_policies(raw).values()
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            if "bedrock:InvokeModel" in statement["Action"]
+        ]
+    )
+    for arn_tail in (
+        "inference-profile/us.anthropic.claude-opus-5-5",  # the fallback
+        "inference-profile/global.anthropic.claude-opus-5-5",  # and its global route
+        "inference-profile/global.anthropic.claude-sonnet-5-5",  # the strong model's global route
+    ):
+        assert arn_tail in granted, arn_tail

@@ -12,7 +12,7 @@ import pytest
 from infra.config import stage_config
 from infra.stacks.network import INTERFACE_ENDPOINTS
 from tests.infra.synth import REPOSITORY, SLACK, STAGES, Synthesized
-from tests.infra.templates import function_by_name, one, resources
+from tests.infra.templates import function_by_name, identity_policies, one, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -137,7 +137,7 @@ def test_a_file_under_incoming_triggers_the_ingestion(synthesized: Synthesized, 
     assert fn["ImageConfig"]["Command"] == ["api.market_data_ingest.handler"]
     assert rule["Targets"][0]["Arn"]["Fn::GetAtt"][0].startswith("Ingest")
     # it reads incoming/ and writes versions/ and review/ only
-    text = json.dumps(resources(raw, "AWS::IAM::Policy"))
+    text = json.dumps(identity_policies(raw))
     for prefix in ("/incoming/*", "/versions/*", "/review/*"):
         assert prefix in text
     assert '"/*"' not in text
@@ -302,7 +302,7 @@ def test_github_deploys_through_oidc_roles_scoped_to_environments(
         ],
         "stratigos-preview": [f"repo:{REPOSITORY}:environment:preview"],
     }
-    for policy in resources(raw, "AWS::IAM::Policy").values():
+    for policy in identity_policies(raw).values():
         (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
         assert statement["Action"] == "sts:AssumeRole"
         assert "role/cdk-hnb659fds-*" in json.dumps(statement["Resource"])

@@ -10,7 +10,7 @@ import pytest
 
 from infra.config import stage_config
 from tests.infra.synth import KINDS, STAGES, Synthesized
-from tests.infra.templates import as_list, render, resources
+from tests.infra.templates import as_list, identity_policies, render, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -27,7 +27,7 @@ def _image_functions(synthesized: Synthesized, stage: str) -> list[tuple[str, di
 
 def _role_actions(template: dict[str, Any], role_ref: str) -> set[str]:
     actions: set[str] = set()
-    for resource in resources(template, "AWS::IAM::Policy").values():
+    for resource in identity_policies(template).values():
         props = resource["Properties"]
         if {"Ref": role_ref} in props.get("Roles", []):
             for stmt in props["PolicyDocument"]["Statement"]:
