@@ -122,6 +122,28 @@ def test_a_worker_gets_the_next_unit_when_nearly_done(tmp_path: Path) -> None:
     assert not worker.shutting_down
 
 
+def test_a_worker_is_never_left_holding_one_test_while_work_remains(tmp_path: Path) -> None:
+    # a worker runs a test once it knows the next one: one test alone would wait for the end
+    collection = _modules(
+        tmp_path, ["test_a.py::test_1", "test_b.py::test_1", "test_b.py::test_2", "test_c.py::t"]
+    )
+    sched = _scheduler(tmp_path, 2)
+    first, second = FakeWorker("gw0"), FakeWorker("gw1")
+    for worker in (first, second):
+        sched.add_node(worker)  # type: ignore[arg-type]
+        sched.add_node_collection(worker, collection)  # type: ignore[arg-type]
+    sched.schedule()
+    assert first.sent == [[0], [1, 2]]  # the one-test unit and the next
+    assert second.sent == [[3]] and second.shutting_down  # the last unit: told nothing follows
+    assert not first.shutting_down
+    sched.mark_test_complete(first, 0)  # type: ignore[arg-type]
+    assert first.shutting_down and first.sent == [[0], [1, 2]]  # told at its next report
+    for index in (1, 2):
+        sched.mark_test_complete(first, index)  # type: ignore[arg-type]
+    sched.mark_test_complete(second, 3)  # type: ignore[arg-type]
+    assert sched.tests_finished and not sched.has_pending
+
+
 def test_a_crashed_worker_s_test_is_reported_and_the_rest_handed_out_again(tmp_path: Path) -> None:
     collection = _modules(tmp_path, [f"test_{m}.py::test_{i}" for m in "ab" for i in range(3)])
     sched = _scheduler(tmp_path, 2)

@@ -31,8 +31,11 @@ from xdist.report import report_collection_diff
 from xdist.workermanage import WorkerController, parse_tx_spec_config
 
 LOW_WATERMARK = 2
-"""A worker is given its next unit when it has this many tests or fewer still to run (a worker
-holds its last test back until it knows whether more come)."""
+"""A worker is given its next unit when it has this many tests or fewer still to run."""
+
+RUNNABLE = 2
+"""A worker runs a test only once it knows the one after it (or that none comes: shutdown), so a
+worker is handed units until it holds this many tests, or is told that no more come."""
 
 
 @functools.cache
@@ -188,23 +191,30 @@ class UnitScheduling:
             del self.assigned[node]
             node.shutdown()
         for node in self.nodes:
-            self._assign(node)
+            self._reschedule(node)
 
     def _pending(self, node: WorkerController) -> int:
         return sum(not done for done in self.assigned[node].values())
 
     def _reschedule(self, node: WorkerController) -> None:
+        """Hand `node` more work when it is nearly done; tell it when no more comes (it then runs
+        the test it held back)."""
         if node.shutting_down:
             return
+        if self.queue and self._pending(node) <= LOW_WATERMARK:
+            self._assign(node)
         if not self.queue:
             node.shutdown()
-        elif self._pending(node) <= LOW_WATERMARK:
-            self._assign(node)
 
     def _assign(self, node: WorkerController) -> None:
-        unit = self.queue.popleft()
-        self.assigned[node].update(dict.fromkeys(unit, False))
-        node.send_runtest_some(unit)
+        """The next unit to `node`, and more while it holds fewer than `RUNNABLE` tests: a worker
+        given one test alone would wait for the end of the run to start it."""
+        while self.queue:
+            unit = self.queue.popleft()
+            self.assigned[node].update(dict.fromkeys(unit, False))
+            node.send_runtest_some(unit)
+            if self._pending(node) >= RUNNABLE:
+                return
 
     def _same_collections(self) -> bool:
         (first, reference), *others = self.collections.items()

@@ -44,7 +44,7 @@ _HEDGE_WORDS = re.compile(
 )
 
 _UNIT = r"(day|week|month|year)s?"
-_COUNT = r"(\d+|one|two|three|four|six|nine|twelve|a)"
+_COUNT = r"((?<!\d)\d+|one|two|three|four|six|nine|twelve|a)"
 
 _STRIKE = [
     re.compile(r"strikes?\s*(?:between|from|of|at|=|:)?\s*" + NUM + r"\s*%?\s*(?:to|and|-|–)\s*" + PCT),
@@ -96,7 +96,7 @@ _DELTA_BAND = [
     re.compile(
         r"\bdelta[\s-]*band\s*(?:of|=|:|at)?\s*(?:±|\+-|\+/-)?\s*" + NUM + r"(?![\d.]*\s*%)"
     ),
-    re.compile(NUM + r"(?![\d.]*\s*%)[\s-]*delta[\s-]*band\b"),
+    re.compile(NUM + r"(?![\d.]|\s*%)[\s-]*delta[\s-]*band\b"),  # what follows is no digit
 ]
 _ROLL_BAND = re.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before|if)\b|\bband\b")
 _ROLL_EXPIRY = re.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
@@ -115,7 +115,7 @@ _VRP = [
 _SKEW = re.compile(r"\bskew\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)")
 _FLAT_SKEW = re.compile(r"\b(?:flat|no|zero)\s+(?:vol(?:atility)?\s+)?(?:skew|smile)\b")
 _WINDOW = [
-    re.compile(r"(\d+)[\s-]*(?:trading[\s-]*)?days?[\s-]+reali[sz]ed(?:[\s-]*vol\w*)?[\s-]*"
+    re.compile(r"(?<!\d)(\d+)[\s-]*(?:trading[\s-]*)?days?[\s-]+reali[sz]ed(?:[\s-]*vol\w*)?[\s-]*"
                r"window"),
     re.compile(r"reali[sz]ed[\s-]*(?:vol\w*\s*)?window\s*(?:of|=|:|is)?\s*(\d+)\s*"
                r"(?:trading\s*)?days?"),

@@ -207,7 +207,7 @@ def _exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], t
 
 
 _LEVERAGE = re.compile(
-    r"(\d+(?:\.\d+)?)\s*x\s+(?:leverage|levered|gross)|\blever(?:age|ed)\b|\bon margin\b"
+    r"(?<!\d)(\d+(?:\.\d+)?)\s*x\s+(?:leverage|levered|gross)|\blever(?:age|ed)\b|\bon margin\b"
 )
 _SHORTS = re.compile(
     r"\b(?:allow(?:ing)?\s+)?short(?:s|ing| positions| selling| sales)\b|\blong[\s/-]short\b"

@@ -27,7 +27,7 @@ class Scanner:
         self.free = self.free[:a] + " " * (b - a) + self.free[b:]
 
 
-NUM = r"(\d+(?:\.\d+)?)"
+NUM = r"(?<!\d)(\d+(?:\.\d+)?)"
 
 
 PCT = NUM + r"\s*(?:%|percent\b|per cent\b|pct\b)"
