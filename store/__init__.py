@@ -6,6 +6,7 @@
 """
 
 from store.agent_runs import AgentRunRecord
+from store.analyses import Analysis, AnalysisKind
 from store.api_keys import ApiKey
 from store.base import Store
 from store.broker_accounts import BrokerAccount
@@ -45,6 +46,8 @@ from store.retention import CleanupReport
 from store.threads import ChatThread
 
 __all__ = [
+    "Analysis",
+    "AnalysisKind",
     "JOB_STATUSES",
     "OPTIMIZATION_KIND",
     "SUCCESS_DOCUMENT_STATUSES",
