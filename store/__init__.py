@@ -46,13 +46,13 @@ from store.retention import CleanupReport
 from store.threads import ChatThread
 
 __all__ = [
-    "Analysis",
-    "AnalysisKind",
     "JOB_STATUSES",
     "OPTIMIZATION_KIND",
     "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
     "AgentRunRecord",
+    "Analysis",
+    "AnalysisKind",
     "ApiKey",
     "ArchivedError",
     "BrokerAccount",
