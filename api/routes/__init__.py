@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     agent_runs,
     agent_threads,
+    analyses,
     deployment_events,
     deployments,
     documents,
@@ -34,6 +35,7 @@ ROUTERS: list[APIRouter] = [
     portfolios.router,
     profile.router,
     optimization.router,
+    analyses.router,
     monte_carlo.router,
     market_data.router,
     documents.router,
