@@ -21,6 +21,8 @@ from api.routes import (
     portfolios,
     profile,
     threads,
+    unversioned_analysis,
+    unversioned_portfolios,
     web,
 )
 
@@ -43,5 +45,7 @@ ROUTERS: list[APIRouter] = [
     memories.router,
     agent_threads.router,
     agent_runs.router,
+    unversioned_portfolios.router,  # 001's paths, adapters over the /v1 routes above
+    unversioned_analysis.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]
