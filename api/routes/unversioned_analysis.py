@@ -20,7 +20,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.context import Caller, Ctx
-from api.errors import renamed_fields
+from api.errors import ApiError, renamed_fields
 from api.routes.analyses import get_record, optimization_out, simulation_out
 from api.routes.monte_carlo import analyze, run_simulation
 from api.routes.optimization import run_frontier, run_hrp, run_risk_parity
@@ -42,6 +42,7 @@ from api.schemas.unversioned import (
     body_model,
     parameters_model,
 )
+from services.errors import QuantError
 from store import Analysis
 
 router = APIRouter(tags=["unversioned (001)"])
@@ -120,7 +121,13 @@ def _optimize(
 ) -> Any:
     with renamed_fields(_RENAMES):
         request = _v1_request(model, body)
-        result = run(request, ctx, caller, body.portfolio_id)
+        try:
+            result = run(request, ctx, caller, body.portfolio_id)
+        except QuantError as exc:  # the numbers admit no answer: say which input holds them
+            field = "body.returns" if body.returns is not None else "body.portfolioId"
+            if body.returns is None and body.portfolio_id is None:
+                field = "body.parameters.assets"
+            raise ApiError(422, "VALIDATION_ERROR", str(exc), [(field, str(exc))]) from None
     return _optimization(result, body.portfolio_id).model_dump(mode="json", by_alias=True)
 
 
