@@ -128,19 +128,27 @@ def _optimize(
             if body.returns is None and body.portfolio_id is None:
                 field = "body.parameters.assets"
             raise ApiError(422, "VALIDATION_ERROR", str(exc), [(field, str(exc))]) from None
-    return _optimization(result, body.portfolio_id).model_dump(mode="json", by_alias=True)
+    return _optimization(result, body.portfolio_id)
 
 
 @router.post(
     "/optimization/risk-parity", response_model=OptimizationDocument, summary="Risk parity (001)"
 )
-def risk_parity(body: RiskParityBody, context: Ctx, caller: Caller) -> Any:
+def risk_parity(
+    body: RiskParityBody,  # type: ignore[valid-type]
+    context: Ctx,
+    caller: Caller,
+) -> Any:
     """`POST /v1/optimization/risk-parity` on 001's body; a stored Optimization Result."""
     return _optimize(run_risk_parity, RiskParityRequest, body, context, caller)
 
 
 @router.post("/optimization/hrp", response_model=OptimizationDocument, summary="HRP (001)")
-def hrp(body: HRPBody, context: Ctx, caller: Caller) -> Any:
+def hrp(
+    body: HRPBody,  # type: ignore[valid-type]
+    context: Ctx,
+    caller: Caller,
+) -> Any:
     """`POST /v1/optimization/hrp` on 001's body; a stored Optimization Result."""
     return _optimize(run_hrp, HRPRequest, body, context, caller)
 
@@ -150,7 +158,11 @@ def hrp(body: HRPBody, context: Ctx, caller: Caller) -> Any:
     response_model=OptimizationDocument,
     summary="Efficient frontier (001)",
 )
-def efficient_frontier(body: FrontierBody, context: Ctx, caller: Caller) -> Any:
+def efficient_frontier(
+    body: FrontierBody,  # type: ignore[valid-type]
+    context: Ctx,
+    caller: Caller,
+) -> Any:
     """`POST /v1/optimization/efficient-frontier` on 001's body; a stored Optimization Result."""
     return _optimize(run_frontier, FrontierRequest, body, context, caller)
 
@@ -160,7 +172,7 @@ def optimization_results(context: Ctx, caller: Caller) -> Any:
     """The caller's stored Optimization Results, oldest first."""
     records = context.store.list_analyses(caller.owner, "optimization")
     items = [_optimization(optimization_out(r), r.portfolio_id) for r in records]
-    return OptimizationDocuments(items=items).model_dump(mode="json", by_alias=True)
+    return OptimizationDocuments(items=items)
 
 
 @router.get(
@@ -172,7 +184,7 @@ def optimization_result(result_id: str, context: Ctx, caller: Caller) -> Any:
     """A stored Optimization Result (404 if it is not the caller's)."""
     record = get_record(context.store, caller.owner, "optimization", result_id)
     document = _optimization(optimization_out(record), record.portfolio_id)
-    return document.model_dump(mode="json", by_alias=True)
+    return document
 
 
 def _simulation(answer: SimulateResult, record: Analysis) -> SimulationDocument:
@@ -200,13 +212,18 @@ def _simulation(answer: SimulateResult, record: Analysis) -> SimulationDocument:
 
 
 @router.post("/monte-carlo/simulate", response_model=SimulationDocument, summary="Simulate (001)")
-def simulate(body: SimulationBody, context: Ctx, caller: Caller) -> Any:
+def simulate(
+    body: SimulationBody,  # type: ignore[valid-type]
+    context: Ctx,
+    caller: Caller,
+) -> Any:
     """`POST /v1/monte-carlo/simulate` on 001's body; a stored Simulation Result."""
+    payload: Any = body
     with renamed_fields(_RENAMES):
-        request = _v1_request(SimulateRequest, body, weights=body.assets)
-        answer = run_simulation(request, context, caller, body.portfolio_id)
+        request = _v1_request(SimulateRequest, payload, weights=payload.assets)
+        answer = run_simulation(request, context, caller, payload.portfolio_id)
     record = get_record(context.store, caller.owner, "simulation", answer.id)
-    return _simulation(answer, record).model_dump(mode="json", by_alias=True)
+    return _simulation(answer, record)
 
 
 @router.get(
@@ -216,7 +233,7 @@ def simulations(context: Ctx, caller: Caller) -> Any:
     """The caller's stored Simulation Results, oldest first."""
     records = context.store.list_analyses(caller.owner, "simulation")
     items = [_simulation(simulation_out(r), r) for r in records]
-    return SimulationDocuments(items=items).model_dump(mode="json", by_alias=True)
+    return SimulationDocuments(items=items)
 
 
 @router.get(
@@ -227,7 +244,7 @@ def simulations(context: Ctx, caller: Caller) -> Any:
 def simulation(simulation_id: str, context: Ctx, caller: Caller) -> Any:
     """A stored Simulation Result (404 if it is not the caller's)."""
     record = get_record(context.store, caller.owner, "simulation", simulation_id)
-    return _simulation(simulation_out(record), record).model_dump(mode="json", by_alias=True)
+    return _simulation(simulation_out(record), record)
 
 
 @router.post(
@@ -246,4 +263,4 @@ def analyze_simulation(body: AnalysisRequest, context: Ctx, caller: Caller) -> A
         portfolio_id=record.portfolio_id,
         parameters={"level": result.level, "loss_threshold": result.loss_threshold},
         result={"statistics": answer},
-    ).model_dump(mode="json", by_alias=True)
+    )

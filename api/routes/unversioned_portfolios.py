@@ -35,10 +35,12 @@ from api.schemas.unversioned import (
 
 router = APIRouter(tags=["unversioned (001)"])
 
-_CREATED = {201: {"description": "Created; `Location` names the new portfolio."}}
+_CREATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Created; `Location` names the new portfolio."}
+}
 
 
-def _document(portfolio: PortfolioOut) -> dict[str, Any]:
+def _document(portfolio: PortfolioOut) -> PortfolioDocument:
     """A `/v1` portfolio as 001 shows it."""
     fields = PortfolioFields(
         name=portfolio.name,
@@ -51,7 +53,7 @@ def _document(portfolio: PortfolioOut) -> dict[str, Any]:
         portfolio=fields,
         created_at=portfolio.created_at,
         updated_at=portfolio.updated_at,
-    ).model_dump(mode="json", by_alias=True)
+    )
 
 
 def _v1_fields(body: PortfolioRequest) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -76,7 +78,7 @@ def _v1_fields(body: PortfolioRequest) -> tuple[dict[str, Any], list[tuple[str, 
 def list_portfolios(context: Ctx, caller: Caller) -> Any:
     """The caller's portfolios, oldest first."""
     items = v1.list_portfolios(context, caller).items
-    return {"items": [_document(p) for p in items]}
+    return PortfolioDocuments(items=[_document(p) for p in items])
 
 
 @router.post(

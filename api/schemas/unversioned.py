@@ -16,7 +16,7 @@ from api.schemas.monte_carlo import AnalyzeRequest
 
 _CAMEL = ConfigDict(extra="forbid", populate_by_name=True)
 
-_TECH = {"AAPL": 0.25, "MSFT": 0.25, "GOOGL": 0.20, "AMZN": 0.20, "META": 0.10}
+_TECH: dict[str, Any] = {"AAPL": 0.25, "MSFT": 0.25, "GOOGL": 0.20, "AMZN": 0.20, "META": 0.10}
 
 
 class PortfolioFields(BaseModel):
@@ -56,12 +56,12 @@ class PortfolioRequest(BaseModel):
 class PortfolioDocument(PortfolioFields):
     """A saved portfolio: 001 §5.1's fields and §4.2's `portfolio` envelope (the same values)."""
 
-    model_config = _CAMEL
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="Portfolio id (`pf_...`; the same under `/v1/portfolios`).")
     portfolio: PortfolioFields
-    created_at: datetime = Field(alias="createdAt")
-    updated_at: datetime = Field(alias="updatedAt")
+    created_at: datetime = Field(serialization_alias="createdAt")
+    updated_at: datetime = Field(serialization_alias="updatedAt")
 
 
 class PortfolioDocuments(BaseModel):
@@ -96,7 +96,7 @@ class InlineSource(BaseModel):
 def parameters_model(v1: type[BaseModel], name: str, leave_out: tuple[str, ...]) -> Any:
     """A model of the `/v1` request `v1`'s options (the same fields, checks and defaults)
     without the fields `leave_out` (the adapter's own)."""
-    fields = {
+    fields: dict[str, Any] = {
         field: (info.annotation, info)
         for field, info in v1.model_fields.items()
         if field not in leave_out
@@ -107,14 +107,14 @@ def parameters_model(v1: type[BaseModel], name: str, leave_out: tuple[str, ...])
 class OptimizationDocument(BaseModel):
     """An Optimization Result (001 §5.2), stored."""
 
-    model_config = _CAMEL
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="The stored result (`opt_...`).")
-    portfolio_id: str | None = Field(alias="portfolioId")
+    portfolio_id: str | None = Field(serialization_alias="portfolioId")
     type: str = Field(description="risk-parity, hrp or efficient-frontier.")
     parameters: dict[str, Any] = Field(description="The options used and the data.")
     result: dict[str, Any] = Field(description="`weights` and `metrics`.")
-    created_at: datetime = Field(alias="createdAt")
+    created_at: datetime = Field(serialization_alias="createdAt")
 
 
 class OptimizationDocuments(BaseModel):
@@ -126,16 +126,16 @@ class OptimizationDocuments(BaseModel):
 class SimulationDocument(BaseModel):
     """A Simulation Result (001 §5.3), stored."""
 
-    model_config = _CAMEL
+    model_config = ConfigDict(extra="forbid")
 
     id: str = Field(description="The stored simulation (`sim_...`).")
-    portfolio_id: str | None = Field(alias="portfolioId")
+    portfolio_id: str | None = Field(serialization_alias="portfolioId")
     parameters: dict[str, Any] = Field(description="Weights, settings, seed and the data.")
     result: dict[str, Any] = Field(
         description="`trajectories` (wealth of the first paths at `statistics.days`; each "
         "scenario's rows in `statistics.results[i].trajectory_rows`) and `statistics`."
     )
-    created_at: datetime = Field(alias="createdAt")
+    created_at: datetime = Field(serialization_alias="createdAt")
 
 
 class SimulationDocuments(BaseModel):
@@ -154,7 +154,7 @@ def body_model(name: str, parameters: Any, **fields: Any) -> Any:
     )
 
 
-AnalysisParameters = parameters_model(
+AnalysisParameters: Any = parameters_model(
     AnalyzeRequest,
     "AnalysisParameters",
     tuple(f for f in AnalyzeRequest.model_fields if f not in ("level", "loss_threshold")),
@@ -178,10 +178,10 @@ class AnalysisRequest(BaseModel):
 class AnalysisDocument(BaseModel):
     """The risk of a stored simulation over its horizon, per scenario and method."""
 
-    model_config = _CAMEL
+    model_config = ConfigDict(extra="forbid")
 
-    simulation_id: str = Field(alias="simulationId")
-    portfolio_id: str | None = Field(alias="portfolioId")
+    simulation_id: str = Field(serialization_alias="simulationId")
+    portfolio_id: str | None = Field(serialization_alias="portfolioId")
     parameters: dict[str, Any]
     result: dict[str, Any] = Field(description="`statistics`: the risk per scenario and method.")
 

@@ -10,9 +10,7 @@ from tests.store.conftest import INLINE_LIMIT, FakeClock
 from tests.store.contract.helpers import ALICE, BOB
 
 
-def test_records_are_stored_listed_by_kind_and_owner_scoped(
-    store: Store, clock: FakeClock
-) -> None:
+def test_records_are_stored_listed_by_kind_and_owner_scoped(store: Store, clock: FakeClock) -> None:
     first = store.put_analysis(ALICE, "optimization", "pf_1", {"result": {"weights": {"A": 1.0}}})
     clock.advance(1)
     sim = store.put_analysis(ALICE, "simulation", None, {"result": {"trajectories": [[1.0, 1.5]]}})
@@ -35,6 +33,8 @@ def test_records_are_stored_listed_by_kind_and_owner_scoped(
 def test_a_large_record_comes_back_whole(store: Store) -> None:
     paths = [[float(i) + j / 7 for j in range(50)] for i in range(INLINE_LIMIT // 200)]
     record = store.put_analysis(ALICE, "simulation", "pf_9", {"result": {"trajectories": paths}})
-    assert store.get_analysis(ALICE, "simulation", record.id).data["result"]["trajectories"] == paths
+    assert (
+        store.get_analysis(ALICE, "simulation", record.id).data["result"]["trajectories"] == paths
+    )
     [listed] = store.list_analyses(ALICE, "simulation")
     assert listed.data == record.data
