@@ -22,7 +22,7 @@ DEV_LOCK := requirements-langgraph-dev.lock
 DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
-.PHONY: optimize demo test lint typecheck unit bench clean system-deps lock bytecode \
+.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps lock bytecode \
 	langgraph-dev langgraph-venv lock-langgraph-dev
 
 $(BIN)/uv:
@@ -111,6 +111,16 @@ system-deps:
 
 bench: $(STAMP) bytecode
 	$(BIN)/python -m benchmarks
+
+# The mixed load at 1, 10, 50 and 200 clients against one `stratigos serve` (benchmarks/
+# bench_capacity.py): throughput, p50/p95/p99 of what is admitted, health p99, load shed, errors.
+bench-load: $(STAMP) bytecode
+	$(BIN)/python -m benchmarks --only capacity
+
+# The same load for 30 minutes, the server's descriptors, threads and memory sampled (benchmarks/
+# bench_soak.py; STRATIGOS_BENCH_SOAK_SECONDS for another length).
+bench-soak: $(STAMP) bytecode
+	$(BIN)/python -m benchmarks --only soak
 
 clean:
 	rm -rf $(VENV) $(DEV_VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -50,9 +50,11 @@ T = TypeVar("T", bound=BaseModel)
 class Memory:
     """The long-term memory of a signed-in user's chat turn: its presence adds the memory
     guide (`prompts/memory.md`) to the agents' system prompts, and `known` (what is known
-    about the user, bounded; None when nothing is) follows it."""
+    about the user, bounded; None when nothing is) follows it, then `library` (their research
+    library: the documents they have and the tickers those name; None when they have none)."""
 
     known: str | None = None
+    library: str | None = None
 
 
 class Route(BaseModel):
@@ -224,8 +226,7 @@ def _conversation(
     texts = [CHAT_MODE]
     if memory is not None:
         texts.append(load_guide("memory").text)
-        if memory.known:
-            texts.append(memory.known)
+        texts += [text for text in (memory.known, memory.library) if text]
     if context is not None:
         texts.append(context)
     # after a prompt with a cache point (a list of blocks), each text is a block of its own:

@@ -20,8 +20,6 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, ToolMessage
 
-from research.embeddings import words_of
-
 _NUMBER = re.compile(
     r"(?<![\w.])(?P<sign>[-+−]?)(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
     r"(?P<pct>\s?(?:%|percent\b))?"
@@ -139,34 +137,6 @@ def citation_problems(text: str, passages: Sequence[Mapping[str, Any]]) -> list[
         for number in ungrounded_numbers(claim, known[citation]):
             problems.append(f"{number} is not in {match.group(0)}")
     return problems
-
-
-MIN_QUOTED_WORDS = 4
-"""Sentences shorter than this (headings, labels) are not quoted on their own."""
-
-
-def best_sentence(text: str, question: str) -> str:
-    """The sentence of `text` (of at least `MIN_QUOTED_WORDS` words, when it has one) sharing
-    the most words with `question`, the first on a tie, with the sentence after it when that
-    one is also long enough; whitespace runs as one space."""
-    asked = set(words_of(question))
-    sentences = [s for s in _SENTENCE_END.split(" ".join(text.split())) if s]
-    long_enough = [i for i, s in enumerate(sentences) if len(s.split()) >= MIN_QUOTED_WORDS]
-    candidates = long_enough or list(range(len(sentences)))
-    if not candidates:
-        return text
-    best = max(candidates, key=lambda i: (len(asked & set(words_of(sentences[i]))), -i))
-    quoted = [sentences[best]]
-    if best + 1 in long_enough:
-        quoted.append(sentences[best + 1])
-    return " ".join(quoted)
-
-
-def quoted_answer(passages: Sequence[Mapping[str, Any]], question: str, count: int = 3) -> str:
-    """An answer that quotes the best sentences (`best_sentence`) of each of the first `count`
-    passages with its citation: grounded by construction."""
-    quotes = [f'"{best_sentence(str(p["text"]), question)}" {p["citation"]}' for p in passages]
-    return "Your research says: " + "; ".join(quotes[:count]) + "."
 
 
 def research_passages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:

@@ -11,12 +11,15 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
+from api.admission import AdmissionControl
 from api.context import AppContext
 from api.contract import RequestContract, contract_openapi
+from api.disconnects import ClientDisconnects
 from api.errors import ERROR_RESPONSES, install_error_handlers
 from api.limits import BodySizeLimit
 from api.mcp.http import METHODS as MCP_METHODS
@@ -54,6 +57,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         with suppress(DataError):  # request validation reads it: load it before the first request
             configured_market_data(context.settings)
         cap_malloc_arenas()  # before the worker threads start (api.memory)
+        # the sync routes' threads: a few per core; dozens only queue for the interpreter lock
+        # (and starve the event loop that answers health checks and sheds load)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = context.settings.api.threads
         gc.collect()
         gc.freeze()
         configure_tracing(context.settings)
@@ -90,6 +96,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # outermost, so refused requests are traced too; on Lambda (the Web Adapter's uvicorn) each
     # request's spans leave before the response ends, as a frozen instance sends nothing
     app.add_middleware(RequestSpans, flush=bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")))
+    # before any work (and the spans): a refusal must cost next to nothing
+    app.add_middleware(AdmissionControl, admission=context.admission)
     if context.settings.api.cors_origins:  # outermost: refusals carry the headers too
         app.add_middleware(
             CORSMiddleware,
@@ -98,6 +106,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             allow_headers=["authorization", "content-type", "x-api-key", "last-event-id"],
             expose_headers=["content-location", "location", "retry-after"],
         )
+    app.add_middleware(ClientDisconnects)  # outermost: it wraps the server's own `send`
     return app
 
 

@@ -21,11 +21,13 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.admission import Admission
 from api.agent_protocol.chat_runs import RunRegistry
 from api.agent_protocol.run_records import RunTiming
 from api.auth import Authenticator, Principal
 from api.errors import ApiError
 from api.limits import RateLimiter
+from api.probe_thread import ProbeThread
 from graphs.job_handlers import KIND as OPTIMIZATION_KIND
 from graphs.job_handlers import optimization_handler
 from jobs.handlers import HandlerRegistry
@@ -63,9 +65,16 @@ class AppContext:
         """Leases, heartbeats and polling of Agent Protocol runs (tests shorten them)."""
         self.buffered = False
         """True behind a buffering adapter (Mangum): event streams end instead of following."""
-        self.rate_limiter = RateLimiter(
-            self.settings.api.rate_limit_per_minute, self.settings.api.rate_limit_burst
+        api = self.settings.api
+        self.rate_limiter = RateLimiter(api.rate_limit_per_minute, api.rate_limit_burst)
+        """The per-caller limit (429)."""
+        self.admission = Admission(
+            api.max_in_flight,
+            RateLimiter(api.global_rate_limit_per_minute, api.global_rate_limit_burst),
         )
+        """The process's limits: requests in flight and the global rate (503)."""
+        self.probes = ProbeThread("readiness")
+        """Where readiness runs its blocking checks (never the request threads)."""
         self._upload_slots: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, asyncio.Semaphore
         ] = weakref.WeakKeyDictionary()
@@ -163,6 +172,7 @@ class AppContext:
         """Stop the workers and close the store if this context opened it."""
         if self._runner is not None:
             self._runner.stop(timeout=5.0)
+        self.probes.close()
         if self._owns_store and self._store is not None:
             self._store.close()
             self._store = None

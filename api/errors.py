@@ -19,6 +19,7 @@ the `problem`. Codes and statuses:
 | `RATE_LIMITED` | 429 | too many requests (`Retry-After` header, seconds) |
 | `INTERNAL` | 500 | a bug: logged with its traceback server-side, never sent |
 | `UNAVAILABLE` | 503 | the store cannot be reached |
+| `OVERLOADED` | 503 | load shed: too many requests in flight or per minute (`Retry-After`) |
 | `MODEL_UNAVAILABLE` | 503 | no model route answered: the model service kept throttling or was unavailable (`Retry-After` header, seconds) |
 """
 

@@ -101,23 +101,29 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def check(self, caller: str) -> None:
-        """Take one token for `caller`, or raise 429 with the seconds until the next one."""
+    def take(self, caller: str) -> int | None:
+        """Take one token for `caller`: None when there was one, else the whole seconds until
+        the next one (nothing is taken)."""
         now = self.clock()
         with self._lock:
             tokens, last = self._buckets.get(caller, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens < 1.0:
                 self._buckets[caller] = (tokens, now)
-                wait = math.ceil((1.0 - tokens) / self.rate)
-                raise ApiError(
-                    429,
-                    "RATE_LIMITED",
-                    f"rate limit exceeded ({self.rate * 60:g} requests per minute); "
-                    f"retry in {wait} s",
-                    [("header.x-api-key", "too many requests")],
-                    headers={"Retry-After": str(wait)},
-                )
+                return math.ceil((1.0 - tokens) / self.rate)
             if len(self._buckets) > 100_000:
                 self._buckets.clear()
             self._buckets[caller] = (tokens - 1.0, now)
+            return None
+
+    def check(self, caller: str) -> None:
+        """Take one token for `caller`, or raise 429 with the seconds until the next one."""
+        wait = self.take(caller)
+        if wait is not None:
+            raise ApiError(
+                429,
+                "RATE_LIMITED",
+                f"rate limit exceeded ({self.rate * 60:g} requests per minute); retry in {wait} s",
+                [("header.x-api-key", "too many requests")],
+                headers={"Retry-After": str(wait)},
+            )

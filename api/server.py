@@ -159,6 +159,7 @@ def run_server(
     import uvicorn
 
     from api.app import create_app
+    from api.connections import server_config
 
     settings = settings or get_settings()
     stream: TextIO = out or sys.stdout
@@ -183,7 +184,7 @@ def run_server(
                 session.revoke()
 
     app = create_app(settings, store=store)
-    config = uvicorn.Config(app, log_level=log_level, lifespan="on")
+    config = server_config(app, settings.api, log_level=log_level, lifespan="on")
     server = _Server(config)
     session.keep_renewed()
     previous = _terminate_as_interrupt()

@@ -22,12 +22,14 @@ SUITES = (
     "jobs",
     "api",
     "load",
+    "capacity",
     "startup",
     "scheduler",
     "forward_test",
     "universe",
     "research",
     "uploads",
+    "soak",
 )
 
 

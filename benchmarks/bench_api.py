@@ -41,8 +41,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _start_server(
-    data_dir: Path, workers: int, processes: int = 1
+    data_dir: Path, workers: int, processes: int = 1, *, default_limits: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
+    """`uvicorn api.app:app` on a free loopback port, and its address once it answers; the
+    rate limits are lifted unless `default_limits`."""
     import socket
 
     with socket.socket() as sock:
@@ -53,24 +55,31 @@ def _start_server(
         "STRATIGOS_DATA_DIR": str(data_dir),
         "STRATIGOS_MODEL_PROVIDER": "offline",
         "STRATIGOS_API_JOB_WORKERS": str(workers),
-        "STRATIGOS_API_RATE_LIMIT_PER_MINUTE": "1000000",
-        "STRATIGOS_API_RATE_LIMIT_BURST": "1000000",
     }
+    if not default_limits:
+        env["STRATIGOS_API_RATE_LIMIT_PER_MINUTE"] = "1000000"
+        env["STRATIGOS_API_RATE_LIMIT_BURST"] = "1000000"
     command = [sys.executable, "-m", "uvicorn", "api.app:app", "--port", str(port)]
     command += ["--workers", str(processes)]
     process = subprocess.Popen(
         [*command, "--log-level", "warning"], env=env, stdout=subprocess.DEVNULL
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    return process, answering(process, base, 60.0)
+
+
+def answering(process: subprocess.Popen[bytes], base: str, seconds: float) -> str:
+    """`base` once the server there is ready (`/v1/health` answers 200) within `seconds`; else
+    the process is killed and `RuntimeError` raised."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                return process, base
+                return base
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("the API server did not start")
+    raise RuntimeError(f"the API server on {base} did not start")
 
 
 def _key(data_dir: Path) -> str:

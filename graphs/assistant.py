@@ -35,7 +35,8 @@ from pydantic import ValidationError
 
 from agents.chat import answer, draft_deployment, draft_request, route_message
 from agents.conversation_texts import LAST_RUN_MARKER
-from agents.grounding import citation_problems, quoted_answer, research_passages
+from agents.grounding import citation_problems, research_passages
+from agents.research_quotes import quoted_answer
 from graphs.chat_deployment import deploy, deployment_proposal, deployment_refusal
 from graphs.chat_profile import profile_draft
 from graphs.chat_search import describe_request, request_from_draft, run_approved_search

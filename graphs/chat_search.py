@@ -3,7 +3,9 @@ user approves, and the run once approved, with the answer it gives.
 
 The draft (`agents.chat.RequestDraft`) names what the user asked for (universe, dates,
 scenarios and their weights, a volatility-target range, weight functions, risk limits, trials,
-an option hedge and its pricing); everything else keeps the request's defaults. An approved run
+an option hedge and its pricing); everything else keeps the request's defaults, except that a
+search asked about rule settings ("the target-vol setting") without opening the weight function
+keeps the target-vol rule's (inverse volatility). An approved run
 is the `optimization` workflow (`graphs.optimization_run`, or the owner's job through
 `graphs.job_handlers`), whose progress streams into the chat; its summary and explanation
 become the answer, and the run the thread's `last_run` (what the explanation agent is handed
@@ -46,6 +48,13 @@ def request_from_draft(draft: RequestDraft | dict[str, Any]) -> OptimizationRequ
         data["search_space"]["target_vol"] = {"low": low, "high": high}
     if d.weight_functions:
         data["search_space"]["weight_function"] = {"choices": list(d.weight_functions)}
+    elif d.focus and "weight_function" not in d.focus:
+        # a search asked about settings of the rule ("the target-vol setting") searches that
+        # rule: the weight function stays the default (inverse volatility, the target-vol rule)
+        # unless the user opens it
+        data["search_space"]["weight_function"] = StrategyConfig.model_fields[
+            "weight_function"
+        ].default
     if d.risk_limits is not None:
         data["risk_limits"] = d.risk_limits.model_dump(exclude_none=True)
     if d.max_trials is not None:
@@ -89,6 +98,9 @@ def describe_request(request: OptimizationRequest) -> str:
         ),
         f"target vol {space['target_vol']['low']:.0%}-{space['target_vol']['high']:.0%}"
         if isinstance(space.get("target_vol"), dict) and "low" in space["target_vol"]
+        else "",
+        f"weight function {space['weight_function'].replace('_', ' ')} (fixed)"
+        if isinstance(space.get("weight_function"), str)
         else "",
         describe_hedge_search(space) or "",
         describe_vol_model(request.vol_model) if request.vol_model is not None else "",

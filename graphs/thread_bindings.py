@@ -134,7 +134,7 @@ def new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, Any
 
 def memory_of(config: RunnableConfig) -> Memory | None:
     """The long-term memory of the thread's owner for this turn: what is known about them (from
-    the graph's store and their profile), or None for a thread without an owner or a graph
+    the graph's store and their profile) and their research library, or None for a thread without an owner or a graph
     compiled without a store."""
     owner = owner_of(config)
     if owner is None:
@@ -145,9 +145,14 @@ def memory_of(config: RunnableConfig) -> Memory | None:
         return None
     if memories is None:
         return None
+    from quant.data import sp500_prices
     from services.memories import memory_context, what_is_known
+    from services.research_library import library_context
 
-    return Memory(memory_context(what_is_known(memories, owner[1], owner[0])))
+    return Memory(
+        memory_context(what_is_known(memories, owner[1], owner[0])),
+        library_context(owner[1], owner[0], tuple(sp500_prices().columns)),
+    )
 
 
 def supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:

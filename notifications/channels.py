@@ -15,7 +15,7 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import boto3
 import botocore.exceptions
@@ -29,8 +29,6 @@ from notifications.outbound import (
     WebhookPolicy,
 )
 from settings.config import Settings
-
-ChannelName = Literal["email", "webhook"]
 
 
 class DeliveryError(Exception):

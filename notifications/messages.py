@@ -18,6 +18,10 @@ from pydantic import BaseModel, ConfigDict, field_validator
 SUBJECT_PREFIX = "[Stratigos]"
 
 
+ChannelName = Literal["email", "webhook"]
+"""How a notification is delivered (`notifications.channels`)."""
+
+
 class NotificationKind(StrEnum):
     """What a notification reports."""
 

@@ -12,14 +12,13 @@ from typing import Literal
 
 from notifications.channels import (
     Channel,
-    ChannelName,
     PermanentDeliveryError,
     SesChannel,
     SmtpChannel,
     TransientDeliveryError,
     WebhookChannel,
 )
-from notifications.messages import Notification
+from notifications.messages import ChannelName, Notification
 from notifications.preferences import Destination, NotificationPreferences
 from notifications.redaction import Redactor, display_url, settings_secrets, url_secrets
 from settings.config import Settings

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from notifications.channels import ChannelName
-from notifications.messages import NotificationKind
+from notifications.messages import ChannelName, NotificationKind
 from notifications.outbound import UnsafeDestinationError, WebhookPolicy
 
 ALERT_KINDS: frozenset[NotificationKind] = frozenset(

@@ -51,7 +51,6 @@ from quant.classification import (
 from quant.limits import LIMIT_METRICS, LimitValues
 from quant.problems import first_problem
 from services.errors import InputError
-from services.market_data.providers import default_universe, market_closes, sp500_assets
 from settings import Settings, get_settings
 from store import NotFoundError, Store
 
@@ -168,6 +167,8 @@ class Profile(BaseModel):
 def market_tickers() -> frozenset[str]:
     """Tickers of the market data: the embedded S&P 500 stocks and the configured market data's
     symbols (`services.market_data.market_closes`)."""
+    from services.market_data.providers import market_closes, sp500_assets  # loads pandas
+
     return frozenset(sp500_assets()) | frozenset(str(t) for t in market_closes().columns)
 
 
@@ -456,7 +457,12 @@ def screen_request(profile: Profile, request: Mapping[str, Any], *, min_assets: 
     if not profile.exclusions:
         return Filled(out, [], [])
     universe = out.get("universe")
-    tickers = [str(t) for t in universe] if isinstance(universe, list) else default_universe()
+    if isinstance(universe, list):
+        tickers = [str(t) for t in universe]
+    else:
+        from services.market_data.providers import default_universe  # loads pandas
+
+        tickers = default_universe()
     checked = screen(profile, tickers)
     if len(checked.allowed) < min_assets:
         raise InputError(
@@ -481,7 +487,6 @@ __all__ = [
     "Screened",
     "add_exclusion",
     "classified",
-    "default_universe",
     "delete_profile",
     "excluded_holdings",
     "exclusion_of",

@@ -106,12 +106,16 @@ def idea_summary(idea: Idea) -> dict[str, Any]:
         "tickers": idea.tickers,
         "direction": idea.direction,
         "horizon_days": idea.horizon_days,
-        "expected_return": sig(m["expected_return"]),
+        "trailing_return": sig(m["expected_return"]),
         "volatility": sig(m["volatility"]),
         "cvar_95": sig(m["cvar_95"]),
         "max_drawdown": sig(m["max_drawdown"]),
         "definition": {
-            "method": "historical, basket rebalanced daily; annualised mean and volatility",
+            "method": (
+                "trailing statistics of the market data, not forecasts: the basket rebalanced "
+                "daily over the lookback; annualised mean return and volatility (the research's "
+                "own views and forecasts are in the quoted evidence)"
+            ),
             "lookback_days": d.get("lookback_days"),
             "data_start": d.get("data_start"),
             "data_end": d.get("data_end"),

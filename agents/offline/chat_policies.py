@@ -18,7 +18,6 @@ from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
-from agents.grounding import quoted_answer
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_intent import (
@@ -45,6 +44,7 @@ from agents.offline.policies import (
     tool_call,
 )
 from agents.offline.portfolio_builds import build_args, default_method, limits_note
+from agents.research_quotes import quoted_answer
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 

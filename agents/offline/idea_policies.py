@@ -14,10 +14,10 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
-from agents.grounding import best_sentence
 from agents.offline.chat_intent import intent_of, known_tickers, window_args
 from agents.offline.intent import parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.research_quotes import best_sentence
 
 RESEARCH_TOOL = "search_research"
 _RESEARCH = re.compile(
@@ -63,10 +63,10 @@ def research_evidence(inp: PolicyInput) -> list[dict[str, Any]]:
 def _numbers(idea: dict[str, Any]) -> str:
     d = idea.get("definition") or {}
     return (
-        f"expected return {idea['expected_return']:.1%} a year, volatility "
+        f"trailing return {idea['trailing_return']:.1%} a year, volatility "
         f"{idea['volatility']:.1%}, daily 95% CVaR {idea['cvar_95']:.2%}, maximum drawdown "
-        f"{idea['max_drawdown']:.1%} (historical, the last {d.get('lookback_days')} daily returns "
-        f"from {d.get('data_start')} to {d.get('data_end')})"
+        f"{idea['max_drawdown']:.1%} (trailing statistics of the last {d.get('lookback_days')} "
+        f"daily returns, {d.get('data_start')} to {d.get('data_end')}, not forecasts)"
     )
 
 
@@ -163,7 +163,12 @@ def save_idea_chat(inp: PolicyInput) -> AIMessage:
     return reply(
         f'Saved idea {idea["idea_id"]} "{idea["title"]}" ({idea["direction"]}, '
         f"{idea['horizon_days']} trading days), status {idea['status']}: {_numbers(idea)}."
-        + (f" {attached} piece(s) of evidence attached." if attached else "")
+        + (
+            f" {attached} research passage(s) attached as evidence: the research's own views "
+            "and forecasts, quoted."
+            if attached
+            else ""
+        )
     )
 
 
@@ -215,7 +220,8 @@ def propose_ideas_chat(inp: PolicyInput) -> AIMessage:
     if data.get("note"):
         lines.append(f"Note: {data['note']}.")
     lines.append(
-        f"{len(evidence)} research passage(s) attached to each as evidence."
+        f"{len(evidence)} research passage(s) attached to each as evidence: the research's own "
+        "views and forecasts, quoted."
         if evidence
         else "No research passages were attached: none were found in this conversation."
     )

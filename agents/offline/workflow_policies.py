@@ -14,7 +14,6 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 
 from agents.explanation import sensitivity_facts, template_explanation
-from agents.grounding import quoted_answer
 from agents.offline.analysis_policies import analysis_chat
 from agents.offline.chat_policies import (
     draft_deployment,
@@ -25,6 +24,7 @@ from agents.offline.chat_policies import (
     risk_chat,
 )
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
+from agents.research_quotes import quoted_answer
 from quant.regimes import REGIME_NAMES
 from quant.tuning.space import SearchSpace
 

@@ -144,14 +144,17 @@ class AgentRun:
     def on_chunk(self, chunk: Any) -> None:
         """Turn one graph stream item `(namespace, mode, payload)` into frames (the modes the
         run asked for; subgraph items only with `subgraphs`, as `mode|ns...`). Raises
-        `RunCancelled` once a cancel was requested."""
+        `RunCancelled` once a cancel was requested, unless the run started jobs (they are
+        cancelled instead, and the turn ends when their node does)."""
         namespace, mode, payload = chunk
         if mode == "custom" and isinstance(payload, dict) and payload.get("type") == "job":
             with self._lock:
                 self.jobs.append(str(payload["job_id"]))
             if self.cancelled.is_set():  # started as the cancel arrived
                 self._cancel_job(str(payload["job_id"]))
-        if self.cancelled.is_set():
+        if self.cancelled.is_set() and not self.jobs:
+            # a run with jobs is not stopped mid-node: its cancelled jobs end their node early,
+            # which writes what happened ("Run ... cancelled.") and ends the turn
             raise RunCancelled(self.cancel_reason or "cancelled")
         if namespace and not self.subgraphs:
             return
@@ -309,7 +312,8 @@ def _chat_outcome(
     except Exception as exc:  # reported as the run's error
         return failed(run, exc)
     state = snapshot()
-    return "interrupted" if state.interrupts else "success", state_values(state)
+    stopped = state.interrupts or run.cancelled.is_set()
+    return "interrupted" if stopped else "success", state_values(state)
 
 
 def failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:

@@ -159,10 +159,11 @@ def numbers(metrics: dict[str, Any]) -> str:
         return "no metrics"
     d = metrics.get("definition", {})
     return (
-        f"expected return {metrics['expected_return']:.1%} a year, volatility "
+        f"trailing return {metrics['expected_return']:.1%} a year, volatility "
         f"{metrics['volatility']:.1%}, daily 95% CVaR {metrics['cvar_95']:.2%}, max drawdown "
-        f"{metrics['max_drawdown']:.1%} (historical, last {d.get('lookback_days')} daily returns "
-        f"{d.get('data_start')} to {d.get('data_end')})"
+        f"{metrics['max_drawdown']:.1%} (trailing statistics of the last "
+        f"{d.get('lookback_days')} daily returns, {d.get('data_start')} to {d.get('data_end')}, "
+        "not forecasts)"
     )
 
 

@@ -358,8 +358,9 @@ def _ideas_parser(commands: Any) -> None:
         commands,
         "ideas",
         help="investment ideas: add, list, show, change status, optimize, delete",
-        description="The local owner's investment ideas. Expected return and risk are computed "
-        "from the market data, never given. See docs/ideas.md.",
+        description="The local owner's investment ideas. Trailing return and risk are computed "
+        "from the market data (statistics of the past, not forecasts), never given. See "
+        "docs/ideas.md.",
     )
     add = sub.add_parser("add", help="add an idea (status proposed)")
     add.add_argument("tickers", nargs="+", metavar="TICKER")

@@ -2,17 +2,26 @@
 
 Liveness says the process answers; it touches nothing, for the Lambda Web Adapter's start-up
 check and load balancers that restart a process which stopped answering. Readiness reads the
-store (one page of the system owner's jobs), opens the research index and counts the
-in-process job workers: 503 in the error format when the store cannot be read (no route can
-serve), 200 `degraded` when only the index or a worker is down. What is down is named in
-general words; the reason (paths, endpoints) goes to the server log only, as the route is open
-to anyone.
+store (one page of the system owner's jobs), opens the research index, counts the in-process
+job workers and the requests in flight: 503 in the error format when the store cannot be read
+within `CHECK_TIMEOUT_S` (no route can serve) or the process is at its limit of requests in
+flight (`api.admission`: it would refuse new work), 200 `degraded` when only the index or a
+worker is down. What is down is named in general words; the reason (paths, endpoints) goes to
+the server log only, as the route is open to anyone.
+
+Neither waits behind the application's work: both run on the event loop (no request thread),
+are never counted nor refused by admission control, and readiness's blocking checks run in a
+thread of their own (`api.probe_thread`): readiness answers with their latest results, checked
+again in the background once older than `CHECK_REFRESH_S`, and waits only when it has none
+younger than `CHECK_MAX_AGE_S`. The count of requests in flight is read at each call.
 """
 
 from __future__ import annotations
 
 import logging
-from importlib.metadata import version
+from collections.abc import Callable
+from functools import cache
+from importlib import metadata
 
 from fastapi import APIRouter
 
@@ -28,11 +37,25 @@ log = logging.getLogger("stratigos.api.health")
 
 router = APIRouter(prefix="/v1", tags=["health"])
 
+CHECK_TIMEOUT_S = 10.0
+"""How long readiness waits for a blocking check (the store, the research index) when it has
+no recent result."""
+CHECK_REFRESH_S = 0.5
+"""A check's result older than this is checked again (in the background) when asked."""
+CHECK_MAX_AGE_S = 5.0
+"""A check's result is answered at most this old; an older one is waited for."""
+
+
+@cache
+def version() -> str:
+    """Stratigos' installed version (read once: reading package metadata costs milliseconds)."""
+    return metadata.version("stratigos")
+
 
 @router.get("/health/live", response_model=Liveness, summary="Liveness")
-def live() -> Liveness:
+async def live() -> Liveness:
     """The process answers (nothing else is checked)."""
-    return Liveness(status="ok", version=version("stratigos"))
+    return Liveness(status="ok", version=version())
 
 
 def _store_check(context: AppContext) -> Check:
@@ -53,6 +76,30 @@ def _index_check(context: AppContext) -> Check:
     return Check(status="ok")
 
 
+async def _probe(context: AppContext, part: str, check: Callable[[AppContext], Check]) -> Check:
+    try:
+        return await context.probes.run(
+            part,
+            lambda: check(context),
+            refresh_after=CHECK_REFRESH_S,
+            max_age=CHECK_MAX_AGE_S,
+            timeout=CHECK_TIMEOUT_S,
+        )
+    except TimeoutError:
+        log.error("readiness: the %s check did not finish within %g s", part, CHECK_TIMEOUT_S)
+        return Check(status="unavailable", problem=f"the {part} did not answer in time")
+
+
+def _capacity_check(context: AppContext) -> Check:
+    admission = context.admission
+    if admission.saturated():
+        return Check(
+            status="unavailable",
+            problem=f"{admission.in_flight} of {admission.max_in_flight} requests in flight",
+        )
+    return Check(status="ok")
+
+
 def _workers_check(context: AppContext) -> Check:
     wanted = context.settings.api.job_workers
     if wanted == 0:
@@ -67,26 +114,36 @@ def _workers_check(context: AppContext) -> Check:
     "/health",
     response_model=Health,
     summary="Readiness",
-    responses={503: {"model": ErrorResponse, "description": "The store cannot be read"}},
+    responses={
+        503: {
+            "model": ErrorResponse,
+            "description": "The store cannot be read, or the process is at its limit of "
+            "requests in flight",
+        }
+    },
 )
-def health(context: Ctx) -> Health:
+async def health(context: Ctx) -> Health:
     """Whether the service can serve requests, part by part (see the module docstring)."""
     checks = Checks(
-        store=_store_check(context), index=_index_check(context), workers=_workers_check(context)
+        store=await _probe(context, "store", _store_check),
+        index=await _probe(context, "research index", _index_check),
+        workers=_workers_check(context),
+        capacity=_capacity_check(context),
     )
-    if checks.store.status != "ok":
-        raise ApiError(
-            503,
-            "UNAVAILABLE",
-            "not ready: the store cannot be read; retry later",
-            [("store", checks.store.problem or "unavailable")],
-            headers={"Retry-After": "5"},
-        )
+    for part, check, wait in (("store", checks.store, 5), ("capacity", checks.capacity, 1)):
+        if check.status != "ok":
+            raise ApiError(
+                503,
+                "UNAVAILABLE",
+                f"not ready: {check.problem}; retry later",
+                [(part, check.problem or "unavailable")],
+                headers={"Retry-After": str(wait)},
+            )
     settings = context.settings
     down = checks.index.status == "unavailable" or checks.workers.status == "unavailable"
     return Health(
         status="degraded" if down else "ok",
-        version=version("stratigos"),
+        version=version(),
         store=settings.store.backend,
         compute=settings.compute.backend,
         model_provider=provider_summary(settings),

@@ -23,12 +23,14 @@ class Check(BaseModel):
 
 
 class Checks(BaseModel):
-    """The store (every route needs it), the research index (documents and search) and the
-    in-process job workers."""
+    """The store (every route needs it), the research index (documents and search), the
+    in-process job workers and the capacity for more requests (`unavailable` while the process
+    is at its limit of requests in flight)."""
 
     store: Check
     index: Check
     workers: Check
+    capacity: Check
 
 
 class Health(BaseModel):

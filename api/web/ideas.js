@@ -31,7 +31,7 @@ function statusLabel(status) {
 function metricRows(metrics) {
   const d = metrics.definition || {};
   return [
-    ["Expected return (annualised)", fmtPct(metrics.expected_return)],
+    ["Trailing return (annualised, not a forecast)", fmtPct(metrics.expected_return)],
     ["Volatility (annualised)", fmtPct(metrics.volatility)],
     ["95% CVaR (daily, a loss)", fmtPct(metrics.cvar_95)],
     ["Maximum drawdown", fmtPct(metrics.max_drawdown)],
@@ -118,7 +118,7 @@ export function renderIdeas(main, params = []) {
       h("div", { className: "field" }, h("label", { for: "idea-horizon" }, "Horizon (trading days)"), horizon),
       h("div", { className: "field" }, h("label", { for: "idea-lookback" }, "Lookback (days)"), lookback),
     ),
-    h("small", { className: "hint" }, "Expected return and risk are computed from the market data, equal weights, over the lookback."),
+    h("small", { className: "hint" }, "Trailing return and risk are statistics of the market data over the lookback (equal weights), not forecasts."),
     h("div", { className: "actions" }, h("button", { type: "submit", id: "idea-save" }, "Create idea")),
   );
 
@@ -143,7 +143,7 @@ export function renderIdeas(main, params = []) {
             h(
               "tr",
               {},
-              ["Title", "Status", "Tickers", "Direction", "Expected return", "Volatility", "Created"].map((t) =>
+              ["Title", "Status", "Tickers", "Direction", "Trailing return", "Volatility", "Created"].map((t) =>
                 h("th", { scope: "col" }, t),
               ),
             ),

@@ -48,10 +48,56 @@ class ApiSettings(SettingsGroup):
         default=20_971_520, ge=1024, description="Largest dataset upload, bytes."
     )
     rate_limit_per_minute: int = Field(
-        default=600, ge=1, description="Sustained requests per minute per caller."
+        default=1200,
+        ge=1,
+        description="Sustained requests per minute per caller (API key or token; failed "
+        "sign-ins per client address): keeps one runaway client from taking the server, well "
+        "above what a few open web UI tabs poll (about 2-4 requests per second each).",
     )
     rate_limit_burst: int = Field(
         default=120, ge=1, description="Requests a caller may send at once before throttling."
+    )
+    global_rate_limit_per_minute: int = Field(
+        default=60_000,
+        ge=1,
+        description="Sustained requests per minute to this process from all callers together "
+        "(beyond it: 503 with Retry-After); each process counts its own.",
+    )
+    global_rate_limit_burst: int = Field(
+        default=2000, ge=1, description="Requests all callers together may send at once."
+    )
+    max_in_flight: int = Field(
+        default=32,
+        ge=1,
+        description="Requests this process works on at once (admitted, not yet answered); "
+        "beyond it a request is refused at once with 503 and Retry-After instead of queueing. "
+        "Health checks are never counted nor refused.",
+    )
+    threads: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Threads running the blocking part of requests (computations, store calls) "
+        "per process; more only adds contention for the interpreter on a few cores.",
+    )
+    keep_alive_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="An idle kept-alive connection is closed after it."
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=3600,
+        description="A connection whose request line and headers are not complete this long "
+        "after it opened (or after the request's first byte, on a kept-alive connection) is "
+        "closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="A request whose body is not complete this long after its headers is closed "
+        "(time the server itself is not reading, e.g. an upload waiting for its turn, is not "
+        "counted).",
     )
     cors_origins: list[str] = Field(
         default_factory=list,

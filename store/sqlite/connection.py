@@ -1,8 +1,12 @@
 """The embedded store: one SQLite file (WAL mode) in the data directory.
 
-Each thread gets its own connection (`busy_timeout` so concurrent writers wait instead of
-failing, `foreign_keys=ON`, `synchronous=NORMAL`, which is durable across process crashes in WAL
-mode). Every write that reads before it writes runs in a `BEGIN IMMEDIATE` transaction, so a
+Connections come from a pool bounded per store (`max_connections`): a read or a transaction
+borrows one and gives it back when it ends (a read inside a transaction uses the transaction's),
+so the number of open connections (and their file descriptors: the database and its WAL) never
+exceeds the bound, however many threads come and go; a borrower that finds every connection in
+use waits up to `busy_timeout` for one. Each connection has `busy_timeout` (concurrent writers
+wait instead of failing), `foreign_keys=ON` and `synchronous=NORMAL` (durable across process
+crashes in WAL mode). Every write that reads before it writes runs in a `BEGIN IMMEDIATE` transaction, so a
 guarded change (status transition, lease claim, event append) checks and writes atomically. The
 schema is versioned in `schema_version` and upgraded by `MIGRATIONS` when the store opens.
 Timestamps are stored as integer microseconds since the Unix epoch (UTC); JSON documents as text.
@@ -362,6 +366,10 @@ in version order (gaps in the numbering are allowed)."""
 
 
 SCHEMA_VERSION = max(version for version, _ in MIGRATIONS)
+MAX_CONNECTIONS = 8
+"""Connections a store keeps open at most (in use or idle): each is two descriptors, the
+database and its WAL. Enough for the request threads (`api.threads`) and the job workers; SQLite
+writes one at a time anyway."""
 
 
 class SqliteConnection(Store):
@@ -376,15 +384,19 @@ class SqliteConnection(Store):
         max_db_bytes: int | None = None,
         api_key_pepper: str = DEVELOPMENT_PEPPER,
         clock: Clock = utc_now,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self.max_db_bytes = max_db_bytes
         self.clock = clock
+        self.max_connections = max_connections
         self._pepper = api_key_pepper
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []
+        self._open = 0
         self._lock = threading.Lock()
+        self._returned = threading.Condition(self._lock)
         self._closed = False
         try:
             private_file(self.path)  # owner-only, as SQLite then makes its -wal and -shm files
@@ -412,27 +424,78 @@ class SqliteConnection(Store):
                 "more is written to it; the run cannot store its job or result"
             )
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is not None:
-            return conn
-        if self._closed:
-            raise StoreUnavailableError(f"the SQLite store {self.path} is closed")
+    def open_connections(self) -> int:
+        """How many connections to the database are open (idle or in use)."""
+        with self._lock:
+            return self._open
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A connection of the pool for the block; inside another block of the same thread,
+        that block's connection (a read inside a transaction sees the transaction's writes)."""
+        held: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if held is not None:
+            yield held
+            return
+        conn = self._checkout()
+        self._local.conn = conn
+        try:
+            yield conn
+        finally:
+            self._local.conn = None
+            self._checkin(conn)
+
+    def _checkout(self) -> sqlite3.Connection:
+        with self._returned:
+            if not self._returned.wait_for(
+                lambda: self._closed or self._idle or self._open < self.max_connections,
+                timeout=self.busy_timeout,
+            ):
+                raise StoreUnavailableError(
+                    f"the SQLite store {self.path}: all {self.max_connections} connections "
+                    f"stayed in use for {self.busy_timeout:g} s"
+                )
+            if self._closed:
+                raise StoreUnavailableError(f"the SQLite store {self.path} is closed")
+            if self._idle:
+                return self._idle.pop()
+            self._open += 1
+        try:
+            return self._new_connection()
+        except BaseException:
+            with self._returned:
+                self._open -= 1
+                self._returned.notify()
+            raise
+
+    def _checkin(self, conn: sqlite3.Connection) -> None:
+        with self._returned:
+            if self._closed or conn.in_transaction:  # never hand on a half-done transaction
+                self._open -= 1
+                with suppress(sqlite3.Error):
+                    conn.close()
+            else:
+                self._idle.append(conn)
+            self._returned.notify()
+
+    def _new_connection(self) -> sqlite3.Connection:
         with self._errors("open"):
             conn = sqlite3.connect(
                 self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
             )
-            conn.row_factory = sqlite3.Row
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            if self.max_db_bytes is not None:
-                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
-                conn.execute(f"PRAGMA max_page_count = {max(1, self.max_db_bytes // page_size)}")
-        with self._lock:
-            self._connections.append(conn)
-        self._local.conn = conn
+            try:
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                if self.max_db_bytes is not None:
+                    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                    pages = max(1, self.max_db_bytes // page_size)
+                    conn.execute(f"PRAGMA max_page_count = {pages}")
+            except BaseException:
+                conn.close()
+                raise
         return conn
 
     @contextmanager
@@ -455,8 +518,7 @@ class SqliteConnection(Store):
     def _tx(self, action: str) -> Iterator[sqlite3.Connection]:
         """A `BEGIN IMMEDIATE` transaction: committed on success, rolled back on any error."""
         self._check_file()
-        conn = self._conn()
-        with self._errors(action):
+        with self._connection() as conn, self._errors(action):
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._check_file()  # again under the lock: deleted between check and BEGIN
@@ -470,8 +532,7 @@ class SqliteConnection(Store):
 
     def _read(self, action: str, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         self._check_file()
-        conn = self._conn()
-        with self._errors(action):
+        with self._connection() as conn, self._errors(action):
             return conn.execute(sql, params).fetchall()
 
     def _owned_row(
@@ -509,14 +570,16 @@ class SqliteConnection(Store):
         return int(self._read("schema check", "SELECT version FROM schema_version")[0][0])
 
     def close(self) -> None:
-        """Close every thread's connection."""
-        with self._lock:
+        """Close the idle connections now and those in use as they are given back; nothing
+        more is borrowed (`StoreUnavailableError`)."""
+        with self._returned:
             self._closed = True
-            for conn in self._connections:
+            for conn in self._idle:
                 with suppress(sqlite3.Error):
                     conn.close()
-            self._connections.clear()
-        self._local = threading.local()
+            self._open -= len(self._idle)
+            self._idle.clear()
+            self._returned.notify_all()
 
     def _now(self) -> int:
         return to_micros(self.clock())

@@ -326,3 +326,25 @@ def test_weight_caps(text: str, cap: float | None) -> None:
     assert intent.max_weight == cap
     if cap is not None:
         assert intent.risk_limits == {}  # the cap is not read as a risk limit too
+
+
+def test_questions_about_the_house_view_are_research() -> None:
+    """A view, outlook or forecast asked of "us" is a research question, however phrased; a
+    build or a backtest that mentions one stays what it is."""
+    research = (
+        "what is the oil price forecast?",
+        "what's our view on energy?",
+        "what do we think about XOM?",
+        "our take on KO?",
+        "what's the expected return for JNJ in our forecasts?",
+        "what does the house outlook say about gas producers?",
+        "how do we rate PG?",
+        "what does our desk expect for rates?",
+    )
+    for text in research:
+        assert parse_intent(text, KNOWN).intent == "research", text
+    assert parse_intent("what is the volatility forecast for AAPL?", KNOWN).intent != "research"
+    assert parse_intent(
+        "build a min-vol portfolio of AAPL and MSFT with our view", KNOWN
+    ).intent == ("optimize_portfolio")
+    assert parse_intent("backtest our view on XOM since 2019", KNOWN).intent == "backtest"

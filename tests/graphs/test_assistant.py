@@ -62,6 +62,9 @@ def test_a_search_waits_for_approval_and_runs_when_approved(session: ChatSession
     assert request["universe"] == ["AAPL", "JNJ", "KO", "XOM"]
     assert request["budget"]["max_trials"] == 20
     assert request["scenario_weights"]["bear"] == 2 * request["scenario_weights"]["bull"]
+    # "the target-vol setting": the target-vol rule is searched, its weight function fixed
+    assert request["search_space"]["weight_function"] == "inverse_vol"
+    assert request["search_space"]["target_vol"] == {"low": 0.05, "high": 0.25}
     assert session.pending() == turn.pending
     runs = session.settings.data_dir / "runs"
     assert not runs.exists() or not any(runs.iterdir())  # nothing ran before approval
@@ -75,10 +78,8 @@ def test_a_search_waits_for_approval_and_runs_when_approved(session: ChatSession
     assert result["explanation"]["text"] in done.replies[-1]
     # the search was asked about the target-vol setting: the answer names the winner's value
     config = result["best"]["config"]
-    if config["weight_function"] == "merton":
-        assert "(merton weights) does not use a target vol." in done.replies[-1]
-    else:
-        assert f"Winning target vol: {config['target_vol']:.1%}." in done.replies[-1]
+    assert config["weight_function"] == "inverse_vol"
+    assert f"Winning target vol: {config['target_vol']:.1%}." in done.replies[-1]
 
     why = session.send("why did it win?")
     assert result["explanation"]["text"] in why.replies[-1]

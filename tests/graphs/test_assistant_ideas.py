@@ -68,7 +68,8 @@ def test_save_that_as_an_idea_saves_the_portfolio_built(
     total = sum(weights.values())
     assert idea.weights == pytest.approx({t: w / total for t, w in weights.items()})
     assert idea.id in turn.replies[-1] and "status proposed" in turn.replies[-1]
-    assert f"expected return {idea.metrics['expected_return']:.1%}" in turn.replies[-1]
+    assert f"trailing return {idea.metrics['expected_return']:.1%} a year" in turn.replies[-1]
+    assert "not forecasts" in turn.replies[-1]
 
 
 def test_without_an_owner_nothing_is_saved(offline_data_dir: Path) -> None:
@@ -89,7 +90,7 @@ def test_an_idea_saved_from_a_research_answer_keeps_its_passages_as_evidence(
     answer = session.send("What does my research say about XOM and CVX?").replies[-1]
     assert "(energy.pdf, p. 2)" in answer
     saved = session.send("save that as an idea").replies[-1]
-    assert "evidence attached" in saved
+    assert "research passage(s) attached as evidence" in saved
     (idea,) = store.list_ideas("alice").items
     assert sorted(idea.tickers) == ["CVX", "XOM"]
     (passage,) = [e for e in idea.evidence if e["kind"] == "document_passage"]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
 from agents.grounding import citation_problems
 from devtools.document_files import pdf_bytes, xlsx_bytes
@@ -97,3 +99,42 @@ def test_a_grounded_answer_is_kept() -> None:
     history, new = _turn(answer)
     assert citation_problems(answer, PASSAGES["passages"]) == []
     assert ground_citations(history, new) == new  # type: ignore[arg-type]
+
+
+class _Prompts(BaseCallbackHandler):
+    """The system texts of every model call of a turn."""
+
+    def __init__(self) -> None:
+        self.system: list[str] = []
+
+    def on_chat_model_start(self, serialized: Any, messages: Any, **kwargs: Any) -> None:
+        for batch in messages:
+            self.system += [m.text for m in batch if isinstance(m, SystemMessage)]
+
+
+def test_every_agent_is_told_the_owner_s_library_and_a_view_phrased_freely_is_searched(
+    offline_data_dir: Path, store: Store
+) -> None:
+    settings = get_settings()
+    index = research_index(settings)
+    add_document(store, index, settings, "alice", "outlook.pdf", pdf_bytes(OUTLOOK))
+    sheet = {"Energy": [["ticker", "view", "expected return"], ["XOM", "overweight", 0.081]]}
+    add_document(store, index, settings, "alice", "forecasts.xlsx", xlsx_bytes(sheet))
+
+    session = ChatSession("research-3", settings=Settings(), owner="alice", store=store)
+    prompts = _Prompts()
+    session.config["callbacks"] = [prompts]
+    reply = session.send("what's our take on XOM?").replies[-1]
+    assert "(forecasts.xlsx, sheet Energy, row 2)" in reply and "0.081" in reply
+    library = [text for text in prompts.system if text.startswith("The user's research library")]
+    assert library and all(
+        "- forecasts.xlsx (spreadsheet)\n- outlook.pdf (PDF, 2 pages)" in text
+        and text.endswith("Tickers these documents name: XOM.")
+        for text in library
+    )
+
+    stranger = ChatSession("research-4", settings=Settings(), owner="bob", store=store)
+    prompts = _Prompts()
+    stranger.config["callbacks"] = [prompts]
+    stranger.send("what's our view on energy?")
+    assert prompts.system and not any("research library" in text for text in prompts.system)

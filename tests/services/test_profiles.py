@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from services.errors import InputError
+from services.market_data.providers import default_universe
 from services.profiles import (
     add_exclusion,
-    default_universe,
     delete_profile,
     fill_request_defaults,
     get_profile,

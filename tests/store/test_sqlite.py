@@ -21,10 +21,10 @@ def test_file_settings_and_schema_version(tmp_path: Path) -> None:
     job, _ = store.submit_job(ALICE, "optimize", {"n": 1})
     assert path.is_file()
     assert store.schema_version() == SCHEMA_VERSION
-    conn = store._conn()
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
+    with store._connection() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000
     store.close()
     # reopening keeps the data and does not re-run migrations
     again = SQLiteStore(path)

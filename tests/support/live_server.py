@@ -20,6 +20,9 @@ from typing import Any
 import httpx
 import uvicorn
 
+from api.connections import server_config
+from settings.groups.api import ApiSettings
+
 
 def loopback_socket() -> socket.socket:
     """A TCP socket bound to a port of 127.0.0.1 the kernel picked (not listening yet)."""
@@ -54,11 +57,24 @@ def closed_port() -> Iterator[int]:
 
 
 @contextmanager
-def running_server(app: Any, *, timeout: float = 30.0) -> Iterator[str]:
-    """Serve `app` with uvicorn (lifespan on) until the block ends; yields the base URL."""
+def running_server(
+    app: Any, *, timeout: float = 30.0, limits: ApiSettings | None = None, **options: Any
+) -> Iterator[str]:
+    """Serve `app` with uvicorn (lifespan on) until the block ends; yields the base URL. With
+    `limits`, the connection limits of `stratigos serve` (`api.connections.server_config`);
+    `options`: other `uvicorn.Config` arguments."""
     sock = loopback_socket()
     port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    options = {
+        "host": "127.0.0.1",
+        "port": port,
+        "log_level": "warning",
+        "lifespan": "on",
+    } | options
+    if limits is not None:
+        config = server_config(app, limits, **options)
+    else:
+        config = uvicorn.Config(app, **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
     thread.daemon = True

@@ -71,7 +71,16 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
             r"|files?|reports?|uploads?|spreadsheets?|pdfs?|broker notes?|library)\b",
             6.0,
         ),
+        (
+            r"\b(?:my|our|the house'?s?|house|the firm'?s?|the desk'?s?|in-house) (?:own )?"
+            r"(?:views?|takes?|thesis|outlooks?|forecasts?|calls?|stance|opinions?"
+            r"|recommendations?|ratings?|targets?|expectations?)\b"
+            r"|\bwhat (?:do|did|does) (?:we|our (?:team|desk|analysts?|strategists?)) "
+            r"(?:think|say|expect|make)\b|\bhow do we (?:see|rate)\b",
+            4.5,  # below a build or a backtest that names them ("a backtest of our view on XOM")
+        ),
         (r"\bresearch\b|\baccording to\b|\bcit(?:e|ation)s?\b", 2.0),
+        (r"(?<!volatility )(?<!vol )(?<!risk )\b(?:forecasts?|outlooks?)\b", 2.5),
     ],
     "save_idea": [
         (

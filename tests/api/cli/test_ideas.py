@@ -49,7 +49,12 @@ def test_ideas_add_list_show_status_optimize_delete(
     assert run_json(capsys, "ideas", "list", "--to", "2001-01-01")["items"] == []
     assert main(["ideas", "show", idea["id"]]) == 0
     text = capsys.readouterr().out
-    assert "expected return" in text and '"held up in 2022"' in text and "-> proposed" in text
+    assert (
+        "trailing return" in text
+        and "not forecasts" in text
+        and '"held up in 2022"' in text
+        and "-> proposed" in text
+    )
 
     err = fails(capsys, "ideas", "status", idea["id"], "accepted")
     assert "allowed: under_review, retired" in err

@@ -1,0 +1,114 @@
+"""Soak (issue 42, `make bench-soak`, and the `make bench` suite `soak`): the capacity benchmark's
+mixed load for `STRATIGOS_BENCH_SOAK_SECONDS` (1,800 by default) at `CLIENTS` clients against one
+`stratigos serve`, sampling the server every `SAMPLE_SECONDS`: open descriptors (and those on
+the store's files), threads and resident memory.
+
+It prints one line per sample and a row comparing the end with the warm-up level (its two
+numbers are 1 and 1 when nothing grew, 1 and 0 when something did) (the first
+sample after `WARMUP_SECONDS`): a leak shows as descriptors, threads or memory still climbing at
+the end. Nothing leaks when the end is within the warm-up's range (descriptors and threads
+equal, memory within `MEMORY_SLACK`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks.bench_capacity import Level, _client, _keys, _serve
+from benchmarks.harness import Row, Table
+
+SECONDS = float(os.environ.get("STRATIGOS_BENCH_SOAK_SECONDS", "1800"))
+CLIENTS = 50
+SAMPLE_SECONDS = 30.0
+WARMUP_SECONDS = 120.0
+MEMORY_SLACK = 1.10
+"""The end's resident memory may exceed the warm-up's by this factor (allocator noise)."""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The server process at one moment."""
+
+    at: float
+    descriptors: int
+    store_descriptors: int
+    threads: int
+    rss_mb: float
+
+    def line(self) -> str:
+        """One printed line."""
+        return (
+            f"  {self.at:6.0f} s: {self.descriptors} descriptors ({self.store_descriptors} on "
+            f"the store), {self.threads} threads, {self.rss_mb:.0f} MB"
+        )
+
+
+def sample(pid: int, started: float) -> Sample:
+    """Read /proc for process `pid`."""
+    fds = os.listdir(f"/proc/{pid}/fd")
+    on_store = 0
+    for fd in fds:
+        with contextlib.suppress(OSError):  # closed meanwhile
+            on_store += "store.sqlite" in os.readlink(f"/proc/{pid}/fd/{fd}")
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    threads = len(os.listdir(f"/proc/{pid}/task"))
+    return Sample(time.monotonic() - started, len(fds), on_store, threads, rss_kb / 1024)
+
+
+async def _soak(base: str, keys: list[str], pid: int) -> tuple[Level, list[Sample]]:
+    level = Level(CLIENTS)
+    started = time.monotonic()
+    window = [started, started + SECONDS]
+    samples: list[Sample] = []
+
+    async def sampler() -> None:
+        while time.monotonic() < window[1]:
+            await asyncio.sleep(SAMPLE_SECONDS)
+            samples.append(sample(pid, started))
+            print(samples[-1].line(), flush=True)
+
+    clients = [_client(base, keys[i % len(keys)], i, level, window) for i in range(CLIENTS)]
+    await asyncio.gather(sampler(), *clients)
+    level.seconds = SECONDS
+    return level, samples
+
+
+def run(table: Table) -> None:
+    """The soak; one row: the end against the warm-up level."""
+    with tempfile.TemporaryDirectory() as tmp:
+        data_dir = Path(tmp) / "soak"
+        keys = _keys(data_dir)
+        process, base = _serve(data_dir)
+        try:
+            level, samples = asyncio.run(_soak(base, keys, process.pid))
+        finally:
+            process.terminate()
+            process.wait(30)
+    warm = next((s for s in samples if s.at >= min(WARMUP_SECONDS, SECONDS / 2)), samples[0])
+    end = samples[-1]
+    held = (
+        end.descriptors <= warm.descriptors
+        and end.threads <= warm.threads
+        and end.rss_mb <= warm.rss_mb * MEMORY_SLACK
+    )
+    table.add(
+        Row(
+            "soak: mixed load (1 = no growth, 0 = growth)",
+            f"{CLIENTS} clients, {SECONDS:.0f} s, one stratigos serve",
+            "end within the warm-up level",
+            1.0,
+            1.0 if held else 0.0,
+            f"descriptors {warm.descriptors} -> {end.descriptors} (store "
+            f"{warm.store_descriptors} -> {end.store_descriptors}), threads {warm.threads} -> "
+            f"{end.threads}, memory {warm.rss_mb:.0f} -> {end.rss_mb:.0f} MB; "
+            f"{level.answered / level.seconds:.0f} req/s, {level.errors} errors",
+            target=1.0,
+        )
+    )
