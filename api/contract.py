@@ -6,19 +6,22 @@ the schema is a rule the schema cannot state (a sum, a date in the data, a store
 
 `contract_openapi(app)` is the app's OpenAPI document with parameters that are absent or given,
 never null, and with the text rule stated: every string
-and every object key of a `/v1` request body matches `quant.problems.TEXT_PATTERN` (no control
+and every object key of a `/v1` (or unversioned) request body matches `quant.problems.TEXT_PATTERN` (no control
 character other than tab and line breaks, no bidirectional override), unless the field states
 a pattern, format or choices of its own. The Agent Protocol's bodies under `/agent` keep their
 free-form parts (metadata, config, input) free.
 
 `RequestContract` (ASGI middleware) reads a JSON body, refuses numbers that are not finite
-anywhere in it (`NaN`, `Infinity`, `1e999`: JSON has none of them, Python's reader takes them),
-then validates it against the schema (`jsonschema_rs`, formats checked).
+anywhere in it (`NaN`, `Infinity`, `1e999`: JSON has none of them, Python's reader takes them)
+and a key repeated in one object (a reader keeps only its last value: `{"AAPL": 0.5, "AAPL":
+0.5}` would silently become one weight), then validates it against the schema (`jsonschema_rs`,
+formats checked).
 """
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
@@ -38,8 +41,8 @@ Problem = tuple[str, str]
 MAX_PROBLEMS = 20
 """At most this many places are named in one answer."""
 
-TEXT_PREFIX = "/v1/"
-"""Request bodies whose text the text rule covers."""
+FREE_TEXT_PREFIX = "/agent/"
+"""Request bodies the text rule leaves free (the Agent Protocol's); it covers every other."""
 
 _WORDS = {
     "integer": "a whole number",
@@ -122,7 +125,7 @@ def contract_openapi(app: FastAPI) -> dict[str, Any]:
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 parameter["schema"] = _without_null(parameter.get("schema", {}))
-            if not path.startswith(TEXT_PREFIX):
+            if path.startswith(FREE_TEXT_PREFIX):
                 continue
             for media in (operation.get("requestBody") or {}).get("content", {}).values():
                 _state_text_rule(media.get("schema"), components, seen)
@@ -244,6 +247,44 @@ def non_finite(value: Any, path: str = "body") -> Iterator[Problem]:
             yield from non_finite(item, f"{path}.{index}")
 
 
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers the keys it was given more than once."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        self.repeated = (
+            []
+            if len(self) == len(pairs)
+            else [k for k, n in Counter(k for k, _ in pairs).items() if n > 1]
+        )
+
+
+def _any_repeated(value: Any) -> bool:
+    """Whether some object of `value` (decoded with `_Object`) repeats a key: a walk over the
+    objects only, skipping lists of numbers."""
+    if isinstance(value, dict):
+        if getattr(value, "repeated", None):
+            return True
+        return any(_any_repeated(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_any_repeated(item) for item in value if isinstance(item, dict | list))
+    return False
+
+
+def repeated_keys(value: Any, path: str = "body") -> Iterator[Problem]:
+    """(field path, problem) of every key given more than once in one object of a value
+    decoded with `_Object` (the path names the repeated key)."""
+    if isinstance(value, _Object):
+        for key in value.repeated:
+            yield f"{path}.{key}", "is given more than once in the same object: give each key once"
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from repeated_keys(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from repeated_keys(item, f"{path}.{index}")
+
+
 # ----------------------------------------------------------------------------- the middleware
 
 
@@ -330,10 +371,13 @@ class RequestContract:
         if matched is None:
             return []
         try:
-            decoded = json.loads(body)
+            decoded = json.loads(body, object_pairs_hook=_Object)
         except (ValueError, RecursionError):
             return []
-        found = list(non_finite(decoded))[:MAX_PROBLEMS]
+        found = list(non_finite(decoded))
+        if _any_repeated(decoded):
+            found += repeated_keys(decoded)
+        found = found[:MAX_PROBLEMS]
         if found:
             return found
         return self._contract.problems(str(scope["method"]), matched[0], decoded)

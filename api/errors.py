@@ -378,3 +378,37 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 """OpenAPI `responses` entries documenting the error format on every route."""
+
+
+@contextmanager
+def renamed_fields(renames: Sequence[tuple[str, str]]) -> Iterator[None]:
+    """An `ApiError` (or a model's `ValidationError`) raised inside, with each detail's field
+    renamed by the first `(old prefix, new prefix)` pair it starts with (in the message too):
+    an adapter's request shape names its own fields in errors of the service it calls."""
+    try:
+        yield
+    except ValidationError as exc:
+        details = pydantic_details(exc.errors(), "body")
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
+        error = ApiError(422, "VALIDATION_ERROR", f"invalid request: {summary}")
+        error.details = details
+        raise _renamed(error, renames) from None
+    except ApiError as exc:
+        raise _renamed(exc, renames) from None
+
+
+def _renamed(error: ApiError, renames: Sequence[tuple[str, str]]) -> ApiError:
+    message = error.message
+    details = []
+    for detail in error.details:
+        field = detail["field"]
+        for old, new in renames:
+            if field == old or field.startswith(old if old.endswith(".") else f"{old}."):
+                renamed = new + field[len(old) :]
+                message = message.replace(field, renamed)
+                field = renamed
+                break
+        details.append({"field": field, "problem": detail["problem"]})
+    out = ApiError(error.status, error.code, message, headers=error.headers)
+    out.details = details
+    return out

@@ -11,6 +11,7 @@ would make the numbers meaningless (an overflow, a loss above 100% in a day) rai
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,8 +30,10 @@ __all__ = [
     "ScenarioPaths",
     "WealthFan",
     "horizon_risk",
+    "paths_digest",
     "portfolio_paths",
     "wealth_fan",
+    "wealth_paths",
 ]
 
 
@@ -118,10 +121,7 @@ def wealth_fan(
     horizon = returns.shape[1]
     days = np.unique(np.linspace(0, horizon, min(max_points, horizon + 1)).round()).astype(int)
     wanted = list(dict.fromkeys(percentiles))
-    wealth = np.empty((returns.shape[0], horizon + 1))
-    wealth[:, 0] = 1.0
-    np.cumprod(1.0 + returns, axis=1, out=wealth[:, 1:])
-    wealth *= initial_value
+    wealth = _wealth(returns) * initial_value
     label = f"{paths.scenario} ({paths.method})"
     _check_finite(wealth, f"{label} wealth", "horizon_days")
     chosen = wealth[:, days]
@@ -202,3 +202,30 @@ def _check_finite(values: np.ndarray, what: str, field: str) -> None:
             f"{what} are not finite",
             f"{what} overflow: the returns, horizon or initial value are too large to simulate",
         )
+
+
+def paths_digest(paths: ScenarioPaths) -> str:
+    """SHA-256 (hex) of the paths' daily returns (shape and float64 bytes): the same data,
+    weights, settings and seed give the same digest, so a stored simulation's paths can be
+    regenerated and shown to be the ones it simulated."""
+    values = np.ascontiguousarray(paths.returns, dtype=np.float64)
+    h = hashlib.sha256(repr(values.shape).encode())
+    h.update(values.tobytes())
+    return h.hexdigest()
+
+
+def wealth_paths(
+    paths: ScenarioPaths, *, initial_value: float, days: Sequence[int], limit: int
+) -> list[list[float]]:
+    """Wealth W_t = W_0 prod_{s<=t}(1 + r_s) of the first `limit` paths at `days` (0 = the
+    start, W_0 = `initial_value`): the trajectories a stored simulation keeps."""
+    chosen = _wealth(paths.returns[:limit])[:, list(days)] * initial_value
+    return [[float(v) for v in row] for row in chosen]
+
+
+def _wealth(returns: np.ndarray) -> np.ndarray:
+    """Wealth from 1 along each path (paths x days+1; column 0 is the start)."""
+    wealth = np.empty((returns.shape[0], returns.shape[1] + 1))
+    wealth[:, 0] = 1.0
+    np.cumprod(1.0 + returns, axis=1, out=wealth[:, 1:])
+    return wealth

@@ -6,6 +6,7 @@
 """
 
 from store.agent_runs import AgentRunRecord
+from store.analyses import Analysis, AnalysisKind
 from store.api_keys import ApiKey
 from store.base import Store
 from store.broker_accounts import BrokerAccount
@@ -50,6 +51,8 @@ __all__ = [
     "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
     "AgentRunRecord",
+    "Analysis",
+    "AnalysisKind",
     "ApiKey",
     "ArchivedError",
     "BrokerAccount",

@@ -24,6 +24,7 @@ Conventions shared by every backend (and checked by the contract suite, `tests/s
 from __future__ import annotations
 
 from store.agent_runs import AgentRunRepository
+from store.analyses import AnalysisRepository
 from store.api_keys import ApiKeyRepository
 from store.broker_accounts import BrokerAccountRepository
 from store.cache import CacheRepository
@@ -63,10 +64,11 @@ class Store(
     BrokerAccountRepository,
     ProfileRepository,
     AgentRunRepository,
+    AnalysisRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, executions (fills and order statuses written together), ledger exports,
-    the documents library, investment ideas, simulated broker accounts, user profiles and Agent Protocol runs: every repository interface in one object. Backends:
+    the documents library, investment ideas, simulated broker accounts, user profiles, Agent Protocol runs and stored optimization results and simulations: every repository interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """

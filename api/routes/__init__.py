@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     agent_runs,
     agent_threads,
+    analyses,
     deployment_events,
     deployments,
     documents,
@@ -20,6 +21,8 @@ from api.routes import (
     portfolios,
     profile,
     threads,
+    unversioned_analysis,
+    unversioned_portfolios,
     web,
 )
 
@@ -34,6 +37,7 @@ ROUTERS: list[APIRouter] = [
     portfolios.router,
     profile.router,
     optimization.router,
+    analyses.router,
     monte_carlo.router,
     market_data.router,
     documents.router,
@@ -41,5 +45,7 @@ ROUTERS: list[APIRouter] = [
     memories.router,
     agent_threads.router,
     agent_runs.router,
+    unversioned_portfolios.router,  # 001's paths, adapters over the /v1 routes above
+    unversioned_analysis.router,
     web.router,  # last: the UI's / and /static routes never shadow /v1
 ]

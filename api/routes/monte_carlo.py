@@ -25,6 +25,12 @@ from fastapi import APIRouter
 
 from api.context import Caller, Ctx
 from api.errors import field_errors, input_errors, validation_error
+from api.routes.analyses import (
+    check_reproduced,
+    get_record,
+    simulation_record,
+    stored_request,
+)
 from api.schemas.monte_carlo import (
     AnalyzeRequest,
     AnalyzeResult,
@@ -133,13 +139,23 @@ def _label(pct: float) -> str:
 def simulate(request: SimulateRequest, context: Ctx, caller: Caller) -> SimulateResult:
     """Wealth of the portfolio (rebalanced daily) along simulated paths: per scenario and
     method, percentiles of wealth at up to `max_points` days from 0 to the horizon and the
-    distribution of terminal wealth."""
+    distribution of terminal wealth. The simulation is stored (`id`: analyse it by id)."""
+    return run_simulation(request, context, caller)
+
+
+def run_simulation(
+    request: SimulateRequest, context: Ctx, caller: Caller, portfolio_label: str | None = None
+) -> SimulateResult:
+    """`POST /v1/monte-carlo/simulate`'s answer, stored for the portfolio the caller named
+    (`portfolio_label`, default `portfolio_id`; `api.routes.analyses`)."""
     for i, pct in enumerate(request.percentiles):
         if not 0.0 <= pct <= 100.0:
             raise validation_error(f"body.percentiles.{i}", f"{pct} is not within 0-100")
     resolved, weights = _resolve(request, context, caller)
     results = []
-    for paths in _portfolio_paths(request, resolved, weights):
+    simulated = _portfolio_paths(request, resolved, weights)
+    days: list[int] = []
+    for paths in simulated:
         with input_errors():
             fan = wealth_fan(
                 paths,
@@ -163,20 +179,37 @@ def simulate(request: SimulateRequest, context: Ctx, caller: Caller) -> Simulate
                 ),
             )
         )
-    return SimulateResult(
+        days = fan.days
+    answer = {
         **_simulated(request, resolved, weights),
-        initial_value=request.initial_value,
-        results=results,
+        "initial_value": request.initial_value,
+        "results": [r.model_dump(mode="json") for r in results],
+    }
+    kept = simulation_record(request, resolved, answer["weights"], simulated, days)
+    record = context.store.put_analysis(
+        caller.owner,
+        "simulation",
+        portfolio_label or request.portfolio_id,
+        {"answer": answer, **kept},
     )
+    return SimulateResult(**answer, id=record.id, created_at=record.created_at)
 
 
 @router.post("/monte-carlo/analyze", response_model=AnalyzeResult, summary="Scenario risk analysis")
 def analyze(request: AnalyzeRequest, context: Ctx, caller: Caller) -> AnalyzeResult:
     """Risk of the portfolio over the horizon in each scenario and method: VaR/CVaR of the
-    horizon return, maximum drawdown distribution, probability and size of large losses."""
+    horizon return, maximum drawdown distribution, probability and size of large losses. With
+    `simulation_id`, of the stored simulation's own paths (regenerated, checked by digest)."""
+    record = None
+    if request.simulation_id is not None:
+        record = get_record(context.store, caller.owner, "simulation", request.simulation_id)
+        request = stored_request(request, record)
     resolved, weights = _resolve(request, context, caller)
+    simulated = _portfolio_paths(request, resolved, weights)
+    if record is not None:
+        check_reproduced(record, simulated)
     results = []
-    for paths in _portfolio_paths(request, resolved, weights):
+    for paths in simulated:
         risk = horizon_risk(paths, level=request.level, loss_threshold=request.loss_threshold)
         results.append(
             ScenarioRisk(
@@ -201,6 +234,7 @@ def analyze(request: AnalyzeRequest, context: Ctx, caller: Caller) -> AnalyzeRes
         )
     return AnalyzeResult(
         **_simulated(request, resolved, weights),
+        simulation_id=request.simulation_id,
         level=request.level,
         loss_threshold=request.loss_threshold,
         results=results,

@@ -12,7 +12,8 @@ volatility (sqrt(w'Σw) of the chosen annualised covariance), Sharpe ratio again
 `risk_free_rate` (annual), relative risk contributions and a historical risk report (daily
 VaR/CVaR at `level`, max drawdown, ...; positive numbers are losses). Results are cached per
 owner for `CACHE_TTL_SECONDS`, keyed by a hash of the resolved returns and the options
-(`cached: true` on a hit). `save_as` saves the weights as a new portfolio. Assets the caller's
+(`cached: true` on a hit). Every answer is also stored as a record (`id`: `opt_…`, listed and
+fetched at `/v1/optimization/results`, `api.routes.analyses`). `save_as` saves the weights as a new portfolio. Assets the caller's
 profile excludes are left out before anything is estimated (`left_out` says why; 422 on
 `body.assets` when fewer than two are left).
 """
@@ -31,6 +32,7 @@ from fastapi import APIRouter
 
 from api.context import Caller, Ctx
 from api.errors import field_errors, validation_error
+from api.routes.analyses import reorder_assets
 from api.schemas.optimization import (
     FrontierRequest,
     HRPRequest,
@@ -118,20 +120,17 @@ def _save(
     return store.create_portfolio(owner, name, data).id
 
 
-def _reorder(payload: dict[str, Any], names: list[str]) -> None:
-    for key in ("weights", "risk_contributions"):
-        payload[key] = {a: payload[key][a] for a in names}
-    for point in payload.get("frontier") or []:
-        point["weights"] = {a: point["weights"][a] for a in names}
-
-
 def _run(
     method: str,
     request: OptimizationRequest,
     context: Ctx,
     caller: Caller,
     compute: Any,
+    portfolio_label: str | None = None,
 ) -> OptimizationResult:
+    """The optimization `compute` does, on the request's returns, answered (from the cache
+    when the same data and options ran within `CACHE_TTL_SECONDS`) and stored as a record
+    (`opt_…`) for the portfolio the caller named (`portfolio_label`, default `portfolio_id`)."""
     store = context.store
     with field_errors("body."):
         resolved = resolve_returns(request, store, caller.owner, min_rows=2, min_assets=2)
@@ -141,7 +140,7 @@ def _run(
     payload = store.cache_get(caller.owner, key)
     cached = payload is not None
     if payload is not None:  # the store keeps JSON key-sorted: restore the assets' order
-        _reorder(payload, [str(c) for c in resolved.returns.columns])
+        reorder_assets(payload, [str(c) for c in resolved.returns.columns])
         payload["data"] = resolved.data_info()  # same numbers; this request's source
     if payload is None:
         mu, cov = estimates(
@@ -156,9 +155,10 @@ def _run(
     portfolio_id = None
     if request.save_as is not None:
         portfolio_id = _save(store, caller.owner, request.save_as, resolved, payload["weights"])
-    return OptimizationResult(
-        **payload, cached=cached, portfolio_id=portfolio_id, left_out=left_out
-    )
+    answer = {**payload, "cached": cached, "portfolio_id": portfolio_id, "left_out": left_out}
+    label = portfolio_label if portfolio_label is not None else request.portfolio_id
+    record = store.put_analysis(caller.owner, "optimization", label, answer)
+    return OptimizationResult(**answer, id=record.id, created_at=record.created_at)
 
 
 def _screened(resolved: Resolved, store: Store, owner: str) -> tuple[Resolved, list[str]]:
@@ -184,6 +184,13 @@ def _screened(resolved: Resolved, store: Store, owner: str) -> tuple[Resolved, l
 def optimize_hrp(request: HRPRequest, context: Ctx, caller: Caller) -> OptimizationResult:
     """HRP weights (Lopez de Prado 2016) from the returns' sample correlation tree; the
     covariance option only affects the reported volatility and risk contributions."""
+    return run_hrp(request, context, caller)
+
+
+def run_hrp(
+    request: HRPRequest, context: Ctx, caller: Caller, portfolio_label: str | None = None
+) -> OptimizationResult:
+    """`POST /v1/optimization/hrp`'s answer (stored for `portfolio_label`, see `_run`)."""
 
     def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         weights = build_portfolio(
@@ -196,7 +203,7 @@ def optimize_hrp(request: HRPRequest, context: Ctx, caller: Caller) -> Optimizat
         )
         return _analytics(weights, resolved, request, mu, cov)
 
-    return _run("hrp", request, context, caller, compute)
+    return _run("hrp", request, context, caller, compute, portfolio_label)
 
 
 @router.post("/optimization/risk-parity", response_model=OptimizationResult, summary="Risk parity")
@@ -204,6 +211,13 @@ def optimize_risk_parity(
     request: RiskParityRequest, context: Ctx, caller: Caller
 ) -> OptimizationResult:
     """Long-only weights whose risk contributions equal the budgets (equal by default)."""
+    return run_risk_parity(request, context, caller)
+
+
+def run_risk_parity(
+    request: RiskParityRequest, context: Ctx, caller: Caller, portfolio_label: str | None = None
+) -> OptimizationResult:
+    """`POST /v1/optimization/risk-parity`'s answer (stored for `portfolio_label`, see `_run`)."""
 
     def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         budgets = None
@@ -228,7 +242,7 @@ def optimize_risk_parity(
         weights = build_portfolio("risk_parity", resolved.returns, mu=mu, cov=cov, budgets=budgets)
         return _analytics(weights, resolved, request, mu, cov)
 
-    return _run("risk_parity", request, context, caller, compute)
+    return _run("risk_parity", request, context, caller, compute, portfolio_label)
 
 
 def _bound(value: float | dict[str, float], names: list[str], field: str) -> Any:
@@ -257,6 +271,14 @@ def _bound(value: float | dict[str, float], names: list[str], field: str) -> Any
 def optimize_frontier(request: FrontierRequest, context: Ctx, caller: Caller) -> OptimizationResult:
     """`n_points` efficient portfolios with returns evenly spaced from the minimum-volatility to
     the maximum-return portfolio within the bounds; `weights` is the maximum-Sharpe portfolio."""
+    return run_frontier(request, context, caller)
+
+
+def run_frontier(
+    request: FrontierRequest, context: Ctx, caller: Caller, portfolio_label: str | None = None
+) -> OptimizationResult:
+    """`POST /v1/optimization/efficient-frontier`'s answer (stored for `portfolio_label`, see
+    `_run`)."""
 
     def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         names = [str(c) for c in resolved.returns.columns]
@@ -286,4 +308,4 @@ def optimize_frontier(request: FrontierRequest, context: Ctx, caller: Caller) ->
         out["selected"] = found.selected
         return out
 
-    return _run("efficient_frontier", request, context, caller, compute)
+    return _run("efficient_frontier", request, context, caller, compute, portfolio_label)

@@ -25,8 +25,11 @@ class Table(BaseModel):
         },
     )
 
-    dates: list[date] = Field(
-        description="ISO dates (YYYY-MM-DD), strictly increasing.", min_length=1
+    dates: list[date] | None = Field(
+        default=None,
+        description="ISO dates (YYYY-MM-DD), strictly increasing. Omitted (inline returns only): "
+        "the observations are numbered, and answers give no start or end date.",
+        min_length=1,
     )
     data: dict[str, list[float | None]] = Field(
         description="Asset name -> values, one per date (null where missing, in price tables).",

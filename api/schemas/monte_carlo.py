@@ -4,6 +4,7 @@ scenario and method."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -86,6 +87,14 @@ class AnalyzeRequest(MonteCarloRequest):
         }
     )
 
+    simulation_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="A stored simulation (`sim_...`) to analyse: its data, weights, settings "
+        "and seed regenerate exactly its paths (409 if its data changed since). Give it alone, "
+        "with `level` and `loss_threshold` at most.",
+    )
     level: float = Field(default=0.95, gt=0.5, lt=1.0, description="VaR/CVaR confidence.")
     loss_threshold: float = Field(
         default=0.10, gt=0, lt=1, description="A horizon loss of this fraction counts as a breach."
@@ -116,8 +125,10 @@ class ScenarioPaths(BaseModel):
 
 
 class SimulateResult(BaseModel):
-    """Percentile bands of wealth per scenario and method."""
+    """Percentile bands of wealth per scenario and method, as stored (`id`, `created_at`)."""
 
+    id: str = Field(description="The stored simulation (`sim_...`): analyse it by this id.")
+    created_at: datetime = Field(description="When it ran and was stored.")
     weights: dict[str, float]
     n_paths: int
     horizon_days: int
@@ -162,6 +173,9 @@ class ScenarioRisk(BaseModel):
 class AnalyzeResult(BaseModel):
     """Risk of the portfolio across scenarios."""
 
+    simulation_id: str | None = Field(
+        default=None, description="The stored simulation analysed (null: simulated now)."
+    )
     weights: dict[str, float]
     n_paths: int
     horizon_days: int

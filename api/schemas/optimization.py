@@ -4,6 +4,7 @@ analytics."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -151,8 +152,12 @@ class FrontierPoint(BaseModel):
 
 
 class OptimizationResult(BaseModel):
-    """Weights and their analytics."""
+    """Weights and their analytics, as stored (`id`, `created_at`)."""
 
+    id: str = Field(
+        description="The stored result (`opt_...`, `GET /v1/optimization/results/{id}`)."
+    )
+    created_at: datetime = Field(description="When it was computed and stored.")
     method: str = Field(description="hrp, risk_parity or efficient_frontier.")
     weights: dict[str, float] = Field(description="Weight per asset (sum 1).")
     expected_return: float = Field(description="Annual arithmetic expected return.")

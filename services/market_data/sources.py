@@ -32,7 +32,7 @@ class InlineTable(Protocol):
     """A columnar table of daily values: the dates and, per asset, one value per date."""
 
     @property
-    def dates(self) -> Sequence[date]: ...
+    def dates(self) -> Sequence[date] | None: ...
 
     @property
     def data(self) -> Mapping[str, Sequence[float | None]]: ...
@@ -83,11 +83,12 @@ class Resolved:
     def data_info(self) -> dict[str, Any]:
         """Source, assets, first/last date and number of observations (for answers)."""
         index = pd.DatetimeIndex(self.returns.index)
+        dated = self.source.get("dated", True)  # inline returns without dates: no start/end
         return {
             **self.source,
             "assets": [str(c) for c in self.returns.columns],
-            "start": index[0].date().isoformat(),
-            "end": index[-1].date().isoformat(),
+            "start": index[0].date().isoformat() if dated else None,
+            "end": index[-1].date().isoformat() if dated else None,
             "n_observations": len(index),
         }
 
@@ -115,6 +116,11 @@ def resolve_returns(
     if source.returns is not None:
         frame = inline_returns(source.returns.dates, source.returns.data)
         info: dict[str, Any] = {"source": "inline"}
+        if source.returns.dates is None:
+            info["dated"] = False
+            for name in ("start", "end"):
+                if getattr(source, name) is not None:
+                    raise InputError(name, "the inline returns have no dates to narrow by")
     elif source.portfolio_id is not None:
         frame, weights, info = _portfolio_returns(store, owner, source.portfolio_id, assets)
         assets = list(weights.index)

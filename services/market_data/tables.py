@@ -33,31 +33,42 @@ def frame_to_table(frame: pd.DataFrame) -> dict[str, Any]:
     return {"dates": dates, "data": data}
 
 
+UNDATED_FIRST_DAY = "1970-01-01"
+"""Inline returns given without dates are indexed by consecutive days from this one (an index
+only: answers about them give no dates, `services.market_data.sources.Resolved.data_info`)."""
+
+
 def inline_returns(
-    dates: Sequence[date],
+    dates: Sequence[date] | None,
     data: Mapping[str, Sequence[float | None]],
     field: str = "returns",
 ) -> pd.DataFrame:
     """Inline daily simple returns (the columnar table of `field`) as a validated DataFrame:
-    one value per date, every value finite and > -1, calendar dates sorted and unique."""
-    n = len(dates)
+    one value per date, every value finite and > -1, calendar dates sorted and unique. Without
+    `dates` the observations are numbered: every asset needs as many values as the first, and
+    the index is consecutive days from `UNDATED_FIRST_DAY`."""
+    first = len(next(iter(data.values()), []))
+    n = first if dates is None else len(dates)
+    counted = "the first asset has" if dates is None else "there are"
     for asset, column in data.items():
         if len(column) != n:
-            raise InputError(
-                f"{field}.data.{asset}", f"has {len(column)} values but there are {n} dates"
-            )
+            raise InputError(f"{field}.data.{asset}", f"has {len(column)} values but {counted} {n}")
         for i, value in enumerate(column):
+            when = f"observation {i}" if dates is None else f"return on {dates[i]}"
             if value is None or not math.isfinite(value):
                 raise InputError(
                     f"{field}.data.{asset}.{i}",
-                    f"return on {dates[i]} is {value}: returns must be finite numbers",
+                    f"{when} is {value}: returns must be finite numbers",
                 )
             if value <= -1.0:
                 raise InputError(
                     f"{field}.data.{asset}.{i}",
-                    f"return on {dates[i]} is {value}: a daily return must be > -1",
+                    f"{when} is {value}: a daily return must be > -1",
                 )
-    index = pd.DatetimeIndex(pd.to_datetime(list(dates)), name="date")
+    if dates is None:
+        index = pd.date_range(UNDATED_FIRST_DAY, periods=n, freq="D", name="date")
+    else:
+        index = pd.DatetimeIndex(pd.to_datetime(list(dates)), name="date")
     check_dates(index, f"{field}.dates")
     frame = pd.DataFrame(
         {asset: np.asarray(col, dtype=float) for asset, col in data.items()}, index=index

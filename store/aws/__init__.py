@@ -4,6 +4,7 @@ bucket, one module per aggregate."""
 from __future__ import annotations
 
 from store.aws.agent_runs import AwsAgentRuns
+from store.aws.analyses import AwsAnalyses
 from store.aws.api_keys import AwsApiKeys
 from store.aws.broker_accounts import AwsBrokerAccounts
 from store.aws.cache import AwsCache
@@ -25,6 +26,7 @@ __all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]
 
 class AWSStore(
     AwsAgentRuns,
+    AwsAnalyses,
     AwsRetention,
     AwsPortfolios,
     AwsDatasets,

@@ -4,6 +4,7 @@ aggregate (see `store.sqlite.connection` for connections, transactions and migra
 from __future__ import annotations
 
 from store.sqlite.agent_runs import SqliteAgentRuns
+from store.sqlite.analyses import SqliteAnalyses
 from store.sqlite.api_keys import SqliteApiKeys
 from store.sqlite.broker_accounts import SqliteBrokerAccounts
 from store.sqlite.cache import SqliteCache
@@ -24,6 +25,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
 
 class SQLiteStore(
     SqliteAgentRuns,
+    SqliteAnalyses,
     SqliteRetention,
     SqlitePortfolios,
     SqliteDatasets,

@@ -346,6 +346,20 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX agent_runs_by_thread ON agent_runs (owner, thread_id, created_at);
         """,
     ),
+    (
+        13,
+        """
+        CREATE TABLE analyses (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('optimization', 'simulation')),
+            portfolio_id TEXT,
+            data TEXT NOT NULL,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX analyses_by_owner ON analyses (owner, kind, created_at, id);
+        """,
+    ),
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

@@ -61,6 +61,16 @@ BEYOND_THE_SCHEMA = {
     "GET /v1/market-data/prices": "assets and dates of the data",
     "GET /v1/market-data/returns": "assets and dates of the data",
     "GET /v1/research/search": "uploaded_to after uploaded_from",
+    "POST /portfolios": "assets sum to 1 and are assets of the market data",
+    "PUT /portfolios/{portfolio_id}": "assets sum to 1 and are assets of the market data",
+    "POST /optimization/hrp": "one source of returns; its assets and dates in the data",
+    "POST /optimization/risk-parity": "one source of returns; assets and dates in the data",
+    "POST /optimization/efficient-frontier": "one source of returns; assets and dates in the "
+    "data; a target the frontier reaches",
+    "POST /monte-carlo/simulate": "one source of returns; its assets and dates in the data",
+    "POST /monte-carlo/analyze": "a stored simulation of the caller whose data is unchanged",
+    "GET /market-data/prices": "assets and dates of the data",
+    "GET /market-data/returns": "assets and dates of the data",
 }
 """Operation -> the rules beyond its schema (a schema-valid request may be 422)."""
 

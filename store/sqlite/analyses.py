@@ -1,0 +1,42 @@
+"""Stored optimization results and simulations in the SQLite store."""
+
+from __future__ import annotations
+
+from store.analyses import ID_PREFIXES, Analysis, AnalysisKind, analysis_from_row
+from store.common import new_id
+from store.errors import NotFoundError
+from store.sqlite.connection import SqliteConnection
+
+
+class SqliteAnalyses(SqliteConnection):
+    """The analyses repository on SQLite."""
+
+    def _insert_analysis(
+        self, owner: str, kind: AnalysisKind, portfolio_id: str | None, data: str
+    ) -> Analysis:
+        aid = new_id(ID_PREFIXES[kind])
+        with self._tx("put_analysis") as conn:
+            conn.execute(
+                "INSERT INTO analyses (id, owner, kind, portfolio_id, data, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (aid, owner, kind, portfolio_id, data, self._now()),
+            )
+        return self.get_analysis(owner, kind, aid)
+
+    def get_analysis(self, owner: str, kind: AnalysisKind, analysis_id: str) -> Analysis:
+        rows = self._read(
+            "get_analysis",
+            "SELECT * FROM analyses WHERE id = ? AND owner = ? AND kind = ?",
+            (analysis_id, owner, kind),
+        )
+        if not rows:
+            raise NotFoundError(f"no {kind} {analysis_id!r} for owner {owner!r}")
+        return analysis_from_row(dict(rows[0]))
+
+    def list_analyses(self, owner: str, kind: AnalysisKind) -> list[Analysis]:
+        rows = self._read(
+            "list_analyses",
+            "SELECT * FROM analyses WHERE owner = ? AND kind = ? ORDER BY created_at, id",
+            (owner, kind),
+        )
+        return [analysis_from_row(dict(r)) for r in rows]
