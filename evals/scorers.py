@@ -33,7 +33,7 @@ SCORERS: dict[str, str] = {
     "with side effects ran and no run was proposed",
     "constraints": "each portfolio built is asked for and honours the expected max_weight; the "
     "proposed search carries each expected risk limit and its winner honours it in every "
-    "limited scenario",
+    "limited scenario; the proposed request matches the expected subset",
     "answer": "the final answer contains every expected phrase",
     "turns": "the case took at most its max_turns model calls",
     "completed": "the conversation ran without an error",
@@ -312,11 +312,20 @@ def _search_problems(limits: dict[str, float], trace: Trace) -> list[str]:
     return problems
 
 
+def _proposal_problems(expected: dict[str, Any], trace: Trace) -> list[str]:
+    if trace.proposed is None:
+        return ["nothing was proposed for approval"]
+    if _subset(expected, trace.proposed):
+        return []
+    shown = {k: trace.proposed.get(k) for k in expected}
+    return [f"proposed {shown}, expected {expected}"]
+
+
 def score_constraints(case: Case, trace: Trace) -> Score:
     limits = case.expect.constraints
-    if not limits:
+    if not limits and not case.expect.proposed:
         return Score(None)
-    problems = []
+    problems = _proposal_problems(case.expect.proposed, trace) if case.expect.proposed else []
     for key in PORTFOLIO_LIMITS:
         if key in limits:
             problems += _portfolio_problems(key, limits[key], trace)

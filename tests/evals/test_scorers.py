@@ -183,6 +183,18 @@ def test_a_winner_over_the_limit_fails_the_constraints() -> None:
     assert score_constraints(c, trace("", proposed=unlimited, last_run=run)).passed is False
 
 
+def test_a_proposal_that_differs_from_the_expected_subset_fails_the_constraints() -> None:
+    c = case(expect={"proposed": {"budget": {"max_trials": 40}, "universe": ["AAPL", "KO"]}})
+    asked = {"universe": ["AAPL", "KO"], "budget": {"max_trials": 40, "batch_size": 50}}
+    assert score_constraints(c, trace("", proposed=asked)).passed is True
+    fewer = {"universe": ["AAPL", "KO"], "budget": {"max_trials": 100}}
+    result = score_constraints(c, trace("", proposed=fewer))
+    assert result.passed is False and "max_trials" in result.detail
+    assert score_constraints(c, trace("", proposed={"universe": ["AAPL"]})).passed is False
+    nothing = score_constraints(c, trace(""))
+    assert nothing.passed is False and "nothing was proposed" in nothing.detail
+
+
 def test_a_portfolio_over_the_weight_cap_fails_the_constraints() -> None:
     c = case(expect={"constraints": {"max_weight": 0.3}})
     capped = {"weights": {"AAPL": 0.3, "KO": 0.3, "MSFT": 0.3, "JNJ": 0.1}}
