@@ -32,6 +32,7 @@ from agents.offline.chat_intent import (
 from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
+from agents.offline.intent.analysis import horizon_sessions
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
@@ -199,8 +200,7 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     subject = thread_subject(inp) if intent.refers_back else ()
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:
-        args = {**window_args(intent, subject), "n_paths": 200}
-        return reply("", tool_call("generate_market_scenarios", args))
+        return reply("", tool_call("generate_market_scenarios", scenario_args(intent, subject)))
     if not wants_scenarios and "market_statistics" not in done:
         return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
@@ -210,7 +210,10 @@ def market_chat(inp: PolicyInput) -> AIMessage:
         )
     data = latest[-1].data
     if wants_scenarios:
-        lines = [f"Scenario set {data.get('scenario_set_id')}:"]
+        lines = [
+            f"Scenario set {data.get('scenario_set_id')} ({data.get('n_paths')} paths of "
+            f"{data.get('horizon')} sessions per scenario):"
+        ]
         for name, row in (data.get("summary") or {}).items():
             if isinstance(row, dict) and "mean_return" in row and "volatility" in row:
                 lines.append(
@@ -246,6 +249,22 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     return reply(text)
 
 
+_PATHS = re.compile(r"\b(\d[\d,]*)\s*(?:simulated\s+)?(?:paths|simulations|sims|draws)\b")
+
+
+def scenario_args(intent: Intent, subject: Sequence[str]) -> dict[str, Any]:
+    """`generate_market_scenarios` arguments: the window and universe, the scenarios named,
+    the paths (200 unless stated) and the horizon the message states."""
+    args: dict[str, Any] = {**window_args(intent, tuple(subject)), "n_paths": 200}
+    if match := _PATHS.search(intent.text.lower()):
+        args["n_paths"] = min(5000, max(1, int(match.group(1).replace(",", ""))))
+    if intent.scenarios:
+        args["names"] = list(intent.scenarios)
+    if (horizon := horizon_sessions(intent.text.lower())) is not None:
+        args["horizon"] = horizon
+    return args
+
+
 def _last_portfolio(inp: PolicyInput) -> str | None:
     for result in reversed(inp.tool_results()):
         if result.name == "optimize_portfolio" and isinstance(result.data, dict):
@@ -263,8 +282,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return _backtest_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
-            args = {**window_args(intent, thread_subject(inp)), "points": 10}
-            return reply("", tool_call("efficient_frontier", args))
+            return reply("", tool_call("efficient_frontier", frontier_args(intent, inp)))
         data = inp.latest_tool_results()[-1].data if inp.latest_tool_results() else None
         if not isinstance(data, dict):
             return reply("The frontier could not be computed.")
@@ -273,10 +291,15 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         if best is None:
             return reply("The frontier came back empty.")
         left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
+        cap = next(
+            (c["args"].get("max_weight") for c in inp.calls_this_turn() if c["args"]), None
+        )
+        capped = f" Every point holds at most {cap:.1%} in any asset." if cap else ""
         return reply(
-            f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
-            f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
-            f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
+            "The efficient frontier spans volatilities "
+            f"{points[0]['volatility']:.1%} to {points[-1]['volatility']:.1%}; its best Sharpe "
+            f"ratio, {best['sharpe']:.2f}, is at volatility {best['volatility']:.1%} and return "
+            f"{best['return']:.1%}." + capped + left_out + limits_note({}, intent)
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
     wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
@@ -302,6 +325,20 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     return reply(
         _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
     )
+
+
+_POINTS = re.compile(r"\b(\d{1,3})\s*(?:points|portfolios)\b")
+
+
+def frontier_args(intent: Intent, inp: PolicyInput) -> dict[str, Any]:
+    """`efficient_frontier` arguments: the window and universe, the points asked for (10 by
+    default) and the cap on every weight the message states."""
+    match = _POINTS.search(intent.text.lower())
+    points = int(match.group(1)) if match and 2 <= int(match.group(1)) <= 100 else 10
+    args: dict[str, Any] = {**window_args(intent, thread_subject(inp)), "points": points}
+    if intent.limits.max_weight is not None:
+        args["max_weight"] = intent.limits.max_weight
+    return args
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:

@@ -127,6 +127,7 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
             r"performance|track record",
             2.0,
         ),
+        (r"\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b", 2.5),
     ],
     "optimize_portfolio": [
         (r"\bportfolios?\b", 1.0),
@@ -166,8 +167,9 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
 }
 
 
-_BACKTEST = r"\bback[\s-]?test\w*"
-"""A backtest names one strategy, even one with options: no search."""
+_BACKTEST = r"\bback[\s-]?test\w*|\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b"
+"""A backtest names one strategy, even one with options: no search ("how would a 10% put
+have done" asks how one strategy did)."""
 
 _PRIORITY: tuple[IntentName, ...] = (
     "save_idea",
