@@ -34,6 +34,7 @@ from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import horizon_sessions
 from agents.offline.intent.memory import read_memory_ask
+from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
@@ -89,12 +90,16 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    if (declined := out_of_scope(intent.text)) is not None:
+        if inp.must_call_tool:
+            return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
+        return reply(declined)
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
-        if intent.unknown_tickers or question is not None:
+        if (intent.unknown_tickers and intent.intent != "research") or question is not None:
             agent = "supervisor"  # it names unknown tickers, or asks what the hedge is for
         elif (intent.methods and intent.asks_risk) or (
             intent.equal_weight and intent.intent in ("optimize_portfolio", "risk_report")
@@ -109,7 +114,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
                 "reason": f"the message reads as {intent.intent.replace('_', ' ')}",
             },
         )
-    if intent.unknown_tickers:
+    if intent.unknown_tickers and intent.intent != "research":
         return reply(unknown_tickers_reply(intent.unknown_tickers))
     if question is not None:
         return reply(question)
@@ -521,7 +526,7 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
 
 def _risk_sentence(d: dict[str, Any]) -> str:
     return (
-        f"At {d['level']:.0%} confidence the one-day VaR is {d['var_historical']:.2%} and the CVaR "
+        f"At {100 * d['level']:g}% confidence the one-day VaR is {d['var_historical']:.2%} and the CVaR "
         f"{d['cvar_historical']:.2%} (historical); the maximum drawdown was {d['max_drawdown']:.1%} "
         f"and the annualised volatility {d['volatility']:.1%}, from {d['date_range']['start']} to "
         f"{d['date_range']['end']}."
