@@ -310,6 +310,9 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
         revised or default_method(intent)
     ]
+    earlier = thread_method(inp)
+    if len(wanted) == 1 and earlier not in (None, wanted[0]) and _COMPARES_WITH.search(intent.text):
+        wanted = [str(earlier), wanted[0]]  # "compare it with HRP": the thread's and the new
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
     ]
@@ -330,6 +333,15 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     return reply(
         _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
     )
+
+
+_COMPARES_WITH = re.compile(
+    r"\b(?:compar\w*|vs\.?|versus|against|side by side)\b.*\b(?:it|that|this|them|those)\b"
+    r"|\b(?:it|that|this|them|those)\b.*\b(?:compar\w*|vs\.?|versus|against)\b",
+    re.IGNORECASE,
+)
+"""A message comparing the conversation's portfolio with another method ("compare it with
+HRP", "how does that stack up against risk parity")."""
 
 
 _POINTS = re.compile(r"\b(\d{1,3})\s*(?:points|portfolios)\b")

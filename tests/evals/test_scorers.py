@@ -119,6 +119,12 @@ def test_dates_ids_and_citations_are_not_numbers() -> None:
     ]
 
 
+def test_list_item_numbers_are_not_numbers_but_sentences_ending_in_numbers_are() -> None:
+    numbers = quoted_numbers("I saved 2 ideas: 1. Defensive: return 7.0%. 2. Growth: 12.5% a year.")
+    assert [q.text for q in numbers] == ["2", "7.0%", "12.5%"]
+    assert [q.text for q in quoted_numbers("1. Energy. The loss was 3. Then")] == ["3"]
+
+
 def test_the_core_number_must_be_quoted() -> None:
     c = case(expect={"numbers": [{"metric": "cvar_historical", "weights": {"AAPL": 1.0}}]})
     assert score_core(c, trace("CVaR 3.76%."), lambda n: 0.03762).passed is True

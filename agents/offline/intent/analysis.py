@@ -316,7 +316,8 @@ _NOT_STATISTICS = re.compile(
     r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
 )
 _SUBJECT = re.compile(
-    r"\b(?:it|its|this|that|my|our|the same|those|these|portfolio|allocation|holdings?)\b"
+    r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
+    r"|holdings?)\b"
 )
 _COMPARE = re.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
