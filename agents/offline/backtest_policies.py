@@ -17,7 +17,6 @@ from typing import Any
 from agents.offline.intent import Intent
 from quant.strategy import HEDGE_NAMES
 
-
 _LOOKBACK = re.compile(
     r"\b(\d{1,3})[\s-]*(?:trading[\s-]+)?(?:days?|sessions?)[\s-]+(?:of\s+)?lookback\b"
     r"|\blookback\s+(?:window\s+)?(?:of\s+|=\s*)?(\d{1,3})\b"

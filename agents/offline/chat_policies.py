@@ -20,6 +20,7 @@ from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
+from agents.offline.chat_args import COMPARES_WITH, frontier_args, scenario_args
 from agents.offline.chat_intent import (
     intent_of,
     known_tickers,
@@ -32,7 +33,6 @@ from agents.offline.chat_intent import (
 from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import horizon_sessions
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
@@ -254,22 +254,6 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     return reply(text)
 
 
-_PATHS = re.compile(r"\b(\d[\d,]*)\s*(?:simulated\s+)?(?:paths|simulations|sims|draws)\b")
-
-
-def scenario_args(intent: Intent, subject: Sequence[str]) -> dict[str, Any]:
-    """`generate_market_scenarios` arguments: the window and universe, the scenarios named,
-    the paths (200 unless stated) and the horizon the message states."""
-    args: dict[str, Any] = {**window_args(intent, tuple(subject)), "n_paths": 200}
-    if match := _PATHS.search(intent.text.lower()):
-        args["n_paths"] = min(5000, max(1, int(match.group(1).replace(",", ""))))
-    if intent.scenarios:
-        args["names"] = list(intent.scenarios)
-    if (horizon := horizon_sessions(intent.text.lower())) is not None:
-        args["horizon"] = horizon
-    return args
-
-
 def _last_portfolio(inp: PolicyInput) -> str | None:
     for result in reversed(inp.tool_results()):
         if result.name == "optimize_portfolio" and isinstance(result.data, dict):
@@ -296,9 +280,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         if best is None:
             return reply("The frontier came back empty.")
         left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
-        cap = next(
-            (c["args"].get("max_weight") for c in inp.calls_this_turn() if c["args"]), None
-        )
+        cap = next((c["args"].get("max_weight") for c in inp.calls_this_turn() if c["args"]), None)
         capped = f" Every point holds at most {cap:.1%} in any asset." if cap else ""
         return reply(
             "The efficient frontier spans volatilities "
@@ -311,7 +293,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         revised or default_method(intent)
     ]
     earlier = thread_method(inp)
-    if len(wanted) == 1 and earlier not in (None, wanted[0]) and _COMPARES_WITH.search(intent.text):
+    if len(wanted) == 1 and earlier not in (None, wanted[0]) and COMPARES_WITH.search(intent.text):
         wanted = [str(earlier), wanted[0]]  # "compare it with HRP": the thread's and the new
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
@@ -333,29 +315,6 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     return reply(
         _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
     )
-
-
-_COMPARES_WITH = re.compile(
-    r"\b(?:compar\w*|vs\.?|versus|against|side by side)\b.*\b(?:it|that|this|them|those)\b"
-    r"|\b(?:it|that|this|them|those)\b.*\b(?:compar\w*|vs\.?|versus|against)\b",
-    re.IGNORECASE,
-)
-"""A message comparing the conversation's portfolio with another method ("compare it with
-HRP", "how does that stack up against risk parity")."""
-
-
-_POINTS = re.compile(r"\b(\d{1,3})\s*(?:points|portfolios)\b")
-
-
-def frontier_args(intent: Intent, inp: PolicyInput) -> dict[str, Any]:
-    """`efficient_frontier` arguments: the window and universe, the points asked for (10 by
-    default) and the cap on every weight the message states."""
-    match = _POINTS.search(intent.text.lower())
-    points = int(match.group(1)) if match and 2 <= int(match.group(1)) <= 100 else 10
-    args: dict[str, Any] = {**window_args(intent, thread_subject(inp)), "points": points}
-    if intent.limits.max_weight is not None:
-        args["max_weight"] = intent.limits.max_weight
-    return args
 
 
 def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessage:
