@@ -65,6 +65,9 @@ class Expect:
     """Limits the portfolios built must be asked for and honour (`max_weight`), and the
     proposed and approved search must carry and its winner honour (`max_drawdown`, `cvar_95`,
     `var_95`); fractions."""
+    proposed: dict[str, Any] = field(default_factory=dict)
+    """A subset the request the assistant proposed for approval (a strategy search or a
+    deployment) must match, compared as tool arguments are (`ToolExpectation`)."""
     answer_contains: tuple[str, ...] = ()
     """Phrases the final answer must contain (case-insensitive)."""
     max_turns: int | None = None
@@ -115,6 +118,7 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
         "refusal",
         "citations",
         "constraints",
+        "proposed",
         "answer_contains",
         "max_turns",
     }
@@ -130,6 +134,9 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
     approve = data.get("approve")
     if approve is not None and not isinstance(approve, dict):
         raise CaseError(f"{where}: approve must be a table of request changes")
+    proposed = raw.get("proposed", {})
+    if not isinstance(proposed, dict):
+        raise CaseError(f"{where}: expect.proposed must be a table")
     max_turns = raw.get("max_turns")
     if max_turns is not None and (not isinstance(max_turns, int) or max_turns < 1):
         raise CaseError(f"{where}: expect.max_turns must be a positive integer")
@@ -148,6 +155,7 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
             refusal=_strings(raw, "refusal", where),
             citations=_strings(raw, "citations", where),
             constraints={str(k): float(v) for k, v in raw.get("constraints", {}).items()},
+            proposed=dict(proposed),
             answer_contains=_strings(raw, "answer_contains", where),
             max_turns=max_turns,
         ),

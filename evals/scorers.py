@@ -33,7 +33,7 @@ SCORERS: dict[str, str] = {
     "with side effects ran and no run was proposed",
     "constraints": "each portfolio built is asked for and honours the expected max_weight; the "
     "proposed search carries each expected risk limit and its winner honours it in every "
-    "limited scenario",
+    "limited scenario; the proposed request matches the expected subset",
     "answer": "the final answer contains every expected phrase",
     "turns": "the case took at most its max_turns model calls",
     "completed": "the conversation ran without an error",
@@ -52,6 +52,8 @@ class Score:
 _NUMBER = re.compile(r"(?<![\w.])[-−]?(\d+(?:,\d{3})*(?:\.\d+)?)(\s*%)?(?![\w])")
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _ID = re.compile(r"\b[a-z]+_[0-9a-f]{6,}\b|\[[^\]]*\]")
+_ENUMERATOR = re.compile(r"(?:^|(?<=[:.;]\s))\d{1,2}\.\s(?=[A-Z])")
+"""A list item's number ("1. Defensive: ...", "...: 2. Growth"): a position, not a quantity."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +73,9 @@ class Quoted:
 
 
 def quoted_numbers(text: str) -> list[Quoted]:
-    """The numbers `text` quotes, leaving out ISO dates, ids (`pf_3a9c1e`) and citations in
-    square brackets."""
-    text = _ID.sub(" ", _DATE.sub(" ", text))
+    """The numbers `text` quotes, leaving out ISO dates, ids (`pf_3a9c1e`), citations in
+    square brackets and the numbers of list items ("1. Defensive: ...")."""
+    text = _ENUMERATOR.sub(" ", _ID.sub(" ", _DATE.sub(" ", text)))
     found = []
     for match in _NUMBER.finditer(text):
         digits = match.group(1).replace(",", "")
@@ -312,11 +314,20 @@ def _search_problems(limits: dict[str, float], trace: Trace) -> list[str]:
     return problems
 
 
+def _proposal_problems(expected: dict[str, Any], trace: Trace) -> list[str]:
+    if trace.proposed is None:
+        return ["nothing was proposed for approval"]
+    if _subset(expected, trace.proposed):
+        return []
+    shown = {k: trace.proposed.get(k) for k in expected}
+    return [f"proposed {shown}, expected {expected}"]
+
+
 def score_constraints(case: Case, trace: Trace) -> Score:
     limits = case.expect.constraints
-    if not limits:
+    if not limits and not case.expect.proposed:
         return Score(None)
-    problems = []
+    problems = _proposal_problems(case.expect.proposed, trace) if case.expect.proposed else []
     for key in PORTFOLIO_LIMITS:
         if key in limits:
             problems += _portfolio_problems(key, limits[key], trace)

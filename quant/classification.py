@@ -139,9 +139,22 @@ def names_category(term: str, category: str) -> bool:
     return any(words[i : i + n] == wanted for i in range(len(words) - n + 1))
 
 
+SECTOR_ALIASES = {
+    "tech": "information technology",
+    "technology": "information technology",
+    "healthcare": "health care",
+    "pharma": "pharmaceuticals",
+    "semis": "semiconductors",
+    "chipmakers": "semiconductors",
+}
+"""Words users say for a GICS sector or sub-industry whose name does not contain them."""
+
+
 def matching(term: str, path: Path | None = None) -> list[Classification]:
     """The classified tickers (with the file at `path`, see `classifications`) whose sector or
-    sub-industry `term` names, in ticker order."""
+    sub-industry `term` names (or the category a `SECTOR_ALIASES` word stands for), in ticker
+    order."""
+    term = SECTOR_ALIASES.get(term.strip().lower(), term)
     return [
         c
         for c in sorted(classifications(path).values(), key=lambda c: c.ticker)
@@ -152,6 +165,7 @@ def matching(term: str, path: Path | None = None) -> list[Classification]:
 __all__ = [
     "COLUMNS",
     "EMBEDDED_CLASSIFICATION_FILE",
+    "SECTOR_ALIASES",
     "Classification",
     "ClassificationFileError",
     "classifications",

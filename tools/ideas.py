@@ -113,8 +113,9 @@ def idea_summary(idea: Idea) -> dict[str, Any]:
         "definition": {
             "method": (
                 "trailing statistics of the market data, not forecasts: the basket rebalanced "
-                "daily over the lookback; annualised mean return and volatility (the research's "
-                "own views and forecasts are in the quoted evidence)"
+                "daily over the lookback; annualised mean return and volatility; cvar_95 the daily "
+                "historical CVaR at 95% confidence (the research's own views and forecasts are in "
+                "the quoted evidence)"
             ),
             "lookback_days": d.get("lookback_days"),
             "data_start": d.get("data_start"),

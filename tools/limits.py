@@ -20,9 +20,6 @@ from quant.classification import matching
 from quant.optimizers.grouped import GroupLimit
 from settings import get_settings
 
-SECTOR_ALIASES = {"tech": "information technology", "technology": "information technology"}
-"""Words users say for a GICS sector whose name does not contain them."""
-
 
 class Bound(Protocol):
     """A lower and an upper limit, fractions of capital."""
@@ -82,8 +79,7 @@ def weight_limits(request: LimitRequest, names: Sequence[str]) -> WeightLimits:
     groups = []
     path = get_settings().classification_file
     for term, limit in request.sector_limits.items():
-        wanted = SECTOR_ALIASES.get(term.strip().lower(), term)
-        members = tuple(c.ticker for c in matching(wanted, path) if c.ticker in upper.index)
+        members = tuple(c.ticker for c in matching(term, path) if c.ticker in upper.index)
         if not members:
             if limit.min > 0.0:
                 raise ValueError(

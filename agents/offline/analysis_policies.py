@@ -47,7 +47,10 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     window = _window(intent, ask)
     if ask.kind == "compare":
         return _compare(inp, intent, ask, window)
-    subject = _subject(inp, intent, ask)
+    built = _built_first(inp, intent, ask)
+    if isinstance(built, AIMessage):
+        return built
+    subject = built or _subject(inp, intent, ask)
     if subject is None:
         return reply(
             "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
@@ -140,6 +143,30 @@ def _build_notes(inp: PolicyInput) -> str:
     notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
     notes += [f" Not built: {r.args.get('method')} ({r.content})." for r in built if r.is_error]
     return "".join(notes)
+
+
+def _built_first(
+    inp: PolicyInput, intent: Intent, ask: AnalysisAsk
+) -> AIMessage | dict[str, Any] | None:
+    """A question about a portfolio of a method ("stress test an HRP portfolio of ...",
+    "backtest a min-vol portfolio of ...") builds it first, as the optimizer does: the build's
+    call, then ``{"portfolio_id": ...}`` of the portfolio built (or the reply saying why it
+    could not be built); None when the question names no method, or names weights or ids."""
+    methods = [m for m in intent.methods if m != "frontier"]
+    if not methods or intent.portfolio_ids or ask.weights:
+        return None
+    if "optimize_portfolio" not in inp.tool_names:
+        return None
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    if not built:
+        args = build_args(inp, intent, methods[0])
+        if ask.episodes:  # the years named are the episode's, not the build's window
+            args = {k: v for k, v in args.items() if k not in ("start", "end")}
+        return reply("", tool_call("optimize_portfolio", args))
+    failed = built[-1].failure("build that portfolio")
+    if failed is not None:
+        return reply(failed)
+    return {"portfolio_id": built[-1].data["portfolio_id"]}
 
 
 def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, Any] | None:

@@ -11,10 +11,19 @@ range gets a question instead of a guess.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from agents.offline.intent import Intent
 from quant.strategy import HEDGE_NAMES
+
+_LOOKBACK = re.compile(
+    r"\b(\d{1,3})[\s-]*(?:trading[\s-]+)?(?:days?|sessions?)[\s-]+(?:of\s+)?lookback\b"
+    r"|\blookback\s+(?:window\s+)?(?:of\s+|=\s*)?(\d{1,3})\b"
+)
+_REBALANCE_EVERY = re.compile(
+    r"\brebalanc\w*\s+every\s+(\d{1,3})\s*(?:trading\s+)?(?:days?|sessions?)\b"
+)
 
 
 def backtest_question(intent: Intent) -> str | None:
@@ -45,6 +54,11 @@ def backtest_args(intent: Intent, history: dict[str, Any]) -> dict[str, Any]:
         config["target_vol"] = intent.target_vol
     if len(intent.weight_functions) == 1:
         config["weight_function"] = intent.weight_functions[0]
+    low = intent.text.lower()
+    if match := _LOOKBACK.search(low):
+        config["lookback"] = int(match.group(1) or match.group(2))
+    if match := _REBALANCE_EVERY.search(low):
+        config["rebalance_every"] = int(match.group(1))
     args: dict[str, Any] = {"config": config, **history}
     hedge = intent.hedge
     kinds = [k for k in hedge.kinds if k != "none"] if hedge is not None else []

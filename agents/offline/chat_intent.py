@@ -24,6 +24,23 @@ def known_tickers() -> tuple[str, ...]:
     return tuple(load_sp500_prices().columns)
 
 
+@lru_cache(maxsize=1)
+def data_end() -> str:
+    """The last date of the embedded dataset (ISO), where "the last 3 years" ends."""
+    from quant.data import load_sp500_prices
+
+    return str(load_sp500_prices().index[-1].date())
+
+
+def lookback_start(years: float, end: str | None = None) -> str:
+    """The first day of the `years` before `end` (default: the data's last date), ISO."""
+    import pandas as pd
+
+    last = pd.Timestamp(end or data_end())
+    months = round(years * 12)
+    return str((last - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date())
+
+
 def user_text(inp: PolicyInput) -> str:
     """The latest message the user wrote (not the agent runner's request for a decision)."""
     asks = (DECISION_PROMPT.split("{")[0], RETRY_PROMPT.split("{")[0])
@@ -101,13 +118,16 @@ def revises_portfolio(inp: PolicyInput, intent: Intent) -> bool:
 
 def window_args(intent: Intent, subject: tuple[str, ...] = ()) -> dict[str, Any]:
     """The ``universe``, ``start`` and ``end`` tool arguments the intent names (none it leaves
-    out); the universe is the conversation's `subject` when the message names none."""
+    out); the universe is the conversation's `subject` when the message names none; "the last
+    N years" starts N years before the end."""
     args: dict[str, Any] = {}
     tickers = intent.universe(known_tickers(), subject)
     if tickers:
         args["universe"] = tickers
     if intent.start:
         args["start"] = intent.start
+    elif intent.lookback_years:
+        args["start"] = lookback_start(intent.lookback_years, intent.end)
     if intent.end:
         args["end"] = intent.end
     return args

@@ -20,6 +20,7 @@ from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
+from agents.offline.chat_args import COMPARES_WITH, frontier_args, scenario_args
 from agents.offline.chat_intent import (
     intent_of,
     known_tickers,
@@ -33,6 +34,7 @@ from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
 from agents.offline.intent.memory import read_memory_ask
+from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
@@ -88,12 +90,16 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
             return forced_call(inp, {"agent": "supervisor", "reason": reason})
         return memory_chat(inp, memory)
     intent = intent_of(inp)
+    if (declined := out_of_scope(intent.text)) is not None:
+        if inp.must_call_tool:
+            return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
+        return reply(declined)
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
     if inp.must_call_tool:
         agent = ROUTES.get(_thread_intent(inp, intent), "supervisor")
-        if intent.unknown_tickers or question is not None:
+        if (intent.unknown_tickers and intent.intent != "research") or question is not None:
             agent = "supervisor"  # it names unknown tickers, or asks what the hedge is for
         elif (intent.methods and intent.asks_risk) or (
             intent.equal_weight and intent.intent in ("optimize_portfolio", "risk_report")
@@ -108,7 +114,7 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
                 "reason": f"the message reads as {intent.intent.replace('_', ' ')}",
             },
         )
-    if intent.unknown_tickers:
+    if intent.unknown_tickers and intent.intent != "research":
         return reply(unknown_tickers_reply(intent.unknown_tickers))
     if question is not None:
         return reply(question)
@@ -199,8 +205,7 @@ def market_chat(inp: PolicyInput) -> AIMessage:
     subject = thread_subject(inp) if intent.refers_back else ()
     wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
     if wants_scenarios and "generate_market_scenarios" not in done:
-        args = {**window_args(intent, subject), "n_paths": 200}
-        return reply("", tool_call("generate_market_scenarios", args))
+        return reply("", tool_call("generate_market_scenarios", scenario_args(intent, subject)))
     if not wants_scenarios and "market_statistics" not in done:
         return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
@@ -210,7 +215,10 @@ def market_chat(inp: PolicyInput) -> AIMessage:
         )
     data = latest[-1].data
     if wants_scenarios:
-        lines = [f"Scenario set {data.get('scenario_set_id')}:"]
+        lines = [
+            f"Scenario set {data.get('scenario_set_id')} ({data.get('n_paths')} paths of "
+            f"{data.get('horizon')} sessions per scenario):"
+        ]
         for name, row in (data.get("summary") or {}).items():
             if isinstance(row, dict) and "mean_return" in row and "volatility" in row:
                 lines.append(
@@ -263,8 +271,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return _backtest_chat(inp, intent, done)
     if intent.method == "frontier":
         if "efficient_frontier" not in done:
-            args = {**window_args(intent, thread_subject(inp)), "points": 10}
-            return reply("", tool_call("efficient_frontier", args))
+            return reply("", tool_call("efficient_frontier", frontier_args(intent, inp)))
         data = inp.latest_tool_results()[-1].data if inp.latest_tool_results() else None
         if not isinstance(data, dict):
             return reply("The frontier could not be computed.")
@@ -273,15 +280,21 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         if best is None:
             return reply("The frontier came back empty.")
         left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
+        cap = next((c["args"].get("max_weight") for c in inp.calls_this_turn() if c["args"]), None)
+        capped = f" Every point holds at most {cap:.1%} in any asset." if cap else ""
         return reply(
-            f"The efficient frontier spans volatilities {points[0]['volatility']:.1%} to "
-            f"{points[-1]['volatility']:.1%}; its best Sharpe ratio, {best['sharpe']:.2f}, is at "
-            f"volatility {best['volatility']:.1%} and return {best['return']:.1%}." + left_out
+            "The efficient frontier spans volatilities "
+            f"{points[0]['volatility']:.1%} to {points[-1]['volatility']:.1%}; its best Sharpe "
+            f"ratio, {best['sharpe']:.2f}, is at volatility {best['volatility']:.1%} and return "
+            f"{best['return']:.1%}." + capped + left_out + limits_note({}, intent)
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
     wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
         revised or default_method(intent)
     ]
+    earlier = thread_method(inp)
+    if len(wanted) == 1 and earlier not in (None, wanted[0]) and COMPARES_WITH.search(intent.text):
+        wanted = [str(earlier), wanted[0]]  # "compare it with HRP": the thread's and the new
     built = [
         c["args"].get("method") for c in inp.calls_this_turn() if c["name"] == "optimize_portfolio"
     ]
@@ -484,7 +497,7 @@ def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any
 
 def _risk_sentence(d: dict[str, Any]) -> str:
     return (
-        f"At {d['level']:.0%} confidence the one-day VaR is {d['var_historical']:.2%} and the CVaR "
+        f"At {100 * d['level']:g}% confidence the one-day VaR is {d['var_historical']:.2%} and the CVaR "
         f"{d['cvar_historical']:.2%} (historical); the maximum drawdown was {d['max_drawdown']:.1%} "
         f"and the annualised volatility {d['volatility']:.1%}, from {d['date_range']['start']} to "
         f"{d['date_range']['end']}."

@@ -119,6 +119,12 @@ def test_dates_ids_and_citations_are_not_numbers() -> None:
     ]
 
 
+def test_list_item_numbers_are_not_numbers_but_sentences_ending_in_numbers_are() -> None:
+    numbers = quoted_numbers("I saved 2 ideas: 1. Defensive: return 7.0%. 2. Growth: 12.5% a year.")
+    assert [q.text for q in numbers] == ["2", "7.0%", "12.5%"]
+    assert [q.text for q in quoted_numbers("1. Energy. The loss was 3. Then")] == ["3"]
+
+
 def test_the_core_number_must_be_quoted() -> None:
     c = case(expect={"numbers": [{"metric": "cvar_historical", "weights": {"AAPL": 1.0}}]})
     assert score_core(c, trace("CVaR 3.76%."), lambda n: 0.03762).passed is True
@@ -181,6 +187,18 @@ def test_a_winner_over_the_limit_fails_the_constraints() -> None:
     assert score_constraints(c, trace("", proposed=proposed, last_run=over)).passed is False
     unlimited = {"risk_limits": {"max_drawdown": None}}
     assert score_constraints(c, trace("", proposed=unlimited, last_run=run)).passed is False
+
+
+def test_a_proposal_that_differs_from_the_expected_subset_fails_the_constraints() -> None:
+    c = case(expect={"proposed": {"budget": {"max_trials": 40}, "universe": ["AAPL", "KO"]}})
+    asked = {"universe": ["AAPL", "KO"], "budget": {"max_trials": 40, "batch_size": 50}}
+    assert score_constraints(c, trace("", proposed=asked)).passed is True
+    fewer = {"universe": ["AAPL", "KO"], "budget": {"max_trials": 100}}
+    result = score_constraints(c, trace("", proposed=fewer))
+    assert result.passed is False and "max_trials" in result.detail
+    assert score_constraints(c, trace("", proposed={"universe": ["AAPL"]})).passed is False
+    nothing = score_constraints(c, trace(""))
+    assert nothing.passed is False and "nothing was proposed" in nothing.detail
 
 
 def test_a_portfolio_over_the_weight_cap_fails_the_constraints() -> None:

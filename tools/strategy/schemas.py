@@ -30,8 +30,8 @@ SUMMARY_METRICS = ("sharpe", "cagr", "volatility", "max_drawdown", "cvar_95")
 
 METRIC_UNITS = (
     "metrics are means over paths: cagr, volatility, sharpe, sortino annualised (Sharpe and "
-    "Sortino over the safe asset); max_drawdown, var_95, cvar_95 positive losses (VaR/CVaR one "
-    "day); turnover a year; average_weight the mean risky weight"
+    "Sortino over the safe asset); max_drawdown, var_95, cvar_95 positive losses (one-day VaR/CVaR at "
+    "95% confidence); turnover a year; average_weight the mean risky weight"
 )
 
 

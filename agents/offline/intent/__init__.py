@@ -38,7 +38,12 @@ from agents.offline.intent.classify import (
 )
 from agents.offline.intent.dates import read_dates, read_lookback
 from agents.offline.intent.hedge import HedgeAsk, read_hedge
-from agents.offline.intent.limits import LimitAsk, read_limits, sector_tickers
+from agents.offline.intent.limits import (
+    LimitAsk,
+    read_limits,
+    read_sector_universe,
+    sector_tickers,
+)
 from agents.offline.intent.names import INTENTS, IntentName, Method
 from agents.offline.intent.numbers import (
     read_budget,
@@ -89,8 +94,9 @@ __all__ = [
 class Intent:
     """A parsed chat message. Empty slots mean "not mentioned".
 
-    - `tickers`: known symbols in order of mention; `all_tickers` when the user asks for the
-      whole universe ("all stocks", "the entire universe").
+    - `tickers`: known symbols in order of mention, else the stocks of the sectors the message
+      names as its subject ("the energy names", "healthcare stocks"); `all_tickers` when the
+      user asks for the whole universe ("all stocks", "the entire universe").
     - `numbers`: plain numbers outside dates and percentages; `percentages`: every percentage,
       as a fraction ("10%", "10 percent" -> 0.10).
     - `start` / `end`: ISO dates ("since 2018" -> start 2018-01-01; "2015-2019" -> 2015-01-01 to
@@ -198,13 +204,17 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     before = scan.free
     weight_limits = read_limits(scan, known_tickers, max_weight)
     outside = read_tickers(scan.cased_outside(before), known_tickers)
+    tickers = tuple(t for t in read_tickers(text, known_tickers) if t in outside)
+    if not tickers and not ALL_TICKERS.search(scan.low):
+        named = sector_tickers(read_sector_universe(scan))
+        tickers = tuple(t for t in named if t in known_tickers)
     unplaced = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.free))
     percentages = read_percentages(scan)
     revision = bool(REVISION.search(scan.low))
     method = read_method(scan)
     numbers = read_numbers(scan)
     slots: dict[str, Any] = {
-        "tickers": tuple(t for t in read_tickers(text, known_tickers) if t in outside),
+        "tickers": tickers,
         "all_tickers": bool(ALL_TICKERS.search(scan.low)),
         "method": method,
         "numbers": numbers,

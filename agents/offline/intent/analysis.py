@@ -106,6 +106,7 @@ _LAST = re.compile(r"\b(?:last|past|previous|trailing|recent)\s+" + _COUNT + r"\
 _AHEAD = re.compile(
     r"\b(?:over|in|within|during)\s+(?:the\s+)?(?:next\s+|coming\s+)?" + _COUNT + r"\s*" + _UNIT
     + r"|\bnext\s+" + _COUNT + r"\s*" + _UNIT
+    + r"|\b" + _COUNT + r"\s*" + _UNIT + r"\s+(?:of (?:simulated )?paths|ahead|forward|horizon)"
 )  # fmt: skip
 
 
@@ -123,13 +124,14 @@ def _last_sessions(low: str) -> int | None:
     return None if match is None else _sessions(match.group(1), match.group(2))
 
 
-def _horizon(low: str) -> int | None:
-    """ "over the next 6 months" -> 126 sessions; "in a year" -> 252."""
+def horizon_sessions(low: str) -> int | None:
+    """ "over the next 6 months" -> 126 sessions; "in a year" -> 252; "2 years of paths" ->
+    504."""
     match = _AHEAD.search(low)
     if match is None:
         return None
-    count, unit = (match.group(1), match.group(2)) if match.group(2) else match.group(3, 4)
-    return _sessions(count, unit)
+    unit_group = next(i for i in (2, 4, 6) if match.group(i))
+    return _sessions(match.group(unit_group - 1), match.group(unit_group))
 
 
 _MONEY = re.compile(
@@ -258,7 +260,7 @@ _THRESHOLD = re.compile(
     + r"|"
     + PCT
     + r"\s*(?:or more|\+|loss|drop|drawdown|down|fall)"
-    r"|\blos(?:e|ing)\s+" + PCT
+    r"|\blos(?:e|es|ing)\s+(?:more than\s+|over\s+)?" + PCT
 )
 
 
@@ -314,7 +316,8 @@ _NOT_STATISTICS = re.compile(
     r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
 )
 _SUBJECT = re.compile(
-    r"\b(?:it|its|this|that|my|our|the same|those|these|portfolio|allocation|holdings?)\b"
+    r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
+    r"|holdings?)\b"
 )
 _COMPARE = re.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
@@ -348,14 +351,12 @@ def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
                 "backtest_weights", low, weights=weights, rebalance=cadence,
                 cost_bps=_cost_bps(low), capital=capital,
             )  # fmt: skip
-    if methods:
-        return None  # a portfolio to build: the optimizer's
     if _PROBABILITY.search(low) and _LOSS.search(low):
         threshold = _THRESHOLD.search(low)
         value = next((g for g in threshold.groups() if g), None) if threshold else None
         return _base(
             "loss_probability", low, weights=weights, capital=capital,
-            threshold=None if value is None else fraction(value), horizon=_horizon(low),
+            threshold=None if value is None else fraction(value), horizon=horizon_sessions(low),
             bear_case=bool(_BEAR_CASE.search(low)), scenarios=intent.scenarios,
         )  # fmt: skip
     stress = bool(_STRESS.search(low))
@@ -365,8 +366,10 @@ def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(
             "stress", low, weights=weights, capital=capital, market_move=move,
-            episodes=episodes, bear_case=bear, horizon=_horizon(low),
+            episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
         )  # fmt: skip
+    if methods:
+        return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
     if _NOT_STATISTICS.search(low) or intent.intent == "optimize_portfolio":
         return None
     measures = tuple(name for name, p in _MEASURES.items() if re.search(p, low))

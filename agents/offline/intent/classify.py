@@ -73,8 +73,10 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
         ),
         (
             r"\b(?:my|our|the house'?s?|house|the firm'?s?|the desk'?s?|in-house) (?:own )?"
-            r"(?:views?|takes?|thesis|outlooks?|forecasts?|calls?|stance|opinions?"
-            r"|recommendations?|ratings?|targets?|expectations?)\b"
+            r"(?:(?!portfolios?\b|allocations?\b|strateg|holdings?\b|weights?\b)[\w-]+ ){0,2}?(?:views?|takes?|thesis|outlooks?|forecasts?|calls?|stance|opinions?"
+            r"|recommendations?|ratings?|price targets?|targets?|expectations?|expected returns?)\b"
+            r"|\b(?:are|do) we (?:\w+ )?(?:over|under)[\s-]?weight\b|\bwe(?:'re| are) "
+            r"(?:over|under)[\s-]?weight\b"
             r"|\bwhat (?:do|did|does) (?:we|our (?:team|desk|analysts?|strategists?)) "
             r"(?:think|say|expect|make)\b|\bhow do we (?:see|rate)\b",
             4.5,  # below a build or a backtest that names them ("a backtest of our view on XOM")
@@ -127,6 +129,7 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
             r"performance|track record",
             2.0,
         ),
+        (r"\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b", 2.5),
     ],
     "optimize_portfolio": [
         (r"\bportfolios?\b", 1.0),
@@ -166,8 +169,9 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
 }
 
 
-_BACKTEST = r"\bback[\s-]?test\w*"
-"""A backtest names one strategy, even one with options: no search."""
+_BACKTEST = r"\bback[\s-]?test\w*|\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b"
+"""A backtest names one strategy, even one with options: no search ("how would a 10% put
+have done" asks how one strategy did)."""
 
 _PRIORITY: tuple[IntentName, ...] = (
     "save_idea",

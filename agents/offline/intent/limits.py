@@ -3,7 +3,8 @@
 - a cap on every weight ("at most 30% in any stock", "capped at 30% per name", "no position
   above 30%"; also read by `numbers.read_max_weight`) and a floor ("at least 2% in each",
   "minimum 5% per stock");
-- limits on named assets ("at most 10% in XOM", "XOM capped at 10%", "at least 15% in Coca-Cola")
+- limits on named assets ("at most 10% in XOM", "XOM capped at 10%", "at least 15% in Coca-Cola",
+  "JNJ between 10% and 25%")
   and on sectors or industries ("no more than 40% in tech", "energy below 20%", "at least 10%
   in banks"): a target is an asset when it is a ticker or company name, a sector when the
   classification knows the term (`quant.classification.matching`, "tech" read as information
@@ -26,9 +27,6 @@ from dataclasses import dataclass, field
 from agents.offline.intent.scanner import PCT, Scanner, fraction
 from agents.offline.intent.words import read_tickers
 from quant.classification import matching
-
-SECTOR_ALIASES = {"tech": "information technology", "technology": "information technology"}
-"""Words users say for a GICS sector whose name does not contain them (as `tools.limits`)."""
 
 _CAP = (
     r"(?:at most|no more than|not more than|up to|max(?:imum)?(?: of)?|cap(?:ped)?(?: at)?|"
@@ -69,6 +67,11 @@ def read_limits(scan: Scanner, known: Sequence[str], max_weight: float | None) -
     floor = _every(scan, _FLOOR)
     assets: dict[str, tuple[float, float]] = {}
     sectors: dict[str, tuple[float, float]] = {}
+    for target, low, high, match in _ranges(scan):
+        kind, name = _resolve(target, known)
+        if kind is not None and low <= high:
+            scan.consume(match)
+            (assets if kind == "asset" else sectors)[name] = (low, high)
     for bound, comparator in (("max", _CAP), ("min", _FLOOR)):
         for target, value, match in _targeted(scan, comparator):
             kind, name = _resolve(target, known)
@@ -146,11 +149,61 @@ def _targeted(scan: Scanner, comparator: str) -> list[tuple[str, float, re.Match
     return kept
 
 
+_BETWEEN = rf"(?:between|from)\s+{PCT}\s*(?:and|to|-|–)\s*{PCT}"
+
+
+def _ranges(scan: Scanner) -> list[tuple[str, float, float, re.Match[str]]]:
+    """(target words, low, high, match) of "<target> between X% and Y%" and "between X% and
+    Y% in <target>"."""
+    found = []
+    backward = re.compile(
+        rf"{_TARGET}\s+(?:weight\s+|exposure\s+|allocation\s+)?(?:(?:is|at|should be|must be|"
+        rf"kept|held)\s+)?{_BETWEEN}"
+    )
+    forward = re.compile(rf"{_BETWEEN}\s*(?:in|on|for|of|into)\s+{_TARGET}")
+    for pattern, target_group in ((backward, 1), (forward, 3)):
+        for match in pattern.finditer(scan.free):
+            pcts = [g for i, g in enumerate(match.groups(), 1) if i != target_group]
+            found.append((match.group(target_group), fraction(pcts[0]), fraction(pcts[1]), match))
+    return found
+
+
+_GROUP_WORD = r"[a-z&\-]+"
+_SECTOR_SUBJECTS = (
+    re.compile(
+        rf"\b((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})\s+(?:names|stocks|sector|shares|companies"
+        r"|equities|basket|space)\b"
+    ),
+    re.compile(rf"\bhow (?:are|is|did|have|were) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"),
+    re.compile(
+        rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"
+        rf"{_GROUP_WORD})\s*(?=$|[?,.;!]|\s(?:since|from|over|between|in|with|and|during|"
+        r"for|at|to|under|without|excluding|no|capped)\b)"
+    ),
+)
+
+
+def read_sector_universe(scan: Scanner) -> tuple[str, ...]:
+    """The sectors or industries a message names as what to work on ("the energy names",
+    "healthcare stocks", "a frontier for the staples"), in order; run after the limits and
+    exclusions were consumed, so "no more than 30% in tech" is not a universe."""
+    found: dict[str, None] = {}
+    for pattern in _SECTOR_SUBJECTS:
+        for match in pattern.finditer(scan.free):
+            words = match.group(1).split()
+            for head in (" ".join(words), words[-1], words[0]):
+                if head not in ("the", "my", "our", "all", "any", "each") and matching(head):
+                    found.setdefault(head, None)
+                    scan.consume(match, 1)
+                    break
+    return tuple(found)
+
+
 def sector_tickers(terms: Sequence[str]) -> list[str]:
     """The classified tickers the sector terms name, in order ("tech" -> AAPL, AMD, MSFT)."""
     found: dict[str, None] = {}
     for term in terms:
-        for item in matching(SECTOR_ALIASES.get(term, term)):
+        for item in matching(term):
             found.setdefault(item.ticker, None)
     return list(found)
 
@@ -172,8 +225,7 @@ def _resolve(target: str, known: Sequence[str]) -> tuple[str | None, str]:
         tickers = read_tickers(head.upper() if len(head) <= 5 else head, known)
         if len(tickers) == 1:
             return "asset", tickers[0]
-        term = SECTOR_ALIASES.get(head, head)
-        if re.fullmatch(r"[a-z&\s\-]+", term) and matching(term):
+        if re.fullmatch(r"[a-z&\s\-]+", head) and matching(head):
             return "sector", head
     return None, ""
 

@@ -29,7 +29,11 @@ _CONFIDENCE = [
     re.compile(
         PCT + r"\s*(?:confidence\s+)?(?:level\s+)?(?:one[\s-]day\s+|daily\s+)?" + _TAIL_METRIC
     ),
-    re.compile(_TAIL_METRIC + r"\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?" + PCT),
+    re.compile(
+        _TAIL_METRIC
+        + r"(?:\s+(?:of|for|on)\s+(?:[a-z$][\w$.]*\s+){0,5}?)?\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?"
+        + PCT
+    ),
     re.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
     re.compile(PCT + r"\s*(?:confidence|level)\b"),
 ]
@@ -59,6 +63,10 @@ _TARGET_VOL = [
         + r"\s*(?:annual(?:ised|ized)?\s+)?(?:target[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
     ),
     re.compile(r"target(?:ing)?\s+(?:an?\s+)?" + PCT + r"\s*(?:annual(?:ised|ized)?\s+)?vol"),
+    re.compile(
+        r"target[\s_-]*vol(?:atility)?\s+(?:strategy|rule|overlay|approach)\s+(?:at|of|targeting)\s+"
+        + PCT
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ _VOCABULARY = (
     "optimize",
     "optimise",
     "compare",
+    "against",
 )
 """Words whose misspellings `correct_typos` repairs."""
 
@@ -34,6 +35,10 @@ _NOT_TYPOS = frozenset(
         "parties",
         "party",
         "frontiers",
+        "again",
+        "gains",
+        "gained",
+        "gaining",
     ]
 )
 """Real words close to a `_VOCABULARY` word, never "corrected"."""
