@@ -36,14 +36,19 @@ def store(tmp_path: Path) -> Store:
     return SQLiteStore(tmp_path / "store.sqlite")
 
 
-def test_the_chat_answers_from_the_owner_s_documents_with_citations(
-    offline_data_dir: Path, store: Store
-) -> None:
+def _alice_s_library(store: Store) -> None:
+    """Alice's outlook (a PDF) and forecasts (a spreadsheet with XOM's row)."""
     settings = get_settings()
     index = research_index(settings)
     add_document(store, index, settings, "alice", "outlook.pdf", pdf_bytes(OUTLOOK))
     sheet = {"Energy": [["ticker", "view", "expected return"], ["XOM", "overweight", 0.081]]}
     add_document(store, index, settings, "alice", "forecasts.xlsx", xlsx_bytes(sheet))
+
+
+def test_the_chat_answers_from_the_owner_s_documents_with_citations(
+    offline_data_dir: Path, store: Store
+) -> None:
+    _alice_s_library(store)
 
     session = ChatSession("research-1", settings=Settings(), owner="alice", store=store)
     reply = session.send("What does my research say about energy stocks?").replies[-1]
@@ -115,11 +120,7 @@ class _Prompts(BaseCallbackHandler):
 def test_every_agent_is_told_the_owner_s_library_and_a_view_phrased_freely_is_searched(
     offline_data_dir: Path, store: Store
 ) -> None:
-    settings = get_settings()
-    index = research_index(settings)
-    add_document(store, index, settings, "alice", "outlook.pdf", pdf_bytes(OUTLOOK))
-    sheet = {"Energy": [["ticker", "view", "expected return"], ["XOM", "overweight", 0.081]]}
-    add_document(store, index, settings, "alice", "forecasts.xlsx", xlsx_bytes(sheet))
+    _alice_s_library(store)
 
     session = ChatSession("research-3", settings=Settings(), owner="alice", store=store)
     prompts = _Prompts()
