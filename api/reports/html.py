@@ -26,7 +26,7 @@ from typing import Any
 
 from api.reports.hedging import HEDGING_NOTE, TRADEOFF_NOTE, comparison_rows, tradeoff
 from api.reports.manifest import html_section as manifest_section
-from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows, data_source
+from api.reports.markdown import benchmark_note, benchmark_rows, data_source
 from api.reports.page import (
     escape,
     finite,
@@ -278,7 +278,8 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
     words = (result.get("edge") or {}).get("words")
     edge = f'<p id="edge">{escape(words)}</p>' if words else ""
     return (
-        f'<h3>Compared with unmanaged holdings</h3><p class="note">{escape(BENCHMARK_NOTE)}</p>'
+        f"<h3>Compared with unmanaged holdings</h3>"
+        f'<p class="note">{escape(benchmark_note(dict(result)))}</p>'
         f"{edge}"
         '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
         "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"

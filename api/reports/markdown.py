@@ -26,12 +26,27 @@ BENCHMARK_LABELS: tuple[tuple[str, str], ...] = (
 )
 """The strategies a result compares, and their names for people."""
 
-BENCHMARK_NOTE = (
-    "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, the "
-    "equal-weight universe bought on the first day and never rebalanced, the same rebalanced "
-    "daily, and the market index (the S&P 500 of the embedded data) on the same days. Sharpe "
-    "ratios are in excess of the request's safe rate."
-)
+
+def benchmark_note(result: dict[str, Any]) -> str:
+    """What the benchmark table compares, in words: the strategies on the same paths, the
+    market index only when the result holds it (else that it is left out, and why), and the
+    safe rate the Sharpe ratios are in excess of."""
+    held = "market" in (result.get("benchmarks") or {})
+    compared = [
+        "the winner",
+        "its risky sleeve held at 100% of wealth",
+        "the equal-weight universe bought on the first day and never rebalanced",
+        "the same rebalanced daily",
+        *(["the market index (the S&P 500 of the embedded data) on the same days"] if held else []),
+    ]
+    why = (result.get("benchmarks_missing") or {}).get("market")
+    left_out = "" if held or not why else f" The market index is left out: {why}."
+    rate = (result.get("edge") or {}).get("safe_rate")
+    safe = "the request's safe rate" if rate is None else f"the request's {rate:.2%} safe rate"
+    return (
+        f"Same simulated paths and days: {', '.join(compared[:-1])} and {compared[-1]}."
+        f"{left_out} Sharpe ratios are in excess of {safe}."
+    )
 
 
 def benchmark_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
@@ -114,7 +129,7 @@ def markdown_report(run_id: str, request: OptimizationRequest, result: dict[str,
         rows = benchmark_rows(result)
         if rows:
             compared = [m for m in _METRICS if m[0] in rows[0]]
-            lines += ["## Compared with unmanaged holdings", "", BENCHMARK_NOTE, ""]
+            lines += ["## Compared with unmanaged holdings", "", benchmark_note(result), ""]
             words = (result.get("edge") or {}).get("words")
             lines += [words, ""] if words else []
             lines.append("| scenario | strategy | " + " | ".join(c[1] for c in compared) + " |")
