@@ -359,7 +359,7 @@ export function renderPortfolios(main) {
       ["Method", result.method + (result.selected ? ` (${result.selected.replace(/_/g, " ")})` : "")],
       ["Expected return, annual", fmtPct(result.expected_return)],
       ["Volatility, annual", fmtPct(result.volatility)],
-      ["Sharpe ratio", fmt(result.sharpe_ratio)],
+      [`Sharpe ratio (against a ${fmtPct((result.options || {}).risk_free_rate || 0)} risk-free rate)`, h("span", { id: "optimised-sharpe" }, fmt(result.sharpe_ratio))],
       ["Max drawdown", fmtPct(report.max_drawdown)],
       [`Daily VaR ${fmtPct(report.level)}`, fmtPct(report.var_historical)],
       [`Daily CVaR ${fmtPct(report.level)}`, fmtPct(report.cvar_historical)],

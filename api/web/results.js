@@ -114,6 +114,12 @@ function dataText(dataset) {
   return `${(dataset.assets || []).length} assets, daily returns ${dataset.start} to ${dataset.end}${source}`;
 }
 
+/** The rate the result's Sharpe ratios are in excess of (the winner's edge states it). */
+function safeRateText(data) {
+  const rate = data.edge && data.edge.safe_rate;
+  return rate === undefined || rate === null ? "the request's safe rate" : `the request's ${(rate * 100).toFixed(2)}% safe rate`;
+}
+
 function summaryCard(data) {
   const summary = data.config_summary || {};
   const config = summary.config || {};
@@ -127,6 +133,7 @@ function summaryCard(data) {
     ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
     ["Search method", fmt(summary.method)],
     ["Data", h("span", { id: "results-data" }, dataText(data.dataset))],
+    ["Sharpe ratios", h("span", { id: "results-sharpe" }, `in excess of ${safeRateText(data)}`)],
   ];
   // the hedge's own fields are in the Hedge card
   const configRows = Object.entries(config).filter(([key]) => !key.startsWith("overlay_")).map(([key, value]) => {
@@ -670,7 +677,7 @@ export function renderResults(container, jobId, data) {
         "div",
         { className: "chart-grid" },
         chartBox("chart-risk-return", "Risk and return of every trial", "annualised volatility against CAGR, coloured by scenario."),
-        chartBox("chart-scenarios", "Scenario performance", "the best configuration's mean Sharpe ratio, CAGR and volatility per scenario."),
+        chartBox("chart-scenarios", "Scenario performance", `the best configuration's mean Sharpe ratio (in excess of ${safeRateText(data)}), CAGR and volatility per scenario.`),
       ),
     ),
     card(
