@@ -61,6 +61,8 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     assert result["options"]["risk_free_rate"] == 0.0
     assert "Sharpe ratio (against a 0% risk-free rate)\t" in page.inner_text("#optimise-result")
     assert page.inner_text("#optimised-sharpe") == f"{result['sharpe_ratio']:.4f}".rstrip("0")
+    assert result["data"]["data_end"] == "2022-12-28"
+    assert page.inner_text("#optimised-data").endswith("; the market data ends on 2022-12-28")
     page.screenshot(path=str(artifacts / "portfolio-optimised.png"), full_page=True)
 
     page.once("dialog", lambda dialog: dialog.accept())
