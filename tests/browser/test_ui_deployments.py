@@ -19,6 +19,17 @@ WEIGHTS = [
 ]
 
 
+def _forward_test(page: Any, server: Server, deployment_id: str, name: str, end: str) -> None:
+    """Open the deployment's page and forward-test it from 2022-01-03 to `end` in the UI, until
+    its result shows."""
+    sign_in(page, server, f"#/deployments/{deployment_id}")
+    page.wait_for_selector(f"#deployment-title:has-text('{name}')")
+    page.fill("#forward-test-start", "2022-01-03")
+    page.fill("#forward-test-end", end)
+    page.click("#forward-test-run")
+    page.wait_for_selector("#forward-test-deployment", timeout=120_000)
+
+
 def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     page: Any, server: Server, artifacts: Path
 ) -> None:
@@ -165,12 +176,7 @@ def test_a_deployment_on_a_schedule_of_its_own_shows_the_searched_backtest_too(
             },
         ).json()
     assert created["spec"]["schedule_source"] == "given"
-    sign_in(page, server, f"#/deployments/{created['id']}")
-    page.wait_for_selector("#deployment-title:has-text('Monthly staples')")
-    page.fill("#forward-test-start", "2022-01-03")
-    page.fill("#forward-test-end", "2022-06-30")
-    page.click("#forward-test-run")
-    page.wait_for_selector("#forward-test-deployment", timeout=120_000)
+    _forward_test(page, server, created["id"], "Monthly staples", "2022-06-30")
     page.click("#forward-test-deployment")
     page.wait_for_selector("#positions-table")
     page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
@@ -207,12 +213,8 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
         deployment = store.create_deployment("local", "Collared", "draft", hedged_spec())
     finally:
         store.close()
-    sign_in(page, server, f"#/deployments/{deployment.id}")
-    page.wait_for_selector("#deployment-title:has-text('Collared')")
-    page.fill("#forward-test-start", "2022-01-03")
-    page.fill("#forward-test-end", "2022-03-31")
-    page.click("#forward-test-run")
-    page.wait_for_selector("#forward-test-hedge", timeout=120_000)
+    _forward_test(page, server, deployment.id, "Collared", "2022-03-31")
+    page.wait_for_selector("#forward-test-hedge")
     with server.client() as client:
         (job,) = client.get(f"/v1/deployments/{deployment.id}/forward-tests").json()
         hedge = client.get(job["links"]["self"]).json()["result"]["hedge"]
