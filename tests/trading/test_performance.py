@@ -95,3 +95,23 @@ def test_a_live_deployment_on_a_schedule_of_its_own_shows_the_searched_backtest_
         values["searched"][-1] / values["searched"][0] - 1, rel=1e-12
     )
     assert report["decomposition"] is not None
+
+
+def test_an_alpaca_account_is_replayed_without_commission_and_with_its_own_share_rounding(
+    store: Store,
+) -> None:
+    """An Alpaca account's terms are not saved with it: no commission (Alpaca charges none on
+    shares), fractional shares only when its fills hold some, and cash earning nothing here."""
+    from execution.ledger import CashFlow, Fill
+    from trading.performance import _account_terms
+
+    spec = _spec(every="week", on="first") | {"broker": "alpaca", "account": "alpaca-PA1"}
+    deployment = store.create_deployment("alice", "on Alpaca", "active", spec)
+    when = datetime(2021, 6, 1, 20, tzinfo=UTC)
+    capital = CashFlow("capital", 100_000.0, when, "capital")
+    whole = Fill("f1", "o1", "KO", "buy", 10.0, 54.1, 0.0, when)
+    part = Fill("f2", "o2", "XOM", "buy", 2.5, 60.2, 0.0, when)
+    costs, fractional, cash_rate = _account_terms(store, deployment, [capital, whole])
+    assert (costs.slippage_bps, costs.commission_bps, costs.commission_per_share) == (0, 0, 0)
+    assert fractional is False and cash_rate == 0.0
+    assert _account_terms(store, deployment, [capital, whole, part])[1] is True
