@@ -1,10 +1,22 @@
 """How a deployment is doing against its backtest, from its ledger: the account's value at each
 session close since its first entry, the backtest of the same strategy over the same sessions
-(`trading.forward_tests.backtest`), their comparison (`execution.monitoring`), the
-drawdown against the deployment's limit, how far the account's weights have drifted from the
-strategy's targets on the latest closes, the time-weighted return (cash flows in or out do
-not count as performance), and the benchmarks beside it with every line's performance
-(`trading.benchmarks`: Sharpe ratios against the strategy's safe rate, which it states).
+(`trading.forward_tests.backtest`), their comparison (`execution.monitoring`), the gap between
+them in parts (`trading.forward_tests.tracking`, as a forward test's), the drawdown against the
+deployment's limit, how far the account's weights have drifted from the strategy's targets on
+the latest closes, the time-weighted return (cash flows in or out do not count as
+performance), the benchmarks beside it with every line's performance (`trading.benchmarks`:
+Sharpe ratios against the strategy's safe rate, which it states), and the market data it used
+(`data`: provider, version, the sessions used and where the data ends).
+
+A deployment whose schedule is not its strategy's own cadence (`schedule_source` `given`) also
+shows the searched backtest (`values.searched`, a `searched` row beside it): the strategy as it
+was searched, on its own cadence.
+
+The gap's parts replay the account's decisions with its broker's terms: a paper account's
+costs, share rounding and cash rate (as saved with it); an Alpaca account's no commission,
+fractional shares when its fills hold any, and cash earning nothing here (Alpaca's slippage and
+interest are then in "other"). Deposits or withdrawals after the first make the replay a
+different account: the gap is then not decomposed (`decomposition` null).
 
 Values are cash plus shares at each session's close, with the ledger's entries up to that
 close applied; for a deployment with an option hedge, plus the hedge's value there
@@ -21,16 +33,22 @@ from typing import Any
 
 import pandas as pd
 
+from execution.brokers.paper import PaperCosts
 from execution.deployment import DeploymentLimits, capped_weights
 from execution.ledger import Book, CashFlow, Fill, time_weighted_return
-from execution.monitoring import compare_with_backtest, weight_drift
+from execution.monitoring import weight_drift
 from execution.schedule import trading_sessions
-from services.market_data import market_closes, universe_closes
-from store import Deployment, Store
-from trading.benchmarks import Benchmarks, benchmark_fields, benchmark_values
-from trading.deployments import calendar_of, deployed_strategy, safe_rate_of
-from trading.forward_tests.backtest import deployed_backtest, deployment_fires
-from trading.forward_tests.comparison import LINE_LABELS
+from services.market_data import data_info, market_closes, market_data_provider, universe_closes
+from store import Deployment, NotFoundError, Store
+from trading.deployments import (
+    account_of,
+    broker_of,
+    calendar_of,
+    deployed_strategy,
+    safe_rate_of,
+)
+from trading.forward_tests.backtest import deployment_fires
+from trading.forward_tests.comparison import Beside, beside_the_account, comparison_fields
 from trading.hedge_values import (
     hedge_summary,
     ledger_values,
@@ -44,11 +62,9 @@ from trading.ledger import from_entry
 
 def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
     """The deployment's performance against its backtest up to `as_of` (see the module
-    docstring); `sessions` 0 and no values before its first ledger entry."""
+    docstring); `sessions` 0 and no values before its first ledger entry (`data` still says
+    which market data it would use)."""
     entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
-    empty: dict[str, Any] = {"deployment_id": deployment.id, "sessions": 0}
-    if not entries:
-        return empty
     spec = deployment.spec
     closes = universe_closes(spec["universe"])
     until = as_of.date()
@@ -56,12 +72,54 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     if window_end is not None:  # a forward test's account stops trading at its window's end
         until = min(until, datetime.fromisoformat(window_end).date())
     closes = closes.loc[: pd.Timestamp(until)]
+    data = data_info(market_data_provider(), closes)
+    empty: dict[str, Any] = {"deployment_id": deployment.id, "sessions": 0, "data": data}
+    if not entries:
+        return empty
     first = min(e.time for e in entries)
-    calendar = calendar_of(spec)
-    sessions = trading_sessions(calendar, first.date(), closes.index[-1].date())
+    sessions = trading_sessions(calendar_of(spec), first.date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
     if sessions.empty:
         return empty
+    paper, book, flows = _account_values(entries, sessions, closes)
+    hedge = None
+    if "hedge" in spec:
+        hedge_values, hedge = _hedge(store, deployment, sessions)
+        paper = paper + pd.Series(hedge_values, index=paper.index)
+    strategy = deployed_strategy(spec)
+    capital = flows[0] or float(paper.iloc[0])
+    beside = _beside(store, deployment, entries, closes, sessions, paper, capital, flows)
+    fields = comparison_fields(paper, beside)
+    limits = DeploymentLimits.model_validate(spec["limits"])
+    targets, _ = capped_weights(strategy.targets(closes), limits)
+    last = closes.iloc[-1]
+    drift = weight_drift(
+        book.holdings(), book.cash, {s: float(last[s]) for s in last.index}, targets
+    )
+    return {
+        "deployment_id": deployment.id,
+        "sessions": len(paper),
+        "start": paper.index[0].date().isoformat(),
+        "end": paper.index[-1].date().isoformat(),
+        "data": data,
+        "comparison": fields["comparison"],
+        "decomposition": fields["decomposition"],
+        "hedge": hedge,
+        "time_weighted_return": time_weighted_return(list(paper.to_numpy()), flows),
+        "max_drawdown_limit": limits.max_drawdown,
+        "weight_drift": drift,
+        "targets": targets,
+        "benchmarks": fields["benchmarks"],
+        "values": fields["values"],
+    }
+
+
+def _account_values(
+    entries: list[Fill | CashFlow], sessions: pd.DataFrame, closes: pd.DataFrame
+) -> tuple[pd.Series, Book, list[float]]:
+    """The account's value at each session's close (cash and shares at the close, with the
+    ledger's entries up to it applied), its book at the last, and the external cash flows of
+    each session."""
     ordered = sorted(entries, key=lambda e: e.time)
     book, applied, values, flows = Book(), 0, [], []
     for day, close_time in zip(sessions.index, sessions["close"], strict=True):
@@ -74,63 +132,57 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
             applied += 1
         row = closes.loc[day]
         values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
-    hedge = None
-    if "hedge" in spec:
-        hedge_values, hedge = _hedge(store, deployment, sessions)
-        values = [v + h for v, h in zip(values, hedge_values, strict=True)]
-    paper = pd.Series(values, index=sessions.index)
-    strategy = deployed_strategy(spec)
-    capital = flows[0] or float(paper.iloc[0])
-    backtest = deployed_backtest(strategy, closes, sessions, capital, spec)
-    common = paper.index.intersection(backtest.index)
-    benchmarks = _benchmarks(closes, sessions, spec, capital)
-    comparison = compare_with_backtest(
-        list(paper.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
+    return pd.Series(values, index=sessions.index), book, flows
+
+
+def _beside(
+    store: Store,
+    deployment: Deployment,
+    entries: list[Fill | CashFlow],
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    paper: pd.Series,
+    capital: float,
+    flows: list[float],
+) -> Beside:
+    """The backtests (the searched one when the schedule is not the strategy's own), the gap's
+    decomposition with the account's terms (`_account_terms`; none after a later deposit or
+    withdrawal) and the benchmarks, over the deployment's fires
+    (`trading.forward_tests.comparison`)."""
+    spec = deployment.spec
+    costs, fractional, cash_rate = _account_terms(store, deployment, entries)
+    beside = beside_the_account(
+        deployed_strategy(spec), closes, sessions, spec, paper,
+        deployment_fires(spec, sessions, closes),
+        capital=capital, costs=costs, fractional=fractional, cash_rate=cash_rate, clean=False,
+        searched=spec.get("schedule_source") != "strategy" and "hedge" not in spec,
+    )  # fmt: skip
+    if any(flows[1:]):  # the replay starts with the capital alone
+        return Beside(
+            beside.deployed, beside.searched, None, beside.benchmarks, beside.risk_free_rate
+        )
+    return beside
+
+
+def _account_terms(
+    store: Store, deployment: Deployment, entries: list[Fill | CashFlow]
+) -> tuple[PaperCosts, bool, float]:
+    """The costs, share rounding (fractional or not) and cash rate (a year) the deployment's
+    account trades with (see the module docstring)."""
+    if broker_of(deployment) == "alpaca":
+        fills = [e for e in entries if isinstance(e, Fill)]
+        fractional = any(not float(f.quantity).is_integer() for f in fills)
+        return PaperCosts(slippage_bps=0.0), fractional, 0.0
+    try:
+        saved = store.get_broker_account(deployment.owner, account_of(deployment))
+    except NotFoundError:  # no run opened it yet: the paper account's defaults
+        return PaperCosts(), True, safe_rate_of(deployment.spec)
+    settings = saved.state["settings"]
+    return (
+        PaperCosts(**settings["costs"]),
+        bool(settings["fractional"]),
+        float(settings.get("cash_rate", 0.0)),
     )
-    limits = DeploymentLimits.model_validate(spec["limits"])
-    targets, _ = capped_weights(strategy.targets(closes), limits)
-    last = closes.iloc[-1]
-    holdings = book.holdings()
-    drift = weight_drift(holdings, book.cash, {s: float(last[s]) for s in last.index}, targets)
-    return {
-        "deployment_id": deployment.id,
-        "sessions": len(paper),
-        "start": paper.index[0].date().isoformat(),
-        "end": paper.index[-1].date().isoformat(),
-        "comparison": comparison.__dict__,
-        "hedge": hedge,
-        "time_weighted_return": time_weighted_return(values, flows),
-        "max_drawdown_limit": limits.max_drawdown,
-        "weight_drift": drift,
-        "targets": targets,
-        "benchmarks": benchmark_fields(
-            {"paper": paper.loc[common], "backtest": backtest.loc[common]},
-            LINE_LABELS,
-            benchmarks,
-            safe_rate_of(spec),
-        ),
-        "values": {
-            "dates": [d.date().isoformat() for d in common],
-            "paper": [float(v) for v in paper.loc[common]],
-            "backtest": [float(v) for v in backtest.loc[common]],
-            "benchmarks": {
-                name: [float(v) for v in line.loc[common]]
-                for name, line in benchmarks.values.items()
-            },
-        },
-    }
-
-
-def _benchmarks(
-    closes: pd.DataFrame, sessions: pd.DataFrame, spec: dict[str, Any], capital: float
-) -> Benchmarks:
-    """The benchmarks over the deployment's sessions, investing where its first orders filled
-    and rebalancing at its fires (`trading.benchmarks`)."""
-    filled = [
-        f.fill_row for f in deployment_fires(spec, sessions, closes) if f.fill_row is not None
-    ]
-    first_row = filled[0] if filled else int(closes.index.get_indexer(sessions.index[:1])[0])
-    return benchmark_values(closes, sessions, capital, first_row=first_row, fire_rows=filled)
 
 
 def _hedge(

@@ -165,7 +165,10 @@ class OptimizationResult(BaseModel):
     sharpe_ratio: float | None = Field(description="(return - risk_free_rate) / volatility.")
     risk_contributions: dict[str, float] = Field(description="Share of variance, sum 1.")
     risk_report: RiskReportOut
-    data: dict[str, Any] = Field(description="Source, assets, first/last date, observations.")
+    data: dict[str, Any] = Field(
+        description="Source, assets, first/last date, observations, and the last date of the "
+        "data they were taken from (`data_end`; none for undated returns)."
+    )
     options: dict[str, Any] = Field(description="The options used.")
     cached: bool = Field(description="True when served from the results cache.")
     cache_key: str

@@ -280,6 +280,12 @@ def test_chart_data_matches_the_result(api: Api, finished: dict[str, Any]) -> No
     assert body["config_summary"]["n_trials"] == 40
     assert body["explanation"]["text"]
     assert body["manifest"]["run_id"] == finished["id"]
+    # the data it used and where it ends; the benchmarks with the index, and what they compare
+    assert body["dataset"] == result["dataset"] and body["dataset"]["data_end"] == "2022-12-28"
+    assert body["benchmarks_missing"] == {}
+    assert "market" in {row["strategy"] for row in body["benchmarks"]}
+    assert "and the market index (the S&P 500 of the embedded data)" in body["benchmark_note"]
+    assert "in excess of the request's 2.00% safe rate" in body["benchmark_note"]
     json.dumps(body, allow_nan=False)
 
 
