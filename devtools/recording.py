@@ -48,6 +48,7 @@ from devtools.scripts import (
     Script,
     chat_script,
     embedding_script,
+    mcp_script,
     optimization_script,
     run_script,
 )
@@ -96,6 +97,12 @@ CHAT_EDIT: dict[str, Any] = {
     "budget": {"max_trials": 12, "batch_size": 6},
 }
 """The edit the chat session approves the drafted search with (small, so it runs fast)."""
+
+MCP_MESSAGES: tuple[str, ...] = (
+    "What is the 95% CVaR of AAPL and KO since 2019?",
+    CHAT_MESSAGES[3],
+)
+"""The MCP session's user messages: a risk question, then a strategy search (only drafted)."""
 
 EMBEDDING_TEXTS: tuple[str, ...] = (
     "Energy stocks fell 12% in March as crude oil inventories rose.",
@@ -174,6 +181,15 @@ SESSIONS: dict[str, Session] = {
         "openai-stream",
         "a chat on an OpenAI-compatible server: a risk question, a portfolio and a follow-up on "
         "its risk (Chat Completions, streamed: tool calls and structured output)",
+    ),
+    "mcp-chat": Session(
+        "mcp-chat",
+        mcp_script(list(MCP_MESSAGES)),
+        "converse",
+        "the chat's agents driving the tools of `stratigos mcp` (stdio, through "
+        "langchain-mcp-adapters): a CVaR question answered with portfolio_risk_report, then a "
+        "strategy search drafted with draft_strategy_search, which waits for the owner's "
+        "approval (Converse)",
     ),
     "embedding": Session(
         "embedding",
@@ -404,6 +420,7 @@ __all__ = [
     "CHAT_EDIT",
     "CHAT_MESSAGES",
     "EMBEDDING_TEXTS",
+    "MCP_MESSAGES",
     "SESSIONS",
     "SMALL_REQUEST",
     "SNAPSHOT_FORMAT",
