@@ -81,6 +81,9 @@ SMALL_REQUEST: dict[str, Any] = {
 }
 """A small, fast optimization request (two batches of six trials, 20 paths per scenario)."""
 
+RISK_REQUEST: dict[str, Any] = {**SMALL_REQUEST, "risk_limits": {"max_drawdown": 0.25}}
+"""`SMALL_REQUEST` with a drawdown limit: the risk manager gates each round's candidates."""
+
 CHAT_MESSAGES: tuple[str, ...] = (
     "What is the CVaR of AAPL and KO since 2019?",
     "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018",
@@ -153,6 +156,14 @@ SESSIONS: dict[str, Session] = {
         "converse",
         "a chat: a risk question, a portfolio and a follow-up on its risk, then a strategy "
         "search approved with small edits (Converse)",
+    ),
+    "optimization-risk": Session(
+        "optimization-risk",
+        optimization_script(RISK_REQUEST),
+        "converse",
+        "the optimization workflow on a small request with a 25% drawdown limit: the risk "
+        "manager, thinking on the current generation's fast model, gates the candidates "
+        "(Converse)",
     ),
     "optimization-previous": Session(
         "optimization-previous",
@@ -421,6 +432,7 @@ __all__ = [
     "CHAT_MESSAGES",
     "EMBEDDING_TEXTS",
     "MCP_MESSAGES",
+    "RISK_REQUEST",
     "SESSIONS",
     "SMALL_REQUEST",
     "SNAPSHOT_FORMAT",

@@ -76,7 +76,9 @@ def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_st
     assert all(s["result"]["runs"] == [] for s in bedrock.values() if s["script"]["kind"] == "mcp")
     for outcome in outcomes:
         assert outcome["status"] == "succeeded"
-        assert outcome["n_trials"] == 12
+        assert outcome["n_trials"] == (
+            9 if outcome is snapshots["optimization-risk"]["result"] else 12
+        )
         assert outcome["explanation"]
     for snapshot in bedrock.values():
         assert snapshot["manifest"]["model_provider"] == "bedrock"
@@ -444,6 +446,31 @@ def _answers(result: dict[str, Any]) -> dict[str, Any]:
             for t in kept["turns"]
         ]
     return kept
+
+
+def test_the_risk_manager_thinking_on_the_current_generation_decides_under_auto() -> None:
+    """The risk-limited search: the risk manager thinks (adaptive, Haiku 5.5's default) and is
+    asked for its RiskDecision as a tool under auto tool choice, never a forced one."""
+    from settings.model_catalog import model_catalog
+
+    snapshot = load_snapshot("optimization-risk")
+    assert snapshot["script"]["request"]["risk_limits"] == {"max_drawdown": 0.25}
+    fast = model_catalog().generation_ids("current")[1]
+    assert snapshot["model_ids"]["risk_manager"] == fast
+    risk = []
+    for interaction in interactions("optimization-risk"):
+        body = json.loads(interaction["request"]["body"])
+        tools = [t["toolSpec"]["name"] for t in body.get("toolConfig", {}).get("tools", []) if "toolSpec" in t]  # fmt: skip
+        if tools == ["RiskDecision"]:
+            risk.append((interaction, body))
+    assert risk
+    for interaction, body in risk:
+        assert body["toolConfig"].get("toolChoice", {"auto": {}}) == {"auto": {}}
+        assert "additionalModelRequestFields" not in body  # thinking: the model's default
+        reply = json.loads(interaction["response"]["body"]["string"])
+        blocks = reply["output"]["message"]["content"]
+        assert "reasoningContent" in blocks[0] and any("toolUse" in b for b in blocks)
+    assert "reasoning" in snapshot["result"]["event_types"]
 
 
 @pytest.mark.parametrize("name", ["optimization", "chat"])
