@@ -20,7 +20,13 @@ from pathlib import PurePosixPath, PureWindowsPath
 from quant.problems import strip_controls
 from research.chunking import CHUNK_CHARS
 from research.index import ResearchIndex, chunks_of
-from research.parser_pool import ChunkedFile, ParseLimits, ParserPool, parser_pool
+from research.parser_pool import (
+    ChunkedFile,
+    ParseLimits,
+    ParserPool,
+    embeds_in_child,
+    parser_pool,
+)
 from research.parsing import DocumentTooLargeError
 from settings import Settings
 from store import Document, DocumentChunk, Store
@@ -99,7 +105,9 @@ def add_document(
     data: bytes,
 ) -> Document:
     """Parse, chunk and embed `data`, store it as `owner`'s document and index it (reading and
-    indexing in a child process of the settings' parser pool; embedding here).
+    indexing in child processes of the settings' parser pool; embedding there too with the
+    offline embedder, which makes no call and refuses no text, else here before anything is
+    stored).
 
     A `DocumentError` subclass (nothing stored) says why a file is refused, including an
     owner whose documents would hold more chunks than allowed (`OwnerChunksError`); a
@@ -108,7 +116,11 @@ def add_document(
     name, read = chunked_document(settings, filename, data)
     _check_owner_room(store, settings, owner, len(read.chunks))
     chunks = read.chunks
-    vectors = index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
+    vectors = (
+        None
+        if embeds_in_child(index)
+        else index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
+    )
     document = store.add_document(owner, name, read.media_type, data, chunks, read.pages)
     try:
         passages = chunks_of(document.id, name, document.created_at, chunks)

@@ -31,6 +31,7 @@ from settings.groups.alpaca import AlpacaSettings
 from settings.groups.api import ApiSettings
 from settings.groups.bedrock import BedrockSettings
 from settings.groups.compute import ComputeSettings
+from settings.groups.datasets import DatasetSettings
 from settings.groups.documents import DocumentSettings
 from settings.groups.embeddings import EmbeddingSettings
 from settings.groups.execution import ExecutionSettings
@@ -139,6 +140,9 @@ class Settings(BaseSettings):
     )
     jobs: JobSettings = Field(default_factory=JobSettings, description="Job orchestration.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP API.")
+    datasets: DatasetSettings = Field(
+        default_factory=DatasetSettings, description="Uploaded market-data datasets."
+    )
     documents: DocumentSettings = Field(
         default_factory=DocumentSettings, description="The documents library."
     )
