@@ -18,13 +18,13 @@ from typing import Any
 
 import httpx
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from benchmarks.bench_uploads import maximal_dataset
 from settings import DatasetSettings
 from tests.api.conftest import assert_error, make_settings
 
@@ -142,26 +142,12 @@ def test_a_csv_row_bomb_is_refused_by_its_lines(
     assert f"{rows:,} rows" in message
 
 
-def maximal_prices() -> bytes:
-    """A prices CSV of `datasets_max_rows` dates and as many assets as fit in the default upload
-    limit (20 MiB): the largest the defaults take."""
-    rows = DatasetSettings().max_rows
-    rng = np.random.default_rng(3)
-    moves = rng.normal(0.0, 0.004, size=(rows, 20))
-    closes = pd.DataFrame(
-        100.0 * np.exp(np.cumsum(moves, axis=0)),
-        index=pd.date_range("1900-01-01", periods=rows, freq="D", name="date"),
-        columns=[f"A{i}" for i in range(20)],
-    )
-    return closes.to_csv(float_format="%.4f").encode()
-
-
 def test_other_requests_are_answered_while_a_maximal_dataset_is_read(tmp_path: Path) -> None:
-    """While the largest table the default limits take is read (seconds of pandas), health
-    checks and another owner's list are answered before it ends. (Read on the event loop, as
+    """While the table of the most values the default limits take is read (seconds of pandas
+    on a file of about 1 MB), health checks and another owner's list are answered before it
+    ends. (Read on the event loop, as
     before, the upload would end first: nothing else runs until it does.)"""
-    data = maximal_prices()
-    assert 15 * 2**20 < len(data) <= 20 * 2**20
+    data = maximal_dataset()
     app = create_app(make_settings(tmp_path / "data"))
     store = app.state.context.store
     alice, _ = store.create_api_key("alice", "tests")
@@ -175,7 +161,7 @@ def test_other_requests_are_answered_while_a_maximal_dataset_is_read(tmp_path: P
             async def send() -> httpx.Response:
                 response = await http.post(
                     "/v1/market-data/datasets",
-                    files={"file": ("closes.csv", data, "text/csv")},
+                    files={"file": ("closes.parquet", data, "application/octet-stream")},
                     headers={"x-api-key": alice},
                 )
                 finished.append("upload")
