@@ -1,5 +1,6 @@
 """The documents library's use cases, shared by the API, the CLI and the tools: add a file
-(parsed, chunked and embedded before anything is stored, so a file that fails leaves nothing),
+(parsed and chunked, and embedded by a model that could refuse it, before anything is stored,
+so a file that fails leaves nothing),
 delete one, and a document's summary (its metadata and the references of its first chunks).
 Listing and reading chunks and the original are the store's `list_documents`,
 `document_chunks` and `document_bytes`.
