@@ -353,10 +353,7 @@ class RequestContract:
             return
         unknown = self._unknown_parameters(scope) if scope.get("query_string") else []
         if unknown:
-            summary = "; ".join(f"{f}: {p}" for f, p in unknown[:3])
-            details = [{"field": f, "problem": p} for f, p in unknown]
-            answer = error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
-            await answer(scope, receive, send)
+            await _refusal(unknown)(scope, receive, send)
             return
         if not _is_json(scope):
             await self.app(scope, receive, send)
@@ -372,10 +369,7 @@ class RequestContract:
             return
         found = self._problems(scope, body)
         if found:
-            summary = "; ".join(f"{f}: {p}" for f, p in found[:3])
-            details = [{"field": f, "problem": p} for f, p in found]
-            answer = error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
-            await answer(scope, receive, send)
+            await _refusal(found)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -428,6 +422,14 @@ class RequestContract:
         if found:
             return found
         return contract.problems(str(scope["method"]), matched[0], decoded)
+
+
+def _refusal(found: list[Problem]) -> Any:
+    """The 422 answer (an ASGI app) naming each place of `found`; the message names the first
+    three."""
+    summary = "; ".join(f"{f}: {p}" for f, p in found[:3])
+    details = [{"field": f, "problem": p} for f, p in found]
+    return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
 
 
 async def _read(receive: Any) -> bytes:
