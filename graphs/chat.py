@@ -30,6 +30,7 @@ from graphs.telemetry import traced
 from graphs.thread_bindings import bind_owner, bind_settings
 from services.errors import InputError
 from settings import Settings, get_settings
+from settings.files import private_file
 from settings.tracing import span
 from store import Store
 from store.checkpoints import checkpointer
@@ -202,7 +203,7 @@ class ChatSession:
         self, payload: Any, on_event: EventSink | None, on_chunk: ChunkSink | None = None
     ) -> ChatTurn:
         turn = ChatTurn(self.thread_id)
-        path = self.directory / "events.jsonl"
+        path = private_file(self.directory / "events.jsonl")
         with (
             trace_log(path, self.thread_id, on_event) as log,
             checkpointer(self.settings) as saver,

@@ -175,7 +175,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 if "notifications" in body.model_fields_set
                 else None,
                 broker=body.broker,
-                hedge=None if body.hedge is None else body.hedge.model_dump(exclude_none=True),
+                hedge=None if body.hedge is None else body.hedge.model_dump(exclude_unset=True),
                 settings=context.settings,
             )
         except NotFoundError:

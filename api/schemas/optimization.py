@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.market_data import ReturnsSource
+from services.bounds import PositiveRelativeWeight, Weight
 
 
 class CovarianceOptions(BaseModel):
@@ -83,7 +84,7 @@ class RiskParityRequest(OptimizationRequest):
         }
     )
 
-    budgets: dict[str, float] | None = Field(
+    budgets: dict[str, PositiveRelativeWeight] | None = Field(
         default=None,
         description="Risk budget per asset (positive, normalised to sum 1); null: equal.",
     )
@@ -94,8 +95,8 @@ class FrontierBounds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lower: float | dict[str, float] = Field(default=0.0, description="Lowest weight.")
-    upper: float | dict[str, float] = Field(default=1.0, description="Highest weight.")
+    lower: Weight | dict[str, Weight] = Field(default=0.0, description="Lowest weight.")
+    upper: Weight | dict[str, Weight] = Field(default=1.0, description="Highest weight.")
 
 
 class FrontierRequest(OptimizationRequest):

@@ -157,7 +157,7 @@ def test_invalid_requests_name_the_field(queued: Api) -> None:
     [
         ({"start": "1800-01-01", "end": "1800-12-31"}, "body.start", "0 trading days"),
         ({"start": "2022-06-01"}, "body.start", "at least 252"),
-        ({"scenario_weights": {"bull": -1.0}}, "body.scenario_weights.bull", ">= 0"),
+        ({"scenario_weights": {"bull": -1.0}}, "body.scenario_weights.bull", "at least 0"),
         ({"scenario_weights": {"bull": 0.0, "bear": 0.0}}, "body.scenario_weights", "sum"),
         (
             {"scenarios": ["bull", "bear"], "scenario_weights": {"base": 1.0}},
