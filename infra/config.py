@@ -150,6 +150,12 @@ class StageConfig:
     """Sender of notification e-mails (`STRATIGOS_NOTIFICATIONS_EMAIL_FROM`), an SES e-mail
     identity of the stage: SES mails a verification link to it at deploy time, and only a
     verified address can send. Override with an address you can read."""
+    email_identity: Literal["auto", "create", "shared"] = "auto"
+    """Who owns the SES identity of `notifications_email_from` (one per address, account and
+    region): `create`, this deployment's compute stack; `shared`, another deployment (the stage
+    proper) does, and this one only sends from it; `auto`, the stage proper creates it and an
+    instance (`instance`, e.g. a pull request's stack) shares it, so copies of a stage never
+    clash on it nor delete it with themselves."""
     # private network
     network: Literal["vpc", "off"] = "vpc"
     """`vpc`: the stage's own VPC (`infra/stacks/network.py`): functions in private subnets,
@@ -241,9 +247,24 @@ class StageConfig:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
 
     @property
+    def name(self) -> str:
+        """The deployment's own name: the instance's, else the stage's. Every physical name
+        (stacks, tables, queues, functions, roles, log groups `/stratigos/<name>/...`, the
+        metrics namespace `Stratigos/<name>`) is derived from it, so two instances of one stage
+        share none."""
+        return self.instance or self.stage
+
+    @property
     def prefix(self) -> str:
         """The resource prefix `stratigos-<stage>` (`stratigos-<instance>` for an instance)."""
-        return f"stratigos-{self.instance or self.stage}"
+        return f"stratigos-{self.name}"
+
+    @property
+    def creates_email_identity(self) -> bool:
+        """Whether this deployment creates the SES identity it sends from (`email_identity`)."""
+        if self.email_identity == "auto":
+            return self.instance is None
+        return self.email_identity == "create"
 
     def _check_deployment_options(self) -> None:
         """The network, edge, market data and recovery options (ValueError naming the field)."""
@@ -253,6 +274,10 @@ class StageConfig:
             raise ValueError(f"max_azs={self.max_azs} must be 2 or 3")
         if not 1 <= self.nat_gateways <= self.max_azs:
             raise ValueError(f"nat_gateways={self.nat_gateways} must be in 1..max_azs")
+        if self.email_identity not in ("auto", "create", "shared"):
+            raise ValueError(
+                f"email_identity={self.email_identity!r} must be 'auto', 'create' or 'shared'"
+            )
         if self.market_data not in ("ingested", "alpaca"):
             raise ValueError(f"market_data={self.market_data!r} must be 'ingested' or 'alpaca'")
         if self.market_data == "alpaca" and not self.market_data_owner:

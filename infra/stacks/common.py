@@ -49,7 +49,8 @@ _RETENTION = {
 
 
 def log_group(scope: Construct, construct_id: str, config: StageConfig, name: str) -> logs.LogGroup:
-    """The log group `/stratigos/<stage>/<name>` with the stage's retention (days)."""
+    """The log group `/stratigos/<config.name>/<name>` (the instance's name for an instance)
+    with the stage's retention (days)."""
     if config.log_retention_days not in _RETENTION:
         raise ValueError(
             f"log_retention_days={config.log_retention_days} is not one of {sorted(_RETENTION)}"
@@ -57,7 +58,7 @@ def log_group(scope: Construct, construct_id: str, config: StageConfig, name: st
     return logs.LogGroup(
         scope,
         construct_id,
-        log_group_name=f"/stratigos/{config.stage}/{name}",
+        log_group_name=f"/stratigos/{config.name}/{name}",
         retention=_RETENTION[config.log_retention_days],
         removal_policy=removal_policy(config),
     )
@@ -140,7 +141,7 @@ def container_function(
 
 def metrics_namespace(config: StageConfig) -> str:
     """The CloudWatch namespace of the stage's own metrics (EMF and metric filters)."""
-    return f"Stratigos/{config.instance or config.stage}"
+    return f"Stratigos/{config.name}"
 
 
 def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
