@@ -197,9 +197,29 @@ class StageConfig:
     """AWS Backup of the tables and the versioned buckets (daily, `backup_retention_days`)."""
     backup_retention_days: int = 35
     replica_region: str | None = None
-    """Another region that receives a copy of every backup, in the vault
-    `stratigos-<stage>-replica` (with `backup`; RPO and RTO in docs/DEPLOY.md; no continuous S3
-    or DynamoDB replication yet)."""
+    """Another region, the home of the stack `stratigos-<stage>-replica` (its own KMS key
+    `alias/stratigos-<stage>-replica`): with `backup` every backup is copied to its vault, with
+    `bucket_replication` and `table_replicas` the data is replicated to it continuously (RPO
+    and RTO of each in docs/DEPLOY.md)."""
+    bucket_replication: bool = False
+    """S3 Replication (with Replication Time Control: 99.99 % of objects within 15 minutes,
+    delete markers included) of the market-data, documents and results buckets into buckets of
+    the replica stack, and the API key pepper replicated there by Secrets Manager (needs
+    `replica_region`). An update of the buckets: safe to turn on for a deployed stage."""
+    table_replicas: Literal["off", "global", "manual"] = "off"
+    """Replicas of the three tables in `replica_region` (needs it), replicated within seconds:
+    `global`, the tables are DynamoDB global tables (`AWS::DynamoDB::GlobalTable`) with their
+    replica, for a deployment whose tables do not exist yet (CloudFormation cannot turn a
+    deployed `AWS::DynamoDB::Table` into a global table: the global tables have construct ids
+    of their own, so on a deployed stage the deployment stops at "already exists" with its
+    tables untouched); `manual`, a deployed stage's tables were given their replica by hand
+    (docs/DEPLOY.md, the migration) and stay `AWS::DynamoDB::Table` in the template (the
+    replica stack keeps their key); `off`, none."""
+    failover: bool = False
+    """Deploy the stage in `replica_region` on its replicas, after losing its own region: the
+    foundation stack there imports the replica tables, buckets, key and pepper instead of
+    creating them (needs `bucket_replication` and `table_replicas`); no edge, backup or replica
+    stack (docs/DEPLOY.md, "Recovery")."""
     # concurrency
     worker_reserved_concurrency: int | None = None
     """Reserved concurrency of the worker (None: the account's shared pool)."""
@@ -237,6 +257,7 @@ class StageConfig:
                 f"{', '.join(map(str, EMBEDDING_DIMENSION_CHOICES))}"
             )
         self._check_deployment_options()
+        self._check_recovery_options()
         for name in (
             "job_max_receive_count",
             "results_glacier_days",
@@ -290,8 +311,6 @@ class StageConfig:
             raise ValueError("slack_workspace_id and slack_channel_id go together")
         if self.monthly_budget_usd is not None and self.monthly_budget_usd <= 0:
             raise ValueError(f"monthly_budget_usd={self.monthly_budget_usd} must be > 0")
-        if self.replica_region and self.replica_region == self.region:
-            raise ValueError("replica_region must differ from the stage's region")
         if self.instance is not None and not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", self.instance):
             raise ValueError(f"instance={self.instance!r}: lower-case letters, digits, dashes")
         reserved = self.worker_reserved_concurrency
@@ -302,6 +321,28 @@ class StageConfig:
             )
         if self.api_provisioned_concurrency < 0:
             raise ValueError("api_provisioned_concurrency must be >= 0")
+
+    def _check_recovery_options(self) -> None:
+        """The replica region's options (ValueError naming the field)."""
+        if self.replica_region and self.replica_region == self.region:
+            raise ValueError("replica_region must differ from the stage's region")
+        if self.table_replicas not in ("off", "global", "manual"):
+            raise ValueError(
+                f"table_replicas={self.table_replicas!r} must be 'off', 'global' or 'manual'"
+            )
+        for option in ("bucket_replication", "table_replicas", "failover"):
+            if getattr(self, option) not in (False, "off") and not self.replica_region:
+                raise ValueError(f"{option} needs replica_region (where the replicas are)")
+        if self.failover and not (self.bucket_replication and self.table_replicas != "off"):
+            raise ValueError(
+                "failover needs bucket_replication and table_replicas (the replicas it runs on)"
+            )
+
+    @property
+    def deploy_region(self) -> str | None:
+        """The region the stage's stacks are deployed in: `replica_region` in `failover`, else
+        `region` (None: the CLI's default)."""
+        return self.replica_region if self.failover else self.region
 
     @property
     def job_name_prefix(self) -> str:

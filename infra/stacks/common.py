@@ -157,7 +157,7 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         # to the results bucket; only those granted `grant_documents` can touch it
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
-        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret.secret_arn,
+        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
         "STRATIGOS_BEDROCK_REGION": bedrock_region,
         "STRATIGOS_BEDROCK_STRONG_MODEL_ID": config.strong_model_id,
@@ -285,7 +285,7 @@ def grant_memory(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
 
 def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
     """Read the API key pepper (see `grant_secret_read`)."""
-    grant_secret_read(grantee, foundation.pepper_secret.secret_arn, foundation)
+    grant_secret_read(grantee, foundation.pepper_secret_arn, foundation)
 
 
 def grant_secret_read(

@@ -2,7 +2,7 @@
 
 All stages go into one `App` (account 123456789012, us-east-1, the context of
 `infra/cdk.json`), with production once more as the instance `options` with every option on
-(custom domain, backup copies in another region, provisioned concurrency), and the dev stage
+(custom domain, backup copies and replicas in another region, provisioned concurrency), and the dev stage
 once more as a pull request's instance (`PREVIEW`), synthesized once into a temporary cloud
 assembly. CDK writes under `$HOME`
 and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
@@ -52,6 +52,8 @@ OPTION_OVERRIDES = {
     "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
     "hosted_zone_name": "stratigos.example",
     "replica_region": REPLICA_REGION,
+    "bucket_replication": "true",
+    "table_replicas": "global",
     "api_provisioned_concurrency": "2",
     "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
 }
