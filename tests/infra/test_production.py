@@ -215,6 +215,8 @@ def test_production_has_a_monthly_budget_that_tells_the_topic(synthesized: Synth
 def test_the_distribution_serves_the_ui_from_a_private_bucket_and_streams_the_api(
     synthesized: Synthesized, stage: str
 ) -> None:
+    from infra.stacks.edge import IMMUTABLE_PATHS  # aws_cdk: imported once synthesized
+
     raw = synthesized.templates[stage]["edge"]
     dist = one(raw, "AWS::CloudFront::Distribution")["DistributionConfig"]
     origins = {o["Id"]: o for o in dist["Origins"]}
@@ -229,8 +231,9 @@ def test_the_distribution_serves_the_ui_from_a_private_bucket_and_streams_the_ap
     assert dist["DefaultCacheBehavior"]["Compress"] is False
     assert len(dist["DefaultCacheBehavior"]["AllowedMethods"]) == 7
     cached = {b["PathPattern"]: b for b in dist["CacheBehaviors"]}
-    assert set(cached) == {"/index.html", "/static/*"}
-    assert all(b["TargetOriginId"] == web["Id"] for b in cached.values())
+    assert set(cached) == {"/index.html", "/static/*", *IMMUTABLE_PATHS}
+    assert all(cached[p]["TargetOriginId"] == web["Id"] for p in ("/index.html", "/static/*"))
+    assert all(cached[p]["TargetOriginId"] == api["Id"] for p in IMMUTABLE_PATHS)
     assert dist["DefaultRootObject"] == "index.html"
     assert dist["Logging"]["Prefix"] == "cloudfront/"
     acl = one(raw, "AWS::WAFv2::WebACL", Scope="CLOUDFRONT")
