@@ -9,7 +9,7 @@ Context: `-c stage=<dev|staging|prod>` synthesizes one stage (default: all three
 come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
 
 Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
-`-api`, `-operations`, `-data` (with `market_data=ingested`), `-edge` (with `edge`, in
+`-api`, `-operations`, `-data`, `-edge` (with `edge`, in
 us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region` and something to
 keep there, in that region, deployed before `-foundation` when the data replicates into it and
 before `-recovery`, whose plan copies into it); each depends on the ones before it. With
@@ -142,17 +142,15 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         env=env,
         description=f"Stratigos {config.stage}: cleanup schedule, alarms",
     )
-    data = None
-    if config.market_data == "ingested":
-        data = DataStack(
-            app,
-            f"{prefix}-data",
-            config=config,
-            foundation=foundation,
-            network=network,
-            env=env,
-            description=f"Stratigos {config.stage}: market-data ingestion",
-        )
+    data = DataStack(  # every version is written by its ingestion, the refresh's included
+        app,
+        f"{prefix}-data",
+        config=config,
+        foundation=foundation,
+        network=network,
+        env=env,
+        description=f"Stratigos {config.stage}: market-data ingestion",
+    )
     edge = add_edge(app, config, api, account, env, cross_region)
     recovery = add_recovery(app, config, foundation, replica, env)
     stage = StageStacks(

@@ -189,9 +189,15 @@ class StageConfig:
     market_data: Literal["ingested", "alpaca"] = "ingested"
     """What the functions trade and optimize on (`STRATIGOS_MARKET_DATA`): `ingested`, the price
     files put under `incoming/` in the market-data bucket, each validated into a new version;
-    `alpaca`, Alpaca Market Data refreshed after each close (`market_data_owner`'s keys)."""
+    `alpaca`, Alpaca Market Data refreshed after each close (`market_data_owner`'s keys) through
+    the same ingestion, with prices during a session from Alpaca's latest trades."""
     market_data_owner: str | None = None
-    """With `market_data` alpaca: the owner whose Alpaca keys read the market data."""
+    """With a refresh from Alpaca: the owner whose Alpaca keys read the market data."""
+    market_data_refresh: Literal["none", "alpaca"] = "none"
+    """With `market_data` ingested: `alpaca` also pulls Alpaca Market Data after each close
+    (`market_data_owner`'s keys) and puts it under `incoming/`, where it is ingested like any
+    file (`STRATIGOS_MARKET_DATA_REFRESH`); `none`, files only (no refresh schedule). With
+    `market_data` alpaca the refresh is Alpaca's whatever this says."""
     # recovery
     backup: bool = False
     """AWS Backup of the tables and the versioned buckets (daily, `backup_retention_days`)."""
@@ -281,6 +287,11 @@ class StageConfig:
         return f"stratigos-{self.name}"
 
     @property
+    def refreshes_market_data(self) -> bool:
+        """Whether the market data is refreshed from Alpaca after each close."""
+        return self.market_data == "alpaca" or self.market_data_refresh == "alpaca"
+
+    @property
     def creates_email_identity(self) -> bool:
         """Whether this deployment creates the SES identity it sends from (`email_identity`)."""
         if self.email_identity == "auto":
@@ -301,8 +312,15 @@ class StageConfig:
             )
         if self.market_data not in ("ingested", "alpaca"):
             raise ValueError(f"market_data={self.market_data!r} must be 'ingested' or 'alpaca'")
-        if self.market_data == "alpaca" and not self.market_data_owner:
-            raise ValueError("market_data=alpaca needs market_data_owner (whose keys read it)")
+        if self.market_data_refresh not in ("none", "alpaca"):
+            raise ValueError(
+                f"market_data_refresh={self.market_data_refresh!r} must be 'none' or 'alpaca'"
+            )
+        if self.refreshes_market_data and not self.market_data_owner:
+            raise ValueError(
+                f"market_data={self.market_data} with a refresh from Alpaca needs "
+                "market_data_owner (whose keys read it)"
+            )
         if self.domain_name and not (self.hosted_zone_id and self.hosted_zone_name):
             raise ValueError("domain_name needs hosted_zone_id and hosted_zone_name")
         if self.domain_name and not self.edge:

@@ -187,19 +187,37 @@ MARKET_DATA_INCOMING = "incoming/"
 """Where price files are put to be ingested (`services.market_data.ingestion`)."""
 MARKET_DATA_REVIEW = "review/"
 """Where ingestion keeps what it found wrong with a file (bad-data markers, refusals)."""
+REFRESH_RECORD = "refresh.json"
+"""The last refresh's record beside the versions (`services.market_data.versions.REFRESH`)."""
 
 
 def market_data_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
     """The market-data settings of every function that reads prices: the provider
-    (`ingested` or `alpaca`) and its versions in the market-data bucket."""
+    (`ingested` or `alpaca`) and its versions in the market-data bucket, and the Alpaca account
+    that reads Alpaca Market Data when it is refreshed from there."""
     bucket = foundation.market_data_bucket.bucket_name
     environment = {
         "STRATIGOS_MARKET_DATA": config.market_data,
         "STRATIGOS_MARKET_DATA_DIR": f"s3://{bucket}/{MARKET_DATA_VERSIONS}",
     }
-    if config.market_data == "alpaca" and config.market_data_owner:
+    if config.refreshes_market_data and config.market_data_owner:
         environment["STRATIGOS_ALPACA_OWNER"] = config.market_data_owner
     return environment
+
+
+def market_data_refresh_environment(
+    config: StageConfig, foundation: FoundationStack
+) -> dict[str, str]:
+    """The settings of the function that runs the refresh (the worker), when there is one: its
+    source, and `incoming/` of the market-data bucket, where it puts what it pulled for the
+    ingestion function (the one writer of versions)."""
+    if not config.refreshes_market_data:
+        return {}
+    bucket = foundation.market_data_bucket.bucket_name
+    return {
+        "STRATIGOS_MARKET_DATA_REFRESH": "alpaca",
+        "STRATIGOS_MARKET_DATA_INCOMING": f"s3://{bucket}/{MARKET_DATA_INCOMING[:-1]}",
+    }
 
 
 def grant_store(

@@ -141,6 +141,42 @@ def move_after(
     )
 
 
+def encrypted_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: StageConfig,
+    key: kms.IKey,
+    logs: s3.IBucket,
+    logs_prefix: str,
+    bucket_name: str | None = None,
+    versioned: bool = False,
+    lifecycle_rules: list[s3.LifecycleRule] | None = None,
+    event_bridge_enabled: bool = False,
+) -> s3.Bucket:
+    """A bucket encrypted with `key` (bucket keys), private, owner-enforced, TLS only, its
+    server access logs under `logs_prefix` of `logs`, emptied and deleted with its stack unless
+    the stage retains its data; a generated name unless `bucket_name`."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        bucket_name=bucket_name,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        versioned=versioned,
+        lifecycle_rules=lifecycle_rules,
+        removal_policy=removal_policy(config),
+        auto_delete_objects=not config.retain_data,
+        server_access_logs_bucket=logs,
+        server_access_logs_prefix=logs_prefix,
+        event_bridge_enabled=event_bridge_enabled,
+    )
+
+
 class FoundationStack(Stack):
     """The stage's encrypted state: key, tables, buckets, secret (see the module docstring)."""
 
@@ -435,23 +471,15 @@ class FoundationStack(Stack):
         lifecycle_rules: list[s3.LifecycleRule] | None = None,
         event_bridge_enabled: bool = False,
     ) -> s3.Bucket:
-        """A KMS-encrypted (bucket key), private, TLS-only bucket with a generated name, its
-        server access logs under `<construct id>/` of the access-log bucket."""
-        retain = self.config.retain_data
-        return s3.Bucket(
+        """One of the stage's buckets (`encrypted_bucket`), its logs under `<construct id>/`."""
+        return encrypted_bucket(
             self,
             construct_id,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
+            config=self.config,
+            key=self.key,
+            logs=self.access_logs_bucket,
+            logs_prefix=f"{construct_id}/",
             versioned=versioned,
             lifecycle_rules=lifecycle_rules,
-            removal_policy=removal_policy(self.config),
-            auto_delete_objects=not retain,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix=f"{construct_id}/",
             event_bridge_enabled=event_bridge_enabled,
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
@@ -35,6 +35,7 @@ from infra.stacks.foundation import (
     ACCESS_LOG_DAYS,
     abort_incomplete_uploads,
     access_log_bucket,
+    encrypted_bucket,
     expire_noncurrent,
     removal_policy,
 )
@@ -93,25 +94,18 @@ class ReplicaStack(Stack):
     def _bucket(self, kind: str, logs: s3.Bucket) -> s3.Bucket:
         """The replica of the bucket `kind` (see the module docstring)."""
         config = self.config
-        retain = removal_policy(config) == RemovalPolicy.RETAIN
-        return s3.Bucket(
+        return encrypted_bucket(
             self,
             f"{kind.capitalize()}Replica",
+            config=config,
+            key=self.key,
+            logs=logs,
+            logs_prefix=f"{kind}/",
             bucket_name=replica_bucket_name(config, kind, self.account),
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
             versioned=True,
             lifecycle_rules=[
                 expire_noncurrent(config.documents_noncurrent_days),
                 abort_incomplete_uploads(),
             ],
-            removal_policy=removal_policy(config),
-            auto_delete_objects=not retain,
-            server_access_logs_bucket=logs,
-            server_access_logs_prefix=f"{kind}/",
             event_bridge_enabled=kind == "market",
         )

@@ -2,7 +2,8 @@
 
 All stages go into one `App` (account 123456789012, us-east-1, the context of
 `infra/cdk.json`), with production once more as the instance `options` with every option on
-(custom domain, backup copies and replicas in another region, provisioned concurrency), and the dev stage
+(custom domain, backup copies and replicas in another region, provisioned concurrency, the
+market data refreshed from Alpaca), and the dev stage
 once more as a pull request's instance (`PREVIEW`), synthesized once into a temporary cloud
 assembly. CDK writes under `$HOME`
 and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
@@ -55,6 +56,8 @@ OPTION_OVERRIDES = {
     "bucket_replication": "true",
     "table_replicas": "global",
     "api_provisioned_concurrency": "2",
+    "market_data_refresh": "alpaca",
+    "market_data_owner": "alice",
     "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
 }
 PREVIEW = "pr-7"
