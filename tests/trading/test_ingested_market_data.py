@@ -206,6 +206,25 @@ def test_gaps_and_days_off_are_kept_as_bad_data_markers(
     assert pd.Timestamp("2026-03-07") not in stored.index
 
 
+def test_a_symbol_listed_later_than_the_others_has_no_close_before_its_first(
+    settings: Settings, closes: pd.DataFrame
+) -> None:
+    frame = closes.loc[:"2026-03-06"].copy()
+    frame.loc[:"2026-01-30", "BBB"] = float("nan")  # BBB's first close is on 2026-02-02
+    report = put(settings, "incoming/listing.csv", frame)
+    assert report["status"] == "ingested" and report["markers"] == []  # not a gap
+    stored = market_data_provider(settings).closes()
+    assert stored.loc[:"2026-01-30", "BBB"].isna().all()
+    pd.testing.assert_series_equal(
+        stored.loc["2026-02-02":, "BBB"], closes.loc["2026-02-02":"2026-03-06", "BBB"],
+        check_names=False, check_freq=False,
+    )  # fmt: skip
+    # a gap after its first close is still one: carried forward and marked
+    frame.loc["2026-02-10", "BBB"] = float("nan")
+    again = put(settings, "incoming/gap.csv", frame)
+    assert [(m["date"], m["symbol"]) for m in again["markers"]] == [("2026-02-10", "BBB")]
+
+
 def test_before_any_file_the_market_data_says_how_to_add_one(settings: Settings) -> None:
     with pytest.raises(Exception, match="no price file has been ingested"):
         market_data_provider(settings).closes()
