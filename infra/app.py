@@ -9,9 +9,12 @@ Context: `-c stage=<dev|staging|prod>` synthesizes one stage (default: all three
 come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
 
 Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
-`-api`, `-operations`, `-data` (with `market_data=ingested`), `-edge` (with `edge`, in
-us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region`, in that region,
-deployed before `-recovery`, whose plan copies into it); each depends on the ones before it.
+`-api`, `-operations`, `-data`, `-edge` (with `edge`, in
+us-east-1), `-recovery` (with `backup`) and `-replica` (with `replica_region` and something to
+keep there, in that region, deployed before `-foundation` when the data replicates into it and
+before `-recovery`, whose plan copies into it); each depends on the ones before it. With
+`failover` the stage's stacks go to `replica_region` on its replicas, without `-edge`,
+`-recovery` or `-replica`.
 Once per account, from context: `stratigos-delivery` (`github_repository`) and `stratigos-audit`
 (`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
 """
@@ -38,7 +41,8 @@ from infra.stacks.edge import EDGE_REGION, EdgeStack
 from infra.stacks.foundation import FoundationStack
 from infra.stacks.network import NetworkStack
 from infra.stacks.operations import OperationsStack
-from infra.stacks.recovery import RecoveryStack, ReplicaVaultStack
+from infra.stacks.recovery import RecoveryStack
+from infra.stacks.replica import ReplicaStack
 
 DEFAULT_OUTDIR = Path(__file__).resolve().parent / "cdk.out"
 CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
@@ -64,7 +68,7 @@ class StageStacks:
     data: DataStack | None = None
     recovery: RecoveryStack | None = None
     edge: EdgeStack | None = None
-    replica: ReplicaVaultStack | None = None
+    replica: ReplicaStack | None = None
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -86,12 +90,13 @@ class StageStacks:
 
 def add_stage(app: App, config: StageConfig) -> StageStacks:
     """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
-    operations, and as the stage says data, edge, recovery and its replica vault), tagged `project=stratigos`,
-    `stage`."""
+    operations, and as the stage says data, edge, recovery and replica), tagged
+    `project=stratigos`, `stage`."""
     account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
-    region = config.region or os.environ.get("CDK_DEFAULT_REGION")
+    region = config.deploy_region or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account or region else None
     prefix = config.prefix
+    replica = add_replica(app, config, account)
     network = None
     if config.network == "vpc":
         network = NetworkStack(
@@ -101,13 +106,7 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
             env=env,
             description=f"Stratigos {config.stage}: VPC, endpoints, security groups",
         )
-    foundation = FoundationStack(
-        app,
-        f"{prefix}-foundation",
-        config=config,
-        env=env,
-        description=f"Stratigos {config.stage}: key, tables, buckets, secret",
-    )
+    foundation = add_foundation(app, config, replica, env)
     compute = ComputeStack(
         app,
         f"{prefix}-compute",
@@ -120,7 +119,7 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     )
     # CloudFront's web ACL and certificate live in us-east-1, so the edge stack does: read from
     # another region, the API's address crosses regions (SSM parameters CDK writes and reads)
-    cross_region = bool(config.edge and region and region != EDGE_REGION)
+    cross_region = bool(config.edge and not config.failover and region and region != EDGE_REGION)
     api = ApiStack(
         app,
         f"{prefix}-api",
@@ -143,19 +142,17 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         env=env,
         description=f"Stratigos {config.stage}: cleanup schedule, alarms",
     )
-    data = None
-    if config.market_data == "ingested":
-        data = DataStack(
-            app,
-            f"{prefix}-data",
-            config=config,
-            foundation=foundation,
-            network=network,
-            env=env,
-            description=f"Stratigos {config.stage}: market-data ingestion",
-        )
-    edge = add_edge(app, config, api, account, env, cross_region) if config.edge else None
-    recovery, replica = add_recovery(app, config, foundation, account, env)
+    data = DataStack(  # every version is written by its ingestion, the refresh's included
+        app,
+        f"{prefix}-data",
+        config=config,
+        foundation=foundation,
+        network=network,
+        env=env,
+        description=f"Stratigos {config.stage}: market-data ingestion",
+    )
+    edge = add_edge(app, config, api, account, env, cross_region)
+    recovery = add_recovery(app, config, foundation, replica, env)
     stage = StageStacks(
         config, network, foundation, compute, api, operations, data, recovery, edge, replica
     )
@@ -165,6 +162,23 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
     return stage
 
 
+def add_foundation(
+    app: App, config: StageConfig, replica: ReplicaStack | None, env: Environment | None
+) -> FoundationStack:
+    """The stage's foundation stack, deployed after the replica stack when its data replicates
+    there (the replicas' key and buckets exist first)."""
+    foundation = FoundationStack(
+        app,
+        f"{config.prefix}-foundation",
+        config=config,
+        env=env,
+        description=f"Stratigos {config.stage}: key, tables, buckets, secret",
+    )
+    if replica is not None and (config.bucket_replication or config.table_replicas != "off"):
+        foundation.add_dependency(replica)
+    return foundation
+
+
 def add_edge(
     app: App,
     config: StageConfig,
@@ -172,9 +186,11 @@ def add_edge(
     account: str | None,
     env: Environment | None,
     cross_region: bool,
-) -> EdgeStack:
-    """The stage's edge stack (CloudFront, its web ACL and domain), in us-east-1 when the stage
-    is elsewhere (`cross_region`)."""
+) -> EdgeStack | None:
+    """The stage's edge stack (CloudFront, its web ACL and domain; with `edge`, not in a
+    failover), in us-east-1 when the stage is elsewhere (`cross_region`)."""
+    if not config.edge or config.failover:
+        return None
     return EdgeStack(
         app,
         f"{config.prefix}-edge",
@@ -191,13 +207,13 @@ def add_recovery(
     app: App,
     config: StageConfig,
     foundation: FoundationStack,
-    account: str | None,
+    replica: ReplicaStack | None,
     env: Environment | None,
-) -> tuple[RecoveryStack | None, ReplicaVaultStack | None]:
-    """The stage's AWS Backup stack (with `backup`) and, with `replica_region`, the vault of its
-    copies in that region, deployed before it."""
-    if not config.backup:
-        return None, None
+) -> RecoveryStack | None:
+    """The stage's AWS Backup stack (with `backup`, not in a failover), deployed after the
+    replica stack, whose vault its plan copies into."""
+    if not config.backup or config.failover:
+        return None
     recovery = RecoveryStack(
         app,
         f"{config.prefix}-recovery",
@@ -206,17 +222,24 @@ def add_recovery(
         env=env,
         description=f"Stratigos {config.stage}: AWS Backup of its tables and buckets",
     )
-    if not config.replica_region:
-        return recovery, None
-    replica = ReplicaVaultStack(
+    if replica is not None:
+        recovery.add_dependency(replica)
+    return recovery
+
+
+def add_replica(app: App, config: StageConfig, account: str | None) -> ReplicaStack | None:
+    """The stage's replica stack in `replica_region` (`infra.stacks.replica`), when there is one
+    and it keeps something: backup copies, replicated buckets or the tables' replicas' key."""
+    keeps = config.backup or config.bucket_replication or config.table_replicas != "off"
+    if not config.replica_region or config.failover or not keeps:
+        return None
+    return ReplicaStack(
         app,
         f"{config.prefix}-replica",
         config=config,
         env=Environment(account=account, region=config.replica_region),
-        description=f"Stratigos {config.stage}: the vault of its backup copies",
+        description=f"Stratigos {config.stage}: its replicas and backup copies",
     )
-    recovery.add_dependency(replica)  # the plan copies into it
-    return recovery, replica
 
 
 def build_app(

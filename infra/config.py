@@ -150,6 +150,12 @@ class StageConfig:
     """Sender of notification e-mails (`STRATIGOS_NOTIFICATIONS_EMAIL_FROM`), an SES e-mail
     identity of the stage: SES mails a verification link to it at deploy time, and only a
     verified address can send. Override with an address you can read."""
+    email_identity: Literal["auto", "create", "shared"] = "auto"
+    """Who owns the SES identity of `notifications_email_from` (one per address, account and
+    region): `create`, this deployment's compute stack; `shared`, another deployment (the stage
+    proper) does, and this one only sends from it; `auto`, the stage proper creates it and an
+    instance (`instance`, e.g. a pull request's stack) shares it, so copies of a stage never
+    clash on it nor delete it with themselves."""
     # private network
     network: Literal["vpc", "off"] = "vpc"
     """`vpc`: the stage's own VPC (`infra/stacks/network.py`): functions in private subnets,
@@ -183,17 +189,43 @@ class StageConfig:
     market_data: Literal["ingested", "alpaca"] = "ingested"
     """What the functions trade and optimize on (`STRATIGOS_MARKET_DATA`): `ingested`, the price
     files put under `incoming/` in the market-data bucket, each validated into a new version;
-    `alpaca`, Alpaca Market Data refreshed after each close (`market_data_owner`'s keys)."""
+    `alpaca`, Alpaca Market Data refreshed after each close (`market_data_owner`'s keys) through
+    the same ingestion, with prices during a session from Alpaca's latest trades."""
     market_data_owner: str | None = None
-    """With `market_data` alpaca: the owner whose Alpaca keys read the market data."""
+    """With a refresh from Alpaca: the owner whose Alpaca keys read the market data."""
+    market_data_refresh: Literal["none", "alpaca"] = "none"
+    """With `market_data` ingested: `alpaca` also pulls Alpaca Market Data after each close
+    (`market_data_owner`'s keys) and puts it under `incoming/`, where it is ingested like any
+    file (`STRATIGOS_MARKET_DATA_REFRESH`); `none`, files only (no refresh schedule). With
+    `market_data` alpaca the refresh is Alpaca's whatever this says."""
     # recovery
     backup: bool = False
     """AWS Backup of the tables and the versioned buckets (daily, `backup_retention_days`)."""
     backup_retention_days: int = 35
     replica_region: str | None = None
-    """Another region that receives a copy of every backup, in the vault
-    `stratigos-<stage>-replica` (with `backup`; RPO and RTO in docs/DEPLOY.md; no continuous S3
-    or DynamoDB replication yet)."""
+    """Another region, the home of the stack `stratigos-<stage>-replica` (its own KMS key
+    `alias/stratigos-<stage>-replica`): with `backup` every backup is copied to its vault, with
+    `bucket_replication` and `table_replicas` the data is replicated to it continuously (RPO
+    and RTO of each in docs/DEPLOY.md)."""
+    bucket_replication: bool = False
+    """S3 Replication (with Replication Time Control: 99.99 % of objects within 15 minutes,
+    delete markers included) of the market-data, documents and results buckets into buckets of
+    the replica stack, and the API key pepper replicated there by Secrets Manager (needs
+    `replica_region`). An update of the buckets: safe to turn on for a deployed stage."""
+    table_replicas: Literal["off", "global", "manual"] = "off"
+    """Replicas of the three tables in `replica_region` (needs it), replicated within seconds:
+    `global`, the tables are DynamoDB global tables (`AWS::DynamoDB::GlobalTable`) with their
+    replica, for a deployment whose tables do not exist yet (CloudFormation cannot turn a
+    deployed `AWS::DynamoDB::Table` into a global table: the global tables have construct ids
+    of their own, so on a deployed stage the deployment stops at "already exists" with its
+    tables untouched); `manual`, a deployed stage's tables were given their replica by hand
+    (docs/DEPLOY.md, the migration) and stay `AWS::DynamoDB::Table` in the template (the
+    replica stack keeps their key); `off`, none."""
+    failover: bool = False
+    """Deploy the stage in `replica_region` on its replicas, after losing its own region: the
+    foundation stack there imports the replica tables, buckets, key and pepper instead of
+    creating them (needs `bucket_replication` and `table_replicas`); no edge, backup or replica
+    stack (docs/DEPLOY.md, "Recovery")."""
     # concurrency
     worker_reserved_concurrency: int | None = None
     """Reserved concurrency of the worker (None: the account's shared pool)."""
@@ -231,6 +263,7 @@ class StageConfig:
                 f"{', '.join(map(str, EMBEDDING_DIMENSION_CHOICES))}"
             )
         self._check_deployment_options()
+        self._check_recovery_options()
         for name in (
             "job_max_receive_count",
             "results_glacier_days",
@@ -241,9 +274,29 @@ class StageConfig:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
 
     @property
+    def name(self) -> str:
+        """The deployment's own name: the instance's, else the stage's. Every physical name
+        (stacks, tables, queues, functions, roles, log groups `/stratigos/<name>/...`, the
+        metrics namespace `Stratigos/<name>`) is derived from it, so two instances of one stage
+        share none."""
+        return self.instance or self.stage
+
+    @property
     def prefix(self) -> str:
         """The resource prefix `stratigos-<stage>` (`stratigos-<instance>` for an instance)."""
-        return f"stratigos-{self.instance or self.stage}"
+        return f"stratigos-{self.name}"
+
+    @property
+    def refreshes_market_data(self) -> bool:
+        """Whether the market data is refreshed from Alpaca after each close."""
+        return self.market_data == "alpaca" or self.market_data_refresh == "alpaca"
+
+    @property
+    def creates_email_identity(self) -> bool:
+        """Whether this deployment creates the SES identity it sends from (`email_identity`)."""
+        if self.email_identity == "auto":
+            return self.instance is None
+        return self.email_identity == "create"
 
     def _check_deployment_options(self) -> None:
         """The network, edge, market data and recovery options (ValueError naming the field)."""
@@ -253,10 +306,21 @@ class StageConfig:
             raise ValueError(f"max_azs={self.max_azs} must be 2 or 3")
         if not 1 <= self.nat_gateways <= self.max_azs:
             raise ValueError(f"nat_gateways={self.nat_gateways} must be in 1..max_azs")
+        if self.email_identity not in ("auto", "create", "shared"):
+            raise ValueError(
+                f"email_identity={self.email_identity!r} must be 'auto', 'create' or 'shared'"
+            )
         if self.market_data not in ("ingested", "alpaca"):
             raise ValueError(f"market_data={self.market_data!r} must be 'ingested' or 'alpaca'")
-        if self.market_data == "alpaca" and not self.market_data_owner:
-            raise ValueError("market_data=alpaca needs market_data_owner (whose keys read it)")
+        if self.market_data_refresh not in ("none", "alpaca"):
+            raise ValueError(
+                f"market_data_refresh={self.market_data_refresh!r} must be 'none' or 'alpaca'"
+            )
+        if self.refreshes_market_data and not self.market_data_owner:
+            raise ValueError(
+                f"market_data={self.market_data} with a refresh from Alpaca needs "
+                "market_data_owner (whose keys read it)"
+            )
         if self.domain_name and not (self.hosted_zone_id and self.hosted_zone_name):
             raise ValueError("domain_name needs hosted_zone_id and hosted_zone_name")
         if self.domain_name and not self.edge:
@@ -265,8 +329,6 @@ class StageConfig:
             raise ValueError("slack_workspace_id and slack_channel_id go together")
         if self.monthly_budget_usd is not None and self.monthly_budget_usd <= 0:
             raise ValueError(f"monthly_budget_usd={self.monthly_budget_usd} must be > 0")
-        if self.replica_region and self.replica_region == self.region:
-            raise ValueError("replica_region must differ from the stage's region")
         if self.instance is not None and not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", self.instance):
             raise ValueError(f"instance={self.instance!r}: lower-case letters, digits, dashes")
         reserved = self.worker_reserved_concurrency
@@ -277,6 +339,28 @@ class StageConfig:
             )
         if self.api_provisioned_concurrency < 0:
             raise ValueError("api_provisioned_concurrency must be >= 0")
+
+    def _check_recovery_options(self) -> None:
+        """The replica region's options (ValueError naming the field)."""
+        if self.replica_region and self.replica_region == self.region:
+            raise ValueError("replica_region must differ from the stage's region")
+        if self.table_replicas not in ("off", "global", "manual"):
+            raise ValueError(
+                f"table_replicas={self.table_replicas!r} must be 'off', 'global' or 'manual'"
+            )
+        for option in ("bucket_replication", "table_replicas", "failover"):
+            if getattr(self, option) not in (False, "off") and not self.replica_region:
+                raise ValueError(f"{option} needs replica_region (where the replicas are)")
+        if self.failover and not (self.bucket_replication and self.table_replicas != "off"):
+            raise ValueError(
+                "failover needs bucket_replication and table_replicas (the replicas it runs on)"
+            )
+
+    @property
+    def deploy_region(self) -> str | None:
+        """The region the stage's stacks are deployed in: `replica_region` in `failover`, else
+        `region` (None: the CLI's default)."""
+        return self.replica_region if self.failover else self.region
 
     @property
     def job_name_prefix(self) -> str:

@@ -117,12 +117,14 @@ def edges(templates: Mapping[str, Mapping[str, Any]]) -> set[tuple[str, str]]:
 
 
 def _policies_of(resources: Mapping[str, Any], role: Any) -> list[Any]:
-    """The statements of the policies attached to `role` (a function's `Role` GetAtt)."""
+    """The statements of the policies attached to `role` (a function's `Role` GetAtt): its
+    inline policies and the managed ones CDK moves statements to when those grow too big."""
     role_id = (role or {}).get("Fn::GetAtt", [None])[0]
     return [
         r["Properties"]["PolicyDocument"]
         for r in resources.values()
-        if r["Type"] == "AWS::IAM::Policy" and {"Ref": role_id} in r["Properties"].get("Roles", [])
+        if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        and {"Ref": role_id} in r["Properties"].get("Roles", [])
     ]
 
 

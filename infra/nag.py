@@ -32,6 +32,9 @@ _WHERE = r"(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d+)"
 """An ARN's region and account: literal, or the pseudo parameters of an environment-agnostic
 synthesis."""
 
+_REPLICA_BUCKET = r"stratigos-[a-z0-9-]+-replica-(market|documents|results)-(<AWS::AccountId>|\d+)"
+"""A replica bucket's name (`infra.stacks.replication.replica_bucket_name`)."""
+
 WILDCARDS: tuple[tuple[str, str], ...] = (
     (
         r"Action::s3:(GetObject|GetBucket|List|Abort|DeleteObject|PutObject|Put)\*",
@@ -62,8 +65,31 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "one prefix of the offload bucket (SageMaker shards, offloaded checkpoints)",
     ),
     (
-        r"Resource::.*(StoreTable|CheckpointTable|MemoryTable)[0-9A-F]{8}.*/index/\*",
+        r"Resource::.*(Store|Checkpoint|Memory)(Global)?Table[0-9A-F]{8}.*/index/\*",
         "the indexes of the stage's own table (gsi1, gsi2)",
+    ),
+    (
+        r"Resource::.*DocumentsBucket[0-9A-F]{8}.*/\*",
+        "every version of the documents bucket, which only S3 Replication's role reads (the "
+        "functions get documents/*: tests/infra/test_recovery.py)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:s3:::{_REPLICA_BUCKET}(/(versions|incoming|review|documents))?/\*",
+        "objects of one of the stage's replica buckets (S3 Replication writes them; a failover's "
+        "functions use them as the stage's own, with the same prefixes)",
+    ),
+    (
+        r"Resource::arn:<AWS::Partition>:kms:[a-z0-9-]+:(<AWS::AccountId>|\d+):key/\*",
+        "the replica key, whose id the stage's region cannot know: only through S3 in the "
+        "replica region and only a key whose alias is alias/stratigos-<stage>-replica",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:dynamodb:{_WHERE}:table/stratigos-[a-z0-9-]+-(store|checkpoints|memories)/index/\*",
+        "the indexes of a failover's replica table (gsi1, gsi2)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:secretsmanager:{_WHERE}:secret:stratigos-[a-z0-9-]+/api-key-pepper-\?\?\?\?\?\?",
+        "the replica of the API key pepper in a failover (its ARN ends in a suffix of its own)",
     ),
     (
         r"Resource::.*ResearchIndexBucket[0-9A-F]{8}.*/index/\*",

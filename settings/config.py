@@ -78,7 +78,7 @@ class Settings(BaseSettings):
     )
     market_data_symbols: list[str] = Field(
         default_factory=list,
-        description="With market_data = alpaca: the symbols whose daily bars are kept, besides "
+        description="With a refresh from Alpaca: the symbols whose daily bars are kept, besides "
         "every deployment's universe (refreshed too); empty: the 20 embedded tickers.",
     )
     market_data_dir: str | None = Field(
@@ -87,9 +87,22 @@ class Settings(BaseSettings):
         "directory or s3://bucket/prefix (read through market_data_s3_endpoint_url when set); "
         "unset: <data_dir>/market-data/<alpaca|ingested>.",
     )
+    market_data_refresh: Literal["alpaca"] | None = Field(
+        default=None,
+        description="With market_data = ingested: where the daily refresh job pulls closes "
+        "from, ingested like any price file (`alpaca`: Alpaca Market Data with the keys of "
+        "alpaca.owner); unset: files only. With market_data = alpaca the refresh pulls from "
+        "Alpaca whatever this says.",
+    )
+    market_data_incoming: str | None = Field(
+        default=None,
+        description="Where a refresh puts the closes it pulled, for another process to ingest "
+        "(a deployed stack: s3://<market-data bucket>/incoming, whose events run the ingestion "
+        "function, one file at a time); unset: the refresh ingests them itself.",
+    )
     market_data_start: date = Field(
         default=date(2016, 1, 1),
-        description="With market_data = alpaca: the first day of a symbol's history fetched.",
+        description="With a refresh from Alpaca: the first day of a symbol's history fetched.",
     )
     market_data_s3_endpoint_url: str | None = Field(
         default=None,

@@ -1,6 +1,7 @@
 """`stratigos market-data status | refresh`: what the configured market data holds (provider,
 version, first and last session, how many sessions it is behind, the last refresh) and a
-refresh of it now (Alpaca Market Data; a file or the embedded data is not refreshed). `--json`
+refresh of it now (Alpaca Market Data, ingested as a new version; a file, the embedded data or
+ingested data without a refresh source is not refreshed). `--json`
 prints JSON. A refresh that fails exits 1 with the reason; the last good version stays."""
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def _status_text(status: dict[str, Any]) -> str:
 def _refresh_text(report: dict[str, Any]) -> str:
     if "reason" in report:
         return f"Not refreshed: {report['reason']}."
-    if not report["updated"]:
+    if report.get("submitted"):
+        text = f"Closes to {report['end']} submitted for ingestion: {report['submitted']}."
+    elif not report["updated"]:
         text = f"Up to date: version {report['version']} ends on {report['end']}."
     else:
         text = (
@@ -65,6 +68,8 @@ def _refresh_text(report: dict[str, Any]) -> str:
         for key, what in (("added", "added"), ("readjusted", "re-read after an adjustment")):
             if report[key]:
                 text += f"; {what}: {', '.join(report[key])}"
+        if report.get("markers"):
+            text += f"; {report['markers']} bad-data marker(s) kept for review"
         text += "."
     if report["missing"]:
         text += f" Alpaca has no bars of {', '.join(report['missing'])} (left out)."

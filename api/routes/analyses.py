@@ -18,9 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
+from api.caching import immutable
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404
 from api.schemas.monte_carlo import AnalyzeRequest, SimulateRequest, SimulateResult
@@ -176,9 +177,14 @@ def list_optimization_results(context: Ctx, caller: Caller) -> OptimizationResul
     response_model=OptimizationResult,
     summary="Get a stored optimization result",
 )
-def get_optimization_result(result_id: str, context: Ctx, caller: Caller) -> OptimizationResult:
-    """The stored optimization result (404 if it is not the caller's)."""
-    return optimization_out(get_record(context.store, caller.owner, "optimization", result_id))
+def get_optimization_result(
+    result_id: str, context: Ctx, caller: Caller, response: Response
+) -> OptimizationResult:
+    """The stored optimization result (404 if it is not the caller's); it never changes, so
+    the answer may be cached for the caller (`api.caching`)."""
+    found = optimization_out(get_record(context.store, caller.owner, "optimization", result_id))
+    immutable(response)
+    return found
 
 
 @router.get(
@@ -195,6 +201,11 @@ def list_simulations(context: Ctx, caller: Caller) -> SimulationList:
     response_model=SimulateResult,
     summary="Get a stored simulation",
 )
-def get_simulation(simulation_id: str, context: Ctx, caller: Caller) -> SimulateResult:
-    """The stored simulation's answer (404 if it is not the caller's)."""
-    return simulation_out(get_record(context.store, caller.owner, "simulation", simulation_id))
+def get_simulation(
+    simulation_id: str, context: Ctx, caller: Caller, response: Response
+) -> SimulateResult:
+    """The stored simulation's answer (404 if it is not the caller's); it never changes, so the
+    answer may be cached for the caller (`api.caching`)."""
+    found = simulation_out(get_record(context.store, caller.owner, "simulation", simulation_id))
+    immutable(response)
+    return found

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from api.caching import immutable
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, profile_refusals
 from api.params import Cursor
@@ -137,17 +138,20 @@ def optimization_results(
     job_id: str,
     context: Ctx,
     caller: Caller,
+    response: Response,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     sort: SortKey = None,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
 ) -> Results:
     """Best configuration, explanation, manifest, chart data and a page of trials (in trial
-    order, or sorted by `sort`). 409 while the job has not succeeded."""
+    order, or sorted by `sort`). 409 while the job has not succeeded; once it has, the answer
+    never changes and may be cached for the caller (`api.caching`)."""
     get_optimization(context, caller, job_id)
     result = _succeeded_result(context, caller.owner, job_id)
     trials = result.get("trials") or []
     page = _trials_page(context, caller.owner, job_id, len(trials), cursor, limit, sort, order)
+    immutable(response)
     return Results(
         job_id=job_id,
         status=str(result.get("status")),
@@ -182,7 +186,9 @@ def optimization_report(job_id: str, context: Ctx, caller: Caller) -> HTMLRespon
     page = render_html_report(
         result, title=f"Optimization {job_id}", trials=_all_trials(context, caller.owner, job_id)
     )
-    return HTMLResponse(page)
+    answer = HTMLResponse(page)
+    immutable(answer)  # final once the job succeeded
+    return answer
 
 
 def _succeeded_result(context: Ctx, owner: str, job_id: str) -> dict[str, Any]:

@@ -69,7 +69,7 @@ class ReturnsSource(BaseModel):
 class MarketDataOut(BaseModel):
     """The configured market data (`GET /v1/market-data`)."""
 
-    provider: str = Field(description="sp500 (embedded), file or alpaca.")
+    provider: str = Field(description="sp500 (embedded), file, alpaca or ingested.")
     version: str = Field(description="The data version read (changes whenever the data does).")
     start: str | None = Field(description="First session (ISO date).")
     end: str | None = Field(description="Last session (ISO date).")
@@ -79,7 +79,18 @@ class MarketDataOut(BaseModel):
     last_closed_session: str | None = Field(description="The last NYSE session closed now.")
     behind_sessions: int = Field(description="Sessions closed since the data's last one.")
     last_refresh: dict[str, Any] | None = Field(
-        default=None, description="Refreshed data only: when, whether it succeeded, why not."
+        default=None,
+        description="Refreshed data only: when, whether it succeeded (or was submitted for "
+        "ingestion), why not.",
+    )
+    last_ingest: dict[str, Any] | None = Field(
+        default=None,
+        description="Versioned data (ingested, alpaca): the last ingestion's report (file or "
+        "refresh, ingested or refused and why, bad-data markers).",
+    )
+    regimes: dict[str, Any] | None = Field(
+        default=None,
+        description="Versioned data: the regime indicators of the latest version ingested.",
     )
 
 

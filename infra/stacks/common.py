@@ -49,7 +49,8 @@ _RETENTION = {
 
 
 def log_group(scope: Construct, construct_id: str, config: StageConfig, name: str) -> logs.LogGroup:
-    """The log group `/stratigos/<stage>/<name>` with the stage's retention (days)."""
+    """The log group `/stratigos/<config.name>/<name>` (the instance's name for an instance)
+    with the stage's retention (days)."""
     if config.log_retention_days not in _RETENTION:
         raise ValueError(
             f"log_retention_days={config.log_retention_days} is not one of {sorted(_RETENTION)}"
@@ -57,7 +58,7 @@ def log_group(scope: Construct, construct_id: str, config: StageConfig, name: st
     return logs.LogGroup(
         scope,
         construct_id,
-        log_group_name=f"/stratigos/{config.stage}/{name}",
+        log_group_name=f"/stratigos/{config.name}/{name}",
         retention=_RETENTION[config.log_retention_days],
         removal_policy=removal_policy(config),
     )
@@ -140,7 +141,7 @@ def container_function(
 
 def metrics_namespace(config: StageConfig) -> str:
     """The CloudWatch namespace of the stage's own metrics (EMF and metric filters)."""
-    return f"Stratigos/{config.instance or config.stage}"
+    return f"Stratigos/{config.name}"
 
 
 def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
@@ -156,7 +157,7 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         # to the results bucket; only those granted `grant_documents` can touch it
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
-        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret.secret_arn,
+        "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
         "STRATIGOS_BEDROCK_REGION": bedrock_region,
         "STRATIGOS_BEDROCK_STRONG_MODEL_ID": config.strong_model_id,
@@ -186,19 +187,37 @@ MARKET_DATA_INCOMING = "incoming/"
 """Where price files are put to be ingested (`services.market_data.ingestion`)."""
 MARKET_DATA_REVIEW = "review/"
 """Where ingestion keeps what it found wrong with a file (bad-data markers, refusals)."""
+REFRESH_RECORD = "refresh.json"
+"""The last refresh's record beside the versions (`services.market_data.versions.REFRESH`)."""
 
 
 def market_data_environment(config: StageConfig, foundation: FoundationStack) -> dict[str, str]:
     """The market-data settings of every function that reads prices: the provider
-    (`ingested` or `alpaca`) and its versions in the market-data bucket."""
+    (`ingested` or `alpaca`) and its versions in the market-data bucket, and the Alpaca account
+    that reads Alpaca Market Data when it is refreshed from there."""
     bucket = foundation.market_data_bucket.bucket_name
     environment = {
         "STRATIGOS_MARKET_DATA": config.market_data,
         "STRATIGOS_MARKET_DATA_DIR": f"s3://{bucket}/{MARKET_DATA_VERSIONS}",
     }
-    if config.market_data == "alpaca" and config.market_data_owner:
+    if config.refreshes_market_data and config.market_data_owner:
         environment["STRATIGOS_ALPACA_OWNER"] = config.market_data_owner
     return environment
+
+
+def market_data_refresh_environment(
+    config: StageConfig, foundation: FoundationStack
+) -> dict[str, str]:
+    """The settings of the function that runs the refresh (the worker), when there is one: its
+    source, and `incoming/` of the market-data bucket, where it puts what it pulled for the
+    ingestion function (the one writer of versions)."""
+    if not config.refreshes_market_data:
+        return {}
+    bucket = foundation.market_data_bucket.bucket_name
+    return {
+        "STRATIGOS_MARKET_DATA_REFRESH": "alpaca",
+        "STRATIGOS_MARKET_DATA_INCOMING": f"s3://{bucket}/{MARKET_DATA_INCOMING[:-1]}",
+    }
 
 
 def grant_store(
@@ -284,7 +303,7 @@ def grant_memory(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
 
 def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
     """Read the API key pepper (see `grant_secret_read`)."""
-    grant_secret_read(grantee, foundation.pepper_secret.secret_arn, foundation)
+    grant_secret_read(grantee, foundation.pepper_secret_arn, foundation)
 
 
 def grant_secret_read(

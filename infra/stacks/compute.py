@@ -29,9 +29,11 @@ from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
 from infra.stacks.common import (
+    MARKET_DATA_INCOMING,
     MARKET_DATA_VERSIONS,
     PLATFORM,
     PROCESSING_DOCKERFILE,
+    REFRESH_RECORD,
     REPO_ROOT,
     base_environment,
     container_function,
@@ -41,6 +43,7 @@ from infra.stacks.common import (
     grant_store,
     lambda_image,
     market_data_environment,
+    market_data_refresh_environment,
     queue_with_dead_letters,
     research_index_uri,
 )
@@ -114,8 +117,9 @@ class ComputeStack(Stack):
             )
         )
         grant_store(self.worker, foundation)
-        if config.market_data == "alpaca":  # the refresh writes the new versions
-            foundation.market_data_bucket.grant_read_write(self.worker, f"{MARKET_DATA_VERSIONS}/*")
+        if config.refreshes_market_data:  # the refresh's file for the ingestion, and its record
+            for key in (f"{MARKET_DATA_INCOMING}*", f"{MARKET_DATA_VERSIONS}/{REFRESH_RECORD}"):
+                foundation.market_data_bucket.grant_put(self.worker, key)
         grant_research_index(self.worker, foundation)
         self.bedrock_resources = grant_bedrock(self.worker, config, self)
         self.embedding_resources = grant_embedding(self.worker, config, self)
@@ -130,6 +134,7 @@ class ComputeStack(Stack):
         environment = (
             base_environment(config, foundation)
             | market_data_environment(config, foundation)
+            | market_data_refresh_environment(config, foundation)
             | {
                 # the workflow's market analysis reads the job owner's research
                 "STRATIGOS_RESEARCH_INDEX_URI": research_index_uri(foundation),

@@ -10,8 +10,9 @@
 - EventBridge rule `stratigos-<stage>-ingest-market-data`: the bucket's ``Object Created`` events
   under `incoming/` invoke it (retried twice).
 
-Only with `market_data` ``ingested``; with ``alpaca`` the versions are Alpaca's, written by the
-refresh after each close (`infra/stacks/scheduler.py`).
+Every stage has it, whatever its `market_data`: the daily refresh (`infra/stacks/scheduler.py`,
+when the stage refreshes from Alpaca) puts what it pulled under `incoming/` too, so the files
+and the refresh go through the same checks and the function is the one writer of versions.
 """
 
 from __future__ import annotations

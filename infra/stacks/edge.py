@@ -11,12 +11,21 @@ this stack (with references across regions when the stage is elsewhere).
   stay immutable between deployments); everything else (`/v1/*`, the Agent Protocol, MCP) from
   the REST API's stage, never cached, every viewer header but Host forwarded, responses streamed
   as the function sends them (server-sent events keep their 60 s read timeout alive with the
-  app's pings; a stream lasts up to the function's 15 minutes). HTTPS only, HTTP/2 and 3, its
-  standard logs in the access-log bucket.
+  app's pings; a stream lasts up to the function's 15 minutes); but the answers that never
+  change (`IMMUTABLE_PATHS`: a succeeded optimization's results and report, a stored
+  optimization result or simulation) go through the cache policy `stratigos-<stage>-immutable`:
+  kept only when and as long as the app says so (`api.caching`: `s-maxage=30`; no minimum or
+  default time), at most `RESULT_CACHE_SECONDS`, one copy per caller (the cache key holds the
+  `Authorization` and `x-api-key` headers, and every query string), so one owner's answer never
+  reaches another and a revoked key loses its cached answers as soon as the app forgets it.
+  HTTPS only, HTTP/2 and 3, its standard logs in the access-log bucket.
 - Web ACL `stratigos-<stage>-edge` (scope CLOUDFRONT): the per-IP rate rule and the AWS managed
   common and known-bad-inputs rules, as on the REST API.
 - With `domain_name`: an ACM certificate validated in `hosted_zone_name` and Route 53 alias
-  records (A and AAAA) to the distribution, TLS 1.2 at least.
+  records (A and AAAA) to the distribution, TLS 1.2 at least (security policy TLSv1.2_2021).
+  Without one the distribution answers on its `*.cloudfront.net` name with CloudFront's default
+  certificate, whose security policy (TLSv1) CloudFront does not let us change: it still accepts
+  TLS 1.0 and 1.1 from a client that offers nothing newer (cdk-nag's CFR4, acknowledged).
 """
 
 from __future__ import annotations
@@ -49,6 +58,18 @@ EDGE_REGION = "us-east-1"
 WEB_DIR = REPO_ROOT / "api" / "web"
 PLOTLY_PLACEHOLDER = "__PLOTLY_VERSION__"
 API_READ_TIMEOUT = Duration.seconds(60)
+RESULT_CACHE_SECONDS = 30
+"""The longest the edge keeps an immutable answer: the time a process remembers a verified API
+key (`api.caching.IMMUTABLE_SECONDS`, a test checks they agree)."""
+CALLER_HEADERS = ("Authorization", "x-api-key")
+"""The request headers naming the caller (a Cognito token, an app API key): in the cache key."""
+IMMUTABLE_PATHS = (
+    "/v1/optimizations/*/results",
+    "/v1/optimizations/*/report",
+    "/v1/optimization/results/*",
+    "/v1/monte-carlo/simulations/*",
+)
+"""Paths whose answers may never change once given (the app marks the ones that do not)."""
 
 
 def web_assets() -> Path:
@@ -120,6 +141,49 @@ class EdgeStack(Stack):
         acknowledge_cdk_handlers(self)
         CfnOutput(self, "DistributionDomainName", value=self.distribution.distribution_domain_name)
 
+    def _immutable_policy(self) -> cloudfront.CachePolicy:
+        """The cache policy of `IMMUTABLE_PATHS`: a copy per caller (`CALLER_HEADERS`) and
+        query string, kept only as long as the origin's `Cache-Control` allows, at most
+        `RESULT_CACHE_SECONDS` (see the module docstring)."""
+        return cloudfront.CachePolicy(
+            self,
+            "ImmutableAnswers",
+            cache_policy_name=f"{self.config.prefix}-immutable",
+            comment="Answers that never change: one copy per caller, as the origin allows",
+            min_ttl=Duration.seconds(0),
+            default_ttl=Duration.seconds(0),
+            max_ttl=Duration.seconds(RESULT_CACHE_SECONDS),
+            header_behavior=cloudfront.CacheHeaderBehavior.allow_list(*CALLER_HEADERS),
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.all(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        )
+
+    def _domain(self) -> tuple[route53.IHostedZone | None, dict[str, Any]]:
+        """With `domain_name`: its hosted zone and the distribution's settings for it (the
+        DNS-validated certificate, TLS 1.2 at least); else None and no settings."""
+        config = self.config
+        if not config.domain_name:
+            return None, {}
+        zone = route53.HostedZone.from_hosted_zone_attributes(
+            self,
+            "Zone",
+            hosted_zone_id=config.hosted_zone_id or "",
+            zone_name=config.hosted_zone_name or "",
+        )
+        certificate = acm.Certificate(
+            self,
+            "Certificate",
+            domain_name=config.domain_name,
+            validation=acm.CertificateValidation.from_dns(zone),
+        )
+        return zone, {
+            "domain_names": [config.domain_name],
+            "certificate": certificate,
+            "minimum_protocol_version": cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
+        }
+
     def _distribution(self, api: ApiStack, logs: s3.Bucket) -> cloudfront.Distribution:
         config = self.config
         web = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
@@ -129,39 +193,34 @@ class EdgeStack(Stack):
             cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
             compress=True,
         )
-        domain: dict[str, Any] = {}
-        if config.domain_name:
-            zone = route53.HostedZone.from_hosted_zone_attributes(
-                self,
-                "Zone",
-                hosted_zone_id=config.hosted_zone_id or "",
-                zone_name=config.hosted_zone_name or "",
-            )
-            certificate = acm.Certificate(
-                self,
-                "Certificate",
-                domain_name=config.domain_name,
-                validation=acm.CertificateValidation.from_dns(zone),
-            )
-            domain = {
-                "domain_names": [config.domain_name],
-                "certificate": certificate,
-                "minimum_protocol_version": cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
-            }
+        zone, domain = self._domain()
+        api_origin = origins.RestApiOrigin(api.rest_api, read_timeout=API_READ_TIMEOUT)
+        immutable = cloudfront.BehaviorOptions(
+            origin=api_origin,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD_OPTIONS,
+            cache_policy=self._immutable_policy(),
+            origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
+            compress=True,
+        )
         distribution = cloudfront.Distribution(
             self,
             "Distribution",
-            comment=f"Stratigos {config.stage}",
+            comment=f"Stratigos {config.name}",
             default_root_object="index.html",
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.RestApiOrigin(api.rest_api, read_timeout=API_READ_TIMEOUT),
+                origin=api_origin,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                 cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
                 origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
                 compress=False,  # streamed responses pass as the function sends them
             ),
-            additional_behaviors={"/index.html": static, "/static/*": static},
+            additional_behaviors={
+                "/index.html": static,
+                "/static/*": static,
+                **dict.fromkeys(IMMUTABLE_PATHS, immutable),
+            },
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
             price_class=cloudfront.PriceClass.PRICE_CLASS_100,
             web_acl_id=self.web_acl.attr_arn,
@@ -180,10 +239,11 @@ class EdgeStack(Stack):
             acknowledge(
                 distribution,
                 "CFR4",
-                "without a custom domain CloudFront's default certificate allows TLS 1.0; set "
-                "domain_name for TLS 1.2 at least",
+                "without a custom domain CloudFront's default certificate (*.cloudfront.net) "
+                "keeps its TLSv1 security policy, which CloudFront does not let a distribution "
+                "change; set domain_name for TLS 1.2 at least (docs/DEPLOY.md)",
             )
-        if config.domain_name:
+        if zone is not None and config.domain_name:
             target = route53.RecordTarget.from_alias(route53_targets.CloudFrontTarget(distribution))
             for record, kind in (("Alias", route53.ARecord), ("AliasV6", route53.AaaaRecord)):
                 kind(self, record, zone=zone, record_name=config.domain_name, target=target)

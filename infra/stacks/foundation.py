@@ -28,10 +28,20 @@
   table rewrites and deletes its own files). All KMS-encrypted
   with the stage's key (bucket keys), public access blocked, TLS only.
 - Secret `stratigos-<stage>/api-key-pepper`: a generated value keyed into API key hashes.
+- Replication (`infra.stacks.replication`): with `bucket_replication` the market-data, documents
+  and results buckets (then all versioned) replicate into the replica region and the pepper is
+  replicated there; with `table_replicas=global` the three tables are DynamoDB global tables
+  (`AWS::DynamoDB::GlobalTable`, construct ids `StoreGlobalTable`, ... of their own) with a
+  replica there (deletion protection and point-in-time recovery as here, the replica key).
+- `failover`: deployed in the replica region, the stack creates no key, table or replicated
+  bucket and no pepper: it imports the replicas (the key by the ARN the replica stack keeps in
+  SSM, the tables and the pepper by name, the buckets by their replica names) and creates only
+  the offload, research index and access-log buckets.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
@@ -40,10 +50,23 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.config import COMPUTE_PREFIX, StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
+from infra.stacks.replication import (
+    REPLICATED,
+    allow_alarms_to_encrypt,
+    replica_bucket_name,
+    replica_key_alias,
+    replica_key_parameter,
+    replicate_buckets,
+    replicate_secret,
+)
+
+TABLE_INDEXES = ("gsi1", "gsi2")
+"""The store table's global secondary indexes."""
 
 ACCESS_LOG_DAYS = 90
 """Days the buckets' server access logs are kept."""
@@ -118,6 +141,42 @@ def move_after(
     )
 
 
+def encrypted_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    config: StageConfig,
+    key: kms.IKey,
+    logs: s3.IBucket,
+    logs_prefix: str,
+    bucket_name: str | None = None,
+    versioned: bool = False,
+    lifecycle_rules: list[s3.LifecycleRule] | None = None,
+    event_bridge_enabled: bool = False,
+) -> s3.Bucket:
+    """A bucket encrypted with `key` (bucket keys), private, owner-enforced, TLS only, its
+    server access logs under `logs_prefix` of `logs`, emptied and deleted with its stack unless
+    the stage retains its data; a generated name unless `bucket_name`."""
+    return s3.Bucket(
+        scope,
+        construct_id,
+        bucket_name=bucket_name,
+        encryption=s3.BucketEncryption.KMS,
+        encryption_key=key,
+        bucket_key_enabled=True,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        enforce_ssl=True,
+        versioned=versioned,
+        lifecycle_rules=lifecycle_rules,
+        removal_policy=removal_policy(config),
+        auto_delete_objects=not config.retain_data,
+        server_access_logs_bucket=logs,
+        server_access_logs_prefix=logs_prefix,
+        event_bridge_enabled=event_bridge_enabled,
+    )
+
+
 class FoundationStack(Stack):
     """The stage's encrypted state: key, tables, buckets, secret (see the module docstring)."""
 
@@ -126,18 +185,35 @@ class FoundationStack(Stack):
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
-        self.key = self._key()
-        self.store_table = self._table("StoreTable", config.store_table_name, "pk", "sk")
-        self._index(self.store_table, "gsi1", dynamodb.ProjectionType.ALL)
+        self.replication_role: iam.Role | None = None
+        if config.failover:
+            self._import_replicas()
+            return
+        self.key: kms.IKey = self._key()
+        store = self._table("Store", config.store_table_name, "pk", "sk")
+        self._index(store, "gsi1", dynamodb.ProjectionType.ALL)
         # an owner's records by creation time (investment ideas: `gsi2pk=IDEAS#<owner>`)
-        self._index(self.store_table, "gsi2", dynamodb.ProjectionType.KEYS_ONLY)
-        self.checkpoint_table = self._table(
-            "CheckpointTable", config.checkpoint_table_name, "PK", "SK"
+        self._index(store, "gsi2", dynamodb.ProjectionType.KEYS_ONLY)
+        self.store_table: dynamodb.ITable = store
+        self.checkpoint_table: dynamodb.ITable = self._table(
+            "Checkpoint", config.checkpoint_table_name, "PK", "SK"
         )
-        self.memory_table = self._table("MemoryTable", config.memory_table_name, "PK", "SK", None)
+        self.memory_table: dynamodb.ITable = self._table(
+            "Memory", config.memory_table_name, "PK", "SK", None
+        )
         self._buckets()
         acknowledge_cdk_handlers(self)  # the market-data bucket's EventBridge notifications
-        self.pepper_secret = secretsmanager.Secret(
+        self._pepper()
+        if config.bucket_replication:
+            self.replication_role = replicate_buckets(self, config, self.key, self._replicated)
+            assert isinstance(self.pepper_secret, secretsmanager.Secret)
+            replicate_secret(self.pepper_secret, config)
+
+    def _pepper(self) -> None:
+        """The API key pepper (`pepper_secret`; `pepper_secret_id` names it to the functions,
+        `pepper_secret_arn` to IAM)."""
+        config = self.config
+        secret = secretsmanager.Secret(
             self,
             "ApiKeyPepper",
             secret_name=f"{config.prefix}/api-key-pepper",
@@ -149,6 +225,8 @@ class FoundationStack(Stack):
             ),
             removal_policy=removal_policy(config),
         )
+        self.pepper_secret: secretsmanager.ISecret = secret
+        self.pepper_secret_id = self.pepper_secret_arn = secret.secret_arn
         acknowledge(
             self.pepper_secret,
             "SMG4",
@@ -169,42 +247,62 @@ class FoundationStack(Stack):
             pending_window=Duration.days(30 if config.retain_data else 7),
             removal_policy=removal_policy(config),
         )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToEncryptNotifications",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey"],
-                resources=["*"],
-                conditions={"StringEquals": {"aws:SourceAccount": self.account}},
-            )
-        )
+        allow_alarms_to_encrypt(key, self.account)
         return key
 
     def _table(
-        self, construct_id: str, name: str, partition: str, sort: str, ttl: str | None = "ttl"
-    ) -> dynamodb.Table:
-        """A table with string keys `partition` / `sort`, on demand, encrypted with the key,
-        point-in-time recovery, TTL attribute `ttl` (None: no TTL)."""
+        self, kind: str, name: str, partition: str, sort: str, ttl: str | None = "ttl"
+    ) -> dynamodb.Table | dynamodb.TableV2:
+        """The table `name` (construct `<kind>Table`; `<kind>GlobalTable` with `table_replicas`
+        `global`, so a deployed table is never turned into a global table in place) with string
+        keys `partition` / `sort`, on demand, encrypted with the key, point-in-time recovery and
+        deletion protection where data is retained, TTL attribute `ttl` (None: no TTL)."""
         retain = self.config.retain_data
+        keys: dict[str, Any] = {
+            "table_name": name,
+            "partition_key": dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
+            "sort_key": dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
+            "time_to_live_attribute": ttl,
+            "deletion_protection": retain,
+            "removal_policy": removal_policy(self.config),
+        }
+        recovery = dynamodb.PointInTimeRecoverySpecification(point_in_time_recovery_enabled=True)
+        if self.config.table_replicas == "global":
+            replica = self.config.replica_region or ""
+            replica_key = self.format_arn(
+                service="kms", region=replica, resource=replica_key_alias(self.config)
+            )
+            return dynamodb.TableV2(
+                self,
+                f"{kind}GlobalTable",
+                **keys,
+                billing=dynamodb.Billing.on_demand(),
+                encryption=dynamodb.TableEncryptionV2.customer_managed_key(
+                    self.key, {replica: replica_key}
+                ),
+                point_in_time_recovery_specification=recovery,
+                replicas=[
+                    dynamodb.ReplicaTableProps(
+                        region=replica,
+                        deletion_protection=retain,
+                        point_in_time_recovery_specification=recovery,
+                    )
+                ],
+            )
         return dynamodb.Table(
             self,
-            construct_id,
-            table_name=name,
-            partition_key=dynamodb.Attribute(name=partition, type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=sort, type=dynamodb.AttributeType.STRING),
+            f"{kind}Table",
+            **keys,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
             encryption_key=self.key,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            time_to_live_attribute=ttl,
-            deletion_protection=retain,
-            removal_policy=removal_policy(self.config),
+            point_in_time_recovery_specification=recovery,
         )
 
     @staticmethod
-    def _index(table: dynamodb.Table, name: str, projection: dynamodb.ProjectionType) -> None:
+    def _index(
+        table: dynamodb.Table | dynamodb.TableV2, name: str, projection: dynamodb.ProjectionType
+    ) -> None:
         """The global secondary index `name` on string keys `<name>pk` / `<name>sk`."""
         table.add_global_secondary_index(
             index_name=name,
@@ -217,38 +315,94 @@ class FoundationStack(Stack):
         """The market data, results, offload, documents and research index buckets (lifecycle
         rules as the module docstring says) and their names as stack outputs."""
         config = self.config
+        # AWS Backup copies and S3 replicates only versioned buckets
+        versioned = config.backup or config.bucket_replication
+        self._scratch_buckets()
+        self._replicated: dict[str, s3.Bucket] = {
+            # EventBridge hears its object events: a price file put under incoming/ is ingested
+            "market": self._bucket("MarketDataBucket", versioned=True, event_bridge_enabled=True),
+            "documents": self._bucket(
+                "DocumentsBucket", versioned=True, lifecycle_rules=self._documents_rules()
+            ),
+            "results": self._bucket(
+                "ResultsBucket",
+                versioned=versioned,
+                lifecycle_rules=[
+                    *([expire_noncurrent(config.documents_noncurrent_days)] if versioned else []),
+                    move_after(
+                        "results-to-glacier-instant-retrieval",
+                        "results/",
+                        s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+                        config.results_glacier_days,
+                    ),
+                    move_after(
+                        "archive-to-glacier",
+                        "archive/",
+                        s3.StorageClass.GLACIER,
+                        config.results_glacier_days,
+                    ),
+                    abort_incomplete_uploads(),
+                ],
+            ),
+        }
+        self._name_buckets(self._replicated)
+
+    def _scratch_buckets(self) -> None:
+        """The access-log, offload and research index buckets, which are never replicated
+        (created in a failover too)."""
         self.access_logs_bucket = self._access_logs_bucket()
-        # EventBridge hears its object events: a price file put under incoming/ is ingested
-        self.market_data_bucket = self._bucket(
-            "MarketDataBucket", versioned=True, event_bridge_enabled=True
-        )
-        self.results_bucket = self._bucket(
-            "ResultsBucket",
-            versioned=config.backup,  # AWS Backup copies only versioned buckets
-            lifecycle_rules=[
-                *([expire_noncurrent(config.documents_noncurrent_days)] if config.backup else []),
-                move_after(
-                    "results-to-glacier-instant-retrieval",
-                    "results/",
-                    s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-                    config.results_glacier_days,
-                ),
-                move_after(
-                    "archive-to-glacier",
-                    "archive/",
-                    s3.StorageClass.GLACIER,
-                    config.results_glacier_days,
-                ),
-                abort_incomplete_uploads(),
-            ],
-        )
         self.offload_bucket = self._bucket("OffloadBucket", lifecycle_rules=self._offload_rules())
-        self.documents_bucket = self._bucket(
-            "DocumentsBucket", versioned=True, lifecycle_rules=self._documents_rules()
-        )
         self.research_index_bucket = self._bucket(
             "ResearchIndexBucket", lifecycle_rules=[abort_incomplete_uploads()]
         )
+
+    def _name_buckets(self, replicated: Mapping[str, s3.IBucket]) -> None:
+        """`market_data_bucket`, `documents_bucket` and `results_bucket` from `replicated`
+        (by kind), and every bucket's name as a stack output."""
+        self.market_data_bucket: s3.IBucket = replicated["market"]
+        self.documents_bucket: s3.IBucket = replicated["documents"]
+        self.results_bucket: s3.IBucket = replicated["results"]
+        self._outputs()
+
+    def _import_replicas(self) -> None:
+        """A failover deployment's foundation, in the replica region: the replica key (its ARN
+        from the SSM parameter the replica stack writes), tables, buckets and pepper imported,
+        the scratch buckets created (see the module docstring)."""
+        config = self.config
+        key_arn = ssm.StringParameter.value_for_string_parameter(
+            self, replica_key_parameter(config)
+        )
+        self.key = kms.Key.from_key_arn(self, "Key", key_arn)
+        tables: tuple[tuple[str, str, list[str]], ...] = (
+            ("StoreTable", config.store_table_name, list(TABLE_INDEXES)),
+            ("CheckpointTable", config.checkpoint_table_name, []),
+            ("MemoryTable", config.memory_table_name, []),
+        )
+        self.store_table, self.checkpoint_table, self.memory_table = (
+            dynamodb.TableV2.from_table_attributes(
+                self, construct_id, table_name=name, encryption_key=self.key, global_indexes=indexes
+            )
+            for construct_id, name, indexes in tables
+        )
+        self._scratch_buckets()
+        self._name_buckets(
+            {
+                kind: s3.Bucket.from_bucket_attributes(
+                    self,
+                    f"{kind.capitalize()}Replica",
+                    bucket_name=replica_bucket_name(config, kind, self.account),
+                    encryption_key=self.key,
+                )
+                for kind in REPLICATED
+            }
+        )
+        name = f"{config.prefix}/api-key-pepper"
+        self.pepper_secret = secretsmanager.Secret.from_secret_name_v2(self, "ApiKeyPepper", name)
+        self.pepper_secret_id = name  # the replica has the name, and an ARN suffix of its own
+        self.pepper_secret_arn = f"{self.pepper_secret.secret_arn}-??????"
+
+    def _outputs(self) -> None:
+        """The buckets' names as stack outputs."""
         for name, bucket in (
             ("MarketDataBucketName", self.market_data_bucket),
             ("ResultsBucketName", self.results_bucket),
@@ -317,23 +471,15 @@ class FoundationStack(Stack):
         lifecycle_rules: list[s3.LifecycleRule] | None = None,
         event_bridge_enabled: bool = False,
     ) -> s3.Bucket:
-        """A KMS-encrypted (bucket key), private, TLS-only bucket with a generated name, its
-        server access logs under `<construct id>/` of the access-log bucket."""
-        retain = self.config.retain_data
-        return s3.Bucket(
+        """One of the stage's buckets (`encrypted_bucket`), its logs under `<construct id>/`."""
+        return encrypted_bucket(
             self,
             construct_id,
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            enforce_ssl=True,
+            config=self.config,
+            key=self.key,
+            logs=self.access_logs_bucket,
+            logs_prefix=f"{construct_id}/",
             versioned=versioned,
             lifecycle_rules=lifecycle_rules,
-            removal_policy=removal_policy(self.config),
-            auto_delete_objects=not retain,
-            server_access_logs_bucket=self.access_logs_bucket,
-            server_access_logs_prefix=f"{construct_id}/",
             event_bridge_enabled=event_bridge_enabled,
         )

@@ -2,7 +2,10 @@
 
 - E-mail identity `notifications_email_from` (default `notifications@example.com`): SES mails
   a verification link to the address when the stack is deployed; until it is clicked, SES
-  refuses to send from it.
+  refuses to send from it. An identity is one per address, account and region, so it belongs to
+  one deployment (`StageConfig.email_identity`): the stage proper creates it, and an instance
+  of the stage (a pull request's stack) shares it, sending from it without creating it, so it
+  neither clashes with the stage's nor deletes it when it is destroyed.
 - The worker may call `ses:SendEmail` and `ses:SendRawEmail` with that identity only, and sends
   through SES (`STRATIGOS_NOTIFICATIONS_EMAIL_TRANSPORT=ses`) in the stack's region from that
   address. Webhook notifications (Slack-compatible) need nothing here.
@@ -31,7 +34,11 @@ class EmailNotifications(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         sender = config.notifications_email_from
-        self.identity = ses.EmailIdentity(self, "Sender", identity=ses.Identity.email(sender))
+        self.identity: ses.IEmailIdentity = (
+            ses.EmailIdentity(self, "Sender", identity=ses.Identity.email(sender))
+            if config.creates_email_identity
+            else ses.EmailIdentity.from_email_identity_name(self, "Sender", sender)
+        )
         self.identity.grant_send_email(worker)  # ses:SendEmail, ses:SendRawEmail on it only
         worker.add_environment("STRATIGOS_NOTIFICATIONS_EMAIL_TRANSPORT", "ses")
         worker.add_environment("STRATIGOS_NOTIFICATIONS_EMAIL_FROM", sender)

@@ -85,7 +85,7 @@ class OperationsStack(Stack):
             self,
             "AlarmTopic",
             topic_name=f"{config.prefix}-alarms",
-            display_name=f"Stratigos {config.stage} alarms",
+            display_name=f"Stratigos {config.name} alarms",
             master_key=foundation.key,
             enforce_ssl=True,
         )

@@ -8,7 +8,8 @@ region.
   backup is on). The offload bucket (scratch and in-flight checkpoints) and the research index
   (rebuilt from the documents) are not backed up.
 - With `replica_region`: every recovery point is also copied to the vault
-  `stratigos-<stage>-replica` in that region (`ReplicaVaultStack`, its own KMS key), kept as long.
+  `stratigos-<stage>-replica` in that region (`infra.stacks.replica`, its own KMS key), kept as
+  long.
   RPO there: the last daily copy (24 h; the tables' PITR gives seconds in the home region);
   RTO: redeploying the stage in the replica region and restoring the copies, about 4 h for a
   few GB (docs/DEPLOY.md).
@@ -24,12 +25,12 @@ from aws_cdk import ArnFormat, Duration, Stack
 from aws_cdk import aws_backup as backup
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.foundation import FoundationStack, removal_policy
+from infra.stacks.replication import replica_vault_name
 
 BACKUP_POLICIES = (
     "service-role/AWSBackupServiceRolePolicyForBackup",
@@ -37,10 +38,6 @@ BACKUP_POLICIES = (
     "AWSBackupServiceRolePolicyForS3Backup",
     "AWSBackupServiceRolePolicyForS3Restore",
 )
-
-
-def replica_vault_name(config: StageConfig) -> str:
-    return f"{config.prefix}-replica"
 
 
 class RecoveryStack(Stack):
@@ -123,28 +120,4 @@ class RecoveryStack(Stack):
         ]
         self.selection = self.plan.add_selection(
             "Selection", resources=resources, role=self.role, backup_selection_name=config.prefix
-        )
-
-
-class ReplicaVaultStack(Stack):
-    """The vault in `replica_region` that receives the copies, with its own key."""
-
-    def __init__(
-        self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any
-    ) -> None:
-        super().__init__(scope, construct_id, **kwargs)
-        key = kms.Key(
-            self,
-            "Key",
-            alias=f"alias/{config.prefix}-replica",
-            description=f"Stratigos {config.stage}: copies of its backups",
-            enable_key_rotation=True,
-            removal_policy=removal_policy(config),
-        )
-        self.vault = backup.BackupVault(
-            self,
-            "Vault",
-            backup_vault_name=replica_vault_name(config),
-            encryption_key=key,
-            removal_policy=removal_policy(config),
         )

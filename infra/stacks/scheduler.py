@@ -8,10 +8,11 @@
   nothing twice, and a lost one is caught up by the next).
 - Dead-letter queue `stratigos-<stage>-schedule-dlq`: ticks EventBridge Scheduler could not
   deliver (after 3 retries within 5 minutes) and ticks the worker failed 3 times.
-- Schedule `stratigos-<stage>-refresh-market-data` (`cron(20 16 ? * MON-FRI *)` in New York):
-  sends `{"kind": "market_data_refresh"}` to the same queue; the worker runs the refresh of the
-  configured market data (`services.market_data.refresh`: Alpaca's bars of the day into the
-  market-data bucket; ingested data says the files bring it up to date).
+- Schedule `stratigos-<stage>-refresh-market-data` (`cron(20 16 ? * MON-FRI *)` in New York;
+  only where the stage refreshes its market data from Alpaca, `refreshes_market_data`): sends
+  `{"kind": "market_data_refresh"}` to the same queue; the worker runs the refresh
+  (`services.market_data.refresh`: Alpaca's bars of the day put under `incoming/` of the
+  market-data bucket, where the ingestion function checks them and makes them a version).
 - Role `stratigos-<stage>-scheduler`: assumed by EventBridge Scheduler for this group only; may
   send to those two queues and use the project key through SQS. Nothing else.
 """
@@ -85,14 +86,16 @@ class ScheduleTicks(Construct):
             TICK_RATE,
             TICK,
         )
-        self.refresh = self._tick(
-            "RefreshMarketData",
-            f"{config.prefix}-refresh-market-data",
-            "Refreshes the market data after each trading day's close",
-            REFRESH_CRON,
-            REFRESH_TICK,
-            timezone=REFRESH_TIMEZONE,
-        )
+        self.refresh = None
+        if config.refreshes_market_data:
+            self.refresh = self._tick(
+                "RefreshMarketData",
+                f"{config.prefix}-refresh-market-data",
+                "Refreshes the market data after each trading day's close",
+                REFRESH_CRON,
+                REFRESH_TICK,
+                timezone=REFRESH_TIMEZONE,
+            )
 
     def _tick(
         self,

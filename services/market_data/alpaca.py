@@ -2,17 +2,15 @@
 kept as versions in a directory or a bucket (`services.market_data.versions`) that the daily
 refresh brings up to the last closed session, and the price at a time of a session from the latest trades.
 
-Refresh (`refresh(symbols, now)`): the symbols already held are read again from
-`OVERLAP_SESSIONS` sessions before the current version's end, new ones from `start`; bars of a
-session that has not closed at `now` (Alpaca serves the day's bar in progress) are left out. A
-symbol whose re-read closes of the overlap differ from the stored ones was adjusted since (a
-split or a dividend after the version was written re-prices its whole history): its history is
-read again from `start` and replaces the stored one. Gaps after a symbol's first close are
-carried forward (a halted day); a symbol listed later than others has no close before its first
-(its leading rows are empty). When nothing changed no version is written; otherwise the new
-table (checked as every price table is, `quant.data.validate_prices`) becomes the current
-version at once. A refresh that fails (Alpaca unreachable or refusing, data that fails the
-checks) writes nothing, keeps the last good version and records why (`last_refresh`).
+A pull (`pull(held, symbols, now)`, what the refresh reads: `services.market_data.refresh`): the
+symbols already held are read again from `OVERLAP_SESSIONS` sessions before the held closes'
+end, new ones from `start`; bars of a session that has not closed at `now` (Alpaca serves the
+day's bar in progress) are left out. A symbol whose re-read closes of the overlap differ from the
+held ones was adjusted since (a split or a dividend after the version was written re-prices its
+whole history): its history is read again from `start`, to replace the held one. A symbol listed
+later than others has no close before its first. The pull writes nothing: its closes are
+ingested like any price file (`services.market_data.ingestion`: checks, bad-data markers,
+regimes), which makes them a new version, or refuses them keeping the last good one.
 
 The price at a time (`latest_prices(symbols, at)`): the latest trade of every symbol, when `at`
 is during a session of the calendar and every trade was made in that session, not after its
@@ -24,8 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -33,14 +30,12 @@ import pandas as pd
 from execution.brokers.alpaca import alpaca_keys
 from execution.errors import BrokerError
 from execution.schedule import trading_sessions
-from quant.data import validate_prices
 from quant.errors import DataError
 from services.market_data.alpaca_client import AlpacaData
 from services.market_data.folders import Folder, folder
 from services.market_data.sessions import last_closed_session
 from services.market_data.versions import (
     DataVersion,
-    RefreshRecord,
     VersionedCloses,
     VersionedProvider,
 )
@@ -57,33 +52,17 @@ PRICE_AT_TOLERANCE = timedelta(minutes=15)
 
 
 @dataclass
-class RefreshReport:
-    """What a refresh did: the version current after it (and before), whether it wrote one,
-    the last session it holds, the sessions appended, the symbols added, re-read after an
-    adjustment, and those Alpaca has no bars of (left out)."""
+class Pull:
+    """What a pull read: the closes to ingest (None when nothing is new), the last session
+    closed, the sessions after the held ones, the symbols added, re-read after an adjustment,
+    and those Alpaca has no bars of (left out)."""
 
-    version: str
-    previous: str | None
-    updated: bool
+    closes: pd.DataFrame | None
     end: date
     appended_sessions: int = 0
     added: list[str] = field(default_factory=list)
     readjusted: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """The report as JSON (a refresh job's result)."""
-        return {
-            "provider": ALPACA,
-            "version": self.version,
-            "previous": self.previous,
-            "updated": self.updated,
-            "end": self.end.isoformat(),
-            "appended_sessions": self.appended_sessions,
-            "added": self.added,
-            "readjusted": self.readjusted,
-            "missing": self.missing,
-        }
 
 
 class AlpacaMarketData(VersionedProvider):
@@ -139,23 +118,11 @@ class AlpacaMarketData(VersionedProvider):
             prices[symbol] = trade[1]
         return pd.Series(prices, dtype=float, name=sessions.index[0])
 
-    def refresh(self, symbols: Sequence[str], now: datetime) -> RefreshReport:
-        """Bring the closes of `symbols` (and of every symbol held) up to the last session
-        closed at `now` (see the module docstring)."""
-        previous = self.versions.current()
-        try:
-            report = self._refresh(previous, symbols, now)
-        except DataError as exc:
-            self.versions.record_refresh(RefreshRecord("failed", now, reason=str(exc)))
-            raise
-        self.versions.record_refresh(RefreshRecord("succeeded", now, version=report.version))
-        return report
-
-    def _refresh(
-        self, previous: DataVersion | None, symbols: Sequence[str], now: datetime
-    ) -> RefreshReport:
+    def pull(self, held: pd.DataFrame, symbols: Sequence[str], now: datetime) -> Pull:
+        """Read what the closes `held` (those of the current version; empty before the first)
+        lack of `symbols` and of every symbol held, up to the last session closed at `now` (see
+        the module docstring); `DataError` when Alpaca cannot be read or has nothing."""
         closed = last_closed_session(self.calendar, now)
-        held = pd.DataFrame() if previous is None else self.versions.closes(previous)
         if closed is None:
             raise DataError(f"no session of {self.calendar} closed in the two weeks before {now}")
         client = self._connect()
@@ -173,28 +140,15 @@ class AlpacaMarketData(VersionedProvider):
             )
         fetched = pd.concat(frames, axis=1, sort=True) if frames else pd.DataFrame()
         missing = [s for s in new if s not in fetched.columns]
-        merged = _merge(held, fetched, readjusted)
-        if merged.empty:
+        if held.empty and fetched.empty:
             raise DataError(f"Alpaca Market Data has no daily bars of {', '.join(new)}")
-        appended = int((merged.index > (held.index[-1] if len(held) else pd.Timestamp.min)).sum())
-        added = [s for s in new if s in merged.columns]
-        if previous is not None and not (appended or added or readjusted):
-            return RefreshReport(previous.id, previous.id, False, previous.end, missing=missing)
-        try:  # checked with each symbol's leading gap (before its first close) filled back
-            validate_prices(merged.ffill().bfill())
-        except DataError as exc:
-            raise DataError(f"Alpaca Market Data's closes fail the checks: {exc}") from None
-        version = self.versions.write(merged.ffill().astype(float), now.astimezone(UTC))
-        return RefreshReport(
-            version.id,
-            None if previous is None else previous.id,
-            True,
-            version.end,
-            appended,
-            added,
-            readjusted,
-            missing,
-        )
+        last = held.index[-1] if len(held) else pd.Timestamp.min
+        appended = int((fetched.index > last).sum())
+        added = [s for s in new if s in fetched.columns]
+        if not held.empty and not (appended or added or readjusted):
+            return Pull(None, pd.Timestamp(held.index[-1]).date(), missing=missing)
+        fetched.index.name = "date"
+        return Pull(fetched, closed, appended, added, readjusted, missing)
 
 
 def _closed(frame: pd.DataFrame, last: date) -> pd.DataFrame:
@@ -211,17 +165,6 @@ def _adjusted_since(held: pd.DataFrame, recent: pd.DataFrame) -> list[str]:
     with np.errstate(invalid="ignore", divide="ignore"):
         moved = np.abs(new / old - 1.0) > ADJUSTED_TOLERANCE
     return [symbols[j] for j in range(len(symbols)) if moved[:, j].any()]
-
-
-def _merge(held: pd.DataFrame, fetched: pd.DataFrame, replaced: list[str]) -> pd.DataFrame:
-    """The held closes with the fetched ones added: new sessions appended, new symbols added,
-    `replaced` symbols' histories replaced (the held value wins where both have one)."""
-    if held.empty:
-        return fetched.sort_index()
-    kept = held.drop(columns=replaced)
-    merged = kept.combine_first(fetched)
-    merged.index.name = "date"
-    return merged.loc[:, [*held.columns, *[c for c in fetched.columns if c not in held.columns]]]
 
 
 def alpaca_market_data(settings: Settings) -> AlpacaMarketData:

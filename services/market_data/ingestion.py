@@ -1,11 +1,14 @@
 """Price files put where the market data is kept become its new versions, or are refused saying
-why: the market data of a deployed stack (`STRATIGOS_MARKET_DATA=ingested`).
+why: the market data of a deployed stack (`STRATIGOS_MARKET_DATA=ingested`), and the one way in
+for every closes written there, the daily refresh's included (`services.market_data.refresh`).
 
 `ingest(data, name, versions, review, now)` reads one CSV or Parquet file of daily closes (the
-file provider's format: dates in the first column, one column per symbol) and checks it:
+file provider's format: dates in the first column, one column per symbol) and
+`ingest_closes(raw, name, versions, review, now)` takes such a table as read; either checks it:
 
 - schema and prices: `quant.data.validate_prices` (parseable, sorted and unique dates, named
-  symbols, positive finite closes; a gap after a symbol's first close is carried forward) and
+  symbols, positive finite closes; a gap after a symbol's first close is carried forward, and a
+  symbol whose closes start later than others' has none before its first) and
   `services.market_data.adjustments.check_split_adjusted`;
 - dates: none after the day of `now` (a close that has not happened);
 - sessions (`CALENDAR`): a row on a day that is not a session is dropped, and a session missing
@@ -20,7 +23,9 @@ both have one; a symbol it adds gets its history) and written as a new version a
 indicators of the new version (`quant.regimes.current_regime` on the equal-weight market) in
 `regimes.json` beside the versions.
 
-`IngestedMarketData` is the provider that reads those versions (``ingested``).
+`IngestedMarketData` is the provider that reads those versions (``ingested``); a deployment's
+review notes sit beside its versions (`review_folder`: ``<parent>/review``, ``s3://<bucket>/review``
+on AWS).
 """
 
 from __future__ import annotations
@@ -41,14 +46,20 @@ from quant.errors import DataError, QuantError
 from quant.regimes import current_regime
 from services.market_data.adjustments import check_split_adjusted
 from services.market_data.folders import Folder, folder
-from services.market_data.versions import DataVersion, VersionedCloses, VersionedProvider
+from services.market_data.versions import (
+    LAST_INGEST,
+    REGIMES,
+    DataVersion,
+    VersionedCloses,
+    VersionedProvider,
+)
 from settings import Settings
 
 INGESTED = "ingested"
 """The provider's name in answers."""
 CALENDAR = "XNYS"
-LAST_INGEST = "ingest.json"
-REGIMES = "regimes.json"
+REVIEW = "review"
+"""The folder of review notes, beside the versions' folder."""
 REGIME_WINDOW = 63
 MAX_MARKERS = 200
 """Markers listed in a review note (the count is always whole)."""
@@ -80,42 +91,90 @@ def ingest(
 ) -> IngestReport:
     """Check the price file `data` (named `name`, whose suffix says CSV or Parquet) and make it
     a new version of `versions`, or refuse it (see the module docstring)."""
-    at = now.isoformat()
+    try:
+        raw = _read(data, name)
+    except (DataError, QuantError) as exc:
+        return _refused(name, versions, review, now, str(exc), [])
+    return ingest_closes(raw, name, versions, review, now)
+
+
+def ingest_closes(
+    raw: pd.DataFrame, name: str, versions: VersionedCloses, review: Folder, now: datetime
+) -> IngestReport:
+    """Check the closes `raw` (a price table as read: dates in the index, one column per
+    symbol; `name` says where they came from) and make them a new version of `versions`, or
+    refuse them (see the module docstring)."""
     previous = versions.current()
     markers: list[dict[str, str]] = []
     try:
-        closes = _checked(data, name, now, markers)
+        closes = _checked(raw, name, now, markers)
         merged = _merge(versions, previous, closes)
         check_split_adjusted(merged)  # across the file's first day too
         written = versions.write(merged, now)
     except (DataError, QuantError) as exc:
-        report = IngestReport("refused", name, at, None, _id(previous), str(exc), markers[:MAX_MARKERS], len(markers))  # fmt: skip
-    else:
-        report = IngestReport("ingested", name, at, written.id, _id(previous), None, markers[:MAX_MARKERS], len(markers), written.end.isoformat(), written.symbols)  # fmt: skip
-        versions.folder.write(REGIMES, json.dumps(_regimes(merged, written)).encode())
-    note = f"{now:%Y%m%dT%H%M%SZ}-{PurePosixPath(name).name}.json"
+        return _refused(name, versions, review, now, str(exc), markers)
+    report = IngestReport("ingested", name, now.isoformat(), written.id, _id(previous), None, markers[:MAX_MARKERS], len(markers), written.end.isoformat(), written.symbols)  # fmt: skip
+    versions.folder.write(REGIMES, json.dumps(_regimes(merged, written)).encode())
+    _keep(report, versions, review, now)
+    return report
+
+
+def _refused(
+    name: str,
+    versions: VersionedCloses,
+    review: Folder,
+    now: datetime,
+    reason: str,
+    markers: list[dict[str, str]],
+) -> IngestReport:
+    """The refusal of what `name` held (nothing written but its note and the last ingestion),
+    kept."""
+    previous = _id(versions.current())
+    report = IngestReport("refused", name, now.isoformat(), None, previous, reason, markers[:MAX_MARKERS], len(markers))  # fmt: skip
+    _keep(report, versions, review, now)
+    return report
+
+
+def _keep(report: IngestReport, versions: VersionedCloses, review: Folder, now: datetime) -> None:
+    """`report` as a review note and as the last ingestion beside the versions."""
+    note = f"{now:%Y%m%dT%H%M%SZ}-{PurePosixPath(report.source).name}.json"
     review.write(note, json.dumps(report.to_json(), indent=1).encode())
     versions.folder.write(LAST_INGEST, json.dumps(report.to_json()).encode())
-    return report
 
 
 def _id(version: DataVersion | None) -> str | None:
     return None if version is None else version.id
 
 
-def _checked(data: bytes, name: str, now: datetime, markers: list[dict[str, str]]) -> pd.DataFrame:
-    """The file's closes on sessions only (a missing one NaN), its dates and prices checked;
-    markers appended to `markers`."""
+def _read(data: bytes, name: str) -> pd.DataFrame:
+    """The price file `data` as read (its suffix of `name` says CSV or Parquet)."""
     suffix = PurePosixPath(name).suffix.lower()
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / f"closes{suffix}"
         path.write_bytes(data)
-        raw = read_price_file(path)
+        return read_price_file(path)
+
+
+def validate_closes(frame: pd.DataFrame) -> pd.DataFrame:
+    """`quant.data.validate_prices` of `frame` with gaps carried forward, but a symbol whose
+    closes start later than others' keeps no close before its first (`DataError` naming what
+    is wrong otherwise): the closes as floats, indexed by date."""
+    filled = frame.ffill()
+    checked = validate_prices(filled.bfill(), fill_gaps=True)  # leading rows checked as flat
+    return checked.where(filled.notna().to_numpy())
+
+
+def _checked(
+    raw: pd.DataFrame, name: str, now: datetime, markers: list[dict[str, str]]
+) -> pd.DataFrame:
+    """The closes `raw` on sessions only (a missing one NaN), their dates and prices checked;
+    markers appended to `markers`."""
+    raw = raw.copy()
     raw.index = pd.DatetimeIndex(pd.to_datetime(raw.index, errors="coerce"))
     if raw.index.hasnans or raw.empty:
         raise DataError(f"{name}: a date in its first column cannot be read, or it has no rows")
     if len(raw) > 1:  # schema, dates, prices: raises saying what is wrong
-        validate_prices(raw, fill_gaps=True)
+        validate_closes(raw)
     late = raw.index[raw.index.normalize() > pd.Timestamp(now.date())]
     if len(late):
         raise DataError(f"{name} has closes after {now.date()}: {late[0].date()} is to come")
@@ -150,7 +209,7 @@ def _merge(
         merged = closes.combine_first(held)
         closes = merged.loc[:, [*held.columns, *[c for c in closes.columns if c not in held]]]
     closes.index.name = "date"
-    return validate_prices(closes, fill_gaps=True)
+    return validate_closes(closes)
 
 
 def _regimes(closes: pd.DataFrame, version: DataVersion) -> dict[str, Any]:
@@ -187,15 +246,13 @@ class IngestedMarketData(VersionedProvider):
         """None: files hold daily closes only."""
         return None
 
-    def last_ingest(self) -> dict[str, Any] | None:
-        """The last file's ingestion (`IngestReport.to_json`), None before the first."""
-        data = self.versions.folder.read(LAST_INGEST)
-        return None if data is None else dict(json.loads(data))
 
-    def regimes(self) -> dict[str, Any] | None:
-        """The regime indicators of the latest version written."""
-        data = self.versions.folder.read(REGIMES)
-        return None if data is None else dict(json.loads(data))
+def review_folder(versions: VersionedCloses, s3_endpoint_url: str | None = None) -> Folder:
+    """Where the review notes of `versions`' ingestions are kept: ``review`` beside the versions'
+    folder (``s3://<bucket>/review`` for ``s3://<bucket>/versions``)."""
+    location = versions.folder.location.rstrip("/")
+    parent = location.rsplit("/", 1)[0] if "/" in location.removeprefix("s3://") else location
+    return folder(f"{parent}/{REVIEW}", s3_endpoint_url)
 
 
 def ingested_market_data(settings: Settings) -> IngestedMarketData:

@@ -10,6 +10,10 @@ attempt (succeeded or failed, when, and why it failed) is kept beside it (``refr
 failed refresh keeps the last good version and says why. Versions older than the `KEEP_VERSIONS`
 newest are deleted after a write.
 
+The last ingestion (``ingest.json``) and the regime indicators of the latest version
+(``regimes.json``) are kept there too (`services.market_data.ingestion`, through which every
+version is written).
+
 A version id is the UTC time it was written and a random suffix (``20260310T210512Z-1a2b3c4d``):
 ids sort by age, and two writers never share one.
 
@@ -38,6 +42,10 @@ KEEP_VERSIONS = 3
 """Versions kept on disk (the current one and the newest before it)."""
 POINTER = "current.json"
 REFRESH = "refresh.json"
+LAST_INGEST = "ingest.json"
+"""The last ingestion's report (`services.market_data.ingestion`), beside the versions."""
+REGIMES = "regimes.json"
+"""The regime indicators of the latest version ingested, beside the versions."""
 
 
 @dataclass(frozen=True)
@@ -75,13 +83,15 @@ class DataVersion:
 
 @dataclass(frozen=True)
 class RefreshRecord:
-    """The last refresh attempt: `status` ``succeeded`` or ``failed``, `at` (when), the
-    version it wrote (None when it wrote none) and, for a failure, `reason`."""
+    """The last refresh attempt: `status` ``succeeded``, ``submitted`` (its closes put where
+    another process ingests them: `file`) or ``failed``, `at` (when), the version it wrote
+    (None when it wrote none) and, for a failure, `reason`."""
 
     status: str
     at: datetime
     version: str | None = None
     reason: str | None = None
+    file: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as JSON."""
@@ -96,7 +106,7 @@ class VersionedCloses:
 
     def current(self) -> DataVersion | None:
         """The current version (None before the first write)."""
-        data = self._read_json(POINTER)
+        data = self.read_json(POINTER)
         return None if data is None else DataVersion.from_json(data)
 
     def closes(self, version: DataVersion) -> pd.DataFrame:
@@ -136,14 +146,15 @@ class VersionedCloses:
 
     def last_refresh(self) -> dict[str, Any] | None:
         """The last refresh attempt as JSON (None before the first)."""
-        return self._read_json(REFRESH)
+        return self.read_json(REFRESH)
 
     def _prune(self) -> None:
         """Delete the versions older than the `KEEP_VERSIONS` newest (ids sort by age)."""
         for old in self.folder.names(".parquet")[:-KEEP_VERSIONS]:
             self.folder.delete(old)
 
-    def _read_json(self, name: str) -> dict[str, Any] | None:
+    def read_json(self, name: str) -> dict[str, Any] | None:
+        """The JSON object `name` kept beside the versions (None when there is none)."""
         data = self.folder.read(name)
         if data is None:
             return None
@@ -175,6 +186,14 @@ class VersionedProvider:
     def version(self) -> str:
         """The current version's id."""
         return self.current().id
+
+    def last_ingest(self) -> dict[str, Any] | None:
+        """The last ingestion's report (`IngestReport.to_json`), None before the first."""
+        return self.versions.read_json(LAST_INGEST)
+
+    def regimes(self) -> dict[str, Any] | None:
+        """The regime indicators of the latest version ingested."""
+        return self.versions.read_json(REGIMES)
 
 
 _shared: dict[str, tuple[object, pd.DataFrame]] = {}

@@ -9,10 +9,13 @@ document may have more chunks than a transaction's 100 items) and the metadata i
 listed document always has its chunks and its original; after a failure the chunks and the
 object are deleted (see `AwsTable._put_object_then_item`).
 
-`delete_document` deletes every version of the original (and any delete markers), then the
+`delete_document` deletes the original (in a versioned bucket: a delete marker, which S3
+Replication carries to a replica bucket, where it makes the replica's version noncurrent and the
+replica's lifecycle expires it), then every version of it and every other delete marker, then the
 chunks, then the metadata item last: a failure on the way raises and leaves the document listed,
-so deleting it again finishes the job, and nothing of a deleted document stays behind (not even
-as a noncurrent version of a versioned bucket).
+so deleting it again finishes the job, and nothing of a deleted document's content stays behind
+(not even as a noncurrent version of a versioned bucket): only the last delete marker, which
+holds nothing and which the bucket's lifecycle removes.
 
 An original that the bucket's lifecycle moved to S3 Glacier Flexible Retrieval cannot be read
 at once: `document_bytes` requests a restore (Standard tier, readable for `RESTORE_DAYS` days)
@@ -139,15 +142,18 @@ class AwsDocuments(AwsTable):
                 raise
 
     def _delete_all_versions(self, action: str, key: str) -> None:
-        """Delete every version of `key` in the documents bucket and its delete markers (on an
-        unversioned bucket: the object); `StoreUnavailableError` if S3 refuses any of them."""
+        """Delete `key` in the documents bucket (a delete marker where it is versioned), then
+        every version of it and every delete marker but that last one (see the module
+        docstring); `StoreUnavailableError` if S3 refuses any of them."""
         bucket = self.documents_bucket
+        marker = self._call(action, self.s3.delete_object, Bucket=bucket, Key=key)
+        kept = marker.get("VersionId") if marker.get("DeleteMarker") else None
         found: list[dict[str, str]] = []
         kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": key}
         while True:
             out = self._call(action, self.s3.list_object_versions, **kwargs)
             for entry in [*out.get("Versions", []), *out.get("DeleteMarkers", [])]:
-                if entry["Key"] == key:
+                if entry["Key"] == key and entry["VersionId"] != kept:
                     found.append({"Key": key, "VersionId": entry["VersionId"]})
             if not out.get("IsTruncated"):
                 break

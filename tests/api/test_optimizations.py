@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.caching import IMMUTABLE_CACHE
 from graphs.request import DEFAULT_SPACE
 from tests.api.conftest import Api, assert_error, make_settings
 
@@ -309,3 +310,28 @@ def test_report_of_a_pending_job_is_409(queued: Api) -> None:
     job = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
     response = queued.client.get(f"/v1/optimizations/{job['id']}/report", headers=queued.alice)
     assert_error(response, 409, "CONFLICT", "status")
+
+
+def test_a_succeeded_job_s_results_may_be_cached_for_the_caller_only(
+    api: Api, finished: dict[str, Any], queued: Api
+) -> None:
+    """Final answers say so, keyed on the caller's credentials (`api.caching`); everything
+    that can still change, and every error, says nothing of caching."""
+    base = f"/v1/optimizations/{finished['id']}"
+    for url in (f"{base}/results", f"{base}/results?limit=5&sort=objective", f"{base}/report"):
+        response = api.client.get(url, headers=api.alice)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == IMMUTABLE_CACHE
+        assert response.headers["vary"] == "Authorization, X-Api-Key"
+    assert IMMUTABLE_CACHE == "max-age=30, s-maxage=30, immutable"
+    for response in (
+        api.client.get(base, headers=api.alice),  # the job's status
+        api.client.get("/v1/optimizations", headers=api.alice),
+        api.client.get(f"{base}/results", headers=api.bob),  # 404
+    ):
+        assert "cache-control" not in response.headers and "vary" not in response.headers
+    pending = queued.client.post("/v1/optimizations", json=SMALL, headers=queued.alice).json()
+    for kind in ("results", "report"):
+        url = f"/v1/optimizations/{pending['id']}/{kind}"
+        response = queued.client.get(url, headers=queued.alice)
+        assert response.status_code == 409 and "cache-control" not in response.headers

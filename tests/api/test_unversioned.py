@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
+from api.caching import IMMUTABLE_CACHE
 from benchmarks.synthetic_market import synthetic_closes
 from settings import get_settings
 from tests.api.conftest import Api, assert_error, make_settings
@@ -180,8 +181,14 @@ def test_the_deployment_check_body_is_answered_in_the_documented_error_format(ap
     assert doc["id"] in [
         r["id"] for r in api.client.get("/optimization/results", headers=api.alice).json()["items"]
     ]
-    v1 = api.client.get(f"/v1/optimization/results/{doc['id']}", headers=api.alice).json()
+    answer = api.client.get(f"/v1/optimization/results/{doc['id']}", headers=api.alice)
+    v1 = answer.json()
     assert v1["weights"] == doc["result"]["weights"] and v1["method"] == "risk_parity"
+    # a stored result never changes: cacheable for the caller only (`api.caching`)
+    assert answer.headers["cache-control"] == IMMUTABLE_CACHE
+    assert answer.headers["vary"] == "Authorization, X-Api-Key"
+    listed = api.client.get("/v1/optimization/results", headers=api.alice)
+    assert "cache-control" not in listed.headers
     assert_error(
         api.client.get(f"/optimization/results/{doc['id']}", headers=api.bob), 404, "NOT_FOUND"
     )
@@ -294,10 +301,11 @@ def test_a_stored_simulation_is_listed_fetched_and_analysed_by_id(api: Api) -> N
         404,
         "NOT_FOUND",
     )
-    assert (
-        api.client.get(f"/v1/monte-carlo/simulations/{doc['id']}", headers=api.bob).status_code
-        == 404
-    )
+    refused = api.client.get(f"/v1/monte-carlo/simulations/{doc['id']}", headers=api.bob)
+    assert refused.status_code == 404 and "cache-control" not in refused.headers
+    stored = api.client.get(f"/v1/monte-carlo/simulations/{doc['id']}", headers=api.alice)
+    assert stored.status_code == 200 and stored.headers["cache-control"] == IMMUTABLE_CACHE
+    assert stored.headers["vary"] == "Authorization, X-Api-Key"
 
 
 def test_market_data_paths_answer_as_v1(api: Api, closes: pd.DataFrame) -> None:

@@ -2,8 +2,10 @@
 
 All stages go into one `App` (account 123456789012, us-east-1, the context of
 `infra/cdk.json`), with production once more as the instance `options` with every option on
-(custom domain, backup copies in another region, provisioned concurrency), synthesized once
-into a temporary cloud assembly. CDK writes under `$HOME`
+(custom domain, backup copies and replicas in another region, provisioned concurrency, the
+market data refreshed from Alpaca), and the dev stage
+once more as a pull request's instance (`PREVIEW`), synthesized once into a temporary cloud
+assembly. CDK writes under `$HOME`
 and jsii unpacks its runtime (~200 MB) into `JSII_RUNTIME_PACKAGE_CACHE_ROOT`; while `aws_cdk`
 is first imported (the jsii node process starts then and keeps that environment) `HOME` points
 into the session's temporary directory and the jsii cache into `JSII_CACHE` (under the system
@@ -51,9 +53,16 @@ OPTION_OVERRIDES = {
     "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
     "hosted_zone_name": "stratigos.example",
     "replica_region": REPLICA_REGION,
+    "bucket_replication": "true",
+    "table_replicas": "global",
     "api_provisioned_concurrency": "2",
+    "market_data_refresh": "alpaca",
+    "market_data_owner": "alice",
     "fallback_strong_model_id": "us.anthropic.claude-opus-5-5",
 }
+PREVIEW = "pr-7"
+"""The key of one more stage in the test app: the dev stage as a pull request's instance
+(`.github/workflows/preview.yml`), beside the dev stage itself."""
 JSII_CACHE = Path(tempfile.gettempdir()) / f"stratigos-jsii-cache-{os.getuid()}"
 _ISOLATED = (
     "HOME",
@@ -110,8 +119,8 @@ class Synthesized:
 
 
 def synthesize(workdir: Path) -> Synthesized:
-    """Every stage of the app and production with every option (`OPTIONS`), synthesized into
-    `workdir/cdk.out` (HOME in `workdir`)."""
+    """Every stage of the app, production with every option (`OPTIONS`) and a pull request's
+    instance of dev (`PREVIEW`), synthesized into `workdir/cdk.out` (HOME in `workdir`)."""
     outdir = workdir / "cdk.out"
     with isolated_cdk_environment(workdir):
         from aws_cdk import App
@@ -124,6 +133,8 @@ def synthesize(workdir: Path) -> Synthesized:
         stages = build_app(app, STAGES)
         options = stage_config("prod", {**context_overrides(app), **OPTION_OVERRIDES})
         stages[OPTIONS] = add_stage(app, options)
+        preview = stage_config("dev", {**context_overrides(app), "instance": PREVIEW})
+        stages[PREVIEW] = add_stage(app, preview)
         app.synth()
         acknowledged = acknowledge_wildcards(app)
         found = findings(app)
@@ -132,7 +143,7 @@ def synthesize(workdir: Path) -> Synthesized:
             kind: json.loads((outdir / f"{stack.stack_name}.template.json").read_text())
             for kind, stack in stages[stage].stacks.items()
         }
-        for stage in (*STAGES, OPTIONS)
+        for stage in (*STAGES, OPTIONS, PREVIEW)
     }
     templates["account"] = {
         kind: json.loads((outdir / f"stratigos-{kind}.template.json").read_text())

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.infra.synth import KINDS, OPTIONS, REGION, STAGES, Synthesized
+from tests.infra.synth import KINDS, OPTIONS, PREVIEW, REGION, STAGES, Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -23,7 +23,7 @@ ALLOWED_BY_KIND = {"network": {"W3010"}}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("stage", [*STAGES, OPTIONS, "account"])
+@pytest.mark.parametrize("stage", [*STAGES, OPTIONS, PREVIEW, "account"])
 def test_templates_pass_cfn_lint(synthesized: Synthesized, stage: str) -> None:
     """Every stack of the stage (network, edge, data, recovery included), of production with
     every option, and the account's."""

@@ -5,14 +5,22 @@ edge, recovery and audit, and the delivery roles (one synthesis per session)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 
 from infra.config import stage_config
 from infra.stacks.network import INTERFACE_ENDPOINTS
-from tests.infra.synth import REPOSITORY, SLACK, STAGES, Synthesized
-from tests.infra.templates import function_by_name, identity_policies, one, resources
+from tests.infra.synth import OPTIONS, REPOSITORY, SLACK, STAGES, Synthesized
+from tests.infra.templates import (
+    as_list,
+    function_by_name,
+    identity_policies,
+    one,
+    resources,
+    statements,
+)
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
@@ -143,15 +151,52 @@ def test_a_file_under_incoming_triggers_the_ingestion(synthesized: Synthesized, 
     assert '"/*"' not in text
 
 
-@pytest.mark.parametrize("stage", STAGES)
-def test_the_market_data_refresh_runs_after_each_trading_day(
-    synthesized: Synthesized, stage: str
+def test_the_refresh_from_alpaca_runs_after_each_trading_day_through_the_ingestion(
+    synthesized: Synthesized,
 ) -> None:
-    raw = synthesized.templates[stage]["compute"]
-    schedule = one(raw, "AWS::Scheduler::Schedule", Name=f"stratigos-{stage}-refresh-market-data")
+    """Where the stage refreshes from Alpaca (the options instance), the schedule wakes the
+    worker after each close, and the worker may only put its file under incoming/ (where the
+    ingestion function takes it, the one writer of versions) and its record beside them."""
+    from infra.stacks.common import REFRESH_RECORD
+    from services.market_data.versions import REFRESH
+
+    assert REFRESH_RECORD == REFRESH
+    raw = synthesized.templates[OPTIONS]["compute"]
+    name = f"stratigos-{OPTIONS}-refresh-market-data"
+    schedule = one(raw, "AWS::Scheduler::Schedule", Name=name)
     assert schedule["ScheduleExpression"] == "cron(20 16 ? * MON-FRI *)"
     assert schedule["ScheduleExpressionTimezone"] == "America/New_York"
     assert json.loads(schedule["Target"]["Input"]) == {"kind": "market_data_refresh"}
+    env = function_by_name(raw, f"stratigos-{OPTIONS}-worker")["Environment"]["Variables"]
+    assert env["STRATIGOS_MARKET_DATA"] == "ingested"
+    assert env["STRATIGOS_MARKET_DATA_REFRESH"] == "alpaca"
+    assert env["STRATIGOS_ALPACA_OWNER"] == "alice"
+    incoming = json.dumps(env["STRATIGOS_MARKET_DATA_INCOMING"])
+    assert incoming.startswith('{"Fn::Join"') and incoming.endswith('/incoming"]]}')
+    writes = [
+        json.dumps(stmt["Resource"])
+        for stmt in statements(raw)
+        if "s3:PutObject" in as_list(stmt["Action"])
+        and "MarketDataBucket" in json.dumps(stmt["Resource"])
+    ]
+    assert sorted(re.findall(r'"/([^"]+)"', w)[-1] for w in writes) == [
+        "incoming/*",
+        "versions/refresh.json",
+    ]
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_without_a_refresh_source_there_is_no_refresh_schedule(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """A stage whose market data comes from files alone (the default) schedules no refresh,
+    which would have nothing to pull; its data stack still ingests every file."""
+    raw = synthesized.templates[stage]["compute"]
+    names = {s["Properties"]["Name"] for s in resources(raw, "AWS::Scheduler::Schedule").values()}
+    assert names == {f"stratigos-{stage}-fire-due-schedules"}
+    env = function_by_name(raw, f"stratigos-{stage}-worker")["Environment"]["Variables"]
+    assert "STRATIGOS_MARKET_DATA_REFRESH" not in env
+    assert "data" in synthesized.templates[stage]
 
 
 # -- metrics, alarms, cost -----------------------------------------------------------------
@@ -215,6 +260,8 @@ def test_production_has_a_monthly_budget_that_tells_the_topic(synthesized: Synth
 def test_the_distribution_serves_the_ui_from_a_private_bucket_and_streams_the_api(
     synthesized: Synthesized, stage: str
 ) -> None:
+    from infra.stacks.edge import IMMUTABLE_PATHS  # aws_cdk: imported once synthesized
+
     raw = synthesized.templates[stage]["edge"]
     dist = one(raw, "AWS::CloudFront::Distribution")["DistributionConfig"]
     origins = {o["Id"]: o for o in dist["Origins"]}
@@ -229,8 +276,9 @@ def test_the_distribution_serves_the_ui_from_a_private_bucket_and_streams_the_ap
     assert dist["DefaultCacheBehavior"]["Compress"] is False
     assert len(dist["DefaultCacheBehavior"]["AllowedMethods"]) == 7
     cached = {b["PathPattern"]: b for b in dist["CacheBehaviors"]}
-    assert set(cached) == {"/index.html", "/static/*"}
-    assert all(b["TargetOriginId"] == web["Id"] for b in cached.values())
+    assert set(cached) == {"/index.html", "/static/*", *IMMUTABLE_PATHS}
+    assert all(cached[p]["TargetOriginId"] == web["Id"] for p in ("/index.html", "/static/*"))
+    assert all(cached[p]["TargetOriginId"] == api["Id"] for p in IMMUTABLE_PATHS)
     assert dist["DefaultRootObject"] == "index.html"
     assert dist["Logging"]["Prefix"] == "cloudfront/"
     acl = one(raw, "AWS::WAFv2::WebACL", Scope="CLOUDFRONT")

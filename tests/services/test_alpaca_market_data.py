@@ -1,9 +1,9 @@
 """Alpaca Market Data as the configured provider, read through alpaca-py's historical data client
 from the local Alpaca stand-in (its bars and latest-trade endpoints, in Alpaca's shapes): the
 first refresh reads each symbol's history, later ones append the sessions closed since as new
-versions (never a session still under way), a split re-reads the symbol's adjusted history,
-a failed refresh keeps the last good version and says why, and the price at a time during a
-session comes from the latest trades."""
+versions (never a session still under way), each written through the ingestion of price files;
+a split re-reads the symbol's adjusted history, a failed refresh keeps the last good version
+and says why, and the price at a time during a session comes from the latest trades."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from devtools.local_alpaca import LocalAlpaca
 from quant.errors import DataError
 from services.market_data import market_closes, market_data_provider
 from services.market_data.alpaca import AlpacaMarketData
-from services.market_data.refresh import refresh_now
+from services.market_data.refresh import market_data_status, refresh_now
 from settings import Settings
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
@@ -73,6 +73,12 @@ def test_a_refresh_reads_the_history_then_appends_each_closed_session_as_a_versi
     pd.testing.assert_frame_equal(got, expected, check_freq=False, check_names=False)
     paged = [p for m, p in stand_in.requests if p == "/v2/stocks/bars"]
     assert len(paged) == 3  # 2 x 298 bars in pages of 250: next_page_token followed
+    # written through the ingestion, as any price file: its report and regime indicators
+    status = market_data_status(settings, WEDNESDAY_1545)
+    assert status["last_ingest"]["status"] == "ingested"
+    assert status["last_ingest"]["version"] == first["version"]
+    assert status["regimes"]["version"] == first["version"]
+    assert status["last_refresh"]["status"] == "succeeded"
     assert refresh_now(store, settings, WEDNESDAY_1545)["updated"] is False  # nothing new
 
     thursday = datetime(2026, 3, 12, 21, 0, tzinfo=UTC)
@@ -111,7 +117,7 @@ def test_a_split_after_a_version_re_reads_the_symbol_s_adjusted_history(
     refresh_now(store, settings, TUESDAY_EVENING)
     assert stand_in.market is not None
     split = closes.copy()
-    split.loc[:"2026-03-10", "AAA"] /= 4  # a 4-for-1 split on 03-11: the history is re-priced
+    split["AAA"] /= 4  # a 4-for-1 split on 03-11: adjusted closes, the history re-priced
     stand_in.market.closes = split
     stand_in.market.splits = {"AAA": [(date(2026, 3, 11), 4.0)]}
     wednesday = datetime(2026, 3, 11, 21, 0, tzinfo=UTC)
@@ -142,6 +148,28 @@ def test_a_failed_refresh_keeps_the_last_good_version_and_says_why(
     assert market_closes(settings).index[-1] == pd.Timestamp("2026-03-10")
     last = provider.versions.last_refresh()
     assert last is not None and last["status"] == "failed" and "503" in last["reason"]
+
+
+def test_closes_the_ingestion_refuses_fail_the_refresh_and_keep_the_last_good_version(
+    stand_in: LocalAlpaca, settings: Settings, store: SQLiteStore, closes: pd.DataFrame
+) -> None:
+    """Alpaca's bars meet the checks every price file meets: a split they are not adjusted
+    for fails the refresh with the ingestion's reason."""
+    stand_in.advance(TUESDAY_EVENING)
+    good = refresh_now(store, settings, TUESDAY_EVENING)
+    assert stand_in.market is not None
+    unadjusted = closes.copy()
+    unadjusted.loc["2026-03-11":, "BBB"] /= 4  # 4-for-1 on 03-11, history not re-priced
+    stand_in.market.closes = unadjusted
+    wednesday = datetime(2026, 3, 11, 21, 0, tzinfo=UTC)
+    stand_in.advance(wednesday)
+    with pytest.raises(DataError, match=r"were refused: BBB closes at .* 4-for-1 split"):
+        refresh_now(store, settings, wednesday)
+    provider = _provider(settings)
+    assert provider.version() == good["version"]
+    last = provider.versions.last_refresh()
+    assert last is not None and last["status"] == "failed" and "4-for-1" in last["reason"]
+    assert provider.last_ingest()["status"] == "refused"
 
 
 def test_keys_alpaca_refuses_fail_the_first_refresh_and_nothing_is_read(
@@ -196,11 +224,15 @@ def test_versions_kept_in_a_bucket_are_read_by_every_process_and_only_the_newest
             versions.append(refresh_now(store, in_bucket, now)["version"])
         listed = boto3.client("s3", endpoint_url=url).list_objects_v2(Bucket="market")
         keys = sorted(item["Key"] for item in listed["Contents"])
-        assert keys == [
+        assert [k for k in keys if k.startswith("alpaca/")] == [
             *(f"alpaca/{v}.parquet" for v in versions[-3:]),  # ids sort by age
             "alpaca/current.json",
+            "alpaca/ingest.json",  # each refresh went through the ingestion
             "alpaca/refresh.json",
+            "alpaca/regimes.json",
         ]
+        notes = [k for k in keys if k.startswith("review/")]  # its review notes beside
+        assert len(notes) == 4 and len(keys) == 11
         elsewhere = in_bucket.model_copy(update={"data_dir": Path("/nonexistent")})
         assert _provider(elsewhere).version() == versions[-1]  # another machine reads it
         assert market_closes(elsewhere).index[-1] == pd.Timestamp("2026-03-13")

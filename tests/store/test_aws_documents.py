@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from settings import Settings, StoreSettings
@@ -70,7 +71,10 @@ def test_originals_go_to_the_documents_bucket(store: AWSStore) -> None:
     assert store.document_bytes(ALICE, document.id) == b"alpha"
 
 
-def test_delete_removes_every_version_and_leaves_no_delete_marker(store: AWSStore) -> None:
+def test_delete_removes_every_version_and_leaves_one_delete_marker(store: AWSStore) -> None:
+    """Only the delete marker of the app's delete stays (S3 Replication carries it to a replica
+    bucket, whose lifecycle then expires the replica's version; the lone marker holds nothing
+    and the bucket's lifecycle removes it)."""
     keep = store.add_document(ALICE, "keep.txt", TEXT, b"keep", chunks(1))
     gone = store.add_document(ALICE, "gone.txt", TEXT, b"v1", chunks(3))
     key = f"documents/{ALICE}/{gone.id}/original"
@@ -80,7 +84,11 @@ def test_delete_removes_every_version_and_leaves_no_delete_marker(store: AWSStor
     store.s3.put_object(Bucket=store.documents_bucket, Key=key, Body=b"v3")
     assert sorted(versions(store)).count((key, "version")) == 3
     store.delete_document(ALICE, gone.id)
-    assert versions(store) == [(f"documents/{ALICE}/{keep.id}/original", "version")]
+    assert sorted(versions(store)) == sorted(
+        [(key, "delete marker"), (f"documents/{ALICE}/{keep.id}/original", "version")]
+    )
+    with pytest.raises(ClientError):
+        store.s3.head_object(Bucket=store.documents_bucket, Key=key)
     assert store.list_documents(ALICE) == [keep]
 
 
@@ -100,7 +108,8 @@ def test_a_failed_version_delete_keeps_the_document_listed_and_a_retry_finishes(
     assert store.list_documents(ALICE) == [document]  # not silently half-deleted
     monkeypatch.setattr(store.s3, "delete_objects", real)
     store.delete_document(ALICE, document.id)
-    assert store.list_documents(ALICE) == [] and versions(store) == []
+    key = f"documents/{ALICE}/{document.id}/original"
+    assert store.list_documents(ALICE) == [] and versions(store) == [(key, "delete marker")]
 
 
 def test_an_archived_original_is_restored_on_request(store: AWSStore) -> None:

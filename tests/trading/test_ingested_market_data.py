@@ -3,7 +3,8 @@ server on loopback, the ingestion is its Lambda handler (`api.market_data_ingest
 EventBridge's ``Object Created`` event, and the deployment runs through the job handlers the
 worker runs, on an injected clock in 2026. A price file put under `incoming/` makes the next run
 trade on the new version; a bad file is refused with its reason recorded, and the version
-before it stays current."""
+before it stays current. The daily refresh from Alpaca (the loopback stand-in) puts what it
+pulled under `incoming/` too, where the same ingestion checks it and makes it a version."""
 
 from __future__ import annotations
 
@@ -19,16 +20,17 @@ import pandas as pd
 import pytest
 
 from api.market_data_ingest import handler
+from devtools.local_alpaca import LocalAlpaca
 from jobs.job_runner import JobRunner
 from jobs.worker import SYSTEM_OWNER
 from services.market_data import market_data_provider
-from services.market_data.refresh import market_data_status
+from services.market_data.refresh import REFRESH_KIND, market_data_status
 from settings import Settings, get_settings
 from store import Store, utc_now
 from tests.store.conftest import FakeClock
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.emf import emf_values
-from tests.support.market import synthetic_closes
+from tests.support.market import alpaca_data, synthetic_closes
 from trading.execution_jobs import FIRE_DUE_KIND, HANDLERS
 
 BUCKET = "stratigos-test-market-data"
@@ -204,6 +206,140 @@ def test_gaps_and_days_off_are_kept_as_bad_data_markers(
     assert pd.Timestamp("2026-03-07") not in stored.index
 
 
+def test_a_symbol_listed_later_than_the_others_has_no_close_before_its_first(
+    settings: Settings, closes: pd.DataFrame
+) -> None:
+    frame = closes.loc[:"2026-03-06"].copy()
+    frame.loc[:"2026-01-30", "BBB"] = float("nan")  # BBB's first close is on 2026-02-02
+    report = put(settings, "incoming/listing.csv", frame)
+    assert report["status"] == "ingested" and report["markers"] == []  # not a gap
+    stored = market_data_provider(settings).closes()
+    assert stored.loc[:"2026-01-30", "BBB"].isna().all()
+    pd.testing.assert_series_equal(
+        stored.loc["2026-02-02":, "BBB"], closes.loc["2026-02-02":"2026-03-06", "BBB"],
+        check_names=False, check_freq=False,
+    )  # fmt: skip
+    # a gap after its first close is still one: carried forward and marked
+    frame.loc["2026-02-10", "BBB"] = float("nan")
+    again = put(settings, "incoming/gap.csv", frame)
+    assert [(m["date"], m["symbol"]) for m in again["markers"]] == [("2026-02-10", "BBB")]
+
+
 def test_before_any_file_the_market_data_says_how_to_add_one(settings: Settings) -> None:
     with pytest.raises(Exception, match="no price file has been ingested"):
         market_data_provider(settings).closes()
+
+
+# -- the daily refresh, through the same ingestion ------------------------------------------
+
+
+@pytest.fixture
+def alpaca(closes: pd.DataFrame) -> Iterator[LocalAlpaca]:
+    """The loopback Alpaca stand-in serving `closes` as Alpaca Market Data."""
+    with alpaca_data(closes) as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def refreshed(
+    settings: Settings, alpaca: LocalAlpaca, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Settings]:
+    """A deployed stack's worker settings with the refresh from Alpaca on
+    (`infra.stacks.compute`: `STRATIGOS_MARKET_DATA_REFRESH`, `_INCOMING`, the owner's keys)."""
+    for name, value in {
+        "STRATIGOS_MARKET_DATA_REFRESH": "alpaca",
+        "STRATIGOS_MARKET_DATA_INCOMING": f"s3://{BUCKET}/incoming",
+        "STRATIGOS_MARKET_DATA_SYMBOLS": json.dumps(SYMBOLS),
+        "STRATIGOS_MARKET_DATA_START": "2025-01-02",
+        "STRATIGOS_ALPACA_KEY_ID": alpaca.key_id,
+        "STRATIGOS_ALPACA_SECRET_KEY": alpaca.secret_key,
+        "STRATIGOS_ALPACA_OWNER": "alice",
+        "STRATIGOS_ALPACA_DATA_URL": alpaca.url,
+        "STRATIGOS_ALPACA_BASE_URL": alpaca.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+def run_refresh(store: Store, settings: Settings) -> dict[str, Any]:
+    """The refresh job (what the schedule's tick starts), run as the worker runs it."""
+    job, _ = store.submit_job(SYSTEM_OWNER, REFRESH_KIND, {"session": "scheduled"})
+    runner = JobRunner(store, handlers=HANDLERS, settings=settings, backoff=(0.0,))
+    while runner.run_once() is not None:
+        pass
+    return runner.results(SYSTEM_OWNER, job.id)
+
+
+def ingest_event(settings: Settings, key: str) -> dict[str, Any]:
+    """EventBridge's ``Object Created`` event for `key`, delivered to the ingestion handler."""
+    detail = {"bucket": {"name": BUCKET}, "object": {"key": key}}
+    return handler({"source": "aws.s3", "detail-type": "Object Created", "detail": detail})
+
+
+def test_the_refresh_puts_alpaca_s_closes_under_incoming_and_the_ingestion_makes_them_a_version(
+    store: Store,
+    clock: FakeClock,
+    refreshed: Settings,
+    alpaca: LocalAlpaca,
+    closes: pd.DataFrame,
+) -> None:
+    first = put(refreshed, "incoming/history.csv", closes.loc[:"2026-03-10"])  # a vendor's file
+    clock.now = AFTER_WEDNESDAY_CLOSE
+    alpaca.advance(AFTER_WEDNESDAY_CLOSE)
+    report = run_refresh(store, refreshed)
+    assert report["provider"] == "ingested" and report["source"] == "alpaca"
+    assert report["updated"] is False and report["end"] == "2026-03-11"
+    assert report["appended_sessions"] == 1
+    prefix = f"s3://{BUCKET}/incoming/refresh-2026-03-11-"
+    assert report["submitted"].startswith(prefix) and report["submitted"].endswith(".parquet")
+    provider = market_data_provider(refreshed)
+    assert provider.version() == first["version"]  # nothing current changes until ingested
+    assert read_json(refreshed, "versions/refresh.json")["status"] == "submitted"
+    # the bucket's event runs the same ingestion as for any file
+    key = report["submitted"].removeprefix(f"s3://{BUCKET}/")
+    ingested = ingest_event(refreshed, key)
+    assert ingested["status"] == "ingested" and ingested["previous"] == first["version"]
+    assert ingested["end"] == "2026-03-11" and ingested["markers"] == []
+    assert provider.version() == ingested["version"]
+    pd.testing.assert_frame_equal(
+        provider.closes(), closes.loc[:"2026-03-11"], check_freq=False, check_names=False
+    )
+    status = market_data_status(refreshed, clock.now)
+    assert status["regimes"]["version"] == ingested["version"]
+    assert status["last_ingest"]["source"] == key
+    assert status["last_refresh"]["file"] == report["submitted"]
+
+
+def test_closes_the_refresh_pulls_meet_the_ingestion_s_checks(
+    store: Store,
+    clock: FakeClock,
+    refreshed: Settings,
+    alpaca: LocalAlpaca,
+    closes: pd.DataFrame,
+) -> None:
+    """Alpaca's closes get no pass: a split they are not adjusted for is refused with its
+    reason, as a file's would be, and the version before stays."""
+    good = put(refreshed, "incoming/history.csv", closes.loc[:"2026-03-10"])
+    unadjusted = closes.copy()
+    unadjusted.loc["2026-03-11":, "BBB"] /= 4  # a 4-for-1 split, history not re-priced
+    assert alpaca.market is not None
+    alpaca.market.closes = unadjusted
+    clock.now = AFTER_WEDNESDAY_CLOSE
+    alpaca.advance(AFTER_WEDNESDAY_CLOSE)
+    report = run_refresh(store, refreshed)
+    refused = ingest_event(refreshed, report["submitted"].removeprefix(f"s3://{BUCKET}/"))
+    assert refused["status"] == "refused" and "4-for-1" in refused["reason"]
+    assert market_data_provider(refreshed).version() == good["version"]
+    assert read_json(refreshed, "versions/ingest.json")["reason"] == refused["reason"]
+
+
+def test_without_a_refresh_source_the_schedule_submits_nothing_and_says_why(
+    store: Store, clock: FakeClock, settings: Settings, closes: pd.DataFrame
+) -> None:
+    put(settings, "incoming/history.csv", closes.loc[:"2026-03-10"])
+    clock.now = AFTER_WEDNESDAY_CLOSE  # the data is a session behind
+    assert tick(store, settings)["market_data"] == {"provider": "ingested", "refresh": None}
+    report = run_refresh(store, settings)
+    assert report["updated"] is False and "STRATIGOS_MARKET_DATA_REFRESH" in report["reason"]
