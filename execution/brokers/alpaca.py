@@ -199,7 +199,7 @@ class AlpacaBroker:
     # -- the account -------------------------------------------------------------------------
     def account(self) -> AccountState:
         """Cash and shares held now (short positions, which this project never opens, would
-        show as negative quantities)."""
+        show as negative quantities), the account's equity and buying power."""
         account = cast(TradeAccount, self._call("read the account", self._client.get_account))
         return AccountState(
             cash=float(account.cash or 0.0),
@@ -208,6 +208,8 @@ class AlpacaBroker:
                 for position in self._positions()
                 if position.asset_class != AssetClass.US_OPTION
             },
+            equity=None if account.equity is None else float(account.equity),
+            buying_power=None if account.buying_power is None else float(account.buying_power),
         )
 
     def _positions(self) -> list[Position]:
