@@ -27,13 +27,13 @@ MAX_SNAPSHOTS_LISTED = 5_000
 
 @dataclass(frozen=True)
 class SnapshotPosition:
-    """A position of a snapshot: `quantity` of `symbol` (shares, or contracts of an OCC
-    symbol), valued at `price` per share (`market_value` in the account's currency)."""
+    """A position of a snapshot: `quantity` of `symbol` (shares), valued at `price` per share
+    (`market_value` in the account's currency; both None when no price was known)."""
 
     symbol: str
     quantity: float
-    price: float
-    market_value: float
+    price: float | None
+    market_value: float | None
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,12 @@ def _check_snapshot(snapshot: AccountSnapshot) -> None:
         raise ValueError("snapshot expires_at must be after taken_at")
     numbers = [snapshot.equity, snapshot.cash]
     numbers += [] if snapshot.buying_power is None else [snapshot.buying_power]
-    numbers += [v for p in snapshot.positions for v in (p.quantity, p.price, p.market_value)]
+    numbers += [
+        v
+        for p in snapshot.positions
+        for v in (p.quantity, p.price, p.market_value)
+        if v is not None
+    ]
     if not all(isinstance(v, int | float) and math.isfinite(v) for v in numbers):
         raise ValueError("snapshot amounts, quantities and prices must be finite numbers")
 

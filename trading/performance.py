@@ -16,6 +16,8 @@ that the market data prices, up to `as_of` (and, for a forward test, the end of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -45,35 +47,13 @@ from trading.ledger import from_entry
 def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
     """The deployment's performance against its backtest up to `as_of` (see the module
     docstring); `sessions` 0 and no values before its first ledger entry."""
-    entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
-    empty: dict[str, Any] = {"deployment_id": deployment.id, "sessions": 0}
-    if not entries:
-        return empty
-    spec = deployment.spec
-    closes = universe_closes(spec["universe"])
-    until = as_of.date()
-    window_end = (spec.get("forward_test_window") or {}).get("end")
-    if window_end is not None:  # a forward test's account stops trading at its window's end
-        until = min(until, datetime.fromisoformat(window_end).date())
-    closes = closes.loc[: pd.Timestamp(until)]
-    first = min(e.time for e in entries)
-    calendar = calendar_of(spec)
-    sessions = trading_sessions(calendar, first.date(), closes.index[-1].date())
-    sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
-    if sessions.empty:
-        return empty
-    ordered = sorted(entries, key=lambda e: e.time)
-    book, applied, values, flows = Book(), 0, [], []
-    for day, close_time in zip(sessions.index, sessions["close"], strict=True):
-        flows.append(0.0)
-        while applied < len(ordered) and ordered[applied].time <= close_time:
-            entry = ordered[applied]
-            book.apply(entry)
-            if isinstance(entry, CashFlow) and entry.external:
-                flows[-1] += entry.amount
-            applied += 1
-        row = closes.loc[day]
-        values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
+    window = ledger_window(store, deployment, as_of)
+    if window is None:
+        return {"deployment_id": deployment.id, "sessions": 0}
+    spec, closes, sessions = deployment.spec, window.closes, window.sessions
+    books = session_books(window.entries, sessions, closes)
+    values, flows = [b.value for b in books], [b.flow for b in books]
+    book = books[-1]
     hedge = None
     if "hedge" in spec:
         hedge_values, hedge = _hedge(store, deployment, sessions)
@@ -90,8 +70,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     limits = DeploymentLimits.model_validate(spec["limits"])
     targets, _ = capped_weights(strategy.targets(closes), limits)
     last = closes.iloc[-1]
-    holdings = book.holdings()
-    drift = weight_drift(holdings, book.cash, {s: float(last[s]) for s in last.index}, targets)
+    drift = weight_drift(book.holdings, book.cash, {s: float(last[s]) for s in last.index}, targets)
     return {
         "deployment_id": deployment.id,
         "sessions": len(paper),
@@ -119,6 +98,74 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
             },
         },
     }
+
+
+@dataclass(frozen=True)
+class LedgerWindow:
+    """What a deployment's ledger is valued over up to a time: its `entries`, the universe's
+    `closes` up to then and the `sessions` (with their `close` times) from its first entry."""
+
+    entries: list[Fill | CashFlow]
+    closes: pd.DataFrame
+    sessions: pd.DataFrame
+
+
+def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> LedgerWindow | None:
+    """The sessions of the deployment's calendar that the market data prices, from its first
+    ledger entry up to `as_of` (and, for a forward test, the end of its window); None before
+    its first entry or session."""
+    entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
+    if not entries:
+        return None
+    spec = deployment.spec
+    until = as_of.date()
+    window_end = (spec.get("forward_test_window") or {}).get("end")
+    if window_end is not None:  # a forward test's account stops trading at its window's end
+        until = min(until, datetime.fromisoformat(window_end).date())
+    closes = universe_closes(spec["universe"]).loc[: pd.Timestamp(until)]
+    first = min(e.time for e in entries)
+    sessions = trading_sessions(calendar_of(spec), first.date(), closes.index[-1].date())
+    sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
+    return None if sessions.empty else LedgerWindow(entries, closes, sessions)
+
+
+@dataclass(frozen=True)
+class SessionBook:
+    """A deployment's book at a session's close: its cash, the shares held per symbol and their
+    value with the cash (at that close), and what moved it that session: external cash flows in
+    (`flow`, negative out), the notional traded (`traded`: shares x price of every fill) and
+    the fees paid, in currency."""
+
+    day: pd.Timestamp
+    cash: float
+    holdings: dict[str, float]
+    value: float
+    flow: float
+    traded: float
+    fees: float
+
+
+def session_books(
+    entries: Sequence[Fill | CashFlow], sessions: pd.DataFrame, closes: pd.DataFrame
+) -> list[SessionBook]:
+    """The book at each of `sessions`' closes (their `close` times), with the ledger's
+    `entries` up to that close applied and the shares valued at `closes` of that day."""
+    ordered = sorted(entries, key=lambda e: e.time)
+    book, applied, out = Book(), 0, []
+    for day, close_time in zip(sessions.index, sessions["close"], strict=True):
+        flow = traded = fees = 0.0
+        while applied < len(ordered) and ordered[applied].time <= close_time:
+            entry = ordered[applied]
+            book.apply(entry)
+            if isinstance(entry, CashFlow) and entry.external:
+                flow += entry.amount
+            elif isinstance(entry, Fill):
+                traded, fees = traded + entry.quantity * entry.price, fees + entry.fee
+            applied += 1
+        row, holdings = closes.loc[day], book.holdings()
+        value = book.cash + sum(q * float(row[s]) for s, q in holdings.items())
+        out.append(SessionBook(day, book.cash, holdings, value, flow, traded, fees))
+    return out
 
 
 def _benchmarks(
