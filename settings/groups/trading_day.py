@@ -57,6 +57,12 @@ class TradingDaySettings(SettingsGroup):
         "most this many days older than the close it prices; else on realised volatility.",
     )
 
+    links_base_url: str | None = Field(
+        default=None,
+        description="The public URL of the API and its web UI (e.g. https://stratigos.example.com) "
+        "that the tearsheets' notifications link to; unset: the links are the API's paths.",
+    )
+
     @field_validator("snapshot_times", mode="after")
     @classmethod
     def _ordered(cls, value: list[time]) -> list[time]:

@@ -44,7 +44,10 @@ def test_a_snapshot_round_trips_once_per_account_and_time(store: Store, clock: F
     changed = replace(snapshot, equity=1.0)
     assert store.put_snapshot(changed) is False  # the slot's first snapshot stands
     assert store.list_snapshots(ALICE, ACCOUNT) == [snapshot]
-    no_power = replace(_snapshot(clock, hours=6), buying_power=None, priced_on=None, positions=())
+    unpriced = (SnapshotPosition("XYZ", 2.0, None, None),)  # no price known
+    no_power = replace(
+        _snapshot(clock, hours=6), buying_power=None, priced_on=None, positions=unpriced
+    )
     assert store.put_snapshot(no_power) is True
     assert store.list_snapshots(ALICE, ACCOUNT) == [snapshot, no_power]
 
