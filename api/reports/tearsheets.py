@@ -89,7 +89,8 @@ def _analytics_section(analytics: StrategyAnalytics) -> str:
     totals = analytics.summary["totals"]
     comparison = analytics.summary["performance"]["comparison"]
     rows = [
-        ("Turnover (all sessions)", percent(totals["turnover"], 1)),
+        ("Invested at the first session", percent(totals["initial_turnover"], 1)),
+        ("Turnover since (rebalancing)", percent(totals["turnover"], 1)),
         ("Turnover a year", percent(totals["annualised_turnover"], 1)),
         ("Costs", money(totals["costs"])),
         ("Costs over the mean equity", percent(totals["costs_fraction"], 3)),
@@ -194,5 +195,5 @@ def _strategies_section(strategies: Sequence[tuple[StrategyAnalytics, str]]) -> 
             )
         )
     headers = ["Strategy", "Deployment", "Equity", "Session", "Since start", "Backtest",
-               "Tracking error", "Turnover", "Costs", "Tearsheet (GET /v1/reports/…)"]  # fmt: skip
+               "Tracking error", "Turnover since", "Costs", "Tearsheet (GET /v1/reports/…)"]  # fmt: skip
     return "\n".join(["<section><h2>Strategies</h2>", table(headers, rows), "</section>"])

@@ -139,7 +139,15 @@ def test_each_strategy_has_its_parquet_analytics_of_each_session(day: Any) -> No
         table = pq.read_table(io.BytesIO(store.report_bytes("alice", analytics[-1].id)))
         frame = table.to_pandas()
         assert list(frame.columns[: len(ANALYTICS_COLUMNS)]) == list(ANALYTICS_COLUMNS)
-        assert ANALYTICS_METADATA_KEY in table.schema.metadata
+        summary = json.loads(table.schema.metadata[ANALYTICS_METADATA_KEY])
+        assert summary["deployment_id"] == deployment.id and summary["day"] == "2021-06-02"
+        totals = summary["totals"]
+        assert totals["initial_turnover"] == frame["turnover"].iloc[0]  # the capital invested
+        assert totals["turnover"] == pytest.approx(frame["turnover"].iloc[1:].sum())
+        assert totals["annualised_turnover"] == pytest.approx(frame["turnover"].iloc[1] * 252)
+        assert totals["costs_fraction"] == pytest.approx(
+            frame["costs"].sum() / frame["equity"].mean()
+        )
         _check_against_the_ledger(store, deployment, frame)
 
 

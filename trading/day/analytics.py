@@ -22,8 +22,10 @@ per-session ratios. Columns (`ANALYTICS_COLUMNS`, then one per benchmark and one
 
 The summary (JSON, kept in the file's schema metadata under `stratigos.analytics`) holds the
 deployment id, the session, the performance report and the positions as of that close, and
-the totals: `turnover` (sum), `annualised_turnover` (mean per session x 252), `costs` (sum) and
-`costs_fraction` (costs over the mean equity).
+the totals: `initial_turnover` (the first session's, where the capital was invested),
+`turnover` (the sum over the later sessions: the rebalancing), `annualised_turnover` (their mean
+x 252; null before a second session), `costs` (every session's fees) and `costs_fraction`
+(costs over the mean equity).
 """
 
 from __future__ import annotations
@@ -166,12 +168,14 @@ def _weights(table: pd.DataFrame, books: dict[pd.Timestamp, Any], closes: pd.Dat
         table[f"weight.{symbol}"] = np.asarray(held) / table["equity"].to_numpy()
 
 
-def _totals(table: pd.DataFrame) -> dict[str, float]:
+def _totals(table: pd.DataFrame) -> dict[str, float | None]:
     """The turnover and cost totals of the summary (see the module docstring)."""
     costs = float(table["costs"].sum())
+    later = table["turnover"].iloc[1:]
     return {
-        "turnover": float(table["turnover"].sum()),
-        "annualised_turnover": float(table["turnover"].mean() * PERIODS_PER_YEAR),
+        "initial_turnover": float(table["turnover"].iloc[0]),
+        "turnover": float(later.sum()),
+        "annualised_turnover": float(later.mean() * PERIODS_PER_YEAR) if len(later) else None,
         "costs": costs,
         "costs_fraction": costs / float(table["equity"].mean()),
     }
