@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,11 +83,13 @@ def iv_from_row(row: Mapping[str, Any]) -> IVRecord:
     )
 
 
+TICKER_PATTERN = r"^[A-Za-z0-9.\-]{1,16}$"
+"""What an underlying's name is: 1 to 16 letters, digits, '.' or '-'."""
+
+
 def check_underlying(underlying: str) -> None:
-    """ValueError unless `underlying` is a ticker (letters, digits, '.', '-')."""
-    if not isinstance(underlying, str) or not underlying or len(underlying) > 16:
-        raise ValueError(f"underlying must be a ticker, got {underlying!r}")
-    if not all(c.isalnum() or c in ".-" for c in underlying):
+    """ValueError unless `underlying` is a ticker (`TICKER_PATTERN`)."""
+    if not isinstance(underlying, str) or not re.fullmatch(TICKER_PATTERN, underlying):
         raise ValueError(f"underlying must be a ticker, got {underlying!r}")
 
 

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
-from api.errors import found_or_404, validation_error
-from store.iv_history import check_underlying
+from api.errors import found_or_404
+from api.params import AwareMoment, Day
+from store.iv_history import TICKER_PATTERN
 from store.reports import REPORT_MEDIA_TYPES
 from trading.day.accounts import owner_account, owner_accounts
 
@@ -55,15 +55,16 @@ def list_snapshots(
     account: str,
     context: Ctx,
     caller: Caller,
-    since: Annotated[datetime | None, Query(description="Taken at or after (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Taken at or before (ISO 8601).")] = None,
+    since: Annotated[
+        AwareMoment | None, Query(description="Taken at or after (ISO 8601, with its zone).")
+    ] = None,
+    until: Annotated[
+        AwareMoment | None, Query(description="Taken at or before (ISO 8601, with its zone).")
+    ] = None,
 ) -> dict[str, Any]:
     """The account's snapshots from `since` to `until`, oldest first (those kept: each expires
     after `STRATIGOS_TRADING_DAY_SNAPSHOT_RETENTION_DAYS`): equity, cash and buying power in
     the account's currency, positions (shares, price, value), the closes that valued them."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise validation_error(f"query.{name}", "a time with its time zone, e.g. …T21:00:00Z")
     with found_or_404("account", account):
         found = owner_account(context.store, caller.owner, account)
     snapshots = context.store.list_snapshots(caller.owner, found.account, since=since, until=until)
@@ -75,7 +76,7 @@ def list_reports(
     account: str,
     context: Ctx,
     caller: Caller,
-    day: Annotated[date | None, Query(description="Only this session's (YYYY-MM-DD).")] = None,
+    day: Annotated[Day | None, Query(description="Only this session's (YYYY-MM-DD).")] = None,
 ) -> dict[str, Any]:
     """The analytics (Parquet, one per strategy) and tearsheets (HTML, one per strategy and one
     for the account) of each session, by session, kind and strategy; each links to its
@@ -114,18 +115,14 @@ def report_file(report_id: str, context: Ctx, caller: Caller) -> Response:
 
 @router.get("/iv-history/{underlying}", summary="An underlying's implied-volatility history")
 def iv_history(
-    underlying: str,
+    underlying: Annotated[str, Path(pattern=TICKER_PATTERN, description="A ticker, e.g. SPY.")],
     context: Ctx,
     caller: Caller,
-    since: Annotated[date | None, Query(description="From this session (YYYY-MM-DD).")] = None,
-    until: Annotated[date | None, Query(description="Up to this session (YYYY-MM-DD).")] = None,
+    since: Annotated[Day | None, Query(description="From this session (YYYY-MM-DD).")] = None,
+    until: Annotated[Day | None, Query(description="Up to this session (YYYY-MM-DD).")] = None,
 ) -> dict[str, Any]:
     """The at-the-money implied volatility recorded each session from the caller's Alpaca
     option quotes (annualised fractions), oldest first; empty for an underlying never
     recorded."""
-    try:
-        check_underlying(underlying)
-    except ValueError:
-        raise validation_error("path.underlying", "a ticker (letters, digits, '.', '-')") from None
     records = context.store.iv_history(caller.owner, underlying, since=since, until=until)
     return {"underlying": underlying, "items": [r.to_json() for r in records]}
