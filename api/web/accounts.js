@@ -5,29 +5,9 @@
 // the post-market reports of each session: the tearsheets (opened from a local blob: they need
 // the API key) and each strategy's analytics (a Parquet download).
 
-import { api, apiRaw, errorText } from "./api.js";
+import { api, apiRaw, errorText, openHtmlPage } from "./api.js";
 import { equityChart, purge } from "./charts.js";
-import { clear, fmt, fmtTime, h, kvTable, showAlert } from "./dom.js";
-
-const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-
-function fmtMoney(value) {
-  return value === null || value === undefined ? "–" : money.format(value);
-}
-
-function table(id, caption, headers, rows) {
-  return h(
-    "div",
-    { className: "table-scroll" },
-    h(
-      "table",
-      { id, className: "data" },
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
-    ),
-  );
-}
+import { clear, download, fmt, fmtMoney, fmtTime, h, kvTable, showAlert, table } from "./dom.js";
 
 const path = (account) => `/v1/accounts/${encodeURIComponent(account)}`;
 
@@ -123,15 +103,9 @@ function renderAccount(main, account) {
   }
 
   async function openTearsheet(id) {
-    const tab = window.open("", "_blank");
     try {
-      const html = await (await apiRaw(`/v1/reports/${id}`)).text();
-      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-      if (tab) tab.location.href = url;
-      else window.location.assign(url);
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      await openHtmlPage(`/v1/reports/${id}`);
     } catch (err) {
-      if (tab) tab.close();
       showAlert(errorText(err));
     }
   }
@@ -139,12 +113,7 @@ function renderAccount(main, account) {
   async function downloadFile(report) {
     try {
       const blob = await (await apiRaw(`/v1/reports/${report.id}`)).blob();
-      const url = URL.createObjectURL(blob);
-      const link = h("a", { href: url, download: `${account}-${report.day}-${report.deployment_id}-analytics.parquet`, hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      download(`${account}-${report.day}-${report.deployment_id}-analytics.parquet`, blob, blob.type);
     } catch (err) {
       showAlert(errorText(err));
     }

@@ -90,7 +90,7 @@ from alpaca.trading.requests import (
 )
 from pydantic import SecretStr
 
-from execution.brokers.alpaca_http import Failure, Timeouts, activity_pages, attempt, called
+from execution.brokers.alpaca_http import Failure, activity_pages, attempt, called, quiet
 from execution.brokers.base import (
     AccountState,
     BrokerOrder,
@@ -179,9 +179,7 @@ class AlpacaBroker:
             paper=paper,
             url_override=url_override,
         )
-        self._client._retry = 0  # no sleeping retries of 429/504 inside alpaca-py
-        for scheme in ("http://", "https://"):
-            self._client._session.mount(scheme, Timeouts(timeout))
+        quiet(self._client, timeout)  # no sleeping retries inside alpaca-py
         self._client_ids: dict[UUID, str] = {}
         if fractional is None:
             configuration = cast(

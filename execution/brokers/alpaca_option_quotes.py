@@ -27,7 +27,7 @@ from pydantic import SecretStr
 
 from execution.atm_volatility import OptionQuote
 from execution.brokers.alpaca import alpaca_keys
-from execution.brokers.alpaca_http import Timeouts, called
+from execution.brokers.alpaca_http import called, quiet
 from execution.errors import OrderPlanError
 from execution.options import parse_occ
 from settings import Settings
@@ -58,9 +58,7 @@ class AlpacaOptionQuotes:
             raw_data=True,
             url_override=url,
         )
-        self._client._retry = 0  # no sleeping retries inside alpaca-py
-        for scheme in ("http://", "https://"):
-            self._client._session.mount(scheme, Timeouts(timeout))
+        quiet(self._client, timeout)  # no sleeping retries inside alpaca-py
 
     def __repr__(self) -> str:
         return f"AlpacaOptionQuotes(url={self.url!r})"

@@ -31,7 +31,7 @@ from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 from pydantic import SecretStr
 
-from execution.brokers.alpaca_http import Failure, Timeouts, attempt
+from execution.brokers.alpaca_http import Failure, attempt, quiet
 from quant.errors import DataError
 
 T = TypeVar("T")
@@ -64,9 +64,7 @@ class AlpacaData:
             raw_data=True,
             url_override=url,
         )
-        self._client._retry = 0  # no sleeping retries inside alpaca-py
-        for scheme in ("http://", "https://"):
-            self._client._session.mount(scheme, Timeouts(timeout))
+        quiet(self._client, timeout)  # no sleeping retries inside alpaca-py
 
     def __repr__(self) -> str:
         return f"AlpacaData(url={self.url!r}, feed={self.feed.value!r})"
