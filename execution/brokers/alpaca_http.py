@@ -24,6 +24,8 @@ from execution.errors import BrokerRejectedError, BrokerUnavailableError
 
 T = TypeVar("T")
 
+MARKET_DATA_URL = "https://data.alpaca.markets"
+"""Alpaca's Market Data API (without the version): stocks' bars and trades, options' quotes."""
 MAX_MESSAGE_CHARS = 500
 """An error answer that is not Alpaca's JSON is quoted up to this many characters."""
 

@@ -27,13 +27,10 @@ from pydantic import SecretStr
 
 from execution.atm_volatility import OptionQuote
 from execution.brokers.alpaca import alpaca_keys
-from execution.brokers.alpaca_http import called, quiet
+from execution.brokers.alpaca_http import MARKET_DATA_URL, called, quiet
 from execution.errors import OrderPlanError
 from execution.options import parse_occ
 from settings import Settings
-
-DATA_URL = "https://data.alpaca.markets"
-"""Alpaca's Market Data API (without the version)."""
 
 
 class AlpacaOptionQuotes:
@@ -50,7 +47,7 @@ class AlpacaOptionQuotes:
         feed: str | None = None,
         timeout: tuple[float, float] = (5.0, 60.0),
     ) -> None:
-        self.url = url or DATA_URL
+        self.url = url or MARKET_DATA_URL
         self.feed = None if feed is None else OptionsFeed(feed)
         self._client = OptionHistoricalDataClient(
             api_key=key_id,
