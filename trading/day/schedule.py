@@ -20,6 +20,7 @@ slot (or session).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -61,9 +62,10 @@ class DayJobs:
         return {"submitted": [job.id for job in self.jobs], "already_claimed": self.already_claimed}
 
 
+@functools.lru_cache(maxsize=256)
 def due_session(calendar: str, now: datetime, at: time, zone: ZoneInfo) -> date | None:
     """The latest session of `calendar` whose wall-clock `at` (in `zone`) and close have both
-    passed at `now`."""
+    passed at `now` (remembered per arguments: a tick asks it of every account)."""
     sessions = trading_sessions(calendar, (now - LOOKBACK).date(), now.date())
     for day, close in zip(sessions.index[::-1], sessions["close"][::-1], strict=True):
         start = max(pd.Timestamp(datetime.combine(day.date(), at, zone)), close)
