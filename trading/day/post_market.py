@@ -26,7 +26,10 @@ def post_market(store: Store, account: TradedAccount, day: date) -> dict[str, An
     for member in account.members:
         analytics = strategy_analytics(store, member, day)
         if analytics is None:
-            left_out[member.id] = f"no session of {day.isoformat()} valued (nothing traded yet)"
+            left_out[member.id] = (
+                f"no valued session on {day.isoformat()}: nothing traded by its close, or the "
+                "market data has no close of it"
+            )
             continue
         report = store.put_report(
             account.owner, account.account, day, "analytics", member.id, analytics.to_parquet()
