@@ -61,3 +61,18 @@ def test_an_account_not_opened_yet_gets_no_job_and_its_snapshot_says_why(
     assert result["snapshot"] is None
     assert result["reason"] == "the account has not opened yet (its first run opens it)"
     assert store.list_snapshots("alice", account.account) == []
+
+
+def test_a_post_market_run_with_nothing_valued_stores_nothing_and_says_why(store: Store) -> None:
+    from trading.day.post_market import post_market
+
+    draft = store.create_deployment("alice", "pair", "draft", SPEC)
+    store.update_deployment("alice", draft.id, expected_version=1, status="active")
+    account = owner_account(store, "alice", f"paper-{draft.id}")
+    result = post_market(store, account, date(2021, 6, 1))
+    assert result["analytics"] == []
+    assert result["left_out"] == {
+        draft.id: "no valued session on 2021-06-01: nothing traded by its close, or the market "
+        "data has no close of it"
+    }
+    assert store.list_reports("alice", account.account) == []
