@@ -286,3 +286,24 @@ def test_a_second_look_at_the_same_times_submits_nothing_new(day: Any, tmp_path:
     settings = make_settings(tmp_path)
     again = submit_day_jobs(store, day["clock"].now - timedelta(minutes=15), settings)
     assert again.jobs == [] and again.already_claimed >= 4
+
+
+def test_a_session_without_analytics_renders_no_tearsheet_and_says_why(tmp_path: Path) -> None:
+    clock = FakeClock()
+    clock.now = START
+    settings = make_settings(tmp_path, api={"job_workers": 0})
+    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as store:
+        deployment = _active(store, "idle", SPEC)
+        job, _ = store.submit_job(
+            "alice", "tearsheet", {"account": _account(deployment), "day": "2021-06-01"}
+        )
+        runner = day_runner(store, settings)
+        assert runner.run_once() is not None
+        assert store.get_job("alice", job.id).status == "succeeded"
+        result = runner.results("alice", job.id)
+        assert result["tearsheets"] == []
+        assert (
+            result["reason"]
+            == "the post-market run of 2021-06-01 stored no analytics (nothing valued)"
+        )
+        assert store.list_reports("alice", _account(deployment)) == []
