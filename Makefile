@@ -2,14 +2,26 @@
 # check).
 # Both create .venv when it is missing; only Python 3.11+ and the package registries are needed.
 
-PYTHON ?= python3
+# The Python the container images run (infra/images.py): .venv is made with it when this machine
+# has it (on PATH, or installed by pyenv), so the tests run what AWS runs; otherwise python3.
+IMAGE_PYTHON := 3.13
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python$(IMAGE_PYTHON) $$HOME/.pyenv/versions/$(IMAGE_PYTHON)*/bin/python$(IMAGE_PYTHON) python3; do \
+	"$$p" -c "" >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+endif
+PYTHON_VERSION := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 VENV := .venv
 BIN := $(VENV)/bin
+# The venv's Python: a .venv made by another Python is made again.
+VENV_MARK := $(VENV)/.python-$(PYTHON_VERSION)
 STAMP := $(VENV)/.installed
 UV_VERSION := 0.13.9
 # Every transitive dependency of `stratigos[test]`, pinned with hashes for every platform and
 # Python >= 3.11 (`make lock` resolves it again from pyproject.toml).
 LOCK := requirements.lock
+# What the container images install: the runtime dependencies alone, with the same pins and hashes
+# as $(LOCK) (resolved under it as a constraint).
+RUNTIME_LOCK := requirements-runtime.lock
 PACKAGES := quant devtools agents graphs tools services trading execution traces api prompts infra settings store jobs notifications research evals
 
 # The LangGraph Platform development server (`langgraph dev`) lives in a venv of its own, from a
@@ -25,12 +37,20 @@ LANGGRAPH_PORT ?= 2024
 .PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps lock \
 	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy
 
-$(BIN)/uv:
+$(VENV_MARK):
+	@if test -x $(BIN)/python && ! test -f $@; then \
+		echo "$(VENV) was made by another Python: making it again with $(PYTHON) ($(PYTHON_VERSION))"; \
+		rm -rf $(VENV); \
+	fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@touch $@
+
+$(BIN)/uv: | $(VENV_MARK)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 
 # Installs exactly the locked versions (hashes checked), then Stratigos itself (editable).
-$(STAMP): pyproject.toml $(LOCK) | $(BIN)/uv
+$(STAMP): pyproject.toml $(LOCK) $(VENV_MARK)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(BIN)/uv pip sync --quiet --python $(BIN)/python --require-hashes --compile-bytecode $(LOCK)
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
@@ -47,6 +67,8 @@ bytecode: $(STAMP)
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 		--generate-hashes --no-header --upgrade --quiet -o $(LOCK)
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+		--generate-hashes --no-header --quiet --constraint $(LOCK) -o $(RUNTIME_LOCK)
 
 # Exactly the locked versions (hashes checked); Stratigos itself is imported from the working tree
 # (langgraph.json's dependencies: ["."]), so edits are served without reinstalling.

@@ -32,6 +32,8 @@ def chat_model_for(role: AgentRole, model_id: str, settings: Settings) -> BaseCh
         kwargs["additional_model_request_fields"] = plan.additional_fields()
     if plan.output_config():
         kwargs["output_config"] = plan.output_config()
+    if plan.tool_choices() is not None:  # else langchain-aws infers them from the model id
+        kwargs["supports_tool_choice_values"] = plan.tool_choices()
     if settings.bedrock.endpoint_url:
         kwargs["endpoint_url"] = settings.bedrock.endpoint_url
     if not settings.bedrock.streaming:

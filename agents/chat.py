@@ -212,13 +212,16 @@ class DeploymentDraft(BaseModel):
     summary: str = Field(default="", max_length=600)
 
 
-def _conversation(
+def chat_conversation(
     role: AgentRole,
     messages: Sequence[BaseMessage],
     context: str | None = None,
     settings: Settings | None = None,
     memory: Memory | None = None,
 ) -> list[BaseMessage]:
+    """What `role` is sent on the chat's `messages`: its system prompt, the chat-mode text, the
+    user's long-term `memory` and `context` (extra facts), then the latest `HISTORY` messages
+    (never starting mid tool exchange)."""
     recent = list(messages)[-HISTORY:]
     while recent and not isinstance(recent[0], HumanMessage):
         recent = recent[1:]  # never start mid tool exchange
@@ -246,7 +249,7 @@ def _decision(
     memory: Memory | None,
 ) -> AgentOutcome[T]:
     """`role`'s structured decision (`schema`) on the chat's conversation."""
-    conversation = _conversation(role, messages, settings=settings, memory=memory)
+    conversation = chat_conversation(role, messages, settings=settings, memory=memory)
     return run_agent(role, None, schema, config=config, messages=conversation, settings=settings)
 
 
@@ -273,7 +276,7 @@ def answer(
     """`role` answers the latest message, using `tools` (and `context`, extra facts such as the
     last run's result; `memory`, the user's long-term memory): the new messages (tool calls,
     tool results and the final answer) and the tokens spent."""
-    conversation = _conversation(role, messages, context, settings, memory)
+    conversation = chat_conversation(role, messages, context, settings, memory)
     model = chat_model(role, settings)
     routes = routes_for(role, settings)
     if tools:

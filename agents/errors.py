@@ -7,7 +7,8 @@
 - `ModelUnavailableError`: no route reached a model: the service kept throttling or was
   unavailable on every route (`agents.model_routes`) within the call's time budget. Its message
   says so in two sentences: what happened (after how many attempts and seconds, on which
-  models) and what to do. The command line exits with `MODEL_UNAVAILABLE_EXIT` on it; the API
+  models) and what to do (wait, or ask for quota; for an endpoint that cannot be connected to,
+  check its address and the network). The command line exits with `MODEL_UNAVAILABLE_EXIT` on it; the API
   answers 503 with ``Retry-After``.
 - `ModelOutputError`: the model answered, but not with something usable: its output was cut at
   the token limit (``stopReason: max_tokens``), or a guardrail or content filter intervened.
@@ -24,6 +25,10 @@ resume it later)."""
 
 RETRY_AFTER_S = 60
 """The wait suggested when the service named none (``Retry-After`` of the API's 503)."""
+
+UNREACHABLE = frozenset({"EndpointConnectionError", "ConnectTimeoutError", "APIConnectionError"})
+"""Codes of a connection that could not be made (the endpoint is down or the address wrong):
+waiting or a higher quota does not help, checking the address and the network does."""
 
 ROUTE_REFUSED = frozenset({"AccessDeniedException", "ResourceNotFoundException"})
 """Codes with which a fallback route (not the first) is passed over, as unusable here: the
@@ -69,7 +74,10 @@ class ModelUnavailableError(ModelCallError):
         waited = [t for t in tried if t.code not in ROUTE_REFUSED]
         codes = sorted({t.code for t in waited})
         throttled = "ThrottlingException" in codes or "rate_limit_exceeded" in codes
+        unreachable = bool(codes) and set(codes) <= UNREACHABLE
         what = "kept throttling" if throttled else "was unavailable"
+        if unreachable:
+            what = "could not be reached"
         models = ", ".join(dict.fromkeys(t.model_id for t in waited))
         refused = "".join(
             f"; {t.model_id} is not usable here ({t.code})"
@@ -77,12 +85,19 @@ class ModelUnavailableError(ModelCallError):
             if t in waited[:0] or t.code in ROUTE_REFUSED
         )
         stop = "the call's time budget ran out" if budget_spent else "every route was tried"
+        advice = (
+            "Check that the model endpoint is running and reachable from here (the network, "
+            "STRATIGOS_BEDROCK_ENDPOINT_URL or STRATIGOS_BEDROCK_REGION on Bedrock, "
+            "STRATIGOS_OPENAI_BASE_URL for an OpenAI-compatible server), then try again."
+            if unreachable
+            else "Wait a minute and try again; if it keeps happening, ask for a higher quota for "
+            "the model or configure fallback models (STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS)."
+        )
         RuntimeError.__init__(
             self,
             f"the {role} agent could not reach its model: the service {what} ({', '.join(codes)}) "
-            f"on {models}{refused}, {attempts} attempts over {seconds:.1f} s, until {stop}. Wait "
-            "a minute and try again; if it keeps happening, ask for a higher quota for the model "
-            "or configure fallback models (STRATIGOS_BEDROCK_FALLBACK_MODEL_IDS).",
+            f"on {models}{refused}, {attempts} attempts over {seconds:.1f} s, until {stop}. "
+            + advice,
         )
         self.role = role
         self.code = "ModelUnavailable"
@@ -104,6 +119,7 @@ __all__ = [
     "MODEL_UNAVAILABLE_EXIT",
     "RETRY_AFTER_S",
     "ROUTE_REFUSED",
+    "UNREACHABLE",
     "ModelCallError",
     "ModelOutputError",
     "ModelUnavailableError",

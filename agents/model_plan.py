@@ -12,8 +12,13 @@ and decides each request setting the model takes, never one it refuses:
   explanation) think adaptively at a higher effort. A thinking type equal to the model's default
   is not sent; an effort beyond what the model takes in that thinking mode is lowered to the
   highest it takes. Models without effort or adaptive thinking (Claude 4.5, Nova) get neither.
+- **Tool choice** (`tool_choices`): the ``toolChoice`` types the role's requests may carry, given
+  to langchain-aws as ``supports_tool_choice_values`` (`agents.bedrock_chat`), so no request
+  forces a tool where the catalog does not say the model takes it in the role's thinking mode
+  (no Claude model takes it while it thinks; a model whose documentation is silent is not sent
+  one).
 - **Structured decisions** (`structured_method`): a forced tool call where the model accepts
-  forced tool choice in the role's thinking mode (never while it thinks); else Bedrock's native structured output (``outputConfig.textFormat``)
+  forced tool choice in the role's thinking mode; else Bedrock's native structured output (``outputConfig.textFormat``)
   where the catalog says the model has it, the schema is closed (every object lists its
   properties; native structured output cannot express open maps) and the conversation holds no
   tool calls; else the schema as a tool under ``auto`` tool choice, validated, with one
@@ -63,16 +68,33 @@ class BedrockPlan:
         """``outputConfig`` (the effort level), or None."""
         return {"effort": self.effort} if self.effort else None
 
+    def forced_tool_choice(self) -> bool:
+        """Whether this role's requests may force a tool (``any`` or a named tool): where the
+        catalog says the model takes it in the role's thinking mode, and for a model the catalog
+        cannot resolve (the previous behaviour)."""
+        accepts = self.model.accepts if self.model is not None else None
+        return accepts is None or accepts.forced_tool_choice_in(self.thinking)
+
+    def tool_choices(self) -> tuple[str, ...] | None:
+        """The ``toolChoice`` types this role's requests may carry (langchain-aws's
+        ``supports_tool_choice_values``, which decides what it sends): ``auto``, ``any`` and
+        ``tool`` where forced tool choice is accepted (`forced_tool_choice`), else ``auto``
+        only; None for a model the catalog cannot resolve (langchain-aws infers them)."""
+        if self.model is None:
+            return None
+        return ("auto", "any", "tool") if self.forced_tool_choice() else ("auto",)
+
     def structured_method(
         self, schema: dict[str, Any], *, tools_in_history: bool = False
     ) -> StructuredMethod:
         """How to ask this model for a decision of JSON schema `schema`. A conversation that
         already holds tool calls keeps a tool configuration (Bedrock requires one with toolUse
         and toolResult blocks), so it is asked with the schema as a tool, not natively."""
-        accepts = self.model.accepts if self.model is not None else None
-        if accepts is None or accepts.forced_tool_choice_in(self.thinking):
+        if self.forced_tool_choice():
             return "forced_tool"
-        if accepts.native_structured_output and closed_schema(schema) and not tools_in_history:
+        accepts = self.model.accepts if self.model is not None else None
+        native = accepts is not None and accepts.native_structured_output
+        if native and closed_schema(schema) and not tools_in_history:
             return "native"
         return "auto_tool"
 

@@ -19,6 +19,10 @@ the run's usage counts the calls a fallback answered. When no route answers,
 `ModelUnavailableError` says so in the project's words: what happened, after how many attempts
 and seconds, what to do.
 
+Each route is sent the history its model may read: the thinking blocks of replies another
+model produced are taken out (`agents.thinking`), so a fallback model (or the configured one
+after a fallback answered) is never sent thinking it cannot verify.
+
 Models passed in by the caller (tests, the offline model) have one route: their own.
 """
 
@@ -36,6 +40,7 @@ from agents.errors import ROUTE_REFUSED, ModelCallError, ModelUnavailableError, 
 from agents.model_call import invoke_model
 from agents.model_ids import model_id_for
 from agents.roles import model_tier
+from agents.thinking import readable_history
 from agents.trace_notes import trace_note
 from prompts.roles import AgentRole
 from settings import Settings, get_settings
@@ -124,8 +129,9 @@ class RoutedModel:
         count = max(1, len(self.routes))
         for index in range(count):
             begun = self.clock()
+            history = readable_history(messages, self.routes[index]) if self.routes else messages
             try:
-                reply = invoke_model(self._runnable(index), messages, config, self.role)
+                reply = invoke_model(self._runnable(index), history, config, self.role)
             except ModelCallError as exc:
                 if exc.code not in RETRYABLE and not (index and exc.code in ROUTE_REFUSED):
                     raise

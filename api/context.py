@@ -13,11 +13,10 @@ import logging
 import sys
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, UploadFile
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -27,6 +26,7 @@ from api.agent_protocol.run_records import RunTiming
 from api.auth import Authenticator, Principal
 from api.errors import ApiError
 from api.limits import RateLimiter
+from api.memory import release_free_memory
 from api.probe_thread import ProbeThread
 from api.tearsheet_jobs import HANDLERS as TEARSHEET_HANDLERS
 from graphs.job_handlers import KIND as OPTIMIZATION_KIND
@@ -129,11 +129,20 @@ class AppContext:
             return fn(*args, **kwargs)
         return await run_in_threadpool(fn, *args, **kwargs)
 
-    @asynccontextmanager
-    async def upload_slot(self) -> AsyncIterator[None]:
-        """One of the `documents.parse_workers` places for reading an uploaded document: a
-        request waits for one on the event loop (it holds no worker thread, and reads the
-        body only once it has one), so queued uploads never starve the other routes' threads."""
+    async def read_upload(self, file: UploadFile, limit: int, work: Callable[[bytes], T]) -> T:
+        """`work` on the first `limit` + 1 bytes of an uploaded `file` (one byte past the limit
+        is enough to refuse it), in one of the `documents.parse_workers` places for uploads:
+        a request waits for one on the event loop (it holds no worker thread, and reads the
+        body only once it has one, so queued uploads never starve the other routes' threads),
+        then reads and works in a worker thread. Afterwards the free pages of the server's
+        heaps go back to the system (`api.memory.release_free_memory`)."""
+
+        def run() -> T:
+            try:
+                return work(file.file.read(limit + 1))
+            finally:
+                release_free_memory()
+
         loop = asyncio.get_running_loop()
         slots = self._upload_slots.get(loop)
         if slots is None:
@@ -141,7 +150,7 @@ class AppContext:
                 self.settings.documents.parse_workers
             )
         async with slots:
-            yield
+            return await run_in_threadpool(run)
 
     def notify_submitted(self, job: Job) -> None:
         """Wake the in-process workers, and announce a new job on the SQS queue when one is

@@ -11,7 +11,10 @@ character other than tab and line breaks, no bidirectional override), unless the
 a pattern, format or choices of its own. The Agent Protocol's bodies under `/agent` keep their
 free-form parts (metadata, config, input) free.
 
-`RequestContract` (ASGI middleware) reads a JSON body, refuses numbers that are not finite
+`RequestContract` (ASGI middleware) refuses a query parameter the operation does not declare
+(422 on `query.<name>`: a misspelt `?offest=5` is not silently ignored; the Agent Protocol's
+paths under `/agent` are left to their clients, which send options of their own), reads a JSON
+body, refuses numbers that are not finite
 anywhere in it (`NaN`, `Infinity`, `1e999`: JSON has none of them, Python's reader takes them)
 and a key repeated in one object (a reader keeps only its last value: `{"AAPL": 0.5, "AAPL":
 0.5}` would silently become one weight), then validates it against the schema (`jsonschema_rs`,
@@ -24,6 +27,7 @@ import json
 from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import jsonschema_rs
 from fastapi import FastAPI
@@ -296,8 +300,14 @@ class Contract:
         root = {"components": document.get("components", {})}
         self.paths = paths_of(app)
         self.validators: dict[tuple[str, str], Any] = {}
+        self.queries: dict[tuple[str, str], frozenset[str]] = {}
         for path, operations in document.get("paths", {}).items():
             for method, operation in operations.items():
+                self.queries[(method.upper(), path)] = frozenset(
+                    str(p["name"])
+                    for p in operation.get("parameters", [])
+                    if p.get("in") == "query"
+                )
                 content = (operation.get("requestBody") or {}).get("content", {})
                 schema = content.get("application/json", {}).get("schema")
                 if schema is not None:
@@ -338,7 +348,14 @@ class RequestContract:
         self._contract: Contract | None = None
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not _is_json(scope):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        unknown = self._unknown_parameters(scope) if scope.get("query_string") else []
+        if unknown:
+            await _refusal(unknown)(scope, receive, send)
+            return
+        if not _is_json(scope):
             await self.app(scope, receive, send)
             return
         try:
@@ -352,22 +369,46 @@ class RequestContract:
             return
         found = self._problems(scope, body)
         if found:
-            summary = "; ".join(f"{f}: {p}" for f, p in found[:3])
-            details = [{"field": f, "problem": p} for f, p in found]
-            answer = error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
-            await answer(scope, receive, send)
+            await _refusal(found)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
+
+    def _contract_of(self, scope: Scope) -> Contract | None:
+        app = scope.get("app")
+        if not isinstance(app, FastAPI):
+            return None
+        if self._contract is None:
+            self._contract = Contract(app)
+        return self._contract
+
+    def _unknown_parameters(self, scope: Scope) -> list[Problem]:
+        """(``query.<name>``, problem) of each query parameter the operation does not declare
+        ([] for a path the schema does not document, or one under `/agent`)."""
+        path = str(scope.get("path", ""))
+        contract = self._contract_of(scope)
+        if contract is None or path.startswith(FREE_TEXT_PREFIX):
+            return []
+        matched = contract.paths.match(path)
+        if matched is None:
+            return []
+        declared = contract.queries.get((str(scope["method"]), matched[0]))
+        if declared is None:
+            return []
+        given = parse_qsl(bytes(scope["query_string"]).decode("latin-1"), keep_blank_values=True)
+        names = list(dict.fromkeys(name for name, _ in given if name not in declared))
+        listed = ", ".join(sorted(declared)) or "none"
+        return [
+            (f"query.{name}", f"is not a parameter here (this path takes: {listed})")
+            for name in names[:MAX_PROBLEMS]
+        ]
 
     def _problems(self, scope: Scope, body: bytes) -> list[Problem]:
         """What the body breaks of its operation's contract ([] for a path the schema does
         not document, such as the MCP endpoint, which answers in its own protocol)."""
-        app = scope.get("app")
-        if not isinstance(app, FastAPI):
+        contract = self._contract_of(scope)
+        if contract is None:
             return []
-        if self._contract is None:
-            self._contract = Contract(app)
-        matched = self._contract.paths.match(str(scope.get("path", "")))
+        matched = contract.paths.match(str(scope.get("path", "")))
         if matched is None:
             return []
         try:
@@ -380,7 +421,15 @@ class RequestContract:
         found = found[:MAX_PROBLEMS]
         if found:
             return found
-        return self._contract.problems(str(scope["method"]), matched[0], decoded)
+        return contract.problems(str(scope["method"]), matched[0], decoded)
+
+
+def _refusal(found: list[Problem]) -> Any:
+    """The 422 answer (an ASGI app) naming each place of `found`; the message names the first
+    three."""
+    summary = "; ".join(f"{f}: {p}" for f, p in found[:3])
+    details = [{"field": f, "problem": p} for f, p in found]
+    return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
 
 
 async def _read(receive: Any) -> bytes:

@@ -25,7 +25,6 @@ the `problem`. Codes and statuses:
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from api.paths import paths_of
 from graphs.request import validation_problems
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
+from tools.artifacts import ArtifactNotFoundError
 
 log = logging.getLogger("stratigos.api")
 
@@ -122,17 +122,20 @@ def input_errors(prefix: str = "body.") -> Iterator[None]:
 def field_errors(prefix: str) -> Iterator[None]:
     """A service's `InputError` raised inside as a 422 whose message names the whole field,
     `<prefix><field>` (``body.``, ``query.``, ``path.``, or none), and a `NotFoundInputError`
-    as a 404 naming it."""
+    as a 404 naming it (`project_error`)."""
     try:
         yield
-    except NotFoundInputError as exc:
-        detail = (f"{prefix}{exc.field}", exc.problem)
-        raise ApiError(404, "NOT_FOUND", exc.message, [detail]) from None
     except InputError as exc:
-        field = f"{prefix}{exc.field}"
-        if exc.message != f"{exc.field}: {exc.problem}":  # a sentence of the service's own
-            raise ApiError(422, "VALIDATION_ERROR", exc.message, [(field, exc.problem)]) from None
-        raise validation_error(field, exc.problem) from None
+        raise _input_error(exc, prefix) from None
+
+
+def _input_error(exc: InputError, prefix: str) -> ApiError:
+    field = f"{prefix}{exc.field}"
+    if isinstance(exc, NotFoundInputError):
+        return ApiError(404, "NOT_FOUND", exc.message, [(field, exc.problem)])
+    if exc.message != f"{exc.field}: {exc.problem}":  # a sentence of the service's own
+        return ApiError(422, "VALIDATION_ERROR", exc.message, [(field, exc.problem)])
+    return validation_error(field, exc.problem)
 
 
 @contextmanager
@@ -284,40 +287,73 @@ def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_json(exc.status_code, code, message, headers=headers)
 
 
-def _pydantic_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ValidationError)
-    details = pydantic_details(exc.errors(), "body")
-    summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
-    return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
+def project_error(exc: BaseException, prefix: str = "body.") -> ApiError | None:
+    """The API's answer to one of the project's error types, the one mapping every surface
+    uses (the REST handlers, a chat turn's streamed error, an MCP tool's refusal); None for an
+    exception of no such type (a bug). Fields are named under `prefix` (``body.``,
+    ``arguments.``):
+
+    - a model's `ValidationError`: 422 VALIDATION_ERROR naming each field;
+    - a use case's `InputError`: 422 VALIDATION_ERROR naming its field (`NotFoundInputError`:
+      404 NOT_FOUND);
+    - the numeric core's `InfeasibleTargetError`: 422 INFEASIBLE with the achievable range;
+      any other `QuantError`: 422 VALIDATION_ERROR on the data;
+    - the store's `NotFoundError` and a tool's `ArtifactNotFoundError`: 404 NOT_FOUND; its
+      `ConflictError`: 409 CONFLICT; `StoreUnavailableError`: 503 UNAVAILABLE; any other
+      `StoreError`: 500 INTERNAL (logged);
+    - `ModelUnavailableError`: 503 MODEL_UNAVAILABLE with `Retry-After`.
+    """
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ValidationError):
+        details = pydantic_details(exc.errors(), prefix.rstrip("."))
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
+        error = ApiError(422, "VALIDATION_ERROR", f"invalid request: {summary}")
+        error.details = details
+        return error
+    if isinstance(exc, InputError):
+        return _input_error(exc, prefix)
+    if isinstance(exc, QuantError):
+        return _quant_error(exc)
+    if isinstance(exc, StoreError):
+        return _store_error(exc)
+    if isinstance(exc, ArtifactNotFoundError):
+        return ApiError(404, "NOT_FOUND", str(exc))
+    if isinstance(exc, ModelUnavailableError):
+        wait = round(exc.retry_after or RETRY_AFTER_S)
+        log.warning("model unavailable: %s", exc)
+        return ApiError(503, "MODEL_UNAVAILABLE", str(exc), headers={"Retry-After": str(wait)})
+    return None
 
 
-def _quant_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, QuantError)
+def _quant_error(exc: QuantError) -> ApiError:
     if isinstance(exc, InfeasibleTargetError):
         low, high = exc.achievable
-        details = [{"field": "target", "problem": f"achievable range is [{low:.6g}, {high:.6g}]"}]
-        return error_json(422, "INFEASIBLE", str(exc), details)
-    return error_json(422, "VALIDATION_ERROR", str(exc), [{"field": "data", "problem": str(exc)}])
+        return ApiError(
+            422,
+            "INFEASIBLE",
+            str(exc),
+            [("target", f"achievable range is [{low:.6g}, {high:.6g}]")],
+        )
+    return ApiError(422, "VALIDATION_ERROR", str(exc), [("data", str(exc))])
 
 
-def _store_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StoreError)
+def _store_error(exc: StoreError) -> ApiError:
     if isinstance(exc, NotFoundError):
-        return error_json(404, "NOT_FOUND", str(exc))
+        return ApiError(404, "NOT_FOUND", str(exc))
     if isinstance(exc, ConflictError):
-        return error_json(409, "CONFLICT", str(exc))
+        return ApiError(409, "CONFLICT", str(exc))
     if isinstance(exc, StoreUnavailableError):
         log.error("store unavailable: %s", exc)
-        return error_json(503, "UNAVAILABLE", "the store is unavailable; retry later")
+        return ApiError(503, "UNAVAILABLE", "the store is unavailable; retry later")
     log.error("store error: %s", exc)
-    return error_json(500, "INTERNAL", "internal error")
+    return ApiError(500, "INTERNAL", "internal error")
 
 
-def _model_unavailable(request: Request | None, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ModelUnavailableError)
-    wait = round(exc.retry_after or RETRY_AFTER_S)
-    log.warning("model unavailable: %s", exc)
-    return error_json(503, "MODEL_UNAVAILABLE", str(exc), headers={"Retry-After": str(wait)})
+def _project_error(request: Request, exc: Exception) -> JSONResponse:
+    error = project_error(exc)
+    assert error is not None  # registered for the project's error types only
+    return error_json(error.status, error.code, error.message, error.details, error.headers)
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -328,18 +364,12 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def error_document(exc: BaseException, where: str) -> dict[str, Any]:
     """`{"error": {...}}` for an exception raised outside a request handler (e.g. in a chat
-    turn streaming from a worker thread), mapped as the handlers map it; anything unexpected
-    is logged with its traceback (`where` says where) and reported as INTERNAL."""
-    handlers: list[tuple[type[BaseException], Any]] = [
-        (ApiError, _api_error),
-        (ValidationError, _pydantic_error),
-        (QuantError, _quant_error),
-        (StoreError, _store_error),
-        (ModelUnavailableError, _model_unavailable),
-    ]
-    for kind, handler in handlers:
-        if isinstance(exc, kind):
-            return dict(json.loads(handler(None, exc).body))
+    turn streaming from a worker thread), mapped as the handlers map it (`project_error`);
+    anything unexpected is logged with its traceback (`where` says where) and reported as
+    INTERNAL."""
+    error = project_error(exc)
+    if error is not None:
+        return {"error": {"code": error.code, "message": error.message, "details": error.details}}
     log.error("unhandled error in %s", where, exc_info=exc)
     return {
         "error": {
@@ -355,10 +385,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(ValidationError, _pydantic_error)
-    app.add_exception_handler(QuantError, _quant_error)
-    app.add_exception_handler(StoreError, _store_error)
-    app.add_exception_handler(ModelUnavailableError, _model_unavailable)
+    for kind in (ValidationError, QuantError, StoreError, ModelUnavailableError):
+        app.add_exception_handler(kind, _project_error)
     app.add_exception_handler(Exception, _unexpected)
 
 
@@ -387,14 +415,10 @@ def renamed_fields(renames: Sequence[tuple[str, str]]) -> Iterator[None]:
     an adapter's request shape names its own fields in errors of the service it calls."""
     try:
         yield
-    except ValidationError as exc:
-        details = pydantic_details(exc.errors(), "body")
-        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
-        error = ApiError(422, "VALIDATION_ERROR", f"invalid request: {summary}")
-        error.details = details
+    except (ValidationError, ApiError) as exc:
+        error = project_error(exc)
+        assert error is not None
         raise _renamed(error, renames) from None
-    except ApiError as exc:
-        raise _renamed(exc, renames) from None
 
 
 def _renamed(error: ApiError, renames: Sequence[tuple[str, str]]) -> ApiError:

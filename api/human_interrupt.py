@@ -18,9 +18,13 @@ import dataclasses
 import json
 from typing import Any
 
-from api.errors import validation_error
+from pydantic import ValidationError
 
-ACTIONS = {"deployment": "create_deployment"}
+from api.errors import field_errors, invalid, validation_error
+from graphs.chat import DECISIONS, check_decision
+from graphs.request import OptimizationRequest
+
+ACTIONS = {"deployment": "create_deployment", "external_tool": "call_external_tool"}
 """The `action_request.action` of an approval of each `kind` (default: `DEFAULT_ACTION`)."""
 DEFAULT_ACTION = "run_strategy_search"
 
@@ -41,7 +45,7 @@ def human_interrupts(approval: dict[str, Any]) -> list[dict[str, Any]]:
             "config": {
                 "allow_ignore": True,
                 "allow_respond": True,
-                "allow_edit": True,
+                "allow_edit": "edit" in (approval.get("actions") or DECISIONS),
                 "allow_accept": True,
             },
             "description": approval.get("summary", ""),
@@ -63,6 +67,23 @@ class Decision:
 
 
 FIELD = "body.command.resume"
+
+
+def checked_answer(
+    pending: dict[str, Any], action: str, changes: dict[str, Any] | None, prefix: str, field: str
+) -> None:
+    """Refuse, before the thread resumes (the approval stays pending), an answer `pending` does
+    not take (`graphs.chat.check_decision`: 422 naming `<prefix>action`; an external MCP tool's
+    call is never edited), and an edit of a search that leaves no valid request (422 naming
+    each field under `field`). A deployment's edit is checked where it is applied."""
+    with field_errors(prefix):
+        check_decision(pending, action)
+    if action != "edit" or pending.get("kind") == "deployment":
+        return
+    try:
+        OptimizationRequest.model_validate({**pending.get("request", {}), **(changes or {})})
+    except ValidationError as exc:
+        raise invalid(exc, field, "edit") from None
 
 
 def decision(resume: Any, pending: dict[str, Any] | None) -> Decision:

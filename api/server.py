@@ -18,7 +18,6 @@ revokes the session key. Port 0 binds a free port; the printed address names the
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import sys
@@ -30,6 +29,7 @@ from types import FrameType
 from typing import Any, TextIO
 
 from settings import LOCAL_OWNER, Settings, get_settings
+from settings.files import write_private
 from store import ApiKey, Clock, NotFoundError, Store, utc_now
 from store.factory import open_store
 
@@ -109,11 +109,7 @@ def sign_in_banner(base: str, raw_key: str, stream: TextIO, data_dir: Path) -> s
     link = f"{base}/#key={raw_key}"
     if stream.isatty():
         return f"Stratigos API on {base} (docs /v1/docs); web UI: {link}\n"
-    path = data_dir / SIGN_IN_FILE
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as file:
-        os.fchmod(file.fileno(), 0o600)  # also when the file existed with other permissions
-        file.write(link + "\n")
+    path = write_private(data_dir / SIGN_IN_FILE, link + "\n")
     return (
         f"Stratigos API on {base} (docs /v1/docs); web UI sign-in link (with the session key) "
         f"in {path}\n"
@@ -153,7 +149,8 @@ def run_server(
     """Serve the Stratigos API on `host:port` until interrupted (see the module docstring).
 
     `settings` default to the process settings (`api_job_workers` decides how many job worker
-    threads run inside the server). The banner goes to `out` (default stdout), uvicorn's logs
+    threads run inside the server); listening on an address other machines reach, the server
+    is production unless `STRATIGOS_ENVIRONMENT` says otherwise (`Settings.listening_on`). The banner goes to `out` (default stdout), uvicorn's logs
     to stderr. Returns after a graceful shutdown; the session key is revoked by then.
     """
     import uvicorn
@@ -161,11 +158,15 @@ def run_server(
     from api.app import create_app
     from api.connections import server_config
 
-    settings = settings or get_settings()
     stream: TextIO = out or sys.stdout
+    sock = _bind(host, port)
+    try:
+        settings = (settings or get_settings()).listening_on(str(sock.getsockname()[0]))
+    except ValueError:
+        sock.close()
+        raise
     data_dir = settings.ensure_data_dir()
     store = open_store(settings)
-    sock = _bind(host, port)
     bound_port = int(sock.getsockname()[1])
     session = SessionKey(store)
     base = _url(host, bound_port)

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
 from api.params import LastEventId
+from services.bounds import MAX_SEQUENCE
 from store import TERMINAL_STATUSES, Store, StoredEvent
 
 SSE_HEADERS = {
@@ -73,7 +74,10 @@ class EventsQuery:
 
 
 def events_query(
-    after: Annotated[int | None, Query(ge=0, description="Send events after this seq.")] = None,
+    after: Annotated[
+        int | None,
+        Query(ge=0, le=MAX_SEQUENCE, description="Send events after this seq."),
+    ] = None,
     wait: Annotated[
         float | None,
         Query(ge=0, le=30, description="Long poll: wait up to this many seconds (JSON)."),

@@ -2,7 +2,9 @@
 embedded data (about 1,260 runs through the real schedule, execution queue, paper broker and
 ledger on a SQLite store), from the decision to the reconciled ledger.
 
-Target: under 10 s (the issue's); the row's "peer" is that target.
+Target: under 10 s (the issue's); the row's "peer" is that target. The row also gives the CPU
+seconds spent (`benchmarks.harness.cpu_seconds`: less sensitive to other processes on a shared
+machine).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchmarks.harness import Row, Table
+from benchmarks.harness import Row, Table, cpu_seconds
 from quant.data import sp500_prices
 from store.sqlite import SQLiteStore
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
@@ -37,11 +39,11 @@ def run(table: Table) -> None:
     }
     with tempfile.TemporaryDirectory() as tmp, SQLiteStore(Path(tmp) / "s.sqlite") as store:
         source = store.create_deployment("bench", "daily 20", "active", spec)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         result = forward_test(
             store, "bench", ForwardTestRequest(source.id, START), prices, run_id="job_bench"
         )
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, cpu_seconds() - cpu
     table.add(
         Row(
             "forward test: daily 20-stock deployment",
@@ -49,7 +51,7 @@ def run(table: Table) -> None:
             f"target {TARGET_SECONDS:g} s",
             seconds * 1000,
             TARGET_SECONDS * 1000,
-            f"{seconds:.2f} s; {result['run_statuses']}",
+            f"{seconds:.2f} s (CPU {cpu:.2f} s); {result['run_statuses']}",
             target=1.0,
         )
     )

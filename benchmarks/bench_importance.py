@@ -13,26 +13,16 @@ from __future__ import annotations
 
 import warnings
 from functools import partial
-from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
 
 from benchmarks.harness import Row, Table, median_time
+from graphs.request import DEFAULT_SPACE
 from quant import search
 from quant.sensitivity import _stable, parameter_importance
 from quant.tuning.result import SearchResult, native_value
-
-SPACE: dict[str, Any] = {
-    "target_vol": {"low": 0.05, "high": 0.25},
-    "weight_function": {"choices": ["inverse_vol", "sigmoid", "merton"]},
-    "lookback": {"low": 21, "high": 126, "step": 21},
-    "rebalance_every": {"low": 5, "high": 63, "step": 1},
-    "max_leverage": {"low": 1.0, "high": 2.0},
-    "risk_aversion": {"low": 1.0, "high": 10.0, "log": True},
-    "steepness": {"low": 2.0, "high": 20.0},
-}
 
 
 def _optuna(result: SearchResult) -> pd.Series:
@@ -68,7 +58,9 @@ def run(table: Table) -> None:
         "storm": -0.0003 + 0.02 * rng.standard_normal((40, 300)),
     }
     for trials in (200, 1000):
-        result = search(SPACE, scenarios, method="random", budget=trials, batch_size=100, seed=1)
+        result = search(
+            DEFAULT_SPACE, scenarios, method="random", budget=trials, batch_size=100, seed=1
+        )
         ours = parameter_importance(result, seed=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

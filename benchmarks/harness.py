@@ -7,9 +7,18 @@ shared and noisy, so absolute times drift while ratios measured side by side hol
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+
+def cpu_seconds() -> float:
+    """CPU seconds used so far by this process and its direct children that have ended (not a
+    forkserver pool's workers, which are the forkserver's): less sensitive than wall time to
+    other processes on a shared machine."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def median_time(

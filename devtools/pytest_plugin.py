@@ -70,9 +70,9 @@ class NetworkRefusedError(OSError):
     """A connection attempted while a cassette replays."""
 
 
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Every IPv4 and IPv6 connection is refused for the test's duration."""
+def refuse_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse every IPv4 and IPv6 connection (`NetworkRefusedError`) until `monkeypatch` undoes
+    its changes (other sockets, such as a subprocess's pipes, are left alone)."""
     original = socket.socket.connect
 
     def refuse(self: socket.socket, address: Any) -> Any:
@@ -81,6 +81,12 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         return original(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every IPv4 and IPv6 connection is refused for the test's duration."""
+    refuse_network(monkeypatch)
     yield
 
 

@@ -48,6 +48,7 @@ from devtools.scripts import (
     Script,
     chat_script,
     embedding_script,
+    mcp_script,
     optimization_script,
     run_script,
 )
@@ -80,6 +81,9 @@ SMALL_REQUEST: dict[str, Any] = {
 }
 """A small, fast optimization request (two batches of six trials, 20 paths per scenario)."""
 
+RISK_REQUEST: dict[str, Any] = {**SMALL_REQUEST, "risk_limits": {"max_drawdown": 0.25}}
+"""`SMALL_REQUEST` with a drawdown limit: the risk manager gates each round's candidates."""
+
 CHAT_MESSAGES: tuple[str, ...] = (
     "What is the CVaR of AAPL and KO since 2019?",
     "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018",
@@ -96,6 +100,12 @@ CHAT_EDIT: dict[str, Any] = {
     "budget": {"max_trials": 12, "batch_size": 6},
 }
 """The edit the chat session approves the drafted search with (small, so it runs fast)."""
+
+MCP_MESSAGES: tuple[str, ...] = (
+    "What is the 95% CVaR of AAPL and KO since 2019?",
+    CHAT_MESSAGES[3],
+)
+"""The MCP session's user messages: a risk question, then a strategy search (only drafted)."""
 
 EMBEDDING_TEXTS: tuple[str, ...] = (
     "Energy stocks fell 12% in March as crude oil inventories rose.",
@@ -147,6 +157,14 @@ SESSIONS: dict[str, Session] = {
         "a chat: a risk question, a portfolio and a follow-up on its risk, then a strategy "
         "search approved with small edits (Converse)",
     ),
+    "optimization-risk": Session(
+        "optimization-risk",
+        optimization_script(RISK_REQUEST),
+        "converse",
+        "the optimization workflow on a small request with a 25% drawdown limit: the risk "
+        "manager, thinking on the current generation's fast model, gates the candidates "
+        "(Converse)",
+    ),
     "optimization-previous": Session(
         "optimization-previous",
         optimization_script(SMALL_REQUEST),
@@ -174,6 +192,15 @@ SESSIONS: dict[str, Session] = {
         "openai-stream",
         "a chat on an OpenAI-compatible server: a risk question, a portfolio and a follow-up on "
         "its risk (Chat Completions, streamed: tool calls and structured output)",
+    ),
+    "mcp-chat": Session(
+        "mcp-chat",
+        mcp_script(list(MCP_MESSAGES)),
+        "converse",
+        "the chat's agents driving the tools of `stratigos mcp` (stdio, through "
+        "langchain-mcp-adapters): a CVaR question answered with portfolio_risk_report, then a "
+        "strategy search drafted with draft_strategy_search, which waits for the owner's "
+        "approval (Converse)",
     ),
     "embedding": Session(
         "embedding",
@@ -404,6 +431,8 @@ __all__ = [
     "CHAT_EDIT",
     "CHAT_MESSAGES",
     "EMBEDDING_TEXTS",
+    "MCP_MESSAGES",
+    "RISK_REQUEST",
     "SESSIONS",
     "SMALL_REQUEST",
     "SNAPSHOT_FORMAT",

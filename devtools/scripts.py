@@ -9,7 +9,10 @@ A `Script` is stored in every cassette's snapshot, so a replay knows what to run
   ``{"decision": "reject"}``, ``{"decision": "edit", "changes": {...}}``);
 - ``{"kind": "embedding", "texts": [...], "dimensions": 256}``: the configured embedder
   (`research.embedder_factory.embedder_for`) embeds the texts (``dimensions`` optional: the
-  settings' `embedding_dimensions` otherwise).
+  settings' `embedding_dimensions` otherwise);
+- ``{"kind": "mcp", "steps": [{"message": "..."}, ...]}``: the chat's agents drive the tools of
+  `stratigos mcp` (stdio) through `langchain-mcp-adapters`, one user message per step
+  (`devtools.mcp_session`); a search or deployment they ask for is only drafted.
 
 `run_script(script, settings)` runs one and returns what a snapshot keeps (``result`` and
 ``manifest``). `ChatRecorder` drives a chat session step by step (a script, or a person at the
@@ -74,7 +77,7 @@ class Script(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["optimization", "chat", "embedding"]
+    kind: Literal["optimization", "chat", "embedding", "mcp"]
     request: dict[str, Any] | None = None
     steps: list[ChatStep] = Field(default_factory=list)
     texts: list[str] = Field(default_factory=list)
@@ -106,6 +109,13 @@ class Script(BaseModel):
             from graphs.request import OptimizationRequest
 
             OptimizationRequest.model_validate(self.request)
+        elif self.kind == "mcp":
+            if (
+                self.request is not None
+                or not self.steps
+                or any(s.message is None for s in self.steps)
+            ):
+                raise ValueError("an MCP script has steps, each a user message, and no request")
         elif self.request is not None or not self.steps or self.steps[0].message is None:
             raise ValueError("a chat script has steps, starting with a message, and no request")
         return self
@@ -137,6 +147,11 @@ def chat_script(steps: list[Any], source: str = "chat script") -> Script:
     return _validated({"kind": "chat", "steps": steps}, source)
 
 
+def mcp_script(messages: list[str], source: str = "MCP script") -> Script:
+    """A script in which the agents drive the MCP tools, one user message per step."""
+    return _validated({"kind": "mcp", "steps": [{"message": m} for m in messages]}, source)
+
+
 def embedding_script(
     texts: list[str], dimensions: int | None = None, source: str = "embedding script"
 ) -> Script:
@@ -163,6 +178,15 @@ def read_chat_file(path: Path) -> Script:
     if not isinstance(steps, list):
         raise ScriptError(f"{path}: a JSON chat file holds a list of steps or {{'steps': [...]}}")
     return chat_script(steps, str(path))
+
+
+def read_mcp_file(path: Path) -> Script:
+    """An MCP script from a file written as a chat file (`read_chat_file`) whose steps are all
+    user messages."""
+    steps = read_chat_file(path).steps
+    return _validated(
+        {"kind": "mcp", "steps": [step.model_dump(exclude_none=True) for step in steps]}, str(path)
+    )
 
 
 def _text_steps(text: str, path: Path) -> list[dict[str, Any]]:
@@ -312,7 +336,7 @@ class ChatRecorder:
 
     def outcome(self) -> dict[str, Any]:
         """``{result, manifest}``: the turns, event types and runs (the last run's manifest)."""
-        runs = [json.loads((d / "result.json").read_text()) for d in self._runs]
+        runs = stored_runs(self._runs)
         result = {
             "turns": self.turns,
             "event_types": self.event_types,
@@ -322,6 +346,39 @@ class ChatRecorder:
             "result": result,
             "manifest": manifest_subset(runs[-1].get("manifest") if runs else None),
         }
+
+
+def stored_runs(directories: list[Path]) -> list[dict[str, Any]]:
+    """The stored results (`result.json`) of the runs in `directories`."""
+    return [json.loads((d / "result.json").read_text()) for d in directories]
+
+
+def run_mcp_script(script: Script, settings: Any) -> dict[str, Any]:
+    """Run an MCP script (`devtools.mcp_session`); returns ``{result, manifest}``: the turns,
+    each draft's status at the end, the runs of the data directory (a draft that waits starts
+    none), and the provider, model ids and hash of the tools the server listed."""
+    from agents.models import model_ids
+    from devtools.mcp_session import DraftNotLastError, converse_over_mcp
+    from graphs.manifest import tool_schema_hash
+
+    try:
+        done = converse_over_mcp([step.message or "" for step in script.steps], settings)
+    except DraftNotLastError as exc:
+        raise ScriptError(str(exc)) from None
+    runs = stored_runs(
+        sorted(p.parent for p in Path(settings.data_dir, "runs").glob("*/result.json"))
+    )
+    result = {
+        "turns": done.turns,
+        "drafts": done.drafts,
+        "runs": [optimization_outcome(r, r.get("status", "failed")) for r in runs],
+    }
+    manifest = manifest_subset(None) | {
+        "model_provider": settings.models.resolved_provider(),
+        "model_ids": model_ids(settings),
+        "tool_schema_hash": tool_schema_hash(done.tools),
+    }
+    return {"result": result, "manifest": manifest}
 
 
 def run_chat_script(script: Script, settings: Any) -> dict[str, Any]:
@@ -381,6 +438,8 @@ def run_script(script: Script, settings: Any) -> dict[str, Any]:
         return run_optimization_script(script, settings)
     if script.kind == "embedding":
         return run_embedding_script(script, settings)
+    if script.kind == "mcp":
+        return run_mcp_script(script, settings)
     return run_chat_script(script, settings)
 
 
@@ -394,9 +453,11 @@ __all__ = [
     "embedding_script",
     "float32_values",
     "manifest_subset",
+    "mcp_script",
     "normalise_ids",
     "optimization_outcome",
     "optimization_script",
     "read_chat_file",
+    "read_mcp_file",
     "run_script",
 ]

@@ -63,7 +63,10 @@ def catalog_prices() -> PriceTable:
     """The model catalog's list prices."""
     catalog = model_catalog()
     prices = {m.base_id: m.price for m in catalog.models if m.price is not None}
-    source = "settings/model_catalog.toml (list prices; each model cites its sources there)"
+    source = (
+        "settings/model_catalog.toml (Anthropic's list prices for Claude: Bedrock's geographic "
+        "and in-Region profiles may cost about 10% more; each model cites its sources there)"
+    )
     return PriceTable(prices, catalog.retrieved, source)
 
 

@@ -28,7 +28,9 @@ from graphs import RECURSION_LIMIT
 from graphs.assistant import build_assistant_graph
 from graphs.telemetry import traced
 from graphs.thread_bindings import bind_owner, bind_settings
+from services.errors import InputError
 from settings import Settings, get_settings
+from settings.files import private_file
 from settings.tracing import span
 from store import Store
 from store.checkpoints import checkpointer
@@ -63,6 +65,24 @@ class ChatTurn:
 
 class NothingPendingError(LookupError):
     """`decide` was called on a thread with no run waiting for approval."""
+
+
+DECISIONS = ("approve", "edit", "reject")
+"""The answers an approval takes unless it names its own (`actions`)."""
+
+
+def check_decision(pending: dict[str, Any], action: str) -> None:
+    """Refuse an answer the pending approval does not take (its `actions`): a call of an
+    external MCP tool is approved or rejected as asked, never edited, since only the very call
+    approved is ever sent (`tools.external`). `InputError` on ``action``."""
+    offered = list(pending.get("actions") or DECISIONS)
+    if action not in offered:
+        what = pending.get("summary") or "the pending approval"
+        raise InputError(
+            "action",
+            f"must be one of {', '.join(offered)} for this approval",
+            f"{action} is not an answer to this approval ({what}): answer {' or '.join(offered)}",
+        )
 
 
 class ChatSession:
@@ -125,12 +145,14 @@ class ChatSession:
         on_chunk: ChunkSink | None = None,
     ) -> ChatTurn:
         """Answer the pending approval: `approve`, `edit` (with `changes` to the request) or
-        `reject` (`on_chunk` as in `send`)."""
-        if action not in ("approve", "edit", "reject"):
+        `reject` (`on_chunk` as in `send`); an answer it does not take is refused
+        (`check_decision`)."""
+        if action not in DECISIONS:
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
         pending = self.pending()
         if pending is None:
             raise NothingPendingError(f"thread {self.thread_id} has no run awaiting approval")
+        check_decision(pending, action)
         # the decision names the call it answers when the approval names one (an external
         # MCP tool's: `tools.external`), so it never approves another
         decision = {"action": action, "request": changes or {}, "call": pending.get("call")}
@@ -181,7 +203,7 @@ class ChatSession:
         self, payload: Any, on_event: EventSink | None, on_chunk: ChunkSink | None = None
     ) -> ChatTurn:
         turn = ChatTurn(self.thread_id)
-        path = self.directory / "events.jsonl"
+        path = private_file(self.directory / "events.jsonl")
         with (
             trace_log(path, self.thread_id, on_event) as log,
             checkpointer(self.settings) as saver,

@@ -3,9 +3,11 @@ and it is created and activated for the thread's owner (`trading.deployments`).
 
 The optimizer's draft (`agents.chat.DeploymentDraft`) names the source (the thread's last
 search winner, or a saved portfolio by its store or chat id), the capital and the schedule;
-what it leaves out keeps the defaults (`DEFAULT_CAPITAL`, the first session of each week at
-15:45 New York time). A winner whose leverage exceeds 1 is deployed with it capped (a paper cash
-account cannot borrow).
+what it leaves out keeps the defaults: `DEFAULT_CAPITAL`, and the strategy's own cadence at
+15:45 New York time (a winner every `rebalance_every` sessions, as it was backtested; a
+portfolio on the first session of each week: `trading.deployments.own_cadence`). A schedule the
+message gives ("weekly") is kept instead. A winner whose leverage exceeds 1 is deployed with it
+capped (a paper cash account cannot borrow).
 """
 
 from __future__ import annotations

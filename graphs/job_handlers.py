@@ -44,6 +44,7 @@ from services.optimizations import submit_optimization
 from services.profiles import get_profile, screen_request
 from services.research import owner_search
 from settings import Settings, get_settings
+from settings.files import write_private
 from store import (
     OPTIMIZATION_KIND,
     SUCCESS_DOCUMENT_STATUSES,
@@ -75,7 +76,7 @@ def _trace_from_store(path: Path, ctx: JobContext) -> None:
         if extra and extra[0].seq == last + 1:
             ctx.emit(extra)
             stored = ctx.stored_events()
-    path.write_text("".join(event.payload + "\n" for event in stored))
+    write_private(path, "".join(event.payload + "\n" for event in stored))
 
 
 def optimization_handler(

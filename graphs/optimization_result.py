@@ -6,7 +6,8 @@ The result holds the status and why the run used fewer trials than its budget, t
 it is not the best feasible trial), what "feasible" meant, every trial, the convergence, the
 rounds and their constraints, the market view, plan, risk review, hedging summary and
 explanation, the warnings (plausibility checks of the winner among them), the benchmark
-strategies on the same paths, and the tokens and usage spent.
+strategies on the same paths (and those left out, with why: `benchmarks_missing`), and the
+tokens and usage spent.
 """
 
 from __future__ import annotations
@@ -111,12 +112,20 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "warnings": [*state.get("warnings", []), *(item["message"] for item in plausibility)],
         "plausibility": plausibility,
         "benchmarks": benchmarks,
+        "benchmarks_missing": _missing(state) if benchmarks is not None else {},
         "edge": edge,
         "tokens": state.get("tokens", 0),
         "usage": add_usage(state.get("usage"), None),
         "dataset": state.get("dataset"),
     }
     return {"status": status, "result": result}
+
+
+def _missing(state: OptimizationState) -> dict[str, str]:
+    """The benchmarks left out of the result, each with why (the market index, when the run's
+    data has none on its days: `graphs.resources`)."""
+    missing = resources_of(state).market_missing
+    return {} if missing is None else {"market": missing}
 
 
 def _winner(

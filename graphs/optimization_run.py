@@ -29,6 +29,7 @@ from graphs.request import OptimizationRequest
 from graphs.resources import release, resources
 from graphs.telemetry import traced
 from settings import Settings, get_settings, metrics
+from settings.files import private_directory, private_file, write_private
 from settings.tracing import span
 from store.checkpoints import checkpointer
 from traces.schema import RunStatus
@@ -95,8 +96,8 @@ def run_optimization(
     directory = run_directory(run_id, settings)
     if directory.exists():
         raise FileExistsError(f"run {run_id} already exists in {directory.parent}")
-    directory.mkdir(parents=True)
-    (directory / "request.json").write_text(request.model_dump_json(indent=2))
+    private_directory(directory)
+    write_private(directory / "request.json", request.model_dump_json(indent=2))
     state: dict[str, Any] = {"run_id": run_id, "request": request.model_dump(mode="json")}
     if notes:
         state["warnings"] = list(notes)
@@ -152,7 +153,7 @@ def _drive(
             timings[key or CATEGORY.get(node, "other")] += now - last
             last = now
 
-    path = directory / "events.jsonl"
+    path = private_file(directory / "events.jsonl")
     with trace_log(path, run_id, on_event) as log, checkpointer(settings) as saver:
         graph = build_optimization_graph(saver)
         if state is None:
@@ -242,7 +243,7 @@ def _store(run: _DrivenRun, values: dict[str, Any]) -> RunOutcome:
         ),
     ).model_dump(mode="json")
     result["timings"] = {k: round(v, 3) for k, v in timings.items()}
-    (directory / "result.json").write_text(json.dumps(result, indent=2, default=str))
+    write_private(directory / "result.json", json.dumps(result, indent=2, default=str))
     metrics.optimization_finished(
         int(result.get("n_trials", 0)), (result.get("best") or {}).get("objective")
     )
@@ -271,4 +272,4 @@ def _finished(run: _DrivenRun, values: dict[str, Any]) -> RunOutcome:
 
 def _write_failure(directory: Path, exc: BaseException) -> None:
     failure = {"status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
-    (directory / "result.json").write_text(json.dumps(failure, indent=2))
+    write_private(directory / "result.json", json.dumps(failure, indent=2))

@@ -31,10 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from quant import SearchSpace, SearchSpaceError
 from quant.limits import LimitValues
 from quant.metrics import HEDGE_METRICS, PATH_METRICS
-from quant.options import ImpliedVolModel
 from quant.problems import Problem, field_of, problem_of
 from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
 from quant.regimes import RegimeName as ScenarioName
+from services.bounds import ObjectiveWeight, RelativeWeight, RequestVolModel
 from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from tools.context import FrameMarketData, configured_market_data
 
@@ -132,15 +132,15 @@ class OptimizationRequest(BaseModel):
     scenario_method: Literal["block_bootstrap", "gbm"] = "block_bootstrap"
     n_paths: int = Field(default=300, ge=10, le=10_000)
     horizon: int = Field(default=252, ge=63, le=2_520)
-    objective: dict[str, float] = Field(default_factory=lambda: {"sharpe": 1.0})
-    scenario_weights: dict[ScenarioName, float] | None = None
+    objective: dict[str, ObjectiveWeight] = Field(default_factory=lambda: {"sharpe": 1.0})
+    scenario_weights: dict[ScenarioName, RelativeWeight] | None = None
     risk_limits: RiskLimits = Field(default_factory=RiskLimits)
     budget: Budget = Field(default_factory=Budget)
     method: Literal["tpe", "random", "grid"] = "tpe"
     safe_rate: float = Field(default=0.02, ge=-0.05, le=0.2)
     max_risk_rounds: int = Field(default=2, ge=0, le=5)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    vol_model: ImpliedVolModel | None = Field(default=None, exclude_if=lambda value: value is None)
+    vol_model: RequestVolModel | None = Field(default=None, exclude_if=lambda value: value is None)
 
     @field_validator("universe")
     @classmethod
@@ -161,14 +161,6 @@ class OptimizationRequest(BaseModel):
             raise ValueError("at least one scenario is needed")
         if len(set(value)) != len(value):
             raise ValueError("a scenario is listed twice")
-        return value
-
-    @field_validator("objective", "scenario_weights")
-    @classmethod
-    def _finite_weights(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        for name, weight in (value or {}).items():
-            if not math.isfinite(weight):
-                raise ValueError(f"the weight of {name!r} must be a finite number, got {weight}")
         return value
 
     @field_validator("objective")
@@ -268,7 +260,7 @@ class OptimizationRequest(BaseModel):
                 )
         if self.scenario_weights is None:
             return problems
-        for name, weight in self.scenario_weights.items():
+        for name in self.scenario_weights:
             if name not in self.scenarios:
                 problems.append(
                     (
@@ -276,8 +268,6 @@ class OptimizationRequest(BaseModel):
                         f"{name!r} is not among the request's scenarios {self.scenarios}",
                     )
                 )
-            elif weight < 0:
-                problems.append((f"scenario_weights.{name}", f"{weight} must be >= 0"))
         total = math.fsum(
             w for n, w in self.scenario_weights.items() if n in self.scenarios and w > 0
         )

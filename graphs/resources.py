@@ -36,6 +36,8 @@ class RunResources:
     tools: list[BaseTool]
     returns: pd.DataFrame
     market: pd.Series | None
+    market_missing: str | None = None
+    """Why `market` is None: the benchmarks leave the market index out and say so."""
     scenarios: ScenarioSet | None = None
     inputs: dict[str, ScenarioData] = field(default_factory=dict)
     scenario_set_id: str | None = None
@@ -165,11 +167,7 @@ def resources(
         )
         start, end = str(parsed.start), str(parsed.end)
         returns = context.returns(parsed.universe, start, end)
-        market = context.market(start, end)
-        if market is not None:
-            market = market.reindex(returns.index)
-            if market.isna().any():
-                market = None
+        market, missing = _market(context, returns, start, end)
         found = RunResources(
             request=parsed,
             settings=settings,
@@ -177,9 +175,30 @@ def resources(
             tools=build_tools(context),
             returns=returns,
             market=market,
+            market_missing=missing,
         )
         _RUNS[run_id] = found
         return found
+
+
+def _market(
+    context: ToolContext, returns: pd.DataFrame, start: str, end: str
+) -> tuple[pd.Series | None, str | None]:
+    """The market index's returns on every day of `returns`, or None and why: the market data
+    holds no index (only the embedded data carries the S&P 500's), or the index misses some of
+    those days."""
+    market = context.market(start, end)
+    if market is None:
+        provider = getattr(context.data, "provider", None) or "the given returns"
+        return None, (
+            f"the market data ({provider}) holds no market index: the S&P 500 index comes "
+            "with the embedded data only"
+        )
+    market = market.reindex(returns.index)
+    if market.isna().any():
+        first, last = (returns.index[i].date() for i in (0, -1))
+        return None, f"the market index does not cover every day from {first} to {last}"
+    return market, None
 
 
 def release(run_id: str) -> None:

@@ -1,5 +1,6 @@
 """The documents library's use cases, shared by the API, the CLI and the tools: add a file
-(parsed, chunked and embedded before anything is stored, so a file that fails leaves nothing),
+(parsed and chunked, and embedded by a model that could refuse it, before anything is stored,
+so a file that fails leaves nothing),
 delete one, and a document's summary (its metadata and the references of its first chunks).
 Listing and reading chunks and the original are the store's `list_documents`,
 `document_chunks` and `document_bytes`.
@@ -20,7 +21,13 @@ from pathlib import PurePosixPath, PureWindowsPath
 from quant.problems import strip_controls
 from research.chunking import CHUNK_CHARS
 from research.index import ResearchIndex, chunks_of
-from research.parser_pool import ChunkedFile, ParseLimits, ParserPool, parser_pool
+from research.parser_pool import (
+    ChunkedFile,
+    ParseLimits,
+    ParserPool,
+    embeds_in_child,
+    parser_pool,
+)
 from research.parsing import DocumentTooLargeError
 from settings import Settings
 from store import Document, DocumentChunk, Store
@@ -99,7 +106,9 @@ def add_document(
     data: bytes,
 ) -> Document:
     """Parse, chunk and embed `data`, store it as `owner`'s document and index it (reading and
-    indexing in a child process of the settings' parser pool; embedding here).
+    indexing in child processes of the settings' parser pool; embedding there too with the
+    offline embedder, which makes no call and refuses no text, else here before anything is
+    stored).
 
     A `DocumentError` subclass (nothing stored) says why a file is refused, including an
     owner whose documents would hold more chunks than allowed (`OwnerChunksError`); a
@@ -108,7 +117,11 @@ def add_document(
     name, read = chunked_document(settings, filename, data)
     _check_owner_room(store, settings, owner, len(read.chunks))
     chunks = read.chunks
-    vectors = index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
+    vectors = (
+        None
+        if embeds_in_child(index)
+        else index.embed(chunks_of("pending", name, datetime.now(UTC), chunks))
+    )
     document = store.add_document(owner, name, read.media_type, data, chunks, read.pages)
     try:
         passages = chunks_of(document.id, name, document.created_at, chunks)

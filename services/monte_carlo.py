@@ -136,8 +136,8 @@ def wealth_fan(
         mean=[float(v) for v in chosen.mean(axis=0)],
         terminal_mean=float(terminal.mean()),
         terminal_std=spread,
-        terminal_min=float(terminal.min()),
-        terminal_max=float(terminal.max()),
+        terminal_min=float(np.min(terminal)),
+        terminal_max=float(np.max(terminal)),
         terminal_percentiles={
             p: float(v) for p, v in zip(wanted, np.percentile(terminal, wanted), strict=True)
         },

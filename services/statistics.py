@@ -90,7 +90,7 @@ def series_statistics(
     for k, name in enumerate(returns.columns):
         values = returns.iloc[:, k].to_numpy(dtype=float)
         monthly = months.iloc[:, k].to_numpy(dtype=float)
-        worst, best, month = int(values.argmin()), int(values.argmax()), int(monthly.argmin())
+        worst, best, month = int(np.argmin(values)), int(np.argmax(values)), int(np.argmin(monthly))
         out[str(name)] = SeriesStatistics(
             cumulative_return=float(np.expm1(np.log1p(values).sum())),
             annualised_return=float(values.mean() * PERIODS_PER_YEAR),

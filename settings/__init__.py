@@ -17,6 +17,7 @@ from settings.groups.alpaca import AlpacaSettings
 from settings.groups.api import ApiSettings, CognitoSettings
 from settings.groups.bedrock import BedrockSettings
 from settings.groups.compute import ComputeSettings, RaySettings, SageMakerSettings
+from settings.groups.datasets import DatasetSettings
 from settings.groups.documents import DocumentSettings
 from settings.groups.embeddings import EMBEDDING_DIMENSION_CHOICES, EmbeddingSettings
 from settings.groups.execution import ExecutionSettings
@@ -47,6 +48,7 @@ __all__ = [
     "BedrockSettings",
     "CognitoSettings",
     "ComputeSettings",
+    "DatasetSettings",
     "DocumentSettings",
     "EmbeddingSettings",
     "EnvironmentName",

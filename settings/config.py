@@ -10,6 +10,7 @@ setting keeps its own environment variable (`STRATIGOS_BEDROCK_REGION`,
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import date
 from functools import lru_cache
@@ -26,11 +27,12 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from settings.fields import ENV_PREFIX, errors_naming_variables
-from settings.files import private_directory
+from settings.files import private_directory, tighten_data_dir
 from settings.groups.alpaca import AlpacaSettings
 from settings.groups.api import ApiSettings
 from settings.groups.bedrock import BedrockSettings
 from settings.groups.compute import ComputeSettings
+from settings.groups.datasets import DatasetSettings
 from settings.groups.documents import DocumentSettings
 from settings.groups.embeddings import EmbeddingSettings
 from settings.groups.execution import ExecutionSettings
@@ -107,7 +109,8 @@ class Settings(BaseSettings):
         description="development: the built-in API key pepper is accepted and notification "
         "webhooks may call loopback addresses over http; production: the API key pepper must be "
         "set and webhooks reach public https hosts only. Unset: production when the store is on "
-        "AWS, else development.",
+        "AWS or the server listens beyond loopback (`stratigos serve --host 0.0.0.0`), else "
+        "development.",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
@@ -140,6 +143,9 @@ class Settings(BaseSettings):
     )
     jobs: JobSettings = Field(default_factory=JobSettings, description="Job orchestration.")
     api: ApiSettings = Field(default_factory=ApiSettings, description="The HTTP API.")
+    datasets: DatasetSettings = Field(
+        default_factory=DatasetSettings, description="Uploaded market-data datasets."
+    )
     documents: DocumentSettings = Field(
         default_factory=DocumentSettings, description="The documents library."
     )
@@ -222,21 +228,40 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _pepper_outside_development(self) -> Settings:
+        self._check_pepper()
+        return self
+
+    def _check_pepper(self) -> None:
+        """`ValueError` naming the settings to set when outside development the API key pepper
+        is the built-in one."""
         store = self.store
         built_in = store.api_key_pepper.get_secret_value() == DEVELOPMENT_PEPPER
         if not self.is_development() and built_in and not store.api_key_pepper_secret_id:
             raise ValueError(
                 "set STRATIGOS_STORE_API_KEY_PEPPER (a long random secret, never changed) or "
                 "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID: the built-in pepper is for local "
-                "development only (STRATIGOS_ENVIRONMENT=development)"
+                "development only (STRATIGOS_ENVIRONMENT=development, or a server listening "
+                "on loopback)"
             )
-        return self
 
     def is_development(self) -> bool:
-        """True in local development: `environment`, or when unset a store other than AWS."""
+        """True in local development: `environment`, or when unset a store other than AWS
+        (a server listening beyond loopback has it set: `listening_on`)."""
         if self.environment is not None:
             return self.environment == "development"
         return self.store.backend != "aws"
+
+    def listening_on(self, address: str) -> Settings:
+        """These settings for a server listening on the IP `address`: with `environment`
+        unset, a server other machines can reach (any address but a loopback one: ``0.0.0.0``,
+        ``::``, a network's) is production, and refuses the built-in API key pepper
+        (`ValueError` naming the settings to set). Only an explicit
+        ``STRATIGOS_ENVIRONMENT=development`` keeps such a server in development."""
+        if self.environment is not None or ipaddress.ip_address(address).is_loopback:
+            return self
+        public = self.model_copy(update={"environment": "production"})
+        public._check_pepper()  # a copy is not validated again
+        return public
 
     def resolved_embedding_provider(self) -> Literal["offline", "bedrock"]:
         """`embeddings.provider` with `auto` resolved: bedrock when every role's chat model is
@@ -272,8 +297,11 @@ class Settings(BaseSettings):
         return options
 
     def ensure_data_dir(self) -> Path:
-        """Create the data directory if needed (owner-only: `settings.files`) and return it."""
-        return private_directory(self.data_dir)
+        """Create the data directory if needed (owner-only: `settings.files`), tighten what
+        older versions left readable by others in it (`tighten_data_dir`), and return it."""
+        directory = private_directory(self.data_dir)
+        tighten_data_dir(directory)
+        return directory
 
 
 @lru_cache(maxsize=1)

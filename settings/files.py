@@ -1,35 +1,109 @@
 """Owner-only files and directories: what Stratigos keeps on a local disk (the SQLite store, chat
-checkpoints, long-term memories, the research index) is readable by the user running it alone.
+checkpoints, long-term memories, runs and chat threads, the research index, market data it
+keeps) is readable by the user running it alone.
 
-Directories are created with mode 0700 and SQLite files with mode 0600 (SQLite gives a
-database's `-wal` and `-shm` files the database file's mode). What a library writes inside a
-private directory (the research index's table files) keeps the process's umask but cannot be
-reached by other users through that directory. Existing files and directories keep their modes:
-a data directory may be one the user shares on purpose.
+Directories are created with mode 0700 and files with mode 0600 (`private_directory`,
+`private_file`, `write_private`; SQLite gives a database's `-wal` and `-shm` files the database
+file's mode). What a library writes inside a private directory (the research index's table
+files) keeps the process's umask but cannot be reached by other users through that directory.
+
+What older versions left readable by others is tightened: `private_file` tightens the file it
+is given, and `tighten_data_dir` (when the data directory is opened:
+`Settings.ensure_data_dir`) the entries of `DATA_DIR_ENTRIES` in it, descending into each
+directory that was not owner-only. The data directory itself keeps the mode it has: it may be
+one its user shares on purpose.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from contextlib import suppress
 from pathlib import Path
 
 PRIVATE_DIRECTORY_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
+OTHERS = 0o077
+"""The permission bits of the group and of others."""
+
+DATA_DIR_ENTRIES = (
+    "store.sqlite",
+    "checkpoints.sqlite",
+    "memories.sqlite",
+    "runs",
+    "threads",
+    "research-index",
+    "market-data",
+    "serve-sign-in.txt",
+)
+"""What Stratigos keeps in its data directory (a SQLite file's `-wal`, `-shm` and `-journal`
+files included): the entries `tighten_data_dir` tightens."""
 
 
 def private_directory(path: str | os.PathLike[str]) -> Path:
-    """`path`, created if missing (with missing parents) as a directory of mode 0700."""
+    """`path`, created if missing as a directory of mode 0700, and so are its missing parents
+    (`Path.mkdir(parents=True)` would give them the umask's mode)."""
     directory = Path(path)
-    directory.mkdir(mode=PRIVATE_DIRECTORY_MODE, parents=True, exist_ok=True)
+    missing = [directory, *directory.parents]
+    for depth, parent in enumerate(missing):
+        if parent.is_dir():
+            missing = missing[:depth]
+            break
+    for created in reversed(missing):
+        with suppress(FileExistsError):
+            created.mkdir(mode=PRIVATE_DIRECTORY_MODE)
     return directory
 
 
 def private_file(path: str | os.PathLike[str]) -> Path:
-    """`path`, created empty with mode 0600 if missing (its directory as `private_directory`);
-    an empty file is what SQLite takes for a new database."""
+    """`path`, created empty with mode 0600 if missing (its directory as `private_directory`),
+    else tightened (`tighten`); an empty file is what SQLite takes for a new database."""
     file = Path(path)
     private_directory(file.parent)
-    with suppress(FileExistsError):
+    try:
         os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE))
+    except FileExistsError:
+        tighten(file)
     return file
+
+
+def write_private(path: str | os.PathLike[str], data: str | bytes) -> Path:
+    """Write `data` (text as UTF-8) to `path`, replacing what it held, as a file of mode 0600
+    (its directory as `private_directory`)."""
+    file = Path(path)
+    private_directory(file.parent)
+    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
+    with os.fdopen(descriptor, "wb") as out:
+        os.fchmod(descriptor, PRIVATE_FILE_MODE)  # a file that existed keeps its mode otherwise
+        out.write(data.encode() if isinstance(data, str) else data)
+    return file
+
+
+def tighten(path: str | os.PathLike[str]) -> bool:
+    """Take the group's and others' permissions off `path` (not followed if a symbolic link);
+    whether it had any."""
+    with suppress(FileNotFoundError):
+        status = os.lstat(path)
+        mode = stat.S_IMODE(status.st_mode)
+        if mode & OTHERS and not stat.S_ISLNK(status.st_mode):
+            os.chmod(path, mode & ~OTHERS)
+            return True
+    return False
+
+
+def _tighten_tree(path: Path) -> None:
+    """`tighten` `path`, and what it holds when it is a directory that was not owner-only."""
+    if tighten(path) and path.is_dir() and not path.is_symlink():
+        for entry in path.iterdir():
+            _tighten_tree(entry)
+
+
+def tighten_data_dir(data_dir: str | os.PathLike[str]) -> None:
+    """Tighten what older versions left readable by others among the `DATA_DIR_ENTRIES` of
+    `data_dir` (see the module docstring)."""
+    directory = Path(data_dir)
+    if not directory.is_dir():
+        return
+    for entry in directory.iterdir():
+        if any(entry.name == own or entry.name.startswith(f"{own}-") for own in DATA_DIR_ENTRIES):
+            _tighten_tree(entry)

@@ -1,7 +1,8 @@
 """The model catalog (`settings/model_catalog.toml`): every Bedrock model Stratigos knows, as data.
 
 For each model: its base id and inference-profile prefixes (`us.`, `eu.`, `apac.`, `global.`,
-...), whether the base id is served on demand, context window and output limit, lifecycle (Bedrock's
+...), whether the base id is served on demand, context window and output limit, how many more
+tokens its tokenizer counts than Claude 4.5's for the same text, lifecycle (Bedrock's
 state and dates, and the provider's own when it differs), the request settings it accepts
 (sampling parameters, forced tool choice, prefill, native structured output, thinking modes and
 effort levels), prompt caching (minimum tokens, checkpoints, where cache points may go) and list
@@ -46,12 +47,16 @@ class Accepts:
     `effort`: the effort levels of ``outputConfig.effort`` (none: not accepted), narrowed to
     `effort_with_between_tools` / `effort_without_thinking` in those modes;
     `native_structured_output`: ``outputConfig.textFormat`` (None: not documented).
-    `forced_tool_choice` is refused while the model thinks, whatever it is here
-    (`forced_tool_choice_in`)."""
+    `forced_tool_choice`: ``toolChoice`` ``any`` or a named tool (None: not documented, so
+    never sent, and the local endpoint refuses it); refused while the model thinks, whatever it
+    is here (`forced_tool_choice_in`). `unreadable_thinking`: what Bedrock does with a thinking
+    block (``reasoningContent``) in the history that another model signed: ``drop`` it from the
+    request without an error (the Claude 5.5 models' "preserved thinking"), or ``refuse`` the
+    request (400 "Invalid `signature` in `thinking` block")."""
 
     sampling: bool = False
     sampling_one_of: bool = False
-    forced_tool_choice: bool = False
+    forced_tool_choice: bool | None = None
     prefill: bool = False
     native_structured_output: bool | None = None
     thinking: tuple[str, ...] = ()
@@ -60,13 +65,14 @@ class Accepts:
     effort_default: str | None = None
     effort_with_between_tools: tuple[str, ...] | None = None
     effort_without_thinking: tuple[str, ...] | None = None
+    unreadable_thinking: Literal["drop", "refuse"] = "refuse"
 
     def forced_tool_choice_in(self, thinking: str | None) -> bool:
         """Whether forced tool choice (``any`` or a named tool) is accepted in thinking mode
         `thinking` (None: the model's default). Anthropic: "Tool use with thinking only supports
         tool_choice auto or none" ([sources.anthropic-thinking-tool-choice])."""
         mode = thinking or self.thinking_default
-        return self.forced_tool_choice and mode in ("disabled", "none")
+        return self.forced_tool_choice is True and mode in ("disabled", "none")
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,10 @@ class CatalogModel:
     provider_lifecycle: ProviderLifecycle | None = None
     dimensions: tuple[int, ...] = ()
     max_input_characters: int | None = None
+    tokenizer_ratio: float = 1.0
+    """Tokens the model's tokenizer counts for a text, relative to the Claude 4.5 tokenizer's
+    count of it (1.0 where no source says otherwise): the local endpoint's token counts and
+    context-window check use it."""
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -312,6 +322,7 @@ def _parse_model(raw: Mapping[str, Any], sources: Mapping[str, Any]) -> CatalogM
             else None,
             dimensions=tuple(raw.get("dimensions", ())),
             max_input_characters=raw.get("max_input_characters"),
+            tokenizer_ratio=float(raw.get("tokenizer_ratio", 1.0)),
         )
     except (KeyError, TypeError) as exc:
         raise ModelCatalogError(f"{where}: missing or unknown field ({exc})") from None

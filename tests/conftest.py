@@ -1,6 +1,7 @@
 """Shared fixtures: seeded factor-model returns, the embedded S&P 500 data, an offline data dir,
-a user-supplied classification file (tobacco stocks the embedded data does not hold); how the
-suite is shared between pytest-xdist workers (`tests/support/scheduling.py`)."""
+a user-supplied classification file (tobacco stocks the embedded data does not hold), an offline
+policy swapped for a test's own; how the suite is shared between pytest-xdist workers
+(`tests/support/scheduling.py`)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,19 @@ def module_classification_file(tmp_path_factory: pytest.TempPathFactory) -> Iter
         get_settings.cache_clear()
         yield path
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def policy_override() -> Iterator[Any]:
+    """Register a temporary offline policy for a role; the original is restored afterwards."""
+    from agents.offline.policies import get_policy, register_policy
+
+    saved: dict[str, Any] = {}
+
+    def install(role: str, policy: Any) -> None:
+        saved.setdefault(role, get_policy(role))
+        register_policy(role)(policy)
+
+    yield install
+    for role, policy in saved.items():
+        register_policy(role)(policy)

@@ -83,7 +83,7 @@ def _guarded(run: Callable[[Args], dict[str, Any]]) -> Callable[[Args], dict[str
         try:
             return run(args)
         except (NotFoundError, StoreUnavailableError) as exc:
-            raise ValueError(str(exc).strip("'\"")) from exc
+            raise ValueError(str(exc.args[0]) if exc.args else str(exc)) from exc
 
     return guarded
 

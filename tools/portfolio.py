@@ -195,12 +195,14 @@ class RiskReportArgs(RangeArgs):
 
 
 # --------------------------------------------------------------------------------------------
-def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, Any]:
-    """Optimise a long-only portfolio of the universe (less what the owner's profile excludes:
-    `left_out` says why); store it and return its weights."""
+def _capped_estimates(
+    context: ToolContext, args: OptimizeArgs | FrontierArgs
+) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame, list[str]]:
+    """The returns of the universe asked for (less what the owner's profile excludes, said in the
+    last item), their annualised estimates (mu, cov), after checking that ``max_weight`` can hold
+    a fully invested portfolio of that many assets."""
     tickers, left_out = context.portfolio_universe(args.universe)
     returns = context.returns(tickers, args.start, args.end)
-    mu, cov = estimates(returns)
     n = returns.shape[1]
     if args.max_weight * n < 1.0 - 1e-12:
         raise ValueError(
@@ -208,6 +210,14 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
             f"{args.max_weight} sum to at most {args.max_weight * n:.4g} < 1; use max_weight >= "
             f"{1.0 / n:.4g} or more assets"
         )
+    mu, cov = estimates(returns)
+    return returns, mu, cov, left_out
+
+
+def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, Any]:
+    """Optimise a long-only portfolio of the universe (less what the owner's profile excludes:
+    `left_out` says why); store it and return its weights."""
+    returns, mu, cov, left_out = _capped_estimates(context, args)
     limits = weight_limits(args, [str(c) for c in returns.columns])
     weights = build_portfolio(
         args.method,
@@ -245,15 +255,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
 def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, Any]:
     """The mean-variance efficient frontier of the universe (less what the owner's profile
     excludes: `left_out` says why); store it and return its points."""
-    tickers, left_out = context.portfolio_universe(args.universe)
-    returns = context.returns(tickers, args.start, args.end)
-    mu, cov = estimates(returns)
-    n = returns.shape[1]
-    if args.max_weight * n < 1.0 - 1e-12:
-        raise ValueError(
-            f"max_weight {args.max_weight} is infeasible for {n} assets; use max_weight >= "
-            f"{1.0 / n:.4g}"
-        )
+    returns, mu, cov, left_out = _capped_estimates(context, args)
     frame = quant_efficient_frontier(
         mu,
         cov,

@@ -18,7 +18,7 @@ from prompts.roles import AgentRole
 from traces.jsonl import check_sequence
 from traces.running_nodes import RunningNodes, as_role
 from traces.schema import DATA_MODELS, EventType, RunStatus, TraceEvent
-from traces.text import message_text, summarize
+from traces.text import REASONING_MAX_CHARS, message_reasoning, message_text, summarize
 
 
 def _now() -> datetime:
@@ -42,6 +42,9 @@ class _PendingMessage:
     key: tuple[tuple[str, ...], str | None]
     agent: AgentRole | None
     calls: dict[Any, _PendingCall] = field(default_factory=dict)
+    message_id: str | None = None
+    thinking: list[str] | None = None
+    redacted: bool = False
 
 
 class TraceRecorder:
@@ -56,6 +59,9 @@ class TraceRecorder:
       first custom progress/warning naming it, or at the latest just before its `node_finished`.
     * `node_finished` is emitted for each `updates` entry (one per node execution).
     * `message_delta` for every non-empty text chunk, as it streams.
+    * `reasoning` for a message's thinking (its text cut to 1,000 characters, its full size),
+      never as its text: a whole message's first, a streamed message's when it completes,
+      before its tool calls.
     * `tool_call` once a call is complete: streamed `tool_call_chunks` are accumulated per
       message and index, and emitted when the message's last chunk arrives
       (`chunk_position="last"`), when another message starts in the same node, when the node's
@@ -114,7 +120,7 @@ class TraceRecorder:
         check_sequence(events, start_seq=events[0].seq)
         recorder = cls(events[-1].run_id, start_seq=events[-1].seq + 1, **kwargs)
         for event in events:
-            if event.type == "message_delta" and event.data.get("message_id"):
+            if event.type in ("message_delta", "reasoning") and event.data.get("message_id"):
                 recorder._seen_messages.add(event.data["message_id"])
             elif event.type == "tool_call" and event.data.get("call_id"):
                 recorder._emitted_calls.add(event.data["call_id"])
@@ -305,7 +311,9 @@ class TraceRecorder:
             for other_id, other in list(self._pending.items()):
                 if other.key == (parents, node):
                     events += self._complete(other_id)
-            self._pending[message_id] = _PendingMessage(key=(parents, node), agent=agent)
+            self._pending[message_id] = _PendingMessage(
+                key=(parents, node), agent=agent, message_id=chunk.id
+            )
         self._seen_messages.add(message_id)
         text = message_text(chunk.content)
         if text:
@@ -315,6 +323,10 @@ class TraceRecorder:
                 )
             )
         pending = self._pending[message_id]
+        thinking = message_reasoning(chunk.content)
+        if thinking is not None:
+            pending.thinking = [*(pending.thinking or []), thinking[0]]
+            pending.redacted = pending.redacted or thinking[1]
         for piece in chunk.tool_call_chunks or []:
             index: Any = piece.get("index")
             if index is None:
@@ -337,6 +349,9 @@ class TraceRecorder:
             return []
         _, node = pending.key
         events: list[TraceEvent] = []
+        if pending.thinking is not None:
+            thinking = ("".join(pending.thinking), pending.redacted)
+            events.append(self._reasoning(node, pending.agent, thinking, pending.message_id))
         for call in pending.calls.values():
             raw = call.args.strip()
             try:
@@ -391,6 +406,9 @@ class TraceRecorder:
                 return []
             self._seen_messages.add(message.id)
         events: list[TraceEvent] = []
+        thinking = message_reasoning(message.content)
+        if thinking is not None:
+            events.append(self._reasoning(node, agent, thinking, message.id))
         text = message_text(message.content)
         if text:
             events.append(
@@ -406,6 +424,23 @@ class TraceRecorder:
                 node, agent, call["name"], dict(call["args"]), call.get("id"), dedupe
             )
         return events
+
+    def _reasoning(
+        self,
+        node: str | None,
+        agent: AgentRole | None,
+        thinking: tuple[str, bool],
+        message_id: str | None,
+    ) -> TraceEvent:
+        """The `reasoning` event of a message's thinking (text cut, full size, redacted)."""
+        text, redacted = thinking
+        data = {
+            "text": summarize(text, REASONING_MAX_CHARS) if text else "",
+            "chars": len(text),
+            "redacted": redacted,
+            "message_id": message_id,
+        }
+        return self._event("reasoning", data, node=node, agent=agent)
 
     def _on_tool_message(
         self, node: str | None, agent: AgentRole | None, message: ToolMessage, dedupe: bool = False

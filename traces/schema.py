@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from prompts.roles import AgentRole
-from traces.text import SUMMARY_MAX_CHARS
+from traces.text import REASONING_MAX_CHARS, SUMMARY_MAX_CHARS
 
 SCHEMA_VERSION: Literal["1"] = "1"
 """Version of the event schema; bumped on any incompatible change of the fields or `data` shapes."""
@@ -27,6 +27,7 @@ EventType = Literal[
     "node_started",
     "node_finished",
     "message_delta",
+    "reasoning",
     "tool_call",
     "tool_result",
     "progress",
@@ -74,6 +75,18 @@ class MessageDeltaData(_Data):
     """`message_delta`: a piece of an agent's text; deltas with one `message_id` form one message."""
 
     text: str
+    message_id: str | None = None
+
+
+class ReasoningData(_Data):
+    """`reasoning`: an agent's thinking in one message (never its answer): the text, cut to
+    `REASONING_MAX_CHARS` characters (ending in "…" when cut; empty when the model returned
+    none), its full length in `chars`, whether a block was `redacted` (encrypted by the
+    provider)."""
+
+    text: str = Field(max_length=REASONING_MAX_CHARS)
+    chars: int = Field(ge=0)
+    redacted: bool = False
     message_id: str | None = None
 
 
@@ -140,6 +153,7 @@ DATA_MODELS: dict[EventType, type[_Data]] = {
     "node_started": NodeStartedData,
     "node_finished": NodeFinishedData,
     "message_delta": MessageDeltaData,
+    "reasoning": ReasoningData,
     "tool_call": ToolCallData,
     "tool_result": ToolResultData,
     "progress": ProgressData,

@@ -8,6 +8,48 @@ from typing import Any
 SUMMARY_MAX_CHARS = 500
 """Tool results are summarised to at most this many characters (the full result stays in state)."""
 
+REASONING_BLOCK_TYPES = frozenset(
+    {"reasoning", "reasoning_content", "thinking", "redacted_thinking"}
+)
+"""Content-block types that hold a model's thinking (langchain-aws's ``reasoning_content`` from
+Bedrock's ``reasoningContent``, LangChain's standard ``reasoning``, Anthropic's ``thinking``)."""
+
+
+REASONING_MAX_CHARS = 1000
+"""A trace keeps at most this many characters of an agent's thinking (its size in full)."""
+
+
+def is_reasoning_block(block: Any) -> bool:
+    """Whether a content block holds thinking (never the answer: `message_text` skips it)."""
+    return isinstance(block, dict) and block.get("type") in REASONING_BLOCK_TYPES
+
+
+def message_reasoning(content: Any) -> tuple[str, bool] | None:
+    """The thinking in a message's content: its text (the pieces of a streamed chunk, or the
+    blocks of a whole message, joined) and whether a block was redacted (encrypted, no text);
+    None when the content holds no thinking."""
+    if not isinstance(content, list):
+        return None
+    parts: list[str] = []
+    redacted = found = False
+    for block in content:
+        if not is_reasoning_block(block):
+            continue
+        found = True
+        inner = block.get(block["type"])
+        if isinstance(inner, str):  # LangChain's "reasoning", Anthropic's "thinking"
+            parts.append(inner)
+            continue
+        inner = inner if isinstance(inner, dict) else {}
+        redacted = (
+            redacted
+            or block["type"] == "redacted_thinking"
+            or bool(inner.get("redacted_content") or inner.get("redactedContent"))
+        )
+        if isinstance(inner.get("text"), str):
+            parts.append(inner["text"])
+    return ("".join(parts), redacted) if found else None
+
 
 def message_text(content: Any) -> str:
     """The text of a message's content: a string, or the text blocks of a content-block list."""

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
@@ -153,7 +154,7 @@ def sessions_between_fires(schedule: Schedule, now: datetime | None = None) -> i
     if len(days) < 2:
         return len(sessions)
     positions = sessions.searchsorted(pd.DatetimeIndex(days))
-    return int((positions[1:] - positions[:-1]).max())
+    return int(np.max(np.diff(positions)))
 
 
 def _options_level(read: Callable[[], int] | None) -> int:

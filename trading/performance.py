@@ -1,10 +1,22 @@
 """How a deployment is doing against its backtest, from its ledger: the account's value at each
 session close since its first entry, the backtest of the same strategy over the same sessions
-(`trading.forward_tests.backtest`), their comparison (`execution.monitoring`), the
-drawdown against the deployment's limit, how far the account's weights have drifted from the
-strategy's targets on the latest closes, the time-weighted return (cash flows in or out do
-not count as performance), and the benchmarks beside it with every line's performance
-(`trading.benchmarks`: Sharpe ratios against the strategy's safe rate, which it states).
+(`trading.forward_tests.backtest`), their comparison (`execution.monitoring`), the gap between
+them in parts (`trading.forward_tests.tracking`, as a forward test's), the drawdown against the
+deployment's limit, how far the account's weights have drifted from the strategy's targets on
+the latest closes, the time-weighted return (cash flows in or out do not count as
+performance), the benchmarks beside it with every line's performance (`trading.benchmarks`:
+Sharpe ratios against the strategy's safe rate, which it states), and the market data it used
+(`data`: provider, version, the sessions used and where the data ends).
+
+A deployment whose schedule is not its strategy's own cadence (`schedule_source` `given`) also
+shows the searched backtest (`values.searched`, a `searched` row beside it): the strategy as it
+was searched, on its own cadence.
+
+The gap's parts replay the account's decisions with its broker's terms: a paper account's
+costs, share rounding and cash rate (as saved with it); an Alpaca account's no commission,
+fractional shares when its fills hold any, and cash earning nothing here (Alpaca's slippage and
+interest are then in "other"). Deposits or withdrawals after the first make the replay a
+different account: the gap is then not decomposed (`decomposition` null).
 
 Values are cash plus shares at each session's close, with the ledger's entries up to that
 close applied; for a deployment with an option hedge, plus the hedge's value there
@@ -23,16 +35,22 @@ from typing import Any
 
 import pandas as pd
 
+from execution.brokers.paper import PaperCosts
 from execution.deployment import DeploymentLimits, capped_weights
 from execution.ledger import Book, CashFlow, Fill, time_weighted_return
-from execution.monitoring import compare_with_backtest, weight_drift
+from execution.monitoring import weight_drift
 from execution.schedule import trading_sessions
-from services.market_data import market_closes, universe_closes
-from store import Deployment, Store
-from trading.benchmarks import Benchmarks, benchmark_fields, benchmark_values
-from trading.deployments import calendar_of, deployed_strategy, safe_rate_of
-from trading.forward_tests.backtest import deployed_backtest, deployment_fires
-from trading.forward_tests.comparison import LINE_LABELS
+from services.market_data import data_info, market_closes, market_data_provider, universe_closes
+from store import Deployment, NotFoundError, Store
+from trading.deployments import (
+    account_of,
+    broker_of,
+    calendar_of,
+    deployed_strategy,
+    safe_rate_of,
+)
+from trading.forward_tests.backtest import deployment_fires
+from trading.forward_tests.comparison import Beside, beside_the_account, comparison_fields
 from trading.hedge_values import (
     hedge_summary,
     ledger_values,
@@ -46,27 +64,25 @@ from trading.ledger import from_entry
 
 def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
     """The deployment's performance against its backtest up to `as_of` (see the module
-    docstring); `sessions` 0 and no values before its first ledger entry."""
+    docstring); `sessions` 0 and no values before its first ledger entry (`data` still says
+    which market data it would use)."""
     window = ledger_window(store, deployment, as_of)
-    if window is None:
-        return {"deployment_id": deployment.id, "sessions": 0}
-    spec, closes, sessions = deployment.spec, window.closes, window.sessions
-    books = session_books(window.entries, sessions, closes)
-    values, flows = [b.value for b in books], [b.flow for b in books]
-    book = books[-1]
+    entries, closes, sessions = window.entries, window.closes, window.sessions
+    spec = deployment.spec
+    data = data_info(market_data_provider(), closes)
+    if sessions is None:
+        return {"deployment_id": deployment.id, "sessions": 0, "data": data}
+    books = session_books(entries, sessions, closes)
+    paper = pd.Series([b.value for b in books], index=sessions.index)
+    book, flows = books[-1], [b.flow for b in books]
     hedge = None
     if "hedge" in spec:
         hedge_values, hedge = _hedge(store, deployment, sessions)
-        values = [v + h for v, h in zip(values, hedge_values, strict=True)]
-    paper = pd.Series(values, index=sessions.index)
+        paper = paper + pd.Series(hedge_values, index=paper.index)
     strategy = deployed_strategy(spec)
     capital = flows[0] or float(paper.iloc[0])
-    backtest = deployed_backtest(strategy, closes, sessions, capital, spec)
-    common = paper.index.intersection(backtest.index)
-    benchmarks = _benchmarks(closes, sessions, spec, capital)
-    comparison = compare_with_backtest(
-        list(paper.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
-    )
+    beside = _beside(store, deployment, entries, closes, sessions, paper, capital, flows)
+    fields = comparison_fields(paper, beside)
     limits = DeploymentLimits.model_validate(spec["limits"])
     targets, _ = capped_weights(strategy.targets(closes), limits)
     last = closes.iloc[-1]
@@ -76,57 +92,46 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
         "sessions": len(paper),
         "start": paper.index[0].date().isoformat(),
         "end": paper.index[-1].date().isoformat(),
-        "comparison": comparison.__dict__,
+        "data": data,
+        "comparison": fields["comparison"],
+        "decomposition": fields["decomposition"],
         "hedge": hedge,
-        "time_weighted_return": time_weighted_return(values, flows),
+        "time_weighted_return": time_weighted_return(list(paper.to_numpy()), flows),
         "max_drawdown_limit": limits.max_drawdown,
         "weight_drift": drift,
         "targets": targets,
-        "benchmarks": benchmark_fields(
-            {"paper": paper.loc[common], "backtest": backtest.loc[common]},
-            LINE_LABELS,
-            benchmarks,
-            safe_rate_of(spec),
-        ),
-        "values": {
-            "dates": [d.date().isoformat() for d in common],
-            "paper": [float(v) for v in paper.loc[common]],
-            "backtest": [float(v) for v in backtest.loc[common]],
-            "benchmarks": {
-                name: [float(v) for v in line.loc[common]]
-                for name, line in benchmarks.values.items()
-            },
-        },
+        "benchmarks": fields["benchmarks"],
+        "values": fields["values"],
     }
 
 
 @dataclass(frozen=True)
 class LedgerWindow:
     """What a deployment's ledger is valued over up to a time: its `entries`, the universe's
-    `closes` up to then and the `sessions` (with their `close` times) from its first entry."""
+    `closes` up to then and the `sessions` (with their `close` times) from its first entry
+    (None before its first entry or session)."""
 
     entries: list[Fill | CashFlow]
     closes: pd.DataFrame
-    sessions: pd.DataFrame
+    sessions: pd.DataFrame | None
 
 
-def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> LedgerWindow | None:
+def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> LedgerWindow:
     """The sessions of the deployment's calendar that the market data prices, from its first
-    ledger entry up to `as_of` (and, for a forward test, the end of its window); None before
-    its first entry or session."""
+    ledger entry up to `as_of` (and, for a forward test, the end of its window)."""
     entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
-    if not entries:
-        return None
     spec = deployment.spec
     until = as_of.date()
     window_end = (spec.get("forward_test_window") or {}).get("end")
     if window_end is not None:  # a forward test's account stops trading at its window's end
         until = min(until, datetime.fromisoformat(window_end).date())
     closes = universe_closes(spec["universe"]).loc[: pd.Timestamp(until)]
+    if not entries:
+        return LedgerWindow(entries, closes, None)
     first = min(e.time for e in entries)
     sessions = trading_sessions(calendar_of(spec), first.date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
-    return None if sessions.empty else LedgerWindow(entries, closes, sessions)
+    return LedgerWindow(entries, closes, None if sessions.empty else sessions)
 
 
 @dataclass(frozen=True)
@@ -168,16 +173,54 @@ def session_books(
     return out
 
 
-def _benchmarks(
-    closes: pd.DataFrame, sessions: pd.DataFrame, spec: dict[str, Any], capital: float
-) -> Benchmarks:
-    """The benchmarks over the deployment's sessions, investing where its first orders filled
-    and rebalancing at its fires (`trading.benchmarks`)."""
-    filled = [
-        f.fill_row for f in deployment_fires(spec, sessions, closes) if f.fill_row is not None
-    ]
-    first_row = filled[0] if filled else int(closes.index.get_indexer(sessions.index[:1])[0])
-    return benchmark_values(closes, sessions, capital, first_row=first_row, fire_rows=filled)
+def _beside(
+    store: Store,
+    deployment: Deployment,
+    entries: list[Fill | CashFlow],
+    closes: pd.DataFrame,
+    sessions: pd.DataFrame,
+    paper: pd.Series,
+    capital: float,
+    flows: list[float],
+) -> Beside:
+    """The backtests (the searched one when the schedule is not the strategy's own), the gap's
+    decomposition with the account's terms (`_account_terms`; none after a later deposit or
+    withdrawal) and the benchmarks, over the deployment's fires
+    (`trading.forward_tests.comparison`)."""
+    spec = deployment.spec
+    costs, fractional, cash_rate = _account_terms(store, deployment, entries)
+    beside = beside_the_account(
+        deployed_strategy(spec), closes, sessions, spec, paper,
+        deployment_fires(spec, sessions, closes),
+        capital=capital, costs=costs, fractional=fractional, cash_rate=cash_rate, clean=False,
+        searched=spec.get("schedule_source") != "strategy" and "hedge" not in spec,
+    )  # fmt: skip
+    if any(flows[1:]):  # the replay starts with the capital alone
+        return Beside(
+            beside.deployed, beside.searched, None, beside.benchmarks, beside.risk_free_rate
+        )
+    return beside
+
+
+def _account_terms(
+    store: Store, deployment: Deployment, entries: list[Fill | CashFlow]
+) -> tuple[PaperCosts, bool, float]:
+    """The costs, share rounding (fractional or not) and cash rate (a year) the deployment's
+    account trades with (see the module docstring)."""
+    if broker_of(deployment) == "alpaca":
+        fills = [e for e in entries if isinstance(e, Fill)]
+        fractional = any(not float(f.quantity).is_integer() for f in fills)
+        return PaperCosts(slippage_bps=0.0), fractional, 0.0
+    try:
+        saved = store.get_broker_account(deployment.owner, account_of(deployment))
+    except NotFoundError:  # no run opened it yet: the paper account's defaults
+        return PaperCosts(), True, safe_rate_of(deployment.spec)
+    settings = saved.state["settings"]
+    return (
+        PaperCosts(**settings["costs"]),
+        bool(settings["fractional"]),
+        float(settings.get("cash_rate", 0.0)),
+    )
 
 
 def _hedge(

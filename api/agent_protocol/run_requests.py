@@ -8,15 +8,13 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import HumanMessage, convert_to_messages
-from pydantic import ValidationError
 
 from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
 from api.agent_protocol.chat_runs import STREAM_MODES
-from api.errors import ApiError, invalid, validation_error
-from api.human_interrupt import decision
+from api.errors import ApiError, validation_error
+from api.human_interrupt import FIELD, checked_answer, decision
 from api.schemas.agent_runs import RunBody
 from graphs.chat import ChatSession
-from graphs.request import OptimizationRequest
 
 UNSUPPORTED = (
     "checkpoint",
@@ -92,7 +90,8 @@ def checked_graph(body: RunBody) -> str:
 def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], None]], Any]:
     """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
     approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
-    422 for an invalid edit; a `response` is a user message, which sets the proposal aside)."""
+    422 for an answer the approval does not take or an invalid edit, `checked_answer`; a
+    `response` is a user message, which sets the proposal aside)."""
     if body.command is not None:
         pending = session.pending()
         answer = decision(body.command["resume"], pending)
@@ -110,13 +109,7 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
                 return session.send(text, on_chunk=on_chunk)
 
             return respond
-        if answer.action == "edit" and pending.get("kind") != "deployment":
-            try:
-                OptimizationRequest.model_validate(
-                    {**pending.get("request", {}), **(answer.changes or {})}
-                )
-            except ValidationError as exc:  # refused; the approval stays pending
-                raise invalid(exc, f"{answer.field}.", "edit") from None
+        checked_answer(pending, answer.action, answer.changes, f"{FIELD}.", f"{answer.field}.")
 
         def decide(on_chunk: Callable[[Any], None]) -> Any:
             return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)

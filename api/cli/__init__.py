@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 
 from api.cli.chat import chat_command
@@ -95,8 +96,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"stratigos {args.command}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if args.debug or not is_expected(exc):
+        if not is_expected(exc):
             raise
+        if args.debug:  # the traceback, then the same message and exit code as without
+            traceback.print_exc()
         print(f"stratigos {args.command}: error: {error_message(exc)}", file=sys.stderr)
         if args.command in ("replay", "record"):
             return 1  # their documented contract: 0 reproduced / recorded, 1 otherwise

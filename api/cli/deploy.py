@@ -13,7 +13,7 @@ from dataclasses import asdict
 from typing import Any
 
 from api.cli.arguments import print_result
-from api.cli.deploy_text import forward_test_text, performance_text
+from api.cli.deploy_text import data_text, forward_test_text, performance_text
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 
@@ -414,16 +414,10 @@ def _describe(deployment: Any) -> str:
             f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})"
             + (", the strategy's own cadence" if spec.get("schedule_source") == "strategy" else ""),
             f"  limits:   {limits}",
-            f"  data:     {_data_text(market_data_of(deployment))}",
+            f"  data:     {data_text(market_data_of(deployment))}",
             *notes,
         ]
     )
-
-
-def _data_text(data: dict[str, Any]) -> str:
-    if "problem" in data:
-        return f"{data['provider']}: {data['problem']}"
-    return f"{data['provider']} version {data['version']}, ends {data['data_end']}"
 
 
 def _short(value: Any) -> str:

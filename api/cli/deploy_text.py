@@ -7,16 +7,18 @@ from typing import Any
 
 
 def performance_text(report: dict[str, Any]) -> str:
+    data = f"market data: {data_text(report['data'])}" if report.get("data") else ""
     if not report["sessions"]:
-        return "Nothing traded yet."
+        return "Nothing traded yet." + (f" ({data})" if data else "")
     c = report["comparison"]
-    tracking = "n/a" if c["tracking_error"] is None else f"{c['tracking_error']:.2%}"
     limit = report["max_drawdown_limit"]
     return "\n".join(
         [
-            f"{report['start']} to {report['end']} ({report['sessions']} sessions)",
-            f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} (gap "
-            f"{c['return_gap']:+.2%}, tracking error {tracking} a year)",
+            f"{report['start']} to {report['end']} ({report['sessions']} sessions)"
+            + (f"; {data}" if data else ""),
+            f"  paper {c['live_return']:+.2%}, backtest {c['backtest_return']:+.2%} from the first "
+            f"close, the strategy as deployed ({_against(c)})",
+            *_tracking_lines(report),
             f"  time-weighted return {report['time_weighted_return']:+.2%}",
             f"  drawdown {c['drawdown']:.2%}"
             + ("" if limit is None else f" (pauses beyond {limit:.2%})"),
@@ -31,6 +33,25 @@ def performance_text(report: dict[str, Any]) -> str:
                 ]
             ),
         ]
+    )
+
+
+def data_text(data: dict[str, Any]) -> str:
+    """The market data a deployment uses (`trading.deployment_views.market_data_of`, a
+    performance's `data`): provider, version and where it ends, or why it cannot be read."""
+    if "problem" in data:
+        return f"{data['provider']}: {data['problem']}"
+    return f"{data['provider']} version {data['version']}, ends {data['data_end']}"
+
+
+def _against(comparison: dict[str, Any]) -> str:
+    """The paper return against the backtest's, both from the first close, in points, and the
+    tracking error."""
+    gap = comparison["return_gap"]
+    tracking = comparison["tracking_error"]
+    return (
+        f"the paper return is {abs(gap) * 100:.2f} points {'above' if gap >= 0 else 'below'} "
+        "it; tracking error " + ("n/a" if tracking is None else f"{tracking:.2%} a year")
     )
 
 
@@ -88,7 +109,8 @@ def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
 
 
 def _tracking_lines(result: dict[str, Any]) -> list[str]:
-    """The searched backtest's line and the gap's decomposition (none for a hedged test)."""
+    """The searched backtest's line (when there is one) and the gap's decomposition in words
+    (none for a hedged deployment)."""
     from trading.forward_tests.tracking import gap_in_words
 
     values = result["values"]
@@ -99,8 +121,9 @@ def _tracking_lines(result: dict[str, Any]) -> list[str]:
             f"  searched: {searched[-1] / searched[0] - 1:+.2%}, the strategy as it was searched "
             "(its own cadence from the first session, the engine's basket)"
         )
-    if result.get("decomposition"):
-        lines.append(f"  {gap_in_words(result['decomposition'])}")
+    decomposition = result.get("decomposition")
+    if decomposition:
+        lines.append(f"  {decomposition.get('words') or gap_in_words(decomposition)}")
     return lines
 
 
@@ -120,10 +143,7 @@ def forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"  paper:    {result['capital']:,.2f} -> {result['final_value']:,.2f} "
         f"({comparison['live_return']:+.2%} from the first close)",
         f"  backtest: {comparison['backtest_return']:+.2%} over the same sessions, the strategy as "
-        "deployed "
-        f"(gap {comparison['return_gap']:+.2%}, tracking error "
-        + ("n/a" if comparison["tracking_error"] is None else f"{comparison['tracking_error']:.2%}")
-        + " a year)",
+        f"deployed ({_against(comparison)})",
         f"  drawdown at the end {comparison['drawdown']:.2%}; commissions {result['fees']:,.2f} "
         f"(slippage of {result['costs']['slippage_bps']:g} bps is in the fill prices); "
         f"realised P&L {result['realised_pnl']:,.2f}",

@@ -52,7 +52,7 @@ def run_job_recorded(
 def record_command(args: argparse.Namespace) -> int:
     from devtools.cassettes import cassette_paths
     from devtools.recording import record
-    from devtools.scripts import optimization_script, read_chat_file
+    from devtools.scripts import optimization_script, read_chat_file, read_mcp_file
 
     script = None
     if args.request is not None:
@@ -60,6 +60,8 @@ def record_command(args: argparse.Namespace) -> int:
         script = optimization_script(request, str(args.request))
     elif args.chat is not None:
         script = read_chat_file(args.chat)
+    elif args.mcp is not None:
+        script = read_mcp_file(args.mcp)
     snapshot = record(
         args.name,
         script=script,

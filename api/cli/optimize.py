@@ -137,6 +137,13 @@ def best_line(best: dict[str, Any]) -> str:
     )
 
 
+def _sharpe(result: dict[str, Any]) -> str:
+    """How the result's Sharpe ratios are measured: over the request's safe rate, which the
+    winner's edge states (unnamed in results written before it did)."""
+    rate = (result.get("edge") or {}).get("safe_rate")
+    return "Sharpe" if rate is None else f"Sharpe over the {rate:.2%} safe rate"
+
+
 def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str:
     from api.reports.hedging import text_lines as hedging_lines
     from api.reports.manifest import text_lines as manifest_lines
@@ -157,6 +164,7 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         lines.append(f"  risk check: {best.get('risk_verdict', '-')}")
         if best.get("note"):
             lines.append(f"  note: {best['note']}")
+        lines.append(f"  per scenario (path means; {_sharpe(result)}):")
         for scenario, metrics in best["scenarios"].items():
             lines.append(
                 f"    {scenario:9s} Sharpe {metrics['sharpe']:6.2f}  CAGR {metrics['cagr']:7.1%}  "
@@ -166,14 +174,15 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         lines.append(f"  {result['feasibility']}")
     rows = benchmark_rows(result)
     if rows:
-        rate = (result.get("edge") or {}).get("safe_rate")
-        sharpe = "Sharpe" if rate is None else f"Sharpe over the {rate:.2%} safe rate"
-        lines.append(f"  compared on the same paths ({sharpe}, CAGR, max drawdown):")
+        lines.append(f"  compared on the same paths ({_sharpe(result)}, CAGR, max drawdown):")
         for row in rows:
             lines.append(
                 f"    {row['scenario']:9s} {row['label']:26s} {row['sharpe']:6.2f} "
                 f"{row['cagr']:7.1%} {row['max_drawdown']:7.1%}"
             )
+        missing = result.get("benchmarks_missing") or {}
+        if "market" in missing:
+            lines.append(f"    the market index: left out, {missing['market']}")
     edge = result.get("edge") or {}
     if edge.get("words"):
         lines.append(f"  {edge['words']}")

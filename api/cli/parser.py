@@ -163,8 +163,8 @@ def _record_parser(commands: Any) -> None:
     record = commands.add_parser(
         "record",
         help="record an agent run's Bedrock traffic as a vcrpy cassette",
-        description="Run an optimization request (--request), a chat script (--chat), a "
-        "built-in session (--session, or NAME itself) or, for an existing cassette, the script "
+        description="Run an optimization request (--request), a chat script (--chat), an MCP "
+        "script (--mcp), a built-in session (--session, or NAME itself) or, for an existing cassette, the script "
         "stored in its snapshot, against Amazon Bedrock when AWS credentials are configured, "
         "else against the local Bedrock endpoint; write DIR/NAME.yaml and "
         "DIR/NAME.snapshot.json. See docs/recording.md.",
@@ -172,7 +172,7 @@ def _record_parser(commands: Any) -> None:
     record.add_argument("name", help="cassette name")
     script = record.add_mutually_exclusive_group()
     script.add_argument(
-        "--session", help="built-in session: optimization, chat or optimization-stream"
+        "--session", help="built-in session: optimization, chat, mcp-chat, embedding, ..."
     )
     script.add_argument("--request", type=Path, help="an OptimizationRequest as a JSON file")
     script.add_argument(
@@ -180,6 +180,12 @@ def _record_parser(commands: Any) -> None:
         type=Path,
         help="a chat script: a text file with one message per line and /approve, /reject or "
         "/edit {json} lines, or JSON steps",
+    )
+    script.add_argument(
+        "--mcp",
+        type=Path,
+        help="an MCP script: a text file with one user message per line (or JSON steps); the "
+        "agents drive the tools of `stratigos mcp`, and what they draft waits for approval",
     )
     record.add_argument(
         "--api",

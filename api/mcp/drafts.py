@@ -31,7 +31,7 @@ from mcp.shared.exceptions import McpError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.chat import DeploymentDraft, RequestDraft
-from api.errors import pydantic_details
+from api.errors import project_error
 from api.mcp.tools import error_result, invalid_arguments, json_result
 from graphs.chat import NothingPendingError
 from graphs.chat_drafts import (
@@ -41,7 +41,7 @@ from graphs.chat_drafts import (
     draft_outcome,
     draft_search,
 )
-from services.errors import InputError, NotFoundInputError, QuantError
+from services.errors import InputError, QuantError
 from settings import Settings
 from store import Store
 from traces.schema import TraceEvent
@@ -180,26 +180,18 @@ def _draft(args: BaseModel, call: DraftCall) -> DraftOutcome:
 
 
 def refusal(exc: Exception) -> types.CallToolResult:
-    """A drafting call refused, in the project's format."""
-    if isinstance(exc, ValidationError):
-        details = pydantic_details(exc.errors(), "request")
-        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details[:3])
-        return error_result(
-            "VALIDATION_ERROR", f"the drafted request cannot run: {summary}", details
-        )
-    if isinstance(exc, NotFoundInputError):
-        return error_result(
-            "NOT_FOUND", exc.message, [{"field": f"arguments.{exc.field}", "problem": exc.problem}]
-        )
-    if isinstance(exc, InputError):
-        return error_result(
-            "VALIDATION_ERROR",
-            exc.message,
-            [{"field": f"arguments.{exc.field}", "problem": exc.problem}],
-        )
+    """A drafting call refused, in the project's format (`api.errors.project_error`): the
+    drafted request's own checks name its fields under ``request.``, the arguments' under
+    ``arguments.``; a decision on a draft already decided is a conflict."""
     if isinstance(exc, NothingPendingError):
         return error_result("CONFLICT", str(exc), [{"field": "draft_id", "problem": "decided"}])
-    return error_result("VALIDATION_ERROR", str(exc), [{"field": "arguments", "problem": str(exc)}])
+    error = project_error(exc, "request." if isinstance(exc, ValidationError) else "arguments.")
+    assert error is not None  # called for the project's error types only
+    if isinstance(exc, ValidationError):
+        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in error.details[:3])
+        return error_result(error.code, f"the drafted request cannot run: {summary}", error.details)
+    message = exc.message if isinstance(exc, InputError) else error.message
+    return error_result(error.code, message, error.details)
 
 
 def can_elicit(session: ServerSession) -> bool:

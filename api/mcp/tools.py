@@ -23,11 +23,11 @@ from typing import Any
 
 import mcp.types as types
 from langchain_core.messages import ToolMessage
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from langgraph.func import entrypoint
 from pydantic import BaseModel, ValidationError
 
-from api.errors import pydantic_details
+from api.errors import project_error, pydantic_details
 from graphs.assistant import TOOLS_OF
 from graphs.thread_bindings import bind_owner, bind_settings, tool_context
 from settings import Settings
@@ -103,7 +103,8 @@ def invalid_arguments(name: str, exc: ValidationError) -> types.CallToolResult:
 
 def run_tool(tool: BaseTool, arguments: dict[str, Any], settings: Settings) -> types.CallToolResult:
     """Call `tool` with `arguments` as the agents' tool node does (one tool call), in this
-    thread; memory tools run with the owner's long-term memory store."""
+    thread; memory tools run with the owner's long-term memory store. A refusal is the tool's
+    own message (`tool_refusal`)."""
     schema = tool.args_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):
         try:
@@ -111,20 +112,36 @@ def run_tool(tool: BaseTool, arguments: dict[str, Any], settings: Settings) -> t
         except ValidationError as exc:
             return invalid_arguments(tool.name, exc)
     call = {"type": "tool_call", "id": "mcp", "name": tool.name, "args": arguments}
-    if tool.name in MEMORY_TOOL_NAMES:
-        with memory_store(settings) as memories:
+    # the same tool, its refusal raised rather than turned into a message: its cause says what
+    raising = tool.model_copy(update={"handle_tool_error": False})
+    try:
+        if tool.name in MEMORY_TOOL_NAMES:
+            with memory_store(settings) as memories:
 
-            @entrypoint(store=memories)
-            def with_memory(given: dict[str, Any]) -> Any:
-                return tool.invoke(given)
+                @entrypoint(store=memories)
+                def with_memory(given: dict[str, Any]) -> Any:
+                    return raising.invoke(given)
 
-            message = with_memory.invoke(call)
-    else:
-        message = tool.invoke(call)
+                message = with_memory.invoke(call)
+        else:
+            message = raising.invoke(call)
+    except ToolException as exc:
+        return tool_refusal(exc)
     assert isinstance(message, ToolMessage)
-    if message.status == "error":
-        return error_result(
-            "VALIDATION_ERROR", message.text, [{"field": "arguments", "problem": message.text}]
-        )
     data = json.loads(message.text)
     return json_result(data if isinstance(data, dict) else {"result": data})
+
+
+def tool_refusal(exc: ToolException) -> types.CallToolResult:
+    """A tool's refusal: its message (what the agents read), with the code and details the API
+    gives the error that caused it (`api.errors.project_error`, fields under ``arguments.``:
+    "not found" for another owner's portfolio or an unknown id); a refusal of the tool's own,
+    or of an error of no project type, refuses the arguments (VALIDATION_ERROR)."""
+    text = str(exc.args[0]) if exc.args else str(exc)
+    cause: BaseException | None = exc.__cause__
+    while cause is not None:
+        error = project_error(cause, "arguments.")
+        if error is not None:
+            return error_result(error.code, text, error.details)
+        cause = cause.__cause__
+    return error_result("VALIDATION_ERROR", text, [{"field": "arguments", "problem": text}])

@@ -14,6 +14,7 @@ from pathlib import Path
 from api.reports.html import render_html_report
 from api.reports.markdown import markdown_report
 from graphs.request import OptimizationRequest
+from settings.files import write_private
 
 REPORTED_STATUSES = ("succeeded", "partial")
 """Results that carry findings (a best configuration, trials) worth a report."""
@@ -32,7 +33,6 @@ def write_reports(directory: Path) -> list[Path]:
         return []
     request = OptimizationRequest.model_validate_json(request_file.read_text())
     markdown = directory / "report.md"
-    markdown.write_text(markdown_report(directory.name, request, result))
-    page = directory / "report.html"
-    page.write_text(render_html_report(result), encoding="utf-8")
+    write_private(markdown, markdown_report(directory.name, request, result))
+    page = write_private(directory / "report.html", render_html_report(result))
     return [markdown, page]

@@ -1,5 +1,7 @@
-"""The report of a deployment as one self-contained HTML page: what is deployed, its account
-against the backtest (chart and comparison) and beside its benchmarks (every line's return,
+"""The report of a deployment as one self-contained HTML page: what is deployed and the market
+data it trades on (where the data ends), its account against the backtest (chart and
+comparison; the searched backtest as a second line when the schedule is not the strategy's own;
+the gap between account and backtest in parts) and beside its benchmarks (every line's return,
 CAGR, volatility, Sharpe against the stated risk-free rate and drawdown), positions and P&L, and
 its orders.
 
@@ -22,6 +24,9 @@ _CHART_JS = """
   const data = JSON.parse(document.getElementById("data-performance").textContent);
   if (!el || !data.dates) return;
   const series = { paper: data.paper, backtest: data.backtest };
+  if (data.searched && data.searched.length === data.backtest.length) {
+    series["searched backtest"] = data.searched;
+  }
   for (const [name, values] of Object.entries(data.benchmarks || {})) {
     series[(data.labels || {})[name] || name] = values;
   }
@@ -39,6 +44,19 @@ _CHART_JS = """
 
 def money(value: Any) -> str:
     return "–" if value is None else f"{float(value):,.2f}"
+
+
+def _data(data: Mapping[str, Any] | None) -> str:
+    """The market data used, in words (`services.market_data.data_info`), or why it cannot be
+    read."""
+    if not data:
+        return "–"
+    if "problem" in data:
+        return f"{data['provider']}: {data['problem']}"
+    return (
+        f"{data['provider']} version {data['version']}, {data['start']} to {data['end']} used; "
+        f"the data ends on {data['data_end']}"
+    )
 
 
 def _rows(cells: Sequence[Sequence[Any]]) -> str:
@@ -109,7 +127,14 @@ def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
         ("Strategy", what),
         ("Universe", ", ".join(spec["universe"])),
         ("Capital", money(spec["capital"])),
-        ("Schedule", ", ".join(f"{k} {v}" for k, v in spec["schedule"].items() if v)),
+        (
+            "Schedule",
+            ", ".join(f"{k} {v}" for k, v in spec["schedule"].items() if v)
+            + (
+                " (the strategy's own cadence)" if spec.get("schedule_source") == "strategy" else ""
+            ),
+        ),
+        ("Market data", _data(deployment.get("data"))),
         ("Limits", ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)),
         *(("Note", note) for note in strategy.get("notes", [])),
     ]
@@ -153,21 +178,32 @@ def _beside(benchmarks: Mapping[str, Any]) -> str:
 
 
 def _against_the_backtest(performance: Mapping[str, Any]) -> str:
+    data = ("Market data", _data(performance.get("data")))
     if not performance.get("sessions"):
-        return "<section><h2>Against the backtest</h2><p>Nothing traded yet.</p></section>"
+        return (
+            "<section><h2>Against the backtest</h2><p>Nothing traded yet.</p>"
+            + table(["", ""], [data])
+            + "</section>"
+        )
     c = performance["comparison"]
     limit = performance.get("max_drawdown_limit")
     drawdown = percent(c["drawdown"], 2) + (
         "" if limit is None else f" (pauses beyond {percent(limit, 2)})"
     )
+    gap = c["return_gap"]
     rows = [
         (
             "Sessions",
             f"{performance['start']} to {performance['end']} ({performance['sessions']})",
         ),
-        ("Paper", percent(c["live_return"], 2)),
-        ("Backtest", percent(c["backtest_return"], 2)),
-        ("Gap", percent(c["return_gap"], 2)),
+        data,
+        ("Paper (from the first close)", percent(c["live_return"], 2)),
+        ("Backtest: the strategy as deployed", percent(c["backtest_return"], 2)),
+        *_searched_row(performance.get("values") or {}),
+        (
+            "Paper return against the backtest's",
+            f"{abs(gap) * 100:.2f} points {'above' if gap >= 0 else 'below'}",
+        ),
         ("Tracking error (a year)", percent(c["tracking_error"], 2)),
         ("Drawdown", drawdown),
         ("Weight drift from the targets", percent(performance["weight_drift"], 2)),
@@ -178,9 +214,34 @@ def _against_the_backtest(performance: Mapping[str, Any]) -> str:
             "<section><h2>Against the backtest</h2>",
             '<div id="chart-performance" style="height:360px"></div>',
             table(["", ""], rows),
+            _gap(performance.get("decomposition")),
             _beside(performance["benchmarks"]),
             "</section>",
         ]
+    )
+
+
+def _searched_row(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The searched backtest's return over the same sessions, when it is shown (a schedule that
+    is not the strategy's own)."""
+    searched = values.get("searched") or []
+    if not searched:
+        return []
+    total = percent(searched[-1] / searched[0] - 1, 2)
+    return [("Searched backtest: the strategy as it was searched, on its own cadence", total)]
+
+
+def _gap(decomposition: Mapping[str, Any] | None) -> str:
+    """Why the account ends where it does against its backtest
+    (`trading.forward_tests.tracking`): its words and every part as a share of the capital."""
+    if not decomposition:
+        return ""
+    rows = [(part["words"], percent(part["share"], 4)) for part in decomposition["parts"]]
+    return (
+        '<h3>The gap, in parts</h3><p id="gap-words">'
+        + escape(decomposition["words"][:1].upper() + decomposition["words"][1:])
+        + ".</p>"
+        + table(["Part", "Share of the capital"], rows)
     )
 
 

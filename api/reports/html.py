@@ -26,7 +26,7 @@ from typing import Any
 
 from api.reports.hedging import HEDGING_NOTE, TRADEOFF_NOTE, comparison_rows, tradeoff
 from api.reports.manifest import html_section as manifest_section
-from api.reports.markdown import BENCHMARK_NOTE, benchmark_rows, data_source
+from api.reports.markdown import benchmark_note, benchmark_rows, data_source, safe_rate_words
 from api.reports.page import (
     escape,
     finite,
@@ -198,8 +198,9 @@ def _header(result: Mapping[str, Any], title: str) -> str:
     return "<header>" + "".join(parts) + "</header>"
 
 
-def _charts() -> str:
-    return """
+def _charts(result: Mapping[str, Any]) -> str:
+    sharpe = f"Sharpe ratio in excess of {escape(safe_rate_words(result))}"
+    return f"""
 <section class="charts" aria-label="Charts">
   <figure class="card"><h2>Convergence</h2>
     <div class="chart" id="chart-convergence" role="img"
@@ -215,7 +216,7 @@ def _charts() -> str:
     <div class="chart" id="chart-scenarios" role="img"
       aria-label="Sharpe ratio, CAGR and max drawdown of the best configuration by scenario">
     </div>
-    <figcaption>Sharpe ratio (left panel); CAGR and max drawdown in % (right panel; drawdown
+    <figcaption>{sharpe} (left panel); CAGR and max drawdown in % (right panel; drawdown
       positive = loss).</figcaption></figure>
 </section>"""
 
@@ -278,7 +279,8 @@ def _benchmarks(result: Mapping[str, Any]) -> str:
     words = (result.get("edge") or {}).get("words")
     edge = f'<p id="edge">{escape(words)}</p>' if words else ""
     return (
-        f'<h3>Compared with unmanaged holdings</h3><p class="note">{escape(BENCHMARK_NOTE)}</p>'
+        f"<h3>Compared with unmanaged holdings</h3>"
+        f'<p class="note">{escape(benchmark_note(dict(result)))}</p>'
         f"{edge}"
         '<table id="benchmarks"><thead><tr><th scope=col>scenario</th><th scope=col>strategy'
         "</th><th scope=col>Sharpe</th><th scope=col>CAGR</th><th scope=col>max drawdown</th>"
@@ -426,7 +428,8 @@ def _trials_table(result: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]) 
     return (
         '<section class="card" id="trials"><h2>Trials</h2>'
         f"<p class='note'>{len(rows)} trials; click or press Enter on a column header to sort. "
-        "Max DD: maximum drawdown (loss, %).</p>"
+        f"Max DD: maximum drawdown (loss, %); Sharpe: in excess of "
+        f"{escape(safe_rate_words(result))}.</p>"
         '<div class="scroll tall"><table class="sortable" id="trials-table">'
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div></section>"
     )
@@ -506,7 +509,7 @@ def render_html_report(
         _header(result, title),
     ]
     if result.get("best") or rows or result.get("convergence"):
-        parts.append(_charts())
+        parts.append(_charts(result))
     parts += [_summary(result), _risk(result), _hedging(result)]
     if rows:
         parts.append(_trials_table(result, rows))

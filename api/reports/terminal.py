@@ -106,8 +106,9 @@ def render_progress_bar(event: TraceEvent, width: int = PROGRESS_BAR_WIDTH) -> s
 def render_event(event: TraceEvent) -> str | None:
     """One terminal line for an event, or None when the event doesn't deserve its own line.
 
-    Node starts inside subgraphs and node ends get no line; a structured output (a tool call
-    named after its schema, e.g. `MarketView`) reads "decided" rather than "calling".
+    Node starts inside subgraphs and node ends get no line, nor does an agent's thinking (kept
+    in the trace, never shown as an answer); a structured output (a tool call named after its
+    schema, e.g. `MarketView`) reads "decided" rather than "calling".
 
     Examples: "[market analysis] calling market_statistics(universe=20 tickers)",
     "[optimizer] batch 3/4: best Sharpe 0.91", "warning: universe trimmed (universe_trimmed)".
@@ -124,8 +125,8 @@ def render_event(event: TraceEvent) -> str | None:
             if event.agent is not None and event.node is not None and event.node != event.agent:
                 return f"{who} working ({event.node})"
             return f"{who} working"
-        case "node_finished" | "message_delta":
-            return None
+        case "node_finished" | "message_delta" | "reasoning":
+            return None  # text is printed as it streams (`TerminalRenderer`); thinking never
         case "tool_call":
             verb = "decided" if is_decision(data["tool"]) else "calling"
             return f"{who} {verb} {data['tool']}({format_args(data['args'])})"

@@ -50,6 +50,7 @@ from api.routes.agent_threads import PREFIX, chat_session, erase_thread, owned_t
 from api.routes.threads import claim_thread, release_thread
 from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
+from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
@@ -313,7 +314,7 @@ def list_runs(
     context: Ctx,
     caller: Caller,
     limit: Annotated[int, Query(ge=1, le=1000)] = 10,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_COUNT)] = 0,
 ) -> list[dict[str, Any]]:
     """The thread's runs, newest first."""
     owned_thread(context, caller.owner, thread_id)

@@ -124,7 +124,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 if "notifications" in body.model_fields_set
                 else None,
                 broker=body.broker,
-                hedge=None if body.hedge is None else body.hedge.model_dump(exclude_none=True),
+                hedge=None if body.hedge is None else body.hedge.model_dump(exclude_unset=True),
                 settings=context.settings,
             )
         except NotFoundError:
@@ -422,8 +422,11 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
 def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """The account's value at each session close since its first ledger entry against the
     backtest of the same strategy over the same sessions: their comparison (returns, gap,
-    annualised tracking error, drawdown), the drawdown limit, and the drift of its weights from
-    the strategy's targets on the latest closes. `sessions` 0 before the first trade."""
+    annualised tracking error, drawdown), the gap in parts (`decomposition`, with its `words`),
+    the searched backtest when the schedule is not the strategy's own (`values.searched`), the
+    benchmarks, the drawdown limit, the drift of its weights from the strategy's targets on the
+    latest closes, and the market data used (`data`: where it ends). `sessions` 0 before the
+    first trade."""
     deployment = get_deployment(context, caller, deployment_id)
     return performance(context.store, deployment, utc_now())
 

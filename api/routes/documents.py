@@ -25,7 +25,6 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile
-from starlette.concurrency import run_in_threadpool
 
 from api.context import Caller, Ctx
 from api.downloads import attachment
@@ -90,8 +89,8 @@ async def create_document(
     ],
 ) -> DocumentOut:
     """Parse, chunk and store the file (see the module docstring for the errors). The file is
-    read in a child process and embedded and stored in a worker thread: the event loop serves
-    other requests meanwhile."""
+    read, and indexed, in child processes (the offline embedder runs there too), from a worker
+    thread that stores it: the event loop serves other requests meanwhile."""
     limit = context.settings.documents.max_bytes
 
     def add(data: bytes) -> Document:
@@ -101,9 +100,7 @@ async def create_document(
         )
 
     try:
-        async with context.upload_slot():
-            data = await file.read(limit + 1)  # one byte past the limit is enough to refuse it
-            document = await run_in_threadpool(add, data)
+        document = await context.read_upload(file, limit, add)
     except DocumentError as exc:
         raise document_error(exc) from None
     except EmbeddingInputError as exc:

@@ -36,6 +36,7 @@ from api.streaming import (
     sse_messages,
     wait_for_events,
 )
+from services.bounds import MAX_SEQUENCE
 from store import TERMINAL_STATUSES, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["optimization jobs"])
@@ -113,7 +114,7 @@ async def _ws_principal(websocket: WebSocket, context: AppContext) -> Principal 
 
 @router.websocket("/optimizations/{job_id}/ws")
 async def optimization_events_ws(
-    websocket: WebSocket, job_id: str, after: Annotated[int, Query(ge=0)] = 0
+    websocket: WebSocket, job_id: str, after: Annotated[int, Query(ge=0, le=MAX_SEQUENCE)] = 0
 ) -> None:
     """The job's trace over a WebSocket (see the module docstring for the protocol)."""
     context: AppContext = websocket.app.state.context

@@ -8,9 +8,11 @@
   narrowed by `assets`, `start`, `end`.
   Returns are daily simple returns (a prices table loses its first date).
 - `POST /v1/market-data/datasets`: upload a CSV or Parquet table of prices or returns (dates in
-  the first column, one column per asset). It is validated (quant.data's price checks; for
-  returns: dates, numeric finite values > -1), normalised to Parquet and stored; 201 with its
-  metadata. Bodies above `api_max_upload_bytes` are 413.
+  the first column, one column per asset). It is read in a child process
+  (`services.market_data.uploads`), validated (quant.data's price checks; for returns: dates,
+  numeric finite values > -1), normalised to Parquet and stored; 201 with its metadata. 413
+  naming the limit passed: `api_max_upload_bytes`, `datasets_max_rows`, `datasets_max_cells`,
+  `datasets_max_expanded_bytes` (Parquet) or the reader's memory.
 - `GET /v1/market-data/datasets`, `GET/DELETE /v1/market-data/datasets/{id}`.
 """
 
@@ -35,17 +37,12 @@ from api.schemas.market_data import (
 )
 from services.errors import DataError
 from services.market_data import market_closes, market_data_provider
-from services.market_data.datasets import (
-    UploadKind,
-    dataset_prices,
-    dataset_returns,
-    get_dataset,
-    parse_upload,
-)
+from services.market_data.datasets import dataset_prices, dataset_returns, get_dataset
 from services.market_data.refresh import market_data_status
 from services.market_data.tables import frame_to_table, select
+from services.market_data.uploads import FILE, DatasetTooLargeError, UploadKind, read_upload
 from services.problems import strip_controls, text_problem
-from store import Store, utc_now
+from store import Dataset, Store, utc_now
 
 router = APIRouter(prefix="/v1", tags=["market-data"])
 
@@ -146,22 +143,26 @@ async def upload_dataset(
     ] = False,
 ) -> DatasetOut:
     """Validate the table and store it as Parquet. 422 (field `file`) with the loader's message
-    for an unreadable or invalid table; 413 above the upload limit."""
-    limit = context.settings.api.max_upload_bytes
-    data = await file.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(
-            413,
-            "PAYLOAD_TOO_LARGE",
-            f"the file is larger than the upload limit of {limit} bytes",
-            [("file", f"more than {limit} bytes")],
-        )
-    with field_errors(""):
-        parsed = parse_upload(data, file.filename, kind, fill_gaps=fill_gaps)
+    for an unreadable or invalid table; 413 naming the limit passed. The table is read in a
+    child process, from a worker thread that stores it: the event loop serves other requests
+    meanwhile."""
     if name is not None and (problem := text_problem(name)) is not None:
         raise validation_error("name", problem)
     label = (name or strip_controls(file.filename or "")).strip() or "dataset"
-    dataset = context.store.put_dataset(caller.owner, label, parsed.parquet, parsed.meta)
+    limit = context.settings.api.max_upload_bytes
+
+    def add(data: bytes) -> Dataset:
+        if len(data) > limit:
+            message = f"the file is larger than the upload limit of {limit} bytes"
+            raise DatasetTooLargeError(FILE, f"more than {limit} bytes", message)
+        parsed = read_upload(context.settings, data, file.filename, kind, fill_gaps=fill_gaps)
+        return context.store.put_dataset(caller.owner, label, parsed.parquet, parsed.meta)
+
+    with field_errors(""):
+        try:
+            dataset = await context.read_upload(file, limit, add)
+        except DatasetTooLargeError as exc:
+            raise ApiError(413, "PAYLOAD_TOO_LARGE", exc.message, [(FILE, exc.problem)]) from None
     response.headers["Location"] = f"/v1/market-data/datasets/{dataset.id}"
     return dataset_out(dataset)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -233,11 +232,6 @@ def run_risk_parity(
                 raise validation_error(
                     "body.budgets", f"no budget for assets: {', '.join(missing)}"
                 )
-            for asset, value in request.budgets.items():
-                if not math.isfinite(value) or value <= 0:
-                    raise validation_error(
-                        f"body.budgets.{asset}", f"budget {value} must be a positive number"
-                    )
             budgets = pd.Series(request.budgets, dtype=float).reindex(names)
         weights = build_portfolio("risk_parity", resolved.returns, mu=mu, cov=cov, budgets=budgets)
         return _analytics(weights, resolved, request, mu, cov)

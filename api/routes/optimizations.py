@@ -18,7 +18,7 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, profile_refusals
 from api.params import Cursor
 from api.reports.html import render_html_report
-from api.reports.markdown import benchmark_rows
+from api.reports.markdown import benchmark_note, benchmark_rows
 from api.schemas.optimizations import (
     Charts,
     JobView,
@@ -157,6 +157,9 @@ def optimization_results(
         market_view=result.get("market_view"),
         warnings=[str(w) for w in result.get("warnings") or []],
         benchmarks=benchmark_rows(result),
+        benchmarks_missing=result.get("benchmarks_missing") or {},
+        benchmark_note=benchmark_note(result) if result.get("benchmarks") else None,
+        dataset=result.get("dataset"),
         edge=result.get("edge"),
         hedging=result.get("hedging"),
         manifest=result.get("manifest"),

@@ -30,6 +30,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, error_document, not_found
+from api.human_interrupt import checked_answer
 from api.schemas.threads import (
     ChatMessage,
     Decision,
@@ -42,7 +43,6 @@ from api.schemas.threads import (
 )
 from api.streaming import SSE_HEADERS, sse
 from graphs.chat import ChatSession, ChatTurn, NothingPendingError
-from graphs.request import OptimizationRequest
 from store import ChatThread, NotFoundError
 from traces.schema import TraceEvent
 
@@ -292,9 +292,9 @@ def decide(
             f"thread {thread_id} has no run awaiting approval",
             [("thread", "nothing pending")],
         )
-    if body.action == "edit":
-        # an invalid edit is refused here and the proposal stays pending
-        OptimizationRequest.model_validate({**pending.get("request", {}), **(body.changes or {})})
+    # an answer the approval does not take, or an invalid edit, is refused here and the
+    # proposal stays pending
+    checked_answer(pending, body.action, body.changes, "body.", "body.")
 
     def turn(sink: Callable[[TraceEvent], None]) -> ChatTurn:
         try:

@@ -42,6 +42,7 @@ from api.schemas.unversioned import (
     body_model,
     parameters_model,
 )
+from services.bounds import Weight
 from services.errors import QuantError
 from store import Analysis
 
@@ -58,10 +59,7 @@ FrontierBody = body_model(
 SimulationBody = body_model(
     "SimulationBody",
     parameters_model(SimulateRequest, "SimulationParameters", (*_SOURCE, "weights")),
-    assets=(
-        dict[str, float] | None,
-        None,
-    ),
+    assets=(dict[str, Weight] | None, None),
 )
 
 _RENAMES = [

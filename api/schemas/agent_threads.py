@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.assistants import CHAT_GRAPH, assistant_id
+from services.bounds import Count
 
 
 class AssistantSearch(BaseModel):
@@ -17,7 +18,7 @@ class AssistantSearch(BaseModel):
     name: str | None = None
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
-    offset: int = Field(default=0, ge=0)
+    offset: Count = 0
 
 
 class ThreadMetadata(BaseModel):
@@ -62,7 +63,7 @@ class ThreadSearch(BaseModel):
     status: Literal["idle", "busy", "interrupted", "error"] | None = None
     ids: list[str] | None = None
     limit: int = Field(default=10, ge=1, le=100)
-    offset: int = Field(default=0, ge=0)
+    offset: Count = 0
 
 
 class HistoryBody(BaseModel):

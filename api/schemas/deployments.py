@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from execution.deployment import MAX_CAPITAL, MIN_CAPITAL, PRICE_RESERVE
 from execution.schedule import MAX_INTERVAL
 from notifications.preferences import NotificationPreferences
+from services.bounds import Count, Money, RequestVolModel
 from store.exports import ExportFormat
 from trading.deployments import BrokerName, FirePrice
 
@@ -27,8 +28,8 @@ class SourceIn(BaseModel):
 
     kind: Literal["portfolio", "optimization"]
     id: str = Field(min_length=1, max_length=100)
-    trial: int | None = Field(
-        default=None, ge=0, description="An optimization's trial number (default: its winner)."
+    trial: Count | None = Field(
+        default=None, description="An optimization's trial number (default: its winner)."
     )
 
 
@@ -64,7 +65,9 @@ class LimitsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     max_turnover: float = Field(default=1.0, gt=0, le=2)
-    min_trade_value: float = Field(default=1.0, ge=0)
+    min_trade_value: Money = Field(
+        default=1.0, description="Currency: orders worth less are not sent (0 to 1e12)."
+    )
     cash_buffer: float = Field(default=0.0, ge=0, lt=1)
     price_reserve: float = Field(
         default=PRICE_RESERVE,
@@ -89,10 +92,10 @@ class HedgeIn(BaseModel):
         description="A symbol of the market data standing in for the risky sleeve; the hedge "
         "is sized on the sleeve's notional with a beta of 1.",
     )
-    vol_model: dict[str, float] | None = Field(
+    vol_model: RequestVolModel | None = Field(
         default=None,
-        description="ImpliedVolModel fields (variance_risk_premium, skew, realised_window, "
-        "min_volatility, max_volatility); the engine's defaults otherwise.",
+        description="The implied-volatility model pricing the hedge's options (fields not "
+        "given keep the engine's defaults).",
     )
 
 

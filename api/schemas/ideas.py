@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.optimizations import JobView
+from services.bounds import Count, PositiveRelativeWeight, Version
 from services.ideas import DEFAULT_LOOKBACK_DAYS
 from store.ideas import MAX_TICKERS, TRANSITIONS, Idea, IdeaStatus
 
@@ -22,7 +23,7 @@ class EvidenceIn(BaseModel):
 
     kind: Literal["document_passage", "optimization_run", "deployment"]
     document_id: str | None = None
-    chunk: int | None = Field(default=None, ge=0)
+    chunk: Count | None = None
     quote: str | None = Field(default=None, max_length=2000)
     run_id: str | None = None
     deployment_id: str | None = None
@@ -41,7 +42,7 @@ class IdeaIn(BaseModel):
     direction: Literal["long", "short"] = "long"
     horizon_days: int | None = Field(default=None, ge=1, le=2520)
     horizon_until: date | None = None
-    weights: dict[str, float] | None = None
+    weights: dict[str, PositiveRelativeWeight] | None = None
     evidence: list[EvidenceIn] = Field(default_factory=list, max_length=100)
     lookback_days: int = Field(default=DEFAULT_LOOKBACK_DAYS, ge=21, le=2520)
 
@@ -58,10 +59,10 @@ class IdeaPatch(BaseModel):
     direction: Literal["long", "short"] | None = None
     horizon_days: int | None = Field(default=None, ge=1, le=2520)
     horizon_until: date | None = None
-    weights: dict[str, float] | None = None
+    weights: dict[str, PositiveRelativeWeight] | None = None
     evidence: list[EvidenceIn] | None = Field(default=None, max_length=100)
     lookback_days: int | None = Field(default=None, ge=21, le=2520)
-    version: int | None = Field(default=None, ge=1, description="The version being changed.")
+    version: Version | None = Field(default=None, description="The version being changed.")
 
 
 class StatusIn(BaseModel):
@@ -71,7 +72,7 @@ class StatusIn(BaseModel):
 
     status: IdeaStatus
     reason: str = Field(default="", max_length=1000)
-    version: int | None = Field(default=None, ge=1)
+    version: Version | None = None
 
 
 class EvidenceList(BaseModel):

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.bounds import PeriodReturn
 from store import Dataset
 
 
@@ -31,8 +32,9 @@ class Table(BaseModel):
         "the observations are numbered, and answers give no start or end date.",
         min_length=1,
     )
-    data: dict[str, list[float | None]] = Field(
-        description="Asset name -> values, one per date (null where missing, in price tables).",
+    data: dict[str, list[PeriodReturn]] = Field(
+        description="Asset name -> daily simple returns (each above -1 and at most 10), one per "
+        "date.",
         min_length=1,
     )
 

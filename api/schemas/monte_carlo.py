@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.market_data import ReturnsSource
+from services.bounds import Percentile, Weight
 from services.monte_carlo import ScenarioName
 
 MethodName = Literal["block_bootstrap", "gbm"]
@@ -20,7 +21,7 @@ _DEFAULT_METHODS: tuple[MethodName, ...] = ("block_bootstrap",)
 class MonteCarloRequest(ReturnsSource):
     """The data (see `ReturnsSource`), the portfolio's weights and the simulation settings."""
 
-    weights: dict[str, float] | None = Field(
+    weights: dict[str, Weight] | None = Field(
         default=None,
         description="Weight per asset (sum 1). Default: the portfolio's weights with "
         "`portfolio_id`, else equal weights over the assets.",
@@ -59,7 +60,7 @@ class SimulateRequest(MonteCarloRequest):
         }
     )
 
-    percentiles: list[float] = Field(
+    percentiles: list[Percentile] = Field(
         default_factory=lambda: [5.0, 25.0, 50.0, 75.0, 95.0],
         min_length=1,
         max_length=21,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.market_data import ReturnsSource
+from services.bounds import PositiveRelativeWeight, Weight
 
 
 class CovarianceOptions(BaseModel):
@@ -83,7 +84,7 @@ class RiskParityRequest(OptimizationRequest):
         }
     )
 
-    budgets: dict[str, float] | None = Field(
+    budgets: dict[str, PositiveRelativeWeight] | None = Field(
         default=None,
         description="Risk budget per asset (positive, normalised to sum 1); null: equal.",
     )
@@ -94,8 +95,8 @@ class FrontierBounds(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    lower: float | dict[str, float] = Field(default=0.0, description="Lowest weight.")
-    upper: float | dict[str, float] = Field(default=1.0, description="Highest weight.")
+    lower: Weight | dict[str, Weight] = Field(default=0.0, description="Lowest weight.")
+    upper: Weight | dict[str, Weight] = Field(default=1.0, description="Highest weight.")
 
 
 class FrontierRequest(OptimizationRequest):
@@ -165,7 +166,10 @@ class OptimizationResult(BaseModel):
     sharpe_ratio: float | None = Field(description="(return - risk_free_rate) / volatility.")
     risk_contributions: dict[str, float] = Field(description="Share of variance, sum 1.")
     risk_report: RiskReportOut
-    data: dict[str, Any] = Field(description="Source, assets, first/last date, observations.")
+    data: dict[str, Any] = Field(
+        description="Source, assets, first/last date, observations, and the last date of the "
+        "data they were taken from (`data_end`; none for undated returns)."
+    )
     options: dict[str, Any] = Field(description="The options used.")
     cached: bool = Field(description="True when served from the results cache.")
     cache_key: str

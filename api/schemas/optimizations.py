@@ -118,6 +118,23 @@ class Results(BaseModel):
         "equal-weighted (bought once and held; rebalanced daily) and the market index, per "
         "scenario, on the same paths and days (path means)."
     )
+    benchmarks_missing: dict[str, str] = Field(
+        default_factory=dict,
+        description="The benchmarks left out, each with why (the market index when the "
+        "market data holds none on the run's days: only the embedded data carries the S&P 500 "
+        "index).",
+    )
+    benchmark_note: str | None = Field(
+        default=None,
+        description="What the benchmarks compare, in words: the market index only when it is "
+        "there, the safe rate the Sharpe ratios are in excess of (null without benchmarks).",
+    )
+    dataset: dict[str, Any] | None = Field(
+        default=None,
+        description="The data the run used: its `assets`, the first and last day of its returns "
+        "(`start`, `end`), the market data's `provider`, `version` and last session "
+        "(`data_end`).",
+    )
     edge: dict[str, Any] | None = Field(
         default=None,
         description="The winner's objective beside each benchmark's on the same paths "

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.bounds import Version, Weight
 from store import Portfolio
 
 
@@ -17,7 +18,7 @@ class WeightItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     asset: str = Field(min_length=1, max_length=100, description="Asset name.", examples=["AAPL"])
-    weight: float = Field(description="Fraction of the portfolio's value.", examples=[0.25])
+    weight: Weight = Field(description="Fraction of the portfolio's value.", examples=[0.25])
 
 
 _EXAMPLE: dict[str, Any] = {
@@ -58,8 +59,8 @@ class PortfolioUpdate(PortfolioIn):
 
     model_config = ConfigDict(json_schema_extra={"example": {**_EXAMPLE, "version": 1}})
 
-    version: int | None = Field(
-        default=None, ge=1, description="The version being replaced (409 if it changed)."
+    version: Version | None = Field(
+        default=None, description="The version being replaced (409 if it changed)."
     )
 
 

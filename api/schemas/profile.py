@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from notifications.preferences import NotificationPreferences
+from services.bounds import VersionFromZero
 from services.profiles import LimitValues, Profile, RiskTolerance
 
 _EXAMPLE: dict[str, Any] = {
@@ -51,8 +52,8 @@ class ProfileIn(BaseModel):
     exclusions: list[str] = Field(default_factory=list, max_length=100)
     base_currency: str = Field(default="USD", max_length=10)
     notifications: NotificationPreferences = Field(default_factory=NotificationPreferences)
-    version: int | None = Field(
-        default=None, ge=0, description="The version being replaced (0: none saved yet)."
+    version: VersionFromZero | None = Field(
+        default=None, description="The version being replaced (0: none saved yet)."
     )
 
 
@@ -70,8 +71,8 @@ class ProfilePatch(BaseModel):
     exclusions: list[str] | None = Field(default=None, max_length=100)
     base_currency: str | None = Field(default=None, max_length=10)
     notifications: NotificationPreferences | None = None
-    version: int | None = Field(
-        default=None, ge=0, description="The version being changed (0: none saved yet)."
+    version: VersionFromZero | None = Field(
+        default=None, description="The version being changed (0: none saved yet)."
     )
 
 

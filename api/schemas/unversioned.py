@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from api.schemas.monte_carlo import AnalyzeRequest
+from services.bounds import PeriodReturn, Weight
 
 _CAMEL = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -26,7 +27,7 @@ class PortfolioFields(BaseModel):
 
     name: str = Field(min_length=1, max_length=200, description="Display name.")
     description: str | None = Field(default=None, max_length=10_000, description="Free text.")
-    assets: dict[str, float] = Field(
+    assets: dict[str, Weight] = Field(
         min_length=1,
         max_length=2000,
         description="Weight per asset (0.25 = 25%), each asset once (a repeated key is 422), "
@@ -81,7 +82,7 @@ class InlineSource(BaseModel):
     portfolio_id: str | None = Field(
         default=None, alias="portfolioId", min_length=1, max_length=200
     )
-    returns: dict[str, list[float]] | None = Field(
+    returns: dict[str, list[PeriodReturn]] | None = Field(
         default=None,
         min_length=1,
         description="Daily simple returns per asset, one list each, all of one length.",

@@ -423,6 +423,7 @@ function renderDeployment(main, id) {
           ["Universe", spec.universe.join(", ")],
           ["Capital", fmtMoney(spec.capital)],
           ["Schedule", schedule],
+          ["Market data", h("span", { id: "deployment-data" }, dataText(d.data))],
           ["Limits", Object.entries(spec.limits).filter(([, v]) => v !== null).map(([k, v]) => `${k.replace(/_/g, " ")} ${fmt(v)}`).join("; ")],
           ...(spec.strategy.notes || []).map((n) => ["Note", n]),
         ],
@@ -539,14 +540,19 @@ function renderDeployment(main, id) {
       ? h("div", { id: "chart-performance", className: "chart", role: "img", "aria-label": "The account against its backtest" })
       : null;
     const c = performance.comparison || {};
+    const searched = performance.sessions ? searchedReturn(performance) : null;
     clear(books).append(
       h("h2", {}, "Against the backtest"),
       chart || h("p", { className: "hint" }, "No session closed since the first trade yet."),
       !chart ? "" : kvTable(
         [
           ["Sessions", `${performance.start} to ${performance.end} (${performance.sessions})`],
-          ["Paper", fmtPct(c.live_return)],
-          ["Backtest", fmtPct(c.backtest_return)],
+          ["Market data", h("span", { id: "performance-data" }, dataText(performance.data))],
+          ["Paper", `${fmtPct(c.live_return)} from the first close`],
+          ["Backtest", `${fmtPct(c.backtest_return)}: the strategy as deployed (its fires, the basket drifting between them)`],
+          ...(searched === null ? [] : [["Searched backtest", `${fmtPct(searched)}: the strategy as it was searched, on its own cadence`]]),
+          ["Paper return against the backtest's", returnGapText(c)],
+          ...(performance.decomposition ? [["Why (share of capital)", h("span", { id: "performance-gap" }, performance.decomposition.words)]] : []),
           ["Tracking error (a year)", fmtPct(c.tracking_error)],
           ["Time-weighted return", fmtPct(performance.time_weighted_return)],
           ["Drawdown", `${fmtPct(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${fmtPct(performance.max_drawdown_limit)})`}`],
@@ -592,7 +598,9 @@ function renderDeployment(main, id) {
     );
     if (chart) {
       const v = performance.values;
-      equityChart(chart, v.dates, { paper: v.paper, backtest: v.backtest, ...benchmarkSeries(performance.benchmarks, v) });
+      const lines = { paper: v.paper, backtest: v.backtest };
+      if (searched !== null) lines["searched backtest"] = v.searched;
+      equityChart(chart, v.dates, { ...lines, ...benchmarkSeries(performance.benchmarks, v) });
     }
   }
 
@@ -648,8 +656,8 @@ function showForwardTest(el, result) {
         ["Cash earned", `${fmtPct(result.cash_rate)} a year`],
         ["Backtest", `${fmtPct(c.backtest_return)} over the same sessions: the strategy as deployed (its fires, the basket drifting between them)`],
         ...(searchedReturn(result) === null ? [] : [["Searched backtest", `${fmtPct(searchedReturn(result))}: the strategy as it was searched`]]),
-        ["Gap", fmtPct(c.return_gap)],
-        ...(result.decomposition ? [["Why (share of capital)", h("span", { id: "forward-test-gap" }, gapInWords(result.decomposition))]] : []),
+        ["Paper return against the backtest's", returnGapText(c)],
+        ...(result.decomposition && result.decomposition.words ? [["Why (share of capital)", h("span", { id: "forward-test-gap" }, result.decomposition.words)]] : []),
         ["Tracking error (a year)", fmtPct(c.tracking_error)],
         ["Drawdown at the end", fmtPct(c.drawdown)],
         ["Paused", result.paused ? `${fmtTime(result.paused.fire)}: ${result.paused.reason}` : "no"],
@@ -686,16 +694,24 @@ function scheduleText(spec) {
   return `${s.on} ${s.calendar} session of each ${s.every} at ${s.at}${own}`;
 }
 
-/** The searched backtest's return over the forward test's sessions (null without one). */
+/** The searched backtest's return over the same sessions (null when it is not shown). */
 function searchedReturn(result) {
   const s = result.values.searched;
   return s && s.length ? s[s.length - 1] / s[0] - 1 : null;
 }
 
-/** The gap between the account and its backtest in parts (trading.forward_tests.tracking). */
-function gapInWords(d) {
-  const parts = d.parts.filter((p) => Math.abs(p.share) >= 5e-5).map((p) => `${p.words} ${fmtPct(p.share)}`);
-  return `${fmtPct(d.gap)}: ${parts.join(", ") || "nothing"}`;
+/** The paper return against the backtest's, both from the first close, in points. */
+function returnGapText(c) {
+  const gap = c.return_gap;
+  return `${(Math.abs(gap) * 100).toFixed(2)} points ${gap >= 0 ? "above" : "below"} (both from the first close)`;
+}
+
+/** The market data a deployment trades on (GET /v1/deployments/<id>, its performance's `data`):
+ * provider, version and where it ends, or why it cannot be read. */
+function dataText(data) {
+  if (!data) return "–";
+  if (data.problem) return `${data.provider}: ${data.problem}`;
+  return `${data.provider} version ${data.version}; the data ends on ${data.data_end}`;
 }
 
 /** A deployment's option hedge (GET /v1/deployments/<id>/hedges): underlying, halted or not,

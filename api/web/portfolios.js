@@ -359,11 +359,11 @@ export function renderPortfolios(main) {
       ["Method", result.method + (result.selected ? ` (${result.selected.replace(/_/g, " ")})` : "")],
       ["Expected return, annual", fmtPct(result.expected_return)],
       ["Volatility, annual", fmtPct(result.volatility)],
-      ["Sharpe ratio", fmt(result.sharpe_ratio)],
+      [`Sharpe ratio (against a ${fmtPct((result.options || {}).risk_free_rate || 0)} risk-free rate)`, h("span", { id: "optimised-sharpe" }, fmt(result.sharpe_ratio))],
       ["Max drawdown", fmtPct(report.max_drawdown)],
       [`Daily VaR ${fmtPct(report.level)}`, fmtPct(report.var_historical)],
       [`Daily CVaR ${fmtPct(report.level)}`, fmtPct(report.cvar_historical)],
-      ["Data", `${(result.data && result.data.start) || ""} to ${(result.data && result.data.end) || ""}`],
+      ["Data", h("span", { id: "optimised-data" }, `${(result.data && result.data.start) || ""} to ${(result.data && result.data.end) || ""}${result.data && result.data.data_end ? `; the market data ends on ${result.data.data_end}` : ""}`)],
     ];
     const weightsBox = h("div", { id: "chart-weights", className: "chart", role: "img", "aria-label": "Current and optimised weights per asset" });
     clear(output).append(

@@ -106,6 +106,20 @@ function chartBox(id, title, description) {
   );
 }
 
+/** The data a run used, in words: assets, the days of its returns and where the market data
+ * ends (the result's `dataset`). */
+function dataText(dataset) {
+  if (!dataset) return "–";
+  const source = dataset.provider ? `; market data ${dataset.provider} (version ${dataset.version}), which ends on ${dataset.data_end}` : "";
+  return `${(dataset.assets || []).length} assets, daily returns ${dataset.start} to ${dataset.end}${source}`;
+}
+
+/** The rate the result's Sharpe ratios are in excess of (the winner's edge states it). */
+function safeRateText(data) {
+  const rate = data.edge && data.edge.safe_rate;
+  return rate === undefined || rate === null ? "the request's safe rate" : `the request's ${(rate * 100).toFixed(2)}% safe rate`;
+}
+
 function summaryCard(data) {
   const summary = data.config_summary || {};
   const config = summary.config || {};
@@ -118,6 +132,8 @@ function summaryCard(data) {
     ...(summary.feasibility ? [["Feasible means", summary.feasibility.replace(/^feasible: /, "")]] : []),
     ...(summary.winner_note ? [["Note", summary.winner_note]] : []),
     ["Search method", fmt(summary.method)],
+    ["Data", h("span", { id: "results-data" }, dataText(data.dataset))],
+    ["Sharpe ratios", h("span", { id: "results-sharpe" }, `in excess of ${safeRateText(data)}`)],
   ];
   // the hedge's own fields are in the Hedge card
   const configRows = Object.entries(config).filter(([key]) => !key.startsWith("overlay_")).map(([key, value]) => {
@@ -319,17 +335,14 @@ function hedgeCard(data) {
   return card("hedge", "Hedge", ...parts);
 }
 
-function benchmarkTable(rows) {
+/** The benchmarks beside the winner, captioned with what they compare (the API's
+ * `benchmark_note`: the market index only when it is there, else why it is left out, and the
+ * safe rate of the Sharpe ratios). */
+function benchmarkTable(rows, note) {
   return h(
     "table",
     { id: "benchmark-table", className: "data" },
-    h(
-      "caption",
-      {},
-      "Same simulated paths and days: the winner, its risky sleeve held at 100% of wealth, the " +
-        "equal-weight universe bought on the first day and never rebalanced, the same rebalanced daily, " +
-        "and the market index (means over paths; Sharpe in excess of the safe rate)",
-    ),
+    h("caption", {}, `${note || ""} Metrics are means over paths.`.trim()),
     h(
       "thead",
       {},
@@ -664,7 +677,7 @@ export function renderResults(container, jobId, data) {
         "div",
         { className: "chart-grid" },
         chartBox("chart-risk-return", "Risk and return of every trial", "annualised volatility against CAGR, coloured by scenario."),
-        chartBox("chart-scenarios", "Scenario performance", "the best configuration's mean Sharpe ratio, CAGR and volatility per scenario."),
+        chartBox("chart-scenarios", "Scenario performance", `the best configuration's mean Sharpe ratio (in excess of ${safeRateText(data)}), CAGR and volatility per scenario.`),
       ),
     ),
     card(
@@ -682,7 +695,7 @@ export function renderResults(container, jobId, data) {
           "benchmarks",
           "Compared with unmanaged holdings",
           ...(data.edge && data.edge.words ? [h("p", { id: "benchmark-edge" }, data.edge.words)] : []),
-          benchmarkTable(data.benchmarks),
+          benchmarkTable(data.benchmarks, data.benchmark_note),
         )
       : null,
     card("trials", "Trials", table.element),

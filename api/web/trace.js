@@ -63,6 +63,18 @@ export class TraceView {
         text.textContent += data.text;
         break;
       }
+      case "reasoning": {
+        // an agent's thinking: kept apart from its answer, folded away
+        const size = `${data.chars} characters${data.redacted ? ", redacted" : ""}`;
+        const details = h(
+          "details",
+          { className: "thinking" },
+          h("summary", {}, this.badge(agent), ` thinking (${size})`),
+          h("pre", {}, data.text || ""),
+        );
+        this.step("thinking", agent, details);
+        break;
+      }
       case "tool_call": {
         const structured = /^[A-Z]/.test(data.tool || "");
         const verb = structured ? "decided" : "calls";

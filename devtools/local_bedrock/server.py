@@ -33,7 +33,6 @@ from urllib.parse import unquote, urlsplit
 
 from langchain_core.messages import AIMessage, AIMessageChunk
 
-from agents.offline.model import input_tokens
 from devtools.local_bedrock.converse import (
     BedrockError,
     cache_prefix,
@@ -50,6 +49,7 @@ from devtools.local_bedrock.converse import (
     within_max_tokens,
 )
 from devtools.local_bedrock.converse.response import reasoning_for
+from devtools.local_bedrock.converse.tokens import prompt_tokens, usage_on
 from devtools.local_bedrock.eventstream import encode_event, encode_exception
 from devtools.local_bedrock.faults import Fault, FaultPlan
 from devtools.local_bedrock.titan import titan_embedding
@@ -158,20 +158,16 @@ class _Handler(LoopbackHandler):
         options = check_request(model, body, call, server.guardrails)
         _raise_fault(fault, number, streaming=op == "converse-stream")
         max_tokens = call.inference_config.get("maxTokens")
-        cache = cache_usage(
-            cache_prefix(body),
-            model,
-            server.cached_prefixes,
-            input_tokens(call.messages, call.tools),
-        )
-        reasoning = reasoning_for(call.role, model_id) if options.thinks(model) else None
+        prompt = prompt_tokens(model, call.messages, call.tools)
+        cache = cache_usage(cache_prefix(body), model, server.cached_prefixes, prompt)
+        reasoning = reasoning_for(call.role, model_id, model) if options.thinks(model) else None
         stop: str | None
         if op == "converse":
             reply = offline_reply(call, options.text_format)
             message, stop = within_max_tokens(reply, max_tokens)
             latency = round((time.perf_counter() - started) * 1000)
             response = converse_response(message, latency, stop, reasoning)
-            response["usage"] = with_cache(response["usage"], cache)
+            response["usage"] = with_cache(usage_on(model, response["usage"], prompt), cache)
             self._send_json(200, response)
             return
         chunks = offline_chunks(call, options.text_format)
@@ -184,7 +180,7 @@ class _Handler(LoopbackHandler):
         latency = round((time.perf_counter() - started) * 1000)
         events = stream_events(chunks, latency, stop, reasoning)
         frames = [
-            encode_event(kind, {**data, "usage": with_cache(data["usage"], cache)} if kind == "metadata" else data)
+            encode_event(kind, {**data, "usage": with_cache(usage_on(model, data["usage"], prompt), cache)} if kind == "metadata" else data)
             for kind, data in events
         ]  # fmt: skip
         if fault is not None and fault.kind == "stream_error":

@@ -1,18 +1,26 @@
 # The HTTP API on Lambda: uvicorn serving api.app:app on port 8080 behind the AWS Lambda Web
-# Adapter (a Lambda extension), which streams responses (AWS_LWA_INVOKE_MODE=response_stream)
+# Adapter 1.x (a Lambda extension), which streams responses (AWS_LWA_INVOKE_MODE=response_stream)
 # to a REST API with responseTransferMode STREAM or a Function URL with RESPONSE_STREAM.
+# Installs requirements-runtime.lock (every pin hashed, nothing resolved at build time), then
+# Stratigos itself without dependencies (docs/DEPLOY.md "Images").
 # Build context: the repository root (see /.dockerignore).
-FROM python:3.11-slim AS build
+FROM python:3.13-slim AS build
+COPY requirements-runtime.lock /src/requirements-runtime.lock
+RUN python -m venv /opt/stratigos \
+    && /opt/stratigos/bin/pip install --no-cache-dir --require-hashes --no-deps \
+        -r /src/requirements-runtime.lock
 COPY . /src
-RUN pip install --no-cache-dir --prefix=/install /src
+RUN /opt/stratigos/bin/pip install --no-cache-dir --no-deps --no-build-isolation /src
 
-FROM python:3.11-slim
-COPY --from=public.ecr.aws/awsguru/aws-lambda-adapter:0.9.1 /lambda-adapter /opt/extensions/lambda-adapter
-COPY --from=build /install /usr/local
-ENV PORT=8080 \
+FROM python:3.13-slim
+COPY --from=public.ecr.aws/awsguru/aws-lambda-adapter:1.0.0 /lambda-adapter /opt/extensions/lambda-adapter
+COPY --from=build /opt/stratigos /opt/stratigos
+ENV PATH=/opt/stratigos/bin:$PATH \
+    PORT=8080 \
     AWS_LWA_PORT=8080 \
     AWS_LWA_INVOKE_MODE=response_stream \
     AWS_LWA_READINESS_CHECK_PATH=/v1/health/live \
+    AWS_LWA_READINESS_CHECK_HEALTHY_STATUS=200-299 \
     STRATIGOS_DATA_DIR=/tmp/stratigos \
     STRATIGOS_API_JOB_WORKERS=0 \
     NUMBA_CACHE_DIR=/tmp/numba-cache \

@@ -1,7 +1,7 @@
 """API: the FastAPI app on Lambda behind a streaming REST API, Cognito, WAF, usage plans, and
 the WebSocket API for job status.
 
-- Function `stratigos-<stage>-api`: container image `infra/docker/api.Dockerfile` (python:3.11-slim
+- Function `stratigos-<stage>-api`: container image `infra/docker/api.Dockerfile` (python:3.13-slim
   with the AWS Lambda Web Adapter, `uvicorn api.app:app` on port 8080,
   `AWS_LWA_INVOKE_MODE=response_stream`, start-up check `/v1/health/live`). It does not run jobs
   (`STRATIGOS_API_JOB_WORKERS=0`): it queues them (`STRATIGOS_JOBS_QUEUE_URL`).

@@ -22,8 +22,8 @@ from quant.engine.path_kernels import (
     N_SERIES,
     new_totals,
     path_metrics,
+    rebalance,
     record_day,
-    traded_notional,
     write_day,
 )
 from quant.engine.window_kernels import PERIODS, SQRT_PERIODS
@@ -278,9 +278,9 @@ def simulate_hedged(
         w_pre = hold_a / start
         rebalanced = t == next_reb
         if rebalanced:
-            wt = targets[j]
-            cost += cost_rate * traded_notional(wt, w_pre, multi, v_new, v_pre, j) * start
-            turnover += abs(wt - w_pre)
+            wt, fraction, traded = rebalance(targets, j, w_pre, cost_rate, multi, v_new, v_pre)
+            cost += fraction * start
+            turnover += traded
             j += 1
             next_reb += k
             hold_a = wt * start

@@ -5,7 +5,8 @@ matching safe-asset returns ``s``; a config runs on it from day L (its lookback)
 rules of docs/engine.md ("The strategy, day by day"). Shared by the plain loop `simulate` here and
 the hedged loop `quant.engine.hedge_kernels.simulate_hedged`:
 
-- `traded_notional`: what a rebalance trades, as a fraction of wealth;
+- `rebalance`: the weight a rebalance sets and its cost, from `traded_notional` (what it trades,
+  as a fraction of wealth);
 - `PathTotals` and `record_day`: the running statistics of the path's days (sums of the net and
   excess returns and of the weights, the drawdown);
 - `write_day`: the day-by-day record `EvaluationResult.series` reads;
@@ -95,6 +96,24 @@ def traded_notional(
     for a in range(v_new.shape[1]):
         trade += abs(weight * v_new[j, a] - w_pre * v_pre[j, a])
     return trade
+
+
+@kernel(inline="always")
+def rebalance(
+    targets: np.ndarray,
+    j: int,
+    w_pre: float,
+    cost_rate: float,
+    multi: bool,
+    v_new: np.ndarray,
+    v_pre: np.ndarray,
+) -> tuple[float, float, float]:
+    """Rebalance j of a day loop: (the risky weight it sets, ``targets[j]``; its trading cost as
+    a fraction of wealth, ``cost_rate`` x `traded_notional`; its turnover |w_t - w_pre|), from
+    the weight ``w_pre`` drifted into the day."""
+    weight = targets[j]
+    cost = cost_rate * traded_notional(weight, w_pre, multi, v_new, v_pre, j)
+    return weight, cost, abs(weight - w_pre)
 
 
 @kernel(inline="always")
@@ -234,9 +253,8 @@ def simulate(
         st = s[t]
         rebalanced = t == next_reb
         if rebalanced:
-            wt = targets[j]
-            cost = cost_rate * traded_notional(wt, w_pre, multi, v_new, v_pre, j)
-            turnover += abs(wt - w_pre)
+            wt, cost, traded = rebalance(targets, j, w_pre, cost_rate, multi, v_new, v_pre)
+            turnover += traded
             j += 1
             next_reb += k
             hold_a = wt

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from quant.errors import DataError
+from settings.files import write_private
 
 
 class Folder(Protocol):
@@ -57,9 +58,7 @@ class LocalFolder:
             return None
 
     def write(self, name: str, data: bytes) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        partial = self.directory / f".{name}.partial-{secrets.token_hex(4)}"
-        partial.write_bytes(data)
+        partial = write_private(self.directory / f".{name}.partial-{secrets.token_hex(4)}", data)
         os.replace(partial, self.directory / name)
 
     def names(self, suffix: str) -> list[str]:

@@ -81,7 +81,8 @@ class Resolved:
         return h.hexdigest()
 
     def data_info(self) -> dict[str, Any]:
-        """Source, assets, first/last date and number of observations (for answers)."""
+        """Source, assets, first/last date and number of observations (for answers), and the
+        last date of the data they were taken from (`data_end`; none for undated returns)."""
         index = pd.DatetimeIndex(self.returns.index)
         dated = self.source.get("dated", True)  # inline returns without dates: no start/end
         return {
@@ -130,6 +131,8 @@ def resolve_returns(
     else:
         provider, frame = market_returns()
         info = {"source": provider.name, "version": provider.version()}
+    if info.get("dated", True) and len(frame):  # where the data ends, before narrowing
+        info["data_end"] = pd.Timestamp(frame.index[-1]).date().isoformat()
     frame = select(frame, assets=assets, start=source.start, end=source.end, min_rows=min_rows)
     _check_columns(frame, min_assets)
     return Resolved(frame, weights, info)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import html
 import io
 import json
 from datetime import UTC, datetime
@@ -168,14 +169,27 @@ def test_a_forward_test_paper_trades_the_deployment_and_its_books_can_be_read(ap
     assert f"{result['comparison']['tracking_error']:.2%}" in page.text
     # the account beside its stocks held equal-weighted and the index, in the API and the page
     lines = {row["name"]: row for row in performance["benchmarks"]["performance"]}
+    # (a weekly schedule given, not the portfolio's own cadence: the searched backtest, its
+    # weights held every day, is a second line)
     assert list(lines) == [
-        "paper", "backtest", "equal_weight_held", "equal_weight_rebalanced", "sp500",
+        "paper", "backtest", "searched", "equal_weight_held", "equal_weight_rebalanced", "sp500",
     ]  # fmt: skip
+    assert performance["values"]["searched"] == pytest.approx(result["values"]["searched"])
+    assert "<td>Searched backtest: the strategy as it was searched, on its own cadence</td>" in (
+        page.text
+    )
     assert performance["benchmarks"]["risk_free_rate"] == 0.0  # fixed weights have no safe rate
     assert "Sharpe against a 0.00% risk-free rate" in page.text
     assert "<td>the S&amp;P 500 index</td>" in page.text  # escaped
+    # the gap in parts, as the forward test found it, and where the data ends
+    words = performance["decomposition"]["words"]
+    assert words == result["decomposition"]["words"]
+    assert f'<p id="gap-words">{html.escape(words[0].upper() + words[1:])}.</p>' in page.text
+    assert performance["data"]["data_end"] == "2022-12-28"
+    assert page.text.count("the data ends on 2022-12-28") == 2  # what is deployed; the account
     untraded = client.get(f"/v1/deployments/{did}/performance", headers=api.alice).json()
-    assert untraded == {"deployment_id": did, "sessions": 0}
+    assert untraded == {"deployment_id": did, "sessions": 0, "data": untraded["data"]}
+    assert untraded["data"]["data_end"] == "2022-12-28"
     changed = client.post(f"/v1/deployments/{test_id}/pause", headers=api.alice)
     assert_error(changed, 409, "CONFLICT")
     nested = client.post(

@@ -6,6 +6,7 @@ another owner reaches neither the first owner's records, nor drafts, nor MCP ses
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from mcp.shared.exceptions import McpError
 
 from tests.api.conftest import make_settings
 from tests.api.mcp_support import data, error, user_answers
+from tests.support.cognito import CLIENT_ID, GROUP, Jwks, bearer
 from tests.support.live_server import running_server
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
@@ -33,6 +35,8 @@ INITIALIZE = {
     },
 }
 ACCEPT = {"accept": "application/json, text/event-stream"}
+TIMEOUT = 120
+"""Seconds a raw request may take (httpx's default of 5 is too short on a loaded machine)."""
 
 
 @pytest.fixture(scope="module")
@@ -48,11 +52,13 @@ def server(api_env: Path) -> Iterator[tuple[str, str, str]]:
         yield base, alice, bob
 
 
-def session(base: str, key: str, work: Any, elicitation: Any = None) -> Any:
-    """Run `work(client, session_id)` in an MCP session of the caller with `key`."""
+def session(base: str, key: str | dict[str, str], work: Any, elicitation: Any = None) -> Any:
+    """Run `work(client, session_id)` in an MCP session of the caller with `key` (an API key,
+    or the headers to send)."""
 
     async def run() -> Any:
-        http = create_mcp_http_client(headers={"x-api-key": key})
+        headers = {"x-api-key": key} if isinstance(key, str) else key
+        http = create_mcp_http_client(headers=headers)
         async with (
             http,
             streamable_http_client(f"{base}/mcp", http_client=http) as (read, write, session_id),
@@ -66,11 +72,13 @@ def session(base: str, key: str, work: Any, elicitation: Any = None) -> Any:
 
 def test_without_a_valid_key_mcp_is_refused_in_the_api_s_format(server: tuple) -> None:
     base, _, _ = server
-    missing = httpx.post(f"{base}/mcp", json=INITIALIZE, headers=ACCEPT)
+    missing = httpx.post(f"{base}/mcp", json=INITIALIZE, headers=ACCEPT, timeout=TIMEOUT)
     assert missing.status_code == 401
     assert missing.json()["error"]["code"] == "UNAUTHENTICATED"
     assert missing.headers["www-authenticate"].startswith("ApiKey")
-    wrong = httpx.post(f"{base}/mcp", json=INITIALIZE, headers={**ACCEPT, "x-api-key": "sk_no"})
+    wrong = httpx.post(
+        f"{base}/mcp", json=INITIALIZE, headers={**ACCEPT, "x-api-key": "sk_no"}, timeout=TIMEOUT
+    )
     assert wrong.json()["error"]["message"] == "unknown or revoked API key"
 
 
@@ -110,6 +118,7 @@ def test_another_owner_reaches_no_record_draft_or_session_of_the_first(server: t
             f"{base}/mcp",
             json={"jsonrpc": "2.0", "id": 7, "method": "tools/list"},
             headers={**ACCEPT, "x-api-key": bob, "mcp-session-id": session_id},
+            timeout=TIMEOUT,
         )
         assert hijack.status_code == 404
         return draft["draft_id"], session_id
@@ -128,16 +137,18 @@ def test_another_owner_reaches_no_record_draft_or_session_of_the_first(server: t
     assert status["code"] == "NOT_FOUND" and status["message"] == f"draft {draft_id!r} not found"
     assert refused.endswith("not found")
     # the REST API refuses bob the same draft (one owner check, two surfaces)
-    rest = httpx.get(f"{base}/v1/threads/{draft_id}", headers={"x-api-key": bob})
+    rest = httpx.get(f"{base}/v1/threads/{draft_id}", headers={"x-api-key": bob}, timeout=TIMEOUT)
     assert rest.status_code == 404 and rest.json()["error"]["code"] == "NOT_FOUND"
-    mine = httpx.get(f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}).json()
+    mine = httpx.get(
+        f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}, timeout=TIMEOUT
+    ).json()
     assert mine["pending"]["summary"].startswith("Strategy search on 3 assets")
     # alice approves it where her threads are: the API's approval of a pending thread
     approved = httpx.post(
         f"{base}/v1/threads/{draft_id}/approve",
         json={"action": "reject"},
         headers={"x-api-key": alice, "accept": "application/json"},
-        timeout=60,
+        timeout=TIMEOUT,
     )
     assert approved.status_code == 200 and approved.json()["replies"][-1].startswith("Cancelled")
 
@@ -149,12 +160,104 @@ def test_mcp_requests_count_against_the_api_s_rate_limit(api_env: Path) -> None:
         api_env / "limited", api={"rate_limit_per_minute": 1, "rate_limit_burst": 2}
     )
     app = create_app(limited)
+    # the limiter the settings made, on a clock that stands still: however slow the machine,
+    # no token comes back between the requests
+    app.state.context.rate_limiter.clock = lambda: 0.0
     key, _ = app.state.context.store.create_api_key("carol", "mcp")
-    with running_server(app) as base:
+    headers = {**ACCEPT, "x-api-key": key}
+    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
         answers = [
-            httpx.post(f"{base}/mcp", json=INITIALIZE, headers={**ACCEPT, "x-api-key": key})
-            for _ in range(3)
+            http.get("/v1/threads", headers=headers),  # one bucket for REST and MCP
+            http.post("/mcp", json=INITIALIZE, headers=headers),
+            http.post("/mcp", json=INITIALIZE, headers=headers),
+            http.get("/v1/threads", headers=headers),
         ]
-    assert [a.status_code for a in answers[:2]] == [200, 200]
-    assert answers[2].status_code == 429 and answers[2].json()["error"]["code"] == "RATE_LIMITED"
-    assert int(answers[2].headers["retry-after"]) >= 1
+    assert [a.status_code for a in answers] == [200, 200, 429, 429]
+    assert answers[2].json()["error"]["code"] == "RATE_LIMITED"
+    assert int(answers[2].headers["retry-after"]) == 60  # a whole token at 1 a minute
+
+
+@pytest.fixture(scope="module")
+def jwks() -> Iterator[Jwks]:
+    server = Jwks()
+    yield server
+    server.close()
+
+
+def test_a_cognito_token_opens_mcp_as_its_user_and_only_for_the_group(
+    api_env: Path, jwks: Jwks
+) -> None:
+    from api.app import create_app
+
+    cognito = {"issuer": jwks.issuer, "audience": CLIENT_ID, "required_group": GROUP}
+    app = create_app(make_settings(api_env / "cognito", api={"cognito": cognito}))
+    store = app.state.context.store
+    alice, _ = store.create_api_key("alice", "mcp")
+    pm = bearer(jwks.token("access", sub="pm-1"))
+
+    async def drafts(client: ClientSession, _: str) -> dict[str, Any]:
+        return data(await client.call_tool("draft_strategy_search", SEARCH))
+
+    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+        draft = session(base, pm, drafts)
+        outsider = bearer(jwks.token("access", sub="pm-2", groups=["readers"]))
+        forbidden = http.post("/mcp", json=INITIALIZE, headers={**ACCEPT, **outsider})
+        forged = bearer(jwks.token("access", sub="pm-1", key=jwks.other_key))
+        unsigned = http.post("/mcp", json=INITIALIZE, headers={**ACCEPT, **forged})
+        # the draft is the token user's thread: theirs on the REST API, nobody else's
+        theirs = http.get(f"/v1/threads/{draft['draft_id']}", headers=pm)
+        alices = http.get(f"/v1/threads/{draft['draft_id']}", headers={"x-api-key": alice})
+        owned = store.get_thread("cognito:pm-1", draft["draft_id"])
+    assert draft["status"] == "pending_approval" and owned.id == draft["draft_id"]
+    assert theirs.status_code == 200 and theirs.json()["pending"] is not None
+    assert alices.status_code == 404 and alices.json()["error"]["code"] == "NOT_FOUND"
+    assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "FORBIDDEN"
+    assert GROUP in forbidden.json()["error"]["message"]
+    assert unsigned.status_code == 401 and unsigned.json()["error"]["code"] == "UNAUTHENTICATED"
+
+
+def _sse_result(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC result of a streamable HTTP answer (one SSE message, or JSON)."""
+    assert response.status_code == 200, response.text
+    if response.headers["content-type"].startswith("application/json"):
+        return dict(response.json()["result"])
+    (line,) = [x for x in response.text.splitlines() if x.startswith("data:")]
+    return dict(json.loads(line[len("data:") :])["result"])
+
+
+def test_behind_aws_lambda_mcp_is_stateless_and_drafts_wait_for_the_api(
+    api_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.app import create_app
+
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "stratigos-api")  # as Lambda sets it
+    app = create_app(make_settings(api_env / "lambda"))
+    key, _ = app.state.context.store.create_api_key("alice", "mcp")
+    asked: list[str] = []
+
+    async def drafts(client: ClientSession, session_id: str | None) -> tuple[Any, str | None]:
+        return data(await client.call_tool("draft_strategy_search", SEARCH)), session_id
+
+    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+        # a client that would approve whatever it is asked is asked nothing: no session
+        # carries an answer back to another instance
+        draft, session_id = session(base, key, drafts, user_answers("accept", "approve", asked))
+        # each request stands alone: a call with no initialize and no session is answered
+        status = {"name": "draft_status", "arguments": {"draft_id": draft["draft_id"]}}
+        alone = http.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": status},
+            headers={**ACCEPT, "x-api-key": key},
+        )
+        decided = http.post(
+            f"/v1/threads/{draft['draft_id']}/approve",
+            json={"action": "reject"},
+            headers={"x-api-key": key, "accept": "application/json"},
+        )
+    assert session_id is None and asked == []
+    assert draft["status"] == "pending_approval"
+    assert alone.headers.get("mcp-session-id") is None
+    assert _sse_result(alone)["structuredContent"]["status"] == "pending_approval"
+    # the owner decides it where their threads are
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["pending"] is None and decided.json()["replies"][-1].startswith("Cancel")

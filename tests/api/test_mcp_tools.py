@@ -156,6 +156,45 @@ def test_bad_arguments_are_answered_in_the_project_s_words(local: tuple[Settings
     assert error(no_tool)["code"] == "NOT_FOUND"
 
 
+def test_a_tool_s_refusal_carries_the_code_the_api_gives_its_cause(
+    local: tuple[Settings, Store],
+) -> None:
+    _, store = local
+    saved = store.create_portfolio(LOCAL_OWNER, "Staples", {"weights": {"KO": 0.5, "PG": 0.5}})
+
+    async def calls(session: ClientSession) -> list[types.CallToolResult]:
+        return [
+            await session.call_tool("portfolio_risk_report", {"portfolio_id": saved.id}),
+            await session.call_tool("portfolio_risk_report", {"portfolio_id": "pf_0a1b2c"}),
+            await session.call_tool("forget_memory", {"key": "mem_000000000000"}),
+            await session.call_tool(
+                "optimize_portfolio",
+                {"method": "efficient_risk", "universe": ["AAPL", "KO"], "target_volatility": 1e-4},
+            ),
+            await session.call_tool("optimize_portfolio", {"method": "hrp", "universe": ["XYZQ"]}),
+        ]
+
+    mine = in_memory(served(local), calls)
+    assert not mine[0].isError  # the owner's own saved portfolio
+    bobs, unknown, forgotten, infeasible, ticker = in_memory(served(local, "bob"), calls)
+    # another owner's saved portfolio, an id of no conversation, a memory they do not have:
+    # not found, as the REST API answers a record of someone else's
+    for refused in (bobs, unknown, forgotten):
+        body = error(refused)
+        assert body["code"] == "NOT_FOUND", body
+    assert error(bobs)["message"].startswith(
+        f"portfolio_risk_report failed: no portfolio {saved.id!r}"
+    )
+    assert error(forgotten)["message"] == "forget_memory failed: no memory 'mem_000000000000'"
+    # a target no portfolio meets is infeasible, with what is achievable (the REST API's words)
+    body = error(infeasible)
+    assert body["code"] == "INFEASIBLE"
+    assert body["details"][0]["field"] == "target"
+    assert body["details"][0]["problem"].startswith("achievable range is [")
+    # a tool's own refusal of its arguments stays a validation error naming them
+    assert error(ticker)["code"] == "VALIDATION_ERROR"
+
+
 def test_a_search_drafted_without_elicitation_waits_until_approved_in_the_cli(
     local: tuple[Settings, Store], capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -54,7 +54,7 @@ def test_hrp_equals_pypfopt(api: Api, returns: pd.DataFrame) -> None:
     assert report["max_drawdown"] == pytest.approx(drawdown.max(), rel=1e-9)
     assert sum(out["risk_contributions"].values()) == pytest.approx(1.0)
     assert out["data"]["n_observations"] == len(returns)
-    assert out["data"]["source"] == "sp500"
+    assert out["data"]["source"] == "sp500" and out["data"]["data_end"] == "2022-12-28"
     assert out["method"] == "hrp" and out["portfolio_id"] is None
 
 

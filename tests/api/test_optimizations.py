@@ -157,7 +157,7 @@ def test_invalid_requests_name_the_field(queued: Api) -> None:
     [
         ({"start": "1800-01-01", "end": "1800-12-31"}, "body.start", "0 trading days"),
         ({"start": "2022-06-01"}, "body.start", "at least 252"),
-        ({"scenario_weights": {"bull": -1.0}}, "body.scenario_weights.bull", ">= 0"),
+        ({"scenario_weights": {"bull": -1.0}}, "body.scenario_weights.bull", "at least 0"),
         ({"scenario_weights": {"bull": 0.0, "bear": 0.0}}, "body.scenario_weights", "sum"),
         (
             {"scenarios": ["bull", "bear"], "scenario_weights": {"base": 1.0}},
@@ -280,6 +280,12 @@ def test_chart_data_matches_the_result(api: Api, finished: dict[str, Any]) -> No
     assert body["config_summary"]["n_trials"] == 40
     assert body["explanation"]["text"]
     assert body["manifest"]["run_id"] == finished["id"]
+    # the data it used and where it ends; the benchmarks with the index, and what they compare
+    assert body["dataset"] == result["dataset"] and body["dataset"]["data_end"] == "2022-12-28"
+    assert body["benchmarks_missing"] == {}
+    assert "market" in {row["strategy"] for row in body["benchmarks"]}
+    assert "and the market index (the S&P 500 of the embedded data)" in body["benchmark_note"]
+    assert "in excess of the request's 2.00% safe rate" in body["benchmark_note"]
     json.dumps(body, allow_nan=False)
 
 

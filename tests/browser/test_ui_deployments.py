@@ -19,6 +19,17 @@ WEIGHTS = [
 ]
 
 
+def _forward_test(page: Any, server: Server, deployment_id: str, name: str, end: str) -> None:
+    """Open the deployment's page and forward-test it from 2022-01-03 to `end` in the UI, until
+    its result shows."""
+    sign_in(page, server, f"#/deployments/{deployment_id}")
+    page.wait_for_selector(f"#deployment-title:has-text('{name}')")
+    page.fill("#forward-test-start", "2022-01-03")
+    page.fill("#forward-test-end", end)
+    page.click("#forward-test-run")
+    page.wait_for_selector("#forward-test-deployment", timeout=120_000)
+
+
 def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     page: Any, server: Server, artifacts: Path
 ) -> None:
@@ -94,9 +105,13 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     assert f"{result['runs']} (" in page.inner_text("#forward-test-result")
     assert (result["fire_price"], result["cash_rate"]) == ("previous_close", 0.0)
     gap = page.inner_text("#forward-test-gap")  # the gap in parts, as the result gives them
-    assert "fills one bar later" in gap
+    assert gap == result["decomposition"]["words"] and "fills one bar later" in gap
     for part in result["decomposition"]["parts"]:
         assert (part["words"] in gap) == (abs(part["share"]) >= 5e-5)
+    shown = page.inner_text("#forward-test-result")
+    returns = result["comparison"]["return_gap"]
+    assert f"{abs(returns) * 100:.2f} points {'above' if returns >= 0 else 'below'}" in shown
+    assert "\tGap\t" not in shown  # the one gap is the final values', in money and parts
     page.screenshot(path=str(artifacts / "deployment-forward-test.png"), full_page=True)
 
     page.click("#forward-test-deployment")
@@ -123,6 +138,14 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
         **benchmarks,
     }
     assert page.locator("#performance-benchmarks tbody tr").count() == 5
+    # the performance card: the gap in parts (as GET .../performance gives them) and the data
+    with server.client() as client:
+        performance = client.get(
+            f"/v1/deployments/{result['forward_test_deployment_id']}/performance"
+        ).json()
+    assert page.inner_text("#performance-gap") == performance["decomposition"]["words"]
+    for where in ("#performance-data", "#deployment-data"):
+        assert page.inner_text(where).endswith("the data ends on 2022-12-28"), where
 
     page.goto(f"{server.url}/#/deployments")
     page.once("dialog", lambda dialog: dialog.accept())
@@ -130,6 +153,42 @@ def test_deploy_a_portfolio_forward_test_it_and_read_its_books(
     page.wait_for_selector("#kill-status:has-text('Paused 1 deployment(s)')")
     with server.client() as client:
         assert client.get(f"/v1/deployments/{created['id']}").json()["status"] == "paused"
+    assert page.problems == []
+
+
+def test_a_deployment_on_a_schedule_of_its_own_shows_the_searched_backtest_too(
+    page: Any, server: Server
+) -> None:
+    """A deployment whose schedule the user gave (monthly, not its portfolio's own weekly
+    cadence): its forward test's performance card and chart show the strategy as searched beside
+    the deployed backtest."""
+    with server.client() as client:
+        portfolio = client.post(
+            "/v1/portfolios", json={"name": "Monthly staples", "weights": WEIGHTS}
+        ).json()
+        created = client.post(
+            "/v1/deployments",
+            json={
+                "name": "Monthly staples",
+                "source": {"kind": "portfolio", "id": portfolio["id"]},
+                "capital": 100_000,
+                "schedule": {"every": "month", "at": "15:45"},
+            },
+        ).json()
+    assert created["spec"]["schedule_source"] == "given"
+    _forward_test(page, server, created["id"], "Monthly staples", "2022-06-30")
+    page.click("#forward-test-deployment")
+    page.wait_for_selector("#positions-table")
+    page.wait_for_function("document.getElementById('chart-performance').data !== undefined")
+    with server.client() as client:
+        (job,) = client.get(f"/v1/deployments/{created['id']}/forward-tests").json()
+        result = client.get(job["links"]["self"]).json()["result"]
+    sessions = len(result["values"]["dates"])
+    lengths = trace_lengths(page, "chart-performance")
+    assert lengths["searched backtest"] == lengths["backtest"] == sessions
+    searched = result["values"]["searched"]
+    shown = f"{(searched[-1] / searched[0] - 1) * 100:.2f}".rstrip("0").rstrip(".")  # as fmtPct
+    assert f"Searched backtest\t{shown}%" in page.inner_text("#deployment-books")
     assert page.problems == []
 
 
@@ -154,12 +213,8 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
         deployment = store.create_deployment("local", "Collared", "draft", hedged_spec())
     finally:
         store.close()
-    sign_in(page, server, f"#/deployments/{deployment.id}")
-    page.wait_for_selector("#deployment-title:has-text('Collared')")
-    page.fill("#forward-test-start", "2022-01-03")
-    page.fill("#forward-test-end", "2022-03-31")
-    page.click("#forward-test-run")
-    page.wait_for_selector("#forward-test-hedge", timeout=120_000)
+    _forward_test(page, server, deployment.id, "Collared", "2022-03-31")
+    page.wait_for_selector("#forward-test-hedge")
     with server.client() as client:
         (job,) = client.get(f"/v1/deployments/{deployment.id}/forward-tests").json()
         hedge = client.get(job["links"]["self"]).json()["result"]["hedge"]

@@ -153,6 +153,17 @@ def test_results_say_what_feasible_means_why_the_run_stopped_and_what_to_doubt(
         "market",
     ]
     assert page.inner_text("#benchmark-edge") == results["edge"]["words"]
+    assert page.inner_text("#results-sharpe") == "in excess of the request's 2.00% safe rate"
+    caption = page.inner_text("#benchmark-table caption")
+    assert caption == f"{results['benchmark_note']} Metrics are means over paths."
+    assert "the market index (the S&P 500 of the embedded data)" in caption
+    # the data it used, where it ends, outside the raw manifest
+    dataset = results["dataset"]
+    assert page.inner_text("#results-data") == (
+        f"{len(dataset['assets'])} assets, daily returns {dataset['start']} to "
+        f"{dataset['end']}; market data sp500 (version {dataset['version']}), which ends on "
+        "2022-12-28"
+    )
     first = results["benchmarks"][1]
     assert f"{first['max_drawdown'] * 100:.2f}%" in rows.nth(1).inner_text()
     assert page.problems == []

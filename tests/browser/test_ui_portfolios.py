@@ -57,6 +57,12 @@ def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path)
     frontier = trace_lengths(page, "chart-frontier")
     assert frontier == {"efficient frontier": len(result["frontier"]), "selected": 1}
     assert f"{result['volatility']:.2%}" in page.inner_text("#optimise-result")
+    # the Sharpe ratio names the risk-free rate it is measured against (the request's)
+    assert result["options"]["risk_free_rate"] == 0.0
+    assert "Sharpe ratio (against a 0% risk-free rate)\t" in page.inner_text("#optimise-result")
+    assert page.inner_text("#optimised-sharpe") == f"{result['sharpe_ratio']:.4f}".rstrip("0")
+    assert result["data"]["data_end"] == "2022-12-28"
+    assert page.inner_text("#optimised-data").endswith("; the market data ends on 2022-12-28")
     page.screenshot(path=str(artifacts / "portfolio-optimised.png"), full_page=True)
 
     page.once("dialog", lambda dialog: dialog.accept())

@@ -5,6 +5,7 @@ with signed reasoning; native structured output is answered; usage follows Bedro
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,18 @@ def test_the_issue_s_refusals_get_bedrock_s_codes_and_messages(runtime: Any) -> 
         message
         == "The model returned the following errors: prompt is too long: 500000 tokens > 200000 maximum"
     )
-    # the same input fits Sonnet 5.5's 1M-token context (estimated here: running the offline
-    # rules on two million characters takes seconds); a bit over twice as much does not
-    assert estimate_tokens(long) < model_catalog().get("claude-sonnet-5-5").context_window
-    longer = "word " * 800_001  # over 1,000,000 tokens
+    # two million characters of one-letter words: a million words, at least a token each, and
+    # the Claude 5.5 tokenizer counts 30 % more: over the 1M-token context of the defaults
+    short_words = "a " * 1_000_000
+    for model_id in (SONNET_55, HAIKU_55):
+        assert refusal(runtime, modelId=model_id, messages=[user(short_words)])[2] == (
+            "The model returned the following errors: prompt is too long: 1300000 tokens > "
+            "1000000 maximum"
+        )
+    # prose of four-letter words fits there (about 650,000 tokens: estimated here, running the
+    # offline rules on two million characters takes seconds); a bit over half again does not
+    assert estimate_tokens(long) * 1.3 < model_catalog().get("claude-sonnet-5-5").context_window
+    longer = "word " * 620_000  # 3,100,000 characters: over 1,000,000 tokens on Claude 5.5
     assert "prompt is too long" in refusal(runtime, modelId=SONNET_55, messages=[user(longer)])[2]
     assert refusal(runtime, modelId="us.anthropic.claude-made-up-9") == (
         "ValidationException",
@@ -113,14 +122,14 @@ def test_settings_a_model_refuses_are_refused_and_those_it_takes_are_taken(runti
     for model_id in (SONNET_45, HAIKU_45):  # they take forced tool choice (not thinking)
         reply = runtime.converse(modelId=model_id, messages=[user("hi")], **forced)
         assert reply["stopReason"] == "tool_use"
-    # Haiku 5.5 thinks by default: forced tool choice only with thinking disabled, as on every
-    # Claude model that thinks
+    # Haiku 5.5 thinks by default, and no Claude model takes forced tool choice while it
+    # thinks; with thinking disabled no documentation says it takes it: refused too, so that no
+    # request relies on it
     assert refusal(runtime, modelId=HAIKU_55, **forced)[2] == (
         "The model returned the following errors: Thinking may not be enabled when tool_choice "
         "forces tool use."
     )
-    reply = runtime.converse(modelId=HAIKU_55, messages=[user("hi")], **forced, **disabled)
-    assert reply["stopReason"] == "tool_use"
+    assert "no documentation" in refusal(runtime, modelId=HAIKU_55, **forced, **disabled)[2]
     assert "thinking.type.disabled" in refusal(runtime, modelId=SONNET_55, **disabled)[2]
     assert runtime.converse(modelId=HAIKU_55, messages=[user("hi")], **disabled)["output"]
     between = {"additionalModelRequestFields": {"thinking": {"type": "between_tools"}}}
@@ -170,6 +179,39 @@ def test_thinking_models_answer_with_signed_reasoning_first(runtime: Any) -> Non
     assert "reasoningContent" not in quiet["output"]["message"]["content"][0]
 
 
+def test_thinking_is_tied_to_the_model_that_signed_it(runtime: Any) -> None:
+    from devtools.local_bedrock.converse.thinking import check_thinking
+
+    system = [{"text": load_prompt("explanation").text}]
+    answer = runtime.converse(modelId=SONNET_55, system=system, messages=[user("hello")])
+    blocks = answer["output"]["message"]["content"]
+    history = [user("hello"), {"role": "assistant", "content": blocks}, user("say more")]
+    catalog = model_catalog()
+    sonnet, haiku = catalog.get("claude-sonnet-5-5"), catalog.get("claude-haiku-5-5")
+    # the same model reads its own thinking through any of its profiles
+    global_sonnet = "global.anthropic.claude-sonnet-5-5"
+    assert runtime.converse(modelId=global_sonnet, system=system, messages=history)["output"]
+    assert check_thinking(sonnet, global_sonnet, {"messages": history}) == 0
+    # another Claude 5.5 model drops it from the request without an error (preserved thinking)
+    assert runtime.converse(modelId=HAIKU_55, system=system, messages=history)["output"]
+    assert check_thinking(haiku, HAIKU_55, {"messages": history}) == 1
+    # a model before preserved thinking refuses the request
+    assert refusal(runtime, modelId=SONNET_45, system=system, messages=history)[:2] == (
+        "ValidationException",
+        400,
+    )
+    assert refusal(runtime, modelId=SONNET_45, system=system, messages=history)[2] == (
+        "The model returned the following errors: messages.1.content.0: Invalid `signature` "
+        "in `thinking` block"
+    )
+    unsigned = [{"reasoningContent": {"reasoningText": {"text": "hm"}}}, *blocks[1:]]
+    history[1] = {"role": "assistant", "content": unsigned}
+    assert refusal(runtime, modelId=SONNET_55, system=system, messages=history)[2] == (
+        "The model returned the following errors: messages.1.content.0.thinking.signature: "
+        "Field required"
+    )
+
+
 def test_native_structured_output_answers_the_decision_as_json_text(runtime: Any) -> None:
     from agents.chat import Route
     from agents.conversation_texts import DECISION_PROMPT
@@ -215,6 +257,19 @@ def test_usage_counts_each_token_once_with_cache_reads_and_writes_apart(runtime:
     # below the model's documented minimum (4,096 tokens for Haiku 4.5) nothing is cached
     small = runtime.converse(modelId=HAIKU_45, system=system, messages=[user("hi")])["usage"]
     assert small["cacheWriteInputTokens"] == small["cacheReadInputTokens"] == 0
+
+
+def test_the_claude_5_5_tokenizer_counts_30_percent_more_tokens_for_the_same_text(
+    runtime: Any,
+) -> None:
+    system = [{"text": load_prompt("supervisor").text}]
+    request = {"system": system, "messages": [user("What is the CVaR of AAPL and KO?")]}
+    previous = runtime.converse(modelId=SONNET_45, **request)["usage"]
+    current = runtime.converse(modelId=SONNET_55, **request)["usage"]
+    ratio = model_catalog().get("claude-sonnet-5-5").tokenizer_ratio
+    assert ratio == 1.3
+    assert current["inputTokens"] == math.ceil(previous["inputTokens"] * ratio)
+    assert current["totalTokens"] == current["inputTokens"] + current["outputTokens"]
 
 
 def test_lifecycle_is_judged_on_the_endpoint_s_date(monkeypatch: pytest.MonkeyPatch) -> None:

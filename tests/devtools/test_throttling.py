@@ -10,6 +10,7 @@ and the routes are real."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from api.cli import main
 from devtools.local_bedrock import serve
 from devtools.local_bedrock.faults import FaultPlan
 from settings import get_settings
-from tests.support.aws import local_endpoint_env
+from tests.support.aws import local_endpoint_env, no_retry_waits
 from tests.support.requests import TINY
 
 THROTTLE_FIVE = "throttle@1,2,3,4,5"
@@ -29,13 +30,7 @@ THROTTLE_ALWAYS = "throttle@" + ",".join(str(n) for n in range(1, 400))
 
 @pytest.fixture(autouse=True)
 def no_backoff_sleep(monkeypatch: pytest.MonkeyPatch) -> None:
-    """botocore's waits (the backoff between attempts, the adaptive mode's token bucket) take
-    no time; what they decide (retry, how often) is unchanged."""
-    from botocore.retries.bucket import TokenBucket
-    from botocore.retries.standard import ExponentialBackoff
-
-    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
-    monkeypatch.setattr(TokenBucket, "_sleep_amount", lambda self, amount: 0.0)
+    no_retry_waits(monkeypatch)
 
 
 @pytest.fixture
@@ -128,8 +123,27 @@ def test_throttled_without_end_a_chat_stops_in_two_sentences_with_exit_3(
     )
     assert "Wait a minute and try again" in err
     assert plan.calls == 6
-    with pytest.raises(Exception, match="could not reach its model"):
-        main(["--debug", "chat", "--message", "hello"])  # --debug shows the error itself
+    # --debug adds the traceback, and keeps the message and the exit code
+    assert main(["--debug", "chat", "--message", "hello"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback") and "ModelUnavailableError" in err
+    assert err.strip().splitlines()[-1].startswith("stratigos chat: error: the supervisor agent")
+
+
+def test_an_endpoint_that_cannot_be_reached_is_named_so_not_as_throttling(
+    bedrock_with: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bedrock_with("")
+    with socket.socket() as probe:  # a loopback port nothing listens on: connections refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("STRATIGOS_BEDROCK_ENDPOINT_URL", closed)
+    get_settings.cache_clear()
+    assert main(["chat", "--message", "hello"]) == 3
+    err = capsys.readouterr().err
+    assert "could not be reached (EndpointConnectionError)" in err
+    assert "Check that the model endpoint is running and reachable" in err
+    assert "quota" not in err and "Traceback" not in err
 
 
 def test_a_route_the_account_may_not_invoke_is_passed_over_and_named(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -100,3 +101,32 @@ def test_a_ticker_the_market_data_lacks_is_refused_naming_it(configured: Path) -
     too_many = [*SYMBOLS, "S0501"]
     with pytest.raises(ValidationError, match="at most 500 items"):
         _request(universe=too_many)
+
+
+def test_without_a_market_index_the_result_and_its_reports_say_it_is_left_out_and_why(
+    configured: Path, tmp_path: Path
+) -> None:
+    """The file's data carries no index (only the embedded data has the S&P 500's): the result,
+    the Markdown and HTML reports and the CLI's summary say the index is left out and why,
+    instead of claiming it is beside the winner."""
+    from api.cli.optimize import _summary
+    from api.reports.html import render_html_report
+    from api.reports.markdown import markdown_report
+
+    request = _request(universe=SYMBOLS[:5])
+    with SQLiteStore(tmp_path / "store.sqlite") as store:
+        _, result = run_job_here(store, "alice", request)
+    why = (
+        "the market data (file) holds no market index: the S&P 500 index comes with the "
+        "embedded data only"
+    )
+    assert result["benchmarks_missing"] == {"market": why}
+    assert set(result["benchmarks"]) == {"risky_sleeve", "buy_and_hold", "equal_weight"}
+    pages = {markdown_report("job_x", request, result): str, render_html_report(result): escape}
+    for report, shown in pages.items():
+        assert shown(f"The market index is left out: {why}.") in report
+        assert shown("the market index (the S&P 500") not in report
+        assert shown("in excess of the request's 2.00% safe rate") in report
+    summary = _summary("job_x", result, {})
+    assert f"    the market index: left out, {why}" in summary
+    assert "per scenario (path means; Sharpe over the 2.00% safe rate):" in summary

@@ -12,53 +12,18 @@ from typing import Any
 import pytest
 from langchain_core.messages import AIMessage
 from langgraph.types import Command
-from mcp.server.fastmcp import FastMCP
-from starlette.requests import Request
-from starlette.responses import JSONResponse
 
-from agents.offline.policies import PolicyInput, get_policy, reply, tool_call
+from agents.offline.policies import PolicyInput, get_policy
 from graphs.assistant import build_assistant_graph
 from graphs.chat import ChatSession
+from services.errors import InputError
 from settings import Settings
 from store.checkpoints import checkpointer
 from store.sqlite import SQLiteStore
 from tests.support.live_server import closed_port, running_server
+from tests.support.mcp_broker import broker, trader
 
 ASK = "what does the market look like for AAPL?"
-
-
-def broker(orders: list[tuple[str, int]]) -> Any:
-    """A stand-in broker's MCP server: a quote (read-only) and orders (recorded)."""
-    server = FastMCP("broker", stateless_http=True, json_response=True)
-
-    @server.tool()
-    def last_price(ticker: str) -> str:
-        """The last traded price of `ticker`."""
-        return f"{ticker} last traded at 150.25"
-
-    @server.tool()
-    def place_order(ticker: str, quantity: int) -> str:
-        """Buy `quantity` shares of `ticker` at market."""
-        orders.append((ticker, quantity))
-        return f"order for {quantity} {ticker} accepted"
-
-    @server.custom_route("/v1/health", methods=["GET"])
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
-    return server.streamable_http_app()
-
-
-def trader(inp: PolicyInput) -> AIMessage:
-    """The market specialist, as a model that quotes and buys through the broker's tools."""
-    done = {call["name"] for call in inp.calls_this_turn()}
-    if "broker_place_order" not in done:
-        return reply(
-            "Checking the price and buying.",
-            tool_call("broker_last_price", {"ticker": "AAPL"}),
-            tool_call("broker_place_order", {"ticker": "AAPL", "quantity": 10}),
-        )
-    return reply(" / ".join(str(r.content) for r in inp.tool_results()[-2:]))
 
 
 @pytest.fixture
@@ -106,6 +71,10 @@ def test_an_order_is_sent_only_once_the_owner_approves_that_call(
     # a decision that does not name the call (a raw resume) approves nothing: asked again
     with checkpointer(chat.settings) as saver:
         build_assistant_graph(saver).invoke(Command(resume={"action": "approve"}), chat.config)
+    assert orders == [] and chat.pending() is not None
+    # nor does an edit: only the very call asked about is ever sent (the CLI's --edit)
+    with pytest.raises(InputError, match=r"^edit is not an answer to this approval"):
+        chat.decide("edit", changes={"arguments": {"ticker": "AAPL", "quantity": 1000}})
     assert orders == [] and chat.pending() is not None
 
     done = chat.decide("approve")

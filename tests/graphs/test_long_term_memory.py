@@ -79,14 +79,14 @@ def test_every_agent_of_a_turn_is_told_what_is_known(
 
     _session(store, "mem-h").send("remember that I never hold energy stocks")
     seen: list[tuple[str, list[str]]] = []
-    original = agents.chat._conversation
+    original = agents.chat.chat_conversation
 
     def spy(role: Any, *args: Any, **kwargs: Any) -> list[BaseMessage]:
         conversation = original(role, *args, **kwargs)
         seen.append((role, [m.text for m in conversation if isinstance(m, SystemMessage)]))
         return conversation
 
-    monkeypatch.setattr(agents.chat, "_conversation", spy)
+    monkeypatch.setattr(agents.chat, "chat_conversation", spy)
     _session(store, "mem-i").send(PORTFOLIO)
     assert [role for role, _ in seen] == ["supervisor", "optimizer"]
     for _, system in seen:

@@ -99,6 +99,8 @@ def test_a_run_goes_through_every_agent_and_stores_a_grounded_result(settings: S
     assert f"| target_vol | {best['config']['target_vol']:.2%} |" in report
     assert not re.search(r"\d\.\d{7,}", report)
     assert "## Compared with unmanaged holdings" in report
+    rate = f"the request's {result['edge']['safe_rate']:.2%} safe rate"
+    assert f"Means over paths; Sharpe ratios in excess of {rate}." in report
 
 
 def test_the_same_request_gives_the_same_result(settings: Settings) -> None:

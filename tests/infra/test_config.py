@@ -1,4 +1,4 @@
-"""Stage configuration, Bedrock ARNs, Dockerfiles and handler wiring (no synthesis)."""
+"""Stage configuration, Bedrock ARNs, the build context and handler wiring (no synthesis)."""
 
 from __future__ import annotations
 
@@ -25,8 +25,6 @@ from settings import (
 )
 from settings.groups import embeddings as embedding_settings
 from tests.infra.synth import ROOT
-
-DOCKER = ROOT / "infra" / "docker"
 
 
 def test_defaults_mirror_the_application_settings() -> None:
@@ -170,25 +168,6 @@ def test_unknown_inference_profile_geo_is_an_error() -> None:
             account="1",
             inference_profile_regions=INFERENCE_PROFILE_REGIONS,
         )
-
-
-def test_api_dockerfile_runs_uvicorn_behind_the_web_adapter() -> None:
-    text = (DOCKER / "api.Dockerfile").read_text()
-    assert (
-        "COPY --from=public.ecr.aws/awsguru/aws-lambda-adapter:0.9.1 /lambda-adapter "
-        "/opt/extensions/lambda-adapter" in text
-    )
-    assert "AWS_LWA_INVOKE_MODE=response_stream" in text
-    assert 'CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8080"' in text
-    assert text.count("FROM python:3.11-slim") == 2
-
-
-def test_lambda_and_processing_dockerfiles() -> None:
-    lambda_text = (DOCKER / "lambda.Dockerfile").read_text()
-    assert "FROM public.ecr.aws/lambda/python:3.11" in lambda_text
-    assert "pip install --no-cache-dir --target /opt/stratigos /src" in lambda_text
-    processing = (DOCKER / "processing.Dockerfile").read_text()
-    assert 'ENTRYPOINT ["python", "-m", "jobs.entrypoint"]' in processing
 
 
 def test_dockerignore_trims_the_build_context() -> None:

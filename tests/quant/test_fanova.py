@@ -5,28 +5,17 @@ same trials and seed: the same numbers to 1e-9, on the default search space's ki
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import optuna
 import pandas as pd
 import pytest
 
+from graphs.request import DEFAULT_SPACE
 from quant import search
 from quant.sensitivity import _stable, parameter_importance
 from quant.tuning.result import SearchResult, native_value
 from quant.tuning.space import as_search_space
-
-DEFAULT_KINDS: dict[str, Any] = {  # the kinds of fields `stratigos optimize` searches
-    "target_vol": {"low": 0.05, "high": 0.25},
-    "weight_function": {"choices": ["inverse_vol", "sigmoid", "merton"]},
-    "lookback": {"low": 21, "high": 126, "step": 21},
-    "rebalance_every": {"low": 5, "high": 63, "step": 1},
-    "max_leverage": {"low": 1.0, "high": 2.0},
-    "risk_aversion": {"low": 1.0, "high": 10.0, "log": True},
-    "steepness": {"low": 2.0, "high": 20.0},
-    "cost_bps": 5.0,
-}
 
 
 def optuna_importance(result: SearchResult, seed: int) -> pd.Series:
@@ -60,7 +49,7 @@ def optuna_importance(result: SearchResult, seed: int) -> pd.Series:
 def synthetic_result(seed: int, trials: int) -> SearchResult:
     """A search result over the default kinds of fields, with an objective that depends on
     some of them (plus noise), sampled at random."""
-    space = as_search_space(DEFAULT_KINDS)
+    space = as_search_space(DEFAULT_SPACE)  # the fields `stratigos optimize` searches
     rng = np.random.default_rng(seed)
     rows = []
     for trial in range(trials):

@@ -97,6 +97,35 @@ def test_a_chat_script_with_a_decision_and_nothing_pending_is_refused(
     assert "chat.txt:2: unknown command /frobnicate" in capsys.readouterr().err
 
 
+def test_record_an_mcp_script_file_then_replay_it(
+    no_aws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "mcp.txt"
+    script.write_text(
+        "# asked through the MCP tools\nwhat is the 99% CVaR of KO and PEP since 2020?\n"
+    )
+    folder = tmp_path / "cassettes"
+    assert main(["record", "tools", "--mcp", str(script), "--dir", str(folder)]) == 0
+    assert "Recorded mcp (converse) against the local endpoint." in capsys.readouterr().out
+    (turn,) = load_snapshot("tools", folder)["result"]["turns"]
+    assert turn["tools"] == ["portfolio_risk_report"] and "At 99% confidence" in turn["replies"][0]
+    assert main(["replay", "tools", "--dir", str(folder)]) == 0
+    assert "tools: reproduced exactly" in capsys.readouterr().out
+
+    # a decision is the owner's, not a line of an MCP script; a draft's id is new on every
+    # run, so nothing may follow a draft
+    script.write_text("what is the CVaR of KO since 2020?\n/approve\n")
+    assert main(["record", "bad", "--mcp", str(script), "--dir", str(folder)]) == 1
+    assert "an MCP script has steps, each a user message" in capsys.readouterr().err
+    script.write_text(
+        "find the target-vol setting that holds up in a bear market for KO and PEP\n"
+        "what is the CVaR of KO since 2020?\n"
+    )
+    assert main(["record", "bad", "--mcp", str(script), "--dir", str(folder)]) == 1
+    assert "step 2: a draft ends an MCP script" in capsys.readouterr().err
+    assert not (folder / "bad.yaml").exists()
+
+
 def test_optimize_record_records_the_real_session_and_it_replays(
     no_aws: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

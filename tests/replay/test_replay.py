@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,29 +53,6 @@ def interactions(name: str, directory: Path = REPOSITORY_CASSETTES) -> list[dict
     return result
 
 
-@pytest.fixture
-def offline_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No AWS variables, no AWS files, no settings file, and no socket may connect."""
-    for name in list(os.environ):
-        if name.startswith(("AWS_", "STRATIGOS_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.chdir(tmp_path)
-
-    def refuse(self: socket.socket, address: Any) -> None:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            raise OSError(f"network access attempted during a replay: {address}")
-        return original(self, address)
-
-    original = socket.socket.connect
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    from settings.config import get_settings
-
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-
-
 def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_streaming() -> None:
     snapshots = {name: load_snapshot(name) for name in CASSETTES}
     kinds = {(s["script"]["kind"], s["api"]) for s in snapshots.values()}
@@ -85,6 +61,7 @@ def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_st
     assert any(api == "converse-stream" for _, api in kinds)
     assert ("embedding", "invoke") in kinds  # Titan Text Embeddings V2 through InvokeModel
     assert ("chat", "openai-stream") in kinds  # an OpenAI-compatible server, streamed
+    assert ("mcp", "converse") in kinds  # the agents driving the MCP tools (test_mcp_cassette)
     chat = snapshots["chat"]
     turns = chat["result"]["turns"]
     assert any(t["pending"] for t in turns)  # the approval interrupt
@@ -94,11 +71,14 @@ def test_the_shipped_cassettes_cover_the_workflow_a_chat_with_an_approval_and_st
     chats = [s for s in snapshots.values() if s["script"]["kind"] == "chat"]
     outcomes += [run for s in chats if s["api"] != "openai-stream" for run in s["result"]["runs"]]
     bedrock = {n: s for n, s in snapshots.items() if s.get("provider", "bedrock") == "bedrock"}
-    runs = [s for s in bedrock.values() if s["script"]["kind"] != "embedding"]
+    runs = [s for s in bedrock.values() if s["script"]["kind"] in ("optimization", "chat")]
     assert len(outcomes) == len(runs)  # the chat's approved search made one run
+    assert all(s["result"]["runs"] == [] for s in bedrock.values() if s["script"]["kind"] == "mcp")
     for outcome in outcomes:
         assert outcome["status"] == "succeeded"
-        assert outcome["n_trials"] == 12
+        assert outcome["n_trials"] == (
+            9 if outcome is snapshots["optimization-risk"]["result"] else 12
+        )
         assert outcome["explanation"]
     for snapshot in bedrock.values():
         assert snapshot["manifest"]["model_provider"] == "bedrock"
@@ -157,6 +137,13 @@ def test_a_cassette_replays_offline_to_its_snapshot(name: str, offline_process: 
     if snapshot["script"]["kind"] == "embedding":
         assert actual["vectors"] == expected["vectors"]
         assert not any(k.startswith("AWS_") for k in os.environ)
+        return
+    if snapshot["script"]["kind"] == "mcp":  # the MCP server answered the tools for real
+        assert actual["turns"] == expected["turns"] and actual["drafts"] == expected["drafts"]
+        assert (
+            report.actual["manifest"]["tool_schema_hash"]
+            == snapshot["manifest"]["tool_schema_hash"]
+        )
         return
     if snapshot["script"]["kind"] == "chat":
         assert actual["turns"] == expected["turns"]
@@ -459,6 +446,31 @@ def _answers(result: dict[str, Any]) -> dict[str, Any]:
             for t in kept["turns"]
         ]
     return kept
+
+
+def test_the_risk_manager_thinking_on_the_current_generation_decides_under_auto() -> None:
+    """The risk-limited search: the risk manager thinks (adaptive, Haiku 5.5's default) and is
+    asked for its RiskDecision as a tool under auto tool choice, never a forced one."""
+    from settings.model_catalog import model_catalog
+
+    snapshot = load_snapshot("optimization-risk")
+    assert snapshot["script"]["request"]["risk_limits"] == {"max_drawdown": 0.25}
+    fast = model_catalog().generation_ids("current")[1]
+    assert snapshot["model_ids"]["risk_manager"] == fast
+    risk = []
+    for interaction in interactions("optimization-risk"):
+        body = json.loads(interaction["request"]["body"])
+        tools = [t["toolSpec"]["name"] for t in body.get("toolConfig", {}).get("tools", []) if "toolSpec" in t]  # fmt: skip
+        if tools == ["RiskDecision"]:
+            risk.append((interaction, body))
+    assert risk
+    for interaction, body in risk:
+        assert body["toolConfig"].get("toolChoice", {"auto": {}}) == {"auto": {}}
+        assert "additionalModelRequestFields" not in body  # thinking: the model's default
+        reply = json.loads(interaction["response"]["body"]["string"])
+        blocks = reply["output"]["message"]["content"]
+        assert "reasoningContent" in blocks[0] and any("toolUse" in b for b in blocks)
+    assert "reasoning" in snapshot["result"]["event_types"]
 
 
 @pytest.mark.parametrize("name", ["optimization", "chat"])

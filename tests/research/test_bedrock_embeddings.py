@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from devtools.cassettes import REPOSITORY_CASSETTES, cassette_paths
 from devtools.local_bedrock import LocalBedrock, serve
 from devtools.local_bedrock.faults import FaultPlan
+from devtools.pytest_plugin import refuse_network
 from devtools.replaying import UnmatchedRequestError, load_snapshot, run_under_replay
 from research.bedrock_embeddings import TITAN_V2_MAX_CHARACTERS, TITAN_V2_MODEL_ID, TitanEmbedder
 from research.embedder_factory import embedder_for
@@ -223,14 +223,7 @@ def offline_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith(("AWS_", "STRATIGOS_")):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    original = socket.socket.connect
-
-    def refuse(self: socket.socket, address: Any) -> Any:
-        if self.family in (socket.AF_INET, socket.AF_INET6):
-            raise OSError(f"network access attempted during a replay: {address}")
-        return original(self, address)
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
+    refuse_network(monkeypatch)
 
 
 def test_the_recorded_embeddings_replay_offline_to_the_same_vectors(

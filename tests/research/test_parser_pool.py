@@ -33,9 +33,9 @@ def test_a_child_reads_as_this_process_does_and_is_reused() -> None:
         assert [(c.ordinal, c.text, c.reference) for c in read.chunks] == [
             (c.ordinal, c.text, c.reference) for c in here
         ]
-        (child,) = pool._idle["parse"]
+        (child,) = pool.idle("parse")
         pool.parse(b"a,b\n1,2\n", "t.csv", LIMITS)
-        assert pool._idle["parse"] == [child] and child.alive()
+        assert pool.idle("parse") == [child] and child.alive()
     finally:
         pool.close()
     assert not child.alive()
@@ -47,7 +47,7 @@ def test_a_file_needing_more_memory_than_the_child_has_is_refused() -> None:
     try:
         with pytest.raises(DocumentTooLargeError, match="documents_parse_memory_bytes"):
             pool.parse(numbers, "numbers.json", LIMITS)
-        assert pool._idle["parse"] == []  # that child ended; its memory went back to the system
+        assert pool.idle("parse") == []  # that child ended; its memory went back to the system
         assert len(pool.parse(NOTE, "policy.md", LIMITS).chunks) == 2
     finally:
         pool.close()
@@ -59,7 +59,7 @@ def test_a_file_slower_than_the_limit_is_refused_and_its_child_killed() -> None:
     try:
         with pytest.raises(TooSlowDocumentError, match="documents_parse_seconds"):
             pool.parse(rows, "rows.csv", LIMITS)
-        assert pool._idle["parse"] == []
+        assert pool.idle("parse") == []
     finally:
         pool.close()
     patient = ParserPool(1, 512 * 2**20, 60.0)
@@ -73,6 +73,6 @@ def test_a_child_that_grew_is_replaced() -> None:
     pool = ParserPool(1, 512 * 2**20, 30.0, recycle_bytes=1)
     try:
         pool.parse(NOTE, "policy.md", LIMITS)
-        assert pool._idle["parse"] == []
+        assert pool.idle("parse") == []
     finally:
         pool.close()

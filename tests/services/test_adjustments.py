@@ -5,7 +5,6 @@ data's and ordinary large moves."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from pathlib import Path
 
@@ -17,8 +16,10 @@ from quant.errors import DataError
 from services.errors import InputError
 from services.market_data import market_closes
 from services.market_data.adjustments import check_split_adjusted
-from services.market_data.datasets import parse_upload
+from services.market_data.uploads import UploadLimits, parse_upload
 from settings import Settings
+
+LIMITS = UploadLimits.of(Settings())
 
 
 def _unadjusted() -> pd.DataFrame:
@@ -43,7 +44,7 @@ def test_an_upload_with_an_unadjusted_reverse_split_is_refused_on_file() -> None
     closes = synthetic_closes(["AAA"], date(2021, 1, 4), date(2021, 3, 31), seed=4)
     closes.loc["2021-02-10":, "AAA"] *= 10  # a 1-for-10 reverse split, unadjusted
     with pytest.raises(InputError) as refused:
-        parse_upload(closes.to_csv().encode(), "prices.csv", "prices")
+        parse_upload(closes.to_csv().encode(), "prices.csv", "prices", limits=LIMITS)
     assert refused.value.field == "file"
     assert "on 2021-02-10" in str(refused.value) and "1-for-10 reverse split" in str(refused.value)
 
@@ -52,7 +53,7 @@ def test_adjusted_closes_and_ordinary_moves_are_accepted(tmp_path: Path) -> None
     adjusted = _unadjusted()
     adjusted.loc[:"2021-06-14", "BBB"] /= 4  # the history divided by the split's ratio
     check_split_adjusted(adjusted)
-    parse_upload(io.BytesIO(adjusted.to_csv().encode()).getvalue(), "ok.csv", "prices")
+    parse_upload(adjusted.to_csv().encode(), "ok.csv", "prices", limits=LIMITS)
     crash = synthetic_closes(["AAA"], date(2021, 1, 4), date(2021, 3, 31), seed=4)
     crash.loc["2021-02-10":, "AAA"] *= 0.6  # a 40 % fall in a day: no split's ratio
     check_split_adjusted(crash)

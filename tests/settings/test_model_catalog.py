@@ -53,7 +53,9 @@ def test_what_the_migration_guides_say_is_refused_is_recorded() -> None:
     assert "disabled" not in sonnet.thinking and "enabled" not in sonnet.thinking
     assert sonnet.thinking_default == "adaptive" and sonnet.effort_default == "high"
     haiku = CATALOG.get("claude-haiku-5-5").accepts
-    assert not haiku.sampling and haiku.forced_tool_choice and "disabled" in haiku.thinking
+    assert not haiku.sampling and "disabled" in haiku.thinking
+    assert haiku.forced_tool_choice is None  # undocumented with thinking off: never relied on
+    assert not haiku.forced_tool_choice_in("disabled") and not haiku.forced_tool_choice_in(None)
     assert haiku.effort_without_thinking == ("low", "medium", "high")
     previous = CATALOG.get("claude-sonnet-4-5").accepts
     assert previous.sampling and previous.sampling_one_of and previous.forced_tool_choice

@@ -67,3 +67,13 @@ def boto_session(region: str = "us-east-1") -> boto3.session.Session:
     core = botocore.session.Session()
     core.register_component("data_loader", _loader())
     return boto3.session.Session(botocore_session=core, region_name=region)
+
+
+def no_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore's waits (the backoff between attempts, the adaptive mode's token bucket) take
+    no time; what they decide (retry, how often) is unchanged."""
+    from botocore.retries.bucket import TokenBucket
+    from botocore.retries.standard import ExponentialBackoff
+
+    monkeypatch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+    monkeypatch.setattr(TokenBucket, "_sleep_amount", lambda self, amount: 0.0)

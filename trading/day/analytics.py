@@ -108,7 +108,7 @@ def strategy_analytics(store: Store, deployment: Deployment, day: date) -> Strat
     as_of = datetime.combine(day, time.max, UTC)
     report = performance(store, deployment, as_of)
     window = ledger_window(store, deployment, as_of)
-    if not report["sessions"] or report["end"] != day.isoformat() or window is None:
+    if not report["sessions"] or report["end"] != day.isoformat() or window.sessions is None:
         return None
     values = report["values"]
     dates = pd.DatetimeIndex(pd.to_datetime(values["dates"]))

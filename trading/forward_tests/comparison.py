@@ -1,4 +1,5 @@
-"""What a forward test's account is compared with, and the result's fields that say so.
+"""What a forward test's account, or a deployment's (`trading.performance`), is compared with,
+and the result's fields that say so.
 
 Beside the account's value at each session's close (`beside_the_account`):
 
@@ -43,10 +44,11 @@ names the benchmarks)."""
 
 @dataclass(frozen=True)
 class Beside:
-    """The lines beside a forward test's account (see the module docstring)."""
+    """The lines beside a forward test's account (see the module docstring); `searched` None
+    when it is not shown."""
 
     deployed: pd.Series
-    searched: pd.Series
+    searched: pd.Series | None
     decomposition: dict[str, Any] | None
     benchmarks: Benchmarks
     risk_free_rate: float
@@ -62,23 +64,33 @@ def beside_the_account(
     *,
     capital: float,
     costs: PaperCosts,
+    fractional: bool = True,
+    cash_rate: float,
     clean: bool,
+    searched: bool = True,
 ) -> Beside:
-    """The backtests, the gap's decomposition and the benchmarks of a forward test whose
-    account (`values`, its deployment's `spec`) traded at `fires` with the broker's `costs`;
-    `clean`: every run filled as planned and none paused it (`decompose_gap`)."""
+    """The backtests, the gap's decomposition and the benchmarks of an account (`values`, its
+    deployment's `spec`) that traded at `fires` with the broker's `costs` and share rounding
+    (`fractional`), its cash earning `cash_rate` a year (a forward test's, or a live
+    deployment's: `trading.performance`); `clean`: every run filled as planned and none paused
+    it (`decompose_gap`); `searched`: whether to simulate the searched backtest."""
     decisions = fires, ([] if "hedge" in spec else deployed_targets(strategy, closes, spec, fires))
     deployed = deployed_backtest(strategy, closes, sessions, capital, spec, decisions)
-    searched = searched_backtest(strategy, closes, sessions, capital, spec)
     decomposition = decompose_gap(
         strategy, closes, sessions, spec, capital, values, deployed,
-        costs=costs, fractional=True, decisions=decisions, clean=clean,
-        cash_rate=float(spec["cash_rate"]),
+        costs=costs, fractional=fractional, decisions=decisions, clean=clean,
+        cash_rate=cash_rate,
     )  # fmt: skip
     filled = [fire.fill_row for fire in fires if fire.fill_row is not None]
     first_row = filled[0] if filled else int(closes.index.get_indexer(sessions.index[:1])[0])
     benchmarks = benchmark_values(closes, sessions, capital, first_row=first_row, fire_rows=filled)
-    return Beside(deployed, searched, decomposition, benchmarks, safe_rate_of(spec))
+    return Beside(
+        deployed,
+        searched_backtest(strategy, closes, sessions, capital, spec) if searched else None,
+        decomposition,
+        benchmarks,
+        safe_rate_of(spec),
+    )
 
 
 def comparison_fields(values: pd.Series, beside: Beside) -> dict[str, Any]:
@@ -90,13 +102,11 @@ def comparison_fields(values: pd.Series, beside: Beside) -> dict[str, Any]:
     comparison = compare_with_backtest(
         list(values.loc[common].to_numpy()), list(backtest.loc[common].to_numpy())
     )
-    lines = {
-        "paper": values.loc[common],
-        "backtest": backtest.loc[common],
-        "searched": beside.searched.reindex(common),
-    }
-    if lines["searched"].isna().any():  # the engine's series may end before the account's
-        del lines["searched"]
+    lines = {"paper": values.loc[common], "backtest": backtest.loc[common]}
+    if beside.searched is not None:
+        searched = beside.searched.reindex(common)
+        if not searched.isna().any():  # the engine's series may end before the account's
+            lines["searched"] = searched
     return {
         "comparison": comparison.__dict__,
         "decomposition": beside.decomposition,

@@ -242,7 +242,8 @@ def _paper_trade(
     clean = all(o.status in ("filled", "no_trades") and not o.paused for o in outcomes)
     beside = beside_the_account(
         strategy, closes, sessions, test.spec, values, fires,
-        capital=capital, costs=request.costs, clean=clean,
+        capital=capital, costs=request.costs, cash_rate=float(test.spec["cash_rate"]),
+        clean=clean,
     )  # fmt: skip
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)

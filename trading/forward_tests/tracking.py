@@ -23,6 +23,10 @@ step's part of the gap is how much it moves the final value:
 Each part is a share of the capital (final value of the step minus that of the one before, over
 the capital), so the parts add up to the whole gap. A deployment with an option hedge is not
 decomposed (its backtest holds the engine's overlay, not the hedge the account trades).
+
+The same decomposition serves a forward test's result and a deployment's performance
+(`trading.performance`: its broker's costs, share rounding and cash rate), and its `words` say
+it once for the CLI, the UI and the reports (`gap_in_words`).
 """
 
 from __future__ import annotations
@@ -130,12 +134,14 @@ def decompose_gap(
         ("other", "failed or paused runs, unfilled orders", final(account) - final(charged)),
     ]
     parts = [GapPart(name, words, value / capital) for name, words, value in steps]
-    return {
+    decomposition = {
         "gap": (final(account) - final(backtest)) / capital,
+        "amount": final(account) - final(backtest),
         "final_gap": final(account) / final(backtest) - 1.0,
         "tracking_error": tracking_error(account, backtest),
         "parts": [part.__dict__ for part in parts],
     }
+    return decomposition | {"words": gap_in_words(decomposition)}
 
 
 def tracking_error(account: pd.Series, backtest: pd.Series) -> float | None:
@@ -149,17 +155,37 @@ def tracking_error(account: pd.Series, backtest: pd.Series) -> float | None:
     return float(np.std(gaps, ddof=1) * np.sqrt(252))
 
 
+SHOWN_SHARE = 5e-5
+"""Parts of the gap under this share of the capital (0.005 %) are not named in its words."""
+
+
+def share_text(share: float) -> str:
+    """A share of the capital as a signed percentage with the digits it needs to show that it
+    is not zero (+0.12%, +0.0018%)."""
+    return f"{share:+.2%}" if share == 0 or abs(share) >= SHOWN_SHARE else f"{share:+.4%}"
+
+
 def gap_in_words(decomposition: Mapping[str, Any]) -> str:
-    """The decomposition in one line, e.g. "gap -0.42 % of capital: fills one bar later
-    -0.30 %, ... (tracking error 0.61 % a year)"."""
-    parts = ", ".join(
-        f"{part['words']} {part['share']:+.2%}"
-        for part in decomposition["parts"]
-        if abs(part["share"]) >= 5e-5
+    """The decomposition in one line, each number saying what it is, e.g. "the account ends
+    1,234.56 below its deployed backtest (-0.12% of the capital); in shares of the capital:
+    fills one bar later -0.30%, ..." (parts under `SHOWN_SHARE` are counted, not named)."""
+    gap, amount = decomposition["gap"], decomposition.get("amount")
+    where = "above" if gap >= 0 else "below"
+    money = "" if amount is None else f"{abs(amount):,.2f} "
+    head = (
+        f"the account ends {money}{where} its deployed backtest ({share_text(gap)} of the capital)"
     )
-    error = decomposition["tracking_error"]
-    shown = "" if error is None else f" (tracking error {error:.2%} a year)"
-    return f"gap {decomposition['gap']:+.2%} of capital: {parts or 'nothing'}{shown}"
+    shown = [p for p in decomposition["parts"] if abs(p["share"]) >= SHOWN_SHARE]
+    smaller = sum(0 < abs(p["share"]) < SHOWN_SHARE for p in decomposition["parts"])
+    if not shown:
+        return f"{head}; " + (
+            f"every part of it is under {SHOWN_SHARE:.3%} of the capital"
+            if smaller
+            else "every part of it is zero"
+        )
+    parts = ", ".join(f"{part['words']} {share_text(part['share'])}" for part in shown)
+    rest = f" ({smaller} smaller, under {SHOWN_SHARE:.3%} each)" if smaller else ""
+    return f"{head}; in shares of the capital: {parts}{rest}"
 
 
 def _replay(

@@ -4,8 +4,8 @@ The cacheable prefix of a request is what precedes its last ``cachePoint``, in B
 the tool definitions (``toolConfig.tools``), then the system blocks. The first request with a
 prefix writes it to the cache, later ones with the same prefix read it, on models whose catalog
 entry caches, and only when the prefix reaches the model's minimum (settings/model_catalog.toml;
-when the documentation gives no minimum, none is applied). Tokens are the offline model's
-estimate (about 4 characters a token).
+when the documentation gives no minimum, none is applied). Tokens are counted as the model's
+tokenizer would (`converse.tokens`).
 
 Usage follows Bedrock's semantics (its TokenUsage shape): ``inputTokens`` excludes what was read
 from or written to the cache; ``cacheReadInputTokens`` and ``cacheWriteInputTokens`` report
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.offline.model import estimate_tokens
+from devtools.local_bedrock.converse.tokens import model_tokens
 from settings.model_catalog import CatalogModel
 
 
@@ -49,12 +50,13 @@ def cache_prefix(body: Mapping[str, Any]) -> CachePrefix | None:
 def cache_usage(
     prefix: CachePrefix | None, model: CatalogModel | None, seen: set[str], input_tokens: int
 ) -> dict[str, Any]:
-    """The request's cache counters (see the module docstring): written the first time a
+    """The request's cache counters (see the module docstring; `input_tokens`: the whole
+    prompt's, on `model`): written the first time a
     prefix is seen, read afterwards; both 0 below the model's minimum; none when the request
     has no cache point or the model does not cache. `seen` holds the prefixes already cached."""
     if prefix is None or (model is not None and not model.cache.supported):
         return {}
-    tokens = min(estimate_tokens(prefix.text), max(0, input_tokens - 1))
+    tokens = min(model_tokens(model, estimate_tokens(prefix.text)), max(0, input_tokens - 1))
     minimum = model.cache.min_tokens if model is not None else None
     if minimum is not None and tokens < minimum:
         return {"cacheReadInputTokens": 0, "cacheWriteInputTokens": 0}

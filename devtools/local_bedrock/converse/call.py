@@ -35,6 +35,10 @@ class BedrockError(Exception):
         self.status = status
 
 
+MODEL_ERRORS = "The model returned the following errors: "
+"""How Bedrock starts the message of a request the model itself refused."""
+
+
 def _invalid(message: str) -> BedrockError:
     return BedrockError("ValidationException", message, 400)
 

@@ -7,7 +7,6 @@ offline rules answered (nothing thinks here), and its tokens count as output tok
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -18,17 +17,18 @@ from langchain_core.messages import (
 
 import agents.offline.workflow_policies  # noqa: F401  (registers the workflow and chat rules)
 from agents.offline.model import estimate_tokens
+from devtools.local_bedrock.converse.thinking import thinking_signature
+from settings.model_catalog import CatalogModel
 
 
-def reasoning_for(role: str, model_id: str) -> dict[str, str]:
-    """The thinking a thinking model's reply starts with: ``{"text", "signature"}`` (the
-    signature a digest of the model id and the text, as opaque as Bedrock's)."""
+def reasoning_for(role: str, model_id: str, model: CatalogModel | None) -> dict[str, str]:
+    """The thinking a thinking model's reply starts with: ``{"text", "signature"}`` (signed by
+    `model`, `converse.thinking.thinking_signature`)."""
     text = (
         f"The {role} agent's offline rules answer this request on the local endpoint; "
         "no model thinks here."
     )
-    signature = hashlib.sha256(f"{model_id}\n{text}".encode()).hexdigest()
-    return {"text": text, "signature": signature}
+    return {"text": text, "signature": thinking_signature(model, model_id, text)}
 
 
 def with_reasoning(usage: dict[str, int], reasoning: dict[str, str] | None) -> dict[str, int]:

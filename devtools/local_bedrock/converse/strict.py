@@ -5,9 +5,12 @@ the model does not serve on demand needs an inference profile, a model past its 
 in its Legacy state, closed to new customers, which an empty local account is) is not found.
 `check_request(model, body, call, guardrails)` refuses the settings the model does not accept
 (sampling parameters, forced tool choice, assistant prefill, thinking types, effort levels,
-native structured output), a ``maxTokens`` above its output limit, an input above its context
-window, and a guardrail the endpoint does not know. Messages are Bedrock's where a source quotes
-them (settings/model_catalog.toml cites them); the others are marked ``(local endpoint)``.
+native structured output), thinking blocks in the history another model signed (dropped or
+refused, `converse.thinking`), a ``maxTokens`` above its output limit, an input above its context
+window (in the model's tokens, `converse.tokens`), and a guardrail the endpoint does not know. A setting the catalog leaves undocumented for
+the model (forced tool choice on Haiku 5.5) is refused too, so no request relies on it. Messages
+are Bedrock's where a source quotes them (settings/model_catalog.toml cites them); the others
+say ``local endpoint``.
 
 `stratigos-offline-<role>` ids are the endpoint's own: they name a role, not a Bedrock model, and
 are only checked for well-formed requests.
@@ -15,6 +18,7 @@ are only checked for well-formed requests.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -22,8 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.model_plan import EFFORT_ORDER
-from agents.offline.model import input_tokens
-from devtools.local_bedrock.converse.call import OFFLINE_MODEL_PREFIX, BedrockError, ConverseCall
+from devtools.local_bedrock.converse.call import (
+    MODEL_ERRORS,
+    OFFLINE_MODEL_PREFIX,
+    BedrockError,
+    ConverseCall,
+)
+from devtools.local_bedrock.converse.thinking import check_thinking
+from devtools.local_bedrock.converse.tokens import prompt_tokens
 from settings.model_catalog import CatalogModel, model_catalog
 
 INVALID_MODEL = "The provided model identifier is invalid."
@@ -39,13 +49,16 @@ NEEDS_PROFILE = (
     "Invocation of model ID {model} with on-demand throughput isn\u2019t supported. Retry your "
     "request with the ID or ARN of an inference profile that contains this model."
 )
-MODEL_ERRORS = "The model returned the following errors: "
 MAX_TOKENS = (
     "The maximum tokens you requested exceeds the model limit of {limit}. Try again with a "
     "maximum tokens value that is lower than {limit}."
 )
 TOO_LONG = MODEL_ERRORS + "prompt is too long: {tokens} tokens > {limit} maximum"
 INVALID_GUARDRAIL = "The provided guardrail identifier is invalid."
+FORCED_UNDOCUMENTED = (
+    "tool_choice any or tool is refused for this model by the local endpoint: the model catalog "
+    "finds no documentation that Bedrock accepts it (use auto)."
+)
 
 
 def _invalid(message: str) -> BedrockError:
@@ -81,6 +94,8 @@ class RequestOptions:
     thinking: str | None = None
     effort: str | None = None
     text_format: dict[str, Any] | None = None
+    dropped_thinking: int = 0
+    """Thinking blocks of the history another model signed, dropped (`converse.thinking`)."""
 
     def thinks(self, model: CatalogModel | None) -> bool:
         """Whether the reply carries thinking: adaptive (or budgeted) thinking is on."""
@@ -137,16 +152,17 @@ def _check_settings(
             MODEL_ERRORS
             + "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
         )
-    if call.tool_choice not in (None, "auto") and not accepts.forced_tool_choice:
+    forced = call.tool_choice not in (None, "auto")
+    if forced and accepts.forced_tool_choice is False:
         raise _invalid(
             MODEL_ERRORS + 'tool_choice: type "tool" and "any" are not supported for this model.'
         )
-    if call.tool_choice not in (None, "auto") and not accepts.forced_tool_choice_in(
-        options.thinking
-    ):
-        raise _invalid(
-            MODEL_ERRORS + "Thinking may not be enabled when tool_choice forces tool use."
-        )
+    if forced and not accepts.forced_tool_choice_in(options.thinking):
+        if options.thinks(model):
+            raise _invalid(
+                MODEL_ERRORS + "Thinking may not be enabled when tool_choice forces tool use."
+            )
+        raise _invalid(FORCED_UNDOCUMENTED)
     if body["messages"][-1].get("role") == "assistant" and not accepts.prefill:
         raise _invalid(
             MODEL_ERRORS
@@ -190,13 +206,14 @@ def check_request(
     if model is None:
         return options
     _check_settings(model, body, call, options)
+    dropped = check_thinking(model, call.model_id, body)
     max_tokens = call.inference_config.get("maxTokens")
     if max_tokens is not None and max_tokens > model.max_output_tokens:
         raise _invalid(MAX_TOKENS.format(limit=model.max_output_tokens))
-    tokens = input_tokens(call.messages, call.tools)
+    tokens = prompt_tokens(model, call.messages, call.tools)
     if tokens > model.context_window:
         raise _invalid(TOO_LONG.format(tokens=tokens, limit=model.context_window))
-    return options
+    return dataclasses.replace(options, dropped_thinking=dropped)
 
 
 __all__ = [

@@ -44,6 +44,9 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert main(["deploy", "forward-test", did, "--start", "2022-01-03"]) == 0
     text = capsys.readouterr().out
     assert "12 rebalances" in text and "backtest:" in text
+    # each number says what it is: the returns' difference in points, the final values' in money
+    assert "the strategy as deployed (the paper return is " in text
+    assert "\n  the account ends " in text and " its deployed backtest (" in text
     assert "fires decided on the session's close as the price at the fire" in text
     strict = run_json(
         capsys, "deploy", "forward-test", did, "--start", "2022-01-03",
@@ -66,8 +69,13 @@ def test_the_winner_of_optimize_is_deployed_forward_tested_and_read_back(
     assert positions["cash"] == pytest.approx(result["cash"])
     performance = run_json(capsys, "deploy", "performance", test_id)
     assert performance["values"]["paper"][-1] == pytest.approx(result["final_value"])
+    assert performance["data"]["data_end"] == "2022-12-28"
+    assert performance["decomposition"]["words"] == result["decomposition"]["words"]
     assert main(["deploy", "performance", test_id]) == 0
-    assert "tracking error" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "tracking error" in text and "ends 2022-12-28" in text.splitlines()[0]
+    # monthly, not the winner's own cadence: the searched backtest is a second line
+    assert "\n  searched: " in text and performance["decomposition"]["words"] in text
     orders = run_json(capsys, "deploy", "orders", test_id)
     assert {o["status"] for o in orders} <= {"filled", "canceled", "rejected"}
     assert all(o["filled_quantity"] == 0 for o in orders if o["status"] == "rejected")

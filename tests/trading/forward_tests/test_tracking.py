@@ -92,7 +92,11 @@ def test_a_rule_on_its_own_cadence_tracks_its_deployed_backtest(store: Store) ->
     assert len(result["values"]["searched"]) == len(backtest)
     assert result["values"]["searched"] != pytest.approx(backtest)
     words = gap_in_words(decomposition)
-    assert words.startswith(f"gap {decomposition['gap']:+.2%} of capital: cash buffer")
+    assert decomposition["words"] == words and decomposition["amount"] < 0
+    assert words.startswith(
+        f"the account ends {-decomposition['amount']:,.2f} below its deployed backtest "
+        f"({decomposition['gap']:+.2%} of the capital); in shares of the capital: cash buffer"
+    )
     # beside it, the universe held equal-weighted and the index, Sharpe at the safe rate
     benchmarks = result["benchmarks"]
     assert benchmarks["risk_free_rate"] == 0.02 and benchmarks["missing"] == {}
@@ -150,3 +154,26 @@ def test_a_deployment_paused_by_its_drawdown_limit_is_the_other_part(store: Stor
     other = next(p for p in decomposition["parts"] if p["name"] == "other")
     assert other["share"] != 0.0
     assert _total(decomposition) == pytest.approx(decomposition["gap"], abs=1e-12)
+
+
+def test_a_gap_too_small_for_two_decimals_still_says_what_it_is() -> None:
+    """The CLI once printed "gap +0.00 % of capital: nothing" for parts of 1.8e-5 in all: the
+    words now show the amount and enough digits, and say the parts are small, not absent."""
+    parts = [
+        {"name": "sizing", "words": "cash buffer and order sizing", "share": -1.1e-5},
+        {"name": "costs", "words": "slippage and fees", "share": 2.9e-5},
+        {"name": "other", "words": "failed or paused runs, unfilled orders", "share": 0.0},
+    ]
+    tiny = {"gap": 1.8e-5, "amount": 18.0, "parts": parts}
+    assert gap_in_words(tiny) == (
+        "the account ends 18.00 above its deployed backtest (+0.0018% of the capital); every "
+        "part of it is under 0.005% of the capital"
+    )
+    parts[1]["share"] = 2.9e-4
+    larger = {"gap": 2.79e-4, "amount": 279.0, "parts": parts}
+    assert gap_in_words(larger) == (
+        "the account ends 279.00 above its deployed backtest (+0.03% of the capital); in shares "
+        "of the capital: slippage and fees +0.03% (1 smaller, under 0.005% each)"
+    )
+    nothing = {"gap": 0.0, "amount": 0.0, "parts": [{**parts[2]}]}
+    assert gap_in_words(nothing).endswith("(+0.00% of the capital); every part of it is zero")
