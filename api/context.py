@@ -28,6 +28,7 @@ from api.errors import ApiError
 from api.limits import RateLimiter
 from api.memory import release_free_memory
 from api.probe_thread import ProbeThread
+from api.tearsheet_jobs import HANDLERS as TEARSHEET_HANDLERS
 from graphs.job_handlers import KIND as OPTIMIZATION_KIND
 from graphs.job_handlers import optimization_handler
 from jobs.handlers import HandlerRegistry
@@ -102,7 +103,11 @@ class AppContext:
             with self._lock:
                 if self._runner is None:
                     handlers = HandlerRegistry(
-                        {OPTIMIZATION_KIND: optimization_handler, **EXECUTION_HANDLERS}
+                        {
+                            OPTIMIZATION_KIND: optimization_handler,
+                            **EXECUTION_HANDLERS,
+                            **TEARSHEET_HANDLERS,
+                        }
                     )
                     self._runner = JobRunner(store, handlers=handlers, settings=self.settings)
         return self._runner

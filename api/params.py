@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import Header, Query
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import AwareDatetime, BeforeValidator, WithJsonSchema
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MOMENT = re.compile(
@@ -44,6 +44,13 @@ Moment = Annotated[
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
 """A moment given as ISO 8601 text."""
+
+AwareMoment = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_like(_MOMENT, "a date and time with its zone (e.g. 2026-01-31T00:00Z)")),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+"""A moment given as ISO 8601 text with its time zone (`Z` or an offset)."""
 
 IfMatch = Annotated[
     str | None,

@@ -25,6 +25,7 @@ SUITES = (
     "capacity",
     "startup",
     "scheduler",
+    "trading_day",
     "forward_test",
     "universe",
     "research",

@@ -13,8 +13,8 @@
   which submits the rebalance jobs of the deployments due).
 - `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
   finished more than `archive_after_days` (event field, default 30) ago and drops expired
-  cache entries (`{"retention": false}`, the quarter-hourly check, skips both); announces
-  stuck pending jobs again; returns the report and publishes it as metrics
+  cache entries and account snapshots (`{"retention": false}`, the quarter-hourly check, skips
+  them); announces stuck pending jobs again; returns the report and publishes it as metrics
   (`settings.metrics`: what it archived and deleted, the runs found stuck, the deployments
   active).
 """
@@ -112,10 +112,11 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
     event = event or {}
     store = _open_store()
     archived: list[str] = []
-    expired = 0
+    expired = snapshots = 0
     if event.get("retention", True):
         report = store.cleanup(archive_after_days=float(event.get("archive_after_days", 30)))
         archived, expired = list(report.archived_jobs), report.expired_cache_entries
+        snapshots = report.expired_snapshots
     queue = JobQueue.from_settings(get_settings())
     now = store.clock()
     stale = [
@@ -132,6 +133,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
     result = {
         "archived_jobs": archived,
         "expired_cache_entries": expired,
+        "expired_snapshots": snapshots,
         "reannounced_jobs": reannounced,
         "stuck_runs": len(stale) + len(lost),
     }

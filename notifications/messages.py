@@ -31,6 +31,7 @@ class NotificationKind(StrEnum):
     RECONCILIATION_MISMATCH = "reconciliation_mismatch"
     LIMIT_BREACH = "limit_breach"
     DAILY_SUMMARY = "daily_summary"
+    TEARSHEETS = "tearsheets"
 
 
 class Notification(BaseModel):
@@ -407,5 +408,30 @@ def daily_summary(
         deployment_name=None,
         subject=subject,
         body="\n\n".join([head, *paragraphs]) if paragraphs else f"{head}\n\nNo deployments.",
+        time=time,
+    )
+
+
+def tearsheets(
+    *,
+    owner: str,
+    account: str,
+    day: date,
+    links: Sequence[tuple[str, str]],
+    dashboard: str,
+    time: datetime,
+) -> Notification:
+    """The session's tearsheets of `account` are ready: one line per tearsheet (what it is
+    about, its link) and the link of the account's dashboard."""
+    subject = f"{SUBJECT_PREFIX} Tearsheets {day.isoformat()}: account {account}"
+    lines = "\n".join(f"- {label}: {link}" for label, link in links)
+    head = _body([("Owner", owner), ("Account", account), ("Session", day.isoformat())])
+    return Notification(
+        kind=NotificationKind.TEARSHEETS,
+        owner=owner,
+        deployment_id=None,
+        deployment_name=None,
+        subject=subject,
+        body=f"{head}\n\nTearsheets:\n{lines}\n\nDashboard: {dashboard}",
         time=time,
     )

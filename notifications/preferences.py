@@ -2,7 +2,8 @@
 which channel.
 
 Every destination receives the alerts (failed and dead-lettered runs, reconciliation mismatches,
-limit breaches) unless its `kinds` say otherwise; fills and the daily summary are opt-in.
+limit breaches) unless its `kinds` say otherwise; fills, the daily summary and the tearsheets of
+the trading day are opt-in.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ ALERT_KINDS: frozenset[NotificationKind] = frozenset(
 """What every destination receives by default."""
 
 OPT_IN_KINDS: frozenset[NotificationKind] = frozenset(
-    {NotificationKind.FILL, NotificationKind.DAILY_SUMMARY}
+    {NotificationKind.FILL, NotificationKind.DAILY_SUMMARY, NotificationKind.TEARSHEETS}
 )
 """What a destination receives only when its `kinds` name it."""
 
@@ -55,14 +56,22 @@ class Destination(BaseModel):
 
     @classmethod
     def with_opt_ins(
-        cls, channel: ChannelName, address: str, *, fills: bool = False, daily_summary: bool = False
+        cls,
+        channel: ChannelName,
+        address: str,
+        *,
+        fills: bool = False,
+        daily_summary: bool = False,
+        tearsheets: bool = False,
     ) -> Destination:
-        """The alerts, plus fills and the daily summary if asked for."""
+        """The alerts, plus fills, the daily summary and the tearsheets if asked for."""
         kinds = set(ALERT_KINDS)
         if fills:
             kinds.add(NotificationKind.FILL)
         if daily_summary:
             kinds.add(NotificationKind.DAILY_SUMMARY)
+        if tearsheets:
+            kinds.add(NotificationKind.TEARSHEETS)
         return cls(channel=channel, address=address, kinds=frozenset(kinds))
 
 

@@ -33,6 +33,7 @@ from settings.groups.openai import OPENAI_DEFAULT_BASE_URL, OPENAI_PLACEHOLDER_K
 from settings.groups.research import ResearchSettings
 from settings.groups.store import StoreSettings
 from settings.groups.tracing import LangSmithSettings, TracingSettings, XRaySettings
+from settings.groups.trading_day import TradingDaySettings
 from settings.owners import LOCAL_OWNER
 from settings.sources import environment_values
 
@@ -69,6 +70,7 @@ __all__ = [
     "SmtpSettings",
     "StoreSettings",
     "TracingSettings",
+    "TradingDaySettings",
     "XRaySettings",
     "aws_credentials_configured",
     "environment_values",

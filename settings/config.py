@@ -44,6 +44,7 @@ from settings.groups.openai import OpenAISettings
 from settings.groups.research import ResearchSettings
 from settings.groups.store import DEVELOPMENT_PEPPER, StoreSettings
 from settings.groups.tracing import TracingSettings
+from settings.groups.trading_day import TradingDaySettings
 from settings.sources import EnvironmentVariables, GivenArguments, SettingsFile
 
 DEFAULT_SETTINGS_FILE = Path("stratigos.toml")
@@ -171,6 +172,10 @@ class Settings(BaseSettings):
         default_factory=ExecutionSettings, description="Sending orders to brokers."
     )
     alpaca: AlpacaSettings = Field(default_factory=AlpacaSettings, description="The Alpaca broker.")
+    trading_day: TradingDaySettings = Field(
+        default_factory=TradingDaySettings,
+        description="After the close: analytics, tearsheets, snapshots, implied volatility.",
+    )
     tracing: TracingSettings = Field(
         default_factory=TracingSettings, description="Where spans are exported."
     )

@@ -25,6 +25,7 @@ from store.errors import (
 )
 from store.exports import Export
 from store.factory import open_store
+from store.iv_history import IVRecord
 from store.jobs import (
     JOB_STATUSES,
     OPTIMIZATION_KIND,
@@ -41,8 +42,10 @@ from store.ledger import LedgerEntry
 from store.orders import NewOrder, OrderUpdate, QueuedOrder
 from store.portfolios import Portfolio
 from store.profiles import StoredProfile
+from store.reports import Report, ReportKind
 from store.results import Result, Trial
 from store.retention import CleanupReport
+from store.snapshots import AccountSnapshot, SnapshotPosition
 from store.threads import ChatThread
 
 __all__ = [
@@ -50,6 +53,7 @@ __all__ = [
     "OPTIMIZATION_KIND",
     "SUCCESS_DOCUMENT_STATUSES",
     "TERMINAL_STATUSES",
+    "AccountSnapshot",
     "AgentRunRecord",
     "Analysis",
     "AnalysisKind",
@@ -66,6 +70,7 @@ __all__ = [
     "Document",
     "DocumentChunk",
     "Export",
+    "IVRecord",
     "InvalidResultError",
     "Job",
     "JobStatus",
@@ -76,8 +81,11 @@ __all__ = [
     "Page",
     "Portfolio",
     "QueuedOrder",
+    "Report",
+    "ReportKind",
     "Result",
     "SequencedEvent",
+    "SnapshotPosition",
     "Store",
     "StoreError",
     "StoreGoneError",

@@ -35,13 +35,16 @@ from store.documents import DocumentRepository
 from store.executions import ExecutionRepository
 from store.exports import ExportRepository
 from store.ideas import IdeaRepository
+from store.iv_history import IVHistoryRepository
 from store.jobs import JobRepository
 from store.ledger import LedgerRepository
 from store.orders import OrderQueueRepository
 from store.portfolios import PortfolioRepository
 from store.profiles import ProfileRepository
+from store.reports import ReportRepository
 from store.results import ResultRepository
 from store.retention import RetentionRepository
+from store.snapshots import SnapshotRepository
 from store.threads import ThreadRepository
 
 
@@ -65,10 +68,15 @@ class Store(
     ProfileRepository,
     AgentRunRepository,
     AnalysisRepository,
+    ReportRepository,
+    SnapshotRepository,
+    IVHistoryRepository,
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, executions (fills and order statuses written together), ledger exports,
-    the documents library, investment ideas, simulated broker accounts, user profiles, Agent Protocol runs and stored optimization results and simulations: every repository interface in one object. Backends:
+    the documents library, investment ideas, simulated broker accounts, user profiles, Agent Protocol runs, stored optimization results and simulations, and the trading day's
+    post-market reports, account snapshots and implied-volatility history: every repository
+    interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All
     methods are thread-safe.
     """

@@ -14,10 +14,12 @@ from store.results import Result, Trial
 
 @dataclass(frozen=True)
 class CleanupReport:
-    """What `cleanup` did: ids of the jobs archived and how many cache entries it dropped."""
+    """What `cleanup` did: ids of the jobs archived, and how many cache entries and account
+    snapshots (`store.snapshots`) it dropped as expired."""
 
     archived_jobs: list[str] = field(default_factory=list)
     expired_cache_entries: int = 0
+    expired_snapshots: int = 0
 
 
 class RetentionRepository(ABC):
@@ -26,7 +28,7 @@ class RetentionRepository(ABC):
     @abstractmethod
     def cleanup(self, now: datetime | None = None, archive_after_days: float = 30) -> CleanupReport:
         """Archive jobs that finished more than `archive_after_days` ago and drop expired cache
-        entries, for every owner.
+        entries and account snapshots, for every owner.
 
         Archiving writes a bundle (job, result, trials, events of the run with the job's id) to
         the archive (`get_archive`), then deletes the trials and events from the live store and

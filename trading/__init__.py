@@ -4,8 +4,10 @@ the rebalance's shares and the hedge's options alike.
 
     deployments          create a deployment, move it through its lifecycle, read its spec
     hedges               its option hedge's settings, checked at creation
+    hedge_pricing        what prices a hedge: the observed implied volatility, or realised
     scheduling           due schedule fires -> rebalance jobs (and a paused hedge's guard)
     execution_jobs       the job kinds: rebalance, hedge, forward_test, fire_due, daily_summary
+                         (and the trading day's)
     runs/                one fire's runs, through the queue:
       rebalance            decide the targets, trade the shares, reconcile, pause on a breach
       hedge                plan the options (`execution.hedge`), trade the contracts
@@ -24,6 +26,8 @@ the rebalance's shares and the hedge's options alike.
     deployment_views     positions, the hedge report, the checks before a run or a test
     ledger_exports       the ledger as rows, CSV, Parquet and stored exports
     daily_summary        each owner's day, after the close
+    day/                 the trading day after the close (docs/trading-day.md): snapshots,
+                         post-market analytics, the implied-volatility history, their jobs
 
 Pure trading logic (order plans, the hedge plan, brokers' wire adapters, schedules, ledger
 maths) is in `execution/`, beneath this package; the analysis use cases it reads (market data,

@@ -2,7 +2,8 @@
 submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
 the rebalance job of a deployment with a hedge: `trading.runs.hedge`), `forward_test` (paper
 trading a deployment over past market data, `trading.forward_tests`) and the ticks' jobs
-(firing schedules, daily summaries, the market data's refresh: `services.market_data.refresh`).
+(firing schedules, daily summaries, the market data's refresh: `services.market_data.refresh`)
+and the trading day's after the close (`trading.day`).
 This module is the one `settings.jobs.handlers` names: importing it registers the handlers.
 
 A rebalance job succeeds only when its run is complete: every order filled, nothing to trade,
@@ -66,6 +67,8 @@ from trading.accounts.interface import OptionsAccount
 from trading.accounts.opening import options_account
 from trading.accounts.paper import StoredPaperAccount
 from trading.daily_summary import send_daily_summaries
+from trading.day.jobs import DAY_HANDLERS
+from trading.day.schedule import submit_day_jobs
 from trading.deployments import broker_of, calendar_of
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.ledger import Ledger
@@ -354,18 +357,21 @@ def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 
 def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Submit a rebalance job for every due fire of every active deployment (all owners), the
-    daily-summary job of the last closed session (once per session) and, while the configured
-    market data is refreshed and behind, its refresh (`services.market_data.refresh`), and
-    announce each on the job queue when one is configured."""
+    daily-summary job of the last closed session (once per session), the trading day's jobs
+    due (`trading.day.schedule`: snapshots, post-market runs, tearsheets, the implied-volatility
+    history) and, while the configured market data is refreshed and behind, its refresh
+    (`services.market_data.refresh`), and announce each on the job queue when one is
+    configured."""
     from jobs.queue import JobQueue
     from jobs.worker import SYSTEM_OWNER
 
     settings = ctx.settings or get_settings()
     report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
     refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
+    day = submit_day_jobs(ctx.store, ctx.store.clock(), settings)  # after the close: trading.day
     queue = JobQueue.from_settings(settings)
     if queue is not None:
-        for submitted in [*report.jobs, *([refresh_job] if refresh_job else [])]:
+        for submitted in [*report.jobs, *([refresh_job] if refresh_job else []), *day.jobs]:
             queue.announce(submitted)
     return {
         "submitted": report.submitted,
@@ -373,6 +379,7 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         "skipped": report.skipped,
         "daily_summary": _summary_job(ctx),
         "market_data": refresh,
+        "trading_day": day.to_json(),
     }
 
 
@@ -413,6 +420,7 @@ HANDLERS = {
     FIRE_DUE_KIND: fire_due_handler,
     DAILY_SUMMARY_KIND: daily_summary_handler,
     REFRESH_KIND: refresh_handler,
+    **DAY_HANDLERS,
 }
 for _kind, _handler in HANDLERS.items():
     register_handler(_kind, _handler)

@@ -28,6 +28,8 @@ that the market data prices, up to `as_of` (and, for a forward test, the end of 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -64,24 +66,15 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     """The deployment's performance against its backtest up to `as_of` (see the module
     docstring); `sessions` 0 and no values before its first ledger entry (`data` still says
     which market data it would use)."""
-    entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
+    window = ledger_window(store, deployment, as_of)
+    entries, closes, sessions = window.entries, window.closes, window.sessions
     spec = deployment.spec
-    closes = universe_closes(spec["universe"])
-    until = as_of.date()
-    window_end = (spec.get("forward_test_window") or {}).get("end")
-    if window_end is not None:  # a forward test's account stops trading at its window's end
-        until = min(until, datetime.fromisoformat(window_end).date())
-    closes = closes.loc[: pd.Timestamp(until)]
     data = data_info(market_data_provider(), closes)
-    empty: dict[str, Any] = {"deployment_id": deployment.id, "sessions": 0, "data": data}
-    if not entries:
-        return empty
-    first = min(e.time for e in entries)
-    sessions = trading_sessions(calendar_of(spec), first.date(), closes.index[-1].date())
-    sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
-    if sessions.empty:
-        return empty
-    paper, book, flows = _account_values(entries, sessions, closes)
+    if sessions is None:
+        return {"deployment_id": deployment.id, "sessions": 0, "data": data}
+    books = session_books(entries, sessions, closes)
+    paper = pd.Series([b.value for b in books], index=sessions.index)
+    book, flows = books[-1], [b.flow for b in books]
     hedge = None
     if "hedge" in spec:
         hedge_values, hedge = _hedge(store, deployment, sessions)
@@ -93,9 +86,7 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     limits = DeploymentLimits.model_validate(spec["limits"])
     targets, _ = capped_weights(strategy.targets(closes), limits)
     last = closes.iloc[-1]
-    drift = weight_drift(
-        book.holdings(), book.cash, {s: float(last[s]) for s in last.index}, targets
-    )
+    drift = weight_drift(book.holdings, book.cash, {s: float(last[s]) for s in last.index}, targets)
     return {
         "deployment_id": deployment.id,
         "sessions": len(paper),
@@ -114,25 +105,72 @@ def performance(store: Store, deployment: Deployment, as_of: datetime) -> dict[s
     }
 
 
-def _account_values(
-    entries: list[Fill | CashFlow], sessions: pd.DataFrame, closes: pd.DataFrame
-) -> tuple[pd.Series, Book, list[float]]:
-    """The account's value at each session's close (cash and shares at the close, with the
-    ledger's entries up to it applied), its book at the last, and the external cash flows of
-    each session."""
+@dataclass(frozen=True)
+class LedgerWindow:
+    """What a deployment's ledger is valued over up to a time: its `entries`, the universe's
+    `closes` up to then and the `sessions` (with their `close` times) from its first entry
+    (None before its first entry or session)."""
+
+    entries: list[Fill | CashFlow]
+    closes: pd.DataFrame
+    sessions: pd.DataFrame | None
+
+
+def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> LedgerWindow:
+    """The sessions of the deployment's calendar that the market data prices, from its first
+    ledger entry up to `as_of` (and, for a forward test, the end of its window)."""
+    entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
+    spec = deployment.spec
+    until = as_of.date()
+    window_end = (spec.get("forward_test_window") or {}).get("end")
+    if window_end is not None:  # a forward test's account stops trading at its window's end
+        until = min(until, datetime.fromisoformat(window_end).date())
+    closes = universe_closes(spec["universe"]).loc[: pd.Timestamp(until)]
+    if not entries:
+        return LedgerWindow(entries, closes, None)
+    first = min(e.time for e in entries)
+    sessions = trading_sessions(calendar_of(spec), first.date(), closes.index[-1].date())
+    sessions = sessions.loc[sessions.index.isin(closes.index) & (sessions["close"] >= first)]
+    return LedgerWindow(entries, closes, None if sessions.empty else sessions)
+
+
+@dataclass(frozen=True)
+class SessionBook:
+    """A deployment's book at a session's close: its cash, the shares held per symbol and their
+    value with the cash (at that close), and what moved it that session: external cash flows in
+    (`flow`, negative out), the notional traded (`traded`: shares x price of every fill) and
+    the fees paid, in currency."""
+
+    day: pd.Timestamp
+    cash: float
+    holdings: dict[str, float]
+    value: float
+    flow: float
+    traded: float
+    fees: float
+
+
+def session_books(
+    entries: Sequence[Fill | CashFlow], sessions: pd.DataFrame, closes: pd.DataFrame
+) -> list[SessionBook]:
+    """The book at each of `sessions`' closes (their `close` times), with the ledger's
+    `entries` up to that close applied and the shares valued at `closes` of that day."""
     ordered = sorted(entries, key=lambda e: e.time)
-    book, applied, values, flows = Book(), 0, [], []
+    book, applied, out = Book(), 0, []
     for day, close_time in zip(sessions.index, sessions["close"], strict=True):
-        flows.append(0.0)
+        flow = traded = fees = 0.0
         while applied < len(ordered) and ordered[applied].time <= close_time:
             entry = ordered[applied]
             book.apply(entry)
             if isinstance(entry, CashFlow) and entry.external:
-                flows[-1] += entry.amount
+                flow += entry.amount
+            elif isinstance(entry, Fill):
+                traded, fees = traded + entry.quantity * entry.price, fees + entry.fee
             applied += 1
-        row = closes.loc[day]
-        values.append(book.cash + sum(q * float(row[s]) for s, q in book.holdings().items()))
-    return pd.Series(values, index=sessions.index), book, flows
+        row, holdings = closes.loc[day], book.holdings()
+        value = book.cash + sum(q * float(row[s]) for s, q in holdings.items())
+        out.append(SessionBook(day, book.cash, holdings, value, flow, traded, fees))
+    return out
 
 
 def _beside(

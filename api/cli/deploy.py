@@ -126,11 +126,16 @@ def _create(store: Any, args: argparse.Namespace) -> int:
 
 
 def _notifications(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The preferences the --notify-* options give (alerts to each address; fills and the
-    daily summary when asked); None without any (the profile's preferences apply)."""
+    """The preferences the --notify-* options give (alerts to each address; fills, the daily
+    summary and the tearsheets when asked); None without any (the profile's preferences
+    apply)."""
     from notifications.preferences import Destination
 
-    opt_ins = {"fills": args.notify_fills, "daily_summary": args.notify_daily}
+    opt_ins = {
+        "fills": args.notify_fills,
+        "daily_summary": args.notify_daily,
+        "tearsheets": args.notify_tearsheets,
+    }
     destinations = [
         Destination.with_opt_ins("email", a, **opt_ins) for a in args.notify_email or []
     ] + [Destination.with_opt_ins("webhook", a, **opt_ins) for a in args.notify_webhook or []]

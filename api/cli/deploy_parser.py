@@ -77,6 +77,11 @@ def _create_arguments(create: Any) -> None:
     create.add_argument("--notify-fills", action="store_true", help="also notify every fill")
     create.add_argument("--notify-daily", action="store_true", help="also the daily summary")
     create.add_argument(
+        "--notify-tearsheets",
+        action="store_true",
+        help="also the links to each session's tearsheets, after the close",
+    )
+    create.add_argument(
         "--cap-leverage", action="store_true",
         help="deploy a winner whose max_leverage exceeds 1 with it capped at 1 (cash account)",
     )  # fmt: skip

@@ -25,7 +25,8 @@ def cleanup_command(args: argparse.Namespace) -> int:
         print(
             f"Archived {len(report.archived_jobs)} job(s) finished more than {args.days:g} days "
             f"ago; dropped {report.expired_cache_entries} expired cache entr"
-            f"{'y' if report.expired_cache_entries == 1 else 'ies'}."
+            f"{'y' if report.expired_cache_entries == 1 else 'ies'} and "
+            f"{report.expired_snapshots} expired account snapshot(s)."
         )
     return 0
 

@@ -42,7 +42,7 @@ _CHART_JS = """
 """
 
 
-def _money(value: Any) -> str:
+def money(value: Any) -> str:
     return "–" if value is None else f"{float(value):,.2f}"
 
 
@@ -65,7 +65,7 @@ def _rows(cells: Sequence[Sequence[Any]]) -> str:
     )
 
 
-def _table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
+def table(headers: Sequence[str], cells: Sequence[Sequence[Any]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{_rows(cells)}</tbody></table>"
 
@@ -76,8 +76,8 @@ def _hedge_rows(hedge: dict[str, Any] | None) -> list[tuple[str, str]]:
     if hedge is None:
         return []
     value = (
-        f"{_money(hedge['value'])} on {hedge['priced_on']} (cash {_money(hedge['cash'])}, "
-        f"options {_money(hedge['market_value'])})"
+        f"{money(hedge['value'])} on {hedge['priced_on']} (cash {money(hedge['cash'])}, "
+        f"options {money(hedge['market_value'])})"
     )
     return [("Option hedge (in the paper values)", value), ("Hedge tracking", hedge["note"])]
 
@@ -87,19 +87,27 @@ def render_deployment_report(
     performance: Mapping[str, Any],
     positions: Mapping[str, Any],
     orders: Sequence[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+    sections: Sequence[str] = (),
+    scripts: Sequence[str] = (),
 ) -> str:
-    """The page (see the module docstring); `deployment` is the API's view of it."""
-    title = f"Stratigos deployment {deployment['name']}"
+    """The page (see the module docstring); `deployment` is the API's view of it. A page built
+    on it (a tearsheet, `api.reports.tearsheets`) gives its `title`, its own HTML `sections`
+    (after the positions) and the `scripts` that draw them (after plotly.js)."""
+    title = title or f"Stratigos deployment {deployment['name']}"
     parts = [
         page_head(title),
         f"<h1>{escape(title)}</h1>",
         _what_is_deployed(deployment),
         _against_the_backtest(performance),
         _positions(positions),
+        *sections,
         _orders(orders) + "</main>",
         json_script("data-performance", _chart_data(performance)),
         f'<script type="text/javascript">{plotly_js()}</script>',
         f"<script>{_CHART_JS}</script>",
+        *scripts,
         "</body></html>",
     ]
     return "\n".join(parts)
@@ -118,7 +126,7 @@ def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
         ("Deployment", f"{deployment['id']} ({deployment['status']}, {deployment['mode']})"),
         ("Strategy", what),
         ("Universe", ", ".join(spec["universe"])),
-        ("Capital", _money(spec["capital"])),
+        ("Capital", money(spec["capital"])),
         (
             "Schedule",
             ", ".join(f"{k} {v}" for k, v in spec["schedule"].items() if v)
@@ -130,9 +138,7 @@ def _what_is_deployed(deployment: Mapping[str, Any]) -> str:
         ("Limits", ", ".join(f"{k} {v}" for k, v in spec["limits"].items() if v is not None)),
         *(("Note", note) for note in strategy.get("notes", [])),
     ]
-    return "\n".join(
-        ["<section><h2>What is deployed</h2>", _table(["", ""], summary), "</section>"]
-    )
+    return "\n".join(["<section><h2>What is deployed</h2>", table(["", ""], summary), "</section>"])
 
 
 def _chart_data(performance: Mapping[str, Any]) -> dict[str, Any]:
@@ -166,7 +172,7 @@ def _beside(benchmarks: Mapping[str, Any]) -> str:
     missing = "".join(f"<p>Left out: {escape(why)}.</p>" for why in benchmarks["missing"].values())
     return (
         f"<h3>Beside it (Sharpe against a {rate} risk-free rate)</h3>"
-        + _table(headers, rows)
+        + table(headers, rows)
         + missing
     )
 
@@ -176,7 +182,7 @@ def _against_the_backtest(performance: Mapping[str, Any]) -> str:
     if not performance.get("sessions"):
         return (
             "<section><h2>Against the backtest</h2><p>Nothing traded yet.</p>"
-            + _table(["", ""], [data])
+            + table(["", ""], [data])
             + "</section>"
         )
     c = performance["comparison"]
@@ -207,7 +213,7 @@ def _against_the_backtest(performance: Mapping[str, Any]) -> str:
         [
             "<section><h2>Against the backtest</h2>",
             '<div id="chart-performance" style="height:360px"></div>',
-            _table(["", ""], rows),
+            table(["", ""], rows),
             _gap(performance.get("decomposition")),
             _beside(performance["benchmarks"]),
             "</section>",
@@ -235,7 +241,7 @@ def _gap(decomposition: Mapping[str, Any] | None) -> str:
         '<h3>The gap, in parts</h3><p id="gap-words">'
         + escape(decomposition["words"][:1].upper() + decomposition["words"][1:])
         + ".</p>"
-        + _table(["Part", "Share of the capital"], rows)
+        + table(["Part", "Share of the capital"], rows)
     )
 
 
@@ -243,20 +249,20 @@ def _positions(positions: Mapping[str, Any]) -> str:
     held = [p for p in positions["positions"] if p["quantity"] > 0]
     totals = [
         ("Valued at the closes of", positions.get("priced_on") or "–"),
-        ("Cash", _money(positions["cash"])),
-        ("Equity", _money(positions["equity"])),
-        ("Realised P&L", _money(positions["realised_pnl"])),
-        ("Unrealised P&L", _money(positions["unrealised_pnl"])),
-        ("Commissions", _money(positions["fees"])),
+        ("Cash", money(positions["cash"])),
+        ("Equity", money(positions["equity"])),
+        ("Realised P&L", money(positions["realised_pnl"])),
+        ("Unrealised P&L", money(positions["unrealised_pnl"])),
+        ("Commissions", money(positions["fees"])),
     ]
     rows = [
         (
             p["symbol"],
             f"{p['quantity']:.6f}",
-            _money(p["price"]),
-            _money(p["market_value"]),
-            _money(p["cost_basis"]),
-            _money(p["unrealised_pnl"]),
+            money(p["price"]),
+            money(p["market_value"]),
+            money(p["cost_basis"]),
+            money(p["unrealised_pnl"]),
         )
         for p in held
     ]
@@ -264,8 +270,8 @@ def _positions(positions: Mapping[str, Any]) -> str:
     return "\n".join(
         [
             "<section><h2>Positions</h2>",
-            _table(["", ""], totals),
-            _table(headers, rows),
+            table(["", ""], totals),
+            table(headers, rows),
             "</section>",
         ]
     )
@@ -279,7 +285,7 @@ def _orders(orders: Sequence[Mapping[str, Any]]) -> str:
             o["side"],
             f"{o['quantity']:.6f}",
             o["status"],
-            _money(o["average_price"]),
+            money(o["average_price"]),
             o["reason"] or "",
         )
         for o in orders[-100:]
@@ -288,7 +294,7 @@ def _orders(orders: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(
         [
             f"<section><h2>Orders ({len(orders)}; the last 100)</h2>",
-            _table(headers, rows),
+            table(headers, rows),
             "</section>",
         ]
     )

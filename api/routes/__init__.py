@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from api.routes import (
+    accounts,
     agent_runs,
     agent_threads,
     analyses,
@@ -32,6 +33,7 @@ ROUTERS: list[APIRouter] = [
     deployments.router,
     deployment_events.router,
     hedges.router,
+    accounts.router,
     events.router,
     threads.router,
     portfolios.router,

@@ -23,6 +23,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from api.context import Caller, Ctx
+from api.deployment_views import deployment_out, order_out
 from api.downloads import attachment
 from api.errors import ApiError, not_found
 from api.reports.deployment import render_deployment_report
@@ -42,12 +43,11 @@ from api.schemas.optimizations import JobView, job_view
 from execution.deployment import DeploymentStatus
 from execution.errors import DeploymentStateError
 from services.errors import InputError
-from store import Deployment, Export, Job, NotFoundError, QueuedOrder, utc_now
+from store import Deployment, Export, Job, NotFoundError, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
 from trading.deployment_views import (
     check_forward_test,
     check_run_now,
-    market_data_of,
     positions,
 )
 from trading.deployments import FORWARD_TEST_MODE, create_deployment
@@ -75,57 +75,6 @@ _TARGET_STATUS: dict[Action, DeploymentStatus] = {
     "resume": "active",
     "retire": "retired",
 }
-
-
-def deployment_out(deployment: Deployment) -> DeploymentOut:
-    """The API view of a stored deployment."""
-    base = f"/v1/deployments/{deployment.id}"
-    mode: Literal["paper", "forward_test"] = (
-        "forward_test" if deployment.spec.get("mode") == FORWARD_TEST_MODE else "paper"
-    )
-    return DeploymentOut(
-        id=deployment.id,
-        name=deployment.name,
-        status=deployment.status,
-        mode=mode,
-        version=deployment.version,
-        spec=_without_webhook_secrets(deployment.spec),
-        created_at=deployment.created_at,
-        updated_at=deployment.updated_at,
-        links={
-            "self": base,
-            "orders": f"{base}/orders",
-            "ledger": f"{base}/ledger",
-            "ledger_exports": f"{base}/ledger/exports",
-            "positions": f"{base}/positions",
-            "performance": f"{base}/performance",
-            "report": f"{base}/report",
-            "forward_tests": f"{base}/forward-tests",
-            "events": f"{base}/events",
-        },
-        data=market_data_of(deployment),
-    )
-
-
-def _without_webhook_secrets(spec: dict[str, Any]) -> dict[str, Any]:
-    """`spec` with each webhook address cut to its scheme and host: its path holds the
-    webhook's token, which is never shown back."""
-    notifications = spec.get("notifications") or {}
-    destinations = [
-        {**d, "address": _webhook_origin(d["address"])} if d.get("channel") == "webhook" else d
-        for d in notifications.get("destinations", [])
-    ]
-    return {**spec, "notifications": {**notifications, "destinations": destinations}}
-
-
-def _webhook_origin(address: str) -> str:
-    scheme, _, rest = address.partition("://")
-    return f"{scheme}://{rest.split('/', 1)[0]}/…"
-
-
-def _order_out(order: QueuedOrder) -> OrderOut:
-    fields = {name: getattr(order, name) for name in OrderOut.model_fields}
-    return OrderOut(**fields)
 
 
 def _export_out(export: Export) -> ExportOut:
@@ -466,7 +415,7 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     """The deployment's orders in queue order, with their status, fills and reasons."""
     get_deployment(context, caller, deployment_id)
     found = context.store.list_orders(caller.owner, deployment_id=deployment_id)
-    return [_order_out(o) for o in found]
+    return [order_out(o) for o in found]
 
 
 @router.get("/deployments/{deployment_id}/performance", summary="Against the backtest")
@@ -494,7 +443,7 @@ def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLRespons
     deployment = get_deployment(context, caller, deployment_id)
     now = utc_now()
     orders = [
-        _order_out(o).model_dump(mode="json")
+        order_out(o).model_dump(mode="json")
         for o in context.store.list_orders(caller.owner, deployment_id=deployment_id)
     ]
     page = render_deployment_report(

@@ -179,6 +179,22 @@ export async function apiRaw(path, options = {}) {
   return send(path, options);
 }
 
+/** Open the HTML page at `path` in a new tab: it needs the API key, so it is fetched and
+ * opened from a local blob. Throws ApiError (the tab opened for it is closed then). */
+export async function openHtmlPage(path) {
+  const tab = window.open("", "_blank");
+  try {
+    const html = await (await send(path, {})).text();
+    const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
+    if (tab) tab.location.href = url;
+    else window.location.assign(url);
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (err) {
+    if (tab) tab.close();
+    throw err;
+  }
+}
+
 /** Parse one SSE message block into {event, id, data} (data parsed as JSON when it is). */
 function parseBlock(block) {
   let event = "message";

@@ -1,9 +1,10 @@
 // The Stratigos web UI: a hash router over a few views, and the API key sign-in.
 //
 // Routes: #/optimize (the form), #/jobs, #/jobs/<id> (progress and results), #/chat,
-// #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/profile, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
+// #/chat/<thread id>, #/portfolios, #/documents, #/documents/<id>, #/ideas, #/ideas/<id>, #/deployments, #/deployments/<id>, #/accounts, #/accounts/<account>, #/profile, #/deployments/new/<job id>. `stratigos serve` prints http://HOST:PORT/#key=<key>: the key
 // is moved from the address bar into sessionStorage on load.
 
+import { renderAccounts } from "./accounts.js";
 import { api, errorText, getKey, setKey, setUnauthenticatedHandler, takeKeyFromFragment } from "./api.js";
 import { renderChat } from "./chat.js";
 import { renderDeployments } from "./deployments.js";
@@ -30,6 +31,7 @@ const VIEWS = {
   documents: renderDocuments,
   ideas: renderIdeas,
   deployments: renderDeployments,
+  accounts: renderAccounts,
   profile: renderProfile,
 };
 

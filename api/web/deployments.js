@@ -4,14 +4,13 @@
 // (paper against backtest), positions, orders, the ledger (with a CSV download) and its events,
 // streamed live from /v1/deployments/<id>/events (SSE).
 
-import { api, apiRaw, errorText, streamEvents } from "./api.js";
+import { api, errorText, openHtmlPage, streamEvents } from "./api.js";
 import { benchmarkSeries, benchmarkTable } from "./benchmarks.js";
 import { equityChart, purge } from "./charts.js";
-import { clear, clearFieldErrors, download, fmt, fmtPct, fmtTime, h, kvTable, markField, showAlert } from "./dom.js";
+import { clear, clearFieldErrors, download, fmt, fmtMoney, fmtPct, fmtTime, h, kvTable, markField, showAlert, table } from "./dom.js";
 import { hedgeText } from "./results.js";
 
 const POLL_MS = 500;
-const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const HEDGE_HINT =
   "Needed when the winner holds an option hedge: the symbol standing in for the risky sleeve (e.g. SPY); the market data must have its prices.";
 const ACTIONS = {
@@ -21,28 +20,9 @@ const ACTIONS = {
   retired: [],
 };
 
-function fmtMoney(value) {
-  // a short option worth nothing is -0: shown as 0.00, not -0.00
-  return value === null || value === undefined ? "–" : money.format(Math.abs(value) < 0.005 ? 0 : value);
-}
-
 /** The broker a deployment trades: paper, or Alpaca with its account and endpoint. */
 function brokerText(spec) {
   return spec.broker === "alpaca" ? `Alpaca ${spec.account} (${spec.alpaca_endpoint})` : "paper";
-}
-
-function table(id, caption, headers, rows) {
-  return h(
-    "div",
-    { className: "table-scroll" },
-    h(
-      "table",
-      { id, className: "data" },
-      h("caption", {}, caption),
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
-      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
-    ),
-  );
 }
 
 export function renderDeployments(main, params) {
@@ -419,16 +399,9 @@ function renderDeployment(main, id) {
   }
 
   async function openReport() {
-    // the report needs the API key, so it is fetched and opened from a local blob
-    const tab = window.open("", "_blank");
     try {
-      const html = await (await apiRaw(`${base}/report`)).text();
-      const url = URL.createObjectURL(new Blob([html], { type: "text/html" }));
-      if (tab) tab.location.href = url;
-      else window.location.assign(url);
-      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      await openHtmlPage(`${base}/report`);
     } catch (err) {
-      if (tab) tab.close();
       showAlert(errorText(err));
     }
   }

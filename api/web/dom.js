@@ -52,13 +52,21 @@ export function fmt(value) {
   return String(value);
 }
 
+const money = new Intl.NumberFormat("en", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** An amount with two decimals and thousands separators; "–" when missing (a short option worth
+ * nothing is -0: shown as 0.00, not -0.00). */
+export function fmtMoney(value) {
+  return value === null || value === undefined ? "–" : money.format(Math.abs(value) < 0.005 ? 0 : value);
+}
+
 export function fmtTime(iso) {
   if (!iso) return "–";
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
 }
 
-/** Save `text` as a file download named `name`. */
+/** Save `text` (or a Blob) as a file download named `name`. */
 export function download(name, text, type) {
   const url = URL.createObjectURL(new Blob([text], { type }));
   const link = h("a", { href: url, download: name, hidden: true });
@@ -66,6 +74,22 @@ export function download(name, text, type) {
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** A data table with its `id`, a caption, column headers and rows of cells (text or nodes),
+ * in a horizontally scrolling box. */
+export function table(id, caption, headers, rows) {
+  return h(
+    "div",
+    { className: "table-scroll" },
+    h(
+      "table",
+      { id, className: "data" },
+      h("caption", {}, caption),
+      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))),
+    ),
+  );
 }
 
 /** A labelled key/value table. */

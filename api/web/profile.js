@@ -24,6 +24,7 @@ const KINDS = [
   ["limit_breach", "limit breaches"],
   ["fill", "fills"],
   ["daily_summary", "daily summary"],
+  ["tearsheets", "tearsheets after the close"],
 ];
 
 const ALERTS = ["run_failed", "run_dead_lettered", "reconciliation_mismatch", "limit_breach"];

@@ -63,6 +63,24 @@ def list_contracts(
         raise AlpacaError(422, 40010001, "the stand-in lists active contracts only")
     wanted = params.get("underlying_symbols")
     symbols = [s for s in underlyings if wanted is None or s in wanted.split(",")]
+    contracts = listed_contracts(listing, symbols, today, params)
+    limit = page_limit(params)
+    start = page_start(params, len(contracts))
+    page = contracts[start : start + limit]
+    following = start + limit
+    return {
+        "option_contracts": [_contract_json(c) for c in page],
+        "next_page_token": str(following) if following < len(contracts) else None,
+    }
+
+
+def listed_contracts(
+    listing: OptionListing, symbols: list[str], today: date, params: dict[str, str]
+) -> list[OptionContract]:
+    """The contracts listed on `today` of the underlyings `symbols` that pass the filters of
+    `params` (``type``, ``expiration_date``, ``expiration_date_gte``/``_lte``,
+    ``strike_price_gte``/``_lte``; 422 for a bad value), by underlying, expiry, kind and
+    strike."""
     kinds = _kinds(params.get("type"))
     first = _date(params, "expiration_date_gte") or today
     horizon = today + timedelta(days=listing.horizon_days)  # nothing is listed beyond it
@@ -85,21 +103,13 @@ def list_contracts(
         for d in range((last - first).days + 1)
         if (first + timedelta(days=d)).weekday() == listing.weekday
     ]
-    contracts = [
+    return [
         OptionContract(symbol, expiry, kind, strike)
         for symbol in symbols
         for expiry in expiries
         for kind in kinds
         for strike in strikes
     ]
-    limit = _limit(params)
-    start = _token(params, len(contracts))
-    page = contracts[start : start + limit]
-    following = start + limit
-    return {
-        "option_contracts": [_contract_json(c) for c in page],
-        "next_page_token": str(following) if following < len(contracts) else None,
-    }
 
 
 def _contract_json(contract: OptionContract) -> dict[str, Any]:
@@ -153,17 +163,17 @@ def _price(params: dict[str, str], name: str, default: float) -> float:
     return value
 
 
-def _limit(params: dict[str, str]) -> int:
+def page_limit(params: dict[str, str], most: int = 10_000) -> int:
     try:
         value = int(params.get("limit", "100"))
     except ValueError:
         raise AlpacaError(422, 40010001, "limit must be an integer") from None
-    if not 1 <= value <= 10_000:
-        raise AlpacaError(422, 40010001, "limit must be between 1 and 10000")
+    if not 1 <= value <= most:
+        raise AlpacaError(422, 40010001, f"limit must be between 1 and {most}")
     return value
 
 
-def _token(params: dict[str, str], total: int) -> int:
+def page_start(params: dict[str, str], total: int) -> int:
     if "page_token" not in params:
         return 0
     try:

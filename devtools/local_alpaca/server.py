@@ -7,6 +7,8 @@
 - ``GET /v2/account/activities/FILL``, ``GET /v2/account/activities?activity_types=OPEXP,...``
   (option settlements) and ``GET /v2/options/contracts`` (the listed contracts,
   `devtools.local_alpaca.contracts`), when the account has options
+- the Market Data API's option chain, ``GET /v1beta1/options/snapshots/{underlying}`` (the
+  options account's quotes, `devtools.local_alpaca.option_quotes`), when the account has options
 - Market Data API v2, when given a `MarketTape`: ``GET /v2/stocks/bars`` (daily bars, paged
   with ``next_page_token``) and ``GET /v2/stocks/trades/latest``
   (`devtools.local_alpaca.market`); the stand-in's URL is then also the data client's
@@ -36,6 +38,7 @@ from urllib.parse import parse_qsl, urlsplit
 from devtools.local_alpaca.account import SimulatedAccount
 from devtools.local_alpaca.contracts import OptionListing, list_contracts
 from devtools.local_alpaca.market import MarketTape
+from devtools.local_alpaca.option_quotes import option_chain
 from devtools.local_alpaca.wire import AlpacaError
 from devtools.loopback import LoopbackEndpoint, LoopbackHTTPServer
 from execution.brokers.paper import PaperBroker
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
 """Largest request body accepted."""
+OPTION_CHAIN = "/v1beta1/options/snapshots/"
+"""The Market Data API's option chain route (the underlying follows)."""
 
 _FAULT_MESSAGES = {
     429: (42910000, "rate limit exceeded"),
@@ -118,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, account.settlements(query)
         if method == "GET" and path == "/v2/options/contracts":
             return 200, self.server.local.contracts(query)
+        if method == "GET" and path.startswith(OPTION_CHAIN) and path.count("/") == 4:
+            return 200, self.server.local.option_chain(path.rsplit("/", 1)[1], query)
         market = self.server.local.market
         if market is not None and method == "GET" and path == "/v2/stocks/bars":
             return 200, market.bars(query)
@@ -221,6 +228,11 @@ class LocalAlpaca(LoopbackEndpoint):
         if options is None or now is None:
             raise AlpacaError(403, 40310000, "account is not eligible to trade options")
         return list_contracts(self.listing, options.underlyings, now.date(), query)
+
+    def option_chain(self, underlying: str, query: dict[str, str]) -> dict[str, Any]:
+        """``GET /v1beta1/options/snapshots/{underlying}`` at the account's time
+        (`devtools.local_alpaca.option_quotes`)."""
+        return option_chain(self.account.options, self.listing, self.account.now, underlying, query)
 
     def fail_next(
         self,

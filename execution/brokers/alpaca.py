@@ -90,7 +90,7 @@ from alpaca.trading.requests import (
 )
 from pydantic import SecretStr
 
-from execution.brokers.alpaca_http import Failure, Timeouts, activity_pages, attempt, called
+from execution.brokers.alpaca_http import Failure, activity_pages, attempt, called, quiet
 from execution.brokers.base import (
     AccountState,
     BrokerOrder,
@@ -179,9 +179,7 @@ class AlpacaBroker:
             paper=paper,
             url_override=url_override,
         )
-        self._client._retry = 0  # no sleeping retries of 429/504 inside alpaca-py
-        for scheme in ("http://", "https://"):
-            self._client._session.mount(scheme, Timeouts(timeout))
+        quiet(self._client, timeout)  # no sleeping retries inside alpaca-py
         self._client_ids: dict[UUID, str] = {}
         if fractional is None:
             configuration = cast(
@@ -199,7 +197,7 @@ class AlpacaBroker:
     # -- the account -------------------------------------------------------------------------
     def account(self) -> AccountState:
         """Cash and shares held now (short positions, which this project never opens, would
-        show as negative quantities)."""
+        show as negative quantities), the account's equity and buying power."""
         account = cast(TradeAccount, self._call("read the account", self._client.get_account))
         return AccountState(
             cash=float(account.cash or 0.0),
@@ -208,6 +206,8 @@ class AlpacaBroker:
                 for position in self._positions()
                 if position.asset_class != AssetClass.US_OPTION
             },
+            equity=None if account.equity is None else float(account.equity),
+            buying_power=None if account.buying_power is None else float(account.buying_power),
         )
 
     def _positions(self) -> list[Position]:

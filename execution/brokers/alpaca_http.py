@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from alpaca.common.exceptions import APIError
+from alpaca.common.rest import RESTClient
 from requests import PreparedRequest, Response
 from requests.adapters import HTTPAdapter
 from requests.exceptions import RequestException
@@ -23,6 +24,8 @@ from execution.errors import BrokerRejectedError, BrokerUnavailableError
 
 T = TypeVar("T")
 
+MARKET_DATA_URL = "https://data.alpaca.markets"
+"""Alpaca's Market Data API (without the version): stocks' bars and trades, options' quotes."""
 MAX_MESSAGE_CHARS = 500
 """An error answer that is not Alpaca's JSON is quoted up to this many characters."""
 
@@ -40,6 +43,16 @@ class Timeouts(HTTPAdapter):
         return super().send(
             request, timeout=self._timeout if timeout is None else timeout, **kwargs
         )
+
+
+def quiet(client: RESTClient, timeout: tuple[float, float]) -> None:
+    """Make `client` (an alpaca-py client) send every request with `timeout` (connect, read
+    seconds) and never retry by itself: alpaca-py would retry 429 and 504 answers sleeping
+    between attempts, and takes no argument to change that, so its retry count (`_retry`) is
+    set to 0; the caller's own policy is the only retry."""
+    client._retry = 0
+    for scheme in ("http://", "https://"):
+        client._session.mount(scheme, Timeouts(timeout))
 
 
 @dataclass(frozen=True)

@@ -67,10 +67,14 @@ class BrokerOrder:
 
 @dataclass(frozen=True)
 class AccountState:
-    """Cash and the shares held per symbol, as the broker reports them."""
+    """Cash and the shares held per symbol, as the broker reports them, and, where the broker
+    reports them (Alpaca), the account's equity (cash and every position at the broker's
+    prices) and buying power; None where it does not (the paper broker)."""
 
     cash: float
     positions: dict[str, float]
+    equity: float | None = None
+    buying_power: float | None = None
 
 
 class Broker(Protocol):

@@ -15,8 +15,8 @@
 - Buckets (generated names, see the stack outputs): market data (versioned); results
   (`STRATIGOS_STORE_S3_BUCKET`): `results/` move to Glacier Instant Retrieval, which the store
   can still read, and retention bundles `archive/` to Glacier Flexible Retrieval after
-  `results_glacier_days` (uploaded datasets `datasets/` and ledger exports `exports/` stay in
-  Standard); documents (`STRATIGOS_STORE_DOCUMENTS_S3_BUCKET`, versioned): the documents
+  `results_glacier_days` (uploaded datasets `datasets/`, ledger exports `exports/` and the
+  trading day's post-market reports `reports/` stay in Standard); documents (`STRATIGOS_STORE_DOCUMENTS_S3_BUCKET`, versioned): the documents
   library's originals, moved to Standard-IA after `DOCUMENTS_IA_DAYS` and to Glacier Flexible
   Retrieval after `DOCUMENTS_GLACIER_DAYS` (a download then restores them first), noncurrent
   versions and lone delete markers expired after `documents_noncurrent_days` (deleting a

@@ -31,13 +31,11 @@ from alpaca.data.requests import StockBarsRequest, StockLatestTradeRequest
 from alpaca.data.timeframe import TimeFrame
 from pydantic import SecretStr
 
-from execution.brokers.alpaca_http import Failure, Timeouts, attempt
+from execution.brokers.alpaca_http import MARKET_DATA_URL, Failure, attempt, quiet
 from quant.errors import DataError
 
 T = TypeVar("T")
 
-DATA_URL = "https://data.alpaca.markets"
-"""Alpaca's Market Data API (without /v2)."""
 SYMBOLS_PER_REQUEST = 100
 """Symbols asked for in one request of bars (a page still holds at most 10,000 bars)."""
 NEW_YORK = ZoneInfo("America/New_York")
@@ -56,7 +54,7 @@ class AlpacaData:
         feed: str = "iex",
         timeout: tuple[float, float] = (5.0, 60.0),
     ) -> None:
-        self.url = url or DATA_URL
+        self.url = url or MARKET_DATA_URL
         self.feed = DataFeed(feed)
         self._client = StockHistoricalDataClient(
             api_key=key_id,
@@ -64,9 +62,7 @@ class AlpacaData:
             raw_data=True,
             url_override=url,
         )
-        self._client._retry = 0  # no sleeping retries inside alpaca-py
-        for scheme in ("http://", "https://"):
-            self._client._session.mount(scheme, Timeouts(timeout))
+        quiet(self._client, timeout)  # no sleeping retries inside alpaca-py
 
     def __repr__(self) -> str:
         return f"AlpacaData(url={self.url!r}, feed={self.feed.value!r})"

@@ -20,8 +20,13 @@ class JobSettings(SettingsGroup):
         "consumes it); unset: workers find pending jobs in the store.",
     )
     handlers: list[str] = Field(
-        default_factory=lambda: ["graphs.job_handlers", "trading.execution_jobs"],
-        description="Modules registering job handlers, imported by the AWS worker function.",
+        default_factory=lambda: [
+            "graphs.job_handlers",
+            "trading.execution_jobs",
+            "api.tearsheet_jobs",
+        ],
+        description="Modules registering job handlers, imported by the AWS worker function "
+        "(api.tearsheet_jobs renders the trading day's tearsheets).",
     )
     ticks: list[str] = Field(
         default_factory=lambda: ["fire_due_schedules"],

@@ -14,10 +14,13 @@ from store.aws.documents import AwsDocuments
 from store.aws.executions import AwsExecutions
 from store.aws.exports import AwsExports
 from store.aws.ideas import AwsIdeas
+from store.aws.iv_history import AwsIVHistory
 from store.aws.portfolios import AwsPortfolios
 from store.aws.profiles import AwsProfiles
 from store.aws.provisioning import create_tables
+from store.aws.reports import AwsReports
 from store.aws.retention import AwsRetention
+from store.aws.snapshots import AwsSnapshots
 from store.aws.table import EVENTS_PER_TRANSACTION, boto_config
 from store.aws.threads import AwsThreads
 
@@ -40,6 +43,9 @@ class AWSStore(
     AwsExecutions,
     AwsBrokerAccounts,
     AwsProfiles,
+    AwsReports,
+    AwsSnapshots,
+    AwsIVHistory,
 ):
     """The `Store` on DynamoDB (`table_name`) and S3 (`bucket`).
 

@@ -49,7 +49,11 @@ class AwsRetention(AwsResults):
             )
         )
         self._batch_delete("cleanup", [(d["pk"], d["sk"]) for d in expired])
-        return CleanupReport(archived_jobs=archived, expired_cache_entries=len(expired))
+        return CleanupReport(
+            archived_jobs=archived,
+            expired_cache_entries=len(expired),
+            expired_snapshots=self._drop_expired_snapshots(now),
+        )
 
     def _archive(self, job: Job, now: datetime) -> None:
         """Bundle to S3, then mark the job archived, then delete its trials and events (a crash

@@ -2,7 +2,7 @@
 
 Table `<table_name>`: string keys `pk` (partition) and `sk` (sort), global secondary indexes
 `gsi1` (`gsi1pk`, `gsi1sk`) and `gsi2` (`gsi2pk`, `gsi2sk`), and the TTL attribute `ttl` (epoch
-seconds, cache items only).
+seconds: cache items and account snapshots).
 
 | item | pk | sk | notes |
 | --- | --- | --- | --- |
@@ -32,6 +32,9 @@ seconds, cache items only).
 | trace event | `RUN#<run_id>` | `<seq, 12 digits>` | `payload` (the event's JSON) |
 | trial | `TRIALS#<owner>#<job_id>` | `<number, 12 digits>` | `data` |
 | cache entry | `CACHE#<owner>#<key>` | `-` | `value`, `expires_at` (µs), `ttl` (s) |
+| post-market report | `OWNER#<owner>` | `RPT#<account>#<day>#<kind>#<strategy or account>` | metadata; bytes in S3 `reports/<owner>/<account>/<day>/<report id>.<format>` |
+| account snapshot | `SNAP#<owner>#<account>` | `<taken µs, 20 digits>` | `data` (JSON), `expires_at` (µs), `ttl` (s) |
+| implied volatility | `IV#<owner>#<underlying>` | `<day, ISO>` | `data` (JSON), `recorded_at` (µs) |
 
 Guarded writes are DynamoDB condition expressions (status transitions, leases, portfolio
 and profile versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
@@ -218,14 +221,21 @@ class AwsTable(Store):
         *,
         sk_prefix: str | None = None,
         sk_after: str | None = None,
+        sk_between: tuple[str, str] | None = None,
         forward: bool = True,
         limit: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Items of partition `pk` in sort-key order, paging through `LastEvaluatedKey`."""
+        """Items of partition `pk` in sort-key order (of those whose sort key starts with
+        `sk_prefix`, follows `sk_after` or lies within `sk_between`, inclusive), paging through
+        `LastEvaluatedKey`."""
         names = {"#pk": "pk"}
         values: dict[str, Any] = {":pk": {"S": pk}}
         condition = "#pk = :pk"
-        if sk_prefix is not None:
+        if sk_between is not None:
+            names["#sk"] = "sk"
+            values[":low"], values[":high"] = {"S": sk_between[0]}, {"S": sk_between[1]}
+            condition += " AND #sk BETWEEN :low AND :high"
+        elif sk_prefix is not None:
             names["#sk"] = "sk"
             values[":pre"] = {"S": sk_prefix}
             condition += " AND begins_with(#sk, :pre)"

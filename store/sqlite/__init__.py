@@ -15,9 +15,12 @@ from store.sqlite.documents import SqliteDocuments
 from store.sqlite.executions import SqliteExecutions
 from store.sqlite.exports import SqliteExports
 from store.sqlite.ideas import SqliteIdeas
+from store.sqlite.iv_history import SqliteIVHistory
 from store.sqlite.portfolios import SqlitePortfolios
 from store.sqlite.profiles import SqliteProfiles
+from store.sqlite.reports import SqliteReports
 from store.sqlite.retention import SqliteRetention
+from store.sqlite.snapshots import SqliteSnapshots
 from store.sqlite.threads import SqliteThreads
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
@@ -39,6 +42,9 @@ class SQLiteStore(
     SqliteExecutions,
     SqliteBrokerAccounts,
     SqliteProfiles,
+    SqliteReports,
+    SqliteSnapshots,
+    SqliteIVHistory,
 ):
     """The `Store` on one SQLite file.
 

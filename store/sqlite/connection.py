@@ -27,6 +27,7 @@ from settings.groups.store import DEVELOPMENT_PEPPER
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
+from store.sqlite.trading_day_schema import TRADING_DAY_TABLES
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -360,6 +361,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX analyses_by_owner ON analyses (owner, kind, created_at, id);
         """,
     ),
+    TRADING_DAY_TABLES,
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

@@ -83,7 +83,11 @@ class SqliteRetention(SqliteResults):
             dropped = conn.execute(
                 "DELETE FROM cache WHERE expires_at <= ?", (to_micros(now),)
             ).rowcount
-        return CleanupReport(archived_jobs=archived, expired_cache_entries=dropped)
+        return CleanupReport(
+            archived_jobs=archived,
+            expired_cache_entries=dropped,
+            expired_snapshots=self._drop_expired_snapshots(now),
+        )
 
     def get_archive(self, owner: str, job_id: str) -> dict[str, Any]:
         rows = self._read(

@@ -102,8 +102,12 @@ def test_a_buy_fills_at_the_paper_brokers_price_and_the_account_follows(
     )
     assert (fill.price, fill.time, fill.fee) == (paper_fill.price, paper_fill.time, 0.0)
     account = broker.account()
-    assert account == paper.account()
+    assert (account.cash, account.positions) == (paper.account().cash, paper.account().positions)
     assert account.positions == {"AAPL": 12.5}
+    # Alpaca's equity (the shares at the last bar) and buying power (a cash account's: its cash)
+    last = paper.price("AAPL", TUESDAY_NIGHT)
+    assert last is not None and account.equity == pytest.approx(account.cash + 12.5 * last)
+    assert account.buying_power == account.cash
 
 
 def test_a_sell_after_buys_and_fills_since_a_time(alpaca: LocalAlpaca) -> None:
@@ -115,7 +119,8 @@ def test_a_sell_after_buys_and_fills_since_a_time(alpaca: LocalAlpaca) -> None:
     alpaca.advance(FRIDAY_NIGHT)
     assert broker.order("run2-MSFT").status == "filled"
     assert broker.account().positions == {"MSFT": 12, "JNJ": 5}
-    assert broker.account() == alpaca.account.broker.account()
+    state, paper = broker.account(), alpaca.account.broker.account()
+    assert (state.cash, state.positions) == (paper.cash, paper.positions)
     fills = broker.fills()
     assert [(f.order_id, f.side, f.quantity) for f in fills] == [
         ("run1-MSFT", "buy", 20),

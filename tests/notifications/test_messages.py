@@ -186,6 +186,28 @@ def test_daily_summary_covers_every_deployment_of_the_owner() -> None:
     assert empty.body.endswith("No deployments.")
 
 
+def test_the_tearsheets_message_links_each_tearsheet_and_the_dashboard() -> None:
+    n = m.tearsheets(
+        owner="alice",
+        account="paper-d1",
+        day=date(2026, 11, 23),
+        links=[
+            ("the account", "https://s.example/v1/reports/rpt_a"),
+            ("TV", "https://s.example/v1/reports/rpt_b"),
+        ],
+        dashboard="https://s.example/#/accounts/paper-d1",
+        time=T,
+    )
+    assert n.kind is NotificationKind.TEARSHEETS and n.deployment_id is None
+    assert n.subject == "[Stratigos] Tearsheets 2026-11-23: account paper-d1"
+    assert n.body.split("\n\n")[1:] == [
+        "Tearsheets:\n- the account: https://s.example/v1/reports/rpt_a\n"
+        "- TV: https://s.example/v1/reports/rpt_b",
+        "Dashboard: https://s.example/#/accounts/paper-d1",
+    ]
+    assert "Account: paper-d1" in n.body and "Session: 2026-11-23" in n.body
+
+
 def test_times_must_be_timezone_aware() -> None:
     with pytest.raises(ValidationError, match="timezone-aware"):
         m.run_dead_lettered(

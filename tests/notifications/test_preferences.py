@@ -39,6 +39,14 @@ def one_of_each() -> list[Notification]:
         m.limit_breach(
             limit="max turnover", observed=0.4, threshold=0.25, unit="percent", paused=True, **dep
         ),
+        m.tearsheets(
+            owner="alice",
+            account="paper-d1",
+            day=date(2026, 11, 23),
+            links=[("the account", "/v1/reports/rpt_a")],
+            dashboard="/#/accounts/paper-d1",
+            time=T,
+        ),
         m.daily_summary(owner="alice", day=date(2026, 11, 23), deployments=[], time=T),
     ]
 
@@ -55,7 +63,11 @@ def test_defaults_send_alerts_only_and_opt_ins_add_fills_and_summaries() -> None
     fills = Destination.with_opt_ins("webhook", "https://hooks.example.com/x", fills=True)
     assert fills.kinds == ALERT_KINDS | {NotificationKind.FILL}
     both = Destination.with_opt_ins("email", "cio@example.com", fills=True, daily_summary=True)
-    assert both.kinds == set(NotificationKind)
+    assert both.kinds == set(NotificationKind) - {NotificationKind.TEARSHEETS}
+    every = Destination.with_opt_ins(
+        "email", "cio@example.com", fills=True, daily_summary=True, tearsheets=True
+    )
+    assert every.kinds == set(NotificationKind)
 
 
 def test_notifier_routes_each_kind_to_the_destinations_that_want_it() -> None:

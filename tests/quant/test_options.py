@@ -217,3 +217,25 @@ def test_vol_model_refuses_bad_parameters() -> None:
         ImpliedVolModel(min_volatility=0.5, max_volatility=0.4)
     with pytest.raises(PricingError, match="moneyness"):
         ImpliedVolModel().volatility(0.2, 0.0)
+
+
+def test_an_observed_level_replaces_the_realised_estimate_keeping_skew_and_bounds() -> None:
+    model = ImpliedVolModel(skew=2.0, max_volatility=0.4)
+    observed = model.with_observed_atm(0.25)
+    m = np.array([0.8, 0.9, 1.0, 1.1])
+    for rv in (0.0, 0.1, 0.6):  # the realised volatility no longer matters
+        got = observed.volatility(rv, m)
+        expected = np.minimum(0.25 * m**-2.0, 0.4)
+        np.testing.assert_allclose(got, expected, rtol=1e-15)
+    assert observed.volatility(0.1, 1.0) == 0.25
+    # the level is no field: the model's settings, dumps and the original are unchanged
+    assert observed.observed_atm == 0.25 and model.observed_atm is None
+    assert observed.model_dump() == model.model_dump() and observed != model
+    assert ImpliedVolModel.model_validate(observed.model_dump()).observed_atm is None
+    with pytest.raises(ValueError, match="observed"):
+        ImpliedVolModel.model_validate({"_observed_atm": 0.3})
+    with pytest.raises(PricingError, match="realised volatility only"):
+        observed.as_tuple()
+    for bad in (0.0, -0.1, float("nan"), 101.0):
+        with pytest.raises(PricingError, match="observed volatility"):
+            model.with_observed_atm(bad)

@@ -9,7 +9,9 @@ The options account, on the Alpaca account the deployment's shares trade on:
 - **Settlement** is in shares (Alpaca exercises and assigns by delivering the underlying), so
   the plan closes every held leg the session before its expiry (`settlement="physical"`).
 - **Prices** are the model's on the market data's closes known at the run (the last session
-  closed by then), as on paper: what the plan decides with and what marks the positions.
+  closed by then), as on paper: what the plan decides with and what marks the positions; at
+  the implied volatility Alpaca's option quotes gave, when the implied-volatility history
+  recorded it for that close (`pricing`, `trading.hedge_pricing`), else on realised volatility.
 - **Orders** that open a position are day limit orders at the model price plus (buys) or minus
   (sells) `hedge_limit_tolerance` of it, rounded to cents against the trader (a sell at least a
   cent): a limit Alpaca expires unfilled at the day's end is `canceled`, which fails its run with
@@ -24,8 +26,9 @@ The options account, on the Alpaca account the deployment's shares trade on:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 import pandas as pd
 
@@ -35,10 +38,16 @@ from execution.errors import OrderPlanError
 from execution.hedge import ContractLookup, HedgeMarket, Settlement, limit_price, model_price
 from execution.ledger import Fill
 from execution.options import parse_occ
+from quant.options import ImpliedVolModel
 from services.market_data import last_closed_session
 from store import Deployment
 from trading.deployments import calendar_of, safe_rate_of
+from trading.hedge_pricing import VolSource, realised_pricing
 from trading.hedges import vol_model_of
+
+Observed = Callable[[str, date, ImpliedVolModel], VolSource]
+"""How the account's options of an underlying are priced at a close with a model: the
+implied-volatility history's level when recorded (`trading.hedge_pricing.hedge_vol_model`)."""
 
 
 class AlpacaOptionsAccount:
@@ -54,12 +63,15 @@ class AlpacaOptionsAccount:
         closes: pd.DataFrame,
         *,
         limit_tolerance: float,
+        observed: Observed | None = None,
     ) -> None:
         self.broker = broker
         self._closes = closes
         self._safe_rate = safe_rate_of(deployment.spec)
         self._calendar = calendar_of(deployment.spec)
         self._vol_model = vol_model_of(deployment)
+        self._observed = observed
+        self._pricing: dict[tuple[str, date], VolSource] = {}
         opening = deployment.spec.get("account_opening") or {}
         self._opened = datetime.fromisoformat(opening["at"]) if "at" in opening else None
         self._tolerance = limit_tolerance
@@ -102,10 +114,24 @@ class AlpacaOptionsAccount:
             raise OrderPlanError(f"the market data has no close of {underlying} by {at}")
         return HedgeMarket(known.index[-1].date(), known, self._safe_rate, self._calendar)
 
+    def pricing(self, underlying: str, at: datetime) -> VolSource:
+        """What prices the options of `underlying` at the last close known at `at`: the
+        observed implied volatility of that close when recorded (`observed`; without one, the
+        model on realised volatility); asked once per close."""
+        today = self.market(underlying, at).today
+        if (underlying, today) not in self._pricing:
+            self._pricing[(underlying, today)] = (
+                self._observed(underlying, today, self._vol_model)
+                if self._observed is not None
+                else realised_pricing(self._vol_model, "no implied-volatility history is read")
+            )
+        return self._pricing[(underlying, today)]
+
     def mark(self, symbol: str, at: datetime) -> float:
         """The model price per share of the option `symbol` at the last close known at `at`."""
         contract = parse_occ(symbol)
-        return model_price(contract, self.market(contract.underlying, at), self._vol_model)
+        model = self.pricing(contract.underlying, at).model
+        return model_price(contract, self.market(contract.underlying, at), model)
 
     def options_level(self) -> int:
         """The account's options trading level."""

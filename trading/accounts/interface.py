@@ -14,6 +14,7 @@ from typing import Protocol
 from execution.brokers.base import OptionsBroker
 from execution.hedge import ContractLookup, HedgeMarket, Settlement
 from execution.ledger import Fill
+from trading.hedge_pricing import VolSource
 
 
 class OptionsAccount(OptionsBroker, Protocol):
@@ -46,6 +47,11 @@ class OptionsAccount(OptionsBroker, Protocol):
 
     def market(self, underlying: str, at: datetime) -> HedgeMarket:
         """The underlying's closes known at `at`, as the account prices its options."""
+        ...
+
+    def pricing(self, underlying: str, at: datetime) -> VolSource:
+        """What prices the account's options of `underlying` at the last close known at `at`
+        (`trading.hedge_pricing`)."""
         ...
 
     def mark(self, symbol: str, at: datetime) -> float:

@@ -2,7 +2,8 @@
 `paper`, its own paper accounts kept in the store (`trading.accounts.paper`) over the market
 data's closes; on `alpaca`, its owner's Alpaca account (`execution.brokers.alpaca.alpaca_broker`:
 the owner's keys only, never another owner's), for shares as it is and for options through
-`trading.accounts.alpaca.AlpacaOptionsAccount`.
+`trading.accounts.alpaca.AlpacaOptionsAccount` (priced at the owner's implied-volatility
+history when it has the close: `trading.hedge_pricing`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from trading.accounts.alpaca import AlpacaOptionsAccount
 from trading.accounts.interface import OptionsAccount
 from trading.accounts.paper import StoredPaperAccount, StoredPaperOptionsAccount
 from trading.deployments import broker_of
+from trading.hedge_pricing import hedge_vol_model
 from trading.hedges import hedge_account, hedge_spec
 
 
@@ -34,11 +36,15 @@ def options_account(store: Store, deployment: Deployment, settings: Settings) ->
     underlying = hedge_spec(deployment)["underlying"]
     closes = market_closes(settings)[[underlying]].dropna()
     if broker_of(deployment) == "alpaca":
+        max_age = settings.trading_day.iv_max_age_days
         return AlpacaOptionsAccount(
             alpaca_broker(settings, owner=deployment.owner),
             deployment,
             closes,
             limit_tolerance=settings.execution.hedge_limit_tolerance,
+            observed=lambda underlying, today, model: hedge_vol_model(
+                store, deployment.owner, underlying, today, model, max_age_days=max_age
+            ),
         )
     return StoredPaperOptionsAccount(store, deployment, closes)
 

@@ -32,6 +32,7 @@ from execution.hedge import ContractLookup, HedgeMarket, Settlement
 from execution.ledger import CashFlow, Fill
 from store import Deployment, NotFoundError, Store
 from trading.deployments import account_of, calendar_of, safe_rate_of
+from trading.hedge_pricing import VolSource, paper_pricing
 from trading.hedges import hedge_account, vol_model_of
 
 PAPER_KIND = "paper"
@@ -211,6 +212,10 @@ class StoredPaperOptionsAccount(StoredAccount[PaperOptionsBroker]):
     def market(self, underlying: str, at: datetime) -> HedgeMarket:
         """The underlying's closes known at `at`, as the account prices them."""
         return self.simulator.market(underlying, at)
+
+    def pricing(self, underlying: str, at: datetime) -> VolSource:
+        """The paper account's: its model on realised volatility (it has no option quotes)."""
+        return paper_pricing(self.simulator.vol_model)
 
     def mark(self, symbol: str, at: datetime) -> float:
         """The model price per share of `symbol` at the last close at or before `at`."""

@@ -20,7 +20,10 @@ The run at `fire` (one per rebalance fire, after the rebalance), under `run_id`:
    sleeve's notional from the stock account's holdings at the last close, the equity being the
    stock sleeve's cash and holdings plus the hedge's cash (its ledger) and marks; its orders are
    enqueued on the hedge's queue (`hedge-<deployment id>`). A plan that cannot be made (too few
-   closes, no listed contract for a leg) fails the run with the reason, nothing sent.
+   closes, no listed contract for a leg) fails the run with the reason, nothing sent. Its
+   options are priced as the account prices them (`OptionsAccount.pricing`: on Alpaca at the
+   implied volatility its quotes gave when recorded, else on realised volatility:
+   `trading.hedge_pricing`), and the plan says which (`volatility`).
 4. The queue is dispatched; the paper account moves to the next close (where the orders fill at
    the model price: never at a price known when they were placed) once the market data has it,
    while Alpaca fills in real time; the orders and fills are synced. The plan (action, notes,
@@ -47,13 +50,14 @@ from execution.errors import BrokerRejectedError, OrderPlanError
 from execution.hedge import HedgePlan, OptionPosition, expiry_guard, plan_hedge
 from execution.ledger import Fill
 from execution.options import parse_occ
+from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from services.market_data import last_closed_session
 from store import Deployment, NewOrder, Store
 from trading.accounts.interface import OptionsAccount
 from trading.deployments import schedule_of
 from trading.hedge_values import marked_value
-from trading.hedges import halted, hedge_account, hedge_spec, vol_model_of
+from trading.hedges import halted, hedge_account, hedge_spec
 from trading.ledger import Ledger, from_entry
 from trading.queue import INTENT_CODES, AccountQueue, RetryPolicy, hedge_order_id, trade_run
 from trading.runs.outcome import RunOutcome, orders_status
@@ -132,15 +136,17 @@ def _trade(
 
     def plan() -> list[NewOrder] | None:
         try:
+            pricing = account.pricing(hedge_spec(deployment)["underlying"], fire)
             made = (
-                _guard_plan(deployment, fire, account)
+                _guard_plan(deployment, fire, account, pricing.model)
                 if guard
-                else _plan(deployment, fire, account, queue.ledger, stock, closes)
+                else _plan(deployment, fire, account, queue.ledger, stock, closes, pricing.model)
             )
         except (OrderPlanError, BrokerRejectedError) as exc:
             outcome.status, outcome.reason = "failed", f"no hedge plan: {exc}"
             return None
-        outcome.plan = _record_plan(store, deployment, run_id, plan_json(made))
+        made_json = {**plan_json(made), "volatility": pricing.to_json()}
+        outcome.plan = _record_plan(store, deployment, run_id, made_json)
         return [
             NewOrder(
                 hedge_order_id(deployment.id, run_id, i, o.intent), o.symbol, o.side, o.quantity
@@ -187,6 +193,7 @@ def _plan(
     ledger: Ledger,
     stock: AccountState,
     closes: pd.DataFrame,
+    vol_model: ImpliedVolModel,
 ) -> HedgePlan:
     market = account.market(hedge_spec(deployment)["underlying"], fire)
     last = closes.iloc[-1]
@@ -201,7 +208,7 @@ def _plan(
         positions,
         risky_notional=risky,
         equity=stock.cash + risky + ledger.book.cash + marks,
-        vol_model=vol_model_of(deployment),
+        vol_model=vol_model,
         spent_last_year=spent_last_year(ledger, fire),
         settlement=account.settlement,
         listed=account.listed,
@@ -209,11 +216,11 @@ def _plan(
     )
 
 
-def _guard_plan(deployment: Deployment, fire: datetime, account: OptionsAccount) -> HedgePlan:
+def _guard_plan(
+    deployment: Deployment, fire: datetime, account: OptionsAccount, vol_model: ImpliedVolModel
+) -> HedgePlan:
     market = account.market(hedge_spec(deployment)["underlying"], fire)
-    return expiry_guard(
-        _positions(account), market, vol_model_of(deployment), _next_run(deployment, fire)
-    )
+    return expiry_guard(_positions(account), market, vol_model, _next_run(deployment, fire))
 
 
 def _next_run(deployment: Deployment, fire: datetime) -> date | None:

@@ -111,6 +111,13 @@ def test_a_rebalance_job_submits_the_hedge_job_which_buys_the_puts_at_the_model_
             runner.run_once()
     result = runner.results("alice", hedge_job.id)
     assert result["outcome"] == "filled" and result["plan"]["action"] == "buy"
+    # the paper broker has no option quotes: priced on realised volatility, as the plan says
+    assert result["plan"]["volatility"] == {
+        "source": "realised",
+        "atm_volatility": None,
+        "recorded_on": None,
+        "reason": "the paper broker has no option quotes: priced on realised volatility",
+    }
     [order] = result["plan"]["orders"]
     stock = store.get_broker_account("alice", f"paper-{deployment.id}").state
     held = {f["symbol"]: 0.0 for f in stock["fills"]}

@@ -1,0 +1,124 @@
+// Accounts: the broker accounts the caller's deployments trade, and the trading day's records of
+// each. #/accounts lists them (broker, deployments, last snapshot); #/accounts/<account> is the
+// account's dashboard: its equity at each snapshot (the snapshots taken every six hours,
+// GET /v1/accounts/<account>/snapshots), the last snapshot (cash, buying power, positions) and
+// the post-market reports of each session: the tearsheets (opened from a local blob: they need
+// the API key) and each strategy's analytics (a Parquet download).
+
+import { api, apiRaw, errorText, openHtmlPage } from "./api.js";
+import { equityChart, purge } from "./charts.js";
+import { clear, download, fmt, fmtMoney, fmtTime, h, kvTable, showAlert, table } from "./dom.js";
+
+const path = (account) => `/v1/accounts/${encodeURIComponent(account)}`;
+
+export function renderAccounts(main, params) {
+  if (params[0]) return renderAccount(main, params[0]);
+  const box = h("section", { className: "card" }, h("h1", {}, "Accounts"), h("p", { className: "hint" }, "Loading…"));
+  main.append(box);
+  api("/v1/accounts")
+    .then((answer) => {
+      const rows = answer.items.map((a) => [
+        h("a", { href: `#/accounts/${encodeURIComponent(a.account)}` }, a.account),
+        a.broker,
+        a.deployments.map((d) => `${d.name} (${d.status})`).join(", "),
+        a.last_snapshot ? fmtMoney(a.last_snapshot.equity) : "–",
+        a.last_snapshot ? fmtTime(a.last_snapshot.taken_at) : a.opened ? "–" : "not opened yet",
+      ]);
+      clear(box).append(
+        h("h1", {}, "Accounts"),
+        rows.length
+          ? table("accounts-table", "Each account your deployments trade", ["Account", "Broker", "Deployments", "Equity", "Last snapshot"], rows)
+          : h("p", { className: "hint" }, "No account yet: deploy a strategy first."),
+      );
+    })
+    .catch((err) => showAlert(errorText(err)));
+  return null;
+}
+
+function renderAccount(main, account) {
+  const chart = h("div", { id: "chart-account-equity", className: "chart", role: "img", "aria-label": "The account's equity at each snapshot" });
+  const summary = h("div", { id: "account-summary" });
+  const reports = h("div", { id: "account-reports" });
+  main.append(
+    h(
+      "section",
+      { className: "card" },
+      h("h1", { id: "account-title" }, `Account ${account}`),
+      h("p", { className: "hint" }, "Snapshots every six hours; after each session's close, each strategy's analytics and the tearsheets."),
+      h("h2", {}, "Equity"),
+      chart,
+      summary,
+    ),
+    h("section", { className: "card" }, h("h2", {}, "Post-market reports"), reports),
+  );
+
+  async function load() {
+    const [snapshots, listed] = await Promise.all([api(`${path(account)}/snapshots`), api(`${path(account)}/reports`)]);
+    const items = snapshots.items;
+    if (items.length) {
+      equityChart(chart, items.map((s) => s.taken_at), { equity: items.map((s) => s.equity) });
+      const last = items[items.length - 1];
+      clear(summary).append(
+        kvTable(
+          [
+            ["Last snapshot", fmtTime(last.taken_at)],
+            ["Equity", fmtMoney(last.equity)],
+            ["Cash", fmtMoney(last.cash)],
+            ["Buying power", fmtMoney(last.buying_power)],
+            ["Positions valued at the closes of", last.priced_on || "–"],
+          ],
+          `${items.length} snapshot(s)`,
+        ),
+        table(
+          "account-positions",
+          "Positions at the last snapshot",
+          ["Symbol", "Shares", "Price", "Value"],
+          last.positions.map((p) => [p.symbol, fmt(p.quantity), fmtMoney(p.price), fmtMoney(p.market_value)]),
+        ),
+      );
+    } else {
+      chart.hidden = true;
+      clear(summary).append(h("p", { id: "account-no-snapshots", className: "hint" }, "No snapshot yet: the first is taken at the next six-hourly time once the account opened."));
+    }
+    renderReports(listed.items);
+  }
+
+  function renderReports(items) {
+    if (!items.length) {
+      clear(reports).append(h("p", { className: "hint" }, "No report yet: they are written after each session's close."));
+      return;
+    }
+    const rows = items
+      .slice()
+      .reverse()
+      .map((r) => [
+        r.day,
+        r.kind,
+        r.deployment_id || "the account",
+        r.kind === "tearsheet"
+          ? h("button", { type: "button", className: "link tearsheet-open", dataset: { report: r.id }, onclick: () => openTearsheet(r.id) }, "Open")
+          : h("button", { type: "button", className: "link analytics-download", onclick: () => downloadFile(r) }, "Download Parquet"),
+      ]);
+    clear(reports).append(table("account-reports-table", "By session, newest first", ["Session", "Kind", "Of", ""], rows));
+  }
+
+  async function openTearsheet(id) {
+    try {
+      await openHtmlPage(`/v1/reports/${id}`);
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  }
+
+  async function downloadFile(report) {
+    try {
+      const blob = await (await apiRaw(`/v1/reports/${report.id}`)).blob();
+      download(`${account}-${report.day}-${report.deployment_id}-analytics.parquet`, blob, blob.type);
+    } catch (err) {
+      showAlert(errorText(err));
+    }
+  }
+
+  load().catch((err) => showAlert(errorText(err)));
+  return () => purge(chart);
+}

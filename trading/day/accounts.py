@@ -1,0 +1,104 @@
+"""The accounts deployments trade, as the trading day sees them: each owner's broker account
+(`trading.deployments.account_of`: `paper-<id>`, `alpaca-<n>`, or an account several
+deployments share) with the deployments that trade it (its members: strategies), and whether it
+has opened (a paper account exists once its first run funded it; an Alpaca account once a
+member's first run recorded its opening).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from store import Deployment, NotFoundError, Store
+from trading.deployments import (
+    NOT_RETIRED,
+    BrokerName,
+    account_of,
+    broker_of,
+    calendar_of,
+    is_forward_test,
+)
+
+TRADED_STATUSES = ("active", "paused")
+"""The statuses of the deployments whose accounts the trading day looks after."""
+
+
+@dataclass(frozen=True)
+class TradedAccount:
+    """An owner's broker `account` and its `members` (the deployments trading it, oldest
+    first), on `broker`."""
+
+    owner: str
+    account: str
+    broker: BrokerName
+    members: tuple[Deployment, ...]
+
+    @property
+    def calendar(self) -> str:
+        """The exchange calendar of the account's sessions (its first member's schedule's)."""
+        return calendar_of(self.members[0].spec)
+
+    @property
+    def universe(self) -> list[str]:
+        """Every symbol a member trades, sorted."""
+        return sorted({s for m in self.members for s in m.spec["universe"]})
+
+    def opened(self, store: Store) -> bool:
+        """Whether the account exists at the broker yet (see the module docstring)."""
+        if self.broker == "alpaca":
+            return any("account_opening" in m.spec for m in self.members)
+        try:
+            store.get_broker_account(self.owner, self.account)
+        except NotFoundError:
+            return False
+        return True
+
+    def to_json(self) -> dict[str, object]:
+        """The account as the API lists it."""
+        return {
+            "account": self.account,
+            "broker": self.broker,
+            "calendar": self.calendar,
+            "deployments": [{"id": m.id, "name": m.name, "status": m.status} for m in self.members],
+        }
+
+
+def group_accounts(deployments: Iterable[Deployment]) -> list[TradedAccount]:
+    """`deployments` (forward tests left out) grouped by owner and account, in the order of
+    each account's first deployment."""
+    grouped: dict[tuple[str, str], list[Deployment]] = {}
+    for deployment in deployments:
+        if not is_forward_test(deployment):
+            grouped.setdefault((deployment.owner, account_of(deployment)), []).append(deployment)
+    return [
+        TradedAccount(owner, account, broker_of(members[0]), tuple(members))
+        for (owner, account), members in grouped.items()
+    ]
+
+
+def traded_accounts(store: Store) -> list[TradedAccount]:
+    """Every owner's accounts with a deployment active or paused (the scheduler's view)."""
+    deployments = [
+        d for status in TRADED_STATUSES for d in store.deployments_by_status(status, limit=10_000)
+    ]
+    return group_accounts(sorted(deployments, key=lambda d: (d.created_at, d.id)))
+
+
+def owner_accounts(store: Store, owner: str) -> list[TradedAccount]:
+    """The owner's accounts of deployments not retired, then of retired ones (their history
+    stays readable)."""
+    deployments = store.list_deployments(owner)
+    live = [d for d in deployments if d.status in NOT_RETIRED]
+    accounts = group_accounts(live)
+    known = {a.account for a in accounts}
+    retired = group_accounts(d for d in deployments if d.status not in NOT_RETIRED)
+    return accounts + [a for a in retired if a.account not in known]
+
+
+def owner_account(store: Store, owner: str, account: str) -> TradedAccount:
+    """The owner's `account`, or `NotFoundError` (also for another owner's)."""
+    for found in owner_accounts(store, owner):
+        if found.account == account:
+            return found
+    raise NotFoundError(f"no account {account!r} for owner {owner!r}")

@@ -1,0 +1,92 @@
+"""The implied-volatility history (the `iv_history` job, one per owner, underlying and session,
+after the close: `trading.day.schedule`): each session, the at-the-money implied volatility of
+the hedge underlying of every deployment hedged on Alpaca, from Alpaca's option quotes (the
+owner's own keys: `execution.brokers.alpaca_option_quotes`), recorded in the store
+(`Store.record_iv`).
+
+Recording: the underlying's close of the session from the market data is the spot (the price
+the hedge is priced at); the chain is read for expiries from 7 days to twice
+`settings.trading_day.iv_tenor_days` after the session and strikes within 20% of the spot, and
+`execution.atm_volatility` gives the at-the-money volatility of the expiry nearest the tenor.
+A session recorded already is not read again. The paper broker has no option quotes: nothing
+is recorded for it.
+
+The hedges on Alpaca are priced at the recorded level (`trading.hedge_pricing`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from execution.atm_volatility import atm_volatility
+from execution.brokers.alpaca_option_quotes import alpaca_option_quotes
+from services.market_data import market_closes
+from settings import Settings
+from store import IVRecord, Store
+from trading.day.accounts import TradedAccount
+from trading.deployments import broker_of
+from trading.hedges import hedge_spec
+
+SOURCE = "alpaca"
+"""Where the history's quotes come from."""
+NEAREST_EXPIRY_DAYS = 7
+"""Expiries read start this many calendar days after the session."""
+STRIKE_BAND = 0.20
+"""Strikes read lie within this fraction of the spot."""
+
+
+class NoIVRecordError(RuntimeError):
+    """The session's implied volatility cannot be recorded (the message says why)."""
+
+
+def hedged_underlyings(accounts: list[TradedAccount]) -> dict[tuple[str, str], str]:
+    """(owner, underlying) -> calendar of every hedge underlying of a deployment on Alpaca."""
+    found: dict[tuple[str, str], str] = {}
+    for account in accounts:
+        for member in account.members:
+            if broker_of(member) == "alpaca" and "hedge" in member.spec:
+                key = (member.owner, hedge_spec(member)["underlying"])
+                found.setdefault(key, account.calendar)
+    return found
+
+
+def record_iv(
+    store: Store, owner: str, underlying: str, day: date, settings: Settings
+) -> dict[str, Any]:
+    """Record the at-the-money implied volatility of `underlying` at the close of `day` (see
+    the module docstring); the job's result: the record and whether it was stored now.
+    `NoIVRecordError` says why there is none; `BrokerError` when Alpaca refuses or cannot be
+    reached."""
+    existing = store.iv_history(owner, underlying, since=day, until=day)
+    if existing:
+        return {"record": existing[0].to_json(), "stored": False}
+    closes = market_closes(settings)
+    column = closes[underlying].dropna() if underlying in closes.columns else pd.Series()
+    if pd.Timestamp(day) not in column.index:
+        raise NoIVRecordError(f"the market data has no close of {underlying} on {day}")
+    spot = float(column.loc[pd.Timestamp(day)])
+    tenor = settings.trading_day.iv_tenor_days
+    quotes = alpaca_option_quotes(settings, owner=owner).chain(
+        underlying,
+        expiring_from=day + timedelta(days=NEAREST_EXPIRY_DAYS),
+        expiring_to=day + timedelta(days=2 * tenor),
+        strike_from=round(spot * (1 - STRIKE_BAND), 2),
+        strike_to=round(spot * (1 + STRIKE_BAND), 2),
+    )
+    atm = atm_volatility(quotes, spot, day, tenor)
+    record = IVRecord(
+        owner=owner,
+        underlying=underlying,
+        day=day,
+        atm_volatility=atm.volatility,
+        expiry=atm.expiry,
+        spot=spot,
+        source=SOURCE,
+        recorded_at=store.clock(),
+        details={"strikes": list(atm.strikes), "quotes": atm.quotes, "tenor_days": tenor},
+    )
+    stored = store.record_iv(record)
+    return {"record": record.to_json(), "stored": stored}
