@@ -157,6 +157,9 @@ def tracking_error(account: pd.Series, backtest: pd.Series) -> float | None:
 
 SHOWN_SHARE = 5e-5
 """Parts of the gap under this share of the capital (0.005 %) are not named in its words."""
+ROUNDING_SHARE = 1e-10
+"""Parts under this share of the capital are the rounding of float sums (a hundredth of a cent on
+a million): counted as zero."""
 
 
 def share_text(share: float) -> str:
@@ -176,7 +179,7 @@ def gap_in_words(decomposition: Mapping[str, Any]) -> str:
         f"the account ends {money}{where} its deployed backtest ({share_text(gap)} of the capital)"
     )
     shown = [p for p in decomposition["parts"] if abs(p["share"]) >= SHOWN_SHARE]
-    smaller = sum(0 < abs(p["share"]) < SHOWN_SHARE for p in decomposition["parts"])
+    smaller = sum(ROUNDING_SHARE <= abs(p["share"]) < SHOWN_SHARE for p in decomposition["parts"])
     if not shown:
         return f"{head}; " + (
             f"every part of it is under {SHOWN_SHARE:.3%} of the capital"
