@@ -19,11 +19,11 @@ from agents.offline.chat_policies import (
     draft_deployment,
     draft_search,
     explanation_chat,
-    market_chat,
     optimizer_chat,
-    risk_chat,
 )
+from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
+from agents.offline.risk_policies import risk_chat
 from agents.research_quotes import quoted_answer
 from quant.regimes import REGIME_NAMES
 from quant.tuning.space import SearchSpace
