@@ -76,8 +76,8 @@ def named_portfolios(text: str, system: str) -> str:
             r"|allocation|mix))?\b",
             re.IGNORECASE,
         )
-        named = re.compile(
-            rf"\b(?:my|our|the)\s+{re.escape(name)}\b|\b{re.escape(name)}\s+(?:portfolio|book"
+        named = re.compile(  # "the staples" alone is the sector: "the Staples portfolio" is it
+            rf"\b(?:my|our)\s+{re.escape(name)}\b|\b{re.escape(name)}\s+(?:portfolio|book"
             r"|basket|fund|allocation|mix)\b",
             re.IGNORECASE,
         )

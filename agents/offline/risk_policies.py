@@ -17,6 +17,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 
 from agents.offline.chat_intent import data_end, intent_of, known_tickers, window_args
+from agents.offline.formats import percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
@@ -71,8 +72,8 @@ def risk_sentence(d: dict[str, Any]) -> str:
     """A risk report in a sentence, with its window and where the market data ends."""
     span = d["date_range"]
     return (
-        f"At {100 * d['level']:g}% confidence the one-day VaR is {d['var_historical']:.2%} and the "
-        f"CVaR {d['cvar_historical']:.2%} (historical); the maximum drawdown was "
+        f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
+        f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
         f"{d['max_drawdown']:.1%} and the annualised volatility {d['volatility']:.1%}, from "
         f"{span['start']} to {span['end']} ({span['days']} sessions; the market data ends on "
         f"{data_end()})."

@@ -83,7 +83,7 @@ def read_asks(scan: Scanner) -> tuple[tuple[str, ...], tuple[str, ...]]:
         index = (benchmark.group(1) or benchmark.group(2)).removeprefix("the ")
         said.append(
             f"tracking {index}: portfolios are built on their own risk and return, not against "
-            "a benchmark (their beta to the S&P 500 index can be reported: ask for the "
+            "a benchmark (their beta to the market index can be reported: ask for the "
             "portfolio's beta)"
         )
         scan.consume(benchmark)

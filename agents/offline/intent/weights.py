@@ -67,7 +67,7 @@ def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, f
             return [split], {t: p / 100.0 for p, t in zip(parts, tickers, strict=True)}
     each = re.search(
         rf"{PCT}\s*(?:each|apiece)\s+(?:in\s+|of\s+|on\s+)?((?:{ticker}(?:\s*,\s*|\s+and\s+|\s+"
-        rf"|\s*&\s*))+)",
+        rf"|\s*&\s*)?)+)",
         scan.free,
     )
     if each and not _LIMIT_BEFORE.search(scan.free[: each.start()][-25:]):
