@@ -244,6 +244,9 @@ def test_a_confidence_level_after_the_weights_is_still_read() -> None:
         ("build a min vol portfolio of AAPL MSFT", None, {}),
         ("backtest a 10% target vol strategy on AAPL MSFT JNJ since 2015", None, {}),
         ("how did 50/50 KO PG do since 2015?", "statistics", {"measures": ("return",)}),
+        ("how did that portfolio do in 2022?", "statistics", {"measures": ("return",)}),
+        ("if the market sells off 15%, what happens to 50% JNJ 50% XOM?", "stress",
+         {"market_move": -0.15}),
     ],
 )  # fmt: skip
 def test_questions_reach_the_tool_that_answers_them(
@@ -275,6 +278,7 @@ def test_a_comparison_is_judged_on_the_measure_asked_not_on_a_method_s_name() ->
         "bullish or bearish on chevron?",
         "where does the team stand on KO",
         "is exxon overweight in our book?",
+        "what return do we expect from Coca-Cola over the next year?",
     ],
 )
 def test_the_house_view_asked_in_other_words_is_research(text: str) -> None:

@@ -142,6 +142,7 @@ def _capital(low: str) -> float | None:
 # ---- stress -------------------------------------------------------------------------------
 _FALL = (
     r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
+    r"sells? off|selling off|sold off|"
     r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
 )
 _RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
@@ -201,7 +202,7 @@ def _episodes(low: str, stress: bool) -> tuple[str, ...]:
 _STRESS = re.compile(
     r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
     r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
-    r"|\bhow (?:would|will|did) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
+    r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
     r"|\bhow much (?:would|could|will|do|did) (?:i|we|it)\b.*\blos[es]\b|\bimpact of\b|\bshock\b"
     r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
 )

@@ -82,6 +82,7 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
             r"(?:over|under)[\s-]?weight\b"
             r"|\bwhat (?:do|did|does) (?:we|our (?:team|desk|analysts?|strategists?)) "
             r"(?:think|say|expect|make)\b|\bhow do (?:we|you) (?:see|rate|feel)\b"
+            rf"|\b(?:do|does|did) (?:we|{_HOUSE}) (?:still )?(?:expect|forecast|project)\b"
             rf"|\b(?:are|is) (?:we|{_HOUSE})(?: \w+)? (?:bullish|bearish|positive|negative"
             r"|constructive|cautious|optimistic|pessimistic|overweight|underweight)\b"
             rf"|\bdo (?:we|you|{_HOUSE}) (?:still )?(?:like|favou?r|prefer|rate|recommend)\b"
