@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,27 +15,15 @@ import pytest
 from scipy.optimize import minimize
 
 from graphs.chat import ChatSession
-from quant.data import load_sp500_index, load_sp500_prices
 from settings import Settings
 from store import Store
 from store.sqlite import SQLiteStore
-
-CLOSES = load_sp500_prices()
-INDEX = load_sp500_index()
+from tests.graphs.test_assistant_analysis import CLOSES, INDEX, _calls
 
 
 @pytest.fixture
 def session(offline_data_dir: Path) -> ChatSession:
     return ChatSession("pm-phrasings", settings=Settings())
-
-
-def _calls(session: ChatSession, since: int = 0) -> list[tuple[str, dict[str, Any]]]:
-    return [
-        (c["name"], c["args"])
-        for m in session.history()[since:]
-        for c in getattr(m, "tool_calls", [])
-        if c["name"] != "Route"
-    ]
 
 
 def _shown(reply: str, label: str) -> tuple[float, int]:
