@@ -165,10 +165,11 @@ def saved_portfolios_context(store: Store, owner: str, thread_id: str) -> str | 
     built (which the conversation holds already): the latest `SAVED_PORTFOLIOS_LISTED` by name,
     id and largest weights, so a portfolio named by the user ("my Staples portfolio") is looked
     up by its id; None when there is none."""
+    own = {thread_id, thread_id.removeprefix("chat:")}  # a ChatSession's graph thread is chat:<id>
     saved = [
         p
         for p in store.list_portfolios(owner)
-        if (p.data.get("source") or {}).get("thread_id") != thread_id
+        if (p.data.get("source") or {}).get("thread_id") not in own
     ][-SAVED_PORTFOLIOS_LISTED:]
     if not saved:
         return None

@@ -162,3 +162,20 @@ def test_a_saved_portfolio_named_by_the_user_is_the_one_measured(
     assert _calls(session, before)[0][1]["weights"] == dict.fromkeys(
         ["KO", "PEP", "PG", "WMT"], 0.25
     )
+
+
+def test_the_agents_are_told_of_saved_portfolios_other_than_the_thread_s(tmp_path: Path) -> None:
+    from graphs.thread_bindings import saved_portfolios_context
+
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    assert saved_portfolios_context(store, "alice", "chat:t1") is None
+    rows = [{"asset": "KO", "weight": 0.6}, {"asset": "PG", "weight": 0.4}]
+    staples = store.create_portfolio("alice", "Staples", {"weights": rows})
+    built = {"weights": {"AAPL": 1.0}, "source": {"thread_id": "t1", "chat_id": "pf_1a2b3c"}}
+    store.create_portfolio("alice", "HRP portfolio of AAPL", built)
+    store.create_portfolio("bob", "Bob's", {"weights": rows})
+    mine = saved_portfolios_context(store, "alice", "chat:t1")
+    assert mine is not None and f"- Staples: {staples.id} (KO 60%, PG 40%)" in mine
+    assert "HRP portfolio of AAPL" not in mine and "Bob" not in mine  # the thread holds its own
+    elsewhere = saved_portfolios_context(store, "alice", "chat:t2")
+    assert elsewhere is not None and "HRP portfolio of AAPL" in elsewhere
