@@ -51,10 +51,13 @@ class Memory:
     """The long-term memory of a signed-in user's chat turn: its presence adds the memory
     guide (`prompts/memory.md`) to the agents' system prompts, and `known` (what is known
     about the user, bounded; None when nothing is) follows it, then `library` (their research
-    library: the documents they have and the tickers those name; None when they have none)."""
+    library: the documents they have and the tickers those name; None when they have none),
+    then `portfolios` (the portfolios they saved outside this conversation, by name and id, so
+    "my Staples portfolio" can be looked up; None when they have none)."""
 
     known: str | None = None
     library: str | None = None
+    portfolios: str | None = None
 
 
 class Route(BaseModel):
@@ -229,7 +232,7 @@ def chat_conversation(
     texts = [CHAT_MODE]
     if memory is not None:
         texts.append(load_guide("memory").text)
-        texts += [text for text in (memory.known, memory.library) if text]
+        texts += [t for t in (memory.known, memory.library, memory.portfolios) if t]
     if context is not None:
         texts.append(context)
     # after a prompt with a cache point (a list of blocks), each text is a block of its own:

@@ -3,8 +3,9 @@ runs them (a new process each time, offline model, a warm data directory), and t
 over the API (`POST /v1/threads/{id}/messages`, a new thread each time, on a `uvicorn` server
 in its own process): the first turn after the server starts, and the median of later ones.
 
-Targets: `--help` under 0.5 s, a chat turn under 3 s (the ratio is target / ours). Each CLI row
-is the median of 5 runs after one warm-up run.
+Targets: `--help` under 0.5 s, a chat turn under 3 s from the CLI and under 0.3 s through the
+API on a warm server (3 s for the first turn after the server starts); the ratio is target /
+ours. Each CLI row is the median of 5 runs after one warm-up run.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from benchmarks.harness import Row, Table
 RUNS = 5
 STRATIGOS = str(Path(sys.executable).with_name("stratigos"))
 TURN = "build me an HRP portfolio of AAPL, MSFT and JNJ since 2018"
+CLI_TURN_S = 3.0
+"""Target of a chat turn that needs no search from the CLI (a new process), seconds."""
+API_TURN_S = 0.3
+"""Target of the same turn through the API on a warm server (issue 34), seconds."""
+FIRST_API_TURN_S = 3.0
+"""Target of the first API turn after the server starts (it loads what a new process does)."""
 
 
 def _median_seconds(command: list[str], env: dict[str, str]) -> float:
@@ -62,17 +69,17 @@ def _api_rows(table: Table, data_dir: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=30)
-    for task, seconds, how in (
-        ("start-up: API chat turn, first after start", first, "one run"),
-        ("start-up: API chat turn, warm server", later, f"median of {RUNS} runs"),
+    for task, seconds, how, target_s in (
+        ("start-up: API chat turn, first after start", first, "one run", FIRST_API_TURN_S),
+        ("start-up: API chat turn, warm server", later, f"median of {RUNS} runs", API_TURN_S),
     ):
         table.add(
             Row(
                 task,
                 "new thread, offline model, uvicorn",
-                "target 3 s",
+                f"target {target_s:g} s",
                 seconds * 1000,
-                3000.0,
+                target_s * 1000,
                 f"{how}: {seconds:.2f} s",
                 target=1.0,
             )
@@ -86,7 +93,11 @@ def run(table: Table) -> None:
         env |= {"STRATIGOS_DATA_DIR": tmp, "STRATIGOS_MODEL_PROVIDER": "offline", "HOME": tmp}
         for task, command, target_s in (
             ("start-up: stratigos --help", [STRATIGOS, "--help"], 0.5),
-            ("start-up: chat -m turn (no search)", [STRATIGOS, "chat", "-m", TURN, "--quiet"], 3.0),
+            (
+                "start-up: chat -m turn (no search)",
+                [STRATIGOS, "chat", "-m", TURN, "--quiet"],
+                CLI_TURN_S,
+            ),
         ):
             seconds = _median_seconds(command, env)
             table.add(

@@ -165,7 +165,11 @@ class _Usage(BaseCallbackHandler):
 
 
 def _prepare(case: Case, settings: Settings, store: Store) -> None:
-    """The owner's profile exclusions and research documents the case needs."""
+    """The owner's profile exclusions, saved portfolios and research documents the case
+    needs."""
+    for name, weights in case.portfolios.items():
+        rows = [{"asset": ticker, "weight": weight} for ticker, weight in weights.items()]
+        store.create_portfolio(CASE_OWNER, name, {"weights": rows})
     if case.exclusions:
         from services.profiles import add_exclusion
 

@@ -85,6 +85,8 @@ class Case:
     expect: Expect
     documents: tuple[str, ...] = ()
     exclusions: tuple[str, ...] = ()
+    portfolios: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Portfolios the owner saved before the conversation: name -> weights by ticker."""
     approve: dict[str, Any] | None = None
     """Approve the search the last turn proposes with these request changes (None: no)."""
     path: Path | None = None
@@ -97,9 +99,29 @@ def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _portfolios(value: Any, where: str) -> dict[str, dict[str, float]]:
+    """The saved portfolios of a case: a table of name -> {ticker: weight}."""
+    problem = f"{where}: portfolios must be a table of name -> {{ticker = weight}}"
+    if not isinstance(value, dict):
+        raise CaseError(problem)
+    found = {}
+    for name, weights in value.items():
+        if not isinstance(weights, dict) or not weights:
+            raise CaseError(problem)
+        if not all(
+            isinstance(w, int | float) and not isinstance(w, bool) for w in weights.values()
+        ):
+            raise CaseError(f"{where}: portfolios.{name}: every weight must be a number")
+        found[str(name)] = {str(t): float(w) for t, w in weights.items()}
+    return found
+
+
 def parse_case(data: dict[str, Any], where: str) -> Case:
     """A `Case` from a TOML table; `CaseError` names `where` and the field that is wrong."""
-    known = {"id", "description", "tags", "turns", "expect", "documents", "exclusions", "approve"}
+    known = {
+        "id", "description", "tags", "turns", "expect", "documents", "exclusions", "portfolios",
+        "approve",
+    }  # fmt: skip
     if unknown := sorted(set(data) - known):
         raise CaseError(f"{where}: unknown field(s) {', '.join(unknown)}")
     for key in ("id", "description"):
@@ -141,6 +163,7 @@ def parse_case(data: dict[str, Any], where: str) -> Case:
     if max_turns is not None and (not isinstance(max_turns, int) or max_turns < 1):
         raise CaseError(f"{where}: expect.max_turns must be a positive integer")
     return Case(
+        portfolios=_portfolios(data.get("portfolios", {}), where),
         id=data["id"],
         description=data["description"],
         tags=_strings(data, "tags", where),

@@ -298,6 +298,15 @@ def _search_space(canonical: str) -> SearchSpace:
     return SearchSpace(json.loads(canonical))
 
 
+def describe_space(space: Mapping[str, Any]) -> str:
+    """What a search space searches, fixes and leaves at each field's default, in words
+    (`SearchSpace.describe`); what is wrong with it when it is not a valid space."""
+    try:
+        return SearchSpace(dict(space)).describe()
+    except SearchSpaceError as exc:
+        return f"not a valid search space ({exc})"
+
+
 @functools.lru_cache(maxsize=256)
 def _trading_days(data: FrameMarketData, universe: tuple[str, ...], start: date, end: date) -> int:
     """Days in [start, end] on which every asset of `universe` has a return in `data` (cached

@@ -152,7 +152,36 @@ def memory_of(config: RunnableConfig) -> Memory | None:
     return Memory(
         memory_context(what_is_known(memories, owner[1], owner[0])),
         library_context(owner[1], owner[0], tuple(sp500_prices().columns)),
+        saved_portfolios_context(owner[1], owner[0], _thread(config)),
     )
+
+
+SAVED_PORTFOLIOS_LISTED = 20
+"""Most saved portfolios (the latest) the agents are told of by name."""
+
+
+def saved_portfolios_context(store: Store, owner: str, thread_id: str) -> str | None:
+    """The text the agents read about `owner`'s saved portfolios other than those this thread
+    built (which the conversation holds already): the latest `SAVED_PORTFOLIOS_LISTED` by name,
+    id and largest weights, so a portfolio named by the user ("my Staples portfolio") is looked
+    up by its id; None when there is none."""
+    own = {thread_id, thread_id.removeprefix("chat:")}  # a ChatSession's graph thread is chat:<id>
+    saved = [
+        p
+        for p in store.list_portfolios(owner)
+        if (p.data.get("source") or {}).get("thread_id") not in own
+    ][-SAVED_PORTFOLIOS_LISTED:]
+    if not saved:
+        return None
+    lines = [
+        "The user's saved portfolios (when they name one, e.g. 'my Staples portfolio', pass its "
+        "id as portfolio_id):"
+    ]
+    for portfolio in reversed(saved):
+        top = sorted(portfolio.weights.items(), key=lambda kv: -kv[1])[:5]
+        held = ", ".join(f"{ticker} {weight:.0%}" for ticker, weight in top)
+        lines.append(f"- {portfolio.name}: {portfolio.id} ({held})")
+    return "\n".join(lines)
 
 
 def supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
+from services.windows import SESSIONS_PER, last_sessions_bounds
 from tools.context import MAX_UNIVERSE, ToolContext, parse_date
 from tools.market import RangeArgs
 from tools.portfolio import _portfolio_weights
@@ -30,7 +31,7 @@ __all__ = [
     "window_returns",
 ]
 
-SESSIONS_A_YEAR = 252
+SESSIONS_A_YEAR = SESSIONS_PER["year"]
 """Sessions in "a year", "the last 12 months"."""
 
 
@@ -109,15 +110,9 @@ def window_bounds(
     last date by default). `ValueError` naming the data's range when it holds fewer."""
     if last_sessions is None:
         return start, end
-    dates = context.data.dates
-    last = dates[-1] if end is None else parse_date(end, field_name="end", end=True)
-    before = dates[dates <= last]
-    if len(before) < last_sessions:
-        raise ValueError(
-            f"last_sessions={last_sessions} but the data holds {len(before)} sessions up to "
-            f"{iso_date(last)} (from {iso_date(dates[0])})"
-        )
-    return iso_date(before[len(before) - last_sessions]), iso_date(before[-1])
+    last = None if end is None else parse_date(end, field_name="end", end=True)
+    first, final = last_sessions_bounds(context.data.dates, last_sessions, last)
+    return iso_date(first), iso_date(final)
 
 
 def window_returns(

@@ -9,16 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 from agents.offline.intent.analysis import AnalysisAsk
+from agents.offline.portfolio_builds import method_name
 
 __all__ = ["ANSWERS"]
 
-METHOD_NAMES = {
-    "hrp": "HRP",
-    "risk_parity": "risk-parity",
-    "min_volatility": "min-volatility",
-    "max_sharpe": "max-Sharpe",
-    "equal_weight": "equal-weight",
-}
 SCENARIO_NAMES = {
     "bull": "bull",
     "bear": "bear",
@@ -235,31 +229,59 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     return text + "."
 
 
+_MEASURE_WORDS = {
+    "max_drawdown": "maximum drawdown",
+    "volatility": "volatility",
+    "sharpe_ratio": "Sharpe ratio",
+    "cvar": "CVaR",
+    "annualised_return": "annualised return",
+    "cumulative_return": "cumulative return",
+}
+
+
+def _verdict(data: dict[str, Any], measure: str, level: str) -> str:
+    """Which portfolio is best on the measure the question asked, with each one's value."""
+    best = next((v for k, v in (data.get("best") or {}).items() if k.endswith(f"_{measure}")), None)
+    if best is None:
+        return ""
+    what = _MEASURE_WORDS[measure] + (f" ({level})" if measure == "cvar" else "")
+    direction = "highest" if measure in ("sharpe_ratio", "annualised_return") else "lowest"
+    values = ", ".join(
+        f"{method_name(row['portfolio'])} {_pct(row[measure], 2 if measure == 'cvar' else 1)}"
+        if measure != "sharpe_ratio"
+        else f"{method_name(row['portfolio'])} {row[measure]:.2f}"
+        for row in data["rows"]
+    )
+    return f"On the {what} you asked about, the {method_name(best)} portfolio has the {direction} ({values})."
+
+
 def compare_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
-    """The table as sentences, then the best on the measures a PM weighs."""
+    """The table as sentences, the verdict on the measure asked first, then the best on the
+    measures a PM weighs; Sharpe ratios name their risk-free rate."""
     level = _share(data["level"])
+    rate = _share(data.get("risk_free_rate") or 0.0)
     lines = [f"Compared {_window(data)}, in-sample:"]
-    names = {}
+    if ask.judged_on and (verdict := _verdict(data, ask.judged_on, level)):
+        lines.append(verdict)
     for row in data["rows"]:
-        label = row["portfolio"]
-        names[label] = METHOD_NAMES.get(label, label)
         ident = f" ({row['portfolio_id']})" if row.get("portfolio_id") else ""
         lines.append(
-            f"{names[label]}{ident}: return {_pct(row['annualised_return'])} a year, volatility "
-            f"{_pct(row['volatility'])}, Sharpe ratio {row['sharpe_ratio']:.2f}, maximum "
-            f"drawdown {_pct(row['max_drawdown'])}, {level} CVaR {_pct(row['cvar'], 2)}; "
-            f"weights {_weights(row['largest_weights'])}."
+            f"{method_name(row['portfolio'])}{ident}: return {_pct(row['annualised_return'])} a "
+            f"year, volatility {_pct(row['volatility'])}, Sharpe ratio {row['sharpe_ratio']:.2f} "
+            f"(risk-free rate {rate}), maximum drawdown {_pct(row['max_drawdown'])}, {level} "
+            f"CVaR {_pct(row['cvar'], 2)}; weights {_weights(row['largest_weights'])}."
         )
     best = data.get("best") or {}
     for key, what in (
         ("highest_sharpe_ratio", "the highest Sharpe ratio"),
         ("lowest_cvar", f"the lowest {level} CVaR"),
         ("lowest_volatility", "the lowest volatility"),
+        ("lowest_max_drawdown", "the lowest maximum drawdown"),
     ):
         if key in best:
-            lines.append(f"The {names.get(best[key], best[key])} portfolio has {what}.")
+            lines.append(f"The {method_name(best[key])} portfolio has {what}.")
     for method, why in (data.get("not_built") or {}).items():
-        lines.append(f"Not built: {METHOD_NAMES.get(method, method)} ({why}).")
+        lines.append(f"Not built: {method_name(method)} ({why}).")
     return " ".join(lines)
 
 

@@ -101,12 +101,15 @@ def _compare(
 ) -> AIMessage:
     """Build each method's portfolio as the optimizer builds one from the message
     (`optimize_portfolio`: the conversation's universe and the limits asked, so the thread
-    holds them), then compare those built in one table (`compare_portfolios`); a window of the
-    last N sessions, which a build does not take, is compared by methods directly."""
+    holds them), then compare those built, and the equal-weight portfolio when it is named, in
+    one table over one window (`compare_portfolios`); a window of the last N sessions is
+    compared by methods directly (the tool builds each over it)."""
     methods = [m for m in intent.methods if m != "frontier"]
-    level = {"level": intent.confidence or 0.95}
+    universe = intent.universe(known_tickers(), thread_subject(inp))
+    common: dict[str, Any] = {"level": intent.confidence or 0.95}
+    if intent.equal_weight:
+        common["equal_weight"] = True
     if "last_sessions" in window or "optimize_portfolio" not in inp.tool_names:
-        universe = intent.universe(known_tickers(), thread_subject(inp))
         limits = {
             key: value
             for key, value in (
@@ -115,22 +118,27 @@ def _compare(
             )
             if value is not None
         }
-        args = {**window, **level, "methods": methods, **limits}
+        args = {**window, **common, "methods": methods, **limits}
         return reply(
             "", tool_call(ask.tool, {**args, **({"universe": universe} if universe else {})})
         )
     built = {
         r.args.get("method"): r for r in inp.results_this_turn() if r.name == "optimize_portfolio"
     }
-    missing = [m for m in methods if m not in built]
-    if missing:
+    if missing := [m for m in methods if m not in built]:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
-    ids = [r.data["portfolio_id"] for r in built.values() if r.failure("build it") is None]
+    done = [r for r in built.values() if r.failure("build it") is None]
     failed = "; ".join(f"{method}: {r.content}" for method, r in built.items() if r.is_error)
-    if len(ids) < 2:
+    if len(done) + int(intent.equal_weight) < 2:
         return reply(f"I could not build the portfolios to compare: {failed}")
-    dates = {key: value for key, value in window.items() if key in ("start", "end")}
-    return reply("", tool_call(ask.tool, {**dates, **level, "portfolio_ids": ids}))
+    span = done[0].data.get("date_range") or {} if done else {}
+    dates = {
+        k: window.get(k) or span.get(k) for k in ("start", "end") if window.get(k) or span.get(k)
+    }
+    ids = [r.data["portfolio_id"] for r in done]
+    held = sorted(done[0].data["weights"]) if done else universe
+    every = {"universe": held} if intent.equal_weight else {}
+    return reply("", tool_call(ask.tool, {**dates, **common, "portfolio_ids": ids, **every}))
 
 
 def _build_notes(inp: PolicyInput) -> str:

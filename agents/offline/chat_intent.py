@@ -14,6 +14,7 @@ from langchain_core.messages import HumanMessage
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput
+from settings import get_settings
 
 
 @lru_cache(maxsize=1)
@@ -24,21 +25,32 @@ def known_tickers() -> tuple[str, ...]:
     return tuple(load_sp500_prices().columns)
 
 
-@lru_cache(maxsize=1)
+def _session_dates() -> Any:
+    """The sessions of the configured market data (what the tools read), as a DatetimeIndex."""
+    from services.market_data.providers import market_returns
+
+    return market_returns(get_settings())[1].index
+
+
 def data_end() -> str:
-    """The last date of the embedded dataset (ISO), where "the last 3 years" ends."""
-    from quant.data import load_sp500_prices
-
-    return str(load_sp500_prices().index[-1].date())
+    """The last date of the configured market data (ISO): where "the last 12 months" ends."""
+    return str(_session_dates()[-1].date())
 
 
-def lookback_start(years: float, end: str | None = None) -> str:
-    """The first day of the `years` before `end` (default: the data's last date), ISO."""
+def session_window(last_sessions: int, end: str | None = None) -> tuple[str, str]:
+    """The first and last dates (ISO) of the last `last_sessions` sessions of the market data up
+    to `end` (its last date by default), as the tools that take `last_sessions` read them
+    (`services.windows.last_sessions_bounds`); the whole data when it holds fewer."""
     import pandas as pd
 
-    last = pd.Timestamp(end or data_end())
-    months = round(years * 12)
-    return str((last - pd.DateOffset(months=months) + pd.Timedelta(days=1)).date())
+    from services.windows import last_sessions_bounds
+
+    dates = _session_dates()
+    last = None if end is None else pd.Timestamp(end)
+    upto = dates[-1] if last is None else last
+    count = min(last_sessions, int((dates <= upto).sum()))
+    first, final = last_sessions_bounds(dates, max(count, 1), last)
+    return str(first.date()), str(final.date())
 
 
 def user_text(inp: PolicyInput) -> str:
@@ -50,9 +62,33 @@ def user_text(inp: PolicyInput) -> str:
     return ""
 
 
+_SAVED = re.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)
+"""A saved portfolio as the agents are told of it (`graphs.thread_bindings`)."""
+
+
+def named_portfolios(text: str, system: str) -> str:
+    """`text` with each saved portfolio it names ("my Staples portfolio", "the Growth book") as
+    its id, from the owner's saved portfolios listed in the `system` messages."""
+    saved = sorted(_SAVED.findall(system), key=lambda item: -len(item[0]))
+    for name, portfolio_id in saved:
+        said = re.compile(
+            rf"\b(?:(?:my|our|the)\s+)?{re.escape(name)}(?:\s+(?:portfolio|book|basket|fund"
+            r"|allocation|mix))?\b",
+            re.IGNORECASE,
+        )
+        named = re.compile(  # "the staples" alone is the sector: "the Staples portfolio" is it
+            rf"\b(?:my|our)\s+{re.escape(name)}\b|\b{re.escape(name)}\s+(?:portfolio|book"
+            r"|basket|fund|allocation|mix)\b",
+            re.IGNORECASE,
+        )
+        if named.search(text):
+            text = said.sub(portfolio_id, text)
+    return text
+
+
 def intent_of(inp: PolicyInput) -> Intent:
-    """The intent of the user's latest message."""
-    return parse_intent(user_text(inp), known_tickers())
+    """The intent of the user's latest message (a saved portfolio it names read as its id)."""
+    return parse_intent(named_portfolios(user_text(inp), inp.system_text()), known_tickers())
 
 
 SUBJECT_TOOLS = (
@@ -99,35 +135,31 @@ def thread_method(inp: PolicyInput) -> str | None:
 
 def revises_portfolio(inp: PolicyInput, intent: Intent) -> bool:
     """Whether the message changes the conversation's latest portfolio ("drop KO and rebuild",
-    "now cap at 30%", "add PG"): it names no method or other ask, changes the universe or the
-    limits, and the conversation has built a portfolio."""
+    "now cap at 30%", "add PG", "swap XOM for WMT"): it names no method or other ask, changes
+    the universe or the limits, and the conversation has built a portfolio."""
     if thread_method(inp) is None or intent.methods:
         return False
-    ask = intent.limits
-    changes = bool(
-        ask.max_weight is not None
-        or ask.min_weight is not None
-        or ask.asset_limits
-        or ask.sector_limits
-        or ask.excluded
-        or ask.excluded_sectors
-        or (intent.adds and intent.tickers)
-    )
+    changes = intent.limits.changes_weights or bool(intent.adds and intent.tickers)
     return changes or bool(REVISE.search(intent.text.lower()) and intent.refers_back)
 
 
-def window_args(intent: Intent, subject: tuple[str, ...] = ()) -> dict[str, Any]:
+def window_args(
+    intent: Intent, subject: tuple[str, ...] = (), *, sessions: bool = False
+) -> dict[str, Any]:
     """The ``universe``, ``start`` and ``end`` tool arguments the intent names (none it leaves
-    out); the universe is the conversation's `subject` when the message names none; "the last
-    N years" starts N years before the end."""
+    out); the universe is the conversation's `subject` when the message names none. A trailing
+    window ("the last 12 months") is ``last_sessions`` for a tool that takes it (`sessions`),
+    else the dates of those sessions (`session_window`)."""
     args: dict[str, Any] = {}
     tickers = intent.universe(known_tickers(), subject)
     if tickers:
         args["universe"] = tickers
-    if intent.start:
+    if intent.last_sessions and sessions:
+        args["last_sessions"] = intent.last_sessions
+    elif intent.last_sessions:
+        args["start"] = session_window(intent.last_sessions, intent.end)[0]
+    elif intent.start:
         args["start"] = intent.start
-    elif intent.lookback_years:
-        args["start"] = lookback_start(intent.lookback_years, intent.end)
     if intent.end:
         args["end"] = intent.end
     return args

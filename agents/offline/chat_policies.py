@@ -20,7 +20,7 @@ from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
-from agents.offline.chat_args import COMPARES_WITH, frontier_args, scenario_args
+from agents.offline.chat_args import COMPARES_WITH, frontier_args
 from agents.offline.chat_intent import (
     intent_of,
     known_tickers,
@@ -31,22 +31,25 @@ from agents.offline.chat_intent import (
     window_args,
 )
 from agents.offline.hedge_policies import hedge_draft, hedge_question
-from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
 from agents.offline.intent import Intent
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
 from agents.offline.policies import (
     PolicyInput,
-    ToolResult,
     default_policy,
     forced_call,
     register_policy,
     reply,
     tool_call,
 )
-from agents.offline.portfolio_builds import build_args, default_method, limits_note
-from agents.research_quotes import quoted_answer
+from agents.offline.portfolio_builds import (
+    build_args,
+    default_method,
+    describe_portfolio,
+    limits_note,
+    method_name,
+)
 from quant.regimes import REGIME_NAMES
 from settings import get_settings
 
@@ -173,96 +176,6 @@ def clarifying_question(intent: Intent) -> str:
     )
 
 
-def research_chat(inp: PolicyInput) -> AIMessage:
-    """Call `search_research` with the user's question, then quote the best sentence of each of
-    the first passages with its citation (numbers appear as the passages write them)."""
-    question = user_text(inp)
-    if "search_research" not in {call["name"] for call in inp.calls_this_turn()}:
-        return reply("", tool_call("search_research", {"query": question, "k": 5}))
-    latest = inp.latest_tool_results()
-    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(
-            f"I could not search your documents: {latest[-1].content if latest else 'no result'}"
-        )
-    passages = latest[-1].data.get("passages") or []
-    if not passages:
-        return reply(
-            "I found nothing about that in your documents. Upload research on it (PDF, "
-            "spreadsheet, notes) and ask again."
-        )
-    return reply(quoted_answer(passages, question))
-
-
-def market_chat(inp: PolicyInput) -> AIMessage:
-    """Call `market_statistics` (or `generate_market_scenarios`), then describe the result;
-    save or propose investment ideas when asked (`agents.offline.idea_policies`)."""
-    intent = intent_of(inp)
-    if intent.intent == "research" and "search_research" in inp.tool_names:
-        return research_chat(inp)
-    if intent.intent in ("save_idea", "propose_ideas") and intent.intent in inp.tool_names:
-        return save_idea_chat(inp) if intent.intent == "save_idea" else propose_ideas_chat(inp)
-    done = {call["name"] for call in inp.calls_this_turn()}
-    subject = thread_subject(inp) if intent.refers_back else ()
-    wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
-    if wants_scenarios and "generate_market_scenarios" not in done:
-        return reply("", tool_call("generate_market_scenarios", scenario_args(intent, subject)))
-    if not wants_scenarios and "market_statistics" not in done:
-        return reply("", tool_call("market_statistics", window_args(intent, subject)))
-    latest = inp.latest_tool_results()
-    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(
-            f"The market data tool failed: {latest[-1].content if latest else 'no result'}"
-        )
-    data = latest[-1].data
-    if wants_scenarios:
-        lines = [
-            f"Scenario set {data.get('scenario_set_id')} ({data.get('n_paths')} paths of "
-            f"{data.get('horizon')} sessions per scenario):"
-        ]
-        for name, row in (data.get("summary") or {}).items():
-            if isinstance(row, dict) and "mean_return" in row and "volatility" in row:
-                lines.append(
-                    f"{name}: mean return {row['mean_return']:.1%}, volatility {row['volatility']:.1%}"
-                )
-        return reply(" ".join(lines))
-    regime, span = data.get("regime", {}), data.get("date_range", {})
-    assets = data.get("per_asset", {})
-    text = (
-        f"From {span.get('start')} to {span.get('end')} the market is in a "
-        f"{regime.get('return_regime', 'neutral')} return regime with "
-        f"{regime.get('volatility_regime', 'normal')} volatility"
-    )
-    if regime.get("market_volatility") is not None:
-        text += f" (annualised volatility {regime['market_volatility']:.1%} over the last {regime.get('window_days', 63)} days)"
-    text += "."
-    if assets and re.search(r"\bvolatil|\brisky\b|\bswings?\b", intent.text.lower()):
-        by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
-        text += (
-            " Annualised volatility: "
-            + ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
-            + "."
-        )
-    if assets:
-        ranked = sorted(assets.items(), key=lambda kv: kv[1]["sharpe"])
-        text += (
-            f" Best Sharpe ratio: {ranked[-1][0]} ({ranked[-1][1]['sharpe']:.2f}); "
-            f"worst: {ranked[0][0]} ({ranked[0][1]['sharpe']:.2f})."
-        )
-    corr = (data.get("correlation") or {}).get("mean_pairwise")
-    if corr is not None:
-        text += f" Mean pairwise correlation {corr:.2f}."
-    return reply(text)
-
-
-def _last_portfolio(inp: PolicyInput) -> str | None:
-    for result in reversed(inp.tool_results()):
-        if result.name == "optimize_portfolio" and isinstance(result.data, dict):
-            portfolio = result.data.get("portfolio_id")
-            if isinstance(portfolio, str):
-                return portfolio
-    return None
-
-
 def optimizer_chat(inp: PolicyInput) -> AIMessage:
     """Build a portfolio with `optimize_portfolio` (or the frontier) and describe it."""
     intent = intent_of(inp)
@@ -313,7 +226,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     return reply(
-        _describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
+        describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
     )
 
 
@@ -331,43 +244,16 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
     return reply(backtest_answer(latest[-1].data))
 
 
-METHOD_NAMES = {
-    "hrp": "HRP",
-    "risk_parity": "risk-parity",
-    "min_volatility": "min-volatility",
-    "max_sharpe": "max-Sharpe",
-}
-"""How the portfolio methods are named in replies."""
-
-
-def _method_name(method: str) -> str:
-    return METHOD_NAMES.get(method, method.replace("_", " "))
-
-
-def _describe_portfolio(data: dict[str, Any]) -> str:
-    weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
-    shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
-    return (
-        f"{_method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. "
-        f"Expected return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, "
-        + (
-            f"Sharpe ratio {data['sharpe']:.2f}"
-            if data.get("sharpe") is not None
-            else "Sharpe ratio undefined (zero volatility)"
-        )
-    )
-
-
 def _comparison(results: Sequence[Any]) -> str:
     """Several portfolios side by side, with the best Sharpe ratio named."""
     built = [r.data for r in results if not r.is_error and isinstance(r.data, dict)]
     failed = [r.content for r in results if r.is_error]
     if not built:
         return f"I could not build those portfolios: {'; '.join(failed)}"
-    lines = [_describe_portfolio(d) + "." for d in built]
+    lines = [describe_portfolio(d) + "." for d in built]
     best = max(built, key=lambda d: d["sharpe"] if d["sharpe"] is not None else -1e9)
     lines.append(
-        f"The {_method_name(best['method'])} portfolio has the highest Sharpe ratio "
+        f"The {method_name(best['method'])} portfolio has the highest Sharpe ratio "
         "(in-sample estimates)."
     )
     return " ".join(lines + [f"Failed: {f}" for f in failed])
@@ -455,99 +341,6 @@ def draft_deployment(inp: PolicyInput) -> AIMessage:
     what = f"portfolio {draft['portfolio_id']}" if "portfolio_id" in draft else "the last winner"
     draft["summary"] = f"Deploy {what} to a paper account."
     return forced_call(inp, draft)
-
-
-def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
-    for result in reversed(inp.tool_results()):
-        data = result.data
-        if result.name == "optimize_portfolio" and isinstance(data, dict):
-            return data if isinstance(data.get("portfolio_id"), str) else None
-    return None
-
-
-MAX_NAMED_PORTFOLIOS = 5
-"""Most portfolios named by id in one message that get a risk report each."""
-
-
-def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
-    """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
-    level = intent.confidence or 0.95
-    tickers = intent.universe(known_tickers())
-    last = _last_portfolio_data(inp)
-    built_now = any(c["name"] == "optimize_portfolio" for c in inp.calls_this_turn())
-    if intent.portfolio_ids and not built_now:
-        named = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]
-        return [{"portfolio_id": portfolio_id, "level": level} for portfolio_id in named]
-    if last is not None and (built_now or not tickers):
-        wanted = [{"portfolio_id": last["portfolio_id"], "level": level}]
-        if intent.equal_weight:
-            names = sorted(last["weights"])
-            equal = {t: round(1.0 / len(names), 6) for t in names}
-            wanted.append({"weights": equal, "level": level})
-        return wanted
-    if tickers:
-        window = {k: v for k, v in window_args(intent).items() if k != "universe"}
-        equal = {t: round(1.0 / len(tickers), 6) for t in tickers}
-        return [{"weights": equal, "level": level, **window}]
-    return (
-        "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
-        "or name the tickers."
-    )
-
-
-def _risk_sentence(d: dict[str, Any]) -> str:
-    return (
-        f"At {100 * d['level']:g}% confidence the one-day VaR is {d['var_historical']:.2%} and the CVaR "
-        f"{d['cvar_historical']:.2%} (historical); the maximum drawdown was {d['max_drawdown']:.1%} "
-        f"and the annualised volatility {d['volatility']:.1%}, from {d['date_range']['start']} to "
-        f"{d['date_range']['end']}."
-    )
-
-
-def _named_risk_sentence(report: ToolResult) -> str:
-    """The risk of a portfolio the message named by id, or why there is none."""
-    portfolio_id = report.args.get("portfolio_id")
-    if report.is_error or not isinstance(report.data, dict):
-        return f"{portfolio_id}: no risk report ({report.content})."
-    return f"{portfolio_id}: " + _risk_sentence(report.data)
-
-
-def risk_chat(inp: PolicyInput) -> AIMessage:
-    """Risk of the portfolio under discussion: one built in this message first when it names a
-    method ("an HRP portfolio of ... and its 95% CVaR"), else the portfolios named by id (of
-    this conversation or the owner's saved ones), else the last one built, else the tickers
-    named (equal weights); beside the equal-weight portfolio of the same stocks when
-    asked to compare."""
-    intent = intent_of(inp)
-    calls = inp.calls_this_turn()
-    methods = [m for m in intent.methods if m != "frontier"]
-    if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
-        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
-    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
-    if built and (built[-1].is_error or not isinstance(built[-1].data, dict)):
-        return reply(f"I could not build that portfolio: {built[-1].content}")
-    wanted = _risk_reports_wanted(inp, intent)
-    if isinstance(wanted, str):
-        return reply(wanted)
-    done = [c for c in calls if c["name"] == "portfolio_risk_report"]
-    if len(done) < len(wanted):
-        return reply("", tool_call("portfolio_risk_report", wanted[len(done)]))
-    reports = [r for r in inp.results_this_turn() if r.name == "portfolio_risk_report"]
-    if intent.portfolio_ids and not built:
-        return reply(" ".join(_named_risk_sentence(r) for r in reports))
-    if any(r.is_error or not isinstance(r.data, dict) for r in reports):
-        failed = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
-        return reply(f"The risk report failed: {failed.content}")
-    parts = [_describe_portfolio(built[-1].data) + "."] if built else []
-    if len(reports) == 2:
-        ours, equal = reports[0].data, reports[1].data
-        parts.append(f"{ours['portfolio_id']}: " + _risk_sentence(ours))
-        parts.append("The equal-weight portfolio of the same stocks: " + _risk_sentence(equal))
-        lower = "lower" if ours["cvar_historical"] < equal["cvar_historical"] else "higher"
-        parts.append(f"Its CVaR is {lower} than equal weight's.")
-    else:
-        parts.append(_risk_sentence(reports[0].data))
-    return reply(" ".join(parts))
 
 
 def explanation_chat(inp: PolicyInput) -> AIMessage:

@@ -7,11 +7,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.offline.chat_intent import revises_portfolio, thread_subject, window_args
+from agents.offline.chat_intent import data_end, revises_portfolio, thread_subject, window_args
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput
 
-__all__ = ["build_args", "default_method", "limits_note"]
+__all__ = [
+    "METHOD_NAMES",
+    "build_args",
+    "default_method",
+    "describe_portfolio",
+    "limits_note",
+    "method_name",
+]
+
+METHOD_NAMES = {
+    "hrp": "HRP",
+    "risk_parity": "risk-parity",
+    "min_volatility": "min-volatility",
+    "max_sharpe": "max-Sharpe",
+    "equal_weight": "equal-weight",
+    "efficient_return": "efficient-return",
+    "efficient_risk": "efficient-risk",
+}
+"""How the portfolio methods are named in replies."""
+
+
+def method_name(method: str) -> str:
+    """A method as replies name it ("min_volatility" -> "min-volatility"; any other label, such
+    as a portfolio's id, as it is)."""
+    return METHOD_NAMES.get(method, method)
+
+
+def describe_portfolio(data: dict[str, Any]) -> str:
+    """An `optimize_portfolio` result in a sentence: its largest weights, its in-sample return,
+    volatility and Sharpe ratio (with the risk-free rate it is against) and the window it was
+    estimated on, with where the market data ends."""
+    weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
+    shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
+    rate = f"risk-free rate {100 * (data.get('risk_free_rate') or 0.0):.4g}%"
+    sharpe = (
+        f"Sharpe ratio {data['sharpe']:.2f} ({rate})"
+        if data.get("sharpe") is not None
+        else "Sharpe ratio undefined (zero volatility)"
+    )
+    span = data.get("date_range") or {}
+    window = (
+        f"; estimated from {span['start']} to {span['end']} ({span['days']} sessions; the market "
+        f"data ends on {data_end()})"
+        if span.get("start") and span.get("end") and span.get("days")
+        else ""
+    )
+    return (
+        f"{method_name(data['method'])} portfolio ({data['portfolio_id']}): {shown}. Expected "
+        f"return {data['expected_return']:.1%}, volatility {data['volatility']:.1%}, {sharpe}"
+        f"{window}"
+    )
 
 
 def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
@@ -60,7 +110,8 @@ def default_method(intent: Intent) -> str:
 
 def limits_note(data: dict[str, Any], intent: Intent) -> str:
     """What the answer says about the limits: those the portfolio kept (as the tool applied
-    them), what was left out, and what was asked that a portfolio build cannot keep."""
+    them), what was left out, what was asked that every build keeps ("long-only", "no
+    leverage"), and what was asked that a portfolio build cannot keep, with why."""
     notes = []
     if data.get("limits"):
         notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
@@ -68,5 +119,10 @@ def limits_note(data: dict[str, Any], intent: Intent) -> str:
     dropped = [*ask.excluded, *ask.excluded_sectors]
     if dropped:
         notes.append("Left out as asked: " + ", ".join(dropped) + ".")
+    if ask.kept:
+        notes.append(
+            f"Kept as asked: {' and '.join(ask.kept)} (every portfolio built here is long-only, "
+            "fully invested and unlevered)."
+        )
     notes += [f"Not applied: {item}." for item in ask.unsupported]
     return (" " + " ".join(notes)) if notes else ""

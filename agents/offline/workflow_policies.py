@@ -19,11 +19,11 @@ from agents.offline.chat_policies import (
     draft_deployment,
     draft_search,
     explanation_chat,
-    market_chat,
     optimizer_chat,
-    risk_chat,
 )
+from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
+from agents.offline.risk_policies import risk_chat
 from agents.research_quotes import quoted_answer
 from quant.regimes import REGIME_NAMES
 from quant.tuning.space import SearchSpace
@@ -150,16 +150,10 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
 
 
 def _plan_rationale(task: dict[str, Any]) -> str:
-    """Why the plan keeps the request's space, saying what it searches, what it fixes and that
-    every field it does not name stays at its default."""
+    """Why the plan keeps the request's space, saying what it searches, what it fixes and the
+    default every field it does not name takes (`SearchSpace.describe`)."""
     space = SearchSpace(dict(task.get("search_space") or {}))
-    searched = ", ".join(space.names) or "nothing"
-    fixed = ", ".join(f"{name} {value}" for name, value in space.fixed.items())
-    return (
-        f"Keeping the requested search space and method: it searches {searched}"
-        + (f"; fixes {fixed}" if fixed else "")
-        + "; every field it does not name stays at its default."
-    )
+    return f"Keeping the requested search space and method: it {space.describe()}."
 
 
 @register_policy("risk_manager")

@@ -158,6 +158,11 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
             f"  data: {len(dataset.get('assets') or [])} assets, {dataset.get('start')} to "
             f"{dataset.get('end')}, {data_source(dataset)}"
         )
+    space = (result.get("plan") or {}).get("search_space")
+    if space:
+        from graphs.request import describe_space
+
+        lines.append(f"  search space: {describe_space(space)}")
     best = result.get("best")
     if best:
         lines.append(f"  best: {best_line(best)}")

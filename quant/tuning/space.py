@@ -430,6 +430,29 @@ class SearchSpace:
         """Names of the searched fields, in the space's order."""
         return list(self.searched)
 
+    @property
+    def defaults(self) -> dict[str, Any]:
+        """The fields the space does not name, at the `StrategyConfig` defaults they take (the
+        option overlay's settings only when an overlay can be held)."""
+        hedged = set(self.values_of("overlay")) - {"none"}
+        return {
+            name: StrategyConfig.model_fields[name].default
+            for name in strategy_fields()
+            if name not in self.params and (hedged or not name.startswith("overlay_"))
+        }
+
+    def describe(self) -> str:
+        """What the space searches, what it fixes and the default every other field takes
+        ("searches target_vol; fixes weight_function inverse_vol; every other field at its
+        default: lookback 63, ..., cost_bps 0.0")."""
+        parts = [f"searches {', '.join(self.names) or 'nothing'}"]
+        if self.fixed:
+            parts.append("fixes " + ", ".join(f"{n} {v}" for n, v in self.fixed.items()))
+        if self.defaults:
+            shown = ", ".join(f"{n} {v}" for n, v in self.defaults.items())
+            parts.append(f"every other field at its default: {shown}")
+        return "; ".join(parts)
+
     def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
         """Optuna distributions of the searched fields."""
         return {n: p.distribution() for n, p in self.searched.items()}

@@ -101,7 +101,7 @@ CASES: list[tuple[str, str, dict[str, Any]]] = [
         "market_overview",
         {"tickers": ("AAPL", "MSFT")},
     ),
-    ("how are markets doing over the last 3 years", "market_overview", {"lookback_years": 3.0}),
+    ("how are markets doing over the last 3 years", "market_overview", {"last_sessions": 756}),
     (
         "stress test the portfolio in high volatility and bear scenarios with 1000 paths",
         "scenarios",

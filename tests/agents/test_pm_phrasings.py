@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from agents.offline.backtest_policies import backtest_args
 from agents.offline.chat_args import COMPARES_WITH, frontier_args, scenario_args
-from agents.offline.chat_intent import data_end, known_tickers, lookback_start, window_args
+from agents.offline.chat_intent import data_end, known_tickers, session_window, window_args
 from agents.offline.intent import Intent, correct_typos, parse_intent
 from agents.offline.intent.analysis import read_analysis
 from agents.offline.intent.scope import ORDER_REPLY, PREDICTION_REPLY, out_of_scope
 from agents.offline.policies import PolicyInput
 from quant.classification import matching
+from quant.data import sp500_returns
 
 
 def parse(text: str) -> Intent:
@@ -72,12 +74,30 @@ def test_a_range_on_a_stock_or_a_sector_is_both_its_limits() -> None:
     assert sector.limits.sector_limits == {"energy": (0.1, 0.3)}
 
 
-def test_the_last_n_years_start_n_years_before_the_data_ends() -> None:
-    assert data_end() == "2022-12-28"
-    assert lookback_start(3) == "2019-12-29"
-    assert lookback_start(1, "2020-06-30") == "2019-07-01"
-    args = window_args(parse("max sharpe for LLY MRK UNH PFE over the last 5 years"))
-    assert args == {"universe": ["LLY", "MRK", "UNH", "PFE"], "start": "2017-12-29"}
+@pytest.mark.parametrize(
+    ("text", "sessions"),
+    [
+        ("max sharpe for LLY MRK UNH PFE over the last 5 years", 1260),
+        ("cvar of KO over the last 12 months", 252),
+        ("min vol of AAPL MSFT over the past year", 252),
+        ("market read of XOM for the last 6 months", 126),
+        ("var of JNJ over the previous two years", 504),
+    ],
+)
+def test_a_trailing_window_is_the_last_sessions_of_the_data(text: str, sessions: int) -> None:
+    """ "The last N months/years" is the last N x 21 (x 252) sessions of the data, as
+    `last_sessions` for a tool that takes it and as the first of those dates for one that
+    takes dates (checked against the data's session dates read with numpy)."""
+    dates = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
+    assert data_end() == dates[-1] == "2022-12-28"
+    intent = parse(text)
+    assert intent.last_sessions == sessions
+    assert window_args(intent, sessions=True)["last_sessions"] == sessions
+    assert window_args(intent)["start"] == dates[-sessions]
+    assert session_window(sessions) == (dates[-sessions], dates[-1])
+    assert session_window(sessions, "2020-06-30") == tuple(
+        dates[dates <= "2020-06-30"][[-sessions, -1]]
+    )
     assert "start" not in window_args(parse("max sharpe for LLY MRK"))
 
 

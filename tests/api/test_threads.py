@@ -244,7 +244,7 @@ def _risk_of(reply: str, portfolio_id: str, weights: dict[str, float], level: fl
     from quant import load_sp500_prices, risk_report, to_returns
 
     said = reply.split(f"{portfolio_id}: ", 1)[1]
-    start, end = said.split(" from ", 1)[1].split(".", 1)[0].split(" to ")
+    start, end = said.split(" from ", 1)[1].split(" (", 1)[0].split(".", 1)[0].split(" to ")
     returns = to_returns(load_sp500_prices()[list(weights)]).loc[start:end]
     report = risk_report(pd.Series(weights), returns, level=level)
     assert f"VaR is {report.var_historical:.2%} and the CVaR {report.cvar_historical:.2%}" in said

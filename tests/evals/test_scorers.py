@@ -253,6 +253,12 @@ def test_the_shipped_cases_load_and_bad_ones_are_refused(tmp_path: Path) -> None
         case(expect={"tool": []})
     with pytest.raises(CaseError, match="no case nope"):
         select(cases, ids=["nope"])
+    saved = case(portfolios={"Staples": {"KO": 0.6, "PG": 0.4}})
+    assert saved.portfolios == {"Staples": {"KO": 0.6, "PG": 0.4}}
+    with pytest.raises(CaseError, match=r"portfolios\.Staples: every weight must be a number"):
+        case(portfolios={"Staples": {"KO": "60%"}})
+    with pytest.raises(CaseError, match="portfolios must be a table"):
+        case(portfolios=["Staples"])
     (tmp_path / "a.toml").write_text('id = "a"\ndescription = "d"\nturns = [')
     with pytest.raises(CaseError, match=r"a\.toml: not valid TOML"):
         load_cases(tmp_path)

@@ -16,6 +16,7 @@ from agents.offline.policies import PolicyInput, get_policy, reply, tool_call
 from api.reports import write_reports
 from graphs.optimization_run import run_optimization
 from graphs.request import OptimizationRequest
+from quant.strategy import StrategyConfig
 from settings import ComputeSettings, ModelSettings, Settings
 from traces.jsonl import check_sequence, read_jsonl
 from traces.schema import TraceEvent
@@ -308,6 +309,9 @@ def test_a_search_space_that_fixes_every_field_is_refused_and_a_plan_says_what_i
     rationale = outcome.result["plan"]["rationale"]
     assert rationale == (
         "Keeping the requested search space and method: it searches target_vol, weight_function, "
-        "lookback, rebalance_every; fixes cost_bps 5.0; every field it does not name stays at "
-        "its default."
+        "lookback, rebalance_every; fixes cost_bps 5.0; every other field at its default: "
+        "max_leverage 1.0, risk_aversion 2.0, steepness 10.0, sleeve single, overlay none."
     )
+    defaults = StrategyConfig()  # what a field the request leaves out is held at, stated
+    assert f"max_leverage {defaults.max_leverage}" in rationale
+    assert f"overlay {defaults.overlay}" in rationale and "overlay_strike" not in rationale

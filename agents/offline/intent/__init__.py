@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from agents.offline.intent.asks import INDEX_MOVE, INDEX_NAMES
 from agents.offline.intent.classify import (
     EQUAL_WEIGHT,
     PORTFOLIO_ID,
@@ -36,26 +37,24 @@ from agents.offline.intent.classify import (
     RISK_ASK,
     classify,
 )
-from agents.offline.intent.dates import read_dates, read_lookback
+from agents.offline.intent.dates import read_window
+from agents.offline.intent.edits import read_swaps
 from agents.offline.intent.hedge import HedgeAsk, read_hedge
-from agents.offline.intent.limits import (
-    LimitAsk,
-    read_limits,
-    read_sector_universe,
-    sector_tickers,
-)
+from agents.offline.intent.limits import LimitAsk, read_limits
 from agents.offline.intent.names import INTENTS, IntentName, Method
 from agents.offline.intent.numbers import (
     read_budget,
     read_confidence,
-    read_max_weight,
     read_numbers,
     read_percentages,
     read_risk_limits,
     read_target_vol,
 )
 from agents.offline.intent.scanner import PCT_RE, Scanner, fraction
+from agents.offline.intent.spelled import spelled_percentages
+from agents.offline.intent.targets import read_sector_universe, sector_tickers
 from agents.offline.intent.typos import correct_typos
+from agents.offline.intent.weights import read_weights
 from agents.offline.intent.words import (
     ALL_TICKERS,
     PARAMETERS,
@@ -76,7 +75,9 @@ REFERS_BACK = re.compile(
 """A message that speaks of what the conversation already worked on ("how volatile are
 they?", "the same four")."""
 
-ADDS = re.compile(r"\b(?:add|adding|include|including|plus|throw in|also with)\b")
+ADDS = re.compile(
+    r"\b(?:add|adding|include|including|plus|throw|toss|bring in|also with|as well|into the mix)\b"
+)
 """A message that adds its tickers to the conversation's universe."""
 
 __all__ = [
@@ -100,7 +101,10 @@ class Intent:
     - `numbers`: plain numbers outside dates and percentages; `percentages`: every percentage,
       as a fraction ("10%", "10 percent" -> 0.10).
     - `start` / `end`: ISO dates ("since 2018" -> start 2018-01-01; "2015-2019" -> 2015-01-01 to
-      2019-12-31); `lookback_years` for "the last 5 years".
+      2019-12-31); `last_sessions` for a trailing window ("the last 12 months" -> 252 sessions,
+      `dates.read_window`).
+    - `weights`: the weights of a portfolio the message gives, by ticker ("40% KO, 30% PG and
+      30% PEP", "50/50 AAPL AMD", `weights.read_weights`).
     - `scenarios`, `weight_functions`, `parameters` (StrategyConfig fields mentioned, e.g.
       ``target_vol``), `target_vol` (fraction), `budget` (trials), `confidence` ("95% CVaR" ->
       0.95), `risk_limits` (``max_drawdown``, ``cvar``, ``var``, ``volatility`` as fractions,
@@ -111,13 +115,14 @@ class Intent:
       `equal_weight`: it mentions the equal-weight portfolio; `portfolio_ids`: portfolio ids
       named, in order (a conversation's ``pf_`` + 6 hex digits, or a saved portfolio's ``pf_`` +
       28 hex digits); `max_weight`: the largest weight one asset may hold, as a fraction ("at
-      most 30% in any stock").
+      most 30% in any stock", `limits.read_limits`).
     - `limits`: the weight limits, exclusions and asks a portfolio build cannot keep
       (`limits.LimitAsk`): a floor on every weight, limits on named assets and sectors, tickers
       and sectors left out, leverage, shorts and benchmarks. A ticker named only in a limit or an
       exclusion ("at most 10% in XOM", "without KO") is not in `tickers`.
     - `adds`: the message adds its tickers to the conversation's universe ("add PG", "include
-      Pepsi", "plus KO").
+      Pepsi", "plus KO", "throw AAPL into the mix"); a swap ("swap XOM for WMT", `edits`) adds
+      the ticker put in and leaves out the one taken out.
     - `refers_back`: the message speaks of what the conversation already worked on ("they",
       "those", "the same four", "that portfolio").
     - `hedge`: the option hedge asked for (kinds, strike, tenors, budget; None when the
@@ -135,7 +140,8 @@ class Intent:
     percentages: tuple[float, ...] = ()
     start: str | None = None
     end: str | None = None
-    lookback_years: float | None = None
+    last_sessions: int | None = None
+    weights: dict[str, float] = field(default_factory=dict)
     scenarios: tuple[RegimeName, ...] = ()
     weight_functions: tuple[str, ...] = ()
     parameters: tuple[str, ...] = ()
@@ -190,58 +196,83 @@ class Intent:
 def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     """Parse `text` into an `Intent`; tickers are recognised only among `known_tickers`."""
     portfolio_ids = tuple(dict.fromkeys(PORTFOLIO_ID.findall(text)))
-    text = correct_typos(PORTFOLIO_ID.sub(" ", text))
+    text = spelled_percentages(correct_typos(PORTFOLIO_ID.sub(" ", text)))
     scan = Scanner(text)
     methods = read_all_methods(scan.free)
-    start, end = read_dates(scan)
-    lookback = read_lookback(scan)
+    window = read_window(scan)
+    confidence = read_confidence(scan)
+    weights = read_weights(scan, known_tickers, builds=bool(methods))
     hedge = read_hedge(scan)  # before limits and budgets: a strike is neither
     budget = read_budget(scan)
-    confidence = read_confidence(scan)
     target_vol = read_target_vol(scan)
-    max_weight = read_max_weight(scan)
     limits = read_risk_limits(scan)
-    before = scan.free
-    weight_limits = read_limits(scan, known_tickers, max_weight)
-    outside = read_tickers(scan.cased_outside(before), known_tickers)
-    tickers = tuple(t for t in read_tickers(text, known_tickers) if t in outside)
-    if not tickers and not ALL_TICKERS.search(scan.low):
+    tickers, weight_limits, added = _universe_and_limits(scan, text, known_tickers)
+    all_tickers = bool(ALL_TICKERS.search(scan.free))
+    if not tickers and not all_tickers:
         named = sector_tickers(read_sector_universe(scan))
         tickers = tuple(t for t in named if t in known_tickers)
     unplaced = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.free))
-    percentages = read_percentages(scan)
-    revision = bool(REVISION.search(scan.low))
-    method = read_method(scan)
-    numbers = read_numbers(scan)
     slots: dict[str, Any] = {
         "tickers": tickers,
-        "all_tickers": bool(ALL_TICKERS.search(scan.low)),
-        "method": method,
-        "numbers": numbers,
-        "percentages": percentages,
-        "start": start,
-        "end": end,
-        "lookback_years": lookback,
+        "all_tickers": all_tickers,
+        "percentages": read_percentages(scan),
+        "start": window.start,
+        "end": window.end,
+        "last_sessions": window.last_sessions,
+        "weights": weights,
         "scenarios": read_scenarios(scan.low),
         "weight_functions": read_mentioned(WEIGHT_FUNCTIONS, scan.low),
-        "parameters": read_mentioned(PARAMETERS, scan.low),
+        "parameters": _parameters(scan.low, weight_limits),
         "target_vol": target_vol,
         "budget": budget,
         "confidence": confidence,
         "risk_limits": limits,
-        "revision": revision,
+        "revision": bool(REVISION.search(scan.low)),
         "hedge": hedge,
+        "method": read_method(scan),
+        "numbers": read_numbers(scan),
     }
     extras: dict[str, Any] = {
         "methods": methods,
-        "unknown_tickers": read_unknown_tickers(text, known_tickers),
+        "unknown_tickers": _unknown_tickers(scan, known_tickers, weight_limits),
         "asks_risk": bool(RISK_ASK.search(scan.low)),
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
         "max_weight": weight_limits.max_weight,
         "limits": weight_limits,
-        "adds": bool(ADDS.search(scan.low)),
+        "adds": bool(added or ADDS.search(scan.low)),
         "refers_back": bool(REFERS_BACK.search(scan.low)),
         "unplaced": unplaced,
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)
+
+
+def _universe_and_limits(
+    scan: Scanner, text: str, known: Sequence[str]
+) -> tuple[tuple[str, ...], LimitAsk, tuple[str, ...]]:
+    """The tickers the message works on (none named only in a limit, an exclusion or a swap;
+    those a swap puts in), its limits (a swap's ticker taken out is left out) and the tickers
+    a swap puts in."""
+    before = scan.free
+    removed, added = read_swaps(scan, known)
+    limits = read_limits(scan, known)
+    if removed:
+        left_out = tuple(dict.fromkeys([*limits.excluded, *removed]))
+        limits = replace(limits, excluded=tuple(t for t in left_out if t not in added))
+    outside = read_tickers(scan.cased_outside(before), known)
+    tickers = [t for t in read_tickers(text, known) if t in outside]
+    return tuple(dict.fromkeys([*tickers, *added])), limits, added
+
+
+def _parameters(low: str, limits: LimitAsk) -> tuple[str, ...]:
+    """The strategy parameters named, less leverage when it is refused ("no leverage")."""
+    named = read_mentioned(PARAMETERS, low)
+    return tuple(p for p in named if not (p == "max_leverage" and "no leverage" in limits.kept))
+
+
+def _unknown_tickers(scan: Scanner, known: Sequence[str], limits: LimitAsk) -> tuple[str, ...]:
+    """Upper-case ticker-like words not in the data, less an index named as the benchmark or
+    the market ("benchmark SPY", "if SPX falls 20%")."""
+    unknown = read_unknown_tickers(scan.cased, known)
+    market = INDEX_MOVE.search(scan.low) or any("tracking" in u for u in limits.unsupported)
+    return tuple(t for t in unknown if not (market and t in INDEX_NAMES))

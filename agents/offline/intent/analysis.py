@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agents.offline.intent import Intent
+from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.scanner import NUM, PCT, fraction
 from agents.offline.intent.typos import repair_words
+from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
 from agents.offline.intent.words import read_mentioned
 
-__all__ = ["AnalysisAsk", "AnalysisKind", "read_analysis"]
+__all__ = ["AnalysisAsk", "AnalysisKind", "judged_measure", "read_analysis"]
 
 AnalysisKind = Literal["statistics", "stress", "loss_probability", "backtest_weights", "compare"]
 
@@ -43,8 +45,10 @@ class AnalysisAsk:
     states (empty: not stated). `weights` by ticker (fractions); `last_sessions` for "the last
     12 months" (252); `market_move` a signed fraction; `episodes` keys of
     `quant.stress.EPISODES`; `bear_case` the scenario engine's bear case asked for; `threshold`
-    the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital` in currency; `rebalance` a
-    cadence; `cost_bps`; `measures` the statistics named (return, correlation, beta, ...)."""
+    the loss of a probability and `scenarios` those it names; `horizon` in sessions; `capital`
+    in currency; `rebalance` a cadence; `cost_bps`; `measures` the statistics named (return,
+    correlation, beta, ...); `judged_on` the measure a comparison is asked on (a key of a
+    `compare_portfolios` row: "which gives lower drawdown" -> ``max_drawdown``)."""
 
     kind: AnalysisKind
     tool: str
@@ -60,6 +64,7 @@ class AnalysisAsk:
     rebalance: str | None = None
     cost_bps: float | None = None
     measures: tuple[str, ...] = ()
+    judged_on: str | None = None
 
 
 _VOCABULARY = (
@@ -86,7 +91,9 @@ _VOCABULARY = (
     "drawdown",
 )
 
-_NOT_TYPOS = frozenset(["weekl", "rather", "marked", "markets", "retune", "worse", "stressed"])
+_NOT_TYPOS = frozenset(
+    ["weekl", "rather", "marked", "markets", "retune", "worse", "stressed", "returned", "comparing"]
+)
 
 
 def _fix(text: str) -> str:
@@ -94,34 +101,12 @@ def _fix(text: str) -> str:
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=5)
 
 
-# ---- windows, horizons, money -----------------------------------------------------------
-_COUNT_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "nine": 9, "ten": 10,
-    "twelve": 12, "eighteen": 18, "twenty-four": 24, "a": 1, "an": 1,
-}  # fmt: skip
-_UNIT_SESSIONS = {"year": 252, "month": 21, "week": 5, "day": 1, "session": 1, "quarter": 63}
-_COUNT = r"(\d+(?:\.\d+)?|" + "|".join(_COUNT_WORDS) + r")?"
-_UNIT = r"(years?|months?|weeks?|quarters?|(?:trading )?days?|sessions?)\b"
-_LAST = re.compile(r"\b(?:last|past|previous|trailing|recent)\s+" + _COUNT + r"\s*" + _UNIT)
+# ---- horizons, money ------------------------------------------------------------------
 _AHEAD = re.compile(
-    r"\b(?:over|in|within|during)\s+(?:the\s+)?(?:next\s+|coming\s+)?" + _COUNT + r"\s*" + _UNIT
-    + r"|\bnext\s+" + _COUNT + r"\s*" + _UNIT
-    + r"|\b" + _COUNT + r"\s*" + _UNIT + r"\s+(?:of (?:simulated )?paths|ahead|forward|horizon)"
+    r"\b(?:over|in|within|during)\s+(?:the\s+)?(?:next\s+|coming\s+)?" + COUNT + r"\s*" + UNIT
+    + r"|\bnext\s+" + COUNT + r"\s*" + UNIT
+    + r"|\b" + COUNT + r"\s*" + UNIT + r"\s+(?:of (?:simulated )?paths|ahead|forward|horizon)"
 )  # fmt: skip
-
-
-def _sessions(count: str | None, unit: str) -> int:
-    """Sessions in `count` `unit`s (a year is 252, a month 21, a week 5, a quarter 63)."""
-    word = count or "one"
-    number = float(_COUNT_WORDS[word]) if word in _COUNT_WORDS else float(word)
-    base = next(v for k, v in _UNIT_SESSIONS.items() if k in unit)
-    return max(1, round(number * base))
-
-
-def _last_sessions(low: str) -> int | None:
-    """ "the last 12 months" -> 252 sessions; "past year" -> 252; "last 3 months" -> 63."""
-    match = _LAST.search(low)
-    return None if match is None else _sessions(match.group(1), match.group(2))
 
 
 def horizon_sessions(low: str) -> int | None:
@@ -131,7 +116,7 @@ def horizon_sessions(low: str) -> int | None:
     if match is None:
         return None
     unit_group = next(i for i in (2, 4, 6) if match.group(i))
-    return _sessions(match.group(unit_group - 1), match.group(unit_group))
+    return sessions(match.group(unit_group - 1), match.group(unit_group))
 
 
 _MONEY = re.compile(
@@ -154,38 +139,14 @@ def _capital(low: str) -> float | None:
     return None
 
 
-# ---- weights ------------------------------------------------------------------------------
-def _weights(text: str, known: Sequence[str]) -> dict[str, float]:
-    """Weights the message gives: "60% AAPL 40% KO", "AAPL 60%, KO 40%", "60/40 AAPL/KO"."""
-    names = "|".join(sorted((re.escape(t) for t in known), key=len, reverse=True))
-    ticker = rf"\$?\b({names})\b"
-    found: dict[str, float] = {}
-    for match in re.finditer(PCT + r"\s*(?:in\s+|of\s+|into\s+)?" + ticker, text, re.IGNORECASE):
-        found.setdefault(match.group(2).upper(), fraction(match.group(1)))
-    for match in re.finditer(ticker + r"\s*(?:at|:|=|@)?\s*" + PCT, text, re.IGNORECASE):
-        found.setdefault(match.group(1).upper(), fraction(match.group(2)))
-    split = re.search(
-        r"\b(\d{1,2}(?:\.\d+)?)\s*[/-]\s*(\d{1,2}(?:\.\d+)?)(?:\s*[/-]\s*(\d{1,2}(?:\.\d+)?))?"
-        rf"\s*(?:split\s+)?(?:of\s+|in\s+|between\s+|portfolio\s+(?:of\s+)?)?{ticker}"
-        rf"\s*(?:/|and|,|&)\s*{ticker}(?:\s*(?:/|and|,|&)\s*{ticker})?",
-        text,
-        re.IGNORECASE,
-    )
-    if not found and split:
-        parts = [p for p in split.group(1, 2, 3) if p]
-        tickers = [t for t in split.group(4, 5, 6) if t]
-        if len(parts) == len(tickers):
-            found = {t.upper(): float(p) / 100.0 for p, t in zip(parts, tickers, strict=True)}
-    return found
-
-
 # ---- stress -------------------------------------------------------------------------------
 _FALL = (
     r"(?:drops?|dropping|falls?|falling|declines?|crash(?:es)?|plunges?|sell[\s-]?offs?|"
+    r"sells? off|selling off|sold off|"
     r"corrections?|tumbles?|tanks?|sinks?|craters?|slides?|(?:goes |is |were |was )?down|slumps?)"
 )
 _RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
-_MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks)"
+_MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks|spx|spy)"
 _MOVES: list[tuple[re.Pattern[str], float]] = [
     (re.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
     (re.compile(_MARKET + r"\s+" + _FALL + r"\s*(?:by\s+|of\s+)?(?:another\s+)?" + PCT), -1.0),
@@ -228,16 +189,20 @@ _EPISODE_YEARS = {"gfc_2008": r"\b2008\b", "covid_2020": r"\b2020\b", "rates_202
 
 def _episodes(low: str, stress: bool) -> tuple[str, ...]:
     """The episodes named ("the 2008 crisis", "covid", "the 2022 rate shock"; in a stress
-    question a bare year too: "stress it through 2008")."""
+    question, or beside an episode named, a bare year too: "stress it through 2008", "in the
+    2020 covid selloff and 2022")."""
     if _ALL_EPISODES.search(low):
         return tuple(_EPISODES)
-    patterns = {key: f"{p}|{_EPISODE_YEARS[key]}" if stress else p for key, p in _EPISODES.items()}
-    return read_mentioned(patterns, low)
+    named = read_mentioned(_EPISODES, low)
+    if not (stress or named):
+        return ()
+    return read_mentioned({key: f"{p}|{_EPISODE_YEARS[key]}" for key, p in _EPISODES.items()}, low)
 
 
 _STRESS = re.compile(
     r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
-    r"|\bhow (?:would|will|did) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
+    r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
+    r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
     r"|\bhow much (?:would|could|will|do|did) (?:i|we|it)\b.*\blos[es]\b|\bimpact of\b|\bshock\b"
     r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
 )
@@ -329,33 +294,92 @@ _WEIGHT_STRATEGY = re.compile(
 _OTHER_INTENTS = ("search_strategy", "deploy", "save_idea", "propose_ideas", "research", "explain")
 
 
-def _base(kind: AnalysisKind, low: str, **slots: object) -> AnalysisAsk:
-    return AnalysisAsk(kind=kind, tool=TOOLS[kind], last_sessions=_last_sessions(low), **slots)  # type: ignore[arg-type]
+_BUILD = re.compile(
+    r"\b(?:build|construct|create|make|allocate|optimi[sz]e|rebuild|redo|rerun|weights for)\b"
+)
+_PERFORMED = re.compile(
+    r"\bhow (?:would|did|does|has|might)\b.*\b(?:perform\w*|done|do|fared?|returned?|grown|gone)\b"
+    r"|\bwhat (?:would|did)\b.*\b(?:returned?|made|earned|grown|done|yielded)\b"
+    r"|\bhow much would\b.*\b(?:made|grown|returned|earned)\b"
+)
+_JUDGED: dict[str, str] = {
+    "max_drawdown": r"\bdraw[\s-]?downs?\b|\bmdd\b",
+    "volatility": r"\bvol(?:atility)?\b|\bvolatile\b|\bless risky\b",
+    "sharpe_ratio": r"\bsharpe\b|risk[\s-]adjusted",
+    "cvar": r"\bc?var\b|expected shortfall|\btail\b",
+    "annualised_return": r"\breturns?\b|\bperform\w*|\bmade more\b|\bearn\w*",
+}
+"""The measure a comparison is judged on ("which gives lower drawdown": max_drawdown)."""
+
+
+def _base(kind: AnalysisKind, intent: Intent, **slots: object) -> AnalysisAsk:
+    return AnalysisAsk(kind=kind, tool=TOOLS[kind], last_sessions=intent.last_sessions, **slots)  # type: ignore[arg-type]
+
+
+def judged_measure(text: str) -> str | None:
+    """The measure a comparison is asked on ("which gives lower drawdown" -> max_drawdown;
+    "min vol" names a method, not a measure), else None."""
+    low = re.sub(_ANY_METHOD, " ", text.lower())
+    return next((name for name, p in _JUDGED.items() if re.search(p, low)), None)
+
+
+def _comparison(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
+    """Several methods compared (one and equal weight is the risk report's: both over one
+    window), judged on the measure asked."""
+    methods = [m for m in intent.methods if m != "frontier"]
+    if len(methods) < 2 or not (_COMPARE.search(low) or intent.asks_risk):
+        return None
+    return _base("compare", intent, capital=capital, judged_on=judged_measure(intent.text))
+
+
+def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | None:
+    """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), or a question on how
+    given weights would have done with a rebalancing cadence or costs ("how would 40 AAPL / 60
+    WMT have performed since 2016 with quarterly rebalancing")."""
+    cadence, costs = _rebalance(low), _cost_bps(low)
+    asked = re.search(r"\bback[\s-]?test\w*", low) and not _WEIGHT_STRATEGY.search(low)
+    subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
+    performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
+    if (asked and (cadence or subject)) or performed:
+        return _base(
+            "backtest_weights", intent, weights=intent.weights, rebalance=cadence, cost_bps=costs,
+            capital=capital,
+        )  # fmt: skip
+    return None
+
+
+def _statistics(intent: Intent, low: str) -> AnalysisAsk | None:
+    """Statistics of assets or a portfolio over a window (not a build, a risk report or a market
+    overview)."""
+    builds = intent.intent == "optimize_portfolio" and _BUILD.search(low)
+    if _NOT_STATISTICS.search(low) or builds:
+        return None
+    measures = tuple(name for name, p in _MEASURES.items() if re.search(p, low))
+    if intent.weights and "volatility" not in measures and re.search(r"\bvolatil", low):
+        measures += ("volatility",)
+    if intent.intent == "risk_report" and "drawdown_dates" not in measures:
+        return None  # a drawdown of a portfolio: the risk report's
+    subject = intent.tickers or intent.weights or intent.portfolio_ids or _SUBJECT.search(low)
+    if measures and subject:
+        return _base("statistics", intent, weights=intent.weights, measures=measures)
+    return None
 
 
 def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
     """The analysis question of the parsed message (see the module docstring), or None."""
-    if intent.intent in _OTHER_INTENTS or intent.hedge is not None:
-        return None
-    text = _fix(intent.text)
-    low = " ".join(text.lower().replace("’", "'").split())
-    methods = [m for m in intent.methods if m != "frontier"]
+    other = intent.intent in _OTHER_INTENTS
+    if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
+        return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
+    low = " ".join(_fix(intent.text).lower().replace("’", "'").split())
     capital = _capital(low)
-    if len(methods) >= 2 and (_COMPARE.search(low) or intent.asks_risk):
-        return _base("compare", low, capital=capital)
-    weights = _weights(text, known)
-    if re.search(r"\bback[\s-]?test\w*", low) and not _WEIGHT_STRATEGY.search(low):
-        cadence = _rebalance(low)
-        if weights or cadence or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low):
-            return _base(
-                "backtest_weights", low, weights=weights, rebalance=cadence,
-                cost_bps=_cost_bps(low), capital=capital,
-            )  # fmt: skip
+    if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
+        return asked
+    weights = intent.weights
     if _PROBABILITY.search(low) and _LOSS.search(low):
         threshold = _THRESHOLD.search(low)
         value = next((g for g in threshold.groups() if g), None) if threshold else None
         return _base(
-            "loss_probability", low, weights=weights, capital=capital,
+            "loss_probability", intent, weights=weights, capital=capital,
             threshold=None if value is None else fraction(value), horizon=horizon_sessions(low),
             bear_case=bool(_BEAR_CASE.search(low)), scenarios=intent.scenarios,
         )  # fmt: skip
@@ -365,17 +389,9 @@ def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
     bear_case = bool(re.search(r"\bbear[\s-]case\b", low))
     if move is not None or episodes or bear_case or (stress and (bear or "stress" in low)):
         return _base(
-            "stress", low, weights=weights, capital=capital, market_move=move,
+            "stress", intent, weights=weights, capital=capital, market_move=move,
             episodes=episodes, bear_case=bear, horizon=horizon_sessions(low),
         )  # fmt: skip
-    if methods:
+    if any(m != "frontier" for m in intent.methods):
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
-    if _NOT_STATISTICS.search(low) or intent.intent == "optimize_portfolio":
-        return None
-    measures = tuple(name for name, p in _MEASURES.items() if re.search(p, low))
-    if intent.intent == "risk_report" and "drawdown_dates" not in measures:
-        return None  # a drawdown of a portfolio: the risk report's
-    subject = intent.tickers or weights or intent.portfolio_ids or _SUBJECT.search(low)
-    if measures and subject:
-        return _base("statistics", low, weights=weights, measures=measures)
-    return None
+    return _statistics(intent, low)

@@ -64,6 +64,9 @@ _HELP = re.compile(
 )
 
 
+_HOUSE = r"(?:the |our )?(?:house|desk|team|firm|analysts?|strategists?)"
+"""Who holds a view in the owner's research ("the desk", "our analysts")."""
+
 _CUES: dict[IntentName, list[tuple[str, float]]] = {
     "research": [
         (
@@ -78,7 +81,17 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
             r"|\b(?:are|do) we (?:\w+ )?(?:over|under)[\s-]?weight\b|\bwe(?:'re| are) "
             r"(?:over|under)[\s-]?weight\b"
             r"|\bwhat (?:do|did|does) (?:we|our (?:team|desk|analysts?|strategists?)) "
-            r"(?:think|say|expect|make)\b|\bhow do we (?:see|rate)\b",
+            r"(?:think|say|expect|make)\b|\bhow do (?:we|you) (?:see|rate|feel)\b"
+            rf"|\b(?:do|does|did) (?:we|{_HOUSE}) (?:still )?(?:expect|forecast|project)\b"
+            rf"|\b(?:are|is) (?:we|{_HOUSE})(?: \w+)? (?:bullish|bearish|positive|negative"
+            r"|constructive|cautious|optimistic|pessimistic|overweight|underweight)\b"
+            rf"|\bdo (?:we|you|{_HOUSE}) (?:still )?(?:like|favou?r|prefer|rate|recommend)\b"
+            rf"|\bwhere (?:do|does) (?:we|you|{_HOUSE}) (?:see|stand)\b"
+            rf"|\b(?:thoughts?|views?|takes?|stance|opinions?) from {_HOUSE}"
+            r"|\bbullish or bearish\b|\bbearish or bullish\b"
+            r"|\b(?:is|are) [\w&.-]+(?: [\w&.-]+)? (?:an? )?(?:over|under)[\s-]?weight(?:ed)?\b"
+            r"|\b(?:over|under)[\s-]?weight(?:ed)? (?:in|on) (?:our|the house'?s?|the desk'?s?) "
+            r"(?:book|model|portfolio|view|list)s?\b",
             4.5,  # below a build or a backtest that names them ("a backtest of our view on XOM")
         ),
         (r"\bresearch\b|\baccording to\b|\bcit(?:e|ation)s?\b", 2.0),
@@ -192,7 +205,10 @@ _QUESTION = re.compile(r"^(?:what|what's|whats|how|show|give|compute|calculate|t
 
 
 def _actionable(slots: dict[str, Any]) -> bool:
-    keys = ("tickers", "method", "numbers", "percentages", "scenarios", "start", "budget")
+    keys = (
+        "tickers", "method", "numbers", "percentages", "scenarios", "start", "budget", "weights",
+        "last_sessions",
+    )  # fmt: skip
     return any(slots[k] for k in keys) or bool(slots["risk_limits"]) or bool(slots["hedge"])
 
 

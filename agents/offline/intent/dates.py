@@ -1,11 +1,18 @@
-"""Dates and date ranges ("since 2018", "2015 to 2020") and lookback windows."""
+"""The window a message names, one reader for every kind of question: dates and date ranges
+("since March 2020", "in 2020", "over 2019-2021", "between 2017 and 2019", "from 2015",
+"until 2019") and trailing windows ("the last 12 months", "past year", "over the last two
+years"), read as a number of market sessions (`services.windows.SESSIONS_PER`: 21 a month, 252
+a year), which the tools turn into dates that the answer names.
+"""
 
 from __future__ import annotations
 
 import calendar
 import re
+from dataclasses import dataclass
 
 from agents.offline.intent.scanner import Scanner
+from services.windows import SESSIONS_PER
 
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -15,7 +22,7 @@ MONTHS["sept"] = 9
 DATE = re.compile(
     r"\b(?:(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
     r"|(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{4})"
-    r"|((?:19|20)\d{2})(?![\d.,]|\s*(?:%|percent|pct|trials?|paths?|evaluations?|evals?|"
+    r"|((?:19|20)\d{2})(?!\d|[.,]\d|\s*(?:%|percent|pct|trials?|paths?|evaluations?|evals?|"
     r"iterations?|days?|samples?|simulations?|points?|configs?|candidates?|bps|basis)))\b"
 )
 
@@ -27,6 +34,16 @@ _START_CUE = re.compile(r"(?:since|from|starting(?: in| from)?|after|beginning(?
 
 
 _END_CUE = re.compile(r"(?:until|till|to|through|thru|up to|before|ending(?: in)?|end of)\s*$")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The window a message names (None: not said): ISO `start` and `end` dates, and
+    `last_sessions` for a trailing window ("the last 12 months" -> 252)."""
+
+    start: str | None = None
+    end: str | None = None
+    last_sessions: int | None = None
 
 
 def _date_bounds(match: re.Match[str]) -> tuple[str, str]:
@@ -43,6 +60,8 @@ def _date_bounds(match: re.Match[str]) -> tuple[str, str]:
 
 
 def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
+    """The start and end dates named ("since 2018" -> start 2018-01-01; "2015-2019" ->
+    2015-01-01 to 2019-12-31; "in 2020" -> the year)."""
     matches = list(DATE.finditer(scan.low))
     start: str | None = None
     end: str | None = None
@@ -69,20 +88,49 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
     return start, end
 
 
-_WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "ten": 10, "a": 1}
+COUNT_WORDS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "eighteen": 18, "twenty-four": 24,
+    "twenty four": 24, "thirty-six": 36, "a": 1, "an": 1, "a couple of": 2, "couple of": 2,
+}  # fmt: skip
+"""Counts said in words ("the last two years", "a couple of months")."""
 
+COUNT = (
+    r"(\d+(?:\.\d+)?|" + "|".join(sorted(map(re.escape, COUNT_WORDS), key=len, reverse=True)) + ")?"
+)
+UNIT = r"(years?|yrs?|months?|mos?|weeks?|quarters?|(?:trading )?days?|sessions?|decades?)\b"
 
-_LOOKBACK = re.compile(
-    r"\b(?:last|past|previous|trailing|recent)\s+(\d+(?:\.\d+)?|one|two|three|four|five|ten)?"
-    r"\s*(years?|decades?)\b"
+_TRAILING = re.compile(
+    r"\b(?:last|past|previous|prior|trailing|recent|latest)\s+" + COUNT + r"\s*" + UNIT
 )
 
 
-def read_lookback(scan: Scanner) -> float | None:
-    match = _LOOKBACK.search(scan.free)
-    if not match:
-        return None
-    raw = match.group(1) or "1"
-    count = float(_WORD_NUMBERS[raw]) if raw in _WORD_NUMBERS else float(raw)
-    scan.consume(match)
-    return count * (10.0 if match.group(2).startswith("decade") else 1.0)
+def sessions(count: str | None, unit: str) -> int:
+    """Market sessions in `count` `unit`s ("12", "months" -> 252; a decade is ten years)."""
+    word = (count or "one").strip()
+    number = float(COUNT_WORDS[word]) if word in COUNT_WORDS else float(word)
+    if unit.startswith("decade"):
+        number, unit = number * 10, "year"
+    key = {"yr": "year", "mo": "month"}.get(unit.rstrip("s"), unit.rstrip("s"))
+    base = next(v for k, v in SESSIONS_PER.items() if key.endswith(k))
+    return max(1, round(number * base))
+
+
+_OF_A_MEASURE = re.compile(r"\breali[sz]ed\s+vol\w*\s+(?:over|of|from|in)\s+(?:the\s+)?$")
+"""A window that is a measure's, not the question's ("realised vol over the last 63 days")."""
+
+
+def read_trailing(scan: Scanner) -> int | None:
+    """The sessions of a trailing window ("the last 6 months" -> 126, "past year" -> 252)."""
+    for match in _TRAILING.finditer(scan.free):
+        if _OF_A_MEASURE.search(scan.free[: match.start()]):
+            continue
+        scan.consume(match)
+        return sessions(match.group(1), match.group(2))
+    return None
+
+
+def read_window(scan: Scanner) -> Window:
+    """The window of the message in `scan` (see the module docstring)."""
+    start, end = read_dates(scan)
+    return Window(start, end, read_trailing(scan))

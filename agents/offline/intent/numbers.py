@@ -31,7 +31,7 @@ _CONFIDENCE = [
     ),
     re.compile(
         _TAIL_METRIC
-        + r"(?:\s+(?:of|for|on)\s+(?:[a-z$][\w$.]*\s+){0,5}?)?\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?"
+        + r"(?:\s+(?:of|for|on)\s+(?:[\w$.%,/]+\s+){0,8}?)?\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?"
         + PCT
     ),
     re.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
@@ -121,38 +121,6 @@ def read_risk_limits(scan: Scanner) -> dict[str, float]:
         limits["min_sharpe"] = float(sharpe.group(1))
         scan.consume(sharpe)
     return limits
-
-
-_HOLDING = r"(?:stock|asset|name|position|holding|ticker|company|share)s?\b"
-_MAX_WEIGHT = [
-    re.compile(
-        r"(?:at most|no more than|not more than|up to|max(?:imum)?(?: of)?|cap(?:ped)?(?: at)?)\s*"
-        + PCT
-        + r"\s*(?:in|per|of|on|for)?\s*(?:any|each|every|a single|one)\s+(?:single\s+)?"
-        + _HOLDING
-    ),
-    re.compile(r"max(?:imum)?[\s_-]*weights?\s*(?:of|at|=|:)?\s*" + PCT),
-    re.compile(
-        r"(?:weights?|positions?|holdings?)\s*(?:capped at|of at most|at most|no more than|"
-        r"below|under|<=)\s*" + PCT
-    ),
-    re.compile(
-        r"(?:no|none of the)\s+(?:single\s+)?" + _HOLDING + r"\s*(?:above|over|more than|"
-        r"exceeding)\s*" + PCT
-    ),
-]
-
-
-def read_max_weight(scan: Scanner) -> float | None:
-    """The largest weight any one asset may hold ("at most 30% in any stock" -> 0.30)."""
-    for pattern in _MAX_WEIGHT:
-        match = pattern.search(scan.free)
-        if match:
-            value = fraction(match.group(1))
-            if 0.0 < value <= 1.0:
-                scan.consume(match)
-                return value
-    return None
 
 
 def read_percentages(scan: Scanner) -> tuple[float, ...]:

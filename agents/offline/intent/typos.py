@@ -18,6 +18,8 @@ _VOCABULARY = (
     "optimise",
     "compare",
     "against",
+    "forecast",
+    "forecasts",
 )
 """Words whose misspellings `correct_typos` repairs."""
 
@@ -39,6 +41,10 @@ _NOT_TYPOS = frozenset(
         "gains",
         "gained",
         "gaining",
+        "forecasted",
+        "forecaster",
+        "forecasters",
+        "forecasting",
     ]
 )
 """Real words close to a `_VOCABULARY` word, never "corrected"."""

@@ -14,7 +14,7 @@ from quant.regimes import REGIME_NAMES, RegimeName
 def read_all_methods(free: str) -> tuple[Method, ...]:
     """Every method named, in order of first mention (none after "instead of" / "not")."""
     cleared = re.sub(
-        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{_ANY_METHOD})", " ", free
+        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})", " ", free
     )
     hits: dict[Method, int] = {}
     for name, pattern in _METHODS:
@@ -95,6 +95,15 @@ _NOT_TICKERS = frozenset(
         "ERC",
         "IVP",
         "ES",
+        "GFC",
+        "COVID",
+        "YOY",
+        "PNL",
+        "PL",
+        "LOL",
+        "PLS",
+        "FYI",
+        "ASAP",
     ]
 )
 """Upper-case words that are not tickers (finance acronyms and short English words)."""
@@ -120,7 +129,9 @@ _METHODS: list[tuple[Method, str]] = [
     (
         "min_volatility",
         r"\bmin(?:imum|imal|imise|imize)?[\s_-]*(?:vol(?:atility)?|variance|var|risk)\b"
-        r"|lowest[\s-]*(?:vol(?:atility)?|risk|variance)|least volatile|\bgmv\b",
+        r"|lowest[\s-]*(?:vol(?:atility)?|risk|variance)|least volatile|\bgmv\b"
+        r"|\blow[\s-]*(?:vol(?:atility)?|risk|variance)\s+(?:mix|portfolio|allocation|basket|book"
+        r"|blend|weights?|weighting|version)\b",
     ),
     (
         "max_sharpe",
@@ -131,12 +142,12 @@ _METHODS: list[tuple[Method, str]] = [
 ]
 
 
-_ANY_METHOD = "|".join(f"(?:{p})" for _, p in _METHODS)
+ANY_METHOD = "|".join(f"(?:{p})" for _, p in _METHODS)
 
 
 def read_method(scan: Scanner) -> Method | None:
     for match in re.finditer(
-        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{_ANY_METHOD})", scan.free
+        rf"(?:instead of|rather than|not)\s+(?:the\s+|a\s+)?(?:{ANY_METHOD})", scan.free
     ):
         scan.consume(match)
     best: tuple[int, Method] | None = None
@@ -177,7 +188,7 @@ WEIGHT_FUNCTIONS = {
 
 PARAMETERS = {
     "target_vol": r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target",
-    "weight_function": r"weight(?:ing)?[\s_-]*(?:function|rule)",
+    "weight_function": r"weight(?:ing)?[\s_-]*(?:function|rule|scheme|method)",
     "lookback": r"look[\s_-]*back|estimation window",
     "rebalance_every": r"rebalanc\w*",
     "max_leverage": r"leverage",

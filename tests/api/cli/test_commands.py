@@ -252,6 +252,12 @@ def test_optimize_text_output_names_the_html_report(
     assert (run / "report.html").is_file()
     # --quiet on a pipe: progress as plain lines, no carriage returns
     assert "\r" not in out and "[optimizer] trials 6/6" in out
+    # the search space as run: what it searches, fixes and leaves at each field's default
+    assert (
+        "  search space: searches target_vol, weight_function, lookback, rebalance_every, "
+        "max_leverage, risk_aversion, steepness; fixes cost_bps 5.0; every other field at its "
+        "default: sleeve single, overlay none\n"
+    ) in out
 
 
 class FakeTerminal(io.StringIO):

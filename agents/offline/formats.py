@@ -1,0 +1,24 @@
+"""How the offline model writes a tool's number: a fraction as a percentage with the decimals
+asked for, except when the tool's rounded value sits exactly halfway (the tools round to
+significant digits: 0.05395 may be 5.3948% or 5.3952%, so "5.40%" or "5.39%" could be wrong):
+then with the digit the tool gave ("5.395%"), never rounded a second time."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+__all__ = ["percent"]
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    """`value` (a fraction) as a percentage with `decimals` decimals, or with every digit the
+    tool gave when rounding to `decimals` would be a tie ("n/a" for None)."""
+    if value is None:
+        return "n/a"
+    exact = (Decimal(repr(float(value))) * 100).normalize()
+    step = Decimal(1).scaleb(-decimals)
+    rounded = exact.quantize(step, rounding=ROUND_HALF_UP)
+    if abs(exact - rounded) * 2 == step:  # a tie: either neighbour may be the true value's
+        places = -int(exact.as_tuple().exponent)
+        return f"{exact:.{places}f}%"
+    return f"{rounded:.{decimals}f}%"

@@ -1,0 +1,209 @@
+"""What a limit or an exclusion is about: a named asset (a ticker or a company's name) or a
+sector or industry the classification knows ("tech", "financials", "banks"), and the limits on
+them ("at least 40% JPM", "XOM capped at 10%", "keep financials under 15%", "cap LLY at 20%",
+"JNJ between 10% and 25%", "JPM and BAC at most 15% each"), the exclusions ("without XOM",
+"skip AMD", "avoid RRC", "nothing in XOM", "ex-energy") and the sectors named as what to work
+on ("the energy names").
+
+A limit's target is read from the words beside its comparator: the words after it ("at most
+10% in XOM") from the first, the words before it ("keep financials under 15%") from the last.
+Ticker lists that are the message's universe ("min vol on KO PG PEP capped at 25%") are not a
+target: that cap is on every weight (`limits`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
+from agents.offline.intent.words import read_tickers
+from quant.classification import matching
+
+CAP = (
+    r"(?:at most|no more than|not more than|no greater than|no higher than|up to|max(?:imum)?"
+    r"(?: of)?|cap(?:ped)?(?: at| to)?|limit(?:ed)?(?: to| at)?|below|under|less than|lower than"
+    r"|not (?:above|over|exceeding)|<=|≤)"
+)
+FLOOR = (
+    r"(?:at least|no less than|not less than|no lower than|not below|min(?:imum)?(?: of)?"
+    r"|floor(?:ed)?(?: at)?|>=|≥)"
+)
+WORD = r"\b(?!(?:and|or|but|with|while|per|each|any|every|in|on|at|to|for|of|a|an)\b)[a-z&$.\-]+"
+TARGET = rf"((?:the\s+)?{WORD}(?:\s+{WORD}){{0,2}})"
+BETWEEN = rf"(?:between|from)\s+{NUM}\s*(?:%|percent\b|per cent\b|pct\b)?\s*(?:and|to|-|–)\s*{PCT}"
+
+Book = dict[str, tuple[float, float]]
+
+_RISK_BEFORE = re.compile(
+    r"\b(?:c?var|value at risk|drawdowns?|vol(?:atility)?|sharpe|returns?|beta|loss(?:es)?)\b"
+    r"(?:\s+(?:of|for|on))?\s*$"
+)
+
+
+def resolve(target: str, known: Sequence[str], backward: bool = False) -> tuple[str | None, str]:
+    """What a limit's target words name: ("asset", ticker), ("sector", term) or (None, ""):
+    the longest run of its first words (its last words when the target comes before the
+    comparator, `backward`) that names one ("consumer staples stocks" -> the consumer staples
+    sector; "keep walmart" -> WMT)."""
+    words = target.strip().removeprefix("the ").split()
+    runs = [words[i:] for i in range(len(words))] if backward else []
+    runs += [words[:size] for size in range(len(words), 0, -1)] if not backward else []
+    for run in runs:
+        head = re.sub(r"\s+(?:sector|stocks|names|shares|companies)$", "", " ".join(run))
+        head = head.removeprefix("the ")
+        tickers = read_tickers(head.upper() if len(head) <= 5 else head, known)
+        if len(tickers) == 1:
+            return "asset", tickers[0]
+        if re.fullmatch(r"[a-z&\s\-]+", head) and matching(head):
+            return "sector", head
+    return None, ""
+
+
+def _universe_list(target: str, known: Sequence[str]) -> bool:
+    """Whether target words are a list of two or more tickers (the message's universe)."""
+    return len(read_tickers(target.upper(), known)) >= 2
+
+
+def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]:
+    """Tickers joined to a limit's target just before `start` ("JPM and BAC at most 15%
+    each": JPM; "JPM, BAC and XOM ...": JPM and BAC), not those of a list that came before
+    ("on JPM BAC XOM, KO and PG at most 10%": KO only)."""
+    tokens = re.findall(r"\$?[a-z][a-z.\-]*|,|&", scan.free[:start])
+    found: list[str] = []
+    while len(tokens) >= 2 and tokens[-1] in ("and", "&", ","):
+        ticker = read_tickers(tokens[-2].upper(), known)
+        if not ticker or (len(tokens) >= 3 and read_tickers(tokens[-3].upper(), known)):
+            break  # not a ticker, or one of a list of tickers said without joins (a universe)
+        found.append(ticker[0])
+        tokens = tokens[:-2]
+    return found
+
+
+def ranges(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> None:
+    """Read "<target> between X% and Y%" and "between X% and Y% in <target>" into the books."""
+    backward = re.compile(
+        rf"{TARGET}\s+(?:weight\s+|exposure\s+|allocation\s+)?(?:(?:is|at|should be|must be|"
+        rf"kept|held|stays?)\s+)?{BETWEEN}"
+    )
+    forward = re.compile(rf"{BETWEEN}\s*(?:in|on|for|of|into)\s+{TARGET}")
+    for pattern, target_group, back in ((backward, 1, True), (forward, 3, False)):
+        for match in list(pattern.finditer(scan.free)):
+            pcts = [g for i, g in enumerate(match.groups(), 1) if i != target_group]
+            kind, name = resolve(match.group(target_group), known, back)
+            low, high = fraction(pcts[0]), fraction(pcts[1])
+            if kind is not None and low <= high:
+                scan.consume(match)
+                (assets if kind == "asset" else sectors)[name] = (low, high)
+
+
+def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> None:
+    """Read the caps and floors on named assets and sectors into the books (see the module
+    docstring), in order of appearance, each number once."""
+    found = []
+    for bound, comparator in (("max", CAP), ("min", FLOOR)):
+        forward = re.compile(rf"{comparator}\s*{PCT}\s*(?:(?:in|on|for|to|of|into)\s+)?{TARGET}")
+        backward = re.compile(
+            rf"{TARGET}\s+(?:weight\s+|exposure\s+|allocation\s+|position\s+)?(?:is\s+|at\s+|"
+            rf"should be\s+|must be\s+|to\s+|kept\s+|stays?\s+|held\s+)?{comparator}\s*{PCT}"
+            r"(?:\s*(?:each|apiece))?"
+        )
+        verb = re.compile(
+            rf"\b(?:cap|limit|restrict|hold)\s+{TARGET}\s+(?:at|to|under|below)\s+{PCT}"
+            if bound == "max"
+            else rf"\bfloor\s+{TARGET}\s+at\s+{PCT}"
+        )
+        for pattern, back in ((forward, False), (backward, True), (verb, False)):
+            pct, target = (1, 2) if pattern is forward else (2, 1)
+            for match in pattern.finditer(scan.free):
+                if back and _RISK_BEFORE.search(scan.free[: match.start()][-30:]):
+                    continue  # "the CVaR of AAPL below 5%" limits a risk measure, not a weight
+                words = match.group(target)
+                if back and _universe_list(words, known):
+                    continue
+                kind, name = resolve(words, known, back)
+                value = fraction(match.group(pct))
+                if kind is not None and 0.0 <= value <= 1.0:
+                    found.append((match.start(), match, bound, kind, name, value))
+    found.sort(key=lambda item: item[0])
+    end = -1
+    for start, match, bound, kind, name, value in found:
+        if start < end:
+            continue
+        end = match.end()
+        names = [name] + (_listed_before(scan, start, known) if kind == "asset" else [])
+        scan.consume(match)
+        book = assets if kind == "asset" else sectors
+        for each in names:
+            low, high = book.get(each, (0.0, 1.0))
+            book[each] = (low, value) if bound == "max" else (value, high)
+
+
+_EXCLUDE = re.compile(
+    r"(?:\b(?:without|excluding|exclude|except|drop|dropping|remove|removing|minus|no|not|skip"
+    r"|skipping|avoid|avoiding|leave out|leaving out|take out|taking out|nothing in|none in"
+    r"|zero in|no exposure to|but not|other than|apart from|sans)\s+"
+    rf"|\bex-\s*)((?:the\s+)?{WORD}(?:\s+{WORD})?"
+    rf"(?:(?:\s*,\s*|\s+and\s+|\s+or\s+|\s+nor\s+){WORD})*)"
+)
+
+
+def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The tickers and sector terms the message leaves out ("without XOM and CVX",
+    "ex-energy", "skip AMD")."""
+    tickers: list[str] = []
+    sectors: list[str] = []
+    for match in list(_EXCLUDE.finditer(scan.free)):
+        end = None
+        for part in re.finditer(rf"{WORD}(?:\s+{WORD})?", match.group(1)):
+            kind, name = resolve(part.group(0), known)
+            if kind == "asset" and name not in tickers:
+                tickers.append(name)
+            elif kind == "sector" and name not in sectors:
+                sectors.append(name)
+            elif kind is None:
+                continue
+            end = match.start(1) + part.end()
+        if end is not None:
+            scan.free = scan.free[: match.start()] + " " * (end - match.start()) + scan.free[end:]
+    return tuple(tickers), tuple(sectors)
+
+
+_GROUP_WORD = r"[a-z&\-]+"
+_SECTOR_SUBJECTS = (
+    re.compile(
+        rf"\b((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})\s+(?:names|stocks|sector|shares|companies"
+        r"|equities|basket|space)\b"
+    ),
+    re.compile(rf"\bhow (?:are|is|did|have|were) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"),
+    re.compile(
+        rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"
+        rf"{_GROUP_WORD})\s*(?=$|[?,.;!]|\s(?:since|from|over|between|in|with|and|during|"
+        r"for|at|to|under|without|excluding|no|capped)\b)"
+    ),
+)
+
+
+def read_sector_universe(scan: Scanner) -> tuple[str, ...]:
+    """The sectors or industries a message names as what to work on ("the energy names",
+    "healthcare stocks", "a frontier for the staples"), in order; run after the limits and
+    exclusions were consumed, so "no more than 30% in tech" is not a universe."""
+    found: dict[str, None] = {}
+    for pattern in _SECTOR_SUBJECTS:
+        for match in pattern.finditer(scan.free):
+            words = match.group(1).split()
+            for head in (" ".join(words), words[-1], words[0]):
+                if head not in ("the", "my", "our", "all", "any", "each") and matching(head):
+                    found.setdefault(head, None)
+                    scan.consume(match, 1)
+                    break
+    return tuple(found)
+
+
+def sector_tickers(terms: Sequence[str]) -> list[str]:
+    """The classified tickers the sector terms name, in order ("tech" -> AAPL, AMD, MSFT)."""
+    found: dict[str, None] = {}
+    for term in terms:
+        for item in matching(term):
+            found.setdefault(item.ticker, None)
+    return list(found)

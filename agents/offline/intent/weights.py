@@ -1,0 +1,106 @@
+"""The weights of a portfolio a message gives: "40% KO, 30% PG and 30% PEP", "KO 40%, PG 30%",
+"60/40 AAPL/KO", "50/50 AAPL AMD", "40 AAPL / 60 WMT", "25% each in AAPL, KO, XOM and JNJ".
+
+A percentage after a limit's word ("at least 40% JPM", "cap LLY at 20%") is a limit, not a
+weight, and weights are the portfolio's only when they make one: they sum to 100% (a build's
+limits never do), or, for a question that builds nothing, at least two of them sum to less
+(the rest is cash). What is read is consumed, so no other reader takes it for a limit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from agents.offline.intent.scanner import PCT, Scanner, fraction
+
+__all__ = ["read_weights"]
+
+_LIMIT_BEFORE = re.compile(
+    r"(?:at most|at least|no more than|no less than|not more than|not less than|up to|max(?:imum)?"
+    r"|min(?:imum)?|cap(?:ped)?|limit(?:ed)?|floor(?:ed)?|below|under|above|over|less than|more "
+    r"than|exceed\w*|within|between|than|<=?|>=?|≤|≥)\s*(?:of\s+|at\s+)?$"
+)
+_TOLERANCE = 0.011
+"""How far from 100% weights may sum and still be the whole portfolio (rounding)."""
+
+
+def _ticker_pattern(known: Sequence[str]) -> str:
+    names = "|".join(sorted((re.escape(t.lower()) for t in known), key=len, reverse=True))
+    return rf"\$?\b({names})\b"
+
+
+def _pairs(scan: Scanner, ticker: str) -> list[tuple[re.Match[str], str, float]]:
+    """(match, ticker, weight) of "40% KO" and "KO 40%", not after a limit's word."""
+    found = []
+    for pattern, order in (
+        (rf"{PCT}\s*(?:in\s+|of\s+|into\s+|on\s+)?{ticker}", (2, 1)),
+        (rf"{ticker}\s*(?:at|:|=|@|-)?\s*{PCT}", (1, 2)),
+    ):
+        for match in re.finditer(pattern, scan.free):
+            if _LIMIT_BEFORE.search(scan.free[: match.start()][-25:]):
+                continue
+            name, value = match.group(order[0]), fraction(match.group(order[1]))
+            found.append((match, name.upper(), value))
+    found.sort(key=lambda item: item[0].start())
+    kept, end = [], -1
+    for item in found:
+        if item[0].start() >= end:
+            kept.append(item)
+            end = item[0].end()
+    return kept
+
+
+def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, float]]:
+    """ "60/40 AAPL/KO", "50/50 AAPL AMD", "40 AAPL / 60 WMT", "25% each in AAPL, KO and XOM"."""
+    join = r"\s*(?:/|,|and|&|\+|\s)\s*"
+    shares = r"(\d{1,2}(?:\.\d+)?)\s*[/-]\s*(\d{1,2}(?:\.\d+)?)(?:\s*[/-]\s*(\d{1,2}(?:\.\d+)?))?"
+    split = re.search(
+        rf"\b{shares}\s*(?:%\s*)?(?:split\s+)?(?:of\s+|in\s+|between\s+|portfolio\s+(?:of\s+)?)?"
+        rf"{ticker}{join}{ticker}(?:{join}{ticker})?",
+        scan.free,
+    )
+    if split:
+        parts = [float(p) for p in split.group(1, 2, 3) if p]
+        tickers = [t.upper() for t in split.group(4, 5, 6) if t]
+        if len(parts) == len(tickers) and abs(sum(parts) - 100.0) < 1.1:
+            return [split], {t: p / 100.0 for p, t in zip(parts, tickers, strict=True)}
+    each = re.search(
+        rf"{PCT}\s*(?:each|apiece)\s+(?:in\s+|of\s+|on\s+)?((?:{ticker}(?:\s*,\s*|\s+and\s+|\s+"
+        rf"|\s*&\s*)?)+)",
+        scan.free,
+    )
+    if each and not _LIMIT_BEFORE.search(scan.free[: each.start()][-25:]):
+        tickers = [t.upper() for t in re.findall(ticker, each.group(2))]
+        share = fraction(each.group(1))
+        if tickers and abs(share * len(tickers) - 1.0) < _TOLERANCE:
+            return [each], dict.fromkeys(tickers, share)
+    numbers = re.search(
+        rf"\b(\d{{1,3}})\s+{ticker}\s*(?:/|,|and|&)\s*(\d{{1,3}})\s+{ticker}", scan.free
+    )
+    if numbers and int(numbers.group(1)) + int(numbers.group(3)) == 100:
+        return [numbers], {
+            numbers.group(2).upper(): int(numbers.group(1)) / 100.0,
+            numbers.group(4).upper(): int(numbers.group(3)) / 100.0,
+        }
+    return [], {}
+
+
+def read_weights(scan: Scanner, known: Sequence[str], builds: bool) -> dict[str, float]:
+    """The portfolio weights the message gives, by ticker (fractions; {} when none); `builds`:
+    the message asks for a portfolio to be built (its percentages must then sum to 100%)."""
+    ticker = _ticker_pattern(known)
+    matches, weights = _split(scan, ticker)
+    if not weights:
+        for match, name, value in _pairs(scan, ticker):
+            if name not in weights:
+                matches.append(match)
+                weights[name] = value
+    total = sum(weights.values())
+    whole = abs(total - 1.0) < _TOLERANCE
+    partial = not builds and len(weights) >= 2 and total < 1.0
+    if not weights or not (whole or partial):
+        return {}
+    for match in matches:
+        scan.consume(match)
+    return weights

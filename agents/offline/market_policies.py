@@ -1,0 +1,129 @@
+"""The offline model's market analyst in the chat: the market read of a universe over the window
+asked (`market_statistics`: regime, volatility, Sharpe ratios against the risk-free rate it
+uses, correlation; the window's dates and where the market data ends named), the scenarios
+(`generate_market_scenarios`), the owner's research quoted (`search_research`) and investment
+ideas (`agents.offline.idea_policies`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.offline.chat_args import scenario_args
+from agents.offline.chat_intent import (
+    data_end,
+    intent_of,
+    known_tickers,
+    thread_subject,
+    user_text,
+    window_args,
+)
+from agents.offline.idea_policies import propose_ideas_chat, save_idea_chat
+from agents.offline.intent.words import read_tickers
+from agents.offline.policies import PolicyInput, reply, tool_call
+from agents.research_quotes import quoted_answer
+
+__all__ = ["market_chat", "research_chat"]
+
+MARKET_SHARPE_RISK_FREE = 0.0
+"""The annual risk-free rate of `market_statistics`' Sharpe ratios (its `units` say so)."""
+
+
+def research_question(question: str) -> str:
+    """The question with the tickers of the companies it names added ("the house view on
+    Chevron" -> "... Chevron CVX"), so the passages and rows naming the ticker are found and
+    quoted."""
+    named = [t for t in read_tickers(question, known_tickers()) if t not in question]
+    return " ".join([question, *named])
+
+
+def research_chat(inp: PolicyInput) -> AIMessage:
+    """Call `search_research` with the user's question, then quote the sentence (or row) of each
+    of the passages that speaks to it, with its citation (numbers as the passages write them)."""
+    question = research_question(user_text(inp))
+    if "search_research" not in {call["name"] for call in inp.calls_this_turn()}:
+        return reply("", tool_call("search_research", {"query": question, "k": 5}))
+    latest = inp.latest_tool_results()
+    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
+        return reply(
+            f"I could not search your documents: {latest[-1].content if latest else 'no result'}"
+        )
+    passages = latest[-1].data.get("passages") or []
+    if not passages:
+        return reply(
+            "I found nothing about that in your documents. Upload research on it (PDF, "
+            "spreadsheet, notes) and ask again."
+        )
+    return reply(quoted_answer(passages, question))
+
+
+def _scenarios_answer(data: dict[str, Any]) -> str:
+    lines = [
+        f"Scenario set {data.get('scenario_set_id')} ({data.get('n_paths')} paths of "
+        f"{data.get('horizon')} sessions per scenario):"
+    ]
+    for name, row in (data.get("summary") or {}).items():
+        if isinstance(row, dict) and "mean_return" in row and "volatility" in row:
+            lines.append(
+                f"{name}: mean return {row['mean_return']:.1%}, volatility {row['volatility']:.1%}"
+            )
+    return " ".join(lines)
+
+
+def market_answer(data: dict[str, Any], asked: str) -> str:
+    """The market read: the window and where the data ends, the regime, the volatilities when
+    `asked` speaks of them, the best and worst Sharpe ratios (with their risk-free rate) and the
+    mean correlation."""
+    regime, span = data.get("regime", {}), data.get("date_range", {})
+    assets = data.get("per_asset", {})
+    text = (
+        f"From {span.get('start')} to {span.get('end')} ({span.get('days')} sessions; the market "
+        f"data ends on {data_end()}) the market is in a {regime.get('return_regime', 'neutral')} "
+        f"return regime with {regime.get('volatility_regime', 'normal')} volatility"
+    )
+    if regime.get("market_volatility") is not None:
+        text += (
+            f" (annualised volatility {regime['market_volatility']:.1%} over the last "
+            f"{regime.get('window_days', 63)} days)"
+        )
+    text += "."
+    if assets and re.search(r"\bvolatil|\brisky\b|\bswings?\b", asked.lower()):
+        by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
+        shown = ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
+        text += f" Annualised volatility: {shown}."
+    if assets:
+        ranked = sorted(assets.items(), key=lambda kv: kv[1]["sharpe"])
+        text += (
+            f" Best Sharpe ratio (risk-free rate {MARKET_SHARPE_RISK_FREE:.0%}): {ranked[-1][0]} "
+            f"({ranked[-1][1]['sharpe']:.2f}); worst: {ranked[0][0]} ({ranked[0][1]['sharpe']:.2f})."
+        )
+    corr = (data.get("correlation") or {}).get("mean_pairwise")
+    if corr is not None:
+        text += f" Mean pairwise correlation {corr:.2f}."
+    return text
+
+
+def market_chat(inp: PolicyInput) -> AIMessage:
+    """Call `market_statistics` (or `generate_market_scenarios`), then describe the result;
+    search the research, save or propose investment ideas when asked."""
+    intent = intent_of(inp)
+    if intent.intent == "research" and "search_research" in inp.tool_names:
+        return research_chat(inp)
+    if intent.intent in ("save_idea", "propose_ideas") and intent.intent in inp.tool_names:
+        return save_idea_chat(inp) if intent.intent == "save_idea" else propose_ideas_chat(inp)
+    done = {call["name"] for call in inp.calls_this_turn()}
+    subject = thread_subject(inp) if intent.refers_back else ()
+    wants_scenarios = intent.intent == "scenarios" and "generate_market_scenarios" in inp.tool_names
+    if wants_scenarios and "generate_market_scenarios" not in done:
+        return reply("", tool_call("generate_market_scenarios", scenario_args(intent, subject)))
+    if not wants_scenarios and "market_statistics" not in done:
+        return reply("", tool_call("market_statistics", window_args(intent, subject)))
+    latest = inp.latest_tool_results()
+    if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
+        return reply(
+            f"The market data tool failed: {latest[-1].content if latest else 'no result'}"
+        )
+    data = latest[-1].data
+    return reply(_scenarios_answer(data) if wants_scenarios else market_answer(data, intent.text))

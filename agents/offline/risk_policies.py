@@ -1,0 +1,147 @@
+"""The offline model's risk manager in the chat: VaR, CVaR, drawdown and volatility of the
+portfolio a message is about (`portfolio_risk_report`), over the window it names ("the last 12
+months" is the last 252 sessions: the dates and where the market data ends are named).
+
+What the question is about: a portfolio built in this message first when it names a method ("an
+HRP portfolio of ... and its 95% CVaR"); else the portfolios named by id (of this conversation or
+the owner's saved ones, `chat_intent.intent_of` reads a saved one's name); else the weights it
+gives ("40% KO, 30% PG and 30% PEP"); else the last portfolio built; else the tickers named
+(equal weights). Beside the equal-weight portfolio of the same stocks, over the same window,
+when asked to compare.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage
+
+from agents.offline.chat_intent import data_end, intent_of, known_tickers, window_args
+from agents.offline.formats import percent
+from agents.offline.intent import Intent
+from agents.offline.intent.analysis import judged_measure
+from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
+from agents.offline.portfolio_builds import build_args, describe_portfolio
+
+__all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
+
+MAX_NAMED_PORTFOLIOS = 5
+"""Most portfolios named by id in one message that get a risk report each."""
+
+
+def _last_portfolio_data(inp: PolicyInput) -> dict[str, Any] | None:
+    for result in reversed(inp.tool_results()):
+        data = result.data
+        if result.name == "optimize_portfolio" and isinstance(data, dict):
+            return data if isinstance(data.get("portfolio_id"), str) else None
+    return None
+
+
+def _risk_reports_wanted(inp: PolicyInput, intent: Intent) -> list[dict[str, Any]] | str:
+    """The `portfolio_risk_report` arguments the message asks for, or a question to ask."""
+    level = {"level": intent.confidence or 0.95}
+    window = {k: v for k, v in window_args(intent).items() if k != "universe"}
+    tickers = intent.universe(known_tickers())
+    last = _last_portfolio_data(inp)
+    built_now = any(c["name"] == "optimize_portfolio" for c in inp.calls_this_turn())
+    if intent.portfolio_ids and not built_now:
+        named = intent.portfolio_ids[:MAX_NAMED_PORTFOLIOS]
+        return [{"portfolio_id": portfolio_id, **level, **window} for portfolio_id in named]
+    if intent.weights and not built_now:
+        return [{"weights": dict(intent.weights), **level, **window}]
+    if last is not None and (built_now or not tickers):
+        if intent.equal_weight and not window:  # both over the window the portfolio was built on
+            built_on = last.get("date_range") or {}
+            window = {k: built_on[k] for k in ("start", "end") if built_on.get(k)}
+        wanted = [{"portfolio_id": last["portfolio_id"], **level, **window}]
+        if intent.equal_weight:
+            names = sorted(last["weights"])
+            equal = {t: round(1.0 / len(names), 6) for t in names}
+            wanted.append({"weights": equal, **level, **window})
+        return wanted
+    if tickers:
+        equal = {t: round(1.0 / len(tickers), 6) for t in tickers}
+        return [{"weights": equal, **level, **window}]
+    return (
+        "Which portfolio? Build one first (for example 'an HRP portfolio of AAPL, MSFT and JNJ') "
+        "or name the tickers."
+    )
+
+
+def risk_sentence(d: dict[str, Any]) -> str:
+    """A risk report in a sentence, with its window and where the market data ends."""
+    span = d["date_range"]
+    return (
+        f"At {100 * d['level']:g}% confidence the one-day VaR is {percent(d['var_historical'], 2)} "
+        f"and the CVaR {percent(d['cvar_historical'], 2)} (historical); the maximum drawdown was "
+        f"{d['max_drawdown']:.1%} and the annualised volatility {d['volatility']:.1%}, from "
+        f"{span['start']} to {span['end']} ({span['days']} sessions; the market data ends on "
+        f"{data_end()})."
+    )
+
+
+def _named_risk_sentence(report: ToolResult) -> str:
+    """The risk of a portfolio the message named by id, or why there is none."""
+    portfolio_id = report.args.get("portfolio_id")
+    if report.is_error or not isinstance(report.data, dict):
+        return f"{portfolio_id}: no risk report ({report.content})."
+    return f"{portfolio_id}: " + risk_sentence(report.data)
+
+
+_JUDGED_KEYS = {
+    "max_drawdown": ("max_drawdown", "maximum drawdown", False, "{:.1%}"),
+    "volatility": ("volatility", "annualised volatility", False, "{:.1%}"),
+    "sharpe_ratio": ("sharpe_ratio", "Sharpe ratio", True, "{:.2f}"),
+    "cvar": ("cvar_historical", "CVaR", False, "{:.2%}"),
+    "annualised_return": ("annualised_return", "annualised return", True, "{:.1%}"),
+}
+"""A measure a comparison is judged on: its key in the risk report, its name, whether higher is
+better and how it is shown."""
+
+
+def _verdict(ours: dict[str, Any], equal: dict[str, Any], measure: str) -> str:
+    """Which did better on the measure the question asked (both over the same window)."""
+    key, name, higher_is_better, shown = _JUDGED_KEYS[measure]
+    mine, theirs = float(ours[key]), float(equal[key])
+    if mine == theirs:
+        return f"Its {name} equals equal weight's ({shown.format(mine)})."
+    side = "higher" if mine > theirs else "lower"
+    winner = "it" if (mine > theirs) == higher_is_better else "equal weight"
+    return (
+        f"Its {name} was {side} than equal weight's ({shown.format(mine)} against "
+        f"{shown.format(theirs)}): {winner} did better on it."
+    )
+
+
+def risk_chat(inp: PolicyInput) -> AIMessage:
+    """Risk of the portfolio under discussion (see the module docstring)."""
+    intent = intent_of(inp)
+    calls = inp.calls_this_turn()
+    methods = [m for m in intent.methods if m != "frontier"]
+    if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
+        return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
+    built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
+    if built and (failed := built[-1].failure("build that portfolio")) is not None:
+        return reply(failed)
+    wanted = _risk_reports_wanted(inp, intent)
+    if isinstance(wanted, str):
+        return reply(wanted)
+    done = [c for c in calls if c["name"] == "portfolio_risk_report"]
+    if len(done) < len(wanted):
+        return reply("", tool_call("portfolio_risk_report", wanted[len(done)]))
+    reports = [r for r in inp.results_this_turn() if r.name == "portfolio_risk_report"]
+    if intent.portfolio_ids and not built:
+        return reply(" ".join(_named_risk_sentence(r) for r in reports))
+    if any(r.is_error or not isinstance(r.data, dict) for r in reports):
+        failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
+        return reply(f"The risk report failed: {failed_report.content}")
+    parts = [describe_portfolio(built[-1].data) + "."] if built else []
+    if len(reports) == 2:
+        ours, equal = reports[0].data, reports[1].data
+        parts.append(f"{ours['portfolio_id']}: " + risk_sentence(ours))
+        parts.append("The equal-weight portfolio of the same stocks: " + risk_sentence(equal))
+        parts.append(_verdict(ours, equal, judged_measure(intent.text) or "cvar"))
+    else:
+        about = reports[0].data.get("portfolio_id")
+        parts.append((f"{about}: " if about and not built else "") + risk_sentence(reports[0].data))
+    return reply(" ".join(parts))

@@ -1,0 +1,33 @@
+"""The window of "the last N sessions" of the market data, shared by the tools that take
+`last_sessions` (`tools.windows`) and the offline model, which turns "the last 12 months" into
+the dates a tool without `last_sessions` takes: one definition of where such a window starts.
+
+"The last 12 months" is the last 252 sessions (21 a month, 63 a quarter, 252 a year) of the
+data, ending at its last date or at a given end date.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = ["SESSIONS_PER", "last_sessions_bounds"]
+
+SESSIONS_PER = {"year": 252, "quarter": 63, "month": 21, "week": 5, "day": 1, "session": 1}
+"""Sessions in one of each unit of time a window is said in ("the last 6 months": 126)."""
+
+
+def last_sessions_bounds(
+    dates: pd.DatetimeIndex, count: int, end: pd.Timestamp | None = None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and the last of the last `count` sessions of `dates` up to `end` (the last
+    date by default). `ValueError` naming the data's range when it holds fewer sessions."""
+    last = dates[-1] if end is None else end
+    before = dates[dates <= last]
+    if count < 1 or len(before) < count:
+        held = f"{len(before)} sessions" if len(before) else "no session"
+        span = f" (from {dates[0].date()})" if len(dates) else ""
+        raise ValueError(
+            f"last_sessions={count} but the data holds {held} up to {pd.Timestamp(last).date()}"
+            f"{span}"
+        )
+    return pd.Timestamp(before[len(before) - count]), pd.Timestamp(before[-1])

@@ -1,0 +1,338 @@
+"""The offline model's readers of what a portfolio manager writes (issue 34), each on families of
+phrasings rather than one wording: limits on every weight, on named assets and on sectors;
+negations and benchmarks; the one window reader; weights given; swaps; research asks; and how
+a tool's number is written. Each family lists neighbouring messages the reader must leave alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from agents.offline.chat_intent import known_tickers, named_portfolios
+from agents.offline.formats import percent
+from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.analysis import judged_measure, read_analysis
+from agents.offline.intent.spelled import spelled_percentages
+from quant.data import sp500_returns
+
+
+def parse(text: str) -> Intent:
+    return parse_intent(text, known_tickers())
+
+
+@pytest.mark.parametrize(
+    ("text", "cap", "floor"),
+    [
+        ("min vol of AAPL MSFT JPM XOM, weights capped at thirty percent", 0.3, None),
+        ("min vol of AAPL MSFT JPM XOM with a 30% position limit", 0.3, None),
+        ("min vol on KO PG JNJ XOM CVX, max 25% each", 0.25, None),
+        ("min vol on KO PG JNJ XOM CVX max 25% each", 0.25, None),
+        ("hrp on AAPL MSFT JPM XOM CVX, thirty percent max per stock", 0.3, None),
+        ("low vol mix of aapl msft jpm xom, keep each position under 30pct", 0.3, None),
+        ("lowest-risk allocation across KO PG PEP WMT, no name bigger than 30%", 0.3, None),
+        ("max sharpe weights for LLY UNH HD WMT KO with nothing over 25%", 0.25, None),
+        ("a min-vol book for KO PG PEP WMT JNJ where no single stock exceeds 25%", 0.25, None),
+        ("hrp but only with KO PG PEP WMT, 40% max in a single name", 0.4, None),
+        ("max sharpe on AAPL MSFT JNJ KO PG, capped at twenty-five per cent a name", 0.25, None),
+        ("limit each one to 20% pls", 0.2, None),
+        ("min vol for all 20 stocks, each between 2% and 10%", 0.1, 0.02),
+        ("risk parity on JPM BAC XOM CVX KO PG, every weight between 5 and 30 percent", 0.3, 0.05),
+        ("max sharpe for all stocks, at least 1% and at most 12% per stock", 0.12, 0.01),
+        (
+            "max sharpe on six names, no position over 20 percent and at least 5 percent in each",
+            0.2,
+            0.05,
+        ),
+        ("min vol for KO PG PEP WMT JNJ with a 10% floor on each name", None, 0.1),
+        ("min vol on AAPL MSFT JPM XOM, minimum 15% in every stock", None, 0.15),
+        # not a limit on every weight
+        ("min vol AAPL MSFT JPM XOM, at least 40% JPM and tech no more than 40%", None, None),
+        ("keep drawdown no more than 25%", None, None),
+        ("min vol of all stocks, energy capped at 10 percent", None, None),
+    ],
+)
+def test_limits_on_every_weight(text: str, cap: float | None, floor: float | None) -> None:
+    limits = parse(text).limits
+    assert (limits.max_weight, limits.min_weight) == (cap, floor)
+
+
+@pytest.mark.parametrize(
+    ("text", "assets", "sectors"),
+    [
+        ("min vol AAPL MSFT JPM XOM, at least 40% JPM and tech no more than 40%",
+         {"JPM": (0.4, 1.0)}, {"tech": (0.0, 0.4)}),
+        ("max sharpe of AAPL MSFT KO PG JNJ with at least 25% KO", {"KO": (0.25, 1.0)}, {}),
+        ("min vol for AAPL MSFT JPM XOM with no more than 15% XOM", {"XOM": (0.0, 0.15)}, {}),
+        ("max sharpe on LLY UNH JNJ PFE MRK, cap LLY at 20%", {"LLY": (0.0, 0.2)}, {}),
+        ("min vol on KO PG PEP WMT JNJ, keep Walmart under 10%", {"WMT": (0.0, 0.1)}, {}),
+        ("min vol of AAPL MSFT JNJ KO PG with Apple at no more than 10 percent",
+         {"AAPL": (0.0, 0.1)}, {}),
+        ("min vol on JPM BAC XOM CVX KO, JPM and BAC at most 15% each",
+         {"JPM": (0.0, 0.15), "BAC": (0.0, 0.15)}, {}),
+        ("min vol on the staples with PG between 20% and 40%", {"PG": (0.2, 0.4)}, {}),
+        ("max sharpe across the whole universe but keep financials under 15% and skip AMD",
+         {}, {"financials": (0.0, 0.15)}),
+        ("min vol of all stocks, energy capped at 10 percent", {}, {"energy": (0.0, 0.1)}),
+        ("max sharpe on every stock with healthcare at least 25% and tech at most 20%",
+         {}, {"healthcare": (0.25, 1.0), "tech": (0.0, 0.2)}),
+        # a cap after the universe's list is on every weight, not on its last ticker
+        ("min vol on KO PG PEP WMT capped at 25%", {}, {}),
+    ],
+)  # fmt: skip
+def test_limits_on_named_assets_and_sectors(
+    text: str, assets: dict[str, Any], sectors: dict[str, Any]
+) -> None:
+    limits = parse(text).limits
+    assert limits.asset_limits == assets
+    assert limits.sector_limits == sectors
+
+
+@pytest.mark.parametrize(
+    ("text", "excluded", "tickers"),
+    [
+        ("max sharpe across the whole universe but keep financials under 15% and skip AMD",
+         ("AMD",), ()),
+        ("min vol for all names, banks no more than 8% and avoid RRC", ("RRC",), ()),
+        ("max sharpe on AAPL MSFT JPM XOM KO PG but nothing in XOM", ("XOM",),
+         ("AAPL", "MSFT", "JPM", "XOM", "KO", "PG")),
+        ("max sharpe AAPL MSFT JPM XOM excluding XOM, benchmark SPY", ("XOM",),
+         ("AAPL", "MSFT", "JPM", "XOM")),
+        ("swap XOM for WMT", ("XOM",), ("WMT",)),
+        ("replace XOM with WMT and rebuild", ("XOM",), ("WMT",)),
+        ("take out JPM, put in BAC", ("JPM",), ("BAC",)),
+        ("swap in JNJ for WMT and rerun", ("WMT",), ("JNJ",)),
+        ("substitute MRK for PFE", ("PFE",), ("MRK",)),
+        ("use WMT instead of XOM", ("XOM",), ("WMT",)),
+        ("switch to risk parity for AAPL and KO", (), ("AAPL", "KO")),
+    ],
+)  # fmt: skip
+def test_exclusions_and_swaps(text: str, excluded: tuple[str, ...], tickers: tuple) -> None:
+    intent = parse(text)
+    assert intent.limits.excluded == excluded
+    assert intent.tickers == tickers
+    swapped = text.split()[0] in ("swap", "replace", "take", "substitute", "use")
+    assert intent.adds == swapped
+    if swapped:  # the thread's universe, less the ticker taken out, plus the one put in
+        thread = ("AAPL", "XOM", "JPM", "PFE", "WMT")
+        changed = [t for t in thread if t not in excluded]
+        assert intent.universe(known_tickers(), thread) == [
+            *changed,
+            *(t for t in tickers if t not in changed),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "unsupported"),
+    [
+        ("min vol AAPL MSFT over 2019-2021, long only, no leverage",
+         ("long-only", "no leverage"), ()),
+        ("hrp for JNJ KO PG PEP, no shorting and no margin", ("long-only", "no leverage"), ()),
+        ("risk parity of KO PG PEP WMT without leverage or short positions",
+         ("long-only", "no leverage"), ()),
+        ("max sharpe of AAPL MSFT JNJ KO, unlevered and long-only", ("no leverage", "long-only"), ()),
+        ("max sharpe of AAPL and KO with 1.5x leverage, allow shorts", (),
+         ("leverage of 1.5x", "short positions")),
+        ("max sharpe AAPL MSFT JPM excluding XOM, benchmark SPY", (), ("tracking spy",)),
+        ("hrp on AAPL MSFT KO with SPY as the benchmark", (), ("tracking spy",)),
+        ("risk parity of AAPL MSFT JNJ KO relative to the S&P 500", (), ("tracking s&p 500",)),
+    ],
+)  # fmt: skip
+def test_negations_are_kept_and_what_cannot_be_is_said(
+    text: str, kept: tuple[str, ...], unsupported: tuple[str, ...]
+) -> None:
+    intent = parse(text)
+    assert set(intent.limits.kept) == set(kept)
+    assert [u.split(":")[0] for u in intent.limits.unsupported] == list(unsupported)
+    assert intent.unknown_tickers == ()  # SPY named as the benchmark is not an unknown ticker
+    if "no leverage" in kept:
+        assert "max_leverage" not in intent.parameters
+
+
+def test_an_index_is_an_unknown_ticker_unless_it_is_the_benchmark_or_the_market() -> None:
+    assert parse("what's the CVaR of SPY?").unknown_tickers == ("SPY",)
+    assert parse("if SPX drops 20% what happens to 60% JPM 40% BAC").unknown_tickers == ()
+
+
+DATES = np.asarray(sp500_returns().index.strftime("%Y-%m-%d"))
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "sessions"),
+    [
+        ("what's the 95% CVaR of AAPL over the last 12 months?", None, None, 252),
+        ("99% VaR of MSFT over the last 6 months", None, None, 126),
+        ("cvar of KO and PG for the last 3 months", None, None, 63),
+        ("describe the regime for XOM CVX over the last two years", None, None, 504),
+        ("how correlated were KO and PEP over the last 18 months?", None, None, 378),
+        ("max drawdown of JNJ in the past year", None, None, 252),
+        ("volatility over the previous quarter", None, None, 63),
+        ("returns over the last decade", None, None, 2520),
+        ("correlation of XOM and CVX in 2020", "2020-01-01", "2020-12-31", None),
+        ("how did JPM do between 2017 and 2019?", "2017-01-01", "2019-12-31", None),
+        ("CVaR of AAPL and KO over 2019-2021, please", "2019-01-01", "2021-12-31", None),
+        ("min vol AAPL MSFT over 2019-2021.", "2019-01-01", "2021-12-31", None),
+        ("VaR of JNJ since March 2020", "2020-03-01", None, None),
+        ("return on MSFT from 2015", "2015-01-01", None, None),
+        ("hrp until 2019", None, "2019-12-31", None),
+        # a measure's own window, not the question's
+        ("protective puts with realized vol over the last 63 days", None, None, None),
+        ("probability of losing 10% over the next 6 months", None, None, None),
+    ],
+)
+def test_one_window_reader_for_every_question(
+    text: str, start: str | None, end: str | None, sessions: int | None
+) -> None:
+    intent = parse(text)
+    assert (intent.start, intent.end, intent.last_sessions) == (start, end, sessions)
+
+
+@pytest.mark.parametrize(
+    ("text", "weights"),
+    [
+        ("95% CVaR of KO 40%, PG 30%, PEP 30% since 2019", {"KO": 0.4, "PG": 0.3, "PEP": 0.3}),
+        ("what's the 95% CVaR of 40% KO, 30% PG and 30% PEP?", {"KO": 0.4, "PG": 0.3, "PEP": 0.3}),
+        ("VaR of a 50/50 AAPL AMD portfolio", {"AAPL": 0.5, "AMD": 0.5}),
+        ("max drawdown of 40 AAPL / 60 WMT since 2016", {"AAPL": 0.4, "WMT": 0.6}),
+        ("how much would 70/30 JNJ/PG lose if stocks tank 20%?", {"JNJ": 0.7, "PG": 0.3}),
+        ("risk report on 25% each AAPL KO XOM JNJ",
+         {"AAPL": 0.25, "KO": 0.25, "XOM": 0.25, "JNJ": 0.25}),
+        ("what if the market drops 35% for 40% AAPL 60% JNJ", {"AAPL": 0.4, "JNJ": 0.6}),
+        ("VaR of 30% AAPL, 30% MSFT, 40% JNJ at 99% over the past year",
+         {"AAPL": 0.3, "MSFT": 0.3, "JNJ": 0.4}),
+        # limits are not weights
+        ("min vol AAPL MSFT JPM XOM, at least 40% JPM and tech no more than 40%", {}),
+        ("max sharpe on LLY UNH JNJ PFE MRK, cap LLY at 20%", {}),
+        ("min vol of AAPL and KO with at most 60% in KO and 40% in AAPL", {}),
+    ],
+)  # fmt: skip
+def test_weights_given_are_the_portfolio(text: str, weights: dict[str, float]) -> None:
+    intent = parse(text)
+    assert intent.weights == pytest.approx(weights)
+    if weights:
+        assert intent.risk_limits == {}  # "CVaR of 40% KO" is not a 40% CVaR limit
+
+
+def test_a_confidence_level_after_the_weights_is_still_read() -> None:
+    intent = parse("VaR of 30% AAPL, 30% MSFT, 40% JNJ at 99% over the past year")
+    assert intent.confidence == 0.99 and intent.last_sessions == 252
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "slots"),
+    [
+        ("how would a portfolio of 40 AAPL / 60 WMT have performed since 2016 with quarterly "
+         "rebalancing?", "backtest_weights", {"rebalance": "quarterly"}),
+        ("what would 30% XOM 70% KO have returned from 2015 with annual rebalancing and 10bps "
+         "costs", "backtest_weights", {"rebalance": "annually", "cost_bps": 10.0}),
+        ("if spx falls 25% how much do i lose on 50/50 AAPL AMD", "stress", {"market_move": -0.25}),
+        ("what does the bear scenario do to an equal-weight JPM BAC KO PG book, in dollars on 1m?",
+         "stress", {"bear_case": True, "capital": 1e6}),
+        ("stress test 30% JPM 70% KO for the 2008 financial crisis, $2 million book", "stress",
+         {"episodes": ("gfc_2008",), "capital": 2e6}),
+        ("and in the 2020 covid selloff and 2022?", "stress",
+         {"episodes": ("covid_2020", "rates_2022")}),
+        ("how would that portfolio have done in the GFC?", "stress", {"episodes": ("gfc_2008",)}),
+        ("hrp vs min vol on KO PG PEP WMT since 2018, which has the better sharpe?", "compare",
+         {"judged_on": "sharpe_ratio"}),
+        ("what was the worst day for that portfolio in 2020?", "statistics",
+         {"measures": ("worst_day",)}),
+        ("what's the beta of that portfolio since 2021?", "statistics", {"measures": ("beta",)}),
+        # a build stays a build, a backtest of a strategy stays one
+        ("build a min vol portfolio of AAPL MSFT", None, {}),
+        ("backtest a 10% target vol strategy on AAPL MSFT JNJ since 2015", None, {}),
+        ("how did 50/50 KO PG do since 2015?", "statistics", {"measures": ("return",)}),
+        ("how did that portfolio do in 2022?", "statistics", {"measures": ("return",)}),
+        ("if the market sells off 15%, what happens to 50% JNJ 50% XOM?", "stress",
+         {"market_move": -0.15}),
+    ],
+)  # fmt: skip
+def test_questions_reach_the_tool_that_answers_them(
+    text: str, kind: str | None, slots: dict[str, Any]
+) -> None:
+    ask = read_analysis(parse(text), known_tickers())
+    assert (ask.kind if ask else None) == kind
+    for key, value in slots.items():
+        assert getattr(ask, key) == value, key
+
+
+def test_a_comparison_is_judged_on_the_measure_asked_not_on_a_method_s_name() -> None:
+    assert judged_measure("which of hrp or equal weight gives lower drawdown") == "max_drawdown"
+    assert judged_measure("compare equal weight vs min vol for KO PG") is None
+    assert judged_measure("min vol or max sharpe: which is less volatile?") == "volatility"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "are we bullish on XOM?",
+        "do we like Exxon?",
+        "where do we see brent going?",
+        "expected return for pg in our forcasts",
+        "how do we feel about range resources?",
+        "any thoughts from the desk on Coca-Cola?",
+        "are we bearish on natural gas producers?",
+        "whats the house forcast for brent",
+        "bullish or bearish on chevron?",
+        "where does the team stand on KO",
+        "is exxon overweight in our book?",
+        "what return do we expect from Coca-Cola over the next year?",
+    ],
+)
+def test_the_house_view_asked_in_other_words_is_research(text: str) -> None:
+    assert parse(text).intent == "research"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "find the target-vol setting that holds up in a bear market",
+        "simulate a bull and a bear market for AAPL",
+        "build a max sharpe portfolio of KO PG",
+    ],
+)
+def test_scenarios_builds_and_searches_are_not_research(text: str) -> None:
+    assert parse(text).intent != "research"
+
+
+def test_a_saved_portfolio_named_by_the_user_is_read_as_its_id() -> None:
+    staples, growth = "pf_" + "a" * 28, "pf_" + "b" * 28
+    system = (
+        "The user's saved portfolios (when they name one, e.g. 'my Staples portfolio', pass its "
+        f"id as portfolio_id):\n- Staples: {staples} (KO 40%, PEP 30%)\n- Growth: {growth} (AAPL "
+        "60%, AMD 40%)"
+    )
+    assert named_portfolios("CVaR of my Staples portfolio?", system) == f"CVaR of {staples}?"
+    assert named_portfolios("how risky is the Growth book", system) == f"how risky is {growth}"
+    assert named_portfolios("risk parity of the staples", system) == "risk parity of the staples"
+    intent = parse(named_portfolios("stress my staples portfolio against 2008", system))
+    assert intent.portfolio_ids == (staples,) and intent.tickers == ()
+
+
+def test_spelled_out_percentages_are_digits() -> None:
+    assert spelled_percentages("capped at thirty percent") == "capped at 30 percent"
+    assert spelled_percentages("twenty-five per cent a name") == "25 per cent a name"
+    assert spelled_percentages("Ninety Nine pct, five %") == "99 pct, 5 %"
+    assert spelled_percentages("a hundred percent") == "100 percent"
+    assert spelled_percentages("the same four stocks, three ideas") == (
+        "the same four stocks, three ideas"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "shown"),
+    [
+        (0.03758, 2, "3.76%"),
+        (0.05395, 2, "5.395%"),  # a tie: 5.39% or 5.40% could be wrong, the tool's digit is kept
+        (-0.0125, 2, "-1.25%"),
+        (0.1234, 1, "12.3%"),
+        (0.1, 1, "10.0%"),
+        (None, 1, "n/a"),
+    ],
+)
+def test_a_tool_s_number_is_not_rounded_twice(
+    value: float | None, decimals: int, shown: str
+) -> None:
+    assert percent(value, decimals) == shown

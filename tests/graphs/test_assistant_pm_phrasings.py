@@ -1,0 +1,181 @@
+"""What a portfolio manager writes, in other words than the shipped eval cases, through the chat
+with the offline model (issue 34): the weights, windows, limits, saved portfolios and thread
+edits the words state reach the tools, and the numbers in the replies equal a plain numpy or
+scipy computation from the embedded closes."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import minimize
+
+from graphs.chat import ChatSession
+from settings import Settings
+from store import Store
+from store.sqlite import SQLiteStore
+from tests.graphs.test_assistant_analysis import CLOSES, INDEX, _calls
+
+
+@pytest.fixture
+def session(offline_data_dir: Path) -> ChatSession:
+    return ChatSession("pm-phrasings", settings=Settings())
+
+
+def _shown(reply: str, label: str) -> tuple[float, int]:
+    """The percentage after `label` in `reply`, and its decimals."""
+    match = re.search(rf"{label} (-?\d+\.(\d+))%", reply)
+    assert match, (label, reply)
+    return float(match.group(1)), len(match.group(2))
+
+
+def _quoted(reply: str, label: str, value: float) -> None:
+    """`reply` quotes `value` (a fraction) after `label`, at the precision it shows."""
+    shown, decimals = _shown(reply, label)
+    assert abs(shown - 100 * value) <= 0.5 * 10**-decimals + 1e-9, (label, shown, value)
+
+
+def _tail_loss(returns: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Historical one-day VaR and CVaR (losses as positive numbers)."""
+    losses = -returns
+    var = float(np.quantile(losses, level))
+    return var, float(losses[losses >= var].mean())
+
+
+def _min_variance(returns: pd.DataFrame, cap: float = 1.0) -> np.ndarray:
+    """Long-only, fully invested minimum variance under a cap on every weight (scipy SLSQP)."""
+    cov = np.cov(returns.to_numpy().T)
+    n = cov.shape[0]
+    found = minimize(
+        lambda w: w @ cov @ w,
+        np.full(n, 1 / n),
+        jac=lambda w: 2 * cov @ w,
+        bounds=[(0.0, cap)] * n,
+        constraints=[{"type": "eq", "fun": lambda w: w.sum() - 1.0}],
+        method="SLSQP",
+        options={"ftol": 1e-15, "maxiter": 500},
+    )
+    return np.asarray(found.x)
+
+
+def _built_weights(session: ChatSession, tickers: list[str]) -> np.ndarray:
+    """The weights of the latest portfolio built in the thread (the tool's result)."""
+    built = [m for m in session.history() if getattr(m, "name", None) == "optimize_portfolio"]
+    weights = json.loads(built[-1].text)["weights"]
+    return np.array([weights[t] for t in tickers])
+
+
+def test_given_weights_over_the_last_12_months(session: ChatSession) -> None:
+    reply = session.send(
+        "what's the 95% CVaR of 40% KO, 30% PG and 30% PEP over the last 12 months?"
+    ).replies[-1]
+    assert _calls(session) == [
+        (
+            "portfolio_risk_report",
+            {"weights": {"KO": 0.4, "PG": 0.3, "PEP": 0.3}, "level": 0.95, "start": "2021-12-29"},
+        )
+    ]
+    returns = CLOSES[["KO", "PG", "PEP"]].pct_change().iloc[-252:]
+    var, cvar = _tail_loss(returns.to_numpy() @ np.array([0.4, 0.3, 0.3]))
+    _quoted(reply, "VaR is", var)
+    _quoted(reply, "CVaR", cvar)
+    assert (
+        f"from {returns.index[0]:%Y-%m-%d} to 2022-12-28 (252 sessions; the market data " in reply
+    )
+
+
+def test_a_cap_in_words_and_a_swap_in_the_thread_build_what_scipy_finds(
+    session: ChatSession,
+) -> None:
+    reply = session.send("min vol of AAPL MSFT JPM XOM, weights capped at thirty percent")
+    tickers = ["AAPL", "MSFT", "JPM", "XOM"]
+    assert _calls(session)[0][1]["max_weight"] == 0.3
+    assert "Limits kept: at most 30.0% in any asset" in reply.replies[-1]
+    returns = CLOSES[tickers].loc["2017-12-29":].pct_change().dropna()
+    expected = _min_variance(returns, cap=0.3)
+    assert _built_weights(session, tickers) == pytest.approx(expected, abs=1e-3)
+    before = len(session.history())
+    session.send("swap XOM for WMT")
+    tickers = ["AAPL", "MSFT", "JPM", "WMT"]
+    (call,) = _calls(session, before)
+    assert call == ("optimize_portfolio", {"universe": tickers, "method": "min_volatility",
+                                           "max_weight": 0.3})  # fmt: skip
+    returns = CLOSES[tickers].loc["2017-12-29":].pct_change().dropna()
+    expected = _min_variance(returns, cap=0.3)
+    assert _built_weights(session, tickers) == pytest.approx(expected, abs=1e-3)
+
+
+def test_the_worst_day_of_the_thread_s_portfolio_in_a_year(session: ChatSession) -> None:
+    session.send("hrp of AAPL MSFT JPM XOM")
+    (built,) = [m for m in session.history() if getattr(m, "name", None) == "optimize_portfolio"]
+    weights = pd.Series(json.loads(built.text)["weights"])
+    before = len(session.history())
+    reply = session.send("what was the worst day for that portfolio in 2020?").replies[-1]
+    (call,) = _calls(session, before)  # no new build: the thread's portfolio
+    assert call[0] == "asset_statistics" and call[1]["portfolio_id"].startswith("pf_")
+    assert (call[1]["start"], call[1]["end"]) == ("2020-01-01", "2020-12-31")
+    closes = CLOSES[list(weights.index)]
+    returns = closes.pct_change().loc["2020-01-01":"2020-12-31"]
+    daily = returns.to_numpy() @ weights.to_numpy()
+    worst = int(np.argmin(daily))
+    assert f"worst day {returns.index[worst]:%Y-%m-%d} ({daily[worst]:.2%})" in reply
+
+
+def test_a_market_move_on_the_index_named_spx_in_currency(session: ChatSession) -> None:
+    reply = session.send("if SPX drops 20% what happens to 60% JPM 40% BAC on $5m?").replies[-1]
+    ((name, args),) = _calls(session)
+    assert name == "stress_test"
+    assert (args["market_move"], args["weights"], args["capital"]) == (
+        -0.2,
+        {"JPM": 0.6, "BAC": 0.4},
+        5_000_000,
+    )
+    stocks = CLOSES[["JPM", "BAC"]].pct_change().loc["2018-01-01":].dropna()
+    market = INDEX.pct_change().loc[stocks.index].to_numpy()
+    betas = [np.cov(stocks[t].to_numpy(), market)[0, 1] / market.var(ddof=1) for t in stocks]
+    loss = -0.2 * np.array([0.6, 0.4]) @ np.array(betas)
+    shown = re.search(r"the portfolio loses (\d+\.\d)% \((-[\d,]+)\)", reply)
+    assert shown and shown.group(1) == f"{abs(loss) * 100:.1f}"
+    assert float(shown.group(2).replace(",", "")) == pytest.approx(5_000_000 * loss, rel=1e-3)
+
+
+def test_a_saved_portfolio_named_by_the_user_is_the_one_measured(
+    offline_data_dir: Path, tmp_path: Path
+) -> None:
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    weights = {"KO": 0.4, "PEP": 0.3, "PG": 0.2, "WMT": 0.1}
+    rows = [{"asset": t, "weight": w} for t, w in weights.items()]
+    saved = store.create_portfolio("alice", "Staples", {"weights": rows})
+    session = ChatSession("pm-saved", settings=Settings(), owner="alice", store=store)
+    reply = session.send("what's the 95% CVaR of my Staples portfolio?").replies[-1]
+    assert _calls(session) == [("portfolio_risk_report", {"portfolio_id": saved.id, "level": 0.95})]
+    returns = CLOSES[list(weights)].pct_change().loc["2018-01-01":]
+    _, cvar = _tail_loss(returns.to_numpy() @ np.array(list(weights.values())))
+    _quoted(reply, "CVaR", cvar)
+    # the sector named alone is still the sector, at equal weights
+    before = len(session.history())
+    session.send("what's the CVaR of the staples?")
+    assert _calls(session, before)[0][1]["weights"] == dict.fromkeys(
+        ["KO", "PEP", "PG", "WMT"], 0.25
+    )
+
+
+def test_the_agents_are_told_of_saved_portfolios_other_than_the_thread_s(tmp_path: Path) -> None:
+    from graphs.thread_bindings import saved_portfolios_context
+
+    store: Store = SQLiteStore(tmp_path / "store.sqlite")
+    assert saved_portfolios_context(store, "alice", "chat:t1") is None
+    rows = [{"asset": "KO", "weight": 0.6}, {"asset": "PG", "weight": 0.4}]
+    staples = store.create_portfolio("alice", "Staples", {"weights": rows})
+    built = {"weights": {"AAPL": 1.0}, "source": {"thread_id": "t1", "chat_id": "pf_1a2b3c"}}
+    store.create_portfolio("alice", "HRP portfolio of AAPL", built)
+    store.create_portfolio("bob", "Bob's", {"weights": rows})
+    mine = saved_portfolios_context(store, "alice", "chat:t1")
+    assert mine is not None and f"- Staples: {staples.id} (KO 60%, PG 40%)" in mine
+    assert "HRP portfolio of AAPL" not in mine and "Bob" not in mine  # the thread holds its own
+    elsewhere = saved_portfolios_context(store, "alice", "chat:t2")
+    assert elsewhere is not None and "HRP portfolio of AAPL" in elsewhere
