@@ -160,7 +160,9 @@ def test_optimize_refuses_work_that_cannot_run_before_creating_a_job(
     request.write_text(json.dumps({**SMALL_REQUEST, "scenario_weights": {"bull": -1.0}}))
     assert main(["optimize", "--request", str(request)]) == 2
     err = capsys.readouterr().err
-    assert "scenario_weights.bull: " in err and "must be at least 0" in err and "Traceback" not in err
+    assert (
+        "scenario_weights.bull: " in err and "must be at least 0" in err and "Traceback" not in err
+    )
     request.write_text(json.dumps({**SMALL_REQUEST, "start": "1800-01-01", "end": "1800-12-31"}))
     assert main(["optimize", "--request", str(request)]) == 2
     assert (
