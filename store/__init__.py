@@ -39,7 +39,7 @@ from store.jobs import (
     job_to_json,
 )
 from store.ledger import LedgerEntry
-from store.orders import NewOrder, OrderUpdate, QueuedOrder
+from store.orders import Allocation, NewOrder, OrderUpdate, QueuedOrder
 from store.portfolios import Portfolio
 from store.profiles import StoredProfile
 from store.reports import Report, ReportKind
@@ -55,6 +55,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "AccountSnapshot",
     "AgentRunRecord",
+    "Allocation",
     "Analysis",
     "AnalysisKind",
     "ApiKey",

@@ -10,10 +10,17 @@ account, orders keep the `sequence` they were enqueued in: the queue hands them 
 order. Enqueueing an order whose client order id is already stored adds nothing (a retried or
 duplicated run enqueues the same orders again harmlessly); the same id with different contents
 is a `ConflictError`.
+
+An account several deployments share trades one netted set of orders per decision time
+(`execution.netting`): each such order carries its `allocations`, the part of it each
+deployment asked for (they add up to its quantity), by which its fills are attributed to the
+deployments' ledgers. An order with an `internal_price` is a crossing inside the account (one
+deployment buys what another sells): it is never sent to a broker and fills at that price.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
@@ -38,14 +45,31 @@ MAX_ORDERS_PER_ENQUEUE = 45
 """Orders one `enqueue_orders` call may add (one atomic write on every backend)."""
 
 
+ALLOCATION_TOLERANCE = 1e-9
+"""Shares by which an order's allocations may miss its quantity (float sums)."""
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """The part of a netted order one deployment asked for: `quantity` shares (> 0) on the
+    order's side, for `deployment_id`."""
+
+    deployment_id: str
+    quantity: float
+
+
 @dataclass(frozen=True)
 class NewOrder:
-    """An order to enqueue: `quantity` shares (> 0) of `symbol` to `side` (buy or sell)."""
+    """An order to enqueue: `quantity` shares (> 0) of `symbol` to `side` (buy or sell); on a
+    shared account its `allocations` (empty: the enqueuing deployment's alone) and, for a
+    crossing inside the account, the `internal_price` it fills at (None: sent to the broker)."""
 
     client_order_id: str
     symbol: str
     side: Literal["buy", "sell"]
     quantity: float
+    allocations: tuple[Allocation, ...] = ()
+    internal_price: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +95,8 @@ class QueuedOrder:
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    allocations: tuple[Allocation, ...] = ()
+    internal_price: float | None = None
 
     @property
     def is_open(self) -> bool:
@@ -93,16 +119,65 @@ def check_new_orders(orders: Sequence[NewOrder]) -> None:
             raise ValueError(f"order {order.client_order_id}: side must be buy or sell")
         if not (math.isfinite(order.quantity) and order.quantity > 0):
             raise ValueError(f"order {order.client_order_id}: quantity must be positive")
+        _check_allocations(order)
+
+
+def _check_allocations(order: NewOrder) -> None:
+    """ValueError unless the order's allocations name distinct deployments with positive
+    quantities adding up to its quantity, and an internal price (which needs allocations) is a
+    positive number."""
+    ids = [a.deployment_id for a in order.allocations]
+    if len(set(ids)) != len(ids) or not all(ids):
+        raise ValueError(f"order {order.client_order_id}: allocations name distinct deployments")
+    if any(not (math.isfinite(a.quantity) and a.quantity > 0) for a in order.allocations):
+        raise ValueError(f"order {order.client_order_id}: allocated quantities must be positive")
+    total = sum(a.quantity for a in order.allocations)
+    if order.allocations and abs(total - order.quantity) > ALLOCATION_TOLERANCE * max(
+        1.0, order.quantity
+    ):
+        raise ValueError(
+            f"order {order.client_order_id}: allocations add up to {total:g}, not its quantity "
+            f"{order.quantity:g}"
+        )
+    price = order.internal_price
+    if price is not None and (not order.allocations or not (math.isfinite(price) and price > 0)):
+        raise ValueError(
+            f"order {order.client_order_id}: an internal price is positive and needs allocations"
+        )
+
+
+def allocations_json(allocations: Sequence[Allocation]) -> str | None:
+    """The stored form of allocations (None for none)."""
+    if not allocations:
+        return None
+    return json.dumps([[a.deployment_id, a.quantity] for a in allocations])
+
+
+def allocations_from(text: str | None) -> tuple[Allocation, ...]:
+    """The allocations a stored value holds."""
+    if not text:
+        return ()
+    return tuple(Allocation(str(d), float(q)) for d, q in json.loads(text))
 
 
 def same_order(stored: QueuedOrder, new: NewOrder, account: str, deployment_id: str) -> bool:
     """Whether `new` is the order already stored under its client order id."""
-    return (stored.account, stored.deployment_id, stored.symbol, stored.side, stored.quantity) == (
+    return (
+        stored.account,
+        stored.deployment_id,
+        stored.symbol,
+        stored.side,
+        stored.quantity,
+        stored.allocations,
+        stored.internal_price,
+    ) == (
         account,
         deployment_id,
         new.symbol,
         new.side,
         new.quantity,
+        new.allocations,
+        new.internal_price,
     )
 
 
@@ -256,6 +331,7 @@ class OrderUpdate:
 def order_from_row(d: Mapping[str, Any]) -> QueuedOrder:
     """The QueuedOrder a stored row or item holds."""
     average = d.get("average_price")
+    internal = d.get("internal_price")
     return QueuedOrder(
         client_order_id=d["client_order_id"],
         owner=d["owner"],
@@ -273,4 +349,6 @@ def order_from_row(d: Mapping[str, Any]) -> QueuedOrder:
         reason=d.get("reason"),
         created_at=from_micros(d["created_at"]),  # type: ignore[arg-type]
         updated_at=from_micros(d["updated_at"]),  # type: ignore[arg-type]
+        allocations=allocations_from(d.get("allocations")),
+        internal_price=None if internal is None else float(internal),
     )

@@ -1,6 +1,7 @@
 """Executions in the AWS store: ledger entries and order updates in one `TransactWriteItems`
-call (the ledger's `#HEAD`, the entries' puts, then each order's update guarded by its expected
-status; at most 100 actions, hence `MAX_WRITES_PER_EXECUTION` = 99 entries and updates)."""
+call (each book's `#HEAD` and its entries' puts, then each order's update guarded by its
+expected status; at most 100 actions, hence `MAX_WRITES_PER_EXECUTION` = 99 entries, updates and
+books beyond the first)."""
 
 from __future__ import annotations
 
@@ -25,28 +26,30 @@ class AwsExecutions(AwsLedger, AwsOrders):
     def _record_executions(
         self,
         owner: str,
-        book: str,
-        entries: list[LedgerEntry],
+        books: dict[str, list[LedgerEntry]],
         updates: list[tuple[str, str, dict[str, Any]]],
     ) -> RecordedExecutions:
-        pk = book_pk(owner, book)
         order_updates = [self._order_update(owner, *update) for update in updates]
         for _ in range(_ATTEMPTS):
-            new = [e for e in entries if not self._held(pk, book, e)]
             actions: list[dict[str, Any]] = []
-            if new:
-                head = self._get("record_executions", pk, "#HEAD")
-                last = 0 if head is None else int(head["last_seq"])
-                actions = [
-                    self._head_put(pk, head, last + len(new)),
-                    *self._entry_puts(pk, new, last),
-                ]
+            new_count = 0
+            for book, entries in books.items():
+                pk = book_pk(owner, book)
+                new = [e for e in entries if not self._held(pk, book, e)]
+                if new:
+                    head = self._get("record_executions", pk, "#HEAD")
+                    last = 0 if head is None else int(head["last_seq"])
+                    actions += [
+                        self._head_put(pk, head, last + len(new)),
+                        *self._entry_puts(pk, new, last),
+                    ]
+                    new_count += len(new)
             ledger_actions = len(actions)
             actions += [self._update_action(u) for u in order_updates]
             codes = self._transact("record_executions", actions)
             if codes is None:
                 orders = [self.get_order(owner, u[0]) for u in updates]
-                return RecordedExecutions(len(new), orders)
+                return RecordedExecutions(new_count, orders)
             failed = [
                 updates[i - ledger_actions][0]
                 for i, code in enumerate(codes)
@@ -57,7 +60,9 @@ class AwsExecutions(AwsLedger, AwsOrders):
                 raise status_conflict(
                     self.get_order(owner, failed[0]), expected, ": nothing written"
                 )
-        raise ConflictError(f"ledger {book} kept changing; record the executions again")
+        raise ConflictError(
+            f"ledgers {', '.join(books)} kept changing; record the executions again"
+        )
 
     def _update_action(self, update: dict[str, Any]) -> dict[str, Any]:
         return {

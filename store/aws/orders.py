@@ -13,6 +13,7 @@ from store.errors import ConflictError, NotFoundError
 from store.orders import (
     NewOrder,
     QueuedOrder,
+    allocations_json,
     id_taken,
     order_from_row,
     same_order,
@@ -105,6 +106,10 @@ class AwsOrders(AwsTable):
                 "created_at": now,
                 "updated_at": now,
             }
+            if order.allocations:
+                record["allocations"] = allocations_json(order.allocations)
+            if order.internal_price is not None:
+                record["internal_price"] = _float(order.internal_price)
             pointer = {
                 "pk": _owner_pk(owner),
                 "sk": f"ORD#{order.client_order_id}",

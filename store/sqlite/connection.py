@@ -361,6 +361,13 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX analyses_by_owner ON analyses (owner, kind, created_at, id);
         """,
     ),
+    (
+        14,
+        """
+        ALTER TABLE queued_orders ADD COLUMN allocations TEXT;
+        ALTER TABLE queued_orders ADD COLUMN internal_price REAL;
+        """,
+    ),
     TRADING_DAY_TABLES,
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,

@@ -20,14 +20,15 @@ class SqliteExecutions(SqliteLedger, SqliteOrders):
     def _record_executions(
         self,
         owner: str,
-        book: str,
-        entries: list[LedgerEntry],
+        books: dict[str, list[LedgerEntry]],
         updates: list[tuple[str, str, dict[str, Any]]],
     ) -> RecordedExecutions:
         now = self._now()
         ids = [u[0] for u in updates]
         with self._tx("record_executions") as conn:
-            new = self._insert_entries(conn, owner, book, entries)
+            new = sum(
+                self._insert_entries(conn, owner, book, entries) for book, entries in books.items()
+            )
             for client_order_id, expected_status, changes in updates:
                 cur = conn.execute(
                     f"UPDATE queued_orders SET {', '.join(f'{c} = ?' for c in changes)}, "

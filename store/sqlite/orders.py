@@ -9,6 +9,7 @@ from store.errors import NotFoundError
 from store.orders import (
     NewOrder,
     QueuedOrder,
+    allocations_json,
     id_taken,
     order_from_row,
     same_order,
@@ -60,15 +61,17 @@ class SqliteOrders(SqliteConnection):
                         order.symbol,
                         order.side,
                         order.quantity,
+                        allocations_json(order.allocations),
+                        order.internal_price,
                         now,
                         now,
                     )
                 )
             conn.executemany(
                 "INSERT INTO queued_orders (client_order_id, owner, account, deployment_id, "
-                "run_id, sequence, symbol, side, quantity, status, attempts, "
-                "filled_quantity, created_at, updated_at) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, 0, ?, ?)",
+                "run_id, sequence, symbol, side, quantity, allocations, internal_price, status, "
+                "attempts, filled_quantity, created_at, updated_at) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, 0, ?, ?)",
                 rows,
             )
             enqueued = self._rows(conn, ids)

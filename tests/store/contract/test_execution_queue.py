@@ -10,7 +10,7 @@ import pytest
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.ledger import LedgerEntry
-from store.orders import MAX_ORDERS_PER_ENQUEUE, NewOrder
+from store.orders import MAX_ORDERS_PER_ENQUEUE, Allocation, NewOrder
 from tests.store.contract.helpers import ALICE, BOB, race
 
 T0 = datetime(2025, 3, 3, 21, 0, tzinfo=UTC)
@@ -157,3 +157,43 @@ def test_a_broker_account_is_saved_by_version(store: Store) -> None:
     assert store.get_broker_account(ALICE, "paper-dep_a").state == {"cash": 2.5}
     with pytest.raises(NotFoundError):
         store.get_broker_account(BOB, "paper-dep_a")
+
+
+def test_a_netted_order_keeps_its_allocations_and_an_internal_crossing_its_price(
+    store: Store,
+) -> None:
+    """A shared account's orders: what each deployment asked for, and a crossing inside the
+    account with the price it fills at; enqueued again they add nothing, changed they are
+    refused; malformed allocations are refused before anything is written."""
+    split = (Allocation("dep_a", 2.25), Allocation("dep_b", 0.75))
+    orders = [
+        NewOrder("n-0", "AAPL", "buy", 3.0, allocations=split),
+        NewOrder(
+            "n-1",
+            "MSFT",
+            "sell",
+            1.0,
+            allocations=(Allocation("dep_b", 1.0),),
+            internal_price=250.5,
+        ),
+    ]
+    stored = store.enqueue_orders(ALICE, "paper-shared", "paper-shared", "acct_1", orders)
+    assert [(o.allocations, o.internal_price) for o in stored] == [
+        (split, None),
+        ((Allocation("dep_b", 1.0),), 250.5),
+    ]
+    assert store.get_order(ALICE, "n-0").allocations == split
+    assert store.enqueue_orders(ALICE, "paper-shared", "paper-shared", "acct_1", orders) == stored
+    moved = NewOrder("n-0", "AAPL", "buy", 3.0, allocations=(Allocation("dep_a", 3.0),))
+    with pytest.raises(ConflictError):
+        store.enqueue_orders(ALICE, "paper-shared", "paper-shared", "acct_1", [moved])
+    for bad in (
+        NewOrder("n-9", "AAPL", "buy", 3.0, allocations=(Allocation("dep_a", 2.0),)),
+        NewOrder(
+            "n-9", "AAPL", "buy", 1.0, allocations=(Allocation("a", 0.5), Allocation("a", 0.5))
+        ),
+        NewOrder("n-9", "AAPL", "buy", 1.0, internal_price=10.0),
+    ):
+        with pytest.raises(ValueError):
+            store.enqueue_orders(ALICE, "paper-shared", "paper-shared", "acct_1", [bad])
+    assert len(store.list_orders(ALICE, deployment_id="paper-shared")) == 2

@@ -11,7 +11,7 @@ from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.executions import MAX_WRITES_PER_EXECUTION
 from store.ledger import LedgerEntry
-from store.orders import NewOrder, OrderUpdate
+from store.orders import Allocation, NewOrder, OrderUpdate
 from tests.store.contract.helpers import ALICE, BOB
 
 T0 = datetime(2025, 3, 3, 21, 0, tzinfo=UTC)
@@ -123,3 +123,67 @@ def test_a_write_is_checked_and_bounded_before_anything_is_written(store: Store)
     recorded = store.record_executions(ALICE, "hedge-dep_a", most, [_filled("o-1", 98.0)])
     assert recorded.new_entries == 98 and recorded.orders[0].status == "filled"
     assert len(store.ledger(ALICE, "hedge-dep_a")) == 98
+
+
+def _slice(n: int, order: str, quantity: float) -> LedgerEntry:
+    return LedgerEntry(
+        entry_id=f"fill-{n}:{order}",
+        kind="fill",
+        time=T0 + timedelta(minutes=n),
+        symbol="AAPL",
+        side="buy",
+        quantity=quantity,
+        price=150.25,
+        fee=0.0,
+        order_id=order,
+    )
+
+
+def test_a_netted_order_s_fill_goes_to_each_strategy_s_book_in_the_same_write(
+    store: Store,
+) -> None:
+    """A shared account's order allocated to two deployments: its fill's slices land in both
+    books with the order's status, or (the status changed meanwhile) in neither."""
+    order = NewOrder(
+        "net-1",
+        "AAPL",
+        "buy",
+        5.0,
+        allocations=(Allocation("dep_a", 3.5), Allocation("dep_b", 1.5)),
+    )
+    store.enqueue_orders(ALICE, "paper-shared", "paper-shared", "run_1", [order])
+    store.update_order(ALICE, "net-1", expected_status="queued", status="submitted", attempts=1)
+    slices = {"dep_a": [_slice(1, "net-1", 3.5)], "dep_b": [_slice(1, "net-1", 1.5)]}
+    with pytest.raises(ConflictError):
+        store.record_executions(
+            ALICE,
+            "dep_a",
+            slices["dep_a"],
+            [OrderUpdate("net-1", "queued", "filled", filled_quantity=5.0)],
+            other_books={"dep_b": slices["dep_b"]},
+        )
+    assert store.ledger(ALICE, "dep_a") == [] and store.ledger(ALICE, "dep_b") == []
+    recorded = store.record_executions(
+        ALICE,
+        "dep_a",
+        slices["dep_a"],
+        [_filled("net-1", 5.0)],
+        other_books={"dep_b": slices["dep_b"]},
+    )
+    assert recorded.new_entries == 2
+    assert recorded.orders[0].allocations == order.allocations
+    assert store.ledger(ALICE, "dep_a") == slices["dep_a"]
+    assert store.ledger(ALICE, "dep_b") == slices["dep_b"]
+    assert store.ledger(BOB, "dep_b") == []
+
+
+def test_a_write_counts_each_book_beyond_the_first(store: Store) -> None:
+    books = {
+        f"dep_{i}": [_slice(i, "net-1", 1.0)] for i in range(MAX_WRITES_PER_EXECUTION // 2 + 2)
+    }
+    first, *rest = books
+    with pytest.raises(ValueError, match="extra books"):
+        store.record_executions(
+            ALICE, first, books[first], [], other_books={b: books[b] for b in rest}
+        )
+    assert store.ledger(ALICE, first) == []
