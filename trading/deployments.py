@@ -19,6 +19,7 @@ traded by one deployment that is not retired: creating or activating a second is
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
@@ -57,7 +58,7 @@ FORWARD_TEST_MODE = "forward_test"
 """The spec's `mode` of a forward test's own deployment (`trading.forward_tests`)."""
 FIRST_FIRE = "first_fire"
 """A spec's `schedule_anchor` when its sessions are counted from the deployment's first fire."""
-ACCOUNT_FIELDS = ("broker", "account", "alpaca_endpoint", "account_opening")
+ACCOUNT_FIELDS = ("broker", "account", "shared_account", "alpaca_endpoint", "account_opening")
 """The spec's fields about the broker account traded (not the strategy): without them, a
 deployment trades its own paper account."""
 
@@ -77,6 +78,7 @@ def create_deployment(
     cap_leverage: bool = False,
     notifications: Mapping[str, Any] | None = None,
     hedge: Mapping[str, Any] | None = None,
+    account: str | None = None,
     by: str = "api",
     settings: Settings | None = None,
 ) -> Deployment:
@@ -96,7 +98,9 @@ def create_deployment(
     process's: see the module docstring; `InputError` naming `broker` when it cannot be
     traded). `hedge` is the option hedge of a strategy with an overlay
     (`trading.hedges.check_hedge`: its `underlying`, e.g. SPY, and optionally its `vol_model`;
-    `InputError` naming `hedge.<field>`)."""
+    `InputError` naming `hedge.<field>`). `account` names a paper account the owner's
+    deployments share (`shared_paper_account`: its strategies' orders are netted at each
+    decision time, `trading.runs.rebalance`); None: the deployment's own account."""
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
@@ -131,6 +135,8 @@ def create_deployment(
     }
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
+    if account is not None:
+        spec.update(shared_paper_account(store, owner, account, broker, spec))
     if broker == "alpaca":
         spec.update(_alpaca_account(store, owner, settings))
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
@@ -220,6 +226,52 @@ def account_of(deployment: Deployment) -> str:
     return str(deployment.spec.get("account") or f"paper-{deployment.id}")
 
 
+SHARED_ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+"""A shared paper account's name: lowercase letters, digits and dashes, at most 40."""
+
+
+def is_shared(deployment: Deployment) -> bool:
+    """Whether the deployment trades an account its owner's deployments share."""
+    return bool(deployment.spec.get("shared_account"))
+
+
+def shared_paper_account(
+    store: Store, owner: str, name: str, broker: str, spec: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The spec fields of a paper account `name` the owner's deployments share (`account`
+    `paper-shared-<name>`, `shared_account`), after checking that the deployments not retired
+    already on it keep one exchange calendar with this one and that at most one of them is
+    hedged (the account has one hedge, on its total exposure): `InputError` naming `account`
+    otherwise."""
+    if broker != "paper":
+        raise InputError("account", "only paper accounts are shared by name")
+    if not isinstance(name, str) or not SHARED_ACCOUNT_NAME.fullmatch(name):
+        raise InputError(
+            "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
+        )
+    account = f"paper-shared-{name}"
+    members = [
+        d
+        for d in store.list_deployments(owner)
+        if d.status in NOT_RETIRED and account_of(d) == account and not is_forward_test(d)
+    ]
+    calendars = {calendar_of(d.spec) for d in members} - {calendar_of(spec)}
+    if calendars:
+        raise InputError(
+            "account",
+            f"the account {account} trades on the {', '.join(sorted(calendars))} calendar; this "
+            f"deployment's schedule is on {calendar_of(spec)}",
+        )
+    hedged = [d.id for d in members if "hedge" in d.spec]
+    if hedged and "hedge" in spec:
+        raise InputError(
+            "account",
+            f"the account {account} is hedged already by deployment {hedged[0]}: one hedge per "
+            "account, on its total exposure",
+        )
+    return {"account": account, "shared_account": True}
+
+
 def _alpaca_account(store: Store, owner: str, settings: Settings) -> dict[str, Any]:
     """The spec fields of the owner's Alpaca account (`account`, `alpaca_endpoint`), after
     opening it with its keys and checking that no other deployment trades it."""
@@ -271,7 +323,7 @@ def change_status(
     check_transition(current.status, status)  # type: ignore[arg-type]
     if status == "retired" and "hedge" in current.spec and broker_of(current) == "alpaca":
         _check_no_options(current, settings or get_settings())
-    if status == "active" and "account" in current.spec:
+    if status == "active" and "account" in current.spec and not is_shared(current):
         holder = _trading(store, account_of(current), besides=current.id)
         if holder is not None:
             raise DeploymentStateError(_taken(account_of(current), holder, owner))

@@ -66,15 +66,30 @@ from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
 from trading.accounts.interface import OptionsAccount
 from trading.accounts.opening import options_account
 from trading.accounts.paper import StoredPaperAccount
+from trading.accounts.shared import (
+    account_members,
+    account_run_id,
+    account_universe,
+    deciding,
+    traded_universe,
+)
 from trading.daily_summary import send_daily_summaries
 from trading.day.jobs import DAY_HANDLERS
 from trading.day.schedule import submit_day_jobs
-from trading.deployments import broker_of, calendar_of
+from trading.deployments import account_of, broker_of, calendar_of, is_shared
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
-from trading.ledger import Ledger
+from trading.ledger import AccountLedger, Ledger
 from trading.queue import RetryPolicy
 from trading.runs.hedge import run_hedge
-from trading.runs.rebalance import ExecutionContext, Notify, account_state, rebalance, refuse
+from trading.runs.rebalance import (
+    ExecutionContext,
+    Notify,
+    SharedAccount,
+    account_state,
+    rebalance,
+    rebalance_shared,
+    refuse,
+)
 from trading.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
 
 FORWARD_TEST_KIND = "forward_test"
@@ -96,6 +111,8 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
+    if is_shared(deployment):
+        return _shared_rebalance(job, ctx, deployment, fire, settings)
     provider = market_data_provider(settings)
     closes = provider.closes().loc[:, list(deployment.spec["universe"])].dropna()
     calendar = calendar_of(deployment.spec)
@@ -131,6 +148,62 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     return result
 
 
+def _shared_rebalance(
+    job: Job, ctx: JobContext, deployment: Deployment, fire: datetime, settings: Settings
+) -> dict[str, Any]:
+    """The rebalance job of a deployment on a shared paper account: the account's run at the
+    fire (`trading.runs.rebalance.rebalance_shared`, the same run for every member's job at
+    that fire: its orders' run id is the account's), its members deciding on the closes of
+    every member's universe; the job's deployment decides whenever it is active. Once the
+    account's trades are done, the account's hedge (its hedged member's) is submitted for the
+    fire, to be evaluated on the account's total exposure."""
+    store, owner, account = ctx.store, deployment.owner, account_of(deployment)
+    members = account_members(store, owner, account)
+    provider = market_data_provider(settings)
+    closes = provider.closes().loc[:, account_universe(members)].dropna()
+    calendar = calendar_of(deployment.spec)
+    notify = _notifier(settings)
+    problem = unpriced(closes, calendar, fire, provider.name)
+    if problem is not None:
+        if deployment.status == "active":
+            refuse(store, notify, deployment, fire, job.id, problem)
+        raise RunFailedError(problem)
+    known, notes = decision_closes(closes, provider, calendar, fire)
+    known, notes = _paper_decision(closes, calendar, fire, known, notes)
+    chosen = deciding(members, fire)
+    if deployment.status == "active" and deployment.id not in {m.id for m in chosen}:
+        chosen.append(deployment)
+    ledger = AccountLedger(store, owner, account, [m.id for m in members])
+    try:
+        broker = StoredPaperAccount(store, members[0], closes)
+        for member in chosen:
+            _fund(ledger.members[member.id], broker, member, fire, shared=True)
+        context = _paper_context(store, broker, calendar, closes, fire)
+        context.retry = RetryPolicy(
+            settings.execution.max_attempts, settings.execution.retry_seconds
+        )
+        context.notify, context.notes = notify, notes
+        if deployment.status != "active":
+            outcome = rebalance(
+                context, ledger.members[deployment.id], deployment, fire, job.id, known
+            )
+        else:
+            shared = SharedAccount(account, ledger, chosen)
+            run_id = account_run_id(account, fire)
+            outcome = rebalance_shared(context, shared, fire, run_id, known)[deployment.id]
+    except BrokerUnavailableError as exc:
+        raise TransientJobError(str(exc)) from None
+    if outcome.status == "open":
+        raise TransientJobError(outcome.reason or "orders are still working at the broker")
+    result = {**outcome.to_json(), "data": data_info(provider, known)}
+    hedged = [m for m in members if "hedge" in m.spec and m.status == "active"]
+    if hedged and outcome.status != "skipped":
+        result["hedge_job"] = _submit_hedge(ctx, hedged[0], fire)
+    if outcome.status == "failed":
+        raise RunFailedError(outcome.reason or "the run failed")
+    return result
+
+
 def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> str:
     """Submit the hedge run of the deployment's fire (once per fire) and announce it on the
     job queue when one is configured; its job id."""
@@ -157,7 +230,7 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     settings = ctx.settings or get_settings()
     deployment = store.get_deployment(job.owner, job.request["deployment_id"])
     fire = datetime.fromisoformat(job.request["fire"])
-    closes = universe_closes(deployment.spec["universe"], settings)
+    closes = universe_closes(traded_universe(store, deployment), settings)
     calendar = calendar_of(deployment.spec)
     problem = unpriced(closes, calendar, fire)
     if problem is not None:
@@ -226,11 +299,22 @@ def _paper_run(
     """The context of a run on the deployment's paper account over `closes` (funded at its
     first fire, moved to the fire, settled by the first session close after it, once the
     market data has it)."""
-    store, calendar = ledger.store, calendar_of(deployment.spec)
+    broker = StoredPaperAccount(ledger.store, deployment, closes)
+    _fund(ledger, broker, deployment, fire)
+    return _paper_context(ledger.store, broker, calendar_of(deployment.spec), closes, fire)
+
+
+def _paper_context(
+    store: Store,
+    broker: StoredPaperAccount,
+    calendar: str,
+    closes: pd.DataFrame,
+    fire: datetime,
+) -> ExecutionContext:
+    """A run's context on a paper account over `closes`: moved to the fire, settled by the
+    first session close after it once the market data has it, its cash's interest."""
     sessions = trading_sessions(calendar, closes.index[0].date(), closes.index[-1].date())
     sessions = sessions.loc[sessions.index.isin(closes.index)]
-    broker = StoredPaperAccount(store, deployment, closes)
-    _fund(ledger, broker, deployment, fire)
     later = sessions.loc[sessions["close"] > pd.Timestamp(fire), "close"]
 
     def settle() -> None:  # the next bar fills, once the market data has it
@@ -307,13 +391,19 @@ def _open_account(
 
 
 def _fund(
-    ledger: Ledger, account: StoredPaperAccount, deployment: Deployment, fire: datetime
+    ledger: Ledger,
+    account: StoredPaperAccount,
+    deployment: Deployment,
+    fire: datetime,
+    *,
+    shared: bool = False,
 ) -> None:
-    """Deposit the capital into a new paper account at its first fire, then record that
-    deposit in the ledger (each once: a worker that died between the two finds the deposit
+    """Deposit the capital into a new paper account at its first fire (on a `shared` account,
+    the deployment's capital at its own first fire there), then record that deposit in the
+    deployment's ledger (each once: a worker that died between the two finds the deposit
     made)."""
     capital = float(deployment.spec["capital"])
-    deposit = account.fund(capital, fire)
+    deposit = account.fund(capital, fire, member=deployment.id if shared else None)
     _record_capital(ledger, deposit.amount, deposit.time)
 
 

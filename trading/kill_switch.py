@@ -45,9 +45,10 @@ from services.errors import InputError
 from settings import Settings, get_settings
 from store import ConflictError, Deployment, NewOrder, OrderUpdate, QueuedOrder, Store
 from trading.accounts.opening import options_account, options_account_opened, stock_account
-from trading.deployments import account_of, change_status, is_forward_test
+from trading.accounts.shared import account_ledger
+from trading.deployments import account_of, change_status, is_forward_test, is_shared
 from trading.hedges import hedge_account, hedge_spec, vol_model_of
-from trading.ledger import Ledger
+from trading.ledger import AccountLedger, Ledger
 from trading.queue import (
     STATUS_FROM_BROKER,
     AccountQueue,
@@ -75,7 +76,7 @@ def _cancel_sent(
     store: Store,
     owner: str,
     broker: Broker,
-    ledger: Ledger,
+    ledger: Ledger | AccountLedger,
     orders: Sequence[QueuedOrder],
     reason: str,
 ) -> tuple[list[str], list[str]]:
@@ -180,7 +181,11 @@ def _stop_shares(
     except BrokerError as exc:
         report.failures += [f"{o.client_order_id}: {exc}" for o in sent]
         return
-    ledger = Ledger(store, owner, deployment.id)
+    ledger: Ledger | AccountLedger = (
+        account_ledger(store, owner, account_of(deployment))
+        if is_shared(deployment)
+        else Ledger(store, owner, deployment.id)
+    )  # a shared account's fills go to its members' books
     canceled, failures = _cancel_sent(store, owner, broker, ledger, sent, reason)
     report.canceled_orders += canceled
     report.failures += failures

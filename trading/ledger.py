@@ -10,20 +10,28 @@ shares or contracts, `price` per share, `fee`, `order_id`); an option's carries 
 `cash_flow` (`amount`, `note`). Appends are idempotent by entry id.
 
 `Ledger` loads a book's entries once and then applies what it appends, so a long run (a forward
-test) never reads its whole ledger again. Reconciliation compares shares per symbol and cash: a
+test) never reads its whole ledger again. `AccountLedger` is the ledger of an account several
+deployments share: one `Ledger` per deployment (its strategy lots), the account's fills and
+interest split over them (`execution.netting`: by each order's allocations; the interest by the
+cash each holds), every item's slices written together in one atomic write; an item is new
+while no book holds a slice of it. Reconciliation compares shares per symbol and cash: a
 difference above `POSITION_TOLERANCE` shares or `CASH_TOLERANCE` (currency) is a mismatch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from execution.brokers.base import AccountState
 from execution.ledger import FILL_EVENTS, Book, CashFlow, Fill
-from store import LedgerEntry, Store
+from execution.netting import attribute_fill, crossing_fills, slice_id, split_cash_flow
+from store import LedgerEntry, NotFoundError, QueuedOrder, Store
 from store.ledger import MAX_ENTRIES_PER_APPEND
+
+logger = logging.getLogger("stratigos.execution")
 
 POSITION_TOLERANCE = 1e-6
 CASH_TOLERANCE = 0.01
@@ -108,6 +116,10 @@ class Ledger:
         self.applied(new)
         return new
 
+    def entries_for(self, new: Sequence[Fill | CashFlow]) -> list[tuple[str, LedgerEntry]]:
+        """The stored entries of `new` items (`new_items`), each with its book."""
+        return [(self.book_id, to_entry(item)) for item in new]
+
     def new_items(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
         """The items the ledger does not hold yet (each once), in time order."""
         new: dict[str, Fill | CashFlow] = {}
@@ -146,6 +158,144 @@ def _entry_id(item: Fill | CashFlow) -> str:
     return item.flow_id if isinstance(item, CashFlow) else item.fill_id
 
 
+class AccountLedger:
+    """The ledger of `account`, shared by the deployments `members` (ids, their books): see
+    the module docstring. It answers what the order queue asks of a ledger (`opened_at`,
+    `last_fill_time`, `filled`, `new_items`, `entries_for`, `applied`) for the account as a
+    whole; `members[id]` is a deployment's own `Ledger`."""
+
+    def __init__(self, store: Store, owner: str, account: str, members: Sequence[str]) -> None:
+        self.store, self.owner, self.account = store, owner, account
+        self.members = {m: Ledger(store, owner, m) for m in members}
+        self._orders: dict[str, QueuedOrder | None] = {}
+
+    @property
+    def book_id(self) -> str:
+        """The account (it has no book of its own: its members' books are its ledger)."""
+        return self.account
+
+    @property
+    def opened_at(self) -> datetime | None:
+        """The time of the first entry of any member (None while all are empty)."""
+        times = [m.opened_at for m in self.members.values() if m.opened_at is not None]
+        return min(times, default=None)
+
+    @property
+    def last_fill_time(self) -> datetime | None:
+        """The time of the last fill any member holds."""
+        times = [m.last_fill_time for m in self.members.values() if m.last_fill_time is not None]
+        return max(times, default=None)
+
+    @property
+    def last_interest_time(self) -> datetime | None:
+        """The time of the last interest any member holds (the account's is split at once)."""
+        times = [
+            m.last_interest_time for m in self.members.values() if m.last_interest_time is not None
+        ]
+        return max(times, default=None)
+
+    @property
+    def filled(self) -> dict[str, float]:
+        """The quantity the account's trades hold per order id (every member's slices)."""
+        out: dict[str, float] = {}
+        for ledger in self.members.values():
+            for order_id, quantity in ledger.filled.items():
+                out[order_id] = out.get(order_id, 0.0) + quantity
+        return out
+
+    def books(self) -> list[Book]:
+        """Every member's book."""
+        return [m.book for m in self.members.values()]
+
+    def _held(self, item_id: str) -> bool:
+        return any(
+            item_id in m.entry_ids or slice_id(item_id, d) in m.entry_ids
+            for d, m in self.members.items()
+        )
+
+    def new_items(self, items: Iterable[Fill | CashFlow]) -> list[Fill | CashFlow]:
+        """The account's items no member holds a slice of yet (each once), in time order."""
+        new: dict[str, Fill | CashFlow] = {}
+        for item in items:
+            if not self._held(_entry_id(item)):
+                new.setdefault(_entry_id(item), item)
+        return sorted(new.values(), key=lambda item: item.time)
+
+    def _order(self, order_id: str) -> QueuedOrder | None:
+        if order_id not in self._orders:
+            try:
+                self._orders[order_id] = self.store.get_order(self.owner, order_id)
+            except NotFoundError:
+                self._orders[order_id] = None
+        return self._orders[order_id]
+
+    def slices(self, new: Sequence[Fill | CashFlow]) -> list[tuple[str, Fill | CashFlow]]:
+        """Each new item's slices, by member: a fill by its order's allocations (the whole of
+        it to the member that enqueued an order without allocations), an interest payment by
+        the cash each member holds. A fill of an order the account's queue does not know is
+        attributed to nobody (logged; the reconciliation will show it)."""
+        out: list[tuple[str, Fill | CashFlow]] = []
+        for item in new:
+            if isinstance(item, CashFlow):
+                cash = {d: m.book.cash for d, m in self.members.items()}
+                out += split_cash_flow(item, cash)
+                continue
+            order = self._order(item.order_id)
+            if order is not None and order.allocations:
+                parts = [(a.deployment_id, a.quantity) for a in order.allocations]
+                out += attribute_fill(item, order.quantity, parts)
+            elif order is not None and order.deployment_id in self.members:
+                out.append((order.deployment_id, item))
+            else:
+                logger.warning(
+                    "fill %s of order %s on %s belongs to no deployment of the account",
+                    item.fill_id,
+                    item.order_id,
+                    self.account,
+                    extra={"event": "fill_unattributed", "account": self.account},
+                )
+        return out
+
+    def crossing_slices(self, order: QueuedOrder, time: datetime) -> list[tuple[str, Fill]]:
+        """The fills of a crossing inside the account (`order.internal_price`) at `time`."""
+        assert order.internal_price is not None
+        parts = [(a.deployment_id, a.quantity) for a in order.allocations]
+        return crossing_fills(
+            order.client_order_id, order.symbol, order.side, order.internal_price, parts, time
+        )
+
+    def entries_for(self, new: Sequence[Fill | CashFlow]) -> list[tuple[str, LedgerEntry]]:
+        """The stored entries of `new` items' slices, each with its member's book."""
+        return [(d, to_entry(item)) for d, item in self.slices(new)]
+
+    def applied(self, new: Iterable[Fill | CashFlow]) -> None:
+        """Apply the slices of items just written to the members' books."""
+        self.applied_slices(self.slices(list(new)))
+
+    def applied_slices(self, slices: Iterable[tuple[str, Fill | CashFlow]]) -> None:
+        """Apply slices just written to their members' books."""
+        for deployment_id, item in slices:
+            self.members[deployment_id].applied([item])
+
+    def holdings(self) -> dict[str, float]:
+        """The shares every member holds, summed per symbol."""
+        return book_holdings(self.books())
+
+
+def book_holdings(books: Sequence[Book]) -> dict[str, float]:
+    """The shares `books` hold together, per symbol (none held left out)."""
+    out: dict[str, float] = {}
+    for book in books:
+        for symbol, quantity in book.holdings().items():
+            out[symbol] = out.get(symbol, 0.0) + quantity
+    return {s: q for s, q in out.items() if abs(q) > 0}
+
+
+def members_of(ledger: Ledger | AccountLedger) -> Mapping[str, Ledger]:
+    """The books of a ledger by deployment: the members of a shared account's, else its own."""
+    return ledger.members if isinstance(ledger, AccountLedger) else {ledger.book_id: ledger}
+
+
 @dataclass(frozen=True)
 class PositionDifference:
     """Shares of `symbol` by the ledger and by the broker."""
@@ -182,15 +332,18 @@ class Reconciliation:
         }
 
 
-def reconcile(book: Book, account: AccountState, outside_cash: float = 0.0) -> Reconciliation:
-    """Compare the shares and cash the ledger's book holds, with `outside_cash` (currency the
-    account holds beside the deployment's), with what the broker reports."""
-    ledger = book.holdings()
+def reconcile(
+    book: Book | Sequence[Book], account: AccountState, outside_cash: float = 0.0
+) -> Reconciliation:
+    """Compare the shares and cash the ledger's book holds (a shared account's: its members'
+    books together), with `outside_cash` (currency the account holds beside the deployments'),
+    with what the broker reports."""
+    books = [book] if isinstance(book, Book) else list(book)
+    ledger = book_holdings(books)
+    cash = sum(b.cash for b in books)
     differences = [
         PositionDifference(symbol, ledger.get(symbol, 0.0), account.positions.get(symbol, 0.0))
         for symbol in sorted(set(ledger) | set(account.positions))
         if abs(ledger.get(symbol, 0.0) - account.positions.get(symbol, 0.0)) > POSITION_TOLERANCE
     ]
-    return Reconciliation(
-        differences, book.cash + outside_cash, account.cash, outside_cash=outside_cash
-    )
+    return Reconciliation(differences, cash + outside_cash, account.cash, outside_cash=outside_cash)

@@ -49,8 +49,8 @@ from execution.ledger import CashFlow
 from execution.options import PositionIntent
 from settings import metrics
 from store import ConflictError, LedgerEntry, NewOrder, OrderUpdate, QueuedOrder, Store
-from store.executions import MAX_WRITES_PER_EXECUTION
-from trading.ledger import Ledger, to_entry
+from store.executions import MAX_WRITES_PER_EXECUTION, RecordedExecutions, execution_size
+from trading.ledger import AccountLedger, Ledger, to_entry
 
 STATUS_FROM_BROKER = {
     "new": "submitted",
@@ -191,8 +191,8 @@ def dispatch(
     updates: list[OrderUpdate] = []
     dead_runs: set[str] = set()
     for order in store.open_orders(owner, account):
-        if order.status != "queued":
-            continue
+        if order.status != "queued" or order.internal_price is not None:
+            continue  # sent already, or a crossing inside the account (never sent)
         if order.run_id in dead_runs:
             reason = "not sent: an earlier order of its run was dead-lettered"
             updates.append(OrderUpdate(order.client_order_id, "queued", "canceled", reason=reason))
@@ -284,26 +284,43 @@ def covered(updates: Sequence[OrderUpdate], filled: Mapping[str, float]) -> list
 def write_executions(
     store: Store,
     owner: str,
-    book: str,
-    entries: Sequence[LedgerEntry],
+    entries: Sequence[tuple[str, LedgerEntry]],
     updates: Sequence[OrderUpdate],
 ) -> list[QueuedOrder]:
-    """Write `entries` (in their order) and `updates` with `Store.record_executions`: all in
-    one atomic write when they fit (`MAX_WRITES_PER_EXECUTION`), else in consecutive writes,
-    each order's update in the write that holds its last entry (an update without entries in
-    the last write). A failure between two writes leaves fills without their order's new status
-    (the next sync writes it), never a status without its fills. Returns the updated orders."""
-    last: dict[str, int] = {e.order_id: i for i, e in enumerate(entries) if e.order_id}
+    """Write `entries` (each with its book, in their order) and `updates` with
+    `Store.record_executions`: all in one atomic write when they fit
+    (`MAX_WRITES_PER_EXECUTION`, each book beyond the first counted), else in consecutive
+    writes, each order's update in the write that holds its last entry (an update without
+    entries in the last write), the slices of one fill (same order, same time) kept together.
+    A failure between two writes leaves fills without their order's new status (the next sync
+    writes it), never a status without its fills. Returns the updated orders."""
+    last: dict[str, int] = {e.order_id: i for i, (_, e) in enumerate(entries) if e.order_id}
     with_entry: dict[int, list[OrderUpdate]] = {}
     alone: list[OrderUpdate] = []
     for update in updates:
         index = last.get(update.client_order_id)
         (alone if index is None else with_entry.setdefault(index, [])).append(update)
-    writes: list[tuple[list[LedgerEntry], list[OrderUpdate]]] = [([], [])]
-    steps = [([e], with_entry.get(i, [])) for i, e in enumerate(entries)]
+    steps: list[tuple[list[tuple[str, LedgerEntry]], list[OrderUpdate]]] = []
+    for i, (book, entry) in enumerate(entries):
+        same_fill = (
+            steps
+            and steps[-1][0]
+            and (steps[-1][0][-1][1].order_id, steps[-1][0][-1][1].time)
+            == (entry.order_id, entry.time)
+            and steps[-1][0][-1][0] != book
+        )
+        if same_fill:
+            steps[-1][0].append((book, entry))
+            steps[-1][1].extend(with_entry.get(i, []))
+        else:
+            steps.append(([(book, entry)], with_entry.get(i, [])))
     steps += [([], [u]) for u in alone]
+    writes: list[tuple[list[tuple[str, LedgerEntry]], list[OrderUpdate]]] = [([], [])]
     for step_entries, step_updates in steps:
-        size = len(writes[-1][0]) + len(writes[-1][1]) + len(step_entries) + len(step_updates)
+        grown = [*writes[-1][0], *step_entries]
+        size = execution_size(
+            len(grown), len(writes[-1][1]) + len(step_updates), len({b for b, _ in grown})
+        )
         if size > MAX_WRITES_PER_EXECUTION:
             writes.append(([], []))
         writes[-1][0].extend(step_entries)
@@ -311,10 +328,30 @@ def write_executions(
     stored: list[QueuedOrder] = []
     for write_entries, write_updates in writes:
         if write_entries or write_updates:
-            stored += store.record_executions(owner, book, write_entries, write_updates).orders
+            stored += _record(store, owner, write_entries, write_updates).orders
     if filled := sum(order.status == "filled" for order in stored):
         metrics.orders_finished(filled, 0)
     return stored
+
+
+def _record(
+    store: Store,
+    owner: str,
+    entries: Sequence[tuple[str, LedgerEntry]],
+    updates: Sequence[OrderUpdate],
+) -> RecordedExecutions:
+    """One `Store.record_executions` write of `entries` (by book) and `updates`."""
+    books: dict[str, list[LedgerEntry]] = {}
+    for book, entry in entries:
+        books.setdefault(book, []).append(entry)
+    if not books:  # updates alone: no book is written (the name is not used)
+        return store.record_executions(owner, "-", [], updates)
+    first, *rest = books
+    if not rest:
+        return store.record_executions(owner, first, books[first], updates)
+    return store.record_executions(
+        owner, first, books[first], updates, other_books={b: books[b] for b in rest}
+    )
 
 
 def _from_broker(
@@ -343,7 +380,7 @@ def _changed(order: QueuedOrder, update: OrderUpdate) -> bool:
 
 
 def sync(
-    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger
+    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger | AccountLedger
 ) -> list[QueuedOrder]:
     """Bring the account's sent orders up to date with the broker and record the account's new
     fills in `ledger`, together (`write_executions`; none from before the ledger opened: an
@@ -362,7 +399,7 @@ def record_with_fills(
     store: Store,
     owner: str,
     broker: Broker,
-    ledger: Ledger,
+    ledger: Ledger | AccountLedger,
     updates: Sequence[OrderUpdate],
 ) -> list[OrderUpdate]:
     """Write `updates` together with the account's new fills (those since the ledger's last
@@ -383,13 +420,13 @@ def record_with_fills(
         for update in updates
     }
     kept = covered(updates, filled)
-    write_executions(store, owner, ledger.book_id, [to_entry(i) for i in new], kept)
+    write_executions(store, owner, ledger.entries_for(new), kept)
     ledger.applied(new)
     return kept
 
 
 def _sync(
-    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger
+    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger | AccountLedger
 ) -> list[QueuedOrder]:
     orders = store.open_orders(owner, account)
     updates = [
@@ -407,13 +444,13 @@ def _sync(
 class AccountQueue:
     """A deployment's order queue on one account, as a run uses it: the store's queue of
     `account` (owned by `owner`), sent to `broker` under `retry` (`sleep` between retries),
-    its fills recorded in `ledger`."""
+    its fills recorded in `ledger` (a shared account's: its members' books)."""
 
     store: Store
     owner: str
     account: str
     broker: Broker
-    ledger: Ledger
+    ledger: Ledger | AccountLedger
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
 
@@ -424,11 +461,14 @@ def trade_run(
     run_id: str,
     plan: Callable[[], Sequence[NewOrder] | None],
     settle: Callable[[], None],
+    *,
+    crossed_at: datetime | None = None,
 ) -> list[QueuedOrder] | None:
     """A run's trading through the queue, the same for every instrument kind: sync the
     account's earlier orders (first in first out); unless an order of the run was sent already
     (a resumed run: its orders are those of its first attempt), `plan()` the run's orders and
-    enqueue them (None from `plan` stops the run: nothing is sent, and None is returned); send
+    enqueue them (None from `plan` stops the run: nothing is sent, and None is returned); fill
+    the run's crossings inside a shared account at `crossed_at` (`fill_crossings`); send
     the queue; `settle()` (let the orders fill: a simulated account moves to its next bar);
     sync again. Returns the run's orders as they then are."""
     store, owner, account = queue.store, queue.owner, queue.account
@@ -438,7 +478,39 @@ def trade_run(
         if orders is None:
             return None
         enqueue(store, owner, account, deployment_id, run_id, orders)
+    if isinstance(queue.ledger, AccountLedger) and crossed_at is not None:
+        run = run_orders(store, owner, account, deployment_id, run_id)
+        fill_crossings(store, owner, queue.ledger, run, crossed_at)
     dispatch(store, owner, account, queue.broker, retry=queue.retry, sleep=queue.sleep)
     settle()
     sync(store, owner, account, queue.broker, queue.ledger)
     return run_orders(store, owner, account, deployment_id, run_id)
+
+
+def fill_crossings(
+    store: Store,
+    owner: str,
+    ledger: AccountLedger,
+    orders: Sequence[QueuedOrder],
+    when: datetime,
+) -> list[QueuedOrder]:
+    """Fill the queued crossings among `orders` (`internal_price`: one strategy of a shared
+    account buys what another sells) at `when`: each one's fills in its members' books and its
+    status `filled`, in one atomic write per crossing (`write_executions`); the orders
+    written."""
+    written: list[QueuedOrder] = []
+    for order in orders:
+        if order.internal_price is None or order.status != "queued":
+            continue
+        slices = ledger.crossing_slices(order, when)
+        update = OrderUpdate(
+            order.client_order_id,
+            "queued",
+            "filled",
+            filled_quantity=order.quantity,
+            average_price=order.internal_price,
+            reason="crossed inside the account",
+        )
+        written += write_executions(store, owner, [(d, to_entry(f)) for d, f in slices], [update])
+        ledger.applied_slices(slices)
+    return written

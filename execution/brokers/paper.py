@@ -179,9 +179,10 @@ class PaperBroker:
         return self._now
 
     # -- the account -------------------------------------------------------------------------
-    def deposit(self, amount: float, time: datetime) -> CashFlow:
-        """Add (or, negative, withdraw) cash at `time`; the cash flow."""
-        flow = CashFlow(f"deposit-{len(self._cash_flows) + 1}", amount, time)
+    def deposit(self, amount: float, time: datetime, note: str = "") -> CashFlow:
+        """Add (or, negative, withdraw) cash at `time` (`note` says whose, on an account several
+        deployments share); the cash flow."""
+        flow = CashFlow(f"deposit-{len(self._cash_flows) + 1}", amount, time, note)
         self._book.apply(flow)
         self._cash_flows.append(flow)
         return flow

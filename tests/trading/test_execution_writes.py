@@ -135,16 +135,16 @@ def test_a_sync_larger_than_one_write_puts_each_status_with_its_last_fill(
     writes: list[tuple[list[str], list[str]]] = []
     real = store.record_executions
 
-    def recording(owner: str, book: str, es: Any, us: Any) -> Any:
+    def recording(owner: str, book: str, es: Any, us: Any, **books: Any) -> Any:
         writes.append(([e.entry_id for e in es], [u.client_order_id for u in us]))
         if len(writes) == 2 and fail_second:
             raise SystemExit("worker killed between the writes")
-        return real(owner, book, es, us)
+        return real(owner, book, es, us, **books)
 
     monkeypatch.setattr(store, "record_executions", recording)
     fail_second = True
     with pytest.raises(SystemExit):
-        write_executions(store, "alice", "dep_x", entries, updates)
+        write_executions(store, "alice", [("dep_x", e) for e in entries], updates)
     # the first write held a's 60 fills with a's status and 38 of b's fills, nothing else
     assert writes[0] == ([e.entry_id for e in entries[:98]], ["a"])
     assert len(writes[0][0]) + len(writes[0][1]) == MAX_WRITES_PER_EXECUTION
@@ -152,7 +152,7 @@ def test_a_sync_larger_than_one_write_puts_each_status_with_its_last_fill(
     assert [e.entry_id for e in store.ledger("alice", "dep_x")] == writes[0][0]
     fail_second, writes[:] = False, []
     # the next sync writes what the ledger does not hold yet, with the statuses still due
-    stored = write_executions(store, "alice", "dep_x", entries[98:], updates[1:])
+    stored = write_executions(store, "alice", [("dep_x", e) for e in entries[98:]], updates[1:])
     assert writes == [([e.entry_id for e in entries[98:]], ["b", "c"])]
     assert [o.status for o in stored] == ["filled", "filled"]
     assert [e.entry_id for e in store.ledger("alice", "dep_x")] == [e.entry_id for e in entries]

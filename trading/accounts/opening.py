@@ -15,6 +15,7 @@ from store import Deployment, NotFoundError, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount
 from trading.accounts.interface import OptionsAccount
 from trading.accounts.paper import StoredPaperAccount, StoredPaperOptionsAccount
+from trading.accounts.shared import traded_universe
 from trading.deployments import broker_of
 from trading.hedge_pricing import hedge_vol_model
 from trading.hedges import hedge_account, hedge_spec
@@ -26,7 +27,7 @@ def stock_account(
     """The deployment's stock account, opened (`BrokerError` when Alpaca cannot be)."""
     if broker_of(deployment) == "alpaca":
         return alpaca_broker(settings, owner=deployment.owner)
-    closes = universe_closes(deployment.spec["universe"], settings)
+    closes = universe_closes(traded_universe(store, deployment), settings)
     return StoredPaperAccount(store, deployment, closes)
 
 

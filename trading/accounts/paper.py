@@ -36,6 +36,8 @@ from trading.hedge_pricing import VolSource, paper_pricing
 from trading.hedges import hedge_account, vol_model_of
 
 PAPER_KIND = "paper"
+CAPITAL_NOTE = "capital "
+"""The note of a member's capital deposited into a shared paper account, before its id."""
 PAPER_OPTIONS_KIND = "paper_options"
 
 
@@ -134,6 +136,8 @@ class StoredPaperAccount(StoredAccount[PaperBroker]):
     """The paper stock account of `deployment` over `closes` (its universe's)."""
 
     def __init__(self, store: Store, deployment: Deployment, closes: pd.DataFrame) -> None:
+        """`closes` cover every symbol the account holds (a shared account's: every member's
+        universe)."""
         super().__init__(
             store,
             deployment.owner,
@@ -162,14 +166,16 @@ class StoredPaperAccount(StoredAccount[PaperBroker]):
         """The interest the cash earned after `since` (all of it without), oldest first."""
         return self.simulator.interest(since)
 
-    def fund(self, capital: float, when: datetime) -> CashFlow:
+    def fund(self, capital: float, when: datetime, member: str | None = None) -> CashFlow:
         """Deposit `capital` at `when` into an account never funded before (saved); the first
-        deposit (made now, or earlier)."""
-        flows = self.simulator.cash_flows()
+        deposit (made now, or earlier). On an account several deployments share, each
+        `member` deployment's capital is deposited once, noted `capital <member>`."""
+        note = "" if member is None else f"{CAPITAL_NOTE}{member}"
+        flows = [f for f in self.simulator.cash_flows() if member is None or f.note == note]
         if flows:
             return flows[0]
         self.advance(when)
-        flow = self.simulator.deposit(capital, when)
+        flow = self.simulator.deposit(capital, when, note)
         self._save()
         return flow
 

@@ -110,7 +110,7 @@ def run_hedge(
         queue = AccountQueue(
             store, deployment.owner, ledger.book_id, account, ledger, retry or RetryPolicy(), sleep
         )
-        _trade(queue, account, deployment, stock, closes, outcome, guard=guard)
+        _trade(queue, ledger, account, deployment, stock, closes, outcome, guard=guard)
     if outcome.status != "open":
         store.append_deployment_event(
             deployment.owner, deployment.id, "hedge_run", outcome.to_json(), key=f"hedge:{run_id}"
@@ -120,6 +120,7 @@ def run_hedge(
 
 def _trade(
     queue: AccountQueue,
+    ledger: Ledger,
     account: OptionsAccount,
     deployment: Deployment,
     stock: AccountState,
@@ -128,9 +129,9 @@ def _trade(
     *,
     guard: bool,
 ) -> None:
-    """Plan and trade the hedge at the outcome's fire on `account` through `queue` (the
-    expiry `guard`'s plan for a paused deployment settled in shares), saying in `outcome` what
-    it did."""
+    """Plan and trade the hedge at the outcome's fire on `account` through `queue` (its fills
+    in the hedge's `ledger`; the expiry `guard`'s plan for a paused deployment settled in
+    shares), saying in `outcome` what it did."""
     store, fire, run_id = queue.store, outcome.fire, outcome.run_id
     account.advance(fire)
 
@@ -140,7 +141,7 @@ def _trade(
             made = (
                 _guard_plan(deployment, fire, account, pricing.model)
                 if guard
-                else _plan(deployment, fire, account, queue.ledger, stock, closes, pricing.model)
+                else _plan(deployment, fire, account, ledger, stock, closes, pricing.model)
             )
         except (OrderPlanError, BrokerRejectedError) as exc:
             outcome.status, outcome.reason = "failed", f"no hedge plan: {exc}"
@@ -161,7 +162,7 @@ def _trade(
         outcome.plan = _record_plan(store, deployment, run_id, None)
     outcome.orders = orders
     outcome.status, outcome.reason = orders_status(orders, "hedge orders")
-    outcome.positions, outcome.cash = account.option_positions(), queue.ledger.book.cash
+    outcome.positions, outcome.cash = account.option_positions(), ledger.book.cash
 
 
 def _record_plan(

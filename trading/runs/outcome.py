@@ -10,7 +10,8 @@ is not active, or its hedging is halted).
 As JSON (a rebalance job's result and a hedge run's `hedge_run` event) the status is stored as
 `outcome` (a job result's `status` is the job's own), and each order is rendered by its
 instrument kind: shares as `quantity` and `filled_quantity`, options as `contracts` and
-`filled_contracts`.
+`filled_contracts`; an order of an account several deployments share also gives its
+`allocations` (deployment id -> shares) and whether it `crossed` inside the account.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ def order_json(order: QueuedOrder) -> dict[str, Any]:
         "average_price": order.average_price,
         "attempts": order.attempts,
         "reason": order.reason,
+        **(
+            {
+                "allocations": {a.deployment_id: a.quantity for a in order.allocations},
+                "crossed": order.internal_price is not None,
+            }
+            if order.allocations
+            else {}
+        ),
     }
 
 
@@ -93,6 +102,9 @@ class RunOutcome:
     plan: dict[str, Any] | None = None
     positions: dict[str, int] = field(default_factory=dict)
     cash: float = 0.0
+    account: dict[str, Any] | None = None
+    """On an account several deployments share: the account's run (`trading.runs.rebalance.
+    rebalance_shared`): the account, its deciding members, the netted orders and conflicts."""
 
     def to_json(self) -> dict[str, Any]:
         """The outcome as JSON: a rebalance job's result, a hedge run's `hedge_run` event."""
@@ -123,6 +135,7 @@ class RunOutcome:
             else self.reconciliation.to_json(),
             "equity": self.equity,
             "paused": self.paused,
+            **({} if self.account is None else {"account": self.account}),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -140,4 +153,5 @@ class RunOutcome:
             "breaches": [breach.limit for breach in self.breaches],
             "reconciled": None if self.reconciliation is None else self.reconciliation.matches,
             "paused": self.paused,
+            **({} if self.account is None else {"account": self.account}),
         }

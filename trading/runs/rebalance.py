@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
@@ -33,14 +34,22 @@ from execution.brokers.base import AccountState, StockBroker
 from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
 from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
+from execution.netting import net_orders
+from execution.orders import PlannedOrder
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
-from store import ConflictError, Deployment, NewOrder, Store
+from store import Allocation, ConflictError, Deployment, NewOrder, Store
 from trading.deployments import account_of, change_status, deployed_strategy
-from trading.ledger import Ledger, reconcile
-from trading.queue import AccountQueue, RetryPolicy, client_order_id, trade_run
-from trading.runs.outcome import RunOutcome, orders_status
+from trading.ledger import CASH_TOLERANCE, AccountLedger, Ledger, reconcile, to_entry
+from trading.queue import (
+    AccountQueue,
+    RetryPolicy,
+    client_order_id,
+    trade_run,
+    write_executions,
+)
+from trading.runs.outcome import RunOutcome, order_json, orders_status
 
 logger = logging.getLogger("stratigos.execution")
 
@@ -342,3 +351,187 @@ def _notify_failure(
             time=fire,
         )
     notify(notification, deployment)
+
+
+@dataclass
+class SharedAccount:
+    """An account several deployments share, as its run at a fire sees it: its name, its
+    ledger (the members' books), and the members deciding at the fire (active, their
+    schedule firing then: `trading.accounts.shared.deciding`)."""
+
+    account: str
+    ledger: AccountLedger
+    deciding: list[Deployment]
+
+
+def rebalance_shared(
+    ctx: ExecutionContext,
+    shared: SharedAccount,
+    fire: datetime,
+    run_id: str,
+    closes: pd.DataFrame,
+) -> dict[str, RunOutcome]:
+    """The run of a shared account at `fire` (`run_id`: `trading.accounts.shared.
+    account_run_id`), one outcome per deciding member. Each member decides on its own book
+    (its shares and cash in the ledger) as a deployment trading alone does; the plans are
+    netted (`execution.netting`: crossings inside the account, one net order per symbol, each
+    with its allocations); the net is checked once against the account (its buying power; a
+    member the kill switch paused meanwhile is left out); the orders go through the account's
+    queue like any run's (`trading.queue.trade_run`: crossings filled at the decision's prices,
+    the rest sent, synced, every fill split into the members' books in one write); then the
+    members' books together are reconciled with the account, and each member's value is
+    checked against its own drawdown limit. Each finished member's `run_finished` event holds
+    the account's run (`account`: members, netted orders, conflicts), once per run."""
+    store = ctx.store
+    outcomes = {
+        m.id: RunOutcome("rebalance", m.id, run_id, fire, "skipped", notes=list(ctx.notes))
+        for m in shared.deciding
+    }
+    about: dict[str, Any] = {
+        "account": shared.account,
+        "deciding": [m.id for m in shared.deciding],
+        "conflicts": [],
+    }
+
+    def plan() -> list[NewOrder] | None:
+        return _net_plan(ctx, shared, outcomes, about, closes, fire)
+
+    queue = AccountQueue(
+        store,
+        shared.ledger.owner,
+        shared.account,
+        ctx.broker,
+        shared.ledger,
+        ctx.retry,
+        ctx.sleep,
+    )
+    orders = trade_run(queue, shared.account, run_id, plan, ctx.settle, crossed_at=fire)
+    about["orders"] = [order_json(o) for o in orders or []]
+    if orders is not None:
+        for member in shared.deciding:
+            mine = [o for o in orders if any(a.deployment_id == member.id for a in o.allocations)]
+            outcome = outcomes[member.id]
+            if outcome.status == "skipped" and outcome.reason is None:
+                outcome.orders = mine
+                outcome.status, outcome.reason = orders_status(mine)
+        _check_shared(ctx, shared, outcomes, closes, fire)
+    for member in shared.deciding:
+        outcome = outcomes[member.id]
+        outcome.account = about
+        if outcome.status != "open":
+            store.append_deployment_event(
+                member.owner, member.id, "run_finished", outcome.summary(), key=f"run:{run_id}"
+            )
+        if outcome.status == "failed":
+            _notify_failure(ctx.notify, member, outcome, fire)
+    return outcomes
+
+
+def _net_plan(
+    ctx: ExecutionContext,
+    shared: SharedAccount,
+    outcomes: dict[str, RunOutcome],
+    about: dict[str, Any],
+    closes: pd.DataFrame,
+    fire: datetime,
+) -> list[NewOrder] | None:
+    """The shared account's orders at `fire`: each deciding member's plan on its own book
+    (a member the kill switch paused meanwhile is left out; one breaking a limit is blocked
+    and paused), netted, checked once against the account's cash; None (nothing sent) when
+    the account cannot pay for the net buys. Says in `outcomes` and `about` what it did."""
+    store = ctx.store
+    wants: dict[str, list[PlannedOrder]] = {}
+    for member in shared.deciding:
+        outcome = outcomes[member.id]
+        if store.get_deployment(member.owner, member.id).status != "active":
+            outcome.reason = "paused before its orders were netted (the kill switch)"
+            continue
+        book = shared.ledger.members[member.id].book
+        limits = DeploymentLimits.model_validate(member.spec["limits"])
+        decision = decide_rebalance(
+            deployed_strategy(member.spec),
+            closes.loc[:, list(member.spec["universe"])],
+            book.holdings(),
+            book.cash,
+            limits,
+            fractional=ctx.broker.fractional,
+        )
+        outcome.targets, outcome.notes = decision.targets, [*ctx.notes, *decision.notes]
+        if decision.breaches:
+            outcome.status, outcome.breaches = "blocked", decision.breaches
+            outcome.reason = "; ".join(b.message for b in decision.breaches)
+            _pause(ctx, member, outcome, decision.breaches[0], fire)
+            continue
+        wants[member.id] = decision.plan.orders
+    netted = net_orders(wants)
+    about["conflicts"] = [c.to_json() for c in netted.conflicts]
+    state = account_state(ctx)
+    needed = netted.buying_power_needed()
+    if needed > state.cash - ctx.outside_cash + CASH_TOLERANCE:
+        reason = (
+            f"the account's net buys need {needed:,.2f} and it holds {state.cash:,.2f} in "
+            "cash: nothing was sent"
+        )
+        for member_id in wants:
+            outcomes[member_id].status, outcomes[member_id].reason = "blocked", reason
+        return None
+    return [
+        NewOrder(
+            client_order_id(shared.account, fire, i),
+            o.symbol,
+            o.side,
+            o.quantity,
+            allocations=tuple(Allocation(d, q) for d, q in o.allocations),
+            internal_price=o.internal_price,
+        )
+        for i, o in enumerate(netted.orders)
+    ]
+
+
+def _check_shared(
+    ctx: ExecutionContext,
+    shared: SharedAccount,
+    outcomes: dict[str, RunOutcome],
+    closes: pd.DataFrame,
+    fire: datetime,
+) -> None:
+    """After a shared account's trades: its interest split over the members' books, the books
+    together reconciled with the account (a mismatch pauses every deciding member), and each
+    member's value (its book at the last closes) against its own drawdown limit."""
+    ledger = shared.ledger
+    if ctx.interest is not None:
+        new = ledger.new_items(ctx.interest(ledger.last_interest_time))
+        slices = ledger.slices(new)
+        write_executions(ctx.store, ledger.owner, [(d, to_entry(i)) for d, i in slices], [])
+        ledger.applied_slices(slices)
+    state = account_state(ctx)
+    reconciliation = reconcile(ledger.books(), state, ctx.outside_cash)
+    last = closes.iloc[-1]
+    for member in shared.deciding:
+        outcome = outcomes[member.id]
+        outcome.reconciliation = reconciliation
+        book = ledger.members[member.id].book
+        outcome.equity = book.cash + sum(q * float(last[s]) for s, q in book.holdings().items())
+        if not reconciliation.matches:
+            paused = _set_paused(
+                ctx.store,
+                member,
+                "the account's ledgers do not match the broker's positions and cash",
+            )
+            outcome.paused = outcome.paused or paused
+        limits = DeploymentLimits.model_validate(member.spec["limits"])
+        peak = _record_peak(ctx.store, member, outcome.equity)
+        breach = drawdown_breach([peak, outcome.equity], limits)
+        if breach is not None:
+            outcome.breaches.append(breach)
+            _pause(ctx, member, outcome, breach, fire)
+    if not reconciliation.matches:
+        logger.warning(
+            "reconciliation mismatch: the deployments of account %s paused",
+            shared.account,
+            extra={
+                "event": "reconciliation_mismatch",
+                "account": shared.account,
+                **reconciliation.to_json(),
+            },
+        )

@@ -1,0 +1,236 @@
+"""Strategies sharing one paper account, through the job worker on a real SQLite store and the
+paper broker over the embedded closes: one netted set of orders per decision time, every fill in
+the book of the strategy that asked for it, conflicts crossed inside the account and shown, the
+books together equal to the account, the hedge after the account's trades."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from execution.brokers.paper import PaperBroker
+from execution.ledger import Book
+from jobs.worker import Worker
+from services.market_data import sp500_prices
+from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
+from store import Deployment, Store
+from store.sqlite import SQLiteStore
+from tests.store.conftest import FakeClock
+from trading.accounts.shared import account_run_id
+from trading.execution_jobs import HANDLERS
+from trading.ledger import Ledger, book_holdings
+from trading.scheduling import REBALANCE_KIND
+
+OWNER = "alice"
+ACCOUNT = "paper-shared-main"
+FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
+NEXT_FIRE = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
+SCHEDULE = {"every": "session", "at": "15:45", "calendar": "XNYS"}
+
+
+def _spec(weights: dict[str, float], capital: float) -> dict[str, Any]:
+    return {
+        "strategy": {"kind": "weights", "weights": weights},
+        "universe": sorted(weights),
+        "capital": capital,
+        "schedule": SCHEDULE,
+        "limits": {"cash_buffer": 0.02, "max_turnover": 2.0},
+        "account": ACCOUNT,
+        "shared_account": True,
+    }
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    clock = FakeClock()
+    clock.now = FIRE + timedelta(hours=2)  # after the session's close: the orders can fill
+    return clock
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: FakeClock) -> Any:
+    with SQLiteStore(tmp_path / "store.sqlite", clock=clock) as opened:
+        yield opened
+
+
+def _worker(store: Store, tmp_path: Path) -> Worker:
+    settings = Settings(
+        data_dir=tmp_path,
+        notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1")),
+        jobs=JobSettings(ticks=[]),
+    )
+    return Worker(store, HANDLERS, lease_seconds=30.0, settings=settings)
+
+
+def _deploy(store: Store, name: str, weights: dict[str, float], capital: float) -> Deployment:
+    draft = store.create_deployment(OWNER, name, "draft", _spec(weights, capital))
+    return store.update_deployment(OWNER, draft.id, expected_version=1, status="active")
+
+
+def _fire(store: Store, tmp_path: Path, members: list[Deployment], fire: datetime) -> list[Any]:
+    """Submit each member's rebalance job at `fire` and run them all; their results."""
+    jobs = [
+        store.submit_job(OWNER, REBALANCE_KIND, {"deployment_id": m.id, "fire": fire.isoformat()})[
+            0
+        ]
+        for m in members
+    ]
+    worker = _worker(store, tmp_path)
+    for _ in jobs:
+        outcome = worker.run_once()
+        assert outcome is not None and outcome.status == "succeeded", outcome
+    return [store.get_result(OWNER, job.id).payload for job in jobs]
+
+
+def _book(store: Store, deployment_id: str) -> Book:
+    return Ledger(store, OWNER, deployment_id).book
+
+
+def _check_account(store: Store, members: list[Deployment]) -> None:
+    """The members' books together are the paper account; every order's filled quantity is
+    what its fills in all the books add up to; a crossing never reached the broker."""
+    account = store.get_broker_account(OWNER, ACCOUNT).state
+    books = [_book(store, m.id) for m in members]
+    held: dict[str, float] = defaultdict(float)
+    for fill in account["fills"]:
+        held[fill["symbol"]] += fill["quantity"] * (1 if fill["side"] == "buy" else -1)
+    together = book_holdings(books)
+    assert set(together) == {s for s, q in held.items() if q > 1e-9}
+    for symbol, quantity in together.items():
+        assert quantity == pytest.approx(held[symbol], abs=1e-6)
+    broker = PaperBroker.restore(sp500_prices(), account)
+    assert sum(b.cash for b in books) == pytest.approx(broker.account().cash, abs=0.01)
+    filled: dict[str, float] = defaultdict(float)
+    for m in members:
+        for entry in store.ledger(OWNER, m.id):
+            if entry.kind == "fill" and entry.order_id:
+                filled[entry.order_id] += entry.quantity or 0.0
+    orders = store.list_orders(OWNER, deployment_id=ACCOUNT)
+    sent = {o["client_order_id"] for o in account["orders"]}
+    for order in orders:
+        assert order.filled_quantity == pytest.approx(filled[order.client_order_id], abs=1e-9)
+        assert (order.internal_price is None) == (order.client_order_id in sent)
+
+
+def _weights(store: Store, member: Deployment, day: str) -> dict[str, float]:
+    """The member's book valued at `day`'s closes, as weights of its own equity."""
+    book = _book(store, member.id)
+    prices: dict[Any, float] = sp500_prices().loc[pd.Timestamp(day)].to_dict()
+    values = {s: q * float(prices[s]) for s, q in book.holdings().items()}
+    equity = book.cash + sum(values.values())
+    return {s: v / equity for s, v in values.items()}
+
+
+def test_two_strategies_trade_one_netted_set_of_orders_and_keep_their_own_books(
+    store: Store, tmp_path: Path, clock: FakeClock
+) -> None:
+    a = _deploy(store, "growth", {"AAPL": 0.5, "KO": 0.45}, 60_000.0)
+    b = _deploy(store, "value", {"KO": 0.2, "XOM": 0.75}, 40_000.0)
+    results = _fire(store, tmp_path, [a, b], FIRE)
+    run = account_run_id(ACCOUNT, FIRE)
+    assert {r["outcome"] for r in results} == {"filled"}
+    assert all(r["reconciliation"]["matches"] for r in results)
+    orders = store.list_orders(OWNER, deployment_id=ACCOUNT)
+    assert {o.run_id for o in orders} == {run}
+    # one order per symbol at the broker: KO carries both strategies' buys
+    assert sorted(o.symbol for o in orders) == ["AAPL", "KO", "XOM"]
+    [ko] = [o for o in orders if o.symbol == "KO"]
+    assert {x.deployment_id for x in ko.allocations} == {a.id, b.id}
+    assert ko.quantity == pytest.approx(sum(x.quantity for x in ko.allocations))
+    assert len(store.get_broker_account(OWNER, ACCOUNT).state["orders"]) == 3
+    # each strategy holds its own targets (less the cash buffer), valued at the fill's close
+    for member, targets in ((a, {"AAPL": 0.5, "KO": 0.45}), (b, {"KO": 0.2, "XOM": 0.75})):
+        weights = _weights(store, member, "2021-06-01")
+        assert set(weights) == set(targets)
+        for symbol, target in targets.items():
+            assert weights[symbol] == pytest.approx(target * 0.98, abs=0.005)
+        capital = [e for e in store.ledger(OWNER, member.id) if e.kind == "cash_flow"]
+        assert [e.amount for e in capital] == [member.spec["capital"]]
+    _check_account(store, [a, b])
+    # the next decision time: A wants more KO, B sells all of its KO: they cross
+    for member, weights in ((a, {"AAPL": 0.25, "KO": 0.7}), (b, {"KO": 0.0, "XOM": 0.95})):
+        current = store.get_deployment(OWNER, member.id)
+        spec = {**current.spec, "strategy": {"kind": "weights", "weights": weights}}
+        store.update_deployment(OWNER, member.id, expected_version=current.version, spec=spec)
+    b_ko = _book(store, b.id).holdings()["KO"]
+    clock.now = NEXT_FIRE + timedelta(hours=2)
+    results = _fire(store, tmp_path, [a, b], NEXT_FIRE)
+    assert {r["outcome"] for r in results} == {"filled"}
+    run = account_run_id(ACCOUNT, NEXT_FIRE)
+    second = [o for o in store.list_orders(OWNER, deployment_id=ACCOUNT) if o.run_id == run]
+    crossings = [o for o in second if o.internal_price is not None]
+    assert sorted((o.symbol, o.side) for o in crossings) == [("KO", "buy"), ("KO", "sell")]
+    assert all(o.status == "filled" and o.quantity == pytest.approx(b_ko) for o in crossings)
+    [conflict] = results[0]["account"]["conflicts"]
+    assert conflict["symbol"] == "KO" and conflict["sellers"] == {b.id: pytest.approx(b_ko)}
+    assert conflict["net_side"] == "buy"
+    [net_ko] = [o for o in second if o.symbol == "KO" and o.internal_price is None]
+    assert net_ko.quantity == pytest.approx(conflict["net_quantity"])
+    assert conflict["buyers"][a.id] == pytest.approx(b_ko + net_ko.quantity)
+    assert "KO" not in _book(store, b.id).holdings()
+    # both jobs' events: one run_finished per member per decision time, showing the conflict
+    for member in (a, b):
+        finished = [
+            e for e in store.deployment_events(OWNER, member.id) if e.type == "run_finished"
+        ]
+        assert [e.data["outcome"] for e in finished] == ["filled", "filled"]
+        assert finished[-1].data["account"]["conflicts"][0]["symbol"] == "KO"
+    _check_account(store, [a, b])
+    for member, targets in ((a, {"AAPL": 0.25, "KO": 0.7}), (b, {"XOM": 0.95})):
+        weights = _weights(store, member, "2021-06-02")
+        for symbol, target in targets.items():
+            assert weights[symbol] == pytest.approx(target * 0.98, abs=0.005)
+
+
+def test_five_strategies_on_one_account_net_and_stay_apart(
+    store: Store, tmp_path: Path, clock: FakeClock
+) -> None:
+    rng = np.random.default_rng(5)
+    symbols = ["AAPL", "KO", "XOM", "JNJ", "MSFT", "PG"]
+    members = []
+    for i in range(5):
+        chosen = sorted(rng.choice(symbols, size=3, replace=False).tolist())
+        raw = rng.uniform(0.2, 1.0, size=3)
+        weights = dict(zip(chosen, (raw / raw.sum() * 0.9).round(4).tolist(), strict=True))
+        members.append(_deploy(store, f"s{i}", weights, float(rng.integers(10, 50)) * 1000))
+    crossed: dict[datetime, set[str]] = {}
+    for fire in (FIRE, NEXT_FIRE):
+        clock.now = fire + timedelta(hours=2)
+        if fire == NEXT_FIRE:  # each strategy moves to new weights on its own universe
+            for member in members:
+                current = store.get_deployment(OWNER, member.id)
+                raw = rng.uniform(0.2, 1.0, size=3)
+                weights = dict(
+                    zip(
+                        current.spec["universe"],
+                        (raw / raw.sum() * 0.9).round(4).tolist(),
+                        strict=True,
+                    )
+                )
+                spec = {**current.spec, "strategy": {"kind": "weights", "weights": weights}}
+                store.update_deployment(
+                    OWNER, member.id, expected_version=current.version, spec=spec
+                )
+        results = _fire(store, tmp_path, members, fire)
+        assert {r["outcome"] for r in results} == {"filled"}
+        run = account_run_id(ACCOUNT, fire)
+        orders = [o for o in store.list_orders(OWNER, deployment_id=ACCOUNT) if o.run_id == run]
+        sent = [o for o in orders if o.internal_price is None]
+        assert len({o.symbol for o in sent}) == len(sent)  # one order per symbol at the broker
+        crossed[fire] = {o.symbol for o in orders if o.internal_price is not None}
+        day = fire.date().isoformat()
+        for member in members:
+            weights = _weights(store, member, day)
+            target = store.get_deployment(OWNER, member.id).spec["strategy"]["weights"]
+            for symbol, value in target.items():
+                assert weights.get(symbol, 0.0) == pytest.approx(value * 0.98, abs=0.005)
+        _check_account(store, members)
+    assert crossed[FIRE] == set() and crossed[NEXT_FIRE]  # the new weights conflict somewhere
+    events = [e for m in members for e in store.deployment_events(OWNER, m.id)]
+    assert sum(e.type == "run_finished" for e in events) == 10
