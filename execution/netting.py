@@ -122,7 +122,6 @@ def net_orders(wants: Mapping[str, Sequence[PlannedOrder]]) -> NettedPlan:
             per_symbol[deployment_id] = per_symbol.get(deployment_id, 0.0) + order.quantity
     crossings: list[NettedOrder] = []
     net: dict[Side, list[NettedOrder]] = {"sell": [], "buy": []}
-    conflicts: list[Conflict] = []
     for symbol in sorted(prices):
         buyers, sellers = buys.get(symbol, {}), sells.get(symbol, {})
         bought, sold = sum(buyers.values()), sum(sellers.values())
@@ -136,21 +135,40 @@ def net_orders(wants: Mapping[str, Sequence[PlannedOrder]]) -> NettedPlan:
                 NettedOrder(symbol, "buy", crossed, _split(crossed, buyers), prices[symbol]),
                 NettedOrder(symbol, "sell", crossed, _split(crossed, sellers), prices[symbol]),
             ]
-            conflicts.append(
-                Conflict(
-                    symbol,
-                    dict(buyers),
-                    dict(sellers),
-                    crossed,
-                    prices[symbol],
-                    side if rest != 0 else None,
-                    abs(rest),
-                )
-            )
         if rest != 0:
             scaled = {d: q * abs(rest) / wanted for d, q in wanting.items()}
             net[side].append(NettedOrder(symbol, side, abs(rest), _split(abs(rest), scaled)))
-    return NettedPlan(crossings + net["sell"] + net["buy"], conflicts, prices)
+    netted = crossings + net["sell"] + net["buy"]
+    return NettedPlan(netted, conflicts_of(netted), prices)
+
+
+def conflicts_of(orders: Sequence[NettedOrder]) -> list[Conflict]:
+    """The conflicts an account's orders at one decision time netted, read back from the
+    orders themselves (each symbol with a crossing: who bought and sold what, by the
+    allocations of its crossings and its net order), by symbol."""
+    out = []
+    for symbol in sorted({o.symbol for o in orders if o.crossing}):
+        buyers: dict[str, float] = {}
+        sellers: dict[str, float] = {}
+        for order in (o for o in orders if o.symbol == symbol):
+            wanted = buyers if order.side == "buy" else sellers
+            for deployment_id, quantity in order.allocations:
+                wanted[deployment_id] = wanted.get(deployment_id, 0.0) + quantity
+        crossing = next(o for o in orders if o.symbol == symbol and o.crossing)
+        sent = [o for o in orders if o.symbol == symbol and not o.crossing]
+        assert crossing.internal_price is not None
+        out.append(
+            Conflict(
+                symbol,
+                buyers,
+                sellers,
+                crossing.quantity,
+                crossing.internal_price,
+                sent[0].side if sent else None,
+                sent[0].quantity if sent else 0.0,
+            )
+        )
+    return out
 
 
 def _split(total: float, wanted: Mapping[str, float]) -> tuple[tuple[str, float], ...]:

@@ -34,12 +34,12 @@ from execution.brokers.base import AccountState, StockBroker
 from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
 from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
-from execution.netting import net_orders
+from execution.netting import NettedOrder, conflicts_of, net_orders
 from execution.orders import PlannedOrder
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
-from store import Allocation, ConflictError, Deployment, NewOrder, Store
+from store import Allocation, ConflictError, Deployment, NewOrder, QueuedOrder, Store
 from trading.deployments import account_of, change_status, deployed_strategy
 from trading.ledger import CASH_TOLERANCE, AccountLedger, Ledger, reconcile, to_entry
 from trading.queue import (
@@ -394,7 +394,7 @@ def rebalance_shared(
     }
 
     def plan() -> list[NewOrder] | None:
-        return _net_plan(ctx, shared, outcomes, about, closes, fire)
+        return _net_plan(ctx, shared, outcomes, closes, fire)
 
     queue = AccountQueue(
         store,
@@ -407,6 +407,9 @@ def rebalance_shared(
     )
     orders = trade_run(queue, shared.account, run_id, plan, ctx.settle, crossed_at=fire)
     about["orders"] = [order_json(o) for o in orders or []]
+    about["conflicts"] = [
+        c.to_json() for c in conflicts_of([netted_order(o) for o in orders or []])
+    ]
     if orders is not None:
         for member in shared.deciding:
             mine = [o for o in orders if any(a.deployment_id == member.id for a in o.allocations)]
@@ -431,14 +434,13 @@ def _net_plan(
     ctx: ExecutionContext,
     shared: SharedAccount,
     outcomes: dict[str, RunOutcome],
-    about: dict[str, Any],
     closes: pd.DataFrame,
     fire: datetime,
 ) -> list[NewOrder] | None:
     """The shared account's orders at `fire`: each deciding member's plan on its own book
     (a member the kill switch paused meanwhile is left out; one breaking a limit is blocked
     and paused), netted, checked once against the account's cash; None (nothing sent) when
-    the account cannot pay for the net buys. Says in `outcomes` and `about` what it did."""
+    the account cannot pay for the net buys. Says in `outcomes` what it did."""
     store = ctx.store
     wants: dict[str, list[PlannedOrder]] = {}
     for member in shared.deciding:
@@ -464,7 +466,6 @@ def _net_plan(
             continue
         wants[member.id] = decision.plan.orders
     netted = net_orders(wants)
-    about["conflicts"] = [c.to_json() for c in netted.conflicts]
     state = account_state(ctx)
     needed = netted.buying_power_needed()
     if needed > state.cash - ctx.outside_cash + CASH_TOLERANCE:
@@ -486,6 +487,12 @@ def _net_plan(
         )
         for i, o in enumerate(netted.orders)
     ]
+
+
+def netted_order(order: QueuedOrder) -> NettedOrder:
+    """A shared account's stored order as the netting made it."""
+    parts = tuple((a.deployment_id, a.quantity) for a in order.allocations)
+    return NettedOrder(order.symbol, order.side, order.quantity, parts, order.internal_price)
 
 
 def _check_shared(
