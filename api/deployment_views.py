@@ -62,4 +62,5 @@ def _webhook_origin(address: str) -> str:
 def order_out(order: QueuedOrder) -> OrderOut:
     """The API view of an order of the queue."""
     fields = {name: getattr(order, name) for name in OrderOut.model_fields}
+    fields["allocations"] = {a.deployment_id: a.quantity for a in order.allocations}
     return OrderOut(**fields)

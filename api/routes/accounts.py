@@ -20,6 +20,7 @@ from api.errors import found_or_404
 from api.params import AwareMoment, Day
 from store.iv_history import TICKER_PATTERN
 from store.reports import REPORT_MEDIA_TYPES
+from trading.accounts.shared import account_runs
 from trading.day.accounts import owner_account, owner_accounts
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
@@ -47,7 +48,18 @@ def list_accounts(context: Ctx, caller: Caller) -> dict[str, Any]:
 
 def _links(account: str) -> dict[str, str]:
     base = f"/v1/accounts/{account}"
-    return {"snapshots": f"{base}/snapshots", "reports": f"{base}/reports"}
+    return {"snapshots": f"{base}/snapshots", "reports": f"{base}/reports", "runs": f"{base}/runs"}
+
+
+@router.get("/accounts/{account}/runs", summary="The account's netted runs")
+def list_runs(account: str, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """A shared account's decision times, oldest first: each run's orders (the shares each
+    deployment asked for, whether it crossed inside the account, status and fills) and its
+    conflicts (a symbol one strategy bought and another sold: who wanted what, what crossed
+    and what went to the broker). An account of one deployment has none."""
+    with found_or_404("account", account):
+        found = owner_account(context.store, caller.owner, account)
+    return {"items": account_runs(context.store, caller.owner, found.account)}
 
 
 @router.get("/accounts/{account}/snapshots", summary="The account's snapshots")

@@ -45,6 +45,7 @@ from execution.errors import DeploymentStateError
 from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
+from trading.accounts.shared import deployment_orders
 from trading.deployment_views import (
     check_forward_test,
     check_run_now,
@@ -125,6 +126,7 @@ def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response)
                 else None,
                 broker=body.broker,
                 hedge=None if body.hedge is None else body.hedge.model_dump(exclude_unset=True),
+                account=body.account,
                 settings=context.settings,
             )
         except NotFoundError:
@@ -412,10 +414,11 @@ def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSw
 
 @router.get("/deployments/{deployment_id}/orders", response_model=list[OrderOut], summary="Orders")
 def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
-    """The deployment's orders in queue order, with their status, fills and reasons."""
-    get_deployment(context, caller, deployment_id)
-    found = context.store.list_orders(caller.owner, deployment_id=deployment_id)
-    return [order_out(o) for o in found]
+    """The deployment's orders in queue order, with their status, fills and reasons; on a
+    shared account also the account's netted orders it has a part of (`allocations`, and
+    `internal_price` for a crossing inside the account)."""
+    deployment = get_deployment(context, caller, deployment_id)
+    return [order_out(o) for o in deployment_orders(context.store, deployment)]
 
 
 @router.get("/deployments/{deployment_id}/performance", summary="Against the backtest")
@@ -443,8 +446,7 @@ def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLRespons
     deployment = get_deployment(context, caller, deployment_id)
     now = utc_now()
     orders = [
-        order_out(o).model_dump(mode="json")
-        for o in context.store.list_orders(caller.owner, deployment_id=deployment_id)
+        order_out(o).model_dump(mode="json") for o in deployment_orders(context.store, deployment)
     ]
     page = render_deployment_report(
         deployment_out(deployment).model_dump(mode="json"),

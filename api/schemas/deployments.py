@@ -150,6 +150,15 @@ class DeploymentIn(BaseModel):
         description="The option hedge of a strategy with an overlay (required then, refused "
         "otherwise): the underlying standing in for the risky sleeve.",
     )
+    account: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[a-z0-9][a-z0-9-]*$",
+        description="paper only: the name of a paper account the caller's deployments share "
+        "(paper-shared-<name>): at each decision time their orders are netted and traded "
+        "once, each fill attributed to its strategy's own ledger. Default: its own account.",
+    )
 
 
 class DeploymentOut(BaseModel):
@@ -239,6 +248,16 @@ class OrderOut(BaseModel):
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    allocations: dict[str, float] = Field(
+        default_factory=dict,
+        description="On a shared account: the shares each deployment asked for (they add up "
+        "to the quantity); empty for a deployment's own order.",
+    )
+    internal_price: float | None = Field(
+        default=None,
+        description="On a shared account: the price of a crossing inside the account (one "
+        "strategy bought what another sold; never sent to the broker).",
+    )
 
 
 class ExportIn(BaseModel):

@@ -155,3 +155,125 @@ def take_over(data_dir: Path, reference: Path) -> None:
     assert result["outcome"] == "filled" and result["reconciliation"]["matches"], result
     expected = json.loads(reference.read_text())["essence"]
     assert essence(store, deployment.id) == expected
+
+
+# -- a netted rebalance of two strategies sharing one paper account ---------------------------
+
+SHARED_ACCOUNT = "paper-shared-main"
+SHARED_FIRE = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
+SHARED_WEIGHTS = (
+    ({"AAPL": 0.5, "KO": 0.45}, {"AAPL": 0.25, "KO": 0.7}),
+    ({"KO": 0.2, "XOM": 0.75}, {"KO": 0.0, "XOM": 0.95}),
+)
+"""Each member's weights at the first fire and at `SHARED_FIRE`, where A buys the KO B sells."""
+
+
+def _shared_spec(weights: dict[str, float]) -> dict[str, Any]:
+    universe = sorted({s for pair in SHARED_WEIGHTS for w in pair for s in w})
+    return {
+        **SPEC,
+        "strategy": {"kind": "weights", "weights": weights},
+        "universe": [s for s in universe if s in weights],
+        "capital": 50_000.0,
+        "account": SHARED_ACCOUNT,
+        "shared_account": True,
+    }
+
+
+def _run_jobs(store: SQLiteStore, data_dir: Path, fire: datetime, ids: list[str]) -> None:
+    for deployment_id in ids:
+        store.submit_job(
+            OWNER, REBALANCE_KIND, {"deployment_id": deployment_id, "fire": fire.isoformat()}
+        )
+    worker = _worker(store, data_dir)
+    for _ in ids:
+        outcome = worker.run_once()
+        assert outcome is not None and outcome.status == "succeeded", outcome
+
+
+def shared_essence(store: SQLiteStore) -> dict[str, Any]:
+    """What must not depend on where a worker died in a netted rebalance: each member's ledger
+    (entry ids included: slices name their fill and member) and events, the paper account's
+    orders, and the queue's orders with their status, fills and allocations (members named by
+    name)."""
+    members = sorted(store.list_deployments(OWNER), key=lambda d: d.name)
+    state = store.get_broker_account(OWNER, SHARED_ACCOUNT).state
+    essence = {
+        "ledgers": [
+            [
+                [e.entry_id, e.kind, e.symbol, e.side, e.quantity, e.price, e.fee, e.amount]
+                for e in store.ledger(OWNER, m.id)
+            ]
+            for m in members
+        ],
+        "events": [
+            [
+                [e.type, e.data.get("outcome"), e.data.get("filled"), e.data.get("account")]
+                for e in store.deployment_events(OWNER, m.id)
+            ]
+            for m in members
+        ],
+        "broker": sorted(
+            [o["client_order_id"], o["symbol"], o["side"], o["quantity"], o["filled_quantity"]]
+            for o in state["orders"]
+        ),
+        "queue": [
+            [
+                o.client_order_id,
+                o.status,
+                o.filled_quantity,
+                [[a.deployment_id, a.quantity] for a in o.allocations],
+            ]
+            for o in store.list_orders(OWNER)
+        ],
+    }
+    text = json.dumps(essence)  # each member named by its name: ids differ between processes
+    for member in members:
+        text = text.replace(member.id, member.name)
+    return dict(json.loads(text))
+
+
+def run_shared_until_killed(data_dir: Path, kill_after: int | None, report: Path) -> None:
+    """Two strategies on one paper account: their first fire run through, then each one's
+    rebalance job at `SHARED_FIRE` (their targets conflict on KO), SIGKILLing this process
+    after the store's write number `kill_after` of those jobs (None: write the writes and the
+    essence to `report`)."""
+    clock = _clock()
+    store = _store(data_dir, clock)
+    ids = []
+    for name, (first, _) in zip(("a", "b"), SHARED_WEIGHTS, strict=True):
+        draft = store.create_deployment(OWNER, name, "draft", _shared_spec(first))
+        ids.append(store.update_deployment(OWNER, draft.id, expected_version=1, status="active").id)
+    _run_jobs(store, data_dir, FIRE, ids)
+    for deployment_id, (_, then) in zip(ids, SHARED_WEIGHTS, strict=True):
+        current = store.get_deployment(OWNER, deployment_id)
+        spec = {**current.spec, "strategy": {"kind": "weights", "weights": then}}
+        store.update_deployment(OWNER, deployment_id, expected_version=current.version, spec=spec)
+    clock.now = SHARED_FIRE + timedelta(hours=2)
+    writes: list[str] = []
+
+    def on_write(n: int, name: str) -> None:
+        writes.append(name)
+        if n == kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    _count_writes(store, on_write)
+    _run_jobs(store, data_dir, SHARED_FIRE, ids)
+    report.write_text(json.dumps({"writes": writes, "essence": shared_essence(store)}))
+
+
+def take_over_shared(data_dir: Path, reference: Path) -> None:
+    """The next worker, once the killed one's lease ran out: every job of the netted rebalance
+    ends succeeded with the uninterrupted run's books, paper account, queue and events."""
+    clock = _clock()
+    clock.now = SHARED_FIRE + timedelta(hours=2, seconds=LEASE_SECONDS + 1)
+    store = _store(data_dir, clock)
+    worker = _worker(store, data_dir)
+    while any(job.status != "succeeded" for job in store.list_jobs(OWNER)):
+        outcome = worker.run_once()
+        assert outcome is not None and outcome.status == "succeeded", outcome
+    for job in store.list_jobs(OWNER):
+        result = store.get_result(OWNER, job.id).payload
+        assert result["outcome"] == "filled" and result["reconciliation"]["matches"], result
+    expected = json.loads(reference.read_text())["essence"]
+    assert shared_essence(store) == expected

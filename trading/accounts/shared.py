@@ -15,7 +15,8 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from store import Deployment, Store
+from execution.netting import NettedOrder, conflicts_of
+from store import Deployment, QueuedOrder, Store
 from trading.deployments import account_of, is_forward_test, is_shared, schedule_of
 from trading.ledger import AccountLedger
 
@@ -66,3 +67,53 @@ def account_ledger(store: Store, owner: str, account: str) -> AccountLedger:
     return AccountLedger(
         store, owner, account, [m.id for m in account_members(store, owner, account)]
     )
+
+
+def netted_order(order: QueuedOrder) -> NettedOrder:
+    """A shared account's stored order as the netting made it."""
+    parts = tuple((a.deployment_id, a.quantity) for a in order.allocations)
+    return NettedOrder(order.symbol, order.side, order.quantity, parts, order.internal_price)
+
+
+def account_runs(store: Store, owner: str, account: str) -> list[dict[str, object]]:
+    """The account's netted runs, oldest first: each decision time's orders (what each
+    deployment asked for, whether it crossed inside the account) and the conflicts netted."""
+    runs: dict[str, list[QueuedOrder]] = {}
+    for order in store.list_orders(owner, deployment_id=account):
+        runs.setdefault(order.run_id, []).append(order)
+    return [
+        {
+            "run_id": run_id,
+            "created_at": orders[0].created_at.isoformat(),
+            "orders": [
+                {
+                    "client_order_id": o.client_order_id,
+                    "symbol": o.symbol,
+                    "side": o.side,
+                    "quantity": o.quantity,
+                    "status": o.status,
+                    "filled_quantity": o.filled_quantity,
+                    "average_price": o.average_price,
+                    "allocations": {a.deployment_id: a.quantity for a in o.allocations},
+                    "crossed": o.internal_price is not None,
+                }
+                for o in orders
+            ],
+            "conflicts": [c.to_json() for c in conflicts_of([netted_order(o) for o in orders])],
+        }
+        for run_id, orders in runs.items()
+    ]
+
+
+def deployment_orders(store: Store, deployment: Deployment) -> list[QueuedOrder]:
+    """The deployment's orders: its own and, on a shared account, the account's orders it has
+    a part of, by account and sequence."""
+    own = store.list_orders(deployment.owner, deployment_id=deployment.id)
+    if not is_shared(deployment):
+        return own
+    netted = [
+        o
+        for o in store.list_orders(deployment.owner, deployment_id=account_of(deployment))
+        if any(a.deployment_id == deployment.id for a in o.allocations)
+    ]
+    return sorted(own + netted, key=lambda o: (o.account, o.sequence))

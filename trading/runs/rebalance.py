@@ -34,12 +34,13 @@ from execution.brokers.base import AccountState, StockBroker
 from execution.deployment import DeploymentLimits, LimitBreach, drawdown_breach
 from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
-from execution.netting import NettedOrder, conflicts_of, net_orders
+from execution.netting import conflicts_of, net_orders
 from execution.orders import PlannedOrder
 from execution.rebalance import decide_rebalance
 from notifications import messages
 from notifications.messages import Notification
-from store import Allocation, ConflictError, Deployment, NewOrder, QueuedOrder, Store
+from store import Allocation, ConflictError, Deployment, NewOrder, Store
+from trading.accounts.shared import netted_order
 from trading.deployments import account_of, change_status, deployed_strategy
 from trading.ledger import CASH_TOLERANCE, AccountLedger, Ledger, reconcile, to_entry
 from trading.queue import (
@@ -487,12 +488,6 @@ def _net_plan(
         )
         for i, o in enumerate(netted.orders)
     ]
-
-
-def netted_order(order: QueuedOrder) -> NettedOrder:
-    """A shared account's stored order as the netting made it."""
-    parts = tuple((a.deployment_id, a.quantity) for a in order.allocations)
-    return NettedOrder(order.symbol, order.side, order.quantity, parts, order.internal_price)
 
 
 def _check_shared(
