@@ -17,12 +17,16 @@ import pytest
 from execution.brokers.paper import PaperBroker
 from execution.ledger import Book
 from jobs.worker import Worker
+from quant.options import ImpliedVolModel
+from quant.strategy import StrategyConfig
+from services.errors import InputError
 from services.market_data import sp500_prices
 from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
 from store import Deployment, Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from trading.accounts.shared import account_run_id
+from trading.deployments import shared_paper_account
 from trading.execution_jobs import HANDLERS
 from trading.ledger import Ledger, book_holdings
 from trading.scheduling import REBALANCE_KIND
@@ -234,3 +238,36 @@ def test_five_strategies_on_one_account_net_and_stay_apart(
     assert crossed[FIRE] == set() and crossed[NEXT_FIRE]  # the new weights conflict somewhere
     events = [e for m in members for e in store.deployment_events(OWNER, m.id)]
     assert sum(e.type == "run_finished" for e in events) == 10
+
+
+def test_the_account_s_hedge_follows_its_trades_on_its_total_exposure(
+    store: Store, tmp_path: Path
+) -> None:
+    """A hedged strategy and an unhedged one on one account: once the account's trades are done
+    the hedge job buys puts on the account's whole stock exposure (more than the hedged
+    strategy's own shares would need), and a second hedged strategy is refused."""
+    config = StrategyConfig(overlay="put", overlay_strike=0.95, overlay_tenor_days=21)
+    hedged_spec = {
+        **_spec({"AAPL": 0.5, "KO": 0.5}, 50_000.0),
+        "strategy": {"kind": "rule", "config": config.model_dump(mode="json"), "safe_rate": 0.0},
+        "hedge": {"underlying": "AAPL", "vol_model": ImpliedVolModel().model_dump()},
+    }
+    draft = store.create_deployment(OWNER, "hedged", "draft", hedged_spec)
+    hedged = store.update_deployment(OWNER, draft.id, expected_version=1, status="active")
+    other = _deploy(store, "big", {"AAPL": 0.45, "XOM": 0.5}, 200_000.0)
+    results = _fire(store, tmp_path, [hedged, other], FIRE)
+    assert {r["hedge_job"] for r in results} == {results[0]["hedge_job"]}  # once per fire
+    worker = _worker(store, tmp_path)
+    outcome = worker.run_once()
+    assert outcome is not None and outcome.status == "succeeded", outcome
+    [hedge_run] = [e for e in store.deployment_events(OWNER, hedged.id) if e.type == "hedge_run"]
+    [put] = hedge_run.data["plan"]["orders"]
+    account = store.get_broker_account(OWNER, ACCOUNT).state
+    closes = sp500_prices().loc[pd.Timestamp("2021-06-01")]
+    positions = PaperBroker.restore(sp500_prices(), account).account().positions
+    whole = sum(q * float(closes[s]) for s, q in positions.items())
+    own = sum(q * float(closes[s]) for s, q in _book(store, hedged.id).holdings().items())
+    per_contract = float(closes["AAPL"]) * 100
+    assert put["side"] == "buy" and own // per_contract < put["contracts"] <= whole // per_contract
+    with pytest.raises(InputError, match="one hedge per account"):
+        shared_paper_account(store, OWNER, "main", "paper", hedged_spec)
