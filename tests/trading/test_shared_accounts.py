@@ -263,7 +263,7 @@ def test_the_account_s_hedge_follows_its_trades_on_its_total_exposure(
     [hedge_run] = [e for e in store.deployment_events(OWNER, hedged.id) if e.type == "hedge_run"]
     [put] = hedge_run.data["plan"]["orders"]
     account = store.get_broker_account(OWNER, ACCOUNT).state
-    closes = sp500_prices().loc[pd.Timestamp("2021-06-01")]
+    closes: dict[Any, float] = sp500_prices().loc[pd.Timestamp("2021-06-01")].to_dict()
     positions = PaperBroker.restore(sp500_prices(), account).account().positions
     whole = sum(q * float(closes[s]) for s, q in positions.items())
     own = sum(q * float(closes[s]) for s, q in _book(store, hedged.id).holdings().items())
