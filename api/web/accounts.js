@@ -3,7 +3,10 @@
 // account's dashboard: its equity at each snapshot (the snapshots taken every six hours,
 // GET /v1/accounts/<account>/snapshots), the last snapshot (cash, buying power, positions) and
 // the post-market reports of each session: the tearsheets (opened from a local blob: they need
-// the API key) and each strategy's analytics (a Parquet download).
+// the API key) and each strategy's analytics (a Parquet download). An account several
+// deployments share also shows its netted runs (GET /v1/accounts/<account>/runs): each decision
+// time's orders with each strategy's part, and its conflicts (one strategy bought what another
+// sold: crossed inside the account, only the rest sent to the broker).
 
 import { api, apiRaw, errorText, openHtmlPage } from "./api.js";
 import { equityChart, purge } from "./charts.js";
@@ -39,6 +42,7 @@ function renderAccount(main, account) {
   const chart = h("div", { id: "chart-account-equity", className: "chart", role: "img", "aria-label": "The account's equity at each snapshot" });
   const summary = h("div", { id: "account-summary" });
   const reports = h("div", { id: "account-reports" });
+  const runs = h("div", { id: "account-runs" });
   main.append(
     h(
       "section",
@@ -50,10 +54,15 @@ function renderAccount(main, account) {
       summary,
     ),
     h("section", { className: "card" }, h("h2", {}, "Post-market reports"), reports),
+    h("section", { className: "card" }, h("h2", {}, "Netted runs"), runs),
   );
 
   async function load() {
-    const [snapshots, listed] = await Promise.all([api(`${path(account)}/snapshots`), api(`${path(account)}/reports`)]);
+    const [snapshots, listed, netted] = await Promise.all([
+      api(`${path(account)}/snapshots`),
+      api(`${path(account)}/reports`),
+      api(`${path(account)}/runs`),
+    ]);
     const items = snapshots.items;
     if (items.length) {
       equityChart(chart, items.map((s) => s.taken_at), { equity: items.map((s) => s.equity) });
@@ -81,6 +90,48 @@ function renderAccount(main, account) {
       clear(summary).append(h("p", { id: "account-no-snapshots", className: "hint" }, "No snapshot yet: the first is taken at the next six-hourly time once the account opened."));
     }
     renderReports(listed.items);
+    renderRuns(netted.items);
+  }
+
+  function renderRuns(items) {
+    if (!items.length) {
+      clear(runs).append(h("p", { className: "hint" }, "No netted run: the account's deployments trade alone, or have not traded yet."));
+      return;
+    }
+    const part = (allocations) =>
+      Object.entries(allocations)
+        .map(([id, q]) => `${id} ${fmt(q)}`)
+        .join(", ");
+    const rows = items
+      .slice()
+      .reverse()
+      .flatMap((run) =>
+        run.orders.map((o) => [
+          fmtTime(run.created_at),
+          o.symbol,
+          o.side,
+          fmt(o.quantity),
+          o.crossed ? "crossed inside the account" : o.status,
+          part(o.allocations),
+        ]),
+      );
+    const conflicts = items
+      .slice()
+      .reverse()
+      .flatMap((run) =>
+        run.conflicts.map((c) => [
+          fmtTime(run.created_at),
+          c.symbol,
+          part(c.buyers),
+          part(c.sellers),
+          fmt(c.crossed),
+          c.net_side ? `${c.net_side} ${fmt(c.net_quantity)}` : "nothing",
+        ]),
+      );
+    clear(runs).append(
+      table("account-conflicts", "Conflicts, newest first", ["Decided", "Symbol", "Bought by", "Sold by", "Crossed", "Sent"], conflicts),
+      table("account-runs-table", "Orders by decision time, newest first", ["Decided", "Symbol", "Side", "Shares", "Status", "Each strategy's part"], rows),
+    );
   }
 
   function renderReports(items) {
