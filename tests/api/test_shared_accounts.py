@@ -76,7 +76,7 @@ def test_two_deployments_share_an_account_and_show_its_netted_orders(api: Api) -
 
     accounts = client.get("/v1/accounts", headers=api.alice).json()["items"]
     [shared] = [a for a in accounts if a["account"] == ACCOUNT]
-    assert [d["id"] for d in shared["deployments"]] == ids and shared["opened"]
+    assert [d["id"] for d in shared["deployments"]] == ids and shared["opened"] and shared["shared"]
     runs = client.get(f"/v1/accounts/{ACCOUNT}/runs", headers=api.alice).json()["items"]
     assert len(runs) == 2 and runs[0]["conflicts"] == []
     [ko] = runs[1]["conflicts"]

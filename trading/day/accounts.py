@@ -18,6 +18,7 @@ from trading.deployments import (
     broker_of,
     calendar_of,
     is_forward_test,
+    is_shared,
 )
 
 TRADED_STATUSES = ("active", "paused")
@@ -60,6 +61,7 @@ class TradedAccount:
             "account": self.account,
             "broker": self.broker,
             "calendar": self.calendar,
+            "shared": any(is_shared(m) for m in self.members),
             "deployments": [{"id": m.id, "name": m.name, "status": m.status} for m in self.members],
         }
 
