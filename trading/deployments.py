@@ -98,9 +98,10 @@ def create_deployment(
     process's: see the module docstring; `InputError` naming `broker` when it cannot be
     traded). `hedge` is the option hedge of a strategy with an overlay
     (`trading.hedges.check_hedge`: its `underlying`, e.g. SPY, and optionally its `vol_model`;
-    `InputError` naming `hedge.<field>`). `account` names a paper account the owner's
-    deployments share (`shared_paper_account`: its strategies' orders are netted at each
-    decision time, `trading.runs.rebalance`); None: the deployment's own account."""
+    `InputError` naming `hedge.<field>`). `account` names an account the owner's
+    deployments share (`shared_account`: its strategies' orders are netted at each decision
+    time, `trading.runs.rebalance`): on paper `paper-shared-<name>`, on Alpaca the owner's
+    Alpaca account itself (the name is not used there); None: the deployment's own account."""
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
@@ -136,9 +137,9 @@ def create_deployment(
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
     if account is not None:
-        spec.update(shared_paper_account(store, owner, account, broker, spec))
+        spec.update(shared_account(store, owner, account, broker, spec))
     if broker == "alpaca":
-        spec.update(_alpaca_account(store, owner, settings))
+        spec.update(_alpaca_account(store, owner, settings, shared=account is not None))
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
 
@@ -235,20 +236,23 @@ def is_shared(deployment: Deployment) -> bool:
     return bool(deployment.spec.get("shared_account"))
 
 
-def shared_paper_account(
+def shared_account(
     store: Store, owner: str, name: str, broker: str, spec: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The spec fields of a paper account `name` the owner's deployments share (`account`
-    `paper-shared-<name>`, `shared_account`), after checking that the deployments not retired
-    already on it keep one exchange calendar with this one and that at most one of them is
-    hedged (the account has one hedge, on its total exposure): `InputError` naming `account`
-    otherwise."""
-    if broker != "paper":
-        raise InputError("account", "only paper accounts are shared by name")
+    """The spec fields of an account the owner's deployments share (`shared_account`; on paper
+    also `account`, `paper-shared-<name>`; on Alpaca the account is the owner's, checked by
+    `_alpaca_account`), after checking that the deployments not retired already on it keep
+    one exchange calendar with this one and that at most one of them is hedged (the account
+    has one hedge, on its total exposure; none yet on a shared Alpaca account): `InputError`
+    naming `account` otherwise."""
     if not isinstance(name, str) or not SHARED_ACCOUNT_NAME.fullmatch(name):
         raise InputError(
             "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
         )
+    if broker == "alpaca":
+        if "hedge" in spec:
+            raise InputError("account", "a hedged deployment cannot share an Alpaca account yet")
+        return {"shared_account": True}
     account = f"paper-shared-{name}"
     members = [
         d
@@ -272,25 +276,33 @@ def shared_paper_account(
     return {"account": account, "shared_account": True}
 
 
-def _alpaca_account(store: Store, owner: str, settings: Settings) -> dict[str, Any]:
+def _alpaca_account(
+    store: Store, owner: str, settings: Settings, *, shared: bool = False
+) -> dict[str, Any]:
     """The spec fields of the owner's Alpaca account (`account`, `alpaca_endpoint`), after
-    opening it with its keys and checking that no other deployment trades it."""
+    opening it with its keys and checking that no other deployment trades it (a `shared` one:
+    none that does not share it)."""
     try:
         broker = alpaca_broker(settings, owner=owner)
         account = f"alpaca-{broker.account_number()}"
     except BrokerError as exc:
         raise InputError("broker", f"the Alpaca account cannot be used: {exc}") from None
-    holder = _trading(store, account)
+    holder = _trading(store, account, shared=shared)
     if holder is not None:
         raise InputError("broker", _taken(account, holder, owner))
     return {"account": account, "alpaca_endpoint": "paper" if broker.paper else "live"}
 
 
-def _trading(store: Store, account: str, *, besides: str | None = None) -> Deployment | None:
-    """A deployment (of any owner) not retired that trades `account`, other than `besides`."""
+def _trading(
+    store: Store, account: str, *, besides: str | None = None, shared: bool = False
+) -> Deployment | None:
+    """A deployment (of any owner) not retired that trades `account`, other than `besides`
+    (for a `shared` deployment: one that does not share it)."""
     for status in NOT_RETIRED:
         for deployment in store.deployments_by_status(status, limit=10_000):
-            if deployment.id != besides and account_of(deployment) == account:
+            if deployment.id == besides or account_of(deployment) != account:
+                continue
+            if not (shared and is_shared(deployment)):
                 return deployment
     return None
 
@@ -300,7 +312,8 @@ def _taken(account: str, holder: Deployment, owner: str) -> str:
     who = f"deployment {holder.id}" if holder.owner == owner else "another owner's deployment"
     return (
         f"the Alpaca account {account} is already traded by {who} ({holder.status}); one "
-        "account is traded by one deployment at a time: retire that one first"
+        "account is traded by one deployment at a time (or by deployments that all share it): "
+        "retire that one first"
     )
 
 
@@ -323,8 +336,8 @@ def change_status(
     check_transition(current.status, status)  # type: ignore[arg-type]
     if status == "retired" and "hedge" in current.spec and broker_of(current) == "alpaca":
         _check_no_options(current, settings or get_settings())
-    if status == "active" and "account" in current.spec and not is_shared(current):
-        holder = _trading(store, account_of(current), besides=current.id)
+    if status == "active" and "account" in current.spec:
+        holder = _trading(store, account_of(current), besides=current.id, shared=is_shared(current))
         if holder is not None:
             raise DeploymentStateError(_taken(account_of(current), holder, owner))
     event: dict[str, Any] = {"by": by}

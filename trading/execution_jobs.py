@@ -169,16 +169,21 @@ def _shared_rebalance(
             refuse(store, notify, deployment, fire, job.id, problem)
         raise RunFailedError(problem)
     known, notes = decision_closes(closes, provider, calendar, fire)
-    known, notes = _paper_decision(closes, calendar, fire, known, notes)
+    alpaca = broker_of(deployment) == "alpaca"
+    if not alpaca:
+        known, notes = _paper_decision(closes, calendar, fire, known, notes)
     chosen = deciding(members, fire)
     if deployment.status == "active" and deployment.id not in {m.id for m in chosen}:
         chosen.append(deployment)
     ledger = AccountLedger(store, owner, account, [m.id for m in members])
     try:
-        broker = StoredPaperAccount(store, members[0], closes)
-        for member in chosen:
-            _fund(ledger.members[member.id], broker, member, fire, shared=True)
-        context = _paper_context(store, broker, calendar, closes, fire)
+        if alpaca:
+            context, chosen = _alpaca_shared(ledger, members, chosen, fire, settings)
+        else:
+            broker = StoredPaperAccount(store, members[0], closes)
+            for member in chosen:
+                _fund(ledger.members[member.id], broker, member, fire, shared=True)
+            context = _paper_context(store, broker, calendar, closes, fire)
         context.retry = RetryPolicy(
             settings.execution.max_attempts, settings.execution.retry_seconds
         )
@@ -202,6 +207,29 @@ def _shared_rebalance(
     if outcome.status == "failed":
         raise RunFailedError(outcome.reason or "the run failed")
     return result
+
+
+def _alpaca_shared(
+    ledger: AccountLedger,
+    members: list[Deployment],
+    chosen: list[Deployment],
+    fire: datetime,
+    settings: Settings,
+) -> tuple[ExecutionContext, list[Deployment]]:
+    """The context of a shared account's run on the owner's Alpaca account and the deciding
+    members as their openings left them: each member's capital is carved out of the cash
+    outside the account's deployments at its first run there (`_open_account`, in member
+    order), and the cash outside them all is the last opening's."""
+    broker = alpaca_broker(settings, owner=ledger.owner)
+    opened = {m.id: m for m in members if "account_opening" in m.spec}
+    for index, member in enumerate(chosen):
+        outside = [float(m.spec["account_opening"]["outside_cash"]) for m in opened.values()]
+        member = _open_account(
+            ledger.members[member.id], broker, member, fire, outside=min(outside, default=None)
+        )
+        chosen[index] = opened[member.id] = member
+    outside_cash = min(float(m.spec["account_opening"]["outside_cash"]) for m in opened.values())
+    return ExecutionContext(ledger.store, broker, outside_cash=outside_cash), chosen
 
 
 def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> str:
@@ -347,15 +375,35 @@ def _alpaca_context(store: Store, broker: AlpacaBroker, deployment: Deployment) 
 
 
 def _open_account(
-    ledger: Ledger, broker: AlpacaBroker, deployment: Deployment, when: datetime
+    ledger: Ledger,
+    broker: AlpacaBroker,
+    deployment: Deployment,
+    when: datetime,
+    *,
+    outside: float | None = None,
 ) -> Deployment:
     """The deployment with its account's opening state (`spec["account_opening"]`: the
     account's cash, the part of it outside the deployment and when, in currency and ISO 8601),
     recorded at its first run, then the capital in the ledger (each once). The account must
     then hold no position and no open order, and at least the capital in cash (`RunFailedError`
-    otherwise, nothing traded); `TransientJobError` if the deployment changed meanwhile."""
+    otherwise, nothing traded); `TransientJobError` if the deployment changed meanwhile. On an
+    account deployments share that another member opened already, the capital comes out of the
+    cash outside them (`outside`, which must hold it) whatever the account holds."""
     capital = float(deployment.spec["capital"])
-    if "account_opening" not in deployment.spec:
+    if "account_opening" not in deployment.spec and outside is not None:
+        if outside < capital:
+            raise RunFailedError(
+                f"the Alpaca account {deployment.spec['account']} holds {outside:,.2f} outside "
+                f"its deployments, less than the deployment's capital {capital:,.2f}; nothing "
+                "was traded"
+            )
+        opening: dict[str, Any] = {
+            "cash": broker.account().cash,
+            "outside_cash": outside - capital,
+            "at": when.isoformat(),
+        }
+        deployment = _record_opening(ledger, deployment, opening)
+    elif "account_opening" not in deployment.spec:
         account = deployment.spec["account"]
         state = broker.account()
         if state.positions:
@@ -375,19 +423,25 @@ def _open_account(
                 f"deployment's capital {capital:,.2f}; nothing was traded"
             )
         opening = {"cash": state.cash, "outside_cash": state.cash - capital, "at": when.isoformat()}
-        try:
-            deployment = ledger.store.update_deployment(
-                deployment.owner,
-                deployment.id,
-                expected_version=deployment.version,
-                spec={**deployment.spec, "account_opening": opening},
-            )
-        except ConflictError:
-            raise TransientJobError("the deployment changed while its account opened") from None
+        deployment = _record_opening(ledger, deployment, opening)
     _record_capital(
         ledger, capital, datetime.fromisoformat(deployment.spec["account_opening"]["at"])
     )
     return deployment
+
+
+def _record_opening(ledger: Ledger, deployment: Deployment, opening: dict[str, Any]) -> Deployment:
+    """The deployment with its account's `opening` recorded in its spec (`TransientJobError`
+    if it changed meanwhile)."""
+    try:
+        return ledger.store.update_deployment(
+            deployment.owner,
+            deployment.id,
+            expected_version=deployment.version,
+            spec={**deployment.spec, "account_opening": opening},
+        )
+    except ConflictError:
+        raise TransientJobError("the deployment changed while its account opened") from None
 
 
 def _fund(

@@ -26,7 +26,7 @@ from store import Deployment, Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from trading.accounts.shared import account_run_id
-from trading.deployments import shared_paper_account
+from trading.deployments import shared_account
 from trading.execution_jobs import HANDLERS
 from trading.ledger import Ledger, book_holdings
 from trading.scheduling import REBALANCE_KIND
@@ -270,4 +270,4 @@ def test_the_account_s_hedge_follows_its_trades_on_its_total_exposure(
     per_contract = float(closes["AAPL"]) * 100
     assert put["side"] == "buy" and own // per_contract < put["contracts"] <= whole // per_contract
     with pytest.raises(InputError, match="one hedge per account"):
-        shared_paper_account(store, OWNER, "main", "paper", hedged_spec)
+        shared_account(store, OWNER, "main", "paper", hedged_spec)
