@@ -271,3 +271,38 @@ def test_the_account_s_hedge_follows_its_trades_on_its_total_exposure(
     assert put["side"] == "buy" and own // per_contract < put["contracts"] <= whole // per_contract
     with pytest.raises(InputError, match="one hedge per account"):
         shared_account(store, OWNER, "main", "paper", hedged_spec)
+
+
+def test_books_that_disagree_with_the_account_pause_every_deciding_strategy(
+    store: Store, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Cash the members' books do not know appears in the shared account: the next run's
+    reconciliation of the books together fails and pauses both strategies, saying why."""
+    a = _deploy(store, "growth", {"AAPL": 0.5, "KO": 0.45}, 60_000.0)
+    b = _deploy(store, "value", {"KO": 0.2, "XOM": 0.75}, 40_000.0)
+    _fire(store, tmp_path, [a, b], FIRE)
+    saved = store.get_broker_account(OWNER, ACCOUNT)
+    broker = PaperBroker.restore(sp500_prices(), saved.state)
+    broker.deposit(1_000.0, FIRE + timedelta(hours=1))
+    store.save_broker_account(OWNER, ACCOUNT, broker.state(), expected_version=saved.version)
+    clock.now = NEXT_FIRE + timedelta(hours=2)
+    results = _fire(store, tmp_path, [a, b], NEXT_FIRE)
+    # the first job ran the account's run: both paused; the second finds its strategy paused
+    assert results[0]["reconciliation"]["matches"] is False
+    assert results[1]["outcome"] == "skipped" and results[1]["reason"] == "the deployment is paused"
+    for member in (a, b):
+        assert store.get_deployment(OWNER, member.id).status == "paused"
+        [paused] = [
+            e
+            for e in store.deployment_events(OWNER, member.id)
+            if e.type == "status_changed" and e.data.get("to") == "paused"
+        ]
+        assert paused.data["by"] == "monitor" and "account's ledgers" in paused.data["reason"]
+        accounts = [
+            e.data
+            for e in store.deployment_events(OWNER, member.id)
+            if e.type == "run_finished" and "account" in e.data
+        ]
+        assert accounts[-1]["reconciled"] is False and accounts[-1]["paused"] is True
+    cash = results[0]["reconciliation"]
+    assert cash["broker_cash"] - cash["ledger_cash"] == pytest.approx(1_000.0, abs=0.01)

@@ -234,30 +234,39 @@ def _check_account(
                 **outcome.reconciliation.to_json(),
             },
         )
-        paused = _set_paused(
-            ctx.store, deployment, "the ledger does not match the broker's positions and cash"
+        _mismatch(
+            ctx, deployment, outcome, "the ledger does not match the broker's positions and cash"
         )
-        outcome.paused = outcome.paused or paused
-        if ctx.notify is not None:
-            ctx.notify(
-                messages.reconciliation_mismatch(
-                    **_about(deployment),
-                    positions=[
-                        messages.PositionMismatch(p.symbol, p.ledger_quantity, p.broker_quantity)
-                        for p in outcome.reconciliation.positions
-                    ],
-                    ledger_cash=outcome.reconciliation.ledger_cash,
-                    broker_cash=outcome.reconciliation.broker_cash,
-                    paused=paused,
-                    time=fire,
-                ),
-                deployment,
-            )
     peak = _record_peak(ctx.store, deployment, outcome.equity)
     breach = drawdown_breach([peak, outcome.equity], limits)
     if breach is not None:
         outcome.breaches.append(breach)
         _pause(ctx, deployment, outcome, breach, fire)
+
+
+def _mismatch(
+    ctx: ExecutionContext, deployment: Deployment, outcome: RunOutcome, reason: str
+) -> None:
+    """Pause the deployment for the mismatch in `outcome.reconciliation`, saying `reason`,
+    and notify its destinations."""
+    assert outcome.reconciliation is not None
+    paused = _set_paused(ctx.store, deployment, reason)
+    outcome.paused = outcome.paused or paused
+    if ctx.notify is not None:
+        ctx.notify(
+            messages.reconciliation_mismatch(
+                **_about(deployment),
+                positions=[
+                    messages.PositionMismatch(p.symbol, p.ledger_quantity, p.broker_quantity)
+                    for p in outcome.reconciliation.positions
+                ],
+                ledger_cash=outcome.reconciliation.ledger_cash,
+                broker_cash=outcome.reconciliation.broker_cash,
+                paused=paused,
+                time=outcome.fire,
+            ),
+            deployment,
+        )
 
 
 def _record_peak(store: Store, deployment: Deployment, equity: float) -> float:
@@ -471,8 +480,8 @@ def _net_plan(
     needed = netted.buying_power_needed()
     if needed > state.cash - ctx.outside_cash + CASH_TOLERANCE:
         reason = (
-            f"the account's net buys need {needed:,.2f} and it holds {state.cash:,.2f} in "
-            "cash: nothing was sent"
+            f"the account's net buys need {needed:,.2f} and its deployments hold "
+            f"{state.cash - ctx.outside_cash:,.2f} in cash: nothing was sent"
         )
         for member_id in wants:
             outcomes[member_id].status, outcomes[member_id].reason = "blocked", reason
@@ -498,7 +507,8 @@ def _check_shared(
     fire: datetime,
 ) -> None:
     """After a shared account's trades: its interest split over the members' books, the books
-    together reconciled with the account (a mismatch pauses every deciding member), and each
+    together reconciled with the account (a mismatch pauses every deciding member and notifies
+    it), and each
     member's value (its book at the last closes) against its own drawdown limit."""
     ledger = shared.ledger
     if ctx.interest is not None:
@@ -515,12 +525,12 @@ def _check_shared(
         book = ledger.members[member.id].book
         outcome.equity = book.cash + sum(q * float(last[s]) for s, q in book.holdings().items())
         if not reconciliation.matches:
-            paused = _set_paused(
-                ctx.store,
+            _mismatch(
+                ctx,
                 member,
+                outcome,
                 "the account's ledgers do not match the broker's positions and cash",
             )
-            outcome.paused = outcome.paused or paused
         limits = DeploymentLimits.model_validate(member.spec["limits"])
         peak = _record_peak(ctx.store, member, outcome.equity)
         breach = drawdown_breach([peak, outcome.equity], limits)
