@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,6 +207,8 @@ def _serve(data_dir: Path, processes: int = 1) -> tuple[subprocess.Popen[bytes],
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     process.stdout.readline()  # the banner (empty when the command exited first)
+    # the server's logs go on there: read them away, or it blocks once the pipe is full
+    threading.Thread(target=process.stdout.read, daemon=True).start()
     return process, answering(process, f"http://127.0.0.1:{port}", 120.0)
 
 
