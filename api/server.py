@@ -18,15 +18,18 @@ With `processes` > 1 (`stratigos serve --workers N`) this process binds the sock
 session key and supervises N child processes (spawned, each a fresh interpreter) that accept
 connections on that one socket, each with its own app, store connections, thread pool, limits
 and `api_job_workers` job threads (`_serve_child`); they share the socket, the store and the data
-directory. A child that dies is started again; SIGINT/SIGTERM stop them all gracefully.
+directory. A child that dies is started again; SIGINT/SIGTERM stop them all gracefully, and on
+Linux the children end with the command even when it is killed (SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import multiprocessing
 import multiprocessing.connection
+import os
 import signal
 import socket
 import sys
@@ -54,6 +57,8 @@ SESSION_PREFIX = "serve-"
 """Session keys are the expiring keys of `SESSION_OWNER` named `serve-<UTC timestamp>`."""
 SIGN_IN_FILE = "serve-sign-in.txt"
 """Where the sign-in link goes (in the data dir) when the output is not a terminal."""
+PR_SET_PDEATHSIG = 1
+"""Linux prctl(2) option: the signal a process receives when its parent dies."""
 CHILD_STOP_SECONDS = 30.0
 """How long a child server process may take to stop gracefully before it is killed."""
 
@@ -251,13 +256,25 @@ def _serve_here(
     _server(sock, settings, store, log_level, announce, revoke).run(sockets=[sock])
 
 
+def _end_with_parent(parent: int) -> None:
+    """On Linux, have the kernel send this process SIGTERM when its parent (`parent`, the
+    supervisor) dies, even by SIGKILL, so no server process outlives it holding the port."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def _serve_child(
-    sock: socket.socket, settings: Settings, log_level: str, started: EventType
+    sock: socket.socket, settings: Settings, log_level: str, started: EventType, parent: int
 ) -> None:
     """The body of one child process of `_supervise`: a server on the shared socket with a
     store of its own; `started` is set once it accepts connections. SIGTERM stops it
-    gracefully."""
+    gracefully; so does the death of the supervisor (`parent`)."""
     _terminate_as_interrupt()
+    _end_with_parent(parent)
     with contextlib.suppress(KeyboardInterrupt):
         _server(sock, settings, None, log_level, started.set).run(sockets=[sock])
 
@@ -271,9 +288,9 @@ class _Child:
         self.started = context.Event()
         self.process = context.Process(
             target=_serve_child,
-            args=(sock, settings, log_level, self.started),
+            args=(sock, settings, log_level, self.started, os.getpid()),
             name="stratigos-serve",
-            daemon=True,
+            # not a daemon: a daemon may not start processes (a process-pool compute backend)
         )
         self.process.start()
 

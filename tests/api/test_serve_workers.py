@@ -2,7 +2,9 @@
 
 The real command in a subprocess on a free loopback port: once its banner is out, two child
 processes serve the API with the session key; a child killed with SIGKILL is replaced and the
-port keeps answering; SIGTERM to the command stops every child and revokes the session key."""
+port keeps answering; an optimization job runs in a child's job worker; SIGTERM to the command
+stops every child and revokes the session key; a command killed with SIGKILL takes its
+children with it."""
 
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
     environment |= {
         "STRATIGOS_DATA_DIR": str(data_dir),
         "STRATIGOS_MODEL_PROVIDER": "offline",
-        "STRATIGOS_API_JOB_WORKERS": "0",
+        "STRATIGOS_API_JOB_WORKERS": "1",
+        "STRATIGOS_COMPUTE_WORKERS": "1",  # batches go to a process pool of the server's
     }
     stratigos = str(Path(sys.executable).with_name("stratigos"))
     command = [stratigos, "serve", "--port", "0", "--workers", "2"]
@@ -96,6 +99,22 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
                 response = client.get("/v1/portfolios", headers={"connection": "close"})
                 assert response.status_code == 200, response.text
 
+            # a job runs in a server process's job worker, whose compute backend (a process
+            # pool: STRATIGOS_COMPUTE_WORKERS) starts processes of its own
+            request = {"budget": {"max_trials": 20, "batch_size": 10}, "n_paths": 30, "seed": 3}
+            submitted = client.post("/v1/optimizations", json=request)
+            assert submitted.status_code == 202, submitted.text
+            job = submitted.json()["id"]
+            wait_for(
+                lambda: (
+                    client.get(f"/v1/optimizations/{job}").json()["status"]
+                    in ("succeeded", "failed", "cancelled")
+                ),
+                "the job to end",
+            )
+            status = client.get(f"/v1/optimizations/{job}").json()
+            assert status["status"] == "succeeded", status
+
         children = server_children(server.pid)
         server.send_signal(signal.SIGTERM)
         assert server.wait(60) == 0
@@ -125,3 +144,37 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
     except FileNotFoundError:
         return True
+
+
+def test_the_server_processes_end_with_a_killed_command(tmp_path: Path) -> None:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
+    }
+    environment |= {
+        "STRATIGOS_DATA_DIR": str(tmp_path / "data"),
+        "STRATIGOS_MODEL_PROVIDER": "offline",
+        "STRATIGOS_API_JOB_WORKERS": "0",
+    }
+    stratigos = str(Path(sys.executable).with_name("stratigos"))
+    command = [stratigos, "serve", "--port", "0", "--workers", "2"]
+    server = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert server.stdout is not None
+        assert "Stratigos API on" in server.stdout.readline()
+        children = server_children(server.pid)
+        assert len(children) == 2
+        server.kill()  # no chance to stop them itself
+        server.wait(30)
+        wait_for(
+            lambda: all(
+                not Path(f"/proc/{child}").exists() or _zombie(child) for child in children
+            ),
+            "the server processes to end",
+            seconds=60,
+        )
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(30)
