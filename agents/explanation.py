@@ -130,7 +130,8 @@ def template_explanation(facts: dict[str, Any]) -> str:
         by_sharpe = sorted(scenarios.items(), key=lambda kv: kv[1]["sharpe"])
         worst, best_case = by_sharpe[0], by_sharpe[-1]
         parts.append(
-            f"Its Sharpe ratio ranges from {worst[1]['sharpe']:.2f} in the {worst[0].replace('_', '-')} "
+            "Its Sharpe ratio (its return above the safe asset's per unit of volatility, from "
+            f"daily returns, annualised) ranges from {worst[1]['sharpe']:.2f} in the {worst[0].replace('_', '-')} "
             f"scenario to {best_case[1]['sharpe']:.2f} in the {best_case[0].replace('_', '-')} scenario."
         )
         stress = scenarios.get("bear") or worst[1]

@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         cap_malloc_arenas()  # before the worker threads start (api.memory)
         # the sync routes' threads: a few per core; dozens only queue for the interpreter lock
         # (and starve the event loop that answers health checks and sheds load)
-        anyio.to_thread.current_default_thread_limiter().total_tokens = context.settings.api.threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = (
+            context.settings.api.request_threads()
+        )
         gc.collect()
         gc.freeze()
         configure_tracing(context.settings)

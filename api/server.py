@@ -13,17 +13,31 @@ browsers never send to the server). Otherwise (a pipe, a log file) the key is ne
 there: the sign-in link goes to `<data_dir>/serve-sign-in.txt` (mode 0600) and the banner says
 where it is. The server runs until Ctrl-C (SIGINT) or SIGTERM, then shuts down gracefully and
 revokes the session key. Port 0 binds a free port; the printed address names the real one.
+
+With `processes` > 1 (`stratigos serve --workers N`) this process binds the socket, keeps the
+session key and supervises N child processes (spawned, each a fresh interpreter) that accept
+connections on that one socket, each with its own app, store connections, thread pool, limits
+and `api_job_workers` job threads (`_serve_child`); they share the socket, the store and the data
+directory. A child that dies is started again; SIGINT/SIGTERM stop them all gracefully, and on
+Linux the children end with the command even when it is killed (SIGKILL).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import logging
+import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from multiprocessing.context import SpawnContext
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from types import FrameType
 from typing import Any, TextIO
@@ -43,6 +57,12 @@ SESSION_PREFIX = "serve-"
 """Session keys are the expiring keys of `SESSION_OWNER` named `serve-<UTC timestamp>`."""
 SIGN_IN_FILE = "serve-sign-in.txt"
 """Where the sign-in link goes (in the data dir) when the output is not a terminal."""
+PR_SET_PDEATHSIG = 1
+"""Linux prctl(2) option: the signal a process receives when its parent dies."""
+CHILD_STOP_SECONDS = 30.0
+"""How long a child server process may take to stop gracefully before it is killed."""
+
+log = logging.getLogger("stratigos.api.server")
 
 
 def is_session_key(key: ApiKey) -> bool:
@@ -145,19 +165,19 @@ def run_server(
     *,
     out: TextIO | None = None,
     log_level: str = "info",
+    processes: int = 1,
 ) -> None:
     """Serve the Stratigos API on `host:port` until interrupted (see the module docstring).
 
     `settings` default to the process settings (`api_job_workers` decides how many job worker
-    threads run inside the server); listening on an address other machines reach, the server
-    is production unless `STRATIGOS_ENVIRONMENT` says otherwise (`Settings.listening_on`). The banner goes to `out` (default stdout), uvicorn's logs
-    to stderr. Returns after a graceful shutdown; the session key is revoked by then.
+    threads run inside each server process); listening on an address other machines reach, the
+    server is production unless `STRATIGOS_ENVIRONMENT` says otherwise
+    (`Settings.listening_on`). `processes` server processes accept the connections (1: this
+    one). The banner goes to `out` (default stdout), uvicorn's logs to stderr. Returns after a
+    graceful shutdown; the session key is revoked by then.
     """
-    import uvicorn
-
-    from api.app import create_app
-    from api.connections import server_config
-
+    if processes < 1:
+        raise ValueError(f"processes must be at least 1, not {processes}")
     stream: TextIO = out or sys.stdout
     sock = _bind(host, port)
     try:
@@ -167,31 +187,21 @@ def run_server(
         raise
     data_dir = settings.ensure_data_dir()
     store = open_store(settings)
-    bound_port = int(sock.getsockname()[1])
     session = SessionKey(store)
-    base = _url(host, bound_port)
+    base = _url(host, int(sock.getsockname()[1]))
 
-    class _Server(uvicorn.Server):
-        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-            await super().startup(sockets=sockets)
-            if self.started:
-                stream.write(sign_in_banner(base, session.raw, stream, data_dir))
-                stream.flush()
+    def announce() -> None:
+        stream.write(sign_in_banner(base, session.raw, stream, data_dir))
+        stream.flush()
 
-        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-            try:
-                await super().shutdown(sockets=sockets)
-            finally:
-                session.revoke()
-
-    app = create_app(settings, store=store)
-    config = server_config(app, settings.api, log_level=log_level, lifespan="on")
-    server = _Server(config)
     session.keep_renewed()
     previous = _terminate_as_interrupt()
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            server.run(sockets=[sock])
+            if processes == 1:
+                _serve_here(sock, settings, store, log_level, announce, session.revoke)
+            else:
+                _supervise(sock, settings, processes, log_level, announce)
     finally:
         _restore(previous)
         try:
@@ -199,6 +209,140 @@ def run_server(
         finally:
             sock.close()
             store.close()
+
+
+def _server(
+    sock: socket.socket,
+    settings: Settings,
+    store: Store | None,
+    log_level: str,
+    on_started: Callable[[], None],
+    on_shutdown: Callable[[], None] | None = None,
+) -> Any:
+    """A uvicorn server of the app on `settings` and `store` (None: the app opens and closes its
+    own) with the connection limits of `settings.api`; `on_started` runs once it accepts
+    connections, `on_shutdown` after it stopped."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.connections import server_config
+
+    class _Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets=sockets)
+            if self.started:
+                on_started()
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            try:
+                await super().shutdown(sockets=sockets)
+            finally:
+                if on_shutdown is not None:
+                    on_shutdown()
+
+    app = create_app(settings, store=store)
+    return _Server(server_config(app, settings.api, log_level=log_level, lifespan="on"))
+
+
+def _serve_here(
+    sock: socket.socket,
+    settings: Settings,
+    store: Store,
+    log_level: str,
+    announce: Callable[[], None],
+    revoke: Callable[[], None],
+) -> None:
+    """One server process: this one."""
+    _server(sock, settings, store, log_level, announce, revoke).run(sockets=[sock])
+
+
+def _end_with_parent(parent: int) -> None:
+    """On Linux, have the kernel send this process SIGTERM when its parent (`parent`, the
+    supervisor) dies, even by SIGKILL, so no server process outlives it holding the port."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _serve_child(
+    sock: socket.socket, settings: Settings, log_level: str, started: EventType, parent: int
+) -> None:
+    """The body of one child process of `_supervise`: a server on the shared socket with a
+    store of its own; `started` is set once it accepts connections. SIGTERM stops it
+    gracefully; so does the death of the supervisor (`parent`)."""
+    _terminate_as_interrupt()
+    _end_with_parent(parent)
+    with contextlib.suppress(KeyboardInterrupt):
+        _server(sock, settings, None, log_level, started.set).run(sockets=[sock])
+
+
+class _Child:
+    """One server process of `_supervise`."""
+
+    def __init__(
+        self, context: SpawnContext, sock: socket.socket, settings: Settings, log_level: str
+    ) -> None:
+        self.started = context.Event()
+        self.process = context.Process(
+            target=_serve_child,
+            args=(sock, settings, log_level, self.started, os.getpid()),
+            name="stratigos-serve",
+            # not a daemon: a daemon may not start processes (a process-pool compute backend)
+        )
+        self.process.start()
+
+    def wait_started(self) -> None:
+        """Return once it accepts connections; RuntimeError when it exits before."""
+        while not self.started.wait(0.2):
+            if not self.process.is_alive():
+                raise RuntimeError(
+                    f"a server process exited (code {self.process.exitcode}) before it started"
+                )
+
+    def stop(self, grace: float = CHILD_STOP_SECONDS) -> None:
+        """SIGTERM (a graceful stop), SIGKILL after `grace` seconds."""
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(grace)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+
+def _supervise(
+    sock: socket.socket,
+    settings: Settings,
+    processes: int,
+    log_level: str,
+    announce: Callable[[], None],
+) -> None:
+    """Run `processes` child servers on `sock` until interrupted (KeyboardInterrupt), starting
+    again any that dies; `announce` runs once all of them accept connections."""
+    context = multiprocessing.get_context("spawn")
+    children: list[_Child] = []
+    try:
+        for _ in range(processes):
+            children.append(_Child(context, sock, settings, log_level))
+        for child in children:
+            child.wait_started()
+        announce()
+        while True:
+            multiprocessing.connection.wait([child.process.sentinel for child in children])
+            for index, child in enumerate(children):
+                if not child.process.is_alive():
+                    log.warning(
+                        "server process %s exited (code %s); starting another",
+                        child.process.pid,
+                        child.process.exitcode,
+                    )
+                    children[index] = _Child(context, sock, settings, log_level)
+                    children[index].wait_started()
+    finally:
+        for child in children:
+            child.stop()
 
 
 _Handler = Callable[[int, FrameType | None], Any] | int | None

@@ -1,7 +1,8 @@
 """Capacity benchmark (issue 42, `make bench-load`): the mixed load at 1, 10, 50 and 200 clients.
 
 One server (`stratigos serve`, SQLite store, offline model, default settings otherwise: limits,
-threads, one in-process job worker) in its own process on loopback, as an operator runs it;
+threads, one in-process job worker per server process) in its own process on loopback, as an
+operator runs it, once with one server process and once with `--workers 2` (`PROCESSES`);
 the load generator runs in this process on the same machine
 (`benchmarks.http_client`: one kept-alive connection per client). Ten owners share the load
 (client i uses owner i mod 10). Each client sends its next request as soon as the last is
@@ -11,19 +12,22 @@ for `SECONDS` per level after a warm-up.
 
 Per level it prints the throughput of answered requests (req/s), p50/p95/p99 of what was
 admitted (2xx), the p99 of `/v1/health` alone, the count shed (503 with `Retry-After`), the
-429s and the errors (any other status, a 503 without `Retry-After`, a transport error). `SHED`
-names the answers that count as load shed.
+429s and the errors (any other status, a 503 without `Retry-After`, a transport error), and what
+the server's processes hold at the end of the level (`Usage`: descriptors, those on the store's
+files, threads, resident memory; summed over the command and its server processes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +37,8 @@ from benchmarks.harness import Row, Table
 from benchmarks.http_client import Connection
 
 LEVELS = (1, 10, 50, 200)
+PROCESSES = (1, 2)
+"""`stratigos serve --workers` values measured, one fresh server each."""
 SECONDS = float(os.environ.get("STRATIGOS_BENCH_LOAD_SECONDS", "20"))
 """Measured seconds per level (after `WARMUP_SECONDS`)."""
 WARMUP_SECONDS = 3.0
@@ -63,6 +69,8 @@ class Level:
     throttled: int = 0
     errors: int = 0
     reconnects: int = 0
+    usage: Usage | None = None
+    """The server's processes at the end of the level."""
 
     @property
     def answered(self) -> int:
@@ -77,14 +85,60 @@ class Level:
             f"| {self.clients} | {self.answered / self.seconds:.0f} | "
             f"{len(self.admitted_ms) / self.seconds:.0f} | {statistics.median(ms):.0f} | "
             f"{_percentile(ms, 0.95):.0f} | {_percentile(ms, 0.99):.0f} | "
-            f"{_percentile(health, 0.99):.0f} | {self.shed} | {self.throttled} | {self.errors} |"
+            f"{_percentile(health, 0.99):.0f} | {self.shed} | {self.throttled} | {self.errors} | "
+            f"{self.usage.cells() if self.usage else '| | |'}"
         )
 
 
 HEADER = (
     "| clients | answered req/s | admitted req/s | p50 ms | p95 ms | p99 ms | health p99 ms "
-    "| shed (503) | 429 | errors |\n|---|---|---|---|---|---|---|---|---|---|"
+    "| shed (503) | 429 | errors | descriptors (store) | threads | memory MB |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What server processes hold at one moment (summed over them)."""
+
+    descriptors: int
+    store_descriptors: int
+    threads: int
+    rss_mb: float
+
+    def cells(self) -> str:
+        """The last three cells of a printed row."""
+        return (
+            f"{self.descriptors} ({self.store_descriptors}) | {self.threads} | {self.rss_mb:.0f} |"
+        )
+
+
+def server_processes(pid: int) -> list[int]:
+    """`pid` and its child processes but multiprocessing's resource tracker (with `--workers N`
+    the children serve; with one process there are none)."""
+    pids = [pid]
+    with contextlib.suppress(FileNotFoundError):
+        for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            with contextlib.suppress(FileNotFoundError):
+                if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                    pids.append(int(child))
+    return pids
+
+
+def usage(pid: int) -> Usage:
+    """Read /proc for the server whose command is process `pid` (`server_processes`)."""
+    descriptors = on_store = threads = 0
+    rss_kb = 0
+    for each in server_processes(pid):
+        fds = os.listdir(f"/proc/{each}/fd")
+        descriptors += len(fds)
+        for fd in fds:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                on_store += "store.sqlite" in os.readlink(f"/proc/{each}/fd/{fd}")
+        status = Path(f"/proc/{each}/status").read_text().splitlines()
+        rss_kb += next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+        threads += len(os.listdir(f"/proc/{each}/task"))
+    return Usage(descriptors, on_store, threads, rss_kb / 1024)
 
 
 async def _client(base: str, key: str, offset: int, level: Level, window: list[float]) -> None:
@@ -121,7 +175,7 @@ async def _client(base: str, key: str, offset: int, level: Level, window: list[f
         await connection.close()
 
 
-async def _level(base: str, keys: list[str], clients: int) -> Level:
+async def _level(base: str, keys: list[str], clients: int, pid: int) -> Level:
     level = Level(clients)
     start = time.monotonic() + WARMUP_SECONDS
     window = [start, start + SECONDS]
@@ -129,6 +183,7 @@ async def _level(base: str, keys: list[str], clients: int) -> Level:
         *(_client(base, keys[i % len(keys)], i, level, window) for i in range(clients))
     )
     level.seconds = SECONDS
+    level.usage = usage(pid)
     return level
 
 
@@ -140,43 +195,55 @@ def _keys(data_dir: Path) -> list[str]:
         return [store.create_api_key(f"owner-{i}", "bench")[0] for i in range(OWNERS)]
 
 
-def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`stratigos serve` on a free loopback port, once it answers."""
+def _serve(data_dir: Path, processes: int = 1) -> tuple[subprocess.Popen[bytes], str]:
+    """`stratigos serve --workers processes` on a free loopback port, once every server process
+    accepts connections (its banner is out) and it answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     env = {**os.environ, "STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
     command = [str(Path(sys.executable).with_name("stratigos")), "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    command += ["--workers", str(processes)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    process.stdout.readline()  # the banner (empty when the command exited first)
+    # the server's logs go on there: read them away, or it blocks once the pipe is full
+    threading.Thread(target=process.stdout.read, daemon=True).start()
     return process, answering(process, f"http://127.0.0.1:{port}", 120.0)
 
 
-def measure(levels: tuple[int, ...] = LEVELS) -> list[Level]:
-    """Run every level against one fresh server (default settings); the rows in order."""
+def measure(levels: tuple[int, ...] = LEVELS, processes: int = 1) -> list[Level]:
+    """Run every level against one fresh `stratigos serve --workers processes` (default settings
+    otherwise); the rows in order."""
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "capacity"
         keys = _keys(data_dir)
-        process, base = _serve(data_dir)
+        process, base = _serve(data_dir, processes)
         try:
-            return [asyncio.run(_level(base, keys, clients)) for clients in levels]
+            return [asyncio.run(_level(base, keys, clients, process.pid)) for clients in levels]
         finally:
             process.terminate()
-            process.wait(30)
+            process.wait(60)
 
 
 def run(table: Table) -> None:
-    """The mixed load per level; one table row per level (p99 of what was admitted vs 1 s)."""
-    levels = measure()
-    print(HEADER)
-    for level in levels:
-        print(level.line(), flush=True)
+    """The mixed load per level and number of server processes; one table row each (p99 of
+    what was admitted vs 1 s)."""
+    for processes in PROCESSES:
+        levels = measure(processes=processes)
+        print(f"stratigos serve --workers {processes}")
+        print(HEADER)
+        for level in levels:
+            print(level.line(), flush=True)
+        _rows(table, levels, processes)
+
+
+def _rows(table: Table, levels: list[Level], processes: int) -> None:
     for level in levels:
         p99 = _percentile(level.admitted_ms or [float("inf")], 0.99)
         table.add(
             Row(
-                f"capacity: mixed load, {level.clients} clients",
+                f"capacity: mixed load, {level.clients} clients, {processes} process(es)",
                 f"{OWNERS} owners, {SECONDS:.0f} s; health, portfolios, jobs, Monte Carlo",
                 "p99 target 1000 ms (admitted)",
                 p99,
@@ -191,12 +258,12 @@ def run(table: Table) -> None:
 
 
 def main() -> None:
-    """`python -m benchmarks.bench_capacity [levels...]`: print the table only."""
-    import sys
-
-    levels = tuple(int(a) for a in sys.argv[1:]) or LEVELS
+    """`python -m benchmarks.bench_capacity [PROCESSES [levels...]]`: print the table only."""
+    processes = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    levels = tuple(int(a) for a in sys.argv[2:]) or LEVELS
+    print(f"stratigos serve --workers {processes}")
     print(HEADER)
-    for level in measure(levels):
+    for level in measure(levels, processes):
         print(level.line(), flush=True)
 
 

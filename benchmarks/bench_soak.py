@@ -13,14 +13,13 @@ equal, memory within `MEMORY_SLACK`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.bench_capacity import Level, _client, _keys, _serve
+from benchmarks.bench_capacity import Level, Usage, _client, _keys, _serve, usage
 from benchmarks.harness import Row, Table
 
 SECONDS = float(os.environ.get("STRATIGOS_BENCH_SOAK_SECONDS", "1800"))
@@ -33,33 +32,18 @@ MEMORY_SLACK = 1.10
 
 @dataclass(frozen=True)
 class Sample:
-    """The server process at one moment."""
+    """The server's processes `at` seconds into the soak."""
 
     at: float
-    descriptors: int
-    store_descriptors: int
-    threads: int
-    rss_mb: float
+    usage: Usage
 
     def line(self) -> str:
         """One printed line."""
+        held = self.usage
         return (
-            f"  {self.at:6.0f} s: {self.descriptors} descriptors ({self.store_descriptors} on "
-            f"the store), {self.threads} threads, {self.rss_mb:.0f} MB"
+            f"  {self.at:6.0f} s: {held.descriptors} descriptors ({held.store_descriptors} on "
+            f"the store), {held.threads} threads, {held.rss_mb:.0f} MB"
         )
-
-
-def sample(pid: int, started: float) -> Sample:
-    """Read /proc for process `pid`."""
-    fds = os.listdir(f"/proc/{pid}/fd")
-    on_store = 0
-    for fd in fds:
-        with contextlib.suppress(OSError):  # closed meanwhile
-            on_store += "store.sqlite" in os.readlink(f"/proc/{pid}/fd/{fd}")
-    status = Path(f"/proc/{pid}/status").read_text().splitlines()
-    rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-    threads = len(os.listdir(f"/proc/{pid}/task"))
-    return Sample(time.monotonic() - started, len(fds), on_store, threads, rss_kb / 1024)
 
 
 async def _soak(base: str, keys: list[str], pid: int) -> tuple[Level, list[Sample]]:
@@ -71,7 +55,7 @@ async def _soak(base: str, keys: list[str], pid: int) -> tuple[Level, list[Sampl
     async def sampler() -> None:
         while time.monotonic() < window[1]:
             await asyncio.sleep(SAMPLE_SECONDS)
-            samples.append(sample(pid, started))
+            samples.append(Sample(time.monotonic() - started, usage(pid)))
             print(samples[-1].line(), flush=True)
 
     clients = [_client(base, keys[i % len(keys)], i, level, window) for i in range(CLIENTS)]
@@ -94,9 +78,9 @@ def run(table: Table) -> None:
     warm = next((s for s in samples if s.at >= min(WARMUP_SECONDS, SECONDS / 2)), samples[0])
     end = samples[-1]
     held = (
-        end.descriptors <= warm.descriptors
-        and end.threads <= warm.threads
-        and end.rss_mb <= warm.rss_mb * MEMORY_SLACK
+        end.usage.descriptors <= warm.usage.descriptors
+        and end.usage.threads <= warm.usage.threads
+        and end.usage.rss_mb <= warm.usage.rss_mb * MEMORY_SLACK
     )
     table.add(
         Row(
@@ -105,9 +89,10 @@ def run(table: Table) -> None:
             "end within the warm-up level",
             1.0,
             1.0 if held else 0.0,
-            f"descriptors {warm.descriptors} -> {end.descriptors} (store "
-            f"{warm.store_descriptors} -> {end.store_descriptors}), threads {warm.threads} -> "
-            f"{end.threads}, memory {warm.rss_mb:.0f} -> {end.rss_mb:.0f} MB; "
+            f"descriptors {warm.usage.descriptors} -> {end.usage.descriptors} (store "
+            f"{warm.usage.store_descriptors} -> {end.usage.store_descriptors}), threads "
+            f"{warm.usage.threads} -> {end.usage.threads}, memory {warm.usage.rss_mb:.0f} -> "
+            f"{end.usage.rss_mb:.0f} MB; "
             f"{level.answered / level.seconds:.0f} req/s, {level.errors} errors",
             target=1.0,
         )

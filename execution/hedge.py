@@ -253,7 +253,7 @@ def plan_hedge(
         raise OrderPlanError(f"settlement must be cash or physical, got {settlement!r}")
     if (
         settlement == "physical"
-        and config.has_overlay
+        and config.has_hedge
         and config.overlay_tenor_days <= PHYSICAL_CLOSE_SESSIONS
     ):
         raise OrderPlanError(
@@ -265,7 +265,7 @@ def plan_hedge(
     if horizon < market.today:
         raise OrderPlanError(f"next_run must not be before today ({market.today}), got {horizon}")
     rv = market.realised_volatility(vol_model.realised_window)
-    if not config.has_overlay:
+    if not config.has_hedge:
         if not live:
             return HedgePlan("none", notes=["the strategy has no overlay and holds no options"])
         closes = _closing_orders(live, market, vol_model, rv)
@@ -451,7 +451,7 @@ def options_level_needed(config: StrategyConfig) -> int:
     place (`OPTIONS_LEVEL_NEEDED` of each leg's opening and closing intent): 2 for a put (bought
     to open), 3 for a put spread or a collar (their sold leg opens as a spread), 0 without an
     overlay."""
-    if not config.has_overlay:
+    if not config.has_hedge:
         return 0
     intents: list[PositionIntent] = [
         intent

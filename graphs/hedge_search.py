@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, get_args
 
-from quant.strategy import HEDGE_NAMES, OverlayKind
+from quant.strategy import HEDGE_NAMES, HedgeKind
 
 if TYPE_CHECKING:  # the CLI imports this module to parse its flags: no numba at that point
     from quant.options.vol_model import ImpliedVolModel
 
-HEDGE_KINDS: tuple[str, ...] = get_args(OverlayKind)
+HEDGE_KINDS: tuple[str, ...] = get_args(HedgeKind)
 """The hedge kinds a strategy may hold ("none" first)."""
 
 Number = float | tuple[float, float]

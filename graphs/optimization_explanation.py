@@ -71,7 +71,7 @@ def _hedging(state: OptimizationState) -> dict[str, Any] | None:
     chosen = state["chosen"]
     assert chosen is not None
     config = config_of(state, state["trials"][chosen["trial"]])
-    if not (hedge_possible(state) or config.has_overlay):
+    if not (hedge_possible(state) or config.has_hedge):
         return None
     request = request_of(state)
     res = resources_of(state)
@@ -79,13 +79,13 @@ def _hedging(state: OptimizationState) -> dict[str, Any] | None:
     scenario = _hedge_scenario(state)
     comparison = (
         hedge_comparison(config, res.inputs, safe=request.safe_rate, vol_model=request.vol_model)
-        if config.has_overlay
+        if config.has_hedge
         else None
     )
     trials = [(t, config_of(state, t)) for t in state["trials"] if math.isfinite(t["objective"])]
-    hedged = [t for t, c in trials if c.has_overlay]
+    hedged = [t for t, c in trials if c.has_hedge]
     return {
-        "winner_hedged": config.has_overlay,
+        "winner_hedged": config.has_hedge,
         "n_hedged_trials": len(hedged),
         "n_hedged_feasible": sum(bool(t["feasible"]) for t in hedged),
         "scenario": scenario,

@@ -73,8 +73,8 @@ def _row(trial: Mapping[str, Any], config: StrategyConfig, scenario: str) -> dic
     }
     return {
         "trial": int(trial["trial"]),
-        "hedged": config.has_overlay,
-        "overlay": overlay if config.has_overlay else {"overlay": "none"},
+        "hedged": config.has_hedge,
+        "overlay": overlay if config.has_hedge else {"overlay": "none"},
         "objective": float(trial["objective"]),
         "feasible": bool(trial["feasible"]),
         **{m: float(trial[f"{scenario}.{m}"]) for m in TRADEOFF_METRICS},
@@ -99,11 +99,11 @@ def hedge_tradeoff(
     Each row gives the trial, whether it is hedged, the overlay fields it reads, its objective
     and feasibility, and `TRADEOFF_METRICS` in `scenario`.
     """
-    bare = [(t, c) for t, c in trials if not c.has_overlay]
+    bare = [(t, c) for t, c in trials if not c.has_hedge]
     hedged = [
         (t, c)
         for t, c in trials
-        if c.has_overlay
+        if c.has_hedge
         and t["feasible"]
         and t.get(f"{scenario}.average_weight", 1.0) >= INVESTED
         and t[f"{scenario}.hedge_premium"] > 0.0

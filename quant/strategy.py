@@ -61,7 +61,7 @@ StrategyField = Literal[RuleParameter, "cost_bps", "sleeve", OverlayParameter]
 """Any field of `StrategyConfig`: the rule's parameters, the overlay's, the trading cost and the
 sleeve."""
 
-OverlayKind = Literal["none", "put", "put_spread", "collar"]
+HedgeKind = Literal["none", "put", "put_spread", "collar"]
 """Option protection on the risky sleeve: none; a protective put; a put spread (a put bought at
 `overlay_strike`, one sold at `overlay_lower_strike`); a collar (a put bought at
 `overlay_strike`, a call sold at `overlay_call_strike`)."""
@@ -73,12 +73,12 @@ HEDGE_NAMES: dict[str, str] = {
 }
 """What each hedge kind is called where a user reads it (singular; the plural adds an s)."""
 
-OVERLAY_PARAMETERS: dict[str, tuple[str, ...]] = {
+HEDGE_PARAMETERS: dict[str, tuple[str, ...]] = {
     "put": (),
     "put_spread": ("overlay_lower_strike",),
     "collar": ("overlay_call_strike",),
 }
-"""The overlay fields that only some overlay kinds read (every kind reads the others)."""
+"""The hedge's `overlay_*` fields that only some hedge kinds read (every kind reads the others)."""
 
 OverlayRoll = Literal["expiry", "band", "delta"]
 """When held options are rolled: at expiry only, or also early at a moneyness band ("band") or
@@ -197,7 +197,7 @@ class StrategyConfig(BaseModel):
     Option overlay (European options on the risky sleeve, priced by the engine with
     `quant.options`; the rules are in docs/engine.md):
 
-    overlay: "none", "put", "put_spread" or "collar" (see `OverlayKind`).
+    overlay: "none", "put", "put_spread" or "collar" (see `HedgeKind`).
     overlay_strike: strike of the bought put as a fraction of the sleeve's level at purchase
         (0.95 = 5 % out of the money).
     overlay_lower_strike: put_spread only: strike of the sold put (< overlay_strike).
@@ -226,7 +226,7 @@ class StrategyConfig(BaseModel):
     steepness: float = Field(default=10.0, gt=0, allow_inf_nan=False)
     cost_bps: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     sleeve: SleeveName = "single"
-    overlay: OverlayKind = "none"
+    overlay: HedgeKind = "none"
     overlay_strike: float = Field(default=0.95, gt=0.5, le=1.2, allow_inf_nan=False)
     overlay_lower_strike: float = Field(default=0.80, gt=0.3, lt=1.2, allow_inf_nan=False)
     overlay_call_strike: float = Field(default=1.10, gt=0.8, le=2.0, allow_inf_nan=False)
@@ -238,7 +238,7 @@ class StrategyConfig(BaseModel):
     overlay_budget: float | None = Field(default=None, gt=0, le=0.5, allow_inf_nan=False)
 
     @model_validator(mode="after")
-    def _overlay_strikes_ordered(self) -> StrategyConfig:
+    def _hedge_strikes_ordered(self) -> StrategyConfig:
         if self.overlay == "put_spread" and not self.overlay_lower_strike < self.overlay_strike:
             raise ValueError(
                 f"overlay_lower_strike ({self.overlay_lower_strike}) must be below overlay_strike "
@@ -252,7 +252,7 @@ class StrategyConfig(BaseModel):
         return self
 
     @property
-    def has_overlay(self) -> bool:
+    def has_hedge(self) -> bool:
         """Whether the strategy holds options (overlay other than "none")."""
         return self.overlay != "none"
 
@@ -273,7 +273,7 @@ class StrategyConfig(BaseModel):
         `overlay_roll_delta_band` unless the roll rule is "delta", so the ids of strategies that
         roll at expiry or at a moneyness band are those they had before the delta rule existed."""
         data = self.model_dump(mode="json")
-        if not self.has_overlay:
+        if not self.has_hedge:
             data = {name: value for name, value in data.items() if not name.startswith("overlay")}
         elif self.overlay_roll != "delta":
             del data["overlay_roll_delta_band"]
@@ -289,9 +289,9 @@ class StrategyConfig(BaseModel):
         built-in weight functions (none for a weight function registered by a user, whose
         reads are not known) and the overlay fields this overlay does not read."""
         unused: set[str] = set()
-        if self.has_overlay:
-            kind_specific = {name for names in OVERLAY_PARAMETERS.values() for name in names}
-            unused |= kind_specific - set(OVERLAY_PARAMETERS[self.overlay])
+        if self.has_hedge:
+            kind_specific = {name for names in HEDGE_PARAMETERS.values() for name in names}
+            unused |= kind_specific - set(HEDGE_PARAMETERS[self.overlay])
             unused |= {band for rule, band in ROLL_BANDS.items() if rule != self.overlay_roll}
         else:
             unused |= {name for name in type(self).model_fields if name.startswith("overlay_")}
@@ -335,7 +335,7 @@ def check_config(config: StrategyConfig) -> None:
         raise ValueError(f"sleeve={config.sleeve!r} is not a known sleeve")
     if config.overlay not in ("none", "put", "put_spread", "collar"):
         raise ValueError(f"overlay={config.overlay!r} is not a known overlay")
-    if config.has_overlay:
+    if config.has_hedge:
         try:
             StrategyConfig.model_validate(config.model_dump())
         except ValueError as exc:

@@ -18,14 +18,14 @@ import numpy as np
 from quant.engine import evaluate
 from quant.options import ImpliedVolModel, black_scholes, implied_volatility
 from quant.strategy import (
-    OverlayKind,
+    HedgeKind,
     SleeveName,
     StrategyConfig,
     registered_weight_functions,
 )
 
 _SLEEVES: tuple[SleeveName, ...] = ("hrp", "risk_parity", "min_volatility", "max_sharpe")
-_HEDGES: tuple[OverlayKind, ...] = ("put", "put_spread", "collar")
+_HEDGES: tuple[HedgeKind, ...] = ("put", "put_spread", "collar")
 
 
 def warm_kernels() -> float:

@@ -73,7 +73,7 @@ def check_hedge(
     other than `paper`, `options_level` reads the account's options trading level: one below
     what the hedge's orders need (`execution.hedge.options_level_needed`) is refused naming
     both levels (field `broker`)."""
-    hedged = isinstance(strategy, RuleStrategy) and strategy.config.has_overlay
+    hedged = isinstance(strategy, RuleStrategy) and strategy.config.has_hedge
     if not hedged:
         if hedge is not None:
             raise InputError(

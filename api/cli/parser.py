@@ -250,6 +250,14 @@ def _serve_parser(commands: Any) -> None:
         help="job worker threads inside the server (0: jobs run in separate workers; "
         "default: the api_job_workers setting)",
     )
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port, the store and the data directory; each has "
+        "its own request limits, threads, store connections and job worker threads (default 1)",
+    )
 
 
 def _mcp_parser(commands: Any) -> None:

@@ -14,5 +14,5 @@ def serve_command(args: argparse.Namespace) -> int:
         settings = settings.model_copy(
             update={"api": settings.api.model_copy(update={"job_workers": args.workers_in_process})}
         )
-    run_server(args.host, args.port, settings)
+    run_server(args.host, args.port, settings, processes=args.workers)
     return 0

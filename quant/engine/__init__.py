@@ -98,13 +98,13 @@ def evaluate(
     fallbacks = np.zeros((C, P), dtype=np.int64)
     hedge = np.zeros((N_HEDGE, C, P))
 
-    single = [i for i, cfg in enumerate(cfgs) if cfg.sleeve == "single" and not cfg.has_overlay]
+    single = [i for i, cfg in enumerate(cfgs) if cfg.sleeve == "single" and not cfg.has_hedge]
     if single:
         evaluate_single(cfgs, single, inp, out, chunk_size)
     sleeves: dict[tuple[str, int, int], list[int]] = {}
     hedged: dict[tuple[str, int], list[int]] = {}
     for i, cfg in enumerate(cfgs):
-        if cfg.has_overlay:
+        if cfg.has_hedge:
             hedged.setdefault((cfg.sleeve, cfg.lookback), []).append(i)
         elif cfg.sleeve != "single":
             sleeves.setdefault((cfg.sleeve, cfg.lookback, cfg.rebalance_every), []).append(i)

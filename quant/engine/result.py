@@ -112,7 +112,7 @@ class EvaluationResult:
             raise IndexError(f"path_index {path_index} out of range 0..{self.n_paths - 1}")
         cfg = self.configs[config_index]
         series = replay(cfg, self._inputs, path_index, self.vol_model)
-        columns = _COLUMNS + (_HEDGE_COLUMNS if cfg.has_overlay else [])
+        columns = _COLUMNS + (_HEDGE_COLUMNS if cfg.has_hedge else [])
         T, L = self._inputs.n_days, cfg.lookback
         frame = pd.DataFrame(series.T, columns=columns, index=pd.RangeIndex(L, T, name="day"))
         frame["rebalance"] = frame["rebalance"].astype(bool)
@@ -141,7 +141,7 @@ def replay(cfg: StrategyConfig, inp: Inputs, path: int, model: ImpliedVolModel) 
     r, safe = np.ascontiguousarray(r), np.ascontiguousarray(safe)
     multi = cfg.sleeve != "single"
     out = np.empty((N_METRICS, 1, 1))
-    if not cfg.has_overlay:
+    if not cfg.has_hedge:
         series = np.empty((N_SERIES, T - L))
         simulate(
             r, safe, L, k, targets, cfg.cost_bps / 1e4, multi, v_new, v_pre, series, True, out,

@@ -531,9 +531,9 @@ class SearchSpace:
                         f"{_validation_message(exc)}"
                     ) from exc
         self.config(self.reference())
-        self._check_overlay()
+        self._check_hedge()
 
-    def _check_overlay(self) -> None:
+    def _check_hedge(self) -> None:
         """Refuse overlay fields that the space searches in vain (no overlay kind reads them)
         and strike ranges that would make some of its points invalid strategies."""
         kinds = set(self.values_of("overlay")) - {"none"}

@@ -3,12 +3,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
 from settings.fields import SettingsGroup
+
+THREADS_PER_CORE = 4
+"""Request threads per core by default: enough to keep a core busy while some wait on the store
+or the disk, few enough that the event loop still gets the interpreter lock often."""
 
 
 class CognitoSettings(SettingsGroup):
@@ -73,12 +78,13 @@ class ApiSettings(SettingsGroup):
         "beyond it a request is refused at once with 503 and Retry-After instead of queueing. "
         "Health checks are never counted nor refused.",
     )
-    threads: int = Field(
-        default=8,
+    threads: int | None = Field(
+        default=None,
         ge=1,
         le=256,
         description="Threads running the blocking part of requests (computations, store calls) "
-        "per process; more only adds contention for the interpreter on a few cores.",
+        f"per process (None: {THREADS_PER_CORE} per core the process may use, 8 on 2 cores); "
+        "more only adds contention for the interpreter.",
     )
     keep_alive_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="An idle kept-alive connection is closed after it."
@@ -111,6 +117,13 @@ class ApiSettings(SettingsGroup):
         description="Job worker threads inside the API process (0: workers run elsewhere, "
         "e.g. `python -m jobs.worker --handlers graphs.job_handlers`).",
     )
+
+    def request_threads(self) -> int:
+        """`threads`, or `THREADS_PER_CORE` per core this process may run on when unset."""
+        if self.threads is not None:
+            return self.threads
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+        return THREADS_PER_CORE * (cores or os.cpu_count() or 1)
 
     @field_validator("cors_origins", mode="after")
     @classmethod

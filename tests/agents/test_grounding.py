@@ -69,3 +69,20 @@ def test_the_template_explanation_cites_only_parameters_the_winner_uses() -> Non
     assert "The parameter that mattered most was lookback" in text
     assert "leaves the objective at 0.647" in text and "between 0.647 and 0.647" not in text
     assert ungrounded_numbers(text, facts) == []
+
+
+def test_the_template_explanation_says_what_its_sharpe_ratios_are_against() -> None:
+    from agents.explanation import template_explanation
+
+    scenario = {"sharpe": 0.5, "max_drawdown": 0.1, "cvar_95": 0.02, "average_weight": 0.6}
+    facts = {
+        "best_config": {"target_vol": 0.1, "weight_function": "merton", "lookback": 63,
+                        "rebalance_every": 21, "max_leverage": 1.0, "risk_aversion": 3.0,
+                        "steepness": 10.0, "cost_bps": 0.0, "sleeve": "single"},
+        "objective": 0.7, "n_trials": 12, "var_confidence": 0.95,
+        "scenarios": {"bear": {**scenario, "sharpe": -0.2}, "bull": scenario},
+    }  # fmt: skip
+    text = template_explanation(facts)
+    assert "Sharpe ratio (its return above the safe asset's per unit of volatility" in text
+    assert "ranges from -0.20 in the bear scenario to 0.50 in the bull scenario" in text
+    assert ungrounded_numbers(text, facts) == []

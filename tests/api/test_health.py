@@ -4,11 +4,15 @@ is `degraded`; liveness answers whatever the store's state."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
+import httpx
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -82,3 +86,31 @@ def test_a_stopped_worker_degrades_the_service(tmp_path: Path) -> None:
             "status": "unavailable",
             "problem": "0 of 2 job workers are running",
         }
+
+
+def test_health_answers_while_every_request_thread_is_busy(tmp_path: Path) -> None:
+    """With the process's one request thread held, a sync route (listing portfolios) waits
+    for it while liveness and readiness answer: neither runs in the request threads."""
+    app = create_app(make_settings(tmp_path / "data", api={"threads": 1, "job_workers": 0}))
+    key, _ = app.state.context.store.create_api_key("alice", "tests")
+
+    async def scenario() -> None:
+        async with app.router.lifespan_context(app):
+            limiter = anyio.to_thread.current_default_thread_limiter()
+            assert limiter.total_tokens == 1
+            hold = threading.Event()
+            held = asyncio.ensure_future(anyio.to_thread.run_sync(hold.wait))
+            while limiter.borrowed_tokens < 1:
+                await asyncio.sleep(0)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                waiting = asyncio.ensure_future(c.get("/v1/portfolios", headers={"x-api-key": key}))
+                live = await asyncio.wait_for(c.get("/v1/health/live"), 30)
+                ready = await asyncio.wait_for(c.get("/v1/health"), 30)
+                assert live.status_code == 200 and ready.status_code == 200, ready.text
+                assert not waiting.done()  # the thread is still held: it waits for it
+                hold.set()
+                await held
+                assert (await asyncio.wait_for(waiting, 30)).status_code == 200
+
+    asyncio.run(scenario())

@@ -19,9 +19,9 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import McpError
 
 from tests.api.conftest import make_settings
-from tests.api.mcp_support import data, error, user_answers
 from tests.support.cognito import CLIENT_ID, GROUP, Jwks, bearer
 from tests.support.live_server import running_server
+from tests.support.mcp_client import data, error, user_answers
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
 INITIALIZE = {

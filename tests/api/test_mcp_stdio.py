@@ -21,7 +21,7 @@ from api.mcp.drafts import DRAFT_TOOL_NAMES
 from api.mcp.tools import assistant_tool_names
 from quant import risk_report
 from quant.data import load_sp500_prices, to_returns
-from tests.api.mcp_support import data
+from tests.support.mcp_client import data
 
 STRATIGOS = Path(sys.executable).with_name("stratigos")
 

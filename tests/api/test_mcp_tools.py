@@ -26,7 +26,7 @@ from quant.data import load_sp500_prices, to_returns
 from settings import LOCAL_OWNER, Settings, get_settings
 from store import Store
 from store.factory import open_store
-from tests.api.mcp_support import data, error, in_memory, user_answers
+from tests.support.mcp_client import data, error, in_memory, user_answers
 from tools.memory import memory_tools
 
 SMALL_SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}

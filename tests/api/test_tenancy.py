@@ -28,8 +28,8 @@ from mcp.shared.exceptions import McpError
 
 from api.agent_protocol.run_records import RunTiming
 from tests.api.conftest import assert_error, make_settings
-from tests.api.mcp_support import data, error
 from tests.support.live_server import running_server
+from tests.support.mcp_client import data, error
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
 JOB = {"universe": ["AAPL", "KO"], "n_paths": 20, "budget": {"max_trials": 4, "batch_size": 4}}

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from store.sqlite import SQLiteStore
-from tests.browser.support import Server, sign_in, trace_lengths
 from tests.store.conftest import FakeClock
+from tests.support.browser import Server, sign_in, trace_lengths
 from tests.support.trading_day import SPEC, day_runner, simulate
 
 SERVER_SETTINGS = {

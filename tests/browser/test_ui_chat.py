@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.browser.support import Server, sign_in
+from tests.support.browser import Server, sign_in
 
 PORTFOLIO = "Build me a max Sharpe portfolio of AAPL, MSFT, JNJ and KO since 2018"
 SEARCH = (

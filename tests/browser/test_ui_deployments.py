@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from store.factory import open_store
-from tests.browser.support import Server, sign_in, trace_lengths
+from tests.support.browser import Server, sign_in, trace_lengths
 from tests.support.hedged import hedged_spec
 
 WEIGHTS = [

@@ -12,7 +12,7 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from tests.browser.support import Server, sign_in
+from tests.support.browser import Server, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 MAX_BYTES = 800_000

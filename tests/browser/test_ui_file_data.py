@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from benchmarks.synthetic_market import synthetic_closes, synthetic_symbols
-from tests.browser.support import Server, sign_in, small_request, wait_for_job
+from tests.support.browser import Server, sign_in, small_request, wait_for_job
 
 PRICES = Path(tempfile.mkdtemp(prefix="stratigos-file-data-")) / "closes.csv"
 SERVER_SETTINGS = {"market_data": str(PRICES)}

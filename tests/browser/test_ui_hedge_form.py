@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from quant.options.vol_model import ImpliedVolModel
-from tests.browser.support import Server, sign_in, succeeded_job, wait_for_job
+from tests.support.browser import Server, sign_in, succeeded_job, wait_for_job
 
 COMPARISON = [
     ("hedged", "hedge_premium", 2),

@@ -13,7 +13,7 @@ from typing import Any
 from quant.data import sp500_prices
 from store import NewOrder
 from store.factory import open_store
-from tests.browser.support import Server, sign_in
+from tests.support.browser import Server, sign_in
 from tests.support.hedged import hedged_deployment, put_overlay_winner
 from trading.accounts.paper import StoredPaperOptionsAccount
 from trading.queue import dispatch

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.browser.support import Server, sign_in
+from tests.support.browser import Server, sign_in
 
 
 def test_create_review_accept_optimize_filter_delete(

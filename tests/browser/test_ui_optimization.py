@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import (
+from tests.support.browser import (
     Server,
     sign_in,
     small_request,

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tests.browser.support import Server, sign_in, trace_lengths
+from tests.support.browser import Server, sign_in, trace_lengths
 
 
 def test_create_edit_optimise_delete(page: Any, server: Server, artifacts: Path) -> None:

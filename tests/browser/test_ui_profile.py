@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.support import Server, sign_in
+from tests.support.browser import Server, sign_in
 
 
 @pytest.mark.usefixtures("module_classification_file")  # classifies tobacco (MO, PM)

@@ -51,9 +51,9 @@ def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
         "pm", KIND, OptimizationRequest.model_validate(REQUEST).model_dump(mode="json")
     )
     env = dict(os.environ)  # the fixture set the data dir and the offline provider
-    env["STRATIGOS_TEST_KILL_AT"] = kill_at  # see tests/graphs/killing_handlers.py
+    env["STRATIGOS_TEST_KILL_AT"] = kill_at  # see tests/support/killing_handlers.py
     child = subprocess.run(
-        [sys.executable, "-m", "jobs.worker", "--handlers", "tests.graphs.killing_handlers",
+        [sys.executable, "-m", "jobs.worker", "--handlers", "tests.support.killing_handlers",
          "--lease-seconds", "2", "--max-jobs", "1", "--poll-seconds", "0.2"],
         env=env, cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True,
         timeout=300,

@@ -1,4 +1,4 @@
-"""Synthesis of the CDK app, once per test session (see `tests/infra/synth.py`)."""
+"""Synthesis of the CDK app, once per test session (see `tests/support/cdk_synth.py`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.synth import Synthesized, synthesize
+from tests.support.cdk_synth import Synthesized, synthesize
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ import pytest
 
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import INFERENCE_PROFILE_REGIONS, stage_config
-from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
-from tests.infra.templates import (
+from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
+from tests.support.cfn_templates import (
     actions_of,
     as_list,
     function_by_name,

@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from tests.infra.synth import KINDS, OPTIONS, PREVIEW, REGION, STAGES, Synthesized
+from tests.support.cdk_synth import KINDS, OPTIONS, PREVIEW, REGION, STAGES, Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

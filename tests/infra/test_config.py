@@ -24,7 +24,7 @@ from settings import (
     setting_fields,
 )
 from settings.groups import embeddings as embedding_settings
-from tests.infra.synth import ROOT
+from tests.support.cdk_synth import ROOT
 
 
 def test_defaults_mirror_the_application_settings() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.diagram import block, current_block, edges, nodes
-from tests.infra.synth import Synthesized
+from tests.support.cdk_synth import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

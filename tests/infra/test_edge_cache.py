@@ -11,8 +11,8 @@ import pytest
 
 from api.auth import KEY_CACHE_SECONDS
 from api.caching import CALLER_HEADERS, IMMUTABLE_SECONDS
-from tests.infra.synth import OPTIONS, Synthesized
-from tests.infra.templates import one, resources
+from tests.support.cdk_synth import OPTIONS, Synthesized
+from tests.support.cfn_templates import one, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

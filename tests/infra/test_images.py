@@ -29,7 +29,7 @@ from infra.images import (
     WEB_ADAPTER,
     supported_runtime,
 )
-from tests.infra.synth import ROOT, Synthesized
+from tests.support.cdk_synth import ROOT, Synthesized
 
 DOCKER = ROOT / "infra" / "docker"
 RECIPES = sorted(DOCKER.glob("*.Dockerfile"))

@@ -1,5 +1,5 @@
 """Two deployments of one stage side by side share no physical name: a pull request's instance
-beside the dev stage (`tests.infra.synth.PREVIEW`), and the fully optioned production instance
+beside the dev stage (`tests.support.cdk_synth.PREVIEW`), and the fully optioned production instance
 beside production (`OPTIONS`). A name two stacks both create (a table, a log group, an SES
 identity) fails the second deployment with "already exists", and a name one deletes with itself
 breaks the other; so every name an account (or the world, for buckets) holds once is derived
@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from tests.infra.synth import ACCOUNT, OPTIONS, PREVIEW, REGION, Synthesized
-from tests.infra.templates import as_list, identity_policies, render, resources
+from tests.support.cdk_synth import ACCOUNT, OPTIONS, PREVIEW, REGION, Synthesized
+from tests.support.cfn_templates import as_list, identity_policies, render, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from infra.nag import WILDCARDS, wildcard_reason
-from tests.infra.synth import Synthesized
+from tests.support.cdk_synth import Synthesized
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

@@ -1,5 +1,5 @@
 """The options no stage turns on by default, on the test app's fully optioned production instance
-(`tests.infra.synth.OPTIONS`): a custom domain at the edge, backup copies to a vault in another
+(`tests.support.cdk_synth.OPTIONS`): a custom domain at the edge, backup copies to a vault in another
 region, provisioned concurrency for the API, and a fallback model for throttled calls (one
 synthesis per session)."""
 
@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from tests.infra.synth import DOMAIN, OPTIONS, REPLICA_REGION, Synthesized
-from tests.infra.templates import identity_policies, one, resources
+from tests.support.cdk_synth import DOMAIN, OPTIONS, REPLICA_REGION, Synthesized
+from tests.support.cfn_templates import identity_policies, one, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

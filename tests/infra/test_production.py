@@ -12,8 +12,8 @@ import pytest
 
 from infra.config import stage_config
 from infra.stacks.network import INTERFACE_ENDPOINTS
-from tests.infra.synth import OPTIONS, REPOSITORY, SLACK, STAGES, Synthesized
-from tests.infra.templates import (
+from tests.support.cdk_synth import OPTIONS, REPOSITORY, SLACK, STAGES, Synthesized
+from tests.support.cfn_templates import (
     as_list,
     function_by_name,
     identity_policies,

@@ -1,5 +1,5 @@
 """Continuous replication to the replica region and the failover onto it, asserted on the test
-app's fully optioned production instance (`tests.infra.synth.OPTIONS`, a new instance: global
+app's fully optioned production instance (`tests.support.cdk_synth.OPTIONS`, a new instance: global
 tables from the start), on production (a deployed stage: its tables stay `AWS::DynamoDB::Table`)
 and on a failover deployment of production, synthesized on its own."""
 
@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from tests.infra.synth import (
+from tests.infra.test_cfn_lint import ALLOWED_BY_KIND, ALLOWED_WARNINGS
+from tests.support.cdk_synth import (
     ACCOUNT,
     CONTEXT,
     OPTIONS,
@@ -21,8 +22,13 @@ from tests.infra.synth import (
     Synthesized,
     isolated_cdk_environment,
 )
-from tests.infra.templates import as_list, function_by_name, identity_policies, render, resources
-from tests.infra.test_cfn_lint import ALLOWED_BY_KIND, ALLOWED_WARNINGS
+from tests.support.cfn_templates import (
+    as_list,
+    function_by_name,
+    identity_policies,
+    render,
+    resources,
+)
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from tests.infra.synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
-from tests.infra.templates import (
+from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
+from tests.support.cfn_templates import (
     actions_of,
     as_list,
     function_by_name,

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from tests.infra.synth import KINDS, STAGES, Synthesized
-from tests.infra.templates import as_list, identity_policies, render, resources
+from tests.support.cdk_synth import KINDS, STAGES, Synthesized
+from tests.support.cfn_templates import as_list, identity_policies, render, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 

@@ -3,7 +3,7 @@
 An uninterrupted tiny job counts its step checkpoints (one per graph step). Then, for each step
 boundary k, a fresh job runs in a worker process that SIGKILLs itself right after checkpoint k; the next worker takes the job over once
 the dead one's lease ran out and must finish it with the uninterrupted run's result, every trial
-stored and a whole trace (`tests/jobs/outcomes.py`). The processes are forked from a forkserver
+stored and a whole trace (`tests/support/job_outcomes.py`). The processes are forked from a forkserver
 that imported the workflow once, so each costs a fork, not an interpreter start.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.jobs import kill_steps
+from tests.support import kill_steps
 from tests.support.forked import forkserver_runner
 
 

@@ -28,11 +28,11 @@ from settings.logs import JsonFormatter, configure_logging
 from store import Job, NotFoundError, StoreUnavailableError, utc_now
 from store.factory import open_store
 from store.sqlite import SQLiteStore
-from tests.jobs import lambda_sample_handlers
+from tests.support import lambda_sample_handlers
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.emf import emf_values
 
-HANDLERS_MODULE = "tests.jobs.lambda_sample_handlers"
+HANDLERS_MODULE = "tests.support.lambda_sample_handlers"
 
 
 @pytest.fixture(scope="module")

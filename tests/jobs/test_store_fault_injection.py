@@ -2,7 +2,7 @@
 
 A tiny optimization job runs once uninterrupted on a real SQLite store, which numbers the writes
 it makes. Then, for each write point, a fresh job runs with that write failing
-(`tests/jobs/store_faults.py`):
+(`tests/support/store_faults.py`):
 
 - a transient fault (a lock held by another connection, an I/O error, a read-only or a full
   database; the kind rotates with the write's number, so every point gets one and each kind a
@@ -30,10 +30,10 @@ from jobs.worker import Worker, WorkOutcome
 from settings import ModelSettings, Settings
 from store import TERMINAL_STATUSES, Job, StoreUnavailableError
 from store.sqlite import SQLiteStore
-from tests.jobs.outcomes import check_complete, essence
-from tests.jobs.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore
 from tests.store.conftest import FakeClock
+from tests.support.job_outcomes import check_complete, essence
 from tests.support.requests import TINY
+from tests.support.store_faults import BUSY_TIMEOUT, TRANSIENT_FAULTS, FaultyStore
 
 pytestmark = pytest.mark.slow  # a job run per write point, twice
 

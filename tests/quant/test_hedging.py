@@ -55,7 +55,7 @@ def test_the_hedge_measures_are_metrics_of_every_evaluation() -> None:
 
 def test_unhedged_is_the_same_strategy_without_its_options() -> None:
     bare = unhedged(PUT)
-    assert bare.overlay == "none" and not bare.has_overlay
+    assert bare.overlay == "none" and not bare.has_hedge
     assert bare.config_id == StrategyConfig(target_vol=0.2, lookback=42).config_id
 
 

@@ -33,7 +33,7 @@ def _path_means(
     from quant.engine import evaluate
 
     result = evaluate([config], risky, safe, vol_model=vol_model)
-    names = (*METRICS, *HEDGE_METRICS) if config.has_overlay else METRICS
+    names = (*METRICS, *HEDGE_METRICS) if config.has_hedge else METRICS
     out: dict[str, Any] = {m: sig(float(result.metric(m)[0].mean())) for m in names}
     if result.n_paths > 1:
         out["p05_cagr"] = sig(float(np.quantile(result.metric("cagr")[0], 0.05)))
@@ -51,8 +51,8 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
         "config_id": config.config_id,
         "safe_rate": context.safe_rate,
     }
-    hedge_units = HEDGE_UNITS if config.has_overlay else ""
-    if config.has_overlay:
+    hedge_units = HEDGE_UNITS if config.has_hedge else ""
+    if config.has_hedge:
         base["vol_model"] = (args.vol_model or ImpliedVolModel()).model_dump(mode="json")
     if args.scenario_set_id is not None:
         from quant import as_scenarios

@@ -23,13 +23,13 @@ from graphs.request import OptimizationRequest
 from jobs.worker import Worker
 from settings import ModelSettings, Settings
 from store.sqlite import SQLiteStore
-from tests.jobs.outcomes import check_complete, essence
 from tests.store.conftest import FakeClock
+from tests.support.job_outcomes import check_complete, essence
 from tests.support.requests import TINY
 
 OWNER = "alice"
 LEASE_SECONDS = 30.0
-PRELOAD = ["graphs.job_handlers", "tests.jobs.kill_steps"]
+PRELOAD = ["graphs.job_handlers", "tests.support.kill_steps"]
 """What the forkserver imports once, before any child is forked."""
 
 

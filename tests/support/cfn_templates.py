@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.infra.synth import ACCOUNT, REGION
+from tests.support.cdk_synth import ACCOUNT, REGION
 
 PSEUDO = {
     "AWS::Partition": "aws",

@@ -1,0 +1,180 @@
+"""`stratigos serve --workers 2`: two server processes on one port, supervised by the command.
+
+The real command in a subprocess on a free loopback port: once its banner is out, two child
+processes serve the API with the session key; a child killed with SIGKILL is replaced and the
+port keeps answering; an optimization job runs in a child's job worker; SIGTERM to the command
+stops every child and revokes the session key; a command killed with SIGKILL takes its
+children with it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from api.server import SIGN_IN_FILE
+
+STARTUP_SECONDS = 180.0
+"""Generous: each child is a fresh interpreter importing the app on a shared, busy machine."""
+
+
+def server_children(pid: int) -> set[int]:
+    """The child processes of `pid` that serve (multiprocessing's resource tracker left out)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    serving = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:  # gone meanwhile
+            continue
+        if b"resource_tracker" not in command:
+            serving.add(int(child))
+    return serving
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = STARTUP_SECONDS) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
+def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Path) -> None:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
+    }
+    data_dir = tmp_path / "data"
+    environment |= {
+        "STRATIGOS_DATA_DIR": str(data_dir),
+        "STRATIGOS_MODEL_PROVIDER": "offline",
+        "STRATIGOS_API_JOB_WORKERS": "1",
+        "STRATIGOS_COMPUTE_WORKERS": "1",  # batches go to a process pool of the server's
+    }
+    stratigos = str(Path(sys.executable).with_name("stratigos"))
+    command = [stratigos, "serve", "--port", "0", "--workers", "2"]
+    server = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()  # written once every child accepts connections
+        address = re.search(r"Stratigos API on (http://\S+)", banner)
+        assert address is not None, banner
+        base = address.group(1)
+        key = (data_dir / SIGN_IN_FILE).read_text().strip().split("#key=")[1]
+        first = server_children(server.pid)
+        assert len(first) == 2
+
+        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=30) as client:
+            for _ in range(10):  # fresh connections, whichever process accepts them
+                response = client.get("/v1/portfolios", headers={"connection": "close"})
+                assert response.status_code == 200, response.text
+
+            killed = min(first)
+            os.kill(killed, signal.SIGKILL)
+            wait_for(
+                lambda: (
+                    killed not in server_children(server.pid)
+                    and len(server_children(server.pid)) == 2
+                ),
+                "a replacement process",
+            )
+            replacement = server_children(server.pid) - first
+            assert len(replacement) == 1
+            wait_for(
+                lambda: (
+                    client.get("/v1/health/live", headers={"connection": "close"}).status_code
+                    == 200
+                ),
+                "the port to answer",
+            )
+            for _ in range(10):
+                response = client.get("/v1/portfolios", headers={"connection": "close"})
+                assert response.status_code == 200, response.text
+
+            # a job runs in a server process's job worker, whose compute backend (a process
+            # pool: STRATIGOS_COMPUTE_WORKERS) starts processes of its own
+            request = {"budget": {"max_trials": 20, "batch_size": 10}, "n_paths": 30, "seed": 3}
+            submitted = client.post("/v1/optimizations", json=request)
+            assert submitted.status_code == 202, submitted.text
+            job = submitted.json()["id"]
+            wait_for(
+                lambda: (
+                    client.get(f"/v1/optimizations/{job}").json()["status"]
+                    in ("succeeded", "failed", "cancelled")
+                ),
+                "the job to end",
+            )
+            status = client.get(f"/v1/optimizations/{job}").json()
+            assert status["status"] == "succeeded", status
+
+        children = server_children(server.pid)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(60) == 0
+        for child in children:  # every server process is gone with it
+            assert not Path(f"/proc/{child}").exists() or _zombie(child)
+        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=5) as client:
+            try:
+                refused = client.get("/v1/portfolios").status_code
+            except httpx.TransportError:
+                refused = None  # nothing listens any more
+        assert refused is None
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(30)
+
+    from store.sqlite import SQLiteStore
+
+    with SQLiteStore(data_dir / "store.sqlite") as store:
+        keys = store.list_api_keys("local")
+        assert keys and all(k.revoked_at is not None for k in keys)
+
+
+def _zombie(pid: int) -> bool:
+    """True when `pid` has exited and only waits to be reaped (its parent is gone too)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1].startswith("Z")
+    except FileNotFoundError:
+        return True
+
+
+def test_the_server_processes_end_with_a_killed_command(tmp_path: Path) -> None:
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
+    }
+    environment |= {
+        "STRATIGOS_DATA_DIR": str(tmp_path / "data"),
+        "STRATIGOS_MODEL_PROVIDER": "offline",
+        "STRATIGOS_API_JOB_WORKERS": "0",
+    }
+    stratigos = str(Path(sys.executable).with_name("stratigos"))
+    command = [stratigos, "serve", "--port", "0", "--workers", "2"]
+    server = subprocess.Popen(
+        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert server.stdout is not None
+        assert "Stratigos API on" in server.stdout.readline()
+        children = server_children(server.pid)
+        assert len(children) == 2
+        server.kill()  # no chance to stop them itself
+        server.wait(30)
+        wait_for(
+            lambda: all(
+                not Path(f"/proc/{child}").exists() or _zombie(child) for child in children
+            ),
+            "the server processes to end",
+            seconds=60,
+        )
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(30)
