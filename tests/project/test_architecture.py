@@ -93,3 +93,17 @@ def test_modules_and_functions_stay_short() -> None:
                         long_functions[f"{name}:{node.name}"] = length
     assert long_modules == {}
     assert long_functions == {}
+
+
+def test_test_helpers_live_in_support() -> None:
+    """Tests mirror the packages; what they share is a fixture in a `conftest.py` or a module of
+    `tests/support/` (child processes load those by module name), never a module beside them."""
+    tests = ROOT / "tests"
+    strays = sorted(
+        str(path.relative_to(ROOT))
+        for path in tests.rglob("*.py")
+        if not path.name.startswith("test_")
+        and path.name not in {"conftest.py", "__init__.py"}
+        and path.parent != tests / "support"
+    )
+    assert strays == []

@@ -7,7 +7,7 @@ import pytest
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from store.aws import AWSStore, create_tables
 from tests.store.conftest import INLINE_LIMIT, FakeClock, s3_keys
-from tests.store.contract.helpers import ALICE, running_job
+from tests.support.store_contract import ALICE, running_job
 
 
 def test_large_result_goes_to_s3(store_aws: AWSStore) -> None:

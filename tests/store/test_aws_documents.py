@@ -20,7 +20,7 @@ from store.aws import AWSStore, create_tables
 from store.aws.documents import RESTORE_DAYS
 from store.documents import DocumentChunk
 from tests.store.conftest import FakeClock, s3_keys
-from tests.store.contract.helpers import ALICE
+from tests.support.store_contract import ALICE
 
 TEXT = "text/plain"
 

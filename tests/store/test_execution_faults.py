@@ -14,8 +14,8 @@ from store.errors import StoreError
 from store.orders import OrderUpdate
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE
 from tests.store.contract.test_executions import _fill, _filled, _sent
+from tests.support.store_contract import ALICE
 
 
 def test_sqlite_a_failure_at_the_status_update_rolls_back_the_fills(tmp_path: Path) -> None:

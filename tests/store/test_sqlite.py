@@ -12,7 +12,7 @@ import pytest
 from store import NotFoundError, StoreUnavailableError, Trial
 from store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, events, running_job
+from tests.support.store_contract import ALICE, events, running_job
 
 
 def test_file_settings_and_schema_version(tmp_path: Path) -> None:

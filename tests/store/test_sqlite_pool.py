@@ -13,7 +13,7 @@ import pytest
 
 from store import StoreUnavailableError
 from store.sqlite import SQLiteStore
-from tests.store.contract.helpers import ALICE
+from tests.support.store_contract import ALICE
 
 
 def descriptors_on(path: Path) -> int:

@@ -1,6 +1,6 @@
 """SIGKILL of the worker after every store write of a rebalance job: the next worker takes the
 job over and ends it with the ledger and paper account of an uninterrupted run, no order placed
-twice (`tests/trading/kill_rebalance.py`)."""
+twice (`tests/support/kill_rebalance.py`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import kill_rebalance
 from tests.support.forked import forkserver_runner
-from tests.trading import kill_rebalance
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from store.agent_runs import LOST_CODE, LOST_MESSAGE
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 
 def _new(store: Store, run_id: str, thread_id: str = "th_1", owner: str = ALICE) -> None:

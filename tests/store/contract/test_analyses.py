@@ -7,7 +7,7 @@ import pytest
 from store.base import Store
 from store.errors import NotFoundError
 from tests.store.conftest import INLINE_LIMIT, FakeClock
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 
 def test_records_are_stored_listed_by_kind_and_owner_scoped(store: Store, clock: FakeClock) -> None:

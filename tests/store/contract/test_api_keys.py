@@ -10,7 +10,7 @@ from store.api_keys import hash_api_key
 from store.base import Store
 from store.errors import NotFoundError
 from tests.store.conftest import FakeClock, dump_everything
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 
 def test_api_keys_hashed_never_stored(store: Store) -> None:

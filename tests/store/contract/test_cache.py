@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from store.base import Store
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE
+from tests.support.store_contract import ALICE
 
 
 def test_cache_ttl(store: Store, clock: FakeClock) -> None:

@@ -10,7 +10,7 @@ import pytest
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB, race
+from tests.support.store_contract import ALICE, BOB, race
 
 SPEC = {"source": {"kind": "portfolio", "id": "pf_123456"}, "capital": 100_000.0}
 

@@ -16,7 +16,7 @@ from store.aws import AWSStore
 from store.base import Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock, s3_keys
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 PDF = "application/pdf"
 

@@ -11,7 +11,7 @@ from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.ledger import LedgerEntry
 from store.orders import MAX_ORDERS_PER_ENQUEUE, Allocation, NewOrder
-from tests.store.contract.helpers import ALICE, BOB, race
+from tests.support.store_contract import ALICE, BOB, race
 
 T0 = datetime(2025, 3, 3, 21, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from store.errors import ConflictError, NotFoundError
 from store.executions import MAX_WRITES_PER_EXECUTION
 from store.ledger import LedgerEntry
 from store.orders import Allocation, NewOrder, OrderUpdate
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 T0 = datetime(2025, 3, 3, 21, 0, tzinfo=UTC)
 

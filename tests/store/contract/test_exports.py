@@ -17,7 +17,7 @@ from store.aws import AWSStore
 from store.base import Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock, make_aws_store, s3_keys
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 DEP = "dep_0123456789ab"
 

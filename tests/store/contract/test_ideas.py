@@ -11,7 +11,7 @@ from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.ideas import IdeaChanges, IdeaFilter, TransitionError
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 
 def _idea(store: Store, tickers: list[str], title: str = "idea", owner: str = ALICE):  # type: ignore[no-untyped-def]

@@ -12,7 +12,7 @@ import pytest
 from store import IVRecord
 from store.base import Store
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 DAY = date(2026, 11, 20)
 

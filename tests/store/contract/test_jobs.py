@@ -10,7 +10,7 @@ from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.results import Trial
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB, events, legacy_job, race, running_job
+from tests.support.store_contract import ALICE, BOB, events, legacy_job, race, running_job
 from traces.schema import TraceEvent
 
 

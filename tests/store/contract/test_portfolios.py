@@ -7,7 +7,7 @@ import pytest
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE
+from tests.support.store_contract import ALICE
 
 
 def test_portfolio_crud_and_versions(store: Store, clock: FakeClock) -> None:

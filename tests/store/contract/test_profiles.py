@@ -7,7 +7,7 @@ import pytest
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB, race
+from tests.support.store_contract import ALICE, BOB, race
 
 
 def test_profile_create_replace_versions_and_delete(store: Store, clock: FakeClock) -> None:

@@ -20,7 +20,7 @@ from store.base import Store
 from store.reports import parse_report_id, report_id
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock, make_aws_store, s3_keys
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 ACCOUNT = "paper-dep_0123456789ab"
 DEP = "dep_0123456789ab"

@@ -15,7 +15,7 @@ from store.errors import ConflictError, InvalidResultError, NotFoundError
 from store.jobs import OPTIMIZATION_KIND
 from store.results import Trial
 from tests.store.conftest import INLINE_LIMIT, s3_keys
-from tests.store.contract.helpers import ALICE, running_job
+from tests.support.store_contract import ALICE, running_job
 
 
 def test_result_small_and_roundtrip(store: Store) -> None:

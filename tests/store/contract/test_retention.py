@@ -8,7 +8,7 @@ from store.base import Store
 from store.errors import NotFoundError
 from store.results import Trial
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB, events, running_job
+from tests.support.store_contract import ALICE, BOB, events, running_job
 
 
 def test_cleanup_archives_old_jobs_and_drops_expired_cache(store: Store, clock: FakeClock) -> None:

@@ -13,7 +13,7 @@ import pytest
 from store import AccountSnapshot, SnapshotPosition
 from store.base import Store
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE, BOB
+from tests.support.store_contract import ALICE, BOB
 
 ACCOUNT = "paper-dep_0123456789ab"
 

@@ -7,7 +7,7 @@ import pytest
 from store.base import Store
 from store.errors import NotFoundError
 from tests.store.conftest import FakeClock
-from tests.store.contract.helpers import ALICE
+from tests.support.store_contract import ALICE
 
 
 def test_thread_index(store: Store, clock: FakeClock) -> None:

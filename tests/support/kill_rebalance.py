@@ -23,7 +23,7 @@ from trading.scheduling import REBALANCE_KIND
 
 OWNER = "alice"
 LEASE_SECONDS = 30.0
-PRELOAD = ["trading.execution_jobs", "tests.trading.kill_rebalance"]
+PRELOAD = ["trading.execution_jobs", "tests.support.kill_rebalance"]
 """What the forkserver imports once, before any child is forked."""
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
 SPEC = {
