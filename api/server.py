@@ -34,6 +34,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from multiprocessing.context import SpawnContext
@@ -302,11 +303,14 @@ class _Child:
                     f"a server process exited (code {self.process.exitcode}) before it started"
                 )
 
-    def stop(self, grace: float = CHILD_STOP_SECONDS) -> None:
-        """SIGTERM (a graceful stop), SIGKILL after `grace` seconds."""
+    def terminate(self) -> None:
+        """Ask it to stop gracefully (SIGTERM)."""
         if self.process.is_alive():
             self.process.terminate()
-        self.process.join(grace)
+
+    def stopped(self, deadline: float) -> None:
+        """Wait for it to end until `deadline` (`time.monotonic()`), then kill it (SIGKILL)."""
+        self.process.join(max(0.0, deadline - time.monotonic()))
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
@@ -342,7 +346,10 @@ def _supervise(
                     children[index].wait_started()
     finally:
         for child in children:
-            child.stop()
+            child.terminate()
+        deadline = time.monotonic() + CHILD_STOP_SECONDS
+        for child in children:
+            child.stopped(deadline)
 
 
 _Handler = Callable[[int, FrameType | None], Any] | int | None
