@@ -4,6 +4,7 @@ in Bedrock's words whatever the provider."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,15 +53,28 @@ def _retry_after(headers: Any) -> float | None:
     return None
 
 
+def _service_errors() -> tuple[type[Exception], ...]:
+    """The failures of the model services' clients (botocore's for Bedrock, openai's for an
+    OpenAI-compatible server), of the clients loaded in this process: a client never imported
+    raised nothing, so the offline model imports neither (half a second of start-up)."""
+    errors: list[type[Exception]] = []
+    if "botocore" in sys.modules:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        errors += [ClientError, BotoCoreError]
+    if "openai" in sys.modules:
+        from openai import APIError
+
+        errors.append(APIError)
+    return tuple(errors)
+
+
 def invoke_model(runnable: Any, messages: Sequence[BaseMessage], config: Any, role: str) -> Any:
     """`runnable.invoke(messages, config)`, with the service's failures raised as
     `ModelCallError` and refused replies (guardrail, content filter) as `ModelOutputError`."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from openai import APIError
-
     try:
         reply = runnable.invoke(list(messages), config)
-    except (ClientError, BotoCoreError, APIError) as exc:
+    except _service_errors() as exc:
         raise _model_error(role, exc) from exc
     raw = reply.get("raw") if isinstance(reply, dict) else reply
     _count(raw)

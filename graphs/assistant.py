@@ -100,10 +100,10 @@ class AssistantState(TypedDict, total=False):
 
 
 def _tools(role: str, tools: list[Any], config: RunnableConfig) -> list[Any]:
-    """The tools specialist `role` is handed: its own (`TOOLS_OF`), then those of the MCP
-    servers the owner configured for it (`graphs.thread_bindings.external_tools_of`)."""
-    names = TOOLS_OF.get(role, ())
-    return [tool for tool in tools if tool.name in names] + external_tools_of(config, role)
+    """The tools specialist `role` is handed: its own (`tools`, built for `TOOLS_OF[role]`),
+    then those of the MCP servers the owner configured for it
+    (`graphs.thread_bindings.external_tools_of`)."""
+    return tools + external_tools_of(config, role)
 
 
 def supervisor(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
@@ -141,7 +141,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     if role == "explanation" and last is not None:
         context = LAST_RUN_MARKER + model_json(last)
     known = state.get("portfolios") or {}
-    thread_context, tools = tool_context(config, known)
+    thread_context, tools = tool_context(config, known, TOOLS_OF.get(role, ()))
     new, tokens = answer(
         cast(AgentRole, role),
         state["messages"],

@@ -15,6 +15,7 @@ and the memory tools for the supervisor.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -25,7 +26,7 @@ from graphs.chat_profile import profile_screen
 from services.research import owner_search
 from settings import Settings, get_settings
 from store import NotFoundError, Store
-from tools import build_tools
+from tools import TOOL_NAMES, build_tools
 from tools.artifacts import ArtifactStore
 from tools.context import (
     OwnerRecords,
@@ -40,8 +41,9 @@ from tools.portfolio import portfolio_from_json, portfolio_to_json
 MAX_THREAD_CONTEXTS = 256
 """Chat threads whose tool contexts (and artifacts) stay in memory, least recently used dropped."""
 
-_TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, list[Any]]] = OrderedDict()
-"""Each thread's tools, around its own `ToolContext` (so artifacts never cross threads)."""
+_TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, dict[str, Any]]] = OrderedDict()
+"""Each thread's tools built so far by name, around its own `ToolContext` (so artifacts never
+cross threads)."""
 _EXTERNAL: OrderedDict[tuple[str, str], list[ExternalTool]] = OrderedDict()
 """Each thread's tools of external MCP servers (`external_tools_of`)."""
 _SETTINGS: dict[str, Settings] = {}
@@ -77,19 +79,21 @@ def owner_of(config: RunnableConfig) -> tuple[str, Store] | None:
 
 
 def tool_context(
-    config: RunnableConfig, portfolios: dict[str, Any]
+    config: RunnableConfig, portfolios: dict[str, Any], names: Collection[str] | None = None
 ) -> tuple[ToolContext, list[Any]]:
-    """The thread's tool context and tools: kept in memory per data directory and thread, and
-    rebuilt in a new process with the thread's portfolios from its checkpointed state (so
-    "what's the CVaR of that?" finds a portfolio built in an earlier process). Artifact ids are
-    derived from the thread id: unique per thread."""
+    """The thread's tool context and its tools named in `names` (every tool if None, in
+    `tools.TOOL_NAMES` order): kept in memory per data directory and thread, and rebuilt in a
+    new process with the thread's portfolios from its checkpointed state (so "what's the CVaR of
+    that?" finds a portfolio built in an earlier process). A tool is built (its module imported)
+    the first time the thread asks for it. Artifact ids are derived from the thread id: unique
+    per thread."""
     thread = _thread(config)
     key = (str(settings_of(config).data_dir), thread)
     if key not in _TOOLS:
         context = ToolContext(artifacts=ArtifactStore(namespace=thread))
         for portfolio_id, saved in portfolios.items():
             context.artifacts.restore(portfolio_id, "portfolio", portfolio_from_json(saved))
-        _TOOLS[key] = (context, build_tools(context))
+        _TOOLS[key] = (context, {})
         while len(_TOOLS) > MAX_THREAD_CONTEXTS:
             _TOOLS.popitem(last=False)
     _TOOLS.move_to_end(key)
@@ -103,7 +107,12 @@ def tool_context(
         None if owner is None else OwnerRecords(owner[0], owner[1], settings_of(config))
     )
     context.universe_screen = None if owner is None else profile_screen(*owner)
-    return _TOOLS[key]
+    built = _TOOLS[key][1]
+    wanted = TOOL_NAMES if names is None else [name for name in TOOL_NAMES if name in names]
+    missing = [name for name in wanted if name not in built]
+    if missing:
+        built.update((tool.name, tool) for tool in build_tools(context, missing))
+    return context, [built[name] for name in wanted]
 
 
 def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:

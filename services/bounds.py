@@ -30,8 +30,11 @@ from pydantic import ConfigDict, Field
 
 from execution.deployment import MAX_CAPITAL
 from quant.options import ImpliedVolModel
-from services.portfolios import MAX_GROSS_LEVERAGE
 
+MAX_GROSS_LEVERAGE = 10.0
+"""Most gross leverage (sum of |weight|) a portfolio may have: 10 means, for example, 550% long
+and 450% short. Beyond it a day's loss of a few percent in the assets wipes the portfolio out
+many times over, and the numbers stop meaning anything."""
 MAX_RELATIVE_WEIGHT = 1e6
 """Largest relative weight (the smallest non-zero one next to it is then one millionth)."""
 MAX_OBJECTIVE_WEIGHT = 1_000.0

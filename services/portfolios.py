@@ -33,14 +33,11 @@ from quant.optimizers.mean_variance import (
 from quant.optimizers.risk_parity import risk_parity
 from quant.performance import PortfolioPerformance, portfolio_performance
 from quant.risk import risk_contributions, risk_report
+from services.bounds import MAX_GROSS_LEVERAGE
 from services.errors import InputError
 
 WEIGHT_SUM_TOLERANCE = 1e-6
 """|sum of weights - 1| allowed."""
-MAX_GROSS_LEVERAGE = 10.0
-"""Most gross leverage (sum of |weight|) a portfolio may have: 10 means, for example, 550% long
-and 450% short. Beyond it a day's loss of a few percent in the assets wipes the portfolio out
-many times over, and the numbers stop meaning anything."""
 
 Method = Literal[
     "hrp", "risk_parity", "min_volatility", "max_sharpe", "efficient_return", "efficient_risk"

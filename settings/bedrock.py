@@ -6,9 +6,12 @@ One definition, so the agents' chat models (`agents.models`) and the research em
 
 from __future__ import annotations
 
-from botocore.config import Config
+from typing import TYPE_CHECKING
 
 from settings.config import Settings
+
+if TYPE_CHECKING:
+    from botocore.config import Config
 
 
 def bedrock_config(settings: Settings) -> Config:
@@ -17,6 +20,8 @@ def bedrock_config(settings: Settings) -> Config:
     throttling and 5xx answers, and a client-side rate limiter that slows down while Bedrock
     throttles), a read timeout of `bedrock.read_timeout` seconds and a connect timeout of at
     most 10 s."""
+    from botocore.config import Config  # here: the offline and OpenAI providers never need it
+
     bedrock = settings.bedrock
     return Config(
         retries={"total_max_attempts": bedrock.max_attempts, "mode": bedrock.retry_mode},

@@ -29,19 +29,20 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
 from opentelemetry import metrics, trace
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from settings.config import Settings
+
+if TYPE_CHECKING:  # the SDK and requests are imported when an exporter is installed
+    import requests
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 AttributeValue = str | bool | int | float | list[str]
 
@@ -56,8 +57,9 @@ _carried: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
 )
 
 
-class SigV4Auth(requests.auth.AuthBase):
-    """Signs each request with AWS Signature Version 4 (service `xray`) with credentials from
+class SigV4Auth:
+    """A requests authentication (called with each prepared request, as `requests.auth.AuthBase`
+    is): signs each request with AWS Signature Version 4 (service `xray`) with credentials from
     botocore's default chain (the Lambda role's environment credentials; refreshable ones are
     refreshed). Without credentials the export fails and nothing is sent unsigned."""
 
@@ -88,6 +90,7 @@ class SigV4Auth(requests.auth.AuthBase):
 
 
 def _exporter(settings: Settings) -> SpanExporter:
+    import requests
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     tracing = settings.tracing
@@ -112,6 +115,8 @@ def _metrics_endpoint(settings: Settings) -> str | None:
 
 def _meter_provider(settings: Settings, resource: Resource) -> MeterProvider:
     from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
 
     exporter = OTLPMetricExporter(endpoint=_metrics_endpoint(settings))
     reader = PeriodicExportingMetricReader(exporter, export_interval_millis=60_000)
@@ -140,6 +145,10 @@ def configure_tracing(settings: Settings) -> bool:
             _meters.shutdown()
         _provider, _meters, _key = None, None, key
         if tracing.exporter in ("otlp", "xray"):
+            from opentelemetry.sdk.resources import Resource
+            from opentelemetry.sdk.trace import TracerProvider
+            from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
             resource = Resource.create({"service.name": tracing.service_name})
             provider = TracerProvider(resource=resource)
             provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))

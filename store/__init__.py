@@ -3,99 +3,145 @@
 
 `open_store(settings)` returns the configured `Store` (every repository in one object);
 `checkpointer(settings)` the matching LangGraph checkpointer. See `docs/store.md`.
+
+Names are imported on first use (as in `quant`): `from store.jobs import JOB_STATUSES` or
+`store.JOB_STATUSES` loads neither the settings nor a backend.
 """
 
-from store.agent_runs import AgentRunRecord
-from store.analyses import Analysis, AnalysisKind
-from store.api_keys import ApiKey
-from store.base import Store
-from store.broker_accounts import BrokerAccount
-from store.common import Clock, Page, utc_now
-from store.datasets import Dataset
-from store.deployments import Deployment, DeploymentEvent
-from store.documents import Document, DocumentChunk
-from store.errors import (
-    ArchivedError,
-    ConflictError,
-    InvalidResultError,
-    NotFoundError,
-    StoreError,
-    StoreGoneError,
-    StoreUnavailableError,
-)
-from store.exports import Export
-from store.factory import open_store
-from store.iv_history import IVRecord
-from store.jobs import (
-    JOB_STATUSES,
-    OPTIMIZATION_KIND,
-    SUCCESS_DOCUMENT_STATUSES,
-    TERMINAL_STATUSES,
-    Job,
-    JobStatus,
-    SequencedEvent,
-    StoredEvent,
-    check_result,
-    job_to_json,
-)
-from store.ledger import LedgerEntry
-from store.orders import Allocation, NewOrder, OrderUpdate, QueuedOrder
-from store.portfolios import Portfolio
-from store.profiles import StoredProfile
-from store.reports import Report, ReportKind
-from store.results import Result, Trial
-from store.retention import CleanupReport
-from store.snapshots import AccountSnapshot, SnapshotPosition
-from store.threads import ChatThread
+from __future__ import annotations
 
-__all__ = [
-    "JOB_STATUSES",
-    "OPTIMIZATION_KIND",
-    "SUCCESS_DOCUMENT_STATUSES",
-    "TERMINAL_STATUSES",
-    "AccountSnapshot",
-    "AgentRunRecord",
-    "Allocation",
-    "Analysis",
-    "AnalysisKind",
-    "ApiKey",
-    "ArchivedError",
-    "BrokerAccount",
-    "ChatThread",
-    "CleanupReport",
-    "Clock",
-    "ConflictError",
-    "Dataset",
-    "Deployment",
-    "DeploymentEvent",
-    "Document",
-    "DocumentChunk",
-    "Export",
-    "IVRecord",
-    "InvalidResultError",
-    "Job",
-    "JobStatus",
-    "LedgerEntry",
-    "NewOrder",
-    "NotFoundError",
-    "OrderUpdate",
-    "Page",
-    "Portfolio",
-    "QueuedOrder",
-    "Report",
-    "ReportKind",
-    "Result",
-    "SequencedEvent",
-    "SnapshotPosition",
-    "Store",
-    "StoreError",
-    "StoreGoneError",
-    "StoreUnavailableError",
-    "StoredEvent",
-    "StoredProfile",
-    "Trial",
-    "check_result",
-    "job_to_json",
-    "open_store",
-    "utc_now",
-]
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "store.agent_runs": ("AgentRunRecord",),
+    "store.analyses": (
+        "Analysis",
+        "AnalysisKind",
+    ),
+    "store.api_keys": ("ApiKey",),
+    "store.base": ("Store",),
+    "store.broker_accounts": ("BrokerAccount",),
+    "store.common": (
+        "Clock",
+        "Page",
+        "utc_now",
+    ),
+    "store.datasets": ("Dataset",),
+    "store.deployments": (
+        "Deployment",
+        "DeploymentEvent",
+    ),
+    "store.documents": (
+        "Document",
+        "DocumentChunk",
+    ),
+    "store.errors": (
+        "ArchivedError",
+        "ConflictError",
+        "InvalidResultError",
+        "NotFoundError",
+        "StoreError",
+        "StoreGoneError",
+        "StoreUnavailableError",
+    ),
+    "store.exports": ("Export",),
+    "store.factory": ("open_store",),
+    "store.iv_history": ("IVRecord",),
+    "store.jobs": (
+        "JOB_STATUSES",
+        "OPTIMIZATION_KIND",
+        "SUCCESS_DOCUMENT_STATUSES",
+        "TERMINAL_STATUSES",
+        "Job",
+        "JobStatus",
+        "SequencedEvent",
+        "StoredEvent",
+        "check_result",
+        "job_to_json",
+    ),
+    "store.ledger": ("LedgerEntry",),
+    "store.orders": (
+        "Allocation",
+        "NewOrder",
+        "OrderUpdate",
+        "QueuedOrder",
+    ),
+    "store.portfolios": ("Portfolio",),
+    "store.profiles": ("StoredProfile",),
+    "store.reports": (
+        "Report",
+        "ReportKind",
+    ),
+    "store.results": (
+        "Result",
+        "Trial",
+    ),
+    "store.retention": ("CleanupReport",),
+    "store.snapshots": (
+        "AccountSnapshot",
+        "SnapshotPosition",
+    ),
+    "store.threads": ("ChatThread",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from store.agent_runs import AgentRunRecord
+    from store.analyses import Analysis, AnalysisKind
+    from store.api_keys import ApiKey
+    from store.base import Store
+    from store.broker_accounts import BrokerAccount
+    from store.common import Clock, Page, utc_now
+    from store.datasets import Dataset
+    from store.deployments import Deployment, DeploymentEvent
+    from store.documents import Document, DocumentChunk
+    from store.errors import (
+        ArchivedError,
+        ConflictError,
+        InvalidResultError,
+        NotFoundError,
+        StoreError,
+        StoreGoneError,
+        StoreUnavailableError,
+    )
+    from store.exports import Export
+    from store.factory import open_store
+    from store.iv_history import IVRecord
+    from store.jobs import (
+        JOB_STATUSES,
+        OPTIMIZATION_KIND,
+        SUCCESS_DOCUMENT_STATUSES,
+        TERMINAL_STATUSES,
+        Job,
+        JobStatus,
+        SequencedEvent,
+        StoredEvent,
+        check_result,
+        job_to_json,
+    )
+    from store.ledger import LedgerEntry
+    from store.orders import Allocation, NewOrder, OrderUpdate, QueuedOrder
+    from store.portfolios import Portfolio
+    from store.profiles import StoredProfile
+    from store.reports import Report, ReportKind
+    from store.results import Result, Trial
+    from store.retention import CleanupReport
+    from store.snapshots import AccountSnapshot, SnapshotPosition
+    from store.threads import ChatThread

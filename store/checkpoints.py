@@ -10,7 +10,6 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from settings import Settings, StoreSettings, get_settings
 from settings.files import private_file
-from store.aws import boto_config
 from store.errors import StoreUnavailableError
 
 
@@ -31,6 +30,8 @@ def checkpointer(
     config = config or settings.store
     if config.backend == "aws":
         from langgraph_checkpoint_aws import DynamoDBSaver
+
+        from store.aws import boto_config
 
         yield DynamoDBSaver(
             table_name=config.checkpoint_table,

@@ -27,7 +27,6 @@ from langgraph.store.base import BaseStore
 
 from settings import Settings, StoreSettings, get_settings
 from settings.files import private_file
-from store.aws import boto_config
 from store.errors import StoreUnavailableError
 
 if TYPE_CHECKING:
@@ -96,6 +95,8 @@ def dynamodb_memory_store(config: StoreSettings) -> DynamoDBStore:
     """`DynamoDBStore` on `config.memory_table` (no vector index: memories are listed, not
     searched by meaning), with the store's retry and timeout settings."""
     from langgraph_checkpoint_aws.store.dynamodb import DynamoDBStore
+
+    from store.aws import boto_config
 
     return DynamoDBStore(
         config.memory_table,

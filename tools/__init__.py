@@ -1,7 +1,9 @@
 """Action layer: typed LangChain tools over `quant` (and the compute jobs, later).
 
 `build_tools(context)` returns the tools bound to one `ToolContext` (market data, artifact
-store, seed, search runner, progress callback):
+store, seed, search runner, progress callback); `build_tools(context, names)` those named alone,
+importing only the modules that define them (a chat turn's specialist loads its own tools, not
+the search's). The package's names are imported on first use:
 
 | tool | does |
 | --- | --- |
@@ -34,27 +36,9 @@ arguments and numeric errors come back to the model as tool errors (see docs/too
 
 from __future__ import annotations
 
-from langchain_core.tools import BaseTool
-
-from tools.artifacts import ArtifactNotFoundError, ArtifactStore
-from tools.comparisons import comparison_tools
-from tools.context import (
-    FrameMarketData,
-    MarketData,
-    ProgressCallback,
-    SearchRunner,
-    ToolContext,
-    embedded_market_data,
-    in_process_search,
-)
-from tools.ideas import idea_tools
-from tools.market import market_tools
-from tools.portfolio import portfolio_tools
-from tools.research import research_tools
-from tools.statistics import statistics_tools
-from tools.strategy import strategy_tools
-from tools.stress import stress_tools
-from tools.weight_backtests import weight_backtest_tools
+import importlib
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "TOOL_NAMES",
@@ -70,41 +54,92 @@ __all__ = [
     "in_process_search",
 ]
 
-TOOL_NAMES: tuple[str, ...] = (
-    "market_statistics",
-    "generate_market_scenarios",
-    "optimize_portfolio",
-    "efficient_frontier",
-    "portfolio_risk_report",
-    "backtest_strategy",
-    "run_strategy_search",
-    "sensitivity_analysis",
-    "search_results",
-    "search_status",
-    "search_research",
-    "save_idea",
-    "propose_ideas",
-    "asset_statistics",
-    "stress_test",
-    "loss_probability",
-    "backtest_weights",
-    "compare_portfolios",
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "tools.artifacts": ("ArtifactNotFoundError", "ArtifactStore"),
+    "tools.context": (
+        "FrameMarketData",
+        "MarketData",
+        "ProgressCallback",
+        "SearchRunner",
+        "ToolContext",
+        "embedded_market_data",
+        "in_process_search",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+TOOL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("tools.market:market_tools", ("market_statistics", "generate_market_scenarios")),
+    (
+        "tools.portfolio:portfolio_tools",
+        ("optimize_portfolio", "efficient_frontier", "portfolio_risk_report"),
+    ),
+    (
+        "tools.strategy:strategy_tools",
+        (
+            "backtest_strategy",
+            "run_strategy_search",
+            "sensitivity_analysis",
+            "search_results",
+            "search_status",
+        ),
+    ),
+    ("tools.research:research_tools", ("search_research",)),
+    ("tools.ideas:idea_tools", ("save_idea", "propose_ideas")),
+    ("tools.statistics:statistics_tools", ("asset_statistics",)),
+    ("tools.stress:stress_tools", ("stress_test", "loss_probability")),
+    ("tools.weight_backtests:weight_backtest_tools", ("backtest_weights",)),
+    ("tools.comparisons:comparison_tools", ("compare_portfolios",)),
 )
+"""Each module's tool factory ("module:function") and the names of the tools it returns, in
+`build_tools`' order."""
+
+TOOL_NAMES: tuple[str, ...] = tuple(name for _, names in TOOL_GROUPS for name in names)
 """Names of the tools `build_tools` returns, in that order."""
 
 
-def build_tools(context: ToolContext | None = None) -> list[BaseTool]:
-    """Every tool, bound to `context` (a new `ToolContext` on the embedded data if None)."""
+def build_tools(
+    context: ToolContext | None = None, names: Collection[str] | None = None
+) -> list[BaseTool]:
+    """Every tool (or those in `names`, in `TOOL_NAMES` order), bound to `context` (a new
+    `ToolContext` on the embedded data if None); only the modules of the tools asked for are
+    imported."""
+    from tools.context import ToolContext
+
     ctx = context if context is not None else ToolContext()
-    tools: list[BaseTool] = [
-        *market_tools(ctx),
-        *portfolio_tools(ctx),
-        *strategy_tools(ctx),
-        *research_tools(ctx),
-        *idea_tools(ctx),
-        *statistics_tools(ctx),
-        *stress_tools(ctx),
-        *weight_backtest_tools(ctx),
-        *comparison_tools(ctx),
-    ]
+    tools: list[BaseTool] = []
+    for factory, group in TOOL_GROUPS:
+        if names is not None and not set(group) & set(names):
+            continue
+        module, _, function = factory.partition(":")
+        made = getattr(importlib.import_module(module), function)(ctx)
+        tools += [tool for tool in made if names is None or tool.name in names]
     return tools
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tools' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from langchain_core.tools import BaseTool
+
+    from tools.artifacts import ArtifactNotFoundError, ArtifactStore
+    from tools.context import (
+        FrameMarketData,
+        MarketData,
+        ProgressCallback,
+        SearchRunner,
+        ToolContext,
+        embedded_market_data,
+        in_process_search,
+    )

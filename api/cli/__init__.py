@@ -16,28 +16,46 @@ One module per group of commands: `parser` (the arguments), `optimize` (`optimiz
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from api.cli.chat import chat_command
-from api.cli.deploy import deploy_command
-from api.cli.developer import bedrock_local_command, record_command, replay_command
-from api.cli.docs import docs_command
-from api.cli.errors import error_message, exit_code, is_expected
-from api.cli.evals import eval_command
-from api.cli.ideas import ideas_command
-from api.cli.jobs import cleanup_command, jobs_command
-from api.cli.keys import keys_command
-from api.cli.market_data import market_data_command
-from api.cli.mcp import mcp_command
-from api.cli.memory import memory_command
-from api.cli.optimize import demo_command, optimize_command, resume_command
 from api.cli.parser import build_parser
-from api.cli.profile import profile_command
-from api.cli.serve import serve_command
-from api.cli.tracing import command_span
+
+COMMANDS: dict[str, str] = {
+    "demo": "api.cli.optimize:demo_command",
+    "optimize": "api.cli.optimize:optimize_command",
+    "resume": "api.cli.optimize:resume_command",
+    "chat": "api.cli.chat:chat_command",
+    "cleanup": "api.cli.jobs:cleanup_command",
+    "record": "api.cli.developer:record_command",
+    "replay": "api.cli.developer:replay_command",
+    "bedrock-local": "api.cli.developer:bedrock_local_command",
+    "jobs": "api.cli.jobs:jobs_command",
+    "keys": "api.cli.keys:keys_command",
+    "deploy": "api.cli.deploy:deploy_command",
+    "docs": "api.cli.docs:docs_command",
+    "ideas": "api.cli.ideas:ideas_command",
+    "memory": "api.cli.memory:memory_command",
+    "market-data": "api.cli.market_data:market_data_command",
+    "profile": "api.cli.profile:profile_command",
+    "serve": "api.cli.serve:serve_command",
+    "mcp": "api.cli.mcp:mcp_command",
+    "eval": "api.cli.evals:eval_command",
+}
+"""Command -> "module:function" running it; the module is imported when its command runs, so
+one command never loads another's dependencies (and `--help` loads none)."""
+
+
+def command_function(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function running command `name` (its module imported now)."""
+    module, _, function = COMMANDS[name].partition(":")
+    run: Callable[[argparse.Namespace], int] = getattr(importlib.import_module(module), function)
+    return run
+
 
 MODEL_COMMANDS = frozenset({"chat", "optimize", "resume", "demo", "serve"})
 """Commands whose agents call models: their model settings are checked before they start."""
@@ -59,30 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    commands = {
-        "demo": demo_command,
-        "optimize": optimize_command,
-        "resume": resume_command,
-        "chat": chat_command,
-        "cleanup": cleanup_command,
-        "record": record_command,
-        "replay": replay_command,
-        "bedrock-local": bedrock_local_command,
-        "jobs": jobs_command,
-        "keys": keys_command,
-        "deploy": deploy_command,
-        "docs": docs_command,
-        "ideas": ideas_command,
-        "memory": memory_command,
-        "market-data": market_data_command,
-        "profile": profile_command,
-        "serve": serve_command,
-        "mcp": mcp_command,
-        "eval": eval_command,
-    }
-    command = commands.get(args.command)
-    if command is None:
+    if args.command not in COMMANDS:
         parser.error(f"unknown command {args.command}")
+    command = command_function(args.command)
+    from api.cli.errors import error_message, exit_code, is_expected
+    from api.cli.tracing import command_span
+
     try:
         if args.command in MODEL_COMMANDS:
             check_models()

@@ -27,6 +27,21 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+class InstalledVersion(argparse.Action):
+    """`--version`: prints `<prog> <version of the installed distribution>` and exits; the
+    package metadata is read only when the option is given (it costs tens of milliseconds)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the installed version and exit")
+        super().__init__(option_strings, dest=argparse.SUPPRESS, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        from importlib.metadata import version
+
+        print(f"{parser.prog} {version(parser.prog)}")  # on stdout, as argparse's own action
+        parser.exit()
+
+
 positive_int = int_at_least(1)
 """An argparse type: a whole number >= 1."""
 

@@ -7,22 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from services.errors import QuantError
-
 
 class UsageError(Exception):
     """The command cannot be carried out as asked (bad input): exit code 2."""
-
-
-_USER_ERRORS: tuple[type[BaseException], ...] = (
-    UsageError,
-    ValidationError,
-    QuantError,
-    LookupError,
-    ValueError,
-)
 
 
 def exit_code(exc: BaseException) -> int:
@@ -46,16 +33,23 @@ def is_expected(exc: BaseException) -> bool:
     """Errors the command line reports as one line: users' mistakes and operational failures
     (store, research index, embedding or chat model unreachable or failing, files). Anything
     else is a bug and keeps its traceback (as everything does with ``--debug``)."""
+    from pydantic import ValidationError
+
     from agents.errors import ModelCallError, ModelOutputError
     from research.embeddings import EmbeddingError
     from research.index import ResearchIndexError
+    from services.errors import QuantError
     from store import StoreError
 
+    users = (UsageError, ValidationError, QuantError, LookupError, ValueError)
     expected = (StoreError, ResearchIndexError, EmbeddingError, OSError, ModelCallError)
-    return isinstance(exc, (*_USER_ERRORS, *expected, ModelOutputError))
+    return isinstance(exc, (*users, *expected, ModelOutputError))
 
 
 def error_message(exc: BaseException) -> str:
+    """`exc` in one line: a validation error's fields and problems, else its message."""
+    from pydantic import ValidationError
+
     from graphs.request import validation_problems
 
     if isinstance(exc, ValidationError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from api.cli.arguments import (
+    InstalledVersion,
     add_json_flag,
     add_to_actions,
     command_group,
@@ -20,12 +20,12 @@ from api.cli.arguments import (
 )
 from api.cli.deploy_parser import add_deploy_parser
 from api.cli.evals import add_eval_parser
-from api.cli.local import LOCAL_OWNER
 from api.cli.market_data import add_market_data_parser
 from api.cli.memory import add_memory_parser
 from api.cli.profile import add_profile_parser
 from api.cli.request_flags import add_request_flags
-from store import JOB_STATUSES
+from settings.owners import LOCAL_OWNER
+from store.jobs import JOB_STATUSES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stratigos",
         description="Stratigos: a multi-agent strategy assistant for dynamic asset allocation.",
     )
-    parser.add_argument("--version", action="version", version=f"stratigos {version('stratigos')}")
+    parser.add_argument("--version", action=InstalledVersion)
     parser.add_argument(
         "--debug", action="store_true", help="show the traceback of an error (for bug reports)"
     )

@@ -1,6 +1,8 @@
-"""Commands that need no numbers, models or AWS import none of them: `--help`, `jobs list`,
-`keys list` and `profile show` load no LangChain, LangGraph, pandas, numpy, scipy, numba or
-boto3 (a stray top-level import anywhere on their path fails here, not in a timing)."""
+"""Commands import what they use (a stray top-level import anywhere on their path fails here,
+not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain,
+LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline model loads the
+tools of its route and none of the search's, nor the clients of models or AWS it does not
+call."""
 
 from __future__ import annotations
 
@@ -24,8 +26,31 @@ except SystemExit as exit:
     code = exit.code
 else:
     code = 0
-print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
+CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", "sklearn")
+CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
+CHAT_UNUSED += ("graphs.optimization",)
+"""What the offline model's answer to a risk question needs none of: the model and AWS clients,
+the search (Optuna, the importance forest, its tools and graph), the research index, the API."""
+
+
+def command_modules(command: list[str], tmp_path: Path, **env: str) -> list[str]:
+    """The modules loaded by `stratigos <command>` run in a child process (exit code checked)."""
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, json.dumps(command)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
+        | env,
+        timeout=300,
+        check=False,
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] in (0, None), done.stderr
+    modules: list[str] = report["modules"]
+    return modules
 
 
 @pytest.mark.parametrize(
@@ -34,15 +59,15 @@ print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.
     ids=" ".join,
 )
 def test_commands_without_numbers_import_nothing_heavy(command: list[str], tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, json.dumps(command)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)},
-        timeout=120,
-        check=False,
+    packages = {name.split(".")[0] for name in command_modules(command, tmp_path)}
+    assert sorted(packages & set(HEAVY)) == []
+
+
+def test_a_chat_turn_imports_its_routes_tools_only(tmp_path: Path) -> None:
+    question = "what is the 95% CVaR of AAPL and KO since 2019?"
+    modules = set(
+        command_modules(["chat", "-m", question], tmp_path, STRATIGOS_MODEL_PROVIDER="offline")
     )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    assert report["code"] in (0, None), done.stderr
-    assert sorted(set(report["modules"]) & set(HEAVY)) == []
+    assert "tools.portfolio" in modules  # the risk manager's tools were built and called
+    loaded = sorted(m for m in CHAT_UNUSED if m in modules)
+    assert loaded == []

@@ -110,3 +110,19 @@ def test_equal_to_optunas_fanova_on_a_real_search() -> None:
     pd.testing.assert_series_equal(
         ours.sort_index(), theirs.sort_index(), check_names=False, rtol=1e-9, atol=1e-12
     )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_the_default_search_ranks_its_parameters_as_optunas_fanova(seed: int) -> None:
+    """The search `stratigos optimize` runs (its default space, TPE) on simulated paths, seeded:
+    the three most important parameters, in order, and every share as Optuna's fANOVA gives."""
+    rng = np.random.default_rng(100 + seed)
+    scenarios = {
+        "calm": 0.0005 + 0.008 * rng.standard_normal((10, 260)),
+        "storm": -0.0003 + 0.02 * rng.standard_normal((10, 260)),
+    }
+    result = search(DEFAULT_SPACE, scenarios, method="tpe", budget=80, batch_size=40, seed=seed)
+    ours = parameter_importance(result, seed=seed)
+    theirs = optuna_importance(result, seed=seed).sort_values(ascending=False, kind="stable")
+    assert list(ours.index[:3]) == list(theirs.index[:3])
+    assert float((ours - theirs.reindex(ours.index)).abs().max()) < 1e-9
