@@ -10,8 +10,9 @@ Names are imported on first use (as in `quant`): `from settings.owners import LO
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from settings.lazy_exports import exported_names, lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "settings.config": (
@@ -71,22 +72,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "settings.owners": ("LOCAL_OWNER",),
     "settings.sources": ("environment_values",),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'settings' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__all__ = exported_names(_EXPORTS)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("settings", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

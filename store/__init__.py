@@ -10,8 +10,9 @@ Names are imported on first use (as in `quant`): `from store.jobs import JOB_STA
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from settings.lazy_exports import exported_names, lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "store.agent_runs": ("AgentRunRecord",),
@@ -84,22 +85,11 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "store.threads": ("ChatThread",),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'store' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__all__ = exported_names(_EXPORTS)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("store", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

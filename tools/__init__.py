@@ -40,6 +40,8 @@ import importlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
+from settings.lazy_exports import lazy_exports
+
 __all__ = [
     "TOOL_NAMES",
     "ArtifactNotFoundError",
@@ -66,7 +68,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "in_process_search",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
 
 TOOL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("tools.market:market_tools", ("market_statistics", "generate_market_scenarios")),
@@ -117,17 +118,7 @@ def build_tools(
     return tools
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'tools' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("tools", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:
