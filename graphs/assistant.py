@@ -40,6 +40,7 @@ from agents.research_quotes import quoted_answer
 from graphs.chat_deployment import deploy, deployment_proposal, deployment_refusal
 from graphs.chat_profile import profile_draft
 from graphs.chat_search import describe_request, request_from_draft, run_approved_search
+from graphs.compiled import CompiledOnce
 from graphs.emit import emit_node_started, emit_warning
 from graphs.request import OptimizationRequest, validation_problems
 from graphs.thread_bindings import (
@@ -327,7 +328,12 @@ def after_draft(state: AssistantState) -> str:
 
 def build_assistant_graph(checkpointer: Any = None, store: BaseStore | None = None) -> Any:
     """The compiled `assistant` graph (a checkpointer is needed for a thread's memory and
-    approvals; `store`, LangGraph's long-term memory store, for memory across threads)."""
+    approvals; `store`, LangGraph's long-term memory store, for memory across threads),
+    compiled once per process (`graphs.compiled`)."""
+    return _ASSISTANT(checkpointer, store)
+
+
+def _assistant_builder() -> StateGraph[AssistantState]:
     graph = StateGraph(AssistantState)
     graph.add_node("supervisor", supervisor, metadata={"agent": "supervisor"})
     graph.add_node("specialist", specialist)
@@ -346,4 +352,7 @@ def build_assistant_graph(checkpointer: Any = None, store: BaseStore | None = No
     graph.add_edge("specialist", END)
     graph.add_conditional_edges("draft", after_draft, ["approve", END])
     graph.add_edge("approve", END)
-    return graph.compile(checkpointer=checkpointer, store=store)
+    return graph
+
+
+_ASSISTANT = CompiledOnce(_assistant_builder)

@@ -41,6 +41,7 @@ from langgraph.types import Send
 
 from agents.grounding import citation_problems, research_passages
 from agents.workflow import analyse_market, plan_search, review_batch
+from graphs.compiled import CompiledOnce
 from graphs.emit import emit_node_started, emit_progress
 from graphs.optimization_explanation import explain_node
 from graphs.optimization_result import finalize
@@ -299,7 +300,12 @@ def after_node(target: str) -> Callable[[OptimizationState], str]:
 
 
 def build_optimization_graph(checkpointer: Any = None) -> Any:
-    """The compiled `optimization` graph (with `checkpointer` for resumable runs)."""
+    """The compiled `optimization` graph (with `checkpointer` for resumable runs), compiled once
+    per process (`graphs.compiled`)."""
+    return _OPTIMIZATION(checkpointer)
+
+
+def _optimization_builder() -> StateGraph[OptimizationState]:
     graph = StateGraph(OptimizationState)
     graph.add_node("validate", validate)
     graph.add_node("market_analysis", market_analysis, metadata={"agent": "market_analysis"})
@@ -326,7 +332,10 @@ def build_optimization_graph(checkpointer: Any = None) -> Any:
     graph.add_conditional_edges("risk_gate", after_risk_gate, ["propose", "explain", "finalize"])
     graph.add_edge("explain", "finalize")
     graph.add_edge("finalize", END)
-    return graph.compile(checkpointer=checkpointer)
+    return graph
+
+
+_OPTIMIZATION = CompiledOnce(_optimization_builder)
 
 
 __all__ = ["OptimizationState", "build_optimization_graph"]
