@@ -136,10 +136,10 @@ def create_deployment(
     }
     if checked_hedge is not None:
         spec["hedge"] = checked_hedge
-    if account is not None:
-        spec.update(shared_account(store, owner, account, broker, spec))
     if broker == "alpaca":
         spec.update(_alpaca_account(store, owner, settings, shared=account is not None))
+    if account is not None:
+        spec.update(shared_account(store, owner, account, broker, spec))
     event = {"by": by, "source": spec["source"], "capital": spec["capital"], "broker": broker}
     return store.create_deployment(owner, name, "draft", spec, event_data=event)
 
@@ -239,21 +239,17 @@ def is_shared(deployment: Deployment) -> bool:
 def shared_account(
     store: Store, owner: str, name: str, broker: str, spec: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The spec fields of an account the owner's deployments share (`shared_account`; on paper
-    also `account`, `paper-shared-<name>`; on Alpaca the account is the owner's, checked by
-    `_alpaca_account`), after checking that the deployments not retired already on it keep
-    one exchange calendar with this one and that at most one of them is hedged (the account
-    has one hedge, on its total exposure; none yet on a shared Alpaca account): `InputError`
-    naming `account` otherwise."""
+    """The spec fields of an account the owner's deployments share (`shared_account`, and
+    `account`: on paper `paper-shared-<name>`, on Alpaca the owner's account, `spec["account"]`,
+    which `_alpaca_account` checked), after checking that the deployments not retired already
+    on it keep one exchange calendar with this one (the account decides and trades once per
+    decision time, on one calendar's sessions) and that at most one of them is hedged (the
+    account has one hedge, on its total exposure): `InputError` naming `account` otherwise."""
     if not isinstance(name, str) or not SHARED_ACCOUNT_NAME.fullmatch(name):
         raise InputError(
             "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
         )
-    if broker == "alpaca":
-        if "hedge" in spec:
-            raise InputError("account", "a hedged deployment cannot share an Alpaca account yet")
-        return {"shared_account": True}
-    account = f"paper-shared-{name}"
+    account = str(spec["account"]) if broker == "alpaca" else f"paper-shared-{name}"
     members = [
         d
         for d in store.list_deployments(owner)
@@ -263,8 +259,11 @@ def shared_account(
     if calendars:
         raise InputError(
             "account",
-            f"the account {account} trades on the {', '.join(sorted(calendars))} calendar; this "
-            f"deployment's schedule is on {calendar_of(spec)}",
+            f"the deployments on account {account} trade on the "
+            f"{', '.join(sorted(calendars))} calendar and this one's schedule.calendar is "
+            f"{calendar_of(spec)}: an account's strategies decide and trade together at each "
+            "decision time, on one calendar's sessions; share the account with deployments on "
+            "that calendar only, or trade this one on an account of its own",
         )
     hedged = [d.id for d in members if "hedge" in d.spec]
     if hedged and "hedge" in spec:

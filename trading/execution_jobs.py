@@ -151,12 +151,13 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 def _shared_rebalance(
     job: Job, ctx: JobContext, deployment: Deployment, fire: datetime, settings: Settings
 ) -> dict[str, Any]:
-    """The rebalance job of a deployment on a shared paper account: the account's run at the
+    """The rebalance job of a deployment on a shared account: the account's run at the
     fire (`trading.runs.rebalance.rebalance_shared`, the same run for every member's job at
     that fire: its orders' run id is the account's), its members deciding on the closes of
     every member's universe; the job's deployment decides whenever it is active. Once the
-    account's trades are done, the account's hedge (its hedged member's) is submitted for the
-    fire, to be evaluated on the account's total exposure."""
+    account's trades are done, the account's hedge (its hedged member's, once that one is
+    active and, on Alpaca, its opening recorded) is submitted for the fire, to be evaluated on
+    the account's total exposure."""
     store, owner, account = ctx.store, deployment.owner, account_of(deployment)
     members = account_members(store, owner, account)
     provider = market_data_provider(settings)
@@ -201,7 +202,13 @@ def _shared_rebalance(
     if outcome.status == "open":
         raise TransientJobError(outcome.reason or "orders are still working at the broker")
     result = {**outcome.to_json(), "data": data_info(provider, known)}
-    hedged = [m for m in members if "hedge" in m.spec and m.status == "active"]
+    hedged = [  # the account's hedge, once its deployment is active and (Alpaca) opened
+        m
+        for m in account_members(store, owner, account)
+        if "hedge" in m.spec
+        and m.status == "active"
+        and ("account_opening" in m.spec or not alpaca)
+    ]
     if hedged and outcome.status != "skipped":
         result["hedge_job"] = _submit_hedge(ctx, hedged[0], fire)
     if outcome.status == "failed":
@@ -228,8 +235,7 @@ def _alpaca_shared(
             ledger.members[member.id], broker, member, fire, outside=min(outside, default=None)
         )
         chosen[index] = opened[member.id] = member
-    outside_cash = min(float(m.spec["account_opening"]["outside_cash"]) for m in opened.values())
-    return ExecutionContext(ledger.store, broker, outside_cash=outside_cash), chosen
+    return _alpaca_context(ledger.store, broker, list(opened.values())), chosen
 
 
 def _submit_hedge(ctx: JobContext, deployment: Deployment, fire: datetime) -> str:
@@ -288,9 +294,10 @@ def hedge_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 def _stock_sleeve(
     store: Store, deployment: Deployment, account: OptionsAccount, closes: pd.DataFrame
 ) -> AccountState:
-    """The stock sleeve's cash and shares: the paper stock account's, or on Alpaca the shared
-    account's shares and its cash without what is outside the deployment (the cash beyond the
-    capital at the opening, and the cash the hedge's options moved since)."""
+    """The stock sleeve's cash and shares: the paper stock account's (a shared one's: every
+    member's), or on Alpaca the account's shares and its cash without what is outside its
+    deployments (the cash beyond their capital at their openings, and the cash the hedge's
+    options moved since)."""
     if not isinstance(account, AlpacaOptionsAccount):
         return StoredPaperAccount(store, deployment, closes).account()
     if "account_opening" not in deployment.spec:
@@ -298,7 +305,13 @@ def _stock_sleeve(
             "the deployment's Alpaca account has not opened yet (its first rebalance run opens "
             "it): nothing to hedge"
         )
-    context = _alpaca_context(store, account.broker, deployment)
+    members = (
+        account_members(store, deployment.owner, account_of(deployment))
+        if is_shared(deployment)
+        else [deployment]
+    )  # a shared account's hedge covers every member's shares and cash
+    opened = [m for m in members if "account_opening" in m.spec]
+    context = _alpaca_context(store, account.broker, opened)
     state = account_state(context)
     return AccountState(state.cash - context.outside_cash, state.positions)
 
@@ -360,17 +373,24 @@ def _alpaca_run(
     Alpaca in real time) and the deployment as its account's opening left it."""
     broker = alpaca_broker(settings, owner=deployment.owner)
     deployment = _open_account(ledger, broker, deployment, fire)
-    return _alpaca_context(ledger.store, broker, deployment), deployment
+    return _alpaca_context(ledger.store, broker, [deployment]), deployment
 
 
-def _alpaca_context(store: Store, broker: AlpacaBroker, deployment: Deployment) -> ExecutionContext:
-    """A run's context on the deployment's opened Alpaca account: the cash outside the
-    deployment is the cash beyond the capital at the opening and, with a hedge, the cash its
-    options moved since (read afresh around every read of the account)."""
-    opening = float(deployment.spec["account_opening"]["outside_cash"])
+def _alpaca_context(
+    store: Store, broker: AlpacaBroker, opened: list[Deployment]
+) -> ExecutionContext:
+    """A run's context on an Alpaca account the `opened` deployments trade (one, or the members
+    of a shared account whose openings were recorded): the cash outside them is what the last
+    opening left beyond its capital (a later member's capital is carved out of the earlier
+    openings' outside cash) and, with a hedge (one per account), the cash the options moved
+    since its deployment's opening (read afresh around every read of the account)."""
+    opening = min(float(d.spec["account_opening"]["outside_cash"]) for d in opened)
     context = ExecutionContext(store, broker, outside_cash=opening)
-    if "hedge" in deployment.spec:
-        context.read_outside_cash = lambda: opening + hedge_cash(broker, deployment)
+    hedged = sorted(
+        (d for d in opened if "hedge" in d.spec), key=lambda d: d.spec["account_opening"]["at"]
+    )
+    if hedged:
+        context.read_outside_cash = lambda: opening + hedge_cash(broker, hedged[0])
     return context
 
 

@@ -19,9 +19,11 @@ The options account, on the Alpaca account the deployment's shares trade on:
   a position (a roll before expiry, the kill switch) are market orders: they must fill before
   the expiry session, whatever the option's price has done since the close they were planned
   on (an out-of-the-money option loses much of its value in its last sessions).
-- **Positions, trades and settlements** are Alpaca's: the account is traded by this deployment
-  alone, so its option positions are the hedge's, and its option trades and settlements since
-  the deployment's account opened (`spec["account_opening"]["at"]`) are the hedge ledger's.
+- **Positions, trades and settlements** are Alpaca's: the account has one hedge (that of the
+  deployment trading it alone, or of the one hedged member of the deployments sharing it, whose
+  hedge covers the whole account), so its option positions are the hedge's, and its option
+  trades and settlements since the deployment's account opened
+  (`spec["account_opening"]["at"]`) are the hedge ledger's.
 """
 
 from __future__ import annotations
@@ -170,9 +172,10 @@ class AlpacaOptionsAccount:
 def hedge_cash(broker: AlpacaBroker, deployment: Deployment) -> float:
     """The cash (currency, negative when paid) the option hedge of `deployment` moved on its
     Alpaca account since the account opened: every option trade's premium and fee and every
-    settlement's value on the account (`option_fills`), which only this deployment trades. Alpaca
-    keeps one cash balance for shares and options; this part is outside the stock sleeve, so
-    the rebalance's decision and reconciliation leave it aside like the cash that was in the
-    account before the deployment."""
+    settlement's value on the account (`option_fills`), whose options only this hedge trades
+    (one hedge per account, shared or not). Alpaca keeps one cash balance for shares and
+    options; this part is outside the stock sleeve, so the rebalance's decision and
+    reconciliation leave it aside like the cash that was in the account before the
+    deployment."""
     opened = datetime.fromisoformat(deployment.spec["account_opening"]["at"])
     return sum(fill.cash_change for fill in broker.option_fills(since=opened))
