@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import kill_rebalance
+from tests.support import kill_rebalance, kill_shared_alpaca
 from tests.support.forked import forkserver_runner
 
 
@@ -70,4 +70,44 @@ def test_a_netted_rebalance_killed_after_any_store_write_is_finished_exactly_onc
         assert fork(kill_rebalance.take_over_shared, data_dir, reference) == 0, (
             f"killed after write {k} ({writes[k - 1]})"
         )
+    print(f"\n{len(writes)} store writes, killed after each: finished exactly every time")
+
+
+@pytest.fixture(scope="module")
+def fork_alpaca() -> Callable[..., int]:
+    """Run a `kill_shared_alpaca` function in a process forked from its forkserver."""
+    return forkserver_runner(kill_shared_alpaca.PRELOAD)
+
+
+@pytest.mark.slow
+def test_a_netted_alpaca_rebalance_killed_after_any_store_write_is_finished_exactly_once(
+    tmp_path: Path, fork_alpaca: Callable[..., int]
+) -> None:
+    """Two strategies sharing the owner's Alpaca account (the loopback stand-in, in this
+    process: it outlives the killed workers) open it and trade their first netted rebalance: a
+    worker killed after any store write leaves jobs the next worker finishes with the
+    uninterrupted run's openings, books, queue and events, and Alpaca with the same orders,
+    each placed once, shares and cash."""
+    reference = tmp_path / "reference.json"
+    with kill_shared_alpaca.stand_in() as alpaca:
+        run = kill_shared_alpaca.run_until_killed
+        assert fork_alpaca(run, tmp_path / "clean", alpaca.url, None, reference) == 0
+        expected_alpaca = kill_shared_alpaca.at_alpaca(alpaca)
+    recorded = json.loads(reference.read_text())
+    writes = recorded["writes"]
+    assert {"update_deployment", "append_ledger", "enqueue_orders", "record_executions"} <= set(
+        writes
+    )
+    [ko] = [o for o in recorded["essence"]["queue"] if o[0].endswith("-01")]
+    assert [a[0] for a in ko[3]] == ["a", "b"]  # KO: one order, both strategies' parts
+    assert len(expected_alpaca["orders"]) == kill_shared_alpaca.ORDERS
+    for k in range(1, len(writes) + 1):
+        data_dir, report = tmp_path / f"killed-{k}", tmp_path / f"killed-{k}.json"
+        with kill_shared_alpaca.stand_in() as alpaca:
+            code = fork_alpaca(run, data_dir, alpaca.url, k, tmp_path / "unused.json")
+            assert code == -signal.SIGKILL, f"write {k} ({writes[k - 1]}): not killed ({code})"
+            taken = fork_alpaca(kill_shared_alpaca.take_over, data_dir, alpaca.url, report)
+            assert taken == 0, f"killed after write {k} ({writes[k - 1]})"
+            assert kill_shared_alpaca.at_alpaca(alpaca) == expected_alpaca, f"write {k}"
+        assert json.loads(report.read_text()) == recorded["essence"], f"write {k}"
     print(f"\n{len(writes)} store writes, killed after each: finished exactly every time")
