@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from devtools.local_alpaca import LocalAlpaca
+from execution.brokers.paper import PaperBroker
 from services.errors import InputError
 from settings import Settings
 from store import Deployment, Store
@@ -23,7 +24,10 @@ from tests.trading.test_alpaca_deployments import (
     ACCOUNT_CASH,
     AFTER_THE_CLOSE,
     FIRE,
+    OPENED,
     ORDERS,
+    PRICES,
+    SECRET,
     _OnRetry,
     _runner,
     _settings,
@@ -31,6 +35,7 @@ from tests.trading.test_alpaca_deployments import (
     on_retry,
 )
 from trading.deployments import change_status, create_deployment
+from trading.kill_switch import kill_switch
 from trading.ledger import Ledger, book_holdings
 from trading.scheduling import REBALANCE_KIND
 
@@ -142,3 +147,58 @@ def test_a_shared_alpaca_account_refuses_a_deployment_that_trades_it_alone(
             capital=10_000.0, broker="alpaca", settings=settings,
         )  # fmt: skip
     assert refused.value.field == "broker"
+
+
+def test_the_kill_switch_records_a_shared_account_s_partial_fills_in_each_strategy_s_book(
+    store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    """The account's orders half filled at Alpaca (each fills at most half its shares a close)
+    and not yet synced when the kill switch is pulled: each is canceled at Alpaca with its
+    filled half recorded in one write, every fill split over the books of the strategies that
+    asked for it, pro rata to their parts; the books together are what Alpaca holds."""
+    paper = PaperBroker(PRICES, fractional=True, max_fill_fraction=0.5)
+    paper.deposit(ACCOUNT_CASH, OPENED)
+    with LocalAlpaca(paper, key_id="AKALICE", secret_key=SECRET) as alpaca:
+        alpaca.advance(clock.now)
+        settings = _settings(tmp_path, alpaca, jobs={"ticks": []})
+        a = _deploy(store, settings, "a", {"AAPL": 0.5, "KO": 0.45}, 40_000.0)
+        b = _deploy(store, settings, "b", {"KO": 0.2, "XOM": 0.75}, 30_000.0)
+        alpaca.advance(FIRE)
+        first, _ = store.submit_job(
+            "alice", REBALANCE_KIND, {"deployment_id": a.id, "fire": FIRE.isoformat()}
+        )
+        pending, _ = store.submit_job(
+            "alice", REBALANCE_KIND, {"deployment_id": b.id, "fire": FIRE.isoformat()}
+        )
+        clock.now = FIRE + timedelta(minutes=1)
+        _runner(store, settings, max_attempts=1).run_once()  # the account's run sends its orders
+        assert store.get_job("alice", first.id).status == "failed"  # they were still working
+        alpaca.advance(AFTER_THE_CLOSE)  # half of each filled at Alpaca; the store has them sent
+        placed = alpaca.account.broker.state()["orders"]
+        assert [o["status"] for o in placed] == ["partially_filled"] * 3
+        account = a.spec["account"]
+        assert {o.status for o in store.open_orders("alice", account)} == {"submitted"}
+
+        report = kill_switch(store, "alice", account=account, settings=settings)
+        assert sorted(report.paused) == sorted([a.id, b.id]) and report.failures == []
+        assert report.cancelled_jobs == [pending.id]
+        assert [o["status"] for o in alpaca.account.broker.state()["orders"]] == ["canceled"] * 3
+        orders = store.list_orders("alice", deployment_id=account)
+        assert len(orders) == 3 and store.open_orders("alice", account) == []
+        books = {m.id: store.ledger("alice", m.id) for m in (a, b)}
+        for order in orders:
+            assert order.status == "canceled"
+            assert order.filled_quantity == pytest.approx(order.quantity / 2, abs=1e-6)
+            parts = {x.deployment_id: x.quantity for x in order.allocations}
+            for member, part in parts.items():
+                slices = [e for e in books[member] if e.order_id == order.client_order_id]
+                assert slices and all(e.entry_id.endswith(f":{member}") for e in slices)
+                share = part / order.quantity * order.filled_quantity
+                assert sum(e.quantity or 0.0 for e in slices) == pytest.approx(share, abs=1e-6)
+            in_books = [e for m in parts for e in books[m] if e.order_id == order.client_order_id]
+            assert sum(e.quantity or 0.0 for e in in_books) == pytest.approx(
+                order.filled_quantity, abs=1e-9
+            )
+        [ko] = [o for o in orders if o.symbol == "KO"]
+        assert {x.deployment_id for x in ko.allocations} == {a.id, b.id}  # split over both
+        _check(store, alpaca, [a, b], [40_000.0, 30_000.0])
