@@ -5,8 +5,9 @@
 // the post-market reports of each session: the tearsheets (opened from a local blob: they need
 // the API key) and each strategy's analytics (a Parquet download). An account several
 // deployments share also shows its netted runs (GET /v1/accounts/<account>/runs): each decision
-// time's orders with each strategy's part, and its conflicts (one strategy bought what another
-// sold: crossed inside the account, only the rest sent to the broker).
+// time's orders with each strategy's part (named as GET /v1/accounts names the account's
+// deployments), and its conflicts (one strategy bought what another sold: crossed inside the
+// account, only the rest sent to the broker).
 
 import { api, apiRaw, errorText, openHtmlPage } from "./api.js";
 import { equityChart, purge } from "./charts.js";
@@ -58,11 +59,14 @@ function renderAccount(main, account) {
   );
 
   async function load() {
-    const [snapshots, listed, netted] = await Promise.all([
+    const [snapshots, listed, netted, accounts] = await Promise.all([
       api(`${path(account)}/snapshots`),
       api(`${path(account)}/reports`),
       api(`${path(account)}/runs`),
+      api("/v1/accounts"),
     ]);
+    const mine = accounts.items.find((a) => a.account === account);
+    const names = Object.fromEntries((mine ? mine.deployments : []).map((d) => [d.id, d.name]));
     const items = snapshots.items;
     if (items.length) {
       equityChart(chart, items.map((s) => s.taken_at), { equity: items.map((s) => s.equity) });
@@ -90,17 +94,19 @@ function renderAccount(main, account) {
       clear(summary).append(h("p", { id: "account-no-snapshots", className: "hint" }, "No snapshot yet: the first is taken at the next six-hourly time once the account opened."));
     }
     renderReports(listed.items);
-    renderRuns(netted.items);
+    renderRuns(netted.items, names);
   }
 
-  function renderRuns(items) {
+  // Each strategy's part of an order or a conflict, by the deployment's name (its id when the
+  // account's listing does not name it).
+  function renderRuns(items, names) {
     if (!items.length) {
       clear(runs).append(h("p", { className: "hint" }, "No netted run: the account's deployments trade alone, or have not traded yet."));
       return;
     }
     const part = (allocations) =>
       Object.entries(allocations)
-        .map(([id, q]) => `${id} ${fmt(q)}`)
+        .map(([id, q]) => `${names[id] || id} ${fmt(q)}`)
         .join(", ");
     const rows = items
       .slice()
