@@ -101,7 +101,13 @@ def test_two_deployments_share_an_account_and_show_its_netted_orders(api: Api) -
 def test_what_cannot_share_an_account_is_refused_naming_it(api: Api) -> None:
     bad_name = _create(api, "loud", {"KO": 1.0}, account="Main Book")
     assert_error(bad_name, 422, "VALIDATION_ERROR", "body.account")
+    new_york = _create(api, "new york", {"KO": 1.0}, account="calendars")
+    assert new_york.status_code == 201, new_york.text
     other_calendar = _create(
-        api, "london", {"KO": 1.0}, schedule={"every": "session", "at": "15:45", "calendar": "XLON"}
-    )
-    assert_error(other_calendar, 422, "VALIDATION_ERROR", "account")
+        api, "london", {"KO": 1.0}, account="calendars",
+        schedule={"every": "session", "at": "15:45", "calendar": "XLON"},
+    )  # fmt: skip
+    refused = assert_error(other_calendar, 422, "VALIDATION_ERROR", "account")
+    [problem] = [d["problem"] for d in refused["details"] if d["field"] == "body.account"]
+    assert "trade on the XNYS calendar and this one's schedule.calendar is XLON" in problem
+    assert "decide and trade together at each decision time" in problem
