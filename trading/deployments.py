@@ -106,6 +106,7 @@ def create_deployment(
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
     _check_capital(capital)
+    _check_account_name(account)  # before the Alpaca account is opened
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
@@ -245,10 +246,7 @@ def shared_account(
     on it keep one exchange calendar with this one (the account decides and trades once per
     decision time, on one calendar's sessions) and that at most one of them is hedged (the
     account has one hedge, on its total exposure): `InputError` naming `account` otherwise."""
-    if not isinstance(name, str) or not SHARED_ACCOUNT_NAME.fullmatch(name):
-        raise InputError(
-            "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
-        )
+    _check_account_name(name)
     account = str(spec["account"]) if broker == "alpaca" else f"paper-shared-{name}"
     members = [
         d
@@ -273,6 +271,15 @@ def shared_account(
             "account, on its total exposure",
         )
     return {"account": account, "shared_account": True}
+
+
+def _check_account_name(name: object) -> None:
+    """Refuse a shared account's name that is not `SHARED_ACCOUNT_NAME` (`InputError`; None:
+    the deployment's own account, nothing to check)."""
+    if name is not None and not (isinstance(name, str) and SHARED_ACCOUNT_NAME.fullmatch(name)):
+        raise InputError(
+            "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
+        )
 
 
 def _alpaca_account(

@@ -168,7 +168,7 @@ def test_the_shared_alpaca_account_s_hedge_follows_its_trades_on_its_total_expos
     assert _hedge_runs(store, hedged)[-1]["plan"]["action"] == "hold"
 
 
-def test_a_deployment_on_another_calendar_cannot_share_the_alpaca_account(
+def test_another_calendar_or_a_bad_name_cannot_share_the_alpaca_account(
     store: Store, tmp_path: Path, alpaca: LocalAlpaca
 ) -> None:
     settings = _settings(tmp_path, alpaca)
@@ -187,3 +187,10 @@ def test_a_deployment_on_another_calendar_cannot_share_the_alpaca_account(
         refused.value
     )
     assert "decide and trade together at each decision time" in str(refused.value)
+    asked = len(alpaca.requests)
+    with pytest.raises(InputError, match="lowercase letters") as named:
+        create_deployment(
+            store, "alice", name="bad name", source="portfolio", source_id=portfolio.id,
+            capital=10_000.0, broker="alpaca", account="Main Book", settings=settings,
+        )  # fmt: skip
+    assert named.value.field == "account" and len(alpaca.requests) == asked  # before Alpaca
