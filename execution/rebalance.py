@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,7 +53,8 @@ class RuleStrategy:
         missing = [symbol for symbol in self.universe if symbol not in closes.columns]
         if missing:
             raise OrderPlanError(f"no prices for {', '.join(missing)}")
-        columns = closes.columns.get_indexer(pd.Index(self.universe))
+        position = {symbol: i for i, symbol in enumerate(closes.columns.tolist())}
+        columns = [position[symbol] for symbol in self.universe]
         window = closes.iloc[-self.history_days :].to_numpy(dtype=float)[:, columns]
         return self.targets_from(window, self.universe)
 
@@ -125,7 +127,7 @@ def decide_rebalance(
 
 def rebalance_to(
     targets: Mapping[str, float],
-    last: pd.Series,
+    last: pd.Series | Mapping[str, float],
     holdings: Mapping[str, float],
     cash: float,
     limits: DeploymentLimits,
@@ -136,10 +138,11 @@ def rebalance_to(
 ) -> RebalanceDecision:
     """The decision of a run moving the account at `holdings` and `cash` to `targets` (capped
     weights) at the prices `last` (symbol -> the last close known), as `decide_rebalance`."""
+    known = price_map(last) if isinstance(last, pd.Series) else last
     prices = {
-        str(symbol): float(last[symbol])
+        str(symbol): float(known[symbol])
         for symbol in set(targets) | set(holdings)
-        if symbol in last.index
+        if symbol in known
     }
     base = rules or PlanRules()
     plan_rules = PlanRules(
@@ -155,3 +158,9 @@ def rebalance_to(
     first_run = not any(quantity > 0 for quantity in holdings.values())
     breaches = check_limits(plan, limits, first_run=first_run)
     return RebalanceDecision(dict(targets), plan, breaches, (notes or []) + plan.notes)
+
+
+def price_map(prices: pd.Series) -> dict[Any, float]:
+    """`prices` (symbol -> price) as a dict of floats, converted at once (a lookup in the Series
+    per symbol costs tens of microseconds, a hot loop's time)."""
+    return dict(zip(prices.index.tolist(), prices.to_numpy(dtype=float).tolist(), strict=True))

@@ -4,6 +4,7 @@ documents, pages with opaque cursors, and the owner and limit checks."""
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 import threading
@@ -52,8 +53,10 @@ def to_micros(value: datetime) -> int:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+@functools.lru_cache(maxsize=4096)
 def from_micros(value: int | None) -> datetime | None:
-    """Inverse of `to_micros` (None stays None)."""
+    """Inverse of `to_micros` (None stays None). Cached: the rows of one write share their
+    times, and a datetime never changes."""
     if value is None:
         return None
     return _EPOCH + timedelta(microseconds=int(value))

@@ -328,6 +328,44 @@ class OrderUpdate:
         return changes
 
 
+def queued_order(
+    order: NewOrder,
+    owner: str,
+    account: str,
+    deployment_id: str,
+    run_id: str,
+    sequence: int,
+    now: int,
+) -> QueuedOrder:
+    """The QueuedOrder an enqueue stores for `order` at `sequence`, at `now` (microseconds since
+    the epoch): queued, never attempted, nothing filled; the values as a stored row gives them
+    back (`order_from_row`)."""
+    time = from_micros(now)
+    assert time is not None
+    return QueuedOrder(
+        client_order_id=order.client_order_id,
+        owner=owner,
+        account=account,
+        deployment_id=deployment_id,
+        run_id=run_id,
+        sequence=sequence,
+        symbol=order.symbol,
+        side=order.side,
+        quantity=float(order.quantity),
+        status="queued",
+        attempts=0,
+        filled_quantity=0.0,
+        average_price=None,
+        reason=None,
+        created_at=time,
+        updated_at=time,
+        allocations=tuple(
+            Allocation(a.deployment_id, float(a.quantity)) for a in order.allocations
+        ),
+        internal_price=None if order.internal_price is None else float(order.internal_price),
+    )
+
+
 def order_from_row(d: Mapping[str, Any]) -> QueuedOrder:
     """The QueuedOrder a stored row or item holds."""
     average = d.get("average_price")

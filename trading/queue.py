@@ -385,7 +385,8 @@ def sync(
     """Bring the account's sent orders up to date with the broker and record the account's new
     fills in `ledger`, together (`write_executions`; none from before the ledger opened: an
     Alpaca account's earlier history is not the deployment's); returns the account's orders
-    still open. Retried when another worker changed an order meanwhile."""
+    still open (those open when the sync read them, as its write left them). Retried when
+    another worker changed an order meanwhile."""
     for attempt in range(1, SYNC_ATTEMPTS + 1):
         try:
             return _sync(store, owner, account, broker, ledger)
@@ -405,6 +406,17 @@ def record_with_fills(
     """Write `updates` together with the account's new fills (those since the ledger's last
     one, none from before it opened), leaving out the updates whose filled quantity the fills
     do not hold yet (`covered`); the updates written."""
+    return _record_with_fills(store, owner, broker, ledger, updates)[0]
+
+
+def _record_with_fills(
+    store: Store,
+    owner: str,
+    broker: Broker,
+    ledger: Ledger | AccountLedger,
+    updates: Sequence[OrderUpdate],
+) -> tuple[list[OrderUpdate], list[QueuedOrder]]:
+    """`record_with_fills`: the updates written and the orders as the write left them."""
     since = ledger.opened_at
     if since is not None and ledger.last_fill_time is not None:
         since = max(since, ledger.last_fill_time - FILL_LOOKBACK)
@@ -420,9 +432,9 @@ def record_with_fills(
         for update in updates
     }
     kept = covered(updates, filled)
-    write_executions(store, owner, ledger.entries_for(new), kept)
+    written = write_executions(store, owner, ledger.entries_for(new), kept)
     ledger.applied(new)
-    return kept
+    return kept, written
 
 
 def _sync(
@@ -436,8 +448,9 @@ def _sync(
         for update in [_from_broker(order, broker.order(order.client_order_id))]
         if _changed(order, update)
     ]
-    updates = record_with_fills(store, owner, broker, ledger, updates)
-    return store.open_orders(owner, account) if updates else orders
+    _, written = _record_with_fills(store, owner, broker, ledger, updates)
+    latest = {order.client_order_id: order for order in written}
+    return [o for o in (latest.get(r.client_order_id, r) for r in orders) if o.is_open]
 
 
 @dataclass(frozen=True)

@@ -317,7 +317,8 @@ class PaperBroker:
                 f"{request.symbol}: fractional quantity {request.quantity} on a whole-share account"
             )
         if request.side == "sell":
-            held = self._book.holdings().get(request.symbol, 0.0)
+            held = self._book.shares.get(request.symbol, 0.0)  # as `holdings()`, unsorted
+            held = held if held > QUANTITY_TOLERANCE else 0.0
             pending = sum(
                 order.quantity - order.filled_quantity
                 for order in self.open_orders()
@@ -372,13 +373,14 @@ class PaperBroker:
         average = (
             (order.average_fill_price or 0.0) * order.filled_quantity + price * quantity
         ) / filled
-        filled_order = replace(order, filled_quantity=filled, average_fill_price=average)
         if reason is not None:
-            return _refused_rest(filled_order, reason)
+            return _refused_rest(
+                replace(order, filled_quantity=filled, average_fill_price=average), reason
+            )
         status: OrderStatus = (
             "filled" if filled >= order.quantity - QUANTITY_TOLERANCE else "partially_filled"
         )
-        return replace(filled_order, status=status)
+        return replace(order, filled_quantity=filled, average_fill_price=average, status=status)
 
     def _affordable(self, price: float) -> float:
         """The most shares the cash pays for at `price`, commission included."""

@@ -12,6 +12,7 @@ from store.orders import (
     allocations_json,
     id_taken,
     order_from_row,
+    queued_order,
     same_order,
     status_conflict,
 )
@@ -33,6 +34,7 @@ class SqliteOrders(SqliteConnection):
     ) -> list[QueuedOrder]:
         now = self._now()
         ids = [o.client_order_id for o in orders]
+        added: list[QueuedOrder] = []
         with self._tx("enqueue_orders") as conn:
             (last,) = conn.execute(
                 "SELECT COALESCE(MAX(sequence), 0) FROM queued_orders WHERE owner = ? AND "
@@ -40,7 +42,6 @@ class SqliteOrders(SqliteConnection):
                 (owner, account),
             ).fetchone()
             stored = {o.client_order_id: o for o in self._rows(conn, ids)}
-            rows = []
             for order in orders:
                 existing = stored.get(order.client_order_id)
                 if existing is not None:
@@ -50,32 +51,33 @@ class SqliteOrders(SqliteConnection):
                         raise id_taken(order.client_order_id)
                     continue
                 last += 1
-                rows.append(
-                    (
-                        order.client_order_id,
-                        owner,
-                        account,
-                        deployment_id,
-                        run_id,
-                        last,
-                        order.symbol,
-                        order.side,
-                        order.quantity,
-                        allocations_json(order.allocations),
-                        order.internal_price,
-                        now,
-                        now,
-                    )
-                )
+                added.append(queued_order(order, owner, account, deployment_id, run_id, last, now))
             conn.executemany(
                 "INSERT INTO queued_orders (client_order_id, owner, account, deployment_id, "
                 "run_id, sequence, symbol, side, quantity, allocations, internal_price, status, "
                 "attempts, filled_quantity, created_at, updated_at) VALUES "
                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 0, 0, ?, ?)",
-                rows,
+                [
+                    (
+                        o.client_order_id,
+                        owner,
+                        account,
+                        deployment_id,
+                        run_id,
+                        o.sequence,
+                        o.symbol,
+                        o.side,
+                        o.quantity,
+                        allocations_json(o.allocations),
+                        o.internal_price,
+                        now,
+                        now,
+                    )
+                    for o in added
+                ],
             )
-            enqueued = self._rows(conn, ids)
-        return sorted(enqueued, key=lambda o: o.sequence)
+        # the rows just inserted are what `added` holds: they are not read back
+        return sorted([*stored.values(), *added], key=lambda o: o.sequence)
 
     @staticmethod
     def _rows(conn: sqlite3.Connection, ids: list[str]) -> list[QueuedOrder]:

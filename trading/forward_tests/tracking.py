@@ -228,7 +228,7 @@ def _replay(
             state = broker.account()
             decision = rebalance_to(
                 {c: float(w) for c, w in zip(columns, weights, strict=True) if w > 0},
-                closes.iloc[fire.decision_row],
+                dict(zip(columns, matrix[fire.decision_row].tolist(), strict=True)),
                 state.positions,
                 state.cash,
                 limits,

@@ -36,7 +36,7 @@ from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
 from execution.netting import conflicts_of, net_orders
 from execution.orders import PlannedOrder
-from execution.rebalance import decide_rebalance
+from execution.rebalance import decide_rebalance, price_map
 from notifications import messages
 from notifications.messages import Notification
 from store import Allocation, ConflictError, Deployment, NewOrder, Store
@@ -219,9 +219,9 @@ def _check_account(
         ledger.record(ctx.interest(ledger.last_interest_time))
     state = account_state(ctx)
     outcome.reconciliation = reconcile(ledger.book, state, ctx.outside_cash)
-    last = closes.iloc[-1]
+    last = price_map(closes.iloc[-1])
     outcome.equity = (
-        state.cash - ctx.outside_cash + sum(q * float(last[s]) for s, q in state.positions.items())
+        state.cash - ctx.outside_cash + sum(q * last[s] for s, q in state.positions.items())
     )
     if not outcome.reconciliation.matches:
         logger.warning(
