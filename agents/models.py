@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -37,47 +36,15 @@ from agents.model_checks import check_model_settings
 from agents.model_ids import max_tokens_for, model_id_for, openai_model_for
 from agents.model_plan import StructuredMethod, bedrock_plan
 from agents.model_routes import model_routes
+from agents.providers import check_role_keys, model_providers
 from agents.structured_output import native_structured
 from prompts.roles import AGENT_ROLES, AgentRole
 from settings import (
     OPENAI_DEFAULT_BASE_URL,
     OPENAI_PLACEHOLDER_KEY,
-    ModelProvider,
     Settings,
     get_settings,
 )
-
-
-def check_role_keys(settings: Settings) -> None:
-    """Raise ValueError when a per-role setting names a role that does not exist."""
-    per_role: dict[str, Mapping[str, object]] = {
-        "model_providers": settings.models.providers,
-        "openai_models": settings.openai.models,
-        "bedrock_model_ids": settings.bedrock.model_ids,
-    }
-    for field, by_role in per_role.items():
-        unknown = sorted(set(by_role) - set(AGENT_ROLES))
-        if unknown:
-            raise ValueError(
-                f"{field} names unknown agent roles {unknown}; known roles: {', '.join(AGENT_ROLES)}"
-            )
-
-
-def model_providers(settings: Settings | None = None) -> dict[AgentRole, ModelProvider]:
-    """``{role: provider}`` of every agent role (`Settings.models.resolved_provider(role)`);
-    ValueError when a per-role setting names an unknown role."""
-    settings = settings or get_settings()
-    check_role_keys(settings)
-    return {role: settings.models.resolved_provider(role) for role in AGENT_ROLES}
-
-
-def provider_summary(settings: Settings | None = None) -> str:
-    """The provider of every role: one word when they agree, else ``role=provider`` pairs joined
-    by commas (for run manifests and the health route)."""
-    providers = model_providers(settings)
-    if len(set(providers.values())) == 1:
-        return next(iter(providers.values()))
-    return ",".join(f"{role}={provider}" for role, provider in providers.items())
 
 
 def model_ids(settings: Settings | None = None) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""The FastAPI application: `create_app()`; `app` is the instance uvicorn and Lambda serve.
+"""The FastAPI application: `create_app()`; `app` (created on first use) is the instance uvicorn
+and Lambda serve.
 
 Every route is under `/v1` and documented in the OpenAPI schema (`/v1/openapi.json`, browsable
 at `/v1/docs`); see docs/api.md. Errors follow `api.errors`.
@@ -50,22 +51,26 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     context = AppContext(settings, store)
     mcp = McpEndpoint(context)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
-        # garbage collections (tens of ms each) out of request latencies
+    def prepare() -> None:
         with suppress(DataError):  # request validation reads it: load it before the first request
             configured_market_data(context.settings)
+        # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
+        # garbage collections (tens of ms each) out of request latencies
+        gc.collect()
+        gc.freeze()
+        configure_tracing(context.settings)
+        context.start()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         cap_malloc_arenas()  # before the worker threads start (api.memory)
         # the sync routes' threads: a few per core; dozens only queue for the interpreter lock
         # (and starve the event loop that answers health checks and sheds load)
         anyio.to_thread.current_default_thread_limiter().total_tokens = (
             context.settings.api.request_threads()
         )
-        gc.collect()
-        gc.freeze()
-        configure_tracing(context.settings)
-        context.start()
+        # in a thread: a server loading this app answers health checks meanwhile (api.startup)
+        await anyio.to_thread.run_sync(prepare)
         try:
             async with mcp.running():
                 yield
@@ -112,4 +117,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     return app
 
 
-app = create_app()
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app`, the instance uvicorn (`api.app:app`) and the Lambda Web Adapter serve: created on
+    first use, so `stratigos serve` and tests that create their own apps do not build it."""
+    global _app
+    if name != "app":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if _app is None:
+        _app = create_app()
+    return _app

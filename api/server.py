@@ -1,6 +1,7 @@
 """`stratigos serve`: the API app under uvicorn, with a session API key for the local user.
 
-`run_server(host, port, settings)` creates the app (`api.app.create_app`) and a session key for
+`run_server(host, port, settings)` serves the app (`api.app.create_app`, loaded in the background
+while the server already answers its health checks: `api.startup`) and creates a session key for
 owner `local` (`SessionKey`): it expires `SESSION_TTL` after its last renewal and the server
 renews it every `SESSION_RENEW_SECONDS` while it lives, so a key outlives a crashed server
 (`kill -9`) by at most the TTL; starting a server revokes every session key left by an earlier
@@ -215,18 +216,20 @@ def run_server(
 def _server(
     sock: socket.socket,
     settings: Settings,
-    store: Store | None,
+    store: Store,
     log_level: str,
     on_started: Callable[[], None],
     on_shutdown: Callable[[], None] | None = None,
-) -> Any:
-    """A uvicorn server of the app on `settings` and `store` (None: the app opens and closes its
-    own) with the connection limits of `settings.api`; `on_started` runs once it accepts
-    connections, `on_shutdown` after it stopped."""
+) -> None:
+    """Serve the app on `settings` and `store` on `sock` with uvicorn and the connection limits of
+    `settings.api` until it stops. The app loads while the server already answers its health
+    checks (`api.startup.StartingApp`); `on_started` runs once it accepts connections,
+    `on_shutdown` after it stopped. RuntimeError when the app could not be loaded or started
+    (the server then stops at once)."""
     import uvicorn
 
-    from api.app import create_app
     from api.connections import server_config
+    from api.startup import StartingApp
 
     class _Server(uvicorn.Server):
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -241,8 +244,19 @@ def _server(
                 if on_shutdown is not None:
                     on_shutdown()
 
-    app = create_app(settings, store=store)
-    return _Server(server_config(app, settings.api, log_level=log_level, lifespan="on"))
+    def load() -> Any:
+        from api.app import create_app  # seconds of imports, while health checks are answered
+
+        return create_app(settings, store=store)
+
+    def stop(_failure: BaseException) -> None:
+        server.should_exit = True
+
+    app = StartingApp(load, settings, store, stop)
+    server = _Server(server_config(app, settings.api, log_level=log_level, lifespan="on"))
+    server.run(sockets=[sock])
+    if app.failure is not None:
+        raise RuntimeError(f"the API did not start: {app.failure}") from app.failure
 
 
 def _serve_here(
@@ -254,7 +268,7 @@ def _serve_here(
     revoke: Callable[[], None],
 ) -> None:
     """One server process: this one."""
-    _server(sock, settings, store, log_level, announce, revoke).run(sockets=[sock])
+    _server(sock, settings, store, log_level, announce, revoke)
 
 
 def _end_with_parent(parent: int) -> None:
@@ -276,8 +290,12 @@ def _serve_child(
     gracefully; so does the death of the supervisor (`parent`)."""
     _terminate_as_interrupt()
     _end_with_parent(parent)
-    with contextlib.suppress(KeyboardInterrupt):
-        _server(sock, settings, None, log_level, started.set).run(sockets=[sock])
+    store = open_store(settings)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            _server(sock, settings, store, log_level, started.set)
+    finally:
+        store.close()
 
 
 class _Child:

@@ -347,7 +347,7 @@ def build_manifest(
         settings = settings or get_settings()
         routes = {r: found for r in AGENT_ROLES if len(found := routes_for(r, settings)) > 1}
         if model_provider is None:
-            from agents.models import provider_summary
+            from agents.providers import provider_summary
 
             model_provider = provider_summary(settings)
         if model_ids is None:

@@ -16,8 +16,9 @@ import pytest
 from langchain_openai import ChatOpenAI
 from pydantic import ValidationError
 
-from agents.models import chat_model, model_ids, provider_summary
+from agents.models import chat_model, model_ids
 from agents.offline import OfflineChatModel
+from agents.providers import provider_summary
 from devtools.local_bedrock import LocalBedrock
 from devtools.local_bedrock import serve as serve_bedrock
 from devtools.local_openai import LocalOpenAI

@@ -72,7 +72,9 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
         first = server_children(server.pid)
         assert len(first) == 2
 
-        with httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=30) as client:
+        # the first requests wait for each child to load its app (api.startup)
+        client = httpx.Client(base_url=base, headers={"x-api-key": key}, timeout=STARTUP_SECONDS)
+        with client:
             for _ in range(10):  # fresh connections, whichever process accepts them
                 response = client.get("/v1/portfolios", headers={"connection": "close"})
                 assert response.status_code == 200, response.text

@@ -1,0 +1,124 @@
+"""`stratigos serve` answers its health checks while it loads the app (`api.startup`): before
+the app is loaded, readiness says `starting` and the process has imported none of the app's
+heavy libraries (a test of the module set, not a timing); a request sent meanwhile waits for the
+app and gets its answer, never a 404; an app that cannot be loaded stops the server with an
+error."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.startup import StartingApp, _Lifespan
+from store.factory import open_store
+from tests.api.conftest import make_settings
+from tests.project.test_imports import HEAVY
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVE = """
+import io, json, socket, sys, threading, time, types
+import httpx
+from api.server import run_server
+from settings import get_settings
+
+release = threading.Event()
+seen = {}
+
+def create_app(settings, store):  # stands in for api.app's: held until readiness was read
+    release.wait(60)
+    raise RuntimeError("this app cannot be loaded")
+
+sys.modules["api.app"] = types.SimpleNamespace(create_app=create_app)
+with socket.socket() as sock:
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+
+def probe():
+    while "health" not in seen:
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5)
+            seen["health"] = answer.json()
+            seen["modules"] = sorted(sys.modules)
+        except httpx.TransportError:
+            time.sleep(0.01)
+    release.set()
+
+threading.Thread(target=probe, daemon=True).start()
+try:
+    run_server("127.0.0.1", port, get_settings(), out=io.StringIO(), log_level="warning")
+except RuntimeError as exc:
+    seen["error"] = str(exc)
+print(json.dumps(seen))
+"""
+"""Runs `run_server` with an app that cannot load until readiness answered, and reports what
+readiness said, the modules loaded by then and how the server ended."""
+
+
+def test_serve_answers_readiness_before_it_imports_the_app(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
+        | {"STRATIGOS_MODEL_PROVIDER": "offline"},
+        timeout=300,
+        check=True,
+    )
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    health = seen["health"]
+    assert health["status"] == "starting" and health["store"] == "sqlite", health
+    assert health["checks"]["store"]["status"] == "ok"
+    assert health["checks"]["routes"]["status"] == "loading"
+    packages = {name.split(".")[0] for name in seen["modules"]}
+    assert sorted(packages & set(HEAVY)) == []
+    assert "fastapi" not in packages and "api.routes" not in seen["modules"]
+    # an app that cannot be loaded stops the server and the command says why
+    assert seen["error"] == "the API did not start: this app cannot be loaded"
+
+
+def test_a_request_sent_while_loading_waits_for_the_app(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "data")
+    settings.ensure_data_dir()
+    store = open_store(settings)
+    key, _ = store.create_api_key("alice", "tests")
+    release = threading.Event()
+    failures: list[BaseException] = []
+
+    def load() -> Any:
+        from api.app import create_app
+
+        release.wait(60)
+        return create_app(settings, store=store)
+
+    async def scenario() -> None:
+        app = StartingApp(load, settings, store, failures.append)
+        lifespan = _Lifespan(app)
+        await lifespan.startup()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://serve") as client:
+            starting = await client.get("/v1/health")
+            assert starting.status_code == 200 and starting.json()["status"] == "starting"
+            assert (await client.get("/v1/health/live")).json()["status"] == "ok"
+            listed = asyncio.ensure_future(client.get("/v1/portfolios", headers={"x-api-key": key}))
+            await asyncio.sleep(0.2)
+            assert not listed.done()  # it waits for the app rather than finding no route
+            release.set()
+            answer = await asyncio.wait_for(listed, 120)
+            assert answer.status_code == 200, answer.text
+            ready = (await client.get("/v1/health")).json()
+            assert ready["status"] == "ok" and ready["checks"]["routes"]["status"] == "ok"
+        await lifespan.shutdown()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        store.close()
+    assert failures == []
