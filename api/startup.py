@@ -5,9 +5,10 @@ seconds; `StartingApp` lets uvicorn listen before that. On start-up it loads the
 (`load`, e.g. `api.app.create_app`) and then runs the app's own start-up (its lifespan: market
 data, tracing, job workers) before any request reaches it. Meanwhile:
 
-- `GET /v1/health/live` answers `ok` and `GET /v1/health` answers 200 `starting`, with the store
-  checked (503 in the error format when it cannot be read) and the routes, the research index
-  and the in-process job workers `loading`; neither imports anything of the app;
+- `GET /v1/health/live` answers `ok` (the process is up); `GET /v1/health` (readiness) answers
+  503 `UNAVAILABLE` with `Retry-After`, naming `routes` (still loading) or `store` (when the
+  store cannot be read): the server accepts requests but is not ready to serve them promptly,
+  so a load balancer keeps sending work elsewhere; neither imports anything of the app;
 - every other request (HTTP or WebSocket) waits on the event loop until the app has started and
   is then served by it, so no request fails or finds no route because the app is still loading.
 
@@ -29,9 +30,8 @@ from functools import cache
 from importlib import metadata
 from typing import Any
 
-from agents.providers import provider_summary
 from api.memory import cap_malloc_arenas
-from api.schemas.health import Check, Checks, Health, Liveness
+from api.schemas.health import Liveness
 from jobs.worker import SYSTEM_OWNER
 from settings import Settings
 from store import Store, StoreError
@@ -48,7 +48,6 @@ LIVE_PATH = "/v1/health/live"
 READY_PATH = "/v1/health"
 STORE_CHECK_TIMEOUT_S = 10.0
 """How long a starting server's readiness waits for the store to answer."""
-LOADING = Check(status="loading", problem="the server has just started and is loading")
 
 
 class StartingApp:
@@ -140,8 +139,8 @@ class StartingApp:
             self._started.set()  # waiting requests go to the app, or get 503
 
     async def _starting_health(self, send: Send) -> None:
-        """Readiness while loading: the store is read (in a thread, as the app's check is);
-        the parts that come with the app are `loading`."""
+        """Readiness while loading: 503 naming the store when it cannot be read (in a thread,
+        as the app's check is), else 503 naming the routes, which are still loading."""
         try:
             await asyncio.wait_for(
                 asyncio.to_thread(self._store.list_jobs, SYSTEM_OWNER, limit=1),
@@ -151,24 +150,9 @@ class StartingApp:
             log.error("readiness: the store cannot be read: %s", exc)
             await _send_unavailable(send, "the store cannot be read", "store")
             return
-        settings = self._settings
-        workers = LOADING if settings.api.job_workers > 0 else Check(status="elsewhere")
-        checks = Checks(
-            store=Check(status="ok"),
-            index=LOADING,
-            workers=workers,
-            capacity=Check(status="ok"),
-            routes=LOADING,
+        await _send_unavailable(
+            send, "the server has just started and is loading its routes", "routes", retry_after=1
         )
-        health = Health(
-            status="starting",
-            version=_version(),
-            store=settings.store.backend,
-            compute=settings.compute.backend,
-            model_provider=provider_summary(settings),
-            checks=checks,
-        )
-        await _send_json(send, 200, health)
 
 
 def _settle(future: asyncio.Future[ASGIApp], outcome: ASGIApp | BaseException) -> None:
@@ -233,8 +217,9 @@ async def _send_json(
     await send({"type": "http.response.body", "body": raw})
 
 
-async def _send_unavailable(send: Send, problem: str, part: str) -> None:
-    """503 in the API's error format (`api.errors`), naming the `part` that is down."""
+async def _send_unavailable(send: Send, problem: str, part: str, retry_after: int = 5) -> None:
+    """503 in the API's error format (`api.errors`), naming the `part` that is down, with
+    `Retry-After` (seconds)."""
     body = {
         "error": {
             "code": "UNAVAILABLE",
@@ -242,4 +227,4 @@ async def _send_unavailable(send: Send, problem: str, part: str) -> None:
             "details": [{"field": part, "problem": problem}],
         }
     }
-    await _send_json(send, 503, body, {"retry-after": "5"})
+    await _send_json(send, 503, body, {"retry-after": str(retry_after)})

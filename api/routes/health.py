@@ -6,8 +6,8 @@ store (one page of the system owner's jobs), opens the research index, counts th
 job workers and the requests in flight: 503 in the error format when the store cannot be read
 within `CHECK_TIMEOUT_S` (no route can serve) or the process is at its limit of requests in
 flight (`api.admission`: it would refuse new work), 200 `degraded` when only the index or a
-worker is down (`checks.routes` is `ok` here: a server still loading its routes answers
-`starting` itself, `api.startup`). What is down is named in general words; the reason (paths, endpoints) goes to
+worker is down (a server still loading its routes answers 503 naming `routes` itself,
+`api.startup`). What is down is named in general words; the reason (paths, endpoints) goes to
 the server log only, as the route is open to anyone.
 
 Neither waits behind the application's work: both run on the event loop (no request thread),
@@ -130,7 +130,6 @@ async def health(context: Ctx) -> Health:
         index=await _probe(context, "research index", _index_check),
         workers=_workers_check(context),
         capacity=_capacity_check(context),
-        routes=Check(status="ok"),  # this module is one of them: they are loaded
     )
     for part, check, wait in (("store", checks.store, 5), ("capacity", checks.capacity, 1)):
         if check.status != "ok":

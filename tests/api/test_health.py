@@ -38,7 +38,6 @@ def test_a_ready_service_reports_each_part(tmp_path: Path) -> None:
             "index": {"status": "ok", "problem": None},
             "workers": {"status": "ok", "problem": None},
             "capacity": {"status": "ok", "problem": None},
-            "routes": {"status": "ok", "problem": None},
         }
     with client(tmp_path / "elsewhere", api={"job_workers": 0}) as c:
         assert c.get("/v1/health").json()["checks"]["workers"]["status"] == "elsewhere"
