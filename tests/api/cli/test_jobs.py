@@ -236,6 +236,17 @@ def _serve() -> tuple[subprocess.Popen[str], str, str]:
     return process, base, link.group(1)
 
 
+def _ready(client: httpx.Client, deadline: float) -> httpx.Response:
+    """Readiness once the server has loaded its app: until then it answers 503 naming the
+    routes still loading (`api.startup`), polled every 50 ms until `deadline`."""
+    while True:
+        health = client.get("/v1/health")
+        if health.status_code != 503 or time.monotonic() > deadline:
+            return health
+        assert health.json()["error"]["details"][0]["field"] == "routes", health.text
+        time.sleep(0.05)
+
+
 def test_serve_keeps_its_session_key_out_of_its_output_and_revokes_it_on_ctrl_c(
     offline_data_dir: Path,
 ) -> None:
@@ -253,7 +264,7 @@ def test_serve_keeps_its_session_key_out_of_its_output_and_revokes_it_on_ctrl_c(
         (session,) = store.list_api_keys("local")
         assert session.expires_at is not None  # renewed while the server lives
         with httpx.Client(base_url=base, timeout=30) as client:
-            health = client.get("/v1/health")
+            health = _ready(client, time.monotonic() + 120)
             assert health.status_code == 200 and health.json()["status"] == "ok"
             assert client.get("/v1/optimizations").status_code == 401
             listed = client.get("/v1/optimizations", headers={"x-api-key": key})
