@@ -16,6 +16,7 @@ from typing import Any
 
 from jobs.worker import Worker
 from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
+from store import Deployment
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
 from trading.execution_jobs import HANDLERS
@@ -206,6 +207,18 @@ def shared_essence(store: SQLiteStore) -> dict[str, Any]:
             ]
             for m in members
         ],
+        "broker": sorted(
+            [o["client_order_id"], o["symbol"], o["side"], o["quantity"], o["filled_quantity"]]
+            for o in state["orders"]
+        ),
+    }
+    return named_by_name(essence | events_and_queue(store, members), members)
+
+
+def events_and_queue(store: SQLiteStore, members: list[Deployment]) -> dict[str, Any]:
+    """Each member's events (type, outcome, filled, account) and the queue's orders with their
+    status, fills and allocations."""
+    return {
         "events": [
             [
                 [e.type, e.data.get("outcome"), e.data.get("filled"), e.data.get("account")]
@@ -213,10 +226,6 @@ def shared_essence(store: SQLiteStore) -> dict[str, Any]:
             ]
             for m in members
         ],
-        "broker": sorted(
-            [o["client_order_id"], o["symbol"], o["side"], o["quantity"], o["filled_quantity"]]
-            for o in state["orders"]
-        ),
         "queue": [
             [
                 o.client_order_id,
@@ -227,7 +236,11 @@ def shared_essence(store: SQLiteStore) -> dict[str, Any]:
             for o in store.list_orders(OWNER)
         ],
     }
-    text = json.dumps(essence)  # each member named by its name: ids differ between processes
+
+
+def named_by_name(found: dict[str, Any], members: list[Deployment]) -> dict[str, Any]:
+    """`found` with each member's id replaced by its name (ids differ between processes)."""
+    text = json.dumps(found)
     for member in members:
         text = text.replace(member.id, member.name)
     return dict(json.loads(text))

@@ -27,7 +27,15 @@ from quant.data import sp500_prices
 from settings import Settings
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.support.kill_rebalance import LEASE_SECONDS, OWNER, SPEC, _count_writes, _store
+from tests.support.kill_rebalance import (
+    LEASE_SECONDS,
+    OWNER,
+    SPEC,
+    _count_writes,
+    _store,
+    events_and_queue,
+    named_by_name,
+)
 from trading.execution_jobs import HANDLERS
 from trading.scheduling import REBALANCE_KIND
 
@@ -105,27 +113,8 @@ def essence(store: SQLiteStore) -> dict[str, Any]:
             ]
             for m in members
         ],
-        "events": [
-            [
-                [e.type, e.data.get("outcome"), e.data.get("filled"), e.data.get("account")]
-                for e in store.deployment_events(OWNER, m.id)
-            ]
-            for m in members
-        ],
-        "queue": [
-            [
-                o.client_order_id,
-                o.status,
-                o.filled_quantity,
-                [[a.deployment_id, a.quantity] for a in o.allocations],
-            ]
-            for o in store.list_orders(OWNER)
-        ],
     }
-    text = json.dumps(found)  # each member named by its name: ids differ between processes
-    for member in members:
-        text = text.replace(member.id, member.name)
-    return dict(json.loads(text))
+    return named_by_name(found | events_and_queue(store, members), members)
 
 
 def run_until_killed(data_dir: Path, url: str, kill_after: int | None, report: Path) -> None:
