@@ -155,6 +155,11 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class ServerStartError(RuntimeError):
+    """The server did not start: its app could not be loaded or started, or a server process
+    exited before it accepted connections (the command line reports it in one line, exit 1)."""
+
+
 def _url(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
@@ -224,7 +229,7 @@ def _server(
     """Serve the app on `settings` and `store` on `sock` with uvicorn and the connection limits of
     `settings.api` until it stops. The app loads while the server already answers its health
     checks (`api.startup.StartingApp`); `on_started` runs once it accepts connections,
-    `on_shutdown` after it stopped. RuntimeError when the app could not be loaded or started
+    `on_shutdown` after it stopped. `ServerStartError` when the app could not be loaded or started
     (the server then stops at once)."""
     import uvicorn
 
@@ -256,7 +261,7 @@ def _server(
     server = _Server(server_config(app, settings.api, log_level=log_level, lifespan="on"))
     server.run(sockets=[sock])
     if app.failure is not None:
-        raise RuntimeError(f"the API did not start: {app.failure}") from app.failure
+        raise ServerStartError(f"the API did not start: {app.failure}") from app.failure
 
 
 def _serve_here(
@@ -314,10 +319,10 @@ class _Child:
         self.process.start()
 
     def wait_started(self) -> None:
-        """Return once it accepts connections; RuntimeError when it exits before."""
+        """Return once it accepts connections; `ServerStartError` when it exits before."""
         while not self.started.wait(0.2):
             if not self.process.is_alive():
-                raise RuntimeError(
+                raise ServerStartError(
                     f"a server process exited (code {self.process.exitcode}) before it started"
                 )
 

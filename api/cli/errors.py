@@ -15,8 +15,10 @@ class UsageError(Exception):
 def exit_code(exc: BaseException) -> int:
     """3 when no model could be reached (`agents.errors.MODEL_UNAVAILABLE_EXIT`: throttled or
     unavailable; retry or resume later), 1 for other operational failures (files, disk, an
-    unreachable store, a model call the service failed), 2 for usage errors."""
+    unreachable store, a model call the service failed, a server that did not start), 2 for
+    usage errors."""
     from agents.errors import MODEL_UNAVAILABLE_EXIT, ModelCallError, ModelUnavailableError
+    from api.server import ServerStartError
     from research.embeddings import EmbeddingServiceError
     from research.index import ResearchIndexError
     from store import StoreUnavailableError
@@ -24,25 +26,30 @@ def exit_code(exc: BaseException) -> int:
     if isinstance(exc, ModelUnavailableError):
         return MODEL_UNAVAILABLE_EXIT
     operational = (
-        OSError, StoreUnavailableError, ResearchIndexError, EmbeddingServiceError, ModelCallError
+        OSError, StoreUnavailableError, ResearchIndexError, EmbeddingServiceError, ModelCallError,
+        ServerStartError,
     )  # fmt: skip
     return 1 if isinstance(exc, operational) else 2
 
 
 def is_expected(exc: BaseException) -> bool:
     """Errors the command line reports as one line: users' mistakes and operational failures
-    (store, research index, embedding or chat model unreachable or failing, files). Anything
+    (store, research index, embedding or chat model unreachable or failing, files, a server
+    that did not start). Anything
     else is a bug and keeps its traceback (as everything does with ``--debug``)."""
     from pydantic import ValidationError
 
     from agents.errors import ModelCallError, ModelOutputError
+    from api.server import ServerStartError
     from research.embeddings import EmbeddingError
     from research.index import ResearchIndexError
     from services.errors import QuantError
     from store import StoreError
 
     users = (UsageError, ValidationError, QuantError, LookupError, ValueError)
-    expected = (StoreError, ResearchIndexError, EmbeddingError, OSError, ModelCallError)
+    expected = (
+        StoreError, ResearchIndexError, EmbeddingError, OSError, ModelCallError, ServerStartError
+    )  # fmt: skip
     return isinstance(exc, (*users, *expected, ModelOutputError))
 
 

@@ -125,3 +125,33 @@ def test_a_request_sent_while_loading_waits_for_the_app(tmp_path: Path) -> None:
     finally:
         store.close()
     assert failures == []
+
+
+FAILING_SERVE = """
+import sys, types
+from api.cli import main
+
+def create_app(settings, store):
+    raise RuntimeError("this app cannot be loaded")
+
+sys.modules["api.app"] = types.SimpleNamespace(create_app=create_app)
+sys.exit(main(["serve", "--port", "0", "--workers-in-process", "0"]))
+"""
+"""`stratigos serve` whose app cannot be loaded."""
+
+
+def test_a_server_that_cannot_load_its_app_exits_1_with_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FAILING_SERVE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
+        | {"STRATIGOS_MODEL_PROVIDER": "offline"},
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last == "stratigos serve: error: the API did not start: this app cannot be loaded"
+    # the cause's traceback is in the server's log above it, for the operator
+    assert "the API could not be loaded or started" in done.stderr
