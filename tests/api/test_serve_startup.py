@@ -61,17 +61,22 @@ print(json.dumps(seen))
 readiness said, the modules loaded by then and how the server ended."""
 
 
-def test_serve_answers_readiness_before_it_imports_the_app(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SERVE],
+def _run(script: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """`script` in a new Python process on the offline model, its data directory `home`."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
+        env={"PATH": "/usr/bin:/bin", "HOME": str(home), "STRATIGOS_DATA_DIR": str(home)}
         | {"STRATIGOS_MODEL_PROVIDER": "offline"},
         timeout=300,
-        check=True,
     )
+
+
+def test_serve_answers_readiness_before_it_imports_the_app(tmp_path: Path) -> None:
+    done = _run(SERVE, tmp_path)
+    assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     status, retry_after, body = seen["health"]
     assert status == 503 and retry_after == "1", seen["health"]
@@ -141,15 +146,7 @@ sys.exit(main(["serve", "--port", "0", "--workers-in-process", "0"]))
 
 
 def test_a_server_that_cannot_load_its_app_exits_1_with_one_line(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", FAILING_SERVE],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
-        | {"STRATIGOS_MODEL_PROVIDER": "offline"},
-        timeout=300,
-    )
+    done = _run(FAILING_SERVE, tmp_path)
     assert done.returncode == 1, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last == "stratigos serve: error: the API did not start: this app cannot be loaded"
