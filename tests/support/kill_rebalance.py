@@ -89,6 +89,20 @@ def _count_writes(store: SQLiteStore, on_write: Callable[[int, str], None]) -> N
         setattr(store, name, counted)
 
 
+def kill_after_write(store: SQLiteStore, kill_after: int | None) -> list[str]:
+    """The names of the store's writes in this process, in order, as they happen; the process
+    is SIGKILLed right after write number `kill_after` (None: never)."""
+    writes: list[str] = []
+
+    def on_write(n: int, name: str) -> None:
+        writes.append(name)
+        if n == kill_after:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    _count_writes(store, on_write)
+    return writes
+
+
 def essence(store: SQLiteStore, deployment_id: str) -> dict[str, Any]:
     """What must not depend on where a worker died: the ledger's entries (without ids), the
     paper account's orders and cash, and the deployment's events (one `run_finished`)."""
@@ -128,14 +142,7 @@ def run_until_killed(data_dir: Path, kill_after: int | None, report: Path) -> No
     store.submit_job(
         OWNER, REBALANCE_KIND, {"deployment_id": deployment.id, "fire": FIRE.isoformat()}
     )
-    writes: list[str] = []
-
-    def on_write(n: int, name: str) -> None:
-        writes.append(name)
-        if n == kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    _count_writes(store, on_write)
+    writes = kill_after_write(store, kill_after)
     outcome = _worker(store, data_dir).run_once()
     assert outcome is not None and outcome.status == "succeeded", outcome
     report.write_text(json.dumps({"writes": writes, "essence": essence(store, deployment.id)}))
@@ -263,14 +270,7 @@ def run_shared_until_killed(data_dir: Path, kill_after: int | None, report: Path
         spec = {**current.spec, "strategy": {"kind": "weights", "weights": then}}
         store.update_deployment(OWNER, deployment_id, expected_version=current.version, spec=spec)
     clock.now = SHARED_FIRE + timedelta(hours=2)
-    writes: list[str] = []
-
-    def on_write(n: int, name: str) -> None:
-        writes.append(name)
-        if n == kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    _count_writes(store, on_write)
+    writes = kill_after_write(store, kill_after)
     _run_jobs(store, data_dir, SHARED_FIRE, ids)
     report.write_text(json.dumps({"writes": writes, "essence": shared_essence(store)}))
 

@@ -14,8 +14,6 @@ from a server that imported the execution services once (`tests.support.forked`)
 from __future__ import annotations
 
 import json
-import os
-import signal
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,9 +29,9 @@ from tests.support.kill_rebalance import (
     LEASE_SECONDS,
     OWNER,
     SPEC,
-    _count_writes,
     _store,
     events_and_queue,
+    kill_after_write,
     named_by_name,
 )
 from trading.execution_jobs import HANDLERS
@@ -138,14 +136,7 @@ def run_until_killed(data_dir: Path, url: str, kill_after: int | None, report: P
         store.update_deployment(OWNER, draft.id, expected_version=1, status="active")
         request = {"deployment_id": draft.id, "fire": FIRE.isoformat()}
         jobs.append(store.submit_job(OWNER, REBALANCE_KIND, request)[0])
-    writes: list[str] = []
-
-    def on_write(n: int, name: str) -> None:
-        writes.append(name)
-        if n == kill_after:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    _count_writes(store, on_write)
+    writes = kill_after_write(store, kill_after)
     worker = _worker(store, data_dir, url)
     while any(store.get_job(OWNER, job.id).status != "succeeded" for job in jobs):
         outcome = worker.run_once()
