@@ -126,13 +126,17 @@ def request_hash(request: BaseModel | Mapping[str, Any]) -> str:
 
 def package_versions(packages: Iterable[str] = DEFAULT_PACKAGES) -> dict[str, str | None]:
     """`{package: installed version}` (None when a package is not installed)."""
-    out: dict[str, str | None] = {}
-    for name in packages:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return {name: _installed_version(name) for name in packages}
+
+
+@lru_cache(maxsize=256)
+def _installed_version(name: str) -> str | None:
+    # read once per process: finding and parsing a package's METADATA takes milliseconds, and
+    # every run's manifest names a dozen packages
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 def tool_schemas(tools: Iterable[Any] | None = None) -> dict[str, Any]:

@@ -64,7 +64,20 @@ def email_message(notification: Notification, sender: str, recipient: str) -> Em
     return message
 
 
-class SmtpChannel:
+class _TrustedTls:
+    """A channel's TLS context: the one given, or the system's trusted CAs loaded on first use
+    (loading them takes tens of milliseconds; most channels built for a run never send)."""
+
+    _tls_context: ssl.SSLContext | None
+
+    @property
+    def tls_context(self) -> ssl.SSLContext:
+        if self._tls_context is None:
+            self._tls_context = ssl.create_default_context()
+        return self._tls_context
+
+
+class SmtpChannel(_TrustedTls):
     """Email through an SMTP server: STARTTLS first when `starttls` (the server's certificate and
     host name are checked against `tls_context`, by default the system's trusted CAs), then a login when a user is given. 4xx replies and lost connections are transient; 5xx
     replies, a missing STARTTLS or AUTH extension and an untrusted certificate are permanent."""
@@ -88,7 +101,7 @@ class SmtpChannel:
         self._password = password
         self.starttls = starttls
         # smtplib's own default context checks no certificate: always pass one that does
-        self.tls_context = tls_context or ssl.create_default_context()
+        self._tls_context = tls_context
         self.timeout = timeout
 
     @classmethod
@@ -241,7 +254,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
             raise
 
 
-class WebhookChannel:
+class WebhookChannel(_TrustedTls):
     """Slack-compatible incoming webhooks: POST `{"text": subject, blank line, body}` as JSON.
 
     Every delivery checks the address against `policy` first (`notifications.outbound`: https,
@@ -261,7 +274,7 @@ class WebhookChannel:
     ) -> None:
         self.policy = policy or WebhookPolicy()
         self.timeout = timeout
-        self.tls_context = tls_context or ssl.create_default_context()
+        self._tls_context = tls_context
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookChannel:

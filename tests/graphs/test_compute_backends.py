@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from graphs.optimization_run import run_optimization
+from graphs.optimization_run import RunOutcome, run_optimization
 from graphs.request import OptimizationRequest
 from graphs.resources import resources
 from jobs.backends.ray_backend import RayBackend
@@ -38,15 +38,23 @@ def _trials(outcome: Any) -> str:
     return json.dumps(outcome.result["trials"], sort_keys=True)
 
 
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> RunOutcome:
+    """`REQUEST` run in process (once for every remote backend)."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("local"), models=ModelSettings(provider="offline")
+    )
+    return run_optimization(OptimizationRequest.model_validate(REQUEST), settings=settings)
+
+
 @pytest.mark.parametrize("backend_name", ["ray", "sagemaker"])
 def test_batches_on_a_remote_backend_give_the_in_process_trials(
-    backend_name: str, moto_endpoint: str, tmp_path: Path
+    backend_name: str,
+    moto_endpoint: str,
+    tmp_path: Path,
+    local: RunOutcome,
 ) -> None:
-    request = OptimizationRequest.model_validate(REQUEST)
-    local = run_optimization(
-        request,
-        settings=Settings(data_dir=tmp_path / "local", models=ModelSettings(provider="offline")),
-    )
+    optimization = OptimizationRequest.model_validate(REQUEST)
     settings = Settings(
         data_dir=tmp_path / backend_name,
         models=ModelSettings(provider="offline"),
@@ -58,8 +66,8 @@ def test_batches_on_a_remote_backend_give_the_in_process_trials(
         s3, _ = _clients(moto_endpoint)
         backend = _backend(moto_endpoint, after_submit=ContainerEmulator(s3, tmp_path / "sm"))
     run_id = f"{backend_name}-run"
-    resources(run_id, request, settings).use_backend(backend)
-    remote = run_optimization(request, run_id=run_id, settings=settings)
+    resources(run_id, optimization, settings).use_backend(backend)
+    remote = run_optimization(optimization, run_id=run_id, settings=settings)
     assert remote.status == local.status == "succeeded"
     assert _trials(remote) == _trials(local)
     assert remote.result["best"] == local.result["best"]

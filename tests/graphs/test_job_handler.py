@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from graphs.job_handlers import KIND, optimization_handler
-from graphs.optimization_run import run_optimization
+from graphs.optimization_run import RunOutcome, run_optimization
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker
-from settings import Settings
+from settings import ModelSettings, Settings, get_settings
 from store.factory import open_store
 from traces.jsonl import read_jsonl
 from traces.schema import TraceEvent
@@ -41,10 +41,26 @@ def settings(offline_data_dir: Path) -> Settings:
     return Settings()
 
 
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> RunOutcome:
+    """The uninterrupted run of `REQUEST` (once for every kill point), in a data dir and with
+    the offline model of its own (as `offline_data_dir` sets them for each test)."""
+    data_dir = tmp_path_factory.mktemp("reference")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("STRATIGOS_DATA_DIR", str(data_dir))
+        mp.setenv("STRATIGOS_MODEL_PROVIDER", "offline")
+        get_settings.cache_clear()
+        settings = Settings(data_dir=data_dir, models=ModelSettings(provider="offline"))
+        outcome = run_optimization(OptimizationRequest.model_validate(REQUEST), settings=settings)
+    get_settings.cache_clear()
+    assert outcome.result is not None
+    return outcome
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kill_at", ["review_started", "review_written"])
 def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
-    settings: Settings, offline_data_dir: Path, kill_at: str
+    settings: Settings, offline_data_dir: Path, kill_at: str, reference: RunOutcome
 ) -> None:
     store = open_store(settings)
     job, _ = store.submit_job(
@@ -73,7 +89,6 @@ def test_a_killed_worker_s_optimization_job_is_finished_by_another_worker(
     assert finished.status == "succeeded" and finished.attempts == 2
 
     result = store.get_result("pm", job.id).payload
-    reference = run_optimization(OptimizationRequest.model_validate(REQUEST), settings=settings)
     assert reference.result is not None
     # (compared as JSON text: NaN metrics are equal there, not under ==)
     assert json.dumps(result["trials"], sort_keys=True) == json.dumps(

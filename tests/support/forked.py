@@ -77,9 +77,11 @@ def _warm_numba() -> None:
 
 
 def serve(requests: int, answers: int, preload: Sequence[str]) -> None:
-    """The server's loop: import `preload`, then for each (target, args) request fork a child
-    that runs `target(*args)` and answer with the child's exit code (-9 when it SIGKILLed
-    itself, 1 when it raised); ends when the requests end."""
+    """The server's loop: import `preload` and call the `warm()` of each module of it that has
+    one (first-use caches every child would fill again: it must start no thread, so no
+    parallel numba kernel), then for each (target, args) request fork a child that runs
+    `target(*args)` and answer with the child's exit code (-9 when it SIGKILLed itself, 1 when
+    it raised); ends when the requests end."""
     for name in [*preload, *WARM_IMPORTS]:
         try:
             importlib.import_module(name)
@@ -87,6 +89,10 @@ def serve(requests: int, answers: int, preload: Sequence[str]) -> None:
             if name in preload:
                 raise
     _warm_numba()
+    for name in preload:
+        warm = getattr(sys.modules[name], "warm", None)
+        if callable(warm):
+            warm()
     while (request := _receive(requests)) is not None:
         target, args = pickle.loads(request)
         pid = os.fork()

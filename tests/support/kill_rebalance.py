@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from execution.schedule import trading_sessions
 from jobs.worker import Worker
+from quant.data import sp500_prices
 from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
 from store import Deployment
 from store.sqlite import SQLiteStore
@@ -25,7 +28,7 @@ from trading.scheduling import REBALANCE_KIND
 OWNER = "alice"
 LEASE_SECONDS = 30.0
 PRELOAD = ["trading.execution_jobs", "tests.support.kill_rebalance"]
-"""What the forkserver imports once, before any child is forked."""
+"""What the forkserver imports (and `warm`s) once, before any child is forked."""
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
 SPEC = {
     "strategy": {"kind": "weights", "weights": {"AAPL": 0.35, "KO": 0.3, "XOM": 0.3}},
@@ -50,6 +53,13 @@ WRITES = (
     "complete_job",
 )
 """The store's writes a rebalance job makes (those the store has are counted)."""
+
+
+def warm() -> None:
+    """What every child would otherwise build on its first use (called by the forkserver): the
+    exchange calendar (half a second) and the embedded market data."""
+    trading_sessions("XNYS", FIRE.date(), FIRE.date())
+    sp500_prices()
 
 
 def _store(data_dir: Path, clock: FakeClock) -> SQLiteStore:
@@ -253,25 +263,36 @@ def named_by_name(found: dict[str, Any], members: list[Deployment]) -> dict[str,
     return dict(json.loads(text))
 
 
-def run_shared_until_killed(data_dir: Path, kill_after: int | None, report: Path) -> None:
-    """Two strategies on one paper account: their first fire run through, then each one's
-    rebalance job at `SHARED_FIRE` (their targets conflict on KO), SIGKILLing this process
-    after the store's write number `kill_after` of those jobs (None: write the writes and the
-    essence to `report`)."""
+def prepare_shared(template: Path) -> None:
+    """The store every netted run starts from (prepared once): two strategies on one paper
+    account, their first fire run through, then each one's weights for `SHARED_FIRE` set."""
     clock = _clock()
-    store = _store(data_dir, clock)
+    store = _store(template, clock)
     ids = []
     for name, (first, _) in zip(("a", "b"), SHARED_WEIGHTS, strict=True):
         draft = store.create_deployment(OWNER, name, "draft", _shared_spec(first))
         ids.append(store.update_deployment(OWNER, draft.id, expected_version=1, status="active").id)
-    _run_jobs(store, data_dir, FIRE, ids)
+    _run_jobs(store, template, FIRE, ids)
     for deployment_id, (_, then) in zip(ids, SHARED_WEIGHTS, strict=True):
         current = store.get_deployment(OWNER, deployment_id)
         spec = {**current.spec, "strategy": {"kind": "weights", "weights": then}}
         store.update_deployment(OWNER, deployment_id, expected_version=current.version, spec=spec)
+    store.close()
+
+
+def run_shared_until_killed(
+    data_dir: Path, kill_after: int | None, report: Path, template: Path
+) -> None:
+    """From a copy of the `prepare_shared` store: each member's rebalance job at `SHARED_FIRE`
+    (their targets conflict on KO), SIGKILLing this process after the store's write number
+    `kill_after` of those jobs (None: write the writes and the essence to `report`)."""
+    shutil.copytree(template, data_dir)
+    clock = _clock()
     clock.now = SHARED_FIRE + timedelta(hours=2)
+    store = _store(data_dir, clock)
+    members = sorted(store.list_deployments(OWNER), key=lambda d: d.name)
     writes = kill_after_write(store, kill_after)
-    _run_jobs(store, data_dir, SHARED_FIRE, ids)
+    _run_jobs(store, data_dir, SHARED_FIRE, [m.id for m in members])
     report.write_text(json.dumps({"writes": writes, "essence": shared_essence(store)}))
 
 

@@ -33,12 +33,14 @@ from tests.support.kill_rebalance import (
     events_and_queue,
     kill_after_write,
     named_by_name,
+    warm,
 )
 from trading.execution_jobs import HANDLERS
 from trading.scheduling import REBALANCE_KIND
 
 PRELOAD = ["trading.execution_jobs", "tests.support.kill_shared_alpaca"]
-"""What the forkserver imports once, before any child is forked."""
+"""What the forkserver imports (and `warm`s) once, before any child is forked."""
+__all__ = ["warm"]  # the forkserver's warm-up (`tests.support.kill_rebalance.warm`)
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)  # 15:45 in New York
 CLOSE = datetime(2021, 6, 1, 21, 0, tzinfo=UTC)
 FUNDED = datetime(2021, 5, 3, 14, 0, tzinfo=UTC)

@@ -19,8 +19,10 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from graphs.job_handlers import KIND, optimization_handler
+from graphs.manifest import tool_schema_hash
 from graphs.request import OptimizationRequest
 from jobs.worker import Worker
+from quant.data import sp500_prices
 from settings import ModelSettings, Settings
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
@@ -30,7 +32,15 @@ from tests.support.requests import TINY
 OWNER = "alice"
 LEASE_SECONDS = 30.0
 PRELOAD = ["graphs.job_handlers", "tests.support.kill_steps"]
-"""What the forkserver imports once, before any child is forked."""
+"""What the forkserver imports (and `warm`s) once, before any child is forked."""
+
+
+def warm() -> None:
+    """What every child would otherwise do on its first run (called by the forkserver): the
+    embedded market data loaded, and the tools' schema hash of the run's manifest (which
+    imports every tool's module and builds its schema)."""
+    sp500_prices()
+    tool_schema_hash()
 
 
 def _settings(data_dir: Path) -> Settings:

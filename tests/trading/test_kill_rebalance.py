@@ -55,8 +55,10 @@ def test_a_netted_rebalance_killed_after_any_store_write_is_finished_exactly_onc
     """Two strategies sharing a paper account, their targets conflicting on KO: a worker killed
     after any store write of their rebalance jobs leaves jobs the next worker finishes with the
     uninterrupted run's books, crossings, paper account and events: no fill doubled or lost."""
-    reference = tmp_path / "reference.json"
-    assert fork(kill_rebalance.run_shared_until_killed, tmp_path / "clean", None, reference) == 0
+    reference, template = tmp_path / "reference.json", tmp_path / "template"
+    assert fork(kill_rebalance.prepare_shared, template) == 0
+    run = kill_rebalance.run_shared_until_killed
+    assert fork(run, tmp_path / "clean", None, reference, template) == 0
     recorded = json.loads(reference.read_text())
     writes = recorded["writes"]
     assert {"enqueue_orders", "update_orders", "record_executions", "complete_job"} <= set(writes)
@@ -65,7 +67,7 @@ def test_a_netted_rebalance_killed_after_any_store_write_is_finished_exactly_onc
     assert len(crossings) == 2  # KO bought by A from B inside the account
     for k in range(1, len(writes) + 1):
         data_dir = tmp_path / f"killed-{k}"
-        code = fork(kill_rebalance.run_shared_until_killed, data_dir, k, tmp_path / "unused.json")
+        code = fork(run, data_dir, k, tmp_path / "unused.json", template)
         assert code == -signal.SIGKILL, f"write {k} ({writes[k - 1]}): not killed ({code})"
         assert fork(kill_rebalance.take_over_shared, data_dir, reference) == 0, (
             f"killed after write {k} ({writes[k - 1]})"
