@@ -264,12 +264,26 @@ def _calendar(name: str, through: date | None = None) -> ExchangeCalendar:
         return calendar
 
 
+_open_closes: dict[str, tuple[ExchangeCalendar, pd.DataFrame]] = {}
+
+
+def _open_close(name: str, calendar: ExchangeCalendar) -> pd.DataFrame:
+    """The `open` and `close` columns of the schedule of `calendar` (the exchange `name`'s, as
+    `_calendar` built it), taken once per calendar: the scheduler asks for a few sessions at a
+    time, many times a run."""
+    with _calendars_lock:
+        known = _open_closes.get(name)
+        if known is None or known[0] is not calendar:
+            known = _open_closes[name] = (calendar, calendar.schedule[["open", "close"]])
+        return known[1]
+
+
 def trading_sessions(calendar: str, first_day: date, last_day: date) -> pd.DataFrame:
     """The sessions of the exchange `calendar` from `first_day` to `last_day` (both included,
     from `CALENDAR_START` at the earliest): columns `open` and `close` (UTC timestamps),
     indexed by session date. `ScheduleError` for an unknown calendar."""
     first = max(first_day, CALENDAR_START)
-    schedule = _calendar(calendar, through=last_day).schedule[["open", "close"]]
+    schedule = _open_close(calendar, _calendar(calendar, through=last_day))
     if last_day < first:
         return schedule.iloc[0:0]
     return schedule.loc[str(first) : str(last_day)]

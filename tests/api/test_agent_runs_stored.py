@@ -22,9 +22,11 @@ from store.factory import open_store
 from tests.api.conftest import make_settings
 from tests.store.conftest import FakeClock
 from tests.support.live_server import running_server
+from tests.support.requests import SMALL_REQUEST
 
 ASK = "find the target-vol setting that holds up in a bear market"
-SMALL = {"budget": {"max_trials": 40, "batch_size": 10}, "n_paths": 20, "seed": 3}
+SMALL = {**SMALL_REQUEST, "seed": 3}
+"""An optimization run as a job (3 stocks, 12 trials): its result outlives the server."""
 QUICK = RunTiming(lease_seconds=30, heartbeat_seconds=0.05, poll_seconds=0.02)
 """Short heartbeats and polls, so a cancel or an end on one instance is seen soon on another."""
 

@@ -1,13 +1,12 @@
 """`stratigos mcp` as a desktop or IDE client starts it: a subprocess on stdio, driven by the
 `mcp` SDK's stdio client. It lists the tools, answers a CVaR question with the numeric core's
 number, and a search or deployment it is asked for waits for approval (this client cannot be
-asked), then runs once approved in the CLI."""
+asked), then runs once approved in the CLI (run in the test's process)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
+from api.cli import main
 from api.mcp.drafts import DRAFT_TOOL_NAMES
 from api.mcp.tools import assistant_tool_names
 from quant import risk_report
@@ -31,8 +31,10 @@ def _environment(data_dir: Path) -> dict[str, str]:
     return {**keep, "STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
 
 
-@pytest.mark.slow  # three processes of stratigos: about half a minute
-def test_a_client_lists_the_tools_measures_a_cvar_and_drafts_a_search(tmp_path: Path) -> None:
+@pytest.mark.slow  # a process of stratigos over stdio, then an approved search
+def test_a_client_lists_the_tools_measures_a_cvar_and_drafts_a_search(
+    tmp_path: Path, offline_data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     env = _environment(tmp_path / "data")
     params = StdioServerParameters(command=str(STRATIGOS), args=["mcp"], env=env)
 
@@ -56,16 +58,9 @@ def test_a_client_lists_the_tools_measures_a_cvar_and_drafts_a_search(tmp_path: 
     assert abs(risk["cvar_historical"] / exact.cvar_historical - 1) < 1e-3
 
     assert draft["status"] == "pending_approval"
-    listed = subprocess.run(
-        [str(STRATIGOS), "jobs", "list"], env=env, capture_output=True, text=True, check=True
-    )
-    assert "job_" not in listed.stdout  # nothing ran on the model's word
-    approved = subprocess.run(
-        [str(STRATIGOS), "chat", "--thread", draft["draft_id"], "--approve", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert approved.returncode == 0, approved.stderr
-    assert " succeeded." in approved.stdout
+    # the CLI, run in this process on the server's data directory (the fixture's settings)
+    assert offline_data_dir == tmp_path / "data"
+    assert main(["jobs", "list"]) == 0
+    assert "job_" not in capsys.readouterr().out  # nothing ran on the model's word
+    assert main(["chat", "--thread", draft["draft_id"], "--approve", "--json"]) == 0
+    assert " succeeded." in capsys.readouterr().out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -352,19 +353,27 @@ ASK_FOR_A_SEARCH = (
 )
 
 
-def _chat_with_input(tmp_path: Path, typed: str) -> subprocess.CompletedProcess[str]:
-    """`stratigos chat --quiet` with `typed` on its standard input (a pipe, not a terminal)."""
-    return _chat(tmp_path, ["--quiet"], typed)
+def _chat_with_input(
+    typed: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, str]:
+    """(stdout, stderr) of `stratigos chat --quiet`, run in this process (its settings: the
+    `data_dir` fixture's), with `typed` on its standard input: a pipe, not a terminal, that ends
+    after `typed`; it must exit 0."""
+    read, write = os.pipe()
+    with os.fdopen(write, "w") as writer:
+        writer.write(typed)
+    with os.fdopen(read) as stdin:
+        assert not stdin.isatty()
+        monkeypatch.setattr(sys, "stdin", stdin)
+        assert main(["chat", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    return captured.out, captured.err
 
 
-def _chat(
-    tmp_path: Path, options: list[str], typed: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`stratigos chat OPTIONS` in a new process (with `typed` on its standard input); it must
-    exit 0."""
+def _chat(tmp_path: Path, options: list[str]) -> subprocess.CompletedProcess[str]:
+    """`stratigos chat OPTIONS` in a new process; it must exit 0."""
     completed = subprocess.run(
         [str(STRATIGOS), "chat", *options],
-        input=typed,
         capture_output=True,
         text=True,
         env=_cli_env(tmp_path),
@@ -376,19 +385,21 @@ def _chat(
 
 
 def test_piped_input_that_ends_at_an_approval_prompt_ends_with_a_clear_message(
-    tmp_path: Path,
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    completed = _chat_with_input(tmp_path, ASK_FOR_A_SEARCH)
-    assert "Approval needed" in completed.stdout
-    assert "No answer (the input ended): the proposed run was not started" in completed.stdout
-    assert "--approve | --reject | --edit JSON" in completed.stdout
-    assert "Traceback" not in completed.stderr and "EOFError" not in completed.stderr
+    out, err = _chat_with_input(ASK_FOR_A_SEARCH, monkeypatch, capsys)
+    assert "Approval needed" in out
+    assert "No answer (the input ended): the proposed run was not started" in out
+    assert "--approve | --reject | --edit JSON" in out
+    assert "Traceback" not in err and "EOFError" not in err
 
 
-def test_an_unclear_answer_at_the_approval_prompt_is_asked_again(tmp_path: Path) -> None:
-    completed = _chat_with_input(tmp_path, ASK_FOR_A_SEARCH + "maybe\nreject\n\n")
-    assert "answer approve, edit or reject" in completed.stdout
-    assert "Cancelled: nothing was run." in completed.stdout
+def test_an_unclear_answer_at_the_approval_prompt_is_asked_again(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, _ = _chat_with_input(ASK_FOR_A_SEARCH + "maybe\nreject\n\n", monkeypatch, capsys)
+    assert "answer approve, edit or reject" in out
+    assert "Cancelled: nothing was run." in out
 
 
 def test_a_reader_that_stops_early_leaves_no_broken_pipe_message(tmp_path: Path) -> None:
@@ -407,14 +418,21 @@ def test_a_reader_that_stops_early_leaves_no_broken_pipe_message(tmp_path: Path)
 
 @pytest.mark.slow
 def test_a_follow_up_in_a_new_process_finds_the_portfolio_of_an_earlier_one(
-    tmp_path: Path,
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def say(thread: str, text: str) -> str:
+        """The last reply, of a chat in this process (the `data_dir` fixture's settings)."""
+        assert main(["chat", "--thread", thread, "-m", text, "--json"]) == 0
+        return str(json.loads(capsys.readouterr().out)["replies"][-1])
+
+    def say_in_a_new_process(thread: str, text: str) -> str:
+        """The last reply, of `stratigos chat` in a new process on the same data directory."""
+        assert data_dir == tmp_path / "data"  # what `_cli_env` names
         completed = _chat(tmp_path, ["--thread", thread, "-m", text, "--json"])
         return str(json.loads(completed.stdout)["replies"][-1])
 
     built = say("t1", "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO")
-    follow_up = say("t1", "what's the 99% CVaR of that?")
+    follow_up = say_in_a_new_process("t1", "what's the 99% CVaR of that?")
     assert "99% confidence" in follow_up and "unknown portfolio" not in follow_up
     # ids are the thread's own: the same request in another thread names another portfolio
     other = say("t2", "build me a max sharpe portfolio of AAPL, MSFT, JNJ and KO")
