@@ -50,12 +50,14 @@ class RuleStrategy:
     def targets(self, closes: pd.DataFrame) -> dict[str, float]:
         """Target weights from `closes` (the universe's closing prices up to the run, oldest
         first; the last `history_days` rows are used)."""
-        missing = [symbol for symbol in self.universe if symbol not in closes.columns]
+        position = {symbol: i for i, symbol in enumerate(closes.columns.tolist())}
+        missing = [symbol for symbol in self.universe if symbol not in position]
         if missing:
             raise OrderPlanError(f"no prices for {', '.join(missing)}")
-        position = {symbol: i for i, symbol in enumerate(closes.columns.tolist())}
         columns = [position[symbol] for symbol in self.universe]
-        window = closes.iloc[-self.history_days :].to_numpy(dtype=float)[:, columns]
+        # the frame's array, not a frame of its last rows: pandas' indexing costs more than the
+        # arithmetic in a run (the same numbers either way)
+        window = closes.to_numpy(dtype=float)[-self.history_days :][:, columns]
         return self.targets_from(window, self.universe)
 
     def targets_from(self, window: np.ndarray, symbols: Sequence[str]) -> dict[str, float]:
@@ -120,14 +122,14 @@ def decide_rebalance(
     cost estimates; its sizing settings are taken from `limits` and `fractional`."""
     targets, notes = capped_weights(strategy.targets(closes), limits)
     return rebalance_to(
-        targets, closes.iloc[-1], holdings, cash, limits, fractional=fractional, rules=rules,
+        targets, last_prices(closes), holdings, cash, limits, fractional=fractional, rules=rules,
         notes=notes,
     )  # fmt: skip
 
 
 def rebalance_to(
     targets: Mapping[str, float],
-    last: pd.Series | Mapping[str, float],
+    last: Mapping[str, float],
     holdings: Mapping[str, float],
     cash: float,
     limits: DeploymentLimits,
@@ -138,11 +140,10 @@ def rebalance_to(
 ) -> RebalanceDecision:
     """The decision of a run moving the account at `holdings` and `cash` to `targets` (capped
     weights) at the prices `last` (symbol -> the last close known), as `decide_rebalance`."""
-    known = price_map(last) if isinstance(last, pd.Series) else last
     prices = {
-        str(symbol): float(known[symbol])
+        str(symbol): float(last[symbol])
         for symbol in set(targets) | set(holdings)
-        if symbol in known
+        if symbol in last
     }
     base = rules or PlanRules()
     plan_rules = PlanRules(
@@ -160,7 +161,9 @@ def rebalance_to(
     return RebalanceDecision(dict(targets), plan, breaches, (notes or []) + plan.notes)
 
 
-def price_map(prices: pd.Series) -> dict[Any, float]:
-    """`prices` (symbol -> price) as a dict of floats, converted at once (a lookup in the Series
-    per symbol costs tens of microseconds, a hot loop's time)."""
-    return dict(zip(prices.index.tolist(), prices.to_numpy(dtype=float).tolist(), strict=True))
+def last_prices(closes: pd.DataFrame) -> dict[Any, float]:
+    """The last row of `closes` (symbol -> price) as a dict of floats, read from the frame's
+    array at once (a row Series, and a lookup in it per symbol, cost tens of microseconds each:
+    a hot loop's time)."""
+    row = closes.to_numpy(dtype=float)[-1].tolist()
+    return dict(zip(closes.columns.tolist(), row, strict=True))

@@ -145,13 +145,15 @@ def enqueue(
     deployment_id: str,
     run_id: str,
     orders: Sequence[NewOrder],
-) -> None:
+) -> list[QueuedOrder]:
     """Append a run's orders to the account's queue, in their order (`ENQUEUE_CHUNK` a write;
-    idempotent by client order id)."""
+    idempotent by client order id); returns them as stored, in queue order."""
+    stored: list[QueuedOrder] = []
     for start in range(0, len(orders), ENQUEUE_CHUNK):
-        store.enqueue_orders(
+        stored += store.enqueue_orders(
             owner, account, deployment_id, run_id, list(orders[start : start + ENQUEUE_CHUNK])
         )
+    return stored
 
 
 def run_orders(
@@ -172,6 +174,10 @@ class DispatchReport:
     dead: list[QueuedOrder] = field(default_factory=list)
     canceled: list[QueuedOrder] = field(default_factory=list)
 
+    def orders(self) -> list[QueuedOrder]:
+        """Every order the dispatch wrote, as its write left it."""
+        return [*self.submitted, *self.rejected, *self.dead, *self.canceled]
+
 
 def dispatch(
     store: Store,
@@ -181,16 +187,18 @@ def dispatch(
     *,
     retry: RetryPolicy | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    orders: Sequence[QueuedOrder] | None = None,
 ) -> DispatchReport:
-    """Send the account's queued orders to `broker` in queue order (see the module docstring).
-    What the broker said is recorded after the orders are sent, in one write: a worker that
-    dies before it leaves them queued, and the next one sends them again under the same client
-    order ids, which the broker recognises. Every dead letter is logged as an
-    `order_dead_lettered` event (what the operations alarm counts)."""
+    """Send the account's queued orders to `broker` in queue order (see the module docstring):
+    `orders`, the account's open orders in queue order as the caller has just read and written
+    them (None: read from the store). What the broker said is recorded after the orders are
+    sent, in one write: a worker that dies before it leaves them queued, and the next one sends
+    them again under the same client order ids, which the broker recognises. Every dead letter
+    is logged as an `order_dead_lettered` event (what the operations alarm counts)."""
     policy = retry or RetryPolicy()
     updates: list[OrderUpdate] = []
     dead_runs: set[str] = set()
-    for order in store.open_orders(owner, account):
+    for order in store.open_orders(owner, account) if orders is None else orders:
         if order.status != "queued" or order.internal_price is not None:
             continue  # sent already, or a crossing inside the account (never sent)
         if order.run_id in dead_runs:
@@ -387,6 +395,14 @@ def sync(
     Alpaca account's earlier history is not the deployment's); returns the account's orders
     still open (those open when the sync read them, as its write left them). Retried when
     another worker changed an order meanwhile."""
+    return [o for o in _synced(store, owner, account, broker, ledger) if o.is_open]
+
+
+def _synced(
+    store: Store, owner: str, account: str, broker: Broker, ledger: Ledger | AccountLedger
+) -> list[QueuedOrder]:
+    """`sync`: every order it read (the account's open orders then), as its write left them,
+    in queue order."""
     for attempt in range(1, SYNC_ATTEMPTS + 1):
         try:
             return _sync(store, owner, account, broker, ledger)
@@ -449,8 +465,15 @@ def _sync(
         if _changed(order, update)
     ]
     _, written = _record_with_fills(store, owner, broker, ledger, updates)
-    latest = {order.client_order_id: order for order in written}
-    return [o for o in (latest.get(r.client_order_id, r) for r in orders) if o.is_open]
+    return latest(orders, written)
+
+
+def latest(orders: Sequence[QueuedOrder], newer: Sequence[QueuedOrder]) -> list[QueuedOrder]:
+    """`orders` and `newer` (orders of the same account, e.g. as a later write left them), each
+    order in its `newer` version when there is one, in queue order."""
+    merged = {order.client_order_id: order for order in orders}
+    merged.update((order.client_order_id, order) for order in newer)
+    return sorted(merged.values(), key=lambda order: order.sequence)
 
 
 @dataclass(frozen=True)
@@ -483,21 +506,49 @@ def trade_run(
     enqueue them (None from `plan` stops the run: nothing is sent, and None is returned); fill
     the run's crossings inside a shared account at `crossed_at` (`fill_crossings`); send
     the queue; `settle()` (let the orders fill: a simulated account moves to its next bar);
-    sync again. Returns the run's orders as they then are."""
+    sync again. Returns the run's orders as they then are.
+
+    The queue is read once before the run's orders are enqueued and once after they are sent:
+    the dispatch sends the open orders the first sync left and those the run enqueued, and
+    the run's orders are returned as this run's writes and the last sync left them."""
     store, owner, account = queue.store, queue.owner, queue.account
-    sync(store, owner, account, queue.broker, queue.ledger)
-    if all(o.status == "queued" for o in run_orders(store, owner, account, deployment_id, run_id)):
+    before = [o for o in _synced(store, owner, account, queue.broker, queue.ledger) if o.is_open]
+    run = run_orders(store, owner, account, deployment_id, run_id)
+    if all(o.status == "queued" for o in run):
         orders = plan()
         if orders is None:
             return None
-        enqueue(store, owner, account, deployment_id, run_id, orders)
+        run = latest(run, enqueue(store, owner, account, deployment_id, run_id, orders))
     if isinstance(queue.ledger, AccountLedger) and crossed_at is not None:
-        run = run_orders(store, owner, account, deployment_id, run_id)
-        fill_crossings(store, owner, queue.ledger, run, crossed_at)
-    dispatch(store, owner, account, queue.broker, retry=queue.retry, sleep=queue.sleep)
+        run = latest(run, fill_crossings(store, owner, queue.ledger, run, crossed_at))
+    waiting = [o for o in latest(before, run) if o.is_open]
+    report = dispatch(
+        store, owner, account, queue.broker, retry=queue.retry, sleep=queue.sleep, orders=waiting
+    )
+    run = latest(run, report.orders())
     settle()
-    sync(store, owner, account, queue.broker, queue.ledger)
-    return run_orders(store, owner, account, deployment_id, run_id)
+    synced = _synced(store, owner, account, queue.broker, queue.ledger)
+    return _as_synced(store, owner, account, deployment_id, run_id, run, synced)
+
+
+def _as_synced(
+    store: Store,
+    owner: str,
+    account: str,
+    deployment_id: str,
+    run_id: str,
+    run: list[QueuedOrder],
+    synced: list[QueuedOrder],
+) -> list[QueuedOrder]:
+    """The run's orders (`run`: as this run last wrote or read them) after the last sync
+    (`synced`: the orders it read, as its write left them): an order the sync read as it left
+    it, one it did not read (closed before it) as the run last knew it when that is final;
+    read from the store again when it is not (another worker closed it meanwhile)."""
+    after = {order.client_order_id: order for order in synced}
+    orders = [after.get(order.client_order_id, order) for order in run]
+    if any(order.is_open and order.client_order_id not in after for order in orders):
+        return run_orders(store, owner, account, deployment_id, run_id)
+    return orders
 
 
 def fill_crossings(

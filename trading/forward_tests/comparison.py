@@ -68,13 +68,20 @@ def beside_the_account(
     cash_rate: float,
     clean: bool,
     searched: bool = True,
+    decided: list[np.ndarray] | None = None,
 ) -> Beside:
     """The backtests, the gap's decomposition and the benchmarks of an account (`values`, its
     deployment's `spec`) that traded at `fires` with the broker's `costs` and share rounding
     (`fractional`), its cash earning `cash_rate` a year (a forward test's, or a live
     deployment's: `trading.performance`); `clean`: every run filled as planned and none paused
-    it (`decompose_gap`); `searched`: whether to simulate the searched backtest."""
-    decisions = fires, ([] if "hedge" in spec else deployed_targets(strategy, closes, spec, fires))
+    it (`decompose_gap`); `searched`: whether to simulate the searched backtest; `decided`: the
+    capped targets each fire's run decided, when every fire's did (the deployed backtest's, as
+    `deployed_targets` computes them; None: computed)."""
+    if "hedge" in spec:
+        decisions: tuple[list[Fire], list[np.ndarray]] = fires, []
+    else:
+        targets = deployed_targets(strategy, closes, spec, fires) if decided is None else decided
+        decisions = fires, targets
     deployed = deployed_backtest(strategy, closes, sessions, capital, spec, decisions)
     decomposition = decompose_gap(
         strategy, closes, sessions, spec, capital, values, deployed,

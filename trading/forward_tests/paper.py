@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from execution.brokers.paper import PaperBroker, PaperCosts
@@ -243,13 +244,25 @@ def _paper_trade(
     beside = beside_the_account(
         strategy, closes, sessions, test.spec, values, fires,
         capital=capital, costs=request.costs, cash_rate=float(test.spec["cash_rate"]),
-        clean=clean,
+        clean=clean, decided=_decided(outcomes, fires, closes),
     )  # fmt: skip
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
     if final.status != "retired":
         store.update_deployment(owner, test.id, expected_version=final.version, status="retired")
     return _result(test, source, request, values, beside, outcomes, ledger, closes, hedge)
+
+
+def _decided(
+    outcomes: list[RunOutcome], fires: list[Fire], closes: pd.DataFrame
+) -> list[np.ndarray] | None:
+    """The capped targets each fire's run decided, in the order of `closes`' columns: those the
+    deployed backtest trades to (`deployed_targets` computes the same from the same closes);
+    None unless every fire's run decided (a paused deployment's runs are skipped)."""
+    if len(outcomes) != len(fires) or not all(o.targets for o in outcomes):
+        return None
+    columns = [str(c) for c in closes.columns]
+    return [np.array([o.targets.get(c, 0.0) for c in columns]) for o in outcomes]
 
 
 def _sessions(

@@ -36,7 +36,7 @@ from execution.errors import BrokerUnavailableError
 from execution.ledger import CashFlow
 from execution.netting import conflicts_of, net_orders
 from execution.orders import PlannedOrder
-from execution.rebalance import decide_rebalance, price_map
+from execution.rebalance import decide_rebalance, last_prices
 from notifications import messages
 from notifications.messages import Notification
 from store import Allocation, ConflictError, Deployment, NewOrder, Store
@@ -219,7 +219,7 @@ def _check_account(
         ledger.record(ctx.interest(ledger.last_interest_time))
     state = account_state(ctx)
     outcome.reconciliation = reconcile(ledger.book, state, ctx.outside_cash)
-    last = price_map(closes.iloc[-1])
+    last = last_prices(closes)
     outcome.equity = (
         state.cash - ctx.outside_cash + sum(q * last[s] for s, q in state.positions.items())
     )
