@@ -21,6 +21,7 @@ LangChain (a run id), so replies never collide in a LangGraph ``add_messages`` s
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import math
@@ -43,7 +44,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from agents.offline.policies import Policy, PolicyInput, get_policy
 
@@ -90,7 +91,7 @@ class OfflineChatModel(BaseChatModel):
 
         Raises ValueError when the tool choice names a tool that is not bound.
         """
-        formatted = [convert_to_openai_tool(tool) for tool in tools]
+        formatted = [openai_tool(tool) for tool in tools]
         names = [tool["function"]["name"] for tool in formatted]
         choice = normalise_tool_choice(tool_choice, names)
         return self.bind(tools=formatted, tool_choice=choice, **kwargs)
@@ -349,3 +350,33 @@ def _usage(input_chars: int, output_chars: int) -> UsageMetadata:
     inp = max(1, math.ceil(input_chars / 4))
     out = max(1, math.ceil(output_chars / 4))
     return UsageMetadata(input_tokens=inp, output_tokens=out, total_tokens=inp + out)
+
+
+_FORMATTED: dict[tuple[Any, ...], dict[str, Any]] = {}
+_FORMATTED_LIMIT = 1024
+
+
+def openai_tool(tool: ToolLike) -> dict[str, Any]:
+    """`convert_to_openai_tool(tool)` (a fresh copy), remembered per tool class, name,
+    description and argument schema (or per decision schema): what the conversion reads. Agents
+    bind their tools on every model call and a tool's JSON schema is rebuilt each time
+    otherwise (a subset pydantic model, then its JSON schema)."""
+    key = _format_key(tool)
+    if key is None:
+        return convert_to_openai_tool(tool)
+    formatted = _FORMATTED.get(key)
+    if formatted is None:
+        if len(_FORMATTED) >= _FORMATTED_LIMIT:
+            _FORMATTED.clear()
+        formatted = _FORMATTED[key] = convert_to_openai_tool(tool)
+    return copy.deepcopy(formatted)
+
+
+def _format_key(tool: Any) -> tuple[Any, ...] | None:
+    if isinstance(tool, type) and issubclass(tool, BaseModel):
+        return ("schema", tool)
+    if isinstance(tool, BaseTool):
+        schema = tool.args_schema
+        if isinstance(schema, type) and issubclass(schema, BaseModel):
+            return ("tool", type(tool), tool.name, tool.description, schema)
+    return None
