@@ -38,7 +38,7 @@ from services.bounds import ObjectiveWeight, RelativeWeight, RequestVolModel
 
 if TYPE_CHECKING:
     from quant import SearchSpace
-    from tools.context import FrameMarketData
+    from tools.market_frames import FrameMarketData
 
 DEFAULT_SPACE: dict[str, Any] = {
     "target_vol": {"low": 0.05, "high": 0.25},
@@ -174,7 +174,7 @@ class OptimizationRequest(BaseModel):
         if self.end <= self.start:
             return [("end", f"end ({self.end}) must be after start ({self.start})")]
         from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
-        from tools.context import configured_market_data  # the market data's tools on first use
+        from tools.market_frames import configured_market_data
 
         data = configured_market_data()
         known = set(data.tickers)
