@@ -46,7 +46,7 @@ class McpEndpoint:
         self.context = context
         self.stateless = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
         self._group: anyio.abc.TaskGroup | None = None
-        self._starting = anyio.Lock()
+        self._starting: anyio.Lock | None = None
         self._manager: StreamableHTTPSessionManager | None = None
 
     @asynccontextmanager
@@ -55,7 +55,7 @@ class McpEndpoint:
         gets a new one, started by its first request)."""
         try:
             async with anyio.create_task_group() as group:
-                self._group = group
+                self._group, self._starting = group, anyio.Lock()  # this event loop's
                 try:
                     yield
                 finally:
@@ -67,6 +67,8 @@ class McpEndpoint:
     async def _started(self) -> StreamableHTTPSessionManager | None:
         """The running session manager, built and started on first use (None outside
         `running()`)."""
+        if self._starting is None:
+            return None
         async with self._starting:
             if self._manager is None and self._group is not None:
                 group = self._group
