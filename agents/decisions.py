@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quant.regimes import RegimeName as ScenarioName
+from quant.regime_names import RegimeName as ScenarioName
 from quant.strategy import RuleParameter
 
 SearchedParameter = RuleParameter

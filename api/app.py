@@ -33,7 +33,6 @@ from services.errors import DataError
 from settings import Settings
 from settings.tracing import configure_tracing, flush_tracing
 from store import Store
-from tools.context import configured_market_data
 
 DESCRIPTION = """\
 Stratigos: a multi-agent strategy assistant for dynamic asset allocation.
@@ -52,6 +51,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     mcp = McpEndpoint(context)
 
     def prepare() -> None:
+        from tools.market_frames import configured_market_data
+
         with suppress(DataError):  # request validation reads it: load it before the first request
             configured_market_data(context.settings)
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full

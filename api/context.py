@@ -14,7 +14,7 @@ import sys
 import threading
 import weakref
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Request, UploadFile
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -28,18 +28,15 @@ from api.errors import ApiError
 from api.limits import RateLimiter
 from api.memory import release_free_memory
 from api.probe_thread import ProbeThread
-from api.tearsheet_jobs import HANDLERS as TEARSHEET_HANDLERS
-from graphs.job_handlers import KIND as OPTIMIZATION_KIND
-from graphs.job_handlers import optimization_handler
-from jobs.handlers import HandlerRegistry
+from jobs.handlers import Handler, HandlerRegistry, HandlersOnFirstUse
 from jobs.job_runner import JobRunner
 from jobs.queue import JobQueue
-from research.index import ResearchIndex
-from services.research import research_index
 from settings import Settings, get_settings
 from store import Job, Store
 from store.factory import open_store
-from trading.execution_jobs import HANDLERS as EXECUTION_HANDLERS
+
+if TYPE_CHECKING:
+    from research.index import ResearchIndex
 
 log = logging.getLogger("stratigos.api")
 T = TypeVar("T")
@@ -93,6 +90,8 @@ class AppContext:
     @property
     def research_index(self) -> ResearchIndex:
         """The research index of the documents library (opened on first use)."""
+        from services.research import research_index  # the index's libraries on first use
+
         return research_index(self.settings)
 
     @property
@@ -102,13 +101,7 @@ class AppContext:
             store = self.store
             with self._lock:
                 if self._runner is None:
-                    handlers = HandlerRegistry(
-                        {
-                            OPTIMIZATION_KIND: optimization_handler,
-                            **EXECUTION_HANDLERS,
-                            **TEARSHEET_HANDLERS,
-                        }
-                    )
+                    handlers = HandlersOnFirstUse(_job_handlers)
                     self._runner = JobRunner(store, handlers=handlers, settings=self.settings)
         return self._runner
 
@@ -193,6 +186,18 @@ class AppContext:
             # both hold the closed store: a later start (another lifespan) builds new ones
             self._runner = None
             self._authenticator = None
+
+
+def _job_handlers() -> HandlerRegistry:
+    """Every job kind the API's workers run: optimizations, deployments' runs, tearsheets
+    (their graphs, trading runs and reports imported when jobs are first looked for)."""
+    from api.tearsheet_jobs import HANDLERS as TEARSHEET_HANDLERS
+    from graphs.job_handlers import KIND as OPTIMIZATION_KIND
+    from graphs.job_handlers import optimization_handler
+    from trading.execution_jobs import HANDLERS as EXECUTION_HANDLERS
+
+    handlers: dict[str, Handler] = {OPTIMIZATION_KIND: optimization_handler}
+    return HandlerRegistry({**handlers, **EXECUTION_HANDLERS, **TEARSHEET_HANDLERS})
 
 
 async def get_context(request: Request) -> AppContext:

@@ -39,8 +39,8 @@ from starlette.routing import Match
 
 from agents.errors import RETRY_AFTER_S, ModelUnavailableError
 from api.paths import paths_of
-from graphs.request import validation_problems
 from services.errors import InfeasibleTargetError, InputError, NotFoundInputError, QuantError
+from services.problems import validation_problems
 from store import ConflictError, NotFoundError, StoreError, StoreUnavailableError
 from tools.artifacts import ArtifactNotFoundError
 

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.errors import field_errors, invalid, validation_error
-from graphs.chat import DECISIONS, check_decision
+from graphs.approvals import DECISIONS, check_decision
 from graphs.request import OptimizationRequest
 
 ACTIONS = {"deployment": "create_deployment", "external_tool": "call_external_tool"}
@@ -73,7 +73,7 @@ def checked_answer(
     pending: dict[str, Any], action: str, changes: dict[str, Any] | None, prefix: str, field: str
 ) -> None:
     """Refuse, before the thread resumes (the approval stays pending), an answer `pending` does
-    not take (`graphs.chat.check_decision`: 422 naming `<prefix>action`; an external MCP tool's
+    not take (`graphs.approvals.check_decision`: 422 naming `<prefix>action`; an external MCP tool's
     call is never edited), and an edit of a search that leaves no valid request (422 naming
     each field under `field`). A deployment's edit is checked where it is applied."""
     with field_errors(prefix):

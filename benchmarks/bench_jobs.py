@@ -37,7 +37,7 @@ from jobs.batches import (
     make_shards,
     run_shard,
 )
-from quant.regimes import REGIME_NAMES
+from quant.regime_names import REGIME_NAMES
 from quant.strategy import StrategyConfig
 
 N_CONFIGS = 50

@@ -1,7 +1,7 @@
 """Benchmark: option pricing, and option hedges (`overlay` configs) in the engine.
 
 (a) Black-Scholes-Merton prices and greeks of 20,000 European options (random strikes 60-150 on a
-    spot of 100, 1 week to 2 years, vols 5-80 %) by `quant.options.black_scholes` against
+    spot of 100, 1 week to 2 years, vols 5-80 %) by `quant.options.pricing` against
     QuantLib 1.44's analytic engine, one option at a time (QuantLib has no vectorised pricer);
     the difference column is the largest absolute price difference.
 (b) The engine sweep of `bench_engine` (1,000 configs x 2,520 days) holding a 95 % protective

@@ -20,7 +20,8 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.harness import Row, Table, median_time
 from quant.data import load_sp500_index, load_sp500_prices, to_returns
-from quant.regimes import REGIME_NAMES, identify_regimes
+from quant.regime_names import REGIME_NAMES
+from quant.regimes import identify_regimes
 from quant.scenarios import generate_scenarios
 
 N_PATHS = 1000

@@ -82,7 +82,7 @@ from execution.options import (
     PositionIntent,
 )
 from execution.schedule import trading_sessions
-from quant.options import ImpliedVolModel, black_scholes, option_price
+from quant.options import ImpliedVolModel
 from quant.strategy import ROLL_BANDS, StrategyConfig
 
 HedgeAction = Literal["buy", "roll", "hold", "close", "none"]
@@ -197,6 +197,8 @@ def model_price(
         else realised_volatility
     )
     vol = float(vol_model.volatility(rv, contract.strike / spot))
+    from quant.options import option_price  # the pricing kernels on first use
+
     return float(
         option_price(
             contract.kind, spot, contract.strike, days / PERIODS_PER_YEAR, market.rate, vol
@@ -390,6 +392,8 @@ def _band_breach(
         rv = market.realised_volatility(vol_model.realised_window)
         held_years = sessions_between(market.calendar, market.today, put.expiry) / PERIODS_PER_YEAR
         strikes = np.array([put.strike, config.overlay_strike * spot])
+        from quant.options import black_scholes  # the pricing kernels on first use
+
         deltas = black_scholes(
             "put",
             spot,

@@ -22,7 +22,6 @@ from execution.deployment import DeploymentLimits, LimitBreach, capped_weights, 
 from execution.errors import OrderPlanError
 from execution.orders import OrderPlan, PlanRules, plan_orders
 from quant.strategy import StrategyConfig
-from quant.targets import target_weights_of
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,8 @@ class RuleStrategy:
     def targets_from(self, window: np.ndarray, symbols: Sequence[str]) -> dict[str, float]:
         """Target weights from `window`: the last `history_days` closing prices (rows, oldest
         first) of the universe's `symbols` (columns, in that order)."""
+        from quant.targets import target_weights_of  # the engine's kernels on first use
+
         returns = window[1:] / window[:-1] - 1.0
         return target_weights_of(self.config, returns, symbols, self.safe_rate).weights
 

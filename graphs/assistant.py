@@ -42,7 +42,7 @@ from graphs.chat_profile import profile_draft
 from graphs.chat_search import describe_request, request_from_draft, run_approved_search
 from graphs.compiled import CompiledOnce
 from graphs.emit import emit_node_started, emit_warning
-from graphs.request import OptimizationRequest, validation_problems
+from graphs.request import OptimizationRequest
 from graphs.thread_bindings import (
     external_tools_of,
     memory_of,
@@ -54,6 +54,7 @@ from graphs.thread_bindings import (
 )
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
+from quant.problems import validation_problems
 from services.errors import InputError
 
 TOOLS_OF = {

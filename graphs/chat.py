@@ -25,10 +25,10 @@ from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 
 from graphs import RECURSION_LIMIT
+from graphs.approvals import DECISIONS, check_decision
 from graphs.assistant import build_assistant_graph
 from graphs.telemetry import traced
 from graphs.thread_bindings import bind_owner, bind_settings
-from services.errors import InputError
 from settings import Settings, get_settings
 from settings.files import private_file
 from settings.tracing import span
@@ -65,24 +65,6 @@ class ChatTurn:
 
 class NothingPendingError(LookupError):
     """`decide` was called on a thread with no run waiting for approval."""
-
-
-DECISIONS = ("approve", "edit", "reject")
-"""The answers an approval takes unless it names its own (`actions`)."""
-
-
-def check_decision(pending: dict[str, Any], action: str) -> None:
-    """Refuse an answer the pending approval does not take (its `actions`): a call of an
-    external MCP tool is approved or rejected as asked, never edited, since only the very call
-    approved is ever sent (`tools.external`). `InputError` on ``action``."""
-    offered = list(pending.get("actions") or DECISIONS)
-    if action not in offered:
-        what = pending.get("summary") or "the pending approval"
-        raise InputError(
-            "action",
-            f"must be one of {', '.join(offered)} for this approval",
-            f"{action} is not an answer to this approval ({what}): answer {' or '.join(offered)}",
-        )
 
 
 class ChatSession:

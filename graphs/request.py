@@ -12,7 +12,7 @@ in the objective needs an overlay in the space) and its lookbacks against the ho
 scenario weights (finite, >= 0, naming requested scenarios, positive sum), the risk limits'
 scenarios and the simulation size. Every problem found is reported at once by
 `RequestProblems`, each on its field path (`scenario_weights.bull`, `search_space.lookback`);
-`validation_problems` turns a pydantic `ValidationError`'s errors into such pairs.
+`quant.problems.validation_problems` turns a pydantic `ValidationError`'s errors into such pairs.
 """
 
 from __future__ import annotations
@@ -21,22 +21,24 @@ import functools
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from quant import SearchSpace, SearchSpaceError
+import quant
+from quant.errors import SearchSpaceError
 from quant.limits import LimitValues
 from quant.metrics import HEDGE_METRICS, PATH_METRICS
-from quant.problems import Problem, field_of, problem_of
-from quant.regimes import REGIME_NAMES as ALL_SCENARIOS
-from quant.regimes import RegimeName as ScenarioName
+from quant.problems import Problem, RequestProblems
+from quant.regime_names import REGIME_NAMES as ALL_SCENARIOS
+from quant.regime_names import RegimeName as ScenarioName
 from services.bounds import ObjectiveWeight, RelativeWeight, RequestVolModel
-from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
-from tools.context import FrameMarketData, configured_market_data
+
+if TYPE_CHECKING:
+    from quant import SearchSpace
+    from tools.market_frames import FrameMarketData
 
 DEFAULT_SPACE: dict[str, Any] = {
     "target_vol": {"low": 0.05, "high": 0.25},
@@ -59,28 +61,6 @@ MAX_SCENARIO_CELLS = 60_000_000
 """Most simulated asset-path-days a request may ask for (about 480 MB of float64 scenarios)."""
 MIN_HISTORY_DAYS = 252
 """Fewest trading days between start and end: a year, to identify the market regimes."""
-
-
-class RequestProblems(ValueError):
-    """Every problem of a request that cannot run, each on its field path."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__("; ".join(f"{field}: {problem}" for field, problem in self.problems))
-
-
-def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
-    """Pydantic errors (`ValidationError.errors()`) as (dotted field path, problem) pairs, with
-    the fields of `RequestProblems` raised by a request's checks spelled out."""
-    problems: list[Problem] = []
-    for err in errors:
-        loc = [str(part) for part in err.get("loc", ())]
-        cause = (err.get("ctx") or {}).get("error")
-        if isinstance(cause, RequestProblems):
-            problems.extend((".".join([*loc, field]), problem) for field, problem in cause.problems)
-        else:
-            problems.append((field_of(err), problem_of(err)))
-    return problems
 
 
 class RiskLimits(LimitValues):
@@ -193,6 +173,9 @@ class OptimizationRequest(BaseModel):
     def _date_problems(self) -> list[Problem]:
         if self.end <= self.start:
             return [("end", f"end ({self.end}) must be after start ({self.start})")]
+        from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
+        from tools.market_frames import configured_market_data
+
         data = configured_market_data()
         known = set(data.tickers)
         unknown = [t for t in self.universe or () if t not in known]
@@ -283,7 +266,7 @@ class OptimizationRequest(BaseModel):
         try:
             key = json.dumps(self.search_space, sort_keys=True)
         except (TypeError, ValueError):
-            return SearchSpace(dict(self.search_space))
+            return quant.SearchSpace(dict(self.search_space))
         return _search_space(key)
 
     def request_hash(self) -> str:
@@ -295,14 +278,14 @@ class OptimizationRequest(BaseModel):
 
 @functools.lru_cache(maxsize=256)
 def _search_space(canonical: str) -> SearchSpace:
-    return SearchSpace(json.loads(canonical))
+    return quant.SearchSpace(json.loads(canonical))
 
 
 def describe_space(space: Mapping[str, Any]) -> str:
     """What a search space searches, fixes and leaves at each field's default, in words
     (`SearchSpace.describe`); what is wrong with it when it is not a valid space."""
     try:
-        return SearchSpace(dict(space)).describe()
+        return quant.SearchSpace(dict(space)).describe()
     except SearchSpaceError as exc:
         return f"not a valid search space ({exc})"
 
@@ -311,6 +294,8 @@ def describe_space(space: Mapping[str, Any]) -> str:
 def _trading_days(data: FrameMarketData, universe: tuple[str, ...], start: date, end: date) -> int:
     """Days in [start, end] on which every asset of `universe` has a return in `data` (cached
     per data: a new version of the market data is a new `FrameMarketData`)."""
+    import pandas as pd
+
     return len(data.returns(universe, pd.Timestamp(start), pd.Timestamp(end)))
 
 

@@ -158,6 +158,41 @@ class JobContext:
             last = page[-1].seq
 
 
+class HandlersOnFirstUse(Mapping[str, Handler]):
+    """The handlers `load()` returns (job kind -> handler), loaded when first read (once, under a
+    lock): a process that starts workers imports its handlers' modules (graphs, trading runs,
+    reports) when a worker first looks for work or a job is first submitted, not before. It is
+    true as a promise of handlers: `load()` returning none is a `ValueError` when first read."""
+
+    def __init__(self, load: Callable[[], Mapping[str, Handler]]) -> None:
+        self._load: Callable[[], Mapping[str, Handler]] | None = load
+        self._handlers: Mapping[str, Handler] = {}
+        self._lock = threading.Lock()
+
+    def _loaded(self) -> Mapping[str, Handler]:
+        if self._load is not None:
+            with self._lock:
+                if self._load is not None:
+                    handlers = dict(self._load())
+                    if not handlers:
+                        raise ValueError("the handlers loaded on first use are none")
+                    self._handlers = handlers
+                    self._load = None
+        return self._handlers
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __getitem__(self, kind: str) -> Handler:
+        return self._loaded()[kind]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaded())
+
+    def __len__(self) -> int:
+        return len(self._loaded())
+
+
 class HandlerRegistry(Mapping[str, Handler]):
     """A mapping of job kind -> handler, filled with `register`; read-only as a `Mapping`."""
 

@@ -18,6 +18,7 @@ See docs/jobs.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import logging
 import os
@@ -261,8 +262,6 @@ class Worker:
         self.poll_seconds = float(poll_seconds)
         self._wake = threading.Event()
         self.settings = settings
-        ticks = settings.jobs.ticks if settings is not None else []
-        self.ticks = tuple(kind for kind in ticks if kind in self.handlers)
         self._ticked: datetime | None = None
         self._unrecorded: dict[tuple[str, str], str] = {}
         """(owner, job id) -> the failure this worker could not record (the store refused the
@@ -271,6 +270,13 @@ class Worker:
     def options(self) -> WorkerOptions:
         """This worker's options, to start another worker like it."""
         return worker_options(self)
+
+    @functools.cached_property
+    def ticks(self) -> tuple[str, ...]:
+        """The job kinds of `settings.jobs.ticks` this worker has handlers for (read when first
+        needed: the handlers may be loaded on first use, `jobs.handlers.HandlersOnFirstUse`)."""
+        ticks = self.settings.jobs.ticks if self.settings is not None else []
+        return tuple(kind for kind in ticks if kind in self.handlers)
 
     # ----------------------------------------------------------------- claiming
 

@@ -17,10 +17,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
-import boto3
-import botocore.exceptions
-from botocore.config import Config
-
 from notifications.messages import Notification
 from notifications.outbound import (
     Target,
@@ -174,6 +170,9 @@ class SesChannel:
         endpoint_url: str | None = None,
         timeout: float = 10.0,
     ) -> None:
+        import boto3  # the AWS SDK only where SES is configured
+        from botocore.config import Config
+
         self.sender = sender
         config = Config(
             retries={"total_max_attempts": 1, "mode": "standard"},
@@ -194,6 +193,8 @@ class SesChannel:
         )
 
     def send(self, notification: Notification, address: str) -> None:
+        import botocore.exceptions
+
         try:
             self.client.send_email(
                 FromEmailAddress=self.sender,

@@ -14,8 +14,9 @@ is a `QuantError` from `quant.errors`.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from quant.lazy_exports import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.data": (
@@ -88,22 +89,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SolverError",
     ),
 }
-_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
 
-__all__ = sorted(_MODULE_OF)
-
-
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module 'quant' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports("quant", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

@@ -6,8 +6,9 @@ problem: the rule in plain words ("must be at most 1"), the value named first wh
 number at all ("is NaN (not a number); give a finite number"). `field_of(error)` is the field
 path it concerns (`weights.3.weight`), without the names the library gives the branches of a
 union. `problems(errors)` pairs them; `first_problem(exc)` is the first pair of a
-`ValidationError`. A validator's own message (a `ValueError` raised in our models) is ours and
-is kept as it is.
+`ValidationError`; `validation_problems(errors)` also spells out the problems a model's
+validator raised together as `RequestProblems`. A validator's own message (a `ValueError`
+raised in our models) is ours and is kept as it is.
 
 Text (names, notes, messages) may hold tabs and line breaks but no other control character and
 no bidirectional embedding, override or isolate: `text_problem` says why a text is refused,
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -176,6 +177,29 @@ def first_problem(exc: ValidationError, prefix: str = "") -> Problem:
     """The first (field path under `prefix`, problem) of a `ValidationError`."""
     field, problem = problems(exc.errors())[0]
     return ".".join(part for part in (prefix, field) if part), problem
+
+
+class RequestProblems(ValueError):
+    """Every problem of a request that cannot run, each on its field path (raised by a model's
+    validator; `validation_problems` spells them out)."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(f"{field}: {problem}" for field, problem in self.problems))
+
+
+def validation_problems(errors: Iterable[Mapping[str, Any]]) -> list[Problem]:
+    """Pydantic errors (`ValidationError.errors()`) as (dotted field path, problem) pairs, with
+    the fields of `RequestProblems` raised by a request's checks spelled out."""
+    found: list[Problem] = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, RequestProblems):
+            found.extend((".".join([*loc, field]), problem) for field, problem in cause.problems)
+        else:
+            found.append((field_of(err), problem_of(err)))
+    return found
 
 
 TEXT_CONTROLS = frozenset({"\t", "\n", "\r"})

@@ -24,19 +24,15 @@ mostly describe the weeks before it, and a bull scenario would then barely beat 
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from quant.errors import ConstraintError, DataError, InsufficientDataError
 from quant.estimators import PERIODS_PER_YEAR
+from quant.regime_names import REGIME_NAMES
 from quant.validation import as_returns_frame
-
-RegimeName = Literal["bull", "bear", "high_vol", "low_vol", "base"]
-"""A market regime, and the scenario simulated from its days."""
-REGIME_NAMES: tuple[RegimeName, ...] = get_args(RegimeName)
-"""Every scenario name, in the canonical order that also fixes each scenario's random stream."""
 
 Alignment = Literal["centered", "trailing"]
 

@@ -44,7 +44,8 @@ import pandas as pd
 
 from quant.errors import ConstraintError, DataError, InsufficientDataError
 from quant.estimators import PERIODS_PER_YEAR
-from quant.regimes import REGIME_NAMES, Alignment, identify_regimes
+from quant.regime_names import REGIME_NAMES
+from quant.regimes import Alignment, identify_regimes
 from quant.validation import as_returns_frame, check_vector
 
 __all__ = [

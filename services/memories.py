@@ -24,9 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
-
-from langgraph.store.base import BaseStore
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from services.errors import InputError
 from services.profiles import (
@@ -39,6 +37,9 @@ from services.profiles import (
 )
 from store import NotFoundError, Store, StoreUnavailableError
 from store.memories import memory_namespace
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
 
 MAX_TEXT = 500
 """Most characters of one memory's text."""

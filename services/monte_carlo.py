@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from quant.estimators import PERIODS_PER_YEAR
-from quant.regimes import RegimeName as ScenarioName
+from quant.regime_names import RegimeName as ScenarioName
 from quant.risk import conditional_value_at_risk, value_at_risk
 from quant.scenarios import generate_scenarios, max_drawdowns
 from services.errors import InputError

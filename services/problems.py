@@ -1,9 +1,23 @@
-"""The rules of text and numbers a request must keep, for the interfaces: they are defined once,
-in `quant.problems` (which the numeric core's own checks use too), and reach the interfaces
-through here, as everything of the core does."""
+"""The rules of text and numbers a request must keep, and validation errors as field problems,
+for the interfaces: they are defined once, in `quant.problems` (which the numeric core's own
+checks use too), and reach the interfaces through here, as everything of the core does."""
 
 from __future__ import annotations
 
-from quant.problems import TEXT_PATTERN, not_finite, plain_number, strip_controls, text_problem
+from quant.problems import (
+    TEXT_PATTERN,
+    not_finite,
+    plain_number,
+    strip_controls,
+    text_problem,
+    validation_problems,
+)
 
-__all__ = ["TEXT_PATTERN", "not_finite", "plain_number", "strip_controls", "text_problem"]
+__all__ = [
+    "TEXT_PATTERN",
+    "not_finite",
+    "plain_number",
+    "strip_controls",
+    "text_problem",
+    "validation_problems",
+]

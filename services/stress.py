@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from quant.regimes import RegimeName
+from quant.regime_names import RegimeName
 from quant.scenarios import generate_scenarios, max_drawdowns
 from quant.statistics import beta
 from quant.stress import Episode, EpisodeReplay, beta_shock, replay_episode

@@ -2,7 +2,7 @@
 each name it exports, and a name is imported from there when it is first read, then kept in the
 package's namespace. `settings`, `store` and `tools` export their names this way, so importing
 the package loads none of their modules (the command line starts light); `quant` does the same
-with its own copy, since the numeric core imports nothing of ours."""
+with its own copy (`quant.lazy_exports`), since the numeric core imports nothing of ours."""
 
 from __future__ import annotations
 

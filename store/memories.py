@@ -23,13 +23,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from langgraph.store.base import BaseStore
-
 from settings import Settings, StoreSettings, get_settings
 from settings.files import private_file
 from store.errors import StoreUnavailableError
 
 if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
     from langgraph_checkpoint_aws.store.dynamodb import DynamoDBStore
 
 MEMORY_ROOT = "memories"

@@ -58,15 +58,8 @@ __all__ = [
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "tools.artifacts": ("ArtifactNotFoundError", "ArtifactStore"),
-    "tools.context": (
-        "FrameMarketData",
-        "MarketData",
-        "ProgressCallback",
-        "SearchRunner",
-        "ToolContext",
-        "embedded_market_data",
-        "in_process_search",
-    ),
+    "tools.context": ("ProgressCallback", "SearchRunner", "ToolContext", "in_process_search"),
+    "tools.market_frames": ("FrameMarketData", "MarketData", "embedded_market_data"),
 }
 
 TOOL_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -125,12 +118,5 @@ if TYPE_CHECKING:
     from langchain_core.tools import BaseTool
 
     from tools.artifacts import ArtifactNotFoundError, ArtifactStore
-    from tools.context import (
-        FrameMarketData,
-        MarketData,
-        ProgressCallback,
-        SearchRunner,
-        ToolContext,
-        embedded_market_data,
-        in_process_search,
-    )
+    from tools.context import ProgressCallback, SearchRunner, ToolContext, in_process_search
+    from tools.market_frames import FrameMarketData, MarketData, embedded_market_data

@@ -3,8 +3,8 @@
 `ToolContext` is created once per run (or chat session) and handed to `tools.build_tools`. It
 holds:
 
-- the market data source (`MarketData`; default: the configured market data,
-  `configured_market_data`: the embedded S&P 500 dataset of `quant.data`, 20 stocks and the
+- the market data source (`MarketData`, `tools.market_frames`; default: the configured market
+  data, `configured_market_data`: the embedded S&P 500 dataset of `quant.data`, 20 stocks and the
   index, 1990-01-02 to 2022-12-28, unless `STRATIGOS_MARKET_DATA` names another), with
   `returns(universe, start, end)` and `market(start, end)` (cached per request, so tools called
   repeatedly on the same range do not recompute them);
@@ -24,13 +24,12 @@ LangChain `StructuredTool` whose errors come back to the model as readable tool 
 
 from __future__ import annotations
 
-import functools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -42,11 +41,16 @@ from quant.problems import field_of, problem_of
 from quant.scenarios import ScenarioSet
 from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
+from tools.market_frames import (
+    FrameMarketData,
+    MarketData,
+    configured_market_data,
+    embedded_market_data,
+)
 
 if TYPE_CHECKING:
     from quant import ScenarioData, SearchResult
     from services.research import SearchResults
-    from settings import Settings
 
 __all__ = [
     "MAX_UNIVERSE",
@@ -79,100 +83,6 @@ ProgressCallback = Callable[[int, int, float], None]
 
 SearchRunner = Callable[..., "SearchResult"]
 """Runs a search: keyword arguments of `quant.search` plus `progress`."""
-
-
-# --------------------------------------------------------------------------------------------
-# market data
-# --------------------------------------------------------------------------------------------
-class MarketData(Protocol):
-    """A source of daily simple returns (rows: dates, columns: tickers) and market returns."""
-
-    @property
-    def tickers(self) -> tuple[str, ...]:
-        """Every ticker available."""
-        ...
-
-    @property
-    def dates(self) -> pd.DatetimeIndex:
-        """Every date with returns, ascending."""
-        ...
-
-    def returns(
-        self, universe: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
-    ) -> pd.DataFrame:
-        """Daily simple returns of `universe` on the dates in [start, end]."""
-        ...
-
-    def market(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
-        """Daily simple returns of the market index on [start, end], or None if there is none."""
-        ...
-
-
-@dataclass(frozen=True, eq=False)
-class FrameMarketData:
-    """Market data held in memory: asset returns and optional market (index) returns, and the
-    provider and version they come from when they are a provider's (`services.market_data`).
-    A symbol listed later than others has no returns before its first close."""
-
-    asset_returns: pd.DataFrame
-    market_returns: pd.Series | None = None
-    provider: str | None = None
-    version: str | None = None
-
-    @property
-    def tickers(self) -> tuple[str, ...]:
-        """Every ticker (column) available."""
-        return tuple(str(c) for c in self.asset_returns.columns)
-
-    @property
-    def dates(self) -> pd.DatetimeIndex:
-        """Every date with returns."""
-        return pd.DatetimeIndex(self.asset_returns.index)
-
-    def returns(
-        self, universe: Sequence[str], start: pd.Timestamp, end: pd.Timestamp
-    ) -> pd.DataFrame:
-        """Daily simple returns of `universe` on the dates in [start, end] where every one of
-        them has a return (a copy)."""
-        return self.asset_returns.loc[start:end, list(universe)].dropna()
-
-    def market(self, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series | None:
-        """Daily simple returns of the market on [start, end], or None."""
-        if self.market_returns is None:
-            return None
-        return self.market_returns.loc[start:end].copy()
-
-
-@functools.lru_cache(maxsize=1)
-def embedded_market_data() -> FrameMarketData:
-    """The embedded S&P 500 dataset (20 stocks and the index) as returns; loaded once."""
-    from quant.data import sp500_index_returns, sp500_returns
-    from services.market_data.providers import EMBEDDED, EMBEDDED_VERSION
-
-    return FrameMarketData(sp500_returns(), sp500_index_returns(), EMBEDDED, EMBEDDED_VERSION)
-
-
-_CONFIGURED: dict[tuple[str, str], FrameMarketData] = {}
-_CONFIGURED_LOCK = threading.Lock()
-
-
-def configured_market_data(settings: Settings | None = None) -> FrameMarketData:
-    """The configured market data (`services.market_data.market_returns`) as returns: the
-    embedded dataset (with its index) by default; another provider's returns (no market index),
-    one `FrameMarketData` per provider version. `DataError` when the data cannot be read."""
-    from services.market_data.providers import EMBEDDED, market_returns
-
-    provider, returns = market_returns(settings)
-    if provider.name == EMBEDDED:
-        return embedded_market_data()
-    key = (provider.name, provider.version())
-    with _CONFIGURED_LOCK:
-        found = _CONFIGURED.get(key)
-        if found is None:
-            found = FrameMarketData(returns, None, *key)
-            _CONFIGURED.clear()
-            _CONFIGURED[key] = found
-    return found
 
 
 # --------------------------------------------------------------------------------------------

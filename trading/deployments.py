@@ -22,11 +22,10 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 
-from execution.brokers.alpaca import alpaca_broker
 from execution.deployment import (
     MAX_CAPITAL,
     MIN_CAPITAL,
@@ -48,6 +47,9 @@ from services.profiles import Profile, check_webhooks, excluded_holdings, get_pr
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
 from trading.hedges import check_hedge
+
+if TYPE_CHECKING:
+    from execution.brokers.alpaca import AlpacaBroker
 
 SourceKind = Literal["portfolio", "optimization"]
 BrokerName = Literal["paper", "alpaca"]
@@ -117,7 +119,7 @@ def create_deployment(
         hedge,
         market_closes(settings).columns,
         broker,
-        lambda: alpaca_broker(settings, owner=owner).options_level(),
+        lambda: _alpaca(settings, owner).options_level(),
         schedule=plan,
     )
     spec = {
@@ -273,6 +275,13 @@ def shared_account(
     return {"account": account, "shared_account": True}
 
 
+def _alpaca(settings: Settings, owner: str) -> AlpacaBroker:
+    """`owner`'s Alpaca account as a broker (the Alpaca SDK imported on first use)."""
+    from execution.brokers.alpaca import alpaca_broker
+
+    return alpaca_broker(settings, owner=owner)
+
+
 def _check_account_name(name: object) -> None:
     """Refuse a shared account's name that is not `SHARED_ACCOUNT_NAME` (`InputError`; None:
     the deployment's own account, nothing to check)."""
@@ -289,7 +298,7 @@ def _alpaca_account(
     opening it with its keys and checking that no other deployment trades it (a `shared` one:
     none that does not share it)."""
     try:
-        broker = alpaca_broker(settings, owner=owner)
+        broker = _alpaca(settings, owner)
         account = f"alpaca-{broker.account_number()}"
     except BrokerError as exc:
         raise InputError("broker", f"the Alpaca account cannot be used: {exc}") from None
@@ -373,7 +382,7 @@ def _check_no_options(deployment: Deployment, settings: Settings) -> None:
     """Refuse to retire a deployment whose Alpaca account still holds options: no run would
     close them any more, and Alpaca would exercise or assign them in shares at expiry."""
     try:
-        held = alpaca_broker(settings, owner=deployment.owner).option_positions()
+        held = _alpaca(settings, deployment.owner).option_positions()
     except BrokerError as exc:
         raise DeploymentStateError(
             f"deployment {deployment.id} cannot be retired now: its Alpaca account's options "

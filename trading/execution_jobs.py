@@ -90,9 +90,8 @@ from trading.runs.rebalance import (
     rebalance_shared,
     refuse,
 )
-from trading.scheduling import HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
+from trading.scheduling import FORWARD_TEST_KIND, HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
 
-FORWARD_TEST_KIND = "forward_test"
 FIRE_DUE_KIND = "fire_due_schedules"
 """The job a tick starts: fire every due schedule (`trading.scheduling.fire_due`)."""
 DAILY_SUMMARY_KIND = "daily_summary_day"

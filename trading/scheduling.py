@@ -46,6 +46,8 @@ HEDGE_KIND = "hedge"
 """The job of a hedge run (`trading.runs.hedge`): one per rebalance fire of a deployment with an
 option overlay, submitted by its rebalance job once the run finished; for a paused deployment
 hedged on Alpaca, by the scheduler at each fire (the expiry guard)."""
+FORWARD_TEST_KIND = "forward_test"
+"""The job kind of a forward test (`trading.execution_jobs`)."""
 PAPER_MISSED_AFTER = timedelta(days=1)
 """A paper fire is missed when the market data's time passed it by more than this."""
 _BEFORE_THE_CLOSE = timedelta(microseconds=1)

@@ -50,7 +50,7 @@ from agents.offline.portfolio_builds import (
     limits_note,
     method_name,
 )
-from quant.regimes import REGIME_NAMES
+from quant.regime_names import REGIME_NAMES
 from settings import get_settings
 
 ROUTES = {

@@ -25,7 +25,7 @@ from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from agents.offline.risk_policies import risk_chat
 from agents.research_quotes import quoted_answer
-from quant.regimes import REGIME_NAMES
+from quant.regime_names import REGIME_NAMES
 from quant.tuning.space import SearchSpace
 
 STALL_BATCHES = 3

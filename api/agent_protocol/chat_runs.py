@@ -19,14 +19,15 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from langchain_core.messages import BaseMessage
-from langgraph.types import Interrupt, StateSnapshot
 from pydantic import BaseModel
 
 from api.errors import error_document
 from api.human_interrupt import human_interrupts, is_approval
+
+if TYPE_CHECKING:
+    from langgraph.types import StateSnapshot
 
 STREAM_MODES = ("values", "updates", "messages-tuple", "custom")
 """The stream modes a run can stream (`messages-tuple` frames are named `messages`)."""
@@ -46,6 +47,9 @@ def jsonable(value: Any) -> Any:
     datetimes as ISO 8601; anything else unknown as its `str`."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    from langchain_core.messages import BaseMessage  # loaded by the runs' graphs by now
+    from langgraph.types import Interrupt
+
     if isinstance(value, BaseMessage):
         return jsonable(value.model_dump())
     if isinstance(value, Interrupt):

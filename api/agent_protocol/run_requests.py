@@ -5,16 +5,16 @@ assistant the turn it is: a user message or the answer to a pending approval."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
-
-from langchain_core.messages import HumanMessage, convert_to_messages
+from typing import TYPE_CHECKING, Any
 
 from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
 from api.agent_protocol.chat_runs import STREAM_MODES
 from api.errors import ApiError, validation_error
 from api.human_interrupt import FIELD, checked_answer, decision
 from api.schemas.agent_runs import RunBody
-from graphs.chat import ChatSession
+
+if TYPE_CHECKING:
+    from graphs.chat import ChatSession
 
 UNSUPPORTED = (
     "checkpoint",
@@ -35,6 +35,8 @@ def user_message(body: RunBody) -> tuple[str, str | None]:
         raise validation_error(
             "body.input.messages", "a list of exactly one user message, e.g. {'role': 'user', ...}"
         )
+    from langchain_core.messages import HumanMessage, convert_to_messages
+
     try:
         (message,) = convert_to_messages(messages)
     except (ValueError, TypeError, NotImplementedError) as exc:

@@ -57,7 +57,7 @@ def error_message(exc: BaseException) -> str:
     """`exc` in one line: a validation error's fields and problems, else its message."""
     from pydantic import ValidationError
 
-    from graphs.request import validation_problems
+    from services.problems import validation_problems
 
     if isinstance(exc, ValidationError):
         what = "settings" if exc.title == "Settings" else "request"  # whose fields are named

@@ -351,7 +351,8 @@ def request_from_args(args: argparse.Namespace) -> OptimizationRequest:
     problem's field, the flag that set it and the file."""
     from pydantic import ValidationError
 
-    from graphs.request import OptimizationRequest, validation_problems
+    from graphs.request import OptimizationRequest
+    from services.problems import validation_problems
 
     data: dict[str, Any] = {}
     source = ""

@@ -14,10 +14,9 @@ Every route needs the caller's credentials; another owner's thread is 404. Error
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Response, status
-from langgraph.types import StateSnapshot
 
 from api.agent_protocol.assistants import (
     CHAT_GRAPH,
@@ -39,8 +38,12 @@ from api.schemas.agent_threads import (
     ThreadPatch,
     ThreadSearch,
 )
-from graphs.chat import ChatSession
 from store import ChatThread
+
+if TYPE_CHECKING:
+    from langgraph.types import StateSnapshot
+
+    from graphs.chat import ChatSession
 
 PREFIX = "/agent"
 router = APIRouter(prefix=PREFIX, tags=["agent protocol"])
@@ -73,6 +76,8 @@ def info() -> dict[str, Any]:
 
 
 def chat_session(context: AppContext, owner: str, thread_id: str) -> ChatSession:
+    from graphs.chat import ChatSession  # the assistant's graph and LangChain on first use
+
     return ChatSession(thread_id, settings=context.settings, owner=owner, store=context.store)
 
 

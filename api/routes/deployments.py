@@ -52,8 +52,6 @@ from trading.deployment_views import (
     positions,
 )
 from trading.deployments import FORWARD_TEST_MODE, create_deployment
-from trading.execution_jobs import FORWARD_TEST_KIND
-from trading.forward_tests.paper import ForwardTestRequest
 from trading.kill_switch import kill_switch
 from trading.ledger_exports import (
     create_ledger_export,
@@ -65,7 +63,7 @@ from trading.ledger_exports import (
 )
 from trading.lifecycle import move
 from trading.performance import performance
-from trading.scheduling import REBALANCE_KIND, rebalance_key
+from trading.scheduling import FORWARD_TEST_KIND, REBALANCE_KIND, rebalance_key
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -197,6 +195,8 @@ async def submit_forward_test(
 ) -> JobView:
     """Paper-trade the deployment from `start` to `end` through the same schedule, queue,
     broker and ledger; the job's result compares the account with the backtest."""
+    from trading.forward_tests.paper import ForwardTestRequest  # the engine on first use
+
     deployment = get_deployment(context, caller, deployment_id)
     with _inputs():
         check_forward_test(deployment, body.start, body.end)

@@ -16,16 +16,18 @@ store) under the caller's namespace: nobody reaches another owner's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import APIRouter
-from langgraph.store.base import BaseStore
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import field_errors, found_or_404
 from api.schemas.memories import ForgottenAllView, ForgottenView, KnownView, MemoryIn, MemoryView
 from services.memories import forget, forget_all, remember, what_is_known
 from store.memories import memory_store
+
+if TYPE_CHECKING:
+    from langgraph.store.base import BaseStore
 
 router = APIRouter(prefix="/v1", tags=["memories"])
 

@@ -22,11 +22,10 @@ import dataclasses
 import json
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Header, Response, status
 from fastapi.responses import StreamingResponse
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, error_document, not_found
@@ -42,9 +41,13 @@ from api.schemas.threads import (
     TurnView,
 )
 from api.streaming import SSE_HEADERS, sse
-from graphs.chat import ChatSession, ChatTurn, NothingPendingError
 from store import ChatThread, NotFoundError
 from traces.schema import TraceEvent
+
+if TYPE_CHECKING:
+    from langchain_core.messages import BaseMessage
+
+    from graphs.chat import ChatTurn
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 
@@ -73,6 +76,8 @@ def _thread(context: AppContext, owner: str, thread_id: str) -> ChatThread:
 
 
 def _message(message: BaseMessage) -> ChatMessage | None:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
     if isinstance(message, HumanMessage):
         return ChatMessage(role="user", content=message.text)
     if isinstance(message, AIMessage):
@@ -105,6 +110,8 @@ def list_threads(context: Ctx, caller: Caller) -> list[ThreadView]:
 def get_thread(thread_id: str, context: Ctx, caller: Caller) -> ThreadDetail:
     """The thread's messages (user, assistant with tool calls, tool results) and pending
     approval."""
+    from graphs.chat import ChatSession  # the assistant's graph and LangChain on first use
+
     thread = _thread(context, caller.owner, thread_id)
     session = ChatSession(thread.id, settings=context.settings)
     messages = [m for m in map(_message, session.history()) if m is not None]
@@ -114,6 +121,8 @@ def get_thread(thread_id: str, context: Ctx, caller: Caller) -> ThreadDetail:
 @router.delete("/threads/{thread_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete")
 def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
     """Delete the thread: its entry, its conversation (checkpoints) and its trace."""
+    from graphs.chat import ChatSession
+
     _thread(context, caller.owner, thread_id)
     claim_thread(thread_id)  # not while a turn is running
     try:
@@ -158,7 +167,7 @@ def release_thread(thread_id: str) -> None:
         _busy.discard(thread_id)
 
 
-Turn = Callable[[Callable[[TraceEvent], None]], ChatTurn]
+Turn = Callable[[Callable[[TraceEvent], None]], "ChatTurn"]
 
 
 def _respond(
@@ -250,6 +259,8 @@ def send_message(
 ) -> Any:
     """Send a message to the assistant; the turn's trace streams back as SSE (or JSON with
     `Accept: application/json`)."""
+    from graphs.chat import ChatSession
+
     thread = _thread(context, caller.owner, thread_id)
     if not body.content.strip():
         raise ApiError(422, "VALIDATION_ERROR", "the message is empty", [("body.content", "empty")])
@@ -280,6 +291,8 @@ def decide(
 ) -> Any:
     """Resume the thread's interrupt: `approve` runs the drafted optimization (its progress
     streams back), `edit` applies `changes` first, `reject` drops it."""
+    from graphs.chat import ChatSession, NothingPendingError
+
     thread = _thread(context, caller.owner, thread_id)
     session = ChatSession(
         thread.id, settings=context.settings, owner=caller.owner, store=context.store

@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.market_data import ReturnsSource
+from graphs.request import ScenarioName
 from services.bounds import Percentile, Weight
-from services.monte_carlo import ScenarioName
 
 MethodName = Literal["block_bootstrap", "gbm"]
 _DEFAULT_SCENARIOS: tuple[ScenarioName, ...] = ("bull", "bear", "base")

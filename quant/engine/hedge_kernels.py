@@ -27,8 +27,7 @@ from quant.engine.path_kernels import (
     write_day,
 )
 from quant.engine.window_kernels import PERIODS, SQRT_PERIODS
-from quant.options.black_scholes import greeks_scalar, price_scalar
-from quant.options.vol_model import model_volatility
+from quant.options.pricing import greeks_scalar, model_volatility, price_scalar
 
 KIND_PUT = 0
 KIND_PUT_SPREAD = 1

@@ -6,17 +6,28 @@
   skew by moneyness, for when no option quotes exist.
 
 Units: maturities in years, rates and dividend yields continuously compounded per year,
-volatilities annualised; see `quant.options.black_scholes` for the greeks' units.
+volatilities annualised; see `quant.options.pricing` for the greeks' units.
+
+Names are imported on first use (as in `quant`): `ImpliedVolModel` loads no compiled kernel.
 """
 
-from quant.options.black_scholes import OptionValues, black_scholes, option_price
-from quant.options.implied_volatility import implied_volatility
-from quant.options.vol_model import ImpliedVolModel
+from __future__ import annotations
 
-__all__ = [
-    "ImpliedVolModel",
-    "OptionValues",
-    "black_scholes",
-    "implied_volatility",
-    "option_price",
-]
+from typing import TYPE_CHECKING
+
+from quant.lazy_exports import lazy_exports
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "quant.options.pricing": ("OptionValues", "black_scholes", "option_price"),
+    "quant.options.implied_volatility": ("implied_volatility",),
+    "quant.options.vol_model": ("ImpliedVolModel",),
+}
+
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
+
+__getattr__, __dir__ = lazy_exports("quant.options", _EXPORTS, globals())
+
+if TYPE_CHECKING:
+    from quant.options.implied_volatility import implied_volatility
+    from quant.options.pricing import OptionValues, black_scholes, option_price
+    from quant.options.vol_model import ImpliedVolModel

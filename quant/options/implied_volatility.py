@@ -1,6 +1,6 @@
 """Implied volatility of European options under Black-Scholes-Merton.
 
-`implied_volatility` inverts `quant.options.black_scholes.price_scalar` in the volatility: the
+`implied_volatility` inverts `quant.options.pricing.price_scalar` in the volatility: the
 result reprices the given premium to within a few units in the last place, which puts the
 volatility within about 1e-12 of the true one wherever vega is not negligible. A premium outside
 the no-arbitrage bounds (at or below the discounted intrinsic value, at or above the discounted
@@ -16,7 +16,7 @@ import numpy as np
 
 from quant.compiled import kernel
 from quant.errors import NoImpliedVolatilityError
-from quant.options.black_scholes import checked_inputs, greeks_scalar, price_scalar
+from quant.options.pricing import checked_inputs, greeks_scalar, price_scalar
 
 MAX_VOLATILITY = 100.0
 """Largest volatility searched (10,000 % a year); a premium that needs more is refused."""
@@ -106,7 +106,7 @@ def implied_volatility(
 ) -> np.ndarray:
     """Annualised Black-Scholes-Merton volatility that reprices each premium; inputs broadcast.
 
-    Units and conventions as in `quant.options.black_scholes`. Raises `NoImpliedVolatilityError`
+    Units and conventions as in `quant.options.pricing`. Raises `NoImpliedVolatilityError`
     (naming the element, the premium and the bound it breaks) when any premium has no implied
     volatility, and `PricingError` for invalid inputs.
     """

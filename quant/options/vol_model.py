@@ -27,7 +27,6 @@ import math
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from quant.compiled import kernel
 from quant.errors import PricingError
 
 
@@ -93,17 +92,9 @@ class ImpliedVolModel(BaseModel):
 
     def as_tuple(self) -> tuple[float, float, float, float]:
         """(variance_risk_premium, skew, min_volatility, max_volatility): the arguments
-        `model_volatility` takes after the realised volatility and the moneyness (the engine's
-        kernels: realised volatility only; `PricingError` for a model with an observed level)."""
+        `quant.options.pricing.model_volatility` takes after the realised volatility and
+        the moneyness (the engine's kernels: realised volatility only; `PricingError` for a
+        model with an observed level)."""
         if self._observed_atm is not None:
             raise PricingError("the compiled kernels price on realised volatility only")
         return (self.variance_risk_premium, self.skew, self.min_volatility, self.max_volatility)
-
-
-@kernel()
-def model_volatility(
-    rv: float, moneyness: float, premium: float, skew: float, low: float, high: float
-) -> float:
-    """The model's implied volatility for one realised volatility and moneyness (compiled)."""
-    vol = math.sqrt(rv * rv + premium) * moneyness ** (-skew)
-    return min(max(vol, low), high)

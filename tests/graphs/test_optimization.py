@@ -298,7 +298,7 @@ def test_a_search_space_that_fixes_every_field_is_refused_and_a_plan_says_what_i
 ) -> None:
     from pydantic import ValidationError
 
-    from graphs.request import validation_problems
+    from quant.problems import validation_problems
 
     with pytest.raises(ValidationError) as caught:
         OptimizationRequest.model_validate({**SMALL, "search_space": {"max_leverage": 1.0}})

@@ -16,7 +16,8 @@ from agents.grounding import ungrounded_numbers
 from agents.offline.policies import PolicyInput, reply, tool_call
 from api.reports import write_reports
 from graphs.optimization_run import RunOutcome, run_optimization
-from graphs.request import OptimizationRequest, validation_problems
+from graphs.request import OptimizationRequest
+from quant.problems import validation_problems
 from settings import ModelSettings, Settings
 from traces.schema import TraceEvent
 

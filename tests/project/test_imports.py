@@ -2,7 +2,10 @@
 not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain,
 LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline model loads the
 tools of its route and none of the search's, nor the clients of models or AWS it does not
-call."""
+call; creating the API's app (what `stratigos serve` loads before it is ready) loads no
+LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's
+graph and tools; the API's error format loads no request model's market data, and the bounds
+of a request no compiled kernel."""
 
 from __future__ import annotations
 
@@ -33,6 +36,29 @@ CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "
 CHAT_UNUSED += ("graphs.optimization",)
 """What the offline model's answer to a risk question needs none of: the model and AWS clients,
 the search (Optuna, the importance forest, its tools and graph), the research index, the API."""
+
+
+APP_UNUSED: tuple[str, ...] = ("langchain", "langchain_core", "langchain_aws", "langchain_openai")
+APP_UNUSED += ("langgraph", "langsmith", "mcp", "openai", "boto3", "botocore", "sklearn", "optuna")
+APP_UNUSED += ("lancedb", "graphs.chat", "graphs.assistant", "graphs.optimization", "tools.context")
+APP_UNUSED += ("tools.portfolio", "api.mcp.server", "api.tearsheet_jobs", "trading.execution_jobs")
+"""What creating the app needs none of: each is imported by the routes, jobs or `/mcp` that use
+it, on first use."""
+
+
+def code_modules(code: str, tmp_path: Path) -> set[str]:
+    """The modules loaded by running `code` in a new interpreter (nothing imported before)."""
+    done = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)},
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def command_modules(command: list[str], tmp_path: Path, **env: str) -> list[str]:
@@ -71,3 +97,21 @@ def test_a_chat_turn_imports_its_routes_tools_only(tmp_path: Path) -> None:
     assert "tools.portfolio" in modules  # the risk manager's tools were built and called
     loaded = sorted(m for m in CHAT_UNUSED if m in modules)
     assert loaded == []
+
+
+def loaded(modules: set[str], names: tuple[str, ...]) -> list[str]:
+    """Which of `names` (packages or modules) `modules` holds, itself or a submodule of it."""
+    return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in modules))
+
+
+def test_creating_the_app_imports_no_chat_search_or_cloud_client(tmp_path: Path) -> None:
+    modules = code_modules("from api.app import create_app\ncreate_app()", tmp_path)
+    assert "api.routes.threads" in modules  # the routes were built
+    assert loaded(modules, APP_UNUSED) == []
+
+
+def test_the_error_format_and_the_bounds_load_no_request_data_or_kernel(tmp_path: Path) -> None:
+    errors = code_modules("import api.errors", tmp_path)
+    assert loaded(errors, ("graphs.request", "tools.context", "pandas", "langchain_core")) == []
+    bounds = code_modules("import services.bounds", tmp_path)
+    assert loaded(bounds, ("numba", "scipy", "pandas", "quant.options.pricing")) == []

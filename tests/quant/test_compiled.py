@@ -90,8 +90,7 @@ def test_the_source_tree_of_a_kernel_module_follows_its_imports() -> None:
         "quant/engine/hedge_kernels.py",
         "quant/engine/tail_kernels.py",
         "quant/engine/window_kernels.py",
-        "quant/options/black_scholes.py",
-        "quant/options/vol_model.py",
+        "quant/options/pricing.py",
         "quant/estimators.py",
         "quant/compiled.py",
     ):

@@ -10,7 +10,7 @@ import QuantLib as ql
 
 from quant.errors import NoImpliedVolatilityError, PricingError
 from quant.options import ImpliedVolModel, black_scholes, implied_volatility, option_price
-from quant.options.vol_model import model_volatility
+from quant.options.pricing import model_volatility
 
 SPOT = 100.0
 STRIKES = (60.0, 80.0, 95.0, 100.0, 105.0, 120.0, 150.0)

@@ -66,7 +66,7 @@ from agents.offline.intent.words import (
     read_tickers,
     read_unknown_tickers,
 )
-from quant.regimes import RegimeName
+from quant.regime_names import RegimeName
 
 REFERS_BACK = re.compile(
     r"\b(?:they|them|those|these|it|its|their|same|that portfolio|this portfolio|the portfolio|"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from agents.offline.intent.names import Method
 from agents.offline.intent.scanner import Scanner
-from quant.regimes import REGIME_NAMES, RegimeName
+from quant.regime_names import REGIME_NAMES, RegimeName
 
 
 def read_all_methods(free: str) -> tuple[Method, ...]:

@@ -9,8 +9,8 @@ negative; divide by 365 for a calendar day). At ``maturity == 0`` the price is t
 greeks are those of the payoff (delta 0 or +-1, no gamma, vega or theta); at ``volatility == 0``
 the price is the discounted payoff of the forward.
 
-The scalar kernels are numba functions so the allocation engine can price along paths in
-compiled code; `black_scholes` and `option_price` are their vectorised, validated fronts.
+The scalar kernels (and `model_volatility`, the implied-volatility model's) are numba functions so
+the allocation engine can price along paths in compiled code; `black_scholes` and `option_price` are their vectorised, validated fronts.
 """
 
 from __future__ import annotations
@@ -101,6 +101,16 @@ def greeks_scalar(
         delta = -df_q * n1
         theta = decay + r * k * df_r * n2 - q * s * df_q * n1
     return price, delta, gamma, vega, theta
+
+
+@kernel()
+def model_volatility(
+    rv: float, moneyness: float, premium: float, skew: float, low: float, high: float
+) -> float:
+    """`ImpliedVolModel`'s implied volatility (on realised volatility) for one realised volatility
+    and moneyness, given the model's `as_tuple()`."""
+    vol = math.sqrt(rv * rv + premium) * moneyness ** (-skew)
+    return min(max(vol, low), high)
 
 
 @kernel()
