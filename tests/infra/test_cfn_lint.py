@@ -1,25 +1,15 @@
 """cfn-lint on every synthesized template (every stack of every stage, and the account stacks):
-no errors, and only the warnings listed here.
-
-W3005 (an explicit DependsOn that a Ref/GetAtt already implies) is how CDK writes a function
-that depends on its role's default policy, and the WAF association on the API stage: harmless.
-W3010 (availability zones written as names) only in the network stack: a stack synthesized for
-an account and region takes its VPC's zones from the account (here CDK's placeholder lookup,
-`dummy1a`...), and CDK writes them as names; `make cdk-synth` (no account) writes `Fn::GetAZs`.
-"""
+no errors, and only the warnings `tests/support/cfn_lint.py` allows, with its reasons (W3005
+everywhere, W3010 in the network stack)."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 
 from tests.support.cdk_synth import KINDS, OPTIONS, PREVIEW, REGION, STAGES, Synthesized
+from tests.support.cfn_lint import problems
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
-
-ALLOWED_WARNINGS = {"W3005"}
-ALLOWED_BY_KIND = {"network": {"W3010"}}
 
 
 @pytest.mark.slow
@@ -27,15 +17,47 @@ ALLOWED_BY_KIND = {"network": {"W3010"}}
 def test_templates_pass_cfn_lint(synthesized: Synthesized, stage: str) -> None:
     """Every stack of the stage (network, edge, data, recovery included), of production with
     every option, and the account's."""
-    from cfnlint.api import lint
-
     assert set(synthesized.templates[stage]) >= ({"audit"} if stage == "account" else set(KINDS))
-    problems = []
-    for kind, body in synthesized.templates[stage].items():
-        template = json.dumps(body)
-        for match in lint(template, regions=[REGION]):
-            rule = match.rule.id
-            allowed = ALLOWED_WARNINGS | ALLOWED_BY_KIND.get(kind, set())
-            if rule.startswith("E") or (rule.startswith("W") and rule not in allowed):
-                problems.append(f"{kind}: {rule} {match.message} (line {match.linenumber})")
-    assert problems == []
+    assert problems(synthesized.templates[stage], REGION) == []
+
+
+def test_the_check_reports_errors_and_unlisted_warnings_template_by_template() -> None:
+    """The shared runner (`tests/support/cfn_lint.py`) reports each template's own matches: an
+    error and a warning not allowed fail, W3005 is allowed, W3010 only in the network stack, and
+    a clean template linted after them has none."""
+    broken = {
+        "Parameters": {"Unused": {"Type": "String"}},
+        "Resources": {
+            "Topic": {"Type": "AWS::SNS::Topic"},
+            "Subscription": {
+                "Type": "AWS::SNS::Subscription",
+                "DependsOn": "Topic",  # W3005: the Ref below already implies it
+                "Properties": {
+                    "TopicArn": {"Ref": "Topic"},
+                    "Protocol": "email",
+                    "Endpoint": "ops@example.com",
+                },
+            },
+            "Queue": {"Type": "AWS::SQS::Queue", "Properties": {"VisibilityTimeout": "soon"}},
+        },
+    }
+    zones = {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "Subnet": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "CidrBlock": "10.0.0.0/24",
+                    "AvailabilityZone": "us-east-1a",  # W3010
+                },
+            },
+        }
+    }
+    clean = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}
+    found = problems({"api": broken, "network": zones, "compute": zones, "data": clean}, REGION)
+    assert sorted(line.split(" ", 2)[:2] for line in found) == [
+        ["api:", "E3012"],
+        ["api:", "W2001"],
+        ["compute:", "W3010"],
+    ]

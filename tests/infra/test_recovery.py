@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 
 from infra.config import stage_config
-from tests.infra.test_cfn_lint import ALLOWED_BY_KIND, ALLOWED_WARNINGS
 from tests.support.cdk_synth import (
     ACCOUNT,
     CONTEXT,
@@ -22,6 +21,7 @@ from tests.support.cdk_synth import (
     Synthesized,
     isolated_cdk_environment,
 )
+from tests.support.cfn_lint import problems
 from tests.support.cfn_templates import (
     as_list,
     function_by_name,
@@ -278,20 +278,8 @@ def test_a_failover_runs_the_stage_in_the_replica_region_on_its_replicas(
 
 
 def test_a_failover_passes_cdk_nag_and_cfn_lint(failover: dict[str, Any]) -> None:
-    from cfnlint.api import lint
-
     assert failover["findings"] == []
-    problems = [
-        f"{kind}: {m.rule.id} {m.message}"
-        for kind, body in failover["templates"].items()
-        for m in lint(json.dumps(body), regions=[REPLICA_REGION])
-        if m.rule.id.startswith("E")
-        or (
-            m.rule.id.startswith("W")
-            and m.rule.id not in ALLOWED_WARNINGS | ALLOWED_BY_KIND.get(kind, set())
-        )
-    ]
-    assert problems == []
+    assert problems(failover["templates"], REPLICA_REGION) == []
 
 
 def test_tables_given_replicas_by_hand_stay_tables_and_keep_the_replica_key(

@@ -5,11 +5,13 @@ The API, Bedrock grants and operations are in `test_api_and_operations.py`."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 
 from infra.config import stage_config
+from infra.images import supported_runtime
 from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
 from tests.support.cfn_templates import (
     actions_of,
@@ -47,6 +49,20 @@ def test_every_stack_synthesizes_with_resources(synthesized: Synthesized, stage:
     for kind in KINDS:
         template = synthesized.template(stage, kind)
         assert template.to_json()["Resources"], f"{stage}/{kind} is empty"
+
+
+def test_every_lambda_runtime_in_the_templates_is_supported(synthesized: Synthesized) -> None:
+    """Of every stack of every instance and the account's: a runtime AWS has not deprecated
+    (`infra.images.supported_runtime`)."""
+    runtimes = {
+        resource["Properties"]["Runtime"]
+        for stacks in synthesized.templates.values()
+        for template in stacks.values()
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Function" and "Runtime" in resource["Properties"]
+    }
+    assert runtimes  # CDK's own helper functions name theirs
+    assert {r for r in runtimes if not supported_runtime(r, date.today())} == set()
 
 
 @pytest.mark.parametrize("stage", STAGES)

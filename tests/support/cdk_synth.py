@@ -12,6 +12,13 @@ into the session's temporary directory and the jsii cache into `JSII_CACHE` (und
 temporary directory, kept between sessions: unpacking costs ~10 s, deleting it as long), and the
 previous environment is restored afterwards. `aws_cdk` is imported only inside `synthesize`, so
 collecting the tests starts no node process.
+
+That node process also runs with `CDK_VALIDATION=false`: aws-cdk-lib's built-in CloudFormation
+validation (a WebAssembly rule engine run at every synthesis) is off in the tests' apps. Its
+findings are only warnings (the app does not set `@aws-cdk/core:validateAgainstDefaultRules`) that
+no test reads, the tests' check of the templates being cfn-lint (tests/infra/test_cfn_lint.py), and
+it was two thirds of the CPU of a synthesis (~26 of ~40 s). `make cdk-synth` and `cdk synth` keep
+it.
 """
 
 from __future__ import annotations
@@ -72,13 +79,15 @@ _ISOLATED = (
     "CDK_DEFAULT_REGION",
     "CDK_OUTDIR",
     "CDK_CONTEXT_JSON",
+    "CDK_VALIDATION",
 )
 
 
 @contextmanager
 def isolated_cdk_environment(root: Path, jsii_cache: Path = JSII_CACHE) -> Iterator[None]:
     """`HOME` inside `root`, the jsii cache in `jsii_cache`, node 20's end-of-life banner
-    silenced, no ambient CDK account/region/context; the previous values come back on exit."""
+    silenced, CDK's built-in template validation off (see the module docstring), no ambient CDK
+    account/region/context; the previous values come back on exit."""
     saved = {name: os.environ.get(name) for name in _ISOLATED}
     (root / "home").mkdir(parents=True, exist_ok=True)
     jsii_cache.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -87,6 +96,7 @@ def isolated_cdk_environment(root: Path, jsii_cache: Path = JSII_CACHE) -> Itera
     os.environ["HOME"] = str(root / "home")
     os.environ["JSII_RUNTIME_PACKAGE_CACHE_ROOT"] = str(jsii_cache)
     os.environ["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = "20"
+    os.environ["CDK_VALIDATION"] = "false"
     try:
         yield
     finally:
