@@ -289,6 +289,12 @@ def trading_sessions(calendar: str, first_day: date, last_day: date) -> pd.DataF
     return schedule.loc[str(first) : str(last_day)]
 
 
+def session_datetimes(times: pd.Series) -> list[datetime]:
+    """The UTC timestamps `times` (a column of `trading_sessions`) as Python datetimes, in one
+    vectorised conversion: the same values and time zone as `Timestamp.to_pydatetime` on each."""
+    return list(pd.DatetimeIndex(times).to_pydatetime())
+
+
 def _session_closes(name: str, first_day: date, last_day: date) -> pd.Series:
     """Each session's close (UTC) from `first_day` to `last_day`, indexed by session date."""
     return trading_sessions(name, first_day, last_day)["close"]

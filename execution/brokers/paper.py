@@ -32,7 +32,7 @@ from execution.brokers.base import AccountState, BrokerOrder, OrderRequest, Orde
 from execution.errors import BrokerRejectedError
 from execution.ledger import INTEREST_NOTE, QUANTITY_TOLERANCE, Book, CashFlow, Fill
 from execution.orders import FRACTION_DIGITS
-from execution.schedule import trading_sessions
+from execution.schedule import session_datetimes, trading_sessions
 from quant.estimators import PERIODS_PER_YEAR
 
 FillAt = Literal["open", "close"]
@@ -106,8 +106,8 @@ class PaperBroker:
         self._symbols = {str(symbol): index for index, symbol in enumerate(prices.columns)}
         self._prices = prices.loc[on_sessions].to_numpy(dtype=float)
         priced = days[on_sessions].normalize()
-        self._bar_times = [ts.to_pydatetime() for ts in sessions[fill_at].reindex(priced)]
-        self._close_times = [ts.to_pydatetime() for ts in sessions["close"].reindex(priced)]
+        self._bar_times = session_datetimes(sessions[fill_at].reindex(priced))
+        self._close_times = session_datetimes(sessions["close"].reindex(priced))
         self.cash_rate = cash_rate
         self._interest: list[CashFlow] = []
         self.fractional = fractional

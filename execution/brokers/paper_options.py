@@ -41,7 +41,7 @@ from execution.errors import BrokerRejectedError, OrderPlanError
 from execution.hedge import HedgeMarket, model_price
 from execution.ledger import Book, Fill, FillEvent
 from execution.options import OPTIONS_LEVEL_NEEDED, parse_occ
-from execution.schedule import trading_sessions
+from execution.schedule import session_datetimes, trading_sessions
 from quant.options import ImpliedVolModel
 
 
@@ -87,9 +87,7 @@ class PaperOptionsBroker:
         keep = days.isin(sessions.index)
         self._closes = closes.loc[keep]
         self._days: list[date] = [d.date() for d in days[keep]]
-        self._bar_times: list[datetime] = [
-            t.to_pydatetime() for t in sessions["close"].reindex(days[keep])
-        ]
+        self._bar_times = session_datetimes(sessions["close"].reindex(days[keep]))
         self._orders: dict[str, BrokerOrder] = {}
         self._requests: dict[str, OrderRequest] = {}
         self._fills: list[Fill] = []

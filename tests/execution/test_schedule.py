@@ -16,6 +16,7 @@ from execution.schedule import (
     MISSED_AFTER,
     Schedule,
     _calendars,
+    session_datetimes,
     trading_sessions,
 )
 
@@ -171,6 +172,27 @@ def test_a_calendar_first_built_for_old_dates_still_knows_the_year_ahead() -> No
     now = datetime.now(UTC)
     upcoming = Schedule(every="week").next_fire(now)
     assert upcoming is not None and now < upcoming <= now + timedelta(days=10)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "first", "last"),
+    [
+        ("XNYS", date(2015, 1, 1), date(2022, 12, 28)),  # the embedded data's span
+        ("XNYS", date(2022, 12, 20), date(2022, 12, 22)),
+        ("XLON", date(2020, 3, 1), date(2021, 6, 30)),  # across daylight-saving changes
+        ("XHKG", date(2019, 4, 1), date(2019, 5, 31)),  # a session time zone east of UTC
+    ],
+)
+def test_session_datetimes_are_each_timestamp_s_own_datetime(
+    calendar: str, first: date, last: date
+) -> None:
+    sessions = trading_sessions(calendar, first, last)
+    some_days = sessions.index[::3]  # as the paper broker reindexes on the days it has prices of
+    for times in (sessions["open"], sessions["close"], sessions["close"].reindex(some_days)):
+        expected = [t.to_pydatetime() for t in times]
+        converted = session_datetimes(times)
+        assert converted == expected
+        assert [(type(d), d.tzinfo) for d in converted] == [(type(d), d.tzinfo) for d in expected]
 
 
 def test_next_fire_and_a_schedule_that_never_fires() -> None:

@@ -32,6 +32,7 @@ import pandas as pd
 
 from execution.deployment import DeploymentLimits, capped_weights
 from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
+from execution.schedule import session_datetimes
 from quant.engine import evaluate
 from quant.engine.held_runs import held_wealth
 from quant.estimators import PERIODS_PER_YEAR
@@ -58,11 +59,11 @@ def deployment_fires(
     deciding on the prices the spec's `fire_price` says (`fire_price_of`)."""
     schedule = schedule_of(spec)
     during = fire_price_of(spec) == "session_close"
-    open_times = [t.to_pydatetime() for t in sessions["open"]]
+    open_times = session_datetimes(sessions["open"])
     first_open = open_times[0]
     last_close = sessions["close"].iloc[-1].to_pydatetime()
     priced = {day.date() for day in sessions.index}
-    close_times = [t.to_pydatetime() for t in sessions["close"]]
+    close_times = session_datetimes(sessions["close"])
     close_rows = closes.index.get_indexer(sessions.index)
     fires = []
     for fire in schedule.fires_between(first_open, last_close):

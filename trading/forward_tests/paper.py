@@ -46,7 +46,7 @@ import pandas as pd
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.ledger import CashFlow, time_weighted_return
 from execution.rebalance import DeployedStrategy
-from execution.schedule import trading_sessions
+from execution.schedule import session_datetimes, trading_sessions
 from services.errors import InputError
 from store import Deployment, Store
 from trading.deployments import (
@@ -347,7 +347,7 @@ def _run(
     cancelled: Callable[[], bool],
 ) -> tuple[pd.Series, list[RunOutcome]]:
     store = context.store
-    close_times = [t.to_pydatetime() for t in sessions["close"]]
+    close_times = session_datetimes(sessions["close"])
     close_rows = closes.index.get_indexer(sessions.index)
     matrix = closes.to_numpy(dtype=float)
     columns = {str(s): i for i, s in enumerate(closes.columns)}

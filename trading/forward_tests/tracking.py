@@ -42,6 +42,7 @@ from execution.brokers.base import OrderRequest
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.deployment import DeploymentLimits
 from execution.rebalance import DeployedStrategy, rebalance_to
+from execution.schedule import session_datetimes
 from trading.deployments import safe_rate_of
 from trading.forward_tests.backtest import (
     Fire,
@@ -216,7 +217,7 @@ def _replay(
     position = {c: i for i, c in enumerate(columns)}
     matrix = closes.to_numpy(dtype=float)
     rows = closes.index.get_indexer(sessions.index)
-    close_times = [t.to_pydatetime() for t in sessions["close"]]
+    close_times = session_datetimes(sessions["close"])
     values, fire_index, paused = [], 0, False
     for day, close_time in enumerate(close_times):
         while fire_index < len(fires) and fires[fire_index].time <= close_time:
