@@ -15,6 +15,7 @@ import pytest
 from research.citations import cite, locator
 from research.embeddings import HashingEmbedder
 from research.index import (
+    COMPACT_AFTER_FILES,
     IndexedChunk,
     ResearchIndex,
     SearchFilters,
@@ -124,6 +125,24 @@ def test_rows_added_later_are_found_and_deleted_documents_are_gone(index: Resear
     index.delete_document("alice", "doc_missing")  # nothing to delete is not an error
     other = ResearchIndex(index.uri, HashingEmbedder())  # another process sees the same rows
     assert other.document_ids("alice") == {"doc_chips", "doc_tobacco"}
+
+
+def test_every_add_leaves_the_text_index_covering_every_row(tmp_path: Path) -> None:
+    import lancedb
+
+    index = ResearchIndex(str(tmp_path / "index"), HashingEmbedder())
+    uploads = COMPACT_AFTER_FILES + 3  # past a compaction
+    for number in range(uploads):
+        text = f"Quarterly note {number}: tobacco{number} volumes declined."
+        index.add("alice", chunks(f"doc_{number}", f"note{number}.md", [text], JAN))
+        table = lancedb.connect(index.uri).open_table(index.table_name("alice"))
+        (text_index,) = [i for i in table.list_indices() if i.index_type == "FTS"]
+        text_stats = table.index_stats(text_index.name)
+        assert text_stats is not None and text_stats.num_unindexed_rows == 0
+        files: Any = table.stats()["fragment_stats"]  # type: ignore[index]  # a dict at run time
+        assert files["num_fragments"] <= COMPACT_AFTER_FILES + 1
+        hits = index.search("alice", f"tobacco{number}", mode="bm25")
+        assert keys(hits) == [(f"doc_{number}", 0)]
 
 
 def test_vectors_of_another_model_are_kept_apart(tmp_path: Path) -> None:
