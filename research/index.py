@@ -282,11 +282,19 @@ class ResearchIndex:
         return self.embedder.embed_documents([chunk.search_text for chunk in chunks])
 
     def add(
-        self, owner: str, chunks: Sequence[IndexedChunk], vectors: np.ndarray | None = None
+        self,
+        owner: str,
+        chunks: Sequence[IndexedChunk],
+        vectors: np.ndarray | None = None,
+        *,
+        update_text_index: bool = True,
     ) -> None:
         """Index `chunks` of `owner` (with their `vectors` from `embed`, else embedded here).
 
-        The rows of one call land in one commit: all or none are searchable."""
+        The rows of one call land in one commit: all or none are searchable. With
+        `update_text_index=False` the full-text index is left as it was (searches scan the new
+        rows) until `rebuild_text_index`: for bulk loads, whose cost would otherwise grow with
+        the square of the owner's text."""
         if not chunks:
             return
         if vectors is None:
@@ -315,7 +323,8 @@ class ResearchIndex:
         table: Any = self._table(owner, create=True)
         try:
             table.add(data)
-            self._maintain_text_index(table)
+            if update_text_index:
+                self._maintain_text_index(table)
         except (OSError, RuntimeError, ValueError) as exc:
             raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
 
@@ -340,6 +349,20 @@ class ResearchIndex:
         table = self._table(owner, create=False)
         if table is not None:
             table.optimize()
+
+    def rebuild_text_index(self, owner: str) -> None:
+        """Compact the owner's files and build the full-text index over every row (after adds
+        made with `update_text_index=False`)."""
+        from lancedb.index import FTS
+
+        table = self._table(owner, create=False)
+        if table is None:
+            return
+        try:
+            table.optimize()
+            table.create_index("search_text", config=FTS(), replace=True)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
 
     def delete_document(self, owner: str, document_id: str) -> None:
         """Remove every chunk of `owner`'s document `document_id` (none is not an error)."""

@@ -109,7 +109,8 @@ class ReindexReport:
 
 def reindex(store: Store, index: ResearchIndex, owner: str) -> ReindexReport:
     """Rebuild `owner`'s index from the store: every stored document's chunks indexed again,
-    rows of documents the store no longer holds removed."""
+    rows of documents the store no longer holds removed, then the full-text index built once
+    over all of them."""
     documents = store.list_documents(owner)
     stored = {d.id for d in documents}
     stale = index.document_ids(owner) - stored
@@ -119,9 +120,13 @@ def reindex(store: Store, index: ResearchIndex, owner: str) -> ReindexReport:
     for document in documents:
         stored_chunks = all_chunks(store, owner, document.id)
         index.delete_document(owner, document.id)
-        index.add(owner, chunks_of(document.id, document.name, document.created_at, stored_chunks))
+        index.add(
+            owner,
+            chunks_of(document.id, document.name, document.created_at, stored_chunks),
+            update_text_index=False,
+        )
         chunks += len(stored_chunks)
-    index.optimize(owner)
+    index.rebuild_text_index(owner)
     return ReindexReport(documents=len(documents), chunks=chunks, removed=len(stale))
 
 

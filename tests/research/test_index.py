@@ -145,6 +145,32 @@ def test_every_add_leaves_the_text_index_covering_every_row(tmp_path: Path) -> N
         assert keys(hits) == [(f"doc_{number}", 0)]
 
 
+def test_bulk_adds_are_found_and_indexed_once_the_text_index_is_rebuilt(tmp_path: Path) -> None:
+    import lancedb
+
+    index = ResearchIndex(str(tmp_path / "index"), HashingEmbedder())
+    index.rebuild_text_index("alice")  # no table yet: nothing to do
+    for number in range(COMPACT_AFTER_FILES + 3):
+        text = f"Quarterly note {number}: tobacco{number} volumes declined."
+        index.add(
+            "alice",
+            chunks(f"doc_{number}", f"note{number}.md", [text], JAN),
+            update_text_index=False,
+        )
+    table = lancedb.connect(index.uri).open_table(index.table_name("alice"))
+    assert not [i for i in table.list_indices() if i.index_type == "FTS"]  # left for the rebuild
+    index.rebuild_text_index("alice")
+    table = lancedb.connect(index.uri).open_table(index.table_name("alice"))
+    (text_index,) = [i for i in table.list_indices() if i.index_type == "FTS"]
+    text_stats = table.index_stats(text_index.name)
+    assert text_stats is not None and text_stats.num_unindexed_rows == 0
+    files: Any = table.stats()["fragment_stats"]  # type: ignore[index]  # a dict at run time
+    assert files["num_fragments"] == 1
+    for number in range(COMPACT_AFTER_FILES + 3):
+        hits = index.search("alice", f"tobacco{number}", mode="bm25")
+        assert keys(hits) == [(f"doc_{number}", 0)]
+
+
 def test_vectors_of_another_model_are_kept_apart(tmp_path: Path) -> None:
     uri = str(tmp_path / "index")
     build(ResearchIndex(uri, HashingEmbedder()))

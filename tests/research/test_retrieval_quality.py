@@ -34,8 +34,11 @@ def scores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RetrievalScore
             document.text.encode(), document.name, max_bytes=1 << 24, max_pages=1
         )
         index.add(
-            "pm", chunks_of(f"doc_{number}", document.name, UPLOADED, chunk_blocks(parsed.blocks))
+            "pm",
+            chunks_of(f"doc_{number}", document.name, UPLOADED, chunk_blocks(parsed.blocks)),
+            update_text_index=False,
         )
+    index.rebuild_text_index("pm")
 
     def measure(mode: SearchMode, fusion: str = "scores") -> RetrievalScores:
         rankings = [
