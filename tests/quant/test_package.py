@@ -13,8 +13,8 @@ import quant
 @pytest.mark.parametrize("name", quant.__all__)
 def test_every_exported_name_resolves_to_its_module_object(name: str) -> None:
     value = getattr(quant, name)
-    module = importlib.import_module(quant._MODULE_OF[name])
-    assert value is getattr(module, name)
+    (module_name,) = [module for module, names in quant._EXPORTS.items() if name in names]
+    assert value is getattr(importlib.import_module(module_name), name)
 
 
 def test_no_exported_name_is_also_a_submodule() -> None:
