@@ -4,9 +4,10 @@ Importance", ICML 2014), on a random forest fitted to the trials.
 
 The trials' parameters are encoded as Optuna's fANOVA encodes them (raw values of numeric
 parameters within their [low, high] bounds; a categorical parameter one-hot, each column within
-[0, 1]), and scikit-learn's `RandomForestRegressor` (64 trees, depth 64, bootstrap, seeded) is
-fitted to the objective. Each tree is a piecewise-constant function over the box of the bounds;
-for a parameter p (its columns), its marginal m_p(x) is the tree averaged uniformly over every
+[0, 1]), and a random forest (64 trees, depth 64, bootstrap, seeded) is fitted to the objective:
+`quant.forest`, the trees scikit-learn's `RandomForestRegressor` fits, bit for bit, without
+importing it. Each tree is a piecewise-constant function over the box of the bounds; for a
+parameter p (its columns), its marginal m_p(x) is the tree averaged uniformly over every
 other column, and its importance in that tree is Var_x(m_p) / Var(tree), both over the uniform
 distribution on the box. A parameter's importance is the mean of that fraction over the trees
 with a positive variance. This is the quantity `optuna.importance.FanovaImportanceEvaluator`
@@ -20,7 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import RandomForestRegressor
+
+from quant.forest import Tree, fit_forest
 
 N_TREES = 64
 MAX_DEPTH = 64
@@ -66,17 +68,13 @@ def encode(
 
 def fanova_importance(space: EncodedSpace, objective: np.ndarray, *, seed: int) -> dict[str, float]:
     """Each parameter's importance (see the module docstring), not normalised."""
-    forest = RandomForestRegressor(
-        n_estimators=N_TREES,
-        max_depth=MAX_DEPTH,
-        min_samples_split=2,
-        min_samples_leaf=1,
-        random_state=seed,
-    )
-    forest.fit(space.X, np.asarray(objective, dtype=np.float64))
+    trees = fit_forest(
+        space.X, np.asarray(objective, dtype=np.float64), n_trees=N_TREES, max_depth=MAX_DEPTH,
+        seed=seed,
+    )  # fmt: skip
     fractions: dict[str, list[float]] = {name: [] for name in space.columns}
-    for estimator in forest.estimators_:
-        lower, upper, value = _leaf_boxes(estimator.tree_, space.bounds)
+    for tree in trees:
+        lower, upper, value = _leaf_boxes(tree, space.bounds)
         volume = np.prod(upper - lower, axis=1)
         mean = np.average(value, weights=volume)
         variance = float(np.average((value - mean) ** 2, weights=volume))
@@ -88,14 +86,13 @@ def fanova_importance(space: EncodedSpace, objective: np.ndarray, *, seed: int) 
     return {name: float(np.mean(f)) if f else 0.0 for name, f in fractions.items()}
 
 
-def _leaf_boxes(tree: object, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The leaves of a fitted scikit-learn tree as boxes inside `bounds`: lower and upper
-    corners (leaves x columns) and the leaf values; the boxes are narrowed a level at a time
-    (a left child keeps x <= threshold, a right child x > threshold)."""
-    left, right = tree.children_left, tree.children_right  # type: ignore[attr-defined]
-    feature, threshold = tree.feature, tree.threshold  # type: ignore[attr-defined]
-    count = tree.node_count  # type: ignore[attr-defined]
-    values = tree.value.reshape(count, -1)[:, 0]  # type: ignore[attr-defined]
+def _leaf_boxes(tree: Tree, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The leaves of a fitted tree as boxes inside `bounds`: lower and upper corners (leaves x
+    columns) and the leaf values; the boxes are narrowed a level at a time (a left child keeps
+    x <= threshold, a right child x > threshold)."""
+    left, right = tree.children_left, tree.children_right
+    feature, threshold, values = tree.feature, tree.threshold, tree.value
+    count = tree.node_count
     lower = np.tile(bounds[:, 0], (count, 1))
     upper = np.tile(bounds[:, 1], (count, 1))
     level = np.array([0])

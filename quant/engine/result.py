@@ -106,17 +106,25 @@ class EvaluationResult:
         the close), ``premium`` (paid for options bought before the day) and ``payoff`` (received
         for options settled or sold before the day), as fractions of wealth.
         """
-        if not 0 <= config_index < self.n_configs:
-            raise IndexError(f"config_index {config_index} out of range 0..{self.n_configs - 1}")
-        if not 0 <= path_index < self.n_paths:
-            raise IndexError(f"path_index {path_index} out of range 0..{self.n_paths - 1}")
-        cfg = self.configs[config_index]
-        series = replay(cfg, self._inputs, path_index, self.vol_model)
+        cfg, series = self._record(config_index, path_index)
         columns = _COLUMNS + (_HEDGE_COLUMNS if cfg.has_hedge else [])
         T, L = self._inputs.n_days, cfg.lookback
         frame = pd.DataFrame(series.T, columns=columns, index=pd.RangeIndex(L, T, name="day"))
         frame["rebalance"] = frame["rebalance"].astype(bool)
         return frame
+
+    def net_returns(self, config_index: int, path_index: int = 0) -> np.ndarray:
+        """The ``net`` column of `series` (float64, days L .. T-1), without building the frame."""
+        return self._record(config_index, path_index)[1][_COLUMNS.index("net")]
+
+    def _record(self, config_index: int, path_index: int) -> tuple[StrategyConfig, np.ndarray]:
+        """The config at `config_index` and its `replay` on path `path_index` (indices checked)."""
+        if not 0 <= config_index < self.n_configs:
+            raise IndexError(f"config_index {config_index} out of range 0..{self.n_configs - 1}")
+        if not 0 <= path_index < self.n_paths:
+            raise IndexError(f"path_index {path_index} out of range 0..{self.n_paths - 1}")
+        cfg = self.configs[config_index]
+        return cfg, replay(cfg, self._inputs, path_index, self.vol_model)
 
 
 def replay(cfg: StrategyConfig, inp: Inputs, path: int, model: ImpliedVolModel) -> np.ndarray:

@@ -150,9 +150,11 @@ class BatchEvaluator:
         return record.sharpe_paths
 
     def means_of(self, configs: Sequence[StrategyConfig]) -> dict[str, dict[str, np.ndarray]]:
+        """Path means of cached `configs`: scenario -> metric -> [C] (each config looked up
+        once: hashing a config hashes every field)."""
+        records = [self.cache[c].means for c in configs]
         return {
-            s: {m: np.array([self.cache[c].means[s][m] for c in configs]) for m in PATH_METRICS}
-            for s in self.names
+            s: {m: np.array([r[s][m] for r in records]) for m in PATH_METRICS} for s in self.names
         }
 
     def score(self, configs: Sequence[StrategyConfig]) -> tuple[np.ndarray, np.ndarray]:

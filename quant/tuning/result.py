@@ -296,13 +296,13 @@ MOMENT_PATHS = 100
 
 def _winner_moments(config: StrategyConfig, evaluator: BatchEvaluator) -> tuple[float, float]:
     """Skewness and kurtosis of the winner's daily net returns, pooled over the first
-    `MOMENT_PATHS` paths of every scenario (recomputed with `EvaluationResult.series`)."""
+    `MOMENT_PATHS` paths of every scenario (recomputed with `EvaluationResult.net_returns`)."""
     pooled = []
     for data in evaluator.scenarios.values():
         count = min(data.n_paths, MOMENT_PATHS)
         inputs = data.risky if config.sleeve == "single" or data.assets is None else data.assets
         result = evaluate([config], inputs[:count], evaluator.safe, vol_model=evaluator.vol_model)
         for p in range(count):
-            pooled.append(result.series(0, p)["net"].to_numpy(dtype=float))
+            pooled.append(result.net_returns(0, p))
     skew, kurt, _ = return_moments(np.concatenate(pooled))
     return skew, kurt

@@ -5,7 +5,8 @@ tools of its route and none of the search's, nor the clients of models or AWS it
 call; creating the API's app (what `stratigos serve` loads before it is ready) loads no
 LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's
 graph and tools; the API's error format loads no request model's market data, and the bounds
-of a request no compiled kernel."""
+of a request no compiled kernel; a search's parameter importance loads neither scikit-learn nor
+scipy.stats (their import alone took longer than the importance step)."""
 
 from __future__ import annotations
 
@@ -115,3 +116,15 @@ def test_the_error_format_and_the_bounds_load_no_request_data_or_kernel(tmp_path
     assert loaded(errors, ("graphs.request", "tools.context", "pandas", "langchain_core")) == []
     bounds = code_modules("import services.bounds", tmp_path)
     assert loaded(bounds, ("numba", "scipy", "pandas", "quant.options.pricing")) == []
+
+
+def test_parameter_importance_imports_no_scikit_learn(tmp_path: Path) -> None:
+    code = (
+        "import numpy as np\n"
+        "from quant.fanova import encode, fanova_importance\n"
+        "space = encode({'a': [0.1, 0.5, 0.9, 0.3], 'b': ['x', 'y', 'x', 'y']},"
+        " {'a': (0.0, 1.0), 'b': ['x', 'y']})\n"
+        "assert fanova_importance(space, np.array([1.0, 2.0, 4.0, 3.0]), seed=0)['a'] > 0"
+    )
+    modules = code_modules(code, tmp_path)
+    assert sorted(modules & {"sklearn", "scipy.stats", "narwhals", "joblib"}) == []

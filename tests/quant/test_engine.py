@@ -172,6 +172,9 @@ def test_series_matches_reference_and_metrics() -> None:
     assert list(frame.columns) == ["weight", "gross", "cost", "net", "wealth", "rebalance"]
     pd.testing.assert_frame_equal(frame, ref, rtol=1e-12, atol=1e-14)  # type: ignore[arg-type]
     assert frame["wealth"].iloc[-1] ** (252 / len(frame)) - 1 == pytest.approx(res.cagr[0, 1])
+    np.testing.assert_array_equal(res.net_returns(0, 1), frame["net"].to_numpy())
+    with pytest.raises(IndexError):
+        res.net_returns(0, 2)
 
 
 def test_chunking_gives_identical_results() -> None:

@@ -54,6 +54,12 @@ def test_sqlite_checkpoints_resume(tmp_path: Path) -> None:
     final = run_and_resume(settings, config, "small")
     assert final["log"] == ["first", "second"]
     assert settings.checkpoint_path.is_file()
+    with checkpointer(settings, config) as saver:  # WAL, and no fsync per commit (the store's)
+        connection: Any = saver.conn  # type: ignore[attr-defined]
+        pragmas = [
+            connection.execute(f"PRAGMA {p}").fetchone()[0] for p in ("journal_mode", "synchronous")
+        ]
+        assert pragmas == ["wal", 1]
 
 
 @pytest.mark.parametrize("blob_size", [10, 400_000])
