@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from research.citations import cite
 from research.embeddings import Embedder, words_of
-from settings.files import private_directory
+from research.index_location import ResearchIndexError, is_remote, open_local_directory
 
 SearchMode = Literal["hybrid", "bm25", "vector"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "vector")
@@ -76,10 +76,6 @@ search reads every file, so many small ones slow both lists)."""
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _COLUMNS = ["document_id", "document_name", "ordinal", "reference", "text", "uploaded_us"]
 """Columns a search reads back (not the vectors)."""
-
-
-class ResearchIndexError(RuntimeError):
-    """The index could not be read or written (storage unreachable, a corrupt table)."""
 
 
 @dataclass(frozen=True)
@@ -224,9 +220,9 @@ class ResearchIndex:
         self.uri = uri
         self.embedder = embedder
         self.storage_options = dict(storage_options or {})
+        if not is_remote(uri):
+            open_local_directory(uri)
         try:
-            if "://" not in uri:  # a local directory: owner-only (`settings.files`)
-                private_directory(uri)
             self._db = lancedb.connect(uri, storage_options=dict(storage_options or {}))
         except (OSError, RuntimeError, ValueError) as exc:
             raise ResearchIndexError(f"research index at {uri}: {exc}") from exc
