@@ -32,7 +32,7 @@ from api.context import AppContext, Ctx
 from api.errors import ApiError, ErrorResponse
 from api.schemas.health import Check, Checks, Health, Liveness
 from jobs.worker import SYSTEM_OWNER
-from research.index_location import ResearchIndexError, is_remote, open_local_directory
+from research.index_terms import ResearchIndexError, is_remote, open_local_directory
 from store import StoreError
 
 log = logging.getLogger("stratigos.api.health")

@@ -1,12 +1,22 @@
-"""Where the research index lives, checked without its libraries (LanceDB and Arrow take a
-second to import): `ResearchIndexError`, `is_remote` and `open_local_directory`, which the index
-(`research.index`) opens its location with and the API's readiness checks it with."""
+"""What the research index's callers name without loading it (LanceDB and Arrow take a second
+to import): its search modes, fusions and most results, its error, and where it lives
+(`is_remote`, `open_local_directory`, which the index (`research.index`) opens its location with
+and the API's readiness checks it with)."""
 
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from settings.files import private_directory
+
+SearchMode = Literal["hybrid", "bm25", "vector"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "vector")
+Fusion = Literal["scores", "rrf"]
+FUSIONS: tuple[Fusion, ...] = ("scores", "rrf")
+
+MAX_K = 50
+"""The most results one search returns."""
 
 
 class ResearchIndexError(RuntimeError):
