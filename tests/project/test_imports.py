@@ -4,7 +4,8 @@ LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline mode
 tools of its route and none of the search's, nor the clients of models or AWS it does not
 call; creating the API's app (what `stratigos serve` loads before it is ready) loads no
 LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's
-graph and tools, nor pandas, numpy, scipy, numba, Arrow or Alpaca's SDK, and its readiness
+graph and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's SDK or a JWT library (Cognito
+tokens only), and its readiness
 answers without loading LanceDB; the API's error format loads no request model's market data, and the bounds
 of a request no compiled kernel."""
 
@@ -44,8 +45,10 @@ APP_UNUSED += ("langgraph", "langsmith", "mcp", "openai", "boto3", "botocore", "
 APP_UNUSED += ("lancedb", "graphs.chat", "graphs.assistant", "graphs.optimization", "tools.context")
 APP_UNUSED += ("tools.portfolio", "api.mcp.server", "api.tearsheet_jobs", "trading.execution_jobs")
 APP_UNUSED += ("pandas", "numpy", "scipy", "numba", "pyarrow", "alpaca", "exchange_calendars")
+APP_UNUSED += ("jwt", "cryptography")
 """What creating the app needs none of: each is imported by the routes, jobs or `/mcp` that use
-it, on first use (the numeric libraries by the handlers over trading and the numeric services)."""
+it, on first use (the numeric libraries by the handlers over trading and the numeric services,
+the JWT library by the first bearer token)."""
 READY = """
 from fastapi.testclient import TestClient
 from api.app import create_app
