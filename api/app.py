@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -51,16 +52,19 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     mcp = McpEndpoint(context)
 
     def prepare() -> None:
+        configure_tracing(context.settings)
+        context.start()
+
+    def warm_up() -> None:
+        """Once the app serves: load what the first requests would otherwise wait for."""
         from tools.market_frames import configured_market_data
 
-        with suppress(DataError):  # request validation reads it: load it before the first request
+        with suppress(DataError):  # request validation reads it (pandas and the data: a second)
             configured_market_data(context.settings)
         # the imported libraries leave ~10^6 long-lived objects; freezing them keeps full
         # garbage collections (tens of ms each) out of request latencies
         gc.collect()
         gc.freeze()
-        configure_tracing(context.settings)
-        context.start()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +76,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
         # in a thread: a server loading this app answers health checks meanwhile (api.startup)
         await anyio.to_thread.run_sync(prepare)
+        # in the background: the app is ready without it (readiness does not wait for the data)
+        threading.Thread(target=warm_up, name="app-warm-up", daemon=True).start()
         try:
             async with mcp.running():
                 yield

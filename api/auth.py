@@ -17,13 +17,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import jwt
+from typing import TYPE_CHECKING, Any, Literal
 
 from api.errors import ApiError
 from settings import Settings
 from store import NotFoundError, Store
+
+if TYPE_CHECKING:
+    import jwt
 
 KEY_CACHE_SECONDS = 30.0
 
@@ -59,6 +60,8 @@ class Authenticator:
         self._lock = threading.Lock()
         self._jwks: jwt.PyJWKClient | None = None
         if settings.api.cognito.issuer:
+            import jwt  # with Cognito only: API keys need none of it
+
             url = settings.api.cognito.jwks_url or (
                 settings.api.cognito.issuer.rstrip("/") + "/.well-known/jwks.json"
             )
@@ -108,6 +111,8 @@ class Authenticator:
             self._keys.clear()
 
     def _jwt(self, token: str) -> Principal:
+        import jwt
+
         assert self._jwks is not None
         settings = self.settings
         try:

@@ -9,12 +9,13 @@ from typing import Any, Literal
 
 from api.schemas.deployments import DeploymentOut, OrderOut
 from store import Deployment, QueuedOrder
-from trading.deployment_views import market_data_of
-from trading.deployments import FORWARD_TEST_MODE
 
 
 def deployment_out(deployment: Deployment) -> DeploymentOut:
     """The API view of a stored deployment."""
+    from trading.deployment_views import market_data_of
+    from trading.deployments import FORWARD_TEST_MODE
+
     base = f"/v1/deployments/{deployment.id}"
     mode: Literal["paper", "forward_test"] = (
         "forward_test" if deployment.spec.get("mode") == FORWARD_TEST_MODE else "paper"

@@ -1,9 +1,10 @@
 """A server that answers its health checks while it loads its app (`stratigos serve`).
 
-Importing the whole app (every route's services, graphs, models and numeric libraries) takes
-seconds; `StartingApp` lets uvicorn listen before that. On start-up it loads the app in a thread
-(`load`, e.g. `api.app.create_app`) and then runs the app's own start-up (its lifespan: market
-data, tracing, job workers) before any request reaches it. Meanwhile:
+Importing the app (FastAPI, the routes and their schemas; the routes' services and numeric
+libraries load on first use) takes a good part of a second; `StartingApp` lets uvicorn listen
+before that. On start-up it loads the app in a thread (`load`, e.g. `api.app.create_app`) and
+then runs the app's own start-up (its lifespan: tracing, job workers; the market data then loads
+in the background) before any request reaches it. Meanwhile:
 
 - `GET /v1/health/live` answers `ok` (the process is up); `GET /v1/health` (readiness) answers
   503 `UNAVAILABLE` with `Retry-After`, naming `routes` (still loading) or `store` (when the

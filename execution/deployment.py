@@ -20,6 +20,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from execution.errors import DeploymentStateError
 from execution.orders import OrderPlan
 
+BrokerName = Literal["paper", "alpaca"]
+"""The brokers a deployment trades through: the paper simulator, or Alpaca."""
+
+FirePrice = Literal["session_close", "previous_close"]
+"""What a fire during a session decides on, where daily closes are all the data holds:
+`session_close`, the session's close standing in for the price at the fire (a live run at 15:45
+takes the latest trade then, and its orders fill at that session's close, as the engine's
+backtest trades at the close it decided on: about 15 minutes of the session are known early), or
+`previous_close`, only the closes of sessions already closed (nothing of the fire's session:
+the orders fill a whole session after the prices they were decided on). A fire outside a session
+decides on the closes of the sessions closed by then either way."""
+
 DeploymentStatus = Literal["draft", "active", "paused", "retired"]
 TRANSITIONS: dict[DeploymentStatus, frozenset[DeploymentStatus]] = {
     "draft": frozenset({"active", "retired"}),

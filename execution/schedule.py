@@ -25,12 +25,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
-import pandas as pd
-
 from execution.cron import CronExpression, parse_cron
 from execution.errors import ScheduleError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from exchange_calendars import ExchangeCalendar
 
 Frequency = Literal["session", "week", "month", "quarter"]
@@ -125,6 +124,8 @@ class Schedule:
 
     def fires_between(self, start: datetime, end: datetime) -> list[datetime]:
         """The fire times after `start` and up to `end` (both timezone-aware), in UTC, in order."""
+        import pandas as pd
+
         for name, moment in (("start", start), ("end", end)):
             if moment.tzinfo is None:
                 raise ScheduleError(name, "must be timezone-aware")
@@ -183,6 +184,8 @@ class Schedule:
     def _fire_days(
         self, sessions: pd.DatetimeIndex, first_day: date, last_day: date
     ) -> Sequence[pd.Timestamp]:
+        import pandas as pd
+
         if self._cron is not None:
             cron = self._cron
             return [day for day in sessions if cron.matches_day(day.date())]
@@ -204,6 +207,8 @@ class Schedule:
 
     def _every_interval(self, sessions: pd.DatetimeIndex) -> list[pd.Timestamp]:
         """The sessions among `sessions` a whole number of `interval`s from the anchor's."""
+        import pandas as pd
+
         if self.interval == 1:
             return list(sessions)
         anchor = date.fromisoformat(self.anchor) if self.anchor else CALENDAR_START
@@ -292,6 +297,8 @@ def trading_sessions(calendar: str, first_day: date, last_day: date) -> pd.DataF
 def session_datetimes(times: pd.Series) -> list[datetime]:
     """The UTC timestamps `times` (a column of `trading_sessions`) as Python datetimes, in one
     vectorised conversion: the same values and time zone as `Timestamp.to_pydatetime` on each."""
+    import pandas as pd
+
     return list(pd.DatetimeIndex(times).to_pydatetime())
 
 

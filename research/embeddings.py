@@ -28,10 +28,11 @@ from collections import Counter
 from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
-import numpy as np
-from numpy.typing import NDArray
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 EMBEDDING_DIMENSIONS = 1024
 """Vector length of the offline embedder (Titan Text Embeddings V2's default, too)."""
@@ -39,8 +40,8 @@ EMBEDDING_DIMENSIONS = 1024
 OFFLINE_EMBEDDING_MODEL = "offline-hashing-v1"
 """Model id recorded with vectors made by `HashingEmbedder`."""
 
-Vectors = NDArray[np.float32]
-"""Embeddings, one unit-length row per text."""
+Vectors: TypeAlias = "NDArray[np.float32]"
+"""Embeddings, one unit-length row per text (a numpy array; numpy is loaded on first use)."""
 
 
 def model_id_with_dimensions(model_id: str, dimensions: int) -> str:
@@ -246,6 +247,8 @@ class HashingEmbedder:
     def term_vectors(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """The hashed feature weights of each text before normalisation, shape
         ``(len(texts), dimensions)`` (what Titan's ``normalize: false`` stands for locally)."""
+        import numpy as np
+
         out = np.zeros((len(texts), self._dimensions), dtype=np.float64)
         for row, text in enumerate(texts):
             indices, weights = self._features(text)
@@ -255,6 +258,8 @@ class HashingEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> Vectors:
         """One unit-length row per text (a text without content words gives a zero row)."""
+        import numpy as np
+
         out = self.term_vectors(texts)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         np.divide(out, norms, out=out, where=norms > 0)

@@ -37,19 +37,23 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
 from research.citations import cite
 from research.embeddings import Embedder, words_of
-from settings.files import private_directory
-
-SearchMode = Literal["hybrid", "bm25", "vector"]
-SEARCH_MODES: tuple[SearchMode, ...] = ("hybrid", "bm25", "vector")
-Fusion = Literal["scores", "rrf"]
-FUSIONS: tuple[Fusion, ...] = ("scores", "rrf")
+from research.index_terms import (
+    FUSIONS,
+    MAX_K,
+    SEARCH_MODES,
+    Fusion,
+    ResearchIndexError,
+    SearchMode,
+    is_remote,
+    open_local_directory,
+)
 
 TEXT_WEIGHT = 0.5
 """Weight of the (relative) BM25 score in score fusion; the cosine gets the rest."""
@@ -59,9 +63,6 @@ RRF_K = 60
 
 CANDIDATES = 50
 """How deep each list of a hybrid search goes (at least `k`)."""
-
-MAX_K = 50
-"""The most results one search returns."""
 
 SNIPPET_CHARS = 240
 """Longest snippet of a result."""
@@ -76,10 +77,6 @@ search reads every file, so many small ones slow both lists)."""
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _COLUMNS = ["document_id", "document_name", "ordinal", "reference", "text", "uploaded_us"]
 """Columns a search reads back (not the vectors)."""
-
-
-class ResearchIndexError(RuntimeError):
-    """The index could not be read or written (storage unreachable, a corrupt table)."""
 
 
 @dataclass(frozen=True)
@@ -224,9 +221,9 @@ class ResearchIndex:
         self.uri = uri
         self.embedder = embedder
         self.storage_options = dict(storage_options or {})
+        if not is_remote(uri):
+            open_local_directory(uri)
         try:
-            if "://" not in uri:  # a local directory: owner-only (`settings.files`)
-                private_directory(uri)
             self._db = lancedb.connect(uri, storage_options=dict(storage_options or {}))
         except (OSError, RuntimeError, ValueError) as exc:
             raise ResearchIndexError(f"research index at {uri}: {exc}") from exc

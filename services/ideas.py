@@ -17,15 +17,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
-
-from quant.data import to_returns
-from quant.estimators import PERIODS_PER_YEAR
-from quant.risk import risk_report
 from services.errors import InputError
-from services.market_data import market_closes
 from settings import Settings, get_settings
 from store import ConflictError, NotFoundError, Store
 from store.common import encode_cursor
@@ -36,6 +30,9 @@ from store.ideas import (
     IdeaChanges,
     IdeaStatus,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_LOOKBACK_DAYS = 252
 """Daily returns the metrics are computed over unless told otherwise (about a year)."""
@@ -65,6 +62,8 @@ class IdeaStateError(ConflictError):
 
 
 def _closes(settings: Settings | None) -> pd.DataFrame:
+    from services.market_data import market_closes
+
     return market_closes(settings or get_settings())
 
 
@@ -118,6 +117,12 @@ def basket_metrics(
     `volatility` (annualised, ddof=1), `cvar_95` (daily historical 95% CVaR, a positive loss),
     `max_drawdown` (a positive fraction) of the basket rebalanced daily to its signed weights
     over the last `lookback_days` daily returns of the configured market data."""
+    import pandas as pd
+
+    from quant.data import to_returns
+    from quant.estimators import PERIODS_PER_YEAR
+    from quant.risk import risk_report
+
     if not MIN_LOOKBACK_DAYS <= lookback_days <= MAX_LOOKBACK_DAYS:
         raise InputError(
             "lookback_days", f"must be {MIN_LOOKBACK_DAYS} to {MAX_LOOKBACK_DAYS} trading days"

@@ -29,8 +29,10 @@ from pydantic import ValidationError
 from execution.deployment import (
     MAX_CAPITAL,
     MIN_CAPITAL,
+    BrokerName,
     DeploymentLimits,
     DeploymentStatus,
+    FirePrice,
     check_transition,
 )
 from execution.errors import BrokerError, DeploymentStateError, ScheduleError
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
     from execution.brokers.alpaca import AlpacaBroker
 
 SourceKind = Literal["portfolio", "optimization"]
-BrokerName = Literal["paper", "alpaca"]
 BROKERS: tuple[BrokerName, ...] = ("paper", "alpaca")
 FINISHED_WITH_A_WINNER = ("succeeded", "partial")
 NOT_RETIRED = ("draft", "active", "paused")
@@ -399,15 +400,6 @@ def _check_no_options(deployment: Deployment, settings: Settings) -> None:
             f"deploy hedge-kill --deployment {deployment.id}), then retire it"
         )
 
-
-FirePrice = Literal["session_close", "previous_close"]
-"""What a fire during a session decides on, where daily closes are all the data holds:
-`session_close`, the session's close standing in for the price at the fire (a live run at 15:45
-takes the latest trade then, and its orders fill at that session's close, as the engine's
-backtest trades at the close it decided on: about 15 minutes of the session are known early), or
-`previous_close`, only the closes of sessions already closed (nothing of the fire's session:
-the orders fill a whole session after the prices they were decided on). A fire outside a session
-decides on the closes of the sessions closed by then either way."""
 
 FIRE_PRICES: tuple[FirePrice, ...] = ("session_close", "previous_close")
 

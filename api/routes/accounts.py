@@ -20,8 +20,6 @@ from api.errors import found_or_404
 from api.params import AwareMoment, Day
 from store.iv_history import TICKER_PATTERN
 from store.reports import REPORT_MEDIA_TYPES
-from trading.accounts.shared import account_runs
-from trading.day.accounts import owner_account, owner_accounts
 
 router = APIRouter(prefix="/v1", tags=["accounts"])
 
@@ -32,6 +30,8 @@ _REPORT_CONTENT = {media: {"schema": {"type": "string"}} for media in REPORT_MED
 def list_accounts(context: Ctx, caller: Caller) -> dict[str, Any]:
     """Each account the caller's deployments trade (`paper-<id>`, `alpaca-<n>`): its broker,
     calendar, deployments (id, name, status), whether it has opened and its last snapshot."""
+    from trading.day.accounts import owner_accounts
+
     items = []
     for account in owner_accounts(context.store, caller.owner):
         last = context.store.list_snapshots(caller.owner, account.account)[-1:]
@@ -57,6 +57,9 @@ def list_runs(account: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     deployment asked for, whether it crossed inside the account, status and fills) and its
     conflicts (a symbol one strategy bought and another sold: who wanted what, what crossed
     and what went to the broker). An account of one deployment has none."""
+    from trading.accounts.shared import account_runs
+    from trading.day.accounts import owner_account
+
     with found_or_404("account", account):
         found = owner_account(context.store, caller.owner, account)
     return {"items": account_runs(context.store, caller.owner, found.account)}
@@ -77,6 +80,8 @@ def list_snapshots(
     """The account's snapshots from `since` to `until`, oldest first (those kept: each expires
     after `STRATIGOS_TRADING_DAY_SNAPSHOT_RETENTION_DAYS`): equity, cash and buying power in
     the account's currency, positions (shares, price, value), the closes that valued them."""
+    from trading.day.accounts import owner_account
+
     with found_or_404("account", account):
         found = owner_account(context.store, caller.owner, account)
     snapshots = context.store.list_snapshots(caller.owner, found.account, since=since, until=until)
@@ -93,6 +98,8 @@ def list_reports(
     """The analytics (Parquet, one per strategy) and tearsheets (HTML, one per strategy and one
     for the account) of each session, by session, kind and strategy; each links to its
     file."""
+    from trading.day.accounts import owner_account
+
     with found_or_404("account", account):
         found = owner_account(context.store, caller.owner, account)
     reports = context.store.list_reports(caller.owner, found.account, day=day)

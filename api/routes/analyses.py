@@ -16,7 +16,7 @@ Other owners' records are 404.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Response
 from pydantic import BaseModel
@@ -26,10 +26,11 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404
 from api.schemas.monte_carlo import AnalyzeRequest, SimulateRequest, SimulateResult
 from api.schemas.optimization import OptimizationResult
-from services.market_data.providers import EMBEDDED
-from services.market_data.sources import Resolved
-from services.monte_carlo import ScenarioPaths, paths_digest, wealth_paths
 from store import Analysis, AnalysisKind, Store
+
+if TYPE_CHECKING:
+    from services.market_data.sources import Resolved
+    from services.monte_carlo import ScenarioPaths
 
 router = APIRouter(prefix="/v1", tags=["stored results"])
 
@@ -101,6 +102,9 @@ def simulation_record(
 ) -> dict[str, Any]:
     """What a simulation record keeps besides its answer: the source that regenerates its
     paths, their digests, and the first paths' wealth at `days` (see the module docstring)."""
+    from services.market_data.providers import EMBEDDED
+    from services.monte_carlo import paths_digest, wealth_paths
+
     info = resolved.data_info()
     dataset_id = resolved.source.get("dataset_id")
     source: dict[str, Any] = {
@@ -151,6 +155,8 @@ def stored_request(request: AnalyzeRequest, record: Analysis) -> AnalyzeRequest:
 
 def check_reproduced(record: Analysis, paths: list[ScenarioPaths]) -> None:
     """409 unless `paths` are exactly the stored simulation's (their digests match)."""
+    from services.monte_carlo import paths_digest
+
     if [paths_digest(p) for p in paths] != record.data["digests"]:
         raise ApiError(
             409,

@@ -45,25 +45,6 @@ from execution.errors import DeploymentStateError
 from services.errors import InputError
 from store import Deployment, Export, Job, NotFoundError, utc_now
 from store.exports import EXPORT_MEDIA_TYPES
-from trading.accounts.shared import deployment_orders
-from trading.deployment_views import (
-    check_forward_test,
-    check_run_now,
-    positions,
-)
-from trading.deployments import FORWARD_TEST_MODE, create_deployment
-from trading.kill_switch import kill_switch
-from trading.ledger_exports import (
-    create_ledger_export,
-    deployment_export,
-    deployment_ledger,
-    ledger_file,
-    ledger_filename,
-    ledger_rows,
-)
-from trading.lifecycle import move
-from trading.performance import performance
-from trading.scheduling import FORWARD_TEST_KIND, REBALANCE_KIND, rebalance_key
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -106,6 +87,8 @@ def get_deployment(context: Ctx, caller: Caller, deployment_id: str) -> Deployme
 def create(body: DeploymentIn, context: Ctx, caller: Caller, response: Response) -> DeploymentOut:
     """Check the source (the caller's portfolio, or optimization with a winner), the schedule
     (it must fire on a trading session) and the limits; store the deployment as a draft."""
+    from trading.deployments import create_deployment
+
     with _inputs():
         try:
             deployment = create_deployment(
@@ -164,6 +147,9 @@ def get(deployment_id: str, context: Ctx, caller: Caller) -> DeploymentOut:
 async def run_now(deployment_id: str, context: Ctx, caller: Caller, response: Response) -> JobView:
     """Submit a rebalance of the deployment at this minute (once per minute: a second request
     returns the same job). 422 when it cannot trade now."""
+    from trading.deployment_views import check_run_now
+    from trading.scheduling import REBALANCE_KIND, rebalance_key
+
     deployment = get_deployment(context, caller, deployment_id)
     now = utc_now().replace(second=0, microsecond=0)
     with _inputs():
@@ -195,7 +181,9 @@ async def submit_forward_test(
 ) -> JobView:
     """Paper-trade the deployment from `start` to `end` through the same schedule, queue,
     broker and ledger; the job's result compares the account with the backtest."""
+    from trading.deployment_views import check_forward_test
     from trading.forward_tests.paper import ForwardTestRequest  # the engine on first use
+    from trading.scheduling import FORWARD_TEST_KIND
 
     deployment = get_deployment(context, caller, deployment_id)
     with _inputs():
@@ -219,6 +207,8 @@ async def submit_forward_test(
 
 
 def _job(job: Job, deployment_id: str) -> JobView:
+    from trading.scheduling import FORWARD_TEST_KIND
+
     view = job_view(job)
     kind = "forward-tests" if job.kind == FORWARD_TEST_KIND else "runs"
     base = f"/v1/deployments/{deployment_id}/{kind}/{job.id}"
@@ -243,6 +233,8 @@ def _deployment_jobs(context: Ctx, caller: Caller, deployment_id: str, kind: str
 )
 def list_forward_tests(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]:
     """The deployment's forward-test jobs, newest first."""
+    from trading.scheduling import FORWARD_TEST_KIND
+
     return _deployment_jobs(context, caller, deployment_id, FORWARD_TEST_KIND)
 
 
@@ -253,6 +245,8 @@ def list_forward_tests(deployment_id: str, context: Ctx, caller: Caller) -> list
 )
 def list_runs(deployment_id: str, context: Ctx, caller: Caller) -> list[JobView]:
     """The deployment's rebalance jobs, newest first."""
+    from trading.scheduling import REBALANCE_KIND
+
     return _deployment_jobs(context, caller, deployment_id, REBALANCE_KIND)
 
 
@@ -281,6 +275,8 @@ def ledger(
     option hedge's trades and settlements (OCC symbols, contracts); as JSON
     rows, CSV (`?format=csv`) or Parquet (`?format=parquet`: UTC timestamps, float64 numbers,
     string ids), the same columns in each."""
+    from trading.ledger_exports import deployment_ledger, ledger_file, ledger_filename, ledger_rows
+
     deployment = get_deployment(context, caller, deployment_id)
     entries = deployment_ledger(context.store, deployment)
     if format == "json":
@@ -294,6 +290,8 @@ def ledger(
 
 def _export(context: Ctx, caller: Caller, deployment_id: str, export_id: str) -> Export:
     """The caller's export of the deployment, or 404 (for the deployment or the export)."""
+    from trading.ledger_exports import deployment_export
+
     get_deployment(context, caller, deployment_id)
     try:
         return deployment_export(context.store, caller.owner, deployment_id, export_id)
@@ -317,6 +315,8 @@ def create_export(
     """Store the deployment's ledger as it is now as a CSV or Parquet file (the columns of
     `GET .../ledger`); 201 with the export's metadata and its download link once the file and
     its metadata are both stored."""
+    from trading.ledger_exports import create_ledger_export
+
     deployment = get_deployment(context, caller, deployment_id)
     export = create_ledger_export(context.store, deployment, body.format)
     view = _export_out(export)
@@ -346,6 +346,8 @@ def list_exports(deployment_id: str, context: Ctx, caller: Caller) -> ExportList
 def download_export(deployment_id: str, export_id: str, context: Ctx, caller: Caller) -> Response:
     """The export's file as stored, with its media type, a file name, `ETag` (the SHA-256 of
     the stored file, hex) and `Repr-Digest` (RFC 9530: the SHA-256 of the bytes sent)."""
+    from trading.ledger_exports import ledger_filename
+
     export = _export(context, caller, deployment_id, export_id)
     data = context.store.export_bytes(caller.owner, export.id)
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
@@ -385,6 +387,8 @@ def get_job_result(
 ) -> dict[str, Any]:
     """The job and, once it succeeded, its result (a forward test's: the paper and backtest
     values, their comparison, the ledger's totals)."""
+    from trading.scheduling import FORWARD_TEST_KIND, REBALANCE_KIND
+
     wanted = FORWARD_TEST_KIND if kind == "forward-tests" else REBALANCE_KIND
     try:
         job = context.store.get_job(caller.owner, job_id)
@@ -405,6 +409,8 @@ def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSw
     """Pause the caller's active deployments (or those trading `account`), cancel their
     unfinished rebalance jobs and their open orders (queued ones here, sent ones at the
     broker), at once. Pulling it again stops what is left, if anything."""
+    from trading.kill_switch import kill_switch
+
     with _inputs():
         report = kill_switch(
             context.store, caller.owner, account=body.account, settings=context.settings
@@ -417,6 +423,8 @@ def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     """The deployment's orders in queue order, with their status, fills and reasons; on a
     shared account also the account's netted orders it has a part of (`allocations`, and
     `internal_price` for a crossing inside the account)."""
+    from trading.accounts.shared import deployment_orders
+
     deployment = get_deployment(context, caller, deployment_id)
     return [order_out(o) for o in deployment_orders(context.store, deployment)]
 
@@ -430,6 +438,8 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
     benchmarks, the drawdown limit, the drift of its weights from the strategy's targets on the
     latest closes, and the market data used (`data`: where it ends). `sessions` 0 before the
     first trade."""
+    from trading.performance import performance
+
     deployment = get_deployment(context, caller, deployment_id)
     return performance(context.store, deployment, utc_now())
 
@@ -443,6 +453,10 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
 def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
     """One self-contained page: what is deployed, the account against its backtest (chart),
     positions and P&L, orders."""
+    from trading.accounts.shared import deployment_orders
+    from trading.deployment_views import positions
+    from trading.performance import performance
+
     deployment = get_deployment(context, caller, deployment_id)
     now = utc_now()
     orders = [
@@ -461,6 +475,8 @@ def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLRespons
 def position_report(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Cash, positions (shares, cost basis, value, realised and unrealised P&L) and totals,
     from the ledger, valued at the market data's last close up to today."""
+    from trading.deployment_views import positions
+
     deployment = get_deployment(context, caller, deployment_id)
     return positions(context.store, deployment, utc_now())
 
@@ -468,6 +484,9 @@ def position_report(deployment_id: str, context: Ctx, caller: Caller) -> dict[st
 def _act(context: Ctx, caller: Caller, deployment_id: str, action: Action) -> DeploymentOut:
     """Move the deployment through its lifecycle (draft -> active <-> paused -> retired); 409
     when the lifecycle does not allow the move or the deployment changed meanwhile."""
+    from trading.deployments import FORWARD_TEST_MODE
+    from trading.lifecycle import move
+
     deployment = get_deployment(context, caller, deployment_id)
     if deployment.spec.get("mode") == FORWARD_TEST_MODE:
         raise ApiError(409, "CONFLICT", "a forward test runs by itself; it cannot be changed")

@@ -44,11 +44,8 @@ from api.schemas.documents import (
     hit_out,
 )
 from research.embeddings import EmbeddingInputError, EmbeddingServiceError
-from research.index import MAX_K, Fusion, ResearchIndexError, SearchMode
+from research.index_terms import MAX_K, Fusion, ResearchIndexError, SearchMode
 from research.parsing import DocumentError, DocumentTooLargeError, UnsupportedDocumentError
-from services import documents as library
-from services.documents import add_document, document_summary
-from services.research import UnknownDocumentError, reindex, search_documents
 from store import ArchivedError, Document, DocumentChunk, NotFoundError
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -91,6 +88,8 @@ async def create_document(
     """Parse, chunk and store the file (see the module docstring for the errors). The file is
     read, and indexed, in child processes (the offline embedder runs there too), from a worker
     thread that stores it: the event loop serves other requests meanwhile."""
+    from services.documents import add_document
+
     limit = context.settings.documents.max_bytes
 
     def add(data: bytes) -> Document:
@@ -154,6 +153,8 @@ def search(
 ) -> SearchOut:
     """The best `k` passages of the caller's documents for `q` (422 for a bad parameter or a
     filtered document that is not the caller's, 503 when the index is unavailable)."""
+    from services.research import UnknownDocumentError, search_documents
+
     if not q.strip():
         raise validation_error("query.q", "the query is empty")
     start = _aware(uploaded_from, "query.uploaded_from")
@@ -192,6 +193,8 @@ def search(
 @router.post("/research/reindex", response_model=ReindexOut, summary="Rebuild your index")
 def rebuild_index(context: Ctx, caller: Caller) -> ReindexOut:
     """Index every stored document of the caller again and drop rows of deleted ones."""
+    from services.research import reindex
+
     try:
         report = reindex(context.store, context.research_index, caller.owner)
     except SEARCH_UNAVAILABLE as exc:
@@ -203,6 +206,8 @@ def rebuild_index(context: Ctx, caller: Caller) -> ReindexOut:
 def read_document(document_id: str, context: Ctx, caller: Caller) -> DocumentDetail:
     """The document's metadata and the references of its first chunks (404 if not the
     caller's)."""
+    from services.documents import document_summary
+
     try:
         document, first = document_summary(context.store, caller.owner, document_id)
     except NotFoundError:
@@ -270,6 +275,8 @@ def download_original(document_id: str, context: Ctx, caller: Caller) -> Respons
 )
 def delete_document(document_id: str, context: Ctx, caller: Caller) -> Response:
     """Delete the document, its chunks, its original and its vectors (404 if not the caller's)."""
+    from services import documents as library
+
     try:
         library.delete_document(context.store, context.research_index, caller.owner, document_id)
     except NotFoundError:

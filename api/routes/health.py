@@ -2,8 +2,9 @@
 
 Liveness says the process answers; it touches nothing, for the Lambda Web Adapter's start-up
 check and load balancers that restart a process which stopped answering. Readiness reads the
-store (one page of the system owner's jobs), opens the research index, counts the in-process
-job workers and the requests in flight: 503 in the error format when the store cannot be read
+store (one page of the system owner's jobs), opens the research index (a local one: checks that
+its directory exists, owner-only, and can be read and written, which is all opening it checks,
+without loading LanceDB), counts the in-process job workers and the requests in flight: 503 in the error format when the store cannot be read
 within `CHECK_TIMEOUT_S` (no route can serve) or the process is at its limit of requests in
 flight (`api.admission`: it would refuse new work), 200 `degraded` when only the index or a
 worker is down (a server still loading its routes answers 503 naming `routes` itself,
@@ -31,7 +32,7 @@ from api.context import AppContext, Ctx
 from api.errors import ApiError, ErrorResponse
 from api.schemas.health import Check, Checks, Health, Liveness
 from jobs.worker import SYSTEM_OWNER
-from research.index import ResearchIndexError
+from research.index_terms import ResearchIndexError, is_remote, open_local_directory
 from store import StoreError
 
 log = logging.getLogger("stratigos.api.health")
@@ -69,8 +70,12 @@ def _store_check(context: AppContext) -> Check:
 
 
 def _index_check(context: AppContext) -> Check:
+    uri = context.settings.resolved_research_index_uri()
     try:
-        context.research_index  # noqa: B018 - opening it is the check
+        if is_remote(uri):
+            context.research_index  # noqa: B018 - opening it (its client) is the check
+        else:  # its directory: what opening it checks, without loading LanceDB
+            open_local_directory(uri)
     except (ResearchIndexError, OSError) as exc:
         log.error("readiness: the research index cannot be opened: %s", exc)
         return Check(status="unavailable", problem="the research index cannot be opened")

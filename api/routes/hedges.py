@@ -14,10 +14,7 @@ from api.context import Caller, Ctx
 from api.errors import ApiError, not_found
 from api.schemas.hedges import HedgeKillIn, HedgeKillOut
 from services.errors import InputError
-from services.market_data import market_closes
 from store import NotFoundError, utc_now
-from trading.deployment_views import hedge_report
-from trading.kill_switch import hedge_kill_switch, release_hedges
 
 router = APIRouter(prefix="/v1", tags=["deployments"])
 
@@ -38,6 +35,9 @@ def hedges(deployment_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Contracts held per OCC symbol, net cash, premiums paid and received, settlements, fees,
     the hedge queue's orders and its dead letters, and the positions marked at the model price
     of the last close (`marks`, `market_value`, `pnl`); 404 for a deployment without a hedge."""
+    from services.market_data import market_closes
+    from trading.deployment_views import hedge_report
+
     try:
         deployment = context.store.get_deployment(caller.owner, deployment_id)
         closes = market_closes(context.settings)
@@ -51,6 +51,8 @@ def pull(body: HedgeKillIn, context: Ctx, caller: Caller) -> HedgeKillOut:
     """Halt the hedges of the caller's deployments (or of `deployment_id`), cancel their open
     hedge orders and close every option they hold (sell to close longs, buy to close shorts),
     audited in each deployment's events. Pulling it again closes what is left, if anything."""
+    from trading.kill_switch import hedge_kill_switch
+
     return _called(
         body,
         lambda: hedge_kill_switch(
@@ -67,6 +69,8 @@ def pull(body: HedgeKillIn, context: Ctx, caller: Caller) -> HedgeKillOut:
 )
 def release(body: HedgeKillIn, context: Ctx, caller: Caller) -> HedgeKillOut:
     """Release the hedging kill switch for the caller's deployments (or `deployment_id`)."""
+    from trading.kill_switch import release_hedges
+
     return _called(
         body, lambda: release_hedges(context.store, caller.owner, deployment_id=body.deployment_id)
     )

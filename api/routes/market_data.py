@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 
 from api.context import Caller, Ctx
@@ -36,13 +35,12 @@ from api.schemas.market_data import (
     dataset_out,
 )
 from services.errors import DataError
-from services.market_data import market_closes, market_data_provider
-from services.market_data.datasets import dataset_prices, dataset_returns, get_dataset
-from services.market_data.refresh import market_data_status
-from services.market_data.tables import frame_to_table, select
-from services.market_data.uploads import FILE, DatasetTooLargeError, UploadKind, read_upload
 from services.problems import strip_controls, text_problem
 from store import Dataset, Store, utc_now
+from store.datasets import DatasetFormat
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 router = APIRouter(prefix="/v1", tags=["market-data"])
 
@@ -60,7 +58,7 @@ DatasetQuery = Annotated[
     str | None, Query(description="An uploaded dataset; default the embedded S&P 500 data.")
 ]
 
-DatasetTable = Callable[[Store, str, str | None, str], pd.DataFrame]
+DatasetTable = Callable[[Store, str, str | None, str], "pd.DataFrame"]
 """Reads a dataset's table: (store, owner, dataset id or None for the embedded data, field)."""
 
 
@@ -83,6 +81,9 @@ class TableQuery:
 
     def table(self, kind: str, read: DatasetTable, store: Store, owner: str) -> TableOut:
         """The `kind` table `read` gives of the dataset, narrowed by the query."""
+        from services.market_data import market_data_provider
+        from services.market_data.tables import frame_to_table, select
+
         with field_errors("query."):
             frame = read(store, owner, self.dataset_id, "dataset_id")
             frame = select(frame, assets=_assets(self.assets), start=self.start, end=self.end)
@@ -95,6 +96,9 @@ def configured(context: Ctx, caller: Caller) -> MarketDataOut:
     """What the configured market data holds: provider, version, first and last session, its
     tickers (any of which a universe may hold), how many sessions it is behind the last one
     closed and, for refreshed data, the last refresh. 503 when it cannot be read."""
+    from services.market_data import market_closes
+    from services.market_data.refresh import market_data_status
+
     try:
         status = market_data_status(context.settings, utc_now())
         tickers = [str(c) for c in market_closes(context.settings).columns]
@@ -107,6 +111,8 @@ def configured(context: Ctx, caller: Caller) -> MarketDataOut:
 def prices(context: Ctx, caller: Caller, query: Annotated[TableQuery, Depends()]) -> TableOut:
     """Prices of the embedded data or of an uploaded prices dataset. Unknown assets or dates
     outside the data are 422 naming them."""
+    from services.market_data.datasets import dataset_prices
+
     return query.table("prices", dataset_prices, context.store, caller.owner)
 
 
@@ -114,6 +120,8 @@ def prices(context: Ctx, caller: Caller, query: Annotated[TableQuery, Depends()]
 def returns(context: Ctx, caller: Caller, query: Annotated[TableQuery, Depends()]) -> TableOut:
     """Daily simple returns of the embedded data or of an uploaded dataset (from its prices,
     or as uploaded)."""
+    from services.market_data.datasets import dataset_returns
+
     return query.table("returns", dataset_returns, context.store, caller.owner)
 
 
@@ -133,7 +141,7 @@ async def upload_dataset(
         File(description="CSV or Parquet: dates in the first column, one column per asset."),
     ],
     kind: Annotated[
-        UploadKind, Form(description="What the table holds: prices or daily simple returns.")
+        DatasetFormat, Form(description="What the table holds: prices or daily simple returns.")
     ] = "prices",
     name: Annotated[
         str | None, Form(max_length=200, description="Display name (default: the file name).")
@@ -146,6 +154,8 @@ async def upload_dataset(
     for an unreadable or invalid table; 413 naming the limit passed. The table is read in a
     child process, from a worker thread that stores it: the event loop serves other requests
     meanwhile."""
+    from services.market_data.uploads import FILE, DatasetTooLargeError, read_upload
+
     if name is not None and (problem := text_problem(name)) is not None:
         raise validation_error("name", problem)
     label = (name or strip_controls(file.filename or "")).strip() or "dataset"
@@ -178,6 +188,8 @@ def list_datasets(context: Ctx, caller: Caller) -> DatasetList:
 )
 def read_dataset(dataset_id: str, context: Ctx, caller: Caller) -> DatasetOut:
     """A dataset's metadata (404 if it is not the caller's)."""
+    from services.market_data.datasets import get_dataset
+
     with field_errors("path."):
         return dataset_out(get_dataset(context.store, caller.owner, dataset_id, "dataset_id"))
 

@@ -18,9 +18,8 @@ The same data, options and `seed` always give the same numbers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from fastapi import APIRouter
 
 from api.context import Caller, Ctx
@@ -42,10 +41,12 @@ from api.schemas.monte_carlo import (
     SimulateResult,
     TerminalStats,
 )
-from services.market_data.sources import Resolved, resolve_returns
-from services.monte_carlo import ScenarioPaths as SimulatedPaths
-from services.monte_carlo import horizon_risk, portfolio_paths, wealth_fan
-from services.portfolios import check_weights
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from services.market_data.sources import Resolved
+    from services.monte_carlo import ScenarioPaths as SimulatedPaths
 
 router = APIRouter(prefix="/v1", tags=["monte-carlo"])
 
@@ -56,6 +57,11 @@ MAX_CELLS = 60_000_000
 def _resolve(
     request: MonteCarloRequest, context: Ctx, caller: Caller
 ) -> tuple[Resolved, pd.Series]:
+    import pandas as pd
+
+    from services.market_data.sources import resolve_returns
+    from services.portfolios import check_weights
+
     source = request
     if request.weights is not None and request.assets is None and request.portfolio_id is None:
         source = request.model_copy(update={"assets": list(request.weights)})
@@ -90,6 +96,8 @@ def _portfolio_paths(
     request: MonteCarloRequest, resolved: Resolved, weights: pd.Series
 ) -> list[SimulatedPaths]:
     """The portfolio's paths per method and scenario (`services.monte_carlo`)."""
+    from services.monte_carlo import portfolio_paths
+
     with input_errors():
         return portfolio_paths(
             resolved.returns,
@@ -148,6 +156,8 @@ def run_simulation(
 ) -> SimulateResult:
     """`POST /v1/monte-carlo/simulate`'s answer, stored for the portfolio the caller named
     (`portfolio_label`, default `portfolio_id`; `api.routes.analyses`)."""
+    from services.monte_carlo import wealth_fan
+
     for i, pct in enumerate(request.percentiles):
         if not 0.0 <= pct <= 100.0:
             raise validation_error(f"body.percentiles.{i}", f"{pct} is not within 0-100")
@@ -200,6 +210,8 @@ def analyze(request: AnalyzeRequest, context: Ctx, caller: Caller) -> AnalyzeRes
     """Risk of the portfolio over the horizon in each scenario and method: VaR/CVaR of the
     horizon return, maximum drawdown distribution, probability and size of large losses. With
     `simulation_id`, of the stored simulation's own paths (regenerated, checked by digest)."""
+    from services.monte_carlo import horizon_risk
+
     record = None
     if request.simulation_id is not None:
         record = get_record(context.store, caller.owner, "simulation", request.simulation_id)

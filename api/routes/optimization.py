@@ -23,10 +23,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from fastapi import APIRouter
 
 from api.context import Caller, Ctx
@@ -40,17 +38,12 @@ from api.schemas.optimization import (
     RiskParityRequest,
 )
 from services.errors import ConstraintError
-from services.market_data.providers import EMBEDDED, market_closes
-from services.market_data.sources import Resolved, resolve_returns
-from services.portfolios import (
-    analyse_portfolio,
-    build_portfolio,
-    estimates,
-    finite_or_none,
-    frontier,
-)
-from services.profiles import get_profile, screen
 from store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from services.market_data.sources import Resolved
 
 router = APIRouter(prefix="/v1", tags=["optimization"])
 
@@ -65,6 +58,8 @@ def _analytics(
     mu: pd.Series,
     cov: pd.DataFrame,
 ) -> dict[str, Any]:
+    from services.portfolios import analyse_portfolio, finite_or_none
+
     described = analyse_portfolio(
         weights,
         resolved.returns,
@@ -98,6 +93,8 @@ def _cache_key(method: str, resolved: Resolved, options: dict[str, Any]) -> str:
 def _save(
     store: Store, owner: str, name: str, resolved: Resolved, weights: dict[str, float]
 ) -> str:
+    from services.market_data.providers import EMBEDDED, market_closes
+
     dataset_id = resolved.source.get("dataset_id")
     if dataset_id == EMBEDDED:
         dataset_id = None
@@ -130,6 +127,9 @@ def _run(
     """The optimization `compute` does, on the request's returns, answered (from the cache
     when the same data and options ran within `CACHE_TTL_SECONDS`) and stored as a record
     (`opt_…`) for the portfolio the caller named (`portfolio_label`, default `portfolio_id`)."""
+    from services.market_data.sources import resolve_returns
+    from services.portfolios import estimates
+
     store = context.store
     with field_errors("body."):
         resolved = resolve_returns(request, store, caller.owner, min_rows=2, min_assets=2)
@@ -163,6 +163,8 @@ def _run(
 def _screened(resolved: Resolved, store: Store, owner: str) -> tuple[Resolved, list[str]]:
     """`resolved` without the assets the owner's profile excludes, and why each is left out;
     422 on `body.assets` when fewer than two assets are left."""
+    from services.profiles import get_profile, screen
+
     names = [str(c) for c in resolved.returns.columns]
     checked = screen(get_profile(store, owner), names)
     if not checked.left_out:
@@ -191,6 +193,8 @@ def run_hrp(
 ) -> OptimizationResult:
     """`POST /v1/optimization/hrp`'s answer (stored for `portfolio_label`, see `_run`)."""
 
+    from services.portfolios import build_portfolio
+
     def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         weights = build_portfolio(
             "hrp",
@@ -217,6 +221,9 @@ def run_risk_parity(
     request: RiskParityRequest, context: Ctx, caller: Caller, portfolio_label: str | None = None
 ) -> OptimizationResult:
     """`POST /v1/optimization/risk-parity`'s answer (stored for `portfolio_label`, see `_run`)."""
+    import pandas as pd
+
+    from services.portfolios import build_portfolio
 
     def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         budgets = None
@@ -240,6 +247,8 @@ def run_risk_parity(
 
 
 def _bound(value: float | dict[str, float], names: list[str], field: str) -> Any:
+    import numpy as np
+
     if isinstance(value, dict):
         unknown = [a for a in value if a not in names]
         missing = [a for a in names if a not in value]
@@ -273,6 +282,8 @@ def run_frontier(
 ) -> OptimizationResult:
     """`POST /v1/optimization/efficient-frontier`'s answer (stored for `portfolio_label`, see
     `_run`)."""
+
+    from services.portfolios import finite_or_none, frontier
 
     def compute(resolved: Resolved, mu: pd.Series, cov: pd.DataFrame) -> dict[str, Any]:
         names = [str(c) for c in resolved.returns.columns]

@@ -18,8 +18,6 @@ from api.caching import immutable
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, profile_refusals
 from api.params import Cursor
-from api.reports.html import render_html_report
-from api.reports.markdown import benchmark_note, benchmark_rows
 from api.schemas.optimizations import (
     Charts,
     JobView,
@@ -147,6 +145,8 @@ def optimization_results(
     """Best configuration, explanation, manifest, chart data and a page of trials (in trial
     order, or sorted by `sort`). 409 while the job has not succeeded; once it has, the answer
     never changes and may be cached for the caller (`api.caching`)."""
+    from api.reports.markdown import benchmark_note, benchmark_rows
+
     get_optimization(context, caller, job_id)
     result = _succeeded_result(context, caller.owner, job_id)
     trials = result.get("trials") or []
@@ -181,6 +181,8 @@ def optimization_results(
 def optimization_report(job_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
     """The results as one HTML page with its charts (plotly.js inlined; works offline).
     409 while the job has not succeeded."""
+    from api.reports.html import render_html_report
+
     get_optimization(context, caller, job_id)
     result = _succeeded_result(context, caller.owner, job_id)
     page = render_html_report(

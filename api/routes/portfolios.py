@@ -25,9 +25,6 @@ from api.schemas.portfolios import (
     PortfolioUpdate,
     portfolio_out,
 )
-from services.market_data.datasets import dataset_assets
-from services.portfolios import check_weights
-from services.profiles import excluded_holdings, get_profile
 from store import Portfolio, Store
 
 router = APIRouter(prefix="/v1", tags=["portfolios"])
@@ -37,6 +34,8 @@ def check_profile(
     store: Store, owner: str, weights: dict[str, float], field: str = "body.weights"
 ) -> None:
     """422 on `field` naming the held tickers that the owner's profile excludes, and why."""
+    from services.profiles import excluded_holdings, get_profile
+
     held = excluded_holdings(get_profile(store, owner), weights)
     if held:
         positions = [asset.strip().upper() for asset in weights]
@@ -51,6 +50,9 @@ def check_profile(
 
 def portfolio_data(body: PortfolioIn, store: Store, owner: str) -> dict[str, Any]:
     """Validated portfolio data as stored."""
+    from services.market_data.datasets import dataset_assets
+    from services.portfolios import check_weights
+
     weights = [(w.asset, w.weight) for w in body.weights]
     with field_errors("body."):
         known = dataset_assets(store, owner, body.dataset_id, "dataset_id")

@@ -11,12 +11,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from execution.deployment import MAX_CAPITAL, MIN_CAPITAL, PRICE_RESERVE
+from execution.deployment import MAX_CAPITAL, MIN_CAPITAL, PRICE_RESERVE, BrokerName, FirePrice
 from execution.schedule import MAX_INTERVAL
 from notifications.preferences import NotificationPreferences
 from services.bounds import Count, Money, RequestVolModel
 from store.exports import ExportFormat
-from trading.deployments import BrokerName, FirePrice
 
 
 class SourceIn(BaseModel):

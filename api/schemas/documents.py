@@ -4,12 +4,16 @@ under `/v1/research` (`api.routes.documents`)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from research.citations import cite
-from research.index import SearchHit, SearchMode
+from research.index_terms import SearchMode
 from store import Document
+
+if TYPE_CHECKING:
+    from research.index import SearchHit
 
 
 class DocumentLinks(BaseModel):

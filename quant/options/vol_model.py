@@ -23,11 +23,14 @@ above realised volatility (the variance risk premium) and downside strikes above
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from quant.errors import PricingError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class ImpliedVolModel(BaseModel):
@@ -77,6 +80,8 @@ class ImpliedVolModel(BaseModel):
         (the observed level in place of the realised estimate, when the model has one); inputs
         broadcast. Raises `PricingError` for negative or non-finite volatilities or a moneyness
         that is not positive."""
+        import numpy as np  # on first use: request models carry the model's parameters only
+
         rv = np.asarray(realised_volatility, dtype=np.float64)
         m = np.asarray(moneyness, dtype=np.float64)
         if not np.all(np.isfinite(rv)) or np.any(rv < 0):

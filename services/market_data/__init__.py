@@ -13,25 +13,35 @@
 
 Returns are daily simple returns; tables have a sorted unique DatetimeIndex and one float column
 per asset. The numeric core reads and validates price tables (`quant.data`); the interfaces
-reach market data here.
+reach market data here. Names are imported on first use (`settings.lazy_exports`), so a
+module of the package loads only what it imports.
 """
 
-from quant.data import sp500_prices
-from services.market_data.providers import (
-    data_info,
-    market_closes,
-    market_data_provider,
-    universe_closes,
-)
-from services.market_data.sessions import decision_closes, last_closed_session, unpriced
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "data_info",
-    "decision_closes",
-    "last_closed_session",
-    "market_closes",
-    "market_data_provider",
-    "sp500_prices",
-    "universe_closes",
-    "unpriced",
-]
+from settings.lazy_exports import exported_names, lazy_exports
+
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "quant.data": ("sp500_prices",),
+    "services.market_data.providers": (
+        "data_info",
+        "market_closes",
+        "market_data_provider",
+        "universe_closes",
+    ),
+    "services.market_data.sessions": ("decision_closes", "last_closed_session", "unpriced"),
+}
+
+__all__ = exported_names(_EXPORTS)
+
+__getattr__, __dir__ = lazy_exports("services.market_data", _EXPORTS, globals())
+
+if TYPE_CHECKING:
+    from quant.data import sp500_prices
+    from services.market_data.providers import (
+        data_info,
+        market_closes,
+        market_data_provider,
+        universe_closes,
+    )
+    from services.market_data.sessions import decision_closes, last_closed_session, unpriced

@@ -21,7 +21,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,7 @@ from services.errors import InputError
 from services.market_data.adjustments import check_split_adjusted
 from services.market_data.tables import check_dates
 from settings import Settings
+from store.datasets import DatasetFormat
 
 MAX_UPLOAD_ASSETS = 2000
 """Most asset columns an uploaded dataset may have."""
@@ -49,8 +50,8 @@ PARQUET_MAGIC = b"PAR1"
 READER = "services.market_data.dataset_reader"
 """The module of the child processes that read uploads."""
 
-UploadKind = Literal["prices", "returns"]
-"""What an uploaded table holds: prices, or daily simple returns."""
+UploadKind = DatasetFormat
+"""What an uploaded table holds: prices, or daily simple returns (a dataset's format)."""
 
 FILE = "file"
 """The field an upload's problems are named on."""

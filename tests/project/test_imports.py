@@ -4,9 +4,11 @@ LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline mode
 tools of its route and none of the search's, nor the clients of models or AWS it does not
 call; creating the API's app (what `stratigos serve` loads before it is ready) loads no
 LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's
-graph and tools; the API's error format loads no request model's market data, and the bounds
-of a request no compiled kernel; a search's parameter importance loads neither scikit-learn nor
-scipy.stats (their import alone took longer than the importance step)."""
+graph and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's SDK or a JWT library (Cognito
+tokens only), and its readiness answers without loading LanceDB; the API's error format loads
+no request model's market data, and the bounds of a request no compiled kernel; a search's
+parameter importance loads neither scikit-learn nor scipy.stats (their import alone took longer
+than the importance step)."""
 
 from __future__ import annotations
 
@@ -43,18 +45,30 @@ APP_UNUSED: tuple[str, ...] = ("langchain", "langchain_core", "langchain_aws", "
 APP_UNUSED += ("langgraph", "langsmith", "mcp", "openai", "boto3", "botocore", "sklearn", "optuna")
 APP_UNUSED += ("lancedb", "graphs.chat", "graphs.assistant", "graphs.optimization", "tools.context")
 APP_UNUSED += ("tools.portfolio", "api.mcp.server", "api.tearsheet_jobs", "trading.execution_jobs")
+APP_UNUSED += ("pandas", "numpy", "scipy", "numba", "pyarrow", "alpaca", "exchange_calendars")
+APP_UNUSED += ("jwt", "cryptography")
 """What creating the app needs none of: each is imported by the routes, jobs or `/mcp` that use
-it, on first use."""
+it, on first use (the numeric libraries by the handlers over trading and the numeric services,
+the JWT library by the first bearer token)."""
+READY = """
+from fastapi.testclient import TestClient
+from api.app import create_app
+with TestClient(create_app()) as client:
+    ready = client.get("/v1/health")
+    assert ready.status_code == 200 and ready.json()["checks"]["index"]["status"] == "ok", ready.text
+"""
+"""An app started (no job workers) and asked whether it is ready."""
 
 
-def code_modules(code: str, tmp_path: Path) -> set[str]:
+def code_modules(code: str, tmp_path: Path, **env: str) -> set[str]:
     """The modules loaded by running `code` in a new interpreter (nothing imported before)."""
     done = subprocess.run(
         [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
+        | env,
         timeout=300,
         check=False,
     )
@@ -109,6 +123,11 @@ def test_creating_the_app_imports_no_chat_search_or_cloud_client(tmp_path: Path)
     modules = code_modules("from api.app import create_app\ncreate_app()", tmp_path)
     assert "api.routes.threads" in modules  # the routes were built
     assert loaded(modules, APP_UNUSED) == []
+
+
+def test_readiness_checks_the_research_index_without_loading_lancedb(tmp_path: Path) -> None:
+    modules = code_modules(READY, tmp_path, STRATIGOS_API_JOB_WORKERS="0")
+    assert loaded(modules, ("lancedb", "research.index")) == []
 
 
 def test_the_error_format_and_the_bounds_load_no_request_data_or_kernel(tmp_path: Path) -> None:
