@@ -6,7 +6,6 @@ from them."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import HumanMessage
@@ -14,15 +13,13 @@ from langchain_core.messages import HumanMessage
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput
+from quant.sp500_files import sp500_tickers
 from settings import get_settings
 
 
-@lru_cache(maxsize=1)
 def known_tickers() -> tuple[str, ...]:
     """Tickers of the embedded dataset (what intent parsing recognises)."""
-    from quant.data import load_sp500_prices
-
-    return tuple(load_sp500_prices().columns)
+    return sp500_tickers()
 
 
 def _session_dates() -> Any:

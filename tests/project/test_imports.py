@@ -115,3 +115,16 @@ def test_the_error_format_and_the_bounds_load_no_request_data_or_kernel(tmp_path
     assert loaded(errors, ("graphs.request", "tools.context", "pandas", "langchain_core")) == []
     bounds = code_modules("import services.bounds", tmp_path)
     assert loaded(bounds, ("numba", "scipy", "pandas", "quant.options.pricing")) == []
+
+
+def test_the_offline_models_first_routing_decision_loads_no_data_frame_or_search(
+    tmp_path: Path,
+) -> None:
+    decided = code_modules(
+        "from langchain_core.messages import HumanMessage\n"
+        "from agents.chat import route_message\n"
+        "route_message([HumanMessage('what is the 95% CVaR of AAPL and KO since 2019?')])",
+        tmp_path,
+    )
+    assert "agents.offline.chat_policies" in decided  # the offline model's rules were loaded
+    assert loaded(decided, ("pandas", "scipy", "quant.data", "quant.tuning")) == []
