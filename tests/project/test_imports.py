@@ -34,7 +34,12 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", "sklearn")
 CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
 CHAT_UNUSED += ("graphs.optimization", "scipy.cluster", "graphs.request", "graphs.chat_search")
-CHAT_UNUSED += ("graphs.chat_deployment", "services.optimizations", "tools.memory", "tools.external")
+CHAT_UNUSED += (
+    "graphs.chat_deployment",
+    "services.optimizations",
+    "tools.memory",
+    "tools.external",
+)
 """What the offline model's answer to a risk question needs none of: the model and AWS clients,
 the search (Optuna, the importance forest, its tools and graph), the research index, the API,
 HRP's clustering, the drafts of searches and deployments, the memory and MCP clients' tools."""
