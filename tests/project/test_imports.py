@@ -3,10 +3,10 @@ not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no 
 LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline model loads the
 tools of its route and none of the search's, nor the clients of models or AWS it does not
 call, nor HRP's clustering or the drafts of searches and deployments, and the offline model's
-first decision loads no pandas; creating the API's app (what `stratigos serve` loads before it is ready) loads no
-LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's
-graph and tools; the API's error format loads no request model's market data, and the bounds
-of a request no compiled kernel."""
+first decision loads no pandas; creating the API's app (what `stratigos serve` loads before it
+is ready) loads no LangChain, LangGraph, MCP SDK, model or AWS client, search or research index,
+nor the chat's graph and tools; the API's error format loads no request model's market data,
+and the bounds of a request no compiled kernel."""
 
 from __future__ import annotations
 
