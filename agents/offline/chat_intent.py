@@ -11,6 +11,7 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
+from agents.offline import patterns
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput
 from quant.sp500_files import sp500_tickers
@@ -59,7 +60,7 @@ def user_text(inp: PolicyInput) -> str:
     return ""
 
 
-_SAVED = re.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)
+_SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)
 """A saved portfolio as the agents are told of it (`graphs.thread_bindings`)."""
 
 
@@ -116,7 +117,9 @@ def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     return ()
 
 
-REVISE = re.compile(r"\b(?:rebuild|redo|re-?run|recompute|re-?optimi[sz]e|again|now|instead)\b")
+REVISE = patterns.compile(
+    r"\b(?:rebuild|redo|re-?run|recompute|re-?optimi[sz]e|again|now|instead)\b"
+)
 """A message that asks to build the conversation's portfolio again, changed."""
 
 
