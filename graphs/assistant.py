@@ -36,13 +36,8 @@ from pydantic import ValidationError
 from agents.chat import answer, draft_deployment, draft_request, route_message
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.grounding import citation_problems, research_passages
-from agents.research_quotes import quoted_answer
-from graphs.chat_deployment import deploy, deployment_proposal, deployment_refusal
-from graphs.chat_profile import profile_draft
-from graphs.chat_search import describe_request, request_from_draft, run_approved_search
 from graphs.compiled import CompiledOnce
 from graphs.emit import emit_node_started, emit_warning
-from graphs.request import OptimizationRequest
 from graphs.thread_bindings import (
     external_tools_of,
     memory_of,
@@ -178,6 +173,8 @@ def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> 
         "quotes of the passages",
         "ungrounded_citation",
     )
+    from agents.research_quotes import quoted_answer
+
     latest = research_passages(new) or passages
     question = next((m.text for m in reversed(history) if isinstance(m, HumanMessage)), "")
     text = (
@@ -190,6 +187,9 @@ def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> 
 
 def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the strategy search the user asked for."""
+    from graphs.chat_profile import profile_draft
+    from graphs.chat_search import request_from_draft
+
     emit_node_started("optimizer")
     outcome = draft_request(state["messages"], config, settings_of(config), memory_of(config))
     owner = owner_of(config)
@@ -224,6 +224,9 @@ def draft(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
 
 def approve(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; run the optimization when approved (or edited), else cancel."""
+    from graphs.chat_search import describe_request, run_approved_search
+    from graphs.request import OptimizationRequest
+
     request = OptimizationRequest.model_validate(state["draft"])
     notes = state.get("draft_notes") or []  # what the owner's profile did to the draft
     action, changes = _approval(
@@ -270,6 +273,8 @@ def after_deployment_draft(state: AssistantState) -> str:
 def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """The optimizer drafts the deployment the user asked for; what it would deploy is checked
     now (the owner's portfolio, or the thread's last search run as one of the owner's jobs)."""
+    from graphs.chat_deployment import deployment_proposal, deployment_refusal
+
     emit_node_started("optimizer")
     outcome = draft_deployment(state["messages"], config, settings_of(config), memory_of(config))
     owner = owner_of(config)
@@ -290,6 +295,8 @@ def propose_deployment(state: AssistantState, config: RunnableConfig) -> dict[st
 
 def approve_deployment(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     """Pause for approval; create and activate the deployment when approved, else cancel."""
+    from graphs.chat_deployment import deploy
+
     proposal = dict(state["deployment"] or {})
     action, changes = _approval(
         {

@@ -8,12 +8,14 @@ Kept apart from `graphs.assistant` so the assistant's nodes stay about the conve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from graphs.request import OptimizationRequest
-from services.optimizations import prepare_optimization
 from services.profiles import get_profile, screen
 from store import Store
-from tools.context import UniverseScreen
+
+if TYPE_CHECKING:
+    from graphs.request import OptimizationRequest
+    from tools.context import UniverseScreen
 
 
 def profile_draft(
@@ -25,6 +27,8 @@ def profile_draft(
     leaves them out when it starts (`graphs.job_handlers`). `services.errors.InputError` when
     the exclusions leave no ticker; `pydantic.ValidationError` when the filled request cannot
     run."""
+    from services.optimizations import prepare_optimization  # a search's request: drafts only
+
     prepared = prepare_optimization(store, owner, request)
     notes = prepared.reasons
     if prepared.from_profile:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Collection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_store
@@ -34,9 +34,9 @@ from tools.context import (
     SavedPortfolioWeights,
     ToolContext,
 )
-from tools.external import ExternalTool, external_tools
-from tools.memory import memory_tools
-from tools.portfolio import portfolio_from_json, portfolio_to_json
+
+if TYPE_CHECKING:
+    from tools.external import ExternalTool
 
 MAX_THREAD_CONTEXTS = 256
 """Chat threads whose tool contexts (and artifacts) stay in memory, least recently used dropped."""
@@ -90,6 +90,8 @@ def tool_context(
     thread = _thread(config)
     key = (str(settings_of(config).data_dir), thread)
     if key not in _TOOLS:
+        from tools.portfolio import portfolio_from_json
+
         context = ToolContext(artifacts=ArtifactStore(namespace=thread))
         for portfolio_id, saved in portfolios.items():
             context.artifacts.restore(portfolio_id, "portfolio", portfolio_from_json(saved))
@@ -125,6 +127,8 @@ def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:
         return []
     key = (str(settings.data_dir), _thread(config))
     if key not in _EXTERNAL:
+        from tools.external import external_tools  # the MCP client: only for servers configured
+
         _EXTERNAL[key] = external_tools(settings, owner[0])
         while len(_EXTERNAL) > MAX_THREAD_CONTEXTS:
             _EXTERNAL.popitem(last=False)
@@ -134,6 +138,8 @@ def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:
 
 def new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, Any]:
     """The thread's portfolios not yet in its state, as JSON data."""
+    from tools.portfolio import portfolio_to_json
+
     return {
         pid: portfolio_to_json(context.artifacts.get(pid, "portfolio"))
         for pid in context.artifacts.ids("portfolio")
@@ -196,7 +202,11 @@ def saved_portfolios_context(store: Store, owner: str, thread_id: str) -> str | 
 def supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:
     """The tools the supervisor answers with: the owner's memory tools when memory is on."""
     owner = owner_of(config)
-    return [] if owner is None or memory is None else memory_tools(*owner)
+    if owner is None or memory is None:
+        return []
+    from tools.memory import memory_tools
+
+    return memory_tools(*owner)
 
 
 def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from quant.errors import DataError, InsufficientDataError
+from quant.sp500_files import INDEX_FILE, PRICES_FILE, skfolio_data_file
 from quant.validation import check_asset_names
 
 ReturnKind = Literal["simple", "log"]
@@ -154,28 +155,21 @@ def to_returns(prices: pd.DataFrame | pd.Series, kind: ReturnKind = "simple") ->
 
 
 def _skfolio_dataset(filename: str) -> pd.DataFrame:
-    """A gzip CSV data file of skfolio's wheel (``skfolio/datasets/data/``), read directly: the
+    """A gzip CSV data file of skfolio's wheel (`quant.sp500_files`), read directly: the
     ``skfolio`` package itself (and scikit-learn behind it, about a second) is not imported."""
-    import importlib.util
-    from pathlib import Path
-
-    spec = importlib.util.find_spec("skfolio")
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError("the embedded S&P 500 data needs the skfolio package installed")
-    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data" / filename
-    frame = pd.read_csv(path, sep=",", index_col=0, compression="gzip")
+    frame = pd.read_csv(skfolio_data_file(filename), sep=",", index_col=0, compression="gzip")
     frame.index = pd.to_datetime(frame.index, format="%Y-%m-%d")
     return frame
 
 
 def load_sp500_prices() -> pd.DataFrame:
     """Daily adjusted closes of 20 S&P 500 stocks, 1990-01-02 to 2022-12-28 (from skfolio's wheel)."""
-    return validate_prices(_skfolio_dataset("sp500_dataset.csv.gz"))
+    return validate_prices(_skfolio_dataset(PRICES_FILE))
 
 
 def load_sp500_index() -> pd.Series:
     """Daily S&P 500 index level over the same dates as `load_sp500_prices` (from skfolio's wheel)."""
-    frame = validate_prices(_skfolio_dataset("sp500_index.csv.gz"))
+    frame = validate_prices(_skfolio_dataset(INDEX_FILE))
     return frame.iloc[:, 0].rename("SP500")
 
 

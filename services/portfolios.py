@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
@@ -22,7 +22,6 @@ from quant.estimators import CovarianceMethod, MeanMethod, covariance, mean_retu
 from quant.optimizers import grouped
 from quant.optimizers.bounds import Bounds, weight_bounds
 from quant.optimizers.grouped import GroupLimit
-from quant.optimizers.hrp import LinkageMethod, hierarchical_risk_parity
 from quant.optimizers.mean_variance import (
     efficient_frontier,
     efficient_return,
@@ -35,6 +34,9 @@ from quant.performance import PortfolioPerformance, portfolio_performance
 from quant.risk import risk_contributions, risk_report
 from services.bounds import MAX_GROSS_LEVERAGE
 from services.errors import InputError
+
+if TYPE_CHECKING:
+    from quant.optimizers.hrp import LinkageMethod
 
 WEIGHT_SUM_TOLERANCE = 1e-6
 """|sum of weights - 1| allowed."""
@@ -102,6 +104,8 @@ def build_portfolio(
             "each group within its limits"
         )
     if method == "hrp":
+        from quant.optimizers.hrp import hierarchical_risk_parity  # scipy's clustering: HRP only
+
         weights = hierarchical_risk_parity(
             returns, linkage=linkage, optimal_ordering=optimal_ordering, bounds=bounds
         )

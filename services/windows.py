@@ -8,7 +8,10 @@ data, ending at its last date or at a given end date.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SESSIONS_PER", "last_sessions_bounds"]
 
@@ -21,6 +24,8 @@ def last_sessions_bounds(
 ) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The first and the last of the last `count` sessions of `dates` up to `end` (the last
     date by default). `ValueError` naming the data's range when it holds fewer sessions."""
+    import pandas as pd
+
     last = dates[-1] if end is None else end
     before = dates[dates <= last]
     if count < 1 or len(before) < count:

@@ -6,11 +6,11 @@ conversation's latest build is a portfolio (`deployment_source`)."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from agents.offline import patterns
 from agents.offline.chat_intent import intent_of, known_tickers
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
@@ -49,8 +49,8 @@ def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:
     return forced_call(inp, {"agent": agent, "reason": reason})
 
 
-_RUN_ANSWER = re.compile(r"^Run \S+ (?:succeeded|failed|cancelled|finished)")
-_WINNER = re.compile(r"\bwinner\b|\bsearch\b|\bstrateg(?:y|ies)\b|\brun\b")
+_RUN_ANSWER = patterns.compile(r"^Run \S+ (?:succeeded|failed|cancelled|finished)")
+_WINNER = patterns.compile(r"\bwinner\b|\bsearch\b|\bstrateg(?:y|ies)\b|\brun\b")
 
 
 def deployment_source(inp: PolicyInput) -> dict[str, Any] | None:

@@ -11,17 +11,17 @@ range gets a question instead of a guess.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
+from agents.offline import patterns
 from agents.offline.intent import Intent
 from quant.strategy import HEDGE_NAMES
 
-_LOOKBACK = re.compile(
+_LOOKBACK = patterns.compile(
     r"\b(\d{1,3})[\s-]*(?:trading[\s-]+)?(?:days?|sessions?)[\s-]+(?:of\s+)?lookback\b"
     r"|\blookback\s+(?:window\s+)?(?:of\s+|=\s*)?(\d{1,3})\b"
 )
-_REBALANCE_EVERY = re.compile(
+_REBALANCE_EVERY = patterns.compile(
     r"\brebalanc\w*\s+every\s+(\d{1,3})\s*(?:trading\s+)?(?:days?|sessions?)\b"
 )
 

@@ -8,12 +8,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from agents.offline import patterns
 from agents.offline.chat_intent import thread_subject, window_args
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import horizon_sessions
 from agents.offline.policies import PolicyInput
 
-_PATHS = re.compile(r"\b(\d[\d,]*)\s*(?:simulated\s+)?(?:paths|simulations|sims|draws)\b")
+_PATHS = patterns.compile(r"\b(\d[\d,]*)\s*(?:simulated\s+)?(?:paths|simulations|sims|draws)\b")
 
 
 def scenario_args(intent: Intent, subject: Sequence[str]) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def scenario_args(intent: Intent, subject: Sequence[str]) -> dict[str, Any]:
     return args
 
 
-COMPARES_WITH = re.compile(
+COMPARES_WITH = patterns.compile(
     r"\b(?:compar\w*|vs\.?|versus|against|side by side)\b.*\b(?:it|that|this|them|those)\b"
     r"|\b(?:it|that|this|them|those)\b.*\b(?:compar\w*|vs\.?|versus|against)\b",
     re.IGNORECASE,
@@ -38,7 +39,7 @@ COMPARES_WITH = re.compile(
 HRP", "how does that stack up against risk parity")."""
 
 
-_POINTS = re.compile(r"\b(\d{1,3})\s*(?:points|portfolios)\b")
+_POINTS = patterns.compile(r"\b(\d{1,3})\s*(?:points|portfolios)\b")
 
 
 def frontier_args(intent: Intent, inp: PolicyInput) -> dict[str, Any]:

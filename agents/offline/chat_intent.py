@@ -6,23 +6,21 @@ from them."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any
 
 from langchain_core.messages import HumanMessage
 
 from agents.conversation_texts import DECISION_PROMPT, RETRY_PROMPT
+from agents.offline import patterns
 from agents.offline.intent import Intent, parse_intent
 from agents.offline.policies import PolicyInput
+from quant.sp500_files import sp500_tickers
 from settings import get_settings
 
 
-@lru_cache(maxsize=1)
 def known_tickers() -> tuple[str, ...]:
     """Tickers of the embedded dataset (what intent parsing recognises)."""
-    from quant.data import load_sp500_prices
-
-    return tuple(load_sp500_prices().columns)
+    return sp500_tickers()
 
 
 def _session_dates() -> Any:
@@ -62,7 +60,7 @@ def user_text(inp: PolicyInput) -> str:
     return ""
 
 
-_SAVED = re.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)
+_SAVED = patterns.compile(r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE)
 """A saved portfolio as the agents are told of it (`graphs.thread_bindings`)."""
 
 
@@ -119,7 +117,9 @@ def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     return ()
 
 
-REVISE = re.compile(r"\b(?:rebuild|redo|re-?run|recompute|re-?optimi[sz]e|again|now|instead)\b")
+REVISE = patterns.compile(
+    r"\b(?:rebuild|redo|re-?run|recompute|re-?optimi[sz]e|again|now|instead)\b"
+)
 """A message that asks to build the conversation's portfolio again, changed."""
 
 

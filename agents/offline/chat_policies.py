@@ -18,6 +18,7 @@ from langchain_core.messages import AIMessage, SystemMessage
 
 from agents.conversation_texts import LAST_RUN_MARKER
 from agents.decisions import SearchedParameter
+from agents.offline import patterns
 from agents.offline.analysis_routes import analysis_route, deployment_source
 from agents.offline.backtest_policies import backtest_answer, backtest_args, backtest_question
 from agents.offline.chat_args import COMPARES_WITH, frontier_args
@@ -300,7 +301,7 @@ def draft_search(inp: PolicyInput) -> AIMessage:
     return forced_call(inp, draft)
 
 
-_MONEY = re.compile(
+_MONEY = patterns.compile(
     r"(?:\$|\busd\s*)?\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|thousand|million|mn)?\b"
 )
 _FREQUENCIES = (

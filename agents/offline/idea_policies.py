@@ -14,13 +14,14 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
+from agents.offline import patterns
 from agents.offline.chat_intent import intent_of, known_tickers, window_args
 from agents.offline.intent import parse_intent
 from agents.offline.policies import PolicyInput, reply, tool_call
 from agents.research_quotes import best_sentence
 
 RESEARCH_TOOL = "search_research"
-_RESEARCH = re.compile(
+_RESEARCH = patterns.compile(
     r"\b(?:my|our) (?:own )?(?:research|documents?|docs|notes|memos?|reports?)\b"
 )
 """The tool whose results hold research passages (see the module docstring)."""

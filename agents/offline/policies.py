@@ -22,6 +22,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.messages.tool import ToolCall
 
+from agents.offline import patterns
+
 Policy = Callable[["PolicyInput"], AIMessage]
 """Decides the next reply of the offline model for one role."""
 
@@ -430,7 +432,9 @@ def _resolve(prop: dict[str, Any]) -> dict[str, Any]:
     return prop
 
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(\s*(?:%|percent\b))?", re.IGNORECASE)
+_NUMBER = patterns.compile(
+    r"(?<![\w.])-?\d+(?:,\d{3})*(?:\.\d+)?(\s*(?:%|percent\b))?", re.IGNORECASE
+)
 
 
 def _numbers_in(text: str) -> list[float]:

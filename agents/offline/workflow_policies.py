@@ -26,7 +26,6 @@ from agents.offline.policies import PolicyInput, forced_call, register_policy, r
 from agents.offline.risk_policies import risk_chat
 from agents.research_quotes import quoted_answer
 from quant.regime_names import REGIME_NAMES
-from quant.tuning.space import SearchSpace
 
 STALL_BATCHES = 3
 """Batches without a relative improvement above `STALL_TOLERANCE` after which the search stops."""
@@ -152,6 +151,8 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
 def _plan_rationale(task: dict[str, Any]) -> str:
     """Why the plan keeps the request's space, saying what it searches, what it fixes and the
     default every field it does not name takes (`SearchSpace.describe`)."""
+    from quant.tuning.space import SearchSpace  # the search's numbers, loaded when a run plans
+
     space = SearchSpace(dict(task.get("search_space") or {}))
     return f"Keeping the requested search space and method: it {space.describe()}."
 

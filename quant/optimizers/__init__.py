@@ -1,9 +1,17 @@
 """Portfolio optimizers: HRP, risk parity and long-only mean-variance with bounds.
 
 Each returns a pandas Series of weights indexed by asset that sums to 1 and respects its bounds.
+
+`hierarchical_risk_parity` is imported on first use (as the names of `quant` are): its clustering
+(scipy's) is loaded by the callers that build an HRP portfolio, not by every caller of the
+package's other modules (`quant.optimizers.bounds`, the mean-variance solvers).
 """
 
-from quant.optimizers.hrp import hierarchical_risk_parity
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from quant.lazy_exports import lazy_exports
 from quant.optimizers.mean_variance import (
     efficient_frontier,
     efficient_return,
@@ -12,6 +20,8 @@ from quant.optimizers.mean_variance import (
     min_volatility,
 )
 from quant.optimizers.risk_parity import risk_parity
+
+_LAZY: dict[str, tuple[str, ...]] = {"quant.optimizers.hrp": ("hierarchical_risk_parity",)}
 
 __all__ = [
     "efficient_frontier",
@@ -22,3 +32,8 @@ __all__ = [
     "min_volatility",
     "risk_parity",
 ]
+
+__getattr__, __dir__ = lazy_exports("quant.optimizers", _LAZY, globals())
+
+if TYPE_CHECKING:
+    from quant.optimizers.hrp import hierarchical_risk_parity

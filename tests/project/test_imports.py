@@ -2,13 +2,14 @@
 not in a timing): `--help`, `jobs list`, `keys list` and `profile show` load no LangChain,
 LangGraph, pandas, numpy, scipy, numba or boto3; a chat turn on the offline model loads the
 tools of its route and none of the search's, nor the clients of models or AWS it does not
-call; creating the API's app (what `stratigos serve` loads before it is ready) loads no
-LangChain, LangGraph, MCP SDK, model or AWS client, search or research index, nor the chat's
-graph and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's SDK or a JWT library (Cognito
-tokens only), and its readiness answers without loading LanceDB; the API's error format loads
-no request model's market data, and the bounds of a request no compiled kernel; a search's
-parameter importance loads neither scikit-learn nor scipy.stats (their import alone took longer
-than the importance step)."""
+call, nor HRP's clustering or the drafts of searches and deployments, and the offline model's
+first decision loads no pandas; creating the API's app (what `stratigos serve` loads before it
+is ready) loads no LangChain, LangGraph, MCP SDK, model or AWS client, search or research index,
+nor the chat's graph and tools, nor pandas, numpy, scipy, numba, Arrow, Alpaca's SDK or a JWT
+library (Cognito tokens only), and its readiness answers without loading LanceDB; the API's
+error format loads no request model's market data, and the bounds of a request no compiled
+kernel; a search's parameter importance loads neither scikit-learn nor scipy.stats (their
+import alone took longer than the importance step)."""
 
 from __future__ import annotations
 
@@ -36,9 +37,16 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", "sklearn")
 CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
-CHAT_UNUSED += ("graphs.optimization",)
+CHAT_UNUSED += ("graphs.optimization", "scipy.cluster", "graphs.request", "graphs.chat_search")
+CHAT_UNUSED += (
+    "graphs.chat_deployment",
+    "services.optimizations",
+    "tools.memory",
+    "tools.external",
+)
 """What the offline model's answer to a risk question needs none of: the model and AWS clients,
-the search (Optuna, the importance forest, its tools and graph), the research index, the API."""
+the search (Optuna, the importance forest, its tools and graph), the research index, the API,
+HRP's clustering, the drafts of searches and deployments, the memory and MCP clients' tools."""
 
 
 APP_UNUSED: tuple[str, ...] = ("langchain", "langchain_core", "langchain_aws", "langchain_openai")
@@ -147,3 +155,16 @@ def test_parameter_importance_imports_no_scikit_learn(tmp_path: Path) -> None:
     )
     modules = code_modules(code, tmp_path)
     assert sorted(modules & {"sklearn", "scipy.stats", "narwhals", "joblib"}) == []
+
+
+def test_the_offline_models_first_routing_decision_loads_no_data_frame_or_search(
+    tmp_path: Path,
+) -> None:
+    decided = code_modules(
+        "from langchain_core.messages import HumanMessage\n"
+        "from agents.chat import route_message\n"
+        "route_message([HumanMessage('what is the 95% CVaR of AAPL and KO since 2019?')])",
+        tmp_path,
+    )
+    assert "agents.offline.chat_policies" in decided  # the offline model's rules were loaded
+    assert loaded(decided, ("pandas", "scipy", "quant.data", "quant.tuning")) == []

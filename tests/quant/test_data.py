@@ -10,6 +10,7 @@ import pytest
 
 from quant.data import load_prices, load_sp500_index, load_sp500_prices, to_returns
 from quant.errors import DataError, InsufficientDataError
+from quant.sp500_files import sp500_tickers
 
 
 def _prices() -> pd.DataFrame:
@@ -36,6 +37,10 @@ def test_embedded_sp500_dataset_is_loaded_from_the_installed_wheel() -> None:
 
     np.testing.assert_array_equal(index.to_numpy(), reference_index().iloc[:, 0].to_numpy(float))
     assert prices.columns.tolist() == reference.columns.tolist()
+
+
+def test_the_embedded_tickers_are_the_price_tables_columns() -> None:
+    assert sp500_tickers() == tuple(load_sp500_prices().columns)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

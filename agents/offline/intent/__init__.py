@@ -24,11 +24,11 @@ Modules: `typos` (misspellings of the domain's words), `scanner` (the text being
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from agents.offline import patterns
 from agents.offline.intent.asks import INDEX_MOVE, INDEX_NAMES
 from agents.offline.intent.classify import (
     EQUAL_WEIGHT,
@@ -68,14 +68,14 @@ from agents.offline.intent.words import (
 )
 from quant.regime_names import RegimeName
 
-REFERS_BACK = re.compile(
+REFERS_BACK = patterns.compile(
     r"\b(?:they|them|those|these|it|its|their|same|that portfolio|this portfolio|the portfolio|"
     r"the stocks|those stocks|these stocks|the names)\b"
 )
 """A message that speaks of what the conversation already worked on ("how volatile are
 they?", "the same four")."""
 
-ADDS = re.compile(
+ADDS = patterns.compile(
     r"\b(?:add|adding|include|including|plus|throw|toss|bring in|also with|as well|into the mix)\b"
 )
 """A message that adds its tickers to the conversation's universe."""

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agents.offline import patterns
 from agents.offline.intent import Intent
 from agents.offline.intent.dates import COUNT, UNIT, sessions
 from agents.offline.intent.scanner import NUM, PCT, fraction
@@ -102,7 +103,7 @@ def _fix(text: str) -> str:
 
 
 # ---- horizons, money ------------------------------------------------------------------
-_AHEAD = re.compile(
+_AHEAD = patterns.compile(
     r"\b(?:over|in|within|during)\s+(?:the\s+)?(?:next\s+|coming\s+)?" + COUNT + r"\s*" + UNIT
     + r"|\bnext\s+" + COUNT + r"\s*" + UNIT
     + r"|\b" + COUNT + r"\s*" + UNIT + r"\s+(?:of (?:simulated )?paths|ahead|forward|horizon)"
@@ -119,7 +120,7 @@ def horizon_sessions(low: str) -> int | None:
     return sessions(match.group(unit_group - 1), match.group(unit_group))
 
 
-_MONEY = re.compile(
+_MONEY = patterns.compile(
     r"(?:\$|\busd\s*|€|£)\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|mm|mn|bn|thousand|million|"
     r"billion)?\b|\b(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|m|mm|mn|bn|thousand|million|billion)"
     r"\b(?!\s*(?:paths?|trials?))"
@@ -148,12 +149,12 @@ _FALL = (
 _RISE = r"(?:rises?|rall(?:y|ies)|(?:goes |is )?up|gains?|jumps?|surges?)"
 _MARKET = r"(?:(?:the |a )?(?:stock )?market|(?:the )?s&p(?: 500)?|(?:the )?index|equities|stocks|spx|spy)"
 _MOVES: list[tuple[re.Pattern[str], float]] = [
-    (re.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
-    (re.compile(_MARKET + r"\s+" + _FALL + r"\s*(?:by\s+|of\s+)?(?:another\s+)?" + PCT), -1.0),
-    (re.compile(_FALL + r"\s+(?:of\s+|by\s+)?" + PCT + r"\s*(?:in|of)\s+" + _MARKET), -1.0),
-    (re.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
-    (re.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
-    (re.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
+    (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+|equity\s+)?" + _FALL), -1.0),
+    (patterns.compile(_MARKET + r"\s+" + _FALL + r"\s*(?:by\s+|of\s+)?(?:another\s+)?" + PCT), -1.0),
+    (patterns.compile(_FALL + r"\s+(?:of\s+|by\s+)?" + PCT + r"\s*(?:in|of)\s+" + _MARKET), -1.0),
+    (patterns.compile(r"(?:-|minus\s*|negative\s*)" + PCT + r"\s*(?:market|s&p|index)?\s*(?:move|shock)?"), -1.0),
+    (patterns.compile(PCT + r"\s*(?:stock\s+)?(?:market\s+|s&p\s+|index\s+)?" + _RISE), 1.0),
+    (patterns.compile(_MARKET + r"\s+" + _RISE + r"\s*(?:by\s+)?" + PCT), 1.0),
 ]  # fmt: skip
 
 
@@ -178,7 +179,7 @@ _EPISODES: dict[str, str] = {
     r"bear|sell[\s-]?off|drawdown|crash|inflation)|\binflation shock\b|(?:replay|repeat\w*|rerun"
     r"|like|against)\s+(?:the\s+)?2022\b",
 }
-_ALL_EPISODES = re.compile(
+_ALL_EPISODES = patterns.compile(
     r"\b(?:historical|past|history's|famous)\s+(?:episodes|crises|crashes|stress(?:es)?|"
     r"scenarios)\b|\b(?:the\s+)?(?:big|major|great)\s+(?:crashes|crises)\b"
 )
@@ -199,26 +200,26 @@ def _episodes(low: str, stress: bool) -> tuple[str, ...]:
     return read_mentioned({key: f"{p}|{_EPISODE_YEARS[key]}" for key, p in _EPISODES.items()}, low)
 
 
-_STRESS = re.compile(
+_STRESS = patterns.compile(
     r"\bstress(?:[\s-]?test\w*)?\b|\bwhat (?:would|will|could|happens|if)\b|\bwhat'?s the (?:impact|hit)"
     r"|\bwhat (?:does|do|did)\b.*\bdo to\b|\bin (?:dollars|\$|usd|money|cash)\b"
     r"|\bhow (?:would|will) (?:it|my|the|this|that|our)\b.*\b(?:do|fare|hold up|perform|survive)"
     r"|\bhow much (?:would|could|will|do|did) (?:i|we|it)\b.*\blos[es]\b|\bimpact of\b|\bshock\b"
     r"|\bif (?:the )?(?:market|s&p|index)\b|\breplay\w*\b"
 )
-_BEAR_CASE = re.compile(
+_BEAR_CASE = patterns.compile(
     r"\bbear(?:ish)?\s+(?:case|scenario|market|regime)s?\b|\bin (?:a |the )?bear\b"
 )
 
 
 # ---- loss probabilities -----------------------------------------------------------------
-_PROBABILITY = re.compile(
+_PROBABILITY = patterns.compile(
     r"\b(?:probabilit\w*|chances?|odds|likelihood|how likely|likely|risk of|prob)\b"
 )
-_LOSS = re.compile(
+_LOSS = patterns.compile(
     r"\blos(?:e|es|ing|s|t)\b|\bdown\b|\bdrop\w*|\bfall\w*|\bdrawdown\b|\bunder ?water\b"
 )
-_THRESHOLD = re.compile(
+_THRESHOLD = patterns.compile(
     r"(?:more than|over|above|beyond|at least|exceeding|greater than|worse than|>|bigger than|"
     r"in excess of)\s*(?:a\s+)?"
     + PCT
@@ -239,7 +240,7 @@ _CADENCES = (
     (r"\bquarterly\b|\bevery quarter\b|\beach quarter\b", "quarterly"),
     (r"\b(?:annually|yearly|annual rebalanc\w*|every year|each year|once a year)\b", "annually"),
 )  # fmt: skip
-_BPS = re.compile(
+_BPS = patterns.compile(
     NUM + r"\s*(?:bps|bp|basis points?|bips)\b|(?:costs?|fees?|commissions?)\s*(?:of\s+)?" + PCT
     + r"|" + PCT + r"\s*(?:trading\s+)?(?:costs?|fees?|commissions?)"
 )  # fmt: skip
@@ -276,28 +277,28 @@ _MEASURES: dict[str, str] = {
     r"returns?\b|\bcagr\b|\bperformance\b|\bperform\w*|\bhow (?:did|has|have|does)\b.*\b(?:do|done|gone)\b"
     r"|\b(?:gain|gained|rose|fell|up|down)\b.*\b(?:since|between|from|in)\b",
 }  # fmt: skip
-_NOT_STATISTICS = re.compile(
+_NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
     r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
 )
-_SUBJECT = re.compile(
+_SUBJECT = patterns.compile(
     r"\b(?:it|its|this|that|my|our|the same|those|these|they|them|their|portfolio|allocation"
     r"|holdings?)\b"
 )
-_COMPARE = re.compile(
+_COMPARE = patterns.compile(
     r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bside[\s-]by[\s-]side\b|\bor\b|\bwhich\b"
 )
-_WEIGHT_STRATEGY = re.compile(
+_WEIGHT_STRATEGY = patterns.compile(
     r"target[\s_-]*vol|vol(?:atility)?[\s_-]*target|\bsigmoid\b|\bmerton\b|inverse[\s_-]*vol"
     r"|\bputs?\b|\bcollars?\b|\bhedg\w*|\boptions?\b|\blookback\b|\bleverage\b"
 )
 _OTHER_INTENTS = ("search_strategy", "deploy", "save_idea", "propose_ideas", "research", "explain")
 
 
-_BUILD = re.compile(
+_BUILD = patterns.compile(
     r"\b(?:build|construct|create|make|allocate|optimi[sz]e|rebuild|redo|rerun|weights for)\b"
 )
-_PERFORMED = re.compile(
+_PERFORMED = patterns.compile(
     r"\bhow (?:would|did|does|has|might)\b.*\b(?:perform\w*|done|do|fared?|returned?|grown|gone)\b"
     r"|\bwhat (?:would|did)\b.*\b(?:returned?|made|earned|grown|done|yielded)\b"
     r"|\bhow much would\b.*\b(?:made|grown|returned|earned)\b"

@@ -7,8 +7,7 @@ be, and the reply says which and why (a benchmark's beta can be reported instead
 
 from __future__ import annotations
 
-import re
-
+from agents.offline import patterns
 from agents.offline.intent.scanner import Scanner
 
 __all__ = ["INDEX_MOVE", "INDEX_NAMES", "read_asks"]
@@ -16,7 +15,7 @@ __all__ = ["INDEX_MOVE", "INDEX_NAMES", "read_asks"]
 INDEX_NAMES = frozenset({"SPY", "SPX", "GSPC", "VOO", "IVV", "QQQ", "NDX", "ACWI", "URTH"})
 """Symbols of an index or an index fund: a benchmark, not a ticker of the data."""
 
-INDEX_MOVE = re.compile(
+INDEX_MOVE = patterns.compile(
     r"\b(?:spx|spy|s&p(?: 500)?|the index|the market)\s+(?:falls?|drops?|declines?|crash\w*"
     r"|tanks?|sinks?|slides?|rall\w*|rises?|gains?|is down|is up|goes (?:down|up)|were to \w+)"
     r"|\b(?:if|when)\s+(?:the\s+)?(?:spx|spy)\b"
@@ -29,7 +28,7 @@ _NOUNS = (
 _KEPT = (
     (
         "long-only",
-        re.compile(
+        patterns.compile(
             r"\blong[\s-]only\b|\bno\s+short(?:s|ing|\s+positions?|\s+selling|\s+sales)?\b"
             r"|\bwithout\s+(?:any\s+)?short\w*(?:\s+positions?)?|\bnot\s+short\w*\b"
             rf"|\b(?:no|without)\s+(?:any\s+)?{_NOUNS}\s+(?:or|nor|and)\s+short\w*(?:\s+positions?)?"
@@ -37,7 +36,7 @@ _KEPT = (
     ),
     (
         "no leverage",
-        re.compile(
+        patterns.compile(
             r"\b(?:no|zero|without(?:\s+any)?)\s+(?:leverage|margin|gearing|borrowing)\b"
             r"|\bun-?lever(?:ag)?ed\b|\bnot\s+levered\b|\bno\s+levering\b|\b1(?:\.0)?\s*x\s+"
             r"(?:leverage|gross)\b|\b(?:no|without)\s+(?:any\s+)?short\w*(?:\s+positions?)?"
@@ -45,17 +44,17 @@ _KEPT = (
         ),
     ),
 )
-_LEVERAGE = re.compile(
+_LEVERAGE = patterns.compile(
     r"(?<!\d)(\d+(?:\.\d+)?)\s*x\s+(?:leverage|levered|gross)|\blever(?:age|ed)\b|\bon margin\b"
 )
-_SHORTS = re.compile(
+_SHORTS = patterns.compile(
     r"\b(?:allow(?:ing)?\s+)?short(?:s|ing| positions| selling| sales)\b|\blong[\s/-]short\b"
 )
 _INDEX = (
     r"(s&p(?: 500)?|spy|spx|voo|ivv|qqq|nasdaq(?: 100)?|the index|the market|msci [a-z]+|[a-z]+ "
     r"index)"
 )
-_BENCHMARK = re.compile(
+_BENCHMARK = patterns.compile(
     rf"\b(?:relative to|versus|vs\.?|benchmark(?:ed|ing)?(?: is| of| to| against| vs\.?|:)?|"
     rf"tracking error (?:to|against|vs\.?|versus)|track(?:ing)?|against)\s+(?:the\s+)?{_INDEX}"
     rf"(?!\s+(?:falls?|drops?|declines?|crash\w*|tanks?|rall\w*|rises?))"

@@ -6,20 +6,23 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from agents.offline import patterns
 from agents.offline.intent.names import IntentName
 from agents.offline.intent.scanner import Scanner
 from agents.offline.intent.words import words
 
-PORTFOLIO_ID = re.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
+PORTFOLIO_ID = patterns.compile(r"\bpf_(?:[0-9a-f]{28}|[0-9a-f]{6})\b")
 
 
-RISK_ASK = re.compile(r"\bc?var\b|value at risk|expected shortfall|\bdrawdown|\brisk report\b")
+RISK_ASK = patterns.compile(
+    r"\bc?var\b|value at risk|expected shortfall|\bdrawdown|\brisk report\b"
+)
 
 
-EQUAL_WEIGHT = re.compile(r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b")
+EQUAL_WEIGHT = patterns.compile(r"\bequal[\s-]*weight\w*|\b1\s*/\s*n\b|\bnaive portfolio\b")
 
 
-REVISION = re.compile(
+REVISION = patterns.compile(
     r"\binstead\b|\brather\b|\bswitch (?:to|it|over)\b|\bchange (?:it |that |this |the \w+ )?to\b"
     r"|\bmake it\b|\bactually\b|\buse \w+(?: \w+)? now\b"
 )
@@ -31,7 +34,9 @@ _APPROVE_STRONG = words(
 )
 
 
-_APPROVE_PHRASE = re.compile(r"\b(?:sounds|looks) (?:good|great|fine)\b|\bperfect\b|fine by me")
+_APPROVE_PHRASE = patterns.compile(
+    r"\b(?:sounds|looks) (?:good|great|fine)\b|\bperfect\b|fine by me"
+)
 
 
 _APPROVE_FILLER = words(
@@ -52,13 +57,13 @@ _REJECT_FILLER = words(
 )
 
 
-_GREETING = re.compile(
+_GREETING = patterns.compile(
     r"^(?:hi|hello|hey|hiya|good (?:morning|afternoon|evening)|thanks|thank you|cheers|"
     r"how are you|nice|great|cool|bye|goodbye)\b"
 )
 
 
-_HELP = re.compile(
+_HELP = patterns.compile(
     r"\bhelp\b|what can you do|what do you do|how do i\b|how does (?:this|it) work|\bcommands?\b"
     r"|\busage\b|\bcapabilit\w*|what (?:can|should) i ask"
 )
@@ -67,7 +72,7 @@ _HELP = re.compile(
 _HOUSE = r"(?:the |our )?(?:house|desk|team|firm|analysts?|strategists?)"
 """Who holds a view in the owner's research ("the desk", "our analysts")."""
 
-_CUES: dict[IntentName, list[tuple[str, float]]] = {
+_CUE_TEXTS: dict[IntentName, list[tuple[str, float]]] = {
     "research": [
         (
             r"\b(?:my|our|the uploaded) (?:own )?(?:research|documents?|docs|notes|memos?"
@@ -180,6 +185,11 @@ _CUES: dict[IntentName, list[tuple[str, float]]] = {
         ),
     ],
 }
+_CUES: dict[IntentName, list[tuple[re.Pattern[str], float]]] = {
+    intent: [(patterns.compile(text), weight) for text, weight in cues]
+    for intent, cues in _CUE_TEXTS.items()
+}
+"""The cues of each intent, compiled."""
 
 
 _BACKTEST = r"\bback[\s-]?test\w*|\bhow (?:would|might) .*\bhave (?:done|performed|fared|held up)\b"
@@ -201,7 +211,9 @@ _PRIORITY: tuple[IntentName, ...] = (
 )
 
 
-_QUESTION = re.compile(r"^(?:what|what's|whats|how|show|give|compute|calculate|tell|report)\b")
+_QUESTION = patterns.compile(
+    r"^(?:what|what's|whats|how|show|give|compute|calculate|tell|report)\b"
+)
 
 
 def _actionable(slots: dict[str, Any]) -> bool:

@@ -11,6 +11,7 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from agents.offline import patterns
 from agents.offline.intent.scanner import Scanner
 from services.windows import SESSIONS_PER
 
@@ -19,7 +20,7 @@ MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if 
 MONTHS["sept"] = 9
 
 
-DATE = re.compile(
+DATE = patterns.compile(
     r"\b(?:(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
     r"|(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?\s+(\d{4})"
     r"|((?:19|20)\d{2})(?!\d|[.,]\d|\s*(?:%|percent|pct|trials?|paths?|evaluations?|evals?|"
@@ -27,13 +28,17 @@ DATE = re.compile(
 )
 
 
-_RANGE_JOIN = re.compile(r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*")
+_RANGE_JOIN = patterns.compile(r"\s*(?:-|–|—|to|through|thru|until|till|and)\s*")
 
 
-_START_CUE = re.compile(r"(?:since|from|starting(?: in| from)?|after|beginning(?: in)?|as of)\s*$")
+_START_CUE = patterns.compile(
+    r"(?:since|from|starting(?: in| from)?|after|beginning(?: in)?|as of)\s*$"
+)
 
 
-_END_CUE = re.compile(r"(?:until|till|to|through|thru|up to|before|ending(?: in)?|end of)\s*$")
+_END_CUE = patterns.compile(
+    r"(?:until|till|to|through|thru|up to|before|ending(?: in)?|end of)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ COUNT = (
 )
 UNIT = r"(years?|yrs?|months?|mos?|weeks?|quarters?|(?:trading )?days?|sessions?|decades?)\b"
 
-_TRAILING = re.compile(
+_TRAILING = patterns.compile(
     r"\b(?:last|past|previous|prior|trailing|recent|latest)\s+" + COUNT + r"\s*" + UNIT
 )
 
@@ -116,7 +121,7 @@ def sessions(count: str | None, unit: str) -> int:
     return max(1, round(number * base))
 
 
-_OF_A_MEASURE = re.compile(r"\breali[sz]ed\s+vol\w*\s+(?:over|of|from|in)\s+(?:the\s+)?$")
+_OF_A_MEASURE = patterns.compile(r"\breali[sz]ed\s+vol\w*\s+(?:over|of|from|in)\s+(?:the\s+)?$")
 """A window that is a measure's, not the question's ("realised vol over the last 63 days")."""
 
 

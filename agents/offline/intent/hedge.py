@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from agents.offline import patterns
 from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
 
 TRADING_DAYS = {"day": 1, "week": 5, "month": 21, "year": 252}
@@ -26,11 +27,11 @@ _NUMBER_WORDS = {
 }  # fmt: skip
 
 _KINDS = (
-    ("put_spread", re.compile(r"\bput[\s-]*spreads?\b")),
-    ("collar", re.compile(r"\bcollars?\b|\bzero[\s-]cost collars?\b")),
+    ("put_spread", patterns.compile(r"\bput[\s-]*spreads?\b")),
+    ("collar", patterns.compile(r"\bcollars?\b|\bzero[\s-]cost collars?\b")),
     (
         "put",
-        re.compile(
+        patterns.compile(
             r"\bprotective puts?\b|\bputs\b|\bput\s+(?:overlay|option|protection|hedge)s?\b"
             r"|%\s*(?:strike\s+)?puts?\b|\b(?:buy|buying|add|adding|with|long|a|an)\s+(?:\w+\s+)?"
             r"put\b(?!\s+(?:it|that|this|them|the|my|our|money|in|into|on)\b)"
@@ -38,7 +39,7 @@ _KINDS = (
     ),
 )
 
-_HEDGE_WORDS = re.compile(
+_HEDGE_WORDS = patterns.compile(
     r"\bprotect\w*|\bhedg(?:e|es|ed|ing)\b(?!\s+funds?)|\binsur\w*|\boverlays?\b"
     r"|\bdownside cover\b|\btail[\s-]*(?:risk[\s-]*)?hedg\w*"
 )
@@ -47,41 +48,41 @@ _UNIT = r"(day|week|month|year)s?"
 _COUNT = r"((?<!\d)\d+|one|two|three|four|six|nine|twelve|a)"
 
 _STRIKE = [
-    re.compile(r"strikes?\s*(?:between|from|of|at|=|:)?\s*" + NUM + r"\s*%?\s*(?:to|and|-|–)\s*" + PCT),
-    re.compile(PCT + r"\s*(?:to|-|–)\s*" + PCT + r"\s*strikes?"),
-    re.compile(PCT + r"\s*(?:strike\s+|moneyness\s+)?(?:protective\s+)?(?:puts?\b|put[\s-]*spreads?\b)"),
-    re.compile(r"strikes?\s*(?:of|at|=|:)?\s*" + PCT),
-    re.compile(PCT + r"\s*strikes?\b"),
-    re.compile(r"(?:puts?|put[\s-]*spreads?)\s+(?:struck\s+)?at\s+" + PCT),
+    patterns.compile(r"strikes?\s*(?:between|from|of|at|=|:)?\s*" + NUM + r"\s*%?\s*(?:to|and|-|–)\s*" + PCT),
+    patterns.compile(PCT + r"\s*(?:to|-|–)\s*" + PCT + r"\s*strikes?"),
+    patterns.compile(PCT + r"\s*(?:strike\s+|moneyness\s+)?(?:protective\s+)?(?:puts?\b|put[\s-]*spreads?\b)"),
+    patterns.compile(r"strikes?\s*(?:of|at|=|:)?\s*" + PCT),
+    patterns.compile(PCT + r"\s*strikes?\b"),
+    patterns.compile(r"(?:puts?|put[\s-]*spreads?)\s+(?:struck\s+)?at\s+" + PCT),
 ]  # fmt: skip
 
 _BUDGET = [
-    re.compile(
+    patterns.compile(
         PCT + r"\s*(?:(?:a|per) year\s+|annual(?:ly)?\s+|yearly\s+)?(?:premium\s+|protection\s+"
         r"|hedg\w*\s+|option\s+)?(?:budget|cap)\b"
     ),
-    re.compile(r"budget\s*(?:cap\s*)?(?:of|at|=|:|to|is)?\s*(?:up to\s+|at most\s+)?" + PCT),
-    re.compile(
+    patterns.compile(r"budget\s*(?:cap\s*)?(?:of|at|=|:|to|is)?\s*(?:up to\s+|at most\s+)?" + PCT),
+    patterns.compile(
         r"(?:spend|spending|pay|paying|costs?|costing)\s+(?:at most\s+|up to\s+|no more than\s+"
         r"|less than\s+|under\s+|about\s+)?" + PCT
     ),
 ]
 
-_ASKS_BUDGET = re.compile(
+_ASKS_BUDGET = patterns.compile(
     r"how much (?:should|to|can|could|would|do|must) (?:i |we )?(?:spend|pay|budget|allocate|put)"
     r"|how much (?:protection|to spend)|what (?:budget|premium)|\bhow much\b.*\b(?:protect|hedg)"
 )
 
-_ASKS_FORM = re.compile(
+_ASKS_FORM = patterns.compile(
     r"\b(?:in )?what (?:form|kind|type|shape|structure)\b|\bwhich (?:form|kind|type|overlay|"
     r"structure|protection)\b|\bhow (?:should|to|would|do) (?:i |we )?(?:protect|hedge)"
 )
 
 _TENOR = [
-    re.compile(
+    patterns.compile(
         r"(?:tenors?|expir\w*|maturit\w*)\s*(?:of|=|:|at)?\s*((?:\d+\s*(?:,|and|or)?\s*)+)" + _UNIT
     ),
-    re.compile(
+    patterns.compile(
         # a strike may stand between ("a 3-month 90% put"; its number is read as the strike first)
         _COUNT + r"[\s-]*" + _UNIT + r"[\s-]+(?:(?:\d+(?:\.\d+)?)?\s*%\s*(?:strike\s+)?)?"
         r"(?:protective\s+)?(?:puts?|put[\s-]spreads?|collars?"
@@ -89,40 +90,40 @@ _TENOR = [
     ),
 ]
 
-_ROLL_DELTA = re.compile(
+_ROLL_DELTA = patterns.compile(
     r"\bdelta[\s-]*band\b|\broll\w*\s+(?:\w+\s+)?(?:at|on|by)\s+(?:a\s+)?delta\b"
 )
 _DELTA_BAND = [
-    re.compile(
+    patterns.compile(
         r"\bdelta[\s-]*band\s*(?:of|=|:|at)?\s*(?:±|\+-|\+/-)?\s*" + NUM + r"(?![\d.]*\s*%)"
     ),
-    re.compile(NUM + r"(?![\d.]|\s*%)[\s-]*delta[\s-]*band\b"),  # what follows is no digit
+    patterns.compile(NUM + r"(?![\d.]|\s*%)[\s-]*delta[\s-]*band\b"),  # what follows is no digit
 ]
-_ROLL_BAND = re.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before|if)\b|\bband\b")
-_ROLL_EXPIRY = re.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
+_ROLL_BAND = patterns.compile(r"\broll\w*\s+(?:\w+\s+)?(?:early|band|when|before|if)\b|\bband\b")
+_ROLL_EXPIRY = patterns.compile(r"\broll\w*\s+(?:only\s+)?(?:at|on)\s+expir\w*|\bhold to expir\w*")
 
 _HEDGE_RATIO = [
-    re.compile(r"hedge[\s_-]*ratio\s*(?:of|=|:|at)?\s*" + NUM + r"\s*(%)?"),
-    re.compile(r"\b(?:cover(?:ing)?|hedg(?:e|ing))\s+" + PCT + r"\s+of\b"),
+    patterns.compile(r"hedge[\s_-]*ratio\s*(?:of|=|:|at)?\s*" + NUM + r"\s*(%)?"),
+    patterns.compile(r"\b(?:cover(?:ing)?|hedg(?:e|ing))\s+" + PCT + r"\s+of\b"),
 ]
 
 
 _VRP = [
-    re.compile(r"variance[\s-]*risk[\s-]*premium\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)"
+    patterns.compile(r"variance[\s-]*risk[\s-]*premium\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)"
                r"(\s*variance\s*points?)?"),
-    re.compile(NUM + r"\s*variance\s*points?"),
+    patterns.compile(NUM + r"\s*variance\s*points?"),
 ]  # fmt: skip
-_SKEW = re.compile(r"\bskew\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)")
-_FLAT_SKEW = re.compile(r"\b(?:flat|no|zero)\s+(?:vol(?:atility)?\s+)?(?:skew|smile)\b")
+_SKEW = patterns.compile(r"\bskew\s*(?:of|=|:|at|is)?\s*" + NUM + r"(?![\d.]*\s*%)")
+_FLAT_SKEW = patterns.compile(r"\b(?:flat|no|zero)\s+(?:vol(?:atility)?\s+)?(?:skew|smile)\b")
 _WINDOW = [
-    re.compile(r"(?<!\d)(\d+)[\s-]*(?:trading[\s-]*)?days?[\s-]+reali[sz]ed(?:[\s-]*vol\w*)?[\s-]*"
+    patterns.compile(r"(?<!\d)(\d+)[\s-]*(?:trading[\s-]*)?days?[\s-]+reali[sz]ed(?:[\s-]*vol\w*)?[\s-]*"
                r"window"),
-    re.compile(r"reali[sz]ed[\s-]*(?:vol\w*\s*)?window\s*(?:of|=|:|is)?\s*(\d+)\s*"
+    patterns.compile(r"reali[sz]ed[\s-]*(?:vol\w*\s*)?window\s*(?:of|=|:|is)?\s*(\d+)\s*"
                r"(?:trading\s*)?days?"),
-    re.compile(r"reali[sz]ed\s+vol\w*\s+(?:over|on|from)\s+(?:the\s+)?(?:last\s+)?(\d+)\s*"
+    patterns.compile(r"reali[sz]ed\s+vol\w*\s+(?:over|on|from)\s+(?:the\s+)?(?:last\s+)?(\d+)\s*"
                r"(?:trading\s*)?days?"),
 ]  # fmt: skip
-_VOL_POINTS = re.compile(
+_VOL_POINTS = patterns.compile(
     r"implied\s+vol\w*\s+(?:of\s+|at\s+|is\s+)?" + NUM + r"\s*(?:vol\s*)?(?:points?|pts?|%)"
     r"\s+(?:over|above|higher than|on top of)\s+realis"
 )

@@ -23,6 +23,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from agents.offline import patterns
 from agents.offline.intent.asks import read_asks
 from agents.offline.intent.scanner import PCT, Scanner, fraction
 from agents.offline.intent.targets import (
@@ -51,7 +52,7 @@ _ABOVE = (
     r"(?:above|over|more than|exceeding|exceeds?|bigger than|larger than|greater than|higher "
     r"than|at more than|should exceed|to exceed|is above)"
 )
-_SAID_OF_EACH = re.compile(r"(?:\beach|apiece|\ba (?:name|stock|position|holding))$")
+_SAID_OF_EACH = patterns.compile(r"(?:\beach|apiece|\ba (?:name|stock|position|holding))$")
 _CAP_NOUN = r"(?:max(?:imum)?|cap|limit|ceiling)"
 _FLOOR_NOUN = r"(?:floor|min(?:imum)?)"
 _KIND = r"(?:(?:position|name|single[\s-]name|per[\s-]name|weight|holding|stock|asset)\s+)?"
@@ -110,9 +111,10 @@ def _targets_before(scan: Scanner, start: int, known: Sequence[str]) -> bool:
     return resolve(words.group(1), known, backward=True)[0] is not None
 
 
-def _first(scan: Scanner, patterns: Sequence[str], known: Sequence[str]) -> float | None:
-    """The value of the first pattern that matches (and is not said of a named target)."""
-    for pattern in patterns:
+def _first(scan: Scanner, said: Sequence[re.Pattern[str]], known: Sequence[str]) -> float | None:
+    """The value of the first of the patterns `said` that matches (and is not said of a named
+    target)."""
+    for pattern in said:
         for match in re.finditer(pattern, scan.free):
             value = _value(match)
             said_of_each = _SAID_OF_EACH.search(match.group(0))
@@ -123,7 +125,7 @@ def _first(scan: Scanner, patterns: Sequence[str], known: Sequence[str]) -> floa
     return None
 
 
-_CAPS_EXPLICIT = (
+_CAPS_EXPLICIT = patterns.compile_all(
     rf"{CAP}\s*{PCT}\s*{_ON_EVERY}",
     rf"{PCT}\s*{_KIND}{_CAP_NOUN}\s*{_ON_EVERY}",
     rf"(?:\bno|none of the|not a|not one)\s+(?:single\s+)?{_HOLDING}\s*{_ABOVE}\s*{PCT}",
@@ -132,12 +134,12 @@ _CAPS_EXPLICIT = (
     rf"\b(?:limit|cap|restrict|constrain|hold|keep)\s+(?:it\s+|them\s+)?{_EVERY}\s*(?:to|at|under|below|at most)\s*{PCT}",
     rf"\b(?:cap|limit)\s+(?:it|them|the weights?)\s+(?:at|to)\s+{PCT}\s*{_ON_EVERY}",
 )
-_FLOORS_EXPLICIT = (
+_FLOORS_EXPLICIT = patterns.compile_all(
     rf"{FLOOR}\s*{PCT}\s*{_ON_EVERY}",
     rf"{PCT}\s*{_KIND}{_FLOOR_NOUN}\s*{_ON_EVERY}",
     rf"{_EVERY}\s*(?:weight\s*)?(?:should be\s*|must be\s*|is\s*|stays?\s*|kept\s*|at\s*)?{FLOOR}\s*{PCT}",
 )
-_CAPS_BARE = (
+_CAPS_BARE = patterns.compile_all(
     rf"{PCT}\s*{_KIND}{_CAP_NOUN}\b(?!\s*(?:in|on|for|of|to)\b)",
     rf"(?:position|weight|name|single[\s-]name|per[\s-]name|concentration|holding)[\s_-]+"
     rf"(?:limit|cap|max(?:imum)?)\s*(?:of|at|=|:|to)?\s*{PCT}",
@@ -147,11 +149,11 @@ _CAPS_BARE = (
     rf"(?:weights?|positions?|holdings?)\s*(?:capped at|of at most|at most|no more than|below"
     rf"|under|<=)\s*{PCT}",
 )
-_FLOORS_BARE = (
+_FLOORS_BARE = patterns.compile_all(
     rf"{PCT}\s*{_KIND}{_FLOOR_NOUN}\b(?!\s*(?:in|on|for|of|to)\b)",
     rf"\bfloor(?:ed)?\s+(?:it\s+|them\s+|(?:the\s+)?weights?\s+)?at\s+{PCT}(?!\s*(?:in|on|for|of)\b)",
 )
-_RANGES_EVERY = (
+_RANGES_EVERY = patterns.compile_all(
     rf"(?:{_EVERY}|\beach\b)\s*(?:weight\s*)?(?:(?:is|at|should be|must be|kept|held|of)\s+)?{BETWEEN}",
     rf"{BETWEEN}\s*{_ON_EVERY}",
     rf"{FLOOR}\s*{PCT}\s*(?:,|and|but)\s*{CAP}\s*{PCT}\s*{_ON_EVERY}",

@@ -22,41 +22,42 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from agents.offline import patterns
 from quant.classification import classify, matching
 
 MemoryAction = Literal["remember", "recall", "forget", "forget_all"]
 
-MEMORY_KEY = re.compile(r"\bmem_[0-9a-f]{12}\b")
+MEMORY_KEY = patterns.compile(r"\bmem_[0-9a-f]{12}\b")
 
 _POLITE = r"^(?:(?:please|ok|okay|and|also|hey|then),?\s+)*"
-_RECALL = re.compile(
+_RECALL = patterns.compile(
     _POLITE + r"(?:what (?:do|did) you (?:know|remember|recall) about me"
     r"|what (?:do|did) you remember|what have you (?:remembered|learned|learnt)"
     r"|(?:list|show|tell)(?: me)? (?:all )?(?:my |your |the )?(?:memories|memory)"
     r"|what(?:'s| is) in (?:your|my) memory|what do you know of me)\b"
 )
-_FORGET_ALL = re.compile(
+_FORGET_ALL = patterns.compile(
     _POLITE + r"(?:forget|delete|erase|clear) (?:everything|all(?: of)?(?: (?:my|your|the))?"
     r"(?: memor(?:y|ies))?|(?:my|your|the) memor(?:y|ies)|what you know about me"
     r"|everything about me)\s*[.!]*$"
 )
-_FORGET = re.compile(_POLITE + r"(?:forget|stop remembering|delete the memory)\b\s*(.*)$")
-_REMEMBER = re.compile(
+_FORGET = patterns.compile(_POLITE + r"(?:forget|stop remembering|delete the memory)\b\s*(.*)$")
+_REMEMBER = patterns.compile(
     _POLITE + r"(?:remember|note|keep in mind|bear in mind|don't forget)(?: that)?[:,]?\s+(.+)$"
 )
-_BARE_EXCLUSION = re.compile(
+_BARE_EXCLUSION = patterns.compile(
     r"^(?:i\s+)?(?:never|no|exclude|avoid|don't hold|do not hold|don't buy|do not buy)\b"
 )
-_EXCLUSION_LEAD = re.compile(
+_EXCLUSION_LEAD = patterns.compile(
     r"\b(?:never|no longer|don't|do not|won't|will not|not)\s+(?:ever\s+)?"
     r"(?:(?:want to|like to)\s+)?(?:hold|own|buy|invest(?:ing)? in|trade|touch|have)?\b"
     r"|\bno\b|\bexclude\b|\bavoid\b|\bkeep out\b|\bstay away from\b"
 )
-_TRAILING = re.compile(
+_TRAILING = patterns.compile(
     r"\b(?:stocks?|shares?|companies|company|names|sector|industry|industries|equities|please"
     r"|ever|again|at all|in (?:my|any|the) portfolios?|anymore|any more)\b"
 )
-_LEADING = re.compile(r"^(?:any|the|in|of|from|a|an)\s+")
+_LEADING = patterns.compile(r"^(?:any|the|in|of|from|a|an)\s+")
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
+from agents.offline import patterns
 from agents.offline.intent.dates import DATE
 from agents.offline.intent.scanner import NUM, PCT, PCT_RE, Scanner, fraction
 
-_BUDGET = re.compile(
+_BUDGET = patterns.compile(
     r"\b(\d[\d,]*)\s*(?:trials?|evaluations?|evals?|iterations?|configs?|configurations?|"
     r"candidates?|samples?)\b"
     r"|\b(?:budget|n_trials|max trials)\s*(?:of|:|=|to)?\s*(\d[\d,]*)\b(?!\s*%)"
@@ -26,16 +27,16 @@ _TAIL_METRIC = r"(c?var|value[\s-]at[\s-]risk|expected shortfall|conditional val
 
 
 _CONFIDENCE = [
-    re.compile(
+    patterns.compile(
         PCT + r"\s*(?:confidence\s+)?(?:level\s+)?(?:one[\s-]day\s+|daily\s+)?" + _TAIL_METRIC
     ),
-    re.compile(
+    patterns.compile(
         _TAIL_METRIC
         + r"(?:\s+(?:of|for|on)\s+(?:[\w$.%,/]+\s+){0,8}?)?\s*(?:at|@)\s*(?:the\s+)?(?:a\s+)?"
         + PCT
     ),
-    re.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
-    re.compile(PCT + r"\s*(?:confidence|level)\b"),
+    patterns.compile(r"confidence(?:\s+level)?\s*(?:of|at|=|:)?\s*" + PCT),
+    patterns.compile(PCT + r"\s*(?:confidence|level)\b"),
 ]
 
 
@@ -52,18 +53,18 @@ def read_confidence(scan: Scanner) -> float | None:
 
 
 _TARGET_VOL = [
-    re.compile(
+    patterns.compile(
         r"(?:target(?:ing|ed)?[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
         r"\s*(?:of|at|to|=|:|around|about|near|level of)?\s*(?:of\s+)?(?:about\s+)?"
         + NUM
         + r"\s*(%|percent\b|pct\b)?"
     ),
-    re.compile(
+    patterns.compile(
         PCT
         + r"\s*(?:annual(?:ised|ized)?\s+)?(?:target[\s_-]*vol(?:atility)?|vol(?:atility)?[\s_-]*target)"
     ),
-    re.compile(r"target(?:ing)?\s+(?:an?\s+)?" + PCT + r"\s*(?:annual(?:ised|ized)?\s+)?vol"),
-    re.compile(
+    patterns.compile(r"target(?:ing)?\s+(?:an?\s+)?" + PCT + r"\s*(?:annual(?:ised|ized)?\s+)?vol"),
+    patterns.compile(
         r"target[\s_-]*vol(?:atility)?\s+(?:strategy|rule|overlay|approach)\s+(?:at|of|targeting)\s+"
         + PCT
     ),
@@ -101,8 +102,8 @@ _KEEP = r"(?:(?:should|must|to|has to|needs to)\s+)?(?:(?:be|stay|remain|kept|ke
 def read_risk_limits(scan: Scanner) -> dict[str, float]:
     limits: dict[str, float] = {}
     for name, metric in _LIMIT_METRICS.items():
-        forward = re.compile(rf"(?:{metric})\s*{_KEEP}{_COMPARATOR}?\s*{PCT}")
-        backward = re.compile(rf"{_COMPARATOR}\s+{PCT}\s+(?:of\s+)?(?:{metric})")
+        forward = patterns.compile(rf"(?:{metric})\s*{_KEEP}{_COMPARATOR}?\s*{PCT}")
+        backward = patterns.compile(rf"{_COMPARATOR}\s+{PCT}\s+(?:of\s+)?(?:{metric})")
         for pattern in (forward, backward):
             match = pattern.search(scan.free)
             if match is None:

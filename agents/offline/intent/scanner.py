@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from agents.offline import patterns
+
 
 class Scanner:
     """The lower-cased text plus a copy in which consumed spans are blanked out."""
@@ -33,7 +35,7 @@ NUM = r"(?<!\d)(\d+(?:\.\d+)?)"
 PCT = NUM + r"\s*(?:%|percent\b|per cent\b|pct\b)"
 
 
-PCT_RE = re.compile(PCT)
+PCT_RE = patterns.compile(PCT)
 
 
 def fraction(number: str, percent: bool = True) -> float:

@@ -4,15 +4,15 @@ price (it gives the spread of outcomes of scenario paths instead)."""
 
 from __future__ import annotations
 
-import re
+from agents.offline import patterns
 
-_ORDER = re.compile(
+_ORDER = patterns.compile(
     r"\b(?:buy|sell|purchase|short)\s+\d[\d,]*\s+(?:shares?|units?|lots?)\b"
     r"|\b(?:place|submit|execute|send|put in)\s+(?:an?\s+|the\s+|my\s+)?(?:buy\s+|sell\s+)?"
     r"(?:order|trade)s?\b"
     r"|\b(?:buy|sell)\s+(?:some\s+|more\s+)?[a-z.]+\s+(?:for me|now|today|right now|at (?:the )?market)\b"
 )
-_PREDICTION = re.compile(
+_PREDICTION = patterns.compile(
     r"\b(?:what|where) will\s+\S+\s+(?:trade|close|open|be (?:worth|priced|trading)|end)\b"
     r"|\bprice (?:prediction|tomorrow|next (?:week|month))\b|\bpredict (?:the )?(?:price|close)\b"
 )

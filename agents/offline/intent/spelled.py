@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from agents.offline import patterns
+
 _UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
@@ -17,7 +19,7 @@ _TENS = {
 }  # fmt: skip
 _ONES = "|".join(name for name, value in _UNITS.items() if 0 < value < 10)
 _NUMBER = rf"\b(?:(a|one)\s+hundred|({'|'.join(_TENS)})(?:[\s-]+({_ONES}))?|({'|'.join(_UNITS)}))"
-_SPELLED = re.compile(_NUMBER + r"(\s*(?:percent|per\s*cent|pct)\b|\s*%)", re.IGNORECASE)
+_SPELLED = patterns.compile(_NUMBER + r"(\s*(?:percent|per\s*cent|pct)\b|\s*%)", re.IGNORECASE)
 
 
 def _value(match: re.Match[str]) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agents.offline import patterns
 from agents.offline.intent.scanner import NUM, PCT, Scanner, fraction
 from agents.offline.intent.words import read_tickers
 from quant.classification import matching
@@ -35,7 +36,7 @@ BETWEEN = rf"(?:between|from)\s+{NUM}\s*(?:%|percent\b|per cent\b|pct\b)?\s*(?:a
 
 Book = dict[str, tuple[float, float]]
 
-_RISK_BEFORE = re.compile(
+_RISK_BEFORE = patterns.compile(
     r"\b(?:c?var|value at risk|drawdowns?|vol(?:atility)?|sharpe|returns?|beta|loss(?:es)?)\b"
     r"(?:\s+(?:of|for|on))?\s*$"
 )
@@ -82,11 +83,11 @@ def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]
 
 def ranges(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -> None:
     """Read "<target> between X% and Y%" and "between X% and Y% in <target>" into the books."""
-    backward = re.compile(
+    backward = patterns.compile(
         rf"{TARGET}\s+(?:weight\s+|exposure\s+|allocation\s+)?(?:(?:is|at|should be|must be|"
         rf"kept|held|stays?)\s+)?{BETWEEN}"
     )
-    forward = re.compile(rf"{BETWEEN}\s*(?:in|on|for|of|into)\s+{TARGET}")
+    forward = patterns.compile(rf"{BETWEEN}\s*(?:in|on|for|of|into)\s+{TARGET}")
     for pattern, target_group, back in ((backward, 1, True), (forward, 3, False)):
         for match in list(pattern.finditer(scan.free)):
             pcts = [g for i, g in enumerate(match.groups(), 1) if i != target_group]
@@ -102,13 +103,15 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
     docstring), in order of appearance, each number once."""
     found = []
     for bound, comparator in (("max", CAP), ("min", FLOOR)):
-        forward = re.compile(rf"{comparator}\s*{PCT}\s*(?:(?:in|on|for|to|of|into)\s+)?{TARGET}")
-        backward = re.compile(
+        forward = patterns.compile(
+            rf"{comparator}\s*{PCT}\s*(?:(?:in|on|for|to|of|into)\s+)?{TARGET}"
+        )
+        backward = patterns.compile(
             rf"{TARGET}\s+(?:weight\s+|exposure\s+|allocation\s+|position\s+)?(?:is\s+|at\s+|"
             rf"should be\s+|must be\s+|to\s+|kept\s+|stays?\s+|held\s+)?{comparator}\s*{PCT}"
             r"(?:\s*(?:each|apiece))?"
         )
-        verb = re.compile(
+        verb = patterns.compile(
             rf"\b(?:cap|limit|restrict|hold)\s+{TARGET}\s+(?:at|to|under|below)\s+{PCT}"
             if bound == "max"
             else rf"\bfloor\s+{TARGET}\s+at\s+{PCT}"
@@ -139,7 +142,7 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
             book[each] = (low, value) if bound == "max" else (value, high)
 
 
-_EXCLUDE = re.compile(
+_EXCLUDE = patterns.compile(
     r"(?:\b(?:without|excluding|exclude|except|drop|dropping|remove|removing|minus|no|not|skip"
     r"|skipping|avoid|avoiding|leave out|leaving out|take out|taking out|nothing in|none in"
     r"|zero in|no exposure to|but not|other than|apart from|sans)\s+"
@@ -171,12 +174,14 @@ def exclusions(scan: Scanner, known: Sequence[str]) -> tuple[tuple[str, ...], tu
 
 _GROUP_WORD = r"[a-z&\-]+"
 _SECTOR_SUBJECTS = (
-    re.compile(
+    patterns.compile(
         rf"\b((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})\s+(?:names|stocks|sector|shares|companies"
         r"|equities|basket|space)\b"
     ),
-    re.compile(rf"\bhow (?:are|is|did|have|were) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"),
-    re.compile(
+    patterns.compile(
+        rf"\bhow (?:are|is|did|have|were) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"
+    ),
+    patterns.compile(
         rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"
         rf"{_GROUP_WORD})\s*(?=$|[?,.;!]|\s(?:since|from|over|between|in|with|and|during|"
         r"for|at|to|under|without|excluding|no|capped)\b)"

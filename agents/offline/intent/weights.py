@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agents.offline import patterns
 from agents.offline.intent.scanner import PCT, Scanner, fraction
 
 __all__ = ["read_weights"]
 
-_LIMIT_BEFORE = re.compile(
+_LIMIT_BEFORE = patterns.compile(
     r"(?:at most|at least|no more than|no less than|not more than|not less than|up to|max(?:imum)?"
     r"|min(?:imum)?|cap(?:ped)?|limit(?:ed)?|floor(?:ed)?|below|under|above|over|less than|more "
     r"than|exceed\w*|within|between|than|<=?|>=?|≤|≥)\s*(?:of\s+|at\s+)?$"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from agents.offline import patterns
 from agents.offline.intent.names import Method
 from agents.offline.intent.scanner import Scanner
 from quant.regime_names import REGIME_NAMES, RegimeName
@@ -163,13 +164,14 @@ def read_method(scan: Scanner) -> Method | None:
     return best[1]
 
 
-_SCENARIO_PATTERNS: dict[RegimeName, str] = {
+_SCENARIO_TEXTS: dict[RegimeName, str] = {
     "bull": r"\bbull(?:ish|s)?\b|\brally\b|\bboom\b",
     "bear": r"\bbear(?:ish|s)?\b|\bcrash\w*|\bdownturns?\b|\brecessions?\b|sell[\s-]?off|\bcrisis\b",
     "high_vol": r"\bhigh[\s_-]*vol(?:atility)?\b|\bvolatile markets?\b|\bturbulen\w*",
     "low_vol": r"\blow[\s_-]*vol(?:atility)?\b|\bcalm\b|\bquiet markets?\b",
     "base": r"\bbase[\s_-]?(?:case|line|scenario)\b|\bnormal (?:market|conditions|regime)s?\b",
 }
+_SCENARIO_PATTERNS = {name: patterns.compile(text) for name, text in _SCENARIO_TEXTS.items()}
 
 
 def read_scenarios(low: str) -> tuple[RegimeName, ...]:
@@ -204,7 +206,7 @@ def read_mentioned(patterns: dict[str, str], low: str) -> tuple[str, ...]:
     return tuple(name for _, name in sorted(hits))
 
 
-ALL_TICKERS = re.compile(
+ALL_TICKERS = patterns.compile(
     r"\ball (?:the |of the |our )?(?:\d+ )?(?:assets|stocks|tickers|names|equities|securities|"
     r"holdings|companies)\b|\b(?:whole|entire|full) (?:universe|dataset|s&p)\b|\bevery (?:stock|"
     r"asset|ticker)\b|\bthe universe\b"

@@ -1,0 +1,64 @@
+"""The offline model's regular expressions from their cache file: each is the pattern `re`
+compiles, whether its program was kept or not, and a kept program the engine refuses is compiled
+again."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from agents.offline import patterns
+
+PATTERNS = (
+    (r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:%|percent\b)", 0),
+    (r"^- (?P<name>.+?): (?P<id>pf_[0-9a-f]{28})\b", re.MULTILINE),
+    (r"\b(?:cap|limit)\s+(?:it|them)\s+at\b", re.IGNORECASE),
+)
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache file of this test's own, nothing loaded from it yet."""
+    path = tmp_path / "__pycache__" / "patterns.marshal"
+    monkeypatch.setattr(patterns, "CACHE_FILE", path)
+    monkeypatch.setattr(patterns, "_programs", None)
+    return path
+
+
+def test_a_kept_program_gives_the_pattern_re_compiles(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = [patterns.compile(text, flags) for text, flags in PATTERNS]
+    patterns.save()
+    assert cache.is_file()
+    monkeypatch.setattr(patterns, "_programs", None)  # a new process reads the file
+
+    def not_compiled(pattern: str, flags: int) -> None:
+        raise AssertionError(f"{pattern!r} was compiled again")
+
+    monkeypatch.setattr(patterns, "_program", not_compiled)
+    kept = [patterns.compile(text, flags) for text, flags in PATTERNS]
+    assert kept == first == [re.compile(text, flags) for text, flags in PATTERNS]
+    match = kept[1].search("x\n- Staples: pf_0123456789abcdef0123456789ab tail")
+    assert match is not None and match.group("name") == "Staples"
+
+
+def test_a_program_the_engine_refuses_is_compiled_again(cache: Path) -> None:
+    text, flags = PATTERNS[0]
+    patterns._loaded()[(text, flags)] = (flags, [0, 1, 2], 0, {}, ())  # not a valid program
+    assert patterns.compile(text, flags) == re.compile(text, flags)
+
+
+def test_an_unreadable_cache_file_is_ignored(cache: Path) -> None:
+    cache.parent.mkdir()
+    cache.write_bytes(b"not marshal data")
+    text, flags = PATTERNS[2]
+    assert patterns.compile(text, flags) == re.compile(text, flags)
+
+
+def test_the_rules_patterns_are_made_by_the_offline_model_module() -> None:
+    from agents.offline.intent.scanner import PCT, PCT_RE
+
+    assert re.compile(PCT) == PCT_RE
