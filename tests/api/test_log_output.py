@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import logging
-import queue
 import socket
 import threading
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import uvicorn
 from uvicorn.logging import AccessFormatter
 
 from api import log_output
-from api.log_output import QueuedLine, queued_output
+from api.log_output import LineWriter, QueuedLine, queued_output
 from api.server import _server
 from store.factory import open_store
 from tests.api.conftest import make_settings
@@ -92,22 +91,21 @@ def test_an_exception_is_written_with_its_traceback(
 def test_a_full_queue_makes_the_logging_thread_wait_for_room(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = LineWriter()  # not started: the test takes lines out itself
+    output: logging.StreamHandler[Any] = logging.StreamHandler(io.StringIO())
     for _ in range(3):
-        lines.put(logging.makeLogRecord({}))
+        writer.lines.append((output, "queued", logging.makeLogRecord({})))
     monkeypatch.setattr(log_output, "QUEUED_LINES", 3)
     waits: list[float] = []
 
     def sleep(seconds: float) -> None:  # the writer takes one line meanwhile
         waits.append(seconds)
-        lines.get()
+        writer.lines.popleft()
 
     monkeypatch.setattr(log_output.time, "sleep", sleep)
-    QueuedLine(lines, logging.StreamHandler(io.StringIO())).handle(
-        logging.makeLogRecord({"msg": "x"})
-    )
+    QueuedLine(writer, output).handle(logging.makeLogRecord({"msg": "new"}))
     assert waits == [log_output.ROOM_POLL_S]
-    assert lines.qsize() == 3
+    assert [line for _, line, _ in writer.lines] == ["queued", "queued", "new"]
 
 
 def test_the_server_runs_with_uvicorn_s_handlers_queued(
