@@ -234,6 +234,7 @@ def _server(
     import uvicorn
 
     from api.connections import server_config
+    from api.log_output import queued_output
     from api.startup import StartingApp
 
     class _Server(uvicorn.Server):
@@ -259,7 +260,8 @@ def _server(
 
     app = StartingApp(load, settings, store, stop)
     server = _Server(server_config(app, settings.api, log_level=log_level, lifespan="on"))
-    server.run(sockets=[sock])
+    with queued_output():  # uvicorn's logging is configured: its lines leave the event loop
+        server.run(sockets=[sock])
     if app.failure is not None:
         raise ServerStartError(f"the API did not start: {app.failure}") from app.failure
 

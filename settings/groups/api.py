@@ -11,9 +11,10 @@ from pydantic import Field, field_validator
 
 from settings.fields import SettingsGroup
 
-THREADS_PER_CORE = 4
-"""Request threads per core by default: enough to keep a core busy while some wait on the store
-or the disk, few enough that the event loop still gets the interpreter lock often."""
+THREADS_PER_CORE = 2
+"""Request threads per core by default: enough to keep a core busy while one waits on the store
+or the disk, few enough that the event loop still gets the interpreter lock often (at 200
+clients, 8 busy threads on 2 cores cost 10-20 % more CPU per request than 3-4: issue 42)."""
 
 
 class CognitoSettings(SettingsGroup):
@@ -83,7 +84,7 @@ class ApiSettings(SettingsGroup):
         ge=1,
         le=256,
         description="Threads running the blocking part of requests (computations, store calls) "
-        f"per process (None: {THREADS_PER_CORE} per core the process may use, 8 on 2 cores); "
+        f"per process (None: {THREADS_PER_CORE} per core the process may use, 4 on 2 cores); "
         "more only adds contention for the interpreter.",
     )
     keep_alive_seconds: float = Field(
