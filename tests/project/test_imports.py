@@ -68,10 +68,13 @@ with TestClient(create_app()) as client:
 """An app started (no job workers) and asked whether it is ready."""
 
 
-def code_modules(code: str, tmp_path: Path, **env: str) -> set[str]:
-    """The modules loaded by running `code` in a new interpreter (nothing imported before)."""
-    done = subprocess.run(
-        [sys.executable, "-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"],
+def _child(
+    args: list[str], tmp_path: Path, env: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """`python args` in a new interpreter with an empty environment but `env` and a data
+    directory under `tmp_path`."""
+    return subprocess.run(
+        [sys.executable, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -79,6 +82,13 @@ def code_modules(code: str, tmp_path: Path, **env: str) -> set[str]:
         | env,
         timeout=300,
         check=False,
+    )
+
+
+def code_modules(code: str, tmp_path: Path, **env: str) -> set[str]:
+    """The modules loaded by running `code` in a new interpreter (nothing imported before)."""
+    done = _child(
+        ["-c", f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"], tmp_path, env
     )
     assert done.returncode == 0, done.stderr
     return set(json.loads(done.stdout.strip().splitlines()[-1]))
@@ -86,16 +96,7 @@ def code_modules(code: str, tmp_path: Path, **env: str) -> set[str]:
 
 def command_modules(command: list[str], tmp_path: Path, **env: str) -> list[str]:
     """The modules loaded by `stratigos <command>` run in a child process (exit code checked)."""
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, json.dumps(command)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
-        | env,
-        timeout=300,
-        check=False,
-    )
+    done = _child(["-c", RUN, json.dumps(command)], tmp_path, env)
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["code"] in (0, None), done.stderr
     modules: list[str] = report["modules"]
