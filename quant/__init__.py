@@ -1,7 +1,8 @@
 """Stratigos numeric core: market data, estimators, risk measures, optimizers, the allocation
 engine, market scenarios and hyperparameter search.
 
-Pure numerics: imports nothing else of Stratigos and does no I/O beyond loading market data.
+Pure numerics: imports nothing else of Stratigos but the domain-free `lazy_exports` helper, and
+does no I/O beyond loading market data.
 Conventions: daily simple returns; annualisation with 252 periods; volatility is the annualised
 standard deviation (ddof=1); VaR, CVaR and drawdown are positive numbers meaning losses.
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quant.lazy_exports import lazy_exports
+from lazy_exports import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.data": (

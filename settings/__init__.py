@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from settings.lazy_exports import exported_names, lazy_exports
+from lazy_exports import exported_names, lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "settings.config": (

@@ -40,7 +40,7 @@ import importlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from settings.lazy_exports import lazy_exports
+from lazy_exports import lazy_exports
 
 __all__ = [
     "TOOL_NAMES",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quant.lazy_exports import lazy_exports
+from lazy_exports import lazy_exports
 from quant.optimizers.mean_variance import (
     efficient_frontier,
     efficient_return,

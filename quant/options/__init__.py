@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from quant.lazy_exports import lazy_exports
+from lazy_exports import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.options.pricing": ("OptionValues", "black_scholes", "option_price"),

@@ -13,13 +13,13 @@
 
 Returns are daily simple returns; tables have a sorted unique DatetimeIndex and one float column
 per asset. The numeric core reads and validates price tables (`quant.data`); the interfaces
-reach market data here. Names are imported on first use (`settings.lazy_exports`), so a
+reach market data here. Names are imported on first use (`lazy_exports`), so a
 module of the package loads only what it imports.
 """
 
 from typing import TYPE_CHECKING
 
-from settings.lazy_exports import exported_names, lazy_exports
+from lazy_exports import exported_names, lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.data": ("sp500_prices",),

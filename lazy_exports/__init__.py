@@ -1,8 +1,11 @@
 """Package names imported on first use (PEP 562): a package lists which of its modules defines
 each name it exports, and a name is imported from there when it is first read, then kept in the
-package's namespace. `settings`, `store` and `tools` export their names this way, so importing
-the package loads none of their modules (the command line starts light); `quant` does the same
-with its own copy (`quant.lazy_exports`), since the numeric core imports nothing of ours."""
+package's namespace. `settings`, `store`, `tools`, `services.market_data`, `quant`,
+`quant.options` and `quant.optimizers` export their names this way, so importing the package
+loads none of their modules (the command line starts light).
+
+The lowest layer of the project: it imports nothing of ours and holds nothing of Stratigos'
+domain, so the numeric core and the settings, which import nothing else of ours, may use it."""
 
 from __future__ import annotations
 
