@@ -135,13 +135,20 @@ export function renderPortfolios(main) {
     return `${d.name} (${d.n_columns} assets, ${d.start} to ${d.end})`;
   }
 
+  // Only the latest call fills the list: an earlier one answering later (the page's first load
+  // against an upload's) would drop the new dataset and its selection.
+  let datasetLoads = 0;
   async function loadDatasets(select = null) {
+    const call = ++datasetLoads;
+    let items;
     try {
-      datasets = (await api("/v1/market-data/datasets")).items;
+      items = (await api("/v1/market-data/datasets")).items;
     } catch (err) {
-      showAlert(errorText(err));
+      if (call === datasetLoads) showAlert(errorText(err));
       return;
     }
+    if (call !== datasetLoads) return;
+    datasets = items;
     const current = select ?? dataset.value;
     clear(dataset).append(
       h("option", { value: "" }, "Embedded S&P 500 (20 stocks)"),
@@ -167,9 +174,9 @@ export function renderPortfolios(main) {
     uploadStatus.textContent = "Uploading…";
     try {
       const created = await api("/v1/market-data/datasets", { method: "POST", body: form });
-      uploadStatus.textContent = `Uploaded ${datasetLabel(created)}.`;
       uploadForm.reset();
-      await loadDatasets(created.id);
+      await loadDatasets(created.id); // listed and selected before the status says so
+      uploadStatus.textContent = `Uploaded ${datasetLabel(created)}.`;
     } catch (err) {
       uploadStatus.textContent = "";
       showAlert(errorText(err));
