@@ -15,12 +15,15 @@ there: the sign-in link goes to `<data_dir>/serve-sign-in.txt` (mode 0600) and t
 where it is. The server runs until Ctrl-C (SIGINT) or SIGTERM, then shuts down gracefully and
 revokes the session key. Port 0 binds a free port; the printed address names the real one.
 
-With `processes` > 1 (`stratigos serve --workers N`) this process binds the socket, keeps the
-session key and supervises N child processes (spawned, each a fresh interpreter) that accept
-connections on that one socket, each with its own app, store connections, thread pool, limits
-and `api_job_workers` job threads (`_serve_child`); they share the socket, the store and the data
-directory. A child that dies is started again; SIGINT/SIGTERM stop them all gracefully, and on
-Linux the children end with the command even when it is killed (SIGKILL).
+With `processes` > 1 (`stratigos serve --workers N`; by default one per core, at most
+`MAX_DEFAULT_PROCESSES`: `ApiSettings.server_processes`) this process binds the socket, keeps
+the session key and supervises N child processes (spawned, each a fresh interpreter) that accept
+connections on that one socket, each with its own app, store connections, thread pool and
+limits (`_serve_child`); the `api_job_workers` job threads are shared out among them
+(`job_worker_shares`), so N processes run as many jobs at once as one. They share the socket,
+the store and the data directory. A child that dies is started again with its share;
+SIGINT/SIGTERM stop them all gracefully, and the children end with the command even when it is
+killed (SIGKILL; on Linux at once, elsewhere within a second).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from multiprocessing.connection import Connection
 from multiprocessing.context import SpawnContext
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
@@ -63,6 +67,11 @@ PR_SET_PDEATHSIG = 1
 """Linux prctl(2) option: the signal a process receives when its parent dies."""
 CHILD_STOP_SECONDS = 30.0
 """How long a child server process may take to stop gracefully before it is killed."""
+CHILD_CANNOT_START = 3
+"""Exit code of a child server process whose app could not be loaded or started."""
+PARENT_CHECK_SECONDS = 1.0
+"""Where the kernel cannot signal a parent's death (not Linux), how often a child server
+process looks for it."""
 
 log = logging.getLogger("stratigos.api.server")
 
@@ -172,17 +181,20 @@ def run_server(
     *,
     out: TextIO | None = None,
     log_level: str = "info",
-    processes: int = 1,
+    processes: int | None = None,
 ) -> None:
     """Serve the Stratigos API on `host:port` until interrupted (see the module docstring).
 
     `settings` default to the process settings (`api_job_workers` decides how many job worker
-    threads run inside each server process); listening on an address other machines reach, the
-    server is production unless `STRATIGOS_ENVIRONMENT` says otherwise
+    threads run in the server processes together); listening on an address other machines
+    reach, the server is production unless `STRATIGOS_ENVIRONMENT` says otherwise
     (`Settings.listening_on`). `processes` server processes accept the connections (1: this
-    one). The banner goes to `out` (default stdout), uvicorn's logs to stderr. Returns after a
-    graceful shutdown; the session key is revoked by then.
+    one; None: `settings.api.server_processes()`). The banner goes to `out` (default stdout),
+    uvicorn's logs to stderr. Returns after a graceful shutdown; the session key is revoked by
+    then.
     """
+    if processes is None:
+        processes = (settings or get_settings()).api.server_processes()
     if processes < 1:
         raise ValueError(f"processes must be at least 1, not {processes}")
     stream: TextIO = out or sys.stdout
@@ -279,28 +291,52 @@ def _serve_here(
 
 
 def _end_with_parent(parent: int) -> None:
-    """On Linux, have the kernel send this process SIGTERM when its parent (`parent`, the
-    supervisor) dies, even by SIGKILL, so no server process outlives it holding the port."""
-    if not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    """Have this process receive SIGTERM when its parent (`parent`, the supervisor) dies, even
+    by SIGKILL, so no server process outlives it holding the port: from the kernel on Linux,
+    elsewhere from a thread that looks for a new parent every `PARENT_CHECK_SECONDS`."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    else:
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(PARENT_CHECK_SECONDS)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
     if os.getppid() != parent:  # it died before the request took effect
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def job_worker_shares(job_workers: int, processes: int) -> list[int]:
+    """`job_workers` job threads shared out among `processes` server processes, the first ones
+    taking one more: 1 among 2 is [1, 0], 5 among 2 is [3, 2]."""
+    each, rest = divmod(job_workers, processes)
+    return [each + (index < rest) for index in range(processes)]
+
+
 def _serve_child(
-    sock: socket.socket, settings: Settings, log_level: str, started: EventType, parent: int
+    sock: socket.socket,
+    settings: Settings,
+    log_level: str,
+    started: EventType,
+    failures: Connection,
+    parent: int,
 ) -> None:
     """The body of one child process of `_supervise`: a server on the shared socket with a
     store of its own; `started` is set once it accepts connections. SIGTERM stops it
-    gracefully; so does the death of the supervisor (`parent`)."""
+    gracefully; so does the death of the supervisor (`parent`). When its app cannot be loaded
+    or started it sends the reason on `failures` and exits with `CHILD_CANNOT_START`."""
     _terminate_as_interrupt()
     _end_with_parent(parent)
     store = open_store(settings)
     try:
         with contextlib.suppress(KeyboardInterrupt):
             _server(sock, settings, store, log_level, started.set)
+    except ServerStartError as exc:
+        failures.send(str(exc))
+        sys.exit(CHILD_CANNOT_START)
     finally:
         store.close()
 
@@ -312,20 +348,31 @@ class _Child:
         self, context: SpawnContext, sock: socket.socket, settings: Settings, log_level: str
     ) -> None:
         self.started = context.Event()
+        self._failures, sender = context.Pipe(duplex=False)
         self.process = context.Process(
             target=_serve_child,
-            args=(sock, settings, log_level, self.started, os.getpid()),
+            args=(sock, settings, log_level, self.started, sender, os.getpid()),
             name="stratigos-serve",
             # not a daemon: a daemon may not start processes (a process-pool compute backend)
         )
         self.process.start()
+        sender.close()  # the child holds its own end
+
+    def failure(self) -> str | None:
+        """Why its app could not be loaded or started, once it has exited for that; else None
+        (running, or ended otherwise: killed, crashed)."""
+        try:
+            return str(self._failures.recv()) if self._failures.poll() else None
+        except EOFError:
+            return None
 
     def wait_started(self) -> None:
         """Return once it accepts connections; `ServerStartError` when it exits before."""
         while not self.started.wait(0.2):
             if not self.process.is_alive():
                 raise ServerStartError(
-                    f"a server process exited (code {self.process.exitcode}) before it started"
+                    self.failure()
+                    or f"a server process exited (code {self.process.exitcode}) before it started"
                 )
 
     def terminate(self) -> None:
@@ -339,6 +386,7 @@ class _Child:
         if self.process.is_alive():
             self.process.kill()
             self.process.join()
+        self._failures.close()
 
 
 def _supervise(
@@ -349,12 +397,17 @@ def _supervise(
     announce: Callable[[], None],
 ) -> None:
     """Run `processes` child servers on `sock` until interrupted (KeyboardInterrupt), starting
-    again any that dies; `announce` runs once all of them accept connections."""
+    again any that dies (with the same share of the job workers); `announce` runs once all of
+    them accept connections."""
     context = multiprocessing.get_context("spawn")
+    shares = [
+        settings.model_copy(update={"api": settings.api.model_copy(update={"job_workers": n})})
+        for n in job_worker_shares(settings.api.job_workers, processes)
+    ]
     children: list[_Child] = []
     try:
-        for _ in range(processes):
-            children.append(_Child(context, sock, settings, log_level))
+        for share in shares:
+            children.append(_Child(context, sock, share, log_level))
         for child in children:
             child.wait_started()
         announce()
@@ -362,12 +415,15 @@ def _supervise(
             multiprocessing.connection.wait([child.process.sentinel for child in children])
             for index, child in enumerate(children):
                 if not child.process.is_alive():
+                    failure = child.failure()
+                    if failure is not None:  # its siblings would fail the same way
+                        raise ServerStartError(failure)
                     log.warning(
                         "server process %s exited (code %s); starting another",
                         child.process.pid,
                         child.process.exitcode,
                     )
-                    children[index] = _Child(context, sock, settings, log_level)
+                    children[index] = _Child(context, sock, shares[index], log_level)
                     children[index].wait_started()
     finally:
         for child in children:
@@ -399,4 +455,11 @@ def _restore(previous: _Handler) -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
-__all__ = ["SESSION_OWNER", "SESSION_TTL", "SessionKey", "is_session_key", "run_server"]
+__all__ = [
+    "SESSION_OWNER",
+    "SESSION_TTL",
+    "SessionKey",
+    "is_session_key",
+    "job_worker_shares",
+    "run_server",
+]

@@ -1,8 +1,9 @@
 """Capacity benchmark (issue 42, `make bench-load`): the mixed load at 1, 10, 50 and 200 clients.
 
 One server (`stratigos serve`, SQLite store, offline model, default settings otherwise: limits,
-threads, one in-process job worker per server process) in its own process on loopback, as an
-operator runs it, once with one server process and once with `--workers 2` (`PROCESSES`);
+threads, one in-process job worker) in its own process on loopback, as an operator runs it,
+once with its default server processes (one per core, at most 4) and once with `--workers 1`
+(`PROCESSES`);
 the load generator runs in this process on the same machine
 (`benchmarks.http_client`: one kept-alive connection per client). Ten owners share the load
 (client i uses owner i mod 10). Each client sends its next request as soon as the last is
@@ -35,10 +36,11 @@ from pathlib import Path
 from benchmarks.bench_api import _percentile, answering
 from benchmarks.harness import Row, Table
 from benchmarks.http_client import Connection
+from settings.groups.api import ApiSettings
 
 LEVELS = (1, 10, 50, 200)
-PROCESSES = (1, 2)
-"""`stratigos serve --workers` values measured, one fresh server each."""
+PROCESSES: tuple[int | None, ...] = (None, 1)
+"""`stratigos serve --workers` values measured, one fresh server each (None: the default)."""
 SECONDS = float(os.environ.get("STRATIGOS_BENCH_LOAD_SECONDS", "20"))
 """Measured seconds per level (after `WARMUP_SECONDS`)."""
 WARMUP_SECONDS = 3.0
@@ -195,15 +197,16 @@ def _keys(data_dir: Path) -> list[str]:
         return [store.create_api_key(f"owner-{i}", "bench")[0] for i in range(OWNERS)]
 
 
-def _serve(data_dir: Path, processes: int = 1) -> tuple[subprocess.Popen[bytes], str]:
-    """`stratigos serve --workers processes` on a free loopback port, once every server process
-    accepts connections (its banner is out) and it answers."""
+def _serve(data_dir: Path, processes: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`stratigos serve --workers processes` (None: the default) on a free loopback port, once
+    every server process accepts connections (its banner is out) and it answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
     env = {**os.environ, "STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
     command = [str(Path(sys.executable).with_name("stratigos")), "serve", "--port", str(port)]
-    command += ["--workers", str(processes)]
+    if processes is not None:
+        command += ["--workers", str(processes)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert process.stdout is not None
     process.stdout.readline()  # the banner (empty when the command exited first)
@@ -212,9 +215,9 @@ def _serve(data_dir: Path, processes: int = 1) -> tuple[subprocess.Popen[bytes],
     return process, answering(process, f"http://127.0.0.1:{port}", 120.0)
 
 
-def measure(levels: tuple[int, ...] = LEVELS, processes: int = 1) -> list[Level]:
-    """Run every level against one fresh `stratigos serve --workers processes` (default settings
-    otherwise); the rows in order."""
+def measure(levels: tuple[int, ...] = LEVELS, processes: int | None = None) -> list[Level]:
+    """Run every level against one fresh `stratigos serve --workers processes` (None: the
+    default; default settings otherwise); the rows in order."""
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "capacity"
         keys = _keys(data_dir)
@@ -231,19 +234,26 @@ def run(table: Table) -> None:
     what was admitted vs 1 s)."""
     for processes in PROCESSES:
         levels = measure(processes=processes)
-        print(f"stratigos serve --workers {processes}")
+        print(_command(processes))
         print(HEADER)
         for level in levels:
             print(level.line(), flush=True)
         _rows(table, levels, processes)
 
 
-def _rows(table: Table, levels: list[Level], processes: int) -> None:
+def _command(processes: int | None) -> str:
+    """How the server was started, as a title."""
+    if processes is None:
+        return f"stratigos serve (default: {ApiSettings().server_processes()} processes)"
+    return f"stratigos serve --workers {processes}"
+
+
+def _rows(table: Table, levels: list[Level], processes: int | None) -> None:
     for level in levels:
         p99 = _percentile(level.admitted_ms or [float("inf")], 0.99)
         table.add(
             Row(
-                f"capacity: mixed load, {level.clients} clients, {processes} process(es)",
+                f"capacity: mixed load, {level.clients} clients, {_command(processes)}",
                 f"{OWNERS} owners, {SECONDS:.0f} s; health, portfolios, jobs, Monte Carlo",
                 "p99 target 1000 ms (admitted)",
                 p99,
@@ -258,10 +268,12 @@ def _rows(table: Table, levels: list[Level], processes: int) -> None:
 
 
 def main() -> None:
-    """`python -m benchmarks.bench_capacity [PROCESSES [levels...]]`: print the table only."""
-    processes = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    """`python -m benchmarks.bench_capacity [PROCESSES|default [levels...]]`: print the table
+    only (default: the server's default processes)."""
+    argument = sys.argv[1] if len(sys.argv) > 1 else "default"
+    processes = None if argument == "default" else int(argument)
     levels = tuple(int(a) for a in sys.argv[2:]) or LEVELS
-    print(f"stratigos serve --workers {processes}")
+    print(_command(processes))
     print(HEADER)
     for level in measure(levels, processes):
         print(level.line(), flush=True)

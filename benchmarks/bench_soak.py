@@ -1,7 +1,7 @@
 """Soak (issue 42, `make bench-soak`, and the `make bench` suite `soak`): the capacity benchmark's
 mixed load for `STRATIGOS_BENCH_SOAK_SECONDS` (1,800 by default) at `CLIENTS` clients against one
-`stratigos serve`, sampling the server every `SAMPLE_SECONDS`: open descriptors (and those on
-the store's files), threads and resident memory.
+`stratigos serve` (its default processes), sampling the server every `SAMPLE_SECONDS`: open
+descriptors (and those on the store's files), threads and resident memory (summed over them).
 
 It prints one line per sample and a row comparing the end with the warm-up level (its two
 numbers are 1 and 1 when nothing grew, 1 and 0 when something did) (the first

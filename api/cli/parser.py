@@ -247,16 +247,16 @@ def _serve_parser(commands: Any) -> None:
         "--workers-in-process",
         type=non_negative_int,
         metavar="N",
-        help="job worker threads inside the server (0: jobs run in separate workers; "
-        "default: the api_job_workers setting)",
+        help="job worker threads inside the server, its processes together (0: jobs run in "
+        "separate workers; default: the api_job_workers setting)",
     )
     serve.add_argument(
         "--workers",
         type=positive_int,
-        default=1,
         metavar="N",
-        help="server processes sharing the port, the store and the data directory; each has "
-        "its own request limits, threads, store connections and job worker threads (default 1)",
+        help="server processes sharing the port, the store, the data directory and the job "
+        "worker threads; each has its own request limits, threads and store connections "
+        "(default: the api_processes setting, one per core, at most 4)",
     )
 
 

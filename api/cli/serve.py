@@ -1,4 +1,4 @@
-"""`stratigos serve`: the HTTP API and web UI with a job worker."""
+"""`stratigos serve`: the HTTP API and web UI with a job worker, one server process per core."""
 
 from __future__ import annotations
 

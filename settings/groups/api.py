@@ -15,6 +15,17 @@ THREADS_PER_CORE = 2
 """Request threads per core by default: enough to keep a core busy while one waits on the store
 or the disk, few enough that the event loop still gets the interpreter lock often (at 200
 clients, 8 busy threads on 2 cores cost 10-20 % more CPU per request than 3-4: issue 42)."""
+MAX_DEFAULT_PROCESSES = 4
+"""Most server processes `stratigos serve` starts by default, however many cores: each holds its
+own app and market data (about 400 MB), and they share one store (SQLite: one writer at a
+time)."""
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 class CognitoSettings(SettingsGroup):
@@ -115,16 +126,33 @@ class ApiSettings(SettingsGroup):
     job_workers: int = Field(
         default=1,
         ge=0,
-        description="Job worker threads inside the API process (0: workers run elsewhere, "
-        "e.g. `python -m jobs.worker --handlers graphs.job_handlers`).",
+        description="Job worker threads inside the API, in all of `stratigos serve`'s processes "
+        "together (shared out among them, the first processes taking one more; 0: workers run "
+        "elsewhere, e.g. `python -m jobs.worker --handlers graphs.job_handlers`).",
+    )
+    processes: int | None = Field(
+        default=None,
+        ge=1,
+        le=64,
+        description="Server processes `stratigos serve` runs on its port (None: one per core "
+        f"the command may use, at most {MAX_DEFAULT_PROCESSES}: 2 on 2 cores). One process is "
+        "bounded by its interpreter lock to about one core; each holds its own app and market "
+        "data (about 400 MB) and its own in-flight limit, rate buckets, request threads and "
+        "store connections.",
     )
 
     def request_threads(self) -> int:
         """`threads`, or `THREADS_PER_CORE` per core this process may run on when unset."""
         if self.threads is not None:
             return self.threads
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-        return THREADS_PER_CORE * (cores or os.cpu_count() or 1)
+        return THREADS_PER_CORE * usable_cores()
+
+    def server_processes(self) -> int:
+        """`processes`, or one per core this process may run on (at most
+        `MAX_DEFAULT_PROCESSES`) when unset."""
+        if self.processes is not None:
+            return self.processes
+        return min(MAX_DEFAULT_PROCESSES, usable_cores())
 
     @field_validator("cors_origins", mode="after")
     @classmethod

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from api.startup import StartingApp, _Lifespan
 from store.factory import open_store
@@ -52,7 +53,9 @@ def probe():
 
 threading.Thread(target=probe, daemon=True).start()
 try:
-    run_server("127.0.0.1", port, get_settings(), out=io.StringIO(), log_level="warning")
+    run_server(
+        "127.0.0.1", port, get_settings(), out=io.StringIO(), log_level="warning", processes=1
+    )
 except RuntimeError as exc:
     seen["error"] = str(exc)
 print(json.dumps(seen))
@@ -63,8 +66,17 @@ readiness said, the modules loaded by then and how the server ended."""
 
 def _run(script: str, home: Path) -> subprocess.CompletedProcess[str]:
     """`script` in a new Python process on the offline model, its data directory `home`."""
+    return _python(["-c", script], home)
+
+
+def _run_file(script: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The Python file `script` with `args`, as `_run`."""
+    return _python([str(script), *args], home)
+
+
+def _python(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", script],
+        [sys.executable, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -139,16 +151,25 @@ from api.cli import main
 def create_app(settings, store):
     raise RuntimeError("this app cannot be loaded")
 
+# at the top level: a child server process (spawned) runs this file's top level too
 sys.modules["api.app"] = types.SimpleNamespace(create_app=create_app)
-sys.exit(main(["serve", "--port", "0", "--workers-in-process", "0"]))
+if __name__ == "__main__":
+    sys.exit(main(["serve", "--port", "0", "--workers-in-process", "0", *sys.argv[1:]]))
 """
-"""`stratigos serve` whose app cannot be loaded."""
+"""`stratigos serve` whose app cannot be loaded (in this process and in any it spawns)."""
 
 
-def test_a_server_that_cannot_load_its_app_exits_1_with_one_line(tmp_path: Path) -> None:
-    done = _run(FAILING_SERVE, tmp_path)
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_a_server_that_cannot_load_its_app_exits_1_with_one_line(
+    tmp_path: Path, processes: str
+) -> None:
+    script = tmp_path / "failing_serve.py"
+    script.write_text(FAILING_SERVE)
+    done = _run_file(script, tmp_path, "--workers", processes)
     assert done.returncode == 1, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last == "stratigos serve: error: the API did not start: this app cannot be loaded"
-    # the cause's traceback is in the server's log above it, for the operator
+    # the cause's traceback is in the server's log above it, for the operator; with several
+    # processes the first that fails stops them all (none is started again in a loop)
     assert "the API could not be loaded or started" in done.stderr
+    assert "starting another" not in done.stderr

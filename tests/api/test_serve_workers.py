@@ -1,4 +1,4 @@
-"""`stratigos serve --workers 2`: two server processes on one port, supervised by the command.
+"""`stratigos serve` with two server processes on one port, supervised by the command.
 
 The real command in a subprocess on a free loopback port: once its banner is out, two child
 processes serve the API with the session key; a child killed with SIGKILL is replaced and the
@@ -18,8 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
-from api.server import SIGN_IN_FILE
+from api.server import SIGN_IN_FILE, job_worker_shares
+from settings.groups.api import MAX_DEFAULT_PROCESSES, ApiSettings
 
 STARTUP_SECONDS = 180.0
 """Generous: each child is a fresh interpreter importing the app on a shared, busy machine."""
@@ -46,6 +48,24 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = STARTUP_
         time.sleep(0.1)
 
 
+def test_the_default_is_one_server_process_per_core_at_most_four() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert ApiSettings().server_processes() == min(MAX_DEFAULT_PROCESSES, cores)
+    assert ApiSettings(processes=3).server_processes() == 3
+    with pytest.raises(ValueError, match="STRATIGOS_API_PROCESSES"):
+        ApiSettings(processes=0)
+
+
+@pytest.mark.parametrize(
+    ("job_workers", "processes", "shares"),
+    [(1, 2, [1, 0]), (5, 2, [3, 2]), (0, 3, [0, 0, 0]), (4, 4, [1, 1, 1, 1]), (2, 1, [2])],
+)
+def test_job_workers_are_shared_out_among_the_processes(
+    job_workers: int, processes: int, shares: list[int]
+) -> None:
+    assert job_worker_shares(job_workers, processes) == shares
+
+
 def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Path) -> None:
     environment = {
         name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
@@ -56,9 +76,10 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
         "STRATIGOS_MODEL_PROVIDER": "offline",
         "STRATIGOS_API_JOB_WORKERS": "1",
         "STRATIGOS_COMPUTE_WORKERS": "1",  # batches go to a process pool of the server's
+        "STRATIGOS_API_PROCESSES": "2",  # the setting `--workers` stands for
     }
     stratigos = str(Path(sys.executable).with_name("stratigos"))
-    command = [stratigos, "serve", "--port", "0", "--workers", "2"]
+    command = [stratigos, "serve", "--port", "0"]
     server = subprocess.Popen(
         command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
