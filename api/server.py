@@ -298,15 +298,23 @@ def _end_with_parent(parent: int) -> None:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     else:
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(PARENT_CHECK_SECONDS)
-            os.kill(os.getpid(), signal.SIGTERM)
-
-        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+        watch_parent(parent)
     if os.getppid() != parent:  # it died before the request took effect
         os.kill(os.getpid(), signal.SIGTERM)
+
+
+def watch_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.Thread:
+    """A daemon thread sending this process SIGTERM once its parent is no longer `parent` (it
+    died and the process was adopted), looking every `every` seconds."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
 
 
 def job_worker_shares(job_workers: int, processes: int) -> list[int]:
@@ -462,4 +470,5 @@ __all__ = [
     "is_session_key",
     "job_worker_shares",
     "run_server",
+    "watch_parent",
 ]

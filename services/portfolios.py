@@ -17,19 +17,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from quant import optimizers  # each optimizer loads on first use (a risk report needs none)
 from quant.errors import ConstraintError
 from quant.estimators import CovarianceMethod, MeanMethod, covariance, mean_returns
 from quant.optimizers import grouped
 from quant.optimizers.bounds import Bounds, weight_bounds
 from quant.optimizers.grouped import GroupLimit
-from quant.optimizers.mean_variance import (
-    efficient_frontier,
-    efficient_return,
-    efficient_risk,
-    max_sharpe,
-    min_volatility,
-)
-from quant.optimizers.risk_parity import risk_parity
 from quant.performance import PortfolioPerformance, portfolio_performance
 from quant.risk import risk_contributions, risk_report
 from services.bounds import MAX_GROSS_LEVERAGE
@@ -104,25 +97,27 @@ def build_portfolio(
             "each group within its limits"
         )
     if method == "hrp":
-        from quant.optimizers.hrp import hierarchical_risk_parity  # scipy's clustering: HRP only
-
-        weights = hierarchical_risk_parity(
+        weights = optimizers.hierarchical_risk_parity(
             returns, linkage=linkage, optimal_ordering=optimal_ordering, bounds=bounds
         )
     elif method == "risk_parity":
-        weights = risk_parity(cov, budgets=budgets)
+        weights = optimizers.risk_parity(cov, budgets=budgets)
         _check_within(weights, bounds)
     elif groups:
         weights = _grouped(method, mu, cov, groups, bounds, risk_free_rate, target_return,
                            target_volatility)  # fmt: skip
     elif method == "min_volatility":
-        weights = min_volatility(cov, bounds=bounds)
+        weights = optimizers.min_volatility(cov, bounds=bounds)
     elif method == "max_sharpe":
-        weights = max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
+        weights = optimizers.max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
     elif method == "efficient_return":
-        weights = efficient_return(mu, cov, _target(target_return, method), bounds=bounds)
+        weights = optimizers.efficient_return(
+            mu, cov, _target(target_return, method), bounds=bounds
+        )
     elif method == "efficient_risk":
-        weights = efficient_risk(mu, cov, _target(target_volatility, method), bounds=bounds)
+        weights = optimizers.efficient_risk(
+            mu, cov, _target(target_volatility, method), bounds=bounds
+        )
     else:
         raise ConstraintError(f"unknown portfolio method {method!r}")
     return weights.reindex(returns.columns)
@@ -240,12 +235,12 @@ def frontier(
 ) -> Frontier:
     """`n_points` efficient portfolios within `bounds` and the one to hold (see `Frontier`).
     Raises `ConstraintError` when the bounds admit no fully invested portfolio."""
-    points = efficient_frontier(
+    points = optimizers.efficient_frontier(
         mu, cov, points=n_points, bounds=bounds, risk_free_rate=risk_free_rate
     )
     names = [str(a) for a in mu.index]
     try:
-        weights = max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
+        weights = optimizers.max_sharpe(mu, cov, risk_free_rate=risk_free_rate, bounds=bounds)
         return Frontier(points, "max_sharpe", weights)
     except ConstraintError:
         lowest = points.iloc[0][names].astype(float)

@@ -17,7 +17,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quant.optimizers.mean_variance import efficient_frontier as quant_efficient_frontier
+from quant import optimizers  # each optimizer loads on first use (a risk report needs none)
 from quant.performance import portfolio_performance
 from quant.risk import risk_report
 from services.portfolios import build_portfolio, estimates
@@ -256,7 +256,7 @@ def efficient_frontier(context: ToolContext, args: FrontierArgs) -> dict[str, An
     """The mean-variance efficient frontier of the universe (less what the owner's profile
     excludes: `left_out` says why); store it and return its points."""
     returns, mu, cov, left_out = _capped_estimates(context, args)
-    frame = quant_efficient_frontier(
+    frame = optimizers.efficient_frontier(
         mu,
         cov,
         points=args.points,

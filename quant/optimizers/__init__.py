@@ -2,9 +2,10 @@
 
 Each returns a pandas Series of weights indexed by asset that sums to 1 and respects its bounds.
 
-`hierarchical_risk_parity` is imported on first use (as the names of `quant` are): its clustering
-(scipy's) is loaded by the callers that build an HRP portfolio, not by every caller of the
-package's other modules (`quant.optimizers.bounds`, the mean-variance solvers).
+Every optimizer is imported on first use (as the names of `quant` are): the solvers' linear
+algebra (scipy's) and HRP's clustering are loaded by the callers that build such a portfolio,
+not by every caller of the package's other modules (`quant.optimizers.bounds`,
+`quant.optimizers.grouped`) or by a risk report.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lazy_exports import lazy_exports
-from quant.optimizers.mean_variance import (
-    efficient_frontier,
-    efficient_return,
-    efficient_risk,
-    max_sharpe,
-    min_volatility,
-)
-from quant.optimizers.risk_parity import risk_parity
 
-_LAZY: dict[str, tuple[str, ...]] = {"quant.optimizers.hrp": ("hierarchical_risk_parity",)}
+_LAZY: dict[str, tuple[str, ...]] = {
+    "quant.optimizers.hrp": ("hierarchical_risk_parity",),
+    "quant.optimizers.mean_variance": (
+        "efficient_frontier",
+        "efficient_return",
+        "efficient_risk",
+        "max_sharpe",
+        "min_volatility",
+    ),
+    "quant.optimizers.risk_parity": ("risk_parity",),
+}
 
 __all__ = [
     "efficient_frontier",
@@ -37,3 +40,11 @@ __getattr__, __dir__ = lazy_exports("quant.optimizers", _LAZY, globals())
 
 if TYPE_CHECKING:
     from quant.optimizers.hrp import hierarchical_risk_parity
+    from quant.optimizers.mean_variance import (
+        efficient_frontier,
+        efficient_return,
+        efficient_risk,
+        max_sharpe,
+        min_volatility,
+    )
+    from quant.optimizers.risk_parity import risk_parity

@@ -201,3 +201,31 @@ def test_the_server_processes_end_with_a_killed_command(tmp_path: Path) -> None:
         if server.poll() is None:
             server.kill()
             server.wait(30)
+
+
+ORPHAN = """
+import os, subprocess, sys
+child = subprocess.Popen(
+    [sys.executable, "-c", sys.argv[1]], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+)
+print(child.pid, child.stdout.readline().strip(), flush=True)  # then exit: the child is orphaned
+"""
+WATCHING = """
+import os, signal, sys, time
+from api.server import watch_parent
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+watch_parent(os.getppid(), every=0.05)
+print("watching", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_watched_parent_that_dies_ends_the_child() -> None:
+    """Where the kernel has no parent-death signal (not Linux), a server process ends with the
+    command that started it: here the watch runs on Linux too, with the command already gone."""
+    done = subprocess.run(
+        [sys.executable, "-c", ORPHAN, WATCHING], capture_output=True, text=True, timeout=60
+    )
+    pid, state = done.stdout.split()
+    assert state == "watching", done.stderr
+    wait_for(lambda: not Path(f"/proc/{pid}").exists() or _zombie(int(pid)), "the child to end", 30)

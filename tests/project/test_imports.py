@@ -38,6 +38,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", "sklearn")
 CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
 CHAT_UNUSED += ("graphs.optimization", "scipy.cluster", "graphs.request", "graphs.chat_search")
+CHAT_UNUSED += ("scipy.linalg", "quant.optimizers.mean_variance", "quant.optimizers.risk_parity")
 CHAT_UNUSED += (
     "graphs.chat_deployment",
     "services.optimizations",
@@ -46,7 +47,7 @@ CHAT_UNUSED += (
 )
 """What the offline model's answer to a risk question needs none of: the model and AWS clients,
 the search (Optuna, the importance forest, its tools and graph), the research index, the API,
-HRP's clustering, the drafts of searches and deployments, the memory and MCP clients' tools."""
+the optimizers (scipy's linear algebra, HRP's clustering), the drafts of searches and deployments, the memory and MCP clients' tools."""
 
 
 APP_UNUSED: tuple[str, ...] = ("langchain", "langchain_core", "langchain_aws", "langchain_openai")
