@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lazy_exports import lazy_exports
+from quant.optimizers import OPTIMIZERS
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.data": (
@@ -52,15 +53,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "value_at_risk",
         "volatility",
     ),
-    "quant.optimizers.hrp": ("hierarchical_risk_parity",),
-    "quant.optimizers.risk_parity": ("risk_parity",),
-    "quant.optimizers.mean_variance": (
-        "efficient_frontier",
-        "efficient_return",
-        "efficient_risk",
-        "max_sharpe",
-        "min_volatility",
-    ),
+    **OPTIMIZERS,
     "quant.strategy": ("StrategyConfig", "register_weight_function"),
     "quant.engine": ("EvaluationResult", "evaluate"),
     "quant.metrics": ("METRICS",),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from lazy_exports import lazy_exports
 
-_LAZY: dict[str, tuple[str, ...]] = {
+OPTIMIZERS: dict[str, tuple[str, ...]] = {
     "quant.optimizers.hrp": ("hierarchical_risk_parity",),
     "quant.optimizers.mean_variance": (
         "efficient_frontier",
@@ -25,18 +25,11 @@ _LAZY: dict[str, tuple[str, ...]] = {
     ),
     "quant.optimizers.risk_parity": ("risk_parity",),
 }
+"""Each optimizer's module and the names it exports (`quant` exports them too)."""
 
-__all__ = [
-    "efficient_frontier",
-    "efficient_return",
-    "efficient_risk",
-    "hierarchical_risk_parity",
-    "max_sharpe",
-    "min_volatility",
-    "risk_parity",
-]
+__all__ = sorted(name for names in OPTIMIZERS.values() for name in names)
 
-__getattr__, __dir__ = lazy_exports("quant.optimizers", _LAZY, globals())
+__getattr__, __dir__ = lazy_exports("quant.optimizers", OPTIMIZERS, globals())
 
 if TYPE_CHECKING:
     from quant.optimizers.hrp import hierarchical_risk_parity
