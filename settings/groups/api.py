@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-import os
 from typing import ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
+from settings.cores import usable_cores
 from settings.fields import SettingsGroup
 
 THREADS_PER_CORE = 2
@@ -19,13 +19,6 @@ MAX_DEFAULT_PROCESSES = 4
 """Most server processes `stratigos serve` starts by default, however many cores: each holds its
 own app and market data (about 400 MB), and they share one store (SQLite: one writer at a
 time)."""
-
-
-def usable_cores() -> int:
-    """Cores this process may run on (its CPU affinity where the system has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
 
 
 class CognitoSettings(SettingsGroup):
@@ -142,14 +135,15 @@ class ApiSettings(SettingsGroup):
     )
 
     def request_threads(self) -> int:
-        """`threads`, or `THREADS_PER_CORE` per core this process may run on when unset."""
+        """`threads`, or `THREADS_PER_CORE` per core this process may run on when unset
+        (`settings.cores.usable_cores`: its affinity, within a container's CPU quota)."""
         if self.threads is not None:
             return self.threads
         return THREADS_PER_CORE * usable_cores()
 
     def server_processes(self) -> int:
         """`processes`, or one per core this process may run on (at most
-        `MAX_DEFAULT_PROCESSES`) when unset."""
+        `MAX_DEFAULT_PROCESSES`; `settings.cores.usable_cores`) when unset."""
         if self.processes is not None:
             return self.processes
         return min(MAX_DEFAULT_PROCESSES, usable_cores())

@@ -6,7 +6,6 @@ request threads number `api.threads`."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.admission import Admission, AdmissionControl
 from api.app import create_app
 from api.limits import Message, RateLimiter, Receive, Scope, Send
+from settings.cores import usable_cores
 from settings.groups.api import THREADS_PER_CORE
 from tests.api.conftest import assert_error, make_settings
 
@@ -147,7 +147,7 @@ def test_request_threads_number_the_setting(tmp_path: Path) -> None:
 
 
 def test_request_threads_default_to_a_few_per_core(tmp_path: Path) -> None:
-    cores = len(os.sched_getaffinity(0))
+    cores = usable_cores()  # the affinity within any CPU quota (tests/settings/test_cores.py)
     with TestClient(create_app(make_settings(tmp_path / "data"))) as c:
         assert c.portal is not None
         tokens = c.portal.call(

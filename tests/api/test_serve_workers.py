@@ -21,6 +21,7 @@ import httpx
 import pytest
 
 from api.server import SIGN_IN_FILE, job_worker_shares
+from settings.cores import usable_cores
 from settings.groups.api import MAX_DEFAULT_PROCESSES, ApiSettings
 
 STARTUP_SECONDS = 180.0
@@ -49,8 +50,7 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = STARTUP_
 
 
 def test_the_default_is_one_server_process_per_core_at_most_four() -> None:
-    cores = len(os.sched_getaffinity(0))
-    assert ApiSettings().server_processes() == min(MAX_DEFAULT_PROCESSES, cores)
+    assert ApiSettings().server_processes() == min(MAX_DEFAULT_PROCESSES, usable_cores())
     assert ApiSettings(processes=3).server_processes() == 3
     with pytest.raises(ValueError, match="STRATIGOS_API_PROCESSES"):
         ApiSettings(processes=0)
