@@ -28,6 +28,7 @@ from jobs.backends.base import ComputeBackend, check_unique_ids
 from jobs.batches import BatchShard, ShardResult, run_shard
 from jobs.compute_errors import ComputeTimeoutError, WorkerCrashedError
 from settings import ComputeSettings
+from settings.cores import usable_cores
 
 StartMethod = Literal["forkserver", "spawn"]
 
@@ -60,7 +61,8 @@ def _init_worker(threads: int, warm: bool) -> None:
 
 
 class LocalBackend(ComputeBackend):
-    """Shards on a reusable process pool of `workers` processes (default `os.cpu_count()`).
+    """Shards on a reusable process pool of `workers` processes (default: one per core the
+    process may use, `settings.cores.usable_cores`: its affinity within a container's CPU quota).
 
     `timeout_s`: seconds a `map` call may take (None: no limit); on timeout the pool's workers
     are terminated and `ComputeTimeoutError` is raised. `warmup`: compile the kernels in each
@@ -78,7 +80,7 @@ class LocalBackend(ComputeBackend):
         warmup: bool = True,
         timeout_s: float | None = None,
     ) -> None:
-        cores = os.cpu_count() or 1
+        cores = usable_cores()
         self.workers = cores if workers is None else int(workers)
         if self.workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers!r}")

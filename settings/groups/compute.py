@@ -64,7 +64,9 @@ class ComputeSettings(SettingsGroup):
         default=None, gt=0, description="Seconds a `map` call may take (None: no limit)."
     )
     workers: int | None = Field(
-        default=None, ge=0, description="Worker processes (None: os.cpu_count(); 0: in-process)."
+        default=None,
+        ge=0,
+        description="Worker processes (None: one per core the process may use; 0: in-process).",
     )
     threads_per_worker: int | None = Field(
         default=None, ge=1, description="numba/BLAS threads per worker (None: cores / workers)."
