@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.bench_capacity import Level, Usage, _client, _keys, _serve, usage
+from benchmarks.bench_capacity import Level, Usage, _client, _command, _keys, _serve, usage
 from benchmarks.harness import Row, Table
 
 SECONDS = float(os.environ.get("STRATIGOS_BENCH_SOAK_SECONDS", "1800"))
@@ -85,7 +85,7 @@ def run(table: Table) -> None:
     table.add(
         Row(
             "soak: mixed load (1 = no growth, 0 = growth)",
-            f"{CLIENTS} clients, {SECONDS:.0f} s, one stratigos serve",
+            f"{CLIENTS} clients, {SECONDS:.0f} s, {_command(None)}",
             "end within the warm-up level",
             1.0,
             1.0 if held else 0.0,
