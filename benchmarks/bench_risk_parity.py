@@ -3,7 +3,7 @@
 For each N the covariance is the annualised sample covariance of `factor_model_returns(1000, N,
 seed=N)`. Timed calls:
 
-- ours: `quant.optimizers.risk_parity.risk_parity(cov)` (validation, PSD check and solve);
+- ours: `quant.optimizers.risk_budgeting.risk_parity(cov)` (validation, PSD check and solve);
 - Riskfolio-Lib: `Portfolio.rp_optimization(model="Classic", rm="MV", rf=0, b=None, hist=True)`
   after `assets_stats` has been run once (outside the timing);
 - skfolio: `RiskBudgeting(risk_measure=RiskMeasure.VARIANCE).fit(returns)` (its fit also estimates
@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.harness import Row, Table, median_time
 from quant.estimators import sample_covariance
-from quant.optimizers.risk_parity import risk_parity
+from quant.optimizers.risk_budgeting import risk_parity
 from quant.synthetic import factor_model_returns
 
 TARGET = 25.0

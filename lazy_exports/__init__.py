@@ -23,8 +23,19 @@ def lazy_exports(
     package: str, exports: Mapping[str, Sequence[str]], namespace: dict[str, Any]
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
     """The module-level `__getattr__` and `__dir__` of `package` (whose globals are
-    `namespace`) exporting `exports` (module -> names it defines) on first use."""
+    `namespace`) exporting `exports` (module -> names it defines) on first use.
+
+    `ValueError` when a name is also the name of the package's submodule defining it (a
+    function `f` of `package.f`): importing that submodule anywhere sets the package's attribute
+    to the module, so the name would be the module for every later reader; such a name is
+    imported by the package itself instead."""
     module_of = {name: module for module, names in exports.items() for name in names}
+    for name, module in module_of.items():
+        if module == f"{package}.{name}":
+            raise ValueError(
+                f"{package}.{name} is a submodule: export its {name!r} from {package} itself, "
+                "not on first use"
+            )
 
     def getattr_(name: str) -> Any:
         module = module_of.get(name)

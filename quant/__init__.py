@@ -128,7 +128,7 @@ if TYPE_CHECKING:
         max_sharpe,
         min_volatility,
     )
-    from quant.optimizers.risk_parity import risk_parity
+    from quant.optimizers.risk_budgeting import risk_parity
     from quant.overfitting import deflated_sharpe_ratio, paired_interval
     from quant.performance import PortfolioPerformance, portfolio_performance
     from quant.regimes import identify_regimes

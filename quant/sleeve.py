@@ -68,7 +68,7 @@ def _optimizer(
 
         return run_hrp
     if name == "risk_parity":
-        from quant.optimizers.risk_parity import risk_parity
+        from quant.optimizers.risk_budgeting import risk_parity
 
         def run_rp(
             x: np.ndarray, cov: np.ndarray, rf: float, names: list[str]

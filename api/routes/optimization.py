@@ -2,7 +2,7 @@
 
 - `POST /v1/optimization/hrp`: Hierarchical Risk Parity (`quant.optimizers.hrp`).
 - `POST /v1/optimization/risk-parity`: equal or budgeted risk contributions
-  (`quant.optimizers.risk_parity`) on the chosen covariance estimate.
+  (`quant.optimizers.risk_budgeting`) on the chosen covariance estimate.
 - `POST /v1/optimization/efficient-frontier`: long-only (or bounded) mean-variance frontier
   (`quant.optimizers.mean_variance`), plus its maximum-Sharpe portfolio.
 

@@ -5,14 +5,15 @@ Each returns a pandas Series of weights indexed by asset that sums to 1 and resp
 Every optimizer is imported on first use (as the names of `quant` are): the solvers' linear
 algebra (scipy's) and HRP's clustering are loaded by the callers that build such a portfolio,
 not by every caller of the package's other modules (`quant.optimizers.bounds`,
-`quant.optimizers.grouped`) or by a risk report.
+`quant.optimizers.grouped`) or by a risk report. Risk parity (`risk_parity`) lives in
+`quant.optimizers.risk_budgeting`: a name exported on first use is never its own module's.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lazy_exports import lazy_exports
+from lazy_exports import exported_names, lazy_exports
 
 OPTIMIZERS: dict[str, tuple[str, ...]] = {
     "quant.optimizers.hrp": ("hierarchical_risk_parity",),
@@ -23,11 +24,11 @@ OPTIMIZERS: dict[str, tuple[str, ...]] = {
         "max_sharpe",
         "min_volatility",
     ),
-    "quant.optimizers.risk_parity": ("risk_parity",),
+    "quant.optimizers.risk_budgeting": ("risk_parity",),
 }
-"""Each optimizer's module and the names it exports (`quant` exports them too)."""
+"""The optimizers' modules and the names each exports on first use (`quant` exports them too)."""
 
-__all__ = sorted(name for names in OPTIMIZERS.values() for name in names)
+__all__ = exported_names(OPTIMIZERS)
 
 __getattr__, __dir__ = lazy_exports("quant.optimizers", OPTIMIZERS, globals())
 
@@ -40,4 +41,4 @@ if TYPE_CHECKING:
         max_sharpe,
         min_volatility,
     )
-    from quant.optimizers.risk_parity import risk_parity
+    from quant.optimizers.risk_budgeting import risk_parity

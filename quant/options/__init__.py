@@ -19,7 +19,7 @@ from lazy_exports import lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.options.pricing": ("OptionValues", "black_scholes", "option_price"),
-    "quant.options.implied_volatility": ("implied_volatility",),
+    "quant.options.implied_vol": ("implied_volatility",),
     "quant.options.vol_model": ("ImpliedVolModel",),
 }
 
@@ -28,6 +28,6 @@ __all__ = sorted(name for names in _EXPORTS.values() for name in names)
 __getattr__, __dir__ = lazy_exports("quant.options", _EXPORTS, globals())
 
 if TYPE_CHECKING:
-    from quant.options.implied_volatility import implied_volatility
+    from quant.options.implied_vol import implied_volatility
     from quant.options.pricing import OptionValues, black_scholes, option_price
     from quant.options.vol_model import ImpliedVolModel

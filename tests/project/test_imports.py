@@ -38,7 +38,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 CHAT_UNUSED: tuple[str, ...] = ("boto3", "botocore", "openai", "langchain_aws", "sklearn")
 CHAT_UNUSED += ("langchain_openai", "optuna", "lancedb", "fastapi", "uvicorn", "tools.strategy")
 CHAT_UNUSED += ("graphs.optimization", "scipy.cluster", "graphs.request", "graphs.chat_search")
-CHAT_UNUSED += ("scipy.linalg", "quant.optimizers.mean_variance", "quant.optimizers.risk_parity")
+CHAT_UNUSED += ("scipy.linalg", "quant.optimizers.mean_variance", "quant.optimizers.risk_budgeting")
 CHAT_UNUSED += (
     "graphs.chat_deployment",
     "services.optimizations",

@@ -19,7 +19,7 @@ from quant.errors import (
     SolverError,
 )
 from quant.estimators import sample_covariance
-from quant.optimizers.risk_parity import risk_parity
+from quant.optimizers.risk_budgeting import risk_parity
 from quant.synthetic import factor_model_returns
 
 

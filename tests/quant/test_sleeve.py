@@ -16,7 +16,7 @@ from quant.engine import METRICS, evaluate
 from quant.errors import DataError
 from quant.optimizers.hrp import hierarchical_risk_parity
 from quant.optimizers.mean_variance import max_sharpe, min_volatility
-from quant.optimizers.risk_parity import risk_parity
+from quant.optimizers.risk_budgeting import risk_parity
 from quant.strategy import StrategyConfig
 
 TOL = 1e-10
