@@ -442,25 +442,33 @@ def _supervise(
 
 
 _Handler = Callable[[int, FrameType | None], Any] | int | None
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""What stops a server gracefully (Ctrl-C, `kill`)."""
 
 
-def _terminate_as_interrupt() -> _Handler:
-    """Treat SIGTERM like Ctrl-C (a graceful stop that revokes the key) when uvicorn hands the
-    signal back after shutting down; returns the previous handler."""
+def _terminate_as_interrupt() -> dict[int, _Handler]:
+    """Treat SIGINT and SIGTERM like Ctrl-C (a graceful stop that revokes the key), even when
+    this process was started with SIGINT ignored (a shell's background job, a test runner's
+    worker), as uvicorn's own handlers do while it serves: the supervisor of several server
+    processes serves nothing itself, and uvicorn hands the signal back after shutting down.
+    Returns the previous handlers (none off the main thread)."""
     if threading.current_thread() is not threading.main_thread():
-        return None
+        return {}
 
     def interrupt(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.getsignal(signal.SIGTERM)
-    signal.signal(signal.SIGTERM, interrupt)
+    previous: dict[int, _Handler] = {n: signal.getsignal(n) for n in STOP_SIGNALS}
+    for number in STOP_SIGNALS:
+        signal.signal(number, interrupt)
     return previous
 
 
-def _restore(previous: _Handler) -> None:
-    if previous is not None and threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, previous)
+def _restore(previous: dict[int, _Handler]) -> None:
+    if threading.current_thread() is threading.main_thread():
+        for number, handler in previous.items():
+            if handler is not None:
+                signal.signal(number, handler)
 
 
 __all__ = [

@@ -203,6 +203,51 @@ def test_the_server_processes_end_with_a_killed_command(tmp_path: Path) -> None:
             server.wait(30)
 
 
+def _ignoring_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_sigint_stops_a_server_started_with_sigint_ignored(tmp_path: Path, processes: str) -> None:
+    """A shell's background job or a test runner's worker starts the command with SIGINT
+    ignored: `kill -INT` still stops it gracefully, whether one process serves or a supervisor
+    runs several (which, serving nothing itself, has no uvicorn handler of its own)."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
+    }
+    data_dir = tmp_path / "data"
+    environment |= {
+        "STRATIGOS_DATA_DIR": str(data_dir),
+        "STRATIGOS_MODEL_PROVIDER": "offline",
+        "STRATIGOS_API_JOB_WORKERS": "0",
+    }
+    stratigos = str(Path(sys.executable).with_name("stratigos"))
+    server = subprocess.Popen(
+        [stratigos, "serve", "--port", "0", "--workers", processes],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_ignoring_sigint,
+    )
+    try:
+        assert server.stdout is not None
+        assert "Stratigos API on" in server.stdout.readline()
+        server.send_signal(signal.SIGINT)
+        _, stderr = server.communicate(timeout=60)
+        assert server.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(30)
+    from store.sqlite import SQLiteStore
+
+    with SQLiteStore(data_dir / "store.sqlite") as store:
+        keys = store.list_api_keys("local")
+        assert keys and all(k.revoked_at is not None for k in keys)
+
+
 ORPHAN = """
 import os, subprocess, sys
 child = subprocess.Popen(
