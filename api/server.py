@@ -317,6 +317,13 @@ def watch_parent(parent: int, every: float = PARENT_CHECK_SECONDS) -> threading.
     return thread
 
 
+def with_job_workers(settings: Settings, job_workers: int) -> Settings:
+    """`settings` with `api_job_workers` set to `job_workers`."""
+    return settings.model_copy(
+        update={"api": settings.api.model_copy(update={"job_workers": job_workers})}
+    )
+
+
 def job_worker_shares(job_workers: int, processes: int) -> list[int]:
     """`job_workers` job threads shared out among `processes` server processes, the first ones
     taking one more: 1 among 2 is [1, 0], 5 among 2 is [3, 2]."""
@@ -409,7 +416,7 @@ def _supervise(
     them accept connections."""
     context = multiprocessing.get_context("spawn")
     shares = [
-        settings.model_copy(update={"api": settings.api.model_copy(update={"job_workers": n})})
+        with_job_workers(settings, n)
         for n in job_worker_shares(settings.api.job_workers, processes)
     ]
     children: list[_Child] = []
@@ -479,4 +486,5 @@ __all__ = [
     "job_worker_shares",
     "run_server",
     "watch_parent",
+    "with_job_workers",
 ]

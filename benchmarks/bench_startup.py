@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.harness import Row, Table
+from settings.groups.api import ApiSettings
 
 RUNS = 5
 STRATIGOS = str(Path(sys.executable).with_name("stratigos"))
@@ -114,13 +115,6 @@ def _serve_seconds(env: dict[str, str], path: str = "/v1/health") -> float:
         process.wait(timeout=30)
 
 
-def _processes() -> int:
-    """How many server processes `stratigos serve` starts by default here."""
-    from settings.groups.api import ApiSettings
-
-    return ApiSettings().server_processes()
-
-
 def _decision_rows(table: Table, env: dict[str, str]) -> None:
     import json
 
@@ -155,7 +149,7 @@ def _cli_rows(table: Table, env: dict[str, str]) -> None:
     ready = sorted(_serve_seconds(env) for _ in range(RUNS))[RUNS // 2]
     table.add(Row("start-up: stratigos serve until /v1/health says ready", "new process",
                   f"target {SERVE_READY_S:g} s", ready * 1000, SERVE_READY_S * 1000,
-                  f"median of {RUNS} runs: {ready:.2f} s ({_processes()} server processes)",
+                  f"median of {RUNS} runs: {ready:.2f} s ({ApiSettings().server_processes()} server processes)",
                   target=1.0))  # fmt: skip
     live = sorted(_serve_seconds(env, "/v1/health/live") for _ in range(RUNS))[RUNS // 2]
     table.add(Row("start-up: stratigos serve until /v1/health/live answers", "new process",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lazy_exports import lazy_exports
+from lazy_exports import exported_names, lazy_exports
 from quant.optimizers import OPTIMIZERS
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
@@ -83,7 +83,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SolverError",
     ),
 }
-__all__ = sorted(name for names in _EXPORTS.values() for name in names)
+__all__ = exported_names(_EXPORTS)
 
 __getattr__, __dir__ = lazy_exports("quant", _EXPORTS, globals())
 

@@ -6,13 +6,11 @@ import argparse
 
 
 def serve_command(args: argparse.Namespace) -> int:
-    from api.server import run_server
+    from api.server import run_server, with_job_workers
     from settings import get_settings
 
     settings = get_settings()
     if args.workers_in_process is not None:
-        settings = settings.model_copy(
-            update={"api": settings.api.model_copy(update={"job_workers": args.workers_in_process})}
-        )
+        settings = with_job_workers(settings, args.workers_in_process)
     run_server(args.host, args.port, settings, processes=args.workers)
     return 0

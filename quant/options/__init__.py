@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lazy_exports import lazy_exports
+from lazy_exports import exported_names, lazy_exports
 
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.options.pricing": ("OptionValues", "black_scholes", "option_price"),
@@ -23,7 +23,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "quant.options.vol_model": ("ImpliedVolModel",),
 }
 
-__all__ = sorted(name for names in _EXPORTS.values() for name in names)
+__all__ = exported_names(_EXPORTS)
 
 __getattr__, __dir__ = lazy_exports("quant.options", _EXPORTS, globals())
 

@@ -49,6 +49,30 @@ def wait_for(condition: Callable[[], bool], what: str, seconds: float = STARTUP_
         time.sleep(0.1)
 
 
+def start_serve(
+    data_dir: Path,
+    *arguments: str,
+    variables: dict[str, str],
+    stderr: int = subprocess.DEVNULL,
+    preexec_fn: Callable[[], None] | None = None,
+) -> subprocess.Popen[str]:
+    """`stratigos serve --port 0 *arguments` on the offline model with its data in `data_dir`,
+    none of this process's `STRATIGOS_*` variables but `variables`; its output in a pipe."""
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
+    }
+    environment |= {"STRATIGOS_DATA_DIR": str(data_dir), "STRATIGOS_MODEL_PROVIDER": "offline"}
+    stratigos = str(Path(sys.executable).with_name("stratigos"))
+    return subprocess.Popen(
+        [stratigos, "serve", "--port", "0", *arguments],
+        env=environment | variables,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        preexec_fn=preexec_fn,
+    )
+
+
 def test_the_default_is_one_server_process_per_core_at_most_four() -> None:
     assert ApiSettings().server_processes() == min(MAX_DEFAULT_PROCESSES, usable_cores())
     assert ApiSettings(processes=3).server_processes() == 3
@@ -67,22 +91,13 @@ def test_job_workers_are_shared_out_among_the_processes(
 
 
 def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Path) -> None:
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
-    }
     data_dir = tmp_path / "data"
-    environment |= {
-        "STRATIGOS_DATA_DIR": str(data_dir),
-        "STRATIGOS_MODEL_PROVIDER": "offline",
+    variables = {
         "STRATIGOS_API_JOB_WORKERS": "1",
         "STRATIGOS_COMPUTE_WORKERS": "1",  # batches go to a process pool of the server's
         "STRATIGOS_API_PROCESSES": "2",  # the setting `--workers` stands for
     }
-    stratigos = str(Path(sys.executable).with_name("stratigos"))
-    command = [stratigos, "serve", "--port", "0"]
-    server = subprocess.Popen(
-        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    server = start_serve(data_dir, variables=variables)
     try:
         assert server.stdout is not None
         banner = server.stdout.readline()  # written once every child accepts connections
@@ -170,19 +185,8 @@ def _zombie(pid: int) -> bool:
 
 
 def test_the_server_processes_end_with_a_killed_command(tmp_path: Path) -> None:
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
-    }
-    environment |= {
-        "STRATIGOS_DATA_DIR": str(tmp_path / "data"),
-        "STRATIGOS_MODEL_PROVIDER": "offline",
-        "STRATIGOS_API_JOB_WORKERS": "0",
-    }
-    stratigos = str(Path(sys.executable).with_name("stratigos"))
-    command = [stratigos, "serve", "--port", "0", "--workers", "2"]
-    server = subprocess.Popen(
-        command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
+    variables = {"STRATIGOS_API_JOB_WORKERS": "0"}
+    server = start_serve(tmp_path / "data", "--workers", "2", variables=variables)
     try:
         assert server.stdout is not None
         assert "Stratigos API on" in server.stdout.readline()
@@ -212,22 +216,13 @@ def test_sigint_stops_a_server_started_with_sigint_ignored(tmp_path: Path, proce
     """A shell's background job or a test runner's worker starts the command with SIGINT
     ignored: `kill -INT` still stops it gracefully, whether one process serves or a supervisor
     runs several (which, serving nothing itself, has no uvicorn handler of its own)."""
-    environment = {
-        name: value for name, value in os.environ.items() if not name.startswith("STRATIGOS_")
-    }
     data_dir = tmp_path / "data"
-    environment |= {
-        "STRATIGOS_DATA_DIR": str(data_dir),
-        "STRATIGOS_MODEL_PROVIDER": "offline",
-        "STRATIGOS_API_JOB_WORKERS": "0",
-    }
-    stratigos = str(Path(sys.executable).with_name("stratigos"))
-    server = subprocess.Popen(
-        [stratigos, "serve", "--port", "0", "--workers", processes],
-        env=environment,
-        stdout=subprocess.PIPE,
+    server = start_serve(
+        data_dir,
+        "--workers",
+        processes,
+        variables={"STRATIGOS_API_JOB_WORKERS": "0"},
         stderr=subprocess.PIPE,
-        text=True,
         preexec_fn=_ignoring_sigint,
     )
     try:
