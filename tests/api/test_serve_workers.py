@@ -73,6 +73,15 @@ def start_serve(
     )
 
 
+def assert_session_keys_revoked(data_dir: Path) -> None:
+    """The stopped server's session keys (in the store of `data_dir`) are all revoked."""
+    from store.sqlite import SQLiteStore
+
+    with SQLiteStore(data_dir / "store.sqlite") as store:
+        keys = store.list_api_keys("local")
+        assert keys and all(k.revoked_at is not None for k in keys)
+
+
 def test_the_default_is_one_server_process_per_core_at_most_four() -> None:
     assert ApiSettings().server_processes() == min(MAX_DEFAULT_PROCESSES, usable_cores())
     assert ApiSettings(processes=3).server_processes() == 3
@@ -168,12 +177,7 @@ def test_serve_runs_n_processes_on_one_port_and_replaces_a_dead_one(tmp_path: Pa
         if server.poll() is None:
             server.kill()
             server.wait(30)
-
-    from store.sqlite import SQLiteStore
-
-    with SQLiteStore(data_dir / "store.sqlite") as store:
-        keys = store.list_api_keys("local")
-        assert keys and all(k.revoked_at is not None for k in keys)
+    assert_session_keys_revoked(data_dir)
 
 
 def _zombie(pid: int) -> bool:
@@ -236,11 +240,7 @@ def test_sigint_stops_a_server_started_with_sigint_ignored(tmp_path: Path, proce
         if server.poll() is None:
             server.kill()
             server.wait(30)
-    from store.sqlite import SQLiteStore
-
-    with SQLiteStore(data_dir / "store.sqlite") as store:
-        keys = store.list_api_keys("local")
-        assert keys and all(k.revoked_at is not None for k in keys)
+    assert_session_keys_revoked(data_dir)
 
 
 ORPHAN = """
