@@ -6,6 +6,7 @@ policy swapped for a test's own; how the suite is shared between pytest-xdist wo
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import settings as hypothesis_settings
 
+from api.cli.warm import stop_warm_processes
 from quant.data import load_sp500_prices, to_returns
 from quant.synthetic import factor_model_returns
 from tests.support.classification import write_classification
@@ -24,6 +26,20 @@ from tests.support.scheduling import UnitScheduling, check_groups, slow_first
 hypothesis_settings.register_profile("default", derandomize=True)
 hypothesis_settings.register_profile("explore", derandomize=False)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+# A `stratigos chat -m` of a test runs its turn in its own process and leaves no warm process
+# behind (tests/api/cli/test_warm_chat.py switches it on for its own runtime directory); one a
+# test starts with the settings it builds itself is stopped at the end of the session.
+os.environ["STRATIGOS_CHAT_KEEP_WARM_SECONDS"] = "0"
+SESSION_RUNTIME_DIR = Path(tempfile.mkdtemp(prefix="stratigos-run-"))
+os.environ["XDG_RUNTIME_DIR"] = str(SESSION_RUNTIME_DIR)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_warm_process_outlives_the_session() -> Iterator[None]:
+    """Stop the warm chat processes started in this session's runtime directory."""
+    yield
+    stop_warm_processes(SESSION_RUNTIME_DIR / "stratigos")
 
 
 @pytest.hookimpl(optionalhook=True)

@@ -11,7 +11,8 @@ command that needs them, so `stratigos --help` stays fast.
 One module per group of commands: `parser` (the arguments), `optimize` (`optimize`, `resume`,
 `demo`), `chat`, `jobs` (`jobs`, `cleanup`), `keys`, `deploy`, `docs` (the documents library), `ideas` (investment ideas), `memory` (what the assistant remembers), `market_data` (`market-data`), `profile`, `serve`, `mcp` (the MCP server on stdio), `evals` (`eval`: the evaluation harness), `developer` (`record`, `replay`,
 `bedrock-local` and the `--record` options: the only module that reaches `devtools`), `errors`
-(how failures become exit codes and one-line messages).
+(how failures become exit codes and one-line messages), `warm` and `warm_process` (the warm
+process that runs later `chat -m` turns without loading the assistant again: docs/cli.md).
 """
 
 from __future__ import annotations
@@ -79,6 +80,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command not in COMMANDS:
         parser.error(f"unknown command {args.command}")
+    if args.command == "chat":
+        return chat_here_or_warm(args, sys.argv[1:] if argv is None else list(argv))
+    return run_parsed(args)
+
+
+def chat_here_or_warm(args: argparse.Namespace, argv: list[str]) -> int:
+    """Run `chat` in a warm process when one can take it (`api.cli.warm`), else here (and
+    then keep one warm for the next `chat -m`)."""
+    from api.cli import warm
+
+    if args.stop_warm:
+        if args.message is not None or args.thread is not None or warm.needs_own_process(args):
+            print("stratigos chat: error: --stop-warm takes no other option", file=sys.stderr)
+            return 2
+        directory = warm.runtime_directory() if warm.supported() else None
+        stopped = warm.stop_warm_processes(directory) if directory is not None else []
+        print(f"stopped {len(stopped)} warm chat process{'es' if len(stopped) != 1 else ''}")
+        return 0
+    if not warm.eligible(args):
+        return run_parsed(args)
+    try:
+        code = warm.run_turn(argv)
+    except warm.WarmTurnLost as exc:
+        print(f"stratigos chat: error: {exc}; the thread may hold the turn", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # as in run_parsed: the reader went away
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:  # the warm process interrupts the turn when this one goes
+        print("stratigos chat: interrupted", file=sys.stderr)
+        return 130
+    if code is not None:
+        return code
+    code = run_parsed(args)
+    warm.keep_warm()
+    return code
+
+
+def run_parsed(args: argparse.Namespace) -> int:
+    """Run the parsed command `args` in this process; returns its exit code."""
     command = command_function(args.command)
     from api.cli.errors import error_message, exit_code, is_expected
     from api.cli.tracing import command_span

@@ -155,6 +155,12 @@ def _chat_parser(commands: Any) -> None:
         help="print the turn's replies and pending approval as JSON (with --message or a "
         "decision; the trace goes to stderr)",
     )
+    chat.add_argument(
+        "--stop-warm",
+        action="store_true",
+        help="stop your warm processes of chat -m (they also stop by themselves when idle: "
+        "STRATIGOS_CHAT_KEEP_WARM_SECONDS) and exit",
+    )
     _record_options(chat)
 
 

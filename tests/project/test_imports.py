@@ -79,7 +79,12 @@ def _child(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "STRATIGOS_DATA_DIR": str(tmp_path)}
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "STRATIGOS_DATA_DIR": str(tmp_path),
+            "STRATIGOS_CHAT_KEEP_WARM_SECONDS": "0",
+        }
         | env,
         timeout=300,
         check=False,

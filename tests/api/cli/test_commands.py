@@ -342,6 +342,7 @@ def _cli_env(tmp_path: Path) -> dict[str, str]:
         "HOME": str(tmp_path),
         "STRATIGOS_DATA_DIR": str(tmp_path / "data"),
         "STRATIGOS_MODEL_PROVIDER": "offline",
+        "STRATIGOS_CHAT_KEEP_WARM_SECONDS": "0",
     }
 
 
