@@ -98,10 +98,11 @@ def chat_here_or_warm(args: argparse.Namespace, argv: list[str]) -> int:
         stopped = warm.stop_warm_processes(directory) if directory is not None else []
         print(f"stopped {len(stopped)} warm chat process{'es' if len(stopped) != 1 else ''}")
         return 0
-    if not warm.eligible(args):
+    found = warm.target() if warm.eligible(args) else None
+    if found is None:
         return run_parsed(args)
     try:
-        code = warm.run_turn(argv)
+        code = warm.run_turn(found, argv)
     except warm.WarmTurnLost as exc:
         print(f"stratigos chat: error: {exc}; the thread may hold the turn", file=sys.stderr)
         return 1
@@ -114,7 +115,7 @@ def chat_here_or_warm(args: argparse.Namespace, argv: list[str]) -> int:
     if code is not None:
         return code
     code = run_parsed(args)
-    warm.keep_warm()
+    warm.keep_warm(found)
     return code
 
 

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -50,7 +51,7 @@ CONNECT_TIMEOUT_S = 2.0
 turn runs here instead)."""
 
 MAX_WARM_PROCESSES = 3
-"""Most warm processes a user keeps at once (one per environment; each holds about 400 MB):
+"""Most warm processes a user keeps at once (one per environment; each holds about 200 MB):
 a command of a fourth environment runs its turn itself and starts none."""
 
 STOP_TIMEOUT_S = 60.0
@@ -123,15 +124,24 @@ def socket_path(directory: Path, digest: str) -> Path:
     return directory / f"chat-{digest[:32]}.sock"
 
 
-def run_turn(argv: Sequence[str]) -> int | None:
-    """Run this `chat -m` command in a warm process and return its exit code, having relayed
-    what it printed; None when no warm process can take it (then run it here, and call
-    `keep_warm` after). Raises `WarmTurnLost` when one took it and went away mid-turn, and
+@dataclass(frozen=True)
+class WarmTarget:
+    """The warm process a command would use: its socket, fingerprint and idle seconds, and the
+    environment the command started with (a turn run here may add variables: the libraries it
+    loads do, so the warm process is started with this one, the one its fingerprint hashes)."""
+
+    path: Path
+    digest: str
+    idle_seconds: float
+    environ: dict[str, str]
+
+
+def run_turn(found: WarmTarget, argv: Sequence[str]) -> int | None:
+    """Run this `chat -m` command in the warm process `found` and return its exit code, having
+    relayed what it printed; None when it cannot take it (then run it here, and call
+    `keep_warm` after). Raises `WarmTurnLost` when it took it and went away mid-turn, and
     `BrokenPipeError` when this process's output is closed (as printing here would)."""
-    found = target()
-    if found is None:
-        return None
-    path, digest, _ = found
+    path, digest = found.path, found.digest
     if not path.exists():
         return None
     client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -188,15 +198,12 @@ def _relay(client: socket.socket) -> int | None:
         reader.close()
 
 
-def keep_warm() -> bool:
-    """After a turn run in this process: start a warm process for the next ones, in the
-    background, unless the settings say not to, one is already there or the user has
-    `MAX_WARM_PROCESSES` (best effort: a warm process that cannot start leaves the next command
-    to run its turn itself). Whether one was started."""
-    found = target()
-    if found is None:
-        return False
-    path, digest, settings = found
+def keep_warm(found: WarmTarget) -> bool:
+    """After a turn run in this process: start the warm process `found` for the next ones, in
+    the background, unless it is already there or the user has `MAX_WARM_PROCESSES` (best
+    effort: a warm process that cannot start leaves the next command to run its turn itself).
+    Whether one was started."""
+    path = found.path
     if path.exists() or len(warm_pids(path.parent)) >= MAX_WARM_PROCESSES:
         return False
     command = [
@@ -204,8 +211,8 @@ def keep_warm() -> bool:
         "-m",
         "api.cli.warm_process",
         str(path),
-        digest,
-        repr(settings.chat_keep_warm_seconds),
+        found.digest,
+        repr(found.idle_seconds),
     ]
     try:
         subprocess.Popen(
@@ -215,16 +222,17 @@ def keep_warm() -> bool:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
             close_fds=True,
+            env=found.environ,
         )
     except OSError:
         return False
     return True
 
 
-def target() -> tuple[Path, str, Any] | None:
-    """(socket path, fingerprint, settings) of this command's warm process, or None when there
-    is none to use: another platform, settings that do not load (the command reports them),
-    keeping warm switched off, no private runtime directory."""
+def target() -> WarmTarget | None:
+    """The warm process of this command, or None when there is none to use: another platform,
+    settings that do not load (the command reports them), keeping warm switched off, no
+    private runtime directory. Call it before the command changes anything."""
     if not supported():
         return None
     from settings import get_settings
@@ -238,11 +246,12 @@ def target() -> tuple[Path, str, Any] | None:
     directory = runtime_directory()
     if directory is None:
         return None
-    digest = fingerprint(settings, dict(os.environ), os.getcwd())
+    environ = dict(os.environ)
+    digest = fingerprint(settings, environ, os.getcwd())
     path = socket_path(directory, digest)
     if len(os.fsencode(path)) > MAX_SOCKET_PATH_BYTES:
         return None
-    return path, digest, settings
+    return WarmTarget(path, digest, settings.chat_keep_warm_seconds, environ)
 
 
 def warm_pids(directory: Path) -> list[int]:

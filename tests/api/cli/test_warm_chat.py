@@ -85,8 +85,9 @@ def wait_for_socket(runtime_dir: Path, count: int = 1) -> None:
         time.sleep(0.05)
 
 
-def without_thread_ids(text: str) -> str:
-    return re.sub(r"thread_[0-9a-f]+", "thread_", text)
+def without_ids(text: str) -> str:
+    """`text` without the ids that differ from one turn to the next (threads, portfolios)."""
+    return re.sub(r"(thread|pf)_[0-9a-f]+", r"\1_", text)
 
 
 def test_a_later_turn_runs_in_the_warm_process_and_prints_the_same(
@@ -100,7 +101,7 @@ def test_a_later_turn_runs_in_the_warm_process_and_prints_the_same(
 
     code, second, graph_loaded = chat(env, "-m", QUESTION)
     assert (code, graph_loaded) == (0, False)  # the warm process ran it
-    assert without_thread_ids(second) == without_thread_ids(first)
+    assert without_ids(second) == without_ids(first)
     thread = re.search(r"run (thread_[0-9a-f]+): assistant started", second)
     assert thread is not None
     assert (tmp_path / "data" / "threads" / thread.group(1) / "events.jsonl").is_file()
@@ -114,7 +115,7 @@ def test_a_later_turn_runs_in_the_warm_process_and_prints_the_same(
     # another environment is not served by this warm process: the turn runs in its own
     code, other, graph_loaded = chat(env | {"STRATIGOS_LOG_LEVEL": "WARNING"}, "-m", QUESTION)
     assert (code, graph_loaded) == (0, True)
-    assert without_thread_ids(other) == without_thread_ids(first)
+    assert without_ids(other) == without_ids(first)
 
     wait_for_socket(runtime_dir, count=2)  # and keeps one warm for that environment
     pids = warm_pids(runtime_dir / "stratigos")
@@ -123,6 +124,19 @@ def test_a_later_turn_runs_in_the_warm_process_and_prints_the_same(
     assert (code, stopped) == (0, "stopped 2 warm chat processes\n")
     assert warm_pids(runtime_dir / "stratigos") == []
     assert list((runtime_dir / "stratigos").iterdir()) == []  # sockets and locks removed
+
+
+def test_a_turn_whose_libraries_set_variables_still_leaves_a_warm_process_for_the_next(
+    tmp_path: Path, runtime_dir: Path
+) -> None:
+    env = cli_env(tmp_path, runtime_dir)
+    hrp = "build me an HRP portfolio of AAPL, MSFT and JNJ since 2018"
+    code, first, graph_loaded = chat(env, "-m", hrp, "--quiet")
+    assert (code, graph_loaded) == (0, True)
+    wait_for_socket(runtime_dir)
+    code, second, graph_loaded = chat(env, "-m", hrp, "--quiet")
+    assert (code, graph_loaded) == (0, False)
+    assert without_ids(second) == without_ids(first)
 
 
 def test_no_warm_process_when_keeping_warm_is_off(tmp_path: Path, runtime_dir: Path) -> None:
@@ -324,7 +338,7 @@ def warm_socket() -> Path:
     `PYTEST_CURRENT_TEST` between a test's phases)."""
     found = warm.target()
     assert found is not None
-    return found[0]
+    return found.path
 
 
 def stand_in(path: Path, answer: bytes, then: bytes = b"") -> threading.Thread:
@@ -383,7 +397,9 @@ def test_at_most_three_warm_processes_and_stop_warm_takes_no_other_option(
         held.append(descriptor)
     try:
         assert warm_pids(directory) == [os.getpid()] * 3
-        assert warm.keep_warm() is False
+        found = warm.target()
+        assert found is not None and found.path.parent == directory
+        assert warm.keep_warm(found) is False
         assert sorted(p.name for p in directory.iterdir()) == [
             "chat-a.lock",
             "chat-b.lock",
