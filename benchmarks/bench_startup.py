@@ -8,6 +8,11 @@ chat turn over the API (`POST /v1/threads/{id}/messages`, a new thread each time
 `uvicorn` server in its own process): the first turn after the server starts, and the median of
 later ones.
 
+The `chat -m` rows run with the default settings: the first (warm-up) run starts a warm process
+and the timed runs hand their turn to it (docs/cli.md); the row "no warm process" runs every
+turn in its own process (`STRATIGOS_CHAT_KEEP_WARM_SECONDS=0`), as the first `chat -m` of a
+session does.
+
 Targets (issue 38, on an idle 2-core machine): `--help` 0.15 s, the risk question 1.0 s,
 `optimize` 4 s, `serve` ready 1.5 s, each decision of the offline model 50 ms (timed inside a
 new process: the first, which loads its rules, and the median of later ones); the portfolio
@@ -30,6 +35,7 @@ from pathlib import Path
 
 import httpx
 
+from api.cli.warm import stop_warm_processes, warm_pids
 from benchmarks.harness import Row, Table
 from settings.groups.api import ApiSettings
 
@@ -43,14 +49,19 @@ API_TURN_S = 0.3
 """Target of the same turn through the API on a warm server (issue 34), seconds."""
 FIRST_API_TURN_S = 3.0
 """Target of the first API turn after the server starts (it loads what a new process does)."""
-COMMANDS: tuple[tuple[str, list[str], float | None], ...] = (
-    ("start-up: stratigos --help", ["--help"], 0.15),
-    ("start-up: chat -m risk question (CVaR of AAPL and KO)", ["chat", "-m", RISK_TURN], 1.0),
-    ("start-up: chat -m turn (no search)", ["chat", "-m", TURN, "--quiet"], CLI_TURN_S),
-    ("whole process: stratigos optimize (200 trials)", ["optimize"], 4.0),
-    ("whole process: stratigos optimize --trials 2000", ["optimize", "--trials", "2000"], None),
+COLD = {"STRATIGOS_CHAT_KEEP_WARM_SECONDS": "0"}
+"""Settings that run every `chat -m` turn in its own process (no warm process)."""
+COMMANDS: tuple[tuple[str, list[str], float | None, dict[str, str]], ...] = (
+    ("start-up: stratigos --help", ["--help"], 0.15, {}),
+    ("start-up: chat -m risk question (CVaR of AAPL and KO)", ["chat", "-m", RISK_TURN], 1.0, {}),
+    ("start-up: chat -m risk question, no warm process", ["chat", "-m", RISK_TURN], None, COLD),
+    ("start-up: chat -m turn (no search)", ["chat", "-m", TURN, "--quiet"], CLI_TURN_S, {}),
+    ("whole process: stratigos optimize (200 trials)", ["optimize"], 4.0, {}),
+    ("whole process: stratigos optimize --trials 2000", ["optimize", "--trials", "2000"], None, {}),
 )
-"""Row name, `stratigos` arguments and target in seconds (None: compared with the row above)."""
+"""Row name, `stratigos` arguments, target in seconds (None: compared with the row above) and
+settings besides the defaults. With the defaults, the warm-up run of a `chat -m` row leaves a
+warm process (docs/cli.md), which the timed runs use once it listens."""
 SERVE_READY_S = 1.5
 """Target of `stratigos serve` from its start until readiness (`/v1/health`) answers 200, seconds."""
 DECISION_S = 0.05
@@ -78,14 +89,29 @@ print(json.dumps({"first": first, "route": median(route_message, route),
 their patterns compiled on the way) and the median of 21 later routing and draft decisions."""
 
 
-def _median_seconds(command: list[str], env: dict[str, str]) -> float:
+def _median_seconds(command: list[str], env: dict[str, str], warm: bool = False) -> float:
+    """Median seconds of `command` over `RUNS` runs after one warm-up run; with `warm`, the
+    timed runs start once the warm chat process the warm-up run started listens."""
     subprocess.run(command, env=env, capture_output=True, check=True, timeout=600)  # warm-up
+    if warm:
+        _wait_for_warm_process(env)
     times = []
     for _ in range(RUNS):
         started = time.perf_counter()
         subprocess.run(command, env=env, capture_output=True, check=True, timeout=600)
         times.append(time.perf_counter() - started)
     return sorted(times)[RUNS // 2]
+
+
+def _wait_for_warm_process(env: dict[str, str]) -> None:
+    """Wait until the warm process a `chat -m` run started listens (as it does by the time a
+    person has read the answer and typed the next question)."""
+    directory = Path(env["XDG_RUNTIME_DIR"]) / "stratigos"
+    deadline = time.perf_counter() + 120
+    while not warm_pids(directory) or not any(directory.glob("chat-*.sock")):
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the warm chat process did not start listening")
+        time.sleep(0.05)
 
 
 def _serve_seconds(env: dict[str, str], path: str = "/v1/health") -> float:
@@ -134,17 +160,20 @@ def _decision_rows(table: Table, env: dict[str, str]) -> None:
 
 def _cli_rows(table: Table, env: dict[str, str]) -> None:
     previous = None
-    for task, arguments, target_s in COMMANDS:
-        seconds = _median_seconds([STRATIGOS, *arguments], env)
+    for task, arguments, target_s, changes in COMMANDS:
+        warm = arguments[0] == "chat" and not changes
+        seconds = _median_seconds([STRATIGOS, *arguments], env | changes, warm)
         how = f"median of {RUNS} runs: {seconds:.2f} s"
         if target_s is None and previous is not None:
             table.add(Row(task, "new process", "the row above", seconds * 1000,
                           previous * 1000, how + " (no target)"))  # fmt: skip
         else:
             target = target_s or 0.0
-            table.add(Row(task, "new process, offline model", f"target {target:g} s",
+            kind = "new process, offline model" + (", warm chat process" if warm else "")
+            table.add(Row(task, kind, f"target {target:g} s",
                           seconds * 1000, target * 1000, how, target=1.0))  # fmt: skip
         previous = seconds
+        stop_warm_processes(Path(env["XDG_RUNTIME_DIR"]) / "stratigos")  # idle for what follows
     _serve_seconds(env)  # warm-up
     ready = sorted(_serve_seconds(env) for _ in range(RUNS))[RUNS // 2]
     table.add(Row("start-up: stratigos serve until /v1/health says ready", "new process",
@@ -203,9 +232,13 @@ def _api_rows(table: Table, data_dir: Path) -> None:
 
 def run(table: Table) -> None:
     """The rows: the commands in new processes, `serve` until ready, then the API's turns."""
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as runtime:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "STRATIGOS_"))}
         env |= {"STRATIGOS_DATA_DIR": tmp, "STRATIGOS_MODEL_PROVIDER": "offline", "HOME": tmp}
-        _cli_rows(table, env)
+        env["XDG_RUNTIME_DIR"] = runtime  # the warm chat processes of this run only
+        try:
+            _cli_rows(table, env)
+        finally:
+            stop_warm_processes(Path(runtime) / "stratigos")  # a row that failed
         _decision_rows(table, env)
         _api_rows(table, Path(tmp) / "api")

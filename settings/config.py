@@ -129,8 +129,8 @@ class Settings(BaseSettings):
         default=900.0,
         ge=0,
         description="Seconds a warm process for `stratigos chat -m` waits for the next turn "
-        "(started by the first one, in the background: later turns start in about 0.1 s "
-        "instead of 1.6 s); 0 runs every turn in its own process (docs/cli.md).",
+        "(started by the first one, in the background: later commands answer in about 0.3 s "
+        "instead of 1.7 s); 0 runs every turn in its own process (docs/cli.md).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = Field(
