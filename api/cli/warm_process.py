@@ -323,7 +323,8 @@ class WarmProcess:
     def _watch(self, connection: Connection) -> None:
         """Interrupt the running turn when its client goes away (it sends nothing more)."""
         with contextlib.suppress(OSError):
-            connection.sock.recv(1)
+            while connection.sock.recv(4096):
+                pass  # a client sends nothing after its go-ahead; read until it hangs up
         with self._turn_lock:
             if self._turn_running:
                 connection.gone = True
