@@ -82,8 +82,9 @@ def needs_own_process(args: argparse.Namespace) -> bool:
 
 def fingerprint(settings: Any, environ: dict[str, str], cwd: str) -> str:
     """What a warm process must share with a command to run its turn, as a hex digest: the
-    protocol, the interpreter, the working directory, the environment (but `VOLATILE_VARIABLES`)
-    and the resolved settings, secrets included (hashed, never stored)."""
+    protocol, the interpreter, the working directory, the environment (but `VOLATILE_VARIABLES`),
+    the resolved settings, secrets included (hashed, never stored), and the version of the AWS
+    configuration and credentials files (read once by a process's AWS clients)."""
     digest = hashlib.sha256()
     values = settings.model_dump(mode="python")
     material = {
@@ -92,9 +93,30 @@ def fingerprint(settings: Any, environ: dict[str, str], cwd: str) -> str:
         "cwd": cwd,
         "environment": {k: v for k, v in environ.items() if k not in VOLATILE_VARIABLES},
         "settings": values,
+        "aws_files": [_version(path) for path in _aws_files(environ)],
     }
     digest.update(json.dumps(material, sort_keys=True, default=_revealed).encode())
     return digest.hexdigest()
+
+
+def _aws_files(environ: Mapping[str, str]) -> list[Path]:
+    """The AWS SDKs' shared configuration and credentials files for `environ`."""
+    home = Path(environ.get("HOME", "~")).expanduser()
+    return [
+        Path(environ.get("AWS_CONFIG_FILE", home / ".aws" / "config")).expanduser(),
+        Path(
+            environ.get("AWS_SHARED_CREDENTIALS_FILE", home / ".aws" / "credentials")
+        ).expanduser(),
+    ]
+
+
+def _version(path: Path) -> list[int] | None:
+    """The modification time (ns) and size of the file at `path`, None when it is missing."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return [info.st_mtime_ns, info.st_size]
 
 
 def _revealed(value: Any) -> Any:

@@ -312,6 +312,19 @@ def test_the_fingerprint_covers_settings_secrets_environment_and_directory() -> 
     assert "s2" not in warm.fingerprint(Settings(**secret), {}, "/w")  # type: ignore[arg-type]
 
 
+def test_the_fingerprint_follows_the_aws_credentials_file(tmp_path: Path) -> None:
+    settings = Settings(data_dir=Path("/tmp/a"))
+    environ = {"HOME": str(tmp_path)}
+    missing = warm.fingerprint(settings, environ, "/w")
+    credentials = tmp_path / ".aws" / "credentials"
+    credentials.parent.mkdir()
+    credentials.write_text("[default]\naws_access_key_id = AKIAEXAMPLE1\n")
+    present = warm.fingerprint(settings, environ, "/w")
+    assert present != missing
+    credentials.write_text("[default]\naws_access_key_id = AKIAEXAMPLE22\n")  # rotated
+    assert warm.fingerprint(settings, environ, "/w") != present
+
+
 def test_the_runtime_directory_is_private_or_not_used(tmp_path: Path) -> None:
     private = warm.runtime_directory({"XDG_RUNTIME_DIR": str(tmp_path)})
     assert private == tmp_path / "stratigos"
