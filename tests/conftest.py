@@ -5,7 +5,9 @@ policy swapped for a test's own; how the suite is shared between pytest-xdist wo
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +35,7 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default")
 os.environ["STRATIGOS_CHAT_KEEP_WARM_SECONDS"] = "0"
 SESSION_RUNTIME_DIR = Path(tempfile.mkdtemp(prefix="stratigos-run-"))
 os.environ["XDG_RUNTIME_DIR"] = str(SESSION_RUNTIME_DIR)
+atexit.register(shutil.rmtree, SESSION_RUNTIME_DIR, ignore_errors=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
