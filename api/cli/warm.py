@@ -11,7 +11,8 @@ when its data directory goes away, when a module it loaded changes on disk, or o
 
 A warm process serves only the environment it was started in: its socket's name is a hash of the
 resolved settings (secrets included), every environment variable but the shell's bookkeeping
-ones, the working directory and the interpreter (`fingerprint`). Its socket lives in an
+ones, the working directory, the interpreter and the AWS configuration files' versions
+(`fingerprint`). Its socket lives in an
 owner-only directory (`runtime_directory`) and it answers its own user only. Whenever it cannot
 serve a turn (none running, busy with another, stale, another platform), the turn runs in this
 process as it would without it: the warm process changes how fast a turn starts, never what it
