@@ -355,28 +355,29 @@ class _Instruments:
     duration: Any
 
 
-_made: dict[int, _Instruments] = {}
+_made: list[tuple[Any, _Instruments]] = []
+"""The meter the instruments were made on, held (so that no later meter can take its id), and
+the instruments."""
 
 
 def _instruments() -> _Instruments:
     """The GenAI client metrics' instruments on the current meter (made once per meter)."""
     current = meter()
-    found = _made.get(id(current))
-    if found is None:
-        found = _Instruments(
-            tokens=current.create_histogram(
-                "gen_ai.client.token.usage", unit="{token}",
-                description="Number of input and output tokens used.",
-                explicit_bucket_boundaries_advisory=[4.0**i for i in range(14)],
-            ),
-            duration=current.create_histogram(
-                "gen_ai.client.operation.duration", unit="s",
-                description="GenAI operation duration.",
-                explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
-            ),
-        )  # fmt: skip
-        _made.clear()
-        _made[id(current)] = found
+    if _made and _made[0][0] is current:
+        return _made[0][1]
+    found = _Instruments(
+        tokens=current.create_histogram(
+            "gen_ai.client.token.usage", unit="{token}",
+            description="Number of input and output tokens used.",
+            explicit_bucket_boundaries_advisory=[4.0**i for i in range(14)],
+        ),
+        duration=current.create_histogram(
+            "gen_ai.client.operation.duration", unit="s",
+            description="GenAI operation duration.",
+            explicit_bucket_boundaries_advisory=[0.01 * 2**i for i in range(14)],
+        ),
+    )  # fmt: skip
+    _made[:] = [(current, found)]
     return found
 
 
