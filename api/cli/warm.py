@@ -94,7 +94,7 @@ def fingerprint(settings: Any, environ: dict[str, str], cwd: str) -> str:
         "cwd": cwd,
         "environment": {k: v for k, v in environ.items() if k not in VOLATILE_VARIABLES},
         "settings": values,
-        "aws_files": [_version(path) for path in _aws_files(environ)],
+        "aws_files": [file_version(path) for path in _aws_files(environ)],
     }
     digest.update(json.dumps(material, sort_keys=True, default=_revealed).encode())
     return digest.hexdigest()
@@ -111,13 +111,13 @@ def _aws_files(environ: Mapping[str, str]) -> list[Path]:
     ]
 
 
-def _version(path: Path) -> list[int] | None:
+def file_version(path: str | Path) -> tuple[int, int] | None:
     """The modification time (ns) and size of the file at `path`, None when it is missing."""
     try:
-        info = path.stat()
+        info = os.stat(path)
     except OSError:
         return None
-    return [info.st_mtime_ns, info.st_size]
+    return info.st_mtime_ns, info.st_size
 
 
 def _revealed(value: Any) -> Any:
@@ -280,32 +280,35 @@ def target() -> WarmTarget | None:
 def warm_pids(directory: Path) -> list[int]:
     """Process ids of the running warm processes whose sockets are in `directory` (each holds
     a lock on its lock file, which names its process id, while it runs)."""
-    pids = []
-    for lock in sorted(directory.glob("chat-*.lock")):
-        with contextlib.suppress(OSError, ValueError):
-            pid = int(lock.read_text())
-            if _locked(lock):
-                pids.append(pid)
-    return pids
+    return sorted(pid for pid, _ in _held_locks(directory))
 
 
 def stop_warm_processes(directory: Path) -> list[int]:
     """Stop the warm processes of `directory` (SIGTERM: each ends after the turn it runs) and
     wait until they have ended; returns their ids. TimeoutError if one still runs after
     `STOP_TIMEOUT_S`."""
-    locks = {}
-    for lock in sorted(directory.glob("chat-*.lock")):
+    locks = _held_locks(directory)
+    pids = sorted(pid for pid, _ in locks)
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while any(_locked(lock) for _, lock in locks):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"warm chat processes {pids} did not stop")
+        time.sleep(0.05)
+    return pids
+
+
+def _held_locks(directory: Path) -> list[tuple[int, Path]]:
+    """(process id, lock file) of each running warm process of `directory`."""
+    held = []
+    for lock in directory.glob("chat-*.lock"):
         with contextlib.suppress(OSError, ValueError):
             pid = int(lock.read_text())
             if _locked(lock):
-                os.kill(pid, signal.SIGTERM)
-                locks[pid] = lock
-    deadline = time.monotonic() + STOP_TIMEOUT_S
-    while any(_locked(lock) for lock in locks.values()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"warm chat processes {sorted(locks)} did not stop")
-        time.sleep(0.05)
-    return sorted(locks)
+                held.append((pid, lock))
+    return held
 
 
 def _locked(path: Path) -> bool:

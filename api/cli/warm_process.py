@@ -36,6 +36,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from api.cli.warm import file_version
+
 REQUEST_LIMIT_BYTES = 1 << 20
 """Longest request line a client may send (the arguments of one command)."""
 
@@ -125,22 +127,14 @@ class LoadedModules:
         for module in list(sys.modules.values()):
             path = getattr(module, "__file__", None)
             if isinstance(path, str) and path not in self._stamps:
-                self._stamps[path] = _stamp(path)
+                self._stamps[path] = file_version(path)
 
     def changed(self) -> str | None:
         """The first remembered file that changed or went away since it was first seen."""
         for path, stamp in self._stamps.items():
-            if _stamp(path) != stamp:
+            if file_version(path) != stamp:
                 return path
         return None
-
-
-def _stamp(path: str) -> tuple[int, int] | None:
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return info.st_mtime_ns, info.st_size
 
 
 def peer_uid(sock: socket.socket) -> int | None:
