@@ -7,9 +7,10 @@ sending it failed more times than the retry policy allows (the dead-letter state
 `rejected` or `dead` order has no fills: an order whose rest is refused after a part filled is
 `canceled`, its filled quantity saying how much. Within an
 account, orders keep the `sequence` they were enqueued in: the queue hands them out in that
-order. Enqueueing an order whose client order id is already stored adds nothing (a retried or
-duplicated run enqueues the same orders again harmlessly); the same id with different contents
-is a `ConflictError`.
+order. A client order id is the owner's: another owner's order under the same id is another
+order, which neither owner ever meets. Enqueueing an order whose client order id the owner
+already stored adds nothing (a retried or duplicated run enqueues the same orders again
+harmlessly); the same id with different contents is a `ConflictError`.
 
 An account several deployments share trades one netted set of orders per decision time
 (`execution.netting`): each such order carries its `allocations`, the part of it each
@@ -182,8 +183,8 @@ def same_order(stored: QueuedOrder, new: NewOrder, account: str, deployment_id: 
 
 
 def id_taken(client_order_id: str) -> ConflictError:
-    """The refusal of an enqueue whose client order id names another stored order."""
-    return ConflictError(f"client order id {client_order_id} is taken by another order")
+    """The refusal of an enqueue whose client order id names another of the owner's orders."""
+    return ConflictError(f"client order id {client_order_id} is taken by another of your orders")
 
 
 def status_conflict(current: QueuedOrder, expected_status: str, note: str = "") -> ConflictError:

@@ -37,9 +37,9 @@ class SqliteExecutions(SqliteLedger, SqliteOrders):
                 )
                 if cur.rowcount == 1:
                     continue
-                found = [o for o in self._rows(conn, [client_order_id]) if o.owner == owner]
+                found = self._rows(conn, owner, [client_order_id])
                 if not found:
                     raise NotFoundError(f"no order {client_order_id!r} for owner {owner!r}")
                 raise status_conflict(found[0], expected_status, ": nothing written")
-            stored = {o.client_order_id: o for o in self._rows(conn, ids)} if ids else {}
+            stored = {o.client_order_id: o for o in self._rows(conn, owner, ids)} if ids else {}
         return RecordedExecutions(new, [stored[i] for i in ids])

@@ -41,13 +41,11 @@ class SqliteOrders(SqliteConnection):
                 "account = ?",
                 (owner, account),
             ).fetchone()
-            stored = {o.client_order_id: o for o in self._rows(conn, ids)}
+            stored = {o.client_order_id: o for o in self._rows(conn, owner, ids)}
             for order in orders:
                 existing = stored.get(order.client_order_id)
                 if existing is not None:
-                    if existing.owner != owner or not same_order(
-                        existing, order, account, deployment_id
-                    ):
+                    if not same_order(existing, order, account, deployment_id):
                         raise id_taken(order.client_order_id)
                     continue
                 last += 1
@@ -80,10 +78,12 @@ class SqliteOrders(SqliteConnection):
         return sorted([*stored.values(), *added], key=lambda o: o.sequence)
 
     @staticmethod
-    def _rows(conn: sqlite3.Connection, ids: list[str]) -> list[QueuedOrder]:
+    def _rows(conn: sqlite3.Connection, owner: str, ids: list[str]) -> list[QueuedOrder]:
+        """The owner's orders of those client order ids."""
         rows = conn.execute(
-            f"SELECT * FROM queued_orders WHERE client_order_id IN ({', '.join('?' for _ in ids)})",
-            ids,
+            "SELECT * FROM queued_orders WHERE owner = ? AND client_order_id IN "
+            f"({', '.join('?' for _ in ids)})",
+            [owner, *ids],
         ).fetchall()
         return [order_from_row(dict(r)) for r in rows]
 
@@ -153,7 +153,7 @@ class SqliteOrders(SqliteConnection):
                     rows,
                 )
             ids = [u[0] for u in updates]
-            found = {o.client_order_id: o for o in self._rows(conn, ids) if o.owner == owner}
+            found = {o.client_order_id: o for o in self._rows(conn, owner, ids)}
         missing = [i for i in ids if i not in found]
         if missing:
             raise NotFoundError(f"no order {missing[0]!r} for owner {owner!r}")

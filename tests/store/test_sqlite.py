@@ -12,7 +12,7 @@ import pytest
 from store import NotFoundError, StoreUnavailableError, Trial
 from store.sqlite import SCHEMA_VERSION, SQLiteStore
 from tests.store.conftest import FakeClock
-from tests.support.store_contract import ALICE, events, running_job
+from tests.support.store_contract import ALICE, BOB, events, running_job
 
 
 def test_file_settings_and_schema_version(tmp_path: Path) -> None:
@@ -127,7 +127,7 @@ def test_a_version_5_store_gets_deployment_events_and_exports(tmp_path: Path) ->
     assert (event.seq, event.type, event.data["status"]) == (1, "created", "paused")
     store.update_deployment(ALICE, "dep_1", expected_version=3, status="active")
     assert [e.seq for e in store.deployment_events(ALICE, "dep_1")] == [1, 2]
-    assert store.schema_version() == SCHEMA_VERSION == 15
+    assert store.schema_version() == SCHEMA_VERSION == 16
     store.create_export(ALICE, "dep_1", "csv", b"x", rows=1)
     assert len(store.list_exports(ALICE, "dep_1")) == 1
     store.close()
@@ -171,4 +171,50 @@ def test_a_version_10_store_s_jobs_get_an_empty_trace_context(tmp_path: Path) ->
     context = {"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"}
     new, _ = store.submit_job(ALICE, "optimization", {"n": 1}, trace_context=context)
     assert store.get_job(ALICE, new.id).trace_context == context
+    store.close()
+
+
+def test_a_version_15_store_keeps_its_orders_and_their_ids_become_the_owner_s(
+    tmp_path: Path,
+) -> None:
+    from store.orders import NewOrder
+    from store.sqlite import connection
+
+    path = tmp_path / "store.sqlite"
+    with sqlite3.connect(path) as conn:  # the store as migration 15 left it: ids were global
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, script in connection.MIGRATIONS:
+            if version <= 15:
+                conn.executescript(script)
+        conn.execute("INSERT INTO schema_version VALUES (15)")
+        conn.execute(
+            "INSERT INTO queued_orders (client_order_id, owner, account, deployment_id, run_id, "
+            "sequence, symbol, side, quantity, status, attempts, filled_quantity, average_price, "
+            "created_at, updated_at, allocations) VALUES ('stg-1-00', ?, 'paper-shared-main', "
+            "'paper-shared-main', 'acct-1', 1, 'KO', 'buy', 3.0, 'filled', 1, 3.0, 50.0, 1, 2, "
+            "'[[\"dep_a\", 3.0]]')",
+            (ALICE,),
+        )
+    store = SQLiteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION
+    kept = store.get_order(ALICE, "stg-1-00")
+    assert (kept.status, kept.filled_quantity, kept.average_price, kept.sequence) == (
+        "filled",
+        3.0,
+        50.0,
+        1,
+    )
+    assert [(a.deployment_id, a.quantity) for a in kept.allocations] == [("dep_a", 3.0)]
+    # another owner's order under the same id on an account of the same name: another order
+    same_id = [NewOrder("stg-1-00", "XOM", "sell", 2.0)]
+    [bobs] = store.enqueue_orders(BOB, "paper-shared-main", "dep_b", "acct-1", same_id)
+    assert (bobs.owner, bobs.symbol, bobs.sequence) == (BOB, "XOM", 1)
+    assert store.get_order(ALICE, "stg-1-00") == kept
+    more = [NewOrder("stg-2-00", "KO", "sell", 1.0)]
+    [alices] = store.enqueue_orders(ALICE, "paper-shared-main", "dep_a", "acct-2", more)
+    assert alices.sequence == 2
+    assert [o.client_order_id for o in store.open_orders(ALICE, "paper-shared-main")] == [
+        "stg-2-00"
+    ]
+    assert [o.symbol for o in store.list_orders(BOB)] == ["XOM"]
     store.close()

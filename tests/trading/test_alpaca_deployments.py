@@ -272,7 +272,9 @@ def test_a_run_sends_its_orders_once_and_the_retry_finds_them_filled_at_alpaca(
     while runner.run_once() is not None:  # this minute's tick, then the job
         pass
     duplicate = store.get_job("alice", again.id)
-    assert duplicate.status == "failed" and "is taken by another order" in (duplicate.error or "")
+    assert duplicate.status == "failed" and "is taken by another of your orders" in (
+        duplicate.error or ""
+    )
     assert _posted(alpaca) == 2 and _placed(alpaca) == ["filled", "filled"]
     assert len(store.ledger("alice", deployment.id)) == len(ledger)
 

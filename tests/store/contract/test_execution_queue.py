@@ -10,7 +10,7 @@ import pytest
 from store.base import Store
 from store.errors import ConflictError, NotFoundError
 from store.ledger import LedgerEntry
-from store.orders import MAX_ORDERS_PER_ENQUEUE, Allocation, NewOrder
+from store.orders import MAX_ORDERS_PER_ENQUEUE, Allocation, NewOrder, OrderUpdate
 from tests.support.store_contract import ALICE, BOB, race
 
 T0 = datetime(2025, 3, 3, 21, 0, tzinfo=UTC)
@@ -59,6 +59,31 @@ def test_enqueueing_the_same_orders_again_adds_nothing(store: Store) -> None:
     with pytest.raises(ConflictError):
         store.enqueue_orders(ALICE, "paper-1", "dep_a", "job_1", [changed, *_orders("r8", 1)])
     assert len(store.list_orders(ALICE)) == 4  # nothing of the refused enqueue was written
+
+
+def test_client_order_ids_and_account_names_are_each_owner_s(store: Store) -> None:
+    """Two owners enqueue the same ids on accounts of the same name: two queues that never
+    meet (no conflict, each owner's orders, sequences and updates their own)."""
+    alices = store.enqueue_orders(ALICE, "paper-shared-main", "dep_a", "acct-1", _orders("r1", 3))
+    bobs_orders = [NewOrder(f"r1-{i}", "XOM", "buy", 7.0 + i) for i in range(2)]
+    bobs = store.enqueue_orders(BOB, "paper-shared-main", "dep_b", "acct-1", bobs_orders)
+    assert [o.sequence for o in bobs] == [1, 2] and {o.owner for o in bobs} == {BOB}
+    assert (
+        store.enqueue_orders(ALICE, "paper-shared-main", "dep_a", "acct-1", _orders("r1", 3))
+        == alices
+    )
+    store.update_order(BOB, "r1-0", expected_status="queued", status="submitted", attempts=1)
+    [update] = store.update_orders(ALICE, [OrderUpdate("r1-0", "queued", "canceled")])
+    assert update.status == "canceled" and update.symbol == "S0"
+    assert store.get_order(BOB, "r1-0").status == "submitted"
+    assert [o.client_order_id for o in store.open_orders(ALICE, "paper-shared-main")] == [
+        "r1-1",
+        "r1-2",
+    ]
+    assert [(o.symbol, o.quantity) for o in store.list_orders(BOB, run_id="acct-1")] == [
+        ("XOM", 7.0),
+        ("XOM", 8.0),
+    ]
 
 
 def test_racing_enqueues_get_distinct_sequences(store: Store) -> None:
