@@ -13,13 +13,13 @@ Brokers: `paper` (each deployment its own simulated account, `paper-<deployment 
 any), opened at creation to check the keys; its account id `alpaca-<Alpaca account number>` and
 its endpoint (`paper` or `live`) go in the spec (`account`, `alpaca_endpoint`), never its keys.
 The ledger of a deployment is reconciled against its whole account, so an Alpaca account is
-traded by one deployment that is not retired: creating or activating a second is refused.
+traded by one deployment that is not retired, or by one owner's deployments that all share it:
+creating or activating another is refused (another owner's deployment is not named).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -48,6 +48,7 @@ from services.market_data import market_closes, market_data_provider
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
+from trading.account_names import ACCOUNT_NAME_FIELD, check_account_name, shared_paper_account
 from trading.hedges import check_hedge
 
 if TYPE_CHECKING:
@@ -61,7 +62,14 @@ FORWARD_TEST_MODE = "forward_test"
 """The spec's `mode` of a forward test's own deployment (`trading.forward_tests`)."""
 FIRST_FIRE = "first_fire"
 """A spec's `schedule_anchor` when its sessions are counted from the deployment's first fire."""
-ACCOUNT_FIELDS = ("broker", "account", "shared_account", "alpaca_endpoint", "account_opening")
+ACCOUNT_FIELDS = (
+    "broker",
+    "account",
+    "shared_account",
+    ACCOUNT_NAME_FIELD,
+    "alpaca_endpoint",
+    "account_opening",
+)
 """The spec's fields about the broker account traded (not the strategy): without them, a
 deployment trades its own paper account."""
 
@@ -102,14 +110,14 @@ def create_deployment(
     traded). `hedge` is the option hedge of a strategy with an overlay
     (`trading.hedges.check_hedge`: its `underlying`, e.g. SPY, and optionally its `vol_model`;
     `InputError` naming `hedge.<field>`). `account` names an account the owner's
-    deployments share (`shared_account`: its strategies' orders are netted at each decision
-    time, `trading.runs.rebalance`): on paper `paper-shared-<name>`, on Alpaca the owner's
-    Alpaca account itself (the name is not used there); None: the deployment's own account."""
+    deployments share (`shared_account`: orders netted at each decision time,
+    `trading.runs.rebalance`; the name is the owner's, `trading.account_names`): on paper
+    `paper-shared-<tag>-<name>`, on Alpaca the owner's Alpaca account; None: its own account."""
     if broker not in BROKERS:
         raise InputError("broker", f"must be paper or alpaca, got {broker!r}")
     settings = settings or get_settings()
     _check_capital(capital)
-    _check_account_name(account)  # before the Alpaca account is opened
+    check_account_name(account)  # before the Alpaca account is opened
     strategy, described = _strategy(
         store, owner, source, source_id, trial=trial, cap_leverage=cap_leverage
     )
@@ -231,10 +239,6 @@ def account_of(deployment: Deployment) -> str:
     return str(deployment.spec.get("account") or f"paper-{deployment.id}")
 
 
-SHARED_ACCOUNT_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
-"""A shared paper account's name: lowercase letters, digits and dashes, at most 40."""
-
-
 def is_shared(deployment: Deployment) -> bool:
     """Whether the deployment trades an account its owner's deployments share."""
     return bool(deployment.spec.get("shared_account"))
@@ -243,14 +247,18 @@ def is_shared(deployment: Deployment) -> bool:
 def shared_account(
     store: Store, owner: str, name: str, broker: str, spec: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The spec fields of an account the owner's deployments share (`shared_account`, and
-    `account`: on paper `paper-shared-<name>`, on Alpaca the owner's account, `spec["account"]`,
-    which `_alpaca_account` checked), after checking that the deployments not retired already
-    on it keep one exchange calendar with this one (the account decides and trades once per
-    decision time, on one calendar's sessions) and that at most one of them is hedged (the
-    account has one hedge, on its total exposure): `InputError` naming `account` otherwise."""
-    _check_account_name(name)
-    account = str(spec["account"]) if broker == "alpaca" else f"paper-shared-{name}"
+    """The spec fields of an account the owner's deployments share (`shared_account`,
+    `account_name`: `name`, and `account`: on paper the owner's account of that name,
+    `trading.account_names.shared_paper_account`; on Alpaca the owner's account,
+    `spec["account"]`, which `_alpaca_account` checked), after checking that the deployments
+    not retired already on it keep one exchange calendar with this one (the account decides and
+    trades once per decision time, on one calendar's sessions) and that at most one of them is
+    hedged (the account has one hedge, on its total exposure): `InputError` naming `account`
+    otherwise."""
+    check_account_name(name)
+    account = (
+        str(spec["account"]) if broker == "alpaca" else shared_paper_account(store, owner, name)
+    )
     members = [
         d
         for d in store.list_deployments(owner)
@@ -273,7 +281,7 @@ def shared_account(
             f"the account {account} is hedged already by deployment {hedged[0]}: one hedge per "
             "account, on its total exposure",
         )
-    return {"account": account, "shared_account": True}
+    return {"account": account, "shared_account": True, ACCOUNT_NAME_FIELD: name}
 
 
 def _alpaca(settings: Settings, owner: str) -> AlpacaBroker:
@@ -281,15 +289,6 @@ def _alpaca(settings: Settings, owner: str) -> AlpacaBroker:
     from execution.brokers.alpaca import alpaca_broker
 
     return alpaca_broker(settings, owner=owner)
-
-
-def _check_account_name(name: object) -> None:
-    """Refuse a shared account's name that is not `SHARED_ACCOUNT_NAME` (`InputError`; None:
-    the deployment's own account, nothing to check)."""
-    if name is not None and not (isinstance(name, str) and SHARED_ACCOUNT_NAME.fullmatch(name)):
-        raise InputError(
-            "account", "must be 1 to 40 lowercase letters, digits and dashes, e.g. main-book"
-        )
 
 
 def _alpaca_account(
@@ -303,22 +302,23 @@ def _alpaca_account(
         account = f"alpaca-{broker.account_number()}"
     except BrokerError as exc:
         raise InputError("broker", f"the Alpaca account cannot be used: {exc}") from None
-    holder = _trading(store, account, shared=shared)
+    holder = _trading(store, owner, account, shared=shared)
     if holder is not None:
         raise InputError("broker", _taken(account, holder, owner))
     return {"account": account, "alpaca_endpoint": "paper" if broker.paper else "live"}
 
 
 def _trading(
-    store: Store, account: str, *, besides: str | None = None, shared: bool = False
+    store: Store, owner: str, account: str, *, besides: str | None = None, shared: bool = False
 ) -> Deployment | None:
-    """A deployment (of any owner) not retired that trades `account`, other than `besides`
-    (for a `shared` deployment: one that does not share it)."""
+    """A deployment (of any owner: an Alpaca account is one, whoever holds its keys) not
+    retired that trades the Alpaca `account`, other than `besides`; for a `shared` deployment of
+    `owner`: one that does not share it with `owner`'s (another owner's shares nothing)."""
     for status in NOT_RETIRED:
         for deployment in store.deployments_by_status(status, limit=10_000):
             if deployment.id == besides or account_of(deployment) != account:
                 continue
-            if not (shared and is_shared(deployment)):
+            if not (shared and is_shared(deployment) and deployment.owner == owner):
                 return deployment
     return None
 
@@ -343,8 +343,8 @@ def change_status(
     reason: str | None = None,
     settings: Settings | None = None,
 ) -> Deployment:
-    """Move the deployment to `status` if its lifecycle allows it and, to activate it, no other
-    deployment trades its broker account, and to retire a deployment hedged on Alpaca, its
+    """Move the deployment to `status` if its lifecycle allows it and, to activate it on
+    Alpaca, no other deployment trades its Alpaca account (`_trading`), and to retire a deployment hedged on Alpaca, its
     account holds no option (`DeploymentStateError` otherwise; `ConflictError` if it changed
     meanwhile). Its `status_changed` event says `by` what (api, cli, chat, monitor, kill_switch)
     and, when given, the `reason`."""
@@ -352,8 +352,10 @@ def change_status(
     check_transition(current.status, status)  # type: ignore[arg-type]
     if status == "retired" and "hedge" in current.spec and broker_of(current) == "alpaca":
         _check_no_options(current, settings or get_settings())
-    if status == "active" and "account" in current.spec:
-        holder = _trading(store, account_of(current), besides=current.id, shared=is_shared(current))
+    if status == "active" and broker_of(current) == "alpaca":
+        holder = _trading(
+            store, owner, account_of(current), besides=current.id, shared=is_shared(current)
+        )
         if holder is not None:
             raise DeploymentStateError(_taken(account_of(current), holder, owner))
     event: dict[str, Any] = {"by": by}

@@ -154,10 +154,11 @@ class DeploymentIn(BaseModel):
         min_length=1,
         max_length=40,
         pattern=r"^[a-z0-9][a-z0-9-]*$",
-        description="The name of an account the caller's deployments share (on paper "
-        "paper-shared-<name>; on alpaca the caller's Alpaca account itself): at each decision "
-        "time their orders are netted and traded once, each fill attributed to its strategy's "
-        "own ledger. Default: its own account.",
+        description="The name of an account the caller's deployments share, the caller's own "
+        "(another caller's account of the same name is another account; on paper "
+        "paper-shared-<tag>-<name>, <tag> the caller's; on alpaca the caller's Alpaca account "
+        "itself): at each decision time their orders are netted and traded once, each fill "
+        "attributed to its strategy's own ledger. Default: its own account.",
     )
 
 

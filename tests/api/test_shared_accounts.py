@@ -8,11 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.api.conftest import Api, assert_error, wait_job
+from trading.account_names import owner_tag
 from trading.scheduling import REBALANCE_KIND
 
 FIRE = datetime(2021, 6, 1, 19, 45, tzinfo=UTC)
 NEXT_FIRE = datetime(2021, 6, 2, 19, 45, tzinfo=UTC)
-ACCOUNT = "paper-shared-book"
+ACCOUNT = f"paper-shared-{owner_tag('alice')}-book"
+"""Alice's account named `book` (the name is hers: `trading.account_names`)."""
 
 
 def _create(api: Api, name: str, weights: dict[str, float], **extra: Any) -> Any:
@@ -53,9 +55,8 @@ def test_two_deployments_share_an_account_and_show_its_netted_orders(api: Api) -
     second = _create(api, "energy", {"KO": 0.5, "XOM": 0.5})
     assert first.status_code == second.status_code == 201, (first.text, second.text)
     ids = [first.json()["id"], second.json()["id"]]
-    assert {
-        client.get(f"/v1/deployments/{i}", headers=api.alice).json()["spec"]["account"] for i in ids
-    } == {ACCOUNT}
+    specs = [client.get(f"/v1/deployments/{i}", headers=api.alice).json()["spec"] for i in ids]
+    assert {(s["account"], s["account_name"]) for s in specs} == {(ACCOUNT, "book")}
     for deployment_id in ids:
         activated = client.post(f"/v1/deployments/{deployment_id}/activate", headers=api.alice)
         assert activated.status_code == 200, activated.text

@@ -149,6 +149,26 @@ def test_a_shared_alpaca_account_refuses_a_deployment_that_trades_it_alone(
     assert refused.value.field == "broker"
 
 
+def test_another_owner_cannot_share_an_alpaca_account_and_learns_nothing_of_its_holder(
+    store: Store, tmp_path: Path, alpaca: LocalAlpaca
+) -> None:
+    """The same Alpaca keys configured for bob: his deployment naming an account as alice's
+    does is refused (an Alpaca account is one, whoever holds its keys), and the refusal says
+    "another owner's deployment", never which."""
+    first = _deploy(store, _settings(tmp_path, alpaca), "first", {"KO": 0.5, "XOM": 0.5}, 20_000.0)
+    bobs = _settings(tmp_path, alpaca, alpaca={"owner": "bob"})
+    portfolio = store.create_portfolio(
+        "bob", "first", {"weights": [{"asset": "KO", "weight": 1.0}]}
+    )
+    with pytest.raises(InputError, match="already traded by another owner's deployment") as refused:
+        create_deployment(
+            store, "bob", name="first", source="portfolio", source_id=portfolio.id,
+            capital=10_000.0, broker="alpaca", account="alpaca-book", settings=bobs,
+        )  # fmt: skip
+    assert refused.value.field == "broker"
+    assert first.id not in str(refused.value) and "alice" not in str(refused.value)
+
+
 def test_the_kill_switch_records_a_shared_account_s_partial_fills_in_each_strategy_s_book(
     store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
