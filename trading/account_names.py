@@ -5,7 +5,7 @@ A name is the owner's: two owners who both name an account `main` trade two acco
 share nothing (orders, client order ids, run ids, ledgers, snapshots, reports, jobs). The
 paper account of an owner's name is `paper-shared-<owner tag>-<name>`: `owner_tag` is a short
 digest of the owner id, so every id derived from the account (its orders' client order ids,
-its runs' ids, its reports' ids) is the owner's too, and none of them says who the owner is.
+its runs' ids, its reports' ids) is the owner's too, and none of them spells the owner id.
 Accounts named before names were the owner's are `paper-shared-<name>`: an owner who has one
 keeps trading it under that name (`shared_paper_account`).
 """
@@ -39,7 +39,7 @@ def check_account_name(name: object) -> None:
 def owner_tag(owner: str) -> str:
     """The owner's part of the ids derived from names the owner chose: the first
     `OWNER_TAG_LENGTH` hex digits of a SHA-256 digest of the owner id (the same in every
-    process, telling nothing of the owner)."""
+    process; the id cannot be read from it, only a guess of it checked)."""
     return hashlib.sha256(f"stratigos owner tag\0{owner}".encode()).hexdigest()[:OWNER_TAG_LENGTH]
 
 
