@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
 from api.agent_protocol.chat_runs import STREAM_MODES
 from api.errors import ApiError, validation_error
 from api.human_interrupt import FIELD, checked_answer, decision
 from api.schemas.agent_runs import RunBody
+from services.problems import validation_problems
 
 if TYPE_CHECKING:
     from graphs.chat import ChatSession
@@ -39,8 +42,13 @@ def user_message(body: RunBody) -> tuple[str, str | None]:
 
     try:
         (message,) = convert_to_messages(messages)
-    except (ValueError, TypeError, NotImplementedError) as exc:
-        raise validation_error("body.input.messages.0", f"not a message: {exc}") from None
+    except ValidationError as exc:  # the message's fields (content, id, name) as its model has them
+        field, problem = validation_problems(exc.errors())[0]
+        raise validation_error(f"body.input.messages.0.{field}", problem) from None
+    except (ValueError, TypeError, NotImplementedError):
+        raise validation_error(
+            "body.input.messages.0", "not a message: give {'role': 'user', 'content': text}"
+        ) from None
     if not isinstance(message, HumanMessage) or not message.text.strip():
         raise validation_error("body.input.messages.0", "must be a non-empty user (human) message")
     if len(message.text) > 8000:
