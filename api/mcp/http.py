@@ -11,7 +11,8 @@ none is needed, each POST stands alone and any server process (any Lambda invoca
 it, as the design's "any process can serve any request" asks. What a session would carry lives
 elsewhere: the caller in each request's credentials, the protocol version in its
 `MCP-Protocol-Version` header, a draft in the owner's threads (its id is the handle a client
-passes back). So nothing is asked through the client (no elicitation: its answer would come back
+passes back), what a tool built in the recipe any process rebuilds it from
+(`api.mcp.artifacts`). So nothing is asked through the client (no elicitation: its answer would come back
 on another POST, which may reach another process): drafts wait for approval in the CLI, the web
 UI or the API. GET (a stream for a session) and DELETE (ending one) answer 405, as the MCP
 specification allows a server without sessions.
@@ -92,13 +93,16 @@ class McpEndpoint:
         import mcp.types as types
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+        from api.mcp.artifacts import INSTANCE
         from api.mcp.frames import methods_of
         from api.mcp.server import build_server
 
         settings = self.context.settings
         # no session carries an elicitation's answer back to the process that asked
         mcp = settings.mcp.model_copy(update={"elicitation_approvals": False})
-        server = build_server(settings.model_copy(update={"mcp": mcp}), lambda: self.context.store)
+        server = build_server(
+            settings.model_copy(update={"mcp": mcp}), lambda: self.context.store, instance=INSTANCE
+        )
         # what the server serves: its handlers' requests, and initialize (the session's own)
         self._methods = methods_of([*server.request_handlers, types.InitializeRequest])
         return StreamableHTTPSessionManager(server, stateless=True)

@@ -25,6 +25,7 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import McpError
 
 from api.errors import project_error
+from api.mcp.artifacts import OwnerTools, call_with_artifacts
 from api.mcp.drafts import DRAFT_TOOL_NAMES, DRAFT_TOOLS, DraftCall, call_draft_tool
 from api.mcp.frames import rpc_error
 from api.mcp.prompts import get_prompt, list_prompts
@@ -85,10 +86,12 @@ def in_our_words(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]
 
 
 def build_server(
-    settings: Settings, store: StoreSource, *, local_owner: str | None = None
+    settings: Settings, store: StoreSource, *, local_owner: str | None = None, instance: str = ""
 ) -> Server[Any, Any]:
     """The MCP server on `settings` and the store `store()` returns. `local_owner` is who a
-    call without an HTTP request (stdio) acts as; None refuses such calls."""
+    call without an HTTP request (stdio) acts as; None refuses such calls. `instance` is the
+    process's part of its tools' artifact ids (`api.mcp.artifacts`: over HTTP, where a call
+    may reach any process)."""
     server: Server[Any, Any] = Server(
         "stratigos", version=version("stratigos"), instructions=INSTRUCTIONS
     )
@@ -104,13 +107,17 @@ def build_server(
             raise McpError(rpc_error(types.INVALID_REQUEST, "UNAUTHENTICATED", "no caller"))
         return str(principal.owner)
 
-    async def tools_of(name: str) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(partial(owner_tools, name, store(), settings))
+    async def tools_of(name: str) -> OwnerTools:
+        built = partial(owner_tools, name, store(), settings, instance)
+        return await anyio.to_thread.run_sync(built)
+
+    def run(tool: Any, arguments: dict[str, Any]) -> types.CallToolResult:
+        return run_tool(tool, arguments, settings)
 
     @server.list_tools()
     @in_our_words
     async def list_tools() -> list[types.Tool]:
-        tools = await tools_of(owner())
+        tools = (await tools_of(owner())).tools
         return [mcp_tool(tool) for tool in tools.values()] + [t.definition() for t in DRAFT_TOOLS]
 
     @server.call_tool(validate_input=False)
@@ -124,17 +131,16 @@ def build_server(
                 return await call_draft_tool(
                     name, arguments, _draft_call(server, who, store(), settings)
                 )
-            tools = await tools_of(who)
-            if name not in tools:
-                known = ", ".join([*tools, *DRAFT_TOOL_NAMES])
+            owned = await tools_of(who)
+            if name not in owned.tools:
+                known = ", ".join([*owned.tools, *DRAFT_TOOL_NAMES])
                 return error_result(
                     "NOT_FOUND",
                     f"no tool {name!r}; the tools are: {known}",
                     [{"field": "name", "problem": "unknown tool"}],
                 )
-            return await anyio.to_thread.run_sync(
-                partial(run_tool, tools[name], arguments, settings)
-            )
+            call = partial(call_with_artifacts, store(), who, owned, name, arguments, run)
+            return await anyio.to_thread.run_sync(call)
         except Exception:  # a bug: the traceback stays in the server's log
             log.exception("MCP tool %s failed", name)
             return error_result("INTERNAL", INTERNAL)

@@ -31,6 +31,7 @@ from langgraph.func import entrypoint
 from pydantic import BaseModel, ValidationError
 
 from api.errors import project_error, pydantic_details
+from api.mcp.artifacts import OwnerTools
 from graphs.assistant import TOOLS_OF
 from graphs.thread_bindings import bind_owner, bind_settings, tool_context
 from services.problems import json_problems
@@ -41,7 +42,8 @@ from tools.context import format_validation_error
 from tools.memory import MEMORY_TOOL_NAMES, memory_tools
 
 THREAD_PREFIX = "mcp:"
-"""The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>`."""
+"""The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>` (over
+HTTP, `mcp:<owner>:<the process's instance>`)."""
 
 
 def assistant_tool_names() -> tuple[str, ...]:
@@ -54,14 +56,17 @@ def assistant_tool_names() -> tuple[str, ...]:
     return tuple(names)
 
 
-def owner_tools(owner: str, store: Store, settings: Settings) -> dict[str, BaseTool]:
-    """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them."""
-    thread = f"{THREAD_PREFIX}{owner}"
+def owner_tools(owner: str, store: Store, settings: Settings, instance: str = "") -> OwnerTools:
+    """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them,
+    and their artifacts; `instance` (a process's, over HTTP: `api.mcp.artifacts.INSTANCE`) is
+    part of the artifacts' namespace."""
+    thread = f"{THREAD_PREFIX}{owner}" + (f":{instance}" if instance else "")
     bind_settings(thread, settings)
     bind_owner(thread, owner, store)
-    _, tools = tool_context({"configurable": {"thread_id": thread}}, {})
+    context, tools = tool_context({"configurable": {"thread_id": thread}}, {})
     bound = {tool.name: tool for tool in [*tools, *memory_tools(owner, store)]}
-    return {name: bound[name] for name in assistant_tool_names() if name in bound}
+    by_name = {name: bound[name] for name in assistant_tool_names() if name in bound}
+    return OwnerTools(by_name, context.artifacts)
 
 
 def input_schema(tool: BaseTool) -> dict[str, Any]:

@@ -5,8 +5,9 @@ Forty MCP requests, each on a connection of its own (the `mcp` SDK's streamable 
 an HTTP client that keeps no connection alive), so the kernel hands each to whichever process
 accepts first: a draft made in one request is found by the next, whoever serves it. A client's
 calls after an idle longer than the server's keep-alive open new connections too: one client
-making six calls, each on a new connection, stands for them. Another owner reaches nothing of
-the first's through either process."""
+making seven calls, each on a new connection, stands for them (a portfolio built by the first,
+measured by the others: `api.mcp.artifacts`). Another owner reaches nothing of the first's
+through either process."""
 
 from __future__ import annotations
 
@@ -118,14 +119,19 @@ def test_a_client_s_calls_each_on_a_new_connection_all_succeed(
     serve: tuple[str, str, str],
 ) -> None:
     base, alice, _ = serve
-    weights = {"weights": {"AAPL": 0.5, "KO": 0.5}, "start": "2019-01-01"}
+    hrp = {"method": "hrp", "universe": ["AAPL", "JNJ", "KO"]}
 
-    async def six_calls(client: ClientSession) -> list[Any]:
-        return [data(await client.call_tool("portfolio_risk_report", weights)) for _ in range(6)]
+    async def six_calls(client: ClientSession) -> tuple[str, list[Any]]:
+        # a portfolio built by one call, measured by the next six, wherever each goes
+        built = data(await client.call_tool("optimize_portfolio", hrp))["portfolio_id"]
+        risk = {"portfolio_id": built, "start": "2019-01-01"}
+        return built, [
+            data(await client.call_tool("portfolio_risk_report", risk)) for _ in range(6)
+        ]
 
-    reports = asyncio.run(asyncio.wait_for(in_session(base, alice, six_calls), 600))
-    cvars = {report["cvar_historical"] for report in reports}
-    assert len(reports) == 6 and len(cvars) == 1  # every process gives the same number
+    built, reports = asyncio.run(asyncio.wait_for(in_session(base, alice, six_calls), 600))
+    assert len(reports) == 6 and all(report["portfolio_id"] == built for report in reports)
+    assert len({report["cvar_historical"] for report in reports}) == 1  # the same portfolio
 
 
 def test_another_owner_reaches_nothing_of_the_first_through_either_process(

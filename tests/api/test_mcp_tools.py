@@ -486,3 +486,30 @@ def test_a_handler_s_failure_is_answered_with_the_api_s_error(
     assert refused.error.data == {
         "error": {"code": "UNAVAILABLE", "message": refused.error.message, "details": []}
     }
+
+
+def test_a_call_in_another_process_uses_what_an_earlier_call_built(
+    local: tuple[Settings, Store],
+) -> None:
+    """Two servers on one store, as two processes over HTTP (`api.mcp.artifacts`): what one
+    built, the other rebuilds from its recipe under the same id; the ids never collide."""
+    settings_, store = local
+
+    def call(instance: str, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        process = build_server(settings_, lambda: store, local_owner=LOCAL_OWNER, instance=instance)
+        return in_memory(process, lambda s: s.call_tool(name, arguments))
+
+    built = data(call("first", "optimize_portfolio", EXAMPLES["optimize_portfolio"]))
+    paths = {"universe": ["AAPL", "KO"], "n_paths": 8, "horizon": 126}
+    scenarios = data(call("first", "generate_market_scenarios", paths))
+    own = data(call("second", "optimize_portfolio", {"method": "hrp", "universe": ["KO", "PG"]}))
+    assert own["portfolio_id"] != built["portfolio_id"]  # each process its own ids
+
+    risk = {"portfolio_id": built["portfolio_id"], "start": "2019-01-01"}
+    backtest = {"config": {"target_vol": 0.1}, "scenario_set_id": scenarios["scenario_set_id"]}
+    for name, arguments in (("portfolio_risk_report", risk), ("backtest_strategy", backtest)):
+        here = data(call("first", name, arguments))
+        there = data(call("second", name, arguments))
+        assert there == here, name  # the same portfolio and scenario set: the same numbers
+    unknown = error(call("second", "portfolio_risk_report", {"portfolio_id": "pf_0a1b2c"}))
+    assert unknown["code"] == "NOT_FOUND"
