@@ -145,6 +145,16 @@ def build_server(
             log.exception("MCP tool %s failed", name)
             return error_result("INTERNAL", INTERNAL)
 
+    _serve_records_and_prompts(server, store, owner)
+    return server
+
+
+def _serve_records_and_prompts(
+    server: Server[Any, Any], store: StoreSource, owner: Callable[[], str]
+) -> None:
+    """Register the owner's records as resources (`api.mcp.resources`) and the workflows as
+    prompts (`api.mcp.prompts`) on `server`; `owner()` is the caller."""
+
     @server.list_resources()
     @in_our_words
     async def list_resources() -> list[types.Resource]:
@@ -170,8 +180,6 @@ def build_server(
     @in_our_words
     async def prompt(name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
         return get_prompt(name, arguments)
-
-    return server
 
 
 def _draft_call(
