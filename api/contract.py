@@ -17,9 +17,9 @@ paths under `/agent` are left to their clients, which send options of their own)
 body (one with no content type too, which the routes read as JSON), and refuses, before any
 schema is applied, what the one text boundary refuses (`quant.problems.json_problems`): a lone
 surrogate anywhere (`"\\ud800"`: no text can hold it), nesting beyond `MAX_DEPTH`, and a control
-or bidirectional character in any string or key of a `/v1` or unversioned body, and of an
-Agent Protocol run's `input` and `command` (the user's message: free-form in the schema, kept
-and shown as text). Then numbers that are not finite anywhere in it (`NaN`, `Infinity`,
+or bidirectional character in any string or key of a `/v1` or unversioned body (an Agent
+Protocol body's typed text is the schema's to refuse, its user message the run's:
+`api.agent_protocol.run_requests`, with the same rule). Then numbers that are not finite anywhere in it (`NaN`, `Infinity`,
 `1e999`: JSON has none of them, Python's reader takes them) and a key repeated in one object (a
 reader keeps only its last value: `{"AAPL": 0.5, "AAPL": 0.5}` would silently become one
 weight), then the schema (`jsonschema_rs`, formats checked), which holds the typed text of the
@@ -63,11 +63,6 @@ MAX_PROBLEMS = 20
 FREE_TEXT_PREFIX = "/agent/"
 """Request bodies whose free-form parts the text rule leaves free (the Agent Protocol's); it
 covers every other body whole."""
-
-AGENT_TEXT = ("body.input", "body.command")
-"""The free-form parts of an Agent Protocol body the whole text rule covers nonetheless: a run's
-input (the user's message) and its command (the answer to an approval); the others keep
-Unicode's rule only (their typed text, the schema's)."""
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 """Methods whose body a route reads as JSON when it comes without a content type."""
@@ -352,6 +347,11 @@ class Contract:
         return found[:MAX_PROBLEMS]
 
 
+def _free_rule(field: str) -> TextRule:
+    """The text rule of a free-form part: Unicode's only (`unicode_problem`)."""
+    return unicode_problem
+
+
 def _is_json(scope: Scope) -> bool:
     """Whether the route reads the request's body as JSON: a JSON content type, or none on a
     method with a body (as FastAPI reads it)."""
@@ -360,12 +360,6 @@ def _is_json(scope: Scope) -> bool:
             kind = value.split(b";")[0].strip().lower()
             return kind == b"application/json" or kind.endswith(b"+json")
     return str(scope.get("method")) in BODY_METHODS
-
-
-def _agent_rule(field: str) -> TextRule:
-    """The text rule of a place in an Agent Protocol body (`AGENT_TEXT`)."""
-    whole = any(field == part or field.startswith(f"{part}.") for part in AGENT_TEXT)
-    return text_problem if whole else unicode_problem
 
 
 class RequestContract:
@@ -449,8 +443,8 @@ class RequestContract:
         except ValueError:  # not JSON: the route's 400
             return []
         path = str(scope.get("path", ""))
-        rule = _agent_rule if path.startswith(FREE_TEXT_PREFIX) else None
-        found = json_problems(decoded, "body", rule, limit=MAX_PROBLEMS)
+        free = path.startswith(FREE_TEXT_PREFIX)  # its typed text: the schema's rule below
+        found = json_problems(decoded, "body", _free_rule if free else None, limit=MAX_PROBLEMS)
         if found:
             return found
         found = list(non_finite(decoded))

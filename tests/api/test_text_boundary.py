@@ -94,10 +94,10 @@ def _placed(path: list[Any], value: Any) -> Any:
 
 
 def _operations() -> list[tuple[str, str, str, list[Any], bool]]:
-    """(method, URL, field, place, whether text there is kept to the text rule) of every place
-    of every JSON request body: every place of a `/v1` or unversioned body, of an Agent Protocol
-    run's input and command, and the typed text of the others; the rest of the Agent Protocol's
-    bodies is free-form."""
+    """(method, URL, field, place, whether text there is kept to the text rule before the route
+    runs) of every place of every JSON request body: every place of a `/v1` or unversioned body
+    and the typed text of the Agent Protocol's (whose free-form parts a route may still hold to
+    the rule: a run's user message, `test_a_message_s_content_is_refused_in_our_words`)."""
     document = _document()
     components = document.get("components", {}).get("schemas", {})
     found: dict[tuple[str, str, str], tuple[list[Any], bool]] = {}
@@ -114,7 +114,7 @@ def _operations() -> list[tuple[str, str, str, list[Any], bool]]:
                 continue
             for place, typed in _places(schema, components):
                 field = ".".join(map(str, place))
-                whole = not url.startswith("/agent/") or field.startswith(("input", "command"))
+                whole = not url.startswith("/agent/")
                 key = (method.upper(), url, field)
                 kept = found.get(key, (place, False))[1] or typed or whole
                 found[key] = (place, kept)
@@ -244,6 +244,21 @@ def test_the_agent_protocol_keeps_free_form_parts_free_but_never_a_lone_surrogat
     # a thread's title is kept and shown: its text is held to the rule
     titled = _send(api, "POST", "/agent/threads", body({"metadata": {"title": "a\x07"}}))
     _refusal(titled, "body.metadata.title")
+
+
+def test_a_run_s_answer_and_optimization_input_keep_the_text_rule(api: Api) -> None:
+    thread = api.client.post("/agent/threads", json={}, headers=api.alice).json()["thread_id"]
+    answer = {
+        "assistant_id": "assistant",
+        "command": {"resume": {"type": "response", "args": "ok\x07"}},
+    }
+    _refusal(
+        _send(api, "POST", f"/agent/threads/{thread}/runs/wait", body(answer)),
+        "body.command.resume.args",
+    )
+    run = {"assistant_id": "optimization", "input": {"universe": ["KO", "P\u202eG"]}}
+    _refusal(_send(api, "POST", "/agent/runs/wait", body(run)), "body.input.universe.1")
+    assert _listed(api, api.alice, "/v1/optimizations") == []
 
 
 @pytest.mark.parametrize(
