@@ -10,7 +10,7 @@ library's text.
 - the body: JSON (-32700 parse error), holding no lone surrogate and nested at most
   `MAX_DEPTH` deep (the one text boundary's `unicode_problem` and depth, `json_problems`:
   what no method can take; the text rule of what a method keeps is its own, e.g. a tool's
-  arguments: `api.mcp.tools.argument_problems`);
+  arguments: `api.mcp.tools.argument_refusal`);
 - the frame: one JSON-RPC 2.0 message (no batch; `jsonrpc` "2.0"; a string or integer `id`;
   a text `method`; `params` an object), a request or notification of a method this server
   serves (-32601 otherwise), its `params` as the method defines them (-32602, each field named
