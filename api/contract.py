@@ -5,25 +5,29 @@ conversions, such as 0 for false or "1" for 1, never apply), and what the route 
 the schema is a rule the schema cannot state (a sum, a date in the data, a stored id).
 
 `contract_openapi(app)` is the app's OpenAPI document with parameters that are absent or given,
-never null, and with the text rule stated: every string
-and every object key of a `/v1` (or unversioned) request body matches `quant.problems.TEXT_PATTERN` (no control
-character other than tab and line breaks, no bidirectional override), unless the field states
-a pattern, format or choices of its own. The Agent Protocol's bodies under `/agent` keep their
-free-form parts (metadata, config, input) free.
+never null, and with the text rule stated: every string and every map key a request body
+declares matches `quant.problems.TEXT_PATTERN` (no control character other than tab and line
+breaks, no bidirectional override), unless the field states a pattern, format or choices of its
+own. Parts a body leaves free-form (the Agent Protocol's metadata filters, config, context)
+declare no type, and stay free.
 
 `RequestContract` (ASGI middleware) refuses a query parameter the operation does not declare
 (422 on `query.<name>`: a misspelt `?offest=5` is not silently ignored; the Agent Protocol's
 paths under `/agent` are left to their clients, which send options of their own), reads a JSON
-body, refuses numbers that are not finite
-anywhere in it (`NaN`, `Infinity`, `1e999`: JSON has none of them, Python's reader takes them)
-and a key repeated in one object (a reader keeps only its last value: `{"AAPL": 0.5, "AAPL":
-0.5}` would silently become one weight), then validates it against the schema (`jsonschema_rs`,
-formats checked).
+body (one with no content type too, which the routes read as JSON), and refuses, before any
+schema is applied, what the one text boundary refuses (`quant.problems.json_problems`): a lone
+surrogate anywhere (`"\\ud800"`: no text can hold it), nesting beyond `MAX_DEPTH`, and a control
+or bidirectional character in any string or key of a `/v1` or unversioned body (an Agent
+Protocol body's typed text is the schema's to refuse, its user message the run's:
+`api.agent_protocol.run_requests`, with the same rule). Then numbers that are not finite anywhere in it (`NaN`, `Infinity`,
+`1e999`: JSON has none of them, Python's reader takes them) and a key repeated in one object (a
+reader keeps only its last value: `{"AAPL": 0.5, "AAPL": 0.5}` would silently become one
+weight), then the schema (`jsonschema_rs`, formats checked), which holds the typed text of the
+Agent Protocol's bodies (a thread's title) to the text rule.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from typing import Any
@@ -36,7 +40,18 @@ from starlette.exceptions import HTTPException
 
 from api.errors import error_json
 from api.paths import paths_of
-from services.problems import TEXT_PATTERN, not_finite, plain_number, text_problem
+from services.problems import (
+    NESTED_TOO_DEEP,
+    TEXT_PATTERN,
+    NestedTooDeepError,
+    TextRule,
+    json_problems,
+    not_finite,
+    plain_number,
+    read_json,
+    text_problem,
+    unicode_problem,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -46,7 +61,11 @@ MAX_PROBLEMS = 20
 """At most this many places are named in one answer."""
 
 FREE_TEXT_PREFIX = "/agent/"
-"""Request bodies the text rule leaves free (the Agent Protocol's); it covers every other."""
+"""Request bodies whose free-form parts the text rule leaves free (the Agent Protocol's); it
+covers every other body whole."""
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+"""Methods whose body a route reads as JSON when it comes without a content type."""
 
 _WORDS = {
     "integer": "a whole number",
@@ -114,7 +133,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def contract_openapi(app: FastAPI) -> dict[str, Any]:
-    """The app's OpenAPI document, built once, with the text rule stated on `/v1` bodies."""
+    """The app's OpenAPI document, built once, with the text rule stated on every body."""
     if app.openapi_schema is not None:
         return app.openapi_schema
     document = get_openapi(
@@ -125,12 +144,10 @@ def contract_openapi(app: FastAPI) -> dict[str, Any]:
     )
     components = document.get("components", {}).get("schemas", {})
     seen: set[str] = set()
-    for path, operations in document.get("paths", {}).items():
+    for operations in document.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
                 parameter["schema"] = _without_null(parameter.get("schema", {}))
-            if path.startswith(FREE_TEXT_PREFIX):
-                continue
             for media in (operation.get("requestBody") or {}).get("content", {}).values():
                 _state_text_rule(media.get("schema"), components, seen)
     app.openapi_schema = document
@@ -330,12 +347,19 @@ class Contract:
         return found[:MAX_PROBLEMS]
 
 
+def _free_rule(field: str) -> TextRule:
+    """The text rule of a free-form part: Unicode's only (`unicode_problem`)."""
+    return unicode_problem
+
+
 def _is_json(scope: Scope) -> bool:
+    """Whether the route reads the request's body as JSON: a JSON content type, or none on a
+    method with a body (as FastAPI reads it)."""
     for name, value in scope.get("headers") or []:
         if name == b"content-type":
             kind = value.split(b";")[0].strip().lower()
             return kind == b"application/json" or kind.endswith(b"+json")
-    return False
+    return str(scope.get("method")) in BODY_METHODS
 
 
 class RequestContract:
@@ -359,7 +383,7 @@ class RequestContract:
             await self.app(scope, receive, send)
             return
         try:
-            body = await _read(receive)
+            body = await read_body(receive)
         except HTTPException as exc:  # the body size limit, counting a chunked body
             detail = str(exc.detail)
             answer = error_json(
@@ -371,7 +395,7 @@ class RequestContract:
         if found:
             await _refusal(found)(scope, receive, send)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replayed(body, receive), send)
 
     def _contract_of(self, scope: Scope) -> Contract | None:
         app = scope.get("app")
@@ -404,7 +428,8 @@ class RequestContract:
 
     def _problems(self, scope: Scope, body: bytes) -> list[Problem]:
         """What the body breaks of its operation's contract ([] for a path the schema does
-        not document, such as the MCP endpoint, which answers in its own protocol)."""
+        not document, such as the MCP endpoint, which answers in its own protocol with the same
+        rules: `api.mcp.frames`)."""
         contract = self._contract_of(scope)
         if contract is None:
             return []
@@ -412,9 +437,16 @@ class RequestContract:
         if matched is None:
             return []
         try:
-            decoded = json.loads(body, object_pairs_hook=_Object)
-        except (ValueError, RecursionError):
+            decoded = read_json(body, object_pairs_hook=_Object)
+        except NestedTooDeepError:
+            return [("body", NESTED_TOO_DEEP)]
+        except ValueError:  # not JSON: the route's 400
             return []
+        path = str(scope.get("path", ""))
+        free = path.startswith(FREE_TEXT_PREFIX)  # its typed text: the schema's rule below
+        found = json_problems(decoded, "body", _free_rule if free else None, limit=MAX_PROBLEMS)
+        if found:
+            return found
         found = list(non_finite(decoded))
         if _any_repeated(decoded):
             found += repeated_keys(decoded)
@@ -432,7 +464,8 @@ def _refusal(found: list[Problem]) -> Any:
     return error_json(422, "VALIDATION_ERROR", f"invalid request: {summary}", details)
 
 
-async def _read(receive: Any) -> bytes:
+async def read_body(receive: Any) -> bytes:
+    """The whole body `receive` gives."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -443,7 +476,7 @@ async def _read(receive: Any) -> bytes:
             return b"".join(chunks)
 
 
-def _replay(body: bytes, receive: Any) -> Any:
+def replayed(body: bytes, receive: Any) -> Any:
     """A `receive` that gives `body`, then what `receive` gives (the client's disconnect, which
     a streaming answer waits for)."""
     sent = False

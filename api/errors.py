@@ -13,6 +13,7 @@ the `problem`. Codes and statuses:
 | `METHOD_NOT_ALLOWED` | 405 | wrong HTTP method |
 | `CONFLICT` | 409 | the resource is not in the required state (e.g. results of a running job) |
 | `PAYLOAD_TOO_LARGE` | 413 | body or upload above the configured limit |
+| `NOT_ACCEPTABLE` | 406 | `/mcp`: an `Accept` header that does not name both JSON and event streams |
 | `UNSUPPORTED_MEDIA_TYPE` | 415 | an uploaded document of a type the library cannot read |
 | `VALIDATION_ERROR` | 422 | the request does not match the schema, or the numbers are unusable |
 | `INFEASIBLE` | 422 | a valid request whose target cannot be met (details carry what can) |

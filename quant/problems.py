@@ -10,17 +10,25 @@ union. `problems(errors)` pairs them; `first_problem(exc)` is the first pair of 
 validator raised together as `RequestProblems`. A validator's own message (a `ValueError`
 raised in our models) is ours and is kept as it is.
 
-Text (names, notes, messages) may hold tabs and line breaks but no other control character and
-no bidirectional embedding, override or isolate: `text_problem` says why a text is refused,
-`strip_controls` removes those characters from a name Stratigos makes itself (a file's name).
+Text (names, notes, messages) may hold tabs and line breaks but no other control character, no
+bidirectional embedding, override or isolate, and no lone surrogate (half of a UTF-16 pair: JSON's
+`"\\ud800"` spells one, no UTF-8 text can hold it): `text_problem` says why a text is refused,
+`unicode_problem` only whether it is Unicode text at all, `strip_controls` removes the refused
+characters from a name Stratigos makes itself (a file's name). A JSON document a door accepts
+nests at most `MAX_DEPTH` arrays and objects: `read_json` decodes one (refusing, as
+`NestedTooDeepError`, a document too deep for the decoder itself), `json_problems` names every
+string, key and container of a decoded value that breaks these rules, walking it without
+recursion. Every door (the HTTP API, the Agent Protocol, MCP, uploads) uses these, so the same
+text is refused in the same words everywhere.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -216,30 +224,61 @@ _REFUSED_RANGES = (
     (0x202A, 0x202E),
     (0x2066, 0x2069),
 )
-"""The code points `text_problem` refuses (C0 but tab and line breaks, DEL, C1, bidi controls)."""
+"""The characters `text_problem` refuses besides lone surrogates (C0 but tab and line breaks,
+DEL, C1, bidi controls)."""
+
+_SURROGATES = (0xD800, 0xDFFF)
+"""Lone surrogates: code points a Python string (decoded from JSON's escapes) may hold and no
+UTF-8 text can."""
 
 TEXT_PATTERN = "^[^" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _REFUSED_RANGES) + "]*$"
-"""The same rule as a regular expression (what the API's schema states for text fields)."""
+"""The rule as a regular expression, as the API's schema states it for text fields (without the
+surrogates, which no JSON schema document can spell: every door refuses them before any schema
+is applied)."""
+
+_REFUSED = re.compile(
+    "[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in (*_REFUSED_RANGES, _SURROGATES)) + "]"
+)
+_LONE = re.compile(f"[{chr(_SURROGATES[0])}-{chr(_SURROGATES[1])}]")
+
+MAX_DEPTH = 64
+"""How many arrays and objects a JSON document a door accepts may nest (the outermost counts)."""
+
+NESTED_TOO_DEEP = f"is nested deeper than {MAX_DEPTH} levels of arrays and objects"
+"""The problem of a value nested beyond `MAX_DEPTH`."""
+
+
+def _described(char: str) -> str:
+    """Why `char` (a character `_REFUSED` matches) is refused."""
+    code = ord(char)
+    if _SURROGATES[0] <= code <= _SURROGATES[1]:
+        return (
+            f"holds U+{code:04X}, a lone UTF-16 surrogate (half of a pair): not a character; "
+            "text must be valid Unicode"
+        )
+    if char in BIDI_CONTROLS:
+        return (
+            f"holds U+{code:04X} ({unicodedata.name(char)}), a bidirectional control that "
+            "makes text display as something it is not"
+        )
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(code, "a control character")
+    return (
+        f"holds the control character U+{code:04X} ({name}); text may hold tabs and "
+        "line breaks, no other control character"
+    )
 
 
 def text_problem(text: str) -> str | None:
     """Why `text` cannot be stored (its first forbidden character), None when it can."""
-    for char in text:
-        if char in TEXT_CONTROLS:
-            continue
-        code = ord(char)
-        if code < 0x20 or 0x7F <= code <= 0x9F:
-            name = unicodedata.name(char, "") or _CONTROL_NAMES.get(code, "a control character")
-            return (
-                f"holds the control character U+{code:04X} ({name}); text may hold tabs and "
-                "line breaks, no other control character"
-            )
-        if char in BIDI_CONTROLS:
-            return (
-                f"holds U+{code:04X} ({unicodedata.name(char)}), a bidirectional control that "
-                "makes text display as something it is not"
-            )
-    return None
+    found = _REFUSED.search(text)
+    return None if found is None else _described(found.group())
+
+
+def unicode_problem(text: str) -> str | None:
+    """Why `text` is not Unicode text (its first lone surrogate), None when it is: the rule of a
+    door's free-form parts, which may hold any character text can."""
+    found = _LONE.search(text)
+    return None if found is None else _described(found.group())
 
 
 _CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"}
@@ -248,4 +287,74 @@ _CONTROL_NAMES = {0x00: "NUL", 0x07: "BEL", 0x08: "BS", 0x1B: "ESC", 0x7F: "DEL"
 def strip_controls(text: str) -> str:
     """`text` without the characters `text_problem` refuses (for names Stratigos makes from
     what it is given, such as an uploaded file's name)."""
-    return "".join(c for c in text if c in TEXT_CONTROLS or text_problem(c) is None)
+    return _REFUSED.sub("", text)
+
+
+def shown(text: str) -> str:
+    """`text` with each character `text_problem` refuses written as its escape (``\\ud800``):
+    a key that names a field in an answer, which must itself be text."""
+    return _REFUSED.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+class NestedTooDeepError(ValueError):
+    """A JSON document nested too deeply for the decoder to build it (far beyond `MAX_DEPTH`)."""
+
+    def __init__(self) -> None:
+        super().__init__(NESTED_TOO_DEEP)
+
+
+def read_json(text: str | bytes, **options: Any) -> Any:
+    """`json.loads(text, **options)`; a document nested too deeply for the decoder raises
+    `NestedTooDeepError` (a `ValueError`, as a malformed one's `json.JSONDecodeError` is)."""
+    try:
+        return json.loads(text, **options)
+    except RecursionError:
+        raise NestedTooDeepError from None
+
+
+TextRule = Callable[[str], "str | None"]
+"""A rule of text: why a text is refused, or None (`text_problem`, `unicode_problem`)."""
+
+
+def json_problems(
+    value: Any,
+    path: str = "body",
+    rule_at: Callable[[str], TextRule] | None = None,
+    *,
+    limit: int = 20,
+) -> list[Problem]:
+    """(field path, problem) of each string and object key of the decoded JSON `value` that
+    breaks its rule (`text_problem`, or what `rule_at(field path)` gives for the place), and of
+    each array or object nested beyond `MAX_DEPTH` (not walked further); at most `limit`, in
+    document order (an object's keys before what it holds). Keys are named with `shown`, so a
+    path is always text. The walk keeps its own stack: any depth is safe."""
+    found: list[Problem] = []
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack and len(found) < limit:
+        item, where, depth = stack.pop()
+        if isinstance(item, str):
+            problem = (rule_at(where) if rule_at else text_problem)(item)
+            if problem is not None:
+                found.append((where, problem))
+            continue
+        if not isinstance(item, dict | list):
+            continue
+        if depth >= MAX_DEPTH:
+            found.append((where, NESTED_TOO_DEEP))
+            continue
+        inner: list[tuple[Any, str, int]] = []
+        if isinstance(item, dict):
+            for key, element in item.items():
+                at = f"{where}.{shown(str(key))}"
+                problem = (rule_at(at) if rule_at else text_problem)(str(key))
+                if problem is not None:
+                    found.append((at, f"the key {problem}"))
+                inner.append((element, at, depth + 1))
+        else:
+            inner = [
+                (element, f"{where}.{index}", depth + 1)
+                for index, element in enumerate(item)
+                if isinstance(element, str | dict | list)  # numbers hold no text: not walked
+            ]
+        stack.extend(reversed(inner))
+    return found[:limit]

@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from quant.problems import NestedTooDeepError, json_problems, read_json, unicode_problem
+
 DocumentKind = Literal["pdf", "xlsx", "csv", "json", "markdown", "text"]
 
 MEDIA_TYPES: dict[DocumentKind, str] = {
@@ -389,10 +391,18 @@ def _flatten(value: Any, path: str) -> Iterator[str]:
 
 
 def _json(text: str, filename: str, budget: Budget) -> Iterator[Block]:
+    """Each leaf as a line (`_flatten`); refused as corrupt: a document that is not JSON, nests
+    beyond `MAX_DEPTH` or holds a lone surrogate (`quant.problems`: the API's text boundary)."""
     try:
-        document = json.loads(text)
+        document = read_json(text)
+    except NestedTooDeepError as exc:
+        raise CorruptDocumentError(f"{filename!r} {exc}") from None
     except json.JSONDecodeError as exc:
         raise CorruptDocumentError(f"{filename!r} is not valid JSON: {exc}") from exc
+    found = json_problems(document, "", lambda _: unicode_problem, limit=1)
+    if found:
+        where, problem = found[0]
+        raise CorruptDocumentError(f"{filename!r} at {where.lstrip('.') or 'its top'} {problem}")
     if isinstance(document, dict):
         tops: list[tuple[str, Any]] = [(str(k), v) for k, v in document.items()]
     elif isinstance(document, list):

@@ -5,19 +5,37 @@ checks use too), and reach the interfaces through here, as everything of the cor
 from __future__ import annotations
 
 from quant.problems import (
+    MAX_DEPTH,
+    NESTED_TOO_DEEP,
     TEXT_PATTERN,
+    NestedTooDeepError,
+    Problem,
+    TextRule,
+    json_problems,
     not_finite,
     plain_number,
+    read_json,
+    shown,
     strip_controls,
     text_problem,
+    unicode_problem,
     validation_problems,
 )
 
 __all__ = [
+    "MAX_DEPTH",
+    "NESTED_TOO_DEEP",
     "TEXT_PATTERN",
+    "NestedTooDeepError",
+    "Problem",
+    "TextRule",
+    "json_problems",
     "not_finite",
     "plain_number",
+    "read_json",
+    "shown",
     "strip_controls",
     "text_problem",
+    "unicode_problem",
     "validation_problems",
 ]

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from api.agent_protocol.chat_runs import AgentRun, Outcome
+from api.agent_protocol.run_requests import refuse_text
 from api.errors import invalid, profile_refusals
 from api.schemas.optimizations import job_view
 from graphs.request import OptimizationRequest
@@ -37,6 +38,7 @@ def submit(runner: JobRunner, store: Store, owner: str, request: Any) -> Job:
     """Check `request` (the run's input) as `POST /v1/optimizations` does, with the caller's
     profile, and submit it as an optimization job; 422 naming `body.input.<field>`. The caller
     announces the submission (`AppContext.notify_submitted`)."""
+    refuse_text(request, FIELD)  # the text rule `POST /v1/optimizations` keeps (api.contract)
     try:
         parsed = OptimizationRequest.model_validate(request)
     except ValidationError as exc:

@@ -7,11 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
+
 from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
 from api.agent_protocol.chat_runs import STREAM_MODES
 from api.errors import ApiError, validation_error
 from api.human_interrupt import FIELD, checked_answer, decision
 from api.schemas.agent_runs import RunBody
+from services.problems import json_problems, validation_problems
 
 if TYPE_CHECKING:
     from graphs.chat import ChatSession
@@ -37,15 +40,31 @@ def user_message(body: RunBody) -> tuple[str, str | None]:
         )
     from langchain_core.messages import HumanMessage, convert_to_messages
 
+    refuse_text(messages[0], "body.input.messages.0")
     try:
         (message,) = convert_to_messages(messages)
-    except (ValueError, TypeError, NotImplementedError) as exc:
-        raise validation_error("body.input.messages.0", f"not a message: {exc}") from None
+    except ValidationError as exc:  # the message's fields (content, id, name) as its model has them
+        field, problem = validation_problems(exc.errors())[0]
+        raise validation_error(f"body.input.messages.0.{field}", problem) from None
+    except (ValueError, TypeError, NotImplementedError):
+        raise validation_error(
+            "body.input.messages.0", "not a message: give {'role': 'user', 'content': text}"
+        ) from None
     if not isinstance(message, HumanMessage) or not message.text.strip():
         raise validation_error("body.input.messages.0", "must be a non-empty user (human) message")
     if len(message.text) > 8000:
         raise validation_error("body.input.messages.0.content", "at most 8000 characters")
     return message.text, message.id
+
+
+def refuse_text(given: Any, field: str) -> None:
+    """422 naming each place of `given` (a user's message or answer, free-form in the schema,
+    kept and shown as text) that holds text the API refuses (`json_problems`: a control or
+    bidirectional character, as in any `/v1` body)."""
+    found = json_problems(given, field)
+    if found:
+        message = "; ".join(f"{f}: {p}" for f, p in found[:3])
+        raise ApiError(422, "VALIDATION_ERROR", f"invalid request: {message}", found)
 
 
 def stream_modes(body: RunBody) -> tuple[str, ...]:
@@ -95,6 +114,7 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
     422 for an answer the approval does not take or an invalid edit, `checked_answer`; a
     `response` is a user message, which sets the proposal aside)."""
     if body.command is not None:
+        refuse_text(body.command, "body.command")
         pending = session.pending()
         answer = decision(body.command["resume"], pending)
         if pending is None:

@@ -1,21 +1,28 @@
 """`/mcp`: the MCP server over streamable HTTP inside the API app, behind the API's own doors.
 
-Every HTTP request to `/mcp` (the JSON-RPC POSTs, the event-stream GET, the session's DELETE)
-is authenticated as a REST request is (`x-api-key`, or a Cognito bearer token when configured:
-`api.context.authenticated_caller`) and counts against the same per-caller rate limit;
-refusals are the API's errors (401, 403, 429 in the project's format). The authenticated
-principal rides in the request's scope to the tools (`api.mcp.server.PRINCIPAL_KEY`), and the
-SDK's session manager binds each MCP session to the owner who opened it: another owner
-presenting its session id is answered as if it did not exist (404).
+Every HTTP request to `/mcp` is authenticated as a REST request is (`x-api-key`, or a Cognito
+bearer token when configured: `api.context.authenticated_caller`) and counts against the same
+per-caller rate limit; refusals are the API's errors (401, 403, 429 in the project's format).
+The authenticated principal rides in the request's scope to the tools
+(`api.mcp.server.PRINCIPAL_KEY`): every call is the caller's, whoever made the one before.
 
-Sessions live in this process. Behind AWS Lambda (several instances, no shared memory) the
-endpoint runs stateless: each request stands alone, and drafts wait for approval in the UI or
-the API instead of asking through the client.
+The endpoint is stateless (the SDK's stateless streamable HTTP): no session id is issued and
+none is needed, each POST stands alone and any server process (any Lambda invocation) answers
+it, as the design's "any process can serve any request" asks. What a session would carry lives
+elsewhere: the caller in each request's credentials, the protocol version in its
+`MCP-Protocol-Version` header, a draft in the owner's threads (its id is the handle a client
+passes back), what a tool built in the recipe any process rebuilds it from
+(`api.mcp.artifacts`). So nothing is asked through the client (no elicitation: its answer would come back
+on another POST, which may reach another process): drafts wait for approval in the CLI, the web
+UI or the API. GET (a stream for a session) and DELETE (ending one) answer 405, as the MCP
+specification allows a server without sessions.
+
+A POST's frame is checked before the SDK reads it (`api.mcp.frames`): anything refused is a
+JSON-RPC error in our words, with the project's error document as its data.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -23,12 +30,17 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 import anyio.to_thread
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from api.context import AppContext, authenticated_caller
+from api.contract import read_body, replayed
 from api.errors import ApiError, error_json
 
 if TYPE_CHECKING:
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+    from api.mcp.frames import Methods, Refusal
 
 PATH = "/mcp"
 """Where the endpoint is served."""
@@ -44,15 +56,15 @@ class McpEndpoint:
 
     def __init__(self, context: AppContext) -> None:
         self.context = context
-        self.stateless = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
         self._group: anyio.abc.TaskGroup | None = None
         self._starting: anyio.Lock | None = None
         self._manager: StreamableHTTPSessionManager | None = None
+        self._methods: Methods = {}
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Serve MCP sessions for the `with` block (a session manager runs once: each block
-        gets a new one, started by its first request)."""
+        """Serve MCP for the `with` block (the SDK's manager runs once: each block gets a new
+        one, started by its first request)."""
         try:
             async with anyio.create_task_group() as group:
                 self._group, self._starting = group, anyio.Lock()  # this event loop's
@@ -60,7 +72,7 @@ class McpEndpoint:
                     yield
                 finally:
                     self._group = None
-                    group.cancel_scope.cancel()  # ends the session manager and its sessions
+                    group.cancel_scope.cancel()  # ends the manager and the requests it serves
         finally:
             self._manager = None
 
@@ -78,16 +90,22 @@ class McpEndpoint:
         return self._manager
 
     def _new_manager(self) -> StreamableHTTPSessionManager:
+        import mcp.types as types
         from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
+        from api.mcp.artifacts import INSTANCE
+        from api.mcp.frames import methods_of
         from api.mcp.server import build_server
 
         settings = self.context.settings
-        if self.stateless:  # no session to carry an elicitation's answer back
-            mcp = settings.mcp.model_copy(update={"elicitation_approvals": False})
-            settings = settings.model_copy(update={"mcp": mcp})
-        server = build_server(settings, lambda: self.context.store)
-        return StreamableHTTPSessionManager(server, stateless=self.stateless)
+        # no session carries an elicitation's answer back to the process that asked
+        mcp = settings.mcp.model_copy(update={"elicitation_approvals": False})
+        server = build_server(
+            settings.model_copy(update={"mcp": mcp}), lambda: self.context.store, instance=INSTANCE
+        )
+        # what the server serves: its handlers' requests, and initialize (the session's own)
+        self._methods = methods_of([*server.request_handlers, types.InitializeRequest])
+        return StreamableHTTPSessionManager(server, stateless=True)
 
     @staticmethod
     async def _serve(
@@ -110,22 +128,39 @@ class McpEndpoint:
                 client[0] if client else None,
             )
         except ApiError as exc:
-            refused = error_json(exc.status, exc.code, exc.message, exc.details, exc.headers)
-            await refused(scope, receive, send)
+            answer = error_json(exc.status, exc.code, exc.message, exc.details, exc.headers)
+            await answer(scope, receive, send)
             return
         manager = await self._started()
         if manager is None:
             unavailable = error_json(503, "UNAVAILABLE", "the MCP endpoint is not running")
             await unavailable(scope, receive, send)
             return
-        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
-        from mcp.server.auth.provider import AccessToken
+        from api.mcp.frames import method_refusal, refusal, size_refusal
 
+        if scope["method"] != "POST":
+            await _answer(method_refusal(scope["method"]), scope, receive, send)
+            return
+        try:
+            body = await read_body(receive)
+        except HTTPException as exc:  # the body size limit, counting a chunked body
+            await _answer(size_refusal(exc.status_code, str(exc.detail)), scope, receive, send)
+            return
+        refused = refusal(headers, body, self._methods)
+        if refused is not None:
+            await _answer(refused, scope, receive, send)
+            return
         from api.mcp.server import PRINCIPAL_KEY
 
-        # the SDK binds a session to the user that opened it: the owner, never their key
-        token = AccessToken(
-            token="-", client_id=principal.owner, scopes=[], subject=principal.owner
-        )
-        scope = {**scope, PRINCIPAL_KEY: principal, "user": AuthenticatedUser(token)}
-        await manager.handle_request(scope, receive, send)
+        scope = {**scope, PRINCIPAL_KEY: principal}
+        await manager.handle_request(scope, replayed(body, receive), send)
+
+
+async def _answer(refused: Refusal, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    answer = Response(
+        refused.body(),
+        status_code=refused.status,
+        headers=refused.headers,
+        media_type="application/json",
+    )
+    await answer(scope, receive, send)

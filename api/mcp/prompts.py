@@ -17,6 +17,9 @@ from dataclasses import dataclass
 import mcp.types as types
 from mcp.shared.exceptions import McpError
 
+from api.mcp.frames import rpc_error
+from services.problems import shown, text_problem
+
 
 @dataclass(frozen=True)
 class Workflow:
@@ -108,32 +111,36 @@ def list_prompts() -> list[types.Prompt]:
 
 
 def get_prompt(name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
-    """The workflow `name` filled in; `McpError` (invalid params) for an unknown prompt or a
-    missing required argument."""
+    """The workflow `name` filled in; `McpError` (invalid params, in our words) for an unknown
+    prompt, a missing required argument, or an argument holding text the API refuses
+    (`text_problem`)."""
     workflow = next((w for w in WORKFLOWS if w.name == name), None)
     if workflow is None:
         known = ", ".join(w.name for w in WORKFLOWS)
+        message = f"no prompt {name!r}; the prompts are: {known}"
         raise McpError(
-            types.ErrorData(
-                code=types.INVALID_PARAMS, message=f"no prompt {name!r}; the prompts are: {known}"
-            )
+            rpc_error(types.INVALID_PARAMS, "NOT_FOUND", message, [_detail("name", "unknown")])
         )
     given = {k: v for k, v in (arguments or {}).items() if v}
     missing = [n for n, _, required in workflow.arguments if required and n not in given]
     if missing:
         raise McpError(
-            types.ErrorData(
-                code=types.INVALID_PARAMS,
-                message=f"prompt {name} needs {', '.join(missing)}",
-                data={
-                    "error": {
-                        "code": "VALIDATION_ERROR",
-                        "message": f"prompt {name} needs {', '.join(missing)}",
-                        "details": [
-                            {"field": f"arguments.{m}", "problem": "required"} for m in missing
-                        ],
-                    }
-                },
+            rpc_error(
+                types.INVALID_PARAMS,
+                "VALIDATION_ERROR",
+                f"prompt {name} needs {', '.join(missing)}",
+                [_detail(f"arguments.{m}", "required") for m in missing],
+            )
+        )
+    refused = [(k, problem) for k, v in given.items() if (problem := text_problem(v)) is not None]
+    if refused:
+        key, problem = refused[0]
+        raise McpError(
+            rpc_error(
+                types.INVALID_PARAMS,
+                "VALIDATION_ERROR",
+                f"prompt {name}: arguments.{shown(key)}: {problem}",
+                [_detail(f"arguments.{shown(k)}", p) for k, p in refused],
             )
         )
     values = {**dict(workflow.defaults), **given}
@@ -144,3 +151,7 @@ def get_prompt(name: str, arguments: dict[str, str] | None) -> types.GetPromptRe
             types.PromptMessage(role="user", content=types.TextContent(type="text", text=text))
         ],
     )
+
+
+def _detail(field: str, problem: str) -> dict[str, str]:
+    return {"field": field, "problem": problem}

@@ -23,6 +23,7 @@ from typing import Any
 import mcp.types as types
 from mcp.shared.exceptions import McpError
 
+from api.mcp.frames import rpc_error
 from services.documents import all_chunks
 from services.optimizations import config_summary
 from services.profiles import get_profile
@@ -96,9 +97,7 @@ def read_owner_resource(store: Store, owner: str, uri: str) -> str:
             return json.dumps(read(store, owner, *match.groups()), default=str)
         except NotFoundError:
             break
-    message = f"resource {uri!r} not found"
-    document = {"error": {"code": "NOT_FOUND", "message": message, "details": []}}
-    raise McpError(types.ErrorData(code=RESOURCE_NOT_FOUND, message=message, data=document))
+    raise McpError(rpc_error(RESOURCE_NOT_FOUND, "NOT_FOUND", f"resource {uri!r} not found"))
 
 
 def _profile(store: Store, owner: str) -> dict[str, Any]:

@@ -13,10 +13,10 @@ owner in its arguments.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Awaitable, Callable
+from functools import partial, wraps
 from importlib.metadata import version
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import anyio.to_thread
 import mcp.types as types
@@ -24,10 +24,14 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import McpError
 
+from api.errors import project_error
+from api.mcp.artifacts import OwnerTools, call_with_artifacts
 from api.mcp.drafts import DRAFT_TOOL_NAMES, DRAFT_TOOLS, DraftCall, call_draft_tool
+from api.mcp.frames import rpc_error
 from api.mcp.prompts import get_prompt, list_prompts
 from api.mcp.resources import list_owner_resources, read_owner_resource, resource_templates
-from api.mcp.tools import error_result, mcp_tool, owner_tools, run_tool
+from api.mcp.tools import argument_refusal, error_result, mcp_tool, owner_tools, run_tool
+from services.problems import strip_controls
 from settings import Settings
 from store import Store
 
@@ -50,12 +54,44 @@ runs with results and traces, documents and profile."""
 StoreSource = Callable[[], Store]
 """Returns the store (opened on first use by the app, or the local store)."""
 
+INTERNAL = "internal error; the server log has the details"
+"""What a bug is answered with (its traceback stays in the server's log)."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def in_our_words(handler: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """`handler` answering every exception as a JSON-RPC error in our words (`McpError` with
+    the project's error document, `api.errors.project_error`: the REST API's code and message,
+    fields under ``params.``); a bug is logged and answered INTERNAL. (The SDK would answer an
+    exception with its own text.)"""
+
+    @wraps(handler)
+    async def answered(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return await handler(*args, **kwargs)
+        except McpError:
+            raise
+        except Exception as exc:
+            error = project_error(exc, "params.")
+            if error is None:
+                log.exception("MCP %s failed", handler.__name__)
+                raise McpError(rpc_error(types.INTERNAL_ERROR, "INTERNAL", INTERNAL)) from None
+            rpc_code = types.INVALID_PARAMS if error.status < 500 else types.INTERNAL_ERROR
+            raise McpError(rpc_error(rpc_code, error.code, error.message, error.details)) from None
+
+    return answered
+
 
 def build_server(
-    settings: Settings, store: StoreSource, *, local_owner: str | None = None
+    settings: Settings, store: StoreSource, *, local_owner: str | None = None, instance: str = ""
 ) -> Server[Any, Any]:
     """The MCP server on `settings` and the store `store()` returns. `local_owner` is who a
-    call without an HTTP request (stdio) acts as; None refuses such calls."""
+    call without an HTTP request (stdio) acts as; None refuses such calls. `instance` is the
+    process's part of its tools' artifact ids (`api.mcp.artifacts`: over HTTP, where a call
+    may reach any process)."""
     server: Server[Any, Any] = Server(
         "stratigos", version=version("stratigos"), instructions=INSTRUCTIONS
     )
@@ -64,66 +100,86 @@ def build_server(
         request = server.request_context.request
         if request is None:
             if local_owner is None:
-                raise McpError(types.ErrorData(code=types.INVALID_REQUEST, message="no caller"))
+                raise McpError(rpc_error(types.INVALID_REQUEST, "UNAUTHENTICATED", "no caller"))
             return local_owner
         principal = request.scope.get(PRINCIPAL_KEY)
         if principal is None:  # pragma: no cover - the HTTP layer authenticates first
-            raise McpError(types.ErrorData(code=types.INVALID_REQUEST, message="unauthenticated"))
+            raise McpError(rpc_error(types.INVALID_REQUEST, "UNAUTHENTICATED", "no caller"))
         return str(principal.owner)
 
-    async def tools_of(name: str) -> dict[str, Any]:
-        return await anyio.to_thread.run_sync(partial(owner_tools, name, store(), settings))
+    async def tools_of(name: str) -> OwnerTools:
+        built = partial(owner_tools, name, store(), settings, instance)
+        return await anyio.to_thread.run_sync(built)
+
+    def run(tool: Any, arguments: dict[str, Any]) -> types.CallToolResult:
+        return run_tool(tool, arguments, settings)
 
     @server.list_tools()
+    @in_our_words
     async def list_tools() -> list[types.Tool]:
-        tools = await tools_of(owner())
+        tools = (await tools_of(owner())).tools
         return [mcp_tool(tool) for tool in tools.values()] + [t.definition() for t in DRAFT_TOOLS]
 
     @server.call_tool(validate_input=False)
     async def call_tool(name: str, arguments: dict[str, Any]) -> types.CallToolResult:
         who = owner()
+        refused = argument_refusal(name, arguments)
+        if refused is not None:
+            return refused
         try:
             if name in DRAFT_TOOL_NAMES:
                 return await call_draft_tool(
                     name, arguments, _draft_call(server, who, store(), settings)
                 )
-            tools = await tools_of(who)
-            if name not in tools:
-                known = ", ".join([*tools, *DRAFT_TOOL_NAMES])
+            owned = await tools_of(who)
+            if name not in owned.tools:
+                known = ", ".join([*owned.tools, *DRAFT_TOOL_NAMES])
                 return error_result(
                     "NOT_FOUND",
                     f"no tool {name!r}; the tools are: {known}",
                     [{"field": "name", "problem": "unknown tool"}],
                 )
-            return await anyio.to_thread.run_sync(
-                partial(run_tool, tools[name], arguments, settings)
-            )
+            call = partial(call_with_artifacts, store(), who, owned, name, arguments, run)
+            return await anyio.to_thread.run_sync(call)
         except Exception:  # a bug: the traceback stays in the server's log
             log.exception("MCP tool %s failed", name)
-            return error_result("INTERNAL", "internal error; the server log has the details")
+            return error_result("INTERNAL", INTERNAL)
+
+    _serve_records_and_prompts(server, store, owner)
+    return server
+
+
+def _serve_records_and_prompts(
+    server: Server[Any, Any], store: StoreSource, owner: Callable[[], str]
+) -> None:
+    """Register the owner's records as resources (`api.mcp.resources`) and the workflows as
+    prompts (`api.mcp.prompts`) on `server`; `owner()` is the caller."""
 
     @server.list_resources()
+    @in_our_words
     async def list_resources() -> list[types.Resource]:
         return await anyio.to_thread.run_sync(partial(list_owner_resources, store(), owner()))
 
     @server.list_resource_templates()
+    @in_our_words
     async def list_templates() -> list[types.ResourceTemplate]:
         return resource_templates()
 
     @server.read_resource()
+    @in_our_words
     async def read_resource(uri: Any) -> str:
         read = partial(read_owner_resource, store(), owner(), str(uri))
         return await anyio.to_thread.run_sync(read)
 
     @server.list_prompts()
+    @in_our_words
     async def prompts() -> list[types.Prompt]:
         return list_prompts()
 
     @server.get_prompt()
+    @in_our_words
     async def prompt(name: str, arguments: dict[str, str] | None) -> types.GetPromptResult:
         return get_prompt(name, arguments)
-
-    return server
 
 
 def _draft_call(
@@ -136,7 +192,7 @@ def _draft_call(
         owner=owner,
         store=store,
         settings=settings,
-        client=client[:60],
+        client=strip_controls(client)[:60],
         session=ctx.session,
         request_id=ctx.request_id,
         progress_token=ctx.meta.progressToken if ctx.meta is not None else None,

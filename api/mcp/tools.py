@@ -12,7 +12,10 @@ call built (`pf_...`), exactly as in their chat.
 A result is the tool's JSON object, as text (what a model reads) and as structured content. An
 error is an `isError` result whose text is the tool's own message (the one the agents read) and
 whose structured content is the project's error document, `{"error": {"code", "message",
-"details": [{"field", "problem"}]}}`, naming each bad argument under `arguments.`.
+"details": [{"field", "problem"}]}}`, naming each bad argument under `arguments.`. Arguments
+holding text the API refuses (a control or bidirectional character, a lone surrogate, nesting
+beyond `MAX_DEPTH`: `quant.problems.json_problems`, the one text boundary) are refused so
+before any tool sees them (`argument_refusal`), on every transport.
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from langgraph.func import entrypoint
 from pydantic import BaseModel, ValidationError
 
 from api.errors import project_error, pydantic_details
+from api.mcp.artifacts import OwnerTools
 from graphs.assistant import TOOLS_OF
 from graphs.thread_bindings import bind_owner, bind_settings, tool_context
+from services.problems import json_problems
 from settings import Settings
 from store import Store
 from store.memories import memory_store
@@ -37,7 +42,8 @@ from tools.context import format_validation_error
 from tools.memory import MEMORY_TOOL_NAMES, memory_tools
 
 THREAD_PREFIX = "mcp:"
-"""The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>`."""
+"""The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>` (over
+HTTP, `mcp:<owner>:<the process's instance>`)."""
 
 
 def assistant_tool_names() -> tuple[str, ...]:
@@ -50,14 +56,17 @@ def assistant_tool_names() -> tuple[str, ...]:
     return tuple(names)
 
 
-def owner_tools(owner: str, store: Store, settings: Settings) -> dict[str, BaseTool]:
-    """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them."""
-    thread = f"{THREAD_PREFIX}{owner}"
+def owner_tools(owner: str, store: Store, settings: Settings, instance: str = "") -> OwnerTools:
+    """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them,
+    and their artifacts; `instance` (a process's, over HTTP: `api.mcp.artifacts.INSTANCE`) is
+    part of the artifacts' namespace."""
+    thread = f"{THREAD_PREFIX}{owner}" + (f":{instance}" if instance else "")
     bind_settings(thread, settings)
     bind_owner(thread, owner, store)
-    _, tools = tool_context({"configurable": {"thread_id": thread}}, {})
+    context, tools = tool_context({"configurable": {"thread_id": thread}}, {})
     bound = {tool.name: tool for tool in [*tools, *memory_tools(owner, store)]}
-    return {name: bound[name] for name in assistant_tool_names() if name in bound}
+    by_name = {name: bound[name] for name in assistant_tool_names() if name in bound}
+    return OwnerTools(by_name, context.artifacts)
 
 
 def input_schema(tool: BaseTool) -> dict[str, Any]:
@@ -99,6 +108,19 @@ def invalid_arguments(name: str, exc: ValidationError) -> types.CallToolResult:
     """The result for arguments `exc` refused: the tool's own message, each field named."""
     message = f"{name}: {format_validation_error(exc)}"
     return error_result("VALIDATION_ERROR", message, pydantic_details(exc.errors(), "arguments"))
+
+
+def argument_refusal(name: str, arguments: dict[str, Any]) -> types.CallToolResult | None:
+    """The refusal of arguments for tool `name` that hold text the one text boundary refuses
+    (each place named under ``arguments.``), None when they hold none."""
+    found = json_problems(arguments, "arguments")
+    if not found:
+        return None
+    summary = "; ".join(
+        f"{field.removeprefix('arguments.')}: {problem}" for field, problem in found[:3]
+    )
+    message = f"{name}: invalid arguments: {summary}. Fix these arguments and call the tool again."
+    return error_result("VALIDATION_ERROR", message, [{"field": f, "problem": p} for f, p in found])
 
 
 def run_tool(tool: BaseTool, arguments: dict[str, Any], settings: Settings) -> types.CallToolResult:

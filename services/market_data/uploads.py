@@ -11,7 +11,8 @@ requests'. The limits (`UploadLimits`, from
 the settings' `datasets` group) are checked before the table is built: a CSV's rows and cells
 by its lines and its header, a Parquet file's rows, cells and uncompressed size by its footer.
 A file past one is a `DatasetTooLargeError` naming the setting (413); any other problem is an
-`InputError` on ``file`` with the loader's message (422). A prices upload holding a one-day
+`InputError` on ``file`` with the loader's message (422), an asset column's name holding text
+the API refuses (`services.problems.text_problem`) too. A prices upload holding a one-day
 move by exactly a split's ratio is refused (`services.market_data.adjustments`): closes must be
 adjusted for splits and dividends.
 """
@@ -38,6 +39,7 @@ from research.child_process import (
 from services.errors import InputError
 from services.market_data.adjustments import check_split_adjusted
 from services.market_data.tables import check_dates
+from services.problems import text_problem
 from settings import Settings
 from store.datasets import DatasetFormat
 
@@ -160,6 +162,10 @@ def parse_upload(
     if not data:
         raise InputError(FILE, "the file is empty")
     raw = _read_upload(data, filename, limits)
+    for number, column in enumerate(raw.columns, start=1):
+        problem = text_problem(str(column))
+        if problem is not None:  # the API's text rule: names are shown and stored
+            raise InputError(FILE, f"the name of asset column {number} {problem}")
     if raw.shape[1] > MAX_UPLOAD_ASSETS:
         raise InputError(
             FILE, f"{raw.shape[1]} asset columns; at most {MAX_UPLOAD_ASSETS} are accepted"

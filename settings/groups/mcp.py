@@ -71,8 +71,9 @@ class McpSettings(SettingsGroup):
     elicitation_approvals: bool = Field(
         default=True,
         description="Ask for a draft's approval in the MCP client itself (elicitation) when the "
-        "client supports it; false: every search and deployment drafted through MCP waits for "
-        "approval in the CLI, the web UI or the chat.",
+        "client supports it, over stdio (`stratigos mcp`: over HTTP, `/mcp` keeps no session to "
+        "carry the answer back and never asks); false: every search and deployment drafted "
+        "through MCP waits for approval in the CLI, the web UI or the chat.",
     )
     servers: list[McpServer] = Field(
         default_factory=list,

@@ -1,7 +1,9 @@
 """`/mcp` in the API app, over a real socket (uvicorn on loopback) with the `mcp` SDK's
-streamable HTTP client: the API's keys and rate limit guard it, errors are the API's; an
-approval round trip asked through the client runs the search with progress notifications;
-another owner reaches neither the first owner's records, nor drafts, nor MCP session."""
+streamable HTTP client: the API's keys and rate limit guard it, errors are the API's; it keeps
+no session (each request stands alone: a draft waits for the owner's approval in the API, even
+for a client that would approve whatever it is asked); another owner reaches neither the first
+owner's records nor drafts. The frames it refuses are answered in our words:
+`tests/api/test_mcp_frames.py`; two server processes: `tests/api/test_mcp_serve.py`."""
 
 from __future__ import annotations
 
@@ -53,8 +55,8 @@ def server(api_env: Path) -> Iterator[tuple[str, str, str]]:
 
 
 def session(base: str, key: str | dict[str, str], work: Any, elicitation: Any = None) -> Any:
-    """Run `work(client, session_id)` in an MCP session of the caller with `key` (an API key,
-    or the headers to send)."""
+    """Run `work(client, session_id)` in an MCP client of the caller with `key` (an API key,
+    or the headers to send); `session_id` is the one the server gave (None: it gives none)."""
 
     async def run() -> Any:
         headers = {"x-api-key": key} if isinstance(key, str) else key
@@ -82,50 +84,61 @@ def test_without_a_valid_key_mcp_is_refused_in_the_api_s_format(server: tuple) -
     assert wrong.json()["error"]["message"] == "unknown or revoked API key"
 
 
-def test_an_approval_asked_through_the_client_runs_the_search_with_progress(
+def test_no_session_each_request_stands_alone_and_drafts_wait_for_the_api(
     server: tuple,
 ) -> None:
     base, alice, _ = server
     asked: list[str] = []
-    reported: list[float] = []
 
-    async def work(client: ClientSession, _: str) -> tuple[list[str], dict[str, Any], str]:
-        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
-            reported.append(progress)
-
+    async def drafts(client: ClientSession, session_id: str | None) -> tuple[Any, str | None]:
         tools = [tool.name for tool in (await client.list_tools()).tools]
-        ran = data(
-            await client.call_tool("draft_strategy_search", SEARCH, progress_callback=on_progress)
+        assert "portfolio_risk_report" in tools and "draft_deployment" in tools
+        return data(await client.call_tool("draft_strategy_search", SEARCH)), session_id
+
+    # a client that would approve whatever it is asked is asked nothing: its answer would come
+    # back on another request, which another process may serve
+    draft, session_id = session(base, alice, drafts, user_answers("accept", "approve", asked))
+    with httpx.Client(base_url=base, timeout=TIMEOUT) as http:
+        # a call with no initialize before it is answered
+        status = {"name": "draft_status", "arguments": {"draft_id": draft["draft_id"]}}
+        alone = http.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": status},
+            headers={**ACCEPT, "x-api-key": alice},
         )
-        run = (await client.read_resource(f"stratigos://runs/{ran['run_id']}")).contents[0]  # type: ignore[arg-type]
-        assert isinstance(run, types.TextResourceContents)
-        return tools, ran, run.text
+        # there is no stream to open nor session to end
+        streams = [
+            http.request(method, "/mcp", headers={**ACCEPT, "x-api-key": alice})
+            for method in ("GET", "DELETE")
+        ]
+        decided = http.post(
+            f"/v1/threads/{draft['draft_id']}/approve",
+            json={"action": "reject"},
+            headers={"x-api-key": alice, "accept": "application/json"},
+        )
+    assert session_id is None and asked == []
+    assert draft["status"] == "pending_approval"
+    assert alone.headers.get("mcp-session-id") is None
+    assert _sse_result(alone)["structuredContent"]["status"] == "pending_approval"
+    for refused in streams:
+        assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+        error = refused.json()["error"]
+        assert error["data"]["error"]["code"] == "METHOD_NOT_ALLOWED"
+        assert error["message"] == error["data"]["error"]["message"]
+    # the owner decides it where their threads are
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["pending"] is None and decided.json()["replies"][-1].startswith("Cancel")
 
-    tools, ran, run = session(base, alice, work, user_answers("accept", "approve", asked))
-    assert "portfolio_risk_report" in tools and "draft_deployment" in tools
-    assert ran["status"] == "approved" and asked == [f"Approval needed: {ran['summary']}"]
-    assert reported[-1] == 6.0
-    assert '"status": "succeeded"' in run
 
-
-def test_another_owner_reaches_no_record_draft_or_session_of_the_first(server: tuple) -> None:
+def test_another_owner_reaches_no_record_or_draft_of_the_first(server: tuple) -> None:
     base, alice, bob = server
 
-    async def alices(client: ClientSession, session_id: str) -> tuple[str, str]:
-        draft = data(await client.call_tool("draft_strategy_search", SEARCH))
-        # bob, with alice's session id, is answered as if it did not exist
-        hijack = httpx.post(
-            f"{base}/mcp",
-            json={"jsonrpc": "2.0", "id": 7, "method": "tools/list"},
-            headers={**ACCEPT, "x-api-key": bob, "mcp-session-id": session_id},
-            timeout=TIMEOUT,
-        )
-        assert hijack.status_code == 404
-        return draft["draft_id"], session_id
+    async def alices(client: ClientSession, _: str | None) -> str:
+        return str(data(await client.call_tool("draft_strategy_search", SEARCH))["draft_id"])
 
-    draft_id, _ = session(base, alice, alices)
+    draft_id = session(base, alice, alices)
 
-    async def bobs(client: ClientSession, _: str) -> tuple[dict[str, Any], str]:
+    async def bobs(client: ClientSession, _: str | None) -> tuple[dict[str, Any], str]:
         status = error(await client.call_tool("draft_status", {"draft_id": draft_id}))
         try:
             await client.read_resource(f"stratigos://runs/{draft_id}")  # type: ignore[arg-type]
@@ -143,7 +156,7 @@ def test_another_owner_reaches_no_record_draft_or_session_of_the_first(server: t
         f"{base}/v1/threads/{draft_id}", headers={"x-api-key": alice}, timeout=TIMEOUT
     ).json()
     assert mine["pending"]["summary"].startswith("Strategy search on 3 assets")
-    # alice approves it where her threads are: the API's approval of a pending thread
+    # alice decides it where her threads are: the API's approval of a pending thread
     approved = httpx.post(
         f"{base}/v1/threads/{draft_id}/approve",
         json={"action": "reject"},
@@ -223,41 +236,3 @@ def _sse_result(response: httpx.Response) -> dict[str, Any]:
         return dict(response.json()["result"])
     (line,) = [x for x in response.text.splitlines() if x.startswith("data:")]
     return dict(json.loads(line[len("data:") :])["result"])
-
-
-def test_behind_aws_lambda_mcp_is_stateless_and_drafts_wait_for_the_api(
-    api_env: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from api.app import create_app
-
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "stratigos-api")  # as Lambda sets it
-    app = create_app(make_settings(api_env / "lambda"))
-    key, _ = app.state.context.store.create_api_key("alice", "mcp")
-    asked: list[str] = []
-
-    async def drafts(client: ClientSession, session_id: str | None) -> tuple[Any, str | None]:
-        return data(await client.call_tool("draft_strategy_search", SEARCH)), session_id
-
-    with running_server(app) as base, httpx.Client(base_url=base, timeout=TIMEOUT) as http:
-        # a client that would approve whatever it is asked is asked nothing: no session
-        # carries an answer back to another instance
-        draft, session_id = session(base, key, drafts, user_answers("accept", "approve", asked))
-        # each request stands alone: a call with no initialize and no session is answered
-        status = {"name": "draft_status", "arguments": {"draft_id": draft["draft_id"]}}
-        alone = http.post(
-            "/mcp",
-            json={"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": status},
-            headers={**ACCEPT, "x-api-key": key},
-        )
-        decided = http.post(
-            f"/v1/threads/{draft['draft_id']}/approve",
-            json={"action": "reject"},
-            headers={"x-api-key": key, "accept": "application/json"},
-        )
-    assert session_id is None and asked == []
-    assert draft["status"] == "pending_approval"
-    assert alone.headers.get("mcp-session-id") is None
-    assert _sse_result(alone)["structuredContent"]["status"] == "pending_approval"
-    # the owner decides it where their threads are
-    assert decided.status_code == 200, decided.text
-    assert decided.json()["pending"] is None and decided.json()["replies"][-1].startswith("Cancel")

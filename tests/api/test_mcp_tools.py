@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mcp import ClientSession, types
 from mcp.shared.exceptions import McpError
 
@@ -26,6 +28,7 @@ from quant.data import load_sp500_prices, to_returns
 from settings import LOCAL_OWNER, Settings, get_settings
 from store import Store
 from store.factory import open_store
+from tests.support.hostile import BIDI, CONTROLS, assert_our_words, nested, with_char
 from tests.support.mcp_client import data, error, in_memory, user_answers
 from tools.memory import memory_tools
 
@@ -154,6 +157,52 @@ def test_bad_arguments_are_answered_in_the_project_s_words(local: tuple[Settings
     assert "unknown ticker XYZQ" in error(unknown_ticker)["message"]
     assert error(zero_trials)["details"][0]["field"] == "arguments.max_trials"
     assert error(no_tool)["code"] == "NOT_FOUND"
+
+
+IDEA = {"title": "Staples", "thesis": "Defensive.", "tickers": ["KO", "PG"]}
+"""A valid `save_idea` call, spoilt one field at a time below."""
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    text=with_char(st.one_of(CONTROLS, BIDI)),  # lone surrogates: refused in the frame first
+    call=st.sampled_from(
+        [
+            ("save_idea", lambda t: {**IDEA, "title": t}, "arguments.title"),
+            ("save_idea", lambda t: {**IDEA, "tickers": ["KO", t]}, "arguments.tickers.1"),
+            ("remember_fact", lambda t: {"fact": t}, "arguments.fact"),
+            ("remember_fact", lambda t: {"fact": "ok", t: 1}, "arguments."),
+            ("draft_strategy_search", lambda t: {"universe": ["KO", t]}, "arguments.universe.1"),
+        ]
+    ),
+)
+def test_text_the_api_refuses_is_refused_in_tool_arguments_and_nothing_is_kept(
+    local: tuple[Settings, Store], text: str, call: tuple[str, Any, str]
+) -> None:
+    _, store = local
+    name, arguments, field = call
+    refused = error(in_memory(served(local), lambda s: s.call_tool(name, arguments(text))))
+    assert refused["code"] == "VALIDATION_ERROR"
+    named = field.removeprefix("arguments.")  # as the tool's own refusals name them
+    assert refused["message"].startswith(f"{name}: invalid arguments: {named}")
+    assert refused["details"][0]["field"].startswith(field)
+    assert_our_words(json.dumps(refused))
+    assert store.list_ideas(LOCAL_OWNER).items == []
+    assert store.list_threads(LOCAL_OWNER) == []  # no draft either
+    recalled = data(in_memory(served(local), lambda s: s.call_tool("recall_memories", {})))
+    assert recalled.get("memories", []) == []
+
+
+def test_arguments_nested_past_the_limit_are_refused_in_our_words(
+    local: tuple[Settings, Store],
+) -> None:
+    deep = {**IDEA, "thesis": nested(100)}
+    refused = error(in_memory(served(local), lambda s: s.call_tool("save_idea", deep)))
+    assert refused["code"] == "VALIDATION_ERROR"
+    assert "nested deeper than 64 levels" in refused["message"]
+    assert refused["details"][0]["field"].startswith("arguments.thesis")
 
 
 def test_a_tool_s_refusal_carries_the_code_the_api_gives_its_cause(
@@ -415,3 +464,52 @@ def test_a_client_that_fails_to_ask_leaves_the_draft_pending(local: tuple[Settin
         )
     )
     assert draft["status"] == "pending_approval" and store.list_jobs(LOCAL_OWNER) == []
+
+
+def test_a_handler_s_failure_is_answered_with_the_api_s_error(
+    local: tuple[Settings, Store],
+) -> None:
+    settings_, store = local
+    store.close()  # every read of it now fails, as a store that cannot be reached
+
+    async def read(session: ClientSession) -> McpError:
+        try:
+            await session.list_resources()
+        except McpError as exc:
+            return exc
+        raise AssertionError("a closed store was read")
+
+    refused = in_memory(build_server(settings_, lambda: store, local_owner=LOCAL_OWNER), read)
+    # the REST API's answer (503 UNAVAILABLE), not the store's exception text
+    assert refused.error.code == types.INTERNAL_ERROR
+    assert refused.error.message == "the store is unavailable; retry later"
+    assert refused.error.data == {
+        "error": {"code": "UNAVAILABLE", "message": refused.error.message, "details": []}
+    }
+
+
+def test_a_call_in_another_process_uses_what_an_earlier_call_built(
+    local: tuple[Settings, Store],
+) -> None:
+    """Two servers on one store, as two processes over HTTP (`api.mcp.artifacts`): what one
+    built, the other rebuilds from its recipe under the same id; the ids never collide."""
+    settings_, store = local
+
+    def call(instance: str, name: str, arguments: dict[str, Any]) -> types.CallToolResult:
+        process = build_server(settings_, lambda: store, local_owner=LOCAL_OWNER, instance=instance)
+        return in_memory(process, lambda s: s.call_tool(name, arguments))
+
+    built = data(call("first", "optimize_portfolio", EXAMPLES["optimize_portfolio"]))
+    paths = {"universe": ["AAPL", "KO"], "n_paths": 8, "horizon": 126}
+    scenarios = data(call("first", "generate_market_scenarios", paths))
+    own = data(call("second", "optimize_portfolio", {"method": "hrp", "universe": ["KO", "PG"]}))
+    assert own["portfolio_id"] != built["portfolio_id"]  # each process its own ids
+
+    risk = {"portfolio_id": built["portfolio_id"], "start": "2019-01-01"}
+    backtest = {"config": {"target_vol": 0.1}, "scenario_set_id": scenarios["scenario_set_id"]}
+    for name, arguments in (("portfolio_risk_report", risk), ("backtest_strategy", backtest)):
+        here = data(call("first", name, arguments))
+        there = data(call("second", name, arguments))
+        assert there == here, name  # the same portfolio and scenario set: the same numbers
+    unknown = error(call("second", "portfolio_risk_report", {"portfolio_id": "pf_0a1b2c"}))
+    assert unknown["code"] == "NOT_FOUND"

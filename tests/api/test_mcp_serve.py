@@ -1,0 +1,158 @@
+"""MCP over HTTP against a real `stratigos serve` with two server processes on one port (its
+default on two cores): every request may reach either process, and each is answered.
+
+Forty MCP requests, each on a connection of its own (the `mcp` SDK's streamable HTTP client on
+an HTTP client that keeps no connection alive), so the kernel hands each to whichever process
+accepts first: a draft made in one request is found by the next, whoever serves it. A client's
+calls after an idle longer than the server's keep-alive open new connections too: one client
+making seven calls, each on a new connection, stands for them (a portfolio built by the first,
+measured by the others: `api.mcp.artifacts`). Another owner reaches nothing of the first's
+through either process."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import signal
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+from store.sqlite import SQLiteStore
+from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve, wait_for
+from tests.support.mcp_client import data, error
+
+SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
+FRESH_SESSIONS = 19
+"""Clients that each open a session and ask for the draft: with the draft's own two requests,
+forty requests."""
+
+
+@pytest.fixture(scope="module")
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    """`stratigos serve` with two processes; its base URL and the keys of alice and bob."""
+    data_dir = tmp_path_factory.mktemp("mcp-serve") / "data"
+    data_dir.mkdir(parents=True)
+    with SQLiteStore(data_dir / "store.sqlite") as store:
+        alice, _ = store.create_api_key("alice", "mcp")
+        bob, _ = store.create_api_key("bob", "mcp")
+    variables = {"STRATIGOS_API_PROCESSES": "2", "STRATIGOS_API_JOB_WORKERS": "0"}
+    server = start_serve(data_dir, variables=variables)
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()  # written once every process accepts connections
+        address = re.search(r"Stratigos API on (http://\S+)", banner)
+        assert address is not None, banner
+        assert len(server_children(server.pid)) == 2
+        base = address.group(1)
+        with httpx.Client(base_url=base, timeout=STARTUP_SECONDS) as http:
+            # each process loads its app on its first requests (api.startup)
+            wait_for(
+                lambda: all(
+                    http.get("/v1/health/live", headers={"connection": "close"}).status_code == 200
+                    for _ in range(6)
+                ),
+                "both processes to answer",
+            )
+        yield base, alice, bob
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(60)
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait(30)
+
+
+def fresh_connections(key: str) -> httpx.AsyncClient:
+    """An HTTP client that opens a new connection for every request."""
+    return httpx.AsyncClient(
+        headers={"x-api-key": key},
+        timeout=httpx.Timeout(STARTUP_SECONDS),
+        limits=httpx.Limits(max_keepalive_connections=0),
+    )
+
+
+async def in_session(base: str, key: str, work: Any) -> Any:
+    """`work(client)` in an MCP client session of the caller with `key`."""
+    async with (
+        fresh_connections(key) as http,
+        streamable_http_client(f"{base}/mcp", http_client=http) as (read, write, session_id),
+        ClientSession(read, write) as client,
+    ):
+        await client.initialize()
+        assert session_id() is None  # nothing binds the client to one process
+        return await work(client)
+
+
+def test_forty_requests_on_fresh_connections_to_two_processes_all_succeed(
+    serve: tuple[str, str, str],
+) -> None:
+    base, alice, _ = serve
+
+    async def draft(client: ClientSession) -> str:
+        return str(data(await client.call_tool("draft_strategy_search", SEARCH))["draft_id"])
+
+    async def status_of(draft_id: str) -> Any:
+        async def ask(client: ClientSession) -> Any:
+            return data(await client.call_tool("draft_status", {"draft_id": draft_id}))
+
+        return await in_session(base, alice, ask)
+
+    async def run() -> tuple[str, list[Any]]:
+        draft_id = await in_session(base, alice, draft)  # initialize and the draft: 2 requests
+        statuses = [await status_of(draft_id) for _ in range(FRESH_SESSIONS)]  # 2 each
+        return draft_id, statuses
+
+    draft_id, statuses = asyncio.run(asyncio.wait_for(run(), 600))
+    assert len(statuses) == FRESH_SESSIONS
+    for status in statuses:
+        assert status["draft_id"] == draft_id and status["status"] == "pending_approval"
+
+
+def test_a_client_s_calls_each_on_a_new_connection_all_succeed(
+    serve: tuple[str, str, str],
+) -> None:
+    base, alice, _ = serve
+    hrp = {"method": "hrp", "universe": ["AAPL", "JNJ", "KO"]}
+
+    async def six_calls(client: ClientSession) -> tuple[str, list[Any]]:
+        # a portfolio built by one call, measured by the next six, wherever each goes
+        built = data(await client.call_tool("optimize_portfolio", hrp))["portfolio_id"]
+        risk = {"portfolio_id": built, "start": "2019-01-01"}
+        return built, [
+            data(await client.call_tool("portfolio_risk_report", risk)) for _ in range(6)
+        ]
+
+    built, reports = asyncio.run(asyncio.wait_for(in_session(base, alice, six_calls), 600))
+    assert len(reports) == 6 and all(report["portfolio_id"] == built for report in reports)
+    assert len({report["cvar_historical"] for report in reports}) == 1  # the same portfolio
+
+
+def test_another_owner_reaches_nothing_of_the_first_through_either_process(
+    serve: tuple[str, str, str],
+) -> None:
+    base, alice, bob = serve
+
+    async def drafts(client: ClientSession) -> str:
+        return str(data(await client.call_tool("draft_strategy_search", SEARCH))["draft_id"])
+
+    async def asks(draft_id: str) -> list[dict[str, Any]]:
+        async def ask(client: ClientSession) -> dict[str, Any]:
+            return error(await client.call_tool("draft_status", {"draft_id": draft_id}))
+
+        return [await in_session(base, bob, ask) for _ in range(6)]
+
+    async def run() -> tuple[str, list[dict[str, Any]]]:
+        draft_id = await in_session(base, alice, drafts)
+        return draft_id, await asks(draft_id)
+
+    draft_id, refusals = asyncio.run(asyncio.wait_for(run(), 600))
+    for refused in refusals:
+        assert refused["code"] == "NOT_FOUND"
+        assert refused["message"] == f"draft {draft_id!r} not found"
