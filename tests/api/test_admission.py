@@ -25,11 +25,20 @@ from tests.api.conftest import assert_error, make_settings
 def test_requests_beyond_the_in_flight_limit_are_shed_at_once(tmp_path: Path) -> None:
     """Two portfolio creations whose bodies have not all arrived hold both places; a third
     request is refused at once (503, Retry-After), health still answers and readiness stays
-    200, saying the process is busy; once the two are answered, requests are admitted again."""
+    200, saying the process is busy; once the two are answered, requests are admitted again
+    (the next one on the refused connection after the rest of its Retry-After)."""
     app = create_app(make_settings(tmp_path / "data", api={"max_in_flight": 2}))
     key, _ = app.state.context.store.create_api_key("alice", "tests")
     headers = {"x-api-key": key}
     release = asyncio.Event()
+    admission = app.state.context.admission
+    admission.clock = lambda: 100.0  # no time passes: a refused connection waits its whole 1 s
+    held_for: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        held_for.append(seconds)
+
+    admission.sleep = sleep
 
     async def slow_body() -> AsyncIterator[bytes]:
         yield b'{"name": "held", '
@@ -64,8 +73,10 @@ def test_requests_beyond_the_in_flight_limit_are_shed_at_once(tmp_path: Path) ->
             assert (await first).status_code == 201
             assert (await second).status_code == 201
             assert app.state.context.admission.in_flight == 0
+            assert held_for == []
             listed = await client.get("/v1/portfolios", headers=headers)
             assert listed.status_code == 200 and len(listed.json()["items"]) == 2
+            assert held_for == [1.0]  # ASGITransport: every request on the refused connection
             ready = await client.get("/v1/health")
             assert ready.json()["checks"]["capacity"] == {"status": "ok", "problem": None}
             assert app.state.context.admission.refused == 1
