@@ -34,7 +34,7 @@ DEV_LOCK := requirements-langgraph-dev.lock
 DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
-.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps lock \
+.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock \
 	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy
 
 $(VENV_MARK):
@@ -119,6 +119,13 @@ TEST_WORKERS ?= auto
 unit: $(STAMP) system-deps bytecode
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
+# Installs the Debian packages listed in the shell variable `missing` with apt-get (as root, or with
+# sudo); fails when it cannot (the caller says what goes without them).
+APT_INSTALL = if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	echo "installing$$missing with apt-get"; \
+	( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		$$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null )
+
 # The browser tests drive Debian's Chromium; the CDK synthesis tests need Node.js. Installed with
 # apt when missing (as root, or with sudo); without them those tests skip and say why.
 system-deps:
@@ -126,19 +133,27 @@ system-deps:
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
-		echo "installing$$missing with apt-get"; \
-		( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			$$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null ) \
-		|| echo "WARNING: could not install$$missing; the tests that need them will skip"; \
+		$(APT_INSTALL) || echo "WARNING: could not install$$missing; the tests that need them will skip"; \
 	fi
 
-bench: $(STAMP) bytecode
+# The benchmarks' external load generator (Debian's wrk: benchmarks/wrk_load.py, bench_api.py),
+# installed with apt when missing; without it they leave wrk's rows out and say so.
+bench-deps:
+	@missing=""; \
+	command -v wrk >/dev/null || missing=" wrk"; \
+	if [ -n "$$missing" ]; then \
+		$(APT_INSTALL) || echo "WARNING: could not install wrk; the benchmarks leave wrk's rows out"; \
+	fi
+
+bench: $(STAMP) bytecode bench-deps
 	$(BIN)/python -m benchmarks
 
-# The mixed load at 1, 10, 50 and 200 clients against one `stratigos serve` (benchmarks/
-# bench_capacity.py): throughput, p50/p95/p99 of what is admitted, health p99, load shed, errors.
-bench-load: $(STAMP) bytecode
+# The mixed load from 1 to 200 clients against one `stratigos serve` (benchmarks/
+# bench_capacity.py), from our own generator and from wrk, with clients that flood and clients
+# that wait Retry-After: admitted (2xx) req/s apart from answered, the admitted share of the
+# 10-client level, latencies, liveness and readiness under load, load shed, errors. Run it on an
+# idle machine (STRATIGOS_BENCH_LOAD_SECONDS per level, 20 by default).
+bench-load: $(STAMP) bytecode bench-deps
 	$(BIN)/python -m benchmarks --only capacity
 
 # The same load for 30 minutes, the server's descriptors, threads and memory sampled (benchmarks/

@@ -28,7 +28,7 @@ from store.analyses import AnalysisRepository
 from store.api_keys import ApiKeyRepository
 from store.broker_accounts import BrokerAccountRepository
 from store.cache import CacheRepository
-from store.common import Clock
+from store.common import Clock, to_micros
 from store.datasets import DatasetRepository
 from store.deployments import DeploymentRepository
 from store.documents import DocumentRepository
@@ -46,6 +46,12 @@ from store.results import ResultRepository
 from store.retention import RetentionRepository
 from store.snapshots import SnapshotRepository
 from store.threads import ThreadRepository
+
+WRITE_CHECK_OWNER = "system"
+"""The owner of the one record `Store.check_writable` writes (the job workers' owner too)."""
+WRITE_CHECK_KEY = "readiness-write-check"
+WRITE_CHECK_TTL_S = 3600.0
+"""The write check's record expires after an hour (expired cache entries are cleaned up)."""
 
 
 class Store(
@@ -82,6 +88,15 @@ class Store(
     """
 
     clock: Clock
+
+    def check_writable(self) -> None:
+        """Write to the store without growing it, for readiness (`api.routes.health`): the cache
+        entry `WRITE_CHECK_KEY` of `WRITE_CHECK_OWNER` is replaced with the time (a real write:
+        its value changes each time). `StoreError` (`StoreUnavailableError`: a full disk, a
+        read-only or locked file, an unreachable table) when it cannot be written."""
+        self.cache_put(
+            WRITE_CHECK_OWNER, WRITE_CHECK_KEY, to_micros(self.clock()), WRITE_CHECK_TTL_S
+        )
 
     def close(self) -> None:
         """Release connections (the store is unusable afterwards)."""

@@ -1,15 +1,22 @@
 """`GET /v1/health` (readiness) and `GET /v1/health/live` (liveness), without authentication.
 
-Liveness says the process answers; it touches nothing, for the Lambda Web Adapter's start-up
-check and load balancers that restart a process which stopped answering. Readiness reads the
-store (one page of the system owner's jobs), opens the research index (a local one: checks that
-its directory exists, owner-only, and can be read and written, which is all opening it checks,
-without loading LanceDB), counts the in-process job workers and the requests in flight: 503 in the error format when the store cannot be read
-within `CHECK_TIMEOUT_S` (no route can serve) or the process is at its limit of requests in
-flight (`api.admission`: it would refuse new work), 200 `degraded` when only the index or a
-worker is down (a server still loading its routes answers 503 naming `routes` itself,
-`api.startup`). What is down is named in general words; the reason (paths, endpoints) goes to
-the server log only, as the route is open to anyone.
+Liveness says the process answers; it touches nothing and never depends on load, for the Lambda
+Web Adapter's start-up check and load balancers that restart a process which stopped answering.
+Readiness says whether the process can serve: it reads the store (one page of the system owner's
+jobs) and writes to it (`Store.check_writable`: one record replaced, the store never grows),
+reads the free space of the data directory's disk (and the SQLite store's, when elsewhere),
+opens the research index (a local one: checks that its directory exists, owner-only, and can be
+read and written, which is all opening it checks, without loading LanceDB), counts the in-process
+job workers and the requests in flight. 503 in the error format with `Retry-After` when the store
+cannot be read or written within `CHECK_TIMEOUT_S` or the disk has less room than the largest
+upload the API accepts (`api_max_upload_bytes`: the next write may not fit): no route that
+writes could serve. 200 `degraded` when only the index or a worker is down. A process at its
+limit of requests in flight is ready: it answers what it admits and refuses the rest at once
+with 503 + `Retry-After` (`api.admission`), so readiness stays 200 and says `busy` for
+`capacity` (a load balancer that took busy instances out would take them all out at the peak).
+A server still loading its routes answers 503 naming `routes` itself (`api.startup`). What is
+down is named in general words; the reason (paths, endpoints) goes to the server log only, as
+the route is open to anyone.
 
 Neither waits behind the application's work: both run on the event loop (no request thread),
 are never counted nor refused by admission control, and readiness's blocking checks run in a
@@ -21,6 +28,7 @@ younger than `CHECK_MAX_AGE_S`. The count of requests in flight is read at each 
 from __future__ import annotations
 
 import logging
+import shutil
 from collections.abc import Callable
 from functools import cache
 from importlib import metadata
@@ -33,6 +41,7 @@ from api.errors import ApiError, ErrorResponse
 from api.schemas.health import Check, Checks, Health, Liveness
 from jobs.worker import SYSTEM_OWNER
 from research.index_terms import ResearchIndexError, is_remote, open_local_directory
+from settings import Settings
 from store import StoreError
 
 log = logging.getLogger("stratigos.api.health")
@@ -46,6 +55,8 @@ CHECK_REFRESH_S = 0.5
 """A check's result older than this is checked again (in the background) when asked."""
 CHECK_MAX_AGE_S = 5.0
 """A check's result is answered at most this old; an older one is waited for."""
+NOT_READY_RETRY_AFTER_S = 5
+"""`Retry-After` of a 503 from readiness."""
 
 
 @cache
@@ -66,6 +77,41 @@ def _store_check(context: AppContext) -> Check:
     except StoreError as exc:
         log.error("readiness: the store cannot be read: %s", exc)
         return Check(status="unavailable", problem="the store cannot be read")
+    try:
+        context.store.check_writable()
+    except StoreError as exc:
+        log.error("readiness: the store cannot be written: %s", exc)
+        return Check(status="unavailable", problem="the store cannot be written")
+    return Check(status="ok")
+
+
+def _disk_directories(settings: Settings) -> list[str]:
+    """The directories whose disks the server writes to: the data directory and, when it is
+    elsewhere, the SQLite store's."""
+    directories = [str(settings.data_dir)]
+    sqlite_path = settings.store.sqlite_path
+    if settings.store.backend == "sqlite" and sqlite_path is not None:
+        directories.append(str(sqlite_path.parent))
+    return directories
+
+
+def _disk_check(context: AppContext) -> Check:
+    needed = context.settings.api.max_upload_bytes
+    for directory in _disk_directories(context.settings):
+        try:
+            free = shutil.disk_usage(directory).free
+        except OSError as exc:
+            log.error("readiness: the free space of %s cannot be read: %s", directory, exc)
+            return Check(status="unavailable", problem="the disk cannot be read")
+        if free < needed:
+            log.error(
+                "readiness: the disk of %s has %d bytes free, less than the largest upload "
+                "(%d bytes, api_max_upload_bytes)",
+                directory,
+                free,
+                needed,
+            )
+            return Check(status="unavailable", problem="the disk is full")
     return Check(status="ok")
 
 
@@ -100,8 +146,9 @@ def _capacity_check(context: AppContext) -> Check:
     admission = context.admission
     if admission.saturated():
         return Check(
-            status="unavailable",
-            problem=f"{admission.in_flight} of {admission.max_in_flight} requests in flight",
+            status="busy",
+            problem=f"{admission.in_flight} of {admission.max_in_flight} requests in flight; "
+            "more are refused with Retry-After",
         )
     return Check(status="ok")
 
@@ -123,8 +170,7 @@ def _workers_check(context: AppContext) -> Check:
     responses={
         503: {
             "model": ErrorResponse,
-            "description": "The store cannot be read, or the process is at its limit of "
-            "requests in flight",
+            "description": "The store cannot be read or written, or the disk is full",
         }
     },
 )
@@ -132,23 +178,28 @@ async def health(context: Ctx) -> Health:
     """Whether the service can serve requests, part by part (see the module docstring)."""
     checks = Checks(
         store=await _probe(context, "store", _store_check),
+        disk=await _probe(context, "disk", _disk_check),
         index=await _probe(context, "research index", _index_check),
         workers=_workers_check(context),
         capacity=_capacity_check(context),
     )
-    for part, check, wait in (("store", checks.store, 5), ("capacity", checks.capacity, 1)):
-        if check.status != "ok":
-            raise ApiError(
-                503,
-                "UNAVAILABLE",
-                f"not ready: {check.problem}; retry later",
-                [(part, check.problem or "unavailable")],
-                headers={"Retry-After": str(wait)},
-            )
+    down = [
+        (part, check.problem or "unavailable")
+        for part, check in (("store", checks.store), ("disk", checks.disk))
+        if check.status != "ok"
+    ]
+    if down:
+        raise ApiError(
+            503,
+            "UNAVAILABLE",
+            f"not ready: {', '.join(problem for _, problem in down)}; retry later",
+            down,
+            headers={"Retry-After": str(NOT_READY_RETRY_AFTER_S)},
+        )
     settings = context.settings
-    down = checks.index.status == "unavailable" or checks.workers.status == "unavailable"
+    degraded = checks.index.status == "unavailable" or checks.workers.status == "unavailable"
     return Health(
-        status="degraded" if down else "ok",
+        status="degraded" if degraded else "ok",
         version=version(),
         store=settings.store.backend,
         compute=settings.compute.backend,

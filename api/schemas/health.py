@@ -15,19 +15,22 @@ class Liveness(BaseModel):
 
 
 class Check(BaseModel):
-    """One part the service needs: `ok`, `unavailable` (with why, in general words), or
-    `elsewhere` (job workers that run in other processes, which this one cannot see)."""
+    """One part the service needs: `ok`, `unavailable` (with why, in general words),
+    `elsewhere` (job workers that run in other processes, which this one cannot see) or `busy`
+    (capacity: at its limit of requests in flight, the process refuses more at once with 503 and
+    `Retry-After`; it is still ready)."""
 
-    status: Literal["ok", "unavailable", "elsewhere"]
+    status: Literal["ok", "unavailable", "elsewhere", "busy"]
     problem: str | None = None
 
 
 class Checks(BaseModel):
-    """The store (every route needs it), the research index (documents and search), the
-    in-process job workers and the capacity for more requests (`unavailable` while the process
-    is at its limit of requests in flight)."""
+    """The store (every route needs it: read and written), the disk (room for the next write),
+    the research index (documents and search), the in-process job workers and the capacity for
+    more requests (`busy` while the process is at its limit of requests in flight)."""
 
     store: Check
+    disk: Check
     index: Check
     workers: Check
     capacity: Check

@@ -41,7 +41,9 @@ and profile versions) or `TransactWriteItems` (submit + idempotency key; event b
 result + `succeeded`; ledger entries + their orders' statuses, `store.aws.executions`). S3 keys: `results/<owner>/<job_id>/<uuid>.json` (results above
 `inline_limit_bytes`), `archive/<owner>/<job_id>.json.gz` (retention),
 `datasets/<owner>/<dataset_id>.parquet` (uploaded datasets) and
-`exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports) and
+`exports/<owner>/<deployment_id>/<export_id>.<format>` (ledger exports),
+`health/write-check` (readiness's write check: a multipart upload started and aborted, never an
+object) and
 `documents/<owner>/<document_id>/original` (the documents library, in `documents_bucket`, which
 defaults to the store's bucket): the object is written before the metadata item, so a listed
 dataset, export or document always has its bytes (and a document its chunk items, written
@@ -67,6 +69,8 @@ from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import NotFoundError, StoreError, StoreUnavailableError
 
+WRITE_CHECK_OBJECT = "health/write-check"
+"""The S3 key of the write check's multipart upload (never completed: no object is written)."""
 EVENTS_PER_TRANSACTION = 99
 """Events per `TransactWriteItems` call (DynamoDB allows 100 actions; one is the run header)."""
 
@@ -199,6 +203,26 @@ class AwsTable(Store):
             raise StoreUnavailableError(
                 f"AWS store ({self.table}, s3://{self.bucket}) unreachable during {action}: {exc}"
             ) from exc
+
+    def check_writable(self) -> None:
+        """The table's write check (`Store.check_writable`), then the bucket's: a multipart
+        upload of `WRITE_CHECK_OBJECT` started and aborted at once, which needs write access
+        (and the bucket's encryption key) but leaves no object or version behind (an upload
+        left by a failed abort is removed by the bucket's rule for unfinished uploads)."""
+        super().check_writable()
+        upload = self._call(
+            "write check",
+            self.s3.create_multipart_upload,
+            Bucket=self.bucket,
+            Key=WRITE_CHECK_OBJECT,
+        )
+        self._call(
+            "write check",
+            self.s3.abort_multipart_upload,
+            Bucket=self.bucket,
+            Key=WRITE_CHECK_OBJECT,
+            UploadId=upload["UploadId"],
+        )
 
     def _get(self, action: str, pk: str, sk: str) -> dict[str, Any] | None:
         out = self._call(

@@ -1,7 +1,7 @@
 """Admission control (`api.admission`): beyond `max_in_flight` requests in flight, or beyond the
 global rate, a request is refused at once with 503 `OVERLOADED` and `Retry-After`, in the error
-format; health checks are never refused and readiness says when the process is saturated; the
-request threads number `api.threads`."""
+format; health checks are never refused and readiness stays 200 while the process sheds (its
+`capacity` says `busy`); the request threads number `api.threads`."""
 
 from __future__ import annotations
 
@@ -24,12 +24,21 @@ from tests.api.conftest import assert_error, make_settings
 
 def test_requests_beyond_the_in_flight_limit_are_shed_at_once(tmp_path: Path) -> None:
     """Two portfolio creations whose bodies have not all arrived hold both places; a third
-    request is refused at once (503, Retry-After), health still answers and readiness says
-    the process is saturated; once the two are answered, requests are admitted again."""
+    request is refused at once (503, Retry-After), health still answers and readiness stays
+    200, saying the process is busy; once the two are answered, requests are admitted again
+    (the next one on the refused connection after the rest of its Retry-After)."""
     app = create_app(make_settings(tmp_path / "data", api={"max_in_flight": 2}))
     key, _ = app.state.context.store.create_api_key("alice", "tests")
     headers = {"x-api-key": key}
     release = asyncio.Event()
+    admission = app.state.context.admission
+    admission.clock = lambda: 100.0  # no time passes: a refused connection waits its whole 1 s
+    held_for: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        held_for.append(seconds)
+
+    admission.sleep = sleep
 
     async def slow_body() -> AsyncIterator[bytes]:
         yield b'{"name": "held", '
@@ -56,16 +65,20 @@ def test_requests_beyond_the_in_flight_limit_are_shed_at_once(tmp_path: Path) ->
             assert refused.headers["retry-after"] == "1"
             assert "2 requests in flight" in error["message"]
             assert (await client.get("/v1/health/live")).status_code == 200
-            ready = await client.get("/v1/health")
-            assert_error(ready, 503, "UNAVAILABLE", "capacity")
-            assert ready.headers["retry-after"] == "1"
+            ready = await client.get("/v1/health")  # busy, but ready: it sheds at once
+            assert ready.status_code == 200, ready.text
+            assert ready.json()["checks"]["capacity"]["status"] == "busy"
+            assert "2 of 2 requests in flight" in ready.json()["checks"]["capacity"]["problem"]
             release.set()
             assert (await first).status_code == 201
             assert (await second).status_code == 201
             assert app.state.context.admission.in_flight == 0
+            assert held_for == []
             listed = await client.get("/v1/portfolios", headers=headers)
             assert listed.status_code == 200 and len(listed.json()["items"]) == 2
-            assert (await client.get("/v1/health")).status_code == 200
+            assert held_for == [1.0]  # ASGITransport: every request on the refused connection
+            ready = await client.get("/v1/health")
+            assert ready.json()["checks"]["capacity"] == {"status": "ok", "problem": None}
             assert app.state.context.admission.refused == 1
 
     asyncio.run(scenario())

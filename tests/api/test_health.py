@@ -1,11 +1,13 @@
-"""`/v1/health` (readiness) and `/v1/health/live` (liveness): the store, the research index and
-the in-process workers are each reported; a store that is gone is 503, a missing index or worker
-is `degraded`; liveness answers whatever the store's state."""
+"""`/v1/health` (readiness) and `/v1/health/live` (liveness): the store, the disk, the research
+index and the in-process workers are each reported; a store that is gone or cannot be written is
+503, a missing index or worker is `degraded`; liveness answers whatever the store's state (a full
+disk: tests/api/test_readiness_full_disk.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ import httpx
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from store.sqlite import SQLiteStore
 from tests.api.conftest import assert_error, make_settings
 
 
@@ -35,6 +38,7 @@ def test_a_ready_service_reports_each_part(tmp_path: Path) -> None:
         assert body["status"] == "ok" and body["store"] == "sqlite"
         assert body["checks"] == {
             "store": {"status": "ok", "problem": None},
+            "disk": {"status": "ok", "problem": None},
             "index": {"status": "ok", "problem": None},
             "workers": {"status": "ok", "problem": None},
             "capacity": {"status": "ok", "problem": None},
@@ -60,6 +64,39 @@ def test_a_deleted_store_is_not_ready_but_the_process_is_live(tmp_path: Path) ->
         assert str(data_dir) not in c.get("/v1/health").text  # no paths to anonymous callers
         assert c.get("/v1/health").headers["retry-after"] == "5"
         assert c.get("/v1/health/live").status_code == 200
+
+
+def test_a_store_that_cannot_be_written_is_not_ready_though_it_reads(tmp_path: Path) -> None:
+    """Another process holds the SQLite store's write lock: reads go on, every write would
+    fail after the busy timeout, so readiness is 503 naming the store until the lock goes."""
+    data_dir = tmp_path / "data"
+    store = SQLiteStore(data_dir / "store.sqlite", busy_timeout=0.2)
+    key, _ = store.create_api_key("alice", "tests")
+    app = create_app(make_settings(data_dir, api={"job_workers": 0}), store=store)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        assert c.get("/v1/health").status_code == 200
+        writer = sqlite3.connect(store.path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            answer = c.get("/v1/health")
+            deadline = time.monotonic() + 30  # the store is checked again in the background
+            while answer.status_code == 200 and time.monotonic() < deadline:
+                answer = c.get("/v1/health")
+            error = assert_error(answer, 503, "UNAVAILABLE", "store")
+            assert error["details"] == [
+                {"field": "store", "problem": "the store cannot be written"}
+            ]
+            assert c.get("/v1/portfolios", headers={"x-api-key": key}).status_code == 200
+            assert c.get("/v1/health/live").status_code == 200
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()
+        answer = c.get("/v1/health")
+        deadline = time.monotonic() + 30
+        while answer.status_code != 200 and time.monotonic() < deadline:
+            answer = c.get("/v1/health")
+        assert answer.status_code == 200, answer.text
+    store.close()
 
 
 def test_an_index_that_cannot_open_degrades_the_service(tmp_path: Path) -> None:
