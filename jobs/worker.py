@@ -166,6 +166,14 @@ class _Lease:
         if done == total or time.monotonic() - self._last_write >= 0.2:
             self._beat()
 
+    def store_progress(self) -> None:
+        """Store the last progress reported now, before the job's result (a succeeded job's
+        progress is the one its handler reported last); errors of the write propagate."""
+        if self._progress is not None:
+            self.store.heartbeat(
+                self.owner, self.job_id, self.worker_id, self.lease_seconds, progress=self._progress
+            )
+
     # -- heartbeat -----------------------------------------------------------------------
 
     def _beat(self) -> None:
@@ -442,6 +450,7 @@ class Worker:
                     raise TypeError(
                         f"handler for {job.kind!r} returned {type(result).__name__}, expected dict"
                     )
+                lease.store_progress()
                 done = self.store.complete_job(job.owner, job.id, result, worker=self.worker_id)
                 return WorkOutcome(job.id, job.owner, "succeeded", done.attempts)
             except JobCancelledError:
