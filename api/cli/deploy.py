@@ -16,6 +16,7 @@ from api.cli.arguments import print_result
 from api.cli.deploy_text import data_text, forward_test_text, performance_text
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
+from settings.files import write_atomic
 
 LIFECYCLE = {"activate": "active", "pause": "paused", "resume": "active", "retire": "retired"}
 
@@ -347,7 +348,7 @@ def _ledger(store: Any, deployment: Any, args: argparse.Namespace) -> None:
     if args.output is None:
         sys.stdout.write(content.decode())
         return
-    args.output.write_bytes(content)
+    write_atomic(args.output, content, mode=None)
     print(f"Wrote the ledger of {deployment_id} ({len(entries)} entries) to {args.output}.")
 
 
@@ -357,7 +358,7 @@ def _export(store: Any, deployment: Any, args: argparse.Namespace) -> None:
     from trading.ledger_exports import create_ledger_export
 
     export = create_ledger_export(store, deployment, args.format)
-    args.output.write_bytes(store.export_bytes(LOCAL_OWNER, export.id))
+    write_atomic(args.output, store.export_bytes(LOCAL_OWNER, export.id), mode=None)
     view = {
         **asdict(export),
         "created_at": export.created_at.isoformat(),

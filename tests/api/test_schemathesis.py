@@ -85,9 +85,10 @@ CONTENT = {
 CURSORS = (
     "GET /v1/ideas",
     "GET /v1/documents/{document_id}/chunks",
-    "GET /v1/optimizations/{job_id}/trials",
 )
-"""Operations whose page cursor is a token a previous page gave (a made-up one is 400)."""
+"""Operations whose page cursor is a token a previous page gave (a made-up one is 400). The
+trials of `GET /v1/optimizations/{job_id}/results` need no exception: their cursor's schema
+admits positions only, and every position is a page."""
 
 CANCELS = {
     "DELETE /v1/optimizations/{job_id}": "cancels the job, which stays readable as canceled "
