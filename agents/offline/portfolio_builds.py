@@ -109,12 +109,14 @@ def default_method(intent: Intent) -> str:
 
 
 def limits_note(data: dict[str, Any], intent: Intent) -> str:
-    """What the answer says about the limits: those the portfolio kept (as the tool applied
-    them), what was left out, what was asked that every build keeps ("long-only", "no
+    """What the answer says about the limits: those the portfolio kept and those it broke (as
+    the tool checked them on the weights it returned), what was left out, what was asked that every build keeps ("long-only", "no
     leverage"), and what was asked that a portfolio build cannot keep, with why."""
     notes = []
     if data.get("limits"):
         notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
+    if data.get("limits_broken"):
+        notes.append("Limits NOT kept: " + "; ".join(data["limits_broken"]) + ".")
     ask = intent.limits
     dropped = [*ask.excluded, *ask.excluded_sectors]
     if dropped:
