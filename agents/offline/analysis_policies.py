@@ -128,7 +128,7 @@ def _compare(
     if missing := [m for m in methods if m not in built]:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
     done = [r for r in built.values() if r.failure("build it") is None]
-    failed = "; ".join(f"{method}: {r.content}" for method, r in built.items() if r.is_error)
+    failed = "; ".join(f"{method}: {r.reason}" for method, r in built.items() if r.is_error)
     if len(done) + int(intent.equal_weight) < 2:
         return reply(f"I could not build the portfolios to compare: {failed}")
     span = done[0].data.get("date_range") or {} if done else {}
@@ -149,7 +149,7 @@ def _build_notes(inp: PolicyInput) -> str:
         (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
     )
     notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
-    notes += [f" Not built: {r.args.get('method')} ({r.content})." for r in built if r.is_error]
+    notes += [f" Not built: {r.args.get('method')} ({r.reason})." for r in built if r.is_error]
     return "".join(notes)
 
 

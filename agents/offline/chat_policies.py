@@ -223,7 +223,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
+        return reply(f"I could not build that portfolio: {latest[-1].reason if latest else ''}")
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     return reply(
@@ -241,14 +241,14 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
         return reply("", tool_call("backtest_strategy", backtest_args(intent, window)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"I could not run that backtest: {latest[-1].content if latest else ''}")
+        return reply(f"I could not run that backtest: {latest[-1].reason if latest else ''}")
     return reply(backtest_answer(latest[-1].data))
 
 
 def _comparison(results: Sequence[Any]) -> str:
     """Several portfolios side by side, with the best Sharpe ratio named."""
     built = [r.data for r in results if not r.is_error and isinstance(r.data, dict)]
-    failed = [r.content for r in results if r.is_error]
+    failed = [r.reason for r in results if r.is_error]
     if not built:
         return f"I could not build those portfolios: {'; '.join(failed)}"
     lines = [describe_portfolio(d) + "." for d in built]

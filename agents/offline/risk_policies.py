@@ -84,7 +84,7 @@ def _named_risk_sentence(report: ToolResult) -> str:
     """The risk of a portfolio the message named by id, or why there is none."""
     portfolio_id = report.args.get("portfolio_id")
     if report.is_error or not isinstance(report.data, dict):
-        return f"{portfolio_id}: no risk report ({report.content})."
+        return f"{portfolio_id}: no risk report ({report.reason})."
     return f"{portfolio_id}: " + risk_sentence(report.data)
 
 
@@ -134,7 +134,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         return reply(" ".join(_named_risk_sentence(r) for r in reports))
     if any(r.is_error or not isinstance(r.data, dict) for r in reports):
         failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
-        return reply(f"The risk report failed: {failed_report.content}")
+        return reply(f"The risk report failed: {failed_report.reason}")
     parts = [describe_portfolio(built[-1].data) + "."] if built else []
     if len(reports) == 2:
         ours, equal = reports[0].data, reports[1].data
