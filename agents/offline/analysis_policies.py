@@ -51,6 +51,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if isinstance(built, AIMessage):
         return built
     subject = built or _subject(inp, intent, ask)
+    if subject is not None and not window and not built and ask.kind == "statistics":
+        window = _subject_window(inp, subject)  # "its beta": over the window it was built on
     if subject is None:
         return reply(
             "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
@@ -187,6 +189,21 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     if tickers:
         return {"universe": tickers}
     return _last_subject(inp)
+
+
+def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:
+    """The window the conversation last worked on its `subject` over (a portfolio built: the
+    dates it was estimated on; weights or stocks: the window of the analysis that used them),
+    for a question about it that names no window of its own."""
+    for name, args, data in _earlier_results(inp):
+        if name == "optimize_portfolio" and isinstance(data, dict):
+            if data.get("portfolio_id") == subject.get("portfolio_id"):
+                span = data.get("date_range") or {}
+                return {k: span[k] for k in ("start", "end") if span.get(k)}
+        elif name in ANALYSIS_TOOLS and any(args.get(k) == v for k, v in subject.items()):
+            keys = ("start", "end", "last_sessions")
+            return {k: args[k] for k in keys if args.get(k)}
+    return {}
 
 
 def _earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:
