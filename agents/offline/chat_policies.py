@@ -31,8 +31,11 @@ from agents.offline.chat_intent import (
     user_text,
     window_args,
 )
+from agents.offline.follow_ups import follow_up_route
+from agents.offline.guide_policies import guide_chat
 from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.intent import Intent
+from agents.offline.intent.about import about_stratigos
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
@@ -98,6 +101,14 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)
+    if about_stratigos(intent):
+        if inp.must_call_tool:
+            return forced_call(
+                inp, {"agent": "supervisor", "reason": "a question about Stratigos itself"}
+            )
+        return guide_chat(inp)
+    if (routed := follow_up_route(inp)) is not None:
+        return routed  # a change of the conversation's latest request
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
