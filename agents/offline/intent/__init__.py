@@ -24,6 +24,7 @@ Modules: `typos` (misspellings of the domain's words), `scanner` (the text being
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -57,6 +58,7 @@ from agents.offline.intent.typos import correct_typos
 from agents.offline.intent.weights import read_weights
 from agents.offline.intent.words import (
     ALL_TICKERS,
+    ANY_METHOD,
     PARAMETERS,
     WEIGHT_FUNCTIONS,
     read_all_methods,
@@ -237,7 +239,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     extras: dict[str, Any] = {
         "methods": methods,
         "unknown_tickers": _unknown_tickers(scan, known_tickers, weight_limits),
-        "asks_risk": bool(RISK_ASK.search(scan.low)),
+        "asks_risk": bool(RISK_ASK.search(re.sub(ANY_METHOD, " ", scan.low))),  # not "min var"
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
         "max_weight": weight_limits.max_weight,
