@@ -23,7 +23,7 @@ from agents.offline.chat_intent import SUBJECT_TOOLS, intent_of, known_tickers, 
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.policies import PolicyInput, reply, tool_call
-from agents.offline.portfolio_builds import build_args
+from agents.offline.portfolio_builds import build_args, build_attempt
 
 __all__ = ["analysis_chat"]
 
@@ -173,7 +173,7 @@ def _built_first(
         if ask.episodes:  # the years named are the episode's, not the build's window
             args = {k: v for k, v in args.items() if k not in ("start", "end")}
         return reply("", tool_call("optimize_portfolio", args))
-    failed = built[-1].failure("build that portfolio")
+    failed = built[-1].failure(build_attempt(built[-1].args))
     if failed is not None:
         return reply(failed)
     return {"portfolio_id": built[-1].data["portfolio_id"]}

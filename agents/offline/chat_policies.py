@@ -49,6 +49,7 @@ from agents.offline.policies import (
 )
 from agents.offline.portfolio_builds import (
     build_args,
+    build_attempt,
     default_method,
     describe_portfolio,
     limits_note,
@@ -234,7 +235,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"I could not build that portfolio: {latest[-1].reason if latest else ''}")
+        tried = build_attempt(latest[-1].args) if latest else "build that portfolio"
+        return reply(f"I could not {tried}: {latest[-1].reason if latest else ''}")
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     return reply(

@@ -31,7 +31,12 @@ from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.intent.changes import Change, Criterion, read_change
 from agents.offline.market_policies import market_answer
 from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
-from agents.offline.portfolio_builds import describe_portfolio, limits_note, method_name
+from agents.offline.portfolio_builds import (
+    build_attempt,
+    describe_portfolio,
+    limits_note,
+    method_name,
+)
 from agents.offline.risk_policies import risk_sentence
 
 __all__ = [
@@ -68,7 +73,6 @@ _KINDS = {
     "backtest_weights": "backtest_weights",
 }
 _WHAT = {
-    "optimize_portfolio": "build that portfolio",
     "backtest_weights": "run that backtest",
     "backtest_strategy": "run that backtest",
     "portfolio_risk_report": "report that risk",
@@ -384,7 +388,8 @@ def follow_up_chat(inp: PolicyInput) -> AIMessage | None:
     if not done:
         return reply("", tool_call(tool, edit.args))
     head = "Changed from your previous request: " + "; ".join(edit.changes) + ". "
-    failed = done[-1].failure(_WHAT.get(tool, "answer that"))
+    what = build_attempt(edit.args) if tool == "optimize_portfolio" else _WHAT.get(tool)
+    failed = done[-1].failure(what or "answer that")
     if failed is not None:
         return reply(head + failed)
     return reply(head + _answer(edit, done[-1].data))

@@ -21,7 +21,12 @@ from agents.offline.formats import percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
-from agents.offline.portfolio_builds import build_args, describe_portfolio, limits_note
+from agents.offline.portfolio_builds import (
+    build_args,
+    build_attempt,
+    describe_portfolio,
+    limits_note,
+)
 
 __all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
 
@@ -121,7 +126,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
-    if built and (failed := built[-1].failure("build that portfolio")) is not None:
+    if built and (failed := built[-1].failure(build_attempt(built[-1].args))) is not None:
         return reply(failed)
     wanted = _risk_reports_wanted(inp, intent)
     if isinstance(wanted, str):

@@ -32,6 +32,7 @@ __all__ = [
     "cadence_named",
     "judged_measure",
     "measures_named",
+    "normalised",
     "read_analysis",
 ]
 
@@ -107,6 +108,12 @@ _NOT_TYPOS = frozenset(
 def _fix(text: str) -> str:
     """`text` with misspellings of the words above repaired (words of 5+ letters)."""
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=5)
+
+
+def normalised(text: str) -> str:
+    """`text` as the readers here read it: misspellings of their words repaired, lower case,
+    one space between words."""
+    return " ".join(_fix(text).lower().replace("’", "'").split())
 
 
 # ---- horizons, money ------------------------------------------------------------------
@@ -390,7 +397,7 @@ def read_analysis(
     other = intent.intent in _OTHER_INTENTS
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
-    low = " ".join(_fix(intent.text).lower().replace("’", "'").split())
+    low = normalised(intent.text)
     capital = _capital(low)
     if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
         return asked

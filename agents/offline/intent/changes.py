@@ -18,7 +18,7 @@ from typing import Literal
 
 from agents.offline import patterns
 from agents.offline.intent import Intent
-from agents.offline.intent.analysis import cadence_named, measures_named
+from agents.offline.intent.analysis import cadence_named, measures_named, normalised
 from agents.offline.intent.words import ANY_METHOD
 
 __all__ = ["Change", "Criterion", "read_change"]
@@ -109,8 +109,15 @@ def _criterion(low: str) -> Criterion | None:
     return None
 
 
+_QUESTION = patterns.compile(
+    r"^(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
+    r"|has|have|had|much|many|long|big|bad|volatile|risky))\b"
+)
+"""A question about values ("what was ...", "how did ...", "how volatile ..."); "what about
+since 2020?" and "how about min vol?" are changes."""
 _OTHER_ASKS = patterns.compile(
-    r"\bc?var\b|value[\s-]at[\s-]risk|\bsharpe\b|\bbeta\b|\bcorrelat\w*|\bstress\w*|probabilit\w*"
+    r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bstack\w* up\b|\bside[\s-]by[\s-]side\b"
+    r"|\bc?var\b|value[\s-]at[\s-]risk|\bsharpe\b|\bbeta\b|\bcorrelat\w*|\bstress\w*|probabilit\w*"
     r"|\bchances?\b|\bvolatil\w*|\bdraw[\s-]?downs?\b|\bdeploy\w*|\bsearch\w*|\bexplain\w*"
     r"|\bsave\b|\bremember\b|\bforget\b|\bidea\w*|\bresearch\b|\bwhy\b|\bhow much\b"
 )
@@ -126,7 +133,9 @@ def read_change(intent: Intent) -> Change | None:
         return None
     if intent.all_tickers or (intent.tickers and not intent.adds):
         return None
-    low = " ".join(intent.text.lower().split())
+    low = normalised(intent.text)
+    if _QUESTION.search(low):
+        return None  # "what was the worst day in 2020?": a question of its own
     criterion = _criterion(low)
     said = low if criterion is None else low.replace(criterion.words.removeprefix("the "), " ")
     said = re.sub(ANY_METHOD, " ", said)  # "min vol", "max sharpe" name methods, not measures
