@@ -303,6 +303,13 @@ def generate_market_scenarios(context: ToolContext, args: ScenarioArgs) -> dict[
             "universe or the number of scenarios"
         )
     history = context.returns(universe, args.start, args.end)
+    if len(history) <= REGIME_WINDOW:
+        raise ValueError(
+            f"scenarios replay the days of each market regime, which takes more than "
+            f"{REGIME_WINDOW} sessions of history to tell apart; the window from "
+            f"{iso_date(history.index[0])} to {iso_date(history.index[-1])} holds "
+            f"{len(history)}: ask for a longer window (the last 6 months, or since a year)"
+        )
     market = context.market(args.start, args.end)
     weights = None if not args.weights else _sleeve_weights(args.weights, universe)
     seed = context.seed if args.seed is None else args.seed

@@ -129,6 +129,7 @@ def market_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"The market data tool failed: {latest[-1].reason if latest else 'no result'}")
+        what = "generate those scenarios" if wants_scenarios else "read the market"
+        return reply(f"I could not {what}: {latest[-1].reason if latest else 'no result'}")
     data = latest[-1].data
     return reply(_scenarios_answer(data) if wants_scenarios else market_answer(data, intent.text))

@@ -289,3 +289,14 @@ def test_scenario_errors_are_readable(
     assert isinstance(out, str), out
     assert needle in out
     assert len(context.artifacts) == 0  # nothing stored on failure
+
+
+def test_scenarios_of_a_window_too_short_to_tell_regimes_apart_say_what_to_do(
+    context: ToolContext,
+) -> None:
+    out = tool(context, "generate_market_scenarios").invoke(
+        {"universe": ["AAPL", "KO"], "start": "2022-11-29", "n_paths": 20}
+    )
+    assert isinstance(out, str)
+    assert "the window from 2022-11-29 to 2022-12-28 holds 21" in out
+    assert "ask for a longer window" in out and "regime window" not in out
