@@ -67,6 +67,7 @@ TOOLS_OF = {
         "backtest_strategy",
         "backtest_weights",
         "compare_portfolios",
+        "asset_statistics",
     ),
     "risk_manager": (
         "portfolio_risk_report",

@@ -200,13 +200,16 @@ def saved_portfolios_context(store: Store, owner: str, thread_id: str) -> str | 
 
 
 def supervisor_tools(config: RunnableConfig, memory: Memory | None) -> list[Any]:
-    """The tools the supervisor answers with: the owner's memory tools when memory is on."""
+    """The tools the supervisor answers with: Stratigos's documentation (questions about
+    Stratigos itself, `tools.guide`) and the owner's memory tools when memory is on."""
+    from tools.guide import guide_tools
+
     owner = owner_of(config)
     if owner is None or memory is None:
-        return []
+        return guide_tools()
     from tools.memory import memory_tools
 
-    return memory_tools(*owner)
+    return [*guide_tools(), *memory_tools(*owner)]
 
 
 def saved_portfolio_lookup(owner: str, store: Store) -> SavedPortfolioLookup:

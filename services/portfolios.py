@@ -92,9 +92,11 @@ def build_portfolio(
     limits, and risk parity takes no limits at all (its weights follow from the risk budgets):
     `ConstraintError` says so when its weights break one."""
     if method in ("hrp", "risk_parity") and groups:
+        named = ", ".join(group.name for group in groups)
         raise ConstraintError(
-            f"{method} takes no sector or group limits; min_volatility or max_sharpe keeps "
-            "each group within its limits"
+            f"{method} cannot keep a limit on a group of holdings ({named}): build "
+            "min_volatility or max_sharpe, which keep each group within its limits, or leave "
+            "the group limit out"
         )
     if method == "hrp":
         weights = optimizers.hierarchical_risk_parity(
