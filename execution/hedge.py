@@ -11,7 +11,9 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
 - **Pricing.** Black-Scholes-Merton (`quant.options`, no dividend yield) at the implied
   volatility of the same `ImpliedVolModel` the engine uses, from the underlying's realised
   volatility (ddof = 1, the last `realised_window` daily returns to the close, x sqrt(252)), the
-  rate 252 ln(1 + safe_rate / 252), and (sessions from today to expiry) / 252 years.
+  rate 252 ln(1 + safe_rate / 252), and (sessions from today to expiry) / 252 years. On and
+  after its expiry session a contract is worth what it settles for (`settlement_price`: its
+  intrinsic value at the expiry session's close), never its intrinsic value at a later close.
 - **Expiry.** The session `overlay_tenor_days` sessions after today on the deployment's exchange
   calendar (the one its schedule uses).
 - **Strikes.** Moneyness x the underlying's close, rounded to the nearest whole currency unit
@@ -178,6 +180,22 @@ class HedgePlan:
         return sum(order.premium for order in self.orders)
 
 
+def settlement_price(contract: OptionContract, closes: pd.Series) -> float:
+    """What an expired contract settles for, per share: its intrinsic value at the
+    underlying's close of its expiry session (the last of `closes`, indexed by session date, on
+    or before the expiry). The paper options account books it in cash at that close (an
+    `exercise` or `assignment` in the money, an `expiry` at 0 otherwise); after it, the option
+    is worth nothing more and the settlement is cash. `OrderPlanError` when `closes` holds no
+    close on or before the expiry."""
+    known = closes.dropna().loc[: pd.Timestamp(contract.expiry)]
+    if known.empty:
+        raise OrderPlanError(
+            f"no close of {contract.underlying} on or before {contract.symbol}'s expiry "
+            f"({contract.expiry}) to settle it at"
+        )
+    return contract.intrinsic(float(known.iloc[-1]))
+
+
 def model_price(
     contract: OptionContract,
     market: HedgeMarket,
@@ -185,12 +203,13 @@ def model_price(
     *,
     realised_volatility: float | None = None,
 ) -> float:
-    """The contract's model price per share at today's close (intrinsic value on or after its
-    expiry)."""
+    """The contract's model price per share at today's close; on or after its expiry, what it
+    settles for (`settlement_price`: intrinsic at the expiry session's close, whatever the
+    underlying did since)."""
     spot = market.price
     days = sessions_between(market.calendar, market.today, contract.expiry)
     if days <= 0:
-        return contract.intrinsic(spot)
+        return settlement_price(contract, market.closes)
     rv = (
         market.realised_volatility(vol_model.realised_window)
         if realised_volatility is None

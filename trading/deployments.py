@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
@@ -227,6 +227,17 @@ def schedule_of(spec: Mapping[str, Any]) -> Schedule:
 def is_forward_test(deployment: Deployment) -> bool:
     """Whether the deployment is a forward test's own (it runs its own simulated time)."""
     return deployment.spec.get("mode") == FORWARD_TEST_MODE
+
+
+def valued_until(spec: Mapping[str, Any], as_of: datetime) -> date:
+    """The last day a deployment (its `spec`) is valued on when its views are asked at
+    `as_of`: that day, or for a forward test the end of its window when earlier (its accounts
+    stop trading there, and everything it reports is as of then)."""
+    until = as_of.date()
+    window_end = (spec.get("forward_test_window") or {}).get("end")
+    if window_end is not None:
+        until = min(until, date.fromisoformat(window_end[:10]))
+    return until
 
 
 def broker_of(deployment: Deployment) -> BrokerName:

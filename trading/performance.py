@@ -48,6 +48,7 @@ from trading.deployments import (
     calendar_of,
     deployed_strategy,
     safe_rate_of,
+    valued_until,
 )
 from trading.forward_tests.backtest import deployment_fires
 from trading.forward_tests.comparison import Beside, beside_the_account, comparison_fields
@@ -57,8 +58,9 @@ from trading.hedge_values import (
     marked_value,
     market_on,
     model_pricer,
+    view_pricing,
 )
-from trading.hedges import hedge_account, spec_vol_model
+from trading.hedges import hedge_account
 from trading.ledger import from_entry
 
 
@@ -121,10 +123,7 @@ def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> Ledg
     ledger entry up to `as_of` (and, for a forward test, the end of its window)."""
     entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
     spec = deployment.spec
-    until = as_of.date()
-    window_end = (spec.get("forward_test_window") or {}).get("end")
-    if window_end is not None:  # a forward test's account stops trading at its window's end
-        until = min(until, datetime.fromisoformat(window_end).date())
+    until = valued_until(spec, as_of)
     closes = universe_closes(spec["universe"]).loc[: pd.Timestamp(until)]
     if not entries:
         return LedgerWindow(entries, closes, None)
@@ -237,8 +236,9 @@ def _hedge(
         (d.date(), t.to_pydatetime())
         for d, t in zip(sessions.index, sessions["close"], strict=True)
     ]
-    values, book = ledger_values(spec, fills, closes, underlying)
+    pricing = view_pricing(store, deployment, [day for day, _ in closes])
+    values, book = ledger_values(spec, fills, closes, underlying, [p.model for p in pricing])
     last = closes[-1][0]
-    pricer = model_pricer(market_on(spec, underlying, last), spec_vol_model(spec))
+    pricer = model_pricer(market_on(spec, underlying, last), pricing[-1].model)
     marks = marked_value(book.contracts, pricer)
-    return values, hedge_summary(spec, account, book, marks, last)
+    return values, hedge_summary(spec, account, book, marks, last, pricing[-1])

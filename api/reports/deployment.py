@@ -79,7 +79,11 @@ def _hedge_rows(hedge: dict[str, Any] | None) -> list[tuple[str, str]]:
         f"{money(hedge['value'])} on {hedge['priced_on']} (cash {money(hedge['cash'])}, "
         f"options {money(hedge['market_value'])})"
     )
-    return [("Option hedge (in the paper values)", value), ("Hedge tracking", hedge["note"])]
+    return [
+        ("Option hedge (in the paper values)", value),
+        ("Hedge volatility", hedge["volatility"]["words"]),
+        ("Hedge tracking", hedge["note"]),
+    ]
 
 
 def render_deployment_report(

@@ -269,7 +269,9 @@ def test_the_api_serves_them_to_their_owner_only(day: Any) -> None:
     assert_error(client.get(f"/v1/accounts/{account}/snapshots", headers=bob), 404, "NOT_FOUND")
     assert_error(client.get(f"/v1/accounts/{account}/reports", headers=bob), 404, "NOT_FOUND")
     assert_error(client.get(reports[2]["links"]["file"], headers=bob), 404, "NOT_FOUND")
-    assert client.get("/v1/iv-history/AAPL", headers=alice).json()["items"] == []  # paper: none
+    history = client.get("/v1/iv-history/AAPL", headers=alice).json()
+    assert history["items"] == []  # paper: none, and it says why
+    assert history["reason"].startswith("no active or paused deployment of yours hedges AAPL")
     assert_error(
         client.get(f"/v1/accounts/{account}/snapshots", params={"since": "2021-06-02T00:00"}, headers=alice),
         422, "VALIDATION_ERROR", "query.since",
