@@ -12,8 +12,9 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
   volatility of the same `ImpliedVolModel` the engine uses, from the underlying's realised
   volatility (ddof = 1, the last `realised_window` daily returns to the close, x sqrt(252)), the
   rate 252 ln(1 + safe_rate / 252), and (sessions from today to expiry) / 252 years. On and
-  after its expiry session a contract is worth what it settles for (`settlement_price`: its
-  intrinsic value at the expiry session's close), never its intrinsic value at a later close.
+  after its expiry session a contract is worth what it settles for (its
+  intrinsic value at the expiry session's close, `execution.options.settlement_price`), never
+  its intrinsic value at a later close.
 - **Expiry.** The session `overlay_tenor_days` sessions after today on the deployment's exchange
   calendar (the one its schedule uses).
 - **Strikes.** Moneyness x the underlying's close, rounded to the nearest whole currency unit
@@ -82,6 +83,7 @@ from execution.options import (
     OptionContract,
     OptionKind,
     PositionIntent,
+    settlement_price,
 )
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel
@@ -178,22 +180,6 @@ class HedgePlan:
     def net_premium(self) -> float:
         """Currency the plan's orders pay, net, at the model price (negative: they receive)."""
         return sum(order.premium for order in self.orders)
-
-
-def settlement_price(contract: OptionContract, closes: pd.Series) -> float:
-    """What an expired contract settles for, per share: its intrinsic value at the
-    underlying's close of its expiry session (the last of `closes`, indexed by session date, on
-    or before the expiry). The paper options account books it in cash at that close (an
-    `exercise` or `assignment` in the money, an `expiry` at 0 otherwise); after it, the option
-    is worth nothing more and the settlement is cash. `OrderPlanError` when `closes` holds no
-    close on or before the expiry."""
-    known = closes.dropna().loc[: pd.Timestamp(contract.expiry)]
-    if known.empty:
-        raise OrderPlanError(
-            f"no close of {contract.underlying} on or before {contract.symbol}'s expiry "
-            f"({contract.expiry}) to settle it at"
-        )
-    return contract.intrinsic(float(known.iloc[-1]))
 
 
 def model_price(

@@ -28,23 +28,18 @@ from services.market_data import (
     unpriced,
 )
 from store import Deployment, Store
-from trading.deployments import (
-    broker_of,
-    calendar_of,
-    deployed_strategy,
-    is_forward_test,
-    valued_until,
-)
+from trading.deployments import broker_of, calendar_of, deployed_strategy, is_forward_test
 from trading.hedge_values import market_on, model_pricer, position_marks, view_pricing
 from trading.hedges import halted, hedge_account, hedge_spec
 from trading.ledger import Ledger, from_entry
+from trading.performance import valued_until
 from trading.runs.outcome import order_json
 
 
 def positions(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
     """The deployment's cash, positions (shares, cost basis, market value, realised and
     unrealised P&L) and totals, valued at the last close on or before `as_of` (a forward
-    test's: on or before the end of its window, `trading.deployments.valued_until`)."""
+    test's: on or before the end of its window, `trading.performance.valued_until`)."""
     entries = store.ledger(deployment.owner, deployment.id)
     book = Book.replay(from_entry(e) for e in entries)
     closes = market_closes().loc[: pd.Timestamp(valued_until(deployment.spec, as_of))]

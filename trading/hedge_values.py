@@ -11,7 +11,7 @@ A hedge's options settle at the close of their expiry (the paper options account
 settlement in cash: intrinsic value at that close), so at a close the options held are those
 still to expire. An option a ledger still holds after its expiry (a forward test's window ended
 before it, an account not yet moved past it) is worth what it settles for: its intrinsic value
-at its expiry session's close (`execution.hedge.settlement_price`), never its value at a later
+at its expiry session's close (`execution.options.settlement_price`), never its value at a later
 close; its mark says so (`settlement`).
 
 What prices the options (`view_pricing`, `trading.hedge_pricing.VolSource`) is what the

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.reports.page import escape, json_script, page_head, percent, plotly_js
+from api.reports.page import escape, json_script, page_head, percent, plotly_js, unsigned_zero
 
 _CHART_JS = """
 (function () {
@@ -43,7 +43,9 @@ _CHART_JS = """
 
 
 def money(value: Any) -> str:
-    return "–" if value is None else f"{float(value):,.2f}"
+    """An amount with two decimals and thousands separators (never "-0.00"); "–" when
+    missing."""
+    return "–" if value is None else f"{unsigned_zero(float(value), 2):,.2f}"
 
 
 def _data(data: Mapping[str, Any] | None) -> str:
@@ -158,7 +160,7 @@ def _beside(benchmarks: Mapping[str, Any]) -> str:
     """The account, its backtest and the benchmarks, one row each (`trading.benchmarks`)."""
 
     def ratio(value: float | None) -> str:
-        return "–" if value is None else f"{value:.2f}"
+        return "–" if value is None else f"{unsigned_zero(value, 2):.2f}"
 
     rows = [
         (

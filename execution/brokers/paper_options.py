@@ -38,9 +38,9 @@ import pandas as pd
 
 from execution.brokers.base import BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, OrderPlanError
-from execution.hedge import HedgeMarket, model_price, settlement_price
+from execution.hedge import HedgeMarket, model_price
 from execution.ledger import Book, Fill, FillEvent
-from execution.options import OPTIONS_LEVEL_NEEDED, parse_occ
+from execution.options import OPTIONS_LEVEL_NEEDED, parse_occ, settlement_price
 from execution.schedule import session_datetimes, trading_sessions
 from quant.options import ImpliedVolModel
 

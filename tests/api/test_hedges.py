@@ -179,7 +179,8 @@ def test_a_forward_test_of_a_hedged_deployment_returns_its_hedge(api: Api) -> No
 
 def test_an_empty_implied_volatility_history_says_why(api: Api) -> None:
     """A hedge on the paper broker records no implied volatility (no option quotes): the
-    empty history says so to its owner; another owner, who hedges nothing, is told that."""
+    empty history says so to its owner; of an underlying they hedge nowhere, they are told
+    that."""
     hedged_deployment(api.store, "alice")
     mine = api.client.get("/v1/iv-history/AAPL", headers=api.alice)
     assert mine.status_code == 200 and mine.json()["items"] == []
@@ -187,6 +188,6 @@ def test_an_empty_implied_volatility_history_says_why(api: Api) -> None:
         "your deployments hedging AAPL trade on the paper broker, which has no option quotes: "
         "nothing is recorded, and their hedges are priced on realised volatility"
     )
-    theirs = api.client.get("/v1/iv-history/AAPL", headers=api.bob).json()
-    assert theirs["items"] == []
-    assert theirs["reason"].startswith("no active or paused deployment of yours hedges AAPL")
+    other = api.client.get("/v1/iv-history/KO", headers=api.alice).json()
+    assert other["items"] == []
+    assert other["reason"].startswith("no active or paused deployment of yours hedges KO")

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from execution.brokers.base import OrderRequest
 from execution.brokers.paper_options import PaperOptionsBroker
 from execution.errors import OrderPlanError
-from execution.hedge import HedgeMarket, model_price, settlement_price
-from execution.options import OptionContract
+from execution.hedge import HedgeMarket, model_price
+from execution.options import OptionContract, settlement_price
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel
 
