@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
@@ -45,6 +45,7 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes, market_data_provider
+from services.market_data.tickers import unknown_tickers
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
@@ -173,12 +174,10 @@ def _check_universe(
 ) -> Profile:
     """The owner's profile, once the strategy's universe is priced by the market data and holds
     no ticker the profile excludes (`InputError` on ``source_id`` otherwise)."""
-    missing = sorted(set(strategy.universe) - set(market_closes(settings).columns))
+    columns = [str(c) for c in market_closes(settings).columns]
+    missing = sorted(set(strategy.universe) - set(columns))
     if missing:
-        raise InputError(
-            "source_id",
-            f"the market data deployments trade on has no prices for {', '.join(missing)}",
-        )
+        raise InputError("source_id", unknown_tickers(missing, columns))
     profile = get_profile(store, owner)
     excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
     if excluded:
@@ -227,17 +226,6 @@ def schedule_of(spec: Mapping[str, Any]) -> Schedule:
 def is_forward_test(deployment: Deployment) -> bool:
     """Whether the deployment is a forward test's own (it runs its own simulated time)."""
     return deployment.spec.get("mode") == FORWARD_TEST_MODE
-
-
-def valued_until(spec: Mapping[str, Any], as_of: datetime) -> date:
-    """The last day a deployment (its `spec`) is valued on when its views are asked at
-    `as_of`: that day, or for a forward test the end of its window when earlier (its accounts
-    stop trading there, and everything it reports is as of then)."""
-    until = as_of.date()
-    window_end = (spec.get("forward_test_window") or {}).get("end")
-    if window_end is not None:
-        until = min(until, date.fromisoformat(window_end[:10]))
-    return until
 
 
 def broker_of(deployment: Deployment) -> BrokerName:
