@@ -265,12 +265,19 @@ def _hedges_text(report: dict[str, Any]) -> str:
         f"fees {report['fees']:,.2f}, net cash {report['cash']:,.2f}",
     ]
     for mark in report["marks"]:
+        if mark["settlement"] is not None:
+            lines.append(
+                f"  holds {mark['contracts']:+d} {mark['symbol']}, {mark['settlement']['words']}: "
+                f"worth {mark['market_value']:,.2f} (not yet booked in the ledger)"
+            )
+            continue
         lines.append(
             f"  holds {mark['contracts']:+d} {mark['symbol']}, worth {mark['market_value']:,.2f} "
             f"at {mark['price']:.4f} (model, {report['priced_on']})"
         )
     if report["pnl"] is not None:
         lines.append(f"  hedge P&L so far {report['pnl']:,.2f} (net cash plus market value)")
+    lines.append(f"  volatility: {report['volatility']['words']}")
     for row in report["dead_letters"]:
         lines.append(
             f"  DEAD {row['side']} {row['contracts']:g} {row['symbol']} after "

@@ -29,7 +29,8 @@ def performance_text(report: dict[str, Any]) -> str:
                 if report["hedge"] is None
                 else [
                     f"  option hedge {report['hedge']['value']:,.2f} on "
-                    f"{report['hedge']['priced_on']} (in the paper values)"
+                    f"{report['hedge']['priced_on']} (in the paper values); volatility: "
+                    f"{report['hedge']['volatility']['words']}"
                 ]
             ),
         ]
@@ -104,6 +105,7 @@ def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
         f"fees {hedge['fees']:,.2f}",
         f"  hedge value {hedge['value']:,.2f} on {hedge['priced_on']} (cash "
         f"{hedge['cash']:,.2f}, options {hedge['market_value']:,.2f}; holds {held})",
+        f"  volatility: {hedge['volatility']['words']}",
         f"  ({hedge['note']})",
     ]
 
