@@ -28,6 +28,7 @@ from services.market_data import (
     unpriced,
 )
 from store import Deployment, Store
+from trading.deployment_orders import deployment_orders
 from trading.deployments import broker_of, calendar_of, deployed_strategy, is_forward_test
 from trading.hedge_values import market_on, model_pricer, position_marks, view_pricing
 from trading.hedges import halted, hedge_account, hedge_spec
@@ -153,11 +154,7 @@ def hedge_report(
         raise InputError("deployment_id", f"deployment {deployment.id} has no option hedge")
     book = hedge_account(deployment)
     ledger = Ledger(store, deployment.owner, book)
-    orders = [
-        o
-        for o in store.list_orders(deployment.owner, deployment_id=deployment.id)
-        if o.account == book
-    ]
+    orders = [o.order for o in deployment_orders(store, deployment) if o.order.account == book]
     rows = [
         {"client_order_id": o.client_order_id, "run_id": o.run_id, **order_json(o)} for o in orders
     ]

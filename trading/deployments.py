@@ -427,6 +427,12 @@ def safe_rate_of(spec: Mapping[str, Any]) -> float:
     return float(spec["strategy"].get("safe_rate", 0.0))
 
 
+def book_rate(spec: Mapping[str, Any]) -> float:
+    """The yearly rate a deployment's book's cash earns on paper: a forward test's `cash_rate`,
+    else its strategy's safe rate (`safe_rate_of`)."""
+    return float(spec["cash_rate"]) if "cash_rate" in spec else safe_rate_of(spec)
+
+
 def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:
     """The strategy a deployment's spec describes."""
     described = spec["strategy"]

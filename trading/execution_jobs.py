@@ -1,7 +1,8 @@
 """The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
 submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
 the rebalance job of a deployment with a hedge: `trading.runs.hedge`), `forward_test` (paper
-trading a deployment over past market data, `trading.forward_tests`) and the ticks' jobs
+trading a deployment, or the deployments sharing an account, over past market data,
+`trading.forward_tests`) and the ticks' jobs
 (firing schedules, daily summaries, the market data's refresh: `services.market_data.refresh`)
 and the trading day's after the close (`trading.day`).
 This module is the one `settings.jobs.handlers` names: importing it registers the handlers.
@@ -23,8 +24,7 @@ last close, and the outcome's notes say which. The result's `data` names the pro
 version and the sessions the decision used.
 
 The paper broker trades on the configured market data: orders fill at the first session close
-after the fire as soon as the data has it. Its account is kept in the store between runs
-(`paper-<deployment id>`), funded with the deployment's capital on the first run.
+after the fire once the data has it. Its account is kept in the store (`paper-<deployment id>`).
 
 An Alpaca deployment trades its owner's Alpaca account (`execution.brokers.alpaca`): orders fill
 there in real time, nothing is settled. At its first run the account's opening is recorded
@@ -63,9 +63,10 @@ from services.market_data.refresh import REFRESH_KIND, refresh_handler, submit_r
 from settings import Settings, get_settings, metrics
 from store import ConflictError, Deployment, Job, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
+from trading.accounts.interest import pay_books_interest
 from trading.accounts.interface import OptionsAccount
 from trading.accounts.opening import options_account
-from trading.accounts.paper import StoredPaperAccount
+from trading.accounts.paper import StoredPaperAccount, paper_costs
 from trading.accounts.shared import (
     account_members,
     account_run_id,
@@ -75,8 +76,10 @@ from trading.accounts.shared import (
 )
 from trading.daily_summary import send_daily_summaries
 from trading.day.jobs import DAY_HANDLERS
+from trading.day.post_market import forward_test_tearsheets
 from trading.day.schedule import submit_day_jobs
-from trading.deployments import account_of, broker_of, calendar_of, is_shared
+from trading.deployments import account_of, book_rate, broker_of, calendar_of, is_shared
+from trading.forward_tests.account import AccountForwardTestRequest, account_forward_test
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.ledger import AccountLedger, Ledger
 from trading.queue import RetryPolicy
@@ -129,7 +132,7 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         if broker_of(deployment) == "alpaca":
             context, deployment = _alpaca_run(ledger, deployment, fire, settings)
         else:
-            context = _paper_run(ledger, deployment, fire, closes)
+            context = _paper_run(ledger, deployment, fire, closes, settings)
         context.retry = RetryPolicy(
             settings.execution.max_attempts, settings.execution.retry_seconds
         )
@@ -180,10 +183,13 @@ def _shared_rebalance(
         if alpaca:
             context, chosen = _alpaca_shared(ledger, members, chosen, fire, settings)
         else:
-            broker = StoredPaperAccount(store, members[0], closes)
+            broker = StoredPaperAccount(store, members[0], closes, paper_costs(settings))
             for member in chosen:
                 _fund(ledger.members[member.id], broker, member, fire, shared=True)
             context = _paper_context(store, broker, calendar, closes, fire)
+            rates = {m.id: book_rate(m.spec) for m in members}
+            context.interest = None  # each book earns its own rate instead
+            context.book_interest = lambda books: pay_books_interest(store, broker, books, rates)
         context.retry = RetryPolicy(
             settings.execution.max_attempts, settings.execution.retry_seconds
         )
@@ -334,12 +340,16 @@ def _paper_decision(
 
 
 def _paper_run(
-    ledger: Ledger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
+    ledger: Ledger,
+    deployment: Deployment,
+    fire: datetime,
+    closes: pd.DataFrame,
+    settings: Settings,
 ) -> ExecutionContext:
-    """The context of a run on the deployment's paper account over `closes` (funded at its
-    first fire, moved to the fire, settled by the first session close after it, once the
-    market data has it)."""
-    broker = StoredPaperAccount(ledger.store, deployment, closes)
+    """The context of a run on the deployment's paper account over `closes` (created with the
+    settings' paper costs, funded at its first fire, moved to the fire, settled by the first
+    session close after it, once the market data has it)."""
+    broker = StoredPaperAccount(ledger.store, deployment, closes, paper_costs(settings))
     _fund(ledger, broker, deployment, fire)
     return _paper_context(ledger.store, broker, calendar_of(deployment.spec), closes, fire)
 
@@ -498,23 +508,23 @@ def _notifier(settings: Settings) -> Notify:
 
 
 def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the forward test `job.request` names (`ForwardTestRequest.job_request`); its result
-    says which market data it ran on (`data`: provider, version, first and last session of the
-    window)."""
-    request = ForwardTestRequest.from_job_request(job.request)
+    """Run the forward test `job.request` names: of one deployment
+    (`ForwardTestRequest.job_request`) or, with `account`, of the deployments sharing it
+    (`AccountForwardTestRequest.job_request`); its result says which market data it ran on
+    (`data`: provider, version, first and last session of the window)."""
     provider = market_data_provider(ctx.settings or get_settings())
     closes = provider.closes()
-    result = forward_test(
-        ctx.store,
-        job.owner,
-        request,
-        closes,
-        run_id=job.id,
-        progress=ctx.progress,
-        cancelled=ctx.cancelled,
-    )
+    tell: dict[str, Any] = {"progress": ctx.progress, "cancelled": ctx.cancelled}
+    request: ForwardTestRequest | AccountForwardTestRequest
+    if "account" in job.request:  # then its last session's analytics and tearsheets
+        request = AccountForwardTestRequest.from_job_request(job.request)
+        result = account_forward_test(ctx.store, job.owner, request, closes, run_id=job.id, **tell)
+        result["tearsheets"] = forward_test_tearsheets(ctx.store, job.owner, result)
+    else:
+        request = ForwardTestRequest.from_job_request(job.request)
+        result = forward_test(ctx.store, job.owner, request, closes, run_id=job.id, **tell)
+        metrics.tracking_error((result.get("decomposition") or {}).get("tracking_error"))
     window = closes.loc[pd.Timestamp(request.start) : pd.Timestamp(request.end or date.max)]
-    metrics.tracking_error((result.get("decomposition") or {}).get("tracking_error"))
     return {**result, "data": data_info(provider, window)}
 
 

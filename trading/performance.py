@@ -13,7 +13,8 @@ shows the searched backtest (`values.searched`, a `searched` row beside it): the
 was searched, on its own cadence.
 
 The gap's parts replay the account's decisions with its broker's terms: a paper account's
-costs, share rounding and cash rate (as saved with it); an Alpaca account's no commission,
+costs, share rounding and cash rate (as saved with it; on an account several deployments share,
+the rate the deployment's own book earns); an Alpaca account's no commission,
 fractional shares when its fills hold any, and cash earning nothing here (Alpaca's slippage and
 interest are then in "other"). Deposits or withdrawals after the first make the replay a
 different account: the gap is then not decomposed (`decomposition` null).
@@ -44,9 +45,11 @@ from services.market_data import data_info, market_closes, market_data_provider,
 from store import Deployment, NotFoundError, Store
 from trading.deployments import (
     account_of,
+    book_rate,
     broker_of,
     calendar_of,
     deployed_strategy,
+    is_shared,
     safe_rate_of,
 )
 from trading.forward_tests.backtest import deployment_fires
@@ -231,11 +234,10 @@ def _account_terms(
     except NotFoundError:  # no run opened it yet: the paper account's defaults
         return PaperCosts(), True, safe_rate_of(deployment.spec)
     settings = saved.state["settings"]
-    return (
-        PaperCosts(**settings["costs"]),
-        bool(settings["fractional"]),
-        float(settings.get("cash_rate", 0.0)),
+    rate = (  # a shared account's books each earn their own rate (trading.accounts.interest)
+        book_rate(deployment.spec) if is_shared(deployment) else settings.get("cash_rate", 0.0)
     )
+    return PaperCosts(**settings["costs"]), bool(settings["fractional"]), float(rate)
 
 
 def _hedge(

@@ -296,6 +296,23 @@ function hedgeSwitch(body, statusId, after) {
   };
 }
 
+/** A deployment's orders (the last 200): on a shared account each with the strategy's part
+ * and, beside it, the account's whole order (the API lists them the same way). */
+function ordersTable(orders) {
+  const netted = orders.some((o) => Object.keys(o.allocations || {}).length);
+  const headers = ["#", "Symbol", "Side", "Quantity", ...(netted ? ["Account order"] : []), "Status", "Average price", "Reason"];
+  return table(
+    "orders-table",
+    `Orders (${orders.length}), in queue order${netted ? ": this strategy's part of the shared account's orders" : ""}`,
+    headers,
+    orders.slice(-200).map((o) => [
+      String(o.sequence), o.symbol, o.side, fmt(o.quantity),
+      ...(netted ? [fmt(o.order_quantity)] : []),
+      o.status, fmtMoney(o.average_price), o.reason || "",
+    ]),
+  );
+}
+
 /** A hedge plan in words: its action, its orders and their net premium. */
 function planText(plan) {
   if (!plan) return "no plan";
@@ -585,12 +602,7 @@ function renderDeployment(main, id) {
         ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L", "Realised P&L"],
         held.map((p) => [p.symbol, fmt(p.quantity), fmtMoney(p.price), fmtMoney(p.market_value), fmtMoney(p.cost_basis), fmtMoney(p.unrealised_pnl), fmtMoney(p.realised_pnl)]),
       ),
-      table(
-        "orders-table",
-        `Orders (${orders.length}), in queue order`,
-        ["#", "Symbol", "Side", "Quantity", "Status", "Average price", "Reason"],
-        orders.slice(-200).map((o) => [String(o.sequence), o.symbol, o.side, fmt(o.quantity), o.status, fmtMoney(o.average_price), o.reason || ""]),
-      ),
+      ordersTable(orders),
       h("div", { className: "actions" }, csvButton),
       table(
         "ledger-table",
