@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,17 +106,19 @@ class ChatSession:
         on_event: EventSink | None = None,
         on_chunk: ChunkSink | None = None,
         message_id: str | None = None,
+        modes: Sequence[str] = (),
     ) -> ChatTurn:
         """Send a user message; returns the replies (and the approval request, if the assistant
         proposes a run). A message sent while a run awaits approval cancels that proposal.
         `on_chunk` receives the graph's raw stream items (see `TraceLog.stream`, with "values"
-        added); `message_id` is the id the user message gets (default: a new one)."""
+        and the stream modes `modes` added, e.g. "debug"); `message_id` is the id the user
+        message gets (default: a new one)."""
         if not text.strip():
             raise ValueError("the message is empty")
         if self.pending() is not None:
             self._stream(Command(resume={"action": "reject"}), None)
         message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
-        return self._stream({"messages": [message]}, on_event, on_chunk)
+        return self._stream({"messages": [message]}, on_event, on_chunk, modes)
 
     def decide(
         self,
@@ -125,9 +127,10 @@ class ChatSession:
         changes: dict[str, Any] | None = None,
         on_event: EventSink | None = None,
         on_chunk: ChunkSink | None = None,
+        modes: Sequence[str] = (),
     ) -> ChatTurn:
         """Answer the pending approval: `approve`, `edit` (with `changes` to the request) or
-        `reject` (`on_chunk` as in `send`); an answer it does not take is refused
+        `reject` (`on_chunk` and `modes` as in `send`); an answer it does not take is refused
         (`check_decision`)."""
         if action not in DECISIONS:
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
@@ -139,7 +142,7 @@ class ChatSession:
         # MCP tool's: `tools.external`), so it never approves another
         decision = {"action": action, "request": changes or {}, "call": pending.get("call")}
         resume: Command[Any] = Command(resume=decision)
-        return self._stream(resume, on_event, on_chunk)
+        return self._stream(resume, on_event, on_chunk, modes)
 
     def propose(
         self, values: dict[str, Any], *, as_node: str, on_event: EventSink | None = None
@@ -182,7 +185,11 @@ class ChatSession:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def _stream(
-        self, payload: Any, on_event: EventSink | None, on_chunk: ChunkSink | None = None
+        self,
+        payload: Any,
+        on_event: EventSink | None,
+        on_chunk: ChunkSink | None = None,
+        modes: Sequence[str] = (),
     ) -> ChatTurn:
         turn = ChatTurn(self.thread_id)
         path = private_file(self.directory / "events.jsonl")
@@ -200,7 +207,7 @@ class ChatSession:
                 span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
                 traced(self.config, self.settings) as config,
             ):
-                log.stream(graph, payload, config, on_chunk, ("values",) if on_chunk else ())
+                log.stream(graph, payload, config, on_chunk, ("values", *modes) if on_chunk else ())
             snapshot = graph.get_state(self.config)
             built = snapshot.values.get("portfolios") or {}
             turn.saved = self._save({pid: data for pid, data in built.items() if pid not in known})

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
-from api.agent_protocol.chat_runs import STREAM_MODES
+from api.agent_protocol.chat_runs import GRAPH_MODES, STREAM_MODES
 from api.errors import ApiError, validation_error
 from api.human_interrupt import FIELD, checked_answer, decision
 from api.schemas.agent_runs import RunBody
@@ -101,7 +101,7 @@ def checked_graph(body: RunBody) -> str:
     if graph != CHAT_GRAPH:
         if body.command is not None:
             raise validation_error("body.command", "an optimization run has nothing to resume")
-        if "messages-tuple" in stream_modes(body):
+        if set(stream_modes(body)) - {"values", "updates", "custom"}:
             raise validation_error(
                 "body.stream_mode", "an optimization run streams values, updates and custom"
             )
@@ -112,7 +112,9 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
     """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
     approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
     422 for an answer the approval does not take or an invalid edit, `checked_answer`; a
-    `response` is a user message, which sets the proposal aside)."""
+    `response` is a user message, which sets the proposal aside). The graph streams the modes
+    of `GRAPH_MODES` the run asks for besides its own."""
+    modes = tuple(m for m in stream_modes(body) if m in GRAPH_MODES)
     if body.command is not None:
         refuse_text(body.command, "body.command")
         pending = session.pending()
@@ -128,19 +130,21 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
             text = answer.text or ""
 
             def respond(on_chunk: Callable[[Any], None]) -> Any:
-                return session.send(text, on_chunk=on_chunk)
+                return session.send(text, on_chunk=on_chunk, modes=modes)
 
             return respond
         checked_answer(pending, answer.action, answer.changes, f"{FIELD}.", f"{answer.field}.")
 
         def decide(on_chunk: Callable[[Any], None]) -> Any:
-            return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)
+            return session.decide(
+                answer.action, changes=answer.changes, on_chunk=on_chunk, modes=modes
+            )
 
         return decide
 
     text, message_id = user_message(body)
 
     def send(on_chunk: Callable[[Any], None]) -> Any:
-        return session.send(text, on_chunk=on_chunk, message_id=message_id)
+        return session.send(text, on_chunk=on_chunk, message_id=message_id, modes=modes)
 
     return send

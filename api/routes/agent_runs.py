@@ -31,6 +31,7 @@ from api.agent_protocol.chat_runs import (
     AgentRun,
     chat_outcome,
     execute,
+    frame_mode,
     new_run_id,
     state_values,
 )
@@ -167,8 +168,7 @@ async def _sse(
                 yield b": keep-alive\n\n"
                 continue
             index, event, data = frame
-            mode = event.split("|")[0]
-            if modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes):
+            if modes is None or _wanted(event, modes):
                 yield sse(_dumps(data), event=event, id=index)
         finished = True
     finally:
@@ -176,8 +176,10 @@ async def _sse(
             run.cancel("the client disconnected")
 
 
-def _wanted(mode: str, modes: list[str]) -> bool:
-    return mode in modes or (mode == "messages" and "messages-tuple" in modes)
+def _wanted(event: str, modes: list[str]) -> bool:
+    """Whether a frame named `event` is sent to a join that asked for `modes`."""
+    mode = frame_mode(event)
+    return mode in ("metadata", "error", "end") or mode in modes
 
 
 def _dumps(data: Any) -> str:
@@ -409,10 +411,7 @@ async def _record_sse(
             quiet_since = loop.time()
             yield b": keep-alive\n\n"
     for index, (event, data) in enumerate(record_frames(record, _values(context, record))):
-        mode = event.split("|")[0]
-        if index > after and (
-            modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes)
-        ):
+        if index > after and (modes is None or _wanted(event, modes)):
             yield sse(_dumps(data), event=event, id=index)
 
 

@@ -316,7 +316,7 @@ def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
     [
         ({"assistant_id": "assistant", "input": {"messages": []}}, "body.input.messages"),
         (
-            {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "debug"},
+            {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "tasks"},
             "body.stream_mode",
         ),
         ({"assistant_id": "optimization", "input": {"n_paths": -1}}, "body.input.n_paths"),
