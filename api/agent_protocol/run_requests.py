@@ -88,8 +88,6 @@ def checked_graph(body: RunBody) -> str:
         raise validation_error(
             "body.multitask_strategy", "only reject: one run at a time per thread"
         )
-    if body.if_not_exists == "create":
-        raise validation_error("body.if_not_exists", "not supported: create the thread first")
     for name in ("config", "context"):
         value = getattr(body, name) or {}
         if any(value.values()):
