@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     accounts,
+    agent_crons,
     agent_runs,
     agent_state,
     agent_store,
@@ -50,6 +51,7 @@ ROUTERS: list[APIRouter] = [
     agent_threads.router,
     agent_state.router,
     agent_store.router,
+    agent_crons.router,
     agent_runs.router,
     unversioned_portfolios.router,  # 001's paths, adapters over the /v1 routes above
     unversioned_analysis.router,

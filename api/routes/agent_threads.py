@@ -16,6 +16,7 @@ Every route needs the caller's credentials; another owner's thread is 404. Error
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Response, status
@@ -40,7 +41,8 @@ from api.schemas.agent_threads import (
     ThreadPatch,
     ThreadSearch,
 )
-from store import ChatThread, ConflictError
+from settings import Settings
+from store import ChatThread, ConflictError, NotFoundError, Store
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
@@ -71,7 +73,7 @@ def get_assistant(assistant: str, caller: Caller) -> dict[str, Any]:
 @router.get("/info", summary="Server info")
 def info() -> dict[str, Any]:
     """What this server is (agent-chat-ui checks it answers)."""
-    return {"version": "stratigos", "flags": {"assistants": True, "crons": False}}
+    return {"version": "stratigos", "flags": {"assistants": True, "crons": True}}
 
 
 # ------------------------------------------------------------------------------------ threads
@@ -244,9 +246,21 @@ def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None
 
 
 def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
-    """Delete the thread's conversation, its entry and its runs (`thread_id`: its stored id; the
-    caller makes sure no turn runs on it)."""
-    chat_session(context, owner, thread_id).delete()
-    context.store.delete_thread(owner, thread_id)
-    context.store.delete_agent_runs(owner, thread_id)
+    """Delete the thread's conversation, its entry, its runs and its crons (`thread_id`: its
+    stored id; the caller makes sure no turn runs on it)."""
+    erase_conversation(context.settings, context.store, owner, thread_id)
     context.runs.forget_thread(owner, thread_id)
+
+
+def erase_conversation(settings: Settings, store: Store, owner: str, thread_id: str) -> None:
+    """`erase_thread` in any process (a job worker's too): the conversation, the thread's
+    entry, its run records and its crons."""
+    from graphs.chat import ChatSession
+
+    ChatSession(thread_id, settings=settings, owner=owner, store=store).delete()
+    for cron in store.list_agent_crons(owner):
+        if cron.thread_id == thread_id:
+            with contextlib.suppress(NotFoundError):
+                store.delete_agent_cron(owner, cron.cron_id)
+    store.delete_thread(owner, thread_id)
+    store.delete_agent_runs(owner, thread_id)
