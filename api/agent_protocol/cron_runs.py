@@ -14,10 +14,12 @@ from typing import Any
 
 from api.agent_protocol.assistants import CHAT_GRAPH, assistant_id
 from api.agent_protocol.chat_runs import AgentRun, chat_outcome, execute, new_run_id
+from api.agent_protocol.conversations import erase_conversation
 from api.agent_protocol.run_records import RunTiming, StoreJournal, active_run
 from api.agent_protocol.run_requests import chat_turn
 from api.errors import ApiError
 from api.schemas.agent_runs import RunBody
+from api.thread_claims import claim_thread, release_thread
 from jobs.handlers import Handler, JobContext
 from services.agent_crons import CRON_RUN_KIND
 from settings import get_settings
@@ -27,8 +29,6 @@ from store import Job, NotFoundError
 def cron_run_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Run the cron's chat turn (see the module docstring); the run's id, thread and status
     (`run_status`)."""
-    from api.routes.agent_threads import erase_conversation
-    from api.routes.threads import claim_thread, release_thread
     from graphs.chat import ChatSession
 
     store, owner = ctx.store, job.owner

@@ -43,7 +43,13 @@ from api.agent_protocol.run_records import (
     record_frames,
     run_view,
 )
-from api.agent_protocol.run_requests import chat_turn, checked_graph, stream_modes, user_message
+from api.agent_protocol.run_requests import (
+    asked_checkpoint,
+    chat_turn,
+    checked_graph,
+    stream_modes,
+    user_message,
+)
 from api.agent_protocol.thread_ids import as_uuid, shown_thread_id
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, validation_error
@@ -55,9 +61,9 @@ from api.routes.agent_threads import (
     erase_thread,
     owned_thread,
 )
-from api.routes.threads import claim_thread, release_thread
 from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
+from api.thread_claims import claim_thread, release_thread
 from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
@@ -77,6 +83,7 @@ def _start(
     graph = checked_graph(body)
     modes = stream_modes(body)
     session = chat_session(context, owner, thread_id)
+    _refuse_past_checkpoint(session, body)
     claim_thread(thread_id)  # what is pending cannot change from here on
     job = None
     try:
@@ -138,6 +145,20 @@ def _start(
     )
     worker.start()
     return run, record
+
+
+def _refuse_past_checkpoint(session: Any, body: RunBody) -> None:
+    """422 when the run names a checkpoint other than the thread's latest (a run starts from
+    the latest only; fork with `POST /threads/{id}/state`)."""
+    asked = asked_checkpoint(body)
+    if asked is None:
+        return
+    latest = (session.snapshot().config.get("configurable") or {}).get("checkpoint_id")
+    if asked != latest:
+        field = "body.checkpoint_id" if body.checkpoint_id is not None else "body.checkpoint"
+        raise validation_error(
+            field, "only the thread's latest checkpoint: fork with POST /threads/{id}/state"
+        )
 
 
 def _run_thread(context: AppContext, owner: str, thread_id: str, body: RunBody) -> str:

@@ -28,8 +28,8 @@ from api.routes.agent_threads import (
     owned_thread,
     thread_view,
 )
-from api.routes.threads import claim_thread, release_thread
 from api.schemas.agent_threads import CheckpointRef, HistoryBody, StateAtBody, StateUpdateBody
+from api.thread_claims import claim_thread, release_thread
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot

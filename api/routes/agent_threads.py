@@ -16,7 +16,6 @@ Every route needs the caller's credentials; another owner's thread is 404. Error
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Response, status
@@ -29,11 +28,11 @@ from api.agent_protocol.assistants import (
     graph_of,
 )
 from api.agent_protocol.chat_runs import jsonable
+from api.agent_protocol.conversations import erase_conversation
 from api.agent_protocol.run_records import active_run
 from api.agent_protocol.thread_ids import chosen_thread_id, shown_thread_id, stored_thread_id
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, validation_error
-from api.routes.threads import claim_thread, release_thread, thread_busy
 from api.schemas.agent_threads import (
     AssistantSearch,
     ThreadCreateBody,
@@ -41,8 +40,8 @@ from api.schemas.agent_threads import (
     ThreadPatch,
     ThreadSearch,
 )
-from settings import Settings
-from store import ChatThread, ConflictError, NotFoundError, Store
+from api.thread_claims import claim_thread, release_thread, thread_busy
+from store import ChatThread, ConflictError
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
@@ -250,17 +249,3 @@ def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
     stored id; the caller makes sure no turn runs on it)."""
     erase_conversation(context.settings, context.store, owner, thread_id)
     context.runs.forget_thread(owner, thread_id)
-
-
-def erase_conversation(settings: Settings, store: Store, owner: str, thread_id: str) -> None:
-    """`erase_thread` in any process (a job worker's too): the conversation, the thread's
-    entry, its run records and its crons."""
-    from graphs.chat import ChatSession
-
-    ChatSession(thread_id, settings=settings, owner=owner, store=store).delete()
-    for cron in store.list_agent_crons(owner):
-        if cron.thread_id == thread_id:
-            with contextlib.suppress(NotFoundError):
-                store.delete_agent_cron(owner, cron.cron_id)
-    store.delete_thread(owner, thread_id)
-    store.delete_agent_runs(owner, thread_id)
