@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from graphs.chat import ChatSession
 
 UNSUPPORTED = (
-    "checkpoint",
-    "checkpoint_id",
     "interrupt_before",
     "interrupt_after",
     "webhook",
@@ -67,6 +65,20 @@ def refuse_text(given: Any, field: str) -> None:
         raise ApiError(422, "VALIDATION_ERROR", f"invalid request: {message}", found)
 
 
+def asked_checkpoint(body: RunBody) -> str | None:
+    """The checkpoint a run names to start from (`checkpoint_id`, or `checkpoint.checkpoint_id`,
+    as agent-chat-ui sends the thread's latest), or None; 422 for another shape. Whether it is
+    the thread's latest (the only one a run starts from here) is the caller's check."""
+    given = body.checkpoint_id
+    field = "body.checkpoint_id"
+    if given is None and body.checkpoint is not None:
+        field = "body.checkpoint.checkpoint_id"
+        given = body.checkpoint.get("checkpoint_id") if isinstance(body.checkpoint, dict) else 0
+    if given is not None and not isinstance(given, str):
+        raise validation_error(field, "a checkpoint id of the thread")
+    return given
+
+
 def stream_modes(body: RunBody) -> tuple[str, ...]:
     """The stream modes the run asks for (default `values`); 422 for one not served."""
     modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
@@ -92,6 +104,8 @@ def checked_graph(body: RunBody) -> str:
         value = getattr(body, name) or {}
         if any(value.values()):
             raise validation_error(f"body.{name}", "the assistant takes no configuration")
+    if body.command is not None and body.input == {}:
+        body.input = None  # agent-chat-ui (the JS SDK's useStream) sends {} beside a command
     if (body.input is None) == (body.command is None):
         raise validation_error("body.input", "give either input (a user message) or command")
     if body.command is not None and set(body.command) != {"resume"}:

@@ -49,14 +49,12 @@ def _unescape(label: str) -> str:
     return label
 
 
-def checked_label(label: Any, field: str, *, wildcard: bool = False) -> str:
+def checked_label(label: Any, field: str) -> str:
     """A namespace label as given, or 422 naming `field`."""
     if not isinstance(label, str) or not 1 <= len(label) <= MAX_LABEL:
         raise validation_error(field, f"a label of 1 to {MAX_LABEL} characters")
     if "." in label:
         raise validation_error(field, "a label holds no '.' (it separates labels)")
-    if label == "*" and not wildcard:
-        raise validation_error(field, "'*' matches any label in a listing only")
     problem = text_problem(label)
     if problem:
         raise validation_error(field, problem)

@@ -13,11 +13,18 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Response, status
 
 from api.agent_protocol.run_requests import refuse_text
-from api.agent_protocol.store_items import OwnerStore, checked_label, client_namespace
+from api.agent_protocol.store_items import OwnerStore, client_namespace
 from api.context import AppContext, Caller, Ctx
 from api.errors import not_found, validation_error
 from api.routes.agent_threads import PREFIX
-from api.schemas.agent_store import ItemDelete, ItemPut, ItemSearch, NamespaceSearch
+from api.schemas.agent_store import (
+    KEY_QUERY,
+    NAMESPACE_QUERY,
+    ItemDelete,
+    ItemPut,
+    ItemSearch,
+    NamespaceSearch,
+)
 from services.problems import text_problem
 from store import StoreUnavailableError
 from store.memories import memory_store
@@ -63,12 +70,11 @@ def put_item(body: ItemPut, context: Ctx, caller: Caller) -> Response:
 def get_item(
     context: Ctx,
     caller: Caller,
-    key: Annotated[str, Query(min_length=1, max_length=200)],
-    namespace: Annotated[str, Query(max_length=1100, description="Labels joined by '.'.")] = "",
+    key: Annotated[str, Query(pattern=KEY_QUERY)],
+    namespace: Annotated[str, Query(pattern=NAMESPACE_QUERY, description="Labels joined by '.'.")],
 ) -> dict[str, Any]:
     """The caller's item `key` in `namespace` (labels joined by `.`); 404 when there is none."""
-    labels = namespace.split(".") if namespace else []
-    checked = client_namespace(labels, "query.namespace")
+    checked = client_namespace(namespace.split("."), "query.namespace")
     wanted = _key(key, "query.key")
     found = _stored(context, caller.owner, lambda items: items.get(checked, wanted))
     if found is None:
@@ -102,14 +108,8 @@ def search_items(body: ItemSearch, context: Ctx, caller: Caller) -> dict[str, An
 def list_namespaces(body: NamespaceSearch, context: Ctx, caller: Caller) -> dict[str, Any]:
     """The caller's namespaces under `prefix` and ending with `suffix` (`*` matches any one
     label), cut to `max_depth` labels."""
-    prefix = [
-        checked_label(label, f"body.prefix.{i}", wildcard=True)
-        for i, label in enumerate(body.prefix or [])
-    ]
-    suffix = [
-        checked_label(label, f"body.suffix.{i}", wildcard=True)
-        for i, label in enumerate(body.suffix or [])
-    ]
+    prefix = client_namespace(body.prefix or [], "body.prefix", empty=True)
+    suffix = client_namespace(body.suffix or [], "body.suffix", empty=True)
     found = _stored(
         context,
         caller.owner,

@@ -16,7 +16,7 @@ class CronCreate(BaseModel):
     (`api.agent_protocol.run_requests`)."""
 
     assistant_id: str
-    schedule: str = Field(min_length=9, max_length=200, description="A 5-field cron expression.")
+    schedule: str = Field(max_length=200, description="A 5-field cron expression.")
     timezone: str | None = Field(default=None, max_length=64, description="IANA name; UTC.")
     input: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None

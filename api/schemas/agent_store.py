@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from services.bounds import Count
+from services.problems import TEXT_PATTERN
 
-Label = str
-"""A namespace label (checked by `api.agent_protocol.store_items.checked_label`)."""
+_TEXT = TEXT_PATTERN.removeprefix("^[^").removesuffix("]*$")
+"""The characters the text rule refuses, as a regular expression's class body."""
+LABEL = f"[^.{_TEXT}]{{1,100}}"
+"""A namespace label: 1 to 100 characters of text, no `.` (it separates labels)."""
+Label = Annotated[str, StringConstraints(pattern=f"^{LABEL}$")]
+NAMESPACE_QUERY = f"^{LABEL}(\\.{LABEL}){{0,9}}$"
+"""A namespace in a query: its labels joined by `.`."""
+KEY_QUERY = f"^[^{_TEXT}]{{1,200}}$"
 
 
 class ItemPut(BaseModel):
     """`PUT /store/items`."""
 
-    namespace: list[Label] = Field(description="The item's namespace, under your root.")
+    namespace: list[Label] = Field(
+        min_length=1, max_length=10, description="The item's namespace, under your root."
+    )
     key: str = Field(min_length=1, max_length=200)
     value: dict[str, Any]
     index: Literal[False] | None = Field(
@@ -27,14 +36,14 @@ class ItemPut(BaseModel):
 class ItemDelete(BaseModel):
     """`DELETE /store/items`."""
 
-    namespace: list[Label]
+    namespace: list[Label] = Field(min_length=1, max_length=10)
     key: str = Field(min_length=1, max_length=200)
 
 
 class ItemSearch(BaseModel):
     """`POST /store/items/search`."""
 
-    namespace_prefix: list[Label] = Field(default_factory=list)
+    namespace_prefix: list[Label] = Field(default_factory=list, max_length=10)
     filter: dict[str, Any] | None = Field(
         default=None, description="Items whose value holds these values at these keys."
     )
@@ -47,8 +56,8 @@ class ItemSearch(BaseModel):
 class NamespaceSearch(BaseModel):
     """`POST /store/namespaces`."""
 
-    prefix: list[Label] | None = None
-    suffix: list[Label] | None = None
+    prefix: list[Label] | None = Field(default=None, max_length=10)
+    suffix: list[Label] | None = Field(default=None, max_length=10)
     max_depth: int | None = Field(default=None, ge=1, le=10)
     limit: int = Field(default=100, ge=1, le=1000)
     offset: Count = 0

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.assistants import CHAT_GRAPH, assistant_id
 from services.bounds import Count
@@ -19,6 +19,10 @@ class AssistantSearch(BaseModel):
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: Count = 0
+
+
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+"""A UUID as LangGraph Platform takes a thread id (hexadecimal digits, either case)."""
 
 
 class ThreadMetadata(BaseModel):
@@ -41,7 +45,7 @@ class ThreadCreateBody(BaseModel):
 
     thread_id: str | None = Field(
         default=None,
-        max_length=45,
+        pattern=UUID_PATTERN,
         description="A UUID you choose (a thread of yours only); none: the server assigns one.",
     )
     metadata: ThreadMetadata | None = None
@@ -79,7 +83,7 @@ class CheckpointRef(BaseModel):
     checkpoint_ns: Literal[""] | None = Field(
         default=None, description="The graph's own checkpoints only."
     )
-    checkpoint_id: str | None = Field(default=None, max_length=45, description="Its id (a UUID).")
+    checkpoint_id: str | None = Field(default=None, pattern=UUID_PATTERN, description="Its id.")
     checkpoint_map: dict[str, Any] | None = Field(default=None, max_length=0)
 
 
@@ -87,7 +91,7 @@ class HistoryBody(BaseModel):
     """`POST /threads/{id}/history`."""
 
     limit: int = Field(default=10, ge=1, le=1000)
-    before: CheckpointRef | str | None = Field(
+    before: CheckpointRef | Annotated[str, StringConstraints(pattern=UUID_PATTERN)] | None = Field(
         default=None, description="Only the checkpoints before this one."
     )
     metadata: dict[str, Any] | None = Field(
@@ -104,7 +108,7 @@ class StateUpdateBody(BaseModel):
     values: dict[str, Any] = Field(description='{"messages": [...]}: the keys this server updates.')
     as_node: None = Field(default=None, description="Not supported: the update is the client's.")
     checkpoint: CheckpointRef | None = None
-    checkpoint_id: str | None = Field(default=None, max_length=45)
+    checkpoint_id: str | None = Field(default=None, pattern=UUID_PATTERN)
 
 
 class StateAtBody(BaseModel):
