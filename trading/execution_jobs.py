@@ -51,6 +51,7 @@ from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
+from services.agent_crons import fire_due_crons
 from services.market_data import (
     data_info,
     decision_closes,
@@ -532,7 +533,8 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     """Submit a rebalance job for every due fire of every active deployment (all owners), the
     daily-summary job of the last closed session (once per session), the trading day's jobs
     due (`trading.day.schedule`: snapshots, post-market runs, tearsheets, the implied-volatility
-    history) and, while the configured market data is refreshed and behind, its refresh
+    history), the runs of the Agent Protocol crons due (`services.agent_crons`) and, while the
+    configured market data is refreshed and behind, its refresh
     (`services.market_data.refresh`), and announce each on the job queue when one is
     configured."""
     from jobs.queue import JobQueue
@@ -542,9 +544,11 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
     refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
     day = submit_day_jobs(ctx.store, ctx.store.clock(), settings)  # after the close: trading.day
+    crons = fire_due_crons(ctx.store, ctx.store.clock())
     queue = JobQueue.from_settings(settings)
     if queue is not None:
-        for submitted in [*report.jobs, *([refresh_job] if refresh_job else []), *day.jobs]:
+        refreshed = [refresh_job] if refresh_job else []
+        for submitted in [*report.jobs, *refreshed, *day.jobs, *crons]:
             queue.announce(submitted)
     return {
         "submitted": report.submitted,
@@ -553,6 +557,7 @@ def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         "daily_summary": _summary_job(ctx),
         "market_data": refresh,
         "trading_day": day.to_json(),
+        "agent_crons": [job.id for job in crons],
     }
 
 

@@ -41,6 +41,7 @@ from api.schemas.threads import (
     TurnView,
 )
 from api.streaming import SSE_HEADERS, sse
+from api.thread_claims import claim_thread, release_thread
 from store import ChatThread, NotFoundError
 from traces.schema import TraceEvent
 
@@ -50,12 +51,6 @@ if TYPE_CHECKING:
     from graphs.chat import ChatTurn
 
 router = APIRouter(prefix="/v1", tags=["chat"])
-
-MAX_CONCURRENT_TURNS = 4
-"""Chat turns this process answers at once (an approved run executes inside its turn)."""
-
-_busy: set[str] = set()
-_busy_lock = threading.Lock()
 
 
 def _saved(turn: ChatTurn) -> list[SavedPortfolioView]:
@@ -131,40 +126,6 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
     finally:
         release_thread(thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def claim_thread(thread_id: str) -> None:
-    """Mark the thread answering (one turn at a time per thread, `MAX_CONCURRENT_TURNS` per
-    process): `ApiError` 409 if it is answering already, 429 if the process is busy."""
-    with _busy_lock:
-        if len(_busy) >= MAX_CONCURRENT_TURNS:
-            raise ApiError(
-                429,
-                "RATE_LIMITED",
-                f"{MAX_CONCURRENT_TURNS} conversations are answering already; retry shortly",
-                [("thread", "the server is busy")],
-                headers={"Retry-After": "5"},
-            )
-        if thread_id in _busy:
-            raise ApiError(
-                409,
-                "CONFLICT",
-                f"thread {thread_id} is answering another message; wait for it to finish",
-                [("thread", "busy")],
-            )
-        _busy.add(thread_id)
-
-
-def thread_busy(thread_id: str) -> bool:
-    """Whether a turn is running on the thread."""
-    with _busy_lock:
-        return thread_id in _busy
-
-
-def release_thread(thread_id: str) -> None:
-    """The thread's turn has ended."""
-    with _busy_lock:
-        _busy.discard(thread_id)
 
 
 Turn = Callable[[Callable[[TraceEvent], None]], "ChatTurn"]

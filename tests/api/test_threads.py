@@ -168,7 +168,7 @@ def test_an_invalid_edit_is_422_and_keeps_the_proposal(api: Api) -> None:
 def test_busy_threads_are_409_and_a_full_server_is_429(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.routes import threads
+    from api import thread_claims as threads
 
     thread = new_thread(api, api.alice)
     url = f"/v1/threads/{thread['id']}/messages"
