@@ -34,7 +34,7 @@ DEV_LOCK := requirements-langgraph-dev.lock
 DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
-.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui \
+.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui mcp-inspector \
 	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy
 
 $(VENV_MARK):
@@ -116,7 +116,7 @@ typecheck: $(STAMP)
 # in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
 TEST_WORKERS ?= auto
 
-unit: $(STAMP) system-deps bytecode agent-chat-ui
+unit: $(STAMP) system-deps mcp-inspector bytecode agent-chat-ui
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # Installs the Debian packages listed in the shell variable `missing` with apt-get (as root, or with
@@ -155,6 +155,22 @@ $(AGENT_CHAT_UI)/dist/index.html: tests/browser/agent_chat_ui/package.json tests
 	cp -r package/templates/vite app && cp $(CURDIR)/tests/browser/agent_chat_ui/package*.json app/ && \
 	cd app && npm ci --no-audit --no-fund --loglevel=error && \
 	npx vite build --logLevel error --outDir ../dist
+
+# The MCP Inspector's command line, a client nobody here wrote, which the MCP tests drive over
+# stdio and HTTP (tests/api/test_mcp_inspector.py): the npm registry's package at a pinned version,
+# in .mcp-inspector, installed (with npm, which comes with Node.js) when missing or another
+# version. Its package asks for Node 22.19; its command line runs on Debian's Node 20, which is
+# what the tests use. Without npm those tests skip and say why.
+MCP_INSPECTOR_VERSION := 2.12.0
+MCP_INSPECTOR_DIR := .mcp-inspector
+MCP_INSPECTOR_PACKAGE := $(MCP_INSPECTOR_DIR)/node_modules/@modelcontextprotocol/inspector/package.json
+
+mcp-inspector:
+	@grep -qs '"version": "$(MCP_INSPECTOR_VERSION)"' $(MCP_INSPECTOR_PACKAGE) || { \
+		command -v npm >/dev/null && echo "installing @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION) with npm" && \
+		npm install --prefix $(MCP_INSPECTOR_DIR) --no-save --ignore-scripts --engine-strict=false \
+			--no-audit --no-fund --loglevel=error @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION); \
+	} || echo "WARNING: could not install the MCP Inspector (npm); the tests that drive it will skip"
 
 # The benchmarks' external load generator (Debian's wrk: benchmarks/wrk_load.py, bench_api.py),
 # installed with apt when missing; without it they leave wrk's rows out and say so.
@@ -207,4 +223,4 @@ cdk-deploy: $(STAMP)
 		--require-approval never 'stratigos-$(STAGE)-*'
 
 clean:
-	rm -rf $(VENV) $(DEV_VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEV_VENV) $(MCP_INSPECTOR_DIR) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,8 +12,6 @@ through either process."""
 from __future__ import annotations
 
 import asyncio
-import re
-import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +20,9 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from store.sqlite import SQLiteStore
-from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve, wait_for
+from tests.api.test_serve_workers import STARTUP_SECONDS
 from tests.support.mcp_client import data, error
+from tests.support.mcp_serve import serving
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
 FRESH_SESSIONS = 19
@@ -36,37 +34,8 @@ forty requests."""
 def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
     """`stratigos serve` with two processes; its base URL and the keys of alice and bob."""
     data_dir = tmp_path_factory.mktemp("mcp-serve") / "data"
-    data_dir.mkdir(parents=True)
-    with SQLiteStore(data_dir / "store.sqlite") as store:
-        alice, _ = store.create_api_key("alice", "mcp")
-        bob, _ = store.create_api_key("bob", "mcp")
-    variables = {"STRATIGOS_API_PROCESSES": "2", "STRATIGOS_API_JOB_WORKERS": "0"}
-    server = start_serve(data_dir, variables=variables)
-    try:
-        assert server.stdout is not None
-        banner = server.stdout.readline()  # written once every process accepts connections
-        address = re.search(r"Stratigos API on (http://\S+)", banner)
-        assert address is not None, banner
-        assert len(server_children(server.pid)) == 2
-        base = address.group(1)
-        with httpx.Client(base_url=base, timeout=STARTUP_SECONDS) as http:
-            # each process loads its app on its first requests (api.startup)
-            wait_for(
-                lambda: all(
-                    http.get("/v1/health/live", headers={"connection": "close"}).status_code == 200
-                    for _ in range(6)
-                ),
-                "both processes to answer",
-            )
-        yield base, alice, bob
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait(30)
+    with serving(data_dir, ["alice", "bob"]) as (base, keys):
+        yield base, keys["alice"], keys["bob"]
 
 
 def fresh_connections(key: str) -> httpx.AsyncClient:
