@@ -1,5 +1,5 @@
 """Agent Protocol crons on the project's scheduler: when a cron next fires, and firing the crons
-due (from each minute's tick, `trading.execution_jobs.fire_due_handler`, beside the
+due (from each minute's tick, `trading.tick_jobs.fire_due_handler`, beside the
 deployments' schedules).
 
 A cron's schedule is a five-field cron expression (`execution.cron`) read in its time zone

@@ -38,7 +38,7 @@ makes the attempt transient.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 
 import pandas as pd
@@ -51,7 +51,6 @@ from execution.schedule import trading_sessions
 from jobs.handlers import JobContext, TransientJobError, register_handler
 from notifications.notifier import Notifier
 from notifications.preferences import NotificationPreferences
-from services.agent_crons import fire_due_crons
 from services.market_data import (
     data_info,
     decision_closes,
@@ -60,7 +59,7 @@ from services.market_data import (
     universe_closes,
     unpriced,
 )
-from services.market_data.refresh import REFRESH_KIND, refresh_handler, submit_refresh
+from services.market_data.refresh import REFRESH_KIND, refresh_handler
 from settings import Settings, get_settings, metrics
 from store import ConflictError, Deployment, Job, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
@@ -75,10 +74,8 @@ from trading.accounts.shared import (
     deciding,
     traded_universe,
 )
-from trading.daily_summary import send_daily_summaries
 from trading.day.jobs import DAY_HANDLERS
 from trading.day.post_market import forward_test_tearsheets
-from trading.day.schedule import submit_day_jobs
 from trading.deployments import account_of, book_rate, broker_of, calendar_of, is_shared
 from trading.forward_tests.account import AccountForwardTestRequest, account_forward_test
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
@@ -94,13 +91,8 @@ from trading.runs.rebalance import (
     rebalance_shared,
     refuse,
 )
-from trading.scheduling import FORWARD_TEST_KIND, HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
-
-FIRE_DUE_KIND = "fire_due_schedules"
-"""The job a tick starts: fire every due schedule (`trading.scheduling.fire_due`)."""
-DAILY_SUMMARY_KIND = "daily_summary_day"
-"""The job that sends one session's daily summaries (`trading.daily_summary`), once a day."""
-SUMMARY_CALENDAR = "XNYS"
+from trading.scheduling import FORWARD_TEST_KIND, HEDGE_KIND, REBALANCE_KIND, hedge_key
+from trading.tick_jobs import TICK_HANDLERS
 
 
 class RunFailedError(RuntimeError):
@@ -529,76 +521,13 @@ def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     return {**result, "data": data_info(provider, window)}
 
 
-def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Submit a rebalance job for every due fire of every active deployment (all owners), the
-    daily-summary job of the last closed session (once per session), the trading day's jobs
-    due (`trading.day.schedule`: snapshots, post-market runs, tearsheets, the implied-volatility
-    history), the runs of the Agent Protocol crons due (`services.agent_crons`) and, while the
-    configured market data is refreshed and behind, its refresh
-    (`services.market_data.refresh`), and announce each on the job queue when one is
-    configured."""
-    from jobs.queue import JobQueue
-    from jobs.worker import SYSTEM_OWNER
-
-    settings = ctx.settings or get_settings()
-    report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
-    refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
-    day = submit_day_jobs(ctx.store, ctx.store.clock(), settings)  # after the close: trading.day
-    crons = fire_due_crons(ctx.store, ctx.store.clock())
-    queue = JobQueue.from_settings(settings)
-    if queue is not None:
-        refreshed = [refresh_job] if refresh_job else []
-        for submitted in [*report.jobs, *refreshed, *day.jobs, *crons]:
-            queue.announce(submitted)
-    return {
-        "submitted": report.submitted,
-        "already_claimed": report.already_claimed,
-        "skipped": report.skipped,
-        "daily_summary": _summary_job(ctx),
-        "market_data": refresh,
-        "trading_day": day.to_json(),
-        "agent_crons": [job.id for job in crons],
-    }
-
-
-def _summary_job(ctx: JobContext) -> dict[str, Any]:
-    """Submit the daily-summary job of the last session that closed before now (one per
-    session, however many ticks ask) and announce it on the job queue when one is configured."""
-    from jobs.queue import JobQueue
-    from jobs.worker import SYSTEM_OWNER
-
-    now = ctx.store.clock()
-    sessions = trading_sessions(SUMMARY_CALENDAR, now.date() - timedelta(days=10), now.date())
-    closed = sessions.loc[sessions["close"] <= pd.Timestamp(now)]
-    if closed.empty:
-        return {"day": None}
-    day = closed.index[-1].date().isoformat()
-    summary, created = ctx.store.submit_job(
-        SYSTEM_OWNER, DAILY_SUMMARY_KIND, {"day": day}, idempotency_key=f"daily_summary:{day}"
-    )
-    queue = JobQueue.from_settings(ctx.settings or get_settings())
-    if created and queue is not None:
-        queue.announce(summary)
-    return {"day": day, "job_id": summary.id, "created": created}
-
-
-def daily_summary_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Send each owner the summary of their deployments on the job's day."""
-    settings = ctx.settings or get_settings()
-    notifier = Notifier.from_settings(settings)
-    day = date.fromisoformat(job.request["day"])
-    owners = send_daily_summaries(ctx.store, day, notifier.send, now=ctx.store.clock())
-    return {"day": day.isoformat(), "owners": owners}
-
-
 HANDLERS = {
     REBALANCE_KIND: rebalance_handler,
     HEDGE_KIND: hedge_handler,
     FORWARD_TEST_KIND: forward_test_handler,
-    FIRE_DUE_KIND: fire_due_handler,
-    DAILY_SUMMARY_KIND: daily_summary_handler,
     REFRESH_KIND: refresh_handler,
     **DAY_HANDLERS,
+    **TICK_HANDLERS,
 }
 for _kind, _handler in HANDLERS.items():
     register_handler(_kind, _handler)

@@ -39,8 +39,8 @@ from tests.trading.test_alpaca_deployments import (
 from tests.trading.test_alpaca_hedges import _hedged, _until_done
 from trading.day.jobs import DAY_HANDLERS
 from trading.day.schedule import submit_day_jobs
-from trading.execution_jobs import FIRE_DUE_KIND
 from trading.scheduling import REBALANCE_KIND, rebalance_key
+from trading.tick_jobs import FIRE_DUE_KIND
 
 THURSDAY = datetime(2021, 6, 3, 12, 0, tzinfo=UTC)  # 08:00 in New York
 MONDAY_FIRE = datetime(2021, 6, 7, 19, 45, tzinfo=UTC)  # 15:45 in New York
