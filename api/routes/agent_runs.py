@@ -47,9 +47,9 @@ from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, validation_error
 from api.params import LastEventId
 from api.routes.agent_threads import PREFIX, chat_session, erase_thread, owned_thread
-from api.routes.threads import claim_thread, release_thread
 from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
+from api.thread_turns import claim_thread, release_thread
 from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
@@ -69,7 +69,7 @@ def _start(
     graph = checked_graph(body)
     modes = stream_modes(body)
     session = chat_session(context, owner, thread_id)
-    claim_thread(thread_id)  # what is pending cannot change from here on
+    claim_thread(context.store, owner, thread_id)  # what is pending cannot change from here on
     job = None
     try:
         _refuse_if_running(context, owner, thread_id)
@@ -102,7 +102,7 @@ def _start(
             job_id=None if job is None else job.id,
         )
     except BaseException:
-        release_thread(thread_id)
+        release_thread(context.store, owner, thread_id)
         if job is not None:  # submitted, but the run could not be recorded
             _cancel_job(context, owner, job.id)
         raise
@@ -117,7 +117,7 @@ def _start(
             with contextlib.suppress(NotFoundError):
                 context.store.touch_thread(owner, thread_id)
         finally:
-            release_thread(thread_id)
+            release_thread(context.store, owner, thread_id)
         if on_end is not None:
             on_end()
 

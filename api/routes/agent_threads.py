@@ -29,7 +29,6 @@ from api.agent_protocol.chat_runs import jsonable
 from api.agent_protocol.run_records import active_run
 from api.context import AppContext, Caller, Ctx
 from api.errors import found_or_404, validation_error
-from api.routes.threads import claim_thread, release_thread, thread_busy
 from api.schemas.agent_threads import (
     AssistantSearch,
     HistoryBody,
@@ -38,6 +37,7 @@ from api.schemas.agent_threads import (
     ThreadPatch,
     ThreadSearch,
 )
+from api.thread_turns import claim_thread, release_thread, thread_busy
 from store import ChatThread
 
 if TYPE_CHECKING:
@@ -96,7 +96,8 @@ def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
 
 def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
     snapshot = chat_session(context, owner, thread.id).snapshot()
-    busy = thread_busy(thread.id) or active_run(context.store, owner, thread.id) is not None
+    busy = thread_busy(context.store, owner, thread.id)
+    busy = busy or active_run(context.store, owner, thread.id) is not None
     return {
         "thread_id": thread.id,
         "created_at": thread.created_at.isoformat(),
@@ -232,11 +233,11 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
 def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None:
     """Delete the owner's thread (404 if not theirs, 409 while a turn runs on it)."""
     owned_thread(context, owner, thread_id)
-    claim_thread(thread_id)
+    claim_thread(context.store, owner, thread_id)
     try:
         erase_thread(context, owner, thread_id)
     finally:
-        release_thread(thread_id)
+        release_thread(context.store, owner, thread_id)
 
 
 def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:

@@ -7,7 +7,8 @@ processes and asks about them in the other (by id, and as "that"), generates a s
 drafts a strategy search in one process, approves it in the other and asks why it won in the
 first. Its replies, with ids read as the n-th id of their kind, equal those of the same
 conversation held in one process; and its portfolio ids are the ones one process hands out
-(`graphs.thread_artifacts`), so no id means two portfolios."""
+(`graphs.thread_artifacts`), so no id means two portfolios. While a turn of a thread holds it
+(`api.thread_turns`: a lease in the store), neither process starts another."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from api.thread_turns import turn_key
 from store.sqlite import SQLiteStore
 from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve
 from tests.support.serving_process import pinned_connection, request_json
@@ -202,3 +204,32 @@ def test_the_baseline_is_the_same_through_both_doors(serve: Serve) -> None:
     _, over_agent, _ = converse(serve, "agent", [second] * len(STEPS))
     assert _ids_by_order(over_v1) == _ids_by_order(over_agent)
 
+
+def test_while_a_turn_holds_a_thread_neither_process_starts_another(serve: Serve) -> None:
+    """The hold a turn running in one process takes (its lease in the store), taken here as
+    that process would: both processes refuse a message on the thread, over /v1 and /agent,
+    and answer it once the hold has ended."""
+    v1_thread, agent_thread = (
+        _v1_thread(serve, serve.processes[0]),
+        _agent_thread(serve, serve.processes[1]),
+    )
+    message = {"content": STEPS[0]}
+    run = {
+        "assistant_id": "assistant",
+        "input": {"messages": [{"role": "user", "content": STEPS[0]}]},
+    }
+    asks = [
+        ("POST", f"/v1/threads/{v1_thread}/messages", message),
+        ("POST", f"/agent/threads/{agent_thread}/runs/wait", run),
+    ]
+    with SQLiteStore(serve.data_dir / "store.sqlite") as store:
+        for thread in (v1_thread, agent_thread):
+            assert store.hold_lease("alice", turn_key(thread), "a turn elsewhere", 600)
+        for pid in serve.processes:
+            for method, path, body in asks:
+                status, answer = _ask(serve, pid, method, path, body)
+                assert status == 409 and answer["error"]["code"] == "CONFLICT", (pid, path, answer)
+        for thread in (v1_thread, agent_thread):
+            store.release_lease("alice", turn_key(thread), "a turn elsewhere")
+    for (method, path, body), pid in zip(asks, serve.processes, strict=True):
+        assert _ask(serve, pid, method, path, body)[0] == 200
