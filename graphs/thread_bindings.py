@@ -18,6 +18,7 @@ the profile settings they set, bounded), and the memory tools for the supervisor
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -63,8 +64,14 @@ class _ThreadTools:
 _TOOLS: OrderedDict[tuple[str, str], _ThreadTools] = OrderedDict()
 """Each thread's tools, by data directory and thread, least recently used first."""
 _TOOLS_LOCK = threading.Lock()
-_EXTERNAL: OrderedDict[tuple[str, str], list[ExternalTool]] = OrderedDict()
-"""Each thread's tools of external MCP servers (`external_tools_of`)."""
+EXTERNAL_TOOLS_SECONDS = 60.0
+"""How long a thread's tools of external MCP servers are kept before they are loaded again: a
+server that could not be reached, or whose tools changed, is seen within this time by every
+process (`external_tools_of`)."""
+_EXTERNAL: OrderedDict[tuple[str, str], tuple[float, list[ExternalTool]]] = OrderedDict()
+"""Each thread's tools of external MCP servers and when they were loaded (`clock`)."""
+clock: Callable[[], float] = time.monotonic
+"""The clock `EXTERNAL_TOOLS_SECONDS` is counted on (seconds)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
 _OWNERS: dict[str, tuple[str, Store]] = {}
@@ -168,21 +175,27 @@ def chat_tools(
 
 def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:
     """The tools of the MCP servers the thread's owner configured for specialist `role`
-    (`tools.external`: whatever is not read-only waits for the owner's approval), loaded once
-    per thread in this process; none for a thread without an owner."""
+    (`tools.external`: whatever is not read-only waits for the owner's approval), loaded per
+    thread in this process at most every `EXTERNAL_TOOLS_SECONDS`; none for a thread without an
+    owner."""
     settings = settings_of(config)
     owner = owner_of(config)
     if owner is None or not settings.mcp.servers:
         return []
     key = (str(settings.data_dir), _thread(config))
-    if key not in _EXTERNAL:
+    now = clock()
+    with _TOOLS_LOCK:
+        loaded = _EXTERNAL.get(key)
+    if loaded is None or now - loaded[0] >= EXTERNAL_TOOLS_SECONDS:
         from tools.external import external_tools  # the MCP client: only for servers configured
 
-        _EXTERNAL[key] = external_tools(settings, owner[0])
+        loaded = (now, external_tools(settings, owner[0]))
+    with _TOOLS_LOCK:
+        _EXTERNAL[key] = loaded
+        _EXTERNAL.move_to_end(key)
         while len(_EXTERNAL) > MAX_THREAD_CONTEXTS:
             _EXTERNAL.popitem(last=False)
-    _EXTERNAL.move_to_end(key)
-    return [tool for tool in _EXTERNAL[key] if role in tool.roles]
+    return [tool for tool in loaded[1] if role in tool.roles]
 
 
 def memory_of(config: RunnableConfig) -> Memory | None:
