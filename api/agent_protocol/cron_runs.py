@@ -19,7 +19,7 @@ from api.agent_protocol.run_records import RunTiming, StoreJournal, active_run
 from api.agent_protocol.run_requests import chat_turn
 from api.errors import ApiError
 from api.schemas.agent_runs import RunBody
-from api.thread_claims import claim_thread, release_thread
+from api.thread_turns import claim_thread, release_thread
 from jobs.handlers import Handler, JobContext
 from services.agent_crons import CRON_RUN_KIND
 from settings import get_settings
@@ -55,8 +55,8 @@ def cron_run_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
     )
     timing = RunTiming()
     try:
-        claim_thread(thread_id)
-    except ApiError as exc:  # a turn runs on it in this process, or the process is full
+        claim_thread(store, owner, thread_id)
+    except ApiError as exc:  # a turn runs on it in some process, or this process is full
         return {"skipped": exc.message, "thread_id": thread_id}
     try:
         store.create_agent_run(
@@ -71,13 +71,13 @@ def cron_run_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         )
         outcome = chat_outcome(chat_turn(session, body), session.snapshot)
     except BaseException:
-        release_thread(thread_id)
+        release_thread(store, owner, thread_id)
         raise
 
     def release() -> None:
         with contextlib.suppress(NotFoundError):
             store.touch_thread(owner, thread_id)
-        release_thread(thread_id)
+        release_thread(store, owner, thread_id)
 
     execute(run, outcome, release, StoreJournal(store, owner, timing))
     kept = cron.thread_id is not None or document.get("on_run_completed") == "keep"

@@ -41,6 +41,7 @@ from store import Store
 from store.memories import memory_store
 from tools.context import format_validation_error
 from tools.memory import MEMORY_TOOL_NAMES, memory_tools
+from tools.recipes import OwnerCacheRecipes
 
 THREAD_PREFIX = "mcp:"
 """The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>` (over
@@ -59,15 +60,15 @@ def assistant_tool_names() -> tuple[str, ...]:
 
 def owner_tools(owner: str, store: Store, settings: Settings, instance: str = "") -> OwnerTools:
     """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them,
-    and their artifacts; `instance` (a process's, over HTTP: `api.mcp.artifacts.INSTANCE`) is
-    part of the artifacts' namespace."""
+    their artifacts' recipes kept in the owner's cache (`api.mcp.artifacts`); `instance` (a
+    process's, over HTTP: `api.mcp.artifacts.INSTANCE`) is part of the artifacts' namespace."""
     thread = f"{THREAD_PREFIX}{owner}" + (f":{instance}" if instance else "")
     bind_settings(thread, settings)
     bind_owner(thread, owner, store)
-    context, tools = tool_context({"configurable": {"thread_id": thread}}, {})
+    recipes = OwnerCacheRecipes(store, owner)  # what a call builds, found by any process
+    _, tools = tool_context({"configurable": {"thread_id": thread}}, recipes)
     bound = {tool.name: tool for tool in [*tools, *memory_tools(owner, store)]}
-    by_name = {name: bound[name] for name in assistant_tool_names() if name in bound}
-    return OwnerTools(by_name, context.artifacts)
+    return OwnerTools({name: bound[name] for name in assistant_tool_names() if name in bound})
 
 
 def input_schema(tool: BaseTool) -> dict[str, Any]:

@@ -63,7 +63,7 @@ from api.routes.agent_threads import (
 )
 from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
-from api.thread_claims import claim_thread, release_thread
+from api.thread_turns import claim_thread, release_thread
 from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
@@ -84,7 +84,7 @@ def _start(
     modes = stream_modes(body)
     session = chat_session(context, owner, thread_id)
     _refuse_past_checkpoint(session, body)
-    claim_thread(thread_id)  # what is pending cannot change from here on
+    claim_thread(context.store, owner, thread_id)  # what is pending cannot change from here on
     job = None
     try:
         _refuse_if_running(context, owner, thread_id)
@@ -117,7 +117,7 @@ def _start(
             job_id=None if job is None else job.id,
         )
     except BaseException:
-        release_thread(thread_id)
+        release_thread(context.store, owner, thread_id)
         if job is not None:  # submitted, but the run could not be recorded
             _cancel_job(context, owner, job.id)
         raise
@@ -132,7 +132,7 @@ def _start(
             with contextlib.suppress(NotFoundError):
                 context.store.touch_thread(owner, thread_id)
         finally:
-            release_thread(thread_id)
+            release_thread(context.store, owner, thread_id)
         if on_end is not None:
             on_end()
 

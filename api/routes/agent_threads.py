@@ -40,7 +40,7 @@ from api.schemas.agent_threads import (
     ThreadPatch,
     ThreadSearch,
 )
-from api.thread_claims import claim_thread, release_thread, thread_busy
+from api.thread_turns import claim_thread, release_thread, thread_busy
 from store import ChatThread, ConflictError
 
 if TYPE_CHECKING:
@@ -101,7 +101,8 @@ def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
 
 def thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
     snapshot = chat_session(context, owner, thread.id).snapshot()
-    busy = thread_busy(thread.id) or active_run(context.store, owner, thread.id) is not None
+    busy = thread_busy(context.store, owner, thread.id)
+    busy = busy or active_run(context.store, owner, thread.id) is not None
     return {
         "thread_id": shown_thread_id(thread.id),
         "created_at": thread.created_at.isoformat(),
@@ -237,11 +238,11 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
 def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None:
     """Delete the owner's thread (404 if not theirs, 409 while a turn runs on it)."""
     stored = owned_thread(context, owner, thread_id).id
-    claim_thread(stored)
+    claim_thread(context.store, owner, stored)
     try:
         erase_thread(context, owner, stored)
     finally:
-        release_thread(stored)
+        release_thread(context.store, owner, stored)
 
 
 def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:

@@ -244,7 +244,7 @@ def test_over_stdio_every_read_only_tool_takes_its_optional_arguments(
 def test_over_http_every_read_only_tool_takes_its_optional_arguments(
     inspector: Path, tmp_path: Path
 ) -> None:
-    with serving(tmp_path / "data", ["alice"]) as (base, keys):
+    with serving(tmp_path / "data", ["alice"]) as (base, keys, _):
         headers = {"x-api-key": keys["alice"]}
         with httpx.Client(base_url=base, headers=headers, timeout=CALL_SECONDS) as http:
             files = {"file": ("staples.txt", NOTE, "text/plain")}

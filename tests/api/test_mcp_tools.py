@@ -22,6 +22,7 @@ from api.mcp.drafts import DRAFT_TOOL_NAMES
 from api.mcp.server import build_server
 from api.mcp.tools import assistant_tool_names, without_null_arguments
 from graphs.assistant import TOOLS_OF
+from graphs.thread_artifacts import ThreadArtifacts
 from graphs.thread_bindings import bind_owner, tool_context
 from quant import risk_report
 from quant.data import load_sp500_prices, to_returns
@@ -62,7 +63,8 @@ def test_the_tools_served_are_the_agents_own_definitions(local: tuple[Settings, 
     # arguments without their null branch: test_mcp_schemas.py), same words
     _, store = local
     bind_owner("chat:schemas", "someone", store)
-    _, chat_tools = tool_context({"configurable": {"thread_id": "chat:schemas"}}, {})
+    thread = {"configurable": {"thread_id": "chat:schemas"}}
+    _, chat_tools = tool_context(thread, ThreadArtifacts())
     agents = {t.name: t for t in [*chat_tools, *memory_tools("someone", store)]}
     for name in assistant_tool_names():
         schema = agents[name].args_schema.model_json_schema()

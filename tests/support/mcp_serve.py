@@ -16,9 +16,11 @@ from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start
 
 
 @contextmanager
-def serving(data_dir: Path, owners: Sequence[str]) -> Iterator[tuple[str, dict[str, str]]]:
+def serving(
+    data_dir: Path, owners: Sequence[str]
+) -> Iterator[tuple[str, dict[str, str], set[int]]]:
     """`stratigos serve` with two processes (no job workers) on `data_dir` (created), until the
-    block ends: its base URL and an API key of each of `owners`."""
+    block ends: its base URL, an API key of each of `owners` and its server processes' ids."""
     data_dir.mkdir(parents=True, exist_ok=True)
     with SQLiteStore(data_dir / "store.sqlite") as store:
         keys = {owner: store.create_api_key(owner, "mcp")[0] for owner in owners}
@@ -29,7 +31,8 @@ def serving(data_dir: Path, owners: Sequence[str]) -> Iterator[tuple[str, dict[s
         banner = server.stdout.readline()  # written once every process accepts connections
         address = re.search(r"Stratigos API on (http://\S+)", banner)
         assert address is not None, banner
-        assert len(server_children(server.pid)) == 2
+        processes = server_children(server.pid)
+        assert len(processes) == 2
         base = address.group(1)
         with httpx.Client(base_url=base, timeout=STARTUP_SECONDS) as http:
             # each process loads its app on its first requests (api.startup)
@@ -40,7 +43,7 @@ def serving(data_dir: Path, owners: Sequence[str]) -> Iterator[tuple[str, dict[s
                 ),
                 "both processes to answer",
             )
-        yield base, keys
+        yield base, keys, processes
     finally:
         server.send_signal(signal.SIGTERM)
         try:
