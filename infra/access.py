@@ -1,11 +1,13 @@
-"""What the API and WebSocket functions may do to the store: the actions their code calls, and no
-other (`infra.stacks.common.grant_store_access` turns this into their roles' policies).
+"""What the API, worker and WebSocket functions may do to the store: the actions their code calls,
+and no other (`infra.stacks.common.grant_store_access` turns this into their roles' policies).
 
 Declared here, derived from the code by tests/infra/test_least_privilege.py (the store's boto3
 calls, per method, and which methods each function's code names), which fails when the two
 differ either way: an action the code needs and the role lacks, or one the role has and no code
-calls. Neither function may `dynamodb:Scan` (only the daily cleanup does) nor administer a table
-or bucket.
+calls. None of them may `dynamodb:Scan` (only the daily cleanup's retention does: the one store
+method that scans, which only its handler and the CLI call) nor administer a table or bucket.
+The worker may call any store method but that one (its jobs reach the store by handlers
+registered by name, so its code is not narrowed further) and never touches the documents.
 
 Partition-key families (`store.aws.table`'s item table: ``OWNER#<owner>``, ``RUN#<run id>``, ...)
 narrow an action with the condition `dynamodb:LeadingKeys`: the action applies only to items
@@ -69,6 +71,19 @@ STORE_ACCESS: dict[str, StoreAccess] = {
             "s3:PutObject",
             "s3:RestoreObject",
         ),
+    ),
+    "worker": StoreAccess(
+        # whatever a job, a schedule or a trade needs of the store, but scanning it
+        table=(
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ),
+        index=("dynamodb:Query",),
+        results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
     ),
     "ws": StoreAccess(
         table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),

@@ -241,17 +241,19 @@ def market_data_refresh_environment(
 def grant_store(
     grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
 ) -> None:
-    """Item-level read/write on the store table and objects of the results bucket, and read of
-    the API key pepper (no table or bucket administration): the worker's and the cleanup's
-    (the API and WebSocket functions get `grant_store_access`'s). `graphs`: also the
-    checkpoints (`grant_checkpoints`) and read of the market data bucket, which only functions
-    running graphs (the worker) need."""
+    """Item-level read/write on the store table (its scan included) and objects of the results
+    bucket, and read of the API key pepper (no table or bucket administration): the cleanup's,
+    whose retention scans. `graphs`: instead the worker's store actions
+    (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
+    bucket, which functions running graphs need."""
+    if graphs:
+        grant_store_access(grantee, foundation, "worker")
+        grant_checkpoints(grantee, foundation)
+        foundation.market_data_bucket.grant_read(grantee)
+        return
     foundation.store_table.grant_read_write_data(grantee)
     foundation.results_bucket.grant_read_write(grantee)
     grant_pepper_read(grantee, foundation)
-    if graphs:
-        grant_checkpoints(grantee, foundation)
-        foundation.market_data_bucket.grant_read(grantee)
 
 
 def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, name: str) -> None:

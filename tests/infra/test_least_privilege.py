@@ -34,6 +34,7 @@ from tests.support.store_access import (
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
 
+ROOT = Path(__file__).resolve().parents[2]
 WS_MODULES = ("api.ws_gateway", "api.auth")
 """The WebSocket function's code that touches the store: its handler, and the authenticator it
 hands the store to."""
@@ -87,6 +88,23 @@ def test_the_websocket_function_holds_exactly_what_its_code_calls(code: StoreCod
         assert isinstance(call.args[0], ast.Name) and call.args[0].id == "CONNECTIONS_OWNER"
 
 
+def test_the_worker_holds_every_store_action_but_the_scan(code: StoreCode) -> None:
+    scanning = {m for m in code.public() if "dynamodb:Scan" in code.needs({m}).table}
+    assert scanning == {"cleanup"}
+    callers = sorted(
+        str(path.relative_to(ROOT))
+        for package in ("api", "jobs", "services", "trading", "graphs", "agents", "tools")
+        for path in (ROOT / package).rglob("*.py")
+        if ".cleanup(" in path.read_text()
+    )
+    assert callers == ["api/cli/jobs.py", "jobs/lambda_handlers.py"]  # the CLI, the cleanup
+    needs = code.needs(code.public() - scanning)
+    access = STORE_ACCESS["worker"]
+    assert needs.table == set(access.table) and needs.index == set(access.index)
+    assert needs.results == set(access.results)
+    assert not access.documents  # the documents are the API's alone (tests/infra/test_stacks.py)
+
+
 def test_the_derivation_has_teeth(code: StoreCode) -> None:
     """A new call is seen: the cleanup scans, an unmapped boto3 call stops the derivation."""
     assert "dynamodb:Scan" in code.needs({"cleanup"}).table
@@ -122,20 +140,20 @@ def store_statements(template: dict[str, Any], stage: str, name: str) -> list[di
 
 
 @pytest.mark.parametrize("stage", STAGES)
-@pytest.mark.parametrize("name", ["api", "ws"])
+@pytest.mark.parametrize("name", ["api", "ws", "worker"])
 def test_the_roles_hold_the_declaration_and_nothing_more(
     synthesized: Synthesized, stage: str, name: str
 ) -> None:
-    template = synthesized.templates[stage]["api"]
+    template = synthesized.templates[stage]["compute" if name == "worker" else "api"]
     access = STORE_ACCESS[name]
     granted: dict[str, list[Any]] = {}
     for statement in store_statements(template, stage, name):
         keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {})
         for action in as_list(statement["Action"]):
             granted.setdefault(action, []).append(keys.get("dynamodb:LeadingKeys"))
-            assert not action.startswith(("dynamodb:Delete", "dynamodb:Scan")) or (
-                keys and action in access.families
-            ), action
+            assert action != "dynamodb:Scan"
+            if name != "worker":  # the API's deletions are narrowed, the WebSocket has none
+                assert not action.startswith("dynamodb:Delete") or action in access.families
     expected = {*access.table, *access.index, *access.results}
     assert set(granted) == expected
     for action, families in access.families.items():
@@ -245,3 +263,16 @@ def test_the_websocket_handler_on_aws_uses_its_declared_actions_only(
 def _snake(operation: str) -> str:
     """`GetItem` -> `get_item` (boto3's method name of an operation)."""
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_only_the_cleanup_scans_the_tenant_table(synthesized: Synthesized, stage: str) -> None:
+    scanners = set()
+    for template in synthesized.templates[stage].values():
+        for policy in identity_policies(template).values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                scans = {"dynamodb:Scan", "dynamodb:*", "*"} & set(as_list(statement["Action"]))
+                if scans and "StoreTable" in json.dumps(statement["Resource"]):
+                    scanners |= {r["Ref"] for r in policy["Properties"].get("Roles", [])}
+    operations = synthesized.templates[stage]["operations"]
+    assert scanners == {role_of(operations, f"stratigos-{stage}-cleanup")}
