@@ -117,6 +117,45 @@ def describe_request(request: OptimizationRequest) -> str:
     return "; ".join(p for p in parts if p) + "."
 
 
+LIMIT_NAMES = {
+    "max_drawdown": "maximum drawdown",
+    "cvar_95": "daily 95% CVaR",
+    "var_95": "daily 95% VaR",
+}
+"""How the risk limits are named in answers."""
+
+
+def describe_limit_checks(checks: list[dict[str, Any]], meeting: int | None) -> list[str]:
+    """Each risk limit and whether the winner meets it, checked on its path means in every
+    scenario the limit applies to (`graphs.optimization_result.limit_checks`), in words; when
+    the winner breaks one, how many trials of the run met them all (`meeting`)."""
+    lines = []
+    for check in checks:
+        name = LIMIT_NAMES.get(check["metric"], check["metric"])
+        values = check["values"]
+        worst = check["worst_scenario"]
+        shown = ", ".join(f"{s} {v:.1%}" for s, v in values.items())
+        if check["met"]:
+            lines.append(
+                f"Risk limit {name} at most {check['limit']:.1%}: met by the winner in every "
+                f"scenario it applies to ({shown})."
+            )
+        else:
+            lines.append(
+                f"Risk limit {name} at most {check['limit']:.1%}: NOT met by the winner "
+                f"({worst} {values[worst]:.1%}; {shown})."
+            )
+    if any(not check["met"] for check in checks):
+        lines.append(
+            "No trial of the search met every risk limit: the winner is the one that came "
+            "closest, and it breaks a limit."
+            if not meeting
+            else f"{meeting} trial(s) of the search met every risk limit, but none was approved: "
+            "the winner breaks a limit."
+        )
+    return lines
+
+
 def winning_values(config: dict[str, Any], focus: list[str]) -> list[str]:
     """The winner's value of each parameter the user asked about, in words; a parameter the
     winner's weight function does not use is said to be unused, not given a value."""
@@ -200,6 +239,7 @@ def _run_answer(
     lines = [f"Run {run_id} {result.get('status')}."]
     lines += [f"{reason}." for reason in result.get("left_out") or []]
     if best:
+        lines += describe_limit_checks(best.get("limits") or [], best.get("trials_meeting_limits"))
         lines += winning_values(best["config"], focus)
         hedge = describe_hedge(best["config"])
         if hedge:

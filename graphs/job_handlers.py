@@ -14,8 +14,10 @@ handler. A job's run id is its job id: its checkpoints, run directory and trace 
   appends what the file holds beyond the store).
   The store is the authority: on resume the run's file is rewritten from the store's trace, so
   both stay gap-free and identical whatever a crash interrupted.
-- Progress (trials done of planned) is reported to the job; cancellation is checked at every
-  event, and a cancelled job's run stops at once.
+- Progress (trials done of the budget's `max_trials`) is reported to the job; its last report
+  is the result's own trial count, which the worker stores before the result, so a succeeded
+  job's progress agrees with its trials. Cancellation is checked at every event, and a
+  cancelled job's run stops at once.
 - The trials are also stored one per row (`Store.put_trials`) before the job completes, so
   the API pages through them without loading the whole result.
 """
@@ -146,6 +148,8 @@ def optimization_handler(
     result["left_out"] = left_out  # what the owner's profile kept out (also in `warnings`)
     verify_result(job.id, result)
     trials = result.get("trials") or []
+    # the job's last progress is the result's own count (stored before the result: the worker)
+    ctx.progress(len(trials), request.budget.max_trials)
     ctx.put_trials([Trial(int(row.get("trial", i)), row) for i, row in enumerate(trials)])
     return result
 

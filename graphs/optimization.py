@@ -243,9 +243,9 @@ def aggregate(state: OptimizationState) -> dict[str, Any]:
     run.record(batch["params"], means)
     convergence = run.convergence
     best = convergence[-1] if convergence else math.nan
-    emit_progress(
+    emit_progress(  # trials kept of the run's budget (rounds share it): the result's counts
         len(run.rows),
-        state["round_budget"],
+        request_of(state).budget.max_trials,
         unit="trials",
         best=None if math.isnan(best) else best,
         metric="objective",

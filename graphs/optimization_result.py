@@ -2,8 +2,9 @@
 to store.
 
 The result holds the status and why the run used fewer trials than its budget, the winner
-(`best`: configuration, objective, per-scenario metrics, the risk verdict in words, a note when
-it is not the best feasible trial), what "feasible" meant, every trial, the convergence, the
+(`best`: configuration, objective, per-scenario metrics, the risk verdict in words, each risk
+limit checked on the winner's metrics in every scenario it applies to (`limits`), how many
+trials met every limit, a note when it is not the best feasible trial), what "feasible" meant, every trial, the convergence, the
 rounds and their constraints, the market view, plan, risk review, hedging summary and
 explanation, the warnings (plausibility checks of the winner among them), the benchmark
 strategies on the same paths (and those left out, with why: `benchmarks_missing`), and the
@@ -22,6 +23,7 @@ from graphs.optimization_state import (
     FIRST_ROUND_SHARE,
     OptimizationState,
     feasibility_definition,
+    limit_scenarios,
     objective_of,
     request_of,
     resources_of,
@@ -57,6 +59,37 @@ def _risk_verdict(approved: bool, request: OptimizationRequest) -> str:
     if approved:
         return "approved by the risk manager: it meets every risk limit"
     return "NOT approved: no candidate met every risk limit"
+
+
+def limit_checks(
+    metrics: dict[str, dict[str, float]], limits: dict[str, float], where: list[str]
+) -> list[dict[str, Any]]:
+    """Each risk limit checked on a trial's path means (`metrics`: scenario -> metric ->
+    value) in the scenarios it applies to (`where`): the metric, its limit, the value in each
+    of those scenarios, the worst of them and whether every one is within the limit."""
+    checks = []
+    for metric, limit in limits.items():
+        values = {s: float(metrics[s][metric]) for s in where if metric in metrics.get(s, {})}
+        worst = max(values, key=lambda s: values[s]) if values else None
+        checks.append(
+            {
+                "metric": metric,
+                "limit": limit,
+                "values": values,
+                "worst_scenario": worst,
+                "met": all(math.isfinite(v) and v <= limit for v in values.values()),
+            }
+        )
+    return checks
+
+
+def _trials_meeting_limits(state: OptimizationState, request: OptimizationRequest) -> int:
+    """How many trials of the run meet every risk limit in every scenario it applies to."""
+    limits, where = request.risk_limits.limits(), limit_scenarios(state)
+    return sum(
+        all(check["met"] for check in limit_checks(scenario_metrics(t, where), limits, where))
+        for t in state["trials"]
+    )
 
 
 def _winner_note(state: OptimizationState, best: dict[str, Any]) -> str | None:
@@ -146,6 +179,8 @@ def _winner(
         "approved_by_risk_manager": chosen["approved"] and bool(request.risk_limits.limits()),
         "risk_verdict": _risk_verdict(chosen["approved"], request),
         "scenarios": metrics,
+        "limits": limit_checks(metrics, request.risk_limits.limits(), limit_scenarios(state)),
+        "trials_meeting_limits": _trials_meeting_limits(state, request),
     }
     best["note"] = _winner_note(state, best)
     plausibility = plausibility_warnings(

@@ -33,6 +33,7 @@ from typing import Any
 
 from jobs.batches import SCHEMA_VERSION, BatchShard, run_shard
 from jobs.compute_errors import ShardError, describe_exception
+from settings.files import write_atomic
 
 INPUT_DIR = "opt/ml/processing/input"
 OUTPUT_DIR = "opt/ml/processing/output"
@@ -89,9 +90,7 @@ class Summary:
 
 def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+    write_atomic(path, text, mode=None)
 
 
 def process(

@@ -9,16 +9,28 @@ process (`JobRunner.start()` / `run_once()`, the embedded default) or in separat
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Unpack
 
 from jobs.handlers import Handler, UnknownJobKindError
+from jobs.trace_end import end_trace
 from jobs.worker import Worker, WorkerOptions, WorkOutcome
 from settings import Settings
 from settings.tracing import current_trace_context
-from store import TERMINAL_STATUSES, ConflictError, Job, JobStatus, Store, StoredEvent
+from store import (
+    TERMINAL_STATUSES,
+    ConflictError,
+    Job,
+    JobStatus,
+    Store,
+    StoredEvent,
+    StoreUnavailableError,
+)
+
+log = logging.getLogger("jobs.job_runner")
 
 
 class JobNotSucceededError(ConflictError):
@@ -115,18 +127,25 @@ class JobRunner:
         at once (its lease is dropped); its worker notices at its next heartbeat or
         `ctx.cancelled()` check, the handler stops and whatever it returns is discarded — the
         store refuses to complete a job that is not running, so a cancelled job never becomes
-        `succeeded`. A job that already succeeded or failed is a `ConflictError`.
+        `succeeded`. A job that already succeeded or failed is a `ConflictError`. The job's
+        trace, if its run started one, ends with `run_finished` status `cancelled`
+        (`jobs.trace_end`; here, or by the job's worker once its run stopped).
         """
         try:
-            return self.store.transition(owner, job_id, ["pending", "running"], "cancelled")
+            job = self.store.transition(owner, job_id, ["pending", "running"], "cancelled")
         except ConflictError as exc:
             current = exc.current if isinstance(exc.current, Job) else None
-            if current is not None and current.status == "cancelled":
-                return current
-            status = current.status if current is not None else "unknown"
-            raise ConflictError(
-                f"job {job_id} cannot be cancelled: it already {status}", current=current
-            ) from exc
+            if current is None or current.status != "cancelled":
+                status = current.status if current is not None else "unknown"
+                raise ConflictError(
+                    f"job {job_id} cannot be cancelled: it already {status}", current=current
+                ) from exc
+            job = current
+        try:
+            end_trace(self.store, owner, job_id)
+        except (ConflictError, StoreUnavailableError) as exc:  # its worker ends it when it stops
+            log.warning("job %s: cancelled; its trace was not ended here: %s", job_id, exc)
+        return job
 
     def results(self, owner: str, job_id: str) -> Any:
         """The result document of a succeeded job.

@@ -5,7 +5,8 @@ because the worker holding it died — runs the handler registered for its kind 
 thread renews the lease, and then either stores the result and the `succeeded` status in one
 step (`Store.complete_job`) or marks the job `failed` with the reason. Transient failures
 (`TransientJobError`, `StoreUnavailableError`) are retried with backoff up to `max_attempts`
-attempts, the handler resuming from its own checkpoint (`ctx.resume=True`). Each attempt is a
+attempts, the handler resuming from its own checkpoint (`ctx.resume=True`). A job it fails, or
+whose run stopped for a cancellation, gets its trace ended (`jobs.trace_end`). Each attempt is a
 span `job {kind}` whose parent is the span that submitted the job (`Job.trace_context`, stored
 with it so that a worker in another process or on another machine continues that trace); a job
 without one (scheduled, or submitted with tracing off) starts a trace of its own.
@@ -39,6 +40,7 @@ from jobs.handlers import (
     TransientJobError,
     registry,
 )
+from jobs.trace_end import TraceEnds
 from settings import Settings, get_settings
 from settings.logs import configure_logging
 from settings.tracing import configure_tracing, flush_tracing, span
@@ -164,6 +166,14 @@ class _Lease:
         if done == total or time.monotonic() - self._last_write >= 0.2:
             self._beat()
 
+    def store_progress(self) -> None:
+        """Store the last progress reported now, before the job's result (a succeeded job's
+        progress is the one its handler reported last); errors of the write propagate."""
+        if self._progress is not None:
+            self.store.heartbeat(
+                self.owner, self.job_id, self.worker_id, self.lease_seconds, progress=self._progress
+            )
+
     # -- heartbeat -----------------------------------------------------------------------
 
     def _beat(self) -> None:
@@ -266,6 +276,8 @@ class Worker:
         self._unrecorded: dict[tuple[str, str], str] = {}
         """(owner, job id) -> the failure this worker could not record (the store refused the
         write): recorded before this worker claims anything else."""
+        self._trace_ends = TraceEnds(store)
+        """Ends the traces of the jobs this worker failed or saw cancelled (`jobs.trace_end`)."""
 
     def options(self) -> WorkerOptions:
         """This worker's options, to start another worker like it."""
@@ -349,9 +361,11 @@ class Worker:
                     owner, job_id, ["running"], "failed", error=reason, worker=self.worker_id
                 )
                 log.warning("job %s failed: %s", job_id, reason)
+                self._trace_ends.end(owner, job_id)
             except (ConflictError, NotFoundError):
                 pass
             del self._unrecorded[(owner, job_id)]
+        self._trace_ends.retry()
 
     def wake(self) -> None:
         """Look for work now instead of at the end of the idle wait (e.g. a job was submitted)."""
@@ -436,6 +450,7 @@ class Worker:
                     raise TypeError(
                         f"handler for {job.kind!r} returned {type(result).__name__}, expected dict"
                     )
+                lease.store_progress()
                 done = self.store.complete_job(job.owner, job.id, result, worker=self.worker_id)
                 return WorkOutcome(job.id, job.owner, "succeeded", done.attempts)
             except JobCancelledError:
@@ -471,6 +486,8 @@ class Worker:
 
     def _stopped(self, job: Job, lease: _Lease) -> WorkOutcome:
         status: Outcome = "cancelled" if lease.reason == "cancelled" else "lost"
+        if status == "cancelled":  # the run stopped: nothing more comes after the trace's end
+            self._trace_ends.end(job.owner, job.id)
         return WorkOutcome(job.id, job.owner, status, job.attempts)
 
     def _fail(self, job: Job, lease: _Lease, reason: str) -> WorkOutcome:
@@ -488,6 +505,7 @@ class Worker:
                 "this worker records it once the store takes writes again"
             ) from exc
         log.warning("job %s failed: %s", job.id, reason)
+        self._trace_ends.end(job.owner, job.id)
         return WorkOutcome(job.id, job.owner, "failed", failed.attempts, reason)
 
 

@@ -24,16 +24,20 @@ Search modes:
   then document and ordinal.
 Filters (document ids, upload time range) are applied before ranking (pre-filtering), so a
 filtered search returns the best `k` of the chunks that pass.
+Writes to a local index (creating an owner's table, adding, deleting, rebuilding or compacting)
+take the table's lock file first, so any number of threads and processes may write at once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -54,6 +58,7 @@ from research.index_terms import (
     is_remote,
     open_local_directory,
 )
+from settings.file_locks import exclusive, lock_path
 
 TEXT_WEIGHT = 0.5
 """Weight of the (relative) BM25 score in score fusion; the cosine gets the rest."""
@@ -261,7 +266,36 @@ class ResearchIndex:
                 raise
         if not create:
             return None
-        return self._db.create_table(name, schema=_schema(self.embedder.dimensions), exist_ok=True)
+        with self._writing(name):
+            schema = _schema(self.embedder.dimensions)
+            return self._db.create_table(name, schema=schema, exist_ok=True)
+
+    @contextmanager
+    def _writing(self, name: str) -> Iterator[None]:
+        """One writer at a time on the table `name` of a local index, in any thread or process
+        (`settings.file_locks`, a lock file beside the table): LanceDB refuses the second of two
+        concurrent commits that rewrite the same files (two full-text index builds, two
+        compactions) as a conflict. An index in an object store relies on LanceDB's commits."""
+        if is_remote(self.uri):
+            yield
+            return
+        with exclusive(lock_path(os.path.join(self.uri, name))):
+            yield
+
+    @contextmanager
+    def _written(self, owner: str) -> Iterator[Any]:
+        """The owner's table at its newest version (None when it has none) for a write, under
+        `_writing`; LanceDB's errors as `ResearchIndexError`."""
+        table = self._table(owner, create=False)
+        if table is None:
+            yield None
+            return
+        with self._writing(self.table_name(owner)):
+            try:
+                table.checkout_latest()  # another process may have written meanwhile
+                yield table
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
 
     def _latest(self, owner: str) -> Any | None:
         """The owner's table at its newest version (another process may have written it)."""
@@ -317,13 +351,11 @@ class ResearchIndex:
             },
             schema=_schema(self.embedder.dimensions),
         )
-        table: Any = self._table(owner, create=True)
-        try:
+        self._table(owner, create=True)
+        with self._written(owner) as table:
             table.add(data)
             if update_text_index:
                 self._maintain_text_index(table)
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
 
     def _maintain_text_index(self, table: Any) -> None:
         """Bring the full-text index up to date with the rows just added, so every search runs on
@@ -343,34 +375,26 @@ class ResearchIndex:
 
     def optimize(self, owner: str) -> None:
         """Merge recent rows into the owner's indexes and drop old versions' files."""
-        table = self._table(owner, create=False)
-        if table is not None:
-            table.optimize()
+        with self._written(owner) as table:
+            if table is not None:
+                table.optimize()
 
     def rebuild_text_index(self, owner: str) -> None:
         """Compact the owner's files and build the full-text index over every row (after adds
         made with `update_text_index=False`)."""
         from lancedb.index import FTS
 
-        table = self._table(owner, create=False)
-        if table is None:
-            return
-        try:
-            table.optimize()
-            table.create_index("search_text", config=FTS(), replace=True)
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
+        with self._written(owner) as table:
+            if table is not None:
+                table.optimize()
+                table.create_index("search_text", config=FTS(), replace=True)
 
     def delete_document(self, owner: str, document_id: str) -> None:
         """Remove every chunk of `owner`'s document `document_id` (none is not an error)."""
         where = _where(SearchFilters(document_ids=frozenset({document_id})))
-        table = self._table(owner, create=False)
-        if table is None:
-            return
-        try:
-            table.delete(where)
-        except (OSError, RuntimeError, ValueError) as exc:
-            raise ResearchIndexError(f"research index at {self.uri}: {exc}") from exc
+        with self._written(owner) as table:
+            if table is not None:
+                table.delete(where)
 
     def document_ids(self, owner: str) -> set[str]:
         """The ids of `owner`'s documents that have chunks in the index."""

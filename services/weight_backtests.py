@@ -90,7 +90,7 @@ def backtest_weights(
         raise InputError(
             "weights",
             f"weights must be long-only and sum to at most 1 (cash is the rest), got a sum of "
-            f"{w.sum():.4g}",
+            f"{w.sum():.4g}: give weights summing to 100% or less",
         )
     if not 0.0 <= cost_bps <= 1_000.0:
         raise InputError("cost_bps", f"{cost_bps} is outside 0..1000 basis points")

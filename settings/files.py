@@ -12,11 +12,17 @@ is given, and `tighten_data_dir` (when the data directory is opened:
 `Settings.ensure_data_dir`) the entries of `DATA_DIR_ENTRIES` in it, descending into each
 directory that was not owner-only. The data directory itself keeps the mode it has: it may be
 one its user shares on purpose.
+
+A file written whole (a run's request and result, reports, exports, market data versions, shard
+results) is written at once (`write_atomic`, which `write_private` uses): a temporary file beside
+it, flushed to the disk, renamed over it. A full disk or a crash leaves the old file or none,
+never an empty or truncated one.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import stat
 from contextlib import suppress
 from pathlib import Path
@@ -68,15 +74,54 @@ def private_file(path: str | os.PathLike[str]) -> Path:
 
 
 def write_private(path: str | os.PathLike[str], data: str | bytes) -> Path:
-    """Write `data` (text as UTF-8) to `path`, replacing what it held, as a file of mode 0600
-    (its directory as `private_directory`)."""
+    """Write `data` (text as UTF-8) to `path` at once (`write_atomic`), replacing what it held,
+    as a file of mode 0600 (its directory as `private_directory`)."""
     file = Path(path)
     private_directory(file.parent)
-    descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE)
-    with os.fdopen(descriptor, "wb") as out:
-        os.fchmod(descriptor, PRIVATE_FILE_MODE)  # a file that existed keeps its mode otherwise
-        out.write(data.encode() if isinstance(data, str) else data)
+    return write_atomic(file, data)
+
+
+def write_atomic(
+    path: str | os.PathLike[str], data: str | bytes, *, mode: int | None = PRIVATE_FILE_MODE
+) -> Path:
+    """Write `data` (text as UTF-8) to `path` whole or not at all: into a new temporary file
+    beside it (``.<name>.<random>.partial``), flushed to the disk (`fsync`), then renamed over
+    `path` (`os.replace`, atomic), so that a reader sees the old file or the whole new one,
+    never a part, also after a crash or on a full disk. On any failure (`OSError`, e.g. no
+    space left) the temporary file is removed and `path` is left as it was. The file gets
+    `mode` (default 0600); with None, the mode `path` had, or a new file's default under the
+    umask (a file the user named). The directory must exist."""
+    file = Path(path)
+    temporary = file.with_name(f".{file.name}.{secrets.token_hex(4)}.partial")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode or 0o666)
+    try:
+        with os.fdopen(descriptor, "wb") as out:
+            if mode is not None:
+                os.fchmod(descriptor, mode)  # exactly `mode`, whatever the umask
+            else:
+                with suppress(FileNotFoundError):
+                    os.fchmod(descriptor, stat.S_IMODE(os.stat(file).st_mode))
+            out.write(data.encode() if isinstance(data, str) else data)
+            out.flush()
+            os.fsync(descriptor)
+        os.replace(temporary, file)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(file.parent)
     return file
+
+
+def _sync_directory(directory: Path) -> None:
+    """Flush `directory`'s entries to the disk (a rename is durable once its directory is);
+    where a file system cannot (`OSError`), the rename stands as the kernel keeps it."""
+    with suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def tighten(path: str | os.PathLike[str]) -> bool:

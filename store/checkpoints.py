@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from settings import Settings, StoreSettings, get_settings
+from settings.file_locks import exclusive, lock_path
 from settings.files import private_file
 from store.errors import StoreUnavailableError
 
@@ -21,7 +22,9 @@ def checkpointer(
     `settings.store`) names, open for the `with` block.
 
     `sqlite`: `langgraph.checkpoint.sqlite.SqliteSaver` on `settings.checkpoint_path` (WAL mode,
-    `synchronous=NORMAL` as the store's: durable across process crashes, no fsync per commit).
+    `synchronous=NORMAL` as the store's: durable across process crashes, no fsync per commit),
+    its tables set up when it opens, under the file's lock (`settings.file_locks`: any number of
+    threads and processes may open a new file at once).
     `aws`: `langgraph_checkpoint_aws.DynamoDBSaver` on the table `config.checkpoint_table`;
     checkpoints above 350 KB are offloaded to `s3://<checkpoint_s3_bucket or s3_bucket>/checkpoints/`;
     items expire after
@@ -51,17 +54,21 @@ def checkpointer(
         return
     from langgraph.checkpoint.sqlite import SqliteSaver
 
+    path = settings.checkpoint_path
     try:
-        connection = sqlite3.connect(
-            private_file(settings.checkpoint_path), check_same_thread=False
-        )
-        connection.execute("PRAGMA journal_mode=WAL")
+        connection = sqlite3.connect(private_file(path), check_same_thread=False)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
+    try:
+        saver = SqliteSaver(connection)
+        with exclusive(lock_path(path)):  # one setup at a time, across threads and processes
+            connection.execute("PRAGMA journal_mode=WAL")
+            saver.setup()
         connection.execute("PRAGMA synchronous=NORMAL")
     except (OSError, sqlite3.Error) as exc:
-        raise StoreUnavailableError(
-            f"cannot open the checkpoint file {settings.checkpoint_path}: {exc}"
-        ) from exc
+        connection.close()
+        raise StoreUnavailableError(f"cannot open the checkpoint file {path}: {exc}") from exc
     try:
-        yield SqliteSaver(connection)
+        yield saver
     finally:
         connection.close()

@@ -81,8 +81,13 @@ def encode_cursor(after: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_POSITION = 2**63 - 1
+"""The largest position a cursor may name (a signed 64-bit integer, what the stores hold)."""
+
+
 def decode_cursor(cursor: str | None) -> int:
-    """The position a cursor points after (-1 for None); `ValueError` on a malformed cursor."""
+    """The position a cursor points after (-1 for None); `ValueError` on a malformed cursor
+    (one `encode_cursor` did not make, or naming a position outside -1..`MAX_POSITION`)."""
     if cursor is None:
         return -1
     try:
@@ -90,6 +95,8 @@ def decode_cursor(cursor: str | None) -> int:
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after = data["after"]
         if data.get("v") != 1 or not isinstance(after, int) or isinstance(after, bool):
+            raise ValueError
+        if not -1 <= after <= MAX_POSITION:
             raise ValueError
     except (ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"malformed page cursor {cursor!r}") from exc

@@ -4,7 +4,9 @@
 settings as the store (`STRATIGOS_STORE_BACKEND`):
 
 - `sqlite`: `langgraph.store.sqlite.SqliteStore` on `<data_dir>/memories.sqlite` (WAL mode),
-  beside the store (`store.sqlite`) and the checkpointer (`checkpoints.sqlite`);
+  beside the store (`store.sqlite`) and the checkpointer (`checkpoints.sqlite`); its schema is
+  set up and upgraded under the file's lock (`settings.file_locks`), so any number of threads
+  and processes may open a new file at once;
 - `aws`: `langgraph_checkpoint_aws.store.dynamodb.DynamoDBStore` on the table
   `<table_prefix>memories` (`StoreSettings.memory_table`; `PK`/`SK` strings, created by the CDK
   stack, or by `create_memory_table` in tests and development).
@@ -24,6 +26,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from settings import Settings, StoreSettings, get_settings
+from settings.file_locks import exclusive, lock_path
 from settings.files import private_file
 from store.errors import StoreUnavailableError
 
@@ -73,17 +76,24 @@ def memory_store(
         return
     from langgraph.store.sqlite import SqliteStore
 
+    path = memory_path(settings)
     try:
         connection = sqlite3.connect(
-            private_file(memory_path(settings)), check_same_thread=False, isolation_level=None
+            private_file(path), check_same_thread=False, isolation_level=None
         )
-        connection.execute("PRAGMA journal_mode=WAL")
-        store = SqliteStore(connection)
-        store.setup()
     except (OSError, sqlite3.Error) as exc:
-        raise StoreUnavailableError(
-            f"cannot open the memory file {memory_path(settings)}: {exc}"
-        ) from exc
+        raise StoreUnavailableError(f"cannot open the memory file {path}: {exc}") from exc
+    try:
+        store = SqliteStore(connection)
+        # LangGraph's setup migrates outside a transaction (read the version, run the scripts,
+        # insert each version): two at once on a new file both migrate and one fails. Under the
+        # file's lock they run one at a time, and the later ones find the schema current.
+        with exclusive(lock_path(path)):
+            connection.execute("PRAGMA journal_mode=WAL")
+            store.setup()
+    except (OSError, sqlite3.Error) as exc:
+        connection.close()
+        raise StoreUnavailableError(f"cannot open the memory file {path}: {exc}") from exc
     try:
         yield store
     finally:

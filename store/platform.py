@@ -34,6 +34,7 @@ from langgraph.store.base import BaseStore
 from langgraph.store.sqlite.aio import AsyncSqliteStore
 
 from settings import Settings, get_settings
+from settings.file_locks import exclusive, lock_path
 from settings.files import private_file
 from store.errors import StoreUnavailableError
 from store.memories import memory_path
@@ -90,22 +91,36 @@ async def _checkpoint_saver(connection: aiosqlite.Connection) -> AsyncSqliteSave
 
 
 @asynccontextmanager
+async def _setup_lock(path: str | Path) -> AsyncIterator[None]:
+    """The setup lock of the SQLite file `path` (`settings.file_locks`) for the block, waited
+    for on a worker thread: LangGraph's setups migrate outside a transaction, so two at once on
+    a new file would both migrate; under the lock they run one at a time, in any process."""
+    held = exclusive(lock_path(path))
+    await asyncio.to_thread(held.__enter__)
+    try:
+        yield
+    finally:
+        held.__exit__(None, None, None)
+
+
+@asynccontextmanager
 async def _opened(
     path: str | Path,
     what: str,
     setup: Callable[[aiosqlite.Connection], Awaitable[Opened]],
     **connect: Any,
 ) -> AsyncIterator[Opened]:
-    """`setup(connection)` on a connection to the SQLite file `path` (`connect`: arguments of
-    `aiosqlite.connect`), closed after the block; `StoreUnavailableError` ("cannot open the
+    """`setup(connection)`, under the file's setup lock, on a connection to the SQLite file
+    `path` (`connect`: arguments of `aiosqlite.connect`), closed after the block; `StoreUnavailableError` ("cannot open the
     `what` file …") when the file cannot be opened or set up."""
     try:
         connection = await aiosqlite.connect(private_file(path), **connect)
     except (OSError, aiosqlite.Error) as exc:
         raise StoreUnavailableError(f"cannot open the {what} file {path}: {exc}") from exc
     try:
-        opened = await setup(connection)
-    except aiosqlite.Error as exc:
+        async with _setup_lock(path):
+            opened = await setup(connection)
+    except (OSError, aiosqlite.Error) as exc:
         await connection.close()
         raise StoreUnavailableError(f"cannot open the {what} file {path}: {exc}") from exc
     try:

@@ -27,7 +27,9 @@ the search's). The package's names are imported on first use:
 | compare_portfolios | several portfolios in one table |
 
 The chat's memory tools (`remember_fact`, `recall_memories`, `forget_memory`) are bound to an
-owner instead: `tools.memory.memory_tools(owner, store)`.
+owner instead: `tools.memory.memory_tools(owner, store)`; the documentation tool
+(`search_guide`, Stratigos's own docs) to nothing: `tools.guide.guide_tools()`, the
+supervisor's in every conversation.
 
 Every result is a compact JSON-serialisable dict (floats to 4 significant digits, lists of at
 most about 50 items); large objects stay in the `ArtifactStore` and are referenced by id. Invalid

@@ -6,6 +6,11 @@ A sector term names the classified tickers whose GICS sector or sub-industry it 
 (`quant.classification.matching`, with the configured classification file); "tech" is read as
 information technology. A term that names none of the portfolio's assets is said in the
 portfolio's `limits` (a cap on it holds trivially; a floor on it cannot be met and is refused).
+
+What a portfolio's answer says about its limits is checked on the weights the optimizer
+returned (`WeightLimits.checked`): each limit with what the portfolio holds against it (the
+largest weight against a cap on every weight, a group's total against its limit), and the
+limits the weights break, if any (`LIMIT_TOLERANCE`).
 """
 
 from __future__ import annotations
@@ -48,14 +53,65 @@ class LimitRequest(Protocol):
     def sector_limits(self) -> Mapping[str, Bound]: ...
 
 
+LIMIT_TOLERANCE = 5e-4
+"""How far a weight (or a group's total) may pass its limit and still keep it: the solvers'
+precision, below half the last digit of the 0.1% the answers show."""
+
+
+@dataclass(frozen=True)
+class StatedLimit:
+    """One limit as applied: `described` in words, on `members` each (`each`) or on their
+    total, within [`low`, `high`]; no members: nothing to check (a group the portfolio holds no
+    asset of)."""
+
+    described: str
+    members: tuple[str, ...] = ()
+    low: float = 0.0
+    high: float = 1.0
+    each: bool = False
+
+    def held(self, weights: pd.Series) -> tuple[str, bool]:
+        """What `weights` hold against the limit, in words, and whether they keep it."""
+        if not self.members:
+            return self.described, True
+        values = weights.reindex(list(self.members)).fillna(0.0).astype(float)
+        if self.each:
+            low, high = float(values.min()), float(values.max())
+            shown = (
+                f"largest {values.idxmax()} {high:.1%}"
+                if self.high < 1.0
+                else f"smallest {values.idxmin()} {low:.1%}"
+            )
+        else:
+            low = high = float(values.sum())
+            shown = f"holds {high:.1%}"
+        kept = low >= self.low - LIMIT_TOLERANCE and high <= self.high + LIMIT_TOLERANCE
+        return f"{self.described} ({shown})", kept
+
+
 @dataclass(frozen=True)
 class WeightLimits:
-    """The optimizers' `bounds` (per-asset Series) and `groups`, and what the answer says about
-    them (`described`: each limit as applied, in words)."""
+    """The optimizers' `bounds` (per-asset Series) and `groups`, and the limits as applied
+    (`stated`, each in words: `described`)."""
 
     bounds: tuple[pd.Series, pd.Series]
     groups: list[GroupLimit] = field(default_factory=list)
-    described: list[str] = field(default_factory=list)
+    stated: list[StatedLimit] = field(default_factory=list)
+
+    @property
+    def described(self) -> list[str]:
+        """Each limit as applied, in words."""
+        return [limit.described for limit in self.stated]
+
+    def checked(self, weights: pd.Series) -> tuple[list[str], list[str]]:
+        """The limits `weights` keep and those they break, each in words with what the weights
+        hold against it."""
+        kept: list[str] = []
+        broken: list[str] = []
+        for limit in self.stated:
+            text, ok = limit.held(weights)
+            (kept if ok else broken).append(text)
+        return kept, broken
 
 
 def weight_limits(request: LimitRequest, names: Sequence[str]) -> WeightLimits:
@@ -64,18 +120,40 @@ def weight_limits(request: LimitRequest, names: Sequence[str]) -> WeightLimits:
     floor on a sector the portfolio does not hold)."""
     lower = pd.Series(request.min_weight, index=list(names), dtype=float)
     upper = pd.Series(request.max_weight, index=list(names), dtype=float)
-    described = []
+    every = tuple(upper.index)
+    stated = []
     if request.max_weight < 1.0:
-        described.append(f"at most {request.max_weight:.1%} in any asset")
+        stated.append(
+            StatedLimit(
+                f"at most {request.max_weight:.1%} in any asset",
+                every,
+                high=request.max_weight,
+                each=True,
+            )
+        )
     if request.min_weight > 0.0:
-        described.append(f"at least {request.min_weight:.1%} in every asset")
+        stated.append(
+            StatedLimit(
+                f"at least {request.min_weight:.1%} in every asset",
+                every,
+                low=request.min_weight,
+                each=True,
+            )
+        )
     for asset, limit in request.asset_limits.items():
         ticker = asset.strip().upper()
         if ticker not in upper.index:
             raise ValueError(f"asset_limits: {ticker} is not in the portfolio ({', '.join(names)})")
         lower[ticker] = max(lower[ticker], limit.min)
         upper[ticker] = min(upper[ticker], limit.max)
-        described.append(f"{ticker} within {lower[ticker]:.1%} to {upper[ticker]:.1%}")
+        stated.append(
+            StatedLimit(
+                f"{ticker} within {lower[ticker]:.1%} to {upper[ticker]:.1%}",
+                (ticker,),
+                float(lower[ticker]),
+                float(upper[ticker]),
+            )
+        )
     groups = []
     path = get_settings().classification_file
     for term, limit in request.sector_limits.items():
@@ -86,10 +164,15 @@ def weight_limits(request: LimitRequest, names: Sequence[str]) -> WeightLimits:
                     f"sector_limits: none of the portfolio's assets is in {term!r}, so it "
                     f"cannot hold at least {limit.min:.1%} there"
                 )
-            described.append(f"{term}: no asset of the portfolio is in it")
+            stated.append(StatedLimit(f"{term}: no asset of the portfolio is in it"))
             continue
         groups.append(GroupLimit(term, members, limit.min, limit.max))
-        described.append(
-            f"{term} ({', '.join(members)}) within {limit.min:.1%} to {limit.max:.1%} in all"
+        stated.append(
+            StatedLimit(
+                f"{term} ({', '.join(members)}) within {limit.min:.1%} to {limit.max:.1%} in all",
+                members,
+                limit.min,
+                limit.max,
+            )
         )
-    return WeightLimits((lower, upper), groups, described)
+    return WeightLimits((lower, upper), groups, stated)

@@ -156,6 +156,39 @@ def _regime(returns: pd.DataFrame, market: pd.Series | None) -> dict[str, Any]:
     }
 
 
+def _regime_of_window(
+    context: ToolContext, args: MarketStatisticsArgs, returns: pd.DataFrame
+) -> dict[str, Any]:
+    """The regime at the window's end: read over the window when it holds more than
+    `REGIME_WINDOW` sessions; else over the `REGIME_WINDOW` sessions to its end, against the
+    tools' default span of years before it (the sessions before the window included, and a
+    `note` says so); else (the data holds too few sessions up to the window's end) no regime,
+    and the `note` says why."""
+    if len(returns) > REGIME_WINDOW:
+        return _regime(returns, context.market(args.start, args.end))
+    end = returns.index[-1]
+    first = context.data_range()[0]
+    start = max(first, end - pd.DateOffset(years=context.default_years))
+    dates = context.data.dates
+    held = int(((dates >= start) & (dates <= end)).sum())
+    short = (
+        f"the window holds {len(returns)} sessions, fewer than the {REGIME_WINDOW + 1} a regime "
+        "reading needs"
+    )
+    if held <= REGIME_WINDOW:
+        return {"window_days": REGIME_WINDOW, "return_regime": None, "volatility_regime": None,
+                "note": f"{short}, and the market data holds only {held} sessions up to "
+                f"{iso_date(end)}: no regime is read"}  # fmt: skip
+    since, until = iso_date(start), iso_date(end)
+    history = context.returns(args.universe, since, until)
+    found = _regime(history, context.market(since, until))
+    found["note"] = (
+        f"{short}: the regime is read over the {REGIME_WINDOW} sessions to {until}, against "
+        f"the market since {iso_date(history.index[0])} (sessions before the window included)"
+    )
+    return found
+
+
 _REGIME_NUMBERS = (
     "market_return",
     "market_volatility",
@@ -182,8 +215,8 @@ def _trend(market: pd.Series) -> dict[str, Any]:
 
 
 def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[str, Any]:
-    """Statistics, correlations, regime and trend of a universe over a date range."""
-    context.resolve_range(args.start, args.end, min_days=REGIME_WINDOW + 1)
+    """Statistics, correlations, regime and trend of a universe over a date range (a window too
+    short to read a regime in is read with the sessions before it: `_regime_of_window`)."""
     returns = context.returns(args.universe, args.start, args.end)
     market = context.market(args.start, args.end)
     market_name = "SP500" if market is not None else "equal_weight"
@@ -225,7 +258,7 @@ def market_statistics(context: ToolContext, args: MarketStatisticsArgs) -> dict[
             "mdd": sig(max_drawdown(values)),
         },
         "correlation": _pairs(returns),
-        "regime": _regime(returns, market),
+        "regime": _regime_of_window(context, args, returns),
         "trend": _trend(market_series),
     }
 
@@ -270,6 +303,13 @@ def generate_market_scenarios(context: ToolContext, args: ScenarioArgs) -> dict[
             "universe or the number of scenarios"
         )
     history = context.returns(universe, args.start, args.end)
+    if len(history) <= REGIME_WINDOW:
+        raise ValueError(
+            f"scenarios replay the days of each market regime, which takes more than "
+            f"{REGIME_WINDOW} sessions of history to tell apart; the window from "
+            f"{iso_date(history.index[0])} to {iso_date(history.index[-1])} holds "
+            f"{len(history)}: ask for a longer window (the last 6 months, or since a year)"
+        )
     market = context.market(args.start, args.end)
     weights = None if not args.weights else _sleeve_weights(args.weights, universe)
     seed = context.seed if args.seed is None else args.seed

@@ -230,6 +230,7 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         target_return=args.target_return,
         target_volatility=args.target_volatility,
     )
+    kept, broken = limits.checked(weights)
     performance = portfolio_performance(weights, mu, cov, risk_free_rate=args.risk_free_rate)
     expected, vol = performance.expected_return, performance.volatility
     sharpe = performance.sharpe_ratio
@@ -247,7 +248,8 @@ def optimize_portfolio(context: ToolContext, args: OptimizeArgs) -> dict[str, An
         "date_range": {"start": start, "end": end, "days": len(returns)},
         "units": "expected_return and volatility annualised in-sample estimates (mean x 252, "
         "sample covariance x 252); weights are fractions summing to 1",
-        **({"limits": limits.described} if limits.described else {}),
+        **({"limits": kept} if kept else {}),
+        **({"limits_broken": broken} if broken else {}),
         **({"left_out": left_out} if left_out else {}),
     }
 
@@ -361,8 +363,10 @@ def portfolio_tools(context: ToolContext) -> list[BaseTool]:
                 "efficient_risk), keeping every weight limit asked for: max_weight and "
                 "min_weight on every asset, asset_limits on named ones, sector_limits on a "
                 "sector's total. Returns a portfolio_id (for portfolio_risk_report), the weights, "
-                "the limits as applied and the in-sample annualised expected return, volatility "
-                "and Sharpe ratio; a limit the method cannot keep is refused, saying why."
+                "each limit as applied with what the weights hold against it (`limits`, checked "
+                "on the weights returned; `limits_broken` lists any they break) and the "
+                "in-sample annualised expected return, volatility and Sharpe ratio; a limit the "
+                "method cannot keep is refused, saying why."
             ),
             args_schema=OptimizeArgs,
             run=lambda args: optimize_portfolio(context, args),

@@ -16,8 +16,15 @@ from pydantic import Field
 from quant.risk import portfolio_returns
 from services.statistics import SeriesStatistics, series_statistics
 from tools.context import ToolContext, make_tool
-from tools.summaries import iso_date, round_weights, sig
-from tools.windows import SubjectArgs, base_date, subject_weights, window_info, window_returns
+from tools.summaries import iso_date, sig
+from tools.windows import (
+    SubjectArgs,
+    base_date,
+    subject_json,
+    subject_weights,
+    window_info,
+    window_returns,
+)
 
 __all__ = ["MAX_CORRELATION_ASSETS", "StatisticsArgs", "asset_statistics", "statistics_tools"]
 
@@ -102,8 +109,7 @@ def asset_statistics(context: ToolContext, args: StatisticsArgs) -> dict[str, An
     out: dict[str, Any] = {**info}
     if portfolio:
         out["portfolio"] = {
-            "name": label,
-            "weights": round_weights(weights),
+            **subject_json(weights, label, args),
             **_series_json(stats.pop("portfolio")),
         }
     out["assets"] = {name: _series_json(value) for name, value in stats.items()}

@@ -25,8 +25,14 @@ from services.stress import (
 )
 from tools.context import ToolContext, make_tool
 from tools.market import ScenarioName
-from tools.summaries import iso_date, round_weights, sig
-from tools.windows import SubjectArgs, subject_weights, window_info, window_returns
+from tools.summaries import iso_date, sig
+from tools.windows import (
+    SubjectArgs,
+    subject_json,
+    subject_weights,
+    window_info,
+    window_returns,
+)
 
 __all__ = ["LossProbabilityArgs", "StressArgs", "loss_probability", "stress_test", "stress_tools"]
 
@@ -188,7 +194,7 @@ def stress_test(context: ToolContext, args: StressArgs) -> dict[str, Any]:
     episodes = list(EPISODES) if everything else list(dict.fromkeys(args.episodes or []))
     scenarios = ["bear"] if everything else list(dict.fromkeys(args.scenarios or []))
     out: dict[str, Any] = {
-        "portfolio": {"name": label, "weights": round_weights(weights)},
+        "portfolio": subject_json(weights, label, args),
         "capital": args.capital,
         **info,
         **({"index": "S&P 500 index"} if market is not None else {}),
@@ -253,7 +259,7 @@ def loss_probability(context: ToolContext, args: LossProbabilityArgs) -> dict[st
         seed=context.seed if args.seed is None else args.seed,
     )
     return {
-        "portfolio": {"name": label, "weights": round_weights(weights)},
+        "portfolio": subject_json(weights, label, args),
         "threshold": args.threshold,
         "horizon": args.horizon,
         "n_paths": args.n_paths,

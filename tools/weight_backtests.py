@@ -14,8 +14,15 @@ from pydantic import Field
 from quant.risk import cagr, max_drawdown, volatility
 from services.weight_backtests import Cadence, backtest_weights
 from tools.context import ToolContext, make_tool
-from tools.summaries import iso_date, round_weights, sig
-from tools.windows import SubjectArgs, base_date, subject_weights, window_info, window_returns
+from tools.summaries import iso_date, sig
+from tools.windows import (
+    SubjectArgs,
+    base_date,
+    subject_json,
+    subject_weights,
+    window_info,
+    window_returns,
+)
 
 __all__ = ["WeightsBacktestArgs", "backtest_weights_tool", "weight_backtest_tools"]
 
@@ -75,7 +82,7 @@ def backtest_weights_tool(context: ToolContext, args: WeightsBacktestArgs) -> di
     )
     drawdown = result.drawdown
     out: dict[str, Any] = {
-        "portfolio": {"name": label, "weights": round_weights(weights)},
+        "portfolio": subject_json(weights, label, args, context.safe_rate),
         "rebalance": args.rebalance,
         "cost_bps": args.cost_bps,
         **info,

@@ -19,13 +19,15 @@ from services.windows import SESSIONS_PER, last_sessions_bounds
 from tools.context import MAX_UNIVERSE, ToolContext, parse_date
 from tools.market import RangeArgs
 from tools.portfolio import _portfolio_weights
-from tools.summaries import iso_date
+from tools.summaries import iso_date, round_weights
 
 __all__ = [
     "SubjectArgs",
     "WindowArgs",
     "base_date",
+    "subject_json",
     "subject_weights",
+    "weights_note",
     "window_bounds",
     "window_info",
     "window_returns",
@@ -100,6 +102,46 @@ def subject_weights(context: ToolContext, args: SubjectArgs) -> tuple[pd.Series,
     tickers = context.resolve_universe(args.universe)
     weights = pd.Series(1.0 / len(tickers), index=tickers)
     return weights, "equal weights of " + ", ".join(tickers)
+
+
+WEIGHT_SUM_TOLERANCE = 1e-9
+"""How far from 1 weights may sum and still be read as fully invested."""
+
+
+def weights_note(weights: pd.Series, args: SubjectArgs, cash_rate: float = 0.0) -> str | None:
+    """How the answer took the portfolio's weights, when that is not plain: no weights were
+    given (the universe at equal weights), or the weights given do not sum to 100% (the rest in
+    cash, earning `cash_rate` a year; or more than the capital invested, as given). None for a
+    saved portfolio or weights summing to 100%."""
+    if args.portfolio_id is None and args.weights is None:
+        return "no weights were given: the universe is held at equal weights"
+    total = float(weights.sum())
+    if args.weights is None or abs(total - 1.0) <= WEIGHT_SUM_TOLERANCE:
+        return None
+    if total < 1.0:
+        earning = f"earning {cash_rate:.2%} a year" if cash_rate else "earning nothing"
+        return (
+            f"the weights given sum to {total:.1%}: used as given, the other {1.0 - total:.1%} "
+            f"held in cash {earning}"
+        )
+    return (
+        f"the weights given sum to {total:.1%}: used as given, {total:.1%} of the capital "
+        "invested (levered)"
+    )
+
+
+def subject_json(
+    weights: pd.Series, label: str, args: SubjectArgs, cash_rate: float = 0.0
+) -> dict[str, Any]:
+    """The answer's `portfolio`: how it is named, its weights (rounded) and, when the weights
+    were not plain, how they were taken (`weights_note`)."""
+    note = weights_note(weights, args, cash_rate)
+    return {
+        "name": label,
+        "weights": round_weights(weights),
+        **({"weights_sum": round(float(weights.sum()), 10)} if args.weights is not None else {}),
+        **({"note": note} if note else {}),
+    }
 
 
 def window_bounds(

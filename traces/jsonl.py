@@ -1,10 +1,18 @@
-"""Traces as JSON lines: writing, reading (validated) and the gap-free sequence check."""
+"""Traces as JSON lines: writing, reading (validated) and the gap-free sequence check.
+
+A line is written when its newline is: in a file, a last line that has none and is not an event
+is the rest of an append a crash or a full disk cut short, and reading leaves it out (`mend`
+removes it before a trace is appended to again).
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
+
+from pydantic import ValidationError
 
 from traces.schema import TraceEvent
 
@@ -30,11 +38,40 @@ def iter_jsonl(source: str | Path | Iterable[str]) -> Iterator[TraceEvent]:
     """Parse JSON lines from a file path or an iterable of lines (blank lines skipped)."""
     if isinstance(source, str | Path):
         with Path(source).open(encoding="utf-8") as fh:
-            yield from iter_jsonl(list(fh))
+            lines = list(fh)
+        if lines and _is_torn(lines[-1]):
+            lines.pop()
+        yield from iter_jsonl(lines)
         return
     for line in source:
         if line.strip():
             yield TraceEvent.from_json(line)
+
+
+def _is_torn(line: str) -> bool:
+    """Whether `line`, the last of a file, is an append cut short: no newline, and not an event
+    (a strict prefix of a JSON object is never one)."""
+    if line.endswith("\n") or not line.strip():
+        return False
+    try:
+        TraceEvent.from_json(line)
+    except ValidationError:
+        return True
+    return False
+
+
+def mend(path: str | Path) -> None:
+    """Make the JSON-lines file `path` end with a whole line, for appending: a last line an
+    append left unfinished is cut off; a whole event without its newline gets it."""
+    data = Path(path).read_bytes()
+    start = data.rfind(b"\n") + 1
+    if start == len(data) or not data[start:].strip():
+        return
+    if _is_torn(data[start:].decode("utf-8", errors="replace")):
+        os.truncate(path, start)
+    else:
+        with Path(path).open("ab") as fh:
+            fh.write(b"\n")
 
 
 def read_jsonl(source: str | Path | Iterable[str]) -> list[TraceEvent]:

@@ -40,7 +40,8 @@ EventType = Literal[
 EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
-RunStatus = Literal["succeeded", "partial", "failed", "interrupted"]
+RunStatus = Literal["succeeded", "partial", "failed", "interrupted", "cancelled"]
+"""How a run ended: `interrupted` waits for the user; `cancelled` was stopped by its owner."""
 
 
 RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)

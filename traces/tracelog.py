@@ -1,18 +1,22 @@
 """A run's (or chat thread's) trace on disk: streaming a graph into sequence-numbered events.
 
-`TraceLog(path, run_id, on_event)` appends every event to `path` (JSON lines) and hands it to
-`on_event`; sequence numbers continue from the events already in the file, so a resumed run or a
-new chat turn extends the same gap-free trace.
+`trace_log(path, run_id, on_event)` gives a `TraceLog` that appends every event to `path` (JSON
+lines) and hands it to `on_event`; sequence numbers continue from the events already in the
+file, so a resumed run or a new chat turn extends the same gap-free trace. Each event's line is
+appended whole or not at all: a write that fails (a full disk) is cut off again before the error
+is raised, and a line a crash left unfinished is cut off when the file is opened again
+(`traces.jsonl.mend`).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from traces.jsonl import read_jsonl
+from traces.jsonl import mend, read_jsonl
 from traces.recorder import TraceRecorder
 from traces.schema import TraceEvent
 
@@ -26,13 +30,13 @@ class TraceLog:
 
     def __init__(
         self,
-        handle: TextIO,
+        descriptor: int,
         recorder: TraceRecorder,
         on_event: EventSink | None,
         last: TraceEvent | None = None,
     ) -> None:
         self.recorder = recorder
-        self._handle = handle
+        self._descriptor = descriptor
         self._on_event = on_event
         self.last = last
         """The trace's last event so far (None while it is empty)."""
@@ -43,13 +47,25 @@ class TraceLog:
         return last is not None and last.type == "run_finished" and last.data["status"] == status
 
     def emit(self, events: list[TraceEvent]) -> None:
-        """Write `events` to the file and hand each to the sink."""
+        """Write `events` to the file and hand each to the sink (`OSError` when the file cannot
+        take one: it then ends with the event before)."""
         for event in events:
+            self._append((event.to_json() + "\n").encode())  # in the file before anyone sees it
             self.last = event
-            self._handle.write(event.to_json() + "\n")
-            self._handle.flush()  # on disk before anyone else sees it
             if self._on_event is not None:
                 self._on_event(event)
+
+    def _append(self, line: bytes) -> None:
+        """Append `line` whole, or cut off what was written of it and raise the `OSError`."""
+        end = os.lseek(self._descriptor, 0, os.SEEK_END)
+        try:
+            written = 0
+            while written < len(line):
+                written += os.write(self._descriptor, line[written:])
+        except OSError:
+            with suppress(OSError):
+                os.ftruncate(self._descriptor, end)
+            raise
 
     def stream(
         self,
@@ -81,7 +97,13 @@ class TraceLog:
 def trace_log(path: Path, run_id: str, on_event: EventSink | None = None) -> Iterator[TraceLog]:
     """A `TraceLog` on `path`, continuing the sequence of the events already in it."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        mend(path)
     previous = read_jsonl(path) if path.is_file() else []
     recorder = TraceRecorder.resume(previous) if previous else TraceRecorder(run_id)
-    with path.open("a") as handle:
-        yield TraceLog(handle, recorder, on_event, previous[-1] if previous else None)
+    # the callers make the file owner-only first (`settings.files.private_file`)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        yield TraceLog(descriptor, recorder, on_event, previous[-1] if previous else None)
+    finally:
+        os.close(descriptor)

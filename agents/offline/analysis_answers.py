@@ -46,10 +46,17 @@ def _window(data: dict[str, Any]) -> str:
     )
 
 
-def _weights(weights: dict[str, float], limit: int = 6) -> str:
+def _weights(weights: dict[str, float], limit: int = 20) -> str:
     ranked = sorted(weights.items(), key=lambda kv: -kv[1])
     shown = ", ".join(f"{t} {w:.1%}" for t, w in ranked[:limit])
     return shown + (f" and {len(ranked) - limit} more" if len(ranked) > limit else "")
+
+
+def _held(portfolio: dict[str, Any]) -> str:
+    """The weights the tool used, and how it took them when that is not plain (no weights
+    given, or weights that do not sum to 100%: the tool's `note`)."""
+    note = portfolio.get("note")
+    return _weights(portfolio["weights"]) + (f"; {note}" if note else "")
 
 
 # ---- statistics ---------------------------------------------------------------------------
@@ -110,7 +117,7 @@ def statistics_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     portfolio = data.get("portfolio")
     if portfolio and wanted:
         line = "; ".join(_PHRASES[m](portfolio) for m in wanted)
-        parts.append(f"the portfolio ({_weights(portfolio['weights'])}) had {line}.")
+        parts.append(f"the portfolio ({_held(portfolio)}) had {line}.")
     if wanted:
         for name, stats in data["assets"].items():
             parts.append(f"{name}: " + "; ".join(_PHRASES[m](stats) for m in wanted) + ".")
@@ -135,7 +142,7 @@ def stress_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     portfolio = data["portfolio"]
     capital = data.get("capital")
     on = f" on {_money(capital)} of capital" if capital else ""
-    parts = [f"Stress test of {portfolio['name']} ({_weights(portfolio['weights'])}){on}."]
+    parts = [f"Stress test of {portfolio['name']} ({_held(portfolio)}){on}."]
     move = data.get("market_move")
     if move is not None:
         size = f"{_share(abs(move['move']))} market {'fall' if move['move'] < 0 else 'rise'}"
@@ -195,7 +202,7 @@ def loss_probability_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
             f"{_pct(row['prob_loss'])}; median return {_pct(row['median_return'])})"
         )
     return (
-        f"Probability that {portfolio['name']} ({_weights(portfolio['weights'])}) loses more "
+        f"Probability that {portfolio['name']} ({_held(portfolio)}) loses more "
         f"than {_share(threshold)} over {horizon} sessions: " + "; ".join(lines) + f". From "
         f"{data['n_paths']} simulated paths per scenario drawn from the history "
         f"{_window(data)}."
@@ -209,7 +216,7 @@ def backtest_answer(data: dict[str, Any], ask: AnalysisAsk) -> str:
     how = "bought once and held" if cadence == "never" else f"rebalanced {cadence}"
     costs = f"{data['cost_bps']:g} bps costs" if data["cost_bps"] else "no trading costs"
     text = (
-        f"Backtest of {_weights(data['portfolio']['weights'])}, {how} with {costs}, "
+        f"Backtest of {_held(data['portfolio'])}, {how} with {costs}, "
         f"{_window(data)}: total return {_pct(data['total_return'])}, CAGR "
         f"{_pct(data['cagr'])}, volatility {_pct(data['volatility'])}, Sharpe ratio "
         f"{data['sharpe']:.2f} (risk-free rate {data['risk_free_rate']:g}), "

@@ -23,7 +23,7 @@ from agents.offline.chat_intent import SUBJECT_TOOLS, intent_of, known_tickers, 
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk
 from agents.offline.policies import PolicyInput, reply, tool_call
-from agents.offline.portfolio_builds import build_args
+from agents.offline.portfolio_builds import build_args, build_attempt
 
 __all__ = ["analysis_chat"]
 
@@ -51,6 +51,8 @@ def analysis_chat(inp: PolicyInput) -> AIMessage | None:
     if isinstance(built, AIMessage):
         return built
     subject = built or _subject(inp, intent, ask)
+    if subject is not None and not window and not built and ask.kind == "statistics":
+        window = _subject_window(inp, subject)  # "its beta": over the window it was built on
     if subject is None:
         return reply(
             "Which portfolio or stocks? Name them (for example 'AAPL and KO', or '60% AAPL 40% "
@@ -128,7 +130,7 @@ def _compare(
     if missing := [m for m in methods if m not in built]:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, missing[0])))
     done = [r for r in built.values() if r.failure("build it") is None]
-    failed = "; ".join(f"{method}: {r.content}" for method, r in built.items() if r.is_error)
+    failed = "; ".join(f"{method}: {r.reason}" for method, r in built.items() if r.is_error)
     if len(done) + int(intent.equal_weight) < 2:
         return reply(f"I could not build the portfolios to compare: {failed}")
     span = done[0].data.get("date_range") or {} if done else {}
@@ -149,7 +151,7 @@ def _build_notes(inp: PolicyInput) -> str:
         (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
     )
     notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
-    notes += [f" Not built: {r.args.get('method')} ({r.content})." for r in built if r.is_error]
+    notes += [f" Not built: {r.args.get('method')} ({r.reason})." for r in built if r.is_error]
     return "".join(notes)
 
 
@@ -171,7 +173,7 @@ def _built_first(
         if ask.episodes:  # the years named are the episode's, not the build's window
             args = {k: v for k, v in args.items() if k not in ("start", "end")}
         return reply("", tool_call("optimize_portfolio", args))
-    failed = built[-1].failure("build that portfolio")
+    failed = built[-1].failure(build_attempt(built[-1].args))
     if failed is not None:
         return reply(failed)
     return {"portfolio_id": built[-1].data["portfolio_id"]}
@@ -187,6 +189,21 @@ def _subject(inp: PolicyInput, intent: Intent, ask: AnalysisAsk) -> dict[str, An
     if tickers:
         return {"universe": tickers}
     return _last_subject(inp)
+
+
+def _subject_window(inp: PolicyInput, subject: dict[str, Any]) -> dict[str, Any]:
+    """The window the conversation last worked on its `subject` over (a portfolio built: the
+    dates it was estimated on; weights or stocks: the window of the analysis that used them),
+    for a question about it that names no window of its own."""
+    for name, args, data in _earlier_results(inp):
+        if name == "optimize_portfolio" and isinstance(data, dict):
+            if data.get("portfolio_id") == subject.get("portfolio_id"):
+                span = data.get("date_range") or {}
+                return {k: span[k] for k in ("start", "end") if span.get(k)}
+        elif name in ANALYSIS_TOOLS and any(args.get(k) == v for k, v in subject.items()):
+            keys = ("start", "end", "last_sessions")
+            return {k: args[k] for k in keys if args.get(k)}
+    return {}
 
 
 def _earlier_results(inp: PolicyInput) -> list[tuple[str, dict[str, Any], Any]]:

@@ -11,7 +11,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from agents.offline import patterns
-from agents.offline.chat_intent import intent_of, known_tickers
+from agents.offline.chat_intent import has_thread_subject, intent_of, known_tickers
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import AnalysisAsk, read_analysis
 from agents.offline.policies import PolicyInput, forced_call
@@ -30,8 +30,9 @@ tool)."""
 
 
 def analysis_ask(inp: PolicyInput) -> AnalysisAsk | None:
-    """The analysis question of the user's latest message, or None."""
-    return read_analysis(intent_of(inp), known_tickers())
+    """The analysis question of the user's latest message (one naming no subject is about the
+    conversation's, when it has one), or None."""
+    return read_analysis(intent_of(inp), known_tickers(), has_thread_subject(inp))
 
 
 def analysis_route(inp: PolicyInput, intent: Intent) -> AIMessage | None:

@@ -93,6 +93,8 @@ def backtest_answer(data: dict[str, Any]) -> str:
         f"{metrics['sharpe']:.2f}, maximum drawdown {metrics['max_drawdown']:.1%}, daily 95% "
         f"CVaR {metrics['cvar_95']:.2%}."
     )
+    if history.get("warm_up"):
+        text += f" Note: {history['warm_up']['note']}."
     if config.get("overlay", "none") == "none":
         return text
     model = data["vol_model"]

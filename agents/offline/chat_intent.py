@@ -106,15 +106,26 @@ SUBJECT_TOOLS = (
 
 def thread_subject(inp: PolicyInput) -> tuple[str, ...]:
     """The conversation's current universe: that of its latest turn before this one which
-    worked on named tickers (a portfolio built, statistics read, a backtest); () when none."""
+    worked on named tickers (a portfolio built, statistics read, a backtest; the tickers of
+    the weights it was given); () when none."""
     earlier = {call["id"] for call in inp.calls_this_turn()}
     for call in reversed(inp.tool_calls_made()):
         if call["id"] in earlier or call["name"] not in SUBJECT_TOOLS:
             continue
-        universe = call["args"].get("universe")
+        universe = call["args"].get("universe") or list(call["args"].get("weights") or {})
         if universe:
-            return tuple(str(t) for t in universe)
+            return tuple(str(t).upper() for t in universe)
     return ()
+
+
+def has_thread_subject(inp: PolicyInput) -> bool:
+    """Whether an earlier turn of the conversation worked on a portfolio or on named stocks
+    (a call of `SUBJECT_TOOLS` or a risk report)."""
+    earlier = {call["id"] for call in inp.calls_this_turn()}
+    return any(
+        call["name"] in (*SUBJECT_TOOLS, "portfolio_risk_report") and call["id"] not in earlier
+        for call in inp.tool_calls_made()
+    )
 
 
 REVISE = patterns.compile(

@@ -31,8 +31,11 @@ from agents.offline.chat_intent import (
     user_text,
     window_args,
 )
+from agents.offline.follow_ups import follow_up_route
+from agents.offline.guide_policies import guide_chat
 from agents.offline.hedge_policies import hedge_draft, hedge_question
 from agents.offline.intent import Intent
+from agents.offline.intent.about import about_stratigos
 from agents.offline.intent.memory import read_memory_ask
 from agents.offline.intent.scope import out_of_scope
 from agents.offline.memory_chat import memory_chat
@@ -46,6 +49,7 @@ from agents.offline.policies import (
 )
 from agents.offline.portfolio_builds import (
     build_args,
+    build_attempt,
     default_method,
     describe_portfolio,
     limits_note,
@@ -98,6 +102,14 @@ def supervisor_policy(inp: PolicyInput) -> AIMessage:
         if inp.must_call_tool:
             return forced_call(inp, {"agent": "supervisor", "reason": "an ask outside scope"})
         return reply(declined)
+    if about_stratigos(intent):
+        if inp.must_call_tool:
+            return forced_call(
+                inp, {"agent": "supervisor", "reason": "a question about Stratigos itself"}
+            )
+        return guide_chat(inp)
+    if (routed := follow_up_route(inp)) is not None:
+        return routed  # a change of the conversation's latest request
     if (routed := analysis_route(inp, intent)) is not None:
         return routed  # statistics, stress, loss probabilities, weights backtests, comparisons
     question = hedge_question(intent)
@@ -223,7 +235,8 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, wanted[0])))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"I could not build that portfolio: {latest[-1].content if latest else ''}")
+        tried = build_attempt(latest[-1].args) if latest else "build that portfolio"
+        return reply(f"I could not {tried}: {latest[-1].reason if latest else ''}")
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     return reply(
@@ -241,14 +254,14 @@ def _backtest_chat(inp: PolicyInput, intent: Intent, done: set[str]) -> AIMessag
         return reply("", tool_call("backtest_strategy", backtest_args(intent, window)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(f"I could not run that backtest: {latest[-1].content if latest else ''}")
+        return reply(f"I could not run that backtest: {latest[-1].reason if latest else ''}")
     return reply(backtest_answer(latest[-1].data))
 
 
 def _comparison(results: Sequence[Any]) -> str:
     """Several portfolios side by side, with the best Sharpe ratio named."""
     built = [r.data for r in results if not r.is_error and isinstance(r.data, dict)]
-    failed = [r.content for r in results if r.is_error]
+    failed = [r.reason for r in results if r.is_error]
     if not built:
         return f"I could not build those portfolios: {'; '.join(failed)}"
     lines = [describe_portfolio(d) + "." for d in built]

@@ -48,7 +48,7 @@ def research_chat(inp: PolicyInput) -> AIMessage:
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
         return reply(
-            f"I could not search your documents: {latest[-1].content if latest else 'no result'}"
+            f"I could not search your documents: {latest[-1].reason if latest else 'no result'}"
         )
     passages = latest[-1].data.get("passages") or []
     if not passages:
@@ -73,22 +73,29 @@ def _scenarios_answer(data: dict[str, Any]) -> str:
 
 
 def market_answer(data: dict[str, Any], asked: str) -> str:
-    """The market read: the window and where the data ends, the regime, the volatilities when
+    """The market read: the window and where the data ends, the regime (and how it was read
+    when the window is too short for one), the volatilities when
     `asked` speaks of them, the best and worst Sharpe ratios (with their risk-free rate) and the
     mean correlation."""
     regime, span = data.get("regime", {}), data.get("date_range", {})
     assets = data.get("per_asset", {})
     text = (
         f"From {span.get('start')} to {span.get('end')} ({span.get('days')} sessions; the market "
-        f"data ends on {data_end()}) the market is in a {regime.get('return_regime', 'neutral')} "
-        f"return regime with {regime.get('volatility_regime', 'normal')} volatility"
+        f"data ends on {data_end()})"
     )
-    if regime.get("market_volatility") is not None:
+    if regime.get("return_regime") is None:
+        text += f" no market regime is read: {regime.get('note')}."
+    else:
         text += (
-            f" (annualised volatility {regime['market_volatility']:.1%} over the last "
-            f"{regime.get('window_days', 63)} days)"
+            f" the market is in a {regime['return_regime']} return regime with "
+            f"{regime.get('volatility_regime', 'normal')} volatility"
         )
-    text += "."
+        if regime.get("market_volatility") is not None:
+            text += (
+                f" (annualised volatility {regime['market_volatility']:.1%} over the last "
+                f"{regime.get('window_days', 63)} days)"
+            )
+        text += "." + (f" Note: {regime['note']}." if regime.get("note") else "")
     if assets and re.search(r"\bvolatil|\brisky\b|\bswings?\b", asked.lower()):
         by_vol = sorted(assets.items(), key=lambda kv: -kv[1]["vol"])
         shown = ", ".join(f"{ticker} {row['vol']:.1%}" for ticker, row in by_vol)
@@ -122,8 +129,7 @@ def market_chat(inp: PolicyInput) -> AIMessage:
         return reply("", tool_call("market_statistics", window_args(intent, subject)))
     latest = inp.latest_tool_results()
     if not latest or latest[-1].is_error or not isinstance(latest[-1].data, dict):
-        return reply(
-            f"The market data tool failed: {latest[-1].content if latest else 'no result'}"
-        )
+        what = "generate those scenarios" if wants_scenarios else "read the market"
+        return reply(f"I could not {what}: {latest[-1].reason if latest else 'no result'}")
     data = latest[-1].data
     return reply(_scenarios_answer(data) if wants_scenarios else market_answer(data, intent.text))

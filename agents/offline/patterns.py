@@ -18,14 +18,14 @@ import _sre
 import atexit
 import contextlib
 import marshal
-import os
 import re
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from re import _compiler, _parser  # type: ignore[attr-defined]
 from typing import Any
+
+from settings.files import write_atomic
 
 CACHE_FILE = (
     Path(__file__).parent
@@ -105,11 +105,4 @@ def save() -> None:
         data = marshal.dumps(dict(_loaded()))
     with contextlib.suppress(OSError):
         CACHE_FILE.parent.mkdir(exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=CACHE_FILE.parent, suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                file.write(data)
-            os.chmod(temporary, 0o644)  # readable as the sources are
-            os.replace(temporary, CACHE_FILE)
-        except OSError:
-            os.unlink(temporary)
+        write_atomic(CACHE_FILE, data, mode=0o644)  # readable as the sources are

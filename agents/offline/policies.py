@@ -45,11 +45,21 @@ class ToolResult:
     is_error: bool
     args: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def reason(self) -> str:
+        """The tool's message as a reply says it: without the tool's name the tool layer puts
+        before it ("optimize_portfolio failed: ...", "stress_test: ...")."""
+        return (
+            re.sub(rf"^{re.escape(self.name)}(?: failed)?:\s*", "", self.content)
+            if self.name
+            else self.content
+        )
+
     def failure(self, what: str) -> str | None:
         """ "I could not `what`: <the tool's message>" when the tool failed or gave no JSON
         object; None when it gave one."""
         if self.is_error or not isinstance(self.data, dict):
-            return f"I could not {what}: {self.content}"
+            return f"I could not {what}: {self.reason}"
         return None
 
 

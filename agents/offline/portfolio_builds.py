@@ -14,6 +14,7 @@ from agents.offline.policies import PolicyInput
 __all__ = [
     "METHOD_NAMES",
     "build_args",
+    "build_attempt",
     "default_method",
     "describe_portfolio",
     "limits_note",
@@ -31,6 +32,9 @@ METHOD_NAMES = {
 }
 """How the portfolio methods are named in replies."""
 
+SHOWN_WEIGHTS = 20
+"""Weights a reply lists (every one of the embedded universe: the reply names what it used)."""
+
 
 def method_name(method: str) -> str:
     """A method as replies name it ("min_volatility" -> "min-volatility"; any other label, such
@@ -38,12 +42,28 @@ def method_name(method: str) -> str:
     return METHOD_NAMES.get(method, method)
 
 
+def build_attempt(args: dict[str, Any]) -> str:
+    """What an `optimize_portfolio` call tried to build, in words, for a reply saying it could
+    not: "that HRP portfolio of AAPL, MSFT and KO" (the stocks it named; "of the default
+    universe" when it named none)."""
+    universe = [str(t) for t in args.get("universe") or []]
+    names = (
+        ", ".join(universe[:-1]) + f" and {universe[-1]}"
+        if len(universe) > 1
+        else "".join(universe)
+    )
+    method = method_name(str(args.get("method") or "")) or "the"
+    return f"build that {method} portfolio of " + (names or "the default universe")
+
+
 def describe_portfolio(data: dict[str, Any]) -> str:
-    """An `optimize_portfolio` result in a sentence: its largest weights, its in-sample return,
+    """An `optimize_portfolio` result in a sentence: its weights (the largest first), its in-sample return,
     volatility and Sharpe ratio (with the risk-free rate it is against) and the window it was
     estimated on, with where the market data ends."""
     weights = sorted(data["weights"].items(), key=lambda kv: -kv[1])
-    shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:8])
+    shown = ", ".join(f"{t} {w:.1%}" for t, w in weights[:SHOWN_WEIGHTS])
+    if len(weights) > SHOWN_WEIGHTS:
+        shown += f" and {len(weights) - SHOWN_WEIGHTS} more"
     rate = f"risk-free rate {100 * (data.get('risk_free_rate') or 0.0):.4g}%"
     sharpe = (
         f"Sharpe ratio {data['sharpe']:.2f} ({rate})"
@@ -109,12 +129,14 @@ def default_method(intent: Intent) -> str:
 
 
 def limits_note(data: dict[str, Any], intent: Intent) -> str:
-    """What the answer says about the limits: those the portfolio kept (as the tool applied
-    them), what was left out, what was asked that every build keeps ("long-only", "no
+    """What the answer says about the limits: those the portfolio kept and those it broke (as
+    the tool checked them on the weights it returned), what was left out, what was asked that every build keeps ("long-only", "no
     leverage"), and what was asked that a portfolio build cannot keep, with why."""
     notes = []
     if data.get("limits"):
         notes.append("Limits kept: " + "; ".join(data["limits"]) + ".")
+    if data.get("limits_broken"):
+        notes.append("Limits NOT kept: " + "; ".join(data["limits_broken"]) + ".")
     ask = intent.limits
     dropped = [*ask.excluded, *ask.excluded_sectors]
     if dropped:

@@ -21,7 +21,12 @@ from agents.offline.formats import percent
 from agents.offline.intent import Intent
 from agents.offline.intent.analysis import judged_measure
 from agents.offline.policies import PolicyInput, ToolResult, reply, tool_call
-from agents.offline.portfolio_builds import build_args, describe_portfolio
+from agents.offline.portfolio_builds import (
+    build_args,
+    build_attempt,
+    describe_portfolio,
+    limits_note,
+)
 
 __all__ = ["MAX_NAMED_PORTFOLIOS", "risk_chat"]
 
@@ -84,7 +89,7 @@ def _named_risk_sentence(report: ToolResult) -> str:
     """The risk of a portfolio the message named by id, or why there is none."""
     portfolio_id = report.args.get("portfolio_id")
     if report.is_error or not isinstance(report.data, dict):
-        return f"{portfolio_id}: no risk report ({report.content})."
+        return f"{portfolio_id}: no risk report ({report.reason})."
     return f"{portfolio_id}: " + risk_sentence(report.data)
 
 
@@ -121,7 +126,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     if methods and not any(c["name"] == "optimize_portfolio" for c in calls):
         return reply("", tool_call("optimize_portfolio", build_args(inp, intent, methods[0])))
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
-    if built and (failed := built[-1].failure("build that portfolio")) is not None:
+    if built and (failed := built[-1].failure(build_attempt(built[-1].args))) is not None:
         return reply(failed)
     wanted = _risk_reports_wanted(inp, intent)
     if isinstance(wanted, str):
@@ -134,8 +139,12 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
         return reply(" ".join(_named_risk_sentence(r) for r in reports))
     if any(r.is_error or not isinstance(r.data, dict) for r in reports):
         failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
-        return reply(f"The risk report failed: {failed_report.content}")
-    parts = [describe_portfolio(built[-1].data) + "."] if built else []
+        return reply(f"The risk report failed: {failed_report.reason}")
+    parts = (
+        [describe_portfolio(built[-1].data) + "." + limits_note(built[-1].data, intent)]
+        if built
+        else []
+    )
     if len(reports) == 2:
         ours, equal = reports[0].data, reports[1].data
         parts.append(f"{ours['portfolio_id']}: " + risk_sentence(ours))

@@ -21,6 +21,7 @@ from agents.offline.chat_policies import (
     explanation_chat,
     optimizer_chat,
 )
+from agents.offline.follow_ups import follow_up_chat
 from agents.offline.market_policies import market_chat
 from agents.offline.policies import PolicyInput, forced_call, register_policy, reply, tool_call
 from agents.offline.risk_policies import risk_chat
@@ -62,7 +63,7 @@ def market_analysis_policy(inp: PolicyInput) -> AIMessage:
     regime and 0.5 for the one matching the volatility regime) and keep the requested horizon."""
     task = _task(inp)
     if not task:
-        return analysis_chat(inp) or market_chat(inp)
+        return follow_up_chat(inp) or analysis_chat(inp) or market_chat(inp)
     request = task.get("request", {})
     stats = inp.last_result("market_statistics")
     if not inp.must_call_tool and stats is None and "market_statistics" in inp.tool_names:
@@ -121,7 +122,7 @@ def optimizer_policy(inp: PolicyInput) -> AIMessage:
             return draft_deployment(inp)
         if inp.must_call_tool:
             return draft_search(inp)
-        return analysis_chat(inp) or optimizer_chat(inp)
+        return follow_up_chat(inp) or analysis_chat(inp) or optimizer_chat(inp)
     if not inp.must_call_tool:
         return reply("Planning the search.")
     if task.get("kind") == "review":
@@ -164,7 +165,7 @@ def risk_manager_policy(inp: PolicyInput) -> AIMessage:
     available (the search space holds hedged and unhedged strategies)."""
     task = _task(inp)
     if not task:
-        return analysis_chat(inp) or risk_chat(inp)
+        return follow_up_chat(inp) or analysis_chat(inp) or risk_chat(inp)
     if not inp.must_call_tool:
         return reply("Checking the candidates against the limits.")
     candidates = task.get("candidates", [])

@@ -81,6 +81,7 @@ def eval_command(args: argparse.Namespace) -> int:
     from evals.report import table, to_html, write_json
     from evals.suite import evaluate
     from settings import get_settings
+    from settings.files import write_atomic
 
     directory = args.cases or CASES_DIR
     if not directory.is_dir():
@@ -106,11 +107,12 @@ def eval_command(args: argparse.Namespace) -> int:
     )
     print(table(report))
     if args.json is not None:
-        args.json.write_text(write_json(report) + "\n")
+        write_atomic(args.json, write_json(report) + "\n", mode=None)
     if args.html is not None:
-        args.html.write_text(to_html(report))
+        write_atomic(args.html, to_html(report), mode=None)
     if args.write_baseline is not None:
-        args.write_baseline.write_text(json.dumps(baseline_of(report), indent=2) + "\n")
+        baseline_text = json.dumps(baseline_of(report), indent=2) + "\n"
+        write_atomic(args.write_baseline, baseline_text, mode=None)
     if baseline is None:
         return 0 if report.passed else 1
     worse = regressions(report, baseline, subset=bool(args.case or args.tag))

@@ -17,7 +17,6 @@ from fastapi.responses import HTMLResponse
 from api.caching import immutable
 from api.context import Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, profile_refusals
-from api.params import Cursor
 from api.schemas.optimizations import (
     Charts,
     JobView,
@@ -31,7 +30,7 @@ from jobs.job_runner import JobNotSucceededError
 from services import optimizations
 from services.optimizations import Submission, config_summary
 from store import OPTIMIZATION_KIND
-from store.common import decode_cursor, encode_cursor
+from store.common import encode_cursor
 from store.jobs import Job, JobStatus
 from store.results import Trial
 
@@ -122,6 +121,18 @@ def cancel_optimization(job_id: str, context: Ctx, caller: Caller) -> JobView:
     return job_view(context.runner.cancel(caller.owner, job_id))
 
 
+TrialCursor = Annotated[
+    str | None,
+    Query(
+        pattern=r"^(0|[1-9][0-9]{0,17})$",
+        description="`next_cursor` of the previous page: where that page ended (in trial order "
+        "the last trial's number, sorted the rows it covered).",
+    ),
+]
+"""The cursor of a page of trials. Every value the schema admits names a position (a page past
+the end is empty), so a cursor is refused for its form alone: 400 on `query.cursor` for one no
+page gave (`api.errors`)."""
+
 SortKey = Annotated[
     str | None,
     Query(
@@ -137,7 +148,7 @@ def optimization_results(
     context: Ctx,
     caller: Caller,
     response: Response,
-    cursor: Cursor = None,
+    cursor: TrialCursor = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
     sort: SortKey = None,
     order: Annotated[Literal["asc", "desc"], Query()] = "desc",
@@ -215,14 +226,17 @@ def _trials_page(
     sort: str | None,
     order: str,
 ) -> TrialsPage:
-    try:
-        if sort is None:
-            stored = context.store.trials(owner, job_id, cursor=cursor, limit=limit)
-            rows = [trial.data for trial in stored.items]
-            return TrialsPage(items=rows, next_cursor=stored.next_cursor, total=total)
-        offset = 0 if cursor is None else max(0, decode_cursor(cursor))
-    except ValueError as exc:
-        raise ApiError(400, "BAD_REQUEST", str(exc), [("query.cursor", str(exc))]) from None
+    position = None if cursor is None else int(cursor)
+    if sort is None:
+        token = None if position is None else encode_cursor(position)
+        stored = context.store.trials(owner, job_id, cursor=token, limit=limit)
+        more = stored.next_cursor is not None
+        return TrialsPage(
+            items=[trial.data for trial in stored.items],
+            next_cursor=str(stored.items[-1].number) if more else None,
+            total=total,
+        )
+    offset = position or 0
     rows = _all_trials(context, owner, job_id)
     if rows and sort not in rows[0]:
         raise ApiError(
@@ -242,8 +256,8 @@ def _trials_page(
     if order == "desc":
         ordered = [r for r in ordered if key(r)[0] == 0] + [r for r in ordered if key(r)[0] == 1]
     items = ordered[offset : offset + limit]
-    after = offset + len(items)
-    next_cursor = encode_cursor(after) if after < len(ordered) else None
+    end = offset + len(items)
+    next_cursor = str(end) if end < len(ordered) else None
     return TrialsPage(items=items, next_cursor=next_cursor, total=total)
 
 

@@ -2,14 +2,12 @@
 interface of named objects (read, write, list, delete).
 
 A write replaces the whole object at once: locally a temporary file renamed over it
-(`os.replace`), on S3 a single PUT (S3 never shows a partly written object). Failures are
+(`settings.files.write_private`), on S3 a single PUT (S3 never shows a partly written object). Failures are
 `DataError`s naming the location.
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -58,8 +56,7 @@ class LocalFolder:
             return None
 
     def write(self, name: str, data: bytes) -> None:
-        partial = write_private(self.directory / f".{name}.partial-{secrets.token_hex(4)}", data)
-        os.replace(partial, self.directory / name)
+        write_private(self.directory / name, data)
 
     def names(self, suffix: str) -> list[str]:
         if not self.directory.is_dir():

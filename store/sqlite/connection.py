@@ -8,7 +8,8 @@ use waits up to `busy_timeout` for one. Each connection has `busy_timeout` (conc
 wait instead of failing), `foreign_keys=ON` and `synchronous=NORMAL` (durable across process
 crashes in WAL mode). Every write that reads before it writes runs in a `BEGIN IMMEDIATE` transaction, so a
 guarded change (status transition, lease claim, event append) checks and writes atomically. The
-schema is versioned in `schema_version` and upgraded by `MIGRATIONS` when the store opens.
+schema is versioned in `schema_version` and upgraded by `MIGRATIONS` when the store opens, one
+opener at a time (`store.sqlite.schema_setup`).
 Timestamps are stored as integer microseconds since the Unix epoch (UTC); JSON documents as text.
 """
 
@@ -27,7 +28,9 @@ from settings.groups.store import DEVELOPMENT_PEPPER
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
+from store.sqlite.agent_crons_schema import AGENT_CRONS_TABLE
 from store.sqlite.owned_orders_schema import ORDERS_BY_OWNER
+from store.sqlite.schema_setup import set_up_schema
 from store.sqlite.trading_day_schema import TRADING_DAY_TABLES
 
 MIGRATIONS: list[tuple[int, str]] = [
@@ -371,6 +374,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     TRADING_DAY_TABLES,
     ORDERS_BY_OWNER,
+    AGENT_CRONS_TABLE,
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""
@@ -415,7 +419,7 @@ class SqliteConnection(Store):
             raise StoreUnavailableError(
                 f"cannot create the SQLite store {self.path}: {exc.strerror or exc}"
             ) from exc
-        self._migrate()
+        set_up_schema(self.path, self._tx, MIGRATIONS)
         self._identity = self._file_identity()
 
     def _file_identity(self) -> tuple[int, int] | None:
@@ -555,26 +559,6 @@ class SqliteConnection(Store):
         if not rows:
             raise NotFoundError(f"no {kind} {record_id!r} for owner {owner!r}")
         return rows[0]
-
-    def _migrate(self) -> None:
-        with self._tx("migration") as conn:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT version FROM schema_version").fetchone()
-            current = 0 if row is None else int(row[0])
-            if current > SCHEMA_VERSION:
-                raise StoreUnavailableError(
-                    f"SQLite store {self.path} has schema version {current}, newer than this "
-                    f"code's {SCHEMA_VERSION}; upgrade Stratigos"
-                )
-            for version, script in sorted(MIGRATIONS):
-                if version > current:
-                    for statement in script.split(";"):
-                        if statement.strip():
-                            conn.execute(statement)
-            if row is None:
-                conn.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-            else:
-                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
 
     def schema_version(self) -> int:
         """The schema version of the open database."""

@@ -10,12 +10,10 @@ write of the report mends it)."""
 from __future__ import annotations
 
 import hashlib
-import os
-from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
-from settings.files import PRIVATE_FILE_MODE, private_directory
+from settings.files import write_private
 from store.errors import StoreUnavailableError
 from store.reports import REPORT_FIELDS, Report, report_from_row, report_order, report_to_row
 from store.sqlite.connection import SqliteConnection
@@ -36,20 +34,9 @@ class SqliteReports(SqliteConnection):
 
     def _write_report(self, report: Report, data: bytes) -> None:
         path = self._report_file(report)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            private_directory(path.parent)
-            descriptor = os.open(
-                temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE_MODE
-            )
-            with os.fdopen(descriptor, "wb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
+            write_private(path, data)
         except OSError as exc:
-            with suppress(OSError):
-                temporary.unlink(missing_ok=True)
             raise StoreUnavailableError(
                 f"cannot write the report file {path}: {exc.strerror or exc}"
             ) from exc

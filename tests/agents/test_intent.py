@@ -218,8 +218,10 @@ def test_idea_messages() -> None:
 
 def test_tickers_only_from_the_known_universe() -> None:
     parsed = parse_intent("max sharpe on AAPL, TSLA, nvda, msft and ge", KNOWN)
-    # TSLA and NVDA are not in the universe; lower-case "ge" is a word, "msft" is not.
-    assert parsed.tickers == ("AAPL", "MSFT")
+    # TSLA and NVDA are not in the universe (and are named); lower-case "msft" and "ge" in a
+    # list of tickers are tickers
+    assert parsed.tickers == ("AAPL", "MSFT", "GE")
+    assert parsed.unknown_tickers == ("TSLA", "NVDA")
     assert parse_intent("the GE and HD stocks", KNOWN).tickers == ("GE", "HD")
     assert parse_intent("risk parity on all stocks", KNOWN).universe(KNOWN) == KNOWN
     assert parse_intent("risk parity on KO", KNOWN).universe(KNOWN) == ["KO"]

@@ -48,7 +48,8 @@ def test_a_weight_cap_reaches_the_tool_in_every_phrasing(session: ChatSession, t
     assert args["max_weight"] == 0.3 and sorted(args["universe"]) == sorted(FOUR)
     expected = min_volatility(RETURNS[args["universe"]].cov() * 252, bounds=(0.0, 0.3))
     assert f"MSFT {expected['MSFT']:.1%}" in reply and expected.max() <= 0.3 + 1e-9
-    assert "Limits kept: at most 30.0% in any asset." in reply
+    largest = expected.idxmax()
+    assert f"Limits kept: at most 30.0% in any asset (largest {largest} 30.0%)." in reply
 
 
 def test_named_and_sector_limits_exclusions_and_what_cannot_be_kept(
@@ -62,7 +63,7 @@ def test_named_and_sector_limits_exclusions_and_what_cannot_be_kept(
     assert "RRC" not in args["universe"] and len(args["universe"]) == 19
     assert args["asset_limits"] == {"XOM": {"min": 0.0, "max": 0.1}}
     assert args["sector_limits"] == {"tech": {"min": 0.0, "max": 0.3}}
-    assert "tech (AAPL, AMD, MSFT) within 0.0% to 30.0% in all" in reply
+    assert "tech (AAPL, AMD, MSFT) within 0.0% to 30.0% in all (holds " in reply
     assert "Left out as asked: RRC." in reply
     assert "Not applied: leverage of 1.5x" in reply
 

@@ -9,7 +9,14 @@ from datetime import UTC, datetime
 import pytest
 
 from store.api_keys import hash_api_key
-from store.common import decode_cursor, encode_cursor, from_micros, new_id, to_micros
+from store.common import (
+    MAX_POSITION,
+    decode_cursor,
+    encode_cursor,
+    from_micros,
+    new_id,
+    to_micros,
+)
 
 
 def test_ids_sort_in_creation_order() -> None:
@@ -18,10 +25,11 @@ def test_ids_sort_in_creation_order() -> None:
 
 
 def test_cursor_roundtrip_and_rejects_garbage() -> None:
-    for after in (-1, 0, 5, 10**9):
+    for after in (-1, 0, 5, 10**9, MAX_POSITION):
         assert decode_cursor(encode_cursor(after)) == after
     assert decode_cursor(None) == -1
-    for bad in ("", "abc", encode_cursor(3)[:-2], "eyJ2IjoyLCJhZnRlciI6M30"):
+    beyond = (encode_cursor(-2), encode_cursor(MAX_POSITION + 1))  # no store holds these
+    for bad in ("", "abc", encode_cursor(3)[:-2], "eyJ2IjoyLCJhZnRlciI6M30", *beyond):
         with pytest.raises(ValueError):
             decode_cursor(bad)
 

@@ -138,12 +138,12 @@ def test_market_statistics_without_market_index_uses_equal_weight() -> None:
     [
         (
             {"universe": ["AAPL", "ZZZZ", "QQQ"]},
-            "unknown tickers ZZZZ, QQQ; available tickers: AAPL",
+            "unknown tickers ZZZZ, QQQ: no prices for ZZZZ, QQQ in the embedded S&P 500 data "
+            "(20 tickers: AAPL, AMD,",
         ),
         ({"start": "2020-02-30"}, "start='2020-02-30' is not a valid date"),
         ({"start": "01/02/2020"}, "is not an ISO date"),
         ({"start": "2021-01-01", "end": "2020-01-01"}, "must be before end"),
-        ({"start": "2022-11-01"}, "fewer than the 64 needed"),
         ({"start": "1980-01-01", "end": "1985-01-01"}, "data is available from 1990-01-03"),
         ({"universe": [f"T{i}" for i in range(51)]}, "universe"),
         ({"tickers": ["AAPL"]}, "tickers: is not a field here"),
@@ -156,6 +156,44 @@ def test_market_statistics_errors_are_readable(
     assert isinstance(out, str)
     assert needle in out
     assert out.startswith("market_statistics")
+
+
+@pytest.mark.parametrize("start", ["2022-11-01", "2022-12-01", "2022-12-22"])
+def test_a_window_shorter_than_a_regime_is_answered_from_the_sessions_before_it(
+    context: ToolContext, history: tuple[pd.DataFrame, pd.Series], start: str
+) -> None:
+    """The statistics are the window's; the regime, which needs 64 sessions, is read over the
+    63 sessions to the window's end against every trailing 63-session window of the five years
+    before it (recomputed here with numpy), and the note says so."""
+    assets, index = history
+    result = tool(context, "market_statistics").invoke({"universe": ["AAPL", "KO"], "start": start})
+    assert isinstance(result, dict), result
+    window = assets.loc[start:"2022-12-28", ["AAPL", "KO"]]
+    assert result["date_range"]["days"] == len(window) < 64
+    assert close(result["per_asset"]["KO"]["vol"], window["KO"].std(ddof=1) * np.sqrt(252))
+    past = index.loc["2017-12-28":"2022-12-28"].to_numpy()
+    windows = np.lib.stride_tricks.sliding_window_view(past, 63)
+    annual = windows.mean(axis=1) * 252
+    vols = windows.std(axis=1, ddof=1) * np.sqrt(252)
+    regime = result["regime"]
+    assert close(regime["market_volatility"], vols[-1])
+    low, high = np.quantile(vols, [1 / 3, 2 / 3])
+    expected = "high" if vols[-1] >= high else "low" if vols[-1] <= low else "normal"
+    assert regime["volatility_regime"] == expected
+    low, high = np.quantile(annual, [1 / 3, 2 / 3])
+    trend = "bull" if annual[-1] >= high else "bear" if annual[-1] <= low else "neutral"
+    assert regime["return_regime"] == trend
+    assert f"the window holds {len(window)} sessions, fewer than the 64" in regime["note"]
+    assert "the regime is read over the 63 sessions to 2022-12-28" in regime["note"]
+
+
+def test_no_regime_is_read_when_the_data_holds_too_few_sessions(context: ToolContext) -> None:
+    args = {"universe": ["AAPL", "KO"], "start": "1990-01-01", "end": "1990-02-15"}
+    result = tool(context, "market_statistics").invoke(args)
+    assert isinstance(result, dict), result
+    assert result["regime"]["return_regime"] is None
+    assert "no regime is read" in result["regime"]["note"]
+    assert result["date_range"]["days"] < 64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -252,3 +290,14 @@ def test_scenario_errors_are_readable(
     assert isinstance(out, str), out
     assert needle in out
     assert len(context.artifacts) == 0  # nothing stored on failure
+
+
+def test_scenarios_of_a_window_too_short_to_tell_regimes_apart_say_what_to_do(
+    context: ToolContext,
+) -> None:
+    out = tool(context, "generate_market_scenarios").invoke(
+        {"universe": ["AAPL", "KO"], "start": "2022-11-29", "n_paths": 20}
+    )
+    assert isinstance(out, str)
+    assert "the window from 2022-11-29 to 2022-12-28 holds 21" in out
+    assert "ask for a longer window" in out and "regime window" not in out

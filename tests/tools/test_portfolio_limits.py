@@ -35,7 +35,8 @@ def test_hrp_keeps_a_cap_on_every_weight_as_bounded_hrp_does() -> None:
     assert held.max() <= 0.15 + 5e-5  # rounded to 4 decimals in the answer
     expected = hierarchical_risk_parity(RETURNS, bounds=(0.0, 0.15))
     assert (held - expected.round(4)).abs().max() < 1e-9
-    assert "at most 15.0% in any asset" in result["limits"]
+    largest = held.idxmax()
+    assert result["limits"] == [f"at most 15.0% in any asset (largest {largest} {held.max():.1%})"]
     assert (held - hierarchical_risk_parity(RETURNS).round(4)).abs().max() > 0.01  # it binds
 
 
@@ -55,8 +56,10 @@ def test_named_assets_floors_and_caps_are_kept() -> None:
     expected = min_volatility(RETURNS.cov() * 252, bounds=(lower, upper))
     assert (held - expected.round(4)).abs().max() < 1e-9
     assert result["limits"] == [
-        "at least 3.0% in every asset", "XOM within 3.0% to 5.0%", "AMD within 10.0% to 100.0%",
-    ]  # fmt: skip
+        f"at least 3.0% in every asset (smallest {held.idxmin()} {held.min():.1%})",
+        f"XOM within 3.0% to 5.0% (holds {held['XOM']:.1%})",
+        f"AMD within 10.0% to 100.0% (holds {held['AMD']:.1%})",
+    ]
 
 
 def test_a_sector_cap_holds_on_the_sum_of_its_weights() -> None:
@@ -64,14 +67,19 @@ def test_a_sector_cap_holds_on_the_sum_of_its_weights() -> None:
     assert free[TECH].sum() > 0.3  # without the cap, technology takes more than 30%
     result = run({"method": "max_sharpe", "sector_limits": {"tech": {"max": 0.3}}})
     assert weights(result)[TECH].sum() <= 0.3 + 2e-4
-    assert result["limits"] == ["tech (AAPL, AMD, MSFT) within 0.0% to 30.0% in all"]
+    held = weights(result)[TECH].sum()
+    assert result["limits"] == [
+        f"tech (AAPL, AMD, MSFT) within 0.0% to 30.0% in all (holds {held:.1%})"
+    ]
+    assert "limits_broken" not in result
 
 
 def test_limits_a_method_cannot_keep_are_refused_saying_why() -> None:
     tools = {t.name: t for t in build_tools(ToolContext())}
     optimize = tools["optimize_portfolio"]
     sector = optimize.invoke({**RANGE, "method": "hrp", "sector_limits": {"energy": {"max": 0.1}}})
-    assert "hrp takes no sector or group limits" in str(sector)
+    assert "hrp cannot keep a limit on a group of holdings (energy)" in str(sector)
+    assert "min_volatility or max_sharpe" in str(sector)
     parity = optimize.invoke({**RANGE, "method": "risk_parity", "max_weight": 0.13})
     assert "risk parity takes no weight limits" in str(parity) and "KO" in str(parity)
     outside = optimize.invoke(

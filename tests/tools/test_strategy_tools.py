@@ -131,6 +131,30 @@ def test_backtest_on_history_matches_evaluate() -> None:
     assert result["history"]["risky"] == "equal_weight"
 
 
+@pytest.mark.parametrize(("start", "lookback"), [("2022-11-29", 63), ("2022-12-20", 21)])
+def test_a_window_shorter_than_the_lookback_reads_the_sessions_before_it(
+    start: str, lookback: int
+) -> None:
+    """The lookback's sessions come from before the window and the strategy is measured over
+    the window's sessions alone: the metrics equal `evaluate` on exactly those sessions."""
+    context = ToolContext()
+    config = {"target_vol": 0.1, "lookback": lookback}
+    args = {"config": config, "universe": ["AAPL", "KO"], "start": start}
+    result = small(tool(context, "backtest_strategy").invoke(args))
+    returns = to_returns(load_sp500_prices())[["AAPL", "KO"]]
+    window = returns.loc[start:]
+    first = returns.index.get_loc(window.index[0])
+    history = returns.iloc[first - lookback :]
+    direct = evaluate([StrategyConfig(**config)], history.mean(axis=1).to_numpy(), 0.02)
+    for metric in ("sharpe", "cagr", "volatility", "max_drawdown"):
+        assert close(result["metrics"][metric], float(direct.metric(metric)[0, 0]))
+    assert result["history"]["evaluated_days"] == len(window)
+    warm_up = result["history"]["warm_up"]
+    assert warm_up["sessions"] == lookback
+    assert warm_up["end"] == str(returns.index[first - 1].date())
+    assert f"fewer than the lookback of {lookback} needs" in warm_up["note"]
+
+
 def test_backtest_with_a_put_overlay_reports_its_premium_and_payoff(
     shared: tuple[ToolContext, str, Recorder],
 ) -> None:
@@ -213,7 +237,10 @@ def test_backtest_on_weighted_scenarios_uses_the_weighted_sleeve() -> None:
             {"config": {}, "scenario_set_id": "scn_ffffff", "start": "2019"},
             "historical backtest only",
         ),
-        ({"config": {"lookback": 900}, "start": "2022-01-01"}, "lookback 900 leaves fewer"),
+        (
+            {"config": {"lookback": 900}, "start": "1990-01-01", "end": "1990-12-31"},
+            "the market data holds only 0 sessions before it: use a shorter lookback",
+        ),
         (
             {"config": {"overlay": "put", "overlay_roll": "delta", "overlay_roll_delta_band": 0.7}},
             "config.overlay_roll_delta_band: must be at most 0.5",

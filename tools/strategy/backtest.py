@@ -43,6 +43,33 @@ def _path_means(
     return out
 
 
+def _warmed_up(
+    context: ToolContext, args: BacktestArgs, window: pd.DataFrame, lookback: int
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """A window too short for the lookback, with the `lookback` sessions before it read first
+    (the strategy's estimates need them; the backtest is measured over the window alone), and
+    what was done, in words. `ValueError` when the market data holds fewer sessions before it."""
+    dates = context.data.dates
+    before = dates[dates < window.index[0]]
+    if len(before) < lookback:
+        raise ValueError(
+            f"the window from {iso_date(window.index[0])} holds {len(window)} sessions, fewer "
+            f"than the lookback of {lookback} needs, and the market data holds only "
+            f"{len(before)} sessions before it: use a shorter lookback or a later window"
+        )
+    first = before[-lookback]
+    history = context.returns(args.universe, iso_date(first), iso_date(window.index[-1]))
+    return history, {
+        "start": iso_date(first),
+        "end": iso_date(before[-1]),
+        "sessions": lookback,
+        "note": f"the window holds {len(window)} sessions, fewer than the lookback of "
+        f"{lookback} needs: the lookback reads the {lookback} sessions before it "
+        f"({iso_date(first)} to {iso_date(before[-1])}) and the backtest is measured over the "
+        f"window's {len(window)} sessions",
+    }
+
+
 def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any]:
     """Metrics of one strategy per scenario (path means) or on the history."""
     config = args.config.config()
@@ -81,11 +108,9 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
             + hedge_units,
         }
     history = context.returns(args.universe, args.start, args.end)
+    warm_up: dict[str, Any] | None = None
     if config.lookback > len(history) - 2:
-        raise ValueError(
-            f"lookback {config.lookback} leaves fewer than 2 evaluated days in a history of "
-            f"{len(history)} days; use a longer range or a shorter lookback"
-        )
+        history, warm_up = _warmed_up(context, args, history, config.lookback)
     if config.sleeve == "single":
         risky: np.ndarray | pd.DataFrame = history.to_numpy(dtype=float).mean(axis=1)
     else:
@@ -101,6 +126,7 @@ def backtest_strategy(context: ToolContext, args: BacktestArgs) -> dict[str, Any
             "evaluated_days": len(history) - config.lookback,
             "universe": [str(c) for c in history.columns],
             "risky": "equal_weight" if config.sleeve == "single" else config.sleeve,
+            **({"warm_up": warm_up} if warm_up is not None else {}),
         },
         "metrics": _path_means(config, risky, context.safe_rate, args.vol_model),
         "units": METRIC_UNITS.replace("means over paths", "on the single historical path")

@@ -24,6 +24,7 @@ Modules: `typos` (misspellings of the domain's words), `scanner` (the text being
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -57,6 +58,7 @@ from agents.offline.intent.typos import correct_typos
 from agents.offline.intent.weights import read_weights
 from agents.offline.intent.words import (
     ALL_TICKERS,
+    ANY_METHOD,
     PARAMETERS,
     WEIGHT_FUNCTIONS,
     read_all_methods,
@@ -118,8 +120,10 @@ class Intent:
       most 30% in any stock", `limits.read_limits`).
     - `limits`: the weight limits, exclusions and asks a portfolio build cannot keep
       (`limits.LimitAsk`): a floor on every weight, limits on named assets and sectors, tickers
-      and sectors left out, leverage, shorts and benchmarks. A ticker named only in a limit or an
-      exclusion ("at most 10% in XOM", "without KO") is not in `tickers`.
+      and sectors left out, leverage, shorts and benchmarks. A ticker named only in an exclusion
+      ("without KO") is not in `tickers`, nor one named only in a limit ("at most 10% in XOM")
+      unless the message lists other tickers (then it is one of them). One limit said of a whole
+      list ("hrp of AAPL, MSFT and KO capped at 40%") is a limit on every weight.
     - `adds`: the message adds its tickers to the conversation's universe ("add PG", "include
       Pepsi", "plus KO", "throw AAPL into the mix"); a swap ("swap XOM for WMT", `edits`) adds
       the ticker put in and leaves out the one taken out.
@@ -235,7 +239,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     extras: dict[str, Any] = {
         "methods": methods,
         "unknown_tickers": _unknown_tickers(scan, known_tickers, weight_limits),
-        "asks_risk": bool(RISK_ASK.search(scan.low)),
+        "asks_risk": bool(RISK_ASK.search(re.sub(ANY_METHOD, " ", scan.low))),  # not "min var"
         "equal_weight": bool(EQUAL_WEIGHT.search(scan.low)),
         "portfolio_ids": portfolio_ids,
         "max_weight": weight_limits.max_weight,
@@ -250,9 +254,10 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
 def _universe_and_limits(
     scan: Scanner, text: str, known: Sequence[str]
 ) -> tuple[tuple[str, ...], LimitAsk, tuple[str, ...]]:
-    """The tickers the message works on (none named only in a limit, an exclusion or a swap;
-    those a swap puts in), its limits (a swap's ticker taken out is left out) and the tickers
-    a swap puts in."""
+    """The tickers the message works on (those a swap puts in; none named only in an exclusion
+    or a swap; one named only in a limit when the message lists others: "min vol of AAPL MSFT,
+    XOM at most 10%" works on the three), its limits (a swap's ticker taken out is left out)
+    and the tickers a swap puts in."""
     before = scan.free
     removed, added = read_swaps(scan, known)
     limits = read_limits(scan, known)
@@ -261,7 +266,26 @@ def _universe_and_limits(
         limits = replace(limits, excluded=tuple(t for t in left_out if t not in added))
     outside = read_tickers(scan.cased_outside(before), known)
     tickers = [t for t in read_tickers(text, known) if t in outside]
+    every = _limit_on_every(limits)
+    if every is not None and tickers and not added and set(tickers) <= set(limits.asset_limits):
+        tickers = [t for t in read_tickers(text, known) if t in limits.asset_limits]
+        limits = replace(limits, asset_limits={}, min_weight=every[0] or None, max_weight=every[1])
+    elif tickers:  # a limit on a stock beside a list of stocks puts it in the list
+        limited = [t for t in read_tickers(text, known) if t in limits.asset_limits]
+        tickers = [t for t in read_tickers(text, known) if t in {*tickers, *limited}]
     return tuple(dict.fromkeys([*tickers, *added])), limits, added
+
+
+def _limit_on_every(limits: LimitAsk) -> tuple[float, float] | None:
+    """The (floor, cap) of one limit said of two or more tickers alike ("hrp of AAPL, MSFT and KO
+    capped at 40%"): when they are all the message names, the list is the universe and the
+    limit is on every weight; None otherwise."""
+    bounds = set(limits.asset_limits.values())
+    if len(limits.asset_limits) < 2 or len(bounds) != 1:
+        return None
+    if limits.max_weight is not None or limits.min_weight is not None:
+        return None
+    return next(iter(bounds))
 
 
 def _parameters(low: str, limits: LimitAsk) -> tuple[str, ...]:

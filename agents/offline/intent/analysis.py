@@ -26,7 +26,15 @@ from agents.offline.intent.typos import repair_words
 from agents.offline.intent.words import ANY_METHOD as _ANY_METHOD
 from agents.offline.intent.words import read_mentioned
 
-__all__ = ["AnalysisAsk", "AnalysisKind", "judged_measure", "read_analysis"]
+__all__ = [
+    "AnalysisAsk",
+    "AnalysisKind",
+    "cadence_named",
+    "judged_measure",
+    "measures_named",
+    "normalised",
+    "read_analysis",
+]
 
 AnalysisKind = Literal["statistics", "stress", "loss_probability", "backtest_weights", "compare"]
 
@@ -100,6 +108,12 @@ _NOT_TYPOS = frozenset(
 def _fix(text: str) -> str:
     """`text` with misspellings of the words above repaired (words of 5+ letters)."""
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=5)
+
+
+def normalised(text: str) -> str:
+    """`text` as the readers here read it: misspellings of their words repaired, lower case,
+    one space between words."""
+    return " ".join(_fix(text).lower().replace("’", "'").split())
 
 
 # ---- horizons, money ------------------------------------------------------------------
@@ -246,7 +260,9 @@ _BPS = patterns.compile(
 )  # fmt: skip
 
 
-def _rebalance(low: str) -> str | None:
+def cadence_named(low: str) -> str | None:
+    """The rebalancing cadence a lower-cased message names ("quarterly", "buy and hold" ->
+    never), else None."""
     for pattern, cadence in _CADENCES:
         if re.search(pattern, low):
             return cadence
@@ -337,7 +353,7 @@ def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     """A backtest of weights: asked as one ("backtest 60% AAPL 40% KO"), or a question on how
     given weights would have done with a rebalancing cadence or costs ("how would 40 AAPL / 60
     WMT have performed since 2016 with quarterly rebalancing")."""
-    cadence, costs = _rebalance(low), _cost_bps(low)
+    cadence, costs = cadence_named(low), _cost_bps(low)
     asked = re.search(r"\bback[\s-]?test\w*", low) and not _WEIGHT_STRATEGY.search(low)
     subject = intent.weights or intent.portfolio_ids or intent.tickers or _SUBJECT.search(low)
     performed = bool(intent.weights) and _PERFORMED.search(low) and (cadence or costs)
@@ -349,29 +365,39 @@ def _backtest(intent: Intent, low: str, capital: float | None) -> AnalysisAsk | 
     return None
 
 
-def _statistics(intent: Intent, low: str) -> AnalysisAsk | None:
+def measures_named(low: str) -> tuple[str, ...]:
+    """The statistics a lower-cased message names (return, volatility, beta, worst day, ...)."""
+    return tuple(name for name, p in _MEASURES.items() if re.search(p, low))
+
+
+def _statistics(intent: Intent, low: str, subject_in_thread: bool) -> AnalysisAsk | None:
     """Statistics of assets or a portfolio over a window (not a build, a risk report or a market
-    overview)."""
+    overview); the conversation's subject is the question's when it names none
+    (`subject_in_thread`: "beta against the index?")."""
     builds = intent.intent == "optimize_portfolio" and _BUILD.search(low)
     if _NOT_STATISTICS.search(low) or builds:
         return None
-    measures = tuple(name for name, p in _MEASURES.items() if re.search(p, low))
+    measures = measures_named(low)
     if intent.weights and "volatility" not in measures and re.search(r"\bvolatil", low):
         measures += ("volatility",)
     if intent.intent == "risk_report" and "drawdown_dates" not in measures:
         return None  # a drawdown of a portfolio: the risk report's
     subject = intent.tickers or intent.weights or intent.portfolio_ids or _SUBJECT.search(low)
-    if measures and subject:
+    if measures and (subject or subject_in_thread):
         return _base("statistics", intent, weights=intent.weights, measures=measures)
     return None
 
 
-def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
-    """The analysis question of the parsed message (see the module docstring), or None."""
+def read_analysis(
+    intent: Intent, known: Sequence[str], subject_in_thread: bool = False
+) -> AnalysisAsk | None:
+    """The analysis question of the parsed message (see the module docstring), or None;
+    `subject_in_thread`: the conversation has a subject (a portfolio, weights or stocks) that a
+    question naming none is about."""
     other = intent.intent in _OTHER_INTENTS
     if (other and not (intent.weights and intent.intent == "search_strategy")) or intent.hedge:
         return None  # a search of given weights is not one: "what would 30% XOM 70% KO have ..."
-    low = " ".join(_fix(intent.text).lower().replace("’", "'").split())
+    low = normalised(intent.text)
     capital = _capital(low)
     if (asked := _comparison(intent, low, capital) or _backtest(intent, low, capital)) is not None:
         return asked
@@ -395,4 +421,4 @@ def read_analysis(intent: Intent, known: Sequence[str]) -> AnalysisAsk | None:
         )  # fmt: skip
     if any(m != "frontier" for m in intent.methods):
         return None  # a portfolio to build: the optimizer's (stressed or its odds of loss first)
-    return _statistics(intent, low)
+    return _statistics(intent, low, subject_in_thread)

@@ -1,6 +1,6 @@
 """The window a message names, one reader for every kind of question: dates and date ranges
 ("since March 2020", "in 2020", "over 2019-2021", "between 2017 and 2019", "from 2015",
-"until 2019") and trailing windows ("the last 12 months", "past year", "over the last two
+"start in 2018", "until 2019") and trailing windows ("the last 12 months", "past year", "over the last two
 years"), read as a number of market sessions (`services.windows.SESSIONS_PER`: 21 a month, 252
 a year), which the tools turn into dates that the answer names.
 """
@@ -32,7 +32,8 @@ _RANGE_JOIN = patterns.compile(r"\s*(?:-|–|—|to|through|thru|until|till|and)
 
 
 _START_CUE = patterns.compile(
-    r"(?:since|from|starting(?: in| from)?|after|beginning(?: in)?|as of)\s*$"
+    r"(?:since|from|start(?:s|ing)?(?: in| from| at)?|after|begin(?:s|ning)?(?: in| from)?|as of)"
+    r"\s*$"
 )
 
 
@@ -84,7 +85,9 @@ def read_dates(scan: Scanner) -> tuple[str | None, str | None]:
             continue
         if _END_CUE.search(before):
             end = hi
-        elif _START_CUE.search(before) or start is None:
+        elif _START_CUE.search(before):  # "start in 2018": from it on
+            start = lo
+        elif start is None:
             start = lo
             if re.search(r"\b(?:in|during|for|over)\s*$", before):
                 end = hi

@@ -82,7 +82,7 @@ def read_target_vol(scan: Scanner) -> float | None:
 
 
 _LIMIT_METRICS = {
-    "max_drawdown": r"(?:max(?:imum)?\.?[\s-]+)?draw[\s-]?downs?|\bmdd\b",
+    "max_drawdown": r"(?:max(?:imum)?\.?[\s-]*)?draw[\s-]?downs?|\bm(?:ax)?[\s.-]?dd\b|\bdd\b",
     "cvar": r"\bcvar\b|expected shortfall|conditional value[\s-]at[\s-]risk",
     "var": r"\bvar\b|value[\s-]at[\s-]risk",
     "volatility": r"(?<!target )(?<!target-)\bvol(?:atility)?\b",
@@ -92,19 +92,28 @@ _LIMIT_METRICS = {
 _COMPARATOR = (
     r"(?:under|below|less than|lower than|at most|no more than|no greater than|not (?:above|over|"
     r"exceeding|more than)|within|up to|capped at|limited to|limit of|cap of|<=|≤|<|of|max(?:imum)?"
-    r"(?: of)?|:|=)"
+    r"(?: of)?|no worse than|not worse than|(?:not to|never|does ?n[o']t|do ?n[o']t|should ?n[o']t"
+    r"|must ?n[o']t|won'?t|will not|cannot|can'?t) (?:exceed|go (?:above|over|beyond|past)|be "
+    r"(?:above|over|worse than|more than))|(?:limit|cap|ceiling|max(?:imum)?) (?:of|at)|:|=)"
 )
 
 
-_KEEP = r"(?:(?:should|must|to|has to|needs to)\s+)?(?:(?:be|stay|remain|kept|keep it)\s+)?"
+_KEEP = (
+    r"(?:(?:should|must|to|has to|needs to|kept|is|are|stays?|remains?)\s+)?"
+    r"(?:(?:be|stay|remain|kept|keep it|held)\s+)?"
+)
+_LIMIT_AFTER = r"(?:limit|cap|ceiling|tolerance|budget|constraint|max(?:imum)?)"
 
 
 def read_risk_limits(scan: Scanner) -> dict[str, float]:
     limits: dict[str, float] = {}
     for name, metric in _LIMIT_METRICS.items():
-        forward = patterns.compile(rf"(?:{metric})\s*{_KEEP}{_COMPARATOR}?\s*{PCT}")
-        backward = patterns.compile(rf"{_COMPARATOR}\s+{PCT}\s+(?:of\s+)?(?:{metric})")
-        for pattern in (forward, backward):
+        forward = patterns.compile(rf"(?:{metric})\s*{_KEEP}{_COMPARATOR}?\s*-?\s*{PCT}")
+        backward = patterns.compile(rf"{_COMPARATOR}\s+-?{PCT}\s+(?:of\s+)?(?:{metric})")
+        named = patterns.compile(  # "a 20% max drawdown", "a 20% drawdown limit"
+            rf"(?<![\w.])-?{PCT}\s+(?:(?:max(?:imum)?\s+(?:{metric}))|(?:{metric})\s+{_LIMIT_AFTER})"
+        )
+        for pattern in (forward, backward, named):
             match = pattern.search(scan.free)
             if match is None:
                 continue

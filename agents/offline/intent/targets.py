@@ -24,17 +24,23 @@ from quant.classification import matching
 CAP = (
     r"(?:at most|no more than|not more than|no greater than|no higher than|up to|max(?:imum)?"
     r"(?: of)?|cap(?:ped)?(?: at| to)?|limit(?:ed)?(?: to| at)?|below|under|less than|lower than"
-    r"|not (?:above|over|exceeding)|<=|≤)"
+    r"|not (?:above|over|exceeding)|<=?|≤)"
 )
 FLOOR = (
     r"(?:at least|no less than|not less than|no lower than|not below|min(?:imum)?(?: of)?"
-    r"|floor(?:ed)?(?: at)?|>=|≥)"
+    r"|floor(?:ed)?(?: at)?|above|over|more than|greater than|higher than|>=?|≥)"
 )
 WORD = r"\b(?!(?:and|or|but|with|while|per|each|any|every|in|on|at|to|for|of|a|an)\b)[a-z&$.\-]+"
 TARGET = rf"((?:the\s+)?{WORD}(?:\s+{WORD}){{0,2}})"
 BETWEEN = rf"(?:between|from)\s+{NUM}\s*(?:%|percent\b|per cent\b|pct\b)?\s*(?:and|to|-|–)\s*{PCT}"
 
 Book = dict[str, tuple[float, float]]
+
+_QUALIFIER = (
+    r"\s+(?:sector|stocks|names|shares|companies|weights?|exposure|allocation|positions?"
+    r"|holdings?)$"
+)
+"""Words after a target that say what of it is limited ("tech weight < 30%")."""
 
 _RISK_BEFORE = patterns.compile(
     r"\b(?:c?var|value at risk|drawdowns?|vol(?:atility)?|sharpe|returns?|beta|loss(?:es)?)\b"
@@ -47,18 +53,34 @@ def resolve(target: str, known: Sequence[str], backward: bool = False) -> tuple[
     the longest run of its first words (its last words when the target comes before the
     comparator, `backward`) that names one ("consumer staples stocks" -> the consumer staples
     sector; "keep walmart" -> WMT)."""
+    kind, name, _ = resolve_run(target, known, backward)
+    return kind, name
+
+
+def resolve_run(
+    target: str, known: Sequence[str], backward: bool = False
+) -> tuple[str | None, str, int]:
+    """`resolve`, with how many of the target's words (its last ones when `backward`, else its
+    first ones) the name was read from (0 when none)."""
     words = target.strip().removeprefix("the ").split()
     runs = [words[i:] for i in range(len(words))] if backward else []
     runs += [words[:size] for size in range(len(words), 0, -1)] if not backward else []
     for run in runs:
-        head = re.sub(r"\s+(?:sector|stocks|names|shares|companies)$", "", " ".join(run))
+        head = re.sub(_QUALIFIER, "", " ".join(run))
         head = head.removeprefix("the ")
         tickers = read_tickers(head.upper() if len(head) <= 5 else head, known)
-        if len(tickers) == 1:
-            return "asset", tickers[0]
+        alone = len(run) == 1 or not any(read_tickers(word.upper(), known) for word in run)
+        if len(tickers) == 1 and alone:  # "jpm energy" names no asset: JPM is one word of it
+            return "asset", tickers[0], len(run)
         if re.fullmatch(r"[a-z&\s\-]+", head) and matching(head):
-            return "sector", head
-    return None, ""
+            return "sector", head, len(run)
+    return None, "", 0
+
+
+def _run_start(match: re.Match[str], group: int, used: int) -> int:
+    """Where the last `used` words of `match`'s `group` start in the text."""
+    starts = [m.start() for m in re.finditer(r"\S+", match.group(group))]
+    return match.start(group) + starts[max(0, len(starts) - used)]
 
 
 def _universe_list(target: str, known: Sequence[str]) -> bool:
@@ -70,7 +92,8 @@ def _listed_before(scan: Scanner, start: int, known: Sequence[str]) -> list[str]
     """Tickers joined to a limit's target just before `start` ("JPM and BAC at most 15%
     each": JPM; "JPM, BAC and XOM ...": JPM and BAC), not those of a list that came before
     ("on JPM BAC XOM, KO and PG at most 10%": KO only)."""
-    tokens = re.findall(r"\$?[a-z][a-z.\-]*|,|&", scan.free[:start])
+    text = re.sub(r",\s?(and|&)\b", r" \1", scan.free[:start])  # ", and" joins as "and" does
+    tokens = re.findall(r"\$?[a-z][a-z.\-]*|,|&", text)
     found: list[str] = []
     while len(tokens) >= 2 and tokens[-1] in ("and", "&", ","):
         ticker = read_tickers(tokens[-2].upper(), known)
@@ -122,12 +145,15 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
                 if back and _RISK_BEFORE.search(scan.free[: match.start()][-30:]):
                     continue  # "the CVaR of AAPL below 5%" limits a risk measure, not a weight
                 words = match.group(target)
-                if back and _universe_list(words, known):
+                kind, name, used = resolve_run(words, known, back)
+                if back and kind == "asset" and _universe_list(words, known):
                     continue
-                kind, name = resolve(words, known, back)
                 value = fraction(match.group(pct))
+                # a target read from the last words ("AAPL MSFT XOM energy <= 10%": energy) is
+                # all the limit takes of the text: the words before it stay free
+                start = _run_start(match, target, used) if back and kind else match.start()
                 if kind is not None and 0.0 <= value <= 1.0:
-                    found.append((match.start(), match, bound, kind, name, value))
+                    found.append((start, match, bound, kind, name, value))
     found.sort(key=lambda item: item[0])
     end = -1
     for start, match, bound, kind, name, value in found:
@@ -135,7 +161,7 @@ def targeted(scan: Scanner, known: Sequence[str], assets: Book, sectors: Book) -
             continue
         end = match.end()
         names = [name] + (_listed_before(scan, start, known) if kind == "asset" else [])
-        scan.consume(match)
+        scan.free = scan.free[:start] + " " * (end - start) + scan.free[end:]
         book = assets if kind == "asset" else sectors
         for each in names:
             low, high = book.get(each, (0.0, 1.0))

@@ -1,10 +1,14 @@
 """The weights of a portfolio a message gives: "40% KO, 30% PG and 30% PEP", "KO 40%, PG 30%",
-"60/40 AAPL/KO", "50/50 AAPL AMD", "40 AAPL / 60 WMT", "25% each in AAPL, KO, XOM and JNJ".
+"60/40 AAPL/KO", "50/50 AAPL AMD", "40 AAPL / 60 WMT", "25% each in AAPL, KO, XOM and JNJ", and
+bare numbers beside the tickers that make a whole portfolio: "aapl .5 msft .3 jpm .2", "AAPL 0.6
+KO 0.4", "aapl=60 ko=40".
 
 A percentage after a limit's word ("at least 40% JPM", "cap LLY at 20%") is a limit, not a
 weight, and weights are the portfolio's only when they make one: they sum to 100% (a build's
-limits never do), or, for a question that builds nothing, at least two of them sum to less
-(the rest is cash). What is read is consumed, so no other reader takes it for a limit.
+limits never do), or, for a question that builds nothing, at least two of them are given (the
+tools take them as given: a sum below 100% leaves the rest in cash, and the answer says how the
+sum was treated). Bare numbers are weights only when they sum to 1 (or to 100). What is read is
+consumed, so no other reader takes it for a limit.
 """
 
 from __future__ import annotations
@@ -87,6 +91,36 @@ def _split(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, f
     return [], {}
 
 
+_BARE = r"(\d*\.\d+|\d{1,3})"
+_NOT_A_WEIGHT = (
+    r"(?!\s*(?:%|percent|per cent|pct|bps|bp|basis|days?|weeks?|months?|years?|yrs?|y\b|sessions?"
+    r"|trials?|paths?|x\b|k\b|m\b|mm\b|bn\b|thousand|million|billion|stocks?|names?|assets?)"
+    r"|[\d.])"
+)
+
+
+def _bare(scan: Scanner, ticker: str) -> tuple[list[re.Match[str]], dict[str, float]]:
+    """Weights written as bare numbers beside each ticker ("aapl .5 msft .3 jpm .2", "AAPL 0.6
+    KO 0.4", "60 AAPL 40 KO", "aapl=60, ko=40"), two or more, summing to 1 (or to 100)."""
+    for pattern, order in (
+        (rf"{ticker}\s*(?:[:=@]|at\b|-)?\s*{_BARE}{_NOT_A_WEIGHT}", (1, 2)),
+        (rf"(?<![\d.$])\b{_BARE}\s*(?:of\s+|in\s+)?{ticker}\b", (2, 1)),
+    ):
+        found = [
+            m
+            for m in re.finditer(pattern, scan.free)
+            if not _LIMIT_BEFORE.search(scan.free[: m.start()][-25:])
+        ]
+        weights = {m.group(order[0]).upper(): float(m.group(order[1])) for m in found}
+        if len(found) < 2 or len(weights) != len(found):
+            continue
+        total = sum(weights.values())
+        scale = 100.0 if abs(total - 100.0) < 100 * _TOLERANCE else 1.0
+        if abs(total / scale - 1.0) < _TOLERANCE:
+            return found, {name: value / scale for name, value in weights.items()}
+    return [], {}
+
+
 def read_weights(scan: Scanner, known: Sequence[str], builds: bool) -> dict[str, float]:
     """The portfolio weights the message gives, by ticker (fractions; {} when none); `builds`:
     the message asks for a portfolio to be built (its percentages must then sum to 100%)."""
@@ -97,10 +131,12 @@ def read_weights(scan: Scanner, known: Sequence[str], builds: bool) -> dict[str,
             if name not in weights:
                 matches.append(match)
                 weights[name] = value
+    if not weights:
+        matches, weights = _bare(scan, ticker)
     total = sum(weights.values())
     whole = abs(total - 1.0) < _TOLERANCE
-    partial = not builds and len(weights) >= 2 and total < 1.0
-    if not weights or not (whole or partial):
+    given = not builds and len(weights) >= 2
+    if not weights or not (whole or given):
         return {}
     for match in matches:
         scan.consume(match)

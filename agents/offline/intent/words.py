@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from agents.offline import patterns
 from agents.offline.intent.names import Method
 from agents.offline.intent.scanner import Scanner
+from quant.classification import matching
 from quant.regime_names import REGIME_NAMES, RegimeName
 
 
@@ -111,17 +112,69 @@ _NOT_TICKERS = frozenset(
 
 
 def read_unknown_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
+    """Ticker-like words that are not in the data, in order: upper-case ones ("TSLA"), the
+    lower-case members of a list of tickers ("aapl, tsla and ko": TSLA) and companies named
+    whose ticker is not in the data ("tesla")."""
     words = re.findall(r"\b[A-Za-z][A-Za-z.]*\b", text)
     shouted = [w for w in words if len(w) > 1 and w.isupper()]
-    if len(shouted) * 2 > len(words):
-        return ()  # all capitals: no way to tell tickers from words
     known_set = {t.upper() for t in known}
     found: dict[str, None] = {}
-    for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", text):
-        token = match.group(1).rstrip(".")
-        if token and token not in known_set and token not in _NOT_TICKERS:
-            found.setdefault(token, None)
+    if len(shouted) * 2 <= len(words):  # all capitals: no way to tell tickers from words
+        for match in re.finditer(r"\$?\b([A-Z][A-Z.]{0,5})\b", text):
+            token = match.group(1).rstrip(".")
+            if token and token not in known_set and token not in _NOT_TICKERS:
+                found.setdefault(token, None)
+    for token in _listed_words(text, known_set):
+        found.setdefault(token, None)
+    low = text.lower()
+    for name, ticker in _COMPANY_NAMES.items():
+        if ticker not in known_set and re.search(rf"\b{re.escape(name)}\b", low):
+            found.setdefault(ticker, None)
     return tuple(found)
+
+
+_LIST = patterns.compile(
+    r"(?<![\w$])\$?[a-z][a-z.]{0,5}(?:(?:\s*[,/]\s*|\s+(?:and|&|or|plus)\s+|\s*,\s*(?:and|&)"
+    r"\s+)\$?[a-z][a-z.]{0,5}){1,}(?![\w$])",
+    re.IGNORECASE,
+)
+
+
+_LIST_END = patterns.compile(
+    r"\s*(?:$|[.,;:?!)]|(?:since|between|during|until|capped|rebalanced|weighted)\b)",
+    re.IGNORECASE,
+)
+"""What may follow the last word of a list of tickers (its end, or a phrase of the ask)."""
+
+
+def _listed_words(text: str, known_set: set[str]) -> list[str]:
+    """The lower-case words of a list of tickers that are not in the data ("aapl, tsla and ko":
+    TSLA): a list of single words joined by commas, slashes or "and", at least one of them a
+    known ticker; a common word ("aapl, msft and more") is not a ticker."""
+    found = []
+    for match in _LIST.finditer(text):
+        items = [w.lstrip("$").rstrip(".") for w in re.findall(r"\$?[A-Za-z][A-Za-z.]*", match[0])]
+        items = [w for w in items if w.lower() not in ("and", "or", "plus")]
+        if not any(w.upper() in known_set for w in items):
+            continue
+        if not _LIST_END.match(text, match.end()) or "," not in match[0]:
+            items = items[:-1]  # "bac, banks at most 20%", "xom and build": not a ticker
+        for word in items:
+            upper = word.upper()
+            lowered = word.lower()
+            if (
+                word.islower()
+                and upper not in known_set
+                and 2 <= len(word) <= 5
+                and lowered not in _STOPWORDS
+                and lowered not in _SHORT_WORDS
+                and lowered not in _COMMON_WORDS
+                and upper not in _NOT_TICKERS
+                and lowered not in _COMPANY_NAMES
+                and not matching(lowered)
+            ):
+                found.append(upper)
+    return found
 
 
 _METHODS: list[tuple[Method, str]] = [
@@ -254,6 +307,21 @@ _STOPWORDS = words(
     "all and any are can for has how its not now one our out the was who why you use run set "
     "max min var vol new top low big buy key pay per see way bear bull base"
 )
+_SHORT_WORDS = words(
+    "a i am an as at be by do go he hi if in is it me my no of oh ok on or so to up us we ye yo "
+    "vs pm ai ex eg ie re dd pe uk eu id ev tv pc hr ad ma mo pa ps qa ty ah"
+)
+"""Two-letter words read as words when written in lower case (a lower-case "ko" is KO)."""
+_COMMON_WORDS = words(
+    "about after again also back both bonds cash each else etc even ever from gold have here "
+    "into just like list many more most much must name names need next only other others over "
+    "rest same some such than that them then there these they this those very what when where "
+    "which while will with your yours stock stocks fund funds index mix book data risk build "
+    "redo rerun run test check show give make try drop add swap keep cap caps hold sell buy "
+    "then plot chart table again too well put get let got pick sort rank list print take bring "
+    "throw toss into out"
+)
+"""Words of a list of tickers that are not tickers ("aapl, msft and more")."""
 
 
 def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
@@ -265,7 +333,9 @@ def read_tickers(text: str, known: Sequence[str]) -> tuple[str, ...]:
         if upper not in known_set:
             continue
         explicit = token.isupper() or match.group(0).startswith("$")
-        if explicit or (len(token) >= 3 and token.lower() not in _STOPWORDS):
+        lowered = token.lower()
+        word = lowered in (_STOPWORDS if len(token) >= 3 else _SHORT_WORDS)
+        if explicit or (len(token) >= 2 and not word):
             hits.append((match.start(), known_set[upper]))
     low = text.lower()
     for name, ticker in _COMPANY_NAMES.items():

@@ -1,0 +1,419 @@
+"""Follow-ups that change the conversation's latest request (issue 51): "start in 2018 instead",
+"make it monthly", "use min vol instead", "cap at 30%", "drop KO", "swap XOM for WMT", "drop the
+most volatile one". The request is the latest call of the conversation to a tool whose question
+can be asked again changed (`EDITABLE`, with the specialist that holds the tool); its arguments
+are changed as the message says (`agents.offline.intent.changes`) and the tool is called again,
+and the answer says what changed before the tool's numbers.
+
+A name dropped by a criterion is chosen from the tool results: a weight from the portfolio's
+own weights, any other measure (volatility, return, beta, drawdown) from `asset_statistics`
+over the request's window, called first; the answer names the criterion, the name dropped and
+its value. A change a request cannot take (a rebalancing cadence for a stress test, a method
+for a backtest of given weights) is no follow-up of it: the message is read as a question of
+its own.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages.tool import ToolCall
+
+from agents.offline.analysis_answers import ANSWERS
+from agents.offline.backtest_policies import backtest_answer
+from agents.offline.chat_intent import known_tickers, session_window, user_text
+from agents.offline.intent import Intent, parse_intent
+from agents.offline.intent.analysis import AnalysisAsk, read_analysis
+from agents.offline.intent.changes import Change, Criterion, read_change
+from agents.offline.market_policies import market_answer
+from agents.offline.policies import PolicyInput, forced_call, reply, tool_call
+from agents.offline.portfolio_builds import (
+    build_attempt,
+    describe_portfolio,
+    limits_note,
+    method_name,
+)
+from agents.offline.risk_policies import risk_sentence
+
+__all__ = [
+    "EDITABLE",
+    "Edit",
+    "ThreadRequest",
+    "follow_up_chat",
+    "follow_up_route",
+    "thread_edit",
+    "thread_requests",
+]
+
+EDITABLE = {
+    "optimize_portfolio": "optimizer",
+    "backtest_weights": "optimizer",
+    "backtest_strategy": "optimizer",
+    "asset_statistics": "market_analysis",
+    "market_statistics": "market_analysis",
+    "stress_test": "risk_manager",
+    "loss_probability": "risk_manager",
+    "portfolio_risk_report": "risk_manager",
+}
+"""The tools whose request a follow-up may change, and the specialist that holds each."""
+MAX_REQUESTS_BACK = 5
+"""How many of the conversation's latest requests a change is tried on (the newest that can
+take it is changed: "cap at 30%" after a risk report changes the portfolio built before it)."""
+
+_SESSIONS = ("asset_statistics", "stress_test", "loss_probability", "backtest_weights")
+"""The tools that take a trailing window as `last_sessions`."""
+_KINDS = {
+    "asset_statistics": "statistics",
+    "stress_test": "stress",
+    "loss_probability": "loss_probability",
+    "backtest_weights": "backtest_weights",
+}
+_WHAT = {
+    "backtest_weights": "run that backtest",
+    "backtest_strategy": "run that backtest",
+    "portfolio_risk_report": "report that risk",
+}
+_MEASURE_WORDS = {
+    "volatility": ("annualised volatility", lambda a: a["volatility"]),
+    "return": ("total return", lambda a: a["cumulative_return"]),
+    "beta": ("beta to the S&P 500 index", lambda a: a["beta"]),
+    "drawdown": ("maximum drawdown", lambda a: a["max_drawdown"]["depth"]),
+}
+
+
+@dataclass(frozen=True)
+class ThreadRequest:
+    """The conversation's latest request a follow-up may change: the tool, its arguments, its
+    result (None when it failed) and the message that first asked it (`text`: the start of its
+    chain of changes)."""
+
+    tool: str
+    args: dict[str, Any]
+    data: Any
+    text: str
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A follow-up applied to the thread's request: the changed `args` (None while a criterion
+    waits for `stats`, the `asset_statistics` arguments to call first), what changed in words
+    (`changes`), or why it cannot be made (`problem`)."""
+
+    request: ThreadRequest
+    change: Change
+    args: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+    changes: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+
+@lru_cache(maxsize=1024)
+def _parsed(text: str) -> Intent:
+    return parse_intent(text, known_tickers())
+
+
+def _turns(inp: PolicyInput) -> list[tuple[str, list[ToolCall]]]:
+    """The turns before this one: each user message with the tool calls its answer made."""
+    turns: list[tuple[str, list[ToolCall]]] = []
+    latest = user_text(inp)
+    for message in inp.messages:
+        if isinstance(message, HumanMessage):
+            turns.append((message.text, []))
+        elif isinstance(message, AIMessage) and turns:
+            turns[-1][1].extend(message.tool_calls)
+    this_turn = {call["id"] for call in inp.calls_this_turn()}
+    if turns and turns[-1][0] == latest:
+        turns.pop()
+    return [(text, [c for c in calls if c["id"] not in this_turn]) for text, calls in turns]
+
+
+def thread_requests(inp: PolicyInput) -> list[ThreadRequest]:
+    """The conversation's requests a follow-up may change, newest first: each turn's latest
+    call to an `EDITABLE` tool (see the module docstring)."""
+    results = {r.call_id: r for r in inp.tool_results()}
+    asked = [(text, [c for c in calls if c["name"] in EDITABLE]) for text, calls in _turns(inp)]
+    asked = [(text, calls) for text, calls in asked if calls]
+    found = []
+    for n in range(len(asked) - 1, -1, -1):
+        origin = asked[n][0]
+        for earlier, _ in reversed(asked[:n]):
+            if read_change(_parsed(origin)) is None:
+                break
+            origin = earlier
+        call = asked[n][1][-1]
+        result = results.get(str(call["id"]))
+        data = result.data if result is not None and not result.is_error else None
+        found.append(ThreadRequest(call["name"], dict(call["args"]), data, origin))
+    return found
+
+
+def _window_words(args: dict[str, Any], data: Any) -> str:
+    if args.get("last_sessions"):
+        return f"the last {args['last_sessions']} sessions"
+    span = (data or {}).get("date_range") or (data or {}).get("window") or {}
+    start = args.get("start") or span.get("start")
+    end = args.get("end") or span.get("end")
+    if start and end:
+        return f"{start} to {end}"
+    return f"from {start}" if start else "the default window"
+
+
+def _change_window(request: ThreadRequest, change: Change, args: dict[str, Any]) -> str:
+    """Change the window of `args` in place; the change in words."""
+    before = _window_words(request.args, request.data)
+    end = change.end if change.end is not None else args.get("end")
+    for key in ("start", "end", "last_sessions"):
+        args.pop(key, None)
+    if change.last_sessions is not None and request.tool in _SESSIONS:
+        args["last_sessions"] = change.last_sessions
+    elif change.last_sessions is not None:
+        args["start"] = session_window(change.last_sessions, end)[0]
+    elif change.start is not None:
+        args["start"] = change.start
+    if end is not None:
+        args["end"] = end
+    if change.last_sessions is not None:
+        return f"the last {change.last_sessions} sessions instead of {before}"
+    if change.start is not None and change.end is None:
+        return f"starting {change.start} instead of {before}"
+    return f"{_window_words(args, None)} instead of {before}"
+
+
+def _names(request: ThreadRequest, inp: PolicyInput) -> tuple[list[str], dict[str, float]]:
+    """The request's names and weights (weights empty when it holds names at equal weights)."""
+    args, data = request.args, request.data if isinstance(request.data, dict) else {}
+    if args.get("weights"):
+        weights = {str(k).upper(): float(v) for k, v in args["weights"].items()}
+        return list(weights), weights
+    if args.get("portfolio_id"):
+        weights = (data.get("portfolio") or {}).get("weights") or _built(inp, args["portfolio_id"])
+        return list(weights), dict(weights)
+    if request.tool == "optimize_portfolio" and isinstance(data.get("weights"), dict):
+        return list(args.get("universe") or data["weights"]), {}
+    universe = args.get("universe") or list(data.get("per_asset") or data.get("assets") or {})
+    return [str(t) for t in universe], {}
+
+
+def _built(inp: PolicyInput, portfolio_id: str) -> dict[str, float]:
+    for result in inp.tool_results():
+        data = result.data
+        built = result.name == "optimize_portfolio" and isinstance(data, dict)
+        if built and data.get("portfolio_id") == portfolio_id:
+            return {str(k): float(v) for k, v in data["weights"].items()}
+    return {}
+
+
+def _pick(
+    criterion: Criterion, names: list[str], weights: dict[str, float], stats: Any
+) -> tuple[str, str] | str:
+    """The name the criterion drops and why, in words; or why none can be chosen."""
+    if criterion.measure == "weight":
+        held = weights or {}
+        if not held:
+            return "the portfolio's weights are not known here, so no position can be chosen"
+        pick = (max if criterion.highest else min)(held, key=lambda t: held[t])
+        return pick, f"{criterion.words} ({pick} {held[pick]:.1%} of the portfolio)"
+    words, value = _MEASURE_WORDS[criterion.measure]
+    assets = (stats or {}).get("assets") or {}
+    known = {t: value(assets[t]) for t in names if t in assets and value(assets[t]) is not None}
+    if not known:
+        return f"the {words} of {', '.join(names)} could not be measured"
+    pick = (max if criterion.highest else min)(known, key=lambda t: known[t])
+    shown = f"{known[pick]:.2f}" if criterion.measure == "beta" else f"{known[pick]:.1%}"
+    window = stats.get("window") or {}
+    return pick, (
+        f"{criterion.words} of {', '.join(names)} by {words} ({pick} {shown}, from "
+        f"{window.get('start')} to {window.get('end')})"
+    )
+
+
+def _stats_args(request: ThreadRequest, names: list[str]) -> dict[str, Any]:
+    """The `asset_statistics` arguments that measure the request's names over its window."""
+    args = {"universe": names}
+    if request.args.get("last_sessions"):
+        return {**args, "last_sessions": request.args["last_sessions"]}
+    data = request.data if isinstance(request.data, dict) else {}
+    span = data.get("date_range") or data.get("window") or {}
+    for key in ("start", "end"):
+        value = request.args.get(key) or span.get(key)
+        if value:
+            args[key] = value
+    return args
+
+
+def _change_names(
+    edit: Edit, inp: PolicyInput, args: dict[str, Any]
+) -> tuple[dict[str, Any] | None, str | None]:
+    """Drop and add the names the change says (a criterion's once measured) in `args`: the
+    stats call to make first, else None; why it cannot be done, else None."""
+    change, request = edit.change, edit.request
+    names, weights = _names(request, inp)
+    dropped = list(change.dropped)
+    if change.criterion is not None:
+        stats = next((r for r in inp.results_this_turn() if r.name == "asset_statistics"), None)
+        if change.criterion.measure != "weight" and stats is None:
+            return _stats_args(request, names), None
+        data = request.data if isinstance(request.data, dict) else {}
+        held = weights or {str(t): float(w) for t, w in (data.get("weights") or {}).items()}
+        picked = _pick(change.criterion, names, held, stats.data if stats else None)
+        if isinstance(picked, str):
+            return None, f"I could not choose which name to drop: {picked}."
+        dropped.append(picked[0])
+        edit.changes.append(f"dropped {picked[0]}, {picked[1]}")
+    missing = [t for t in dropped if t not in names]
+    if missing:
+        return None, f"{', '.join(missing)} is not in it ({', '.join(names)})."
+    kept = [t for t in names if t not in dropped]
+    added = [t for t in change.added if t not in kept]
+    if not kept and not added:
+        return None, "That leaves no name to hold."
+    swaps = list(zip(change.dropped, added, strict=False))  # "swap XOM for WMT"
+    if weights and len(added) > len(swaps):
+        return None, f"Give {', '.join(added)} a weight too (for example 'add 10% {added[0]}')."
+    named = [t for t in change.dropped if t not in dict(swaps)]
+    if named:
+        edit.changes.append(f"{', '.join(named)} left out")
+    if weights:
+        new = {t: weights[t] for t in kept}
+        for out, into in swaps:  # the name put in takes the weight of the one taken out
+            new[into] = weights[out]
+            edit.changes.append(f"{into} in place of {out}, taking its {weights[out]:.1%}")
+        spare = sum(weights.values()) - sum(new.values())
+        if spare > 1e-12 and new:
+            scale = (sum(new.values()) + spare) / sum(new.values())
+            new = {t: w * scale for t, w in new.items()}
+            edit.changes.append(f"the {spare:.1%} freed spread over the rest in proportion")
+        args.pop("portfolio_id", None)
+        args["weights"] = {t: round(w, 6) for t, w in new.items()}
+        return None, None
+    if dropped or added:
+        args["universe"] = [*kept, *added]
+        for limited in dropped:
+            (args.get("asset_limits") or {}).pop(limited, None)
+    edit.changes.extend(f"{into} in place of {out}" for out, into in swaps)
+    if len(added) > len(swaps):
+        edit.changes.append(f"{', '.join(added[len(swaps) :])} added")
+    return None, None
+
+
+def _apply(edit: Edit, inp: PolicyInput) -> Edit | None:
+    """The edit with the request's changed arguments (or the stats call a criterion needs
+    first, or the problem); None when the request cannot take the change."""
+    change, request = edit.change, edit.request
+    tool = request.tool
+    builds = tool == "optimize_portfolio"
+    if (change.method or change.limits) and not builds:
+        return None
+    if change.cadence and tool != "backtest_weights":
+        return None
+    args = copy.deepcopy(request.args)
+    if change.window:
+        edit.changes.append(_change_window(request, change, args))
+    if change.method:
+        if change.method == args.get("method"):
+            return None
+        before = method_name(str(args.get("method")))
+        args["method"] = change.method
+        edit.changes.append(f"{method_name(change.method)} instead of {before}")
+    if change.limits:
+        ask = change.intent.limits
+        for key, value in (("max_weight", ask.max_weight), ("min_weight", ask.min_weight)):
+            if value is not None:
+                args[key] = value
+                edit.changes.append(f"{key.replace('_', ' ')} {value:.1%} on every asset")
+        for key, limits in (
+            ("asset_limits", ask.asset_limits),
+            ("sector_limits", ask.sector_limits),
+        ):
+            for name, (low, high) in limits.items():
+                args.setdefault(key, {})[name] = {"min": low, "max": high}
+                edit.changes.append(f"{name} within {low:.1%} to {high:.1%}")
+    if change.cadence:
+        before = args.get("rebalance") or "monthly"
+        args["rebalance"] = change.cadence
+        edit.changes.append(f"rebalanced {change.cadence} instead of {before}")
+    if change.dropped or change.added or change.criterion:
+        stats, problem = _change_names(edit, inp, args)
+        if stats is not None or problem is not None:
+            return Edit(request, change, stats=stats, changes=edit.changes, problem=problem)
+    return Edit(request, change, args=args, changes=edit.changes)
+
+
+def thread_edit(inp: PolicyInput) -> Edit | None:
+    """The user's latest message as a change of the conversation's latest request that can
+    take it, applied; None when it is no such change (see the module docstring)."""
+    change = read_change(_parsed(user_text(inp)))
+    if change is None:
+        return None
+    for request in thread_requests(inp)[:MAX_REQUESTS_BACK]:
+        edit = _apply(Edit(request, change), inp)
+        if edit is not None:
+            return edit
+    return None
+
+
+def follow_up_route(inp: PolicyInput) -> AIMessage | None:
+    """The supervisor's route for a change of the conversation's latest request: the
+    specialist that holds its tool; None for any other message."""
+    if not inp.must_call_tool:
+        return None
+    edit = thread_edit(inp)
+    if edit is None:
+        return None
+    agent = EDITABLE[edit.request.tool]
+    reason = f"the message changes the conversation's latest request ({edit.request.tool})"
+    return forced_call(inp, {"agent": agent, "reason": reason})
+
+
+def follow_up_chat(inp: PolicyInput) -> AIMessage | None:
+    """The specialist's reply to a change of the conversation's latest request: the call that
+    measures a criterion, the request's tool called again changed, then the answer saying
+    what changed; None when the message is no such change or the tool is not this one's."""
+    edit = thread_edit(inp)
+    if edit is None or edit.request.tool not in inp.tool_names:
+        return None
+    if edit.problem is not None:
+        return reply(f"{edit.problem} Nothing was computed.")
+    if edit.stats is not None:
+        if "asset_statistics" not in inp.tool_names:
+            return None
+        return reply("", tool_call("asset_statistics", edit.stats))
+    assert edit.args is not None
+    tool = edit.request.tool
+    done = [r for r in inp.results_this_turn() if r.name == tool]
+    if not done:
+        return reply("", tool_call(tool, edit.args))
+    head = "Changed from your previous request: " + "; ".join(edit.changes) + ". "
+    what = build_attempt(edit.args) if tool == "optimize_portfolio" else _WHAT.get(tool)
+    failed = done[-1].failure(what or "answer that")
+    if failed is not None:
+        return reply(head + failed)
+    return reply(head + _answer(edit, done[-1].data))
+
+
+def _answer(edit: Edit, data: dict[str, Any]) -> str:
+    """The answer to the changed request, as the first answer to it was written."""
+    tool = edit.request.tool
+    if tool == "optimize_portfolio":
+        left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
+        return (
+            describe_portfolio(data)
+            + " (in-sample estimates)."
+            + limits_note(data, edit.change.intent)
+            + left_out
+        )
+    if tool in _KINDS:
+        kind = _KINDS[tool]
+        asked = read_analysis(_parsed(edit.request.text), known_tickers())
+        ask = asked if asked is not None and asked.kind == kind else AnalysisAsk(kind, tool)  # type: ignore[arg-type]
+        return ANSWERS[kind](data, ask)
+    if tool == "market_statistics":
+        return market_answer(data, edit.request.text)
+    if tool == "portfolio_risk_report":
+        about = data.get("portfolio_id")
+        return (f"{about}: " if about else "") + risk_sentence(data)
+    return backtest_answer(data)

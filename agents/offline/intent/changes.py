@@ -1,0 +1,162 @@
+"""What a follow-up changes of the conversation's latest request, read from its message: "start
+in 2018 instead", "over the last 6 months this time", "use min vol instead", "cap at 30%",
+"make it monthly", "drop KO", "add PG", "swap XOM for WMT", "drop the most volatile one",
+"remove the worst performer", "drop the smallest position".
+
+`read_change(intent)` returns a `Change` (None when the message changes nothing, speaks of a
+subject of its own, or asks something else: a search, a deployment, a measure of its own). It
+reads the parsed `Intent` (window, method, limits, exclusions, additions) and the text for a
+rebalancing cadence and a criterion to drop a name by. Which request it changes, and how, is
+`agents.offline.follow_ups`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from agents.offline import patterns
+from agents.offline.intent import Intent
+from agents.offline.intent.analysis import cadence_named, measures_named, normalised
+from agents.offline.intent.words import ANY_METHOD
+
+__all__ = ["Change", "Criterion", "read_change"]
+
+Measure = Literal["volatility", "return", "weight", "beta", "drawdown"]
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A name to drop chosen by a measure: the one with the `highest` (else the lowest) value
+    of `measure`; `words` are how the message said it ("the most volatile")."""
+
+    measure: Measure
+    highest: bool
+    words: str
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a follow-up changes (None / empty: kept as it was): the window (`start`, `end`,
+    `last_sessions`), the portfolio `method`, the weight limits (`intent.limits`), the
+    rebalancing `cadence`, names `dropped` and `added`, and a name to drop by a `criterion`."""
+
+    intent: Intent
+    start: str | None = None
+    end: str | None = None
+    last_sessions: int | None = None
+    method: str | None = None
+    cadence: str | None = None
+    dropped: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    criterion: Criterion | None = None
+
+    @property
+    def window(self) -> bool:
+        """Whether it changes the window."""
+        return any(v is not None for v in (self.start, self.end, self.last_sessions))
+
+    @property
+    def limits(self) -> bool:
+        """Whether it states a weight limit (the names it leaves out aside)."""
+        ask = self.intent.limits
+        return any(
+            (ask.max_weight is not None, ask.min_weight is not None, ask.asset_limits,
+             ask.sector_limits)
+        )  # fmt: skip
+
+
+_CUE = patterns.compile(
+    r"\b(?:instead|rather|now|again|redo|re-?run|rebuild|recompute|re-?do|switch\w*|chang\w*"
+    r"|make it|use|try|what about|how about|this time|then|same but|same thing|but)\b"
+)
+"""Words that say a message changes what was asked before."""
+
+_HIGH = r"(?:most|highest|biggest|largest|worst|top|deepest|riskiest|heaviest)"
+_LOW = r"(?:least|lowest|smallest|best|bottom|lightest|weakest)"
+_MEASURES: tuple[tuple[str, Measure], ...] = (
+    (r"volatile|volatility|vol|risky|riskiest", "volatility"),
+    (r"perform\w*|returns?|returning|laggard|loser|winner|gainer", "return"),
+    (r"weights?|weighted|positions?|holdings?|allocations?", "weight"),
+    (r"betas?", "beta"),
+    (r"draw[\s-]?downs?", "drawdown"),
+)
+_CRITERION = patterns.compile(
+    r"\b(?:drop|dropping|remove|removing|exclude|excluding|cut|cutting|ditch|lose|kick out"
+    r"|take out|taking out|get rid of|leave out|leaving out|without|sell|skip)\s+(?:the\s+)?"
+    rf"((?:(?:{_HIGH}|{_LOW})\s+)?[a-z\-]+(?:\s+[a-z\-]+)?)"
+)
+
+
+def _criterion(low: str) -> Criterion | None:
+    """The criterion a name is dropped by ("drop the most volatile one": volatility, highest;
+    "remove the worst performer": return, lowest; "the laggard": return, lowest; "the smallest
+    position": weight, lowest)."""
+    match = _CRITERION.search(low)
+    if match is None:
+        return None
+    words = match.group(1)
+    ranked = re.match(rf"{_HIGH}|{_LOW}|riskiest", words) is not None
+    for pattern, measure in _MEASURES:
+        if not re.search(rf"\b(?:{pattern})\b", words):
+            continue
+        if measure == "return":
+            highest = re.search(r"\b(?:best|top|highest|biggest|winner|gainer)\b", words)
+            return Criterion(measure, highest is not None, f"the {words}")
+        if ranked:
+            return Criterion(measure, re.match(_LOW, words) is None, f"the {words}")
+    return None
+
+
+_QUESTION = patterns.compile(
+    r"^(?:what|how|which|when|why|where|who)(?:'s|\s+(?:is|was|are|were|did|does|do|would|will"
+    r"|has|have|had|much|many|long|big|bad|volatile|risky))\b"
+)
+"""A question about values ("what was ...", "how did ...", "how volatile ..."); "what about
+since 2020?" and "how about min vol?" are changes."""
+_OTHER_ASKS = patterns.compile(
+    r"\bcompar\w*|\bvs\.?\b|\bversus\b|\bagainst\b|\bstack\w* up\b|\bside[\s-]by[\s-]side\b"
+    r"|\bc?var\b|value[\s-]at[\s-]risk|\bsharpe\b|\bbeta\b|\bcorrelat\w*|\bstress\w*|probabilit\w*"
+    r"|\bchances?\b|\bvolatil\w*|\bdraw[\s-]?downs?\b|\bdeploy\w*|\bsearch\w*|\bexplain\w*"
+    r"|\bsave\b|\bremember\b|\bforget\b|\bidea\w*|\bresearch\b|\bwhy\b|\bhow much\b"
+)
+"""Asks of their own: a message saying one is a new question, not a change."""
+_NOT_CHANGES = ("deploy", "save_idea", "propose_ideas", "research", "explain", "approve",
+                "reject", "smalltalk", "help")  # fmt: skip
+
+
+def read_change(intent: Intent) -> Change | None:
+    """The change the message makes to the conversation's latest request (see the module
+    docstring), or None."""
+    if intent.intent in _NOT_CHANGES or intent.weights or intent.portfolio_ids:
+        return None
+    if intent.all_tickers or (intent.tickers and not intent.adds):
+        return None
+    low = normalised(intent.text)
+    if _QUESTION.search(low):
+        return None  # "what was the worst day in 2020?": a question of its own
+    criterion = _criterion(low)
+    said = low if criterion is None else low.replace(criterion.words.removeprefix("the "), " ")
+    said = re.sub(ANY_METHOD, " ", said)  # "min vol", "max sharpe" name methods, not measures
+    methods = [m for m in intent.methods if m != "frontier"]
+    change = Change(
+        intent=intent,
+        start=intent.start,
+        end=intent.end,
+        last_sessions=intent.last_sessions,
+        method=methods[0] if len(methods) == 1 else None,
+        cadence=cadence_named(low),
+        dropped=tuple(intent.limits.excluded),
+        added=tuple(intent.tickers) if intent.adds else (),
+        criterion=criterion,
+    )
+    changes = any(
+        (change.window, change.method, change.cadence, change.limits, change.dropped,
+         change.added, change.criterion)
+    )  # fmt: skip
+    if not changes or len(methods) > 1 or _OTHER_ASKS.search(said) or measures_named(said):
+        return None
+    if intent.intent in ("unclear", "optimize_portfolio", "market_overview") or _CUE.search(low):
+        return change
+    return None

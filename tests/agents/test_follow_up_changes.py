@@ -1,0 +1,123 @@
+"""Issue 51: a follow-up that changes the conversation's latest request is read as that change,
+however it is written (hypothesis writes the asks in other words and cases), and a message that
+asks something of its own is not."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from agents.offline.chat_intent import known_tickers
+from agents.offline.intent import parse_intent
+from agents.offline.intent.changes import Change, read_change
+
+SETTINGS = settings(max_examples=80, deadline=None)
+
+
+def change_of(text: str) -> Change | None:
+    return read_change(parse_intent(text, known_tickers()))
+
+
+def recased(text: str, how: str) -> str:
+    return {"lower": text.lower(), "upper": text.upper(), "first": text[:1].upper() + text[1:]}[how]
+
+
+CASES = st.sampled_from(["lower", "upper", "first"])
+
+
+@SETTINGS
+@given(
+    year=st.integers(2006, 2021),
+    template=st.sampled_from(
+        ["start in {y} instead", "from {y} instead", "starting {y} this time", "redo it since {y}",
+         "what about since {y}?", "now from {y}", "start {y} instead pls", "same but from {y}"]
+    ),
+    case=CASES,
+)  # fmt: skip
+def test_a_new_start_is_a_change_of_the_window(year: int, template: str, case: str) -> None:
+    change = change_of(recased(template.format(y=year), case))
+    assert change is not None and change.start == f"{year}-01-01" and change.end is None
+
+
+@SETTINGS
+@given(
+    cadence=st.sampled_from(["monthly", "quarterly", "weekly", "annually"]),
+    template=st.sampled_from(
+        ["make it {c}", "rebalance {c} instead", "{c} rebalancing instead", "switch to {c}",
+         "try {c} rebalancing", "now {c}"]
+    ),
+    case=CASES,
+)  # fmt: skip
+def test_a_rebalancing_cadence_is_a_change(cadence: str, template: str, case: str) -> None:
+    change = change_of(recased(template.format(c=cadence), case))
+    assert change is not None and change.cadence == cadence
+
+
+@SETTINGS
+@given(
+    verb=st.sampled_from(["drop", "remove", "kick out", "take out", "ditch", "exclude", "cut"]),
+    which=st.sampled_from(
+        [("the most volatile one", "volatility", True), ("the least volatile name", "volatility",
+          False), ("the riskiest stock", "volatility", True), ("the worst performer", "return",
+          False), ("the best performer", "return", True), ("the smallest position", "weight",
+          False), ("the biggest weight", "weight", True), ("the highest beta one", "beta", True),
+         ("the laggard", "return", False)]
+    ),
+    case=CASES,
+)  # fmt: skip
+def test_a_name_dropped_by_a_criterion(verb: str, which: tuple[str, str, bool], case: str) -> None:
+    words, measure, highest = which
+    change = change_of(recased(f"{verb} {words}", case))
+    assert change is not None and change.criterion is not None
+    assert (change.criterion.measure, change.criterion.highest) == (measure, highest)
+
+
+@SETTINGS
+@given(
+    method=st.sampled_from(
+        [("min vol", "min_volatility"), ("hrp", "hrp"), ("risk parity", "risk_parity"),
+         ("max sharpe", "max_sharpe")]
+    ),
+    template=st.sampled_from(["use {m} instead", "try {m}", "switch to {m}", "{m} instead"]),
+    case=CASES,
+)  # fmt: skip
+def test_another_method_is_a_change(method: tuple[str, str], template: str, case: str) -> None:
+    change = change_of(recased(template.format(m=method[0]), case))
+    assert change is not None and change.method == method[1]
+
+
+@pytest.mark.parametrize(
+    ("text", "dropped", "added"),
+    [
+        ("drop KO", ("KO",), ()),
+        ("drop ko and rebuild", ("KO",), ()),
+        ("add PG", (), ("PG",)),
+        ("swap XOM for WMT", ("XOM",), ("WMT",)),
+        ("take out JPM, put in BAC", ("JPM",), ("BAC",)),
+    ],
+)
+def test_names_dropped_and_added(
+    text: str, dropped: tuple[str, ...], added: tuple[str, ...]
+) -> None:
+    change = change_of(text)
+    assert change is not None and (change.dropped, change.added) == (dropped, added)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what was the worst day for that portfolio in 2020?",
+        "how volatile are they?",
+        "beta against the index?",
+        "volatility over the last 6 months?",
+        "deploy it to paper, weekly",
+        "hrp of AAPL MSFT since 2019",
+        "backtest 60% AAPL 40% KO since 2015",
+        "compare hrp and min vol",
+        "what's the CVaR since 2020?",
+        "thanks",
+    ],
+)
+def test_a_question_of_its_own_is_no_change(text: str) -> None:
+    assert change_of(text) is None

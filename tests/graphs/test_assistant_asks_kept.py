@@ -1,0 +1,242 @@
+"""Issue 51, offline: each item a portfolio manager asks reaches the computation, and the reply
+says what was used. A limit on a group of holdings is a group limit checked on the weights; given
+weights are the ones computed on (their sum's treatment said); tickers in lower case are read and
+unknown ones named; a drawdown limit stated with a search reaches its risk limits and the result
+says whether the winner meets it; a window too short for a measure is answered with a note. The
+numbers are recomputed here with cvxpy and numpy."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import cvxpy as cp
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graphs.chat import ChatSession
+from graphs.optimization_result import limit_checks
+from quant import load_sp500_index, load_sp500_prices, to_returns
+from settings import Settings
+
+PRICES = load_sp500_prices()
+RETURNS = to_returns(PRICES).loc["2018-01-01":"2022-12-31"]
+INDEX = to_returns(load_sp500_index()).iloc[:, 0].loc["2018-01-01":"2022-12-31"]
+TECH = ["AAPL", "AMD", "MSFT"]
+ENERGY = ["CVX", "RRC", "XOM"]
+
+
+@pytest.fixture
+def session(offline_data_dir: Path) -> ChatSession:
+    return ChatSession("asks-kept", settings=Settings())
+
+
+def _calls(session: ChatSession, name: str) -> list[dict[str, Any]]:
+    return [
+        call["args"]
+        for message in session.history()
+        for call in getattr(message, "tool_calls", [])
+        if call["name"] == name
+    ]
+
+
+def _weights_in(reply: str, tickers: list[str]) -> pd.Series:
+    return pd.Series({t: float(re.search(rf"\b{t} (-?[\d.]+)%", reply)[1]) / 100 for t in tickers})
+
+
+def _min_variance(cov: pd.DataFrame, group: list[str], cap: float) -> pd.Series:
+    w = cp.Variable(len(cov))
+    members = np.array([name in group for name in cov.index], dtype=float)
+    problem = cp.Problem(
+        cp.Minimize(cp.quad_form(w, cp.psd_wrap(cov.to_numpy()))),
+        [cp.sum(w) == 1, w >= 0, members @ w <= cap],
+    )
+    problem.solve(solver=cp.CLARABEL)
+    return pd.Series(w.value, index=cov.index)
+
+
+def test_a_group_limit_in_lower_case_is_kept_on_the_group_and_checked(
+    session: ChatSession,
+) -> None:
+    reply = session.send(
+        "min vol portfolio of aapl, msft, amd, jpm, ko with no more than 30% in tech"
+    ).replies[-1]
+    [args] = _calls(session, "optimize_portfolio")
+    universe = ["AAPL", "MSFT", "AMD", "JPM", "KO"]
+    assert args["universe"] == universe and "max_weight" not in args
+    assert args["sector_limits"] == {"tech": {"min": 0.0, "max": 0.3}}
+    expected = _min_variance(RETURNS[universe].cov() * 252, TECH, 0.3)
+    shown = _weights_in(reply, universe)
+    assert (shown - expected).abs().max() < 2e-3
+    held = expected[TECH].sum()
+    assert f"tech (AAPL, AMD, MSFT) within 0.0% to 30.0% in all (holds {held:.1%})" in reply
+    assert "NOT kept" not in reply
+
+
+def test_a_group_limit_written_with_a_comparator_sign_reaches_the_optimizer(
+    session: ChatSession,
+) -> None:
+    reply = session.send("max sharpe AAPL MSFT XOM CVX JPM energy <= 10%").replies[-1]
+    [args] = _calls(session, "optimize_portfolio")
+    assert args["sector_limits"] == {"energy": {"min": 0.0, "max": 0.1}}
+    assert args["universe"] == ["AAPL", "MSFT", "XOM", "CVX", "JPM"]
+    shown = _weights_in(reply, args["universe"])
+    held = shown[["XOM", "CVX"]].sum()
+    assert held <= 0.1 + 1e-3
+    assert re.search(r"energy \(CVX, XOM\) within 0\.0% to 10\.0% in all \(holds [\d.]+%\)", reply)
+
+
+def test_hrp_with_a_group_limit_is_refused_saying_which_methods_keep_it(
+    session: ChatSession,
+) -> None:
+    reply = session.send(
+        "build an hrp portfolio of AAPL MSFT AMD JPM BAC KO, banks at most 20%"
+    ).replies[-1]
+    [args] = _calls(session, "optimize_portfolio")
+    assert args["sector_limits"] == {"banks": {"min": 0.0, "max": 0.2}}
+    assert "hrp cannot keep a limit on a group of holdings (banks)" in reply
+    assert "min_volatility or max_sharpe" in reply and "Limits kept" not in reply
+    assert "optimize_portfolio failed" not in reply
+
+
+def test_weights_given_as_decimals_are_backtested_as_given(session: ChatSession) -> None:
+    reply = session.send("backtest aapl .5 msft .3 jpm .2, buy and hold since 2019").replies[-1]
+    [args] = _calls(session, "backtest_weights")
+    weights = {"AAPL": 0.5, "MSFT": 0.3, "JPM": 0.2}
+    assert args["weights"] == weights and args["rebalance"] == "never"
+    grown = PRICES.loc["2018-12-31"], PRICES.loc["2022-12-28"]
+    total = sum(w * grown[1][t] / grown[0][t] for t, w in weights.items()) - 1.0
+    assert f"total return {total:.1%}" in reply
+    assert "Backtest of AAPL 50.0%, MSFT 30.0%, JPM 20.0%, bought once and held" in reply
+
+
+def test_weights_that_do_not_sum_to_one_are_used_and_the_reply_says_how(
+    session: ChatSession,
+) -> None:
+    reply = session.send("stress test 60% aapl 60% ko for a 20% market drop").replies[-1]
+    [args] = _calls(session, "stress_test")
+    assert args["weights"] == {"AAPL": 0.6, "KO": 0.6} and args["market_move"] == -0.2
+    assert "the weights given sum to 120.0%: used as given, 120.0% of the capital invested" in reply
+    frame = pd.concat([RETURNS[["AAPL", "KO"]], INDEX.rename("index")], axis=1).dropna()
+    betas = {
+        t: np.cov(frame[t], frame["index"], ddof=1)[0, 1] / frame["index"].var(ddof=1)
+        for t in ("AAPL", "KO")
+    }
+    loss = 0.2 * (0.6 * betas["AAPL"] + 0.6 * betas["KO"])
+    assert f"the portfolio loses {loss:.1%}" in reply
+    cash = session.send("backtest 50% AAPL 30% MSFT").replies[-1]
+    assert _calls(session, "backtest_weights")[-1]["weights"] == {"AAPL": 0.5, "MSFT": 0.3}
+    assert "the weights given sum to 80.0%: used as given, the other 20.0% held in cash" in cash
+
+
+def test_no_weights_given_says_the_universe_is_held_at_equal_weights(
+    session: ChatSession,
+) -> None:
+    reply = session.send("backtest aapl, msft and jpm").replies[-1]
+    [args] = _calls(session, "backtest_weights")
+    assert args["universe"] == ["AAPL", "MSFT", "JPM"]
+    assert "no weights were given: the universe is held at equal weights" in reply
+
+
+def test_lower_case_tickers_are_the_universe_and_unknown_ones_are_named(
+    session: ChatSession,
+) -> None:
+    reply = session.send("hrp of aapl, msft and ko capped at 40%").replies[-1]
+    [args] = _calls(session, "optimize_portfolio")
+    assert args["universe"] == ["AAPL", "MSFT", "KO"] and args["max_weight"] == 0.4
+    shown = _weights_in(reply, args["universe"])
+    assert shown.max() <= 0.4 + 1e-3 and abs(shown.sum() - 1.0) < 2e-3
+    assert f"at most 40.0% in any asset (largest {shown.idxmax()} {shown.max():.1%})" in reply
+    unknown = session.send("min vol of aapl, tsla and ko").replies[-1]
+    assert "TSLA" in unknown and "Nothing was computed" in unknown
+    assert len(_calls(session, "optimize_portfolio")) == 1
+
+
+def test_a_window_too_short_for_a_regime_is_answered_with_a_note(session: ChatSession) -> None:
+    reply = session.send("what is the market regime over the last month").replies[-1]
+    assert "fewer than the 64 a regime reading needs" in reply
+    assert "the regime is read over the 63 sessions to 2022-12-28" in reply
+    assert "failed" not in reply
+    vol = INDEX.iloc[-63:].std(ddof=1) * np.sqrt(252)
+    assert f"annualised volatility {vol:.1%} over the last 63 days" in reply
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "find a vol-targeting strategy with max drawdown under 20%",
+        "find a vol-targeting strategy, max DD below 20%",
+        "search for a target vol strategy, drawdown no worse than -20%",
+    ],
+)
+def test_a_drawdown_limit_stated_with_a_search_reaches_its_risk_limits(
+    session: ChatSession, text: str
+) -> None:
+    pending = session.send(text).pending
+    assert pending is not None
+    assert pending["request"]["risk_limits"]["max_drawdown"] == 0.2
+    assert "risk limits max_drawdown 20%" in pending["summary"]
+
+
+def test_the_result_says_whether_the_winner_meets_each_limit(session: ChatSession) -> None:
+    """A 1% drawdown limit no vol-targeting strategy of stocks meets over a year: the answer
+    says the winner breaks it, by how much in which scenario, and that no trial met it."""
+    session.send("find a vol-targeting strategy on AAPL KO PG with max drawdown under 1%")
+    done = session.decide(
+        "edit", changes={"n_paths": 20, "budget": {"max_trials": 12}, "max_risk_rounds": 0}
+    )
+    answer = done.replies[-1]
+    best = session.snapshot().values["last_run"]["best"]
+    [check] = best["limits"]
+    drawdowns = {s: m["max_drawdown"] for s, m in best["scenarios"].items()}
+    worst = max(drawdowns, key=lambda s: drawdowns[s])
+    assert check["met"] is False and check["worst_scenario"] == worst
+    assert check["values"] == drawdowns and drawdowns[worst] > 0.01
+    assert (
+        f"Risk limit maximum drawdown at most 1.0%: NOT met by the winner ({worst} "
+        f"{drawdowns[worst]:.1%};" in answer
+    )
+    assert best["trials_meeting_limits"] == 0
+    assert "No trial of the search met every risk limit" in answer
+    assert "approved by the risk manager" not in best["risk_verdict"]
+
+
+def test_a_limit_the_winner_meets_is_said_to_be_met(session: ChatSession) -> None:
+    session.send("find a vol-targeting strategy on AAPL KO PG with max drawdown under 90%")
+    done = session.decide(
+        "edit", changes={"n_paths": 20, "budget": {"max_trials": 8}, "max_risk_rounds": 0}
+    )
+    best = session.snapshot().values["last_run"]["best"]
+    shown = ", ".join(f"{s} {m['max_drawdown']:.1%}" for s, m in best["scenarios"].items())
+    assert (
+        "Risk limit maximum drawdown at most 90.0%: met by the winner in every scenario it "
+        f"applies to ({shown})." in done.replies[-1]
+    )
+    assert best["trials_meeting_limits"] == 8
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    values=st.dictionaries(
+        st.sampled_from(["bull", "bear", "base", "high_vol", "low_vol"]),
+        st.fixed_dictionaries({"max_drawdown": st.floats(0, 1), "cvar_95": st.floats(0, 0.2)}),
+        min_size=1,
+    ),
+    limits=st.dictionaries(
+        st.sampled_from(["max_drawdown", "cvar_95"]), st.floats(0.001, 1), min_size=1
+    ),
+    data=st.data(),
+)
+def test_limit_checks_meet_a_limit_only_when_every_scenario_it_applies_to_does(
+    values: dict[str, dict[str, float]], limits: dict[str, float], data: st.DataObject
+) -> None:
+    where = data.draw(st.lists(st.sampled_from(sorted(values)), min_size=1, unique=True))
+    checks = {c["metric"]: c for c in limit_checks(values, limits, where)}
+    for metric, limit in limits.items():
+        inside = [values[s][metric] for s in where]
+        assert checks[metric]["met"] is all(v <= limit for v in inside)
+        assert checks[metric]["values"][checks[metric]["worst_scenario"]] == max(inside)

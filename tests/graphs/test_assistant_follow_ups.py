@@ -1,0 +1,130 @@
+"""Issue 51, offline: follow-ups change the thread's previous request instead of getting help
+text: a name dropped by a criterion (the reply names the criterion, the name and its value), a
+new start year, another method, another rebalancing cadence, and a further measure of the
+thread's portfolio. The numbers are recomputed here with numpy."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphs.chat import ChatSession
+from quant import load_sp500_index, load_sp500_prices, to_returns
+from settings import Settings
+
+RETURNS = to_returns(load_sp500_prices())
+INDEX = to_returns(load_sp500_index()).iloc[:, 0]
+FIVE = ["AAPL", "MSFT", "KO", "JPM", "XOM"]
+
+
+@pytest.fixture
+def session(offline_data_dir: Path) -> ChatSession:
+    return ChatSession("follow-ups", settings=Settings())
+
+
+def _calls(session: ChatSession, since: int = 0) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (call["name"], call["args"])
+        for message in session.history()[since:]
+        for call in getattr(message, "tool_calls", [])
+    ]
+
+
+def _built(session: ChatSession) -> dict[str, Any]:
+    last = [m for m in session.history() if getattr(m, "name", None) == "optimize_portfolio"][-1]
+    data: dict[str, Any] = json.loads(last.text)
+    return data
+
+
+def test_a_portfolio_changed_turn_by_turn(session: ChatSession) -> None:
+    session.send("hrp portfolio of aapl msft ko jpm xom since 2019")
+    window = RETURNS.loc["2019-01-01":"2022-12-28", FIVE]
+    vols = window.std(ddof=1) * np.sqrt(252)
+    most = str(vols.idxmax())
+
+    before = len(session.history())
+    reply = session.send("drop the most volatile one").replies[-1]
+    calls = _calls(session, before)
+    assert [name for name, _ in calls] == ["asset_statistics", "optimize_portfolio"]
+    assert calls[0][1] == {"universe": FIVE, "start": "2019-01-01", "end": "2022-12-28"}
+    kept = [t for t in FIVE if t != most]
+    assert calls[1][1] == {"universe": kept, "method": "hrp", "start": "2019-01-01"}
+    assert f"dropped {most}, the most volatile one of {', '.join(FIVE)}" in reply
+    assert f"({most} {vols[most]:.1%}, from 2019-01-02 to 2022-12-28)" in reply
+
+    before = len(session.history())
+    reply = session.send("Start in 2018 instead").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert (name, args) == (
+        "optimize_portfolio", {"universe": kept, "method": "hrp", "start": "2018-01-01"}
+    )  # fmt: skip
+    assert "starting 2018-01-01 instead of 2019-01-01 to 2022-12-28" in reply
+    assert "estimated from 2018-01-02 to 2022-12-28" in reply
+
+    before = len(session.history())
+    reply = session.send("use min vol instead").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert args == {"universe": kept, "method": "min_volatility", "start": "2018-01-01"}
+    assert "min-volatility instead of HRP" in reply
+
+    weights = pd.Series(_built(session)["weights"], dtype=float)
+    before = len(session.history())
+    reply = session.send("beta against the index?").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert name == "asset_statistics" and args["portfolio_id"] == _built(session)["portfolio_id"]
+    assert (args["start"], args["end"]) == ("2018-01-02", "2022-12-28")
+    frame = RETURNS.loc["2018-01-02":"2022-12-28", list(weights.index)]
+    daily = frame.to_numpy() @ weights.to_numpy()
+    market = INDEX.loc[frame.index].to_numpy()
+    beta = np.cov(daily, market, ddof=1)[0, 1] / market.var(ddof=1)
+    assert re.search(rf"the portfolio \([^)]*\) had beta {beta:.2f} to the S&P 500 index", reply)
+
+    before = len(session.history())
+    reply = session.send("volatility over the last 6 months?").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert name == "asset_statistics" and args["last_sessions"] == 126
+    recent = RETURNS[list(weights.index)].iloc[-126:].to_numpy() @ weights.to_numpy()
+    assert f"had volatility {recent.std(ddof=1) * np.sqrt(252):.1%} a year" in reply
+
+
+def test_a_backtest_changed_by_cadence_window_and_names(session: ChatSession) -> None:
+    session.send("backtest 60% AAPL 40% KO rebalanced quarterly")
+    before = len(session.history())
+    reply = session.send("make it monthly").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert (name, args) == ("backtest_weights", {"weights": {"AAPL": 0.6, "KO": 0.4},
+                                                 "rebalance": "monthly"})  # fmt: skip
+    assert "rebalanced monthly instead of quarterly" in reply and "rebalanced monthly with" in reply
+
+    before = len(session.history())
+    reply = session.send("from 2015 this time, buy and hold").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert args == {"weights": {"AAPL": 0.6, "KO": 0.4}, "rebalance": "never",
+                    "start": "2015-01-01"}  # fmt: skip
+    prices = load_sp500_prices()
+    grown = prices.loc["2022-12-28"] / prices.loc["2014-12-31"]
+    total = 0.6 * grown["AAPL"] + 0.4 * grown["KO"] - 1.0
+    assert f"total return {total:.1%}" in reply
+
+    before = len(session.history())
+    reply = session.send("swap KO for PG").replies[-1]
+    ((name, args),) = _calls(session, before)
+    assert args["weights"] == {"AAPL": 0.6, "PG": 0.4}
+    assert "PG in place of KO, taking its 40.0%" in reply
+
+
+def test_a_change_a_request_cannot_take_is_read_as_a_question(session: ChatSession) -> None:
+    """A method after a backtest of given weights builds a portfolio of the thread's names (the
+    backtest has no method to change)."""
+    session.send("backtest 60% AAPL 40% KO")
+    before = len(session.history())
+    session.send("what about min vol instead?")
+    ((name, args),) = _calls(session, before)
+    assert name == "optimize_portfolio" and args["method"] == "min_volatility"
+    assert args["universe"] == ["AAPL", "KO"]
