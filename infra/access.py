@@ -14,8 +14,9 @@ narrow an action with the condition `dynamodb:LeadingKeys`: the action applies o
 whose partition key starts with one of the listed families. The API's deletions are the
 user-initiated ones: an owner's datasets, documents (and their chunks, ``DOCCHUNK#``), exports,
 ideas (and their ticker index, ``IDEATICKER#``), portfolios, profile, chat threads and agent runs,
-all under ``OWNER#``; it can delete no ledger entry, order, deployment event, trace event or API
-key lookup. The WebSocket function reads an API key's lookup, its connections (cached under the
+all under ``OWNER#``, and the hold of a chat thread's turn it releases (a cache entry,
+``CACHE#``, `api.thread_turns`); it can delete no ledger entry, order, deployment event, trace
+event or API key lookup. The WebSocket function reads an API key's lookup, its connections (cached under the
 owner ``ws-connections``), a job and its trace events, and writes its connections only.
 
 Per owner, IAM cannot narrow further: one role serves every owner of a function, and the owner
@@ -59,8 +60,8 @@ STORE_ACCESS: dict[str, StoreAccess] = {
         families={
             # document chunks put and deleted, trials put, agent runs deleted
             "dynamodb:BatchWriteItem": ("DOCCHUNK#", "OWNER#", "TRIALS#"),
-            # what an owner deletes (see the module docstring)
-            "dynamodb:DeleteItem": ("DOCCHUNK#", "IDEATICKER#", "OWNER#"),
+            # what an owner deletes (see the module docstring), and a chat turn's released hold
+            "dynamodb:DeleteItem": ("CACHE#", "DOCCHUNK#", "IDEATICKER#", "OWNER#"),
         },
         results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
         documents=(
