@@ -39,6 +39,21 @@ def test_production_alarms_reach_a_subscribed_address_and_slack(synthesized: Syn
     assert slack["SnsTopicArns"] == [{"Ref": topic_id}]
 
 
+def test_production_without_a_refresh_says_so_and_schedules_none(synthesized: Synthesized) -> None:
+    """Production here says `market_data_refresh=none` (its stand-ins): the synthesis warns of
+    it (what `infra.app.main` prints) and schedules no refresh; `options` refreshes from Alpaca
+    and is not warned."""
+    assert PRODUCTION["market_data_refresh"] == "none"
+    (warning,) = (w for w in synthesized.stages["prod"].warnings if "market_data" in w)
+    assert warning.startswith("stratigos-prod: market_data_refresh=none: nothing refreshes")
+    assert not any("market_data" in w for w in synthesized.stages["options"].warnings)
+    for stage, refreshes in (("prod", False), ("options", True)):
+        compute = synthesized.templates[stage]["compute"]
+        schedules = resources(compute, "AWS::Scheduler::Schedule").values()
+        names = [s["Properties"]["Name"] for s in schedules]
+        assert any(n.endswith("-refresh-market-data") for n in names) is refreshes, stage
+
+
 @pytest.mark.parametrize("stage", ["prod", "options"])
 def test_every_publisher_of_the_alarm_topic_may_use_its_key(
     synthesized: Synthesized, stage: str
@@ -150,6 +165,60 @@ def test_every_asynchronous_target_has_a_dead_letter_queue(
     }
     name = synthesized.stages[stage].config.prefix
     assert {f"{name}-events-dlq", f"{name}-ingest-dlq"} <= queues
+
+
+ASYNC_INVOKERS = {
+    "events.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "s3.amazonaws.com",
+    "sns.amazonaws.com",
+    "logs.amazonaws.com",
+    "ses.amazonaws.com",
+    "iot.amazonaws.com",
+}
+"""Services that invoke a Lambda function asynchronously (Lambda queues the event and retries it:
+without a dead-letter queue a failed event is gone)."""
+
+
+@pytest.mark.parametrize("stage", [*ALL, "options"])
+def test_no_asynchronous_path_loses_a_failed_message(synthesized: Synthesized, stage: str) -> None:
+    """Beyond EventBridge rules: every function a service invokes asynchronously has its own
+    dead-letter queue, every schedule of EventBridge Scheduler dead-letters what it cannot
+    deliver, and every queue a function consumes redrives what keeps failing."""
+    merged = everything(synthesized, stage)
+    invoked = [
+        permission["Properties"]["FunctionName"]
+        for permission in (r for r in merged.values() if r["Type"] == "AWS::Lambda::Permission")
+        if permission["Properties"]["Principal"] in ASYNC_INVOKERS
+    ]
+    assert invoked  # the cleanup and the ingestion at least
+    for reference in invoked:
+        function_id = reference.get("Ref") or reference["Fn::GetAtt"][0]
+        function = merged[function_id]
+        assert function["Type"] == "AWS::Lambda::Function"
+        assert "TargetArn" in function["Properties"]["DeadLetterConfig"], function_id
+    for subscription in (r for r in merged.values() if r["Type"] == "AWS::SNS::Subscription"):
+        assert subscription["Properties"]["Protocol"] in ("email", "https"), subscription
+    schedules = [
+        r["Properties"] for r in merged.values() if r["Type"] == "AWS::Scheduler::Schedule"
+    ]
+    assert schedules  # the schedule tick at least
+    for schedule in schedules:
+        target = schedule["Target"]
+        assert "Arn" in target["DeadLetterConfig"], schedule["Name"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+    mappings = [
+        r["Properties"] for r in merged.values() if r["Type"] == "AWS::Lambda::EventSourceMapping"
+    ]
+    assert mappings  # the job queue and the schedule ticks at least
+    for mapping in mappings:
+        (queue_id, attribute) = mapping["EventSourceArn"]["Fn::GetAtt"]
+        queue = merged[queue_id]
+        assert (queue["Type"], attribute) == ("AWS::SQS::Queue", "Arn")
+        redrive = queue["Properties"]["RedrivePolicy"]
+        (dead_letters_id, _) = redrive["deadLetterTargetArn"]["Fn::GetAtt"]
+        assert merged[dead_letters_id]["Type"] == "AWS::SQS::Queue"
+        assert 1 <= redrive["maxReceiveCount"] <= 5
 
 
 @pytest.mark.parametrize("stage", [*STAGES, "options"])
