@@ -7,7 +7,7 @@ schemas (`--strict`); over HTTP it calls every read-only tool with its optional 
 on its command line as a person types them (`key=value`, lists and objects as JSON), each call in
 a process of its own, and each answer shows the argument took effect. Every optional argument of
 every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
-process for each call) it makes the ids and calls each tool that reads one: ids built by one
+process for each call) it makes the ids and reads each kind of id in a call: ids built by one
 process are found by the next through their recipes (`api.mcp.artifacts`)."""
 
 from __future__ import annotations
@@ -186,8 +186,11 @@ def check_answer(call: Call, code: int, answer: dict[str, Any]) -> None:
     assert shown, (call.tool, call.arguments, structured)
 
 
-ID_CALLS = tuple(call for call in CALLS if "{" in json.dumps(call.arguments))
-"""The calls that name an id an earlier call (another process) made."""
+ID_CALLS = tuple(
+    next(call for call in CALLS if "{" + key + "}" in json.dumps(call.arguments))
+    for key in ("doc", *BUILDERS)
+)
+"""For each kind of id an earlier call (another process) made, the first call that names one."""
 
 
 def list_and_call(target: list[str], env: dict[str, str], calls: tuple[Call, ...]) -> None:
