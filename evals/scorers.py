@@ -36,6 +36,10 @@ SCORERS: dict[str, str] = {
     "limited scenario; the proposed request matches the expected subset",
     "answer": "the final answer contains every expected phrase",
     "turns": "the case took at most its max_turns model calls",
+    "accounting": "every item of the last message (tickers, weights, limits, windows, groups, "
+    "methods, frequencies, levels, capital; and what a follow-up carries from the thread) "
+    "reaches a tool call or the proposed request, or the answer names it as not used "
+    "(graphs.ask_accounting)",
     "completed": "the conversation ran without an error",
 }
 """Each scorer's one-line definition."""
@@ -351,6 +355,38 @@ def score_turns(case: Case, trace: Trace) -> Score:
     return Score(ok, f"{trace.model_calls} model calls (at most {case.expect.max_turns})")
 
 
+def score_accounting(case: Case, trace: Trace) -> Score:
+    """The ask accounting of the last message on the trace's conversation: fails naming each
+    item that no tool call (or proposed request) took and the answer does not name as not
+    used; passes saying which items the answer names as not used (what the model missed, said
+    by the model or by the check in the graph)."""
+    from langchain_core.messages import HumanMessage
+
+    from graphs.ask_check import account
+    from graphs.ask_inputs import DEPLOYMENT, SEARCH, ToolUse, tool_uses
+    from graphs.ask_notes import describe
+    from graphs.ask_vocabulary import vocabulary
+
+    if trace.error is not None or not trace.messages:
+        return Score(None, "no conversation")
+    last = max(i for i, m in enumerate(trace.messages) if isinstance(m, HumanMessage))
+    history, new = trace.messages[: last + 1], trace.messages[last + 1 :]
+    uses = tool_uses(new)
+    if trace.proposed is not None:
+        kind = DEPLOYMENT if "schedule" in trace.proposed else SEARCH
+        uses.append(ToolUse(kind, trace.proposed))
+    reply = "\n\n".join(t for t in (trace.answer, trace.summary) if t)
+    vocab = vocabulary()
+    result = account(history, uses, reply, vocab, tool_uses(history))
+    if result.missing:
+        shown = "; ".join(f"{describe(u.item)} ({u.reason})" for u in result.missing)
+        return Score(False, f"neither used nor named: {shown}")
+    unused = account(history, uses, "", vocab, tool_uses(history)).missing
+    if unused:
+        return Score(True, "named as not used: " + "; ".join(describe(u.item) for u in unused))
+    return Score(True, "every item used")
+
+
 def score(
     case: Case, trace: Trace, check: SchemaCheck, compute: CoreCompute = core_value
 ) -> dict[str, Score]:
@@ -365,4 +401,5 @@ def score(
         "constraints": score_constraints(case, trace),
         "answer": score_answer(case, trace),
         "turns": score_turns(case, trace),
+        "accounting": score_accounting(case, trace),
     }

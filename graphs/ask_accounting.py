@@ -122,6 +122,15 @@ class Turn:
         return [i.flat[key] for _, i in pairs if key in i.flat]
 
 
+def label(use: ToolUse) -> str:
+    """A use in words: "the optimize_portfolio call", "the drafted search"."""
+    if use.name == SEARCH:
+        return "the drafted search"
+    if use.name == DEPLOYMENT:
+        return "the proposed deployment"
+    return f"the {use.name} call"
+
+
 def _close(a: Any, b: float, tolerance: float = TOLERANCE) -> bool:
     return (
         isinstance(a, int | float)
@@ -217,8 +226,8 @@ def _limit_used(item: AskItem, turn: Turn) -> str | None:
     if kind.startswith("group") and any(_close(v, value) for v in every):
         return "it was applied as a limit on every asset, not a group limit"
     if kind in ("cap", "floor") and every:
-        return f"the {pairs[0][0].name.replace('_', ' ')} call used {pct(every[0])}"
-    return f"the {pairs[0][0].name.replace('_', ' ')} call did not take it"
+        return f"{label(pairs[0][0])} used {pct(every[0])}"
+    return f"{label(pairs[0][0])} did not take it"
 
 
 def _nested(inputs: Inputs, key: str) -> dict[str, dict[str, Any]]:
@@ -248,10 +257,9 @@ def _window_used(item: AskItem, turn: Turn) -> str | None:
             return None
         if end and item.value > end and any(w[1] == end for w in windows):
             return None  # asked past the data's end: it ran to the end
-    used = [w for w in windows if w[0] or w[1]]
-    if not used:
-        return "nothing was computed on a window in this turn" if not pairs else None
-    start, stop = used[-1]
+    if not windows:
+        return "the tools used their default window" if pairs else NOTHING_COMPUTED
+    start, stop = windows[-1]
     return f"the tools used {start or 'the default start'} to {stop or end or 'the data end'}"
 
 
@@ -363,7 +371,7 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
             return None
     if not taking:
         return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else "nothing was computed in this turn"  # fmt: skip
-    return f"the {taking[0][0].name.replace('_', ' ')} call did not take it"
+    return f"{label(taking[0][0])} did not take it"
 
 
 def _in_range(flat: Mapping[str, Any], key: str, value: float) -> bool:

@@ -180,7 +180,7 @@ class _Scan:
         for term in sorted(vocab.groups, key=len, reverse=True):
             for m in re.finditer(rf"(?<![\w&-]){re.escape(term)}(?![\w&-])", self.low):
                 add("group", term, m.start(), m.end())
-        shouting = _shouting(self.text)
+        shouting = _shouting(self.text, vocab.tickers)
         for m in _WORD.finditer(self.text):
             word, up = m.group(0), m.group(0).upper()
             if up in vocab.tickers and _reads_as_ticker(word):
@@ -410,10 +410,12 @@ def _reads_as_ticker(word: str) -> bool:
     return len(word) >= 2 and word.lower() not in STOPWORDS
 
 
-def _shouting(text: str) -> bool:
-    """Whether the message is mostly capitals (then capitalised words are not tickers)."""
-    words = re.findall(r"[A-Za-z]{3,}", text)
-    return len(words) >= 4 and sum(w.isupper() for w in words) > 0.6 * len(words)
+def _shouting(text: str, tickers: frozenset[str]) -> bool:
+    """Whether the message is mostly capitals (then capitalised words are not tickers): three
+    or more of its words (of three letters or more, not tickers) and most of them."""
+    words = [w for w in re.findall(r"[A-Za-z]{3,}", text) if w.upper() not in tickers]
+    upper = sum(w.isupper() for w in words)
+    return upper >= 3 and upper > 0.6 * len(words)
 
 
 def _sessions(count: str | None, unit: str) -> int:

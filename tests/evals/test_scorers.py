@@ -262,3 +262,39 @@ def test_the_shipped_cases_load_and_bad_ones_are_refused(tmp_path: Path) -> None
     (tmp_path / "a.toml").write_text('id = "a"\ndescription = "d"\nturns = [')
     with pytest.raises(CaseError, match=r"a\.toml: not valid TOML"):
         load_cases(tmp_path)
+
+
+def _conversation(message: str, args: dict[str, Any], answer: str) -> list[Any]:
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+    return [
+        HumanMessage(message),
+        AIMessage("", tool_calls=[{"name": "optimize_portfolio", "args": args, "id": "c1"}]),
+        ToolMessage(json.dumps({"weights": {"AAPL": 0.5, "MSFT": 0.5}}), tool_call_id="c1",
+                    name="optimize_portfolio"),
+        AIMessage(answer),
+    ]  # fmt: skip
+
+
+def test_the_accounting_scorer_fails_an_item_neither_used_nor_named() -> None:
+    from evals.scorers import score_accounting
+
+    message = "min vol of AAPL, MSFT and ko capped at 30% per name since 2019"
+    args: dict[str, Any] = {
+        "universe": ["AAPL", "MSFT"], "method": "min_volatility", "start": "2019-01-01"
+    }  # fmt: skip
+    silent = "Min vol portfolio: AAPL 50%, MSFT 50%."
+    t = trace(silent, messages=_conversation(message, args, silent))
+    verdict = score_accounting(case(), t)
+    assert verdict.passed is False
+    assert "KO (not in the universe used (AAPL, MSFT))" in verdict.detail
+    assert "the 30% cap on every asset (the optimize_portfolio call did not take it)" in verdict.detail  # fmt: skip
+    owned = silent + " KO was not used: it is not in the data I used. The 30% cap was not applied."
+    t = trace(owned, messages=_conversation(message, args, owned))
+    verdict = score_accounting(case(), t)
+    assert verdict.passed is True
+    assert verdict.detail == "named as not used: the 30% cap on every asset; KO"
+    args |= {"universe": ["AAPL", "MSFT", "KO"], "max_weight": 0.3}
+    t = trace(silent, messages=_conversation(message, args, silent))
+    assert score_accounting(case(), t).detail == "every item used"
+    assert score_accounting(case(), trace("")).passed is None  # no conversation: n/a
