@@ -43,6 +43,7 @@ def pct(value: float) -> str:
 def mentions(item: AskItem) -> list[str]:
     """Regular expressions of the ways a reply can name `item`."""
     said = [re.escape(item.text)] if len(item.text) >= 2 else []
+    said.append(re.escape(describe(item)))  # the accounting's own words
     kind, value = item.kind, item.value
     if kind in ("ticker", "unknown_ticker"):
         return [*said, rf"\b{re.escape(str(value))}\b"]
@@ -124,7 +125,7 @@ def not_used_sentence(found: Sequence[Unaccounted]) -> str:
     """One sentence naming each unaccounted item and why ("" when there is none); given
     weights are named together, items carried from the thread say so."""
     if found and all(u.reason == NOTHING_COMPUTED for u in found):
-        shown = ", ".join(describe(u.item) for u in found)
+        shown = ", ".join(dict.fromkeys(describe(u.item) for u in found))
         return f"Nothing was computed in this turn, so none of these was used: {shown}."
     parts: list[str] = []
     weights = [u for u in found if u.item.kind == "weight"]
@@ -132,9 +133,10 @@ def not_used_sentence(found: Sequence[Unaccounted]) -> str:
         shown = ", ".join(describe(u.item) for u in weights)
         parts.append(f"your weights ({shown}) ({weights[0].reason})")
     for u in found:
-        if u.item.kind != "weight":
-            earlier = " from your earlier message" if u.carried else ""
-            parts.append(f"{describe(u.item)}{earlier} ({u.reason})")
+        earlier = " from your earlier message" if u.carried else ""
+        part = f"{describe(u.item)}{earlier} ({u.reason})"
+        if u.item.kind != "weight" and part not in parts:  # a window's start and end: once
+            parts.append(part)
     return f"Not used: {'; '.join(parts)}." if parts else ""
 
 

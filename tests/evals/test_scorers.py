@@ -15,6 +15,7 @@ from evals.scorers import (
     SCORERS,
     quoted_numbers,
     score,
+    score_answer,
     score_constraints,
     score_core,
     score_grounding,
@@ -212,6 +213,38 @@ def test_a_portfolio_over_the_weight_cap_fails_the_constraints() -> None:
     uncapped = call("optimize_portfolio", {"method": "max_sharpe"}, capped)
     assert score_constraints(c, trace("", uncapped)).passed is False
     assert score_constraints(c, trace("")).passed is False
+
+
+def test_a_group_over_its_limit_or_a_floor_broken_fails_the_constraints() -> None:
+    c = case(expect={"group_limits": {"tech": 0.3}, "constraints": {"min_weight": 0.1}})
+    limited = {"method": "min_volatility", "min_weight": 0.1,
+               "sector_limits": {"information technology": {"min": 0.0, "max": 0.3}}}  # fmt: skip
+    kept = {"weights": {"AAPL": 0.15, "MSFT": 0.15, "KO": 0.4, "PG": 0.3}}
+    assert score_constraints(c, trace("", call("optimize_portfolio", limited, kept))).passed
+    over = {"weights": {"AAPL": 0.3, "MSFT": 0.2, "KO": 0.4, "PG": 0.1}}
+    result = score_constraints(c, trace("", call("optimize_portfolio", limited, over)))
+    assert result.passed is False and "tech holds 0.5000 > 0.3" in result.detail
+    capped = {"method": "min_volatility", "min_weight": 0.1, "max_weight": 0.3}  # a cap per name
+    result = score_constraints(c, trace("", call("optimize_portfolio", capped, kept)))
+    assert "called without a tech group limit of 0.3" in result.detail
+    under = {"weights": {"AAPL": 0.15, "MSFT": 0.15, "KO": 0.65, "PG": 0.05}}
+    result = score_constraints(c, trace("", call("optimize_portfolio", limited, under)))
+    assert result.passed is False and "PG holds 0.0500 < 0.1" in result.detail
+
+
+def test_excluded_phrases_fail_the_answer_and_a_question_acts_on_nothing(check: Any) -> None:
+    c = case(expect={"answer_contains": ["netted"], "answer_excludes": ["fewer than"]})
+    assert score_answer(c, trace("Their orders are netted.")).passed is True
+    said = score_answer(c, trace("They are netted: fewer than 63 sessions"))
+    assert said.passed is False and said.detail == "must not say: fewer than"
+    question = case(expect={"no_action": True})
+    assert score_tools(question, trace("Shared accounts net orders."), check).passed is True
+    proposed = score_tools(question, trace("", proposed={"capital": 1.0}), check)
+    assert proposed.passed is False and "proposed for approval" in proposed.detail
+    saved = score_tools(question, trace("", call("save_idea", {"title": "x"}, {})), check)
+    assert saved.passed is False and "save_idea acted" in saved.detail
+    with pytest.raises(CaseError, match="no_action must be true or false"):
+        case(expect={"no_action": "yes"})
 
 
 def test_every_scorer_is_defined_and_an_error_fails_completed(check: Any) -> None:
