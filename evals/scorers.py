@@ -310,11 +310,10 @@ def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:
 def _group_problems(term: str, limit: float, trace: Trace) -> list[str]:
     """Each portfolio built is asked for a group limit on `term`'s members (a sector term
     naming the same tickers) and holds at most `limit` in them, summed."""
-    from quant.classification import matching
-    from settings import get_settings
+    from graphs.ask_vocabulary import vocabulary
 
-    path = get_settings().classification_file
-    members = {c.ticker for c in matching(term, path)}
+    vocab = vocabulary()
+    members = set(vocab.members(term))
     built = [c for c in trace.tool_calls if c.name == "optimize_portfolio"]
     if not built:
         return ["no portfolio was built"]
@@ -322,7 +321,7 @@ def _group_problems(term: str, limit: float, trace: Trace) -> list[str]:
     for c in built:
         asked = c.args.get("sector_limits") or {}
         if not any(
-            {m.ticker for m in matching(str(k), path)} == members
+            set(vocab.members(str(k))) == members
             and math.isclose(float((v or {}).get("max", 1.0)), limit)
             for k, v in asked.items()
         ):
