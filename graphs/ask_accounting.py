@@ -3,10 +3,11 @@
 the reply as not used, with the reason.
 
 `unaccounted` lists the items no tool took and the reply does not name as not used, each with a
-short, exact reason; `not_used_sentence` says them in one sentence ("Not used: the 20% limit on
-tech (it was applied as a cap on every asset, not a group limit)."). Items carried from the
-thread's earlier request (a follow-up that leans on it: `carried`) are held to less: they count
-as accounted when the reply mentions them or no tool of the turn takes their kind.
+short, exact reason (`graphs.ask_notes.not_used_sentence` says them in one sentence: "Not used:
+the 20% limit on tech (it was applied as a limit on every asset, not a group limit)."). Items
+carried from the thread's earlier request (a follow-up that leans on it: `carried`) are held to
+less: they count as accounted when the reply mentions them or no tool of the turn takes their
+kind.
 """
 
 from __future__ import annotations
@@ -148,12 +149,12 @@ def _ticker_used(item: AskItem, turn: Turn) -> str | None:
         computed = [i for _, i in pairs if i.tickers]
         if holding:
             return f"{item.value} is in the universe used"
-        return None if computed else "nothing was computed in this turn"
+        return None if computed else NOTHING_COMPUTED
     if holding or any(_word_in(str(item.value), t) or item.text.lower() in t for _, i in pairs for t in i.texts):  # fmt: skip
         return None
     universes = [sorted(i.tickers) for _, i in pairs if i.tickers]
     if not universes:
-        return "nothing was computed in this turn"
+        return NOTHING_COMPUTED
     shown = ", ".join(universes[-1][:12]) + (" ..." if len(universes[-1]) > 12 else "")
     return f"not in the universe used ({shown})"
 
@@ -163,7 +164,8 @@ def _word_in(word: str, text: str) -> bool:
 
 
 def _members(term: str, vocab: Vocabulary) -> set[str]:
-    return set(vocab.groups.get(term, ())) & set(vocab.tickers)
+    """The tickers of the market data a group term names."""
+    return set(vocab.members(term)) & set(vocab.tickers)
 
 
 def _group_used(item: AskItem, turn: Turn) -> str | None:
@@ -173,7 +175,7 @@ def _group_used(item: AskItem, turn: Turn) -> str | None:
         inside = sorted({t for _, i in pairs for t in i.tickers & members})
         if inside:
             return f"{', '.join(inside)} in the universe used"
-        return None if any(i.tickers for _, i in pairs) else "nothing was computed in this turn"
+        return None if any(i.tickers for _, i in pairs) else NOTHING_COMPUTED
     for _, inputs in pairs:
         if members and members <= inputs.tickers:
             return None
@@ -185,7 +187,7 @@ def _group_used(item: AskItem, turn: Turn) -> str | None:
         if held and all(_word_in(t, turn.reply.lower()) for t in members - held):
             return None  # the names left out are named in the reply
     if not any(i.tickers for _, i in pairs):
-        return "nothing was computed in this turn"
+        return NOTHING_COMPUTED
     return f"not all of {', '.join(sorted(members))} in the universe used"
 
 
@@ -216,7 +218,7 @@ def _limit_used(item: AskItem, turn: Turn) -> str | None:
     kind, value = item.kind, float(item.value)
     pairs = turn.taking(kind)
     if not pairs:
-        return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else "nothing was computed in this turn"  # fmt: skip
+        return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else NOTHING_COMPUTED  # fmt: skip
     if any(_close(v, value) for v in _limit_values(item, turn)):
         return None
     bound = "max" if kind.endswith("cap") else "min"
@@ -370,7 +372,7 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
         if checks[kind](inputs.flat) or _result_shows(kind, value, use):
             return None
     if not taking:
-        return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else "nothing was computed in this turn"  # fmt: skip
+        return f"no tool of this turn takes {KIND_WORDS[kind]}" if turn.uses else NOTHING_COMPUTED  # fmt: skip
     return f"{label(taking[0][0])} did not take it"
 
 
@@ -414,7 +416,7 @@ def _weights_used(items: Sequence[AskItem], turn: Turn) -> str | None:
     tickers = sorted({t for _, i in turn.taking("weight") for t in i.tickers})
     if tickers:
         return f"the tools ran on {', '.join(tickers[:12])} without these weights"
-    return "nothing was computed in this turn"
+    return NOTHING_COMPUTED
 
 
 # ---- the accounting -----------------------------------------------------------------------
