@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.grounding import citation_problems, research_passages
-from evals.case_run import Trace
+from evals.case_run import ToolCall, Trace
 from evals.cases import Case, CoreNumber
 
 SIDE_EFFECT_TOOLS = frozenset({"save_idea", "remember_fact", "forget_memory"})
@@ -32,10 +32,10 @@ SCORERS: dict[str, str] = {
     "is cited",
     "refusal": "the answer contains an expected refusal or clarification phrase and no tool "
     "with side effects ran and no run was proposed",
-    "constraints": "each portfolio built is asked for and honours the expected max_weight, "
-    "min_weight and group limits (its group's weights summed); the proposed search carries each "
-    "expected risk limit and its winner honours it in every limited scenario; the proposed "
-    "request matches the expected subset",
+    "constraints": "each portfolio built for the last message is asked for and honours the "
+    "expected max_weight, min_weight and group limits (its group's weights summed); the proposed "
+    "search carries each expected risk limit and its winner honours it in every limited "
+    "scenario; the proposed request matches the expected subset",
     "answer": "the final answer contains every expected phrase and none of the excluded ones",
     "turns": "the case took at most its max_turns model calls",
     "accounting": "every item of the last message (tickers, weights, limits, windows, groups, "
@@ -286,8 +286,20 @@ PORTFOLIO_LIMITS = ("max_weight", "min_weight")
 keys are risk limits of a strategy search (`max_drawdown`, `cvar_95`, `var_95`)."""
 
 
+def last_turn_builds(trace: Trace) -> list[ToolCall]:
+    """The `optimize_portfolio` calls that answer the case's last message: the builds its
+    expected limits are about (an earlier turn's build answered an earlier ask, which a
+    follow-up such as "same w/ 25% cap" then changes)."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    asked = [i for i, m in enumerate(trace.messages) if isinstance(m, HumanMessage)]
+    before = trace.messages[: asked[-1]] if asked else []
+    earlier = sum(len(m.tool_calls) for m in before if isinstance(m, AIMessage))
+    return [c for c in trace.tool_calls[earlier:] if c.name == "optimize_portfolio"]
+
+
 def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:
-    built = [c for c in trace.tool_calls if c.name == "optimize_portfolio"]
+    built = last_turn_builds(trace)
     if not built:
         return ["no portfolio was built"]
     problems = []
@@ -308,13 +320,13 @@ def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:
 
 
 def _group_problems(term: str, limit: float, trace: Trace) -> list[str]:
-    """Each portfolio built is asked for a group limit on `term`'s members (a sector term
+    """Each portfolio built for the last message is asked for a group limit on `term`'s members (a sector term
     naming the same tickers) and holds at most `limit` in them, summed."""
     from graphs.ask_vocabulary import vocabulary
 
     vocab = vocabulary()
     members = set(vocab.members(term))
-    built = [c for c in trace.tool_calls if c.name == "optimize_portfolio"]
+    built = last_turn_builds(trace)
     if not built:
         return ["no portfolio was built"]
     problems = []

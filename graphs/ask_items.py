@@ -270,8 +270,11 @@ class _Scan:
                 continue  # a level is 50% or more, a risk limit less
             subjects = self.subjects_in(m.start("s"), m.end("s")) if "s" in m.groupdict() else []
             said = self.said(m)
+            every = self._every_ticker(subjects)
             for kind, value in zip(reading, values, strict=True):
-                if kind.startswith("subject_"):
+                if kind.startswith("subject_") and every:
+                    self.items.append(AskItem(kind.removeprefix("subject_"), said, value))
+                elif kind.startswith("subject_"):
                     for subject in subjects:
                         subject.in_limit = True
                         scope = "asset" if subject.kind == "ticker" else "group"
@@ -284,6 +287,14 @@ class _Scan:
                 else:
                     self.items.append(AskItem(kind, said, value))
             self.claim(m.start(), m.end())
+
+    def _every_ticker(self, subjects: list[_Subject]) -> bool:
+        """Whether a limit said of `subjects` is said of every asset: a list of two or more
+        tickers that is every ticker the message names ("hrp of aapl, msft and ko capped at
+        40%")."""
+        named = {s.value for s in self.subjects.values() if s.kind == "ticker"}
+        listed = {s.value for s in subjects}
+        return len(subjects) >= 2 and all(s.kind == "ticker" for s in subjects) and listed == named
 
     def _weights(self) -> None:
         view = self.view()

@@ -15,9 +15,12 @@ import re
 PCT = r"(?P<p>\d+(?:\.\d+)?)%"
 PCT1 = r"(?P<p1>\d+(?:\.\d+)?)%"
 PCT2 = r"(?P<p2>\d+(?:\.\d+)?)%"
-SUBJECTS = r"(?<!¤ )(?<!§ )(?P<s>¤+(?:\s+(?:and|&|/|or)\s+¤+)*|§+(?:\s+(?:and|&|/|or)\s+§+)*)"
-"""One subject or a list of them joined by "and" ("JPM and BAC"), not the end of a longer list
-(the universe: "AAPL MSFT XOM capped at 30%" caps every asset)."""
+_JOIN = r"(?:\s*,\s*(?:(?:and|&)\s+)?|\s+(?:and|&|/|or)\s+)"
+SUBJECTS = rf"(?<!¤ )(?<!§ )(?P<s>¤+(?:{_JOIN}¤+)*|§+(?:{_JOIN}§+)*)"
+"""One subject or a list of them joined by commas or "and" ("JPM and BAC", "aapl, msft and
+ko"), not the end of a list joined by spaces alone (the universe: "AAPL MSFT XOM capped at 30%"
+caps every asset). A limit said of a list that is every ticker the message names is a limit on
+every asset (`graphs.ask_items`)."""
 NOT_EVERY = r"(?!\s*(?:per\b|(?:in|for|on)\s+(?:any|each|every)\b|(?:each|every|any)\s+\w))"
 """After a limit on a subject: not a limit on every asset ("per name", "in each stock")."""
 TICKERS = r"(?P<s>¤+(?:\s*(?:,|and|&|/)?\s*¤+)*)"

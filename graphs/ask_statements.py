@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from graphs.ask_inputs import ANALYSIS_TOOLS, Inputs, ToolUse
 
 SUBJECT_TOOLS = frozenset(
-    {"portfolio_risk_report", "stress_test", "loss_probability", "backtest_weights",
-     "asset_statistics"}
+    {"portfolio_risk_report", "stress_test", "loss_probability", "backtest_weights"}
 )  # fmt: skip
-"""Tools that compute on a portfolio (given weights, a portfolio id, or equal weights)."""
+"""Tools that compute on a portfolio (given weights, a portfolio id, or equal weights of a
+universe); `asset_statistics` given a universe describes each asset on its own."""
 
 
 def _window(inputs: Inputs) -> str | None:

@@ -144,15 +144,10 @@ def _compare(
 
 
 def _build_notes(inp: PolicyInput) -> str:
-    """The limits the portfolios of this turn kept, and those that could not be built, and why
-    ("" when none)."""
+    """The portfolios of this turn that could not be built, and why ("" when none); the limits
+    of those built are stated by the chat graph (`graphs.limit_claims`)."""
     built = [r for r in inp.results_this_turn() if r.name == "optimize_portfolio"]
-    kept: list[str] = next(
-        (r.data["limits"] for r in built if r.failure("") is None and r.data.get("limits")), []
-    )
-    notes = [f" Limits kept: {'; '.join(kept)}."] if kept else []
-    notes += [f" Not built: {r.args.get('method')} ({r.reason})." for r in built if r.is_error]
-    return "".join(notes)
+    return "".join(f" Not built: {r.args.get('method')} ({r.reason})." for r in built if r.is_error)
 
 
 def _built_first(

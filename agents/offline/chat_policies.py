@@ -212,7 +212,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
             "The efficient frontier spans volatilities "
             f"{points[0]['volatility']:.1%} to {points[-1]['volatility']:.1%}; its best Sharpe "
             f"ratio, {best['sharpe']:.2f}, is at volatility {best['volatility']:.1%} and return "
-            f"{best['return']:.1%}." + capped + left_out + limits_note({}, intent)
+            f"{best['return']:.1%}." + capped + left_out + limits_note(intent)
         )
     revised = thread_method(inp) if revises_portfolio(inp, intent) else None
     wanted: list[str] = [m for m in intent.methods if m != "frontier"] or [
@@ -240,7 +240,7 @@ def optimizer_chat(inp: PolicyInput) -> AIMessage:
     data = latest[-1].data
     left_out = "".join(f" {reason}." for reason in data.get("left_out") or [])
     return reply(
-        describe_portfolio(data) + " (in-sample estimates)." + limits_note(data, intent) + left_out
+        describe_portfolio(data) + " (in-sample estimates)." + limits_note(intent) + left_out
     )
 
 

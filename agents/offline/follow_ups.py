@@ -403,7 +403,7 @@ def _answer(edit: Edit, data: dict[str, Any]) -> str:
         return (
             describe_portfolio(data)
             + " (in-sample estimates)."
-            + limits_note(data, edit.change.intent)
+            + limits_note(edit.change.intent)
             + left_out
         )
     if tool in _KINDS:

@@ -140,11 +140,7 @@ def risk_chat(inp: PolicyInput) -> AIMessage:
     if any(r.is_error or not isinstance(r.data, dict) for r in reports):
         failed_report = next(r for r in reports if r.is_error or not isinstance(r.data, dict))
         return reply(f"The risk report failed: {failed_report.reason}")
-    parts = (
-        [describe_portfolio(built[-1].data) + "." + limits_note(built[-1].data, intent)]
-        if built
-        else []
-    )
+    parts = [describe_portfolio(built[-1].data) + "." + limits_note(intent)] if built else []
     if len(reports) == 2:
         ours, equal = reports[0].data, reports[1].data
         parts.append(f"{ours['portfolio_id']}: " + risk_sentence(ours))
