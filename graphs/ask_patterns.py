@@ -216,8 +216,12 @@ WINDOWS: list[tuple[re.Pattern[str], str]] = [
                 r"one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen)\s*)?"
                 r"(?P<u>years?|yrs?|months?|mos?|mths?|m|quarters?|qtrs?|weeks?|wks?|"
                 r"trading days|days?|sessions?)\b"), "recent"),
+    (re.compile(r"(?<![\w$.])(?P<n>\d+)\s?(?P<u>y|yrs?|mos?|mths?|m|w|wks?|d)\s+(?=(?:of\s+)?"
+                r"(?:vol\w*|returns?|perf\w*|draw[- ]?downs?|dd|mdd|sharpe|sortino|beta|corr\w*|"
+                r"stats?|statistics|c?var|risk)\b)"), "recent"),
 ]  # fmt: skip
-"""Windows of history ("since 2019", "2015-2020", "in 2020", "the last 3 years")."""
+"""Windows of history ("since 2019", "2015-2020", "in 2020", "the last 3 years", "ytd", "1y
+vol": the last year before the measure)."""
 
 HORIZONS: list[re.Pattern[str]] = [
     re.compile(rf"\b(?:next|coming|following)\s+(?:{COUNT}\s*)?{UNIT}\b"),

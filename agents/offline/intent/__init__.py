@@ -132,7 +132,9 @@ class Intent:
     - `hedge`: the option hedge asked for (kinds, strike, tenors, budget; None when the
       message does not speak of one, see `hedge.read_hedge`);
       `unplaced`: percentages that no reader gave a meaning (not a limit, target, confidence,
-      weight, strike or budget), e.g. the 5% of "add protection at 5%".
+      weight, strike or budget), e.g. the 5% of "add protection at 5%";
+      `sectors`: the sector or industry terms `tickers` came from, when the message names a
+      group as its subject and no ticker ("how has tech done").
     """
 
     intent: IntentName
@@ -165,6 +167,7 @@ class Intent:
     refers_back: bool = False
     hedge: HedgeAsk | None = None
     unplaced: tuple[float, ...] = ()
+    sectors: tuple[str, ...] = ()
 
     def universe(self, known_tickers: Sequence[str], subject: Sequence[str] = ()) -> list[str]:
         """The tickers asked for, less what the message leaves out: all known ones for
@@ -212,9 +215,10 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
     limits = read_risk_limits(scan)
     tickers, weight_limits, added = _universe_and_limits(scan, text, known_tickers)
     all_tickers = bool(ALL_TICKERS.search(scan.free))
+    sectors: tuple[str, ...] = ()
     if not tickers and not all_tickers:
-        named = sector_tickers(read_sector_universe(scan))
-        tickers = tuple(t for t in named if t in known_tickers)
+        sectors = read_sector_universe(scan)
+        tickers = tuple(t for t in sector_tickers(sectors) if t in known_tickers)
     unplaced = tuple(fraction(m.group(1)) for m in PCT_RE.finditer(scan.free))
     slots: dict[str, Any] = {
         "tickers": tickers,
@@ -247,6 +251,7 @@ def parse_intent(text: str, known_tickers: Sequence[str]) -> Intent:
         "adds": bool(added or ADDS.search(scan.low)),
         "refers_back": bool(REFERS_BACK.search(scan.low)),
         "unplaced": unplaced,
+        "sectors": sectors if tickers else (),
     }
     return Intent(intent=classify(scan, slots), text=text, **slots, **extras)
 

@@ -205,7 +205,7 @@ _SECTOR_SUBJECTS = (
         r"|equities|basket|space)\b"
     ),
     patterns.compile(
-        rf"\bhow (?:are|is|did|have|were) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"
+        rf"\bhow (?:are|is|did|have|has|were|does|do) (?:the\s+)?((?:{_GROUP_WORD}\s+)?{_GROUP_WORD})"
     ),
     patterns.compile(
         rf"\b(?:of|for|on|in|across|among)\s+(?:the\s+|my\s+|our\s+)?((?:{_GROUP_WORD}\s+)?"
