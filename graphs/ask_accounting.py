@@ -150,7 +150,11 @@ def _ticker_used(item: AskItem, turn: Turn) -> str | None:
         if holding:
             return f"{item.value} is in the universe used"
         return None if computed else NOTHING_COMPUTED
-    if holding or any(_word_in(str(item.value), t) or item.text.lower() in t for _, i in pairs for t in i.texts):  # fmt: skip
+    if any(_word_in(str(item.value), t) or item.text.lower() in t for _, i in pairs for t in i.texts):  # fmt: skip
+        return None
+    if holding and all(i.default_universe for i in holding):
+        return f"the tools ran on the whole universe ({len(holding[0].tickers)} names), not the names asked"  # fmt: skip
+    if holding:
         return None
     universes = [sorted(i.tickers) for _, i in pairs if i.tickers]
     if not universes:
@@ -349,7 +353,9 @@ def _value_used(item: AskItem, turn: Turn) -> str | None:
         "var_limit": lambda f: _close(f.get("risk_limits.var_95"), value),
         "cvar_limit": lambda f: _close(f.get("risk_limits.cvar_95"), value),
         "vol_target": lambda f: (
-            _close(f.get("target_volatility"), value)
+            _close(f.get(f"search_space.target_vol.{item.subject}"), value)
+            if item.subject in ("low", "high")  # an end of the range asked
+            else _close(f.get("target_volatility"), value)
             or _close(f.get("config.target_vol"), value)
             or _in_range(f, "search_space.target_vol", value)
         ),

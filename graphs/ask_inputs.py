@@ -128,6 +128,8 @@ class Inputs:
     flat: dict[str, Any] = field(default_factory=dict)
     texts: list[str] = field(default_factory=list)
     """The arguments' free text (a research query), in lower case."""
+    default_universe: bool = False
+    """Whether its tickers are the whole universe a tool runs on when given none."""
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
@@ -171,6 +173,7 @@ def inputs_of(use: ToolUse, book: Mapping[str, BuiltPortfolio], universe: Iterab
     tickers -= _left_out(data)
     if not tickers and use.name in DEFAULT_UNIVERSE_TOOLS and not args.get("universe"):
         tickers |= set(universe)
+        found.default_universe = True
     found.windows = [(args.get("start"), args.get("end")), _window_of(data)]
     found.windows += [p.window for p in found.portfolios]
     if isinstance(args.get("last_sessions"), int):

@@ -284,6 +284,9 @@ class _Scan:
                     self.items.append(AskItem("cost", said, round(value * 10_000, 6)))
                 elif kind == "market_move":
                     self.items.append(AskItem(kind, said, -value))
+                elif kind in ("vol_target_low", "vol_target_high"):  # the ends of a range
+                    end = kind.removeprefix("vol_target_")
+                    self.items.append(AskItem("vol_target", said, value, end))
                 else:
                     self.items.append(AskItem(kind, said, value))
             self.claim(m.start(), m.end())

@@ -100,7 +100,11 @@ def describe(item: AskItem) -> str:
         "var_limit": f"the {number} VaR limit",
         "cvar_limit": f"the {number} CVaR limit",
         "vol_limit": f"the {number} volatility limit",
-        "vol_target": f"the {number} volatility target",
+        "vol_target": (
+            f"the {number} {'lowest' if item.subject == 'low' else 'highest'} volatility target"
+            if item.subject in ("low", "high")
+            else f"the {number} volatility target"
+        ),
         "return_target": f"the {number} return target",
         "risk_free": f"the {number} risk-free rate",
         "level": f"the {number} confidence level",

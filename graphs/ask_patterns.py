@@ -105,6 +105,10 @@ MOVES_AND_TARGETS: list[tuple[re.Pattern[str], Reading]] = [
                 r"selloff|sell-off|correction|shock|plunge)\b"), ("market_move",)),
     (re.compile(rf"{PCT}\s+(?:in\s+)?(?:trading\s+|transaction\s+)?costs?\b"), ("cost_pct",)),
     (re.compile(rf"\b(?:trading\s+|transaction\s+)?costs?\s+(?:of\s+)?{PCT}"), ("cost_pct",)),
+    (re.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atilit(?:y|ies)|s)?)\s+(?:range\s+)?(?:between|from|"
+                rf"of|in)?\s*{PCT1}\s*(?:and|to|-)\s*{PCT2}"), ("vol_target_low", "vol_target_high")),
+    (re.compile(rf"{PCT1}\s*(?:-|to)\s*{PCT2}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol"
+                r"(?:atility|s)?|vol(?:atility)?[- ]targets?)"), ("vol_target_low", "vol_target_high")),
     (re.compile(r"\btarget(?:ing|ed)?[- ]?(?:vol(?:atility)?|risk)(?:\s+(?:level|setting))?\s+"
                 rf"(?:of\s+|at\s+|around\s+|near\s+|=\s*|to\s+)?{PCT}"), ("vol_target",)),
     (re.compile(rf"{PCT}\s+(?:annual(?:ised|ized)?\s+)?(?:target[- ]vol(?:atility)?|"

@@ -282,7 +282,9 @@ def draft_search(inp: PolicyInput) -> AIMessage:
         draft["scenario_weights"] = {
             name: (2.0 if name in stressed else 1.0) for name in REGIME_NAMES
         }
-    if intent.target_vol is not None:
+    if intent.target_vol_range is not None:
+        draft["target_vol_range"] = list(intent.target_vol_range)
+    elif intent.target_vol is not None:
         low = max(0.01, round(intent.target_vol * 0.5, 4))
         draft["target_vol_range"] = [low, round(intent.target_vol * 1.5, 4)]
     if intent.weight_functions:

@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.offline.chat_intent import data_end, revises_portfolio, thread_subject, window_args
+from agents.offline.chat_intent import (
+    data_end,
+    rate_args,
+    revises_portfolio,
+    thread_subject,
+    window_args,
+)
 from agents.offline.intent import Intent
 from agents.offline.policies import PolicyInput
 
@@ -93,6 +99,7 @@ def build_args(inp: PolicyInput, intent: Intent, method: str) -> dict[str, Any]:
     args: dict[str, Any] = {
         **kept,
         **window_args(intent, thread_subject(inp)),
+        **rate_args(intent),
         "method": method,
     }
     ask = intent.limits

@@ -232,7 +232,9 @@ _PROBABILITY = patterns.compile(
 )
 _LOSS = patterns.compile(
     r"\blos(?:e|es|ing|s|t)\b|\bdown\b|\bdrop\w*|\bfall\w*|\bdrawdown\b|\bunder ?water\b"
+    r"|(?<![\w.])-\s?\d+(?:\.\d+)?\s*(?:%|percent\b|pct\b)"
 )
+"""A loss named: its words, or a negative percentage ("odds of -20% in a year?")."""
 _THRESHOLD = patterns.compile(
     r"(?:more than|over|above|beyond|at least|exceeding|greater than|worse than|>|bigger than|"
     r"in excess of)\s*(?:a\s+)?"
@@ -240,7 +242,10 @@ _THRESHOLD = patterns.compile(
     + r"|"
     + PCT
     + r"\s*(?:or more|\+|loss|drop|drawdown|down|fall)"
-    r"|\blos(?:e|es|ing)\s+(?:more than\s+|over\s+)?" + PCT
+    r"|\blos(?:e|es|ing)\s+(?:more than\s+|over\s+)?"
+    + PCT
+    + r"|\b(?:drops?|dropping|falls?|falling|declines?|declining|is down|goes down|sinks?)\s+"
+    r"(?:by\s+)?(?:more than\s+|over\s+|at least\s+)?" + PCT + r"|(?<![\w.])-\s?" + PCT
 )
 
 
@@ -297,6 +302,7 @@ _RETURN_WORDS = patterns.compile(r"\breturns?\b|\bcagr\b|\bperformance\b|\bgain\
 """A return named as such (not "how has it done")."""
 _NOT_STATISTICS = patterns.compile(
     r"\bc?var\b|value[\s-]at[\s-]risk|expected shortfall|\bregimes?\b|\btrend\w*|\boverview\b"
+    r"|\bsortino\b|\bcalmar\b"
     r"|\bdescribe\b|\btarget\b|\bexpected return|\bfrontier\b"
 )
 _SUBJECT = patterns.compile(

@@ -50,9 +50,18 @@ _NOT_TYPOS = frozenset(
 """Real words close to a `_VOCABULARY` word, never "corrected"."""
 
 
+_ABBREVIATIONS = {"bt": "backtest", "tc": "trading costs", "tcs": "trading costs"}
+"""Lower-case abbreviations a portfolio manager writes for the domain's words ("bt 50/50 AAPL
+MSFT, 15bps tc"); in capitals they may be tickers and stay."""
+
+
 def correct_typos(text: str) -> str:
-    """`text` with misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe",
-    "portfolo" -> "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
+    """`text` with abbreviations written out ("bt" -> "backtest", `_ABBREVIATIONS`) and
+    misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe", "portfolo" ->
+    "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
+    text = re.sub(
+        rf"\b(?:{'|'.join(_ABBREVIATIONS)})\b", lambda m: _ABBREVIATIONS[m.group(0)], text
+    )
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=4)
 
 
