@@ -3,7 +3,9 @@ from ("can two strategies share a paper account?", "what brokers do you support?
 hedges work?"): the pages of `docs/` and the README cut into sections at their headings, the
 sections that best answer a question (BM25 over stemmed content words,
 `research.embeddings.words_of`; a section's heading counts `HEADING_WEIGHT` times, its page's
-title once), and in each the passage that speaks most to it (its paragraphs, list items and
+title once; plus what its headings say of the question, `HEADING_MATCH_WEIGHT`: a subsection
+inherits the headings above it, "Forward-testing an account" is part of "Strategies sharing an
+account"), and in each the passage that speaks most to it (its paragraphs, list items and
 table rows ranked by the question's words they hold, weighted by how rare each is; the first
 passage also holds its section's heading): the text an answer quotes starts there.
 
@@ -50,6 +52,9 @@ HEADING_WEIGHT = 5
 """How many times a section's own heading's words count in it (its page title's count once)."""
 PASSAGE_WEIGHT = 0.35
 """How much a section's best passage's weight adds to the section's score."""
+HEADING_MATCH_WEIGHT = 1.0
+"""How much what a section's headings say of the question adds to its score (`_heading_match`):
+a long section's heading is otherwise drowned by its text's own counts of the same words."""
 
 
 class GuideUnavailableError(LookupError):
@@ -68,13 +73,20 @@ def docs_dir() -> Path:
 @dataclass(frozen=True)
 class GuideSection:
     """One section of a page: the page's file name and title, the section's own heading (the
-    title for the text before the page's first subheading) and its text without code
-    blocks."""
+    title for the text before the page's first subheading), its text without code blocks, and
+    `parents`, the headings it is under below the title ("Strategies sharing an account" for
+    "### Forward-testing an account"), outermost first."""
 
     page: str
     title: str
     heading: str
     text: str
+    parents: tuple[str, ...] = ()
+
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """Its parents' headings and its own, outermost first."""
+        return (*self.parents, self.heading)
 
     @property
     def citation(self) -> str:
@@ -117,6 +129,8 @@ def _sections(page: str, text: str) -> list[GuideSection]:
     """The sections of one page (see `GuideSection`)."""
     found: list[GuideSection] = []
     title, heading, lines, fenced = page, page, [], False
+    above: list[tuple[int, str]] = []  # (level, heading) of the open subheadings, outermost first
+    parents: tuple[str, ...] = ()
     for line in text.splitlines():
         if _FENCE.match(line):
             fenced = not fenced
@@ -128,13 +142,17 @@ def _sections(page: str, text: str) -> list[GuideSection]:
             lines.append(line)
             continue
         if "\n".join(lines).strip():
-            found.append(GuideSection(page, title, heading, "\n".join(lines).strip()))
-        heading = match.group(2).strip("` ")
-        if len(match.group(1)) == 1:
-            title = heading
+            found.append(GuideSection(page, title, heading, "\n".join(lines).strip(), parents))
+        heading, level = match.group(2).strip("` "), len(match.group(1))
+        above = [(n, h) for n, h in above if n < level]
+        parents = tuple(h for _, h in above)
+        if level == 1:
+            title, above = heading, []
+        else:
+            above.append((level, heading))
         lines = []
     if "\n".join(lines).strip():
-        found.append(GuideSection(page, title, heading, "\n".join(lines).strip()))
+        found.append(GuideSection(page, title, heading, "\n".join(lines).strip(), parents))
     return found
 
 
@@ -171,6 +189,10 @@ class _Index:
     passage_count: int
     passage_length: float
     """The passages' average length in words."""
+    headings: tuple[tuple[str, ...], ...]
+    """Each section's headings' words (`GuideSection.headings`), in order."""
+    heading_frequency: Counter[str]
+    """In how many sections' headings each word is."""
     signature: tuple[tuple[str, float], ...]
 
 
@@ -224,6 +246,10 @@ def _built(docs: Path | None) -> _Index:
                 said = words_of(unit)
                 in_passages.update(set(said))
                 lengths.append(len(said))
+        headings = tuple(tuple(words_of(" ".join(s.headings))) for s in sections)
+        in_headings: Counter[str] = Counter()
+        for said in headings:
+            in_headings.update(set(said))
         index = _Index(
             tuple(sections),
             terms,
@@ -233,6 +259,8 @@ def _built(docs: Path | None) -> _Index:
             in_passages,
             len(lengths),
             sum(lengths) / max(1, len(lengths)),
+            headings,
+            in_headings,
             signature,
         )
         _indexes[folder] = index
@@ -269,6 +297,23 @@ def _best_passage(
     return weight(best), best
 
 
+def _heading_match(
+    index: _Index, section: int, words: set[str], pairs: set[tuple[str, str]]
+) -> float:
+    """What a section's headings (its parents' and its own) say of the question: the inverse
+    heading frequency (over all sections' headings) of each of the question's `words` they
+    hold, plus, for each of its `pairs` they say together, the second word's again."""
+    said = index.headings[section]
+    count = len(index.sections)
+
+    def idf(word: str) -> float:
+        df = index.heading_frequency[word]
+        return math.log(1.0 + (count - df + 0.5) / (df + 0.5))
+
+    together = set(itertools.pairwise(said)) & pairs
+    return sum(idf(w) for w in words & set(said)) + sum(idf(b) for _, b in together)
+
+
 def _idf(index: _Index, word: str) -> float:
     """BM25's inverse frequency of `word` over all passages."""
     count, df = index.passage_count, index.passage_frequency[word]
@@ -296,8 +341,10 @@ def search_guide(
     `GuideUnavailableError` without it.
 
     A section's score is its BM25 score (see the module docstring) plus `PASSAGE_WEIGHT` times
-    the weight of its passage that speaks most to the query (`_best_passage`): a section is
-    found by what it is about and by one place in it that says what was asked."""
+    the weight of its passage that speaks most to the query (`_best_passage`) plus
+    `HEADING_MATCH_WEIGHT` times what its headings say of it (`_heading_match`): a section is
+    found by what it is about, by what it is titled and by one place in it that says what was
+    asked."""
     index = _built(docs)
     asked = words_of(query)
     words = set(asked) - _QUESTION_WORDS
@@ -315,7 +362,8 @@ def search_guide(
             score += idf * tf * (K1 + 1.0) / norm
         if score > 0.0:
             weight, start = _best_passage(index, n, words, pairs)
-            scored.append((score + PASSAGE_WEIGHT * weight, n, start))
+            heading = HEADING_MATCH_WEIGHT * _heading_match(index, n, words, pairs)
+            scored.append((score + PASSAGE_WEIGHT * weight + heading, n, start))
     scored.sort(
         key=lambda hit: (-hit[0], index.sections[hit[1]].page, index.sections[hit[1]].heading)
     )

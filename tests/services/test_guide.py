@@ -17,6 +17,7 @@ import pytest
 from research.embeddings import words_of
 from services.guide import (
     CHECKOUT_DOCS,
+    HEADING_MATCH_WEIGHT,
     HEADING_WEIGHT,
     K1,
     PASSAGE_WEIGHT,
@@ -32,6 +33,7 @@ PAGES = {
         "# Accounts\n\nEvery deployment trades an account.\n\n## Sharing an account\n\n"
         "Several strategies can share one paper account: their orders are netted.\n\n"
         "```bash\nstratigos deploy create --account shared-secret-word\n```\n"
+        "### Netting\n\nOne order a day per stock.\n\n## Closing\n\nClose it when done.\n"
     ),
     "brokers.md": "# Brokers\n\nPaper and Alpaca brokers are supported. Alpaca is a broker.\n",
     "hedges.md": "# Hedges\n\nA put hedge pays when the market falls.\n\n### Costs\n\nPremiums.\n",
@@ -50,19 +52,29 @@ def test_pages_are_cut_at_their_headings_without_code(docs: Path) -> None:
     assert [(s.page, s.title, s.heading) for s in sections] == [
         ("accounts.md", "Accounts", "Accounts"),
         ("accounts.md", "Accounts", "Sharing an account"),
+        ("accounts.md", "Accounts", "Netting"),
+        ("accounts.md", "Accounts", "Closing"),
         ("brokers.md", "Brokers", "Brokers"),
         ("hedges.md", "Hedges", "Hedges"),
         ("hedges.md", "Hedges", "Costs"),
     ]
     assert all("secret" not in s.text and "stratigos deploy" not in s.text for s in sections)
     assert sections[1].citation == '(docs/accounts.md, "Sharing an account")'
+    assert [s.headings for s in sections[:4]] == [
+        ("Accounts",),
+        ("Sharing an account",),
+        ("Sharing an account", "Netting"),  # a subsection is under its parent's heading
+        ("Closing",),  # a heading of the parent's level closes it
+    ]
 
 
 def _expected(docs: Path, query: str) -> list[tuple[str, float, str]]:
     """(heading, score, first passage of the text) of each section for `query`, computed from
     the definitions: BM25 over the sections, plus `PASSAGE_WEIGHT` times the best passage's
     weight (its BM25 over all passages, the first passage holding the heading too; each pair
-    of consecutive query words it says together adds its second word's passage idf)."""
+    of consecutive query words it says together adds its second word's passage idf), plus
+    `HEADING_MATCH_WEIGHT` times its headings' match (the heading idf of each query word its
+    parents' and own headings hold, and of each pair's second word they say together)."""
     sections = guide_sections(docs)
     said = words_of(query)
     asked = set(said) - set(words_of("support supported work use"))
@@ -85,8 +97,16 @@ def _expected(docs: Path, query: str) -> list[tuple[str, float, str]]:
     units = [passages(s.text) for s in sections]
     unit_bags = [Counter(words_of(u)) for section_units in units for u in section_units]
     unit_average = sum(sum(b.values()) for b in unit_bags) / len(unit_bags)
+    heading_words = [words_of(" ".join((*s.parents, s.heading))) for s in sections]
+
+    def heading_idf(word: str) -> float:
+        df = sum(1 for said in heading_words if word in said)
+        return math.log(1 + (len(sections) - df + 0.5) / (df + 0.5))
+
     found = []
-    for section, bag, section_units in zip(sections, bags, units, strict=True):
+    for section, bag, section_units, titled in zip(
+        sections, bags, units, heading_words, strict=True
+    ):
         score = bm25(bag, bags, average)
         if score <= 0:
             continue
@@ -100,14 +120,18 @@ def _expected(docs: Path, query: str) -> list[tuple[str, float, str]]:
                 bonus += math.log(1 + (len(unit_bags) - df + 0.5) / (df + 0.5))
             weights.append(bm25(Counter(held), unit_bags, unit_average) + bonus)
         best = max(range(len(weights)), key=lambda n: (weights[n], -n))
-        found.append((section.heading, score + PASSAGE_WEIGHT * weights[best], section_units[best]))
+        match = sum(heading_idf(w) for w in asked & set(titled)) + sum(
+            heading_idf(b) for _, b in set(itertools.pairwise(titled)) & pairs
+        )
+        score += PASSAGE_WEIGHT * weights[best] + HEADING_MATCH_WEIGHT * match
+        found.append((section.heading, score, section_units[best]))
     return sorted(found, key=lambda item: -item[1])
 
 
 @pytest.mark.parametrize(
     "query",
     ["can two strategies share a paper account?", "what brokers do you support?",
-     "how do hedges work?", "premiums of a put"],
+     "how do hedges work?", "premiums of a put", "how are orders netted on a shared account?"],
 )  # fmt: skip
 def test_sections_are_ranked_by_bm25_and_their_best_passage(docs: Path, query: str) -> None:
     hits = search_guide(query, k=5, docs=docs)
