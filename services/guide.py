@@ -248,8 +248,8 @@ def _built(docs: Path | None) -> _Index:
                 lengths.append(len(said))
         headings = tuple(tuple(words_of(" ".join(s.headings))) for s in sections)
         in_headings: Counter[str] = Counter()
-        for said in headings:
-            in_headings.update(set(said))
+        for titled in headings:
+            in_headings.update(set(titled))
         index = _Index(
             tuple(sections),
             terms,
