@@ -289,13 +289,25 @@ keys are risk limits of a strategy search (`max_drawdown`, `cvar_95`, `var_95`).
 def last_turn_builds(trace: Trace) -> list[ToolCall]:
     """The `optimize_portfolio` calls that answer the case's last message: the builds its
     expected limits are about (an earlier turn's build answered an earlier ask, which a
-    follow-up such as "same w/ 25% cap" then changes)."""
+    follow-up such as "same w/ 25% cap" then changes). A last message that builds nothing is
+    about the portfolios its tools name by id ("cvar 99?" of the thread's portfolio): the
+    latest earlier build of each."""
     from langchain_core.messages import AIMessage, HumanMessage
 
     asked = [i for i, m in enumerate(trace.messages) if isinstance(m, HumanMessage)]
     before = trace.messages[: asked[-1]] if asked else []
     earlier = sum(len(m.tool_calls) for m in before if isinstance(m, AIMessage))
-    return [c for c in trace.tool_calls[earlier:] if c.name == "optimize_portfolio"]
+    last = trace.tool_calls[earlier:]
+    built = [c for c in last if c.name == "optimize_portfolio"]
+    if built:
+        return built
+    named = {c.args.get("portfolio_id") for c in last} - {None}
+    latest: dict[str, ToolCall] = {}
+    for c in trace.tool_calls[:earlier]:
+        data = c.data if isinstance(c.data, dict) else {}
+        if c.name == "optimize_portfolio" and data.get("portfolio_id") in named:
+            latest[str(data["portfolio_id"])] = c
+    return list(latest.values())
 
 
 def _portfolio_problems(key: str, limit: float, trace: Trace) -> list[str]:

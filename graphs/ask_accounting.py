@@ -83,7 +83,7 @@ KIND_WORDS = {
     "horizon": "a horizon", "episode": "a historical episode", "scenario": "a market scenario",
     "frequency": "a rebalancing frequency", "level": "a confidence level",
     "capital": "a capital", "threshold": "a loss threshold", "market_move": "a market move",
-    "cost": "trading costs", "method": "that method",
+    "cost": "trading costs", "method": "that method", "percentage": "that percentage",
 }  # fmt: skip
 
 FREQUENCY_SESSIONS = {"daily": 1, "weekly": 5, "monthly": 21, "quarterly": 63, "annually": 252}
@@ -447,7 +447,20 @@ def why_unused(item: AskItem, turn: Turn, excluded: set[str]) -> str | None:
         return _method_used(item, turn)
     if kind == "frequency":
         return _frequency_used(item, turn)
+    if kind == "percentage":
+        return _percentage_used(item, turn)
     return _value_used(item, turn)
+
+
+def _percentage_used(item: AskItem, turn: Turn) -> str | None:
+    """A percentage no phrasing read is used when some argument of the turn's calls holds it
+    (as a fraction or in percent, either sign)."""
+    value = abs(float(item.value))
+    for inputs in turn.inputs:
+        numbers = [v for v in inputs.flat.values() if isinstance(v, int | float)]
+        if any(_close(abs(v), value) or _close(abs(v), 100 * value) for v in numbers):
+            return None
+    return "no tool of this turn was given it" if turn.uses else NOTHING_COMPUTED
 
 
 def _limit_values(item: AskItem, turn: Turn) -> list[Any]:

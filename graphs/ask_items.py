@@ -6,9 +6,11 @@ groups), risk limits, volatility and return targets, windows and horizons, histo
 and market scenarios, methods, rebalancing frequencies, confidence levels, capital, loss
 thresholds, market moves and costs.
 
-Precision comes first: a number is an item only in a phrasing `graphs.ask_patterns` knows, so
-counts ("top 5", "3 ideas"), years inside dates and windows, and numbers quoted back from
-earlier replies (`cited`) are not items. Percentages are fractions (20% -> 0.2).
+Precision comes first: a number is an item of its kind only in a phrasing `graphs.ask_patterns`
+knows, so counts ("top 5", "3 ideas"), years inside dates and windows, and numbers quoted back
+from earlier replies (`cited`) are not items. A percentage no phrasing reads is still an item
+(`percentage`): some tool must take it, or the reply names it. Percentages are fractions
+(20% -> 0.2).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ ITEM_KINDS = (
     "asset_floor", "group_cap", "group_floor", "drawdown_limit", "var_limit", "cvar_limit",
     "vol_limit", "vol_target", "return_target", "risk_free", "start", "end", "recent",
     "horizon", "episode", "scenario", "method", "frequency", "level", "capital", "threshold",
-    "market_move", "cost",
+    "market_move", "cost", "percentage",
 )  # fmt: skip
 """Every kind of item (`AskItem.kind`)."""
 
@@ -86,10 +88,13 @@ class AskItem:
 
 def normalised(message: str) -> str:
     """`message` with percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
-    numbers before a unit as digits, ranges "between 5 and 30%" as "between 5% and 30%",
+    numbers before a unit as digits, shares said as fractions after a limit's words as
+    percentages ("at most a fifth" -> "at most 20%"), "then" after a comparative as "than", ranges "between 5 and 30%" as "between 5% and 30%",
     "ex-energy" as "ex energy" and dashes as hyphens."""
     text = message.replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
     text = P.SPELLED.sub(lambda m: str(P.spelled_value(m.group("w"))), text)
+    text = P.FRACTION.sub(lambda m: f"{m.group('c')} {P.fraction_percent(m)}%", text)
+    text = P.THEN.sub(r"\1 than", text)
     text = re.sub(r"(?i)(\d+(?:\.\d+)?)\s*(?:percent\b|per cent\b|pct\b|%)", r"\1%", text)
     text = re.sub(
         r"(?i)\b(between|from)\s+(\d+(?:\.\d+)?)\s+(and|to)\s+(\d+(?:\.\d+)?)%",
@@ -261,6 +266,11 @@ class _Scan:
         self._weights()
         for m in P.MONEY.finditer(self.view()):
             self._money(m)
+        for m in re.finditer(P.PCT, self.view()):  # a percentage no phrasing above read
+            before = re.search(r"(?:[\w&$.-]+\s+){0,3}$", self.text[: m.start()])
+            said = self.text[before.start() if before else m.start() : m.end()].strip()
+            self.items.append(AskItem("percentage", said, float(m.group("p")) / 100.0))
+            self.claim(m.start(), m.end())
 
     def _read(self, pattern: re.Pattern[str], reading: tuple[str, ...]) -> None:
         for m in pattern.finditer(self.view()):

@@ -121,6 +121,7 @@ def describe(item: AskItem) -> str:
         "method": f"the method {said}",
         "episode": f"the episode {said}",
         "scenario": f"the {str(value).replace('_', ' ')} scenario",
+        "percentage": f"the {number} in '{said}'",
     }
     return words.get(kind, said)
 

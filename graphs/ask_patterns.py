@@ -344,6 +344,29 @@ SPELLED = re.compile(
 """Numbers spelled out before a unit ("twenty-five percent", "three years")."""
 
 
+FRACTION = re.compile(
+    r"\b(?P<c>at most|no more than|not more than|up to|under|below|less than|at least"
+    r"|no less than|max(?:imum)?(?: of)?|min(?:imum)?(?: of)?|capped at|cap(?:ped)? (?:it |them )?at"
+    r"|limited to|within)\s+(?:(?P<n>a|one|two|three)\s+)?(?P<f>half|third|quarter|fifth|sixth"
+    r"|eighth|tenth)s?\b(?!\s+(?:of\s+)?(?:the\s+|a\s+)?(?:year|month|week|day|session)s?\b)",
+    re.IGNORECASE,
+)
+"""A share said as a fraction after a limit's words ("at most a fifth", "up to half")."""
+_PARTS = {"half": 50, "third": 100 / 3, "quarter": 25, "fifth": 20, "sixth": 100 / 6,
+          "eighth": 12.5, "tenth": 10}  # fmt: skip
+THEN = re.compile(
+    r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
+    re.IGNORECASE,
+)
+"""A comparison misspelt with "then" ("no more then 25%")."""
+
+
+def fraction_percent(match: re.Match[str]) -> str:
+    """The percentage a `FRACTION` match says ("a fifth" -> "20", "two thirds" -> "66.67")."""
+    count = {"two": 2, "three": 3}.get((match.group("n") or "").lower(), 1)
+    return f"{count * _PARTS[match.group('f').lower()]:.4g}"
+
+
 def spelled_value(words: str) -> int:
     """The value of a spelled-out number ("twenty-five" -> 25)."""
     return sum(NUMBER_WORDS[w] for w in re.split(r"[- ]", words.lower()) if w)

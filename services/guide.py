@@ -302,7 +302,9 @@ def _heading_match(
 ) -> float:
     """What a section's headings (its parents' and its own) say of the question: the inverse
     heading frequency (over all sections' headings) of each of the question's `words` they
-    hold, plus, for each of its `pairs` they say together, the second word's again."""
+    hold, plus, for each of its `pairs` they say together, the second word's again, times the
+    share of the headings' distinct words the question holds (a heading all about the question
+    counts in full, one that shares a word with it in passing little)."""
     said = index.headings[section]
     count = len(index.sections)
 
@@ -310,8 +312,12 @@ def _heading_match(
         df = index.heading_frequency[word]
         return math.log(1.0 + (count - df + 0.5) / (df + 0.5))
 
+    held = words & set(said)
+    if not held:
+        return 0.0
     together = set(itertools.pairwise(said)) & pairs
-    return sum(idf(w) for w in words & set(said)) + sum(idf(b) for _, b in together)
+    coverage = len(held) / len(set(said))
+    return coverage * (sum(idf(w) for w in held) + sum(idf(b) for _, b in together))
 
 
 def _idf(index: _Index, word: str) -> float:

@@ -501,3 +501,44 @@ def test_the_book_resolves_a_portfolio_id_to_its_build() -> None:
     book = portfolio_book(_uses(history))
     found = inputs_of(ToolUse("stress_test", {"portfolio_id": "pf_a1b2c3"}), book, TICKERS)
     assert found.tickers == {"AAPL", "MSFT"} and ("2015-01-01", "2022-12-28") in found.windows
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        ("min vol across all names with at most a fifth in tech", ("group_cap", 0.2, "tech")),
+        ("max sharpe of all stocks, tech no more then 25%", ("group_cap", 0.25, "tech")),
+        ("hrp of AAPL MSFT KO with up to half in KO", ("asset_cap", 0.5, "KO")),
+        ("min vol of AAPL MSFT KO, keep turnover under 5%", ("percentage", 0.05, None)),
+    ],
+)
+def test_every_percentage_is_an_item_in_words_typos_or_an_unknown_phrasing(
+    message: str, expected: tuple[str, float, str | None]
+) -> None:
+    found = {(i.kind, round(i.value, 6), i.subject) for i in ask_items(message, VOCAB) if isinstance(i.value, float)}  # fmt: skip
+    assert found == {expected}
+
+
+def test_a_percentage_no_tool_took_is_named_with_its_words() -> None:
+    message = "min vol of AAPL MSFT KO, keep turnover under 5%"
+    args = {"universe": ["AAPL", "MSFT", "KO"], "method": "min_volatility"}
+    reply = checked_answer(
+        [HumanMessage(message)],
+        [AIMessage("", tool_calls=[{"name": "optimize_portfolio", "args": args, "id": "c"}]),
+         ToolMessage(json.dumps({"weights": {"AAPL": 0.2, "MSFT": 0.2, "KO": 0.6}}),
+                     tool_call_id="c", name="optimize_portfolio"),
+         AIMessage("Min vol portfolio built.")],
+        VOCAB,
+    )[-1].text  # fmt: skip
+    assert (
+        "Not used: the 5% in 'keep turnover under 5%' (no tool of this turn was given it)" in reply
+    )
+    taken = {**args, "max_weight": 0.05}  # a tool given the number accounts for it
+    assert "turnover" not in checked_answer(
+        [HumanMessage(message)],
+        [AIMessage("", tool_calls=[{"name": "optimize_portfolio", "args": taken, "id": "c"}]),
+         ToolMessage(json.dumps({"weights": {"AAPL": 0.2, "MSFT": 0.2, "KO": 0.6}}),
+                     tool_call_id="c", name="optimize_portfolio"),
+         AIMessage("Min vol portfolio built.")],
+        VOCAB,
+    )[-1].text  # fmt: skip

@@ -74,7 +74,8 @@ def _expected(docs: Path, query: str) -> list[tuple[str, float, str]]:
     weight (its BM25 over all passages, the first passage holding the heading too; each pair
     of consecutive query words it says together adds its second word's passage idf), plus
     `HEADING_MATCH_WEIGHT` times its headings' match (the heading idf of each query word its
-    parents' and own headings hold, and of each pair's second word they say together)."""
+    parents' and own headings hold, and of each pair's second word they say together, times
+    the share of the headings' distinct words the query holds)."""
     sections = guide_sections(docs)
     said = words_of(query)
     asked = set(said) - set(words_of("support supported work use"))
@@ -120,8 +121,10 @@ def _expected(docs: Path, query: str) -> list[tuple[str, float, str]]:
                 bonus += math.log(1 + (len(unit_bags) - df + 0.5) / (df + 0.5))
             weights.append(bm25(Counter(held), unit_bags, unit_average) + bonus)
         best = max(range(len(weights)), key=lambda n: (weights[n], -n))
-        match = sum(heading_idf(w) for w in asked & set(titled)) + sum(
-            heading_idf(b) for _, b in set(itertools.pairwise(titled)) & pairs
+        held = asked & set(titled)
+        match = (len(held) / len(set(titled))) * (
+            sum(heading_idf(w) for w in held)
+            + sum(heading_idf(b) for _, b in set(itertools.pairwise(titled)) & pairs)
         )
         score += PASSAGE_WEIGHT * weights[best] + HEADING_MATCH_WEIGHT * match
         found.append((section.heading, score, section_units[best]))

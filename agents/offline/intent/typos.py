@@ -55,13 +55,22 @@ _ABBREVIATIONS = {"bt": "backtest", "tc": "trading costs", "tcs": "trading costs
 MSFT, 15bps tc"); in capitals they may be tickers and stay."""
 
 
+_THEN = re.compile(
+    r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
+    re.IGNORECASE,
+)
+"""A comparison misspelt with "then" ("no more then 25%")."""
+
+
 def correct_typos(text: str) -> str:
-    """`text` with abbreviations written out ("bt" -> "backtest", `_ABBREVIATIONS`) and
+    """`text` with abbreviations written out ("bt" -> "backtest", `_ABBREVIATIONS`), "then"
+    after a comparative as "than" ("no more then 25%") and
     misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe", "portfolo" ->
     "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
     text = re.sub(
         rf"\b(?:{'|'.join(_ABBREVIATIONS)})\b", lambda m: _ABBREVIATIONS[m.group(0)], text
     )
+    text = _THEN.sub(r"\1 than", text)
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=4)
 
 
