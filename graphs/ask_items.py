@@ -23,6 +23,7 @@ import pandas as pd
 
 from graphs import ask_patterns as P
 from graphs.ask_vocabulary import Vocabulary
+from services.shorthand import expand_shorthand
 from services.windows import SESSIONS_PER, last_sessions_bounds
 
 ITEM_KINDS = (
@@ -87,11 +88,17 @@ class AskItem:
 
 
 def normalised(message: str) -> str:
-    """`message` with percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
+    """`message` with shorthand written out (`services.shorthand`: "qtrly rebal", "w/o"),
+    percentages written as "N%" ("20 percent", "twenty-five pct"), spelled
     numbers before a unit as digits, shares said as fractions after a limit's words as
     percentages ("at most a fifth" -> "at most 20%"), "then" after a comparative as "than", ranges "between 5 and 30%" as "between 5% and 30%",
     "ex-energy" as "ex energy" and dashes as hyphens."""
-    text = message.replace("\u2212", "-").replace("\u2013", "-").replace("\u2014", "-")
+    text = (
+        expand_shorthand(message)
+        .replace("\u2212", "-")
+        .replace("\u2013", "-")
+        .replace("\u2014", "-")
+    )
     text = P.SPELLED.sub(lambda m: str(P.spelled_value(m.group("w"))), text)
     text = P.FRACTION.sub(lambda m: f"{m.group('c')} {P.fraction_percent(m)}%", text)
     text = P.THEN.sub(r"\1 than", text)

@@ -72,6 +72,10 @@ RISK: list[tuple[re.Pattern[str], Reading]] = [
                 rf"\b(?:\s+of\s+(?:it|that|this|them))?\s+(?:at|of|@)\s+(?:the\s+)?{PCT}"),
      ("level",)),
     (re.compile(rf"\bat\s+(?:the\s+|a\s+)?{PCT}\s+(?:level|confidence)"), ("level",)),
+    (re.compile(r"(?<![\d.%])(?P<p>\d{2}(?:\.\d+)?)\s+(?:one[- ]day\s+|1[- ]?d(?:ay)?\s+|daily\s+)?"
+                r"(?:c?var|es|expected shortfall|value at risk)\b"), ("level",)),
+    (re.compile(r"\b(?:c?var|es|expected shortfall|value at risk)\s+(?:at\s+|@\s*)?"
+                r"(?P<p>\d{2}(?:\.\d+)?)(?![\d.%])"), ("level",)),
     # risk limits
     (re.compile(r"\b(?:max(?:imum)?\s+)?(?:draw[- ]?downs?|dd)\s+(?:limit\s+|cap\s+)?(?:of\s+)?"
                 rf"(?:{CAP}\s+)?(?:of\s+)?{PCT}"), ("drawdown_limit",)),

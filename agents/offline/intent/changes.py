@@ -89,8 +89,12 @@ _MEASURES: tuple[tuple[str, Measure], ...] = (
 _CRITERION = patterns.compile(
     r"\b(?:drop|dropping|remove|removing|exclude|excluding|cut|cutting|ditch|lose|kick out"
     r"|take out|taking out|get rid of|leave out|leaving out|without|sell|skip)\s+(?:the\s+)?"
-    rf"((?:(?:{_HIGH}|{_LOW})\s+)?[a-z\-]+(?:\s+[a-z\-]+)?)"
+    r"(?:(?:whichever|whatever|which|the one|the name|the stock|one|name|stock)\s+(?:one\s+)?"
+    r"(?:has|had|with|is|was|carries|got)\s+(?:the\s+)?)?"
+    rf"((?:(?:{_HIGH}|{_LOW})\s+)?[a-z\-]+(?:\s+(?!(?:and|then|redo|rerun|again)\b)[a-z\-]+)?)"
 )
+"""A name dropped by a criterion: "drop the most volatile", "drop whichever has the lowest
+weight"."""
 
 
 def _criterion(low: str) -> Criterion | None:

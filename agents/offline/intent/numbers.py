@@ -40,6 +40,10 @@ _CONFIDENCE = [
     patterns.compile(
         _TAIL_METRIC + r"\s*(?:at\s+|@\s*)?" + NUM + r"(?![\d.]|\s*(?:%|percent|pct))"
     ),
+    patterns.compile(  # "1d 99 var", "99 cvar": a bare level before the measure
+        r"(?<![\d.])(\d{2}(?:\.\d+)?)\s+(?:one[\s-]day\s+|1[\s-]?d(?:ay)?\s+|daily\s+)?"
+        + _TAIL_METRIC
+    ),
 ]
 
 

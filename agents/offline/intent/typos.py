@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 
+from services.shorthand import expand_shorthand
+
 _VOCABULARY = (
     "build",
     "sharpe",
@@ -50,11 +52,6 @@ _NOT_TYPOS = frozenset(
 """Real words close to a `_VOCABULARY` word, never "corrected"."""
 
 
-_ABBREVIATIONS = {"bt": "backtest", "tc": "trading costs", "tcs": "trading costs"}
-"""Lower-case abbreviations a portfolio manager writes for the domain's words ("bt 50/50 AAPL
-MSFT, 15bps tc"); in capitals they may be tickers and stay."""
-
-
 _THEN = re.compile(
     r"\b(more|less|fewer|greater|higher|lower|bigger|smaller|larger|worse|better)\s+then\b",
     re.IGNORECASE,
@@ -63,13 +60,11 @@ _THEN = re.compile(
 
 
 def correct_typos(text: str) -> str:
-    """`text` with abbreviations written out ("bt" -> "backtest", `_ABBREVIATIONS`), "then"
+    """`text` with shorthand written out ("bt" -> "backtest", `services.shorthand`), "then"
     after a comparative as "than" ("no more then 25%") and
     misspelled key words replaced ("buld" -> "build", "sharp" -> "sharpe", "portfolo" ->
     "portfolio"): words of 4+ letters within a similarity of 0.8 of one."""
-    text = re.sub(
-        rf"\b(?:{'|'.join(_ABBREVIATIONS)})\b", lambda m: _ABBREVIATIONS[m.group(0)], text
-    )
+    text = expand_shorthand(text)
     text = _THEN.sub(r"\1 than", text)
     return repair_words(text, _VOCABULARY, _NOT_TYPOS, min_letters=4)
 
