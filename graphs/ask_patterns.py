@@ -170,6 +170,7 @@ WEIGHT_LIMITS: list[tuple[re.Pattern[str], Reading]] = [
     (re.compile(r"\b(?:cap(?:ped)?|limit(?:ed)?)\s+(?:it\s+|them\s+|this\s+|that\s+|"
                 rf"everything\s+|the portfolio\s+|positions\s+|weights\s+)?(?:at|to)\s+{PCT}"),
      ("cap",)),
+    (re.compile(rf"\bcaps?\s+(?:of\s+)?{PCT}(?!\s*(?:in|on|for|of|to)\b)(?!\s*[¤§])"), ("cap",)),
     (re.compile(rf"{FLOOR}\s+{PCT}\s+{SCOPE}"), ("floor",)),
     (re.compile(rf"{PCT}\s+(?:floor|minimum|min)\b(?:\s+{SCOPE})?"), ("floor",)),
     (re.compile(r"(?:each|every\s+\w+|all\s+\w+)\s+(?:at least|no less than|min(?:imum)?"

@@ -1,7 +1,7 @@
-"""Ten portfolio-manager conversations through the chat with the offline model (issue 51), in
+"""Thirteen portfolio-manager conversations through the chat with the offline model (issue 51), in
 words no evaluation case uses: lower-case tickers, shorthand ("minvar", "1d 99 var", "es",
-"30pct", "6 wks", "last 2y", "bt", "qtrly rebal", "w/o", "strats", "acct"), shares in words ("a
-third"), terse follow-ups that lean on the thread ("and es at 97.5?", "drop whichever has the
+"30pct", "6 wks", "last 2y", "bt", "qtrly rebal", "w/o", "strats", "acct", "since '19", ">15%",
+"cap 40", "ex financials"), shares in words ("a third"), terse follow-ups that lean on the thread ("and es at 97.5?", "drop whichever has the
 lowest weight and redo", "make it since 2020", "now w/o the energy name"). Every number a reply
 states is recomputed here from the embedded closes with cvxpy, scipy or plain numpy, and each
 reply's "Used:" and "Limits kept:" state exactly the universe, window, weights and limits the
@@ -81,12 +81,14 @@ def _tail(returns: np.ndarray, level: float) -> tuple[float, float]:
     return var, float(losses[losses >= var].mean())
 
 
-def _min_variance(returns: pd.DataFrame, groups: dict[tuple[str, ...], float] | None = None) -> np.ndarray:  # fmt: skip
-    """Long-only, fully invested minimum variance with the sum of each group at most its cap
-    (cvxpy)."""
+def _min_variance(
+    returns: pd.DataFrame, groups: dict[tuple[str, ...], float] | None = None, cap: float = 1.0
+) -> np.ndarray:
+    """Long-only, fully invested minimum variance with every weight at most `cap` and the sum
+    of each group at most its own (cvxpy)."""
     w = cp.Variable(returns.shape[1])
     cov = np.cov(returns.to_numpy().T)
-    constraints = [cp.sum(w) == 1, w >= 0]
+    constraints = [cp.sum(w) == 1, w >= 0, w <= cap]
     for names, cap in (groups or {}).items():
         members = np.array([t in names for t in returns.columns], dtype=float)
         constraints.append(members @ w <= cap)
@@ -94,13 +96,13 @@ def _min_variance(returns: pd.DataFrame, groups: dict[tuple[str, ...], float] | 
     return np.asarray(w.value)
 
 
-def _max_sharpe(returns: pd.DataFrame, cap: float) -> np.ndarray:
-    """Long-only maximum Sharpe ratio (risk-free rate 0) with every weight at most `cap`: the
-    convex form in y = w / (mu'w), solved with cvxpy."""
+def _max_sharpe(returns: pd.DataFrame, cap: float, floor: float = 0.0) -> np.ndarray:
+    """Long-only maximum Sharpe ratio (risk-free rate 0) with every weight within [`floor`,
+    `cap`]: the convex form in y = w / (mu'w), solved with cvxpy."""
     mu = returns.mean().to_numpy() * 252
     cov = np.cov(returns.to_numpy().T) * 252
     y = cp.Variable(len(mu))
-    constraints = [mu @ y == 1, y >= 0, y <= cap * cp.sum(y)]
+    constraints = [mu @ y == 1, y >= floor * cp.sum(y), y <= cap * cp.sum(y)]
     cp.Problem(cp.Minimize(cp.quad_form(y, cp.psd_wrap(cov))), constraints).solve(**TIGHT)
     return np.asarray(y.value / y.value.sum())
 
@@ -272,3 +274,40 @@ def test_a_backtest_said_in_shorthand(session: ChatSession) -> None:
         "Used: MSFT, PG; 2019-01-02 to 2022-12-28; weights MSFT 70.0%, PG 30.0%; rebalanced "
         "quarterly."
     )
+
+
+def test_erc_since_a_two_digit_year(session: ChatSession) -> None:
+    tickers = ["AAPL", "MSFT", "XOM", "JPM"]
+    reply, calls = _send(session, "erc aapl msft xom jpm since '19")
+    assert calls == [("optimize_portfolio", {"universe": tickers, "start": "2019-01-01", "method": "risk_parity"})]  # fmt: skip
+    expected = _risk_parity(_returns(tickers, "2019-01-01"))
+    assert _shown_weights(reply, tickers) == pytest.approx(expected, abs=8e-4)
+    assert _used(reply) == "Used: AAPL, JPM, MSFT, XOM; 2019-01-02 to 2022-12-28; risk parity."
+
+
+def test_a_sector_left_out_with_a_cap_in_signs(session: ChatSession) -> None:
+    reply, calls = _send(session, "min vol on all names ex financials, no name >15%")
+    ((name, args),) = calls
+    names = [t for t in CLOSES.columns if t not in ("BAC", "JPM")]  # the financials here
+    assert name == "optimize_portfolio" and sorted(args["universe"]) == sorted(names)
+    assert args["max_weight"] == 0.15 and "sector_limits" not in args
+    expected = _min_variance(_returns(args["universe"]), cap=0.15)
+    assert _shown_weights(reply, args["universe"]) == pytest.approx(expected, abs=8e-4)
+    assert "Left out as asked: financials." in reply and "Not used" not in reply
+    assert "Limits kept: at most 15.0% in any asset (largest" in reply
+
+
+def test_a_floor_then_a_cap_said_as_a_bare_number(session: ChatSession) -> None:
+    tickers = ["LLY", "UNH", "MRK"]
+    reply, calls = _send(session, "max sharpe lly unh mrk, at least 10% each")
+    assert calls == [("optimize_portfolio", {"universe": tickers, "method": "max_sharpe", "min_weight": 0.1})]  # fmt: skip
+    returns = _returns(tickers)
+    assert _shown_weights(reply, tickers) == pytest.approx(_max_sharpe(returns, 1.0, 0.1), abs=8e-4)  # fmt: skip
+    reply, calls = _send(session, "cap 40 too")
+    ((name, args),) = calls
+    assert (name, args["max_weight"], args["min_weight"]) == ("optimize_portfolio", 0.4, 0.1)
+    expected = _max_sharpe(returns, 0.4, 0.1)
+    assert _shown_weights(reply, tickers) == pytest.approx(expected, abs=8e-4)
+    smallest = tickers[int(np.argmin(expected))]
+    assert f"at least 10.0% in every asset (smallest {smallest} {min(expected):.1%})" in reply
+    assert "Limits kept: at most 40.0% in any asset" in reply and "Not used" not in reply

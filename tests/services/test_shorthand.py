@@ -22,6 +22,18 @@ from services.shorthand import SHORTHAND, expand_shorthand
         ("two strats on one paper acct", "two strategies on one paper account"),
         ("and es at 97.5?", "and expected shortfall at 97.5?"),
         ("BT and ES stay tickers", "BT and ES stay tickers"),
+        ("erc since '19", "erc since 2019"),
+        (
+            "all names ex financials, no name >15%",
+            "all names excluding financials, no name above 15%",
+        ),
+        ("cap 40 too", "cap 40% too"),
+        ("sharpe of 25 each aapl msft", "sharpe of 25% each aapl msft"),
+        (
+            "top 5 ideas, max 10 trials, at least 5 names",
+            "top 5 ideas, max 10 trials, at least 5 names",
+        ),
+        ("swap xom -> cvx", "swap xom -> cvx"),
         ("bts, yes, tcx and 1y vol stay", "bts, yes, tcx and 1y vol stay"),
     ],
 )
