@@ -18,7 +18,7 @@ SHORTHAND = {
     "qtrly": "quarterly", "qtly": "quarterly", "mthly": "monthly", "mnthly": "monthly",
     "wkly": "weekly", "annly": "annually", "rebal": "rebalancing", "rebals": "rebalancing",
     "wk": "week", "wks": "weeks", "mos": "months", "mth": "month",
-    "mths": "months", "yr": "year", "yrs": "years",
+    "mths": "months", "yr": "year", "yrs": "years", "qtr": "quarter", "qtrs": "quarters",
     "es": "expected shortfall", "strat": "strategy", "strats": "strategies",
     "acct": "account", "accts": "accounts", "techs": "tech stocks",
 }  # fmt: skip
@@ -33,6 +33,10 @@ _YEARS = re.compile(r"\b(last|past|trailing|prior|previous)\s+(\d{1,2})\s?y\b")
 by the readers as it is."""
 
 
+_LOOKBACK = re.compile(
+    r"\b(\d{1,2})\s?(y|yrs?|years?|m|mos|months?)\s+(?:look-?back|window|history|of (?:data|history))\b"
+)
+"""A trailing window said as a lookback ("2y lookback", "18m window")."""
 _SHORT_YEAR = re.compile(r"\b(since|from|in|after|before|until|till|through|to)\s+'(\d{2})\b")
 """A year said by its last two digits after a window's word ("since '19")."""
 _SIGNS = re.compile(r"(?<![<>=-])\s*(>=|<=|>|<)\s*(?=\d)")
@@ -51,11 +55,15 @@ _EX = re.compile(r"\bex\s+(?!ante\b|post\b|div\w*\b)(?=[a-z])")
 
 
 def expand_shorthand(text: str) -> str:
-    """`text` with each lower-case shorthand of `SHORTHAND` written out, "last 2y" as "last 2
-    years", "since '19" as "since 2019", comparison signs before a number in words ("no name
+    """`text` with each lower-case shorthand of `SHORTHAND` written out, "last 2y" and "2y
+    lookback" as "the last 2 years", "since '19" as "since 2019", comparison signs before a number in words ("no name
     >15%": above), a weight limit or "each" said without its percent sign with it ("cap 40",
     "25 each"), and "ex financials" as "excluding financials"."""
     text = _YEARS.sub(lambda m: f"{m.group(1)} {m.group(2)} years", text)
+    text = _LOOKBACK.sub(
+        lambda m: f"over the last {m.group(1)} {'years' if m.group(2)[0] == 'y' else 'months'}",
+        text,
+    )
     text = _SHORT_YEAR.sub(lambda m: f"{m.group(1)} 20{m.group(2)}", text)
     text = _SIGNS.sub(lambda m: _SIGN_WORDS[m.group(1)], text)
     text = _BARE_LIMIT.sub(lambda m: f"{m.group(1)} {m.group(2)}%", text)

@@ -1,7 +1,7 @@
-"""Thirteen portfolio-manager conversations through the chat with the offline model (issue 51), in
+"""Fourteen portfolio-manager conversations through the chat with the offline model (issue 51), in
 words no evaluation case uses: lower-case tickers, shorthand ("minvar", "1d 99 var", "es",
 "30pct", "6 wks", "last 2y", "bt", "qtrly rebal", "w/o", "strats", "acct", "since '19", ">15%",
-"cap 40", "ex financials"), shares in words ("a third"), terse follow-ups that lean on the thread ("and es at 97.5?", "drop whichever has the
+"cap 40", "ex financials", "2y lookback", "last qtr"), shares in words ("a third"), terse follow-ups that lean on the thread ("and es at 97.5?", "drop whichever has the
 lowest weight and redo", "make it since 2020", "now w/o the energy name"). Every number a reply
 states is recomputed here from the embedded closes with cvxpy, scipy or plain numpy, and each
 reply's "Used:" and "Limits kept:" state exactly the universe, window, weights and limits the
@@ -311,3 +311,16 @@ def test_a_floor_then_a_cap_said_as_a_bare_number(session: ChatSession) -> None:
     smallest = tickers[int(np.argmin(expected))]
     assert f"at least 10.0% in every asset (smallest {smallest} {min(expected):.1%})" in reply
     assert "Limits kept: at most 40.0% in any asset" in reply and "Not used" not in reply
+
+
+def test_min_variance_over_a_lookback_then_a_quarter_s_volatility(session: ChatSession) -> None:
+    tickers = ["KO", "PG", "PEP", "WMT"]
+    reply, calls = _send(session, "min-var KO/PG/PEP/WMT 2y lookback")
+    recent = CLOSES[tickers].pct_change().iloc[-504:]  # two years of sessions
+    assert calls == [("optimize_portfolio", {"universe": tickers, "start": f"{recent.index[0]:%Y-%m-%d}", "method": "min_volatility"})]  # fmt: skip
+    assert _shown_weights(reply, tickers) == pytest.approx(_min_variance(recent), abs=8e-4)
+    reply, calls = _send(session, "vol of 50/50 aapl ko last qtr")
+    assert calls == [("asset_statistics", {"weights": {"AAPL": 0.5, "KO": 0.5}, "last_sessions": 63})]  # fmt: skip
+    quarter = CLOSES[["AAPL", "KO"]].pct_change().iloc[-63:].to_numpy() @ np.array([0.5, 0.5])
+    _shows(reply, "had volatility", float(quarter.std(ddof=1) * np.sqrt(252)))
+    assert _used(reply) == f"Used: AAPL, KO; {CLOSES.index[-63]:%Y-%m-%d} to 2022-12-28; equal weights."  # fmt: skip

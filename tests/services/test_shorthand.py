@@ -34,6 +34,8 @@ from services.shorthand import SHORTHAND, expand_shorthand
             "top 5 ideas, max 10 trials, at least 5 names",
         ),
         ("swap xom -> cvx", "swap xom -> cvx"),
+        ("min-var KO/PG 2y lookback", "min-var KO/PG over the last 2 years"),
+        ("vol last qtr, 18m window", "vol last quarter, over the last 18 months"),
         ("bts, yes, tcx and 1y vol stay", "bts, yes, tcx and 1y vol stay"),
     ],
 )
