@@ -158,7 +158,7 @@ def test_lower_case_tickers_are_the_universe_and_unknown_ones_are_named(
 
 def test_a_window_too_short_for_a_regime_is_answered_with_a_note(session: ChatSession) -> None:
     reply = session.send("what is the market regime over the last month").replies[-1]
-    assert "fewer than the 64 a regime reading needs" in reply
+    assert "a regime reading needs 64 sessions and the window holds" in reply
     assert "the regime is read over the 63 sessions to 2022-12-28" in reply
     assert "failed" not in reply
     vol = INDEX.iloc[-63:].std(ddof=1) * np.sqrt(252)
