@@ -19,8 +19,9 @@ UV_VERSION := 0.13.9
 # Every transitive dependency of `stratigos[test]`, pinned with hashes for every platform and
 # Python >= 3.11 (`make lock` resolves it again from pyproject.toml).
 LOCK := requirements.lock
-# What the container images install: the runtime dependencies alone, with the same pins and hashes
-# as $(LOCK) (resolved under it as a constraint).
+# What the container images install: the runtime dependencies alone and the `lambda` extra (the
+# functions' runtime interface client), with the same pins and hashes as $(LOCK) (resolved under
+# it as a constraint).
 RUNTIME_LOCK := requirements-runtime.lock
 PACKAGES := lazy_exports quant devtools agents graphs tools services trading execution traces api prompts infra settings store jobs notifications research evals
 
@@ -70,7 +71,7 @@ bytecode: $(STAMP)
 lock: | $(BIN)/uv
 	$(BIN)/uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 		--generate-hashes --no-header --upgrade --quiet -o $(LOCK)
-	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 \
+	$(BIN)/uv pip compile pyproject.toml --extra lambda --universal --python-version 3.11 \
 		--generate-hashes --no-header --quiet --constraint $(LOCK) -o $(RUNTIME_LOCK)
 
 # Exactly the locked versions (hashes checked); Stratigos itself is imported from the working tree
