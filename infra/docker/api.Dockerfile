@@ -1,8 +1,16 @@
 # The HTTP API on Lambda: uvicorn serving api.app:app on port 8080 behind the AWS Lambda Web
-# Adapter 1.x (a Lambda extension), which streams responses (AWS_LWA_INVOKE_MODE=response_stream)
+# Adapter 0.9.1 (a Lambda extension), which streams responses (AWS_LWA_INVOKE_MODE=response_stream)
 # to a REST API with responseTransferMode STREAM or a Function URL with RESPONSE_STREAM.
 # Installs requirements-runtime.lock (every pin hashed, nothing resolved at build time), then
 # Stratigos itself without dependencies (docs/DEPLOY.md "Images").
+# The adapter is built from its published source, the crate lambda_web_adapter 0.9.1 with its own
+# Cargo.lock (cargo checks every crate against crates.io's checksums), on Rust's official image of
+# the same Debian release as python:3.13-slim (trixie), so the binary's glibc is the final image's:
+# AWS publishes the adapter's prebuilt images only on public.ecr.aws, whose digests no machine of
+# this project can read. 0.9.1 is the newest release on crates.io this project could check
+# (infra/images.py); its readiness setting is AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS (1.0
+# replaced it by AWS_LWA_READINESS_CHECK_HEALTHY_STATUS).
+# Every base is pulled by the digest of docker-library/repo-info's record (infra/images.py).
 # Build context: the repository root (see /.dockerignore).
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS build
 COPY requirements-runtime.lock /src/requirements-runtime.lock
@@ -12,15 +20,18 @@ RUN python -m venv /opt/stratigos \
 COPY . /src
 RUN /opt/stratigos/bin/pip install --no-cache-dir --no-deps --no-build-isolation /src
 
+FROM rust:1.98.1-slim-trixie@sha256:f47a8de237dcbb0b0ce1099901e60a89728e3d51f24e664b40e947171538ade7 AS adapter
+RUN cargo install --locked --root /opt/lambda-adapter lambda_web_adapter --version 0.9.1
+
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6
-COPY --from=public.ecr.aws/awsguru/aws-lambda-adapter:1.0.0 /lambda-adapter /opt/extensions/lambda-adapter
+COPY --from=adapter /opt/lambda-adapter/bin/lambda-adapter /opt/extensions/lambda-adapter
 COPY --from=build /opt/stratigos /opt/stratigos
 ENV PATH=/opt/stratigos/bin:$PATH \
     PORT=8080 \
     AWS_LWA_PORT=8080 \
     AWS_LWA_INVOKE_MODE=response_stream \
     AWS_LWA_READINESS_CHECK_PATH=/v1/health/live \
-    AWS_LWA_READINESS_CHECK_HEALTHY_STATUS=200-299 \
+    AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS=300 \
     STRATIGOS_DATA_DIR=/tmp/stratigos \
     STRATIGOS_API_JOB_WORKERS=0 \
     NUMBA_CACHE_DIR=/tmp/numba-cache \

@@ -1,22 +1,28 @@
-# Worker, cleanup, ingestion and WebSocket functions: the AWS Lambda Python base image (Amazon
-# Linux 2023) with requirements-runtime.lock (every pin hashed, nothing resolved at build time) and
-# then Stratigos itself without dependencies. The CDK app sets the handler per function (CMD),
-# e.g. jobs.lambda_handlers.sqs_worker.
+# Worker, cleanup, ingestion and WebSocket functions: python:3.13-slim, as the other images, with
+# requirements-runtime.lock (every pin hashed, nothing resolved at build time; it holds AWS's Lambda
+# runtime interface client, awslambdaric, from the `lambda` extra) and then Stratigos itself without
+# dependencies. The runtime interface client is the entry point (AWS's "alternative base image"
+# recipe): it polls Lambda's Runtime API and calls the handler named by CMD, which the CDK app sets
+# per function (infra/stacks/common.py `lambda_image`), e.g. jobs.lambda_handlers.sqs_worker.
+# The base is pulled by the digest of docker-library/repo-info's record (infra/images.py).
 # Build context: the repository root (see /.dockerignore).
-FROM public.ecr.aws/lambda/python:3.13 AS build
+FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS build
 COPY requirements-runtime.lock /src/requirements-runtime.lock
-RUN pip install --no-cache-dir --require-hashes --no-deps --target /opt/stratigos \
+RUN python -m venv /opt/stratigos \
+    && /opt/stratigos/bin/pip install --no-cache-dir --require-hashes --no-deps \
         -r /src/requirements-runtime.lock
 COPY . /src
-# The build backend (setuptools, pinned in the lock) is imported from what was just installed.
-RUN PYTHONPATH=/opt/stratigos pip install --no-cache-dir --no-deps --no-build-isolation \
-        --target /opt/stratigos /src
+RUN /opt/stratigos/bin/pip install --no-cache-dir --no-deps --no-build-isolation /src
 
-FROM public.ecr.aws/lambda/python:3.13
-COPY --from=build /opt/stratigos ${LAMBDA_TASK_ROOT}
+FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6
+COPY --from=build /opt/stratigos /opt/stratigos
 # Lambda's file system is read-only except /tmp.
-ENV STRATIGOS_DATA_DIR=/tmp/stratigos \
+ENV PATH=/opt/stratigos/bin:$PATH \
+    STRATIGOS_DATA_DIR=/tmp/stratigos \
     NUMBA_CACHE_DIR=/tmp/numba-cache \
     MPLCONFIGDIR=/tmp/matplotlib \
-    HOME=/tmp
+    HOME=/tmp \
+    PYTHONUNBUFFERED=1
+WORKDIR /tmp
+ENTRYPOINT ["/opt/stratigos/bin/python", "-m", "awslambdaric"]
 CMD ["jobs.lambda_handlers.sqs_worker"]

@@ -2,6 +2,7 @@
 # /opt/ml/processing/input, writes results to /opt/ml/processing/output (jobs/entrypoint.py).
 # Installs requirements-runtime.lock (every pin hashed, nothing resolved at build time), then
 # Stratigos itself without dependencies.
+# The base is pulled by the digest of docker-library/repo-info's record (infra/images.py).
 # Build context: the repository root (see /.dockerignore).
 FROM python:3.13-slim@sha256:9662417aace5ae7b8e2609cce472b72a8958e134ba372808abe9cc1a0c0125e6 AS build
 COPY requirements-runtime.lock /src/requirements-runtime.lock

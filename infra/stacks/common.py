@@ -79,7 +79,8 @@ def log_group(
 
 
 def lambda_image(handler: str) -> lambda_.DockerImageCode:
-    """The worker image (AWS Lambda Python base image) running `handler` (`module.function`)."""
+    """The functions' image (python:3.13-slim, AWS's runtime interface client as its entry point)
+    running `handler` (`module.function`), the image's CMD."""
     return lambda_.DockerImageCode.from_image_asset(
         str(REPO_ROOT), file=LAMBDA_DOCKERFILE, cmd=[handler], platform=PLATFORM
     )

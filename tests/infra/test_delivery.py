@@ -226,13 +226,7 @@ def test_every_action_is_pinned_by_commit() -> None:
         assert unpinned_actions(text) == [], path.name
         for sha in re.findall(r"@([0-9a-f]+) # v\d", text):
             assert len(sha) == 40
-    # what is not pinned yet is a base of public.ecr.aws, which no registry answered here: the
-    # first `make pins` online pins it, and the deploy refuses to build before (`make pins-check`)
-    awaiting = {
-        "infra/docker/api.Dockerfile: public.ecr.aws/awsguru/aws-lambda-adapter:1.0.0",
-        "infra/docker/lambda.Dockerfile: public.ecr.aws/lambda/python:3.13",
-    }
-    assert set(check()) <= awaiting
+    assert check() == []  # and every image base by digest (tests/infra/test_images.py)
 
 
 def test_no_pull_request_job_can_reach_staging_or_production() -> None:

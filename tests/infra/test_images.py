@@ -1,9 +1,12 @@
 """The container images install the lock and nothing else, on a supported Python.
 
 No Docker engine runs here, so the recipes are checked as text (every install is the runtime lock
-with hashes, or Stratigos without dependencies; every base image is the supported one), and what
-they install is installed the same way into fresh virtual environments of the images' Python and
-of the oldest supported one, where the functions' handlers are imported and a command runs.
+with hashes, or Stratigos without dependencies, or the Web Adapter's locked crate; every base image
+is the supported one, pulled by its recorded digest; the functions' entry point is AWS's runtime
+interface client), and what they install is installed the same way into fresh virtual
+environments of the images' Python and of the oldest supported one, where the functions' handlers
+are imported, a command runs, and the runtime interface client runs a handler for one invocation
+of a loopback Lambda Runtime API.
 The Lambda runtimes the synthesized templates name are checked with the stacks
 (`test_stacks.py`), where the app is synthesized, so that this module needs no synthesis.
 """
@@ -11,24 +14,32 @@ The Lambda runtimes the synthesized templates name are checked with the stacks
 from __future__ import annotations
 
 import glob
+import json
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import tomllib
 from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from infra import pins
 from infra.images import (
+    BASE_DIGESTS,
     BASE_IMAGES,
     IMAGE_PYTHON,
     LAMBDA_RUNTIME_DEPRECATION,
     OLDEST_PYTHON,
     RUNTIME_LOCK,
-    WEB_ADAPTER,
+    WEB_ADAPTER_CRATE,
     supported_runtime,
 )
 from tests.support.cdk_synth import ROOT
@@ -46,8 +57,14 @@ PROJECT_INSTALL = re.compile(
     r"pip install --no-cache-dir --no-deps --no-build-isolation (?:--target /opt/stratigos )?/src$"
 )
 OTHER_INSTALLERS = re.compile(
-    r"\b(apt-get|apt|yum|dnf|microdnf|apk|conda|uv|curl|wget|easy_install)\b"
+    r"\b(apt-get|apt|yum|dnf|microdnf|apk|conda|uv|curl|wget|easy_install|cargo|rustup|npm)\b"
 )
+ADAPTER_INSTALL = (
+    "cargo install --locked --root /opt/lambda-adapter "
+    f"{WEB_ADAPTER_CRATE[0]} --version {WEB_ADAPTER_CRATE[1]}"
+)
+"""The one install outside the runtime lock: the Web Adapter's crate with its own Cargo.lock."""
+RUNTIME_INTERFACE_CLIENT = 'ENTRYPOINT ["/opt/stratigos/bin/python", "-m", "awslambdaric"]'
 
 
 def _instructions(recipe: Path) -> list[str]:
@@ -89,7 +106,7 @@ def test_every_recipe_installs_the_runtime_lock_then_the_project_without_resolvi
         assert [bool(LOCKED_INSTALL.search(c)) for c in installs] == [True, False], recipe.name
         assert PROJECT_INSTALL.search(installs[1]), (recipe.name, installs[1])
         others = [c for c in _commands(recipe) if OTHER_INSTALLERS.search(c)]
-        assert others == [], recipe.name
+        assert others == ([ADAPTER_INSTALL] if recipe.name == "api.Dockerfile" else []), recipe.name
         copies = [line for line in _instructions(recipe) if line.startswith("COPY ")]
         assert f"COPY {RUNTIME_LOCK} /src/{RUNTIME_LOCK}" in copies, recipe.name
 
@@ -103,30 +120,94 @@ def test_the_recipe_check_refuses_an_install_outside_the_lock(tmp_path: Path) ->
     assert not PROJECT_INSTALL.search(installs[1])  # `pip install /src` would resolve again
 
 
-def test_recipes_start_from_the_supported_bases_and_the_current_web_adapter() -> None:
-    for recipe in RECIPES:  # by tag, and by digest once `make pins` has pinned them
-        bases = [
-            line.split()[1].split("@")[0]
+def _stages(recipe: Path) -> list[tuple[str, str | None]]:
+    """The recipe's `FROM` lines as (image, stage name or None)."""
+    found = []
+    for line in _instructions(recipe):
+        if line.startswith("FROM "):
+            words = line.split()
+            found.append((words[1], words[3] if len(words) == 4 and words[2] == "AS" else None))
+    return found
+
+
+def test_every_base_is_the_supported_one_pulled_by_its_recorded_digest() -> None:
+    assert set(BASE_DIGESTS) == {base for bases in BASE_IMAGES.values() for base in bases}
+    for base, digest in BASE_DIGESTS.items():
+        assert re.fullmatch(r"sha256:[0-9a-f]{64}", digest), base
+        assert "/" not in base  # Docker's official images, whose digests repo-info records
+    for recipe in RECIPES:
+        images = [image for image, _ in _stages(recipe)]
+        assert images == [f"{base}@{BASE_DIGESTS[base]}" for base in BASE_IMAGES[recipe.name]]
+        assert pins.unpinned_images(recipe.read_text()) == [], recipe.name
+        # every other image a recipe copies from is one of its own stages
+        stages = {name for _, name in _stages(recipe) if name}
+        sources = [
+            line.split()[1].removeprefix("--from=")
             for line in _instructions(recipe)
-            if line.startswith("FROM ")
+            if line.startswith("COPY --from=")
         ]
-        assert bases == [BASE_IMAGES[recipe.name]] * 2, recipe.name
+        assert set(sources) <= stages, recipe.name
+        text = recipe.read_text()
+        for layout in ("LAMBDA_TASK_ROOT", "/var/task", "lambda-entrypoint", "public.ecr.aws/"):
+            assert layout not in "\n".join(_instructions(recipe)), (recipe.name, layout)
+        assert "docker-library/repo-info" in text, recipe.name  # where the digests come from
+    assert pins.check(ROOT) == []
+
+
+def test_make_pins_refreshes_every_base_by_its_tag_and_nothing_else() -> None:
+    fresh = "sha256:" + "0" * 64
+    asked: list[str] = []
+
+    def digest(image: str) -> str:
+        asked.append(image)
+        return fresh
+
+    for recipe in RECIPES:
+        asked.clear()
+        text = recipe.read_text()
+        refreshed = pins.refresh_images(text, digest)
+        assert asked == list(BASE_IMAGES[recipe.name]), recipe.name  # Docker Hub tags, in order
+        assert refreshed == re.sub(r"@sha256:[0-9a-f]{64}", f"@{fresh}", text)
+
+
+def test_the_api_image_builds_the_web_adapter_from_its_locked_crate() -> None:
     api = _instructions(DOCKER / "api.Dockerfile")
-    adapter = re.compile(
-        rf"COPY --from={re.escape(WEB_ADAPTER)}(@sha256:[0-9a-f]{{64}})? /lambda-adapter "
-        "/opt/extensions/lambda-adapter"
+    assert f"FROM {BASE_IMAGES['api.Dockerfile'][1]}@" in " ".join(api)
+    assert f"RUN {ADAPTER_INSTALL}" in api
+    assert (
+        "COPY --from=adapter /opt/lambda-adapter/bin/lambda-adapter /opt/extensions/lambda-adapter"
+        in api
     )
-    assert any(adapter.fullmatch(line) for line in api)
+    # built where it runs: the builder's Debian release is the Python base's (glibc alike)
+    python_release = "trixie"  # python:3.13-slim's, per its repo-info record (infra/images.py)
+    assert BASE_IMAGES["api.Dockerfile"][1].endswith(f"-slim-{python_release}")
     environment = " ".join(line for line in api if line.startswith("ENV "))
     for setting in (
         "AWS_LWA_INVOKE_MODE=response_stream",
         "AWS_LWA_READINESS_CHECK_PATH=/v1/health/live",
         "AWS_LWA_PORT=8080",
+        # 0.9.1's readiness bound: a 2xx answer is ready (1.0's HEALTHY_STATUS is not read)
+        "AWS_LWA_READINESS_CHECK_MIN_UNHEALTHY_STATUS=300",
     ):
         assert setting in environment
+    assert "AWS_LWA_READINESS_CHECK_HEALTHY_STATUS" not in environment
     assert 'CMD ["uvicorn", "api.app:app", "--host", "0.0.0.0", "--port", "8080"' in " ".join(api)
     processing = _instructions(DOCKER / "processing.Dockerfile")
     assert 'ENTRYPOINT ["python", "-m", "jobs.entrypoint"]' in processing
+
+
+def test_the_functions_run_the_handler_cmd_names_through_the_runtime_interface_client() -> None:
+    functions = _instructions(DOCKER / "lambda.Dockerfile")
+    assert RUNTIME_INTERFACE_CLIENT in functions
+    commands = [line for line in functions if line.startswith("CMD ")]
+    assert len(commands) == 1
+    default = json.loads(commands[0].removeprefix("CMD "))
+    assert default in [[handler] for handler in _handlers()]  # the CDK app sets one per function
+    assert "COPY --from=build /opt/stratigos /opt/stratigos" in functions
+    environment = " ".join(line for line in functions if line.startswith("ENV "))
+    for writable in ("STRATIGOS_DATA_DIR=/tmp/", "NUMBA_CACHE_DIR=/tmp/", "HOME=/tmp"):
+        assert writable in environment  # Lambda's file system is read-only but for /tmp
+    assert "WORKDIR /tmp" in functions
 
 
 def test_the_images_python_is_a_lambda_runtime_not_yet_deprecated() -> None:
@@ -147,6 +228,14 @@ def test_the_runtime_lock_is_the_main_lock_s_pins_and_hashes() -> None:
     assert {key for key, hashes in runtime.items() if not hashes <= main[key]} == set()
     names = {name for name, _, _ in runtime}
     assert {"numpy", "pandas", "langgraph", "fastapi", "setuptools"} <= names
+    # the functions' runtime interface client, from the `lambda` extra, hashed like the rest
+    ric = [hashes for (name, _, _), hashes in runtime.items() if name == "awslambdaric"]
+    assert len(ric) == 1 and ric[0]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert any(r.startswith("awslambdaric") for r in project["optional-dependencies"]["lambda"])
+    assert not any(r.startswith("awslambdaric") for r in project["dependencies"])
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"--extra lambda .*\n.*-o \$\(RUNTIME_LOCK\)", makefile)
     assert not names & {"pytest", "moto", "schemathesis", "aws-cdk-lib", "quantlib", "ray"}
 
 
@@ -242,6 +331,106 @@ def _uv_cache(uv: str) -> str:
     return found.stdout.strip()
 
 
+def _first_answer(
+    posted: queue.Queue[tuple[str, bytes]], client: subprocess.Popen[bytes], timeout: float
+) -> tuple[str, bytes]:
+    """The first (path, body) the client posted, or ("", b"") once it has exited without
+    posting or `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            return posted.get(timeout=0.5)
+        except queue.Empty:
+            if client.poll() is not None:
+                break
+    try:
+        return posted.get_nowait()
+    except queue.Empty:
+        return "", b""
+
+
+RUNTIME_API = "/2018-06-01/runtime"
+"""The Lambda Runtime API's paths (Lambda serves a function's runtime at `AWS_LAMBDA_RUNTIME_API`)."""
+
+
+def _invoke_through_the_runtime_interface_client(
+    python: str, handler: str, event: dict[str, Any], environment: dict[str, str], cwd: Path
+) -> tuple[str, Any]:
+    """Start the functions' entry point, `python -m awslambdaric <handler>`, against a loopback
+    Runtime API that hands it `event` as one invocation; return the path the client posted its
+    answer to (`/invocation/<id>/response`, or `/init/error` when the handler did not load) and
+    the answer."""
+    posted: queue.Queue[tuple[str, bytes]] = queue.Queue()
+    served = threading.Event()
+    finished = threading.Event()
+
+    class RuntimeApi(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in {**headers, "Content-Length": str(len(body))}.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            if self.path != f"{RUNTIME_API}/invocation/next":
+                self._reply(404, b"{}", {})
+                return
+            if served.is_set():  # the next invocation: none comes before the client is stopped
+                finished.wait(timeout=60)
+                self._reply(500, b"{}", {})
+                return
+            served.set()
+            self._reply(
+                200,
+                json.dumps(event).encode(),
+                {
+                    "Content-Type": "application/json",
+                    "Lambda-Runtime-Aws-Request-Id": "request-1",
+                    "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 60_000),
+                    "Lambda-Runtime-Invoked-Function-Arn": (
+                        "arn:aws:lambda:us-east-1:123456789012:function:probe"
+                    ),
+                    "Lambda-Runtime-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793",
+                },
+            )
+
+        def do_POST(self) -> None:
+            posted.put((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
+            self._reply(202, b'{"status": "OK"}', {"Content-Type": "application/json"})
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # the client's connection is cut when it is stopped
+
+    server = Server(("127.0.0.1", 0), RuntimeApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    log = cwd / "runtime-interface-client.log"
+    with log.open("wb") as output:
+        client = subprocess.Popen(
+            [python, "-m", "awslambdaric", handler],
+            env={**environment, "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{server.server_port}"},
+            cwd=cwd,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            path, body = _first_answer(posted, client, timeout=300.0)
+        finally:
+            client.kill()
+            client.wait()
+            finished.set()
+            server.shutdown()
+            server.server_close()
+    assert path, f"the client answered nothing: {log.read_text()[-3000:]}"
+    return path.removeprefix(RUNTIME_API), json.loads(body)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("version", [OLDEST_PYTHON, IMAGE_PYTHON])
 def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
@@ -288,8 +477,6 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
     for step in steps:
         run = subprocess.run(step, capture_output=True, text=True, env=environment, check=False)
         assert run.returncode == 0, (step[:3], run.stderr[-2000:])
-    import json
-
     smoke = subprocess.run(
         [str(venv / "bin/python"), "-c", SMOKE, json.dumps(_handlers())],
         capture_output=True,
@@ -302,3 +489,16 @@ def test_the_runtime_lock_installs_and_runs_on_each_supported_python(
     assert smoke.returncode == 0, smoke.stderr[-3000:]
     result = json.loads(smoke.stdout.strip().splitlines()[-1])
     assert result == {"python": [int(part) for part in version.split(".")], "handlers": 4}
+    # the functions' entry point runs a handler the CDK app names: the WebSocket function refuses
+    # a connection without credentials, its answer posted back to the Runtime API
+    from infra.stacks.api import WS_HANDLER
+
+    path, answer = _invoke_through_the_runtime_interface_client(
+        str(venv / "bin/python"),
+        WS_HANDLER,
+        {"requestContext": {"routeKey": "$connect", "connectionId": "c-1"}, "headers": {}},
+        environment,
+        tmp_path,
+    )
+    assert path == "/invocation/request-1/response", answer
+    assert answer["statusCode"] == 401 and "missing credentials" in answer["body"]
