@@ -9,7 +9,9 @@ settings as the store (`STRATIGOS_STORE_BACKEND`):
   and processes may open a new file at once;
 - `aws`: `langgraph_checkpoint_aws.store.dynamodb.DynamoDBStore` on the table
   `<table_prefix>memories` (`StoreSettings.memory_table`; `PK`/`SK` strings, created by the CDK
-  stack, or by `create_memory_table` in tests and development).
+  stack, or by `create_memory_table` in tests and development), wrapped in
+  `store.memory_tombstones.ForgettingStore`: a delete overwrites the memory at once and reads
+  leave it out, and DynamoDB's TTL removes the item (the API may not delete).
 
 Every owner's memories live in their own namespace, `memory_namespace(owner)` =
 ``("memories", <owner label>)``: reads and writes always name it, so no owner ever reaches
@@ -29,6 +31,7 @@ from settings import Settings, StoreSettings, get_settings
 from settings.file_locks import exclusive, lock_path
 from settings.files import private_file
 from store.errors import StoreUnavailableError
+from store.memory_tombstones import ForgettingStore
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -72,7 +75,7 @@ def memory_store(
     settings = settings or get_settings()
     config = config or settings.store
     if config.backend == "aws":
-        yield dynamodb_memory_store(config)
+        yield ForgettingStore(dynamodb_memory_store(config))
         return
     from langgraph.store.sqlite import SqliteStore
 

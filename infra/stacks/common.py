@@ -369,11 +369,11 @@ def grant_research_index(grantee: iam.IGrantable, foundation: FoundationStack) -
 MEMORY_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
-"""What LangGraph's `DynamoDBStore` calls for the chat's memory: get, put (an update), delete,
-and search within one namespace (a query on its partition); never scans or table changes."""
+"""What LangGraph's `DynamoDBStore` calls for the chat's memory: get, put (an update), and search
+within one namespace (a query on its partition); never scans, deletes (forgetting is a put,
+`store.memory_tombstones`) or changes the table."""
 
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 """What reading and writing a table encrypted with the foundation key needs of the key."""

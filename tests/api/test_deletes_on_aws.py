@@ -2,9 +2,9 @@
 
 The user-facing delete tests of their own modules (imported: they run here against this
 module's `api`, whose store is the AWS one) answer and hide as they do on SQLite. Every AWS call
-the app makes meanwhile is recorded: none deletes anything in the store's table or bucket (the
-API's role holds no `Delete*` there, `infra/access.py`), and the cleanup's purge then removes
-what was deleted (`Store.purge_deleted`).
+the app makes meanwhile is recorded: none deletes anything in the store's table or bucket or in
+the memory table (the API's role holds no `Delete*` there, `infra/access.py`), and the
+cleanup's purge then removes what was deleted (`Store.purge_deleted`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from settings import get_settings
 from store.aws import create_tables
 from store.memories import create_memory_table
+from tests.api import test_memories as memories
 from tests.api.conftest import Api, make_settings
 from tests.api.test_documents import test_delete_takes_the_chunks_and_the_original
 from tests.api.test_ideas import test_list_filters_pages_patch_and_tenancy
@@ -91,9 +92,17 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     get_settings.cache_clear()
 
 
+# after the others (a module's tests run in the order they are defined): the profile test
+# expects bob to have no profile, and remembering gives him one
+test_remembered_in_a_thread_listed_enforced_and_deleted = (
+    memories.test_remembered_in_a_thread_listed_enforced_and_deleted
+)
+test_post_and_delete_all_and_bad_input = memories.test_post_and_delete_all_and_bad_input
+
+
 def in_the_store(params: dict[str, Any]) -> bool:
-    """Whether a call names the store's table or bucket."""
-    names = {PREFIX + "store", BUCKET}
+    """Whether a call names the store's table or bucket, or the memory table."""
+    names = {PREFIX + "store", PREFIX + "memories", BUCKET}
     return bool(names & {params.get("TableName"), params.get("Bucket")}) or bool(
         names & set(params.get("RequestItems", {}))
     )

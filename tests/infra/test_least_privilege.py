@@ -181,13 +181,12 @@ def test_the_roles_hold_the_declaration_and_nothing_more(
 
 
 DELETES_LEFT_IN_THE_API = {
-    ("MemoryTable", "dynamodb:DeleteItem"),
     ("OffloadBucket", "s3:DeleteObject"),
     ("ResearchIndexBucket", "s3:DeleteObject*"),
 }
-"""The API role's `Delete*` actions outside the store, each on its one resource (docs/DEPLOY.md,
-"Least privilege"): LangGraph's memory store's delete, the checkpoint saver's `delete_thread`
-(its offloaded objects; its `BatchWriteItem` serves the same call), LanceDB's own old files."""
+"""The API role's `Delete*` actions outside the store and the memory table, each on its one
+resource (docs/DEPLOY.md, "Least privilege"): the checkpoint saver's `delete_thread` (its
+offloaded objects; its `BatchWriteItem` serves the same call), LanceDB's own old files."""
 RESOURCES = (
     "StoreTable",
     "ResultsBucket",
@@ -217,7 +216,8 @@ def test_the_api_and_websocket_roles_delete_nothing_in_the_store(
     synthesized: Synthesized, stage: str
 ) -> None:
     """No `Delete*` (nor a pattern allowing one) in the WebSocket role at all, nor in the API
-    role on the store's table and buckets; the API's others are exactly those left."""
+    role on the store's table and buckets and the memory table; the API's others are exactly
+    those left."""
     template = synthesized.templates[stage]["api"]
     found: dict[str, set[tuple[str, str]]] = {"api": set(), "ws": set()}
     for name, actions in found.items():

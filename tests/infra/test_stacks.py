@@ -179,7 +179,8 @@ def test_foundation_tables(synthesized: Synthesized, stage: str) -> None:
     memories = one(raw, "AWS::DynamoDB::Table", TableName=f"stratigos-{stage}-memories")
     no_ttl = {k: v for k, v in common.items() if k != "TimeToLiveSpecification"}
     assert {k: memories[k] for k in no_ttl} == no_ttl
-    assert "TimeToLiveSpecification" not in memories  # a memory lasts until it is forgotten
+    # a memory lasts until it is forgotten; then its overwritten item expires
+    assert memories["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     # the key schema LangGraph's DynamoDBStore.setup() creates (langgraph_checkpoint_aws)
     assert memories["KeySchema"] == checkpoints["KeySchema"]
     assert {a["AttributeName"]: a["AttributeType"] for a in memories["AttributeDefinitions"]} == {
