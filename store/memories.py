@@ -31,7 +31,6 @@ from settings import Settings, StoreSettings, get_settings
 from settings.file_locks import exclusive, lock_path
 from settings.files import private_file
 from store.errors import StoreUnavailableError
-from store.memory_tombstones import ForgettingStore
 
 if TYPE_CHECKING:
     from langgraph.store.base import BaseStore
@@ -75,6 +74,8 @@ def memory_store(
     settings = settings or get_settings()
     config = config or settings.store
     if config.backend == "aws":
+        from store.memory_tombstones import ForgettingStore
+
         yield ForgettingStore(dynamodb_memory_store(config))
         return
     from langgraph.store.sqlite import SqliteStore
