@@ -4,20 +4,22 @@ and no other (`infra.stacks.common.grant_store_access` turns this into their rol
 Declared here, derived from the code by tests/infra/test_least_privilege.py (the store's boto3
 calls, per method, and which methods each function's code names), which fails when the two
 differ either way: an action the code needs and the role lacks, or one the role has and no code
-calls. None of them may `dynamodb:Scan` (only the daily cleanup's retention does: the one store
-method that scans, which only its handler and the CLI call) nor administer a table or bucket.
-The worker may call any store method but that one (its jobs reach the store by handlers
+calls. None of them may `dynamodb:Scan` (only the cleanup's retention does: the one store
+method that scans, which only its handler and the CLI call) nor administer a table or bucket,
+and none of them deletes anything: an owner's delete marks the item deleted (a tombstone,
+hidden from every read at once: `store.aws.tombstones`) and the cleanup function, every quarter
+hour, purges it with what goes with it (`Store.purge_deleted`, the other store method only its
+handler and the CLI call; on the documents bucket it needs `PURGE_DOCUMENT_ACTIONS`). The
+worker may call any store method but those two (its jobs reach the store by handlers
 registered by name, so its code is not narrowed further) and never touches the documents.
 
 Partition-key families (`store.aws.table`'s item table: ``OWNER#<owner>``, ``RUN#<run id>``, ...)
 narrow an action with the condition `dynamodb:LeadingKeys`: the action applies only to items
-whose partition key starts with one of the listed families. The API's deletions are the
-user-initiated ones: an owner's datasets, documents (and their chunks, ``DOCCHUNK#``), exports,
-ideas (and their ticker index, ``IDEATICKER#``), portfolios, profile, chat threads and agent runs,
-all under ``OWNER#``, and the hold of a chat thread's turn it releases (a cache entry,
-``CACHE#``, `api.thread_turns`); it can delete no ledger entry, order, deployment event, trace
-event or API key lookup. The WebSocket function reads an API key's lookup, its connections (cached under the
-owner ``ws-connections``), a job and its trace events, and writes its connections only.
+whose partition key starts with one of the listed families. The API's batch writes put
+document chunks (``DOCCHUNK#``) and trials (``TRIALS#``), never delete (the derivation checks
+its code builds no ``DeleteRequest``). The WebSocket function reads an API key's lookup, its
+connections (cached under the owner ``ws-connections``), a job and its trace events, and writes
+its connections only.
 
 Per owner, IAM cannot narrow further: one role serves every owner of a function, and the owner
 is known only inside a request (docs/DEPLOY.md, "Least privilege").
@@ -50,7 +52,6 @@ STORE_ACCESS: dict[str, StoreAccess] = {
     "api": StoreAccess(
         table=(
             "dynamodb:BatchWriteItem",
-            "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:Query",
@@ -58,33 +59,23 @@ STORE_ACCESS: dict[str, StoreAccess] = {
         ),
         index=("dynamodb:Query",),
         families={
-            # document chunks put and deleted, trials put, agent runs deleted
+            # document chunks and trials put (a failed upload's records name OWNER#)
             "dynamodb:BatchWriteItem": ("DOCCHUNK#", "OWNER#", "TRIALS#"),
-            # what an owner deletes (see the module docstring), and a chat turn's released hold
-            "dynamodb:DeleteItem": ("CACHE#", "DOCCHUNK#", "IDEATICKER#", "OWNER#"),
         },
-        results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
-        documents=(
-            "s3:DeleteObject",
-            "s3:DeleteObjectVersion",
-            "s3:GetObject",
-            "s3:ListBucketVersions",
-            "s3:PutObject",
-            "s3:RestoreObject",
-        ),
+        results=("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"),
+        documents=("s3:GetObject", "s3:PutObject", "s3:RestoreObject"),
     ),
     "worker": StoreAccess(
-        # whatever a job, a schedule or a trade needs of the store, but scanning it
+        # whatever a job, a schedule or a trade needs of the store, but scanning or purging it
         table=(
             "dynamodb:BatchWriteItem",
-            "dynamodb:DeleteItem",
             "dynamodb:GetItem",
             "dynamodb:PutItem",
             "dynamodb:Query",
             "dynamodb:UpdateItem",
         ),
         index=("dynamodb:Query",),
-        results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+        results=("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"),
     ),
     "ws": StoreAccess(
         table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
@@ -96,6 +87,11 @@ STORE_ACCESS: dict[str, StoreAccess] = {
     ),
 }
 """Function (its name's last part, `stratigos-<stage>-<name>`) -> its store actions."""
+
+PURGE_DOCUMENT_ACTIONS = ("s3:DeleteObject", "s3:DeleteObjectVersion", "s3:ListBucketVersions")
+"""What the purge (`Store.purge_deleted`, the cleanup function's) calls on the documents bucket:
+a deleted document's original, every version of it. On the table and the results bucket the
+cleanup's role holds item- and object-level read, write and delete (its retention scans)."""
 
 CHECKPOINT_ACTIONS = (
     "dynamodb:BatchGetItem",

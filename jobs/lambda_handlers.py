@@ -14,7 +14,9 @@
 - `cleanup(event, context)`: EventBridge-scheduled retention (`Store.cleanup`): archives jobs
   finished more than `archive_after_days` (event field, default 30) ago and drops expired
   cache entries and account snapshots (`{"retention": false}`, the quarter-hourly check, skips
-  them); announces stuck pending jobs again; returns the report and publishes it as metrics
+  them); purges what owners deleted (`Store.purge_deleted`: on AWS the API only marks it
+  deleted), every run, so a deletion's bytes outlive it by at most a quarter hour while the
+  purge succeeds; announces stuck pending jobs again; returns the report and publishes it as metrics
   (`settings.metrics`: what it archived and deleted, the runs found stuck, the deployments
   active).
 """
@@ -117,6 +119,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         report = store.cleanup(archive_after_days=float(event.get("archive_after_days", 30)))
         archived, expired = list(report.archived_jobs), report.expired_cache_entries
         snapshots = report.expired_snapshots
+    purged = store.purge_deleted()
     queue = JobQueue.from_settings(get_settings())
     now = store.clock()
     stale = [
@@ -134,6 +137,7 @@ def cleanup(event: dict[str, Any] | None = None, context: Any = None) -> dict[st
         "archived_jobs": archived,
         "expired_cache_entries": expired,
         "expired_snapshots": snapshots,
+        "purged_deletions": purged,
         "reannounced_jobs": reannounced,
         "stuck_runs": len(stale) + len(lost),
     }

@@ -9,7 +9,9 @@ settings as the store (`STRATIGOS_STORE_BACKEND`):
   and processes may open a new file at once;
 - `aws`: `langgraph_checkpoint_aws.store.dynamodb.DynamoDBStore` on the table
   `<table_prefix>memories` (`StoreSettings.memory_table`; `PK`/`SK` strings, created by the CDK
-  stack, or by `create_memory_table` in tests and development).
+  stack, or by `create_memory_table` in tests and development), wrapped in
+  `store.memory_tombstones.ForgettingStore`: a delete overwrites the memory at once and reads
+  leave it out, and DynamoDB's TTL removes the item (the API may not delete).
 
 Every owner's memories live in their own namespace, `memory_namespace(owner)` =
 ``("memories", <owner label>)``: reads and writes always name it, so no owner ever reaches
@@ -72,7 +74,9 @@ def memory_store(
     settings = settings or get_settings()
     config = config or settings.store
     if config.backend == "aws":
-        yield dynamodb_memory_store(config)
+        from store.memory_tombstones import ForgettingStore
+
+        yield ForgettingStore(dynamodb_memory_store(config))
         return
     from langgraph.store.sqlite import SqliteStore
 

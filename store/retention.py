@@ -35,6 +35,14 @@ class RetentionRepository(ABC):
         sets `archived_at`; the job and its result stay readable. Running it twice is harmless.
         """
 
+    def purge_deleted(self, limit: int = 500) -> int:
+        """Remove for good up to `limit` of the things owners deleted, oldest first, with their
+        bytes; how many. On AWS an owner's delete only marks the item deleted (the functions
+        serving owners may delete nothing: `store.aws.tombstones`), hidden from every read at
+        once, and this, run by the cleanup, removes it; a failure leaves it hidden for the next
+        run. The SQLite store deletes at once (one process, no roles), so nothing waits: 0."""
+        return 0
+
     @abstractmethod
     def get_archive(self, owner: str, job_id: str) -> dict[str, Any]:
         """The archive bundle of an archived job: `{"job", "result", "trials", "events"}`."""

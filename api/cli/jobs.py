@@ -18,15 +18,18 @@ def cleanup_command(args: argparse.Namespace) -> int:
 
     if args.days < 0:
         raise UsageError(f"--days must be >= 0, got {args.days:g}")
-    report = open_store().cleanup(archive_after_days=args.days)
+    store = open_store()
+    report = store.cleanup(archive_after_days=args.days)
+    purged = store.purge_deleted()
     if args.json:
-        print(json.dumps(dataclasses.asdict(report), indent=2))
+        print(json.dumps({**dataclasses.asdict(report), "purged_deletions": purged}, indent=2))
     else:
         print(
             f"Archived {len(report.archived_jobs)} job(s) finished more than {args.days:g} days "
             f"ago; dropped {report.expired_cache_entries} expired cache entr"
             f"{'y' if report.expired_cache_entries == 1 else 'ies'} and "
-            f"{report.expired_snapshots} expired account snapshot(s)."
+            f"{report.expired_snapshots} expired account snapshot(s); purged {purged} "
+            "deletion(s)."
         )
     return 0
 

@@ -18,7 +18,12 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
-from infra.access import CHECKPOINT_ACTIONS, CHECKPOINT_OBJECT_ACTIONS, STORE_ACCESS
+from infra.access import (
+    CHECKPOINT_ACTIONS,
+    CHECKPOINT_OBJECT_ACTIONS,
+    PURGE_DOCUMENT_ACTIONS,
+    STORE_ACCESS,
+)
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import StageConfig
 from infra.nag import acknowledge
@@ -243,8 +248,9 @@ def grant_store(
     grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
 ) -> None:
     """Item-level read/write on the store table (its scan included) and objects of the results
-    bucket, and read of the API key pepper (no table or bucket administration): the cleanup's,
-    whose retention scans. `graphs`: instead the worker's store actions
+    bucket, `PURGE_DOCUMENT_ACTIONS` on the documents bucket, and read of the API key pepper (no
+    table or bucket administration): the cleanup's, whose retention scans and whose purge
+    removes what owners deleted. `graphs`: instead the worker's store actions
     (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
     bucket, which functions running graphs need."""
     if graphs:
@@ -254,6 +260,7 @@ def grant_store(
         return
     foundation.store_table.grant_read_write_data(grantee)
     foundation.results_bucket.grant_read_write(grantee)
+    grant_documents(grantee, foundation, PURGE_DOCUMENT_ACTIONS)
     grant_pepper_read(grantee, foundation)
 
 
@@ -286,11 +293,23 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
     if access.results:
         resources = [foundation.results_bucket.arn_for_objects("*")]
         add(iam.PolicyStatement(actions=list(access.results), resources=resources))
-    objects = [a for a in access.documents if a != "s3:ListBucketVersions"]
+    grant_documents(grantee, foundation, access.documents)
+    if access.results or access.documents:
+        grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
+    grant_pepper_read(grantee, foundation)
+
+
+def grant_documents(
+    grantee: iam.IGrantable, foundation: FoundationStack, actions: Sequence[str]
+) -> None:
+    """`actions` on the `documents/*` objects of the documents bucket (`s3:ListBucketVersions`
+    on the bucket, under that prefix only); the key is granted by the caller."""
+    add = grantee.grant_principal.add_to_principal_policy
+    objects = [a for a in actions if a != "s3:ListBucketVersions"]
     if objects:
         resources = [foundation.documents_bucket.arn_for_objects(f"{DOCUMENTS_PREFIX}*")]
         add(iam.PolicyStatement(actions=objects, resources=resources))
-    if "s3:ListBucketVersions" in access.documents:
+    if "s3:ListBucketVersions" in actions:
         add(
             iam.PolicyStatement(
                 actions=["s3:ListBucketVersions"],
@@ -298,9 +317,6 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
                 conditions={"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
             )
         )
-    if access.results or access.documents:
-        grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
-    grant_pepper_read(grantee, foundation)
 
 
 def grant_checkpoints(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
@@ -354,11 +370,11 @@ def grant_research_index(grantee: iam.IGrantable, foundation: FoundationStack) -
 MEMORY_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
-"""What LangGraph's `DynamoDBStore` calls for the chat's memory: get, put (an update), delete,
-and search within one namespace (a query on its partition); never scans or table changes."""
+"""What LangGraph's `DynamoDBStore` calls for the chat's memory: get, put (an update), and search
+within one namespace (a query on its partition); never scans, deletes (forgetting is a put,
+`store.memory_tombstones`) or changes the table."""
 
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 """What reading and writing a table encrypted with the foundation key needs of the key."""

@@ -9,8 +9,9 @@
   API keys, run headers, trace events, trials and the results cache are item types.
 - Table `stratigos-<stage>-checkpoints`: LangGraph's `DynamoDBSaver` (`PK`/`SK`, TTL `ttl`).
 - Table `stratigos-<stage>-memories`: long-term memory, LangGraph's `DynamoDBStore` (`PK`
-  namespace / `SK` key strings, as its `setup()` creates them; no TTL: a memory lasts until
-  the user forgets it). Its own table: the store table's keys are `pk`/`sk`, and a LangGraph
+  namespace / `SK` key strings, as its `setup()` creates them; TTL `expires_at`, which only a
+  forgotten memory has: a memory lasts until the user forgets it, and then its overwritten item
+  goes, `store.memory_tombstones`). Its own table: the store table's keys are `pk`/`sk`, and a LangGraph
   namespace joined with ``:`` must never meet the store's or the checkpointer's items.
 - Buckets (generated names, see the stack outputs): market data (versioned); results
   (`STRATIGOS_STORE_S3_BUCKET`): `results/` move to Glacier Instant Retrieval, which the store
@@ -199,7 +200,7 @@ class FoundationStack(Stack):
             "Checkpoint", config.checkpoint_table_name, "PK", "SK"
         )
         self.memory_table: dynamodb.ITable = self._table(
-            "Memory", config.memory_table_name, "PK", "SK", None
+            "Memory", config.memory_table_name, "PK", "SK", "expires_at"
         )
         self._buckets()
         acknowledge_cdk_handlers(self)  # the market-data bucket's EventBridge notifications

@@ -1,7 +1,9 @@
 """Operations: the daily cleanup, alarms to an SNS topic, SageMaker failure tracking.
 
 - Function `stratigos-<stage>-cleanup` (`jobs.lambda_handlers.cleanup`), run by the EventBridge
-  rule `stratigos-<stage>-daily-cleanup` at `cleanup_hour_utc`:00 UTC every day.
+  rule `stratigos-<stage>-daily-cleanup` at `cleanup_hour_utc`:00 UTC every day (and every
+  quarter hour by the stuck-run check, `infra.stacks.monitoring`); each run also purges what
+  owners deleted (`Store.purge_deleted`): the only role that deletes in the store.
 - Queue `stratigos-<stage>-events-dlq` (KMS, TLS only, 14 days): the events this stack's
   EventBridge rules could not deliver and the cleanup's asynchronous runs that failed every
   attempt (each retried twice first).
@@ -173,7 +175,7 @@ class OperationsStack(Stack):
             memory_mb=1024,
             timeout=Duration.minutes(15),
             description="Daily retention: archives old jobs, drops expired cache entries, "
-            "re-announces stale pending jobs",
+            "re-announces stale pending jobs; purges what owners deleted",
             placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
             reserved_concurrency=1,
             dead_letters=self.dead_letters,

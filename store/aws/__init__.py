@@ -19,6 +19,7 @@ from store.aws.iv_history import AwsIVHistory
 from store.aws.portfolios import AwsPortfolios
 from store.aws.profiles import AwsProfiles
 from store.aws.provisioning import create_tables
+from store.aws.purge import AwsPurge
 from store.aws.reports import AwsReports
 from store.aws.retention import AwsRetention
 from store.aws.snapshots import AwsSnapshots
@@ -36,6 +37,7 @@ class AWSStore(
     AwsPortfolios,
     AwsDatasets,
     AwsExports,
+    AwsPurge,
     AwsDocuments,
     AwsIdeas,
     AwsThreads,

@@ -45,13 +45,8 @@ class AwsAgentCrons(AwsTable):
         return sorted(crons, key=lambda c: (c.created_at, c.cron_id))
 
     def delete_agent_cron(self, owner: str, cron_id: str) -> None:
-        self.get_agent_cron(owner, cron_id)
-        self._call(
-            "delete_agent_cron",
-            self.ddb.delete_item,
-            TableName=self.table,
-            Key={"pk": {"S": _owner_pk(owner)}, "sk": {"S": _sk(cron_id)}},
-        )
+        if not self._tombstone("delete_agent_cron", _owner_pk(owner), _sk(cron_id)):
+            raise NotFoundError(f"no cron {cron_id!r} for {owner!r}")
 
     def _advance_agent_cron(
         self, owner: str, cron_id: str, was: int, next_run_at: int | None, now: int

@@ -82,9 +82,5 @@ class AwsAgentRuns(AwsTable):
         return agent_run_from_row(item)
 
     def _delete_agent_runs(self, owner: str, thread_id: str) -> int:
-        keys = [
-            (i["pk"], i["sk"])
-            for i in self._query("delete_agent_runs", _owner_pk(owner), sk_prefix=_sk(thread_id))
-        ]
-        self._batch_delete("delete_agent_runs", keys)
-        return len(keys)
+        items = self._query("delete_agent_runs", _owner_pk(owner), sk_prefix=_sk(thread_id))
+        return sum(self._tombstone("delete_agent_runs", i["pk"], i["sk"]) for i in list(items))

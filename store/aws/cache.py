@@ -55,15 +55,23 @@ class AwsCache(AwsTable):
         return True
 
     def _release_lease(self, owner: str, key: str, holder: str) -> None:
+        """Expire the lease now, if `holder` holds it: readers treat an expired entry as absent
+        (`cache_get`, `_hold_lease`) and DynamoDB's TTL deletes it later."""
+        now = self.clock()
         try:
             self._call(
                 "release_lease",
-                self.ddb.delete_item,
+                self.ddb.update_item,
                 TableName=self.table,
                 Key=_key(f"CACHE#{owner}#{key}", "-"),
+                UpdateExpression="SET expires_at = :now, #ttl = :ttl",
                 ConditionExpression="#v = :h",
-                ExpressionAttributeNames={"#v": "value"},
-                ExpressionAttributeValues={":h": _av(holder)},
+                ExpressionAttributeNames={"#v": "value", "#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":h": _av(holder),
+                    ":now": _av(to_micros(now)),
+                    ":ttl": _av(math.ceil(now.timestamp())),
+                },
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":

@@ -1,8 +1,10 @@
-"""Datasets in the AWS store (DynamoDB items and S3 objects: see `store.aws.table`)."""
+"""Datasets in the AWS store (DynamoDB items and S3 objects: see `store.aws.table`); a deleted
+dataset's object goes with its tombstone's purge (`store.aws.tombstones`)."""
 
 from __future__ import annotations
 
 from store.aws.table import AwsTable, _owner_pk
+from store.aws.tombstones import Purge
 from store.common import new_id
 from store.datasets import Dataset, dataset_from_row
 from store.errors import NotFoundError
@@ -47,6 +49,6 @@ class AwsDatasets(AwsTable):
         return sorted(map(dataset_from_row, items), key=lambda d: (d.created_at, d.id))
 
     def delete_dataset(self, owner: str, dataset_id: str) -> None:
-        if not self._delete("delete_dataset", _owner_pk(owner), f"DS#{dataset_id}"):
+        purge = Purge(results=(_dataset_key(owner, dataset_id),))
+        if not self._tombstone("delete_dataset", _owner_pk(owner), f"DS#{dataset_id}", purge):
             raise NotFoundError(f"no dataset {dataset_id!r} for owner {owner!r}")
-        self._discard(_dataset_key(owner, dataset_id))

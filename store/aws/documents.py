@@ -9,13 +9,16 @@ document may have more chunks than a transaction's 100 items) and the metadata i
 listed document always has its chunks and its original; after a failure the chunks and the
 object are deleted (see `AwsTable._put_object_then_item`).
 
-`delete_document` deletes the original (in a versioned bucket: a delete marker, which S3
-Replication carries to a replica bucket, where it makes the replica's version noncurrent and the
-replica's lifecycle expires it), then every version of it and every other delete marker, then the
-chunks, then the metadata item last: a failure on the way raises and leaves the document listed,
-so deleting it again finishes the job, and nothing of a deleted document's content stays behind
-(not even as a noncurrent version of a versioned bucket): only the last delete marker, which
-holds nothing and which the bucket's lifecycle removes.
+`delete_document` marks the metadata item deleted (a tombstone: the document is gone from every
+read at once, its chunks with it, since they are read only through it) and hands the original
+and the chunks to the purge (`store.aws.tombstones`), which deletes the original (in a versioned
+bucket: a delete marker, which S3 Replication carries to a replica bucket, where it makes the
+replica's version noncurrent and the replica's lifecycle expires it), then every version of it
+and every other delete marker (`_delete_all_versions`), then the chunks, then the tombstone
+last: a failure on the way leaves the tombstone, so the next purge finishes the job, and nothing
+of a deleted document's content stays behind (not even as a noncurrent version of a versioned
+bucket): only the last delete marker, which holds nothing and which the bucket's lifecycle
+removes.
 
 An original that the bucket's lifecycle moved to S3 Glacier Flexible Retrieval cannot be read
 at once: `document_bytes` requests a restore (Standard tier, readable for `RESTORE_DAYS` days)
@@ -29,6 +32,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from store.aws.table import AwsTable, _owner_pk
+from store.aws.tombstones import Purge
 from store.documents import Document, document_from_row, document_to_row
 from store.errors import ArchivedError, NotFoundError, StoreError, StoreUnavailableError
 
@@ -175,11 +179,9 @@ class AwsDocuments(AwsTable):
                 )
 
     def delete_document(self, owner: str, document_id: str) -> None:
-        document = self.get_document(owner, document_id)
-        self._delete_all_versions("delete_document", _original_key(owner, document_id))
-        pk = _chunks_pk(owner, document_id)
-        self._batch_delete(
-            "delete_document", [(pk, _ordinal_sk(o)) for o in range(document.chunk_count)]
+        purge = Purge(
+            documents=(_original_key(owner, document_id),),
+            partitions=(_chunks_pk(owner, document_id),),
         )
-        if not self._delete("delete_document", _owner_pk(owner), f"DOC#{document_id}"):
+        if not self._tombstone("delete_document", _owner_pk(owner), f"DOC#{document_id}", purge):
             raise NotFoundError(f"no document {document_id!r} for owner {owner!r}")

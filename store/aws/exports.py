@@ -5,12 +5,14 @@ the metadata item `OWNER#<owner>` / `EXP#<export id>` in the table.
 `create_export` uploads the object first and writes the item second, so an item never lists a
 missing object; a failed item write leaves at worst an orphan object (it is deleted when a
 consistent read shows the item absent: a timed-out write may have landed).
-`delete_export` deletes the item first and the object second, for the same reason.
+`delete_export` marks the item deleted (a tombstone, hidden at once), and the purge deletes the
+object, then the item (`store.aws.tombstones`).
 """
 
 from __future__ import annotations
 
 from store.aws.table import AwsTable, _owner_pk
+from store.aws.tombstones import Purge
 from store.errors import NotFoundError
 from store.exports import EXPORT_MEDIA_TYPES, Export, export_from_row, export_to_row
 
@@ -44,6 +46,6 @@ class AwsExports(AwsTable):
 
     def delete_export(self, owner: str, export_id: str) -> None:
         export = self.get_export(owner, export_id)
-        if not self._delete("delete_export", _owner_pk(owner), f"EXP#{export_id}"):
+        purge = Purge(results=(_export_key(export),))
+        if not self._tombstone("delete_export", _owner_pk(owner), f"EXP#{export_id}", purge):
             raise NotFoundError(f"no export {export_id!r} for owner {owner!r}")
-        self._discard(_export_key(export))

@@ -5,7 +5,8 @@ The idea item `OWNER#<owner>` / `IDEA#<id>` carries two index keys: `gsi1pk=IDEA
 `<created µs, 20 digits>#<id>`. A ticker index item `IDEATICKER#<owner>#<ticker>` / `<created
 µs>#<id>` per ticker (by owner and ticker) is written in the same transaction as the idea.
 Listings query the narrowest index newest first, then read each idea consistently and keep
-those that still pass the filter (the GSIs are eventually consistent).
+those that still pass the filter (the GSIs are eventually consistent). Deleting an idea, or a
+ticker from it, marks the items deleted in one transaction (`store.aws.tombstones`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from store.aws.table import AwsTable, _item, _key, _owner_pk, _plain
+from store.aws.table import NOT_DELETED, AwsTable, _item, _owner_pk, _plain
 from store.common import to_micros
 from store.errors import ConflictError, NotFoundError
 from store.ideas import Idea, IdeaFilter, idea_from_row, idea_to_row, sort_key
@@ -49,13 +50,12 @@ class AwsIdeas(AwsTable):
         item = {"pk": _ticker_pk(idea.owner, ticker), "sk": sort_key(idea), "id": idea.id}
         return {"Put": {"TableName": self.table, "Item": _item(item)}}
 
-    def _ticker_delete(self, idea: Idea, ticker: str) -> dict[str, Any]:
-        return {
-            "Delete": {
-                "TableName": self.table,
-                "Key": _key(_ticker_pk(idea.owner, ticker), sort_key(idea)),
-            }
-        }
+    def _ticker_removal(self, idea: Idea, ticker: str) -> dict[str, Any]:
+        """The tombstone of the ticker index item (`store.aws.tombstones`): readers check the
+        idea's tickers anyway, the purge removes it, and adding the ticker again replaces it."""
+        return self._tombstone_action(
+            _ticker_pk(idea.owner, ticker), sort_key(idea), existing=False
+        )
 
     def _insert_idea(self, idea: Idea) -> None:
         actions = [
@@ -129,7 +129,7 @@ class AwsIdeas(AwsTable):
             "Put": {
                 "TableName": self.table,
                 "Item": _item(self._record(idea)),
-                "ConditionExpression": "version = :v",
+                "ConditionExpression": f"version = :v AND {NOT_DELETED}",
                 "ExpressionAttributeValues": {":v": {"N": str(current.version)}},
             }
         }
@@ -137,7 +137,7 @@ class AwsIdeas(AwsTable):
         added = [t for t in idea.tickers if t not in current.tickers]
         actions = [
             put,
-            *(self._ticker_delete(current, t) for t in removed),
+            *(self._ticker_removal(current, t) for t in removed),
             *(self._ticker_put(idea, t) for t in added),
         ]
         if self._transact("update_idea", actions) is not None:
@@ -148,13 +148,7 @@ class AwsIdeas(AwsTable):
 
     def delete_idea(self, owner: str, idea_id: str) -> None:
         idea = self.get_idea(owner, idea_id)
-        delete = {
-            "Delete": {
-                "TableName": self.table,
-                "Key": _key(_owner_pk(owner), _sk(idea_id)),
-                "ConditionExpression": "attribute_exists(pk)",
-            }
-        }
-        actions = [delete, *(self._ticker_delete(idea, t) for t in idea.tickers)]
+        removal = self._tombstone_action(_owner_pk(owner), _sk(idea_id))
+        actions = [removal, *(self._ticker_removal(idea, t) for t in idea.tickers)]
         if self._transact("delete_idea", actions) is not None:
             raise NotFoundError(f"no idea {idea_id!r} for owner {owner!r}")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import Any
 
 from store.aws.table import EVENTS_PER_TRANSACTION, AwsTable, _item, _key, _owner_pk, _plain
+from store.aws.tombstones import Purge
 from store.common import new_id, to_micros
 from store.errors import ConflictError, StoreError
 from store.jobs import (
@@ -314,12 +316,30 @@ class AwsJobs(AwsTable):
         try:
             refused = self._transact("complete_job", actions)
         except StoreError:
-            self._discard(s3_key)
+            self._orphan_result(owner, job_id, s3_key, check=True)
             raise
         if refused is not None:
-            self._discard(s3_key)
+            self._orphan_result(owner, job_id, s3_key)
             raise self._refuse(owner, job_id, completion_refused(worker))
         return self.get_job(owner, job_id)
+
+    def _orphan_result(
+        self, owner: str, job_id: str, s3_key: str | None, *, check: bool = False
+    ) -> None:
+        """Hand `s3_key`, the object of a result that was not stored, to the purge (a purge
+        record, `store.aws.tombstones`); `check`: only if a consistent read shows no result
+        listing it (a timed-out write may have landed). If that fails too, it stays, unlisted
+        (harmless)."""
+        if s3_key is None:
+            return
+        with suppress(StoreError):
+            if check:
+                stored = self._get("complete_job (check)", _owner_pk(owner), f"RESULT#{job_id}")
+                if stored is not None and stored.get("location", "").endswith(s3_key):
+                    return
+            self._put_purge_record(
+                "complete_job (cleanup)", _owner_pk(owner), Purge(results=(s3_key,))
+            )
 
     def _append_events(self, owner: str, run_id: str, batch: list[tuple[int, str]]) -> None:
         for start in range(0, len(batch), EVENTS_PER_TRANSACTION):

@@ -76,5 +76,5 @@ class AwsPortfolios(AwsTable):
         return portfolio_from_row(item)
 
     def delete_portfolio(self, owner: str, portfolio_id: str) -> None:
-        if not self._delete("delete_portfolio", _owner_pk(owner), f"PF#{portfolio_id}"):
+        if not self._tombstone("delete_portfolio", _owner_pk(owner), f"PF#{portfolio_id}"):
             raise NotFoundError(f"no portfolio {portfolio_id!r} for owner {owner!r}")

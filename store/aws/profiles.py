@@ -83,5 +83,5 @@ class AwsProfiles(AwsTable):
         return profile_from_row(item)
 
     def delete_profile(self, owner: str) -> None:
-        if not self._delete("delete_profile", _owner_pk(owner), PROFILE_SK):
+        if not self._tombstone("delete_profile", _owner_pk(owner), PROFILE_SK):
             raise NotFoundError(f"no profile for owner {owner!r}")

@@ -35,6 +35,11 @@ seconds: cache items and account snapshots).
 | post-market report | `OWNER#<owner>` | `RPT#<account>#<day>#<kind>#<strategy or account>` | metadata; bytes in S3 `reports/<owner>/<account>/<day>/<report id>.<format>` |
 | account snapshot | `SNAP#<owner>#<account>` | `<taken µs, 20 digits>` | `data` (JSON), `expires_at` (µs), `ttl` (s) |
 | implied volatility | `IV#<owner>#<underlying>` | `<day, ISO>` | `data` (JSON), `recorded_at` (µs) |
+| purge record | `OWNER#<owner>` | `PURGE#<id>` | a tombstone of orphans only: `deleted_at`, `purge`, `gsi1pk=PURGE` |
+
+Any item an owner deletes becomes a tombstone until the purge removes it: `deleted_at` (µs),
+`purge` (JSON: what goes with it), `gsi1pk=PURGE`, `gsi1sk=<deleted µs>#<pk>#<sk>`; reads leave
+tombstones out (`store.aws.tombstones`).
 
 Guarded writes are DynamoDB condition expressions (status transitions, leases, portfolio
 and profile versions) or `TransactWriteItems` (submit + idempotency key; event batches + the run header;
@@ -47,15 +52,16 @@ object) and
 `documents/<owner>/<document_id>/original` (the documents library, in `documents_bucket`, which
 defaults to the store's bucket): the object is written before the metadata item, so a listed
 dataset, export or document always has its bytes (and a document its chunk items, written
-between the two). A dataset's or export's object is deleted after its item; a document's
-original (every version of it) and chunks are deleted before its item, so that a failed delete
-leaves it listed and deleting it again finishes (see `store.aws.documents`). DynamoDB's TTL deletes
+between the two). Deleting one makes its item a tombstone, hidden at once; the purge deletes the
+object (a document's original with every version) and chunks, then the tombstone, so that a
+failed purge leaves it hidden and the next purge finishes (see `store.aws.tombstones`). DynamoDB's TTL deletes
 expired cache items eventually (moto never does), so reads compare `expires_at` themselves.
 Timestamps are integer microseconds since the epoch (UTC); JSON documents are strings.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import suppress
 from typing import Any
@@ -65,12 +71,19 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from settings.groups.store import DEVELOPMENT_PEPPER
+from store.aws.tombstones import NOTHING, PURGE_INDEX, PURGE_RECORD, Purge, purge_index_sk
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import NotFoundError, StoreError, StoreUnavailableError
 
 WRITE_CHECK_OBJECT = "health/write-check"
 """The S3 key of the write check's multipart upload (never completed: no object is written)."""
+DELETED = "deleted_at"
+"""The attribute that makes an item a tombstone: deleted by its owner (µs), hidden from every
+read, removed for good with what its `purge` names by `Store.purge_deleted` (`store.aws.purge`)."""
+NOT_DELETED = f"attribute_not_exists({DELETED})"
+ABSENT = f"attribute_not_exists(pk) OR attribute_exists({DELETED})"
+"""The condition of a put that creates an item: no item there, or a deleted one."""
 EVENTS_PER_TRANSACTION = 99
 """Events per `TransactWriteItems` call (DynamoDB allows 100 actions; one is the run header)."""
 
@@ -224,12 +237,18 @@ class AwsTable(Store):
             UploadId=upload["UploadId"],
         )
 
-    def _get(self, action: str, pk: str, sk: str) -> dict[str, Any] | None:
+    def _get(
+        self, action: str, pk: str, sk: str, *, deleted: bool = False
+    ) -> dict[str, Any] | None:
+        """The item `pk`/`sk` read consistently; None when absent or deleted (a tombstone,
+        `store.aws.purge`), unless `deleted` (the purge reads its tombstones so)."""
         out = self._call(
             action, self.ddb.get_item, TableName=self.table, Key=_key(pk, sk), ConsistentRead=True
         )
         item = out.get("Item")
-        return None if item is None else _plain(item)
+        if item is None or (DELETED in item and not deleted):
+            return None
+        return _plain(item)
 
     def _owned_item(self, action: str, owner: str, sk: str, what: str) -> dict[str, Any]:
         """The item `sk` of `owner`'s partition, or `NotFoundError` ("no `what` for owner …")."""
@@ -248,10 +267,12 @@ class AwsTable(Store):
         sk_between: tuple[str, str] | None = None,
         forward: bool = True,
         limit: int | None = None,
+        deleted: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Items of partition `pk` in sort-key order (of those whose sort key starts with
         `sk_prefix`, follows `sk_after` or lies within `sk_between`, inclusive), paging through
-        `LastEvaluatedKey`."""
+        `LastEvaluatedKey`; deleted items (tombstones, `store.aws.purge`) are left out unless
+        `deleted`."""
         names = {"#pk": "pk"}
         values: dict[str, Any] = {":pk": {"S": pk}}
         condition = "#pk = :pk"
@@ -281,6 +302,8 @@ class AwsTable(Store):
                 kwargs["Limit"] = limit - returned
             out = self._call(action, self.ddb.query, **kwargs)
             for item in out.get("Items", []):
+                if DELETED in item and not deleted:
+                    continue
                 yield _plain(item)
                 returned += 1
             if "LastEvaluatedKey" not in out or (limit is not None and returned >= limit):
@@ -332,12 +355,13 @@ class AwsTable(Store):
         values: dict[str, Any],
         names: dict[str, str] | None = None,
     ) -> dict[str, Any] | None:
-        """A conditional `UpdateItem`; the new item, or None if the condition failed."""
+        """A conditional `UpdateItem`; the new item, or None if the condition failed (as it
+        does on a deleted item, a tombstone: `store.aws.purge`)."""
         kwargs: dict[str, Any] = {
             "TableName": self.table,
             "Key": _key(pk, sk),
             "UpdateExpression": update,
-            "ConditionExpression": condition,
+            "ConditionExpression": f"({condition}) AND {NOT_DELETED}",
             "ReturnValues": "ALL_NEW",
         }
         if values:
@@ -391,24 +415,26 @@ class AwsTable(Store):
         return {"Put": put}
 
     def _put_new(self, record: Mapping[str, Any]) -> dict[str, Any]:
-        """The transaction action that puts `record` where no item is yet."""
+        """The transaction action that puts `record` where no item is yet (or a tombstone:
+        the key of a deleted item is free)."""
         return {
             "Put": {
                 "TableName": self.table,
                 "Item": _item(record),
-                "ConditionExpression": "attribute_not_exists(pk)",
+                "ConditionExpression": ABSENT,
             }
         }
 
     def _put_if_absent(self, action: str, record: Mapping[str, Any]) -> bool:
-        """Put `record` unless an item with its key exists; False (nothing written) if one does."""
+        """Put `record` unless an item with its key exists (a tombstone does not count: the
+        key of a deleted item is free); False (nothing written) if one does."""
         try:
             self._call(
                 action,
                 self.ddb.put_item,
                 TableName=self.table,
                 Item=_item(record),
-                ConditionExpression="attribute_not_exists(pk)",
+                ConditionExpression=ABSENT,
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
@@ -416,12 +442,54 @@ class AwsTable(Store):
             return False
         return True
 
-    def _discard(self, s3_key: str | None, bucket: str | None = None) -> None:
-        if s3_key is None:
-            return
-        # an orphan object is harmless; a lifecycle rule on results/ can expire it later
-        with suppress(ClientError, BotoCoreError):
-            self.s3.delete_object(Bucket=bucket or self.bucket, Key=s3_key)
+    def _tombstone_action(
+        self, pk: str, sk: str, purge: Purge = NOTHING, *, existing: bool = True
+    ) -> dict[str, Any]:
+        """The `Update` of a transaction that marks `pk`/`sk` deleted, its `purge` with it
+        (`store.aws.tombstones`); `existing`: only an item there and not deleted yet."""
+        now = self._now()
+        update: dict[str, Any] = {
+            "TableName": self.table,
+            "Key": _key(pk, sk),
+            "UpdateExpression": "SET #del = :del, #purge = :purge, gsi1pk = :pidx, "
+            "gsi1sk = :psk REMOVE gsi2pk, gsi2sk",
+            "ExpressionAttributeNames": {"#del": DELETED, "#purge": "purge"},
+            "ExpressionAttributeValues": {
+                ":del": _av(now),
+                ":purge": _av(purge.to_json()),
+                ":pidx": _av(PURGE_INDEX),
+                ":psk": _av(purge_index_sk(now, pk, sk)),
+            },
+        }
+        if existing:
+            update["ConditionExpression"] = f"attribute_exists(pk) AND {NOT_DELETED}"
+        return {"Update": update}
+
+    def _tombstone(self, action: str, pk: str, sk: str, purge: Purge = NOTHING) -> bool:
+        """Mark the item `pk`/`sk` deleted, with what its purge removes besides; False (nothing
+        written) when there is no such item or it is deleted already."""
+        update = self._tombstone_action(pk, sk, purge)["Update"]
+        try:
+            self._call(action, self.ddb.update_item, **update)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _put_purge_record(self, action: str, pk: str, purge: Purge) -> None:
+        """A tombstone of nothing, in partition `pk`, that hands `purge` to the purge."""
+        now = self._now()
+        sk = f"{PURGE_RECORD}{uuid.uuid4().hex}"
+        record = {
+            "pk": pk,
+            "sk": sk,
+            DELETED: now,
+            "purge": purge.to_json(),
+            "gsi1pk": PURGE_INDEX,
+            "gsi1sk": purge_index_sk(now, pk, sk),
+        }
+        self._call(action, self.ddb.put_item, TableName=self.table, Item=_item(record))
 
     def _put_object_then_item(
         self,
@@ -434,12 +502,14 @@ class AwsTable(Store):
         bucket: str | None = None,
     ) -> None:
         """Upload `data` to `s3_key` in `bucket` (default: the store's bucket; its default
-        encryption, the KMS key in the cloud), then put the `parts` items (what the record lists, e.g. a document's
-        chunks; batched, any number), then put `record` as an item, last. A crash in between
+        encryption, the KMS key in the cloud), then put the `parts` items (what the record
+        lists, in a partition of their own, e.g. a document's chunks; batched, any number), then
+        put `record` as an item, last. A crash in between
         leaves an unreferenced object and parts, never an item without its object or parts.
-        After a failed write the object and the parts are deleted only if a consistent read
-        shows the record absent (a timed-out write may still have landed); otherwise, or if
-        that cleanup fails, they stay as orphans (harmless: nothing lists them)."""
+        After a failed write the object and the parts are handed to the purge (a purge record,
+        `store.aws.purge`) only if a consistent read shows the record absent (a timed-out write
+        may still have landed); otherwise, or if that fails too, they stay as orphans
+        (harmless: nothing lists them)."""
         bucket = bucket or self.bucket
         self._call(
             f"{action} (upload)",
@@ -456,8 +526,16 @@ class AwsTable(Store):
         except StoreError:
             with suppress(StoreError):
                 if self._get(f"{action} (check)", record["pk"], record["sk"]) is None:
-                    self._batch_delete(f"{action} (cleanup)", [(p["pk"], p["sk"]) for p in parts])
-                    self._discard(s3_key, bucket)
+                    documents = bucket == self.documents_bucket != self.bucket
+                    self._put_purge_record(
+                        f"{action} (cleanup)",
+                        record["pk"],
+                        Purge(
+                            results=() if documents else (s3_key,),
+                            documents=(s3_key,) if documents else (),
+                            partitions=tuple(sorted({p["pk"] for p in parts})),
+                        ),
+                    )
             raise
 
     def _object_bytes(
@@ -474,18 +552,3 @@ class AwsTable(Store):
             ) from exc
         body: bytes = out["Body"].read()
         return body
-
-    def _delete(self, action: str, pk: str, sk: str) -> bool:
-        try:
-            self._call(
-                action,
-                self.ddb.delete_item,
-                TableName=self.table,
-                Key=_key(pk, sk),
-                ConditionExpression="attribute_exists(pk)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True

@@ -63,5 +63,5 @@ class AwsThreads(AwsTable):
         return threads[:limit]
 
     def delete_thread(self, owner: str, thread_id: str) -> None:
-        if not self._delete("delete_thread", _owner_pk(owner), f"TH#{thread_id}"):
+        if not self._tombstone("delete_thread", _owner_pk(owner), f"TH#{thread_id}"):
             raise NotFoundError(f"no thread {thread_id!r} for owner {owner!r}")

@@ -3,7 +3,9 @@
 
 - Statically (`tests.support.store_access`): the store methods each function's code names, the boto3
   calls those make, their IAM actions per resource and the partition-key families they touch,
-  equal the declaration, both ways; no `dynamodb:Scan` anywhere in either.
+  equal the declaration, both ways; no `dynamodb:Scan` and no deletion (no `Delete*` action, no
+  batch write's `DeleteRequest`) anywhere in either: an owner's delete is a tombstone the
+  cleanup's purge removes (`Store.purge_deleted`).
 - On the templates: the roles hold the declaration, each narrowed action under its
   `dynamodb:LeadingKeys` condition, and nothing else on the table or the results bucket.
 - Dynamically: the WebSocket handler runs every route on the real AWS store (a moto server),
@@ -21,7 +23,13 @@ from typing import Any
 
 import pytest
 
-from infra.access import CHECKPOINT_ACTIONS, CHECKPOINT_OBJECT_ACTIONS, STORE_ACCESS, WS_CONNECTIONS
+from infra.access import (
+    CHECKPOINT_ACTIONS,
+    CHECKPOINT_OBJECT_ACTIONS,
+    PURGE_DOCUMENT_ACTIONS,
+    STORE_ACCESS,
+    WS_CONNECTIONS,
+)
 from tests.support.cdk_synth import STAGES, Synthesized
 from tests.support.cfn_templates import as_list, identity_policies, role_of
 from tests.support.store_access import (
@@ -54,9 +62,13 @@ def declared_families(name: str) -> dict[str, frozenset[str]]:
 
 def test_the_api_holds_exactly_what_its_code_calls(code: StoreCode) -> None:
     methods = api_store_methods(code)
-    assert {"delete_document", "verify_api_key", "submit_job"} & methods  # not vacuous
-    assert "cleanup" not in methods  # the retention scan is the cleanup function's alone
+    assert {"delete_document", "delete_thread", "release_lease"} <= methods  # not vacuous
+    assert not {"cleanup", "purge_deleted"} & methods  # the cleanup function's alone
     needs = code.needs(methods)
+    deletions = {a for a in (*needs.table, *needs.results, *needs.documents) if "Delete" in a}
+    assert deletions == set()
+    batch_deleting = {m for m in methods if "ddb.batch_delete" in code.closure(m).operations}
+    assert batch_deleting == set()  # its batch writes only put
     access = STORE_ACCESS["api"]
     assert needs.table == set(access.table)
     assert needs.index == set(access.index)
@@ -88,21 +100,29 @@ def test_the_websocket_function_holds_exactly_what_its_code_calls(code: StoreCod
         assert isinstance(call.args[0], ast.Name) and call.args[0].id == "CONNECTIONS_OWNER"
 
 
-def test_the_worker_holds_every_store_action_but_the_scan(code: StoreCode) -> None:
+def test_the_worker_holds_every_store_action_but_the_scan_and_the_purge(
+    code: StoreCode,
+) -> None:
     scanning = {m for m in code.public() if "dynamodb:Scan" in code.needs({m}).table}
     assert scanning == {"cleanup"}
-    callers = sorted(
-        str(path.relative_to(ROOT))
-        for package in ("api", "jobs", "services", "trading", "graphs", "agents", "tools")
-        for path in (ROOT / package).rglob("*.py")
-        if ".cleanup(" in path.read_text()
-    )
-    assert callers == ["api/cli/jobs.py", "jobs/lambda_handlers.py"]  # the CLI, the cleanup
-    needs = code.needs(code.public() - scanning)
+    deleting = {m for m in code.public() if "dynamodb:DeleteItem" in code.needs({m}).table}
+    assert deleting == {"purge_deleted"}  # no other store method deletes an item
+    for method in ("cleanup", "purge_deleted"):
+        callers = sorted(
+            str(path.relative_to(ROOT))
+            for package in ("api", "jobs", "services", "trading", "graphs", "agents", "tools")
+            for path in (ROOT / package).rglob("*.py")
+            if f".{method}(" in path.read_text()
+        )
+        assert callers == ["api/cli/jobs.py", "jobs/lambda_handlers.py"]  # the CLI, the cleanup
+    needs = code.needs(code.public() - scanning - deleting)
     access = STORE_ACCESS["worker"]
     assert needs.table == set(access.table) and needs.index == set(access.index)
     assert needs.results == set(access.results)
-    assert not access.documents  # the documents are the API's alone (tests/infra/test_stacks.py)
+    assert not {a for a in (*needs.table, *needs.results) if "Delete" in a}
+    assert not access.documents  # the documents are the API's (tests/infra/test_stacks.py)
+    # and the cleanup's purge: a deleted document's original, every version of it
+    assert code.needs({"purge_deleted"}).documents == set(PURGE_DOCUMENT_ACTIONS)
 
 
 def test_the_derivation_has_teeth(code: StoreCode) -> None:
@@ -151,15 +171,66 @@ def test_the_roles_hold_the_declaration_and_nothing_more(
         keys = statement.get("Condition", {}).get("ForAllValues:StringLike", {})
         for action in as_list(statement["Action"]):
             granted.setdefault(action, []).append(keys.get("dynamodb:LeadingKeys"))
-            assert action != "dynamodb:Scan"
-            if name != "worker":  # the API's deletions are narrowed, the WebSocket has none
-                assert not action.startswith("dynamodb:Delete") or action in access.families
+            assert action != "dynamodb:Scan" and "Delete" not in action
     expected = {*access.table, *access.index, *access.results}
     assert set(granted) == expected
     for action, families in access.families.items():
         assert granted[action] == [[f"{family}*" for family in families]], action
     unconditioned = {a for a, conditions in granted.items() if None in conditions}
     assert unconditioned == expected - set(access.families)
+
+
+DELETES_LEFT_IN_THE_API = {
+    ("OffloadBucket", "s3:DeleteObject"),
+    ("ResearchIndexBucket", "s3:DeleteObject*"),
+}
+"""The API role's `Delete*` actions outside the store and the memory table, each on its one
+resource (docs/DEPLOY.md, "Least privilege"): the checkpoint saver's `delete_thread` (its
+offloaded objects; its `BatchWriteItem` serves the same call), LanceDB's own old files."""
+RESOURCES = (
+    "StoreTable",
+    "ResultsBucket",
+    "DocumentsBucket",
+    "MemoryTable",
+    "CheckpointTable",
+    "OffloadBucket",
+    "ResearchIndexBucket",
+)
+
+
+def deletes(action: str) -> bool:
+    """Whether an IAM action (a pattern such as `s3:Delete*`, `dynamodb:*`) allows a `Delete*`."""
+    name = action.partition(":")[2] if ":" in action else action
+    if name.endswith("*"):
+        return "Delete".startswith(name[:-1]) or name[:-1].startswith("Delete")
+    return name.startswith("Delete")
+
+
+def test_deletes_recognizes_delete_actions_and_patterns() -> None:
+    assert all(map(deletes, ["s3:DeleteObject", "s3:Delete*", "s3:*", "*", "dynamodb:De*"]))
+    assert not any(map(deletes, ["s3:GetObject", "s3:Abort*", "kms:GenerateDataKey*"]))
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_the_api_and_websocket_roles_delete_nothing_in_the_store(
+    synthesized: Synthesized, stage: str
+) -> None:
+    """No `Delete*` (nor a pattern allowing one) in the WebSocket role at all, nor in the API
+    role on the store's table and buckets and the memory table; the API's others are exactly
+    those left."""
+    template = synthesized.templates[stage]["api"]
+    found: dict[str, set[tuple[str, str]]] = {"api": set(), "ws": set()}
+    for name, actions in found.items():
+        role = {"Ref": role_of(template, f"stratigos-{stage}-{name}")}
+        for policy in identity_policies(template).values():
+            if role not in policy["Properties"].get("Roles", []):
+                continue
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                where = json.dumps(statement["Resource"])
+                (resource,) = [r for r in RESOURCES if r in where] or [where]
+                actions |= {(resource, a) for a in as_list(statement["Action"]) if deletes(a)}
+    assert found["ws"] == set()
+    assert found["api"] == DELETES_LEFT_IN_THE_API
 
 
 # -- the WebSocket handler on the real AWS store -------------------------------------------

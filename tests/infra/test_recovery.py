@@ -84,7 +84,8 @@ def test_a_deployed_stage_keeps_its_tables_and_a_new_instance_gets_global_tables
         indexes = {i["IndexName"] for i in table.get("GlobalSecondaryIndexes", [])}
         assert indexes == ({"gsi1", "gsi2"} if kind == "Store" else set())
         ttl = table.get("TimeToLiveSpecification")
-        assert ttl == (None if kind == "Memory" else {"AttributeName": "ttl", "Enabled": True})
+        attribute = "expires_at" if kind == "Memory" else "ttl"  # forgotten memories expire
+        assert ttl == {"AttributeName": attribute, "Enabled": True}
     # the functions use the global table
     worker = json.dumps(identity_policies(synthesized.templates[OPTIONS]["compute"]))
     assert "StoreGlobalTable" in worker and "StoreTable" not in worker

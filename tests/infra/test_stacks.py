@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.access import STORE_ACCESS
+from infra.access import PURGE_DOCUMENT_ACTIONS, STORE_ACCESS
 from infra.config import stage_config
 from infra.images import supported_runtime
 from tests.support.cdk_synth import ACCOUNT, KINDS, REGION, STAGES, Synthesized
@@ -179,7 +179,8 @@ def test_foundation_tables(synthesized: Synthesized, stage: str) -> None:
     memories = one(raw, "AWS::DynamoDB::Table", TableName=f"stratigos-{stage}-memories")
     no_ttl = {k: v for k, v in common.items() if k != "TimeToLiveSpecification"}
     assert {k: memories[k] for k in no_ttl} == no_ttl
-    assert "TimeToLiveSpecification" not in memories  # a memory lasts until it is forgotten
+    # a memory lasts until it is forgotten; then its overwritten item expires
+    assert memories["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
     # the key schema LangGraph's DynamoDBStore.setup() creates (langgraph_checkpoint_aws)
     assert memories["KeySchema"] == checkpoints["KeySchema"]
     assert {a["AttributeName"]: a["AttributeType"] for a in memories["AttributeDefinitions"]} == {
@@ -338,13 +339,13 @@ def test_documents_bucket_versioned_with_ia_glacier_and_noncurrent_expiry(
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_every_function_names_the_documents_bucket_and_only_the_api_may_use_it(
+def test_every_function_names_the_documents_bucket_and_only_the_api_and_the_purge_use_it(
     synthesized: Synthesized, stage: str
 ) -> None:
     """Every function that opens the store gets STRATIGOS_STORE_DOCUMENTS_S3_BUCKET (none
-    falls back to the results bucket); only the API's role has statements on that bucket:
-    read, write, delete (versions too) and restore on `documents/*` objects, and list the
-    versions under `documents/`."""
+    falls back to the results bucket); only the API's role has statements on that bucket (read,
+    write and restore on `documents/*` objects), and the cleanup's (the purge: delete every
+    version of `documents/*` objects, list the versions under `documents/`)."""
     functions = 0
     for kind in KINDS:
         raw = synthesized.templates[stage][kind]
@@ -362,11 +363,16 @@ def test_every_function_names_the_documents_bucket_and_only_the_api_may_use_it(
             ]
             roles = policy["Properties"].get("Roles", [])
             api_role = kind == "api" and {"Ref": role_of(raw, f"stratigos-{stage}-api")} in roles
-            if not api_role:
+            cleanup = (
+                kind == "operations"
+                and {"Ref": role_of(raw, f"stratigos-{stage}-cleanup")} in roles
+            )
+            if not (api_role or cleanup):
                 assert stmts == [], (kind, roles)
                 continue
             # exactly what the code calls (infra.access, tests/infra/test_least_privilege.py)
-            assert actions_of(stmts) == set(STORE_ACCESS["api"].documents)
+            expected = STORE_ACCESS["api"].documents if api_role else PURGE_DOCUMENT_ACTIONS
+            assert actions_of(stmts) == set(expected)
             for stmt in stmts:  # the bucket (listing versions) and its documents/ objects only
                 for resource in as_list(stmt["Resource"]):
                     if "Fn::Join" in resource:

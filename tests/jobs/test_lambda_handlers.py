@@ -298,9 +298,45 @@ def test_cleanup_without_a_queue_announces_nothing(lambda_env: Path) -> None:
         "archived_jobs": [],
         "expired_cache_entries": 0,
         "expired_snapshots": 0,
+        "purged_deletions": 0,
         "reannounced_jobs": [],
         "stuck_runs": 0,
     }
+
+
+def test_every_cleanup_run_purges_what_owners_deleted_on_the_aws_store(
+    lambda_env: Path, aws: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The quarter-hourly run (no retention) too: a deleted dataset's object and tombstone go."""
+    from store.aws import create_tables
+
+    suffix = uuid.uuid4().hex[:8]
+    table_prefix, bucket = f"purge-{suffix}-", f"purge-{suffix}-data"
+    for name, value in {
+        "STRATIGOS_STORE_BACKEND": "aws",
+        "STRATIGOS_STORE_TABLE_PREFIX": table_prefix,
+        "STRATIGOS_STORE_S3_BUCKET": bucket,
+        "STRATIGOS_STORE_AWS_ENDPOINT_URL": aws,
+        "STRATIGOS_STORE_API_KEY_PEPPER": "a-pepper-as-long-and-random-as-production-s-0123456789",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    create_tables(f"{table_prefix}store", bucket, endpoint_url=aws)
+    store = lh._open_store()
+    meta = {"format": "prices", "n_rows": 1, "n_columns": 1, "columns": ["A"],
+            "start": "2024-01-02", "end": "2024-01-02"}  # fmt: skip
+    kept = store.put_dataset("olga", "kept", b"PAR1", meta)
+    gone = store.put_dataset("olga", "gone", b"PAR1", meta)
+    store.delete_dataset("olga", gone.id)
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=aws)
+
+    def objects() -> list[str]:
+        return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+    assert len(objects()) == 2  # hidden at once, its object kept until the purge
+    assert lh.cleanup({"retention": False})["purged_deletions"] == 1
+    assert objects() == [f"datasets/olga/{kept.id}.parquet"]
+    assert lh.cleanup({"retention": False})["purged_deletions"] == 0
 
 
 # --------------------------------------------------------------------------- pepper secret

@@ -121,6 +121,12 @@ def s3_keys(store: AWSStore) -> list[str]:
     return [o["Key"] for o in contents]
 
 
+def chunk_items(store: AWSStore) -> int:
+    """Document chunk items in the store's table, of every owner (tombstoned or not)."""
+    items = store.ddb.scan(TableName=store.table)["Items"]
+    return sum(1 for i in items if i["pk"]["S"].startswith("DOCCHUNK#"))
+
+
 @pytest.fixture
 def store_aws(moto_endpoint: str, aws_names: dict[str, str], clock: FakeClock) -> AWSStore:
     """The AWS store alone (for backend-specific tests)."""

@@ -26,6 +26,8 @@ def test_refused_completion_leaves_no_s3_object(store_aws: AWSStore) -> None:
     store_aws.transition(ALICE, job.id, ["pending"], "cancelled")
     with pytest.raises(ConflictError, match="cannot complete"):
         store_aws.complete_job(ALICE, job.id, {"blob": "z" * (INLINE_LIMIT + 1)})
+    assert len(s3_keys(store_aws)) == 1  # handed to the purge, which removes it
+    assert store_aws.purge_deleted() == 1
     assert s3_keys(store_aws) == []
     with pytest.raises(NotFoundError):
         store_aws.get_result(ALICE, job.id)
@@ -33,13 +35,15 @@ def test_refused_completion_leaves_no_s3_object(store_aws: AWSStore) -> None:
 
 def test_an_item_write_refused_after_the_upload_deletes_the_object(store_aws: AWSStore) -> None:
     # metadata above DynamoDB's 400 KB item limit: the object is uploaded, the item refused, a
-    # consistent read shows no item, so the object is deleted again (the path ledger exports
-    # share with datasets: AwsTable._put_object_then_item)
+    # consistent read shows no item, so the object is handed to the purge (the path ledger
+    # exports share with datasets: AwsTable._put_object_then_item)
     columns = [f"asset-{i:06d}-" + "x" * 60 for i in range(6000)]
     meta = {"format": "prices", "n_rows": 1, "n_columns": len(columns), "columns": columns,
             "start": "2024-01-02", "end": "2024-01-02"}  # fmt: skip
     with pytest.raises(StoreError, match="Item size"):
         store_aws.put_dataset(ALICE, "wide", b"PAR1", meta)
+    assert len(s3_keys(store_aws)) == 1 and store_aws.list_datasets(ALICE) == []
+    assert store_aws.purge_deleted() == 1
     assert s3_keys(store_aws) == [] and store_aws.list_datasets(ALICE) == []
 
 

@@ -15,11 +15,11 @@ from botocore.exceptions import ClientError
 from pydantic import SecretStr
 
 from settings import Settings, StoreSettings
-from store import ArchivedError, StoreUnavailableError, open_store
+from store import ArchivedError, NotFoundError, open_store
 from store.aws import AWSStore, create_tables
 from store.aws.documents import RESTORE_DAYS
 from store.documents import DocumentChunk
-from tests.store.conftest import FakeClock, s3_keys
+from tests.store.conftest import FakeClock, chunk_items, s3_keys
 from tests.support.store_contract import ALICE
 
 TEXT = "text/plain"
@@ -84,6 +84,9 @@ def test_delete_removes_every_version_and_leaves_one_delete_marker(store: AWSSto
     store.s3.put_object(Bucket=store.documents_bucket, Key=key, Body=b"v3")
     assert sorted(versions(store)).count((key, "version")) == 3
     store.delete_document(ALICE, gone.id)
+    assert store.list_documents(ALICE) == [keep]  # at once; the purge removes the versions
+    assert sorted(versions(store)).count((key, "version")) == 3
+    assert store.purge_deleted() == 1
     assert sorted(versions(store)) == sorted(
         [(key, "delete marker"), (f"documents/{ALICE}/{keep.id}/original", "version")]
     )
@@ -92,10 +95,11 @@ def test_delete_removes_every_version_and_leaves_one_delete_marker(store: AWSSto
     assert store.list_documents(ALICE) == [keep]
 
 
-def test_a_failed_version_delete_keeps_the_document_listed_and_a_retry_finishes(
-    store: AWSStore, monkeypatch: pytest.MonkeyPatch
+def test_a_failed_purge_keeps_the_document_hidden_and_the_next_purge_finishes(
+    store: AWSStore, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     document = store.add_document(ALICE, "a.txt", TEXT, b"alpha", chunks(2))
+    store.delete_document(ALICE, document.id)
     real = store.s3.delete_objects
 
     def refused(**kwargs: Any) -> dict[str, Any]:
@@ -103,13 +107,21 @@ def test_a_failed_version_delete_keeps_the_document_listed_and_a_retry_finishes(
         return {"Errors": [{**entry, "Code": "AccessDenied", "Message": "denied"}]}
 
     monkeypatch.setattr(store.s3, "delete_objects", refused)
-    with pytest.raises(StoreUnavailableError, match="could not delete versions"):
+    assert store.purge_deleted() == 0
+    assert "could not delete versions" in caplog.text  # logged, left for the next run
+    # never resurrected: gone from every read, its chunks kept until the purge finishes
+    assert store.list_documents(ALICE) == []
+    for read in (store.get_document, store.document_bytes, store.document_chunks):
+        with pytest.raises(NotFoundError):
+            read(ALICE, document.id)
+    with pytest.raises(NotFoundError):
         store.delete_document(ALICE, document.id)
-    assert store.list_documents(ALICE) == [document]  # not silently half-deleted
+    assert chunk_items(store) == 2
     monkeypatch.setattr(store.s3, "delete_objects", real)
-    store.delete_document(ALICE, document.id)
+    assert store.purge_deleted() == 1
     key = f"documents/{ALICE}/{document.id}/original"
-    assert store.list_documents(ALICE) == [] and versions(store) == [(key, "delete marker")]
+    assert versions(store) == [(key, "delete marker")] and chunk_items(store) == 0
+    assert store.purge_deleted() == 0
 
 
 def test_an_archived_original_is_restored_on_request(store: AWSStore) -> None:

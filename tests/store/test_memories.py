@@ -14,6 +14,7 @@ from langgraph.store.base import BaseStore
 
 from settings import Settings, StoreSettings
 from store.memories import create_memory_table, memory_namespace, memory_store, owner_label
+from store.memory_tombstones import ForgettingStore
 
 OWNERS = ("alice", "cognito:1234-abcd", "bob.smith@example.com", "cognito:1234", "a%3Ab")
 
@@ -90,3 +91,50 @@ def test_remembering_and_forgetting_on_dynamodb_with_the_aws_store(
         assert list_memories(memories, "cognito:alice") == []
         assert get_profile(store, "cognito:alice").exclusions == []
     assert not (tmp_path / "memories.sqlite").exists()  # nothing local on AWS
+
+
+def test_forgetting_on_dynamodb_overwrites_the_memory_and_deletes_nothing(
+    moto_endpoint: str, aws_names: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API may not delete (`store.memory_tombstones`): a forgotten memory's value is
+    replaced at once, with an expiry for DynamoDB's TTL; no read shows it; a new put of its key
+    is a memory again; searches page over what is left; another owner's are untouched."""
+    config = StoreSettings(
+        backend="aws",
+        aws_endpoint_url=moto_endpoint,
+        table_prefix=aws_names["table"].removesuffix("store"),
+        max_attempts=1,
+    )
+    create_memory_table(config)
+    with memory_store(Settings(data_dir=tmp_path), config) as memories:
+        assert isinstance(memories, ForgettingStore)
+        client = memories.store.client  # type: ignore[attr-defined]
+
+        def refused(**kwargs: Any) -> None:
+            raise AssertionError(f"DeleteItem called: {kwargs}")
+
+        monkeypatch.setattr(client, "delete_item", refused)
+        alice, bob = memory_namespace("alice"), memory_namespace("bob")
+        for n in range(7):
+            memories.put(alice, f"m{n}", {"text": f"secret {n}"})
+        memories.put(bob, "m0", {"text": "bob's"})
+        for n in (0, 2, 3, 5):
+            memories.delete(alice, f"m{n}")
+        assert memories.get(alice, "m0") is None
+        assert sorted(i.key for i in memories.search(alice, limit=10)) == ["m1", "m4", "m6"]
+        pages = [memories.search(alice, limit=2, offset=o) for o in (0, 2, 4)]
+        assert sorted(i.key for page in pages for i in page) == ["m1", "m4", "m6"]
+        assert [len(page) for page in pages] == [2, 1, 0]
+        raw = client.scan(TableName=config.memory_table)["Items"]
+        forgotten_items = [i for i in raw if "expires_at" in i]
+        assert len(forgotten_items) == 4
+        assert not any("secret" in str(i) for i in forgotten_items)  # the content is gone
+        assert memories.get(bob, "m0") is not None and len(memories.search(bob)) == 1
+        memories.put(alice, "m0", {"text": "again"})  # the key is a memory again
+        item = memories.get(alice, "m0")
+        assert item is not None and item.value == {"text": "again"}
+        raw = client.get_item(
+            TableName=config.memory_table,
+            Key={"PK": {"S": f"memories:{owner_label('alice')}"}, "SK": {"S": "m0"}},
+        )
+        assert "expires_at" not in raw.get("Item", {"expires_at": None})

@@ -38,6 +38,7 @@ DYNAMODB = {
     "query": ("dynamodb:Query",),
     "scan": ("dynamodb:Scan",),
     "batch_write_item": ("dynamodb:BatchWriteItem",),
+    "batch_delete": ("dynamodb:BatchWriteItem",),  # a body building a `DeleteRequest` (Method)
     "batch_get_item": ("dynamodb:BatchGetItem",),
     "transact_write_items": (),  # IAM authorizes each item's own action (TRANSACTION)
     "describe_table": ("dynamodb:DescribeTable",),
@@ -71,7 +72,8 @@ class Method:
 
     calls: set[str] = field(default_factory=set)
     operations: set[str] = field(default_factory=set)
-    """``ddb.<op>``, ``s3.<op>`` and ``tx.<Kind>`` (a transaction item)."""
+    """``ddb.<op>``, ``s3.<op>`` and ``tx.<Kind>`` (a transaction item); ``ddb.batch_delete``
+    when the body builds a batch write's ``DeleteRequest``."""
     families: set[str] = field(default_factory=set)
     index: bool = False
     versions: bool = False
@@ -150,6 +152,8 @@ class StoreCode:
                 method.index = True
             if isinstance(node, ast.Constant) and node.value == "VersionId":
                 method.versions = True
+            if isinstance(node, ast.Constant) and node.value == "DeleteRequest":
+                method.operations.add("ddb.batch_delete")
             head = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
             text = head.value if isinstance(head, ast.Constant) else None
             match = _FAMILY.match(text) if isinstance(text, str) else None

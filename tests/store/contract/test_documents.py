@@ -15,7 +15,7 @@ from store import Document, DocumentChunk, NotFoundError, StoreError, StoreUnava
 from store.aws import AWSStore
 from store.base import Store
 from store.sqlite import SQLiteStore
-from tests.store.conftest import FakeClock, s3_keys
+from tests.store.conftest import FakeClock, chunk_items, s3_keys
 from tests.support.store_contract import ALICE, BOB
 
 PDF = "application/pdf"
@@ -34,11 +34,6 @@ def all_chunks(store: Store, owner: str, document_id: str, limit: int) -> list[D
         if page.next_cursor is None:
             return found
         cursor = page.next_cursor
-
-
-def chunk_items(store: AWSStore) -> int:
-    items = store.ddb.scan(TableName=store.table)["Items"]
-    return sum(1 for i in items if i["pk"]["S"].startswith("DOCCHUNK#"))
 
 
 def test_a_document_s_original_metadata_and_chunks_round_trip(
@@ -111,9 +106,12 @@ def test_delete_removes_the_metadata_the_chunks_and_the_original(store: Store) -
         store.document_chunks(ALICE, gone.id)
     assert store.list_documents(ALICE) == [keep]
     assert store.document_chunks(ALICE, keep.id).items == chunks(3)
-    if isinstance(store, AWSStore):  # the object and the chunk items went too
+    if isinstance(store, AWSStore):  # hidden at once; the purge removes the object and chunks
+        assert chunk_items(store) == 133 and len(s3_keys(store)) == 2
+        assert store.purge_deleted() == 1
         assert s3_keys(store) == [f"documents/{ALICE}/{keep.id}/original"]  # unversioned
         assert chunk_items(store) == 3
+        assert store.purge_deleted() == 0  # nothing is left to purge
     else:
         assert isinstance(store, SQLiteStore)
         left = store._read("test", "SELECT count(*) FROM document_chunks WHERE document_id = ?",
@@ -186,5 +184,6 @@ def test_a_failed_metadata_write_cleans_up_the_chunks_and_the_original_aws(
     with pytest.raises(StoreError, match="add_document"):
         store_aws.add_document(ALICE, "a.txt", "text/plain", b"data", chunks(40))
     assert store_aws.list_documents(ALICE) == []
+    assert store_aws.purge_deleted() == 1  # the purge record of what the failed write left
     assert s3_keys(store_aws) == []
     assert chunk_items(store_aws) == 0

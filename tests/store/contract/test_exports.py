@@ -66,7 +66,9 @@ def test_delete_removes_the_metadata_and_the_bytes(store: Store) -> None:
         with pytest.raises(NotFoundError):
             read(ALICE, gone.id)
     assert store.list_exports(ALICE, DEP) == [keep]
-    if isinstance(store, AWSStore):  # the object went too, not only the item
+    if isinstance(store, AWSStore):  # hidden at once; the purge removes the object too
+        assert len(s3_keys(store)) == 2
+        assert store.purge_deleted() == 1
         assert s3_keys(store) == [f"exports/{ALICE}/{DEP}/{keep.id}.csv"]
     else:
         assert isinstance(store, SQLiteStore)

@@ -1,0 +1,70 @@
+"""Deletion in the AWS store: an owner's delete writes a tombstone, the purge removes it later.
+
+The functions serving owners (the API) may not delete anything (`infra/access.py`): deleting
+a dataset, document, export, idea, portfolio, profile, chat thread, agent run or cron marks its
+item deleted with one `UpdateItem` (or a transaction of them): `deleted_at` (µs), `purge` (what
+else goes with it, `Purge`) and the purge index key `gsi1pk=PURGE`, `gsi1sk=<deleted µs, 20
+digits>#<pk>#<sk>` (which also takes it out of the item's own listings on `gsi1` and `gsi2`).
+From that write on, every read of the store leaves the item out (`AwsTable._get`, `_query`), no
+update applies to it (`AwsTable._update`), and its key is free for a new item
+(`AwsTable._put_if_absent`), which replaces the tombstone.
+
+`Store.purge_deleted` (`store.aws.purge`, run by the cleanup function every quarter hour) reads
+the purge index oldest first and removes, for each tombstone, its objects (a document's
+original with every version), its partitions and items, and the tombstone itself last, only if
+it is still the same tombstone (`deleted_at` unchanged): a failure on the way leaves the
+tombstone, hidden as before, and the next run finishes the work.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+PURGE_INDEX = "PURGE"
+"""`gsi1pk` of every tombstone: the purge's queue, on `gsi1`."""
+PURGE_RECORD = "PURGE#"
+"""Sort-key prefix of a purge record: a tombstone of nothing but what it purges (the orphans
+of a failed write, `AwsTable._put_object_then_item`, or of a refused job completion)."""
+
+
+@dataclass(frozen=True)
+class Purge:
+    """What the purge of a tombstone removes besides the tombstone itself: objects of the
+    results bucket (`results`, keys), objects of the documents bucket with every version of
+    them (`documents`, keys) and every item of whole partitions (`partitions`, partition keys
+    a deleted thing owns alone, e.g. a document's chunks)."""
+
+    results: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+    partitions: tuple[str, ...] = ()
+
+    def to_json(self) -> str:
+        """The compact JSON of the `purge` attribute."""
+        return json.dumps(
+            {
+                "results": list(self.results),
+                "documents": list(self.documents),
+                "partitions": list(self.partitions),
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Purge:
+        """The `Purge` of a `purge` attribute (nothing when absent)."""
+        data = json.loads(text) if text else {}
+        return cls(
+            tuple(data.get("results", ())),
+            tuple(data.get("documents", ())),
+            tuple(data.get("partitions", ())),
+        )
+
+
+NOTHING = Purge()
+"""The purge of a tombstone that goes alone (a portfolio, a thread, ...)."""
+
+
+def purge_index_sk(deleted_at: int, pk: str, sk: str) -> str:
+    """`gsi1sk` of a tombstone: oldest first, then by key."""
+    return f"{deleted_at:020d}#{pk}#{sk}"
