@@ -32,8 +32,6 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
@@ -57,28 +55,19 @@ from graphs.optimization_state import (
 )
 from graphs.resources import resources
 from graphs.risk_gate import after_risk_gate, risk_gate
-from jobs.batches import make_shards, path_means
-from quant import SearchSpace, SearchSpaceError, evaluate_path_means
+from graphs.search_steps import check_history, dataset_summary, evaluate_configs
+from quant import SearchSpace, SearchSpaceError
 
 
 def validate(state: OptimizationState) -> dict[str, Any]:
-    """Load the request's data (validating the request checked what it can run on)."""
+    """Load the request's data and check it (the search pipeline's data validation step)."""
     emit_node_started()
     res = resources_of(state)
-    returns, data = res.returns, res.context.data
-    dataset = {
-        "assets": list(returns.columns),
-        "start": str(returns.index[0].date()),
-        "end": str(returns.index[-1].date()),
-        "days": len(returns),
-        "provider": getattr(data, "provider", None),
-        "version": getattr(data, "version", None),
-        "data_end": str(pd.Timestamp(data.dates[-1]).date()),
-    }
+    check_history(res.returns)
     return {
         "started_at": state.get("started_at") or time.time(),
         "status": "running",
-        "dataset": dataset,
+        "dataset": dataset_summary(res),
         "round": 0,
         "constraints": [],
         "trials": [],
@@ -204,30 +193,23 @@ def fan_out(state: OptimizationState) -> list[Send] | str:
 
 
 def evaluate(task: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate one batch on one scenario: path means of every metric per configuration."""
+    """Evaluate one batch on one scenario: path means of every metric per configuration (the
+    search pipeline's optimization step, one scenario at a time)."""
     res = resources(task["run_id"], task["request"])
-    res.ensure_scenarios(task["horizon"])
+    horizon = task["horizon"]
+    res.ensure_scenarios(horizon)
     space = SearchSpace(dict(task["plan"]["search_space"]))
     configs = [space.config(p) for p in task["batch"]["params"]]
     name = task["scenario"]
-    request = res.request
-    key = f"{task['batch']['index']}:{name}"
-    backend = res.backend()
-    if backend is None:
-        means, _ = evaluate_path_means(
-            configs, {name: res.inputs[name]}, safe=request.safe_rate, vol_model=request.vol_model
-        )
-        scenario_means = means[name]
-    else:
-        shards = make_shards(
-            configs,
-            [res.scenario_spec(name, task["horizon"])],
-            safe=request.safe_rate,
-            prefix=f"{task['run_id']}-{task['batch']['index']}",
-            vol_model=request.vol_model,
-        )
-        scenario_means = path_means(backend.map(shards))[name]
-    return {"batch_means": {key: {m: np.asarray(v).tolist() for m, v in scenario_means.items()}}}
+    means = evaluate_configs(
+        configs,
+        {name: res.inputs[name]},
+        lambda scenario: res.scenario_spec(scenario, horizon),
+        request=res.request,
+        backend=res.backend(),
+        prefix=f"{task['run_id']}-{task['batch']['index']}",
+    )
+    return {"batch_means": {f"{task['batch']['index']}:{name}": means[name]}}
 
 
 def aggregate(state: OptimizationState) -> dict[str, Any]:

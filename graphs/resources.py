@@ -16,7 +16,7 @@ import pandas as pd
 from langchain_core.tools import BaseTool
 
 from graphs.request import MAX_REQUEST_UNIVERSE, OptimizationRequest
-from jobs.backends import ComputeBackend, backend_from_settings
+from jobs.backends import ComputeBackend, backend_for_search
 from jobs.batches import ArrayHistory, EmbeddedHistory, ScenarioSpec
 from quant import ScenarioData, as_scenarios
 from quant.scenarios import ScenarioSet, generate_scenarios
@@ -52,14 +52,8 @@ class RunResources:
         already evaluate the scenarios of a batch in parallel (the engine releases the GIL).
         """
         with self.lock:
-            if self._backend is not None:
-                return self._backend
-        compute = self.settings.compute
-        if compute.backend == "local" and not compute.workers:
-            return None
-        with self.lock:
             if self._backend is None:
-                self._backend = backend_from_settings(compute)
+                self._backend = backend_for_search(self.settings.compute)
             return self._backend
 
     def use_backend(self, backend: ComputeBackend) -> None:
