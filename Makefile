@@ -34,7 +34,7 @@ DEV_LOCK := requirements-langgraph-dev.lock
 DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
-.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock \
+.PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui mcp-inspector \
 	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy
 
 $(VENV_MARK):
@@ -116,7 +116,7 @@ typecheck: $(STAMP)
 # in __pycache__ only where bytecode may be written; otherwise every worker redoes it.
 TEST_WORKERS ?= auto
 
-unit: $(STAMP) system-deps bytecode
+unit: $(STAMP) system-deps mcp-inspector bytecode agent-chat-ui
 	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # Installs the Debian packages listed in the shell variable `missing` with apt-get (as root, or with
@@ -126,15 +126,51 @@ APT_INSTALL = if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	( $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		$$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null )
 
-# The browser tests drive Debian's Chromium; the CDK synthesis tests need Node.js. Installed with
+# The browser tests drive Debian's Chromium; the CDK synthesis tests need Node.js, agent-chat-ui's
+# build npm. Installed with
 # apt when missing (as root, or with sudo); without them those tests skip and say why.
 system-deps:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 		$(APT_INSTALL) || echo "WARNING: could not install$$missing; the tests that need them will skip"; \
 	fi
+
+# agent-chat-ui, the LangGraph chat app the browser test drives against `stratigos serve`
+# (tests/browser/test_agent_chat_ui.py): langchain-ai publishes its source on the npm registry in
+# create-agent-chat-app (templates/vite), not as a build. Built here with the machine's Node.js
+# from that package and the versions in tests/browser/agent_chat_ui/package-lock.json (its
+# package.json without the LangGraph server and CLI, which a browser build never loads), into
+# .cache/agent-chat-ui/dist. Without npm the test skips and says why.
+AGENT_CHAT_UI_PACKAGE = create-agent-chat-app@0.1.6
+AGENT_CHAT_UI = .cache/agent-chat-ui
+agent-chat-ui: $(AGENT_CHAT_UI)/dist/index.html
+
+$(AGENT_CHAT_UI)/dist/index.html: tests/browser/agent_chat_ui/package.json tests/browser/agent_chat_ui/package-lock.json
+	@if ! command -v npm >/dev/null; then echo "WARNING: no npm: the agent-chat-ui test skips"; exit 0; fi; \
+	rm -rf $(AGENT_CHAT_UI) && mkdir -p $(AGENT_CHAT_UI) && cd $(AGENT_CHAT_UI) && \
+	npm pack --silent $(AGENT_CHAT_UI_PACKAGE) >/dev/null && tar xzf create-agent-chat-app-*.tgz && \
+	cp -r package/templates/vite app && cp $(CURDIR)/tests/browser/agent_chat_ui/package*.json app/ && \
+	cd app && npm ci --no-audit --no-fund --loglevel=error && \
+	npx vite build --logLevel error --outDir ../dist
+
+# The MCP Inspector's command line, a client nobody here wrote, which the MCP tests drive over
+# stdio and HTTP (tests/api/test_mcp_inspector.py): the npm registry's package at a pinned version,
+# in .mcp-inspector, installed (with npm, which comes with Node.js) when missing or another
+# version. Its package asks for Node 22.19; its command line runs on Debian's Node 20, which is
+# what the tests use. Without npm those tests skip and say why.
+MCP_INSPECTOR_VERSION := 2.12.0
+MCP_INSPECTOR_DIR := .mcp-inspector
+MCP_INSPECTOR_PACKAGE := $(MCP_INSPECTOR_DIR)/node_modules/@modelcontextprotocol/inspector/package.json
+
+mcp-inspector:
+	@grep -qs '"version": "$(MCP_INSPECTOR_VERSION)"' $(MCP_INSPECTOR_PACKAGE) || { \
+		command -v npm >/dev/null && echo "installing @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION) with npm" && \
+		npm install --prefix $(MCP_INSPECTOR_DIR) --no-save --ignore-scripts --engine-strict=false \
+			--no-audit --no-fund --loglevel=error @modelcontextprotocol/inspector@$(MCP_INSPECTOR_VERSION); \
+	} || echo "WARNING: could not install the MCP Inspector (npm); the tests that drive it will skip"
 
 # The benchmarks' external load generator (Debian's wrk: benchmarks/wrk_load.py, bench_api.py),
 # installed with apt when missing; without it they leave wrk's rows out and say so.
@@ -187,4 +223,4 @@ cdk-deploy: $(STAMP)
 		--require-approval never 'stratigos-$(STAGE)-*'
 
 clean:
-	rm -rf $(VENV) $(DEV_VENV) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(DEV_VENV) $(MCP_INSPECTOR_DIR) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -5,9 +5,9 @@
   exhausted). Its message names the agent role and the service's code and message; `attempts`
   counts the tries the client made, `retry_after` is the wait the service asked for (seconds).
 - `ModelUnavailableError`: no route reached a model: the service kept throttling or was
-  unavailable on every route (`agents.model_routes`) within the call's time budget. Its message
-  says so in two sentences: what happened (after how many attempts and seconds, on which
-  models) and what to do (wait, or ask for quota; for an endpoint that cannot be connected to,
+  unavailable on every route (`agents.model_routes`) within the call's time budget, its waits
+  between rounds of the routes included. Its message says so in two sentences: what happened
+  (after how many attempts and seconds, the waits among them, on which models) and what to do (wait, or ask for quota; for an endpoint that cannot be connected to,
   check its address and the network). The command line exits with `MODEL_UNAVAILABLE_EXIT` on it; the API
   answers 503 with ``Retry-After``.
 - `ModelOutputError`: the model answered, but not with something usable: its output was cut at
@@ -68,9 +68,16 @@ class RouteAttempt:
 class ModelUnavailableError(ModelCallError):
     """Every route of a model call stayed throttled or unavailable (see the module docstring)."""
 
-    def __init__(self, role: str, tried: Sequence[RouteAttempt], *, budget_spent: bool) -> None:
+    def __init__(
+        self,
+        role: str,
+        tried: Sequence[RouteAttempt],
+        *,
+        budget_spent: bool,
+        paused: float = 0.0,
+    ) -> None:
         attempts = sum(t.attempts for t in tried)
-        seconds = sum(t.seconds for t in tried)
+        seconds = sum(t.seconds for t in tried) + paused
         waited = [t for t in tried if t.code not in ROUTE_REFUSED]
         codes = sorted({t.code for t in waited})
         throttled = "ThrottlingException" in codes or "rate_limit_exceeded" in codes
@@ -85,6 +92,7 @@ class ModelUnavailableError(ModelCallError):
             if t in waited[:0] or t.code in ROUTE_REFUSED
         )
         stop = "the call's time budget ran out" if budget_spent else "every route was tried"
+        pauses = f" ({paused:.1f} s of it waiting to try again)" if paused else ""
         advice = (
             "Check that the model endpoint is running and reachable from here (the network, "
             "STRATIGOS_BEDROCK_ENDPOINT_URL or STRATIGOS_BEDROCK_REGION on Bedrock, "
@@ -96,8 +104,8 @@ class ModelUnavailableError(ModelCallError):
         RuntimeError.__init__(
             self,
             f"the {role} agent could not reach its model: the service {what} ({', '.join(codes)}) "
-            f"on {models}{refused}, {attempts} attempts over {seconds:.1f} s, until {stop}. "
-            + advice,
+            f"on {models}{refused}, {attempts} attempts over {seconds:.1f} s{pauses}, until "
+            f"{stop}. " + advice,
         )
         self.role = role
         self.code = "ModelUnavailable"

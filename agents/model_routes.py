@@ -11,13 +11,25 @@ retries honouring ``Retry-After``). When a call still fails with a code that wai
 3. the fallback model of the role's tier (``bedrock_fallback_model_ids``: ``{"strong": id,
    "fast": id}``, or a role's own entry), through the same steps.
 
-Routes are tried until one answers, or the call's time budget is spent: ``model_call_budget_s``
-seconds, and never past the run's wall-time deadline (``stratigos_deadline`` in the run's
-config, set by `graphs.optimization_run`). A switch is written to the trace (a ``warning`` with
-code ``model_fallback``) and the reply is marked (``response_metadata["stratigos_route"]``) so
-the run's usage counts the calls a fallback answered. When no route answers,
-`ModelUnavailableError` says so in the project's words: what happened, after how many attempts
-and seconds, what to do.
+When every route of a round has failed with a code a wait can fix (`WAITABLE`: throttling, an
+unavailable service, a 5xx; not a connection that cannot be made, which waiting does not fix),
+the call waits and tries the routes again: exponential backoff from `BACKOFF_FIRST_S` doubling
+to at most `BACKOFF_MAX_S`, with jitter (half of it fixed, half random, so that the calls of
+several agents throttled together do not come back together), and never less than a wait the
+service asked for (``Retry-After``). Each wait is written to the trace as it starts (a
+``warning`` with code ``model_backoff``: how long, after which failures, how much of the
+budget is left). A route the account may not use (`ROUTE_REFUSED`) is not tried again.
+
+Routes are tried, round after round, until one answers, or the call's time budget is spent:
+``model_call_budget_s`` seconds, and never past the run's wall-time deadline
+(``stratigos_deadline`` in the run's config, set by `graphs.optimization_run`); a wait that
+would pass it is not begun. A switch of route is written to the trace (a ``warning`` with code
+``model_fallback``, in the first round) and the reply is marked
+(``response_metadata["stratigos_route"]``) so the run's usage counts the calls a fallback
+answered. When no route answers, `ModelUnavailableError` says so in the project's words, once:
+what happened, after how many attempts and seconds (the waits among them), what to do.
+
+The clock, the sleep and the jitter come from `PACING` (tests replace it: no real waits).
 
 Each route is sent the history its model may read: the thinking blocks of replies another
 model produced are taken out (`agents.thinking`), so a fallback model (or the configured one
@@ -28,15 +40,24 @@ Models passed in by the caller (tests, the offline model) have one route: their 
 
 from __future__ import annotations
 
+import itertools
+import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage
 
 from agents.bedrock_chat import chat_model_for
-from agents.errors import ROUTE_REFUSED, ModelCallError, ModelUnavailableError, RouteAttempt
+from agents.errors import (
+    ROUTE_REFUSED,
+    UNREACHABLE,
+    ModelCallError,
+    ModelUnavailableError,
+    RouteAttempt,
+)
 from agents.model_call import invoke_model
 from agents.model_ids import model_id_for
 from agents.roles import model_tier
@@ -64,10 +85,41 @@ RETRYABLE = frozenset({
 })  # fmt: skip
 """Error codes a later try or another route may not meet (Bedrock's, OpenAI's, botocore's)."""
 
+WAITABLE = RETRYABLE - UNREACHABLE
+"""Codes after which waiting before another round of the routes may help (not a connection that
+cannot be made)."""
+
+BACKOFF_FIRST_S = 2.0
+"""The longest first wait, seconds (the jitter takes it down to half)."""
+BACKOFF_MAX_S = 30.0
+"""The longest wait between two rounds of the routes, seconds."""
+
 DEADLINE_KEY = "stratigos_deadline"
 """The run config's ``configurable`` key holding its wall-time deadline (epoch seconds)."""
 
 Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How a model call waits: `clock()` (epoch seconds), `sleep(seconds)`, `jitter()` (a
+    number in [0, 1))."""
+
+    clock: Clock = time.time
+    sleep: Callable[[float], None] = time.sleep
+    jitter: Callable[[], float] = field(default=random.random)
+
+
+PACING = Pacing()
+"""The pacing of the process's model calls (tests put a clock their sleep moves forward)."""
+
+
+def backoff_wait(rounds: int, jitter: float, retry_after: float | None = None) -> float:
+    """Seconds to wait after `rounds` (1 or more) rounds of the routes failed: exponential
+    backoff from `BACKOFF_FIRST_S`, doubling, at most `BACKOFF_MAX_S`, its upper half scaled by
+    `jitter` ([0, 1)), and never less than `retry_after` (what the service asked for)."""
+    ceiling = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (rounds - 1))
+    return max(ceiling / 2 * (1 + jitter), retry_after or 0.0)
 
 
 def model_routes(role: AgentRole, settings: Settings) -> list[str]:
@@ -106,12 +158,12 @@ class RoutedModel:
         *,
         routes: Sequence[str] = (),
         settings: Settings | None = None,
-        clock: Clock = time.time,
+        pacing: Pacing | None = None,
     ) -> None:
         self.role = role
         self.settings = settings or get_settings()
         self.bind = bind
-        self.clock = clock
+        self.pacing = pacing
         self.routes = list(routes)
         self._runnables: dict[int, Any] = {0: bind(model)}
 
@@ -122,34 +174,79 @@ class RoutedModel:
         return self._runnables[index]
 
     def invoke(self, messages: Sequence[BaseMessage], config: Any) -> Any:
-        """The first route's reply that comes back (see the module docstring)."""
-        started = self.clock()
-        deadline = deadline_of(config, self.settings, started)
+        """The first route's reply that comes back, round after round within the call's
+        budget (see the module docstring)."""
+        pacing = self.pacing or PACING
+        deadline = deadline_of(config, self.settings, pacing.clock())
         tried: list[RouteAttempt] = []
-        count = max(1, len(self.routes))
-        for index in range(count):
-            begun = self.clock()
-            history = readable_history(messages, self.routes[index]) if self.routes else messages
-            try:
-                reply = invoke_model(self._runnable(index), history, config, self.role)
-            except ModelCallError as exc:
-                if exc.code not in RETRYABLE and not (index and exc.code in ROUTE_REFUSED):
-                    raise
-                tried.append(RouteAttempt(self._name(index), exc.code, exc.attempts,
-                                          self.clock() - begun))  # fmt: skip
-                spent = self.clock() >= deadline
-                if index + 1 == count or spent:
-                    raise ModelUnavailableError(self.role, tried, budget_spent=spent) from exc
-                trace_note(
-                    f"the {self.role} agent's model {self._name(index)} answered {exc.code} "
-                    f"after {exc.attempts} attempts; trying {self._name(index + 1)}",
-                    "model_fallback",
+        usable = list(range(max(1, len(self.routes))))
+        waited = 0.0
+        last: ModelCallError | None = None
+        for rounds in itertools.count(1):
+            waitable: list[ModelCallError] = []
+            order = tuple(usable)
+            for position, index in enumerate(order):
+                begun = pacing.clock()
+                history = (
+                    readable_history(messages, self.routes[index]) if self.routes else messages
                 )
-                continue
-            if index:
-                _mark_route(reply, self._name(index))
-            return reply
+                try:
+                    reply = invoke_model(self._runnable(index), history, config, self.role)
+                except ModelCallError as exc:
+                    if exc.code not in RETRYABLE and not (index and exc.code in ROUTE_REFUSED):
+                        raise
+                    last = exc
+                    tried.append(RouteAttempt(self._name(index), exc.code, exc.attempts,
+                                              pacing.clock() - begun))  # fmt: skip
+                    if exc.code in ROUTE_REFUSED:
+                        usable.remove(index)  # not usable here: never tried again
+                    elif exc.code in WAITABLE:
+                        waitable.append(exc)
+                    if pacing.clock() >= deadline:
+                        raise ModelUnavailableError(self.role, tried, budget_spent=True,
+                                                    paused=waited) from exc  # fmt: skip
+                    if rounds == 1 and position + 1 < len(order):
+                        trace_note(
+                            f"the {self.role} agent's model {self._name(index)} answered "
+                            f"{exc.code} after {exc.attempts} attempts; trying "
+                            f"{self._name(order[position + 1])}",
+                            "model_fallback",
+                        )
+                    continue
+                if index:
+                    _mark_route(reply, self._name(index))
+                return reply
+            if not waitable or not usable:  # nothing a wait can fix
+                raise ModelUnavailableError(self.role, tried, budget_spent=False,
+                                            paused=waited) from last  # fmt: skip
+            asked = max((exc.retry_after or 0.0) for exc in waitable)
+            wait = backoff_wait(rounds, pacing.jitter(), asked)
+            left = deadline - pacing.clock()
+            if wait >= left:
+                raise ModelUnavailableError(self.role, tried, budget_spent=True,
+                                            paused=waited) from last  # fmt: skip
+            trace_note(self._waiting(rounds, usable, waitable, wait, left), "model_backoff")
+            pacing.sleep(wait)
+            waited += wait
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _waiting(
+        self,
+        rounds: int,
+        order: Sequence[int],
+        failed: Sequence[ModelCallError],
+        wait: float,
+        left: float,
+    ) -> str:
+        """The trace's words for a wait before round `rounds + 1`."""
+        routes = ", ".join(self._name(index) for index in order)
+        codes = ", ".join(sorted({exc.code for exc in failed}))
+        return (
+            f"the {self.role} agent's model answered {codes} on every route it may use "
+            f"({routes}); "
+            f"waiting {wait:.1f} s before trying again (round {rounds + 1}, "
+            f"{left:.0f} s of the call's budget left)"
+        )
 
     def _name(self, index: int) -> str:
         return self.routes[index] if self.routes else "its model"
@@ -162,4 +259,16 @@ def _mark_route(reply: Any, model_id: str) -> None:
         metadata["stratigos_route"] = model_id
 
 
-__all__ = ["DEADLINE_KEY", "RETRYABLE", "RoutedModel", "deadline_of", "model_routes"]
+__all__ = [
+    "BACKOFF_FIRST_S",
+    "BACKOFF_MAX_S",
+    "DEADLINE_KEY",
+    "PACING",
+    "RETRYABLE",
+    "WAITABLE",
+    "Pacing",
+    "RoutedModel",
+    "backoff_wait",
+    "deadline_of",
+    "model_routes",
+]

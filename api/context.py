@@ -189,15 +189,19 @@ class AppContext:
 
 
 def _job_handlers() -> HandlerRegistry:
-    """Every job kind the API's workers run: optimizations, deployments' runs, tearsheets
-    (their graphs, trading runs and reports imported when jobs are first looked for)."""
+    """Every job kind the API's workers run: optimizations, deployments' runs, tearsheets, the
+    Agent Protocol's crons (their graphs, trading runs and reports imported when jobs are first
+    looked for)."""
+    from api.agent_protocol.cron_runs import HANDLERS as CRON_HANDLERS
     from api.tearsheet_jobs import HANDLERS as TEARSHEET_HANDLERS
     from graphs.job_handlers import KIND as OPTIMIZATION_KIND
     from graphs.job_handlers import optimization_handler
     from trading.execution_jobs import HANDLERS as EXECUTION_HANDLERS
 
     handlers: dict[str, Handler] = {OPTIMIZATION_KIND: optimization_handler}
-    return HandlerRegistry({**handlers, **EXECUTION_HANDLERS, **TEARSHEET_HANDLERS})
+    return HandlerRegistry(
+        {**handlers, **EXECUTION_HANDLERS, **TEARSHEET_HANDLERS, **CRON_HANDLERS}
+    )
 
 
 async def get_context(request: Request) -> AppContext:

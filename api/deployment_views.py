@@ -5,10 +5,13 @@ webhook's token, which is never shown back."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from api.schemas.deployments import DeploymentOut, OrderOut
-from store import Deployment, QueuedOrder
+from store import Deployment
+
+if TYPE_CHECKING:
+    from trading.deployment_orders import DeploymentOrder
 
 
 def deployment_out(deployment: Deployment) -> DeploymentOut:
@@ -60,8 +63,15 @@ def _webhook_origin(address: str) -> str:
     return f"{scheme}://{rest.split('/', 1)[0]}/…"
 
 
-def order_out(order: QueuedOrder) -> OrderOut:
-    """The API view of an order of the queue."""
-    fields = {name: getattr(order, name) for name in OrderOut.model_fields}
-    fields["allocations"] = {a.deployment_id: a.quantity for a in order.allocations}
+def order_out(part: DeploymentOrder) -> OrderOut:
+    """The API view of an order as its deployment sees it (`trading.deployment_orders`)."""
+    order = part.order
+    fields = {name: getattr(order, name) for name in OrderOut.model_fields if hasattr(order, name)}
+    fields |= {
+        "quantity": part.quantity,
+        "filled_quantity": part.filled_quantity,
+        "order_quantity": order.quantity,
+        "order_filled_quantity": order.filled_quantity,
+        "allocations": {a.deployment_id: a.quantity for a in order.allocations},
+    }
     return OrderOut(**fields)

@@ -3,7 +3,8 @@ agent-chat-ui's inbox and other Agent Protocol clients speak them.
 
 The graph pauses with our approval (`{"type": "approval", "summary", "request", "actions",
 ["kind"]}`, see `graphs.assistant`). Through the Agent Protocol an interrupt's value is a
-list of one `HumanInterrupt`: `action_request` (`{"action", "args"}`: the proposed request),
+list of one `HumanInterrupt`: `action_request` (`{"action", "args"}`: the proposed request's
+fields that are set),
 `config` (`allow_ignore`, `allow_respond`, `allow_edit`, `allow_accept`, all true) and
 `description` (the summary), with our fields kept beside them. A resume is our decision
 (`{"action": "approve" | "edit" | "reject", "request"}`, or a bare action) or a list of one
@@ -34,13 +35,19 @@ def is_approval(value: Any) -> bool:
     return isinstance(value, dict) and value.get("type") == "approval"
 
 
+def _set_fields(request: dict[str, Any]) -> dict[str, Any]:
+    """The request's fields that are set: a null field means its default, and agent-chat-ui's
+    edit form cannot show one (it reads every argument's length)."""
+    return {name: value for name, value in request.items() if value is not None}
+
+
 def human_interrupts(approval: dict[str, Any]) -> list[dict[str, Any]]:
     """The approval as a list of one `HumanInterrupt` (our fields kept beside its own)."""
     return [
         {
             "action_request": {
                 "action": ACTIONS.get(str(approval.get("kind")), DEFAULT_ACTION),
-                "args": approval.get("request", {}),
+                "args": _set_fields(approval.get("request") or {}),
             },
             "config": {
                 "allow_ignore": True,

@@ -29,6 +29,8 @@ from store import Job, Report, Store
 from trading.day.accounts import TradedAccount, owner_account
 from trading.day.analytics import StrategyAnalytics
 from trading.day.schedule import TEARSHEET_KIND
+from trading.deployment_orders import deployment_orders
+from trading.deployments import is_forward_test
 
 
 def tearsheet_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
@@ -61,17 +63,20 @@ def tearsheet_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
 def _render(
     store: Store, account: TradedAccount, day: date, end: datetime, found: list[Report]
 ) -> list[Report]:
-    """Each strategy's tearsheet, then the account's (its orders and snapshots up to `end`, the
-    end of the session's day); the reports stored."""
+    """Each strategy's tearsheet, then the account's (its orders, `trading.deployment_orders`,
+    and snapshots up to `end`, the end of the session's day; a forward test's orders are all
+    those of its window, which its run enqueued before the tearsheet, whatever the day); the
+    reports stored."""
     owner = account.owner
     stored, strategies = [], []
     for report in found:
         analytics = StrategyAnalytics.from_parquet(store.report_bytes(owner, report.id))
         deployment = store.get_deployment(owner, analytics.deployment_id)
+        until = None if is_forward_test(deployment) else end  # a test's orders: all its window's
         orders = [
             order_out(o).model_dump(mode="json")
-            for o in store.list_orders(owner, deployment_id=deployment.id)
-            if o.created_at <= end
+            for o in deployment_orders(store, deployment)
+            if until is None or o.order.created_at <= until
         ]
         page = render_strategy_tearsheet(
             deployment_out(deployment).model_dump(mode="json"), analytics, orders

@@ -11,7 +11,10 @@ of 1 to it. The rules are the engine's (docs/engine.md "Option overlays") in cal
 - **Pricing.** Black-Scholes-Merton (`quant.options`, no dividend yield) at the implied
   volatility of the same `ImpliedVolModel` the engine uses, from the underlying's realised
   volatility (ddof = 1, the last `realised_window` daily returns to the close, x sqrt(252)), the
-  rate 252 ln(1 + safe_rate / 252), and (sessions from today to expiry) / 252 years.
+  rate 252 ln(1 + safe_rate / 252), and (sessions from today to expiry) / 252 years. On and
+  after its expiry session a contract is worth what it settles for (its
+  intrinsic value at the expiry session's close, `execution.options.settlement_price`), never
+  its intrinsic value at a later close.
 - **Expiry.** The session `overlay_tenor_days` sessions after today on the deployment's exchange
   calendar (the one its schedule uses).
 - **Strikes.** Moneyness x the underlying's close, rounded to the nearest whole currency unit
@@ -80,6 +83,7 @@ from execution.options import (
     OptionContract,
     OptionKind,
     PositionIntent,
+    settlement_price,
 )
 from execution.schedule import trading_sessions
 from quant.options import ImpliedVolModel
@@ -185,12 +189,13 @@ def model_price(
     *,
     realised_volatility: float | None = None,
 ) -> float:
-    """The contract's model price per share at today's close (intrinsic value on or after its
-    expiry)."""
+    """The contract's model price per share at today's close; on or after its expiry, what it
+    settles for (`settlement_price`: intrinsic at the expiry session's close, whatever the
+    underlying did since)."""
     spot = market.price
     days = sessions_between(market.calendar, market.today, contract.expiry)
     if days <= 0:
-        return contract.intrinsic(spot)
+        return settlement_price(contract, market.closes)
     rv = (
         market.realised_volatility(vol_model.realised_window)
         if realised_volatility is None

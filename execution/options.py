@@ -1,5 +1,6 @@
 """Listed option contracts as the execution layer trades them: the contract, its OCC symbol and
-what a position in it is worth at expiry.
+what a position in it is worth at expiry (`settlement_price`: what an expired contract settles
+for).
 
 Conventions: a contract is on `CONTRACT_MULTIPLIER` (100) shares of its underlying; strikes and
 premiums are per share in the account's currency, so one contract bought at a premium p costs
@@ -16,6 +17,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
+
+import pandas as pd
 
 from execution.errors import OrderPlanError
 
@@ -105,3 +108,19 @@ def parse_occ(symbol: str) -> OptionContract:
 def is_option_symbol(symbol: str) -> bool:
     """Whether `symbol` is an OCC option symbol (not a share's ticker)."""
     return _OCC.match(symbol) is not None
+
+
+def settlement_price(contract: OptionContract, closes: pd.Series) -> float:
+    """What an expired contract settles for, per share: its intrinsic value at the
+    underlying's close of its expiry session (the last of `closes`, indexed by session date, on
+    or before the expiry). The paper options account books it in cash at that close (an
+    `exercise` or `assignment` in the money, an `expiry` at 0 otherwise); after it, the option
+    is worth nothing more and the settlement is cash. `OrderPlanError` when `closes` holds no
+    close on or before the expiry."""
+    known = closes.dropna().loc[: pd.Timestamp(contract.expiry)]
+    if known.empty:
+        raise OrderPlanError(
+            f"no close of {contract.underlying} on or before {contract.symbol}'s expiry "
+            f"({contract.expiry}) to settle it at"
+        )
+    return contract.intrinsic(float(known.iloc[-1]))

@@ -12,7 +12,9 @@ deployment of the last search's winner (or a named portfolio) that waits for app
 way; approved, it is created and activated for the thread's owner (`graphs.chat_deployment`).
 
 Memory is per `thread_id`: the conversation, including earlier tool calls and results, is kept
-by the checkpointer, so follow-ups ("what's the CVaR of that?") find what earlier turns built.
+by the checkpointer, with the recipes and counts of the artifacts the tools built
+(`graphs.thread_artifacts`), so follow-ups ("what's the CVaR of that?") find what earlier turns
+built, in whichever process the turn runs.
 Across threads, a thread with an owner has long-term memory: the graph is compiled with
 LangGraph's store (`store.memories.memory_store`); each turn's agents are told what is known
 about the owner (their memories and the profile settings they set, bounded), and the supervisor
@@ -38,14 +40,14 @@ from agents.conversation_texts import LAST_RUN_MARKER
 from agents.grounding import citation_problems, research_passages
 from graphs.compiled import CompiledOnce
 from graphs.emit import emit_node_started, emit_warning
+from graphs.thread_artifacts import ThreadArtifacts, merge_recipes
 from graphs.thread_bindings import (
+    chat_tools,
     external_tools_of,
     memory_of,
-    new_portfolios,
     owner_of,
     settings_of,
     supervisor_tools,
-    tool_context,
 )
 from prompts.canonical import model_json
 from prompts.roles import AgentRole
@@ -93,6 +95,10 @@ class AssistantState(TypedDict, total=False):
     deployment: dict[str, Any] | None
     focus: list[str]
     portfolios: Annotated[dict[str, Any], lambda a, b: {**(a or {}), **(b or {})}]
+    artifacts: Annotated[dict[str, Any], merge_recipes]
+    """The recipe of each artifact the thread's tools built, by id (`graphs.thread_artifacts`)."""
+    artifact_counts: dict[str, int]
+    """Artifact ids the thread has handed out, per kind."""
     last_run: dict[str, Any] | None
     tokens: Annotated[int, lambda a, b: (a or 0) + (b or 0)]
 
@@ -138,8 +144,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
     context = None
     if role == "explanation" and last is not None:
         context = LAST_RUN_MARKER + model_json(last)
-    known = state.get("portfolios") or {}
-    thread_context, tools = tool_context(config, known, TOOLS_OF.get(role, ()))
+    tools, artifacts_update = chat_tools(config, ThreadArtifacts.of(state), TOOLS_OF.get(role, ()))
     new, tokens = answer(
         cast(AgentRole, role),
         state["messages"],
@@ -150,11 +155,7 @@ def specialist(state: AssistantState, config: RunnableConfig) -> dict[str, Any]:
         memory=memory_of(config),
     )
     new = ground_citations(state["messages"], new)
-    return {
-        "messages": new,
-        "tokens": tokens,
-        "portfolios": new_portfolios(thread_context, known),
-    }
+    return {"messages": new, "tokens": tokens, **artifacts_update()}
 
 
 def ground_citations(history: Sequence[BaseMessage], new: list[BaseMessage]) -> list[BaseMessage]:

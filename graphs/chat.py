@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import BaseStore
 from langgraph.types import Command, StateSnapshot
 
@@ -32,7 +33,7 @@ from graphs.thread_bindings import bind_owner, bind_settings
 from settings import Settings, get_settings
 from settings.files import private_file
 from settings.tracing import span
-from store import Store
+from store import NotFoundError, Store
 from store.checkpoints import checkpointer
 from store.memories import memory_store
 from traces.tracelog import EventSink, trace_log
@@ -106,17 +107,19 @@ class ChatSession:
         on_event: EventSink | None = None,
         on_chunk: ChunkSink | None = None,
         message_id: str | None = None,
+        modes: Sequence[str] = (),
     ) -> ChatTurn:
         """Send a user message; returns the replies (and the approval request, if the assistant
         proposes a run). A message sent while a run awaits approval cancels that proposal.
         `on_chunk` receives the graph's raw stream items (see `TraceLog.stream`, with "values"
-        added); `message_id` is the id the user message gets (default: a new one)."""
+        and the stream modes `modes` added, e.g. "debug"); `message_id` is the id the user
+        message gets (default: a new one)."""
         if not text.strip():
             raise ValueError("the message is empty")
         if self.pending() is not None:
             self._stream(Command(resume={"action": "reject"}), None)
         message = HumanMessage(text, id=message_id) if message_id else HumanMessage(text)
-        return self._stream({"messages": [message]}, on_event, on_chunk)
+        return self._stream({"messages": [message]}, on_event, on_chunk, modes)
 
     def decide(
         self,
@@ -125,9 +128,10 @@ class ChatSession:
         changes: dict[str, Any] | None = None,
         on_event: EventSink | None = None,
         on_chunk: ChunkSink | None = None,
+        modes: Sequence[str] = (),
     ) -> ChatTurn:
         """Answer the pending approval: `approve`, `edit` (with `changes` to the request) or
-        `reject` (`on_chunk` as in `send`); an answer it does not take is refused
+        `reject` (`on_chunk` and `modes` as in `send`); an answer it does not take is refused
         (`check_decision`)."""
         if action not in DECISIONS:
             raise ValueError(f"unknown decision {action!r}: approve, edit or reject")
@@ -139,7 +143,7 @@ class ChatSession:
         # MCP tool's: `tools.external`), so it never approves another
         decision = {"action": action, "request": changes or {}, "call": pending.get("call")}
         resume: Command[Any] = Command(resume=decision)
-        return self._stream(resume, on_event, on_chunk)
+        return self._stream(resume, on_event, on_chunk, modes)
 
     def propose(
         self, values: dict[str, Any], *, as_node: str, on_event: EventSink | None = None
@@ -152,16 +156,87 @@ class ChatSession:
             build_assistant_graph(saver).update_state(self.config, values, as_node=as_node)
         return self._stream(None, on_event)
 
-    def snapshot(self) -> StateSnapshot:
-        """The thread's current LangGraph state (values, next nodes, tasks, interrupts)."""
-        with checkpointer(self.settings) as saver:
-            return build_assistant_graph(saver).get_state(self.config)
-
-    def snapshots(self, limit: int) -> list[StateSnapshot]:
-        """The thread's checkpoints, newest first, at most `limit`."""
+    def snapshot(self, checkpoint_id: str | None = None) -> StateSnapshot:
+        """The thread's current LangGraph state (values, next nodes, tasks, interrupts), or its
+        state at checkpoint `checkpoint_id` (`NotFoundError` when the thread has none of that
+        id)."""
         with checkpointer(self.settings) as saver:
             graph = build_assistant_graph(saver)
-            return list(graph.get_state_history(self.config, limit=limit))
+            if checkpoint_id is None:
+                return graph.get_state(self.config)
+            config = self._at(checkpoint_id)
+            if saver.get_tuple(config) is None:
+                raise NotFoundError(f"thread {self.thread_id} has no checkpoint {checkpoint_id}")
+            return graph.get_state(config)
+
+    def snapshots(
+        self,
+        limit: int,
+        *,
+        before: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> list[StateSnapshot]:
+        """The thread's checkpoints, newest first, at most `limit`: those before checkpoint
+        `before` only, and only those whose metadata holds `metadata`, when given."""
+        with checkpointer(self.settings) as saver:
+            graph = build_assistant_graph(saver)
+            return list(
+                graph.get_state_history(
+                    self.config,
+                    limit=limit,
+                    before=None if before is None else self._at(before),
+                    filter=metadata,
+                )
+            )
+
+    def update_state(
+        self, values: dict[str, Any], checkpoint_id: str | None = None
+    ) -> dict[str, Any]:
+        """Write `values` to the thread's state (through the graph's reducers: messages with the
+        id of one it holds replace it, others are appended) as a new checkpoint, after the
+        current one or after checkpoint `checkpoint_id` (a fork: the thread goes on from
+        there); the new checkpoint's config."""
+        base = cast(RunnableConfig, self.config)
+        with checkpointer(self.settings) as saver:
+            if (
+                checkpoint_id is not None
+                and saver.get_tuple(base := self._at(checkpoint_id)) is None
+            ):
+                raise NotFoundError(f"thread {self.thread_id} has no checkpoint {checkpoint_id}")
+            return dict(build_assistant_graph(saver).update_state(base, values))
+
+    def copy_to(self, thread_id: str) -> None:
+        """Copy the thread's checkpoints (and their pending writes) to the new thread
+        `thread_id`, oldest first, so that it continues from the same state."""
+        target = ChatSession(thread_id, settings=self.settings).config["configurable"]
+        with checkpointer(self.settings) as saver:
+            for saved in reversed(list(saver.list(cast(RunnableConfig, self.config)))):
+                parent = dict(saved.parent_config or {}).get("configurable") or {}
+                configurable = {
+                    **saved.config["configurable"],
+                    **target,
+                    "checkpoint_id": parent.get("checkpoint_id"),
+                }
+                written = saver.put(
+                    cast(RunnableConfig, {"configurable": configurable}),
+                    saved.checkpoint,
+                    saved.metadata,
+                    saved.checkpoint["channel_versions"],
+                )
+                by_task: dict[str, list[tuple[str, Any]]] = {}
+                for task_id, channel, value in saved.pending_writes or []:
+                    by_task.setdefault(task_id, []).append((channel, value))
+                for task_id, writes in by_task.items():
+                    saver.put_writes(written, writes, task_id)
+
+    def _at(self, checkpoint_id: str) -> RunnableConfig:
+        """The config of the thread's checkpoint `checkpoint_id`."""
+        configurable = {
+            **self.config["configurable"],
+            "checkpoint_ns": "",
+            "checkpoint_id": checkpoint_id,
+        }
+        return cast(RunnableConfig, {**self.config, "configurable": configurable})
 
     def pending(self) -> dict[str, Any] | None:
         """The approval request the thread is paused on, or None."""
@@ -182,7 +257,11 @@ class ChatSession:
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def _stream(
-        self, payload: Any, on_event: EventSink | None, on_chunk: ChunkSink | None = None
+        self,
+        payload: Any,
+        on_event: EventSink | None,
+        on_chunk: ChunkSink | None = None,
+        modes: Sequence[str] = (),
     ) -> ChatTurn:
         turn = ChatTurn(self.thread_id)
         path = private_file(self.directory / "events.jsonl")
@@ -200,7 +279,7 @@ class ChatSession:
                 span("assistant turn", carry={"stratigos.thread_id": self.thread_id}),
                 traced(self.config, self.settings) as config,
             ):
-                log.stream(graph, payload, config, on_chunk, ("values",) if on_chunk else ())
+                log.stream(graph, payload, config, on_chunk, ("values", *modes) if on_chunk else ())
             snapshot = graph.get_state(self.config)
             built = snapshot.values.get("portfolios") or {}
             turn.saved = self._save({pid: data for pid, data in built.items() if pid not in known})

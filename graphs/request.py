@@ -180,7 +180,7 @@ class OptimizationRequest(BaseModel):
         known = set(data.tickers)
         unknown = [t for t in self.universe or () if t not in known]
         if unknown:
-            return [(f"universe.{t}", _unknown_ticker(data.tickers)) for t in unknown]
+            return [(f"universe.{t}", _unknown_ticker(t, data.tickers)) for t in unknown]
         universe = tuple(self.universe or data.tickers[:DEFAULT_UNIVERSE_SIZE])
         days = _trading_days(data, universe, self.start, self.end)
         if days < MIN_HISTORY_DAYS:
@@ -299,12 +299,9 @@ def _trading_days(data: FrameMarketData, universe: tuple[str, ...], start: date,
     return len(data.returns(universe, pd.Timestamp(start), pd.Timestamp(end)))
 
 
-def _unknown_ticker(tickers: Sequence[str]) -> str:
-    """What is wrong with a ticker the market data does not hold (naming the known ones, or
-    their number and the first of them when there are many)."""
-    if len(tickers) <= 50:
-        return f"unknown ticker; known: {', '.join(tickers)}"
-    return (
-        f"unknown ticker: the market data holds {len(tickers)} (`stratigos market-data status`), "
-        f"e.g. {', '.join(tickers[:10])}"
-    )
+def _unknown_ticker(ticker: str, tickers: Sequence[str]) -> str:
+    """What is wrong with a ticker the configured market data does not hold: what it holds and
+    where more tickers come from (`services.market_data.tickers.unknown_tickers`)."""
+    from services.market_data.tickers import unknown_tickers
+
+    return f"unknown ticker: {unknown_tickers([ticker], tickers)}"

@@ -2,20 +2,26 @@
 owner, its tools and its long-term memory.
 
 A thread's driver binds its settings (`bind_settings`: model provider, data directory) and its
-owner (`bind_owner`: the owner and store its approved searches run for, as jobs); the graph's
-nodes read them from the run's config (`thread_id`). Each thread's tools work on their own
-`ToolContext` (so artifacts never cross threads), kept in memory for the
-`MAX_THREAD_CONTEXTS` most recently used threads and rebuilt in a new process with the
-portfolios of the thread's checkpointed state. A thread with an owner also reaches the owner's
-saved portfolios, research, records and profile through its tools, and has long-term memory:
-what is known about the owner (their memories and the profile settings they set, bounded),
-and the memory tools for the supervisor.
+owner (`bind_owner`: the owner and store its approved searches run for, as jobs) on every turn,
+in the process that runs the turn (`graphs.chat.ChatSession` does, as the graph factory of
+`graphs.platform` does); the graph's nodes read them from the run's config (`thread_id`). Each
+thread's tools work on their own `ToolContext` (so artifacts never cross threads), kept in
+memory for the `MAX_THREAD_CONTEXTS` most recently used threads: a cache, never the record.
+What the tools build is recorded in a `tools.recipes.RecipeBook` outside the process, so any
+process finds it: a chat turn's tools (`chat_tools`) in the thread's checkpointed state
+(`graphs.thread_artifacts`), an owner's MCP calls (`tool_context`) in the owner's cache. A
+thread with an owner also reaches the owner's saved portfolios, research, records and profile
+through its tools, and has long-term memory: what is known about the owner (their memories and
+the profile settings they set, bounded), and the memory tools for the supervisor.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
@@ -23,6 +29,7 @@ from langgraph.config import get_store
 
 from agents.chat import Memory
 from graphs.chat_profile import profile_screen
+from graphs.thread_artifacts import ThreadArtifacts
 from services.research import owner_search
 from settings import Settings, get_settings
 from store import NotFoundError, Store
@@ -33,7 +40,9 @@ from tools.context import (
     SavedPortfolioLookup,
     SavedPortfolioWeights,
     ToolContext,
+    configured_market_data,
 )
+from tools.recipes import Recipe, RecipeBook, recorded_tools
 
 if TYPE_CHECKING:
     from tools.external import ExternalTool
@@ -41,11 +50,28 @@ if TYPE_CHECKING:
 MAX_THREAD_CONTEXTS = 256
 """Chat threads whose tool contexts (and artifacts) stay in memory, least recently used dropped."""
 
-_TOOLS: OrderedDict[tuple[str, str], tuple[ToolContext, dict[str, Any]]] = OrderedDict()
-"""Each thread's tools built so far by name, around its own `ToolContext` (so artifacts never
-cross threads)."""
-_EXTERNAL: OrderedDict[tuple[str, str], list[ExternalTool]] = OrderedDict()
-"""Each thread's tools of external MCP servers (`external_tools_of`)."""
+
+@dataclass
+class _ThreadTools:
+    """A thread's tools in this process: its `ToolContext`, its tools built so far by name, and
+    the recipe each artifact held here was built by (`graphs.thread_artifacts`)."""
+
+    context: ToolContext
+    built: dict[str, Any] = field(default_factory=dict)
+    held: dict[str, Recipe | None] = field(default_factory=dict)
+
+
+_TOOLS: OrderedDict[tuple[str, str], _ThreadTools] = OrderedDict()
+"""Each thread's tools, by data directory and thread, least recently used first."""
+_TOOLS_LOCK = threading.Lock()
+EXTERNAL_TOOLS_SECONDS = 60.0
+"""How long a thread's tools of external MCP servers are kept before they are loaded again: a
+server that could not be reached, or whose tools changed, is seen within this time by every
+process (`external_tools_of`)."""
+_EXTERNAL: OrderedDict[tuple[str, str], tuple[float, list[ExternalTool]]] = OrderedDict()
+"""Each thread's tools of external MCP servers and when they were loaded (`clock`)."""
+clock: Callable[[], float] = time.monotonic
+"""The clock `EXTERNAL_TOOLS_SECONDS` is counted on (seconds)."""
 _SETTINGS: dict[str, Settings] = {}
 """Settings bound to a thread by its driver (`bind_settings`); else the process's settings."""
 _OWNERS: dict[str, tuple[str, Store]] = {}
@@ -78,29 +104,29 @@ def owner_of(config: RunnableConfig) -> tuple[str, Store] | None:
     return _OWNERS.get(_thread(config))
 
 
-def tool_context(
-    config: RunnableConfig, portfolios: dict[str, Any], names: Collection[str] | None = None
-) -> tuple[ToolContext, list[Any]]:
-    """The thread's tool context and its tools named in `names` (every tool if None, in
-    `tools.TOOL_NAMES` order): kept in memory per data directory and thread, and rebuilt in a
-    new process with the thread's portfolios from its checkpointed state (so "what's the CVaR of
-    that?" finds a portfolio built in an earlier process). A tool is built (its module imported)
-    the first time the thread asks for it. Artifact ids are derived from the thread id: unique
-    per thread."""
+def _thread_tools(config: RunnableConfig) -> _ThreadTools:
+    """The thread's tools in this process (new, with an empty artifact store, the first time),
+    on the market data's current version (a context of an older one is replaced, its artifacts
+    kept: another process, or a new one, would read the current one) and bound to what its
+    owner has."""
     thread = _thread(config)
     key = (str(settings_of(config).data_dir), thread)
-    if key not in _TOOLS:
-        from tools.portfolio import portfolio_from_json
-
-        context = ToolContext(artifacts=ArtifactStore(namespace=thread))
-        for portfolio_id, saved in portfolios.items():
-            context.artifacts.restore(portfolio_id, "portfolio", portfolio_from_json(saved))
-        _TOOLS[key] = (context, {})
-        while len(_TOOLS) > MAX_THREAD_CONTEXTS:
-            _TOOLS.popitem(last=False)
-    _TOOLS.move_to_end(key)
+    data = configured_market_data(settings_of(config))  # the current version, in any process
+    with _TOOLS_LOCK:
+        if key not in _TOOLS:
+            context = ToolContext(artifacts=ArtifactStore(namespace=thread), data=data)
+            _TOOLS[key] = _ThreadTools(context)
+            while len(_TOOLS) > MAX_THREAD_CONTEXTS:
+                _TOOLS.popitem(last=False)
+        _TOOLS.move_to_end(key)
+        entry = _TOOLS[key]
+        if entry.context.data is not data:
+            # the market data moved on (a refresh): another process, or a new one, reads the
+            # new version, and so does this thread's next turn here (its artifacts kept)
+            entry.context = ToolContext(artifacts=entry.context.artifacts, data=data)
+            entry.built.clear()
     owner = _OWNERS.get(thread)
-    context = _TOOLS[key][0]
+    context = entry.context
     context.saved_portfolios = None if owner is None else saved_portfolio_lookup(*owner)
     context.research = (
         None if owner is None else owner_search(owner[1], owner[0], settings_of(config))
@@ -109,42 +135,67 @@ def tool_context(
         None if owner is None else OwnerRecords(owner[0], owner[1], settings_of(config))
     )
     context.universe_screen = None if owner is None else profile_screen(*owner)
-    built = _TOOLS[key][1]
+    return entry
+
+
+def _tools_of(entry: _ThreadTools, names: Collection[str] | None, book: RecipeBook) -> list[Any]:
+    """The tools named in `names` (every tool if None, in `tools.TOOL_NAMES` order), each
+    built the first time the thread asks for it, recording in `book`."""
     wanted = TOOL_NAMES if names is None else [name for name in TOOL_NAMES if name in names]
-    missing = [name for name in wanted if name not in built]
+    missing = [name for name in wanted if name not in entry.built]
     if missing:
-        built.update((tool.name, tool) for tool in build_tools(context, missing))
-    return context, [built[name] for name in wanted]
+        entry.built.update((tool.name, tool) for tool in build_tools(entry.context, missing))
+    return recorded_tools([entry.built[name] for name in wanted], entry.context, book)
+
+
+def tool_context(
+    config: RunnableConfig, book: RecipeBook, names: Collection[str] | None = None
+) -> tuple[ToolContext, list[Any]]:
+    """The thread's tool context and its tools named in `names` (every tool if None, in
+    `tools.TOOL_NAMES` order), recording what they build in `book` and rebuilding from it what
+    a call names and this process lacks (`tools.recipes`). Artifact ids are derived from the
+    thread id: unique per thread (and per process, where the thread id holds the process's
+    instance: an owner's MCP calls over HTTP)."""
+    entry = _thread_tools(config)
+    return entry.context, _tools_of(entry, names, book)
+
+
+def chat_tools(
+    config: RunnableConfig, thread: ThreadArtifacts, names: Collection[str]
+) -> tuple[list[Any], Callable[[], dict[str, Any]]]:
+    """A chat turn's tools named in `names`, on the thread's artifacts in this process made to
+    agree with its checkpointed state `thread` (`ThreadArtifacts.sync`: "what's the CVaR of
+    that?" finds a portfolio built in another process), and the function that gives the turn's
+    state update of its artifacts once the tools are done (`ThreadArtifacts.update`)."""
+    entry = _thread_tools(config)
+    thread.sync(entry.context.artifacts, entry.held)
+    tools = _tools_of(entry, names, thread)
+    return tools, lambda: thread.update(entry.context.artifacts, entry.held)
 
 
 def external_tools_of(config: RunnableConfig, role: str) -> list[ExternalTool]:
     """The tools of the MCP servers the thread's owner configured for specialist `role`
-    (`tools.external`: whatever is not read-only waits for the owner's approval), loaded once
-    per thread in this process; none for a thread without an owner."""
+    (`tools.external`: whatever is not read-only waits for the owner's approval), loaded per
+    thread in this process at most every `EXTERNAL_TOOLS_SECONDS`; none for a thread without an
+    owner."""
     settings = settings_of(config)
     owner = owner_of(config)
     if owner is None or not settings.mcp.servers:
         return []
     key = (str(settings.data_dir), _thread(config))
-    if key not in _EXTERNAL:
+    now = clock()
+    with _TOOLS_LOCK:
+        loaded = _EXTERNAL.get(key)
+    if loaded is None or now - loaded[0] >= EXTERNAL_TOOLS_SECONDS:
         from tools.external import external_tools  # the MCP client: only for servers configured
 
-        _EXTERNAL[key] = external_tools(settings, owner[0])
+        loaded = (now, external_tools(settings, owner[0]))
+    with _TOOLS_LOCK:
+        _EXTERNAL[key] = loaded
+        _EXTERNAL.move_to_end(key)
         while len(_EXTERNAL) > MAX_THREAD_CONTEXTS:
             _EXTERNAL.popitem(last=False)
-    _EXTERNAL.move_to_end(key)
-    return [tool for tool in _EXTERNAL[key] if role in tool.roles]
-
-
-def new_portfolios(context: ToolContext, known: dict[str, Any]) -> dict[str, Any]:
-    """The thread's portfolios not yet in its state, as JSON data."""
-    from tools.portfolio import portfolio_to_json
-
-    return {
-        pid: portfolio_to_json(context.artifacts.get(pid, "portfolio"))
-        for pid in context.artifacts.ids("portfolio")
-        if pid not in known
-    }
+    return [tool for tool in loaded[1] if role in tool.roles]
 
 
 def memory_of(config: RunnableConfig) -> Memory | None:

@@ -19,6 +19,7 @@ Conventions (as in the rest of `quant`):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -118,10 +119,14 @@ def _sortino(values: np.ndarray, risk_free_rate: float, periods_per_year: float)
     return _ratio(excess.mean(axis=0) * math.sqrt(periods_per_year), downside)
 
 
-def _max_drawdown(values: np.ndarray) -> np.ndarray:
+def _drawdowns(values: np.ndarray) -> np.ndarray:
+    """1 - W_t / max(1, max_{u<=t} W_u) at every period, clipped to [0, 1]."""
     wealth = _wealth(values)
-    drawdown = 1.0 - wealth / _running_peak(wealth)
-    return np.asarray(np.clip(drawdown.max(axis=0), 0.0, 1.0))
+    return np.asarray(np.clip(1.0 - wealth / _running_peak(wealth), 0.0, 1.0))
+
+
+def _max_drawdown(values: np.ndarray) -> np.ndarray:
+    return np.asarray(_drawdowns(values).max(axis=0))
 
 
 def _drawdown_duration(values: np.ndarray) -> np.ndarray:
@@ -275,6 +280,52 @@ def max_drawdown(returns: ReturnsLike) -> Measure:
     return _output(_max_drawdown(values), columns, "max_drawdown")
 
 
+def drawdowns(returns: pd.Series) -> pd.Series:
+    """The drawdown at every period (the underwater curve), fractions in [0, 1]: wealth's fall
+    below its running peak, the initial wealth counting as one (as in `max_drawdown`, which is
+    its maximum); indexed as `returns`."""
+    values, _ = _values(returns)
+    return pd.Series(_drawdowns(values)[:, 0], index=returns.index, name="drawdown")
+
+
+def rolling_volatility(
+    returns: pd.Series, window: int, *, periods_per_year: float = PERIODS_PER_YEAR
+) -> pd.Series:
+    """`volatility` of each `window` periods ending at a period (NaN before the first full
+    window); indexed as `returns`."""
+    return _rolling(returns, window, lambda w: _volatility(w, periods_per_year), "volatility")
+
+
+def rolling_sharpe(
+    returns: pd.Series,
+    window: int,
+    *,
+    risk_free_rate: float = 0.0,
+    periods_per_year: float = PERIODS_PER_YEAR,
+) -> pd.Series:
+    """`sharpe_ratio` of each `window` periods ending at a period (NaN before the first full
+    window; ±inf or NaN over a window without dispersion, as `sharpe_ratio`); indexed as
+    `returns`."""
+    return _rolling(
+        returns, window, lambda w: _sharpe(w, risk_free_rate, periods_per_year), "sharpe_ratio"
+    )
+
+
+def _rolling(
+    returns: pd.Series, window: int, measure: Callable[[np.ndarray], np.ndarray], name: str
+) -> pd.Series:
+    """`measure` (a column-wise kernel) of every `window` consecutive periods, each window a
+    column, at the window's last period."""
+    if not (isinstance(window, int) and window >= 2):
+        raise DataError(f"a rolling window must be a whole number of periods >= 2, got {window!r}")
+    values, _ = _values(returns)
+    out = np.full(values.shape[0], np.nan)
+    if values.shape[0] >= window:
+        windows = np.lib.stride_tricks.sliding_window_view(values[:, 0], window)
+        out[window - 1 :] = measure(windows.T)
+    return pd.Series(out, index=returns.index, name=name)
+
+
 def drawdown_duration(returns: ReturnsLike) -> float | pd.Series:
     """Longest drawdown duration in periods (an integer count).
 
@@ -288,6 +339,12 @@ def drawdown_duration(returns: ReturnsLike) -> float | pd.Series:
     """
     values, columns = _values(returns)
     return _output(_drawdown_duration(values), columns, "drawdown_duration")
+
+
+def total_return(returns: ReturnsLike) -> Measure:
+    """The compounded return over every period: W_end - 1 (see `max_drawdown` for W)."""
+    values, columns = _values(returns)
+    return _output(_wealth(values)[-1] - 1.0, columns, "total_return")
 
 
 def cagr(returns: ReturnsLike, *, periods_per_year: float = PERIODS_PER_YEAR) -> Measure:

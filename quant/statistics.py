@@ -1,5 +1,5 @@
 """Statistics of return series over a window: beta to an index, the deepest drawdown with its
-peak, trough and recovery, the worst day and the worst calendar month.
+peak, trough and recovery, each calendar month's and year's compounded return.
 
 Conventions (as in `quant.risk`): inputs are daily simple returns, one column per series; wealth
 starts at W_0 = 1 before the first return and compounds, W_t = prod_{u<=t} (1 + r_u); drawdowns
@@ -17,7 +17,7 @@ import pandas as pd
 from quant.errors import DataError
 from quant.validation import as_returns_frame
 
-__all__ = ["DrawdownEpisode", "beta", "deepest_drawdown", "monthly_returns"]
+__all__ = ["DrawdownEpisode", "beta", "calendar_returns", "deepest_drawdown", "monthly_returns"]
 
 
 def beta(returns: pd.DataFrame, market: pd.Series) -> pd.Series:
@@ -88,3 +88,22 @@ def monthly_returns(returns: pd.DataFrame | pd.Series) -> pd.DataFrame:
         index=pd.DatetimeIndex(last_dates.loc[sums.index].to_numpy()),
         columns=frame.columns,
     )
+
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""The columns of `calendar_returns`' months, in order."""
+
+
+def calendar_returns(returns: pd.Series) -> pd.DataFrame:
+    """The monthly returns table of one series: a row per calendar year (its number), a column
+    per month (`MONTHS`: that month's compounded return, as `monthly_returns`; NaN for a month
+    without returns) and `Year` (the year's compounded return over its days present)."""
+    months = monthly_returns(returns).iloc[:, 0]
+    index = pd.DatetimeIndex(months.index)
+    table = pd.DataFrame(np.nan, index=sorted(set(index.year)), columns=[*MONTHS, "Year"])
+    for when, value in zip(index, months.to_numpy(), strict=True):
+        table.loc[when.year, MONTHS[when.month - 1]] = value
+    for year in table.index:
+        present = table.loc[year, list(MONTHS)].dropna().to_numpy(dtype=float)
+        table.loc[year, "Year"] = float(np.expm1(np.log1p(present).sum()))
+    return table

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from services.errors import InputError
+from services.market_data.tickers import unknown_tickers
 from settings import Settings, get_settings
 from store import ConflictError, NotFoundError, Store
 from store.common import encode_cursor
@@ -80,10 +81,7 @@ def check_tickers(tickers: Sequence[str], settings: Settings | None = None) -> l
     known = set(map(str, _closes(settings).columns))
     unknown = [t for t in cleaned if t not in known]
     if unknown:
-        raise InputError(
-            "tickers",
-            f"not in the market data: {', '.join(unknown)} (it has {len(known)} symbols)",
-        )
+        raise InputError("tickers", unknown_tickers(unknown, sorted(known)))
     return cleaned
 
 

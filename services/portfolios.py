@@ -11,7 +11,7 @@ risk measures are positive numbers meaning losses. Numeric problems raise `quant
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -27,6 +27,7 @@ from quant.performance import PortfolioPerformance, portfolio_performance
 from quant.risk import risk_contributions, risk_report
 from services.bounds import MAX_GROSS_LEVERAGE
 from services.errors import InputError
+from services.market_data.tickers import unknown_tickers
 
 if TYPE_CHECKING:
     from quant.optimizers.hrp import LinkageMethod
@@ -255,9 +256,12 @@ def check_weights(
     *,
     allow_short: bool,
     field: str = "weights",
+    source: Mapping[str, Any] | None = None,
 ) -> None:
     """`InputError` naming the first bad (asset, weight) pair of `weights` (``weights.2.asset``):
-    a weight not finite, an asset repeated or not in `known`, a negative weight (unless
+    a weight not finite, an asset repeated or not in `known` (the assets of the data `source`
+    describes, None: the configured market data's; the problem says where more tickers come
+    from: `services.market_data.tickers.unknown_tickers`), a negative weight (unless
     `allow_short`); then on `field` a sum off 1 by more than `WEIGHT_SUM_TOLERANCE` or a gross
     leverage above `MAX_GROSS_LEVERAGE`."""
     known_set = set(known)
@@ -269,7 +273,9 @@ def check_weights(
             raise InputError(f"{field}.{i}.asset", f"asset {asset!r} repeats entry {seen[asset]}")
         seen[asset] = i
         if asset not in known_set:
-            raise InputError(f"{field}.{i}.asset", f"unknown asset {asset!r} (not in the dataset)")
+            raise InputError(
+                f"{field}.{i}.asset", unknown_tickers([asset], sorted(known_set), source)
+            )
         if weight < 0 and not allow_short:
             raise InputError(
                 f"{field}.{i}.weight",

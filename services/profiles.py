@@ -51,6 +51,7 @@ from quant.classification import (
 from quant.limits import LIMIT_METRICS, LimitValues
 from quant.problems import first_problem
 from services.errors import InputError
+from services.market_data.tickers import unknown_tickers
 from settings import Settings, get_settings
 from store import NotFoundError, Store
 
@@ -133,7 +134,7 @@ class Profile(BaseModel):
             raise ValueError("the universe lists a ticker twice")
         unknown = [t for t in tickers if t not in market_tickers()]
         if unknown:
-            raise ValueError(f"not in the market data: {', '.join(unknown)}")
+            raise ValueError(unknown_tickers(unknown, sorted(market_tickers())))
         return tickers
 
     @field_validator("exclusions")

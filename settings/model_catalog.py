@@ -6,8 +6,11 @@ tokens its tokenizer counts than Claude 4.5's for the same text, lifecycle (Bedr
 state and dates, and the provider's own when it differs), the request settings it accepts
 (sampling parameters, forced tool choice, prefill, native structured output, thinking modes and
 effort levels), prompt caching (minimum tokens, checkpoints, where cache points may go) and list
-prices. Each fact cites a source in the file; what the documentation read does not say is listed
-under `silent` and left unset here (None), never guessed.
+prices. Each fact the file states names its sources (`cites`: a fact, or a whole table such as
+``price``, to the `[sources.<key>]` that say it; `CatalogModel.cites`): a fact without one, or
+a source the file does not define, and the catalog does not load. What the documentation read
+does not say is left unset here (None), never guessed: `unfound` names the facts looked for and
+not found (a model's Bedrock lifecycle dates, its cache minimum), `silent` says it in words.
 
 `model_catalog()` reads it once; `ModelCatalog.resolve(model_id)` finds the model of any id a
 Bedrock client may send (a base id, a profile id, a foundation-model or inference-profile ARN).
@@ -21,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -156,8 +159,12 @@ class CatalogModel:
     accepts: Accepts
     cache: CacheSpec
     price: Prices | None
-    sources: tuple[str, ...]
+    cites: Mapping[str, tuple[str, ...]]
+    """The sources of each fact stated, by fact (``released``, ``accepts.sampling``) or table
+    (``price``: every fact of it)."""
     silent: tuple[str, ...] = ()
+    unfound: tuple[str, ...] = ()
+    """Facts looked for in the documentation and not found (`LIFECYCLE_FACTS` among them)."""
     released: dt.date | None = None
     eol_no_sooner_than: dt.date | None = None
     legacy_period_days: int | None = None
@@ -171,6 +178,15 @@ class CatalogModel:
     """Tokens the model's tokenizer counts for a text, relative to the Claude 4.5 tokenizer's
     count of it (1.0 where no source says otherwise): the local endpoint's token counts and
     context-window check use it."""
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every source the model's facts cite, in the order first cited."""
+        return tuple(dict.fromkeys(key for keys in self.cites.values() for key in keys))
+
+    def sources_of(self, fact: str) -> tuple[str, ...]:
+        """The sources of `fact` (``released``, ``price.input``): its own, else its table's."""
+        return self.cites.get(fact) or self.cites.get(fact.partition(".")[0], ())
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -275,11 +291,62 @@ def _date(value: Any, where: str) -> dt.date | None:
         raise ModelCatalogError(f"{where}: {value!r} is not an ISO date") from None
 
 
+LABELS = frozenset({"key", "name", "family", "generation", "cites", "silent", "unfound"})
+"""Fields of a model's entry that name or group it, or say where its facts come from: the
+others are facts, each cited."""
+
+LIFECYCLE_FACTS = ("lifecycle", "released", "eol_no_sooner_than", "legacy_period_days")
+"""What a current model's lifecycle is made of on Bedrock (its state; from its model card: the
+launch, the date it reaches end of life no sooner than, the legacy period's length): each is
+stated with its source or named in `unfound`."""
+
+TABLES = {"accepts": Accepts, "cache": CacheSpec, "price": Prices}
+"""The tables of a model's entry whose fields are facts of their own (``accepts.sampling``)."""
+
+
+def stated_facts(raw: Mapping[str, Any]) -> list[str]:
+    """The facts a model's entry states: each field but `LABELS`, a table's as
+    ``table.field``."""
+    facts: list[str] = []
+    for name, value in raw.items():
+        if name in LABELS:
+            continue
+        facts += [f"{name}.{field}" for field in value] if isinstance(value, dict) else [name]
+    return facts
+
+
+def _fact_names() -> set[str]:
+    """Every fact a model's entry may state (what `unfound` may name)."""
+    names = {f.name for f in fields(CatalogModel)} - LABELS - set(TABLES)
+    for table, kind in TABLES.items():
+        names |= {f"{table}.{f.name}" for f in fields(kind)}
+    return names
+
+
+def _cites(
+    raw: Mapping[str, Any], sources: Mapping[str, Any], where: str
+) -> dict[str, tuple[str, ...]]:
+    """The entry's citations, checked: every fact it states cited, every source defined, no
+    fact both stated and unfound (ModelCatalogError naming them)."""
+    cites = {fact: tuple(keys) for fact, keys in dict(raw.get("cites", {})).items()}
+    unknown = sorted({key for keys in cites.values() for key in keys} - set(sources))
+    empty = sorted(fact for fact, keys in cites.items() if not keys)
+    stated = stated_facts(raw)
+    uncited = [f for f in stated if not (cites.get(f) or cites.get(f.partition(".")[0]))]
+    if unknown or empty or uncited:
+        raise ModelCatalogError(
+            f"{where}: facts without a source {uncited + empty}, unknown sources {unknown}"
+        )
+    unfound = list(raw.get("unfound", ()))
+    wrong = [f for f in unfound if f in stated or f not in _fact_names()]
+    if wrong:
+        raise ModelCatalogError(f"{where}: unfound names facts it states or no fact: {wrong}")
+    return cites
+
+
 def _parse_model(raw: Mapping[str, Any], sources: Mapping[str, Any]) -> CatalogModel:
     where = f"{CATALOG_FILE.name}: model {raw.get('key')!r}"
-    missing = sorted(set(raw.get("sources", [])) - set(sources))
-    if missing or not raw.get("sources"):
-        raise ModelCatalogError(f"{where}: cites no source or unknown sources {missing}")
+    cites = _cites(raw, sources, where)
     accepts = dict(raw.get("accepts", {}))
     for name in ("thinking", "effort", "effort_with_between_tools", "effort_without_thinking"):
         if name in accepts:
@@ -305,8 +372,9 @@ def _parse_model(raw: Mapping[str, Any], sources: Mapping[str, Any]) -> CatalogM
             accepts=Accepts(**accepts),
             cache=CacheSpec(**cache_raw),
             price=Prices(**raw["price"]) if "price" in raw else None,
-            sources=tuple(raw["sources"]),
+            cites=cites,
             silent=tuple(raw.get("silent", ())),
+            unfound=tuple(raw.get("unfound", ())),
             released=_date(raw.get("released"), where),
             eol_no_sooner_than=_date(raw.get("eol_no_sooner_than"), where),
             legacy_period_days=raw.get("legacy_period_days"),
@@ -358,6 +426,7 @@ def model_catalog() -> ModelCatalog:
 
 __all__ = [
     "CATALOG_FILE",
+    "LIFECYCLE_FACTS",
     "Accepts",
     "CacheSpec",
     "CatalogModel",
@@ -369,4 +438,5 @@ __all__ = [
     "Resolved",
     "load_catalog",
     "model_catalog",
+    "stated_facts",
 ]

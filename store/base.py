@@ -23,6 +23,7 @@ Conventions shared by every backend (and checked by the contract suite, `tests/s
 
 from __future__ import annotations
 
+from store.agent_crons import AgentCronRepository
 from store.agent_runs import AgentRunRepository
 from store.analyses import AnalysisRepository
 from store.api_keys import ApiKeyRepository
@@ -73,6 +74,7 @@ class Store(
     BrokerAccountRepository,
     ProfileRepository,
     AgentRunRepository,
+    AgentCronRepository,
     AnalysisRepository,
     ReportRepository,
     SnapshotRepository,
@@ -80,7 +82,7 @@ class Store(
 ):
     """Persistence for jobs, trace events, results, trials, portfolios, datasets, chat threads, the
     results cache, API keys, deployments, execution queues, ledgers, executions (fills and order statuses written together), ledger exports,
-    the documents library, investment ideas, simulated broker accounts, user profiles, Agent Protocol runs, stored optimization results and simulations, and the trading day's
+    the documents library, investment ideas, simulated broker accounts, user profiles, Agent Protocol runs and crons, stored optimization results and simulations, and the trading day's
     post-market reports, account snapshots and implied-volatility history: every repository
     interface in one object. Backends:
     `store.sqlite.SQLiteStore` (embedded default) and `store.aws.AWSStore` (DynamoDB + S3). All

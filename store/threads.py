@@ -11,6 +11,9 @@ from typing import Any
 
 from store.common import check_limit, check_owner, from_micros
 
+MAX_THREAD_ID = 100
+"""Most characters of a thread id given to `create_thread`."""
+
 
 @dataclass(frozen=True)
 class ChatThread:
@@ -26,13 +29,17 @@ class ChatThread:
 class ThreadRepository(ABC):
     """An owner's chat threads (the index; messages live in the checkpointer)."""
 
-    def create_thread(self, owner: str, title: str) -> ChatThread:
-        """Add a thread to the index; its id is the LangGraph `thread_id` of the conversation."""
+    def create_thread(self, owner: str, title: str, *, thread_id: str | None = None) -> ChatThread:
+        """Add a thread to the index; its id is the LangGraph `thread_id` of the conversation:
+        `thread_id` when given (`ConflictError` when a thread has it already, whoever's: the
+        caller derives ids from names with the owner in them), else a new `th_...` id."""
         check_owner(owner)
-        return self._insert_thread(owner, title)
+        if thread_id is not None and not 1 <= len(thread_id) <= MAX_THREAD_ID:
+            raise ValueError(f"a thread id has 1 to {MAX_THREAD_ID} characters")
+        return self._insert_thread(owner, title, thread_id)
 
     @abstractmethod
-    def _insert_thread(self, owner: str, title: str) -> ChatThread:
+    def _insert_thread(self, owner: str, title: str, thread_id: str | None) -> ChatThread:
         """`create_thread` after its checks."""
 
     @abstractmethod

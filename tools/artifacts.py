@@ -3,17 +3,31 @@
 Tool results stay small: scenario sets, search results, portfolios, frontiers and sensitivity
 curves are kept here and referenced in the result by an id such as ``"scn_1a2b3c"`` (a kind
 prefix and 6 hex digits). Ids are deterministic: the n-th artifact of a kind in a store with a
-given `namespace` always gets the same id, so the same run produces the same trace.
+given `namespace` always gets the same id, so the same run produces the same trace. A store's
+counts can be read and set (`counts`, `count_from`), so a thread whose turns run in several
+processes counts on from where its last turn left off (`graphs.thread_artifacts`), and what a
+tool call puts can be collected (`collecting_built`: the recipes of `tools.recipes`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KIND_PREFIXES", "ArtifactNotFoundError", "ArtifactStore"]
+__all__ = [
+    "ARTIFACT_ID",
+    "KIND_PREFIXES",
+    "ArtifactNotFoundError",
+    "ArtifactStore",
+    "collecting_built",
+    "kind_of_id",
+]
 
 KIND_PREFIXES: dict[str, str] = {
     "scenarios": "scn",
@@ -23,6 +37,34 @@ KIND_PREFIXES: dict[str, str] = {
     "sensitivity": "sens",
 }
 """Artifact kinds and the prefix of their ids."""
+
+ARTIFACT_ID = re.compile(rf"\b(?:{'|'.join(KIND_PREFIXES.values())})_[0-9a-f]{{6}}\b")
+"""An artifact id as tools give it (an owner's saved portfolio's longer id is not one)."""
+
+_KINDS = {prefix: kind for kind, prefix in KIND_PREFIXES.items()}
+
+_BUILT: ContextVar[list[tuple[str, str]] | None] = ContextVar("artifacts_built", default=None)
+"""Where `put` notes what it stores, while `collecting_built` runs in this context."""
+
+
+def kind_of_id(artifact_id: str) -> str:
+    """The kind an artifact id names by its prefix (`ValueError` for an id of no kind)."""
+    kind = _KINDS.get(artifact_id.split("_", 1)[0])
+    if kind is None or not ARTIFACT_ID.fullmatch(artifact_id):
+        raise ValueError(f"{artifact_id!r} is not an artifact id")
+    return kind
+
+
+@contextmanager
+def collecting_built() -> Iterator[list[tuple[str, str]]]:
+    """The ``(id, kind)`` of every artifact `put` in this context (this thread: a tool call)
+    while the block runs, in order; a nested block collects its own."""
+    built: list[tuple[str, str]] = []
+    token = _BUILT.set(built)
+    try:
+        yield built
+    finally:
+        _BUILT.reset(token)
 
 
 class ArtifactNotFoundError(LookupError):
@@ -63,6 +105,9 @@ class ArtifactStore:
                 if artifact_id not in self._items:
                     break
             self._items[artifact_id] = _Entry(kind, obj)
+        collected = _BUILT.get()
+        if collected is not None:
+            collected.append((artifact_id, kind))
         return artifact_id
 
     def restore(self, artifact_id: str, kind: str, obj: Any) -> None:
@@ -72,6 +117,27 @@ class ArtifactStore:
             raise ValueError(f"{artifact_id!r} is not an id of a {kind} artifact")
         with self._lock:
             self._items[artifact_id] = _Entry(kind, obj)
+
+    def discard(self, artifact_ids: Iterable[str]) -> None:
+        """Forget the artifacts `artifact_ids` (unknown ids are ignored)."""
+        with self._lock:
+            for artifact_id in artifact_ids:
+                self._items.pop(artifact_id, None)
+
+    def counts(self) -> dict[str, int]:
+        """How many ids of each kind `put` has handed out (or been told of: `count_from`)."""
+        with self._lock:
+            return dict(self._counts)
+
+    def count_from(self, counts: Mapping[str, int]) -> None:
+        """Hand out ids from now on as if `counts[kind]` ids of each kind had been handed out
+        (0 for a kind not named), e.g. where a thread's last turn, in another process, left
+        off."""
+        unknown = sorted(set(counts) - set(KIND_PREFIXES))
+        if unknown:
+            raise ValueError(f"unknown artifact kinds {unknown}")
+        with self._lock:
+            self._counts = {kind: int(n) for kind, n in counts.items() if n}
 
     def get(self, artifact_id: str, kind: str | None = None) -> Any:
         """The object stored under `artifact_id`.

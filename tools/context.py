@@ -40,6 +40,7 @@ from quant.errors import QuantError
 from quant.problems import field_of, problem_of
 from quant.scenarios import ScenarioSet
 from services.market_data.providers import DEFAULT_UNIVERSE_SIZE
+from services.market_data.tickers import unknown_tickers
 from tools.artifacts import ArtifactNotFoundError, ArtifactStore
 from tools.market_frames import (
     FrameMarketData,
@@ -301,8 +302,8 @@ class ToolContext:
         unknown = [t for t in cleaned if t not in set(available)]
         if unknown:
             raise ValueError(
-                f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-                f"available tickers: {', '.join(available)}"
+                f"unknown ticker{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}: "
+                + unknown_tickers(unknown, available)
             )
         if len(cleaned) > self.max_universe:
             raise ValueError(f"universe has {len(cleaned)} tickers, more than {self.max_universe}")

@@ -6,8 +6,8 @@ the rebalance's shares and the hedge's options alike.
     hedges               its option hedge's settings, checked at creation
     hedge_pricing        what prices a hedge: the observed implied volatility, or realised
     scheduling           due schedule fires -> rebalance jobs (and a paused hedge's guard)
-    execution_jobs       the job kinds: rebalance, hedge, forward_test, fire_due, daily_summary
-                         (and the trading day's)
+    execution_jobs       the job kinds: rebalance, hedge, forward_test (registers tick_jobs')
+    tick_jobs            the scheduler tick's jobs: fire_due_schedules, daily_summary_day (and the trading day's)
     runs/                one fire's runs, through the queue:
       rebalance            decide the targets, trade the shares, reconcile, pause on a breach
       hedge                plan the options (`execution.hedge`), trade the contracts

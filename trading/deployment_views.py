@@ -28,19 +28,22 @@ from services.market_data import (
     unpriced,
 )
 from store import Deployment, Store
+from trading.deployment_orders import deployment_orders
 from trading.deployments import broker_of, calendar_of, deployed_strategy, is_forward_test
-from trading.hedge_values import market_on, model_pricer, position_marks
-from trading.hedges import halted, hedge_account, hedge_spec, vol_model_of
+from trading.hedge_values import market_on, model_pricer, position_marks, view_pricing
+from trading.hedges import halted, hedge_account, hedge_spec
 from trading.ledger import Ledger, from_entry
+from trading.performance import valued_until
 from trading.runs.outcome import order_json
 
 
 def positions(store: Store, deployment: Deployment, as_of: datetime) -> dict[str, Any]:
     """The deployment's cash, positions (shares, cost basis, market value, realised and
-    unrealised P&L) and totals, valued at the last close on or before `as_of`."""
+    unrealised P&L) and totals, valued at the last close on or before `as_of` (a forward
+    test's: on or before the end of its window, `trading.performance.valued_until`)."""
     entries = store.ledger(deployment.owner, deployment.id)
     book = Book.replay(from_entry(e) for e in entries)
-    closes = market_closes().loc[: pd.Timestamp(as_of.date())]
+    closes = market_closes().loc[: pd.Timestamp(valued_until(deployment.spec, as_of))]
     priced_on = None if closes.empty else closes.index[-1].date().isoformat()
     rows: list[dict[str, Any]] = []
     for symbol, position in book.positions().items():
@@ -141,18 +144,17 @@ def hedge_report(
     """The deployment's hedge as its ledger and queue have it: settings, whether it is halted,
     contracts held per OCC symbol, net cash, premiums paid and received, settlements and fees
     (currency), its hedge orders and, among them, the dead letters; and each position marked at
-    the model price of the last close of `closes` (the market data) on or before `as_of`
-    (`marks`; `market_value` their sum, `pnl` the net cash plus it: what the hedge has returned
-    so far). `InputError` naming `deployment_id` when the deployment has no hedge."""
+    the model price of the last close of `closes` (the market data) on or before `as_of` (a
+    forward test's: on or before the end of its window), an expired one at what it settles
+    for with how (`trading.hedge_values.position_marks`) (`marks`; `market_value` their sum,
+    `pnl` the net cash plus it: what the hedge has returned so far), and what priced them
+    (`volatility`: `trading.hedge_values.view_pricing`). `InputError` naming `deployment_id`
+    when the deployment has no hedge."""
     if "hedge" not in deployment.spec:
         raise InputError("deployment_id", f"deployment {deployment.id} has no option hedge")
     book = hedge_account(deployment)
     ledger = Ledger(store, deployment.owner, book)
-    orders = [
-        o
-        for o in store.list_orders(deployment.owner, deployment_id=deployment.id)
-        if o.account == book
-    ]
+    orders = [o.order for o in deployment_orders(store, deployment) if o.order.account == book]
     rows = [
         {"client_order_id": o.client_order_id, "run_id": o.run_id, **order_json(o)} for o in orders
     ]
@@ -169,22 +171,32 @@ def hedge_report(
         "fees": ledger.book.fees,
         "orders": rows,
         "dead_letters": [row for row in rows if row["status"] == "dead"],
-        **_hedge_marks(deployment, ledger.book, as_of, closes),
+        **_hedge_marks(store, deployment, ledger.book, as_of, closes),
     }
 
 
 def _hedge_marks(
-    deployment: Deployment, book: Book, as_of: datetime, closes: pd.DataFrame
+    store: Store, deployment: Deployment, book: Book, as_of: datetime, closes: pd.DataFrame
 ) -> dict[str, Any]:
     underlying = hedge_spec(deployment)["underlying"]
-    if closes[underlying].dropna().loc[: pd.Timestamp(as_of.date())].empty:
-        return {"priced_on": None, "marks": [], "market_value": None, "pnl": None}
-    market = market_on(deployment.spec, closes[underlying], as_of.date())
-    marks = position_marks(book.contracts, model_pricer(market, vol_model_of(deployment)))
+    until = valued_until(deployment.spec, as_of)
+    if closes[underlying].dropna().loc[: pd.Timestamp(until)].empty:
+        [pricing] = view_pricing(store, deployment, [until])
+        return {
+            "priced_on": None,
+            "marks": [],
+            "market_value": None,
+            "pnl": None,
+            "volatility": pricing.to_json(),
+        }
+    market = market_on(deployment.spec, closes[underlying], until)
+    [pricing] = view_pricing(store, deployment, [market.today])
+    marks = position_marks(book.contracts, model_pricer(market, pricing.model), market.today)
     value = float(sum(row["market_value"] for row in marks))
     return {
         "priced_on": market.today.isoformat(),
         "marks": marks,
         "market_value": value,
         "pnl": book.cash + value,
+        "volatility": pricing.to_json(),
     }

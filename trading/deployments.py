@@ -45,6 +45,7 @@ from quant.strategy import StrategyConfig
 from quant.tuning.space import SearchSpace
 from services.errors import InputError
 from services.market_data import market_closes, market_data_provider
+from services.market_data.tickers import unknown_tickers
 from services.profiles import Profile, check_webhooks, excluded_holdings, get_profile
 from settings import Settings, get_settings
 from store import OPTIMIZATION_KIND, Deployment, Store, utc_now
@@ -173,12 +174,10 @@ def _check_universe(
 ) -> Profile:
     """The owner's profile, once the strategy's universe is priced by the market data and holds
     no ticker the profile excludes (`InputError` on ``source_id`` otherwise)."""
-    missing = sorted(set(strategy.universe) - set(market_closes(settings).columns))
+    columns = [str(c) for c in market_closes(settings).columns]
+    missing = sorted(set(strategy.universe) - set(columns))
     if missing:
-        raise InputError(
-            "source_id",
-            f"the market data deployments trade on has no prices for {', '.join(missing)}",
-        )
+        raise InputError("source_id", unknown_tickers(missing, columns))
     profile = get_profile(store, owner)
     excluded = excluded_holdings(profile, dict.fromkeys(strategy.universe, 1.0))
     if excluded:
@@ -426,6 +425,12 @@ def safe_rate_of(spec: Mapping[str, Any]) -> float:
     """The annual rate the deployed strategy's safe asset earns in its backtests (0 for fixed
     weights saved without one)."""
     return float(spec["strategy"].get("safe_rate", 0.0))
+
+
+def book_rate(spec: Mapping[str, Any]) -> float:
+    """The yearly rate a deployment's book's cash earns on paper: a forward test's `cash_rate`,
+    else its strategy's safe rate (`safe_rate_of`)."""
+    return float(spec["cash_rate"]) if "cash_rate" in spec else safe_rate_of(spec)
 
 
 def deployed_strategy(spec: Mapping[str, Any]) -> DeployedStrategy:

@@ -1,7 +1,8 @@
 """The job kinds of deployed strategies: `rebalance` (one run of a deployment at a schedule fire,
 submitted by `trading.scheduling`), `hedge` (the option hedge's run at that fire, submitted by
 the rebalance job of a deployment with a hedge: `trading.runs.hedge`), `forward_test` (paper
-trading a deployment over past market data, `trading.forward_tests`) and the ticks' jobs
+trading a deployment, or the deployments sharing an account, over past market data,
+`trading.forward_tests`) and the ticks' jobs
 (firing schedules, daily summaries, the market data's refresh: `services.market_data.refresh`)
 and the trading day's after the close (`trading.day`).
 This module is the one `settings.jobs.handlers` names: importing it registers the handlers.
@@ -23,8 +24,7 @@ last close, and the outcome's notes say which. The result's `data` names the pro
 version and the sessions the decision used.
 
 The paper broker trades on the configured market data: orders fill at the first session close
-after the fire as soon as the data has it. Its account is kept in the store between runs
-(`paper-<deployment id>`), funded with the deployment's capital on the first run.
+after the fire once the data has it. Its account is kept in the store (`paper-<deployment id>`).
 
 An Alpaca deployment trades its owner's Alpaca account (`execution.brokers.alpaca`): orders fill
 there in real time, nothing is settled. At its first run the account's opening is recorded
@@ -38,7 +38,7 @@ makes the attempt transient.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, cast
 
 import pandas as pd
@@ -59,13 +59,14 @@ from services.market_data import (
     universe_closes,
     unpriced,
 )
-from services.market_data.refresh import REFRESH_KIND, refresh_handler, submit_refresh
+from services.market_data.refresh import REFRESH_KIND, refresh_handler
 from settings import Settings, get_settings, metrics
 from store import ConflictError, Deployment, Job, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount, hedge_cash
+from trading.accounts.interest import pay_books_interest
 from trading.accounts.interface import OptionsAccount
 from trading.accounts.opening import options_account
-from trading.accounts.paper import StoredPaperAccount
+from trading.accounts.paper import StoredPaperAccount, paper_costs
 from trading.accounts.shared import (
     account_members,
     account_run_id,
@@ -73,10 +74,10 @@ from trading.accounts.shared import (
     deciding,
     traded_universe,
 )
-from trading.daily_summary import send_daily_summaries
 from trading.day.jobs import DAY_HANDLERS
-from trading.day.schedule import submit_day_jobs
-from trading.deployments import account_of, broker_of, calendar_of, is_shared
+from trading.day.post_market import forward_test_tearsheets
+from trading.deployments import account_of, book_rate, broker_of, calendar_of, is_shared
+from trading.forward_tests.account import AccountForwardTestRequest, account_forward_test
 from trading.forward_tests.paper import ForwardTestRequest, forward_test
 from trading.ledger import AccountLedger, Ledger
 from trading.queue import RetryPolicy
@@ -90,13 +91,8 @@ from trading.runs.rebalance import (
     rebalance_shared,
     refuse,
 )
-from trading.scheduling import FORWARD_TEST_KIND, HEDGE_KIND, REBALANCE_KIND, fire_due, hedge_key
-
-FIRE_DUE_KIND = "fire_due_schedules"
-"""The job a tick starts: fire every due schedule (`trading.scheduling.fire_due`)."""
-DAILY_SUMMARY_KIND = "daily_summary_day"
-"""The job that sends one session's daily summaries (`trading.daily_summary`), once a day."""
-SUMMARY_CALENDAR = "XNYS"
+from trading.scheduling import FORWARD_TEST_KIND, HEDGE_KIND, REBALANCE_KIND, hedge_key
+from trading.tick_jobs import TICK_HANDLERS
 
 
 class RunFailedError(RuntimeError):
@@ -129,7 +125,7 @@ def rebalance_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
         if broker_of(deployment) == "alpaca":
             context, deployment = _alpaca_run(ledger, deployment, fire, settings)
         else:
-            context = _paper_run(ledger, deployment, fire, closes)
+            context = _paper_run(ledger, deployment, fire, closes, settings)
         context.retry = RetryPolicy(
             settings.execution.max_attempts, settings.execution.retry_seconds
         )
@@ -180,10 +176,13 @@ def _shared_rebalance(
         if alpaca:
             context, chosen = _alpaca_shared(ledger, members, chosen, fire, settings)
         else:
-            broker = StoredPaperAccount(store, members[0], closes)
+            broker = StoredPaperAccount(store, members[0], closes, paper_costs(settings))
             for member in chosen:
                 _fund(ledger.members[member.id], broker, member, fire, shared=True)
             context = _paper_context(store, broker, calendar, closes, fire)
+            rates = {m.id: book_rate(m.spec) for m in members}
+            context.interest = None  # each book earns its own rate instead
+            context.book_interest = lambda books: pay_books_interest(store, broker, books, rates)
         context.retry = RetryPolicy(
             settings.execution.max_attempts, settings.execution.retry_seconds
         )
@@ -334,12 +333,16 @@ def _paper_decision(
 
 
 def _paper_run(
-    ledger: Ledger, deployment: Deployment, fire: datetime, closes: pd.DataFrame
+    ledger: Ledger,
+    deployment: Deployment,
+    fire: datetime,
+    closes: pd.DataFrame,
+    settings: Settings,
 ) -> ExecutionContext:
-    """The context of a run on the deployment's paper account over `closes` (funded at its
-    first fire, moved to the fire, settled by the first session close after it, once the
-    market data has it)."""
-    broker = StoredPaperAccount(ledger.store, deployment, closes)
+    """The context of a run on the deployment's paper account over `closes` (created with the
+    settings' paper costs, funded at its first fire, moved to the fire, settled by the first
+    session close after it, once the market data has it)."""
+    broker = StoredPaperAccount(ledger.store, deployment, closes, paper_costs(settings))
     _fund(ledger, broker, deployment, fire)
     return _paper_context(ledger.store, broker, calendar_of(deployment.spec), closes, fire)
 
@@ -498,92 +501,33 @@ def _notifier(settings: Settings) -> Notify:
 
 
 def forward_test_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Run the forward test `job.request` names (`ForwardTestRequest.job_request`); its result
-    says which market data it ran on (`data`: provider, version, first and last session of the
-    window)."""
-    request = ForwardTestRequest.from_job_request(job.request)
+    """Run the forward test `job.request` names: of one deployment
+    (`ForwardTestRequest.job_request`) or, with `account`, of the deployments sharing it
+    (`AccountForwardTestRequest.job_request`); its result says which market data it ran on
+    (`data`: provider, version, first and last session of the window)."""
     provider = market_data_provider(ctx.settings or get_settings())
     closes = provider.closes()
-    result = forward_test(
-        ctx.store,
-        job.owner,
-        request,
-        closes,
-        run_id=job.id,
-        progress=ctx.progress,
-        cancelled=ctx.cancelled,
-    )
+    tell: dict[str, Any] = {"progress": ctx.progress, "cancelled": ctx.cancelled}
+    request: ForwardTestRequest | AccountForwardTestRequest
+    if "account" in job.request:  # then its last session's analytics and tearsheets
+        request = AccountForwardTestRequest.from_job_request(job.request)
+        result = account_forward_test(ctx.store, job.owner, request, closes, run_id=job.id, **tell)
+        result["tearsheets"] = forward_test_tearsheets(ctx.store, job.owner, result)
+    else:
+        request = ForwardTestRequest.from_job_request(job.request)
+        result = forward_test(ctx.store, job.owner, request, closes, run_id=job.id, **tell)
+        metrics.tracking_error((result.get("decomposition") or {}).get("tracking_error"))
     window = closes.loc[pd.Timestamp(request.start) : pd.Timestamp(request.end or date.max)]
-    metrics.tracking_error((result.get("decomposition") or {}).get("tracking_error"))
     return {**result, "data": data_info(provider, window)}
-
-
-def fire_due_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Submit a rebalance job for every due fire of every active deployment (all owners), the
-    daily-summary job of the last closed session (once per session), the trading day's jobs
-    due (`trading.day.schedule`: snapshots, post-market runs, tearsheets, the implied-volatility
-    history) and, while the configured market data is refreshed and behind, its refresh
-    (`services.market_data.refresh`), and announce each on the job queue when one is
-    configured."""
-    from jobs.queue import JobQueue
-    from jobs.worker import SYSTEM_OWNER
-
-    settings = ctx.settings or get_settings()
-    report = fire_due(ctx.store, ctx.store.clock(), settings=ctx.settings)
-    refresh, refresh_job = submit_refresh(ctx.store, SYSTEM_OWNER, ctx.store.clock(), settings)
-    day = submit_day_jobs(ctx.store, ctx.store.clock(), settings)  # after the close: trading.day
-    queue = JobQueue.from_settings(settings)
-    if queue is not None:
-        for submitted in [*report.jobs, *([refresh_job] if refresh_job else []), *day.jobs]:
-            queue.announce(submitted)
-    return {
-        "submitted": report.submitted,
-        "already_claimed": report.already_claimed,
-        "skipped": report.skipped,
-        "daily_summary": _summary_job(ctx),
-        "market_data": refresh,
-        "trading_day": day.to_json(),
-    }
-
-
-def _summary_job(ctx: JobContext) -> dict[str, Any]:
-    """Submit the daily-summary job of the last session that closed before now (one per
-    session, however many ticks ask) and announce it on the job queue when one is configured."""
-    from jobs.queue import JobQueue
-    from jobs.worker import SYSTEM_OWNER
-
-    now = ctx.store.clock()
-    sessions = trading_sessions(SUMMARY_CALENDAR, now.date() - timedelta(days=10), now.date())
-    closed = sessions.loc[sessions["close"] <= pd.Timestamp(now)]
-    if closed.empty:
-        return {"day": None}
-    day = closed.index[-1].date().isoformat()
-    summary, created = ctx.store.submit_job(
-        SYSTEM_OWNER, DAILY_SUMMARY_KIND, {"day": day}, idempotency_key=f"daily_summary:{day}"
-    )
-    queue = JobQueue.from_settings(ctx.settings or get_settings())
-    if created and queue is not None:
-        queue.announce(summary)
-    return {"day": day, "job_id": summary.id, "created": created}
-
-
-def daily_summary_handler(job: Job, ctx: JobContext) -> dict[str, Any]:
-    """Send each owner the summary of their deployments on the job's day."""
-    settings = ctx.settings or get_settings()
-    notifier = Notifier.from_settings(settings)
-    day = date.fromisoformat(job.request["day"])
-    owners = send_daily_summaries(ctx.store, day, notifier.send, now=ctx.store.clock())
-    return {"day": day.isoformat(), "owners": owners}
 
 
 HANDLERS = {
     REBALANCE_KIND: rebalance_handler,
     HEDGE_KIND: hedge_handler,
     FORWARD_TEST_KIND: forward_test_handler,
-    FIRE_DUE_KIND: fire_due_handler,
-    DAILY_SUMMARY_KIND: daily_summary_handler,
     REFRESH_KIND: refresh_handler,
     **DAY_HANDLERS,
+    **TICK_HANDLERS,
 }
 for _kind, _handler in HANDLERS.items():
     register_handler(_kind, _handler)

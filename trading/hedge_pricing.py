@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from quant.options import ImpliedVolModel
-from store import Store
+from store import IVRecord, Store
 
 
 @dataclass(frozen=True)
@@ -31,13 +31,21 @@ class VolSource:
     atm_volatility: float | None = None
     recorded_on: date | None = None
 
+    @property
+    def words(self) -> str:
+        """The source in a sentence, as the views print it."""
+        if self.source == "observed" and self.atm_volatility is not None:
+            return f"priced at {self.atm_volatility:.2%} implied volatility: {self.reason}"
+        return self.reason
+
     def to_json(self) -> dict[str, Any]:
-        """What a hedge run's plan says of its pricing."""
+        """What a hedge run's plan, and every hedge view and summary, says of its pricing."""
         return {
             "source": self.source,
             "atm_volatility": self.atm_volatility,
             "recorded_on": None if self.recorded_on is None else self.recorded_on.isoformat(),
             "reason": self.reason,
+            "words": self.words,
         }
 
 
@@ -53,6 +61,19 @@ def hedge_vol_model(
     """How a hedge on Alpaca of `underlying` is priced at the close of `today` (see the module
     docstring): `model` at the observed level, or `model` itself."""
     record = store.latest_iv(owner, underlying, today, max_age_days=max_age_days)
+    return recorded_pricing(model, underlying, today, record, max_age_days=max_age_days)
+
+
+def recorded_pricing(
+    model: ImpliedVolModel,
+    underlying: str,
+    today: date,
+    record: IVRecord | None,
+    *,
+    max_age_days: int,
+) -> VolSource:
+    """`model` at the level of `record` (the latest of the history on or before `today`, at
+    most `max_age_days` older; None: there is none), or `model` itself saying so."""
     if record is None:
         since = today - timedelta(days=max_age_days)
         return realised_pricing(

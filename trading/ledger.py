@@ -11,10 +11,10 @@ shares or contracts, `price` per share, `fee`, `order_id`); an option's carries 
 
 `Ledger` loads a book's entries once and then applies what it appends, so a long run (a forward
 test) never reads its whole ledger again. `AccountLedger` is the ledger of an account several
-deployments share: one `Ledger` per deployment (its strategy lots), the account's fills and
-interest split over them (`execution.netting`: by each order's allocations; the interest by the
-cash each holds), every item's slices written together in one atomic write; an item is new
-while no book holds a slice of it. Reconciliation compares shares per symbol and cash: a
+deployments share: one `Ledger` per deployment (its strategy lots), the account's fills split
+over them (`execution.netting`: by each order's allocations; its interest is each book's own,
+`trading.accounts.interest`), every item's slices written together in one atomic write; an
+item is new while no book holds a slice of it. Reconciliation compares shares per symbol and cash: a
 difference above `POSITION_TOLERANCE` shares or `CASH_TOLERANCE` (currency) is a mismatch.
 """
 
@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from execution.brokers.base import AccountState
+from execution.errors import LedgerError
 from execution.ledger import FILL_EVENTS, Book, CashFlow, Fill
-from execution.netting import attribute_fill, crossing_fills, slice_id, split_cash_flow
+from execution.netting import attribute_fill, crossing_fills, slice_id
 from store import LedgerEntry, NotFoundError, QueuedOrder, Store
 from store.ledger import MAX_ENTRIES_PER_APPEND
 
@@ -86,7 +87,10 @@ class Ledger:
     add up to; `opened_at` is the time of its first entry (None while empty), `last_fill_time`
     that of its last fill, `last_interest_time` that of the last interest its cash earned,
     `fill_count` its fills, `interest` the interest its cash earned in all (currency), and
-    `filled` the quantity its trades hold per order id."""
+    `filled` the quantity its trades hold per order id. It remembers what each entry did to its
+    cash and when, so that `cash_before` can say what the cash was before a time (a shared
+    account's interest, `trading.accounts.interest`); `forget_cash_moves` lets go of what is no
+    longer asked."""
 
     store: Store
     owner: str
@@ -99,6 +103,7 @@ class Ledger:
     interest: float = field(init=False, default=0.0)
     opened_at: datetime | None = field(init=False, default=None)
     filled: dict[str, float] = field(init=False, default_factory=dict)
+    _cash_moves: list[tuple[datetime, float]] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
         entries = [from_entry(e) for e in self.store.ledger(self.owner, self.book_id)]
@@ -135,9 +140,23 @@ class Ledger:
             self.book.apply(item)
         self._note(items)
 
+    def cash_before(self, time: datetime) -> float:
+        """The book's cash before its entries at or after `time` (those `forget_cash_moves`
+        let go of are taken to be before it)."""
+        return self.book.cash - sum(delta for at, delta in self._cash_moves if at >= time)
+
+    def forget_cash_moves(self, until: datetime) -> None:
+        """Let go of the cash moves at or before `until` (`cash_before` is asked only of later
+        times)."""
+        self._cash_moves = [(at, delta) for at, delta in self._cash_moves if at > until]
+
     def _note(self, items: Sequence[Fill | CashFlow]) -> None:
-        """Remember the ids, times and filled quantities of `items` (in the book)."""
+        """Remember the ids, times, cash moves and filled quantities of `items` (in the
+        book)."""
         for item in items:
+            self._cash_moves.append(
+                (item.time, item.amount if isinstance(item, CashFlow) else item.cash_change)
+            )
             self.entry_ids.add(_entry_id(item))
             if self.opened_at is None or item.time < self.opened_at:
                 self.opened_at = item.time
@@ -230,16 +249,18 @@ class AccountLedger:
         return self._orders[order_id]
 
     def slices(self, new: Sequence[Fill | CashFlow]) -> list[tuple[str, Fill | CashFlow]]:
-        """Each new item's slices, by member: a fill by its order's allocations (the whole of
-        it to the member that enqueued an order without allocations), an interest payment by
-        the cash each member holds. A fill of an order the account's queue does not know is
-        attributed to nobody (logged; the reconciliation will show it)."""
+        """Each new fill's slices, by member: by its order's allocations (the whole of it to
+        the member that enqueued an order without allocations). A fill of an order the
+        account's queue does not know is attributed to nobody (logged; the reconciliation will
+        show it). A cash flow has no allocations: `LedgerError` (a shared account's interest is
+        sliced where it is computed, `trading.accounts.interest`)."""
         out: list[tuple[str, Fill | CashFlow]] = []
         for item in new:
             if isinstance(item, CashFlow):
-                cash = {d: m.book.cash for d, m in self.members.items()}
-                out += split_cash_flow(item, cash)
-                continue
+                raise LedgerError(
+                    f"cash flow {item.flow_id} of {self.account}: an account's cash flows are "
+                    "sliced by its books' interest, not by allocations"
+                )
             order = self._order(item.order_id)
             if order is not None and order.allocations:
                 parts = [(a.deployment_id, a.quantity) for a in order.allocations]

@@ -13,7 +13,8 @@ shows the searched backtest (`values.searched`, a `searched` row beside it): the
 was searched, on its own cadence.
 
 The gap's parts replay the account's decisions with its broker's terms: a paper account's
-costs, share rounding and cash rate (as saved with it); an Alpaca account's no commission,
+costs, share rounding and cash rate (as saved with it; on an account several deployments share,
+the rate the deployment's own book earns); an Alpaca account's no commission,
 fractional shares when its fills hold any, and cash earning nothing here (Alpaca's slippage and
 interest are then in "other"). Deposits or withdrawals after the first make the replay a
 different account: the gap is then not decomposed (`decomposition` null).
@@ -28,9 +29,9 @@ that the market data prices, up to `as_of` (and, for a forward test, the end of 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -44,9 +45,11 @@ from services.market_data import data_info, market_closes, market_data_provider,
 from store import Deployment, NotFoundError, Store
 from trading.deployments import (
     account_of,
+    book_rate,
     broker_of,
     calendar_of,
     deployed_strategy,
+    is_shared,
     safe_rate_of,
 )
 from trading.forward_tests.backtest import deployment_fires
@@ -57,8 +60,9 @@ from trading.hedge_values import (
     marked_value,
     market_on,
     model_pricer,
+    view_pricing,
 )
-from trading.hedges import hedge_account, spec_vol_model
+from trading.hedges import hedge_account
 from trading.ledger import from_entry
 
 
@@ -116,15 +120,23 @@ class LedgerWindow:
     sessions: pd.DataFrame | None
 
 
+def valued_until(spec: Mapping[str, Any], as_of: datetime) -> date:
+    """The last day a deployment (its `spec`) is valued on when its views are asked at
+    `as_of`: that day, or for a forward test the end of its window when earlier (its accounts
+    stop trading there, and everything it reports is as of then)."""
+    until = as_of.date()
+    window_end = (spec.get("forward_test_window") or {}).get("end")
+    if window_end is not None:
+        until = min(until, date.fromisoformat(window_end[:10]))
+    return until
+
+
 def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> LedgerWindow:
     """The sessions of the deployment's calendar that the market data prices, from its first
     ledger entry up to `as_of` (and, for a forward test, the end of its window)."""
     entries = [from_entry(e) for e in store.ledger(deployment.owner, deployment.id)]
     spec = deployment.spec
-    until = as_of.date()
-    window_end = (spec.get("forward_test_window") or {}).get("end")
-    if window_end is not None:  # a forward test's account stops trading at its window's end
-        until = min(until, datetime.fromisoformat(window_end).date())
+    until = valued_until(spec, as_of)
     closes = universe_closes(spec["universe"]).loc[: pd.Timestamp(until)]
     if not entries:
         return LedgerWindow(entries, closes, None)
@@ -138,8 +150,10 @@ def ledger_window(store: Store, deployment: Deployment, as_of: datetime) -> Ledg
 class SessionBook:
     """A deployment's book at a session's close: its cash, the shares held per symbol and their
     value with the cash (at that close), and what moved it that session: external cash flows in
-    (`flow`, negative out), the notional traded (`traded`: shares x price of every fill) and
-    the fees paid, in currency."""
+    (`flow`, negative out), the notional traded (`traded`: shares x price of every fill), the
+    fees paid and the `slippage` against the close (what the fills paid beyond that session's
+    close: (price - close) x shares bought plus (close - price) x shares sold; negative when
+    they did better), in currency."""
 
     day: pd.Timestamp
     cash: float
@@ -148,6 +162,7 @@ class SessionBook:
     flow: float
     traded: float
     fees: float
+    slippage: float = 0.0
 
 
 def session_books(
@@ -158,7 +173,8 @@ def session_books(
     ordered = sorted(entries, key=lambda e: e.time)
     book, applied, out = Book(), 0, []
     for day, close_time in zip(sessions.index, sessions["close"], strict=True):
-        flow = traded = fees = 0.0
+        flow = traded = fees = slippage = 0.0
+        row = closes.loc[day]
         while applied < len(ordered) and ordered[applied].time <= close_time:
             entry = ordered[applied]
             book.apply(entry)
@@ -166,10 +182,12 @@ def session_books(
                 flow += entry.amount
             elif isinstance(entry, Fill):
                 traded, fees = traded + entry.quantity * entry.price, fees + entry.fee
+                sign = 1.0 if entry.side == "buy" else -1.0
+                slippage += sign * entry.quantity * (entry.price - float(row[entry.symbol]))
             applied += 1
-        row, holdings = closes.loc[day], book.holdings()
+        holdings = book.holdings()
         value = book.cash + sum(q * float(row[s]) for s, q in holdings.items())
-        out.append(SessionBook(day, book.cash, holdings, value, flow, traded, fees))
+        out.append(SessionBook(day, book.cash, holdings, value, flow, traded, fees, slippage))
     return out
 
 
@@ -216,11 +234,10 @@ def _account_terms(
     except NotFoundError:  # no run opened it yet: the paper account's defaults
         return PaperCosts(), True, safe_rate_of(deployment.spec)
     settings = saved.state["settings"]
-    return (
-        PaperCosts(**settings["costs"]),
-        bool(settings["fractional"]),
-        float(settings.get("cash_rate", 0.0)),
+    rate = (  # a shared account's books each earn their own rate (trading.accounts.interest)
+        book_rate(deployment.spec) if is_shared(deployment) else settings.get("cash_rate", 0.0)
     )
+    return PaperCosts(**settings["costs"]), bool(settings["fractional"]), float(rate)
 
 
 def _hedge(
@@ -237,8 +254,9 @@ def _hedge(
         (d.date(), t.to_pydatetime())
         for d, t in zip(sessions.index, sessions["close"], strict=True)
     ]
-    values, book = ledger_values(spec, fills, closes, underlying)
+    pricing = view_pricing(store, deployment, [day for day, _ in closes])
+    values, book = ledger_values(spec, fills, closes, underlying, [p.model for p in pricing])
     last = closes[-1][0]
-    pricer = model_pricer(market_on(spec, underlying, last), spec_vol_model(spec))
+    pricer = model_pricer(market_on(spec, underlying, last), pricing[-1].model)
     marks = marked_value(book.contracts, pricer)
-    return values, hedge_summary(spec, account, book, marks, last)
+    return values, hedge_summary(spec, account, book, marks, last, pricing[-1])

@@ -4,8 +4,10 @@ A run is one chat turn (`graphs.chat.ChatSession.send` or `decide`) executed in 
 Its graph stream items become Agent Protocol frames as `langgraph-sdk` reads them: `metadata`
 (`{"run_id", "attempt"}`) first, then per requested stream mode `values` (the thread's state
 after each step), `updates` (`{node: update}`, `{"__interrupt__": [...]}`), `messages` (for
-`messages-tuple`: `[message, metadata]`) and `custom`; then `error` (`{"error", "message"}`) if
-the turn failed, and `end`. Frames are numbered (the SSE id), so a stream can be joined or
+`messages-tuple`: `[message, metadata]`), `messages/metadata`, `messages/partial` and
+`messages/complete` (for `messages`), `custom`, `debug` and `events`
+(`api.agent_protocol.stream_frames`); then `error` (`{"error", "message"}`) if the turn failed,
+and `end`. Frames are numbered (the SSE id), so a stream can be joined or
 resumed from any point. The frames live in the memory of the process executing the run; the
 run's record (status, times, error) is in the store (`api.agent_protocol.run_records`), so any process that
 shares the store answers for it after the end.
@@ -14,6 +16,7 @@ shares the store answers for it after the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import threading
 import uuid
@@ -29,8 +32,21 @@ from api.human_interrupt import human_interrupts, is_approval
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
 
-STREAM_MODES = ("values", "updates", "messages-tuple", "custom")
-"""The stream modes a run can stream (`messages-tuple` frames are named `messages`)."""
+STREAM_MODES = ("values", "updates", "messages", "messages-tuple", "custom", "debug", "events")
+"""The stream modes a run can stream (`messages-tuple` frames are named `messages`, those of
+`messages` `messages/metadata`, `messages/partial` and `messages/complete`)."""
+GRAPH_MODES = ("debug",)
+"""Requested modes the chat graph streams only when asked (the others it always streams)."""
+
+
+def frame_mode(event: str) -> str:
+    """The stream mode a frame's event belongs to (`messages/partial|ns` -> `messages`; the
+    tuple frames, named `messages`, -> `messages-tuple`)."""
+    name = event.split("|")[0]
+    if name == "messages":
+        return "messages-tuple"
+    return name.split("/")[0]
+
 
 RUN_STATUSES = ("pending", "running", "success", "error", "interrupted")
 TERMINAL = ("success", "error", "interrupted")
@@ -106,6 +122,8 @@ class AgentRun:
     """Cancels one of the owner's jobs by id (the run's approved searches run as jobs)."""
     jobs: list[str] = dataclasses.field(default_factory=list)
     """The jobs the run started (announced by custom `{"type": "job"}` stream data)."""
+    message_frames: Any = None
+    """The `messages` mode's accumulated messages (`stream_frames.MessageFrames`), when asked."""
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
     _waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = dataclasses.field(
         default_factory=list
@@ -162,16 +180,33 @@ class AgentRun:
             raise RunCancelled(self.cancel_reason or "cancelled")
         if namespace and not self.subgraphs:
             return
+        suffix = "".join(f"|{part}" for part in namespace)
         if mode == "messages":
-            if "messages-tuple" not in self.stream_modes:
-                return
             message, meta = payload
-            data: Any = [jsonable(message), jsonable(meta)]
-        elif mode in self.stream_modes:
-            data = jsonable(payload)
-        else:
+            if "messages-tuple" in self.stream_modes:
+                self.emit(f"messages{suffix}", [jsonable(message), jsonable(meta)])
+            if "messages" in self.stream_modes:
+                self._message_frames(message, meta, suffix)
             return
-        self.emit("|".join([mode, *namespace]), data)
+        if mode not in self.stream_modes:
+            return
+        if mode == "debug":
+            from api.agent_protocol.stream_frames import debug_data
+
+            payload = debug_data(payload, self.thread_id)
+        self.emit(f"{mode}{suffix}", jsonable(payload))
+
+    def _message_frames(self, message: Any, meta: Any, suffix: str) -> None:
+        from api.agent_protocol.stream_frames import MessageFrames
+
+        if self.message_frames is None:
+            self.message_frames = MessageFrames()
+        for event, data in self.message_frames.frames(message, meta):
+            self.emit(f"{event}{suffix}", jsonable(data))
+
+    def emit_event(self, event: str, data: Any) -> None:
+        """Emit an `events` frame (from `stream_frames.RunEvents`, in any thread)."""
+        self.emit(event, jsonable(data))
 
     def offer(self, mode: str, data: Any) -> None:
         """Emit a frame of stream mode `mode` if the run streams that mode."""
@@ -310,7 +345,8 @@ def _chat_outcome(
         return "interrupted", state_values(snapshot())
     run.status = "running"
     try:
-        turn(run.on_chunk)
+        with _events(run):
+            turn(run.on_chunk)
     except RunCancelled:
         return "interrupted", state_values(snapshot())
     except Exception as exc:  # reported as the run's error
@@ -318,6 +354,15 @@ def _chat_outcome(
     state = snapshot()
     stopped = state.interrupts or run.cancelled.is_set()
     return "interrupted" if stopped else "success", state_values(state)
+
+
+def _events(run: AgentRun) -> contextlib.AbstractContextManager[None]:
+    """The `events` frames of the run's turn are written within the block, when asked for."""
+    if "events" not in run.stream_modes:
+        return contextlib.nullcontext()
+    from api.agent_protocol.stream_frames import events_for
+
+    return events_for(run.emit_event)
 
 
 def failed(run: AgentRun, exc: Exception) -> tuple[str, dict[str, Any]]:

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from api.agent_protocol.chat_runs import AgentRun
+from api.agent_protocol.thread_ids import shown_thread_id
 from store import AgentRunRecord, ConflictError, NotFoundError, Store, StoreError
 
 log = logging.getLogger("stratigos.api")
@@ -102,7 +103,7 @@ def run_view(record: AgentRunRecord) -> dict[str, Any]:
     when it failed)."""
     return {
         "run_id": record.run_id,
-        "thread_id": record.thread_id,
+        "thread_id": shown_thread_id(record.thread_id),
         "assistant_id": record.assistant_id,
         "created_at": record.created_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),

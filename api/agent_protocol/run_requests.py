@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from api.agent_protocol.assistants import CHAT_GRAPH, graph_of
-from api.agent_protocol.chat_runs import STREAM_MODES
+from api.agent_protocol.chat_runs import GRAPH_MODES, STREAM_MODES
 from api.errors import ApiError, validation_error
 from api.human_interrupt import FIELD, checked_answer, decision
 from api.schemas.agent_runs import RunBody
@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from graphs.chat import ChatSession
 
 UNSUPPORTED = (
-    "checkpoint",
-    "checkpoint_id",
     "interrupt_before",
     "interrupt_after",
     "webhook",
@@ -67,6 +65,20 @@ def refuse_text(given: Any, field: str) -> None:
         raise ApiError(422, "VALIDATION_ERROR", f"invalid request: {message}", found)
 
 
+def asked_checkpoint(body: RunBody) -> str | None:
+    """The checkpoint a run names to start from (`checkpoint_id`, or `checkpoint.checkpoint_id`,
+    as agent-chat-ui sends the thread's latest), or None; 422 for another shape. Whether it is
+    the thread's latest (the only one a run starts from here) is the caller's check."""
+    given = body.checkpoint_id
+    field = "body.checkpoint_id"
+    if given is None and body.checkpoint is not None:
+        field = "body.checkpoint.checkpoint_id"
+        given = body.checkpoint.get("checkpoint_id") if isinstance(body.checkpoint, dict) else 0
+    if given is not None and not isinstance(given, str):
+        raise validation_error(field, "a checkpoint id of the thread")
+    return given
+
+
 def stream_modes(body: RunBody) -> tuple[str, ...]:
     """The stream modes the run asks for (default `values`); 422 for one not served."""
     modes = [body.stream_mode] if isinstance(body.stream_mode, str) else body.stream_mode
@@ -88,12 +100,12 @@ def checked_graph(body: RunBody) -> str:
         raise validation_error(
             "body.multitask_strategy", "only reject: one run at a time per thread"
         )
-    if body.if_not_exists == "create":
-        raise validation_error("body.if_not_exists", "not supported: create the thread first")
     for name in ("config", "context"):
         value = getattr(body, name) or {}
         if any(value.values()):
             raise validation_error(f"body.{name}", "the assistant takes no configuration")
+    if body.command is not None and body.input == {}:
+        body.input = None  # agent-chat-ui (the JS SDK's useStream) sends {} beside a command
     if (body.input is None) == (body.command is None):
         raise validation_error("body.input", "give either input (a user message) or command")
     if body.command is not None and set(body.command) != {"resume"}:
@@ -101,7 +113,7 @@ def checked_graph(body: RunBody) -> str:
     if graph != CHAT_GRAPH:
         if body.command is not None:
             raise validation_error("body.command", "an optimization run has nothing to resume")
-        if "messages-tuple" in stream_modes(body):
+        if set(stream_modes(body)) - {"values", "updates", "custom"}:
             raise validation_error(
                 "body.stream_mode", "an optimization run streams values, updates and custom"
             )
@@ -112,7 +124,9 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
     """The chat turn `body` asks for: a user message (`input`) or the answer to the pending
     approval (`command.resume`, `api.human_interrupt.decision`: 409 when nothing is pending,
     422 for an answer the approval does not take or an invalid edit, `checked_answer`; a
-    `response` is a user message, which sets the proposal aside)."""
+    `response` is a user message, which sets the proposal aside). The graph streams the modes
+    of `GRAPH_MODES` the run asks for besides its own."""
+    modes = tuple(m for m in stream_modes(body) if m in GRAPH_MODES)
     if body.command is not None:
         refuse_text(body.command, "body.command")
         pending = session.pending()
@@ -128,19 +142,21 @@ def chat_turn(session: ChatSession, body: RunBody) -> Callable[[Callable[[Any], 
             text = answer.text or ""
 
             def respond(on_chunk: Callable[[Any], None]) -> Any:
-                return session.send(text, on_chunk=on_chunk)
+                return session.send(text, on_chunk=on_chunk, modes=modes)
 
             return respond
         checked_answer(pending, answer.action, answer.changes, f"{FIELD}.", f"{answer.field}.")
 
         def decide(on_chunk: Callable[[Any], None]) -> Any:
-            return session.decide(answer.action, changes=answer.changes, on_chunk=on_chunk)
+            return session.decide(
+                answer.action, changes=answer.changes, on_chunk=on_chunk, modes=modes
+            )
 
         return decide
 
     text, message_id = user_message(body)
 
     def send(on_chunk: Callable[[Any], None]) -> Any:
-        return session.send(text, on_chunk=on_chunk, message_id=message_id)
+        return session.send(text, on_chunk=on_chunk, message_id=message_id, modes=modes)
 
     return send

@@ -13,7 +13,12 @@ from dataclasses import asdict
 from typing import Any
 
 from api.cli.arguments import print_result
-from api.cli.deploy_text import data_text, forward_test_text, performance_text
+from api.cli.deploy_text import (
+    account_forward_test_text,
+    data_text,
+    forward_test_text,
+    performance_text,
+)
 from api.cli.errors import UsageError
 from api.cli.local import LOCAL_OWNER, open_local_store
 from settings.files import write_atomic
@@ -43,8 +48,10 @@ def deploy_command(args: argparse.Namespace) -> int:
     if action == "show":
         print_result(args, _view(deployment), _describe(deployment))
     elif action == "orders":
-        orders = store.list_orders(LOCAL_OWNER, deployment_id=deployment.id)
-        rows = [_order_row(o) for o in orders]
+        from api.deployment_views import order_out
+        from trading.deployment_orders import deployment_orders
+
+        rows = [order_out(o).model_dump(mode="json") for o in deployment_orders(store, deployment)]
         print_result(args, rows, _orders_text(rows))
     elif action == "ledger":
         _ledger(store, deployment, args)
@@ -119,6 +126,7 @@ def _create(store: Any, args: argparse.Namespace) -> int:
         by="cli",
         broker=args.broker,
         hedge=None if args.hedge_underlying is None else {"underlying": args.hedge_underlying},
+        account=args.account,
     )
     if args.activate:
         deployment = change_status(store, LOCAL_OWNER, deployment.id, "active", by="cli")
@@ -187,34 +195,92 @@ def _lifecycle(store: Any, args: argparse.Namespace) -> int:
 
 
 def _forward_test(store: Any, args: argparse.Namespace) -> int:
+    """Forward-test one deployment, or with --account the deployments sharing that account
+    (then its tearsheets are rendered too), in this process."""
     from datetime import date
 
+    from api.tearsheet_jobs import HANDLERS as TEARSHEET_HANDLERS
     from jobs.job_runner import JobRunner
-    from trading.deployment_views import check_forward_test
     from trading.execution_jobs import FORWARD_TEST_KIND, HANDLERS
+    from trading.forward_tests.account import (
+        AccountForwardTestRequest,
+        check_account_forward_test,
+    )
     from trading.forward_tests.paper import ForwardTestRequest
 
+    if (args.deployment_id is None) == (args.account is None):
+        raise UsageError("forward-test: give a deployment id or --account NAME (one of them)")
     try:
         start = date.fromisoformat(args.start)
         end = None if args.end is None else date.fromisoformat(args.end)
     except ValueError as exc:
         raise UsageError(f"--start/--end: {exc} (use YYYY-MM-DD)") from None
-    deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
-    check_forward_test(deployment, start, end)
-    request = ForwardTestRequest(
-        deployment.id, start, end, cash_rate=args.cash_rate, fire_price=args.fire_price
-    )
-    runner = JobRunner(store, handlers=HANDLERS)
+    request: ForwardTestRequest | AccountForwardTestRequest
+    if args.account is not None:
+        check_account_forward_test(store, LOCAL_OWNER, args.account, start)
+        request = AccountForwardTestRequest(
+            args.account, start, end, costs=_paper_costs(args), cash_rate=args.cash_rate,
+            fire_price=args.fire_price,
+        )  # fmt: skip
+    else:
+        from trading.deployment_views import check_forward_test
+
+        deployment = store.get_deployment(LOCAL_OWNER, args.deployment_id)
+        check_forward_test(deployment, start, end)
+        request = ForwardTestRequest(
+            deployment.id, start, end, costs=_paper_costs(args), cash_rate=args.cash_rate,
+            fire_price=args.fire_price,
+        )  # fmt: skip
+    runner = JobRunner(store, handlers={**HANDLERS, **TEARSHEET_HANDLERS})
     job = runner.submit(LOCAL_OWNER, FORWARD_TEST_KIND, request.job_request())
-    worker = runner.worker
-    worker.run_claimed(store.claim(LOCAL_OWNER, job.id, worker.worker_id, worker.lease_seconds))
+    _run_here(store, runner, job.id)
     finished = store.get_job(LOCAL_OWNER, job.id)
     if finished.status != "succeeded":
         print(f"stratigos deploy: forward test {job.id} {finished.status}: {finished.error}")
         return 1
     result = dict(runner.results(LOCAL_OWNER, job.id))
-    print_result(args, result, forward_test_text(job.id, result))
+    if args.account is None:
+        print_result(args, result, forward_test_text(job.id, result))
+        return 0
+    sheets = result["tearsheets"]
+    if sheets.get("job_id"):
+        _run_here(store, runner, sheets["job_id"])
+        rendered = store.get_job(LOCAL_OWNER, sheets["job_id"])
+        sheets["status"], sheets["error"] = rendered.status, rendered.error
+        sheets["reports"] = (
+            runner.results(LOCAL_OWNER, rendered.id)["tearsheets"]
+            if rendered.status == "succeeded"
+            else []
+        )
+    print_result(args, result, account_forward_test_text(job.id, result))
     return 0
+
+
+def _run_here(store: Any, runner: Any, job_id: str) -> None:
+    """Run the job `job_id` with this process's worker (the command waits for it)."""
+    worker = runner.worker
+    worker.run_claimed(store.claim(LOCAL_OWNER, job_id, worker.worker_id, worker.lease_seconds))
+
+
+def _paper_costs(args: argparse.Namespace) -> Any:
+    """The paper broker's costs of a forward test: the settings' (`STRATIGOS_EXECUTION_PAPER_*`)
+    with what the options give instead."""
+    from dataclasses import replace
+
+    from settings import get_settings
+    from trading.accounts.paper import paper_costs
+
+    given = {
+        name: getattr(args, name)
+        for name in (
+            "slippage_bps",
+            "commission_per_share",
+            "commission_per_order",
+            "commission_bps",
+        )
+        if getattr(args, name) is not None
+    }
+    return replace(paper_costs(get_settings()), **given)
 
 
 def _kill(store: Any, args: argparse.Namespace) -> int:
@@ -265,12 +331,19 @@ def _hedges_text(report: dict[str, Any]) -> str:
         f"fees {report['fees']:,.2f}, net cash {report['cash']:,.2f}",
     ]
     for mark in report["marks"]:
+        if mark["settlement"] is not None:
+            lines.append(
+                f"  holds {mark['contracts']:+d} {mark['symbol']}, {mark['settlement']['words']}: "
+                f"worth {mark['market_value']:,.2f} (not yet booked in the ledger)"
+            )
+            continue
         lines.append(
             f"  holds {mark['contracts']:+d} {mark['symbol']}, worth {mark['market_value']:,.2f} "
             f"at {mark['price']:.4f} (model, {report['priced_on']})"
         )
     if report["pnl"] is not None:
         lines.append(f"  hedge P&L so far {report['pnl']:,.2f} (net cash plus market value)")
+    lines.append(f"  volatility: {report['volatility']['words']}")
     for row in report["dead_letters"]:
         lines.append(
             f"  DEAD {row['side']} {row['contracts']:g} {row['symbol']} after "
@@ -388,6 +461,19 @@ def _view(deployment: Any) -> dict[str, Any]:
     }
 
 
+def _account_text(deployment: Any) -> str:
+    """The account it trades, in words."""
+    from trading.deployments import account_of, broker_of, is_shared
+
+    shared = (
+        f", shared as {deployment.spec.get('account_name') or 'named'} with your other "
+        "deployments on it"
+        if is_shared(deployment)
+        else ""
+    )
+    return f"{broker_of(deployment)} account {account_of(deployment)}{shared}"
+
+
 def _describe(deployment: Any) -> str:
     from trading.deployment_views import market_data_of
     from trading.deployments import schedule_of
@@ -411,7 +497,7 @@ def _describe(deployment: Any) -> str:
         [
             f"Deployment {deployment.id} ({deployment.status}): {deployment.name}",
             f"  strategy: {what}",
-            f"  capital:  {spec['capital']:,.2f} on paper account paper-{deployment.id}",
+            f"  capital:  {spec['capital']:,.2f} on {_account_text(deployment)}",
             f"  schedule: {schedule.describe()} (catch-up: {schedule.catch_up})"
             + (", the strategy's own cadence" if spec.get("schedule_source") == "strategy" else ""),
             f"  limits:   {limits}",
@@ -427,25 +513,19 @@ def _short(value: Any) -> str:
     return f"{value:,.2f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def _order_row(order: Any) -> dict[str, Any]:
-    fields = ("client_order_id", "run_id", "sequence", "symbol", "side", "quantity", "status")
-    row = {name: getattr(order, name) for name in fields}
-    row |= {
-        "filled_quantity": order.filled_quantity,
-        "average_price": order.average_price,
-        "reason": order.reason,
-    }
-    return row
-
-
 def _orders_text(rows: list[dict[str, Any]]) -> str:
+    """The orders one a line; on a shared account each with the deployment's part and the
+    account's whole order beside it."""
     if not rows:
         return "No orders yet."
-    lines = [f"{'#':>6} {'symbol':6} {'side':4} {'quantity':>14} {'status':16} price"]
+    netted = any(r["allocations"] for r in rows)
+    whole = f" {'account order':>14}" if netted else ""
+    lines = [f"{'#':>6} {'symbol':6} {'side':4} {'quantity':>14}{whole} {'status':16} price"]
     for r in rows:
         price = "-" if r["average_price"] is None else f"{r['average_price']:.4f}"
+        of = f" {r['order_quantity']:>14.6f}" if netted else ""
         lines.append(
-            f"{r['sequence']:>6} {r['symbol']:6} {r['side']:4} {r['quantity']:>14.6f} "
+            f"{r['sequence']:>6} {r['symbol']:6} {r['side']:4} {r['quantity']:>14.6f}{of} "
             f"{r['status']:16} {price}" + (f"  ({r['reason']})" if r["reason"] else "")
         )
     return "\n".join(lines)

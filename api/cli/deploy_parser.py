@@ -94,6 +94,12 @@ def _create_arguments(create: Any) -> None:
         "--hedge-underlying", metavar="SYMBOL",
         help="the option hedge's underlying (e.g. SPY) of a strategy with an overlay",
     )  # fmt: skip
+    create.add_argument(
+        "--account", metavar="NAME",
+        help="share the account of this name with your other deployments on it (lowercase "
+        "letters, digits and dashes): their orders are netted at each decision time "
+        "(default: an account of its own)",
+    )  # fmt: skip
     create.add_argument("--activate", action="store_true", help="activate it at once")
 
 
@@ -130,6 +136,9 @@ def _actions_on_one(sub: Any) -> None:
         ("export", "store the ledger as a CSV or Parquet export and write it to a file"),
     ):
         command = sub.add_parser(action, help=text)
+        if action == "forward-test":
+            _forward_test_arguments(command)
+            continue
         command.add_argument("deployment_id")
         if action == "events":
             command.add_argument("--after", type=int, default=0, metavar="SEQ",
@@ -154,16 +163,36 @@ def _actions_on_one(sub: Any) -> None:
                                  help="the file's format")  # fmt: skip
             command.add_argument("--output", type=Path, metavar="FILE", required=True,
                                  help="where to write the stored file")  # fmt: skip
-        if action == "forward-test":
-            command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
-            command.add_argument(
-                "--fire-price", choices=("session_close", "previous_close"),
-                default="session_close",
-                help="what a fire during a session decides on: the session's close standing in "
-                "for the price at the fire (default; a live run takes the latest trade), or only "
-                "the closes before it (its orders then fill a session later)",
-            )  # fmt: skip
-            command.add_argument("--cash-rate", type=float, metavar="RATE",
-                                 help="yearly rate the paper cash earns (default: the strategy's "
-                                 "safe rate)")  # fmt: skip
-            command.add_argument("--end", help="last session (default: the end of the data)")
+
+
+def _forward_test_arguments(command: Any) -> None:
+    """`deploy forward-test (DEPLOYMENT_ID | --account NAME)`: the window, what fires decide on,
+    the cash's rate and the paper broker's costs."""
+    command.add_argument("deployment_id", nargs="?", help="the deployment to test alone")
+    command.add_argument(
+        "--account", metavar="NAME",
+        help="instead: test together the deployments sharing the account NAME (drafts "
+        "included), on one paper account, their orders netted",
+    )  # fmt: skip
+    command.add_argument("--start", required=True, help="first session, YYYY-MM-DD")
+    command.add_argument("--end", help="last session (default: the end of the data)")
+    command.add_argument(
+        "--fire-price", choices=("session_close", "previous_close"),
+        default="session_close",
+        help="what a fire during a session decides on: the session's close standing in "
+        "for the price at the fire (default; a live run takes the latest trade), or only "
+        "the closes before it (its orders then fill a session later)",
+    )  # fmt: skip
+    command.add_argument(
+        "--cash-rate", type=float, metavar="RATE",
+        help="yearly rate the paper cash earns (default: each strategy's safe rate)",
+    )  # fmt: skip
+    for name, text in (
+        ("--slippage-bps", "basis points fills move against the order"),
+        ("--commission-per-share", "commission per share filled, currency"),
+        ("--commission-per-order", "commission per order, currency (on its first fill)"),
+        ("--commission-bps", "commission in basis points of the value filled"),
+    ):
+        command.add_argument(
+            name, type=float, help=f"{text} (default: STRATIGOS_EXECUTION_PAPER_*)"
+        )

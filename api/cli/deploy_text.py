@@ -1,5 +1,7 @@
 """How `stratigos deploy` prints a deployment's performance and a forward test's result: the
-account against its backtests, the gap in parts, the benchmarks beside it, its hedge and runs."""
+account against its backtests, the gap in parts, the benchmarks beside it, its hedge and runs;
+for a forward test of an account several deployments share, the netting and each strategy's
+part."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ def performance_text(report: dict[str, Any]) -> str:
                 if report["hedge"] is None
                 else [
                     f"  option hedge {report['hedge']['value']:,.2f} on "
-                    f"{report['hedge']['priced_on']} (in the paper values)"
+                    f"{report['hedge']['priced_on']} (in the paper values); volatility: "
+                    f"{report['hedge']['volatility']['words']}"
                 ]
             ),
         ]
@@ -104,6 +107,7 @@ def _hedge_lines(hedge: dict[str, Any]) -> list[str]:
         f"fees {hedge['fees']:,.2f}",
         f"  hedge value {hedge['value']:,.2f} on {hedge['priced_on']} (cash "
         f"{hedge['cash']:,.2f}, options {hedge['market_value']:,.2f}; holds {held})",
+        f"  volatility: {hedge['volatility']['words']}",
         f"  ({hedge['note']})",
     ]
 
@@ -164,3 +168,76 @@ def forward_test_text(job_id: str, result: dict[str, Any]) -> str:
         f"Ledger: stratigos deploy ledger {test_id}; positions: stratigos deploy positions {test_id}"
     )
     return "\n".join(lines)
+
+
+def account_forward_test_text(job_id: str, result: dict[str, Any]) -> str:
+    """An account's forward test (`trading.forward_tests.account`): the account, its netting
+    and each strategy's book against its backtest, with what its crossed parts saved."""
+    netting, costs = result["netting"], result["costs"]
+    lines = [
+        f"Forward test {job_id} of account {result['account']}: {len(result['members'])} "
+        f"strategies together on {result['test_account']}, {result['start']} to "
+        f"{result['end']}, {result['sessions']} sessions",
+        f"  netting:  {netting['decision_times']} decision times, {netting['conflicts']} "
+        f"conflicts; {netting['orders_sent']} orders sent, {netting['orders_crossed']} crossed "
+        f"inside the account ({netting['shares_crossed']:,.4f} shares, "
+        f"{netting['value_crossed']:,.2f}); the crossed parts saved "
+        f"{netting['slippage_saved']:,.2f} of slippage and {netting['commission_saved']:,.2f} "
+        "of commission",
+        f"  account:  {result['capital']:,.2f} -> {result['final_value']:,.2f}; "
+        f"{result['fills']} fills at the broker, commissions {result['fees']:,.2f} "
+        f"({_costs_text(costs)}), interest {result['interest']:,.2f}",
+    ]
+    for member in result["members"]:
+        c, mine = member["comparison"], member["netting"]
+        statuses = ", ".join(f"{n} {s}" for s, n in sorted(member["run_statuses"].items()))
+        lines += [
+            f"  {member['name']} ({member['deployment_id']}; test "
+            f"{member['forward_test_deployment_id']}):",
+            f"    book {member['capital']:,.2f} -> {member['final_value']:,.2f} "
+            f"({c['live_return']:+.2%} from the first close; backtest "
+            f"{c['backtest_return']:+.2%}, {_against(c)})",
+            f"    {member['runs']} runs ({statuses}); fees {member['fees']:,.2f}; interest "
+            f"{member['interest']:,.2f} at {member['cash_rate']:.2%} a year",
+            f"    crossed {mine['shares_crossed']:,.4f} shares ({mine['value_crossed']:,.2f}) "
+            f"inside the account, saving {mine['slippage_saved']:,.2f} of slippage and "
+            f"{mine['commission_saved']:,.2f} of commission",
+        ]
+        if member["paused"]:
+            lines.append(f"    paused at {member['paused']['fire']}: {member['paused']['reason']}")
+        lines += [
+            f"    {r['kind']} at {r['fire']} {r['status']}: {r['reason']}"
+            for r in member["runs_detail"]
+        ]
+    first = result["members"][0]["forward_test_deployment_id"]
+    lines.append(
+        f"Orders: stratigos deploy orders {first} (each strategy's part of the account's "
+        f"orders); the account's runs: GET /v1/accounts/{result['test_account']}/runs"
+    )
+    lines.append(_tearsheets_text(result["tearsheets"]))
+    return "\n".join(lines)
+
+
+def _costs_text(costs: dict[str, Any]) -> str:
+    parts = [
+        f"{costs['commission_per_share']:g} a share" if costs["commission_per_share"] else "",
+        f"{costs['commission_per_order']:g} an order" if costs["commission_per_order"] else "",
+        f"{costs['commission_bps']:g} bps" if costs["commission_bps"] else "",
+    ]
+    charged = ", ".join(p for p in parts if p) or "none charged"
+    return f"{charged}; slippage {costs['slippage_bps']:g} bps in the fill prices"
+
+
+def _tearsheets_text(sheets: dict[str, Any]) -> str:
+    if sheets.get("problem"):
+        return f"Tearsheets of {sheets['day']}: none ({sheets['problem']})"
+    reports = sheets.get("reports") or []
+    if not reports:
+        status = sheets.get("status", "submitted")
+        why = f": {sheets['error']}" if sheets.get("error") else ""
+        return f"Tearsheets of {sheets['day']}: job {sheets['job_id']} {status}{why}"
+    names = {None: "the account", **sheets.get("names", {})}
+    return "\n".join(
+        [f"Tearsheets of {sheets['day']} (stratigos serve: GET /v1/reports/ID):"]
+        + [f"  {names.get(r['deployment_id'], r['deployment_id'])}: {r['id']}" for r in reports]
+    )

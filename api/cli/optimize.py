@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +46,15 @@ def optimize_command(args: argparse.Namespace) -> int:
     """`stratigos optimize`: run the request of the arguments here as the local owner's job
     (with the owner's profile; a recorded run is the request as given, for its replay), then
     write its reports and summarise it."""
-    from api.reports.terminal import TerminalRenderer
     from graphs.optimization_run import run_directory
 
-    renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
+    renderer = _renderer(args)
     request = request_from_args(args)
-    if args.record is not None:
-        run_id, result = run_job_recorded(request, args, renderer.handle)
-    else:
-        run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
+    with _worker_warnings_left_to_the_summary():
+        if args.record is not None:
+            run_id, result = run_job_recorded(request, args, renderer.handle)
+        else:
+            run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
     renderer.close()
     return _reported(args, run_id, result, run_directory(run_id))
 
@@ -59,16 +62,37 @@ def optimize_command(args: argparse.Namespace) -> int:
 def resume_command(args: argparse.Namespace) -> int:
     """`stratigos resume RUN_ID`: continue a run from its last checkpoint, then write its
     reports and summarise it."""
-    from api.reports.terminal import TerminalRenderer
     from graphs.optimization_run import RunNotFoundError, resume_optimization
 
-    renderer = TerminalRenderer(sys.stderr if args.json else sys.stdout, quiet=args.quiet)
+    renderer = _renderer(args)
     try:
         outcome = resume_optimization(args.run_id, on_event=renderer.handle)
     except RunNotFoundError as exc:
         raise UsageError(f"{exc}; list runs with `stratigos jobs list`") from None
     renderer.close()
     return _reported(args, outcome.run_id, outcome.result or {}, outcome.directory)
+
+
+def _renderer(args: argparse.Namespace) -> Any:
+    """The run's live trace on the terminal (stderr with --json), its last line leaving the
+    reason of a failure to the summary that follows (`_reported`): a failure is told once."""
+    from api.reports.terminal import TerminalRenderer
+
+    out = sys.stderr if args.json else sys.stdout
+    return TerminalRenderer(out, quiet=args.quiet, summary_follows=True)
+
+
+@contextmanager
+def _worker_warnings_left_to_the_summary() -> Iterator[None]:
+    """While the job runs here, the job worker's warnings (for a server's log: "job ... failed:
+    ...") are not printed: this command reports the job's outcome itself, once."""
+    worker = logging.getLogger("jobs.worker")
+    level = worker.level
+    worker.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        worker.setLevel(level)
 
 
 def _reported(

@@ -32,7 +32,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agents.chat import DeploymentDraft, RequestDraft
 from api.errors import project_error
-from api.mcp.tools import error_result, invalid_arguments, json_result
+from api.mcp.annotations import annotations_of
+from api.mcp.tools import error_result, invalid_arguments, json_result, without_null_arguments
 from graphs.chat import NothingPendingError
 from graphs.chat_drafts import (
     DraftOutcome,
@@ -79,14 +80,12 @@ class DraftTool:
     schema: type[BaseModel]
 
     def definition(self) -> types.Tool:
-        """The MCP tool definition."""
+        """The MCP tool definition (its schema as `api.mcp.tools.input_schema` writes one)."""
         return types.Tool(
             name=self.name,
             description=self.description,
-            inputSchema=self.schema.model_json_schema(),
-            annotations=types.ToolAnnotations(
-                readOnlyHint=self.name == "draft_status", openWorldHint=False
-            ),
+            inputSchema=without_null_arguments(self.schema.model_json_schema()),
+            annotations=annotations_of(self.name),
         )
 
 

@@ -8,6 +8,7 @@
 | `stratigos://runs/{id}` | an optimization job: status, request, the result in brief (winner, risk verdict, trials) |
 | `stratigos://runs/{id}/trace` | the run's trace events (agents, tools, progress), in order |
 | `stratigos://documents/{id}` | a research document's text, chunk by chunk, with page references |
+| `stratigos://deployments/{id}/orders` | a deployment's orders, as `GET /v1/deployments/{id}/orders` lists them (`trading.deployment_orders`) |
 
 `list_resources` lists the profile and the owner's newest portfolios, runs and documents
 (`LISTED` of each); the templates reach any of them by id.
@@ -41,6 +42,11 @@ TEMPLATES = (
     ("stratigos://runs/{job_id}", "run", "An optimization run: status, request, result in brief."),
     ("stratigos://runs/{job_id}/trace", "run trace", "An optimization run's trace events."),
     ("stratigos://documents/{document_id}", "document", "A research document's text."),
+    (
+        "stratigos://deployments/{deployment_id}/orders",
+        "deployment orders",
+        "A deployment's orders, each with its part of a shared account's order.",
+    ),
 )
 
 
@@ -151,10 +157,23 @@ def _document(store: Store, owner: str, document_id: str) -> dict[str, Any]:
     }
 
 
+def _deployment_orders(store: Store, owner: str, deployment_id: str) -> dict[str, Any]:
+    from api.deployment_views import order_out
+    from trading.deployment_orders import deployment_orders
+
+    deployment = store.get_deployment(owner, deployment_id)
+    listed = deployment_orders(store, deployment)
+    return {
+        "deployment_id": deployment.id,
+        "orders": [order_out(o).model_dump(mode="json") for o in listed],
+    }
+
+
 _READERS: tuple[tuple[str, Callable[..., dict[str, Any]]], ...] = (
     (r"stratigos://profile", _profile),
     (r"stratigos://portfolios/([A-Za-z0-9_-]{1,64})", _portfolio),
     (r"stratigos://runs/([A-Za-z0-9_-]{1,64})", _run),
     (r"stratigos://runs/([A-Za-z0-9_-]{1,64})/trace", _trace),
     (r"stratigos://documents/([A-Za-z0-9_-]{1,64})", _document),
+    (r"stratigos://deployments/([A-Za-z0-9_-]{1,64})/orders", _deployment_orders),
 )

@@ -25,7 +25,7 @@ from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import McpError
 
 from api.errors import project_error
-from api.mcp.artifacts import OwnerTools, call_with_artifacts
+from api.mcp.artifacts import OwnerTools
 from api.mcp.drafts import DRAFT_TOOL_NAMES, DRAFT_TOOLS, DraftCall, call_draft_tool
 from api.mcp.frames import rpc_error
 from api.mcp.prompts import get_prompt, list_prompts
@@ -139,7 +139,7 @@ def build_server(
                     f"no tool {name!r}; the tools are: {known}",
                     [{"field": "name", "problem": "unknown tool"}],
                 )
-            call = partial(call_with_artifacts, store(), who, owned, name, arguments, run)
+            call = partial(run, owned.tools[name], arguments)  # tools.recipes: any process
             return await anyio.to_thread.run_sync(call)
         except Exception:  # a bug: the traceback stays in the server's log
             log.exception("MCP tool %s failed", name)

@@ -31,6 +31,7 @@ from langgraph.func import entrypoint
 from pydantic import BaseModel, ValidationError
 
 from api.errors import project_error, pydantic_details
+from api.mcp.annotations import annotations_of
 from api.mcp.artifacts import OwnerTools
 from graphs.assistant import TOOLS_OF
 from graphs.thread_bindings import bind_owner, bind_settings, tool_context
@@ -40,6 +41,7 @@ from store import Store
 from store.memories import memory_store
 from tools.context import format_validation_error
 from tools.memory import MEMORY_TOOL_NAMES, memory_tools
+from tools.recipes import OwnerCacheRecipes
 
 THREAD_PREFIX = "mcp:"
 """The tool context of an owner's MCP calls is that of the chat thread `mcp:<owner>` (over
@@ -58,29 +60,54 @@ def assistant_tool_names() -> tuple[str, ...]:
 
 def owner_tools(owner: str, store: Store, settings: Settings, instance: str = "") -> OwnerTools:
     """`owner`'s tools by name, in `assistant_tool_names` order, bound as their chat binds them,
-    and their artifacts; `instance` (a process's, over HTTP: `api.mcp.artifacts.INSTANCE`) is
-    part of the artifacts' namespace."""
+    their artifacts' recipes kept in the owner's cache (`api.mcp.artifacts`); `instance` (a
+    process's, over HTTP: `api.mcp.artifacts.INSTANCE`) is part of the artifacts' namespace."""
     thread = f"{THREAD_PREFIX}{owner}" + (f":{instance}" if instance else "")
     bind_settings(thread, settings)
     bind_owner(thread, owner, store)
-    context, tools = tool_context({"configurable": {"thread_id": thread}}, {})
+    recipes = OwnerCacheRecipes(store, owner)  # what a call builds, found by any process
+    _, tools = tool_context({"configurable": {"thread_id": thread}}, recipes)
     bound = {tool.name: tool for tool in [*tools, *memory_tools(owner, store)]}
-    by_name = {name: bound[name] for name in assistant_tool_names() if name in bound}
-    return OwnerTools(by_name, context.artifacts)
+    return OwnerTools({name: bound[name] for name in assistant_tool_names() if name in bound})
 
 
 def input_schema(tool: BaseTool) -> dict[str, Any]:
-    """The JSON schema of `tool`'s arguments: its pydantic `args_schema`, as the agents'
-    models are given it."""
+    """The JSON schema of `tool`'s arguments as MCP clients are given it: its pydantic
+    `args_schema` (what the agents' models are given), each optional argument without its
+    nullable union (`without_null_arguments`)."""
     schema = tool.args_schema
     if isinstance(schema, type) and issubclass(schema, BaseModel):
-        return schema.model_json_schema()
+        return without_null_arguments(schema.model_json_schema())
     return dict(schema) if isinstance(schema, dict) else {"type": "object", "properties": {}}
 
 
+def without_null_arguments(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` (an object schema) with each argument that pydantic writes as a nullable union
+    (``{"anyOf": [X, {"type": "null"}], "default": null}``: an optional argument whose default
+    is None) written as `X` alone, its title and description kept and no ``null`` default:
+    leaving the argument out gives its default. Inspectors build their forms and convert
+    command-line values from an argument's ``type``, which a union hides (the MCP Inspector
+    sent a list typed into its form as a string). Nested schemas are left as they are."""
+    properties: dict[str, Any] = {}
+    for name, spec in (schema.get("properties") or {}).items():
+        branches = spec.get("anyOf") if isinstance(spec, dict) else None
+        if not isinstance(branches, list) or {"type": "null"} not in branches:
+            properties[name] = spec
+            continue
+        kept = [branch for branch in branches if branch != {"type": "null"}]
+        rest = {k: v for k, v in spec.items() if k != "anyOf" and (k, v) != ("default", None)}
+        properties[name] = {**rest, **kept[0]} if len(kept) == 1 else {**rest, "anyOf": kept}
+    return {**schema, "properties": properties} if "properties" in schema else dict(schema)
+
+
 def mcp_tool(tool: BaseTool) -> types.Tool:
-    """`tool` as an MCP tool definition (name, description, input schema)."""
-    return types.Tool(name=tool.name, description=tool.description, inputSchema=input_schema(tool))
+    """`tool` as an MCP tool definition (name, description, input schema, annotations)."""
+    return types.Tool(
+        name=tool.name,
+        description=tool.description,
+        inputSchema=input_schema(tool),
+        annotations=annotations_of(tool.name),
+    )
 
 
 def error_result(

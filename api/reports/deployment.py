@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from api.reports.page import escape, json_script, page_head, percent, plotly_js
+from api.reports.page import escape, json_script, page_head, percent, plotly_js, unsigned_zero
 
 _CHART_JS = """
 (function () {
@@ -43,7 +43,9 @@ _CHART_JS = """
 
 
 def money(value: Any) -> str:
-    return "–" if value is None else f"{float(value):,.2f}"
+    """An amount with two decimals and thousands separators (never "-0.00"); "–" when
+    missing."""
+    return "–" if value is None else f"{unsigned_zero(float(value), 2):,.2f}"
 
 
 def _data(data: Mapping[str, Any] | None) -> str:
@@ -79,7 +81,11 @@ def _hedge_rows(hedge: dict[str, Any] | None) -> list[tuple[str, str]]:
         f"{money(hedge['value'])} on {hedge['priced_on']} (cash {money(hedge['cash'])}, "
         f"options {money(hedge['market_value'])})"
     )
-    return [("Option hedge (in the paper values)", value), ("Hedge tracking", hedge["note"])]
+    return [
+        ("Option hedge (in the paper values)", value),
+        ("Hedge volatility", hedge["volatility"]["words"]),
+        ("Hedge tracking", hedge["note"]),
+    ]
 
 
 def render_deployment_report(
@@ -154,7 +160,7 @@ def _beside(benchmarks: Mapping[str, Any]) -> str:
     """The account, its backtest and the benchmarks, one row each (`trading.benchmarks`)."""
 
     def ratio(value: float | None) -> str:
-        return "–" if value is None else f"{value:.2f}"
+        return "–" if value is None else f"{unsigned_zero(value, 2):.2f}"
 
     rows = [
         (

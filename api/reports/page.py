@@ -63,21 +63,30 @@ def page_head(title: str) -> str:
     )
 
 
+def unsigned_zero(value: float, digits: int) -> float:
+    """`value`, or 0.0 when it rounds to zero at `digits` decimals: what is shown never reads
+    "-0.00"."""
+    return value if round(value, digits) != 0 else 0.0
+
+
 def percent(value: Any, digits: int = 1) -> str:
-    """A fraction as a percentage ("12.3%"); "–" when missing or not finite."""
+    """A fraction as a percentage ("12.3%"; never "-0.0%"); "–" when missing or not finite."""
     number = finite(value)
-    return "–" if number is None else f"{number * 100:.{digits}f}%"
+    return "–" if number is None else f"{unsigned_zero(number * 100, digits):.{digits}f}%"
 
 
 def number(value: Any, digits: int = 3) -> str:
     """A number as text: whole numbers as integers, others with `digits` decimals (significant
-    digits from 1000 up); "–" when missing, a non-number's own text HTML-escaped."""
+    digits from 1000 up; never "-0.000"); "–" when missing, a non-number's own text
+    HTML-escaped."""
     number = finite(value)
     if number is None:
         return "–" if value is None else escape(value)
     if float(number).is_integer() and abs(number) < 1e9 and not isinstance(value, float):
         return str(int(number))
-    return f"{number:.{digits}g}" if abs(number) >= 1000 else f"{number:.{digits}f}"
+    if abs(number) >= 1000:
+        return f"{number:.{digits}g}"
+    return f"{unsigned_zero(number, digits):.{digits}f}"
 
 
 def kv_rows(items: Mapping[str, Any], code: bool = False) -> str:

@@ -4,9 +4,11 @@ analytics file) and the account's snapshots.
 
 - **A strategy's** is its deployment report (`api.reports.deployment`: what is deployed, the
   account against its backtest and its benchmarks, positions, orders) as of the session's
-  close, with its analytics: the totals (turnover, costs, tracking error), a chart of the
-  weights held at each close and the table of the last sessions (return, backtest return,
-  tracking difference, gross exposure, turnover, costs).
+  close, with its analytics: the totals (turnover; costs: commissions plus the slippage against
+  the close; tracking error), a chart of the weights held at each close, the table of the last
+  sessions (return, backtest return, tracking difference, gross exposure, turnover, costs), and
+  its returns and risk (`api.reports.tearsheet_statistics`: Sortino, Calmar, best and worst day
+  and month, the monthly returns table, the drawdown and rolling volatility and Sharpe charts).
 - **An account's**: its equity at each snapshot (chart), its last snapshot of the day (equity,
   cash, buying power, positions) and one row per strategy (equity, the session's and the total
   return, the backtest's, tracking error, turnover and costs), each naming its tearsheet's id.
@@ -24,6 +26,7 @@ import pandas as pd
 
 from api.reports.deployment import money, render_deployment_report, table
 from api.reports.page import escape, json_script, page_head, percent, plotly_js
+from api.reports.tearsheet_statistics import statistics_scripts, statistics_section
 from store import AccountSnapshot
 from trading.day.analytics import StrategyAnalytics
 
@@ -73,14 +76,19 @@ def render_strategy_tearsheet(
         if column.startswith("weight.")
     }
     chart = {"dates": [str(d) for d in analytics.table["date"]], "weights": weights}
+    statistics = summary["statistics"]
     return render_deployment_report(
         deployment,
         summary["performance"],
         summary["positions"],
         orders,
         title=title,
-        sections=[_analytics_section(analytics)],
-        scripts=[json_script("data-weights", chart), f"<script>{_WEIGHTS_JS}</script>"],
+        sections=[_analytics_section(analytics), statistics_section(statistics)],
+        scripts=[
+            json_script("data-weights", chart),
+            f"<script>{_WEIGHTS_JS}</script>",
+            *statistics_scripts(statistics),
+        ],
     )
 
 
@@ -92,7 +100,9 @@ def _analytics_section(analytics: StrategyAnalytics) -> str:
         ("Invested at the first session", percent(totals["initial_turnover"], 1)),
         ("Turnover since (rebalancing)", percent(totals["turnover"], 1)),
         ("Turnover a year", percent(totals["annualised_turnover"], 1)),
-        ("Costs", money(totals["costs"])),
+        ("Commissions", money(totals["fees"])),
+        ("Slippage against the closes", money(totals["slippage"])),
+        ("Costs (commissions and slippage)", money(totals["costs"])),
         ("Costs over the mean equity", percent(totals["costs_fraction"], 3)),
         ("Tracking error against the backtest (a year)", percent(comparison["tracking_error"], 2)),
     ]

@@ -171,6 +171,10 @@ class TerminalRenderer:
     as a bar rewritten in place (carriage return, no newline) instead of one line each; the bar
     line is ended before any other line, before another agent's or unit's bar, and on
     `close()`.
+
+    `summary_follows`: the command prints the run's summary, its reason included, once the
+    trace ends (`stratigos optimize`, `resume`): the run's last line then gives its status
+    alone, so that a failure is told once.
     """
 
     QUIET_TYPES = frozenset({"run_started", "progress", "warning", "error", "run_finished"})
@@ -181,6 +185,7 @@ class TerminalRenderer:
         *,
         quiet: bool = False,
         progress_bar: bool | None = None,
+        summary_follows: bool = False,
     ) -> None:
         if out is None:
             out = sys.stdout
@@ -198,6 +203,7 @@ class TerminalRenderer:
 
             self._write = write
         self.quiet = quiet
+        self.summary_follows = summary_follows
         if progress_bar is None:
             progress_bar = self._stream is not None and _is_tty(self._stream)
         self.progress_bar = progress_bar and self._stream is not None
@@ -259,6 +265,8 @@ class TerminalRenderer:
                 self._draw_bar(bar)
                 return [*lines, bar]
             if not self.quiet or event.type in self.QUIET_TYPES:
+                if self.summary_follows and event.type == "run_finished":
+                    event = event.model_copy(update={"data": {**event.data, "reason": None}})
                 line = render_event(event)
                 if line is not None:
                     lines.append(line)

@@ -4,7 +4,10 @@ from fastapi import APIRouter
 
 from api.routes import (
     accounts,
+    agent_crons,
     agent_runs,
+    agent_state,
+    agent_store,
     agent_threads,
     analyses,
     deployment_events,
@@ -46,6 +49,9 @@ ROUTERS: list[APIRouter] = [
     ideas.router,
     memories.router,
     agent_threads.router,
+    agent_state.router,
+    agent_store.router,
+    agent_crons.router,
     agent_runs.router,
     unversioned_portfolios.router,  # 001's paths, adapters over the /v1 routes above
     unversioned_analysis.router,

@@ -142,6 +142,15 @@ def iv_history(
 ) -> dict[str, Any]:
     """The at-the-money implied volatility recorded each session from the caller's Alpaca
     option quotes (annualised fractions), oldest first; empty for an underlying never
-    recorded."""
+    recorded, with the `reason` (null when there are records): no deployment of the caller
+    hedges it on Alpaca (the paper broker has no option quotes), or nothing was recorded in
+    the window."""
+    from trading.day.iv_history import empty_history_reason
+
     records = context.store.iv_history(caller.owner, underlying, since=since, until=until)
-    return {"underlying": underlying, "items": [r.to_json() for r in records]}
+    reason = (
+        None
+        if records
+        else empty_history_reason(context.store, caller.owner, underlying, since, until)
+    )
+    return {"underlying": underlying, "items": [r.to_json() for r in records], "reason": reason}

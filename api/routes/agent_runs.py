@@ -31,6 +31,7 @@ from api.agent_protocol.chat_runs import (
     AgentRun,
     chat_outcome,
     execute,
+    frame_mode,
     new_run_id,
     state_values,
 )
@@ -42,14 +43,27 @@ from api.agent_protocol.run_records import (
     record_frames,
     run_view,
 )
-from api.agent_protocol.run_requests import chat_turn, checked_graph, stream_modes, user_message
+from api.agent_protocol.run_requests import (
+    asked_checkpoint,
+    chat_turn,
+    checked_graph,
+    stream_modes,
+    user_message,
+)
+from api.agent_protocol.thread_ids import as_uuid, shown_thread_id
 from api.context import AppContext, Caller, Ctx
 from api.errors import ApiError, found_or_404, not_found, validation_error
 from api.params import LastEventId
-from api.routes.agent_threads import PREFIX, chat_session, erase_thread, owned_thread
-from api.routes.threads import claim_thread, release_thread
+from api.routes.agent_threads import (
+    PREFIX,
+    chat_session,
+    create_chosen_thread,
+    erase_thread,
+    owned_thread,
+)
 from api.schemas.agent_runs import RunBody
 from api.streaming import KEEPALIVE_SECONDS, SSE_HEADERS, sse
+from api.thread_turns import claim_thread, release_thread
 from services.bounds import MAX_COUNT
 from store import AgentRunRecord, ConflictError, NotFoundError
 
@@ -69,7 +83,8 @@ def _start(
     graph = checked_graph(body)
     modes = stream_modes(body)
     session = chat_session(context, owner, thread_id)
-    claim_thread(thread_id)  # what is pending cannot change from here on
+    _refuse_past_checkpoint(session, body)
+    claim_thread(context.store, owner, thread_id)  # what is pending cannot change from here on
     job = None
     try:
         _refuse_if_running(context, owner, thread_id)
@@ -102,7 +117,7 @@ def _start(
             job_id=None if job is None else job.id,
         )
     except BaseException:
-        release_thread(thread_id)
+        release_thread(context.store, owner, thread_id)
         if job is not None:  # submitted, but the run could not be recorded
             _cancel_job(context, owner, job.id)
         raise
@@ -117,7 +132,7 @@ def _start(
             with contextlib.suppress(NotFoundError):
                 context.store.touch_thread(owner, thread_id)
         finally:
-            release_thread(thread_id)
+            release_thread(context.store, owner, thread_id)
         if on_end is not None:
             on_end()
 
@@ -132,6 +147,32 @@ def _start(
     return run, record
 
 
+def _refuse_past_checkpoint(session: Any, body: RunBody) -> None:
+    """422 when the run names a checkpoint other than the thread's latest (a run starts from
+    the latest only; fork with `POST /threads/{id}/state`)."""
+    asked = asked_checkpoint(body)
+    if asked is None:
+        return
+    latest = (session.snapshot().config.get("configurable") or {}).get("checkpoint_id")
+    if asked != latest:
+        field = "body.checkpoint_id" if body.checkpoint_id is not None else "body.checkpoint"
+        raise validation_error(
+            field, "only the thread's latest checkpoint: fork with POST /threads/{id}/state"
+        )
+
+
+def _run_thread(context: AppContext, owner: str, thread_id: str, body: RunBody) -> str:
+    """The stored id of the owner's thread a run is asked for; with `if_not_exists: "create"`, a
+    thread of a UUID they do not have yet is made for it (404 otherwise)."""
+    try:
+        return owned_thread(context, owner, thread_id).id
+    except ApiError as exc:
+        chosen = as_uuid(thread_id)
+        if exc.status != 404 or body.if_not_exists != "create" or chosen is None:
+            raise
+    return create_chosen_thread(context, owner, chosen, "New conversation", "do_nothing").id
+
+
 def _refuse_if_running(context: AppContext, owner: str, thread_id: str) -> None:
     """409 when the thread has a run in progress (started on another instance)."""
     running = active_run(context.store, owner, thread_id)
@@ -139,7 +180,7 @@ def _refuse_if_running(context: AppContext, owner: str, thread_id: str) -> None:
         raise ApiError(
             409,
             "CONFLICT",
-            f"thread {thread_id} has a run in progress ({running.run_id})",
+            f"thread {shown_thread_id(thread_id)} has a run in progress ({running.run_id})",
             [("thread", f"run {running.run_id} is {running.status}")],
         )
 
@@ -151,7 +192,8 @@ def _cancel_job(context: AppContext, owner: str, job_id: str) -> None:
 
 
 def _location(run: AgentRun | AgentRunRecord) -> dict[str, str]:
-    return {"Content-Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}"}
+    shown = shown_thread_id(run.thread_id)
+    return {"Content-Location": f"{PREFIX}/threads/{shown}/runs/{run.run_id}"}
 
 
 async def _sse(
@@ -167,8 +209,7 @@ async def _sse(
                 yield b": keep-alive\n\n"
                 continue
             index, event, data = frame
-            mode = event.split("|")[0]
-            if modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes):
+            if modes is None or _wanted(event, modes):
                 yield sse(_dumps(data), event=event, id=index)
         finished = True
     finally:
@@ -176,8 +217,10 @@ async def _sse(
             run.cancel("the client disconnected")
 
 
-def _wanted(mode: str, modes: list[str]) -> bool:
-    return mode in modes or (mode == "messages" and "messages-tuple" in modes)
+def _wanted(event: str, modes: list[str]) -> bool:
+    """Whether a frame named `event` is sent to a join that asked for `modes`."""
+    mode = frame_mode(event)
+    return mode in ("metadata", "error", "end") or mode in modes
 
 
 def _dumps(data: Any) -> str:
@@ -190,7 +233,7 @@ def _stream_response(
     headers = {
         **SSE_HEADERS,
         **_location(run),
-        "Location": f"{PREFIX}/threads/{run.thread_id}/runs/{run.run_id}/stream",
+        "Location": f"{PREFIX}/threads/{shown_thread_id(run.thread_id)}/runs/{run.run_id}/stream",
     }
     return StreamingResponse(
         _sse(run, after, on_disconnect, modes), media_type="text/event-stream", headers=headers
@@ -225,7 +268,7 @@ def create_run(
     thread_id: str, body: RunBody, context: Ctx, caller: Caller, response: Response
 ) -> dict[str, Any]:
     """Start a run on the thread and answer at once with the `Run` (status pending/running)."""
-    owned_thread(context, caller.owner, thread_id)
+    thread_id = _run_thread(context, caller.owner, thread_id, body)
     run, record = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return run_view(record)
@@ -238,7 +281,7 @@ async def wait_run(
     """Run on the thread; the answer is the run's values when it ends: the thread's (with
     `__interrupt__` when it pauses for approval), an optimization run's job and result
     summary, or `__error__` when it failed."""
-    owned_thread(context, caller.owner, thread_id)
+    thread_id = _run_thread(context, caller.owner, thread_id, body)
     run, _ = _start(context, caller.owner, thread_id, body)
     response.headers.update(_location(run))
     return await run.wait()
@@ -257,7 +300,7 @@ SSE_RESPONSE: dict[int | str, dict[str, Any]] = {
 )
 def stream_run(thread_id: str, body: RunBody, context: Ctx, caller: Caller) -> StreamingResponse:
     """Run on the thread, streaming `metadata`, the requested modes' frames and `end`."""
-    owned_thread(context, caller.owner, thread_id)
+    thread_id = _run_thread(context, caller.owner, thread_id, body)
     run, _ = _start(context, caller.owner, thread_id, body)
     return _stream_response(run, -1, body.on_disconnect)
 
@@ -317,7 +360,7 @@ def list_runs(
     offset: Annotated[int, Query(ge=0, le=MAX_COUNT)] = 0,
 ) -> list[dict[str, Any]]:
     """The thread's runs, newest first."""
-    owned_thread(context, caller.owner, thread_id)
+    thread_id = owned_thread(context, caller.owner, thread_id).id  # as stored
     runs = context.store.list_agent_runs(caller.owner, thread_id, limit=limit, offset=offset)
     return [run_view(r) for r in runs]
 
@@ -326,7 +369,7 @@ def list_runs(
 def get_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """The run: status pending, running, success, error or interrupted (a run whose server
     stopped before it ended reads `error`, once its lease has expired)."""
-    owned_thread(context, caller.owner, thread_id)
+    thread_id = owned_thread(context, caller.owner, thread_id).id  # as stored
     return run_view(_record(context, caller.owner, thread_id, run_id))
 
 
@@ -335,7 +378,7 @@ async def join_run(thread_id: str, run_id: str, context: Ctx, caller: Caller) ->
     """The thread's values when the run has ended (as `/runs/wait` answers); a run executing
     on another instance is followed through the store."""
     owner = caller.owner
-    owned_thread(context, owner, thread_id)
+    thread_id = owned_thread(context, owner, thread_id).id  # as stored
     live = context.runs.get(owner, thread_id, run_id)
     if live is not None:
         return await live.wait()
@@ -363,7 +406,7 @@ def join_stream(
     executing elsewhere (another instance, a stopped server) gets its frames from its record
     once it has ended (`api.agent_protocol.run_records.record_frames`)."""
     owner = caller.owner
-    owned_thread(context, owner, thread_id)
+    thread_id = owned_thread(context, owner, thread_id).id  # as stored
     record = _record(context, owner, thread_id, run_id)
     wanted = [m for m in stream_mode or [] if m]  # the sdk sends an empty value for none
     for mode in wanted:
@@ -409,10 +452,7 @@ async def _record_sse(
             quiet_since = loop.time()
             yield b": keep-alive\n\n"
     for index, (event, data) in enumerate(record_frames(record, _values(context, record))):
-        mode = event.split("|")[0]
-        if index > after and (
-            modes is None or mode in ("metadata", "error", "end") or _wanted(mode, modes)
-        ):
+        if index > after and (modes is None or _wanted(event, modes)):
             yield sse(_dumps(data), event=event, id=index)
 
 
@@ -437,7 +477,7 @@ async def cancel_run(
     another instance stops when that instance next renews its lease (the cancel is recorded
     in the store). With `wait=1` the answer comes when the run has stopped."""
     owner = caller.owner
-    owned_thread(context, owner, thread_id)
+    thread_id = owned_thread(context, owner, thread_id).id  # as stored
     reason = "cancelled by the client"
     try:
         context.store.update_agent_run(owner, thread_id, run_id, cancel_reason=reason)

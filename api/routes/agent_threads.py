@@ -4,9 +4,11 @@ under `/agent`, assistants and threads; runs are `api.routes.agent_runs`. Point 
 
 - Assistants: one per graph, `assistant` (the chat) and `optimization`, with LangGraph's ids
   (uuid5 of the graph id); `POST /assistants/search`, `GET /assistants/{id}`.
-- Threads are the caller's chat threads (`/v1/threads`): create, get, search, patch (the title
-  in metadata), delete, `GET /threads/{id}/state`, `POST /threads/{id}/history`. A thread's
-  values are the chat graph's state, messages as LangChain message dicts.
+- Threads are the caller's chat threads (`/v1/threads`): create (under the server's id or a
+  UUID the caller chose: `api.agent_protocol.thread_ids`), get, search, patch (the title in
+  metadata), delete; their state, history, state updates and copies are
+  `api.routes.agent_state`. A thread's values are the chat graph's state, messages as
+  LangChain message dicts.
 
 Every route needs the caller's credentials; another owner's thread is 404. Errors are
 `{"error": {"code", "message", "details"}}`.
@@ -26,19 +28,20 @@ from api.agent_protocol.assistants import (
     graph_of,
 )
 from api.agent_protocol.chat_runs import jsonable
+from api.agent_protocol.conversations import erase_conversation
 from api.agent_protocol.run_records import active_run
+from api.agent_protocol.thread_ids import chosen_thread_id, shown_thread_id, stored_thread_id
 from api.context import AppContext, Caller, Ctx
-from api.errors import found_or_404, validation_error
-from api.routes.threads import claim_thread, release_thread, thread_busy
+from api.errors import ApiError, found_or_404, validation_error
 from api.schemas.agent_threads import (
     AssistantSearch,
-    HistoryBody,
     ThreadCreateBody,
     ThreadMetadata,
     ThreadPatch,
     ThreadSearch,
 )
-from store import ChatThread
+from api.thread_turns import claim_thread, release_thread, thread_busy
+from store import ChatThread, ConflictError
 
 if TYPE_CHECKING:
     from langgraph.types import StateSnapshot
@@ -69,7 +72,7 @@ def get_assistant(assistant: str, caller: Caller) -> dict[str, Any]:
 @router.get("/info", summary="Server info")
 def info() -> dict[str, Any]:
     """What this server is (agent-chat-ui checks it answers)."""
-    return {"version": "stratigos", "flags": {"assistants": True, "crons": False}}
+    return {"version": "stratigos", "flags": {"assistants": True, "crons": True}}
 
 
 # ------------------------------------------------------------------------------------ threads
@@ -82,8 +85,10 @@ def chat_session(context: AppContext, owner: str, thread_id: str) -> ChatSession
 
 
 def owned_thread(context: AppContext, owner: str, thread_id: str) -> ChatThread:
+    """The owner's thread named `thread_id` as a client names it (its stored id is `.id`); 404
+    when they have none of that name."""
     with found_or_404("thread", thread_id):
-        return context.store.get_thread(owner, thread_id)
+        return context.store.get_thread(owner, stored_thread_id(owner, thread_id))
 
 
 def _metadata(thread: ChatThread) -> dict[str, Any]:
@@ -94,11 +99,12 @@ def _interrupts(snapshot: StateSnapshot) -> dict[str, list[Any]]:
     return {t.id: jsonable(list(t.interrupts)) for t in snapshot.tasks if t.interrupts}
 
 
-def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
+def thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[str, Any]:
     snapshot = chat_session(context, owner, thread.id).snapshot()
-    busy = thread_busy(thread.id) or active_run(context.store, owner, thread.id) is not None
+    busy = thread_busy(context.store, owner, thread.id)
+    busy = busy or active_run(context.store, owner, thread.id) is not None
     return {
-        "thread_id": thread.id,
+        "thread_id": shown_thread_id(thread.id),
         "created_at": thread.created_at.isoformat(),
         "updated_at": thread.updated_at.isoformat(),
         "metadata": _metadata(thread),
@@ -108,40 +114,16 @@ def _thread_view(context: AppContext, owner: str, thread: ChatThread) -> dict[st
     }
 
 
-def _checkpoint(thread_id: str, config: dict[str, Any] | None) -> dict[str, Any] | None:
+def checkpoint_view(thread_id: str, config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The Agent Protocol `Checkpoint` of a LangGraph config of the stored thread `thread_id`."""
     if not config:
         return None
     configurable = config.get("configurable", {})
     return {
-        "thread_id": thread_id,
+        "thread_id": shown_thread_id(thread_id),
         "checkpoint_ns": configurable.get("checkpoint_ns", ""),
         "checkpoint_id": configurable.get("checkpoint_id"),
         "checkpoint_map": None,
-    }
-
-
-def _state_view(thread_id: str, snapshot: StateSnapshot) -> dict[str, Any]:
-    tasks = [
-        {
-            "id": t.id,
-            "name": t.name,
-            "error": t.error,
-            "interrupts": jsonable(list(t.interrupts)),
-            "checkpoint": None,
-            "state": None,
-            "result": jsonable(t.result),
-        }
-        for t in snapshot.tasks
-    ]
-    return {
-        "values": jsonable(dict(snapshot.values)),
-        "next": list(snapshot.next),
-        "checkpoint": _checkpoint(thread_id, dict(snapshot.config)),
-        "metadata": jsonable(dict(snapshot.metadata or {})),
-        "created_at": snapshot.created_at,
-        "parent_checkpoint": _checkpoint(thread_id, dict(snapshot.parent_config or {})),
-        "tasks": tasks,
-        "interrupts": jsonable(list(snapshot.interrupts)),
     }
 
 
@@ -174,30 +156,53 @@ def _title(metadata: dict[str, Any] | None) -> str | None:
 
 @router.post("/threads", summary="Create a thread")
 def create_thread(body: ThreadCreateBody, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """A new chat thread of the caller (the same as `POST /v1/threads`)."""
-    if body.thread_id is not None:
-        raise validation_error("body.thread_id", "not supported: the server assigns thread ids")
+    """A new chat thread of the caller (the same as `POST /v1/threads`), under the id the
+    server assigns or, with `thread_id`, the UUID the caller chose (a thread of theirs only:
+    `api.agent_protocol.thread_ids`); a chosen id they have already is 409, or that thread
+    with `if_exists: "do_nothing"`."""
     if body.graph_id not in (None, CHAT_GRAPH):
         raise validation_error("body.graph_id", f"threads are of the {CHAT_GRAPH} graph")
     title = _title(_given(body.metadata)) or "New conversation"
-    thread = context.store.create_thread(caller.owner, title)
-    return _thread_view(context, caller.owner, thread)
+    if body.thread_id is None:
+        thread = context.store.create_thread(caller.owner, title)
+    else:
+        thread = create_chosen_thread(
+            context, caller.owner, chosen_thread_id(body.thread_id), title, body.if_exists
+        )
+    return thread_view(context, caller.owner, thread)
+
+
+def create_chosen_thread(
+    context: AppContext, owner: str, thread_id: str, title: str, if_exists: str | None = None
+) -> ChatThread:
+    """The owner's new thread under the UUID `thread_id` they chose; when they have it already,
+    that thread (`if_exists="do_nothing"`) or 409."""
+    stored = stored_thread_id(owner, thread_id)
+    try:
+        return context.store.create_thread(owner, title, thread_id=stored)
+    except ConflictError:
+        if if_exists == "do_nothing":
+            return owned_thread(context, owner, thread_id)
+        raise ApiError(
+            409,
+            "CONFLICT",
+            f"thread {thread_id} exists",
+            [("body.thread_id", "you have a thread of this id")],
+        ) from None
 
 
 @router.get("/threads/{thread_id}", summary="Get a thread")
 def get_thread(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
     """The thread with its values, status and interrupts."""
-    return _thread_view(context, caller.owner, owned_thread(context, caller.owner, thread_id))
+    return thread_view(context, caller.owner, owned_thread(context, caller.owner, thread_id))
 
 
 @router.patch("/threads/{thread_id}", summary="Update a thread's metadata")
 def patch_thread(thread_id: str, body: ThreadPatch, context: Ctx, caller: Caller) -> dict[str, Any]:
     """Rename the thread (`metadata.title`); other metadata is not kept (422)."""
-    owned_thread(context, caller.owner, thread_id)
-    thread = context.store.touch_thread(
-        caller.owner, thread_id, title=_title(_given(body.metadata))
-    )
-    return _thread_view(context, caller.owner, thread)
+    stored = owned_thread(context, caller.owner, thread_id).id
+    thread = context.store.touch_thread(caller.owner, stored, title=_title(_given(body.metadata)))
+    return thread_view(context, caller.owner, thread)
 
 
 @router.post("/threads/search", summary="Search threads")
@@ -207,8 +212,9 @@ def search_threads(body: ThreadSearch, context: Ctx, caller: Caller) -> list[dic
     if body.values:
         raise validation_error("body.values", "not supported: filter on metadata or status")
     found = []
+    wanted = None if body.ids is None else {stored_thread_id(caller.owner, i) for i in body.ids}
     for thread in context.store.list_threads(caller.owner, limit=1000):
-        if body.ids is not None and thread.id not in body.ids:
+        if wanted is not None and thread.id not in wanted:
             continue
         metadata = _metadata(thread)
         if any(metadata.get(k) != v for k, v in (body.metadata or {}).items()):
@@ -216,7 +222,7 @@ def search_threads(body: ThreadSearch, context: Ctx, caller: Caller) -> list[dic
         found.append(thread)
     views = []
     for thread in found:
-        view = _thread_view(context, caller.owner, thread)
+        view = thread_view(context, caller.owner, thread)
         if body.status in (None, view["status"]):
             views.append(view)
     return views[body.offset : body.offset + body.limit]
@@ -231,39 +237,16 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
 
 def delete_owned_thread(context: AppContext, owner: str, thread_id: str) -> None:
     """Delete the owner's thread (404 if not theirs, 409 while a turn runs on it)."""
-    owned_thread(context, owner, thread_id)
-    claim_thread(thread_id)
+    stored = owned_thread(context, owner, thread_id).id
+    claim_thread(context.store, owner, stored)
     try:
-        erase_thread(context, owner, thread_id)
+        erase_thread(context, owner, stored)
     finally:
-        release_thread(thread_id)
+        release_thread(context.store, owner, stored)
 
 
 def erase_thread(context: AppContext, owner: str, thread_id: str) -> None:
-    """Delete the thread's conversation, its entry and its runs (the caller makes sure no turn
-    runs on it)."""
-    chat_session(context, owner, thread_id).delete()
-    context.store.delete_thread(owner, thread_id)
-    context.store.delete_agent_runs(owner, thread_id)
+    """Delete the thread's conversation, its entry, its runs and its crons (`thread_id`: its
+    stored id; the caller makes sure no turn runs on it)."""
+    erase_conversation(context.settings, context.store, owner, thread_id)
     context.runs.forget_thread(owner, thread_id)
-
-
-@router.get("/threads/{thread_id}/state", summary="Thread state")
-def get_state(thread_id: str, context: Ctx, caller: Caller) -> dict[str, Any]:
-    """The thread's current state: values, next nodes, tasks, interrupts, checkpoint."""
-    owned_thread(context, caller.owner, thread_id)
-    return _state_view(thread_id, chat_session(context, caller.owner, thread_id).snapshot())
-
-
-@router.post("/threads/{thread_id}/history", summary="Thread history")
-def get_history(
-    thread_id: str, body: HistoryBody, context: Ctx, caller: Caller
-) -> list[dict[str, Any]]:
-    """The thread's states, newest first (`limit` of them); `before`, `metadata` and
-    `checkpoint` filters are not supported (422)."""
-    for name in ("before", "metadata", "checkpoint"):
-        if getattr(body, name):
-            raise validation_error(f"body.{name}", "not supported: use limit")
-    owned_thread(context, caller.owner, thread_id)
-    snapshots = chat_session(context, caller.owner, thread_id).snapshots(body.limit)
-    return [_state_view(thread_id, s) for s in snapshots]

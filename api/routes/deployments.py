@@ -421,9 +421,11 @@ def pull_kill_switch(body: KillSwitchIn, context: Ctx, caller: Caller) -> KillSw
 @router.get("/deployments/{deployment_id}/orders", response_model=list[OrderOut], summary="Orders")
 def orders(deployment_id: str, context: Ctx, caller: Caller) -> list[OrderOut]:
     """The deployment's orders in queue order, with their status, fills and reasons; on a
-    shared account also the account's netted orders it has a part of (`allocations`, and
-    `internal_price` for a crossing inside the account)."""
-    from trading.accounts.shared import deployment_orders
+    shared account also the account's netted orders it has a part of, with its part
+    (`quantity`, `filled_quantity`) beside the whole order's (`order_quantity`,
+    `order_filled_quantity`, `allocations`, and `internal_price` for a crossing inside the
+    account): `trading.deployment_orders`, the one listing every view reads."""
+    from trading.deployment_orders import deployment_orders
 
     deployment = get_deployment(context, caller, deployment_id)
     return [order_out(o) for o in deployment_orders(context.store, deployment)]
@@ -453,7 +455,7 @@ def performance_report(deployment_id: str, context: Ctx, caller: Caller) -> dict
 def html_report(deployment_id: str, context: Ctx, caller: Caller) -> HTMLResponse:
     """One self-contained page: what is deployed, the account against its backtest (chart),
     positions and P&L, orders."""
-    from trading.accounts.shared import deployment_orders
+    from trading.deployment_orders import deployment_orders
     from trading.deployment_views import positions
     from trading.performance import performance
 

@@ -70,7 +70,9 @@ def _resolve(
     names = [str(c) for c in resolved.returns.columns]
     if request.weights is not None:
         with field_errors("body."):
-            check_weights(list(request.weights.items()), names, allow_short=True)
+            check_weights(
+                list(request.weights.items()), names, allow_short=True, source=resolved.source
+            )
         weights = pd.Series({a: request.weights.get(a, 0.0) for a in names}, dtype=float)
     elif resolved.weights is not None:
         weights = resolved.weights.reindex(names).fillna(0.0)

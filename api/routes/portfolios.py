@@ -56,7 +56,8 @@ def portfolio_data(body: PortfolioIn, store: Store, owner: str) -> dict[str, Any
     weights = [(w.asset, w.weight) for w in body.weights]
     with field_errors("body."):
         known = dataset_assets(store, owner, body.dataset_id, "dataset_id")
-        check_weights(weights, known, allow_short=body.allow_short)
+        source = None if body.dataset_id is None else {"dataset_id": body.dataset_id}
+        check_weights(weights, known, allow_short=body.allow_short, source=source)
     check_profile(store, owner, {w.asset: w.weight for w in body.weights})
     return {
         "weights": [{"asset": w.asset, "weight": w.weight} for w in body.weights],

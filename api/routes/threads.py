@@ -10,8 +10,9 @@
 - `POST /v1/threads/{id}/approve` answers a pending approval (`approve`, `edit` with changes
   to the request, or `reject`), streamed the same way; 409 when nothing is pending.
 
-One turn at a time per thread (a second concurrent message is 409), and at most
-`MAX_CONCURRENT_TURNS` turns per process (429 with `Retry-After` beyond).
+One turn at a time per thread, in every process (a second concurrent message is 409), and at
+most `MAX_CONCURRENT_TURNS` turns per process (429 with `Retry-After` beyond):
+`api.thread_turns`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from api.schemas.threads import (
     TurnView,
 )
 from api.streaming import SSE_HEADERS, sse
+from api.thread_turns import claim_thread, release_thread
 from store import ChatThread, NotFoundError
 from traces.schema import TraceEvent
 
@@ -50,12 +52,6 @@ if TYPE_CHECKING:
     from graphs.chat import ChatTurn
 
 router = APIRouter(prefix="/v1", tags=["chat"])
-
-MAX_CONCURRENT_TURNS = 4
-"""Chat turns this process answers at once (an approved run executes inside its turn)."""
-
-_busy: set[str] = set()
-_busy_lock = threading.Lock()
 
 
 def _saved(turn: ChatTurn) -> list[SavedPortfolioView]:
@@ -124,47 +120,13 @@ def delete_thread(thread_id: str, context: Ctx, caller: Caller) -> Response:
     from graphs.chat import ChatSession
 
     _thread(context, caller.owner, thread_id)
-    claim_thread(thread_id)  # not while a turn is running
+    claim_thread(context.store, caller.owner, thread_id)  # not while a turn is running
     try:
         ChatSession(thread_id, settings=context.settings).delete()
         context.store.delete_thread(caller.owner, thread_id)
     finally:
-        release_thread(thread_id)
+        release_thread(context.store, caller.owner, thread_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-def claim_thread(thread_id: str) -> None:
-    """Mark the thread answering (one turn at a time per thread, `MAX_CONCURRENT_TURNS` per
-    process): `ApiError` 409 if it is answering already, 429 if the process is busy."""
-    with _busy_lock:
-        if len(_busy) >= MAX_CONCURRENT_TURNS:
-            raise ApiError(
-                429,
-                "RATE_LIMITED",
-                f"{MAX_CONCURRENT_TURNS} conversations are answering already; retry shortly",
-                [("thread", "the server is busy")],
-                headers={"Retry-After": "5"},
-            )
-        if thread_id in _busy:
-            raise ApiError(
-                409,
-                "CONFLICT",
-                f"thread {thread_id} is answering another message; wait for it to finish",
-                [("thread", "busy")],
-            )
-        _busy.add(thread_id)
-
-
-def thread_busy(thread_id: str) -> bool:
-    """Whether a turn is running on the thread."""
-    with _busy_lock:
-        return thread_id in _busy
-
-
-def release_thread(thread_id: str) -> None:
-    """The thread's turn has ended."""
-    with _busy_lock:
-        _busy.discard(thread_id)
 
 
 Turn = Callable[[Callable[[TraceEvent], None]], "ChatTurn"]
@@ -174,7 +136,7 @@ def _respond(
     context: AppContext, owner: str, thread: ChatThread, turn: Turn, accept: str | None
 ) -> Any:
     """Run `turn` (in a worker thread) and answer as SSE or, when asked, JSON."""
-    claim_thread(thread.id)
+    claim_thread(context.store, owner, thread.id)
     wants_json = "application/json" in (accept or "") and "text/event-stream" not in (accept or "")
     if wants_json:
         return _respond_json(context, owner, thread, turn)
@@ -188,7 +150,7 @@ def _respond_json(context: AppContext, owner: str, thread: ChatThread, turn: Tur
     try:
         result = turn(lambda e: events.append(json.loads(e.to_json())))
     finally:
-        release_thread(thread.id)
+        release_thread(context.store, owner, thread.id)
     context.store.touch_thread(owner, thread.id)
     return TurnView(
         thread_id=thread.id,
@@ -216,7 +178,7 @@ async def _stream(
         except Exception as exc:  # reported to the client as the stream's error
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
         finally:
-            release_thread(thread.id)
+            release_thread(context.store, owner, thread.id)
 
     # the turn runs in the request's context: its spans nest under the request's span
     runner = contextvars.copy_context().run

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.schemas.assistants import CHAT_GRAPH, assistant_id
 from services.bounds import Count
@@ -19,6 +19,10 @@ class AssistantSearch(BaseModel):
     metadata: dict[str, Any] | None = None
     limit: int = Field(default=10, ge=1, le=1000)
     offset: Count = 0
+
+
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+"""A UUID as LangGraph Platform takes a thread id (hexadecimal digits, either case)."""
 
 
 class ThreadMetadata(BaseModel):
@@ -39,7 +43,11 @@ class ThreadMetadata(BaseModel):
 class ThreadCreateBody(BaseModel):
     """`POST /threads`."""
 
-    thread_id: None = Field(default=None, description="Not supported: ids are assigned.")
+    thread_id: str | None = Field(
+        default=None,
+        pattern=UUID_PATTERN,
+        description="A UUID you choose (a thread of yours only); none: the server assigns one.",
+    )
     metadata: ThreadMetadata | None = None
     if_exists: Literal["raise", "do_nothing"] | None = None
     graph_id: Literal["assistant"] | None = Field(
@@ -66,14 +74,45 @@ class ThreadSearch(BaseModel):
     offset: Count = 0
 
 
+class CheckpointRef(BaseModel):
+    """A checkpoint of the thread, as the Agent Protocol's `Checkpoint` names it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    thread_id: str | None = Field(default=None, max_length=120)
+    checkpoint_ns: Literal[""] | None = Field(
+        default=None, description="The graph's own checkpoints only."
+    )
+    checkpoint_id: str | None = Field(default=None, pattern=UUID_PATTERN, description="Its id.")
+    checkpoint_map: dict[str, Any] | None = Field(default=None, max_length=0)
+
+
 class HistoryBody(BaseModel):
     """`POST /threads/{id}/history`."""
 
     limit: int = Field(default=10, ge=1, le=1000)
-    before: None = Field(default=None, description="Not supported: use limit.")
+    before: CheckpointRef | Annotated[str, StringConstraints(pattern=UUID_PATTERN)] | None = Field(
+        default=None, description="Only the checkpoints before this one."
+    )
     metadata: dict[str, Any] | None = Field(
-        default=None, max_length=0, description="Not supported: use limit."
+        default=None, description="Only the checkpoints whose metadata holds these values."
     )
-    checkpoint: dict[str, Any] | None = Field(
-        default=None, max_length=0, description="Not supported: use limit."
+    checkpoint: CheckpointRef | None = Field(
+        default=None, description="From this checkpoint back (default: the latest)."
     )
+
+
+class StateUpdateBody(BaseModel):
+    """`POST /threads/{id}/state`: messages to write to the thread's state."""
+
+    values: dict[str, Any] = Field(description='{"messages": [...]}: the keys this server updates.')
+    as_node: None = Field(default=None, description="Not supported: the update is the client's.")
+    checkpoint: CheckpointRef | None = None
+    checkpoint_id: str | None = Field(default=None, pattern=UUID_PATTERN)
+
+
+class StateAtBody(BaseModel):
+    """`POST /threads/{id}/state/checkpoint`."""
+
+    checkpoint: CheckpointRef
+    subgraphs: bool = False

@@ -233,7 +233,7 @@ class KillSwitchOut(BaseModel):
 
 
 class OrderOut(BaseModel):
-    """An order of the execution queue and what became of it."""
+    """An order of the execution queue as the deployment sees it, and what became of it."""
 
     client_order_id: str
     account: str = Field(description="The queue: the broker account (hedge-<id>: the hedge's).")
@@ -241,10 +241,19 @@ class OrderOut(BaseModel):
     sequence: int
     symbol: str
     side: str
-    quantity: float
+    quantity: float = Field(
+        description="The deployment's part: on a shared account its allocation, else the "
+        "order's quantity (shares, or contracts for a hedge's order)."
+    )
     status: str
     attempts: int
-    filled_quantity: float
+    filled_quantity: float = Field(
+        description="The deployment's part of the fills: what its book holds of the order."
+    )
+    order_quantity: float = Field(
+        description="The whole order's quantity (on a shared account: every strategy's parts)."
+    )
+    order_filled_quantity: float = Field(description="The whole order's filled quantity.")
     average_price: float | None
     reason: str | None
     created_at: datetime

@@ -296,6 +296,23 @@ function hedgeSwitch(body, statusId, after) {
   };
 }
 
+/** A deployment's orders (the last 200): on a shared account each with the strategy's part
+ * and, beside it, the account's whole order (the API lists them the same way). */
+function ordersTable(orders) {
+  const netted = orders.some((o) => Object.keys(o.allocations || {}).length);
+  const headers = ["#", "Symbol", "Side", "Quantity", ...(netted ? ["Account order"] : []), "Status", "Average price", "Reason"];
+  return table(
+    "orders-table",
+    `Orders (${orders.length}), in queue order${netted ? ": this strategy's part of the shared account's orders" : ""}`,
+    headers,
+    orders.slice(-200).map((o) => [
+      String(o.sequence), o.symbol, o.side, fmt(o.quantity),
+      ...(netted ? [fmt(o.order_quantity)] : []),
+      o.status, fmtMoney(o.average_price), o.reason || "",
+    ]),
+  );
+}
+
 /** A hedge plan in words: its action, its orders and their net premium. */
 function planText(plan) {
   if (!plan) return "no plan";
@@ -558,7 +575,10 @@ function renderDeployment(main, id) {
           ["Drawdown", `${fmtPct(c.drawdown)}${performance.max_drawdown_limit === null ? "" : ` (pauses beyond ${fmtPct(performance.max_drawdown_limit)})`}`],
           ["Weight drift from the targets", fmtPct(performance.weight_drift)],
           ...(performance.hedge
-            ? [["Option hedge (in the paper values)", `${fmtMoney(performance.hedge.value)} on ${performance.hedge.priced_on} (cash ${fmtMoney(performance.hedge.cash)}, options ${fmtMoney(performance.hedge.market_value)})`]]
+            ? [
+                ["Option hedge (in the paper values)", `${fmtMoney(performance.hedge.value)} on ${performance.hedge.priced_on} (cash ${fmtMoney(performance.hedge.cash)}, options ${fmtMoney(performance.hedge.market_value)})`],
+                ["Hedge volatility", performance.hedge.volatility.words],
+              ]
             : []),
         ],
         "Performance",
@@ -582,12 +602,7 @@ function renderDeployment(main, id) {
         ["Symbol", "Shares", "Price", "Value", "Cost basis", "Unrealised P&L", "Realised P&L"],
         held.map((p) => [p.symbol, fmt(p.quantity), fmtMoney(p.price), fmtMoney(p.market_value), fmtMoney(p.cost_basis), fmtMoney(p.unrealised_pnl), fmtMoney(p.realised_pnl)]),
       ),
-      table(
-        "orders-table",
-        `Orders (${orders.length}), in queue order`,
-        ["#", "Symbol", "Side", "Quantity", "Status", "Average price", "Reason"],
-        orders.slice(-200).map((o) => [String(o.sequence), o.symbol, o.side, fmt(o.quantity), o.status, fmtMoney(o.average_price), o.reason || ""]),
-      ),
+      ordersTable(orders),
       h("div", { className: "actions" }, csvButton),
       table(
         "ledger-table",
@@ -715,8 +730,9 @@ function dataText(data) {
 }
 
 /** A deployment's option hedge (GET /v1/deployments/<id>/hedges): underlying, halted or not,
- * its options at the model price of the last close, cash, premiums, settlements, fees and P&L
- * (currency), and its hedge orders (dead letters flagged). */
+ * its options at the model price of the last close (an expired one at what it settles for),
+ * what priced them (implied or realised volatility, and why), cash, premiums, settlements,
+ * fees and P&L (currency), and its hedge orders (dead letters flagged). */
 function hedgeCard(hedge) {
   const held = hedge.marks.length ? hedge.marks : Object.entries(hedge.positions).map(([symbol, contracts]) => ({ symbol, contracts }));
   const dead = hedge.dead_letters.length;
@@ -728,6 +744,7 @@ function hedgeCard(hedge) {
         ["Options on", hedge.hedge.underlying],
         ["Hedging", h("span", { id: "hedge-halted", className: hedge.halted ? "danger-text" : "" }, hedge.halted ? "halted by the hedging kill switch: no hedge run trades until released" : "trading")],
         ["Priced on", hedge.priced_on ? `${hedge.priced_on} (model price of that close)` : "– (no close of the underlying yet)"],
+        ["Volatility", h("span", { id: "hedge-volatility" }, hedge.volatility.words)],
         ["Options value", fmtMoney(hedge.market_value)],
         ["Cash (premiums, settlements, fees)", fmtMoney(hedge.cash)],
         ["Premiums paid", fmtMoney(hedge.premiums_paid)],
@@ -742,8 +759,8 @@ function hedgeCard(hedge) {
     table(
       "hedge-positions-table",
       held.length ? "Options held" : "Options held: none",
-      ["Symbol", "Contracts", "Price (per share)", "Market value"],
-      held.map((m) => [m.symbol, fmt(m.contracts), fmtMoney(m.price), fmtMoney(m.market_value)]),
+      ["Symbol", "Contracts", "Expiry", "Price (per share)", "Market value", "Settlement"],
+      held.map((m) => [m.symbol, fmt(m.contracts), m.expiry || "–", fmtMoney(m.price), fmtMoney(m.market_value), m.settlement ? `${m.settlement.words} (not yet booked in the ledger)` : "open"]),
     ),
     table(
       "hedge-orders-table",
@@ -782,6 +799,7 @@ function hedgeSummary(hedge) {
         ["Option fees", fmtMoney(hedge.fees)],
         ["Held at the end", held || "none"],
         ["Hedge value at the end", `${fmtMoney(hedge.value)} (cash ${fmtMoney(hedge.cash)}, options ${fmtMoney(hedge.market_value)} on ${hedge.priced_on})`],
+        ["Volatility", hedge.volatility.words],
       ],
       "Option hedge (in the paper values)",
     ),

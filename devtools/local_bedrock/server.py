@@ -35,8 +35,8 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 
 from devtools.local_bedrock.converse import (
     BedrockError,
+    PromptCache,
     cache_prefix,
-    cache_usage,
     check_model,
     check_request,
     converse_response,
@@ -46,10 +46,10 @@ from devtools.local_bedrock.converse import (
     parse_request,
     stream_events,
     with_cache,
-    within_max_tokens,
 )
+from devtools.local_bedrock.converse.output import bounded_reply
 from devtools.local_bedrock.converse.response import reasoning_for
-from devtools.local_bedrock.converse.tokens import prompt_tokens, usage_on
+from devtools.local_bedrock.converse.tokens import bedrock_usage, prompt_tokens
 from devtools.local_bedrock.eventstream import encode_event, encode_exception
 from devtools.local_bedrock.faults import Fault, FaultPlan
 from devtools.local_bedrock.titan import titan_embedding
@@ -149,40 +149,40 @@ class _Handler(LoopbackHandler):
         self, model_id: str, body: Any, op: str, fault: Fault | None, number: int, started: float
     ) -> None:
         """Answer a Converse / ConverseStream call: the model and request checked against the
-        catalog, the offline model's reply, Bedrock's usage (cache tokens apart)."""
+        catalog, the offline model's reply within ``maxTokens`` (thinking included,
+        `converse.output`), Bedrock's usage (cache tokens apart, `converse.cache`)."""
         server: _Server = self.server  # type: ignore[assignment]
         if not isinstance(body, dict):
             raise BedrockError("ValidationException", "the request body must be a JSON object")
         model = check_model(model_id, server.today())
         call = parse_request(model_id, body)
         options = check_request(model, body, call, server.guardrails)
+        prefix = cache_prefix(body)
         _raise_fault(fault, number, streaming=op == "converse-stream")
         max_tokens = call.inference_config.get("maxTokens")
         prompt = prompt_tokens(model, call.messages, call.tools)
-        cache = cache_usage(cache_prefix(body), model, server.cached_prefixes, prompt)
+        cache = server.prompt_cache.usage(model_id, model, prefix, prompt)
         reasoning = reasoning_for(call.role, model_id, model) if options.thinks(model) else None
-        stop: str | None
         if op == "converse":
             reply = offline_reply(call, options.text_format)
-            message, stop = within_max_tokens(reply, max_tokens)
+            bounded = bounded_reply(reply, reasoning, max_tokens, model, model_id)
+            usage = with_cache(bedrock_usage(prompt, bounded.output_tokens), cache)
             latency = round((time.perf_counter() - started) * 1000)
-            response = converse_response(message, latency, stop, reasoning)
-            response["usage"] = with_cache(usage_on(model, response["usage"], prompt), cache)
+            response = converse_response(
+                bounded.message, latency, usage, bounded.stop, bounded.reasoning
+            )
             self._send_json(200, response)
             return
         chunks = offline_chunks(call, options.text_format)
-        whole = reduce(operator.add, chunks) if chunks else None
-        stop = None
-        if whole is not None:
-            cut, stop = within_max_tokens(AIMessage(content=whole.text, tool_calls=whole.tool_calls, usage_metadata=whole.usage_metadata), max_tokens)  # fmt: skip
-            if stop == "max_tokens":
-                chunks = [AIMessageChunk(content=cut.text, usage_metadata=cut.usage_metadata)]
+        whole = reduce(operator.add, chunks) if chunks else AIMessageChunk(content="")
+        as_message = AIMessage(content=whole.text, tool_calls=whole.tool_calls, usage_metadata=whole.usage_metadata)  # fmt: skip
+        bounded = bounded_reply(as_message, reasoning, max_tokens, model, model_id)
+        if bounded.stop == "max_tokens":
+            chunks = [AIMessageChunk(content=bounded.message.text)] if bounded.message.text else []
+        usage = with_cache(bedrock_usage(prompt, bounded.output_tokens), cache)
         latency = round((time.perf_counter() - started) * 1000)
-        events = stream_events(chunks, latency, stop, reasoning)
-        frames = [
-            encode_event(kind, {**data, "usage": with_cache(usage_on(model, data["usage"], prompt), cache)} if kind == "metadata" else data)
-            for kind, data in events
-        ]  # fmt: skip
+        events = stream_events(chunks, latency, usage, bounded.stop, bounded.reasoning)
+        frames = [encode_event(kind, data) for kind, data in events]
         if fault is not None and fault.kind == "stream_error":
             frames = [
                 *frames[: fault.after_events],
@@ -243,7 +243,7 @@ def guardrails_from_environment() -> dict[str, set[str]]:
 
 class _Server(LoopbackHTTPServer):
     faults: FaultPlan
-    cached_prefixes: set[str]
+    prompt_cache: PromptCache
     guardrails: dict[str, set[str]]
     today: Callable[[], dt.date]
 
@@ -266,12 +266,13 @@ class LocalBedrock(LoopbackEndpoint):
         *,
         guardrails: Mapping[str, Iterable[str]] | None = None,
         today: Callable[[], dt.date] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         message_boundaries()  # loads the prompts and agent modules now, not on the first call
         super().__init__(host, port, _Handler, _Server)
         self._server.faults = faults if faults is not None else FaultPlan.from_environment()
         self.faults = self._server.faults
-        self._server.cached_prefixes = set()
+        self._server.prompt_cache = PromptCache(clock)
         known = guardrails if guardrails is not None else guardrails_from_environment()
         self._server.guardrails = {k: set(v) for k, v in known.items()}
         self._server.today = today or (lambda: dt.datetime.now(dt.UTC).date())
@@ -289,15 +290,17 @@ def serve(
     *,
     guardrails: Mapping[str, Iterable[str]] | None = None,
     today: Callable[[], dt.date] | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> LocalBedrock:
     """Start a local Bedrock endpoint in a background thread on `host`:`port` (0: a free port),
     injecting `faults` (default: the plan in ``STRATIGOS_LOCAL_BEDROCK_FAULTS``), knowing the
-    guardrails `guardrails` (``{identifier: versions}``; none by default) and judging model
-    lifecycles on `today()` (default: the current UTC date).
+    guardrails `guardrails` (``{identifier: versions}``; none by default), judging model
+    lifecycles on `today()` (default: the current UTC date) and expiring cached prompts on
+    `clock()` (seconds; default: the monotonic clock).
 
     Returns the running `LocalBedrock`; close it (or use it in a ``with`` block) when done.
     """
-    return LocalBedrock(host, port, faults, guardrails=guardrails, today=today).start()
+    return LocalBedrock(host, port, faults, guardrails=guardrails, today=today, clock=clock).start()
 
 
 __all__ = [

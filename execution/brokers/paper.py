@@ -3,8 +3,9 @@ data at the exchange's session open or close.
 
 Fills: an order fills at the first session bar after it was submitted (a bar is a session's
 open or its close, whichever the prices are: `fill_at`; daily closing prices fill at the close), at that bar's price moved against the order by `slippage_bps` (buys pay more,
-sells get less), with a commission of `commission_per_share` x shares + `commission_bps` of the
-value, at least `commission_minimum` per fill. A bar where the symbol has no price is skipped.
+sells get less), with a commission (`PaperCosts`) of `commission_per_share` x shares +
+`commission_bps` of the value, at least `commission_minimum` per fill, plus
+`commission_per_order` once per order (on its first fill). A bar where the symbol has no price is skipped.
 At most `max_fill_fraction` of an order's shares fill per bar, so an order larger than that
 fills in parts over several sessions (orders are good till canceled). Buys fill only as far as
 the cash covers them (price and commission); the rest is refused with that reason: the order is
@@ -14,7 +15,10 @@ more shares than are held, unknown symbols and non-positive quantities are refus
 submission. Whole shares unless `fractional`. Orders fill in the order they were submitted.
 Cash earns `cash_rate` (annual; 0 by default), as a money-market sweep would: at each session's
 close, cash x cash_rate / 252 is credited as an interest cash flow (`interest()`), before the
-orders filling at that close, which is how the engine's backtest grows its safe asset.
+orders filling at that close, which is how the engine's backtest grows its safe asset. An
+account several strategies share pays no rate of its own (`cash_rate` 0): the interest each
+strategy's book earns at its own rate is computed from the books and credited with
+`pay_interest` (`trading.accounts.interest`).
 Time moves only when `advance(now)` is called: the broker never reads a clock of its own.
 """
 
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
@@ -41,12 +46,14 @@ FillAt = Literal["open", "close"]
 @dataclass(frozen=True)
 class PaperCosts:
     """The simulated cost of trading: slippage in basis points of the price, and commission per
-    share, in basis points of the value, with a minimum per fill (currency)."""
+    share (currency), in basis points of the value, with a minimum per fill (currency), plus a
+    commission per order (currency, charged on its first fill)."""
 
     slippage_bps: float = 5.0
     commission_per_share: float = 0.0
     commission_bps: float = 0.0
     commission_minimum: float = 0.0
+    commission_per_order: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("slippage_bps", "commission_per_share", "commission_bps"):
@@ -57,18 +64,23 @@ class PaperCosts:
             raise BrokerRejectedError(
                 f"commission_minimum must be >= 0, got {self.commission_minimum!r}"
             )
+        if not (math.isfinite(self.commission_per_order) and self.commission_per_order >= 0):
+            raise BrokerRejectedError(
+                f"commission_per_order must be >= 0, got {self.commission_per_order!r}"
+            )
 
     def fill_price(self, side: str, price: float) -> float:
         """The price a fill gets at a bar priced `price`."""
         move = self.slippage_bps / 10_000
         return price * (1 + move) if side == "buy" else price * (1 - move)
 
-    def commission(self, quantity: float, price: float) -> float:
-        """The commission on `quantity` shares filled at `price`."""
+    def commission(self, quantity: float, price: float, *, first: bool) -> float:
+        """The commission on a fill of `quantity` shares at `price`; `first`: the order's
+        first fill, which carries `commission_per_order` too."""
         charged = (
             self.commission_per_share * quantity + self.commission_bps * quantity * price / 10_000
         )
-        return max(charged, self.commission_minimum)
+        return max(charged, self.commission_minimum) + (self.commission_per_order if first else 0)
 
 
 class PaperBroker:
@@ -196,6 +208,27 @@ class PaperBroker:
         if since is None:
             return list(self._interest)
         return self._interest[bisect.bisect_right(self._interest, since, key=lambda f: f.time) :]
+
+    def pay_interest(self, flows: Sequence[CashFlow]) -> list[CashFlow]:
+        """Credit interest computed elsewhere (an account several strategies share: each book's
+        at its own rate, `trading.accounts.interest`), each flow once by its id, in time order
+        after the interest already credited; the flows credited now."""
+        known = {f.flow_id for f in self._interest}
+        new = [f for f in sorted(flows, key=lambda f: f.time) if f.flow_id not in known]
+        if new and self._interest and new[0].time < self._interest[-1].time:
+            raise BrokerRejectedError(
+                f"interest {new[0].flow_id} is older than the interest already credited"
+            )
+        for flow in new:
+            self._book.apply(flow)
+            self._interest.append(flow)
+        return new
+
+    def close_times(self, after: datetime | None, until: datetime) -> list[datetime]:
+        """The session closes the account has prices for, after `after` (all without) and at
+        or before `until`, oldest first."""
+        first = 0 if after is None else bisect.bisect_right(self._close_times, after)
+        return self._close_times[first : bisect.bisect_right(self._close_times, until)]
 
     def account(self) -> AccountState:
         """Cash and shares held now."""
@@ -348,7 +381,7 @@ class PaperBroker:
         price = self.costs.fill_price(order.side, bar_price)
         reason = None
         if order.side == "buy":
-            affordable = self._affordable(price)
+            affordable = self._affordable(price, first=order.filled_quantity <= 0)
             if affordable < quantity:
                 quantity, reason = affordable, "insufficient buying power"
         if quantity <= QUANTITY_TOLERANCE:
@@ -364,7 +397,7 @@ class PaperBroker:
             side=order.side,
             quantity=quantity,
             price=price,
-            fee=self.costs.commission(quantity, price),
+            fee=self.costs.commission(quantity, price, first=number == 1),
             time=bar_time,
         )
         self._book.apply(fill)
@@ -382,18 +415,20 @@ class PaperBroker:
         )
         return replace(order, filled_quantity=filled, average_fill_price=average, status=status)
 
-    def _affordable(self, price: float) -> float:
-        """The most shares the cash pays for at `price`, commission included."""
+    def _affordable(self, price: float, *, first: bool) -> float:
+        """The most shares the cash pays for at `price`, commission included (`first`: the
+        order's first fill, with the commission per order)."""
         quantity = self._round(self._book.cash / price)
         while (
             quantity > 0
-            and quantity * price + self.costs.commission(quantity, price) > self._book.cash
+            and quantity * price + self.costs.commission(quantity, price, first=first)
+            > self._book.cash
         ):
             step = 1.0 if not self.fractional else 10.0**-FRACTION_DIGITS
             quantity = self._round(
                 min(
                     quantity - step,
-                    (self._book.cash - self.costs.commission(quantity, price)) / price,
+                    (self._book.cash - self.costs.commission(quantity, price, first=first)) / price,
                 )
             )
         return max(quantity, 0.0)

@@ -40,7 +40,7 @@ from execution.brokers.base import BrokerOrder, OrderRequest
 from execution.errors import BrokerRejectedError, OrderPlanError
 from execution.hedge import HedgeMarket, model_price
 from execution.ledger import Book, Fill, FillEvent
-from execution.options import OPTIONS_LEVEL_NEEDED, parse_occ
+from execution.options import OPTIONS_LEVEL_NEEDED, parse_occ, settlement_price
 from execution.schedule import session_datetimes, trading_sessions
 from quant.options import ImpliedVolModel
 
@@ -372,8 +372,7 @@ class PaperOptionsBroker:
             contract = parse_occ(symbol)
             if contract.expiry > day:
                 continue
-            spot = float(self._closes[contract.underlying].iloc[: index + 1].dropna().iloc[-1])
-            value = contract.intrinsic(spot)
+            value = settlement_price(contract, self._closes[contract.underlying].iloc[: index + 1])
             event: FillEvent = "expiry" if value <= 0 else "exercise" if held > 0 else "assignment"
             self._settle_position(symbol, held, value, index, event, "settle")
         for order in self.open_orders():

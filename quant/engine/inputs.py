@@ -62,10 +62,15 @@ def as_config(item: object, index: int) -> StrategyConfig:
     return cfg
 
 
+MIN_EVALUATION_DAYS = 2
+"""The fewest days a config is evaluated on after its lookback (its metrics need two)."""
+
+
 def check_lengths(configs: list[StrategyConfig], T: int) -> None:
-    """Refuse a config whose lookback leaves fewer than 2 of the T days to evaluate."""
+    """Refuse a config whose lookback leaves fewer than `MIN_EVALUATION_DAYS` of the T days to
+    evaluate."""
     for i, cfg in enumerate(configs):
-        if T - cfg.lookback < 2:
+        if T - cfg.lookback < MIN_EVALUATION_DAYS:
             raise InsufficientDataError(
                 f"config {i} ({cfg.config_id}): lookback={cfg.lookback} needs a history longer "
                 f"than lookback + 1 days, got T={T} days (at least 2 evaluation days are needed)"

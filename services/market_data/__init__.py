@@ -9,7 +9,9 @@
   provisional row during a session) a decision uses;
 - `datasets`: tables an owner uploads (validated, stored as Parquet) and read back;
 - `tables`: columnar JSON tables, inline returns and their checks; narrowing by assets and dates;
-- `sources`: the returns an analysis request works on (inline, dataset, portfolio, configured).
+- `sources`: the returns an analysis request works on (inline, dataset, portfolio, configured);
+- `tickers`: what every door says of a ticker the data has no prices for, and where more come
+  from.
 
 Returns are daily simple returns; tables have a sorted unique DatetimeIndex and one float column
 per asset. The numeric core reads and validates price tables (`quant.data`); the interfaces

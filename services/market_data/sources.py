@@ -133,7 +133,14 @@ def resolve_returns(
         info = {"source": provider.name, "version": provider.version()}
     if info.get("dated", True) and len(frame):  # where the data ends, before narrowing
         info["data_end"] = pd.Timestamp(frame.index[-1]).date().isoformat()
-    frame = select(frame, assets=assets, start=source.start, end=source.end, min_rows=min_rows)
+    frame = select(
+        frame,
+        assets=assets,
+        start=source.start,
+        end=source.end,
+        min_rows=min_rows,
+        source=info,
+    )
     _check_columns(frame, min_assets)
     return Resolved(frame, weights, info)
 

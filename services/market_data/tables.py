@@ -20,6 +20,7 @@ import pandas as pd
 from quant.errors import QuantError
 from quant.validation import check_asset_names
 from services.errors import InputError
+from services.market_data.tickers import unknown_tickers
 
 
 def frame_to_table(frame: pd.DataFrame) -> dict[str, Any]:
@@ -106,16 +107,19 @@ def select(
     start: date | None,
     end: date | None,
     min_rows: int = 1,
+    source: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Columns `assets` (all if None) and rows in [start, end].
 
-    `InputError` on ``assets`` for no, repeated or unknown assets (naming the known ones); on
+    `InputError` on ``assets`` for no, repeated or unknown assets (naming the known ones and,
+    for the configured market data, where more come from: `tickers.unknown_tickers` of the
+    data `source` describes); on
     ``start`` or ``end`` for a start after the last date or an end before the first (or start
     > end, or fewer than `min_rows` rows left).
     """
     columns = [str(c) for c in frame.columns]
     if assets is not None:
-        frame = frame[_known_assets(assets, columns)]
+        frame = frame[_known_assets(assets, columns, source)]
     if len(frame) == 0:
         raise InputError("start", "the data has no dates")
     first, last = frame.index[0].date(), frame.index[-1].date()
@@ -138,8 +142,11 @@ def select(
     return frame
 
 
-def _known_assets(assets: Sequence[str], columns: list[str]) -> list[str]:
-    """`assets` as a list, after checking each is named once and is one of `columns`."""
+def _known_assets(
+    assets: Sequence[str], columns: list[str], source: Mapping[str, Any] | None
+) -> list[str]:
+    """`assets` as a list, after checking each is named once and is one of `columns` (of the
+    data `source` describes)."""
     if len(assets) == 0:
         raise InputError("assets", "name at least one asset")
     seen: set[str] = set()
@@ -148,7 +155,5 @@ def _known_assets(assets: Sequence[str], columns: list[str]) -> list[str]:
         raise InputError("assets", f"duplicate assets: {', '.join(duplicates)}")
     unknown = [a for a in assets if a not in columns]
     if unknown:
-        raise InputError(
-            "assets", f"unknown assets: {', '.join(unknown)} (known: {', '.join(columns)})"
-        )
+        raise InputError("assets", unknown_tickers(unknown, columns, source))
     return list(assets)

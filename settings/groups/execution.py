@@ -1,5 +1,5 @@
-"""Sending orders: the execution queue's retries and hedge orders' limit prices
-(`STRATIGOS_EXECUTION_*`, `STRATIGOS_HEDGE_LIMIT_TOLERANCE`)."""
+"""Sending orders: the execution queue's retries, hedge orders' limit prices and the paper
+broker's costs (`STRATIGOS_EXECUTION_*`, `STRATIGOS_HEDGE_LIMIT_TOLERANCE`)."""
 
 from __future__ import annotations
 
@@ -34,4 +34,29 @@ class ExecutionSettings(SettingsGroup):
             "model price plus (buys) or minus (sells) this fraction of it "
             "(trading.accounts.alpaca).",
         )
+    )
+    paper_slippage_bps: float = Field(
+        default=5.0,
+        ge=0,
+        le=1000,
+        description="A new paper account's slippage: fills at the bar's price moved this many "
+        "basis points against the order (execution.brokers.paper.PaperCosts).",
+    )
+    paper_commission_per_share: float = Field(
+        default=0.0,
+        ge=0,
+        le=100,
+        description="A new paper account's commission per share filled (currency).",
+    )
+    paper_commission_per_order: float = Field(
+        default=0.0,
+        ge=0,
+        le=10_000,
+        description="A new paper account's commission per order (currency, on its first fill).",
+    )
+    paper_commission_bps: float = Field(
+        default=0.0,
+        ge=0,
+        le=1000,
+        description="A new paper account's commission in basis points of the value filled.",
     )

@@ -24,9 +24,11 @@ class JobSettings(SettingsGroup):
             "graphs.job_handlers",
             "trading.execution_jobs",
             "api.tearsheet_jobs",
+            "api.agent_protocol.cron_runs",
         ],
         description="Modules registering job handlers, imported by the AWS worker function "
-        "(api.tearsheet_jobs renders the trading day's tearsheets).",
+        "(api.tearsheet_jobs renders the trading day's tearsheets, api.agent_protocol.cron_runs "
+        "runs the Agent Protocol's crons).",
     )
     ticks: list[str] = Field(
         default_factory=lambda: ["fire_due_schedules"],

@@ -35,8 +35,9 @@ class ModelSettings(SettingsGroup):
     call_budget_s: float = Field(
         default=120.0,
         gt=0,
-        description="Seconds one model call may spend on retries and fallback routes when the "
-        "service throttles (never past a run's wall-time budget).",
+        description="Seconds one model call may spend on retries, fallback routes and the waits "
+        "between rounds of them when the service throttles (never past a run's wall-time "
+        "budget).",
     )
 
     def resolved_provider(self, role: str | None = None) -> ModelProvider:

@@ -3,6 +3,7 @@ bucket, one module per aggregate."""
 
 from __future__ import annotations
 
+from store.aws.agent_crons import AwsAgentCrons
 from store.aws.agent_runs import AwsAgentRuns
 from store.aws.analyses import AwsAnalyses
 from store.aws.api_keys import AwsApiKeys
@@ -28,6 +29,7 @@ __all__ = ["EVENTS_PER_TRANSACTION", "AWSStore", "boto_config", "create_tables"]
 
 
 class AWSStore(
+    AwsAgentCrons,
     AwsAgentRuns,
     AwsAnalyses,
     AwsRetention,

@@ -7,7 +7,9 @@ import math
 from datetime import timedelta
 from typing import Any
 
-from store.aws.table import AwsTable, _item
+from botocore.exceptions import ClientError
+
+from store.aws.table import AwsTable, _av, _item, _key
 from store.common import to_micros
 
 
@@ -21,8 +23,12 @@ class AwsCache(AwsTable):
         return json.loads(item["value"])
 
     def _put_cache(self, owner: str, key: str, value: str, ttl_seconds: float) -> None:
+        record = self._cache_record(owner, key, value, ttl_seconds)
+        self._call("cache_put", self.ddb.put_item, TableName=self.table, Item=_item(record))
+
+    def _cache_record(self, owner: str, key: str, value: str, ttl_seconds: float) -> dict[str, Any]:
         expires = self.clock() + timedelta(seconds=ttl_seconds)
-        record = {
+        return {
             "pk": f"CACHE#{owner}#{key}",
             "sk": "-",
             "owner": owner,
@@ -30,4 +36,35 @@ class AwsCache(AwsTable):
             "expires_at": to_micros(expires),
             "ttl": math.ceil(expires.timestamp()),
         }
-        self._call("cache_put", self.ddb.put_item, TableName=self.table, Item=_item(record))
+
+    def _hold_lease(self, owner: str, key: str, holder: str, seconds: float) -> bool:
+        try:
+            self._call(
+                "hold_lease",
+                self.ddb.put_item,
+                TableName=self.table,
+                Item=_item(self._cache_record(owner, key, holder, seconds)),
+                ConditionExpression="attribute_not_exists(pk) OR expires_at <= :now OR #v = :h",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={":now": _av(self._now()), ":h": _av(holder)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _release_lease(self, owner: str, key: str, holder: str) -> None:
+        try:
+            self._call(
+                "release_lease",
+                self.ddb.delete_item,
+                TableName=self.table,
+                Key=_key(f"CACHE#{owner}#{key}", "-"),
+                ConditionExpression="#v = :h",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={":h": _av(holder)},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise

@@ -6,15 +6,15 @@ from typing import Any
 
 from store.aws.table import AwsTable, _item, _owner_pk
 from store.common import new_id
-from store.errors import NotFoundError
+from store.errors import ConflictError, NotFoundError
 from store.threads import ChatThread, thread_from_row
 
 
 class AwsThreads(AwsTable):
     """The threads repository on DynamoDB and S3."""
 
-    def _insert_thread(self, owner: str, title: str) -> ChatThread:
-        tid = new_id("th")
+    def _insert_thread(self, owner: str, title: str, thread_id: str | None) -> ChatThread:
+        tid = thread_id or new_id("th")
         now = self._now()
         record = {
             "pk": _owner_pk(owner),
@@ -25,7 +25,10 @@ class AwsThreads(AwsTable):
             "created_at": now,
             "updated_at": now,
         }
-        self._call("create_thread", self.ddb.put_item, TableName=self.table, Item=_item(record))
+        if thread_id is None:
+            self._call("create_thread", self.ddb.put_item, TableName=self.table, Item=_item(record))
+        elif not self._put_if_absent("create_thread", record):
+            raise ConflictError(f"thread {thread_id!r} exists")
         return thread_from_row(record)
 
     def touch_thread(self, owner: str, thread_id: str, *, title: str | None = None) -> ChatThread:

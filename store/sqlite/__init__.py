@@ -3,6 +3,7 @@ aggregate (see `store.sqlite.connection` for connections, transactions and migra
 
 from __future__ import annotations
 
+from store.sqlite.agent_crons import SqliteAgentCrons
 from store.sqlite.agent_runs import SqliteAgentRuns
 from store.sqlite.analyses import SqliteAnalyses
 from store.sqlite.api_keys import SqliteApiKeys
@@ -27,6 +28,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SQLiteStore"]
 
 
 class SQLiteStore(
+    SqliteAgentCrons,
     SqliteAgentRuns,
     SqliteAnalyses,
     SqliteRetention,

@@ -28,3 +28,22 @@ class SqliteCache(SqliteConnection):
                 "INSERT OR REPLACE INTO cache (owner, key, value, expires_at) VALUES (?, ?, ?, ?)",
                 (owner, key, value, expires),
             )
+
+    def _hold_lease(self, owner: str, key: str, holder: str, seconds: float) -> bool:
+        now = self.clock()
+        expires = to_micros(now + timedelta(seconds=seconds))
+        with self._tx("hold_lease") as conn:
+            cur = conn.execute(
+                "INSERT INTO cache (owner, key, value, expires_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (owner, key) DO UPDATE SET value = excluded.value, "
+                "expires_at = excluded.expires_at "
+                "WHERE cache.expires_at <= ? OR cache.value = excluded.value",
+                (owner, key, holder, expires, to_micros(now)),
+            )
+            return cur.rowcount == 1
+
+    def _release_lease(self, owner: str, key: str, holder: str) -> None:
+        with self._tx("release_lease") as conn:
+            conn.execute(
+                "DELETE FROM cache WHERE owner = ? AND key = ? AND value = ?", (owner, key, holder)
+            )

@@ -28,6 +28,7 @@ from settings.groups.store import DEVELOPMENT_PEPPER
 from store.base import Store
 from store.common import Clock, to_micros, utc_now
 from store.errors import ConflictError, NotFoundError, StoreGoneError, StoreUnavailableError
+from store.sqlite.agent_crons_schema import AGENT_CRONS_TABLE
 from store.sqlite.owned_orders_schema import ORDERS_BY_OWNER
 from store.sqlite.schema_setup import set_up_schema
 from store.sqlite.trading_day_schema import TRADING_DAY_TABLES
@@ -373,6 +374,7 @@ MIGRATIONS: list[tuple[int, str]] = [
     ),
     TRADING_DAY_TABLES,
     ORDERS_BY_OWNER,
+    AGENT_CRONS_TABLE,
 ]
 """(version, SQL script) pairs: a database at version N gets every script of a higher version,
 in version order (gaps in the numbering are allowed)."""

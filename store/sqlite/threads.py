@@ -11,8 +11,8 @@ from store.threads import ChatThread, thread_from_row
 class SqliteThreads(SqliteConnection):
     """The threads repository on SQLite."""
 
-    def _insert_thread(self, owner: str, title: str) -> ChatThread:
-        tid = new_id("th")
+    def _insert_thread(self, owner: str, title: str, thread_id: str | None) -> ChatThread:
+        tid = thread_id or new_id("th")
         now = self._now()
         with self._tx("create_thread") as conn:
             conn.execute(

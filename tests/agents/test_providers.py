@@ -238,8 +238,12 @@ def test_a_server_error_after_the_retries_is_a_model_call_error(
     from devtools.local_bedrock.faults import FaultPlan
 
     with serve_openai(faults=FaultPlan.parse("throttle@1,2,3")) as throttled:
+        # a call budget of one second leaves no room for a wait (at least 1 s) and another round
         use_provider(
-            "openai", STRATIGOS_OPENAI_BASE_URL=throttled.url, STRATIGOS_OPENAI_MAX_RETRIES="1"
+            "openai",
+            STRATIGOS_OPENAI_BASE_URL=throttled.url,
+            STRATIGOS_OPENAI_MAX_RETRIES="1",
+            STRATIGOS_MODEL_CALL_BUDGET_S="1",
         )
         with pytest.raises(ModelCallError, match="rate_limit_exceeded"):
             route_message([_human("What is the CVaR of AAPL since 2019?")])

@@ -185,9 +185,9 @@ def test_an_approval_through_an_interrupt_and_resume(server: Server) -> None:
     (approval,) = interrupt["value"]  # a list of one HumanInterrupt, with our fields
     assert approval["type"] == "approval"
     assert approval["actions"] == ["approve", "edit", "reject"]
-    assert approval["action_request"] == {
+    assert approval["action_request"] == {  # the fields that are set: no nulls for a form
         "action": "run_strategy_search",
-        "args": approval["request"],
+        "args": {k: v for k, v in approval["request"].items() if v is not None},
     }
     assert approval["description"] == approval["summary"]
     assert approval["config"] == {
@@ -316,7 +316,7 @@ def test_another_owner_and_no_credentials_are_refused(server: Server) -> None:
     [
         ({"assistant_id": "assistant", "input": {"messages": []}}, "body.input.messages"),
         (
-            {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "debug"},
+            {"assistant_id": "assistant", "input": human("hi"), "stream_mode": "tasks"},
             "body.stream_mode",
         ),
         ({"assistant_id": "optimization", "input": {"n_paths": -1}}, "body.input.n_paths"),

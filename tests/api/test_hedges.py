@@ -161,5 +161,33 @@ def test_a_forward_test_of_a_hedged_deployment_returns_its_hedge(api: Api) -> No
     page = client.get(f"/v1/deployments/{test_id}/report", headers=api.alice).text
     assert "Option hedge (in the paper values)" in page
     assert f"{report['hedge']['value']:,.2f} on {report['hedge']['priced_on']}" in page
+    # the hedge view of the ended test is priced at its window's end, as the test and its
+    # performance are (not at the data's last close, months after its options expired)
+    view = client.get(f"/v1/deployments/{test_id}/hedges", headers=api.alice).json()
+    assert view["priced_on"] == report["hedge"]["priced_on"] == hedge["priced_on"] == "2022-03-31"
+    assert view["pnl"] == pytest.approx(hedge["value"], rel=1e-12)
+    assert view["market_value"] == pytest.approx(hedge["market_value"], rel=1e-12)
+    # each names the volatility that priced it: the paper broker has no option quotes
+    realised = "the paper broker has no option quotes: priced on realised volatility"
+    for named in (view, report["hedge"], hedge):
+        assert named["volatility"]["source"] == "realised"
+        assert named["volatility"]["words"] == realised
+    assert realised in page
     other = client.get(submitted.headers["location"], headers=api.bob)
     assert_error(other, 404, "NOT_FOUND")
+
+
+def test_an_empty_implied_volatility_history_says_why(api: Api) -> None:
+    """A hedge on the paper broker records no implied volatility (no option quotes): the
+    empty history says so to its owner; of an underlying they hedge nowhere, they are told
+    that."""
+    hedged_deployment(api.store, "alice")
+    mine = api.client.get("/v1/iv-history/AAPL", headers=api.alice)
+    assert mine.status_code == 200 and mine.json()["items"] == []
+    assert mine.json()["reason"] == (
+        "your deployments hedging AAPL trade on the paper broker, which has no option quotes: "
+        "nothing is recorded, and their hedges are priced on realised volatility"
+    )
+    other = api.client.get("/v1/iv-history/KO", headers=api.alice).json()
+    assert other["items"] == []
+    assert other["reason"].startswith("no active or paused deployment of yours hedges KO")

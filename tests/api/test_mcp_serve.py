@@ -6,14 +6,14 @@ an HTTP client that keeps no connection alive), so the kernel hands each to whic
 accepts first: a draft made in one request is found by the next, whoever serves it. A client's
 calls after an idle longer than the server's keep-alive open new connections too: one client
 making seven calls, each on a new connection, stands for them (a portfolio built by the first,
-measured by the others: `api.mcp.artifacts`). Another owner reaches nothing of the first's
-through either process."""
+measured by the others: `api.mcp.artifacts`), and calls sent to a chosen process
+(`tests.support.serving_process`) use what the other process built. Another owner reaches
+nothing of the first's through either process."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-import signal
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,9 +22,10 @@ import pytest
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
-from store.sqlite import SQLiteStore
-from tests.api.test_serve_workers import STARTUP_SECONDS, server_children, start_serve, wait_for
+from tests.api.test_serve_workers import STARTUP_SECONDS
 from tests.support.mcp_client import data, error
+from tests.support.mcp_serve import serving
+from tests.support.serving_process import pinned_connection
 
 SEARCH = {"universe": ["AAPL", "JNJ", "KO"], "start": "2015-01-01", "max_trials": 6}
 FRESH_SESSIONS = 19
@@ -33,40 +34,12 @@ forty requests."""
 
 
 @pytest.fixture(scope="module")
-def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
-    """`stratigos serve` with two processes; its base URL and the keys of alice and bob."""
+def serve(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str, set[int]]]:
+    """`stratigos serve` with two processes; its base URL, the keys of alice and bob and its
+    server processes."""
     data_dir = tmp_path_factory.mktemp("mcp-serve") / "data"
-    data_dir.mkdir(parents=True)
-    with SQLiteStore(data_dir / "store.sqlite") as store:
-        alice, _ = store.create_api_key("alice", "mcp")
-        bob, _ = store.create_api_key("bob", "mcp")
-    variables = {"STRATIGOS_API_PROCESSES": "2", "STRATIGOS_API_JOB_WORKERS": "0"}
-    server = start_serve(data_dir, variables=variables)
-    try:
-        assert server.stdout is not None
-        banner = server.stdout.readline()  # written once every process accepts connections
-        address = re.search(r"Stratigos API on (http://\S+)", banner)
-        assert address is not None, banner
-        assert len(server_children(server.pid)) == 2
-        base = address.group(1)
-        with httpx.Client(base_url=base, timeout=STARTUP_SECONDS) as http:
-            # each process loads its app on its first requests (api.startup)
-            wait_for(
-                lambda: all(
-                    http.get("/v1/health/live", headers={"connection": "close"}).status_code == 200
-                    for _ in range(6)
-                ),
-                "both processes to answer",
-            )
-        yield base, alice, bob
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(60)
-        finally:
-            if server.poll() is None:
-                server.kill()
-                server.wait(30)
+    with serving(data_dir, ["alice", "bob"]) as (base, keys, processes):
+        yield base, keys["alice"], keys["bob"], processes
 
 
 def fresh_connections(key: str) -> httpx.AsyncClient:
@@ -91,9 +64,9 @@ async def in_session(base: str, key: str, work: Any) -> Any:
 
 
 def test_forty_requests_on_fresh_connections_to_two_processes_all_succeed(
-    serve: tuple[str, str, str],
+    serve: tuple[str, str, str, set[int]],
 ) -> None:
-    base, alice, _ = serve
+    base, alice, _, _ = serve
 
     async def draft(client: ClientSession) -> str:
         return str(data(await client.call_tool("draft_strategy_search", SEARCH))["draft_id"])
@@ -116,9 +89,9 @@ def test_forty_requests_on_fresh_connections_to_two_processes_all_succeed(
 
 
 def test_a_client_s_calls_each_on_a_new_connection_all_succeed(
-    serve: tuple[str, str, str],
+    serve: tuple[str, str, str, set[int]],
 ) -> None:
-    base, alice, _ = serve
+    base, alice, _, _ = serve
     hrp = {"method": "hrp", "universe": ["AAPL", "JNJ", "KO"]}
 
     async def six_calls(client: ClientSession) -> tuple[str, list[Any]]:
@@ -135,9 +108,9 @@ def test_a_client_s_calls_each_on_a_new_connection_all_succeed(
 
 
 def test_another_owner_reaches_nothing_of_the_first_through_either_process(
-    serve: tuple[str, str, str],
+    serve: tuple[str, str, str, set[int]],
 ) -> None:
-    base, alice, bob = serve
+    base, alice, bob, _ = serve
 
     async def drafts(client: ClientSession) -> str:
         return str(data(await client.call_tool("draft_strategy_search", SEARCH))["draft_id"])
@@ -156,3 +129,47 @@ def test_another_owner_reaches_nothing_of_the_first_through_either_process(
     for refused in refusals:
         assert refused["code"] == "NOT_FOUND"
         assert refused["message"] == f"draft {draft_id!r} not found"
+
+
+def test_what_one_process_built_the_other_measures_alike(
+    serve: tuple[str, str, str, set[int]],
+) -> None:
+    """Each call sent to the process chosen: a portfolio and a scenario set built by the first
+    are measured by the second as by the first (rebuilt from their recipes, `tools.recipes`),
+    and what the second builds gets an id of its own, which the first then finds."""
+    base, alice, _, processes = serve
+    first, second = sorted(processes)
+
+    def call(pid: int, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        connection = pinned_connection(base, pid, processes, STARTUP_SECONDS)
+        frame = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
+        body = json.dumps({**frame, "params": {"name": name, "arguments": arguments}})
+        headers = {"accept": "application/json, text/event-stream", "x-api-key": alice}
+        try:
+            connection.request(
+                "POST", "/mcp", body=body, headers=headers | {"content-type": "application/json"}
+            )
+            response = connection.getresponse()
+            text = response.read().decode()
+        finally:
+            connection.close()
+        assert response.status == 200, text
+        (line,) = [x for x in text.splitlines() if x.startswith("data:")] or [f"data:{text}"]
+        result = json.loads(line.removeprefix("data:"))["result"]
+        assert not result.get("isError"), result
+        return dict(result["structuredContent"])
+
+    hrp = {"method": "hrp", "universe": ["AAPL", "JNJ", "KO"]}
+    built = call(first, "optimize_portfolio", hrp)["portfolio_id"]
+    paths = {"universe": ["AAPL", "KO"], "n_paths": 8, "horizon": 126}
+    scenarios = call(first, "generate_market_scenarios", paths)["scenario_set_id"]
+    own = call(second, "optimize_portfolio", {"method": "min_volatility", "universe": ["KO", "PG"]})
+    assert own["portfolio_id"] != built
+    risk = {"portfolio_id": built, "start": "2019-01-01"}
+    backtest = {"config": {"target_vol": 0.1}, "scenario_set_id": scenarios}
+    theirs = {"portfolio_id": own["portfolio_id"], "start": "2019-01-01"}
+    for name, arguments in (("portfolio_risk_report", risk), ("backtest_strategy", backtest)):
+        assert call(second, name, arguments) == call(first, name, arguments), name
+    measured = call(first, "portfolio_risk_report", theirs)
+    assert measured == call(second, "portfolio_risk_report", theirs)
+    assert set(measured["risk_contributions"]) == {"KO", "PG"}

@@ -20,8 +20,9 @@ from mcp.shared.exceptions import McpError
 
 from api.mcp.drafts import DRAFT_TOOL_NAMES
 from api.mcp.server import build_server
-from api.mcp.tools import assistant_tool_names
+from api.mcp.tools import assistant_tool_names, without_null_arguments
 from graphs.assistant import TOOLS_OF
+from graphs.thread_artifacts import ThreadArtifacts
 from graphs.thread_bindings import bind_owner, tool_context
 from quant import risk_report
 from quant.data import load_sp500_prices, to_returns
@@ -58,13 +59,16 @@ def test_the_tools_served_are_the_agents_own_definitions(local: tuple[Settings, 
     assert {n for names in TOOLS_OF.values() for n in names} | {
         "remember_fact", "recall_memories", "forget_memory"
     } == set(assistant_tool_names())  # fmt: skip
-    # the very tools of a chat thread (another thread, another owner): same schemas, same words
+    # the very tools of a chat thread (another thread, another owner): same schemas (optional
+    # arguments without their null branch: test_mcp_schemas.py), same words
     _, store = local
     bind_owner("chat:schemas", "someone", store)
-    _, chat_tools = tool_context({"configurable": {"thread_id": "chat:schemas"}}, {})
+    thread = {"configurable": {"thread_id": "chat:schemas"}}
+    _, chat_tools = tool_context(thread, ThreadArtifacts())
     agents = {t.name: t for t in [*chat_tools, *memory_tools("someone", store)]}
     for name in assistant_tool_names():
-        assert by_name[name].inputSchema == agents[name].args_schema.model_json_schema(), name
+        schema = agents[name].args_schema.model_json_schema()
+        assert by_name[name].inputSchema == without_null_arguments(schema), name
         assert by_name[name].description == agents[name].description, name
     assert "run_strategy_search" not in by_name  # a search is only ever drafted
 

@@ -73,6 +73,18 @@ BEYOND_THE_SCHEMA = {
     "POST /monte-carlo/analyze": "a stored simulation of the caller whose data is unchanged",
     "GET /market-data/prices": "assets and dates of the data",
     "GET /market-data/returns": "assets and dates of the data",
+    "POST /agent/threads/{thread_id}/history": "a metadata filter under the text rule",
+    "POST /agent/threads/{thread_id}/state": "messages a client writes: user or assistant "
+    "text, no tool calls; no state key but messages",
+    "POST /agent/threads/{thread_id}/state/checkpoint": "no subgraphs (they keep no state)",
+    "GET /agent/threads/{thread_id}/state/{checkpoint_id}": "a checkpoint id (a UUID)",
+    "PUT /agent/store/items": "a value under the text rule",
+    "POST /agent/store/items/search": "a filter under the text rule",
+    "POST /agent/runs/crons": "a schedule cron reads, an IANA time zone, one user message as "
+    "its runs' input under the text rule, an end after now",
+    "POST /agent/threads/{thread_id}/runs/crons": "a schedule cron reads, an IANA time zone, "
+    "one user message as its runs' input under the text rule",
+    "POST /agent/runs/crons/search": "a metadata filter under the text rule",
 }
 """Operation -> the rules beyond its schema (a schema-valid request may be 422)."""
 

@@ -168,17 +168,26 @@ def test_an_invalid_edit_is_422_and_keeps_the_proposal(api: Api) -> None:
 def test_busy_threads_are_409_and_a_full_server_is_429(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from api.routes import threads
+    from api import thread_turns
 
     thread = new_thread(api, api.alice)
     url = f"/v1/threads/{thread['id']}/messages"
-    monkeypatch.setattr(threads, "_busy", {thread["id"]})  # a turn of this thread is running
+    # a turn of this thread runs in another process: it holds the thread's lease in the store
+    key = thread_turns.turn_key(thread["id"])
+    assert api.store.hold_lease("alice", key, "another process", 60)
     assert_error(api.client.post(url, json={"content": ASK}, headers=api.alice), 409, "CONFLICT")
-    others = {f"th_other{i}" for i in range(threads.MAX_CONCURRENT_TURNS)}
-    monkeypatch.setattr(threads, "_busy", others)  # the process is answering its maximum
+    api.store.release_lease("alice", key, "another process")
+    others = {
+        ("alice", f"th_{i}"): thread_turns._Turn() for i in range(thread_turns.MAX_CONCURRENT_TURNS)
+    }
+    monkeypatch.setattr(thread_turns, "_turns", others)  # the process is answering its maximum
     response = api.client.post(url, json={"content": ASK}, headers=api.alice)
     assert_error(response, 429, "RATE_LIMITED")
     assert response.headers["Retry-After"] == "5"
+    monkeypatch.setattr(thread_turns, "_turns", {})
+    answered = api.client.post(url, json={"content": ASK}, headers={**api.alice, **JSON})
+    assert answered.status_code == 200, answered.text
+    assert api.store.cache_get("alice", key) is None  # the turn's hold ended with it
 
 
 def test_a_chat_portfolio_is_saved_to_its_owner_s_portfolios(api: Api) -> None:

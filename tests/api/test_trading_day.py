@@ -148,6 +148,17 @@ def test_each_strategy_has_its_parquet_analytics_of_each_session(day: Any) -> No
         assert totals["costs_fraction"] == pytest.approx(
             frame["costs"].sum() / frame["equity"].mean()
         )
+        assert totals["slippage"] > 0 and totals["costs"] == pytest.approx(
+            totals["fees"] + totals["slippage"]
+        )
+        # two sessions, one daily return: the statistics say what they still need
+        statistics = summary["statistics"]
+        assert statistics["returns"] == 1
+        assert statistics["sortino"] == {
+            "value": None,
+            "on": None,
+            "why": "not yet available: needs at least 2 daily returns (3 sessions), has 1",
+        }
         _check_against_the_ledger(store, deployment, frame)
 
 
@@ -166,7 +177,15 @@ def _check_against_the_ledger(store: Store, deployment: Deployment, frame: pd.Da
         traded = sum(abs(f.quantity or 0.0) * (f.price or 0.0) for f in by_day[session])
         assert frame["traded_notional"].iloc[row] == pytest.approx(traded, rel=1e-12)
         assert frame["turnover"].iloc[row] == pytest.approx(traded / equity[row], rel=1e-12)
-        assert frame["costs"].iloc[row] == pytest.approx(sum(f.fee or 0.0 for f in by_day[session]))
+        fees = sum(f.fee or 0.0 for f in by_day[session])
+        assert frame["fees"].iloc[row] == pytest.approx(fees)
+        # the paper broker fills 5 bps beyond the close: the slippage against the close
+        at_close = sum(
+            (f.quantity or 0.0) * float(CLOSES.loc[pd.Timestamp(session), f.symbol])
+            for f in by_day[session]
+        )
+        assert frame["slippage"].iloc[row] == pytest.approx(5e-4 * at_close, rel=1e-9)
+        assert frame["costs"].iloc[row] == pytest.approx(fees + 5e-4 * at_close, rel=1e-9)
         for f in by_day[session]:
             held[f.symbol or ""] = held.get(f.symbol or "", 0.0) + (
                 f.quantity or 0.0) * (1 if f.side == "buy" else -1)  # fmt: skip
@@ -202,6 +221,9 @@ def test_each_strategy_and_account_has_a_tearsheet_and_the_owner_heard_of_them(d
         strategy = store.report_bytes("alice", sheets[-1].id).decode()
         assert f"Tearsheet of {deployment.name} on 2021-06-02" in strategy
         assert "Analytics" in strategy and 'id="data-weights"' in strategy
+        assert "Returns and risk" in strategy and 'id="data-statistics"' in strategy
+        assert "not yet available: needs at least 2 daily returns (3 sessions), has 1" in strategy
+        assert "-0.00" not in strategy
         account = store.report_bytes("alice", sheets[-2].id).decode()
         assert sheets[-1].id in account  # it names the strategy's tearsheet
         # its chart: every snapshot taken by the time it was rendered (21:15 in New York)
@@ -269,7 +291,9 @@ def test_the_api_serves_them_to_their_owner_only(day: Any) -> None:
     assert_error(client.get(f"/v1/accounts/{account}/snapshots", headers=bob), 404, "NOT_FOUND")
     assert_error(client.get(f"/v1/accounts/{account}/reports", headers=bob), 404, "NOT_FOUND")
     assert_error(client.get(reports[2]["links"]["file"], headers=bob), 404, "NOT_FOUND")
-    assert client.get("/v1/iv-history/AAPL", headers=alice).json()["items"] == []  # paper: none
+    history = client.get("/v1/iv-history/AAPL", headers=alice).json()
+    assert history["items"] == []  # paper: none, and it says why
+    assert history["reason"].startswith("no active or paused deployment of yours hedges AAPL")
     assert_error(
         client.get(f"/v1/accounts/{account}/snapshots", params={"since": "2021-06-02T00:00"}, headers=alice),
         422, "VALIDATION_ERROR", "query.since",

@@ -223,6 +223,7 @@ def test_a_hedged_deployment_s_forward_test_shows_its_option_hedge(
                          "premiums_received"), ("Settlements", "settlements")):  # fmt: skip
         assert f"{label}\t{hedge[value]:,.2f}" in shown, (label, shown)
     assert f"{hedge['runs']} (" in shown and "whole contracts and a beta of 1" in shown
+    assert f"Volatility\t{hedge['volatility']['words']}" in shown
     assert "null" not in page.inner_text("#forward-test-result")
     assert page.locator("#forward-test-runs").count() == 0  # every run filled or had nothing to do
     page.screenshot(path=str(artifacts / "deployment-forward-test-hedge.png"), full_page=True)

@@ -111,7 +111,11 @@ def test_the_hedge_card_and_the_hedging_kill_switch(
         (m["symbol"], f"{m['contracts']:,}") for m in hedge["marks"]
     ]
     assert {r[0] for r in rows} == set(bought.positions) and len(rows) == 2
-    assert [r[3] for r in rows] == [money(m["market_value"]) for m in hedge["marks"]]
+    assert [r[2] for r in rows] == [m["expiry"] for m in hedge["marks"]]
+    assert [r[4] for r in rows] == [money(m["market_value"]) for m in hedge["marks"]]
+    assert [r[5] for r in rows] == ["open", "open"]  # neither expired by the data's last close
+    assert page.inner_text("#hedge-volatility") == hedge["volatility"]["words"]
+    assert "realised volatility" in hedge["volatility"]["words"]
     statuses = page.locator("#hedge-orders-table tbody tr td:nth-child(6)").all_inner_texts()
     assert statuses == ["filled", "filled", "dead letter"]
     dead = page.locator("#hedge-orders-table tbody tr").nth(2).locator("td").all_inner_texts()

@@ -6,6 +6,7 @@ every order with each strategy's part, by name, as the API lists them."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,4 +113,51 @@ def test_the_shared_account_card_shows_the_conflicts_and_each_strategy_s_part(
     assert first_ko[5].startswith("growth ") and ", value " in first_ko[5]
     assert all(ids["growth"] not in r[5] and ids["value"] not in r[5] for r in orders)
     page.screenshot(path=str(artifacts / "shared-account.png"), full_page=True)
+    assert page.problems == []
+
+
+def test_a_shared_account_forward_tested_from_the_command_line_shows_the_api_s_orders(
+    page: Any, server: Server, artifacts: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two strategies created on the account `summer` and forward-tested together from the
+    command line: each test deployment's page lists its orders as the API does, each with the
+    strategy's part and the account's whole order beside it."""
+    from api.cli import main
+
+    with SQLiteStore(server.settings.data_dir / "store.sqlite") as store:
+        portfolios = [
+            store.create_portfolio("local", name, {"weights": weights}).id
+            for name, weights in (
+                ("tech", {"AAPL": 0.6, "KO": 0.3}),
+                ("energy", {"KO": 0.3, "XOM": 0.6}),
+            )
+        ]
+    for portfolio in portfolios:
+        argv = ["deploy", "create", "--portfolio", portfolio, "--capital", "50000", "--every",
+                "session", "--account", "summer", "--json"]  # fmt: skip
+        assert main(argv) == 0
+    capsys.readouterr()
+    argv = ["deploy", "forward-test", "--account", "summer", "--start", "2022-06-01", "--end",
+            "2022-06-30", "--commission-per-order", "1", "--json"]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["netting"]["orders_crossed"] > 0
+    sign_in(page, server, "#/deployments")
+    for member in result["members"]:
+        test_id = member["forward_test_deployment_id"]
+        with server.client() as client:
+            orders = client.get(f"/v1/deployments/{test_id}/orders").json()
+        page.goto(f"{server.url}/#/deployments/{test_id}")
+        page.wait_for_selector("#orders-table tbody tr")
+        heading = page.locator("#orders-table caption").inner_text()
+        assert f"Orders ({len(orders)})" in heading and "part of the shared account's" in heading
+        rows = _cells(page, "orders-table")
+        assert [(int(r[0]), r[1], r[2]) for r in rows] == [
+            (o["sequence"], o["symbol"], o["side"]) for o in orders[-200:]
+        ]
+        for row, order in zip(rows, orders[-200:], strict=True):
+            shown = 5.0001e-5  # 4 decimals, a half rounded either way
+            assert _number(row[3]) == pytest.approx(order["quantity"], abs=shown)  # its part
+            assert _number(row[4]) == pytest.approx(order["order_quantity"], abs=shown)
+        page.screenshot(path=str(artifacts / f"shared-forward-test-{test_id}.png"), full_page=True)
     assert page.problems == []

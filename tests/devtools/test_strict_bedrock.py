@@ -226,11 +226,16 @@ def test_a_throttled_run_is_retried_and_succeeds(on_bedrock: Any) -> None:
 
 
 def test_a_run_the_service_fails_ends_failed_with_a_typed_error(
-    on_bedrock: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    on_bedrock: Any,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from api.cli import main
 
-    # every route of the market analysis (its us. profile, then the global one) unavailable
+    # every route of the market analysis (its us. profile, then the global one) unavailable;
+    # a budget of one second leaves no room for a wait (at least 1 s) and another round
+    monkeypatch.setenv("STRATIGOS_MODEL_CALL_BUDGET_S", "1")
     on_bedrock("unavailable@1,2,3,4,5,6", attempts=3)
     request = tmp_path / "request.json"
     request.write_text(json.dumps(TINY))

@@ -14,6 +14,7 @@ import pytest
 from execution.brokers.base import OrderRequest
 from execution.brokers.paper import PaperBroker, PaperCosts
 from execution.errors import BrokerRejectedError
+from execution.ledger import INTEREST_NOTE, CashFlow
 from quant.data import sp500_prices
 
 XNYS = exchange_calendars.get_calendar("XNYS", start="2022-01-01", end="2022-12-31")
@@ -227,3 +228,54 @@ def test_a_restored_account_keeps_and_goes_on_earning_its_interest() -> None:
     assert restored.account().cash == broker.account().cash
     with pytest.raises(BrokerRejectedError, match="cash_rate"):
         PaperBroker(PRICES, cash_rate=math.nan)
+
+
+def test_the_commission_per_order_is_charged_once_on_its_first_fill() -> None:
+    costs = PaperCosts(slippage_bps=0, commission_per_share=0.01, commission_per_order=2.5)
+    broker = _broker(max_fill_fraction=0.4, fractional=False, costs=costs)
+    broker.submit(OrderRequest("run1-JNJ", "JNJ", "buy", 10))
+    broker.submit(OrderRequest("run1-KO", "KO", "buy", 3))
+    broker.advance(datetime(2022, 7, 8, 23, tzinfo=UTC))
+    fees = [(f.order_id, f.quantity, f.fee) for f in broker.fills()]
+    assert fees == [
+        ("run1-JNJ", 4, pytest.approx(0.04 + 2.5)),
+        ("run1-KO", 1, pytest.approx(0.01 + 2.5)),
+        ("run1-JNJ", 4, pytest.approx(0.04)),
+        ("run1-KO", 1, pytest.approx(0.01)),
+        ("run1-JNJ", 2, pytest.approx(0.02)),
+        ("run1-KO", 1, pytest.approx(0.01)),
+    ]
+    restored = PaperBroker.restore(PRICES, broker.state())  # the setting is saved with it
+    assert restored.costs == costs
+    with pytest.raises(BrokerRejectedError, match="commission_per_order"):
+        PaperCosts(commission_per_order=-1.0)
+
+
+def test_a_buy_pays_its_commission_per_order_out_of_the_cash() -> None:
+    costs = PaperCosts(slippage_bps=0, commission_per_order=50.0)
+    broker = _broker(cash=1_000.0, fractional=False, costs=costs)
+    broker.submit(OrderRequest("run1-KO", "KO", "buy", 100))
+    (fill,) = broker.advance(datetime(2022, 7, 6, tzinfo=UTC))
+    price = _price("2022-07-05", "KO")
+    assert fill.quantity == max(q for q in range(100) if q * price + 50.0 <= 1_000.0)
+    assert broker.account().cash >= 0
+
+
+def test_interest_computed_elsewhere_is_credited_once_and_in_time_order() -> None:
+    broker = _broker()  # no rate of its own
+    assert broker.close_times(_close("2022-06-28"), _close("2022-07-01")) == [
+        _close(day) for day in ("2022-06-29", "2022-06-30", "2022-07-01")
+    ]
+    flows = [
+        CashFlow(f"interest-{day}", amount, _close(day), INTEREST_NOTE)
+        for day, amount in (("2022-06-29", 1.5), ("2022-06-30", 2.25))
+    ]
+    assert broker.pay_interest(flows) == flows
+    assert broker.pay_interest(flows) == []  # each once, by its id
+    assert broker.account().cash == 1_000_000 + 3.75
+    assert broker.interest(since=_close("2022-06-29")) == flows[1:]
+    restored = PaperBroker.restore(PRICES, broker.state())
+    assert restored.account().cash == broker.account().cash
+    older = CashFlow("interest-20220628", 1.0, _close("2022-06-28"), INTEREST_NOTE)
+    with pytest.raises(BrokerRejectedError, match="older than the interest already credited"):
+        broker.pay_interest([older])

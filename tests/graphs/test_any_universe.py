@@ -97,7 +97,10 @@ def test_a_ticker_the_market_data_lacks_is_refused_naming_it(configured: Path) -
     with pytest.raises(ValidationError) as refused:
         _request(universe=[*SYMBOLS[:3], "AAPL"])
     message = str(refused.value)
-    assert "universe.AAPL" in message and "the market data holds 500" in message
+    assert "universe.AAPL" in message
+    assert "no prices for AAPL in the configured price file (500 tickers: S0001" in message
+    assert "S0020, ...)" in message and "S0021" not in message  # the first 20 of them
+    assert "from Alpaca Market Data (STRATIGOS_MARKET_DATA=alpaca)" in message
     too_many = [*SYMBOLS, "S0501"]
     with pytest.raises(ValidationError, match="at most 500 items"):
         _request(universe=too_many)

@@ -1,7 +1,7 @@
 """The assistant as an MCP client: a loopback MCP server (a stand-in broker built on the `mcp`
 SDK, served by uvicorn) configured for the owner; its read-only tool runs at once, its order
 tool only once the owner approves that very call, and a server that cannot be reached leaves
-the chat working without its tools."""
+the chat working without its tools until they are loaded again."""
 
 from __future__ import annotations
 
@@ -14,13 +14,14 @@ from langchain_core.messages import AIMessage
 from langgraph.types import Command
 
 from agents.offline.policies import PolicyInput, get_policy
+from graphs import thread_bindings
 from graphs.assistant import build_assistant_graph
 from graphs.chat import ChatSession
 from services.errors import InputError
 from settings import Settings
 from store.checkpoints import checkpointer
 from store.sqlite import SQLiteStore
-from tests.support.live_server import closed_port, running_server
+from tests.support.live_server import closed_port, loopback_socket, running_server
 from tests.support.mcp_broker import broker, trader
 
 ASK = "what does the market look like for AAPL?"
@@ -104,3 +105,37 @@ def test_an_unreachable_server_leaves_the_chat_without_its_tools(
     assert turn.pending is None and "AAPL" in turn.replies[-1]  # answered with its own tools
     assert handed and all(not name.startswith("broker_") for names in handed for name in names)
     assert "market_statistics" in handed[0]
+
+
+def test_a_server_reached_later_is_used_once_its_tools_are_loaded_again(
+    tmp_path: Path,
+    orders: list[tuple[str, int]],
+    policy_override: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A thread's tools of external servers are kept `EXTERNAL_TOOLS_SECONDS` only: a server
+    that could not be reached at first is used once they are loaded again (as a process that
+    loads them then, another server process say, would)."""
+    handed: list[list[str]] = []
+    market = get_policy("market_analysis")
+
+    def watched(inp: PolicyInput) -> AIMessage:
+        handed.append(inp.tool_names)
+        return market(inp)
+
+    policy_override("market_analysis", watched)
+    now = [0.0]
+    monkeypatch.setattr(thread_bindings, "clock", lambda: now[0])
+    sock = loopback_socket()  # bound, not yet listening: connections are refused
+    chat = session(tmp_path, f"http://127.0.0.1:{sock.getsockname()[1]}/mcp", "mcp-later")
+    chat.send(ASK)
+    with running_server(broker(orders), sock=sock):
+        chat.send(ASK)
+        now[0] += thread_bindings.EXTERNAL_TOOLS_SECONDS
+        chat.send(ASK)
+    broker_tools = [{n for n in names if n.startswith("broker_")} for names in handed]
+    assert broker_tools[0] == set() and broker_tools[-1] == {
+        "broker_last_price",
+        "broker_place_order",
+    }
+    assert broker_tools[1] == set()  # kept meanwhile: the server was not asked again

@@ -4,6 +4,7 @@ settings agreeing with a peer library's own table (langchain-aws's Bedrock model
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,25 +13,88 @@ from langchain_aws.data._profiles import _PROFILES
 from settings import Settings
 from settings.model_catalog import (
     CATALOG_FILE,
+    LIFECYCLE_FACTS,
     ModelCatalogError,
     load_catalog,
     model_catalog,
+    stated_facts,
 )
 
 CATALOG = model_catalog()
 
 
-def test_every_model_cites_sources_that_say_where_and_what() -> None:
+RAW = {raw["key"]: raw for raw in tomllib.loads(CATALOG_FILE.read_text())["models"]}
+
+
+def test_every_fact_an_entry_states_names_sources_that_say_where_and_what() -> None:
+    stated = 0
     for model in CATALOG.models:
-        assert model.sources, model.key
-        for key in model.sources:
-            source = CATALOG.sources[key]
-            assert (
-                source["url"] and source["says"] and source["kind"] in ("provider", "third-party")
-            )
-    cited = {key for model in CATALOG.models for key in model.sources}
-    assert cited <= set(CATALOG.sources)
+        facts = stated_facts(RAW[model.key])
+        assert {"base_id", "context_window", "lifecycle"} <= set(facts), model.key
+        for fact in facts:
+            sources = model.sources_of(fact)
+            assert sources, (model.key, fact)
+            for key in sources:
+                source = CATALOG.sources[key]
+                assert source["url"] and source["says"], key
+                assert source["kind"] in ("provider", "third-party"), key
+            stated += 1
+        assert set(model.unfound).isdisjoint(facts), model.key  # never both stated and unfound
+    assert stated > 200
     assert CATALOG.retrieved == "2026-11-25"
+
+
+def test_every_current_model_s_lifecycle_is_stated_with_its_source_or_named_unfound() -> None:
+    """Bedrock's lifecycle of a model: its state, and from its model card the launch, the date
+    it reaches its end of life no sooner than and its legacy period (cards of models launched
+    from 2026-09-07 carry both, [sources.aws-model-lifecycle])."""
+    current = [m for m in CATALOG.models if m.lifecycle == "active"]
+    assert {m.key for m in current} >= {"claude-sonnet-5-5", "claude-opus-5-5", "claude-haiku-5-5"}
+    for model in current:
+        for fact in LIFECYCLE_FACTS:
+            if getattr(model, fact) is None:
+                assert fact in model.unfound, (model.key, fact)
+            else:
+                assert model.sources_of(fact), (model.key, fact)
+    for model in CATALOG.models:
+        if model.lifecycle == "end_of_life":
+            assert model.end_of_life is not None and model.sources_of("end_of_life"), model.key
+
+
+def test_claude_opus_5_5_s_bedrock_model_card_is_in_the_catalog() -> None:
+    opus = CATALOG.get("claude-opus-5-5")
+    assert (opus.released, opus.eol_no_sooner_than) == (dt.date(2026, 9, 22), dt.date(2027, 9, 22))
+    assert opus.legacy_period_days == 182 and opus.lifecycle == "active"  # six months
+    for fact in ("released", "eol_no_sooner_than", "legacy_period_days", "lifecycle", "kind"):
+        assert opus.sources_of(fact) == ("aws-opus-5-5-card",), fact
+    card = CATALOG.sources["aws-opus-5-5-card"]
+    assert card["kind"] == "provider" and "model-card-anthropic-claude-opus-5-5" in card["url"]
+    assert "Converse supported" in card["says"]
+    assert not any("model card" in gap for gap in opus.silent)
+    assert opus.state_on(dt.date(2027, 9, 21)) == "active"
+
+
+def test_a_fact_without_a_source_or_both_stated_and_unfound_is_refused(tmp_path: Path) -> None:
+    text = CATALOG_FILE.read_text()
+    path = tmp_path / "catalog.toml"
+    path.write_text(text.replace('eol_no_sooner_than = ["aws-opus-5-5-card"]\n', "", 1))
+    with pytest.raises(
+        ModelCatalogError, match=r"claude-opus-5-5.*without a source.*eol_no_sooner_than"
+    ):
+        load_catalog(path)
+    path.write_text(
+        text.replace('"accepts.effort_with_between_tools" = ["bedrock-sonnet-5-5-ids"]\n', "", 1)
+    )
+    with pytest.raises(ModelCatalogError, match=r"accepts\.effort_with_between_tools"):
+        load_catalog(path)
+    both = text.replace(
+        'unfound = ["cache.min_tokens", "accepts.native_structured_output"]',
+        'unfound = ["released"]',
+        1,
+    )
+    path.write_text(both)
+    with pytest.raises(ModelCatalogError, match=r"unfound names facts it states.*released"):
+        load_catalog(path)
 
 
 def test_the_defaults_are_the_current_claude_generation_on_an_inference_profile() -> None:
@@ -124,7 +188,7 @@ def test_prices_charge_cache_tokens_at_their_rates_and_long_prompts_their_band()
 
 def test_a_catalog_citing_an_unknown_source_is_refused(tmp_path: Path) -> None:
     text = CATALOG_FILE.read_text().replace(
-        'sources = ["titan-embed-v2"]', 'sources = ["made-up-page"]'
+        'max_input_characters = ["titan-embed-v2"]', 'max_input_characters = ["made-up-page"]'
     )
     path = tmp_path / "catalog.toml"
     path.write_text(text)

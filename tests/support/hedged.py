@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
 from execution.brokers.base import AccountState
 from quant.data import sp500_prices
 from quant.options import ImpliedVolModel
@@ -41,19 +43,22 @@ def hedged_spec(config: StrategyConfig = COLLAR) -> dict[str, Any]:
     }
 
 
-def hedged_deployment(store: Store, owner: str) -> tuple[Deployment, RunOutcome]:
-    """An active hedged deployment of `owner` and the hedge run that bought its collar."""
+def hedged_deployment(
+    store: Store, owner: str, fire: datetime = HEDGE_FIRE
+) -> tuple[Deployment, RunOutcome]:
+    """An active hedged deployment of `owner` and the hedge run that bought its collar at
+    `fire` (its orders filled at the next close; nothing moves the account after that)."""
     draft = store.create_deployment(owner, "hedged", "draft", hedged_spec())
     deployment = store.update_deployment(owner, draft.id, expected_version=1, status="active")
     closes = sp500_prices()
     outcome = run_hedge(
         store,
         deployment,
-        HEDGE_FIRE,
+        fire,
         "hedge-run-1",
         account=StoredPaperOptionsAccount(store, deployment, closes[["AAPL"]]),
         stock=AccountState(cash=10_000.0, positions={"AAPL": 300.0, "KO": 500.0}),
-        closes=closes[["AAPL", "KO"]].loc[:"2022-12-01"],
+        closes=closes[["AAPL", "KO"]].loc[: pd.Timestamp(fire.date())],
         sleep=lambda _: None,
     )
     assert outcome.status == "filled", outcome.reason

@@ -58,12 +58,18 @@ def closed_port() -> Iterator[int]:
 
 @contextmanager
 def running_server(
-    app: Any, *, timeout: float = 30.0, limits: ApiSettings | None = None, **options: Any
+    app: Any,
+    *,
+    timeout: float = 30.0,
+    limits: ApiSettings | None = None,
+    sock: socket.socket | None = None,
+    **options: Any,
 ) -> Iterator[str]:
     """Serve `app` with uvicorn (lifespan on) until the block ends; yields the base URL. With
     `limits`, the connection limits of `stratigos serve` (`api.connections.server_config`);
-    `options`: other `uvicorn.Config` arguments."""
-    sock = loopback_socket()
+    `sock`: a bound socket to listen on (default: a new one, `loopback_socket`); `options`:
+    other `uvicorn.Config` arguments."""
+    sock = sock or loopback_socket()
     port = int(sock.getsockname()[1])
     options = {
         "host": "127.0.0.1",

@@ -15,8 +15,8 @@ from jobs.job_runner import JobRunner
 from settings import Settings
 from store import Store
 from tests.store.conftest import FakeClock
-from trading.execution_jobs import FIRE_DUE_KIND
 from trading.execution_jobs import HANDLERS as EXECUTION_HANDLERS
+from trading.tick_jobs import FIRE_DUE_KIND
 
 SPEC: dict[str, Any] = {
     "strategy": {"kind": "weights", "weights": {"AAPL": 0.5, "KO": 0.45}},

@@ -39,8 +39,8 @@ from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.requests import SMALL_REQUEST
 from tests.telemetry.test_tracing import CONTENT_KEYS
 from tests.trading.test_scheduling import DAILY_SPEC, Clock
-from trading.execution_jobs import FIRE_DUE_KIND, fire_due_handler
 from trading.scheduling import REBALANCE_KIND, fire_due
+from trading.tick_jobs import FIRE_DUE_KIND, fire_due_handler
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL = {**SMALL_REQUEST, "seed": 3}  # three tickers, 12 trials

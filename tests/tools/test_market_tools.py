@@ -138,7 +138,8 @@ def test_market_statistics_without_market_index_uses_equal_weight() -> None:
     [
         (
             {"universe": ["AAPL", "ZZZZ", "QQQ"]},
-            "unknown tickers ZZZZ, QQQ; available tickers: AAPL",
+            "unknown tickers ZZZZ, QQQ: no prices for ZZZZ, QQQ in the embedded S&P 500 data "
+            "(20 tickers: AAPL, AMD,",
         ),
         ({"start": "2020-02-30"}, "start='2020-02-30' is not a valid date"),
         ({"start": "01/02/2020"}, "is not an ISO date"),

@@ -111,7 +111,7 @@ def test_tool_node_returns_error_messages_not_exceptions(tools: dict[str, Any]) 
     for key in ("a", "b", "c"):
         assert messages[key].status == "error", messages[key]
     assert "method: must be one of" in str(messages["a"].content)
-    assert "available tickers" in str(messages["b"].content)
+    assert "bring their prices as a CSV or Parquet file" in str(messages["b"].content)
     assert "unknown search artifact id 'srch_000000'" in str(messages["c"].content)
     assert messages["d"].status == "success"
     content = json.loads(str(messages["d"].content))

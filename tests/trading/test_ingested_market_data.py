@@ -31,7 +31,8 @@ from tests.store.conftest import FakeClock
 from tests.support.aws import FAKE_AWS_ENV, moto_server
 from tests.support.emf import emf_values
 from tests.support.market import alpaca_data, synthetic_closes
-from trading.execution_jobs import FIRE_DUE_KIND, HANDLERS
+from trading.execution_jobs import HANDLERS
+from trading.tick_jobs import FIRE_DUE_KIND
 
 BUCKET = "stratigos-test-market-data"
 SYMBOLS = ["AAA", "BBB"]

@@ -39,8 +39,8 @@ from tests.trading.test_alpaca_deployments import (
 from tests.trading.test_alpaca_hedges import _hedged, _until_done
 from trading.day.jobs import DAY_HANDLERS
 from trading.day.schedule import submit_day_jobs
-from trading.execution_jobs import FIRE_DUE_KIND
 from trading.scheduling import REBALANCE_KIND, rebalance_key
+from trading.tick_jobs import FIRE_DUE_KIND
 
 THURSDAY = datetime(2021, 6, 3, 12, 0, tzinfo=UTC)  # 08:00 in New York
 MONDAY_FIRE = datetime(2021, 6, 7, 19, 45, tzinfo=UTC)  # 15:45 in New York
@@ -126,6 +126,15 @@ def test_the_history_grows_by_one_record_per_trading_day_and_prices_the_hedge(
         hedge_job = _day_result(store, rebalance.id)["hedge_job"]
         assert _until_done(store, settings, hedge_job).status == "succeeded"
     _check_priced_at_the_record(store, deployment)
+    # outside the recorded sessions, the empty history says why
+    from trading.day.iv_history import empty_history_reason
+
+    assert store.iv_history("alice", "AAPL", until=date(2021, 6, 1)) == []
+    assert empty_history_reason(store, "alice", "AAPL", None, date(2021, 6, 1)) == (
+        "nothing was recorded for AAPL from the start to 2021-06-01: the history is recorded "
+        "after each session's close (the iv_history job), and a session whose chain gave no "
+        "volatility has no record (the job's error says why)"
+    )
 
     # the account opened: the next tick snapshots it as Alpaca reports it
     simulate(runner, clock, TUESDAY + timedelta(hours=11), TUESDAY + timedelta(hours=11))
@@ -157,6 +166,8 @@ def _check_priced_at_the_record(store: Store, deployment: Deployment) -> None:
         "atm_volatility": friday.atm_volatility,
         "recorded_on": "2021-06-04",
         "reason": "the at-the-money implied volatility of AAPL Alpaca's quotes gave on 2021-06-04",
+        "words": f"priced at {friday.atm_volatility:.2%} implied volatility: the at-the-money "
+        "implied volatility of AAPL Alpaca's quotes gave on 2021-06-04",
     }
     [order] = plan["orders"]
     put = parse_occ(order["symbol"])

@@ -31,8 +31,9 @@ from tests.support.smtp import smtp_controller
 from tests.trading.test_alpaca_deployments import watching_retries
 from trading.deployment_views import market_data_of
 from trading.deployments import change_status, create_deployment, deployed_strategy
-from trading.execution_jobs import FIRE_DUE_KIND, HANDLERS
+from trading.execution_jobs import HANDLERS
 from trading.scheduling import REBALANCE_KIND
+from trading.tick_jobs import FIRE_DUE_KIND
 
 SYMBOLS = ["AAA", "BBB"]
 SPEC = {

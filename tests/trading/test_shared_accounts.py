@@ -21,7 +21,13 @@ from quant.options import ImpliedVolModel
 from quant.strategy import StrategyConfig
 from services.errors import InputError
 from services.market_data import sp500_prices
-from settings import JobSettings, NotificationSettings, Settings, SmtpSettings
+from settings import (
+    ExecutionSettings,
+    JobSettings,
+    NotificationSettings,
+    Settings,
+    SmtpSettings,
+)
 from store import Deployment, Store
 from store.sqlite import SQLiteStore
 from tests.store.conftest import FakeClock
@@ -29,6 +35,7 @@ from trading.accounts.shared import account_run_id
 from trading.deployments import shared_account
 from trading.execution_jobs import HANDLERS
 from trading.ledger import Ledger, book_holdings
+from trading.performance import performance
 from trading.scheduling import REBALANCE_KIND
 
 OWNER = "alice"
@@ -63,13 +70,14 @@ def store(tmp_path: Path, clock: FakeClock) -> Any:
         yield opened
 
 
-def _worker(store: Store, tmp_path: Path) -> Worker:
-    settings = Settings(
+def _worker(store: Store, tmp_path: Path, **settings: Any) -> Worker:
+    configured = Settings(
         data_dir=tmp_path,
         notifications=NotificationSettings(smtp=SmtpSettings(host="127.0.0.1")),
         jobs=JobSettings(ticks=[]),
+        **settings,
     )
-    return Worker(store, HANDLERS, lease_seconds=30.0, settings=settings)
+    return Worker(store, HANDLERS, lease_seconds=30.0, settings=configured)
 
 
 def _deploy(store: Store, name: str, weights: dict[str, float], capital: float) -> Deployment:
@@ -77,15 +85,18 @@ def _deploy(store: Store, name: str, weights: dict[str, float], capital: float) 
     return store.update_deployment(OWNER, draft.id, expected_version=1, status="active")
 
 
-def _fire(store: Store, tmp_path: Path, members: list[Deployment], fire: datetime) -> list[Any]:
-    """Submit each member's rebalance job at `fire` and run them all; their results."""
+def _fire(
+    store: Store, tmp_path: Path, members: list[Deployment], fire: datetime, **settings: Any
+) -> list[Any]:
+    """Submit each member's rebalance job at `fire` and run them all (the worker's `settings`
+    given); their results."""
     jobs = [
         store.submit_job(OWNER, REBALANCE_KIND, {"deployment_id": m.id, "fire": fire.isoformat()})[
             0
         ]
         for m in members
     ]
-    worker = _worker(store, tmp_path)
+    worker = _worker(store, tmp_path, **settings)
     for _ in jobs:
         outcome = worker.run_once()
         assert outcome is not None and outcome.status == "succeeded", outcome
@@ -306,3 +317,88 @@ def test_books_that_disagree_with_the_account_pause_every_deciding_strategy(
         assert accounts[-1]["reconciled"] is False and accounts[-1]["paused"] is True
     cash = results[0]["reconciliation"]
     assert cash["broker_cash"] - cash["ledger_cash"] == pytest.approx(1_000.0, abs=0.01)
+
+
+def test_each_book_earns_its_own_safe_rate_and_an_account_that_paid_one_stops(
+    store: Store, tmp_path: Path, clock: FakeClock
+) -> None:
+    """Two strategies with their own safe rates (1 % and 5 %) trade three weekly fires: every
+    close's interest of each book is its own cash before that close's fills at its own rate (a
+    plain recomputation from its ledger), the account is credited their sum, and the books
+    still reconcile with it. An account created when a shared account paid its first member's
+    rate pays none of its own once opened again."""
+    fires = [datetime(2021, 6, d, 19, 45, tzinfo=UTC) for d in (1, 8, 15)]
+    members = []
+    for name, weights, rate in (("low", {"KO": 0.3}, 0.01), ("high", {"XOM": 0.4}, 0.05)):
+        spec = _spec(weights, 50_000.0)
+        spec["strategy"] = {"kind": "weights", "weights": weights, "safe_rate": rate}
+        draft = store.create_deployment(OWNER, name, "draft", spec)
+        members.append(
+            store.update_deployment(OWNER, draft.id, expected_version=1, status="active")
+        )
+    for fire in fires:
+        clock.now = fire + timedelta(hours=2)
+        results = _fire(store, tmp_path, members, fire)
+        assert all(r["reconciliation"]["matches"] for r in results)
+    closes = [
+        datetime(2021, 6, d, 20, 0, tzinfo=UTC) for d in (1, 2, 3, 4, 7, 8, 9, 10, 11, 14, 15)
+    ]
+    paid = 0.0
+    for member, rate in zip(members, (0.01, 0.05), strict=True):
+        entries = sorted(store.ledger(OWNER, member.id), key=lambda e: e.time)
+        booked = {e.time: e.amount for e in entries if e.note == "interest"}
+        expected: dict[datetime, float] = {}
+        for close in closes:
+            cash = sum(
+                (e.amount or 0.0)
+                if e.kind == "cash_flow"
+                else (e.quantity or 0) * (e.price or 0) * (-1 if e.side == "buy" else 1)
+                - (e.fee or 0.0)
+                for e in entries
+                if e.time < close and e.note != "interest"
+            ) + sum(v for t, v in expected.items() if t < close)
+            expected[close] = cash * rate / 252
+        assert booked == pytest.approx(expected, rel=1e-12)
+        paid += sum(expected.values())
+    account = store.get_broker_account(OWNER, ACCOUNT)
+    assert account.state["settings"]["cash_rate"] == 0.0
+    assert sum(f["amount"] for f in account.state["interest"]) == pytest.approx(paid, rel=1e-12)
+    for member in members:  # the performance report's replay earns the book's own rate
+        parts = performance(store, member, clock.now)["decomposition"]["parts"]
+        [interest] = [p for p in parts if p["name"] == "interest"]
+        assert interest["share"] == 0.0
+    _check_account(store, members)
+    # an account saved paying a rate of its own (as shared accounts did) stops paying it
+    state = {**account.state, "settings": {**account.state["settings"], "cash_rate": 0.03}}
+    store.save_broker_account(OWNER, ACCOUNT, state, expected_version=account.version)
+    fire = datetime(2021, 6, 22, 19, 45, tzinfo=UTC)
+    clock.now = fire + timedelta(hours=2)
+    results = _fire(store, tmp_path, members, fire)
+    assert all(r["reconciliation"]["matches"] for r in results)
+    assert store.get_broker_account(OWNER, ACCOUNT).state["settings"]["cash_rate"] == 0.0
+    _check_account(store, members)
+
+
+def test_the_paper_commission_setting_is_charged_and_split_by_the_allocations(
+    store: Store, tmp_path: Path
+) -> None:
+    """A shared paper account created under `STRATIGOS_EXECUTION_PAPER_COMMISSION_*`: every
+    fill at the broker pays the commission per share and per order, saved with the account,
+    and each book holds its allocation's share of it; together they are the account's."""
+    a = _deploy(store, "growth", {"AAPL": 0.5, "KO": 0.45}, 60_000.0)
+    b = _deploy(store, "value", {"KO": 0.2, "XOM": 0.75}, 40_000.0)
+    execution = ExecutionSettings(paper_commission_per_share=0.01, paper_commission_per_order=2.0)
+    _fire(store, tmp_path, [a, b], FIRE, execution=execution)
+    account = store.get_broker_account(OWNER, ACCOUNT).state
+    assert account["settings"]["costs"]["commission_per_order"] == 2.0
+    fees = {f["order_id"]: f["fee"] for f in account["fills"]}
+    for fill in account["fills"]:
+        assert fill["fee"] == pytest.approx(0.01 * fill["quantity"] + 2.0)
+    [ko] = [o for o in store.list_orders(OWNER, deployment_id=ACCOUNT) if o.symbol == "KO"]
+    for member in (a, b):
+        [mine] = [e for e in store.ledger(OWNER, member.id) if e.order_id == ko.client_order_id]
+        part = next(x.quantity for x in ko.allocations if x.deployment_id == member.id)
+        assert mine.fee == pytest.approx(fees[ko.client_order_id] * part / ko.quantity)
+    books = sum(_book(store, m.id).fees for m in (a, b))
+    assert books == pytest.approx(sum(fees.values()), abs=1e-9)
+    _check_account(store, [a, b])

@@ -14,7 +14,11 @@ from settings import Settings
 from store import Deployment, NotFoundError, Store
 from trading.accounts.alpaca import AlpacaOptionsAccount
 from trading.accounts.interface import OptionsAccount
-from trading.accounts.paper import StoredPaperAccount, StoredPaperOptionsAccount
+from trading.accounts.paper import (
+    StoredPaperAccount,
+    StoredPaperOptionsAccount,
+    paper_costs,
+)
 from trading.accounts.shared import traded_universe
 from trading.deployments import broker_of
 from trading.hedge_pricing import hedge_vol_model
@@ -28,7 +32,7 @@ def stock_account(
     if broker_of(deployment) == "alpaca":
         return alpaca_broker(settings, owner=deployment.owner)
     closes = universe_closes(traded_universe(store, deployment), settings)
-    return StoredPaperAccount(store, deployment, closes)
+    return StoredPaperAccount(store, deployment, closes, paper_costs(settings))
 
 
 def options_account(store: Store, deployment: Deployment, settings: Settings) -> OptionsAccount:

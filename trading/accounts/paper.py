@@ -8,8 +8,12 @@ once cannot both win (`ConflictError`: the run is retried).
 
 - Shares: `StoredPaperAccount`, the account `paper-<deployment id>` (kind `paper`), the paper
   broker (`execution.brokers.paper`) over the market data's closes of the universe, filling at
-  the close, fractional shares, default costs, its cash earning the strategy's safe rate (as
-  the backtest's safe asset does; `interest()`).
+  the close, fractional shares, with the costs of `paper_costs` (the settings' when it was
+  created, saved with it), its cash earning the strategy's safe rate (as the backtest's safe
+  asset does; `interest()`). An account several deployments share pays no rate of its own:
+  each member's book earns its own strategy's safe rate, credited by the account's runs
+  (`trading.accounts.interest`); an account created before that has its rate set to 0 when it
+  is next opened, and its books earn their own rates from then on.
 - Options: `StoredPaperOptionsAccount`, the account `hedge-<deployment id>` (kind
   `paper_options`), the paper options account (`execution.brokers.paper_options`) over the
   market data's closes of the hedge underlying, priced with the hedge's volatility model and
@@ -30,8 +34,9 @@ from execution.brokers.paper_options import PaperOptionsBroker, PaperOptionsSett
 from execution.errors import BrokerRejectedError
 from execution.hedge import ContractLookup, HedgeMarket, Settlement
 from execution.ledger import CashFlow, Fill
+from settings import Settings, get_settings
 from store import Deployment, NotFoundError, Store
-from trading.deployments import account_of, calendar_of, safe_rate_of
+from trading.deployments import account_of, calendar_of, is_shared, safe_rate_of
 from trading.hedge_pricing import VolSource, paper_pricing
 from trading.hedges import hedge_account, vol_model_of
 
@@ -132,12 +137,31 @@ class StoredAccount(Generic[S]):
         return fills
 
 
-class StoredPaperAccount(StoredAccount[PaperBroker]):
-    """The paper stock account of `deployment` over `closes` (its universe's)."""
+def paper_costs(settings: Settings) -> PaperCosts:
+    """The costs a new paper account trades with (`settings.execution.paper_*`)."""
+    execution = settings.execution
+    return PaperCosts(
+        slippage_bps=execution.paper_slippage_bps,
+        commission_per_share=execution.paper_commission_per_share,
+        commission_per_order=execution.paper_commission_per_order,
+        commission_bps=execution.paper_commission_bps,
+    )
 
-    def __init__(self, store: Store, deployment: Deployment, closes: pd.DataFrame) -> None:
+
+class StoredPaperAccount(StoredAccount[PaperBroker]):
+    """The paper stock account of `deployment` over `closes` (its universe's), created with
+    `costs` the first time (None: `paper_costs` of the process's settings)."""
+
+    def __init__(
+        self,
+        store: Store,
+        deployment: Deployment,
+        closes: pd.DataFrame,
+        costs: PaperCosts | None = None,
+    ) -> None:
         """`closes` cover every symbol the account holds (a shared account's: every member's
         universe)."""
+        shared = is_shared(deployment)
         super().__init__(
             store,
             deployment.owner,
@@ -146,12 +170,14 @@ class StoredPaperAccount(StoredAccount[PaperBroker]):
             lambda: PaperBroker(
                 closes,
                 fill_at="close",
-                costs=PaperCosts(),
+                costs=costs or paper_costs(get_settings()),
                 fractional=True,
-                cash_rate=safe_rate_of(deployment.spec),
+                cash_rate=0.0 if shared else safe_rate_of(deployment.spec),
             ),
             lambda state: PaperBroker.restore(closes, state),
         )
+        if shared:  # each member's book earns its own rate (`trading.accounts.interest`)
+            self.simulator.cash_rate = 0.0
         self.fractional = self.simulator.fractional
 
     def account(self) -> AccountState:
@@ -165,6 +191,18 @@ class StoredPaperAccount(StoredAccount[PaperBroker]):
     def interest(self, since: datetime | None = None) -> list[CashFlow]:
         """The interest the cash earned after `since` (all of it without), oldest first."""
         return self.simulator.interest(since)
+
+    def pay_interest(self, flows: list[CashFlow]) -> list[CashFlow]:
+        """Credit interest computed from the books (a shared account's), each flow once, saved;
+        the flows credited now."""
+        paid = self.simulator.pay_interest(flows)
+        if paid:
+            self._save()
+        return paid
+
+    def close_times(self, after: datetime | None, until: datetime) -> list[datetime]:
+        """The session closes after `after` and at or before `until`, oldest first."""
+        return self.simulator.close_times(after, until)
 
     def fund(self, capital: float, when: datetime, member: str | None = None) -> CashFlow:
         """Deposit `capital` at `when` into an account never funded before (saved); the first

@@ -103,17 +103,3 @@ def account_runs(store: Store, owner: str, account: str) -> list[dict[str, objec
         }
         for run_id, orders in runs.items()
     ]
-
-
-def deployment_orders(store: Store, deployment: Deployment) -> list[QueuedOrder]:
-    """The deployment's orders: its own and, on a shared account, the account's orders it has
-    a part of, by account and sequence."""
-    own = store.list_orders(deployment.owner, deployment_id=deployment.id)
-    if not is_shared(deployment):
-        return own
-    netted = [
-        o
-        for o in store.list_orders(deployment.owner, deployment_id=account_of(deployment))
-        if any(a.deployment_id == deployment.id for a in o.allocations)
-    ]
-    return sorted(own + netted, key=lambda o: (o.account, o.sequence))

@@ -2,7 +2,10 @@
 (`trading.deployments.account_of`: `paper-<id>`, `alpaca-<n>`, or an account several
 deployments share) with the deployments that trade it (its members: strategies), and whether it
 has opened (a paper account exists once its first run funded it; an Alpaca account once a
-member's first run recorded its opening).
+member's first run recorded its opening). An owner's accounts (`owner_accounts`, what the API
+lists) also hold the accounts of the forward tests of several deployments together
+(`trading.forward_tests.account`), after the others: their netting, analytics and tearsheets
+read as a live account's; the scheduler never looks after them (`traded_accounts`).
 """
 
 from __future__ import annotations
@@ -66,12 +69,20 @@ class TradedAccount:
         }
 
 
-def group_accounts(deployments: Iterable[Deployment]) -> list[TradedAccount]:
-    """`deployments` (forward tests left out) grouped by owner and account, in the order of
-    each account's first deployment."""
+def group_accounts(
+    deployments: Iterable[Deployment], *, forward_tests: bool = False
+) -> list[TradedAccount]:
+    """`deployments` grouped by owner and account, in the order of each account's first
+    deployment: forward tests left out, or with `forward_tests` only the forward tests of
+    several deployments together (on an account they share)."""
     grouped: dict[tuple[str, str], list[Deployment]] = {}
     for deployment in deployments:
-        if not is_forward_test(deployment):
+        wanted = (
+            is_forward_test(deployment) and is_shared(deployment)
+            if forward_tests
+            else (not is_forward_test(deployment))
+        )
+        if wanted:
             grouped.setdefault((deployment.owner, account_of(deployment)), []).append(deployment)
     return [
         TradedAccount(owner, account, broker_of(members[0]), tuple(members))
@@ -89,13 +100,17 @@ def traded_accounts(store: Store) -> list[TradedAccount]:
 
 def owner_accounts(store: Store, owner: str) -> list[TradedAccount]:
     """The owner's accounts of deployments not retired, then of retired ones (their history
-    stays readable)."""
+    stays readable), then those of forward tests of several deployments together."""
     deployments = store.list_deployments(owner)
     live = [d for d in deployments if d.status in NOT_RETIRED]
     accounts = group_accounts(live)
     known = {a.account for a in accounts}
     retired = group_accounts(d for d in deployments if d.status not in NOT_RETIRED)
-    return accounts + [a for a in retired if a.account not in known]
+    return (
+        accounts
+        + [a for a in retired if a.account not in known]
+        + group_accounts(deployments, forward_tests=True)
+    )
 
 
 def owner_account(store: Store, owner: str, account: str) -> TradedAccount:

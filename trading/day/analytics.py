@@ -15,17 +15,22 @@ per-session ratios. Columns (`ANALYTICS_COLUMNS`, then one per benchmark and one
 - `cash`, `invested` (the shares at the close, currency), `gross_exposure` (`invested` /
   `equity`);
 - `traded_notional` (shares x price of the session's fills), `turnover` (`traded_notional` /
-  `equity`), `costs` (the session's fees) and `cumulative_costs`;
+  `equity`), `fees` (the session's commissions), `slippage` (what its fills paid beyond the
+  session's close, `trading.performance.SessionBook`), `costs` (fees plus slippage) and
+  `cumulative_costs`;
 - `benchmark.<name>` and `benchmark_return.<name>` (`trading.benchmarks`), `excess.<name>`
   (`return` - the benchmark's);
 - `weight.<symbol>`: the symbol's value at the close / `equity`.
 
 The summary (JSON, kept in the file's schema metadata under `stratigos.analytics`) holds the
-deployment id, the session, the performance report and the positions as of that close, and
-the totals: `initial_turnover` (the first session's, where the capital was invested),
+deployment id, the session, the performance report and the positions as of that close, the
+totals: `initial_turnover` (the first session's, where the capital was invested),
 `turnover` (the sum over the later sessions: the rebalancing), `annualised_turnover` (their mean
-x 252; null before a second session), `costs` (every session's fees) and `costs_fraction`
-(costs over the mean equity).
+x 252; null before a second session), `fees`, `slippage` and `costs` (their sum, over every
+session) and `costs_fraction` (costs over the mean equity); and the `statistics` of the daily
+returns (`trading.day.statistics`: Sortino, Calmar, best and worst day and month, the monthly
+returns table, the drawdown and the rolling volatility and Sharpe ratio at each session, against
+the strategy's safe rate), each one the history does not yet allow saying why.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from store import Deployment, Store
+from trading.day.statistics import return_statistics
 from trading.deployment_views import positions
 from trading.performance import ledger_window, performance, session_books
 
@@ -59,6 +65,8 @@ ANALYTICS_COLUMNS = (
     "gross_exposure",
     "traded_notional",
     "turnover",
+    "fees",
+    "slippage",
     "costs",
     "cumulative_costs",
 )
@@ -134,6 +142,9 @@ def strategy_analytics(store: Store, deployment: Deployment, day: date) -> Strat
         "performance": report,
         "positions": positions(store, deployment, as_of),
         "totals": _totals(table),
+        "statistics": return_statistics(
+            table["return"].dropna(), report["benchmarks"]["risk_free_rate"]
+        ),
     }
     return StrategyAnalytics(deployment.id, day, table.reset_index(drop=True), summary)
 
@@ -154,7 +165,9 @@ def _books(table: pd.DataFrame, books: dict[pd.Timestamp, Any], closes: pd.DataF
     table["gross_exposure"] = table["invested"] / table["equity"]
     table["traded_notional"] = [b.traded for b in rows]
     table["turnover"] = table["traded_notional"] / table["equity"]
-    table["costs"] = [b.fees for b in rows]
+    table["fees"] = [b.fees for b in rows]
+    table["slippage"] = [b.slippage for b in rows]
+    table["costs"] = table["fees"] + table["slippage"]
     table["cumulative_costs"] = table["costs"].cumsum()
 
 
@@ -176,6 +189,8 @@ def _totals(table: pd.DataFrame) -> dict[str, float | None]:
         "initial_turnover": float(table["turnover"].iloc[0]),
         "turnover": float(later.sum()),
         "annualised_turnover": float(later.mean() * PERIODS_PER_YEAR) if len(later) else None,
+        "fees": float(table["fees"].sum()),
+        "slippage": float(table["slippage"].sum()),
         "costs": costs,
         "costs_fraction": costs / float(table["equity"].mean()),
     }

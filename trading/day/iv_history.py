@@ -26,7 +26,7 @@ from execution.brokers.alpaca_option_quotes import alpaca_option_quotes
 from services.market_data import market_closes
 from settings import Settings
 from store import IVRecord, Store
-from trading.day.accounts import TradedAccount
+from trading.day.accounts import TradedAccount, owner_accounts
 from trading.deployments import broker_of
 from trading.hedges import hedge_spec
 
@@ -51,6 +51,39 @@ def hedged_underlyings(accounts: list[TradedAccount]) -> dict[tuple[str, str], s
                 key = (member.owner, hedge_spec(member)["underlying"])
                 found.setdefault(key, account.calendar)
     return found
+
+
+def empty_history_reason(
+    store: Store, owner: str, underlying: str, since: date | None, until: date | None
+) -> str:
+    """Why the owner's implied-volatility history of `underlying` holds no record from `since`
+    to `until` (either open): no deployment of theirs hedges it on Alpaca (the paper broker has
+    no option quotes), or none was recorded in that window."""
+    accounts = owner_accounts(store, owner)
+    if (owner, underlying) not in hedged_underlyings(accounts):
+        on_paper = any(
+            "hedge" in m.spec and hedge_spec(m)["underlying"] == underlying
+            for account in accounts
+            for m in account.members
+        )
+        if on_paper:
+            return (
+                f"your deployments hedging {underlying} trade on the paper broker, which has no "
+                "option quotes: nothing is recorded, and their hedges are priced on realised "
+                "volatility"
+            )
+        return (
+            f"no active or paused deployment of yours hedges {underlying} on Alpaca: the "
+            "history records, after each session's close, the at-the-money implied volatility "
+            "of the underlyings hedged on Alpaca only (from Alpaca's option quotes); a hedge "
+            "without a record is priced on realised volatility"
+        )
+    window = f"from {since or 'the start'} to {until or 'today'}"
+    return (
+        f"nothing was recorded for {underlying} {window}: the history is recorded after each "
+        "session's close (the iv_history job), and a session whose chain gave no volatility "
+        "has no record (the job's error says why)"
+    )
 
 
 def record_iv(

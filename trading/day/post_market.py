@@ -11,12 +11,17 @@ reports and the strategies left out. The tearsheets are rendered later from thes
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 from store import Store
 from trading.day.accounts import TradedAccount
 from trading.day.analytics import strategy_analytics
+from trading.day.schedule import TEARSHEET_KIND
+
+log = logging.getLogger(__name__)
 
 
 def post_market(store: Store, account: TradedAccount, day: date) -> dict[str, Any]:
@@ -40,4 +45,34 @@ def post_market(store: Store, account: TradedAccount, day: date) -> dict[str, An
         "day": day.isoformat(),
         "analytics": stored,
         "left_out": left_out,
+    }
+
+
+def forward_test_tearsheets(store: Store, owner: str, result: Mapping[str, Any]) -> dict[str, Any]:
+    """After a forward test of several deployments together (`result`,
+    `trading.forward_tests.account`): the post-market run of its test account on its last
+    session (its test deployments the members) and its tearsheets' job submitted (once, under
+    the key a live account's has); what was done (`job_id`, the analytics' ids, those left
+    out, the members' names), or why not (`problem`: a measure the window is too short for)."""
+    account, day = result["test_account"], date.fromisoformat(result["end"])
+    members = tuple(
+        store.get_deployment(owner, m["forward_test_deployment_id"]) for m in result["members"]
+    )
+    try:
+        stored = post_market(store, TradedAccount(owner, account, "paper", members), day)
+    except ValueError as exc:
+        log.warning("forward test account %s: no analytics of %s: %s", account, day, exc)
+        return {"day": day.isoformat(), "job_id": None, "problem": str(exc)}
+    job, _ = store.submit_job(
+        owner,
+        TEARSHEET_KIND,
+        {"account": account, "day": day.isoformat()},
+        idempotency_key=f"{TEARSHEET_KIND}:{account}:{day.isoformat()}",
+    )
+    return {
+        "day": day.isoformat(),
+        "job_id": job.id,
+        "analytics": [r["id"] for r in stored["analytics"]],
+        "left_out": stored["left_out"],
+        "names": {m.id: m.name for m in members},
     }

@@ -1,5 +1,5 @@
 """When the trading day's jobs are due, and submitting them (from each tick:
-`trading.execution_jobs.fire_due_handler`), once each however many ticks ask.
+`trading.tick_jobs.fire_due_handler`), once each however many ticks ask.
 
 Times are `settings.trading_day`'s, wall-clock in its `timezone` (New York). For each account
 with a deployment active or paused (`trading.day.accounts`), once it has opened:

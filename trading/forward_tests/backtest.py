@@ -17,6 +17,11 @@
 
 A deployment with an option hedge is compared with the searched backtest holding the overlay
 (priced by the hedge's `vol_model`): the held simulation trades no options.
+
+The engine evaluates at least two days after a config's lookback; a deployment's first two
+sessions are fewer, so the searched backtest then runs on days of zero returns appended after the
+last session and shows none of them (the engine is causal: the sessions' values are those a
+longer history gives them, `tests/trading/forward_tests/test_young_backtest.py`).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from execution.rebalance import DeployedStrategy, FixedWeights, RuleStrategy
 from execution.schedule import session_datetimes
 from quant.engine import evaluate
 from quant.engine.held_runs import held_wealth
+from quant.engine.inputs import MIN_EVALUATION_DAYS
 from quant.estimators import PERIODS_PER_YEAR
 from trading.deployments import fire_price_of, safe_rate_of, schedule_of
 from trading.hedges import spec_vol_model
@@ -177,7 +183,7 @@ def searched_backtest(
         wealth = np.concatenate([[1.0], np.cumprod(1 + daily)])
         return pd.Series(capital * wealth, index=sessions.index[: len(wealth)])
     lookback = strategy.config.lookback
-    window = returns.iloc[first - lookback + 1 :].loc[: sessions.index[-1]]
+    window = _evaluable(returns.iloc[first - lookback + 1 :].loc[: sessions.index[-1]], lookback)
     # a single sleeve is the equal-weight portfolio of the assets, as in a search
     risky = window.mean(axis=1) if strategy.config.sleeve == "single" else window
     config = strategy.config
@@ -189,3 +195,16 @@ def searched_backtest(
     # is day lookback - 1, where the backtest starts at 1.
     path = np.concatenate([[1.0], wealth])[: len(sessions)]
     return pd.Series(capital * path, index=sessions.index[: len(path)])
+
+
+def _evaluable(window: pd.DataFrame, lookback: int) -> pd.DataFrame:
+    """`window` (the lookback's returns, then the sessions') with days of zero returns after
+    its last when the sessions are fewer than the engine evaluates (`MIN_EVALUATION_DAYS`: a
+    deployment's first sessions). The engine is causal (a day's wealth depends on no later
+    return), so those days change none of the sessions' values, and they are not shown."""
+    missing = MIN_EVALUATION_DAYS - (len(window) - lookback)
+    if missing <= 0:
+        return window
+    after = pd.date_range(window.index[-1] + pd.Timedelta(days=1), periods=missing, freq="D")
+    padding = pd.DataFrame(0.0, index=after, columns=window.columns)
+    return pd.concat([window, padding])

@@ -131,7 +131,14 @@ class ForwardHedge:
         entries = self.store.ledger(self.test.owner, hedge_account(self.test))
         trades = sum(1 for e in entries if e.note == f"{OPTION_NOTE}trade")
         return {
-            **hedge_summary(self.test.spec, hedge_account(self.test), book, marks, priced_on),
+            **hedge_summary(
+                self.test.spec,
+                hedge_account(self.test),
+                book,
+                marks,
+                priced_on,
+                self.account.pricing(self.test.spec["hedge"]["underlying"], self.account.now),
+            ),
             "runs": len(self.outcomes),
             "run_statuses": statuses,
             "trades": trades,

@@ -36,7 +36,7 @@ import bisect
 import logging
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
@@ -101,24 +101,26 @@ class ForwardTestRequest:
             raise InputError("cash_rate", f"must be a yearly rate from 0 to 1, got {rate!r}")
 
     def job_request(self) -> dict[str, Any]:
-        """The request of a forward-test job (`from_job_request` reads it; costs are the paper
-        broker's defaults)."""
+        """The request of a forward-test job (`from_job_request` reads it)."""
         return {
             "deployment_id": self.deployment_id,
             "start": self.start.isoformat(),
             "end": None if self.end is None else self.end.isoformat(),
             "cash_rate": self.cash_rate,
             "fire_price": self.fire_price,
+            "costs": asdict(self.costs),
         }
 
     @classmethod
     def from_job_request(cls, request: Mapping[str, Any]) -> ForwardTestRequest:
-        """The forward test a job's request describes (`job_request`)."""
+        """The forward test a job's request describes (`job_request`; without `costs`, the
+        paper broker's defaults)."""
         end = request.get("end")
         return cls(
             deployment_id=request["deployment_id"],
             start=date.fromisoformat(request["start"]),
             end=None if end is None else date.fromisoformat(end),
+            costs=PaperCosts(**request.get("costs", {})),
             cash_rate=request.get("cash_rate"),
             fire_price=request.get("fire_price", "session_close"),
         )
@@ -146,9 +148,18 @@ def forward_test(
     if missing:
         raise InputError("deployment_id", f"the market data has no prices for {missing}")
     closes = prices.loc[:, symbols].dropna()
-    sessions = _sessions(source, closes, request)
+    sessions = window_sessions(source, closes, request.start, request.end)
     cash_rate = safe_rate_of(source.spec) if request.cash_rate is None else request.cash_rate
-    test = _test_deployment(store, source, request, run_id, sessions.index[0].date(), cash_rate)
+    abandon_earlier_attempts(store, owner, run_id)
+    test = create_test_deployment(
+        store,
+        source,
+        run_id,
+        (request.start, request.end),
+        sessions.index[0].date(),
+        cash_rate=cash_rate,
+        fire_price=request.fire_price,
+    )
     try:
         return _paper_trade(
             store,
@@ -165,11 +176,11 @@ def forward_test(
             cancelled,
         )
     except BaseException:
-        _retire_after_a_failure(store, owner, test.id)
+        retire_after_a_failure(store, owner, test.id)
         raise
 
 
-def _retire_after_a_failure(store: Store, owner: str, test_id: str) -> None:
+def retire_after_a_failure(store: Store, owner: str, test_id: str) -> None:
     """Retire the test deployment of a forward test that failed (it is never traded again); a
     store that cannot take that write leaves it to the next attempt, which retires it, and the
     test's own failure is what is reported."""
@@ -244,7 +255,7 @@ def _paper_trade(
     beside = beside_the_account(
         strategy, closes, sessions, test.spec, values, fires,
         capital=capital, costs=request.costs, cash_rate=float(test.spec["cash_rate"]),
-        clean=clean, decided=_decided(outcomes, fires, closes),
+        clean=clean, decided=decided_targets(outcomes, fires, closes),
     )  # fmt: skip
     store.create_broker_account(owner, f"paper-{test.id}", "paper", broker.state())
     final = store.get_deployment(owner, test.id)
@@ -253,7 +264,7 @@ def _paper_trade(
     return _result(test, source, request, values, beside, outcomes, ledger, closes, hedge)
 
 
-def _decided(
+def decided_targets(
     outcomes: list[RunOutcome], fires: list[Fire], closes: pd.DataFrame
 ) -> list[np.ndarray] | None:
     """The capped targets each fire's run decided, in the order of `closes`' columns: those the
@@ -265,64 +276,78 @@ def _decided(
     return [np.array([o.targets.get(c, 0.0) for c in columns]) for o in outcomes]
 
 
-def _sessions(
-    source: Deployment, closes: pd.DataFrame, request: ForwardTestRequest
+def window_sessions(
+    source: Deployment, closes: pd.DataFrame, start: date, end: date | None
 ) -> pd.DataFrame:
+    """The sessions of a forward test of `source` from `start` to `end` (None: the last of
+    `closes`) that `closes` price: `InputError` naming `start` when the strategy lacks the
+    history it needs before `start`, or nothing is left."""
     calendar = calendar_of(source.spec)
     last_day = closes.index[-1].date()
-    end = min(request.end or last_day, last_day)
-    if request.start >= end:
+    end = min(end or last_day, last_day)
+    if start >= end:
         raise InputError("start", f"must be before {end} (the end of the test)")
     history = deployed_strategy(source.spec).history_days
-    known = closes.loc[: pd.Timestamp(request.start)]
+    known = closes.loc[: pd.Timestamp(start)]
     if len(known) < history:
         raise InputError(
             "start",
-            f"the strategy needs {history} sessions of prices before {request.start}; the data "
-            f"has {len(known)}",
+            f"the strategy needs {history} sessions of prices before {start}; the data has "
+            f"{len(known)}",
         )
-    sessions = trading_sessions(calendar, request.start, end)
+    sessions = trading_sessions(calendar, start, end)
     sessions = sessions.loc[sessions.index.isin(closes.index)]
     if sessions.empty:
-        raise InputError("start", f"no session with prices between {request.start} and {end}")
+        raise InputError("start", f"no session with prices between {start} and {end}")
     return sessions
 
 
-def _test_deployment(
+def abandon_earlier_attempts(store: Store, owner: str, run_id: str) -> None:
+    """Retire the test deployments an earlier attempt of the forward test `run_id` started and
+    left active or paused (a resumed job starts afresh)."""
+    for deployment in store.list_deployments(owner, statuses=["active", "paused"]):
+        if deployment.spec.get("forward_test_run") == run_id:
+            store.update_deployment(
+                owner, deployment.id, expected_version=deployment.version, status="retired"
+            )
+
+
+def create_test_deployment(
     store: Store,
     source: Deployment,
-    request: ForwardTestRequest,
     run_id: str,
+    window: tuple[date, date | None],
     first: date,
+    *,
     cash_rate: float,
+    fire_price: FirePrice,
+    account: Mapping[str, Any] | None = None,
 ) -> Deployment:
-    """The forward test's own deployment (a resumed job abandons the one it started before):
-    its account's cash earns `cash_rate`, its fires decide on the request's `fire_price`; a
-    schedule counted from the deployment's first fire counts from the test's `first` session,
-    as if the deployment had started then."""
-    for earlier in store.list_deployments(source.owner, statuses=["active", "paused"]):
-        if earlier.spec.get("forward_test_run") == run_id:
-            store.update_deployment(
-                source.owner, earlier.id, expected_version=earlier.version, status="retired"
-            )
+    """A forward test's own deployment of `source` (active) over `window` (start, end): its
+    book's cash earns `cash_rate`, its fires decide on `fire_price`; a schedule counted from the
+    deployment's first fire counts from the test's `first` session, as if the deployment had
+    started then. It trades its own paper accounts, or with `account` (the spec's account
+    fields) the account a forward test of several deployments shares."""
+    start, end = window
     spec = {
         **source.spec,
         "mode": FORWARD_TEST_MODE,
         "forward_test_of": source.id,
         "forward_test_run": run_id,
         "forward_test_window": {
-            "start": request.start.isoformat(),
-            "end": None if request.end is None else request.end.isoformat(),
+            "start": start.isoformat(),
+            "end": None if end is None else end.isoformat(),
         },
         "monitor": {},
         "cash_rate": cash_rate,
-        "fire_price": request.fire_price,
+        "fire_price": fire_price,
     }
     if counts_from_first_fire(source.spec):
         spec["schedule"] = {**source.spec["schedule"], "anchor": first.isoformat()}
     for name in (*ACCOUNT_FIELDS, "hedging"):  # its own paper accounts, its hedging not halted
         spec.pop(name, None)
-    name = f"{source.name} (forward test from {request.start.isoformat()})"
+    spec.update(account or {})
+    name = f"{source.name} (forward test from {start.isoformat()})"
     event = {
         "by": "forward_test",
         "forward_test_of": source.id,
@@ -330,6 +355,8 @@ def _test_deployment(
         "capital": source.spec["capital"],
         "broker": "paper",
     }
+    if account:
+        event["account"] = account.get("account")
     return store.create_deployment(source.owner, name, "active", spec, event_data=event)
 
 
@@ -361,7 +388,7 @@ def _run(
             fire_index += 1
             broker.advance(fire)
             deployment = store.get_deployment(test.owner, test.id)
-            context.settle = _settle(broker, fire, close_times)
+            context.settle = settle_at_next_close(broker, fire, close_times)
             outcome = rebalance(
                 context, ledger, deployment, fire, f"{run_id}:{fire.strftime('%Y%m%dT%H%M')}", known
             )
@@ -383,7 +410,9 @@ def _run(
     return pd.Series(values, index=sessions.index[: len(values)]), outcomes
 
 
-def _settle(broker: PaperBroker, fire: datetime, close_times: list[datetime]) -> Callable[[], None]:
+def settle_at_next_close(
+    broker: PaperBroker, fire: datetime, close_times: list[datetime]
+) -> Callable[[], None]:
     """Move the broker to the first close after `fire` (the bar its orders fill at)."""
     after = close_times[bisect.bisect_right(close_times, fire) :][:1]
 
@@ -419,17 +448,12 @@ def _result(
         "sessions": len(values),
         "runs": len(outcomes),
         "run_statuses": statuses,
-        "paused": None if stopped is None else _paused(stopped),
+        "paused": None if stopped is None else paused_by(stopped),
         "capital": float(source.spec["capital"]),
         "fire_price": test.spec["fire_price"],
         "cash_rate": test.spec["cash_rate"],
         "hedge": None if hedge is None else hedge.summary(values.index[-1].date()),
-        "costs": {
-            "slippage_bps": request.costs.slippage_bps,
-            "commission_per_share": request.costs.commission_per_share,
-            "commission_bps": request.costs.commission_bps,
-            "commission_minimum": request.costs.commission_minimum,
-        },
+        "costs": asdict(request.costs),
         "final_value": float(values.iloc[-1]),
         "time_weighted_return": time_weighted_return(
             list(values.to_numpy()), [float(source.spec["capital"])] + [0.0] * (len(values) - 1)
@@ -442,11 +466,11 @@ def _result(
         "holdings": book.holdings(),
         "cash": book.cash,
         **comparison_fields(values, beside),
-        "runs_detail": _runs_detail(outcomes + ([] if hedge is None else hedge.outcomes)),
+        "runs_detail": runs_detail(outcomes + ([] if hedge is None else hedge.outcomes)),
     }
 
 
-def _paused(outcome: RunOutcome) -> dict[str, Any]:
+def paused_by(outcome: RunOutcome) -> dict[str, Any]:
     """The run that paused the test deployment and why (the limit it broke, or the ledger's
     mismatch with the broker)."""
     reason = outcome.reason or "; ".join(b.message for b in outcome.breaches)
@@ -455,7 +479,7 @@ def _paused(outcome: RunOutcome) -> dict[str, Any]:
     return {"fire": outcome.fire.isoformat(), "reason": reason or None}
 
 
-def _runs_detail(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
+def runs_detail(outcomes: list[RunOutcome]) -> list[dict[str, Any]]:
     """The runs that did not end filled or with nothing to trade, by fire (a fire's rebalance
     before its hedge): kind (rebalance, hedge), fire, status, reason and orders."""
     ordered = sorted(outcomes, key=lambda o: (o.fire, o.kind != "rebalance"))

@@ -42,13 +42,12 @@ from notifications.messages import Notification
 from store import Allocation, ConflictError, Deployment, NewOrder, Store
 from trading.accounts.shared import netted_order
 from trading.deployments import account_of, change_status, deployed_strategy
-from trading.ledger import CASH_TOLERANCE, AccountLedger, Ledger, reconcile, to_entry
+from trading.ledger import CASH_TOLERANCE, AccountLedger, Ledger, reconcile
 from trading.queue import (
     AccountQueue,
     RetryPolicy,
     client_order_id,
     trade_run,
-    write_executions,
 )
 from trading.runs.outcome import RunOutcome, order_json, orders_status
 
@@ -69,8 +68,11 @@ class ExecutionContext:
     reads of it, repeated until they agree (`account_state`), so the account's cash and the
     outside cash are of the same moment. `interest(since)` is the interest the account's cash
     earned after `since` (a paper account's; None: no interest the ledger records), recorded in
-    the ledger before it is reconciled. `notes` are said first in the run's outcome (what the
-    prices the decision used were: `services.market_data.decision_closes`)."""
+    the ledger before it is reconciled; on a paper account several deployments share,
+    `book_interest(ledger)` credits the account and each member's book the interest the books
+    earned at their own rates instead (`trading.accounts.interest`). `notes` are said first in
+    the run's outcome (what the prices the decision used were:
+    `services.market_data.decision_closes`)."""
 
     store: Store
     broker: StockBroker
@@ -81,6 +83,7 @@ class ExecutionContext:
     outside_cash: float = 0.0
     read_outside_cash: Callable[[], float] | None = None
     interest: Callable[[datetime | None], list[CashFlow]] | None = None
+    book_interest: Callable[[AccountLedger], object] | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -506,16 +509,13 @@ def _check_shared(
     closes: pd.DataFrame,
     fire: datetime,
 ) -> None:
-    """After a shared account's trades: its interest split over the members' books, the books
-    together reconciled with the account (a mismatch pauses every deciding member and notifies
-    it), and each
-    member's value (its book at the last closes) against its own drawdown limit."""
+    """After a shared account's trades: each member's book credited its interest at its own
+    rate (`ExecutionContext.book_interest`), the books together reconciled with the account (a
+    mismatch pauses every deciding member and notifies it), and each member's value (its book
+    at the last closes) against its own drawdown limit."""
     ledger = shared.ledger
-    if ctx.interest is not None:
-        new = ledger.new_items(ctx.interest(ledger.last_interest_time))
-        slices = ledger.slices(new)
-        write_executions(ctx.store, ledger.owner, [(d, to_entry(i)) for d, i in slices], [])
-        ledger.applied_slices(slices)
+    if ctx.book_interest is not None:
+        ctx.book_interest(ledger)
     state = account_state(ctx)
     reconciliation = reconcile(ledger.books(), state, ctx.outside_cash)
     last = closes.iloc[-1]

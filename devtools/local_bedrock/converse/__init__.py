@@ -29,13 +29,18 @@ Errors are `BedrockError`s carrying Bedrock's error type and HTTP status (``Vali
 
 Modules: `call` (the parsed call and the errors), `roles` (which agent answers), `request`
 (Bedrock -> LangChain), `strict` (what Bedrock refuses for the model, from the model catalog),
-`cache` (prompt caching and Bedrock's usage), `model` (the offline model's reply), `response`
-(LangChain -> Bedrock).
+`cache` (prompt caching and Bedrock's usage), `model` (the offline model's reply), `output`
+(the reply within ``maxTokens``, thinking included), `response` (LangChain -> Bedrock).
 """
 
 from __future__ import annotations
 
-from devtools.local_bedrock.converse.cache import cache_prefix, cache_usage, with_cache
+from devtools.local_bedrock.converse.cache import (
+    PromptCache,
+    cache_points,
+    cache_prefix,
+    with_cache,
+)
 from devtools.local_bedrock.converse.call import (
     FALLBACK_ROLE,
     OFFLINE_MODEL_PREFIX,
@@ -64,9 +69,10 @@ __all__ = [
     "BedrockError",
     "ConverseCall",
     "MessageBoundaries",
+    "PromptCache",
     "RequestOptions",
+    "cache_points",
     "cache_prefix",
-    "cache_usage",
     "check_model",
     "check_model_id",
     "check_request",

@@ -1,5 +1,6 @@
 """The offline model's reply in Bedrock's response shapes: a Converse body or ConverseStream
-events, with usage and the max-tokens cut.
+events, with the usage the caller counted (`converse.output`, `converse.cache`); the max-tokens
+cut of a reply without thinking in the offline model's tokens (the OpenAI-compatible stand-in's).
 
 For a model that thinks (adaptive thinking on, the Claude 5.5 models by default), the reply
 starts with a signed ``reasoningContent`` block, as Claude 5 replies do: its text says that the
@@ -16,7 +17,6 @@ from langchain_core.messages import (
 )
 
 import agents.offline.workflow_policies  # noqa: F401  (registers the workflow and chat rules)
-from agents.offline.model import estimate_tokens
 from devtools.local_bedrock.converse.thinking import thinking_signature
 from settings.model_catalog import CatalogModel
 
@@ -29,28 +29,6 @@ def reasoning_for(role: str, model_id: str, model: CatalogModel | None) -> dict[
         "no model thinks here."
     )
     return {"text": text, "signature": thinking_signature(model, model_id, text)}
-
-
-def with_reasoning(usage: dict[str, int], reasoning: dict[str, str] | None) -> dict[str, int]:
-    """`usage` with the thinking's tokens added to the output (and the total)."""
-    if reasoning is None:
-        return usage
-    extra = estimate_tokens(reasoning["text"])
-    return usage | {
-        "outputTokens": usage["outputTokens"] + extra,
-        "totalTokens": usage["totalTokens"] + extra,
-    }
-
-
-def _usage(message: AIMessage | AIMessageChunk | None) -> dict[str, int]:
-    usage = message.usage_metadata if message is not None else None
-    if not usage:
-        return {"inputTokens": 0, "outputTokens": 0, "totalTokens": 0}
-    return {
-        "inputTokens": int(usage["input_tokens"]),
-        "outputTokens": int(usage["output_tokens"]),
-        "totalTokens": int(usage["total_tokens"]),
-    }
 
 
 def within_max_tokens(message: AIMessage, max_tokens: int | None) -> tuple[AIMessage, str]:
@@ -76,12 +54,13 @@ def within_max_tokens(message: AIMessage, max_tokens: int | None) -> tuple[AIMes
 def converse_response(
     message: AIMessage,
     latency_ms: int,
+    usage: dict[str, Any],
     stop_reason: str | None = None,
     reasoning: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The Converse response body for `message`: a reasoningContent block (a thinking
     model's), a text block (when there is text), a toolUse block per tool call, ``stopReason``
-    ``tool_use`` or ``end_turn``, usage and metrics."""
+    (`stop_reason`, else ``tool_use`` or ``end_turn``), `usage` and metrics."""
     blocks: list[dict[str, Any]] = []
     if reasoning is not None:
         blocks.append({"reasoningContent": {"reasoningText": dict(reasoning)}})
@@ -96,7 +75,7 @@ def converse_response(
     return {
         "output": {"message": {"role": "assistant", "content": blocks}},
         "stopReason": stop_reason or ("tool_use" if message.tool_calls else "end_turn"),
-        "usage": with_reasoning(_usage(message), reasoning),
+        "usage": usage,
         "metrics": {"latencyMs": int(latency_ms)},
     }
 
@@ -104,6 +83,7 @@ def converse_response(
 def stream_events(
     chunks: Iterable[AIMessageChunk],
     latency_ms: int,
+    usage: dict[str, Any],
     stop_reason: str | None = None,
     reasoning: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -113,7 +93,7 @@ def stream_events(
     (its text, then its signature) of block 0; the text as contentBlockDelta ``text`` events of
     the next block (when there is text); per tool call a contentBlockStart with ``toolUse {toolUseId, name}`` and its JSON
     arguments as contentBlockDelta ``toolUse.input`` strings; a contentBlockStop closing each
-    block; messageStop with the stop reason; metadata with usage and metrics.
+    block; messageStop with the stop reason; metadata with `usage` and metrics.
     """
     yield "messageStart", {"role": "assistant"}
     open_block: int | None = None
@@ -124,7 +104,6 @@ def stream_events(
         yield "contentBlockStop", {"contentBlockIndex": 0}
         next_index = 1
     tool_blocks: dict[Any, int] = {}
-    usage_chunk: AIMessageChunk | None = None
     any_tool = False
 
     def close() -> Iterator[tuple[str, dict[str, Any]]]:
@@ -134,8 +113,6 @@ def stream_events(
             open_block = None
 
     for chunk in chunks:
-        if chunk.usage_metadata:
-            usage_chunk = chunk
         text = chunk.content if isinstance(chunk.content, str) else chunk.text
         if text:
             if open_block is None or open_block in tool_blocks.values():
@@ -161,5 +138,4 @@ def stream_events(
                 )
     yield from close()
     yield "messageStop", {"stopReason": stop_reason or ("tool_use" if any_tool else "end_turn")}
-    usage = with_reasoning(_usage(usage_chunk), reasoning)
     yield "metadata", {"usage": usage, "metrics": {"latencyMs": int(latency_ms)}}

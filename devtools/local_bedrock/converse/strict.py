@@ -4,8 +4,9 @@
 the model does not serve on demand needs an inference profile, a model past its end of life (or
 in its Legacy state, closed to new customers, which an empty local account is) is not found.
 `check_request(model, body, call, guardrails)` refuses the settings the model does not accept
-(sampling parameters, forced tool choice, assistant prefill, thinking types, effort levels,
-native structured output), thinking blocks in the history another model signed (dropped or
+(sampling parameters, in ``inferenceConfig`` or ``additionalModelRequestFields``, forced tool
+choice, assistant prefill, thinking types, effort levels, native structured output), more cache
+points than the model takes, thinking blocks in the history another model signed (dropped or
 refused, `converse.thinking`), a ``maxTokens`` above its output limit, an input above its context
 window (in the model's tokens, `converse.tokens`), and a guardrail the endpoint does not know. A setting the catalog leaves undocumented for
 the model (forced tool choice on Haiku 5.5) is refused too, so no request relies on it. Messages
@@ -26,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.model_plan import EFFORT_ORDER
+from devtools.local_bedrock.converse.cache import cache_points
 from devtools.local_bedrock.converse.call import (
     MODEL_ERRORS,
     OFFLINE_MODEL_PREFIX,
@@ -135,19 +137,37 @@ def request_options(body: Mapping[str, Any]) -> RequestOptions:
     return RequestOptions(kind, effort, text_format)
 
 
+SAMPLING = (("temperature", "temperature"), ("topP", "top_p"))
+"""The sampling parameters of ``inferenceConfig``, by their names in the model's own request.
+A model that takes none refuses each as Bedrock refuses ``temperature`` ("`temperature` is
+deprecated for this model.", [sources.bedrock-temperature-error]; the same words are assumed
+for the others)."""
+ADDITIONAL_SAMPLING = ("temperature", "top_p", "top_k")
+"""The sampling parameters of Anthropic's request that ``additionalModelRequestFields`` passes
+to a Claude model ("additional inference parameters that the model supports, beyond the base
+set of inference parameters that Converse and ConverseStream support in the inferenceConfig
+field": the Converse API reference)."""
+
+
+def sampling_given(model: CatalogModel, body: Mapping[str, Any], call: ConverseCall) -> list[str]:
+    """The sampling parameters a request sets, by their names in the model's request (once
+    each): in ``inferenceConfig``, and for a Claude model in ``additionalModelRequestFields``
+    (Nova's take theirs under ``inferenceConfig`` there, its own request's shape)."""
+    given = [name for key, name in SAMPLING if call.inference_config.get(key) is not None]
+    if model.family.startswith("claude"):
+        extra = body.get("additionalModelRequestFields") or {}
+        given += [name for name in ADDITIONAL_SAMPLING if extra.get(name) is not None]
+    return list(dict.fromkeys(given))
+
+
 def _check_settings(
     model: CatalogModel, body: Mapping[str, Any], call: ConverseCall, options: RequestOptions
 ) -> None:
     accepts = model.accepts
-    inference = call.inference_config
-    given = [
-        name
-        for name, key in (("temperature", "temperature"), ("top_p", "topP"))
-        if inference.get(key) is not None
-    ]
+    given = sampling_given(model, body, call)
     if given and not accepts.sampling:
         raise _invalid(MODEL_ERRORS + f"`{given[0]}` is deprecated for this model.")
-    if len(given) == 2 and accepts.sampling_one_of:
+    if {"temperature", "top_p"} <= set(given) and accepts.sampling_one_of:
         raise _invalid(
             MODEL_ERRORS
             + "`temperature` and `top_p` cannot both be specified for this model. Please use only one."
@@ -187,6 +207,25 @@ def _check_settings(
         raise _invalid(MODEL_ERRORS + "output_config.format is not supported for this model (local endpoint).")  # fmt: skip
 
 
+def _check_cache_points(model: CatalogModel, body: Mapping[str, Any]) -> None:
+    """More cache points than the model takes (its catalog entry's ``max_checkpoints``) are
+    refused, in Anthropic's words on a Claude model ("A maximum of 4 blocks with cache_control
+    may be provided. Found 5.", as the Anthropic API answers:
+    github.com/tghamm/Anthropic.SDK/issues/50), prefixed as Bedrock reports the model's
+    refusals; a TTL Bedrock does not take is refused too (`converse.cache.cache_prefix`)."""
+    points = len(cache_points(body))
+    if not model.cache.supported or points <= model.cache.max_checkpoints:
+        return
+    limit = model.cache.max_checkpoints
+    if model.family.startswith("claude"):
+        found = f"A maximum of {limit} blocks with cache_control may be provided. Found {points}."
+        raise _invalid(MODEL_ERRORS + found)
+    raise _invalid(
+        f"The request has {points} cache points; {model.name} takes at most {limit} "
+        "(local endpoint)."
+    )
+
+
 def check_request(
     model: CatalogModel | None,
     body: Mapping[str, Any],
@@ -206,6 +245,7 @@ def check_request(
     if model is None:
         return options
     _check_settings(model, body, call, options)
+    _check_cache_points(model, body)
     dropped = check_thinking(model, call.model_id, body)
     max_tokens = call.inference_config.get("maxTokens")
     if max_tokens is not None and max_tokens > model.max_output_tokens:

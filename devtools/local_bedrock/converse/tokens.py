@@ -13,7 +13,7 @@ tokenizer.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.messages import BaseMessage
@@ -38,12 +38,11 @@ def prompt_tokens(
     return model_tokens(model, max(input_tokens(messages, tools), words))
 
 
-def usage_on(model: CatalogModel | None, usage: Mapping[str, int], prompt: int) -> dict[str, int]:
+def bedrock_usage(prompt: int, output: int) -> dict[str, int]:
     """Bedrock usage (``inputTokens``, ``outputTokens``, ``totalTokens``) of a reply whose
-    whole prompt is `prompt` tokens on `model`: the output (the offline estimate) counted by
-    the model's tokenizer too."""
-    output = model_tokens(model, int(usage["outputTokens"]))
-    return {**usage, "inputTokens": prompt, "outputTokens": output, "totalTokens": prompt + output}
+    whole prompt is `prompt` tokens and whose output (thinking and text, `converse.output`) is
+    `output` tokens, both in the model's tokens."""
+    return {"inputTokens": prompt, "outputTokens": output, "totalTokens": prompt + output}
 
 
-__all__ = ["model_tokens", "prompt_tokens", "usage_on"]
+__all__ = ["bedrock_usage", "model_tokens", "prompt_tokens"]

@@ -34,6 +34,7 @@ def test_the_hedge_is_shown_the_switch_sends_its_closing_orders_and_is_released(
     text = capsys.readouterr().out
     for symbol, contracts in bought.positions.items():
         assert f"holds {contracts:+d} {symbol}" in text
+    assert "volatility: the paper broker has no option quotes: priced on realised" in text
     ledger = run_json(capsys, "deploy", "ledger", deployment.id)
     assert {r["symbol"] for r in ledger if r["note"] == "option trade"} == set(bought.positions)
     assert main(["deploy", "hedge-kill", "--deployment", deployment.id]) == 0
@@ -86,6 +87,15 @@ def test_a_forward_test_of_a_hedged_deployment_prints_its_hedge(
     assert f"hedge on AAPL: {hedge['runs']} runs (" in text
     assert f"premiums paid {hedge['premiums_paid']:,.2f}" in text
     assert "whole contracts and a beta of 1" in text
+    assert "volatility: the paper broker has no option quotes" in text
     test_id = result["forward_test_deployment_id"]
     assert main(["deploy", "performance", test_id]) == 0
-    assert f"option hedge {hedge['value']:,.2f} on {hedge['priced_on']}" in capsys.readouterr().out
+    performance = capsys.readouterr().out
+    assert f"option hedge {hedge['value']:,.2f} on {hedge['priced_on']}" in performance
+    assert "volatility: the paper broker has no option quotes" in performance
+    # `deploy hedges` of the ended test says the same as the test and its performance
+    view = run_json(capsys, "deploy", "hedges", test_id)
+    assert view["priced_on"] == hedge["priced_on"] == "2022-02-28"
+    assert view["pnl"] == pytest.approx(hedge["value"], rel=1e-12)
+    assert main(["deploy", "hedges", test_id]) == 0
+    assert f"hedge P&L so far {hedge['value']:,.2f}" in capsys.readouterr().out

@@ -117,6 +117,7 @@ def test_a_rebalance_job_submits_the_hedge_job_which_buys_the_puts_at_the_model_
         "atm_volatility": None,
         "recorded_on": None,
         "reason": "the paper broker has no option quotes: priced on realised volatility",
+        "words": "the paper broker has no option quotes: priced on realised volatility",
     }
     [order] = result["plan"]["orders"]
     stock = store.get_broker_account("alice", f"paper-{deployment.id}").state

@@ -1,0 +1,63 @@
+"""Request models of the Agent Protocol's store under `/agent` (`api.routes.agent_store`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from services.bounds import Count
+from services.problems import TEXT_PATTERN
+
+_TEXT = TEXT_PATTERN.removeprefix("^[^").removesuffix("]*$")
+"""The characters the text rule refuses, as a regular expression's class body."""
+LABEL = f"[^.{_TEXT}]{{1,100}}"
+"""A namespace label: 1 to 100 characters of text, no `.` (it separates labels)."""
+Label = Annotated[str, StringConstraints(pattern=f"^{LABEL}$")]
+NAMESPACE_QUERY = f"^{LABEL}(\\.{LABEL}){{0,9}}$"
+"""A namespace in a query: its labels joined by `.`."""
+KEY_QUERY = f"^[^{_TEXT}]{{1,200}}$"
+
+
+class ItemPut(BaseModel):
+    """`PUT /store/items`."""
+
+    namespace: list[Label] = Field(
+        min_length=1, max_length=10, description="The item's namespace, under your root."
+    )
+    key: str = Field(min_length=1, max_length=200)
+    value: dict[str, Any]
+    index: Literal[False] | None = Field(
+        default=None, description="No search index is kept: false or none."
+    )
+    ttl: None = Field(default=None, description="Not supported: items stay until deleted.")
+
+
+class ItemDelete(BaseModel):
+    """`DELETE /store/items`."""
+
+    namespace: list[Label] = Field(min_length=1, max_length=10)
+    key: str = Field(min_length=1, max_length=200)
+
+
+class ItemSearch(BaseModel):
+    """`POST /store/items/search`."""
+
+    namespace_prefix: list[Label] = Field(default_factory=list, max_length=10)
+    filter: dict[str, Any] | None = Field(
+        default=None, description="Items whose value holds these values at these keys."
+    )
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: Count = 0
+    query: None = Field(default=None, description="Not supported: no semantic index is kept.")
+    refresh_ttl: bool | None = None
+
+
+class NamespaceSearch(BaseModel):
+    """`POST /store/namespaces`."""
+
+    prefix: list[Label] | None = Field(default=None, max_length=10)
+    suffix: list[Label] | None = Field(default=None, max_length=10)
+    max_depth: int | None = Field(default=None, ge=1, le=10)
+    limit: int = Field(default=100, ge=1, le=1000)
+    offset: Count = 0

@@ -1,0 +1,131 @@
+"""agent-chat-ui (langchain-ai's LangGraph chat app, built by `make agent-chat-ui` from the npm
+registry) in Debian's Chromium against a real `stratigos serve` (two processes, the offline
+model): the page on its own origin, allowed by `STRATIGOS_API_CORS_ORIGINS`, talks to `/agent`
+with the sign-in key; a message asks for a strategy search, the approval shows in the app's
+inbox, Accept runs it, and the thread ends with the search's result."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.server import SIGN_IN_FILE
+from tests.api.test_serve_workers import STARTUP_SECONDS, start_serve
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, VIEWPORT
+
+DIST = Path(__file__).resolve().parents[2] / ".cache" / "agent-chat-ui" / "dist"
+ASK = "find the target-vol setting that holds up in a bear market"
+
+
+class _App(http.server.SimpleHTTPRequestHandler):
+    """The built app; any path that is not a file is the app's page (a single-page app)."""
+
+    def send_head(self) -> Any:
+        if not (DIST / self.path.split("?")[0].lstrip("/")).is_file():
+            self.path = "/index.html"
+        return super().send_head()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def app_origin() -> Iterator[str]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (the Makefile does)")
+    if not DIST.joinpath("index.html").is_file():
+        if shutil.which("npm") is None:
+            pytest.skip("no npm: `make agent-chat-ui` builds the app from the npm registry")
+        pytest.fail(f"{DIST} is missing: run `make agent-chat-ui`")
+    handler = functools.partial(_App, directory=str(DIST))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def stratigos(
+    app_origin: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """`stratigos serve` (two processes) allowing the app's origin: its URL and sign-in key."""
+    data_dir = tmp_path_factory.mktemp("agent-chat-ui") / "data"
+    variables = {
+        "STRATIGOS_API_PROCESSES": "2",
+        "STRATIGOS_API_JOB_WORKERS": "1",
+        "STRATIGOS_COMPUTE_WORKERS": "1",
+        "STRATIGOS_API_CORS_ORIGINS": json.dumps([app_origin]),
+    }
+    server = start_serve(data_dir, variables=variables)
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        assert "Stratigos API on http://" in banner, banner
+        base = banner.split("Stratigos API on ")[1].split()[0]
+        key = (data_dir / SIGN_IN_FILE).read_text().strip().split("#key=")[1]
+        httpx.get(f"{base}/v1/health", timeout=STARTUP_SECONDS)
+        yield base, key
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def test_a_chat_with_an_approval_in_agent_chat_ui(
+    app_origin: str, stratigos: tuple[str, str], tmp_path: Path, artifacts: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, key = stratigos
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=VIEWPORT,
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            page.on("pageerror", lambda exc: problems.append(f"{exc}: {exc.stack}"))
+            # the app keeps its API key in local storage ("LangSmith API key" on its form)
+            page.add_init_script(f"window.localStorage.setItem('lg:chat:apiKey', '{key}')")
+            page.goto(f"{app_origin}/?apiUrl={base}/agent&assistantId=assistant")
+            box = page.get_by_placeholder("Type your message...")
+            box.fill(ASK)
+            box.press("Enter")
+            # the approval, in the app's inbox: the proposed search and its buttons
+            accept = page.get_by_role("button", name="Accept")
+            accept.wait_for()
+            assert "run_strategy_search" in page.content()
+            page.screenshot(path=str(artifacts / "agent-chat-ui-approval.png"))
+            thread_id = page.evaluate("new URLSearchParams(location.search).get('threadId')")
+            assert thread_id
+            accept.click()
+            page.get_by_text("succeeded", exact=False).first.wait_for()
+            page.screenshot(path=str(artifacts / "agent-chat-ui-answer.png"))
+        finally:
+            context.close()
+    assert problems == []
+    # what the app showed is the thread as the server keeps it
+    with httpx.Client(base_url=f"{base}/agent", headers={"x-api-key": key}, timeout=60) as api:
+        thread = api.get(f"/threads/{thread_id}").json()
+        assert thread["status"] == "idle" and thread["interrupts"] == {}
+        messages = thread["values"]["messages"]
+        assert messages[0]["content"] == ASK
+        assert "succeeded" in messages[-1]["content"]
+        runs = api.get(f"/threads/{thread_id}/runs").json()
+        assert [r["status"] for r in runs] == ["success", "interrupted"]
