@@ -55,7 +55,12 @@ from graphs.optimization_state import (
 )
 from graphs.resources import resources
 from graphs.risk_gate import after_risk_gate, risk_gate
-from graphs.search_steps import check_history, dataset_summary, evaluate_configs
+from graphs.search_steps import (
+    check_history,
+    dataset_summary,
+    evaluate_configs,
+    scenario_context,
+)
 from quant import SearchSpace, SearchSpaceError
 
 
@@ -132,12 +137,13 @@ def market_analysis(state: OptimizationState, config: RunnableConfig) -> dict[st
 
 
 def scenarios(state: OptimizationState) -> dict[str, Any]:
-    """Simulate the scenarios (seeded; rebuilt the same way on resume)."""
+    """Simulate the scenarios (seeded; rebuilt the same way on resume) and describe them for
+    the strategy model (the search pipeline's scenario generation step)."""
     emit_node_started()
     res = resources_of(state)
     scen = res.ensure_scenarios(state["horizon"])
     emit_progress(scen.n_paths * len(scen.names), scen.n_paths * len(scen.names), unit="paths")
-    return {}
+    return {"search_context": scenario_context(res, state["horizon"])}
 
 
 def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:

@@ -150,6 +150,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "tokens": state.get("tokens", 0),
         "usage": add_usage(state.get("usage"), None),
         "dataset": state.get("dataset"),
+        "search_context": state.get("search_context"),
     }
     return {"status": status, "result": result}
 

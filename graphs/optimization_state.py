@@ -37,6 +37,7 @@ class OptimizationState(TypedDict, total=False):
     dataset: dict[str, Any]
     market_view: dict[str, Any]
     horizon: int
+    search_context: dict[str, Any]
     plan: dict[str, Any]
     constraints: list[dict[str, Any]]
     round: int

@@ -10,7 +10,9 @@ optimization graph's own, shared with its nodes.
 - distributed optimization: `quant.SearchRun` batch after batch, each batch's shards on the
   engine's compute backend (`evaluate_configs`, the graph's `evaluate` node); `trials.json`
   is written after every batch, so a failed step resumes after its last finished batch.
-- training: the owner's strategy model learns the new trials (`services.strategy_model`).
+- training: the owner's strategy model learns the new trials (`services.strategy_model.learn`;
+  the graph's runs learn after their job completes: `graphs.job_handlers`); `model.json`
+  names the version stored.
 - results aggregation: the best feasible trial (`best_feasible_trial`, what the graph's
   result compares its winner with), its metrics per scenario, the convergence: `result.json`.
 
@@ -38,10 +40,14 @@ from jobs.shard_inputs import ScenarioSpec, inputs_from_dict
 from quant import Constraint, Objective, ScenarioData, SearchRun, evaluate_path_means
 from quant.errors import DataError
 from quant.strategy import StrategyConfig
+from quant.strategy_model import search_context
+from services.strategy_model import Search, learn
+from store.factory import open_store
 
 DATASET = "dataset.json"
 SCENARIOS = "scenarios.json"
 TRIALS = "trials.json"
+MODEL = "model.json"
 RESULT = "result.json"
 
 
@@ -135,6 +141,20 @@ def dataset_summary(res: RunResources) -> dict[str, Any]:
         "version": getattr(data, "version", None),
         "data_end": str(pd.Timestamp(data.dates[-1]).date()),
     }
+
+
+def scenario_context(res: RunResources, horizon: int) -> dict[str, Any]:
+    """The features of the run's universe, window and scenarios for the strategy model
+    (`quant.strategy_model.search_context`)."""
+    request = res.request
+    return search_context(
+        res.returns,
+        res.market,
+        request.scenarios,
+        horizon=horizon,
+        scenario_method=request.scenario_method,
+        safe_rate=request.safe_rate,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -274,6 +294,7 @@ def generate_scenarios(context: StepContext) -> None:
             "scenarios": [res.scenario_spec(n, horizon).to_dict() for n in request.scenarios],
             "n_paths": generated.n_paths,
             "horizon": horizon,
+            "context": scenario_context(res, horizon),
         },
     )
 
@@ -308,6 +329,54 @@ def optimize(context: StepContext) -> None:
         context.write(TRIALS, {"trials": run.rows, "convergence": _finite(run.convergence)})
 
 
+def search_of_result(
+    run_id: str, request: OptimizationRequest, result: Mapping[str, Any]
+) -> Search | None:
+    """What the optimization graph's result gives the strategy model (None when it has no
+    trials or no scenario features: a run that stopped early, or one started before runs
+    described their scenarios)."""
+    trials, context = result.get("trials") or [], result.get("search_context")
+    plan = result.get("plan") or {}
+    if not trials or not context or not plan.get("search_space"):
+        return None
+    weights = request.scenario_weights or (result.get("market_view") or {}).get("scenario_weights")
+    return Search(
+        run_id=run_id,
+        request=request.model_dump(mode="json"),
+        search_space=plan["search_space"],
+        scenario_weights=None
+        if weights is None
+        else {str(k): float(v) for k, v in weights.items()},
+        context=context,
+        trials=trials,
+        warm=bool((result.get("warm_start") or {}).get("runs")),
+    )
+
+
+def train(context: StepContext) -> None:
+    """Step 4 (optional): the owner's strategy model learns the search's trials
+    (`services.strategy_model.learn`); `model.json` names the version stored."""
+    order = context.order
+    owner = order.get("owner")
+    if not owner:
+        raise ValueError("the training step needs the order's owner: whose model learns")
+    trials = context.read("optimization", TRIALS)["trials"]
+    search = Search(
+        run_id=str(order["run_id"]),
+        request=order["request"],
+        search_space=order["search_space"],
+        scenario_weights=order["scenario_weights"],
+        context=context.read("scenario-generation", SCENARIOS)["context"],
+        trials=trials,
+    )
+    store = open_store(context.settings)
+    try:
+        version = learn(store, str(owner), search)
+    finally:
+        store.close()
+    context.write(MODEL, version.to_json())
+
+
 def aggregate(context: StepContext) -> None:
     """Step 5: the search's result (`aggregate_trials`) as `result.json`."""
     trials = context.read("optimization", TRIALS)["trials"]
@@ -318,6 +387,7 @@ STEP_HANDLERS: dict[str, StepHandler] = {
     "data-validation": validate_data,
     "scenario-generation": generate_scenarios,
     "optimization": optimize,
+    "training": train,
     "aggregation": aggregate,
 }
 """The code of each step of `jobs.pipeline.SEARCH_PIPELINE`, by the step's name."""

@@ -56,7 +56,11 @@ def optimize_command(args: argparse.Namespace) -> int:
         else:
             run_id, result = run_job(_with_profile(request), args.key, renderer.handle)
     renderer.close()
-    return _reported(args, run_id, result, run_directory(run_id))
+    code = _reported(args, run_id, result, run_directory(run_id))
+    from services.strategy_model import wait_for_learning
+
+    wait_for_learning()  # the strategy model learnt the run's trials while the reports were written
+    return code
 
 
 def resume_command(args: argparse.Namespace) -> int:
