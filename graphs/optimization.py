@@ -61,6 +61,7 @@ from graphs.search_steps import (
     evaluate_configs,
     scenario_context,
 )
+from graphs.warm_start import plan_for_run
 from quant import SearchSpace, SearchSpaceError
 
 
@@ -147,7 +148,8 @@ def scenarios(state: OptimizationState) -> dict[str, Any]:
 
 
 def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
-    """The optimizer agent proposes the search space and method; the first round's budget."""
+    """The optimizer agent proposes the search space and method; the first round's budget; the
+    warm start from the owner's strategy model (`graphs.warm_start`)."""
     emit_node_started("optimizer")
     request = request_of(state)
     request_json = request.model_dump(mode="json")
@@ -165,6 +167,7 @@ def plan(state: OptimizationState, config: RunnableConfig) -> dict[str, Any]:
     return {
         "plan": {"search_space": space, "method": method, "rationale": proposed.rationale},
         "round_budget": first_round_budget(request),
+        "warm_start": plan_for_run(state, space, method),
         "warnings": warned(warnings),
         **charge(outcome),
     }

@@ -31,6 +31,7 @@ from graphs.optimization_state import (
 )
 from graphs.request import OptimizationRequest
 from graphs.search_steps import best_feasible_trial
+from graphs.warm_start import result_of as warm_start_result
 from quant import SearchSpace
 from quant.benchmark_strategies import REPORTED_METRICS, benchmark_path_means
 from quant.plausibility import plausibility_warnings
@@ -151,6 +152,7 @@ def finalize(state: OptimizationState) -> dict[str, Any]:
         "usage": add_usage(state.get("usage"), None),
         "dataset": state.get("dataset"),
         "search_context": state.get("search_context"),
+        "warm_start": warm_start_result(state),
     }
     return {"status": status, "result": result}
 

@@ -38,6 +38,7 @@ class OptimizationState(TypedDict, total=False):
     market_view: dict[str, Any]
     horizon: int
     search_context: dict[str, Any]
+    warm_start: dict[str, Any] | None
     plan: dict[str, Any]
     constraints: list[dict[str, Any]]
     round: int
@@ -146,7 +147,7 @@ def feasibility_definition(state: OptimizationState) -> str:
 
 def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun:
     """The search over the trials so far, under the limits and the risk rounds' constraints,
-    with `budget` trials (default: the round's)."""
+    with `budget` trials (default: the round's), the warm start's configurations first."""
     res = resources_of(state)
     res.ensure_scenarios(state["horizon"])
     plan = state["plan"]
@@ -165,6 +166,7 @@ def search_run(state: OptimizationState, budget: int | None = None) -> SearchRun
         safe=request.safe_rate,
         trials=state.get("trials", []),
         vol_model=request.vol_model,
+        first=(state.get("warm_start") or {}).get("configs") or [],
     )
 
 

@@ -349,7 +349,7 @@ def search_of_result(
         else {str(k): float(v) for k, v in weights.items()},
         context=context,
         trials=trials,
-        warm=bool((result.get("warm_start") or {}).get("runs")),
+        warm=bool((result.get("warm_start") or {}).get("configs")),
     )
 
 

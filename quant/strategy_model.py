@@ -80,9 +80,9 @@ def search_context(
     scenario_method: str,
     safe_rate: float,
 ) -> dict[str, Any]:
-    """The features of a search's universe, window and scenarios (plain JSON): computed from
-    the daily returns the scenarios are drawn from and their regimes (`identify_regimes`, as
-    `generate_scenarios` identifies them)."""
+    """The features of a search's universe, window and scenarios (plain JSON), and its assets'
+    names: computed from the daily returns the scenarios are drawn from and their regimes
+    (`identify_regimes`, as `generate_scenarios` identifies them)."""
     values = returns.to_numpy(dtype=np.float64)
     equal = values.mean(axis=1)
     correlation = np.corrcoef(values, rowvar=False) if values.shape[1] > 1 else np.ones((1, 1))
@@ -108,6 +108,7 @@ def search_context(
             else 0.0,
         }
     return {
+        "assets": [str(name) for name in returns.columns],
         "universe": universe,
         "scenarios": by_scenario,
         "horizon": int(horizon),

@@ -99,7 +99,7 @@ def search_record(search: Search) -> dict[str, Any]:
     best = ranked[0]["objective"] if ranked else None
     return {
         "run_id": search.run_id,
-        "universe": list(request.get("universe") or []),
+        "universe": list(search.context.get("assets") or request.get("universe") or []),
         "start": str(request.get("start")),
         "end": str(request.get("end")),
         "scenarios": list(request.get("scenarios") or []),

@@ -191,6 +191,10 @@ def _summary(run_id: str, result: dict[str, Any], files: dict[str, Path]) -> str
         from graphs.request import describe_space
 
         lines.append(f"  search space: {describe_space(space)}")
+    if "warm_start" in result:
+        from services.warm_starts import describe_warm_start
+
+        lines.append(f"  start: {describe_warm_start(result['warm_start'])}")
     best = result.get("best")
     if best:
         lines.append(f"  best: {best_line(best)}")

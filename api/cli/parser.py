@@ -106,6 +106,12 @@ def _optimize_parsers(commands: Any) -> None:
         "--key",
         help="idempotency key: submitting the same key again shows that job instead of a new run",
     )
+    optimize.add_argument(
+        "--cold",
+        action="store_true",
+        help="start cold: not from your strategy model's most promising configurations "
+        "(the request's warm_start: false)",
+    )
     add_request_flags(optimize)
     _trace_options(optimize)
     _record_options(optimize)
