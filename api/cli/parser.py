@@ -19,6 +19,7 @@ from api.cli.arguments import (
     utc_time,
 )
 from api.cli.deploy_parser import add_deploy_parser
+from api.cli.estimate import add_estimate_parser
 from api.cli.evals import add_eval_parser
 from api.cli.market_data import add_market_data_parser
 from api.cli.memory import add_memory_parser
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_market_data_parser,
         add_profile_parser,
         add_eval_parser,
+        add_estimate_parser,
         _serve_parser,
         _mcp_parser,
     ):
