@@ -131,7 +131,10 @@ def plan_warm_start(
     plan: dict[str, Any] = {"model": None, "runs": [], "configs": [], "predicted": []}
     plan["reference"] = None
     if model is None or model.version is None:
-        return plan | {"note": "no strategy model yet: the owner's first search starts cold"}
+        return plan | {
+            "note": "no strategy model to start from (the owner's first search, or a run not "
+            "given its owner's model): it starts cold"
+        }
     plan["model"] = {
         "version": model.version.version,
         "sha256": model.version.sha256,

@@ -39,6 +39,7 @@ def test_the_second_search_starts_from_what_the_first_taught(settings: Settings)
     store = open_store(settings)
     cold_id, cold = run_job_here(store, "alice", _request(1), settings=settings)
     assert cold["warm_start"]["configs"] == [] and "first search" in cold["warm_start"]["note"]
+    assert cold["warm_start"]["model"] is None
     assert cold["manifest"]["warm_start"]["model"] is None
 
     warm_id, warm = run_job_here(store, "alice", _request(2), settings=settings)
