@@ -35,7 +35,8 @@ DEV_STAMP := $(DEV_VENV)/.installed
 LANGGRAPH_PORT ?= 2024
 
 .PHONY: optimize demo test lint typecheck unit bench bench-load bench-soak clean system-deps bench-deps lock agent-chat-ui mcp-inspector \
-	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy
+	bytecode langgraph-dev langgraph-venv lock-langgraph-dev cdk-synth cdk-diff cdk-deploy \
+	cdk-context cdk-synth-cli pins pins-check
 
 $(VENV_MARK):
 	@if test -x $(BIN)/python && ! test -f $@; then \
@@ -199,28 +200,50 @@ bench-soak: $(STAMP) bytecode
 
 # The AWS deployment (docs/DEPLOY.md). `make cdk-synth` (STAGE defaults to prod) synthesizes one
 # stage with node alone (no CDK CLI, no AWS account) into infra/cdk.out, failing on any cdk-nag
-# AwsSolutions finding not acknowledged in code, then runs cfn-lint on its templates.
-# `make cdk-diff STAGE=...` and `make cdk-deploy STAGE=...` run the CDK CLI (from the npm
-# registry, pinned here) and need AWS credentials: without them they stop at the CLI's
-# "Unable to resolve AWS account" before anything changes.
+# AwsSolutions finding not acknowledged in code, then runs cfn-lint on its templates; production
+# needs its settings (infra/completeness.py), or STAND_INS=1 for a checked-only synthesis (CI).
+# `make cdk-synth-cli`, `make cdk-diff` and `make cdk-deploy` run the CDK CLI (from the npm
+# registry, pinned here) with the context of infra/cdk.json and infra/cdk.context.json (the
+# deploy workflow writes it: `make cdk-context`); diff and deploy need AWS credentials: without
+# them they stop at the CLI's "Unable to resolve AWS account" before anything changes.
+# `make pins-check` lists actions not pinned by commit and image bases not pinned by digest;
+# `make pins` (online) refreshes both (infra/pins.py).
 STAGE ?= prod
+STAND_INS ?=
+CDK_DIFF_ARGS ?=
 CDK_CLI ?= npx --yes aws-cdk@2.1148.1
 CDK_TEMPLATES := infra/cdk.out/stratigos-$(STAGE)-*.template.json
+comma := ,
+SYNTH_CONTEXT = {"stage": "$(STAGE)"$(if $(STAND_INS),$(comma) "stand_ins": "true")}
 
-# cfn-lint ignores W3005 alone: CDK writes an explicit DependsOn that a Ref/GetAtt already implies
-# (a function on its role's default policy, the WAF association on the API stage); harmless.
-# Every other warning and every error fails.
+# cfn-lint ignores W3005: CDK writes an explicit DependsOn that a Ref/GetAtt already implies (a
+# function on its role's default policy, the WAF association on the API stage); and W3010: a
+# stack synthesized for an account names its VPC's zones (the only zones the app names). Both
+# harmless; every other warning and every error fails.
 cdk-synth: $(STAMP)
 	rm -rf infra/cdk.out
-	CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' $(BIN)/python -m infra.app
-	$(BIN)/cfn-lint --ignore-checks W3005 -- $(CDK_TEMPLATES)
+	CDK_CONTEXT_JSON='$(SYNTH_CONTEXT)' $(BIN)/python -m infra.app
+	$(BIN)/cfn-lint --ignore-checks W3005 W3010 -- $(CDK_TEMPLATES)
+
+cdk-context: $(STAMP)
+	$(BIN)/python -m infra.github $(STAGE)
+
+cdk-synth-cli: $(STAMP)
+	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) synth -c stage=$(STAGE) --quiet
 
 cdk-diff: $(STAMP)
-	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) diff -c stage=$(STAGE) 'stratigos-$(STAGE)-*'
+	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) diff -c stage=$(STAGE) $(CDK_DIFF_ARGS) \
+		'stratigos-$(STAGE)-*'
 
 cdk-deploy: $(STAMP)
 	cd infra && PATH="$(CURDIR)/$(BIN):$$PATH" $(CDK_CLI) deploy -c stage=$(STAGE) \
 		--require-approval never 'stratigos-$(STAGE)-*'
+
+pins: $(STAMP)
+	$(BIN)/python -m infra.pins refresh
+
+pins-check: $(STAMP)
+	$(BIN)/python -m infra.pins check
 
 clean:
 	rm -rf $(VENV) $(DEV_VENV) $(MCP_INSPECTOR_DIR) .langgraph_api .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -4,9 +4,14 @@ Run by the CDK CLI from `infra/` (`cdk synth`, `cdk deploy`; `cdk.json` runs
 `python -m infra.app` with the repository root on `PYTHONPATH`), or directly from the repository
 root: `python -m infra.app` writes the cloud assembly to `infra/cdk.out` (or `$CDK_OUTDIR`).
 
+`-c commit=<sha>` (the deploy workflow's) becomes the API stack's output `Commit`.
+
 Context: `-c stage=<dev|staging|prod>` synthesizes one stage (default: all three); any
-`StageConfig` field can be overridden (`-c alarm_email=ops@example.com`). The account and region
-come from `-c account=` / `-c region=` or the CLI's `CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`.
+`StageConfig` field can be overridden (`-c alarm_email=<address>`), for every stage, or
+for one in the object `stage:<name>` (`-c 'stage:prod={"alarm_email": "<address>"}'`,
+which wins). The account and region come from `-c account=` / `-c region=` or the CLI's
+`CDK_DEFAULT_ACCOUNT` / `CDK_DEFAULT_REGION`. Production refuses to synthesize without what
+`infra.completeness` names; `main` prints that, and the synthesis' warnings, without a trace.
 
 Stacks of stage `<s>`: `stratigos-<s>-network` (with `network=vpc`), `-foundation`, `-compute`,
 `-api`, `-operations`, `-data`, `-edge` (with `edge`, in
@@ -15,21 +20,23 @@ keep there, in that region, deployed before `-foundation` when the data replicat
 before `-recovery`, whose plan copies into it); each depends on the ones before it. With
 `failover` the stage's stacks go to `replica_region` on its replicas, without `-edge`,
 `-recovery` or `-replica`.
-Once per account, from context: `stratigos-delivery` (`github_repository`) and `stratigos-audit`
-(`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
+Once per account, from context: `stratigos-delivery` (`github_repository` and `delivery`, the
+account's stage) and `stratigos-audit` (`audit=true`). `main` synthesizes with cdk-nag (`infra.nag`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import App, Environment, Stack, Tags
+from aws_cdk import App, BootstraplessSynthesizer, CfnOutput, Environment, Stack, Tags
 
+from infra.completeness import STAND_INS, IncompleteStage, missing_settings, synthesis_warnings
 from infra.config import STAGE_NAMES, StageConfig, stage_config
 from infra.nag import synth_checked
 from infra.stacks.api import ApiStack
@@ -50,9 +57,12 @@ CDK_JSON = Path(__file__).resolve().parent / "cdk.json"
 
 def cdk_context() -> dict[str, Any]:
     """The feature flags of `infra/cdk.json` (the CLI passes them; an `App` made in Python
-    needs them too: the stacks rely on them)."""
+    needs them too: the stacks rely on them), and the zones of the stand-ins' account
+    (`infra.completeness.STAND_INS`), which no lookup can ask AWS for."""
     context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
-    return context
+    account, region = STAND_INS["account"], STAND_INS["region"]
+    zones = [f"{region}{zone}" for zone in "abc"]
+    return context | {f"availability-zones:account={account}:region={region}": zones}
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class StageStacks:
     recovery: RecoveryStack | None = None
     edge: EdgeStack | None = None
     replica: ReplicaStack | None = None
+    warnings: tuple[str, ...] = ()
+    """What the synthesis prints as warnings (`infra.completeness.synthesis_warnings`)."""
 
     @property
     def stacks(self) -> dict[str, Stack]:
@@ -91,20 +103,19 @@ class StageStacks:
 def add_stage(app: App, config: StageConfig) -> StageStacks:
     """Add the stacks of `config`'s stage to `app` (network, foundation, compute, api,
     operations, and as the stage says data, edge, recovery and replica), tagged
-    `project=stratigos`, `stage`."""
+    `project=stratigos`, `stage`; `IncompleteStage` when production lacks a setting it needs
+    (`infra.completeness`), `replica_region=auto` resolved for the stage's region."""
     account = config.account or os.environ.get("CDK_DEFAULT_ACCOUNT")
+    config = checked(config, account)
     region = config.deploy_region or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account or region else None
     prefix = config.prefix
     replica = add_replica(app, config, account)
     network = None
     if config.network == "vpc":
+        description = f"Stratigos {config.stage}: VPC, endpoints, security groups"
         network = NetworkStack(
-            app,
-            f"{prefix}-network",
-            config=config,
-            env=env,
-            description=f"Stratigos {config.stage}: VPC, endpoints, security groups",
+            app, f"{prefix}-network", config=config, env=env, description=description
         )
     foundation = add_foundation(app, config, replica, env)
     compute = ComputeStack(
@@ -131,6 +142,8 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         env=env,
         description=f"Stratigos {config.stage}: REST and WebSocket APIs, Cognito, WAF",
     )
+    if commit := app.node.try_get_context("commit"):  # what a failed smoke test rolls back to
+        CfnOutput(api, "Commit", value=str(commit), description="The commit deployed")
     operations = OperationsStack(
         app,
         f"{prefix}-operations",
@@ -142,24 +155,59 @@ def add_stage(app: App, config: StageConfig) -> StageStacks:
         env=env,
         description=f"Stratigos {config.stage}: cleanup schedule, alarms",
     )
-    data = DataStack(  # every version is written by its ingestion, the refresh's included
-        app,
-        f"{prefix}-data",
-        config=config,
-        foundation=foundation,
-        network=network,
-        env=env,
-        description=f"Stratigos {config.stage}: market-data ingestion",
-    )
+    data = add_data(app, config, foundation, operations, network, env)
     edge = add_edge(app, config, api, account, env, cross_region)
     recovery = add_recovery(app, config, foundation, replica, env)
+    warnings = tuple(synthesis_warnings(config))
     stage = StageStacks(
-        config, network, foundation, compute, api, operations, data, recovery, edge, replica
+        config,
+        network,
+        foundation,
+        compute,
+        api,
+        operations,
+        data,
+        recovery,
+        edge,
+        replica,
+        warnings,
     )
     for stack in stage.stacks.values():
         Tags.of(stack).add("project", "stratigos")
         Tags.of(stack).add("stage", config.stage)
     return stage
+
+
+def add_data(
+    app: App,
+    config: StageConfig,
+    foundation: FoundationStack,
+    operations: OperationsStack,
+    network: NetworkStack | None,
+    env: Environment | None,
+) -> DataStack:
+    """The stage's market-data ingestion (every version is written by it, the refresh's
+    included), alarming on the operations stack's topic."""
+    return DataStack(
+        app,
+        f"{config.prefix}-data",
+        config=config,
+        foundation=foundation,
+        alarm_topic=operations.topic,
+        network=network,
+        env=env,
+        description=f"Stratigos {config.stage}: market-data ingestion",
+    )
+
+
+def checked(config: StageConfig, account: str | None) -> StageConfig:
+    """`config` with `replica_region=auto` resolved for the stage's region; `IncompleteStage`
+    when production lacks a setting it needs (`infra.completeness`)."""
+    home = config.region or os.environ.get("CDK_DEFAULT_REGION")
+    missing = missing_settings(config, account, home)
+    if missing:
+        raise IncompleteStage(config, missing)
+    return config.with_replica_region(home)
 
 
 def add_foundation(
@@ -251,44 +299,91 @@ def build_app(
     if stages is None:
         chosen = app.node.try_get_context("stage")
         stages = [chosen] if chosen else STAGE_NAMES
-    overrides = context_overrides(app)
-    built = {name: add_stage(app, stage_config(name, overrides)) for name in stages}
+    built = {
+        name: add_stage(app, stage_config(name, context_overrides(app, name))) for name in stages
+    }
     add_account_stacks(app)
     return built
 
 
-def context_overrides(app: App) -> dict[str, Any]:
-    """The `StageConfig` fields the app's context sets (`-c alarm_email=...`), as given."""
-    return {
+def context_overrides(app: App, stage: str | None = None) -> dict[str, Any]:
+    """The `StageConfig` fields the app's context sets (`-c alarm_email=...`), as given, with
+    those of the object `stage:<stage>` (a JSON string from the CLI) over them."""
+    fields = StageConfig.__dataclass_fields__
+    found = {
         name: app.node.try_get_context(name)
-        for name in StageConfig.__dataclass_fields__
+        for name in fields
         if app.node.try_get_context(name) is not None
     }
+    if stage == "prod" and _truthy(app.node.try_get_context("stand_ins")):
+        found = STAND_INS | found  # a checked-only synthesis (infra.completeness.STAND_INS)
+    own = app.node.try_get_context(f"stage:{stage}") if stage else None
+    if isinstance(own, str):
+        try:
+            own = json.loads(own)
+        except ValueError as exc:
+            raise ValueError(f"context stage:{stage} is not a JSON object: {exc}") from exc
+    if own is not None and not isinstance(own, dict):
+        raise ValueError(f"context stage:{stage} must be an object of StageConfig fields")
+    return found | {name: value for name, value in (own or {}).items() if name in fields}
+
+
+def _truthy(value: Any) -> bool:
+    """Whether a context value says yes (`true`, `1`, `yes`, or True)."""
+    return str(value or "").lower() in ("true", "1", "yes")
 
 
 def add_account_stacks(app: App) -> list[Stack]:
-    """The stacks an account has once, whatever its stages, when the context asks: the GitHub
-    OIDC roles (`github_repository`) and CloudTrail with AWS Config (`audit`)."""
+    """The stacks an account has once, whatever its stages, when the context asks: the
+    delivery stack of the account's stage (`github_repository` with `delivery`: OIDC provider,
+    execution policy, GitHub roles; synthesized without the bootstrap, which it precedes) and
+    CloudTrail with AWS Config (`audit`)."""
     account = app.node.try_get_context("account") or os.environ.get("CDK_DEFAULT_ACCOUNT")
     region = app.node.try_get_context("region") or os.environ.get("CDK_DEFAULT_REGION")
     env = Environment(account=account, region=region) if account or region else None
     stacks: list[Stack] = []
     repository = app.node.try_get_context("github_repository")
     if repository:
-        stacks.append(DeliveryStack(app, "stratigos-delivery", repository=repository, env=env))
-    if str(app.node.try_get_context("audit") or "").lower() in ("true", "1", "yes"):
+        stacks.append(
+            DeliveryStack(
+                app,
+                "stratigos-delivery",
+                repository=repository,
+                account_stage=app.node.try_get_context("delivery") or "",
+                env=env,
+                synthesizer=BootstraplessSynthesizer(),
+                description="Stratigos delivery: GitHub OIDC roles, bootstrap execution policy",
+            )
+        )
+    if _truthy(app.node.try_get_context("audit")):
         stacks.append(AuditStack(app, "stratigos-audit", env=env))
     for stack in stacks:
         Tags.of(stack).add("project", "stratigos")
     return stacks
 
 
-def main() -> None:
-    """Synthesize the app (what `cdk synth` runs)."""
+def main() -> int:
+    """Synthesize the app (what `cdk synth` runs): 0, or 1 after printing why a stage cannot
+    be synthesized (what it lacks, or the invalid setting) on standard error, without a trace.
+    Warnings go to standard error too."""
     app = App(context=cdk_context(), outdir=os.environ.get("CDK_OUTDIR") or str(DEFAULT_OUTDIR))
-    build_app(app)
+    try:
+        stages = build_app(app)
+    except ValueError as exc:  # IncompleteStage, or a setting StageConfig refuses
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if _truthy(app.node.try_get_context("stand_ins")):
+        print(
+            "warning: stand_ins: production's missing settings are stand-ins "
+            f"(account {STAND_INS['account']}): for checking only, never deployable",
+            file=sys.stderr,
+        )
+    for stage in stages.values():
+        for warning in stage.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
     synth_checked(app)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

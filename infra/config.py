@@ -3,7 +3,7 @@
 Every resource of a stage is named after its prefix `stratigos-<stage>` (stack names, DynamoDB
 tables `stratigos-<stage>-store` and `stratigos-<stage>-checkpoints`, log groups, alarms). Values
 can be overridden at synth time with CDK context, e.g.
-`cdk synth -c stage=prod -c alarm_email=ops@example.com -c strong_model_id=<id>` (see
+`cdk synth -c stage=dev -c alarm_email=<address> -c strong_model_id=<id>` (see
 `StageConfig.with_overrides`). This module imports nothing of the application: the defaults
 below mirror `settings.Settings` (a test checks they agree).
 """
@@ -55,6 +55,27 @@ A call through the profile needs `bedrock:InvokeModel*` on the profile ARN and o
 foundation-model ARN in every region it routes to. Check the current list in the Bedrock
 console ("Cross-region inference") and override `inference_profile_regions` when it changes.
 """
+
+PAIRED_REGIONS: dict[str, str] = {
+    "us-east-1": "us-west-2",
+    "us-east-2": "us-west-2",
+    "us-west-1": "us-east-1",
+    "us-west-2": "us-east-1",
+    "ca-central-1": "us-east-1",
+    "eu-west-1": "eu-central-1",
+    "eu-west-2": "eu-west-1",
+    "eu-west-3": "eu-central-1",
+    "eu-central-1": "eu-west-1",
+    "eu-north-1": "eu-central-1",
+    "ap-northeast-1": "ap-northeast-3",
+    "ap-northeast-3": "ap-northeast-1",
+    "ap-southeast-2": "ap-southeast-4",
+    "ap-southeast-4": "ap-southeast-2",
+    "ap-south-1": "ap-south-2",
+    "ap-south-2": "ap-south-1",
+}
+"""The second region of `replica_region=auto` (production's default): another region of the same
+geography and legal area, with Bedrock and AWS Backup. A stage elsewhere names its own."""
 
 COMPUTE_PREFIX = "stratigos/compute"
 """`Settings.compute.sagemaker.prefix`: S3 prefix of SageMaker shard inputs and outputs."""
@@ -118,6 +139,12 @@ class StageConfig:
     """Require an API Gateway key (`x-api-key`) on protected routes, metered by the usage plan.
     The app reads `x-api-key` as its own API key, so use it with `cognito_authorizer` off and
     register each app key (`stratigos keys create`) in API Gateway with the same value."""
+    mfa: Literal["required", "optional"] = "required"
+    """Cognito multi-factor authentication (TOTP): `required`, every user enrols an authenticator
+    app at the first sign-in; `optional`, a user may (the dev stage)."""
+    blocked_countries: tuple[str, ...] = ()
+    """ISO 3166-1 alpha-2 codes of countries whose requests are refused: a geo-match rule in both
+    web ACLs and the distribution's geo restriction (none by default)."""
     public_paths: tuple[str, ...] = ("/", "v1/health", "static/*")
     """GET paths open without authentication (the web page, health, the page's assets);
     `prefix/*` opens everything below `prefix`."""
@@ -133,6 +160,8 @@ class StageConfig:
     """Days LangGraph checkpoints live (DynamoDB TTL and S3 expiry); None keeps them."""
     log_retention_days: int = 7
     alarm_email: str | None = None
+    """Subscribed to the alarm topic (confirm the e-mail AWS sends); production needs it or a
+    Slack channel (`infra.completeness`)."""
     api_5xx_threshold: int = 5
     """API Gateway 5xx responses in 5 minutes that raise the alarm."""
     cleanup_hour_utc: int = 3
@@ -146,10 +175,11 @@ class StageConfig:
     region-wide setting (spans to the `aws/spans` log group, 1% indexed), so one stage per
     account at most, and only where it is not enabled already."""
     # deployed strategies (issue 17)
-    notifications_email_from: str = "notifications@example.com"
+    notifications_email_from: str | None = None
     """Sender of notification e-mails (`STRATIGOS_NOTIFICATIONS_EMAIL_FROM`), an SES e-mail
     identity of the stage: SES mails a verification link to it at deploy time, and only a
-    verified address can send. Override with an address you can read."""
+    verified address can send. None: no SES identity, and the stage sends no e-mail (webhooks
+    still work); production needs one (`infra.completeness`)."""
     email_identity: Literal["auto", "create", "shared"] = "auto"
     """Who owns the SES identity of `notifications_email_from` (one per address, account and
     region): `create`, this deployment's compute stack; `shared`, another deployment (the stage
@@ -193,17 +223,20 @@ class StageConfig:
     the same ingestion, with prices during a session from Alpaca's latest trades."""
     market_data_owner: str | None = None
     """With a refresh from Alpaca: the owner whose Alpaca keys read the market data."""
-    market_data_refresh: Literal["none", "alpaca"] = "none"
+    market_data_refresh: Literal["none", "alpaca"] | None = None
     """With `market_data` ingested: `alpaca` also pulls Alpaca Market Data after each close
     (`market_data_owner`'s keys) and puts it under `incoming/`, where it is ingested like any
-    file (`STRATIGOS_MARKET_DATA_REFRESH`); `none`, files only (no refresh schedule). With
-    `market_data` alpaca the refresh is Alpaca's whatever this says."""
+    file (`STRATIGOS_MARKET_DATA_REFRESH`); `none`, files only (no refresh schedule), said
+    explicitly; None, not chosen: as `none`, but production refuses it (`infra.completeness`).
+    With `market_data` alpaca the refresh is Alpaca's whatever this says."""
     # recovery
     backup: bool = False
-    """AWS Backup of the tables and the versioned buckets (daily, `backup_retention_days`)."""
+    """AWS Backup of the tables and the versioned buckets, hourly and daily (production)."""
     backup_retention_days: int = 35
+    backup_hourly_retention_days: int = 2
+    """Days the hourly recovery points are kept (the daily ones: `backup_retention_days`)."""
     replica_region: str | None = None
-    """Another region, the home of the stack `stratigos-<stage>-replica` (its own KMS key
+    """Another region (`auto`: `PAIRED_REGIONS` of the stage's region; `none`: no replica), the home of the stack `stratigos-<stage>-replica` (its own KMS key
     `alias/stratigos-<stage>-replica`): with `backup` every backup is copied to its vault, with
     `bucket_replication` and `table_replicas` the data is replicated to it continuously (RPO
     and RTO of each in docs/DEPLOY.md)."""
@@ -251,12 +284,10 @@ class StageConfig:
             raise ValueError(f"tracing={self.tracing!r} must be 'off' or 'xray'")
         if not 0 <= self.cleanup_hour_utc <= 23:
             raise ValueError(f"cleanup_hour_utc={self.cleanup_hour_utc} must be in 0..23")
-        local, _, domain = self.notifications_email_from.partition("@")
-        if not local or "." not in domain or " " in self.notifications_email_from:
-            raise ValueError(
-                f"notifications_email_from={self.notifications_email_from!r} is not an e-mail "
-                "address"
-            )
+        sender = self.notifications_email_from
+        local, _, domain = (sender or "").partition("@")
+        if sender is not None and (not local or "." not in domain or " " in sender):
+            raise ValueError(f"notifications_email_from={sender!r} is not an e-mail address")
         if self.embedding_dimensions not in EMBEDDING_DIMENSION_CHOICES:
             raise ValueError(
                 f"embedding_dimensions={self.embedding_dimensions} must be one of "
@@ -294,6 +325,8 @@ class StageConfig:
     @property
     def creates_email_identity(self) -> bool:
         """Whether this deployment creates the SES identity it sends from (`email_identity`)."""
+        if self.notifications_email_from is None:
+            return False
         if self.email_identity == "auto":
             return self.instance is None
         return self.email_identity == "create"
@@ -312,7 +345,7 @@ class StageConfig:
             )
         if self.market_data not in ("ingested", "alpaca"):
             raise ValueError(f"market_data={self.market_data!r} must be 'ingested' or 'alpaca'")
-        if self.market_data_refresh not in ("none", "alpaca"):
+        if self.market_data_refresh not in (None, "none", "alpaca"):
             raise ValueError(
                 f"market_data_refresh={self.market_data_refresh!r} must be 'none' or 'alpaca'"
             )
@@ -325,6 +358,11 @@ class StageConfig:
             raise ValueError("domain_name needs hosted_zone_id and hosted_zone_name")
         if self.domain_name and not self.edge:
             raise ValueError("domain_name needs edge (the distribution serves the domain)")
+        if self.mfa not in ("required", "optional"):
+            raise ValueError(f"mfa={self.mfa!r} must be 'required' or 'optional'")
+        for code in self.blocked_countries:
+            if not re.fullmatch(r"[A-Z]{2}", code):
+                raise ValueError(f"blocked_countries: {code!r} is not an ISO 3166-1 alpha-2 code")
         if bool(self.slack_workspace_id) != bool(self.slack_channel_id):
             raise ValueError("slack_workspace_id and slack_channel_id go together")
         if self.monthly_budget_usd is not None and self.monthly_budget_usd <= 0:
@@ -342,19 +380,37 @@ class StageConfig:
 
     def _check_recovery_options(self) -> None:
         """The replica region's options (ValueError naming the field)."""
-        if self.replica_region and self.replica_region == self.region:
+        replica = None if self.replica_region == "none" else self.replica_region
+        if replica and replica == self.region:
             raise ValueError("replica_region must differ from the stage's region")
+        if not 1 <= self.backup_hourly_retention_days <= self.backup_retention_days:
+            raise ValueError("backup_hourly_retention_days must be in 1..backup_retention_days")
         if self.table_replicas not in ("off", "global", "manual"):
             raise ValueError(
                 f"table_replicas={self.table_replicas!r} must be 'off', 'global' or 'manual'"
             )
         for option in ("bucket_replication", "table_replicas", "failover"):
-            if getattr(self, option) not in (False, "off") and not self.replica_region:
+            if getattr(self, option) not in (False, "off") and not replica:
                 raise ValueError(f"{option} needs replica_region (where the replicas are)")
         if self.failover and not (self.bucket_replication and self.table_replicas != "off"):
             raise ValueError(
                 "failover needs bucket_replication and table_replicas (the replicas it runs on)"
             )
+
+    def with_replica_region(self, region: str | None) -> StageConfig:
+        """This configuration with `replica_region` resolved for a stage in `region`: `auto`
+        becomes `PAIRED_REGIONS[region]` (`ValueError` naming the field without a known region),
+        `none` becomes None."""
+        if self.replica_region == "none":
+            return dataclasses.replace(self, replica_region=None)
+        if self.replica_region != "auto":
+            return self
+        if region not in PAIRED_REGIONS:
+            raise ValueError(
+                f"replica_region=auto needs the stage's region (-c region=...) and one of "
+                f"{', '.join(sorted(PAIRED_REGIONS))}; name it (-c replica_region=...) otherwise"
+            )
+        return dataclasses.replace(self, replica_region=PAIRED_REGIONS[region])
 
     @property
     def deploy_region(self) -> str | None:
@@ -431,6 +487,8 @@ def _convert(raw: Any, current: Any, annotation: str) -> Any:
     """`raw` (a context value, often a string) as the type of the field (its current value's
     type, or the `annotation` of an optional field that is None)."""
     if isinstance(raw, str) and current is None:
+        if raw == "none" and "'none'" in annotation:  # a choice of its own, not "unset"
+            return raw
         if raw.lower() in {"", "none", "null"}:
             return None
         if annotation.startswith("int"):
@@ -464,6 +522,7 @@ STAGES: dict[str, StageConfig] = {
         # the web UI and the CLI send app API keys: metered per key, no Cognito at the gateway
         cognito_authorizer=False,
         require_usage_plan_key=True,
+        mfa="optional",  # the app's API keys sign in here; a Cognito user may enrol
     ),
     "staging": StageConfig(
         stage="staging",
@@ -481,8 +540,10 @@ STAGES: dict[str, StageConfig] = {
         waf_rate_limit_per_5min=5000,
         worker_max_concurrency=50,
         sagemaker_instance_count=4,
-        nat_gateways=2,  # one per zone: losing a zone does not cut the other's egress
+        max_azs=3,  # seed 002: three availability zones
+        nat_gateways=3,  # one per zone: losing a zone does not cut the others' egress
         backup=True,
+        replica_region="auto",  # hourly backups copied to PAIRED_REGIONS[region]: RPO 1 h
         worker_reserved_concurrency=54,  # 50 jobs, 2 ticks, 2 spare
         monthly_budget_usd=1000.0,  # the account's: set yours with -c monthly_budget_usd=...
     ),

@@ -4,7 +4,7 @@
 (functions, tables, buckets, queues, APIs, the distribution, the VPC, schedules and rules, the
 alarm topic, the backup plan), and an arrow wherever the templates connect two of them: a queue
 feeding a function, a rule or schedule targeting one, an API or the distribution routing to
-one, a bucket's events matched by a rule, and a function's permissions naming a table, bucket
+one (through its alias, for the API's function), a bucket's events matched by a rule, and a function's permissions naming a table, bucket
 or queue (what it may read or write).
 `python -m infra.diagram` synthesizes the production stage and rewrites the picture between the
 markers of docs/DEPLOY.md; tests/infra/test_diagram.py fails when they differ.
@@ -85,6 +85,12 @@ def edges(templates: Mapping[str, Mapping[str, Any]]) -> set[tuple[str, str]]:
         text = json.dumps(value)  # logical ids end in 8 hex digits: distinct as substrings
         return {i for i in ids if i in text}
 
+    aliases = {  # a function's alias routes to the function (the API's `live`)
+        logical_id: named(resource.get("Properties", {}).get("FunctionName"))
+        for template in templates.values()
+        for logical_id, resource in template.get("Resources", {}).items()
+        if resource["Type"] == "AWS::Lambda::Alias"
+    }
     for template in templates.values():
         resources = template.get("Resources", {})
         for logical_id, resource in resources.items():
@@ -106,8 +112,15 @@ def edges(templates: Mapping[str, Mapping[str, Any]]) -> set[tuple[str, str]]:
                         found.add((logical_id, target))
             elif kind in ("AWS::ApiGateway::Method", "AWS::ApiGatewayV2::Integration"):
                 api = named(props.get("RestApiId") or props.get("ApiId"))
+                integration = props.get("Integration") or props.get("IntegrationUri")
+                routed = named(integration) | {
+                    target
+                    for alias, functions in aliases.items()
+                    if alias in json.dumps(integration)
+                    for target in functions
+                }
                 for source in api:
-                    for target in named(props.get("Integration") or props.get("IntegrationUri")):
+                    for target in routed:
                         if shown[target][1] == "fn":
                             found.add((source, target))
             elif kind == "AWS::CloudFront::Distribution":
@@ -165,7 +178,7 @@ def main() -> None:
     from infra.app import build_app, cdk_context
 
     with tempfile.TemporaryDirectory() as outdir:
-        app = App(outdir=outdir, context={**cdk_context(), "account": "123456789012"})
+        app = App(outdir=outdir, context={**cdk_context(), "stand_ins": "true"})
         stacks = build_app(app, ["prod"])["prod"].stacks
         app.synth()
         templates = {

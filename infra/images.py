@@ -25,8 +25,10 @@ BASE_IMAGES = {
     "lambda.Dockerfile": f"public.ecr.aws/lambda/python:{IMAGE_PYTHON}",
     "processing.Dockerfile": f"python:{IMAGE_PYTHON}-slim",
 }
-"""Each recipe's base image (build and final stage alike). The Lambda base image of Python 3.12 and
-later runs on Amazon Linux 2023; python:X-slim is Debian's current stable."""
+"""Each recipe's base image (build and final stage alike), by tag; the recipes pull it by digest
+once `make pins` has pinned them (`infra.pins`, which the deploy workflow checks). The Lambda base
+image of Python 3.12 and later runs on Amazon Linux 2023; python:X-slim is Debian's current
+stable."""
 
 WEB_ADAPTER = "public.ecr.aws/awsguru/aws-lambda-adapter:1.0.0"
 """The AWS Lambda Web Adapter copied into the API image (1.0.0 of 2026-03-27, its first GA release;

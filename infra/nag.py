@@ -104,9 +104,36 @@ WILDCARDS: tuple[tuple[str, str], ...] = (
         "AWS Config's deliveries into the audit bucket (config/ written, the bucket read)",
     ),
     (
-        rf"Resource::arn:<AWS::Partition>:iam::(<AWS::AccountId>|\d+):role/cdk-{BOOTSTRAP}-\*",
-        "the CDK bootstrap's roles of the account (deploy, file and image publishing, "
-        "lookup), which do the deploying; the GitHub roles may do nothing else",
+        rf"Resource::arn:<AWS::Partition>:iam::(<AWS::AccountId>|\d+):role/cdk-{BOOTSTRAP}-([a-z-]+-)?\*",
+        "the CDK bootstrap's roles of the account in any region (all of them for a deploy role; "
+        "the lookup role for the plan role; the execution role for the preview role)",
+    ),
+    (
+        r"Resource::arn:<AWS::Partition>:cloudformation:\*:(<AWS::AccountId>|\d+):stack/stratigos-(pr-|staging|prod)\*/\*",
+        "the stacks of the account's stage, in any of its regions (its own, us-east-1's edge, "
+        "the replica region)",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:ssm:\*:(<AWS::AccountId>|\d+):parameter/cdk-bootstrap/{BOOTSTRAP}/version",
+        "the bootstrap's version parameter, which the CDK CLI reads in each region it deploys to",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:s3:::cdk-{BOOTSTRAP}-assets-(<AWS::AccountId>|\d+)-\*(/\*)?",
+        "the bootstrap's asset buckets of the account (one per region), where the preview role "
+        "publishes a pull request's files",
+    ),
+    (
+        rf"Resource::arn:<AWS::Partition>:ecr:\*:(<AWS::AccountId>|\d+):repository/cdk-{BOOTSTRAP}-container-assets-(<AWS::AccountId>|\d+)-\*",
+        "the bootstrap's image repositories of the account (one per region), where the preview "
+        "role pushes a pull request's images",
+    ),
+    (
+        r"Resource::<ApiFunction[0-9A-F]{8}\.Arn>:\*",
+        "the API function's versions: the release's smoke hook invokes the one it tests",
+    ),
+    (
+        r"Resource::<ReleaseSmokeHook[0-9A-F]{8}\.Arn>:\*",
+        "the smoke hook's versions, which CodeDeploy invokes during a release",
     ),
     (
         rf"Resource::arn:<AWS::Partition>:s3:::cdk-{BOOTSTRAP}-assets-[^/]+/\*",

@@ -105,6 +105,44 @@ class AgentCronRepository(ABC):
     ) -> bool:
         """`advance_agent_cron` in microseconds."""
 
+    def update_agent_cron(
+        self,
+        was: AgentCron,
+        *,
+        schedule: str,
+        next_run_at: datetime | None,
+        end_at: datetime | None,
+        document: dict[str, Any],
+    ) -> AgentCron | None:
+        """Replace the schedule, next run, end and document of the cron `was` read; None,
+        writing nothing, when it changed since (a fire moved its next run, or another update),
+        `NotFoundError` when it is gone."""
+        row = {
+            "schedule": schedule,
+            "next_run_at": None if next_run_at is None else to_micros(next_run_at),
+            "end_at": None if end_at is None else to_micros(end_at),
+            "document": dumps(document),
+            "updated_at": to_micros(self.clock()),
+        }
+        was_next = None if was.next_run_at is None else to_micros(was.next_run_at)
+        if not self._update_agent_cron(
+            was.owner, was.cron_id, row, to_micros(was.updated_at), was_next
+        ):
+            self.get_agent_cron(was.owner, was.cron_id)  # NotFoundError when it is gone
+            return None
+        return self.get_agent_cron(was.owner, was.cron_id)
+
+    @abstractmethod
+    def _update_agent_cron(
+        self,
+        owner: str,
+        cron_id: str,
+        row: dict[str, Any],
+        was_updated: int,
+        was_next: int | None,
+    ) -> bool:
+        """Write `row`'s columns if the cron's `updated_at` and `next_run_at` are as read."""
+
     def due_agent_crons(self, now: datetime, *, limit: int = 1000) -> list[AgentCron]:
         """The crons of every owner whose next run is at or before `now`, earliest first."""
         check_limit(limit)

@@ -2,14 +2,15 @@
 owner, fired by the project's scheduler (`services.agent_crons`; each run a job,
 `api.agent_protocol.cron_runs`). `POST /threads/{id}/runs/crons` (runs on that thread),
 `POST /runs/crons` (each run on a thread of its own, deleted after it unless
-`on_run_completed: "keep"`), `POST /runs/crons/search`, `DELETE /runs/crons/{cron_id}`. Crons
+`on_run_completed: "keep"`), `POST /runs/crons/search`, `POST /runs/crons/count`, `PATCH /runs/crons/{cron_id}` (what is
+given replaces the cron's; its next run recomputed), `DELETE /runs/crons/{cron_id}`. Crons
 are stored (`store.agent_crons`), so any process answers for them and any scheduler fires them.
 Another owner's cron or thread is 404."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response, status
@@ -18,9 +19,9 @@ from api.agent_protocol.assistants import CHAT_GRAPH, assistant_id, graph_of
 from api.agent_protocol.run_requests import refuse_text
 from api.agent_protocol.thread_ids import shown_thread_id, stored_thread_id
 from api.context import AppContext, Caller, Ctx
-from api.errors import found_or_404, validation_error
+from api.errors import ApiError, found_or_404, validation_error
 from api.routes.agent_threads import PREFIX, owned_thread
-from api.schemas.agent_crons import CronCreate, CronSearch
+from api.schemas.agent_crons import CronCount, CronCreate, CronPatch, CronSearch
 from api.schemas.agent_runs import RunBody
 from services.agent_crons import CronError, following
 from store.agent_crons import AgentCron
@@ -53,6 +54,36 @@ def cron_view(cron: AgentCron) -> dict[str, Any]:
     }
 
 
+def _check_runs(payload: dict[str, Any], schedule: str) -> None:
+    """Refuse the cron's runs' request and schedule as a run's would be refused (422)."""
+    refuse_text(payload, "body")
+    refuse_text(schedule, "body.schedule")
+    from api.agent_protocol.run_requests import checked_graph, stream_modes, user_message
+
+    run = RunBody.model_validate({**payload, "assistant_id": CHAT_GRAPH})
+    checked_graph(run)
+    stream_modes(run)
+    user_message(run)
+
+
+def _end_at(end_time: datetime | None) -> datetime | None:
+    """The cron's end in UTC (422 without a UTC offset)."""
+    if end_time is not None and end_time.tzinfo is None:
+        raise validation_error("body.end_time", "a time with its UTC offset")
+    return None if end_time is None else end_time.astimezone(UTC)
+
+
+def _next_run(
+    schedule: str, timezone: str | None, now: datetime, end_at: datetime | None
+) -> datetime | None:
+    """The schedule's first fire after `now` (None: none before `end_at`); 422 naming the
+    field when the schedule or time zone is not one."""
+    try:
+        return following(schedule, timezone, now, end_at)
+    except CronError as exc:
+        raise validation_error(f"body.{exc.field}", exc.problem) from None
+
+
 def _create(
     context: AppContext, owner: str, thread_id: str | None, body: CronCreate
 ) -> dict[str, Any]:
@@ -65,22 +96,9 @@ def _create(
     if thread_id is not None and body.on_run_completed is not None:
         raise validation_error("body.on_run_completed", "a cron on a thread keeps its thread")
     payload = {name: getattr(body, name) for name in RUN_FIELDS if getattr(body, name)}
-    refuse_text(payload, "body")
-    refuse_text(body.schedule, "body.schedule")
-    from api.agent_protocol.run_requests import checked_graph, stream_modes, user_message
-
-    run = RunBody.model_validate({**payload, "assistant_id": CHAT_GRAPH})
-    checked_graph(run)
-    stream_modes(run)
-    user_message(run)
-    now = context.store.clock()
-    end_at = None if body.end_time is None else body.end_time.astimezone(UTC)
-    if body.end_time is not None and body.end_time.tzinfo is None:
-        raise validation_error("body.end_time", "a time with its UTC offset")
-    try:
-        next_run = following(body.schedule, body.timezone, now, end_at)
-    except CronError as exc:
-        raise validation_error(f"body.{exc.field}", exc.problem) from None
+    _check_runs(payload, body.schedule)
+    end_at = _end_at(body.end_time)
+    next_run = _next_run(body.schedule, body.timezone, context.store.clock(), end_at)
     cron = context.store.create_agent_cron(
         owner,
         cron_id=str(uuid.uuid4()),
@@ -116,28 +134,104 @@ def create_cron(body: CronCreate, context: Ctx, caller: Caller) -> dict[str, Any
     return _create(context, caller.owner, None, body)
 
 
+def _matching(
+    context: AppContext,
+    owner: str,
+    assistant: str | None,
+    thread_id: str | None,
+    metadata: dict[str, Any] | None,
+    enabled: bool | None = None,
+) -> list[dict[str, Any]]:
+    """The views of the owner's crons of `assistant`, on `thread_id`, `enabled` and with each
+    of `metadata`'s entries (None: any)."""
+    refuse_text(metadata, "body.metadata")
+    if assistant is not None and graph_of(assistant) != CHAT_GRAPH:
+        return []
+    wanted_thread = None if thread_id is None else stored_thread_id(owner, thread_id)
+    views = []
+    for cron in context.store.list_agent_crons(owner):
+        view = cron_view(cron)
+        if wanted_thread is not None and cron.thread_id != wanted_thread:
+            continue
+        if enabled is not None and view["enabled"] != enabled:
+            continue
+        if any(view["metadata"].get(k) != v for k, v in (metadata or {}).items()):
+            continue
+        views.append(view)
+    return views
+
+
 @router.post("/runs/crons/search", summary="Search crons")
 def search_crons(body: CronSearch, context: Ctx, caller: Caller) -> list[dict[str, Any]]:
     """The caller's crons matching `assistant_id`, `thread_id`, `enabled` and `metadata`."""
-    refuse_text(body.metadata, "body.metadata")
-    wanted_thread = (
-        None if body.thread_id is None else stored_thread_id(caller.owner, body.thread_id)
+    views = _matching(
+        context, caller.owner, body.assistant_id, body.thread_id, body.metadata, body.enabled
     )
-    views = []
-    for cron in context.store.list_agent_crons(caller.owner):
-        view = cron_view(cron)
-        if body.assistant_id is not None and graph_of(body.assistant_id) != CHAT_GRAPH:
-            continue
-        if wanted_thread is not None and cron.thread_id != wanted_thread:
-            continue
-        if body.enabled is not None and view["enabled"] != body.enabled:
-            continue
-        if any(view["metadata"].get(k) != v for k, v in (body.metadata or {}).items()):
-            continue
-        views.append(view)
     key = body.sort_by or "created_at"
     views.sort(key=lambda v: (v[key] is None, v[key] or ""), reverse=body.sort_order == "desc")
     return views[body.offset : body.offset + body.limit]
+
+
+@router.post("/runs/crons/count", summary="Count crons")
+def count_crons(body: CronCount, context: Ctx, caller: Caller) -> int:
+    """How many of the caller's crons match `assistant_id`, `thread_id` and `metadata`."""
+    return len(_matching(context, caller.owner, body.assistant_id, body.thread_id, body.metadata))
+
+
+UPDATE_ATTEMPTS = 3
+"""Reads and writes of one update before it is refused as conflicting (a fire or another
+update changed the cron in between each time)."""
+
+
+@router.patch("/runs/crons/{cron_id}", summary="Update a cron")
+def update_cron(cron_id: str, body: CronPatch, context: Ctx, caller: Caller) -> dict[str, Any]:
+    """Replace what `body` gives of the caller's cron (`end_time: null` clears its end), its
+    next run recomputed from now; a disabled cron has none until it is enabled again."""
+    for name in REFUSED:
+        if getattr(body, name, None) is not None:
+            raise validation_error(f"body.{name}", "not supported by this server")
+    for _ in range(UPDATE_ATTEMPTS):
+        with found_or_404("cron", cron_id):
+            cron = context.store.get_agent_cron(caller.owner, cron_id)
+            updated = context.store.update_agent_cron(cron, **_changed(context, cron, body))
+        if updated is not None:
+            return cron_view(updated)
+    raise ApiError(
+        409, "CONFLICT", "the cron kept changing while it was updated; retry", [("cron", "busy")]
+    )
+
+
+def _changed(context: AppContext, cron: AgentCron, body: CronPatch) -> dict[str, Any]:
+    """The cron's schedule, next run, end and document once `body` is applied (422 naming the
+    field for what its runs or schedule cannot be)."""
+    given = body.model_fields_set
+    document = dict(cron.document)
+    payload = dict(document["payload"])
+    for name in RUN_FIELDS:
+        if name in given and getattr(body, name, None) is not None:
+            payload[name] = getattr(body, name)
+    if body.on_run_completed is not None:
+        if cron.thread_id is not None:
+            raise validation_error("body.on_run_completed", "a cron on a thread keeps its thread")
+        document["on_run_completed"] = body.on_run_completed
+    if "metadata" in given:
+        document["metadata"] = body.metadata or {}
+    if "timezone" in given:
+        document["timezone"] = body.timezone
+    if body.enabled is not None:
+        document["enabled"] = body.enabled
+    document["payload"] = payload
+    schedule = cron.schedule if body.schedule is None else body.schedule
+    _check_runs(payload, schedule)
+    end_at = _end_at(body.end_time) if "end_time" in given else cron.end_at
+    now = context.store.clock()
+    next_run = _next_run(schedule, document.get("timezone"), now, end_at)
+    return {
+        "schedule": schedule,
+        "next_run_at": next_run if document.get("enabled", True) else None,
+        "end_at": end_at,
+        "document": document,
+    }
 
 
 @router.delete(

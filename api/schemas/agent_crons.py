@@ -36,6 +36,36 @@ class CronCreate(BaseModel):
     checkpoint_during: Any = None
 
 
+class CronPatch(BaseModel):
+    """`PATCH /runs/crons/{cron_id}`: what is given replaces the cron's (`end_time: null`
+    clears its end); the rest is kept."""
+
+    schedule: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    input: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+    end_time: datetime | None = None
+    enabled: bool | None = None
+    on_run_completed: Literal["delete", "keep"] | None = None
+    stream_mode: str | list[str] | None = None
+    stream_subgraphs: bool | None = None
+    stream_resumable: bool | None = None
+    durability: str | None = None
+    interrupt_before: Any = None
+    interrupt_after: Any = None
+    webhook: Any = None
+
+
+class CronCount(BaseModel):
+    """`POST /runs/crons/count`."""
+
+    assistant_id: str | None = None
+    thread_id: str | None = Field(default=None, max_length=45)
+    metadata: dict[str, Any] | None = None
+
+
 class CronSearch(BaseModel):
     """`POST /runs/crons/search`."""
 

@@ -11,8 +11,10 @@ the WebSocket API for job status.
   Cognito ID token (`Authorization: Bearer`) when `cognito_authorizer`, and an API Gateway key
   (`x-api-key`, metered by the usage plan) when `require_usage_plan_key`. API Gateway's own errors use the app's error body
   `{"error": {"code", "message", "details"}}`. X-Ray tracing, JSON access logs.
-- WAF web ACL: a per-IP rate rule (`waf_rate_limit_per_5min`), AWS common rules (large bodies
-  counted, not blocked: dataset uploads) and known bad inputs.
+- WAF web ACL `<prefix>-api` (`infra.stacks.waf`): the blocked countries, a per-IP rate rule,
+  AWS common rules and known bad inputs, every request logged (credentials redacted). The REST
+  API's endpoint accepts TLS 1.2 and 1.3 only (`TLS_POLICY`); Cognito requires TOTP MFA where
+  `mfa` says (staging, prod).
 - WebSocket API `stratigos-<stage>-ws`: `$connect`, `$disconnect`, `$default` on the function
   `stratigos-<stage>-ws` (`api.ws_gateway.handler`), which may post to its connections.
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import CfnOutput, Duration, RemovalPolicy, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -40,11 +42,11 @@ from infra.stacks.common import (
     base_environment,
     container_function,
     grant_bedrock,
-    grant_documents,
+    grant_checkpoints,
     grant_embedding,
     grant_memory,
     grant_research_index,
-    grant_store,
+    grant_store_access,
     lambda_image,
     log_group,
     market_data_environment,
@@ -53,6 +55,8 @@ from infra.stacks.common import (
 from infra.stacks.compute import ComputeStack
 from infra.stacks.foundation import FoundationStack, removal_policy
 from infra.stacks.network import NetworkStack, placement
+from infra.stacks.release import ApiRelease
+from infra.stacks.waf import web_acl
 
 API_TIMEOUT = Duration.minutes(15)
 """The longest a streamed response may last (Lambda's limit)."""
@@ -62,6 +66,9 @@ READINESS_PATH = "/v1/health/live"
 """The Web Adapter's start-up check: liveness (the process answers); `/v1/health` also reads
 the store, which an instance does not need to start (it answers 503 while the store is down)."""
 
+TLS_POLICY = "TLS_1_2"
+"""The REST API's own endpoint refuses TLS 1.0 and 1.1 (API Gateway's default there is TLS_1_0;
+its WebSocket endpoints always enforce TLS 1.2)."""
 WS_ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "time": "$context.requestTime",
@@ -136,8 +143,10 @@ class ApiStack(Stack):
             # brokers' account checks and Cognito's signing keys are outside AWS's endpoints
             placement=placement(network, "egress"),
         )
-        grant_store(self.function, foundation)
-        grant_documents(self.function, foundation, write=True)  # upload, download, delete
+        # the store as infra.access declares (what the API's code calls), its graphs' state
+        grant_store_access(self.function, foundation, "api")
+        grant_checkpoints(self.function, foundation)
+        foundation.market_data_bucket.grant_read(self.function)
         grant_research_index(self.function, foundation)  # index, search (the chat too), delete
         grant_memory(self.function, foundation)  # the chat's long-term memory, /v1/memories
         compute.job_queue.grant_send_messages(self.function)
@@ -145,7 +154,9 @@ class ApiStack(Stack):
         self.bedrock_resources = grant_bedrock(self.function, config, self)
         self.embedding_resources = grant_embedding(self.function, config, self)
 
+        self.release = ApiRelease(self, "Release", config=config, function=self.function)
         self.rest_api = self._rest_api()
+        self.release.watch(self.rest_api)
         self.web_acl = self._web_acl()
         self._usage_plan()
         self._websocket_api(config, foundation, issuer, audience)
@@ -155,8 +166,8 @@ class ApiStack(Stack):
         CfnOutput(self, "UserPoolClientId", value=audience)
 
     def _user_pool(self) -> None:
-        """The Cognito user pool (no self sign-up, e-mail sign-in, optional TOTP) and its web
-        client, whose ID tokens the API accepts."""
+        """The Cognito user pool (no self sign-up, e-mail sign-in, TOTP required or optional as
+        `mfa` says) and its web client, whose ID tokens the API accepts."""
         config = self.config
         self.user_pool = cognito.UserPool(
             self,
@@ -172,18 +183,19 @@ class ApiStack(Stack):
                 require_uppercase=True,
                 require_symbols=True,
             ),
-            mfa=cognito.Mfa.OPTIONAL,
+            mfa=cognito.Mfa.REQUIRED if config.mfa == "required" else cognito.Mfa.OPTIONAL,
             mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=config.retain_data,
             removal_policy=removal_policy(config),
         )
-        acknowledge(
-            self.user_pool,
-            "COG2",
-            "MFA is optional (TOTP): most callers use app API keys, and a Cognito user may "
-            "turn it on; an organisation that wants it forced sets it in the user pool",
-        )
+        if config.mfa == "optional":
+            acknowledge(
+                self.user_pool,
+                "COG2",
+                "MFA is optional (TOTP) on this stage only (dev): its callers use app API keys; "
+                "staging and production require it",
+            )
         acknowledge(
             self.user_pool,
             "COG8",
@@ -212,8 +224,9 @@ class ApiStack(Stack):
             description=f"Stratigos API ({config.stage})",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             api_key_source_type=apigw.ApiKeySourceType.HEADER,
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=RemovalPolicy.RETAIN,
+            # API Gateway's logging role is the account's (`infra.stacks.delivery`): a stage's
+            # stack neither creates nor retains one
+            cloud_watch_role=False,
             deploy_options=apigw.StageOptions(
                 stage_name=config.stage,
                 tracing_enabled=True,
@@ -245,12 +258,8 @@ class ApiStack(Stack):
             "every route is a proxy to the app, which validates each request against its "
             "schema and answers in the project's error format",
         )
-        acknowledge(
-            api,
-            "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
-            "AmazonAPIGatewayPushToCloudWatchLogs]",
-            "API Gateway's account role for its logs: AWS's managed policy is the documented one",
-        )
+        cfn_api: apigw.CfnRestApi = api.node.default_child
+        cfn_api.security_policy = TLS_POLICY
 
         for name, response_type in (
             ("Default4xx", apigw.ResponseType.DEFAULT_4_XX),
@@ -264,17 +273,10 @@ class ApiStack(Stack):
         return api
 
     def _integration(self) -> apigw.LambdaIntegration:
-        """The proxy integration of every route: the function (its alias `live` with
-        provisioned concurrency when the stage asks for it), streamed."""
-        config = self.config
-        target: lambda_.IFunction = self.function
-        if config.api_provisioned_concurrency:
-            # warm instances for the first requests: the alias `live` of the current version
-            target = self.function.add_alias(
-                "live", provisioned_concurrent_executions=config.api_provisioned_concurrency
-            )
+        """The proxy integration of every route: the function's alias `live`, which each
+        release moves (`infra.stacks.release`), streamed."""
         return apigw.LambdaIntegration(
-            target,
+            self.release.alias,
             proxy=True,
             response_transfer_mode=apigw.ResponseTransferMode.STREAM,
             timeout=API_TIMEOUT,
@@ -378,17 +380,8 @@ class ApiStack(Stack):
         CfnOutput(self, "UsagePlanId", value=plan.usage_plan_id)
 
     def _web_acl(self) -> wafv2.CfnWebACL:
-        """A regional web ACL on the REST API stage: rate limit per IP plus managed rules."""
-        config = self.config
-        acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            name=f"{config.prefix}-api",
-            scope="REGIONAL",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=_visibility(config, "api"),
-            rules=web_acl_rules(config),
-        )
+        """The regional web ACL `<prefix>-api` on the REST API's stage (`infra.stacks.waf`)."""
+        acl = web_acl(self, "WebAcl", self.config, label="api", scope_name="REGIONAL")
         wafv2.CfnWebACLAssociation(
             self,
             "WebAclAssociation",
@@ -442,7 +435,7 @@ class ApiStack(Stack):
             # API Gateway's connection API (postToConnection) has no VPC endpoint
             placement=placement(self.network, "egress"),
         )
-        grant_store(self.ws_function, foundation, graphs=False)
+        grant_store_access(self.ws_function, foundation, "ws")  # reads status, keeps connections
         self.ws_api.grant_manage_connections(self.ws_function)
         for route in ("$connect", "$disconnect", "$default"):
             added = self.ws_api.add_route(
@@ -458,56 +451,3 @@ class ApiStack(Stack):
                 "answers only its caller's jobs on the other routes",
             )
         CfnOutput(self, "WebSocketUrl", value=self.ws_stage.url)
-
-
-def _visibility(config: StageConfig, name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True,
-        metric_name=f"{config.prefix}-{name}",
-        sampled_requests_enabled=True,
-    )
-
-
-def web_acl_rules(config: StageConfig, label: str = "") -> list[Any]:
-    """The rules of the stage's web ACLs (the REST API's and, with `label` ``edge``, the
-    distribution's): a per-IP rate limit (`waf_rate_limit_per_5min`), AWS's common rules (large
-    bodies counted, not blocked: dataset uploads) and known bad inputs. Their metrics are named
-    `<prefix>-[<label>-]<rule>`."""
-    tag = f"{label}-" if label else ""
-
-    def managed(name: str, priority: int, count: tuple[str, ...] = ()) -> Any:
-        overrides = [
-            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-            )
-            for rule in count
-        ]
-        return wafv2.CfnWebACL.RuleProperty(
-            name=name,
-            priority=priority,
-            override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                    vendor_name="AWS", name=name, rule_action_overrides=overrides or None
-                )
-            ),
-            visibility_config=_visibility(config, f"{tag}{name}"),
-        )
-
-    return [
-        wafv2.CfnWebACL.RuleProperty(
-            name="RateLimitPerIp",
-            priority=0,
-            action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-            statement=wafv2.CfnWebACL.StatementProperty(
-                rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                    aggregate_key_type="IP",
-                    limit=config.waf_rate_limit_per_5min,
-                    evaluation_window_sec=300,
-                )
-            ),
-            visibility_config=_visibility(config, f"{tag}rate-limit"),
-        ),
-        managed("AWSManagedRulesCommonRuleSet", 1, count=("SizeRestrictions_BODY",)),
-        managed("AWSManagedRulesKnownBadInputsRuleSet", 2),
-    ]

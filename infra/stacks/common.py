@@ -9,6 +9,8 @@ from typing import Any
 
 from aws_cdk import Duration, Size, Stack
 from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -16,6 +18,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_xray as xray
 from constructs import Construct
 
+from infra.access import CHECKPOINT_ACTIONS, CHECKPOINT_OBJECT_ACTIONS, STORE_ACCESS
 from infra.bedrock import BEDROCK_INVOKE_ACTIONS, EMBEDDING_INVOKE_ACTIONS, model_resource_arns
 from infra.config import StageConfig
 from infra.nag import acknowledge
@@ -33,6 +36,9 @@ PLATFORM = ecr_assets.Platform.LINUX_AMD64
 XRAY_OTLP_ACTIONS = ("xray:PutSpans", "xray:PutSpansForIndexing")
 """What X-Ray's OTLP endpoint (`https://xray.<region>.amazonaws.com/v1/traces`) authorizes:
 storing a span, and indexing it for Transaction Search."""
+ASYNC_RETRIES = 2
+"""Retries of an EventBridge target, and of the asynchronous invocation it starts, before the
+event goes to the dead-letter queue."""
 
 _RETENTION = {
     1: logs.RetentionDays.ONE_DAY,
@@ -48,9 +54,17 @@ _RETENTION = {
 }
 
 
-def log_group(scope: Construct, construct_id: str, config: StageConfig, name: str) -> logs.LogGroup:
-    """The log group `/stratigos/<config.name>/<name>` (the instance's name for an instance)
-    with the stage's retention (days)."""
+def log_group(
+    scope: Construct,
+    construct_id: str,
+    config: StageConfig,
+    name: str,
+    *,
+    full_name: str | None = None,
+) -> logs.LogGroup:
+    """The log group `/stratigos/<config.name>/<name>` (the instance's name for an instance),
+    or `full_name` where a service dictates the name, with the stage's retention (days),
+    deleted with its stack unless the stage retains its data."""
     if config.log_retention_days not in _RETENTION:
         raise ValueError(
             f"log_retention_days={config.log_retention_days} is not one of {sorted(_RETENTION)}"
@@ -58,7 +72,7 @@ def log_group(scope: Construct, construct_id: str, config: StageConfig, name: st
     return logs.LogGroup(
         scope,
         construct_id,
-        log_group_name=f"/stratigos/{config.name}/{name}",
+        log_group_name=full_name or f"/stratigos/{config.name}/{name}",
         retention=_RETENTION[config.log_retention_days],
         removal_policy=removal_policy(config),
     )
@@ -85,12 +99,14 @@ def container_function(
     ephemeral_mb: int = 512,
     placement: dict[str, Any] | None = None,
     reserved_concurrency: int | None = None,
+    dead_letters: sqs.IQueue | None = None,
 ) -> lambda_.DockerImageFunction:
     """A container-image function `<prefix>-<name>`: JSON logs in its own log group, X-Ray
     active tracing, x86_64, `ephemeral_mb` MiB of /tmp, its business metrics as CloudWatch
     Embedded Metric Format lines in namespace `Stratigos/<stage>` (`settings.metrics`); in the
     VPC as `placement` says (`infra.stacks.network.placement`); at most `reserved_concurrency`
-    instances when given. With the stage's `tracing` on, the app's OpenTelemetry spans go to
+    instances when given; its failed asynchronous invocations (after `ASYNC_RETRIES` retries)
+    in `dead_letters` when given (a function EventBridge invokes). With the stage's `tracing` on, the app's OpenTelemetry spans go to
     X-Ray's OTLP endpoint as service `<prefix>-<name>`."""
     environment = environment | {
         "STRATIGOS_METRICS": "emf",
@@ -118,6 +134,8 @@ def container_function(
         system_log_level_v2=lambda_.SystemLogLevel.WARN,
         log_group=log_group(scope, f"{construct_id}Logs", config, name),
         reserved_concurrent_executions=reserved_concurrency,
+        dead_letter_queue=dead_letters,
+        retry_attempts=ASYNC_RETRIES if dead_letters is not None else None,
         **(placement or {}),
     )
     managed = "AWSLambdaVPCAccessExecutionRole" if placement else "AWSLambdaBasicExecutionRole"
@@ -154,7 +172,7 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         "STRATIGOS_STORE_S3_BUCKET": foundation.results_bucket.bucket_name,
         "STRATIGOS_STORE_CHECKPOINT_S3_BUCKET": foundation.offload_bucket.bucket_name,
         # every function that opens the store names the documents bucket, so none can fall back
-        # to the results bucket; only those granted `grant_documents` can touch it
+        # to the results bucket; only the API (`infra.access`) can touch it
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
         "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
@@ -223,17 +241,98 @@ def market_data_refresh_environment(
 def grant_store(
     grantee: iam.IGrantable, foundation: FoundationStack, *, graphs: bool = True
 ) -> None:
-    """Item-level read/write on the store table and objects of the results bucket, and read of
-    the API key pepper (no table or bucket administration). `graphs`: also the checkpoint table,
-    offloaded checkpoints (`checkpoints/` of the offload bucket) and read of the market data
-    bucket, which only functions running graphs (api, worker) need."""
+    """Item-level read/write on the store table (its scan included) and objects of the results
+    bucket, and read of the API key pepper (no table or bucket administration): the cleanup's,
+    whose retention scans. `graphs`: instead the worker's store actions
+    (`grant_store_access`), the checkpoints (`grant_checkpoints`) and read of the market data
+    bucket, which functions running graphs need."""
+    if graphs:
+        grant_store_access(grantee, foundation, "worker")
+        grant_checkpoints(grantee, foundation)
+        foundation.market_data_bucket.grant_read(grantee)
+        return
     foundation.store_table.grant_read_write_data(grantee)
     foundation.results_bucket.grant_read_write(grantee)
     grant_pepper_read(grantee, foundation)
-    if graphs:
-        foundation.checkpoint_table.grant_read_write_data(grantee)
-        foundation.offload_bucket.grant_read_write(grantee, "checkpoints/*")
-        foundation.market_data_bucket.grant_read(grantee)
+
+
+def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, name: str) -> None:
+    """The store actions `infra.access.STORE_ACCESS[name]` declares for the function `name`,
+    each on its resource (the table, narrowed to its partition-key families where it names
+    them; the indexes; the results bucket's objects; `documents/*` of the documents bucket),
+    the stage's key through DynamoDB and S3 only, and read of the API key pepper."""
+    access = STORE_ACCESS[name]
+    table = foundation.store_table.table_arn
+    add = grantee.grant_principal.add_to_principal_policy
+    plain = [action for action in access.table if action not in access.families]
+    if plain:
+        add(iam.PolicyStatement(actions=plain, resources=[table]))
+    for action, families in access.families.items():
+        add(
+            iam.PolicyStatement(
+                actions=[action],
+                resources=[table],
+                conditions={
+                    "ForAllValues:StringLike": {
+                        "dynamodb:LeadingKeys": [f"{family}*" for family in families]
+                    }
+                },
+            )
+        )
+    if access.index:
+        add(iam.PolicyStatement(actions=list(access.index), resources=[f"{table}/index/*"]))
+    grant_key(grantee, foundation, "dynamodb", TABLE_KEY_ACTIONS)
+    if access.results:
+        resources = [foundation.results_bucket.arn_for_objects("*")]
+        add(iam.PolicyStatement(actions=list(access.results), resources=resources))
+    objects = [a for a in access.documents if a != "s3:ListBucketVersions"]
+    if objects:
+        resources = [foundation.documents_bucket.arn_for_objects(f"{DOCUMENTS_PREFIX}*")]
+        add(iam.PolicyStatement(actions=objects, resources=resources))
+    if "s3:ListBucketVersions" in access.documents:
+        add(
+            iam.PolicyStatement(
+                actions=["s3:ListBucketVersions"],
+                resources=[foundation.documents_bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
+            )
+        )
+    if access.results or access.documents:
+        grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
+    grant_pepper_read(grantee, foundation)
+
+
+def grant_checkpoints(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
+    """What LangGraph's DynamoDB saver calls (`infra.access.CHECKPOINT_ACTIONS`) on the
+    checkpoint table and on `checkpoints/` of the offload bucket, the key through those
+    services only."""
+    add = grantee.grant_principal.add_to_principal_policy
+    add(
+        iam.PolicyStatement(
+            actions=list(CHECKPOINT_ACTIONS), resources=[foundation.checkpoint_table.table_arn]
+        )
+    )
+    add(
+        iam.PolicyStatement(
+            actions=list(CHECKPOINT_OBJECT_ACTIONS),
+            resources=[foundation.offload_bucket.arn_for_objects("checkpoints/*")],
+        )
+    )
+    grant_key(grantee, foundation, "dynamodb", TABLE_KEY_ACTIONS)
+    grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
+
+
+def grant_key(
+    grantee: iam.IGrantable, foundation: FoundationStack, service: str, actions: Sequence[str]
+) -> None:
+    """`actions` on the stage's key, only through `service` in the stage's region."""
+    grantee.grant_principal.add_to_principal_policy(
+        iam.PolicyStatement(
+            actions=list(actions),
+            resources=[foundation.key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": via_service(service, foundation)}},
+        )
+    )
 
 
 RESEARCH_INDEX_PREFIX = "index/"
@@ -251,26 +350,6 @@ def grant_research_index(grantee: iam.IGrantable, foundation: FoundationStack) -
     foundation.research_index_bucket.grant_read_write(grantee, f"{RESEARCH_INDEX_PREFIX}*")
 
 
-def grant_documents(
-    grantee: iam.IGrantable, foundation: FoundationStack, *, write: bool = False
-) -> None:
-    """The documents library's originals (`documents/*` of the documents bucket): read, list
-    their versions and restore an archived one (`s3:RestoreObject`, which a download of an
-    original in Glacier requests); with `write` also put and delete (every version: deleting a
-    document leaves nothing); with the KMS key's matching grants. Only for functions that
-    handle documents (today the API)."""
-    bucket = foundation.documents_bucket
-    if write:
-        bucket.grant_read_write(grantee, f"{DOCUMENTS_PREFIX}*")
-    else:
-        bucket.grant_read(grantee, f"{DOCUMENTS_PREFIX}*")
-    iam.Grant.add_to_principal(
-        grantee=grantee,
-        actions=["s3:RestoreObject"],
-        resource_arns=[bucket.arn_for_objects(f"{DOCUMENTS_PREFIX}*")],
-    )
-
-
 MEMORY_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:UpdateItem",
@@ -282,6 +361,8 @@ and search within one namespace (a query on its partition); never scans or table
 
 TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 """What reading and writing a table encrypted with the foundation key needs of the key."""
+OBJECT_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+"""What reading and writing objects encrypted with the foundation key (bucket keys) needs."""
 
 
 def grant_memory(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
@@ -292,13 +373,7 @@ def grant_memory(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
         actions=list(MEMORY_ACTIONS),
         resource_arns=[foundation.memory_table.table_arn],
     )
-    grantee.grant_principal.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=list(TABLE_KEY_ACTIONS),
-            resources=[foundation.key.key_arn],
-            conditions={"StringEquals": {"kms:ViaService": via_service("dynamodb", foundation)}},
-        )
-    )
+    grant_key(grantee, foundation, "dynamodb", TABLE_KEY_ACTIONS)
 
 
 def grant_pepper_read(grantee: iam.IGrantable, foundation: FoundationStack) -> None:
@@ -406,6 +481,48 @@ def queue_with_dead_letters(
         ),
     )
     return queue, dead_letters
+
+
+def dead_letter_queue(
+    scope: Construct, construct_id: str, name: str, foundation: FoundationStack
+) -> sqs.Queue:
+    """The KMS-encrypted, TLS-only queue `name` (kept 14 days) where EventBridge puts the events
+    its rules could not deliver and Lambda the asynchronous invocations that failed every attempt
+    (`events_target`), so no scheduled or triggered run is lost without a trace."""
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        queue_name=name,
+        retention_period=Duration.days(14),
+        encryption=sqs.QueueEncryption.KMS,
+        encryption_master_key=foundation.key,
+        enforce_ssl=True,
+    )
+    acknowledge(
+        queue,
+        "SQS3",
+        "this queue is itself the dead-letter queue of EventBridge targets and of asynchronous "
+        "Lambda invocations (no redrive policy names it); its depth raises an alarm",
+    )
+    return queue
+
+
+def events_target(
+    function: lambda_.IFunction,
+    dead_letters: sqs.IQueue,
+    event: events.RuleTargetInput | None = None,
+) -> targets.LambdaFunction:
+    """An EventBridge rule's target invoking `function` (with `event`, default the event
+    itself), retried `ASYNC_RETRIES` times within a day, its undelivered events in
+    `dead_letters` (which the function, made with the same queue by `container_function`,
+    also gets its failed invocations in)."""
+    return targets.LambdaFunction(
+        function,
+        event=event,
+        retry_attempts=ASYNC_RETRIES,
+        max_event_age=Duration.hours(24),
+        dead_letter_queue=dead_letters,
+    )
 
 
 def transaction_search(scope: Construct, construct_id: str) -> xray.CfnTransactionSearchConfig:

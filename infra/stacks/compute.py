@@ -172,9 +172,15 @@ class ComputeStack(Stack):
         self.execution = OrderExecution(
             self, "OrderExecution", config=config, foundation=foundation, worker=self.worker
         )
-        self.notifications = EmailNotifications(
-            self, "EmailNotifications", config=config, worker=self.worker
-        )
+        self.notifications = None
+        if config.notifications_email_from is not None:  # without a sender: no e-mail
+            self.notifications = EmailNotifications(
+                self,
+                "EmailNotifications",
+                sender=config.notifications_email_from,
+                creates_identity=config.creates_email_identity,
+                worker=self.worker,
+            )
 
     def _processing_role(self, foundation: FoundationStack) -> iam.Role:
         """The SageMaker Processing execution role: shard I/O, image pull, logs, metrics."""

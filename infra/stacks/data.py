@@ -8,7 +8,10 @@
   CloudWatch Logs through endpoints). It may read `incoming/` and read and write `versions/` and
   `review/`, nothing else.
 - EventBridge rule `stratigos-<stage>-ingest-market-data`: the bucket's ``Object Created`` events
-  under `incoming/` invoke it (retried twice).
+  under `incoming/` invoke it (retried twice); what it cannot deliver, and the ingestions that
+  failed every attempt, wait in `stratigos-<stage>-ingest-dlq` (KMS, 14 days), whose depth
+  raises the alarm `<prefix>-ingest-dlq-depth` (to the operations stack's topic): a price file
+  was neither ingested nor refused.
 
 Every stage has it, whatever its `market_data`: the daily refresh (`infra/stacks/scheduler.py`,
 when the stage refreshes from Alpaca) puts what it pulled under `incoming/` too, so the files
@@ -20,8 +23,10 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.config import StageConfig
@@ -30,6 +35,8 @@ from infra.stacks.common import (
     MARKET_DATA_REVIEW,
     MARKET_DATA_VERSIONS,
     container_function,
+    dead_letter_queue,
+    events_target,
     lambda_image,
     market_data_environment,
 )
@@ -49,11 +56,15 @@ class DataStack(Stack):
         *,
         config: StageConfig,
         foundation: FoundationStack,
+        alarm_topic: sns.ITopic,
         network: NetworkStack | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         bucket = foundation.market_data_bucket
+        self.dead_letters = dead_letter_queue(
+            self, "IngestDeadLetterQueue", f"{config.prefix}-ingest-dlq", foundation
+        )
         self.ingest = container_function(
             self,
             "Ingest",
@@ -72,6 +83,7 @@ class DataStack(Stack):
             "of the market data, or refuses it (api.market_data_ingest.handler)",
             placement=placement(network, "isolated"),
             reserved_concurrency=1,
+            dead_letters=self.dead_letters,
         )
         bucket.grant_read(self.ingest, f"{MARKET_DATA_INCOMING}*")
         for prefix in (f"{MARKET_DATA_VERSIONS}/", MARKET_DATA_REVIEW):
@@ -89,5 +101,21 @@ class DataStack(Stack):
                     "object": {"key": [{"prefix": MARKET_DATA_INCOMING}]},
                 },
             ),
-            targets=[targets.LambdaFunction(self.ingest, retry_attempts=2)],
+            targets=[events_target(self.ingest, self.dead_letters)],
         )
+        self.alarm = cloudwatch.Alarm(
+            self,
+            "IngestDeadLetters",
+            alarm_name=f"{config.prefix}-ingest-dlq-depth",
+            alarm_description="A price file put under incoming/ was neither ingested nor "
+            "refused (undelivered, or the ingestion failed every attempt)",
+            metric=self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        self.alarm.add_alarm_action(cw_actions.SnsAction(alarm_topic))
+        self.alarm.add_ok_action(cw_actions.SnsAction(alarm_topic))

@@ -19,13 +19,16 @@ this stack (with references across regions when the stage is elsewhere).
   `Authorization` and `x-api-key` headers, and every query string), so one owner's answer never
   reaches another and a revoked key loses its cached answers as soon as the app forgets it.
   HTTPS only, HTTP/2 and 3, its standard logs in the access-log bucket.
-- Web ACL `stratigos-<stage>-edge` (scope CLOUDFRONT): the per-IP rate rule and the AWS managed
-  common and known-bad-inputs rules, as on the REST API.
+- Web ACL `stratigos-<stage>-edge` (scope CLOUDFRONT, `infra.stacks.waf`): the blocked
+  countries, the per-IP rate rule and the AWS managed common and known-bad-inputs rules, as on
+  the REST API, every request logged to `aws-waf-logs-stratigos-<stage>-edge` (credentials
+  redacted); with `blocked_countries` the distribution's geo restriction refuses them too.
 - With `domain_name`: an ACM certificate validated in `hosted_zone_name` and Route 53 alias
   records (A and AAAA) to the distribution, TLS 1.2 at least (security policy TLSv1.2_2021).
   Without one the distribution answers on its `*.cloudfront.net` name with CloudFront's default
   certificate, whose security policy (TLSv1) CloudFront does not let us change: it still accepts
-  TLS 1.0 and 1.1 from a client that offers nothing newer (cdk-nag's CFR4, acknowledged).
+  TLS 1.0 and 1.1 from a client that offers nothing newer (cdk-nag's CFR4, acknowledged);
+  production refuses to synthesize without a domain (`infra.completeness`).
 """
 
 from __future__ import annotations
@@ -44,14 +47,14 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as route53_targets
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
-from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
-from infra.stacks.api import ApiStack, web_acl_rules
+from infra.stacks.api import ApiStack
 from infra.stacks.common import REPO_ROOT
 from infra.stacks.foundation import access_log_bucket
+from infra.stacks.waf import web_acl
 
 EDGE_REGION = "us-east-1"
 """Where CloudFront's web ACLs and certificates must be (and this stack is)."""
@@ -114,19 +117,8 @@ class EdgeStack(Stack):
             removal_policy=RemovalPolicy.DESTROY,
             auto_delete_objects=True,
         )
-        self.web_acl = wafv2.CfnWebACL(
-            self,
-            "WebAcl",
-            name=f"{config.prefix}-edge",
-            scope="CLOUDFRONT",
-            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True,
-                metric_name=f"{config.prefix}-edge",
-                sampled_requests_enabled=True,
-            ),  # the rules' metrics: <prefix>-edge-<rule>
-            rules=web_acl_rules(config, "edge"),
-        )
+        # the rules' metrics: <prefix>-edge-<rule>; its logs in this region, as WAF requires
+        self.web_acl = web_acl(self, "WebAcl", config, label="edge", scope_name="CLOUDFRONT")
         self.distribution = self._distribution(api, logs)
         self.deployment = s3deploy.BucketDeployment(
             self,
@@ -140,6 +132,8 @@ class EdgeStack(Stack):
         )
         acknowledge_cdk_handlers(self)
         CfnOutput(self, "DistributionDomainName", value=self.distribution.distribution_domain_name)
+        if config.domain_name:  # where the smoke test checks TLS 1.2 (infra.smoke)
+            CfnOutput(self, "DomainName", value=config.domain_name)
 
     def _immutable_policy(self) -> cloudfront.CachePolicy:
         """The cache policy of `IMMUTABLE_PATHS`: a copy per caller (`CALLER_HEADERS`) and
@@ -227,21 +221,28 @@ class EdgeStack(Stack):
             enable_logging=True,
             log_bucket=logs,
             log_file_prefix="cloudfront/",
+            geo_restriction=(
+                cloudfront.GeoRestriction.denylist(*config.blocked_countries)
+                if config.blocked_countries
+                else None
+            ),
             **domain,
         )
-        acknowledge(
-            distribution,
-            "CFR1",
-            "no country is blocked: the service has no legal reason to, and the web ACL rate "
-            "limits every client",
-        )
+        if not config.blocked_countries:
+            acknowledge(
+                distribution,
+                "CFR1",
+                "no country is blocked unless blocked_countries names some (the stage's legal "
+                "advice decides); the web ACL rate limits every client",
+            )
         if not config.domain_name:
             acknowledge(
                 distribution,
                 "CFR4",
                 "without a custom domain CloudFront's default certificate (*.cloudfront.net) "
                 "keeps its TLSv1 security policy, which CloudFront does not let a distribution "
-                "change; set domain_name for TLS 1.2 at least (docs/DEPLOY.md)",
+                "change; production cannot synthesize without domain_name (TLS 1.2 at least, "
+                "infra.completeness), and staging should set it too (docs/DEPLOY.md)",
             )
         if zone is not None and config.domain_name:
             target = route53.RecordTarget.from_alias(route53_targets.CloudFrontTarget(distribution))

@@ -57,7 +57,7 @@ from infra.config import COMPUTE_PREFIX, StageConfig
 from infra.nag import acknowledge, acknowledge_cdk_handlers
 from infra.stacks.replication import (
     REPLICATED,
-    allow_alarms_to_encrypt,
+    allow_publishers_to_encrypt,
     replica_bucket_name,
     replica_key_alias,
     replica_key_parameter,
@@ -235,8 +235,9 @@ class FoundationStack(Stack):
         )
 
     def _key(self) -> kms.Key:
-        """The stage's KMS key (yearly rotation), which CloudWatch alarms may also use to
-        publish to the encrypted alarm topic."""
+        """The stage's KMS key (yearly rotation), which CloudWatch alarms and AWS Budgets may
+        also use to publish to the encrypted alarm topic, and EventBridge to put undelivered
+        events in the encrypted dead-letter queues (`KEY_PUBLISHERS`)."""
         config = self.config
         key = kms.Key(
             self,
@@ -247,7 +248,7 @@ class FoundationStack(Stack):
             pending_window=Duration.days(30 if config.retain_data else 7),
             removal_policy=removal_policy(config),
         )
-        allow_alarms_to_encrypt(key, self.account)
+        allow_publishers_to_encrypt(key, self.account)
         return key
 
     def _table(

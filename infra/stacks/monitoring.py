@@ -26,14 +26,14 @@ from aws_cdk import aws_chatbot as chatbot
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.stacks.common import metrics_namespace
+from infra.stacks.common import events_target, metrics_namespace
 
 STUCK_CHECK = Duration.minutes(15)
 BUSINESS = (
@@ -63,6 +63,7 @@ class Monitoring(Construct):
         config: StageConfig,
         topic: sns.Topic,
         cleanup: lambda_.IFunction,
+        dead_letters: sqs.IQueue,
         functions: dict[str, lambda_.IFunction],
     ) -> None:
         super().__init__(scope, construct_id)
@@ -77,10 +78,8 @@ class Monitoring(Construct):
             description="Counts stuck runs (and re-announces stale jobs) every 15 minutes",
             schedule=events.Schedule.rate(STUCK_CHECK),
             targets=[
-                targets.LambdaFunction(
-                    cleanup,
-                    event=events.RuleTargetInput.from_object({"retention": False}),
-                    retry_attempts=2,
+                events_target(
+                    cleanup, dead_letters, events.RuleTargetInput.from_object({"retention": False})
                 )
             ],
         )

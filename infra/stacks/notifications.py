@@ -1,6 +1,6 @@
 """E-mail notifications through Amazon SES from one sender, for the worker only.
 
-- E-mail identity `notifications_email_from` (default `notifications@example.com`): SES mails
+- E-mail identity `notifications_email_from` (when the stage names one; production must): SES mails
   a verification link to the address when the stack is deployed; until it is clicked, SES
   refuses to send from it. An identity is one per address, account and region, so it belongs to
   one deployment (`StageConfig.email_identity`): the stage proper creates it, and an instance
@@ -18,8 +18,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
-from infra.config import StageConfig
-
 
 class EmailNotifications(Construct):
     """The SES sender identity and the worker's permission to send from it."""
@@ -29,14 +27,14 @@ class EmailNotifications(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
+        sender: str,
+        creates_identity: bool,
         worker: lambda_.Function,
     ) -> None:
         super().__init__(scope, construct_id)
-        sender = config.notifications_email_from
         self.identity: ses.IEmailIdentity = (
             ses.EmailIdentity(self, "Sender", identity=ses.Identity.email(sender))
-            if config.creates_email_identity
+            if creates_identity
             else ses.EmailIdentity.from_email_identity_name(self, "Sender", sender)
         )
         self.identity.grant_send_email(worker)  # ses:SendEmail, ses:SendRawEmail on it only

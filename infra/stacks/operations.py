@@ -2,11 +2,16 @@
 
 - Function `stratigos-<stage>-cleanup` (`jobs.lambda_handlers.cleanup`), run by the EventBridge
   rule `stratigos-<stage>-daily-cleanup` at `cleanup_hour_utc`:00 UTC every day.
-- Topic `stratigos-<stage>-alarms` (KMS, TLS only; e-mail subscription when `alarm_email`).
+- Queue `stratigos-<stage>-events-dlq` (KMS, TLS only, 14 days): the events this stack's
+  EventBridge rules could not deliver and the cleanup's asynchronous runs that failed every
+  attempt (each retried twice first).
+- Topic `stratigos-<stage>-alarms` (KMS, TLS only; e-mail subscription when `alarm_email`, Slack
+  through AWS Chatbot; production has at least one, `infra.completeness`).
 - Alarms (all notify the topic on ALARM and OK):
   - `<prefix>-<fn>-error-rate`: errors / invocations > 1 % over 5 minutes, per function
     (api, ws, worker, cleanup);
   - `<prefix>-jobs-dlq-depth`: visible messages in the dead-letter queue >= 1;
+  - `<prefix>-events-dlq-depth`: the same in the events' dead-letter queue;
   - `<prefix>-api-5xx`: REST API 5xx responses >= `api_5xx_threshold` in 5 minutes;
   - `<prefix>-sagemaker-job-failures`: the EventBridge rule matching failed processing jobs named `stratigos-<stage>-batch-*` triggered at least once in 5 minutes (each
     matched event is also kept in the log group `/stratigos/<stage>/sagemaker-failures`);
@@ -39,8 +44,11 @@ from infra.config import StageConfig
 from infra.nag import acknowledge_cdk_handlers
 from infra.stacks.api import ApiStack
 from infra.stacks.common import (
+    ASYNC_RETRIES,
     base_environment,
     container_function,
+    dead_letter_queue,
+    events_target,
     grant_store,
     lambda_image,
     log_group,
@@ -76,21 +84,16 @@ class OperationsStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
 
+        # what the rules of this stack could not deliver, and the cleanup's failed runs
+        self.dead_letters = dead_letter_queue(
+            self, "EventsDeadLetterQueue", f"{config.prefix}-events-dlq", foundation
+        )
         self._cleanup(foundation, compute, network)
 
         if config.transaction_search:
             self.transaction_search = transaction_search(self, "TransactionSearch")
 
-        self.topic = sns.Topic(
-            self,
-            "AlarmTopic",
-            topic_name=f"{config.prefix}-alarms",
-            display_name=f"Stratigos {config.name} alarms",
-            master_key=foundation.key,
-            enforce_ssl=True,
-        )
-        if config.alarm_email:
-            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self.topic = self._topic(foundation)
         self.alarms: dict[str, cloudwatch.Alarm] = {}
 
         functions = {
@@ -102,6 +105,15 @@ class OperationsStack(Stack):
         for name, function in functions.items():
             self._error_rate_alarm(name, function)
 
+        self._alarm(
+            "events-dlq-depth",
+            self.dead_letters.metric_approximate_number_of_messages_visible(
+                period=PERIOD, statistic="Maximum"
+            ),
+            threshold=1,
+            description="A scheduled cleanup or a failure record was not delivered, or the "
+            "cleanup failed every attempt: the message says which",
+        )
         self._alarm(
             "jobs-dlq-depth",
             compute.dead_letter_queue.metric_approximate_number_of_messages_visible(
@@ -124,10 +136,26 @@ class OperationsStack(Stack):
             config=config,
             topic=self.topic,
             cleanup=self.cleanup,
+            dead_letters=self.dead_letters,
             functions=functions,
         )
         self.alarms |= self.monitoring.alarms
         CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn)
+
+    def _topic(self, foundation: FoundationStack) -> sns.Topic:
+        """The alarm topic (the stage's key, TLS only), `alarm_email` subscribed to it."""
+        config = self.config
+        topic = sns.Topic(
+            self,
+            "AlarmTopic",
+            topic_name=f"{config.prefix}-alarms",
+            display_name=f"Stratigos {config.name} alarms",
+            master_key=foundation.key,
+            enforce_ssl=True,
+        )
+        if config.alarm_email:
+            topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        return topic
 
     def _cleanup(
         self, foundation: FoundationStack, compute: ComputeStack, network: NetworkStack | None
@@ -148,6 +176,7 @@ class OperationsStack(Stack):
             "re-announces stale pending jobs",
             placement=placement(network, "isolated"),  # DynamoDB, S3, SQS: all endpoints
             reserved_concurrency=1,
+            dead_letters=self.dead_letters,
         )
         grant_store(self.cleanup, foundation, graphs=False)
         compute.job_queue.grant_send_messages(self.cleanup)  # re-announces stale pending jobs
@@ -157,7 +186,7 @@ class OperationsStack(Stack):
             rule_name=f"{config.prefix}-daily-cleanup",
             description="Runs jobs.lambda_handlers.cleanup once a day",
             schedule=events.Schedule.cron(minute="0", hour=str(config.cleanup_hour_utc)),
-            targets=[targets.LambdaFunction(self.cleanup, retry_attempts=2)],
+            targets=[events_target(self.cleanup, self.dead_letters)],
         )
 
     def _alarm(
@@ -222,7 +251,14 @@ class OperationsStack(Stack):
                     "ProcessingJobName": [{"prefix": config.job_name_prefix}],
                 },
             ),
-            targets=[targets.CloudWatchLogGroup(failures)],
+            targets=[
+                targets.CloudWatchLogGroup(
+                    failures,
+                    retry_attempts=ASYNC_RETRIES,
+                    max_event_age=Duration.hours(24),
+                    dead_letter_queue=self.dead_letters,
+                )
+            ],
         )
         acknowledge_cdk_handlers(self)  # the log group policy letting EventBridge write
         metric = cloudwatch.Metric(

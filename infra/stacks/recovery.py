@@ -1,18 +1,17 @@
 """Recovery: AWS Backup of the stage's tables and versioned buckets, and their copies in another
 region.
 
-- Vault `stratigos-<stage>` (the stage's KMS key) and plan `stratigos-<stage>`: a daily backup at
-  05:00 UTC kept `backup_retention_days` days (35 by default) of the store, checkpoint and memory
-  tables (besides their point-in-time recovery, 35 days to the second) and of the market-data,
-  documents and results buckets (AWS Backup needs versioning: those three are versioned where
-  backup is on). The offload bucket (scratch and in-flight checkpoints) and the research index
-  (rebuilt from the documents) are not backed up.
-- With `replica_region`: every recovery point is also copied to the vault
-  `stratigos-<stage>-replica` in that region (`infra.stacks.replica`, its own KMS key), kept as
-  long.
-  RPO there: the last daily copy (24 h; the tables' PITR gives seconds in the home region);
-  RTO: redeploying the stage in the replica region and restoring the copies, about 4 h for a
-  few GB (docs/DEPLOY.md).
+- Vault `stratigos-<stage>` (the stage's KMS key) and plan `stratigos-<stage>` with two rules over
+  the store, checkpoint and memory tables (besides their point-in-time recovery, 35 days to the
+  second) and the market-data, documents and results buckets (AWS Backup needs versioning: those
+  three are versioned where backup is on): `hourly`, every hour on the hour, kept
+  `backup_hourly_retention_days` (2), and `daily` at 05:00 UTC, kept `backup_retention_days`
+  (35). The offload bucket (scratch and in-flight checkpoints) and the research index (rebuilt
+  from the documents) are not backed up.
+- With `replica_region` (production's default, `auto`): every recovery point of both rules is
+  also copied to the vault `stratigos-<stage>-replica` in that region (`infra.stacks.replica`,
+  its own KMS key), kept as long. `RPO_HOURS` and `RTO_HOURS` state what that gives; the restore
+  drill that checks them is in docs/DEPLOY.md.
 - Role `stratigos-<stage>-backup`: assumed by AWS Backup, with AWS's managed backup and restore
   policies (for DynamoDB and S3).
 """
@@ -31,6 +30,16 @@ from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.stacks.foundation import FoundationStack, removal_policy
 from infra.stacks.replication import replica_vault_name
+
+RPO_HOURS = 1
+"""Recovery point objective with backups copied to the replica region (the seeds' 1 h): the last
+hourly recovery point, copied within minutes of its completion; in the home region the tables'
+point-in-time recovery gives seconds."""
+RTO_HOURS = 4
+"""Recovery time objective (the seeds' 4 h): deploy the stage in the replica region and restore
+the copies into it (docs/DEPLOY.md, the restore drill, measures it)."""
+HOURLY = events.Schedule.cron(minute="0")
+DAILY = events.Schedule.cron(minute="0", hour="5")
 
 BACKUP_POLICIES = (
     "service-role/AWSBackupServiceRolePolicyForBackup",
@@ -60,33 +69,7 @@ class RecoveryStack(Stack):
             encryption_key=foundation.key,
             removal_policy=removal_policy(config),
         )
-        copies = []
-        if config.replica_region:
-            replica = self.format_arn(
-                service="backup",
-                region=config.replica_region,
-                resource="backup-vault",
-                resource_name=replica_vault_name(config),
-                arn_format=ArnFormat.COLON_RESOURCE_NAME,
-            )
-            copies.append(
-                backup.BackupPlanCopyActionProps(
-                    destination_backup_vault=backup.BackupVault.from_backup_vault_arn(
-                        self, "ReplicaVault", replica
-                    ),
-                    delete_after=Duration.days(config.backup_retention_days),
-                )
-            )
-        self.plan = backup.BackupPlan(self, "Plan", backup_plan_name=config.prefix)
-        self.plan.add_rule(
-            backup.BackupPlanRule(
-                rule_name="daily",
-                backup_vault=self.vault,
-                schedule_expression=events.Schedule.cron(minute="0", hour="5"),
-                delete_after=Duration.days(config.backup_retention_days),
-                copy_actions=copies or None,
-            )
-        )
+        self.plan = self._plan(config)
         self.role = iam.Role(
             self,
             "Role",
@@ -121,3 +104,46 @@ class RecoveryStack(Stack):
         self.selection = self.plan.add_selection(
             "Selection", resources=resources, role=self.role, backup_selection_name=config.prefix
         )
+
+    def _plan(self, config: StageConfig) -> backup.BackupPlan:
+        """The plan's hourly and daily rules, each copied to the replica vault when the stage
+        has a replica region (see the module docstring)."""
+        replica_vault = None
+        if config.replica_region:
+            replica_vault = backup.BackupVault.from_backup_vault_arn(
+                self,
+                "ReplicaVault",
+                self.format_arn(
+                    service="backup",
+                    region=config.replica_region,
+                    resource="backup-vault",
+                    resource_name=replica_vault_name(config),
+                    arn_format=ArnFormat.COLON_RESOURCE_NAME,
+                ),
+            )
+        plan = backup.BackupPlan(self, "Plan", backup_plan_name=config.prefix)
+        for name, schedule, days in (
+            ("hourly", HOURLY, config.backup_hourly_retention_days),
+            ("daily", DAILY, config.backup_retention_days),
+        ):
+            copies = (
+                [
+                    backup.BackupPlanCopyActionProps(
+                        destination_backup_vault=replica_vault, delete_after=Duration.days(days)
+                    )
+                ]
+                if replica_vault is not None
+                else None
+            )
+            plan.add_rule(
+                backup.BackupPlanRule(
+                    rule_name=name,
+                    backup_vault=self.vault,
+                    schedule_expression=schedule,
+                    start_window=Duration.hours(1),
+                    completion_window=Duration.hours(2 if name == "hourly" else 8),
+                    delete_after=Duration.days(days),
+                    copy_actions=copies,
+                )
+            )
+        return plan

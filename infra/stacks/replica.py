@@ -5,8 +5,8 @@ Stack `stratigos-<stage>-replica`, in the replica region, deployed before the st
 into it:
 
 - KMS key `alias/stratigos-<stage>-replica` (yearly rotation): the replicas' key (buckets,
-  tables, the pepper, backup copies), which CloudWatch alarms may also use (the alarm topic of a
-  failover deployment); its ARN in the SSM parameter `/stratigos-<stage>/replica-key-arn`, which
+  tables, the pepper, backup copies), which the alarm topic's publishers and EventBridge's dead
+  letters may also use (those of a failover deployment, `KEY_PUBLISHERS`); its ARN in the SSM parameter `/stratigos-<stage>/replica-key-arn`, which
   a failover deployment reads.
 - With `backup`: the vault `stratigos-<stage>-replica` that receives a copy of every backup.
 - With `bucket_replication`: the buckets `stratigos-<stage>-replica-<kind>-<account>` (kinds
@@ -41,7 +41,7 @@ from infra.stacks.foundation import (
 )
 from infra.stacks.replication import (
     REPLICATED,
-    allow_alarms_to_encrypt,
+    allow_publishers_to_encrypt,
     replica_bucket_name,
     replica_key_alias,
     replica_key_parameter,
@@ -65,7 +65,7 @@ class ReplicaStack(Stack):
             enable_key_rotation=True,
             removal_policy=removal_policy(config),
         )
-        allow_alarms_to_encrypt(self.key, self.account)
+        allow_publishers_to_encrypt(self.key, self.account)
         ssm.StringParameter(
             self,
             "KeyArn",

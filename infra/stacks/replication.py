@@ -29,7 +29,14 @@ documents' originals, results. The offload bucket (scratch, in-flight checkpoint
 research index (rebuilt from the documents) are not."""
 REPLICATION_MINUTES = 15
 """Replication Time Control's threshold: S3 replicates 99.99 % of objects within it."""
-ALARM_ENCRYPTION = "AllowCloudWatchAlarmsToEncryptNotifications"
+KEY_PUBLISHERS = {
+    "AllowCloudWatchAlarmsToEncryptNotifications": "cloudwatch.amazonaws.com",
+    "AllowBudgetsToEncryptNotifications": "budgets.amazonaws.com",
+    "AllowEventBridgeToEncryptDeadLetters": "events.amazonaws.com",
+}
+"""Statement id -> each AWS service that sends to a topic or queue encrypted with the stage's key
+(and the replica key, a failover's): CloudWatch alarms and AWS Budgets publish to the alarm
+topic; EventBridge puts the events its rules could not deliver in their dead-letter queues."""
 
 
 def replica_vault_name(config: StageConfig) -> str:
@@ -53,17 +60,19 @@ def replica_bucket_name(config: StageConfig, kind: str, account: str) -> str:
     return f"{config.prefix}-replica-{kind}-{account}"
 
 
-def allow_alarms_to_encrypt(key: kms.Key, account: str) -> None:
-    """Let CloudWatch alarms of `account` publish to a topic encrypted with `key`."""
-    key.add_to_resource_policy(
-        iam.PolicyStatement(
-            sid=ALARM_ENCRYPTION,
-            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-            actions=["kms:Decrypt", "kms:GenerateDataKey"],
-            resources=["*"],
-            conditions={"StringEquals": {"aws:SourceAccount": account}},
+def allow_publishers_to_encrypt(key: kms.Key, account: str) -> None:
+    """Let the AWS services that publish to the stage's encrypted topic and queues
+    (`KEY_PUBLISHERS`) of `account` use `key` for the messages they send: one statement each."""
+    for sid, service in KEY_PUBLISHERS.items():
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid=sid,
+                principals=[iam.ServicePrincipal(service)],
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
         )
-    )
 
 
 def replicate_buckets(

@@ -76,6 +76,41 @@ class AwsAgentCrons(AwsTable):
         )
         return item is not None
 
+    def _update_agent_cron(
+        self,
+        owner: str,
+        cron_id: str,
+        row: dict[str, Any],
+        was_updated: int,
+        was_next: int | None,
+    ) -> bool:
+        names = {f"#c{i}": column for i, column in enumerate(row)}
+        values: dict[str, Any] = {":was_updated": was_updated}
+        sets, removes = [], ["gsi1pk", "gsi1sk"]
+        for i, value in enumerate(row.values()):
+            if value is None:
+                removes.append(f"#c{i}")
+            else:
+                sets.append(f"#c{i} = :v{i}")
+                values[f":v{i}"] = value
+        if row["next_run_at"] is not None:
+            removes = [name for name in removes if not name.startswith("gsi1")]
+            sets += ["gsi1pk = :due", "gsi1sk = :dsk"]
+            values |= {":due": DUE, ":dsk": _due_sk(row["next_run_at"], owner, cron_id)}
+        condition = "updated_at = :was_updated AND "
+        if was_next is None:
+            condition += "attribute_not_exists(next_run_at)"
+        else:
+            condition += "next_run_at = :was_next"
+            values[":was_next"] = was_next
+        update = f"SET {', '.join(sets)} REMOVE {', '.join(removes)}"
+        if not removes:
+            update = f"SET {', '.join(sets)}"
+        item = self._update(
+            "update_agent_cron", _owner_pk(owner), _sk(cron_id), update, condition, values, names
+        )
+        return item is not None
+
     def _due_agent_crons(self, now: int, limit: int) -> list[AgentCron]:
         out = self._call(
             "due_agent_crons",

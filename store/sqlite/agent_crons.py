@@ -57,6 +57,23 @@ class SqliteAgentCrons(SqliteConnection):
             )
             return cur.rowcount == 1
 
+    def _update_agent_cron(
+        self,
+        owner: str,
+        cron_id: str,
+        row: dict[str, Any],
+        was_updated: int,
+        was_next: int | None,
+    ) -> bool:
+        columns = ", ".join(f"{name} = ?" for name in row)
+        with self._tx("update_agent_cron") as conn:
+            cur = conn.execute(
+                f"UPDATE agent_crons SET {columns} WHERE cron_id = ? AND owner = ? "
+                "AND updated_at = ? AND next_run_at IS ?",
+                (*row.values(), cron_id, owner, was_updated, was_next),
+            )
+            return cur.rowcount == 1
+
     def _due_agent_crons(self, now: int, limit: int) -> list[AgentCron]:
         rows = self._read(
             "due_agent_crons",

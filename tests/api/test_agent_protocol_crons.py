@@ -132,6 +132,50 @@ def test_stateless_crons_of_two_owners_with_one_schedule(server: CronServer) -> 
     assert {t["thread_id"] for t in bob.threads.search(limit=100)} == before["b"]  # deleted
 
 
+def test_a_cron_is_updated_and_counted_by_its_owner_alone(server: CronServer) -> None:
+    alice, bob = server.sync(server.alice), server.sync(server.bob)
+    thread_id = alice.threads.create()["thread_id"]
+    bobs = bob.crons.count()
+    assert bobs == len(bob.crons.search(limit=100))
+    cron = alice.crons.create_for_thread(
+        thread_id, "assistant", schedule="*/5 * * * *", input=human("hi"), metadata={"desk": "a"}
+    )
+    counted = alice.crons.count(thread_id=thread_id)
+    assert counted == 1 and alice.crons.count(metadata={"desk": "b"}) == 0
+    assert bob.crons.count() == bobs and bob.crons.count(thread_id=thread_id) == 0
+    _refused(lambda: bob.crons.update(cron["cron_id"], schedule="0 * * * *"), 404)
+    # a schedule it cannot be is refused naming the field, the cron as it was
+    error = _refused(lambda: alice.crons.update(cron["cron_id"], schedule="61 * * * *"))
+    assert error["details"][0]["field"] == "body.schedule"
+    (kept,) = alice.crons.search(thread_id=thread_id)
+    assert kept["schedule"] == "*/5 * * * *" and kept["next_run_date"] == cron["next_run_date"]
+    now = server.store.clock()
+    hourly = alice.crons.update(
+        cron["cron_id"],
+        schedule="0 * * * *",
+        input=human("how is KO doing?"),
+        metadata={"desk": "b"},
+        end_time=now + timedelta(days=2),
+    )
+    fire = datetime.fromisoformat(hourly["next_run_date"])
+    assert fire.minute == 0 and timedelta(0) < fire - now <= timedelta(hours=1)
+    assert hourly["payload"]["input"] == human("how is KO doing?")
+    assert hourly["metadata"] == {"desk": "b"} and hourly["end_time"] is not None
+    assert alice.crons.count(metadata={"desk": "b"}) == 1
+    # disabled, it is never due; enabled again, it fires on its new schedule; its end cleared
+    disabled = alice.crons.update(cron["cron_id"], enabled=False)
+    assert disabled["enabled"] is False and disabled["next_run_date"] is None
+    assert fire_due_crons(server.store, fire + timedelta(days=1)) == []
+    enabled = alice.crons.update(cron["cron_id"], enabled=True, end_time=None)
+    assert enabled["end_time"] is None and enabled["next_run_date"] == hourly["next_run_date"]
+    (job,) = fire_due_crons(server.store, fire)
+    (result,) = _ran(server, "alice", [job.id])
+    messages = alice.threads.get_state(thread_id)["values"]["messages"]
+    assert result["kept"] and messages[0]["content"] == "how is KO doing?"
+    alice.crons.delete(cron["cron_id"])
+    _refused(lambda: alice.crons.update(cron["cron_id"], enabled=True), 404)
+
+
 def test_what_a_cron_cannot_be_is_refused(server: CronServer) -> None:
     client = server.sync()
     thread_id = client.threads.create()["thread_id"]
@@ -178,10 +222,16 @@ def test_what_a_cron_cannot_be_is_refused(server: CronServer) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-@given(text=HOSTILE_TEXT, door=st.sampled_from(["schedule", "input", "metadata", "search"]))
+@given(
+    text=HOSTILE_TEXT,
+    door=st.sampled_from(["schedule", "input", "metadata", "search", "count", "update"]),
+)
 def test_hostile_text_at_the_cron_doors(server: CronServer, text: str, door: str) -> None:
     headers = {"x-api-key": server.alice, "content-type": "application/json"}
-    before = server.sync().crons.search(limit=100)
+    client = server.sync()
+    if not (before := client.crons.search(limit=100)):
+        client.crons.create("assistant", schedule="0 0 1 1 *", input=human("hi"))
+        before = client.crons.search(limit=100)
     bodies = {
         "schedule": (
             "/runs/crons",
@@ -201,9 +251,14 @@ def test_hostile_text_at_the_cron_doors(server: CronServer, text: str, door: str
             },
         ),
         "search": ("/runs/crons/search", {"metadata": {"k": text}}),
+        "count": ("/runs/crons/count", {"metadata": {"k": text}}),
+        "update": (f"/runs/crons/{before[0]['cron_id']}", {"input": human(text)}),
     }
     path, body = bodies[door]
-    response = httpx.post(f"{server.url}{path}", content=json.dumps(body), headers=headers)
+    method = "PATCH" if door == "update" else "POST"
+    response = httpx.request(
+        method, f"{server.url}{path}", content=json.dumps(body), headers=headers
+    )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"][0]["field"].startswith("body.")
     assert not any(word in response.text for word in LIBRARY_WORDS)

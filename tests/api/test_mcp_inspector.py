@@ -3,11 +3,12 @@ Makefile and installed by `make mcp-inspector`), a client nobody here wrote, aga
 mcp` over stdio and `/mcp` of a real `stratigos serve` (two processes) over HTTP.
 
 It lists the twenty tools with their annotations and finds no portability problem in their
-schemas (`--strict`); it calls every read-only tool with its optional arguments, typed on its
-command line as a person types them (`key=value`, lists and objects as JSON), each call in a
-process of its own (over stdio a new `stratigos mcp` each time: ids built by one call are found
-by the next through their recipes, `api.mcp.artifacts`), and each answer shows the argument
-took effect. Every optional argument of every read-only tool is given in some call."""
+schemas (`--strict`); over HTTP it calls every read-only tool with its optional arguments, typed
+on its command line as a person types them (`key=value`, lists and objects as JSON), each call in
+a process of its own, and each answer shows the argument took effect. Every optional argument of
+every read-only tool is given in some call. Over stdio (the same tools, a new `stratigos mcp`
+process for each call) it makes the ids and reads each kind of id in a call: ids built by one
+process are found by the next through their recipes (`api.mcp.artifacts`)."""
 
 from __future__ import annotations
 
@@ -185,8 +186,15 @@ def check_answer(call: Call, code: int, answer: dict[str, Any]) -> None:
     assert shown, (call.tool, call.arguments, structured)
 
 
-def list_and_call_everything(target: list[str], env: dict[str, str]) -> None:
-    """List the tools (strictly), make the builders' ids, then every call, two at a time."""
+ID_CALLS = tuple(
+    next(call for call in CALLS if "{" + key + "}" in json.dumps(call.arguments))
+    for key in ("doc", *BUILDERS)
+)
+"""For each kind of id an earlier call (another process) made, the first call that names one."""
+
+
+def list_and_call(target: list[str], env: dict[str, str], calls: tuple[Call, ...]) -> None:
+    """List the tools (strictly), make the builders' ids, then `calls`, two at a time."""
     code, listed = run_inspector(target, ["--method", "tools/list", "--strict"], env)
     assert code == 0, listed
     tools = {tool["name"]: tool for tool in listed["tools"]}
@@ -205,7 +213,7 @@ def list_and_call_everything(target: list[str], env: dict[str, str]) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
         built = dict(zip(BUILDERS, pool.map(run, BUILDERS.values()), strict=True))
         IDS.update({key: str(built[key][ID_FIELDS[key]]) for key in BUILDERS})
-        list(pool.map(run, CALLS))
+        list(pool.map(run, calls))
 
 
 def _every_optional_argument_is_given(tools: dict[str, Any], read_only: set[str]) -> None:
@@ -222,7 +230,7 @@ def _every_optional_argument_is_given(tools: dict[str, Any], read_only: set[str]
             assert "type" in spec or "$ref" in spec, (name, argument, spec)
 
 
-def test_over_stdio_every_read_only_tool_takes_its_optional_arguments(
+def test_over_stdio_ids_made_by_one_process_are_found_by_the_next(
     inspector: Path, tmp_path: Path
 ) -> None:
     env = _environment(tmp_path / "data")
@@ -238,7 +246,7 @@ def test_over_stdio_every_read_only_tool_takes_its_optional_arguments(
     # environment: the data directory is passed with -e, as a person would
     passed = [f"{name}={env[name]}" for name in ("STRATIGOS_DATA_DIR", "STRATIGOS_MODEL_PROVIDER")]
     target = [option for pair in passed for option in ("-e", pair)] + [str(STRATIGOS), "mcp"]
-    list_and_call_everything(target, env)
+    list_and_call(target, env, ID_CALLS)
 
 
 def test_over_http_every_read_only_tool_takes_its_optional_arguments(
@@ -253,7 +261,7 @@ def test_over_http_every_read_only_tool_takes_its_optional_arguments(
         IDS.clear()
         IDS["doc"] = uploaded.json()["id"]
         target = [f"{base}/mcp", "--transport", "http", "--header", f"x-api-key: {keys['alice']}"]
-        list_and_call_everything(target, _environment(tmp_path / "unused"))
+        list_and_call(target, _environment(tmp_path / "unused"), CALLS)
 
 
 def _document_id(printed: str) -> str:

@@ -37,6 +37,12 @@ def test_api_routes_stream_and_require_auth(synthesized: Synthesized, stage: str
         for k, v in resources(raw, "AWS::Lambda::Function").items()
         if v["Properties"].get("FunctionName") == f"stratigos-{stage}-api"
     )
+    # every route invokes the alias `live`, which each release moves (infra.stacks.release)
+    (alias_id,) = (
+        k
+        for k, v in resources(raw, "AWS::Lambda::Alias").items()
+        if v["Properties"]["Name"] == "live" and fn_id in json.dumps(v["Properties"])
+    )
     paths = route_paths(raw)
     routes: dict[tuple[str, str], dict[str, Any]] = {}
     for method in (m["Properties"] for m in resources(raw, "AWS::ApiGateway::Method").values()):
@@ -45,7 +51,8 @@ def test_api_routes_stream_and_require_auth(synthesized: Synthesized, stage: str
         assert integration["ResponseTransferMode"] == "STREAM"
         assert integration["TimeoutInMillis"] == 900_000
         uri = json.dumps(integration["Uri"])
-        assert fn_id in uri and uri.endswith('"/response-streaming-invocations"]]}')
+        assert f'{{"Ref": "{alias_id}"}}' in uri
+        assert uri.endswith('"/response-streaming-invocations"]]}')
         resource = method["ResourceId"]
         path = "/" if "Fn::GetAtt" in resource else paths[resource["Ref"]]
         routes[(method["HttpMethod"], path)] = method
@@ -284,6 +291,7 @@ def test_operations_alarms_notify_the_topic(synthesized: Synthesized, stage: str
     assert set(alarms) == {
         *(f"{p}{fn}-error-rate" for fn in ("api", "ws", "worker", "cleanup")),
         f"{p}jobs-dlq-depth",
+        f"{p}events-dlq-depth",  # tests/infra/test_stakes.py
         f"{p}api-5xx",
         f"{p}sagemaker-job-failures",
         # deployed strategies (tests/infra/test_deployed_strategies.py)

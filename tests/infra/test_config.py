@@ -116,8 +116,9 @@ def test_invalid_values_are_rejected() -> None:
 
 
 def test_notification_sender_per_stage_and_from_context() -> None:
-    for stage in STAGE_NAMES:
-        assert stage_config(stage).notifications_email_from == "notifications@example.com"
+    for stage in STAGE_NAMES:  # no placeholder sender: a stage names its own or sends no e-mail
+        assert stage_config(stage).notifications_email_from is None
+        assert stage_config(stage).creates_email_identity is False
     config = stage_config("prod", {"notifications_email_from": "alerts@desk.example.org"})
     assert config.notifications_email_from == "alerts@desk.example.org"
     # the worker's settings accept it as the sender
@@ -232,3 +233,21 @@ def test_fallback_models_are_granted_and_told_to_the_functions() -> None:
     }
     assert {"us.anthropic.claude-opus-5-5", "amazon.nova-lite-v1:0"} <= set(config.model_ids)
     assert stage_config("prod").fallback_model_ids == {}
+
+
+def test_the_deployment_guide_names_the_catalog_s_current_generation() -> None:
+    """docs/DEPLOY.md's prerequisites and model section name the models the catalog makes the
+    defaults (by name and by id), and the previous generation only as the previous one."""
+    from settings.model_catalog import model_catalog
+
+    catalog = model_catalog()
+    guide = (ROOT / "docs" / "DEPLOY.md").read_text()
+    prerequisites = guide[guide.index("## 1. Prerequisites") : guide.index("## 2. First")]
+    for tier in ("strong", "fast"):
+        current = catalog.default_id(tier)
+        resolved = catalog.resolve(current)
+        assert resolved is not None
+        assert resolved.model.name in prerequisites, resolved.model.name
+        assert f"`{current}`" in guide
+        previous = catalog.resolve(catalog.default_id(f"previous_{tier}"))
+        assert previous is not None and previous.model.name not in prerequisites

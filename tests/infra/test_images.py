@@ -104,11 +104,19 @@ def test_the_recipe_check_refuses_an_install_outside_the_lock(tmp_path: Path) ->
 
 
 def test_recipes_start_from_the_supported_bases_and_the_current_web_adapter() -> None:
-    for recipe in RECIPES:
-        bases = [line.split()[1] for line in _instructions(recipe) if line.startswith("FROM ")]
+    for recipe in RECIPES:  # by tag, and by digest once `make pins` has pinned them
+        bases = [
+            line.split()[1].split("@")[0]
+            for line in _instructions(recipe)
+            if line.startswith("FROM ")
+        ]
         assert bases == [BASE_IMAGES[recipe.name]] * 2, recipe.name
     api = _instructions(DOCKER / "api.Dockerfile")
-    assert f"COPY --from={WEB_ADAPTER} /lambda-adapter /opt/extensions/lambda-adapter" in api
+    adapter = re.compile(
+        rf"COPY --from={re.escape(WEB_ADAPTER)}(@sha256:[0-9a-f]{{64}})? /lambda-adapter "
+        "/opt/extensions/lambda-adapter"
+    )
+    assert any(adapter.fullmatch(line) for line in api)
     environment = " ".join(line for line in api if line.startswith("ENV "))
     for setting in (
         "AWS_LWA_INVOKE_MODE=response_stream",

@@ -38,6 +38,7 @@ NOT_PHYSICAL = {
     ("AWS::ApiGateway::Authorizer", "Name"),  # within its own API
     ("AWS::ApiGatewayV2::Route", "RouteKey"),
     ("AWS::EC2::VPCEndpoint", "ServiceName"),  # the AWS service reached
+    ("AWS::CodeDeploy::DeploymentGroup", "DeploymentConfigName"),  # one of AWS's configs
 }
 """Properties ending in `Name` that name something inside another resource, not in the account."""
 
@@ -99,8 +100,9 @@ def test_two_instances_of_a_stage_share_no_physical_name(
     ):
         assert kind in kinds, kind
     for kind, name in theirs:
-        if kind == "AWS::Logs::LogGroup":
-            assert name.startswith(f"/stratigos/{instance}/"), name
+        if kind == "AWS::Logs::LogGroup":  # its own, or its web ACLs' (WAF names those)
+            own = (f"/stratigos/{instance}/", f"aws-waf-logs-stratigos-{instance}-")
+            assert name.startswith(own), name
         elif kind in ("AWS::CloudWatch::Alarm", "AWS::Logs::MetricFilter") and "/" in name:
             assert name == f"Stratigos/{instance}", name  # the namespace of its own metrics
 
@@ -108,16 +110,17 @@ def test_two_instances_of_a_stage_share_no_physical_name(
 def test_an_instance_sends_from_its_stage_s_ses_identity_without_creating_it(
     synthesized: Synthesized,
 ) -> None:
-    sender = stage_config("dev").notifications_email_from
+    sender = synthesized.stages["prod"].config.notifications_email_from
+    assert sender and synthesized.stages[OPTIONS].config.notifications_email_from == sender
     [identity] = resources(
-        synthesized.templates["dev"]["compute"], "AWS::SES::EmailIdentity"
+        synthesized.templates["prod"]["compute"], "AWS::SES::EmailIdentity"
     ).values()
     assert identity["Properties"]["EmailIdentity"] == sender  # the stage creates it
-    preview = synthesized.templates[PREVIEW]["compute"]
-    assert resources(preview, "AWS::SES::EmailIdentity") == {}
+    instance = synthesized.templates[OPTIONS]["compute"]
+    assert resources(instance, "AWS::SES::EmailIdentity") == {}
     sends = [
         stmt
-        for policy in identity_policies(preview).values()
+        for policy in identity_policies(instance).values()
         for stmt in policy["Properties"]["PolicyDocument"]["Statement"]
         if any(action.startswith("ses:") for action in as_list(stmt["Action"]))
     ]
@@ -131,6 +134,7 @@ def test_an_instance_sends_from_its_stage_s_ses_identity_without_creating_it(
     )
     assert config.creates_email_identity
     assert not stage_config("dev", {"instance": PREVIEW}).creates_email_identity
-    assert stage_config("prod").creates_email_identity
+    assert stage_config("prod", {"notifications_email_from": "a@b.io"}).creates_email_identity
+    assert not stage_config("prod").creates_email_identity  # no sender, no identity
     with pytest.raises(ValueError, match="email_identity"):
         stage_config("dev", {"email_identity": "mine"})

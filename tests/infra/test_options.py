@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.support.cdk_synth import DOMAIN, OPTIONS, REPLICA_REGION, Synthesized
+from tests.support.cdk_synth import DOMAIN, OPTIONS, PRODUCTION, REPLICA_REGION, Synthesized
 from tests.support.cfn_templates import identity_policies, one, resources
 
 pytestmark = pytest.mark.xdist_group("cdk")  # one synthesis (a session fixture), on one worker
@@ -30,7 +30,7 @@ def test_a_custom_domain_gets_a_certificate_records_and_tls_1_2(synthesized: Syn
     certificate = one(raw, "AWS::CertificateManager::Certificate")
     assert certificate["DomainName"] == DOMAIN and certificate["ValidationMethod"] == "DNS"
     [validation] = certificate["DomainValidationOptions"]
-    assert validation["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert validation["HostedZoneId"] == PRODUCTION["hosted_zone_id"]
     dist = one(raw, "AWS::CloudFront::Distribution")["DistributionConfig"]
     assert dist["Aliases"] == [DOMAIN]
     viewer = dist["ViewerCertificate"]
@@ -42,10 +42,12 @@ def test_a_custom_domain_gets_a_certificate_records_and_tls_1_2(synthesized: Syn
     assert sorted(r["Properties"]["Type"] for r in records) == ["A", "AAAA"]
     for record in records:
         props = record["Properties"]
-        assert props["Name"] == f"{DOMAIN}." and props["HostedZoneId"] == "Z0123456789ABCDEFGHIJ"
+        assert (
+            props["Name"] == f"{DOMAIN}." and props["HostedZoneId"] == PRODUCTION["hosted_zone_id"]
+        )
         assert "Distribution" in json.dumps(props["AliasTarget"]["DNSName"])
-    # without the option, no certificate and no record
-    default = synthesized.templates["prod"]["edge"]
+    # production cannot go without one (infra.completeness); staging may, so has neither
+    default = synthesized.templates["staging"]["edge"]
     assert resources(default, "AWS::CertificateManager::Certificate") == {}
     assert resources(default, "AWS::Route53::RecordSet") == {}
 
@@ -57,15 +59,14 @@ def test_backups_are_copied_to_the_replica_vault_in_its_region(synthesized: Synt
     key_id = vault["EncryptionKeyArn"]["Fn::GetAtt"][0]
     assert replica["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
     plan = one(synthesized.templates[OPTIONS]["recovery"], "AWS::Backup::BackupPlan")
-    (rule,) = plan["BackupPlan"]["BackupPlanRule"]
-    (copy,) = rule["CopyActions"]
-    assert copy["Lifecycle"] == {"DeleteAfterDays": 35}
-    target = json.dumps(copy["DestinationBackupVaultArn"])
-    assert f":{REPLICA_REGION}:" in target and "backup-vault:stratigos-options-replica" in target
-    (default,) = one(synthesized.templates["prod"]["recovery"], "AWS::Backup::BackupPlan")[
-        "BackupPlan"
-    ]["BackupPlanRule"]
-    assert "CopyActions" not in default
+    rules = {rule["RuleName"]: rule for rule in plan["BackupPlan"]["BackupPlanRule"]}
+    assert set(rules) == {"hourly", "daily"}  # tests/infra/test_stakes.py: production's
+    for name, days in (("hourly", 2), ("daily", 35)):
+        (copy,) = rules[name]["CopyActions"]
+        assert copy["Lifecycle"] == {"DeleteAfterDays": days}
+        target = json.dumps(copy["DestinationBackupVaultArn"])
+        assert f":{REPLICA_REGION}:" in target
+        assert "backup-vault:stratigos-options-replica" in target
 
 
 def test_provisioned_concurrency_serves_the_api_from_a_warm_alias(
@@ -80,7 +81,9 @@ def test_provisioned_concurrency_serves_the_api_from_a_warm_alias(
         if m["Properties"].get("Integration", {}).get("Type") == "AWS_PROXY"
     ]
     assert uris and all("FunctionAliaslive" in uri for uri in uris)
-    assert resources(synthesized.templates["prod"]["api"], "AWS::Lambda::Alias") == {}
+    # without the option the alias (which releases move) keeps no warm instance
+    plain = one(synthesized.templates["prod"]["api"], "AWS::Lambda::Alias", Name="live")
+    assert "ProvisionedConcurrencyConfig" not in plain
 
 
 def test_a_fallback_model_is_told_to_the_functions_and_may_be_invoked(

@@ -12,7 +12,7 @@ import pytest
 
 from infra.config import stage_config
 from infra.stacks.network import INTERFACE_ENDPOINTS
-from tests.support.cdk_synth import OPTIONS, REPOSITORY, SLACK, STAGES, Synthesized
+from tests.support.cdk_synth import OPTIONS, SLACK, STAGES, Synthesized
 from tests.support.cfn_templates import (
     as_list,
     function_by_name,
@@ -298,9 +298,11 @@ def test_the_distribution_serves_the_ui_from_a_private_bucket_and_streams_the_ap
 def test_production_backs_up_its_tables_and_versioned_buckets(synthesized: Synthesized) -> None:
     raw = synthesized.templates["prod"]["recovery"]
     plan = one(raw, "AWS::Backup::BackupPlan")["BackupPlan"]
-    (rule,) = plan["BackupPlanRule"]
-    assert rule["Lifecycle"] == {"DeleteAfterDays": 35}
-    assert rule["ScheduleExpression"] == "cron(0 5 * * ? *)"
+    rules = {rule["RuleName"]: rule for rule in plan["BackupPlanRule"]}
+    assert rules["daily"]["Lifecycle"] == {"DeleteAfterDays": 35}
+    assert rules["daily"]["ScheduleExpression"] == "cron(0 5 * * ? *)"
+    assert rules["hourly"]["Lifecycle"] == {"DeleteAfterDays": 2}
+    assert rules["hourly"]["ScheduleExpression"] == "cron(0 * * * ? *)"
     selection = one(raw, "AWS::Backup::BackupSelection")["BackupSelection"]
     chosen = json.dumps(selection["Resources"])
     for name in ("StoreTable", "CheckpointTable", "MemoryTable", "MarketDataBucket",
@@ -324,33 +326,3 @@ def test_the_audit_stack_has_a_validated_trail_and_config_rules(synthesized: Syn
         for r in resources(raw, "AWS::Config::ConfigRule").values()
     }
     assert {"S3_BUCKET_SSL_REQUESTS_ONLY", "DYNAMODB_PITR_ENABLED", "CLOUD_TRAIL_ENABLED"} <= rules
-
-
-def test_github_deploys_through_oidc_roles_scoped_to_environments(
-    synthesized: Synthesized,
-) -> None:
-    raw = synthesized.templates["account"]["delivery"]
-    provider = one(raw, "AWS::IAM::OIDCProvider")
-    assert provider["Url"] == "https://token.actions.githubusercontent.com"
-    assert provider["ClientIdList"] == ["sts.amazonaws.com"]
-    roles = {
-        r["Properties"]["RoleName"]: r["Properties"]
-        for r in resources(raw, "AWS::IAM::Role").values()
-    }
-    subjects = {
-        name: role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringLike"][
-            "token.actions.githubusercontent.com:sub"
-        ]
-        for name, role in roles.items()
-    }
-    assert subjects == {
-        "stratigos-deploy": [
-            f"repo:{REPOSITORY}:environment:staging",
-            f"repo:{REPOSITORY}:environment:production",
-        ],
-        "stratigos-preview": [f"repo:{REPOSITORY}:environment:preview"],
-    }
-    for policy in identity_policies(raw).values():
-        (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
-        assert statement["Action"] == "sts:AssumeRole"
-        assert "role/cdk-hnb659fds-*" in json.dumps(statement["Resource"])

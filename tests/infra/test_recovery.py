@@ -231,7 +231,8 @@ def failover(synthesized: Synthesized, cdk_workdir: Path) -> dict[str, Any]:
         from infra.nag import acknowledge_wildcards, findings
 
         app = App(outdir=str(workdir / "cdk.out"), context={**cdk_context(), **CONTEXT})
-        stage = add_stage(app, stage_config("prod", {**context_overrides(app), **FAILOVER}))
+        overrides = {**context_overrides(app, "prod"), **FAILOVER}
+        stage = add_stage(app, stage_config("prod", overrides))
         app.synth()
         acknowledge_wildcards(app)
         found = findings(app)

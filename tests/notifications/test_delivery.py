@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -156,11 +155,18 @@ def test_unreachable_smtp_server_fails_after_the_bounded_retries(sleeps: list[fl
 # --- SES ------------------------------------------------------------------------------------
 
 
-def ses_messages(endpoint: str) -> list[dict[str, object]]:
-    """The emails moto's SES backend recorded (its internal data API)."""
-    with urllib.request.urlopen(f"{endpoint}/moto-api/data.json", timeout=10) as response:
-        data = json.load(response)
-    return list(data.get("ses", {}).get("Message", []))
+def ses_messages() -> list[dict[str, object]]:
+    """The emails moto's SES backend recorded: the server runs in this process (a thread), so
+    its backend is read here rather than through `/moto-api/data.json`, which serializes every
+    service's backend (seconds on a loaded machine)."""
+    from moto.ses.models import ses_backends
+
+    return [
+        vars(message)
+        for regions in list(ses_backends.values())
+        for backend in list(regions.values())
+        for message in list(backend.sent_messages)
+    ]
 
 
 @pytest.fixture
@@ -183,7 +189,7 @@ def test_ses_delivers_the_email(ses_settings: Settings, moto_endpoint: str) -> N
     notification = failed_run(reason="ses-test-reason-4711")
     deliveries = notifier.send(notification, email_to("pm@example.com"))
     assert deliveries == [Delivery("email", "pm@example.com", "sent", 1)]
-    (sent,) = [s for s in ses_messages(moto_endpoint) if "ses-test-reason-4711" in str(s["body"])]
+    (sent,) = [s for s in ses_messages() if "ses-test-reason-4711" in str(s["body"])]
     assert sent["source"] == SENDER
     assert sent["destinations"] == {"ToAddresses": ["pm@example.com"]}
     assert sent["subject"] == notification.subject
@@ -338,9 +344,7 @@ def test_secrets_in_facts_reach_no_channel_and_no_log(
     for request in webhook.requests:
         assert_clean(request.json()["text"])
     (ses_email,) = [
-        s
-        for s in ses_messages(moto_endpoint)
-        if AWS_KEY_ID in str(s["body"]) or REDACTED in str(s["body"])
+        s for s in ses_messages() if AWS_KEY_ID in str(s["body"]) or REDACTED in str(s["body"])
     ]
     assert_clean(str(ses_email["subject"]) + str(ses_email["body"]))
     assert "Deployment: Target vol 10% (dep_1)" in str(ses_email["body"])

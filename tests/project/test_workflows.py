@@ -57,8 +57,9 @@ def test_deployments_use_oidc_roles_and_no_keys() -> None:
         text = (WORKFLOWS / name).read_text()
         assert "id-token: write" in text and "role-to-assume:" in text
         assert not re.search(r"aws-(access-key-id|secret-access-key)", text)
+    # after CI on main (tests/infra/test_delivery.py)
     deploy = (WORKFLOWS / "deploy.yml").read_text()
-    assert "tags:" in deploy and "branches: [main]" in deploy
+    assert "workflow_run:" in deploy and "branches: [main]" in deploy
     preview = (WORKFLOWS / "preview.yml").read_text()
     assert "closed" in preview and "destroy" in preview and "instance=" in preview
 

@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.completeness import STAND_INS
+
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -40,25 +42,29 @@ KINDS = ("foundation", "compute", "api", "operations")
 """The stacks every stage has (others, such as `network`, depend on the stage's options)."""
 SLACK = {"slack_workspace_id": "T0123ABCD", "slack_channel_id": "C0123ABCD"}
 REPOSITORY = "stratigos/stratigos"
+PRODUCTION = {k: v for k, v in STAND_INS.items() if k not in ("account", "region")}
+"""What production cannot synthesize without (`infra.completeness`), as its own context."""
+DOMAIN = f"options.{PRODUCTION['hosted_zone_name']}"
+"""The custom domain of the `OPTIONS` instance (production has its own)."""
 CONTEXT = {
     "account": ACCOUNT,
     "region": REGION,
     **SLACK,
+    "stage:prod": PRODUCTION,
     "github_repository": REPOSITORY,
+    "delivery": "prod",
     "audit": "true",
 }
-"""Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack, and the
-account stacks (GitHub OIDC roles, CloudTrail and AWS Config) are there."""
+"""Context of the test app besides `infra/cdk.json`'s: every stage also alarms to Slack,
+production has what it needs, and the account stacks (the production account's delivery stack,
+CloudTrail and AWS Config) are there."""
 OPTIONS = "options"
 """The key of one more stage in the test app: production with every option the stages leave off
 (`OPTION_OVERRIDES`), as the instance `stratigos-options-...` beside the three."""
-DOMAIN = "app.stratigos.example"
 REPLICA_REGION = "us-west-2"
 OPTION_OVERRIDES = {
     "instance": OPTIONS,
     "domain_name": DOMAIN,
-    "hosted_zone_id": "Z0123456789ABCDEFGHIJ",
-    "hosted_zone_name": "stratigos.example",
     "replica_region": REPLICA_REGION,
     "bucket_replication": "true",
     "table_replicas": "global",
@@ -141,9 +147,9 @@ def synthesize(workdir: Path) -> Synthesized:
 
         app = App(outdir=str(outdir), context={**cdk_context(), **CONTEXT})
         stages = build_app(app, STAGES)
-        options = stage_config("prod", {**context_overrides(app), **OPTION_OVERRIDES})
+        options = stage_config("prod", {**context_overrides(app, "prod"), **OPTION_OVERRIDES})
         stages[OPTIONS] = add_stage(app, options)
-        preview = stage_config("dev", {**context_overrides(app), "instance": PREVIEW})
+        preview = stage_config("dev", {**context_overrides(app, "dev"), "instance": PREVIEW})
         stages[PREVIEW] = add_stage(app, preview)
         app.synth()
         acknowledged = acknowledge_wildcards(app)

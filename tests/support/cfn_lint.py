@@ -10,7 +10,7 @@ W3005 (an explicit DependsOn that a Ref/GetAtt already implies) is how CDK write
 that depends on its role's default policy, and the WAF association on the API stage: harmless.
 W3010 (availability zones written as names) only in the network stack: a stack synthesized for
 an account and region takes its VPC's zones from the account (here CDK's placeholder lookup,
-`dummy1a`...), and CDK writes them as names; `make cdk-synth` (no account) writes `Fn::GetAZs`.
+`dummy1a`...), and CDK writes them as names; `make cdk-synth` ignores W3010 as well.
 """
 
 from __future__ import annotations

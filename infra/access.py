@@ -1,0 +1,112 @@
+"""What the API, worker and WebSocket functions may do to the store: the actions their code calls,
+and no other (`infra.stacks.common.grant_store_access` turns this into their roles' policies).
+
+Declared here, derived from the code by tests/infra/test_least_privilege.py (the store's boto3
+calls, per method, and which methods each function's code names), which fails when the two
+differ either way: an action the code needs and the role lacks, or one the role has and no code
+calls. None of them may `dynamodb:Scan` (only the daily cleanup's retention does: the one store
+method that scans, which only its handler and the CLI call) nor administer a table or bucket.
+The worker may call any store method but that one (its jobs reach the store by handlers
+registered by name, so its code is not narrowed further) and never touches the documents.
+
+Partition-key families (`store.aws.table`'s item table: ``OWNER#<owner>``, ``RUN#<run id>``, ...)
+narrow an action with the condition `dynamodb:LeadingKeys`: the action applies only to items
+whose partition key starts with one of the listed families. The API's deletions are the
+user-initiated ones: an owner's datasets, documents (and their chunks, ``DOCCHUNK#``), exports,
+ideas (and their ticker index, ``IDEATICKER#``), portfolios, profile, chat threads and agent runs,
+all under ``OWNER#``, and the hold of a chat thread's turn it releases (a cache entry,
+``CACHE#``, `api.thread_turns`); it can delete no ledger entry, order, deployment event, trace
+event or API key lookup. The WebSocket function reads an API key's lookup, its connections (cached under the
+owner ``ws-connections``), a job and its trace events, and writes its connections only.
+
+Per owner, IAM cannot narrow further: one role serves every owner of a function, and the owner
+is known only inside a request (docs/DEPLOY.md, "Least privilege").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+WS_CONNECTIONS = "CACHE#ws-connections#"
+"""The partition-key family of the WebSocket function's connections (`api.ws_gateway`'s cache
+owner `CONNECTIONS_OWNER`; tests/infra/test_least_privilege.py checks they agree)."""
+
+
+@dataclass(frozen=True)
+class StoreAccess:
+    """A function's actions on the store: the table (each, when `families` names it, only on
+    those partition-key families), the table's indexes, the objects of the results bucket and of
+    the documents bucket (`documents/*`; `s3:ListBucketVersions` is on the bucket)."""
+
+    table: tuple[str, ...]
+    index: tuple[str, ...] = ()
+    families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    results: tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
+
+
+STORE_ACCESS: dict[str, StoreAccess] = {
+    "api": StoreAccess(
+        table=(
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ),
+        index=("dynamodb:Query",),
+        families={
+            # document chunks put and deleted, trials put, agent runs deleted
+            "dynamodb:BatchWriteItem": ("DOCCHUNK#", "OWNER#", "TRIALS#"),
+            # what an owner deletes (see the module docstring), and a chat turn's released hold
+            "dynamodb:DeleteItem": ("CACHE#", "DOCCHUNK#", "IDEATICKER#", "OWNER#"),
+        },
+        results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+        documents=(
+            "s3:DeleteObject",
+            "s3:DeleteObjectVersion",
+            "s3:GetObject",
+            "s3:ListBucketVersions",
+            "s3:PutObject",
+            "s3:RestoreObject",
+        ),
+    ),
+    "worker": StoreAccess(
+        # whatever a job, a schedule or a trade needs of the store, but scanning it
+        table=(
+            "dynamodb:BatchWriteItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ),
+        index=("dynamodb:Query",),
+        results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+    ),
+    "ws": StoreAccess(
+        table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),
+        families={
+            "dynamodb:GetItem": ("APIKEY#", "CACHE#", "OWNER#", "RUN#"),
+            "dynamodb:PutItem": (WS_CONNECTIONS,),
+            "dynamodb:Query": ("RUN#",),
+        },
+    ),
+}
+"""Function (its name's last part, `stratigos-<stage>-<name>`) -> its store actions."""
+
+CHECKPOINT_ACTIONS = (
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+)
+"""What LangGraph's `DynamoDBSaver` calls on the checkpoint table (no scan; its deletes are batch
+writes of one thread's items), for the functions that run graphs (the API and the worker)."""
+CHECKPOINT_OBJECT_ACTIONS = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+"""What it calls on `checkpoints/` of the offload bucket. Its start-up attempt to add a lifecycle
+rule to the bucket is refused on purpose (it logs a warning): the foundation stack's own rule
+expires offloaded checkpoints."""

@@ -1,0 +1,60 @@
+"""The CDK CLI's context of one stage in a GitHub Actions job, from its environment's variables.
+
+`python -m infra.github <stage>` writes `infra/cdk.context.json`, which the CDK CLI reads beside
+`cdk.json`: `account` (`ACCOUNT`, the environment's `AWS_ACCOUNT_ID`), `region` (`REGION`),
+`commit` (`COMMIT`, else `SHA`: the API stack's output `Commit`, what a failed smoke test rolls
+back to) and the stage's own settings `stage:<stage>` (`SETTINGS`, the environment's
+`STAGE_CONTEXT`: a JSON object of `infra.config.StageConfig` fields). A file keeps the JSON out of
+shell quoting; a missing or malformed variable stops the job naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+CONTEXT_FILE = Path(__file__).resolve().parent / "cdk.context.json"
+
+
+def stage_context(stage: str, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The context of `stage` from the variables `environ` holds (`ValueError` naming one that
+    is missing or not a JSON object)."""
+    missing = [name for name in ("ACCOUNT", "REGION") if not environ.get(name)]
+    if missing:
+        raise ValueError(
+            f"{' and '.join(missing)} not set (the environment's AWS_ACCOUNT_ID, AWS_REGION)"
+        )
+    try:
+        settings = json.loads(environ.get("SETTINGS") or "{}")
+    except ValueError as exc:
+        raise ValueError(f"SETTINGS (the environment's STAGE_CONTEXT) is not JSON: {exc}") from exc
+    if not isinstance(settings, dict):
+        raise ValueError("SETTINGS (the environment's STAGE_CONTEXT) must be a JSON object")
+    context: dict[str, Any] = {
+        "account": environ["ACCOUNT"],
+        "region": environ["REGION"],
+        f"stage:{stage}": settings,
+    }
+    commit = environ.get("COMMIT") or environ.get("SHA")
+    if commit:
+        context["commit"] = commit
+    return context
+
+
+def main() -> int:
+    """Write the context file of the stage named by the first argument."""
+    try:
+        context = stage_context(sys.argv[1], os.environ)
+    except (IndexError, ValueError) as exc:
+        print(f"error: {exc or 'name the stage'}", file=sys.stderr)
+        return 1
+    CONTEXT_FILE.write_text(json.dumps(context, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
