@@ -8,6 +8,10 @@ calls. None of them may `dynamodb:Scan` (only the daily cleanup's retention does
 method that scans, which only its handler and the CLI call) nor administer a table or bucket.
 The worker may call any store method but that one (its jobs reach the store by handlers
 registered by name, so its code is not narrowed further) and never touches the documents.
+The owners' strategy models (`store.aws.strategy_models`, the model-artifacts bucket's
+`strategy-models/`) are the API's and the worker's, whose code names both sides: estimates and
+warm starts read an owner's newest version, the training after a search writes the next (and
+deletes its file if another writer took that version number); no other function touches them.
 
 Partition-key families (`store.aws.table`'s item table: ``OWNER#<owner>``, ``RUN#<run id>``, ...)
 narrow an action with the condition `dynamodb:LeadingKeys`: the action applies only to items
@@ -37,13 +41,15 @@ owner `CONNECTIONS_OWNER`; tests/infra/test_least_privilege.py checks they agree
 class StoreAccess:
     """A function's actions on the store: the table (each, when `families` names it, only on
     those partition-key families), the table's indexes, the objects of the results bucket and of
-    the documents bucket (`documents/*`; `s3:ListBucketVersions` is on the bucket)."""
+    the documents bucket (`documents/*`; `s3:ListBucketVersions` is on the bucket) and of the
+    model-artifacts bucket (`strategy-models/*`)."""
 
     table: tuple[str, ...]
     index: tuple[str, ...] = ()
     families: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     results: tuple[str, ...] = ()
     documents: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()
 
 
 STORE_ACCESS: dict[str, StoreAccess] = {
@@ -64,6 +70,8 @@ STORE_ACCESS: dict[str, StoreAccess] = {
             "dynamodb:DeleteItem": ("CACHE#", "DOCCHUNK#", "IDEATICKER#", "OWNER#"),
         },
         results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+        # a version's file read, written, and deleted by a writer that lost its version number
+        models=("s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
         documents=(
             "s3:DeleteObject",
             "s3:DeleteObjectVersion",
@@ -85,6 +93,7 @@ STORE_ACCESS: dict[str, StoreAccess] = {
         ),
         index=("dynamodb:Query",),
         results=("s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
+        models=("s3:DeleteObject", "s3:GetObject", "s3:PutObject"),
     ),
     "ws": StoreAccess(
         table=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"),

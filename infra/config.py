@@ -242,9 +242,9 @@ class StageConfig:
     and RTO of each in docs/DEPLOY.md)."""
     bucket_replication: bool = False
     """S3 Replication (with Replication Time Control: 99.99 % of objects within 15 minutes,
-    delete markers included) of the market-data, documents and results buckets into buckets of
-    the replica stack, and the API key pepper replicated there by Secrets Manager (needs
-    `replica_region`). An update of the buckets: safe to turn on for a deployed stage."""
+    delete markers included) of the market-data, documents, results and model-artifacts buckets
+    into buckets of the replica stack, and the API key pepper replicated there by Secrets
+    Manager (needs `replica_region`). An update of the buckets: safe to turn on for a deployed stage."""
     table_replicas: Literal["off", "global", "manual"] = "off"
     """Replicas of the three tables in `replica_region` (needs it), replicated within seconds:
     `global`, the tables are DynamoDB global tables (`AWS::DynamoDB::GlobalTable`) with their

@@ -26,6 +26,9 @@ from infra.stacks.foundation import FoundationStack, removal_policy
 
 DOCUMENTS_PREFIX = "documents/"
 """Key prefix of the documents library's originals (`store.aws.documents`)."""
+MODELS_PREFIX = "strategy-models/"
+"""Key prefix of the owners' strategy model versions in the model-artifacts bucket
+(`store.aws.strategy_models.OBJECT_PREFIX`: `strategy-models/<owner>/<file>`)."""
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """Build context of every image: the repository root (its `.dockerignore` trims it)."""
 DOCKER_DIR = "infra/docker"
@@ -174,6 +177,8 @@ def base_environment(config: StageConfig, foundation: FoundationStack) -> dict[s
         # every function that opens the store names the documents bucket, so none can fall back
         # to the results bucket; only the API (`infra.access`) can touch it
         "STRATIGOS_STORE_DOCUMENTS_S3_BUCKET": foundation.documents_bucket.bucket_name,
+        # likewise the model-artifacts bucket: only the API and the worker may use it
+        "STRATIGOS_STORE_MODEL_ARTIFACTS_S3_BUCKET": foundation.model_artifacts_bucket.bucket_name,
         "STRATIGOS_STORE_AWS_REGION": region,
         "STRATIGOS_STORE_API_KEY_PEPPER_SECRET_ID": foundation.pepper_secret_id,
         "STRATIGOS_MODEL_PROVIDER": "bedrock",
@@ -259,7 +264,8 @@ def grant_store(
 def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, name: str) -> None:
     """The store actions `infra.access.STORE_ACCESS[name]` declares for the function `name`,
     each on its resource (the table, narrowed to its partition-key families where it names
-    them; the indexes; the results bucket's objects; `documents/*` of the documents bucket),
+    them; the indexes; the results bucket's objects; `documents/*` of the documents bucket;
+    `strategy-models/*` of the model-artifacts bucket),
     the stage's key through DynamoDB and S3 only, and read of the API key pepper."""
     access = STORE_ACCESS[name]
     table = foundation.store_table.table_arn
@@ -297,7 +303,10 @@ def grant_store_access(grantee: iam.IGrantable, foundation: FoundationStack, nam
                 conditions={"StringLike": {"s3:prefix": f"{DOCUMENTS_PREFIX}*"}},
             )
         )
-    if access.results or access.documents:
+    if access.models:
+        resources = [foundation.model_artifacts_bucket.arn_for_objects(f"{MODELS_PREFIX}*")]
+        add(iam.PolicyStatement(actions=list(access.models), resources=resources))
+    if access.results or access.documents or access.models:
         grant_key(grantee, foundation, "s3", OBJECT_KEY_ACTIONS)
     grant_pepper_read(grantee, foundation)
 

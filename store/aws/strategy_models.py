@@ -16,6 +16,9 @@ from store.strategy_models import (
 )
 
 _PREFIX = "SMODEL#"
+OBJECT_PREFIX = "strategy-models/"
+"""Where the versions' files live in the model-artifacts bucket (one prefix per owner below it;
+the functions' roles are granted this prefix only, `infra.stacks.common`)."""
 
 
 def _sk(version: int) -> str:
@@ -23,7 +26,7 @@ def _sk(version: int) -> str:
 
 
 def _object_key(model: StrategyModelVersion) -> str:
-    return f"strategy-models/{model.owner}/{model.file_name}"
+    return f"{OBJECT_PREFIX}{model.owner}/{model.file_name}"
 
 
 class AwsStrategyModels(AwsTable):

@@ -15,8 +15,9 @@
 - `direct_store_calls`: the store methods some modules call on a receiver named `store` (the
   WebSocket function's `api.ws_gateway` and `api.auth`, whose handler holds the store so).
 - `StoreCode.needs`: the IAM actions of a set of methods, per resource: the table, its indexes,
-  the results bucket's objects, the documents bucket's objects (the S3 calls of a method that
-  reaches `store.aws.documents`).
+  the results bucket's objects, the model-artifacts bucket's objects (the S3 calls of a method
+  that reaches a body naming `self.model_artifacts_bucket`), the documents bucket's objects (of
+  a method that reaches `store.aws.documents`).
   A boto3 call with no entry in `DYNAMODB` / `S3` fails the derivation (map it first).
 """
 
@@ -76,6 +77,9 @@ class Method:
     index: bool = False
     versions: bool = False
     """It names `VersionId` (so its S3 deletions delete versions: `s3:DeleteObjectVersion`)."""
+    models: bool = False
+    """It reads `self.model_artifacts_bucket` (so its S3 calls are on the model-artifacts
+    bucket)."""
     modules: set[str] = field(default_factory=set)
 
 
@@ -87,6 +91,7 @@ class Needs:
     index: frozenset[str]
     results: frozenset[str]
     documents: frozenset[str]
+    models: frozenset[str]
     families: dict[str, frozenset[str]]
     """Table action -> the partition-key families the methods using it name."""
 
@@ -148,6 +153,12 @@ class StoreCode:
                         method.operations.add(f"tx.{name}")
             if isinstance(node, ast.keyword) and node.arg == "IndexName":
                 method.index = True
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "model_artifacts_bucket"
+                and isinstance(node.ctx, ast.Load)
+            ):
+                method.models = True
             if isinstance(node, ast.Constant) and node.value == "VersionId":
                 method.versions = True
             head = node.values[0] if isinstance(node, ast.JoinedStr) and node.values else node
@@ -175,6 +186,7 @@ class StoreCode:
             merged.families |= method.families
             merged.index |= method.index
             merged.versions |= method.versions
+            merged.models |= method.models
             merged.modules |= method.modules
             todo.extend(method.calls)
         return merged
@@ -185,6 +197,7 @@ class StoreCode:
         index: set[str] = set()
         results: set[str] = set()
         documents: set[str] = set()
+        models: set[str] = set()
         families: dict[str, set[str]] = defaultdict(set)
         for name in names:
             done = self.closure(name)
@@ -199,7 +212,7 @@ class StoreCode:
                     if op == "query" and done.index:
                         index.add("dynamodb:Query")
                 else:
-                    bucket = documents if in_documents else results
+                    bucket = models if done.models else documents if in_documents else results
                     bucket.update(S3[op])
                     if op.startswith("delete") and done.versions:
                         bucket.add("s3:DeleteObjectVersion")
@@ -211,6 +224,7 @@ class StoreCode:
             frozenset(index),
             frozenset(results),
             frozenset(documents),
+            frozenset(models),
             {action: frozenset(found) for action, found in families.items()},
         )
 
